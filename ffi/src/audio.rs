@@ -1,0 +1,272 @@
+//! Audio: decoding to interleaved `f32` at a chosen rate and channel count, and AAC encoding.
+
+use crate::error::{Context, Error, Result};
+use crate::input::{Input, Packet};
+use crate::params::CodecParams;
+use crate::time::Rational;
+use crate::video::receive_packet;
+use ff::software::resampling;
+use ff::util::format::sample::{Sample, Type as SampleType};
+use ff::ChannelLayout;
+use ffmpeg_next as ff;
+
+/// A run of decoded audio: interleaved `f32` samples.
+#[derive(Debug, Clone, Default)]
+pub struct AudioSamples {
+    /// Presentation timestamp of the first sample, in the stream time base, when known.
+    pub pts: Option<i64>,
+    /// Interleaved samples (`frames * channels` values).
+    pub data: Vec<f32>,
+}
+
+/// Decodes one audio stream to interleaved `f32` at a fixed rate and channel count.
+///
+/// FFmpeg applies the container's edit list / encoder-delay skip on decode, so the first sample
+/// out is the first sample meant to be heard.
+pub struct AudioDecoder {
+    dec: ff::decoder::Audio,
+    stream: usize,
+    rate: u32,
+    channels: u16,
+    resampler: Option<(resampling::Context, (Sample, u64, u32))>,
+    time_base: Rational,
+}
+
+impl AudioDecoder {
+    /// A decoder for `stream` of `input`, converting to `rate` Hz and `channels` channels.
+    pub fn new(input: &Input, stream: usize, rate: u32, channels: u16) -> Result<Self> {
+        let params = input.stream_params(stream).ok_or_else(|| Error::Ffmpeg {
+            op: "open audio decoder".into(),
+            reason: format!("no stream {stream}"),
+        })?;
+        let tb = input
+            .streams()
+            .get(stream)
+            .map(|s| s.time_base)
+            .unwrap_or(Rational::new(1, 48000));
+        let ctx = ff::codec::context::Context::from_parameters(params).op("open audio decoder")?;
+        let mut dec = ctx.decoder();
+        dec.set_packet_time_base(ff::Rational::from(tb));
+        let codec = dec.id().name().to_string();
+        let dec = dec.audio().map_err(|_| Error::Codec {
+            what: "decoder",
+            codec,
+        })?;
+        Ok(Self {
+            dec,
+            stream,
+            rate,
+            channels,
+            resampler: None,
+            time_base: tb,
+        })
+    }
+
+    /// The stream index this decoder reads.
+    pub fn stream(&self) -> usize {
+        self.stream
+    }
+
+    /// The time base of `AudioSamples::pts`.
+    pub fn time_base(&self) -> Rational {
+        self.time_base
+    }
+
+    /// Feed one packet of this decoder's stream.
+    pub fn send(&mut self, pkt: &Packet) -> Result<()> {
+        match self.dec.send_packet(&pkt.inner) {
+            Ok(())
+            | Err(ff::Error::Other {
+                errno: ff::error::EAGAIN,
+            }) => Ok(()),
+            Err(ff::Error::InvalidData) => Ok(()),
+            Err(e) => Err(e).op("decode audio"),
+        }
+    }
+
+    /// Signal the end of the stream; then drain with [`AudioDecoder::receive`] and finally
+    /// [`AudioDecoder::flush_resampler`].
+    pub fn send_eof(&mut self) -> Result<()> {
+        self.dec.send_eof().op("flush audio decoder")
+    }
+
+    /// The next decoded run, converted; `None` when more input is needed (or all is drained).
+    pub fn receive(&mut self) -> Result<Option<AudioSamples>> {
+        let mut frame = ff::frame::Audio::empty();
+        match self.dec.receive_frame(&mut frame) {
+            Ok(()) => {}
+            Err(ff::Error::Other {
+                errno: ff::error::EAGAIN,
+            })
+            | Err(ff::Error::Eof) => return Ok(None),
+            Err(e) => return Err(e).op("decode audio"),
+        }
+        let pts = frame.timestamp();
+        if frame.channel_layout().is_empty() || frame.channel_layout().bits() == 0 {
+            frame.set_channel_layout(ChannelLayout::default(i32::from(frame.channels())));
+        }
+        let key = (frame.format(), frame.channel_layout().bits(), frame.rate());
+        if self
+            .resampler
+            .as_ref()
+            .map(|(_, k)| *k != key)
+            .unwrap_or(true)
+        {
+            let swr = resampling::Context::get(
+                frame.format(),
+                frame.channel_layout(),
+                frame.rate(),
+                Sample::F32(SampleType::Packed),
+                ChannelLayout::default(i32::from(self.channels)),
+                self.rate,
+            )
+            .op("create resampler")?;
+            self.resampler = Some((swr, key));
+        }
+        let (swr, _) = self.resampler.as_mut().expect("resampler set above");
+        let mut out = ff::frame::Audio::empty();
+        swr.run(&frame, &mut out).op("resample audio")?;
+        Ok(Some(AudioSamples {
+            pts,
+            data: packed_f32(&out, self.channels),
+        }))
+    }
+
+    /// The samples still held inside the resampler after the last [`AudioDecoder::receive`].
+    pub fn flush_resampler(&mut self) -> Result<Vec<f32>> {
+        let mut all = Vec::new();
+        if let Some((swr, _)) = self.resampler.as_mut() {
+            loop {
+                let mut out = ff::frame::Audio::empty();
+                let more = swr.flush(&mut out).op("flush resampler")?;
+                if out.samples() == 0 {
+                    break;
+                }
+                all.extend(packed_f32(&out, self.channels));
+                if more.is_none() {
+                    break;
+                }
+            }
+        }
+        Ok(all)
+    }
+}
+
+fn packed_f32(frame: &ff::frame::Audio, channels: u16) -> Vec<f32> {
+    let n = frame.samples() * usize::from(channels);
+    if n == 0 {
+        return Vec::new();
+    }
+    let bytes = &frame.data(0)[..n * 4];
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// An AAC-LC encoder fed interleaved `f32`; it cuts the input into codec-sized frames itself.
+pub struct AudioEncoder {
+    enc: ff::encoder::Audio,
+    rate: u32,
+    channels: u16,
+    pending: Vec<f32>,
+    next_pts: i64,
+}
+
+impl AudioEncoder {
+    /// Open FFmpeg's native AAC encoder at `rate` Hz, `channels` channels and `bit_rate` bit/s.
+    pub fn new(rate: u32, channels: u16, bit_rate: usize) -> Result<Self> {
+        crate::init();
+        let codec = ff::encoder::find(ff::codec::Id::AAC).ok_or(Error::Codec {
+            what: "encoder",
+            codec: "aac".into(),
+        })?;
+        let ctx = ff::codec::context::Context::new_with_codec(codec);
+        let mut enc = ctx.encoder().audio().op("create audio encoder")?;
+        enc.set_rate(rate as i32);
+        enc.set_channel_layout(ChannelLayout::default(i32::from(channels)));
+        enc.set_format(Sample::F32(SampleType::Planar));
+        enc.set_bit_rate(bit_rate);
+        enc.set_time_base(ff::Rational::new(1, rate as i32));
+        enc.set_flags(ff::codec::Flags::GLOBAL_HEADER);
+        let enc = enc.open_as(codec).op("open aac encoder")?;
+        Ok(Self {
+            enc,
+            rate,
+            channels,
+            pending: Vec::new(),
+            next_pts: 0,
+        })
+    }
+
+    /// Samples per channel in one AAC frame (1024).
+    pub fn frame_size(&self) -> usize {
+        (self.enc.frame_size() as usize).max(1)
+    }
+
+    /// The encoder delay (priming samples) it puts before the first input sample.
+    pub fn delay(&self) -> i64 {
+        // SAFETY: reading a plain field of the open encoder context.
+        i64::from(unsafe { (*self.enc.as_ptr()).initial_padding })
+    }
+
+    /// The time base of the packets (`1/rate`).
+    pub fn time_base(&self) -> Rational {
+        Rational::new(1, self.rate as i32)
+    }
+
+    /// Codec parameters for a muxer stream.
+    pub fn params(&self) -> CodecParams {
+        CodecParams(ff::codec::Parameters::from(&*self.enc))
+    }
+
+    /// Queue interleaved samples; full frames are sent to the encoder.
+    pub fn send(&mut self, interleaved: &[f32]) -> Result<()> {
+        self.pending.extend_from_slice(interleaved);
+        let step = self.frame_size() * usize::from(self.channels);
+        let mut start = 0;
+        while self.pending.len() - start >= step {
+            self.encode_frame(start, step)?;
+            start += step;
+        }
+        self.pending.drain(..start);
+        Ok(())
+    }
+
+    /// Encode what is queued (a short last frame) and signal the end; then drain with
+    /// [`AudioEncoder::receive`].
+    pub fn send_eof(&mut self) -> Result<()> {
+        if !self.pending.is_empty() {
+            let len = self.pending.len();
+            self.encode_frame(0, len)?;
+            self.pending.clear();
+        }
+        self.enc.send_eof().op("flush audio encoder")
+    }
+
+    fn encode_frame(&mut self, start: usize, len: usize) -> Result<()> {
+        let ch = usize::from(self.channels);
+        let n = len / ch;
+        let mut frame = ff::frame::Audio::new(
+            Sample::F32(SampleType::Planar),
+            n,
+            ChannelLayout::default(i32::from(self.channels)),
+        );
+        frame.set_rate(self.rate);
+        for c in 0..ch {
+            let plane = frame.plane_mut::<f32>(c);
+            for (i, v) in plane.iter_mut().enumerate().take(n) {
+                *v = self.pending[start + i * ch + c];
+            }
+        }
+        frame.set_pts(Some(self.next_pts));
+        self.next_pts += n as i64;
+        self.enc.send_frame(&frame).op("encode audio")
+    }
+
+    /// The next encoded packet (pts in `1/rate`, the first one at `-delay()`), or `None`.
+    pub fn receive(&mut self) -> Result<Option<Packet>> {
+        let tb = self.time_base();
+        receive_packet(&mut self.enc, tb, "encode audio")
+    }
+}

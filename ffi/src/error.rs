@@ -1,0 +1,57 @@
+//! The error type of the ffi crate.
+
+use std::path::PathBuf;
+
+/// What went wrong inside FFmpeg, with the file it concerned where there is one.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The file could not be opened or is not a media file FFmpeg understands.
+    #[error("{path}: cannot open as media: {reason}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// FFmpeg's reason.
+        reason: String,
+    },
+    /// Reading a packet failed before the end of the file (truncated or corrupt data).
+    #[error("{path}: read error: {reason}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// FFmpeg's reason.
+        reason: String,
+    },
+    /// No decoder or encoder is available for a codec.
+    #[error("no {what} for codec {codec}")]
+    Codec {
+        /// `decoder` or `encoder`.
+        what: &'static str,
+        /// The codec name.
+        codec: String,
+    },
+    /// Any other FFmpeg failure, with the operation that failed.
+    #[error("{op}: {reason}")]
+    Ffmpeg {
+        /// What cutroom was doing.
+        op: String,
+        /// FFmpeg's reason.
+        reason: String,
+    },
+}
+
+/// Result with [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Extension to turn an `ffmpeg_next::Error` into [`Error::Ffmpeg`] naming the operation.
+pub(crate) trait Context<T> {
+    fn op(self, op: &str) -> Result<T>;
+}
+
+impl<T> Context<T> for std::result::Result<T, ffmpeg_next::Error> {
+    fn op(self, op: &str) -> Result<T> {
+        self.map_err(|e| Error::Ffmpeg {
+            op: op.to_string(),
+            reason: e.to_string(),
+        })
+    }
+}

@@ -1,0 +1,46 @@
+//! `cutroom-ffi`: the only crate of cutroom that touches FFmpeg.
+//!
+//! It wraps `ffmpeg-next` (system FFmpeg through pkg-config) in a small, media-shaped API:
+//! [`Input`] (demux, stream info, packets with real read errors), [`VideoDecoder`] and
+//! [`AudioDecoder`] (decode, scale, resample), [`VideoEncoder`] and [`AudioEncoder`] (x264, AAC),
+//! [`VideoFilter`] (a filter graph), and [`Muxer`] (MP4 with faststart and edit-list control).
+//! Every `unsafe` block of the project lives in this crate.
+
+mod audio;
+mod error;
+mod filter;
+mod input;
+mod mux;
+mod params;
+mod time;
+mod video;
+
+pub use audio::{AudioDecoder, AudioEncoder, AudioSamples};
+pub use error::{Error, Result};
+pub use filter::VideoFilter;
+pub use input::{Input, MediaKind, Packet, StreamInfo};
+pub use mux::{MuxOptions, Muxer};
+pub use params::CodecParams;
+pub use time::{rescale, Rational};
+pub use video::{Pixel, VideoDecoder, VideoEncoder, VideoEncoderConfig, VideoFrame};
+
+use std::sync::Once;
+
+/// Initialise FFmpeg once per process and silence its own logging (errors come back as values).
+pub fn init() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        ffmpeg_next::init().expect("FFmpeg failed to initialise");
+        ffmpeg_next::log::set_level(ffmpeg_next::log::Level::Fatal);
+    });
+}
+
+/// The FFmpeg library versions this build is linked against, e.g. `libavformat 59.27.100`.
+pub fn library_versions() -> String {
+    let v = |n: u32| format!("{}.{}.{}", n >> 16, (n >> 8) & 0xff, n & 0xff);
+    format!(
+        "libavformat {}, libavcodec {}",
+        v(ffmpeg_next::format::version()),
+        v(ffmpeg_next::codec::version())
+    )
+}

@@ -1,0 +1,121 @@
+//! Muxing: write packets of copied or encoded streams into an MP4 (or other) file.
+
+use crate::error::{Context, Error, Result};
+use crate::input::Packet;
+use crate::params::CodecParams;
+use crate::time::Rational;
+use ffmpeg_next as ff;
+use std::path::{Path, PathBuf};
+
+/// Container options at header time.
+#[derive(Debug, Clone, Copy)]
+pub struct MuxOptions {
+    /// Put `moov` before `mdat` (a second pass at the end), for progressive playback.
+    pub faststart: bool,
+    /// Write edit lists (FFmpeg's default); delivery specs ask for none.
+    pub edit_list: bool,
+}
+
+impl Default for MuxOptions {
+    fn default() -> Self {
+        Self {
+            faststart: true,
+            edit_list: false,
+        }
+    }
+}
+
+/// An output file being written.
+pub struct Muxer {
+    ctx: ff::format::context::Output,
+    path: PathBuf,
+    stream_tbs: Vec<Rational>,
+    header_written: bool,
+}
+
+impl Muxer {
+    /// Create `path` as a `format` container (`mp4`, `mov`, ...).
+    pub fn create(path: &Path, format: &str) -> Result<Self> {
+        crate::init();
+        let ctx = ff::format::output_as(&path, format).map_err(|e| Error::Open {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            ctx,
+            path: path.to_path_buf(),
+            stream_tbs: Vec::new(),
+            header_written: false,
+        })
+    }
+
+    /// Add a stream with `params`, whose packets will come in `time_base`; returns its index.
+    pub fn add_stream(&mut self, params: &CodecParams, time_base: Rational) -> Result<usize> {
+        let mut st = self
+            .ctx
+            .add_stream(ff::encoder::find(ff::codec::Id::None))
+            .op("add stream")?;
+        st.set_parameters(params.0.clone());
+        // SAFETY: clearing the codec tag lets the muxer pick the right one for its container.
+        unsafe { (*st.parameters().as_mut_ptr()).codec_tag = 0 };
+        st.set_time_base(ff::Rational::from(time_base));
+        self.stream_tbs.push(time_base);
+        Ok(st.index())
+    }
+
+    /// Write the header; afterwards each stream's time base is the muxer's choice.
+    pub fn write_header(&mut self, opts: MuxOptions) -> Result<()> {
+        let mut d = ff::Dictionary::new();
+        if opts.faststart {
+            d.set("movflags", "+faststart");
+        }
+        if !opts.edit_list {
+            d.set("use_editlist", "0");
+        }
+        self.ctx.write_header_with(d).map_err(|e| Error::Ffmpeg {
+            op: format!("{}: write header", self.path.display()),
+            reason: e.to_string(),
+        })?;
+        for (i, tb) in self.stream_tbs.iter_mut().enumerate() {
+            *tb = self
+                .ctx
+                .stream(i)
+                .map(|s| s.time_base().into())
+                .unwrap_or(*tb);
+        }
+        self.header_written = true;
+        Ok(())
+    }
+
+    /// The time base of output stream `index` (final after `write_header`).
+    pub fn time_base(&self, index: usize) -> Rational {
+        self.stream_tbs[index]
+    }
+
+    /// Write `pkt` to output stream `index`, rescaling from the packet's time base.
+    pub fn write(&mut self, mut pkt: Packet, index: usize) -> Result<()> {
+        pkt.set_stream(index);
+        pkt.rescale(self.stream_tbs[index]);
+        pkt.inner.set_position(-1);
+        pkt.inner
+            .write_interleaved(&mut self.ctx)
+            .map_err(|e| Error::Ffmpeg {
+                op: format!("{}: write packet", self.path.display()),
+                reason: e.to_string(),
+            })
+    }
+
+    /// Flush interleaving queues and write the trailer (the faststart pass happens here).
+    pub fn finish(mut self) -> Result<()> {
+        if !self.header_written {
+            return Err(Error::Ffmpeg {
+                op: format!("{}: finish", self.path.display()),
+                reason: "header was never written".into(),
+            });
+        }
+        self.ctx.write_trailer().map_err(|e| Error::Ffmpeg {
+            op: format!("{}: write trailer", self.path.display()),
+            reason: e.to_string(),
+        })
+    }
+}

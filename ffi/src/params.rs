@@ -1,0 +1,143 @@
+//! Codec parameters: what a stream carries, enough to copy it into a muxer or compare streams.
+
+use ffmpeg_next as ff;
+use std::ffi::CStr;
+
+/// The codec parameters of one stream (codec, profile, size, format, extradata, ...).
+#[derive(Clone)]
+pub struct CodecParams(pub(crate) ff::codec::Parameters);
+
+impl CodecParams {
+    fn raw(&self) -> &ff::ffi::AVCodecParameters {
+        // SAFETY: Parameters always wraps a valid, owned or borrowed AVCodecParameters.
+        unsafe { &*self.0.as_ptr() }
+    }
+
+    /// The codec's short name (`h264`, `aac`, ...).
+    pub fn codec_name(&self) -> String {
+        self.0.id().name().to_string()
+    }
+
+    /// The codec profile's name (`High`, `LC`, ...), when the codec has named profiles.
+    pub fn profile_name(&self) -> Option<String> {
+        let raw = self.raw();
+        // SAFETY: avcodec_profile_name returns a static string or NULL.
+        let p = unsafe { ff::ffi::avcodec_profile_name(raw.codec_id, raw.profile) };
+        if p.is_null() {
+            None
+        } else {
+            // SAFETY: non-null static C string.
+            Some(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+        }
+    }
+
+    /// Picture width (0 for non-video).
+    pub fn width(&self) -> u32 {
+        self.raw().width.max(0) as u32
+    }
+
+    /// Picture height (0 for non-video).
+    pub fn height(&self) -> u32 {
+        self.raw().height.max(0) as u32
+    }
+
+    /// Pixel format name for video (`yuv420p`, ...), sample format name for audio.
+    pub fn format_name(&self) -> Option<String> {
+        let raw = self.raw();
+        if raw.format < 0 {
+            return None;
+        }
+        // SAFETY: the format value is a valid enum discriminant for the stream's media type;
+        // the name functions return static strings or NULL.
+        let p = unsafe {
+            match raw.codec_type {
+                ff::ffi::AVMediaType::AVMEDIA_TYPE_VIDEO => ff::ffi::av_get_pix_fmt_name(
+                    std::mem::transmute::<i32, ff::ffi::AVPixelFormat>(raw.format),
+                ),
+                ff::ffi::AVMediaType::AVMEDIA_TYPE_AUDIO => {
+                    ff::ffi::av_get_sample_fmt_name(std::mem::transmute::<
+                        i32,
+                        ff::ffi::AVSampleFormat,
+                    >(raw.format))
+                }
+                _ => std::ptr::null(),
+            }
+        };
+        if p.is_null() {
+            None
+        } else {
+            // SAFETY: non-null static C string.
+            Some(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+        }
+    }
+
+    /// Audio sample rate (0 for non-audio).
+    pub fn sample_rate(&self) -> u32 {
+        self.raw().sample_rate.max(0) as u32
+    }
+
+    /// Audio channel count (0 for non-audio).
+    pub fn channels(&self) -> u32 {
+        self.raw().ch_layout.nb_channels.max(0) as u32
+    }
+
+    /// Audio channel layout description (`stereo`, `mono`, `5.1`, ...); `None` when the file
+    /// declares only a channel count.
+    pub fn channel_layout(&self) -> Option<String> {
+        let raw = self.raw();
+        if raw.ch_layout.nb_channels <= 0 {
+            return None;
+        }
+        if raw.ch_layout.order == ff::ffi::AVChannelOrder::AV_CHANNEL_ORDER_UNSPEC {
+            return None; // the file declares a count but no layout (WAV without a mask)
+        }
+        let mut buf = [0u8; 128];
+        // SAFETY: buf is writable for its length; ch_layout is a valid layout of these parameters.
+        let n = unsafe {
+            ff::ffi::av_channel_layout_describe(&raw.ch_layout, buf.as_mut_ptr().cast(), buf.len())
+        };
+        if n <= 0 {
+            return None;
+        }
+        CStr::from_bytes_until_nul(&buf)
+            .ok()
+            .map(|s| s.to_string_lossy().into_owned())
+    }
+
+    /// The codec-private extradata (SPS/PPS for H.264, AudioSpecificConfig for AAC).
+    pub fn extradata(&self) -> &[u8] {
+        let raw = self.raw();
+        if raw.extradata.is_null() || raw.extradata_size <= 0 {
+            &[]
+        } else {
+            // SAFETY: extradata points to extradata_size bytes owned by the parameters.
+            unsafe { std::slice::from_raw_parts(raw.extradata, raw.extradata_size as usize) }
+        }
+    }
+
+    /// Encoder priming the codec declares (`initial_padding`), in samples; 0 when unknown.
+    pub fn initial_padding(&self) -> i64 {
+        i64::from(self.raw().initial_padding)
+    }
+
+    /// Declared bit rate in bit/s (0 when unknown).
+    pub fn bit_rate(&self) -> i64 {
+        self.raw().bit_rate
+    }
+
+    /// Audio samples per coded frame (1024 for AAC), 0 when not fixed or not audio.
+    pub fn frame_size(&self) -> u32 {
+        self.raw().frame_size.max(0) as u32
+    }
+}
+
+impl std::fmt::Debug for CodecParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodecParams")
+            .field("codec", &self.codec_name())
+            .field("width", &self.width())
+            .field("height", &self.height())
+            .field("format", &self.format_name())
+            .finish()
+    }
+}

@@ -1,0 +1,320 @@
+//! Video: frames, decoding (with optional conversion), and H.264 encoding with x264.
+
+use crate::error::{Context, Error, Result};
+use crate::input::{Input, Packet};
+use crate::params::CodecParams;
+use crate::time::Rational;
+use ff::software::scaling;
+use ffmpeg_next as ff;
+
+/// Pixel formats cutroom asks for by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pixel {
+    /// Planar 8-bit 4:2:0 YUV, the delivery format.
+    Yuv420p,
+    /// 8-bit luma only (cheap analysis).
+    Gray,
+    /// Packed 8-bit RGB.
+    Rgb24,
+    /// Packed 8-bit RGBA.
+    Rgba,
+}
+
+impl Pixel {
+    pub(crate) fn to_ff(self) -> ff::format::Pixel {
+        match self {
+            Self::Yuv420p => ff::format::Pixel::YUV420P,
+            Self::Gray => ff::format::Pixel::GRAY8,
+            Self::Rgb24 => ff::format::Pixel::RGB24,
+            Self::Rgba => ff::format::Pixel::RGBA,
+        }
+    }
+}
+
+/// A decoded (or to-be-encoded) picture; `pts` is in the time base of whoever produced it.
+pub struct VideoFrame {
+    pub(crate) inner: ff::frame::Video,
+}
+
+impl VideoFrame {
+    /// A new frame of `pixel` format and size, zeroed planes.
+    pub fn new(pixel: Pixel, width: u32, height: u32) -> Self {
+        crate::init();
+        Self {
+            inner: ff::frame::Video::new(pixel.to_ff(), width, height),
+        }
+    }
+
+    /// Width in pixels.
+    pub fn width(&self) -> u32 {
+        self.inner.width()
+    }
+
+    /// Height in pixels.
+    pub fn height(&self) -> u32 {
+        self.inner.height()
+    }
+
+    /// Presentation timestamp.
+    pub fn pts(&self) -> Option<i64> {
+        self.inner.pts()
+    }
+
+    /// Set the presentation timestamp.
+    pub fn set_pts(&mut self, pts: Option<i64>) {
+        self.inner.set_pts(pts);
+    }
+
+    /// Number of planes.
+    pub fn planes(&self) -> usize {
+        self.inner.planes()
+    }
+
+    /// Bytes of plane `i` (rows of `stride(i)` bytes).
+    pub fn plane(&self, i: usize) -> &[u8] {
+        self.inner.data(i)
+    }
+
+    /// Writable bytes of plane `i`.
+    pub fn plane_mut(&mut self, i: usize) -> &mut [u8] {
+        self.inner.data_mut(i)
+    }
+
+    /// Row length in bytes of plane `i`.
+    pub fn stride(&self, i: usize) -> usize {
+        self.inner.stride(i)
+    }
+
+    /// Pixel format name (`yuv420p`, `gray`, ...).
+    pub fn pixel_name(&self) -> String {
+        self.inner
+            .format()
+            .descriptor()
+            .map(|d| d.name().to_string())
+            .unwrap_or_else(|| "none".into())
+    }
+}
+
+/// Decodes one video stream, optionally converting every frame to a fixed format and size.
+pub struct VideoDecoder {
+    dec: ff::decoder::Video,
+    stream: usize,
+    out: Option<(Pixel, u32, u32)>,
+    scaler: Option<(scaling::Context, (ff::format::Pixel, u32, u32))>,
+    time_base: Rational,
+}
+
+impl VideoDecoder {
+    /// A decoder for `stream` of `input`. With `out = Some((pixel, w, h))` frames come out
+    /// converted (bilinear scaling) to that format and size.
+    pub fn new(input: &Input, stream: usize, out: Option<(Pixel, u32, u32)>) -> Result<Self> {
+        let params = input.stream_params(stream).ok_or_else(|| Error::Ffmpeg {
+            op: "open video decoder".into(),
+            reason: format!("no stream {stream}"),
+        })?;
+        let tb: Rational = input
+            .streams()
+            .get(stream)
+            .map(|s| s.time_base)
+            .unwrap_or(Rational::new(1, 90000));
+        let mut ctx =
+            ff::codec::context::Context::from_parameters(params).op("open video decoder")?;
+        ctx.set_threading(ff::threading::Config {
+            kind: ff::threading::Type::Frame,
+            count: 0,
+            ..Default::default()
+        });
+        let mut dec = ctx.decoder();
+        dec.set_packet_time_base(ff::Rational::from(tb));
+        let codec = dec.id().name().to_string();
+        let dec = dec.video().map_err(|_| Error::Codec {
+            what: "decoder",
+            codec,
+        })?;
+        Ok(Self {
+            dec,
+            stream,
+            out,
+            scaler: None,
+            time_base: tb,
+        })
+    }
+
+    /// The stream index this decoder reads.
+    pub fn stream(&self) -> usize {
+        self.stream
+    }
+
+    /// The time base of frame timestamps (the stream's).
+    pub fn time_base(&self) -> Rational {
+        self.time_base
+    }
+
+    /// Feed one packet of this decoder's stream.
+    pub fn send(&mut self, pkt: &Packet) -> Result<()> {
+        match self.dec.send_packet(&pkt.inner) {
+            Ok(())
+            | Err(ff::Error::Other {
+                errno: ff::error::EAGAIN,
+            }) => Ok(()),
+            Err(ff::Error::InvalidData) => Ok(()), // a damaged packet: skip it, keep decoding
+            Err(e) => Err(e).op("decode video"),
+        }
+    }
+
+    /// Signal the end of the stream; then drain with [`VideoDecoder::receive`].
+    pub fn send_eof(&mut self) -> Result<()> {
+        self.dec.send_eof().op("flush video decoder")
+    }
+
+    /// The next decoded frame, or `None` when more input is needed (or all is drained).
+    pub fn receive(&mut self) -> Result<Option<VideoFrame>> {
+        let mut frame = ff::frame::Video::empty();
+        match self.dec.receive_frame(&mut frame) {
+            Ok(()) => {}
+            Err(ff::Error::Other {
+                errno: ff::error::EAGAIN,
+            })
+            | Err(ff::Error::Eof) => return Ok(None),
+            Err(e) => return Err(e).op("decode video"),
+        }
+        let pts = frame.timestamp();
+        let Some((pixel, w, h)) = self.out else {
+            frame.set_pts(pts);
+            return Ok(Some(VideoFrame { inner: frame }));
+        };
+        let key = (frame.format(), frame.width(), frame.height());
+        if self.scaler.as_ref().map(|(_, k)| *k != key).unwrap_or(true) {
+            let sws = scaling::Context::get(
+                key.0,
+                key.1,
+                key.2,
+                pixel.to_ff(),
+                w,
+                h,
+                scaling::Flags::BILINEAR,
+            )
+            .op("create scaler")?;
+            self.scaler = Some((sws, key));
+        }
+        let mut out = ff::frame::Video::empty();
+        let (sws, _) = self.scaler.as_mut().expect("scaler set above");
+        sws.run(&frame, &mut out).op("scale video")?;
+        out.set_pts(pts);
+        Ok(Some(VideoFrame { inner: out }))
+    }
+}
+
+/// Settings of an H.264 (x264) encode.
+#[derive(Debug, Clone)]
+pub struct VideoEncoderConfig {
+    /// Output width.
+    pub width: u32,
+    /// Output height.
+    pub height: u32,
+    /// Frame rate (sets the encoder time base to its inverse).
+    pub frame_rate: Rational,
+    /// Constant rate factor (quality; 18-28 typical).
+    pub crf: f32,
+    /// x264 preset (`ultrafast` ... `veryslow`).
+    pub preset: String,
+    /// H.264 profile (`high`, `main`, `baseline`).
+    pub profile: String,
+    /// Keyframe interval in frames (closed GOP, no scene-cut keyframes between).
+    pub gop: u32,
+    /// Maximum bit rate in bit/s (VBV), when capped.
+    pub max_bit_rate: Option<u64>,
+    /// Encoder threads (0: automatic).
+    pub threads: usize,
+}
+
+/// An H.264 encoder over libx264, fed [`VideoFrame`]s in `yuv420p` with pts in frame units.
+pub struct VideoEncoder {
+    enc: ff::encoder::Video,
+    time_base: Rational,
+}
+
+impl VideoEncoder {
+    /// Open an encoder with `cfg`. Frames must be `yuv420p` at the configured size and carry
+    /// pts counted in frames (time base `1/frame_rate`).
+    pub fn new(cfg: &VideoEncoderConfig) -> Result<Self> {
+        crate::init();
+        let codec = ff::encoder::find_by_name("libx264").ok_or(Error::Codec {
+            what: "encoder",
+            codec: "libx264".into(),
+        })?;
+        let mut ctx = ff::codec::context::Context::new_with_codec(codec);
+        ctx.set_threading(ff::threading::Config {
+            kind: ff::threading::Type::Frame,
+            count: cfg.threads,
+            ..Default::default()
+        });
+        let mut enc = ctx.encoder().video().op("create video encoder")?;
+        let tb = cfg.frame_rate.invert();
+        enc.set_width(cfg.width);
+        enc.set_height(cfg.height);
+        enc.set_format(ff::format::Pixel::YUV420P);
+        enc.set_time_base(ff::Rational::from(tb));
+        enc.set_frame_rate(Some(ff::Rational::from(cfg.frame_rate)));
+        enc.set_gop(cfg.gop);
+        enc.set_flags(ff::codec::Flags::GLOBAL_HEADER);
+        if let Some(max) = cfg.max_bit_rate {
+            enc.set_max_bit_rate(max as usize);
+            // SAFETY: plain field write on the encoder context before it is opened.
+            unsafe { (*enc.as_mut_ptr()).rc_buffer_size = (max * 2).min(i32::MAX as u64) as i32 };
+        }
+        let mut opts = ff::Dictionary::new();
+        opts.set("preset", &cfg.preset);
+        opts.set("crf", &format!("{}", cfg.crf));
+        opts.set("profile", &cfg.profile);
+        let keyint = cfg.gop.max(1);
+        opts.set(
+            "x264-params",
+            &format!("keyint={keyint}:min-keyint={keyint}:scenecut=0:open-gop=0"),
+        );
+        let enc = enc.open_as_with(codec, opts).op("open x264")?;
+        Ok(Self { enc, time_base: tb })
+    }
+
+    /// The encoder time base (`1/frame_rate`); packets come out in it.
+    pub fn time_base(&self) -> Rational {
+        self.time_base
+    }
+
+    /// Codec parameters for a muxer stream.
+    pub fn params(&self) -> CodecParams {
+        CodecParams(ff::codec::Parameters::from(&*self.enc))
+    }
+
+    /// Encode one frame (pts in the encoder time base).
+    pub fn send(&mut self, frame: &VideoFrame) -> Result<()> {
+        self.enc.send_frame(&frame.inner).op("encode video")
+    }
+
+    /// Signal the end; then drain with [`VideoEncoder::receive`].
+    pub fn send_eof(&mut self) -> Result<()> {
+        self.enc.send_eof().op("flush video encoder")
+    }
+
+    /// The next encoded packet, or `None` when more input is needed (or all is drained).
+    pub fn receive(&mut self) -> Result<Option<Packet>> {
+        receive_packet(&mut self.enc, self.time_base, "encode video")
+    }
+}
+
+/// Pull one packet from any encoder, mapping "try again" and "end" to `None`.
+pub(crate) fn receive_packet(
+    enc: &mut ff::encoder::Encoder,
+    tb: Rational,
+    op: &str,
+) -> Result<Option<Packet>> {
+    let mut pkt = ff::Packet::empty();
+    match enc.receive_packet(&mut pkt) {
+        Ok(()) => Ok(Some(Packet::from_ff(pkt, tb))),
+        Err(ff::Error::Other {
+            errno: ff::error::EAGAIN,
+        })
+        | Err(ff::Error::Eof) => Ok(None),
+        Err(e) => Err(e).op(op),
+    }
+}

@@ -1,0 +1,137 @@
+//! `cutroom probe FILE... [--json]`.
+
+use super::{print_json, Global};
+use cutroom::error::exit;
+use cutroom::probe::{probe, FileProbe, StreamProbe};
+use cutroom::Result;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Arguments of `cutroom probe`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Media files to describe.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Print the stable JSON report (`files[]`) instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One entry of `files[]`: a probe, or the error for that file.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Entry {
+    Ok(FileProbe),
+    Err { path: String, error: String },
+}
+
+/// Probe every file; report all of them, exit 1 if any failed.
+pub fn run(args: Args, global: &Global) -> Result<i32> {
+    let mut entries = Vec::new();
+    let mut failed = false;
+    let bar = cutroom::progress::bar(args.files.len() as u64, "probe", global.quiet);
+    for path in &args.files {
+        bar.set_message(path.display().to_string());
+        let probed = probe(path);
+        bar.inc(1);
+        match probed {
+            Ok(p) => entries.push(Entry::Ok(p)),
+            Err(e) => {
+                failed = true;
+                eprintln!("cutroom: error: {e}");
+                entries.push(Entry::Err {
+                    path: path.display().to_string(),
+                    error: e.to_string(),
+                });
+            }
+        }
+    }
+    bar.finish_and_clear();
+    if args.json {
+        #[derive(Serialize)]
+        struct Report<'a> {
+            files: &'a [Entry],
+        }
+        print_json(&Report { files: &entries });
+    } else {
+        for e in &entries {
+            if let Entry::Ok(p) = e {
+                print_table(p);
+            }
+        }
+    }
+    Ok(if failed { exit::ERROR } else { exit::OK })
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(T::to_string).unwrap_or_else(|| "-".into())
+}
+
+fn print_table(p: &FileProbe) {
+    println!(
+        "{}\n  format {}  duration {} s  bit rate {}  faststart {}  edit lists {}",
+        p.path,
+        p.format,
+        p.duration_s
+            .map(|d| format!("{d:.3}"))
+            .unwrap_or_else(|| "-".into()),
+        p.bit_rate
+            .map(|b| format!("{} kb/s", b / 1000))
+            .unwrap_or_else(|| "-".into()),
+        opt(&p.faststart),
+        opt(&p.edit_lists),
+    );
+    for s in &p.streams {
+        println!("  {}", stream_line(s));
+    }
+    if let Some(d) = p.av_duration_delta_ms.filter(|d| d.abs() >= 1.0) {
+        println!(
+            "  note: audio is {:.1} ms {} than video",
+            d.abs(),
+            if d < 0.0 { "shorter" } else { "longer" }
+        );
+    }
+}
+
+fn stream_line(s: &StreamProbe) -> String {
+    let common = format!(
+        "#{} {:<5} {:<6} {:<8} tb {:<9} start {:>7} dur {:>7} frames {}",
+        s.index,
+        s.kind,
+        s.codec,
+        opt(&s.profile),
+        s.time_base,
+        s.start_time_s
+            .map(|t| format!("{t:.3}"))
+            .unwrap_or_else(|| "-".into()),
+        s.duration_s
+            .map(|t| format!("{t:.3}"))
+            .unwrap_or_else(|| "-".into()),
+        s.frames,
+    );
+    match s.kind {
+        "video" => format!(
+            "{common}  {}x{} {} {} fps (r {}){}{}",
+            opt(&s.width),
+            opt(&s.height),
+            opt(&s.pix_fmt),
+            opt(&s.avg_frame_rate),
+            opt(&s.real_frame_rate),
+            if s.vfr == Some(true) { " VFR" } else { "" },
+            match s.rotation_deg {
+                Some(r) if r != 0.0 => format!(" rotation {r}"),
+                _ => String::new(),
+            },
+        ),
+        "audio" => format!(
+            "{common}  {} Hz {} ({} ch) {} samples, encoder delay {}",
+            opt(&s.sample_rate),
+            opt(&s.channel_layout),
+            opt(&s.channels),
+            opt(&s.samples),
+            opt(&s.encoder_delay_samples),
+        ),
+        _ => common,
+    }
+}

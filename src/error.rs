@@ -1,0 +1,78 @@
+//! The library error type and the CLI exit codes it maps to.
+
+use std::path::{Path, PathBuf};
+
+/// Everything that can go wrong in cutroom, each variant naming the file or input at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// FFmpeg failed on a media file (open, read, decode, encode, mux).
+    #[error(transparent)]
+    Media(#[from] cutroom_ffi::Error),
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An input file is not what the operation needs (no video, trim outside the clip, ...).
+    #[error("{}: {reason}", path.display())]
+    BadInput {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Several inputs are bad; all of them are listed so the user can fix them in one go.
+    #[error("{} inputs are unusable:\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    Many(Vec<Error>),
+    /// The request itself is wrong (conflicting options, a bad value).
+    #[error("{0}")]
+    Usage(String),
+    /// A network or remote-API failure.
+    #[error("{0}")]
+    Remote(String),
+}
+
+impl Error {
+    /// An [`Error::Io`] for `path`.
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// An [`Error::BadInput`] for `path`.
+    pub fn bad_input(path: &Path, reason: impl Into<String>) -> Self {
+        Self::BadInput {
+            path: path.to_path_buf(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The process exit code for this error: 2 for usage errors, 1 for everything else.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::Usage(_) => exit::USAGE,
+            _ => exit::ERROR,
+        }
+    }
+}
+
+/// Result with [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Exit codes of the `cutroom` binary (documented in README).
+pub mod exit {
+    /// Success (and, for checks, a pass).
+    pub const OK: i32 = 0;
+    /// An error: bad input, I/O, media or network failure.
+    pub const ERROR: i32 = 1;
+    /// A usage error: unknown option, bad value.
+    pub const USAGE: i32 = 2;
+    /// A check ran and did not pass (sync `fail` or `inconclusive`).
+    pub const CHECK_FAILED: i32 = 3;
+}

@@ -1,0 +1,293 @@
+//! A small reader of MP4/MOV box structure: box order (faststart) and per-track edit lists.
+//!
+//! FFmpeg applies edit lists when demuxing, but symphonia ignores them and players differ, so
+//! cutroom reads `elst` itself to know a track's encoder-delay trim.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+/// One top-level box: its four-character type, file offset and size in bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopBox {
+    /// Four-character type (`ftyp`, `moov`, `mdat`, ...).
+    pub kind: String,
+    /// Offset of the box header in the file.
+    pub offset: u64,
+    /// Size of the whole box.
+    pub size: u64,
+}
+
+/// One edit-list entry of a track.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Edit {
+    /// Duration of the segment in movie-timescale units.
+    pub segment_duration: u64,
+    /// Start of the segment in media-timescale units; -1 for an empty edit (a gap).
+    pub media_time: i64,
+}
+
+/// What cutroom needs to know about one track.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Track {
+    /// `tkhd` track id.
+    pub id: u32,
+    /// `hdlr` handler type (`vide`, `soun`, ...).
+    pub handler: String,
+    /// `mdhd` media timescale (ticks per second).
+    pub timescale: u32,
+    /// `elst` entries (empty when the track has no edit list).
+    pub edits: Vec<Edit>,
+}
+
+impl Track {
+    /// Media ticks skipped at the start by the edit list (the encoder-delay trim), 0 without one.
+    pub fn edit_start(&self) -> i64 {
+        self.edits
+            .iter()
+            .find(|e| e.media_time >= 0)
+            .map(|e| e.media_time)
+            .unwrap_or(0)
+    }
+
+    /// Presentation delay of the track from leading empty edits, in movie-timescale units.
+    pub fn empty_lead(&self) -> u64 {
+        self.edits
+            .iter()
+            .take_while(|e| e.media_time < 0)
+            .map(|e| e.segment_duration)
+            .sum()
+    }
+}
+
+/// The box structure of an MP4/MOV file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// Top-level boxes in file order.
+    pub boxes: Vec<TopBox>,
+    /// `mvhd` movie timescale.
+    pub movie_timescale: u32,
+    /// Tracks in `moov` order.
+    pub tracks: Vec<Track>,
+}
+
+impl Layout {
+    /// True when `moov` comes before the first `mdat` (playable while downloading).
+    pub fn faststart(&self) -> bool {
+        let pos = |k: &str| self.boxes.iter().position(|b| b.kind == k);
+        match (pos("moov"), pos("mdat")) {
+            (Some(m), Some(d)) => m < d,
+            (Some(_), None) => true,
+            _ => false,
+        }
+    }
+
+    /// True when any track has an edit list.
+    pub fn has_edit_lists(&self) -> bool {
+        self.tracks.iter().any(|t| !t.edits.is_empty())
+    }
+
+    /// The first track with handler `kind` (`vide`, `soun`).
+    pub fn track(&self, kind: &str) -> Option<&Track> {
+        self.tracks.iter().find(|t| t.handler == kind)
+    }
+}
+
+/// Read the box layout of `path`; `None` when it is not an ISO-BMFF file or has no `moov`.
+pub fn read_layout(path: &Path) -> std::io::Result<Option<Layout>> {
+    let mut f = File::open(path)?;
+    let len = f.metadata()?.len();
+    let mut boxes = Vec::new();
+    let mut moov = None;
+    let mut off = 0u64;
+    while off + 8 <= len {
+        f.seek(SeekFrom::Start(off))?;
+        let mut h = [0u8; 16];
+        f.read_exact(&mut h[..8])?;
+        let kind: [u8; 4] = h[4..8].try_into().expect("4 bytes");
+        let kind = &kind;
+        if !kind.iter().all(|c| c.is_ascii_graphic() || *c == b' ') {
+            break;
+        }
+        let mut size = u64::from(u32::from_be_bytes([h[0], h[1], h[2], h[3]]));
+        let mut header = 8;
+        if size == 1 {
+            f.read_exact(&mut h[8..16])?;
+            size = u64::from_be_bytes(h[8..16].try_into().expect("8 bytes"));
+            header = 16;
+        } else if size == 0 {
+            size = len - off;
+        }
+        if size < header || off + size > len {
+            // A truncated last box: record what is there and stop.
+            boxes.push(TopBox {
+                kind: ascii(kind),
+                offset: off,
+                size: len - off,
+            });
+            break;
+        }
+        if kind == b"moov" && moov.is_none() && size < 256 << 20 {
+            let mut body = vec![0u8; (size - header) as usize];
+            f.read_exact(&mut body)?;
+            moov = Some(body);
+        }
+        boxes.push(TopBox {
+            kind: ascii(kind),
+            offset: off,
+            size,
+        });
+        off += size;
+    }
+    if boxes
+        .first()
+        .map(|b| b.kind != "ftyp" && b.kind != "moov" && b.kind != "free" && b.kind != "wide")
+        .unwrap_or(true)
+    {
+        return Ok(None);
+    }
+    let Some(moov) = moov else { return Ok(None) };
+    let mut layout = Layout {
+        boxes,
+        movie_timescale: 0,
+        tracks: Vec::new(),
+    };
+    for (kind, body) in children(&moov) {
+        match kind {
+            b"mvhd" => layout.movie_timescale = mvhd_timescale(body).unwrap_or(0),
+            b"trak" => layout.tracks.push(parse_trak(body)),
+            _ => {}
+        }
+    }
+    Ok(Some(layout))
+}
+
+fn ascii(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Iterate the child boxes of a container body.
+fn children(mut body: &[u8]) -> impl Iterator<Item = (&[u8; 4], &[u8])> {
+    std::iter::from_fn(move || {
+        if body.len() < 8 {
+            return None;
+        }
+        let size = u32::from_be_bytes(body[0..4].try_into().ok()?) as usize;
+        let kind: &[u8; 4] = body[4..8].try_into().ok()?;
+        let (hdr, size) = if size == 1 && body.len() >= 16 {
+            (
+                16,
+                u64::from_be_bytes(body[8..16].try_into().ok()?) as usize,
+            )
+        } else if size == 0 {
+            (8, body.len())
+        } else {
+            (8, size)
+        };
+        if size < hdr || size > body.len() {
+            return None;
+        }
+        let inner = &body[hdr..size];
+        body = &body[size..];
+        Some((kind, inner))
+    })
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn be64(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_be_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+
+fn mvhd_timescale(b: &[u8]) -> Option<u32> {
+    // version(1) flags(3), then times: 4+4 (v0) or 8+8 (v1), then timescale.
+    match b.first()? {
+        1 => be32(b, 20),
+        _ => be32(b, 12),
+    }
+}
+
+fn parse_trak(body: &[u8]) -> Track {
+    let mut t = Track {
+        id: 0,
+        handler: String::new(),
+        timescale: 0,
+        edits: Vec::new(),
+    };
+    for (kind, b) in children(body) {
+        match kind {
+            b"tkhd" => {
+                t.id = match b.first() {
+                    Some(1) => be32(b, 20),
+                    _ => be32(b, 12),
+                }
+                .unwrap_or(0)
+            }
+            b"edts" => {
+                for (k, e) in children(b) {
+                    if k == b"elst" {
+                        t.edits = parse_elst(e).unwrap_or_default();
+                    }
+                }
+            }
+            b"mdia" => {
+                for (k, m) in children(b) {
+                    match k {
+                        b"mdhd" => t.timescale = mvhd_timescale(m).unwrap_or(0),
+                        b"hdlr" => t.handler = m.get(8..12).map(ascii).unwrap_or_default(),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    t
+}
+
+fn parse_elst(b: &[u8]) -> Option<Vec<Edit>> {
+    let version = *b.first()?;
+    let count = be32(b, 4)? as usize;
+    let entry = if version == 1 { 20 } else { 12 };
+    let mut edits = Vec::with_capacity(count.min(1024));
+    for i in 0..count.min(1024) {
+        let at = 8 + i * entry;
+        let (segment_duration, media_time) = if version == 1 {
+            (be64(b, at)?, be64(b, at + 8)? as i64)
+        } else {
+            (u64::from(be32(b, at)?), i64::from(be32(b, at + 4)? as i32))
+        };
+        edits.push(Edit {
+            segment_duration,
+            media_time,
+        });
+    }
+    Some(edits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elst_version0_entries() {
+        let mut b = vec![0, 0, 0, 0, 0, 0, 0, 2];
+        b.extend_from_slice(&500u32.to_be_bytes());
+        b.extend_from_slice(&(-1i32).to_be_bytes());
+        b.extend_from_slice(&[0, 1, 0, 0]);
+        b.extend_from_slice(&6000u32.to_be_bytes());
+        b.extend_from_slice(&1024u32.to_be_bytes());
+        b.extend_from_slice(&[0, 1, 0, 0]);
+        let e = parse_elst(&b).unwrap();
+        let t = Track {
+            id: 1,
+            handler: "soun".into(),
+            timescale: 48000,
+            edits: e,
+        };
+        assert_eq!(t.edit_start(), 1024);
+        assert_eq!(t.empty_lead(), 500);
+    }
+}

@@ -1,0 +1,218 @@
+//! `probe`: what exactly is in a media file: container, streams, timing, priming, VFR.
+
+use crate::error::{Error, Result};
+use crate::{media, mp4};
+use cutroom_ffi::{MediaKind, Rational, StreamInfo};
+use serde::Serialize;
+use std::path::Path;
+
+/// The probe of one file (the `files[]` entries of `cutroom probe --json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct FileProbe {
+    /// The path as given.
+    pub path: String,
+    /// Demuxer name (`mov,mp4,m4a,3gp,3g2,mj2`, `wav`, ...).
+    pub format: String,
+    /// Container duration in seconds.
+    pub duration_s: Option<f64>,
+    /// Container bit rate in bit/s.
+    pub bit_rate: Option<i64>,
+    /// MP4/MOV only: `moov` precedes `mdat` (null for other containers).
+    pub faststart: Option<bool>,
+    /// MP4/MOV only: any track carries an edit list (null for other containers).
+    pub edit_lists: Option<bool>,
+    /// First audio stream's duration minus first video stream's, in ms (null without both).
+    pub av_duration_delta_ms: Option<f64>,
+    /// Every stream, in container order.
+    pub streams: Vec<StreamProbe>,
+}
+
+/// One stream of a [`FileProbe`]. Fields that do not apply to the stream's kind are null.
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamProbe {
+    /// Index in the container.
+    pub index: usize,
+    /// `video`, `audio`, `subtitle`, `data` or `other`.
+    pub kind: &'static str,
+    /// Codec short name (`h264`, `aac`, ...).
+    pub codec: String,
+    /// Codec profile (`High`, `LC`, ...).
+    pub profile: Option<String>,
+    /// Declared stream bit rate in bit/s.
+    pub bit_rate: Option<i64>,
+    /// Time base of the stream's timestamps, `num/den`.
+    pub time_base: String,
+    /// Start time in seconds.
+    pub start_time_s: Option<f64>,
+    /// Duration in seconds.
+    pub duration_s: Option<f64>,
+    /// Coded frames (packets) counted in the file.
+    pub frames: u64,
+    /// Video: width in pixels.
+    pub width: Option<u32>,
+    /// Video: height in pixels.
+    pub height: Option<u32>,
+    /// Video: pixel format (`yuv420p`, ...).
+    pub pix_fmt: Option<String>,
+    /// Video: display rotation in degrees (ffprobe's sign), 0 when none.
+    pub rotation_deg: Option<f64>,
+    /// Video: average frame rate `num/den`.
+    pub avg_frame_rate: Option<String>,
+    /// Video: real base frame rate `num/den`.
+    pub real_frame_rate: Option<String>,
+    /// Video: average frame rate as a number.
+    pub fps: Option<f64>,
+    /// Video: true when frame durations vary (variable frame rate).
+    pub vfr: Option<bool>,
+    /// Audio: sample format (`fltp`, `s16`, ...).
+    pub sample_format: Option<String>,
+    /// Audio: sample rate in Hz.
+    pub sample_rate: Option<u32>,
+    /// Audio: channel count.
+    pub channels: Option<u32>,
+    /// Audio: channel layout (`stereo`, `mono`, `5.1`, ...).
+    pub channel_layout: Option<String>,
+    /// Audio: presented samples (duration x rate).
+    pub samples: Option<u64>,
+    /// Audio: encoder delay trimmed by the edit list (or FFmpeg's skip), in samples.
+    pub encoder_delay_samples: Option<i64>,
+}
+
+/// Per-stream figures gathered by reading every packet.
+#[derive(Default)]
+struct Scan {
+    packets: u64,
+    first_pts: Option<i64>,
+    end: Option<i64>,
+    pts: Vec<i64>,
+}
+
+/// Probe one file: open it, read every packet (so truncation is an error), describe it.
+pub fn probe(path: &Path) -> Result<FileProbe> {
+    let mut input = media::open(path)?;
+    let infos = input.streams();
+    let mut scans: Vec<Scan> = infos.iter().map(|_| Scan::default()).collect();
+    while let Some(pkt) = input.read_packet()? {
+        let s = &mut scans[pkt.stream()];
+        s.packets += 1;
+        if let Some(pts) = pkt.pts() {
+            s.first_pts = Some(s.first_pts.map_or(pts, |f: i64| f.min(pts)));
+            s.end = Some(
+                s.end
+                    .map_or(pts + pkt.duration(), |e: i64| e.max(pts + pkt.duration())),
+            );
+            if infos[pkt.stream()].kind == MediaKind::Video && !pkt.is_discard() {
+                s.pts.push(pts);
+            }
+        }
+    }
+    let layout = mp4::read_layout(path).map_err(|e| Error::io(path, e))?;
+    let streams: Vec<StreamProbe> = infos
+        .iter()
+        .zip(scans.iter_mut())
+        .map(|(info, scan)| stream_probe(info, scan, layout.as_ref()))
+        .collect();
+    let dur = |k: &str| {
+        streams
+            .iter()
+            .find(|s| s.kind == k)
+            .and_then(|s| s.duration_s)
+    };
+    let av_delta = match (dur("audio"), dur("video")) {
+        (Some(a), Some(v)) => Some(((a - v) * 1e6).round() / 1e3),
+        _ => None,
+    };
+    Ok(FileProbe {
+        path: path.display().to_string(),
+        format: input.format_name(),
+        duration_s: input.duration_us().map(|d| d as f64 / 1e6),
+        bit_rate: Some(input.bit_rate()).filter(|b| *b > 0),
+        faststart: layout.as_ref().map(mp4::Layout::faststart),
+        edit_lists: layout.as_ref().map(mp4::Layout::has_edit_lists),
+        av_duration_delta_ms: av_delta,
+        streams,
+    })
+}
+
+fn secs(ticks: i64, tb: Rational) -> f64 {
+    ticks as f64 * tb.as_f64()
+}
+
+fn stream_probe(info: &StreamInfo, scan: &mut Scan, layout: Option<&mp4::Layout>) -> StreamProbe {
+    let p = &info.params;
+    let tb = info.time_base;
+    let duration = info
+        .duration
+        .or_else(|| Some(scan.end? - scan.first_pts?.max(0)))
+        .map(|d| secs(d, tb));
+    let video = info.kind == MediaKind::Video;
+    let audio = info.kind == MediaKind::Audio;
+    let rate = |r: Rational| (!r.is_unknown()).then(|| r.to_string());
+    let track = layout.and_then(|l| l.tracks.get(info.index));
+    StreamProbe {
+        index: info.index,
+        kind: info.kind.as_str(),
+        codec: p.codec_name(),
+        profile: p.profile_name(),
+        bit_rate: Some(p.bit_rate()).filter(|b| *b > 0),
+        time_base: tb.to_string(),
+        start_time_s: info.start_time.map(|t| secs(t, tb)),
+        duration_s: duration,
+        frames: scan.packets,
+        width: video.then(|| p.width()),
+        height: video.then(|| p.height()),
+        pix_fmt: if video { p.format_name() } else { None },
+        rotation_deg: video.then_some(info.rotation),
+        avg_frame_rate: if video {
+            rate(info.avg_frame_rate)
+        } else {
+            None
+        },
+        real_frame_rate: if video {
+            rate(info.real_frame_rate)
+        } else {
+            None
+        },
+        fps: (video && !info.avg_frame_rate.is_unknown()).then(|| info.avg_frame_rate.as_f64()),
+        vfr: video.then(|| is_vfr(&mut scan.pts)),
+        sample_format: if audio { p.format_name() } else { None },
+        sample_rate: audio.then(|| p.sample_rate()),
+        channels: audio.then(|| p.channels()),
+        channel_layout: if audio { p.channel_layout() } else { None },
+        samples: if audio {
+            duration.map(|d| (d * f64::from(p.sample_rate())).round() as u64)
+        } else {
+            None
+        },
+        encoder_delay_samples: audio.then(|| encoder_delay(info, scan, track)),
+    }
+}
+
+/// True when the gaps between consecutive presentation timestamps differ by more than one tick
+/// (one tick of rounding is normal when the time base is not a multiple of the frame rate).
+fn is_vfr(pts: &mut [i64]) -> bool {
+    if pts.len() < 3 {
+        return false;
+    }
+    pts.sort_unstable();
+    let gaps = pts.windows(2).map(|w| w[1] - w[0]);
+    let (lo, hi) = gaps.fold((i64::MAX, i64::MIN), |(lo, hi), g| (lo.min(g), hi.max(g)));
+    hi - lo > 1
+}
+
+/// Encoder delay in samples: the MP4 edit list's start trim when there is one, else the
+/// negative start of the first packet, else the codec's declared initial padding.
+fn encoder_delay(info: &StreamInfo, scan: &Scan, track: Option<&mp4::Track>) -> i64 {
+    let rate = i64::from(info.params.sample_rate());
+    if let Some(t) = track.filter(|t| t.handler == "soun" && !t.edits.is_empty() && t.timescale > 0)
+    {
+        return t.edit_start() * rate / i64::from(t.timescale);
+    }
+    match scan.first_pts {
+        Some(p) if p < 0 => {
+            let tb = info.time_base;
+            (-p as i128 * i128::from(tb.num) * i128::from(rate) / i128::from(tb.den.max(1))) as i64
+        }
+        _ => info.params.initial_padding(),
+    }
+}

@@ -1,0 +1,233 @@
+//! Shared test helpers: fixture paths, the cutroom binary, and the ffmpeg CLI as an independent
+//! oracle (ffprobe figures, marker times measured from what FFmpeg decodes).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Path of a committed fixture.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+/// Run the cutroom binary with `args`.
+pub fn cutroom(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cutroom"))
+        .args(args)
+        .output()
+        .expect("run cutroom")
+}
+
+/// Stdout of a successful run, parsed as JSON; panics with stderr otherwise.
+pub fn cutroom_json(args: &[&str]) -> serde_json::Value {
+    let out = cutroom(args);
+    assert!(
+        out.status.success(),
+        "cutroom {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+/// Make a marker clip at run time (see fixtures/marker.sh for the arguments' meaning).
+#[allow(clippy::too_many_arguments)]
+pub fn marker_clip(
+    out: &Path,
+    w: u32,
+    h: u32,
+    fps: u32,
+    secs: f64,
+    audio_secs: f64,
+    audio_offset_ms: f64,
+    extra: &[&str],
+) {
+    let status = Command::new(fixture("marker.sh"))
+        .arg(out)
+        .args([
+            w.to_string(),
+            h.to_string(),
+            fps.to_string(),
+            secs.to_string(),
+        ])
+        .args([
+            "48000".into(),
+            "2".into(),
+            audio_secs.to_string(),
+            audio_offset_ms.to_string(),
+        ])
+        .args(extra)
+        .status()
+        .expect("run fixtures/marker.sh");
+    assert!(status.success(), "marker.sh failed for {}", out.display());
+}
+
+/// `ffprobe -show_format -show_streams` of `path` as JSON.
+pub fn ffprobe(path: &Path) -> serde_json::Value {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_format",
+            "-show_streams",
+            "-of",
+            "json",
+        ])
+        .arg(path)
+        .output()
+        .expect("run ffprobe");
+    assert!(out.status.success(), "ffprobe failed on {}", path.display());
+    serde_json::from_slice(&out.stdout).expect("ffprobe JSON")
+}
+
+/// Packets of stream `sel` (`v:0`, `a:0`) as (pts, dts, flags, data hash) via ffprobe.
+pub fn ffprobe_packets(path: &Path, sel: &str) -> Vec<serde_json::Value> {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            sel,
+            "-show_packets",
+            "-show_data_hash",
+            "MD5",
+            "-of",
+            "json",
+        ])
+        .arg(path)
+        .output()
+        .expect("run ffprobe");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("ffprobe JSON");
+    v["packets"].as_array().cloned().unwrap_or_default()
+}
+
+/// Marker events of a file as FFmpeg decodes it: flash frame times and beep onset times (s).
+#[derive(Debug, Clone, Default)]
+pub struct Markers {
+    /// Presentation times of frames whose mean luma jumps above mid-grey.
+    pub flashes: Vec<f64>,
+    /// Onset times of beeps (first sample above a quarter of full scale after silence).
+    pub beeps: Vec<f64>,
+}
+
+/// Measure the markers of `path` by decoding it with the ffmpeg CLI.
+pub fn markers(path: &Path) -> Markers {
+    Markers {
+        flashes: flash_times(path),
+        beeps: beep_times(path),
+    }
+}
+
+fn flash_times(path: &Path) -> Vec<f64> {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostats", "-i"])
+        .arg(path)
+        .args([
+            "-an",
+            "-vf",
+            "scale=16:16,format=gray,showinfo",
+            "-f",
+            "null",
+            "-",
+        ])
+        .output()
+        .expect("run ffmpeg");
+    let log = String::from_utf8_lossy(&out.stderr);
+    let mut flashes = Vec::new();
+    let mut prev_bright = false;
+    for line in log
+        .lines()
+        .filter(|l| l.contains("pts_time:") && l.contains("mean:["))
+    {
+        let t: f64 = field(line, "pts_time:").parse().unwrap_or(f64::NAN);
+        let mean: f64 = line
+            .split("mean:[")
+            .nth(1)
+            .and_then(|s| s.split([']', ' ']).next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0.0);
+        let bright = mean > 128.0;
+        if bright && !prev_bright {
+            flashes.push(t);
+        }
+        prev_bright = bright;
+    }
+    flashes
+}
+
+fn field<'a>(line: &'a str, key: &str) -> &'a str {
+    line.split(key)
+        .nth(1)
+        .map(|s| s.split_whitespace().next().unwrap_or(""))
+        .unwrap_or("")
+}
+
+fn beep_times(path: &Path) -> Vec<f64> {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostats", "-i"])
+        .arg(path)
+        .args([
+            "-vn",
+            "-af",
+            "aresample=48000,pan=mono|c0=c0,ashowinfo",
+            "-f",
+            "f32le",
+            "-",
+        ])
+        .output()
+        .expect("run ffmpeg");
+    let log = String::from_utf8_lossy(&out.stderr);
+    let samples: Vec<f32> = out
+        .stdout
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    // Map each sample index to a time through the frames' pts (handles a non-zero start).
+    let mut frames: Vec<(usize, f64)> = Vec::new();
+    let mut at = 0usize;
+    for line in log
+        .lines()
+        .filter(|l| l.contains("ashowinfo") && l.contains("nb_samples:"))
+    {
+        let t: f64 = field(line, "pts_time:").parse().unwrap_or(f64::NAN);
+        let n: usize = field(line, "nb_samples:").parse().unwrap_or(0);
+        frames.push((at, t));
+        at += n;
+    }
+    let time_of = |i: usize| {
+        let k = frames
+            .partition_point(|(start, _)| *start <= i)
+            .saturating_sub(1);
+        let (start, t) = frames.get(k).copied().unwrap_or((0, 0.0));
+        t + (i - start) as f64 / 48000.0
+    };
+    let mut beeps = Vec::new();
+    let mut last: Option<usize> = None;
+    for (i, v) in samples.iter().enumerate() {
+        if v.abs() > 0.25 {
+            if last.map(|l| i - l > 24000).unwrap_or(true) {
+                beeps.push(time_of(i));
+            }
+            last = Some(i);
+        }
+    }
+    beeps
+}
+
+/// A/V offset at each flash in ms (beep onset minus flash time; positive: audio late), pairing
+/// each flash with the nearest beep within half a second. Flashes without a beep are skipped.
+pub fn marker_offsets_ms(path: &Path) -> Vec<(f64, f64)> {
+    let m = markers(path);
+    m.flashes
+        .iter()
+        .filter_map(|&f| {
+            let b = m
+                .beeps
+                .iter()
+                .copied()
+                .min_by(|a, b| (a - f).abs().total_cmp(&(b - f).abs()))?;
+            ((b - f).abs() < 0.5).then_some((f, (b - f) * 1000.0))
+        })
+        .collect()
+}
