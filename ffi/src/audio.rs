@@ -123,8 +123,11 @@ impl AudioDecoder {
             .op("create resampler")?;
             self.resampler = Some((swr, key));
         }
+        // Room for everything this frame can yield, so nothing piles up inside the resampler.
+        let room =
+            frame.samples() as u64 * u64::from(self.rate) / u64::from(frame.rate().max(1)) + 256;
+        let mut out = output_frame(self.rate, self.channels, room as usize);
         let (swr, _) = self.resampler.as_mut().expect("resampler set above");
-        let mut out = ff::frame::Audio::empty();
         swr.run(&frame, &mut out).op("resample audio")?;
         Ok(Some(AudioSamples {
             pts,
@@ -135,21 +138,28 @@ impl AudioDecoder {
     /// The samples still held inside the resampler after the last [`AudioDecoder::receive`].
     pub fn flush_resampler(&mut self) -> Result<Vec<f32>> {
         let mut all = Vec::new();
-        if let Some((swr, _)) = self.resampler.as_mut() {
-            loop {
-                let mut out = ff::frame::Audio::empty();
-                let more = swr.flush(&mut out).op("flush resampler")?;
-                if out.samples() == 0 {
-                    break;
-                }
-                all.extend(packed_f32(&out, self.channels));
-                if more.is_none() {
-                    break;
-                }
+        let (rate, channels) = (self.rate, self.channels);
+        while let Some((swr, _)) = self.resampler.as_mut() {
+            let mut out = output_frame(rate, channels, 4096);
+            swr.flush(&mut out).op("flush resampler")?;
+            if out.samples() == 0 {
+                break;
             }
+            all.extend(packed_f32(&out, self.channels));
         }
         Ok(all)
     }
+}
+
+/// An allocated packed-`f32` frame with room for `samples` samples at `rate` and `channels`.
+fn output_frame(rate: u32, channels: u16, samples: usize) -> ff::frame::Audio {
+    let mut out = ff::frame::Audio::new(
+        Sample::F32(SampleType::Packed),
+        samples,
+        ChannelLayout::default(i32::from(channels)),
+    );
+    out.set_rate(rate);
+    out
 }
 
 fn packed_f32(frame: &ff::frame::Audio, channels: u16) -> Vec<f32> {
@@ -171,6 +181,7 @@ pub struct AudioEncoder {
     channels: u16,
     pending: Vec<f32>,
     next_pts: i64,
+    ready: std::collections::VecDeque<Packet>,
 }
 
 impl AudioEncoder {
@@ -196,6 +207,7 @@ impl AudioEncoder {
             channels,
             pending: Vec::new(),
             next_pts: 0,
+            ready: std::collections::VecDeque::new(),
         })
     }
 
@@ -241,7 +253,8 @@ impl AudioEncoder {
             self.encode_frame(0, len)?;
             self.pending.clear();
         }
-        self.enc.send_eof().op("flush audio encoder")
+        self.enc.send_eof().op("flush audio encoder")?;
+        self.collect()
     }
 
     fn encode_frame(&mut self, start: usize, len: usize) -> Result<()> {
@@ -261,12 +274,22 @@ impl AudioEncoder {
         }
         frame.set_pts(Some(self.next_pts));
         self.next_pts += n as i64;
-        self.enc.send_frame(&frame).op("encode audio")
+        self.enc.send_frame(&frame).op("encode audio")?;
+        self.collect()
+    }
+
+    /// Move every packet the encoder has ready into the queue `receive` serves from, so the
+    /// encoder never refuses input for want of being drained.
+    fn collect(&mut self) -> Result<()> {
+        let tb = self.time_base();
+        while let Some(p) = receive_packet(&mut self.enc, tb, "encode audio")? {
+            self.ready.push_back(p);
+        }
+        Ok(())
     }
 
     /// The next encoded packet (pts in `1/rate`, the first one at `-delay()`), or `None`.
     pub fn receive(&mut self) -> Result<Option<Packet>> {
-        let tb = self.time_base();
-        receive_packet(&mut self.enc, tb, "encode audio")
+        Ok(self.ready.pop_front())
     }
 }

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 pub struct MuxOptions {
     /// Put `moov` before `mdat` (a second pass at the end), for progressive playback.
     pub faststart: bool,
-    /// Write edit lists (FFmpeg's default); delivery specs ask for none.
+    /// Write edit lists (FFmpeg's default); delivery specs ask for none. Without them, audio
+    /// must be advanced by the encoder delay by whoever encodes it (see `AudioEncoder::delay`).
     pub edit_list: bool,
 }
 
@@ -66,11 +67,18 @@ impl Muxer {
     /// Write the header; afterwards each stream's time base is the muxer's choice.
     pub fn write_header(&mut self, opts: MuxOptions) -> Result<()> {
         let mut d = ff::Dictionary::new();
+        let mut flags = String::new();
         if opts.faststart {
-            d.set("movflags", "+faststart");
+            flags.push_str("+faststart");
         }
         if !opts.edit_list {
+            // Without an edit list, B-frame video keeps its first pts at 0 only through
+            // negative composition offsets (ctts version 1).
             d.set("use_editlist", "0");
+            flags.push_str("+negative_cts_offsets");
+        }
+        if !flags.is_empty() {
+            d.set("movflags", &flags);
         }
         self.ctx.write_header_with(d).map_err(|e| Error::Ffmpeg {
             op: format!("{}: write header", self.path.display()),

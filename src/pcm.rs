@@ -1,0 +1,178 @@
+//! PCM audio on an exact sample timeline: decode a file's sound aligned to its picture, cut or
+//! pad to an exact length, fades and joins. Positions are sample frames, never float seconds.
+
+use crate::error::{Error, Result};
+use crate::media;
+use cutroom_ffi::{rescale, AudioDecoder, MediaKind, Rational};
+use std::path::Path;
+
+/// Interleaved `f32` audio at a known rate and channel count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pcm {
+    /// Sample rate in Hz.
+    pub rate: u32,
+    /// Channel count.
+    pub channels: u16,
+    /// Interleaved samples, `frames() * channels` values.
+    pub data: Vec<f32>,
+}
+
+impl Pcm {
+    /// `frames` sample frames of silence.
+    pub fn silence(rate: u32, channels: u16, frames: usize) -> Self {
+        Self {
+            rate,
+            channels,
+            data: vec![0.0; frames * usize::from(channels)],
+        }
+    }
+
+    /// Length in sample frames.
+    pub fn frames(&self) -> usize {
+        self.data.len() / usize::from(self.channels.max(1))
+    }
+
+    /// Cut or pad with silence at the end to exactly `frames` sample frames.
+    pub fn fit(&mut self, frames: usize) {
+        self.data.resize(frames * usize::from(self.channels), 0.0);
+    }
+
+    /// Insert `frames` of silence at the start (positive) or drop that many frames (negative).
+    pub fn shift(&mut self, frames: i64) {
+        let ch = usize::from(self.channels);
+        if frames > 0 {
+            let pad = frames as usize * ch;
+            self.data.splice(0..0, std::iter::repeat_n(0.0, pad));
+        } else if frames < 0 {
+            let cut = ((-frames) as usize * ch).min(self.data.len());
+            self.data.drain(..cut);
+        }
+    }
+
+    /// The frames `[start, end)` as a new buffer (clamped to the buffer).
+    pub fn slice(&self, start: usize, end: usize) -> Pcm {
+        let ch = usize::from(self.channels);
+        let end = end.min(self.frames());
+        let start = start.min(end);
+        Pcm {
+            rate: self.rate,
+            channels: self.channels,
+            data: self.data[start * ch..end * ch].to_vec(),
+        }
+    }
+
+    /// Append `other` (same rate and channel count) at the end.
+    pub fn append(&mut self, other: &Pcm) {
+        debug_assert_eq!((self.rate, self.channels), (other.rate, other.channels));
+        self.data.extend_from_slice(&other.data);
+    }
+
+    /// Multiply frames `[start, start + len)` by a gain ramp from `from` to `to` (linear).
+    pub fn ramp(&mut self, start: usize, len: usize, from: f32, to: f32) {
+        let ch = usize::from(self.channels);
+        let end = (start + len).min(self.frames());
+        for i in start..end {
+            let g = from + (to - from) * ((i - start) as f32 + 0.5) / len as f32;
+            for v in &mut self.data[i * ch..(i + 1) * ch] {
+                *v *= g;
+            }
+        }
+    }
+
+    /// Fade in over the first `len` frames.
+    pub fn fade_in(&mut self, len: usize) {
+        self.ramp(0, len, 0.0, 1.0);
+    }
+
+    /// Fade out over the last `len` frames.
+    pub fn fade_out(&mut self, len: usize) {
+        let n = self.frames();
+        self.ramp(n.saturating_sub(len), len.min(n), 1.0, 0.0);
+    }
+
+    /// Frames for a duration given in milliseconds at this rate (rounded).
+    pub fn ms_to_frames(&self, ms: f64) -> usize {
+        (ms * f64::from(self.rate) / 1000.0).round().max(0.0) as usize
+    }
+}
+
+/// Decode the first audio stream of `path` to `rate` Hz and `channels` channels, aligned to the
+/// file's picture: sample 0 is the instant of the first video frame (audio that starts later is
+/// preceded by silence, audio that starts earlier is cut). The edit list / encoder delay is
+/// applied. `None` when the file has no audio stream.
+pub fn decode_aligned(path: &Path, rate: u32, channels: u16) -> Result<Option<Pcm>> {
+    let mut input = media::open(path)?;
+    let streams = input.streams();
+    let Some(a) = input.best_stream(MediaKind::Audio) else {
+        return Ok(None);
+    };
+    let out_tb = Rational::new(1, rate as i32);
+    let origin = input
+        .best_stream(MediaKind::Video)
+        .and_then(|v| {
+            Some(rescale(
+                streams[v].start_time?,
+                streams[v].time_base,
+                out_tb,
+            ))
+        })
+        .unwrap_or(0);
+    let a_tb = streams[a].time_base;
+    let mut dec = AudioDecoder::new(&input, a, rate, channels)?;
+    let mut pcm = Pcm {
+        rate,
+        channels,
+        data: Vec::new(),
+    };
+    let mut first_pts: Option<i64> = None;
+    let mut drain = |dec: &mut AudioDecoder, pcm: &mut Pcm| -> Result<()> {
+        while let Some(run) = dec.receive()? {
+            if first_pts.is_none() {
+                first_pts = run.pts.map(|p| rescale(p, a_tb, out_tb));
+            }
+            pcm.data.extend_from_slice(&run.data);
+        }
+        Ok(())
+    };
+    while let Some(pkt) = input.read_packet()? {
+        if pkt.stream() == a {
+            dec.send(&pkt)?;
+            drain(&mut dec, &mut pcm)?;
+        }
+    }
+    dec.send_eof()?;
+    drain(&mut dec, &mut pcm)?;
+    let tail = dec.flush_resampler()?;
+    pcm.data.extend_from_slice(&tail);
+    if pcm.data.is_empty() {
+        return Err(Error::bad_input(path, "audio stream decodes to no samples"));
+    }
+    pcm.shift(first_pts.unwrap_or(0) - origin);
+    Ok(Some(pcm))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_shift_and_fades_work_in_frames() {
+        let mut p = Pcm {
+            rate: 1000,
+            channels: 2,
+            data: vec![1.0; 20],
+        };
+        assert_eq!(p.frames(), 10);
+        p.shift(2);
+        assert_eq!(p.frames(), 12);
+        assert_eq!(&p.data[..4], &[0.0; 4]);
+        p.shift(-2);
+        assert_eq!(p.data, vec![1.0; 20]);
+        p.fit(4);
+        assert_eq!(p.frames(), 4);
+        p.fade_out(4);
+        assert!(p.data[0] > p.data[6] && p.data[6] > 0.0);
+        assert_eq!(p.slice(1, 3).frames(), 2);
+        assert_eq!(p.ms_to_frames(2.5), 3);
+    }
+}
