@@ -8,6 +8,7 @@ pub mod avwrite;
 pub mod error;
 pub mod media;
 pub mod mp4;
+pub mod otio;
 pub mod output;
 pub mod pcm;
 pub mod probe;
