@@ -152,7 +152,7 @@ impl AudioDecoder {
 }
 
 /// An allocated packed-`f32` frame with room for `samples` samples at `rate` and `channels`.
-fn output_frame(rate: u32, channels: u16, samples: usize) -> ff::frame::Audio {
+pub(crate) fn output_frame(rate: u32, channels: u16, samples: usize) -> ff::frame::Audio {
     let mut out = ff::frame::Audio::new(
         Sample::F32(SampleType::Packed),
         samples,
@@ -162,7 +162,7 @@ fn output_frame(rate: u32, channels: u16, samples: usize) -> ff::frame::Audio {
     out
 }
 
-fn packed_f32(frame: &ff::frame::Audio, channels: u16) -> Vec<f32> {
+pub(crate) fn packed_f32(frame: &ff::frame::Audio, channels: u16) -> Vec<f32> {
     let n = frame.samples() * usize::from(channels);
     if n == 0 {
         return Vec::new();
