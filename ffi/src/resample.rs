@@ -58,10 +58,7 @@ impl Resampler {
         );
         input.set_rate(self.in_rate);
         let bytes = input.data_mut(0);
-        for (dst, v) in bytes
-            .chunks_exact_mut(4)
-            .zip(&interleaved[..frames * ch])
-        {
+        for (dst, v) in bytes.chunks_exact_mut(4).zip(&interleaved[..frames * ch]) {
             dst.copy_from_slice(&v.to_ne_bytes());
         }
         let room = frames as u64 * u64::from(self.out_rate) / u64::from(self.in_rate.max(1)) + 256;
@@ -132,7 +129,10 @@ mod tests {
         assert!((first as i64 - 24000).abs() <= 8, "onset at {first}");
         // Mono goes to both channels at -3 dB.
         let peak = out.chunks(2).map(|f| f[0].abs()).fold(0.0, f32::max);
-        assert!((peak - 0.5 * std::f32::consts::FRAC_1_SQRT_2).abs() < 0.01, "{peak}");
+        assert!(
+            (peak - 0.5 * std::f32::consts::FRAC_1_SQRT_2).abs() < 0.01,
+            "{peak}"
+        );
         assert!(out.chunks(2).all(|f| f[0] == f[1]));
     }
 }

@@ -1,0 +1,5 @@
+//! The audio stage: loading soundtracks, fitting them to a picture, ducking music under speech
+//! and limiting peaks. Loudness measurement and normalisation live in [`crate::loudness`].
+
+pub mod limiter;
+pub mod load;
