@@ -9,7 +9,9 @@
 use crate::error::Result;
 use crate::output::AtomicOutput;
 use crate::pcm::Pcm;
-use cutroom_ffi::{rescale, AudioEncoder, CodecParams, MuxOptions, Muxer, Packet, Rational};
+use cutroom_ffi::{
+    rescale, AudioDecoder, AudioEncoder, CodecParams, MuxOptions, Muxer, Packet, Rational,
+};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
@@ -35,14 +37,26 @@ impl AvWriter {
         video_tb: Rational,
         audio: Option<&Pcm>,
     ) -> Result<Self> {
+        let encoded = audio.map(EncodedAudio::encode).transpose()?;
+        Self::create_encoded(target, params, video_tb, encoded)
+    }
+
+    /// As [`AvWriter::create`], with the audio already encoded (e.g. after checking it with
+    /// [`EncodedAudio::decode`]).
+    pub fn create_encoded(
+        target: &Path,
+        params: &CodecParams,
+        video_tb: Rational,
+        audio: Option<EncodedAudio>,
+    ) -> Result<Self> {
         let out = AtomicOutput::new(target)?;
         let mut mux = Muxer::create(out.path(), "mp4")?;
         let video = mux.add_stream(params, video_tb)?;
         let (audio_index, queued_audio) = match audio {
-            Some(pcm) => {
-                let (packets, enc_params, tb) = encode_aac(pcm)?;
-                (Some(mux.add_stream(&enc_params, tb)?), packets)
-            }
+            Some(enc) => (
+                Some(mux.add_stream(&enc.params, enc.time_base)?),
+                enc.packets,
+            ),
             None => (None, VecDeque::new()),
         };
         mux.write_header(MuxOptions::default())?;
@@ -89,29 +103,67 @@ impl AvWriter {
     }
 }
 
-/// Encode `pcm` to AAC packets stamped from 0, advanced by the encoder delay (module docs).
-fn encode_aac(pcm: &Pcm) -> Result<(VecDeque<Packet>, CodecParams, Rational)> {
-    let mut enc = AudioEncoder::new(
-        pcm.rate,
-        pcm.channels,
-        AAC_BIT_RATE * usize::from(pcm.channels) / 2,
-    )?;
-    let delay = enc.delay();
-    let skip = (delay.max(0) as usize).min(pcm.frames());
-    let mut packets = VecDeque::new();
-    let ch = usize::from(pcm.channels);
-    let drain = |enc: &mut AudioEncoder, packets: &mut VecDeque<Packet>| -> Result<()> {
-        while let Some(mut p) = enc.receive()? {
-            p.offset(delay);
-            packets.push_back(p);
+/// A soundtrack encoded once to AAC, packets stamped from 0 and advanced by the encoder delay
+/// (module docs), ready for [`AvWriter::create_encoded`].
+pub struct EncodedAudio {
+    packets: VecDeque<Packet>,
+    params: CodecParams,
+    time_base: Rational,
+    rate: u32,
+    channels: u16,
+}
+
+impl EncodedAudio {
+    /// Encode `pcm` (its rate and channel count are kept).
+    pub fn encode(pcm: &Pcm) -> Result<Self> {
+        let mut enc = AudioEncoder::new(
+            pcm.rate,
+            pcm.channels,
+            AAC_BIT_RATE * usize::from(pcm.channels) / 2,
+        )?;
+        let delay = enc.delay();
+        let skip = (delay.max(0) as usize).min(pcm.frames());
+        let mut packets = VecDeque::new();
+        let ch = usize::from(pcm.channels);
+        let drain = |enc: &mut AudioEncoder, packets: &mut VecDeque<Packet>| -> Result<()> {
+            while let Some(mut p) = enc.receive()? {
+                p.offset(delay);
+                packets.push_back(p);
+            }
+            Ok(())
+        };
+        for chunk in pcm.data[skip * ch..].chunks(enc.frame_size() * ch * 16) {
+            enc.send(chunk)?;
+            drain(&mut enc, &mut packets)?;
         }
-        Ok(())
-    };
-    for chunk in pcm.data[skip * ch..].chunks(enc.frame_size() * ch * 16) {
-        enc.send(chunk)?;
+        enc.send_eof()?;
         drain(&mut enc, &mut packets)?;
+        Ok(Self {
+            packets,
+            params: enc.params(),
+            time_base: enc.time_base(),
+            rate: pcm.rate,
+            channels: pcm.channels,
+        })
     }
-    enc.send_eof()?;
-    drain(&mut enc, &mut packets)?;
-    Ok((packets, enc.params(), enc.time_base()))
+
+    /// Decode the packets back to PCM, as a player will hear them (the encoder's priming
+    /// stands where the first `delay` samples of the input were).
+    pub fn decode(&self) -> Result<Pcm> {
+        let mut dec =
+            AudioDecoder::from_params(&self.params, self.time_base, self.rate, self.channels)?;
+        let mut pcm = Pcm::silence(self.rate, self.channels, 0);
+        for p in &self.packets {
+            dec.send(p)?;
+            while let Some(run) = dec.receive()? {
+                pcm.data.extend_from_slice(&run.data);
+            }
+        }
+        dec.send_eof()?;
+        while let Some(run) = dec.receive()? {
+            pcm.data.extend_from_slice(&run.data);
+        }
+        pcm.data.extend(dec.flush_resampler()?);
+        Ok(pcm)
+    }
 }

@@ -54,15 +54,12 @@ pub fn measure(pcm: &Pcm) -> Result<LoudnessReport> {
         max_m = max_m.max(m.loudness_momentary().map_err(meter_error)?);
         max_s = max_s.max(m.loudness_shortterm().map_err(meter_error)?);
     }
-    let tp = (0..u32::from(pcm.channels))
-        .map(|c| m.true_peak(c))
-        .try_fold(0f64, |acc, p| p.map(|p| acc.max(p)))
-        .map_err(meter_error)?;
+    let tp = max_true_peak(&m, pcm.channels)?;
     let integrated = finite(m.loudness_global().map_err(meter_error)?);
     Ok(LoudnessReport {
         integrated_lufs: integrated,
         loudness_range_lu: integrated.and(finite(m.loudness_range().map_err(meter_error)?)),
-        true_peak_dbtp: finite(20.0 * tp.log10()),
+        true_peak_dbtp: tp,
         max_short_term_lufs: finite(max_s),
         max_momentary_lufs: finite(max_m),
     })
@@ -70,41 +67,72 @@ pub fn measure(pcm: &Pcm) -> Result<LoudnessReport> {
 
 /// Bring `pcm` to `target`: one linear gain to the target integrated loudness, then the
 /// true-peak limiter (look-ahead, so nothing clips) holds the ceiling. When limiting costs
-/// loudness the gain is raised and the pass repeated (a few times at most). Returns the report
+/// loudness the gain is raised (secant steps) and the pass repeated, a few times at most; a
+/// target the ceiling makes unreachable ends as loud as the limiter allows. Returns the report
 /// of the result. Silence (no gating block) is left untouched and reported as silent.
 pub fn normalize(pcm: &mut Pcm, target: &LoudnessTarget) -> Result<LoudnessReport> {
-    let before = integrated(pcm)?;
-    let Some(start) = before else {
+    let Some(start) = integrated(pcm)? else {
         return measure(pcm);
     };
     let original = pcm.data.clone();
     let mut gain_db = target.integrated_lufs - start;
     let mut ceiling = target.true_peak_db;
-    let mut report = None;
-    for _ in 0..4 {
+    let mut last: Option<(f64, f64)> = None;
+    let mut report;
+    let mut pass = 0;
+    loop {
+        pass += 1;
         let g = 10f64.powf(gain_db / 20.0) as f32;
         for (out, v) in pcm.data.iter_mut().zip(&original) {
             *out = v * g;
         }
         limiter::limit(pcm, ceiling);
-        let r = measure(pcm)?;
-        let lufs = r.integrated_lufs.unwrap_or(f64::NEG_INFINITY);
-        let tp = r.true_peak_dbtp.unwrap_or(f64::NEG_INFINITY);
-        let loud_ok = (lufs - target.integrated_lufs).abs() <= 0.05;
+        report = measure(pcm)?;
+        let lufs = report.integrated_lufs.unwrap_or(f64::NEG_INFINITY);
+        let tp = report.true_peak_dbtp.unwrap_or(f64::NEG_INFINITY);
+        let miss = target.integrated_lufs - lufs;
         let peak_ok = tp <= target.true_peak_db;
-        report = Some(r);
-        if loud_ok && peak_ok {
+        if (miss.abs() <= 0.05 && peak_ok) || pass == MAX_PASSES {
             break;
-        }
-        if !loud_ok {
-            gain_db += target.integrated_lufs - lufs;
         }
         if !peak_ok {
             // The meter's interpolator saw a little more than the limiter's: aim lower.
             ceiling -= tp - target.true_peak_db + 0.02;
         }
+        if miss.abs() > 0.05 {
+            // dLUFS / dgain from the last two passes (1 while nothing limits).
+            let slope = match last {
+                Some((g0, l0)) if (gain_db - g0).abs() > 1e-6 => (lufs - l0) / (gain_db - g0),
+                _ => 1.0,
+            };
+            if slope >= 0.05 {
+                last = Some((gain_db, lufs));
+                gain_db += (miss / slope).clamp(-20.0, 20.0);
+            } else if peak_ok {
+                break; // the limiter absorbs any more gain: as loud as the ceiling allows
+            }
+        }
     }
-    Ok(report.expect("at least one pass"))
+    Ok(report)
+}
+
+/// Most gain-and-limit passes `normalize` makes.
+const MAX_PASSES: usize = 8;
+
+/// The true peak of `pcm` over all channels (dBTP), as [`measure`] reports it, alone.
+pub fn true_peak(pcm: &Pcm) -> Result<Option<f64>> {
+    let mut m = meter(pcm, Mode::TRUE_PEAK)?;
+    m.add_frames_f32(&pcm.data).map_err(meter_error)?;
+    max_true_peak(&m, pcm.channels)
+}
+
+/// The largest true peak over the channels of a meter, dBTP.
+fn max_true_peak(m: &EbuR128, channels: u16) -> Result<Option<f64>> {
+    let tp = (0..u32::from(channels))
+        .map(|c| m.true_peak(c))
+        .try_fold(0f64, |acc, p| p.map(|p| acc.max(p)))
+        .map_err(meter_error)?;
+    Ok(finite(20.0 * tp.log10()))
 }
 
 /// Integrated loudness alone (`None` for silence): the cheap first measurement of `normalize`.

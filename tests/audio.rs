@@ -102,3 +102,226 @@ fn loads_every_format_on_time() {
         assert!((t - 1.0).abs() < 0.001, "{name}: converted beep at {t} s");
     }
 }
+
+/// Video packet hashes of `path` (ffprobe).
+fn video_hashes(path: &Path) -> Vec<String> {
+    ffprobe_packets(path, "v:0")
+        .iter()
+        .map(|p| p["data_hash"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Stream durations (video, audio) in seconds as ffprobe reports them.
+fn durations(path: &Path) -> (f64, f64) {
+    let p = ffprobe(path);
+    let d = |kind: &str| -> f64 {
+        p["streams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["codec_type"] == kind)
+            .and_then(|s| s["duration"].as_str())
+            .map(|d| d.parse().unwrap())
+            .unwrap_or(f64::NAN)
+    };
+    (d("video"), d("audio"))
+}
+
+fn cutroom_ok(args: &[&str]) -> String {
+    let out = cutroom(args);
+    assert!(
+        out.status.success(),
+        "cutroom {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Assert the loudness target holds on `path` as FFmpeg measures it.
+fn assert_loudness(path: &Path, target: f64) {
+    let m = ebur128(path);
+    assert!(
+        (m.integrated - target).abs() <= 0.5,
+        "{}: {m:?}, target {target}",
+        path.display()
+    );
+    assert!(m.true_peak <= -1.0, "{}: {m:?}", path.display());
+}
+
+#[test]
+fn swap_keeps_the_picture_and_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = fixture("marker_portrait_30.mp4");
+    // The clip's own beeps as a WAV (ffmpeg applies the edit list): the swap must put every
+    // beep back on its flash.
+    let beeps = dir.path().join("beeps.wav");
+    ff(&["-i", s(&clip), "-vn", "-c:a", "pcm_s16le", s(&beeps)]);
+    // Also as 44.1 kHz mono MP3 and the MP4 itself (AAC via symphonia + the edit list).
+    let mp3 = dir.path().join("beeps.mp3");
+    ff(&[
+        "-i",
+        s(&beeps),
+        "-ar",
+        "44100",
+        "-ac",
+        "1",
+        "-b:a",
+        "128k",
+        s(&mp3),
+    ]);
+    for (name, audio, loudness) in [
+        ("wav", &beeps, None),
+        ("mp3", &mp3, None),
+        ("mp4", &clip, Some("-14")),
+    ] {
+        let out = dir.path().join(format!("swap_{name}.mp4"));
+        let mut args = vec!["swap", s(&clip), "--audio", s(audio), "-o", s(&out)];
+        if let Some(l) = loudness {
+            args.extend(["--loudness", l]);
+        }
+        let said = cutroom_ok(&args);
+        assert!(said.contains("6.000 s"), "{said}");
+        let offs = marker_offsets_ms(&out);
+        assert_eq!(offs.len(), 3, "{name}: {offs:?}");
+        for (t, o) in offs {
+            assert!(o.abs() <= 1.0, "{name}: marker at {t} s is {o:.2} ms off");
+        }
+        assert_eq!(video_hashes(&clip), video_hashes(&out), "{name}");
+        let (v, a) = durations(&out);
+        assert!(
+            (v - 6.0).abs() < 1e-6 && (a - 6.0).abs() < 0.001,
+            "{name}: {v} {a}"
+        );
+        if let Some(l) = loudness {
+            assert_loudness(&out, l.parse().unwrap());
+        }
+    }
+}
+
+#[test]
+fn swap_fits_offsets_and_fades() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = fixture("marker_landscape_25.mp4");
+    // 2.5 s of a steady 440 Hz tone, 0.5 peak.
+    let tone = dir.path().join("tone.flac");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc=0.70711*sin(2*PI*440*t):s=48000:c=stereo:d=2.5",
+        s(&tone),
+    ]);
+    let rms = |pcm: &[f32], from: f64, to: f64| -> f64 {
+        let (a, b) = ((from * 96000.0) as usize, (to * 96000.0) as usize);
+        let w = &pcm[a..b.min(pcm.len())];
+        (w.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / w.len() as f64).sqrt()
+    };
+    let run = |extra: &[&str]| -> (PathBuf, Vec<f32>) {
+        let out = dir.path().join(format!("fit{}.mp4", extra.join("_")));
+        let mut args = vec!["swap", s(&clip), "--audio", s(&tone), "-o", s(&out), "-q"];
+        args.extend_from_slice(extra);
+        cutroom_ok(&args);
+        let pcm = decode_pcm(&out, 48000, 2);
+        (out, pcm)
+    };
+    let steady = 0.5f64;
+    // pad (the default): tone, then silence to the picture's end.
+    let (out, pcm) = run(&[]);
+    assert!((durations(&out).1 - 6.0).abs() < 0.001);
+    assert!((rms(&pcm, 1.0, 2.0) - steady).abs() < 0.03);
+    assert!(rms(&pcm, 2.7, 5.9) < 0.001);
+    // loop: the tone goes on to the end.
+    let (_, pcm) = run(&["--fit", "loop"]);
+    assert!((rms(&pcm, 2.6, 5.9) - steady).abs() < 0.03);
+    // trim: the picture is cut at a clean point at or before 2.5 s; packets are a prefix.
+    let (out, _) = run(&["--fit", "trim"]);
+    let (v, a) = durations(&out);
+    assert!(v <= 2.5 + 1e-6 && v >= 2.0, "trimmed video {v}");
+    assert!((a - v).abs() < 0.001, "audio {a} video {v}");
+    let kept = video_hashes(&out);
+    assert_eq!(kept[..], video_hashes(&clip)[..kept.len()]);
+    // offset: +1 s of silence first; negative offsets skip the start.
+    let (_, pcm) = run(&["--offset", "1"]);
+    assert!(rms(&pcm, 0.0, 0.95) < 0.001);
+    assert!((rms(&pcm, 1.05, 3.45) - steady).abs() < 0.03);
+    assert!(rms(&pcm, 3.55, 5.9) < 0.001);
+    let (_, pcm) = run(&["--offset", "-1"]);
+    assert!((rms(&pcm, 0.0, 1.45) - steady).abs() < 0.03);
+    assert!(rms(&pcm, 1.55, 5.9) < 0.001);
+    // fades: half-way through a 1 s linear fade-in the level is half.
+    let (_, pcm) = run(&["--fit", "loop", "--fade-in", "1", "--fade-out", "1"]);
+    assert!(rms(&pcm, 0.0, 0.05) < 0.05);
+    assert!((rms(&pcm, 0.45, 0.55) / steady - 0.5).abs() < 0.05);
+    assert!((rms(&pcm, 5.45, 5.55) / steady - 0.5).abs() < 0.05);
+    assert!(rms(&pcm, 5.95, 6.0) < 0.05);
+}
+
+/// A run that must fail with a message naming `file`, leaving nothing at `out`.
+fn assert_refused(args: &[&str], file: &Path, out: &Path, what: &str) {
+    let res = cutroom(args);
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(1), "{what}: {err}");
+    assert!(
+        err.contains(s(file)),
+        "{what}: error must name the file: {err}"
+    );
+    assert!(!out.exists(), "{what}: no output on failure");
+    let dir = out.parent().unwrap();
+    let leftovers: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "{what}: temp files left: {leftovers:?}"
+    );
+}
+
+#[test]
+fn swap_refuses_bad_audio() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = tempfile::tempdir().unwrap();
+    let clip = fixture("marker_portrait_30.mp4");
+    let out = dir.path().join("out.mp4");
+    let empty = inputs.path().join("empty.wav");
+    std::fs::write(&empty, b"").unwrap();
+    let garbage = inputs.path().join("garbage.mp3");
+    std::fs::write(
+        &garbage,
+        (0..20000u32)
+            .map(|i| (i * 7919 % 251) as u8)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    // A WAV header promising more data than there is.
+    let wav = inputs.path().join("cut.wav");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=d=1",
+        "-c:a",
+        "pcm_s16le",
+        s(&wav),
+    ]);
+    let bytes = std::fs::read(&wav).unwrap();
+    let truncated = inputs.path().join("truncated.wav");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let cases = [
+        (empty, "empty"),
+        (garbage, "corrupt"),
+        (truncated, "truncated"),
+        (fixture("not_media.mp4"), "not media"),
+        (fixture("no_audio.mp4"), "no audio stream"),
+        (inputs.path().join("missing.wav"), "missing"),
+    ];
+    for (audio, what) in cases {
+        assert_refused(
+            &["swap", s(&clip), "--audio", s(&audio), "-o", s(&out)],
+            &audio,
+            &out,
+            what,
+        );
+    }
+}

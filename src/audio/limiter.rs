@@ -168,7 +168,7 @@ mod tests {
         // fs/4 with a 45 degree phase: every sample is at 0.707 of the true peak of 1.0.
         let p = sine(12000.0, 1.0, PI / 4.0, 0.1);
         let sample_peak = p.data.iter().fold(0f32, |m, v| m.max(v.abs()));
-        assert!((sample_peak - 0.7071).abs() < 1e-3);
+        assert!((sample_peak - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-3);
         assert!(true_peak_db(&p).abs() < 0.2, "{}", true_peak_db(&p));
     }
 

@@ -99,11 +99,11 @@ fn load_wav(path: &Path) -> Result<Option<Pcm>> {
                 .collect()
         }
     };
-    let data = data.map_err(|e| match e {
-        hound::Error::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            Error::bad_input(path, "WAV data ends early: the file is truncated")
-        }
-        e => corrupt(e),
+    let data = data.map_err(|e| {
+        Error::bad_input(
+            path,
+            format!("WAV data ends early or is damaged (truncated file?): {e}"),
+        )
     })?;
     Ok(Some(Pcm {
         rate: spec.sample_rate,
@@ -237,9 +237,14 @@ fn apply_edit_list(path: &Path, pcm: &mut Pcm) {
 /// Any other file through FFmpeg, at its own rate and channel count.
 fn load_ffmpeg(path: &Path, what: &str) -> Result<Pcm> {
     let input = crate::media::open(path).map_err(|e| {
+        let why = match e {
+            Error::Media(cutroom_ffi::Error::Open { reason, .. }) => reason,
+            Error::BadInput { reason, .. } => reason,
+            other => other.to_string(),
+        };
         Error::bad_input(
             path,
-            format!("not an audio file cutroom can read ({what}; FFmpeg: {e})"),
+            format!("not an audio file cutroom can read ({what}; FFmpeg: {why})"),
         )
     })?;
     let streams = input.streams();
