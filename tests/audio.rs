@@ -236,7 +236,7 @@ fn swap_fits_offsets_and_fades() {
     // trim: the picture is cut at a clean point at or before 2.5 s; packets are a prefix.
     let (out, _) = run(&["--fit", "trim"]);
     let (v, a) = durations(&out);
-    assert!(v <= 2.5 + 1e-6 && v >= 2.0, "trimmed video {v}");
+    assert!((2.0..=2.5 + 1e-6).contains(&v), "trimmed video {v}");
     assert!((a - v).abs() < 0.001, "audio {a} video {v}");
     let kept = video_hashes(&out);
     assert_eq!(kept[..], video_hashes(&clip)[..kept.len()]);
