@@ -1,6 +1,7 @@
 //! Subcommands: each module holds one command's arguments and its run function.
 
 mod audio_args;
+mod duck;
 mod probe;
 mod swap;
 
@@ -19,6 +20,8 @@ pub enum Command {
     Probe(probe::Args),
     /// Replace a clip's soundtrack with an audio file; the picture is copied bit for bit.
     Swap(swap::Args),
+    /// Lay a music bed under a clip's dialogue, lowered while someone speaks.
+    Duck(duck::Args),
 }
 
 /// Run a subcommand; the `Ok` value is the process exit code.
@@ -26,6 +29,7 @@ pub fn run(cmd: Command, global: &Global) -> Result<i32> {
     match cmd {
         Command::Probe(a) => probe::run(a, global),
         Command::Swap(a) => swap::run(a, global),
+        Command::Duck(a) => duck::run(a, global),
     }
 }
 
