@@ -269,7 +269,11 @@ mod tests {
             "{}",
             a.threshold_dbfs
         );
-        assert_eq!(a.segments(), vec![(1000, 2000)]);
+        // The burst, to the block (the high-pass may ring on for one block).
+        let seg = a.segments();
+        assert_eq!(seg.len(), 1, "{seg:?}");
+        assert_eq!(seg[0].0, 1000);
+        assert!((2000..=2010).contains(&seg[0].1), "{seg:?}");
         // A voice track of background only never ducks.
         let floor = Pcm {
             rate: 1000,
