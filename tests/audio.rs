@@ -325,3 +325,249 @@ fn swap_refuses_bad_audio() {
         );
     }
 }
+
+/// Amplitude of the `freq` component of the first channel of interleaved `pcm` (48 kHz,
+/// `channels`) over `[from, to)` seconds (Goertzel).
+fn tone_level(pcm: &[f32], channels: usize, freq: f64, from: f64, to: f64) -> f64 {
+    let (a, b) = ((from * 48000.0) as usize, (to * 48000.0) as usize);
+    let w = 2.0 * std::f64::consts::PI * freq / 48000.0;
+    let (mut re, mut im) = (0.0, 0.0);
+    for i in a..b {
+        let v = f64::from(pcm[i * channels]);
+        re += v * (w * i as f64).cos();
+        im += v * (w * i as f64).sin();
+    }
+    2.0 * (re * re + im * im).sqrt() / (b - a) as f64
+}
+
+fn db(x: f64) -> f64 {
+    20.0 * x.log10()
+}
+
+fn read_wav(path: &Path) -> (u16, Vec<f32>) {
+    let mut r = hound::WavReader::open(path).unwrap();
+    let ch = r.spec().channels;
+    (ch, r.samples::<f32>().map(|v| v.unwrap()).collect())
+}
+
+/// A 6 s 320x240 clip whose audio is the dialogue fixture: speech-like bursts at 1.0-2.0,
+/// 3.0-4.5 and 5.5-6.2 s on a quiet noise floor.
+fn talking_clip(dir: &Path) -> PathBuf {
+    let clip = dir.join("talk.mp4");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=s=320x240:r=25:d=6",
+        "-i",
+        s(&fixture("dialogue.wav")),
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-c:a",
+        "aac",
+        "-t",
+        "6",
+        s(&clip),
+    ]);
+    clip
+}
+
+/// A steady 8 kHz tone (above the voice's band), stereo 48 kHz, `secs` long.
+fn tone_8k(dir: &Path, secs: u32) -> PathBuf {
+    let p = dir.join(format!("tone{secs}.wav"));
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        &format!("aevalsrc=0.25*sin(2*PI*8000*t):s=48000:c=stereo:d={secs}"),
+        "-c:a",
+        "pcm_f32le",
+        s(&p),
+    ]);
+    p
+}
+
+const ONSETS: [f64; 3] = [1.0, 3.0, 5.5];
+/// Windows inside speech and well outside it (after hold + release, before the next look-ahead).
+const SPEECH: [(f64, f64); 3] = [(1.1, 1.9), (3.1, 4.4), (5.6, 5.95)];
+const QUIET: [(f64, f64); 3] = [(0.2, 0.85), (2.5, 2.85), (5.0, 5.35)];
+
+#[test]
+fn duck_lowers_music_by_the_depth_while_speech_plays() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = talking_clip(dir.path());
+    // 4 s of music on a 6 s clip: duck loops it by default.
+    let music = tone_8k(dir.path(), 4);
+    let out = dir.path().join("ducked.mp4");
+    let stems = dir.path().join("stems");
+    let said = cutroom_ok(&[
+        "duck",
+        s(&clip),
+        "--music",
+        s(&music),
+        "-o",
+        s(&out),
+        "--stems",
+        s(&stems),
+        "--loudness",
+        "-14",
+    ]);
+    assert!(said.contains("3 speech segment(s)"), "{said}");
+    assert_loudness(&out, -14.0);
+    assert_eq!(video_hashes(&clip), video_hashes(&out));
+
+    // The ducked music stem: exactly the depth during speech, untouched outside.
+    let (ch, m) = read_wav(&stems.join("music.wav"));
+    let ch = usize::from(ch);
+    assert_eq!(m.len() / ch, 6 * 48000);
+    let open = db(tone_level(&m, ch, 8000.0, 0.2, 0.85));
+    for (a, b) in SPEECH {
+        let l = db(tone_level(&m, ch, 8000.0, a, b)) - open;
+        assert!(
+            (l + 12.0).abs() <= 1.0,
+            "music stem at {a}-{b} s: {l:.2} dB"
+        );
+    }
+    for (a, b) in QUIET {
+        let l = db(tone_level(&m, ch, 8000.0, a, b)) - open;
+        assert!(
+            l.abs() <= 1.0,
+            "music stem restored at {a}-{b} s: {l:.2} dB"
+        );
+    }
+    // The gain envelope: fully down at each onset (the dip started before it), untouched
+    // 0.2 s before it.
+    let (gch, g) = read_wav(&stems.join("gain.wav"));
+    assert_eq!(gch, 1);
+    for t in ONSETS {
+        let at = |t: f64| db(f64::from(g[(t * 48000.0) as usize]));
+        assert!(
+            (at(t) + 12.0).abs() < 0.01,
+            "gain at onset {t}: {:.2} dB",
+            at(t)
+        );
+        assert!(
+            at(t - 0.2).abs() < 0.01,
+            "gain before {t}: {:.2} dB",
+            at(t - 0.2)
+        );
+    }
+    // The voice stem is the clip's audio; the mix stem is what was encoded.
+    let (_, v) = read_wav(&stems.join("voice.wav"));
+    assert!(tone_level(&v, 2, 8000.0, 0.2, 0.85) < 1e-3);
+    let (_, mix) = read_wav(&stems.join("mix.wav"));
+    assert_eq!(mix.len(), v.len());
+
+    // What a viewer hears (decoded by FFmpeg): the same dips.
+    let pcm = decode_pcm(&out, 48000, 2);
+    let open = db(tone_level(&pcm, 2, 8000.0, 0.2, 0.85));
+    for (a, b) in SPEECH {
+        let l = db(tone_level(&pcm, 2, 8000.0, a, b)) - open;
+        assert!((l + 12.0).abs() <= 1.0, "output at {a}-{b} s: {l:.2} dB");
+    }
+    for (a, b) in QUIET {
+        let l = db(tone_level(&pcm, 2, 8000.0, a, b)) - open;
+        assert!(l.abs() <= 1.0, "output restored at {a}-{b} s: {l:.2} dB");
+    }
+    for t in ONSETS {
+        let l = db(tone_level(&pcm, 2, 8000.0, t - 0.04, t)) - open;
+        assert!(
+            l <= -11.0,
+            "output already dipped before the onset at {t}: {l:.2} dB"
+        );
+    }
+}
+
+#[test]
+fn duck_keeps_sync_with_a_separate_voice() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = fixture("marker_portrait_30.mp4");
+    let beeps = dir.path().join("beeps.wav");
+    ff(&["-i", s(&clip), "-vn", "-c:a", "pcm_s16le", s(&beeps)]);
+    let music = tone_8k(dir.path(), 6);
+    // The clip's own beeps as the voice, then the same beeps as --voice on the silent clip.
+    for (video, voice) in [
+        (clip.clone(), None),
+        (fixture("no_audio.mp4"), Some(&beeps)),
+    ] {
+        let out = dir.path().join("sync.mp4");
+        let mut args = vec!["duck", s(&video), "--music", s(&music), "-o", s(&out)];
+        if let Some(v) = voice {
+            args.extend(["--voice", s(v)]);
+        }
+        cutroom_ok(&args);
+        let offs = marker_offsets_ms(&out);
+        assert_eq!(offs.len(), 3, "{video:?}: {offs:?}");
+        for (t, o) in offs {
+            assert!(
+                o.abs() <= 1.0,
+                "{video:?}: marker at {t} s is {o:.2} ms off"
+            );
+        }
+        assert_eq!(video_hashes(&video), video_hashes(&out));
+        // Without --loudness the mix is only held under the default -1 dBTP ceiling.
+        assert!(ebur128(&out).true_peak <= -1.0);
+    }
+}
+
+#[test]
+fn duck_refuses_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.mp4");
+    let music = tone_8k(inputs.path(), 2);
+    let silent = fixture("no_audio.mp4");
+    assert_refused(
+        &["duck", s(&silent), "--music", s(&music), "-o", s(&out)],
+        &silent,
+        &out,
+        "video without audio and no --voice",
+    );
+    let stderr = String::from_utf8_lossy(
+        &cutroom(&["duck", s(&silent), "--music", s(&music), "-o", s(&out)]).stderr,
+    )
+    .into_owned();
+    assert!(
+        stderr.contains("--voice"),
+        "the error says what to do: {stderr}"
+    );
+    let bad = inputs.path().join("bad.ogg");
+    std::fs::write(&bad, b"OggS this is not really an ogg stream").unwrap();
+    let clip = fixture("marker_portrait_30.mp4");
+    assert_refused(
+        &["duck", s(&clip), "--music", s(&bad), "-o", s(&out)],
+        &bad,
+        &out,
+        "corrupt music",
+    );
+    let not_audio = fixture("not_media.mp4");
+    assert_refused(
+        &[
+            "duck",
+            s(&clip),
+            "--music",
+            s(&music),
+            "--voice",
+            s(&not_audio),
+            "-o",
+            s(&out),
+        ],
+        &not_audio,
+        &out,
+        "voice that is not audio",
+    );
+    // Bad option values are usage errors.
+    let res = cutroom(&[
+        "duck",
+        s(&clip),
+        "--music",
+        s(&music),
+        "-o",
+        s(&out),
+        "--depth",
+        "6",
+    ]);
+    assert_eq!(res.status.code(), Some(2));
+}
