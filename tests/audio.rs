@@ -571,3 +571,78 @@ fn duck_refuses_bad_input() {
     ]);
     assert_eq!(res.status.code(), Some(2));
 }
+
+#[test]
+fn loudness_reports_agree_with_ffmpeg() {
+    let dir = tempfile::tempdir().unwrap();
+    let silent = dir.path().join("silent.wav");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "anullsrc=r=48000:cl=stereo",
+        "-t",
+        "2",
+        "-c:a",
+        "pcm_s16le",
+        s(&silent),
+    ]);
+    let mono = dir.path().join("music_mono44.mp3");
+    ff(&[
+        "-i",
+        s(&fixture("music.wav")),
+        "-ar",
+        "44100",
+        "-ac",
+        "1",
+        s(&mono),
+    ]);
+    let files = [
+        fixture("music.wav"),
+        fixture("dialogue.wav"),
+        fixture("marker_landscape_25.mp4"),
+        mono,
+    ];
+    let mut args = vec!["loudness", "--json"];
+    args.extend(files.iter().map(|f| s(f)));
+    args.push(s(&silent));
+    let report = cutroom_json(&args);
+    let entries = report["files"].as_array().unwrap();
+    assert_eq!(entries.len(), files.len() + 1);
+    for (f, e) in files.iter().zip(entries) {
+        let theirs = ebur128(f);
+        let num = |k: &str| e[k].as_f64().unwrap_or_else(|| panic!("{f:?}: {k} in {e}"));
+        assert_eq!(e["path"], s(f));
+        assert!(
+            (num("integrated_lufs") - theirs.integrated).abs() <= 0.2,
+            "{f:?}: {e} vs {theirs:?}"
+        );
+        assert!(
+            (num("true_peak_dbtp") - theirs.true_peak).abs() <= 0.3,
+            "{f:?}: {e} vs {theirs:?}"
+        );
+        assert!(num("max_momentary_lufs") >= num("max_short_term_lufs") - 0.1);
+        assert!(num("loudness_range_lu") >= 0.0);
+        assert!(num("sample_rate") > 0.0 && num("channels") > 0.0 && num("duration_s") > 0.0);
+    }
+    // Silence has no loudness: null, not -inf or a huge gain.
+    let quiet = &entries[files.len()];
+    assert!(
+        quiet["integrated_lufs"].is_null() && quiet["true_peak_dbtp"].is_null(),
+        "{quiet}"
+    );
+    assert_eq!(quiet["duration_s"], 2.0);
+
+    // A bad file is reported and fails the run; the others are still measured.
+    let empty = dir.path().join("empty.flac");
+    std::fs::write(&empty, b"").unwrap();
+    let out = cutroom(&["loudness", "--json", s(&files[0]), s(&empty)]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["files"][0]["integrated_lufs"].is_number());
+    assert!(v["files"][1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("empty file"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(s(&empty)));
+}

@@ -134,6 +134,14 @@ fn load_symphonia(path: &Path) -> Result<Option<Pcm>> {
         return Err(Error::bad_input(path, "no audio track"));
     };
     let track_id = track.id;
+    // The track's length in the container, as (ticks, ticks per second).
+    let media_len = match (track.duration, track.time_base) {
+        (Some(d), Some(tb)) => Some((
+            d.get() * u64::from(tb.numer.get()),
+            u64::from(tb.denom.get()),
+        )),
+        _ => None,
+    };
     let Some(params) = track.codec_params.as_ref().and_then(|p| p.audio()) else {
         return Ok(None);
     };
@@ -198,23 +206,32 @@ fn load_symphonia(path: &Path) -> Result<Option<Pcm>> {
         channels,
         data,
     };
-    apply_edit_list(path, &mut pcm);
+    apply_mp4_timing(path, &mut pcm, media_len);
     Ok(Some(pcm))
 }
 
-/// For an MP4/M4A, cut what the first sound track's edit list leaves out: leading empty edits
-/// become silence, the media start (encoder priming) is dropped, the presented length is kept.
-fn apply_edit_list(path: &Path, pcm: &mut Pcm) {
+/// For an MP4/M4A: cut the decoded audio to the track's length (the last AAC frame decodes
+/// whole, padding included), then apply the first sound track's edit list: leading empty
+/// edits become silence, the media start (encoder priming) is dropped, the presented length is
+/// kept. `media_len` is the track duration as (ticks, ticks per second).
+fn apply_mp4_timing(path: &Path, pcm: &mut Pcm, media_len: Option<(u64, u64)>) {
     let Ok(Some(layout)) = mp4::read_layout(path) else {
         return;
     };
+    let rate = u64::from(pcm.rate);
+    if let Some((ticks, per_sec)) = media_len.filter(|(_, d)| *d > 0) {
+        let frames = ((u128::from(ticks) * u128::from(rate) + u128::from(per_sec) / 2)
+            / u128::from(per_sec)) as usize;
+        if frames > 0 && frames < pcm.frames() {
+            pcm.fit(frames);
+        }
+    }
     let Some(track) = layout.track("soun") else {
         return;
     };
     if track.edits.is_empty() || track.timescale == 0 || layout.movie_timescale == 0 {
         return;
     }
-    let rate = u64::from(pcm.rate);
     let to_frames =
         |ticks: u64, scale: u32| (ticks * rate + u64::from(scale) / 2) / u64::from(scale);
     let skip = to_frames(track.edit_start().max(0) as u64, track.timescale);

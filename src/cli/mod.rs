@@ -2,6 +2,7 @@
 
 mod audio_args;
 mod duck;
+mod loudness;
 mod probe;
 mod swap;
 
@@ -22,6 +23,8 @@ pub enum Command {
     Swap(swap::Args),
     /// Lay a music bed under a clip's dialogue, lowered while someone speaks.
     Duck(duck::Args),
+    /// Measure loudness (EBU R128): integrated, range, true peak, max short-term and momentary.
+    Loudness(loudness::Args),
 }
 
 /// Run a subcommand; the `Ok` value is the process exit code.
@@ -30,6 +33,7 @@ pub fn run(cmd: Command, global: &Global) -> Result<i32> {
         Command::Probe(a) => probe::run(a, global),
         Command::Swap(a) => swap::run(a, global),
         Command::Duck(a) => duck::run(a, global),
+        Command::Loudness(a) => loudness::run(a, global),
     }
 }
 
