@@ -43,10 +43,27 @@ impl LoudnessReport {
 /// LFE of 5.1 ignored; a mono channel counts once (as FFmpeg's `ebur128` filter does), which is
 /// also what it measures after cutroom's equal-power conversion to stereo.
 pub fn measure(pcm: &Pcm) -> Result<LoudnessReport> {
-    let mut m = meter(
-        pcm,
-        Mode::I | Mode::LRA | Mode::S | Mode::M | Mode::TRUE_PEAK,
-    )?;
+    // The true-peak interpolator is the costly part: it runs on its own thread.
+    let (tp, levels) = std::thread::scope(|s| {
+        let tp = s.spawn(|| true_peak(pcm));
+        let levels = loudness_levels(pcm);
+        (tp.join().expect("true-peak thread"), levels)
+    });
+    let (integrated, range, max_s, max_m) = levels?;
+    Ok(LoudnessReport {
+        integrated_lufs: integrated,
+        loudness_range_lu: integrated.and(range),
+        true_peak_dbtp: tp?,
+        max_short_term_lufs: max_s,
+        max_momentary_lufs: max_m,
+    })
+}
+
+/// Integrated loudness, loudness range, max short-term and max momentary loudness.
+type Levels = (Option<f64>, Option<f64>, Option<f64>, Option<f64>);
+
+fn loudness_levels(pcm: &Pcm) -> Result<Levels> {
+    let mut m = meter(pcm, Mode::I | Mode::LRA | Mode::S | Mode::M)?;
     let step = (pcm.rate as usize).div_ceil(10) * usize::from(pcm.channels);
     let (mut max_s, mut max_m) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
     for chunk in pcm.data.chunks(step) {
@@ -54,15 +71,12 @@ pub fn measure(pcm: &Pcm) -> Result<LoudnessReport> {
         max_m = max_m.max(m.loudness_momentary().map_err(meter_error)?);
         max_s = max_s.max(m.loudness_shortterm().map_err(meter_error)?);
     }
-    let tp = max_true_peak(&m, pcm.channels)?;
-    let integrated = finite(m.loudness_global().map_err(meter_error)?);
-    Ok(LoudnessReport {
-        integrated_lufs: integrated,
-        loudness_range_lu: integrated.and(finite(m.loudness_range().map_err(meter_error)?)),
-        true_peak_dbtp: tp,
-        max_short_term_lufs: finite(max_s),
-        max_momentary_lufs: finite(max_m),
-    })
+    Ok((
+        finite(m.loudness_global().map_err(meter_error)?),
+        finite(m.loudness_range().map_err(meter_error)?),
+        finite(max_s),
+        finite(max_m),
+    ))
 }
 
 /// Bring `pcm` to `target`: one linear gain to the target integrated loudness, then the
@@ -71,12 +85,19 @@ pub fn measure(pcm: &Pcm) -> Result<LoudnessReport> {
 /// target the ceiling makes unreachable ends as loud as the limiter allows. Returns the report
 /// of the result. Silence (no gating block) is left untouched and reported as silent.
 pub fn normalize(pcm: &mut Pcm, target: &LoudnessTarget) -> Result<LoudnessReport> {
-    let Some(start) = integrated(pcm)? else {
+    // The true-peak envelope of the original serves every pass (a gain only scales it).
+    let (env, start) = std::thread::scope(|s| {
+        let env = s.spawn(|| limiter::true_peak_envelope(pcm));
+        let start = integrated(pcm);
+        (env.join().expect("envelope thread"), start)
+    });
+    let Some(start) = start? else {
         return measure(pcm);
     };
     let original = pcm.data.clone();
     let mut gain_db = target.integrated_lufs - start;
-    let mut ceiling = target.true_peak_db;
+    // A hair under the ceiling, so the meter's rounding does not call for a second pass.
+    let mut ceiling = target.true_peak_db - CEILING_MARGIN_DB;
     let mut last: Option<(f64, f64)> = None;
     let mut report;
     let mut pass = 0;
@@ -86,7 +107,7 @@ pub fn normalize(pcm: &mut Pcm, target: &LoudnessTarget) -> Result<LoudnessRepor
         for (out, v) in pcm.data.iter_mut().zip(&original) {
             *out = v * g;
         }
-        limiter::limit(pcm, ceiling);
+        limiter::limit_with_envelope(pcm, &env, g, ceiling);
         report = measure(pcm)?;
         let lufs = report.integrated_lufs.unwrap_or(f64::NEG_INFINITY);
         let tp = report.true_peak_dbtp.unwrap_or(f64::NEG_INFINITY);
@@ -115,6 +136,9 @@ pub fn normalize(pcm: &mut Pcm, target: &LoudnessTarget) -> Result<LoudnessRepor
     }
     Ok(report)
 }
+
+/// How far under the true-peak ceiling the limiter aims, dB.
+const CEILING_MARGIN_DB: f64 = 0.01;
 
 /// Most gain-and-limit passes `normalize` makes.
 const MAX_PASSES: usize = 8;

@@ -65,21 +65,25 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, quiet: bool) -> Result<DuckRe
     let len = picture.frames_at(RATE);
     let bar = progress::bar(picture.packets() as u64, "duck", quiet);
     bar.set_message("decoding");
-    let mut voice = match files.voice {
-        Some(v) => load::load_as(v, RATE, CHANNELS)?,
-        None => decode_aligned(files.video, RATE, CHANNELS)?.ok_or_else(|| {
-            Error::bad_input(
-                files.video,
-                "no audio track to duck the music under; give the dialogue with --voice FILE",
-            )
-        })?,
-    };
+    // Voice and music decode at the same time.
+    let (voice, music) = std::thread::scope(|s| {
+        let music = s.spawn(|| load::load_as(files.music, RATE, CHANNELS));
+        let voice = match files.voice {
+            Some(v) => load::load_as(v, RATE, CHANNELS),
+            None => decode_aligned(files.video, RATE, CHANNELS).and_then(|v| {
+                v.ok_or_else(|| {
+                    Error::bad_input(
+                        files.video,
+                        "no audio track to duck the music under; give the dialogue with --voice FILE",
+                    )
+                })
+            }),
+        };
+        (voice, music.join().expect("music decoding thread"))
+    });
+    let mut voice = voice?;
     voice.fit(len);
-    let mut music = place(
-        &load::load_as(files.music, RATE, CHANNELS)?,
-        len,
-        &opts.placement,
-    );
+    let mut music = place(&music?, len, &opts.placement);
     bar.set_message("ducking");
     let activity = detect(&voice, opts.threshold);
     let gains = envelope(&activity, music.frames(), RATE, &opts.shape);

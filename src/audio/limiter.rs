@@ -87,15 +87,21 @@ pub fn true_peak_db(pcm: &Pcm) -> f64 {
 /// Limit `pcm` so its true peak stays at or under `ceiling_db` dBTP. Returns the largest gain
 /// reduction applied in dB (0 when nothing was over).
 pub fn limit(pcm: &mut Pcm, ceiling_db: f64) -> f64 {
-    let ceiling = 10f64.powf(ceiling_db / 20.0) as f32;
     let env = true_peak_envelope(pcm);
+    limit_with_envelope(pcm, &env, 1.0, ceiling_db)
+}
+
+/// [`limit`] with the true-peak envelope already known: `env` is [`true_peak_envelope`] of
+/// `pcm / scale` (so a signal only scaled since it was taken needs no new envelope).
+pub fn limit_with_envelope(pcm: &mut Pcm, env: &[f32], scale: f32, ceiling_db: f64) -> f64 {
+    let ceiling = (10f64.powf(ceiling_db / 20.0) / f64::from(scale)) as f32;
     if env.iter().all(|&p| p <= ceiling) {
         return 0.0;
     }
-    let n = env.len();
+    let n = env.len().min(pcm.frames());
     let look = pcm.ms_to_frames(LOOKAHEAD_MS).max(1);
     // Gain each frame needs on its own.
-    let need: Vec<f32> = env
+    let need: Vec<f32> = env[..n]
         .iter()
         .map(|&p| if p > ceiling { ceiling / p } else { 1.0 })
         .collect();
