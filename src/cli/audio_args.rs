@@ -98,15 +98,19 @@ pub fn summary(path: &std::path::Path, f: &cutroom::audio::soundtrack::Soundtrac
         v.map(|v| format!("{v:.1} {unit}"))
             .unwrap_or_else(|| "silent".into())
     };
+    let cut = if f.cut {
+        " (video cut to the audio)"
+    } else {
+        ""
+    };
+    let encoded = f
+        .encoded_true_peak_dbtp
+        .map(|tp| format!(" ({tp:.1} dBTP as encoded)"))
+        .unwrap_or_default();
     format!(
-        "{}: {:.3} s{}, loudness {}, true peak {}",
+        "{}: {:.3} s{cut}, loudness {}, true peak {}{encoded}",
         path.display(),
         f.frames as f64 / f64::from(f.rate),
-        if f.cut {
-            " (video cut to the audio)"
-        } else {
-            ""
-        },
         db(f.loudness.integrated_lufs, "LUFS"),
         db(f.loudness.true_peak_dbtp, "dBTP"),
     )
