@@ -63,7 +63,11 @@ pub fn measure(pcm: &Pcm) -> Result<LoudnessReport> {
 type Levels = (Option<f64>, Option<f64>, Option<f64>, Option<f64>);
 
 fn loudness_levels(pcm: &Pcm) -> Result<Levels> {
-    let mut m = meter(pcm, Mode::I | Mode::LRA | Mode::S | Mode::M)?;
+    let mut m = meter(
+        pcm.rate,
+        pcm.channels,
+        Mode::I | Mode::LRA | Mode::S | Mode::M,
+    )?;
     let step = (pcm.rate as usize).div_ceil(10) * usize::from(pcm.channels);
     let (mut max_s, mut max_m) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
     for chunk in pcm.data.chunks(step) {
@@ -145,32 +149,52 @@ const MAX_PASSES: usize = 8;
 
 /// The true peak of `pcm` over all channels (dBTP), as [`measure`] reports it, alone.
 pub fn true_peak(pcm: &Pcm) -> Result<Option<f64>> {
-    let mut m = meter(pcm, Mode::TRUE_PEAK)?;
-    m.add_frames_f32(&pcm.data).map_err(meter_error)?;
-    max_true_peak(&m, pcm.channels)
+    let mut m = TruePeakMeter::new(pcm.rate, pcm.channels)?;
+    m.add(&pcm.data)?;
+    m.db()
 }
 
-/// The largest true peak over the channels of a meter, dBTP.
-fn max_true_peak(m: &EbuR128, channels: u16) -> Result<Option<f64>> {
-    let tp = (0..u32::from(channels))
-        .map(|c| m.true_peak(c))
-        .try_fold(0f64, |acc, p| p.map(|p| acc.max(p)))
-        .map_err(meter_error)?;
-    Ok(finite(20.0 * tp.log10()))
+/// A running true-peak measurement (the same meter as [`measure`]), fed in pieces.
+pub struct TruePeakMeter {
+    meter: EbuR128,
+    channels: u16,
+}
+
+impl TruePeakMeter {
+    /// A meter for interleaved audio at `rate` Hz with `channels` channels.
+    pub fn new(rate: u32, channels: u16) -> Result<Self> {
+        Ok(Self {
+            meter: meter(rate, channels, Mode::TRUE_PEAK)?,
+            channels,
+        })
+    }
+
+    /// Feed interleaved samples.
+    pub fn add(&mut self, interleaved: &[f32]) -> Result<()> {
+        self.meter.add_frames_f32(interleaved).map_err(meter_error)
+    }
+
+    /// The largest true peak so far, dBTP (`None` while all was digital silence).
+    pub fn db(&self) -> Result<Option<f64>> {
+        let tp = (0..u32::from(self.channels))
+            .map(|c| self.meter.true_peak(c))
+            .try_fold(0f64, |acc, p| p.map(|p| acc.max(p)))
+            .map_err(meter_error)?;
+        Ok(finite(20.0 * tp.log10()))
+    }
 }
 
 /// Integrated loudness alone (`None` for silence): the cheap first measurement of `normalize`.
 fn integrated(pcm: &Pcm) -> Result<Option<f64>> {
-    let mut m = meter(pcm, Mode::I)?;
+    let mut m = meter(pcm.rate, pcm.channels, Mode::I)?;
     m.add_frames_f32(&pcm.data).map_err(meter_error)?;
     Ok(finite(m.loudness_global().map_err(meter_error)?))
 }
 
-fn meter(pcm: &Pcm, mode: Mode) -> Result<EbuR128> {
-    EbuR128::new(u32::from(pcm.channels), pcm.rate, mode).map_err(|_| {
+fn meter(rate: u32, channels: u16, mode: Mode) -> Result<EbuR128> {
+    EbuR128::new(u32::from(channels), rate, mode).map_err(|_| {
         Error::Usage(format!(
-            "loudness meter: cannot measure {} channels at {} Hz",
-            pcm.channels, pcm.rate
+            "loudness meter: cannot measure {channels} channels at {rate} Hz"
         ))
     })
 }

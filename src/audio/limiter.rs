@@ -10,6 +10,8 @@ use std::f64::consts::PI;
 const FACTOR: usize = 4;
 /// Taps per interpolation phase.
 const PHASE_TAPS: usize = 12;
+/// Outputs computed per block of the interpolator.
+const BLOCK: usize = 1024;
 /// Look-ahead: the gain reaches its value this long before the peak it is for.
 pub const LOOKAHEAD_MS: f64 = 5.0;
 /// Release: time constant of the gain's return to unity after an over.
@@ -59,18 +61,35 @@ pub fn true_peak_envelope(pcm: &Pcm) -> Vec<f32> {
         let mut x = vec![0f32; PHASE_TAPS - 1];
         x.extend(pcm.data.iter().skip(c).step_by(ch));
         x.extend(std::iter::repeat_n(0.0, delay));
-        for (i, w) in x.windows(PHASE_TAPS).enumerate() {
-            let peak = rev.iter().fold(0f32, |m, r| {
-                let acc: f32 = r.iter().zip(w).map(|(a, b)| a * b).sum();
-                m.max(acc.abs())
-            });
-            // `w` ends with input sample i; its interpolated values sit `delay` frames back,
-            // between that frame and the one before it.
-            if i >= delay {
-                let at = i - delay;
-                env[at] = env[at].max(peak);
-                if at > 0 {
-                    env[at - 1] = env[at - 1].max(peak);
+        // Blocks of outputs, each phase as PHASE_TAPS multiply-adds over contiguous slices
+        // (vectorised by the compiler): output i is the window x[i..i + PHASE_TAPS].
+        let outputs = x.len() + 1 - PHASE_TAPS;
+        let mut acc = [0f32; BLOCK];
+        let mut peak = [0f32; BLOCK];
+        for b in (0..outputs).step_by(BLOCK) {
+            let len = BLOCK.min(outputs - b);
+            peak[..len].fill(0.0);
+            for r in &rev {
+                acc[..len].fill(0.0);
+                for (k, &coeff) in r.iter().enumerate() {
+                    for (a, v) in acc[..len].iter_mut().zip(&x[b + k..b + k + len]) {
+                        *a += coeff * v;
+                    }
+                }
+                for (p, a) in peak[..len].iter_mut().zip(&acc[..len]) {
+                    *p = p.max(a.abs());
+                }
+            }
+            for (j, &pk) in peak[..len].iter().enumerate() {
+                // Output i ends with input sample i; its interpolated values sit `delay`
+                // frames back, between that frame and the one before it.
+                let i = b + j;
+                if i >= delay {
+                    let at = i - delay;
+                    env[at] = env[at].max(pk);
+                    if at > 0 {
+                        env[at - 1] = env[at - 1].max(pk);
+                    }
                 }
             }
         }

@@ -6,8 +6,9 @@ use super::limiter;
 use super::picture::Picture;
 use crate::avwrite::EncodedAudio;
 use crate::error::{Error, Result};
-use crate::loudness::{self, LoudnessReport, LoudnessTarget};
+use crate::loudness::{self, LoudnessReport, LoudnessTarget, TruePeakMeter};
 use crate::pcm::Pcm;
+use cutroom_ffi::Resampler;
 use std::path::Path;
 
 /// Sample rate of every soundtrack cutroom writes (AAC-LC 48 kHz, as social platforms ask).
@@ -106,17 +107,22 @@ pub fn finish(
             }
             Level::Keep => loudness::measure(&out)?,
         };
-        let encoded = EncodedAudio::encode(&out)?;
-        let mut encoded_tp = None;
-        if let (Some(c), Some(tp)) = (ceiling, loudness.true_peak_dbtp) {
-            if tp > c - CODEC_CHECK_DB {
-                let tp = strict_true_peak(&encoded.decode()?)?;
-                encoded_tp = Some(tp);
-                attempt += 1;
-                if tp > c && attempt < 4 {
-                    aim -= tp - c + 0.05;
-                    continue;
-                }
+        let check = matches!(
+            (ceiling, loudness.true_peak_dbtp),
+            (Some(c), Some(tp)) if tp > c - CODEC_CHECK_DB
+        );
+        let (encoded, encoded_tp) = if check {
+            let mut peak = StrictPeak::new(out.rate, out.channels)?;
+            let encoded = EncodedAudio::encode_and_decode(&out, |run| peak.add(run))?;
+            (encoded, Some(peak.db()?))
+        } else {
+            (EncodedAudio::encode(&out)?, None)
+        };
+        if let (Some(c), Some(tp)) = (ceiling, encoded_tp) {
+            attempt += 1;
+            if tp > c && attempt < 4 {
+                aim -= tp - c + 0.05;
+                continue;
             }
         }
         let report = SoundtrackReport {
@@ -135,19 +141,39 @@ pub fn finish(
     }
 }
 
-/// The true peak of `pcm` by two methods, the larger: the `ebur128` crate's (48-tap
+/// The true peak of decoded audio by two methods, the larger: the `ebur128` crate's (48-tap
 /// interpolator) and the largest sample after swresample's upsampling to 4x the rate (the way
 /// FFmpeg's `ebur128` filter does it). Meters differ by a few tenths of a dB near the top of
 /// the band; the deliverable must pass both.
-fn strict_true_peak(pcm: &Pcm) -> Result<f64> {
-    let meter = loudness::true_peak(pcm)?.unwrap_or(f64::NEG_INFINITY);
-    let up = cutroom_ffi::resample(
-        &pcm.data,
-        pcm.rate,
-        pcm.channels,
-        pcm.rate * 4,
-        pcm.channels,
-    )?;
-    let peak = up.iter().fold(0f32, |m, v| m.max(v.abs()));
-    Ok(meter.max(20.0 * f64::from(peak).log10()))
+struct StrictPeak {
+    meter: TruePeakMeter,
+    up: Resampler,
+    max: f32,
+}
+
+impl StrictPeak {
+    fn new(rate: u32, channels: u16) -> Result<Self> {
+        Ok(Self {
+            meter: TruePeakMeter::new(rate, channels)?,
+            up: Resampler::new(rate, channels, rate * 4, channels)?,
+            max: 0.0,
+        })
+    }
+
+    fn add(&mut self, run: &[f32]) -> Result<()> {
+        self.meter.add(run)?;
+        let up = self.up.run(run)?;
+        self.max = up.iter().fold(self.max, |m, v| m.max(v.abs()));
+        Ok(())
+    }
+
+    fn db(mut self) -> Result<f64> {
+        let tail = self.up.flush()?;
+        let max = tail.iter().fold(self.max, |m, v| m.max(v.abs()));
+        Ok(self
+            .meter
+            .db()?
+            .unwrap_or(f64::NEG_INFINITY)
+            .max(20.0 * f64::from(max).log10()))
+    }
 }
