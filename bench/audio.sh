@@ -36,10 +36,21 @@ peer() {
     -filter_complex "$graph,loudnorm=I=$target:TP=-1:LRA=20:measured_I=$(get input_i):measured_TP=$(get input_tp):measured_LRA=$(get input_lra):measured_thresh=$(get input_thresh):offset=$(get target_offset):linear=true,aresample=48000[a]" \
     -map 0:v -map "[a]" -c:v copy -c:a aac -b:a 192k -movflags +faststart "$peer_out"
 }
-c=$(best_of 3 "$CUTROOM" duck "$clip" --music "$music" --loudness "$target" --true-peak -1 -o "$ours" -q)
+ours() { "$CUTROOM" duck "$clip" --music "$music" --loudness "$target" --true-peak -1 -o "$ours" -q; }
+# cpu CMD...: user + system CPU seconds of CMD and its children (bash's `time`); on a shared
+# machine this is steadier than wall time.
+cpu() {
+  local TIMEFORMAT='%U %S' t
+  t=$( { time "$@" >/dev/null 2>&1; } 2>&1 )
+  echo "$t" | awk '{printf "%.2f", $1 + $2}'
+}
+c=$(best_of 3 ours)
 p=$(best_of 3 peer)
+cc=$(cpu ours)
+pc=$(cpu peer)
 measure() {
   ffmpeg -hide_banner -nostats -i "$1" -af ebur128=peak=true -f null - 2>&1 |
     awk -v t="$target" '/Summary:/{s=1} s&&/I:/{i=$2} s&&/Peak:/{p=$2} END{printf "I %.1f LUFS (error %.1f LU), TP %.1f dBTP", i, (i>t?i-t:t-i), p}'
 }
-report "duck 60 s + loudness -14" "$c" "$p" "cutroom: $(measure "$ours"); ffmpeg: $(measure "$peer_out")"
+report "duck 60 s + loudness -14" "$c" "$p" \
+  "cutroom: $(measure "$ours"); ffmpeg: $(measure "$peer_out"); CPU s cutroom $cc, ffmpeg $pc (ratio $(echo "$cc / $pc" | bc -l | xargs printf '%.2f'))"

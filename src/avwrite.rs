@@ -187,7 +187,7 @@ impl EncodedAudio {
                 true
             })?
         } else {
-            let seam = quiet_seam(x, ch, step, frames);
+            let seam = quiet_seam(x, ch, step, frames, pcm.rate);
             let seam_ts = (seam * step) as i64;
             let b_start = (seam - SEAM_PREROLL) * step;
             let (head, tail) = std::thread::scope(|s| -> Result<_> {
@@ -293,9 +293,9 @@ fn run_encoder(
     Ok(packets)
 }
 
-/// The frame index, within two seconds of the middle of `frames` frames of `step` samples,
-/// whose neighbourhood (two frames each side) has the smallest peak.
-fn quiet_seam(x: &[f32], ch: usize, step: usize, frames: usize) -> usize {
+/// The frame index, within two seconds (at `rate`) of the middle of `frames` frames of `step`
+/// samples, whose neighbourhood (two frames each side) has the smallest peak.
+fn quiet_seam(x: &[f32], ch: usize, step: usize, frames: usize, rate: u32) -> usize {
     let peak = |f: usize| {
         x[f * step * ch..(f + 1) * step * ch]
             .iter()
@@ -303,7 +303,7 @@ fn quiet_seam(x: &[f32], ch: usize, step: usize, frames: usize) -> usize {
     };
     let peaks: Vec<f32> = (0..frames).map(peak).collect();
     let mid = frames / 2;
-    let reach = (2 * 48_000 / step).min(mid - SEAM_PREROLL - 2);
+    let reach = (2 * rate as usize / step).min(mid - SEAM_PREROLL - 2);
     (mid - reach..=mid + reach)
         .min_by(|&a, &b| {
             let around = |f: usize| peaks[f - 2..f + 2].iter().fold(0f32, |m, &v| m.max(v));
@@ -482,7 +482,7 @@ mod tests {
         );
         // The second half is coded as well as by one encoder (the second encoder spends its
         // bits a little differently frame by frame, not worse on the whole)...
-        let seam = quiet_seam(x, 2, 1024, x.len() / 2 / 1024);
+        let seam = quiet_seam(x, 2, 1024, x.len() / 2 / 1024, 48000);
         let mean = |e: &[f64]| e.iter().sum::<f64>() / e.len() as f64;
         let (h, w) = (mean(&halves[seam..]), mean(&whole[seam..]));
         assert!(h <= 1.25 * w, "second half: {h} vs {w}");
