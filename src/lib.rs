@@ -4,8 +4,10 @@
 //! Each stage is a module usable on its own; the `cutroom` binary is a thin front end over them.
 //! All FFmpeg access goes through the `cutroom-ffi` crate; this crate is safe Rust.
 
+pub mod audio;
 pub mod avwrite;
 pub mod error;
+pub mod loudness;
 pub mod media;
 pub mod mp4;
 pub mod otio;

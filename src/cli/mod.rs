@@ -1,6 +1,10 @@
 //! Subcommands: each module holds one command's arguments and its run function.
 
+mod audio_args;
+mod duck;
+mod loudness;
 mod probe;
+mod swap;
 
 use cutroom::Result;
 
@@ -15,12 +19,21 @@ pub struct Global {
 pub enum Command {
     /// Describe media files: container, streams, timing, encoder delay, VFR.
     Probe(probe::Args),
+    /// Replace a clip's soundtrack with an audio file; the picture is copied bit for bit.
+    Swap(swap::Args),
+    /// Lay a music bed under a clip's dialogue, lowered while someone speaks.
+    Duck(duck::Args),
+    /// Measure loudness (EBU R128): integrated, range, true peak, max short-term and momentary.
+    Loudness(loudness::Args),
 }
 
 /// Run a subcommand; the `Ok` value is the process exit code.
 pub fn run(cmd: Command, global: &Global) -> Result<i32> {
     match cmd {
         Command::Probe(a) => probe::run(a, global),
+        Command::Swap(a) => swap::run(a, global),
+        Command::Duck(a) => duck::run(a, global),
+        Command::Loudness(a) => loudness::run(a, global),
     }
 }
 
