@@ -12,5 +12,6 @@ pub mod output;
 pub mod pcm;
 pub mod probe;
 pub mod progress;
+pub mod timeline;
 
 pub use error::{Error, Result};
