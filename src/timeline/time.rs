@@ -115,7 +115,7 @@ impl<'de> Deserialize<'de> for TimeSpec {
                 self.visit_u64(v as u64)
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<TimeSpec, E> {
-                if !v.is_finite() || v < 0.0 || v > 1e9 {
+                if !(0.0..=1e9).contains(&v) {
                     return Err(E::custom(format!("bad time {v}")));
                 }
                 Ok(TimeSpec::Nanos((v * NANOS as f64).round() as i64))
