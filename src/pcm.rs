@@ -90,6 +90,16 @@ impl Pcm {
         self.ramp(n.saturating_sub(len), len.min(n), 1.0, 0.0);
     }
 
+    /// Add `other` (same rate and channel count) into this buffer starting at frame `at`;
+    /// whatever would fall past the end is dropped.
+    pub fn mix_at(&mut self, other: &Pcm, at: usize) {
+        debug_assert_eq!((self.rate, self.channels), (other.rate, other.channels));
+        let start = (at * usize::from(self.channels)).min(self.data.len());
+        for (d, s) in self.data[start..].iter_mut().zip(&other.data) {
+            *d += s;
+        }
+    }
+
     /// Frames for a duration given in milliseconds at this rate (rounded).
     pub fn ms_to_frames(&self, ms: f64) -> usize {
         (ms * f64::from(self.rate) / 1000.0).round().max(0.0) as usize
@@ -174,5 +184,9 @@ mod tests {
         assert!(p.data[0] > p.data[6] && p.data[6] > 0.0);
         assert_eq!(p.slice(1, 3).frames(), 2);
         assert_eq!(p.ms_to_frames(2.5), 3);
+        let mut q = Pcm::silence(1000, 2, 3);
+        q.mix_at(&p.slice(0, 2), 2);
+        assert_eq!(q.data[..4], [0.0; 4]);
+        assert_eq!(q.data[4..], p.data[..2]);
     }
 }

@@ -1,5 +1,6 @@
 //! Subcommands: each module holds one command's arguments and its run function.
 
+mod concat;
 mod probe;
 
 use cutroom::Result;
@@ -15,12 +16,15 @@ pub struct Global {
 pub enum Command {
     /// Describe media files: container, streams, timing, encoder delay, VFR.
     Probe(probe::Args),
+    /// Join shots (whole files or an edit spec with trims and transitions) without A/V drift.
+    Concat(concat::Args),
 }
 
 /// Run a subcommand; the `Ok` value is the process exit code.
 pub fn run(cmd: Command, global: &Global) -> Result<i32> {
     match cmd {
         Command::Probe(a) => probe::run(a, global),
+        Command::Concat(a) => concat::run(a, global),
     }
 }
 

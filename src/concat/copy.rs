@@ -1,0 +1,50 @@
+//! The copy path: every shot's video packets copied bit for bit, retimed onto the output
+//! timeline by an integer offset in one exact output time base.
+
+use super::plan::Plan;
+use crate::avwrite::AvWriter;
+use crate::error::{Error, Result};
+use crate::media;
+use crate::pcm::Pcm;
+use cutroom_ffi::rescale;
+use indicatif::ProgressBar;
+use std::path::{Path, PathBuf};
+
+/// Write `target`: the shots' video packets copied, `pcm` encoded once as AAC.
+pub fn write(plan: &Plan, pcm: &Pcm, target: &Path, bar: &ProgressBar) -> Result<PathBuf> {
+    let tb = plan.target.time_base;
+    let first = &plan.shots[0].source;
+    let mut w = AvWriter::create(target, &first.info.params, tb, Some(pcm))?;
+    for shot in &plan.shots {
+        let s = &shot.source;
+        let wanted = |pts: i64| pts >= shot.in_pts && pts < shot.end_pts;
+        let expected = s.packets.iter().filter(|p| wanted(p.pts)).count();
+        let mut input = media::open(&s.path)?;
+        if let Some(k) = s.key_at(shot.in_pts).filter(|_| shot.in_pts > s.first()) {
+            input.seek_to_keyframe(s.stream(), k.dts)?;
+        }
+        // Exact: the output time base is a multiple of every source's.
+        let offset = shot.start - rescale(shot.in_pts, s.time_base(), tb);
+        let mut copied = 0;
+        while let Some(mut p) = input.read_packet()? {
+            if p.stream() != s.stream() || p.is_discard() {
+                continue;
+            }
+            if !p.pts().or(p.dts()).is_some_and(wanted) {
+                continue;
+            }
+            p.rescale(tb);
+            p.offset(offset);
+            w.write_video(p)?;
+            copied += 1;
+        }
+        if copied != expected {
+            return Err(Error::bad_input(
+                &s.path,
+                format!("read {copied} video packets of the shot, expected {expected}"),
+            ));
+        }
+        bar.inc(1);
+    }
+    w.finish()
+}
