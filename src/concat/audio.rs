@@ -11,8 +11,13 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-/// Length of the fade-out/fade-in pair that removes the click at a straight cut.
-pub const DECLICK_MS: f64 = 2.0;
+/// Fade-out at the end of a shot's sound before a straight cut (removes the click of a
+/// waveform cut mid-swing).
+pub const DECLICK_OUT_MS: f64 = 2.0;
+
+/// Fade-in at the start of a shot's sound after a straight cut: short, so a sound that starts
+/// on the cut (a word, a beat) keeps its onset where it is.
+pub const DECLICK_IN_MS: f64 = 0.5;
 
 /// One shot's sound, placed in samples of the output rate.
 #[derive(Debug, Clone)]
@@ -50,7 +55,8 @@ impl AudioPlan {
     /// Lay out the sound of `plan`: lengths follow the video timeline exactly.
     pub fn of(plan: &Plan) -> Self {
         let (rate, channels) = (plan.target.sample_rate, plan.target.channels);
-        let declick = Pcm::silence(rate, channels, 0).ms_to_frames(DECLICK_MS);
+        let frames = |ms| Pcm::silence(rate, channels, 0).ms_to_frames(ms);
+        let (declick_in, declick_out) = (frames(DECLICK_IN_MS), frames(DECLICK_OUT_MS));
         let last = plan.shots.len() - 1;
         let shots = plan
             .shots
@@ -62,12 +68,12 @@ impl AudioPlan {
                 let src = &shot.source;
                 let fade_in = match shot.head {
                     Edge::Cut if i == 0 => 0,
-                    Edge::Cut => declick.min(len / 2),
+                    Edge::Cut => declick_in.min(len / 2),
                     e => (plan.sample(shot.start + e.ticks()) - s0) as usize,
                 };
                 let fade_out = match shot.tail {
                     Edge::Cut if i == last => 0,
-                    Edge::Cut => declick.min(len / 2),
+                    Edge::Cut => declick_out.min(len / 2),
                     e => (s1 - plan.sample(shot.end() - e.ticks())) as usize,
                 };
                 AudioShot {
