@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Maximum A/V marker drift of marker-clip sequences, measured by decoding with the ffmpeg CLI.
+"""Marker drift of a sequence of marker clips, measured by decoding with the ffmpeg CLI.
 
-Usage: markers.py FILE...   prints, per file, the marker count and the largest |beep - flash|
-in ms, pairing the i-th flash with the i-th beep (the same method as tests/common's oracle:
-flash = a frame whose mean luma jumps above mid-grey, beep = first sample above a quarter of
-full scale after half a second of quiet).
+Usage: markers.py CLIP_SECONDS FILE...
+For each file prints the flash and beep counts, `av_ms`: the largest |beep - flash| (A/V
+offset, pairing the i-th flash with the i-th beep), and `shift_ms`: the largest distance of a
+flash from where it belongs on the joined timeline (the i-th shot of CLIP_SECONDS has its
+markers at 1 s and every 2 s after). Same method as tests/common's oracle: flash = a frame
+whose mean luma jumps above mid-grey, beep = first sample above a quarter of full scale after
+half a second of quiet.
 """
 import array
 import re
@@ -54,8 +57,13 @@ def beeps(path):
     return out
 
 
-for path in sys.argv[1:]:
+clip = float(sys.argv[1])
+for path in sys.argv[2:]:
     f, b = flashes(path), beeps(path)
     n = min(len(f), len(b))
-    drift = max((abs(b[i] - f[i]) * 1000 for i in range(n)), default=float("nan"))
-    print(f"{path}: flashes {len(f)} beeps {len(b)} max_drift_ms {drift:.2f}")
+    av = max((abs(b[i] - f[i]) * 1000 for i in range(n)), default=float("nan"))
+    per_clip = list(range(1000, round(clip * 1000), 2000))
+    expected = [k * clip + t / 1000 for k in range(len(f) // max(len(per_clip), 1) + 1)
+                for t in per_clip][: len(f)]
+    shift = max((abs(x - e) * 1000 for x, e in zip(f, expected)), default=float("nan"))
+    print(f"{path}: flashes {len(f)} beeps {len(b)} av_ms {av:.2f} shift_ms {shift:.2f}")

@@ -35,14 +35,30 @@ impl AvWriter {
         video_tb: Rational,
         audio: Option<&Pcm>,
     ) -> Result<Self> {
+        let audio = match audio {
+            Some(pcm) => {
+                let mut track = AacTrack::new(pcm.rate, pcm.channels)?;
+                track.push(&pcm.data)?;
+                Some(track.finish()?)
+            }
+            None => None,
+        };
+        Self::create_with_aac(target, params, video_tb, audio)
+    }
+
+    /// Like [`AvWriter::create`], with the AAC track already encoded by an [`AacTrack`] (so the
+    /// sound can be encoded while it is being produced, on another thread if need be).
+    pub fn create_with_aac(
+        target: &Path,
+        params: &CodecParams,
+        video_tb: Rational,
+        audio: Option<EncodedAudio>,
+    ) -> Result<Self> {
         let out = AtomicOutput::new(target)?;
         let mut mux = Muxer::create(out.path(), "mp4")?;
         let video = mux.add_stream(params, video_tb)?;
         let (audio_index, queued_audio) = match audio {
-            Some(pcm) => {
-                let (packets, enc_params, tb) = encode_aac(pcm)?;
-                (Some(mux.add_stream(&enc_params, tb)?), packets)
-            }
+            Some(a) => (Some(mux.add_stream(&a.params, a.time_base)?), a.packets),
             None => (None, VecDeque::new()),
         };
         mux.write_header(MuxOptions::default())?;
@@ -89,29 +105,62 @@ impl AvWriter {
     }
 }
 
-/// Encode `pcm` to AAC packets stamped from 0, advanced by the encoder delay (module docs).
-fn encode_aac(pcm: &Pcm) -> Result<(VecDeque<Packet>, CodecParams, Rational)> {
-    let mut enc = AudioEncoder::new(
-        pcm.rate,
-        pcm.channels,
-        AAC_BIT_RATE * usize::from(pcm.channels) / 2,
-    )?;
-    let delay = enc.delay();
-    let skip = (delay.max(0) as usize).min(pcm.frames());
-    let mut packets = VecDeque::new();
-    let ch = usize::from(pcm.channels);
-    let drain = |enc: &mut AudioEncoder, packets: &mut VecDeque<Packet>| -> Result<()> {
-        while let Some(mut p) = enc.receive()? {
-            p.offset(delay);
-            packets.push_back(p);
+/// An AAC track encoded incrementally from interleaved PCM pushed in order, stamped from 0 and
+/// advanced by the encoder delay (module docs): the first `delay` frames pushed are not
+/// encoded.
+pub struct AacTrack {
+    enc: AudioEncoder,
+    delay: i64,
+    skip: usize,
+    channels: usize,
+    packets: VecDeque<Packet>,
+}
+
+/// A finished AAC track for [`AvWriter::create_with_aac`].
+pub struct EncodedAudio {
+    packets: VecDeque<Packet>,
+    params: CodecParams,
+    time_base: Rational,
+}
+
+impl AacTrack {
+    /// An encoder at `rate` Hz and `channels` channels ([`AAC_BIT_RATE`] for stereo).
+    pub fn new(rate: u32, channels: u16) -> Result<Self> {
+        let enc = AudioEncoder::new(rate, channels, AAC_BIT_RATE * usize::from(channels) / 2)?;
+        let delay = enc.delay();
+        Ok(Self {
+            enc,
+            delay,
+            skip: delay.max(0) as usize,
+            channels: usize::from(channels),
+            packets: VecDeque::new(),
+        })
+    }
+
+    /// Encode the next interleaved samples.
+    pub fn push(&mut self, interleaved: &[f32]) -> Result<()> {
+        let drop = (self.skip * self.channels).min(interleaved.len());
+        self.skip -= drop / self.channels;
+        self.enc.send(&interleaved[drop..])?;
+        self.drain()
+    }
+
+    fn drain(&mut self) -> Result<()> {
+        while let Some(mut p) = self.enc.receive()? {
+            p.offset(self.delay);
+            self.packets.push_back(p);
         }
         Ok(())
-    };
-    for chunk in pcm.data[skip * ch..].chunks(enc.frame_size() * ch * 16) {
-        enc.send(chunk)?;
-        drain(&mut enc, &mut packets)?;
     }
-    enc.send_eof()?;
-    drain(&mut enc, &mut packets)?;
-    Ok((packets, enc.params(), enc.time_base()))
+
+    /// Flush the encoder; the packets and stream parameters of the whole track.
+    pub fn finish(mut self) -> Result<EncodedAudio> {
+        self.enc.send_eof()?;
+        self.drain()?;
+        Ok(EncodedAudio {
+            params: self.enc.params(),
+            time_base: self.enc.time_base(),
+            packets: self.packets,
+        })
+    }
 }

@@ -7,9 +7,10 @@ use crate::error::{Error, Result};
 use crate::pcm::{decode_aligned, Pcm};
 use cutroom_ffi::{rescale, Rational};
 use indicatif::ProgressBar;
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
 
 /// Fade-out at the end of a shot's sound before a straight cut (removes the click of a
 /// waveform cut mid-swing).
@@ -99,65 +100,99 @@ impl AudioPlan {
         }
     }
 
-    /// Build the soundtrack. Shots without audio are silence; the bar advances once per
-    /// decoded shot.
-    pub fn render(&self, bar: &ProgressBar) -> Result<Pcm> {
-        let decoded = self.decode_all(bar)?;
-        let mut out = Pcm::silence(self.rate, self.channels, self.len);
-        for (shot, pcm) in self.shots.iter().zip(decoded) {
-            let mut pcm = match pcm {
-                Some(mut p) => {
-                    p.shift(-shot.skip);
-                    p.fit(shot.len);
-                    p
-                }
-                None => Pcm::silence(self.rate, self.channels, shot.len),
-            };
-            pcm.fade_in(shot.fade_in);
-            pcm.fade_out(shot.fade_out);
-            out.mix_at(&pcm, shot.start);
-        }
-        Ok(out)
-    }
-
-    /// Decode every shot's audio (`None`: the file has none), on all cores; all failures are
-    /// reported together.
-    fn decode_all(&self, bar: &ProgressBar) -> Result<Vec<Option<Pcm>>> {
+    /// Produce the soundtrack in order, handing each finished stretch to `sink` as soon as no
+    /// later shot can overlap it (all of it once every shot is mixed). Shots are decoded on all
+    /// cores ahead of the mixing; shots without audio are silence; the bar advances once per
+    /// decoded shot. Every decoding failure is reported (one error, or [`Error::Many`]).
+    pub fn stream(
+        &self,
+        bar: &ProgressBar,
+        mut sink: impl FnMut(&[f32]) -> Result<()>,
+    ) -> Result<()> {
         let n = self.shots.len();
+        let ch = usize::from(self.channels);
         let workers = std::thread::available_parallelism()
             .map_or(1, |p| p.get())
             .min(n);
         let next = AtomicUsize::new(0);
-        let slots: Vec<Mutex<Option<Result<Option<Pcm>>>>> =
-            (0..n).map(|_| Mutex::new(None)).collect();
+        let stop = AtomicBool::new(false);
+        let (tx, rx) = mpsc::channel::<(usize, Result<Option<Pcm>>)>();
         std::thread::scope(|scope| {
             for _ in 0..workers {
-                scope.spawn(|| loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(shot) = self.shots.get(i) else { break };
-                    let r = if shot.has_audio {
-                        decode_aligned(&shot.path, self.rate, self.channels)
-                    } else {
-                        Ok(None)
-                    };
-                    *slots[i].lock().expect("no poisoned slot") = Some(r);
-                    bar.inc(1);
+                let tx = tx.clone();
+                let (next, stop) = (&next, &stop);
+                scope.spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(shot) = self.shots.get(i) else { break };
+                        let r = if shot.has_audio {
+                            decode_aligned(&shot.path, self.rate, self.channels)
+                        } else {
+                            Ok(None)
+                        };
+                        bar.inc(1);
+                        if tx.send((i, r)).is_err() {
+                            break;
+                        }
+                    }
                 });
             }
-        });
-        let mut out = Vec::with_capacity(n);
-        let mut errors = Vec::new();
-        for slot in slots {
-            match slot.into_inner().expect("no poisoned slot") {
-                Some(Ok(p)) => out.push(p),
-                Some(Err(e)) => errors.push(e),
-                None => unreachable!("every shot is decoded"),
+            drop(tx);
+            let mut ready: HashMap<usize, Result<Option<Pcm>>> = HashMap::new();
+            let mut errors = Vec::new();
+            // The not yet final part of the output, starting at output sample `emitted`.
+            let mut pending = Pcm::silence(self.rate, self.channels, 0);
+            let mut emitted = 0;
+            for (i, shot) in self.shots.iter().enumerate() {
+                let decoded = loop {
+                    if let Some(r) = ready.remove(&i) {
+                        break r;
+                    }
+                    let (j, r) = rx.recv().expect("a worker sends every shot it takes");
+                    ready.insert(j, r);
+                };
+                let pcm = match decoded {
+                    Ok(p) if errors.is_empty() => p,
+                    Ok(_) => continue,
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
+                };
+                let shaped = self.shape(shot, pcm);
+                let end = shot.start + shot.len - emitted;
+                if pending.frames() < end {
+                    pending.fit(end);
+                }
+                pending.mix_at(&shaped, shot.start - emitted);
+                let done = self.shots.get(i + 1).map_or(self.len, |s| s.start) - emitted;
+                if let Err(e) = sink(&pending.data[..done * ch]) {
+                    stop.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+                pending.shift(-(done as i64));
+                emitted += done;
             }
-        }
-        match errors.len() {
-            0 => Ok(out),
-            1 => Err(errors.remove(0)),
-            _ => Err(Error::Many(errors)),
-        }
+            match errors.len() {
+                0 => Ok(()),
+                1 => Err(errors.remove(0)),
+                _ => Err(Error::Many(errors)),
+            }
+        })
+    }
+
+    /// A shot's sound cut to its place (`None`: silence), with its fades applied.
+    fn shape(&self, shot: &AudioShot, pcm: Option<Pcm>) -> Pcm {
+        let mut pcm = match pcm {
+            Some(mut p) => {
+                p.shift(-shot.skip);
+                p.fit(shot.len);
+                p
+            }
+            None => Pcm::silence(self.rate, self.channels, shot.len),
+        };
+        pcm.fade_in(shot.fade_in);
+        pcm.fade_out(shot.fade_out);
+        pcm
     }
 }

@@ -2,19 +2,23 @@
 //! timeline by an integer offset in one exact output time base.
 
 use super::plan::Plan;
-use crate::avwrite::AvWriter;
+use crate::avwrite::{AvWriter, EncodedAudio};
 use crate::error::{Error, Result};
 use crate::media;
-use crate::pcm::Pcm;
 use cutroom_ffi::rescale;
 use indicatif::ProgressBar;
 use std::path::{Path, PathBuf};
 
-/// Write `target`: the shots' video packets copied, `pcm` encoded once as AAC.
-pub fn write(plan: &Plan, pcm: &Pcm, target: &Path, bar: &ProgressBar) -> Result<PathBuf> {
+/// Write `target`: the shots' video packets copied, with the encoded soundtrack `audio`.
+pub fn write(
+    plan: &Plan,
+    audio: EncodedAudio,
+    target: &Path,
+    bar: &ProgressBar,
+) -> Result<PathBuf> {
     let tb = plan.target.time_base;
     let first = &plan.shots[0].source;
-    let mut w = AvWriter::create(target, &first.info.params, tb, Some(pcm))?;
+    let mut w = AvWriter::create_with_aac(target, &first.info.params, tb, Some(audio))?;
     for shot in &plan.shots {
         let s = &shot.source;
         let wanted = |pts: i64| pts >= shot.in_pts && pts < shot.end_pts;

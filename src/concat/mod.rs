@@ -14,7 +14,7 @@ mod pixels;
 pub mod plan;
 pub mod source;
 
-use crate::avwrite::AvWriter;
+use crate::avwrite::{AacTrack, AvWriter, EncodedAudio};
 use crate::error::Result;
 use crate::output::{ensure_not_input, AtomicOutput};
 use crate::timeline::EditSpec;
@@ -70,21 +70,26 @@ pub fn check_output(spec: &EditSpec, output: &Path) -> Result<()> {
 
 /// Carry out `plan`, writing `output` (atomically: nothing is left there on failure).
 pub fn execute(plan: &Plan, opts: &Options, output: &Path, bar: &ProgressBar) -> Result<()> {
+    let sound = audio::AudioPlan::of(plan);
+    let encode_sound = || -> Result<EncodedAudio> {
+        let mut aac = AacTrack::new(sound.rate, sound.channels)?;
+        sound.stream(bar, |samples| aac.push(samples))?;
+        aac.finish()
+    };
     match plan.path {
         VideoPath::Copy => {
-            let pcm = audio::AudioPlan::of(plan).render(bar)?;
-            copy::write(plan, &pcm, output, bar)?;
+            copy::write(plan, encode_sound()?, output, bar)?;
         }
         VideoPath::Normalise => {
-            // Sound on other threads while the picture is encoded here.
-            let sound = audio::AudioPlan::of(plan);
-            let (pcm, video) = std::thread::scope(|s| {
-                let sound = s.spawn(|| sound.render(bar));
+            // Sound decoded and encoded on other threads while the picture is encoded here.
+            let (sound, video) = std::thread::scope(|s| {
+                let sound = s.spawn(encode_sound);
                 let video = normalise::encode(plan, opts, bar);
                 (sound.join().expect("audio thread panicked"), video)
             });
-            let (pcm, video) = (pcm?, video?);
-            let mut w = AvWriter::create(output, &video.params, video.time_base, Some(&pcm))?;
+            let video = video?;
+            let mut w =
+                AvWriter::create_with_aac(output, &video.params, video.time_base, Some(sound?))?;
             for p in video.packets {
                 w.write_video(p)?;
             }
