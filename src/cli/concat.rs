@@ -112,6 +112,8 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         channels: args.audio_channels,
     };
     concat::check_output(&spec, &args.output)?;
+    let bar = cutroom::progress::bar(2 * spec.shot.len() as u64, "concat", global.quiet);
+    let sound = concat::prefetch_sound(&spec, &opts, &bar);
     let plan = plan::plan(&spec, &opts)?;
     let summary = Summary::of(&plan, &args.output);
     for w in &summary.warnings {
@@ -125,8 +127,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             print!("{text}");
         }
     }
-    let bar = cutroom::progress::bar(2 * plan.shots.len() as u64, "concat", global.quiet);
-    concat::execute(&plan, &opts, &args.output, &bar)?;
+    concat::execute(&plan, sound, &opts, &args.output, &bar)?;
     bar.finish_and_clear();
     if args.json {
         print_json(&summary);

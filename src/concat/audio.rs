@@ -10,7 +10,7 @@ use indicatif::ProgressBar;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 
 /// Fade-out at the end of a shot's sound before a straight cut (removes the click of a
 /// waveform cut mid-swing).
@@ -23,10 +23,6 @@ pub const DECLICK_IN_MS: f64 = 0.5;
 /// One shot's sound, placed in samples of the output rate.
 #[derive(Debug, Clone)]
 pub struct AudioShot {
-    /// Source file.
-    pub path: PathBuf,
-    /// The file has audio (else the shot is silence).
-    pub has_audio: bool,
     /// Samples of the aligned source audio before the in-point.
     pub skip: i64,
     /// First output sample.
@@ -78,8 +74,6 @@ impl AudioPlan {
                     e => (s1 - plan.sample(shot.end() - e.ticks())) as usize,
                 };
                 AudioShot {
-                    path: src.path.clone(),
-                    has_audio: src.has_audio,
                     skip: rescale(
                         shot.in_pts - src.audio_origin(),
                         src.time_base(),
@@ -100,85 +94,45 @@ impl AudioPlan {
         }
     }
 
-    /// Produce the soundtrack in order, handing each finished stretch to `sink` as soon as no
-    /// later shot can overlap it (all of it once every shot is mixed). Shots are decoded on all
-    /// cores ahead of the mixing; shots without audio are silence; the bar advances once per
-    /// decoded shot. Every decoding failure is reported (one error, or [`Error::Many`]).
+    /// Produce the soundtrack in order from the shots' decoded sound (`decoded`, started for
+    /// the same shots), handing each finished stretch to `sink` as soon as no later shot can
+    /// overlap it (all of it once every shot is mixed). Shots without audio are silence. Every
+    /// decoding failure is reported (one error, or [`Error::Many`]).
     pub fn stream(
         &self,
-        bar: &ProgressBar,
+        decoded: &mut Prefetch,
         mut sink: impl FnMut(&[f32]) -> Result<()>,
     ) -> Result<()> {
-        let n = self.shots.len();
         let ch = usize::from(self.channels);
-        let workers = std::thread::available_parallelism()
-            .map_or(1, |p| p.get())
-            .min(n);
-        let next = AtomicUsize::new(0);
-        let stop = AtomicBool::new(false);
-        let (tx, rx) = mpsc::channel::<(usize, Result<Option<Pcm>>)>();
-        std::thread::scope(|scope| {
-            for _ in 0..workers {
-                let tx = tx.clone();
-                let (next, stop) = (&next, &stop);
-                scope.spawn(move || {
-                    while !stop.load(Ordering::Relaxed) {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(shot) = self.shots.get(i) else { break };
-                        let r = if shot.has_audio {
-                            decode_aligned(&shot.path, self.rate, self.channels)
-                        } else {
-                            Ok(None)
-                        };
-                        bar.inc(1);
-                        if tx.send((i, r)).is_err() {
-                            break;
-                        }
-                    }
-                });
-            }
-            drop(tx);
-            let mut ready: HashMap<usize, Result<Option<Pcm>>> = HashMap::new();
-            let mut errors = Vec::new();
-            // The not yet final part of the output, starting at output sample `emitted`.
-            let mut pending = Pcm::silence(self.rate, self.channels, 0);
-            let mut emitted = 0;
-            for (i, shot) in self.shots.iter().enumerate() {
-                let decoded = loop {
-                    if let Some(r) = ready.remove(&i) {
-                        break r;
-                    }
-                    let (j, r) = rx.recv().expect("a worker sends every shot it takes");
-                    ready.insert(j, r);
-                };
-                let pcm = match decoded {
-                    Ok(p) if errors.is_empty() => p,
-                    Ok(_) => continue,
-                    Err(e) => {
-                        errors.push(e);
-                        continue;
-                    }
-                };
-                let shaped = self.shape(shot, pcm);
-                let end = shot.start + shot.len - emitted;
-                if pending.frames() < end {
-                    pending.fit(end);
+        let mut errors = Vec::new();
+        // The not yet final part of the output, starting at output sample `emitted`.
+        let mut pending = Pcm::silence(self.rate, self.channels, 0);
+        let mut emitted = 0;
+        for (i, shot) in self.shots.iter().enumerate() {
+            let pcm = match decoded.take(i) {
+                Ok(p) if errors.is_empty() => p,
+                Ok(_) => continue,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
                 }
-                pending.mix_at(&shaped, shot.start - emitted);
-                let done = self.shots.get(i + 1).map_or(self.len, |s| s.start) - emitted;
-                if let Err(e) = sink(&pending.data[..done * ch]) {
-                    stop.store(true, Ordering::Relaxed);
-                    return Err(e);
-                }
-                pending.shift(-(done as i64));
-                emitted += done;
+            };
+            let shaped = self.shape(shot, pcm);
+            let end = shot.start + shot.len - emitted;
+            if pending.frames() < end {
+                pending.fit(end);
             }
-            match errors.len() {
-                0 => Ok(()),
-                1 => Err(errors.remove(0)),
-                _ => Err(Error::Many(errors)),
-            }
-        })
+            pending.mix_at(&shaped, shot.start - emitted);
+            let done = self.shots.get(i + 1).map_or(self.len, |s| s.start) - emitted;
+            sink(&pending.data[..done * ch])?;
+            pending.shift(-(done as i64));
+            emitted += done;
+        }
+        match errors.len() {
+            0 => Ok(()),
+            1 => Err(errors.remove(0)),
+            _ => Err(Error::Many(errors)),
+        }
     }
 
     /// A shot's sound cut to its place (`None`: silence), with its fades applied.
@@ -194,5 +148,81 @@ impl AudioPlan {
         pcm.fade_in(shot.fade_in);
         pcm.fade_out(shot.fade_out);
         pcm
+    }
+}
+
+/// The shots' sound, decoded aligned to their pictures (`pcm::decode_aligned`) on background
+/// threads, in shot order, a few shots ahead of whoever takes them. Decoding does not depend
+/// on the plan, so it starts before the plan is made. Dropping it stops the workers.
+pub struct Prefetch {
+    rx: Option<mpsc::Receiver<(usize, Result<Option<Pcm>>)>>,
+    ready: HashMap<usize, Result<Option<Pcm>>>,
+    stop: Arc<AtomicBool>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Prefetch {
+    /// Start decoding `paths` to `rate` Hz and `channels` channels on all cores; `bar`
+    /// advances once per decoded file.
+    pub fn start(paths: Vec<PathBuf>, rate: u32, channels: u16, bar: &ProgressBar) -> Self {
+        let n = paths.len();
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |p| p.get())
+            .clamp(1, n.max(1));
+        let (tx, rx) = mpsc::sync_channel(workers);
+        let paths = Arc::new(paths);
+        let next = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let workers = (0..workers)
+            .map(|_| {
+                let (tx, paths, next, stop, bar) = (
+                    tx.clone(),
+                    Arc::clone(&paths),
+                    Arc::clone(&next),
+                    Arc::clone(&stop),
+                    bar.clone(),
+                );
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(path) = paths.get(i) else { break };
+                        let r = decode_aligned(path, rate, channels);
+                        bar.inc(1);
+                        if tx.send((i, r)).is_err() {
+                            break;
+                        }
+                    }
+                })
+            })
+            .collect();
+        Self {
+            rx: Some(rx),
+            ready: HashMap::new(),
+            stop,
+            workers,
+        }
+    }
+
+    /// The decoded sound of shot `i` (each shot is taken once).
+    fn take(&mut self, i: usize) -> Result<Option<Pcm>> {
+        loop {
+            if let Some(r) = self.ready.remove(&i) {
+                return r;
+            }
+            let rx = self.rx.as_ref().expect("open until dropped");
+            let (j, r) = rx.recv().expect("the workers decode every shot");
+            self.ready.insert(j, r);
+        }
+    }
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        // Workers stop taking shots, and one blocked on a full channel fails its send.
+        self.stop.store(true, Ordering::Relaxed);
+        drop(self.rx.take());
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
     }
 }

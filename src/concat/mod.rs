@@ -18,6 +18,7 @@ use crate::avwrite::{AacTrack, AvWriter, EncodedAudio};
 use crate::error::Result;
 use crate::output::{ensure_not_input, AtomicOutput};
 use crate::timeline::EditSpec;
+use audio::Prefetch;
 use cutroom_ffi::Rational;
 use indicatif::ProgressBar;
 use plan::{Plan, VideoPath};
@@ -68,22 +69,31 @@ pub fn check_output(spec: &EditSpec, output: &Path) -> Result<()> {
     AtomicOutput::new(output).map(drop)
 }
 
-/// Carry out `plan`, writing `output` (atomically: nothing is left there on failure).
-pub fn execute(plan: &Plan, opts: &Options, output: &Path, bar: &ProgressBar) -> Result<()> {
+/// Start decoding the sound of every shot of `spec` (before planning: it does not depend on
+/// the plan); `bar` advances once per shot.
+pub fn prefetch_sound(spec: &EditSpec, opts: &Options, bar: &ProgressBar) -> Prefetch {
+    let paths = spec.shot.iter().map(|s| s.src.clone()).collect();
+    Prefetch::start(paths, opts.sample_rate, opts.channels, bar)
+}
+
+/// Carry out `plan` with the sound `decoded` for its spec, writing `output` (atomically:
+/// nothing is left there on failure). `bar` advances once per shot of video.
+pub fn execute(
+    plan: &Plan,
+    mut decoded: Prefetch,
+    opts: &Options,
+    output: &Path,
+    bar: &ProgressBar,
+) -> Result<()> {
     let sound = audio::AudioPlan::of(plan);
-    let encode_sound = || -> Result<EncodedAudio> {
-        let mut aac = AacTrack::new(sound.rate, sound.channels)?;
-        sound.stream(bar, |samples| aac.push(samples))?;
-        aac.finish()
-    };
     match plan.path {
         VideoPath::Copy => {
-            copy::write(plan, encode_sound()?, output, bar)?;
+            copy::write(plan, encode_sound(&sound, &mut decoded)?, output, bar)?;
         }
         VideoPath::Normalise => {
             // Sound decoded and encoded on other threads while the picture is encoded here.
             let (sound, video) = std::thread::scope(|s| {
-                let sound = s.spawn(encode_sound);
+                let sound = s.spawn(|| encode_sound(&sound, &mut decoded));
                 let video = normalise::encode(plan, opts, bar);
                 (sound.join().expect("audio thread panicked"), video)
             });
@@ -97,6 +107,13 @@ pub fn execute(plan: &Plan, opts: &Options, output: &Path, bar: &ProgressBar) ->
         }
     }
     Ok(())
+}
+
+/// Mix the soundtrack as the shots' sound arrives and encode it to AAC as it goes.
+fn encode_sound(sound: &audio::AudioPlan, decoded: &mut Prefetch) -> Result<EncodedAudio> {
+    let mut aac = AacTrack::new(sound.rate, sound.channels)?;
+    sound.stream(decoded, |samples| aac.push(samples))?;
+    aac.finish()
 }
 
 /// The `--json` report of `cutroom concat` (schema in README).
