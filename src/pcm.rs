@@ -3,8 +3,8 @@
 
 use crate::error::{Error, Result};
 use crate::media;
-use cutroom_ffi::{rescale, AudioDecoder, MediaKind, Rational};
-use std::path::Path;
+use cutroom_ffi::{rescale, AudioDecoder, Input, MediaKind, Packet, Rational};
+use std::path::{Path, PathBuf};
 
 /// Interleaved `f32` audio at a known rate and channel count.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,53 +112,97 @@ impl Pcm {
 /// applied. `None` when the file has no audio stream.
 pub fn decode_aligned(path: &Path, rate: u32, channels: u16) -> Result<Option<Pcm>> {
     let mut input = media::open(path)?;
-    let streams = input.streams();
-    let Some(a) = input.best_stream(MediaKind::Audio) else {
+    let Some(mut dec) = AlignedDecoder::new(&input, rate, channels)? else {
         return Ok(None);
     };
-    let out_tb = Rational::new(1, rate as i32);
-    let origin = input
-        .best_stream(MediaKind::Video)
-        .and_then(|v| {
-            Some(rescale(
-                streams[v].start_time?,
-                streams[v].time_base,
-                out_tb,
-            ))
-        })
-        .unwrap_or(0);
-    let a_tb = streams[a].time_base;
-    let mut dec = AudioDecoder::new(&input, a, rate, channels)?;
-    let mut pcm = Pcm {
-        rate,
-        channels,
-        data: Vec::new(),
-    };
-    let mut first_pts: Option<i64> = None;
-    let mut drain = |dec: &mut AudioDecoder, pcm: &mut Pcm| -> Result<()> {
-        while let Some(run) = dec.receive()? {
-            if first_pts.is_none() {
-                first_pts = run.pts.map(|p| rescale(p, a_tb, out_tb));
-            }
-            pcm.data.extend_from_slice(&run.data);
+    while let Some(pkt) = input.read_packet()? {
+        dec.push(&pkt)?;
+    }
+    dec.finish().map(Some)
+}
+
+/// [`decode_aligned`] fed by a demuxing loop run elsewhere, so one pass over a file can serve
+/// several purposes: create it on the open input, [`push`](AlignedDecoder::push) every packet
+/// read (other streams' packets are ignored), then [`finish`](AlignedDecoder::finish).
+pub struct AlignedDecoder {
+    dec: AudioDecoder,
+    path: PathBuf,
+    stream: usize,
+    a_tb: Rational,
+    out_tb: Rational,
+    origin: i64,
+    first_pts: Option<i64>,
+    pcm: Pcm,
+}
+
+impl AlignedDecoder {
+    /// A decoder for the first audio stream of `input` (`None` when it has none).
+    pub fn new(input: &Input, rate: u32, channels: u16) -> Result<Option<Self>> {
+        let streams = input.streams();
+        let Some(a) = input.best_stream(MediaKind::Audio) else {
+            return Ok(None);
+        };
+        let out_tb = Rational::new(1, rate as i32);
+        let origin = input
+            .best_stream(MediaKind::Video)
+            .and_then(|v| {
+                Some(rescale(
+                    streams[v].start_time?,
+                    streams[v].time_base,
+                    out_tb,
+                ))
+            })
+            .unwrap_or(0);
+        Ok(Some(Self {
+            dec: AudioDecoder::new(input, a, rate, channels)?,
+            path: input.path().to_path_buf(),
+            stream: a,
+            a_tb: streams[a].time_base,
+            out_tb,
+            origin,
+            first_pts: None,
+            pcm: Pcm {
+                rate,
+                channels,
+                data: Vec::new(),
+            },
+        }))
+    }
+
+    /// Feed a packet read from the input (decoded when it belongs to the audio stream).
+    pub fn push(&mut self, pkt: &Packet) -> Result<()> {
+        if pkt.stream() == self.stream {
+            self.dec.send(pkt)?;
+            self.drain()?;
         }
         Ok(())
-    };
-    while let Some(pkt) = input.read_packet()? {
-        if pkt.stream() == a {
-            dec.send(&pkt)?;
-            drain(&mut dec, &mut pcm)?;
+    }
+
+    fn drain(&mut self) -> Result<()> {
+        while let Some(run) = self.dec.receive()? {
+            if self.first_pts.is_none() {
+                self.first_pts = run.pts.map(|p| rescale(p, self.a_tb, self.out_tb));
+            }
+            self.pcm.data.extend_from_slice(&run.data);
         }
+        Ok(())
     }
-    dec.send_eof()?;
-    drain(&mut dec, &mut pcm)?;
-    let tail = dec.flush_resampler()?;
-    pcm.data.extend_from_slice(&tail);
-    if pcm.data.is_empty() {
-        return Err(Error::bad_input(path, "audio stream decodes to no samples"));
+
+    /// Flush the decoder; the aligned sound.
+    pub fn finish(mut self) -> Result<Pcm> {
+        self.dec.send_eof()?;
+        self.drain()?;
+        let tail = self.dec.flush_resampler()?;
+        self.pcm.data.extend_from_slice(&tail);
+        if self.pcm.data.is_empty() {
+            return Err(Error::bad_input(
+                &self.path,
+                "audio stream decodes to no samples",
+            ));
+        }
+        self.pcm.shift(self.first_pts.unwrap_or(0) - self.origin);
+        Ok(self.pcm)
     }
-    pcm.shift(first_pts.unwrap_or(0) - origin);
-    Ok(Some(pcm))
 }
 
 #[cfg(test)]

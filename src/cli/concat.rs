@@ -1,7 +1,7 @@
 //! `cutroom concat FILE... -o OUT` / `cutroom concat --spec SPEC -o OUT`.
 
 use super::{print_json, Global};
-use cutroom::concat::{self, plan, Options, Summary};
+use cutroom::concat::{self, Options, Summary};
 use cutroom::error::exit;
 use cutroom::timeline::EditSpec;
 use cutroom::Result;
@@ -113,9 +113,8 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     };
     concat::check_output(&spec, &args.output)?;
     let bar = cutroom::progress::bar(2 * spec.shot.len() as u64, "concat", global.quiet);
-    let sound = concat::prefetch_sound(&spec, &opts, &bar);
-    let plan = plan::plan(&spec, &opts)?;
-    let summary = Summary::of(&plan, &args.output);
+    let prepared = concat::prepare(&spec, &opts, &bar)?;
+    let summary = Summary::of(&prepared.plan, &args.output);
     for w in &summary.warnings {
         eprintln!("cutroom: warning: {w}");
     }
@@ -127,7 +126,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             print!("{text}");
         }
     }
-    concat::execute(&plan, sound, &opts, &args.output, &bar)?;
+    concat::execute(prepared, &opts, &args.output, &bar)?;
     bar.finish_and_clear();
     if args.json {
         print_json(&summary);

@@ -4,14 +4,15 @@
 use super::plan::Plan;
 use crate::avwrite::{AvWriter, EncodedAudio};
 use crate::error::{Error, Result};
-use crate::media;
-use cutroom_ffi::rescale;
+use cutroom_ffi::{rescale, Input};
 use indicatif::ProgressBar;
 use std::path::{Path, PathBuf};
 
-/// Write `target`: the shots' video packets copied, with the encoded soundtrack `audio`.
+/// Write `target`: the shots' video packets copied from their open `inputs` (one per shot),
+/// with the encoded soundtrack `audio`.
 pub fn write(
     plan: &Plan,
+    inputs: Vec<Input>,
     audio: EncodedAudio,
     target: &Path,
     bar: &ProgressBar,
@@ -19,14 +20,13 @@ pub fn write(
     let tb = plan.target.time_base;
     let first = &plan.shots[0].source;
     let mut w = AvWriter::create_with_aac(target, &first.info.params, tb, Some(audio))?;
-    for shot in &plan.shots {
+    for (shot, mut input) in plan.shots.iter().zip(inputs) {
         let s = &shot.source;
         let wanted = |pts: i64| pts >= shot.in_pts && pts < shot.end_pts;
         let expected = s.packets.iter().filter(|p| wanted(p.pts)).count();
-        let mut input = media::open(&s.path)?;
-        if let Some(k) = s.key_at(shot.in_pts).filter(|_| shot.in_pts > s.first()) {
-            input.seek_to_keyframe(s.stream(), k.dts)?;
-        }
+        // Back to the keyframe the shot starts on (the input was read to its end).
+        let key = s.key_at(shot.in_pts).map_or(shot.in_pts, |k| k.dts);
+        input.seek_to_keyframe(s.stream(), key)?;
         // Exact: the output time base is a multiple of every source's.
         let offset = shot.start - rescale(shot.in_pts, s.time_base(), tb);
         let mut copied = 0;

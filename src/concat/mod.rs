@@ -17,13 +17,13 @@ pub mod source;
 use crate::avwrite::{AacTrack, AvWriter, EncodedAudio};
 use crate::error::Result;
 use crate::output::{ensure_not_input, AtomicOutput};
+use crate::pcm::Pcm;
 use crate::timeline::EditSpec;
-use audio::Prefetch;
-use cutroom_ffi::Rational;
+use cutroom_ffi::{Input, Rational};
 use indicatif::ProgressBar;
 use plan::{Plan, VideoPath};
 use serde::Serialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// How to join.
 #[derive(Debug, Clone)]
@@ -69,37 +69,60 @@ pub fn check_output(spec: &EditSpec, output: &Path) -> Result<()> {
     AtomicOutput::new(output).map(drop)
 }
 
-/// Start decoding the sound of every shot of `spec` (before planning: it does not depend on
-/// the plan); `bar` advances once per shot.
-pub fn prefetch_sound(spec: &EditSpec, opts: &Options, bar: &ProgressBar) -> Prefetch {
-    let paths = spec.shot.iter().map(|s| s.src.clone()).collect();
-    Prefetch::start(paths, opts.sample_rate, opts.channels, bar)
+/// A planned join with every shot read: the plan, and each shot's sound and open input.
+pub struct Prepared {
+    /// The plan.
+    pub plan: Plan,
+    sounds: Vec<Option<Pcm>>,
+    inputs: Vec<Input>,
 }
 
-/// Carry out `plan` with the sound `decoded` for its spec, writing `output` (atomically:
-/// nothing is left there on failure). `bar` advances once per shot of video.
-pub fn execute(
-    plan: &Plan,
-    mut decoded: Prefetch,
-    opts: &Options,
-    output: &Path,
-    bar: &ProgressBar,
-) -> Result<()> {
-    let sound = audio::AudioPlan::of(plan);
+/// Read every shot of `spec` once (on all cores: video packet timing and sound in one pass)
+/// and plan the join. Every unusable shot is reported (one error, or [`crate::Error::Many`]).
+/// `bar` advances once per shot read.
+pub fn prepare(spec: &EditSpec, opts: &Options, bar: &ProgressBar) -> Result<Prepared> {
+    let paths: Vec<PathBuf> = spec.shot.iter().map(|s| s.src.clone()).collect();
+    let mut sources = Vec::new();
+    let (mut sounds, mut inputs) = (Vec::new(), Vec::new());
+    for loaded in source::load_all(&paths, opts.sample_rate, opts.channels, bar) {
+        sources.push(loaded.map(|l| {
+            sounds.push(l.sound);
+            inputs.push(l.input);
+            l.source
+        }));
+    }
+    let plan = plan::plan(spec, sources, opts)?;
+    Ok(Prepared {
+        plan,
+        sounds,
+        inputs,
+    })
+}
+
+/// Carry out a prepared join, writing `output` (atomically: nothing is left there on failure).
+/// `bar` advances once per shot of video.
+pub fn execute(prepared: Prepared, opts: &Options, output: &Path, bar: &ProgressBar) -> Result<()> {
+    let Prepared {
+        plan,
+        sounds,
+        inputs,
+    } = prepared;
+    let sound = audio::AudioPlan::of(&plan);
     match plan.path {
         VideoPath::Copy => {
-            copy::write(plan, encode_sound(&sound, &mut decoded)?, output, bar)?;
+            let audio = encode_sound(&sound, sounds)?;
+            copy::write(&plan, inputs, audio, output, bar)?;
         }
         VideoPath::Normalise => {
-            // Sound decoded and encoded on other threads while the picture is encoded here.
-            let (sound, video) = std::thread::scope(|s| {
-                let sound = s.spawn(|| encode_sound(&sound, &mut decoded));
-                let video = normalise::encode(plan, opts, bar);
-                (sound.join().expect("audio thread panicked"), video)
+            // The sound is mixed and encoded on another thread while the picture is encoded.
+            let (audio, video) = std::thread::scope(|s| {
+                let audio = s.spawn(|| encode_sound(&sound, sounds));
+                let video = normalise::encode(&plan, inputs, opts, bar);
+                (audio.join().expect("audio thread panicked"), video)
             });
             let video = video?;
             let mut w =
-                AvWriter::create_with_aac(output, &video.params, video.time_base, Some(sound?))?;
+                AvWriter::create_with_aac(output, &video.params, video.time_base, Some(audio?))?;
             for p in video.packets {
                 w.write_video(p)?;
             }
@@ -109,10 +132,10 @@ pub fn execute(
     Ok(())
 }
 
-/// Mix the soundtrack as the shots' sound arrives and encode it to AAC as it goes.
-fn encode_sound(sound: &audio::AudioPlan, decoded: &mut Prefetch) -> Result<EncodedAudio> {
+/// Mix the soundtrack and encode it to AAC as it goes.
+fn encode_sound(sound: &audio::AudioPlan, sounds: Vec<Option<Pcm>>) -> Result<EncodedAudio> {
     let mut aac = AacTrack::new(sound.rate, sound.channels)?;
-    sound.stream(decoded, |samples| aac.push(samples))?;
+    sound.stream(sounds, |samples| aac.push(samples))?;
     aac.finish()
 }
 

@@ -6,7 +6,6 @@ use super::pixels::{self, weight};
 use super::plan::{Edge, Plan, PlannedShot, Target};
 use super::Options;
 use crate::error::{Error, Result};
-use crate::media;
 use cutroom_ffi::{
     CodecParams, Input, Packet, Pixel, Rational, VideoDecoder, VideoEncoder, VideoEncoderConfig,
     VideoFilter, VideoFrame,
@@ -24,8 +23,14 @@ pub struct Encoded {
     pub packets: Vec<Packet>,
 }
 
-/// Decode, conform and encode every shot of `plan` (a normalise plan: one tick per frame).
-pub fn encode(plan: &Plan, opts: &Options, bar: &ProgressBar) -> Result<Encoded> {
+/// Decode (from their open `inputs`, one per shot), conform and encode every shot of `plan` (a
+/// normalise plan: one tick per frame).
+pub fn encode(
+    plan: &Plan,
+    inputs: Vec<Input>,
+    opts: &Options,
+    bar: &ProgressBar,
+) -> Result<Encoded> {
     let t = &plan.target;
     let fr = t.frame_rate;
     let mut enc = VideoEncoder::new(&VideoEncoderConfig {
@@ -42,8 +47,8 @@ pub fn encode(plan: &Plan, opts: &Options, bar: &ProgressBar) -> Result<Encoded>
     let mut packets = Vec::new();
     // Frames of a shot's crossfade tail, waiting to be mixed into the next shot's head.
     let mut overlap: VecDeque<VideoFrame> = VecDeque::new();
-    for shot in &plan.shots {
-        let mut reader = ShotReader::open(shot, t)?;
+    for (shot, input) in plan.shots.iter().zip(inputs) {
+        let mut reader = ShotReader::open(shot, input, t)?;
         let len = shot.len;
         for j in 0..len {
             let frame = reader.frame(j)?;
@@ -124,21 +129,18 @@ struct ShotReader<'a> {
 }
 
 impl<'a> ShotReader<'a> {
-    fn open(shot: &'a PlannedShot, t: &Target) -> Result<Self> {
+    fn open(shot: &'a PlannedShot, mut input: Input, t: &Target) -> Result<Self> {
         let s = &shot.source;
-        let mut input = media::open(&s.path)?;
-        if shot.in_pts > s.first() {
-            // Start decoding at the keyframe before the in-point (by its decoding time).
-            let keys = s.key_pts();
-            if let Some(k) = keys
-                .iter()
-                .rev()
-                .find(|&&k| k <= shot.in_pts)
-                .and_then(|&k| s.key_at(k))
-            {
-                input.seek_to_keyframe(s.stream(), k.dts)?;
-            }
-        }
+        // Start decoding at the keyframe before the in-point, by its decoding time (the input
+        // was read to its end).
+        let keys = s.key_pts();
+        let key = keys
+            .iter()
+            .rev()
+            .find(|&&k| k <= shot.in_pts)
+            .and_then(|&k| s.key_at(k))
+            .map_or(i64::MIN, |k| k.dts);
+        input.seek_to_keyframe(s.stream(), key)?;
         let dec = VideoDecoder::new(&input, s.stream(), None)?;
         let (fr, tb) = (t.frame_rate, s.time_base());
         Ok(Self {

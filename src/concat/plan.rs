@@ -122,16 +122,17 @@ impl Plan {
     }
 }
 
-/// Scan every shot, resolve its trims and plan the output. Every unusable shot is reported
-/// (one error, or [`Error::Many`]).
-pub fn plan(spec: &EditSpec, opts: &Options) -> Result<Plan> {
+/// Plan the output from the shots of `spec` and their scanned sources (one per shot, in
+/// order): resolve the trims, choose the path, lay out the timeline. Every unusable shot (a
+/// failed scan or a bad trim) is reported (one error, or [`Error::Many`]).
+pub fn plan(spec: &EditSpec, sources: Vec<Result<Source>>, opts: &Options) -> Result<Plan> {
     if spec.shot.is_empty() {
         return Err(Error::Usage("no shots to join".into()));
     }
     let mut errors = Vec::new();
     let mut shots = Vec::new();
-    for (i, shot) in spec.shot.iter().enumerate() {
-        let scanned = Source::scan(&shot.src).and_then(|source| {
+    for (i, (shot, source)) in spec.shot.iter().zip(sources).enumerate() {
+        let planned = source.and_then(|source| {
             let (in_pts, end_pts) = resolve_trim(&source, i, shot.in_point, shot.out)?;
             Ok(PlannedShot {
                 source,
@@ -144,7 +145,7 @@ pub fn plan(spec: &EditSpec, opts: &Options) -> Result<Plan> {
                 transition: shot.transition,
             })
         });
-        match scanned {
+        match planned {
             Ok(s) => shots.push(s),
             Err(e) => errors.push(e),
         }

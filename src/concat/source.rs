@@ -1,10 +1,15 @@
-//! A shot's source clip as concat needs it: the video stream's parameters and the timing of
-//! every video packet, read once up front (so corrupt files fail before any work is done).
+//! A shot's source clip as concat needs it, read in one pass up front (so corrupt files fail
+//! before anything is written): the video stream's parameters, the timing of every video
+//! packet, and the sound decoded aligned to the picture.
 
 use crate::error::{Error, Result};
 use crate::media;
-use cutroom_ffi::{MediaKind, Rational, StreamInfo};
+use crate::pcm::{AlignedDecoder, Pcm};
+use cutroom_ffi::{Input, MediaKind, Rational, StreamInfo};
+use indicatif::ProgressBar;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// Timing of one video packet, in the stream's time base.
 #[derive(Debug, Clone, Copy)]
@@ -15,6 +20,16 @@ pub struct PacketTimes {
     pub dts: i64,
     /// A random access point.
     pub key: bool,
+}
+
+/// A shot's file after its one reading pass.
+pub struct Loaded {
+    /// Its video index.
+    pub source: Source,
+    /// Its sound, aligned to the picture (`None`: the file has no audio).
+    pub sound: Option<Pcm>,
+    /// The file, still open, for the video pass.
+    pub input: Input,
 }
 
 /// A scanned source clip.
@@ -39,15 +54,16 @@ pub struct Source {
 }
 
 impl Source {
-    /// Open `path` and read the timing of every video packet.
-    pub fn scan(path: &Path) -> Result<Self> {
+    /// Open `path` and read it once: the timing of every video packet and the sound, decoded
+    /// to `rate` Hz and `channels` channels aligned to the picture (as `pcm::decode_aligned`).
+    pub fn load(path: &Path, rate: u32, channels: u16) -> Result<Loaded> {
         let mut input = media::open(path)?;
         let streams = input.streams();
         let v = input
             .best_stream(MediaKind::Video)
             .ok_or_else(|| Error::bad_input(path, "no video stream"))?;
         let info = streams[v].clone();
-        let has_audio = input.best_stream(MediaKind::Audio).is_some();
+        let mut sound = AlignedDecoder::new(&input, rate, channels)?;
         let frame_rate = [info.avg_frame_rate, info.real_frame_rate]
             .into_iter()
             .find(|r| !r.is_unknown())
@@ -58,6 +74,9 @@ impl Source {
         let mut end = i64::MIN;
         while let Some(pkt) = input.read_packet()? {
             if pkt.stream() != v {
+                if let Some(s) = sound.as_mut() {
+                    s.push(&pkt)?;
+                }
                 continue;
             }
             if pkt.is_discard() {
@@ -84,7 +103,8 @@ impl Source {
         }
         let mut pts: Vec<i64> = packets.iter().map(|p| p.pts).collect();
         pts.sort_unstable();
-        Ok(Self {
+        let sound = sound.map(AlignedDecoder::finish).transpose()?;
+        let source = Self {
             path: path.to_path_buf(),
             info,
             frame_rate,
@@ -92,7 +112,12 @@ impl Source {
             pts,
             end,
             has_discarded,
-            has_audio,
+            has_audio: sound.is_some(),
+        };
+        Ok(Loaded {
+            source,
+            sound,
+            input,
         })
     }
 
@@ -142,6 +167,41 @@ impl Source {
     pub fn secs(&self, ticks: i64) -> f64 {
         ticks as f64 * self.time_base().as_f64()
     }
+}
+
+/// [`Source::load`] every path, on all cores; one result per path, in order. `bar` advances
+/// once per file.
+pub fn load_all(
+    paths: &[PathBuf],
+    rate: u32,
+    channels: u16,
+    bar: &ProgressBar,
+) -> Vec<Result<Loaded>> {
+    let n = paths.len();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |p| p.get())
+        .clamp(1, n.max(1));
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Result<Loaded>>>> = (0..n).map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = paths.get(i) else { break };
+                let r = Source::load(path, rate, channels);
+                bar.inc(1);
+                *slots[i].lock().expect("no poisoned slot") = Some(r);
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|s| {
+            s.into_inner()
+                .expect("no poisoned slot")
+                .expect("every path is loaded")
+        })
+        .collect()
 }
 
 /// One frame at `rate` in ticks of `tb`, rounded, at least 1.
