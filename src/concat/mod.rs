@@ -276,27 +276,12 @@ impl Summary {
                         samples: plan.sample(s.end()) - samples0,
                         audio: if src.has_audio { "source" } else { "silence" },
                         transition: s.transition.name(),
-                        transition_s: match (s.tail, s.transition.duration()) {
-                            (plan::Edge::Fade(_), Some(_)) => {
-                                Some(secs(s.tail.ticks() + plan_next_head(plan, s)))
-                            }
-                            (plan::Edge::Crossfade(d), _) => Some(secs(d)),
-                            _ => None,
-                        },
+                        transition_s: (s.transition_ticks > 0).then(|| secs(s.transition_ticks)),
                     }
                 })
                 .collect(),
         }
     }
-}
-
-/// The head edge ticks of the shot after `s` (the second half of a fade).
-fn plan_next_head(plan: &Plan, s: &plan::PlannedShot) -> i64 {
-    plan.shots
-        .iter()
-        .position(|o| std::ptr::eq(o, s))
-        .and_then(|i| plan.shots.get(i + 1))
-        .map_or(0, |n| n.head.ticks())
 }
 
 /// Seconds rounded to the microsecond for reports.

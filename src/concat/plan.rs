@@ -67,6 +67,8 @@ pub struct PlannedShot {
     pub tail: Edge,
     /// The transition into the next shot, as the spec gave it.
     pub transition: Transition,
+    /// Its duration in output ticks (0 for a cut).
+    pub transition_ticks: i64,
 }
 
 impl PlannedShot {
@@ -143,6 +145,7 @@ pub fn plan(spec: &EditSpec, sources: Vec<Result<Source>>, opts: &Options) -> Re
                 head: Edge::Cut,
                 tail: Edge::Cut,
                 transition: shot.transition,
+                transition_ticks: 0,
             })
         });
         match planned {
@@ -588,6 +591,7 @@ fn lay_out(shots: &mut [PlannedShot], t: &Target) -> Result<()> {
             _ => (Edge::Crossfade(d), Edge::Crossfade(d)),
         };
         shots[i].tail = tail;
+        shots[i].transition_ticks = d;
         shots[i + 1].head = head;
     }
     let secs = |v: i64| v as f64 * tb.as_f64();
