@@ -245,6 +245,47 @@ fn normalised_join_of_uneven_audio_keeps_markers_to_the_millisecond() {
 }
 
 #[test]
+fn fixtures_with_mono_44k_short_and_missing_audio_join_in_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = [
+        "marker_portrait_30.mp4",
+        "mono_44k.mp4",
+        "no_audio.mp4",
+        "short_audio.mp4",
+    ];
+    let clips: Vec<PathBuf> = names.iter().map(|n| fixture(n)).collect();
+    let out = dir.path().join("fixtures.mp4");
+    let mut args: Vec<&str> = clips.iter().map(|p| s(p)).collect();
+    args.extend(["-o", s(&out)]);
+    let j = concat_json(&args);
+    assert_eq!(j["path"], "copy", "{j}");
+    let audio: Vec<&str> = j["shots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["audio"].as_str().unwrap())
+        .collect();
+    assert_eq!(audio, ["source", "source", "silence", "source"]);
+    let expect: Vec<Expect> = clips
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Expect {
+            src: p,
+            from: 0.0,
+            to: 6.0,
+            at: 6.0 * i as f64,
+        })
+        .collect();
+    assert_markers(&out, &expect, None, 1.0, 1.0);
+    assert_duration(&out, 24.0, 30.0);
+    let pcm = audio_samples(&out);
+    assert!(
+        rms(&pcm, 12.0, 18.0) < 1e-4,
+        "the shot without audio is silent"
+    );
+}
+
+#[test]
 fn mixed_sizes_and_rates_make_one_valid_output() {
     let dir = tempfile::tempdir().unwrap();
     let specs = [
