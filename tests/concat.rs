@@ -286,6 +286,32 @@ fn fixtures_with_mono_44k_short_and_missing_audio_join_in_sync() {
 }
 
 #[test]
+fn a_variable_frame_rate_shot_is_normalised_to_its_base_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vfr, cfr) = (fixture("vfr.mp4"), fixture("marker_portrait_30.mp4"));
+    let out = dir.path().join("vfr.mp4");
+    let j = concat_json(&[s(&vfr), s(&cfr), "--normalise", "-o", s(&out)]);
+    assert_eq!(j["video"]["frame_rate"], "30/1");
+    let expect = [
+        Expect {
+            src: &vfr,
+            from: 0.0,
+            to: 6.0,
+            at: 0.0,
+        },
+        Expect {
+            src: &cfr,
+            from: 0.0,
+            to: 6.0,
+            at: 6.0,
+        },
+    ];
+    assert_markers(&out, &expect, None, 1.0, 1.0);
+    assert_duration(&out, 12.0, 30.0);
+    assert_eq!(stream(&ffprobe(&out), "video")["nb_frames"], "360");
+}
+
+#[test]
 fn mixed_sizes_and_rates_make_one_valid_output() {
     let dir = tempfile::tempdir().unwrap();
     let specs = [

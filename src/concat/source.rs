@@ -39,7 +39,7 @@ pub struct Source {
     pub path: PathBuf,
     /// Its video stream (FFmpeg's best).
     pub info: StreamInfo,
-    /// The video frame rate (average, else real base rate).
+    /// The video's nominal frame rate (see [`nominal_rate`]).
     pub frame_rate: Rational,
     /// Video packets in decoding order (edit-list pre-roll excluded).
     pub packets: Vec<PacketTimes>,
@@ -64,9 +64,7 @@ impl Source {
             .ok_or_else(|| Error::bad_input(path, "no video stream"))?;
         let info = streams[v].clone();
         let mut sound = AlignedDecoder::new(&input, rate, channels)?;
-        let frame_rate = [info.avg_frame_rate, info.real_frame_rate]
-            .into_iter()
-            .find(|r| !r.is_unknown())
+        let frame_rate = nominal_rate(info.real_frame_rate, info.avg_frame_rate)
             .ok_or_else(|| Error::bad_input(path, "video frame rate is unknown"))?;
         let frame_ticks = frame_ticks(frame_rate, info.time_base);
         let mut packets = Vec::new();
@@ -204,7 +202,42 @@ pub fn load_all(
         .collect()
 }
 
+/// The frame rate a clip is meant to play at: the real base rate (`r_frame_rate`: 30/1 even
+/// when a variable-rate clip averages 27.2 fps), unless it is unknown or implausibly above the
+/// average (over twice it: timestamps too fine to say), then the average.
+pub fn nominal_rate(real: Rational, avg: Rational) -> Option<Rational> {
+    let plausible = |r: Rational| {
+        !r.is_unknown()
+            && (avg.is_unknown()
+                || i64::from(r.num) * i64::from(avg.den)
+                    <= 2 * i64::from(avg.num) * i64::from(r.den))
+    };
+    if plausible(real) {
+        Some(real)
+    } else if !avg.is_unknown() {
+        Some(avg)
+    } else {
+        None
+    }
+}
+
 /// One frame at `rate` in ticks of `tb`, rounded, at least 1.
 fn frame_ticks(rate: Rational, tb: Rational) -> i64 {
     cutroom_ffi::rescale(1, rate.invert(), tb).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nominal_rate_prefers_the_base_rate_of_variable_rate_clips() {
+        let r = Rational::new;
+        assert_eq!(nominal_rate(r(30, 1), r(163, 6)), Some(r(30, 1)));
+        assert_eq!(nominal_rate(r(30, 1), r(30, 1)), Some(r(30, 1)));
+        assert_eq!(nominal_rate(r(90000, 1), r(30, 1)), Some(r(30, 1)));
+        assert_eq!(nominal_rate(r(0, 0), r(25, 1)), Some(r(25, 1)));
+        assert_eq!(nominal_rate(r(24000, 1001), r(0, 0)), Some(r(24000, 1001)));
+        assert_eq!(nominal_rate(r(0, 0), r(0, 0)), None);
+    }
 }
