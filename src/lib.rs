@@ -6,6 +6,7 @@
 
 pub mod audio;
 pub mod avwrite;
+pub mod concat;
 pub mod error;
 pub mod loudness;
 pub mod media;
@@ -15,5 +16,6 @@ pub mod output;
 pub mod pcm;
 pub mod probe;
 pub mod progress;
+pub mod timeline;
 
 pub use error::{Error, Result};

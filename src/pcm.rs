@@ -3,8 +3,8 @@
 
 use crate::error::{Error, Result};
 use crate::media;
-use cutroom_ffi::{rescale, AudioDecoder, MediaKind, Rational};
-use std::path::Path;
+use cutroom_ffi::{rescale, AudioDecoder, Input, MediaKind, Packet, Rational};
+use std::path::{Path, PathBuf};
 
 /// Interleaved `f32` audio at a known rate and channel count.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +90,16 @@ impl Pcm {
         self.ramp(n.saturating_sub(len), len.min(n), 1.0, 0.0);
     }
 
+    /// Add `other` (same rate and channel count) into this buffer starting at frame `at`;
+    /// whatever would fall past the end is dropped.
+    pub fn mix_at(&mut self, other: &Pcm, at: usize) {
+        debug_assert_eq!((self.rate, self.channels), (other.rate, other.channels));
+        let start = (at * usize::from(self.channels)).min(self.data.len());
+        for (d, s) in self.data[start..].iter_mut().zip(&other.data) {
+            *d += s;
+        }
+    }
+
     /// Frames for a duration given in milliseconds at this rate (rounded).
     pub fn ms_to_frames(&self, ms: f64) -> usize {
         (ms * f64::from(self.rate) / 1000.0).round().max(0.0) as usize
@@ -156,53 +166,97 @@ impl Pcm {
 /// applied. `None` when the file has no audio stream.
 pub fn decode_aligned(path: &Path, rate: u32, channels: u16) -> Result<Option<Pcm>> {
     let mut input = media::open(path)?;
-    let streams = input.streams();
-    let Some(a) = input.best_stream(MediaKind::Audio) else {
+    let Some(mut dec) = AlignedDecoder::new(&input, rate, channels)? else {
         return Ok(None);
     };
-    let out_tb = Rational::new(1, rate as i32);
-    let origin = input
-        .best_stream(MediaKind::Video)
-        .and_then(|v| {
-            Some(rescale(
-                streams[v].start_time?,
-                streams[v].time_base,
-                out_tb,
-            ))
-        })
-        .unwrap_or(0);
-    let a_tb = streams[a].time_base;
-    let mut dec = AudioDecoder::new(&input, a, rate, channels)?;
-    let mut pcm = Pcm {
-        rate,
-        channels,
-        data: Vec::new(),
-    };
-    let mut first_pts: Option<i64> = None;
-    let mut drain = |dec: &mut AudioDecoder, pcm: &mut Pcm| -> Result<()> {
-        while let Some(run) = dec.receive()? {
-            if first_pts.is_none() {
-                first_pts = run.pts.map(|p| rescale(p, a_tb, out_tb));
-            }
-            pcm.data.extend_from_slice(&run.data);
+    while let Some(pkt) = input.read_packet()? {
+        dec.push(&pkt)?;
+    }
+    dec.finish().map(Some)
+}
+
+/// [`decode_aligned`] fed by a demuxing loop run elsewhere, so one pass over a file can serve
+/// several purposes: create it on the open input, [`push`](AlignedDecoder::push) every packet
+/// read (other streams' packets are ignored), then [`finish`](AlignedDecoder::finish).
+pub struct AlignedDecoder {
+    dec: AudioDecoder,
+    path: PathBuf,
+    stream: usize,
+    a_tb: Rational,
+    out_tb: Rational,
+    origin: i64,
+    first_pts: Option<i64>,
+    pcm: Pcm,
+}
+
+impl AlignedDecoder {
+    /// A decoder for the first audio stream of `input` (`None` when it has none).
+    pub fn new(input: &Input, rate: u32, channels: u16) -> Result<Option<Self>> {
+        let streams = input.streams();
+        let Some(a) = input.best_stream(MediaKind::Audio) else {
+            return Ok(None);
+        };
+        let out_tb = Rational::new(1, rate as i32);
+        let origin = input
+            .best_stream(MediaKind::Video)
+            .and_then(|v| {
+                Some(rescale(
+                    streams[v].start_time?,
+                    streams[v].time_base,
+                    out_tb,
+                ))
+            })
+            .unwrap_or(0);
+        Ok(Some(Self {
+            dec: AudioDecoder::new(input, a, rate, channels)?,
+            path: input.path().to_path_buf(),
+            stream: a,
+            a_tb: streams[a].time_base,
+            out_tb,
+            origin,
+            first_pts: None,
+            pcm: Pcm {
+                rate,
+                channels,
+                data: Vec::new(),
+            },
+        }))
+    }
+
+    /// Feed a packet read from the input (decoded when it belongs to the audio stream).
+    pub fn push(&mut self, pkt: &Packet) -> Result<()> {
+        if pkt.stream() == self.stream {
+            self.dec.send(pkt)?;
+            self.drain()?;
         }
         Ok(())
-    };
-    while let Some(pkt) = input.read_packet()? {
-        if pkt.stream() == a {
-            dec.send(&pkt)?;
-            drain(&mut dec, &mut pcm)?;
+    }
+
+    fn drain(&mut self) -> Result<()> {
+        while let Some(run) = self.dec.receive()? {
+            if self.first_pts.is_none() {
+                self.first_pts = run.pts.map(|p| rescale(p, self.a_tb, self.out_tb));
+            }
+            self.pcm.data.extend_from_slice(&run.data);
         }
+        Ok(())
     }
-    dec.send_eof()?;
-    drain(&mut dec, &mut pcm)?;
-    let tail = dec.flush_resampler()?;
-    pcm.data.extend_from_slice(&tail);
-    if pcm.data.is_empty() {
-        return Err(Error::bad_input(path, "audio stream decodes to no samples"));
+
+    /// Flush the decoder; the aligned sound.
+    pub fn finish(mut self) -> Result<Pcm> {
+        self.dec.send_eof()?;
+        self.drain()?;
+        let tail = self.dec.flush_resampler()?;
+        self.pcm.data.extend_from_slice(&tail);
+        if self.pcm.data.is_empty() {
+            return Err(Error::bad_input(
+                &self.path,
+                "audio stream decodes to no samples",
+            ));
+        }
+        self.pcm.shift(self.first_pts.unwrap_or(0) - self.origin);
+        Ok(self.pcm)
     }
-    pcm.shift(first_pts.unwrap_or(0) - origin);
-    Ok(Some(pcm))
 }
 
 #[cfg(test)]
@@ -228,6 +282,10 @@ mod tests {
         assert!(p.data[0] > p.data[6] && p.data[6] > 0.0);
         assert_eq!(p.slice(1, 3).frames(), 2);
         assert_eq!(p.ms_to_frames(2.5), 3);
+        let mut q = Pcm::silence(1000, 2, 3);
+        q.mix_at(&p.slice(0, 2), 2);
+        assert_eq!(q.data[..4], [0.0; 4]);
+        assert_eq!(q.data[4..], p.data[..2]);
     }
 
     #[test]

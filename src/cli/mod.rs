@@ -3,6 +3,8 @@
 mod audio_args;
 mod duck;
 mod loudness;
+
+mod concat;
 mod probe;
 mod swap;
 
@@ -25,6 +27,9 @@ pub enum Command {
     Duck(duck::Args),
     /// Measure loudness (EBU R128): integrated, range, true peak, max short-term and momentary.
     Loudness(loudness::Args),
+
+    /// Join shots (whole files or an edit spec with trims and transitions) without A/V drift.
+    Concat(concat::Args),
 }
 
 /// Run a subcommand; the `Ok` value is the process exit code.
@@ -34,6 +39,8 @@ pub fn run(cmd: Command, global: &Global) -> Result<i32> {
         Command::Swap(a) => swap::run(a, global),
         Command::Duck(a) => duck::run(a, global),
         Command::Loudness(a) => loudness::run(a, global),
+
+        Command::Concat(a) => concat::run(a, global),
     }
 }
 

@@ -120,17 +120,20 @@ pub fn markers(path: &Path) -> Markers {
 }
 
 fn flash_times(path: &Path) -> Vec<f64> {
+    flash_times_vf(path, "")
+}
+
+/// Flash times measured after the FFmpeg filter chain `pre` (empty: the whole picture).
+fn flash_times_vf(path: &Path, pre: &str) -> Vec<f64> {
+    let vf = if pre.is_empty() {
+        "scale=16:16,format=gray,showinfo".to_string()
+    } else {
+        format!("{pre},scale=16:16,format=gray,showinfo")
+    };
     let out = Command::new("ffmpeg")
         .args(["-hide_banner", "-nostats", "-i"])
         .arg(path)
-        .args([
-            "-an",
-            "-vf",
-            "scale=16:16,format=gray,showinfo",
-            "-f",
-            "null",
-            "-",
-        ])
+        .args(["-an", "-vf", &vf, "-f", "null", "-"])
         .output()
         .expect("run ffmpeg");
     let log = String::from_utf8_lossy(&out.stderr);
@@ -218,7 +221,19 @@ fn beep_times(path: &Path) -> Vec<f64> {
 /// A/V offset at each flash in ms (beep onset minus flash time; positive: audio late), pairing
 /// each flash with the nearest beep within half a second. Flashes without a beep are skipped.
 pub fn marker_offsets_ms(path: &Path) -> Vec<(f64, f64)> {
-    let m = markers(path);
+    offsets_of(markers(path))
+}
+
+/// [`marker_offsets_ms`] with flashes measured after the FFmpeg filter chain `vf` (e.g. a
+/// crop to where a letterboxed picture sits, so its flash still lifts the mean luma).
+pub fn marker_offsets_ms_vf(path: &Path, vf: &str) -> Vec<(f64, f64)> {
+    offsets_of(Markers {
+        flashes: flash_times_vf(path, vf),
+        beeps: beep_times(path),
+    })
+}
+
+fn offsets_of(m: Markers) -> Vec<(f64, f64)> {
     m.flashes
         .iter()
         .filter_map(|&f| {
@@ -230,6 +245,104 @@ pub fn marker_offsets_ms(path: &Path) -> Vec<(f64, f64)> {
             ((b - f).abs() < 0.5).then_some((f, (b - f) * 1000.0))
         })
         .collect()
+}
+
+/// Make a clip with a flat `color` picture (an FFmpeg colour: `gray`, `0x404040`, ...) and,
+/// with `tone = Some(amplitude)`, a steady 1 kHz sine in 48 kHz stereo (`None`: no audio).
+pub fn tone_clip(out: &Path, w: u32, h: u32, fps: u32, secs: f64, color: &str, tone: Option<f64>) {
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args([
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+    ])
+    .arg(format!("color=c={color}:s={w}x{h}:r={fps}:d={secs}"));
+    if let Some(a) = tone {
+        cmd.args(["-f", "lavfi", "-i"])
+            .arg(format!(
+                "aevalsrc={a}*sin(2*PI*1000*t):s=48000:c=stereo:d={secs}"
+            ))
+            .args(["-c:a", "aac", "-b:a", "128k"]);
+    }
+    let status = cmd
+        .args([
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
+        ])
+        .args(["-g", &fps.to_string(), "-movflags", "+faststart"])
+        .arg(out)
+        .status()
+        .expect("run ffmpeg");
+    assert!(status.success(), "tone clip {} failed", out.display());
+}
+
+/// Mean luma (0-255, limited-range Y as stored) of every frame of `path`, with its time.
+pub fn luma_means(path: &Path) -> Vec<(f64, f64)> {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostats", "-i"])
+        .arg(path)
+        .args(["-an", "-vf", "format=yuv420p,showinfo", "-f", "null", "-"])
+        .output()
+        .expect("run ffmpeg");
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.contains("pts_time:") && l.contains("mean:["))
+        .map(|l| {
+            let t: f64 = field(l, "pts_time:").parse().unwrap_or(f64::NAN);
+            let y: f64 = l
+                .split("mean:[")
+                .nth(1)
+                .and_then(|s| s.split([']', ' ']).next())
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(f64::NAN);
+            (t, y)
+        })
+        .collect()
+}
+
+/// The first channel of `path`'s audio as FFmpeg decodes it, at 48 kHz from time 0.
+pub fn audio_samples(path: &Path) -> Vec<f32> {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-i"])
+        .arg(path)
+        .args([
+            "-vn",
+            "-af",
+            "aresample=48000,pan=mono|c0=c0",
+            "-f",
+            "f32le",
+            "-",
+        ])
+        .output()
+        .expect("run ffmpeg");
+    out.stdout
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// RMS of `samples` (48 kHz) between `t0` and `t1` seconds.
+pub fn rms(samples: &[f32], t0: f64, t1: f64) -> f64 {
+    let (a, b) = (
+        (t0 * 48000.0) as usize,
+        ((t1 * 48000.0) as usize).min(samples.len()),
+    );
+    let s = &samples[a.min(b)..b];
+    (s.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / s.len().max(1) as f64).sqrt()
+}
+
+/// True when FFmpeg decodes every stream of `path` without reporting an error.
+pub fn decodes_cleanly(path: &Path) -> bool {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-v", "error", "-i"])
+        .arg(path)
+        .args(["-f", "null", "-"])
+        .output()
+        .expect("run ffmpeg");
+    out.status.success() && out.stderr.is_empty()
 }
 
 /// A Python interpreter in a venv under `target/test-venv` with `packages` installed from PyPI
@@ -275,6 +388,7 @@ pub fn python_with(packages: &[&str]) -> PathBuf {
         assert!(ok.success(), "pip install {missing:?} failed");
     }
     python
+}
 
 /// EBU R128 figures of a file's audio as the ffmpeg CLI's `ebur128` filter measures them.
 #[derive(Debug, Clone, Copy)]

@@ -1,0 +1,200 @@
+//! `cutroom concat FILE... -o OUT` / `cutroom concat --spec SPEC -o OUT`.
+
+use super::{print_json, Global};
+use cutroom::concat::{self, Options, Summary};
+use cutroom::error::exit;
+use cutroom::timeline::EditSpec;
+use cutroom::Result;
+use cutroom_ffi::Rational;
+use std::path::PathBuf;
+
+/// x264 presets, fastest first.
+const PRESETS: [&str; 10] = [
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+];
+
+/// Arguments of `cutroom concat`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Shots to join whole, in order (or give --spec).
+    #[arg(required_unless_present = "spec", conflicts_with = "spec")]
+    files: Vec<PathBuf>,
+    /// Edit spec listing shots with trims and transitions (TOML; JSON when it ends in .json).
+    #[arg(long, value_name = "FILE")]
+    spec: Option<PathBuf>,
+    /// The MP4 to write (replaced atomically; never one of the shots).
+    #[arg(short, long, value_name = "OUT")]
+    output: PathBuf,
+    /// Output size when the video is normalised, WxH (default: the first shot's).
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    size: Option<(u32, u32)>,
+    /// Output frame rate when the video is normalised, e.g. 30 or 30000/1001 (default: the
+    /// first shot's).
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    fps: Option<Rational>,
+    /// x264 quality when the video is re-encoded (0-51, lower is better).
+    #[arg(long, default_value_t = 20.0, value_parser = parse_crf)]
+    crf: f32,
+    /// x264 preset when the video is re-encoded.
+    #[arg(long, default_value = "veryfast", value_parser = PRESETS)]
+    preset: String,
+    /// In copy mode, move trims that are not on a keyframe to the keyframe before (with a
+    /// warning) instead of re-encoding.
+    #[arg(long)]
+    snap_keyframes: bool,
+    /// Always re-encode the video, even when it could be copied.
+    #[arg(long)]
+    normalise: bool,
+    /// Output audio sample rate in Hz.
+    #[arg(long, default_value_t = 48_000, value_parser = clap::value_parser!(u32).range(8_000..=192_000))]
+    audio_rate: u32,
+    /// Output audio channels.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=8))]
+    audio_channels: u16,
+    /// Explain the plan (path taken and why, every shot's trims and place) before working.
+    #[arg(long)]
+    explain: bool,
+    /// Print the JSON summary on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_size(s: &str) -> std::result::Result<(u32, u32), String> {
+    let bad = || format!("'{s}' is not a size like 1080x1920 (even numbers, 16 or more)");
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
+    let (w, h): (u32, u32) = (w.parse().map_err(|_| bad())?, h.parse().map_err(|_| bad())?);
+    if w < 16 || h < 16 || w % 2 == 1 || h % 2 == 1 || w > 8192 || h > 8192 {
+        return Err(bad());
+    }
+    Ok((w, h))
+}
+
+fn parse_rate(s: &str) -> std::result::Result<Rational, String> {
+    let bad = || format!("'{s}' is not a frame rate like 30 or 30000/1001");
+    let (n, d) = s.split_once('/').unwrap_or((s, "1"));
+    let (n, d): (i32, i32) = (n.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
+    if n <= 0 || d <= 0 || n / d > 240 {
+        return Err(bad());
+    }
+    Ok(Rational::new(n, d))
+}
+
+fn parse_crf(s: &str) -> std::result::Result<f32, String> {
+    s.parse::<f32>()
+        .ok()
+        .filter(|c| (0.0..=51.0).contains(c))
+        .ok_or_else(|| format!("'{s}' is not a CRF between 0 and 51"))
+}
+
+/// Join the shots; print the summary.
+pub fn run(args: Args, global: &Global) -> Result<i32> {
+    let spec = match &args.spec {
+        Some(p) => EditSpec::load(p)?,
+        None => EditSpec::from_files(&args.files),
+    };
+    let opts = Options {
+        size: args.size,
+        frame_rate: args.fps,
+        crf: args.crf,
+        preset: args.preset.clone(),
+        snap_keyframes: args.snap_keyframes,
+        normalise: args.normalise,
+        sample_rate: args.audio_rate,
+        channels: args.audio_channels,
+    };
+    concat::check_output(&spec, &args.output)?;
+    let bar = cutroom::progress::bar(2 * spec.shot.len() as u64, "concat", global.quiet);
+    let prepared = concat::prepare(&spec, &opts, &bar)?;
+    let summary = Summary::of(&prepared.plan, &args.output);
+    for w in &summary.warnings {
+        eprintln!("cutroom: warning: {w}");
+    }
+    if args.explain {
+        let text = explain(&summary);
+        if args.json {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+    }
+    concat::execute(prepared, &opts, &args.output, &bar)?;
+    bar.finish_and_clear();
+    if args.json {
+        print_json(&summary);
+    } else {
+        println!(
+            "{}: {} shots, {:.3} s, video {} ({} {}x{} {} fps), audio aac {} Hz {} ch",
+            summary.output,
+            summary.shots.len(),
+            summary.duration_s,
+            if summary.path == "copy" {
+                "copied"
+            } else {
+                "normalised"
+            },
+            summary.video.codec,
+            summary.video.width,
+            summary.video.height,
+            summary.video.frame_rate,
+            summary.audio.sample_rate,
+            summary.audio.channels
+        );
+    }
+    Ok(exit::OK)
+}
+
+/// The human-readable plan printed by `--explain`.
+fn explain(s: &Summary) -> String {
+    let mut out = format!("path: {}\n", s.path);
+    for r in &s.reasons {
+        out += &format!("  because {r}\n");
+    }
+    for w in &s.warnings {
+        out += &format!("  warning: {w}\n");
+    }
+    out += &format!(
+        "output: {} {} {}x{} {} fps (time base {}), aac {} Hz {} ch, {:.3} s = {} ticks = {} \
+         samples\n",
+        s.output,
+        s.video.codec,
+        s.video.width,
+        s.video.height,
+        s.video.frame_rate,
+        s.video.time_base,
+        s.audio.sample_rate,
+        s.audio.channels,
+        s.duration_s,
+        s.duration_ticks,
+        s.samples
+    );
+    for (i, sh) in s.shots.iter().enumerate() {
+        out += &format!(
+            "  {:>3} {}  source {:.3}-{:.3} s  at {:.3} s for {:.3} s ({} ticks, samples {}+{}), \
+             audio {}, then {}{}\n",
+            i + 1,
+            sh.src,
+            sh.in_s,
+            sh.out_s,
+            sh.start_s,
+            sh.duration_s,
+            sh.duration_ticks,
+            sh.start_sample,
+            sh.samples,
+            sh.audio,
+            sh.transition,
+            sh.transition_s
+                .map(|d| format!(" {d:.3} s"))
+                .unwrap_or_default()
+        );
+    }
+    out
+}

@@ -1,0 +1,133 @@
+//! The soundtrack of a concat: every shot's audio (decoded aligned to its picture), cut to its
+//! trim, cut or padded to exactly its length on the output timeline (in samples, each
+//! boundary computed once from integer ticks), shaped at the joins and mixed into one buffer.
+
+use super::plan::{Edge, Plan};
+use crate::error::Result;
+use crate::pcm::Pcm;
+use cutroom_ffi::{rescale, Rational};
+
+/// Fade-out at the end of a shot's sound before a straight cut (removes the click of a
+/// waveform cut mid-swing).
+pub const DECLICK_OUT_MS: f64 = 2.0;
+
+/// Fade-in at the start of a shot's sound after a straight cut: short, so a sound that starts
+/// on the cut (a word, a beat) keeps its onset where it is.
+pub const DECLICK_IN_MS: f64 = 0.5;
+
+/// One shot's sound, placed in samples of the output rate.
+#[derive(Debug, Clone)]
+pub struct AudioShot {
+    /// Samples of the aligned source audio before the in-point.
+    pub skip: i64,
+    /// First output sample.
+    pub start: usize,
+    /// Output samples.
+    pub len: usize,
+    /// Fade-in length at the head (a transition, or the declick after a cut).
+    pub fade_in: usize,
+    /// Fade-out length at the tail.
+    pub fade_out: usize,
+}
+
+/// The whole soundtrack's layout.
+#[derive(Debug, Clone)]
+pub struct AudioPlan {
+    /// Sample rate.
+    pub rate: u32,
+    /// Channels.
+    pub channels: u16,
+    /// Total samples.
+    pub len: usize,
+    /// The shots.
+    pub shots: Vec<AudioShot>,
+}
+
+impl AudioPlan {
+    /// Lay out the sound of `plan`: lengths follow the video timeline exactly.
+    pub fn of(plan: &Plan) -> Self {
+        let (rate, channels) = (plan.target.sample_rate, plan.target.channels);
+        let frames = |ms| Pcm::silence(rate, channels, 0).ms_to_frames(ms);
+        let (declick_in, declick_out) = (frames(DECLICK_IN_MS), frames(DECLICK_OUT_MS));
+        let last = plan.shots.len() - 1;
+        let shots = plan
+            .shots
+            .iter()
+            .enumerate()
+            .map(|(i, shot)| {
+                let (s0, s1) = (plan.sample(shot.start), plan.sample(shot.end()));
+                let len = (s1 - s0) as usize;
+                let src = &shot.source;
+                let fade_in = match shot.head {
+                    Edge::Cut if i == 0 => 0,
+                    Edge::Cut => declick_in.min(len / 2),
+                    e => (plan.sample(shot.start + e.ticks()) - s0) as usize,
+                };
+                let fade_out = match shot.tail {
+                    Edge::Cut if i == last => 0,
+                    Edge::Cut => declick_out.min(len / 2),
+                    e => (s1 - plan.sample(shot.end() - e.ticks())) as usize,
+                };
+                AudioShot {
+                    skip: rescale(
+                        shot.in_pts - src.audio_origin(),
+                        src.time_base(),
+                        Rational::new(1, rate as i32),
+                    ),
+                    start: s0 as usize,
+                    len,
+                    fade_in,
+                    fade_out,
+                }
+            })
+            .collect();
+        Self {
+            rate,
+            channels,
+            len: plan.sample(plan.duration) as usize,
+            shots,
+        }
+    }
+
+    /// Mix the soundtrack in order from the shots' sound (one per shot, aligned to its picture;
+    /// `None` is silence), handing each finished stretch to `sink` as soon as no later shot
+    /// can overlap it (all of it once every shot is mixed).
+    pub fn stream(
+        &self,
+        sounds: Vec<Option<Pcm>>,
+        mut sink: impl FnMut(&[f32]) -> Result<()>,
+    ) -> Result<()> {
+        let ch = usize::from(self.channels);
+        // The not yet final part of the output, starting at output sample `emitted`.
+        let mut pending = Pcm::silence(self.rate, self.channels, 0);
+        let mut emitted = 0;
+        for (i, (shot, pcm)) in self.shots.iter().zip(sounds).enumerate() {
+            let shaped = self.shape(shot, pcm);
+            let end = shot.start + shot.len - emitted;
+            if pending.frames() < end {
+                pending.fit(end);
+            }
+            pending.mix_at(&shaped, shot.start - emitted);
+            let done = self.shots.get(i + 1).map_or(self.len, |s| s.start) - emitted;
+            sink(&pending.data[..done * ch])?;
+            pending.shift(-(done as i64));
+            emitted += done;
+        }
+        Ok(())
+    }
+
+    /// A shot's sound cut to its place (`None`: silence), with its fades applied.
+    fn shape(&self, shot: &AudioShot, pcm: Option<Pcm>) -> Pcm {
+        let mut pcm = match pcm {
+            Some(mut p) => {
+                p.shift(-shot.skip);
+                p.fit(shot.len);
+                p
+            }
+            None => Pcm::silence(self.rate, self.channels, shot.len),
+        };
+        pcm.fade_in(shot.fade_in);
+        pcm.fade_out(shot.fade_out);
+        pcm
+    }
+}

@@ -1,0 +1,54 @@
+//! The copy path: every shot's video packets copied bit for bit, retimed onto the output
+//! timeline by an integer offset in one exact output time base.
+
+use super::plan::Plan;
+use crate::avwrite::{AvWriter, EncodedAudio};
+use crate::error::{Error, Result};
+use cutroom_ffi::{rescale, Input};
+use indicatif::ProgressBar;
+use std::path::{Path, PathBuf};
+
+/// Write `target`: the shots' video packets copied from their open `inputs` (one per shot),
+/// with the encoded soundtrack `audio`.
+pub fn write(
+    plan: &Plan,
+    inputs: Vec<Input>,
+    audio: EncodedAudio,
+    target: &Path,
+    bar: &ProgressBar,
+) -> Result<PathBuf> {
+    let tb = plan.target.time_base;
+    let first = &plan.shots[0].source;
+    let mut w = AvWriter::create_encoded(target, &first.info.params, tb, Some(audio))?;
+    for (shot, mut input) in plan.shots.iter().zip(inputs) {
+        let s = &shot.source;
+        let wanted = |pts: i64| pts >= shot.in_pts && pts < shot.end_pts;
+        let expected = s.packets.iter().filter(|p| wanted(p.pts)).count();
+        // Back to the keyframe the shot starts on (the input was read to its end).
+        let key = s.key_at(shot.in_pts).map_or(shot.in_pts, |k| k.dts);
+        input.seek_to_keyframe(s.stream(), key)?;
+        // Exact: the output time base is a multiple of every source's.
+        let offset = shot.start - rescale(shot.in_pts, s.time_base(), tb);
+        let mut copied = 0;
+        while let Some(mut p) = input.read_packet()? {
+            if p.stream() != s.stream() || p.is_discard() {
+                continue;
+            }
+            if !p.pts().or(p.dts()).is_some_and(wanted) {
+                continue;
+            }
+            p.rescale(tb);
+            p.offset(offset);
+            w.write_video(p)?;
+            copied += 1;
+        }
+        if copied != expected {
+            return Err(Error::bad_input(
+                &s.path,
+                format!("read {copied} video packets of the shot, expected {expected}"),
+            ));
+        }
+        bar.inc(1);
+    }
+    w.finish()
+}

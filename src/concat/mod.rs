@@ -1,0 +1,293 @@
+//! `concat`: join shots into one MP4 without A/V drift.
+//!
+//! Video is stream-copied when every shot shares its codec parameters and no trim or transition
+//! needs new pictures (packets retimed by integer offsets in one exact time base); otherwise it
+//! is normalised (decoded, conformed to one size and frame rate, encoded once). Audio is always
+//! decoded aligned to each shot's picture, cut or padded to exactly the shot's length in
+//! samples, joined, and encoded once (see [`crate::avwrite`]). See [`plan::plan`] for the
+//! choice and [`execute`] for the work.
+
+pub mod audio;
+pub mod copy;
+pub mod normalise;
+mod pixels;
+pub mod plan;
+pub mod source;
+
+use crate::avwrite::{AvWriter, EncodedAudio};
+use crate::error::Result;
+use crate::output::{ensure_not_input, AtomicOutput};
+use crate::pcm::Pcm;
+use crate::timeline::EditSpec;
+use cutroom_ffi::{Input, Rational};
+use indicatif::ProgressBar;
+use plan::{Plan, VideoPath};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// How to join.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Output size for the normalise path (default: the first shot's).
+    pub size: Option<(u32, u32)>,
+    /// Output frame rate for the normalise path (default: the first shot's).
+    pub frame_rate: Option<Rational>,
+    /// x264 constant rate factor.
+    pub crf: f32,
+    /// x264 preset.
+    pub preset: String,
+    /// In copy mode, move off-keyframe trims to the keyframe before instead of re-encoding.
+    pub snap_keyframes: bool,
+    /// Always re-encode the video.
+    pub normalise: bool,
+    /// Audio sample rate of the output.
+    pub sample_rate: u32,
+    /// Audio channels of the output.
+    pub channels: u16,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            size: None,
+            frame_rate: None,
+            crf: 20.0,
+            preset: "veryfast".into(),
+            snap_keyframes: false,
+            normalise: false,
+            sample_rate: 48_000,
+            channels: 2,
+        }
+    }
+}
+
+/// Refuse an output that is one of the shots, or that cannot be written, before any work.
+pub fn check_output(spec: &EditSpec, output: &Path) -> Result<()> {
+    let inputs: Vec<&Path> = spec.shot.iter().map(|s| s.src.as_path()).collect();
+    ensure_not_input(output, &inputs)?;
+    // Creating (and dropping) the temp file proves the directory exists and is writable.
+    AtomicOutput::new(output).map(drop)
+}
+
+/// A planned join with every shot read: the plan, and each shot's sound and open input.
+pub struct Prepared {
+    /// The plan.
+    pub plan: Plan,
+    sounds: Vec<Option<Pcm>>,
+    inputs: Vec<Input>,
+}
+
+/// Read every shot of `spec` once (on all cores: video packet timing and sound in one pass)
+/// and plan the join. Every unusable shot is reported (one error, or [`crate::Error::Many`]).
+/// `bar` advances once per shot read.
+pub fn prepare(spec: &EditSpec, opts: &Options, bar: &ProgressBar) -> Result<Prepared> {
+    let paths: Vec<PathBuf> = spec.shot.iter().map(|s| s.src.clone()).collect();
+    let mut sources = Vec::new();
+    let (mut sounds, mut inputs) = (Vec::new(), Vec::new());
+    for loaded in source::load_all(&paths, opts.sample_rate, opts.channels, bar) {
+        sources.push(loaded.map(|l| {
+            sounds.push(l.sound);
+            inputs.push(l.input);
+            l.source
+        }));
+    }
+    let plan = plan::plan(spec, sources, opts)?;
+    Ok(Prepared {
+        plan,
+        sounds,
+        inputs,
+    })
+}
+
+/// Carry out a prepared join, writing `output` (atomically: nothing is left there on failure).
+/// `bar` advances once per shot of video.
+pub fn execute(prepared: Prepared, opts: &Options, output: &Path, bar: &ProgressBar) -> Result<()> {
+    let Prepared {
+        plan,
+        sounds,
+        inputs,
+    } = prepared;
+    let sound = audio::AudioPlan::of(&plan);
+    match plan.path {
+        VideoPath::Copy => {
+            let audio = encode_sound(&sound, sounds)?;
+            copy::write(&plan, inputs, audio, output, bar)?;
+        }
+        VideoPath::Normalise => {
+            // The sound is mixed and encoded on another thread while the picture is encoded.
+            let (audio, video) = std::thread::scope(|s| {
+                let audio = s.spawn(|| encode_sound(&sound, sounds));
+                let video = normalise::encode(&plan, inputs, opts, bar);
+                (audio.join().expect("audio thread panicked"), video)
+            });
+            let video = video?;
+            let mut w =
+                AvWriter::create_encoded(output, &video.params, video.time_base, Some(audio?))?;
+            for p in video.packets {
+                w.write_video(p)?;
+            }
+            w.finish()?;
+        }
+    }
+    Ok(())
+}
+
+/// Mix the soundtrack, then encode it to AAC once.
+fn encode_sound(sound: &audio::AudioPlan, sounds: Vec<Option<Pcm>>) -> Result<EncodedAudio> {
+    let mut mix = Pcm::silence(sound.rate, sound.channels, 0);
+    sound.stream(sounds, |samples| {
+        mix.data.extend_from_slice(samples);
+        Ok(())
+    })?;
+    EncodedAudio::encode(&mix)
+}
+
+/// The `--json` report of `cutroom concat` (schema in README).
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// The output file.
+    pub output: String,
+    /// `copy` or `normalise`.
+    pub path: &'static str,
+    /// Why that path.
+    pub reasons: Vec<String>,
+    /// Adjustments the user should know about (keyframe snapping).
+    pub warnings: Vec<String>,
+    /// The output video.
+    pub video: VideoSummary,
+    /// The output audio.
+    pub audio: AudioSummary,
+    /// Output duration in seconds.
+    pub duration_s: f64,
+    /// Output duration in ticks of `video.time_base`.
+    pub duration_ticks: i64,
+    /// Output duration in audio samples.
+    pub samples: i64,
+    /// Every shot, in order.
+    pub shots: Vec<ShotSummary>,
+}
+
+/// Output video of a [`Summary`].
+#[derive(Debug, Clone, Serialize)]
+pub struct VideoSummary {
+    /// Codec short name.
+    pub codec: String,
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+    /// Frame rate `num/den`.
+    pub frame_rate: String,
+    /// The time base every `*_ticks` field counts in, `num/den`.
+    pub time_base: String,
+}
+
+/// Output audio of a [`Summary`].
+#[derive(Debug, Clone, Serialize)]
+pub struct AudioSummary {
+    /// Codec short name (`aac`).
+    pub codec: &'static str,
+    /// Sample rate in Hz.
+    pub sample_rate: u32,
+    /// Channels.
+    pub channels: u16,
+}
+
+/// One shot of a [`Summary`].
+#[derive(Debug, Clone, Serialize)]
+pub struct ShotSummary {
+    /// Source file.
+    pub src: String,
+    /// Time base of the source video, `num/den`.
+    pub source_time_base: String,
+    /// In-point used, seconds from the source's first frame.
+    pub in_s: f64,
+    /// Out-point used (exclusive), seconds from the source's first frame.
+    pub out_s: f64,
+    /// In-point in source ticks from the first frame.
+    pub in_ticks: i64,
+    /// Out-point in source ticks from the first frame.
+    pub out_ticks: i64,
+    /// Start on the output timeline, seconds.
+    pub start_s: f64,
+    /// Start in output ticks.
+    pub start_ticks: i64,
+    /// Length on the output timeline, seconds.
+    pub duration_s: f64,
+    /// Length in output ticks.
+    pub duration_ticks: i64,
+    /// First output audio sample of the shot.
+    pub start_sample: i64,
+    /// Audio samples of the shot.
+    pub samples: i64,
+    /// `source` (its own sound) or `silence` (the file has no audio).
+    pub audio: &'static str,
+    /// Transition into the next shot: `cut`, `fade` or `crossfade`.
+    pub transition: &'static str,
+    /// Its duration in seconds (null for a cut).
+    pub transition_s: Option<f64>,
+}
+
+impl Summary {
+    /// Describe `plan` writing `output`.
+    pub fn of(plan: &Plan, output: &Path) -> Self {
+        let t = &plan.target;
+        let secs = |ticks: i64| round_us(ticks as f64 * t.time_base.as_f64());
+        let codec = match plan.path {
+            VideoPath::Copy => plan.shots[0].source.info.params.codec_name(),
+            VideoPath::Normalise => "h264".into(),
+        };
+        Self {
+            output: output.display().to_string(),
+            path: plan.path.name(),
+            reasons: plan.reasons.clone(),
+            warnings: plan.warnings.clone(),
+            video: VideoSummary {
+                codec,
+                width: t.width,
+                height: t.height,
+                frame_rate: t.frame_rate.to_string(),
+                time_base: t.time_base.to_string(),
+            },
+            audio: AudioSummary {
+                codec: "aac",
+                sample_rate: t.sample_rate,
+                channels: t.channels,
+            },
+            duration_s: secs(plan.duration),
+            duration_ticks: plan.duration,
+            samples: plan.sample(plan.duration),
+            shots: plan
+                .shots
+                .iter()
+                .map(|s| {
+                    let src = &s.source;
+                    let (a, b) = (s.in_pts - src.first(), s.end_pts - src.first());
+                    let samples0 = plan.sample(s.start);
+                    ShotSummary {
+                        src: src.path.display().to_string(),
+                        source_time_base: src.time_base().to_string(),
+                        in_s: round_us(src.secs(a)),
+                        out_s: round_us(src.secs(b)),
+                        in_ticks: a,
+                        out_ticks: b,
+                        start_s: secs(s.start),
+                        start_ticks: s.start,
+                        duration_s: secs(s.len),
+                        duration_ticks: s.len,
+                        start_sample: samples0,
+                        samples: plan.sample(s.end()) - samples0,
+                        audio: if src.has_audio { "source" } else { "silence" },
+                        transition: s.transition.name(),
+                        transition_s: (s.transition_ticks > 0).then(|| secs(s.transition_ticks)),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Seconds rounded to the microsecond for reports.
+fn round_us(s: f64) -> f64 {
+    (s * 1e6).round() / 1e6
+}

@@ -1,0 +1,267 @@
+//! The normalise path: every shot decoded, scaled and padded to the target size, converted to
+//! the target frame rate (each output frame shows the source frame on screen at its midpoint),
+//! faded or crossfaded at transitions, and encoded once with x264.
+
+use super::pixels::{self, weight};
+use super::plan::{Edge, Plan, PlannedShot, Target};
+use super::Options;
+use crate::error::{Error, Result};
+use cutroom_ffi::{
+    CodecParams, Input, Packet, Pixel, Rational, VideoDecoder, VideoEncoder, VideoEncoderConfig,
+    VideoFilter, VideoFrame,
+};
+use indicatif::ProgressBar;
+use std::collections::VecDeque;
+
+/// The encoded video: packets in `time_base` (one tick per frame), and the stream parameters.
+pub struct Encoded {
+    /// Codec parameters for the muxer.
+    pub params: CodecParams,
+    /// Time base of the packets.
+    pub time_base: Rational,
+    /// Packets in decoding order.
+    pub packets: Vec<Packet>,
+}
+
+/// Decode (from their open `inputs`, one per shot), conform and encode every shot of `plan` (a
+/// normalise plan: one tick per frame).
+pub fn encode(
+    plan: &Plan,
+    inputs: Vec<Input>,
+    opts: &Options,
+    bar: &ProgressBar,
+) -> Result<Encoded> {
+    let t = &plan.target;
+    let fr = t.frame_rate;
+    let mut enc = VideoEncoder::new(&VideoEncoderConfig {
+        width: t.width,
+        height: t.height,
+        frame_rate: fr,
+        crf: opts.crf,
+        preset: opts.preset.clone(),
+        profile: "high".into(),
+        gop: ((2 * i64::from(fr.num) + i64::from(fr.den) / 2) / i64::from(fr.den)).max(1) as u32,
+        max_bit_rate: None,
+        threads: 0,
+    })?;
+    let mut packets = Vec::new();
+    // Frames of a shot's crossfade tail, waiting to be mixed into the next shot's head.
+    let mut overlap: VecDeque<VideoFrame> = VecDeque::new();
+    for (shot, input) in plan.shots.iter().zip(inputs) {
+        let mut reader = ShotReader::open(shot, input, t)?;
+        let len = shot.len;
+        for j in 0..len {
+            let frame = reader.frame(j)?;
+            if let Edge::Crossfade(d) = shot.tail {
+                if j >= len - d {
+                    overlap.push_back(pixels::copy(frame));
+                    continue;
+                }
+            }
+            let shaped = match (shot.head, shot.tail) {
+                (Edge::Crossfade(d), _) if j < d => {
+                    let prev = overlap
+                        .pop_front()
+                        .expect("the shot before queued its crossfade tail (same length)");
+                    Some(pixels::blend(&prev, frame, weight(j + 1, d + 1)))
+                }
+                (Edge::Fade(h), _) if j < h => Some(pixels::fade(frame, weight(j, h))),
+                (_, Edge::Fade(k)) if j >= len - k => {
+                    Some(pixels::fade(frame, weight(len - 1 - j, k)))
+                }
+                _ => None,
+            };
+            let pts = Some(shot.start + j);
+            match shaped {
+                Some(mut f) => {
+                    f.set_pts(pts);
+                    enc.send(&f)?;
+                }
+                None => {
+                    frame.set_pts(pts);
+                    enc.send(frame)?;
+                }
+            }
+            drain(&mut enc, &mut packets)?;
+        }
+        bar.inc(1);
+    }
+    enc.send_eof()?;
+    drain(&mut enc, &mut packets)?;
+    Ok(Encoded {
+        params: enc.params(),
+        time_base: enc.time_base(),
+        packets,
+    })
+}
+
+/// Move the encoder's finished packets to `packets`, each lasting one frame (one tick), so the
+/// muxer counts the last frame in the track duration.
+fn drain(enc: &mut VideoEncoder, packets: &mut Vec<Packet>) -> Result<()> {
+    while let Some(mut p) = enc.receive()? {
+        p.set_duration(1);
+        packets.push(p);
+    }
+    Ok(())
+}
+
+/// A decoded frame on screen, with its conformed (scaled, padded, `yuv420p`) version once
+/// needed.
+struct Held {
+    raw: VideoFrame,
+    conformed: Option<VideoFrame>,
+}
+
+/// Serves the conformed source frame for each output slot of one shot.
+struct ShotReader<'a> {
+    shot: &'a PlannedShot,
+    input: Input,
+    dec: VideoDecoder,
+    target: (u32, u32),
+    filter: Option<(VideoFilter, (u32, u32, String))>,
+    current: Option<Held>,
+    ahead: Option<VideoFrame>,
+    eof_sent: bool,
+    drained: bool,
+    /// Slot `j`'s midpoint is `(2j + 1) * mid_num / mid_den` source ticks after the in-point.
+    mid_num: i128,
+    mid_den: i128,
+}
+
+impl<'a> ShotReader<'a> {
+    fn open(shot: &'a PlannedShot, mut input: Input, t: &Target) -> Result<Self> {
+        let s = &shot.source;
+        // Start decoding at the keyframe before the in-point, by its decoding time (the input
+        // was read to its end).
+        let keys = s.key_pts();
+        let key = keys
+            .iter()
+            .rev()
+            .find(|&&k| k <= shot.in_pts)
+            .and_then(|&k| s.key_at(k))
+            .map_or(i64::MIN, |k| k.dts);
+        input.seek_to_keyframe(s.stream(), key)?;
+        let dec = VideoDecoder::new(&input, s.stream(), None)?;
+        let (fr, tb) = (t.frame_rate, s.time_base());
+        Ok(Self {
+            shot,
+            input,
+            dec,
+            target: (t.width, t.height),
+            filter: None,
+            current: None,
+            ahead: None,
+            eof_sent: false,
+            drained: false,
+            mid_num: i128::from(fr.den) * i128::from(tb.den),
+            mid_den: 2 * i128::from(fr.num) * i128::from(tb.num),
+        })
+    }
+
+    /// The conformed frame for output slot `j` (slots are asked for in order).
+    fn frame(&mut self, j: i64) -> Result<&mut VideoFrame> {
+        let at = self.shot.in_pts
+            + ((2 * i128::from(j) + 1) * self.mid_num).div_euclid(self.mid_den) as i64;
+        loop {
+            if self.ahead.is_none() && !self.drained {
+                self.ahead = self.decode_next()?;
+            }
+            match &self.ahead {
+                Some(f) if pts(f) <= at && pts(f) < self.shot.end_pts => {
+                    let raw = self.ahead.take().expect("matched Some");
+                    self.current = Some(Held {
+                        raw,
+                        conformed: None,
+                    });
+                }
+                _ => break,
+            }
+        }
+        let path = &self.shot.source.path;
+        let held = self
+            .current
+            .as_mut()
+            .ok_or_else(|| Error::bad_input(path, "no picture decodes at the shot's in-point"))?;
+        if held.conformed.is_none() {
+            held.conformed = Some(conform(&mut self.filter, self.target, &held.raw)?);
+        }
+        Ok(held.conformed.as_mut().expect("set above"))
+    }
+
+    /// The next decoded frame at or after the in-point, `None` at the end of the stream.
+    fn decode_next(&mut self) -> Result<Option<VideoFrame>> {
+        let stream = self.shot.source.stream();
+        loop {
+            if let Some(f) = self.dec.receive()? {
+                if f.pts().is_none() {
+                    return Err(Error::bad_input(
+                        &self.shot.source.path,
+                        "decoded a picture without a timestamp",
+                    ));
+                }
+                if pts(&f) >= self.shot.in_pts {
+                    return Ok(Some(f));
+                }
+                continue;
+            }
+            if self.eof_sent {
+                self.drained = true;
+                return Ok(None);
+            }
+            match self.input.read_packet()? {
+                Some(p) if p.stream() == stream => self.dec.send(&p)?,
+                Some(_) => {}
+                None => {
+                    self.dec.send_eof()?;
+                    self.eof_sent = true;
+                }
+            }
+        }
+    }
+}
+
+fn pts(f: &VideoFrame) -> i64 {
+    f.pts().unwrap_or(i64::MIN)
+}
+
+/// Scale `raw` to fit inside the target (aspect kept, even size), pad it centred with black,
+/// as `yuv420p`. The filter graph is rebuilt when the source size or format changes.
+fn conform(
+    filter: &mut Option<(VideoFilter, (u32, u32, String))>,
+    (tw, th): (u32, u32),
+    raw: &VideoFrame,
+) -> Result<VideoFrame> {
+    let key = (raw.width(), raw.height(), raw.pixel_name());
+    if filter.as_ref().is_none_or(|(_, k)| *k != key) {
+        let (sw, sh) = (u64::from(key.0), u64::from(key.1));
+        let (tw64, th64) = (u64::from(tw), u64::from(th));
+        let even = |v: u64| (v.div_ceil(2) * 2).max(2) as u32;
+        let (w, h) = if sw * th64 >= sh * tw64 {
+            (tw, even((sh * tw64 + sw / 2) / sw).min(th))
+        } else {
+            (even((sw * th64 + sh / 2) / sh).min(tw), th)
+        };
+        let spec = format!(
+            "scale={w}:{h}:flags=bicubic,pad={tw}:{th}:{}:{}:black,setsar=1",
+            (tw - w) / 2,
+            (th - h) / 2
+        );
+        let f = VideoFilter::new(
+            &spec,
+            key.0,
+            key.1,
+            &key.2,
+            Rational::new(1, 1),
+            Pixel::Yuv420p,
+        )?;
+        *filter = Some((f, key));
+    }
+    let (f, _) = filter.as_mut().expect("built above");
+    f.push(raw)?;
+    f.pull()?.ok_or_else(|| {
+        Error::Media(cutroom_ffi::Error::Ffmpeg {
+            op: "conform picture".into(),
+            reason: "the scale/pad filter returned no frame".into(),
+        })
+    })
+}

@@ -1,0 +1,641 @@
+//! Planning a concat: trims resolved to source frames, the video path chosen (stream copy or
+//! normalise, and why), and every shot laid out on one integer output timeline.
+
+use super::source::Source;
+use super::Options;
+use crate::error::{Error, Result};
+use crate::timeline::time::NANOS;
+use crate::timeline::{EditSpec, TimeSpec, Transition};
+use cutroom_ffi::{rescale, Rational};
+
+/// How the video is produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VideoPath {
+    /// Packets copied bit for bit, retimed onto the output timeline.
+    Copy,
+    /// Decoded, scaled and padded to one size, converted to one frame rate, encoded once.
+    Normalise,
+}
+
+impl VideoPath {
+    /// `copy` or `normalise`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Copy => "copy",
+            Self::Normalise => "normalise",
+        }
+    }
+}
+
+/// One end of a shot on the output timeline: how it meets its neighbour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edge {
+    /// A straight cut (or the start/end of the sequence).
+    Cut,
+    /// This many output ticks fade from or to black.
+    Fade(i64),
+    /// This many output ticks overlap the neighbour.
+    Crossfade(i64),
+}
+
+impl Edge {
+    /// Ticks of the shot the edge occupies (0 for a cut).
+    pub fn ticks(self) -> i64 {
+        match self {
+            Self::Cut => 0,
+            Self::Fade(t) | Self::Crossfade(t) => t,
+        }
+    }
+}
+
+/// A shot placed on the output timeline.
+#[derive(Debug, Clone)]
+pub struct PlannedShot {
+    /// The scanned source.
+    pub source: Source,
+    /// First frame used, in the source's video time base.
+    pub in_pts: i64,
+    /// End of the last frame used (exclusive), in the source's video time base.
+    pub end_pts: i64,
+    /// Where the shot starts, in output ticks.
+    pub start: i64,
+    /// How long it is, in output ticks.
+    pub len: i64,
+    /// How it meets the previous shot.
+    pub head: Edge,
+    /// How it meets the next shot.
+    pub tail: Edge,
+    /// The transition into the next shot, as the spec gave it.
+    pub transition: Transition,
+    /// Its duration in output ticks (0 for a cut).
+    pub transition_ticks: i64,
+}
+
+impl PlannedShot {
+    /// End on the output timeline (exclusive), in output ticks.
+    pub fn end(&self) -> i64 {
+        self.start + self.len
+    }
+}
+
+/// What the output looks like.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    /// Picture width.
+    pub width: u32,
+    /// Picture height.
+    pub height: u32,
+    /// Frame rate.
+    pub frame_rate: Rational,
+    /// Time base of the output video timeline (the unit of every `start`/`len`).
+    pub time_base: Rational,
+    /// Audio sample rate.
+    pub sample_rate: u32,
+    /// Audio channels.
+    pub channels: u16,
+}
+
+/// The whole plan.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Copy or normalise.
+    pub path: VideoPath,
+    /// Why that path (for normalise: everything that rules out a copy).
+    pub reasons: Vec<String>,
+    /// Things the user should know (keyframe snapping).
+    pub warnings: Vec<String>,
+    /// The output format.
+    pub target: Target,
+    /// The shots, in order.
+    pub shots: Vec<PlannedShot>,
+    /// Output length in output ticks.
+    pub duration: i64,
+}
+
+impl Plan {
+    /// The audio sample at output tick `ticks` (each boundary rounded once, so the per-shot
+    /// lengths add up to the total exactly and nothing drifts).
+    pub fn sample(&self, ticks: i64) -> i64 {
+        rescale(
+            ticks,
+            self.target.time_base,
+            Rational::new(1, self.target.sample_rate as i32),
+        )
+    }
+}
+
+/// Plan the output from the shots of `spec` and their scanned sources (one per shot, in
+/// order): resolve the trims, choose the path, lay out the timeline. Every unusable shot (a
+/// failed scan or a bad trim) is reported (one error, or [`Error::Many`]).
+pub fn plan(spec: &EditSpec, sources: Vec<Result<Source>>, opts: &Options) -> Result<Plan> {
+    if spec.shot.is_empty() {
+        return Err(Error::Usage("no shots to join".into()));
+    }
+    let mut errors = Vec::new();
+    let mut shots = Vec::new();
+    for (i, (shot, source)) in spec.shot.iter().zip(sources).enumerate() {
+        let planned = source.and_then(|source| {
+            let (in_pts, end_pts) = resolve_trim(&source, i, shot.in_point, shot.out)?;
+            Ok(PlannedShot {
+                source,
+                in_pts,
+                end_pts,
+                start: 0,
+                len: 0,
+                head: Edge::Cut,
+                tail: Edge::Cut,
+                transition: shot.transition,
+                transition_ticks: 0,
+            })
+        });
+        match planned {
+            Ok(s) => shots.push(s),
+            Err(e) => errors.push(e),
+        }
+    }
+    match errors.len() {
+        0 => {}
+        1 => return Err(errors.remove(0)),
+        _ => return Err(Error::Many(errors)),
+    }
+    let mut reasons = normalise_reasons(&shots, opts);
+    let mut warnings = Vec::new();
+    let copy = if reasons.is_empty() {
+        try_copy(&mut shots, opts, &mut reasons, &mut warnings)?
+    } else {
+        None
+    };
+    let first = &shots[0].source;
+    let (path, target) = match copy {
+        Some(target) => {
+            reasons.push(format!(
+                "every shot has the same video parameters ({}) and no trim or transition needs \
+                 a re-encode",
+                describe_params(first)
+            ));
+            (VideoPath::Copy, target)
+        }
+        None => {
+            let (w, h) = opts.size.unwrap_or((
+                first.info.params.width() & !1,
+                first.info.params.height() & !1,
+            ));
+            let frame_rate = opts.frame_rate.unwrap_or(first.frame_rate);
+            let target = Target {
+                width: w,
+                height: h,
+                frame_rate,
+                time_base: frame_rate.invert(),
+                sample_rate: opts.sample_rate,
+                channels: opts.channels,
+            };
+            lay_out(&mut shots, &target)?;
+            (VideoPath::Normalise, target)
+        }
+    };
+    let duration = shots.last().map(PlannedShot::end).unwrap_or(0);
+    Ok(Plan {
+        path,
+        reasons,
+        warnings,
+        target,
+        shots,
+        duration,
+    })
+}
+
+fn label(i: usize, s: &Source) -> String {
+    format!("shot {} ({})", i + 1, s.path.display())
+}
+
+fn describe_params(s: &Source) -> String {
+    let p = &s.info.params;
+    format!(
+        "{} {} {}x{} {} {} fps",
+        p.codec_name(),
+        p.profile_name().unwrap_or_default(),
+        p.width(),
+        p.height(),
+        p.format_name().unwrap_or_default(),
+        s.frame_rate
+    )
+}
+
+/// Resolve a shot's `in`/`out` to source frame boundaries (nearest frame start), checking that
+/// they lie inside the clip and keep at least one frame.
+fn resolve_trim(
+    s: &Source,
+    index: usize,
+    in_point: Option<TimeSpec>,
+    out: Option<TimeSpec>,
+) -> Result<(i64, i64)> {
+    let tb = s.time_base();
+    let dur = s.secs(s.end - s.first());
+    let bad = |reason: String| Error::bad_input(&s.path, format!("shot {}: {reason}", index + 1));
+    let at = |t: TimeSpec, what: &str| -> Result<i64> {
+        match t {
+            TimeSpec::Nanos(ns) => Ok(s.first() + rescale(ns, Rational::new(1, NANOS as i32), tb)),
+            TimeSpec::Frame(n) => match usize::try_from(n).ok().filter(|n| *n <= s.pts.len()) {
+                Some(n) if n == s.pts.len() => Ok(s.end),
+                Some(n) => Ok(s.pts[n]),
+                None => Err(bad(format!(
+                    "{what} {t} is outside the shot ({} frames)",
+                    s.pts.len()
+                ))),
+            },
+        }
+    };
+    let raw_in = in_point
+        .map(|t| at(t, "in"))
+        .transpose()?
+        .unwrap_or(s.first());
+    let raw_out = out.map(|t| at(t, "out")).transpose()?.unwrap_or(s.end);
+    let half = s.frame_ticks() / 2;
+    let show = |t: Option<TimeSpec>| t.map(|t| t.describe()).unwrap_or_default();
+    if raw_in >= s.end - half {
+        return Err(bad(format!(
+            "in {} is at or past the end of the shot ({dur:.3} s)",
+            show(in_point)
+        )));
+    }
+    if raw_out > s.end + half {
+        return Err(bad(format!(
+            "out {} is past the end of the shot ({dur:.3} s)",
+            show(out)
+        )));
+    }
+    if raw_out <= raw_in {
+        return Err(bad(format!(
+            "out {} is not after in {}",
+            show(out).trim(),
+            show(in_point)
+        )));
+    }
+    let in_pts = nearest(&s.pts, raw_in);
+    let mut bounds = s.pts.clone();
+    bounds.push(s.end);
+    let end_pts = nearest(&bounds, raw_out);
+    if end_pts <= in_pts {
+        return Err(bad(format!(
+            "in {} and out {} fall on the same frame: the shot would be empty",
+            show(in_point),
+            show(out)
+        )));
+    }
+    Ok((in_pts, end_pts))
+}
+
+/// The value of ascending `bounds` nearest to `t` (ties go to the later one).
+fn nearest(bounds: &[i64], t: i64) -> i64 {
+    let i = bounds.partition_point(|&b| b < t);
+    match (i.checked_sub(1).map(|j| bounds[j]), bounds.get(i)) {
+        (Some(a), Some(&b)) => {
+            if t - a < b - t {
+                a
+            } else {
+                b
+            }
+        }
+        (Some(a), None) => a,
+        (None, Some(&b)) => b,
+        (None, None) => t,
+    }
+}
+
+/// Everything except trims that rules out a stream copy.
+fn normalise_reasons(shots: &[PlannedShot], opts: &Options) -> Vec<String> {
+    let mut r = Vec::new();
+    if opts.normalise {
+        r.push("--normalise was given".into());
+    }
+    let first = &shots[0].source;
+    let fp = &first.info.params;
+    if let Some((w, h)) = opts.size.filter(|s| *s != (fp.width(), fp.height())) {
+        r.push(format!(
+            "--size {w}x{h} differs from the first shot's {}x{}",
+            fp.width(),
+            fp.height()
+        ));
+    }
+    if let Some(fr) = opts.frame_rate.filter(|f| *f != first.frame_rate) {
+        r.push(format!(
+            "--fps {fr} differs from the first shot's {}",
+            first.frame_rate
+        ));
+    }
+    for (i, shot) in shots.iter().enumerate() {
+        let s = &shot.source;
+        let p = &s.info.params;
+        let mut differ = |what: &str, a: String, b: String| {
+            if a != b {
+                r.push(format!("{}: {what} {a}, not {b} like shot 1", label(i, s)));
+            }
+        };
+        differ("codec", p.codec_name(), fp.codec_name());
+        differ(
+            "profile",
+            p.profile_name().unwrap_or_default(),
+            fp.profile_name().unwrap_or_default(),
+        );
+        differ(
+            "size",
+            format!("{}x{}", p.width(), p.height()),
+            format!("{}x{}", fp.width(), fp.height()),
+        );
+        differ(
+            "pixel format",
+            p.format_name().unwrap_or_default(),
+            fp.format_name().unwrap_or_default(),
+        );
+        differ(
+            "frame rate",
+            s.frame_rate.to_string(),
+            first.frame_rate.to_string(),
+        );
+        if p.extradata() != fp.extradata() && p.codec_name() == fp.codec_name() {
+            r.push(format!(
+                "{}: codec extradata (SPS/PPS) differs from shot 1's",
+                label(i, s)
+            ));
+        }
+        if shot.transition != Transition::Cut {
+            r.push(format!(
+                "{}: the {} into the next shot needs re-encoded pictures",
+                label(i, s),
+                shot.transition.name()
+            ));
+        }
+        if s.has_discarded {
+            r.push(format!(
+                "{}: an edit list hides some of its video packets",
+                label(i, s)
+            ));
+        }
+    }
+    r
+}
+
+/// The finest exact time base of all shots (`1/lcm` of the denominators), if one fits.
+fn common_time_base(shots: &[PlannedShot]) -> Option<Rational> {
+    let mut den: i64 = 1;
+    for s in shots {
+        let tb = s.source.time_base();
+        if tb.num != 1 || tb.den <= 0 {
+            return (shots.iter().all(|o| o.source.time_base() == tb)).then_some(tb);
+        }
+        let d = i64::from(tb.den);
+        den = den / gcd(den, d) * d;
+        if den > i64::from(i32::MAX) {
+            return None;
+        }
+    }
+    Some(Rational::new(1, den as i32))
+}
+
+fn gcd(a: i64, b: i64) -> i64 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// Plan a stream copy: one exact output time base, trims on keyframes of closed GOPs (snapped
+/// when allowed) and packets that stay in decoding order across the joins. On success the
+/// shots are laid out and the copy target returned; otherwise `reasons` says why not and the
+/// shots keep their exact trims.
+fn try_copy(
+    shots: &mut [PlannedShot],
+    opts: &Options,
+    reasons: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Target>> {
+    let Some(time_base) = common_time_base(shots) else {
+        reasons.push("the shots' video time bases have no common exact time base".into());
+        return Ok(None);
+    };
+    let mut snaps = Vec::new();
+    let trims = copy_trims(shots, opts.snap_keyframes, reasons, &mut snaps);
+    if !reasons.is_empty() {
+        return Ok(None);
+    }
+    let exact: Vec<(i64, i64)> = shots.iter().map(|s| (s.in_pts, s.end_pts)).collect();
+    for (shot, (a, b)) in shots.iter_mut().zip(trims) {
+        (shot.in_pts, shot.end_pts) = (a, b);
+    }
+    let first = &shots[0].source;
+    let target = Target {
+        width: first.info.params.width(),
+        height: first.info.params.height(),
+        frame_rate: first.frame_rate,
+        time_base,
+        sample_rate: opts.sample_rate,
+        channels: opts.channels,
+    };
+    lay_out(shots, &target)?;
+    if let Some(r) = decode_order_clash(shots, time_base) {
+        reasons.push(r);
+        for (shot, (a, b)) in shots.iter_mut().zip(exact) {
+            (shot.in_pts, shot.end_pts) = (a, b);
+        }
+        return Ok(None);
+    }
+    warnings.extend(snaps);
+    Ok(Some(target))
+}
+
+/// The trims a copy would use: each `in` on a keyframe and each trimmed end on one, with every
+/// frame in between decodable from the copied packets alone (closed GOPs). Off-keyframe trims
+/// are snapped to the keyframe before (with a warning) when `snap`, else they add a reason.
+fn copy_trims(
+    shots: &[PlannedShot],
+    snap: bool,
+    reasons: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> Vec<(i64, i64)> {
+    let mut out = Vec::new();
+    for (i, shot) in shots.iter().enumerate() {
+        let s = &shot.source;
+        let keys = s.key_pts();
+        let key_before = |t: i64| keys.iter().rev().copied().find(|&k| k <= t);
+        let rel = |t: i64| s.secs(t - s.first());
+        let (mut a, mut b) = (shot.in_pts, shot.end_pts);
+        if s.key_at(a).is_none() {
+            match key_before(a) {
+                Some(k) if snap => {
+                    warnings.push(format!(
+                        "{}: in moved from {:.3} s to the keyframe before, {:.3} s, to copy \
+                         without re-encoding",
+                        label(i, s),
+                        rel(a),
+                        rel(k)
+                    ));
+                    a = k;
+                }
+                k => reasons.push(format!(
+                    "{}: in {:.3} s is not on a keyframe{}",
+                    label(i, s),
+                    rel(a),
+                    k.map(|k| format!(
+                        " (the one before is at {:.3} s; --snap-keyframes would move it there)",
+                        rel(k)
+                    ))
+                    .unwrap_or_default()
+                )),
+            }
+        }
+        if b != s.end && s.key_at(b).is_none() {
+            let k = key_before(b)
+                .filter(|&k| k > a)
+                .or_else(|| keys.iter().copied().find(|&k| k > b))
+                .unwrap_or(s.end);
+            if snap {
+                warnings.push(format!(
+                    "{}: out moved from {:.3} s to the keyframe at {:.3} s, to copy without \
+                     re-encoding",
+                    label(i, s),
+                    rel(b),
+                    rel(k)
+                ));
+                b = k;
+            } else {
+                reasons.push(format!(
+                    "{}: out {:.3} s is not on a keyframe (--snap-keyframes would move it to \
+                     {:.3} s)",
+                    label(i, s),
+                    rel(b),
+                    rel(k)
+                ));
+            }
+        }
+        if let Some(k) = s.key_at(a) {
+            if s.packets.iter().any(|p| p.dts >= k.dts && p.pts < a) {
+                reasons.push(format!(
+                    "{}: the GOP at in {:.3} s is open (frames shown before it are decoded \
+                     after it)",
+                    label(i, s),
+                    rel(a)
+                ));
+            }
+        }
+        if let Some(k) = s.key_at(b) {
+            if s.packets
+                .iter()
+                .any(|p| p.pts >= a && p.pts < b && p.dts >= k.dts)
+            {
+                reasons.push(format!(
+                    "{}: the GOP at out {:.3} s is open (frames before it are decoded after \
+                     it)",
+                    label(i, s),
+                    rel(b)
+                ));
+            }
+        }
+        out.push((a, b));
+    }
+    out
+}
+
+/// In a copy, the first packet of a shot must decode after the last packet of the shot
+/// before it; a description of the clash if it would not.
+fn decode_order_clash(shots: &[PlannedShot], tb: Rational) -> Option<String> {
+    let mut last_dts: Option<i64> = None;
+    for (i, shot) in shots.iter().enumerate() {
+        let s = &shot.source;
+        let at = |dts: i64| shot.start + rescale(dts - shot.in_pts, s.time_base(), tb);
+        let copied = s
+            .packets
+            .iter()
+            .filter(|p| p.pts >= shot.in_pts && p.pts < shot.end_pts);
+        let (lo, hi) = copied.fold((i64::MAX, i64::MIN), |(lo, hi), p| {
+            (lo.min(at(p.dts)), hi.max(at(p.dts)))
+        });
+        if last_dts.is_some_and(|l| lo <= l) {
+            return Some(format!(
+                "{}: its packets would decode before the end of the shot before it \
+                 (different reordering delays)",
+                label(i, s)
+            ));
+        }
+        last_dts = Some(hi);
+    }
+    None
+}
+
+/// Place every shot: lengths in output ticks, transition edges, starts.
+fn lay_out(shots: &mut [PlannedShot], t: &Target) -> Result<()> {
+    let tb = t.time_base;
+    let ticks = |d: TimeSpec| match d {
+        TimeSpec::Nanos(ns) => rescale(ns, Rational::new(1, NANOS as i32), tb),
+        TimeSpec::Frame(n) => rescale(n as i64, t.frame_rate.invert(), tb),
+    };
+    for s in shots.iter_mut() {
+        s.len = rescale(s.end_pts - s.in_pts, s.source.time_base(), tb).max(1);
+    }
+    for i in 0..shots.len().saturating_sub(1) {
+        let tr = shots[i].transition;
+        let Some(d) = tr.duration() else { continue };
+        let d = ticks(d);
+        if d < 1 {
+            return Err(Error::bad_input(
+                &shots[i].source.path,
+                format!(
+                    "shot {}: the {} into the next shot is shorter than one output frame",
+                    i + 1,
+                    tr.name()
+                ),
+            ));
+        }
+        let (tail, head) = match tr {
+            Transition::Fade { .. } => (Edge::Fade(d / 2), Edge::Fade(d - d / 2)),
+            _ => (Edge::Crossfade(d), Edge::Crossfade(d)),
+        };
+        shots[i].tail = tail;
+        shots[i].transition_ticks = d;
+        shots[i + 1].head = head;
+    }
+    let secs = |v: i64| v as f64 * tb.as_f64();
+    let mut start = 0;
+    for (i, s) in shots.iter_mut().enumerate() {
+        if s.head.ticks() + s.tail.ticks() > s.len {
+            return Err(Error::bad_input(
+                &s.source.path,
+                format!(
+                    "shot {} is {:.3} s long, too short for its transitions ({:.3} s in, {:.3} s \
+                     out)",
+                    i + 1,
+                    secs(s.len),
+                    secs(s.head.ticks()),
+                    secs(s.tail.ticks())
+                ),
+            ));
+        }
+        s.start = start;
+        start += s.len;
+        if let Edge::Crossfade(d) = s.tail {
+            start -= d;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_prefers_the_closer_then_the_later_bound() {
+        let b = [0, 512, 1024];
+        assert_eq!(nearest(&b, 0), 0);
+        assert_eq!(nearest(&b, 255), 0);
+        assert_eq!(nearest(&b, 256), 512);
+        assert_eq!(nearest(&b, 700), 512);
+        assert_eq!(nearest(&b, 5000), 1024);
+        assert_eq!(nearest(&b, -3), 0);
+    }
+
+    #[test]
+    fn gcd_and_common_base() {
+        assert_eq!(gcd(15360, 12800), 2560);
+    }
+}

@@ -1,0 +1,229 @@
+//! The edit spec: an ordered list of shots (`[[shot]]` in TOML, `"shot": [...]` in JSON), each
+//! a source file with optional trims and the transition into the next shot.
+//!
+//! Unknown keys are errors naming the key, so a typo never silently changes a cut. Commands
+//! that take a spec (`concat`, `sync`, `assemble`) share these types; new keys are added as
+//! optional fields.
+
+use super::time::TimeSpec;
+use crate::error::{Error, Result};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// A whole edit spec.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditSpec {
+    /// The shots, in playing order.
+    #[serde(default)]
+    pub shot: Vec<Shot>,
+}
+
+/// One shot: a source clip, optionally trimmed, and how it hands over to the next shot.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shot {
+    /// The source media file (relative paths are relative to the spec file).
+    pub src: PathBuf,
+    /// Where the shot starts in the source (default: its first frame).
+    #[serde(rename = "in", default)]
+    pub in_point: Option<TimeSpec>,
+    /// Where the shot ends in the source, exclusive (default: the end of its video).
+    #[serde(default)]
+    pub out: Option<TimeSpec>,
+    /// The transition from this shot into the next one (default: a cut).
+    #[serde(default)]
+    pub transition: Transition,
+}
+
+impl Shot {
+    /// A whole, untrimmed source clip followed by a cut.
+    pub fn whole(src: impl Into<PathBuf>) -> Self {
+        Self {
+            src: src.into(),
+            in_point: None,
+            out: None,
+            transition: Transition::Cut,
+        }
+    }
+}
+
+/// How one shot hands over to the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Transition {
+    /// A straight cut (a few-ms declick on the sound).
+    #[default]
+    Cut,
+    /// A dip through black: picture and sound fade out over the first half of `duration` and
+    /// in over the second half, centred on the cut; the sequence keeps its length.
+    Fade {
+        /// The whole dip, out and in.
+        duration: TimeSpec,
+    },
+    /// The next shot starts `duration` before this one ends; picture and sound are mixed
+    /// linearly over the overlap, so the sequence is `duration` shorter.
+    Crossfade {
+        /// The overlap.
+        duration: TimeSpec,
+    },
+}
+
+impl Transition {
+    /// `cut`, `fade` or `crossfade`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Cut => "cut",
+            Self::Fade { .. } => "fade",
+            Self::Crossfade { .. } => "crossfade",
+        }
+    }
+
+    /// The transition's duration (`None` for a cut).
+    pub fn duration(&self) -> Option<TimeSpec> {
+        match self {
+            Self::Cut => None,
+            Self::Fade { duration } | Self::Crossfade { duration } => Some(*duration),
+        }
+    }
+}
+
+impl EditSpec {
+    /// A spec joining whole files with cuts, in the order given.
+    pub fn from_files(files: &[PathBuf]) -> Self {
+        Self {
+            shot: files.iter().map(Shot::whole).collect(),
+        }
+    }
+
+    /// Read a spec file: JSON when its name ends in `.json`, TOML otherwise. Errors name the
+    /// file and, where the parser knows them, the line and column. Relative `src` paths are
+    /// resolved against the spec's directory.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::bad_input(path, "no such spec file"),
+            _ => Error::io(path, e),
+        })?;
+        let is_json = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        let mut spec: Self = if is_json {
+            serde_json::from_str(&text).map_err(|e| Error::bad_input(path, e.to_string()))?
+        } else {
+            toml::from_str(&text)
+                .map_err(|e| Error::bad_input(path, e.to_string().trim_end().to_string()))?
+        };
+        let base = path.parent().unwrap_or(Path::new(""));
+        for shot in &mut spec.shot {
+            if shot.src.is_relative() {
+                shot.src = base.join(&shot.src);
+            }
+        }
+        spec.validate()
+            .map_err(|reason| Error::bad_input(path, reason))?;
+        Ok(spec)
+    }
+
+    /// Checks that need no media: at least one shot, and no transition out of the last shot.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let Some(last) = self.shot.last() else {
+            return Err("the spec has no shots (add [[shot]] tables with a src)".into());
+        };
+        if last.transition != Transition::Cut {
+            return Err(format!(
+                "shot {} is the last one but has a {} transition into a next shot",
+                self.shot.len(),
+                last.transition.name()
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timeline::time::NANOS;
+
+    fn toml_spec(text: &str) -> std::result::Result<EditSpec, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn reads_shots_trims_and_transitions() {
+        let s = toml_spec(
+            r#"
+            [[shot]]
+            src = "a.mp4"
+            in = 1.5
+            out = "00:00:03.000"
+            transition = { kind = "crossfade", duration = "12f" }
+
+            [[shot]]
+            src = "b.mp4"
+            out = 2
+            transition = { kind = "fade", duration = 0.5 }
+
+            [[shot]]
+            src = "c.mp4"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(s.shot.len(), 3);
+        assert_eq!(s.shot[0].in_point, Some(TimeSpec::Nanos(1_500_000_000)));
+        assert_eq!(s.shot[0].out, Some(TimeSpec::Nanos(3 * NANOS)));
+        assert_eq!(
+            s.shot[0].transition,
+            Transition::Crossfade {
+                duration: TimeSpec::Frame(12)
+            }
+        );
+        assert_eq!(s.shot[1].out, Some(TimeSpec::Nanos(2 * NANOS)));
+        assert_eq!(s.shot[2], Shot::whole("c.mp4"));
+        assert!(s.validate().is_ok());
+        let j: EditSpec = serde_json::from_str(
+            r#"{"shot":[{"src":"a.mp4","in":"10f","transition":{"kind":"cut"}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(j.shot[0].in_point, Some(TimeSpec::Frame(10)));
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_their_line() {
+        let e = toml_spec("[[shot]]\nsrc = \"a.mp4\"\nstart = 1\n").unwrap_err();
+        assert!(
+            e.contains("unknown field `start`") && e.contains("line 3"),
+            "{e}"
+        );
+        let e = toml_spec("[[shot]]\nsrc = \"a.mp4\"\ntransition = { kind = \"fade\", duration = 1, curve = \"s\" }\n")
+            .unwrap_err();
+        assert!(e.contains("curve") && e.contains("line 3"), "{e}");
+        let e = toml_spec("[[shots]]\nsrc = \"a.mp4\"\n").unwrap_err();
+        assert!(e.contains("unknown field `shots`"), "{e}");
+        let e =
+            toml_spec("[[shot]]\nsrc = \"a.mp4\"\ntransition = { kind = \"wipe\" }\n").unwrap_err();
+        assert!(e.contains("wipe"), "{e}");
+        let e =
+            toml_spec("[[shot]]\nsrc = \"a.mp4\"\ntransition = { kind = \"fade\" }\n").unwrap_err();
+        assert!(e.contains("duration"), "{e}");
+        let e = toml_spec("[[shot]]\nsrc = \"a.mp4\"\nin = \"1.2.3\"\n").unwrap_err();
+        assert!(e.contains("bad time"), "{e}");
+        let e = serde_json::from_str::<EditSpec>(r#"{"shot":[{"src":"a","inn":1}]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("unknown field `inn`") && e.contains("line 1"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn last_shot_cannot_transition_and_empty_specs_fail() {
+        let s = toml_spec(
+            "[[shot]]\nsrc = \"a.mp4\"\ntransition = { kind = \"fade\", duration = 1 }\n",
+        )
+        .unwrap();
+        assert!(s.validate().unwrap_err().contains("last one"));
+        assert!(toml_spec("").unwrap().validate().is_err());
+    }
+}

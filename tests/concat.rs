@@ -1,0 +1,776 @@
+//! `cutroom concat` on real marker clips: sync at every marker measured by decoding the output
+//! with the ffmpeg CLI, exact durations, bit-identical copied packets, trims, transitions and
+//! every kind of bad input.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// A clip to make with `marker_clip`: size, fps, video seconds, audio seconds.
+#[derive(Clone, Copy)]
+struct ClipSpec {
+    w: u32,
+    h: u32,
+    fps: u32,
+    secs: f64,
+    audio_secs: f64,
+}
+
+const fn portrait(secs: f64, audio_secs: f64) -> ClipSpec {
+    ClipSpec {
+        w: 360,
+        h: 640,
+        fps: 30,
+        secs,
+        audio_secs,
+    }
+}
+
+/// Make the clips (on two threads) as `dir/clipN.mp4`.
+fn make_clips(dir: &Path, specs: &[ClipSpec]) -> Vec<PathBuf> {
+    let paths: Vec<PathBuf> = (0..specs.len())
+        .map(|i| dir.join(format!("clip{i}.mp4")))
+        .collect();
+    std::thread::scope(|s| {
+        for half in [0, 1] {
+            let paths = &paths;
+            s.spawn(move || {
+                for (i, c) in specs.iter().enumerate().filter(|(i, _)| i % 2 == half) {
+                    marker_clip(&paths[i], c.w, c.h, c.fps, c.secs, c.audio_secs, 0.0, &[]);
+                }
+            });
+        }
+    });
+    paths
+}
+
+/// A shot as the test expects it in the output: source, the part used (seconds from its
+/// first frame) and where it lands.
+struct Expect<'a> {
+    src: &'a Path,
+    from: f64,
+    to: f64,
+    at: f64,
+}
+
+/// Every marker of every shot's used part must appear in `out` at its place (within `tol_ms`)
+/// and with the A/V offset it has in the source (within `sync_ms`).
+fn assert_markers(out: &Path, shots: &[Expect], vf: Option<&str>, tol_ms: f64, sync_ms: f64) {
+    let mut cache: HashMap<&Path, Vec<(f64, f64)>> = HashMap::new();
+    let mut expected = Vec::new();
+    for s in shots {
+        let src = cache
+            .entry(s.src)
+            .or_insert_with(|| marker_offsets_ms(s.src));
+        for &(t, off) in src.iter() {
+            if t >= s.from - 1e-6 && t < s.to - 1e-6 {
+                expected.push((s.at + t - s.from, off));
+            }
+        }
+    }
+    let got = match vf {
+        Some(vf) => marker_offsets_ms_vf(out, vf),
+        None => marker_offsets_ms(out),
+    };
+    assert_eq!(
+        got.len(),
+        expected.len(),
+        "{}: markers {got:?}, expected {expected:?}",
+        out.display()
+    );
+    for ((t, off), (te, offe)) in got.iter().zip(&expected) {
+        assert!(
+            (t - te).abs() * 1000.0 <= tol_ms,
+            "{}: marker at {t:.4} s, expected at {te:.4} s",
+            out.display()
+        );
+        assert!(
+            (off - offe).abs() <= sync_ms,
+            "{}: marker at {t:.4} s is {off:.2} ms off, {offe:.2} ms in its source",
+            out.display()
+        );
+    }
+}
+
+fn stream<'a>(probe: &'a Value, kind: &str) -> &'a Value {
+    probe["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["codec_type"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} stream"))
+}
+
+fn num(v: &Value) -> f64 {
+    v.as_str()
+        .and_then(|s| s.parse().ok())
+        .or(v.as_f64())
+        .unwrap()
+}
+
+/// Output video, audio and container durations all equal `secs` within one frame.
+fn assert_duration(out: &Path, secs: f64, fps: f64) {
+    let p = ffprobe(out);
+    for (what, d) in [
+        ("video", num(&stream(&p, "video")["duration"])),
+        ("audio", num(&stream(&p, "audio")["duration"])),
+        ("container", num(&p["format"]["duration"])),
+    ] {
+        assert!(
+            (d - secs).abs() <= 1.0 / fps + 1e-6,
+            "{}: {what} lasts {d} s, expected {secs} s",
+            out.display()
+        );
+    }
+}
+
+fn hashes(path: &Path) -> Vec<Value> {
+    ffprobe_packets(path, "v:0")
+        .iter()
+        .map(|p| p["data_hash"].clone())
+        .collect()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Run concat with `args` and its `--json` summary; panics with stderr on failure.
+fn concat_json(args: &[&str]) -> Value {
+    let mut all = vec!["concat", "--json"];
+    all.extend_from_slice(args);
+    cutroom_json(&all)
+}
+
+#[test]
+fn thirteen_clips_copy_bit_exact_with_every_marker_in_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    // Audio 30-40 ms shorter or longer than the video in half of them, varied lengths.
+    let specs = [
+        portrait(4.0, 4.0),
+        portrait(4.0, 3.96),
+        portrait(4.0, 4.035),
+        portrait(3.0, 2.97),
+        portrait(4.0, 4.04),
+        portrait(2.5, 2.5),
+        portrait(4.0, 3.965),
+        portrait(4.0, 4.03),
+        portrait(3.0, 3.0),
+        portrait(4.0, 3.97),
+        portrait(4.0, 4.0),
+        portrait(2.5, 2.535),
+        portrait(4.0, 3.96),
+    ];
+    let clips = make_clips(dir.path(), &specs);
+    let out = dir.path().join("joined.mp4");
+    let mut args: Vec<&str> = clips.iter().map(|p| s(p)).collect();
+    args.extend(["-o", s(&out)]);
+    let j = concat_json(&args);
+    assert_eq!(j["path"], "copy", "{j}");
+    let total: f64 = specs.iter().map(|c| c.secs).sum();
+    assert_eq!(j["duration_s"].as_f64().unwrap(), total);
+    assert_eq!(j["samples"], (total * 48000.0).round() as i64);
+    let mut at = 0.0;
+    let mut expect = Vec::new();
+    for (c, p) in specs.iter().zip(&clips) {
+        expect.push(Expect {
+            src: p,
+            from: 0.0,
+            to: c.secs,
+            at,
+        });
+        at += c.secs;
+    }
+    assert_markers(&out, &expect, None, 1.0, 1.0);
+    assert_duration(&out, total, 30.0);
+    let source: Vec<Value> = clips.iter().flat_map(|c| hashes(c)).collect();
+    assert_eq!(
+        hashes(&out),
+        source,
+        "copied video packets must be bit-identical"
+    );
+    let ours = cutroom_json(&["probe", "--json", s(&out)]);
+    assert_eq!(ours["files"][0]["faststart"], true);
+    assert_eq!(ours["files"][0]["edit_lists"], false);
+    // The shots' places add up in ticks and samples with no gap or overlap.
+    let shots = j["shots"].as_array().unwrap();
+    assert_eq!(shots.len(), 13);
+    for w in shots.windows(2) {
+        let (a, b) = (&w[0], &w[1]);
+        assert_eq!(
+            a["start_ticks"].as_i64().unwrap() + a["duration_ticks"].as_i64().unwrap(),
+            b["start_ticks"].as_i64().unwrap()
+        );
+        assert_eq!(
+            a["start_sample"].as_i64().unwrap() + a["samples"].as_i64().unwrap(),
+            b["start_sample"].as_i64().unwrap()
+        );
+    }
+}
+
+#[test]
+fn normalised_join_of_uneven_audio_keeps_markers_to_the_millisecond() {
+    let dir = tempfile::tempdir().unwrap();
+    let specs = [
+        portrait(3.0, 3.04),
+        portrait(3.0, 2.96),
+        portrait(2.5, 2.535),
+        portrait(3.0, 2.965),
+    ];
+    let clips = make_clips(dir.path(), &specs);
+    let out = dir.path().join("n.mp4");
+    let mut args: Vec<&str> = clips.iter().map(|p| s(p)).collect();
+    args.extend(["--normalise", "-o", s(&out)]);
+    let j = concat_json(&args);
+    assert_eq!(j["path"], "normalise");
+    assert_eq!(j["reasons"][0], "--normalise was given");
+    let mut at = 0.0;
+    let expect: Vec<Expect> = specs
+        .iter()
+        .zip(&clips)
+        .map(|(c, p)| {
+            at += c.secs;
+            Expect {
+                src: p,
+                from: 0.0,
+                to: c.secs,
+                at: at - c.secs,
+            }
+        })
+        .collect();
+    assert_markers(&out, &expect, None, 1.0, 1.0);
+    assert_duration(&out, 11.5, 30.0);
+}
+
+#[test]
+fn fixtures_with_mono_44k_short_and_missing_audio_join_in_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = [
+        "marker_portrait_30.mp4",
+        "mono_44k.mp4",
+        "no_audio.mp4",
+        "short_audio.mp4",
+    ];
+    let clips: Vec<PathBuf> = names.iter().map(|n| fixture(n)).collect();
+    let out = dir.path().join("fixtures.mp4");
+    let mut args: Vec<&str> = clips.iter().map(|p| s(p)).collect();
+    args.extend(["-o", s(&out)]);
+    let j = concat_json(&args);
+    assert_eq!(j["path"], "copy", "{j}");
+    let audio: Vec<&str> = j["shots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["audio"].as_str().unwrap())
+        .collect();
+    assert_eq!(audio, ["source", "source", "silence", "source"]);
+    let expect: Vec<Expect> = clips
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Expect {
+            src: p,
+            from: 0.0,
+            to: 6.0,
+            at: 6.0 * i as f64,
+        })
+        .collect();
+    assert_markers(&out, &expect, None, 1.0, 1.0);
+    assert_duration(&out, 24.0, 30.0);
+    let pcm = audio_samples(&out);
+    assert!(
+        rms(&pcm, 12.0, 18.0) < 1e-4,
+        "the shot without audio is silent"
+    );
+}
+
+#[test]
+fn a_variable_frame_rate_shot_is_normalised_to_its_base_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vfr, cfr) = (fixture("vfr.mp4"), fixture("marker_portrait_30.mp4"));
+    let out = dir.path().join("vfr.mp4");
+    let j = concat_json(&[s(&vfr), s(&cfr), "--normalise", "-o", s(&out)]);
+    assert_eq!(j["video"]["frame_rate"], "30/1");
+    let expect = [
+        Expect {
+            src: &vfr,
+            from: 0.0,
+            to: 6.0,
+            at: 0.0,
+        },
+        Expect {
+            src: &cfr,
+            from: 0.0,
+            to: 6.0,
+            at: 6.0,
+        },
+    ];
+    assert_markers(&out, &expect, None, 1.0, 1.0);
+    assert_duration(&out, 12.0, 30.0);
+    assert_eq!(stream(&ffprobe(&out), "video")["nb_frames"], "360");
+}
+
+#[test]
+fn mixed_sizes_and_rates_make_one_valid_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let specs = [
+        ClipSpec {
+            w: 720,
+            h: 1280,
+            fps: 30,
+            secs: 3.0,
+            audio_secs: 3.0,
+        },
+        ClipSpec {
+            w: 1080,
+            h: 1920,
+            fps: 24,
+            secs: 3.0,
+            audio_secs: 3.04,
+        },
+        ClipSpec {
+            w: 1280,
+            h: 720,
+            fps: 30,
+            secs: 2.5,
+            audio_secs: 2.465,
+        },
+    ];
+    let clips = make_clips(dir.path(), &specs);
+    let out = dir.path().join("mixed.mp4");
+    let j = concat_json(&[s(&clips[0]), s(&clips[1]), s(&clips[2]), "-o", s(&out)]);
+    assert_eq!(j["path"], "normalise");
+    let reasons = j["reasons"].to_string();
+    assert!(reasons.contains("size 1080x1920") && reasons.contains("frame rate 24/1"));
+    let p = ffprobe(&out);
+    let v = stream(&p, "video");
+    assert_eq!(
+        (&v["codec_name"], &v["width"], &v["height"]),
+        (&"h264".into(), &720.into(), &1280.into())
+    );
+    assert_eq!(
+        (&v["pix_fmt"], &v["r_frame_rate"]),
+        (&"yuv420p".into(), &"30/1".into())
+    );
+    let a = stream(&p, "audio");
+    assert_eq!(
+        (&a["codec_name"], &a["sample_rate"], &a["channels"]),
+        (&"aac".into(), &"48000".into(), &2.into())
+    );
+    assert!(decodes_cleanly(&out));
+    assert_duration(&out, 8.5, 30.0);
+    // The landscape shot is letterboxed: look for flashes in the middle band only.
+    let expect = [
+        Expect {
+            src: &clips[0],
+            from: 0.0,
+            to: 3.0,
+            at: 0.0,
+        },
+        Expect {
+            src: &clips[1],
+            from: 0.0,
+            to: 3.0,
+            at: 3.0,
+        },
+        Expect {
+            src: &clips[2],
+            from: 0.0,
+            to: 2.5,
+            at: 6.0,
+        },
+    ];
+    let half_frame = 1000.0 / 60.0;
+    assert_markers(&out, &expect, Some("crop=iw:ih/4"), half_frame, half_frame);
+}
+
+#[test]
+fn trims_land_on_the_right_frames_in_both_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let clips = make_clips(dir.path(), &[portrait(6.0, 6.0), portrait(6.0, 5.96)]);
+    let (x, y) = (&clips[0], &clips[1]);
+    // On keyframes (one a second): copied.
+    let spec = dir.path().join("keys.toml");
+    std::fs::write(
+        &spec,
+        "[[shot]]\nsrc = \"clip0.mp4\"\nin = 2\nout = \"00:00:04.000\"\n\n\
+         [[shot]]\nsrc = \"clip1.mp4\"\nin = \"30f\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("keys.mp4");
+    let j = concat_json(&["--spec", s(&spec), "-o", s(&out)]);
+    assert_eq!(j["path"], "copy", "{j}");
+    assert_eq!(
+        (
+            j["shots"][0]["in_s"].as_f64(),
+            j["shots"][0]["out_s"].as_f64()
+        ),
+        (Some(2.0), Some(4.0))
+    );
+    assert_eq!(j["shots"][1]["in_ticks"], 15360);
+    let expect = [
+        Expect {
+            src: x,
+            from: 2.0,
+            to: 4.0,
+            at: 0.0,
+        },
+        Expect {
+            src: y,
+            from: 1.0,
+            to: 6.0,
+            at: 2.0,
+        },
+    ];
+    assert_markers(&out, &expect, None, 1.0, 1.0);
+    assert_duration(&out, 7.0, 30.0);
+    let (hx, hy, ho) = (
+        ffprobe_packets(x, "v:0"),
+        ffprobe_packets(y, "v:0"),
+        hashes(&out),
+    );
+    let used = |pk: &[Value], a: f64, b: f64| -> Vec<Value> {
+        pk.iter()
+            .filter(|p| {
+                let t = num(&p["pts_time"]);
+                t >= a - 1e-6 && t < b - 1e-6
+            })
+            .map(|p| p["data_hash"].clone())
+            .collect()
+    };
+    let mut want = used(&hx, 2.0, 4.0);
+    want.extend(used(&hy, 1.0, 6.0));
+    assert_eq!(ho, want, "trimmed copy keeps the packets bit for bit");
+
+    // Off keyframes: normalised, cut at the exact frames.
+    let spec = dir.path().join("frames.toml");
+    std::fs::write(
+        &spec,
+        "[[shot]]\nsrc = \"clip0.mp4\"\nin = 0.5\nout = \"00:03.500\"\n\n\
+         [[shot]]\nsrc = \"clip1.mp4\"\nin = \"45f\"\nout = 5.5\n",
+    )
+    .unwrap();
+    let out = dir.path().join("frames.mp4");
+    let j = concat_json(&["--spec", s(&spec), "-o", s(&out)]);
+    assert_eq!(j["path"], "normalise");
+    assert!(j["reasons"][0]
+        .as_str()
+        .unwrap()
+        .contains("in 0.500 s is not on a keyframe"));
+    let expect = [
+        Expect {
+            src: x,
+            from: 0.5,
+            to: 3.5,
+            at: 0.0,
+        },
+        Expect {
+            src: y,
+            from: 1.5,
+            to: 5.5,
+            at: 3.0,
+        },
+    ];
+    assert_markers(&out, &expect, None, 1.0, 1.0);
+    assert_duration(&out, 7.0, 30.0);
+
+    // The same with --snap-keyframes: copied from the keyframes before, with warnings.
+    let out = dir.path().join("snapped.mp4");
+    let run = cutroom(&[
+        "concat",
+        "--json",
+        "--snap-keyframes",
+        "--spec",
+        s(&spec),
+        "-o",
+        s(&out),
+    ]);
+    assert!(run.status.success());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("warning") && stderr.contains("keyframe before"),
+        "{stderr}"
+    );
+    let j: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(j["path"], "copy");
+    assert_eq!(j["warnings"].as_array().unwrap().len(), 4);
+    let got: Vec<(f64, f64)> = j["shots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["in_s"].as_f64().unwrap(), s["out_s"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(got, [(0.0, 3.0), (1.0, 5.0)]);
+    let expect = [
+        Expect {
+            src: x,
+            from: 0.0,
+            to: 3.0,
+            at: 0.0,
+        },
+        Expect {
+            src: y,
+            from: 1.0,
+            to: 5.0,
+            at: 3.0,
+        },
+    ];
+    assert_markers(&out, &expect, None, 1.0, 1.0);
+    assert_duration(&out, 7.0, 30.0);
+}
+
+/// Mean luma of the frame whose timestamp is nearest `t` (showinfo prints rounded times).
+fn luma_at(l: &[(f64, f64)], t: f64) -> f64 {
+    l.iter()
+        .min_by(|a, b| (a.0 - t).abs().total_cmp(&(b.0 - t).abs()))
+        .map(|(_, y)| *y)
+        .unwrap()
+}
+
+#[test]
+fn fade_through_black_ramps_picture_and_sound() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.mp4"), dir.path().join("b.mp4"));
+    tone_clip(&a, 320, 240, 30, 2.0, "gray", Some(0.5));
+    tone_clip(&b, 320, 240, 30, 2.0, "gray", Some(0.5));
+    let spec = dir.path().join("fade.json");
+    std::fs::write(
+        &spec,
+        r#"{"shot": [{"src": "a.mp4", "transition": {"kind": "fade", "duration": 1}},
+                     {"src": "b.mp4"}]}"#,
+    )
+    .unwrap();
+    let out = dir.path().join("fade.mp4");
+    let j = concat_json(&["--spec", s(&spec), "-o", s(&out)]);
+    assert_eq!(j["path"], "normalise");
+    assert_eq!(j["shots"][0]["transition"], "fade");
+    assert_eq!(j["shots"][0]["transition_s"], 1.0);
+    assert_duration(&out, 4.0, 30.0);
+    let l = luma_means(&out);
+    let grey = luma_at(&l, 1.0);
+    assert!(grey > 100.0, "grey is {grey}");
+    // Down over the last half second of shot 1, black at the cut, up over shot 2's first half.
+    let ramp: Vec<f64> = (45..=60).map(|f| luma_at(&l, f as f64 / 30.0)).collect();
+    assert!(
+        ramp.windows(2).all(|w| w[1] <= w[0] + 0.5),
+        "not fading down: {ramp:?}"
+    );
+    for t in [59.0 / 30.0, 2.0] {
+        assert!(
+            luma_at(&l, t) < 17.5,
+            "not black at {t}: {}",
+            luma_at(&l, t)
+        );
+    }
+    let mid = luma_at(&l, 1.75);
+    assert!(
+        (mid - (16.0 + grey) / 2.0).abs() < 6.0,
+        "half-way down is {mid}, grey {grey}"
+    );
+    let up = luma_at(&l, 2.25);
+    assert!(
+        (up - (16.0 + grey) / 2.0).abs() < 6.0,
+        "half-way up is {up}"
+    );
+    assert!((luma_at(&l, 3.0) - grey).abs() < 2.0);
+    let pcm = audio_samples(&out);
+    let full = rms(&pcm, 1.0, 1.4);
+    assert!((full - 0.5 / 2f64.sqrt()).abs() < 0.02, "tone rms {full}");
+    assert!(rms(&pcm, 1.98, 2.02) < 0.05 * full, "sound at the dip");
+    for (t, what) in [(1.75, "down"), (2.25, "up")] {
+        let r = rms(&pcm, t - 0.01, t + 0.01) / full;
+        assert!((r - 0.5).abs() < 0.06, "half-way {what}: {r}");
+    }
+    assert!((rms(&pcm, 2.6, 3.0) / full - 1.0).abs() < 0.03);
+}
+
+#[test]
+fn crossfade_mixes_picture_and_sound_and_overlaps_the_shots() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        dir.path().join("dark.mp4"),
+        dir.path().join("bright.mp4"),
+        dir.path().join("dark2.mp4"),
+    );
+    tone_clip(&a, 320, 240, 30, 2.0, "0x303030", Some(0.5));
+    tone_clip(&b, 320, 240, 30, 2.0, "0xd0d0d0", None);
+    tone_clip(&c, 320, 240, 30, 2.0, "0x303030", Some(0.5));
+    let spec = dir.path().join("xf.toml");
+    std::fs::write(
+        &spec,
+        "[[shot]]\nsrc = \"dark.mp4\"\ntransition = { kind = \"crossfade\", duration = \"15f\" }\n\
+         [[shot]]\nsrc = \"bright.mp4\"\ntransition = { kind = \"crossfade\", duration = 0.5 }\n\
+         [[shot]]\nsrc = \"dark2.mp4\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("xf.mp4");
+    let j = concat_json(&["--spec", s(&spec), "-o", s(&out)]);
+    assert_eq!(j["shots"][1]["audio"], "silence");
+    assert_eq!(j["shots"][1]["start_s"], 1.5);
+    assert_eq!(j["shots"][2]["start_s"], 3.0);
+    assert_duration(&out, 5.0, 30.0);
+    let l = luma_means(&out);
+    let (dark, bright) = (luma_at(&l, 0.5), luma_at(&l, 2.25));
+    assert!(bright - dark > 100.0, "{dark} {bright}");
+    // Overlap 1.5-2.0 s: a rising mix, half and half in the middle.
+    let mix: Vec<f64> = (45..60).map(|f| luma_at(&l, f as f64 / 30.0)).collect();
+    assert!(mix.windows(2).all(|w| w[1] >= w[0] - 0.5), "{mix:?}");
+    assert!(
+        mix[0] > dark + 2.0 && *mix.last().unwrap() < bright - 2.0,
+        "{mix:?}"
+    );
+    let mid = luma_at(&l, 1.75 - 1.0 / 60.0);
+    assert!((mid - (dark + bright) / 2.0).abs() < 6.0, "mid {mid}");
+    let pcm = audio_samples(&out);
+    let full = rms(&pcm, 0.5, 1.0);
+    assert!(full > 0.3, "{full}");
+    let level = |t: f64| rms(&pcm, t - 0.01, t + 0.01) / full;
+    assert!((level(1.625) - 0.75).abs() < 0.06, "{}", level(1.625));
+    assert!((level(1.75) - 0.5).abs() < 0.06, "{}", level(1.75));
+    assert!((level(1.875) - 0.25).abs() < 0.06, "{}", level(1.875));
+    assert!(level(2.5) < 0.01, "the silent shot is silent");
+    assert!((level(3.25) - 0.5).abs() < 0.06, "{}", level(3.25));
+    assert!((level(4.0) - 1.0).abs() < 0.03);
+}
+
+#[test]
+fn shots_without_audio_still_get_a_silent_track() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("silent.mp4");
+    let na = fixture("no_audio.mp4");
+    let j = concat_json(&[s(&na), s(&na), "-o", s(&out)]);
+    assert_eq!(j["path"], "copy");
+    assert_eq!(j["shots"][0]["audio"], "silence");
+    assert_duration(&out, 12.0, 30.0);
+    let pcm = audio_samples(&out);
+    assert!(pcm.len() >= 12 * 48000 - 1024);
+    assert!(pcm.iter().all(|v| v.abs() < 1e-3));
+}
+
+/// Run concat expecting failure; returns stderr. Asserts exit 1 and no file at `out`.
+fn fails(args: &[&str], out: &Path) -> String {
+    let mut all = vec!["concat"];
+    all.extend_from_slice(args);
+    let r = cutroom(&all);
+    let err = String::from_utf8_lossy(&r.stderr).into_owned();
+    assert_eq!(r.status.code(), Some(1), "{args:?}: {err}");
+    assert!(!out.exists(), "{args:?} left {}", out.display());
+    if let Some(dir) = out.parent() {
+        let left: Vec<_> = std::fs::read_dir(dir)
+            .map(|d| d.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert!(
+            left.iter().all(|n| !n.to_string_lossy().starts_with('.')),
+            "temp files left: {left:?}"
+        );
+    }
+    err
+}
+
+#[test]
+fn bad_inputs_fail_with_one_clear_error_and_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("out.mp4");
+    let good = fixture("marker_portrait_30.mp4");
+    let missing = d.join("missing.mp4");
+    // Every bad shot is reported at once.
+    let err = fails(
+        &[
+            s(&good),
+            s(&missing),
+            s(&fixture("not_media.mp4")),
+            s(&fixture("truncated.mp4")),
+            "-o",
+            s(&out),
+        ],
+        &out,
+    );
+    assert!(err.contains("3 inputs are unusable"), "{err}");
+    assert!(err.contains("missing.mp4: no such file"), "{err}");
+    assert!(err.contains("not_media.mp4"), "{err}");
+    assert!(
+        err.contains("truncated.mp4") && err.contains("no moov"),
+        "{err}"
+    );
+    // A shot without video.
+    let wav = fixture("music.wav");
+    let err = fails(&[s(&good), s(&wav), "-o", s(&out)], &out);
+    assert!(err.contains("music.wav: no video stream"), "{err}");
+    // Trims outside the shot, or out <= in.
+    for (body, want) in [
+        (
+            "in = 7",
+            "in 7.000 s is at or past the end of the shot (6.000 s)",
+        ),
+        ("out = 6.5", "out 6.500 s is past the end of the shot"),
+        ("in = 2\nout = 1.5", "out 1.500 s is not after in 2.000 s"),
+        (
+            "out = \"200f\"",
+            "out frame 200 is outside the shot (180 frames)",
+        ),
+        (
+            "transition = { kind = \"crossfade\", duration = 7 }",
+            "too short for its transitions",
+        ),
+    ] {
+        let spec = d.join("bad.toml");
+        std::fs::write(
+            &spec,
+            format!(
+                "[[shot]]\nsrc = \"{}\"\n{body}\n[[shot]]\nsrc = \"{}\"\n",
+                good.display(),
+                good.display()
+            ),
+        )
+        .unwrap();
+        let err = fails(&["--spec", s(&spec), "-o", s(&out)], &out);
+        assert!(err.contains(want), "{body}: {err}");
+        assert!(err.contains("marker_portrait_30.mp4: shot 1"), "{err}");
+    }
+    // Unknown keys name the key, the spec file and the line.
+    let spec = d.join("typo.toml");
+    std::fs::write(
+        &spec,
+        format!("[[shot]]\nsrc = \"{}\"\nout_point = 2\n", good.display()),
+    )
+    .unwrap();
+    let err = fails(&["--spec", s(&spec), "-o", s(&out)], &out);
+    assert!(
+        err.contains("typo.toml")
+            && err.contains("unknown field `out_point`")
+            && err.contains("line 3"),
+        "{err}"
+    );
+    // The output is one of the inputs: refused, and the input is untouched.
+    let copy = d.join("in.mp4");
+    std::fs::copy(&good, &copy).unwrap();
+    let before = std::fs::read(&copy).unwrap();
+    let r = cutroom(&["concat", s(&good), s(&copy), "-o", s(&copy)]);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("output path is also an input"));
+    assert_eq!(std::fs::read(&copy).unwrap(), before);
+    // An output directory that does not exist.
+    let nowhere = d.join("no/such/dir/out.mp4");
+    let err = fails(&[s(&good), s(&good), "-o", s(&nowhere)], &nowhere);
+    assert!(err.contains("output directory does not exist"), "{err}");
+}
+
+#[test]
+fn explain_prints_the_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("e.mp4");
+    let good = fixture("marker_portrait_30.mp4");
+    let land = fixture("marker_landscape_25.mp4");
+    let r = cutroom(&["concat", "--explain", s(&good), s(&land), "-o", s(&out)]);
+    assert!(r.status.success());
+    let text = String::from_utf8_lossy(&r.stdout);
+    assert!(text.starts_with("path: normalise"), "{text}");
+    assert!(
+        text.contains("frame rate 25/1, not 30/1 like shot 1"),
+        "{text}"
+    );
+    assert!(text.contains("at 6.000 s for 6.000 s"), "{text}");
+    assert!(out.exists());
+}
