@@ -22,7 +22,9 @@ pub use input::{Input, MediaKind, Packet, StreamInfo};
 pub use mux::{MuxOptions, Muxer};
 pub use params::CodecParams;
 pub use time::{rescale, Rational};
-pub use video::{Pixel, VideoDecoder, VideoEncoder, VideoEncoderConfig, VideoFrame};
+pub use video::{
+    DecoderOptions, Pixel, VideoDecoder, VideoEncoder, VideoEncoderConfig, VideoFrame,
+};
 
 use std::sync::Once;
 

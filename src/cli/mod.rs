@@ -1,6 +1,7 @@
 //! Subcommands: each module holds one command's arguments and its run function.
 
 mod probe;
+mod sync;
 
 use cutroom::Result;
 
@@ -15,12 +16,15 @@ pub struct Global {
 pub enum Command {
     /// Describe media files: container, streams, timing, encoder delay, VFR.
     Probe(probe::Args),
+    /// Measure audio-video offset and drift without a reference; judge it against a standard.
+    Sync(sync::Args),
 }
 
 /// Run a subcommand; the `Ok` value is the process exit code.
 pub fn run(cmd: Command, global: &Global) -> Result<i32> {
     match cmd {
         Command::Probe(a) => probe::run(a, global),
+        Command::Sync(a) => sync::run(a, global),
     }
 }
 
