@@ -135,17 +135,22 @@ impl AudioDecoder {
     /// The samples still held inside the resampler after the last [`AudioDecoder::receive`].
     pub fn flush_resampler(&mut self) -> Result<Vec<f32>> {
         let mut all = Vec::new();
+        let layout = ChannelLayout::default(i32::from(self.channels));
         if let Some((swr, _)) = self.resampler.as_mut() {
-            loop {
-                let mut out = ff::frame::Audio::empty();
-                let more = swr.flush(&mut out).op("flush resampler")?;
+            // swr_convert_frame wants an output frame already shaped like the resampler's output
+            // (an empty one reads as "output changed"), with room for what it holds back.
+            while let Some(delay) = swr.delay() {
+                let mut out = ff::frame::Audio::new(
+                    Sample::F32(SampleType::Packed),
+                    delay.output.max(1) as usize,
+                    layout,
+                );
+                out.set_rate(self.rate);
+                swr.flush(&mut out).op("flush resampler")?;
                 if out.samples() == 0 {
                     break;
                 }
                 all.extend(packed_f32(&out, self.channels));
-                if more.is_none() {
-                    break;
-                }
             }
         }
         Ok(all)

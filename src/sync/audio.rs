@@ -116,8 +116,9 @@ fn decode_symphonia(path: &Path, codec: &str) -> Result<std::result::Result<Audi
             Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => continue,
             Err(e) => return Err(Error::bad_input(path, format!("decoding audio: {e}"))),
         };
-        if start.is_none() {
-            // The first kept sample sits at the packet's pts plus what the decoder trimmed.
+        if start.is_none() && buf.frames() > 0 {
+            // The first kept sample sits at the packet's pts plus what the decoder trimmed (a
+            // Vorbis decoder's first packet only primes the overlap and yields nothing).
             let first = packet.pts.get() + packet.trim_start.get() as i64;
             start = Some(match time_base {
                 Some(tb) => ticks_to_samples(first, tb.numer.get(), tb.denom.get(), rate),
@@ -134,13 +135,17 @@ fn decode_symphonia(path: &Path, codec: &str) -> Result<std::result::Result<Audi
         .as_ref()
         .and_then(|l| Some((l.track("soun")?.clone(), l.movie_timescale)))
     {
-        // Drop what the edit list skips (the priming), then honour any leading empty edit.
-        let (skip, lead) = edit(&track, movie_timescale, rate);
-        let drop = usize::try_from(skip - start)
+        // Drop what the edit list skips (the priming), keep what its edit spans (the end
+        // padding goes), then honour any leading empty edit.
+        let e = edit(&track, movie_timescale, rate);
+        let drop = usize::try_from(e.skip - start)
             .unwrap_or(0)
             .min(samples.len());
         samples.drain(..drop);
-        start = start - skip + drop as i64 + lead;
+        if let Some(len) = e.length.and_then(|l| usize::try_from(l).ok()) {
+            samples.truncate(len);
+        }
+        start = start - e.skip + drop as i64 + e.lead;
     }
     Ok(Ok(Audio {
         rate,
@@ -161,20 +166,34 @@ fn next_packet(
     }
 }
 
-/// What the MP4 edit list does to a track symphonia read from media time 0, in samples: the
-/// media time presentation starts at (the encoder delay to skip) and the leading empty edit.
-fn edit(track: &mp4::Track, movie_timescale: u32, rate: u32) -> (i64, i64) {
+/// What an MP4 edit list does to a track read from media time 0, in samples.
+struct Edit {
+    /// The media time presentation starts at (the encoder delay to skip).
+    skip: i64,
+    /// The leading empty edit (presentation starts this late).
+    lead: i64,
+    /// How much is presented, when one edit spans the track.
+    length: Option<i64>,
+}
+
+fn edit(track: &mp4::Track, movie_timescale: u32, rate: u32) -> Edit {
     let skip = if track.timescale > 0 {
         ticks_to_samples(track.edit_start(), 1, track.timescale, rate)
     } else {
         0
     };
-    let lead = if movie_timescale > 0 {
-        ticks_to_samples(track.empty_lead() as i64, 1, movie_timescale, rate)
+    let (lead, length) = if movie_timescale > 0 {
+        let to_samples = |d: u64| ticks_to_samples(d as i64, 1, movie_timescale, rate);
+        let mut spans = track.edits.iter().filter(|e| e.media_time >= 0);
+        let length = match (spans.next(), spans.next()) {
+            (Some(one), None) => Some(to_samples(one.segment_duration)),
+            _ => None,
+        };
+        (to_samples(track.empty_lead()), length)
     } else {
-        0
+        (0, None)
     };
-    (skip, lead)
+    Edit { skip, lead, length }
 }
 
 /// `ticks * num / den` seconds expressed in samples at `rate`, rounded to nearest.
@@ -209,7 +228,7 @@ fn decode_ffmpeg(path: &Path, index: usize, codec: String, why: String) -> Resul
     let mut start = None;
     let mut take = |dec: &mut AudioDecoder, samples: &mut Vec<f32>| -> Result<()> {
         while let Some(run) = dec.receive()? {
-            if start.is_none() {
+            if start.is_none() && !run.data.is_empty() {
                 start = run
                     .pts
                     .map(|p| ticks_to_samples(p, tb.num.max(0) as u32, tb.den.max(1) as u32, rate));

@@ -20,7 +20,7 @@ const NEIGHBOURHOOD_S: f64 = 2.0;
 /// How far a pairing may sit from its neighbourhood's consensus and still count (s); wide
 /// enough for the step a concat join makes between two shots.
 const AGREEMENT_S: f64 = 0.040;
-/// A rival consensus must be at least this far from the best one (s).
+/// Another pairing of the same event is a rival when at least this far from the chosen one (s).
 const RIVAL_S: f64 = 0.100;
 
 /// An offset with a confidence (0..1).
@@ -112,29 +112,41 @@ impl Evidence<'_> {
             };
             let points = near.iter().flat_map(|&j| candidates[j].iter().copied());
             let scored: Vec<(f64, f64)> = points.map(|x| (x, vote(x))).collect();
-            let Some(&(consensus, score)) = scored
+            let Some(&(consensus, _)) = scored
                 .iter()
                 .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.abs().total_cmp(&a.0.abs())))
             else {
                 continue;
             };
-            let rival = scored
-                .iter()
-                .filter(|(x, _)| (x - consensus).abs() > RIVAL_S)
-                .map(|s| s.1)
-                .fold(0.0, f64::max);
             let own = candidates[i]
                 .iter()
                 .copied()
                 .min_by(|a, b| (a - consensus).abs().total_cmp(&(b - consensus).abs()))
                 .expect("non-empty");
-            if (own - consensus).abs() <= AGREEMENT_S {
-                pairs.push(Pair {
-                    event: *e,
-                    offset_ms: own * 1000.0,
-                    support: ((score - rival) / total).clamp(0.0, 1.0),
-                });
+            if (own - consensus).abs() > AGREEMENT_S {
+                continue;
             }
+            // Support: the margin over this event's other possible pairings, and how many of
+            // its neighbours agree (a lone event counts half).
+            let weight = e.kind.weight();
+            let score = vote(own);
+            let rival = candidates[i]
+                .iter()
+                .filter(|c| (*c - own).abs() > RIVAL_S)
+                .map(|&c| vote(c))
+                .fold(0.0, f64::max);
+            let margin = ((score - rival) / score).clamp(0.0, 1.0);
+            let others = total - weight;
+            let agreement = if others > 0.0 {
+                ((score - weight) / others).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            pairs.push(Pair {
+                event: *e,
+                offset_ms: own * 1000.0,
+                support: margin * (0.5 + 0.5 * agreement),
+            });
         }
         pairs
     }
@@ -145,14 +157,7 @@ impl Evidence<'_> {
             .iter()
             .filter(|p| p.event.time >= start && p.event.time < end)
             .collect();
-        let weight: f64 = self
-            .visual
-            .events
-            .iter()
-            .filter(|e| e.time >= start && e.time < end)
-            .map(|e| e.kind.weight())
-            .sum();
-        let events = events_measure(&inside, weight);
+        let events = events_measure(&inside);
         let impulses: Vec<(f64, f32)> = self
             .visual
             .impulses
@@ -192,10 +197,10 @@ impl Evidence<'_> {
     }
 }
 
-/// The weighted median offset of paired events, with a confidence from how many of the span's
-/// events paired, how clearly, and how many there are.
-fn events_measure(pairs: &[&Pair], event_weight: f64) -> Option<Measure> {
-    if pairs.is_empty() || event_weight <= 0.0 {
+/// The weighted median offset of paired events, with a confidence from how well supported the
+/// pairings are and how many there are.
+fn events_measure(pairs: &[&Pair]) -> Option<Measure> {
+    if pairs.is_empty() {
         return None;
     }
     let mut by_offset: Vec<(f64, f64)> = pairs
@@ -203,6 +208,7 @@ fn events_measure(pairs: &[&Pair], event_weight: f64) -> Option<Measure> {
         .map(|p| (p.offset_ms, p.event.kind.weight() * p.support.max(1e-3)))
         .collect();
     by_offset.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let weight: f64 = pairs.iter().map(|p| p.event.kind.weight()).sum();
     let supported: f64 = pairs
         .iter()
         .map(|p| p.event.kind.weight() * p.support)
@@ -210,7 +216,7 @@ fn events_measure(pairs: &[&Pair], event_weight: f64) -> Option<Measure> {
     let count = 1.0 - 0.3f64.powi(pairs.len() as i32);
     Some(Measure {
         offset_ms: weighted_median(&by_offset),
-        confidence: (supported / event_weight).min(1.0) * count,
+        confidence: supported / weight * count,
     })
 }
 
@@ -356,8 +362,15 @@ mod tests {
         for p in &pairs {
             assert!((p.offset_ms - 80.0).abs() < 1e-9, "{p:?}");
         }
-        // The rival (-300 ms) is as strong: the support says so.
-        assert!(pairs.iter().all(|p| p.support < 0.1));
+        // The rival pairing (-300 ms) is as strong: the support says so.
+        assert!(pairs.iter().all(|p| p.support < 0.1), "{pairs:?}");
+        // Without the stray onsets every pairing is clear and agreed.
+        let onsets: Vec<Onset> = [1.08, 3.08, 5.08].map(onset).to_vec();
+        let ev = Evidence {
+            onsets: &onsets,
+            ..ev
+        };
+        assert!(ev.pairs().iter().all(|p| p.support == 1.0));
     }
 
     #[test]

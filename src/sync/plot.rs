@@ -1,6 +1,7 @@
 //! `--plot`: the offset over time against the standard's band, as PNG or SVG.
 //!
-//! PNG text is drawn with a bundled DejaVu Sans subset (no system font libraries needed).
+//! Text is laid out (and, in PNGs, drawn) with a bundled DejaVu Sans subset, so no system font
+//! libraries are needed.
 
 use super::{SyncReport, Verdict};
 use crate::error::{Error, Result};
@@ -46,13 +47,14 @@ pub fn draw(report: &SyncReport, out: &Path) -> Result<()> {
     let format = Format::of(out)?;
     let target = AtomicOutput::new(out)?;
     let failed = |e: String| Error::bad_input(out, format!("drawing the plot: {e}"));
+    // Both backends lay text out with the bundled font.
+    static REGISTER: Once = Once::new();
+    REGISTER.call_once(|| {
+        // The bundled font is valid; a failure would show as missing text, not a crash.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+    });
     match format {
         Format::Png => {
-            static REGISTER: Once = Once::new();
-            REGISTER.call_once(|| {
-                // The bundled font is valid; a failure would show as missing text, not a crash.
-                let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
-            });
             let root = BitMapBackend::new(target.path(), SIZE).into_drawing_area();
             chart(report, &root).map_err(failed)?;
             root.present().map_err(|e| failed(e.to_string()))?;

@@ -6,8 +6,9 @@ use serde::Serialize;
 
 /// Frame-difference level (mean absolute luma) that always counts as a picture change.
 const MIN_CHANGE: f32 = 8.0;
-/// Points fitted on each side of an impact.
-const FIT: usize = 3;
+/// Motion fitted on each side of an impact (s), and at least this many points.
+const FIT_S: f64 = 0.1;
+const FIT_MIN: usize = 3;
 
 /// What happened in the picture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -117,11 +118,12 @@ fn impacts(video: &VideoTrack, jumps: &[bool]) -> Vec<(f64, f32)> {
         }
     }
     runs.push(track);
+    let k = FIT_MIN.max((FIT_S / video.frame_duration()).round() as usize);
     let mut found: Vec<(f64, f32, f64)> = Vec::new(); // time, strength, residual
-    for run in runs.iter().filter(|r| r.len() > 2 * FIT) {
-        for s in FIT..run.len() - FIT {
-            let pre = &run[s - FIT..s];
-            let post = &run[s + 1..=s + FIT];
+    for run in runs.iter().filter(|r| r.len() > 2 * k) {
+        for s in k..run.len() - k {
+            let pre = &run[s - k..s];
+            let post = &run[s + 1..=s + k];
             for axis in 0..2 {
                 let (Some(a), Some(b)) = (fit(pre, axis), fit(post, axis)) else {
                     continue;
