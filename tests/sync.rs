@@ -6,26 +6,19 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Run `jobs` on a few threads (clip generation is ffmpeg-bound; the machine has 2 cores).
-fn parallel<T: Send>(jobs: Vec<Box<dyn FnOnce() -> T + Send + '_>>) -> Vec<T> {
-    let jobs: std::sync::Mutex<Vec<(usize, Box<dyn FnOnce() -> T + Send + '_>)>> =
-        std::sync::Mutex::new(jobs.into_iter().enumerate().collect());
-    let n = jobs.lock().unwrap().len();
-    let results = std::sync::Mutex::new(Vec::with_capacity(n));
+/// Run `jobs` on three threads (clip generation is ffmpeg-bound; the machine has 2 cores).
+fn parallel<F: FnOnce() + Send>(jobs: Vec<F>) {
+    let queue = std::sync::Mutex::new(jobs);
     std::thread::scope(|s| {
         for _ in 0..3 {
             s.spawn(|| loop {
-                let Some((i, job)) = jobs.lock().unwrap().pop() else {
+                let Some(job) = queue.lock().unwrap().pop() else {
                     break;
                 };
-                let r = job();
-                results.lock().unwrap().push((i, r));
+                job();
             });
         }
     });
-    let mut results = results.into_inner().unwrap();
-    results.sort_by_key(|r| r.0);
-    results.into_iter().map(|r| r.1).collect()
 }
 
 /// Run the ffmpeg CLI quietly; panic on failure.
@@ -82,10 +75,7 @@ fn marker_offsets_at_every_frame_rate() {
     parallel(
         cases
             .iter()
-            .map(|(fps, off, p)| {
-                Box::new(move || marker_clip(p, 320, 180, *fps, 7.0, 7.0, *off, &[]))
-                    as Box<dyn FnOnce() + Send>
-            })
+            .map(|(fps, off, p)| move || marker_clip(p, 320, 180, *fps, 7.0, 7.0, *off, &[]))
             .collect(),
     );
     let paths: Vec<&str> = cases.iter().map(|c| s(&c.2)).collect();
@@ -135,10 +125,7 @@ fn bouncing_object_with_clicks_within_a_frame() {
         cases
             .iter()
             .zip(&paths)
-            .map(|(&(fps, off), p)| {
-                Box::new(move || bounce_clip(p, 320, 180, fps, 8.0, off, &[]))
-                    as Box<dyn FnOnce() + Send>
-            })
+            .map(|(&(fps, off), p)| move || bounce_clip(p, 320, 180, fps, 8.0, off, &[]))
             .collect(),
     );
     let args: Vec<&str> = paths.iter().map(|p| s(p)).collect();
@@ -194,10 +181,7 @@ fn concat_copy_sequence_drifts_per_shot() {
     parallel(
         shots
             .iter()
-            .map(|(len, off, p)| {
-                Box::new(move || marker_clip(p, 320, 180, 30, *len, *len, *off, &[]))
-                    as Box<dyn FnOnce() + Send>
-            })
+            .map(|(len, off, p)| move || marker_clip(p, 320, 180, 30, *len, *len, *off, &[]))
             .collect(),
     );
     let list: String = shots
