@@ -166,70 +166,65 @@ fn clip_lengths(p: &Path) -> (f64, f64) {
     (video, packets * 1024.0 / rate)
 }
 
-#[test]
-fn concat_copy_sequence_drifts_per_shot() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    // 12 shots of 4, 4.5 and 5 s with their own offsets of 0, +30 and -20 ms.
-    let shots: Vec<(f64, f64, PathBuf)> = (0..12)
-        .map(|k| {
-            let len = [4.0, 4.5, 5.0][k % 3];
-            let off = [0.0, 30.0, -20.0][k % 3];
-            (len, off, d.join(format!("shot{k}.mp4")))
-        })
+/// Join clips `(video s, audio s, own offset ms)` with `ffmpeg -f concat -c copy`, check the
+/// joined file with `--spec`, and assert every shot's offset within 5 ms of the truth. Returns
+/// the truth per shot and the report.
+///
+/// The truth: every clip's audio plays all its AAC packets (priming and padding included) while
+/// its picture lasts its video length, so each join shifts the later shots by the difference
+/// (from ffprobe). Shot k: its own offset plus the sum of those differences before it.
+fn concat_copy_case(d: &Path, clips: &[(f64, f64, f64)]) -> (Vec<f64>, Value) {
+    let paths: Vec<PathBuf> = (0..clips.len())
+        .map(|k| d.join(format!("shot{k}.mp4")))
         .collect();
     parallel(
-        shots
+        clips
             .iter()
-            .map(|(len, off, p)| move || marker_clip(p, 320, 180, 30, *len, *len, *off, &[]))
+            .zip(&paths)
+            .map(|(&(v, a, off), p)| move || marker_clip(p, 320, 180, 30, v, a, off, &[]))
             .collect(),
     );
-    let list: String = shots
+    let list: String = paths
         .iter()
-        .map(|s| format!("file '{}'\n", s.2.display()))
+        .map(|p| format!("file '{}'\n", p.display()))
         .collect();
     std::fs::write(d.join("list.txt"), list).unwrap();
     let seq = d.join("seq.mp4");
+    let list = d.join("list.txt");
     ffmpeg(&[
         "-f",
         "concat",
         "-safe",
         "0",
         "-i",
-        s(&d.join("list.txt")),
+        s(&list),
         "-c",
         "copy",
         s(&seq),
     ]);
-    let spec: String = shots
+    let spec: String = paths
         .iter()
-        .map(|s| {
+        .map(|p| {
             format!(
                 "[[shot]]\nsrc = \"{}\"\n\n",
-                s.2.file_name().unwrap().to_str().unwrap()
+                p.file_name().unwrap().to_str().unwrap()
             )
         })
         .collect();
     std::fs::write(d.join("seq.toml"), spec).unwrap();
-    // The truth: every clip's audio plays all its AAC packets (priming and padding included)
-    // while its picture lasts its video length, so each join delays the later shots by the
-    // difference. Shot k: its own offset plus the sum over the shots before it.
     let mut truth = Vec::new();
-    let mut drift = 0.0;
-    for (_, off, p) in &shots {
-        truth.push(off + drift);
+    let mut shift = 0.0;
+    for ((_, _, off), p) in clips.iter().zip(&paths) {
+        truth.push(off + shift);
         let (v, a) = clip_lengths(p);
-        drift += (a - v) * 1000.0;
+        shift += (a - v) * 1000.0;
     }
-    let per_join = drift / 12.0;
-    assert!((20.0..=40.0).contains(&per_join), "{per_join} ms per join");
     let (code, files) = sync_json(&["--spec", s(&d.join("seq.toml")), s(&seq)]);
     assert_eq!(code, 3);
-    let f = &files[0];
+    let f = files[0].clone();
     assert_eq!(f["shots_from"], "spec");
-    assert_eq!(f["verdict"], "fail", "{}", f["reason"]);
     let got = f["shots"].as_array().unwrap();
-    assert_eq!(got.len(), 12);
+    assert_eq!(got.len(), clips.len());
     let mut start = 0.0;
     for (k, (shot, want)) in got.iter().zip(&truth).enumerate() {
         assert_eq!(shot["index"], k);
@@ -238,21 +233,40 @@ fn concat_copy_sequence_drifts_per_shot() {
             "shot {k} starts at {} ({start} expected)",
             shot["start_s"]
         );
-        start += shots[k].0;
+        start += clips[k].0;
         let o = shot["offset_ms"].as_f64().unwrap_or(f64::NAN);
         assert!(
             (o - want).abs() <= 5.0,
             "shot {k}: measured {o} ms, truth {want:.1} ms"
         );
     }
+    (truth, f)
+}
+
+#[test]
+fn concat_copy_sequence_drifts_per_shot() {
+    let dir = tempfile::tempdir().unwrap();
+    // 12 shots of 4, 4.5 and 5 s with their own offsets of 0, +30 and -20 ms.
+    let clips: Vec<(f64, f64, f64)> = (0..12)
+        .map(|k| {
+            let len = [4.0, 4.5, 5.0][k % 3];
+            (len, len, [0.0, 30.0, -20.0][k % 3])
+        })
+        .collect();
+    let (truth, f) = concat_copy_case(dir.path(), &clips);
+    let delay = truth[11] - clips[11].2;
+    let per_join = delay / 11.0;
+    assert!((20.0..=40.0).contains(&per_join), "{per_join} ms per join");
+    assert_eq!(f["verdict"], "fail", "{}", f["reason"]);
     // The drift slope matches the least-squares slope of the truth over the same events.
+    let shots = f["shots"].as_array().unwrap();
     let events = f["events"].as_array().unwrap();
     assert_eq!(events.len(), 24, "two markers per shot");
     let pts: Vec<(f64, f64)> = events
         .iter()
         .map(|e| {
             let t = e["time_s"].as_f64().unwrap();
-            let k = got
+            let k = shots
                 .iter()
                 .rposition(|s| s["start_s"].as_f64().unwrap() <= t)
                 .unwrap();
@@ -274,10 +288,27 @@ fn concat_copy_sequence_drifts_per_shot() {
     // of the last shot.
     let c = &f["container"];
     assert!(c["audio_overlaps"].as_u64().unwrap() >= 11, "{c}");
-    let delay = truth[11] - shots[11].1;
     assert!(
         (c["audio_overlap_ms"].as_f64().unwrap() - delay).abs() <= 1.0,
         "{c}, last shot delayed {delay:.1} ms"
+    );
+}
+
+#[test]
+fn concat_copy_with_short_audio_pulls_the_sound_early() {
+    let dir = tempfile::tempdir().unwrap();
+    // Audio 100 ms shorter than each 4 s picture: the joins leave timestamp gaps that players
+    // close, so every later shot's sound comes early.
+    let clips = [(4.0, 3.9, 0.0); 4];
+    let (truth, f) = concat_copy_case(dir.path(), &clips);
+    assert!(truth[3] < -200.0, "{truth:?}");
+    assert_eq!(f["verdict"], "fail", "{}", f["reason"]);
+    assert!(f["drift_ms_per_min"].as_f64().unwrap() < -500.0);
+    let c = &f["container"];
+    assert_eq!(c["audio_gaps"], 3, "{c}");
+    assert!(
+        (c["audio_gap_ms"].as_f64().unwrap() + truth[3]).abs() <= 1.0,
+        "{c}"
     );
 }
 

@@ -137,15 +137,17 @@ fn print_summary(r: &SyncReport) {
         r.standard.max_late_ms,
     );
     println!("  {}", r.reason);
-    println!(
-        "  events: {} paired of {} visual events, {} audio onsets ({}); correlation {} (confidence {:.2})",
-        r.methods.events.pairs.unwrap_or(0),
-        r.methods.events.visual_events.unwrap_or(0),
-        r.methods.events.audio_onsets.unwrap_or(0),
-        ms(r.methods.events.offset_ms),
-        ms(r.methods.correlation.offset_ms),
-        r.methods.correlation.confidence,
-    );
+    if let Some(visual) = r.methods.events.visual_events {
+        println!(
+            "  events: {} paired of {visual} visual events, {} audio onsets ({}); correlation {} \
+             (confidence {:.2})",
+            r.methods.events.pairs.unwrap_or(0),
+            r.methods.events.audio_onsets.unwrap_or(0),
+            ms(r.methods.events.offset_ms),
+            ms(r.methods.correlation.offset_ms),
+            r.methods.correlation.confidence,
+        );
+    }
     if r.shots.len() > 1 {
         let shots: Vec<String> = r
             .shots

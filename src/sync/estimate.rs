@@ -20,6 +20,10 @@ const NEIGHBOURHOOD_S: f64 = 2.0;
 /// How far a pairing may sit from its neighbourhood's consensus and still count (s); wide
 /// enough for the step a concat join makes between two shots.
 const AGREEMENT_S: f64 = 0.040;
+/// Neighbours agree with a pairing in proportion to how close their best pairing is, down to
+/// none at this distance (s): wide enough that a step of a few frames between two shots (a
+/// concat join, a gap) still counts as agreement, narrow next to the search range.
+const NEIGHBOUR_SPREAD_S: f64 = 0.150;
 /// Another pairing of the same event is a rival when at least this far from the chosen one (s).
 const RIVAL_S: f64 = 0.100;
 
@@ -99,17 +103,20 @@ impl Evidence<'_> {
                 .filter(|&j| (events[j].time - e.time).abs() <= NEIGHBOURHOOD_S)
                 .collect();
             let total: f64 = near.iter().map(|&j| events[j].kind.weight()).sum();
-            let vote = |x: f64| -> f64 {
+            // Weighted count of events (this one included) with a pairing within `width` of x.
+            let support_at = |x: f64, width: f64, skip: Option<usize>| -> f64 {
                 near.iter()
+                    .filter(|&&j| Some(j) != skip)
                     .map(|&j| {
                         let best = candidates[j]
                             .iter()
-                            .map(|c| (1.0 - (c - x).abs() / AGREEMENT_S).max(0.0))
+                            .map(|c| (1.0 - (c - x).abs() / width).max(0.0))
                             .fold(0.0, f64::max);
                         best * events[j].kind.weight()
                     })
                     .sum()
             };
+            let vote = |x: f64| support_at(x, AGREEMENT_S, None);
             let points = near.iter().flat_map(|&j| candidates[j].iter().copied());
             let scored: Vec<(f64, f64)> = points.map(|x| (x, vote(x))).collect();
             let Some(&(consensus, _)) = scored
@@ -138,7 +145,7 @@ impl Evidence<'_> {
             let margin = ((score - rival) / score).clamp(0.0, 1.0);
             let others = total - weight;
             let agreement = if others > 0.0 {
-                ((score - weight) / others).clamp(0.0, 1.0)
+                (support_at(own, NEIGHBOUR_SPREAD_S, Some(i)) / others).clamp(0.0, 1.0)
             } else {
                 0.0
             };
@@ -238,7 +245,8 @@ pub fn weighted_median(sorted: &[(f64, f64)]) -> f64 {
 }
 
 /// One estimate from both methods: paired events give the exact offset; correlation, when it
-/// agrees (within a frame), adds confidence; when they disagree the stronger one wins, halved.
+/// agrees (within a frame), adds confidence; when they disagree the stronger one wins, its
+/// confidence discounted by the weaker one's (a weak contradiction costs little).
 pub fn combine(events: Option<Measure>, corr: Option<Measure>, frame_s: f64) -> Option<Measure> {
     match (events, corr) {
         (Some(e), Some(c)) => {
@@ -248,10 +256,14 @@ pub fn combine(events: Option<Measure>, corr: Option<Measure>, frame_s: f64) -> 
                     confidence: 1.0 - (1.0 - e.confidence) * (1.0 - c.confidence),
                 })
             } else {
-                let best = if e.confidence >= c.confidence { e } else { c };
+                let (best, other) = if e.confidence >= c.confidence {
+                    (e, c)
+                } else {
+                    (c, e)
+                };
                 Some(Measure {
                     offset_ms: best.offset_ms,
-                    confidence: best.confidence / 2.0,
+                    confidence: best.confidence * (1.0 - other.confidence),
                 })
             }
         }
@@ -403,6 +415,6 @@ mod tests {
         };
         let m = combine(Some(e), Some(far), 0.04).unwrap();
         assert_eq!(m.offset_ms, 300.0);
-        assert!((m.confidence - 0.45).abs() < 1e-12);
+        assert!((m.confidence - 0.18).abs() < 1e-12);
     }
 }
