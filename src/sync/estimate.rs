@@ -318,16 +318,19 @@ fn slope(pts: &[(f64, f64, f64)]) -> Option<f64> {
     (sxx > 0.0).then(|| sxy / sxx)
 }
 
-/// Shot boundaries from detected cuts: `[first, cut1), [cut1, cut2), ... [cutN, end)`.
+/// Shots shorter than this are merged into the next one when splitting at detected cuts (s).
+const MIN_SHOT_S: f64 = 0.5;
+
+/// Shot boundaries from detected cuts: `[first, cut1), [cut1, cut2), ... [cutN, end)`, with
+/// cuts closer than [`MIN_SHOT_S`] to the previous boundary or the end ignored.
 pub fn shots_from_cuts(visual: &Visual, first: f64, end: f64) -> Vec<(f64, f64)> {
     let mut starts = vec![first];
-    starts.extend(
-        visual
-            .events
-            .iter()
-            .filter(|e| e.kind == Kind::Cut && e.time > first)
-            .map(|e| e.time),
-    );
+    for cut in visual.events.iter().filter(|e| e.kind == Kind::Cut) {
+        let last = *starts.last().expect("first");
+        if cut.time - last >= MIN_SHOT_S && end - cut.time >= MIN_SHOT_S {
+            starts.push(cut.time);
+        }
+    }
     starts
         .iter()
         .enumerate()

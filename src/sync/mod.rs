@@ -180,15 +180,18 @@ fn judge(
         report.reason = "no visual event pairs with an audio onset and the correlation finds nothing: too little evidence".into();
         return;
     };
-    report.offset_ms = Some(round(overall.offset_ms, 10.0));
     report.confidence = round(overall.confidence, 1000.0);
     if overall.confidence < MIN_CONFIDENCE {
+        // No number is reported as the answer; the methods keep their tentative findings.
+        report.drift_ms_per_min = None;
         report.reason = format!(
-            "the evidence is too weak to judge (confidence {:.2}, needs {MIN_CONFIDENCE})",
-            overall.confidence
+            "the evidence is too weak to judge (confidence {:.2}, needs {MIN_CONFIDENCE}; \
+             tentative offset {:+.1} ms)",
+            overall.confidence, overall.offset_ms
         );
         return;
     }
+    report.offset_ms = Some(round(overall.offset_ms, 10.0));
     // The whole file, and every window and shot that is confident on its own.
     let mut checks = vec![(overall.offset_ms, None)];
     checks.extend(windows.iter().chain(shots).filter_map(|s| {
@@ -224,10 +227,10 @@ fn judge(
     if checks.iter().all(|c| standard.allows(c.0)) {
         report.verdict = Verdict::Pass;
         report.reason = format!(
-            "audio {:.1} ms {}{at} at worst; {} allows {} ms {}",
+            "within {} everywhere: at worst audio {:.1} ms {}{at} (limit {} ms {})",
+            standard.name(),
             worst.abs(),
             side(worst),
-            standard.name(),
             limit(worst),
             side(worst)
         );
@@ -282,13 +285,14 @@ pub struct SyncReport {
     pub reason: String,
     /// The standard judged against.
     pub standard: StandardReport,
-    /// Overall offset (ms; positive: audio late), null without evidence.
+    /// Overall offset (ms; positive: audio late); null when the verdict is inconclusive.
     pub offset_ms: Option<f64>,
     /// Confidence in the overall offset (0..1).
     pub confidence: f64,
     /// The confident measurement (overall, window or shot) closest to or furthest past a limit.
     pub worst_offset_ms: Option<f64>,
-    /// Offset change per minute (least squares over paired events or windows).
+    /// Offset change per minute (least squares over paired events or windows); null when
+    /// inconclusive or when the evidence spans under 3 s.
     pub drift_ms_per_min: Option<f64>,
     /// Each method's overall result.
     pub methods: Methods,
