@@ -95,6 +95,12 @@ fn marker_offsets_at_every_frame_rate() {
             f["reason"]
         );
         assert!(f["confidence"].as_f64().unwrap() >= 0.9, "{f}");
+        // The correlation alone finds it too.
+        let corr = &f["methods"]["correlation"];
+        assert!(
+            (corr["offset_ms"].as_f64().unwrap() - off).abs() <= 5.0,
+            "{fps} fps, {off} ms: correlation {corr}"
+        );
         assert!(f["drift_ms_per_min"].as_f64().unwrap().abs() < 1.0, "{f}");
         // Every flash was paired, each to within 5 ms.
         let events = f["events"].as_array().unwrap();

@@ -25,7 +25,7 @@ use symphonia::core::meta::MetadataOptions;
 pub enum Decoder {
     /// symphonia (pure Rust).
     Symphonia,
-    /// FFmpeg through `cutroom-ffi`, because symphonia cannot decode the codec; the reason.
+    /// FFmpeg through `cutroom-ffi`, because symphonia cannot decode the stream; the reason.
     Ffmpeg(String),
 }
 
@@ -57,8 +57,17 @@ pub fn decode(path: &Path) -> Result<Option<Audio>> {
     let Some(index) = input.best_stream(MediaKind::Audio) else {
         return Ok(None);
     };
-    let codec = input.streams()[index].params.codec_name();
+    let params = &input.streams()[index].params;
+    let codec = params.codec_name();
+    // symphonia's AAC decoder is AAC-LC only (no SBR/PS): HE-AAC goes to FFmpeg.
+    let profile = params
+        .profile_name()
+        .filter(|p| codec == "aac" && p != "LC");
     drop(input);
+    if let Some(p) = profile {
+        let why = format!("symphonia decodes AAC-LC only, this is {p}");
+        return decode_ffmpeg(path, index, codec, why).map(Some);
+    }
     match decode_symphonia(path, &codec)? {
         Ok(audio) => Ok(Some(audio)),
         Err(why) => decode_ffmpeg(path, index, codec, why).map(Some),
@@ -106,7 +115,7 @@ fn decode_symphonia(path: &Path, codec: &str) -> Result<std::result::Result<Audi
         let packet = match next_packet(reader.as_mut()) {
             Ok(Some(p)) => p,
             Ok(None) => break,
-            Err(e) => return Err(Error::bad_input(path, format!("reading audio: {e}"))),
+            Err(e) => return Ok(Err(format!("symphonia failed reading the audio ({e})"))),
         };
         if packet.track_id != track_id {
             continue;
@@ -114,7 +123,7 @@ fn decode_symphonia(path: &Path, codec: &str) -> Result<std::result::Result<Audi
         let buf = match decoder.decode(&packet) {
             Ok(b) => b,
             Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => continue,
-            Err(e) => return Err(Error::bad_input(path, format!("decoding audio: {e}"))),
+            Err(e) => return Ok(Err(format!("symphonia failed decoding the audio ({e})"))),
         };
         if start.is_none() && buf.frames() > 0 {
             // The first kept sample sits at the packet's pts plus what the decoder trimmed (a
