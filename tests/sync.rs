@@ -611,3 +611,58 @@ fn plot_png_and_svg() {
     }
     assert!(!svg.exists(), "with two files the plots are numbered");
 }
+
+#[test]
+fn stream_start_times_shift_the_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = fixture("marker_landscape_25.mp4");
+    // The audio track starts 100 ms late (an empty edit), or the video 250 ms late.
+    let audio_late = dir.path().join("audio_late.mp4");
+    ffmpeg(&[
+        "-i",
+        s(&src),
+        "-itsoffset",
+        "0.1",
+        "-i",
+        s(&src),
+        "-map",
+        "0:v",
+        "-map",
+        "1:a",
+        "-c",
+        "copy",
+        s(&audio_late),
+    ]);
+    let video_late = dir.path().join("video_late.mp4");
+    ffmpeg(&[
+        "-itsoffset",
+        "0.25",
+        "-i",
+        s(&src),
+        "-i",
+        s(&src),
+        "-map",
+        "0:v",
+        "-map",
+        "1:a",
+        "-c",
+        "copy",
+        s(&video_late),
+    ]);
+    let (_, files) = sync_json(&[s(&audio_late), s(&video_late)]);
+    for (f, p) in files.iter().zip([&audio_late, &video_late]) {
+        let oracle = marker_offsets_ms(p);
+        assert_eq!(oracle.len(), 3, "{}", p.display());
+        let got = f["offset_ms"].as_f64().unwrap();
+        assert!(
+            (got - oracle[0].1).abs() <= 1.0,
+            "{}: {got} ms, FFmpeg plays it {} ms",
+            p.display(),
+            oracle[0].1
+        );
+    }
+    assert!((files[0]["offset_ms"].as_f64().unwrap() - 100.0).abs() < 2.0);
+    assert!((files[1]["offset_ms"].as_f64().unwrap() + 250.0).abs() < 2.0);
+    assert_eq!(files[1]["container"]["video_start_s"], 0.25);
+    assert!(files[1]["container"]["av_start_delta_ms"].as_f64().unwrap() < -249.0);
+}
