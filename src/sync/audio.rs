@@ -38,8 +38,6 @@ pub struct Audio {
     pub start: i64,
     /// Mono samples, one per tick of 1/`rate`.
     pub samples: Vec<f32>,
-    /// The codec's short name (`aac`, `opus`, ...).
-    pub codec: String,
     /// Who decoded it.
     pub decoder: Decoder,
 }
@@ -66,11 +64,11 @@ pub fn decode(path: &Path) -> Result<Option<Audio>> {
     drop(input);
     if let Some(p) = profile {
         let why = format!("symphonia decodes AAC-LC only, this is {p}");
-        return decode_ffmpeg(path, index, codec, why).map(Some);
+        return decode_ffmpeg(path, index, why).map(Some);
     }
     match decode_symphonia(path, &codec)? {
         Ok(audio) => Ok(Some(audio)),
-        Err(why) => decode_ffmpeg(path, index, codec, why).map(Some),
+        Err(why) => decode_ffmpeg(path, index, why).map(Some),
     }
 }
 
@@ -160,7 +158,6 @@ fn decode_symphonia(path: &Path, codec: &str) -> Result<std::result::Result<Audi
         rate,
         start,
         samples,
-        codec: codec.to_string(),
         decoder: Decoder::Symphonia,
     }))
 }
@@ -227,7 +224,7 @@ fn mix_down(interleaved: &[f32], channels: usize, out: &mut Vec<f32>) {
 }
 
 /// FFmpeg's decode (mono at the native rate), for codecs symphonia lacks.
-fn decode_ffmpeg(path: &Path, index: usize, codec: String, why: String) -> Result<Audio> {
+fn decode_ffmpeg(path: &Path, index: usize, why: String) -> Result<Audio> {
     let mut input = media::open(path)?;
     let info = input.streams()[index].clone();
     let rate = info.params.sample_rate().max(1);
@@ -259,7 +256,6 @@ fn decode_ffmpeg(path: &Path, index: usize, codec: String, why: String) -> Resul
         rate,
         start: start.unwrap_or(0),
         samples,
-        codec,
         decoder: Decoder::Ffmpeg(why),
     })
 }

@@ -119,7 +119,6 @@ mod tests {
             rate: 48000,
             start,
             samples,
-            codec: "pcm".into(),
             decoder: Decoder::Symphonia,
         }
     }

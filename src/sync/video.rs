@@ -18,8 +18,6 @@ const NOISE: u8 = 6;
 pub struct FrameStats {
     /// Presentation timestamp in the stream time base.
     pub pts: i64,
-    /// Mean luma (0-255).
-    pub luma: f32,
     /// Mean absolute luma difference from the previous frame (0 for the first).
     pub diff: f32,
     /// Mean absolute difference between the next frame and the previous one: small when the
@@ -35,12 +33,8 @@ pub struct FrameStats {
 pub struct VideoTrack {
     /// Time base of [`FrameStats::pts`].
     pub time_base: Rational,
-    /// Average frame rate (0/0 when unknown).
-    pub frame_rate: Rational,
     /// Frames in presentation order.
     pub frames: Vec<FrameStats>,
-    /// The codec's short name.
-    pub codec: String,
 }
 
 impl VideoTrack {
@@ -100,11 +94,7 @@ pub fn scan(path: &Path, bar: &ProgressBar) -> Result<Scan> {
             };
             let dec = VideoDecoder::with_options(&input, i, Some((Pixel::Gray, w, h)), opts)?;
             bar.set_length(info.frames.max(1) as u64);
-            Some(Analyser::new(
-                dec,
-                info.avg_frame_rate,
-                info.params.codec_name(),
-            ))
+            Some(Analyser::new(dec))
         }
         None => None,
     };
@@ -144,19 +134,15 @@ fn analysis_size(w: u32, h: u32) -> (u32, u32) {
 /// Turns decoded frames into [`FrameStats`], keeping the two previous pictures.
 struct Analyser {
     dec: VideoDecoder,
-    frame_rate: Rational,
-    codec: String,
     frames: Vec<FrameStats>,
     prev: Option<Vec<u8>>,
     prev2: Option<Vec<u8>>,
 }
 
 impl Analyser {
-    fn new(dec: VideoDecoder, frame_rate: Rational, codec: String) -> Self {
+    fn new(dec: VideoDecoder) -> Self {
         Self {
             dec,
-            frame_rate,
-            codec,
             frames: Vec::new(),
             prev: None,
             prev2: None,
@@ -178,7 +164,6 @@ impl Analyser {
         let pic: Vec<u8> = (0..h)
             .flat_map(|y| plane[y * stride..y * stride + w].iter().copied())
             .collect();
-        let luma = pic.iter().map(|&v| f32::from(v)).sum::<f32>() / pic.len().max(1) as f32;
         let (diff, centroid) = match &self.prev {
             Some(prev) => change(&pic, prev, w),
             None => (0.0, None),
@@ -188,7 +173,6 @@ impl Analyser {
         }
         self.frames.push(FrameStats {
             pts,
-            luma,
             diff,
             back: f32::MAX,
             centroid,
@@ -200,9 +184,7 @@ impl Analyser {
     fn finish(self) -> VideoTrack {
         VideoTrack {
             time_base: self.dec.time_base(),
-            frame_rate: self.frame_rate,
             frames: self.frames,
-            codec: self.codec,
         }
     }
 }

@@ -205,16 +205,13 @@ mod tests {
     fn track(frames: Vec<FrameStats>) -> VideoTrack {
         VideoTrack {
             time_base: Rational::new(1, 25),
-            frame_rate: Rational::new(25, 1),
             frames,
-            codec: "h264".into(),
         }
     }
 
     fn frame(pts: i64, diff: f32, back: f32, centroid: Option<(f32, f32)>) -> FrameStats {
         FrameStats {
             pts,
-            luma: 16.0,
             diff,
             back,
             centroid,
