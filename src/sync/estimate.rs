@@ -229,7 +229,7 @@ fn events_measure(pairs: &[&Pair]) -> Option<Measure> {
 
 /// The median of `(value, weight)` pairs sorted by value; the mean of the two middle values
 /// when the weight splits evenly between them.
-pub fn weighted_median(sorted: &[(f64, f64)]) -> f64 {
+fn weighted_median(sorted: &[(f64, f64)]) -> f64 {
     let total: f64 = sorted.iter().map(|v| v.1).sum();
     let mut acc = 0.0;
     for (i, &(v, w)) in sorted.iter().enumerate() {
@@ -247,7 +247,7 @@ pub fn weighted_median(sorted: &[(f64, f64)]) -> f64 {
 /// One estimate from both methods: paired events give the exact offset; correlation, when it
 /// agrees (within a frame), adds confidence; when they disagree the stronger one wins, its
 /// confidence discounted by the weaker one's (a weak contradiction costs little).
-pub fn combine(events: Option<Measure>, corr: Option<Measure>, frame_s: f64) -> Option<Measure> {
+fn combine(events: Option<Measure>, corr: Option<Measure>, frame_s: f64) -> Option<Measure> {
     match (events, corr) {
         (Some(e), Some(c)) => {
             if (e.offset_ms - c.offset_ms).abs() <= frame_s * 1000.0 + 5.0 {
