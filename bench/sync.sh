@@ -14,7 +14,8 @@ if [ ! -f "$clip" ]; then
     -c:v libx264 -preset veryfast -crf 23 -pix_fmt yuv420p -g 60 -c:a aac -b:a 128k \
     -movflags +faststart "$clip"
 fi
-offset=$( { "$CUTROOM" sync --json -q "$clip" || true; } | grep -m1 '"offset_ms"' | sed 's/.*: \(.*\),/\1/')
-c=$(best_of 3 sh -c "\"$CUTROOM\" sync --json -q \"$clip\"; [ \$? -le 3 ]")
-p=$(best_of 3 ffmpeg -hide_banner -loglevel error -i "$clip" -f null -)
+"$CUTROOM" sync --json -q "$clip" > "$work/sync_1080p.json" || [ $? -eq 3 ]
+offset=$(grep -m1 '"offset_ms"' "$work/sync_1080p.json" | sed 's/.*: \(.*\),/\1/')
+c=$(best_of 5 sh -c "\"$CUTROOM\" sync --json -q \"$clip\"; r=\$?; [ \$r -eq 0 ] || [ \$r -eq 3 ]")
+p=$(best_of 5 ffmpeg -hide_banner -loglevel error -i "$clip" -f null -)
 report "sync 20 s 1080p" "$c" "$p" "offset ${offset} ms (truth 80)"
