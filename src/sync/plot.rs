@@ -153,16 +153,20 @@ where
             window_color.stroke_width(2),
         ))
         .map_err(e)?
-        .label("per window")
+        .label("per window (filled: confident)")
         .legend(move |(x, y)| {
             PathElement::new(vec![(x, y), (x + 16, y)], window_color.stroke_width(2))
         });
     chart
-        .draw_series(
-            points
-                .iter()
-                .map(|&(t, o, c)| Circle::new((t, o), 3 + (c * 4.0) as i32, window_color.filled())),
-        )
+        .draw_series(points.iter().map(|&(t, o, c)| {
+            // Filled when confident enough to count towards the verdict.
+            let style = if c >= super::MIN_CONFIDENCE {
+                window_color.filled()
+            } else {
+                window_color.stroke_width(1)
+            };
+            Circle::new((t, o), 3 + (c * 4.0) as i32, style)
+        }))
         .map_err(e)?;
     let event_color = RGBColor(120, 120, 120);
     chart

@@ -38,6 +38,9 @@ pub fn shot_spans(spec: &Path) -> Result<Vec<(i64, i64)>> {
     for (i, shot) in parsed.shot.iter().enumerate() {
         let src = base.join(&shot.src);
         let bad = |why: String| Error::bad_input(spec, format!("shot {}: {why}", i + 1));
+        if !src.is_file() {
+            return Err(bad(format!("src {}: no such file", src.display())));
+        }
         let start = seconds_to_us(shot.start.unwrap_or(0.0))
             .ok_or_else(|| bad("`in` must be a non-negative number of seconds".into()))?;
         let end = match shot.out {
@@ -88,6 +91,9 @@ mod tests {
     #[test]
     fn spans_add_up_from_in_and_out() {
         let dir = tempfile::tempdir().unwrap();
+        for name in ["a.mp4", "b.mp4"] {
+            std::fs::write(dir.path().join(name), "not probed: `out` is given").unwrap();
+        }
         let spec = dir.path().join("seq.toml");
         std::fs::write(
             &spec,
@@ -103,7 +109,14 @@ mod tests {
     #[test]
     fn bad_lists_name_the_shot() {
         let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.mp4"), "not probed").unwrap();
         let spec = dir.path().join("seq.toml");
+        std::fs::write(&spec, "[[shot]]\nsrc = \"b.mp4\"\n").unwrap();
+        let e = shot_spans(&spec).unwrap_err().to_string();
+        assert!(
+            e.contains("shot 1: src") && e.contains("no such file"),
+            "{e}"
+        );
         std::fs::write(&spec, "[[shot]]\nsrc = \"a.mp4\"\nin = 3.0\nout = 2.0\n").unwrap();
         let e = shot_spans(&spec).unwrap_err().to_string();
         assert!(e.contains("shot 1") && e.contains("must come after"), "{e}");
