@@ -517,6 +517,12 @@ fn standards_and_exit_codes() {
     assert_eq!(st["id"], "bt1359");
     assert_eq!(st["max_early_ms"], 45.0);
     assert_eq!(st["max_late_ms"], 125.0);
+    // A search range too small for the offset finds nothing to judge.
+    let far = dir.path().join("far.mp4");
+    marker_clip(&far, 320, 180, 25, 5.0, 5.0, 300.0, &[]);
+    let (code, files) = sync_json(&["--max-lag", "200", s(&far)]);
+    assert_eq!(code, 3);
+    assert_eq!(files[0]["verdict"], "inconclusive", "{}", files[0]);
     // Usage errors exit 2.
     assert_eq!(
         cutroom(&["sync", "--standard", "nab", s(&late)])
@@ -585,9 +591,35 @@ fn json_schema_and_container_checks() {
     assert!(c["warnings"]
         .to_string()
         .contains("audio ends 40.0 ms before"));
-    // Dropped frames show as held frames.
-    let (_, files) = sync_json(&[s(&fixture("vfr.mp4"))]);
+    // Dropped frames show as held frames, and uneven frame times as jitter.
+    let dir = tempfile::tempdir().unwrap();
+    let jittery = dir.path().join("jittery.mkv");
+    ffmpeg(&[
+        "-i",
+        s(&fixture("marker_landscape_25.mp4")),
+        "-vf",
+        "settb=1/1000,setpts='N*40+6*mod(N,2)'",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-c:a",
+        "copy",
+        "-vsync",
+        "passthrough",
+        "-enc_time_base",
+        "1/1000",
+        s(&jittery),
+    ]);
+    let (_, files) = sync_json(&[s(&fixture("vfr.mp4")), s(&jittery)]);
     assert!(files[0]["container"]["video_held_frames"].as_u64().unwrap() > 0);
+    let c = &files[1]["container"];
+    assert!(c["video_jitter_ms"].as_f64().unwrap() >= 10.0, "{c}");
+    assert!(c["warnings"].to_string().contains("jitter"), "{c}");
+    // The offset still follows each frame's own time, as FFmpeg plays it.
+    let oracle = marker_offsets_ms(&jittery);
+    let got = files[1]["offset_ms"].as_f64().unwrap();
+    assert!((got - oracle[0].1).abs() <= 1.0, "{got} vs {oracle:?}");
 }
 
 #[test]
