@@ -1,13 +1,14 @@
 //! Visual events a sound can belong to: flashes, cuts and impacts (an object reversing its
 //! motion), timed on the presentation timeline, and the visual onset impulses for correlation.
 
-use super::video::VideoTrack;
+use super::video::{FrameStats, VideoTrack};
 use serde::Serialize;
 
 /// Frame-difference level (mean absolute luma) that always counts as a picture change.
 const MIN_CHANGE: f32 = 8.0;
-/// Motion fitted on each side of an impact (s), and at least this many points.
+/// Motion fitted on each side of an impact (s)...
 const FIT_S: f64 = 0.1;
+/// ...and at least this many points of it.
 const FIT_MIN: usize = 3;
 
 /// What happened in the picture.
@@ -64,8 +65,7 @@ pub fn analyse(video: &VideoTrack) -> Visual {
     let mut events = Vec::new();
     let mut jumps = vec![false; f.len()];
     for i in 1..f.len() {
-        let before = f[i - 1].diff.max(if i >= 2 { f[i - 2].diff } else { 0.0 });
-        if f[i].diff >= threshold && f[i].diff > 2.0 * before {
+        if f[i].diff >= threshold && f[i].diff > 2.0 * recent_change(f, i) {
             jumps[i] = true;
             // Came back after one frame: a flash; stayed: a cut.
             let kind = if f[i].back < 0.5 * f[i].diff {
@@ -80,35 +80,40 @@ pub fn analyse(video: &VideoTrack) -> Visual {
         }
     }
     let mut impulses: Vec<(f64, f32)> = (0..f.len())
-        .map(|i| {
-            let before = if i >= 1 { f[i - 1].diff } else { 0.0 };
-            let before = before.max(if i >= 2 { f[i - 2].diff } else { 0.0 });
-            (video.time(i), (f[i].diff - before).max(0.0))
-        })
+        .map(|i| (video.time(i), (f[i].diff - recent_change(f, i)).max(0.0)))
         .collect();
-    for (time, strength) in impacts(video, &jumps) {
+    for time in impacts(video, &jumps) {
         events.push(Event {
             time,
             kind: Kind::Impact,
         });
-        // An impact weighs like a sizeable picture change.
-        impulses.push((time, threshold.max(strength)));
+        // An impact weighs like a clear picture change.
+        impulses.push((time, threshold));
     }
     events.sort_by(|a, b| a.time.total_cmp(&b.time));
     impulses.sort_by(|a, b| a.0.total_cmp(&b.0));
     Visual { events, impulses }
 }
 
-/// Impacts: instants where the centroid of the moving pixels reverses along an axis, found by
-/// intersecting straight-line fits of the motion before and after, so they fall between frames.
-/// Returns `(time s, speed change in picture widths per second)`.
-fn impacts(video: &VideoTrack, jumps: &[bool]) -> Vec<(f64, f32)> {
+/// The larger change of the two frames before frame `i` (0 where there are none).
+fn recent_change(f: &[FrameStats], i: usize) -> f32 {
+    f[i.saturating_sub(2)..i]
+        .iter()
+        .map(|s| s.diff)
+        .fold(0.0, f32::max)
+}
+
+/// Impacts: instants (s) where the centroid of the moving pixels reverses along an axis, found
+/// by intersecting straight-line fits of the motion before and after, so they fall between
+/// frames.
+fn impacts(video: &VideoTrack, jumps: &[bool]) -> Vec<f64> {
     let f = &video.frames;
     // The change between frames i-1 and i shows where the object was around their midpoint.
     let mut track: Vec<(f64, [f64; 2])> = Vec::new();
     let mut runs: Vec<Vec<(f64, [f64; 2])>> = Vec::new();
     for i in 1..f.len() {
-        let bad = jumps[i] || (i >= 1 && jumps[i - 1]);
+        // Flashes and cuts move everything: no object track through them.
+        let bad = jumps[i] || jumps[i - 1];
         match f[i].centroid.filter(|_| !bad) {
             Some((x, y)) => {
                 let t = (video.time(i - 1) + video.time(i)) / 2.0;
@@ -119,7 +124,7 @@ fn impacts(video: &VideoTrack, jumps: &[bool]) -> Vec<(f64, f32)> {
     }
     runs.push(track);
     let k = FIT_MIN.max((FIT_S / video.frame_duration()).round() as usize);
-    let mut found: Vec<(f64, f32, f64)> = Vec::new(); // time, strength, residual
+    let mut found: Vec<(f64, f64)> = Vec::new(); // time, relative residual
     for run in runs.iter().filter(|r| r.len() > 2 * k) {
         for s in k..run.len() - k {
             let pre = &run[s - k..s];
@@ -141,25 +146,25 @@ fn impacts(video: &VideoTrack, jumps: &[bool]) -> Vec<(f64, f32)> {
                 if t < run[s - 1].0 || t > run[s + 1].0 {
                     continue;
                 }
-                found.push((t, (a.slope - b.slope).abs() as f32, noise));
+                found.push((t, noise));
             }
         }
     }
     // Neighbouring splits see the same impact: keep the best-fitting one per cluster.
     found.sort_by(|a, b| a.0.total_cmp(&b.0));
     let span = 2.0 * video.frame_duration();
-    let mut out: Vec<(f64, f32, f64)> = Vec::new();
+    let mut out: Vec<(f64, f64)> = Vec::new();
     for c in found {
         match out.last_mut() {
             Some(last) if c.0 - last.0 < span => {
-                if c.2 < last.2 {
+                if c.1 < last.1 {
                     *last = c;
                 }
             }
             _ => out.push(c),
         }
     }
-    out.into_iter().map(|(t, s, _)| (t, s)).collect()
+    out.into_iter().map(|(t, _)| t).collect()
 }
 
 /// A least-squares line `intercept + slope * t` with its RMS residual.
