@@ -17,12 +17,12 @@ pub const WINDOW_S: f64 = 4.0;
 pub const HOP_S: f64 = 2.0;
 /// Neighbourhood whose pairings an event's pairing must agree with (s each side).
 const NEIGHBOURHOOD_S: f64 = 2.0;
-/// How far a pairing may sit from its neighbourhood's consensus and still count (s); wide
-/// enough for the step a concat join makes between two shots.
+/// Pairings this close (s) vote for each other when the neighbourhood's consensus is sought.
 const AGREEMENT_S: f64 = 0.040;
 /// Neighbours agree with a pairing in proportion to how close their best pairing is, down to
-/// none at this distance (s): wide enough that a step of a few frames between two shots (a
-/// concat join, a gap) still counts as agreement, narrow next to the search range.
+/// none at this distance (s); a pairing this far from the consensus is dropped. Wide enough that
+/// a step of a few frames between two shots (a concat join, a gap) still counts as agreement,
+/// narrow next to the search range.
 const NEIGHBOUR_SPREAD_S: f64 = 0.150;
 /// Another pairing of the same event is a rival when at least this far from the chosen one (s).
 const RIVAL_S: f64 = 0.100;
@@ -130,7 +130,8 @@ impl Evidence<'_> {
                 .copied()
                 .min_by(|a, b| (a - consensus).abs().total_cmp(&(b - consensus).abs()))
                 .expect("non-empty");
-            if (own - consensus).abs() > AGREEMENT_S {
+            // Off the consensus by more than a shot-to-shot step: a coincidence.
+            if (own - consensus).abs() > NEIGHBOUR_SPREAD_S {
                 continue;
             }
             // Support: the margin over this event's other possible pairings, and how many of
