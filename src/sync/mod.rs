@@ -209,10 +209,12 @@ fn judge(
             -o / standard.max_early_ms()
         }
     };
+    // On a tie (to the reported 0.1 ms) the earliest wins: the whole file before any window.
     let (worst, span) = checks
         .iter()
         .copied()
-        .max_by(|a, b| usage(a.0).total_cmp(&usage(b.0)))
+        .rev()
+        .max_by(|a, b| usage(round(a.0, 10.0)).total_cmp(&usage(round(b.0, 10.0))))
         .expect("at least the overall offset");
     report.worst_offset_ms = Some(round(worst, 10.0));
     let side = |o: f64| if o >= 0.0 { "late" } else { "early" };
