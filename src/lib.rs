@@ -18,4 +18,6 @@ pub mod probe;
 pub mod progress;
 pub mod timeline;
 
+pub mod sync;
+
 pub use error::{Error, Result};

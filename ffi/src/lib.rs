@@ -25,7 +25,9 @@ pub use mux::{MuxOptions, Muxer};
 pub use params::CodecParams;
 pub use resample::{resample, Resampler};
 pub use time::{rescale, Rational};
-pub use video::{Pixel, VideoDecoder, VideoEncoder, VideoEncoderConfig, VideoFrame};
+pub use video::{
+    DecoderOptions, Pixel, VideoDecoder, VideoEncoder, VideoEncoderConfig, VideoFrame,
+};
 
 use std::sync::Once;
 

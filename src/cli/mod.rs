@@ -8,6 +8,8 @@ mod concat;
 mod probe;
 mod swap;
 
+mod sync;
+
 use cutroom::Result;
 
 /// Options shared by every subcommand.
@@ -30,6 +32,9 @@ pub enum Command {
 
     /// Join shots (whole files or an edit spec with trims and transitions) without A/V drift.
     Concat(concat::Args),
+
+    /// Measure audio-video offset and drift without a reference; judge it against a standard.
+    Sync(sync::Args),
 }
 
 /// Run a subcommand; the `Ok` value is the process exit code.
@@ -41,6 +46,8 @@ pub fn run(cmd: Command, global: &Global) -> Result<i32> {
         Command::Loudness(a) => loudness::run(a, global),
 
         Command::Concat(a) => concat::run(a, global),
+
+        Command::Sync(a) => sync::run(a, global),
     }
 }
 

@@ -455,3 +455,29 @@ pub fn decode_pcm(path: &Path, rate: u32, channels: u16) -> Vec<f32> {
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         .collect()
 }
+
+/// Make a clip without markers at run time: a square bouncing between the picture's edges with
+/// a click at each impact, the clicks shifted by `audio_offset_ms` (see fixtures/bounce.sh).
+pub fn bounce_clip(
+    out: &Path,
+    w: u32,
+    h: u32,
+    fps: u32,
+    secs: f64,
+    audio_offset_ms: f64,
+    extra: &[&str],
+) {
+    let status = Command::new(fixture("bounce.sh"))
+        .arg(out)
+        .args([
+            w.to_string(),
+            h.to_string(),
+            fps.to_string(),
+            secs.to_string(),
+            audio_offset_ms.to_string(),
+        ])
+        .args(extra)
+        .status()
+        .expect("run fixtures/bounce.sh");
+    assert!(status.success(), "bounce.sh failed for {}", out.display());
+}
