@@ -54,9 +54,15 @@ impl AtomicOutput {
         &self.target
     }
 
-    /// Move the finished temp file onto the target.
+    /// Move the finished temp file onto the target. The file gets the permissions of the file
+    /// it replaces, or `rw-r--r--` (temp files are created private).
     pub fn commit(self) -> Result<PathBuf> {
+        use std::os::unix::fs::PermissionsExt;
         let target = self.target;
+        let perms = std::fs::metadata(&target)
+            .map(|m| m.permissions())
+            .unwrap_or_else(|_| std::fs::Permissions::from_mode(0o644));
+        std::fs::set_permissions(&self.temp, perms).map_err(|e| Error::io(&target, e))?;
         self.temp
             .persist(&target)
             .map_err(|e| Error::io(&target, e.error))?;

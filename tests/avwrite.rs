@@ -77,3 +77,13 @@ fn rewritten_file_keeps_markers_and_video_packets() {
         assert_eq!(a, b, "{name}: video packets must be copied bit for bit");
     }
 }
+
+#[test]
+fn outputs_are_world_readable() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let dst = dir.path().join("out.mp4");
+    rewrite(&fixture("marker_portrait_30.mp4"), &dst);
+    let mode = std::fs::metadata(&dst).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644, "mode {mode:o}");
+}

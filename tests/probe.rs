@@ -274,3 +274,31 @@ fn faststart_and_rotation_match_ffprobe() {
     );
     assert_ne!(side, 0);
 }
+
+#[test]
+fn closed_stdout_ends_quietly() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let many: Vec<String> = (0..200)
+        .map(|_| fixture("marker_portrait_30.mp4").display().to_string())
+        .collect();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cutroom"))
+        .arg("probe")
+        .args(&many)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then the pipe closes
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(status.code(), Some(0), "{err}");
+}

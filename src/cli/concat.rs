@@ -131,7 +131,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     if args.json {
         print_json(&summary);
     } else {
-        println!(
+        outln!(
             "{}: {} shots, {:.3} s, video {} ({} {}x{} {} fps), audio aac {} Hz {} ch",
             summary.output,
             summary.shots.len(),

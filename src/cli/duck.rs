@@ -101,8 +101,8 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         stems: args.stems.as_deref(),
     };
     let report = duck(&files, &opts, global.quiet)?;
-    println!("{}", summary(&args.output, &report.soundtrack));
-    println!(
+    outln!("{}", summary(&args.output, &report.soundtrack));
+    outln!(
         "  speech threshold {:.1} dBFS, {} speech segment(s): {}",
         report.threshold_dbfs,
         report.speech.len(),
@@ -114,7 +114,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             .join(", ")
     );
     for s in &report.stems {
-        println!("  stem {}", s.display());
+        outln!("  stem {}", s.display());
     }
     Ok(exit::OK)
 }

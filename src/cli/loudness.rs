@@ -93,7 +93,7 @@ fn print_line(m: &Measured) {
             .unwrap_or_else(|| format!("{:>6} {unit}", "-"))
     };
     let l = &m.loudness;
-    println!(
+    outln!(
         "{}\n  integrated {}  range {}  true peak {}  max short-term {}  max momentary {}  ({} Hz, {} ch, {:.3} s){}",
         m.path,
         v(l.integrated_lufs, "LUFS"),

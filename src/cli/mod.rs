@@ -1,13 +1,22 @@
 //! Subcommands: each module holds one command's arguments and its run function.
 
+/// `println!` for command output: when stdout is closed early (`cutroom probe f | head -1`)
+/// the process ends quietly instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            $crate::cli::stdout_failed(e);
+        }
+    }};
+}
+
 mod audio_args;
+mod concat;
 mod duck;
 mod loudness;
-
-mod concat;
 mod probe;
 mod swap;
-
 mod sync;
 
 use cutroom::Result;
@@ -53,8 +62,18 @@ pub fn run(cmd: Command, global: &Global) -> Result<i32> {
 
 /// Print `value` as pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) {
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(value).expect("serialisable report")
     );
+}
+
+/// End the process after a failed write to stdout: quietly (status 0) when the reader went away,
+/// with an error otherwise.
+pub fn stdout_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(cutroom::error::exit::OK);
+    }
+    eprintln!("cutroom: error: cannot write to stdout: {e}");
+    std::process::exit(cutroom::error::exit::ERROR);
 }

@@ -69,7 +69,7 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
 }
 
 fn print_table(p: &FileProbe) {
-    println!(
+    outln!(
         "{}\n  format {}  duration {} s  bit rate {}  faststart {}  edit lists {}",
         p.path,
         p.format,
@@ -83,10 +83,10 @@ fn print_table(p: &FileProbe) {
         opt(&p.edit_lists),
     );
     for s in &p.streams {
-        println!("  {}", stream_line(s));
+        outln!("  {}", stream_line(s));
     }
     if let Some(d) = p.av_duration_delta_ms.filter(|d| d.abs() >= 1.0) {
-        println!(
+        outln!(
             "  note: audio is {:.1} ms {} than video",
             d.abs(),
             if d < 0.0 { "shorter" } else { "longer" }

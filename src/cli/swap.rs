@@ -34,6 +34,6 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         level: args.loudness.level(Level::Keep)?,
     };
     let finished = swap(&args.video, &args.audio, &args.output, &opts, global.quiet)?;
-    println!("{}", summary(&args.output, &finished));
+    outln!("{}", summary(&args.output, &finished));
     Ok(exit::OK)
 }

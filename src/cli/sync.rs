@@ -124,8 +124,8 @@ fn ms(v: Option<f64>) -> String {
 }
 
 fn print_summary(r: &SyncReport) {
-    println!("{}", r.path);
-    println!(
+    outln!("{}", r.path);
+    outln!(
         "  {}  offset {}  confidence {:.2}  drift {}  ({}, -{}/+{} ms)",
         r.verdict.as_str().to_uppercase(),
         ms(r.offset_ms),
@@ -136,9 +136,9 @@ fn print_summary(r: &SyncReport) {
         r.standard.max_early_ms,
         r.standard.max_late_ms,
     );
-    println!("  {}", r.reason);
+    outln!("  {}", r.reason);
     if let Some(visual) = r.methods.events.visual_events {
-        println!(
+        outln!(
             "  events: {} paired of {visual} visual events, {} audio onsets ({}); correlation {} \
              (confidence {:.2})",
             r.methods.events.pairs.unwrap_or(0),
@@ -161,12 +161,12 @@ fn print_summary(r: &SyncReport) {
                 )
             })
             .collect();
-        println!("  shots ({}, ms): {}", r.shots_from, shots.join("  "));
+        outln!("  shots ({}, ms): {}", r.shots_from, shots.join("  "));
     }
     if let Some(note) = &r.audio_decoder_note {
-        println!("  audio decoded by FFmpeg: {note}");
+        outln!("  audio decoded by FFmpeg: {note}");
     }
     for w in &r.container.warnings {
-        println!("  container: {w}");
+        outln!("  container: {w}");
     }
 }

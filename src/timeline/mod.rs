@@ -4,4 +4,4 @@ pub mod spec;
 pub mod time;
 
 pub use spec::{EditSpec, Shot, Transition};
-pub use time::TimeSpec;
+pub use time::{TimeSpec, NANOS};
