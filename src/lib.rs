@@ -10,5 +10,6 @@ pub mod mp4;
 pub mod output;
 pub mod probe;
 pub mod progress;
+pub mod synth;
 
 pub use error::{Error, Result};
