@@ -5,6 +5,7 @@
 //! All FFmpeg access goes through the `cutroom-ffi` crate; this crate is safe Rust.
 
 pub mod error;
+pub mod fetch;
 pub mod media;
 pub mod mp4;
 pub mod output;
