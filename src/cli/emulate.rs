@@ -22,7 +22,7 @@ pub struct Args {
     /// Answer 429 with Retry-After beyond N requests per minute (`N/min` or `N/s`).
     #[arg(long, value_parser = parse_rate)]
     rate_limit: Option<(u32, Duration)>,
-    /// Cut every download that starts at byte 0 after half its bytes (Range resumes are served).
+    /// Cut every download without a Range header after half its bytes (resumes are served whole).
     #[arg(long)]
     drop_downloads: bool,
     /// Delay before every API answer (e.g. `200ms`).
@@ -57,7 +57,10 @@ pub struct Args {
 /// `N/min` or `N/s` -> (N, window).
 fn parse_rate(s: &str) -> std::result::Result<(u32, Duration), String> {
     let (n, per) = s.split_once('/').unwrap_or((s, "min"));
-    let n: u32 = n.trim().parse().map_err(|_| format!("{s:?}: expected N/min or N/s"))?;
+    let n: u32 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?}: expected N/min or N/s"))?;
     let window = match per.trim() {
         "min" | "m" => Duration::from_secs(60),
         "s" | "sec" => Duration::from_secs(1),
@@ -71,14 +74,20 @@ fn parse_rate(s: &str) -> std::result::Result<(u32, Duration), String> {
 
 /// Serve until killed.
 pub fn run(args: Args, _global: &Global) -> Result<i32> {
-    for (name, v) in [("--fail-rate", args.fail_rate), ("--fail-jobs", args.fail_jobs)] {
+    for (name, v) in [
+        ("--fail-rate", args.fail_rate),
+        ("--fail-jobs", args.fail_jobs),
+    ] {
         if !(0.0..=1.0).contains(&v) {
             return Err(Error::Usage(format!("{name} must be between 0 and 1")));
         }
     }
     let require_key = match args.require_key {
         false => None,
-        true => Some(ApiKey::from_env().ok_or_else(|| Error::Usage("--require-key needs OPENAI_API_KEY set".into()))?),
+        true => Some(
+            ApiKey::from_env()
+                .ok_or_else(|| Error::Usage("--require-key needs OPENAI_API_KEY set".into()))?,
+        ),
     };
     let opts = Options {
         port: args.port,
@@ -93,7 +102,9 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
         expire_after: args.expire_after,
         av_offset_ms: args.av_offset_ms,
         noise: args.noise,
-        limits: Limits { allow_any: args.allow_any },
+        limits: Limits {
+            allow_any: args.allow_any,
+        },
         page_size: args.page_size.clamp(1, 100),
     };
     block_on(serve(opts, |addr| println!("http://{addr}/v1")))??;

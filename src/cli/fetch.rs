@@ -66,11 +66,17 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                 bar.finish_and_clear();
                 match got {
                     Ok(f) => Entry::Ok(f),
-                    Err(e) => Entry::Err { source: item.clone(), error: e.to_string() },
+                    Err(e) => Entry::Err {
+                        source: item.clone(),
+                        error: e.to_string(),
+                    },
                 }
             }
         });
-        futures_util::stream::iter(jobs).buffered(args.concurrency.max(1)).collect().await
+        futures_util::stream::iter(jobs)
+            .buffered(args.concurrency.max(1))
+            .collect()
+            .await
     })?;
     let mut failed = false;
     for e in &entries {
@@ -82,7 +88,12 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             Entry::Ok(f) if !args.json => {
                 for file in f.files.values() {
                     let how = if f.cached { "cached" } else { "fetched" };
-                    println!("{how} {} ({} bytes, sha256 {})", file.path.display(), file.bytes, &file.sha256[..16]);
+                    println!(
+                        "{how} {} ({} bytes, sha256 {})",
+                        file.path.display(),
+                        file.bytes,
+                        &file.sha256[..16]
+                    );
                 }
             }
             Entry::Ok(_) => {}

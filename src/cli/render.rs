@@ -23,7 +23,8 @@ pub struct Args {
     /// Accept any model, size and length (for providers beyond the OpenAI lists).
     #[arg(long)]
     allow_any: bool,
-    /// Create a new (billed) job for a shot whose recorded job failed or no longer exists.
+    /// Create a new (billed) job for a shot whose recorded job failed, expired before it was
+    /// downloaded, or no longer exists.
     #[arg(long)]
     retry_failed: bool,
     #[command(flatten)]
@@ -41,7 +42,9 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     let opts = RenderOptions {
         concurrency: args.concurrency,
         poll: args.wait.poll(),
-        limits: Limits { allow_any: args.allow_any },
+        limits: Limits {
+            allow_any: args.allow_any,
+        },
         retry_failed: args.retry_failed,
         quiet: global.quiet,
     };
@@ -54,14 +57,23 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             state_file: PathBuf,
             shots: &'a [ShotReport],
         }
-        print_json(&Report { state_file, shots: &shots });
+        print_json(&Report {
+            state_file,
+            shots: &shots,
+        });
     } else {
         for s in &shots {
             let id = s.id.as_deref().unwrap_or("-");
             match (&s.file, &s.error) {
                 (_, Some(e)) => println!("{:<14} {id:<40} error: {e}", s.name),
                 (Some(f), None) => {
-                    let how = if s.cached { "cached" } else if s.created { "rendered" } else { "resumed" };
+                    let how = if s.cached {
+                        "cached"
+                    } else if s.created {
+                        "rendered"
+                    } else {
+                        "resumed"
+                    };
                     println!("{:<14} {id:<40} {how} {}", s.name, f.display())
                 }
                 (None, None) => println!("{:<14} {id:<40}", s.name),
@@ -69,7 +81,11 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         }
     }
     for s in shots.iter().filter(|s| s.error.is_some()) {
-        eprintln!("cutroom: error: shot {:?}: {}", s.name, s.error.as_deref().unwrap_or(""));
+        eprintln!(
+            "cutroom: error: shot {:?}: {}",
+            s.name,
+            s.error.as_deref().unwrap_or("")
+        );
     }
     Ok(if failed { exit::ERROR } else { exit::OK })
 }

@@ -25,6 +25,9 @@ enum Action {
         /// `desc` (newest first) or `asc`.
         #[arg(long, default_value = "desc", value_parser = ["asc", "desc"])]
         order: String,
+        /// Videos per request (1-100).
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100))]
+        page_size: u32,
     },
     /// One or more videos by id.
     Show {
@@ -59,7 +62,9 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
     let json = args.json;
     block_on(async move {
         match args.action {
-            Action::List { order } => print_videos(client.list_all(&order).await?, json),
+            Action::List { order, page_size } => {
+                print_videos(client.list_all(&order, page_size).await?, json)
+            }
             Action::Show { ids } => {
                 let mut videos = Vec::new();
                 for id in &ids {
@@ -67,7 +72,9 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
                 }
                 print_videos(videos, json)
             }
-            Action::Remix { id, prompt } => print_videos(vec![client.remix(&id, &prompt).await?], json),
+            Action::Remix { id, prompt } => {
+                print_videos(vec![client.remix(&id, &prompt).await?], json)
+            }
             Action::Delete { ids } => {
                 let mut deleted: Vec<Deleted> = Vec::new();
                 for id in &ids {
@@ -95,7 +102,10 @@ fn print_videos(videos: Vec<Video>, json: bool) -> Result<i32> {
         print_json(&Videos { videos });
         return Ok(0);
     }
-    println!("{:<40} {:<12} {:>4} {:<11} {:<10} {:>4}  prompt", "id", "status", "%", "model", "size", "s");
+    println!(
+        "{:<40} {:<12} {:>4} {:<11} {:<10} {:>4}  prompt",
+        "id", "status", "%", "model", "size", "s"
+    );
     for v in videos {
         let mut prompt: String = v.prompt.unwrap_or_default().chars().take(40).collect();
         if let Some(e) = &v.error {

@@ -55,7 +55,13 @@ impl Clips {
 
     /// The slot of `spec`; the first caller starts its render.
     pub fn request(self: &Arc<Self>, spec: &MarkerSpec) -> Slot {
-        let slot = self.slots.lock().expect("not poisoned").entry(spec.clone()).or_default().clone();
+        let slot = self
+            .slots
+            .lock()
+            .expect("not poisoned")
+            .entry(spec.clone())
+            .or_default()
+            .clone();
         if !slot.initialized() {
             let (me, spec, s) = (self.clone(), spec.clone(), slot.clone());
             tokio::spawn(async move {
@@ -83,7 +89,8 @@ impl Clips {
             .into_temp_path();
         write_marker_clip(&file, spec)?;
         let video = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
-        self.encoded.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.encoded
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(Clip {
             video: video.into(),
             thumbnail: thumbnail(spec)?.into(),
@@ -119,7 +126,8 @@ fn spritesheet(spec: &MarkerSpec) -> Result<Vec<u8>> {
         let (x0, y0) = ((k % cols) * cw, (k / cols) * ch);
         for y in 0..ch {
             let row = ((y0 + y) * w + x0) as usize;
-            sheet[row..row + cw as usize].copy_from_slice(&cell[(y * cw) as usize..((y + 1) * cw) as usize]);
+            sheet[row..row + cw as usize]
+                .copy_from_slice(&cell[(y * cw) as usize..((y + 1) * cw) as usize]);
         }
     }
     png_gray(w, h, &sheet)

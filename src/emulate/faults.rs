@@ -32,7 +32,10 @@ pub async fn faults(State(emu): State<Arc<Emulator>>, req: Request, next: Next) 
         let now = Instant::now();
         let wait = {
             let mut seen = emu.window.lock().expect("not poisoned");
-            while seen.front().is_some_and(|t| now.duration_since(*t) >= window) {
+            while seen
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= window)
+            {
                 seen.pop_front();
             }
             if seen.len() < limit as usize {
@@ -47,7 +50,10 @@ pub async fn faults(State(emu): State<Arc<Emulator>>, req: Request, next: Next) 
             let mut resp = super::server::error(
                 StatusCode::TOO_MANY_REQUESTS,
                 "requests",
-                &format!("Rate limit reached: {limit} requests per {} s. Please try again later.", window.as_secs_f64()),
+                &format!(
+                    "Rate limit reached: {limit} requests per {} s. Please try again later.",
+                    window.as_secs_f64()
+                ),
                 None,
                 Some("rate_limit_exceeded"),
             );
@@ -76,5 +82,7 @@ fn presented(h: &HeaderMap) -> Option<&str> {
     if let Some(v) = h.get("authorization").and_then(|v| v.to_str().ok()) {
         return v.strip_prefix("Bearer ").map(str::trim);
     }
-    h.get("api-key").and_then(|v| v.to_str().ok()).map(str::trim)
+    h.get("api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
 }

@@ -27,7 +27,7 @@ pub struct Options {
     pub fail_jobs: f64,
     /// At most this many API requests per `rate_window`, then 429 with `Retry-After`.
     pub rate_limit: Option<(u32, Duration)>,
-    /// Cut every download that starts at byte 0 after half its bytes.
+    /// Cut every download without a `Range` header after half its bytes.
     pub drop_downloads: bool,
     /// Delay before answering each API request.
     pub latency: Duration,

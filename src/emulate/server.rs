@@ -4,8 +4,8 @@ use super::clips::{Clip, Clips};
 use super::Options;
 use crate::error::{Error, Result};
 use crate::fetch::{
-    parse_size, ApiErrorBody, Deleted, ErrorEnvelope, Status, Variant, Video, VideoError, VideoList,
-    DEFAULT_MODEL, DEFAULT_SECONDS, DEFAULT_SIZE,
+    parse_size, ApiErrorBody, Deleted, ErrorEnvelope, Status, Variant, Video, VideoError,
+    VideoList, DEFAULT_MODEL, DEFAULT_SECONDS, DEFAULT_SIZE,
 };
 use crate::synth::MarkerSpec;
 use axum::body::{Body, Bytes};
@@ -14,6 +14,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use futures_util::StreamExt;
 use serde::Deserialize;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -39,6 +40,7 @@ pub(super) struct Stats {
 struct Job {
     video: Video,
     created: Instant,
+    created_wall: SystemTime,
     fails: bool,
     clip: Option<Arc<tokio::sync::OnceCell<std::result::Result<Arc<Clip>, String>>>>,
 }
@@ -62,8 +64,12 @@ pub async fn serve(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<()> 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
         .await
         .map_err(|e| Error::Usage(format!("cannot listen on 127.0.0.1:{}: {e}", opts.port)))?;
-    let addr = listener.local_addr().map_err(|e| Error::Remote(e.to_string()))?;
-    let parallel = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::Remote(e.to_string()))?;
+    let parallel = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     let emu = Arc::new(Emulator {
         clips: Arc::new(Clips::new(workdir.path(), parallel)),
         opts,
@@ -78,7 +84,10 @@ pub async fn serve(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<()> 
         .route("/videos/{id}/content", get(content))
         .route("/videos/{id}/remix", post(remix))
         .fallback(unknown)
-        .layer(axum::middleware::from_fn_with_state(emu.clone(), super::faults::faults));
+        .layer(axum::middleware::from_fn_with_state(
+            emu.clone(),
+            super::faults::faults,
+        ));
     let app = Router::new()
         .nest("/v1", api)
         .route("/emulator/stats", get(stats))
@@ -92,7 +101,13 @@ pub async fn serve(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<()> 
 }
 
 /// An error envelope `{"error": {message, type, param, code}}` with `status`.
-pub(super) fn error(status: StatusCode, kind: &str, message: &str, param: Option<&str>, code: Option<&str>) -> Response {
+pub(super) fn error(
+    status: StatusCode,
+    kind: &str,
+    message: &str,
+    param: Option<&str>,
+    code: Option<&str>,
+) -> Response {
     let body = ErrorEnvelope {
         error: ApiErrorBody {
             message: message.to_string(),
@@ -105,7 +120,13 @@ pub(super) fn error(status: StatusCode, kind: &str, message: &str, param: Option
 }
 
 fn invalid(message: &str, param: Option<&str>) -> Response {
-    error(StatusCode::BAD_REQUEST, "invalid_request_error", message, param, None)
+    error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request_error",
+        message,
+        param,
+        None,
+    )
 }
 
 fn not_found(id: &str) -> Response {
@@ -122,14 +143,27 @@ async fn unknown(req: Request) -> Response {
     error(
         StatusCode::NOT_FOUND,
         "invalid_request_error",
-        &format!("Unknown request URL: {} {}.", req.method(), req.uri().path()),
+        &format!(
+            "Unknown request URL: {} {}.",
+            req.method(),
+            req.uri().path()
+        ),
         None,
         Some("unknown_url"),
     )
 }
 
+/// Unix seconds of `t`, rounded up (a job is never reported done or expired early).
+fn ceil_secs(t: SystemTime) -> i64 {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    (d.as_secs() + u64::from(d.subsec_nanos() > 0)) as i64
+}
+
 fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 impl Emulator {
@@ -150,29 +184,47 @@ impl Emulator {
             v.progress = ((elapsed / total.max(1e-9)) * 100.0).min(99.0) as u32;
             return v;
         }
-        let finished = v.created_at + self.opts.render_time.as_secs() as i64;
+        let finished = job.created_wall + self.opts.render_time;
         let failure = match clip {
-            _ if job.fails => Some(("video_generation_failed", "The render failed (injected by cutroom emulate --fail-jobs).".to_string())),
+            _ if job.fails => Some((
+                "video_generation_failed",
+                "The render failed (injected by cutroom emulate --fail-jobs).".to_string(),
+            )),
             Some(Err(e)) => Some(("internal_error", format!("The render failed: {e}"))),
             _ => None,
         };
         match failure {
             Some((code, message)) => {
                 v.status = Status::Failed;
-                v.error = Some(VideoError { code: code.into(), message });
+                v.error = Some(VideoError {
+                    code: code.into(),
+                    message,
+                });
             }
             None => {
                 v.status = Status::Completed;
                 v.progress = 100;
-                v.completed_at = Some(finished);
-                v.expires_at = Some(finished + self.opts.expire_after.as_secs() as i64);
+                v.completed_at = Some(ceil_secs(finished));
+                v.expires_at = Some(ceil_secs(finished + self.opts.expire_after));
             }
         }
         v
     }
 
+    /// True once the job's content is past its expiry (to the nanosecond).
+    fn expired(&self, job: &Job) -> bool {
+        SystemTime::now() >= job.created_wall + self.opts.render_time + self.opts.expire_after
+    }
+
     /// Start a job and return its first view.
-    fn start(&self, prompt: String, model: String, size: String, seconds: String, remixed_from: Option<String>) -> Video {
+    fn start(
+        &self,
+        prompt: String,
+        model: String,
+        size: String,
+        seconds: String,
+        remixed_from: Option<String>,
+    ) -> Video {
         let (width, height) = parse_size(&size).expect("validated");
         let spec = MarkerSpec {
             av_offset_ms: self.opts.av_offset_ms,
@@ -199,6 +251,7 @@ impl Emulator {
         let job = Job {
             video: video.clone(),
             created: Instant::now(),
+            created_wall: SystemTime::now(),
             fails,
             clip: (!fails).then(|| self.clips.request(&spec)),
         };
@@ -208,7 +261,12 @@ impl Emulator {
     }
 
     fn find<T>(&self, id: &str, f: impl FnOnce(&Job) -> T) -> Option<T> {
-        self.jobs.lock().expect("not poisoned").iter().find(|j| j.video.id == id).map(f)
+        self.jobs
+            .lock()
+            .expect("not poisoned")
+            .iter()
+            .find(|j| j.video.id == id)
+            .map(f)
     }
 }
 
@@ -237,14 +295,31 @@ struct CreateJson {
     size: Option<String>,
 }
 
-async fn read_create(req: Request, emu: &Arc<Emulator>) -> std::result::Result<CreateFields, Response> {
-    let ctype = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+async fn read_create(
+    req: Request,
+    emu: &Arc<Emulator>,
+) -> std::result::Result<CreateFields, Response> {
+    let ctype = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     if ctype.starts_with("multipart/form-data") {
-        let mut form = Multipart::from_request(req, emu).await.map_err(|e| invalid(&e.body_text(), None))?;
+        let mut form = Multipart::from_request(req, emu)
+            .await
+            .map_err(|e| invalid(&e.body_text(), None))?;
         let mut f = CreateFields::default();
-        while let Some(field) = form.next_field().await.map_err(|e| invalid(&e.body_text(), None))? {
+        while let Some(field) = form
+            .next_field()
+            .await
+            .map_err(|e| invalid(&e.body_text(), None))?
+        {
             let name = field.name().unwrap_or("").to_string();
-            let data = field.bytes().await.map_err(|e| invalid(&e.body_text(), Some(&name)))?;
+            let data = field
+                .bytes()
+                .await
+                .map_err(|e| invalid(&e.body_text(), Some(&name)))?;
             let text = || String::from_utf8_lossy(&data).into_owned();
             match name.as_str() {
                 "prompt" => f.prompt = Some(text()),
@@ -252,12 +327,19 @@ async fn read_create(req: Request, emu: &Arc<Emulator>) -> std::result::Result<C
                 "seconds" => f.seconds = Some(text()),
                 "size" => f.size = Some(text()),
                 "input_reference" => f.reference = Some(data),
-                other => return Err(invalid(&format!("Unknown parameter: '{other}'."), Some(other))),
+                other => {
+                    return Err(invalid(
+                        &format!("Unknown parameter: '{other}'."),
+                        Some(other),
+                    ))
+                }
             }
         }
         return Ok(f);
     }
-    let Json(j): Json<CreateJson> = Json::from_request(req, emu).await.map_err(|e| invalid(&e.body_text(), None))?;
+    let Json(j): Json<CreateJson> = Json::from_request(req, emu)
+        .await
+        .map_err(|e| invalid(&e.body_text(), None))?;
     Ok(CreateFields {
         prompt: j.prompt,
         model: j.model,
@@ -295,12 +377,23 @@ async fn create(State(emu): State<Arc<Emulator>>, req: Request) -> Response {
         return invalid(&e.message, Some(e.param));
     }
     if let Some(data) = f.reference {
-        let dims = tokio::task::spawn_blocking(move || image_size(&data)).await.ok().flatten();
+        let dims = tokio::task::spawn_blocking(move || image_size(&data))
+            .await
+            .ok()
+            .flatten();
         match dims {
-            None => return invalid("input_reference is not a readable image.", Some("input_reference")),
+            None => {
+                return invalid(
+                    "input_reference is not a readable image.",
+                    Some("input_reference"),
+                )
+            }
             Some(d) if Some(d) != parse_size(&size) => {
                 return invalid(
-                    &format!("Inpaint image must match the requested width and height ({size}); got {}x{}.", d.0, d.1),
+                    &format!(
+                    "Inpaint image must match the requested width and height ({size}); got {}x{}.",
+                    d.0, d.1
+                ),
                     Some("input_reference"),
                 )
             }
@@ -315,7 +408,8 @@ async fn retrieve(State(emu): State<Arc<Emulator>>, Path(id): Path<String>) -> R
         Some(v) => {
             let mut resp = Json(v).into_response();
             let ms = emu.opts.poll_after.as_millis() as u64;
-            resp.headers_mut().insert("openai-poll-after-ms", HeaderValue::from(ms));
+            resp.headers_mut()
+                .insert("openai-poll-after-ms", HeaderValue::from(ms));
             resp
         }
         None => not_found(&id),
@@ -334,7 +428,13 @@ async fn list(State(emu): State<Arc<Emulator>>, Query(q): Query<ListQuery>) -> R
     if !(1..=100).contains(&limit) {
         return invalid("limit must be between 1 and 100.", Some("limit"));
     }
-    let mut all: Vec<Video> = emu.jobs.lock().expect("not poisoned").iter().map(|j| emu.view(j)).collect();
+    let mut all: Vec<Video> = emu
+        .jobs
+        .lock()
+        .expect("not poisoned")
+        .iter()
+        .map(|j| emu.view(j))
+        .collect();
     match q.order.as_deref().unwrap_or("desc") {
         "desc" => all.reverse(),
         "asc" => {}
@@ -344,7 +444,12 @@ async fn list(State(emu): State<Arc<Emulator>>, Query(q): Query<ListQuery>) -> R
         None => 0,
         Some(a) => match all.iter().position(|v| &v.id == a) {
             Some(i) => i + 1,
-            None => return invalid(&format!("No video found with id '{a}' for 'after'."), Some("after")),
+            None => {
+                return invalid(
+                    &format!("No video found with id '{a}' for 'after'."),
+                    Some("after"),
+                )
+            }
         },
     };
     let rest = &all[start.min(all.len())..];
@@ -364,7 +469,12 @@ async fn delete(State(emu): State<Arc<Emulator>>, Path(id): Path<String>) -> Res
     match jobs.iter().position(|j| j.video.id == id) {
         Some(i) => {
             jobs.remove(i);
-            Json(Deleted { id, object: "video.deleted".into(), deleted: true }).into_response()
+            Json(Deleted {
+                id,
+                object: "video.deleted".into(),
+                deleted: true,
+            })
+            .into_response()
         }
         None => not_found(&id),
     }
@@ -384,7 +494,13 @@ async fn remix(State(emu): State<Arc<Emulator>>, Path(id): Path<String>, body: B
         return not_found(&id);
     };
     if src.status != Status::Completed {
-        return invalid(&format!("Video '{id}' is {}; only completed videos can be remixed.", src.status.as_str()), Some("video_id"));
+        return invalid(
+            &format!(
+                "Video '{id}' is {}; only completed videos can be remixed.",
+                src.status.as_str()
+            ),
+            Some("video_id"),
+        );
     }
     Json(emu.start(prompt, src.model, src.size, src.seconds, Some(id))).into_response()
 }
@@ -394,22 +510,51 @@ struct ContentQuery {
     variant: Option<String>,
 }
 
-async fn content(State(emu): State<Arc<Emulator>>, Path(id): Path<String>, Query(q): Query<ContentQuery>, headers: HeaderMap) -> Response {
+async fn content(
+    State(emu): State<Arc<Emulator>>,
+    Path(id): Path<String>,
+    Query(q): Query<ContentQuery>,
+    headers: HeaderMap,
+) -> Response {
     let name = q.variant.unwrap_or_else(|| "video".into());
     let Some(variant) = Variant::parse(&name) else {
-        return invalid(&format!("Invalid variant '{name}': expected video, thumbnail or spritesheet."), Some("variant"));
+        return invalid(
+            &format!("Invalid variant '{name}': expected video, thumbnail or spritesheet."),
+            Some("variant"),
+        );
     };
-    let Some((video, clip)) = emu.find(&id, |j| (emu.view(j), j.clip.as_ref().and_then(|c| c.get()).cloned())) else {
+    let Some((video, clip, expired)) = emu.find(&id, |j| {
+        let clip = j.clip.as_ref().and_then(|c| c.get()).cloned();
+        (emu.view(j), clip, emu.expired(j))
+    }) else {
         return not_found(&id);
     };
     if video.status != Status::Completed {
-        return invalid(&format!("Video '{id}' is {}; content is available once it completes.", video.status.as_str()), Some("video_id"));
+        return invalid(
+            &format!(
+                "Video '{id}' is {}; content is available once it completes.",
+                video.status.as_str()
+            ),
+            Some("video_id"),
+        );
     }
-    if video.expires_at.is_some_and(|t| t <= unix_now()) {
-        return error(StatusCode::NOT_FOUND, "invalid_request_error", &format!("The content of video '{id}' has expired."), Some("video_id"), Some("video_expired"));
+    if expired {
+        return error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            &format!("The content of video '{id}' has expired."),
+            Some("video_id"),
+            Some("video_expired"),
+        );
     }
     let Some(Ok(clip)) = clip else {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "The render is missing.", None, None);
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "The render is missing.",
+            None,
+            None,
+        );
     };
     let (bytes, ctype) = match variant {
         Variant::Video => (clip.video.clone(), "video/mp4"),
@@ -420,39 +565,60 @@ async fn content(State(emu): State<Arc<Emulator>>, Path(id): Path<String>, Query
 }
 
 /// Serve `bytes` honouring a `Range: bytes=START-[END]` request; with `--drop-downloads` a
-/// transfer that starts at byte 0 is cut after half its bytes (the connection is aborted).
+/// request without `Range` is cut after half its bytes (the connection is aborted), so only a
+/// client that resumes gets the whole file.
 fn serve_bytes(emu: &Emulator, bytes: Bytes, ctype: &str, headers: &HeaderMap) -> Response {
     let len = bytes.len() as u64;
-    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok()).and_then(parse_range);
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_range);
     let (status, start, end) = match range {
         None => (StatusCode::OK, 0, len),
         Some((s, _)) if s >= len => {
             let mut r = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
-            r.headers_mut().insert(header::CONTENT_RANGE, HeaderValue::from_str(&format!("bytes */{len}")).expect("ascii"));
+            r.headers_mut().insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes */{len}")).expect("ascii"),
+            );
             return r;
         }
-        Some((s, e)) => (StatusCode::PARTIAL_CONTENT, s, e.map_or(len, |e| (e + 1).min(len))),
+        Some((s, e)) => (
+            StatusCode::PARTIAL_CONTENT,
+            s,
+            e.map_or(len, |e| (e + 1).min(len)),
+        ),
     };
     let part = bytes.slice(start as usize..end as usize);
-    let body = if emu.opts.drop_downloads && start == 0 && part.len() > 1 {
+    let body = if emu.opts.drop_downloads && range.is_none() && part.len() > 1 {
         emu.stats.dropped_downloads.fetch_add(1, Ordering::Relaxed);
         let half = part.slice(..part.len() / 2);
-        let chunks: Vec<std::result::Result<Bytes, std::io::Error>> = vec![
-            Ok(half),
-            Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "dropped by --drop-downloads")),
-        ];
-        Body::from_stream(futures_util::stream::iter(chunks))
+        // Let the first half reach the socket before the connection is aborted.
+        let cut = futures_util::stream::once(async {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionAborted,
+                "dropped by --drop-downloads",
+            ))
+        });
+        Body::from_stream(futures_util::stream::iter([Ok(half)]).chain(cut))
     } else {
         Body::from(part)
     };
     let mut resp = Response::new(body);
     *resp.status_mut() = status;
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(ctype).expect("ascii"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(ctype).expect("ascii"),
+    );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     if status == StatusCode::PARTIAL_CONTENT {
-        h.insert(header::CONTENT_RANGE, HeaderValue::from_str(&format!("bytes {start}-{}/{len}", end - 1)).expect("ascii"));
+        h.insert(
+            header::CONTENT_RANGE,
+            HeaderValue::from_str(&format!("bytes {start}-{}/{len}", end - 1)).expect("ascii"),
+        );
     }
     resp
 }

@@ -321,12 +321,12 @@ impl Client {
         Ok(self.call(Method::GET, &url, &Body::Empty).await?.0)
     }
 
-    /// Every video, following `after`/`has_more` across pages.
-    pub async fn list_all(&self, order: &str) -> Result<Vec<Video>> {
+    /// Every video, following `after`/`has_more` across pages of `page_size`.
+    pub async fn list_all(&self, order: &str, page_size: u32) -> Result<Vec<Video>> {
         let mut all = Vec::new();
         let mut after: Option<String> = None;
         loop {
-            let page = self.list_page(after.as_deref(), 100, order).await?;
+            let page = self.list_page(after.as_deref(), page_size, order).await?;
             all.extend(page.data);
             let next = page.last_id.filter(|_| page.has_more);
             if next.is_none() || next == after {

@@ -273,10 +273,16 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
 /// stream; or an image FFmpeg can open.
 fn verify_media(path: &Path, variant: Variant) -> Result<()> {
     let has_video = match variant {
-        Variant::Video => crate::probe::probe(path)?
-            .streams
-            .iter()
-            .any(|s| s.kind == "video"),
+        Variant::Video => {
+            let p = crate::probe::probe(path)?;
+            if !p.format.contains("mp4") {
+                return Err(Error::bad_input(
+                    path,
+                    format!("a {} file, not an MP4", p.format),
+                ));
+            }
+            p.streams.iter().any(|s| s.kind == "video")
+        }
         Variant::Thumbnail | Variant::Spritesheet => crate::media::open(path)?
             .best_stream(cutroom_ffi::MediaKind::Video)
             .is_some(),
@@ -302,7 +308,7 @@ fn content_range(headers: &HeaderMap) -> Option<(u64, Option<u64>)> {
 
 fn too_big(shown: &str, bytes: u64, cap: u64) -> Error {
     Error::Remote(format!(
-        "{shown}: {bytes} bytes is over the download cap of {cap} bytes (raise --max-download-mb)"
+        "{shown}: {bytes} bytes is over the download cap of {cap} bytes (raise --max-download)"
     ))
 }
 
@@ -314,15 +320,28 @@ fn not_found(shown: &str, expires_at: Option<i64>) -> Error {
         .unwrap_or(0);
     match expires_at {
         Some(t) if t <= now => Error::Remote(format!(
-            "{shown}: the download expired at {} ({} min ago); providers keep renders only for a \
-             limited time, so render the shot again (or remix it)",
-            httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(t.max(0) as u64)),
-            (now - t) / 60
+            "{shown}: {}; providers keep renders only for a limited time, so render the shot \
+             again (or remix it)",
+            expired_since(t, now)
         )),
         _ => Error::Remote(format!(
             "{shown}: HTTP 404: not found (deleted, or never rendered)"
         )),
     }
+}
+
+/// `the download expired at DATE (N s ago)`.
+pub(crate) fn expired_since(t: i64, now: i64) -> String {
+    let ago = now - t;
+    let ago = if ago < 120 {
+        format!("{ago} s")
+    } else {
+        format!("{} min", ago / 60)
+    };
+    format!(
+        "the download expired at {} ({ago} ago)",
+        httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(t.max(0) as u64))
+    )
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use super::cache::{safe_name, Cache};
 use super::client::Client;
+use super::download::expired_since;
 use super::fetcher::fetch_video;
 use super::model::{Limits, Status, Variant};
 use super::poll::PollOptions;
@@ -21,7 +22,8 @@ pub struct RenderOptions {
     pub poll: PollOptions,
     /// Local validation.
     pub limits: Limits,
-    /// Create a new job for a shot whose recorded job failed or no longer exists.
+    /// Create a new job for a shot whose recorded job failed, expired before its download, or
+    /// no longer exists.
     pub retry_failed: bool,
     /// No progress bars.
     pub quiet: bool,
@@ -103,6 +105,13 @@ pub async fn render(
     Ok(reports.into_iter().map(|(_, r)| r).collect())
 }
 
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
 struct Run<'a> {
     client: &'a Client,
     cache: &'a Cache,
@@ -168,13 +177,18 @@ impl Run<'_> {
                 None => Some(format!("job {id} no longer exists (deleted or expired)")),
                 Some(_) => {
                     let v = self.client.wait(&id, &self.opts.poll, bar).await?;
-                    (v.status == Status::Failed).then(|| {
-                        let why = v.error.map(|e| format!("{}: {}", e.code, e.message));
-                        format!(
-                            "job {id} failed: {}",
-                            why.unwrap_or_else(|| "no reason given".into())
-                        )
-                    })
+                    let now = unix_now();
+                    match (v.status, v.expires_at) {
+                        (Status::Failed, _) => {
+                            let why = v.error.map(|e| format!("{}: {}", e.code, e.message));
+                            let why = why.unwrap_or_else(|| "no reason given".into());
+                            Some(format!("job {id} failed: {why}"))
+                        }
+                        (_, Some(t)) if t <= now => {
+                            Some(format!("job {id}: {}", expired_since(t, now)))
+                        }
+                        _ => None,
+                    }
                 }
             };
             if let Some(problem) = problem {
