@@ -338,7 +338,7 @@ fn expired_links_unknown_ids_and_bad_media_are_clear_errors() {
             "--poll-after",
             "50ms",
             "--expire-after",
-            "1s",
+            "2s",
         ],
         &[],
     );
