@@ -27,7 +27,9 @@ pub struct Clip {
     pub spritesheet: Bytes,
 }
 
-type Slot = Arc<OnceCell<std::result::Result<Arc<Clip>, String>>>;
+/// A clip being rendered, shared by every job that asked for the same spec; the error is the
+/// render's failure message.
+pub type Slot = Arc<OnceCell<std::result::Result<Arc<Clip>, String>>>;
 
 /// Renders clips on blocking threads, at most `parallel` encodes at once, each spec once.
 pub struct Clips {

@@ -1,6 +1,6 @@
 //! The emulator's routes and job store.
 
-use super::clips::{Clip, Clips};
+use super::clips::{Clips, Slot};
 use super::Options;
 use crate::error::{Error, Result};
 use crate::fetch::{
@@ -42,7 +42,7 @@ struct Job {
     created: Instant,
     created_wall: SystemTime,
     fails: bool,
-    clip: Option<Arc<tokio::sync::OnceCell<std::result::Result<Arc<Clip>, String>>>>,
+    clip: Option<Slot>,
 }
 
 /// The emulator: options, jobs, clips and counters.

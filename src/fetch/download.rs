@@ -24,6 +24,8 @@ pub struct Downloaded {
     pub bytes: u64,
     /// SHA-256 of its bytes, lower-case hex.
     pub sha256: String,
+    /// Time on the network: from the first request to the last byte, resumes included.
+    pub transfer: Duration,
 }
 
 /// What is being fetched, for messages and the expiry check.
@@ -57,6 +59,7 @@ impl Client {
         bar: &ProgressBar,
     ) -> Result<Downloaded> {
         let shown = redact_url(req.url);
+        let started = std::time::Instant::now();
         let cap = self.config().max_download_bytes;
         let mut out: Option<(AtomicOutput, Writer)> = None;
         let mut written = 0u64;
@@ -156,6 +159,7 @@ impl Client {
             self.log(format_args!("{shown}: {why} at byte {written}; resuming"));
             tokio::time::sleep(Duration::from_millis(100 * u64::from(breaks))).await;
         }
+        let transfer = started.elapsed();
         let (file, writer) = out.expect("a successful answer opened the output");
         let (bytes, sha256) = writer.finish().await?;
         let target = file.target().to_path_buf();
@@ -181,6 +185,7 @@ impl Client {
             path,
             bytes,
             sha256,
+            transfer,
         })
     }
 }
@@ -220,8 +225,8 @@ impl Writer {
                     }
                 }
             }
-            let file = w.into_inner().map_err(|e| e.into_error())?;
-            file.sync_all()?;
+            // No fsync: the cache's SHA-256 check catches a file a crash left damaged.
+            w.flush()?;
             Ok((n, hex(&hash.finalize())))
         });
         Ok(Self {
@@ -269,29 +274,55 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     Ok(hex(&hash.finalize()))
 }
 
-/// The bytes must be what `variant` promises: an MP4 whose every packet reads, with a video
-/// stream; or an image FFmpeg can open.
+/// The bytes must be what `variant` promises. A video: an MP4 that FFmpeg opens with a video
+/// stream and whose top-level boxes are all complete (a cut-short file fails here; reading the
+/// header and box layout costs milliseconds where reading every packet would cost as much as
+/// the download). An image: a picture FFmpeg can open.
 fn verify_media(path: &Path, variant: Variant) -> Result<()> {
-    let has_video = match variant {
-        Variant::Video => {
-            let p = crate::probe::probe(path)?;
-            if !p.format.contains("mp4") {
-                return Err(Error::bad_input(
-                    path,
-                    format!("a {} file, not an MP4", p.format),
-                ));
-            }
-            p.streams.iter().any(|s| s.kind == "video")
-        }
-        Variant::Thumbnail | Variant::Spritesheet => crate::media::open(path)?
-            .best_stream(cutroom_ffi::MediaKind::Video)
-            .is_some(),
-    };
-    if has_video {
-        Ok(())
-    } else {
-        Err(Error::bad_input(path, "no picture in it"))
+    let input = crate::media::open(path)?;
+    if input.best_stream(cutroom_ffi::MediaKind::Video).is_none() {
+        return Err(Error::bad_input(path, "no picture in it"));
     }
+    if variant != Variant::Video {
+        return Ok(());
+    }
+    let format = input.format_name();
+    if !format.contains("mp4") {
+        return Err(Error::bad_input(
+            path,
+            format!("a {format} file, not an MP4"),
+        ));
+    }
+    let layout = crate::mp4::read_layout(path).map_err(|e| Error::io(path, e))?;
+    let last = layout.as_ref().and_then(|l| l.boxes.last());
+    let Some(last) = last else {
+        return Err(Error::bad_input(path, "an MP4 without a moov box"));
+    };
+    match declared_box_size(path, last.offset).map_err(|e| Error::io(path, e))? {
+        Some(size) if size != last.size => Err(Error::bad_input(
+            path,
+            format!("truncated MP4: its last box ({}) is cut short", last.kind),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The size the box header at `offset` declares (`None` for "to the end of the file").
+fn declared_box_size(path: &Path, offset: u64) -> std::io::Result<Option<u64>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    f.seek(std::io::SeekFrom::Start(offset))?;
+    let mut h = [0u8; 16];
+    f.read_exact(&mut h[..8])?;
+    let size = u64::from(u32::from_be_bytes([h[0], h[1], h[2], h[3]]));
+    Ok(match size {
+        0 => None,
+        1 => {
+            f.read_exact(&mut h[8..])?;
+            Some(u64::from_be_bytes(h[8..].try_into().expect("8 bytes")))
+        }
+        s => Some(s),
+    })
 }
 
 /// `bytes START-END/TOTAL` -> (START, TOTAL when known).
@@ -357,6 +388,23 @@ mod tests {
         assert_eq!(content_range(&h), Some((5, None)));
         h.insert(CONTENT_RANGE, HeaderValue::from_static("items 1-2/3"));
         assert_eq!(content_range(&h), None);
+    }
+
+    #[test]
+    fn media_check_catches_cut_files() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let good = fixtures.join("marker_portrait_30.mp4");
+        verify_media(&good, Variant::Video).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let cut = dir.path().join("cut.mp4");
+        let bytes = std::fs::read(&good).unwrap();
+        std::fs::write(&cut, &bytes[..bytes.len() - 1000]).unwrap();
+        let e = verify_media(&cut, Variant::Video).unwrap_err().to_string();
+        assert!(e.contains("truncated MP4"), "{e}");
+        assert!(verify_media(&fixtures.join("truncated.mp4"), Variant::Video).is_err());
+        assert!(verify_media(&fixtures.join("not_media.mp4"), Variant::Video).is_err());
+        let e = verify_media(&fixtures.join("music.wav"), Variant::Video).unwrap_err();
+        assert!(e.to_string().contains("no picture"), "{e}");
     }
 
     #[test]

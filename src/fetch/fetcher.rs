@@ -22,6 +22,8 @@ pub struct FileReport {
     pub bytes: u64,
     /// SHA-256, lower-case hex.
     pub sha256: String,
+    /// Seconds on the network for this run's download (null when it came from the cache).
+    pub transfer_s: Option<f64>,
 }
 
 /// What fetching one id or URL gave.
@@ -55,12 +57,11 @@ pub async fn fetch_video(
     let name = safe_name(id);
     let mut entry = own_entry(cache, &name, id)?;
     let mut video: Option<Video> = None;
-    let mut cached = true;
+    let mut transfers = BTreeMap::new();
     for &variant in variants {
         if cache.verified(&entry, variant).is_some() {
             continue;
         }
-        cached = false;
         let v = match &video {
             Some(v) => v.clone(),
             None => {
@@ -91,8 +92,9 @@ pub async fn fetch_video(
             .download(req, |ct| cache.path_for(&name, variant, ct), bar)
             .await?;
         cache.record(&name, &mut entry, variant, &got)?;
+        transfers.insert(variant, got.transfer.as_secs_f64());
     }
-    Ok(report(cache, entry, Some(id), cached))
+    Ok(report(cache, entry, Some(id), &transfers))
 }
 
 /// Fetch an MP4 from a plain URL into `cache` as `<last path segment>.mp4`, with the same
@@ -115,7 +117,7 @@ pub async fn fetch_url(
     let name = safe_name(stem);
     let mut entry = own_entry(cache, &name, &source)?;
     if cache.verified(&entry, Variant::Video).is_some() {
-        return Ok(report(cache, entry, None, true));
+        return Ok(report(cache, entry, None, &BTreeMap::new()));
     }
     bar.set_message("downloading");
     let req = Request {
@@ -127,7 +129,8 @@ pub async fn fetch_url(
         .download(req, |ct| cache.path_for(&name, Variant::Video, ct), bar)
         .await?;
     cache.record(&name, &mut entry, Variant::Video, &got)?;
-    Ok(report(cache, entry, None, false))
+    let transfers = BTreeMap::from([(Variant::Video, got.transfer.as_secs_f64())]);
+    Ok(report(cache, entry, None, &transfers))
 }
 
 /// The cache entry of `name`, refusing one that holds files of another source.
@@ -149,11 +152,17 @@ fn own_entry(cache: &Cache, name: &str, source: &str) -> Result<Entry> {
     }
 }
 
-fn report(cache: &Cache, entry: Entry, id: Option<&str>, cached: bool) -> Fetched {
+/// The report of an entry; `transfers` holds the variants downloaded in this run.
+fn report(
+    cache: &Cache,
+    entry: Entry,
+    id: Option<&str>,
+    transfers: &BTreeMap<Variant, f64>,
+) -> Fetched {
     Fetched {
         source: entry.source,
         id: id.map(str::to_string),
-        cached,
+        cached: transfers.is_empty(),
         files: entry
             .files
             .into_iter()
@@ -162,6 +171,7 @@ fn report(cache: &Cache, entry: Entry, id: Option<&str>, cached: bool) -> Fetche
                     path: cache.dir().join(&f.file),
                     bytes: f.bytes,
                     sha256: f.sha256,
+                    transfer_s: transfers.get(&v).copied(),
                 };
                 (v, r)
             })

@@ -257,7 +257,8 @@ impl Limits {
             }
         } else {
             let pro = model == "sora-2-pro";
-            if !SIZES.contains(&size) && !(pro && PRO_SIZES.contains(&size)) {
+            let listed = SIZES.contains(&size) || (pro && PRO_SIZES.contains(&size));
+            if !listed {
                 let mut choices = SIZES.to_vec();
                 if pro {
                     choices.extend(PRO_SIZES);
