@@ -568,3 +568,65 @@ fn input_reference_goes_as_multipart_and_is_checked_first() {
     assert_eq!(r["shots"][0]["error"], Value::Null);
     assert_eq!(stat(&emu, "jobs_created"), 1);
 }
+
+#[test]
+fn failed_renders_are_reported_and_retried_only_on_request() {
+    let emu = Emulator::start(
+        &[
+            "--allow-any",
+            "--render-time",
+            "200ms",
+            "--poll-after",
+            "50ms",
+            "--fail-jobs",
+            "1",
+        ],
+        &[],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(2, "160x90", 1));
+    let out_dir = dir.path().join("o");
+    let out = emu.cutroom(
+        &[
+            "render",
+            s(&list),
+            "-o",
+            s(&out_dir),
+            "--allow-any",
+            "--json",
+        ],
+        "sk-test",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for shot in r["shots"].as_array().unwrap() {
+        let e = shot["error"].as_str().unwrap();
+        assert!(e.contains("video_generation_failed"), "{e}");
+        assert_eq!(shot["file"], Value::Null);
+    }
+    // A plain re-run does not bill again; --retry-failed makes exactly one new job per shot.
+    let out = emu.cutroom(
+        &["render", s(&list), "-o", s(&out_dir), "--allow-any"],
+        "sk-test",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--retry-failed"));
+    assert_eq!(stat(&emu, "jobs_created"), 2);
+    let out = emu.cutroom(
+        &[
+            "render",
+            s(&list),
+            "-o",
+            s(&out_dir),
+            "--allow-any",
+            "--retry-failed",
+        ],
+        "sk-test",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stat(&emu, "jobs_created"), 4);
+    assert!(
+        std::fs::read_dir(&out_dir).unwrap().next().is_none(),
+        "no file for a failed render"
+    );
+}
