@@ -4,7 +4,7 @@ CARGO ?= cargo
 # Debian packages: FFmpeg's libraries and headers for ffmpeg-next, clang for bindgen, and the
 # ffmpeg CLI, which only tests and benchmarks use (the independent oracle and the peer).
 APT_PACKAGES := clang libclang-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev \
-	libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev ffmpeg python3-venv bc
+	libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev ffmpeg python3-venv bc curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build test bench demo fixtures

@@ -7,7 +7,9 @@
 pub mod audio;
 pub mod avwrite;
 pub mod concat;
+pub mod emulate;
 pub mod error;
+pub mod fetch;
 pub mod loudness;
 pub mod media;
 pub mod mp4;
@@ -16,8 +18,8 @@ pub mod output;
 pub mod pcm;
 pub mod probe;
 pub mod progress;
-pub mod timeline;
-
 pub mod sync;
+pub mod synth;
+pub mod timeline;
 
 pub use error::{Error, Result};

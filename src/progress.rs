@@ -18,3 +18,26 @@ pub fn bar(len: u64, label: &str, quiet: bool) -> ProgressBar {
     pb.set_prefix(label.to_string());
     pb
 }
+
+/// A set of bars drawn together on stderr (one per job); hidden when `quiet` or when stderr is
+/// not a terminal.
+pub fn multi(quiet: bool) -> indicatif::MultiProgress {
+    if quiet || !std::io::stderr().is_terminal() {
+        indicatif::MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
+    } else {
+        indicatif::MultiProgress::new()
+    }
+}
+
+/// A bar for one job in `multi`: label, percent and a status message (`queued`,
+/// `in_progress`, `downloading`, ...). Its length may change from percent to bytes.
+pub fn job_bar(multi: &indicatif::MultiProgress, label: &str) -> ProgressBar {
+    let pb = multi.add(ProgressBar::new(100));
+    pb.set_style(
+        ProgressStyle::with_template("{prefix:>14} [{bar:30}] {percent:>3}% {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    pb.set_prefix(label.to_string());
+    pb
+}

@@ -19,6 +19,12 @@ mod probe;
 mod swap;
 mod sync;
 
+mod api;
+mod emulate;
+mod fetch;
+mod render;
+mod videos;
+
 use cutroom::Result;
 
 /// Options shared by every subcommand.
@@ -44,6 +50,15 @@ pub enum Command {
 
     /// Measure audio-video offset and drift without a reference; judge it against a standard.
     Sync(sync::Args),
+
+    /// List, show, delete or remix render jobs on an OpenAI-compatible /v1/videos API.
+    Videos(videos::Args),
+    /// Download renders by id (waiting while they render) or MP4s by URL: resumed, verified, cached.
+    Fetch(fetch::Args),
+    /// Render a shot list: a job per shot, polled and downloaded; an interrupted run resumes.
+    Render(render::Args),
+    /// Serve a local stand-in of the /v1/videos API (real marker clips, injectable faults).
+    Emulate(emulate::Args),
 }
 
 /// Run a subcommand; the `Ok` value is the process exit code.
@@ -57,6 +72,11 @@ pub fn run(cmd: Command, global: &Global) -> Result<i32> {
         Command::Concat(a) => concat::run(a, global),
 
         Command::Sync(a) => sync::run(a, global),
+
+        Command::Videos(a) => videos::run(a, global),
+        Command::Fetch(a) => fetch::run(a, global),
+        Command::Render(a) => render::run(a, global),
+        Command::Emulate(a) => emulate::run(a, global),
     }
 }
 

@@ -481,3 +481,130 @@ pub fn bounce_clip(
         .expect("run fixtures/bounce.sh");
     assert!(status.success(), "bounce.sh failed for {}", out.display());
 }
+
+/// A running `cutroom emulate` on 127.0.0.1 (a free port), killed when dropped.
+pub struct Emulator {
+    child: std::process::Child,
+    /// Its base URL, `http://127.0.0.1:PORT/v1`.
+    pub base_url: String,
+}
+
+impl Emulator {
+    /// Start `cutroom emulate ARGS` with `env` added (and no inherited OPENAI_* variables).
+    pub fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
+        use std::io::BufRead;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cutroom"));
+        cmd.arg("emulate")
+            .args(args)
+            .stdout(std::process::Stdio::piped());
+        cmd.env_remove("OPENAI_API_KEY")
+            .env_remove("OPENAI_BASE_URL");
+        cmd.envs(env.iter().copied());
+        let mut child = cmd.spawn().expect("start cutroom emulate");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("emulator prints its base URL");
+        assert!(
+            line.starts_with("http://127.0.0.1:"),
+            "emulator said {line:?}"
+        );
+        Self {
+            child,
+            base_url: line.trim().to_string(),
+        }
+    }
+
+    /// The emulator's counters (`GET /emulator/stats`).
+    pub fn stats(&self) -> serde_json::Value {
+        let root = self.base_url.trim_end_matches("/v1");
+        let (status, _, body) = http_get(&format!("{root}/emulator/stats"), &[]);
+        assert_eq!(status, 200);
+        serde_json::from_slice(&body).expect("stats JSON")
+    }
+
+    /// Run cutroom against this emulator (OPENAI_BASE_URL set, OPENAI_API_KEY = `key`).
+    pub fn cutroom(&self, args: &[&str], key: &str) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_cutroom"))
+            .args(args)
+            .env("OPENAI_BASE_URL", &self.base_url)
+            .env("OPENAI_API_KEY", key)
+            .env_remove("OPENAI_AUTH_HEADER")
+            .output()
+            .expect("run cutroom")
+    }
+
+    /// Like [`Emulator::cutroom`], parsing stdout as JSON and failing with stderr otherwise.
+    pub fn cutroom_json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.cutroom(args, "sk-test");
+        assert!(
+            out.status.success(),
+            "cutroom {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+    }
+
+    /// Bytes of `GET url` from this emulator, retrying its injected 429s and 500s, asking for
+    /// `Range: bytes=0-` so `--drop-downloads` does not cut it: the reference copy of a file.
+    pub fn reference_bytes(&self, url: &str) -> Vec<u8> {
+        for _ in 0..200 {
+            let (status, _, body) = http_get(url, &[("Range", "bytes=0-")]);
+            match status {
+                200 | 206 => return body,
+                429 | 500 => std::thread::sleep(std::time::Duration::from_millis(100)),
+                s => panic!("GET {url}: HTTP {s}"),
+            }
+        }
+        panic!("GET {url}: still failing");
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal HTTP/1.0 GET to a loopback `http://` URL: (status, headers, body).
+pub fn http_get(url: &str, headers: &[(&str, &str)]) -> (u16, String, Vec<u8>) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
+    let mut s = std::net::TcpStream::connect(host).expect("connect");
+    let mut req = format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).expect("read answer");
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("header end");
+    let head = String::from_utf8_lossy(&buf[..split]).into_owned();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, head, buf[split + 4..].to_vec())
+}
+
+/// SHA-256 of a file as lower-case hex, via `sha256sum` (an independent implementation).
+pub fn sha256sum(path: &Path) -> String {
+    let out = Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .expect("run sha256sum");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_string()
+}

@@ -1,0 +1,144 @@
+//! Options shared by the commands that talk to a `/v1/videos` API, and small helpers.
+
+use cutroom::fetch::{ApiConfig, ApiKey, Client, PollOptions, DEFAULT_BASE_URL};
+use cutroom::{Error, Result};
+use std::time::Duration;
+
+/// Where the API is and how to reach it. The key comes only from `OPENAI_API_KEY` (a flag
+/// would show it in the process list and shell history).
+#[derive(clap::Args, Debug)]
+pub struct ApiArgs {
+    /// API root (env OPENAI_BASE_URL), e.g. an Azure, LiteLLM or local `cutroom emulate` URL.
+    #[arg(long, global = true, env = "OPENAI_BASE_URL", default_value = DEFAULT_BASE_URL)]
+    base_url: String,
+    /// Header that carries the key: `authorization` sends `Bearer KEY`; another name (Azure's
+    /// `api-key`) sends the bare key (env OPENAI_AUTH_HEADER).
+    #[arg(
+        long,
+        global = true,
+        env = "OPENAI_AUTH_HEADER",
+        default_value = "authorization"
+    )]
+    auth_header: String,
+    /// Allow plain http:// to hosts other than loopback (the key and renders go in clear text).
+    #[arg(long, global = true)]
+    insecure_http: bool,
+    /// Retries of one request on 429, 5xx and dropped connections.
+    #[arg(long, global = true, default_value_t = 8)]
+    retries: u32,
+    /// Refuse downloads larger than this (bytes, or with K, M, G suffix: binary units).
+    #[arg(long, global = true, default_value = "4G", value_parser = parse_size_arg)]
+    max_download: u64,
+    /// Log requests, retries and resumed downloads on stderr (keys never appear).
+    #[arg(long, short, global = true)]
+    verbose: bool,
+}
+
+impl ApiArgs {
+    /// A client from these options and `OPENAI_API_KEY`.
+    pub fn client(&self) -> Result<Client> {
+        let mut cfg = ApiConfig::new(&self.base_url)?;
+        cfg.key = ApiKey::from_env();
+        let header = self.auth_header.trim().to_ascii_lowercase();
+        if header.is_empty()
+            || !header
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(Error::Usage(format!(
+                "--auth-header {:?} is not a header name",
+                self.auth_header
+            )));
+        }
+        cfg.auth_header = header;
+        cfg.insecure_http = self.insecure_http;
+        cfg.retries = self.retries;
+        cfg.max_download_bytes = self.max_download;
+        cfg.verbose = self.verbose;
+        Client::new(cfg)
+    }
+}
+
+/// How long to wait for renders.
+#[derive(clap::Args, Debug)]
+pub struct WaitArgs {
+    /// Give up on a render that has not finished after this long (e.g. `90s`, `30m`).
+    #[arg(long, default_value = "60m", value_parser = parse_duration)]
+    timeout: Duration,
+}
+
+impl WaitArgs {
+    /// Poll options with this timeout.
+    pub fn poll(&self) -> PollOptions {
+        PollOptions {
+            timeout: self.timeout,
+            ..PollOptions::default()
+        }
+    }
+}
+
+/// Parse `250ms`, `2s`, `1.5s`, `10m`, `1h` or a bare number of seconds.
+pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration (e.g. 250ms, 2s, 10m)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("{s:?}: unknown unit {unit:?} (ms, s, m, h)")),
+    };
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("{s:?} is not a duration"))
+}
+
+/// Parse `123`, `10K`, `500M`, `4G` (binary units) into bytes.
+pub fn parse_size_arg(s: &str) -> std::result::Result<u64, String> {
+    let t = s.trim();
+    let (num, shift) = match t.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&t[..i], 10),
+        Some((i, 'M' | 'm')) => (&t[..i], 20),
+        Some((i, 'G' | 'g')) => (&t[..i], 30),
+        _ => (t, 0),
+    };
+    let n: u64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (e.g. 500M)"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+/// Run `fut` on a multi-threaded tokio runtime.
+pub fn block_on<F: std::future::Future>(fut: F) -> Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Remote(format!("cannot start the async runtime: {e}")))?;
+    Ok(rt.block_on(fut))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert_eq!(parse_size_arg("10K"), Ok(10 << 10));
+        assert_eq!(parse_size_arg("4G"), Ok(4 << 30));
+        assert_eq!(parse_size_arg("77"), Ok(77));
+        assert!(parse_size_arg("x").is_err());
+    }
+}

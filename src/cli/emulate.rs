@@ -1,0 +1,112 @@
+//! `cutroom emulate`: a local OpenAI-compatible `/v1/videos` server with fault injection.
+
+use super::api::{block_on, parse_duration};
+use super::Global;
+use cutroom::emulate::{serve, Options};
+use cutroom::fetch::{ApiKey, Limits};
+use cutroom::{Error, Result};
+use std::time::Duration;
+
+/// Arguments of `cutroom emulate`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Port on 127.0.0.1 (0: a free one). The first line on stdout is the base URL.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Fraction (0-1) of API requests answered with a 500 server_error.
+    #[arg(long, default_value_t = 0.0)]
+    fail_rate: f64,
+    /// Fraction (0-1) of jobs that end `failed`.
+    #[arg(long, default_value_t = 0.0)]
+    fail_jobs: f64,
+    /// Answer 429 with Retry-After beyond N requests per minute (`N/min` or `N/s`).
+    #[arg(long, value_parser = parse_rate)]
+    rate_limit: Option<(u32, Duration)>,
+    /// Cut every download without a Range header after half its bytes (resumes are served whole).
+    #[arg(long)]
+    drop_downloads: bool,
+    /// Delay before every API answer (e.g. `200ms`).
+    #[arg(long, default_value = "0ms", value_parser = parse_duration)]
+    latency: Duration,
+    /// Require the key in OPENAI_API_KEY (`Authorization: Bearer KEY` or `api-key: KEY`).
+    #[arg(long)]
+    require_key: bool,
+    /// Time from create to completed.
+    #[arg(long, default_value = "3s", value_parser = parse_duration)]
+    render_time: Duration,
+    /// The openai-poll-after-ms hint on retrieve answers.
+    #[arg(long, default_value = "500ms", value_parser = parse_duration)]
+    poll_after: Duration,
+    /// Content stays downloadable this long after completion.
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    expire_after: Duration,
+    /// Shift the clips' beeps by this many ms (positive: audio late), to rehearse sync QA.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    av_offset_ms: i64,
+    /// Luma noise amplitude (0-100) in the clips: big, still valid files for download tests.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
+    noise: u8,
+    /// Accept any model, even size (16-4096) and length (1-60 s).
+    #[arg(long)]
+    allow_any: bool,
+    /// Page size of GET /videos without `limit`.
+    #[arg(long, default_value_t = 20)]
+    page_size: u32,
+}
+
+/// `N/min` or `N/s` -> (N, window).
+fn parse_rate(s: &str) -> std::result::Result<(u32, Duration), String> {
+    let (n, per) = s.split_once('/').unwrap_or((s, "min"));
+    let n: u32 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?}: expected N/min or N/s"))?;
+    let window = match per.trim() {
+        "min" | "m" => Duration::from_secs(60),
+        "s" | "sec" => Duration::from_secs(1),
+        _ => return Err(format!("{s:?}: expected N/min or N/s")),
+    };
+    if n == 0 {
+        return Err("rate limit must be at least 1".into());
+    }
+    Ok((n, window))
+}
+
+/// Serve until killed.
+pub fn run(args: Args, _global: &Global) -> Result<i32> {
+    for (name, v) in [
+        ("--fail-rate", args.fail_rate),
+        ("--fail-jobs", args.fail_jobs),
+    ] {
+        if !(0.0..=1.0).contains(&v) {
+            return Err(Error::Usage(format!("{name} must be between 0 and 1")));
+        }
+    }
+    let require_key = match args.require_key {
+        false => None,
+        true => Some(
+            ApiKey::from_env()
+                .ok_or_else(|| Error::Usage("--require-key needs OPENAI_API_KEY set".into()))?,
+        ),
+    };
+    let opts = Options {
+        port: args.port,
+        fail_rate: args.fail_rate,
+        fail_jobs: args.fail_jobs,
+        rate_limit: args.rate_limit,
+        drop_downloads: args.drop_downloads,
+        latency: args.latency,
+        require_key,
+        render_time: args.render_time,
+        poll_after: args.poll_after,
+        expire_after: args.expire_after,
+        av_offset_ms: args.av_offset_ms,
+        noise: args.noise,
+        limits: Limits {
+            allow_any: args.allow_any,
+        },
+        page_size: args.page_size.clamp(1, 100),
+    };
+    block_on(serve(opts, |addr| println!("http://{addr}/v1")))??;
+    Ok(0)
+}

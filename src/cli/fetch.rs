@@ -1,0 +1,116 @@
+//! `cutroom fetch ID|URL... -o DIR`: download renders (by id) or MP4 URLs, verified and cached.
+
+use super::api::{block_on, ApiArgs, WaitArgs};
+use super::{print_json, Global};
+use cutroom::error::exit;
+use cutroom::fetch::{fetch_url, fetch_video, is_url, Cache, Fetched, Variant};
+use cutroom::Result;
+use futures_util::StreamExt;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Arguments of `cutroom fetch`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Video ids (waited for while they render) or https:// URLs of MP4 files.
+    #[arg(required = true)]
+    items: Vec<String>,
+    /// Cache directory: `<id>.mp4` and `<id>.json` (video object, length, SHA-256).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Also fetch the thumbnail of each video id.
+    #[arg(long)]
+    thumbnail: bool,
+    /// Also fetch the spritesheet of each video id.
+    #[arg(long)]
+    spritesheet: bool,
+    /// Downloads at once.
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
+    #[command(flatten)]
+    wait: WaitArgs,
+    #[command(flatten)]
+    api: ApiArgs,
+    /// Print the JSON report (`fetched[]`) instead of one line per item.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One entry of `fetched[]`: the files, or the error for that item.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Entry {
+    Ok(Fetched),
+    Err { source: String, error: String },
+}
+
+/// Fetch every item; report all, exit 1 if any failed.
+pub fn run(args: Args, global: &Global) -> Result<i32> {
+    let client = args.api.client()?;
+    let cache = Cache::new(&args.output)?;
+    let mut variants = vec![Variant::Video];
+    variants.extend(args.thumbnail.then_some(Variant::Thumbnail));
+    variants.extend(args.spritesheet.then_some(Variant::Spritesheet));
+    let poll = args.wait.poll();
+    let multi = cutroom::progress::multi(global.quiet);
+    let entries: Vec<Entry> = block_on(async {
+        let jobs = args.items.iter().map(|item| {
+            let bar = cutroom::progress::job_bar(&multi, &short(item));
+            let (client, cache, variants, poll) = (&client, &cache, &variants, &poll);
+            async move {
+                let got = if is_url(item) {
+                    fetch_url(client, cache, item, &bar).await
+                } else {
+                    fetch_video(client, cache, item, variants, poll, &bar).await
+                };
+                bar.finish_and_clear();
+                match got {
+                    Ok(f) => Entry::Ok(f),
+                    Err(e) => Entry::Err {
+                        source: item.clone(),
+                        error: e.to_string(),
+                    },
+                }
+            }
+        });
+        futures_util::stream::iter(jobs)
+            .buffered(args.concurrency.max(1))
+            .collect()
+            .await
+    })?;
+    let mut failed = false;
+    for e in &entries {
+        match e {
+            Entry::Err { error, .. } => {
+                failed = true;
+                eprintln!("cutroom: error: {error}");
+            }
+            Entry::Ok(f) if !args.json => {
+                for file in f.files.values() {
+                    let how = if f.cached { "cached" } else { "fetched" };
+                    println!(
+                        "{how} {} ({} bytes, sha256 {})",
+                        file.path.display(),
+                        file.bytes,
+                        &file.sha256[..16]
+                    );
+                }
+            }
+            Entry::Ok(_) => {}
+        }
+    }
+    if args.json {
+        #[derive(Serialize)]
+        struct Report<'a> {
+            fetched: &'a [Entry],
+        }
+        print_json(&Report { fetched: &entries });
+    }
+    Ok(if failed { exit::ERROR } else { exit::OK })
+}
+
+/// A bar label: an id, or a URL's last segment.
+fn short(item: &str) -> String {
+    let tail = item.rsplit('/').next().unwrap_or(item);
+    tail.chars().take(14).collect()
+}

@@ -1,0 +1,91 @@
+//! `cutroom render shots.toml -o DIR`: a render job per shot, polled and downloaded; resumable.
+
+use super::api::{block_on, ApiArgs, WaitArgs};
+use super::{print_json, Global};
+use cutroom::error::exit;
+use cutroom::fetch::{render, Limits, RenderOptions, ShotReport, StateFile};
+use cutroom::Result;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Arguments of `cutroom render`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The shot list (TOML: optional top-level `model`, `seconds`, `size` defaults and
+    /// `[[shot]]` tables with `prompt`, `name`, `model`, `seconds`, `size`, `input_reference`).
+    shots: PathBuf,
+    /// Output directory (a cache: `<id>.mp4` + `<id>.json`).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Shots in flight at once.
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
+    /// Accept any model, size and length (for providers beyond the OpenAI lists).
+    #[arg(long)]
+    allow_any: bool,
+    /// Create a new (billed) job for a shot whose recorded job failed, expired before it was
+    /// downloaded, or no longer exists.
+    #[arg(long)]
+    retry_failed: bool,
+    #[command(flatten)]
+    wait: WaitArgs,
+    #[command(flatten)]
+    api: ApiArgs,
+    /// Print the JSON report (`state_file`, `shots[]`) instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Render the shot list; exit 1 if any shot did not finish.
+pub fn run(args: Args, global: &Global) -> Result<i32> {
+    let client = args.api.client()?;
+    let opts = RenderOptions {
+        concurrency: args.concurrency,
+        poll: args.wait.poll(),
+        limits: Limits {
+            allow_any: args.allow_any,
+        },
+        retry_failed: args.retry_failed,
+        quiet: global.quiet,
+    };
+    let shots = block_on(render(&client, &args.shots, &args.output, &opts))??;
+    let failed = shots.iter().any(|s| s.error.is_some());
+    let state_file = StateFile::path_for(&args.shots);
+    if args.json {
+        #[derive(Serialize)]
+        struct Report<'a> {
+            state_file: PathBuf,
+            shots: &'a [ShotReport],
+        }
+        print_json(&Report {
+            state_file,
+            shots: &shots,
+        });
+    } else {
+        for s in &shots {
+            let id = s.id.as_deref().unwrap_or("-");
+            match (&s.file, &s.error) {
+                (_, Some(e)) => println!("{:<14} {id:<40} error: {e}", s.name),
+                (Some(f), None) => {
+                    let how = if s.cached {
+                        "cached"
+                    } else if s.created {
+                        "rendered"
+                    } else {
+                        "resumed"
+                    };
+                    println!("{:<14} {id:<40} {how} {}", s.name, f.display())
+                }
+                (None, None) => println!("{:<14} {id:<40}", s.name),
+            }
+        }
+    }
+    for s in shots.iter().filter(|s| s.error.is_some()) {
+        eprintln!(
+            "cutroom: error: shot {:?}: {}",
+            s.name,
+            s.error.as_deref().unwrap_or("")
+        );
+    }
+    Ok(if failed { exit::ERROR } else { exit::OK })
+}

@@ -1,0 +1,125 @@
+//! `cutroom videos list|show|delete|remix`: look after the jobs on the API.
+
+use super::api::{block_on, ApiArgs};
+use super::{print_json, Global};
+use cutroom::fetch::{Deleted, Video};
+use cutroom::Result;
+use serde::Serialize;
+
+/// Arguments of `cutroom videos`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Action,
+    #[command(flatten)]
+    api: ApiArgs,
+    /// Print JSON (`videos[]`, or `deleted[]` for delete) instead of a table.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(clap::Subcommand)]
+enum Action {
+    /// Every video on the account, all pages.
+    List {
+        /// `desc` (newest first) or `asc`.
+        #[arg(long, default_value = "desc", value_parser = ["asc", "desc"])]
+        order: String,
+        /// Videos per request (1-100).
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100))]
+        page_size: u32,
+    },
+    /// One or more videos by id.
+    Show {
+        /// Video ids.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Delete videos (and their content) by id.
+    Delete {
+        /// Video ids.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Start a new render from a completed one with a new prompt.
+    Remix {
+        /// The completed video.
+        id: String,
+        /// The new prompt.
+        #[arg(long)]
+        prompt: String,
+    },
+}
+
+#[derive(Serialize)]
+struct Videos {
+    videos: Vec<Video>,
+}
+
+/// Run `cutroom videos`.
+pub fn run(args: Args, _global: &Global) -> Result<i32> {
+    let client = args.api.client()?;
+    let json = args.json;
+    block_on(async move {
+        match args.action {
+            Action::List { order, page_size } => {
+                print_videos(client.list_all(&order, page_size).await?, json)
+            }
+            Action::Show { ids } => {
+                let mut videos = Vec::new();
+                for id in &ids {
+                    videos.push(client.video(id).await?);
+                }
+                print_videos(videos, json)
+            }
+            Action::Remix { id, prompt } => {
+                print_videos(vec![client.remix(&id, &prompt).await?], json)
+            }
+            Action::Delete { ids } => {
+                let mut deleted: Vec<Deleted> = Vec::new();
+                for id in &ids {
+                    deleted.push(client.delete(id).await?);
+                }
+                if json {
+                    #[derive(Serialize)]
+                    struct Report {
+                        deleted: Vec<Deleted>,
+                    }
+                    print_json(&Report { deleted });
+                } else {
+                    for d in deleted {
+                        println!("{} deleted", d.id);
+                    }
+                }
+                Ok(0)
+            }
+        }
+    })?
+}
+
+fn print_videos(videos: Vec<Video>, json: bool) -> Result<i32> {
+    if json {
+        print_json(&Videos { videos });
+        return Ok(0);
+    }
+    println!(
+        "{:<40} {:<12} {:>4} {:<11} {:<10} {:>4}  prompt",
+        "id", "status", "%", "model", "size", "s"
+    );
+    for v in videos {
+        let mut prompt: String = v.prompt.unwrap_or_default().chars().take(40).collect();
+        if let Some(e) = &v.error {
+            prompt = format!("error {}: {}", e.code, e.message);
+        }
+        println!(
+            "{:<40} {:<12} {:>4} {:<11} {:<10} {:>4}  {prompt}",
+            v.id,
+            v.status.as_str(),
+            v.progress,
+            v.model,
+            v.size,
+            v.seconds
+        );
+    }
+    Ok(0)
+}

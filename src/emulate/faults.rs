@@ -1,0 +1,88 @@
+//! Middleware in front of the API routes: the key check, then the injected faults
+//! (latency, rate limit, 500s), each counted in the stats.
+
+use super::server::Emulator;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Check the key, delay, rate-limit and fail requests as configured.
+pub async fn faults(State(emu): State<Arc<Emulator>>, req: Request, next: Next) -> Response {
+    emu.stats.requests.fetch_add(1, Ordering::Relaxed);
+    let opts = &emu.opts;
+    if let Some(key) = &opts.require_key {
+        if !presented(req.headers()).is_some_and(|k| key.matches(k)) {
+            return super::server::error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_request_error",
+                "Incorrect API key provided. Send it as 'Authorization: Bearer KEY' or 'api-key: KEY'.",
+                None,
+                Some("invalid_api_key"),
+            );
+        }
+    }
+    if !opts.latency.is_zero() {
+        tokio::time::sleep(opts.latency).await;
+    }
+    if let Some((limit, window)) = opts.rate_limit {
+        let now = Instant::now();
+        let wait = {
+            let mut seen = emu.window.lock().expect("not poisoned");
+            while seen
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= window)
+            {
+                seen.pop_front();
+            }
+            if seen.len() < limit as usize {
+                seen.push_back(now);
+                None
+            } else {
+                Some(window.saturating_sub(now.duration_since(seen[0])))
+            }
+        };
+        if let Some(wait) = wait {
+            emu.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+            let mut resp = super::server::error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "requests",
+                &format!(
+                    "Rate limit reached: {limit} requests per {} s. Please try again later.",
+                    window.as_secs_f64()
+                ),
+                None,
+                Some("rate_limit_exceeded"),
+            );
+            let h = resp.headers_mut();
+            let ms = wait.as_millis().max(1);
+            h.insert("retry-after", HeaderValue::from(ms.div_ceil(1000) as u64));
+            h.insert("retry-after-ms", HeaderValue::from(ms as u64));
+            return resp;
+        }
+    }
+    if opts.fail_rate > 0.0 && fastrand::f64() < opts.fail_rate {
+        emu.stats.server_errors.fetch_add(1, Ordering::Relaxed);
+        return super::server::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "The server had an error while processing your request. Sorry about that!",
+            None,
+            None,
+        );
+    }
+    next.run(req).await.into_response()
+}
+
+/// The key a request presents, from `Authorization: Bearer` or `api-key`.
+fn presented(h: &HeaderMap) -> Option<&str> {
+    if let Some(v) = h.get("authorization").and_then(|v| v.to_str().ok()) {
+        return v.strip_prefix("Bearer ").map(str::trim);
+    }
+    h.get("api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}

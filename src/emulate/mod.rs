@@ -1,0 +1,71 @@
+//! `emulate`: a local stand-in for an OpenAI-compatible `/v1/videos` API.
+//!
+//! Same endpoints, JSON shapes, status transitions (`queued` -> `in_progress` with progress ->
+//! `completed`/`failed`) and error envelopes as the real service, serving real H.264 + AAC
+//! marker clips (see [`crate::synth`]) at the requested size and length, plus thumbnails and
+//! spritesheets. Faults can be switched on to rehearse what providers do: 500s, 429s with
+//! `Retry-After`, downloads cut midway, latency, expiring links, failed renders.
+//! `GET /emulator/stats` counts what happened (jobs created, faults injected).
+
+mod clips;
+mod faults;
+mod server;
+
+use crate::fetch::{ApiKey, Limits};
+use std::time::Duration;
+
+pub use server::serve;
+
+/// How the emulator behaves.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Port on 127.0.0.1 (0: any free one).
+    pub port: u16,
+    /// Fraction of API requests answered with a 500 `server_error`.
+    pub fail_rate: f64,
+    /// Fraction of jobs that end `failed` instead of `completed`.
+    pub fail_jobs: f64,
+    /// At most this many API requests per `rate_window`, then 429 with `Retry-After`.
+    pub rate_limit: Option<(u32, Duration)>,
+    /// Cut every download without a `Range` header after half its bytes.
+    pub drop_downloads: bool,
+    /// Delay before answering each API request.
+    pub latency: Duration,
+    /// Require this key (`Authorization: Bearer KEY` or `api-key: KEY`).
+    pub require_key: Option<ApiKey>,
+    /// How long a job takes from creation to completion.
+    pub render_time: Duration,
+    /// The `openai-poll-after-ms` hint on retrieve answers.
+    pub poll_after: Duration,
+    /// Content stays downloadable this long after completion.
+    pub expire_after: Duration,
+    /// Shift the clips' beeps by this many ms (positive: audio late), for sync QA rehearsal.
+    pub av_offset_ms: i64,
+    /// Luma noise in the clips (0: none); makes big files for download benchmarks.
+    pub noise: u8,
+    /// What create accepts.
+    pub limits: Limits,
+    /// Page size of `GET /videos` when the request gives no `limit`.
+    pub page_size: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            fail_rate: 0.0,
+            fail_jobs: 0.0,
+            rate_limit: None,
+            drop_downloads: false,
+            latency: Duration::ZERO,
+            require_key: None,
+            render_time: Duration::from_secs(3),
+            poll_after: Duration::from_millis(500),
+            expire_after: Duration::from_secs(3600),
+            av_offset_ms: 0,
+            noise: 0,
+            limits: Limits::default(),
+            page_size: 20,
+        }
+    }
+}

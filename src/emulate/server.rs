@@ -1,0 +1,665 @@
+//! The emulator's routes and job store.
+
+use super::clips::{Clips, Slot};
+use super::Options;
+use crate::error::{Error, Result};
+use crate::fetch::{
+    parse_size, ApiErrorBody, Deleted, ErrorEnvelope, Status, Variant, Video, VideoError,
+    VideoList, DEFAULT_MODEL, DEFAULT_SECONDS, DEFAULT_SIZE,
+};
+use crate::synth::MarkerSpec;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// Counters of `GET /emulator/stats`.
+#[derive(Debug, Default)]
+pub(super) struct Stats {
+    /// Jobs created (create and remix), deleted ones included.
+    pub(super) jobs_created: AtomicU64,
+    /// API requests seen.
+    pub(super) requests: AtomicU64,
+    /// Requests answered 429.
+    pub(super) rate_limited: AtomicU64,
+    /// Requests answered with an injected 500.
+    pub(super) server_errors: AtomicU64,
+    /// Downloads cut midway.
+    pub(super) dropped_downloads: AtomicU64,
+}
+
+struct Job {
+    video: Video,
+    created: Instant,
+    created_wall: SystemTime,
+    fails: bool,
+    clip: Option<Slot>,
+}
+
+/// The emulator: options, jobs, clips and counters.
+pub struct Emulator {
+    pub(super) opts: Options,
+    pub(super) stats: Stats,
+    pub(super) window: Mutex<VecDeque<Instant>>,
+    jobs: Mutex<Vec<Job>>,
+    clips: Arc<Clips>,
+    _workdir: tempfile::TempDir,
+}
+
+/// Bind 127.0.0.1:`opts.port`, call `ready` with the address, and serve until the process ends.
+pub async fn serve(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
+    let workdir = tempfile::Builder::new()
+        .prefix("cutroom-emulate.")
+        .tempdir()
+        .map_err(|e| Error::Remote(format!("cannot make a work directory: {e}")))?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
+        .await
+        .map_err(|e| Error::Usage(format!("cannot listen on 127.0.0.1:{}: {e}", opts.port)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::Remote(e.to_string()))?;
+    let parallel = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let emu = Arc::new(Emulator {
+        clips: Arc::new(Clips::new(workdir.path(), parallel)),
+        opts,
+        stats: Stats::default(),
+        window: Mutex::new(VecDeque::new()),
+        jobs: Mutex::new(Vec::new()),
+        _workdir: workdir,
+    });
+    let api = Router::new()
+        .route("/videos", post(create).get(list))
+        .route("/videos/{id}", get(retrieve).delete(delete))
+        .route("/videos/{id}/content", get(content))
+        .route("/videos/{id}/remix", post(remix))
+        .fallback(unknown)
+        .layer(axum::middleware::from_fn_with_state(
+            emu.clone(),
+            super::faults::faults,
+        ));
+    let app = Router::new()
+        .nest("/v1", api)
+        .route("/emulator/stats", get(stats))
+        .fallback(unknown)
+        .layer(DefaultBodyLimit::max(64 << 20))
+        .with_state(emu);
+    ready(addr);
+    axum::serve(listener, app)
+        .await
+        .map_err(|e| Error::Remote(format!("emulator stopped: {e}")))
+}
+
+/// An error envelope `{"error": {message, type, param, code}}` with `status`.
+pub(super) fn error(
+    status: StatusCode,
+    kind: &str,
+    message: &str,
+    param: Option<&str>,
+    code: Option<&str>,
+) -> Response {
+    let body = ErrorEnvelope {
+        error: ApiErrorBody {
+            message: message.to_string(),
+            kind: kind.to_string(),
+            param: param.map(str::to_string),
+            code: code.map(str::to_string),
+        },
+    };
+    (status, Json(body)).into_response()
+}
+
+fn invalid(message: &str, param: Option<&str>) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request_error",
+        message,
+        param,
+        None,
+    )
+}
+
+fn not_found(id: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        &format!("Video with id '{id}' not found."),
+        Some("video_id"),
+        Some("video_not_found"),
+    )
+}
+
+async fn unknown(req: Request) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        &format!(
+            "Unknown request URL: {} {}.",
+            req.method(),
+            req.uri().path()
+        ),
+        None,
+        Some("unknown_url"),
+    )
+}
+
+/// Unix seconds of `t`, rounded up (a job is never reported done or expired early).
+fn ceil_secs(t: SystemTime) -> i64 {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    (d.as_secs() + u64::from(d.subsec_nanos() > 0)) as i64
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl Emulator {
+    /// The job as a client sees it now: status and progress follow the time since creation
+    /// (queued for the first tenth of the render time), and completion also waits for the
+    /// real clip to be encoded.
+    fn view(&self, job: &Job) -> Video {
+        let mut v = job.video.clone();
+        let total = self.opts.render_time.as_secs_f64();
+        let elapsed = job.created.elapsed().as_secs_f64();
+        let clip = job.clip.as_ref().and_then(|c| c.get());
+        if elapsed < total * 0.1 {
+            return v; // queued
+        }
+        let done = elapsed >= total && (job.fails || clip.is_some());
+        if !done {
+            v.status = Status::InProgress;
+            v.progress = ((elapsed / total.max(1e-9)) * 100.0).min(99.0) as u32;
+            return v;
+        }
+        let finished = job.created_wall + self.opts.render_time;
+        let failure = match clip {
+            _ if job.fails => Some((
+                "video_generation_failed",
+                "The render failed (injected by cutroom emulate --fail-jobs).".to_string(),
+            )),
+            Some(Err(e)) => Some(("internal_error", format!("The render failed: {e}"))),
+            _ => None,
+        };
+        match failure {
+            Some((code, message)) => {
+                v.status = Status::Failed;
+                v.error = Some(VideoError {
+                    code: code.into(),
+                    message,
+                });
+            }
+            None => {
+                v.status = Status::Completed;
+                v.progress = 100;
+                v.completed_at = Some(ceil_secs(finished));
+                v.expires_at = Some(ceil_secs(finished + self.opts.expire_after));
+            }
+        }
+        v
+    }
+
+    /// True once the job's content is past its expiry (to the nanosecond).
+    fn expired(&self, job: &Job) -> bool {
+        SystemTime::now() >= job.created_wall + self.opts.render_time + self.opts.expire_after
+    }
+
+    /// Start a job and return its first view.
+    fn start(
+        &self,
+        prompt: String,
+        model: String,
+        size: String,
+        seconds: String,
+        remixed_from: Option<String>,
+    ) -> Video {
+        let (width, height) = parse_size(&size).expect("validated");
+        let spec = MarkerSpec {
+            av_offset_ms: self.opts.av_offset_ms,
+            noise: self.opts.noise,
+            ..MarkerSpec::new(width, height, seconds.parse().expect("validated"))
+        };
+        let fails = self.opts.fail_jobs > 0.0 && fastrand::f64() < self.opts.fail_jobs;
+        let video = Video {
+            id: format!("video_{:032x}", fastrand::u128(..)),
+            object: "video".into(),
+            model,
+            status: Status::Queued,
+            progress: 0,
+            created_at: unix_now(),
+            completed_at: None,
+            expires_at: None,
+            prompt: Some(prompt),
+            seconds,
+            size,
+            remixed_from_video_id: remixed_from,
+            error: None,
+            extra: Default::default(),
+        };
+        let job = Job {
+            video: video.clone(),
+            created: Instant::now(),
+            created_wall: SystemTime::now(),
+            fails,
+            clip: (!fails).then(|| self.clips.request(&spec)),
+        };
+        self.stats.jobs_created.fetch_add(1, Ordering::Relaxed);
+        self.jobs.lock().expect("not poisoned").push(job);
+        video
+    }
+
+    fn find<T>(&self, id: &str, f: impl FnOnce(&Job) -> T) -> Option<T> {
+        self.jobs
+            .lock()
+            .expect("not poisoned")
+            .iter()
+            .find(|j| j.video.id == id)
+            .map(f)
+    }
+}
+
+/// The fields of a create request, from JSON or multipart.
+#[derive(Default)]
+struct CreateFields {
+    prompt: Option<String>,
+    model: Option<String>,
+    seconds: Option<String>,
+    size: Option<String>,
+    reference: Option<Bytes>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Text {
+    Str(String),
+    Num(serde_json::Number),
+}
+
+#[derive(Deserialize)]
+struct CreateJson {
+    prompt: Option<String>,
+    model: Option<String>,
+    seconds: Option<Text>,
+    size: Option<String>,
+}
+
+async fn read_create(
+    req: Request,
+    emu: &Arc<Emulator>,
+) -> std::result::Result<CreateFields, Response> {
+    let ctype = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    if ctype.starts_with("multipart/form-data") {
+        let mut form = Multipart::from_request(req, emu)
+            .await
+            .map_err(|e| invalid(&e.body_text(), None))?;
+        let mut f = CreateFields::default();
+        while let Some(field) = form
+            .next_field()
+            .await
+            .map_err(|e| invalid(&e.body_text(), None))?
+        {
+            let name = field.name().unwrap_or("").to_string();
+            let data = field
+                .bytes()
+                .await
+                .map_err(|e| invalid(&e.body_text(), Some(&name)))?;
+            let text = || String::from_utf8_lossy(&data).into_owned();
+            match name.as_str() {
+                "prompt" => f.prompt = Some(text()),
+                "model" => f.model = Some(text()),
+                "seconds" => f.seconds = Some(text()),
+                "size" => f.size = Some(text()),
+                "input_reference" => f.reference = Some(data),
+                other => {
+                    return Err(invalid(
+                        &format!("Unknown parameter: '{other}'."),
+                        Some(other),
+                    ))
+                }
+            }
+        }
+        return Ok(f);
+    }
+    let Json(j): Json<CreateJson> = Json::from_request(req, emu)
+        .await
+        .map_err(|e| invalid(&e.body_text(), None))?;
+    Ok(CreateFields {
+        prompt: j.prompt,
+        model: j.model,
+        seconds: j.seconds.map(|s| match s {
+            Text::Str(s) => s,
+            Text::Num(n) => n.to_string(),
+        }),
+        size: j.size,
+        reference: None,
+    })
+}
+
+/// The size of an image, read by FFmpeg from a temp file.
+fn image_size(data: &[u8]) -> Option<(u32, u32)> {
+    let file = tempfile::NamedTempFile::new().ok()?;
+    std::fs::write(file.path(), data).ok()?;
+    let input = crate::media::open(file.path()).ok()?;
+    let s = input.best_stream(cutroom_ffi::MediaKind::Video)?;
+    let p = &input.streams()[s].params;
+    Some((p.width(), p.height()))
+}
+
+async fn create(State(emu): State<Arc<Emulator>>, req: Request) -> Response {
+    let f = match read_create(req, &emu).await {
+        Ok(f) => f,
+        Err(resp) => return resp,
+    };
+    let Some(prompt) = f.prompt.filter(|p| !p.trim().is_empty()) else {
+        return invalid("Missing required parameter: 'prompt'.", Some("prompt"));
+    };
+    let model = f.model.unwrap_or_else(|| DEFAULT_MODEL.into());
+    let size = f.size.unwrap_or_else(|| DEFAULT_SIZE.into());
+    let seconds = f.seconds.unwrap_or_else(|| DEFAULT_SECONDS.into());
+    if let Err(e) = emu.opts.limits.check(&model, &size, &seconds) {
+        return invalid(&e.message, Some(e.param));
+    }
+    if let Some(data) = f.reference {
+        let dims = tokio::task::spawn_blocking(move || image_size(&data))
+            .await
+            .ok()
+            .flatten();
+        match dims {
+            None => {
+                return invalid(
+                    "input_reference is not a readable image.",
+                    Some("input_reference"),
+                )
+            }
+            Some(d) if Some(d) != parse_size(&size) => {
+                return invalid(
+                    &format!(
+                    "Inpaint image must match the requested width and height ({size}); got {}x{}.",
+                    d.0, d.1
+                ),
+                    Some("input_reference"),
+                )
+            }
+            Some(_) => {}
+        }
+    }
+    Json(emu.start(prompt, model, size, seconds, None)).into_response()
+}
+
+async fn retrieve(State(emu): State<Arc<Emulator>>, Path(id): Path<String>) -> Response {
+    match emu.find(&id, |j| emu.view(j)) {
+        Some(v) => {
+            let mut resp = Json(v).into_response();
+            let ms = emu.opts.poll_after.as_millis() as u64;
+            resp.headers_mut()
+                .insert("openai-poll-after-ms", HeaderValue::from(ms));
+            resp
+        }
+        None => not_found(&id),
+    }
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    after: Option<String>,
+    limit: Option<u32>,
+    order: Option<String>,
+}
+
+async fn list(State(emu): State<Arc<Emulator>>, Query(q): Query<ListQuery>) -> Response {
+    let limit = q.limit.unwrap_or(emu.opts.page_size);
+    if !(1..=100).contains(&limit) {
+        return invalid("limit must be between 1 and 100.", Some("limit"));
+    }
+    let mut all: Vec<Video> = emu
+        .jobs
+        .lock()
+        .expect("not poisoned")
+        .iter()
+        .map(|j| emu.view(j))
+        .collect();
+    match q.order.as_deref().unwrap_or("desc") {
+        "desc" => all.reverse(),
+        "asc" => {}
+        _ => return invalid("order must be 'asc' or 'desc'.", Some("order")),
+    }
+    let start = match &q.after {
+        None => 0,
+        Some(a) => match all.iter().position(|v| &v.id == a) {
+            Some(i) => i + 1,
+            None => {
+                return invalid(
+                    &format!("No video found with id '{a}' for 'after'."),
+                    Some("after"),
+                )
+            }
+        },
+    };
+    let rest = &all[start.min(all.len())..];
+    let data: Vec<Video> = rest.iter().take(limit as usize).cloned().collect();
+    Json(VideoList {
+        object: "list".into(),
+        first_id: data.first().map(|v| v.id.clone()),
+        last_id: data.last().map(|v| v.id.clone()),
+        has_more: rest.len() > data.len(),
+        data,
+    })
+    .into_response()
+}
+
+async fn delete(State(emu): State<Arc<Emulator>>, Path(id): Path<String>) -> Response {
+    let mut jobs = emu.jobs.lock().expect("not poisoned");
+    match jobs.iter().position(|j| j.video.id == id) {
+        Some(i) => {
+            jobs.remove(i);
+            Json(Deleted {
+                id,
+                object: "video.deleted".into(),
+                deleted: true,
+            })
+            .into_response()
+        }
+        None => not_found(&id),
+    }
+}
+
+#[derive(Deserialize)]
+struct RemixBody {
+    prompt: Option<String>,
+}
+
+async fn remix(State(emu): State<Arc<Emulator>>, Path(id): Path<String>, body: Bytes) -> Response {
+    let prompt = match serde_json::from_slice::<RemixBody>(&body) {
+        Ok(RemixBody { prompt: Some(p) }) if !p.trim().is_empty() => p,
+        _ => return invalid("Missing required parameter: 'prompt'.", Some("prompt")),
+    };
+    let Some(src) = emu.find(&id, |j| emu.view(j)) else {
+        return not_found(&id);
+    };
+    if src.status != Status::Completed {
+        return invalid(
+            &format!(
+                "Video '{id}' is {}; only completed videos can be remixed.",
+                src.status.as_str()
+            ),
+            Some("video_id"),
+        );
+    }
+    Json(emu.start(prompt, src.model, src.size, src.seconds, Some(id))).into_response()
+}
+
+#[derive(Deserialize)]
+struct ContentQuery {
+    variant: Option<String>,
+}
+
+async fn content(
+    State(emu): State<Arc<Emulator>>,
+    Path(id): Path<String>,
+    Query(q): Query<ContentQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let name = q.variant.unwrap_or_else(|| "video".into());
+    let Some(variant) = Variant::parse(&name) else {
+        return invalid(
+            &format!("Invalid variant '{name}': expected video, thumbnail or spritesheet."),
+            Some("variant"),
+        );
+    };
+    let Some((video, clip, expired)) = emu.find(&id, |j| {
+        let clip = j.clip.as_ref().and_then(|c| c.get()).cloned();
+        (emu.view(j), clip, emu.expired(j))
+    }) else {
+        return not_found(&id);
+    };
+    if video.status != Status::Completed {
+        return invalid(
+            &format!(
+                "Video '{id}' is {}; content is available once it completes.",
+                video.status.as_str()
+            ),
+            Some("video_id"),
+        );
+    }
+    if expired {
+        return error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            &format!("The content of video '{id}' has expired."),
+            Some("video_id"),
+            Some("video_expired"),
+        );
+    }
+    let Some(Ok(clip)) = clip else {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "The render is missing.",
+            None,
+            None,
+        );
+    };
+    let (bytes, ctype) = match variant {
+        Variant::Video => (clip.video.clone(), "video/mp4"),
+        Variant::Thumbnail => (clip.thumbnail.clone(), "image/png"),
+        Variant::Spritesheet => (clip.spritesheet.clone(), "image/png"),
+    };
+    serve_bytes(&emu, bytes, ctype, &headers)
+}
+
+/// Serve `bytes` honouring a `Range: bytes=START-[END]` request; with `--drop-downloads` a
+/// request without `Range` is cut after half its bytes (the connection is aborted), so only a
+/// client that resumes gets the whole file.
+fn serve_bytes(emu: &Emulator, bytes: Bytes, ctype: &str, headers: &HeaderMap) -> Response {
+    let len = bytes.len() as u64;
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_range);
+    let (status, start, end) = match range {
+        None => (StatusCode::OK, 0, len),
+        Some((s, _)) if s >= len => {
+            let mut r = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+            r.headers_mut().insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes */{len}")).expect("ascii"),
+            );
+            return r;
+        }
+        Some((s, e)) => (
+            StatusCode::PARTIAL_CONTENT,
+            s,
+            e.map_or(len, |e| (e + 1).min(len)),
+        ),
+    };
+    let part = bytes.slice(start as usize..end as usize);
+    let body = if emu.opts.drop_downloads && range.is_none() && part.len() > 1 {
+        emu.stats.dropped_downloads.fetch_add(1, Ordering::Relaxed);
+        let half = part.slice(..part.len() / 2);
+        // Let the first half reach the socket before the connection is aborted.
+        let cut = futures_util::stream::once(async {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionAborted,
+                "dropped by --drop-downloads",
+            ))
+        });
+        Body::from_stream(futures_util::stream::iter([Ok(half)]).chain(cut))
+    } else {
+        Body::from(part)
+    };
+    let mut resp = Response::new(body);
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(ctype).expect("ascii"),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if status == StatusCode::PARTIAL_CONTENT {
+        h.insert(
+            header::CONTENT_RANGE,
+            HeaderValue::from_str(&format!("bytes {start}-{}/{len}", end - 1)).expect("ascii"),
+        );
+    }
+    resp
+}
+
+/// `bytes=START-` or `bytes=START-END` (one range; suffix ranges are not served).
+fn parse_range(v: &str) -> Option<(u64, Option<u64>)> {
+    let (s, e) = v.strip_prefix("bytes=")?.split_once('-')?;
+    let start = s.trim().parse().ok()?;
+    let end = match e.trim() {
+        "" => None,
+        e => Some(e.parse().ok()?),
+    };
+    Some((start, end)).filter(|(s, e)| e.is_none_or(|e| e >= *s))
+}
+
+async fn stats(State(emu): State<Arc<Emulator>>) -> Response {
+    let s = &emu.stats;
+    let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let jobs = emu.jobs.lock().expect("not poisoned").len();
+    Json(serde_json::json!({
+        "jobs_created": get(&s.jobs_created),
+        "jobs": jobs,
+        "clips_encoded": emu.clips.encoded(),
+        "requests": get(&s.requests),
+        "rate_limited": get(&s.rate_limited),
+        "server_errors": get(&s.server_errors),
+        "dropped_downloads": get(&s.dropped_downloads),
+    }))
+    .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_range;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=10-"), Some((10, None)));
+        assert_eq!(parse_range("bytes=10-19"), Some((10, Some(19))));
+        assert_eq!(parse_range("bytes=10-5"), None);
+        assert_eq!(parse_range("bytes=-5"), None);
+        assert_eq!(parse_range("items=1-2"), None);
+    }
+}

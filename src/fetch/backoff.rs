@@ -1,0 +1,121 @@
+//! Waiting between attempts: exponential backoff with jitter, and the server's own hints
+//! (`retry-after-ms`, `Retry-After`, `openai-poll-after-ms`).
+
+use reqwest::header::HeaderMap;
+use std::time::{Duration, SystemTime};
+
+/// The longest server hint honoured as given; longer ones are clamped to it.
+const MAX_HINT: Duration = Duration::from_secs(300);
+
+/// Exponential backoff: `initial`, then doubling up to `max`, each delay jittered.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    initial: Duration,
+    max: Duration,
+    attempt: u32,
+}
+
+impl Backoff {
+    /// Delays starting at `initial`, doubling, capped at `max`.
+    pub fn new(initial: Duration, max: Duration) -> Self {
+        Self {
+            initial,
+            max,
+            attempt: 0,
+        }
+    }
+
+    /// The next delay. Without a hint: the exponential step with "equal jitter" (half fixed,
+    /// half random), so parallel clients spread out. With a server hint: at least the hint, plus
+    /// up to a quarter more so clients told the same instant do not return together.
+    pub fn next_delay(&mut self, hint: Option<Duration>) -> Duration {
+        let step = self
+            .initial
+            .saturating_mul(1u32 << self.attempt.min(16))
+            .min(self.max);
+        self.attempt += 1;
+        match hint {
+            Some(h) => {
+                let h = h.min(MAX_HINT);
+                h + h.mul_f64(fastrand::f64() * 0.25)
+            }
+            None => step / 2 + step.mul_f64(fastrand::f64() * 0.5),
+        }
+    }
+
+    /// Start over (after progress).
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+}
+
+/// How long the server asks the client to wait: `retry-after-ms`, then `Retry-After` (seconds
+/// or an HTTP date), then `openai-poll-after-ms`.
+pub fn server_hint(headers: &HeaderMap) -> Option<Duration> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    let millis = |name: &str| {
+        text(name)
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|ms| ms.is_finite() && *ms >= 0.0)
+            .map(|ms| Duration::from_secs_f64(ms / 1000.0))
+    };
+    if let Some(d) = millis("retry-after-ms") {
+        return Some(d);
+    }
+    if let Some(v) = text("retry-after") {
+        if let Ok(secs) = v.parse::<f64>() {
+            if secs.is_finite() && secs >= 0.0 {
+                return Some(Duration::from_secs_f64(secs));
+            }
+        }
+        if let Ok(at) = httpdate::parse_http_date(v) {
+            return Some(at.duration_since(SystemTime::now()).unwrap_or_default());
+        }
+    }
+    millis("openai-poll-after-ms")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn delays_grow_with_jitter_and_cap() {
+        let mut b = Backoff::new(Duration::from_millis(100), Duration::from_millis(800));
+        let d: Vec<Duration> = (0..6).map(|_| b.next_delay(None)).collect();
+        for (i, d) in d.iter().enumerate() {
+            let step = Duration::from_millis(100 << i.min(3));
+            assert!(*d >= step / 2 && *d <= step, "delay {i}: {d:?}");
+        }
+        b.reset();
+        assert!(b.next_delay(None) <= Duration::from_millis(100));
+        let h = b.next_delay(Some(Duration::from_secs(2)));
+        assert!(h >= Duration::from_secs(2) && h <= Duration::from_millis(2500));
+    }
+
+    #[test]
+    fn hints_in_order_of_precision() {
+        let mut h = HeaderMap::new();
+        assert_eq!(server_hint(&h), None);
+        h.insert("openai-poll-after-ms", HeaderValue::from_static("250"));
+        assert_eq!(server_hint(&h), Some(Duration::from_millis(250)));
+        h.insert("retry-after", HeaderValue::from_static("3"));
+        assert_eq!(server_hint(&h), Some(Duration::from_secs(3)));
+        h.insert("retry-after-ms", HeaderValue::from_static("1500"));
+        assert_eq!(server_hint(&h), Some(Duration::from_millis(1500)));
+        let mut d = HeaderMap::new();
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
+        d.insert("retry-after", HeaderValue::from_str(&later).unwrap());
+        let got = server_hint(&d).unwrap();
+        assert!(
+            got > Duration::from_secs(28) && got <= Duration::from_secs(30),
+            "{got:?}"
+        );
+    }
+}

@@ -1,0 +1,191 @@
+//! The download cache: `<dir>/<name>.mp4` (and images) beside `<dir>/<name>.json`, which holds
+//! the video object and each file's length and SHA-256. A re-run skips files that still match.
+
+use super::download::{sha256_file, Downloaded};
+use super::model::{Variant, Video};
+use crate::error::{Error, Result};
+use crate::output::AtomicOutput;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Longest file-name stem made from an id or URL.
+const MAX_NAME: usize = 96;
+
+/// One cached file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CachedFile {
+    /// File name inside the cache directory.
+    pub file: String,
+    /// Length in bytes.
+    pub bytes: u64,
+    /// SHA-256, lower-case hex.
+    pub sha256: String,
+}
+
+/// The sidecar `<name>.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Entry {
+    /// Where the files came from: the video id, or the URL (query redacted).
+    pub source: String,
+    /// The video object at download time (null for plain URLs).
+    pub video: Option<Video>,
+    /// Files by variant (`video`, `thumbnail`, `spritesheet`).
+    pub files: BTreeMap<Variant, CachedFile>,
+}
+
+/// A cache directory.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+impl Cache {
+    /// Use (and create) `dir`.
+    pub fn new(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn sidecar(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.json"))
+    }
+
+    /// Where `variant` of `name` goes: `<name>.mp4` for the video, `<name>.<variant>.<ext>`
+    /// for images, the extension following the served `content_type`.
+    pub fn path_for(&self, name: &str, variant: Variant, content_type: Option<&str>) -> PathBuf {
+        let file = match variant {
+            Variant::Video => format!("{name}.mp4"),
+            v => {
+                let ext = match content_type.map(|c| c.split(';').next().unwrap_or("").trim()) {
+                    Some("image/png") => "png",
+                    Some("image/jpeg") => "jpg",
+                    Some("image/webp") => "webp",
+                    _ => "img",
+                };
+                format!("{name}.{}.{ext}", v.as_str())
+            }
+        };
+        self.dir.join(file)
+    }
+
+    /// The sidecar of `name`, when there is a readable one.
+    pub fn load(&self, name: &str) -> Option<Entry> {
+        let text = std::fs::read(self.sidecar(name)).ok()?;
+        serde_json::from_slice(&text).ok()
+    }
+
+    /// `variant` of `name` when its file is present with the recorded length and SHA-256.
+    pub fn verified(&self, entry: &Entry, variant: Variant) -> Option<CachedFile> {
+        let f = entry.files.get(&variant)?;
+        let path = self.dir.join(&f.file);
+        let len = std::fs::metadata(&path).ok()?.len();
+        (len == f.bytes && sha256_file(&path).ok()? == f.sha256).then(|| f.clone())
+    }
+
+    /// Record a finished download of `variant` in the sidecar of `name` (written atomically).
+    pub fn record(
+        &self,
+        name: &str,
+        entry: &mut Entry,
+        variant: Variant,
+        got: &Downloaded,
+    ) -> Result<()> {
+        let file = got
+            .path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        entry.files.insert(
+            variant,
+            CachedFile {
+                file,
+                bytes: got.bytes,
+                sha256: got.sha256.clone(),
+            },
+        );
+        write_json_atomic(&self.sidecar(name), entry)
+    }
+}
+
+/// Write `value` as pretty JSON to `path` through a temp file and a rename.
+pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let out = AtomicOutput::new(path)?;
+    let text = serde_json::to_vec_pretty(value).expect("serialisable");
+    std::fs::write(out.path(), text).map_err(|e| Error::io(path, e))?;
+    out.commit()?;
+    Ok(())
+}
+
+/// A file-name stem for an id (or a URL's last segment) that cannot escape the directory or
+/// hide: ASCII letters, digits, `-`, `_` and inner `.` are kept, anything else becomes `_`, and
+/// when that changed the id a short hash of the original is appended, so two different ids
+/// never share a file.
+pub fn safe_name(id: &str) -> String {
+    let mut s: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    s = s.trim_matches('.').to_string();
+    s.truncate(MAX_NAME);
+    if s == id && !s.is_empty() {
+        return s;
+    }
+    let digest = super::download::hex(&<sha2::Sha256 as sha2::Digest>::digest(id.as_bytes()));
+    let stem = s.trim_matches(|c| c == '_' || c == '.');
+    if stem.is_empty() {
+        format!("id-{}", &digest[..12])
+    } else {
+        format!("{stem}-{}", &digest[..12])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_safe_and_distinct() {
+        assert_eq!(
+            safe_name("video_68d7512d07848190"),
+            "video_68d7512d07848190"
+        );
+        for evil in [
+            "../../etc/passwd",
+            "..",
+            ".hidden",
+            "a/b",
+            "a\\b",
+            "",
+            "x\0y",
+            "ü",
+        ] {
+            let n = safe_name(evil);
+            assert!(
+                !n.is_empty() && !n.starts_with('.') && !n.contains(['/', '\\', '\0']),
+                "{evil:?} -> {n}"
+            );
+            assert!(
+                n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
+                "{n}"
+            );
+        }
+        assert_ne!(safe_name("a/b"), safe_name("a_b"));
+        assert_ne!(safe_name("a/b"), safe_name("a:b"));
+        assert!(safe_name(&"x".repeat(500)).len() <= MAX_NAME + 13);
+    }
+}

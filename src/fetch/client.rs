@@ -1,0 +1,423 @@
+//! The HTTP client of the `/v1/videos` API: every endpoint, with retries that honour the
+//! server's hints, redirects that never carry the key to another origin, and errors that quote
+//! the API's own message (never the key).
+
+use super::backoff::{server_hint, Backoff};
+use super::config::{check_url, redact_url, same_origin, ApiConfig};
+use super::model::{CreateVideo, Deleted, ErrorEnvelope, Variant, Video, VideoList};
+use crate::error::{Error, Result};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
+use reqwest::{Method, Response, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use std::time::Duration;
+
+/// Redirect hops followed for one GET.
+const MAX_REDIRECTS: usize = 5;
+
+/// A request body that can be built again for every attempt.
+pub(crate) enum Body {
+    /// No body.
+    Empty,
+    /// A JSON document.
+    Json(serde_json::Value),
+    /// `multipart/form-data`: text fields and one file part.
+    Form {
+        fields: Vec<(&'static str, String)>,
+        file: (&'static str, String, Vec<u8>, &'static str),
+    },
+}
+
+/// A client for one OpenAI-compatible endpoint.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    cfg: ApiConfig,
+}
+
+impl Client {
+    /// A client for `cfg`; refuses a base URL that breaks the transport policy.
+    pub fn new(cfg: ApiConfig) -> Result<Self> {
+        check_url(&cfg.base_url, cfg.insecure_http)?;
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("cutroom/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(15))
+            .read_timeout(cfg.read_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::Remote(format!("cannot start the HTTP client: {e}")))?;
+        Ok(Self { http, cfg })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ApiConfig {
+        &self.cfg
+    }
+
+    /// `base_url` + `/segment/...`, each segment percent-encoded (an id cannot add a path).
+    pub(crate) fn endpoint(&self, segments: &[&str]) -> Url {
+        let mut url = self.cfg.base_url.clone();
+        url.path_segments_mut()
+            .expect("checked in ApiConfig::new")
+            .pop_if_empty()
+            .extend(segments);
+        url
+    }
+
+    /// Print `msg` on stderr with `--verbose`.
+    pub(crate) fn log(&self, msg: impl std::fmt::Display) {
+        if self.cfg.verbose {
+            eprintln!("cutroom: {msg}");
+        }
+    }
+
+    fn auth(&self, url: &Url) -> Option<(HeaderName, HeaderValue)> {
+        let key = self.cfg.key.as_ref()?;
+        if !same_origin(url, &self.cfg.base_url) {
+            return None; // never hand the key to a CDN or any other host
+        }
+        let name = HeaderName::from_bytes(self.cfg.auth_header.as_bytes()).ok()?;
+        let text = if name == reqwest::header::AUTHORIZATION {
+            format!("Bearer {}", key.expose())
+        } else {
+            key.expose().to_string()
+        };
+        let mut value = HeaderValue::from_str(&text).ok()?;
+        value.set_sensitive(true);
+        Some((name, value))
+    }
+
+    fn build(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: &Body,
+        headers: &HeaderMap,
+    ) -> reqwest::RequestBuilder {
+        let mut rb = self
+            .http
+            .request(method.clone(), url.clone())
+            .headers(headers.clone());
+        if let Some((name, value)) = self.auth(url) {
+            rb = rb.header(name, value);
+        }
+        match body {
+            Body::Empty => rb,
+            Body::Json(v) => rb.json(v),
+            Body::Form { fields, file } => {
+                let mut form = reqwest::multipart::Form::new();
+                for (k, v) in fields {
+                    form = form.text(*k, v.clone());
+                }
+                let (field, name, data, mime) = file;
+                let part = reqwest::multipart::Part::bytes(data.clone())
+                    .file_name(name.clone())
+                    .mime_str(mime)
+                    .expect("static mime type");
+                rb.multipart(form.part(*field, part))
+            }
+        }
+    }
+
+    /// One attempt, following redirects of a GET (each hop checked against the transport
+    /// policy; the key only ever goes to the API's origin).
+    async fn send_once(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: &Body,
+        headers: &HeaderMap,
+    ) -> Result<std::result::Result<Response, reqwest::Error>> {
+        let mut url = url.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let resp = match self.build(method, &url, body, headers).send().await {
+                Ok(r) => r,
+                Err(e) => return Ok(Err(e)),
+            };
+            if *method != Method::GET || !resp.status().is_redirection() {
+                return Ok(Ok(resp));
+            }
+            let next = resp
+                .headers()
+                .get(LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| url.join(l).ok())
+                .ok_or_else(|| {
+                    Error::Remote(format!(
+                        "{}: redirect without a usable Location",
+                        redact_url(&url)
+                    ))
+                })?;
+            check_url(&next, self.cfg.insecure_http)?;
+            self.log(format_args!(
+                "{} redirects to {}",
+                redact_url(&url),
+                redact_url(&next)
+            ));
+            url = next;
+        }
+        Err(Error::Remote(format!(
+            "{}: more than {MAX_REDIRECTS} redirects",
+            redact_url(&url)
+        )))
+    }
+
+    /// Send a request, retrying what waiting can fix (408, 409, 429, 5xx, connection errors)
+    /// with backoff that honours the server's hints. Returns the final response, whatever its
+    /// status; only transport failures past the last retry are errors.
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        url: &Url,
+        body: &Body,
+        headers: &HeaderMap,
+    ) -> Result<Response> {
+        let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+        let shown = redact_url(url);
+        let mut attempt = 0;
+        loop {
+            let result = self.send_once(&method, url, body, headers).await?;
+            let (hint, why) = match result {
+                Ok(resp) => {
+                    let status = resp.status();
+                    self.log(format_args!("{method} {shown} -> {}", status.as_u16()));
+                    if !retryable(status) || attempt >= self.cfg.retries {
+                        return Ok(resp);
+                    }
+                    (
+                        server_hint(resp.headers()),
+                        format!("HTTP {}", status.as_u16()),
+                    )
+                }
+                Err(e) => {
+                    let why = describe(&e);
+                    if attempt >= self.cfg.retries {
+                        return Err(Error::Remote(format!("{method} {shown}: {why}")));
+                    }
+                    (None, why)
+                }
+            };
+            attempt += 1;
+            let wait = backoff.next_delay(hint);
+            self.log(format_args!(
+                "{method} {shown}: {why}; retry {attempt}/{} in {:.1} s",
+                self.cfg.retries,
+                wait.as_secs_f64()
+            ));
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Send and decode a JSON answer; a non-2xx answer becomes an error quoting the API.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: &Url,
+        body: &Body,
+    ) -> Result<(T, HeaderMap)> {
+        let resp = self
+            .send(method.clone(), url, body, &HeaderMap::new())
+            .await?;
+        if !resp.status().is_success() {
+            return Err(api_error(&format!("{method} {}", redact_url(url)), resp).await);
+        }
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.map_err(|e| {
+            Error::Remote(format!("{method} {}: {}", redact_url(url), describe(&e)))
+        })?;
+        let value = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::Remote(format!(
+                "{method} {}: unexpected answer: {e}",
+                redact_url(url)
+            ))
+        })?;
+        Ok((value, headers))
+    }
+
+    /// `POST /videos`: start a render (multipart when there is an `input_reference`).
+    pub async fn create(&self, req: &CreateVideo) -> Result<Video> {
+        let url = self.endpoint(&["videos"]);
+        let mut fields = vec![("prompt", req.prompt.clone())];
+        for (k, v) in [
+            ("model", &req.model),
+            ("seconds", &req.seconds),
+            ("size", &req.size),
+        ] {
+            if let Some(v) = v {
+                fields.push((k, v.clone()));
+            }
+        }
+        let body = match &req.input_reference {
+            None => Body::Json(serde_json::Value::Object(
+                fields
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.into()))
+                    .collect(),
+            )),
+            Some(path) => {
+                let data = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "reference".into());
+                Body::Form {
+                    fields,
+                    file: ("input_reference", name, data, image_mime(path)),
+                }
+            }
+        };
+        Ok(self.call(Method::POST, &url, &body).await?.0)
+    }
+
+    /// `GET /videos/{id}`, with the server's poll hint (`openai-poll-after-ms` and friends).
+    /// `None` when the job does not exist (404).
+    pub async fn retrieve(&self, id: &str) -> Result<Option<(Video, Option<Duration>)>> {
+        let url = self.endpoint(&["videos", id]);
+        let resp = self
+            .send(Method::GET, &url, &Body::Empty, &HeaderMap::new())
+            .await?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !resp.status().is_success() {
+            return Err(api_error(&format!("GET {}", redact_url(&url)), resp).await);
+        }
+        let hint = server_hint(resp.headers());
+        let video = resp.json().await.map_err(|e| {
+            Error::Remote(format!(
+                "GET {}: unexpected answer: {}",
+                redact_url(&url),
+                describe(&e)
+            ))
+        })?;
+        Ok(Some((video, hint)))
+    }
+
+    /// `GET /videos/{id}`, a missing job being an error.
+    pub async fn video(&self, id: &str) -> Result<Video> {
+        match self.retrieve(id).await? {
+            Some((v, _)) => Ok(v),
+            None => Err(Error::Remote(format!(
+                "video {id:?} not found (deleted, expired or never created)"
+            ))),
+        }
+    }
+
+    /// One page of `GET /videos`.
+    pub async fn list_page(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+        order: &str,
+    ) -> Result<VideoList> {
+        let mut url = self.endpoint(&["videos"]);
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("limit", &limit.to_string())
+                .append_pair("order", order);
+            if let Some(a) = after {
+                q.append_pair("after", a);
+            }
+        }
+        Ok(self.call(Method::GET, &url, &Body::Empty).await?.0)
+    }
+
+    /// Every video, following `after`/`has_more` across pages of `page_size`.
+    pub async fn list_all(&self, order: &str, page_size: u32) -> Result<Vec<Video>> {
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.list_page(after.as_deref(), page_size, order).await?;
+            all.extend(page.data);
+            let next = page.last_id.filter(|_| page.has_more);
+            if next.is_none() || next == after {
+                return Ok(all);
+            }
+            after = next;
+        }
+    }
+
+    /// `DELETE /videos/{id}`.
+    pub async fn delete(&self, id: &str) -> Result<Deleted> {
+        let url = self.endpoint(&["videos", id]);
+        Ok(self.call(Method::DELETE, &url, &Body::Empty).await?.0)
+    }
+
+    /// `POST /videos/{id}/remix`: a new job from a completed one with a new prompt.
+    pub async fn remix(&self, id: &str, prompt: &str) -> Result<Video> {
+        let url = self.endpoint(&["videos", id, "remix"]);
+        let body = Body::Json(serde_json::json!({ "prompt": prompt }));
+        Ok(self.call(Method::POST, &url, &body).await?.0)
+    }
+
+    /// The URL of `GET /videos/{id}/content?variant=...`.
+    pub fn content_url(&self, id: &str, variant: Variant) -> Url {
+        let mut url = self.endpoint(&["videos", id, "content"]);
+        url.query_pairs_mut()
+            .append_pair("variant", variant.as_str());
+        url
+    }
+}
+
+/// Statuses worth another try after a wait.
+fn retryable(s: StatusCode) -> bool {
+    matches!(s.as_u16(), 408 | 409 | 429) || s.is_server_error()
+}
+
+/// A transport error with its causes, without the URL (it may carry a token).
+pub(crate) fn describe(e: &reqwest::Error) -> String {
+    let mut msg = if e.is_timeout() {
+        "timed out".to_string()
+    } else if e.is_connect() {
+        "cannot connect".to_string()
+    } else if e.is_body() {
+        "connection broke off".to_string()
+    } else {
+        "request failed".to_string()
+    };
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    msg
+}
+
+/// The error for a non-2xx answer: status plus the envelope's type, code and message.
+pub(crate) async fn api_error(what: &str, resp: Response) -> Error {
+    let status = resp.status();
+    let body = resp.bytes().await.unwrap_or_default();
+    let detail = match serde_json::from_slice::<ErrorEnvelope>(&body) {
+        Ok(env) => {
+            let e = env.error;
+            let mut tag = e.kind;
+            if let Some(code) = e.code.filter(|c| !c.is_empty()) {
+                tag = format!("{tag}/{code}");
+            }
+            let param = e.param.map(|p| format!(" (param {p})")).unwrap_or_default();
+            format!("{tag}: {}{param}", e.message)
+        }
+        Err(_) => String::from_utf8_lossy(&body[..body.len().min(200)])
+            .trim()
+            .to_string(),
+    };
+    let hint = match status.as_u16() {
+        401 => " - check OPENAI_API_KEY (and --auth-header for providers that use another header)",
+        _ => "",
+    };
+    Error::Remote(format!("{what}: HTTP {} {detail}{hint}", status.as_u16()))
+}
+
+/// MIME type of an input reference image, from its extension.
+fn image_mime(path: &std::path::Path) -> &'static str {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("png") => "image/png",
+        Some("webp") => "image/webp",
+        _ => "image/jpeg",
+    }
+}

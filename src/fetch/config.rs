@@ -1,0 +1,201 @@
+//! Client configuration: where the API is, how to authenticate, and what the transport allows.
+
+use crate::error::{Error, Result};
+use reqwest::Url;
+use std::time::Duration;
+
+/// The API root used when neither `--base-url` nor `OPENAI_BASE_URL` is set.
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+/// The default cap on one downloaded file (4 GiB).
+pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = 4 << 30;
+
+/// An API key. `Debug` prints `ApiKey(<redacted>)` and there is no `Display`, so the key cannot
+/// reach a log line, an error message or a panic by accident.
+#[derive(Clone)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// Wrap a key.
+    pub fn new(key: impl Into<String>) -> Self {
+        Self(key.into())
+    }
+
+    /// The key in `OPENAI_API_KEY`, when set and not empty.
+    pub fn from_env() -> Option<Self> {
+        std::env::var("OPENAI_API_KEY")
+            .ok()
+            .filter(|k| !k.trim().is_empty())
+            .map(|k| Self(k.trim().to_string()))
+    }
+
+    /// The secret itself, for the one place that puts it in a request header.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Compare with a presented key in time independent of where they differ.
+    pub fn matches(&self, presented: &str) -> bool {
+        let (a, b) = (self.0.as_bytes(), presented.as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+/// Everything the client needs to talk to one OpenAI-compatible endpoint.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// The API root, e.g. `https://api.openai.com/v1`.
+    pub base_url: Url,
+    /// The key, sent only to the API's own origin.
+    pub key: Option<ApiKey>,
+    /// The header carrying the key: `authorization` sends `Bearer KEY`, any other name (e.g.
+    /// Azure's `api-key`) sends the bare key.
+    pub auth_header: String,
+    /// Allow plain `http://` to hosts other than loopback.
+    pub insecure_http: bool,
+    /// How often one request is retried on 429, 5xx and connection errors.
+    pub retries: u32,
+    /// Longest wait for any single read of a response.
+    pub read_timeout: Duration,
+    /// Refuse downloads larger than this many bytes.
+    pub max_download_bytes: u64,
+    /// Log requests, retries and resumes on stderr (never headers or keys).
+    pub verbose: bool,
+}
+
+impl ApiConfig {
+    /// A configuration for `base_url` with the defaults: no key, bearer auth, https (or
+    /// loopback http) only, 8 retries, 60 s read timeout, 4 GiB download cap.
+    pub fn new(base_url: &str) -> Result<Self> {
+        let mut base_url = Url::parse(base_url.trim())
+            .map_err(|e| Error::Usage(format!("base URL {base_url:?}: {e}")))?;
+        if base_url.cannot_be_a_base() {
+            return Err(Error::Usage(format!(
+                "base URL {base_url} cannot be a base"
+            )));
+        }
+        if !base_url.username().is_empty() || base_url.password().is_some() {
+            return Err(Error::Usage(
+                "base URL must not carry credentials; use OPENAI_API_KEY".into(),
+            ));
+        }
+        let path = base_url.path().trim_end_matches('/').to_string();
+        base_url.set_path(&path);
+        Ok(Self {
+            base_url,
+            key: None,
+            auth_header: "authorization".into(),
+            insecure_http: false,
+            retries: 8,
+            read_timeout: Duration::from_secs(60),
+            max_download_bytes: DEFAULT_MAX_DOWNLOAD_BYTES,
+            verbose: false,
+        })
+    }
+}
+
+/// Refuse URLs cutroom must not fetch: schemes other than http(s), and plain `http://` to
+/// anything but loopback unless `insecure_http` (a key or a render on the wire in clear text).
+pub fn check_url(url: &Url, insecure_http: bool) -> Result<()> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if insecure_http || is_loopback(url) => Ok(()),
+        "http" => Err(Error::Usage(format!(
+            "{}: plain http:// is only allowed to loopback (127.0.0.1, ::1, localhost); \
+             use https:// or pass --insecure-http",
+            redact_url(url)
+        ))),
+        s => Err(Error::Usage(format!(
+            "{}: unsupported scheme {s:?} (use https://)",
+            redact_url(url)
+        ))),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// A URL fit for messages: no user info, and the query (which may hold a signed token)
+/// replaced by `?...`.
+pub fn redact_url(url: &Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    let had_query = u.query().is_some();
+    u.set_query(None);
+    u.set_fragment(None);
+    if had_query {
+        format!("{u}?...")
+    } else {
+        u.to_string()
+    }
+}
+
+/// True when `a` and `b` share scheme, host and port (the key goes only to the API's origin).
+pub fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_is_redacted_in_debug() {
+        let mut cfg = ApiConfig::new("http://127.0.0.1:9/v1").unwrap();
+        cfg.key = Some(ApiKey::new("sk-secret-123"));
+        let shown = format!("{cfg:?} {:?} {:#?}", cfg.key, cfg);
+        assert!(!shown.contains("sk-secret-123"), "{shown}");
+        assert!(shown.contains("<redacted>"));
+        assert!(ApiKey::new("abc").matches("abc"));
+        assert!(!ApiKey::new("abc").matches("abd"));
+        assert!(!ApiKey::new("abc").matches("abcd"));
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        let ok = [
+            "https://api.example.com/v1",
+            "http://127.0.0.1:8080",
+            "http://localhost/x",
+            "http://[::1]:1/",
+        ];
+        for u in ok {
+            check_url(&Url::parse(u).unwrap(), false).unwrap();
+        }
+        let bad = Url::parse("http://api.example.com/v1").unwrap();
+        assert!(check_url(&bad, false)
+            .unwrap_err()
+            .to_string()
+            .contains("--insecure-http"));
+        check_url(&bad, true).unwrap();
+        assert!(check_url(&Url::parse("file:///etc/passwd").unwrap(), true).is_err());
+    }
+
+    #[test]
+    fn urls_in_messages_hide_tokens() {
+        let u = Url::parse("https://u:p@cdn.example.com/a.mp4?sig=TOKEN").unwrap();
+        assert_eq!(redact_url(&u), "https://cdn.example.com/a.mp4?...");
+        assert!(ApiConfig::new("https://u:p@x.example/v1").is_err());
+        assert_eq!(
+            ApiConfig::new("https://x.example/v1/")
+                .unwrap()
+                .base_url
+                .path(),
+            "/v1"
+        );
+    }
+}

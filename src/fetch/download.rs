@@ -1,0 +1,417 @@
+//! Downloads: stream to a temp file beside the target, resume with `Range` when the connection
+//! drops, check the length, probe the result as valid media, and only then rename into place.
+
+use super::client::{api_error, describe, Body, Client};
+use super::config::redact_url;
+use super::model::Variant;
+use crate::error::{Error, Result};
+use crate::output::AtomicOutput;
+use futures_util::StreamExt;
+use indicatif::ProgressBar;
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_RANGE, CONTENT_TYPE, RANGE};
+use reqwest::{Method, StatusCode, Url};
+use sha2::{Digest, Sha256};
+use std::io::{Seek, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A finished, verified download.
+#[derive(Debug, Clone)]
+pub struct Downloaded {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its length in bytes.
+    pub bytes: u64,
+    /// SHA-256 of its bytes, lower-case hex.
+    pub sha256: String,
+    /// Time on the network: from the first request to the last byte, resumes included.
+    pub transfer: Duration,
+}
+
+/// What is being fetched, for messages and the expiry check.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// The URL (an API content URL or any https URL).
+    pub url: &'a Url,
+    /// What the bytes must be: an MP4 with video, or an image.
+    pub variant: Variant,
+    /// When the provider stops serving it (unix seconds), if known.
+    pub expires_at: Option<i64>,
+}
+
+/// Messages to the writer thread, which writes and hashes while the network reads.
+enum Chunk {
+    Data(bytes::Bytes),
+    /// The server ignored `Range`: start the file over.
+    Restart,
+}
+
+impl Client {
+    /// Download `req` to the path `target_for(content_type)` returns (decided once the first
+    /// answer shows what the bytes are). A dropped connection resumes with `Range`; a server
+    /// that ignores `Range` makes it start over. The file must reach the announced length, stay
+    /// under the download cap and open as valid media before it is renamed into place; on any
+    /// failure nothing is left at the target.
+    pub async fn download(
+        &self,
+        req: Request<'_>,
+        target_for: impl Fn(Option<&str>) -> PathBuf,
+        bar: &ProgressBar,
+    ) -> Result<Downloaded> {
+        let shown = redact_url(req.url);
+        let started = std::time::Instant::now();
+        let cap = self.config().max_download_bytes;
+        let mut out: Option<(AtomicOutput, Writer)> = None;
+        let mut written = 0u64;
+        let mut total: Option<u64> = None;
+        let mut breaks = 0u32;
+        loop {
+            let mut headers = HeaderMap::new();
+            if written > 0 {
+                let range = HeaderValue::from_str(&format!("bytes={written}-")).expect("ascii");
+                headers.insert(RANGE, range);
+            }
+            let resp = self
+                .send(Method::GET, req.url, &Body::Empty, &headers)
+                .await?;
+            let status = resp.status();
+            match status {
+                StatusCode::OK => {
+                    if written > 0 {
+                        self.log(format_args!("{shown}: server ignored Range, starting over"));
+                        out.as_mut()
+                            .expect("open once bytes were written")
+                            .1
+                            .send(Chunk::Restart)
+                            .await?;
+                        written = 0;
+                    }
+                    total = resp.content_length();
+                }
+                StatusCode::PARTIAL_CONTENT => {
+                    let (start, len) = content_range(resp.headers()).ok_or_else(|| {
+                        Error::Remote(format!(
+                            "{shown}: 206 answer without a usable Content-Range"
+                        ))
+                    })?;
+                    if start != written || total.is_some_and(|t| Some(t) != len) {
+                        return Err(Error::Remote(format!(
+                            "{shown}: asked to resume at byte {written}, the server answered from byte {start} of {len:?}"
+                        )));
+                    }
+                    total = len.or(total);
+                }
+                StatusCode::RANGE_NOT_SATISFIABLE if total == Some(written) && written > 0 => break,
+                StatusCode::NOT_FOUND => return Err(not_found(&shown, req.expires_at)),
+                _ => return Err(api_error(&format!("GET {shown}"), resp).await),
+            }
+            if let Some(t) = total.filter(|t| *t > cap) {
+                return Err(too_big(&shown, t, cap));
+            }
+            if out.is_none() {
+                let ctype = resp
+                    .headers()
+                    .get(CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok());
+                let target = target_for(ctype);
+                let file = AtomicOutput::new(&target)?;
+                let writer = Writer::start(file.path())?;
+                out = Some((file, writer));
+            }
+            let writer = &mut out.as_mut().expect("set above").1;
+            bar.set_length(total.unwrap_or(0));
+            let mut body = resp.bytes_stream();
+            let mut broke: Option<String> = None;
+            while let Some(chunk) = body.next().await {
+                match chunk {
+                    Ok(data) => {
+                        written += data.len() as u64;
+                        if written > cap {
+                            return Err(too_big(&shown, written, cap));
+                        }
+                        writer.send(Chunk::Data(data)).await?;
+                        bar.set_position(written);
+                    }
+                    Err(e) => {
+                        broke = Some(describe(&e));
+                        break;
+                    }
+                }
+            }
+            match total {
+                Some(t) if written > t => {
+                    return Err(Error::Remote(format!(
+                        "{shown}: server sent {written} bytes, announced {t}"
+                    )))
+                }
+                Some(t) if written == t => break,
+                None if broke.is_none() => break,
+                _ => {}
+            }
+            breaks += 1;
+            let why = broke.unwrap_or_else(|| "body ended early".into());
+            if breaks > self.config().retries {
+                return Err(Error::Remote(format!(
+                    "{shown}: download broke off {breaks} times, last at byte {written} of {}: {why}",
+                    total.map(|t| t.to_string()).unwrap_or_else(|| "?".into())
+                )));
+            }
+            self.log(format_args!("{shown}: {why} at byte {written}; resuming"));
+            tokio::time::sleep(Duration::from_millis(100 * u64::from(breaks))).await;
+        }
+        let transfer = started.elapsed();
+        let (file, writer) = out.expect("a successful answer opened the output");
+        let (bytes, sha256) = writer.finish().await?;
+        let target = file.target().to_path_buf();
+        if bytes != written || total.is_some_and(|t| t != bytes) {
+            return Err(Error::bad_input(
+                &target,
+                format!("download length {bytes} differs from the announced {total:?}"),
+            ));
+        }
+        let temp = file.path().to_path_buf();
+        let variant = req.variant;
+        tokio::task::spawn_blocking(move || verify_media(&temp, variant))
+            .await
+            .map_err(|e| Error::Remote(format!("media check failed: {e}")))?
+            .map_err(|e| {
+                Error::bad_input(
+                    &target,
+                    format!("downloaded {} is not valid media: {e}", variant.as_str()),
+                )
+            })?;
+        let path = file.commit()?;
+        Ok(Downloaded {
+            path,
+            bytes,
+            sha256,
+            transfer,
+        })
+    }
+}
+
+/// Writes and hashes on a blocking thread, so disk and SHA-256 overlap the network.
+struct Writer {
+    tx: Option<tokio::sync::mpsc::Sender<Chunk>>,
+    done: tokio::task::JoinHandle<std::io::Result<(u64, String)>>,
+    path: PathBuf,
+}
+
+impl Writer {
+    fn start(path: &Path) -> Result<Self> {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(64);
+        let done = tokio::task::spawn_blocking(move || {
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+            let mut hash = Sha256::new();
+            let mut n = 0u64;
+            while let Some(chunk) = rx.blocking_recv() {
+                match chunk {
+                    Chunk::Data(d) => {
+                        w.write_all(&d)?;
+                        hash.update(&d);
+                        n += d.len() as u64;
+                    }
+                    Chunk::Restart => {
+                        w.flush()?;
+                        w.get_mut().set_len(0)?;
+                        w.get_mut().rewind()?;
+                        hash = Sha256::new();
+                        n = 0;
+                    }
+                }
+            }
+            // No fsync: the cache's SHA-256 check catches a file a crash left damaged.
+            w.flush()?;
+            Ok((n, hex(&hash.finalize())))
+        });
+        Ok(Self {
+            tx: Some(tx),
+            done,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Queue a chunk; when the writer has stopped, its I/O error.
+    async fn send(&mut self, chunk: Chunk) -> Result<()> {
+        let Some(tx) = &self.tx else {
+            return Err(Error::Remote("writer already finished".into()));
+        };
+        if tx.send(chunk).await.is_ok() {
+            return Ok(());
+        }
+        self.tx = None;
+        match (&mut self.done).await {
+            Ok(Err(e)) => Err(Error::io(&self.path, e)),
+            _ => Err(Error::Remote("the download writer stopped".into())),
+        }
+    }
+
+    /// Close the queue and wait for the bytes written and their SHA-256.
+    async fn finish(mut self) -> Result<(u64, String)> {
+        self.tx = None;
+        self.done
+            .await
+            .map_err(|e| Error::Remote(format!("the download writer failed: {e}")))?
+            .map_err(|e| Error::io(&self.path, e))
+    }
+}
+
+/// Lower-case hex of a digest.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of a file, lower-case hex.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut hash = Sha256::new();
+    std::io::copy(&mut f, &mut hash)?;
+    Ok(hex(&hash.finalize()))
+}
+
+/// The bytes must be what `variant` promises. A video: an MP4 that FFmpeg opens with a video
+/// stream and whose top-level boxes are all complete (a cut-short file fails here; reading the
+/// header and box layout costs milliseconds where reading every packet would cost as much as
+/// the download). An image: a picture FFmpeg can open.
+fn verify_media(path: &Path, variant: Variant) -> Result<()> {
+    let input = crate::media::open(path)?;
+    if input.best_stream(cutroom_ffi::MediaKind::Video).is_none() {
+        return Err(Error::bad_input(path, "no picture in it"));
+    }
+    if variant != Variant::Video {
+        return Ok(());
+    }
+    let format = input.format_name();
+    if !format.contains("mp4") {
+        return Err(Error::bad_input(
+            path,
+            format!("a {format} file, not an MP4"),
+        ));
+    }
+    let layout = crate::mp4::read_layout(path).map_err(|e| Error::io(path, e))?;
+    let last = layout.as_ref().and_then(|l| l.boxes.last());
+    let Some(last) = last else {
+        return Err(Error::bad_input(path, "an MP4 without a moov box"));
+    };
+    match declared_box_size(path, last.offset).map_err(|e| Error::io(path, e))? {
+        Some(size) if size != last.size => Err(Error::bad_input(
+            path,
+            format!("truncated MP4: its last box ({}) is cut short", last.kind),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The size the box header at `offset` declares (`None` for "to the end of the file").
+fn declared_box_size(path: &Path, offset: u64) -> std::io::Result<Option<u64>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    f.seek(std::io::SeekFrom::Start(offset))?;
+    let mut h = [0u8; 16];
+    f.read_exact(&mut h[..8])?;
+    let size = u64::from(u32::from_be_bytes([h[0], h[1], h[2], h[3]]));
+    Ok(match size {
+        0 => None,
+        1 => {
+            f.read_exact(&mut h[8..])?;
+            Some(u64::from_be_bytes(h[8..].try_into().expect("8 bytes")))
+        }
+        s => Some(s),
+    })
+}
+
+/// `bytes START-END/TOTAL` -> (START, TOTAL when known).
+fn content_range(headers: &HeaderMap) -> Option<(u64, Option<u64>)> {
+    let v = headers
+        .get(CONTENT_RANGE)?
+        .to_str()
+        .ok()?
+        .strip_prefix("bytes ")?;
+    let (range, total) = v.split_once('/')?;
+    let start = range.split_once('-')?.0.trim().parse().ok()?;
+    Some((start, total.trim().parse().ok()))
+}
+
+fn too_big(shown: &str, bytes: u64, cap: u64) -> Error {
+    Error::Remote(format!(
+        "{shown}: {bytes} bytes is over the download cap of {cap} bytes (raise --max-download)"
+    ))
+}
+
+/// The 404 of a content download: an expired link when `expires_at` has passed.
+fn not_found(shown: &str, expires_at: Option<i64>) -> Error {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    match expires_at {
+        Some(t) if t <= now => Error::Remote(format!(
+            "{shown}: {}; providers keep renders only for a limited time, so render the shot \
+             again (or remix it)",
+            expired_since(t, now)
+        )),
+        _ => Error::Remote(format!(
+            "{shown}: HTTP 404: not found (deleted, or never rendered)"
+        )),
+    }
+}
+
+/// `the download expired at DATE (N s ago)`.
+pub(crate) fn expired_since(t: i64, now: i64) -> String {
+    let ago = now - t;
+    let ago = if ago < 120 {
+        format!("{ago} s")
+    } else {
+        format!("{} min", ago / 60)
+    };
+    format!(
+        "the download expired at {} ({ago} ago)",
+        httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(t.max(0) as u64))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_content_range() {
+        let mut h = HeaderMap::new();
+        h.insert(CONTENT_RANGE, HeaderValue::from_static("bytes 100-199/200"));
+        assert_eq!(content_range(&h), Some((100, Some(200))));
+        h.insert(CONTENT_RANGE, HeaderValue::from_static("bytes 5-9/*"));
+        assert_eq!(content_range(&h), Some((5, None)));
+        h.insert(CONTENT_RANGE, HeaderValue::from_static("items 1-2/3"));
+        assert_eq!(content_range(&h), None);
+    }
+
+    #[test]
+    fn media_check_catches_cut_files() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let good = fixtures.join("marker_portrait_30.mp4");
+        verify_media(&good, Variant::Video).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let cut = dir.path().join("cut.mp4");
+        let bytes = std::fs::read(&good).unwrap();
+        std::fs::write(&cut, &bytes[..bytes.len() - 1000]).unwrap();
+        let e = verify_media(&cut, Variant::Video).unwrap_err().to_string();
+        assert!(e.contains("truncated MP4"), "{e}");
+        assert!(verify_media(&fixtures.join("truncated.mp4"), Variant::Video).is_err());
+        assert!(verify_media(&fixtures.join("not_media.mp4"), Variant::Video).is_err());
+        let e = verify_media(&fixtures.join("music.wav"), Variant::Video).unwrap_err();
+        assert!(e.to_string().contains("no picture"), "{e}");
+    }
+
+    #[test]
+    fn expired_is_named() {
+        let e = not_found("u", Some(1_000)).to_string();
+        assert!(e.contains("expired"), "{e}");
+        let e = not_found("u", None).to_string();
+        assert!(e.contains("404") && !e.contains("expired"), "{e}");
+    }
+}

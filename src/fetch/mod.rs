@@ -1,0 +1,34 @@
+//! `fetch`: the OpenAI-compatible `/v1/videos` client and what is built on it.
+//!
+//! [`Client`] speaks every endpoint (create, retrieve, list, delete, content, remix) with
+//! retries that honour `Retry-After`; [`Client::wait`] polls a job to the end;
+//! [`Client::download`] streams a file with `Range` resume, length and media checks and an
+//! atomic rename; [`Cache`] keeps verified downloads by id; [`render`] turns a shot list into
+//! renders without ever creating a second job for a shot it already started.
+
+mod backoff;
+mod cache;
+mod client;
+mod config;
+mod download;
+mod fetcher;
+mod model;
+mod poll;
+mod render;
+mod shots;
+
+pub use backoff::{server_hint, Backoff};
+pub use cache::{safe_name, write_json_atomic, Cache, CachedFile, Entry};
+pub use client::Client;
+pub use config::{
+    check_url, redact_url, ApiConfig, ApiKey, DEFAULT_BASE_URL, DEFAULT_MAX_DOWNLOAD_BYTES,
+};
+pub use download::{sha256_file, Downloaded, Request};
+pub use fetcher::{fetch_url, fetch_video, is_url, Fetched, FileReport};
+pub use model::{
+    parse_size, ApiErrorBody, CreateVideo, Deleted, ErrorEnvelope, Invalid, Limits, Status,
+    Variant, Video, VideoError, VideoList, DEFAULT_MODEL, DEFAULT_SECONDS, DEFAULT_SIZE,
+};
+pub use poll::{show, PollOptions};
+pub use render::{render, RenderOptions, ShotReport};
+pub use shots::{load as load_shots, Job, Shot, StateFile};

@@ -1,0 +1,73 @@
+//! Waiting for a job: poll with backoff (or the server's `openai-poll-after-ms`) until it
+//! completes or fails, within an overall timeout.
+
+use super::backoff::Backoff;
+use super::client::Client;
+use super::model::{Status, Video};
+use crate::error::{Error, Result};
+use indicatif::ProgressBar;
+use std::time::{Duration, Instant};
+
+/// How to poll.
+#[derive(Debug, Clone)]
+pub struct PollOptions {
+    /// Give up after this long.
+    pub timeout: Duration,
+    /// First wait without a server hint (then doubling, jittered).
+    pub initial: Duration,
+    /// Longest wait between polls without a server hint.
+    pub max: Duration,
+}
+
+impl Default for PollOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(3600),
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(15),
+        }
+    }
+}
+
+/// Show a job's status and percent on its bar.
+pub fn show(bar: &ProgressBar, v: &Video) {
+    bar.set_length(100);
+    bar.set_position(u64::from(v.progress.min(100)));
+    bar.set_message(v.status.as_str());
+}
+
+impl Client {
+    /// Poll `id` until it is `completed` or `failed` (both returned as `Ok`), showing progress on
+    /// `bar`. A job that disappears, or one still running at the timeout, is an error.
+    pub async fn wait(&self, id: &str, opts: &PollOptions, bar: &ProgressBar) -> Result<Video> {
+        let deadline = Instant::now() + opts.timeout;
+        let mut backoff = Backoff::new(opts.initial, opts.max);
+        let mut last: Option<(Status, u32)> = None;
+        loop {
+            let Some((video, hint)) = self.retrieve(id).await? else {
+                return Err(Error::Remote(format!(
+                    "video {id:?} not found (deleted, expired or never created)"
+                )));
+            };
+            show(bar, &video);
+            if video.status.is_terminal() {
+                return Ok(video);
+            }
+            let now = (video.status, video.progress);
+            if last.is_some_and(|l| l != now) {
+                backoff.reset(); // the job moves: keep looking closely
+            }
+            last = Some(now);
+            let wait = backoff.next_delay(hint);
+            if Instant::now() + wait > deadline {
+                return Err(Error::Remote(format!(
+                    "gave up waiting for video {id} after {} s: still {} at {}% (raise --timeout)",
+                    opts.timeout.as_secs(),
+                    video.status.as_str(),
+                    video.progress
+                )));
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+}

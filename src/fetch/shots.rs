@@ -1,0 +1,231 @@
+//! Shot lists (`shots.toml`) and the render state file beside them, which remembers the job id
+//! of every shot so an interrupted run never creates (and bills) a second job for it.
+
+use super::cache::write_json_atomic;
+use super::download::{hex, sha256_file};
+use super::model::CreateVideo;
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// A length given as `4` or `"4"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Seconds {
+    Int(u32),
+    Text(String),
+}
+
+impl Seconds {
+    fn text(self) -> String {
+        match self {
+            Self::Int(n) => n.to_string(),
+            Self::Text(s) => s,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShotEntry {
+    name: Option<String>,
+    prompt: String,
+    model: Option<String>,
+    seconds: Option<Seconds>,
+    size: Option<String>,
+    input_reference: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShotFile {
+    model: Option<String>,
+    seconds: Option<Seconds>,
+    size: Option<String>,
+    #[serde(default)]
+    shot: Vec<ShotEntry>,
+}
+
+/// One shot to render.
+#[derive(Debug, Clone)]
+pub struct Shot {
+    /// Its name (`name`, or `shot-NN` by position).
+    pub name: String,
+    /// The create request (defaults applied, `input_reference` resolved beside the list).
+    pub request: CreateVideo,
+    /// Hash of everything that makes the render (endpoint, prompt, model, seconds, size, the
+    /// reference image's bytes, and which take of identical shots it is): the state file's key.
+    pub key: String,
+}
+
+/// Read a shot list. Relative `input_reference` paths are taken beside the list; top-level
+/// `model`, `seconds` and `size` are defaults for every shot.
+pub fn load(path: &Path, endpoint: &str) -> Result<Vec<Shot>> {
+    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::bad_input(path, "no such shot list"),
+        _ => Error::io(path, e),
+    })?;
+    let file: ShotFile =
+        toml::from_str(&text).map_err(|e| Error::bad_input(path, e.to_string()))?;
+    if file.shot.is_empty() {
+        return Err(Error::bad_input(path, "no [[shot]] entries"));
+    }
+    let base = path.parent().unwrap_or(Path::new(""));
+    let mut takes: HashMap<String, u32> = HashMap::new();
+    let mut names: HashMap<String, usize> = HashMap::new();
+    let mut shots = Vec::new();
+    for (i, s) in file.shot.into_iter().enumerate() {
+        let name = s.name.unwrap_or_else(|| format!("shot-{:02}", i + 1));
+        if let Some(first) = names.insert(name.clone(), i) {
+            return Err(Error::bad_input(
+                path,
+                format!("shots {} and {} are both named {name:?}", first + 1, i + 1),
+            ));
+        }
+        let request = CreateVideo {
+            prompt: s.prompt,
+            model: s.model.or_else(|| file.model.clone()),
+            seconds: s
+                .seconds
+                .or_else(|| file.seconds.clone())
+                .map(Seconds::text),
+            size: s.size.or_else(|| file.size.clone()),
+            input_reference: s.input_reference.map(|p| base.join(p)),
+        };
+        let reference = match &request.input_reference {
+            Some(p) => Some(sha256_file(p).map_err(|e| {
+                Error::bad_input(
+                    path,
+                    format!("shot {name:?}: input_reference {}: {e}", p.display()),
+                )
+            })?),
+            None => None,
+        };
+        let (model, size, seconds) = request.resolved();
+        let params = serde_json::json!({
+            "endpoint": endpoint, "prompt": request.prompt, "model": model,
+            "size": size, "seconds": seconds, "input_reference_sha256": reference,
+        })
+        .to_string();
+        let take = takes.entry(params.clone()).or_default();
+        *take += 1;
+        let key = hex(&Sha256::digest(format!("{params}#{take}").as_bytes()))[..32].to_string();
+        shots.push(Shot { name, request, key });
+    }
+    Ok(shots)
+}
+
+/// One recorded job.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Job {
+    /// The shot's name when the job was created.
+    pub shot: String,
+    /// The job id.
+    pub id: String,
+    /// Unix seconds of creation.
+    pub created_at: i64,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct State {
+    version: u32,
+    /// Jobs by shot key.
+    jobs: BTreeMap<String, Job>,
+}
+
+/// The state file `<list stem>.state.json` beside a shot list.
+#[derive(Debug)]
+pub struct StateFile {
+    path: PathBuf,
+    state: tokio::sync::Mutex<State>,
+}
+
+impl StateFile {
+    /// The state file path for the shot list `shots`.
+    pub fn path_for(shots: &Path) -> PathBuf {
+        let stem = shots
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        shots.with_file_name(format!("{stem}.state.json"))
+    }
+
+    /// Open (or start) the state of the shot list `shots`. An unreadable state file is an error:
+    /// guessing would re-create (and re-bill) jobs.
+    pub fn open(shots: &Path) -> Result<Self> {
+        let path = Self::path_for(shots);
+        let state = match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                Error::bad_input(&path, format!("unreadable render state ({e}); fix or remove it (removing re-creates every job)"))
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => State { version: 1, ..State::default() },
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        Ok(Self {
+            path,
+            state: tokio::sync::Mutex::new(state),
+        })
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The job recorded for `key`.
+    pub async fn get(&self, key: &str) -> Option<Job> {
+        self.state.lock().await.jobs.get(key).cloned()
+    }
+
+    /// Record `job` for `key` and write the file atomically before returning.
+    pub async fn set(&self, key: &str, job: Job) -> Result<()> {
+        let mut state = self.state.lock().await;
+        state.jobs.insert(key.to_string(), job);
+        write_json_atomic(&self.path, &*state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_follow_parameters_and_takes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("shots.toml");
+        std::fs::write(
+            &p,
+            r#"seconds = 8
+[[shot]]
+prompt = "a"
+[[shot]]
+prompt = "a"
+[[shot]]
+name = "x"
+prompt = "a"
+seconds = "4"
+[[shot]]
+prompt = "a"
+model = "sora-2"
+seconds = 4
+"#,
+        )
+        .unwrap();
+        let s = load(&p, "e").unwrap();
+        assert_eq!(s[0].name, "shot-01");
+        assert_eq!(s[0].request.seconds.as_deref(), Some("8"));
+        assert_ne!(s[0].key, s[1].key, "second take of the same shot");
+        assert_ne!(s[0].key, s[2].key);
+        assert_ne!(s[2].key, s[3].key, "same render, next take");
+        assert_eq!(load(&p, "e").unwrap()[1].key, s[1].key, "stable");
+        assert_ne!(
+            load(&p, "other").unwrap()[0].key,
+            s[0].key,
+            "endpoint counts"
+        );
+        std::fs::write(&p, "[[shot]]\nprompt = \"a\"\nsecs = 4\n").unwrap();
+        assert!(load(&p, "e").unwrap_err().to_string().contains("secs"));
+    }
+}

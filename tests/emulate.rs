@@ -1,0 +1,135 @@
+//! `cutroom emulate` driven by the official `openai` Python package (installed from PyPI into
+//! the test venv under target/, see `common::python_with`): the real client must see the real API.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn error_object(v: &Value, status: u64, kind: &str, code: &str) {
+    assert_eq!(v["status"], status, "{v}");
+    let e = &v["error"];
+    for k in ["message", "type", "param", "code"] {
+        assert!(e.get(k).is_some(), "error object lacks {k}: {v}");
+    }
+    assert!(!e["message"].as_str().unwrap().is_empty());
+    assert_eq!(e["type"], kind, "{v}");
+    assert_eq!(e["code"], code, "{v}");
+}
+
+#[test]
+fn the_official_openai_client_drives_the_emulator() {
+    let python = python_with(&["openai"]);
+    let emu = Emulator::start(&["--render-time", "1s", "--poll-after", "100ms"], &[]);
+    let limited = Emulator::start(&["--rate-limit", "5/s"], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let reference = dir.path().join("ref.png");
+    let st = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=red:s=720x1280",
+            "-frames:v",
+            "1",
+        ])
+        .arg(&reference)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/openai_conformance.py");
+    let out = Command::new(&python)
+        .arg(&script)
+        .args([&emu.base_url, &limited.base_url])
+        .arg(dir.path())
+        .arg(&reference)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).expect("JSON from the script");
+
+    let c = &r["created"];
+    assert_eq!(c["object"], "video");
+    assert_eq!(c["status"], "queued");
+    assert_eq!(c["progress"], 0);
+    assert_eq!(c["model"], "sora-2");
+    assert_eq!(c["size"], "1280x720");
+    assert_eq!(c["seconds"], "4");
+    assert_eq!(c["prompt"], "a lighthouse at dusk");
+    assert!(c["id"].as_str().unwrap().starts_with("video_"));
+    let p = &r["polled"];
+    assert_eq!(p["status"], "completed");
+    assert_eq!(p["progress"], 100);
+    assert!(p["completed_at"].as_i64().unwrap() >= c["created_at"].as_i64().unwrap());
+    assert!(p["expires_at"].as_i64().unwrap() > p["completed_at"].as_i64().unwrap());
+    assert_eq!(r["retrieved"]["id"], c["id"]);
+    assert_eq!(r["with_reference"]["size"], "720x1280");
+    assert_eq!(r["with_reference"]["seconds"], "4", "defaults applied");
+
+    let listed: Vec<&str> = r["listed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(listed.len(), 5);
+    assert_eq!(r["pages"], 3, "5 videos in pages of 2");
+    assert_eq!(
+        listed[4],
+        c["id"].as_str().unwrap(),
+        "newest first: the first video is last"
+    );
+    let asc: Vec<&str> = r["auto_paged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(asc, listed.iter().rev().copied().collect::<Vec<_>>());
+
+    let video = PathBuf::from(r["video"].as_str().unwrap());
+    let probe = ffprobe(&video);
+    assert_eq!(probe["streams"][0]["codec_name"], "h264");
+    assert_eq!(probe["streams"][0]["width"], 1280);
+    assert_eq!(probe["streams"][1]["codec_name"], "aac");
+    let offs = marker_offsets_ms(&video);
+    assert_eq!(offs.iter().map(|o| o.0).collect::<Vec<_>>(), vec![1.0, 3.0]);
+    assert!(offs.iter().all(|o| o.1.abs() < 0.5), "{offs:?}");
+    for v in ["thumbnail", "spritesheet"] {
+        let s = &ffprobe(Path::new(r[v].as_str().unwrap()))["streams"][0];
+        assert_eq!(s["codec_name"], "png", "{v}");
+    }
+
+    assert_eq!(r["remix"]["remixed_from_video_id"], c["id"]);
+    assert_eq!(r["remix"]["status"], "queued");
+    let d = &r["deleted"];
+    assert_eq!(d["id"], r["with_reference"]["id"]);
+    assert_eq!(d["object"], "video.deleted");
+    assert_eq!(d["deleted"], true);
+
+    error_object(
+        &r["not_found"],
+        404,
+        "invalid_request_error",
+        "video_not_found",
+    );
+    assert_eq!(r["bad_request"]["status"], 400);
+    assert_eq!(r["bad_request"]["error"]["param"], "size");
+    error_object(&r["rate_limited"], 429, "requests", "rate_limit_exceeded");
+    assert!(
+        r["rate_limited"]["retry_after"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    assert_eq!(r["after_retries"], 0, "the SDK waited out the 429s");
+}

@@ -1,0 +1,632 @@
+//! `cutroom render`, `fetch` and `videos` against `cutroom emulate` on 127.0.0.1: real clips,
+//! injected faults, interrupted runs, expired links and the key's secrecy.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+fn write_shots(dir: &Path, body: &str) -> PathBuf {
+    let p = dir.join("shots.toml");
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn stat(e: &Emulator, k: &str) -> u64 {
+    e.stats()[k].as_u64().unwrap()
+}
+
+/// `n` shots of the given size and length, named shot-1..n.
+fn shots(n: usize, size: &str, seconds: u32) -> String {
+    let mut t = format!("size = \"{size}\"\nseconds = {seconds}\n");
+    for i in 1..=n {
+        t.push_str(&format!(
+            "[[shot]]\nname = \"shot-{i}\"\nprompt = \"shot number {i}\"\n"
+        ));
+    }
+    t
+}
+
+#[test]
+fn render_downloads_real_clips_and_reruns_from_cache() {
+    let emu = Emulator::start(&["--render-time", "1s", "--poll-after", "100ms"], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(
+        dir.path(),
+        "model = \"sora-2\"\n[[shot]]\nname = \"wide\"\nprompt = \"a wide shot\"\nsize = \"1280x720\"\nseconds = 4\n\
+         [[shot]]\nname = \"tall\"\nprompt = \"a tall shot\"\nseconds = \"8\"\n",
+    );
+    let out = dir.path().join("out");
+    let r = emu.cutroom_json(&["render", s(&list), "-o", s(&out), "--json"]);
+    let shots = r["shots"].as_array().unwrap();
+    assert_eq!(shots.len(), 2);
+    for (shot, (w, h, secs)) in shots.iter().zip([(1280, 720, 4.0), (720, 1280, 8.0)]) {
+        assert_eq!(shot["error"], Value::Null);
+        assert_eq!(shot["created"], true);
+        let file = PathBuf::from(shot["file"].as_str().unwrap());
+        assert_eq!(
+            file,
+            out.join(format!("{}.mp4", shot["id"].as_str().unwrap()))
+        );
+        assert_eq!(shot["sha256"].as_str().unwrap(), sha256sum(&file));
+        let p = ffprobe(&file);
+        assert_eq!(p["streams"][0]["codec_name"], "h264");
+        assert_eq!(p["streams"][0]["width"], w);
+        assert_eq!(p["streams"][0]["height"], h);
+        assert_eq!(p["streams"][1]["codec_name"], "aac");
+        let dur: f64 = p["format"]["duration"].as_str().unwrap().parse().unwrap();
+        assert!((dur - secs).abs() < 0.05, "duration {dur}, want {secs}");
+        let offs = marker_offsets_ms(&file);
+        assert_eq!(
+            offs.len(),
+            (secs as usize) / 2,
+            "a flash+beep every 2 s from 1 s"
+        );
+        assert!(offs.iter().all(|(_, o)| o.abs() < 0.5), "{offs:?}");
+        let side: Value =
+            serde_json::from_slice(&std::fs::read(file.with_extension("json")).unwrap()).unwrap();
+        assert_eq!(side["video"]["status"], "completed");
+        assert_eq!(side["files"]["video"]["sha256"], shot["sha256"]);
+    }
+    assert!(list.with_file_name("shots.state.json").exists());
+    // A re-run finds every file verified in the cache: no new job, no download.
+    let again = emu.cutroom_json(&["render", s(&list), "-o", s(&out), "--json"]);
+    for shot in again["shots"].as_array().unwrap() {
+        assert_eq!(shot["cached"], true);
+        assert_eq!(shot["created"], false);
+    }
+    assert_eq!(stat(&emu, "jobs_created"), 2);
+    // A damaged cached file is downloaded again, not trusted.
+    let first = PathBuf::from(shots[0]["file"].as_str().unwrap());
+    std::fs::write(&first, b"damaged").unwrap();
+    let third = emu.cutroom_json(&["render", s(&list), "-o", s(&out), "--json"]);
+    assert_eq!(third["shots"][0]["cached"], false);
+    assert_eq!(third["shots"][0]["sha256"], shots[0]["sha256"]);
+    assert_eq!(stat(&emu, "jobs_created"), 2);
+}
+
+#[test]
+fn faults_still_end_in_bit_identical_files() {
+    let emu = Emulator::start(
+        &[
+            "--allow-any",
+            "--render-time",
+            "1s",
+            "--poll-after",
+            "100ms",
+            "--fail-rate",
+            "0.25",
+            "--rate-limit",
+            "6/s",
+            "--drop-downloads",
+        ],
+        &[],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(4, "320x240", 4));
+    let out = dir.path().join("out");
+    let r = emu.cutroom_json(&[
+        "render",
+        s(&list),
+        "-o",
+        s(&out),
+        "--json",
+        "--concurrency",
+        "4",
+        "--allow-any",
+        "--retries",
+        "30",
+    ]);
+    let st = emu.stats();
+    for k in ["rate_limited", "server_errors", "dropped_downloads"] {
+        assert!(st[k].as_u64().unwrap() > 0, "no {k} injected: {st}");
+    }
+    for shot in r["shots"].as_array().unwrap() {
+        assert_eq!(shot["error"], Value::Null, "{shot}");
+        let id = shot["id"].as_str().unwrap();
+        let got = std::fs::read(shot["file"].as_str().unwrap()).unwrap();
+        let want = emu.reference_bytes(&format!("{}/videos/{id}/content", emu.base_url));
+        assert!(
+            got == want,
+            "{id}: {} bytes downloaded, reference {}",
+            got.len(),
+            want.len()
+        );
+        assert_eq!(
+            marker_offsets_ms(Path::new(shot["file"].as_str().unwrap())).len(),
+            2
+        );
+    }
+    // Created jobs are never duplicated by the retries of create (429/500 come before creation).
+    assert_eq!(st["jobs_created"], 4);
+    // Thumbnails and spritesheets come through the same faults intact.
+    let id = r["shots"][0]["id"].as_str().unwrap();
+    let f = emu.cutroom_json(&[
+        "fetch",
+        id,
+        "-o",
+        s(&out),
+        "--thumbnail",
+        "--spritesheet",
+        "--json",
+        "--retries",
+        "30",
+    ]);
+    let files = &f["fetched"][0]["files"];
+    for v in ["thumbnail", "spritesheet"] {
+        let path = PathBuf::from(files[v]["path"].as_str().unwrap());
+        assert!(
+            path.to_str().unwrap().ends_with(&format!("{id}.{v}.png")),
+            "{path:?}"
+        );
+        let want =
+            emu.reference_bytes(&format!("{}/videos/{id}/content?variant={v}", emu.base_url));
+        assert!(std::fs::read(&path).unwrap() == want, "{v} differs");
+        assert_eq!(ffprobe(&path)["streams"][0]["codec_name"], "png");
+    }
+    assert_eq!(f["fetched"][0]["cached"], false, "images were new");
+}
+
+#[test]
+fn killed_render_resumes_without_creating_a_second_job() {
+    let emu = Emulator::start(
+        &["--allow-any", "--render-time", "2s", "--latency", "150ms"],
+        &[],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let n = 8;
+    let list = write_shots(dir.path(), &shots(n, "256x144", 2));
+    let out = dir.path().join("out");
+    let state = list.with_file_name("shots.state.json");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
+        .args([
+            "render",
+            s(&list),
+            "-o",
+            s(&out),
+            "--allow-any",
+            "--concurrency",
+            "2",
+            "-q",
+        ])
+        .env("OPENAI_BASE_URL", &emu.base_url)
+        .env("OPENAI_API_KEY", "sk-test")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let recorded = |p: &Path| -> usize {
+        std::fs::read(p)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .map(|v| v["jobs"].as_object().unwrap().len())
+            .unwrap_or(0)
+    };
+    let t0 = Instant::now();
+    while recorded(&state) < 2 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "render never recorded a job"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL: no clean-up code runs
+    child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(400)); // let requests in flight land
+    let at_kill = recorded(&state);
+    let created_at_kill = stat(&emu, "jobs_created") as usize;
+    assert!(
+        at_kill < n,
+        "killed midway: {at_kill} of {n} shots had jobs"
+    );
+    // A create the server completed but whose answer the killed client never read cannot be
+    // known to the client; with the latency injected before creation there should be none.
+    let orphans = created_at_kill - at_kill;
+    assert!(orphans <= 1, "{orphans} jobs created but not recorded");
+    let r = emu.cutroom_json(&[
+        "render",
+        s(&list),
+        "-o",
+        s(&out),
+        "--allow-any",
+        "--concurrency",
+        "2",
+        "--json",
+    ]);
+    let reports = r["shots"].as_array().unwrap();
+    let resumed = reports.iter().filter(|s| s["created"] == false).count();
+    assert_eq!(resumed, at_kill, "every recorded shot resumed its job");
+    assert!(reports
+        .iter()
+        .all(|s| s["error"].is_null() && s["file"].is_string()));
+    assert_eq!(
+        stat(&emu, "jobs_created") as usize,
+        n + orphans,
+        "no shot got a second job"
+    );
+    let ids: std::collections::HashSet<&str> =
+        reports.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), n);
+}
+
+#[test]
+fn videos_list_pages_show_delete_and_remix() {
+    let emu = Emulator::start(
+        &[
+            "--allow-any",
+            "--render-time",
+            "300ms",
+            "--poll-after",
+            "50ms",
+        ],
+        &[],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(5, "160x90", 1));
+    let out = dir.path().join("out");
+    let r = emu.cutroom_json(&["render", s(&list), "-o", s(&out), "--allow-any", "--json"]);
+    let mut ids: Vec<String> = r["shots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().into())
+        .collect();
+    let before = stat(&emu, "requests");
+    let l = emu.cutroom_json(&[
+        "videos",
+        "list",
+        "--page-size",
+        "2",
+        "--order",
+        "asc",
+        "--json",
+    ]);
+    assert_eq!(stat(&emu, "requests") - before, 3, "three pages of two");
+    let listed: Vec<String> = l["videos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().into())
+        .collect();
+    let mut sorted = listed.clone();
+    sorted.sort();
+    ids.sort();
+    assert_eq!(sorted, ids);
+    let show = emu.cutroom_json(&["videos", "show", &listed[0], "--json"]);
+    assert_eq!(show["videos"][0]["status"], "completed");
+    assert_eq!(show["videos"][0]["size"], "160x90");
+    let remix = emu.cutroom_json(&[
+        "videos",
+        "remix",
+        &listed[0],
+        "--prompt",
+        "again, at night",
+        "--json",
+    ]);
+    assert_eq!(
+        remix["videos"][0]["remixed_from_video_id"],
+        listed[0].as_str()
+    );
+    assert_eq!(remix["videos"][0]["status"], "queued");
+    let del = emu.cutroom_json(&["videos", "delete", &listed[1], "--json"]);
+    assert_eq!(del["deleted"][0]["deleted"], true);
+    assert_eq!(del["deleted"][0]["object"], "video.deleted");
+    let gone = emu.cutroom(&["videos", "show", &listed[1]], "sk-test");
+    assert_eq!(gone.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&gone.stderr).contains("not found"));
+    let table = emu.cutroom(&["videos", "list"], "sk-test");
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert_eq!(
+        text.lines().count(),
+        1 + 5,
+        "header + 4 left + the remix:\n{text}"
+    );
+}
+
+#[test]
+fn expired_links_unknown_ids_and_bad_media_are_clear_errors() {
+    let emu = Emulator::start(
+        &[
+            "--allow-any",
+            "--render-time",
+            "200ms",
+            "--poll-after",
+            "50ms",
+            "--expire-after",
+            "2s",
+        ],
+        &[],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(1, "160x90", 1));
+    let r = emu.cutroom_json(&[
+        "render",
+        s(&list),
+        "-o",
+        s(&dir.path().join("a")),
+        "--allow-any",
+        "--json",
+    ]);
+    let id = r["shots"][0]["id"].as_str().unwrap().to_string();
+    std::thread::sleep(Duration::from_millis(3200));
+    let later = dir.path().join("b");
+    let out = emu.cutroom(&["fetch", &id, "-o", s(&later)], "sk-test");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("expired") && err.contains("render the shot again"),
+        "{err}"
+    );
+    assert!(
+        std::fs::read_dir(&later).unwrap().next().is_none(),
+        "nothing left behind"
+    );
+    // An id that tries to climb out of the directory is just an unknown id.
+    let out = emu.cutroom(&["fetch", "../../escape", "-o", s(&later)], "sk-test");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not found"));
+    assert!(!dir.path().join("escape.mp4").exists() && !dir.path().join("escape.json").exists());
+    // Rendering the list into a new directory: the recorded job expired, so it says how to
+    // get a new one, and --retry-failed makes exactly one.
+    let elsewhere = dir.path().join("c");
+    let out = emu.cutroom(
+        &["render", s(&list), "-o", s(&elsewhere), "--allow-any"],
+        "sk-test",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("expired") && err.contains("--retry-failed"),
+        "{err}"
+    );
+    let fresh = emu.cutroom_json(&[
+        "render",
+        s(&list),
+        "-o",
+        s(&elsewhere),
+        "--allow-any",
+        "--retry-failed",
+        "--json",
+    ]);
+    assert_eq!(fresh["shots"][0]["error"], Value::Null);
+    assert_eq!(fresh["shots"][0]["created"], true);
+    assert_eq!(stat(&emu, "jobs_created"), 2);
+    let id = fresh["shots"][0]["id"].as_str().unwrap();
+    // A plain URL that serves an image is not an MP4 render.
+    let png_url = format!("{}/videos/{id}/content?variant=thumbnail", emu.base_url);
+    let out = emu.cutroom(&["fetch", &png_url, "-o", s(&later)], "sk-test");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not an MP4"), "{err}");
+    assert!(std::fs::read_dir(&later).unwrap().next().is_none());
+}
+
+#[test]
+fn plain_urls_resume_and_respect_the_size_cap() {
+    let emu = Emulator::start(
+        &[
+            "--allow-any",
+            "--render-time",
+            "200ms",
+            "--poll-after",
+            "50ms",
+            "--drop-downloads",
+        ],
+        &[],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(1, "320x240", 2));
+    let r = emu.cutroom_json(&[
+        "render",
+        s(&list),
+        "-o",
+        s(&dir.path().join("a")),
+        "--allow-any",
+        "--json",
+    ]);
+    let id = r["shots"][0]["id"].as_str().unwrap();
+    let url = format!("{}/videos/{id}/content", emu.base_url);
+    let dropped = stat(&emu, "dropped_downloads");
+    let f = emu.cutroom_json(&["fetch", &url, "-o", s(&dir.path().join("u")), "--json"]);
+    assert!(
+        stat(&emu, "dropped_downloads") > dropped,
+        "the download was cut and resumed"
+    );
+    let file = &f["fetched"][0]["files"]["video"];
+    assert!(file["path"].as_str().unwrap().ends_with("/content.mp4"));
+    assert_eq!(file["sha256"], r["shots"][0]["sha256"]);
+    assert_eq!(f["fetched"][0]["source"], url.as_str());
+    // Over the cap: refused, nothing left.
+    let capped = dir.path().join("cap");
+    let cap = (r["shots"][0]["bytes"].as_u64().unwrap() / 2).to_string();
+    let out = emu.cutroom(
+        &["fetch", &url, "-o", s(&capped), "--max-download", &cap],
+        "sk-test",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("over the download cap"));
+    assert!(std::fs::read_dir(&capped).unwrap().next().is_none());
+    // Plain http to anything but loopback is refused before any connection.
+    let out = cutroom(&["fetch", "http://example.com/a.mp4", "-o", s(&capped)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--insecure-http"));
+}
+
+#[test]
+fn the_key_stays_secret_and_other_auth_headers_work() {
+    let key = "sk-emulator-secret-4242";
+    let emu = Emulator::start(
+        &[
+            "--allow-any",
+            "--require-key",
+            "--render-time",
+            "200ms",
+            "--poll-after",
+            "50ms",
+        ],
+        &[("OPENAI_API_KEY", key)],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(1, "160x90", 1));
+    let out_dir = dir.path().join("o");
+    // A wrong key: a 401 that says what to check, and the key in no output.
+    let wrong = "sk-wrong-key-777";
+    let out = emu.cutroom(
+        &["render", s(&list), "-o", s(&out_dir), "--allow-any", "-v"],
+        wrong,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        all.contains("401") && all.contains("OPENAI_API_KEY"),
+        "{all}"
+    );
+    assert!(!all.contains(wrong), "the key leaked: {all}");
+    // The right key in Azure's `api-key` header, with verbose logs: works, never printed.
+    let out = emu.cutroom(
+        &[
+            "render",
+            s(&list),
+            "-o",
+            s(&out_dir),
+            "--allow-any",
+            "-v",
+            "--auth-header",
+            "api-key",
+        ],
+        key,
+    );
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{all}");
+    assert!(!all.contains(key), "the key leaked: {all}");
+    assert!(all.contains("POST"), "verbose logs requests: {all}");
+}
+
+#[test]
+fn input_reference_goes_as_multipart_and_is_checked_first() {
+    let emu = Emulator::start(&["--render-time", "200ms", "--poll-after", "50ms"], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    for (name, size) in [("good.png", "720x1280"), ("bad.png", "640x360")] {
+        let st = std::process::Command::new("ffmpeg")
+            .args([
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                &format!("color=c=blue:s={size}"),
+                "-frames:v",
+                "1",
+            ])
+            .arg(dir.path().join(name))
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    let bad = write_shots(
+        dir.path(),
+        "[[shot]]\nprompt = \"p\"\ninput_reference = \"bad.png\"\n",
+    );
+    let out = emu.cutroom(
+        &["render", s(&bad), "-o", s(&dir.path().join("o"))],
+        "sk-test",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("640x360") && err.contains("720x1280"), "{err}");
+    assert_eq!(
+        stat(&emu, "jobs_created"),
+        0,
+        "nothing billed for a bad shot list"
+    );
+    let strict = write_shots(dir.path(), "[[shot]]\nprompt = \"p\"\nsize = \"640x360\"\n");
+    let out = emu.cutroom(
+        &["render", s(&strict), "-o", s(&dir.path().join("o"))],
+        "sk-test",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-any"));
+    let good = write_shots(
+        dir.path(),
+        "[[shot]]\nprompt = \"p\"\ninput_reference = \"good.png\"\n",
+    );
+    let r = emu.cutroom_json(&["render", s(&good), "-o", s(&dir.path().join("o")), "--json"]);
+    assert_eq!(r["shots"][0]["error"], Value::Null);
+    assert_eq!(stat(&emu, "jobs_created"), 1);
+}
+
+#[test]
+fn failed_renders_are_reported_and_retried_only_on_request() {
+    let emu = Emulator::start(
+        &[
+            "--allow-any",
+            "--render-time",
+            "200ms",
+            "--poll-after",
+            "50ms",
+            "--fail-jobs",
+            "1",
+        ],
+        &[],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(2, "160x90", 1));
+    let out_dir = dir.path().join("o");
+    let out = emu.cutroom(
+        &[
+            "render",
+            s(&list),
+            "-o",
+            s(&out_dir),
+            "--allow-any",
+            "--json",
+        ],
+        "sk-test",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for shot in r["shots"].as_array().unwrap() {
+        let e = shot["error"].as_str().unwrap();
+        assert!(e.contains("video_generation_failed"), "{e}");
+        assert_eq!(shot["file"], Value::Null);
+    }
+    // A plain re-run does not bill again; --retry-failed makes exactly one new job per shot.
+    let out = emu.cutroom(
+        &["render", s(&list), "-o", s(&out_dir), "--allow-any"],
+        "sk-test",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--retry-failed"));
+    assert_eq!(stat(&emu, "jobs_created"), 2);
+    let out = emu.cutroom(
+        &[
+            "render",
+            s(&list),
+            "-o",
+            s(&out_dir),
+            "--allow-any",
+            "--retry-failed",
+        ],
+        "sk-test",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stat(&emu, "jobs_created"), 4);
+    assert!(
+        std::fs::read_dir(&out_dir).unwrap().next().is_none(),
+        "no file for a failed render"
+    );
+}
