@@ -60,9 +60,7 @@ pub struct SoundtrackReport {
 }
 
 /// Cut or pad `pcm` to the picture (with [`Fit::Trim`], cut the picture to the soundtrack),
-/// fade out over the last `fade_out` frames, apply `level`, and encode. With a ceiling, the
-/// encoded audio is checked (see [`CODEC_CHECK_DB`]) and, if the codec pushed a peak over, the
-/// limiter's ceiling is lowered by the overshoot and the level applied again.
+/// fade out over the last `fade_out` frames, then [`master`] it.
 pub fn finish(
     picture: &Picture,
     audio_path: &Path,
@@ -84,6 +82,39 @@ pub fn finish(
     };
     pcm.fit(len);
     pcm.fade_out(fade_out.min(len));
+    let mastered = master(pcm, level)?;
+    let report = SoundtrackReport {
+        frames: mastered.pcm.frames(),
+        rate: mastered.pcm.rate,
+        cut: keep < picture.packets(),
+        loudness: mastered.loudness,
+        encoded_true_peak_dbtp: mastered.encoded_true_peak_dbtp,
+    };
+    Ok(Finished {
+        pcm: mastered.pcm,
+        encoded: mastered.encoded,
+        keep,
+        report,
+    })
+}
+
+/// A soundtrack with its level set and encoded: what [`master`] returns.
+pub struct Mastered {
+    /// The audio as encoded (after gain and limiting).
+    pub pcm: Pcm,
+    /// `pcm` encoded to AAC, ready for [`crate::avwrite::AvWriter::create_encoded`].
+    pub encoded: EncodedAudio,
+    /// Loudness of `pcm`.
+    pub loudness: LoudnessReport,
+    /// True peak of the encoded AAC as decoded, dBTP, when the codec check ran.
+    pub encoded_true_peak_dbtp: Option<f64>,
+}
+
+/// Apply `level` to a finished-length soundtrack and encode it. With a ceiling, the encoded
+/// audio is checked (see [`CODEC_CHECK_DB`]) and, if the codec pushed a peak over, the
+/// limiter's ceiling is lowered by the overshoot and the level applied again. Every command
+/// that writes a soundtrack (swap, duck, concat, export) masters it here.
+pub fn master(pcm: Pcm, level: Level) -> Result<Mastered> {
     let ceiling = match level {
         Level::Keep => None,
         Level::Limit(c) => Some(c),
@@ -125,18 +156,11 @@ pub fn finish(
                 continue;
             }
         }
-        let report = SoundtrackReport {
-            frames: out.frames(),
-            rate: out.rate,
-            cut: keep < picture.packets(),
-            loudness,
-            encoded_true_peak_dbtp: encoded_tp,
-        };
-        return Ok(Finished {
+        return Ok(Mastered {
             pcm: out,
             encoded,
-            keep,
-            report,
+            loudness,
+            encoded_true_peak_dbtp: encoded_tp,
         });
     }
 }
