@@ -9,6 +9,7 @@ pub mod concat;
 pub mod error;
 pub mod media;
 pub mod mp4;
+pub mod otio;
 pub mod output;
 pub mod pcm;
 pub mod probe;

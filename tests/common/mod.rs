@@ -344,3 +344,48 @@ pub fn decodes_cleanly(path: &Path) -> bool {
         .expect("run ffmpeg");
     out.status.success() && out.stderr.is_empty()
 }
+
+/// A Python interpreter in a venv under `target/test-venv` with `packages` installed from PyPI
+/// (created once and reused across runs), for conformance tests against real client libraries.
+pub fn python_with(packages: &[&str]) -> PathBuf {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-venv");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        let ok = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .expect("python3 -m venv");
+        assert!(
+            ok.success(),
+            "cannot create a venv (is python3-venv installed? run make deps)"
+        );
+    }
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| {
+            let module = p
+                .split(['=', '<', '>'])
+                .next()
+                .unwrap_or(p)
+                .replace('-', "_");
+            !Command::new(&python)
+                .args(["-c", &format!("import {module}")])
+                .output()
+                .map(|o| o.status.success())
+                .unwrap_or(false)
+        })
+        .collect();
+    if !missing.is_empty() {
+        let ok = Command::new(&python)
+            .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
+            .args(&missing)
+            .status()
+            .expect("pip install");
+        assert!(ok.success(), "pip install {missing:?} failed");
+    }
+    python
+}

@@ -1,0 +1,177 @@
+//! OpenTimelineIO export: the finished cut as a timeline an editor can open in an NLE
+//! (DaVinci Resolve, Premiere through adapters, ...), with each shot's source range and media.
+
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// One shot of the cut as the timeline shows it. Times are integer frames at the timeline rate.
+#[derive(Debug, Clone)]
+pub struct TimelineClip {
+    /// Clip name (shown in the NLE).
+    pub name: String,
+    /// The source media file.
+    pub media: std::path::PathBuf,
+    /// Frames of the whole source file.
+    pub media_frames: i64,
+    /// First source frame used (the trim in).
+    pub source_in: i64,
+    /// Frames used from `source_in`.
+    pub frames: i64,
+    /// Dissolve into the next clip, in frames (0: a cut).
+    pub transition_frames: i64,
+}
+
+/// An audio bed under the whole cut (music), on its own track.
+#[derive(Debug, Clone)]
+pub struct TimelineBed {
+    /// Track name.
+    pub name: String,
+    /// The audio file.
+    pub media: std::path::PathBuf,
+    /// Frames of the bed used (at the timeline rate).
+    pub frames: i64,
+}
+
+/// Build a `Timeline.1` document with a video track, the matching audio track of the shots'
+/// own sound, and a track per bed. `rate` is the timeline frame rate.
+pub fn timeline(name: &str, rate: f64, clips: &[TimelineClip], beds: &[TimelineBed]) -> Value {
+    let video = track("V1", "Video", clip_items(clips, rate));
+    let audio = track("A1", "Audio", clip_items(clips, rate));
+    let mut tracks = vec![video, audio];
+    for (i, bed) in beds.iter().enumerate() {
+        let item = clip(&bed.name, &bed.media, rate, bed.frames, 0, bed.frames);
+        tracks.push(track(&format!("A{}", i + 2), "Audio", vec![item]));
+    }
+    json!({
+        "OTIO_SCHEMA": "Timeline.1",
+        "metadata": {"cutroom": {"version": env!("CARGO_PKG_VERSION")}},
+        "name": name,
+        "global_start_time": time(0, rate),
+        "tracks": {
+            "OTIO_SCHEMA": "Stack.1",
+            "metadata": {},
+            "name": "tracks",
+            "source_range": null,
+            "effects": [],
+            "markers": [],
+            "enabled": true,
+            "children": tracks,
+        },
+    })
+}
+
+fn clip_items(clips: &[TimelineClip], rate: f64) -> Vec<Value> {
+    let mut items = Vec::new();
+    for (i, c) in clips.iter().enumerate() {
+        items.push(clip(
+            &c.name,
+            &c.media,
+            rate,
+            c.media_frames,
+            c.source_in,
+            c.frames,
+        ));
+        if c.transition_frames > 0 && i + 1 < clips.len() {
+            let half = c.transition_frames / 2;
+            items.push(json!({
+                "OTIO_SCHEMA": "Transition.1",
+                "metadata": {},
+                "name": format!("dissolve {}", i + 1),
+                "transition_type": "SMPTE_Dissolve",
+                "in_offset": time(half, rate),
+                "out_offset": time(c.transition_frames - half, rate),
+            }));
+        }
+    }
+    items
+}
+
+fn track(name: &str, kind: &str, children: Vec<Value>) -> Value {
+    json!({
+        "OTIO_SCHEMA": "Track.1",
+        "metadata": {},
+        "name": name,
+        "kind": kind,
+        "source_range": null,
+        "effects": [],
+        "markers": [],
+        "enabled": true,
+        "children": children,
+    })
+}
+
+fn clip(name: &str, media: &Path, rate: f64, media_frames: i64, start: i64, frames: i64) -> Value {
+    json!({
+        "OTIO_SCHEMA": "Clip.1",
+        "metadata": {},
+        "name": name,
+        "source_range": range(start, frames, rate),
+        "effects": [],
+        "markers": [],
+        "enabled": true,
+        "media_reference": {
+            "OTIO_SCHEMA": "ExternalReference.1",
+            "metadata": {},
+            "name": media.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            "available_range": range(0, media_frames, rate),
+            "target_url": file_url(media),
+        },
+    })
+}
+
+fn range(start: i64, frames: i64, rate: f64) -> Value {
+    json!({"OTIO_SCHEMA": "TimeRange.1", "start_time": time(start, rate), "duration": time(frames, rate)})
+}
+
+fn time(value: i64, rate: f64) -> Value {
+    json!({"OTIO_SCHEMA": "RationalTime.1", "rate": rate, "value": value as f64})
+}
+
+/// `file://` URL of a path (made absolute), with the characters URLs reserve escaped.
+fn file_url(path: &Path) -> String {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut url = String::from("file://");
+    for b in abs.to_string_lossy().bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
+                url.push(b as char)
+            }
+            _ => url.push_str(&format!("%{b:02X}")),
+        }
+    }
+    url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clips_transitions_and_urls() {
+        let clips = [
+            TimelineClip {
+                name: "a".into(),
+                media: "/m/a b.mp4".into(),
+                media_frames: 120,
+                source_in: 10,
+                frames: 60,
+                transition_frames: 12,
+            },
+            TimelineClip {
+                name: "b".into(),
+                media: "/m/b.mp4".into(),
+                media_frames: 90,
+                source_in: 0,
+                frames: 90,
+                transition_frames: 0,
+            },
+        ];
+        let t = timeline("cut", 30.0, &clips, &[]);
+        let v = &t["tracks"]["children"][0]["children"];
+        assert_eq!(v.as_array().unwrap().len(), 3);
+        assert_eq!(v[0]["source_range"]["start_time"]["value"], 10.0);
+        assert_eq!(v[1]["OTIO_SCHEMA"], "Transition.1");
+        assert_eq!(v[0]["media_reference"]["target_url"], "file:///m/a%20b.mp4");
+        assert_eq!(t["tracks"]["children"][1]["kind"], "Audio");
+    }
+}
