@@ -45,6 +45,9 @@ pub struct Options {
     pub sample_rate: u32,
     /// Audio channels of the output.
     pub channels: u16,
+    /// Up to this many shots keep their files open between the reading pass and the video
+    /// pass; with more, files are opened again (to stay well within the open-file limit).
+    pub keep_open: usize,
 }
 
 impl Default for Options {
@@ -58,6 +61,7 @@ impl Default for Options {
             normalise: false,
             sample_rate: 48_000,
             channels: 2,
+            keep_open: 256,
         }
     }
 }
@@ -75,7 +79,7 @@ pub struct Prepared {
     /// The plan.
     pub plan: Plan,
     sounds: Vec<Option<Pcm>>,
-    inputs: Vec<Input>,
+    inputs: Vec<Option<Input>>,
 }
 
 /// Read every shot of `spec` once (on all cores: video packet timing and sound in one pass)
@@ -85,7 +89,7 @@ pub fn prepare(spec: &EditSpec, opts: &Options, bar: &ProgressBar) -> Result<Pre
     let paths: Vec<PathBuf> = spec.shot.iter().map(|s| s.src.clone()).collect();
     let mut sources = Vec::new();
     let (mut sounds, mut inputs) = (Vec::new(), Vec::new());
-    for loaded in source::load_all(&paths, opts.sample_rate, opts.channels, bar) {
+    for loaded in source::load_all(&paths, opts.sample_rate, opts.channels, opts.keep_open, bar) {
         sources.push(loaded.map(|l| {
             sounds.push(l.sound);
             inputs.push(l.input);

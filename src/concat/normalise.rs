@@ -49,19 +49,21 @@ impl Normaliser {
         self.enc.time_base()
     }
 
-    /// Decode (from their open `inputs`, one per shot), conform and encode every shot of
-    /// `plan`, handing each packet (in decoding order) to `sink`.
+    /// Decode (from their files: `inputs`, one per shot, kept open from the reading pass or
+    /// `None`), conform and encode every shot of `plan`, handing each packet (in decoding
+    /// order) to `sink`.
     pub fn run(
         mut self,
         plan: &Plan,
-        inputs: Vec<Input>,
+        inputs: Vec<Option<Input>>,
         bar: &ProgressBar,
         mut sink: impl FnMut(Packet) -> Result<()>,
     ) -> Result<()> {
         let enc = &mut self.enc;
         // Frames of a shot's crossfade tail, waiting to be mixed into the next shot's head.
         let mut overlap: VecDeque<VideoFrame> = VecDeque::new();
-        for (shot, input) in plan.shots.iter().zip(inputs) {
+        for (shot, kept) in plan.shots.iter().zip(inputs) {
+            let input = shot.source.reopen(kept)?;
             let mut reader = ShotReader::open(shot, input, &plan.target)?;
             let len = shot.len;
             for j in 0..len {
