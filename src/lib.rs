@@ -4,9 +4,11 @@
 //! Each stage is a module usable on its own; the `cutroom` binary is a thin front end over them.
 //! All FFmpeg access goes through the `cutroom-ffi` crate; this crate is safe Rust.
 
+pub mod audio;
 pub mod avwrite;
 pub mod concat;
 pub mod error;
+pub mod loudness;
 pub mod media;
 pub mod mp4;
 pub mod otio;
@@ -15,5 +17,7 @@ pub mod pcm;
 pub mod probe;
 pub mod progress;
 pub mod timeline;
+
+pub mod sync;
 
 pub use error::{Error, Result};

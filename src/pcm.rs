@@ -104,6 +104,60 @@ impl Pcm {
     pub fn ms_to_frames(&self, ms: f64) -> usize {
         (ms * f64::from(self.rate) / 1000.0).round().max(0.0) as usize
     }
+
+    /// Multiply every sample by `gain` (linear).
+    pub fn scale(&mut self, gain: f32) {
+        self.data.iter_mut().for_each(|v| *v *= gain);
+    }
+
+    /// Multiply each frame by its own gain (`gains[i]` for frame `i`; frames past the end of
+    /// `gains` are left as they are).
+    pub fn apply_gains(&mut self, gains: &[f32]) {
+        let ch = usize::from(self.channels);
+        for (frame, g) in self.data.chunks_mut(ch).zip(gains) {
+            frame.iter_mut().for_each(|v| *v *= g);
+        }
+    }
+
+    /// Add `other` (same rate and channel count) sample by sample, over the shorter length.
+    pub fn mix_in(&mut self, other: &Pcm) {
+        debug_assert_eq!((self.rate, self.channels), (other.rate, other.channels));
+        for (a, b) in self.data.iter_mut().zip(&other.data) {
+            *a += b;
+        }
+    }
+
+    /// The buffer repeated to exactly `frames` frames, each repeat overlapping the previous one
+    /// by `crossfade` frames with a linear crossfade (no click at the seam).
+    pub fn looped(&self, frames: usize, crossfade: usize) -> Pcm {
+        let ch = usize::from(self.channels);
+        let len = self.frames();
+        let mut out = Pcm::silence(self.rate, self.channels, frames);
+        if len == 0 {
+            return out;
+        }
+        let xf = crossfade.min(len / 4);
+        let stride = len - xf;
+        let mut at = 0;
+        let mut first = true;
+        while at < frames {
+            for i in 0..len.min(frames - at) {
+                let mut g = 1.0;
+                if !first && i < xf {
+                    g = (i as f32 + 0.5) / xf as f32;
+                }
+                if i >= stride && at + len < frames {
+                    g *= 1.0 - ((i - stride) as f32 + 0.5) / xf as f32;
+                }
+                for c in 0..ch {
+                    out.data[(at + i) * ch + c] += g * self.data[i * ch + c];
+                }
+            }
+            at += stride;
+            first = false;
+        }
+        out
+    }
 }
 
 /// Decode the first audio stream of `path` to `rate` Hz and `channels` channels, aligned to the
@@ -232,5 +286,27 @@ mod tests {
         q.mix_at(&p.slice(0, 2), 2);
         assert_eq!(q.data[..4], [0.0; 4]);
         assert_eq!(q.data[4..], p.data[..2]);
+    }
+
+    #[test]
+    fn loops_with_a_seamless_crossfade() {
+        let p = Pcm {
+            rate: 1000,
+            channels: 1,
+            data: vec![1.0; 100],
+        };
+        let l = p.looped(350, 20);
+        assert_eq!(l.frames(), 350);
+        // A constant signal stays constant through the seams (the fades sum to one).
+        assert!(
+            l.data.iter().all(|v| (v - 1.0).abs() < 1e-6),
+            "{:?}",
+            l.data
+        );
+        let mut m = p.clone();
+        m.mix_in(&p);
+        m.apply_gains(&[0.5; 100]);
+        m.scale(2.0);
+        assert_eq!(m.data, vec![2.0; 100]);
     }
 }

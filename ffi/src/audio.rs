@@ -44,6 +44,29 @@ impl AudioDecoder {
             .get(stream)
             .map(|s| s.time_base)
             .unwrap_or(Rational::new(1, 48000));
+        Self::open(params, tb, stream, rate, channels)
+    }
+
+    /// A decoder for packets of a stream described by `params` (timestamps in `time_base`), not
+    /// read from a file: e.g. to decode what an [`AudioEncoder`] produced. Converts to `rate` Hz
+    /// and `channels` channels; [`AudioDecoder::stream`] reports 0.
+    pub fn from_params(
+        params: &CodecParams,
+        time_base: Rational,
+        rate: u32,
+        channels: u16,
+    ) -> Result<Self> {
+        crate::init();
+        Self::open(params.0.clone(), time_base, 0, rate, channels)
+    }
+
+    fn open(
+        params: ff::codec::Parameters,
+        tb: Rational,
+        stream: usize,
+        rate: u32,
+        channels: u16,
+    ) -> Result<Self> {
         let ctx = ff::codec::context::Context::from_parameters(params).op("open audio decoder")?;
         let mut dec = ctx.decoder();
         dec.set_packet_time_base(ff::Rational::from(tb));
@@ -152,7 +175,7 @@ impl AudioDecoder {
 }
 
 /// An allocated packed-`f32` frame with room for `samples` samples at `rate` and `channels`.
-fn output_frame(rate: u32, channels: u16, samples: usize) -> ff::frame::Audio {
+pub(crate) fn output_frame(rate: u32, channels: u16, samples: usize) -> ff::frame::Audio {
     let mut out = ff::frame::Audio::new(
         Sample::F32(SampleType::Packed),
         samples,
@@ -162,7 +185,7 @@ fn output_frame(rate: u32, channels: u16, samples: usize) -> ff::frame::Audio {
     out
 }
 
-fn packed_f32(frame: &ff::frame::Audio, channels: u16) -> Vec<f32> {
+pub(crate) fn packed_f32(frame: &ff::frame::Audio, channels: u16) -> Vec<f32> {
     let n = frame.samples() * usize::from(channels);
     if n == 0 {
         return Vec::new();

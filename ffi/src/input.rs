@@ -225,7 +225,9 @@ fn display_rotation(data: &[u8]) -> f64 {
     }
 }
 
-/// A compressed packet of one stream, with its timestamps in that stream's time base.
+/// A compressed packet of one stream, with its timestamps in that stream's time base. Cloning
+/// shares the (reference-counted) data.
+#[derive(Clone)]
 pub struct Packet {
     pub(crate) inner: ff::Packet,
     time_base: Rational,

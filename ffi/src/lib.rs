@@ -3,7 +3,8 @@
 //! It wraps `ffmpeg-next` (system FFmpeg through pkg-config) in a small, media-shaped API:
 //! [`Input`] (demux, stream info, packets with real read errors), [`VideoDecoder`] and
 //! [`AudioDecoder`] (decode, scale, resample), [`VideoEncoder`] and [`AudioEncoder`] (x264, AAC),
-//! [`VideoFilter`] (a filter graph), and [`Muxer`] (MP4 with faststart and edit-list control).
+//! [`VideoFilter`] (a filter graph), and [`Muxer`] (MP4 with faststart and edit-list control), and [`Resampler`] (rate and channel
+//! conversion of PCM).
 //! Every `unsafe` block of the project lives in this crate.
 
 mod audio;
@@ -12,6 +13,7 @@ mod filter;
 mod input;
 mod mux;
 mod params;
+mod resample;
 mod time;
 mod video;
 
@@ -21,8 +23,11 @@ pub use filter::VideoFilter;
 pub use input::{Input, MediaKind, Packet, StreamInfo};
 pub use mux::{MuxOptions, Muxer};
 pub use params::CodecParams;
+pub use resample::{resample, Resampler};
 pub use time::{rescale, Rational};
-pub use video::{Pixel, VideoDecoder, VideoEncoder, VideoEncoderConfig, VideoFrame};
+pub use video::{
+    DecoderOptions, Pixel, VideoDecoder, VideoEncoder, VideoEncoderConfig, VideoFrame,
+};
 
 use std::sync::Once;
 

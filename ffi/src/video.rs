@@ -95,12 +95,29 @@ impl VideoFrame {
     }
 }
 
+/// Speed options of a [`VideoDecoder`] for analysis, where frames are looked at small and need
+/// not be bit-exact. The default decodes exactly, on automatic threads, with bilinear scaling.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DecoderOptions {
+    /// Skip the in-loop deblocking filter (H.264, HEVC): faster; pictures get slightly blockier
+    /// and drift from the encoder's, which analysis at a small size does not notice.
+    pub skip_loop_filter: bool,
+    /// Allow the decoder's non-compliant speed-ups (`AV_CODEC_FLAG2_FAST`).
+    pub fast: bool,
+    /// Decoder threads (0: automatic).
+    pub threads: usize,
+    /// Convert with area averaging instead of bilinear filtering: the right filter, and a cheap
+    /// one, when shrinking a lot (e.g. 1080p to a thumbnail).
+    pub area_scaling: bool,
+}
+
 /// Decodes one video stream, optionally converting every frame to a fixed format and size.
 pub struct VideoDecoder {
     dec: ff::decoder::Video,
     stream: usize,
     out: Option<(Pixel, u32, u32)>,
     scaler: Option<(scaling::Context, (ff::format::Pixel, u32, u32))>,
+    scale_flags: scaling::Flags,
     time_base: Rational,
 }
 
@@ -108,6 +125,16 @@ impl VideoDecoder {
     /// A decoder for `stream` of `input`. With `out = Some((pixel, w, h))` frames come out
     /// converted (bilinear scaling) to that format and size.
     pub fn new(input: &Input, stream: usize, out: Option<(Pixel, u32, u32)>) -> Result<Self> {
+        Self::with_options(input, stream, out, DecoderOptions::default())
+    }
+
+    /// Like [`VideoDecoder::new`], with speed options (see [`DecoderOptions`]).
+    pub fn with_options(
+        input: &Input,
+        stream: usize,
+        out: Option<(Pixel, u32, u32)>,
+        opts: DecoderOptions,
+    ) -> Result<Self> {
         let params = input.stream_params(stream).ok_or_else(|| Error::Ffmpeg {
             op: "open video decoder".into(),
             reason: format!("no stream {stream}"),
@@ -121,9 +148,19 @@ impl VideoDecoder {
             ff::codec::context::Context::from_parameters(params).op("open video decoder")?;
         ctx.set_threading(ff::threading::Config {
             kind: ff::threading::Type::Frame,
-            count: 0,
+            count: opts.threads,
             ..Default::default()
         });
+        // SAFETY: plain field writes on a codec context that is not opened yet.
+        unsafe {
+            let raw = ctx.as_mut_ptr();
+            if opts.skip_loop_filter {
+                (*raw).skip_loop_filter = ff::ffi::AVDiscard::AVDISCARD_ALL;
+            }
+            if opts.fast {
+                (*raw).flags2 |= ff::ffi::AV_CODEC_FLAG2_FAST;
+            }
+        }
         let mut dec = ctx.decoder();
         dec.set_packet_time_base(ff::Rational::from(tb));
         let codec = dec.id().name().to_string();
@@ -136,6 +173,11 @@ impl VideoDecoder {
             stream,
             out,
             scaler: None,
+            scale_flags: if opts.area_scaling {
+                scaling::Flags::AREA
+            } else {
+                scaling::Flags::BILINEAR
+            },
             time_base: tb,
         })
     }
@@ -185,16 +227,9 @@ impl VideoDecoder {
         };
         let key = (frame.format(), frame.width(), frame.height());
         if self.scaler.as_ref().map(|(_, k)| *k != key).unwrap_or(true) {
-            let sws = scaling::Context::get(
-                key.0,
-                key.1,
-                key.2,
-                pixel.to_ff(),
-                w,
-                h,
-                scaling::Flags::BILINEAR,
-            )
-            .op("create scaler")?;
+            let sws =
+                scaling::Context::get(key.0, key.1, key.2, pixel.to_ff(), w, h, self.scale_flags)
+                    .op("create scaler")?;
             self.scaler = Some((sws, key));
         }
         let mut out = ff::frame::Video::empty();

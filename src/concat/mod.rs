@@ -14,7 +14,7 @@ mod pixels;
 pub mod plan;
 pub mod source;
 
-use crate::avwrite::{AacTrack, AvWriter, EncodedAudio};
+use crate::avwrite::{AvWriter, EncodedAudio};
 use crate::error::Result;
 use crate::output::{ensure_not_input, AtomicOutput};
 use crate::pcm::Pcm;
@@ -131,7 +131,7 @@ pub fn execute(prepared: Prepared, opts: &Options, output: &Path, bar: &Progress
                              waiting: &mut Vec<Packet>|
                  -> Result<AvWriter> {
                     let a = audio.join().expect("audio thread panicked")?;
-                    let mut w = AvWriter::create_with_aac(output, &params, tb, Some(a))?;
+                    let mut w = AvWriter::create_encoded(output, &params, tb, Some(a))?;
                     for p in waiting.drain(..) {
                         w.write_video(p)?;
                     }
@@ -162,11 +162,14 @@ pub fn execute(prepared: Prepared, opts: &Options, output: &Path, bar: &Progress
     Ok(())
 }
 
-/// Mix the soundtrack and encode it to AAC as it goes.
+/// Mix the soundtrack, then encode it to AAC once.
 fn encode_sound(sound: &audio::AudioPlan, sounds: Vec<Option<Pcm>>) -> Result<EncodedAudio> {
-    let mut aac = AacTrack::new(sound.rate, sound.channels)?;
-    sound.stream(sounds, |samples| aac.push(samples))?;
-    aac.finish()
+    let mut mix = Pcm::silence(sound.rate, sound.channels, 0);
+    sound.stream(sounds, |samples| {
+        mix.data.extend_from_slice(samples);
+        Ok(())
+    })?;
+    EncodedAudio::encode(&mix)
 }
 
 /// The `--json` report of `cutroom concat` (schema in README).

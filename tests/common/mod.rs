@@ -389,3 +389,95 @@ pub fn python_with(packages: &[&str]) -> PathBuf {
     }
     python
 }
+
+/// EBU R128 figures of a file's audio as the ffmpeg CLI's `ebur128` filter measures them.
+#[derive(Debug, Clone, Copy)]
+pub struct Ebur128 {
+    /// Integrated loudness, LUFS.
+    pub integrated: f64,
+    /// Loudness range, LU.
+    pub lra: f64,
+    /// True peak, dBTP (`ebur128=peak=true`).
+    pub true_peak: f64,
+}
+
+/// Measure `path` with `ffmpeg -i path -af ebur128=peak=true -f null -` and parse the Summary.
+pub fn ebur128(path: &Path) -> Ebur128 {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostats", "-i"])
+        .arg(path)
+        .args(["-af", "ebur128=peak=true", "-f", "null", "-"])
+        .output()
+        .expect("run ffmpeg");
+    let log = String::from_utf8_lossy(&out.stderr);
+    let summary = log
+        .split("Summary:")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no ebur128 summary for {}: {log}", path.display()));
+    let value = |key: &str| -> f64 {
+        summary
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(key))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NEG_INFINITY)
+    };
+    Ebur128 {
+        integrated: value("I:"),
+        lra: value("LRA:"),
+        true_peak: value("Peak:"),
+    }
+}
+
+/// The first audio stream of `path` decoded by the ffmpeg CLI to interleaved f32 at `rate` Hz
+/// and `channels` channels (edit list applied, as a player hears it).
+pub fn decode_pcm(path: &Path, rate: u32, channels: u16) -> Vec<f32> {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-i"])
+        .arg(path)
+        .args([
+            "-vn",
+            "-ar",
+            &rate.to_string(),
+            "-ac",
+            &channels.to_string(),
+        ])
+        .args(["-f", "f32le", "-"])
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        out.status.success(),
+        "ffmpeg could not decode {}",
+        path.display()
+    );
+    out.stdout
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// Make a clip without markers at run time: a square bouncing between the picture's edges with
+/// a click at each impact, the clicks shifted by `audio_offset_ms` (see fixtures/bounce.sh).
+pub fn bounce_clip(
+    out: &Path,
+    w: u32,
+    h: u32,
+    fps: u32,
+    secs: f64,
+    audio_offset_ms: f64,
+    extra: &[&str],
+) {
+    let status = Command::new(fixture("bounce.sh"))
+        .arg(out)
+        .args([
+            w.to_string(),
+            h.to_string(),
+            fps.to_string(),
+            secs.to_string(),
+            audio_offset_ms.to_string(),
+        ])
+        .args(extra)
+        .status()
+        .expect("run fixtures/bounce.sh");
+    assert!(status.success(), "bounce.sh failed for {}", out.display());
+}

@@ -1,0 +1,145 @@
+//! `duck`: lay a music bed under a clip's dialogue, lowered while someone speaks, the picture
+//! copied untouched.
+
+use super::fit::{place, Placement};
+use super::load;
+use super::picture::Picture;
+use super::sidechain::{detect, envelope, DuckShape, Threshold};
+use super::soundtrack::{finish, Finished, Level, SoundtrackReport, CHANNELS, RATE};
+use super::stems::write_wav;
+use crate::error::{Error, Result};
+use crate::output::ensure_not_input;
+use crate::pcm::{decode_aligned, Pcm};
+use crate::progress;
+use std::path::{Path, PathBuf};
+
+/// Everything `duck` needs besides the files.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DuckOptions {
+    /// Offset, fit and fade-in of the music.
+    pub placement: Placement,
+    /// Fade-out of the whole output at its end, in frames at [`RATE`].
+    pub fade_out: usize,
+    /// How speech is told from background.
+    pub threshold: Threshold,
+    /// Depth and timing of the dip.
+    pub shape: DuckShape,
+    /// Loudness or peak handling of the mix.
+    pub level: Level,
+}
+
+/// The files of one `duck` run.
+#[derive(Debug, Clone, Copy)]
+pub struct DuckFiles<'a> {
+    /// The clip: its picture is kept, its audio is the voice unless `voice` is given.
+    pub video: &'a Path,
+    /// The music bed.
+    pub music: &'a Path,
+    /// A separate voice track (replaces the clip's audio).
+    pub voice: Option<&'a Path>,
+    /// The output MP4.
+    pub out: &'a Path,
+    /// Where to write the stems (`voice.wav`, `music.wav`, `mix.wav`, `gain.wav`).
+    pub stems: Option<&'a Path>,
+}
+
+/// What a `duck` run made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DuckReport {
+    /// The soundtrack written.
+    pub soundtrack: SoundtrackReport,
+    /// The speech threshold used, dBFS RMS over 10 ms.
+    pub threshold_dbfs: f64,
+    /// Speech runs found, `[start, end)` in seconds.
+    pub speech: Vec<(f64, f64)>,
+    /// Stem files written.
+    pub stems: Vec<PathBuf>,
+}
+
+/// Duck the music under the voice, mix, and write the MP4 (and the stems).
+pub fn duck(files: &DuckFiles, opts: &DuckOptions, quiet: bool) -> Result<DuckReport> {
+    let mut inputs = vec![files.video, files.music];
+    inputs.extend(files.voice);
+    ensure_not_input(files.out, &inputs)?;
+    let picture = Picture::scan(files.video)?;
+    let len = picture.frames_at(RATE);
+    let bar = progress::bar(picture.packets() as u64, "duck", quiet);
+    bar.set_message("decoding");
+    // Voice and music decode at the same time.
+    let (voice, music) = std::thread::scope(|s| {
+        let music = s.spawn(|| load::load_as(files.music, RATE, CHANNELS));
+        let voice = match files.voice {
+            Some(v) => load::load_as(v, RATE, CHANNELS),
+            None => decode_aligned(files.video, RATE, CHANNELS).and_then(|v| {
+                v.ok_or_else(|| {
+                    Error::bad_input(
+                        files.video,
+                        "no audio track to duck the music under; give the dialogue with --voice FILE",
+                    )
+                })
+            }),
+        };
+        (voice, music.join().expect("music decoding thread"))
+    });
+    let mut voice = voice?;
+    voice.fit(len);
+    let mut music = place(&music?, len, &opts.placement);
+    bar.set_message("ducking");
+    let activity = detect(&voice, opts.threshold);
+    let gains = envelope(&activity, music.frames(), RATE, &opts.shape);
+    music.apply_gains(&gains);
+    voice.fit(music.frames());
+    let mut mix = voice.clone();
+    mix.mix_in(&music);
+    bar.set_message("loudness");
+    let finished = finish(
+        &picture,
+        files.music,
+        mix,
+        opts.placement.fit,
+        opts.fade_out,
+        opts.level,
+    )?;
+    bar.set_message("writing");
+    let Finished {
+        pcm: mix,
+        encoded,
+        keep,
+        report,
+    } = finished;
+    let final_len = mix.frames();
+    picture.write(files.out, encoded, keep, &bar)?;
+    bar.finish_and_clear();
+    let mut stems = Vec::new();
+    if let Some(dir) = files.stems {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let mut gain = Pcm {
+            rate: RATE,
+            channels: 1,
+            data: gains,
+        };
+        voice.fit(final_len);
+        music.fit(final_len);
+        gain.fit(final_len);
+        for (name, pcm) in [
+            ("voice.wav", &voice),
+            ("music.wav", &music),
+            ("mix.wav", &mix),
+            ("gain.wav", &gain),
+        ] {
+            stems.push(write_wav(&dir.join(name), pcm)?);
+        }
+    }
+    let secs = |f: usize| f as f64 / f64::from(RATE);
+    Ok(DuckReport {
+        soundtrack: report,
+        threshold_dbfs: activity.threshold_dbfs,
+        speech: activity
+            .segments()
+            .into_iter()
+            .map(|(a, b)| (secs(a), secs(b.min(final_len))))
+            .filter(|(a, b)| a < b)
+            .collect(),
+        stems,
+    })
+}

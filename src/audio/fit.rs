@@ -1,0 +1,132 @@
+//! Placing a soundtrack on a picture: offset, fit to the picture's length, fades.
+
+use crate::error::Error;
+use crate::pcm::Pcm;
+use std::str::FromStr;
+
+/// Crossfade at each loop seam.
+pub const LOOP_CROSSFADE_MS: f64 = 50.0;
+
+/// What to do when the soundtrack and the picture differ in length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fit {
+    /// Repeat a shorter soundtrack (crossfading each seam) to the picture's end.
+    Loop,
+    /// Follow a shorter soundtrack with silence to the picture's end.
+    Pad,
+    /// End the output with a shorter soundtrack: the picture is cut at the last point, at or
+    /// before the soundtrack's end, where it can be cut without re-encoding.
+    Trim,
+}
+
+impl FromStr for Fit {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "loop" => Ok(Self::Loop),
+            "pad" => Ok(Self::Pad),
+            "trim" => Ok(Self::Trim),
+            _ => Err(Error::Usage(format!(
+                "--fit must be loop, pad or trim, not {s:?}"
+            ))),
+        }
+    }
+}
+
+/// Where and how a soundtrack goes on the picture.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Placement {
+    /// Shorter-soundtrack handling.
+    pub fit: Fit,
+    /// Where the soundtrack starts, in sample frames from the first video frame: positive
+    /// delays it (silence before), negative skips its beginning.
+    pub offset: i64,
+    /// Fade-in over this many frames where the soundtrack enters.
+    pub fade_in: usize,
+}
+
+/// Lay `track` on a picture `len` frames long. The result is `len` frames long, except with
+/// [`Fit::Trim`] and a soundtrack that ends early: then it ends where the soundtrack ends. A
+/// longer soundtrack is always cut at the picture's end. Fade-out is left to the caller, once
+/// the final length is known.
+pub fn place(track: &Pcm, len: usize, p: &Placement) -> Pcm {
+    let mut body = track.clone();
+    if p.offset < 0 {
+        body.shift(p.offset);
+    }
+    let lead = p.offset.max(0) as usize;
+    let room = len.saturating_sub(lead);
+    let body_len = match p.fit {
+        Fit::Loop if body.frames() > 0 && body.frames() < room => {
+            let xf = body.ms_to_frames(LOOP_CROSSFADE_MS);
+            body = body.looped(room, xf);
+            room
+        }
+        Fit::Trim => body.frames().min(room),
+        _ => room,
+    };
+    body.fit(body_len);
+    body.fade_in(p.fade_in.min(body_len));
+    body.shift(lead as i64);
+    if p.fit == Fit::Trim && body.frames() > len {
+        body.fit(len);
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ramp(n: usize) -> Pcm {
+        Pcm {
+            rate: 1000,
+            channels: 1,
+            data: (1..=n).map(|i| i as f32).collect(),
+        }
+    }
+
+    #[test]
+    fn offsets_and_fits() {
+        let t = ramp(100);
+        let at = |fit, offset| {
+            place(
+                &t,
+                250,
+                &Placement {
+                    fit,
+                    offset,
+                    fade_in: 0,
+                },
+            )
+        };
+        let pad = at(Fit::Pad, 10);
+        assert_eq!(pad.frames(), 250);
+        assert_eq!(pad.data[9], 0.0);
+        assert_eq!(pad.data[10], 1.0);
+        assert_eq!(pad.data[110], 0.0);
+        let early = at(Fit::Pad, -10);
+        assert_eq!(early.data[0], 11.0);
+        let trim = at(Fit::Trim, 10);
+        assert_eq!(trim.frames(), 110);
+        let looped = at(Fit::Loop, 0);
+        assert_eq!(looped.frames(), 250);
+        assert!(looped.data[200] > 0.0);
+        // Longer soundtracks are cut at the picture's end whatever the fit.
+        for fit in [Fit::Loop, Fit::Pad, Fit::Trim] {
+            assert_eq!(
+                place(
+                    &ramp(400),
+                    250,
+                    &Placement {
+                        fit,
+                        offset: 0,
+                        fade_in: 0
+                    }
+                )
+                .frames(),
+                250
+            );
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! Loading a soundtrack file into PCM: WAV with `hound`, MP3 / AAC / M4A / FLAC / Ogg Vorbis with
+//! `symphonia`, anything else (Opus, AC-3, video containers symphonia does not read, ...) through
+//! FFmpeg. Every error names the file.
+//!
+//! symphonia's MP4 reader ignores edit lists, so for MP4/M4A the track's `elst` is applied here
+//! (the encoder priming is cut, the presented length kept). MP3 encoder delay and padding
+//! (LAME/Xing tag) are trimmed by symphonia's gapless mode.
+
+use crate::error::{Error, Result};
+use crate::mp4;
+use crate::pcm::{self, Pcm};
+use cutroom_ffi::MediaKind;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, TrackType};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+
+/// Decode `path` at its own sample rate and channel count.
+pub fn load(path: &Path) -> Result<Pcm> {
+    check_file(path)?;
+    let mut head = [0u8; 12];
+    let n = File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| Error::io(path, e))?;
+    let pcm = if n == 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WAVE" {
+        match load_wav(path)? {
+            Some(p) => p,
+            None => load_ffmpeg(path, "a WAV encoding hound does not read")?,
+        }
+    } else {
+        match load_symphonia(path)? {
+            Some(p) => p,
+            None => load_ffmpeg(path, "a format symphonia does not read")?,
+        }
+    };
+    if pcm.frames() == 0 {
+        return Err(Error::bad_input(path, "audio decodes to no samples"));
+    }
+    Ok(pcm)
+}
+
+/// Decode `path` and convert it to `rate` Hz and `channels` channels (mono is spread to both
+/// stereo channels at -3 dB each, 5.1 is folded down with FFmpeg's standard matrix: see
+/// [`cutroom_ffi::Resampler`]).
+pub fn load_as(path: &Path, rate: u32, channels: u16) -> Result<Pcm> {
+    convert(load(path)?, rate, channels)
+}
+
+/// Convert `pcm` to `rate` Hz and `channels` channels (a no-op when it already is).
+pub fn convert(pcm: Pcm, rate: u32, channels: u16) -> Result<Pcm> {
+    if pcm.rate == rate && pcm.channels == channels {
+        return Ok(pcm);
+    }
+    let data = cutroom_ffi::resample(&pcm.data, pcm.rate, pcm.channels, rate, channels)?;
+    Ok(Pcm {
+        rate,
+        channels,
+        data,
+    })
+}
+
+fn check_file(path: &Path) -> Result<()> {
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::bad_input(path, "no such file"),
+        _ => Error::io(path, e),
+    })?;
+    if meta.is_dir() {
+        return Err(Error::bad_input(path, "is a directory, not an audio file"));
+    }
+    if meta.len() == 0 {
+        return Err(Error::bad_input(path, "empty file"));
+    }
+    Ok(())
+}
+
+/// A WAV file through hound; `None` for encodings hound does not support (a-law, ADPCM, ...).
+fn load_wav(path: &Path) -> Result<Option<Pcm>> {
+    let corrupt = |e: hound::Error| Error::bad_input(path, format!("corrupt WAV file: {e}"));
+    let mut r = match hound::WavReader::open(path) {
+        Ok(r) => r,
+        Err(hound::Error::Unsupported) => return Ok(None),
+        Err(e) => return Err(corrupt(e)),
+    };
+    let spec = r.spec();
+    if spec.channels == 0 || spec.sample_rate == 0 {
+        return Err(Error::bad_input(path, "WAV header declares no channels"));
+    }
+    let data: std::result::Result<Vec<f32>, hound::Error> = match spec.sample_format {
+        hound::SampleFormat::Float => r.samples::<f32>().collect(),
+        hound::SampleFormat::Int => {
+            let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
+            r.samples::<i32>()
+                .map(|s| s.map(|v| v as f32 * scale))
+                .collect()
+        }
+    };
+    let data = data.map_err(|e| {
+        Error::bad_input(
+            path,
+            format!("WAV data ends early or is damaged (truncated file?): {e}"),
+        )
+    })?;
+    Ok(Some(Pcm {
+        rate: spec.sample_rate,
+        channels: spec.channels,
+        data,
+    }))
+}
+
+/// A file through symphonia; `None` when symphonia does not support its container or codec.
+fn load_symphonia(path: &Path) -> Result<Option<Pcm>> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let mut format = match symphonia::default::get_probe().probe(
+        &hint,
+        mss,
+        FormatOptions::default(),
+        MetadataOptions::default(),
+    ) {
+        Ok(f) => f,
+        Err(SymError::Unsupported(_)) => return Ok(None),
+        Err(e) => return Err(Error::bad_input(path, format!("corrupt audio file: {e}"))),
+    };
+    let Some(track) = format.default_track(TrackType::Audio) else {
+        return Err(Error::bad_input(path, "no audio track"));
+    };
+    let track_id = track.id;
+    // The track's length in the container, as (ticks, ticks per second).
+    let media_len = match (track.duration, track.time_base) {
+        (Some(d), Some(tb)) => Some((
+            d.get() * u64::from(tb.numer.get()),
+            u64::from(tb.denom.get()),
+        )),
+        _ => None,
+    };
+    let Some(params) = track.codec_params.as_ref().and_then(|p| p.audio()) else {
+        return Ok(None);
+    };
+    let mut decoder = match symphonia::default::get_codecs()
+        .make_audio_decoder(params, &AudioDecoderOptions::default())
+    {
+        Ok(d) => d,
+        Err(_) => return Ok(None),
+    };
+    let mut spec: Option<(u32, u16)> = None;
+    let mut data: Vec<f32> = Vec::new();
+    let (mut packets, mut bad) = (0usize, 0usize);
+    loop {
+        let packet = match format.next_packet() {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(SymError::Unsupported(_)) => return Ok(None),
+            Err(SymError::ResetRequired) => {
+                return Err(Error::bad_input(
+                    path,
+                    "chained stream (the codec changes mid-file) is not supported",
+                ))
+            }
+            Err(e) => return Err(Error::bad_input(path, format!("corrupt audio file: {e}"))),
+        };
+        if packet.track_id != track_id {
+            continue;
+        }
+        packets += 1;
+        match decoder.decode(&packet) {
+            Ok(buf) => {
+                let s = buf.spec();
+                let this = (s.rate(), s.channels().count() as u16);
+                if *spec.get_or_insert(this) != this {
+                    return Err(Error::bad_input(
+                        path,
+                        "sample rate or channel count changes mid-stream",
+                    ));
+                }
+                let start = data.len();
+                data.resize(start + buf.samples_interleaved(), 0.0);
+                buf.copy_to_slice_interleaved(&mut data[start..]);
+            }
+            Err(SymError::DecodeError(_)) => bad += 1,
+            Err(SymError::Unsupported(_)) => return Ok(None),
+            Err(e) => return Err(Error::bad_input(path, format!("cannot decode: {e}"))),
+        }
+    }
+    // Decoders conceal an odd damaged packet; a file that is mostly damage is refused.
+    if packets > 0 && bad * 10 > packets {
+        return Err(Error::bad_input(
+            path,
+            format!("corrupt audio data: {bad} of {packets} packets do not decode"),
+        ));
+    }
+    let Some((rate, channels)) = spec else {
+        return Err(Error::bad_input(path, "audio decodes to no samples"));
+    };
+    let mut pcm = Pcm {
+        rate,
+        channels,
+        data,
+    };
+    apply_mp4_timing(path, &mut pcm, media_len);
+    Ok(Some(pcm))
+}
+
+/// For an MP4/M4A: cut the decoded audio to the track's length (the last AAC frame decodes
+/// whole, padding included), then apply the first sound track's edit list: leading empty
+/// edits become silence, the media start (encoder priming) is dropped, the presented length is
+/// kept. `media_len` is the track duration as (ticks, ticks per second).
+fn apply_mp4_timing(path: &Path, pcm: &mut Pcm, media_len: Option<(u64, u64)>) {
+    let Ok(Some(layout)) = mp4::read_layout(path) else {
+        return;
+    };
+    let rate = u64::from(pcm.rate);
+    if let Some((ticks, per_sec)) = media_len.filter(|(_, d)| *d > 0) {
+        let frames = ((u128::from(ticks) * u128::from(rate) + u128::from(per_sec) / 2)
+            / u128::from(per_sec)) as usize;
+        if frames > 0 && frames < pcm.frames() {
+            pcm.fit(frames);
+        }
+    }
+    let Some(track) = layout.track("soun") else {
+        return;
+    };
+    if track.edits.is_empty() || track.timescale == 0 || layout.movie_timescale == 0 {
+        return;
+    }
+    let to_frames =
+        |ticks: u64, scale: u32| (ticks * rate + u64::from(scale) / 2) / u64::from(scale);
+    let skip = to_frames(track.edit_start().max(0) as u64, track.timescale);
+    let presented: u64 = track
+        .edits
+        .iter()
+        .filter(|e| e.media_time >= 0)
+        .map(|e| e.segment_duration)
+        .sum();
+    pcm.shift(-(skip as i64));
+    if presented > 0 {
+        let keep = to_frames(presented, layout.movie_timescale) as usize;
+        if keep < pcm.frames() {
+            pcm.fit(keep);
+        }
+    }
+    pcm.shift(to_frames(track.empty_lead(), layout.movie_timescale) as i64);
+}
+
+/// Any other file through FFmpeg, at its own rate and channel count.
+fn load_ffmpeg(path: &Path, what: &str) -> Result<Pcm> {
+    let input = crate::media::open(path).map_err(|e| {
+        let why = match e {
+            Error::Media(cutroom_ffi::Error::Open { reason, .. }) => reason,
+            Error::BadInput { reason, .. } => reason,
+            other => other.to_string(),
+        };
+        Error::bad_input(
+            path,
+            format!("not an audio file cutroom can read ({what}; FFmpeg: {why})"),
+        )
+    })?;
+    let streams = input.streams();
+    let Some(a) = input.best_stream(MediaKind::Audio) else {
+        return Err(Error::bad_input(path, "no audio stream"));
+    };
+    let rate = streams[a].params.sample_rate();
+    let channels = streams[a].params.channels() as u16;
+    if rate == 0 || channels == 0 {
+        return Err(Error::bad_input(
+            path,
+            "audio stream declares no sample rate or channels",
+        ));
+    }
+    drop(input);
+    pcm::decode_aligned(path, rate, channels)?
+        .ok_or_else(|| Error::bad_input(path, "no audio stream"))
+}

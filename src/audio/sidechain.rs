@@ -1,0 +1,298 @@
+//! The ducking sidechain: when is the voice speaking, and the music gain that follows it.
+//!
+//! The voice is high-passed at 100 Hz (rumble and hum do not count), its level taken as RMS over
+//! 10 ms blocks, and a block is speech when its level is above the threshold. Runs shorter than
+//! 20 ms (clicks) are ignored; each run is extended backwards by the look-ahead (the dip starts
+//! before the first word) and forwards by the hold (short pauses between words do not pump).
+//! The gain then moves in straight lines in dB: down to the depth over the attack time, back
+//! to 0 dB over the release time.
+
+use crate::pcm::Pcm;
+use std::f64::consts::PI;
+
+/// Length of one analysis block.
+pub const BLOCK_MS: f64 = 10.0;
+/// Blocks quieter than this (dBFS RMS) are never speech, whatever the threshold.
+pub const NOISE_FLOOR_DBFS: f64 = -60.0;
+/// `--threshold auto` needs the loud and quiet block levels at least this far apart (dB) to
+/// tell speech from background.
+pub const MIN_SPREAD_DB: f64 = 10.0;
+/// `--threshold auto` on a voice track without pauses: it is all speech when its median block
+/// level is at least this loud (dBFS RMS), else all background.
+pub const SPEECH_LEVEL_DBFS: f64 = -45.0;
+/// Shortest run of speech blocks that counts (shorter ones are clicks).
+const MIN_RUN_BLOCKS: usize = 2;
+
+/// How to tell speech from background.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Threshold {
+    /// From the voice's own level distribution (see [`auto_threshold`]).
+    Auto,
+    /// A fixed level, dBFS RMS over 10 ms.
+    Dbfs(f64),
+}
+
+/// Shape of the dip.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DuckShape {
+    /// Music gain while the voice speaks, dB (negative).
+    pub depth_db: f64,
+    /// Time to go down to the depth, ms.
+    pub attack_ms: f64,
+    /// Time to come back to 0 dB, ms.
+    pub release_ms: f64,
+    /// How long before speech the dip starts, ms.
+    pub lookahead_ms: f64,
+    /// How long after speech the dip is held before releasing, ms.
+    pub hold_ms: f64,
+}
+
+impl Default for DuckShape {
+    fn default() -> Self {
+        Self {
+            depth_db: -12.0,
+            attack_ms: 50.0,
+            release_ms: 300.0,
+            lookahead_ms: 100.0,
+            hold_ms: 150.0,
+        }
+    }
+}
+
+/// The voice's speech activity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    /// Samples per block.
+    pub block: usize,
+    /// One flag per block: speech (before look-ahead and hold).
+    pub speech: Vec<bool>,
+    /// The threshold used, dBFS RMS.
+    pub threshold_dbfs: f64,
+}
+
+impl Activity {
+    /// Speech runs as `[start, end)` sample frames.
+    pub fn segments(&self) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut start = None;
+        for (i, &s) in self.speech.iter().chain([&false]).enumerate() {
+            match (s, start) {
+                (true, None) => start = Some(i),
+                (false, Some(b)) => {
+                    out.push((b * self.block, i * self.block));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+/// Block levels of `voice` in dBFS RMS (mono mix, high-passed at 100 Hz).
+pub fn block_levels(voice: &Pcm) -> (usize, Vec<f64>) {
+    let block = voice.ms_to_frames(BLOCK_MS).max(1);
+    let ch = usize::from(voice.channels);
+    // Second-order Butterworth high-pass (RBJ biquad), Q = 1/sqrt(2).
+    let w0 = 2.0 * PI * 100.0 / f64::from(voice.rate);
+    let alpha = w0.sin() / (2.0 * std::f64::consts::FRAC_1_SQRT_2);
+    let cos = w0.cos();
+    let a0 = 1.0 + alpha;
+    let (b0, b1, b2) = (
+        (1.0 + cos) / 2.0 / a0,
+        -(1.0 + cos) / a0,
+        (1.0 + cos) / 2.0 / a0,
+    );
+    let (a1, a2) = (-2.0 * cos / a0, (1.0 - alpha) / a0);
+    let (mut x1, mut x2, mut y1, mut y2) = (0.0, 0.0, 0.0, 0.0);
+    let mut levels = Vec::with_capacity(voice.frames() / block + 1);
+    let mut sum = 0.0;
+    let mut count = 0;
+    for frame in voice.data.chunks(ch) {
+        let x = frame.iter().map(|&v| f64::from(v)).sum::<f64>() / ch as f64;
+        let y = b0 * x + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
+        (x2, x1, y2, y1) = (x1, x, y1, y);
+        sum += y * y;
+        count += 1;
+        if count == block {
+            levels.push(to_db(sum / count as f64));
+            (sum, count) = (0.0, 0);
+        }
+    }
+    if count > 0 {
+        levels.push(to_db(sum / count as f64));
+    }
+    (block, levels)
+}
+
+fn to_db(mean_square: f64) -> f64 {
+    (10.0 * mean_square.log10()).max(-120.0)
+}
+
+/// The `auto` threshold from block levels: Otsu's split of the level histogram (blocks under
+/// the noise floor left out) when the two sides are at least [`MIN_SPREAD_DB`] apart; a track
+/// without that contrast is all speech if its median is at least [`SPEECH_LEVEL_DBFS`] (the
+/// threshold is then the noise floor) and all background otherwise (0 dBFS: nothing passes).
+pub fn auto_threshold(levels: &[f64]) -> f64 {
+    let mut v: Vec<f64> = levels
+        .iter()
+        .copied()
+        .filter(|&l| l >= NOISE_FLOOR_DBFS)
+        .collect();
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len() as f64;
+    let total: f64 = v.iter().sum();
+    let (mut best, mut split, mut below) = (f64::NEG_INFINITY, None, 0.0);
+    for i in 1..v.len() {
+        below += v[i - 1];
+        if v[i] - v[i - 1] < 1e-9 {
+            continue;
+        }
+        let (w0, w1) = (i as f64 / n, 1.0 - i as f64 / n);
+        let (m0, m1) = (below / i as f64, (total - below) / (n - i as f64));
+        let between = w0 * w1 * (m1 - m0).powi(2);
+        if between > best {
+            best = between;
+            split = Some((i, m0, m1));
+        }
+    }
+    match split {
+        Some((i, m0, m1)) if m1 - m0 >= MIN_SPREAD_DB => (v[i - 1] + v[i]) / 2.0,
+        _ if v[v.len() / 2] >= SPEECH_LEVEL_DBFS => NOISE_FLOOR_DBFS,
+        _ => 0.0,
+    }
+}
+
+/// Find where `voice` speaks.
+pub fn detect(voice: &Pcm, threshold: Threshold) -> Activity {
+    let (block, levels) = block_levels(voice);
+    let threshold_dbfs = match threshold {
+        Threshold::Auto => auto_threshold(&levels),
+        Threshold::Dbfs(t) => t,
+    };
+    let mut speech: Vec<bool> = levels
+        .iter()
+        .map(|&l| l >= NOISE_FLOOR_DBFS && l > threshold_dbfs)
+        .collect();
+    // Drop runs shorter than MIN_RUN_BLOCKS.
+    let mut i = 0;
+    while i < speech.len() {
+        if speech[i] {
+            let end = (i..speech.len())
+                .find(|&j| !speech[j])
+                .unwrap_or(speech.len());
+            if end - i < MIN_RUN_BLOCKS {
+                speech[i..end].iter_mut().for_each(|s| *s = false);
+            }
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    Activity {
+        block,
+        speech,
+        threshold_dbfs,
+    }
+}
+
+/// The music gain per sample frame (linear), `len` frames long, for `activity` at `rate`.
+pub fn envelope(activity: &Activity, len: usize, rate: u32, shape: &DuckShape) -> Vec<f32> {
+    let frames = |ms: f64| (ms * f64::from(rate) / 1000.0).round() as usize;
+    let (look, hold) = (frames(shape.lookahead_ms), frames(shape.hold_ms));
+    // Target: ducked from `look` before each run to `hold` after it.
+    let mut ducked = vec![false; len];
+    for (start, end) in activity.segments() {
+        let from = start.saturating_sub(look).min(len);
+        let to = (end + hold).min(len);
+        ducked[from..to].iter_mut().for_each(|d| *d = true);
+    }
+    let depth = shape.depth_db.min(0.0);
+    let down = -depth / frames(shape.attack_ms).max(1) as f64;
+    let up = -depth / frames(shape.release_ms).max(1) as f64;
+    let mut g = 0.0f64;
+    ducked
+        .iter()
+        .map(|&d| {
+            g = if d {
+                (g - down).max(depth)
+            } else {
+                (g + up).min(0.0)
+            };
+            10f64.powf(g / 20.0) as f32
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic noise in [-1, 1].
+    fn noise(n: usize, seed: u32) -> impl Iterator<Item = f32> {
+        let mut x = seed;
+        (0..n).map(move |_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as f32 / u32::MAX as f32 * 2.0 - 1.0
+        })
+    }
+
+    /// 3 s at 1 kHz: a -50 dB noise floor, speech-level noise from 1.0 to 2.0 s.
+    fn voice() -> Pcm {
+        let data = noise(3000, 7)
+            .enumerate()
+            .map(|(i, v)| {
+                if (1000..2000).contains(&i) {
+                    v * 0.3
+                } else {
+                    v * 0.003
+                }
+            })
+            .collect();
+        Pcm {
+            rate: 1000,
+            channels: 1,
+            data,
+        }
+    }
+
+    #[test]
+    fn finds_speech_and_ignores_the_floor() {
+        let a = detect(&voice(), Threshold::Auto);
+        assert!(
+            a.threshold_dbfs > -50.0 && a.threshold_dbfs < -15.0,
+            "{}",
+            a.threshold_dbfs
+        );
+        // The burst, to the block (the high-pass may ring on for one block).
+        let seg = a.segments();
+        assert_eq!(seg.len(), 1, "{seg:?}");
+        assert_eq!(seg[0].0, 1000);
+        assert!((2000..=2010).contains(&seg[0].1), "{seg:?}");
+        // A voice track of background only never ducks.
+        let floor = Pcm {
+            rate: 1000,
+            channels: 1,
+            data: noise(3000, 3).map(|v| v * 0.003).collect(),
+        };
+        assert!(detect(&floor, Threshold::Auto).segments().is_empty());
+    }
+
+    #[test]
+    fn envelope_leads_holds_and_releases() {
+        let a = detect(&voice(), Threshold::Auto);
+        let shape = DuckShape::default();
+        let g = envelope(&a, 3000, 1000, &shape);
+        let db = |i: usize| 20.0 * f64::from(g[i]).log10();
+        assert!(db(800).abs() < 1e-6, "untouched well before speech");
+        assert!(db(901) < -0.1, "the dip starts a look-ahead before speech");
+        assert!((db(1000) + 12.0).abs() < 1e-3, "fully down at the onset");
+        assert!((db(2100) + 12.0).abs() < 1e-3, "held after speech");
+        assert!(db(2460).abs() < 1e-6, "released");
+    }
+}

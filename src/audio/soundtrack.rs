@@ -1,0 +1,179 @@
+//! Finishing a new soundtrack for a picture: final length (with a clean video cut for
+//! `--fit trim`), fade-out, loudness or peak control, and the MP4 rewrite.
+
+use super::fit::Fit;
+use super::limiter;
+use super::picture::Picture;
+use crate::avwrite::EncodedAudio;
+use crate::error::{Error, Result};
+use crate::loudness::{self, LoudnessReport, LoudnessTarget, TruePeakMeter};
+use crate::pcm::Pcm;
+use cutroom_ffi::Resampler;
+use std::path::Path;
+
+/// Sample rate of every soundtrack cutroom writes (AAC-LC 48 kHz, as social platforms ask).
+pub const RATE: u32 = 48_000;
+/// Channel count of every soundtrack cutroom writes.
+pub const CHANNELS: u16 = 2;
+
+/// What to do with the level of the finished soundtrack.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Level {
+    /// Leave it as it is.
+    Keep,
+    /// Only hold the true peak at or under this ceiling (dBTP) with the limiter.
+    Limit(f64),
+    /// Normalise: one gain to the target loudness, then the true-peak limiter.
+    Normalize(LoudnessTarget),
+}
+
+/// The codec check: when the soundtrack's true peak comes this close to the ceiling (dB), the
+/// encoded AAC is decoded back and its own true peak checked, since AAC's quantisation noise
+/// pushes peaks up (a few tenths of a dB on programme material, up to a dB on pure tones).
+pub const CODEC_CHECK_DB: f64 = 2.0;
+
+/// A soundtrack ready to be written under (part of) a picture.
+pub struct Finished {
+    /// The audio, exactly as long as the kept picture.
+    pub pcm: Pcm,
+    /// `pcm` encoded to AAC: what [`Picture::write`] muxes.
+    pub encoded: EncodedAudio,
+    /// Video packets to keep (all of them unless `--fit trim` shortened the output).
+    pub keep: usize,
+    /// What was made.
+    pub report: SoundtrackReport,
+}
+
+/// What a finished soundtrack is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SoundtrackReport {
+    /// Length in sample frames.
+    pub frames: usize,
+    /// Sample rate.
+    pub rate: u32,
+    /// True when the picture was cut short to the soundtrack (`--fit trim`).
+    pub cut: bool,
+    /// Loudness of the soundtrack before encoding.
+    pub loudness: LoudnessReport,
+    /// True peak of the encoded AAC as decoded, dBTP, when the codec check ran.
+    pub encoded_true_peak_dbtp: Option<f64>,
+}
+
+/// Cut or pad `pcm` to the picture (with [`Fit::Trim`], cut the picture to the soundtrack),
+/// fade out over the last `fade_out` frames, apply `level`, and encode. With a ceiling, the
+/// encoded audio is checked (see [`CODEC_CHECK_DB`]) and, if the codec pushed a peak over, the
+/// limiter's ceiling is lowered by the overshoot and the level applied again.
+pub fn finish(
+    picture: &Picture,
+    audio_path: &Path,
+    mut pcm: Pcm,
+    fit: Fit,
+    fade_out: usize,
+    level: Level,
+) -> Result<Finished> {
+    let full = picture.frames_at(pcm.rate);
+    let (keep, len) = if fit == Fit::Trim && pcm.frames() < full {
+        picture.cut_within(pcm.frames(), pcm.rate).ok_or_else(|| {
+            Error::bad_input(
+                audio_path,
+                "--fit trim: the soundtrack ends before the first frames of the picture",
+            )
+        })?
+    } else {
+        (picture.packets(), full)
+    };
+    pcm.fit(len);
+    pcm.fade_out(fade_out.min(len));
+    let ceiling = match level {
+        Level::Keep => None,
+        Level::Limit(c) => Some(c),
+        Level::Normalize(t) => Some(t.true_peak_db),
+    };
+    let mut aim = ceiling.unwrap_or(0.0);
+    let mut attempt = 0;
+    loop {
+        let mut out = pcm.clone();
+        let loudness = match level {
+            Level::Normalize(target) => loudness::normalize(
+                &mut out,
+                &LoudnessTarget {
+                    true_peak_db: aim,
+                    ..target
+                },
+            )?,
+            Level::Limit(_) => {
+                limiter::limit(&mut out, aim);
+                loudness::measure(&out)?
+            }
+            Level::Keep => loudness::measure(&out)?,
+        };
+        let check = matches!(
+            (ceiling, loudness.true_peak_dbtp),
+            (Some(c), Some(tp)) if tp > c - CODEC_CHECK_DB
+        );
+        let (encoded, encoded_tp) = if check {
+            let mut peak = StrictPeak::new(out.rate, out.channels)?;
+            let encoded = EncodedAudio::encode_and_decode(&out, |run| peak.add(run))?;
+            (encoded, Some(peak.db()?))
+        } else {
+            (EncodedAudio::encode(&out)?, None)
+        };
+        if let (Some(c), Some(tp)) = (ceiling, encoded_tp) {
+            attempt += 1;
+            if tp > c && attempt < 4 {
+                aim -= tp - c + 0.05;
+                continue;
+            }
+        }
+        let report = SoundtrackReport {
+            frames: out.frames(),
+            rate: out.rate,
+            cut: keep < picture.packets(),
+            loudness,
+            encoded_true_peak_dbtp: encoded_tp,
+        };
+        return Ok(Finished {
+            pcm: out,
+            encoded,
+            keep,
+            report,
+        });
+    }
+}
+
+/// The true peak of decoded audio by two methods, the larger: the `ebur128` crate's (48-tap
+/// interpolator) and the largest sample after swresample's upsampling to 4x the rate (the way
+/// FFmpeg's `ebur128` filter does it). Meters differ by a few tenths of a dB near the top of
+/// the band; the deliverable must pass both.
+struct StrictPeak {
+    meter: TruePeakMeter,
+    up: Resampler,
+    max: f32,
+}
+
+impl StrictPeak {
+    fn new(rate: u32, channels: u16) -> Result<Self> {
+        Ok(Self {
+            meter: TruePeakMeter::new(rate, channels)?,
+            up: Resampler::new(rate, channels, rate * 4, channels)?,
+            max: 0.0,
+        })
+    }
+
+    fn add(&mut self, run: &[f32]) -> Result<()> {
+        self.meter.add(run)?;
+        let up = self.up.run(run)?;
+        self.max = up.iter().fold(self.max, |m, v| m.max(v.abs()));
+        Ok(())
+    }
+
+    fn db(mut self) -> Result<f64> {
+        let tail = self.up.flush()?;
+        let max = tail.iter().fold(self.max, |m, v| m.max(v.abs()));
+        Ok(self
+            .meter
+            .db()?
+            .unwrap_or(f64::NEG_INFINITY)
+            .max(20.0 * f64::from(max).log10()))
+    }
+}

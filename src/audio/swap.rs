@@ -1,0 +1,51 @@
+//! `swap`: replace a clip's soundtrack with another audio file, the picture copied untouched.
+
+use super::fit::{place, Placement};
+use super::load;
+use super::picture::Picture;
+use super::soundtrack::{finish, Level, SoundtrackReport, CHANNELS, RATE};
+use crate::error::Result;
+use crate::output::ensure_not_input;
+use crate::progress;
+use std::path::Path;
+
+/// How the new soundtrack is laid on the picture and finished.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SwapOptions {
+    /// Offset, fit and fade-in of the new audio.
+    pub placement: Placement,
+    /// Fade-out at the end of the output, in frames at [`RATE`].
+    pub fade_out: usize,
+    /// Loudness handling of the result.
+    pub level: Level,
+}
+
+/// Write `out`: the picture of `video` copied bit for bit, with `audio` as its only soundtrack
+/// (48 kHz stereo AAC). Returns what the soundtrack is.
+pub fn swap(
+    video: &Path,
+    audio: &Path,
+    out: &Path,
+    opts: &SwapOptions,
+    quiet: bool,
+) -> Result<SoundtrackReport> {
+    ensure_not_input(out, &[video, audio])?;
+    let picture = Picture::scan(video)?;
+    let bar = progress::bar(picture.packets() as u64, "swap", quiet);
+    bar.set_message("decoding audio");
+    let track = load::load_as(audio, RATE, CHANNELS)?;
+    let placed = place(&track, picture.frames_at(RATE), &opts.placement);
+    bar.set_message("loudness");
+    let finished = finish(
+        &picture,
+        audio,
+        placed,
+        opts.placement.fit,
+        opts.fade_out,
+        opts.level,
+    )?;
+    bar.set_message("writing");
+    picture.write(out, finished.encoded, finished.keep, &bar)?;
+    bar.finish_and_clear();
+    Ok(finished.report)
+}

@@ -1,0 +1,117 @@
+//! Options shared by the soundtrack commands (`swap`, `duck`): placement and loudness.
+
+use cutroom::audio::fit::{Fit, Placement};
+use cutroom::audio::soundtrack::{Level, RATE};
+use cutroom::loudness::LoudnessTarget;
+use cutroom::{Error, Result};
+
+/// Where the new audio goes on the picture.
+#[derive(clap::Args)]
+pub struct PlaceArgs {
+    /// When the audio is shorter than the video: `loop` it (50 ms crossfade at each seam),
+    /// `pad` it with silence, or `trim` the video to it (cut at the last clean point at or
+    /// before the audio's end). Longer audio is always cut at the video's end.
+    /// Default: `pad` for swap, `loop` for duck.
+    #[arg(long, value_parser = parse_fit)]
+    pub fit: Option<Fit>,
+    /// Seconds from the first video frame to the start of the audio; negative skips the
+    /// audio's first seconds.
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    pub offset: f64,
+    /// Fade the audio in over this many seconds where it starts.
+    #[arg(long, default_value_t = 0.0)]
+    pub fade_in: f64,
+    /// Fade the audio out over the last seconds of the output.
+    #[arg(long, default_value_t = 0.0)]
+    pub fade_out: f64,
+}
+
+fn parse_fit(s: &str) -> std::result::Result<Fit, String> {
+    s.parse().map_err(|e: Error| e.to_string())
+}
+
+impl PlaceArgs {
+    /// The placement at the deliverable rate, with `default_fit` when `--fit` is not given.
+    pub fn placement(&self, default_fit: Fit) -> Result<Placement> {
+        for (name, v) in [("--fade-in", self.fade_in), ("--fade-out", self.fade_out)] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return Err(Error::Usage(format!("{name} must be 0 or more seconds")));
+            }
+        }
+        if !self.offset.is_finite() {
+            return Err(Error::Usage("--offset must be a number of seconds".into()));
+        }
+        Ok(Placement {
+            fit: self.fit.unwrap_or(default_fit),
+            offset: secs_to_frames(self.offset),
+            fade_in: secs_to_frames(self.fade_in) as usize,
+        })
+    }
+
+    /// Fade-out length in frames at the deliverable rate.
+    pub fn fade_out_frames(&self) -> usize {
+        secs_to_frames(self.fade_out).max(0) as usize
+    }
+}
+
+/// Seconds given on the command line as a whole number of frames at the deliverable rate.
+pub fn secs_to_frames(secs: f64) -> i64 {
+    (secs * f64::from(RATE)).round() as i64
+}
+
+/// Loudness normalisation of the result.
+#[derive(clap::Args)]
+pub struct LoudnessArgs {
+    /// Normalise to this integrated loudness (LUFS, e.g. -14 for social platforms): one gain,
+    /// then a true-peak limiter. Not given: the level is left as it is.
+    #[arg(long, allow_hyphen_values = true, value_name = "LUFS")]
+    pub loudness: Option<f64>,
+    /// True-peak ceiling in dBTP for the limiter.
+    #[arg(long, default_value_t = -1.0, allow_hyphen_values = true, value_name = "DB")]
+    pub true_peak: f64,
+}
+
+impl LoudnessArgs {
+    /// What to do with the level; `otherwise` applies when `--loudness` is not given.
+    pub fn level(&self, otherwise: Level) -> Result<Level> {
+        if !(self.true_peak <= 0.0 && self.true_peak > -60.0) {
+            return Err(Error::Usage(
+                "--true-peak must be between -60 and 0 dBTP".into(),
+            ));
+        }
+        match self.loudness {
+            None => Ok(otherwise),
+            Some(l) if (-70.0..=0.0).contains(&l) => Ok(Level::Normalize(LoudnessTarget {
+                integrated_lufs: l,
+                true_peak_db: self.true_peak,
+            })),
+            Some(l) => Err(Error::Usage(format!(
+                "--loudness must be between -70 and 0 LUFS, not {l}"
+            ))),
+        }
+    }
+}
+
+/// One line about a written file: its length and loudness.
+pub fn summary(path: &std::path::Path, f: &cutroom::audio::soundtrack::SoundtrackReport) -> String {
+    let db = |v: Option<f64>, unit: &str| {
+        v.map(|v| format!("{v:.1} {unit}"))
+            .unwrap_or_else(|| "silent".into())
+    };
+    let cut = if f.cut {
+        " (video cut to the audio)"
+    } else {
+        ""
+    };
+    let encoded = f
+        .encoded_true_peak_dbtp
+        .map(|tp| format!(" ({tp:.1} dBTP as encoded)"))
+        .unwrap_or_default();
+    format!(
+        "{}: {:.3} s{cut}, loudness {}, true peak {}{encoded}",
+        path.display(),
+        f.frames as f64 / f64::from(f.rate),
+        db(f.loudness.integrated_lufs, "LUFS"),
+        db(f.loudness.true_peak_dbtp, "dBTP"),
+    )
+}

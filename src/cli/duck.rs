@@ -1,0 +1,120 @@
+//! `cutroom duck VIDEO --music FILE -o OUT`.
+
+use super::audio_args::{summary, LoudnessArgs, PlaceArgs};
+use super::Global;
+use cutroom::audio::duck::{duck, DuckFiles, DuckOptions};
+use cutroom::audio::fit::Fit;
+use cutroom::audio::sidechain::{DuckShape, Threshold};
+use cutroom::audio::soundtrack::Level;
+use cutroom::error::exit;
+use cutroom::{Error, Result};
+use std::path::PathBuf;
+
+/// Arguments of `cutroom duck`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The clip: its picture is copied bit for bit; its audio is the voice unless --voice.
+    video: PathBuf,
+    /// The music bed: WAV, MP3, AAC/M4A, FLAC, Ogg Vorbis, or anything FFmpeg decodes.
+    #[arg(long, value_name = "FILE")]
+    music: PathBuf,
+    /// Use this file as the voice (sidechain and dialogue) instead of the clip's own audio.
+    #[arg(long, value_name = "FILE")]
+    voice: Option<PathBuf>,
+    /// Output MP4.
+    #[arg(short, long, value_name = "OUT")]
+    output: PathBuf,
+    /// Music gain while the voice speaks, dB.
+    #[arg(long, default_value_t = -12.0, allow_hyphen_values = true, value_name = "DB")]
+    depth: f64,
+    /// Time for the music to go down to the depth, ms.
+    #[arg(long, default_value_t = 50.0, value_name = "MS")]
+    attack: f64,
+    /// Time for the music to come back up after speech (and the hold), ms.
+    #[arg(long, default_value_t = 300.0, value_name = "MS")]
+    release: f64,
+    /// How long before speech starts the dip begins, ms.
+    #[arg(long, default_value_t = 100.0, value_name = "MS")]
+    lookahead: f64,
+    /// How long after speech the dip holds before releasing (bridges pauses), ms.
+    #[arg(long, default_value_t = 150.0, value_name = "MS")]
+    hold: f64,
+    /// Speech threshold: `auto` (from the voice's level distribution) or a level in dBFS
+    /// (RMS over 10 ms, after a 100 Hz high-pass).
+    #[arg(long, default_value = "auto", allow_hyphen_values = true, value_parser = parse_threshold)]
+    threshold: Threshold,
+    /// Also write the stems here: voice.wav, music.wav (ducked), mix.wav, gain.wav (the
+    /// music gain envelope, linear), 48 kHz 32-bit float.
+    #[arg(long, value_name = "DIR")]
+    stems: Option<PathBuf>,
+    #[command(flatten)]
+    place: PlaceArgs,
+    #[command(flatten)]
+    loudness: LoudnessArgs,
+}
+
+fn parse_threshold(s: &str) -> std::result::Result<Threshold, String> {
+    if s == "auto" {
+        return Ok(Threshold::Auto);
+    }
+    match s.parse::<f64>() {
+        Ok(db) if (-120.0..=0.0).contains(&db) => Ok(Threshold::Dbfs(db)),
+        _ => Err(format!(
+            "expected auto or a level in dBFS (-120 to 0), not {s:?}"
+        )),
+    }
+}
+
+/// Duck, mix, write, and report on stdout.
+pub fn run(args: Args, global: &Global) -> Result<i32> {
+    if !(-60.0..=0.0).contains(&args.depth) {
+        return Err(Error::Usage("--depth must be between -60 and 0 dB".into()));
+    }
+    for (name, v) in [
+        ("--attack", args.attack),
+        ("--release", args.release),
+        ("--lookahead", args.lookahead),
+        ("--hold", args.hold),
+    ] {
+        if !(0.0..=10_000.0).contains(&v) {
+            return Err(Error::Usage(format!("{name} must be 0 to 10000 ms")));
+        }
+    }
+    let opts = DuckOptions {
+        placement: args.place.placement(Fit::Loop)?,
+        fade_out: args.place.fade_out_frames(),
+        threshold: args.threshold,
+        shape: DuckShape {
+            depth_db: args.depth,
+            attack_ms: args.attack,
+            release_ms: args.release,
+            lookahead_ms: args.lookahead,
+            hold_ms: args.hold,
+        },
+        level: args.loudness.level(Level::Limit(args.loudness.true_peak))?,
+    };
+    let files = DuckFiles {
+        video: &args.video,
+        music: &args.music,
+        voice: args.voice.as_deref(),
+        out: &args.output,
+        stems: args.stems.as_deref(),
+    };
+    let report = duck(&files, &opts, global.quiet)?;
+    println!("{}", summary(&args.output, &report.soundtrack));
+    println!(
+        "  speech threshold {:.1} dBFS, {} speech segment(s): {}",
+        report.threshold_dbfs,
+        report.speech.len(),
+        report
+            .speech
+            .iter()
+            .map(|(a, b)| format!("{a:.2}-{b:.2} s"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for s in &report.stems {
+        println!("  stem {}", s.display());
+    }
+    Ok(exit::OK)
+}

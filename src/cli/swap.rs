@@ -1,0 +1,39 @@
+//! `cutroom swap VIDEO --audio FILE -o OUT`.
+
+use super::audio_args::{summary, LoudnessArgs, PlaceArgs};
+use super::Global;
+use cutroom::audio::fit::Fit;
+use cutroom::audio::soundtrack::Level;
+use cutroom::audio::swap::{swap, SwapOptions};
+use cutroom::error::exit;
+use cutroom::Result;
+use std::path::PathBuf;
+
+/// Arguments of `cutroom swap`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The clip whose picture is kept (copied bit for bit).
+    video: PathBuf,
+    /// The new soundtrack: WAV, MP3, AAC/M4A, FLAC, Ogg Vorbis, or anything FFmpeg decodes.
+    #[arg(long, value_name = "FILE")]
+    audio: PathBuf,
+    /// Output MP4.
+    #[arg(short, long, value_name = "OUT")]
+    output: PathBuf,
+    #[command(flatten)]
+    place: PlaceArgs,
+    #[command(flatten)]
+    loudness: LoudnessArgs,
+}
+
+/// Replace the soundtrack and report the result on stdout.
+pub fn run(args: Args, global: &Global) -> Result<i32> {
+    let opts = SwapOptions {
+        placement: args.place.placement(Fit::Pad)?,
+        fade_out: args.place.fade_out_frames(),
+        level: args.loudness.level(Level::Keep)?,
+    };
+    let finished = swap(&args.video, &args.audio, &args.output, &opts, global.quiet)?;
+    println!("{}", summary(&args.output, &finished));
+    Ok(exit::OK)
+}

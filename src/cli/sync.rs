@@ -1,0 +1,172 @@
+//! `cutroom sync FILE... [--json] [--plot OUT] [--standard r37|bt1359|atsc] [--spec seq.toml]`.
+
+use super::{print_json, Global};
+use cutroom::error::exit;
+use cutroom::sync::{self, plot, spec, Standard, SyncReport, Verdict};
+use cutroom::Result;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `cutroom sync`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Renders to check.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Print the stable JSON report (`files[]`) instead of a summary.
+    #[arg(long)]
+    json: bool,
+    /// Draw the offset over time against the standard's band to OUT (.png or .svg); with several
+    /// files, the file's number is added before the extension (out-1.png, out-2.png, ...).
+    #[arg(long, value_name = "OUT")]
+    plot: Option<PathBuf>,
+    /// The tolerance to judge against: EBU R37 (audio at most 40 ms early, 60 ms late),
+    /// ITU-R BT.1359 (45 / 125) or ATSC IS-191 (15 / 45).
+    #[arg(long, value_enum, default_value = "r37")]
+    standard: Standard,
+    /// Shot list of the sequence (`[[shot]] src, in, out`) for per-shot offsets; without it,
+    /// shots are split at detected cuts.
+    #[arg(long, value_name = "SEQ.TOML")]
+    spec: Option<PathBuf>,
+    /// Largest offset searched, in ms each way.
+    #[arg(long, value_name = "MS", default_value_t = sync::DEFAULT_MAX_LAG_MS,
+          value_parser = clap::value_parser!(u32).range(100..=5000))]
+    max_lag: u32,
+}
+
+/// One entry of `files[]`: a report, or the error for that file.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Entry {
+    Ok(Box<SyncReport>),
+    Err { path: String, error: String },
+}
+
+/// Check every file; exit 0 when all pass, 3 when any fails or is inconclusive, 1 on an error.
+pub fn run(args: Args, global: &Global) -> Result<i32> {
+    if let Some(p) = &args.plot {
+        plot::Format::of(p)?;
+        let inputs: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
+        for i in 0..args.files.len() {
+            cutroom::output::ensure_not_input(&plot_path(p, i, args.files.len()), &inputs)?;
+        }
+    }
+    let opts = sync::Options {
+        standard: args.standard,
+        max_lag_ms: args.max_lag,
+        shots: args.spec.as_deref().map(spec::shot_spans).transpose()?,
+    };
+    let mut entries = Vec::new();
+    let (mut errors, mut passed) = (false, true);
+    for (i, path) in args.files.iter().enumerate() {
+        let bar = cutroom::progress::bar(0, "sync", global.quiet);
+        bar.set_message(path.display().to_string());
+        let result = sync::analyze(path, &opts, &bar).and_then(|r| {
+            if let Some(p) = &args.plot {
+                plot::draw(&r, &plot_path(p, i, args.files.len()))?;
+            }
+            Ok(r)
+        });
+        bar.finish_and_clear();
+        match result {
+            Ok(r) => {
+                passed &= r.verdict == Verdict::Pass;
+                entries.push(Entry::Ok(Box::new(r)));
+            }
+            Err(e) => {
+                errors = true;
+                eprintln!("cutroom: error: {e}");
+                entries.push(Entry::Err {
+                    path: path.display().to_string(),
+                    error: e.to_string(),
+                });
+            }
+        }
+    }
+    if args.json {
+        #[derive(Serialize)]
+        struct Report<'a> {
+            files: &'a [Entry],
+        }
+        print_json(&Report { files: &entries });
+    } else {
+        for e in &entries {
+            if let Entry::Ok(r) = e {
+                print_summary(r);
+            }
+        }
+    }
+    Ok(if errors {
+        exit::ERROR
+    } else if passed {
+        exit::OK
+    } else {
+        exit::CHECK_FAILED
+    })
+}
+
+/// The plot path for file `i` of `n`: `out` itself for one file, `out-<i+1>.ext` for several.
+fn plot_path(out: &Path, i: usize, n: usize) -> PathBuf {
+    if n == 1 {
+        return out.to_path_buf();
+    }
+    let stem = out
+        .file_stem()
+        .map_or("plot".into(), |s| s.to_string_lossy());
+    let ext = out
+        .extension()
+        .map_or("png".into(), |s| s.to_string_lossy());
+    out.with_file_name(format!("{stem}-{}.{ext}", i + 1))
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{v:+.1} ms"))
+}
+
+fn print_summary(r: &SyncReport) {
+    println!("{}", r.path);
+    println!(
+        "  {}  offset {}  confidence {:.2}  drift {}  ({}, -{}/+{} ms)",
+        r.verdict.as_str().to_uppercase(),
+        ms(r.offset_ms),
+        r.confidence,
+        r.drift_ms_per_min
+            .map_or("-".into(), |d| format!("{d:+.1} ms/min")),
+        r.standard.name,
+        r.standard.max_early_ms,
+        r.standard.max_late_ms,
+    );
+    println!("  {}", r.reason);
+    if let Some(visual) = r.methods.events.visual_events {
+        println!(
+            "  events: {} paired of {visual} visual events, {} audio onsets ({}); correlation {} \
+             (confidence {:.2})",
+            r.methods.events.pairs.unwrap_or(0),
+            r.methods.events.audio_onsets.unwrap_or(0),
+            ms(r.methods.events.offset_ms),
+            ms(r.methods.correlation.offset_ms),
+            r.methods.correlation.confidence,
+        );
+    }
+    if r.shots.len() > 1 {
+        let shots: Vec<String> = r
+            .shots
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}@{:.1}s {}",
+                    s.index + 1,
+                    s.span.start_s,
+                    s.span.offset_ms.map_or("-".into(), |o| format!("{o:+.0}"))
+                )
+            })
+            .collect();
+        println!("  shots ({}, ms): {}", r.shots_from, shots.join("  "));
+    }
+    if let Some(note) = &r.audio_decoder_note {
+        println!("  audio decoded by FFmpeg: {note}");
+    }
+    for w in &r.container.warnings {
+        println!("  container: {w}");
+    }
+}

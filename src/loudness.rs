@@ -1,0 +1,282 @@
+//! Loudness: EBU R128 / ITU-R BS.1770 measurement (the `ebur128` crate) and normalisation to a
+//! target by one linear gain followed by a true-peak limiter; no other dynamics processing.
+
+use crate::audio::limiter;
+use crate::error::{Error, Result};
+use crate::pcm::Pcm;
+use ebur128::{EbuR128, Mode};
+use serde::Serialize;
+
+/// Where normalisation should land.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoudnessTarget {
+    /// Integrated loudness, LUFS (e.g. -14 for social platforms, -23 for EBU R128 broadcast).
+    pub integrated_lufs: f64,
+    /// True-peak ceiling, dBTP (e.g. -1).
+    pub true_peak_db: f64,
+}
+
+/// EBU R128 figures of a signal. A figure that does not exist for the signal (the integrated
+/// loudness of silence, the true peak of digital silence) is `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LoudnessReport {
+    /// Gated integrated loudness, LUFS; `None` when no 400 ms block is above the -70 LUFS gate.
+    pub integrated_lufs: Option<f64>,
+    /// Loudness range (EBU Tech 3342), LU.
+    pub loudness_range_lu: Option<f64>,
+    /// Largest true peak over all channels (4x oversampled), dBTP.
+    pub true_peak_dbtp: Option<f64>,
+    /// Largest short-term (3 s window) loudness, LUFS, updated every 100 ms.
+    pub max_short_term_lufs: Option<f64>,
+    /// Largest momentary (400 ms window) loudness, LUFS, updated every 100 ms.
+    pub max_momentary_lufs: Option<f64>,
+}
+
+impl LoudnessReport {
+    /// True when the signal has no measurable loudness (silence or near-silence).
+    pub fn is_silent(&self) -> bool {
+        self.integrated_lufs.is_none()
+    }
+}
+
+/// Measure `pcm`. Channels are weighted as BS.1770 says: L, R, C at 1, surrounds at 1.41, the
+/// LFE of 5.1 ignored; a mono channel counts once (as FFmpeg's `ebur128` filter does), which is
+/// also what it measures after cutroom's equal-power conversion to stereo.
+pub fn measure(pcm: &Pcm) -> Result<LoudnessReport> {
+    // The true-peak interpolator is the costly part: it runs on its own thread.
+    let (tp, levels) = std::thread::scope(|s| {
+        let tp = s.spawn(|| true_peak(pcm));
+        let levels = loudness_levels(pcm);
+        (tp.join().expect("true-peak thread"), levels)
+    });
+    let (integrated, range, max_s, max_m) = levels?;
+    Ok(LoudnessReport {
+        integrated_lufs: integrated,
+        loudness_range_lu: integrated.and(range),
+        true_peak_dbtp: tp?,
+        max_short_term_lufs: max_s,
+        max_momentary_lufs: max_m,
+    })
+}
+
+/// Integrated loudness, loudness range, max short-term and max momentary loudness.
+type Levels = (Option<f64>, Option<f64>, Option<f64>, Option<f64>);
+
+fn loudness_levels(pcm: &Pcm) -> Result<Levels> {
+    let mut m = meter(
+        pcm.rate,
+        pcm.channels,
+        Mode::I | Mode::LRA | Mode::S | Mode::M,
+    )?;
+    let step = (pcm.rate as usize).div_ceil(10) * usize::from(pcm.channels);
+    let (mut max_s, mut max_m) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+    for chunk in pcm.data.chunks(step) {
+        m.add_frames_f32(chunk).map_err(meter_error)?;
+        max_m = max_m.max(m.loudness_momentary().map_err(meter_error)?);
+        max_s = max_s.max(m.loudness_shortterm().map_err(meter_error)?);
+    }
+    Ok((
+        finite(m.loudness_global().map_err(meter_error)?),
+        finite(m.loudness_range().map_err(meter_error)?),
+        finite(max_s),
+        finite(max_m),
+    ))
+}
+
+/// Bring `pcm` to `target`: one linear gain to the target integrated loudness, then the
+/// true-peak limiter (look-ahead, so nothing clips) holds the ceiling. When limiting costs
+/// loudness the gain is raised (secant steps) and the pass repeated, a few times at most; a
+/// target the ceiling makes unreachable ends as loud as the limiter allows. Returns the report
+/// of the result. Silence (no gating block) is left untouched and reported as silent.
+pub fn normalize(pcm: &mut Pcm, target: &LoudnessTarget) -> Result<LoudnessReport> {
+    // The true-peak envelope of the original serves every pass (a gain only scales it).
+    let (env, start) = std::thread::scope(|s| {
+        let env = s.spawn(|| limiter::true_peak_envelope(pcm));
+        let start = integrated(pcm);
+        (env.join().expect("envelope thread"), start)
+    });
+    let Some(start) = start? else {
+        return measure(pcm);
+    };
+    let original = pcm.data.clone();
+    let mut gain_db = target.integrated_lufs - start;
+    // A hair under the ceiling, so the meter's rounding does not call for a second pass.
+    let mut ceiling = target.true_peak_db - CEILING_MARGIN_DB;
+    let mut last: Option<(f64, f64)> = None;
+    let mut report;
+    let mut pass = 0;
+    loop {
+        pass += 1;
+        let g = 10f64.powf(gain_db / 20.0) as f32;
+        for (out, v) in pcm.data.iter_mut().zip(&original) {
+            *out = v * g;
+        }
+        limiter::limit_with_envelope(pcm, &env, g, ceiling);
+        report = measure(pcm)?;
+        let lufs = report.integrated_lufs.unwrap_or(f64::NEG_INFINITY);
+        let tp = report.true_peak_dbtp.unwrap_or(f64::NEG_INFINITY);
+        let miss = target.integrated_lufs - lufs;
+        let peak_ok = tp <= target.true_peak_db;
+        if (miss.abs() <= 0.05 && peak_ok) || pass == MAX_PASSES {
+            break;
+        }
+        if !peak_ok {
+            // The meter's interpolator saw a little more than the limiter's: aim lower.
+            ceiling -= tp - target.true_peak_db + 0.02;
+        }
+        if miss.abs() > 0.05 {
+            // dLUFS / dgain from the last two passes (1 while nothing limits).
+            let slope = match last {
+                Some((g0, l0)) if (gain_db - g0).abs() > 1e-6 => (lufs - l0) / (gain_db - g0),
+                _ => 1.0,
+            };
+            if slope >= 0.05 {
+                last = Some((gain_db, lufs));
+                gain_db += (miss / slope).clamp(-20.0, 20.0);
+            } else if peak_ok {
+                break; // the limiter absorbs any more gain: as loud as the ceiling allows
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// How far under the true-peak ceiling the limiter aims, dB.
+const CEILING_MARGIN_DB: f64 = 0.01;
+
+/// Most gain-and-limit passes `normalize` makes.
+const MAX_PASSES: usize = 8;
+
+/// The true peak of `pcm` over all channels (dBTP), as [`measure`] reports it, alone.
+pub fn true_peak(pcm: &Pcm) -> Result<Option<f64>> {
+    let mut m = TruePeakMeter::new(pcm.rate, pcm.channels)?;
+    m.add(&pcm.data)?;
+    m.db()
+}
+
+/// A running true-peak measurement (the same meter as [`measure`]), fed in pieces.
+pub struct TruePeakMeter {
+    meter: EbuR128,
+    channels: u16,
+}
+
+impl TruePeakMeter {
+    /// A meter for interleaved audio at `rate` Hz with `channels` channels.
+    pub fn new(rate: u32, channels: u16) -> Result<Self> {
+        Ok(Self {
+            meter: meter(rate, channels, Mode::TRUE_PEAK)?,
+            channels,
+        })
+    }
+
+    /// Feed interleaved samples.
+    pub fn add(&mut self, interleaved: &[f32]) -> Result<()> {
+        self.meter.add_frames_f32(interleaved).map_err(meter_error)
+    }
+
+    /// The largest true peak so far, dBTP (`None` while all was digital silence).
+    pub fn db(&self) -> Result<Option<f64>> {
+        let tp = (0..u32::from(self.channels))
+            .map(|c| self.meter.true_peak(c))
+            .try_fold(0f64, |acc, p| p.map(|p| acc.max(p)))
+            .map_err(meter_error)?;
+        Ok(finite(20.0 * tp.log10()))
+    }
+}
+
+/// Integrated loudness alone (`None` for silence): the cheap first measurement of `normalize`.
+fn integrated(pcm: &Pcm) -> Result<Option<f64>> {
+    let mut m = meter(pcm.rate, pcm.channels, Mode::I)?;
+    m.add_frames_f32(&pcm.data).map_err(meter_error)?;
+    Ok(finite(m.loudness_global().map_err(meter_error)?))
+}
+
+fn meter(rate: u32, channels: u16, mode: Mode) -> Result<EbuR128> {
+    EbuR128::new(u32::from(channels), rate, mode).map_err(|_| {
+        Error::Usage(format!(
+            "loudness meter: cannot measure {channels} channels at {rate} Hz"
+        ))
+    })
+}
+
+fn finite(v: f64) -> Option<f64> {
+    v.is_finite().then_some(v)
+}
+
+fn meter_error(e: ebur128::Error) -> Error {
+    Error::Usage(format!("loudness meter: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tone(amp: f32, secs: f64) -> Pcm {
+        let n = (secs * 48000.0) as usize;
+        let data = (0..n)
+            .flat_map(|i| {
+                let v = amp * (2.0 * std::f32::consts::PI * 997.0 * i as f32 / 48000.0).sin();
+                [v, v]
+            })
+            .collect();
+        Pcm {
+            rate: 48000,
+            channels: 2,
+            data,
+        }
+    }
+
+    #[test]
+    fn measures_a_reference_tone() {
+        // BS.1770: a 0 dBFS 1 kHz sine in one channel reads -3.01 LUFS, so the same sine at
+        // -20 dBFS in both channels reads -20 LUFS.
+        let r = measure(&tone(0.1, 5.0)).unwrap();
+        assert!((r.integrated_lufs.unwrap() + 20.0).abs() < 0.1, "{r:?}");
+        assert!((r.true_peak_dbtp.unwrap() + 20.0).abs() < 0.1, "{r:?}");
+        assert!((r.max_momentary_lufs.unwrap() + 20.0).abs() < 0.1, "{r:?}");
+        assert!((r.max_short_term_lufs.unwrap() + 20.0).abs() < 0.1, "{r:?}");
+        assert!(r.loudness_range_lu.unwrap() < 0.5, "{r:?}");
+    }
+
+    #[test]
+    fn normalizes_with_gain_and_ceiling() {
+        let mut p = tone(0.05, 5.0);
+        let r = normalize(
+            &mut p,
+            &LoudnessTarget {
+                integrated_lufs: -14.0,
+                true_peak_db: -1.0,
+            },
+        )
+        .unwrap();
+        assert!((r.integrated_lufs.unwrap() + 14.0).abs() < 0.1, "{r:?}");
+        assert!(r.true_peak_dbtp.unwrap() <= -1.0, "{r:?}");
+        // A sine cannot be louder than its peak: the limiter holds the ceiling all the same.
+        let mut p = tone(0.05, 5.0);
+        let r = normalize(
+            &mut p,
+            &LoudnessTarget {
+                integrated_lufs: -0.5,
+                true_peak_db: -1.0,
+            },
+        )
+        .unwrap();
+        assert!(r.true_peak_dbtp.unwrap() <= -1.0, "{r:?}");
+    }
+
+    #[test]
+    fn silence_is_reported_not_amplified() {
+        let mut p = Pcm::silence(48000, 2, 48000);
+        let r = normalize(
+            &mut p,
+            &LoudnessTarget {
+                integrated_lufs: -14.0,
+                true_peak_db: -1.0,
+            },
+        )
+        .unwrap();
+        assert!(r.is_silent());
+        assert!(r.true_peak_dbtp.is_none());
+        assert!(p.data.iter().all(|&v| v == 0.0));
+    }
+}

@@ -1,0 +1,275 @@
+//! Container checks: what the timestamps and edit lists say about sync, before any content is
+//! looked at (start times, durations, priming, audio gaps and overlaps, video timestamp order).
+
+use super::audio::Audio;
+use super::video::VideoTrack;
+use crate::mp4;
+use cutroom_ffi::{Packet, Rational, StreamInfo};
+use serde::Serialize;
+
+/// Timestamps of the packets of the first video and audio streams, in file order.
+pub struct PacketLog {
+    format: String,
+    video: Option<StreamLog>,
+    audio: Option<StreamLog>,
+}
+
+struct StreamLog {
+    info: StreamInfo,
+    /// `(pts, dts, duration)` per packet (pts/dts `None` when unset); discarded packets omitted.
+    packets: Vec<(Option<i64>, Option<i64>, i64)>,
+}
+
+impl PacketLog {
+    /// An empty log for the given video and audio stream indices of `streams`.
+    pub fn new(
+        streams: &[StreamInfo],
+        video: Option<usize>,
+        audio: Option<usize>,
+        format: String,
+    ) -> Self {
+        let log = |i: Option<usize>| {
+            i.map(|i| StreamLog {
+                info: streams[i].clone(),
+                packets: Vec::new(),
+            })
+        };
+        Self {
+            format,
+            video: log(video),
+            audio: log(audio),
+        }
+    }
+
+    /// Note one packet (packets of other streams are ignored).
+    pub fn record(&mut self, pkt: &Packet) {
+        for log in [&mut self.video, &mut self.audio].into_iter().flatten() {
+            if log.info.index == pkt.stream() && !pkt.is_discard() {
+                log.packets.push((pkt.pts(), pkt.dts(), pkt.duration()));
+            }
+        }
+    }
+
+    /// The container report, with what was decoded (`audio`, `video`) for played lengths.
+    pub fn report(
+        &self,
+        layout: Option<&mp4::Layout>,
+        audio: Option<&Audio>,
+        video: Option<&VideoTrack>,
+    ) -> ContainerReport {
+        let secs = |v: i64, tb: Rational| v as f64 * tb.as_f64();
+        let start = |l: &StreamLog| l.info.start_time.map(|s| secs(s, l.info.time_base));
+        let dur = |l: &StreamLog| l.info.duration.map(|d| secs(d, l.info.time_base));
+        let mut r = ContainerReport {
+            format: self.format.clone(),
+            video_codec: self.video.as_ref().map(|l| l.info.params.codec_name()),
+            audio_codec: self.audio.as_ref().map(|l| l.info.params.codec_name()),
+            video_start_s: self.video.as_ref().and_then(start),
+            audio_start_s: self.audio.as_ref().and_then(start),
+            video_duration_s: self.video.as_ref().and_then(dur),
+            audio_duration_s: self.audio.as_ref().and_then(dur),
+            audio_played_s: audio.map(|a| a.samples.len() as f64 / f64::from(a.rate)),
+            av_start_delta_ms: None,
+            av_end_delta_ms: None,
+            edit_lists: layout.map(mp4::Layout::has_edit_lists),
+            audio_priming_samples: None,
+            audio_gaps: 0,
+            audio_gap_ms: 0.0,
+            audio_overlaps: 0,
+            audio_overlap_ms: 0.0,
+            video_dts_non_monotonic: 0,
+            video_frame_interval_ms: None,
+            video_jitter_ms: None,
+            video_held_frames: 0,
+            warnings: Vec::new(),
+        };
+        if let (Some(a), Some(v)) = (audio, video.filter(|v| !v.frames.is_empty())) {
+            r.av_start_delta_ms = Some(ms(a.time_of(0) - v.time(0)));
+            r.av_end_delta_ms = Some(ms(a.time_of(a.samples.len()) - v.end()));
+        }
+        if let Some(l) = &self.audio {
+            r.audio_priming_samples = Some(priming(l, layout));
+            audio_continuity(l, &mut r);
+        }
+        if let Some(l) = &self.video {
+            video_timing(l, &mut r);
+        }
+        r.warnings = warnings(&r, video.map(VideoTrack::frame_duration));
+        r
+    }
+}
+
+fn ms(s: f64) -> f64 {
+    (s * 1e4).round() / 10.0
+}
+
+/// Encoder priming in samples: the MP4 edit list's start trim, else the negative start of the
+/// first packet, else the codec's declared padding.
+fn priming(l: &StreamLog, layout: Option<&mp4::Layout>) -> i64 {
+    let rate = i64::from(l.info.params.sample_rate());
+    if let Some(t) = layout
+        .and_then(|l| l.track("soun"))
+        .filter(|t| !t.edits.is_empty() && t.timescale > 0)
+    {
+        return t.edit_start() * rate / i64::from(t.timescale);
+    }
+    match l.packets.first().and_then(|p| p.0) {
+        Some(p) if p < 0 => {
+            let tb = l.info.time_base;
+            -p * i64::from(tb.num) * rate / i64::from(tb.den.max(1))
+        }
+        _ => l.info.params.initial_padding(),
+    }
+}
+
+/// Compare each audio packet's timestamp with where the previous one ends once decoded.
+fn audio_continuity(l: &StreamLog, r: &mut ContainerReport) {
+    let tb = l.info.time_base;
+    let rate = i64::from(l.info.params.sample_rate().max(1));
+    let frame = i64::from(l.info.params.frame_size());
+    // A fixed-size codec decodes `frame_size` samples per packet, whatever the container says.
+    let frame_ticks = (frame > 0)
+        .then(|| frame * i64::from(tb.den) / (rate * i64::from(tb.num.max(1))))
+        .filter(|t| *t > 0);
+    let tick_ms = tb.as_f64() * 1000.0;
+    let mut prev_end: Option<i64> = None;
+    for &(pts, _, dur) in &l.packets {
+        let Some(pts) = pts else { continue };
+        if let Some(end) = prev_end {
+            let delta = pts - end;
+            if delta > 1 {
+                r.audio_gaps += 1;
+                r.audio_gap_ms += delta as f64 * tick_ms;
+            } else if delta < -1 {
+                r.audio_overlaps += 1;
+                r.audio_overlap_ms += -delta as f64 * tick_ms;
+            }
+        }
+        prev_end = Some(pts + frame_ticks.unwrap_or(dur));
+    }
+    r.audio_gap_ms = (r.audio_gap_ms * 10.0).round() / 10.0;
+    r.audio_overlap_ms = (r.audio_overlap_ms * 10.0).round() / 10.0;
+}
+
+/// Decode order and presentation regularity of the video timestamps.
+fn video_timing(l: &StreamLog, r: &mut ContainerReport) {
+    let dts: Vec<i64> = l.packets.iter().filter_map(|p| p.1).collect();
+    r.video_dts_non_monotonic = dts.windows(2).filter(|w| w[1] <= w[0]).count();
+    let mut pts: Vec<i64> = l.packets.iter().filter_map(|p| p.0).collect();
+    pts.sort_unstable();
+    let mut gaps: Vec<i64> = pts.windows(2).map(|w| w[1] - w[0]).collect();
+    if gaps.is_empty() {
+        return;
+    }
+    let tick_ms = l.info.time_base.as_f64() * 1000.0;
+    let mut sorted = gaps.clone();
+    sorted.sort_unstable();
+    let median = sorted[sorted.len() / 2];
+    r.video_frame_interval_ms = Some((median as f64 * tick_ms * 1000.0).round() / 1000.0);
+    r.video_held_frames = gaps.iter().filter(|g| **g * 2 > median * 3).count();
+    // Jitter: how far regular frames stray from the median interval (held frames excluded).
+    gaps.retain(|g| *g * 2 <= median * 3);
+    let jitter = gaps.iter().map(|g| (g - median).abs()).max().unwrap_or(0);
+    r.video_jitter_ms = Some((jitter as f64 * tick_ms * 1000.0).round() / 1000.0);
+}
+
+fn warnings(r: &ContainerReport, frame_s: Option<f64>) -> Vec<String> {
+    let mut w = Vec::new();
+    if r.audio_overlaps > 0 {
+        w.push(format!(
+            "audio packets overlap their predecessors {} times ({:.1} ms in all): players play \
+             every decoded sample, so the sound falls up to {:.1} ms behind the timestamps \
+             (typical of joins made with `ffmpeg -f concat -c copy`)",
+            r.audio_overlaps, r.audio_overlap_ms, r.audio_overlap_ms
+        ));
+    }
+    if r.audio_gaps > 0 {
+        w.push(format!(
+            "audio timestamps leave {} gaps ({:.1} ms in all): players that close gaps pull the \
+             sound up to {:.1} ms early",
+            r.audio_gaps, r.audio_gap_ms, r.audio_gap_ms
+        ));
+    }
+    if r.video_dts_non_monotonic > 0 {
+        w.push(format!(
+            "{} video packets have a decoding timestamp that does not increase",
+            r.video_dts_non_monotonic
+        ));
+    }
+    if r.video_held_frames > 0 {
+        w.push(format!(
+            "{} video frames are held for more than 1.5 frame intervals (dropped frames or \
+             variable frame rate)",
+            r.video_held_frames
+        ));
+    }
+    if r.video_jitter_ms.is_some_and(|j| j > 1.0) {
+        w.push(format!(
+            "video frame timestamps jitter by up to {:.3} ms",
+            r.video_jitter_ms.unwrap_or(0.0)
+        ));
+    }
+    let frame_ms = frame_s.unwrap_or(1.0 / 30.0) * 1000.0;
+    if let Some(d) = r.av_start_delta_ms.filter(|d| d.abs() >= 1.0) {
+        w.push(format!(
+            "audio starts {:.1} ms {} the picture",
+            d.abs(),
+            if d > 0.0 { "after" } else { "before" }
+        ));
+    }
+    if let Some(d) = r.av_end_delta_ms.filter(|d| d.abs() > frame_ms) {
+        w.push(format!(
+            "audio ends {:.1} ms {} the picture",
+            d.abs(),
+            if d > 0.0 { "after" } else { "before" }
+        ));
+    }
+    w
+}
+
+/// The container section of a sync report (`container` in the JSON).
+#[derive(Debug, Clone, Serialize)]
+pub struct ContainerReport {
+    /// Demuxer name.
+    pub format: String,
+    /// Codec of the analysed video stream.
+    pub video_codec: Option<String>,
+    /// Codec of the analysed audio stream.
+    pub audio_codec: Option<String>,
+    /// Video stream start time as the container declares it (s).
+    pub video_start_s: Option<f64>,
+    /// Audio stream start time as the container declares it (s).
+    pub audio_start_s: Option<f64>,
+    /// Video stream duration as declared (s).
+    pub video_duration_s: Option<f64>,
+    /// Audio stream duration as declared (s).
+    pub audio_duration_s: Option<f64>,
+    /// Length of the decoded audio, as a player plays it (s).
+    pub audio_played_s: Option<f64>,
+    /// First audio sample minus first video frame on the timeline (ms; positive: audio starts later).
+    pub av_start_delta_ms: Option<f64>,
+    /// End of the played audio minus end of the last frame (ms; positive: audio runs longer).
+    pub av_end_delta_ms: Option<f64>,
+    /// MP4/MOV: some track has an edit list (null for other containers).
+    pub edit_lists: Option<bool>,
+    /// Audio encoder priming trimmed at the start, in samples.
+    pub audio_priming_samples: Option<i64>,
+    /// Audio packets that start after the previous one ends once decoded.
+    pub audio_gaps: usize,
+    /// Sum of those gaps (ms).
+    pub audio_gap_ms: f64,
+    /// Audio packets that start before the previous one ends once decoded.
+    pub audio_overlaps: usize,
+    /// Sum of those overlaps (ms): how far a player that plays every sample falls behind.
+    pub audio_overlap_ms: f64,
+    /// Video packets whose decoding timestamp does not increase.
+    pub video_dts_non_monotonic: usize,
+    /// Median interval between video frames (ms).
+    pub video_frame_interval_ms: Option<f64>,
+    /// Largest deviation of a regular frame interval from the median (ms).
+    pub video_jitter_ms: Option<f64>,
+    /// Frames shown for more than 1.5 intervals (drops, gaps, VFR).
+    pub video_held_frames: usize,
+    /// Findings in plain words.
+    pub warnings: Vec<String>,
+}

@@ -1,0 +1,156 @@
+//! A signal sampled once per millisecond of the presentation timeline, and the sliding
+//! cross-correlation of visual impulses against it.
+
+/// Values at milliseconds `start_ms`, `start_ms + 1`, ... of the timeline.
+#[derive(Debug, Clone, Default)]
+pub struct Envelope {
+    /// Timeline millisecond of `values[0]`.
+    pub start_ms: i64,
+    /// One value per millisecond.
+    pub values: Vec<f32>,
+}
+
+impl Envelope {
+    /// The value at time `t` seconds, linearly interpolated; 0 outside the signal.
+    pub fn at(&self, t: f64) -> f32 {
+        let x = t * 1000.0 - self.start_ms as f64;
+        if x < 0.0 {
+            return 0.0;
+        }
+        let i = x.floor() as usize;
+        let f = (x - i as f64) as f32;
+        let v = |k: usize| self.values.get(k).copied().unwrap_or(0.0);
+        v(i) * (1.0 - f) + v(i + 1) * f
+    }
+
+    /// The envelope smoothed with a triangular kernel of `half` ms each side.
+    pub fn smoothed(&self, half: usize) -> Self {
+        let n = self.values.len();
+        let w = (half + 1) as f32;
+        let values = (0..n)
+            .map(|i| {
+                let lo = i.saturating_sub(half);
+                let hi = (i + half).min(n.saturating_sub(1));
+                (lo..=hi)
+                    .map(|j| self.values[j] * (w - (i as f32 - j as f32).abs()) / w)
+                    .sum()
+            })
+            .collect();
+        Self {
+            start_ms: self.start_ms,
+            values,
+        }
+    }
+}
+
+/// The best lag of a cross-correlation and how much it stands out.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Correlation {
+    /// Lag in ms (audio later than picture is positive), refined below the millisecond.
+    pub lag_ms: f64,
+    /// Normalised correlation at the peak (0..1).
+    pub peak: f64,
+    /// Best normalised correlation away from the peak (0..1).
+    pub runner_up: f64,
+    /// Confidence in the lag: the peak's height times its margin over the runner-up.
+    pub confidence: f64,
+}
+
+/// Cross-correlate visual impulses `(time s, strength)` with `audio` over lags of
+/// `-max_lag_ms..=max_lag_ms`. `exclusion_ms` is how far from the peak a runner-up must be.
+/// `None` when either side carries no signal in the span.
+pub fn correlate(
+    impulses: &[(f64, f32)],
+    audio: &Envelope,
+    max_lag_ms: i64,
+    exclusion_ms: f64,
+) -> Option<Correlation> {
+    let vis_energy: f64 = impulses.iter().map(|(_, v)| f64::from(*v).powi(2)).sum();
+    if vis_energy <= 0.0 {
+        return None;
+    }
+    // Raw dot products per lag, normalised by the largest audio energy any lag sees: a score of
+    // 1 means the audio onsets line up with the visual impulses in proportion.
+    let (dots, auds): (Vec<f64>, Vec<f64>) = (-max_lag_ms..=max_lag_ms)
+        .map(|lag| {
+            let shift = lag as f64 / 1000.0;
+            let (mut dot, mut aud) = (0.0f64, 0.0f64);
+            for &(t, v) in impulses {
+                let a = f64::from(audio.at(t + shift));
+                dot += f64::from(v) * a;
+                aud += a * a;
+            }
+            (dot, aud)
+        })
+        .unzip();
+    let aud_max = auds.iter().copied().fold(0.0, f64::max);
+    if aud_max <= 0.0 {
+        return None;
+    }
+    let norm = (vis_energy * aud_max).sqrt();
+    let scores: Vec<f64> = dots.iter().map(|d| d / norm).collect();
+    let (best, &peak) = scores
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))?;
+    if peak <= 0.0 {
+        return None;
+    }
+    let runner_up = scores
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| (*i as f64 - best as f64).abs() > exclusion_ms)
+        .map(|(_, s)| *s)
+        .fold(0.0, f64::max);
+    // Parabolic refinement around the peak.
+    let frac = match (best.checked_sub(1), scores.get(best + 1)) {
+        (Some(l), Some(&r)) => {
+            let l = scores[l];
+            let denom = l - 2.0 * peak + r;
+            if denom < 0.0 {
+                (0.5 * (l - r) / denom).clamp(-0.5, 0.5)
+            } else {
+                0.0
+            }
+        }
+        _ => 0.0,
+    };
+    Some(Correlation {
+        lag_ms: best as f64 - max_lag_ms as f64 + frac,
+        peak,
+        runner_up,
+        confidence: (peak * (1.0 - runner_up / peak)).clamp(0.0, 1.0),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn correlation_finds_the_shift() {
+        let mut values = vec![0.0; 6000];
+        for t in [1040usize, 3040, 4540] {
+            values[t] = 1.0;
+        }
+        let env = Envelope {
+            start_ms: 0,
+            values,
+        }
+        .smoothed(2);
+        let imp = [(1.0, 1.0), (3.0, 1.0), (4.5, 0.5), (2.0, 0.0)];
+        let c = correlate(&imp, &env, 500, 50.0).unwrap();
+        assert!((c.lag_ms - 40.0).abs() < 0.01, "{c:?}");
+        assert!(c.confidence > 0.9, "{c:?}");
+    }
+
+    #[test]
+    fn no_signal_no_correlation() {
+        let env = Envelope {
+            start_ms: 0,
+            values: vec![0.0; 100],
+        };
+        assert!(correlate(&[(0.01, 1.0)], &env, 10, 5.0).is_none());
+        assert!(correlate(&[(0.01, 0.0)], &env, 10, 5.0).is_none());
+    }
+}

@@ -1,0 +1,424 @@
+//! Offset estimation, two ways, and what follows from them: per window, per shot, overall,
+//! and the drift.
+//!
+//! 1. Events: each visual event (flash, cut, impact) is paired with the audio onset that agrees
+//!    with its neighbours' pairings. Audio onsets are sample-accurate and a flash's time is its
+//!    frame's pts, so a pairing measures the offset exactly, at any frame rate.
+//! 2. Correlation: the visual onset impulses are cross-correlated with the audio onset envelope
+//!    over sliding windows; it needs no discrete events, at a millisecond's resolution.
+
+use super::envelope::{correlate, Envelope};
+use super::onsets::Onset;
+use super::visual::{Event, Kind, Visual};
+
+/// Sliding window length (s).
+pub const WINDOW_S: f64 = 4.0;
+/// Step between windows (s).
+pub const HOP_S: f64 = 2.0;
+/// Neighbourhood whose pairings an event's pairing must agree with (s each side).
+const NEIGHBOURHOOD_S: f64 = 2.0;
+/// Pairings this close (s) vote for each other when the neighbourhood's consensus is sought.
+const AGREEMENT_S: f64 = 0.040;
+/// Neighbours agree with a pairing in proportion to how close their best pairing is, down to
+/// none at this distance (s); a pairing this far from the consensus is dropped. Wide enough that
+/// a step of a few frames between two shots (a concat join, a gap) still counts as agreement,
+/// narrow next to the search range.
+const NEIGHBOUR_SPREAD_S: f64 = 0.150;
+/// Another pairing of the same event is a rival when at least this far from the chosen one (s).
+const RIVAL_S: f64 = 0.100;
+
+/// An offset with a confidence (0..1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Measure {
+    /// Audio minus picture, in ms (positive: audio late).
+    pub offset_ms: f64,
+    /// How much to trust it (0..1).
+    pub confidence: f64,
+}
+
+/// A visual event paired with an audio onset.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pair {
+    /// The visual event.
+    pub event: Event,
+    /// Audio onset time minus event time, in ms.
+    pub offset_ms: f64,
+    /// How clearly the neighbourhood agrees on this pairing (0..1).
+    pub support: f64,
+}
+
+/// The estimate over one span of the timeline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpanEstimate {
+    /// Start of the span (s).
+    pub start: f64,
+    /// End of the span (s).
+    pub end: f64,
+    /// The combined estimate, when there is evidence.
+    pub measure: Option<Measure>,
+    /// From paired events alone.
+    pub events: Option<Measure>,
+    /// From correlation alone.
+    pub correlation: Option<Measure>,
+    /// Paired events in the span.
+    pub pairs: usize,
+}
+
+/// Everything the estimator needs.
+pub struct Evidence<'a> {
+    /// Visual events and impulses.
+    pub visual: &'a Visual,
+    /// Audio onsets.
+    pub onsets: &'a [Onset],
+    /// Audio onset envelope (smoothed).
+    pub envelope: &'a Envelope,
+    /// Typical frame duration (s).
+    pub frame_s: f64,
+    /// Largest offset searched (ms).
+    pub max_lag_ms: i64,
+}
+
+impl Evidence<'_> {
+    /// Pair every visual event with the audio onset its neighbourhood agrees on.
+    pub fn pairs(&self) -> Vec<Pair> {
+        let lag = self.max_lag_ms as f64 / 1000.0;
+        let events = &self.visual.events;
+        let candidates: Vec<Vec<f64>> = events
+            .iter()
+            .map(|e| {
+                let lo = self.onsets.partition_point(|o| o.time < e.time - lag);
+                self.onsets[lo..]
+                    .iter()
+                    .take_while(|o| o.time <= e.time + lag)
+                    .map(|o| o.time - e.time)
+                    .collect()
+            })
+            .collect();
+        let mut pairs = Vec::new();
+        for (i, e) in events.iter().enumerate() {
+            if candidates[i].is_empty() {
+                continue;
+            }
+            let near: Vec<usize> = (0..events.len())
+                .filter(|&j| (events[j].time - e.time).abs() <= NEIGHBOURHOOD_S)
+                .collect();
+            let total: f64 = near.iter().map(|&j| events[j].kind.weight()).sum();
+            // Weighted count of events (this one included) with a pairing within `width` of x.
+            let support_at = |x: f64, width: f64, skip: Option<usize>| -> f64 {
+                near.iter()
+                    .filter(|&&j| Some(j) != skip)
+                    .map(|&j| {
+                        let best = candidates[j]
+                            .iter()
+                            .map(|c| (1.0 - (c - x).abs() / width).max(0.0))
+                            .fold(0.0, f64::max);
+                        best * events[j].kind.weight()
+                    })
+                    .sum()
+            };
+            let vote = |x: f64| support_at(x, AGREEMENT_S, None);
+            let points = near.iter().flat_map(|&j| candidates[j].iter().copied());
+            let scored: Vec<(f64, f64)> = points.map(|x| (x, vote(x))).collect();
+            let Some(&(consensus, _)) = scored
+                .iter()
+                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.abs().total_cmp(&a.0.abs())))
+            else {
+                continue;
+            };
+            let own = candidates[i]
+                .iter()
+                .copied()
+                .min_by(|a, b| (a - consensus).abs().total_cmp(&(b - consensus).abs()))
+                .expect("non-empty");
+            // Off the consensus by more than a shot-to-shot step: a coincidence.
+            if (own - consensus).abs() > NEIGHBOUR_SPREAD_S {
+                continue;
+            }
+            // Support: the margin over this event's other possible pairings, and how many of
+            // its neighbours agree (a lone event counts half).
+            let weight = e.kind.weight();
+            let score = vote(own);
+            let rival = candidates[i]
+                .iter()
+                .filter(|c| (*c - own).abs() > RIVAL_S)
+                .map(|&c| vote(c))
+                .fold(0.0, f64::max);
+            let margin = ((score - rival) / score).clamp(0.0, 1.0);
+            let others = total - weight;
+            let agreement = if others > 0.0 {
+                (support_at(own, NEIGHBOUR_SPREAD_S, Some(i)) / others).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            pairs.push(Pair {
+                event: *e,
+                offset_ms: own * 1000.0,
+                support: margin * (0.5 + 0.5 * agreement),
+            });
+        }
+        pairs
+    }
+
+    /// Estimate the span `[start, end)` from `pairs` and by correlation.
+    pub fn span(&self, pairs: &[Pair], start: f64, end: f64) -> SpanEstimate {
+        let inside: Vec<&Pair> = pairs
+            .iter()
+            .filter(|p| p.event.time >= start && p.event.time < end)
+            .collect();
+        let events = events_measure(&inside);
+        let impulses: Vec<(f64, f32)> = self
+            .visual
+            .impulses
+            .iter()
+            .copied()
+            .filter(|(t, _)| *t >= start && *t < end)
+            .collect();
+        let exclusion = (2.0 * self.frame_s * 1000.0).max(50.0);
+        let correlation =
+            correlate(&impulses, self.envelope, self.max_lag_ms, exclusion).map(|c| Measure {
+                offset_ms: c.lag_ms,
+                confidence: c.confidence,
+            });
+        SpanEstimate {
+            start,
+            end,
+            measure: combine(events, correlation, self.frame_s),
+            events,
+            correlation,
+            pairs: inside.len(),
+        }
+    }
+
+    /// Windows of [`WINDOW_S`] every [`HOP_S`] over `[start, end)`.
+    pub fn windows(&self, pairs: &[Pair], start: f64, end: f64) -> Vec<SpanEstimate> {
+        let mut out = Vec::new();
+        let mut k = 0u32;
+        loop {
+            let s = start + f64::from(k) * HOP_S;
+            if k > 0 && s + HOP_S >= end {
+                break;
+            }
+            out.push(self.span(pairs, s, (s + WINDOW_S).min(end)));
+            k += 1;
+        }
+        out
+    }
+}
+
+/// The weighted median offset of paired events, with a confidence from how well supported the
+/// pairings are and how many there are.
+fn events_measure(pairs: &[&Pair]) -> Option<Measure> {
+    if pairs.is_empty() {
+        return None;
+    }
+    let mut by_offset: Vec<(f64, f64)> = pairs
+        .iter()
+        .map(|p| (p.offset_ms, p.event.kind.weight() * p.support.max(1e-3)))
+        .collect();
+    by_offset.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let weight: f64 = pairs.iter().map(|p| p.event.kind.weight()).sum();
+    let supported: f64 = pairs
+        .iter()
+        .map(|p| p.event.kind.weight() * p.support)
+        .sum();
+    let count = 1.0 - 0.3f64.powi(pairs.len() as i32);
+    Some(Measure {
+        offset_ms: weighted_median(&by_offset),
+        confidence: supported / weight * count,
+    })
+}
+
+/// The median of `(value, weight)` pairs sorted by value; the mean of the two middle values
+/// when the weight splits evenly between them.
+fn weighted_median(sorted: &[(f64, f64)]) -> f64 {
+    let total: f64 = sorted.iter().map(|v| v.1).sum();
+    let mut acc = 0.0;
+    for (i, &(v, w)) in sorted.iter().enumerate() {
+        acc += w;
+        if acc > total / 2.0 + 1e-12 {
+            return v;
+        }
+        if (acc - total / 2.0).abs() <= 1e-12 {
+            return sorted.get(i + 1).map_or(v, |n| (v + n.0) / 2.0);
+        }
+    }
+    sorted.last().map_or(0.0, |v| v.0)
+}
+
+/// One estimate from both methods: paired events give the exact offset; correlation, when it
+/// agrees (within a frame), adds confidence; when they disagree the stronger one wins, its
+/// confidence discounted by the weaker one's (a weak contradiction costs little).
+fn combine(events: Option<Measure>, corr: Option<Measure>, frame_s: f64) -> Option<Measure> {
+    match (events, corr) {
+        (Some(e), Some(c)) => {
+            if (e.offset_ms - c.offset_ms).abs() <= frame_s * 1000.0 + 5.0 {
+                Some(Measure {
+                    offset_ms: e.offset_ms,
+                    confidence: 1.0 - (1.0 - e.confidence) * (1.0 - c.confidence),
+                })
+            } else {
+                let (best, other) = if e.confidence >= c.confidence {
+                    (e, c)
+                } else {
+                    (c, e)
+                };
+                Some(Measure {
+                    offset_ms: best.offset_ms,
+                    confidence: best.confidence * (1.0 - other.confidence),
+                })
+            }
+        }
+        (Some(m), None) | (None, Some(m)) => Some(m),
+        (None, None) => None,
+    }
+}
+
+/// Drift in ms per minute: the weighted least-squares slope of offset over time, from paired
+/// events (or, with too few, confident windows); `None` when the evidence spans under 3 s.
+pub fn drift(pairs: &[Pair], windows: &[SpanEstimate]) -> Option<f64> {
+    let from_pairs: Vec<(f64, f64, f64)> = pairs
+        .iter()
+        .map(|p| {
+            (
+                p.event.time,
+                p.offset_ms,
+                p.event.kind.weight() * p.support.max(1e-3),
+            )
+        })
+        .collect();
+    let from_windows: Vec<(f64, f64, f64)> = windows
+        .iter()
+        .filter_map(|w| {
+            let m = w.measure.filter(|m| m.confidence >= 0.5)?;
+            Some(((w.start + w.end) / 2.0, m.offset_ms, m.confidence))
+        })
+        .collect();
+    [from_pairs, from_windows]
+        .into_iter()
+        .find_map(|pts| slope(&pts))
+        .map(|s| s * 60.0)
+}
+
+/// Weighted least-squares slope of `(x, y, weight)`; `None` with fewer than 3 points or an x
+/// span under 3.
+fn slope(pts: &[(f64, f64, f64)]) -> Option<f64> {
+    if pts.len() < 3 {
+        return None;
+    }
+    let (lo, hi) = pts
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(l, h), p| (l.min(p.0), h.max(p.0)));
+    if hi - lo < 3.0 {
+        return None;
+    }
+    let w: f64 = pts.iter().map(|p| p.2).sum();
+    let mx = pts.iter().map(|p| p.0 * p.2).sum::<f64>() / w;
+    let my = pts.iter().map(|p| p.1 * p.2).sum::<f64>() / w;
+    let sxx: f64 = pts.iter().map(|p| p.2 * (p.0 - mx).powi(2)).sum();
+    let sxy: f64 = pts.iter().map(|p| p.2 * (p.0 - mx) * (p.1 - my)).sum();
+    (sxx > 0.0).then(|| sxy / sxx)
+}
+
+/// Shots shorter than this are merged into the next one when splitting at detected cuts (s).
+const MIN_SHOT_S: f64 = 0.5;
+
+/// Shot boundaries from detected cuts: `[first, cut1), [cut1, cut2), ... [cutN, end)`, with
+/// cuts closer than [`MIN_SHOT_S`] to the previous boundary or the end ignored.
+pub fn shots_from_cuts(visual: &Visual, first: f64, end: f64) -> Vec<(f64, f64)> {
+    let mut starts = vec![first];
+    for cut in visual.events.iter().filter(|e| e.kind == Kind::Cut) {
+        let last = *starts.last().expect("first");
+        if cut.time - last >= MIN_SHOT_S && end - cut.time >= MIN_SHOT_S {
+            starts.push(cut.time);
+        }
+    }
+    starts
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| (s, starts.get(i + 1).copied().unwrap_or(end)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn onset(time: f64) -> Onset {
+        Onset {
+            time,
+            strength: 0.3,
+        }
+    }
+
+    fn event(time: f64) -> Event {
+        Event {
+            time,
+            kind: Kind::Flash,
+        }
+    }
+
+    #[test]
+    fn pairs_follow_the_neighbourhood() {
+        let visual = Visual {
+            events: vec![event(1.0), event(3.0), event(5.0)],
+            impulses: vec![],
+        };
+        // Every flash has its beep 80 ms late, and a stray onset 300 ms early.
+        let onsets: Vec<Onset> = [0.7, 1.08, 2.7, 3.08, 4.7, 5.08].map(onset).to_vec();
+        let env = Envelope::default();
+        let ev = Evidence {
+            visual: &visual,
+            onsets: &onsets,
+            envelope: &env,
+            frame_s: 0.04,
+            max_lag_ms: 500,
+        };
+        let pairs = ev.pairs();
+        assert_eq!(pairs.len(), 3);
+        for p in &pairs {
+            assert!((p.offset_ms - 80.0).abs() < 1e-9, "{p:?}");
+        }
+        // The rival pairing (-300 ms) is as strong: the support says so.
+        assert!(pairs.iter().all(|p| p.support < 0.1), "{pairs:?}");
+        // Without the stray onsets every pairing is clear and agreed.
+        let onsets: Vec<Onset> = [1.08, 3.08, 5.08].map(onset).to_vec();
+        let ev = Evidence {
+            onsets: &onsets,
+            ..ev
+        };
+        assert!(ev.pairs().iter().all(|p| p.support == 1.0));
+    }
+
+    #[test]
+    fn weighted_median_and_slope() {
+        assert_eq!(weighted_median(&[(1.0, 1.0), (2.0, 1.0), (9.0, 1.0)]), 2.0);
+        assert_eq!(weighted_median(&[(1.0, 1.0), (3.0, 1.0)]), 2.0);
+        let pts: Vec<(f64, f64, f64)> = (0..10)
+            .map(|i| (i as f64, 5.0 + 0.5 * i as f64, 1.0))
+            .collect();
+        assert!((slope(&pts).unwrap() - 0.5).abs() < 1e-12);
+        assert!(slope(&pts[..2]).is_none());
+    }
+
+    #[test]
+    fn methods_combine() {
+        let e = Measure {
+            offset_ms: 80.0,
+            confidence: 0.8,
+        };
+        let c = Measure {
+            offset_ms: 81.0,
+            confidence: 0.5,
+        };
+        let m = combine(Some(e), Some(c), 0.04).unwrap();
+        assert_eq!(m.offset_ms, 80.0);
+        assert!((m.confidence - 0.9).abs() < 1e-12);
+        let far = Measure {
+            offset_ms: 300.0,
+            confidence: 0.9,
+        };
+        let m = combine(Some(e), Some(far), 0.04).unwrap();
+        assert_eq!(m.offset_ms, 300.0);
+        assert!((m.confidence - 0.18).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,390 @@
+//! `sync`: measure the audio-video offset and drift of a render without a reference, and judge
+//! it against a lip-sync standard.
+//!
+//! One pass reads the file's packets (container checks) and decodes the video small and luma-only
+//! into per-frame activity ([`video`]) while another thread decodes the audio ([`audio`]). Visual
+//! events ([`visual`]) are paired with audio onsets ([`onsets`]), and visual activity is
+//! cross-correlated with the audio onset envelope ([`envelope`]) in sliding windows
+//! ([`estimate`]); the result is judged against a [`Standard`].
+
+pub mod audio;
+pub mod container;
+pub mod envelope;
+pub mod estimate;
+pub mod onsets;
+pub mod plot;
+pub mod spec;
+pub mod standard;
+pub mod video;
+pub mod visual;
+
+pub use standard::{Standard, Verdict};
+
+use crate::error::{Error, Result};
+use crate::mp4;
+use container::ContainerReport;
+use estimate::{Evidence, Measure, Pair, SpanEstimate};
+use indicatif::ProgressBar;
+use serde::Serialize;
+use standard::StandardReport;
+use std::path::Path;
+
+/// Below this confidence a measurement is not evidence enough for a verdict.
+pub const MIN_CONFIDENCE: f64 = 0.5;
+/// Largest offset searched by default (ms, each way).
+pub const DEFAULT_MAX_LAG_MS: u32 = 1000;
+
+/// How to analyse.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The tolerance to judge against.
+    pub standard: Standard,
+    /// Largest offset searched (ms, each way).
+    pub max_lag_ms: u32,
+    /// Shot boundaries in microseconds from an edit spec; detected cuts when `None`.
+    pub shots: Option<Vec<(i64, i64)>>,
+}
+
+/// Analyse one file. Progress (frames) goes to `bar`.
+pub fn analyze(path: &Path, opts: &Options, bar: &ProgressBar) -> Result<SyncReport> {
+    let (scan, audio) = std::thread::scope(|s| {
+        let audio = s.spawn(|| audio::decode(path));
+        let scan = video::scan(path, bar);
+        let audio = audio
+            .join()
+            .unwrap_or_else(|_| Err(Error::bad_input(path, "audio decoding panicked")));
+        (scan, audio)
+    });
+    let (scan, audio) = (scan?, audio?);
+    let layout = mp4::read_layout(path).map_err(|e| Error::io(path, e))?;
+    let container = scan
+        .packets
+        .report(layout.as_ref(), audio.as_ref(), scan.video.as_ref());
+    let mut report = SyncReport {
+        path: path.display().to_string(),
+        verdict: Verdict::Inconclusive,
+        reason: String::new(),
+        standard: opts.standard.describe(),
+        offset_ms: None,
+        confidence: 0.0,
+        worst_offset_ms: None,
+        drift_ms_per_min: None,
+        methods: Methods::default(),
+        audio_decoder: audio.as_ref().map(|a| match &a.decoder {
+            audio::Decoder::Symphonia => "symphonia",
+            audio::Decoder::Ffmpeg(_) => "ffmpeg",
+        }),
+        audio_decoder_note: audio.as_ref().and_then(|a| match &a.decoder {
+            audio::Decoder::Symphonia => None,
+            audio::Decoder::Ffmpeg(why) => Some(why.clone()),
+        }),
+        frame_rate: None,
+        duration_s: None,
+        shots_from: if opts.shots.is_some() { "spec" } else { "cuts" },
+        windows: Vec::new(),
+        shots: Vec::new(),
+        events: Vec::new(),
+        container,
+    };
+    let (Some(video), Some(audio)) = (scan.video, audio) else {
+        report.reason = if report.container.video_codec.is_none() {
+            "no video stream: nothing to hold the sound against".into()
+        } else {
+            "no audio stream: nothing to measure".into()
+        };
+        return Ok(report);
+    };
+    if video.frames.is_empty() {
+        report.reason = "the video stream decodes to no frames".into();
+        return Ok(report);
+    }
+    let frame_s = video.frame_duration();
+    let (first, end) = (video.time(0), video.end());
+    report.frame_rate = Some(round(1.0 / frame_s, 1000.0));
+    report.duration_s = Some(round(end - first, 1000.0));
+    let seen = visual::analyse(&video);
+    let heard = onsets::detect(&audio);
+    let envelope = heard.envelope.smoothed(2);
+    let evidence = Evidence {
+        visual: &seen,
+        onsets: &heard.onsets,
+        envelope: &envelope,
+        frame_s,
+        max_lag_ms: i64::from(opts.max_lag_ms),
+    };
+    let pairs = evidence.pairs();
+    let whole = evidence.span(&pairs, first, end);
+    let windows = evidence.windows(&pairs, first, end);
+    let shot_spans: Vec<(f64, f64)> = match &opts.shots {
+        Some(spans) => spans
+            .iter()
+            .map(|&(s, e)| (first + s as f64 / 1e6, first + e as f64 / 1e6))
+            .collect(),
+        None => estimate::shots_from_cuts(&seen, first, end),
+    };
+    let shots: Vec<SpanEstimate> = shot_spans
+        .iter()
+        .map(|&(s, e)| evidence.span(&pairs, s, e))
+        .collect();
+    report.methods = Methods {
+        events: MethodReport {
+            offset_ms: whole.events.map(|m| round(m.offset_ms, 10.0)),
+            confidence: whole.events.map_or(0.0, |m| round(m.confidence, 1000.0)),
+            pairs: Some(pairs.len()),
+            visual_events: Some(seen.events.len()),
+            audio_onsets: Some(heard.onsets.len()),
+        },
+        correlation: MethodReport {
+            offset_ms: whole.correlation.map(|m| round(m.offset_ms, 10.0)),
+            confidence: whole
+                .correlation
+                .map_or(0.0, |m| round(m.confidence, 1000.0)),
+            ..MethodReport::default()
+        },
+    };
+    report.drift_ms_per_min = estimate::drift(&pairs, &windows).map(|d| round(d, 10.0));
+    report.windows = windows.iter().map(span_report).collect();
+    report.shots = shots
+        .iter()
+        .enumerate()
+        .map(|(index, s)| ShotReport {
+            index,
+            span: span_report(s),
+        })
+        .collect();
+    report.events = pairs.iter().map(event_report).collect();
+    judge(&mut report, whole.measure, &windows, &shots, opts.standard);
+    if report.verdict == Verdict::Inconclusive && report.offset_ms.is_none() {
+        report.reason = if heard.onsets.is_empty() {
+            "the audio has no onsets (silence or a steady sound): nothing to pair with the picture"
+                .into()
+        } else if seen.events.is_empty() && seen.impulses.iter().all(|i| i.1 == 0.0) {
+            "the picture has no visual events (a static picture): nothing to pair with the sound"
+                .into()
+        } else {
+            report.reason.clone()
+        };
+    }
+    Ok(report)
+}
+
+/// Set the verdict, the overall offset and the worst offset from the confident measurements.
+fn judge(
+    report: &mut SyncReport,
+    overall: Option<Measure>,
+    windows: &[SpanEstimate],
+    shots: &[SpanEstimate],
+    standard: Standard,
+) {
+    let Some(overall) = overall else {
+        report.reason = "no visual event pairs with an audio onset and the correlation finds nothing: too little evidence".into();
+        return;
+    };
+    report.confidence = round(overall.confidence, 1000.0);
+    if overall.confidence < MIN_CONFIDENCE {
+        // No number is reported as the answer; the methods keep their tentative findings.
+        report.drift_ms_per_min = None;
+        report.reason = format!(
+            "the evidence is too weak to judge (confidence {:.2}, needs {MIN_CONFIDENCE}; \
+             tentative offset {:+.1} ms)",
+            overall.confidence, overall.offset_ms
+        );
+        return;
+    }
+    report.offset_ms = Some(round(overall.offset_ms, 10.0));
+    // The whole file, and every window and shot that is confident on its own.
+    let mut checks = vec![(overall.offset_ms, None)];
+    checks.extend(windows.iter().chain(shots).filter_map(|s| {
+        Some((
+            s.measure
+                .filter(|m| m.confidence >= MIN_CONFIDENCE)?
+                .offset_ms,
+            Some((s.start, s.end)),
+        ))
+    }));
+    let usage = |o: f64| {
+        if o >= 0.0 {
+            o / standard.max_late_ms()
+        } else {
+            -o / standard.max_early_ms()
+        }
+    };
+    // On a tie (to the reported 0.1 ms) the earliest wins: the whole file before any window.
+    let (worst, span) = checks
+        .iter()
+        .copied()
+        .rev()
+        .max_by(|a, b| usage(round(a.0, 10.0)).total_cmp(&usage(round(b.0, 10.0))))
+        .expect("at least the overall offset");
+    report.worst_offset_ms = Some(round(worst, 10.0));
+    let side = |o: f64| if o >= 0.0 { "late" } else { "early" };
+    let limit = |o: f64| {
+        if o >= 0.0 {
+            standard.max_late_ms()
+        } else {
+            standard.max_early_ms()
+        }
+    };
+    let at = span.map_or(String::new(), |(s, e)| format!(" at {s:.1}-{e:.1} s"));
+    if checks.iter().all(|c| standard.allows(c.0)) {
+        report.verdict = Verdict::Pass;
+        report.reason = format!(
+            "within {} everywhere: at worst audio {:.1} ms {}{at} (limit {} ms {})",
+            standard.name(),
+            worst.abs(),
+            side(worst),
+            limit(worst),
+            side(worst)
+        );
+    } else {
+        report.verdict = Verdict::Fail;
+        report.reason = format!(
+            "audio {:.1} ms {}{at}; {} allows {} ms {}",
+            worst.abs(),
+            side(worst),
+            standard.name(),
+            limit(worst),
+            side(worst)
+        );
+    }
+}
+
+/// `v` rounded to `1/per_unit`, with no negative zero.
+fn round(v: f64, per_unit: f64) -> f64 {
+    (v * per_unit).round() / per_unit + 0.0
+}
+
+fn span_report(s: &SpanEstimate) -> SpanReport {
+    SpanReport {
+        start_s: round(s.start, 1000.0),
+        end_s: round(s.end, 1000.0),
+        offset_ms: s.measure.map(|m| round(m.offset_ms, 10.0)),
+        confidence: s.measure.map_or(0.0, |m| round(m.confidence, 1000.0)),
+        pairs: s.pairs,
+        events_offset_ms: s.events.map(|m| round(m.offset_ms, 10.0)),
+        correlation_offset_ms: s.correlation.map(|m| round(m.offset_ms, 10.0)),
+        correlation_confidence: s.correlation.map_or(0.0, |m| round(m.confidence, 1000.0)),
+    }
+}
+
+fn event_report(p: &Pair) -> EventReport {
+    EventReport {
+        time_s: round(p.event.time, 1e6),
+        kind: p.event.kind,
+        offset_ms: round(p.offset_ms, 100.0),
+        support: round(p.support, 1000.0),
+    }
+}
+
+/// The sync report of one file (an entry of `files[]` in `cutroom sync --json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncReport {
+    /// The path as given.
+    pub path: String,
+    /// `pass`, `fail` or `inconclusive`.
+    pub verdict: Verdict,
+    /// The verdict in words.
+    pub reason: String,
+    /// The standard judged against.
+    pub standard: StandardReport,
+    /// Overall offset (ms; positive: audio late); null when the verdict is inconclusive.
+    pub offset_ms: Option<f64>,
+    /// Confidence in the overall offset (0..1).
+    pub confidence: f64,
+    /// The confident measurement (overall, window or shot) closest to or furthest past a limit.
+    pub worst_offset_ms: Option<f64>,
+    /// Offset change per minute (least squares over paired events or windows); null when
+    /// inconclusive or when the evidence spans under 3 s.
+    pub drift_ms_per_min: Option<f64>,
+    /// Each method's overall result.
+    pub methods: Methods,
+    /// `symphonia` or `ffmpeg` (null without audio).
+    pub audio_decoder: Option<&'static str>,
+    /// Why FFmpeg decoded the audio instead of symphonia.
+    pub audio_decoder_note: Option<String>,
+    /// Frames per second (from the median frame interval).
+    pub frame_rate: Option<f64>,
+    /// Video length analysed (s).
+    pub duration_s: Option<f64>,
+    /// Where `shots[]` come from: `spec` or `cuts` (detected).
+    pub shots_from: &'static str,
+    /// Sliding windows.
+    pub windows: Vec<SpanReport>,
+    /// Shots.
+    pub shots: Vec<ShotReport>,
+    /// Visual events paired with audio onsets.
+    pub events: Vec<EventReport>,
+    /// Container checks.
+    pub container: ContainerReport,
+}
+
+/// The overall result of each method.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Methods {
+    /// Paired events.
+    pub events: MethodReport,
+    /// Correlation over the whole file.
+    pub correlation: MethodReport,
+}
+
+/// One method's overall result.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MethodReport {
+    /// Offset (ms), null when the method found nothing.
+    pub offset_ms: Option<f64>,
+    /// Confidence (0..1).
+    pub confidence: f64,
+    /// Events method: visual events paired with an onset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pairs: Option<usize>,
+    /// Events method: visual events found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visual_events: Option<usize>,
+    /// Events method: audio onsets found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audio_onsets: Option<usize>,
+}
+
+/// The estimate over a window or shot.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpanReport {
+    /// Start (s, presentation time).
+    pub start_s: f64,
+    /// End (s).
+    pub end_s: f64,
+    /// Combined offset (ms), null without evidence.
+    pub offset_ms: Option<f64>,
+    /// Confidence (0..1).
+    pub confidence: f64,
+    /// Paired events inside.
+    pub pairs: usize,
+    /// Offset from the paired events alone.
+    pub events_offset_ms: Option<f64>,
+    /// Offset from correlation alone.
+    pub correlation_offset_ms: Option<f64>,
+    /// Confidence of the correlation alone.
+    pub correlation_confidence: f64,
+}
+
+/// One shot's estimate.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShotReport {
+    /// Shot number, from 0.
+    pub index: usize,
+    /// Its span and estimate.
+    #[serde(flatten)]
+    pub span: SpanReport,
+}
+
+/// A visual event paired with an audio onset.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventReport {
+    /// When the event shows (s).
+    pub time_s: f64,
+    /// `flash`, `cut` or `impact`.
+    pub kind: visual::Kind,
+    /// Onset minus event (ms).
+    pub offset_ms: f64,
+    /// How clearly the neighbouring events agree (0..1).
+    pub support: f64,
+}

@@ -1,0 +1,148 @@
+//! Audio onsets: where sounds start, to the sample, and an onset-strength envelope per
+//! millisecond for correlation.
+
+use super::audio::Audio;
+use super::envelope::Envelope;
+
+/// Level below which nothing counts as sound (RMS over 1 ms, about -50 dBFS).
+const GATE: f32 = 0.003;
+/// A sound starts where the level jumps this many times above what came just before.
+const RISE: f32 = 3.0;
+/// The "just before" an onset is compared with: from 30 to 5 ms earlier.
+const BEFORE_MS: (usize, usize) = (30, 5);
+/// Two onsets are at least this far apart (one sound does not start twice).
+const REFRACTORY_MS: usize = 50;
+
+/// One sound start.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Onset {
+    /// Presentation time of the first sample that reaches half the sound's early peak (s).
+    pub time: f64,
+    /// The sound's RMS level over its first 20 ms.
+    pub strength: f32,
+}
+
+/// What the audio offers sync: discrete onsets and a per-millisecond onset envelope.
+#[derive(Debug, Clone)]
+pub struct AudioOnsets {
+    /// Sound starts in time order.
+    pub onsets: Vec<Onset>,
+    /// Positive level rises per millisecond of the timeline.
+    pub envelope: Envelope,
+}
+
+/// Find onsets in `audio`.
+pub fn detect(audio: &Audio) -> AudioOnsets {
+    let rate = i64::from(audio.rate);
+    // Millisecond k of the timeline covers samples [k * rate / 1000, (k + 1) * rate / 1000).
+    let first_ms = audio.start.div_euclid(rate) * 1000 + audio.start.rem_euclid(rate) * 1000 / rate;
+    let end = audio.start + audio.samples.len() as i64;
+    let bound = |k: i64| ((k * rate).div_euclid(1000) - audio.start).clamp(0, end - audio.start);
+    let n_ms = ((end * 1000).div_euclid(rate) - first_ms + 1).max(0) as usize;
+    let rms: Vec<f32> = (0..n_ms as i64)
+        .map(|j| {
+            let (a, b) = (
+                bound(first_ms + j) as usize,
+                bound(first_ms + j + 1) as usize,
+            );
+            let s = &audio.samples[a..b];
+            if s.is_empty() {
+                0.0
+            } else {
+                (s.iter().map(|v| v * v).sum::<f32>() / s.len() as f32).sqrt()
+            }
+        })
+        .collect();
+    let rises: Vec<f32> = (0..rms.len())
+        .map(|k| {
+            let prev = rms[k.saturating_sub(8)..k]
+                .iter()
+                .copied()
+                .fold(0.0, f32::max);
+            (rms[k] - prev).max(0.0)
+        })
+        .collect();
+    let mut onsets = Vec::new();
+    let mut k = BEFORE_MS.0;
+    while k < rms.len() {
+        let before = rms[k - BEFORE_MS.0..=k - BEFORE_MS.1]
+            .iter()
+            .copied()
+            .fold(0.0, f32::max);
+        if rms[k] > GATE && rms[k] > RISE * before {
+            let a = bound(first_ms + k as i64 - 6) as usize;
+            let b = bound(first_ms + k as i64 + 20) as usize;
+            let peak = audio.samples[a..b]
+                .iter()
+                .fold(0.0f32, |m, v| m.max(v.abs()));
+            if let Some(i) = audio.samples[a..b]
+                .iter()
+                .position(|v| v.abs() >= peak / 2.0)
+            {
+                let strength = rms[k..(k + 20).min(rms.len())]
+                    .iter()
+                    .copied()
+                    .fold(0.0, f32::max);
+                onsets.push(Onset {
+                    time: audio.time_of(a + i),
+                    strength,
+                });
+            }
+            k += REFRACTORY_MS;
+        } else {
+            k += 1;
+        }
+    }
+    AudioOnsets {
+        onsets,
+        envelope: Envelope {
+            start_ms: first_ms,
+            values: rises,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::audio::Decoder;
+
+    fn audio_with_beeps(start: i64, beeps: &[usize]) -> Audio {
+        let mut samples = vec![0.0f32; 48000 * 3];
+        for &b in beeps {
+            for i in 0..1920 {
+                samples[b + i] =
+                    0.5 * (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / 48000.0).sin();
+            }
+        }
+        Audio {
+            rate: 48000,
+            start,
+            samples,
+            decoder: Decoder::Symphonia,
+        }
+    }
+
+    #[test]
+    fn beeps_are_found_to_the_sample() {
+        let a = audio_with_beeps(-1024, &[20000, 70001]);
+        let o = detect(&a);
+        assert_eq!(o.onsets.len(), 2, "{:?}", o.onsets);
+        // The first sample at half amplitude is 4 samples (1/12 of a 1 kHz period) in.
+        let want = [
+            (20000.0 - 1024.0 + 4.0) / 48000.0,
+            (70001.0 - 1024.0 + 4.0) / 48000.0,
+        ];
+        for (o, w) in o.onsets.iter().zip(want) {
+            assert!((o.time - w).abs() < 1e-6, "{} vs {w}", o.time);
+        }
+    }
+
+    #[test]
+    fn silence_has_no_onsets() {
+        let a = audio_with_beeps(0, &[]);
+        let o = detect(&a);
+        assert!(o.onsets.is_empty());
+        assert!(o.envelope.values.iter().all(|v| *v == 0.0));
+    }
+}

@@ -1,0 +1,198 @@
+//! `--plot`: the offset over time against the standard's band, as PNG or SVG.
+//!
+//! Text is laid out (and, in PNGs, drawn) with a bundled DejaVu Sans subset, so no system font
+//! libraries are needed.
+
+use super::{SyncReport, Verdict};
+use crate::error::{Error, Result};
+use crate::output::AtomicOutput;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+use std::sync::Once;
+
+static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-subset.ttf");
+const SIZE: (u32, u32) = (1200, 560);
+
+/// The plot formats, chosen by the output's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Raster, `.png`.
+    Png,
+    /// Vector, `.svg`.
+    Svg,
+}
+
+impl Format {
+    /// The format for `path`'s extension, or a usage error.
+    pub fn of(path: &Path) -> Result<Self> {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("png") => Ok(Self::Png),
+            Some("svg") => Ok(Self::Svg),
+            _ => Err(Error::Usage(format!(
+                "--plot {}: the file name must end in .png or .svg",
+                path.display()
+            ))),
+        }
+    }
+}
+
+/// Draw `report` to `out` (written atomically).
+pub fn draw(report: &SyncReport, out: &Path) -> Result<()> {
+    let format = Format::of(out)?;
+    let target = AtomicOutput::new(out)?;
+    let failed = |e: String| Error::bad_input(out, format!("drawing the plot: {e}"));
+    // Both backends lay text out with the bundled font.
+    static REGISTER: Once = Once::new();
+    REGISTER.call_once(|| {
+        // The bundled font is valid; a failure would show as missing text, not a crash.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+    match format {
+        Format::Png => {
+            let root = BitMapBackend::new(target.path(), SIZE).into_drawing_area();
+            chart(report, &root).map_err(failed)?;
+            root.present().map_err(|e| failed(e.to_string()))?;
+        }
+        Format::Svg => {
+            let root = SVGBackend::new(target.path(), SIZE).into_drawing_area();
+            chart(report, &root).map_err(failed)?;
+            root.present().map_err(|e| failed(e.to_string()))?;
+        }
+    }
+    target.commit()?;
+    Ok(())
+}
+
+fn chart<DB: DrawingBackend>(
+    r: &SyncReport,
+    root: &DrawingArea<DB, Shift>,
+) -> std::result::Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
+    root.fill(&WHITE).map_err(e)?;
+    let (early, late) = (r.standard.max_early_ms, r.standard.max_late_ms);
+    let start = r.windows.first().map_or(0.0, |w| w.start_s);
+    let end = r.windows.last().map_or(1.0, |w| w.end_s).max(start + 1.0);
+    let offsets = r
+        .windows
+        .iter()
+        .filter_map(|w| w.offset_ms)
+        .chain(r.events.iter().map(|p| p.offset_ms))
+        .chain(r.shots.iter().filter_map(|s| s.span.offset_ms));
+    let (lo, hi) = offsets.fold((-early, late), |(l, h), o| (l.min(o), h.max(o)));
+    let pad = ((hi - lo) * 0.12).max(20.0);
+    let title = format!(
+        "{}: {} (offset {}, drift {}, {})",
+        Path::new(&r.path)
+            .file_name()
+            .map_or(r.path.clone(), |n| n.to_string_lossy().into_owned()),
+        r.verdict.as_str(),
+        r.offset_ms.map_or("-".into(), |o| format!("{o:+.1} ms")),
+        r.drift_ms_per_min
+            .map_or("-".into(), |d| format!("{d:+.1} ms/min")),
+        r.standard.name
+    );
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 22))
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .build_cartesian_2d(start..end, (lo - pad)..(hi + pad))
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .x_desc("time (s)")
+        .y_desc("audio offset (ms, + = audio late)")
+        .label_style(("sans-serif", 15))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(e)?;
+    let band = RGBColor(200, 235, 200);
+    chart
+        .draw_series([Rectangle::new(
+            [(start, -early), (end, late)],
+            band.mix(0.6).filled(),
+        )])
+        .map_err(e)?
+        .label(format!("{} band (-{early}/+{late} ms)", r.standard.name))
+        .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 16, y + 6)], band.filled()));
+    chart
+        .draw_series(LineSeries::new([(start, 0.0), (end, 0.0)], BLACK.mix(0.4)))
+        .map_err(e)?;
+    let shot_color = RGBColor(230, 120, 20);
+    chart
+        .draw_series(r.shots.iter().filter_map(|s| {
+            let o = s.span.offset_ms?;
+            Some(PathElement::new(
+                vec![(s.span.start_s, o), (s.span.end_s, o)],
+                shot_color.stroke_width(4),
+            ))
+        }))
+        .map_err(e)?
+        .label("per shot")
+        .legend(move |(x, y)| {
+            PathElement::new(vec![(x, y), (x + 16, y)], shot_color.stroke_width(4))
+        });
+    let window_color = RGBColor(30, 90, 200);
+    let points: Vec<(f64, f64, f64)> = r
+        .windows
+        .iter()
+        .filter_map(|w| Some(((w.start_s + w.end_s) / 2.0, w.offset_ms?, w.confidence)))
+        .collect();
+    chart
+        .draw_series(LineSeries::new(
+            points.iter().map(|p| (p.0, p.1)),
+            window_color.stroke_width(2),
+        ))
+        .map_err(e)?
+        .label("per window (filled: confident)")
+        .legend(move |(x, y)| {
+            PathElement::new(vec![(x, y), (x + 16, y)], window_color.stroke_width(2))
+        });
+    chart
+        .draw_series(points.iter().map(|&(t, o, c)| {
+            // Filled when confident enough to count towards the verdict.
+            let style = if c >= super::MIN_CONFIDENCE {
+                window_color.filled()
+            } else {
+                window_color.stroke_width(1)
+            };
+            Circle::new((t, o), 3 + (c * 4.0) as i32, style)
+        }))
+        .map_err(e)?;
+    let event_color = RGBColor(120, 120, 120);
+    chart
+        .draw_series(
+            r.events
+                .iter()
+                .map(|p| Cross::new((p.time_s, p.offset_ms), 4, event_color.stroke_width(1))),
+        )
+        .map_err(e)?
+        .label("per event")
+        .legend(move |(x, y)| Cross::new((x + 8, y), 4, event_color.stroke_width(1)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font(("sans-serif", 15))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .draw()
+        .map_err(e)?;
+    if r.verdict == Verdict::Inconclusive {
+        root.draw(&Text::new(
+            format!("inconclusive: {}", r.reason),
+            (90, SIZE.1 as i32 - 90),
+            ("sans-serif", 16).into_font().color(&RED),
+        ))
+        .map_err(e)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,254 @@
+//! One pass over a file's packets: the container's timestamps for the checks, and the first video
+//! stream decoded cheaply (luma only, thumbnail size, no deblocking) into per-frame activity.
+
+use super::container::PacketLog;
+use crate::error::Result;
+use crate::media;
+use cutroom_ffi::{DecoderOptions, MediaKind, Pixel, Rational, VideoDecoder, VideoFrame};
+use indicatif::ProgressBar;
+use std::path::Path;
+
+/// Width of the analysis picture (height follows the aspect ratio).
+const ANALYSIS_WIDTH: u32 = 96;
+/// Luma difference below which a pixel counts as unchanged (compression noise).
+const NOISE: u8 = 6;
+
+/// What one decoded frame shows, measured on the small luma picture.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrameStats {
+    /// Presentation timestamp in the stream time base.
+    pub pts: i64,
+    /// Mean absolute luma difference from the previous frame (0 for the first).
+    pub diff: f32,
+    /// Mean absolute difference between the next frame and the previous one: small when the
+    /// picture comes back after this frame (a flash), large after a cut. `f32::MAX` for the last
+    /// frame.
+    pub back: f32,
+    /// Centroid of the changed pixels `(x, y)` in picture widths, when enough of them changed.
+    pub centroid: Option<(f32, f32)>,
+}
+
+/// The analysed video stream.
+#[derive(Debug, Clone)]
+pub struct VideoTrack {
+    /// Time base of [`FrameStats::pts`].
+    pub time_base: Rational,
+    /// Frames in presentation order.
+    pub frames: Vec<FrameStats>,
+}
+
+impl VideoTrack {
+    /// Presentation time of frame `i` in seconds.
+    pub fn time(&self, i: usize) -> f64 {
+        self.frames[i].pts as f64 * self.time_base.as_f64()
+    }
+
+    /// The typical frame duration in seconds (median gap between frames), 1/30 s when unknown.
+    pub fn frame_duration(&self) -> f64 {
+        let mut gaps: Vec<i64> = self
+            .frames
+            .windows(2)
+            .map(|w| w[1].pts - w[0].pts)
+            .filter(|g| *g > 0)
+            .collect();
+        if gaps.is_empty() {
+            return 1.0 / 30.0;
+        }
+        gaps.sort_unstable();
+        gaps[gaps.len() / 2] as f64 * self.time_base.as_f64()
+    }
+
+    /// End of the last frame on the timeline (its pts plus one frame duration), in seconds.
+    pub fn end(&self) -> f64 {
+        self.frames
+            .last()
+            .map(|f| f.pts as f64 * self.time_base.as_f64() + self.frame_duration())
+            .unwrap_or(0.0)
+    }
+}
+
+/// The result of the pass: the video (when the file has a video stream) and the packet log.
+pub struct Scan {
+    /// The analysed video stream, `None` without one.
+    pub video: Option<VideoTrack>,
+    /// Timestamps of every packet, for the container checks.
+    pub packets: PacketLog,
+}
+
+/// Read every packet of `path` once: log timestamps, decode the best video stream.
+pub fn scan(path: &Path, bar: &ProgressBar) -> Result<Scan> {
+    let mut input = media::open(path)?;
+    let streams = input.streams();
+    let video_index = input.best_stream(MediaKind::Video);
+    let audio_index = input.best_stream(MediaKind::Audio);
+    let mut packets = PacketLog::new(&streams, video_index, audio_index, input.format_name());
+    let mut analyser = match video_index {
+        Some(i) => {
+            let info = &streams[i];
+            let (w, h) = analysis_size(info.params.width(), info.params.height());
+            let opts = DecoderOptions {
+                skip_loop_filter: true,
+                fast: true,
+                threads: 0,
+                area_scaling: true,
+            };
+            let dec = VideoDecoder::with_options(&input, i, Some((Pixel::Gray, w, h)), opts)?;
+            bar.set_length(info.frames.max(1) as u64);
+            Some(Analyser::new(dec))
+        }
+        None => None,
+    };
+    while let Some(pkt) = input.read_packet()? {
+        packets.record(&pkt);
+        if let Some(a) = analyser
+            .as_mut()
+            .filter(|_| Some(pkt.stream()) == video_index)
+        {
+            a.dec.send(&pkt)?;
+            a.drain()?;
+            bar.inc(1);
+        }
+    }
+    let video = match analyser {
+        Some(mut a) => {
+            a.dec.send_eof()?;
+            a.drain()?;
+            Some(a.finish())
+        }
+        None => None,
+    };
+    Ok(Scan { video, packets })
+}
+
+/// The analysis picture size: `ANALYSIS_WIDTH` wide (or less for smaller input), aspect kept,
+/// even height.
+fn analysis_size(w: u32, h: u32) -> (u32, u32) {
+    if w == 0 || h == 0 {
+        return (ANALYSIS_WIDTH, ANALYSIS_WIDTH * 9 / 16);
+    }
+    let aw = ANALYSIS_WIDTH.min(w);
+    let ah = ((u64::from(aw) * u64::from(h) / u64::from(w)) as u32 / 2 * 2).max(2);
+    (aw, ah)
+}
+
+/// Turns decoded frames into [`FrameStats`], keeping the two previous pictures.
+struct Analyser {
+    dec: VideoDecoder,
+    frames: Vec<FrameStats>,
+    prev: Option<Vec<u8>>,
+    prev2: Option<Vec<u8>>,
+}
+
+impl Analyser {
+    fn new(dec: VideoDecoder) -> Self {
+        Self {
+            dec,
+            frames: Vec::new(),
+            prev: None,
+            prev2: None,
+        }
+    }
+
+    fn drain(&mut self) -> Result<()> {
+        while let Some(frame) = self.dec.receive()? {
+            self.add(&frame);
+        }
+        Ok(())
+    }
+
+    fn add(&mut self, frame: &VideoFrame) {
+        let Some(pts) = frame.pts() else { return };
+        let (w, h) = (frame.width() as usize, frame.height() as usize);
+        let stride = frame.stride(0);
+        let plane = frame.plane(0);
+        let pic: Vec<u8> = (0..h)
+            .flat_map(|y| plane[y * stride..y * stride + w].iter().copied())
+            .collect();
+        let (diff, centroid) = match &self.prev {
+            Some(prev) => change(&pic, prev, w),
+            None => (0.0, None),
+        };
+        if let (Some(last), Some(prev2)) = (self.frames.last_mut(), &self.prev2) {
+            last.back = mean_abs_diff(&pic, prev2);
+        }
+        self.frames.push(FrameStats {
+            pts,
+            diff,
+            back: f32::MAX,
+            centroid,
+        });
+        self.prev2 = self.prev.take();
+        self.prev = Some(pic);
+    }
+
+    fn finish(self) -> VideoTrack {
+        VideoTrack {
+            time_base: self.dec.time_base(),
+            frames: self.frames,
+        }
+    }
+}
+
+fn mean_abs_diff(a: &[u8], b: &[u8]) -> f32 {
+    let sum: u64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
+    sum as f32 / a.len().max(1) as f32
+}
+
+/// Mean absolute difference of `pic` from `prev`, and the centroid of the pixels that changed
+/// beyond compression noise (in picture widths), when at least a few did.
+fn change(pic: &[u8], prev: &[u8], w: usize) -> (f32, Option<(f32, f32)>) {
+    let (mut sum, mut mass, mut mx, mut my) = (0u64, 0u64, 0u64, 0u64);
+    for (i, (a, b)) in pic.iter().zip(prev).enumerate() {
+        let d = a.abs_diff(*b);
+        sum += u64::from(d);
+        if d > NOISE {
+            let d = u64::from(d);
+            mass += d;
+            mx += d * (i % w) as u64;
+            my += d * (i / w) as u64;
+        }
+    }
+    let diff = sum as f32 / pic.len().max(1) as f32;
+    let centroid = (mass >= 4 * 255).then(|| {
+        let wf = w as f32;
+        (
+            (mx as f32 / mass as f32 + 0.5) / wf,
+            (my as f32 / mass as f32 + 0.5) / wf,
+        )
+    });
+    (diff, centroid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn analysis_size_keeps_aspect() {
+        assert_eq!(analysis_size(1920, 1080), (96, 54));
+        assert_eq!(analysis_size(360, 640), (96, 170));
+        assert_eq!(analysis_size(64, 36), (64, 36));
+    }
+
+    #[test]
+    fn centroid_of_a_moved_block() {
+        let w = 16;
+        let mut a = vec![0u8; w * 8];
+        let mut b = vec![0u8; w * 8];
+        for y in 2..4 {
+            for x in 0..2 {
+                a[y * w + 4 + x] = 200;
+                b[y * w + 8 + x] = 200;
+            }
+        }
+        let (diff, c) = change(&b, &a, w);
+        assert!(diff > 0.0);
+        let (x, y) = c.unwrap();
+        assert!((x * 16.0 - 7.0).abs() < 1e-4, "{x}");
+        assert!((y * 16.0 - 3.0).abs() < 1e-4, "{y}");
+    }
+}

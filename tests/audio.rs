@@ -1,0 +1,691 @@
+//! The audio stage: loading soundtracks in every supported format, `cutroom swap`, `cutroom duck`
+//! and `cutroom loudness`, checked with the ffmpeg CLI as the independent meter and decoder.
+
+mod common;
+use common::*;
+use cutroom::audio::load;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Run the ffmpeg CLI quietly; panic when it fails.
+fn ff(args: &[&str]) {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A 3 s stereo 48 kHz reference: silence with 1 kHz beeps (0.5 peak) at 1.0-1.2 s and 2.0-2.2 s.
+fn reference(dir: &Path) -> PathBuf {
+    let p = dir.join("ref.wav");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc='0.5*sin(2*PI*1000*t)*(between(t,1,1.2)+between(t,2,2.2))':s=48000:c=stereo:d=3",
+        s(&p),
+    ]);
+    p
+}
+
+/// First frame whose first channel exceeds `level`, in seconds.
+fn onset(p: &cutroom::pcm::Pcm, level: f32) -> f64 {
+    let ch = usize::from(p.channels);
+    let i = p
+        .data
+        .chunks(ch)
+        .position(|f| f[0].abs() > level)
+        .expect("a beep");
+    i as f64 / f64::from(p.rate)
+}
+
+fn peak(p: &cutroom::pcm::Pcm) -> f32 {
+    p.data.iter().fold(0.0, |m, v| m.max(v.abs()))
+}
+
+#[test]
+fn loads_every_format_on_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = reference(dir.path());
+    // (file, ffmpeg encoder args, rate, channels, peak of the first channel)
+    let cases: &[(&str, &[&str], u32, u16, f32)] = &[
+        (
+            "ref.mp3",
+            &["-c:a", "libmp3lame", "-b:a", "192k"],
+            48000,
+            2,
+            0.5,
+        ),
+        ("ref.m4a", &["-c:a", "aac", "-b:a", "192k"], 48000, 2, 0.5),
+        ("ref.flac", &["-c:a", "flac"], 48000, 2, 0.5),
+        ("ref.ogg", &["-c:a", "libvorbis"], 48000, 2, 0.5),
+        ("ref.opus", &["-c:a", "libopus"], 48000, 2, 0.5),
+        ("s24.wav", &["-c:a", "pcm_s24le"], 48000, 2, 0.5),
+        ("f32.wav", &["-c:a", "pcm_f32le"], 48000, 2, 0.5),
+        ("alaw.wav", &["-c:a", "pcm_alaw"], 48000, 2, 0.5),
+        ("mono44.wav", &["-ar", "44100", "-ac", "1"], 44100, 1, 0.5),
+        ("surround.wav", &["-ac", "6"], 48000, 6, 0.5),
+    ];
+    for (name, args, rate, channels, level) in cases {
+        let p = dir.path().join(name);
+        let mut a = vec!["-i", s(&r)];
+        a.extend_from_slice(args);
+        a.push(s(&p));
+        ff(&a);
+        let pcm = load::load(&p).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!((pcm.rate, pcm.channels), (*rate, *channels), "{name}");
+        let secs = pcm.frames() as f64 / f64::from(pcm.rate);
+        assert!((secs - 3.0).abs() < 0.001, "{name}: {secs} s long");
+        let t = onset(&pcm, 0.1);
+        assert!((t - 1.0).abs() < 0.001, "{name}: beep at {t} s");
+        let pk = peak(&pcm);
+        assert!((pk - level).abs() < 0.05, "{name}: peak {pk}");
+        // Converted to the deliverable format, time and level hold.
+        let st = load::load_as(&p, 48000, 2).unwrap();
+        assert_eq!((st.rate, st.channels), (48000, 2));
+        assert!(
+            (st.frames() as i64 - 144000).abs() <= 48,
+            "{name}: {}",
+            st.frames()
+        );
+        let t = onset(&st, 0.1);
+        assert!((t - 1.0).abs() < 0.001, "{name}: converted beep at {t} s");
+    }
+}
+
+/// Video packet hashes of `path` (ffprobe).
+fn video_hashes(path: &Path) -> Vec<String> {
+    ffprobe_packets(path, "v:0")
+        .iter()
+        .map(|p| p["data_hash"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Stream durations (video, audio) in seconds as ffprobe reports them.
+fn durations(path: &Path) -> (f64, f64) {
+    let p = ffprobe(path);
+    let d = |kind: &str| -> f64 {
+        p["streams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["codec_type"] == kind)
+            .and_then(|s| s["duration"].as_str())
+            .map(|d| d.parse().unwrap())
+            .unwrap_or(f64::NAN)
+    };
+    (d("video"), d("audio"))
+}
+
+fn cutroom_ok(args: &[&str]) -> String {
+    let out = cutroom(args);
+    assert!(
+        out.status.success(),
+        "cutroom {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Assert the loudness target holds on `path` as FFmpeg measures it.
+fn assert_loudness(path: &Path, target: f64) {
+    let m = ebur128(path);
+    assert!(
+        (m.integrated - target).abs() <= 0.5,
+        "{}: {m:?}, target {target}",
+        path.display()
+    );
+    assert!(m.true_peak <= -1.0, "{}: {m:?}", path.display());
+}
+
+#[test]
+fn swap_keeps_the_picture_and_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = fixture("marker_portrait_30.mp4");
+    // The clip's own beeps as a WAV (ffmpeg applies the edit list): the swap must put every
+    // beep back on its flash.
+    let beeps = dir.path().join("beeps.wav");
+    ff(&["-i", s(&clip), "-vn", "-c:a", "pcm_s16le", s(&beeps)]);
+    // Also as 44.1 kHz mono MP3 and the MP4 itself (AAC via symphonia + the edit list).
+    let mp3 = dir.path().join("beeps.mp3");
+    ff(&[
+        "-i",
+        s(&beeps),
+        "-ar",
+        "44100",
+        "-ac",
+        "1",
+        "-b:a",
+        "128k",
+        s(&mp3),
+    ]);
+    for (name, audio, loudness) in [
+        ("wav", &beeps, None),
+        ("mp3", &mp3, None),
+        ("mp4", &clip, Some("-14")),
+    ] {
+        let out = dir.path().join(format!("swap_{name}.mp4"));
+        let mut args = vec!["swap", s(&clip), "--audio", s(audio), "-o", s(&out)];
+        if let Some(l) = loudness {
+            args.extend(["--loudness", l]);
+        }
+        let said = cutroom_ok(&args);
+        assert!(said.contains("6.000 s"), "{said}");
+        let offs = marker_offsets_ms(&out);
+        assert_eq!(offs.len(), 3, "{name}: {offs:?}");
+        for (t, o) in offs {
+            assert!(o.abs() <= 1.0, "{name}: marker at {t} s is {o:.2} ms off");
+        }
+        assert_eq!(video_hashes(&clip), video_hashes(&out), "{name}");
+        let (v, a) = durations(&out);
+        assert!(
+            (v - 6.0).abs() < 1e-6 && (a - 6.0).abs() < 0.001,
+            "{name}: {v} {a}"
+        );
+        if let Some(l) = loudness {
+            assert_loudness(&out, l.parse().unwrap());
+        }
+    }
+}
+
+#[test]
+fn swap_fits_offsets_and_fades() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = fixture("marker_landscape_25.mp4");
+    // 2.5 s of a steady 440 Hz tone, 0.5 peak.
+    let tone = dir.path().join("tone.flac");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc=0.70711*sin(2*PI*440*t):s=48000:c=stereo:d=2.5",
+        s(&tone),
+    ]);
+    let rms = |pcm: &[f32], from: f64, to: f64| -> f64 {
+        let (a, b) = ((from * 96000.0) as usize, (to * 96000.0) as usize);
+        let w = &pcm[a..b.min(pcm.len())];
+        (w.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / w.len() as f64).sqrt()
+    };
+    let run = |extra: &[&str]| -> (PathBuf, Vec<f32>) {
+        let out = dir.path().join(format!("fit{}.mp4", extra.join("_")));
+        let mut args = vec!["swap", s(&clip), "--audio", s(&tone), "-o", s(&out), "-q"];
+        args.extend_from_slice(extra);
+        cutroom_ok(&args);
+        let pcm = decode_pcm(&out, 48000, 2);
+        (out, pcm)
+    };
+    let steady = 0.5f64;
+    // pad (the default): tone, then silence to the picture's end.
+    let (out, pcm) = run(&[]);
+    assert!((durations(&out).1 - 6.0).abs() < 0.001);
+    assert!((rms(&pcm, 1.0, 2.0) - steady).abs() < 0.03);
+    assert!(rms(&pcm, 2.7, 5.9) < 0.001);
+    // loop: the tone goes on to the end.
+    let (_, pcm) = run(&["--fit", "loop"]);
+    assert!((rms(&pcm, 2.6, 5.9) - steady).abs() < 0.03);
+    // trim: the picture is cut at a clean point at or before 2.5 s; packets are a prefix.
+    let (out, _) = run(&["--fit", "trim"]);
+    let (v, a) = durations(&out);
+    assert!((2.0..=2.5 + 1e-6).contains(&v), "trimmed video {v}");
+    assert!((a - v).abs() < 0.001, "audio {a} video {v}");
+    let kept = video_hashes(&out);
+    assert_eq!(kept[..], video_hashes(&clip)[..kept.len()]);
+    // offset: +1 s of silence first; negative offsets skip the start.
+    let (_, pcm) = run(&["--offset", "1"]);
+    assert!(rms(&pcm, 0.0, 0.95) < 0.001);
+    assert!((rms(&pcm, 1.05, 3.45) - steady).abs() < 0.03);
+    assert!(rms(&pcm, 3.55, 5.9) < 0.001);
+    let (_, pcm) = run(&["--offset", "-1"]);
+    assert!((rms(&pcm, 0.0, 1.45) - steady).abs() < 0.03);
+    assert!(rms(&pcm, 1.55, 5.9) < 0.001);
+    // fades: half-way through a 1 s linear fade-in the level is half.
+    let (_, pcm) = run(&["--fit", "loop", "--fade-in", "1", "--fade-out", "1"]);
+    assert!(rms(&pcm, 0.0, 0.05) < 0.05);
+    assert!((rms(&pcm, 0.45, 0.55) / steady - 0.5).abs() < 0.05);
+    assert!((rms(&pcm, 5.45, 5.55) / steady - 0.5).abs() < 0.05);
+    assert!(rms(&pcm, 5.95, 6.0) < 0.05);
+}
+
+/// A run that must fail with a message naming `file`, leaving nothing at `out`.
+fn assert_refused(args: &[&str], file: &Path, out: &Path, what: &str) {
+    let res = cutroom(args);
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(1), "{what}: {err}");
+    assert!(
+        err.contains(s(file)),
+        "{what}: error must name the file: {err}"
+    );
+    assert!(!out.exists(), "{what}: no output on failure");
+    let dir = out.parent().unwrap();
+    let leftovers: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "{what}: temp files left: {leftovers:?}"
+    );
+}
+
+#[test]
+fn swap_refuses_bad_audio() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = tempfile::tempdir().unwrap();
+    let clip = fixture("marker_portrait_30.mp4");
+    let out = dir.path().join("out.mp4");
+    let empty = inputs.path().join("empty.wav");
+    std::fs::write(&empty, b"").unwrap();
+    let garbage = inputs.path().join("garbage.mp3");
+    std::fs::write(
+        &garbage,
+        (0..20000u32)
+            .map(|i| (i * 7919 % 251) as u8)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    // A WAV header promising more data than there is.
+    let wav = inputs.path().join("cut.wav");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=d=1",
+        "-c:a",
+        "pcm_s16le",
+        s(&wav),
+    ]);
+    let bytes = std::fs::read(&wav).unwrap();
+    let truncated = inputs.path().join("truncated.wav");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let cases = [
+        (empty, "empty"),
+        (garbage, "corrupt"),
+        (truncated, "truncated"),
+        (fixture("not_media.mp4"), "not media"),
+        (fixture("no_audio.mp4"), "no audio stream"),
+        (inputs.path().join("missing.wav"), "missing"),
+    ];
+    for (audio, what) in cases {
+        assert_refused(
+            &["swap", s(&clip), "--audio", s(&audio), "-o", s(&out)],
+            &audio,
+            &out,
+            what,
+        );
+    }
+}
+
+/// Amplitude of the `freq` component of the first channel of interleaved `pcm` (48 kHz,
+/// `channels`) over `[from, to)` seconds (Goertzel).
+fn tone_level(pcm: &[f32], channels: usize, freq: f64, from: f64, to: f64) -> f64 {
+    let (a, b) = ((from * 48000.0) as usize, (to * 48000.0) as usize);
+    let w = 2.0 * std::f64::consts::PI * freq / 48000.0;
+    let (mut re, mut im) = (0.0, 0.0);
+    for i in a..b {
+        let v = f64::from(pcm[i * channels]);
+        re += v * (w * i as f64).cos();
+        im += v * (w * i as f64).sin();
+    }
+    2.0 * (re * re + im * im).sqrt() / (b - a) as f64
+}
+
+fn db(x: f64) -> f64 {
+    20.0 * x.log10()
+}
+
+fn read_wav(path: &Path) -> (u16, Vec<f32>) {
+    let mut r = hound::WavReader::open(path).unwrap();
+    let ch = r.spec().channels;
+    (ch, r.samples::<f32>().map(|v| v.unwrap()).collect())
+}
+
+/// A 6 s 320x240 clip whose audio is the dialogue fixture: speech-like bursts at 1.0-2.0,
+/// 3.0-4.5 and 5.5-6.2 s on a quiet noise floor.
+fn talking_clip(dir: &Path) -> PathBuf {
+    let clip = dir.join("talk.mp4");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=s=320x240:r=25:d=6",
+        "-i",
+        s(&fixture("dialogue.wav")),
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-c:a",
+        "aac",
+        "-t",
+        "6",
+        s(&clip),
+    ]);
+    clip
+}
+
+/// A steady 8 kHz tone (above the voice's band), stereo 48 kHz, `secs` long.
+fn tone_8k(dir: &Path, secs: u32) -> PathBuf {
+    let p = dir.join(format!("tone{secs}.wav"));
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        &format!("aevalsrc=0.25*sin(2*PI*8000*t):s=48000:c=stereo:d={secs}"),
+        "-c:a",
+        "pcm_f32le",
+        s(&p),
+    ]);
+    p
+}
+
+const ONSETS: [f64; 3] = [1.0, 3.0, 5.5];
+/// Windows inside speech and well outside it (after hold + release, before the next look-ahead).
+const SPEECH: [(f64, f64); 3] = [(1.1, 1.9), (3.1, 4.4), (5.6, 5.95)];
+const QUIET: [(f64, f64); 3] = [(0.2, 0.85), (2.5, 2.85), (5.0, 5.35)];
+
+#[test]
+fn duck_lowers_music_by_the_depth_while_speech_plays() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = talking_clip(dir.path());
+    // 4 s of music on a 6 s clip: duck loops it by default.
+    let music = tone_8k(dir.path(), 4);
+    let out = dir.path().join("ducked.mp4");
+    let stems = dir.path().join("stems");
+    let said = cutroom_ok(&[
+        "duck",
+        s(&clip),
+        "--music",
+        s(&music),
+        "-o",
+        s(&out),
+        "--stems",
+        s(&stems),
+        "--loudness",
+        "-14",
+    ]);
+    assert!(said.contains("3 speech segment(s)"), "{said}");
+    assert_loudness(&out, -14.0);
+    assert_eq!(video_hashes(&clip), video_hashes(&out));
+
+    // The ducked music stem: exactly the depth during speech, untouched outside.
+    let (ch, m) = read_wav(&stems.join("music.wav"));
+    let ch = usize::from(ch);
+    assert_eq!(m.len() / ch, 6 * 48000);
+    let open = db(tone_level(&m, ch, 8000.0, 0.2, 0.85));
+    for (a, b) in SPEECH {
+        let l = db(tone_level(&m, ch, 8000.0, a, b)) - open;
+        assert!(
+            (l + 12.0).abs() <= 1.0,
+            "music stem at {a}-{b} s: {l:.2} dB"
+        );
+    }
+    for (a, b) in QUIET {
+        let l = db(tone_level(&m, ch, 8000.0, a, b)) - open;
+        assert!(
+            l.abs() <= 1.0,
+            "music stem restored at {a}-{b} s: {l:.2} dB"
+        );
+    }
+    // The gain envelope: fully down at each onset (the dip started before it), untouched
+    // 0.2 s before it.
+    let (gch, g) = read_wav(&stems.join("gain.wav"));
+    assert_eq!(gch, 1);
+    for t in ONSETS {
+        let at = |t: f64| db(f64::from(g[(t * 48000.0) as usize]));
+        assert!(
+            (at(t) + 12.0).abs() < 0.01,
+            "gain at onset {t}: {:.2} dB",
+            at(t)
+        );
+        assert!(
+            at(t - 0.2).abs() < 0.01,
+            "gain before {t}: {:.2} dB",
+            at(t - 0.2)
+        );
+    }
+    // The voice stem is the clip's audio; the mix stem is what was encoded.
+    let (_, v) = read_wav(&stems.join("voice.wav"));
+    assert!(tone_level(&v, 2, 8000.0, 0.2, 0.85) < 1e-3);
+    let (_, mix) = read_wav(&stems.join("mix.wav"));
+    assert_eq!(mix.len(), v.len());
+
+    // What a viewer hears (decoded by FFmpeg): the same dips.
+    let pcm = decode_pcm(&out, 48000, 2);
+    let open = db(tone_level(&pcm, 2, 8000.0, 0.2, 0.85));
+    for (a, b) in SPEECH {
+        let l = db(tone_level(&pcm, 2, 8000.0, a, b)) - open;
+        assert!((l + 12.0).abs() <= 1.0, "output at {a}-{b} s: {l:.2} dB");
+    }
+    for (a, b) in QUIET {
+        let l = db(tone_level(&pcm, 2, 8000.0, a, b)) - open;
+        assert!(l.abs() <= 1.0, "output restored at {a}-{b} s: {l:.2} dB");
+    }
+    for t in ONSETS {
+        let l = db(tone_level(&pcm, 2, 8000.0, t - 0.04, t)) - open;
+        assert!(
+            l <= -11.0,
+            "output already dipped before the onset at {t}: {l:.2} dB"
+        );
+    }
+}
+
+#[test]
+fn duck_keeps_sync_with_a_separate_voice() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = fixture("marker_portrait_30.mp4");
+    let beeps = dir.path().join("beeps.wav");
+    ff(&["-i", s(&clip), "-vn", "-c:a", "pcm_s16le", s(&beeps)]);
+    let music = tone_8k(dir.path(), 6);
+    // The clip's own beeps as the voice, then the same beeps as --voice on the silent clip.
+    for (video, voice) in [
+        (clip.clone(), None),
+        (fixture("no_audio.mp4"), Some(&beeps)),
+    ] {
+        let out = dir.path().join("sync.mp4");
+        let mut args = vec!["duck", s(&video), "--music", s(&music), "-o", s(&out)];
+        if let Some(v) = voice {
+            args.extend(["--voice", s(v)]);
+        }
+        cutroom_ok(&args);
+        let offs = marker_offsets_ms(&out);
+        assert_eq!(offs.len(), 3, "{video:?}: {offs:?}");
+        for (t, o) in offs {
+            assert!(
+                o.abs() <= 1.0,
+                "{video:?}: marker at {t} s is {o:.2} ms off"
+            );
+        }
+        assert_eq!(video_hashes(&video), video_hashes(&out));
+        // Without --loudness the mix is only held under the default -1 dBTP ceiling.
+        assert!(ebur128(&out).true_peak <= -1.0);
+    }
+}
+
+#[test]
+fn duck_refuses_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.mp4");
+    let music = tone_8k(inputs.path(), 2);
+    let silent = fixture("no_audio.mp4");
+    assert_refused(
+        &["duck", s(&silent), "--music", s(&music), "-o", s(&out)],
+        &silent,
+        &out,
+        "video without audio and no --voice",
+    );
+    let stderr = String::from_utf8_lossy(
+        &cutroom(&["duck", s(&silent), "--music", s(&music), "-o", s(&out)]).stderr,
+    )
+    .into_owned();
+    assert!(
+        stderr.contains("--voice"),
+        "the error says what to do: {stderr}"
+    );
+    let bad = inputs.path().join("bad.ogg");
+    std::fs::write(&bad, b"OggS this is not really an ogg stream").unwrap();
+    let clip = fixture("marker_portrait_30.mp4");
+    assert_refused(
+        &["duck", s(&clip), "--music", s(&bad), "-o", s(&out)],
+        &bad,
+        &out,
+        "corrupt music",
+    );
+    let not_audio = fixture("not_media.mp4");
+    assert_refused(
+        &[
+            "duck",
+            s(&clip),
+            "--music",
+            s(&music),
+            "--voice",
+            s(&not_audio),
+            "-o",
+            s(&out),
+        ],
+        &not_audio,
+        &out,
+        "voice that is not audio",
+    );
+    // Bad option values are usage errors.
+    let res = cutroom(&[
+        "duck",
+        s(&clip),
+        "--music",
+        s(&music),
+        "-o",
+        s(&out),
+        "--depth",
+        "6",
+    ]);
+    assert_eq!(res.status.code(), Some(2));
+}
+
+#[test]
+fn loudness_reports_agree_with_ffmpeg() {
+    let dir = tempfile::tempdir().unwrap();
+    let silent = dir.path().join("silent.wav");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "anullsrc=r=48000:cl=stereo",
+        "-t",
+        "2",
+        "-c:a",
+        "pcm_s16le",
+        s(&silent),
+    ]);
+    let mono = dir.path().join("music_mono44.mp3");
+    ff(&[
+        "-i",
+        s(&fixture("music.wav")),
+        "-ar",
+        "44100",
+        "-ac",
+        "1",
+        s(&mono),
+    ]);
+    let files = [
+        fixture("music.wav"),
+        fixture("dialogue.wav"),
+        fixture("marker_landscape_25.mp4"),
+        mono,
+    ];
+    let mut args = vec!["loudness", "--json"];
+    args.extend(files.iter().map(|f| s(f)));
+    args.push(s(&silent));
+    let report = cutroom_json(&args);
+    let entries = report["files"].as_array().unwrap();
+    assert_eq!(entries.len(), files.len() + 1);
+    for (f, e) in files.iter().zip(entries) {
+        let theirs = ebur128(f);
+        let num = |k: &str| e[k].as_f64().unwrap_or_else(|| panic!("{f:?}: {k} in {e}"));
+        assert_eq!(e["path"], s(f));
+        assert!(
+            (num("integrated_lufs") - theirs.integrated).abs() <= 0.2,
+            "{f:?}: {e} vs {theirs:?}"
+        );
+        assert!(
+            (num("true_peak_dbtp") - theirs.true_peak).abs() <= 0.3,
+            "{f:?}: {e} vs {theirs:?}"
+        );
+        assert!(num("max_momentary_lufs") >= num("max_short_term_lufs") - 0.1);
+        assert!(num("loudness_range_lu") >= 0.0);
+        assert!(num("sample_rate") > 0.0 && num("channels") > 0.0 && num("duration_s") > 0.0);
+    }
+    // Silence has no loudness: null, not -inf or a huge gain.
+    let quiet = &entries[files.len()];
+    assert!(
+        quiet["integrated_lufs"].is_null() && quiet["true_peak_dbtp"].is_null(),
+        "{quiet}"
+    );
+    assert_eq!(quiet["duration_s"], 2.0);
+
+    // A bad file is reported and fails the run; the others are still measured.
+    let empty = dir.path().join("empty.flac");
+    std::fs::write(&empty, b"").unwrap();
+    let out = cutroom(&["loudness", "--json", s(&files[0]), s(&empty)]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["files"][0]["integrated_lufs"].is_number());
+    assert!(v["files"][1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("empty file"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(s(&empty)));
+}
+
+#[test]
+fn long_soundtracks_keep_sync_through_the_two_thread_encode() {
+    // 24 s: long enough for the AAC to be encoded in two halves (avwrite::PARALLEL_MIN_SECS).
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("long_markers.mp4");
+    marker_clip(&clip, 128, 72, 25, 24.0, 24.0, 0.0, &[]);
+    let music = dir.path().join("bed.wav");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc=0.1*sin(2*PI*8000*t)*(0.7+0.3*sin(2*PI*0.5*t)):s=48000:c=stereo:d=24",
+        "-c:a",
+        "pcm_f32le",
+        s(&music),
+    ]);
+    let out = dir.path().join("long_ducked.mp4");
+    cutroom_ok(&["duck", s(&clip), "--music", s(&music), "-o", s(&out), "-q"]);
+    let offs = marker_offsets_ms(&out);
+    assert_eq!(offs.len(), 12, "{offs:?}");
+    for (t, o) in offs {
+        assert!(o.abs() <= 1.0, "marker at {t} s is {o:.2} ms off");
+    }
+    assert_eq!(video_hashes(&clip), video_hashes(&out));
+    let (v, a) = durations(&out);
+    assert!(
+        (v - 24.0).abs() < 1e-6 && (a - 24.0).abs() < 0.001,
+        "{v} {a}"
+    );
+    // The music bed is continuous through the middle (no gap or click at the seam): its level
+    // in every 100 ms window of the decoded output between markers stays near the bed's.
+    let pcm = decode_pcm(&out, 48000, 2);
+    for k in 0..240 {
+        let (a, b) = (k as f64 * 0.1, k as f64 * 0.1 + 0.1);
+        let near_marker = (a - 1.0).rem_euclid(2.0) > 1.6 || (a - 1.0).rem_euclid(2.0) < 0.7;
+        if a < 0.5 || near_marker {
+            continue;
+        }
+        let l = tone_level(&pcm, 2, 8000.0, a, b);
+        assert!((0.035..0.11).contains(&l), "bed level {l:.3} at {a:.1} s");
+    }
+}

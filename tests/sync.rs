@@ -1,0 +1,700 @@
+//! `cutroom sync`: offsets measured on real renders with known, injected offsets.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Run `jobs` on three threads (clip generation is ffmpeg-bound; the machine has 2 cores).
+fn parallel<F: FnOnce() + Send>(jobs: Vec<F>) {
+    let queue = std::sync::Mutex::new(jobs);
+    std::thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| loop {
+                let Some(job) = queue.lock().unwrap().pop() else {
+                    break;
+                };
+                job();
+            });
+        }
+    });
+}
+
+/// Run the ffmpeg CLI quietly; panic on failure.
+fn ffmpeg(args: &[&str]) {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `cutroom sync --json ARGS...`: the exit code and the `files[]` entries.
+fn sync_json(args: &[&str]) -> (i32, Vec<Value>) {
+    let mut all = vec!["sync", "--json", "-q"];
+    all.extend_from_slice(args);
+    let out = cutroom(&all);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON from cutroom {all:?} ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let files = v["files"].as_array().expect("files[]").clone();
+    (out.status.code().expect("exit code"), files)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn verdict_r37(offset_ms: f64) -> &'static str {
+    if (-40.0..=60.0).contains(&offset_ms) {
+        "pass"
+    } else {
+        "fail"
+    }
+}
+
+#[test]
+fn marker_offsets_at_every_frame_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let offsets = [-200.0, -120.0, -40.0, 0.0, 33.0, 80.0, 150.0, 300.0];
+    let mut cases = Vec::new();
+    for fps in [24, 25, 30, 60] {
+        for off in offsets {
+            cases.push((fps, off, dir.path().join(format!("m_{fps}_{off}.mp4"))));
+        }
+    }
+    parallel(
+        cases
+            .iter()
+            .map(|(fps, off, p)| move || marker_clip(p, 320, 180, *fps, 7.0, 7.0, *off, &[]))
+            .collect(),
+    );
+    let paths: Vec<&str> = cases.iter().map(|c| s(&c.2)).collect();
+    let (code, files) = sync_json(&paths);
+    assert_eq!(code, 3, "some clips fail R37");
+    assert_eq!(files.len(), cases.len());
+    for ((fps, off, _), f) in cases.iter().zip(&files) {
+        let got = f["offset_ms"].as_f64().unwrap_or(f64::NAN);
+        assert!(
+            (got - off).abs() <= 5.0,
+            "{fps} fps, {off} ms: measured {got} ms ({f})"
+        );
+        assert_eq!(
+            f["verdict"],
+            verdict_r37(*off),
+            "{fps} fps, {off} ms: {}",
+            f["reason"]
+        );
+        assert!(f["confidence"].as_f64().unwrap() >= 0.9, "{f}");
+        // The correlation alone finds it too.
+        let corr = &f["methods"]["correlation"];
+        assert!(
+            (corr["offset_ms"].as_f64().unwrap() - off).abs() <= 5.0,
+            "{fps} fps, {off} ms: correlation {corr}"
+        );
+        assert!(f["drift_ms_per_min"].as_f64().unwrap().abs() < 1.0, "{f}");
+        // Every flash was paired, each to within 5 ms.
+        let events = f["events"].as_array().unwrap();
+        assert_eq!(events.len(), 3, "{fps} fps, {off} ms: flashes at 1, 3, 5 s");
+        for e in events {
+            assert_eq!(e["kind"], "flash");
+            assert!((e["offset_ms"].as_f64().unwrap() - off).abs() <= 5.0, "{e}");
+        }
+    }
+}
+
+#[test]
+fn bouncing_object_with_clicks_within_a_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (24, 80.0),
+        (25, 0.0),
+        (30, -120.0),
+        (30, 45.0),
+        (60, 200.0),
+        (60, -35.0),
+    ];
+    let paths: Vec<PathBuf> = cases
+        .iter()
+        .map(|(fps, off)| dir.path().join(format!("b_{fps}_{off}.mp4")))
+        .collect();
+    parallel(
+        cases
+            .iter()
+            .zip(&paths)
+            .map(|(&(fps, off), p)| move || bounce_clip(p, 320, 180, fps, 8.0, off, &[]))
+            .collect(),
+    );
+    let args: Vec<&str> = paths.iter().map(|p| s(p)).collect();
+    let (_, files) = sync_json(&args);
+    for ((fps, off), f) in cases.iter().zip(&files) {
+        let frame = 1000.0 / f64::from(*fps);
+        let got = f["offset_ms"].as_f64().unwrap_or(f64::NAN);
+        assert!(
+            (got - off).abs() <= frame,
+            "{fps} fps, {off} ms: measured {got} ms, more than a frame off ({f})"
+        );
+        assert_eq!(f["verdict"], verdict_r37(*off), "{}", f["reason"]);
+        let impacts = f["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "impact")
+            .count();
+        assert!(impacts >= 5, "{fps} fps: {impacts} impacts paired ({f})");
+    }
+}
+
+/// Per clip, (video length, audio length as decoded: AAC packets x 1024 samples) from ffprobe.
+fn clip_lengths(p: &Path) -> (f64, f64) {
+    let v = ffprobe(p);
+    let streams = v["streams"].as_array().unwrap();
+    let find = |kind: &str| {
+        streams
+            .iter()
+            .find(|s| s["codec_type"] == kind)
+            .unwrap_or_else(|| panic!("{kind} stream in {}", p.display()))
+    };
+    let video: f64 = find("video")["duration"].as_str().unwrap().parse().unwrap();
+    let audio = find("audio");
+    assert_eq!(audio["codec_name"], "aac");
+    let packets: f64 = audio["nb_frames"].as_str().unwrap().parse().unwrap();
+    let rate: f64 = audio["sample_rate"].as_str().unwrap().parse().unwrap();
+    (video, packets * 1024.0 / rate)
+}
+
+/// Join clips `(video s, audio s, own offset ms)` with `ffmpeg -f concat -c copy`, check the
+/// joined file with `--spec`, and assert every shot's offset within 5 ms of the truth. Returns
+/// the truth per shot and the report.
+///
+/// The truth: every clip's audio plays all its AAC packets (priming and padding included) while
+/// its picture lasts its video length, so each join shifts the later shots by the difference
+/// (from ffprobe). Shot k: its own offset plus the sum of those differences before it.
+fn concat_copy_case(d: &Path, clips: &[(f64, f64, f64)]) -> (Vec<f64>, Value) {
+    let paths: Vec<PathBuf> = (0..clips.len())
+        .map(|k| d.join(format!("shot{k}.mp4")))
+        .collect();
+    parallel(
+        clips
+            .iter()
+            .zip(&paths)
+            .map(|(&(v, a, off), p)| move || marker_clip(p, 320, 180, 30, v, a, off, &[]))
+            .collect(),
+    );
+    let list: String = paths
+        .iter()
+        .map(|p| format!("file '{}'\n", p.display()))
+        .collect();
+    std::fs::write(d.join("list.txt"), list).unwrap();
+    let seq = d.join("seq.mp4");
+    let list = d.join("list.txt");
+    ffmpeg(&[
+        "-f",
+        "concat",
+        "-safe",
+        "0",
+        "-i",
+        s(&list),
+        "-c",
+        "copy",
+        s(&seq),
+    ]);
+    let spec: String = paths
+        .iter()
+        .map(|p| {
+            format!(
+                "[[shot]]\nsrc = \"{}\"\n\n",
+                p.file_name().unwrap().to_str().unwrap()
+            )
+        })
+        .collect();
+    std::fs::write(d.join("seq.toml"), spec).unwrap();
+    let mut truth = Vec::new();
+    let mut shift = 0.0;
+    for ((_, _, off), p) in clips.iter().zip(&paths) {
+        truth.push(off + shift);
+        let (v, a) = clip_lengths(p);
+        shift += (a - v) * 1000.0;
+    }
+    let (code, files) = sync_json(&["--spec", s(&d.join("seq.toml")), s(&seq)]);
+    assert_eq!(code, 3);
+    let f = files[0].clone();
+    assert_eq!(f["shots_from"], "spec");
+    let got = f["shots"].as_array().unwrap();
+    assert_eq!(got.len(), clips.len());
+    let mut start = 0.0;
+    for (k, (shot, want)) in got.iter().zip(&truth).enumerate() {
+        assert_eq!(shot["index"], k);
+        assert!(
+            (shot["start_s"].as_f64().unwrap() - start).abs() < 0.05,
+            "shot {k} starts at {} ({start} expected)",
+            shot["start_s"]
+        );
+        start += clips[k].0;
+        let o = shot["offset_ms"].as_f64().unwrap_or(f64::NAN);
+        assert!(
+            (o - want).abs() <= 5.0,
+            "shot {k}: measured {o} ms, truth {want:.1} ms"
+        );
+    }
+    (truth, f)
+}
+
+#[test]
+fn concat_copy_sequence_drifts_per_shot() {
+    let dir = tempfile::tempdir().unwrap();
+    // 12 shots of 4, 4.5 and 5 s with their own offsets of 0, +30 and -20 ms.
+    let clips: Vec<(f64, f64, f64)> = (0..12)
+        .map(|k| {
+            let len = [4.0, 4.5, 5.0][k % 3];
+            (len, len, [0.0, 30.0, -20.0][k % 3])
+        })
+        .collect();
+    let (truth, f) = concat_copy_case(dir.path(), &clips);
+    let delay = truth[11] - clips[11].2;
+    let per_join = delay / 11.0;
+    assert!((20.0..=40.0).contains(&per_join), "{per_join} ms per join");
+    assert_eq!(f["verdict"], "fail", "{}", f["reason"]);
+    // The drift slope matches the least-squares slope of the truth over the same events.
+    let shots = f["shots"].as_array().unwrap();
+    let events = f["events"].as_array().unwrap();
+    assert_eq!(events.len(), 24, "two markers per shot");
+    let pts: Vec<(f64, f64)> = events
+        .iter()
+        .map(|e| {
+            let t = e["time_s"].as_f64().unwrap();
+            let k = shots
+                .iter()
+                .rposition(|s| s["start_s"].as_f64().unwrap() <= t)
+                .unwrap();
+            (t, truth[k])
+        })
+        .collect();
+    let n = pts.len() as f64;
+    let mx = pts.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = pts.iter().map(|p| p.1).sum::<f64>() / n;
+    let slope = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>()
+        / pts.iter().map(|p| (p.0 - mx).powi(2)).sum::<f64>()
+        * 60.0;
+    let measured = f["drift_ms_per_min"].as_f64().unwrap();
+    assert!(
+        (measured - slope).abs() <= 0.03 * slope.abs(),
+        "drift {measured} ms/min, truth {slope:.1} ms/min"
+    );
+    // The container check sees the overlapping joins that cause it: they add up to the delay
+    // of the last shot.
+    let c = &f["container"];
+    assert!(c["audio_overlaps"].as_u64().unwrap() >= 11, "{c}");
+    assert!(
+        (c["audio_overlap_ms"].as_f64().unwrap() - delay).abs() <= 1.0,
+        "{c}, last shot delayed {delay:.1} ms"
+    );
+}
+
+#[test]
+fn concat_copy_with_short_audio_pulls_the_sound_early() {
+    let dir = tempfile::tempdir().unwrap();
+    // Audio 100 ms shorter than each 4 s picture: the joins leave timestamp gaps that players
+    // close, so every later shot's sound comes early.
+    let clips = [(4.0, 3.9, 0.0); 4];
+    let (truth, f) = concat_copy_case(dir.path(), &clips);
+    assert!(truth[3] < -200.0, "{truth:?}");
+    assert_eq!(f["verdict"], "fail", "{}", f["reason"]);
+    assert!(f["drift_ms_per_min"].as_f64().unwrap() < -500.0);
+    let c = &f["container"];
+    assert_eq!(c["audio_gaps"], 3, "{c}");
+    assert!(
+        (c["audio_gap_ms"].as_f64().unwrap() + truth[3]).abs() <= 1.0,
+        "{c}"
+    );
+}
+
+#[test]
+fn cuts_split_shots_without_a_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Three shots on different grounds, each 4 s with a flash and beep at 1 s and 3 s.
+    let grounds = ["0x202020", "0x909090", "0x505050"];
+    let offs = [0.0, 100.0, -60.0];
+    let clips: Vec<PathBuf> = (0..3).map(|k| d.join(format!("c{k}.mkv"))).collect();
+    for ((ground, off), p) in grounds.iter().zip(offs).zip(&clips) {
+        let t = format!("(t-({off})/1000)");
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("color=c={ground}:s=320x180:r=25:d=4"),
+            "-f",
+            "lavfi",
+            "-i",
+            &format!(
+                "aevalsrc='0.5*sin(2*PI*1000*{t})*gte({t},1)*lt(mod({t}-1,2),0.04)':s=48000:d=4"
+            ),
+            "-vf",
+            "drawbox=c=white:t=fill:enable='eq(n,25)+eq(n,75)'",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "pcm_s16le",
+            s(p),
+        ]);
+    }
+    // Joined by re-encoding (no drift): the cuts alone tell the shots apart.
+    let joined = d.join("joined.mkv");
+    ffmpeg(&[
+        "-i",
+        s(&clips[0]),
+        "-i",
+        s(&clips[1]),
+        "-i",
+        s(&clips[2]),
+        "-filter_complex",
+        "[0:v][0:a][1:v][1:a][2:v][2:a]concat=n=3:v=1:a=1[v][a]",
+        "-map",
+        "[v]",
+        "-map",
+        "[a]",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-c:a",
+        "flac",
+        s(&joined),
+    ]);
+    let (_, files) = sync_json(&[s(&joined)]);
+    let f = &files[0];
+    assert_eq!(f["shots_from"], "cuts");
+    assert_eq!(f["audio_decoder"], "symphonia");
+    let shots = f["shots"].as_array().unwrap();
+    assert_eq!(shots.len(), 3, "{f}");
+    for (k, (shot, off)) in shots.iter().zip(offs).enumerate() {
+        assert!((shot["start_s"].as_f64().unwrap() - 4.0 * k as f64).abs() < 0.05);
+        let o = shot["offset_ms"].as_f64().unwrap();
+        assert!((o - off).abs() <= 5.0, "shot {k}: {o} ms, want {off}");
+    }
+    assert_eq!(f["verdict"], "fail", "the 100 ms shot fails R37");
+}
+
+#[test]
+fn codecs_symphonia_lacks_go_through_ffmpeg() {
+    let dir = tempfile::tempdir().unwrap();
+    let opus = dir.path().join("opus.mp4");
+    marker_clip(&opus, 320, 180, 30, 6.0, 6.0, 80.0, &["-c:a", "libopus"]);
+    let mp3 = dir.path().join("mp3.mp4");
+    marker_clip(&mp3, 320, 180, 25, 6.0, 6.0, -60.0, &["-c:a", "libmp3lame"]);
+    let vorbis = dir.path().join("vorbis.mkv");
+    marker_clip(
+        &vorbis,
+        320,
+        180,
+        24,
+        6.0,
+        6.0,
+        40.0,
+        &["-c:a", "libvorbis"],
+    );
+    let (_, files) = sync_json(&[s(&opus), s(&mp3), s(&vorbis)]);
+    let decoders: Vec<&str> = files
+        .iter()
+        .map(|f| f["audio_decoder"].as_str().unwrap())
+        .collect();
+    assert_eq!(decoders, ["ffmpeg", "symphonia", "symphonia"]);
+    assert!(files[0]["audio_decoder_note"]
+        .as_str()
+        .unwrap()
+        .contains("opus"));
+    // Against what FFmpeg itself plays (the oracle), marker by marker.
+    for (f, p) in files.iter().zip([&opus, &mp3, &vorbis]) {
+        let oracle = marker_offsets_ms(p);
+        assert_eq!(oracle.len(), 3);
+        let want = oracle.iter().map(|o| o.1).sum::<f64>() / 3.0;
+        let got = f["offset_ms"].as_f64().unwrap();
+        assert!(
+            (got - want).abs() <= 5.0,
+            "{}: {got} ms, the oracle says {want} ms",
+            p.display()
+        );
+    }
+}
+
+#[test]
+fn no_evidence_is_inconclusive_never_a_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let beeps = "aevalsrc='0.5*sin(2*PI*1000*t)*gte(t,1)*lt(mod(t-1,2),0.04)':s=48000:d=5";
+    let silence = d.join("silence.mp4");
+    marker_clip(&silence, 320, 180, 25, 5.0, 5.0, 0.0, &["-af", "volume=0"]);
+    let still = d.join("still.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=gray:s=320x180:r=25:d=5",
+        "-f",
+        "lavfi",
+        "-i",
+        beeps,
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        s(&still),
+    ]);
+    let no_audio = fixture("no_audio.mp4");
+    let no_video = fixture("dialogue.wav");
+    let (code, files) = sync_json(&[s(&silence), s(&still), s(&no_audio), s(&no_video)]);
+    assert_eq!(code, 3);
+    let reasons = [
+        "silence",
+        "static picture",
+        "no audio stream",
+        "no video stream",
+    ];
+    for (f, why) in files.iter().zip(reasons) {
+        assert_eq!(f["verdict"], "inconclusive", "{f}");
+        assert!(f["offset_ms"].is_null(), "{f}");
+        assert!(
+            f["reason"].as_str().unwrap().contains(why),
+            "{why}: {}",
+            f["reason"]
+        );
+    }
+    // A file that is not media is an error (exit 1), reported alongside the others.
+    let (code, files) = sync_json(&[s(&fixture("not_media.mp4")), s(&silence)]);
+    assert_eq!(code, 1);
+    assert!(files[0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("not_media.mp4"));
+    assert_eq!(files[1]["verdict"], "inconclusive");
+}
+
+#[test]
+fn standards_and_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let late = dir.path().join("late.mp4");
+    marker_clip(&late, 320, 180, 25, 5.0, 5.0, 80.0, &[]);
+    let early = dir.path().join("early.mp4");
+    marker_clip(&early, 320, 180, 25, 5.0, 5.0, -20.0, &[]);
+    let run = |std: &str, p: &Path| {
+        let out = cutroom(&["sync", "-q", "--standard", std, s(p)]);
+        (
+            out.status.code().unwrap(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    // 80 ms late: fails R37 (60) and ATSC (45), passes BT.1359 (125).
+    assert_eq!(run("r37", &late).0, 3);
+    assert_eq!(run("atsc", &late).0, 3);
+    let (code, text) = run("bt1359", &late);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("PASS") && text.contains("+80.1 ms"), "{text}");
+    // 20 ms early: passes R37 (40), fails ATSC (15).
+    assert_eq!(run("r37", &early).0, 0);
+    let (code, text) = run("atsc", &early);
+    assert_eq!(code, 3);
+    assert!(text.contains("FAIL") && text.contains("early"), "{text}");
+    let (_, files) = sync_json(&["--standard", "bt1359", s(&late)]);
+    let st = &files[0]["standard"];
+    assert_eq!(st["id"], "bt1359");
+    assert_eq!(st["max_early_ms"], 45.0);
+    assert_eq!(st["max_late_ms"], 125.0);
+    // A search range too small for the offset finds nothing to judge.
+    let far = dir.path().join("far.mp4");
+    marker_clip(&far, 320, 180, 25, 5.0, 5.0, 300.0, &[]);
+    let (code, files) = sync_json(&["--max-lag", "200", s(&far)]);
+    assert_eq!(code, 3);
+    assert_eq!(files[0]["verdict"], "inconclusive", "{}", files[0]);
+    // Usage errors exit 2.
+    assert_eq!(
+        cutroom(&["sync", "--standard", "nab", s(&late)])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        cutroom(&["sync", "--plot", "x.gif", s(&late)])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn json_schema_and_container_checks() {
+    let (code, files) = sync_json(&[s(&fixture("short_audio.mp4"))]);
+    assert_eq!(code, 0);
+    let f = &files[0];
+    for key in [
+        "path",
+        "verdict",
+        "reason",
+        "standard",
+        "offset_ms",
+        "confidence",
+        "worst_offset_ms",
+        "drift_ms_per_min",
+        "methods",
+        "audio_decoder",
+        "frame_rate",
+        "duration_s",
+        "windows",
+        "shots",
+        "events",
+        "container",
+    ] {
+        assert!(f.get(key).is_some(), "missing {key}: {f}");
+    }
+    let w = &f["windows"][0];
+    for key in ["start_s", "end_s", "offset_ms", "confidence"] {
+        assert!(w.get(key).is_some(), "window lacks {key}");
+    }
+    let shot = &f["shots"][0];
+    for key in ["index", "start_s", "offset_ms"] {
+        assert!(shot.get(key).is_some(), "shot lacks {key}");
+    }
+    // Windows of 4 s every 2 s over the 6 s clip.
+    let spans: Vec<(f64, f64)> = f["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["start_s"].as_f64().unwrap(), w["end_s"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(spans, vec![(0.0, 4.0), (2.0, 6.0)]);
+    let c = &f["container"];
+    assert_eq!(c["edit_lists"], true);
+    assert_eq!(c["audio_priming_samples"], 1024);
+    assert_eq!(c["audio_gaps"], 0);
+    assert_eq!(c["audio_overlaps"], 0);
+    assert_eq!(c["video_dts_non_monotonic"], 0);
+    // The audio is 40 ms shorter than the picture, as ffprobe sees it.
+    let end = c["av_end_delta_ms"].as_f64().unwrap();
+    assert!((end + 40.0).abs() < 1.0, "{c}");
+    assert!(c["warnings"]
+        .to_string()
+        .contains("audio ends 40.0 ms before"));
+    // Dropped frames show as held frames, and uneven frame times as jitter.
+    let dir = tempfile::tempdir().unwrap();
+    let jittery = dir.path().join("jittery.mkv");
+    ffmpeg(&[
+        "-i",
+        s(&fixture("marker_landscape_25.mp4")),
+        "-vf",
+        "settb=1/1000,setpts='N*40+6*mod(N,2)'",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-c:a",
+        "copy",
+        "-vsync",
+        "passthrough",
+        "-enc_time_base",
+        "1/1000",
+        s(&jittery),
+    ]);
+    let (_, files) = sync_json(&[s(&fixture("vfr.mp4")), s(&jittery)]);
+    assert!(files[0]["container"]["video_held_frames"].as_u64().unwrap() > 0);
+    let c = &files[1]["container"];
+    assert!(c["video_jitter_ms"].as_f64().unwrap() >= 10.0, "{c}");
+    assert!(c["warnings"].to_string().contains("jitter"), "{c}");
+    // The offset still follows each frame's own time, as FFmpeg plays it.
+    let oracle = marker_offsets_ms(&jittery);
+    let got = files[1]["offset_ms"].as_f64().unwrap();
+    assert!((got - oracle[0].1).abs() <= 1.0, "{got} vs {oracle:?}");
+}
+
+#[test]
+fn plot_png_and_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("late.mp4");
+    marker_clip(&clip, 320, 180, 30, 7.0, 7.0, 80.0, &[]);
+    let png = dir.path().join("offset.png");
+    let out = cutroom(&["sync", "-q", "--plot", s(&png), s(&clip)]);
+    assert_eq!(out.status.code(), Some(3));
+    let bytes = std::fs::read(&png).expect("png written");
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+    let height = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
+    assert_eq!((width, height), (1200, 560));
+    let svg = dir.path().join("offset.svg");
+    cutroom(&["sync", "-q", "--plot", s(&svg), s(&clip), s(&clip)]);
+    for k in [1, 2] {
+        let text = std::fs::read_to_string(dir.path().join(format!("offset-{k}.svg"))).unwrap();
+        assert!(text.contains("<svg") && text.contains("EBU R37"), "{k}");
+    }
+    assert!(!svg.exists(), "with two files the plots are numbered");
+}
+
+#[test]
+fn stream_start_times_shift_the_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = fixture("marker_landscape_25.mp4");
+    // The audio track starts 100 ms late (an empty edit), or the video 250 ms late.
+    let audio_late = dir.path().join("audio_late.mp4");
+    ffmpeg(&[
+        "-i",
+        s(&src),
+        "-itsoffset",
+        "0.1",
+        "-i",
+        s(&src),
+        "-map",
+        "0:v",
+        "-map",
+        "1:a",
+        "-c",
+        "copy",
+        s(&audio_late),
+    ]);
+    let video_late = dir.path().join("video_late.mp4");
+    ffmpeg(&[
+        "-itsoffset",
+        "0.25",
+        "-i",
+        s(&src),
+        "-i",
+        s(&src),
+        "-map",
+        "0:v",
+        "-map",
+        "1:a",
+        "-c",
+        "copy",
+        s(&video_late),
+    ]);
+    let (_, files) = sync_json(&[s(&audio_late), s(&video_late)]);
+    for (f, p) in files.iter().zip([&audio_late, &video_late]) {
+        let oracle = marker_offsets_ms(p);
+        assert_eq!(oracle.len(), 3, "{}", p.display());
+        let got = f["offset_ms"].as_f64().unwrap();
+        assert!(
+            (got - oracle[0].1).abs() <= 1.0,
+            "{}: {got} ms, FFmpeg plays it {} ms",
+            p.display(),
+            oracle[0].1
+        );
+    }
+    assert!((files[0]["offset_ms"].as_f64().unwrap() - 100.0).abs() < 2.0);
+    assert!((files[1]["offset_ms"].as_f64().unwrap() + 250.0).abs() < 2.0);
+    assert_eq!(files[1]["container"]["video_start_s"], 0.25);
+    assert!(files[1]["container"]["av_start_delta_ms"].as_f64().unwrap() < -249.0);
+}
