@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# concat: 24 marker clips of 4 s at 720x1280 joined by cutroom (video copied, audio decoded,
+# concat: 24 marker clips of 4 s at 720x1280 (over a moving test picture, for realistic bit
+# rates) joined by cutroom (video copied, audio decoded,
 # cut to each shot's video length and encoded once) against the ffmpeg concat demuxer with the
 # same video copy and AAC re-encode, in the same run. Two sets: audio as long as the video, and
 # audio 30-40 ms shorter or longer (as renders often are). Prints both wall times, the ratio,
@@ -26,7 +27,7 @@ run_set() {
   for i in $(seq 0 23); do
     c=$work/clip$(printf %02d "$i").mp4
     a=$(echo "4 + ${deltas[$((i % ${#deltas[@]}))]}" | bc -l)
-    [ -f "$c" ] || "$here/../fixtures/marker.sh" "$c" 720 1280 30 4 48000 2 "$a"
+    [ -f "$c" ] || MARKER_BG=testsrc2 "$here/../fixtures/marker.sh" "$c" 720 1280 30 4 48000 2 "$a"
     clips+=("$c")
     echo "file '$c'" >> "$work/list.txt"
   done
@@ -45,5 +46,5 @@ run_set() {
     "A/V drift max: cutroom $(field av_ms "$mc") ms, ffmpeg $(field av_ms "$mf") ms; timeline shift max: cutroom $(field shift_ms "$mc") ms, ffmpeg $(field shift_ms "$mf") ms; cpu: cutroom $cc s, ffmpeg $cp s"
 }
 
-run_set "same" "$1/concat-same" 0
-run_set "uneven" "$1/concat-uneven" -0.04 0.035 -0.03 0.04 0 0.03
+run_set "same" "$1/concat/same" 0
+run_set "uneven" "$1/concat/uneven" -0.04 0.035 -0.03 0.04 0 0.03

@@ -5,8 +5,9 @@ Usage: markers.py CLIP_SECONDS FILE...
 For each file prints the flash and beep counts, `av_ms`: the largest |beep - flash| (A/V
 offset, pairing the i-th flash with the i-th beep), and `shift_ms`: the largest distance of a
 flash from where it belongs on the joined timeline (the i-th shot of CLIP_SECONDS has its
-markers at 1 s and every 2 s after). Same method as tests/common's oracle: flash = a frame
-whose mean luma jumps above mid-grey, beep = first sample above a quarter of full scale after
+markers at 1 s and every 2 s after). Same method as tests/common's oracle, with a flash
+threshold that also works over MARKER_BG pictures: flash = a frame whose mean luma jumps above
+200 (the whole picture near white), beep = first sample above a quarter of full scale after
 half a second of quiet.
 """
 import array
@@ -25,7 +26,7 @@ def flashes(path):
         m = re.search(r"pts_time:(\S+).*mean:\[(\S+)", line)
         if not m:
             continue
-        bright = float(m.group(2).rstrip("]")) > 128
+        bright = float(m.group(2).rstrip("]")) > 200
         if bright and not prev:
             out.append(float(m.group(1)))
         prev = bright

@@ -774,3 +774,42 @@ fn explain_prints_the_plan() {
     assert!(text.contains("at 6.000 s for 6.000 s"), "{text}");
     assert!(out.exists());
 }
+
+#[test]
+fn many_shots_reopen_their_files_for_the_video_pass() {
+    use cutroom::concat::{execute, prepare, Options};
+    use cutroom::timeline::EditSpec;
+    let dir = tempfile::tempdir().unwrap();
+    let clips = [
+        fixture("marker_portrait_30.mp4"),
+        fixture("short_audio.mp4"),
+    ];
+    let spec = EditSpec::from_files(&clips);
+    let bar = indicatif::ProgressBar::hidden();
+    for normalise in [false, true] {
+        let opts = Options {
+            keep_open: 0,
+            normalise,
+            ..Options::default()
+        };
+        let out = dir.path().join(format!("reopened_{normalise}.mp4"));
+        let prepared = prepare(&spec, &opts, &bar).unwrap();
+        execute(prepared, &opts, &out, &bar).unwrap();
+        let expect = [
+            Expect {
+                src: &clips[0],
+                from: 0.0,
+                to: 6.0,
+                at: 0.0,
+            },
+            Expect {
+                src: &clips[1],
+                from: 0.0,
+                to: 6.0,
+                at: 6.0,
+            },
+        ];
+        assert_markers(&out, &expect, None, 1.0, 1.0);
+        assert_duration(&out, 12.0, 30.0);
+    }
+}

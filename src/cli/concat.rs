@@ -110,6 +110,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         normalise: args.normalise,
         sample_rate: args.audio_rate,
         channels: args.audio_channels,
+        ..Options::default()
     };
     concat::check_output(&spec, &args.output)?;
     let bar = cutroom::progress::bar(2 * spec.shot.len() as u64, "concat", global.quiet);

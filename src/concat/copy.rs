@@ -8,11 +8,11 @@ use cutroom_ffi::{rescale, Input};
 use indicatif::ProgressBar;
 use std::path::{Path, PathBuf};
 
-/// Write `target`: the shots' video packets copied from their open `inputs` (one per shot),
-/// with the encoded soundtrack `audio`.
+/// Write `target`: the shots' video packets copied from their files (`inputs`: one per shot,
+/// kept open from the reading pass or `None`), with the encoded soundtrack `audio`.
 pub fn write(
     plan: &Plan,
-    inputs: Vec<Input>,
+    inputs: Vec<Option<Input>>,
     audio: EncodedAudio,
     target: &Path,
     bar: &ProgressBar,
@@ -20,8 +20,9 @@ pub fn write(
     let tb = plan.target.time_base;
     let first = &plan.shots[0].source;
     let mut w = AvWriter::create_encoded(target, &first.info.params, tb, Some(audio))?;
-    for (shot, mut input) in plan.shots.iter().zip(inputs) {
+    for (shot, kept) in plan.shots.iter().zip(inputs) {
         let s = &shot.source;
+        let mut input = s.reopen(kept)?;
         let wanted = |pts: i64| pts >= shot.in_pts && pts < shot.end_pts;
         let expected = s.packets.iter().filter(|p| wanted(p.pts)).count();
         // Back to the keyframe the shot starts on (the input was read to its end).

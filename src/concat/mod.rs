@@ -19,11 +19,12 @@ use crate::error::Result;
 use crate::output::{ensure_not_input, AtomicOutput};
 use crate::pcm::Pcm;
 use crate::timeline::EditSpec;
-use cutroom_ffi::{Input, Rational};
+use cutroom_ffi::{Input, Packet, Rational};
 use indicatif::ProgressBar;
 use plan::{Plan, VideoPath};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::thread::ScopedJoinHandle;
 
 /// How to join.
 #[derive(Debug, Clone)]
@@ -44,6 +45,9 @@ pub struct Options {
     pub sample_rate: u32,
     /// Audio channels of the output.
     pub channels: u16,
+    /// Up to this many shots keep their files open between the reading pass and the video
+    /// pass; with more, files are opened again (to stay well within the open-file limit).
+    pub keep_open: usize,
 }
 
 impl Default for Options {
@@ -57,6 +61,7 @@ impl Default for Options {
             normalise: false,
             sample_rate: 48_000,
             channels: 2,
+            keep_open: 256,
         }
     }
 }
@@ -74,7 +79,7 @@ pub struct Prepared {
     /// The plan.
     pub plan: Plan,
     sounds: Vec<Option<Pcm>>,
-    inputs: Vec<Input>,
+    inputs: Vec<Option<Input>>,
 }
 
 /// Read every shot of `spec` once (on all cores: video packet timing and sound in one pass)
@@ -84,7 +89,7 @@ pub fn prepare(spec: &EditSpec, opts: &Options, bar: &ProgressBar) -> Result<Pre
     let paths: Vec<PathBuf> = spec.shot.iter().map(|s| s.src.clone()).collect();
     let mut sources = Vec::new();
     let (mut sounds, mut inputs) = (Vec::new(), Vec::new());
-    for loaded in source::load_all(&paths, opts.sample_rate, opts.channels, bar) {
+    for loaded in source::load_all(&paths, opts.sample_rate, opts.channels, opts.keep_open, bar) {
         sources.push(loaded.map(|l| {
             sounds.push(l.sound);
             inputs.push(l.input);
@@ -114,19 +119,44 @@ pub fn execute(prepared: Prepared, opts: &Options, output: &Path, bar: &Progress
             copy::write(&plan, inputs, audio, output, bar)?;
         }
         VideoPath::Normalise => {
-            // The sound is mixed and encoded on another thread while the picture is encoded.
-            let (audio, video) = std::thread::scope(|s| {
-                let audio = s.spawn(|| encode_sound(&sound, sounds));
-                let video = normalise::encode(&plan, inputs, opts, bar);
-                (audio.join().expect("audio thread panicked"), video)
-            });
-            let video = video?;
-            let mut w =
-                AvWriter::create_encoded(output, &video.params, video.time_base, Some(audio?))?;
-            for p in video.packets {
-                w.write_video(p)?;
-            }
-            w.finish()?;
+            // The sound is mixed and encoded on another thread while the picture is encoded;
+            // picture packets wait in memory only until the sound is ready.
+            let video = normalise::Normaliser::new(&plan, opts)?;
+            let (params, tb) = (video.params(), video.time_base());
+            std::thread::scope(|s| -> Result<()> {
+                let mut audio = Some(s.spawn(|| encode_sound(&sound, sounds)));
+                let mut writer: Option<AvWriter> = None;
+                let mut waiting = Vec::new();
+                let start = |audio: ScopedJoinHandle<'_, Result<EncodedAudio>>,
+                             waiting: &mut Vec<Packet>|
+                 -> Result<AvWriter> {
+                    let a = audio.join().expect("audio thread panicked")?;
+                    let mut w = AvWriter::create_encoded(output, &params, tb, Some(a))?;
+                    for p in waiting.drain(..) {
+                        w.write_video(p)?;
+                    }
+                    Ok(w)
+                };
+                video.run(&plan, inputs, bar, |p| {
+                    if audio.as_ref().is_some_and(|a| a.is_finished()) {
+                        let a = audio.take().expect("checked");
+                        writer = Some(start(a, &mut waiting)?);
+                    }
+                    match writer.as_mut() {
+                        Some(w) => w.write_video(p),
+                        None => {
+                            waiting.push(p);
+                            Ok(())
+                        }
+                    }
+                })?;
+                let w = match (writer, audio) {
+                    (Some(w), _) => w,
+                    (None, Some(a)) => start(a, &mut waiting)?,
+                    (None, None) => unreachable!("the writer starts when the audio is taken"),
+                };
+                w.finish().map(drop)
+            })?;
         }
     }
     Ok(())

@@ -13,94 +13,106 @@ use cutroom_ffi::{
 use indicatif::ProgressBar;
 use std::collections::VecDeque;
 
-/// The encoded video: packets in `time_base` (one tick per frame), and the stream parameters.
-pub struct Encoded {
-    /// Codec parameters for the muxer.
-    pub params: CodecParams,
-    /// Time base of the packets.
-    pub time_base: Rational,
-    /// Packets in decoding order.
-    pub packets: Vec<Packet>,
+/// The x264 encoder of the normalise path (its parameters are known before any frame, so the
+/// output can be started while it works).
+pub struct Normaliser {
+    enc: VideoEncoder,
 }
 
-/// Decode (from their open `inputs`, one per shot), conform and encode every shot of `plan` (a
-/// normalise plan: one tick per frame).
-pub fn encode(
-    plan: &Plan,
-    inputs: Vec<Input>,
-    opts: &Options,
-    bar: &ProgressBar,
-) -> Result<Encoded> {
-    let t = &plan.target;
-    let fr = t.frame_rate;
-    let mut enc = VideoEncoder::new(&VideoEncoderConfig {
-        width: t.width,
-        height: t.height,
-        frame_rate: fr,
-        crf: opts.crf,
-        preset: opts.preset.clone(),
-        profile: "high".into(),
-        gop: ((2 * i64::from(fr.num) + i64::from(fr.den) / 2) / i64::from(fr.den)).max(1) as u32,
-        max_bit_rate: None,
-        threads: 0,
-    })?;
-    let mut packets = Vec::new();
-    // Frames of a shot's crossfade tail, waiting to be mixed into the next shot's head.
-    let mut overlap: VecDeque<VideoFrame> = VecDeque::new();
-    for (shot, input) in plan.shots.iter().zip(inputs) {
-        let mut reader = ShotReader::open(shot, input, t)?;
-        let len = shot.len;
-        for j in 0..len {
-            let frame = reader.frame(j)?;
-            if let Edge::Crossfade(d) = shot.tail {
-                if j >= len - d {
-                    overlap.push_back(pixels::copy(frame));
-                    continue;
-                }
-            }
-            let shaped = match (shot.head, shot.tail) {
-                (Edge::Crossfade(d), _) if j < d => {
-                    let prev = overlap
-                        .pop_front()
-                        .expect("the shot before queued its crossfade tail (same length)");
-                    Some(pixels::blend(&prev, frame, weight(j + 1, d + 1)))
-                }
-                (Edge::Fade(h), _) if j < h => Some(pixels::fade(frame, weight(j, h))),
-                (_, Edge::Fade(k)) if j >= len - k => {
-                    Some(pixels::fade(frame, weight(len - 1 - j, k)))
-                }
-                _ => None,
-            };
-            let pts = Some(shot.start + j);
-            match shaped {
-                Some(mut f) => {
-                    f.set_pts(pts);
-                    enc.send(&f)?;
-                }
-                None => {
-                    frame.set_pts(pts);
-                    enc.send(frame)?;
-                }
-            }
-            drain(&mut enc, &mut packets)?;
-        }
-        bar.inc(1);
+impl Normaliser {
+    /// Open the encoder for `plan`'s target (a normalise plan: one tick per frame).
+    pub fn new(plan: &Plan, opts: &Options) -> Result<Self> {
+        let t = &plan.target;
+        let fr = t.frame_rate;
+        let enc = VideoEncoder::new(&VideoEncoderConfig {
+            width: t.width,
+            height: t.height,
+            frame_rate: fr,
+            crf: opts.crf,
+            preset: opts.preset.clone(),
+            profile: "high".into(),
+            gop: ((2 * i64::from(fr.num) + i64::from(fr.den) / 2) / i64::from(fr.den)).max(1)
+                as u32,
+            max_bit_rate: None,
+            threads: 0,
+        })?;
+        Ok(Self { enc })
     }
-    enc.send_eof()?;
-    drain(&mut enc, &mut packets)?;
-    Ok(Encoded {
-        params: enc.params(),
-        time_base: enc.time_base(),
-        packets,
-    })
+
+    /// Codec parameters for the muxer.
+    pub fn params(&self) -> CodecParams {
+        self.enc.params()
+    }
+
+    /// Time base of the packets (one tick per frame).
+    pub fn time_base(&self) -> Rational {
+        self.enc.time_base()
+    }
+
+    /// Decode (from their files: `inputs`, one per shot, kept open from the reading pass or
+    /// `None`), conform and encode every shot of `plan`, handing each packet (in decoding
+    /// order) to `sink`.
+    pub fn run(
+        mut self,
+        plan: &Plan,
+        inputs: Vec<Option<Input>>,
+        bar: &ProgressBar,
+        mut sink: impl FnMut(Packet) -> Result<()>,
+    ) -> Result<()> {
+        let enc = &mut self.enc;
+        // Frames of a shot's crossfade tail, waiting to be mixed into the next shot's head.
+        let mut overlap: VecDeque<VideoFrame> = VecDeque::new();
+        for (shot, kept) in plan.shots.iter().zip(inputs) {
+            let input = shot.source.reopen(kept)?;
+            let mut reader = ShotReader::open(shot, input, &plan.target)?;
+            let len = shot.len;
+            for j in 0..len {
+                let frame = reader.frame(j)?;
+                if let Edge::Crossfade(d) = shot.tail {
+                    if j >= len - d {
+                        overlap.push_back(pixels::copy(frame));
+                        continue;
+                    }
+                }
+                let shaped = match (shot.head, shot.tail) {
+                    (Edge::Crossfade(d), _) if j < d => {
+                        let prev = overlap
+                            .pop_front()
+                            .expect("the shot before queued its crossfade tail (same length)");
+                        Some(pixels::blend(&prev, frame, weight(j + 1, d + 1)))
+                    }
+                    (Edge::Fade(h), _) if j < h => Some(pixels::fade(frame, weight(j, h))),
+                    (_, Edge::Fade(k)) if j >= len - k => {
+                        Some(pixels::fade(frame, weight(len - 1 - j, k)))
+                    }
+                    _ => None,
+                };
+                let pts = Some(shot.start + j);
+                match shaped {
+                    Some(mut f) => {
+                        f.set_pts(pts);
+                        enc.send(&f)?;
+                    }
+                    None => {
+                        frame.set_pts(pts);
+                        enc.send(frame)?;
+                    }
+                }
+                drain(enc, &mut sink)?;
+            }
+            bar.inc(1);
+        }
+        enc.send_eof()?;
+        drain(enc, &mut sink)
+    }
 }
 
-/// Move the encoder's finished packets to `packets`, each lasting one frame (one tick), so the
+/// Hand the encoder's finished packets to `sink`, each lasting one frame (one tick), so the
 /// muxer counts the last frame in the track duration.
-fn drain(enc: &mut VideoEncoder, packets: &mut Vec<Packet>) -> Result<()> {
+fn drain(enc: &mut VideoEncoder, sink: &mut impl FnMut(Packet) -> Result<()>) -> Result<()> {
     while let Some(mut p) = enc.receive()? {
         p.set_duration(1);
-        packets.push(p);
+        sink(p)?;
     }
     Ok(())
 }

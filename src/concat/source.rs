@@ -28,8 +28,9 @@ pub struct Loaded {
     pub source: Source,
     /// Its sound, aligned to the picture (`None`: the file has no audio).
     pub sound: Option<Pcm>,
-    /// The file, still open, for the video pass.
-    pub input: Input,
+    /// The file, still open for the video pass (`None` when too many shots are open: the
+    /// video pass opens it again, see [`Source::reopen`]).
+    pub input: Option<Input>,
 }
 
 /// A scanned source clip.
@@ -115,8 +116,13 @@ impl Source {
         Ok(Loaded {
             source,
             sound,
-            input,
+            input: Some(input),
         })
+    }
+
+    /// The file for the video pass: `kept` open from the reading pass, or opened again.
+    pub fn reopen(&self, kept: Option<Input>) -> Result<Input> {
+        kept.map_or_else(|| media::open(&self.path), Ok)
     }
 
     /// The video stream index.
@@ -167,12 +173,14 @@ impl Source {
     }
 }
 
-/// [`Source::load`] every path, on all cores; one result per path, in order. `bar` advances
-/// once per file.
+/// [`Source::load`] every path, on all cores; one result per path, in order. The files stay
+/// open for the video pass when there are at most `keep_open` of them. `bar` advances once
+/// per file.
 pub fn load_all(
     paths: &[PathBuf],
     rate: u32,
     channels: u16,
+    keep_open: usize,
     bar: &ProgressBar,
 ) -> Vec<Result<Loaded>> {
     let n = paths.len();
@@ -186,7 +194,12 @@ pub fn load_all(
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = paths.get(i) else { break };
-                let r = Source::load(path, rate, channels);
+                let r = Source::load(path, rate, channels).map(|mut l| {
+                    if n > keep_open {
+                        l.input = None;
+                    }
+                    l
+                });
                 bar.inc(1);
                 *slots[i].lock().expect("no poisoned slot") = Some(r);
             });
