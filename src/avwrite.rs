@@ -35,14 +35,23 @@ impl AvWriter {
         video_tb: Rational,
         audio: Option<&Pcm>,
     ) -> Result<Self> {
+        let audio = audio.map(EncodedAudio::encode).transpose()?;
+        Self::with_audio(target, params, video_tb, audio)
+    }
+
+    /// Like [`AvWriter::create`], with the AAC track already encoded (one encode shared by
+    /// several outputs of the same soundtrack).
+    pub fn with_audio(
+        target: &Path,
+        params: &CodecParams,
+        video_tb: Rational,
+        audio: Option<EncodedAudio>,
+    ) -> Result<Self> {
         let out = AtomicOutput::new(target)?;
         let mut mux = Muxer::create(out.path(), "mp4")?;
         let video = mux.add_stream(params, video_tb)?;
         let (audio_index, queued_audio) = match audio {
-            Some(pcm) => {
-                let (packets, enc_params, tb) = encode_aac(pcm)?;
-                (Some(mux.add_stream(&enc_params, tb)?), packets)
-            }
+            Some(a) => (Some(mux.add_stream(&a.params, a.time_base)?), a.packets),
             None => (None, VecDeque::new()),
         };
         mux.write_header(MuxOptions::default())?;
@@ -86,6 +95,27 @@ impl AvWriter {
         self.flush_audio_until(None)?;
         self.mux.finish()?;
         self.out.commit()
+    }
+}
+
+/// An AAC track encoded from PCM, packets stamped from 0 and advanced by the encoder delay
+/// (module docs); clone it to mux the same track into several files.
+#[derive(Clone)]
+pub struct EncodedAudio {
+    packets: VecDeque<Packet>,
+    params: CodecParams,
+    time_base: Rational,
+}
+
+impl EncodedAudio {
+    /// Encode `pcm` (its rate and channel count are kept).
+    pub fn encode(pcm: &Pcm) -> Result<Self> {
+        let (packets, params, time_base) = encode_aac(pcm)?;
+        Ok(Self {
+            packets,
+            params,
+            time_base,
+        })
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod avwrite;
 pub mod error;
+pub mod export;
 pub mod media;
 pub mod mp4;
 pub mod output;

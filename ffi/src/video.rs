@@ -65,6 +65,20 @@ impl VideoFrame {
         self.inner.set_pts(pts);
     }
 
+    /// A new reference to the same picture (no pixel copy) whose timestamp can be set
+    /// independently; the planes stay shared, so treat them as read-only.
+    pub fn share(&self) -> Result<VideoFrame> {
+        let mut inner = ff::frame::Video::empty();
+        // SAFETY: both frames are valid AVFrames; `inner` is freshly allocated and empty, as
+        // av_frame_ref requires of its destination; the source is only read (its buffers gain a
+        // reference through atomic counters, safe while other threads reference them too).
+        let r = unsafe { ff::ffi::av_frame_ref(inner.as_mut_ptr(), self.inner.as_ptr()) };
+        if r < 0 {
+            return Err(ff::Error::from(r)).op("reference video frame");
+        }
+        Ok(VideoFrame { inner })
+    }
+
     /// Number of planes.
     pub fn planes(&self) -> usize {
         self.inner.planes()

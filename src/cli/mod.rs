@@ -1,5 +1,6 @@
 //! Subcommands: each module holds one command's arguments and its run function.
 
+mod export;
 mod probe;
 
 use cutroom::Result;
@@ -15,12 +16,15 @@ pub struct Global {
 pub enum Command {
     /// Describe media files: container, streams, timing, encoder delay, VFR.
     Probe(probe::Args),
+    /// Export social formats (9:16, 4:5, 1:1, 16:9) from one master in one decode.
+    Export(export::Args),
 }
 
 /// Run a subcommand; the `Ok` value is the process exit code.
 pub fn run(cmd: Command, global: &Global) -> Result<i32> {
     match cmd {
         Command::Probe(a) => probe::run(a, global),
+        Command::Export(a) => export::run(a, global),
     }
 }
 

@@ -1,0 +1,210 @@
+//! One output of an export: its own thread taking shared decoded frames, conforming them to
+//! the output frame rate, reframing them in its own filter graph, encoding and writing them.
+
+use super::cadence::Cadence;
+use super::reframe::{filter_graph, Reframe, Turn};
+use super::safezones::RgbImage;
+use crate::avwrite::{AvWriter, EncodedAudio};
+use crate::error::{Error, Result};
+use cutroom_ffi::{Pixel, VideoEncoder, VideoEncoderConfig, VideoFilter, VideoFrame};
+use indicatif::ProgressBar;
+use std::path::PathBuf;
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
+
+/// What the decoding thread sends to every branch.
+pub(crate) enum Msg {
+    /// A decoded frame (shared by all branches) and its pts in source ticks from the first frame.
+    Frame(Arc<VideoFrame>, i64),
+    /// The source ended normally; anything else ending the channel aborts the branch.
+    End,
+}
+
+/// Everything one branch needs to know before the first frame.
+pub(crate) struct Branch {
+    /// Final path of the output.
+    pub target: PathBuf,
+    /// The output grid (rate and exact frame count).
+    pub cadence: Cadence,
+    /// Encoder settings (size, rate, quality, GOP, threads).
+    pub encoder: VideoEncoderConfig,
+    /// Reframing.
+    pub reframe: Reframe,
+    /// Turn applied to show the source upright.
+    pub turn: Turn,
+    /// Output frame to keep as an RGB snapshot at half size (for `--safe-zones`).
+    pub snapshot_at: Option<u64>,
+}
+
+/// A finished branch.
+pub(crate) struct Finished {
+    /// The filter graph it ran.
+    pub filter: String,
+    /// The snapshot, when asked for.
+    pub snapshot: Option<RgbImage>,
+}
+
+/// Run `b` until the source ends: `Ok(None)` when the source stopped without [`Msg::End`]
+/// (another branch or the decoder failed); the output is then not written.
+pub(crate) fn run(
+    b: Branch,
+    audio: Option<EncodedAudio>,
+    rx: Receiver<Msg>,
+    progress: ProgressBar,
+) -> Result<Option<Finished>> {
+    let enc = VideoEncoder::new(&b.encoder)?;
+    let writer = AvWriter::with_audio(&b.target, &enc.params(), enc.time_base(), audio)?;
+    let mut stage = Stage {
+        filter: None,
+        graph: String::new(),
+        enc,
+        writer,
+        b: &b,
+        snapshot: None,
+        encoded: 0,
+        progress,
+    };
+    let mut cadence = b.cadence.clone();
+    let mut prev: Option<Arc<VideoFrame>> = None;
+    loop {
+        match rx.recv() {
+            Ok(Msg::Frame(frame, pts)) => {
+                if let Some(p) = &prev {
+                    for k in cadence.until(pts) {
+                        stage.push(p, k)?;
+                    }
+                }
+                prev = Some(frame);
+            }
+            Ok(Msg::End) => break,
+            Err(_) => return Ok(None),
+        }
+    }
+    let last = prev.ok_or_else(|| Error::bad_input(&b.target, "the source has no video frames"))?;
+    for k in cadence.rest() {
+        stage.push(&last, k)?;
+    }
+    stage.finish()
+}
+
+/// The filter, encoder and writer of a branch.
+struct Stage<'a> {
+    filter: Option<VideoFilter>,
+    graph: String,
+    enc: VideoEncoder,
+    writer: AvWriter,
+    b: &'a Branch,
+    snapshot: Option<RgbImage>,
+    encoded: u64,
+    progress: ProgressBar,
+}
+
+impl Stage<'_> {
+    /// Show source frame `src` as output frame `k`.
+    fn push(&mut self, src: &VideoFrame, k: u64) -> Result<()> {
+        if self.filter.is_none() {
+            let cfg = &self.b.encoder;
+            self.graph = filter_graph(
+                src.width(),
+                src.height(),
+                self.b.turn,
+                cfg.width,
+                cfg.height,
+                &self.b.reframe,
+            );
+            self.filter = Some(VideoFilter::new(
+                &self.graph,
+                src.width(),
+                src.height(),
+                &src.pixel_name(),
+                self.b.cadence.time_base(),
+                Pixel::Yuv420p,
+            )?);
+        }
+        let mut frame = src.share()?;
+        frame.set_pts(Some(k as i64));
+        self.filter.as_mut().expect("created above").push(&frame)?;
+        self.drain_filter()
+    }
+
+    fn drain_filter(&mut self) -> Result<()> {
+        while let Some(out) = self
+            .filter
+            .as_mut()
+            .expect("filter exists once frames flow")
+            .pull()?
+        {
+            if self.b.snapshot_at.is_some() && out.pts() == self.b.snapshot_at.map(|k| k as i64) {
+                self.snapshot = Some(snapshot(&out, &self.b.target)?);
+            }
+            self.enc.send(&out)?;
+            self.progress.inc(1);
+            self.drain_encoder()?;
+        }
+        Ok(())
+    }
+
+    fn drain_encoder(&mut self) -> Result<()> {
+        while let Some(mut pkt) = self.enc.receive()? {
+            // x264 leaves durations unset; in the encoder time base a frame is one tick, and the
+            // muxer needs it for the last frame's duration.
+            pkt.set_duration(1);
+            self.encoded += 1;
+            self.writer.write_video(pkt)?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Option<Finished>> {
+        if let Some(f) = self.filter.as_mut() {
+            f.push_eof()?;
+            self.drain_filter()?;
+        }
+        self.enc.send_eof()?;
+        self.drain_encoder()?;
+        let total = self.b.cadence.total();
+        if self.encoded != total {
+            return Err(Error::bad_input(
+                &self.b.target,
+                format!("encoded {} frames, expected {total}", self.encoded),
+            ));
+        }
+        self.writer.finish()?;
+        Ok(Some(Finished {
+            filter: self.graph,
+            snapshot: self.snapshot,
+        }))
+    }
+}
+
+/// A half-size RGB copy of a yuv420p output frame.
+fn snapshot(frame: &VideoFrame, target: &std::path::Path) -> Result<RgbImage> {
+    let (w, h) = ((frame.width() / 2).max(1), (frame.height() / 2).max(1));
+    let mut f = VideoFilter::new(
+        &format!("scale={w}:{h}"),
+        frame.width(),
+        frame.height(),
+        &frame.pixel_name(),
+        cutroom_ffi::Rational::new(1, 1),
+        Pixel::Rgb24,
+    )?;
+    f.push(frame)?;
+    f.push_eof()?;
+    let rgb = f
+        .pull()?
+        .ok_or_else(|| Error::bad_input(target, "safe-zone snapshot: no frame from the scaler"))?;
+    let stride = rgb.stride(0);
+    let row = 3 * w as usize;
+    let data = rgb
+        .plane(0)
+        .chunks(stride)
+        .take(h as usize)
+        .flat_map(|r| &r[..row])
+        .copied()
+        .collect();
+    Ok(RgbImage {
+        width: w,
+        height: h,
+        data,
+    })
+}

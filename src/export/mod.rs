@@ -1,0 +1,448 @@
+//! `export`: one master to many social deliverables in one pass.
+//!
+//! The input's video is decoded once; each output (preset) is a branch on its own thread with
+//! its own frame-rate grid, filter graph, x264 encoder and writer, fed the same decoded frames
+//! (shared, never copied) through a bounded channel. The soundtrack is decoded once, aligned to
+//! the picture, fitted to the output length and AAC-encoded once per output length, then muxed
+//! without edit lists, advanced by the encoder delay (see [`crate::avwrite`]).
+
+mod branch;
+pub mod cadence;
+pub mod preset;
+pub mod reframe;
+pub mod safezones;
+
+use crate::avwrite::EncodedAudio;
+use crate::error::{Error, Result};
+use crate::media;
+use crate::output::ensure_not_input;
+use crate::pcm::{self, Pcm};
+use branch::{Branch, Msg};
+use cadence::{frame_count, Cadence};
+use cutroom_ffi::{
+    rescale, Input, MediaKind, Rational, StreamInfo, VideoDecoder, VideoEncoderConfig, VideoFrame,
+};
+use preset::Preset;
+use reframe::{Reframe, Turn};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::Arc;
+
+/// Sample rate of every deliverable's audio.
+pub const AUDIO_RATE: u32 = 48_000;
+/// Channel count of every deliverable's audio.
+pub const AUDIO_CHANNELS: u16 = 2;
+/// Decoded frames a branch may fall behind the decoder (bounds memory, keeps branches close).
+const QUEUE_FRAMES: usize = 8;
+
+/// What to export.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The master.
+    pub input: PathBuf,
+    /// One output per preset, in this order.
+    pub presets: Vec<Preset>,
+    /// Directory for the outputs (created when missing): `<stem>.<preset>.mp4`.
+    pub out_dir: PathBuf,
+    /// How pictures of another shape are reframed.
+    pub reframe: Reframe,
+    /// Write an audio track (the input's, or silence when it has none).
+    pub audio: bool,
+    /// Fail, rather than warn, when an output is longer than its platform allows.
+    pub strict: bool,
+    /// Replace every preset's x264 speed preset.
+    pub x264_preset: Option<String>,
+    /// Write a safe-zone sheet of the vertical outputs to this PNG.
+    pub safe_zones: Option<PathBuf>,
+    /// No progress bar.
+    pub quiet: bool,
+}
+
+/// The result of an export (the `--json` document).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The input path as given.
+    pub input: String,
+    /// One entry per output, in preset order.
+    pub outputs: Vec<Exported>,
+    /// The safe-zone sheet, when asked for.
+    pub safe_zones: Option<String>,
+}
+
+/// One written output.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exported {
+    /// Where it was written.
+    pub path: String,
+    /// Preset name.
+    pub preset: String,
+    /// The preset's platform.
+    pub platform: String,
+    /// Picture width.
+    pub width: u32,
+    /// Picture height.
+    pub height: u32,
+    /// Frame rate, `num/den`.
+    pub frame_rate: String,
+    /// Frame rate as a number.
+    pub fps: f64,
+    /// Video frames.
+    pub frames: u64,
+    /// Duration in seconds (frames / rate).
+    pub duration_s: f64,
+    /// File size in bytes.
+    pub bytes: u64,
+    /// Fit mode (`crop`, `pad`, `blur`).
+    pub fit: &'static str,
+    /// The FFmpeg filter graph that reframed the picture.
+    pub filter: String,
+    /// `source` (the input's sound), `silent` (the input has none) or `none` (`--no-audio`).
+    pub audio: &'static str,
+    /// Integrated loudness target of the preset, LUFS.
+    pub loudness_target_lufs: f64,
+    /// True-peak ceiling of the preset, dBTP.
+    pub true_peak_target_dbtp: f64,
+    /// Delivery warnings (e.g. longer than the platform allows).
+    pub warnings: Vec<String>,
+}
+
+/// One output being planned: preset, grid, path and warnings.
+struct Plan {
+    preset: Preset,
+    target: PathBuf,
+    rate: Rational,
+    frames: u64,
+    warnings: Vec<String>,
+}
+
+/// Export `req.input` to every preset of `req`.
+pub fn export(req: &Request) -> Result<Report> {
+    check_request(req)?;
+    let input = media::open(&req.input)?;
+    let v = input
+        .best_stream(MediaKind::Video)
+        .ok_or_else(|| Error::bad_input(&req.input, "no video stream to export"))?;
+    let info = input.streams()[v].clone();
+    let duration = video_duration(&req.input, &info)?;
+    let src_rate = source_rate(&info);
+    let plans = plan(req, duration, info.time_base, src_rate)?;
+    let (audio, audio_kind) = soundtrack(req, &plans)?;
+
+    let total: u64 = plans.iter().map(|p| p.frames).sum();
+    let progress = crate::progress::bar(total, "export", req.quiet);
+    let turn = Turn::from_rotation(info.rotation);
+    let threads = encoder_threads(plans.len());
+    let snapshot = req.safe_zones.is_some();
+    let results = std::thread::scope(|s| {
+        let mut senders = Vec::new();
+        let mut handles = Vec::new();
+        for (p, audio) in plans.iter().zip(audio) {
+            let (tx, rx) = sync_channel(QUEUE_FRAMES);
+            let b = Branch {
+                target: p.target.clone(),
+                cadence: Cadence::new(info.time_base, src_rate, p.rate, p.frames),
+                encoder: encoder_config(&p.preset, p.rate, req, threads),
+                reframe: req.reframe,
+                turn,
+                snapshot_at: (snapshot && p.preset.is_vertical()).then_some(p.frames * 2 / 5),
+            };
+            let pb = progress.clone();
+            handles.push(s.spawn(move || branch::run(b, audio, rx, pb)));
+            senders.push(tx);
+        }
+        let decoded = decode(input, v, &info, &senders);
+        if matches!(decoded, Ok(true)) {
+            for tx in &senders {
+                // A branch that already failed reports its own error below.
+                let _ = tx.send(Msg::End);
+            }
+        }
+        drop(senders);
+        let branches: Vec<_> = handles
+            .into_iter()
+            .map(|h| h.join().expect("export branch panicked"))
+            .collect();
+        (decoded, branches)
+    });
+    progress.finish_and_clear();
+    let (decoded, branches) = results;
+    decoded?;
+    let mut errors = Vec::new();
+    let mut finished = Vec::new();
+    for r in branches {
+        match r {
+            Ok(Some(f)) => finished.push(f),
+            Ok(None) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.len() > 1 {
+        return Err(Error::Many(errors));
+    }
+    if let Some(e) = errors.pop() {
+        return Err(e);
+    }
+    let mut outputs = Vec::new();
+    let mut panels = Vec::new();
+    for (p, f) in plans.into_iter().zip(finished) {
+        let bytes = std::fs::metadata(&p.target)
+            .map_err(|e| Error::io(&p.target, e))?
+            .len();
+        if let Some(frame) = f.snapshot {
+            panels.push(safezones::Panel {
+                label: format!("{} {}x{}", p.preset.name, p.preset.width, p.preset.height),
+                frame,
+                zones: p.preset.ui_zones.clone(),
+            });
+        }
+        outputs.push(Exported {
+            path: p.target.display().to_string(),
+            preset: p.preset.name.clone(),
+            platform: p.preset.platform.clone(),
+            width: p.preset.width,
+            height: p.preset.height,
+            frame_rate: p.rate.to_string(),
+            fps: p.rate.as_f64(),
+            frames: p.frames,
+            duration_s: p.frames as f64 / p.rate.as_f64(),
+            bytes,
+            fit: req.reframe.fit.as_str(),
+            filter: f.filter,
+            audio: audio_kind,
+            loudness_target_lufs: p.preset.loudness_lufs,
+            true_peak_target_dbtp: p.preset.true_peak_dbtp,
+            warnings: p.warnings,
+        });
+    }
+    let safe_zones = match &req.safe_zones {
+        Some(path) => Some(safezones::write_sheet(path, &panels)?.display().to_string()),
+        None => None,
+    };
+    Ok(Report {
+        input: req.input.display().to_string(),
+        outputs,
+        safe_zones,
+    })
+}
+
+/// Usage checks that need no media: presets given once, a vertical preset for safe zones.
+fn check_request(req: &Request) -> Result<()> {
+    if req.presets.is_empty() {
+        return Err(Error::Usage("export needs at least one --preset".into()));
+    }
+    for (i, p) in req.presets.iter().enumerate() {
+        if req.presets[..i].iter().any(|q| q.name == p.name) {
+            return Err(Error::Usage(format!("preset `{}` is given twice", p.name)));
+        }
+    }
+    if req.safe_zones.is_some() && !req.presets.iter().any(Preset::is_vertical) {
+        return Err(Error::Usage(
+            "--safe-zones draws vertical outputs; add a vertical preset (tiktok, reels, shorts, feed45)"
+                .into(),
+        ));
+    }
+    if let Some(x) = &req.x264_preset {
+        if !preset::X264_PRESETS.contains(&x.as_str()) {
+            return Err(Error::Usage(format!(
+                "--x264-preset {x}: expected one of {}",
+                preset::X264_PRESETS.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The video stream's duration in its time base. When the container does not declare it
+/// (Matroska, MPEG-TS), the stream's packets are read (not decoded) to find where it ends.
+fn video_duration(path: &Path, info: &StreamInfo) -> Result<i64> {
+    if let Some(d) = info.duration {
+        return Ok(d);
+    }
+    let mut input = media::open(path)?;
+    let (mut first, mut end) = (None::<i64>, None::<i64>);
+    while let Some(pkt) = input.read_packet()? {
+        if pkt.stream() != info.index {
+            continue;
+        }
+        if let Some(pts) = pkt.pts() {
+            first = Some(first.map_or(pts, |f| f.min(pts)));
+            let stop = pts + pkt.duration().max(1);
+            end = Some(end.map_or(stop, |e| e.max(stop)));
+        }
+    }
+    match (info.start_time.or(first), end) {
+        (Some(start), Some(end)) if end > start => Ok(end - start),
+        _ => Err(Error::bad_input(path, "the video stream has no timestamps")),
+    }
+}
+
+/// The source's nominal frame rate: the average, else the container's base rate.
+fn source_rate(info: &StreamInfo) -> Rational {
+    if info.avg_frame_rate.is_unknown() {
+        info.real_frame_rate
+    } else {
+        info.avg_frame_rate
+    }
+}
+
+/// Output paths, grids and duration checks for every preset.
+fn plan(req: &Request, duration: i64, tb: Rational, src_rate: Rational) -> Result<Vec<Plan>> {
+    let stem = req
+        .input
+        .file_stem()
+        .ok_or_else(|| Error::bad_input(&req.input, "input path has no file name"))?
+        .to_string_lossy()
+        .into_owned();
+    if !req.out_dir.is_dir() {
+        std::fs::create_dir_all(&req.out_dir).map_err(|e| Error::io(&req.out_dir, e))?;
+    }
+    let mut plans = Vec::new();
+    for p in &req.presets {
+        let rate = p.frame_rate(src_rate);
+        let frames = frame_count(duration, tb, rate);
+        let target = req.out_dir.join(format!("{stem}.{}.mp4", p.name));
+        ensure_not_input(&target, &[&req.input])?;
+        let secs = frames as f64 / rate.as_f64();
+        let mut warnings = Vec::new();
+        if secs > f64::from(p.max_duration_s) {
+            let msg = format!(
+                "{secs:.1} s is longer than {}'s limit of {} s",
+                p.platform, p.max_duration_s
+            );
+            if req.strict {
+                return Err(Error::bad_input(
+                    &req.input,
+                    format!("preset `{}`: {msg} (--strict)", p.name),
+                ));
+            }
+            warnings.push(msg);
+        }
+        plans.push(Plan {
+            preset: p.clone(),
+            target,
+            rate,
+            frames,
+            warnings,
+        });
+    }
+    Ok(plans)
+}
+
+/// The encoded soundtrack for each plan (`None` with `--no-audio`) and what it is made of.
+/// The input's sound is decoded once; it is encoded once per distinct output length.
+fn soundtrack(req: &Request, plans: &[Plan]) -> Result<(Vec<Option<EncodedAudio>>, &'static str)> {
+    if !req.audio {
+        return Ok((plans.iter().map(|_| None).collect(), "none"));
+    }
+    let decoded = pcm::decode_aligned(&req.input, AUDIO_RATE, AUDIO_CHANNELS)?;
+    let kind = if decoded.is_some() {
+        "source"
+    } else {
+        "silent"
+    };
+    let source = decoded.unwrap_or_else(|| Pcm::silence(AUDIO_RATE, AUDIO_CHANNELS, 0));
+    let mut encoded: Vec<(usize, EncodedAudio)> = Vec::new();
+    let mut out = Vec::new();
+    for p in plans {
+        let samples = rescale(
+            p.frames as i64,
+            p.rate.invert(),
+            Rational::new(1, AUDIO_RATE as i32),
+        ) as usize;
+        if !encoded.iter().any(|(n, _)| *n == samples) {
+            let mut pcm = source.clone();
+            pcm.fit(samples);
+            encoded.push((samples, EncodedAudio::encode(&pcm)?));
+        }
+        let (_, a) = encoded
+            .iter()
+            .find(|(n, _)| *n == samples)
+            .expect("encoded above");
+        out.push(Some(a.clone()));
+    }
+    Ok((out, kind))
+}
+
+/// x264 threads per branch: automatic for one output; for several, the cores (with x264's
+/// usual 1.5 threads per core) shared out, so the encoders do not oversubscribe the machine.
+fn encoder_threads(branches: usize) -> usize {
+    if branches <= 1 {
+        return 0;
+    }
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (cores * 3).div_ceil(2 * branches).max(1)
+}
+
+fn encoder_config(p: &Preset, rate: Rational, req: &Request, threads: usize) -> VideoEncoderConfig {
+    VideoEncoderConfig {
+        width: p.width,
+        height: p.height,
+        frame_rate: rate,
+        crf: p.crf,
+        preset: req
+            .x264_preset
+            .clone()
+            .unwrap_or_else(|| p.x264_preset.clone()),
+        profile: "high".into(),
+        gop: p.gop_frames(rate),
+        max_bit_rate: Some(u64::from(p.max_kbps) * 1000),
+        threads,
+    }
+}
+
+/// Decode stream `v` once, sending every frame (pts counted from the first frame) to every
+/// branch. `Ok(false)` when a branch hung up (it failed; its error is reported by the caller).
+fn decode(
+    mut input: Input,
+    v: usize,
+    info: &StreamInfo,
+    senders: &[SyncSender<Msg>],
+) -> Result<bool> {
+    let mut dec = VideoDecoder::new(&input, v, None)?;
+    let period = if source_rate(info).is_unknown() {
+        1
+    } else {
+        rescale(1, source_rate(info).invert(), info.time_base).max(1)
+    };
+    let mut origin = info.start_time;
+    let mut last: Option<i64> = None;
+    let mut send = |frame: VideoFrame| -> bool {
+        let pts = frame
+            .pts()
+            .unwrap_or_else(|| last.map_or(0, |l| l + period));
+        last = Some(pts);
+        let origin = *origin.get_or_insert(pts);
+        let frame = Arc::new(frame);
+        senders.iter().all(|tx| {
+            tx.send(Msg::Frame(Arc::clone(&frame), pts - origin))
+                .is_ok()
+        })
+    };
+    while let Some(pkt) = input.read_packet()? {
+        if pkt.stream() != v {
+            continue;
+        }
+        dec.send(&pkt)?;
+        while let Some(frame) = dec.receive()? {
+            if !send(frame) {
+                return Ok(false);
+            }
+        }
+    }
+    dec.send_eof()?;
+    while let Some(frame) = dec.receive()? {
+        if !send(frame) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The default output directory name for `input`: beside it.
+pub fn default_out_dir(input: &Path) -> PathBuf {
+    input
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
