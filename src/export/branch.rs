@@ -1,15 +1,16 @@
-//! One output of an export: its own thread taking shared decoded frames, conforming them to
-//! the output frame rate, reframing them in its own filter graph, encoding and writing them.
+//! One encode of an export: its own thread taking shared decoded frames, conforming them to
+//! the output frame rate, reframing them in its own filter graph, encoding them once and
+//! writing the packets to every output that asked for exactly this encode.
 
 use super::cadence::Cadence;
 use super::reframe::{filter_graph, Reframe, Turn};
 use super::safezones::RgbImage;
 use crate::avwrite::{AvWriter, EncodedAudio};
 use crate::error::{Error, Result};
-use cutroom_ffi::{Pixel, VideoEncoder, VideoEncoderConfig, VideoFilter, VideoFrame};
+use cutroom_ffi::{Packet, Pixel, VideoEncoder, VideoEncoderConfig, VideoFilter, VideoFrame};
 use indicatif::ProgressBar;
-use std::path::PathBuf;
-use std::sync::mpsc::Receiver;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::Arc;
 
 /// What the decoding thread sends to every branch.
@@ -20,10 +21,18 @@ pub(crate) enum Msg {
     End,
 }
 
+/// The audio track of a branch's outputs.
+pub(crate) enum Soundtrack {
+    /// No audio track (`--no-audio`).
+    None,
+    /// Being encoded on another thread; video packets wait for it in memory.
+    Pending(Receiver<EncodedAudio>),
+}
+
 /// Everything one branch needs to know before the first frame.
 pub(crate) struct Branch {
-    /// Final path of the output.
-    pub target: PathBuf,
+    /// Final paths of the outputs (identical files, e.g. for TikTok, Reels and Shorts).
+    pub targets: Vec<PathBuf>,
     /// The output grid (rate and exact frame count).
     pub cadence: Cadence,
     /// Encoder settings (size, rate, quality, GOP, threads).
@@ -44,21 +53,20 @@ pub(crate) struct Finished {
     pub snapshot: Option<RgbImage>,
 }
 
-/// Run `b` until the source ends: `Ok(None)` when the source stopped without [`Msg::End`]
-/// (another branch or the decoder failed); the output is then not written.
+/// Run `b` until the source ends: `Ok(None)` when the source or the soundtrack stopped without
+/// finishing (the decoder, the audio or another branch failed and reports why); the outputs are
+/// then not written.
 pub(crate) fn run(
     b: Branch,
-    audio: Option<EncodedAudio>,
+    audio: Soundtrack,
     rx: Receiver<Msg>,
     progress: ProgressBar,
 ) -> Result<Option<Finished>> {
-    let enc = VideoEncoder::new(&b.encoder)?;
-    let writer = AvWriter::with_audio(&b.target, &enc.params(), enc.time_base(), audio)?;
     let mut stage = Stage {
         filter: None,
         graph: String::new(),
-        enc,
-        writer,
+        enc: VideoEncoder::new(&b.encoder)?,
+        out: Writers::Waiting(audio, Vec::new()),
         b: &b,
         snapshot: None,
         encoded: 0,
@@ -80,19 +88,26 @@ pub(crate) fn run(
             Err(_) => return Ok(None),
         }
     }
-    let last = prev.ok_or_else(|| Error::bad_input(&b.target, "the source has no video frames"))?;
+    let last =
+        prev.ok_or_else(|| Error::bad_input(&b.targets[0], "the source has no video frames"))?;
     for k in cadence.rest() {
         stage.push(&last, k)?;
     }
     stage.finish()
 }
 
-/// The filter, encoder and writer of a branch.
+/// Where encoded packets go: held until the soundtrack is ready, then the writers.
+enum Writers {
+    Waiting(Soundtrack, Vec<Packet>),
+    Open(Vec<AvWriter>),
+}
+
+/// The filter, encoder and writers of a branch.
 struct Stage<'a> {
     filter: Option<VideoFilter>,
     graph: String,
     enc: VideoEncoder,
-    writer: AvWriter,
+    out: Writers,
     b: &'a Branch,
     snapshot: Option<RgbImage>,
     encoded: u64,
@@ -135,7 +150,7 @@ impl Stage<'_> {
             .pull()?
         {
             if self.b.snapshot_at.is_some() && out.pts() == self.b.snapshot_at.map(|k| k as i64) {
-                self.snapshot = Some(snapshot(&out, &self.b.target)?);
+                self.snapshot = Some(snapshot(&out, &self.b.targets[0])?);
             }
             self.enc.send(&out)?;
             self.progress.inc(1);
@@ -150,8 +165,43 @@ impl Stage<'_> {
             // muxer needs it for the last frame's duration.
             pkt.set_duration(1);
             self.encoded += 1;
-            self.writer.write_video(pkt)?;
+            match &mut self.out {
+                Writers::Waiting(audio, held) => {
+                    held.push(pkt);
+                    let ready = match audio {
+                        Soundtrack::None => Some(None),
+                        Soundtrack::Pending(rx) => match rx.try_recv() {
+                            Ok(a) => Some(Some(a)),
+                            Err(TryRecvError::Empty) => None,
+                            // The audio thread failed; finish() notices and reports nothing.
+                            Err(TryRecvError::Disconnected) => None,
+                        },
+                    };
+                    if let Some(a) = ready {
+                        self.open(a)?;
+                    }
+                }
+                Writers::Open(writers) => write(writers, pkt)?,
+            }
         }
+        Ok(())
+    }
+
+    /// Open one writer per target with the soundtrack `audio`, and write the held packets.
+    fn open(&mut self, audio: Option<EncodedAudio>) -> Result<()> {
+        let (params, tb) = (self.enc.params(), self.enc.time_base());
+        let mut writers = Vec::new();
+        for t in &self.b.targets {
+            writers.push(AvWriter::with_audio(t, &params, tb, audio.clone())?);
+        }
+        let held = match std::mem::replace(&mut self.out, Writers::Open(Vec::new())) {
+            Writers::Waiting(_, held) => held,
+            Writers::Open(_) => unreachable!("writers are opened once"),
+        };
+        for pkt in held {
+            write(&mut writers, pkt)?;
+        }
+        self.out = Writers::Open(writers);
         Ok(())
     }
 
@@ -162,14 +212,29 @@ impl Stage<'_> {
         }
         self.enc.send_eof()?;
         self.drain_encoder()?;
+        if let Writers::Waiting(audio, _) = &self.out {
+            let audio = match audio {
+                Soundtrack::None => None,
+                Soundtrack::Pending(rx) => match rx.recv() {
+                    Ok(a) => Some(a),
+                    Err(_) => return Ok(None),
+                },
+            };
+            self.open(audio)?;
+        }
         let total = self.b.cadence.total();
         if self.encoded != total {
             return Err(Error::bad_input(
-                &self.b.target,
+                &self.b.targets[0],
                 format!("encoded {} frames, expected {total}", self.encoded),
             ));
         }
-        self.writer.finish()?;
+        let Writers::Open(writers) = self.out else {
+            unreachable!("opened above");
+        };
+        for w in writers {
+            w.finish()?;
+        }
         Ok(Some(Finished {
             filter: self.graph,
             snapshot: self.snapshot,
@@ -177,8 +242,19 @@ impl Stage<'_> {
     }
 }
 
+/// Write `pkt` to every writer (copies for all but the last).
+fn write(writers: &mut [AvWriter], pkt: Packet) -> Result<()> {
+    let Some((last, rest)) = writers.split_last_mut() else {
+        return Ok(());
+    };
+    for w in rest {
+        w.write_video(pkt.clone())?;
+    }
+    last.write_video(pkt)
+}
+
 /// A half-size RGB copy of a yuv420p output frame.
-fn snapshot(frame: &VideoFrame, target: &std::path::Path) -> Result<RgbImage> {
+fn snapshot(frame: &VideoFrame, target: &Path) -> Result<RgbImage> {
     let (w, h) = ((frame.width() / 2).max(1), (frame.height() / 2).max(1));
     let mut f = VideoFilter::new(
         &format!("scale={w}:{h}"),

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::media;
 use crate::output::ensure_not_input;
 use crate::pcm::{self, Pcm};
-use branch::{Branch, Msg};
+use branch::{Branch, Msg, Soundtrack};
 use cadence::{frame_count, Cadence};
 use cutroom_ffi::{
     rescale, Input, MediaKind, Rational, StreamInfo, VideoDecoder, VideoEncoderConfig, VideoFrame,
@@ -26,7 +26,7 @@ use preset::Preset;
 use reframe::{Reframe, Turn};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::mpsc::{sync_channel, Sender, SyncSender};
 use std::sync::Arc;
 
 /// Sample rate of every deliverable's audio.
@@ -113,6 +113,9 @@ struct Plan {
     target: PathBuf,
     rate: Rational,
     frames: u64,
+    /// Source time base and nominal rate (for the frame-rate grid).
+    time_base: Rational,
+    src_rate: Rational,
     warnings: Vec<String>,
 }
 
@@ -124,50 +127,69 @@ pub fn export(req: &Request) -> Result<Report> {
         .best_stream(MediaKind::Video)
         .ok_or_else(|| Error::bad_input(&req.input, "no video stream to export"))?;
     let info = input.streams()[v].clone();
+    let audio_kind = match (req.audio, input.best_stream(MediaKind::Audio)) {
+        (false, _) => "none",
+        (true, Some(_)) => "source",
+        (true, None) => "silent",
+    };
     let duration = video_duration(&req.input, &info)?;
     let src_rate = source_rate(&info);
     let plans = plan(req, duration, info.time_base, src_rate)?;
-    let (audio, audio_kind) = soundtrack(req, &plans)?;
+    let jobs = group(req, &plans);
 
-    let total: u64 = plans.iter().map(|p| p.frames).sum();
+    let total: u64 = jobs.iter().map(|j| j.cadence.total()).sum();
     let progress = crate::progress::bar(total, "export", req.quiet);
     let turn = Turn::from_rotation(info.rotation);
-    let threads = encoder_threads(plans.len());
-    let snapshot = req.safe_zones.is_some();
-    let results = std::thread::scope(|s| {
-        let mut senders = Vec::new();
+    let threads = encoder_threads(jobs.len());
+    let (decoded, audio, branches) = std::thread::scope(|s| {
+        let mut frame_txs = Vec::new();
+        let mut audio_txs = Vec::new();
         let mut handles = Vec::new();
-        for (p, audio) in plans.iter().zip(audio) {
+        for job in &jobs {
             let (tx, rx) = sync_channel(QUEUE_FRAMES);
+            let soundtrack = if req.audio {
+                let (atx, arx) = std::sync::mpsc::channel();
+                audio_txs.push((job.samples, atx));
+                Soundtrack::Pending(arx)
+            } else {
+                Soundtrack::None
+            };
+            let lead = &plans[job.outputs[0]];
             let b = Branch {
-                target: p.target.clone(),
-                cadence: Cadence::new(info.time_base, src_rate, p.rate, p.frames),
-                encoder: encoder_config(&p.preset, p.rate, req, threads),
+                targets: job
+                    .outputs
+                    .iter()
+                    .map(|&i| plans[i].target.clone())
+                    .collect(),
+                cadence: job.cadence.clone(),
+                encoder: encoder_config(&lead.preset, lead.rate, req, threads),
                 reframe: req.reframe,
                 turn,
-                snapshot_at: (snapshot && p.preset.is_vertical()).then_some(p.frames * 2 / 5),
+                snapshot_at: job.snapshot_at,
             };
             let pb = progress.clone();
-            handles.push(s.spawn(move || branch::run(b, audio, rx, pb)));
-            senders.push(tx);
+            handles.push(s.spawn(move || branch::run(b, soundtrack, rx, pb)));
+            frame_txs.push(tx);
         }
-        let decoded = decode(input, v, &info, &senders);
+        let audio = s.spawn(|| encode_soundtracks(&req.input, audio_txs));
+        let decoded = decode(input, v, &info, &frame_txs);
         if matches!(decoded, Ok(true)) {
-            for tx in &senders {
+            for tx in &frame_txs {
                 // A branch that already failed reports its own error below.
                 let _ = tx.send(Msg::End);
             }
         }
-        drop(senders);
+        drop(frame_txs);
         let branches: Vec<_> = handles
             .into_iter()
             .map(|h| h.join().expect("export branch panicked"))
             .collect();
-        (decoded, branches)
+        let audio = audio.join().expect("export soundtrack panicked");
+        (decoded, audio, branches)
     });
     progress.finish_and_clear();
-    let (decoded, branches) = results;
     decoded?;
+    audio?;
     let mut errors = Vec::new();
     let mut finished = Vec::new();
     for r in branches {
@@ -185,45 +207,114 @@ pub fn export(req: &Request) -> Result<Report> {
     }
     let mut outputs = Vec::new();
     let mut panels = Vec::new();
-    for (p, f) in plans.into_iter().zip(finished) {
-        let bytes = std::fs::metadata(&p.target)
-            .map_err(|e| Error::io(&p.target, e))?
-            .len();
-        if let Some(frame) = f.snapshot {
-            panels.push(safezones::Panel {
-                label: format!("{} {}x{}", p.preset.name, p.preset.width, p.preset.height),
-                frame,
-                zones: p.preset.ui_zones.clone(),
-            });
+    for (job, f) in jobs.iter().zip(&finished) {
+        for &i in &job.outputs {
+            let p = &plans[i];
+            if let Some(frame) = &f.snapshot {
+                panels.push((
+                    i,
+                    safezones::Panel {
+                        label: format!("{} {}x{}", p.preset.name, p.preset.width, p.preset.height),
+                        frame: frame.clone(),
+                        zones: p.preset.ui_zones.clone(),
+                    },
+                ));
+            }
+            outputs.push((i, exported(req, p, &f.filter, audio_kind)?));
         }
-        outputs.push(Exported {
-            path: p.target.display().to_string(),
-            preset: p.preset.name.clone(),
-            platform: p.preset.platform.clone(),
-            width: p.preset.width,
-            height: p.preset.height,
-            frame_rate: p.rate.to_string(),
-            fps: p.rate.as_f64(),
-            frames: p.frames,
-            duration_s: p.frames as f64 / p.rate.as_f64(),
-            bytes,
-            fit: req.reframe.fit.as_str(),
-            filter: f.filter,
-            audio: audio_kind,
-            loudness_target_lufs: p.preset.loudness_lufs,
-            true_peak_target_dbtp: p.preset.true_peak_dbtp,
-            warnings: p.warnings,
-        });
     }
+    outputs.sort_by_key(|(i, _)| *i);
+    panels.sort_by_key(|(i, _)| *i);
     let safe_zones = match &req.safe_zones {
-        Some(path) => Some(safezones::write_sheet(path, &panels)?.display().to_string()),
+        Some(path) => {
+            let panels: Vec<_> = panels.into_iter().map(|(_, p)| p).collect();
+            Some(safezones::write_sheet(path, &panels)?.display().to_string())
+        }
         None => None,
     };
     Ok(Report {
         input: req.input.display().to_string(),
-        outputs,
+        outputs: outputs.into_iter().map(|(_, o)| o).collect(),
         safe_zones,
     })
+}
+
+/// The report entry of a written output.
+fn exported(req: &Request, p: &Plan, filter: &str, audio: &'static str) -> Result<Exported> {
+    let bytes = std::fs::metadata(&p.target)
+        .map_err(|e| Error::io(&p.target, e))?
+        .len();
+    Ok(Exported {
+        path: p.target.display().to_string(),
+        preset: p.preset.name.clone(),
+        platform: p.preset.platform.clone(),
+        width: p.preset.width,
+        height: p.preset.height,
+        frame_rate: p.rate.to_string(),
+        fps: p.rate.as_f64(),
+        frames: p.frames,
+        duration_s: p.frames as f64 / p.rate.as_f64(),
+        bytes,
+        fit: req.reframe.fit.as_str(),
+        filter: filter.to_string(),
+        audio,
+        loudness_target_lufs: p.preset.loudness_lufs,
+        true_peak_target_dbtp: p.preset.true_peak_dbtp,
+        warnings: p.warnings.clone(),
+    })
+}
+
+/// One encode: outputs whose pictures and encoder settings are identical share it.
+struct Job {
+    /// Indices into the plans.
+    outputs: Vec<usize>,
+    cadence: Cadence,
+    /// Audio length in samples.
+    samples: usize,
+    snapshot_at: Option<u64>,
+}
+
+/// Group the plans into encodes. Outputs that differ only in platform limits and UI zones
+/// (TikTok, Reels and Shorts) are encoded once and written several times.
+fn group(req: &Request, plans: &[Plan]) -> Vec<Job> {
+    let key = |p: &Plan| {
+        let c = encoder_config(&p.preset, p.rate, req, 0);
+        (
+            c.width,
+            c.height,
+            c.frame_rate,
+            p.frames,
+            c.crf.to_bits(),
+            c.preset,
+            c.gop,
+            c.max_bit_rate,
+        )
+    };
+    let mut jobs: Vec<(_, Job)> = Vec::new();
+    for (i, p) in plans.iter().enumerate() {
+        let k = key(p);
+        let snapshot = req.safe_zones.is_some() && p.preset.is_vertical();
+        if let Some((_, job)) = jobs.iter_mut().find(|(jk, _)| *jk == k) {
+            job.outputs.push(i);
+            job.snapshot_at = job.snapshot_at.or(snapshot.then_some(p.frames * 2 / 5));
+            continue;
+        }
+        let samples = rescale(
+            p.frames as i64,
+            p.rate.invert(),
+            Rational::new(1, AUDIO_RATE as i32),
+        ) as usize;
+        jobs.push((
+            k,
+            Job {
+                outputs: vec![i],
+                cadence: Cadence::new(p.time_base, p.src_rate, p.rate, p.frames),
+                samples,
+                snapshot_at: snapshot.then_some(p.frames * 2 / 5),
+            },
+        ));
+    }
+    jobs.into_iter().map(|(_, j)| j).collect()
 }
 
 /// Usage checks that need no media: presets given once, a vertical preset for safe zones.
@@ -323,33 +414,24 @@ fn plan(req: &Request, duration: i64, tb: Rational, src_rate: Rational) -> Resul
             target,
             rate,
             frames,
+            time_base: tb,
+            src_rate,
             warnings,
         });
     }
     Ok(plans)
 }
 
-/// The encoded soundtrack for each plan (`None` with `--no-audio`) and what it is made of.
-/// The input's sound is decoded once; it is encoded once per distinct output length.
-fn soundtrack(req: &Request, plans: &[Plan]) -> Result<(Vec<Option<EncodedAudio>>, &'static str)> {
-    if !req.audio {
-        return Ok((plans.iter().map(|_| None).collect(), "none"));
+/// Decode the input's sound once (silence when it has none), and send each branch its track
+/// cut or padded to `samples`, AAC-encoded once per distinct length.
+fn encode_soundtracks(input: &Path, branches: Vec<(usize, Sender<EncodedAudio>)>) -> Result<()> {
+    if branches.is_empty() {
+        return Ok(());
     }
-    let decoded = pcm::decode_aligned(&req.input, AUDIO_RATE, AUDIO_CHANNELS)?;
-    let kind = if decoded.is_some() {
-        "source"
-    } else {
-        "silent"
-    };
-    let source = decoded.unwrap_or_else(|| Pcm::silence(AUDIO_RATE, AUDIO_CHANNELS, 0));
+    let source = pcm::decode_aligned(input, AUDIO_RATE, AUDIO_CHANNELS)?
+        .unwrap_or_else(|| Pcm::silence(AUDIO_RATE, AUDIO_CHANNELS, 0));
     let mut encoded: Vec<(usize, EncodedAudio)> = Vec::new();
-    let mut out = Vec::new();
-    for p in plans {
-        let samples = rescale(
-            p.frames as i64,
-            p.rate.invert(),
-            Rational::new(1, AUDIO_RATE as i32),
-        ) as usize;
+    for (samples, tx) in branches {
         if !encoded.iter().any(|(n, _)| *n == samples) {
             let mut pcm = source.clone();
             pcm.fit(samples);
@@ -359,9 +441,10 @@ fn soundtrack(req: &Request, plans: &[Plan]) -> Result<(Vec<Option<EncodedAudio>
             .iter()
             .find(|(n, _)| *n == samples)
             .expect("encoded above");
-        out.push(Some(a.clone()));
+        // A branch that already failed reports its own error.
+        let _ = tx.send(a.clone());
     }
-    Ok((out, kind))
+    Ok(())
 }
 
 /// x264 threads per branch: automatic for one output; for several, the cores (with x264's
