@@ -300,9 +300,16 @@ impl VideoEncoder {
         CodecParams(ff::codec::Parameters::from(&*self.enc))
     }
 
-    /// Encode one frame (pts in the encoder time base).
+    /// Encode one frame (pts in the encoder time base). The frame's own picture type (a
+    /// decoder marks its keyframes `I`) is ignored, as the ffmpeg CLI does: libx264 would
+    /// otherwise force a keyframe wherever the source had one, breaking the configured GOP.
     pub fn send(&mut self, frame: &VideoFrame) -> Result<()> {
-        self.enc.send_frame(&frame.inner).op("encode video")
+        if frame.inner.kind() == ff::picture::Type::None {
+            return self.enc.send_frame(&frame.inner).op("encode video");
+        }
+        let mut plain = frame.share()?;
+        plain.inner.set_kind(ff::picture::Type::None);
+        self.enc.send_frame(&plain.inner).op("encode video")
     }
 
     /// Signal the end; then drain with [`VideoEncoder::receive`].

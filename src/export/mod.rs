@@ -385,9 +385,6 @@ fn plan(req: &Request, duration: i64, tb: Rational, src_rate: Rational) -> Resul
         .ok_or_else(|| Error::bad_input(&req.input, "input path has no file name"))?
         .to_string_lossy()
         .into_owned();
-    if !req.out_dir.is_dir() {
-        std::fs::create_dir_all(&req.out_dir).map_err(|e| Error::io(&req.out_dir, e))?;
-    }
     let mut plans = Vec::new();
     for p in &req.presets {
         let rate = p.frame_rate(src_rate);
@@ -418,6 +415,9 @@ fn plan(req: &Request, duration: i64, tb: Rational, src_rate: Rational) -> Resul
             src_rate,
             warnings,
         });
+    }
+    if !req.out_dir.is_dir() {
+        std::fs::create_dir_all(&req.out_dir).map_err(|e| Error::io(&req.out_dir, e))?;
     }
     Ok(plans)
 }

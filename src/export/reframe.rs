@@ -191,7 +191,9 @@ fn even_floor(v: u32) -> u32 {
 }
 
 /// The largest window of the output's shape inside a `src_w`x`src_h` picture, centred on
-/// `focus` as far as the picture allows; even-sized and even-placed.
+/// `focus` as far as the picture allows; even-sized, placed to the pixel (the crop filter runs
+/// with `exact=1`, so an odd offset is not rounded to the chroma grid, which would move the
+/// centre).
 pub fn cover_window(src_w: u32, src_h: u32, out_w: u32, out_h: u32, focus: Focus) -> Rect {
     let (sw, sh, ow, oh) = (
         u64::from(src_w),
@@ -210,7 +212,7 @@ pub fn cover_window(src_w: u32, src_h: u32, out_w: u32, out_h: u32, focus: Focus
     };
     let place = |centre: f64, size: u32, full: u32| {
         let start = (centre * f64::from(full) - f64::from(size) / 2.0).round();
-        even_floor(start.clamp(0.0, f64::from(full - size)) as u32)
+        start.clamp(0.0, f64::from(full - size)) as u32
     };
     Rect {
         x: place(focus.x, w, src_w),
@@ -257,7 +259,8 @@ pub fn filter_graph(
     let fills = fg.w == out_w && fg.h == out_h;
     let win = cover_window(w, h, out_w, out_h, r.focus);
     let crop = |win: Rect| {
-        (win.w != w || win.h != h).then(|| format!("crop={}:{}:{}:{}", win.w, win.h, win.x, win.y))
+        (win.w != w || win.h != h)
+            .then(|| format!("crop={}:{}:{}:{}:exact=1", win.w, win.h, win.x, win.y))
     };
     match r.fit {
         _ if fills => chain.push(format!("scale={out_w}:{out_h}")),
@@ -372,7 +375,7 @@ mod tests {
         };
         assert_eq!(
             filter_graph(1920, 1080, Turn::None, 1080, 1920, &r),
-            "crop=608:1080:656:0,scale=1080:1920"
+            "crop=608:1080:656:0:exact=1,scale=1080:1920"
         );
         r.fit = Fit::Pad;
         r.pad_color = "#102030".parse().unwrap();
@@ -383,7 +386,7 @@ mod tests {
         r.fit = Fit::Blur;
         let g = filter_graph(1920, 1080, Turn::None, 1080, 1920, &r);
         assert!(
-            g.starts_with("split=2[bg][fg];[bg]crop=608:1080:656:0,scale=136:240"),
+            g.starts_with("split=2[bg][fg];[bg]crop=608:1080:656:0:exact=1,scale=136:240"),
             "{g}"
         );
         assert!(
