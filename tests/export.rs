@@ -364,6 +364,19 @@ fn source_rates_within_23_to_60_are_kept() {
 }
 
 #[test]
+fn variable_rate_input_keeps_its_base_rate_in_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = fixture("vfr.mp4"); // 6 s, base rate 30/1, frames dropped
+    let r = cutroom_json(&["export", s(&src), "-p", "x", "-o", s(dir.path()), "--json"]);
+    let o = &r["outputs"][0];
+    assert_eq!(o["frame_rate"], "30/1");
+    assert_eq!(o["frames"], 180);
+    let path = PathBuf::from(o["path"].as_str().unwrap());
+    assert_deliverable(&path, 1280, 720, "30/1", 6.0, true);
+    assert_in_sync(&path, marker_offsets_ms(&src).len());
+}
+
+#[test]
 fn input_without_audio_gets_silence_or_no_track() {
     let dir = tempfile::tempdir().unwrap();
     let src = fixture("no_audio.mp4");

@@ -133,8 +133,7 @@ pub fn export(req: &Request) -> Result<Report> {
         (true, None) => "silent",
     };
     let duration = video_duration(&req.input, &info)?;
-    let src_rate = source_rate(&info);
-    let plans = plan(req, duration, info.time_base, src_rate)?;
+    let plans = plan(req, duration, &info)?;
     let jobs = group(req, &plans);
 
     let total: u64 = jobs.iter().map(|j| j.cadence.total()).sum();
@@ -368,17 +367,21 @@ fn video_duration(path: &Path, info: &StreamInfo) -> Result<i64> {
     }
 }
 
-/// The source's nominal frame rate: the average, else the container's base rate.
-fn source_rate(info: &StreamInfo) -> Rational {
-    if info.avg_frame_rate.is_unknown() {
-        info.real_frame_rate
-    } else {
-        info.avg_frame_rate
-    }
+/// The source's frame rates in order of preference: its base rate, then its average.
+fn source_rates(info: &StreamInfo) -> [Rational; 2] {
+    [info.real_frame_rate, info.avg_frame_rate]
+}
+
+/// The source's nominal frame rate (the first known of [`source_rates`]; 0/0 when none is).
+fn nominal_rate(info: &StreamInfo) -> Rational {
+    source_rates(info)
+        .into_iter()
+        .find(|r| !r.is_unknown())
+        .unwrap_or(Rational::new(0, 0))
 }
 
 /// Output paths, grids and duration checks for every preset.
-fn plan(req: &Request, duration: i64, tb: Rational, src_rate: Rational) -> Result<Vec<Plan>> {
+fn plan(req: &Request, duration: i64, info: &StreamInfo) -> Result<Vec<Plan>> {
     let stem = req
         .input
         .file_stem()
@@ -387,8 +390,8 @@ fn plan(req: &Request, duration: i64, tb: Rational, src_rate: Rational) -> Resul
         .into_owned();
     let mut plans = Vec::new();
     for p in &req.presets {
-        let rate = p.frame_rate(src_rate);
-        let frames = frame_count(duration, tb, rate);
+        let rate = p.frame_rate(&source_rates(info));
+        let frames = frame_count(duration, info.time_base, rate);
         let target = req.out_dir.join(format!("{stem}.{}.mp4", p.name));
         ensure_not_input(&target, &[&req.input])?;
         let secs = frames as f64 / rate.as_f64();
@@ -411,8 +414,8 @@ fn plan(req: &Request, duration: i64, tb: Rational, src_rate: Rational) -> Resul
             target,
             rate,
             frames,
-            time_base: tb,
-            src_rate,
+            time_base: info.time_base,
+            src_rate: nominal_rate(info),
             warnings,
         });
     }
@@ -483,10 +486,11 @@ fn decode(
     senders: &[SyncSender<Msg>],
 ) -> Result<bool> {
     let mut dec = VideoDecoder::new(&input, v, None)?;
-    let period = if source_rate(info).is_unknown() {
+    let nominal = nominal_rate(info);
+    let period = if nominal.is_unknown() {
         1
     } else {
-        rescale(1, source_rate(info).invert(), info.time_base).max(1)
+        rescale(1, nominal.invert(), info.time_base).max(1)
     };
     let mut origin = info.start_time;
     let mut last: Option<i64> = None;

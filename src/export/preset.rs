@@ -62,18 +62,21 @@ pub struct Preset {
 }
 
 impl Preset {
-    /// The output frame rate for a source running at `source`: kept when it lies within
-    /// `fps_min..=fps_max`, else `fps_fallback`.
-    pub fn frame_rate(&self, source: Rational) -> Rational {
-        let fps = source.as_f64();
-        if !source.is_unknown()
-            && fps >= f64::from(self.fps_min) - 0.01
-            && fps <= f64::from(self.fps_max) + 0.01
-        {
-            source
-        } else {
-            Rational::new(self.fps_fallback as i32, 1)
-        }
+    /// The output frame rate for a source whose rates are `source`, in order of preference
+    /// (its base rate, then its average: a variable-rate clip keeps its base rate): the first
+    /// within `fps_min..=fps_max` is kept, else `fps_fallback`.
+    pub fn frame_rate(&self, source: &[Rational]) -> Rational {
+        let in_range = |r: &&Rational| {
+            let fps = r.as_f64();
+            !r.is_unknown()
+                && fps >= f64::from(self.fps_min) - 0.01
+                && fps <= f64::from(self.fps_max) + 0.01
+        };
+        source
+            .iter()
+            .find(in_range)
+            .copied()
+            .unwrap_or(Rational::new(self.fps_fallback as i32, 1))
     }
 
     /// Keyframe interval in frames at `rate` (at least 1).
@@ -239,12 +242,17 @@ mod tests {
     fn frame_rate_policy_keeps_23_to_60_else_30() {
         let p = PresetBook::builtin().get("reels").unwrap().clone();
         let ntsc = Rational::new(30000, 1001);
-        assert_eq!(p.frame_rate(ntsc), ntsc);
-        assert_eq!(p.frame_rate(Rational::new(60, 1)), Rational::new(60, 1));
-        assert_eq!(p.frame_rate(Rational::new(24000, 1001)).num, 24000);
-        assert_eq!(p.frame_rate(Rational::new(120, 1)), Rational::new(30, 1));
-        assert_eq!(p.frame_rate(Rational::new(15, 1)), Rational::new(30, 1));
-        assert_eq!(p.frame_rate(Rational::new(0, 0)), Rational::new(30, 1));
+        let rate = |r: &[Rational]| p.frame_rate(r);
+        assert_eq!(rate(&[ntsc, ntsc]), ntsc);
+        assert_eq!(rate(&[Rational::new(60, 1)]), Rational::new(60, 1));
+        assert_eq!(rate(&[Rational::new(24000, 1001)]).num, 24000);
+        assert_eq!(rate(&[Rational::new(120, 1)]), Rational::new(30, 1));
+        assert_eq!(rate(&[Rational::new(15, 1)]), Rational::new(30, 1));
+        assert_eq!(rate(&[Rational::new(0, 0)]), Rational::new(30, 1));
+        // Variable rate: the base rate wins over an odd average; a silly base rate does not.
+        let avg = Rational::new(163, 6);
+        assert_eq!(rate(&[Rational::new(30, 1), avg]), Rational::new(30, 1));
+        assert_eq!(rate(&[Rational::new(90000, 1), avg]), avg);
         assert_eq!(p.gop_frames(Rational::new(25, 1)), 50);
         assert_eq!(p.gop_frames(ntsc), 60);
     }
