@@ -253,6 +253,97 @@ fn blur_pad_and_crop_keep_the_picture_centred_and_undistorted() {
 }
 
 #[test]
+fn focus_auto_follows_a_moving_subject_smoothly() {
+    let dir = tempfile::tempdir().unwrap();
+    let master = dir.path().join("moving.mp4");
+    // A 60x60 white box crossing a 640x360 blue picture at 180 px/s.
+    let status = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
+        .arg(
+            "color=c=0x3060C0:s=640x360:r=30:d=3[bg];color=c=white:s=60x60:r=30[b];\
+             [bg][b]overlay=x='20+180*t':y=150:shortest=1",
+        )
+        .args([
+            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+        ])
+        .arg(&master)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let artifacts = artifact_dir("export");
+    let mut centres = Vec::new();
+    for focus in ["auto", "0.5,0.5"] {
+        let out = dir.path().join(focus);
+        let r = cutroom_json(&[
+            "export",
+            s(&master),
+            "-p",
+            "reels",
+            "--fit",
+            "crop",
+            "--focus",
+            focus,
+            "--no-audio",
+            "-o",
+            s(&out),
+            "--json",
+        ]);
+        let video = PathBuf::from(r["outputs"][0]["path"].as_str().unwrap());
+        assert_deliverable(&video, 1080, 1920, "30/1", 3.0, false);
+        for t in [0.0, 0.5, 1.0, 1.5, 2.0, 2.5] {
+            let name = format!("moving_box_focus_{}_{t}s.png", focus.replace(',', "_"));
+            let f = frame_at(&video, t, &artifacts.join(name));
+            let b = f.bbox(white);
+            if focus == "auto" {
+                let (x0, _, x1, _) = b.unwrap_or_else(|| panic!("auto: box lost at {t} s"));
+                // 60 px x 1920/360: the whole box, not a sliver at an edge.
+                assert!(
+                    (x1 - x0) as f64 >= 310.0,
+                    "auto: box cut at {t} s: {x0}..{x1}"
+                );
+                if t > 0.0 {
+                    // (At 0 s the box is nearer the picture's edge than half a window.)
+                    centres.push((t, f64::from(x0 + x1) / 2.0));
+                }
+            } else if t == 0.5 {
+                assert!(
+                    b.is_none(),
+                    "a fixed centre window cannot see the box at {t} s"
+                );
+            }
+        }
+    }
+    // A steady move is followed steadily: the box stays put in the frame, no jitter.
+    let (first, rest) = centres.split_first().unwrap();
+    for (t, x) in rest {
+        assert!(
+            (x - first.1).abs() <= 24.0,
+            "box at {x} px at {t} s, {} px at 0 s",
+            first.1
+        );
+    }
+    let run = cutroom(&[
+        "export",
+        s(&master),
+        "-p",
+        "reels",
+        "--focus",
+        "auto",
+        "-o",
+        s(dir.path()),
+    ]);
+    assert_eq!(run.status.code(), Some(2), "--focus auto needs --fit crop");
+}
+
+#[test]
 fn rotated_source_is_shown_upright() {
     let dir = tempfile::tempdir().unwrap();
     let plain = dir.path().join("plain.mp4");

@@ -79,6 +79,35 @@ impl VideoFrame {
         Ok(VideoFrame { inner })
     }
 
+    /// The `w`x`h` window at (`x`, `y`) of this picture as a new reference (no pixel copy: the
+    /// plane pointers are offset). With subsampled chroma an odd offset starts the chroma
+    /// window half a pixel early.
+    pub fn crop(&self, x: u32, y: u32, w: u32, h: u32) -> Result<VideoFrame> {
+        let (fw, fh) = (self.width(), self.height());
+        if w == 0 || h == 0 || x.saturating_add(w) > fw || y.saturating_add(h) > fh {
+            return Err(Error::Ffmpeg {
+                op: "crop video frame".into(),
+                reason: format!("window {w}x{h}+{x}+{y} is outside the {fw}x{fh} picture"),
+            });
+        }
+        let mut out = self.share()?;
+        // SAFETY: `out` is our own reference; setting its crop fields and applying them only
+        // moves its data pointers and size within the (shared, unmodified) buffers, and the
+        // window was checked to lie inside the picture.
+        let r = unsafe {
+            let f = out.inner.as_mut_ptr();
+            (*f).crop_left = x as usize;
+            (*f).crop_top = y as usize;
+            (*f).crop_right = (fw - x - w) as usize;
+            (*f).crop_bottom = (fh - y - h) as usize;
+            ff::ffi::av_frame_apply_cropping(f, ff::ffi::AV_FRAME_CROP_UNALIGNED as i32)
+        };
+        if r < 0 {
+            return Err(ff::Error::from(r)).op("crop video frame");
+        }
+        Ok(out)
+    }
+
     /// Number of planes.
     pub fn planes(&self) -> usize {
         self.inner.planes()

@@ -3,7 +3,7 @@
 use super::{print_json, Global};
 use cutroom::error::exit;
 use cutroom::export::preset::PresetBook;
-use cutroom::export::reframe::{Color, Fit, Focus, Reframe};
+use cutroom::export::reframe::{Color, Fit, Focus, FocusChoice, Reframe};
 use cutroom::export::{default_out_dir, export, Request};
 use cutroom::Result;
 use std::path::PathBuf;
@@ -28,9 +28,10 @@ pub struct Args {
     /// (the whole picture over a blurred copy of itself).
     #[arg(long, default_value = "blur", value_parser = parse::<Fit>)]
     fit: Fit,
-    /// Centre of the crop window as X,Y fractions of the picture (0,0 top left).
-    #[arg(long, default_value = "0.5,0.5", value_parser = parse::<Focus>)]
-    focus: Focus,
+    /// Centre of the crop window as X,Y fractions of the picture (0,0 top left), or `auto`
+    /// (with --fit crop: follow the centre of motion, smoothed).
+    #[arg(long, default_value = "0.5,0.5", value_parser = parse::<FocusChoice>)]
+    focus: FocusChoice,
     /// Bar colour for --fit pad: black, white, gray or #RRGGBB.
     #[arg(long, default_value = "black", value_parser = parse::<Color>)]
     pad_color: Color,
@@ -75,7 +76,11 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         presets,
         reframe: Reframe {
             fit: args.fit,
-            focus: args.focus,
+            focus: match args.focus {
+                FocusChoice::At(f) => f,
+                FocusChoice::Auto => Focus::default(),
+            },
+            follow_motion: args.focus == FocusChoice::Auto,
             pad_color: args.pad_color,
         },
         audio: !args.no_audio,

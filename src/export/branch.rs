@@ -3,7 +3,8 @@
 //! writing the packets to every output that asked for exactly this encode.
 
 use super::cadence::Cadence;
-use super::reframe::{filter_graph, Reframe, Turn};
+use super::motion::Smoother;
+use super::reframe::{filter_graph, follow_graph, follow_window, Reframe, Turn};
 use super::safezones::RgbImage;
 use crate::avwrite::{AvWriter, EncodedAudio};
 use crate::error::{Error, Result};
@@ -15,8 +16,9 @@ use std::sync::Arc;
 
 /// What the decoding thread sends to every branch.
 pub(crate) enum Msg {
-    /// A decoded frame (shared by all branches) and its pts in source ticks from the first frame.
-    Frame(Arc<VideoFrame>, i64),
+    /// A decoded frame (shared by all branches), its pts in source ticks from the first frame,
+    /// and its centre of motion (measured only for `--focus auto`).
+    Frame(Arc<VideoFrame>, i64, Option<(f64, f64)>),
     /// The source ended normally; anything else ending the channel aborts the branch.
     End,
 }
@@ -68,32 +70,64 @@ pub(crate) fn run(
         enc: VideoEncoder::new(&b.encoder)?,
         out: Writers::Waiting(audio, Vec::new()),
         b: &b,
+        window: None,
         snapshot: None,
         encoded: 0,
         progress,
     };
-    let mut cadence = b.cadence.clone();
-    let mut prev: Option<Arc<VideoFrame>> = None;
+    let mut source = Source {
+        cadence: b.cadence.clone(),
+        prev: None,
+    };
+    // --focus auto: frames wait about a second for their future, then are cropped to the
+    // smoothed window before the graph.
+    let follow = b.reframe.follow_motion;
+    let radius = (b.cadence.time_base().invert().as_f64().round() as usize).max(1);
+    let mut smoother = Smoother::new(radius);
     loop {
         match rx.recv() {
-            Ok(Msg::Frame(frame, pts)) => {
-                if let Some(p) = &prev {
-                    for k in cadence.until(pts) {
-                        stage.push(p, k)?;
-                    }
+            Ok(Msg::Frame(frame, pts, centre)) if follow => {
+                if let Some(((frame, pts), c)) = smoother.push((frame, pts), centre) {
+                    let frame = stage.follow_crop(frame, c)?;
+                    source.show(&mut stage, frame, pts)?;
                 }
-                prev = Some(frame);
             }
+            Ok(Msg::Frame(frame, pts, _)) => source.show(&mut stage, frame, pts)?,
             Ok(Msg::End) => break,
             Err(_) => return Ok(None),
         }
     }
-    let last =
-        prev.ok_or_else(|| Error::bad_input(&b.targets[0], "the source has no video frames"))?;
-    for k in cadence.rest() {
+    for ((frame, pts), c) in smoother.finish() {
+        let frame = stage.follow_crop(frame, c)?;
+        source.show(&mut stage, frame, pts)?;
+    }
+    let last = source
+        .prev
+        .ok_or_else(|| Error::bad_input(&b.targets[0], "the source has no video frames"))?;
+    for k in source.cadence.rest() {
         stage.push(&last, k)?;
     }
     stage.finish()
+}
+
+/// Source frames on their way to the output grid.
+struct Source {
+    cadence: Cadence,
+    /// The frame on screen until the next one starts.
+    prev: Option<Arc<VideoFrame>>,
+}
+
+impl Source {
+    /// A source frame starts at `pts`: the output frames up to it show the previous one.
+    fn show(&mut self, stage: &mut Stage, frame: Arc<VideoFrame>, pts: i64) -> Result<()> {
+        if let Some(p) = &self.prev {
+            for k in self.cadence.until(pts) {
+                stage.push(p, k)?;
+            }
+        }
+        self.prev = Some(frame);
+        Ok(())
+    }
 }
 
 /// Where encoded packets go: held until the soundtrack is ready, then the writers.
@@ -109,6 +143,8 @@ struct Stage<'a> {
     enc: VideoEncoder,
     out: Writers,
     b: &'a Branch,
+    /// `--focus auto`: the size of the moving crop window, once frames are cropped.
+    window: Option<(u32, u32)>,
     snapshot: Option<RgbImage>,
     encoded: u64,
     progress: ProgressBar,
@@ -118,17 +154,24 @@ impl Stage<'_> {
     /// Show source frame `src` as output frame `k`.
     fn push(&mut self, src: &VideoFrame, k: u64) -> Result<()> {
         if self.filter.is_none() {
-            let cfg = &self.b.encoder;
-            self.graph = filter_graph(
-                src.width(),
-                src.height(),
-                self.b.turn,
-                cfg.width,
-                cfg.height,
-                &self.b.reframe,
-            );
+            let (b, cfg) = (self.b, &self.b.encoder);
+            let graph = match self.window {
+                Some(_) => follow_graph(b.turn, cfg.width, cfg.height),
+                None => filter_graph(
+                    src.width(),
+                    src.height(),
+                    b.turn,
+                    cfg.width,
+                    cfg.height,
+                    &b.reframe,
+                ),
+            };
+            self.graph = match self.window {
+                Some((w, h)) => format!("crop={w}:{h}:x(t):y(t):exact=1,{graph}"),
+                None => graph.clone(),
+            };
             self.filter = Some(VideoFilter::new(
-                &self.graph,
+                &graph,
                 src.width(),
                 src.height(),
                 &src.pixel_name(),
@@ -140,6 +183,29 @@ impl Stage<'_> {
         frame.set_pts(Some(k as i64));
         self.filter.as_mut().expect("created above").push(&frame)?;
         self.drain_filter()
+    }
+
+    /// `--focus auto`: `frame` cropped (by reference) to the window centred on `centre`.
+    fn follow_crop(
+        &mut self,
+        frame: Arc<VideoFrame>,
+        centre: (f64, f64),
+    ) -> Result<Arc<VideoFrame>> {
+        let (b, cfg) = (self.b, &self.b.encoder);
+        match follow_window(
+            frame.width(),
+            frame.height(),
+            b.turn,
+            cfg.width,
+            cfg.height,
+            centre,
+        ) {
+            Some(r) => {
+                self.window = Some((r.w, r.h));
+                Ok(Arc::new(frame.crop(r.x, r.y, r.w, r.h)?))
+            }
+            None => Ok(frame),
+        }
     }
 
     fn drain_filter(&mut self) -> Result<()> {

@@ -8,6 +8,7 @@
 
 mod branch;
 pub mod cadence;
+pub mod motion;
 pub mod preset;
 pub mod reframe;
 pub mod safezones;
@@ -22,8 +23,9 @@ use cadence::{frame_count, Cadence};
 use cutroom_ffi::{
     rescale, Input, MediaKind, Rational, StreamInfo, VideoDecoder, VideoEncoderConfig, VideoFrame,
 };
+use motion::Tracker;
 use preset::Preset;
-use reframe::{Reframe, Turn};
+use reframe::{Fit, Reframe, Turn};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Sender, SyncSender};
@@ -171,7 +173,8 @@ pub fn export(req: &Request) -> Result<Report> {
             frame_txs.push(tx);
         }
         let audio = s.spawn(|| encode_soundtracks(&req.input, audio_txs));
-        let decoded = decode(input, v, &info, &frame_txs);
+        let tracker = req.reframe.follow_motion.then(|| Tracker::new(turn));
+        let decoded = decode(input, v, &info, tracker, &frame_txs);
         if matches!(decoded, Ok(true)) {
             for tx in &frame_txs {
                 // A branch that already failed reports its own error below.
@@ -332,6 +335,11 @@ fn check_request(req: &Request) -> Result<()> {
                 .into(),
         ));
     }
+    if req.reframe.follow_motion && req.reframe.fit != Fit::Crop {
+        return Err(Error::Usage(
+            "--focus auto moves a crop window; use it with --fit crop".into(),
+        ));
+    }
     if let Some(x) = &req.x264_preset {
         if !preset::X264_PRESETS.contains(&x.as_str()) {
             return Err(Error::Usage(format!(
@@ -477,12 +485,14 @@ fn encoder_config(p: &Preset, rate: Rational, req: &Request, threads: usize) -> 
     }
 }
 
-/// Decode stream `v` once, sending every frame (pts counted from the first frame) to every
-/// branch. `Ok(false)` when a branch hung up (it failed; its error is reported by the caller).
+/// Decode stream `v` once, sending every frame (pts counted from the first frame, and its
+/// centre of motion when `tracker` is given) to every branch. `Ok(false)` when a branch hung up
+/// (it failed; its error is reported by the caller).
 fn decode(
     mut input: Input,
     v: usize,
     info: &StreamInfo,
+    mut tracker: Option<Tracker>,
     senders: &[SyncSender<Msg>],
 ) -> Result<bool> {
     let mut dec = VideoDecoder::new(&input, v, None)?;
@@ -494,17 +504,21 @@ fn decode(
     };
     let mut origin = info.start_time;
     let mut last: Option<i64> = None;
-    let mut send = |frame: VideoFrame| -> bool {
+    let mut send = |frame: VideoFrame| -> Result<bool> {
         let pts = frame
             .pts()
             .unwrap_or_else(|| last.map_or(0, |l| l + period));
         last = Some(pts);
         let origin = *origin.get_or_insert(pts);
+        let centre = match tracker.as_mut() {
+            Some(t) => t.track(&frame)?,
+            None => None,
+        };
         let frame = Arc::new(frame);
-        senders.iter().all(|tx| {
-            tx.send(Msg::Frame(Arc::clone(&frame), pts - origin))
+        Ok(senders.iter().all(|tx| {
+            tx.send(Msg::Frame(Arc::clone(&frame), pts - origin, centre))
                 .is_ok()
-        })
+        }))
     };
     while let Some(pkt) = input.read_packet()? {
         if pkt.stream() != v {
@@ -512,14 +526,14 @@ fn decode(
         }
         dec.send(&pkt)?;
         while let Some(frame) = dec.receive()? {
-            if !send(frame) {
+            if !send(frame)? {
                 return Ok(false);
             }
         }
     }
     dec.send_eof()?;
     while let Some(frame) = dec.receive()? {
-        if !send(frame) {
+        if !send(frame)? {
             return Ok(false);
         }
     }

@@ -63,7 +63,11 @@ impl Default for Focus {
 impl FromStr for Focus {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
-        let bad = || Error::Usage(format!("--focus {s}: expected X,Y fractions, e.g. 0.5,0.3"));
+        let bad = || {
+            Error::Usage(format!(
+                "--focus {s}: expected X,Y fractions (e.g. 0.5,0.3) or auto"
+            ))
+        };
         let (x, y) = s.split_once(',').ok_or_else(bad)?;
         let x: f64 = x.trim().parse().map_err(|_| bad())?;
         let y: f64 = y.trim().parse().map_err(|_| bad())?;
@@ -71,6 +75,26 @@ impl FromStr for Focus {
             return Err(bad());
         }
         Ok(Self { x, y })
+    }
+}
+
+/// What `--focus` asks for: a fixed crop centre, or `auto` (follow the motion).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FocusChoice {
+    /// A fixed centre.
+    At(Focus),
+    /// Follow the centre of motion, smoothed.
+    Auto,
+}
+
+impl FromStr for FocusChoice {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        if s == "auto" {
+            Ok(Self::Auto)
+        } else {
+            s.parse().map(Self::At)
+        }
     }
 }
 
@@ -121,6 +145,8 @@ pub struct Reframe {
     pub fit: Fit,
     /// Crop window centre (crop mode, and the blurred background's window).
     pub focus: Focus,
+    /// Crop mode only: move the window with the centre of motion (`--focus auto`).
+    pub follow_motion: bool,
     /// Bar colour (pad mode).
     pub pad_color: Color,
 }
@@ -159,7 +185,8 @@ impl Turn {
         }
     }
 
-    fn filter(self) -> Option<&'static str> {
+    /// The FFmpeg filter applying the turn (`None` for no turn).
+    pub fn filter(self) -> Option<&'static str> {
         match self {
             Self::None => None,
             Self::Clockwise => Some("transpose=clock"),
@@ -241,6 +268,66 @@ pub fn fit_rect(src_w: u32, src_h: u32, out_w: u32, out_h: u32) -> Rect {
         w,
         h,
     }
+}
+
+/// For `--focus auto` (crop mode): the window of the upright picture centred on `centre`, in
+/// the stored (unturned) `src_w`x`src_h` picture's coordinates, ready for cropping before the
+/// turn. `None` when the picture already has the output's shape.
+pub fn follow_window(
+    src_w: u32,
+    src_h: u32,
+    turn: Turn,
+    out_w: u32,
+    out_h: u32,
+    centre: (f64, f64),
+) -> Option<Rect> {
+    let (w, h) = turn.apply(src_w, src_h);
+    let fg = fit_rect(w, h, out_w, out_h);
+    if fg.w == out_w && fg.h == out_h {
+        return None;
+    }
+    let d = cover_window(
+        w,
+        h,
+        out_w,
+        out_h,
+        Focus {
+            x: centre.0,
+            y: centre.1,
+        },
+    );
+    Some(match turn {
+        Turn::None => d,
+        Turn::Half => Rect {
+            x: src_w - d.x - d.w,
+            y: src_h - d.y - d.h,
+            ..d
+        },
+        // transpose=clock shows stored (y, H - 1 - x) at (x, y).
+        Turn::Clockwise => Rect {
+            x: d.y,
+            y: src_h - d.x - d.w,
+            w: d.h,
+            h: d.w,
+        },
+        // transpose=cclock shows stored (W - 1 - y, x) at (x, y).
+        Turn::CounterClockwise => Rect {
+            x: src_w - d.y - d.h,
+            y: d.x,
+            w: d.h,
+            h: d.w,
+        },
+    })
+}
+
+/// The graph run on frames already cropped to a [`follow_window`]: turn and scale.
+pub fn follow_graph(turn: Turn, out_w: u32, out_h: u32) -> String {
+    turn.filter()
+        .map(String::from)
+        .into_iter()
+        .chain([format!("scale={out_w}:{out_h}")])
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The filter graph turning decoded `src_w`x`src_h` frames (before `turn`) into upright
@@ -371,6 +458,7 @@ mod tests {
         let mut r = Reframe {
             fit: Fit::Crop,
             focus: CENTRE,
+            follow_motion: false,
             pad_color: "black".parse().unwrap(),
         };
         assert_eq!(
@@ -406,6 +494,62 @@ mod tests {
     }
 
     #[test]
+    fn follow_windows_map_back_through_the_turn() {
+        // Landscape stored, shown upright as landscape: a plain window.
+        let w = follow_window(1920, 1080, Turn::None, 1080, 1920, (0.0, 0.5)).unwrap();
+        assert_eq!(
+            w,
+            Rect {
+                x: 0,
+                y: 0,
+                w: 608,
+                h: 1080
+            }
+        );
+        // Stored 1920x1080, shown turned as 1080x1920, exported square with the window at the
+        // top of the upright picture: turned clockwise, the upright top rows are the stored
+        // picture's left columns; counter-clockwise, its right columns.
+        let w = follow_window(1920, 1080, Turn::Clockwise, 1080, 1080, (0.5, 0.0)).unwrap();
+        assert_eq!(
+            w,
+            Rect {
+                x: 0,
+                y: 0,
+                w: 1080,
+                h: 1080
+            }
+        );
+        let w = follow_window(1920, 1080, Turn::CounterClockwise, 1080, 1080, (0.5, 0.0)).unwrap();
+        assert_eq!(
+            w,
+            Rect {
+                x: 840,
+                y: 0,
+                w: 1080,
+                h: 1080
+            }
+        );
+        let w = follow_window(1920, 1080, Turn::Half, 1080, 1920, (0.0, 0.5)).unwrap();
+        assert_eq!(
+            w,
+            Rect {
+                x: 1312,
+                y: 0,
+                w: 608,
+                h: 1080
+            }
+        );
+        assert_eq!(
+            follow_window(1280, 720, Turn::None, 1920, 1080, (0.1, 0.1)),
+            None
+        );
+        assert_eq!(
+            follow_graph(Turn::Clockwise, 1080, 1080),
+            "transpose=clock,scale=1080:1080"
+        );
+    }
+
+    #[test]
     fn options_parse() {
         assert_eq!(Turn::from_rotation(90.0), Turn::CounterClockwise);
         assert_eq!(Turn::from_rotation(180.0), Turn::Half);
@@ -416,6 +560,8 @@ mod tests {
             Focus { x: 0.25, y: 1.0 }
         );
         assert!("2,0".parse::<Focus>().is_err());
+        assert_eq!("auto".parse::<FocusChoice>().unwrap(), FocusChoice::Auto);
+        assert!("0.5,0.5".parse::<FocusChoice>().is_ok());
         assert_eq!("white".parse::<Color>().unwrap().to_string(), "0xFFFFFF");
         assert!("#12345".parse::<Color>().is_err());
         assert!("stretch".parse::<Fit>().is_err());
