@@ -150,7 +150,7 @@ pub fn export(req: &Request) -> Result<Report> {
             let (tx, rx) = sync_channel(QUEUE_FRAMES);
             let soundtrack = if req.audio {
                 let (atx, arx) = std::sync::mpsc::channel();
-                audio_txs.push((job.samples, atx));
+                audio_txs.push((job.track, atx));
                 Soundtrack::Pending(arx)
             } else {
                 Soundtrack::None
@@ -266,30 +266,38 @@ fn exported(req: &Request, p: &Plan, filter: &str, audio: &'static str) -> Resul
     })
 }
 
+/// The soundtrack of an encode's outputs: the input's sound (or silence) cut or padded to
+/// `samples`, delivered at a loudness target.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Track {
+    samples: usize,
+    loudness_lufs: f64,
+    true_peak_dbtp: f64,
+}
+
 /// One encode: outputs whose pictures and encoder settings are identical share it.
 struct Job {
     /// Indices into the plans.
     outputs: Vec<usize>,
     cadence: Cadence,
-    /// Audio length in samples.
-    samples: usize,
+    /// The soundtrack its outputs carry.
+    track: Track,
     snapshot_at: Option<u64>,
 }
 
 /// Group the plans into encodes. Outputs that differ only in platform limits and UI zones
-/// (TikTok, Reels and Shorts) are encoded once and written several times.
+/// (TikTok, Reels and Shorts) are encoded once and written several times; outputs at another
+/// loudness target carry another soundtrack, so they are not the same encode.
 fn group(req: &Request, plans: &[Plan]) -> Vec<Job> {
     let key = |p: &Plan| {
         let c = encoder_config(&p.preset, p.rate, req, 0);
         (
-            c.width,
-            c.height,
-            c.frame_rate,
-            p.frames,
-            c.crf.to_bits(),
-            c.preset,
-            c.gop,
-            c.max_bit_rate,
+            (c.width, c.height, c.frame_rate, p.frames),
+            (c.crf.to_bits(), c.preset, c.gop, c.max_bit_rate),
+            (
+                p.preset.loudness_lufs.to_bits(),
+                p.preset.true_peak_dbtp.to_bits(),
+            ),
         )
     };
     let mut jobs: Vec<(_, Job)> = Vec::new();
@@ -311,7 +319,11 @@ fn group(req: &Request, plans: &[Plan]) -> Vec<Job> {
             Job {
                 outputs: vec![i],
                 cadence: Cadence::new(p.time_base, p.src_rate, p.rate, p.frames),
-                samples,
+                track: Track {
+                    samples,
+                    loudness_lufs: p.preset.loudness_lufs,
+                    true_peak_dbtp: p.preset.true_peak_dbtp,
+                },
                 snapshot_at: snapshot.then_some(p.frames * 2 / 5),
             },
         ));
@@ -433,24 +445,24 @@ fn plan(req: &Request, duration: i64, info: &StreamInfo) -> Result<Vec<Plan>> {
     Ok(plans)
 }
 
-/// Decode the input's sound once (silence when it has none), and send each branch its track
-/// cut or padded to `samples`, AAC-encoded once per distinct length.
-fn encode_soundtracks(input: &Path, branches: Vec<(usize, Sender<EncodedAudio>)>) -> Result<()> {
+/// Decode the input's sound once (silence when it has none), and send each branch its
+/// [`Track`], AAC-encoded once per distinct track.
+fn encode_soundtracks(input: &Path, branches: Vec<(Track, Sender<EncodedAudio>)>) -> Result<()> {
     if branches.is_empty() {
         return Ok(());
     }
     let source = pcm::decode_aligned(input, AUDIO_RATE, AUDIO_CHANNELS)?
         .unwrap_or_else(|| Pcm::silence(AUDIO_RATE, AUDIO_CHANNELS, 0));
-    let mut encoded: Vec<(usize, EncodedAudio)> = Vec::new();
-    for (samples, tx) in branches {
-        if !encoded.iter().any(|(n, _)| *n == samples) {
+    let mut encoded: Vec<(Track, EncodedAudio)> = Vec::new();
+    for (track, tx) in branches {
+        if !encoded.iter().any(|(t, _)| *t == track) {
             let mut pcm = source.clone();
-            pcm.fit(samples);
-            encoded.push((samples, EncodedAudio::encode(&pcm)?));
+            pcm.fit(track.samples);
+            encoded.push((track, EncodedAudio::encode(&pcm)?));
         }
         let (_, a) = encoded
             .iter()
-            .find(|(n, _)| *n == samples)
+            .find(|(t, _)| *t == track)
             .expect("encoded above");
         // A branch that already failed reports its own error.
         let _ = tx.send(a.clone());
