@@ -23,8 +23,10 @@ peer() { # peer OUT MAXRATE_K GRAPH
   ffmpeg -hide_banner -loglevel error -y -i "$clip" -vf "$3" "${x264[@]}" \
     -maxrate "$2k" -bufsize "$(( $2 * 2 ))k" "${aac[@]}" "$1"
 }
-graph_of() { # graph_of PRESET: the filter graph cutroom ran for PRESET (from its --json)
-  "$CUTROOM" export "$clip" -q -p "$1" -o "$out/graph" --json |
+probe_clip=$work/export_1080p_probe.mp4 # the graphs depend only on the picture size
+[ -f "$probe_clip" ] || ffmpeg -hide_banner -loglevel error -y -i "$clip" -t 0.2 -c copy "$probe_clip"
+graph_of() { # graph_of PRESET: the filter graph cutroom runs for PRESET (from its --json)
+  "$CUTROOM" export "$probe_clip" -q -p "$1" -o "$out/graph" --json |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["outputs"][0]["filter"])'
 }
 g_reels=$(graph_of reels)
