@@ -9,6 +9,7 @@ pub mod avwrite;
 pub mod concat;
 pub mod emulate;
 pub mod error;
+pub mod export;
 pub mod fetch;
 pub mod loudness;
 pub mod media;

@@ -225,8 +225,8 @@ fn display_rotation(data: &[u8]) -> f64 {
     }
 }
 
-/// A compressed packet of one stream, with its timestamps in that stream's time base. Cloning
-/// shares the (reference-counted) data.
+/// A compressed packet of one stream, with its timestamps in that stream's time base.
+/// Cloning copies the payload.
 #[derive(Clone)]
 pub struct Packet {
     pub(crate) inner: ff::Packet,

@@ -11,18 +11,18 @@ macro_rules! outln {
     }};
 }
 
+mod api;
 mod audio_args;
 mod concat;
 mod duck;
+mod emulate;
+mod export;
+mod fetch;
 mod loudness;
 mod probe;
+mod render;
 mod swap;
 mod sync;
-
-mod api;
-mod emulate;
-mod fetch;
-mod render;
 mod videos;
 
 use cutroom::Result;
@@ -59,6 +59,9 @@ pub enum Command {
     Render(render::Args),
     /// Serve a local stand-in of the /v1/videos API (real marker clips, injectable faults).
     Emulate(emulate::Args),
+
+    /// Export social formats (9:16, 4:5, 1:1, 16:9) from one master in one decode.
+    Export(export::Args),
 }
 
 /// Run a subcommand; the `Ok` value is the process exit code.
@@ -77,6 +80,8 @@ pub fn run(cmd: Command, global: &Global) -> Result<i32> {
         Command::Fetch(a) => fetch::run(a, global),
         Command::Render(a) => render::run(a, global),
         Command::Emulate(a) => emulate::run(a, global),
+
+        Command::Export(a) => export::run(a, global),
     }
 }
 
