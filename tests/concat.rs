@@ -813,3 +813,49 @@ fn many_shots_reopen_their_files_for_the_video_pass() {
         assert_duration(&out, 12.0, 30.0);
     }
 }
+
+#[test]
+fn loudness_option_normalises_the_joined_soundtrack() {
+    let dir = tempfile::tempdir().unwrap();
+    let music = dir.path().join("music.mp4");
+    let status = std::process::Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
+        .arg("color=c=gray:s=320x240:r=30:d=4")
+        .arg("-i")
+        .arg(fixture("music.wav"))
+        .args(["-c:v", "libx264", "-g", "30", "-c:a", "aac", "-shortest"])
+        .arg(&music)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = dir.path().join("joined.mp4");
+    let m = music.to_str().unwrap();
+    let o = cutroom(&[
+        "concat",
+        m,
+        m,
+        m,
+        "--loudness",
+        "-14",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let e = ebur128(&out);
+    assert!((e.integrated + 14.0).abs() <= 0.5, "{} LUFS", e.integrated);
+    assert!(e.true_peak <= -1.0, "true peak {} dBTP", e.true_peak);
+    let bad = cutroom(&["concat", m, "--loudness", "5", "-o", out.to_str().unwrap()]);
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "out-of-range loudness is a usage error"
+    );
+}

@@ -1,6 +1,8 @@
 //! `cutroom concat FILE... -o OUT` / `cutroom concat --spec SPEC -o OUT`.
 
+use super::audio_args::LoudnessArgs;
 use super::{print_json, Global};
+use cutroom::audio::soundtrack::Level;
 use cutroom::concat::{self, Options, Summary};
 use cutroom::error::exit;
 use cutroom::timeline::EditSpec;
@@ -66,6 +68,8 @@ pub struct Args {
     /// Print the JSON summary on stdout.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    loudness: LoudnessArgs,
 }
 
 fn parse_size(s: &str) -> std::result::Result<(u32, u32), String> {
@@ -110,6 +114,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         normalise: args.normalise,
         sample_rate: args.audio_rate,
         channels: args.audio_channels,
+        level: args.loudness.level(Level::Keep)?,
         ..Options::default()
     };
     concat::check_output(&spec, &args.output)?;

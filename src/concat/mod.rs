@@ -14,6 +14,7 @@ mod pixels;
 pub mod plan;
 pub mod source;
 
+use crate::audio::soundtrack::{self, Level};
 use crate::avwrite::{AvWriter, EncodedAudio};
 use crate::error::Result;
 use crate::output::{ensure_not_input, AtomicOutput};
@@ -48,6 +49,8 @@ pub struct Options {
     /// Up to this many shots keep their files open between the reading pass and the video
     /// pass; with more, files are opened again (to stay well within the open-file limit).
     pub keep_open: usize,
+    /// What to do with the level of the joined soundtrack (`--loudness`, `--true-peak`).
+    pub level: Level,
 }
 
 impl Default for Options {
@@ -62,6 +65,7 @@ impl Default for Options {
             sample_rate: 48_000,
             channels: 2,
             keep_open: 256,
+            level: Level::Keep,
         }
     }
 }
@@ -115,7 +119,7 @@ pub fn execute(prepared: Prepared, opts: &Options, output: &Path, bar: &Progress
     let sound = audio::AudioPlan::of(&plan);
     match plan.path {
         VideoPath::Copy => {
-            let audio = encode_sound(&sound, sounds)?;
+            let audio = encode_sound(&sound, sounds, opts.level)?;
             copy::write(&plan, inputs, audio, output, bar)?;
         }
         VideoPath::Normalise => {
@@ -124,7 +128,7 @@ pub fn execute(prepared: Prepared, opts: &Options, output: &Path, bar: &Progress
             let video = normalise::Normaliser::new(&plan, opts)?;
             let (params, tb) = (video.params(), video.time_base());
             std::thread::scope(|s| -> Result<()> {
-                let mut audio = Some(s.spawn(|| encode_sound(&sound, sounds)));
+                let mut audio = Some(s.spawn(|| encode_sound(&sound, sounds, opts.level)));
                 let mut writer: Option<AvWriter> = None;
                 let mut waiting = Vec::new();
                 let start = |audio: ScopedJoinHandle<'_, Result<EncodedAudio>>,
@@ -162,14 +166,18 @@ pub fn execute(prepared: Prepared, opts: &Options, output: &Path, bar: &Progress
     Ok(())
 }
 
-/// Mix the soundtrack, then encode it to AAC once.
-fn encode_sound(sound: &audio::AudioPlan, sounds: Vec<Option<Pcm>>) -> Result<EncodedAudio> {
+/// Mix the soundtrack, set its level, and encode it to AAC once.
+fn encode_sound(
+    sound: &audio::AudioPlan,
+    sounds: Vec<Option<Pcm>>,
+    level: Level,
+) -> Result<EncodedAudio> {
     let mut mix = Pcm::silence(sound.rate, sound.channels, 0);
     sound.stream(sounds, |samples| {
         mix.data.extend_from_slice(samples);
         Ok(())
     })?;
-    EncodedAudio::encode(&mix)
+    Ok(soundtrack::master(mix, level)?.encoded)
 }
 
 /// The `--json` report of `cutroom concat` (schema in README).

@@ -13,8 +13,10 @@ pub mod preset;
 pub mod reframe;
 pub mod safezones;
 
+use crate::audio::soundtrack::{self, Level};
 use crate::avwrite::EncodedAudio;
 use crate::error::{Error, Result};
+use crate::loudness::LoudnessTarget;
 use crate::media;
 use crate::output::ensure_not_input;
 use crate::pcm::{self, Pcm};
@@ -458,7 +460,11 @@ fn encode_soundtracks(input: &Path, branches: Vec<(Track, Sender<EncodedAudio>)>
         if !encoded.iter().any(|(t, _)| *t == track) {
             let mut pcm = source.clone();
             pcm.fit(track.samples);
-            encoded.push((track, EncodedAudio::encode(&pcm)?));
+            let level = Level::Normalize(LoudnessTarget {
+                integrated_lufs: track.loudness_lufs,
+                true_peak_db: track.true_peak_dbtp,
+            });
+            encoded.push((track, soundtrack::master(pcm, level)?.encoded));
         }
         let (_, a) = encoded
             .iter()
