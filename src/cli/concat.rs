@@ -10,20 +10,6 @@ use cutroom::Result;
 use cutroom_ffi::Rational;
 use std::path::PathBuf;
 
-/// x264 presets, fastest first.
-const PRESETS: [&str; 10] = [
-    "ultrafast",
-    "superfast",
-    "veryfast",
-    "faster",
-    "fast",
-    "medium",
-    "slow",
-    "slower",
-    "veryslow",
-    "placebo",
-];
-
 /// Arguments of `cutroom concat`.
 #[derive(clap::Args)]
 pub struct Args {
@@ -47,7 +33,7 @@ pub struct Args {
     #[arg(long, default_value_t = 20.0, value_parser = parse_crf)]
     crf: f32,
     /// x264 preset when the video is re-encoded.
-    #[arg(long, default_value = "veryfast", value_parser = PRESETS)]
+    #[arg(long, default_value = "veryfast", value_parser = clap::builder::PossibleValuesParser::new(cutroom::export::preset::X264_PRESETS))]
     preset: String,
     /// In copy mode, move trims that are not on a keyframe to the keyframe before (with a
     /// warning) instead of re-encoding.

@@ -1,6 +1,6 @@
 //! `cutroom loudness FILE... [--json]`.
 
-use super::{print_json, Global};
+use super::{for_each_file, print_files, Global};
 use cutroom::audio::load;
 use cutroom::error::exit;
 use cutroom::loudness::{measure, LoudnessReport};
@@ -30,14 +30,6 @@ struct Measured {
     loudness: LoudnessReport,
 }
 
-/// One entry of `files[]`: a measurement, or the error for that file.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum Entry {
-    Ok(Measured),
-    Err { path: String, error: String },
-}
-
 fn measure_file(path: &Path) -> Result<Measured> {
     let pcm = load::load(path)?;
     Ok(Measured {
@@ -52,38 +44,14 @@ fn measure_file(path: &Path) -> Result<Measured> {
 /// Measure every file; report all of them, exit 1 if any failed.
 pub fn run(args: Args, global: &Global) -> Result<i32> {
     let bar = cutroom::progress::bar(args.files.len() as u64, "loudness", global.quiet);
-    let mut entries = Vec::new();
-    let mut failed = false;
-    for path in &args.files {
+    let entries = for_each_file(&args.files, |_, path| {
         bar.set_message(path.display().to_string());
         let m = measure_file(path);
         bar.inc(1);
-        match m {
-            Ok(m) => entries.push(Entry::Ok(m)),
-            Err(e) => {
-                failed = true;
-                eprintln!("cutroom: error: {e}");
-                entries.push(Entry::Err {
-                    path: path.display().to_string(),
-                    error: e.to_string(),
-                });
-            }
-        }
-    }
+        m
+    });
     bar.finish_and_clear();
-    if args.json {
-        #[derive(Serialize)]
-        struct Report<'a> {
-            files: &'a [Entry],
-        }
-        print_json(&Report { files: &entries });
-    } else {
-        for e in &entries {
-            if let Entry::Ok(m) = e {
-                print_line(m);
-            }
-        }
-    }
+    let failed = print_files(&entries, args.json, print_line);
     Ok(if failed { exit::ERROR } else { exit::OK })
 }
 

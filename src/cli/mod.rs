@@ -102,3 +102,63 @@ pub fn stdout_failed(e: std::io::Error) -> ! {
     eprintln!("cutroom: error: cannot write to stdout: {e}");
     std::process::exit(cutroom::error::exit::ERROR);
 }
+
+/// One entry of a multi-file report's `files[]`: the file's figures, or its error.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+pub enum FileEntry<T> {
+    /// The figures.
+    Ok(T),
+    /// Why the file could not be handled.
+    Err {
+        /// The path as given.
+        path: String,
+        /// The error, one line.
+        error: String,
+    },
+}
+
+/// Run `work` on every file (with its index), in order; each failure is printed as one line on
+/// stderr and kept as an entry, so the other files are still reported.
+pub fn for_each_file<T>(
+    files: &[std::path::PathBuf],
+    mut work: impl FnMut(usize, &std::path::Path) -> Result<T>,
+) -> Vec<FileEntry<T>> {
+    files
+        .iter()
+        .enumerate()
+        .map(|(i, path)| match work(i, path) {
+            Ok(v) => FileEntry::Ok(v),
+            Err(e) => {
+                eprintln!("cutroom: error: {e}");
+                FileEntry::Err {
+                    path: path.display().to_string(),
+                    error: e.to_string(),
+                }
+            }
+        })
+        .collect()
+}
+
+/// Print the entries as `{"files": [...]}` with `json`, else each success with `line`; true when
+/// any file failed.
+pub fn print_files<T: serde::Serialize>(
+    entries: &[FileEntry<T>],
+    json: bool,
+    line: impl Fn(&T),
+) -> bool {
+    if json {
+        #[derive(serde::Serialize)]
+        struct Report<'a, T> {
+            files: &'a [FileEntry<T>],
+        }
+        print_json(&Report { files: entries });
+    } else {
+        for e in entries {
+            if let FileEntry::Ok(v) = e {
+                line(v);
+            }
+        }
+    }
+    entries.iter().any(|e| matches!(e, FileEntry::Err { .. }))
+}

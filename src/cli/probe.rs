@@ -1,10 +1,9 @@
 //! `cutroom probe FILE... [--json]`.
 
-use super::{print_json, Global};
+use super::{for_each_file, print_files, Global};
 use cutroom::error::exit;
 use cutroom::probe::{probe, FileProbe, StreamProbe};
 use cutroom::Result;
-use serde::Serialize;
 use std::path::PathBuf;
 
 /// Arguments of `cutroom probe`.
@@ -18,49 +17,17 @@ pub struct Args {
     json: bool,
 }
 
-/// One entry of `files[]`: a probe, or the error for that file.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum Entry {
-    Ok(FileProbe),
-    Err { path: String, error: String },
-}
-
 /// Probe every file; report all of them, exit 1 if any failed.
 pub fn run(args: Args, global: &Global) -> Result<i32> {
-    let mut entries = Vec::new();
-    let mut failed = false;
     let bar = cutroom::progress::bar(args.files.len() as u64, "probe", global.quiet);
-    for path in &args.files {
+    let entries = for_each_file(&args.files, |_, path| {
         bar.set_message(path.display().to_string());
         let probed = probe(path);
         bar.inc(1);
-        match probed {
-            Ok(p) => entries.push(Entry::Ok(p)),
-            Err(e) => {
-                failed = true;
-                eprintln!("cutroom: error: {e}");
-                entries.push(Entry::Err {
-                    path: path.display().to_string(),
-                    error: e.to_string(),
-                });
-            }
-        }
-    }
+        probed
+    });
     bar.finish_and_clear();
-    if args.json {
-        #[derive(Serialize)]
-        struct Report<'a> {
-            files: &'a [Entry],
-        }
-        print_json(&Report { files: &entries });
-    } else {
-        for e in &entries {
-            if let Entry::Ok(p) = e {
-                print_table(p);
-            }
-        }
-    }
+    let failed = print_files(&entries, args.json, print_table);
     Ok(if failed { exit::ERROR } else { exit::OK })
 }
 

@@ -1,10 +1,9 @@
 //! `cutroom sync FILE... [--json] [--plot OUT] [--standard r37|bt1359|atsc] [--spec seq.toml]`.
 
-use super::{print_json, Global};
+use super::{for_each_file, print_files, FileEntry, Global};
 use cutroom::error::exit;
 use cutroom::sync::{self, plot, spec, Standard, SyncReport, Verdict};
 use cutroom::Result;
-use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `cutroom sync`.
@@ -34,14 +33,6 @@ pub struct Args {
     max_lag: u32,
 }
 
-/// One entry of `files[]`: a report, or the error for that file.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum Entry {
-    Ok(Box<SyncReport>),
-    Err { path: String, error: String },
-}
-
 /// Check every file; exit 0 when all pass, 3 when any fails or is inconclusive, 1 on an error.
 pub fn run(args: Args, global: &Global) -> Result<i32> {
     if let Some(p) = &args.plot {
@@ -56,9 +47,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         max_lag_ms: args.max_lag,
         shots: args.spec.as_deref().map(spec::shot_spans).transpose()?,
     };
-    let mut entries = Vec::new();
-    let (mut errors, mut passed) = (false, true);
-    for (i, path) in args.files.iter().enumerate() {
+    let entries = for_each_file(&args.files, |i, path| {
         let bar = cutroom::progress::bar(0, "sync", global.quiet);
         bar.set_message(path.display().to_string());
         let result = sync::analyze(path, &opts, &bar).and_then(|r| {
@@ -68,34 +57,12 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             Ok(r)
         });
         bar.finish_and_clear();
-        match result {
-            Ok(r) => {
-                passed &= r.verdict == Verdict::Pass;
-                entries.push(Entry::Ok(Box::new(r)));
-            }
-            Err(e) => {
-                errors = true;
-                eprintln!("cutroom: error: {e}");
-                entries.push(Entry::Err {
-                    path: path.display().to_string(),
-                    error: e.to_string(),
-                });
-            }
-        }
-    }
-    if args.json {
-        #[derive(Serialize)]
-        struct Report<'a> {
-            files: &'a [Entry],
-        }
-        print_json(&Report { files: &entries });
-    } else {
-        for e in &entries {
-            if let Entry::Ok(r) = e {
-                print_summary(r);
-            }
-        }
-    }
+        result
+    });
+    let passed = entries
+        .iter()
+        .all(|e| matches!(e, FileEntry::Ok(r) if r.verdict == Verdict::Pass));
+    let errors = print_files(&entries, args.json, print_summary);
     Ok(if errors {
         exit::ERROR
     } else if passed {
