@@ -1,10 +1,10 @@
 //! Audio: decoding to interleaved `f32` at a chosen rate and channel count, and AAC encoding.
 
+use crate::codec::{receive_frame, receive_packet, send_packet};
 use crate::error::{Context, Error, Result};
 use crate::input::{Input, Packet};
 use crate::params::CodecParams;
 use crate::time::Rational;
-use crate::video::receive_packet;
 use ff::software::resampling;
 use ff::util::format::sample::{Sample, Type as SampleType};
 use ff::ChannelLayout;
@@ -97,14 +97,7 @@ impl AudioDecoder {
 
     /// Feed one packet of this decoder's stream.
     pub fn send(&mut self, pkt: &Packet) -> Result<()> {
-        match self.dec.send_packet(&pkt.inner) {
-            Ok(())
-            | Err(ff::Error::Other {
-                errno: ff::error::EAGAIN,
-            }) => Ok(()),
-            Err(ff::Error::InvalidData) => Ok(()),
-            Err(e) => Err(e).op("decode audio"),
-        }
+        send_packet(&mut self.dec, pkt, "decode audio")
     }
 
     /// Signal the end of the stream; then drain with [`AudioDecoder::receive`] and finally
@@ -116,13 +109,8 @@ impl AudioDecoder {
     /// The next decoded run, converted; `None` when more input is needed (or all is drained).
     pub fn receive(&mut self) -> Result<Option<AudioSamples>> {
         let mut frame = ff::frame::Audio::empty();
-        match self.dec.receive_frame(&mut frame) {
-            Ok(()) => {}
-            Err(ff::Error::Other {
-                errno: ff::error::EAGAIN,
-            })
-            | Err(ff::Error::Eof) => return Ok(None),
-            Err(e) => return Err(e).op("decode audio"),
+        if !receive_frame(&mut self.dec, &mut frame, "decode audio")? {
+            return Ok(None);
         }
         let pts = frame.timestamp();
         if frame.channel_layout().is_empty() || frame.channel_layout().bits() == 0 {

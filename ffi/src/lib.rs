@@ -8,6 +8,7 @@
 //! Every `unsafe` block of the project lives in this crate.
 
 mod audio;
+mod codec;
 mod error;
 mod filter;
 mod input;

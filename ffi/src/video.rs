@@ -1,5 +1,6 @@
 //! Video: frames, decoding (with optional conversion), and H.264 encoding with x264.
 
+use crate::codec::{receive_frame, receive_packet, send_packet};
 use crate::error::{Context, Error, Result};
 use crate::input::{Input, Packet};
 use crate::params::CodecParams;
@@ -237,14 +238,7 @@ impl VideoDecoder {
 
     /// Feed one packet of this decoder's stream.
     pub fn send(&mut self, pkt: &Packet) -> Result<()> {
-        match self.dec.send_packet(&pkt.inner) {
-            Ok(())
-            | Err(ff::Error::Other {
-                errno: ff::error::EAGAIN,
-            }) => Ok(()),
-            Err(ff::Error::InvalidData) => Ok(()), // a damaged packet: skip it, keep decoding
-            Err(e) => Err(e).op("decode video"),
-        }
+        send_packet(&mut self.dec, pkt, "decode video")
     }
 
     /// Signal the end of the stream; then drain with [`VideoDecoder::receive`].
@@ -255,13 +249,8 @@ impl VideoDecoder {
     /// The next decoded frame, or `None` when more input is needed (or all is drained).
     pub fn receive(&mut self) -> Result<Option<VideoFrame>> {
         let mut frame = ff::frame::Video::empty();
-        match self.dec.receive_frame(&mut frame) {
-            Ok(()) => {}
-            Err(ff::Error::Other {
-                errno: ff::error::EAGAIN,
-            })
-            | Err(ff::Error::Eof) => return Ok(None),
-            Err(e) => return Err(e).op("decode video"),
+        if !receive_frame(&mut self.dec, &mut frame, "decode video")? {
+            return Ok(None);
         }
         let pts = frame.timestamp();
         let Some((pixel, w, h)) = self.out else {
@@ -384,22 +373,5 @@ impl VideoEncoder {
     /// The next encoded packet, or `None` when more input is needed (or all is drained).
     pub fn receive(&mut self) -> Result<Option<Packet>> {
         receive_packet(&mut self.enc, self.time_base, "encode video")
-    }
-}
-
-/// Pull one packet from any encoder, mapping "try again" and "end" to `None`.
-pub(crate) fn receive_packet(
-    enc: &mut ff::encoder::Encoder,
-    tb: Rational,
-    op: &str,
-) -> Result<Option<Packet>> {
-    let mut pkt = ff::Packet::empty();
-    match enc.receive_packet(&mut pkt) {
-        Ok(()) => Ok(Some(Packet::from_ff(pkt, tb))),
-        Err(ff::Error::Other {
-            errno: ff::error::EAGAIN,
-        })
-        | Err(ff::Error::Eof) => Ok(None),
-        Err(e) => Err(e).op(op),
     }
 }
