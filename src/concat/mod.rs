@@ -177,7 +177,11 @@ fn encode_sound(
         mix.data.extend_from_slice(samples);
         Ok(())
     })?;
-    Ok(soundtrack::master(mix, level)?.encoded)
+    match level {
+        // Nothing to measure or correct: encode as it is.
+        Level::Keep => EncodedAudio::encode(&mix),
+        _ => Ok(soundtrack::master(mix, level)?.encoded),
+    }
 }
 
 /// The `--json` report of `cutroom concat` (schema in README).
