@@ -26,3 +26,26 @@ report() {
   printf '%-28s cutroom %7.3f s   peer %7.3f s   ratio %5.2f   %s\n' \
     "$1" "$2" "$3" "$(echo "$2 / $3" | bc -l)" "${4:-}"
 }
+
+# wall_and_cpu CMD...: run CMD quietly; print its wall time and CPU time (user + system, its
+# child processes included) in seconds. CPU time is the steadier figure on a shared machine.
+wall_and_cpu() {
+  local t TIMEFORMAT='%R %U %S'
+  t=$( { time "$@" >/dev/null 2>&1; } 2>&1 ) || { echo "bench: command failed: $*" >&2; return 1; }
+  read -r w u s <<<"$t"
+  printf '%.3f %.3f\n' "$w" "$(echo "$u + $s" | bc -l)"
+}
+
+# best_of_pair N A B: run the commands (or shell functions) A and B alternately N times so both
+# see the same machine load; print "wallA wallB cpuA cpuB", each the smallest of its N runs.
+best_of_pair() {
+  local n=$1 a=$2 b=$3 wa="" wb="" ca="" cb="" w c
+  min() { if [ -z "$1" ] || (( $(echo "$2 < $1" | bc -l) )); then echo "$2"; else echo "$1"; fi; }
+  for _ in $(seq "$n"); do
+    read -r w c < <(wall_and_cpu "$a") || return 1
+    wa=$(min "$wa" "$w"); ca=$(min "$ca" "$c")
+    read -r w c < <(wall_and_cpu "$b") || return 1
+    wb=$(min "$wb" "$w"); cb=$(min "$cb" "$c")
+  done
+  echo "$wa $wb $ca $cb"
+}

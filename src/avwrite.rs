@@ -104,7 +104,9 @@ impl AvWriter {
 }
 
 /// A soundtrack encoded once to AAC, packets stamped from 0 and advanced by the encoder delay
-/// (module docs), ready for [`AvWriter::create_encoded`].
+/// (module docs), ready for [`AvWriter::create_encoded`]; clone it to mux the same track into
+/// several files.
+#[derive(Clone)]
 pub struct EncodedAudio {
     packets: VecDeque<Packet>,
     params: CodecParams,

@@ -9,8 +9,10 @@ pub mod avwrite;
 pub mod concat;
 pub mod emulate;
 pub mod error;
+pub mod export;
 pub mod fetch;
 pub mod loudness;
+
 pub mod media;
 pub mod mp4;
 pub mod otio;

@@ -51,14 +51,20 @@ impl VideoFilter {
         Ok(Self { graph })
     }
 
-    /// Push one frame in.
+    /// Push one frame in. The graph takes a new reference to the picture (no pixel copy) and
+    /// leaves `frame` untouched, so a frame shared between threads can be pushed into several
+    /// graphs at once.
     pub fn push(&mut self, frame: &VideoFrame) -> Result<()> {
-        self.graph
-            .get("in")
-            .expect("source exists")
-            .source()
-            .add(&frame.inner)
-            .op("filter push")
+        let mut src = self.graph.get("in").expect("source exists");
+        // SAFETY: `src` is the graph's live buffer source; av_buffersrc_write_frame only reads
+        // `frame` (it adds a reference to its buffers, or copies unreferenced data) and never
+        // modifies or frees it, unlike av_buffersrc_add_frame which resets the frame it is given.
+        let r =
+            unsafe { ff::ffi::av_buffersrc_write_frame(src.as_mut_ptr(), frame.inner.as_ptr()) };
+        if r < 0 {
+            return Err(ff::Error::from(r)).op("filter push");
+        }
+        Ok(())
     }
 
     /// Signal the end of input.

@@ -65,6 +65,49 @@ impl VideoFrame {
         self.inner.set_pts(pts);
     }
 
+    /// A new reference to the same picture (no pixel copy) whose timestamp can be set
+    /// independently; the planes stay shared, so treat them as read-only.
+    pub fn share(&self) -> Result<VideoFrame> {
+        let mut inner = ff::frame::Video::empty();
+        // SAFETY: both frames are valid AVFrames; `inner` is freshly allocated and empty, as
+        // av_frame_ref requires of its destination; the source is only read (its buffers gain a
+        // reference through atomic counters, safe while other threads reference them too).
+        let r = unsafe { ff::ffi::av_frame_ref(inner.as_mut_ptr(), self.inner.as_ptr()) };
+        if r < 0 {
+            return Err(ff::Error::from(r)).op("reference video frame");
+        }
+        Ok(VideoFrame { inner })
+    }
+
+    /// The `w`x`h` window at (`x`, `y`) of this picture as a new reference (no pixel copy: the
+    /// plane pointers are offset). With subsampled chroma an odd offset starts the chroma
+    /// window half a pixel early.
+    pub fn crop(&self, x: u32, y: u32, w: u32, h: u32) -> Result<VideoFrame> {
+        let (fw, fh) = (self.width(), self.height());
+        if w == 0 || h == 0 || x.saturating_add(w) > fw || y.saturating_add(h) > fh {
+            return Err(Error::Ffmpeg {
+                op: "crop video frame".into(),
+                reason: format!("window {w}x{h}+{x}+{y} is outside the {fw}x{fh} picture"),
+            });
+        }
+        let mut out = self.share()?;
+        // SAFETY: `out` is our own reference; setting its crop fields and applying them only
+        // moves its data pointers and size within the (shared, unmodified) buffers, and the
+        // window was checked to lie inside the picture.
+        let r = unsafe {
+            let f = out.inner.as_mut_ptr();
+            (*f).crop_left = x as usize;
+            (*f).crop_top = y as usize;
+            (*f).crop_right = (fw - x - w) as usize;
+            (*f).crop_bottom = (fh - y - h) as usize;
+            ff::ffi::av_frame_apply_cropping(f, ff::ffi::AV_FRAME_CROP_UNALIGNED as i32)
+        };
+        if r < 0 {
+            return Err(ff::Error::from(r)).op("crop video frame");
+        }
+        Ok(out)
+    }
+
     /// Number of planes.
     pub fn planes(&self) -> usize {
         self.inner.planes()
@@ -321,9 +364,16 @@ impl VideoEncoder {
         CodecParams(ff::codec::Parameters::from(&*self.enc))
     }
 
-    /// Encode one frame (pts in the encoder time base).
+    /// Encode one frame (pts in the encoder time base). The frame's own picture type (a
+    /// decoder marks its keyframes `I`) is ignored, as the ffmpeg CLI does: libx264 would
+    /// otherwise force a keyframe wherever the source had one, breaking the configured GOP.
     pub fn send(&mut self, frame: &VideoFrame) -> Result<()> {
-        self.enc.send_frame(&frame.inner).op("encode video")
+        if frame.inner.kind() == ff::picture::Type::None {
+            return self.enc.send_frame(&frame.inner).op("encode video");
+        }
+        let mut plain = frame.share()?;
+        plain.inner.set_kind(ff::picture::Type::None);
+        self.enc.send_frame(&plain.inner).op("encode video")
     }
 
     /// Signal the end; then drain with [`VideoEncoder::receive`].

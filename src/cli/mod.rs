@@ -15,6 +15,7 @@ mod audio_args;
 mod concat;
 mod duck;
 mod loudness;
+mod export;
 mod probe;
 mod swap;
 mod sync;
@@ -59,6 +60,8 @@ pub enum Command {
     Render(render::Args),
     /// Serve a local stand-in of the /v1/videos API (real marker clips, injectable faults).
     Emulate(emulate::Args),
+    /// Export social formats (9:16, 4:5, 1:1, 16:9) from one master in one decode.
+    Export(export::Args),
 }
 
 /// Run a subcommand; the `Ok` value is the process exit code.
@@ -77,6 +80,7 @@ pub fn run(cmd: Command, global: &Global) -> Result<i32> {
         Command::Fetch(a) => fetch::run(a, global),
         Command::Render(a) => render::run(a, global),
         Command::Emulate(a) => emulate::run(a, global),
+        Command::Export(a) => export::run(a, global),
     }
 }
 

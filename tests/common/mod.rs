@@ -414,6 +414,116 @@ pub fn ebur128(path: &Path) -> Ebur128 {
         .split("Summary:")
         .nth(1)
         .unwrap_or_else(|| panic!("no ebur128 summary for {}: {log}", path.display()));
+/// A directory under the target dir for files a test leaves for people to look at
+/// (`target/test-artifacts/<name>`), created when missing.
+pub fn artifact_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target dir")
+        .join("test-artifacts")
+        .join(name);
+    std::fs::create_dir_all(&dir).expect("create artifact dir");
+    dir
+}
+
+/// An 8-bit RGB picture read back from a PNG.
+#[derive(Debug, Clone)]
+pub struct Rgb {
+    pub width: u32,
+    pub height: u32,
+    pub data: Vec<u8>,
+}
+
+impl Rgb {
+    /// The pixel at `(x, y)`.
+    pub fn at(&self, x: u32, y: u32) -> [u8; 3] {
+        let i = 3 * (y * self.width + x) as usize;
+        [self.data[i], self.data[i + 1], self.data[i + 2]]
+    }
+
+    /// Bounding box `(x0, y0, x1, y1)` (exclusive ends) of the pixels matching `pred`.
+    pub fn bbox(&self, pred: impl Fn([u8; 3]) -> bool) -> Option<(u32, u32, u32, u32)> {
+        let mut b: Option<(u32, u32, u32, u32)> = None;
+        for y in 0..self.height {
+            for x in 0..self.width {
+                if pred(self.at(x, y)) {
+                    let (x0, y0, x1, y1) = b.unwrap_or((x, y, x + 1, y + 1));
+                    b = Some((x0.min(x), y0.min(y), x1.max(x + 1), y1.max(y + 1)));
+                }
+            }
+        }
+        b
+    }
+
+    /// Mean of each channel over the rectangle `[x0, x1) x [y0, y1)`.
+    pub fn mean(&self, x0: u32, y0: u32, x1: u32, y1: u32) -> [f64; 3] {
+        let mut sum = [0f64; 3];
+        for y in y0..y1 {
+            for x in x0..x1 {
+                let p = self.at(x, y);
+                for c in 0..3 {
+                    sum[c] += f64::from(p[c]);
+                }
+            }
+        }
+        let n = f64::from((x1 - x0) * (y1 - y0));
+        sum.map(|s| s / n)
+    }
+}
+
+/// Read an 8-bit RGB or RGBA PNG (alpha dropped).
+pub fn read_png(path: &Path) -> Rgb {
+    let decoder = png::Decoder::new(std::fs::File::open(path).expect("open PNG"));
+    let mut reader = decoder.read_info().expect("PNG header");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("PNG data");
+    let bytes = &buf[..info.buffer_size()];
+    let data = match info.color_type {
+        png::ColorType::Rgb => bytes.to_vec(),
+        png::ColorType::Rgba => bytes
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect(),
+        other => panic!("{}: unexpected PNG colour type {other:?}", path.display()),
+    };
+    Rgb {
+        width: info.width,
+        height: info.height,
+        data,
+    }
+}
+
+/// The frame of `video` shown at `secs`, as the ffmpeg CLI decodes it (display rotation
+/// applied), written to `png` and read back.
+pub fn frame_at(video: &Path, secs: f64, png: &Path) -> Rgb {
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-ss"])
+        .arg(secs.to_string())
+        .arg("-i")
+        .arg(video)
+        .args(["-frames:v", "1", "-pix_fmt", "rgb24"])
+        .arg(png)
+        .status()
+        .expect("run ffmpeg");
+    assert!(
+        status.success(),
+        "ffmpeg could not grab a frame of {}",
+        video.display()
+    );
+    read_png(png)
+}
+
+/// Integrated loudness (LUFS) and true peak (dBTP) of `path`'s audio, by the ffmpeg CLI's
+/// EBU R128 meter.
+pub fn loudness(path: &Path) -> (f64, f64) {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostats", "-i"])
+        .arg(path)
+        .args(["-vn", "-af", "ebur128=peak=true", "-f", "null", "-"])
+        .output()
+        .expect("run ffmpeg");
+    let log = String::from_utf8_lossy(&out.stderr);
+    let summary = log.rsplit("Summary:").next().unwrap_or("");
     let value = |key: &str| -> f64 {
         summary
             .lines()
@@ -607,4 +717,7 @@ pub fn sha256sum(path: &Path) -> String {
         .next()
         .unwrap_or("")
         .to_string()
+            .unwrap_or(f64::NAN)
+    };
+    (value("I:"), value("Peak:"))
 }

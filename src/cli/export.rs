@@ -1,0 +1,120 @@
+//! `cutroom export IN --preset NAME... [-o DIR]`.
+
+use super::{print_json, Global};
+use cutroom::error::exit;
+use cutroom::export::preset::PresetBook;
+use cutroom::export::reframe::{Color, Fit, Focus, FocusChoice, Reframe};
+use cutroom::export::{default_out_dir, export, Request};
+use cutroom::Result;
+use std::path::PathBuf;
+
+/// Arguments of `cutroom export`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The master to export.
+    input: PathBuf,
+    /// An output format (repeatable): tiktok, reels, shorts, feed45, square, youtube, x, or a
+    /// preset from --presets.
+    #[arg(long = "preset", short = 'p', required = true, value_name = "NAME")]
+    presets: Vec<String>,
+    /// Output directory (created when missing); outputs are named <stem>.<preset>.mp4.
+    /// Default: the input's directory.
+    #[arg(long, short, value_name = "DIR")]
+    output: Option<PathBuf>,
+    /// A TOML file of extra presets (same keys as the built-ins; `base = "reels"` inherits).
+    #[arg(long = "presets", value_name = "FILE")]
+    preset_file: Option<PathBuf>,
+    /// How a picture of another shape fills the frame: crop (fill), pad (bars) or blur
+    /// (the whole picture over a blurred copy of itself).
+    #[arg(long, default_value = "blur", value_parser = parse::<Fit>)]
+    fit: Fit,
+    /// Centre of the crop window as X,Y fractions of the picture (0,0 top left), or `auto`
+    /// (with --fit crop: follow the centre of motion, smoothed).
+    #[arg(long, default_value = "0.5,0.5", value_parser = parse::<FocusChoice>)]
+    focus: FocusChoice,
+    /// Bar colour for --fit pad: black, white, gray or #RRGGBB.
+    #[arg(long, default_value = "black", value_parser = parse::<Color>)]
+    pad_color: Color,
+    /// Write no audio track (by default the input's sound, or silence when it has none).
+    #[arg(long)]
+    no_audio: bool,
+    /// Fail when an output is longer than its platform allows (default: a warning).
+    #[arg(long)]
+    strict: bool,
+    /// Override every preset's x264 speed preset (ultrafast ... veryslow).
+    #[arg(long, value_name = "PRESET")]
+    x264_preset: Option<String>,
+    /// Write one frame of each vertical output with the platform's UI zones to this PNG.
+    #[arg(long, value_name = "PNG")]
+    safe_zones: Option<PathBuf>,
+    /// Print the JSON report (`outputs[]`) instead of one line per output.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse<T: std::str::FromStr<Err = cutroom::Error>>(s: &str) -> std::result::Result<T, String> {
+    s.parse().map_err(|e: cutroom::Error| e.to_string())
+}
+
+/// Export every preset; exit 0 when all outputs were written.
+pub fn run(args: Args, global: &Global) -> Result<i32> {
+    let book = match &args.preset_file {
+        Some(f) => PresetBook::with_file(f)?,
+        None => PresetBook::builtin(),
+    };
+    let presets = args
+        .presets
+        .iter()
+        .map(|n| book.get(n).cloned())
+        .collect::<Result<Vec<_>>>()?;
+    let req = Request {
+        out_dir: args
+            .output
+            .clone()
+            .unwrap_or_else(|| default_out_dir(&args.input)),
+        input: args.input,
+        presets,
+        reframe: Reframe {
+            fit: args.fit,
+            focus: match args.focus {
+                FocusChoice::At(f) => f,
+                FocusChoice::Auto => Focus::default(),
+            },
+            follow_motion: args.focus == FocusChoice::Auto,
+            pad_color: args.pad_color,
+        },
+        audio: !args.no_audio,
+        strict: args.strict,
+        x264_preset: args.x264_preset,
+        safe_zones: args.safe_zones,
+        quiet: global.quiet,
+    };
+    let report = export(&req)?;
+    for o in &report.outputs {
+        for w in &o.warnings {
+            eprintln!("cutroom: warning: {}: {w}", o.path);
+        }
+    }
+    if args.json {
+        print_json(&report);
+    } else {
+        for o in &report.outputs {
+            println!(
+                "{}  {} {}x{} {:.3} fps {:.3} s {} kB ({}, audio {})",
+                o.path,
+                o.preset,
+                o.width,
+                o.height,
+                o.fps,
+                o.duration_s,
+                o.bytes.div_ceil(1000),
+                o.fit,
+                o.audio
+            );
+        }
+        if let Some(p) = &report.safe_zones {
+            println!("{p}  safe zones");
+        }
+    }
+    Ok(exit::OK)
+}

@@ -1,0 +1,352 @@
+//! One encode of an export: its own thread taking shared decoded frames, conforming them to
+//! the output frame rate, reframing them in its own filter graph, encoding them once and
+//! writing the packets to every output that asked for exactly this encode.
+
+use super::cadence::Cadence;
+use super::motion::Smoother;
+use super::reframe::{filter_graph, follow_graph, follow_window, Reframe, Turn};
+use super::safezones::RgbImage;
+use crate::avwrite::{AvWriter, EncodedAudio};
+use crate::error::{Error, Result};
+use cutroom_ffi::{Packet, Pixel, VideoEncoder, VideoEncoderConfig, VideoFilter, VideoFrame};
+use indicatif::ProgressBar;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::Arc;
+
+/// What the decoding thread sends to every branch.
+pub(crate) enum Msg {
+    /// A decoded frame (shared by all branches), its pts in source ticks from the first frame,
+    /// and its centre of motion (measured only for `--focus auto`).
+    Frame(Arc<VideoFrame>, i64, Option<(f64, f64)>),
+    /// The source ended normally; anything else ending the channel aborts the branch.
+    End,
+}
+
+/// The audio track of a branch's outputs.
+pub(crate) enum Soundtrack {
+    /// No audio track (`--no-audio`).
+    None,
+    /// Being encoded on another thread; video packets wait for it in memory.
+    Pending(Receiver<EncodedAudio>),
+}
+
+/// Everything one branch needs to know before the first frame.
+pub(crate) struct Branch {
+    /// Final paths of the outputs (identical files, e.g. for TikTok, Reels and Shorts).
+    pub targets: Vec<PathBuf>,
+    /// The output grid (rate and exact frame count).
+    pub cadence: Cadence,
+    /// Encoder settings (size, rate, quality, GOP, threads).
+    pub encoder: VideoEncoderConfig,
+    /// Reframing.
+    pub reframe: Reframe,
+    /// Turn applied to show the source upright.
+    pub turn: Turn,
+    /// Output frame to keep as an RGB snapshot at half size (for `--safe-zones`).
+    pub snapshot_at: Option<u64>,
+}
+
+/// A finished branch.
+pub(crate) struct Finished {
+    /// The filter graph it ran.
+    pub filter: String,
+    /// The snapshot, when asked for.
+    pub snapshot: Option<RgbImage>,
+}
+
+/// Run `b` until the source ends: `Ok(None)` when the source or the soundtrack stopped without
+/// finishing (the decoder, the audio or another branch failed and reports why); the outputs are
+/// then not written.
+pub(crate) fn run(
+    b: Branch,
+    audio: Soundtrack,
+    rx: Receiver<Msg>,
+    progress: ProgressBar,
+) -> Result<Option<Finished>> {
+    let mut stage = Stage {
+        filter: None,
+        graph: String::new(),
+        enc: VideoEncoder::new(&b.encoder)?,
+        out: Writers::Waiting(audio, Vec::new()),
+        b: &b,
+        window: None,
+        snapshot: None,
+        encoded: 0,
+        progress,
+    };
+    let mut source = Source {
+        cadence: b.cadence.clone(),
+        prev: None,
+    };
+    // --focus auto: frames wait about a second for their future, then are cropped to the
+    // smoothed window before the graph.
+    let follow = b.reframe.follow_motion;
+    let radius = (b.cadence.time_base().invert().as_f64().round() as usize).max(1);
+    let mut smoother = Smoother::new(radius);
+    loop {
+        match rx.recv() {
+            Ok(Msg::Frame(frame, pts, centre)) if follow => {
+                if let Some(((frame, pts), c)) = smoother.push((frame, pts), centre) {
+                    let frame = stage.follow_crop(frame, c)?;
+                    source.show(&mut stage, frame, pts)?;
+                }
+            }
+            Ok(Msg::Frame(frame, pts, _)) => source.show(&mut stage, frame, pts)?,
+            Ok(Msg::End) => break,
+            Err(_) => return Ok(None),
+        }
+    }
+    for ((frame, pts), c) in smoother.finish() {
+        let frame = stage.follow_crop(frame, c)?;
+        source.show(&mut stage, frame, pts)?;
+    }
+    let last = source
+        .prev
+        .ok_or_else(|| Error::bad_input(&b.targets[0], "the source has no video frames"))?;
+    for k in source.cadence.rest() {
+        stage.push(&last, k)?;
+    }
+    stage.finish()
+}
+
+/// Source frames on their way to the output grid.
+struct Source {
+    cadence: Cadence,
+    /// The frame on screen until the next one starts.
+    prev: Option<Arc<VideoFrame>>,
+}
+
+impl Source {
+    /// A source frame starts at `pts`: the output frames up to it show the previous one.
+    fn show(&mut self, stage: &mut Stage, frame: Arc<VideoFrame>, pts: i64) -> Result<()> {
+        if let Some(p) = &self.prev {
+            for k in self.cadence.until(pts) {
+                stage.push(p, k)?;
+            }
+        }
+        self.prev = Some(frame);
+        Ok(())
+    }
+}
+
+/// Where encoded packets go: held until the soundtrack is ready, then the writers.
+enum Writers {
+    Waiting(Soundtrack, Vec<Packet>),
+    Open(Vec<AvWriter>),
+}
+
+/// The filter, encoder and writers of a branch.
+struct Stage<'a> {
+    filter: Option<VideoFilter>,
+    graph: String,
+    enc: VideoEncoder,
+    out: Writers,
+    b: &'a Branch,
+    /// `--focus auto`: the size of the moving crop window, once frames are cropped.
+    window: Option<(u32, u32)>,
+    snapshot: Option<RgbImage>,
+    encoded: u64,
+    progress: ProgressBar,
+}
+
+impl Stage<'_> {
+    /// Show source frame `src` as output frame `k`.
+    fn push(&mut self, src: &VideoFrame, k: u64) -> Result<()> {
+        if self.filter.is_none() {
+            let (b, cfg) = (self.b, &self.b.encoder);
+            let graph = match self.window {
+                Some(_) => follow_graph(b.turn, cfg.width, cfg.height),
+                None => filter_graph(
+                    src.width(),
+                    src.height(),
+                    b.turn,
+                    cfg.width,
+                    cfg.height,
+                    &b.reframe,
+                ),
+            };
+            self.graph = match self.window {
+                Some((w, h)) => format!("crop={w}:{h}:x(t):y(t):exact=1,{graph}"),
+                None => graph.clone(),
+            };
+            self.filter = Some(VideoFilter::new(
+                &graph,
+                src.width(),
+                src.height(),
+                &src.pixel_name(),
+                self.b.cadence.time_base(),
+                Pixel::Yuv420p,
+            )?);
+        }
+        let mut frame = src.share()?;
+        frame.set_pts(Some(k as i64));
+        self.filter.as_mut().expect("created above").push(&frame)?;
+        self.drain_filter()
+    }
+
+    /// `--focus auto`: `frame` cropped (by reference) to the window centred on `centre`.
+    fn follow_crop(
+        &mut self,
+        frame: Arc<VideoFrame>,
+        centre: (f64, f64),
+    ) -> Result<Arc<VideoFrame>> {
+        let (b, cfg) = (self.b, &self.b.encoder);
+        match follow_window(
+            frame.width(),
+            frame.height(),
+            b.turn,
+            cfg.width,
+            cfg.height,
+            centre,
+        ) {
+            Some(r) => {
+                self.window = Some((r.w, r.h));
+                Ok(Arc::new(frame.crop(r.x, r.y, r.w, r.h)?))
+            }
+            None => Ok(frame),
+        }
+    }
+
+    fn drain_filter(&mut self) -> Result<()> {
+        while let Some(out) = self
+            .filter
+            .as_mut()
+            .expect("filter exists once frames flow")
+            .pull()?
+        {
+            if self.b.snapshot_at.is_some() && out.pts() == self.b.snapshot_at.map(|k| k as i64) {
+                self.snapshot = Some(snapshot(&out, &self.b.targets[0])?);
+            }
+            self.enc.send(&out)?;
+            self.progress.inc(1);
+            self.drain_encoder()?;
+        }
+        Ok(())
+    }
+
+    fn drain_encoder(&mut self) -> Result<()> {
+        while let Some(mut pkt) = self.enc.receive()? {
+            // x264 leaves durations unset; in the encoder time base a frame is one tick, and the
+            // muxer needs it for the last frame's duration.
+            pkt.set_duration(1);
+            self.encoded += 1;
+            match &mut self.out {
+                Writers::Waiting(audio, held) => {
+                    held.push(pkt);
+                    let ready = match audio {
+                        Soundtrack::None => Some(None),
+                        Soundtrack::Pending(rx) => match rx.try_recv() {
+                            Ok(a) => Some(Some(a)),
+                            Err(TryRecvError::Empty) => None,
+                            // The audio thread failed; finish() notices and reports nothing.
+                            Err(TryRecvError::Disconnected) => None,
+                        },
+                    };
+                    if let Some(a) = ready {
+                        self.open(a)?;
+                    }
+                }
+                Writers::Open(writers) => write(writers, pkt)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Open one writer per target with the soundtrack `audio`, and write the held packets.
+    fn open(&mut self, audio: Option<EncodedAudio>) -> Result<()> {
+        let (params, tb) = (self.enc.params(), self.enc.time_base());
+        let mut writers = Vec::new();
+        for t in &self.b.targets {
+            writers.push(AvWriter::create_encoded(t, &params, tb, audio.clone())?);
+        }
+        let held = match std::mem::replace(&mut self.out, Writers::Open(Vec::new())) {
+            Writers::Waiting(_, held) => held,
+            Writers::Open(_) => unreachable!("writers are opened once"),
+        };
+        for pkt in held {
+            write(&mut writers, pkt)?;
+        }
+        self.out = Writers::Open(writers);
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Option<Finished>> {
+        if let Some(f) = self.filter.as_mut() {
+            f.push_eof()?;
+            self.drain_filter()?;
+        }
+        self.enc.send_eof()?;
+        self.drain_encoder()?;
+        if let Writers::Waiting(audio, _) = &self.out {
+            let audio = match audio {
+                Soundtrack::None => None,
+                Soundtrack::Pending(rx) => match rx.recv() {
+                    Ok(a) => Some(a),
+                    Err(_) => return Ok(None),
+                },
+            };
+            self.open(audio)?;
+        }
+        let total = self.b.cadence.total();
+        if self.encoded != total {
+            return Err(Error::bad_input(
+                &self.b.targets[0],
+                format!("encoded {} frames, expected {total}", self.encoded),
+            ));
+        }
+        let Writers::Open(writers) = self.out else {
+            unreachable!("opened above");
+        };
+        for w in writers {
+            w.finish()?;
+        }
+        Ok(Some(Finished {
+            filter: self.graph,
+            snapshot: self.snapshot,
+        }))
+    }
+}
+
+/// Write `pkt` to every writer (copies for all but the last).
+fn write(writers: &mut [AvWriter], pkt: Packet) -> Result<()> {
+    let Some((last, rest)) = writers.split_last_mut() else {
+        return Ok(());
+    };
+    for w in rest {
+        w.write_video(pkt.clone())?;
+    }
+    last.write_video(pkt)
+}
+
+/// A half-size RGB copy of a yuv420p output frame.
+fn snapshot(frame: &VideoFrame, target: &Path) -> Result<RgbImage> {
+    let (w, h) = ((frame.width() / 2).max(1), (frame.height() / 2).max(1));
+    let mut f = VideoFilter::new(
+        &format!("scale={w}:{h}"),
+        frame.width(),
+        frame.height(),
+        &frame.pixel_name(),
+        cutroom_ffi::Rational::new(1, 1),
+        Pixel::Rgb24,
+    )?;
+    f.push(frame)?;
+    f.push_eof()?;
+    let rgb = f
+        .pull()?
+        .ok_or_else(|| Error::bad_input(target, "safe-zone snapshot: no frame from the scaler"))?;
+    let stride = rgb.stride(0);
+    let row = 3 * w as usize;
+    let data = rgb
+        .plane(0)
+        .chunks(stride)
+        .take(h as usize)
+        .flat_map(|r| &r[..row])
+        .copied()
+        .collect();
+    Ok(RgbImage {
+        width: w,
+        height: h,
+        data,
+    })
+}

@@ -1,0 +1,561 @@
+//! `export`: one master to many social deliverables in one pass.
+//!
+//! The input's video is decoded once; each output (preset) is a branch on its own thread with
+//! its own frame-rate grid, filter graph, x264 encoder and writer, fed the same decoded frames
+//! (shared, never copied) through a bounded channel. The soundtrack is decoded once, aligned to
+//! the picture, fitted to the output length and AAC-encoded once per output length, then muxed
+//! without edit lists, advanced by the encoder delay (see [`crate::avwrite`]).
+
+mod branch;
+pub mod cadence;
+pub mod motion;
+pub mod preset;
+pub mod reframe;
+pub mod safezones;
+
+use crate::avwrite::EncodedAudio;
+use crate::error::{Error, Result};
+use crate::media;
+use crate::output::ensure_not_input;
+use crate::pcm::{self, Pcm};
+use branch::{Branch, Msg, Soundtrack};
+use cadence::{frame_count, Cadence};
+use cutroom_ffi::{
+    rescale, Input, MediaKind, Rational, StreamInfo, VideoDecoder, VideoEncoderConfig, VideoFrame,
+};
+use motion::Tracker;
+use preset::Preset;
+use reframe::{Fit, Reframe, Turn};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Sender, SyncSender};
+use std::sync::Arc;
+
+/// Sample rate of every deliverable's audio.
+pub const AUDIO_RATE: u32 = 48_000;
+/// Channel count of every deliverable's audio.
+pub const AUDIO_CHANNELS: u16 = 2;
+/// Decoded frames a branch may fall behind the decoder (bounds memory, keeps branches close).
+const QUEUE_FRAMES: usize = 8;
+
+/// What to export.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The master.
+    pub input: PathBuf,
+    /// One output per preset, in this order.
+    pub presets: Vec<Preset>,
+    /// Directory for the outputs (created when missing): `<stem>.<preset>.mp4`.
+    pub out_dir: PathBuf,
+    /// How pictures of another shape are reframed.
+    pub reframe: Reframe,
+    /// Write an audio track (the input's, or silence when it has none).
+    pub audio: bool,
+    /// Fail, rather than warn, when an output is longer than its platform allows.
+    pub strict: bool,
+    /// Replace every preset's x264 speed preset.
+    pub x264_preset: Option<String>,
+    /// Write a safe-zone sheet of the vertical outputs to this PNG.
+    pub safe_zones: Option<PathBuf>,
+    /// No progress bar.
+    pub quiet: bool,
+}
+
+/// The result of an export (the `--json` document).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The input path as given.
+    pub input: String,
+    /// One entry per output, in preset order.
+    pub outputs: Vec<Exported>,
+    /// The safe-zone sheet, when asked for.
+    pub safe_zones: Option<String>,
+}
+
+/// One written output.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exported {
+    /// Where it was written.
+    pub path: String,
+    /// Preset name.
+    pub preset: String,
+    /// The preset's platform.
+    pub platform: String,
+    /// Picture width.
+    pub width: u32,
+    /// Picture height.
+    pub height: u32,
+    /// Frame rate, `num/den`.
+    pub frame_rate: String,
+    /// Frame rate as a number.
+    pub fps: f64,
+    /// Video frames.
+    pub frames: u64,
+    /// Duration in seconds (frames / rate).
+    pub duration_s: f64,
+    /// File size in bytes.
+    pub bytes: u64,
+    /// Fit mode (`crop`, `pad`, `blur`).
+    pub fit: &'static str,
+    /// The FFmpeg filter graph that reframed the picture.
+    pub filter: String,
+    /// `source` (the input's sound), `silent` (the input has none) or `none` (`--no-audio`).
+    pub audio: &'static str,
+    /// Integrated loudness target of the preset, LUFS.
+    pub loudness_target_lufs: f64,
+    /// True-peak ceiling of the preset, dBTP.
+    pub true_peak_target_dbtp: f64,
+    /// Delivery warnings (e.g. longer than the platform allows).
+    pub warnings: Vec<String>,
+}
+
+/// One output being planned: preset, grid, path and warnings.
+struct Plan {
+    preset: Preset,
+    target: PathBuf,
+    rate: Rational,
+    frames: u64,
+    /// Source time base and nominal rate (for the frame-rate grid).
+    time_base: Rational,
+    src_rate: Rational,
+    warnings: Vec<String>,
+}
+
+/// Export `req.input` to every preset of `req`.
+pub fn export(req: &Request) -> Result<Report> {
+    check_request(req)?;
+    let input = media::open(&req.input)?;
+    let v = input
+        .best_stream(MediaKind::Video)
+        .ok_or_else(|| Error::bad_input(&req.input, "no video stream to export"))?;
+    let info = input.streams()[v].clone();
+    let audio_kind = match (req.audio, input.best_stream(MediaKind::Audio)) {
+        (false, _) => "none",
+        (true, Some(_)) => "source",
+        (true, None) => "silent",
+    };
+    let duration = video_duration(&req.input, &info)?;
+    let plans = plan(req, duration, &info)?;
+    let jobs = group(req, &plans);
+
+    let total: u64 = jobs.iter().map(|j| j.cadence.total()).sum();
+    let progress = crate::progress::bar(total, "export", req.quiet);
+    let turn = Turn::from_rotation(info.rotation);
+    let threads = encoder_threads(jobs.len());
+    let (decoded, audio, branches) = std::thread::scope(|s| {
+        let mut frame_txs = Vec::new();
+        let mut audio_txs = Vec::new();
+        let mut handles = Vec::new();
+        for job in &jobs {
+            let (tx, rx) = sync_channel(QUEUE_FRAMES);
+            let soundtrack = if req.audio {
+                let (atx, arx) = std::sync::mpsc::channel();
+                audio_txs.push((job.track, atx));
+                Soundtrack::Pending(arx)
+            } else {
+                Soundtrack::None
+            };
+            let lead = &plans[job.outputs[0]];
+            let b = Branch {
+                targets: job
+                    .outputs
+                    .iter()
+                    .map(|&i| plans[i].target.clone())
+                    .collect(),
+                cadence: job.cadence.clone(),
+                encoder: encoder_config(&lead.preset, lead.rate, req, threads),
+                reframe: req.reframe,
+                turn,
+                snapshot_at: job.snapshot_at,
+            };
+            let pb = progress.clone();
+            handles.push(s.spawn(move || branch::run(b, soundtrack, rx, pb)));
+            frame_txs.push(tx);
+        }
+        let audio = s.spawn(|| encode_soundtracks(&req.input, audio_txs));
+        let tracker = req.reframe.follow_motion.then(|| Tracker::new(turn));
+        let decoded = decode(input, v, &info, tracker, &frame_txs);
+        if matches!(decoded, Ok(true)) {
+            for tx in &frame_txs {
+                // A branch that already failed reports its own error below.
+                let _ = tx.send(Msg::End);
+            }
+        }
+        drop(frame_txs);
+        let branches: Vec<_> = handles
+            .into_iter()
+            .map(|h| h.join().expect("export branch panicked"))
+            .collect();
+        let audio = audio.join().expect("export soundtrack panicked");
+        (decoded, audio, branches)
+    });
+    progress.finish_and_clear();
+    decoded?;
+    audio?;
+    let mut errors = Vec::new();
+    let mut finished = Vec::new();
+    for r in branches {
+        match r {
+            Ok(Some(f)) => finished.push(f),
+            Ok(None) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.len() > 1 {
+        return Err(Error::Many(errors));
+    }
+    if let Some(e) = errors.pop() {
+        return Err(e);
+    }
+    let mut outputs = Vec::new();
+    let mut panels = Vec::new();
+    for (job, f) in jobs.iter().zip(&finished) {
+        for &i in &job.outputs {
+            let p = &plans[i];
+            if let Some(frame) = &f.snapshot {
+                panels.push((
+                    i,
+                    safezones::Panel {
+                        label: format!("{} {}x{}", p.preset.name, p.preset.width, p.preset.height),
+                        frame: frame.clone(),
+                        zones: p.preset.ui_zones.clone(),
+                    },
+                ));
+            }
+            outputs.push((i, exported(req, p, &f.filter, audio_kind)?));
+        }
+    }
+    outputs.sort_by_key(|(i, _)| *i);
+    panels.sort_by_key(|(i, _)| *i);
+    let safe_zones = match &req.safe_zones {
+        Some(path) => {
+            let panels: Vec<_> = panels.into_iter().map(|(_, p)| p).collect();
+            Some(safezones::write_sheet(path, &panels)?.display().to_string())
+        }
+        None => None,
+    };
+    Ok(Report {
+        input: req.input.display().to_string(),
+        outputs: outputs.into_iter().map(|(_, o)| o).collect(),
+        safe_zones,
+    })
+}
+
+/// The report entry of a written output.
+fn exported(req: &Request, p: &Plan, filter: &str, audio: &'static str) -> Result<Exported> {
+    let bytes = std::fs::metadata(&p.target)
+        .map_err(|e| Error::io(&p.target, e))?
+        .len();
+    Ok(Exported {
+        path: p.target.display().to_string(),
+        preset: p.preset.name.clone(),
+        platform: p.preset.platform.clone(),
+        width: p.preset.width,
+        height: p.preset.height,
+        frame_rate: p.rate.to_string(),
+        fps: p.rate.as_f64(),
+        frames: p.frames,
+        duration_s: p.frames as f64 / p.rate.as_f64(),
+        bytes,
+        fit: req.reframe.fit.as_str(),
+        filter: filter.to_string(),
+        audio,
+        loudness_target_lufs: p.preset.loudness_lufs,
+        true_peak_target_dbtp: p.preset.true_peak_dbtp,
+        warnings: p.warnings.clone(),
+    })
+}
+
+/// The soundtrack of an encode's outputs: the input's sound (or silence) cut or padded to
+/// `samples`, delivered at a loudness target.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Track {
+    samples: usize,
+    loudness_lufs: f64,
+    true_peak_dbtp: f64,
+}
+
+/// One encode: outputs whose pictures and encoder settings are identical share it.
+struct Job {
+    /// Indices into the plans.
+    outputs: Vec<usize>,
+    cadence: Cadence,
+    /// The soundtrack its outputs carry.
+    track: Track,
+    snapshot_at: Option<u64>,
+}
+
+/// Group the plans into encodes. Outputs that differ only in platform limits and UI zones
+/// (TikTok, Reels and Shorts) are encoded once and written several times; outputs at another
+/// loudness target carry another soundtrack, so they are not the same encode.
+fn group(req: &Request, plans: &[Plan]) -> Vec<Job> {
+    let key = |p: &Plan| {
+        let c = encoder_config(&p.preset, p.rate, req, 0);
+        (
+            (c.width, c.height, c.frame_rate, p.frames),
+            (c.crf.to_bits(), c.preset, c.gop, c.max_bit_rate),
+            (
+                p.preset.loudness_lufs.to_bits(),
+                p.preset.true_peak_dbtp.to_bits(),
+            ),
+        )
+    };
+    let mut jobs: Vec<(_, Job)> = Vec::new();
+    for (i, p) in plans.iter().enumerate() {
+        let k = key(p);
+        let snapshot = req.safe_zones.is_some() && p.preset.is_vertical();
+        if let Some((_, job)) = jobs.iter_mut().find(|(jk, _)| *jk == k) {
+            job.outputs.push(i);
+            job.snapshot_at = job.snapshot_at.or(snapshot.then_some(p.frames * 2 / 5));
+            continue;
+        }
+        let samples = rescale(
+            p.frames as i64,
+            p.rate.invert(),
+            Rational::new(1, AUDIO_RATE as i32),
+        ) as usize;
+        jobs.push((
+            k,
+            Job {
+                outputs: vec![i],
+                cadence: Cadence::new(p.time_base, p.src_rate, p.rate, p.frames),
+                track: Track {
+                    samples,
+                    loudness_lufs: p.preset.loudness_lufs,
+                    true_peak_dbtp: p.preset.true_peak_dbtp,
+                },
+                snapshot_at: snapshot.then_some(p.frames * 2 / 5),
+            },
+        ));
+    }
+    jobs.into_iter().map(|(_, j)| j).collect()
+}
+
+/// Usage checks that need no media: presets given once, a vertical preset for safe zones.
+fn check_request(req: &Request) -> Result<()> {
+    if req.presets.is_empty() {
+        return Err(Error::Usage("export needs at least one --preset".into()));
+    }
+    for (i, p) in req.presets.iter().enumerate() {
+        if req.presets[..i].iter().any(|q| q.name == p.name) {
+            return Err(Error::Usage(format!("preset `{}` is given twice", p.name)));
+        }
+    }
+    if req.safe_zones.is_some() && !req.presets.iter().any(Preset::is_vertical) {
+        return Err(Error::Usage(
+            "--safe-zones draws vertical outputs; add a vertical preset (tiktok, reels, shorts, feed45)"
+                .into(),
+        ));
+    }
+    if req.reframe.follow_motion && req.reframe.fit != Fit::Crop {
+        return Err(Error::Usage(
+            "--focus auto moves a crop window; use it with --fit crop".into(),
+        ));
+    }
+    if let Some(x) = &req.x264_preset {
+        if !preset::X264_PRESETS.contains(&x.as_str()) {
+            return Err(Error::Usage(format!(
+                "--x264-preset {x}: expected one of {}",
+                preset::X264_PRESETS.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The video stream's duration in its time base. When the container does not declare it
+/// (Matroska, MPEG-TS), the stream's packets are read (not decoded) to find where it ends.
+fn video_duration(path: &Path, info: &StreamInfo) -> Result<i64> {
+    if let Some(d) = info.duration {
+        return Ok(d);
+    }
+    let mut input = media::open(path)?;
+    let (mut first, mut end) = (None::<i64>, None::<i64>);
+    while let Some(pkt) = input.read_packet()? {
+        if pkt.stream() != info.index {
+            continue;
+        }
+        if let Some(pts) = pkt.pts() {
+            first = Some(first.map_or(pts, |f| f.min(pts)));
+            let stop = pts + pkt.duration().max(1);
+            end = Some(end.map_or(stop, |e| e.max(stop)));
+        }
+    }
+    match (info.start_time.or(first), end) {
+        (Some(start), Some(end)) if end > start => Ok(end - start),
+        _ => Err(Error::bad_input(path, "the video stream has no timestamps")),
+    }
+}
+
+/// The source's frame rates in order of preference: its base rate, then its average.
+fn source_rates(info: &StreamInfo) -> [Rational; 2] {
+    [info.real_frame_rate, info.avg_frame_rate]
+}
+
+/// The source's nominal frame rate (the first known of [`source_rates`]; 0/0 when none is).
+fn nominal_rate(info: &StreamInfo) -> Rational {
+    source_rates(info)
+        .into_iter()
+        .find(|r| !r.is_unknown())
+        .unwrap_or(Rational::new(0, 0))
+}
+
+/// Output paths, grids and duration checks for every preset.
+fn plan(req: &Request, duration: i64, info: &StreamInfo) -> Result<Vec<Plan>> {
+    let stem = req
+        .input
+        .file_stem()
+        .ok_or_else(|| Error::bad_input(&req.input, "input path has no file name"))?
+        .to_string_lossy()
+        .into_owned();
+    let mut plans = Vec::new();
+    for p in &req.presets {
+        let rate = p.frame_rate(&source_rates(info));
+        let frames = frame_count(duration, info.time_base, rate);
+        let target = req.out_dir.join(format!("{stem}.{}.mp4", p.name));
+        ensure_not_input(&target, &[&req.input])?;
+        let secs = frames as f64 / rate.as_f64();
+        let mut warnings = Vec::new();
+        if secs > f64::from(p.max_duration_s) {
+            let msg = format!(
+                "{secs:.1} s is longer than {}'s limit of {} s",
+                p.platform, p.max_duration_s
+            );
+            if req.strict {
+                return Err(Error::bad_input(
+                    &req.input,
+                    format!("preset `{}`: {msg} (--strict)", p.name),
+                ));
+            }
+            warnings.push(msg);
+        }
+        plans.push(Plan {
+            preset: p.clone(),
+            target,
+            rate,
+            frames,
+            time_base: info.time_base,
+            src_rate: nominal_rate(info),
+            warnings,
+        });
+    }
+    if !req.out_dir.is_dir() {
+        std::fs::create_dir_all(&req.out_dir).map_err(|e| Error::io(&req.out_dir, e))?;
+    }
+    Ok(plans)
+}
+
+/// Decode the input's sound once (silence when it has none), and send each branch its
+/// [`Track`], AAC-encoded once per distinct track.
+fn encode_soundtracks(input: &Path, branches: Vec<(Track, Sender<EncodedAudio>)>) -> Result<()> {
+    if branches.is_empty() {
+        return Ok(());
+    }
+    let source = pcm::decode_aligned(input, AUDIO_RATE, AUDIO_CHANNELS)?
+        .unwrap_or_else(|| Pcm::silence(AUDIO_RATE, AUDIO_CHANNELS, 0));
+    let mut encoded: Vec<(Track, EncodedAudio)> = Vec::new();
+    for (track, tx) in branches {
+        if !encoded.iter().any(|(t, _)| *t == track) {
+            let mut pcm = source.clone();
+            pcm.fit(track.samples);
+            encoded.push((track, EncodedAudio::encode(&pcm)?));
+        }
+        let (_, a) = encoded
+            .iter()
+            .find(|(t, _)| *t == track)
+            .expect("encoded above");
+        // A branch that already failed reports its own error.
+        let _ = tx.send(a.clone());
+    }
+    Ok(())
+}
+
+/// x264 threads per branch: automatic for one output; for several, the cores (with x264's
+/// usual 1.5 threads per core) shared out, so the encoders do not oversubscribe the machine.
+fn encoder_threads(branches: usize) -> usize {
+    if branches <= 1 {
+        return 0;
+    }
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (cores * 3).div_ceil(2 * branches).max(1)
+}
+
+fn encoder_config(p: &Preset, rate: Rational, req: &Request, threads: usize) -> VideoEncoderConfig {
+    VideoEncoderConfig {
+        width: p.width,
+        height: p.height,
+        frame_rate: rate,
+        crf: p.crf,
+        preset: req
+            .x264_preset
+            .clone()
+            .unwrap_or_else(|| p.x264_preset.clone()),
+        profile: "high".into(),
+        gop: p.gop_frames(rate),
+        max_bit_rate: Some(u64::from(p.max_kbps) * 1000),
+        threads,
+    }
+}
+
+/// Decode stream `v` once, sending every frame (pts counted from the first frame, and its
+/// centre of motion when `tracker` is given) to every branch. `Ok(false)` when a branch hung up
+/// (it failed; its error is reported by the caller).
+fn decode(
+    mut input: Input,
+    v: usize,
+    info: &StreamInfo,
+    mut tracker: Option<Tracker>,
+    senders: &[SyncSender<Msg>],
+) -> Result<bool> {
+    let mut dec = VideoDecoder::new(&input, v, None)?;
+    let nominal = nominal_rate(info);
+    let period = if nominal.is_unknown() {
+        1
+    } else {
+        rescale(1, nominal.invert(), info.time_base).max(1)
+    };
+    let mut origin = info.start_time;
+    let mut last: Option<i64> = None;
+    let mut send = |frame: VideoFrame| -> Result<bool> {
+        let pts = frame
+            .pts()
+            .unwrap_or_else(|| last.map_or(0, |l| l + period));
+        last = Some(pts);
+        let origin = *origin.get_or_insert(pts);
+        let centre = match tracker.as_mut() {
+            Some(t) => t.track(&frame)?,
+            None => None,
+        };
+        let frame = Arc::new(frame);
+        Ok(senders.iter().all(|tx| {
+            tx.send(Msg::Frame(Arc::clone(&frame), pts - origin, centre))
+                .is_ok()
+        }))
+    };
+    while let Some(pkt) = input.read_packet()? {
+        if pkt.stream() != v {
+            continue;
+        }
+        dec.send(&pkt)?;
+        while let Some(frame) = dec.receive()? {
+            if !send(frame)? {
+                return Ok(false);
+            }
+        }
+    }
+    dec.send_eof()?;
+    while let Some(frame) = dec.receive()? {
+        if !send(frame)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The default output directory name for `input`: beside it.
+pub fn default_out_dir(input: &Path) -> PathBuf {
+    input
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}

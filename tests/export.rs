@@ -1,0 +1,717 @@
+//! `cutroom export`: every output is checked with ffprobe and decoded back with the ffmpeg CLI:
+//! delivery spec (size, pixel format, profile, rate, GOP, faststart, no edit list, audio), A/V
+//! sync at the markers, and the reframed picture's geometry measured on PNG frames.
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// One frame at 30 fps, the sync tolerance of the acceptance list.
+const ONE_FRAME_MS: f64 = 1000.0 / 30.0;
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A 640x360 blue clip with a white 120x120 box in the middle (and `extra` lavfi drawing).
+fn box_clip(out: &Path, secs: u32, boxes: &str, extra_out: &[&str]) {
+    let status = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
+        .arg(format!("color=c=0x3060C0:s=640x360:r=30:d={secs},{boxes}"))
+        .args([
+            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+        ])
+        .args(extra_out)
+        .arg(out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+const CENTRE_BOX: &str = "drawbox=x=260:y=120:w=120:h=120:c=white:t=fill";
+
+fn white(p: [u8; 3]) -> bool {
+    p.iter().all(|&c| c > 200)
+}
+
+/// Check one output against the delivery spec with ffprobe and cutroom's own probe.
+fn assert_deliverable(path: &Path, w: u64, h: u64, rate: &str, secs: f64, audio: bool) {
+    let name = path.display();
+    let probe = ffprobe(path);
+    let streams = probe["streams"].as_array().unwrap();
+    let v = &streams[0];
+    assert_eq!(v["codec_name"], "h264", "{name}");
+    assert_eq!(v["profile"], "High", "{name}");
+    assert_eq!(v["pix_fmt"], "yuv420p", "{name}");
+    assert_eq!(
+        (v["width"].as_u64(), v["height"].as_u64()),
+        (Some(w), Some(h)),
+        "{name}"
+    );
+    assert_eq!(v["r_frame_rate"], rate, "{name}");
+    assert_eq!(v["avg_frame_rate"], rate, "{name}");
+    let vdur: f64 = v["duration"].as_str().unwrap().parse().unwrap();
+    assert!((vdur - secs).abs() < 1e-3, "{name}: video lasts {vdur} s");
+    assert!(
+        v["side_data_list"].is_null(),
+        "{name}: no display matrix: {v}"
+    );
+    if audio {
+        assert_eq!(streams.len(), 2, "{name}");
+        let a = &streams[1];
+        assert_eq!(a["codec_name"], "aac", "{name}");
+        assert_eq!(a["profile"], "LC", "{name}");
+        assert_eq!(a["sample_rate"], "48000", "{name}");
+        assert_eq!(a["channels"], 2, "{name}");
+        let adur: f64 = a["duration"].as_str().unwrap().parse().unwrap();
+        assert!((adur - secs).abs() < 0.025, "{name}: audio lasts {adur} s");
+    } else {
+        assert_eq!(streams.len(), 1, "{name}: no audio track");
+    }
+    let ours = cutroom_json(&["probe", "--json", s(path)]);
+    assert_eq!(
+        ours["files"][0]["faststart"], true,
+        "{name}: moov before mdat"
+    );
+    assert_eq!(
+        ours["files"][0]["edit_lists"], false,
+        "{name}: no edit list"
+    );
+}
+
+/// Keyframes fall exactly every `gop_s` seconds (closed GOP, no scene-cut keyframes).
+fn assert_gop(path: &Path, gop_s: f64, secs: f64) {
+    let keys: Vec<f64> = ffprobe_packets(path, "v:0")
+        .iter()
+        .filter(|p| p["flags"].as_str().unwrap_or("").contains('K'))
+        .map(|p| p["pts_time"].as_str().unwrap().parse().unwrap())
+        .collect();
+    let expected: Vec<f64> = (0..)
+        .map(|i| f64::from(i) * gop_s)
+        .take_while(|t| *t < secs - 1e-6)
+        .collect();
+    assert_eq!(keys, expected, "{}: keyframes", path.display());
+}
+
+fn assert_in_sync(path: &Path, markers: usize) {
+    let offs = marker_offsets_ms(path);
+    assert_eq!(offs.len(), markers, "{}: {offs:?}", path.display());
+    for (t, o) in offs {
+        assert!(
+            o.abs() <= ONE_FRAME_MS,
+            "{}: marker at {t} s is {o:.2} ms off",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn three_presets_from_one_decode_meet_the_delivery_spec_in_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let master = dir.path().join("master.mp4");
+    marker_clip(&master, 640, 360, 30, 4.0, 4.0, 0.0, &[]);
+    let out = dir.path().join("out");
+    let report = cutroom_json(&[
+        "export",
+        s(&master),
+        "--preset",
+        "reels",
+        "--preset",
+        "square",
+        "--preset",
+        "youtube",
+        "-o",
+        s(&out),
+        "--json",
+    ]);
+    assert_eq!(report["input"], s(&master));
+    let outputs = report["outputs"].as_array().unwrap();
+    let expect = [
+        ("reels", 1080, 1920),
+        ("square", 1080, 1080),
+        ("youtube", 1920, 1080),
+    ];
+    assert_eq!(outputs.len(), 3);
+    for (o, (preset, w, h)) in outputs.iter().zip(expect) {
+        let path = PathBuf::from(o["path"].as_str().unwrap());
+        assert_eq!(path, out.join(format!("master.{preset}.mp4")));
+        assert_eq!(o["preset"], preset);
+        assert_eq!(
+            (o["width"].as_u64(), o["height"].as_u64()),
+            (Some(w), Some(h))
+        );
+        assert_eq!(o["frame_rate"], "30/1");
+        assert_eq!(o["fps"], 30.0);
+        assert_eq!(o["frames"], 120);
+        assert_eq!(o["duration_s"], 4.0);
+        assert_eq!(o["fit"], "blur");
+        assert_eq!(o["audio"], "source");
+        assert_eq!(o["loudness_target_lufs"], -14.0);
+        assert_eq!(o["true_peak_target_dbtp"], -1.0);
+        assert_eq!(o["bytes"], std::fs::metadata(&path).unwrap().len());
+        assert!(o["warnings"].as_array().unwrap().is_empty());
+        assert!(!o["filter"].as_str().unwrap().is_empty());
+        assert_deliverable(&path, w, h, "30/1", 4.0, true);
+        assert_gop(&path, 2.0, 4.0);
+        assert_in_sync(&path, 2);
+    }
+}
+
+#[test]
+fn blur_pad_and_crop_keep_the_picture_centred_and_undistorted() {
+    let dir = tempfile::tempdir().unwrap();
+    let master = dir.path().join("box.mp4");
+    box_clip(&master, 2, CENTRE_BOX, &[]);
+    let artifacts = artifact_dir("export");
+    let mut frames = Vec::new();
+    for fit in ["blur", "pad", "crop"] {
+        let out = dir.path().join(fit);
+        let r = cutroom_json(&[
+            "export",
+            s(&master),
+            "-p",
+            "reels",
+            "--fit",
+            fit,
+            "--no-audio",
+            "-o",
+            s(&out),
+            "--json",
+        ]);
+        let video = PathBuf::from(r["outputs"][0]["path"].as_str().unwrap());
+        assert_deliverable(&video, 1080, 1920, "30/1", 2.0, false);
+        for t in [0.5, 1.5] {
+            let png = artifacts.join(format!("landscape_to_reels_{fit}_{t}s.png"));
+            frames.push((fit, frame_at(&video, t, &png)));
+        }
+    }
+    for (fit, f) in &frames {
+        assert_eq!((f.width, f.height), (1080, 1920));
+        let (x0, y0, x1, y1) = f.bbox(white).unwrap_or_else(|| panic!("{fit}: no box"));
+        let (w, h) = (f64::from(x1 - x0), f64::from(y1 - y0));
+        // 640x360 -> 1080 wide: x1.6875; crop: 360 tall -> 1920: x5.333.
+        let expected = if *fit == "crop" { 640.0 } else { 202.5 };
+        assert!(
+            (w - expected).abs() <= 4.0 && (h - expected).abs() <= 4.0,
+            "{fit}: box {w}x{h}"
+        );
+        assert!((w / h - 1.0).abs() < 0.01, "{fit}: box distorted: {w}x{h}");
+        let (cx, cy) = (f64::from(x0 + x1) / 2.0, f64::from(y0 + y1) / 2.0);
+        assert!(
+            (cx - 540.0).abs() <= 2.0 && (cy - 960.0).abs() <= 2.0,
+            "{fit}: box centre {cx},{cy}"
+        );
+        // The foreground band keeps the source colour where it is not the box.
+        let fg = f.mean(40, 700, 200, 900);
+        assert!(
+            (fg[2] - 192.0).abs() < 12.0 && (fg[1] - 96.0).abs() < 12.0,
+            "{fit}: fg {fg:?}"
+        );
+        let top = f.mean(0, 40, 1080, 600);
+        let bottom = f.mean(0, 1320, 1080, 1880);
+        match *fit {
+            "pad" => {
+                assert!(
+                    top.iter().chain(&bottom).all(|&c| c < 8.0),
+                    "pad: black bars {top:?}"
+                );
+            }
+            "blur" => {
+                // Filled with a darkened copy of the blue picture, not bars.
+                for band in [top, bottom] {
+                    assert!(
+                        band[2] > 70.0 && band[2] < 170.0,
+                        "blur: background {band:?}"
+                    );
+                    assert!(
+                        band[2] > band[0] + 30.0,
+                        "blur: background is the picture's blue"
+                    );
+                }
+                // Blurred: no hard edges anywhere in the background bands.
+                let mut max_step = 0u8;
+                for y in (40..600).step_by(7) {
+                    for x in 1..1080 {
+                        let (a, b) = (f.at(x - 1, y)[1], f.at(x, y)[1]);
+                        max_step = max_step.max(a.abs_diff(b));
+                    }
+                }
+                assert!(max_step < 12, "blur: background has an edge of {max_step}");
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn focus_auto_follows_a_moving_subject_smoothly() {
+    let dir = tempfile::tempdir().unwrap();
+    let master = dir.path().join("moving.mp4");
+    // A 60x60 white box crossing a 640x360 blue picture at 180 px/s.
+    let status = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
+        .arg(
+            "color=c=0x3060C0:s=640x360:r=30:d=3[bg];color=c=white:s=60x60:r=30[b];\
+             [bg][b]overlay=x='20+180*t':y=150:shortest=1",
+        )
+        .args([
+            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+        ])
+        .arg(&master)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let artifacts = artifact_dir("export");
+    let mut centres = Vec::new();
+    for focus in ["auto", "0.5,0.5"] {
+        let out = dir.path().join(focus);
+        let r = cutroom_json(&[
+            "export",
+            s(&master),
+            "-p",
+            "reels",
+            "--fit",
+            "crop",
+            "--focus",
+            focus,
+            "--no-audio",
+            "-o",
+            s(&out),
+            "--json",
+        ]);
+        let video = PathBuf::from(r["outputs"][0]["path"].as_str().unwrap());
+        assert_deliverable(&video, 1080, 1920, "30/1", 3.0, false);
+        for t in [0.0, 0.5, 1.0, 1.5, 2.0, 2.5] {
+            let name = format!("moving_box_focus_{}_{t}s.png", focus.replace(',', "_"));
+            let f = frame_at(&video, t, &artifacts.join(name));
+            let b = f.bbox(white);
+            if focus == "auto" {
+                let (x0, _, x1, _) = b.unwrap_or_else(|| panic!("auto: box lost at {t} s"));
+                // 60 px x 1920/360: the whole box, not a sliver at an edge.
+                assert!(
+                    (x1 - x0) as f64 >= 310.0,
+                    "auto: box cut at {t} s: {x0}..{x1}"
+                );
+                if t > 0.0 {
+                    // (At 0 s the box is nearer the picture's edge than half a window.)
+                    centres.push((t, f64::from(x0 + x1) / 2.0));
+                }
+            } else if t == 0.5 {
+                assert!(
+                    b.is_none(),
+                    "a fixed centre window cannot see the box at {t} s"
+                );
+            }
+        }
+    }
+    // A steady move is followed steadily: the box stays put in the frame, no jitter.
+    let (first, rest) = centres.split_first().unwrap();
+    for (t, x) in rest {
+        assert!(
+            (x - first.1).abs() <= 24.0,
+            "box at {x} px at {t} s, {} px at 0 s",
+            first.1
+        );
+    }
+    let run = cutroom(&[
+        "export",
+        s(&master),
+        "-p",
+        "reels",
+        "--focus",
+        "auto",
+        "-o",
+        s(dir.path()),
+    ]);
+    assert_eq!(run.status.code(), Some(2), "--focus auto needs --fit crop");
+}
+
+#[test]
+fn rotated_source_is_shown_upright() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.mp4");
+    box_clip(
+        &plain,
+        2,
+        "drawbox=x=40:y=40:w=120:h=120:c=white:t=fill",
+        &[],
+    );
+    let rotated = dir.path().join("rotated.mp4");
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
+        .arg(&plain)
+        .args(["-c", "copy", "-metadata:s:v:0", "rotate=90"])
+        .arg(&rotated)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let rot = cutroom_json(&["probe", "--json", s(&rotated)]);
+    assert_eq!(rot["files"][0]["streams"][0]["rotation_deg"], 90.0);
+    let out = dir.path().join("out");
+    let r = cutroom_json(&[
+        "export",
+        s(&rotated),
+        "-p",
+        "reels",
+        "--no-audio",
+        "-o",
+        s(&out),
+        "--json",
+    ]);
+    let video = PathBuf::from(r["outputs"][0]["path"].as_str().unwrap());
+    assert_deliverable(&video, 1080, 1920, "30/1", 2.0, false);
+    let ours = frame_at(&video, 1.0, &dir.path().join("ours.png"));
+    // The oracle: the ffmpeg CLI shows the source upright (autorotate); scaled to the output.
+    let upright = frame_at(&rotated, 1.0, &dir.path().join("upright.png"));
+    assert_eq!((upright.width, upright.height), (360, 640));
+    let (a, b) = (ours.bbox(white).unwrap(), upright.bbox(white).unwrap());
+    let k = 1080.0 / 360.0;
+    let scaled = [a.0, a.1, a.2, a.3].map(f64::from);
+    let expected = [b.0, b.1, b.2, b.3].map(|v| f64::from(v) * k);
+    for (o, e) in scaled.iter().zip(expected) {
+        assert!(
+            (o - e).abs() <= 6.0,
+            "box {a:?} vs upright source {b:?} scaled x{k}"
+        );
+    }
+}
+
+#[test]
+fn ten_bit_odd_sized_low_rate_input_is_conformed_and_in_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let master = dir.path().join("master.mkv");
+    marker_clip(
+        &master,
+        641,
+        361,
+        15,
+        4.0,
+        4.0,
+        0.0,
+        &["-s", "641x361", "-c:v", "ffv1", "-pix_fmt", "yuv420p10le"],
+    );
+    let p = ffprobe(&master);
+    assert_eq!(p["streams"][0]["pix_fmt"], "yuv420p10le");
+    assert_eq!(p["streams"][0]["width"], 641);
+    let out = dir.path().join("out");
+    let r = cutroom_json(&[
+        "export",
+        s(&master),
+        "-p",
+        "x",
+        "-p",
+        "square",
+        "--fit",
+        "crop",
+        "-o",
+        s(&out),
+        "--json",
+    ]);
+    for (o, (w, h)) in r["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip([(1280, 720), (1080, 1080)])
+    {
+        // 15 fps is outside 23-60: the output runs at 30 fps, each frame shown twice.
+        assert_eq!(o["frames"], 120);
+        let path = PathBuf::from(o["path"].as_str().unwrap());
+        assert_deliverable(&path, w, h, "30/1", 4.0, true);
+        assert_in_sync(&path, 2);
+    }
+}
+
+#[test]
+fn source_rates_within_23_to_60_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let master = dir.path().join("m50.mp4");
+    marker_clip(&master, 320, 180, 50, 2.0, 2.0, 0.0, &[]);
+    let out = dir.path().join("out");
+    let r = cutroom_json(&["export", s(&master), "-p", "x", "-o", s(&out), "--json"]);
+    let o = &r["outputs"][0];
+    assert_eq!(o["frame_rate"], "50/1");
+    assert_eq!(o["frames"], 100);
+    let path = PathBuf::from(o["path"].as_str().unwrap());
+    assert_deliverable(&path, 1280, 720, "50/1", 2.0, true);
+    assert_gop(&path, 2.0, 2.0);
+    assert_in_sync(&path, 1);
+}
+
+#[test]
+fn variable_rate_input_keeps_its_base_rate_in_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = fixture("vfr.mp4"); // 6 s, base rate 30/1, frames dropped
+    let r = cutroom_json(&["export", s(&src), "-p", "x", "-o", s(dir.path()), "--json"]);
+    let o = &r["outputs"][0];
+    assert_eq!(o["frame_rate"], "30/1");
+    assert_eq!(o["frames"], 180);
+    let path = PathBuf::from(o["path"].as_str().unwrap());
+    assert_deliverable(&path, 1280, 720, "30/1", 6.0, true);
+    assert_in_sync(&path, marker_offsets_ms(&src).len());
+}
+
+#[test]
+fn input_without_audio_gets_silence_or_no_track() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = fixture("no_audio.mp4");
+    let r = cutroom_json(&["export", s(&src), "-p", "x", "-o", s(dir.path()), "--json"]);
+    assert_eq!(r["outputs"][0]["audio"], "silent");
+    let with = PathBuf::from(r["outputs"][0]["path"].as_str().unwrap());
+    assert_deliverable(&with, 1280, 720, "30/1", 6.0, true);
+    let (integrated, peak) = loudness(&with);
+    assert!(integrated <= -70.0, "silence: {integrated} LUFS");
+    assert!(peak < -70.0, "silence: peak {peak} dBTP");
+    let bare = dir.path().join("bare");
+    let r = cutroom_json(&[
+        "export",
+        s(&src),
+        "-p",
+        "x",
+        "--no-audio",
+        "-o",
+        s(&bare),
+        "--json",
+    ]);
+    assert_eq!(r["outputs"][0]["audio"], "none");
+    assert_deliverable(
+        Path::new(r["outputs"][0]["path"].as_str().unwrap()),
+        1280,
+        720,
+        "30/1",
+        6.0,
+        false,
+    );
+}
+
+#[test]
+fn platform_duration_limits_warn_or_fail_with_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let presets = dir.path().join("presets.toml");
+    std::fs::write(
+        &presets,
+        "[clip]\nbase = \"x\"\nplatform = \"Tiny\"\nwidth = 320\nheight = 180\nmax_duration_s = 5\n",
+    )
+    .unwrap();
+    let src = fixture("marker_landscape_25.mp4"); // 6 s
+    let out = dir.path().join("out");
+    let args = [
+        "export",
+        s(&src),
+        "--presets",
+        s(&presets),
+        "-p",
+        "clip",
+        "-o",
+        s(&out),
+    ];
+    let run = cutroom(&[&args[..], &["--json"]].concat());
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(r["outputs"][0]["platform"], "Tiny");
+    assert_eq!(r["outputs"][0]["width"], 320);
+    let warning = r["outputs"][0]["warnings"][0].as_str().unwrap();
+    assert!(warning.contains("limit of 5 s"), "{warning}");
+    assert!(String::from_utf8_lossy(&run.stderr).contains("warning"));
+
+    let strict_out = dir.path().join("strict");
+    let run = cutroom(&[
+        "export",
+        s(&src),
+        "--presets",
+        s(&presets),
+        "-p",
+        "clip",
+        "-o",
+        s(&strict_out),
+        "--strict",
+    ]);
+    assert_eq!(run.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("preset `clip`") && err.contains("--strict"),
+        "{err}"
+    );
+    assert!(
+        !strict_out.exists(),
+        "nothing is written on a refused export"
+    );
+}
+
+#[test]
+fn user_presets_with_unknown_keys_and_unknown_names_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let presets = dir.path().join("presets.toml");
+    std::fs::write(&presets, "[story]\nbase = \"reels\"\nfsp = 30\n").unwrap();
+    let src = fixture("marker_landscape_25.mp4");
+    let out = dir.path().join("out");
+    let run = cutroom(&[
+        "export",
+        s(&src),
+        "--presets",
+        s(&presets),
+        "-p",
+        "story",
+        "-o",
+        s(&out),
+    ]);
+    assert_eq!(run.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("presets.toml") && err.contains("unknown field `fsp`"),
+        "{err}"
+    );
+    let run = cutroom(&["export", s(&src), "-p", "reel", "-o", s(&out)]);
+    assert_eq!(run.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("unknown preset `reel`") && err.contains("reels"),
+        "{err}"
+    );
+    let run = cutroom(&[
+        "export",
+        s(&src),
+        "-p",
+        "x",
+        "--fit",
+        "stretch",
+        "-o",
+        s(&out),
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(!out.exists());
+}
+
+#[test]
+fn bad_input_is_named_and_leaves_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["not_media.mp4", "truncated.mp4"] {
+        let run = cutroom(&["export", s(&fixture(name)), "-p", "x", "-o", s(dir.path())]);
+        assert_eq!(run.status.code(), Some(1), "{name}");
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(err.contains(name), "{name}: {err}");
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no partial output"
+    );
+}
+
+#[test]
+fn safe_zone_sheet_shows_each_vertical_output_with_its_ui_zones() {
+    let dir = tempfile::tempdir().unwrap();
+    let master = dir.path().join("box.mp4");
+    box_clip(&master, 2, CENTRE_BOX, &[]);
+    let sheet = artifact_dir("export").join("safe_zones_tiktok_reels.png");
+    let out = dir.path().join("out");
+    let r = cutroom_json(&[
+        "export",
+        s(&master),
+        "-p",
+        "tiktok",
+        "-p",
+        "reels",
+        "-p",
+        "square",
+        "--no-audio",
+        "-o",
+        s(&out),
+        "--safe-zones",
+        s(&sheet),
+        "--json",
+    ]);
+    assert_eq!(r["safe_zones"], s(&sheet));
+    // TikTok and Reels share one encode: identical files.
+    let a = std::fs::read(out.join("box.tiktok.mp4")).unwrap();
+    let b = std::fs::read(out.join("box.reels.mp4")).unwrap();
+    assert_eq!(a, b);
+    let img = read_png(&sheet);
+    // Two half-size 540x960 panels (square is not vertical), 24 px margins, a label row.
+    assert_eq!(
+        (img.width, img.height),
+        (24 + 2 * (540 + 24), 24 + 40 + 960 + 24)
+    );
+    let panel_top = 24 + 40;
+    for (i, bottom_zone) in [(0u32, 0.75), (1, 0.65)] {
+        let x0 = 24 + i * (540 + 24);
+        // Unshaded background (blurred, darkened blue) as the reference; zones are redder.
+        let clear = img.at(x0 + 100, panel_top + 300);
+        assert!(
+            clear[2] > clear[0] + 60,
+            "panel {i}: clear background {clear:?}"
+        );
+        let shaded = |p: [u8; 3]| p[0] >= clear[0].saturating_add(60);
+        let zone_y = panel_top + (bottom_zone * 960.0) as u32 + 20;
+        let (bottom, top) = (img.at(x0 + 270, zone_y), img.at(x0 + 270, panel_top + 10));
+        assert!(shaded(bottom), "panel {i}: bottom zone shaded: {bottom:?}");
+        assert!(shaded(top), "panel {i}: top zone shaded: {top:?}");
+        // The middle of the frame is clear: the white box at the centre.
+        assert!(
+            white(img.at(x0 + 270, panel_top + 480)),
+            "panel {i}: picture visible"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs loudness normalisation (src/loudness.rs, another branch); the lead enables it on merge"]
+fn outputs_meet_the_loudness_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let master = dir.path().join("music.mp4");
+    let status = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
+        .arg("color=c=gray:s=320x180:r=30:d=4")
+        .arg("-i")
+        .arg(fixture("music.wav"))
+        .args(["-c:v", "libx264", "-c:a", "aac", "-shortest"])
+        .arg(&master)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = dir.path().join("out");
+    let r = cutroom_json(&[
+        "export",
+        s(&master),
+        "-p",
+        "reels",
+        "-p",
+        "x",
+        "-o",
+        s(&out),
+        "--json",
+    ]);
+    for o in r["outputs"].as_array().unwrap() {
+        let (integrated, peak) = loudness(Path::new(o["path"].as_str().unwrap()));
+        assert!((integrated + 14.0).abs() <= 0.5, "{o}: {integrated} LUFS");
+        assert!(peak <= -1.0 + 0.2, "{o}: true peak {peak} dBTP");
+    }
+}
