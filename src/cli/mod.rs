@@ -11,11 +11,12 @@ macro_rules! outln {
     }};
 }
 
+mod assemble;
 mod audio_args;
 mod concat;
 mod duck;
-mod loudness;
 mod export;
+mod loudness;
 mod probe;
 mod swap;
 mod sync;
@@ -62,6 +63,8 @@ pub enum Command {
     Emulate(emulate::Args),
     /// Export social formats (9:16, 4:5, 1:1, 16:9) from one master in one decode.
     Export(export::Args),
+    /// A cut spec to checked deliverables: fetch/render, concat, duck, loudness, export, sync.
+    Assemble(assemble::Args),
 }
 
 /// Run a subcommand; the `Ok` value is the process exit code.
@@ -81,6 +84,7 @@ pub fn run(cmd: Command, global: &Global) -> Result<i32> {
         Command::Render(a) => render::run(a, global),
         Command::Emulate(a) => emulate::run(a, global),
         Command::Export(a) => export::run(a, global),
+        Command::Assemble(a) => assemble::run(a, global),
     }
 }
 
