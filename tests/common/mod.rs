@@ -414,309 +414,317 @@ pub fn ebur128(path: &Path) -> Ebur128 {
         .split("Summary:")
         .nth(1)
         .unwrap_or_else(|| panic!("no ebur128 summary for {}: {log}", path.display()));
-    /// A directory under the target dir for files a test leaves for people to look at
-    /// (`target/test-artifacts/<name>`), created when missing.
-    pub fn artifact_dir(name: &str) -> PathBuf {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .parent()
-            .expect("target dir")
-            .join("test-artifacts")
-            .join(name);
-        std::fs::create_dir_all(&dir).expect("create artifact dir");
-        dir
+    let value = |key: &str| -> f64 {
+        summary
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(key))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NEG_INFINITY)
+    };
+    Ebur128 {
+        integrated: value("I:"),
+        lra: value("LRA:"),
+        true_peak: value("Peak:"),
     }
+}
 
-    /// An 8-bit RGB picture read back from a PNG.
-    #[derive(Debug, Clone)]
-    pub struct Rgb {
-        pub width: u32,
-        pub height: u32,
-        pub data: Vec<u8>,
-    }
+/// The first audio stream of `path` decoded by the ffmpeg CLI to interleaved f32 at `rate` Hz
+/// and `channels` channels (edit list applied, as a player hears it).
+pub fn decode_pcm(path: &Path, rate: u32, channels: u16) -> Vec<f32> {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-i"])
+        .arg(path)
+        .args([
+            "-vn",
+            "-ar",
+            &rate.to_string(),
+            "-ac",
+            &channels.to_string(),
+        ])
+        .args(["-f", "f32le", "-"])
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        out.status.success(),
+        "ffmpeg could not decode {}",
+        path.display()
+    );
+    out.stdout
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
 
-    impl Rgb {
-        /// The pixel at `(x, y)`.
-        pub fn at(&self, x: u32, y: u32) -> [u8; 3] {
-            let i = 3 * (y * self.width + x) as usize;
-            [self.data[i], self.data[i + 1], self.data[i + 2]]
-        }
+/// Make a clip without markers at run time: a square bouncing between the picture's edges with
+/// a click at each impact, the clicks shifted by `audio_offset_ms` (see fixtures/bounce.sh).
+pub fn bounce_clip(
+    out: &Path,
+    w: u32,
+    h: u32,
+    fps: u32,
+    secs: f64,
+    audio_offset_ms: f64,
+    extra: &[&str],
+) {
+    let status = Command::new(fixture("bounce.sh"))
+        .arg(out)
+        .args([
+            w.to_string(),
+            h.to_string(),
+            fps.to_string(),
+            secs.to_string(),
+            audio_offset_ms.to_string(),
+        ])
+        .args(extra)
+        .status()
+        .expect("run fixtures/bounce.sh");
+    assert!(status.success(), "bounce.sh failed for {}", out.display());
+}
 
-        /// Bounding box `(x0, y0, x1, y1)` (exclusive ends) of the pixels matching `pred`.
-        pub fn bbox(&self, pred: impl Fn([u8; 3]) -> bool) -> Option<(u32, u32, u32, u32)> {
-            let mut b: Option<(u32, u32, u32, u32)> = None;
-            for y in 0..self.height {
-                for x in 0..self.width {
-                    if pred(self.at(x, y)) {
-                        let (x0, y0, x1, y1) = b.unwrap_or((x, y, x + 1, y + 1));
-                        b = Some((x0.min(x), y0.min(y), x1.max(x + 1), y1.max(y + 1)));
-                    }
-                }
-            }
-            b
-        }
+/// A running `cutroom emulate` on 127.0.0.1 (a free port), killed when dropped.
+pub struct Emulator {
+    child: std::process::Child,
+    /// Its base URL, `http://127.0.0.1:PORT/v1`.
+    pub base_url: String,
+}
 
-        /// Mean of each channel over the rectangle `[x0, x1) x [y0, y1)`.
-        pub fn mean(&self, x0: u32, y0: u32, x1: u32, y1: u32) -> [f64; 3] {
-            let mut sum = [0f64; 3];
-            for y in y0..y1 {
-                for x in x0..x1 {
-                    let p = self.at(x, y);
-                    for c in 0..3 {
-                        sum[c] += f64::from(p[c]);
-                    }
-                }
-            }
-            let n = f64::from((x1 - x0) * (y1 - y0));
-            sum.map(|s| s / n)
-        }
-    }
-
-    /// Read an 8-bit RGB or RGBA PNG (alpha dropped).
-    pub fn read_png(path: &Path) -> Rgb {
-        let decoder = png::Decoder::new(std::fs::File::open(path).expect("open PNG"));
-        let mut reader = decoder.read_info().expect("PNG header");
-        let mut buf = vec![0; reader.output_buffer_size()];
-        let info = reader.next_frame(&mut buf).expect("PNG data");
-        let bytes = &buf[..info.buffer_size()];
-        let data = match info.color_type {
-            png::ColorType::Rgb => bytes.to_vec(),
-            png::ColorType::Rgba => bytes
-                .chunks_exact(4)
-                .flat_map(|p| [p[0], p[1], p[2]])
-                .collect(),
-            other => panic!("{}: unexpected PNG colour type {other:?}", path.display()),
-        };
-        Rgb {
-            width: info.width,
-            height: info.height,
-            data,
-        }
-    }
-
-    /// The frame of `video` shown at `secs`, as the ffmpeg CLI decodes it (display rotation
-    /// applied), written to `png` and read back.
-    pub fn frame_at(video: &Path, secs: f64, png: &Path) -> Rgb {
-        let status = Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-y", "-ss"])
-            .arg(secs.to_string())
-            .arg("-i")
-            .arg(video)
-            .args(["-frames:v", "1", "-pix_fmt", "rgb24"])
-            .arg(png)
-            .status()
-            .expect("run ffmpeg");
+impl Emulator {
+    /// Start `cutroom emulate ARGS` with `env` added (and no inherited OPENAI_* variables).
+    pub fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
+        use std::io::BufRead;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cutroom"));
+        cmd.arg("emulate")
+            .args(args)
+            .stdout(std::process::Stdio::piped());
+        cmd.env_remove("OPENAI_API_KEY")
+            .env_remove("OPENAI_BASE_URL");
+        cmd.envs(env.iter().copied());
+        let mut child = cmd.spawn().expect("start cutroom emulate");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("emulator prints its base URL");
         assert!(
-            status.success(),
-            "ffmpeg could not grab a frame of {}",
-            video.display()
+            line.starts_with("http://127.0.0.1:"),
+            "emulator said {line:?}"
         );
-        read_png(png)
-    }
-
-    /// Integrated loudness (LUFS) and true peak (dBTP) of `path`'s audio, by the ffmpeg CLI's
-    /// EBU R128 meter.
-    pub fn loudness(path: &Path) -> (f64, f64) {
-        let out = Command::new("ffmpeg")
-            .args(["-hide_banner", "-nostats", "-i"])
-            .arg(path)
-            .args(["-vn", "-af", "ebur128=peak=true", "-f", "null", "-"])
-            .output()
-            .expect("run ffmpeg");
-        let log = String::from_utf8_lossy(&out.stderr);
-        let summary = log.rsplit("Summary:").next().unwrap_or("");
-        let value = |key: &str| -> f64 {
-            summary
-                .lines()
-                .find_map(|l| l.trim().strip_prefix(key))
-                .and_then(|v| v.split_whitespace().next())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(f64::NEG_INFINITY)
-        };
-        Ebur128 {
-            integrated: value("I:"),
-            lra: value("LRA:"),
-            true_peak: value("Peak:"),
+        Self {
+            child,
+            base_url: line.trim().to_string(),
         }
     }
 
-    /// The first audio stream of `path` decoded by the ffmpeg CLI to interleaved f32 at `rate` Hz
-    /// and `channels` channels (edit list applied, as a player hears it).
-    pub fn decode_pcm(path: &Path, rate: u32, channels: u16) -> Vec<f32> {
-        let out = Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-i"])
-            .arg(path)
-            .args([
-                "-vn",
-                "-ar",
-                &rate.to_string(),
-                "-ac",
-                &channels.to_string(),
-            ])
-            .args(["-f", "f32le", "-"])
+    /// The emulator's counters (`GET /emulator/stats`).
+    pub fn stats(&self) -> serde_json::Value {
+        let root = self.base_url.trim_end_matches("/v1");
+        let (status, _, body) = http_get(&format!("{root}/emulator/stats"), &[]);
+        assert_eq!(status, 200);
+        serde_json::from_slice(&body).expect("stats JSON")
+    }
+
+    /// Run cutroom against this emulator (OPENAI_BASE_URL set, OPENAI_API_KEY = `key`).
+    pub fn cutroom(&self, args: &[&str], key: &str) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_cutroom"))
+            .args(args)
+            .env("OPENAI_BASE_URL", &self.base_url)
+            .env("OPENAI_API_KEY", key)
+            .env_remove("OPENAI_AUTH_HEADER")
             .output()
-            .expect("run ffmpeg");
+            .expect("run cutroom")
+    }
+
+    /// Like [`Emulator::cutroom`], parsing stdout as JSON and failing with stderr otherwise.
+    pub fn cutroom_json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.cutroom(args, "sk-test");
         assert!(
             out.status.success(),
-            "ffmpeg could not decode {}",
-            path.display()
+            "cutroom {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
         );
-        out.stdout
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect()
+        serde_json::from_slice(&out.stdout).expect("JSON on stdout")
     }
 
-    /// Make a clip without markers at run time: a square bouncing between the picture's edges with
-    /// a click at each impact, the clicks shifted by `audio_offset_ms` (see fixtures/bounce.sh).
-    pub fn bounce_clip(
-        out: &Path,
-        w: u32,
-        h: u32,
-        fps: u32,
-        secs: f64,
-        audio_offset_ms: f64,
-        extra: &[&str],
-    ) {
-        let status = Command::new(fixture("bounce.sh"))
-            .arg(out)
-            .args([
-                w.to_string(),
-                h.to_string(),
-                fps.to_string(),
-                secs.to_string(),
-                audio_offset_ms.to_string(),
-            ])
-            .args(extra)
-            .status()
-            .expect("run fixtures/bounce.sh");
-        assert!(status.success(), "bounce.sh failed for {}", out.display());
-    }
-
-    /// A running `cutroom emulate` on 127.0.0.1 (a free port), killed when dropped.
-    pub struct Emulator {
-        child: std::process::Child,
-        /// Its base URL, `http://127.0.0.1:PORT/v1`.
-        pub base_url: String,
-    }
-
-    impl Emulator {
-        /// Start `cutroom emulate ARGS` with `env` added (and no inherited OPENAI_* variables).
-        pub fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
-            use std::io::BufRead;
-            let mut cmd = Command::new(env!("CARGO_BIN_EXE_cutroom"));
-            cmd.arg("emulate")
-                .args(args)
-                .stdout(std::process::Stdio::piped());
-            cmd.env_remove("OPENAI_API_KEY")
-                .env_remove("OPENAI_BASE_URL");
-            cmd.envs(env.iter().copied());
-            let mut child = cmd.spawn().expect("start cutroom emulate");
-            let mut line = String::new();
-            std::io::BufReader::new(child.stdout.take().unwrap())
-                .read_line(&mut line)
-                .expect("emulator prints its base URL");
-            assert!(
-                line.starts_with("http://127.0.0.1:"),
-                "emulator said {line:?}"
-            );
-            Self {
-                child,
-                base_url: line.trim().to_string(),
+    /// Bytes of `GET url` from this emulator, retrying its injected 429s and 500s, asking for
+    /// `Range: bytes=0-` so `--drop-downloads` does not cut it: the reference copy of a file.
+    pub fn reference_bytes(&self, url: &str) -> Vec<u8> {
+        for _ in 0..200 {
+            let (status, _, body) = http_get(url, &[("Range", "bytes=0-")]);
+            match status {
+                200 | 206 => return body,
+                429 | 500 => std::thread::sleep(std::time::Duration::from_millis(100)),
+                s => panic!("GET {url}: HTTP {s}"),
             }
         }
+        panic!("GET {url}: still failing");
+    }
+}
 
-        /// The emulator's counters (`GET /emulator/stats`).
-        pub fn stats(&self) -> serde_json::Value {
-            let root = self.base_url.trim_end_matches("/v1");
-            let (status, _, body) = http_get(&format!("{root}/emulator/stats"), &[]);
-            assert_eq!(status, 200);
-            serde_json::from_slice(&body).expect("stats JSON")
-        }
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
 
-        /// Run cutroom against this emulator (OPENAI_BASE_URL set, OPENAI_API_KEY = `key`).
-        pub fn cutroom(&self, args: &[&str], key: &str) -> Output {
-            Command::new(env!("CARGO_BIN_EXE_cutroom"))
-                .args(args)
-                .env("OPENAI_BASE_URL", &self.base_url)
-                .env("OPENAI_API_KEY", key)
-                .env_remove("OPENAI_AUTH_HEADER")
-                .output()
-                .expect("run cutroom")
-        }
+/// A minimal HTTP/1.0 GET to a loopback `http://` URL: (status, headers, body).
+pub fn http_get(url: &str, headers: &[(&str, &str)]) -> (u16, String, Vec<u8>) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
+    let mut s = std::net::TcpStream::connect(host).expect("connect");
+    let mut req = format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).expect("read answer");
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("header end");
+    let head = String::from_utf8_lossy(&buf[..split]).into_owned();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, head, buf[split + 4..].to_vec())
+}
 
-        /// Like [`Emulator::cutroom`], parsing stdout as JSON and failing with stderr otherwise.
-        pub fn cutroom_json(&self, args: &[&str]) -> serde_json::Value {
-            let out = self.cutroom(args, "sk-test");
-            assert!(
-                out.status.success(),
-                "cutroom {args:?} failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            serde_json::from_slice(&out.stdout).expect("JSON on stdout")
-        }
+/// SHA-256 of a file as lower-case hex, via `sha256sum` (an independent implementation).
+pub fn sha256sum(path: &Path) -> String {
+    let out = Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .expect("run sha256sum");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
 
-        /// Bytes of `GET url` from this emulator, retrying its injected 429s and 500s, asking for
-        /// `Range: bytes=0-` so `--drop-downloads` does not cut it: the reference copy of a file.
-        pub fn reference_bytes(&self, url: &str) -> Vec<u8> {
-            for _ in 0..200 {
-                let (status, _, body) = http_get(url, &[("Range", "bytes=0-")]);
-                match status {
-                    200 | 206 => return body,
-                    429 | 500 => std::thread::sleep(std::time::Duration::from_millis(100)),
-                    s => panic!("GET {url}: HTTP {s}"),
+/// A directory under the target dir for files a test leaves for people to look at
+/// (`target/test-artifacts/<name>`), created when missing.
+pub fn artifact_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target dir")
+        .join("test-artifacts")
+        .join(name);
+    std::fs::create_dir_all(&dir).expect("create artifact dir");
+    dir
+}
+
+/// An 8-bit RGB picture read back from a PNG.
+#[derive(Debug, Clone)]
+pub struct Rgb {
+    pub width: u32,
+    pub height: u32,
+    pub data: Vec<u8>,
+}
+
+impl Rgb {
+    /// The pixel at `(x, y)`.
+    pub fn at(&self, x: u32, y: u32) -> [u8; 3] {
+        let i = 3 * (y * self.width + x) as usize;
+        [self.data[i], self.data[i + 1], self.data[i + 2]]
+    }
+
+    /// Bounding box `(x0, y0, x1, y1)` (exclusive ends) of the pixels matching `pred`.
+    pub fn bbox(&self, pred: impl Fn([u8; 3]) -> bool) -> Option<(u32, u32, u32, u32)> {
+        let mut b: Option<(u32, u32, u32, u32)> = None;
+        for y in 0..self.height {
+            for x in 0..self.width {
+                if pred(self.at(x, y)) {
+                    let (x0, y0, x1, y1) = b.unwrap_or((x, y, x + 1, y + 1));
+                    b = Some((x0.min(x), y0.min(y), x1.max(x + 1), y1.max(y + 1)));
                 }
             }
-            panic!("GET {url}: still failing");
         }
+        b
     }
 
-    impl Drop for Emulator {
-        fn drop(&mut self) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
+    /// Mean of each channel over the rectangle `[x0, x1) x [y0, y1)`.
+    pub fn mean(&self, x0: u32, y0: u32, x1: u32, y1: u32) -> [f64; 3] {
+        let mut sum = [0f64; 3];
+        for y in y0..y1 {
+            for x in x0..x1 {
+                let p = self.at(x, y);
+                for c in 0..3 {
+                    sum[c] += f64::from(p[c]);
+                }
+            }
         }
+        let n = f64::from((x1 - x0) * (y1 - y0));
+        sum.map(|s| s / n)
     }
+}
 
-    /// A minimal HTTP/1.0 GET to a loopback `http://` URL: (status, headers, body).
-    pub fn http_get(url: &str, headers: &[(&str, &str)]) -> (u16, String, Vec<u8>) {
-        use std::io::{Read, Write};
-        let rest = url.strip_prefix("http://").expect("http URL");
-        let (host, path) = rest
-            .split_once('/')
-            .map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
-        let mut s = std::net::TcpStream::connect(host).expect("connect");
-        let mut req = format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n");
-        for (k, v) in headers {
-            req.push_str(&format!("{k}: {v}\r\n"));
-        }
-        req.push_str("\r\n");
-        s.write_all(req.as_bytes()).unwrap();
-        let mut buf = Vec::new();
-        s.read_to_end(&mut buf).expect("read answer");
-        let split = buf
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .expect("header end");
-        let head = String::from_utf8_lossy(&buf[..split]).into_owned();
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        (status, head, buf[split + 4..].to_vec())
+/// Read an 8-bit RGB or RGBA PNG (alpha dropped).
+pub fn read_png(path: &Path) -> Rgb {
+    let decoder = png::Decoder::new(std::fs::File::open(path).expect("open PNG"));
+    let mut reader = decoder.read_info().expect("PNG header");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("PNG data");
+    let bytes = &buf[..info.buffer_size()];
+    let data = match info.color_type {
+        png::ColorType::Rgb => bytes.to_vec(),
+        png::ColorType::Rgba => bytes
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect(),
+        other => panic!("{}: unexpected PNG colour type {other:?}", path.display()),
+    };
+    Rgb {
+        width: info.width,
+        height: info.height,
+        data,
     }
+}
 
-    /// SHA-256 of a file as lower-case hex, via `sha256sum` (an independent implementation).
-    pub fn sha256sum(path: &Path) -> String {
-        let out = Command::new("sha256sum")
-            .arg(path)
-            .output()
-            .expect("run sha256sum");
-        String::from_utf8_lossy(&out.stdout)
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_string()
+/// The frame of `video` shown at `secs`, as the ffmpeg CLI decodes it (display rotation
+/// applied), written to `png` and read back.
+pub fn frame_at(video: &Path, secs: f64, png: &Path) -> Rgb {
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-ss"])
+        .arg(secs.to_string())
+        .arg("-i")
+        .arg(video)
+        .args(["-frames:v", "1", "-pix_fmt", "rgb24"])
+        .arg(png)
+        .status()
+        .expect("run ffmpeg");
+    assert!(
+        status.success(),
+        "ffmpeg could not grab a frame of {}",
+        video.display()
+    );
+    read_png(png)
+}
+
+/// Integrated loudness (LUFS) and true peak (dBTP) of `path`'s audio, by the ffmpeg CLI's
+/// EBU R128 meter.
+pub fn loudness(path: &Path) -> (f64, f64) {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostats", "-i"])
+        .arg(path)
+        .args(["-vn", "-af", "ebur128=peak=true", "-f", "null", "-"])
+        .output()
+        .expect("run ffmpeg");
+    let log = String::from_utf8_lossy(&out.stderr);
+    let summary = log.rsplit("Summary:").next().unwrap_or("");
+    let value = |key: &str| -> f64 {
+        summary
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(key))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
             .unwrap_or(f64::NAN)
     };
     (value("I:"), value("Peak:"))
