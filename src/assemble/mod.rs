@@ -14,6 +14,7 @@ pub mod spec;
 use crate::audio::fit::{place, Fit, Placement};
 use crate::audio::load;
 use crate::audio::sidechain::{detect, envelope, DuckShape, Threshold};
+use crate::audio::soundtrack::{level_and_encode, Level};
 use crate::concat::{self, Summary};
 use crate::error::{Error, Result};
 use crate::export::preset::PresetBook;
@@ -25,7 +26,7 @@ use crate::otio::{self, TimelineBed, TimelineClip};
 use crate::pcm::{decode_aligned, Pcm};
 use crate::progress;
 use crate::sync::{self, SyncReport, Verdict};
-use crate::timeline::EditSpec;
+use crate::timeline::{EditSpec, Transition};
 use serde::Serialize;
 use sources::ShotInput;
 use spec::Cut;
@@ -71,6 +72,8 @@ pub struct SoundtrackReport {
     pub true_peak_dbtp: f64,
     /// Measured after normalisation (before AAC).
     pub loudness: LoudnessReport,
+    /// True peak of the AAC-decoded soundtrack, when near the ceiling (checked and held).
+    pub encoded_true_peak_dbtp: Option<f64>,
 }
 
 /// One deliverable.
@@ -256,7 +259,7 @@ pub fn run(
     // The timeline.
     let fps = rate.num as f64 / rate.den as f64;
     let frames = |s: f64| (s * fps).round() as i64;
-    let clips: Vec<TimelineClip> = summary
+    let mut clips: Vec<TimelineClip> = summary
         .shots
         .iter()
         .zip(&inputs)
@@ -268,9 +271,25 @@ pub fn run(
             media_frames,
             source_in: frames(s.in_s),
             frames: frames(s.out_s) - frames(s.in_s),
-            transition_frames: s.transition_s.map(frames).unwrap_or(0),
+            transition_frames: 0,
         })
         .collect();
+    // A crossfade becomes a dissolve centred on the cut: each clip's range ends (or starts) at
+    // the cut, the transition reaching into the handles. A dip through black keeps the
+    // sequence's length and stays a cut in the timeline.
+    for i in 1..clips.len() {
+        if let (Transition::Crossfade { .. }, Some(d)) = (
+            cut.shot[i - 1].transition,
+            summary.shots[i - 1].transition_s,
+        ) {
+            let d = frames(d);
+            let half = d / 2;
+            clips[i - 1].transition_frames = d;
+            clips[i - 1].frames -= d - half;
+            clips[i].source_in += half;
+            clips[i].frames -= half;
+        }
+    }
     let beds: Vec<TimelineBed> = cut
         .music
         .iter()
@@ -317,7 +336,7 @@ fn reframe(cut: &Cut, spec_path: &Path) -> Result<Reframe> {
 
 /// The finished soundtrack, `len` frames at [`RATE`]: the shots' sound (decoded from the
 /// master), the voice-over, and the music ducked under the voice (or, without one, under the
-/// shots' sound), normalised to the spec's loudness target.
+/// shots' sound), normalised to the spec's loudness target with the true peak held after AAC.
 fn soundtrack(cut: &Cut, master: &Path, len: usize, fit: Fit) -> Result<(Pcm, SoundtrackReport)> {
     let mut shots = decode_aligned(master, RATE, CH)?.unwrap_or_else(|| Pcm::silence(RATE, CH, 0));
     shots.fit(len);
@@ -345,6 +364,7 @@ fn soundtrack(cut: &Cut, master: &Path, len: usize, fit: Fit) -> Result<(Pcm, So
                     fade_in: 0,
                 },
             );
+            bed.scale(10f32.powf(m.gain as f32 / 20.0));
             let key = voice.as_ref().unwrap_or(&shots);
             let threshold = m.threshold.map_or(Threshold::Auto, Threshold::Dbfs);
             let activity = detect(key, threshold);
@@ -366,7 +386,10 @@ fn soundtrack(cut: &Cut, master: &Path, len: usize, fit: Fit) -> Result<(Pcm, So
         integrated_lufs: cut.loudness.target,
         true_peak_db: cut.loudness.true_peak,
     };
-    let loudness = loudness::normalize(&mut mix, &target)?;
+    // The codec check is kept: export encodes the same PCM with the same (deterministic) encoder.
+    let leveled = level_and_encode(&mix, Level::Normalize(target))?;
+    let (mix, loudness) = (leveled.pcm, leveled.loudness);
+    let encoded_true_peak_dbtp = leveled.encoded_true_peak_dbtp;
     Ok((
         mix,
         SoundtrackReport {
@@ -376,6 +399,7 @@ fn soundtrack(cut: &Cut, master: &Path, len: usize, fit: Fit) -> Result<(Pcm, So
             target_lufs: target.integrated_lufs,
             true_peak_dbtp: target.true_peak_db,
             loudness,
+            encoded_true_peak_dbtp,
         },
     ))
 }

@@ -101,6 +101,9 @@ pub struct RenderBlock {
 pub struct Music {
     /// The audio file (relative to the spec).
     pub file: PathBuf,
+    /// Level of the bed, dB (applied before ducking; 0: as the file is).
+    #[serde(default)]
+    pub gain: f64,
     /// Music gain while the voice or the shots speak, dB (negative).
     #[serde(default = "default_depth")]
     pub depth: f64,
@@ -305,15 +308,18 @@ impl Cut {
                 *p = base.join(&*p);
             }
         };
-        for s in &mut self.shot {
-            s.src.as_mut().map(join);
-            if let Some(r) = &mut s.render {
-                r.input_reference.as_mut().map(join);
-            }
-        }
-        self.music.as_mut().map(|m| join(&mut m.file));
-        self.voice.as_mut().map(|v| join(&mut v.file));
-        self.presets.as_mut().map(join);
+        let files = self.shot.iter_mut().flat_map(|s| {
+            [
+                s.src.as_mut(),
+                s.render.as_mut().and_then(|r| r.input_reference.as_mut()),
+            ]
+        });
+        let others = [
+            self.music.as_mut().map(|m| &mut m.file),
+            self.voice.as_mut().map(|v| &mut v.file),
+            self.presets.as_mut(),
+        ];
+        files.chain(others).flatten().for_each(join);
     }
 
     fn check(&self, path: &Path) -> Result<()> {
@@ -387,6 +393,7 @@ const KEYS: &[&str] = &[
     "size",
     "input_reference",
     "file",
+    "gain",
     "depth",
     "attack",
     "release",

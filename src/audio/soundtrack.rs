@@ -60,9 +60,7 @@ pub struct SoundtrackReport {
 }
 
 /// Cut or pad `pcm` to the picture (with [`Fit::Trim`], cut the picture to the soundtrack),
-/// fade out over the last `fade_out` frames, apply `level`, and encode. With a ceiling, the
-/// encoded audio is checked (see [`CODEC_CHECK_DB`]) and, if the codec pushed a peak over, the
-/// limiter's ceiling is lowered by the overshoot and the level applied again.
+/// fade out over the last `fade_out` frames, then [`level_and_encode`].
 pub fn finish(
     picture: &Picture,
     audio_path: &Path,
@@ -84,6 +82,43 @@ pub fn finish(
     };
     pcm.fit(len);
     pcm.fade_out(fade_out.min(len));
+    let Leveled {
+        pcm: out,
+        encoded,
+        loudness,
+        encoded_true_peak_dbtp,
+    } = level_and_encode(&pcm, level)?;
+    let report = SoundtrackReport {
+        frames: out.frames(),
+        rate: out.rate,
+        cut: keep < picture.packets(),
+        loudness,
+        encoded_true_peak_dbtp,
+    };
+    Ok(Finished {
+        pcm: out,
+        encoded,
+        keep,
+        report,
+    })
+}
+
+/// A soundtrack with its level applied, and its AAC encoding.
+pub struct Leveled {
+    /// The PCM as levelled.
+    pub pcm: Pcm,
+    /// Its AAC encoding (the encoder is deterministic: encoding `pcm` again gives the same).
+    pub encoded: EncodedAudio,
+    /// Loudness of `pcm`.
+    pub loudness: LoudnessReport,
+    /// True peak of the decoded AAC, when it was checked (see [`CODEC_CHECK_DB`]).
+    pub encoded_true_peak_dbtp: Option<f64>,
+}
+
+/// Apply `level` to `pcm` and encode. With a ceiling, the encoded audio is checked (see
+/// [`CODEC_CHECK_DB`]) and, if the codec pushed a peak over, the limiter's ceiling is lowered by
+/// the overshoot and the level applied again.
+pub fn level_and_encode(pcm: &Pcm, level: Level) -> Result<Leveled> {
     let ceiling = match level {
         Level::Keep => None,
         Level::Limit(c) => Some(c),
@@ -125,18 +160,11 @@ pub fn finish(
                 continue;
             }
         }
-        let report = SoundtrackReport {
-            frames: out.frames(),
-            rate: out.rate,
-            cut: keep < picture.packets(),
-            loudness,
-            encoded_true_peak_dbtp: encoded_tp,
-        };
-        return Ok(Finished {
+        return Ok(Leveled {
             pcm: out,
             encoded,
-            keep,
-            report,
+            loudness,
+            encoded_true_peak_dbtp: encoded_tp,
         });
     }
 }
