@@ -491,8 +491,8 @@ mod tests {
     #[test]
     fn shot_takes_timeline_trims_and_transitions() {
         let c = parse(
-            "outputs = [\"square\"]\n[[shot]]\nsrc = \"a.mp4\"\nin = \"0.5s\"\nout = \"12f\"\n\
-             transition = { kind = \"crossfade\", duration = \"250ms\" }\n[[shot]]\n\
+            "outputs = [\"square\"]\n[[shot]]\nsrc = \"a.mp4\"\nin = \"0.5\"\nout = \"12f\"\n\
+             transition = { kind = \"crossfade\", duration = \"0.25\" }\n[[shot]]\n\
              [shot.render]\nprompt = \"a cat\"\nseconds = 4\n",
         )
         .unwrap();
