@@ -267,3 +267,36 @@ fn spec_errors_name_place_field_and_every_missing_source() {
     }
     assert!(!Path::new("unused").exists());
 }
+
+#[test]
+fn schema_validates_the_demo_spec_and_rejects_unknown_keys() {
+    let schema = cutroom_json(&["schema"]);
+    let dir = tempfile::tempdir().unwrap();
+    let schema_path = dir.path().join("schema.json");
+    std::fs::write(&schema_path, schema.to_string()).unwrap();
+    let python = python_with(&["jsonschema"]);
+    let script = r#"
+import sys, json, tomllib, jsonschema
+schema = json.load(open(sys.argv[1]))
+cut = tomllib.load(open(sys.argv[2], "rb"))
+jsonschema.validate(cut, schema)
+cut["music"]["depht"] = -3
+try:
+    jsonschema.validate(cut, schema)
+    print("accepted")
+except jsonschema.ValidationError:
+    print("rejected")
+"#;
+    let run = std::process::Command::new(python)
+        .args(["-c", script])
+        .arg(&schema_path)
+        .arg(fixture("demo/cut.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "rejected");
+}

@@ -8,11 +8,12 @@
 use crate::error::{Error, Result};
 use crate::sync::Standard;
 use crate::timeline::{Shot, TimeSpec, Transition};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// A whole assemble spec.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cut {
     /// Name of the cut: deliverables are `<name>.<preset>.mp4` (default: the spec's file stem).
@@ -40,7 +41,7 @@ pub struct Cut {
 }
 
 /// One shot: exactly one source, and the trims and transition of [`crate::timeline::Shot`].
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CutShot {
     /// A local file (relative to the spec).
@@ -76,7 +77,7 @@ pub enum Source {
 }
 
 /// A render request (the fields of a `cutroom render` shot list entry).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenderBlock {
     /// The prompt.
@@ -96,7 +97,7 @@ pub struct RenderBlock {
 }
 
 /// The music bed.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Music {
     /// The audio file (relative to the spec).
@@ -134,7 +135,7 @@ fn default_fit() -> String {
 }
 
 /// The voice-over.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Voice {
     /// The audio file (relative to the spec); it starts with the first frame.
@@ -142,7 +143,7 @@ pub struct Voice {
 }
 
 /// Loudness target of the soundtrack.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Loudness {
     /// Integrated loudness, LUFS.
@@ -170,7 +171,7 @@ impl Default for Loudness {
 }
 
 /// Reframing of the outputs (the `cutroom export` options).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReframeSpec {
     /// `blur`, `crop` or `pad`.
@@ -198,7 +199,7 @@ impl Default for ReframeSpec {
 }
 
 /// The sync policy.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SyncPolicy {
     /// `r37`, `bt1359` or `atsc`.
@@ -210,7 +211,7 @@ pub struct SyncPolicy {
 }
 
 /// A sync standard by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum StandardName {
     /// EBU R37.
@@ -367,6 +368,11 @@ impl Cut {
             _ => Err(Error::Many(errors)),
         }
     }
+}
+
+/// The JSON Schema of the spec (`cutroom schema`).
+pub fn schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Cut)).expect("a schema is JSON")
 }
 
 /// Every key the spec knows, for "did you mean" suggestions.

@@ -18,6 +18,7 @@ mod duck;
 mod export;
 mod loudness;
 mod probe;
+mod schema;
 mod swap;
 mod sync;
 
@@ -65,6 +66,8 @@ pub enum Command {
     Export(export::Args),
     /// A cut spec to checked deliverables: fetch/render, concat, duck, loudness, export, sync.
     Assemble(assemble::Args),
+    /// Print the JSON Schema of the assemble spec (cut.toml / cut.json).
+    Schema,
 }
 
 /// Run a subcommand; the `Ok` value is the process exit code.
@@ -85,6 +88,7 @@ pub fn run(cmd: Command, global: &Global) -> Result<i32> {
         Command::Emulate(a) => emulate::run(a, global),
         Command::Export(a) => export::run(a, global),
         Command::Assemble(a) => assemble::run(a, global),
+        Command::Schema => schema::run(),
     }
 }
 
