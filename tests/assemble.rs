@@ -218,9 +218,21 @@ print(json.dumps({
     assert!((d - total).abs() < 0.05, "timeline {d} s, cut {total} s");
     assert_eq!(t["audio_tracks"], 2, "the shots' sound and the music bed");
 
-    // A second run resumes the recorded jobs instead of creating new ones.
+    // A second run with nothing changed reuses everything: no job, no new file.
+    let mtime = |p: &Path| std::fs::metadata(p).unwrap().modified().unwrap();
+    let first = out.join("t.reels.mp4");
+    let before = mtime(&first);
     let again = emu.cutroom_json(&args);
-    let hows: Vec<&str> = again["inputs"]
+    assert_eq!(again["reused"], true);
+    assert_eq!(again["key"], report["key"]);
+    assert_eq!(mtime(&first), before);
+    // A changed setting makes the deliverables again from the cached renders.
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, text.replace("depth = -12", "depth = -10")).unwrap();
+    let third = emu.cutroom_json(&args);
+    assert!(third.get("reused").is_none(), "{third}");
+    assert_ne!(third["key"], report["key"]);
+    let hows: Vec<&str> = third["inputs"]
         .as_array()
         .unwrap()
         .iter()

@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::export::preset::PresetBook;
 use crate::export::reframe::{Fit as FrameFit, Focus, FocusChoice, Reframe};
 use crate::export::{self, AUDIO_CHANNELS as CH, AUDIO_RATE as RATE};
-use crate::fetch::write_json_atomic;
+use crate::fetch::{sha256_file, write_json_atomic};
 use crate::loudness::{self, LoudnessReport, LoudnessTarget};
 use crate::otio::{self, TimelineBed, TimelineClip};
 use crate::pcm::{decode_aligned, Pcm};
@@ -28,6 +28,7 @@ use crate::progress;
 use crate::sync::{self, SyncReport, Verdict};
 use crate::timeline::{EditSpec, Transition};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use sources::ShotInput;
 use spec::Cut;
 use std::path::{Path, PathBuf};
@@ -38,6 +39,9 @@ use std::time::Instant;
 pub struct Report {
     /// The spec file.
     pub spec: String,
+    /// SHA-256 over the spec's text, every input file's content, the presets file and the
+    /// cutroom version: a re-run with the same key reuses the deliverables (see [`reusable`]).
+    pub key: String,
     /// Name of the cut.
     pub name: String,
     /// Every shot's source and local file.
@@ -133,6 +137,43 @@ pub struct Timings {
     pub check_s: f64,
 }
 
+/// The run's content key (see [`Report::key`]).
+pub fn key(cut: &Cut, spec_path: &Path, inputs: &[ShotInput]) -> Result<String> {
+    let mut h = Sha256::new();
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    let text = std::fs::read(spec_path).map_err(|e| Error::io(spec_path, e))?;
+    h.update(Sha256::digest(&text));
+    let files = inputs
+        .iter()
+        .map(|i| i.file.as_path())
+        .chain(cut.music.iter().map(|m| m.file.as_path()))
+        .chain(cut.voice.iter().map(|v| v.file.as_path()))
+        .chain(cut.presets.as_deref());
+    for f in files {
+        h.update(sha256_file(f).map_err(|e| Error::io(f, e))?.as_bytes());
+    }
+    Ok(format!("{:x}", h.finalize()))
+}
+
+/// The report of an earlier run in `out_dir` with the same `key` whose deliverables are all
+/// still there at their recorded sizes (marked `"reused": true`), if any.
+pub fn reusable(out_dir: &Path, key: &str) -> Option<serde_json::Value> {
+    let text = std::fs::read(out_dir.join("report.json")).ok()?;
+    let mut report: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    if report["key"].as_str() != Some(key) {
+        return None;
+    }
+    let intact = report["outputs"].as_array()?.iter().all(|o| {
+        let size = std::fs::metadata(o["path"].as_str().unwrap_or("")).map(|m| m.len());
+        size.ok() == o["bytes"].as_u64()
+    });
+    let timeline = report["timeline"].as_str().map(Path::new)?.is_file();
+    (intact && timeline).then(|| {
+        report["reused"] = true.into();
+        report
+    })
+}
+
 /// The name of the cut: `name`, or the spec's file stem.
 pub fn cut_name(cut: &Cut, spec_path: &Path) -> String {
     cut.name.clone().unwrap_or_else(|| {
@@ -149,6 +190,7 @@ pub fn run(
     cut: &Cut,
     spec_path: &Path,
     inputs: Vec<ShotInput>,
+    key: String,
     out_dir: &Path,
     sources_s: f64,
     quiet: bool,
@@ -305,6 +347,7 @@ pub fn run(
     let sync_ok = outputs.iter().all(|o| o.sync_verdict != "fail");
     let report = Report {
         spec: spec_path.display().to_string(),
+        key,
         name,
         inputs,
         cut: summary,
@@ -452,11 +495,12 @@ fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
-/// True when a verdict fails the run under `fail_on_error`.
-pub fn fails(report: &Report, cut: &Cut) -> bool {
+/// True when a verdict of `report` (a [`Report`] as JSON) fails the run under
+/// `fail_on_error`.
+pub fn fails(report: &serde_json::Value, cut: &Cut) -> bool {
     cut.sync.fail_on_error
-        && report
-            .outputs
-            .iter()
-            .any(|o| o.sync_verdict == Verdict::Fail.as_str())
+        && report["outputs"].as_array().is_some_and(|o| {
+            o.iter()
+                .any(|o| o["sync_verdict"] == Verdict::Fail.as_str())
+        })
 }

@@ -50,35 +50,48 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     let shots_dir = args.output.join("shots");
     let inputs = block_on(sources::resolve(&cut, &shots_dir, &client, &opts))??;
     let sources_s = t.elapsed().as_secs_f64();
-    let report = assemble::run(
-        &cut,
-        &args.spec,
-        inputs,
-        &args.output,
-        sources_s,
-        global.quiet,
-    )?;
+    let key = assemble::key(&cut, &args.spec, &inputs)?;
+    let report = match assemble::reusable(&args.output, &key) {
+        Some(r) => r,
+        None => {
+            let r = assemble::run(
+                &cut,
+                &args.spec,
+                inputs,
+                key,
+                &args.output,
+                sources_s,
+                global.quiet,
+            )?;
+            serde_json::to_value(&r).expect("a report is JSON")
+        }
+    };
     if args.json {
         print_json(&report);
     } else {
-        for o in &report.outputs {
+        if report["reused"] == true {
+            outln!("inputs and settings unchanged: deliverables reused");
+        }
+        for o in report["outputs"].as_array().into_iter().flatten() {
+            let num = |k: &str| o[k].as_f64().unwrap_or(f64::NAN);
             outln!(
                 "{}  {} {}x{} {:.3} s {} kB  loudness {} LUFS  sync {} ({})",
-                o.path,
-                o.preset,
-                o.width,
-                o.height,
-                o.duration_s,
-                o.bytes.div_ceil(1000),
-                o.loudness
-                    .integrated_lufs
+                o["path"].as_str().unwrap_or(""),
+                o["preset"].as_str().unwrap_or(""),
+                o["width"],
+                o["height"],
+                num("duration_s"),
+                o["bytes"].as_u64().unwrap_or(0).div_ceil(1000),
+                o["loudness"]["integrated_lufs"]
+                    .as_f64()
                     .map_or("-".into(), |l| format!("{l:.1}")),
-                o.sync_verdict,
-                o.sync_offset_ms
+                o["sync_verdict"].as_str().unwrap_or(""),
+                o["sync_offset_ms"]
+                    .as_f64()
                     .map_or("no offset".into(), |m| format!("{m:+.1} ms")),
             );
         }
-        outln!("{}", report.timeline);
+        outln!("{}", report["timeline"].as_str().unwrap_or(""));
         outln!("{}", args.output.join("report.json").display());
     }
     Ok(if assemble::fails(&report, &cut) {
