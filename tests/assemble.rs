@@ -173,6 +173,20 @@ fn emulated_renders_to_checked_deliverables_and_timeline() {
         }
     }
 
+    // The human report links every deliverable and shows its sync plot (a real PNG).
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for o in outputs {
+        let plot = Path::new(o["sync_plot"].as_str().unwrap());
+        assert!(read_png(plot).width > 0);
+        let name = |p: &Path| p.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            html.contains(&name(plot)),
+            "report.html lacks {}",
+            plot.display()
+        );
+        assert!(html.contains(&name(Path::new(o["path"].as_str().unwrap()))));
+    }
+
     // The timeline loads in opentimelineio with three clips, their source ranges, the bed.
     let python = python_with(&["opentimelineio"]);
     let script = r#"

@@ -8,6 +8,7 @@
 //! is then measured (loudness, and [`crate::sync`] with the shot boundaries from the plan), and
 //! the report and an OpenTimelineIO timeline are written.
 
+mod html;
 pub mod sources;
 pub mod spec;
 
@@ -105,6 +106,8 @@ pub struct Output {
     pub sync_offset_ms: Option<f64>,
     /// Per shot: start, end and measured offset.
     pub shots: Vec<ShotSync>,
+    /// The sync plot (PNG) of the deliverable.
+    pub sync_plot: String,
 }
 
 /// The sync measurement of one shot span of a deliverable.
@@ -358,6 +361,7 @@ pub fn run(
         timings,
     };
     write_json_atomic(&out_dir.join("report.json"), &report)?;
+    html::write(&out_dir.join("report.html"), &report)?;
     Ok(report)
 }
 
@@ -459,13 +463,16 @@ fn check(o: &export::Exported, opts: &sync::Options) -> Result<Output> {
         Some(p) => loudness::measure(&p)?,
         None => return Err(Error::bad_input(&path, "the deliverable has no audio")),
     };
+    let report = report?;
+    let plot = path.with_extension("sync.png");
+    sync::plot::draw(&report, &plot)?;
     let SyncReport {
         verdict,
         reason,
         offset_ms,
         shots,
         ..
-    } = report?;
+    } = report;
     Ok(Output {
         path: o.path.clone(),
         preset: o.preset.clone(),
@@ -487,6 +494,7 @@ fn check(o: &export::Exported, opts: &sync::Options) -> Result<Output> {
                 confidence: s.span.confidence,
             })
             .collect(),
+        sync_plot: plot.display().to_string(),
     })
 }
 
