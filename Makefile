@@ -44,7 +44,7 @@ demo: build
 	url=$$(head -1 "$$dir/url"); [ -n "$$url" ] || { cat "$$dir/log"; exit 1; }; \
 	echo "make demo: emulator at $$url"; \
 	./target/release/cutroom assemble fixtures/demo/cut.toml -o $(DEMO_OUT) --base-url "$$url"; \
-	echo "make demo: deliverables in $(DEMO_OUT)/, report in $(DEMO_OUT)/report.json, timeline in $(DEMO_OUT)/timeline.otio"
+	echo "make demo: deliverables in $(DEMO_OUT)/, report in $(DEMO_OUT)/report.json and report.html, timeline in $(DEMO_OUT)/timeline.otio"
 
 ## fixtures: regenerate the committed test media with the ffmpeg CLI.
 fixtures: deps
