@@ -32,9 +32,19 @@ test: deps
 bench: build
 	bench/run.sh
 
-## demo: show what cutroom sees in the committed fixtures.
+## demo: assemble fixtures/demo/cut.toml (two shots rendered by `cutroom emulate` on a free
+## loopback port, a committed clip, a ducked music bed) into out/demo/; no key needed. Against a
+## real provider: OPENAI_BASE_URL=... OPENAI_API_KEY=... cutroom assemble fixtures/demo/cut.toml -o DIR
+DEMO_OUT ?= out/demo
 demo: build
-	./target/release/cutroom probe fixtures/*.mp4 fixtures/*.wav || true
+	@set -e; dir=$$(mktemp -d); \
+	./target/release/cutroom emulate --port 0 --render-time 2s -q >"$$dir/url" 2>"$$dir/log" & emu=$$!; \
+	trap 'kill $$emu 2>/dev/null; rm -rf "$$dir"' EXIT; \
+	for i in $$(seq 50); do [ -s "$$dir/url" ] && break; sleep 0.1; done; \
+	url=$$(head -1 "$$dir/url"); [ -n "$$url" ] || { cat "$$dir/log"; exit 1; }; \
+	echo "make demo: emulator at $$url"; \
+	./target/release/cutroom assemble fixtures/demo/cut.toml -o $(DEMO_OUT) --base-url "$$url"; \
+	echo "make demo: deliverables in $(DEMO_OUT)/, report in $(DEMO_OUT)/report.json and report.html, timeline in $(DEMO_OUT)/timeline.otio"
 
 ## fixtures: regenerate the committed test media with the ffmpeg CLI.
 fixtures: deps

@@ -4,6 +4,7 @@
 //! Each stage is a module usable on its own; the `cutroom` binary is a thin front end over them.
 //! All FFmpeg access goes through the `cutroom-ffi` crate; this crate is safe Rust.
 
+pub mod assemble;
 pub mod audio;
 pub mod avwrite;
 pub mod concat;
@@ -12,6 +13,7 @@ pub mod error;
 pub mod export;
 pub mod fetch;
 pub mod loudness;
+
 pub mod media;
 pub mod mp4;
 pub mod otio;

@@ -84,6 +84,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             pad_color: args.pad_color,
         },
         audio: !args.no_audio,
+        soundtrack: None,
         strict: args.strict,
         x264_preset: args.x264_preset,
         safe_zones: args.safe_zones,

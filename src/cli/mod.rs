@@ -12,6 +12,7 @@ macro_rules! outln {
 }
 
 mod api;
+mod assemble;
 mod audio_args;
 mod concat;
 mod duck;
@@ -21,6 +22,7 @@ mod fetch;
 mod loudness;
 mod probe;
 mod render;
+mod schema;
 mod swap;
 mod sync;
 mod videos;
@@ -59,9 +61,12 @@ pub enum Command {
     Render(render::Args),
     /// Serve a local stand-in of the /v1/videos API (real marker clips, injectable faults).
     Emulate(emulate::Args),
-
     /// Export social formats (9:16, 4:5, 1:1, 16:9) from one master in one decode.
     Export(export::Args),
+    /// A cut spec to checked deliverables: fetch/render, concat, duck, loudness, export, sync.
+    Assemble(assemble::Args),
+    /// Print the JSON Schema of the assemble spec (cut.toml / cut.json).
+    Schema,
 }
 
 /// Run a subcommand; the `Ok` value is the process exit code.
@@ -71,17 +76,15 @@ pub fn run(cmd: Command, global: &Global) -> Result<i32> {
         Command::Swap(a) => swap::run(a, global),
         Command::Duck(a) => duck::run(a, global),
         Command::Loudness(a) => loudness::run(a, global),
-
         Command::Concat(a) => concat::run(a, global),
-
         Command::Sync(a) => sync::run(a, global),
-
         Command::Videos(a) => videos::run(a, global),
         Command::Fetch(a) => fetch::run(a, global),
         Command::Render(a) => render::run(a, global),
         Command::Emulate(a) => emulate::run(a, global),
-
         Command::Export(a) => export::run(a, global),
+        Command::Assemble(a) => assemble::run(a, global),
+        Command::Schema => schema::run(),
     }
 }
 

@@ -53,6 +53,10 @@ pub struct Request {
     pub reframe: Reframe,
     /// Write an audio track (the input's, or silence when it has none).
     pub audio: bool,
+    /// With `audio`: this soundtrack, already mastered (48 kHz stereo, sample 0 at the first
+    /// frame; written as it is, not brought to the presets' loudness targets), instead of
+    /// the input's, so a caller that built it in memory need not write and re-read it.
+    pub soundtrack: Option<Pcm>,
     /// Fail, rather than warn, when an output is longer than its platform allows.
     pub strict: bool,
     /// Replace every preset's x264 speed preset.
@@ -133,6 +137,7 @@ pub fn export(req: &Request) -> Result<Report> {
     let info = input.streams()[v].clone();
     let audio_kind = match (req.audio, input.best_stream(MediaKind::Audio)) {
         (false, _) => "none",
+        (true, _) if req.soundtrack.is_some() => "given",
         (true, Some(_)) => "source",
         (true, None) => "silent",
     };
@@ -174,7 +179,7 @@ pub fn export(req: &Request) -> Result<Report> {
             handles.push(s.spawn(move || branch::run(b, soundtrack, rx, pb)));
             frame_txs.push(tx);
         }
-        let audio = s.spawn(|| encode_soundtracks(&req.input, audio_txs));
+        let audio = s.spawn(|| encode_soundtracks(&req.input, req.soundtrack.as_ref(), audio_txs));
         let tracker = req.reframe.follow_motion.then(|| Tracker::new(turn));
         let decoded = decode(input, v, &info, tracker, &frame_txs);
         if matches!(decoded, Ok(true)) {
@@ -447,24 +452,39 @@ fn plan(req: &Request, duration: i64, info: &StreamInfo) -> Result<Vec<Plan>> {
     Ok(plans)
 }
 
-/// Decode the input's sound once (silence when it has none), and send each branch its
+/// Decode the input's sound once (silence when it has none) and master it to each track's
+/// loudness target, or take `given` (already mastered) as it is; send each branch its
 /// [`Track`], AAC-encoded once per distinct track.
-fn encode_soundtracks(input: &Path, branches: Vec<(Track, Sender<EncodedAudio>)>) -> Result<()> {
+fn encode_soundtracks(
+    input: &Path,
+    given: Option<&Pcm>,
+    branches: Vec<(Track, Sender<EncodedAudio>)>,
+) -> Result<()> {
     if branches.is_empty() {
         return Ok(());
     }
-    let source = pcm::decode_aligned(input, AUDIO_RATE, AUDIO_CHANNELS)?
-        .unwrap_or_else(|| Pcm::silence(AUDIO_RATE, AUDIO_CHANNELS, 0));
+    let source = match given {
+        Some(pcm) => pcm.clone(),
+        None => pcm::decode_aligned(input, AUDIO_RATE, AUDIO_CHANNELS)?
+            .unwrap_or_else(|| Pcm::silence(AUDIO_RATE, AUDIO_CHANNELS, 0)),
+    };
     let mut encoded: Vec<(Track, EncodedAudio)> = Vec::new();
     for (track, tx) in branches {
         if !encoded.iter().any(|(t, _)| *t == track) {
             let mut pcm = source.clone();
             pcm.fit(track.samples);
-            let level = Level::Normalize(LoudnessTarget {
-                integrated_lufs: track.loudness_lufs,
-                true_peak_db: track.true_peak_dbtp,
-            });
-            encoded.push((track, soundtrack::master(pcm, level)?.encoded));
+            // A given soundtrack was mastered by the caller; the input's own sound is brought
+            // to the preset's loudness target here.
+            let aac = if given.is_some() {
+                EncodedAudio::encode(&pcm)?
+            } else {
+                let level = Level::Normalize(LoudnessTarget {
+                    integrated_lufs: track.loudness_lufs,
+                    true_peak_db: track.true_peak_dbtp,
+                });
+                soundtrack::master(pcm, level)?.encoded
+            };
+            encoded.push((track, aac));
         }
         let (_, a) = encoded
             .iter()

@@ -49,7 +49,7 @@ impl Shot {
 }
 
 /// How one shot hands over to the next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Transition {
     /// A straight cut (a few-ms declick on the sound).

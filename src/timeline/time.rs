@@ -18,6 +18,28 @@ pub enum TimeSpec {
     Frame(u64),
 }
 
+impl schemars::JsonSchema for TimeSpec {
+    fn schema_name() -> String {
+        "TimeSpec".into()
+    }
+
+    fn json_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        use schemars::schema::{InstanceType, Metadata, SchemaObject};
+        SchemaObject {
+            instance_type: Some(vec![InstanceType::Number, InstanceType::String].into()),
+            metadata: Some(Box::new(Metadata {
+                description: Some(
+                    "Seconds (1.5, \"1.5\", \"01:02.5\", \"00:01:02.250\") or a frame (\"36f\")"
+                        .into(),
+                ),
+                ..Metadata::default()
+            })),
+            ..SchemaObject::default()
+        }
+        .into()
+    }
+}
+
 impl TimeSpec {
     /// Parse `1.5`, `90`, `01:02.5`, `00:01:02.250` (seconds) or `36f` (frames).
     pub fn parse(s: &str) -> Result<Self, String> {

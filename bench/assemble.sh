@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# assemble: 8 marker shots of 4 s at 720x1280, a music bed ducked under their sound, loudness to
+# -14 LUFS, three presets (reels, square, youtube; pad reframing) by `cutroom assemble` against
+# the equivalent ffmpeg CLI chain in the same run: concat filter, sidechaincompress + amix, a
+# two-pass loudnorm (measure, then apply) and three exports from one command. Prints both wall
+# times, the ratio, and the largest A/V offset at any marker of each reels output
+# (bench/markers.py), the drift that matters.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+work=$1/assemble
+mkdir -p "$work/cutroom" "$work/ffmpeg"
+music=$here/../fixtures/music.wav
+
+inputs=() filt=""
+{
+  echo 'name = "bench"'
+  echo 'outputs = ["reels", "square", "youtube"]'
+  for i in $(seq 0 7); do
+    c=$work/shot$i.mp4
+    [ -f "$c" ] || "$here/../fixtures/marker.sh" "$c" 720 1280 30 4 48000 2 4
+    echo "[[shot]]"
+    echo "src = \"$c\""
+    inputs+=(-i "$c")
+    filt+="[$i:v][$i:a]"
+  done
+  printf '[music]\nfile = "%s"\ngain = -30\ndepth = -12\nattack = 80\nrelease = 400\n' "$music"
+  printf '[loudness]\ntarget = -14\ntrue_peak = -1\n[reframe]\nfit = "pad"\n'
+} > "$work/cut.toml"
+
+run_cutroom() {
+  rm -f "$work/cutroom/report.json" # no reuse: make everything again
+  "$CUTROOM" -q assemble "$work/cut.toml" -o "$work/cutroom"
+}
+
+run_ffmpeg() {
+  local f=$work/ffmpeg
+  # 1. concat, duck the music under the shots' sound, mix: the master.
+  ffmpeg -hide_banner -v error -y "${inputs[@]}" -i "$music" -filter_complex \
+    "${filt}concat=n=8:v=1:a=1[v][a];[a]asplit[a1][key];[8:a]volume=-30dB,aloop=-1:size=2e9[m];\
+[m][key]sidechaincompress=threshold=0.02:ratio=8:attack=80:release=400[duck];\
+[a1][duck]amix=inputs=2:duration=first:normalize=0[mix]" \
+    -map "[v]" -map "[mix]" -c:v libx264 -preset veryfast -crf 18 -c:a pcm_s16le "$f/master.mov"
+  # 2. loudnorm pass 1: measure.
+  local m
+  m=$(ffmpeg -hide_banner -nostats -i "$f/master.mov" -vn \
+    -af loudnorm=I=-14:TP=-1:LRA=11:print_format=json -f null - 2>&1 | sed -n '/^{/,/^}/p')
+  val() { python3 -c "import json,sys; print(json.loads(sys.argv[1])['$1'])" "$m"; }
+  local ln="loudnorm=I=-14:TP=-1:LRA=11:measured_I=$(val input_i):measured_TP=$(val input_tp)"
+  ln+=":measured_LRA=$(val input_lra):measured_thresh=$(val input_thresh):offset=$(val target_offset):linear=true"
+  # 3. pass 2 and three exports from one decode.
+  ffmpeg -hide_banner -v error -y -i "$f/master.mov" -filter_complex \
+    "[0:v]split=3[v1][v2][v3];\
+[v1]scale=1080:1920:force_original_aspect_ratio=decrease,pad=1080:1920:(ow-iw)/2:(oh-ih)/2[r];\
+[v2]scale=1080:1080:force_original_aspect_ratio=decrease,pad=1080:1080:(ow-iw)/2:(oh-ih)/2[s];\
+[v3]scale=1920:1080:force_original_aspect_ratio=decrease,pad=1920:1080:(ow-iw)/2:(oh-ih)/2[y];\
+[0:a]$ln,aresample=48000,asplit=3[a1][a2][a3]" \
+    -map "[r]" -map "[a1]" -c:v libx264 -preset veryfast -crf 20 -c:a aac -movflags +faststart "$f/bench.reels.mp4" \
+    -map "[s]" -map "[a2]" -c:v libx264 -preset veryfast -crf 20 -c:a aac -movflags +faststart "$f/bench.square.mp4" \
+    -map "[y]" -map "[a3]" -c:v libx264 -preset veryfast -crf 20 -c:a aac -movflags +faststart "$f/bench.youtube.mp4"
+}
+
+read -r wc wf cc cf < <(best_of_pair 1 run_cutroom run_ffmpeg)
+mc=$("$here/markers.py" 4 "$work/cutroom/bench.reels.mp4")
+mf=$("$here/markers.py" 4 "$work/ffmpeg/bench.reels.mp4")
+field() { sed -E "s/.* $1 ([^ ]+).*/\1/" <<< "$2"; }
+report "assemble 8x4 s, duck, 3 presets" "$wc" "$wf" \
+  "A/V drift max: cutroom $(field av_ms "$mc") ms, ffmpeg $(field av_ms "$mf") ms; cpu: cutroom $cc s, ffmpeg $cf s"

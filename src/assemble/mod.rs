@@ -1,0 +1,514 @@
+//! `assemble`: a cut spec to checked deliverables in one run.
+//!
+//! Shots are fetched or rendered into the shot cache ([`sources`]), joined drift-free by
+//! [`crate::concat`] into a master kept in a temporary directory inside the output directory
+//! (removed at the end), the soundtrack is built in memory (the shots' sound, the voice-over,
+//! the music bed ducked under whichever speaks, normalised to the loudness target) and handed to
+//! [`crate::export`], which makes every preset from one decode of the master. Every deliverable
+//! is then measured (loudness, and [`crate::sync`] with the shot boundaries from the plan), and
+//! the report and an OpenTimelineIO timeline are written.
+
+mod html;
+pub mod sources;
+pub mod spec;
+
+use crate::audio::fit::{place, Fit, Placement};
+use crate::audio::load;
+use crate::audio::sidechain::{detect, envelope, DuckShape, Threshold};
+use crate::audio::soundtrack::{self, Level};
+use crate::concat::{self, Summary};
+use crate::error::{Error, Result};
+use crate::export::preset::PresetBook;
+use crate::export::reframe::{Fit as FrameFit, Focus, FocusChoice, Reframe};
+use crate::export::{self, AUDIO_CHANNELS as CH, AUDIO_RATE as RATE};
+use crate::fetch::{sha256_file, write_json_atomic};
+use crate::loudness::{self, LoudnessReport, LoudnessTarget};
+use crate::otio::{self, TimelineBed, TimelineClip};
+use crate::pcm::{decode_aligned, Pcm};
+use crate::progress;
+use crate::sync::{self, SyncReport, Verdict};
+use crate::timeline::{EditSpec, Transition};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sources::ShotInput;
+use spec::Cut;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// `out/report.json`.
+#[derive(Serialize)]
+pub struct Report {
+    /// The spec file.
+    pub spec: String,
+    /// SHA-256 over the spec's text, every input file's content, the presets file and the
+    /// cutroom version: a re-run with the same key reuses the deliverables (see [`reusable`]).
+    pub key: String,
+    /// Name of the cut.
+    pub name: String,
+    /// Every shot's source and local file.
+    pub inputs: Vec<ShotInput>,
+    /// The joined cut: `copy` or `normalise`, duration, frame rate, shots with their
+    /// positions.
+    pub cut: Summary,
+    /// The soundtrack as built (before encoding).
+    pub soundtrack: SoundtrackReport,
+    /// One entry per deliverable.
+    pub outputs: Vec<Output>,
+    /// The OpenTimelineIO file.
+    pub timeline: String,
+    /// True when every sync check passed (or was inconclusive).
+    pub sync_ok: bool,
+    /// Wall-clock seconds per stage.
+    pub timings: Timings,
+}
+
+/// What the soundtrack is made of and how loud it ended up.
+#[derive(Debug, Serialize)]
+pub struct SoundtrackReport {
+    /// The music bed, when there is one.
+    pub music: Option<String>,
+    /// The voice-over, when there is one.
+    pub voice: Option<String>,
+    /// What the music ducks under: `voice` or `shots`.
+    pub duck_key: Option<&'static str>,
+    /// Target, LUFS.
+    pub target_lufs: f64,
+    /// True-peak ceiling, dBTP.
+    pub true_peak_dbtp: f64,
+    /// Measured after normalisation (before AAC).
+    pub loudness: LoudnessReport,
+    /// True peak of the AAC-decoded soundtrack, when near the ceiling (checked and held).
+    pub encoded_true_peak_dbtp: Option<f64>,
+}
+
+/// One deliverable.
+#[derive(Debug, Serialize)]
+pub struct Output {
+    /// Path.
+    pub path: String,
+    /// Preset name.
+    pub preset: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Duration, seconds.
+    pub duration_s: f64,
+    /// File size, bytes.
+    pub bytes: u64,
+    /// Loudness of the file's decoded audio.
+    pub loudness: LoudnessReport,
+    /// Sync verdict: `pass`, `fail` or `inconclusive`.
+    pub sync_verdict: &'static str,
+    /// Why.
+    pub sync_reason: String,
+    /// Measured audio-video offset, ms (positive: audio late).
+    pub sync_offset_ms: Option<f64>,
+    /// Per shot: start, end and measured offset.
+    pub shots: Vec<ShotSync>,
+    /// The sync plot (PNG) of the deliverable.
+    pub sync_plot: String,
+}
+
+/// The sync measurement of one shot span of a deliverable.
+#[derive(Debug, Serialize)]
+pub struct ShotSync {
+    /// Shot index in the cut.
+    pub index: usize,
+    /// Span start, seconds.
+    pub start_s: f64,
+    /// Span end, seconds.
+    pub end_s: f64,
+    /// Offset, ms (null: no evidence in the span).
+    pub offset_ms: Option<f64>,
+    /// Confidence 0-1.
+    pub confidence: f64,
+}
+
+/// Seconds spent per stage.
+#[derive(Debug, Default, Serialize)]
+pub struct Timings {
+    /// Fetching and rendering (measured by the caller, see [`run`]).
+    pub sources_s: f64,
+    /// Joining.
+    pub concat_s: f64,
+    /// Building the soundtrack.
+    pub audio_s: f64,
+    /// Exporting every preset.
+    pub export_s: f64,
+    /// Measuring the deliverables.
+    pub check_s: f64,
+}
+
+/// The run's content key (see [`Report::key`]).
+pub fn key(cut: &Cut, spec_path: &Path, inputs: &[ShotInput]) -> Result<String> {
+    let mut h = Sha256::new();
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    let text = std::fs::read(spec_path).map_err(|e| Error::io(spec_path, e))?;
+    h.update(Sha256::digest(&text));
+    let files = inputs
+        .iter()
+        .map(|i| i.file.as_path())
+        .chain(cut.music.iter().map(|m| m.file.as_path()))
+        .chain(cut.voice.iter().map(|v| v.file.as_path()))
+        .chain(cut.presets.as_deref());
+    for f in files {
+        h.update(sha256_file(f).map_err(|e| Error::io(f, e))?.as_bytes());
+    }
+    Ok(format!("{:x}", h.finalize()))
+}
+
+/// The report of an earlier run in `out_dir` with the same `key` whose deliverables are all
+/// still there at their recorded sizes (marked `"reused": true`), if any.
+pub fn reusable(out_dir: &Path, key: &str) -> Option<serde_json::Value> {
+    let text = std::fs::read(out_dir.join("report.json")).ok()?;
+    let mut report: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    if report["key"].as_str() != Some(key) {
+        return None;
+    }
+    let intact = report["outputs"].as_array()?.iter().all(|o| {
+        let size = std::fs::metadata(o["path"].as_str().unwrap_or("")).map(|m| m.len());
+        size.ok() == o["bytes"].as_u64()
+    });
+    let timeline = report["timeline"].as_str().map(Path::new)?.is_file();
+    (intact && timeline).then(|| {
+        report["reused"] = true.into();
+        report
+    })
+}
+
+/// The name of the cut: `name`, or the spec's file stem.
+pub fn cut_name(cut: &Cut, spec_path: &Path) -> String {
+    cut.name.clone().unwrap_or_else(|| {
+        spec_path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "cut".into())
+    })
+}
+
+/// Assemble `cut` (read from `spec_path`) from the local shot files `inputs` into `out_dir`.
+/// `sources_s` is the time the caller spent getting the shots.
+pub fn run(
+    cut: &Cut,
+    spec_path: &Path,
+    inputs: Vec<ShotInput>,
+    key: String,
+    out_dir: &Path,
+    sources_s: f64,
+    quiet: bool,
+) -> Result<Report> {
+    let name = cut_name(cut, spec_path);
+    let book = match &cut.presets {
+        Some(f) => PresetBook::with_file(f)?,
+        None => PresetBook::builtin(),
+    };
+    let presets = cut
+        .outputs
+        .iter()
+        .map(|n| book.get(n).cloned())
+        .collect::<Result<Vec<_>>>()?;
+    let reframe = reframe(cut, spec_path)?;
+    let music_fit = match &cut.music {
+        Some(m) => match m.fit.parse::<Fit>() {
+            Ok(f @ (Fit::Loop | Fit::Pad)) => f,
+            _ => {
+                return Err(Error::bad_input(
+                    spec_path,
+                    format!("music.fit must be loop or pad, not {:?}", m.fit),
+                ))
+            }
+        },
+        None => Fit::Pad,
+    };
+    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
+    let mut timings = Timings {
+        sources_s,
+        ..Timings::default()
+    };
+
+    // The master: in a temporary directory inside `out_dir`, removed when this returns.
+    let t = Instant::now();
+    let edit = EditSpec {
+        shot: cut
+            .shot
+            .iter()
+            .zip(&inputs)
+            .map(|(s, i)| s.timeline_shot(i.file.clone()))
+            .collect(),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".assemble-")
+        .tempdir_in(out_dir)
+        .map_err(|e| Error::io(out_dir, e))?;
+    let master = tmp.path().join(format!("{name}.mp4"));
+    let copts = concat::Options::default();
+    let bar = progress::bar(0, "concat", quiet);
+    let prepared = concat::prepare(&edit, &copts, &bar)?;
+    let summary = Summary::of(&prepared.plan, &master);
+    let rate = prepared.plan.target.frame_rate;
+    let media_frames: Vec<i64> = prepared
+        .plan
+        .shots
+        .iter()
+        .map(|s| s.source.packets.len() as i64)
+        .collect();
+    concat::execute(prepared, &copts, &master, &bar)?;
+    bar.finish_and_clear();
+    timings.concat_s = t.elapsed().as_secs_f64();
+
+    // The soundtrack, in memory.
+    let t = Instant::now();
+    let len = usize::try_from(summary.samples).unwrap_or(0);
+    let (mix, soundtrack) = soundtrack(cut, &master, len, music_fit)?;
+    timings.audio_s = t.elapsed().as_secs_f64();
+
+    // Every preset from one decode.
+    let t = Instant::now();
+    let exported = export::export(&export::Request {
+        input: master.clone(),
+        presets,
+        out_dir: out_dir.to_path_buf(),
+        reframe,
+        audio: true,
+        soundtrack: Some(mix),
+        strict: false,
+        x264_preset: None,
+        safe_zones: None,
+        quiet,
+    })?;
+    timings.export_s = t.elapsed().as_secs_f64();
+
+    // Check every deliverable.
+    let t = Instant::now();
+    let spans: Vec<(i64, i64)> = summary
+        .shots
+        .iter()
+        .map(|s| {
+            let us = |x: f64| (x * 1e6).round() as i64;
+            (us(s.start_s), us(s.start_s + s.duration_s))
+        })
+        .collect();
+    let sopts = sync::Options {
+        standard: cut.sync.standard.standard(),
+        max_lag_ms: 500,
+        shots: Some(spans),
+    };
+    let outputs = exported
+        .outputs
+        .iter()
+        .map(|o| check(o, &sopts))
+        .collect::<Result<Vec<_>>>()?;
+    timings.check_s = t.elapsed().as_secs_f64();
+
+    // The timeline.
+    let fps = rate.num as f64 / rate.den as f64;
+    let frames = |s: f64| (s * fps).round() as i64;
+    let mut clips: Vec<TimelineClip> = summary
+        .shots
+        .iter()
+        .zip(&inputs)
+        .zip(media_frames)
+        .enumerate()
+        .map(|(i, ((s, input), media_frames))| TimelineClip {
+            name: format!("shot-{:02}", i + 1),
+            media: absolute(&input.file),
+            media_frames,
+            source_in: frames(s.in_s),
+            frames: frames(s.out_s) - frames(s.in_s),
+            transition_frames: 0,
+        })
+        .collect();
+    // A crossfade becomes a dissolve centred on the cut: each clip's range ends (or starts) at
+    // the cut, the transition reaching into the handles. A dip through black keeps the
+    // sequence's length and stays a cut in the timeline.
+    for i in 1..clips.len() {
+        if let (Transition::Crossfade { .. }, Some(d)) = (
+            cut.shot[i - 1].transition,
+            summary.shots[i - 1].transition_s,
+        ) {
+            let d = frames(d);
+            let half = d / 2;
+            clips[i - 1].transition_frames = d;
+            clips[i - 1].frames -= d - half;
+            clips[i].source_in += half;
+            clips[i].frames -= half;
+        }
+    }
+    let beds: Vec<TimelineBed> = cut
+        .music
+        .iter()
+        .map(|m| TimelineBed {
+            name: "Music".into(),
+            media: absolute(&m.file),
+            frames: frames(summary.duration_s),
+        })
+        .collect();
+    let timeline_path = out_dir.join("timeline.otio");
+    write_json_atomic(&timeline_path, &otio::timeline(&name, fps, &clips, &beds))?;
+
+    let sync_ok = outputs.iter().all(|o| o.sync_verdict != "fail");
+    let report = Report {
+        spec: spec_path.display().to_string(),
+        key,
+        name,
+        inputs,
+        cut: summary,
+        soundtrack,
+        outputs,
+        timeline: timeline_path.display().to_string(),
+        sync_ok,
+        timings,
+    };
+    write_json_atomic(&out_dir.join("report.json"), &report)?;
+    html::write(&out_dir.join("report.html"), &report)?;
+    Ok(report)
+}
+
+/// The export reframing from the spec.
+fn reframe(cut: &Cut, spec_path: &Path) -> Result<Reframe> {
+    let bad = |e: Error| Error::bad_input(spec_path, format!("reframe: {e}"));
+    let fit: FrameFit = cut.reframe.fit.parse().map_err(bad)?;
+    let focus: FocusChoice = cut.reframe.focus.parse().map_err(bad)?;
+    Ok(Reframe {
+        fit,
+        focus: match focus {
+            FocusChoice::At(f) => f,
+            FocusChoice::Auto => Focus::default(),
+        },
+        follow_motion: focus == FocusChoice::Auto,
+        pad_color: "black".parse()?,
+    })
+}
+
+/// The finished soundtrack, `len` frames at [`RATE`]: the shots' sound (decoded from the
+/// master), the voice-over, and the music ducked under the voice (or, without one, under the
+/// shots' sound), normalised to the spec's loudness target with the true peak held after AAC.
+fn soundtrack(cut: &Cut, master: &Path, len: usize, fit: Fit) -> Result<(Pcm, SoundtrackReport)> {
+    let mut shots = decode_aligned(master, RATE, CH)?.unwrap_or_else(|| Pcm::silence(RATE, CH, 0));
+    shots.fit(len);
+    let voice = match &cut.voice {
+        Some(v) => {
+            let mut pcm = load::load_as(&v.file, RATE, CH)?;
+            pcm.fit(len);
+            Some(pcm)
+        }
+        None => None,
+    };
+    let mut mix = shots.clone();
+    if let Some(v) = &voice {
+        mix.mix_in(v);
+    }
+    let duck_key = match &cut.music {
+        Some(m) => {
+            let bed = load::load_as(&m.file, RATE, CH)?;
+            let mut bed = place(
+                &bed,
+                len,
+                &Placement {
+                    fit,
+                    offset: 0,
+                    fade_in: 0,
+                },
+            );
+            bed.scale(10f32.powf(m.gain as f32 / 20.0));
+            let key = voice.as_ref().unwrap_or(&shots);
+            let threshold = m.threshold.map_or(Threshold::Auto, Threshold::Dbfs);
+            let activity = detect(key, threshold);
+            let shape = DuckShape {
+                depth_db: m.depth,
+                attack_ms: m.attack,
+                release_ms: m.release,
+                ..DuckShape::default()
+            };
+            let gains = envelope(&activity, bed.frames(), RATE, &shape);
+            bed.apply_gains(&gains);
+            mix.mix_in(&bed);
+            Some(if voice.is_some() { "voice" } else { "shots" })
+        }
+        None => None,
+    };
+    mix.fit(len);
+    let target = LoudnessTarget {
+        integrated_lufs: cut.loudness.target,
+        true_peak_db: cut.loudness.true_peak,
+    };
+    // The codec check is kept: export encodes the same PCM with the same (deterministic) encoder.
+    let leveled = soundtrack::master(mix, Level::Normalize(target))?;
+    let (mix, loudness) = (leveled.pcm, leveled.loudness);
+    let encoded_true_peak_dbtp = leveled.encoded_true_peak_dbtp;
+    Ok((
+        mix,
+        SoundtrackReport {
+            music: cut.music.as_ref().map(|m| m.file.display().to_string()),
+            voice: cut.voice.as_ref().map(|v| v.file.display().to_string()),
+            duck_key,
+            target_lufs: target.integrated_lufs,
+            true_peak_dbtp: target.true_peak_db,
+            loudness,
+            encoded_true_peak_dbtp,
+        },
+    ))
+}
+
+/// Measure one deliverable: loudness of its decoded audio and the sync check.
+fn check(o: &export::Exported, opts: &sync::Options) -> Result<Output> {
+    let path = PathBuf::from(&o.path);
+    let (pcm, report) = std::thread::scope(|s| {
+        let pcm = s.spawn(|| decode_aligned(&path, RATE, CH));
+        let report = sync::analyze(&path, opts, &indicatif::ProgressBar::hidden());
+        (pcm.join().expect("audio decoding thread"), report)
+    });
+    let loudness = match pcm? {
+        Some(p) => loudness::measure(&p)?,
+        None => return Err(Error::bad_input(&path, "the deliverable has no audio")),
+    };
+    let report = report?;
+    let plot = path.with_extension("sync.png");
+    sync::plot::draw(&report, &plot)?;
+    let SyncReport {
+        verdict,
+        reason,
+        offset_ms,
+        shots,
+        ..
+    } = report;
+    Ok(Output {
+        path: o.path.clone(),
+        preset: o.preset.clone(),
+        width: o.width,
+        height: o.height,
+        duration_s: o.duration_s,
+        bytes: o.bytes,
+        loudness,
+        sync_verdict: verdict.as_str(),
+        sync_reason: reason,
+        sync_offset_ms: offset_ms,
+        shots: shots
+            .into_iter()
+            .map(|s| ShotSync {
+                index: s.index,
+                start_s: s.span.start_s,
+                end_s: s.span.end_s,
+                offset_ms: s.span.offset_ms,
+                confidence: s.span.confidence,
+            })
+            .collect(),
+        sync_plot: plot.display().to_string(),
+    })
+}
+
+/// `p` made absolute (for the timeline's media references).
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// True when a verdict of `report` (a [`Report`] as JSON) fails the run under
+/// `fail_on_error`.
+pub fn fails(report: &serde_json::Value, cut: &Cut) -> bool {
+    cut.sync.fail_on_error
+        && report["outputs"].as_array().is_some_and(|o| {
+            o.iter()
+                .any(|o| o["sync_verdict"] == Verdict::Fail.as_str())
+        })
+}

@@ -1,0 +1,165 @@
+//! Getting every shot's file: local files as they are; URLs and video ids downloaded into the
+//! shot cache (`out/shots/`, [`crate::fetch::Cache`]); render blocks through
+//! [`crate::fetch::render`], whose state file beside the generated shot list remembers each job
+//! so a re-run never creates (and bills) a second job for a shot.
+
+use super::spec::{Cut, RenderBlock, Source};
+use crate::error::{Error, Result};
+use crate::fetch::{
+    fetch_url, fetch_video, render, Cache, Client, Fetched, RenderOptions, Variant,
+};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// Where one shot's file came from (`inputs[]` of the report).
+#[derive(Debug, Clone, Serialize)]
+pub struct ShotInput {
+    /// The source as the spec gives it (`src` path, URL, video id, or `render:<prompt>`).
+    pub source: String,
+    /// The local file used.
+    pub file: PathBuf,
+    /// `local`, `downloaded`, `cached`, `rendered` or `resumed`.
+    pub how: &'static str,
+    /// The render job or video id, when there is one.
+    pub id: Option<String>,
+}
+
+/// The render shot list assemble writes into the shot cache (the `cutroom render` format).
+#[derive(Serialize)]
+struct ShotList<'a> {
+    shot: Vec<ListEntry<'a>>,
+}
+
+#[derive(Serialize)]
+struct ListEntry<'a> {
+    name: String,
+    #[serde(flatten)]
+    render: &'a RenderBlock,
+}
+
+/// The name of the render shot list in the shot cache; its state file sits beside it.
+pub const RENDER_LIST: &str = "render.toml";
+
+/// Get every shot of `cut` as a local file, downloads and renders into `shots_dir`. The client
+/// is only used when some shot is remote. All failures are reported together.
+pub async fn resolve(
+    cut: &Cut,
+    shots_dir: &Path,
+    client: &Client,
+    opts: &RenderOptions,
+) -> Result<Vec<ShotInput>> {
+    let sources: Vec<Source> = cut
+        .shot
+        .iter()
+        .enumerate()
+        .map(|(i, s)| s.source(i + 1).map_err(Error::Usage))
+        .collect::<Result<_>>()?;
+    let remote = sources.iter().any(|s| !matches!(s, Source::File(_)));
+    if remote {
+        std::fs::create_dir_all(shots_dir).map_err(|e| Error::io(shots_dir, e))?;
+    }
+    let mut inputs: Vec<Option<ShotInput>> = vec![None; sources.len()];
+    let mut errors = Vec::new();
+    // Renders: one shot list, rendered concurrently by the fetch module.
+    let renders: Vec<(usize, &RenderBlock)> = sources
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match s {
+            Source::Render(r) => Some((i, r)),
+            _ => None,
+        })
+        .collect();
+    if !renders.is_empty() {
+        let list = ShotList {
+            shot: renders
+                .iter()
+                .map(|(i, r)| ListEntry {
+                    name: shot_name(*i),
+                    render: r,
+                })
+                .collect(),
+        };
+        let text = toml::to_string(&list)
+            .map_err(|e| Error::Usage(format!("cannot write the render list: {e}")))?;
+        let path = shots_dir.join(RENDER_LIST);
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            std::fs::write(&path, &text).map_err(|e| Error::io(&path, e))?;
+        }
+        let reports = render(client, &path, shots_dir, opts).await?;
+        for ((i, r), rep) in renders.iter().zip(reports) {
+            let source = format!("render:{}", r.prompt);
+            match (rep.file, rep.error) {
+                (Some(file), None) => {
+                    inputs[*i] = Some(ShotInput {
+                        source,
+                        file,
+                        how: if rep.cached {
+                            "cached"
+                        } else if rep.created {
+                            "rendered"
+                        } else {
+                            "resumed"
+                        },
+                        id: rep.id,
+                    })
+                }
+                (_, e) => errors.push(Error::Remote(format!(
+                    "shot[{i}] ({source}): {}",
+                    e.unwrap_or_else(|| "no file".into())
+                ))),
+            }
+        }
+    }
+    let cache = if remote {
+        Some(Cache::new(shots_dir)?)
+    } else {
+        None
+    };
+    let bar = indicatif::ProgressBar::hidden();
+    for (i, s) in sources.iter().enumerate() {
+        let got: Result<(String, Fetched)> = match (s, &cache) {
+            (Source::File(f), _) => {
+                inputs[i] = Some(ShotInput {
+                    source: f.display().to_string(),
+                    file: f.clone(),
+                    how: "local",
+                    id: None,
+                });
+                continue;
+            }
+            (Source::Render(_), _) | (_, None) => continue,
+            (Source::Url(u), Some(c)) => {
+                fetch_url(client, c, u, &bar).await.map(|f| (u.clone(), f))
+            }
+            (Source::VideoId(id), Some(c)) => {
+                fetch_video(client, c, id, &[Variant::Video], &opts.poll, &bar)
+                    .await
+                    .map(|f| (id.clone(), f))
+            }
+        };
+        match got {
+            Ok((source, f)) => match f.files.get(&Variant::Video) {
+                Some(file) => {
+                    inputs[i] = Some(ShotInput {
+                        source,
+                        file: file.path.clone(),
+                        how: if f.cached { "cached" } else { "downloaded" },
+                        id: f.id,
+                    })
+                }
+                None => errors.push(Error::Remote(format!("shot[{i}] ({source}): no video"))),
+            },
+            Err(e) => errors.push(Error::Remote(format!("shot[{i}]: {e}"))),
+        }
+    }
+    match errors.len() {
+        0 => Ok(inputs.into_iter().map(|i| i.expect("every shot")).collect()),
+        1 => Err(errors.remove(0)),
+        _ => Err(Error::Many(errors)),
+    }
+}
+
+/// `shot-01`, ... by position in the cut.
+fn shot_name(i: usize) -> String {
+    format!("shot-{:02}", i + 1)
+}

@@ -1,0 +1,510 @@
+//! The assemble spec (`cut.toml`, or JSON when the name ends in `.json`): shots with their
+//! sources, trims and transitions (the [`crate::timeline`] types), a music bed with duck
+//! settings, an optional voice-over, the loudness target, the output presets and the sync policy.
+//!
+//! Unknown keys are rejected with the closest known key as a suggestion; errors name the file,
+//! line, column and field path; every missing source is listed at once.
+
+use crate::error::{Error, Result};
+use crate::sync::Standard;
+use crate::timeline::{Shot, TimeSpec, Transition};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// A whole assemble spec.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cut {
+    /// Name of the cut: deliverables are `<name>.<preset>.mp4` (default: the spec's file stem).
+    pub name: Option<String>,
+    /// The shots, in playing order.
+    #[serde(default)]
+    pub shot: Vec<CutShot>,
+    /// The music bed.
+    pub music: Option<Music>,
+    /// A voice-over laid over the cut; the music ducks under it (else under the shots' sound).
+    pub voice: Option<Voice>,
+    /// Loudness of the finished soundtrack.
+    #[serde(default)]
+    pub loudness: Loudness,
+    /// Export preset names (built-in, or from `presets`).
+    pub outputs: Vec<String>,
+    /// A presets TOML file (the `cutroom export --presets` format) adding or replacing presets.
+    pub presets: Option<PathBuf>,
+    /// How pictures of another shape are reframed.
+    #[serde(default)]
+    pub reframe: ReframeSpec,
+    /// The sync check on every deliverable.
+    #[serde(default)]
+    pub sync: SyncPolicy,
+}
+
+/// One shot: exactly one source, and the trims and transition of [`crate::timeline::Shot`].
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CutShot {
+    /// A local file (relative to the spec).
+    pub src: Option<PathBuf>,
+    /// An MP4 to download.
+    pub url: Option<String>,
+    /// A finished render on the `/v1/videos` API.
+    pub video_id: Option<String>,
+    /// A render to create (or resume) on the `/v1/videos` API.
+    pub render: Option<RenderBlock>,
+    /// Where the shot starts in the source.
+    #[serde(rename = "in", default)]
+    pub in_point: Option<TimeSpec>,
+    /// Where the shot ends in the source, exclusive.
+    #[serde(default)]
+    pub out: Option<TimeSpec>,
+    /// The transition into the next shot.
+    #[serde(default)]
+    pub transition: Transition,
+}
+
+/// Where a shot comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// A local file.
+    File(PathBuf),
+    /// A URL.
+    Url(String),
+    /// A video id.
+    VideoId(String),
+    /// A render request.
+    Render(RenderBlock),
+}
+
+/// A render request (the fields of a `cutroom render` shot list entry).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenderBlock {
+    /// The prompt.
+    pub prompt: String,
+    /// Model (provider default when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Length in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<u32>,
+    /// `WIDTHxHEIGHT`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<String>,
+    /// A reference image (relative to the spec).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_reference: Option<PathBuf>,
+}
+
+/// The music bed.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Music {
+    /// The audio file (relative to the spec).
+    pub file: PathBuf,
+    /// Level of the bed, dB (applied before ducking; 0: as the file is).
+    #[serde(default)]
+    pub gain: f64,
+    /// Music gain while the voice or the shots speak, dB (negative).
+    #[serde(default = "default_depth")]
+    pub depth: f64,
+    /// Time to go down, ms.
+    #[serde(default = "default_attack")]
+    pub attack: f64,
+    /// Time to come back, ms.
+    #[serde(default = "default_release")]
+    pub release: f64,
+    /// Speech threshold, dBFS RMS (default: from the key signal's level distribution).
+    pub threshold: Option<f64>,
+    /// A bed shorter than the cut: `loop` (repeat, crossfaded seams) or `pad` (silence after).
+    #[serde(default = "default_fit")]
+    pub fit: String,
+}
+
+fn default_depth() -> f64 {
+    -12.0
+}
+fn default_attack() -> f64 {
+    80.0
+}
+fn default_release() -> f64 {
+    400.0
+}
+fn default_fit() -> String {
+    "loop".into()
+}
+
+/// The voice-over.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Voice {
+    /// The audio file (relative to the spec); it starts with the first frame.
+    pub file: PathBuf,
+}
+
+/// Loudness target of the soundtrack.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Loudness {
+    /// Integrated loudness, LUFS.
+    #[serde(default = "default_lufs")]
+    pub target: f64,
+    /// True-peak ceiling, dBTP.
+    #[serde(default = "default_tp")]
+    pub true_peak: f64,
+}
+
+fn default_lufs() -> f64 {
+    -14.0
+}
+fn default_tp() -> f64 {
+    -1.0
+}
+
+impl Default for Loudness {
+    fn default() -> Self {
+        Self {
+            target: default_lufs(),
+            true_peak: default_tp(),
+        }
+    }
+}
+
+/// Reframing of the outputs (the `cutroom export` options).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReframeSpec {
+    /// `blur`, `crop` or `pad`.
+    #[serde(default = "default_reframe_fit")]
+    pub fit: String,
+    /// Crop centre `x,y` (0-1) or `auto` (follow motion).
+    #[serde(default = "default_focus")]
+    pub focus: String,
+}
+
+fn default_reframe_fit() -> String {
+    "blur".into()
+}
+fn default_focus() -> String {
+    "0.5,0.5".into()
+}
+
+impl Default for ReframeSpec {
+    fn default() -> Self {
+        Self {
+            fit: default_reframe_fit(),
+            focus: default_focus(),
+        }
+    }
+}
+
+/// The sync policy.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyncPolicy {
+    /// `r37`, `bt1359` or `atsc`.
+    #[serde(default = "default_standard")]
+    pub standard: StandardName,
+    /// A failing check fails the run (exit code 1) after every output is written.
+    #[serde(default = "default_true")]
+    pub fail_on_error: bool,
+}
+
+/// A sync standard by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StandardName {
+    /// EBU R37.
+    R37,
+    /// ITU-R BT.1359.
+    Bt1359,
+    /// ATSC IS-191.
+    Atsc,
+}
+
+impl StandardName {
+    /// The standard.
+    pub fn standard(self) -> Standard {
+        match self {
+            Self::R37 => Standard::R37,
+            Self::Bt1359 => Standard::Bt1359,
+            Self::Atsc => Standard::Atsc,
+        }
+    }
+}
+
+fn default_standard() -> StandardName {
+    StandardName::R37
+}
+fn default_true() -> bool {
+    true
+}
+
+impl Default for SyncPolicy {
+    fn default() -> Self {
+        Self {
+            standard: default_standard(),
+            fail_on_error: true,
+        }
+    }
+}
+
+impl CutShot {
+    /// The shot's one source (`n`: its 1-based position, for the error).
+    pub fn source(&self, n: usize) -> std::result::Result<Source, String> {
+        let mut given: Vec<Source> = Vec::new();
+        given.extend(self.src.clone().map(Source::File));
+        given.extend(self.url.clone().map(Source::Url));
+        given.extend(self.video_id.clone().map(Source::VideoId));
+        given.extend(self.render.clone().map(Source::Render));
+        match given.len() {
+            1 => Ok(given.remove(0)),
+            0 => Err(format!(
+                "shot[{}]: no source: give one of src, url, video_id or [shot.render]",
+                n - 1
+            )),
+            _ => Err(format!(
+                "shot[{}]: more than one source: give one of src, url, video_id or [shot.render]",
+                n - 1
+            )),
+        }
+    }
+
+    /// The timeline shot once the source is the local file `src`.
+    pub fn timeline_shot(&self, src: PathBuf) -> Shot {
+        Shot {
+            src,
+            in_point: self.in_point,
+            out: self.out,
+            transition: self.transition,
+        }
+    }
+}
+
+impl Cut {
+    /// Read and check a spec: syntax, unknown keys, one source per shot, and every local file
+    /// (shots, reference images, music, voice, presets) present, all problems listed at once.
+    /// Relative paths are resolved against the spec's directory.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::bad_input(path, "no such spec file"),
+            _ => Error::io(path, e),
+        })?;
+        let is_json = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        let mut cut = if is_json {
+            parse_json(path, &text)?
+        } else {
+            parse_toml(path, &text)?
+        };
+        cut.resolve(path.parent().unwrap_or(Path::new("")));
+        cut.check(path)?;
+        Ok(cut)
+    }
+
+    fn resolve(&mut self, base: &Path) {
+        let join = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        let files = self.shot.iter_mut().flat_map(|s| {
+            [
+                s.src.as_mut(),
+                s.render.as_mut().and_then(|r| r.input_reference.as_mut()),
+            ]
+        });
+        let others = [
+            self.music.as_mut().map(|m| &mut m.file),
+            self.voice.as_mut().map(|v| &mut v.file),
+            self.presets.as_mut(),
+        ];
+        files.chain(others).flatten().for_each(join);
+    }
+
+    fn check(&self, path: &Path) -> Result<()> {
+        let mut errors = Vec::new();
+        let mut missing = |what: String, p: &Path| {
+            if !p.is_file() {
+                errors.push(Error::bad_input(
+                    path,
+                    format!("{what}: no such file {}", p.display()),
+                ));
+            }
+        };
+        if self.shot.is_empty() {
+            return Err(Error::bad_input(path, "no [[shot]] entries"));
+        }
+        if self.outputs.is_empty() {
+            return Err(Error::bad_input(path, "outputs: name at least one preset"));
+        }
+        let mut bad_sources = Vec::new();
+        for (i, s) in self.shot.iter().enumerate() {
+            match s.source(i + 1) {
+                Ok(Source::File(f)) => missing(format!("shot[{i}].src"), &f),
+                Ok(Source::Render(r)) => {
+                    if let Some(f) = &r.input_reference {
+                        missing(format!("shot[{i}].render.input_reference"), f);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => bad_sources.push(Error::bad_input(path, e)),
+            }
+        }
+        if let Some(m) = &self.music {
+            missing("music.file".into(), &m.file);
+        }
+        if let Some(v) = &self.voice {
+            missing("voice.file".into(), &v.file);
+        }
+        if let Some(p) = &self.presets {
+            missing("presets".into(), p);
+        }
+        errors.extend(bad_sources);
+        match errors.len() {
+            0 => Ok(()),
+            1 => Err(errors.remove(0)),
+            _ => Err(Error::Many(errors)),
+        }
+    }
+}
+
+/// The JSON Schema of the spec (`cutroom schema`).
+pub fn schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Cut)).expect("a schema is JSON")
+}
+
+/// Every key the spec knows, for "did you mean" suggestions.
+const KEYS: &[&str] = &[
+    "name",
+    "shot",
+    "music",
+    "voice",
+    "loudness",
+    "outputs",
+    "presets",
+    "reframe",
+    "sync",
+    "src",
+    "url",
+    "video_id",
+    "render",
+    "in",
+    "out",
+    "transition",
+    "prompt",
+    "model",
+    "seconds",
+    "size",
+    "input_reference",
+    "file",
+    "gain",
+    "depth",
+    "attack",
+    "release",
+    "threshold",
+    "fit",
+    "target",
+    "true_peak",
+    "focus",
+    "standard",
+    "fail_on_error",
+    "kind",
+    "duration",
+];
+
+/// ` (did you mean `x`?)` for an unknown-field message naming a key close to a known one.
+fn suggestion(message: &str) -> String {
+    let Some(unknown) = message
+        .strip_prefix("unknown field `")
+        .and_then(|r| r.split('`').next())
+    else {
+        return String::new();
+    };
+    KEYS.iter()
+        .map(|k| (strsim::levenshtein(unknown, k), k))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, k)| format!(" (did you mean `{k}`?)"))
+        .unwrap_or_default()
+}
+
+/// `file:line:col: field path: message (suggestion)`.
+fn located(path: &Path, line: usize, col: usize, field: &str, message: &str) -> Error {
+    let message = message.lines().next().unwrap_or(message).trim();
+    let at = if field.is_empty() || field == "." {
+        String::new()
+    } else {
+        format!("{field}: ")
+    };
+    Error::Usage(format!(
+        "{}:{line}:{col}: {at}{message}{}",
+        path.display(),
+        suggestion(message)
+    ))
+}
+
+fn parse_toml(path: &Path, text: &str) -> Result<Cut> {
+    let de = toml::Deserializer::new(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        let (line, col) = match inner.span() {
+            Some(span) => line_col(text, span.start),
+            None => (1, 1),
+        };
+        located(path, line, col, &field, inner.message())
+    })
+}
+
+fn parse_json(path: &Path, text: &str) -> Result<Cut> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        let message = inner.to_string();
+        let message = message.split(" at line ").next().unwrap_or(&message);
+        located(path, inner.line(), inner.column(), &field, message)
+    })
+}
+
+/// 1-based line and column (in characters) of byte `offset`.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> std::result::Result<Cut, String> {
+        parse_toml(Path::new("cut.toml"), text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn unknown_key_names_place_path_and_suggestion() {
+        let e = parse("outputs = [\"reels\"]\n[[shot]]\nsrc = \"a.mp4\"\ntransiton = \"cut\"\n")
+            .unwrap_err();
+        assert!(e.contains("cut.toml:4:1"), "{e}");
+        assert!(e.contains("shot[0]"), "{e}");
+        assert!(e.contains("did you mean `transition`"), "{e}");
+    }
+
+    #[test]
+    fn shot_takes_timeline_trims_and_transitions() {
+        let c = parse(
+            "outputs = [\"square\"]\n[[shot]]\nsrc = \"a.mp4\"\nin = \"0.5\"\nout = \"12f\"\n\
+             transition = { kind = \"crossfade\", duration = \"0.25\" }\n[[shot]]\n\
+             [shot.render]\nprompt = \"a cat\"\nseconds = 4\n",
+        )
+        .unwrap();
+        let s = c.shot[0].timeline_shot("a.mp4".into());
+        assert_eq!(s.transition.name(), "crossfade");
+        assert!(s.in_point.is_some() && s.out.is_some());
+        assert!(matches!(c.shot[1].source(2), Ok(Source::Render(_))));
+    }
+}

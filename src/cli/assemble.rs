@@ -1,0 +1,102 @@
+//! `cutroom assemble cut.toml -o out/`.
+
+use super::api::{block_on, ApiArgs, WaitArgs};
+use super::{print_json, Global};
+use cutroom::assemble::{self, sources, spec::Cut};
+use cutroom::error::exit;
+use cutroom::fetch::{Limits, RenderOptions};
+use cutroom::Result;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The cut spec (TOML, or JSON when the name ends in .json).
+    spec: PathBuf,
+    /// Output directory: deliverables, report.json, timeline.otio, and the shot cache shots/.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Renders in flight at once.
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
+    /// Accept any render size and length (an emulator or a provider with other limits).
+    #[arg(long)]
+    allow_any: bool,
+    /// Create a new job for a shot whose recorded render failed or expired.
+    #[arg(long)]
+    retry_failed: bool,
+    #[command(flatten)]
+    wait: WaitArgs,
+    #[command(flatten)]
+    api: ApiArgs,
+    /// Print report.json on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args, global: &Global) -> Result<i32> {
+    let cut = Cut::load(&args.spec)?;
+    let client = args.api.client()?;
+    let opts = RenderOptions {
+        concurrency: args.concurrency,
+        poll: args.wait.poll(),
+        limits: Limits {
+            allow_any: args.allow_any,
+        },
+        retry_failed: args.retry_failed,
+        quiet: global.quiet,
+    };
+    let t = Instant::now();
+    let shots_dir = args.output.join("shots");
+    let inputs = block_on(sources::resolve(&cut, &shots_dir, &client, &opts))??;
+    let sources_s = t.elapsed().as_secs_f64();
+    let key = assemble::key(&cut, &args.spec, &inputs)?;
+    let report = match assemble::reusable(&args.output, &key) {
+        Some(r) => r,
+        None => {
+            let r = assemble::run(
+                &cut,
+                &args.spec,
+                inputs,
+                key,
+                &args.output,
+                sources_s,
+                global.quiet,
+            )?;
+            serde_json::to_value(&r).expect("a report is JSON")
+        }
+    };
+    if args.json {
+        print_json(&report);
+    } else {
+        if report["reused"] == true {
+            outln!("inputs and settings unchanged: deliverables reused");
+        }
+        for o in report["outputs"].as_array().into_iter().flatten() {
+            let num = |k: &str| o[k].as_f64().unwrap_or(f64::NAN);
+            outln!(
+                "{}  {} {}x{} {:.3} s {} kB  loudness {} LUFS  sync {} ({})",
+                o["path"].as_str().unwrap_or(""),
+                o["preset"].as_str().unwrap_or(""),
+                o["width"],
+                o["height"],
+                num("duration_s"),
+                o["bytes"].as_u64().unwrap_or(0).div_ceil(1000),
+                o["loudness"]["integrated_lufs"]
+                    .as_f64()
+                    .map_or("-".into(), |l| format!("{l:.1}")),
+                o["sync_verdict"].as_str().unwrap_or(""),
+                o["sync_offset_ms"]
+                    .as_f64()
+                    .map_or("no offset".into(), |m| format!("{m:+.1} ms")),
+            );
+        }
+        outln!("{}", report["timeline"].as_str().unwrap_or(""));
+        outln!("{}", args.output.join("report.json").display());
+    }
+    Ok(if assemble::fails(&report, &cut) {
+        exit::ERROR
+    } else {
+        exit::OK
+    })
+}

@@ -1,0 +1,328 @@
+//! `cutroom assemble` end to end against `cutroom emulate` on 127.0.0.1: rendered shots, a
+//! local clip and a ducked music bed to small deliverables, checked with the ffmpeg CLI, the
+//! sync command and the opentimelineio package; and the spec's errors.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::path::Path;
+
+/// Small versions of three built-in presets (the test's only departure from the demo).
+const SMALL_PRESETS: &str = r#"
+[reels]
+base = "reels"
+width = 180
+height = 320
+[square]
+base = "square"
+width = 240
+height = 240
+"#;
+
+/// A cut: a rendered shot (fade into the next), a local marker clip trimmed to 1-4 s
+/// (crossfade into the next), a second rendered shot; music ducked under the shots' sound, low
+/// enough, and the target loud enough, for the marker oracle's fixed beep threshold (0.25).
+fn write_cut(dir: &Path) -> std::path::PathBuf {
+    std::fs::write(dir.join("small.toml"), SMALL_PRESETS).unwrap();
+    let cut = format!(
+        r#"
+name = "t"
+outputs = ["reels", "square"]
+presets = "small.toml"
+
+[[shot]]
+transition = {{ kind = "fade", duration = "0.4" }}
+[shot.render]
+prompt = "first"
+seconds = 3
+size = "320x180"
+
+[[shot]]
+src = "{local}"
+in = "1"
+out = "4"
+transition = {{ kind = "crossfade", duration = "0.32" }}
+
+[[shot]]
+[shot.render]
+prompt = "second"
+seconds = 3
+size = "320x180"
+
+[music]
+file = "{music}"
+gain = -40
+depth = -12
+
+[loudness]
+target = -12
+true_peak = -1
+"#,
+        local = fixture("marker_landscape_25.mp4").display(),
+        music = fixture("music.wav").display(),
+    );
+    let path = dir.join("cut.toml");
+    std::fs::write(&path, cut).unwrap();
+    path
+}
+
+#[test]
+fn emulated_renders_to_checked_deliverables_and_timeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = write_cut(dir.path());
+    let out = dir.path().join("out");
+    let emu = Emulator::start(
+        &[
+            "--render-time",
+            "1s",
+            "--poll-after",
+            "100ms",
+            "--allow-any",
+        ],
+        &[],
+    );
+    let args = [
+        "-q",
+        "assemble",
+        spec.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--allow-any",
+        "--json",
+    ];
+    let report = emu.cutroom_json(&args);
+    let from_file: Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report, from_file);
+    let inputs = report["inputs"].as_array().unwrap();
+    assert_eq!(
+        inputs
+            .iter()
+            .map(|i| i["how"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["rendered", "local", "rendered"]
+    );
+    // 3 + 3 + 3 s; the fade keeps the length, the crossfade overlaps 0.32 s (10 frames).
+    let total = report["cut"]["duration_s"].as_f64().unwrap();
+    assert!((total - 26.0 / 3.0).abs() < 0.01, "cut is {total} s");
+
+    let outputs = report["outputs"].as_array().unwrap();
+    assert_eq!(outputs.len(), 2);
+    for (o, (w, h)) in outputs.iter().zip([(180, 320), (240, 240)]) {
+        let path = Path::new(o["path"].as_str().unwrap());
+        assert_eq!(
+            path,
+            out.join(format!("t.{}.mp4", o["preset"].as_str().unwrap()))
+        );
+        // ffprobe: size, both streams, moov before mdat, the cut's length.
+        let probe = ffprobe(path);
+        let v = probe["streams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["codec_type"] == "video")
+            .unwrap();
+        assert_eq!(
+            (v["width"].as_u64(), v["height"].as_u64()),
+            (Some(w), Some(h))
+        );
+        let bytes = std::fs::read(path).unwrap();
+        let pos = |tag: &[u8]| bytes.windows(4).position(|b| b == tag).unwrap();
+        assert!(
+            pos(b"moov") < pos(b"mdat"),
+            "{}: not faststart",
+            path.display()
+        );
+        let dur: f64 = probe["format"]["duration"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((dur - total).abs() < 0.1, "{}: {dur} s", path.display());
+        // Loudness within 0.5 LU of the target, by the ffmpeg CLI's meter.
+        let m = ebur128(path);
+        assert!(
+            (m.integrated + 12.0).abs() <= 0.5,
+            "{}: {} LUFS",
+            path.display(),
+            m.integrated
+        );
+        assert!(
+            m.true_peak <= -1.0,
+            "{}: true peak {}",
+            path.display(),
+            m.true_peak
+        );
+        // cutroom sync passes, and every marker (one per shot and more) is within a frame.
+        let sync = cutroom_json(&["sync", path.to_str().unwrap(), "--json"]);
+        assert_eq!(sync["files"][0]["verdict"], "pass", "{sync}");
+        assert_eq!(o["sync_verdict"], "pass");
+        // The shots sit in a 16:9 band across the middle of the reframed picture.
+        let offsets = marker_offsets_ms_vf(path, "crop=iw:iw*9/16");
+        assert!(
+            offsets.len() >= 3,
+            "{}: markers {offsets:?}",
+            path.display()
+        );
+        for (t, off) in offsets {
+            assert!(
+                off.abs() <= 1000.0 / 30.0,
+                "{}: {off} ms at {t} s",
+                path.display()
+            );
+        }
+    }
+
+    // The human report links every deliverable and shows its sync plot (a real PNG).
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for o in outputs {
+        let plot = Path::new(o["sync_plot"].as_str().unwrap());
+        assert!(read_png(plot).width > 0);
+        let name = |p: &Path| p.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            html.contains(&name(plot)),
+            "report.html lacks {}",
+            plot.display()
+        );
+        assert!(html.contains(&name(Path::new(o["path"].as_str().unwrap()))));
+    }
+
+    // The timeline loads in opentimelineio with three clips, their source ranges, the bed.
+    let python = python_with(&["opentimelineio"]);
+    let script = r#"
+import sys, json, opentimelineio as otio
+t = otio.adapters.read_from_file(sys.argv[1])
+v = t.video_tracks()[0]
+clips = list(v.find_clips())
+print(json.dumps({
+  "clips": len(clips),
+  "ranges": [[c.source_range.start_time.to_seconds(), c.source_range.duration.to_seconds()] for c in clips],
+  "duration": t.duration().to_seconds(),
+  "audio_tracks": len(t.audio_tracks()),
+}))
+"#;
+    let run = std::process::Command::new(python)
+        .args(["-c", script])
+        .arg(out.join("timeline.otio"))
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let t: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(t["clips"], 3);
+    let ranges: Vec<(f64, f64)> = t["ranges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r[0].as_f64().unwrap(), r[1].as_f64().unwrap()))
+        .collect();
+    // The crossfade (10 frames at 30 fps) is centred on the cut: 5 frames each side.
+    let h = 5.0 / 30.0;
+    let want = [(0.0, 3.0), (1.0, 3.0 - h), (h, 3.0 - h)];
+    for (got, want) in ranges.iter().zip(want) {
+        assert!(
+            (got.0 - want.0).abs() < 0.04 && (got.1 - want.1).abs() < 0.04,
+            "{ranges:?}"
+        );
+    }
+    let d = t["duration"].as_f64().unwrap();
+    assert!((d - total).abs() < 0.05, "timeline {d} s, cut {total} s");
+    assert_eq!(t["audio_tracks"], 2, "the shots' sound and the music bed");
+
+    // A second run with nothing changed reuses everything: no job, no new file.
+    let mtime = |p: &Path| std::fs::metadata(p).unwrap().modified().unwrap();
+    let first = out.join("t.reels.mp4");
+    let before = mtime(&first);
+    let again = emu.cutroom_json(&args);
+    assert_eq!(again["reused"], true);
+    assert_eq!(again["key"], report["key"]);
+    assert_eq!(mtime(&first), before);
+    // A changed setting makes the deliverables again from the cached renders.
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, text.replace("depth = -12", "depth = -10")).unwrap();
+    let third = emu.cutroom_json(&args);
+    assert!(third.get("reused").is_none(), "{third}");
+    assert_ne!(third["key"], report["key"]);
+    let hows: Vec<&str> = third["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["how"].as_str().unwrap())
+        .collect();
+    assert_eq!(hows, ["cached", "local", "cached"]);
+    assert_eq!(emu.stats()["jobs_created"], 2);
+}
+
+#[test]
+fn spec_errors_name_place_field_and_every_missing_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("cut.toml");
+    std::fs::write(
+        &spec,
+        "outputs = [\"reels\"]\n[[shot]]\nsrc = \"a.mp4\"\n\n[music]\nfile = \"m.wav\"\ndepht = -10\n",
+    )
+    .unwrap();
+    let out = cutroom(&["assemble", spec.to_str().unwrap(), "-o", "unused"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{}:7:1", spec.display())), "{err}");
+    assert!(err.contains("music"), "{err}");
+    assert!(err.contains("did you mean `depth`"), "{err}");
+
+    std::fs::write(
+        &spec,
+        "outputs = [\"reels\"]\n[[shot]]\nsrc = \"a.mp4\"\n[[shot]]\nsrc = \"b.mp4\"\n\
+         [[shot]]\nurl = \"https://x/y.mp4\"\nvideo_id = \"v\"\n[music]\nfile = \"m.wav\"\n",
+    )
+    .unwrap();
+    let out = cutroom(&["assemble", spec.to_str().unwrap(), "-o", "unused"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for want in [
+        "shot[0].src",
+        "a.mp4",
+        "shot[1].src",
+        "b.mp4",
+        "music.file",
+        "shot[2]: more than one source",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in {err}");
+    }
+    assert!(!Path::new("unused").exists());
+}
+
+#[test]
+fn schema_validates_the_demo_spec_and_rejects_unknown_keys() {
+    let schema = cutroom_json(&["schema"]);
+    let dir = tempfile::tempdir().unwrap();
+    let schema_path = dir.path().join("schema.json");
+    std::fs::write(&schema_path, schema.to_string()).unwrap();
+    let python = python_with(&["jsonschema"]);
+    let script = r#"
+import sys, json, tomllib, jsonschema
+schema = json.load(open(sys.argv[1]))
+cut = tomllib.load(open(sys.argv[2], "rb"))
+jsonschema.validate(cut, schema)
+cut["music"]["depht"] = -3
+try:
+    jsonschema.validate(cut, schema)
+    print("accepted")
+except jsonschema.ValidationError:
+    print("rejected")
+"#;
+    let run = std::process::Command::new(python)
+        .args(["-c", script])
+        .arg(&schema_path)
+        .arg(fixture("demo/cut.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "rejected");
+}
