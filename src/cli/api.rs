@@ -1,6 +1,8 @@
 //! Options shared by the commands that talk to a `/v1/videos` API, and small helpers.
 
-use cutroom::fetch::{ApiConfig, ApiKey, Client, PollOptions, DEFAULT_BASE_URL};
+use cutroom::fetch::{
+    ApiConfig, ApiKey, Client, Limits, PollOptions, RenderOptions, DEFAULT_BASE_URL,
+};
 use cutroom::{Error, Result};
 use std::time::Duration;
 
@@ -74,6 +76,41 @@ impl WaitArgs {
             timeout: self.timeout,
             ..PollOptions::default()
         }
+    }
+}
+
+/// How to run render jobs (`cutroom render`, and `cutroom assemble` for its render shots).
+#[derive(clap::Args, Debug)]
+pub struct RenderArgs {
+    /// Shots in flight at once (create, poll, download).
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
+    /// Accept any model, size and length (an emulator, or a provider beyond the OpenAI lists).
+    #[arg(long)]
+    allow_any: bool,
+    /// Create a new (billed) job for a shot whose recorded job failed, expired before it was
+    /// downloaded, or no longer exists.
+    #[arg(long)]
+    retry_failed: bool,
+    #[command(flatten)]
+    wait: WaitArgs,
+    #[command(flatten)]
+    api: ApiArgs,
+}
+
+impl RenderArgs {
+    /// The API client and the render options (`quiet`: no progress bars).
+    pub fn client_and_options(&self, quiet: bool) -> Result<(Client, RenderOptions)> {
+        let opts = RenderOptions {
+            concurrency: self.concurrency,
+            poll: self.wait.poll(),
+            limits: Limits {
+                allow_any: self.allow_any,
+            },
+            retry_failed: self.retry_failed,
+            quiet,
+        };
+        Ok((self.api.client()?, opts))
     }
 }
 

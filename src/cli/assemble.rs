@@ -1,10 +1,9 @@
 //! `cutroom assemble cut.toml -o out/`.
 
-use super::api::{block_on, ApiArgs, WaitArgs};
+use super::api::{block_on, RenderArgs};
 use super::{print_json, Global};
 use cutroom::assemble::{self, sources, spec::Cut};
 use cutroom::error::exit;
-use cutroom::fetch::{Limits, RenderOptions};
 use cutroom::Result;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -16,19 +15,8 @@ pub struct Args {
     /// Output directory: deliverables, report.json, timeline.otio, and the shot cache shots/.
     #[arg(short, long)]
     output: PathBuf,
-    /// Renders in flight at once.
-    #[arg(long, default_value_t = 4)]
-    concurrency: usize,
-    /// Accept any render size and length (an emulator or a provider with other limits).
-    #[arg(long)]
-    allow_any: bool,
-    /// Create a new job for a shot whose recorded render failed or expired.
-    #[arg(long)]
-    retry_failed: bool,
     #[command(flatten)]
-    wait: WaitArgs,
-    #[command(flatten)]
-    api: ApiArgs,
+    render: RenderArgs,
     /// Print report.json on stdout.
     #[arg(long)]
     json: bool,
@@ -36,16 +24,7 @@ pub struct Args {
 
 pub fn run(args: Args, global: &Global) -> Result<i32> {
     let cut = Cut::load(&args.spec)?;
-    let client = args.api.client()?;
-    let opts = RenderOptions {
-        concurrency: args.concurrency,
-        poll: args.wait.poll(),
-        limits: Limits {
-            allow_any: args.allow_any,
-        },
-        retry_failed: args.retry_failed,
-        quiet: global.quiet,
-    };
+    let (client, opts) = args.render.client_and_options(global.quiet)?;
     let t = Instant::now();
     let shots_dir = args.output.join("shots");
     let inputs = block_on(sources::resolve(&cut, &shots_dir, &client, &opts))??;

@@ -1,9 +1,9 @@
 //! `cutroom render shots.toml -o DIR`: a render job per shot, polled and downloaded; resumable.
 
-use super::api::{block_on, ApiArgs, WaitArgs};
+use super::api::{block_on, RenderArgs};
 use super::{print_json, Global};
 use cutroom::error::exit;
-use cutroom::fetch::{render, Limits, RenderOptions, ShotReport, StateFile};
+use cutroom::fetch::{render, ShotReport, StateFile};
 use cutroom::Result;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -17,20 +17,8 @@ pub struct Args {
     /// Output directory (a cache: `<id>.mp4` + `<id>.json`).
     #[arg(short, long)]
     output: PathBuf,
-    /// Shots in flight at once.
-    #[arg(long, default_value_t = 4)]
-    concurrency: usize,
-    /// Accept any model, size and length (for providers beyond the OpenAI lists).
-    #[arg(long)]
-    allow_any: bool,
-    /// Create a new (billed) job for a shot whose recorded job failed, expired before it was
-    /// downloaded, or no longer exists.
-    #[arg(long)]
-    retry_failed: bool,
     #[command(flatten)]
-    wait: WaitArgs,
-    #[command(flatten)]
-    api: ApiArgs,
+    render: RenderArgs,
     /// Print the JSON report (`state_file`, `shots[]`) instead of a table.
     #[arg(long)]
     json: bool,
@@ -38,16 +26,7 @@ pub struct Args {
 
 /// Render the shot list; exit 1 if any shot did not finish.
 pub fn run(args: Args, global: &Global) -> Result<i32> {
-    let client = args.api.client()?;
-    let opts = RenderOptions {
-        concurrency: args.concurrency,
-        poll: args.wait.poll(),
-        limits: Limits {
-            allow_any: args.allow_any,
-        },
-        retry_failed: args.retry_failed,
-        quiet: global.quiet,
-    };
+    let (client, opts) = args.render.client_and_options(global.quiet)?;
     let shots = block_on(render(&client, &args.shots, &args.output, &opts))??;
     let failed = shots.iter().any(|s| s.error.is_some());
     let state_file = StateFile::path_for(&args.shots);
