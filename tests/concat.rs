@@ -818,24 +818,7 @@ fn many_shots_reopen_their_files_for_the_video_pass() {
 fn loudness_option_normalises_the_joined_soundtrack() {
     let dir = tempfile::tempdir().unwrap();
     let music = dir.path().join("music.mp4");
-    let status = std::process::Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-        ])
-        .arg("color=c=gray:s=320x240:r=30:d=4")
-        .arg("-i")
-        .arg(fixture("music.wav"))
-        .args(["-c:v", "libx264", "-g", "30", "-c:a", "aac", "-shortest"])
-        .arg(&music)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    music_clip(&music, 320, 240);
     let out = dir.path().join("joined.mp4");
     let m = music.to_str().unwrap();
     let o = cutroom(&[

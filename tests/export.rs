@@ -679,24 +679,7 @@ fn safe_zone_sheet_shows_each_vertical_output_with_its_ui_zones() {
 fn outputs_meet_the_loudness_target() {
     let dir = tempfile::tempdir().unwrap();
     let master = dir.path().join("music.mp4");
-    let status = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-        ])
-        .arg("color=c=gray:s=320x180:r=30:d=4")
-        .arg("-i")
-        .arg(fixture("music.wav"))
-        .args(["-c:v", "libx264", "-c:a", "aac", "-shortest"])
-        .arg(&master)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    music_clip(&master, 320, 180);
     let out = dir.path().join("out");
     let r = cutroom_json(&[
         "export",

@@ -707,3 +707,26 @@ pub fn frame_at(video: &Path, secs: f64, png: &Path) -> Rgb {
     );
     read_png(png)
 }
+
+/// Make a 4 s clip of a grey `w`x`h` picture at 30 fps (keyframe every second) carrying
+/// fixtures/music.wav as AAC: programme material for loudness tests.
+pub fn music_clip(out: &Path, w: u32, h: u32) {
+    let status = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
+        .arg(format!("color=c=gray:s={w}x{h}:r=30:d=4"))
+        .arg("-i")
+        .arg(fixture("music.wav"))
+        .args(["-c:v", "libx264", "-g", "30", "-c:a", "aac", "-shortest"])
+        .arg(out)
+        .status()
+        .expect("run ffmpeg");
+    assert!(status.success(), "ffmpeg could not make {}", out.display());
+}
