@@ -1,7 +1,9 @@
-//! A small reader of MP4/MOV box structure: box order (faststart) and per-track edit lists.
+//! A small reader of MP4/MOV box structure: box order (faststart), per-track edit lists and
+//! where each track's sample data ends.
 //!
 //! FFmpeg applies edit lists when demuxing, but symphonia ignores them and players differ, so
-//! cutroom reads `elst` itself to know a track's encoder-delay trim.
+//! cutroom reads `elst` itself to know a track's encoder-delay trim. The sample tables (`stco`,
+//! `stsc`, `stsz`) let a download be checked as complete without FFmpeg.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -38,6 +40,10 @@ pub struct Track {
     pub timescale: u32,
     /// `elst` entries (empty when the track has no edit list).
     pub edits: Vec<Edit>,
+    /// One past the last byte of sample data the sample tables point at (the largest chunk
+    /// offset plus its samples' sizes; 0 without samples, as in a fragmented MP4); `None` when
+    /// the tables are missing or contradict each other.
+    pub data_end: Option<u64>,
 }
 
 impl Track {
@@ -215,6 +221,7 @@ fn parse_trak(body: &[u8]) -> Track {
         handler: String::new(),
         timescale: 0,
         edits: Vec::new(),
+        data_end: None,
     };
     for (kind, b) in children(body) {
         match kind {
@@ -237,6 +244,13 @@ fn parse_trak(body: &[u8]) -> Track {
                     match k {
                         b"mdhd" => t.timescale = mvhd_timescale(m).unwrap_or(0),
                         b"hdlr" => t.handler = m.get(8..12).map(ascii).unwrap_or_default(),
+                        b"minf" => {
+                            for (k, stbl) in children(m) {
+                                if k == b"stbl" {
+                                    t.data_end = sample_data_end(stbl);
+                                }
+                            }
+                        }
                         _ => {}
                     }
                 }
@@ -245,6 +259,98 @@ fn parse_trak(body: &[u8]) -> Track {
         }
     }
     t
+}
+
+/// The end of the sample data a `stbl` body points at: for each chunk (`stco`/`co64`), its
+/// offset plus the sizes (`stsz`/`stz2`) of the samples `stsc` puts in it.
+fn sample_data_end(stbl: &[u8]) -> Option<u64> {
+    let (mut offsets, mut per_chunk, mut sizes) = (None, None, None);
+    for (kind, b) in children(stbl) {
+        match kind {
+            b"stco" => offsets = table(b, 4, |b, at| be32(b, at).map(u64::from)),
+            b"co64" => offsets = table(b, 8, be64),
+            // (first chunk, samples per chunk); the description index is not needed.
+            b"stsc" => per_chunk = table(b, 12, |b, at| Some((be32(b, at)?, be32(b, at + 4)?))),
+            b"stsz" => sizes = sample_sizes(b),
+            b"stz2" => sizes = compact_sample_sizes(b),
+            _ => {}
+        }
+    }
+    let (offsets, per_chunk, sizes) = (offsets?, per_chunk?, sizes?);
+    let mut sample = 0;
+    let mut entry = 0;
+    let mut end = 0;
+    for (i, &offset) in offsets.iter().enumerate() {
+        let chunk = u32::try_from(i + 1).ok()?;
+        while per_chunk.get(entry + 1).is_some_and(|e| e.0 <= chunk) {
+            entry += 1;
+        }
+        let samples = per_chunk.get(entry).filter(|e| e.0 <= chunk)?.1 as usize;
+        let mut len = 0u64;
+        for _ in 0..samples {
+            len = len.checked_add(sizes.get(sample)?)?;
+            sample += 1;
+        }
+        end = end.max(offset.checked_add(len)?);
+    }
+    Some(end)
+}
+
+/// The entries of a full box holding `version/flags, count, count x entry`.
+fn table<T>(b: &[u8], entry: usize, read: impl Fn(&[u8], usize) -> Option<T>) -> Option<Vec<T>> {
+    let count = be32(b, 4)? as usize;
+    if count.checked_mul(entry)? > b.len().saturating_sub(8) {
+        return None;
+    }
+    (0..count).map(|i| read(b, 8 + i * entry)).collect()
+}
+
+/// Sample sizes in bytes.
+enum SampleSizes {
+    /// `count` samples of one size.
+    Same(u64, usize),
+    /// A size per sample.
+    Each(Vec<u64>),
+}
+
+impl SampleSizes {
+    fn get(&self, sample: usize) -> Option<u64> {
+        match self {
+            Self::Same(size, count) => (sample < *count).then_some(*size),
+            Self::Each(sizes) => sizes.get(sample).copied(),
+        }
+    }
+}
+
+/// `stsz`: one size for every sample, or a size per sample.
+fn sample_sizes(b: &[u8]) -> Option<SampleSizes> {
+    let size = be32(b, 4)?;
+    if size != 0 {
+        return Some(SampleSizes::Same(u64::from(size), be32(b, 8)? as usize));
+    }
+    table(&b[4..], 4, |b, at| be32(b, at).map(u64::from)).map(SampleSizes::Each)
+}
+
+/// `stz2`: per-sample sizes in 4, 8 or 16 bits.
+fn compact_sample_sizes(b: &[u8]) -> Option<SampleSizes> {
+    let bits = *b.get(7)?;
+    let count = be32(b, 8)? as usize;
+    let data = b.get(12..)?;
+    if count.checked_mul(usize::from(bits))? > data.len() * 8 {
+        return None;
+    }
+    (0..count)
+        .map(|i| match bits {
+            4 => Some(u64::from((data[i / 2] >> (4 * (1 - i % 2))) & 0xf)),
+            8 => Some(u64::from(data[i])),
+            16 => Some(u64::from(u16::from_be_bytes([
+                data[2 * i],
+                data[2 * i + 1],
+            ]))),
+            _ => None,
+        })
+        .collect::<Option<_>>()
+        .map(SampleSizes::Each)
 }
 
 fn parse_elst(b: &[u8]) -> Option<Vec<Edit>> {
@@ -286,8 +392,24 @@ mod tests {
             handler: "soun".into(),
             timescale: 48000,
             edits: e,
+            data_end: None,
         };
         assert_eq!(t.edit_start(), 1024);
         assert_eq!(t.empty_lead(), 500);
+    }
+
+    #[test]
+    fn sample_data_ends_where_the_file_does() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/marker_portrait_30.mp4");
+        let len = std::fs::metadata(&path).unwrap().len();
+        let layout = read_layout(&path).unwrap().unwrap();
+        let ends: Vec<u64> = layout.tracks.iter().map(|t| t.data_end.unwrap()).collect();
+        assert_eq!(ends.len(), 2);
+        assert!(ends.iter().all(|&e| e > 0 && e <= len), "{ends:?}");
+        assert_eq!(
+            ends.iter().max(),
+            Some(&len),
+            "the last sample ends the mdat"
+        );
     }
 }

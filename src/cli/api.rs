@@ -1,9 +1,9 @@
 //! Options shared by the commands that talk to a `/v1/videos` API, and small helpers.
 
-use cutroom::fetch::{
+use crate::fetch::{
     ApiConfig, ApiKey, Client, Limits, PollOptions, RenderOptions, DEFAULT_BASE_URL,
 };
-use cutroom::{Error, Result};
+use crate::{Error, Result};
 use std::time::Duration;
 
 /// Where the API is and how to reach it. The key comes only from `OPENAI_API_KEY` (a flag

@@ -2,9 +2,9 @@
 
 use super::api::{block_on, RenderArgs};
 use super::{print_json, Global};
-use cutroom::assemble::{self, sources, spec::Cut};
-use cutroom::error::exit;
-use cutroom::Result;
+use crate::assemble::{self, sources, spec::Cut};
+use crate::error::exit;
+use crate::Result;
 use std::path::PathBuf;
 use std::time::Instant;
 

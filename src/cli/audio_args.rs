@@ -1,9 +1,9 @@
 //! Options shared by the soundtrack commands (`swap`, `duck`): placement and loudness.
 
-use cutroom::audio::fit::{Fit, Placement};
-use cutroom::audio::soundtrack::{Level, RATE};
-use cutroom::loudness::LoudnessTarget;
-use cutroom::{Error, Result};
+use crate::audio::fit::{Fit, Placement};
+use crate::audio::soundtrack::{Level, RATE};
+use crate::loudness::LoudnessTarget;
+use crate::{Error, Result};
 
 /// Where the new audio goes on the picture.
 #[derive(clap::Args)]
@@ -93,7 +93,7 @@ impl LoudnessArgs {
 }
 
 /// One line about a written file: its length and loudness.
-pub fn summary(path: &std::path::Path, f: &cutroom::audio::soundtrack::SoundtrackReport) -> String {
+pub fn summary(path: &std::path::Path, f: &crate::audio::soundtrack::SoundtrackReport) -> String {
     let db = |v: Option<f64>, unit: &str| {
         v.map(|v| format!("{v:.1} {unit}"))
             .unwrap_or_else(|| "silent".into())

@@ -2,11 +2,11 @@
 
 use super::audio_args::LoudnessArgs;
 use super::{print_json, Global};
-use cutroom::audio::soundtrack::Level;
-use cutroom::concat::{self, Options, Summary};
-use cutroom::error::exit;
-use cutroom::timeline::EditSpec;
-use cutroom::Result;
+use crate::audio::soundtrack::Level;
+use crate::concat::{self, Options, Summary};
+use crate::error::exit;
+use crate::timeline::EditSpec;
+use crate::Result;
 use cutroom_ffi::Rational;
 use std::path::PathBuf;
 
@@ -33,7 +33,7 @@ pub struct Args {
     #[arg(long, default_value_t = 20.0, value_parser = parse_crf)]
     crf: f32,
     /// x264 preset when the video is re-encoded.
-    #[arg(long, default_value = "veryfast", value_parser = clap::builder::PossibleValuesParser::new(cutroom::export::preset::X264_PRESETS))]
+    #[arg(long, default_value = "veryfast", value_parser = clap::builder::PossibleValuesParser::new(crate::export::preset::X264_PRESETS))]
     preset: String,
     /// In copy mode, move trims that are not on a keyframe to the keyframe before (with a
     /// warning) instead of re-encoding.
@@ -104,7 +104,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         ..Options::default()
     };
     concat::check_output(&spec, &args.output)?;
-    let bar = cutroom::progress::bar(2 * spec.shot.len() as u64, "concat", global.quiet);
+    let bar = crate::progress::bar(2 * spec.shot.len() as u64, "concat", global.quiet);
     let prepared = concat::prepare(&spec, &opts, &bar)?;
     let summary = Summary::of(&prepared.plan, &args.output);
     for w in &summary.warnings {

@@ -2,9 +2,9 @@
 
 use super::api::{block_on, parse_duration};
 use super::Global;
-use cutroom::emulate::{serve, Options};
-use cutroom::fetch::{ApiKey, Limits};
-use cutroom::{Error, Result};
+use crate::emulate::{serve, Options};
+use crate::fetch::{ApiKey, Limits};
+use crate::{Error, Result};
 use std::time::Duration;
 
 /// Arguments of `cutroom emulate`.

@@ -1,11 +1,11 @@
 //! `cutroom export IN --preset NAME... [-o DIR]`.
 
 use super::{print_json, Global};
-use cutroom::error::exit;
-use cutroom::export::preset::PresetBook;
-use cutroom::export::reframe::{Color, Fit, Focus, FocusChoice, Reframe};
-use cutroom::export::{default_out_dir, export, Request};
-use cutroom::Result;
+use crate::error::exit;
+use crate::export::preset::PresetBook;
+use crate::export::reframe::{Color, Fit, Focus, FocusChoice, Reframe};
+use crate::export::{default_out_dir, export, Request};
+use crate::Result;
 use std::path::PathBuf;
 
 /// Arguments of `cutroom export`.
@@ -52,8 +52,8 @@ pub struct Args {
     json: bool,
 }
 
-fn parse<T: std::str::FromStr<Err = cutroom::Error>>(s: &str) -> std::result::Result<T, String> {
-    s.parse().map_err(|e: cutroom::Error| e.to_string())
+fn parse<T: std::str::FromStr<Err = crate::Error>>(s: &str) -> std::result::Result<T, String> {
+    s.parse().map_err(|e: crate::Error| e.to_string())
 }
 
 /// Export every preset; exit 0 when all outputs were written.

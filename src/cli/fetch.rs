@@ -2,9 +2,9 @@
 
 use super::api::{block_on, ApiArgs, WaitArgs};
 use super::{print_json, Global};
-use cutroom::error::exit;
-use cutroom::fetch::{fetch_url, fetch_video, is_url, Cache, Fetched, Variant};
-use cutroom::Result;
+use crate::error::exit;
+use crate::fetch::{fetch_url, fetch_video, is_url, Cache, Fetched, Variant};
+use crate::Result;
 use futures_util::StreamExt;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -52,10 +52,10 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     variants.extend(args.thumbnail.then_some(Variant::Thumbnail));
     variants.extend(args.spritesheet.then_some(Variant::Spritesheet));
     let poll = args.wait.poll();
-    let multi = cutroom::progress::multi(global.quiet);
+    let multi = crate::progress::multi(global.quiet);
     let entries: Vec<Entry> = block_on(async {
         let jobs = args.items.iter().map(|item| {
-            let bar = cutroom::progress::job_bar(&multi, &short(item));
+            let bar = crate::progress::job_bar(&multi, &short(item));
             let (client, cache, variants, poll) = (&client, &cache, &variants, &poll);
             async move {
                 let got = if is_url(item) {

@@ -1,10 +1,10 @@
 //! `cutroom loudness FILE... [--json]`.
 
 use super::{for_each_file, print_files, Global};
-use cutroom::audio::load;
-use cutroom::error::exit;
-use cutroom::loudness::{measure, LoudnessReport};
-use cutroom::Result;
+use crate::audio::load;
+use crate::error::exit;
+use crate::loudness::{measure, LoudnessReport};
+use crate::Result;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -43,7 +43,7 @@ fn measure_file(path: &Path) -> Result<Measured> {
 
 /// Measure every file; report all of them, exit 1 if any failed.
 pub fn run(args: Args, global: &Global) -> Result<i32> {
-    let bar = cutroom::progress::bar(args.files.len() as u64, "loudness", global.quiet);
+    let bar = crate::progress::bar(args.files.len() as u64, "loudness", global.quiet);
     let entries = for_each_file(&args.files, |_, path| {
         bar.set_message(path.display().to_string());
         let m = measure_file(path);

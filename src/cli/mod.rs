@@ -27,7 +27,21 @@ mod swap;
 mod sync;
 mod videos;
 
-use cutroom::Result;
+use crate::error::{exit, Error};
+use crate::Result;
+use clap::Parser;
+use std::process::ExitCode;
+
+/// cutroom: turn generated video clips into finished, in-sync social cuts.
+#[derive(Parser)]
+#[command(name = "cutroom", version, about, propagate_version = true)]
+pub struct Cli {
+    /// No progress bars.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
 
 /// Options shared by every subcommand.
 pub struct Global {
@@ -35,9 +49,20 @@ pub struct Global {
     pub quiet: bool,
 }
 
-/// The subcommands.
+/// The subcommands: those that only talk to the network and those that need FFmpeg.
 #[derive(clap::Subcommand)]
 pub enum Command {
+    /// Commands that work on media files (FFmpeg).
+    #[command(flatten)]
+    Media(MediaCommand),
+    /// Commands that only talk to a /v1/videos API (no FFmpeg).
+    #[command(flatten)]
+    Network(NetworkCommand),
+}
+
+/// The subcommands that need FFmpeg: run by the `cutroom-media` binary.
+#[derive(clap::Subcommand)]
+pub enum MediaCommand {
     /// Describe media files: container, streams, timing, encoder delay, VFR.
     Probe(probe::Args),
     /// Replace a clip's soundtrack with an audio file; the picture is copied bit for bit.
@@ -53,12 +78,6 @@ pub enum Command {
     /// Measure audio-video offset and drift without a reference; judge it against a standard.
     Sync(sync::Args),
 
-    /// List, show, delete or remix render jobs on an OpenAI-compatible /v1/videos API.
-    Videos(videos::Args),
-    /// Download renders by id (waiting while they render) or MP4s by URL: resumed, verified, cached.
-    Fetch(fetch::Args),
-    /// Render a shot list: a job per shot, polled and downloaded; an interrupted run resumes.
-    Render(render::Args),
     /// Serve a local stand-in of the /v1/videos API (real marker clips, injectable faults).
     Emulate(emulate::Args),
     /// Export social formats (9:16, 4:5, 1:1, 16:9) from one master in one decode.
@@ -69,22 +88,100 @@ pub enum Command {
     Schema,
 }
 
-/// Run a subcommand; the `Ok` value is the process exit code.
-pub fn run(cmd: Command, global: &Global) -> Result<i32> {
+/// The subcommands that only talk to the network: the `cutroom` binary runs them itself,
+/// without loading FFmpeg (downloads are checked by pure-Rust MP4 and image header readers).
+#[derive(clap::Subcommand)]
+pub enum NetworkCommand {
+    /// List, show, delete or remix render jobs on an OpenAI-compatible /v1/videos API.
+    Videos(videos::Args),
+    /// Download renders by id (waiting while they render) or MP4s by URL: resumed, verified, cached.
+    Fetch(fetch::Args),
+    /// Render a shot list: a job per shot, polled and downloaded; an interrupted run resumes.
+    Render(render::Args),
+}
+
+/// The file name of the binary that runs [`MediaCommand`]s, installed beside `cutroom`.
+pub const MEDIA_BINARY: &str = "cutroom-media";
+
+/// The `cutroom` binary: parse the whole command line (so `--help` and usage errors cover every
+/// command), run network commands here, and replace this process with [`MEDIA_BINARY`] (same
+/// PID, same arguments) for the others, so start-up never pays for loading FFmpeg's libraries.
+pub fn main_light() -> ExitCode {
+    let cli = Cli::parse();
+    let global = Global { quiet: cli.quiet };
+    finish(match cli.command {
+        Command::Network(cmd) => run_network(cmd, &global),
+        Command::Media(_) => Err(exec_media()),
+    })
+}
+
+/// The `cutroom-media` binary: every command, in this process.
+pub fn main_media() -> ExitCode {
+    let cli = Cli::parse();
+    let global = Global { quiet: cli.quiet };
+    finish(match cli.command {
+        Command::Network(cmd) => run_network(cmd, &global),
+        Command::Media(cmd) => run_media(cmd, &global),
+    })
+}
+
+/// The exit status for a command's outcome; an error is printed as one line on stderr.
+fn finish(outcome: Result<i32>) -> ExitCode {
+    match outcome {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("cutroom: error: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+/// Replace this process with [`MEDIA_BINARY`] from this executable's directory, passing the
+/// arguments (`argv[0]` included) unchanged; returns only on failure, with the path it tried.
+fn exec_media() -> Error {
+    use std::os::unix::process::CommandExt;
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => return Error::Remote(format!("cannot locate the cutroom executable: {e}")),
+    };
+    let media = exe.with_file_name(MEDIA_BINARY);
+    let mut args = std::env::args_os();
+    let mut cmd = std::process::Command::new(&media);
+    if let Some(arg0) = args.next() {
+        cmd.arg0(arg0);
+    }
+    let e = cmd.args(args).exec();
+    Error::bad_input(
+        &media,
+        format!(
+            "cannot run the media binary ({e}); every command but videos, fetch and render \
+             needs {MEDIA_BINARY} installed beside cutroom (`cargo install --path .` installs both)"
+        ),
+    )
+}
+
+/// Run a command that needs FFmpeg; the `Ok` value is the process exit code.
+pub fn run_media(cmd: MediaCommand, global: &Global) -> Result<i32> {
     match cmd {
-        Command::Probe(a) => probe::run(a, global),
-        Command::Swap(a) => swap::run(a, global),
-        Command::Duck(a) => duck::run(a, global),
-        Command::Loudness(a) => loudness::run(a, global),
-        Command::Concat(a) => concat::run(a, global),
-        Command::Sync(a) => sync::run(a, global),
-        Command::Videos(a) => videos::run(a, global),
-        Command::Fetch(a) => fetch::run(a, global),
-        Command::Render(a) => render::run(a, global),
-        Command::Emulate(a) => emulate::run(a, global),
-        Command::Export(a) => export::run(a, global),
-        Command::Assemble(a) => assemble::run(a, global),
-        Command::Schema => schema::run(),
+        MediaCommand::Probe(a) => probe::run(a, global),
+        MediaCommand::Swap(a) => swap::run(a, global),
+        MediaCommand::Duck(a) => duck::run(a, global),
+        MediaCommand::Loudness(a) => loudness::run(a, global),
+        MediaCommand::Concat(a) => concat::run(a, global),
+        MediaCommand::Sync(a) => sync::run(a, global),
+        MediaCommand::Emulate(a) => emulate::run(a, global),
+        MediaCommand::Export(a) => export::run(a, global),
+        MediaCommand::Assemble(a) => assemble::run(a, global),
+        MediaCommand::Schema => schema::run(),
+    }
+}
+
+/// Run a network command; the `Ok` value is the process exit code.
+pub fn run_network(cmd: NetworkCommand, global: &Global) -> Result<i32> {
+    match cmd {
+        NetworkCommand::Videos(a) => videos::run(a, global),
+        NetworkCommand::Fetch(a) => fetch::run(a, global),
+        NetworkCommand::Render(a) => render::run(a, global),
     }
 }
 
@@ -100,10 +197,10 @@ pub fn print_json<T: serde::Serialize>(value: &T) {
 /// with an error otherwise.
 pub fn stdout_failed(e: std::io::Error) -> ! {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
-        std::process::exit(cutroom::error::exit::OK);
+        std::process::exit(exit::OK);
     }
     eprintln!("cutroom: error: cannot write to stdout: {e}");
-    std::process::exit(cutroom::error::exit::ERROR);
+    std::process::exit(exit::ERROR);
 }
 
 /// One entry of a multi-file report's `files[]`: the file's figures, or its error.

@@ -1,9 +1,9 @@
 //! `cutroom probe FILE... [--json]`.
 
 use super::{for_each_file, print_files, Global};
-use cutroom::error::exit;
-use cutroom::probe::{probe, FileProbe, StreamProbe};
-use cutroom::Result;
+use crate::error::exit;
+use crate::probe::{probe, FileProbe, StreamProbe};
+use crate::Result;
 use std::path::PathBuf;
 
 /// Arguments of `cutroom probe`.
@@ -19,7 +19,7 @@ pub struct Args {
 
 /// Probe every file; report all of them, exit 1 if any failed.
 pub fn run(args: Args, global: &Global) -> Result<i32> {
-    let bar = cutroom::progress::bar(args.files.len() as u64, "probe", global.quiet);
+    let bar = crate::progress::bar(args.files.len() as u64, "probe", global.quiet);
     let entries = for_each_file(&args.files, |_, path| {
         bar.set_message(path.display().to_string());
         let probed = probe(path);

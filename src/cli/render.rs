@@ -2,9 +2,9 @@
 
 use super::api::{block_on, RenderArgs};
 use super::{print_json, Global};
-use cutroom::error::exit;
-use cutroom::fetch::{render, ShotReport, StateFile};
-use cutroom::Result;
+use crate::error::exit;
+use crate::fetch::{render, ShotReport, StateFile};
+use crate::Result;
 use serde::Serialize;
 use std::path::PathBuf;
 

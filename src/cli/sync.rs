@@ -1,9 +1,9 @@
 //! `cutroom sync FILE... [--json] [--plot OUT] [--standard r37|bt1359|atsc] [--spec seq.toml]`.
 
 use super::{for_each_file, print_files, FileEntry, Global};
-use cutroom::error::exit;
-use cutroom::sync::{self, plot, spec, Standard, SyncReport, Verdict};
-use cutroom::Result;
+use crate::error::exit;
+use crate::sync::{self, plot, spec, Standard, SyncReport, Verdict};
+use crate::Result;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `cutroom sync`.
@@ -39,7 +39,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         plot::Format::of(p)?;
         let inputs: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
         for i in 0..args.files.len() {
-            cutroom::output::ensure_not_input(&plot_path(p, i, args.files.len()), &inputs)?;
+            crate::output::ensure_not_input(&plot_path(p, i, args.files.len()), &inputs)?;
         }
     }
     let opts = sync::Options {
@@ -48,7 +48,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         shots: args.spec.as_deref().map(spec::shot_spans).transpose()?,
     };
     let entries = for_each_file(&args.files, |i, path| {
-        let bar = cutroom::progress::bar(0, "sync", global.quiet);
+        let bar = crate::progress::bar(0, "sync", global.quiet);
         bar.set_message(path.display().to_string());
         let result = sync::analyze(path, &opts, &bar).and_then(|r| {
             if let Some(p) = &args.plot {

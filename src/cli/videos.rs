@@ -2,8 +2,8 @@
 
 use super::api::{block_on, ApiArgs};
 use super::{print_json, Global};
-use cutroom::fetch::{Deleted, Video};
-use cutroom::Result;
+use crate::fetch::{Deleted, Video};
+use crate::Result;
 use serde::Serialize;
 
 /// Arguments of `cutroom videos`.

@@ -352,14 +352,10 @@ async fn read_create(
     })
 }
 
-/// The size of an image, read by FFmpeg from a temp file.
+/// The size of an image, read from its header.
 fn image_size(data: &[u8]) -> Option<(u32, u32)> {
-    let file = tempfile::NamedTempFile::new().ok()?;
-    std::fs::write(file.path(), data).ok()?;
-    let input = crate::media::open(file.path()).ok()?;
-    let s = input.best_stream(cutroom_ffi::MediaKind::Video)?;
-    let p = &input.streams()[s].params;
-    Some((p.width(), p.height()))
+    let s = imagesize::blob_size(data).ok()?;
+    Some((s.width as u32, s.height as u32))
 }
 
 async fn create(State(emu): State<Arc<Emulator>>, req: Request) -> Response {
@@ -377,11 +373,7 @@ async fn create(State(emu): State<Arc<Emulator>>, req: Request) -> Response {
         return invalid(&e.message, Some(e.param));
     }
     if let Some(data) = f.reference {
-        let dims = tokio::task::spawn_blocking(move || image_size(&data))
-            .await
-            .ok()
-            .flatten();
-        match dims {
+        match image_size(&data) {
             None => {
                 return invalid(
                     "input_reference is not a readable image.",

@@ -327,23 +327,12 @@ impl CreateVideo {
             ))
         })?;
         if let Some(path) = &self.input_reference {
-            let input = crate::media::open(path)?;
-            let dims = input
-                .best_stream(cutroom_ffi::MediaKind::Video)
-                .map(|i| input.streams()[i].params.clone())
-                .map(|p| (p.width(), p.height()));
-            match dims {
-                None => return Err(Error::bad_input(path, "input_reference is not an image")),
-                Some(d) if Some(d) != parse_size(size) => {
-                    return Err(Error::bad_input(
-                        path,
-                        format!(
-                            "input_reference is {}x{} but the requested size is {size}",
-                            d.0, d.1
-                        ),
-                    ))
-                }
-                Some(_) => {}
+            let (w, h) = super::download::image_size(path)?;
+            if Some((w, h)) != parse_size(size) {
+                return Err(Error::bad_input(
+                    path,
+                    format!("input_reference is {w}x{h} but the requested size is {size}"),
+                ));
             }
         }
         Ok(())

@@ -1,0 +1,78 @@
+//! The two binaries: `cutroom` links no FFmpeg library, runs the network commands itself and
+//! execs `cutroom-media` (beside it) for every other command.
+
+mod common;
+
+use common::{cutroom, fixture};
+use std::process::Command;
+
+/// The shared libraries `ldd` lists for `exe`.
+fn shared_libraries(exe: &str) -> Vec<String> {
+    let out = Command::new("ldd").arg(exe).output().expect("run ldd");
+    assert!(out.status.success(), "ldd {exe} failed");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn cutroom_links_no_ffmpeg_and_media_does() {
+    let ffmpeg = |libs: &[String]| {
+        libs.iter()
+            .filter(|l| l.starts_with("libav") || l.starts_with("libsw"))
+            .count()
+    };
+    let light = shared_libraries(env!("CARGO_BIN_EXE_cutroom"));
+    assert_eq!(ffmpeg(&light), 0, "cutroom links FFmpeg: {light:?}");
+    assert!(
+        light.len() < 10,
+        "cutroom links {} libraries: {light:?}",
+        light.len()
+    );
+    let media = shared_libraries(env!("CARGO_BIN_EXE_cutroom-media"));
+    assert!(ffmpeg(&media) >= 3, "cutroom-media: {media:?}");
+}
+
+#[test]
+fn media_commands_run_through_cutroom_media() {
+    // probe needs FFmpeg: cutroom hands it to cutroom-media, arguments and exit code intact.
+    let out = cutroom(&["probe", "--json", fixture("no_audio.mp4").to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["files"][0]["streams"][0]["codec"], "h264", "{j}");
+    let out = cutroom(&["probe", fixture("not_media.mp4").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    // Usage errors and help come from the full command tree in cutroom itself.
+    let out = cutroom(&["probe", "--no-such-option"]);
+    assert_eq!(out.status.code(), Some(2));
+    let help = String::from_utf8_lossy(&cutroom(&["--help"]).stdout).into_owned();
+    for cmd in [
+        "probe", "concat", "export", "assemble", "emulate", "fetch", "render", "videos",
+    ] {
+        assert!(help.contains(cmd), "{cmd} missing from --help: {help}");
+    }
+}
+
+#[test]
+fn a_missing_cutroom_media_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let alone = dir.path().join("cutroom");
+    std::fs::copy(env!("CARGO_BIN_EXE_cutroom"), &alone).unwrap();
+    let out = Command::new(&alone)
+        .args(["probe", fixture("no_audio.mp4").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let looked = dir.path().join("cutroom-media");
+    assert!(err.contains(looked.to_str().unwrap()), "{err}");
+    assert!(err.contains("installed beside cutroom"), "{err}");
+    // The network commands need no sibling.
+    let out = Command::new(&alone).arg("--version").output().unwrap();
+    assert!(out.status.success());
+}
