@@ -18,7 +18,7 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-## build: the release binary at target/release/cutroom.
+## build: the release binaries at target/release/cutroom and target/release/cutroom-media.
 build: deps
 	$(CARGO) build --release --workspace
 

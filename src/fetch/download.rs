@@ -206,7 +206,9 @@ impl Writer {
             .map_err(|e| Error::io(path, e))?;
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(64);
         let done = tokio::task::spawn_blocking(move || {
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+            // Small chunks (TLS records) are gathered; chunks of 256 KiB or more (hyper reads
+            // up to ~400 KiB at a time on a fast link) go straight to the file, uncopied.
+            let mut w = std::io::BufWriter::with_capacity(256 << 10, file);
             let mut hash = Sha256::new();
             let mut n = 0u64;
             while let Some(chunk) = rx.blocking_recv() {
