@@ -39,7 +39,8 @@ pub struct Request<'a> {
     pub expires_at: Option<i64>,
 }
 
-/// Messages to the writer thread, which writes and hashes while the network reads.
+/// Messages to the writer threads, which write and hash while the network reads.
+#[derive(Clone)]
 enum Chunk {
     Data(bytes::Bytes),
     /// The server ignored `Range`: start the file over.
@@ -190,10 +191,12 @@ impl Client {
     }
 }
 
-/// Writes and hashes on a blocking thread, so disk and SHA-256 overlap the network.
+/// Writes and hashes while the network reads: the file and the SHA-256 each have a blocking
+/// thread (a chunk is shared, not copied), so neither waits for the other and the last byte
+/// written is not held up by hashing the queue behind it.
 struct Writer {
-    tx: Option<tokio::sync::mpsc::Sender<Chunk>>,
-    done: tokio::task::JoinHandle<std::io::Result<(u64, String)>>,
+    file: Stage<u64>,
+    hash: Stage<String>,
     path: PathBuf,
 }
 
@@ -201,65 +204,149 @@ impl Writer {
     fn start(path: &Path) -> Result<Self> {
         let file = std::fs::OpenOptions::new()
             .write(true)
-            .truncate(true)
             .open(path)
             .map_err(|e| Error::io(path, e))?;
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(64);
-        let done = tokio::task::spawn_blocking(move || {
-            // Small chunks (TLS records) are gathered; chunks of 256 KiB or more (hyper reads
-            // up to ~400 KiB at a time on a fast link) go straight to the file, uncopied.
-            let mut w = std::io::BufWriter::with_capacity(256 << 10, file);
-            let mut hash = Sha256::new();
-            let mut n = 0u64;
-            while let Some(chunk) = rx.blocking_recv() {
-                match chunk {
-                    Chunk::Data(d) => {
-                        w.write_all(&d)?;
-                        hash.update(&d);
-                        n += d.len() as u64;
-                    }
-                    Chunk::Restart => {
-                        w.flush()?;
-                        w.get_mut().set_len(0)?;
-                        w.get_mut().rewind()?;
-                        hash = Sha256::new();
-                        n = 0;
-                    }
-                }
-            }
-            // No fsync: the cache's SHA-256 check catches a file a crash left damaged.
-            w.flush()?;
-            Ok((n, hex(&hash.finalize())))
-        });
+        // Small chunks (TLS records) are gathered; chunks of 256 KiB or more (hyper reads up to
+        // ~400 KiB at a time on a fast link) go straight to the file, uncopied.
+        let file = FileSink {
+            w: std::io::BufWriter::with_capacity(256 << 10, file),
+            n: 0,
+        };
         Ok(Self {
-            tx: Some(tx),
-            done,
+            file: Stage::start(file),
+            hash: Stage::start(HashSink(Sha256::new())),
             path: path.to_path_buf(),
         })
     }
 
-    /// Queue a chunk; when the writer has stopped, its I/O error.
+    /// Queue a chunk for both threads; when one has stopped, its error.
     async fn send(&mut self, chunk: Chunk) -> Result<()> {
-        let Some(tx) = &self.tx else {
-            return Err(Error::Remote("writer already finished".into()));
-        };
-        if tx.send(chunk).await.is_ok() {
+        let file = self.file.send(chunk.clone()).await;
+        let hash = self.hash.send(chunk).await;
+        if file && hash {
             return Ok(());
         }
-        self.tx = None;
-        match (&mut self.done).await {
-            Ok(Err(e)) => Err(Error::io(&self.path, e)),
-            _ => Err(Error::Remote("the download writer stopped".into())),
+        Err(match self.finish_stages().await {
+            Err(e) => e,
+            Ok(_) => Error::Remote("the download writer stopped".into()),
+        })
+    }
+
+    /// Close the queues and wait for the bytes written and their SHA-256.
+    async fn finish(mut self) -> Result<(u64, String)> {
+        self.finish_stages().await
+    }
+
+    async fn finish_stages(&mut self) -> Result<(u64, String)> {
+        let n = self.file.finish().await;
+        let hash = self.hash.finish().await;
+        Ok((
+            n.map_err(|e| Error::io(&self.path, e))?,
+            hash.map_err(|e| Error::io(&self.path, e))?,
+        ))
+    }
+}
+
+/// What a [`Stage`] thread does with the chunks.
+trait Sink: Send + 'static {
+    /// What it gives at the end.
+    type Out: Send + 'static;
+    fn data(&mut self, d: &[u8]) -> std::io::Result<()>;
+    /// Forget everything so far (the server ignored `Range`).
+    fn restart(&mut self) -> std::io::Result<()>;
+    fn end(self) -> std::io::Result<Self::Out>;
+}
+
+/// The file: written through a buffer, its length counted.
+struct FileSink {
+    w: std::io::BufWriter<std::fs::File>,
+    n: u64,
+}
+
+impl Sink for FileSink {
+    type Out = u64;
+    fn data(&mut self, d: &[u8]) -> std::io::Result<()> {
+        self.w.write_all(d)?;
+        self.n += d.len() as u64;
+        Ok(())
+    }
+    fn restart(&mut self) -> std::io::Result<()> {
+        self.w.flush()?;
+        self.w.get_mut().set_len(0)?;
+        self.w.get_mut().rewind()?;
+        self.n = 0;
+        Ok(())
+    }
+    fn end(mut self) -> std::io::Result<u64> {
+        // No fsync: the cache's SHA-256 check catches a file a crash left damaged.
+        self.w.flush()?;
+        Ok(self.n)
+    }
+}
+
+/// The SHA-256 of the bytes, lower-case hex at the end.
+struct HashSink(Sha256);
+
+impl Sink for HashSink {
+    type Out = String;
+    fn data(&mut self, d: &[u8]) -> std::io::Result<()> {
+        self.0.update(d);
+        Ok(())
+    }
+    fn restart(&mut self) -> std::io::Result<()> {
+        self.0 = Sha256::new();
+        Ok(())
+    }
+    fn end(self) -> std::io::Result<String> {
+        Ok(hex(&self.0.finalize()))
+    }
+}
+
+/// A blocking thread feeding chunks from a queue to a [`Sink`].
+struct Stage<T> {
+    tx: Option<tokio::sync::mpsc::Sender<Chunk>>,
+    done: Option<tokio::task::JoinHandle<std::io::Result<T>>>,
+}
+
+impl<T: Send + 'static> Stage<T> {
+    fn start<S: Sink<Out = T>>(mut sink: S) -> Self {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(64);
+        let done = tokio::task::spawn_blocking(move || {
+            while let Some(chunk) = rx.blocking_recv() {
+                match chunk {
+                    Chunk::Data(d) => sink.data(&d)?,
+                    Chunk::Restart => sink.restart()?,
+                }
+            }
+            sink.end()
+        });
+        Self {
+            tx: Some(tx),
+            done: Some(done),
         }
     }
 
-    /// Close the queue and wait for the bytes written and their SHA-256.
-    async fn finish(mut self) -> Result<(u64, String)> {
+    /// Queue a chunk; false when the thread has stopped (see [`Stage::finish`] for why).
+    async fn send(&self, chunk: Chunk) -> bool {
+        match &self.tx {
+            Some(tx) => tx.send(chunk).await.is_ok(),
+            None => false,
+        }
+    }
+
+    /// Close the queue and wait for the thread's result.
+    async fn finish(&mut self) -> std::io::Result<T> {
         self.tx = None;
-        self.done
-            .await
-            .map_err(|e| Error::Remote(format!("the download writer failed: {e}")))?
-            .map_err(|e| Error::io(&self.path, e))
+        match self.done.take() {
+            Some(done) => done.await.unwrap_or_else(|e| {
+                Err(std::io::Error::other(format!(
+                    "the download writer failed: {e}"
+                )))
+            }),
+            None => Err(std::io::Error::other(
+                "the download writer already finished",
+            )),
+        }
     }
 }
 
