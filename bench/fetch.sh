@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # fetch: (1) `cutroom fetch` of a ~50 MB render from `cutroom emulate` against `curl -o` of the
-# same URL on loopback (cutroom also hashes, probes every packet and renames atomically);
-# (2) `cutroom render` of 50 shots at --concurrency 8, against the ideal schedule
+# same URL on loopback (cutroom also retrieves the video object, hashes, checks the MP4's boxes
+# and sample tables and renames atomically); (2) `cutroom render` of 50 shots at --concurrency 8, against the ideal schedule
 # (ceil(50/8) rounds x the emulator's 1 s render time).
 # The big render comes from the emulator's --noise option: luma noise makes x264 write a large,
 # still valid H.264 stream (1920x1080, 2 s, ~50 MB).
@@ -12,18 +12,19 @@ rm -rf "$work" && mkdir -p "$work"
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 
-# start_emulator FILE ARGS...: start `cutroom emulate ARGS`, wait for its base URL in FILE.
+# start_emulator FILE ARGS...: start `cutroom emulate ARGS` (in this shell, so the EXIT trap can
+# stop it), wait for its base URL in FILE.
 start_emulator() {
   local out=$1
   shift
   "$CUTROOM" emulate "$@" >"$out" &
   pids+=($!)
   for _ in $(seq 100); do [ -s "$out" ] && break; sleep 0.1; done
-  head -1 "$out"
 }
 
 export OPENAI_API_KEY=bench
-big=$(start_emulator "$work/big.url" --allow-any --noise 30 --render-time 100ms --poll-after 100ms)
+start_emulator "$work/big.url" --allow-any --noise 30 --render-time 100ms --poll-after 100ms
+big=$(head -1 "$work/big.url")
 printf 'model = "sora-2-pro"\nsize = "1920x1080"\nseconds = 2\n[[shot]]\nprompt = "big"\n' >"$work/big.toml"
 OPENAI_BASE_URL=$big "$CUTROOM" render "$work/big.toml" -o "$work/big" --allow-any -q --json >"$work/big.json"
 id=$(sed -n 's/.*"id": "\(video_[0-9a-f]*\)".*/\1/p' "$work/big.json" | head -1)
@@ -45,7 +46,8 @@ pt=$(for _ in 1 2 3 4 5; do
 done | best)
 report "fetch $((bytes / 1000000)) MB, transfer" "$ct" "$pt" "peer = curl time_total"
 
-shots=$(start_emulator "$work/shots.url" --render-time 1s --poll-after 200ms)
+start_emulator "$work/shots.url" --render-time 1s --poll-after 200ms
+shots=$(head -1 "$work/shots.url")
 {
   echo 'seconds = 4'
   for i in $(seq 50); do printf '[[shot]]\nprompt = "shot %d"\n' "$i"; done

@@ -1,6 +1,6 @@
 //! `cutroom emulate`: a local OpenAI-compatible `/v1/videos` server with fault injection.
 
-use super::api::{block_on, parse_duration};
+use super::api::{block_on_threaded, parse_duration};
 use super::Global;
 use crate::emulate::{serve, Options};
 use crate::fetch::{ApiKey, Limits};
@@ -107,6 +107,6 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
         },
         page_size: args.page_size.clamp(1, 100),
     };
-    block_on(serve(opts, |addr| println!("http://{addr}/v1")))??;
+    block_on_threaded(serve(opts, |addr| println!("http://{addr}/v1")))??;
     Ok(0)
 }
