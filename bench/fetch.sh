@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # fetch: (1) `cutroom fetch` of a ~50 MB render from `cutroom emulate` against `curl -o` of the
 # same URL on loopback (cutroom also retrieves the video object, hashes, checks the MP4's boxes
-# and sample tables and renames atomically); (2) `cutroom render` of 50 shots at --concurrency 8, against the ideal schedule
-# (ceil(50/8) rounds x the emulator's 1 s render time).
+# and sample tables and renames atomically); (2) `cutroom render` of 50 shots at --concurrency 8,
+# against the ideal schedule (ceil(50/8) rounds x the emulator's 1 s render time).
 # The big render comes from the emulator's --noise option: luma noise makes x264 write a large,
 # still valid H.264 stream (1920x1080, 2 s, ~50 MB).
 set -euo pipefail
