@@ -29,11 +29,17 @@ printf 'model = "sora-2-pro"\nsize = "1920x1080"\nseconds = 2\n[[shot]]\nprompt 
 OPENAI_BASE_URL=$big "$CUTROOM" render "$work/big.toml" -o "$work/big" --allow-any -q --json >"$work/big.json"
 id=$(sed -n 's/.*"id": "\(video_[0-9a-f]*\)".*/\1/p' "$work/big.json" | head -1)
 bytes=$(stat -c %s "$work/big/$id.mp4")
-c=$(best_of 5 env OPENAI_BASE_URL="$big" bash -c "rm -rf '$work/dl' && '$CUTROOM' fetch $id -o '$work/dl' -q")
-p=$(best_of 5 bash -c "rm -f '$work/curl.mp4' && curl -sf -H 'Authorization: Bearer bench' -o '$work/curl.mp4' '$big/videos/$id/content'")
+# Each run starts from an empty target; the two alternate run by run (best_of_pair) so both see
+# the same machine load, and their CPU time (user + system) is printed too.
+fetch_cutroom() { rm -rf "$work/dl" && OPENAI_BASE_URL=$big "$CUTROOM" fetch "$id" -o "$work/dl" -q; }
+fetch_curl() {
+  rm -f "$work/curl.mp4" &&
+    curl -sf -H 'Authorization: Bearer bench' -o "$work/curl.mp4" "$big/videos/$id/content"
+}
+read -r c p cc pc < <(best_of_pair 7 fetch_cutroom fetch_curl)
 cmp -s "$work/dl/$id.mp4" "$work/curl.mp4" && same=identical || same=DIFFERENT
 s=$(best_of 5 "$CUTROOM" --version)
-report "fetch $((bytes / 1000000)) MB, end to end" "$c" "$p" "peer = curl -o; files $same; cutroom start-up alone $s s"
+report "fetch $((bytes / 1000000)) MB, end to end" "$c" "$p" "peer = curl -o; files $same; CPU $cc s vs $pc s; cutroom start-up alone $s s"
 # The transfer itself, as each tool times it: cutroom's transfer_s (first request to last byte,
 # hashing overlapped) against curl's time_total.
 best() { sort -n | head -1; }
