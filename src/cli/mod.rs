@@ -142,7 +142,12 @@ fn exec_media() -> Error {
     use std::os::unix::process::CommandExt;
     let exe = match std::env::current_exe() {
         Ok(exe) => exe,
-        Err(e) => return Error::Remote(format!("cannot locate the cutroom executable: {e}")),
+        Err(e) => {
+            return Error::bad_input(
+                std::path::Path::new(MEDIA_BINARY),
+                format!("cannot find it: the path of the running cutroom is unknown ({e})"),
+            )
+        }
     };
     let media = exe.with_file_name(MEDIA_BINARY);
     let mut args = std::env::args_os();
