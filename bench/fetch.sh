@@ -36,7 +36,7 @@ fetch_curl() {
   rm -f "$work/curl.mp4" &&
     curl -sf -H 'Authorization: Bearer bench' -o "$work/curl.mp4" "$big/videos/$id/content"
 }
-read -r c p cc pc < <(best_of_pair 7 fetch_cutroom fetch_curl)
+read -r c p cc pc < <(best_of_pair 15 fetch_cutroom fetch_curl)
 cmp -s "$work/dl/$id.mp4" "$work/curl.mp4" && same=identical || same=DIFFERENT
 s=$(best_of 5 "$CUTROOM" --version)
 report "fetch $((bytes / 1000000)) MB, end to end" "$c" "$p" "peer = curl -o; files $same; CPU $cc s vs $pc s; cutroom start-up alone $s s"
