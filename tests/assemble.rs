@@ -187,6 +187,65 @@ fn emulated_renders_to_checked_deliverables_and_timeline() {
         assert!(html.contains(&name(Path::new(o["path"].as_str().unwrap()))));
     }
 
+    // The contact sheet: one numbered thumbnail per shot in a row, each the picture of its
+    // shot's source at the middle of the shot's span (4x4 block means within 12 levels).
+    let sheet_path = Path::new(report["contact_sheet"].as_str().unwrap());
+    assert_eq!(sheet_path, out.join("contact.png"));
+    assert!(
+        html.contains("contact.png"),
+        "report.html lacks the contact sheet"
+    );
+    let sheet = read_png(sheet_path);
+    let (margin, label, tw, th) = (24, 40, 320, 180);
+    assert_eq!(
+        (sheet.width, sheet.height),
+        (margin + 3 * (tw + margin), margin + label + th + margin)
+    );
+    let blocks = |img: &Rgb, x0: u32, y0: u32, w: u32, h: u32| -> Vec<f64> {
+        let mut m = Vec::new();
+        for by in 0..4 {
+            for bx in 0..4 {
+                let (mut sum, mut n) = (0.0, 0.0);
+                for y in (y0 + by * h / 4)..(y0 + (by + 1) * h / 4) {
+                    for x in (x0 + bx * w / 4)..(x0 + (bx + 1) * w / 4) {
+                        sum += img.at(x, y).iter().map(|&c| f64::from(c)).sum::<f64>() / 3.0;
+                        n += 1.0;
+                    }
+                }
+                m.push(sum / n);
+            }
+        }
+        m
+    };
+    for (i, shot) in report["cut"]["shots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        let f = |k: &str| shot[k].as_f64().unwrap();
+        let at = f("in_s") + f("duration_s") / 2.0;
+        let src = Path::new(inputs[i]["file"].as_str().unwrap());
+        let frame = frame_at(src, at, &dir.path().join(format!("src{i}.png")));
+        let want = blocks(&frame, 0, 0, frame.width, frame.height);
+        let got = blocks(
+            &sheet,
+            margin + i as u32 * (tw + margin),
+            margin + label,
+            tw,
+            th,
+        );
+        let worst = want
+            .iter()
+            .zip(&got)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            worst < 12.0,
+            "shot {i}: thumbnail differs by {worst}: {got:?} vs {want:?}"
+        );
+    }
+
     // The timeline loads in opentimelineio with three clips, their source ranges, the bed.
     let python = python_with(&["opentimelineio"]);
     let script = r#"

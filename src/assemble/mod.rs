@@ -1,10 +1,12 @@
 //! `assemble`: a cut spec to checked deliverables in one run.
 //!
 //! Shots are fetched or rendered into the shot cache ([`sources`]), joined drift-free by
-//! [`crate::concat`] into a master kept in a temporary directory inside the output directory
-//! (removed at the end), the soundtrack is built in memory (the shots' sound, the voice-over,
-//! the music bed ducked under whichever speaks, normalised to the loudness target) and handed to
-//! [`crate::export`], which makes every preset from one decode of the master. Every deliverable
+//! [`crate::concat`] into a picture-only master kept in a temporary directory inside the output
+//! directory (removed at the end; its packets are the shots' own on the copy path). The joined
+//! sound stays in memory: the soundtrack is built from it (the voice-over, the music bed ducked
+//! under whichever speaks, normalised to the loudness target), AAC-encoded once, and handed to
+//! [`crate::export`], which makes every preset from one decode of the master and muxes that
+//! same AAC into each. Every deliverable
 //! is then measured (loudness, and [`crate::sync`] with the shot boundaries from the plan), and
 //! the report and an OpenTimelineIO timeline are written.
 
@@ -15,7 +17,7 @@ pub mod spec;
 use crate::audio::fit::{place, Fit, Placement};
 use crate::audio::load;
 use crate::audio::sidechain::{detect, envelope, DuckShape, Threshold};
-use crate::audio::soundtrack::{self, Level};
+use crate::audio::soundtrack::{self, Level, Mastered};
 use crate::concat::{self, Summary};
 use crate::error::{Error, Result};
 use crate::export::preset::PresetBook;
@@ -26,6 +28,7 @@ use crate::loudness::{self, LoudnessReport, LoudnessTarget};
 use crate::otio::{self, TimelineBed, TimelineClip};
 use crate::pcm::{decode_aligned, Pcm};
 use crate::progress;
+use crate::sheet;
 use crate::sync::{self, SyncReport, Verdict};
 use crate::timeline::{EditSpec, Transition};
 use serde::Serialize;
@@ -34,6 +37,9 @@ use sources::ShotInput;
 use spec::Cut;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+/// Thumbnails per row of the contact sheet.
+const CONTACT_SHEET_COLUMNS: usize = 4;
 
 /// `out/report.json`.
 #[derive(Serialize)]
@@ -56,6 +62,9 @@ pub struct Report {
     pub outputs: Vec<Output>,
     /// The OpenTimelineIO file.
     pub timeline: String,
+    /// The contact sheet: a PNG with one numbered thumbnail per shot (the middle frame of its
+    /// span in the cut), in order.
+    pub contact_sheet: String,
     /// True when every sync check passed (or was inconclusive).
     pub sync_ok: bool,
     /// Wall-clock seconds per stage.
@@ -253,14 +262,14 @@ pub fn run(
         .iter()
         .map(|s| s.source.packets.len() as i64)
         .collect();
-    concat::execute(prepared, &copts, &master, &bar)?;
+    let shots_sound = concat::execute_picture(prepared, &copts, &master, &bar)?;
     bar.finish_and_clear();
     timings.concat_s = t.elapsed().as_secs_f64();
 
     // The soundtrack, in memory.
     let t = Instant::now();
     let len = usize::try_from(summary.samples).unwrap_or(0);
-    let (mix, soundtrack) = soundtrack(cut, &master, len, music_fit)?;
+    let (mix, soundtrack) = soundtrack(cut, shots_sound, len, music_fit)?;
     timings.audio_s = t.elapsed().as_secs_f64();
 
     // Every preset from one decode.
@@ -275,9 +284,25 @@ pub fn run(
         strict: false,
         x264_preset: None,
         safe_zones: None,
+        thumbnails: summary
+            .shots
+            .iter()
+            .map(|s| s.start_s + s.duration_s / 2.0)
+            .collect(),
         quiet,
     })?;
     timings.export_s = t.elapsed().as_secs_f64();
+    let contact_sheet = out_dir.join("contact.png");
+    let panels: Vec<sheet::Panel> = exported
+        .thumbnails
+        .iter()
+        .enumerate()
+        .map(|(i, frame)| sheet::Panel {
+            label: (i + 1).to_string(),
+            frame: frame.clone(),
+        })
+        .collect();
+    sheet::write(&contact_sheet, &panels, CONTACT_SHEET_COLUMNS)?;
 
     // Check every deliverable.
     let t = Instant::now();
@@ -357,6 +382,7 @@ pub fn run(
         soundtrack,
         outputs,
         timeline: timeline_path.display().to_string(),
+        contact_sheet: contact_sheet.display().to_string(),
         sync_ok,
         timings,
     };
@@ -381,11 +407,16 @@ fn reframe(cut: &Cut, spec_path: &Path) -> Result<Reframe> {
     })
 }
 
-/// The finished soundtrack, `len` frames at [`RATE`]: the shots' sound (decoded from the
-/// master), the voice-over, and the music ducked under the voice (or, without one, under the
-/// shots' sound), normalised to the spec's loudness target with the true peak held after AAC.
-fn soundtrack(cut: &Cut, master: &Path, len: usize, fit: Fit) -> Result<(Pcm, SoundtrackReport)> {
-    let mut shots = decode_aligned(master, RATE, CH)?.unwrap_or_else(|| Pcm::silence(RATE, CH, 0));
+/// The finished soundtrack, `len` frames at [`RATE`], mastered and AAC-encoded once: the
+/// shots' sound as joined, the voice-over, and the music ducked under the voice (or, without
+/// one, under the shots' sound), normalised to the spec's loudness target with the true peak
+/// held after AAC.
+fn soundtrack(
+    cut: &Cut,
+    mut shots: Pcm,
+    len: usize,
+    fit: Fit,
+) -> Result<(Mastered, SoundtrackReport)> {
     shots.fit(len);
     let voice = match &cut.voice {
         Some(v) => {
@@ -433,12 +464,11 @@ fn soundtrack(cut: &Cut, master: &Path, len: usize, fit: Fit) -> Result<(Pcm, So
         integrated_lufs: cut.loudness.target,
         true_peak_db: cut.loudness.true_peak,
     };
-    // The codec check is kept: export encodes the same PCM with the same (deterministic) encoder.
-    let leveled = soundtrack::master(mix, Level::Normalize(target))?;
-    let (mix, loudness) = (leveled.pcm, leveled.loudness);
-    let encoded_true_peak_dbtp = leveled.encoded_true_peak_dbtp;
+    // Export muxes this very AAC, so the codec check holds for every deliverable.
+    let mastered = soundtrack::master(mix, Level::Normalize(target))?;
+    let (loudness, encoded_true_peak_dbtp) = (mastered.loudness, mastered.encoded_true_peak_dbtp);
     Ok((
-        mix,
+        mastered,
         SoundtrackReport {
             music: cut.music.as_ref().map(|m| m.file.display().to_string()),
             voice: cut.voice.as_ref().map(|v| v.file.display().to_string()),
