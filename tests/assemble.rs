@@ -313,6 +313,44 @@ print(json.dumps({
         .collect();
     assert_eq!(hows, ["cached", "local", "cached"]);
     assert_eq!(emu.stats()["jobs_created"], 2);
+
+    // Reuse is per output: dropping a preset keeps the other's file and figures as they are...
+    let square = out.join("t.square.mp4");
+    let (reels_made, square_made) = (mtime(&first), mtime(&square));
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(
+        &spec,
+        text.replace(r#"["reels", "square"]"#, r#"["square"]"#),
+    )
+    .unwrap();
+    let fourth = emu.cutroom_json(&args);
+    assert!(fourth.get("reused").is_none(), "{fourth}");
+    let o = fourth["outputs"].as_array().unwrap();
+    assert_eq!(o.len(), 1);
+    assert_eq!(
+        (&o[0]["preset"], &o[0]["reused"]),
+        (&"square".into(), &true.into())
+    );
+    assert_eq!(o[0]["key"], third["outputs"][1]["key"]);
+    assert_eq!(mtime(&square), square_made);
+    assert!(Path::new(fourth["contact_sheet"].as_str().unwrap()).is_file());
+    // ...and adding one back makes only that one, checked like any other.
+    std::fs::write(&spec, text).unwrap();
+    let fifth = emu.cutroom_json(&args);
+    let o = fifth["outputs"].as_array().unwrap();
+    assert_eq!(
+        o.iter()
+            .map(|o| (
+                o["preset"].as_str().unwrap(),
+                o["reused"].as_bool().unwrap()
+            ))
+            .collect::<Vec<_>>(),
+        [("reels", false), ("square", true)]
+    );
+    assert_ne!(mtime(&first), reels_made);
+    assert_eq!(mtime(&square), square_made);
+    assert_eq!(o[0]["sync_verdict"], "pass", "{fifth}");
+    assert_eq!(o[0]["key"], third["outputs"][0]["key"]);
 }
 
 #[test]

@@ -74,7 +74,7 @@ pub struct Request {
 }
 
 /// The result of an export (the `--json` document).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
     /// The input path as given.
     pub input: String,
