@@ -423,3 +423,60 @@ except jsonschema.ValidationError:
     );
     assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "rejected");
 }
+
+#[test]
+fn contact_sheet_shows_every_shot_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let colors = [
+        ("red", [255, 0, 0]),
+        ("lime", [0, 255, 0]),
+        ("blue", [0, 0, 255]),
+    ];
+    let mut spec = String::from("outputs = [\"square\"]\npresets = \"small.toml\"\n");
+    for (name, _) in colors {
+        let clip = dir.path().join(format!("{name}.mp4"));
+        tone_clip(&clip, 320, 180, 30, 2.0, name, Some(440.0));
+        spec += &format!("[[shot]]\nsrc = \"{}\"\n", clip.display());
+    }
+    std::fs::write(dir.path().join("small.toml"), SMALL_PRESETS).unwrap();
+    let spec_path = dir.path().join("cut.toml");
+    std::fs::write(&spec_path, spec).unwrap();
+    let out = dir.path().join("out");
+    let report = cutroom_json(&[
+        "-q",
+        "assemble",
+        spec_path.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    let sheet = read_png(Path::new(report["contact_sheet"].as_str().unwrap()));
+    // Thumbnails of the 320x180 cut, left to right in shot order, each its shot's colour.
+    let (margin, label, tw, th) = (24, 40, 320, 180);
+    assert_eq!(
+        (sheet.width, sheet.height),
+        (margin + 3 * (tw + margin), margin + label + th + margin)
+    );
+    for (i, (name, rgb)) in colors.iter().enumerate() {
+        let px = sheet.at(
+            margin + i as u32 * (tw + margin) + tw / 2,
+            margin + label + th / 2,
+        );
+        let off = px
+            .iter()
+            .zip(rgb)
+            .map(|(a, b)| (i32::from(*a) - b).abs())
+            .max()
+            .unwrap();
+        assert!(
+            off <= 24,
+            "shot {} ({name}): thumbnail colour {px:?}",
+            i + 1
+        );
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("<img src=\"contact.png\""),
+        "report.html lacks the contact sheet"
+    );
+}
