@@ -114,48 +114,7 @@ fn emulated_renders_to_checked_deliverables_and_timeline() {
             path,
             out.join(format!("t.{}.mp4", o["preset"].as_str().unwrap()))
         );
-        // ffprobe: size, both streams, moov before mdat, the cut's length.
-        let probe = ffprobe(path);
-        let v = probe["streams"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["codec_type"] == "video")
-            .unwrap();
-        assert_eq!(
-            (v["width"].as_u64(), v["height"].as_u64()),
-            (Some(w), Some(h))
-        );
-        let bytes = std::fs::read(path).unwrap();
-        let pos = |tag: &[u8]| bytes.windows(4).position(|b| b == tag).unwrap();
-        assert!(
-            pos(b"moov") < pos(b"mdat"),
-            "{}: not faststart",
-            path.display()
-        );
-        let dur: f64 = probe["format"]["duration"]
-            .as_str()
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert!((dur - total).abs() < 0.1, "{}: {dur} s", path.display());
-        // Loudness within 0.5 LU of the target, by the ffmpeg CLI's meter.
-        let m = ebur128(path);
-        assert!(
-            (m.integrated + 12.0).abs() <= 0.5,
-            "{}: {} LUFS",
-            path.display(),
-            m.integrated
-        );
-        assert!(
-            m.true_peak <= -1.0,
-            "{}: true peak {}",
-            path.display(),
-            m.true_peak
-        );
-        // cutroom sync passes, and every marker (one per shot and more) is within a frame.
-        let sync = cutroom_json(&["sync", path.to_str().unwrap(), "--json"]);
-        assert_eq!(sync["files"][0]["verdict"], "pass", "{sync}");
+        check_deliverable(path, (w, h), total, -12.0);
         assert_eq!(o["sync_verdict"], "pass");
         // The shots sit in a 16:9 band across the middle of the reframed picture.
         let offsets = marker_offsets_ms_vf(path, "crop=iw:iw*9/16");
@@ -353,6 +312,54 @@ print(json.dumps({
     assert_eq!(o[0]["key"], third["outputs"][0]["key"]);
 }
 
+/// What every deliverable must be, checked from outside: ffprobe's size, moov before mdat,
+/// the cut's length; loudness within 0.5 LU of `lufs` and true peak at most -1 dBTP by the
+/// ffmpeg CLI's meter; `cutroom sync` passes.
+fn check_deliverable(path: &Path, (w, h): (u64, u64), total: f64, lufs: f64) {
+    // ffprobe: size, both streams, moov before mdat, the cut's length.
+    let probe = ffprobe(path);
+    let v = probe["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["codec_type"] == "video")
+        .unwrap();
+    assert_eq!(
+        (v["width"].as_u64(), v["height"].as_u64()),
+        (Some(w), Some(h))
+    );
+    let bytes = std::fs::read(path).unwrap();
+    let pos = |tag: &[u8]| bytes.windows(4).position(|b| b == tag).unwrap();
+    assert!(
+        pos(b"moov") < pos(b"mdat"),
+        "{}: not faststart",
+        path.display()
+    );
+    let dur: f64 = probe["format"]["duration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((dur - total).abs() < 0.1, "{}: {dur} s", path.display());
+    // Loudness within 0.5 LU of the target, by the ffmpeg CLI's meter.
+    let m = ebur128(path);
+    assert!(
+        (m.integrated - lufs).abs() <= 0.5,
+        "{}: {} LUFS",
+        path.display(),
+        m.integrated
+    );
+    assert!(
+        m.true_peak <= -1.0,
+        "{}: true peak {}",
+        path.display(),
+        m.true_peak
+    );
+    // cutroom sync passes.
+    let sync = cutroom_json(&["sync", path.to_str().unwrap(), "--json"]);
+    assert_eq!(sync["files"][0]["verdict"], "pass", "{sync}");
+}
+
 #[test]
 fn spec_errors_name_place_field_and_every_missing_source() {
     let dir = tempfile::tempdir().unwrap();
@@ -479,4 +486,36 @@ fn contact_sheet_shows_every_shot_in_order() {
         html.contains("<img src=\"contact.png\""),
         "report.html lacks the contact sheet"
     );
+}
+
+#[test]
+fn demo_spec_makes_checked_deliverables_in_sync_at_every_shot() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let emu = Emulator::start(&["--render-time", "1s", "--poll-after", "100ms"], &[]);
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/cut.toml");
+    let report = emu.cutroom_json(&[
+        "-q",
+        "assemble",
+        spec.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    let total = report["cut"]["duration_s"].as_f64().unwrap();
+    let fps = 30.0;
+    let sizes = [(1080, 1920), (1080, 1080), (1920, 1080)];
+    let outputs = report["outputs"].as_array().unwrap();
+    assert_eq!(outputs.len(), 3);
+    for (o, size) in outputs.iter().zip(sizes) {
+        let path = Path::new(o["path"].as_str().unwrap());
+        check_deliverable(path, size, total, -14.0);
+        // Every shot span measured, each within one frame.
+        let shots = o["shots"].as_array().unwrap();
+        assert_eq!(shots.len(), 3, "{o}");
+        for s in shots {
+            let off = s["offset_ms"].as_f64().unwrap_or(f64::NAN);
+            assert!(off.abs() <= 1000.0 / fps, "{}: shot {s}", path.display());
+        }
+    }
 }
