@@ -8,7 +8,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
-work=$1/assemble
+mkdir -p "$1/assemble"
+work=$(cd "$1/assemble" && pwd) # absolute: the spec's paths are relative to the spec
 mkdir -p "$work/cutroom" "$work/ffmpeg"
 music=$here/../fixtures/music.wav
 

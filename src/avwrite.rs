@@ -115,6 +115,16 @@ pub struct EncodedAudio {
     channels: u16,
 }
 
+impl std::fmt::Debug for EncodedAudio {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EncodedAudio")
+            .field("packets", &self.packets.len())
+            .field("rate", &self.rate)
+            .field("channels", &self.channels)
+            .finish()
+    }
+}
+
 /// What the encoder hands out while it works.
 enum Encoded<'a> {
     /// The stream's parameters and packet time base, before any packet.

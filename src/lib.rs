@@ -22,6 +22,7 @@ pub mod output;
 pub mod pcm;
 pub mod probe;
 pub mod progress;
+pub mod sheet;
 pub mod sync;
 pub mod synth;
 pub mod timeline;

@@ -18,7 +18,7 @@ pub struct LoudnessTarget {
 
 /// EBU R128 figures of a signal. A figure that does not exist for the signal (the integrated
 /// loudness of silence, the true peak of digital silence) is `None`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct LoudnessReport {
     /// Gated integrated loudness, LUFS; `None` when no 400 ms block is above the -70 LUFS gate.
     pub integrated_lufs: Option<f64>,

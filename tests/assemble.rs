@@ -114,48 +114,7 @@ fn emulated_renders_to_checked_deliverables_and_timeline() {
             path,
             out.join(format!("t.{}.mp4", o["preset"].as_str().unwrap()))
         );
-        // ffprobe: size, both streams, moov before mdat, the cut's length.
-        let probe = ffprobe(path);
-        let v = probe["streams"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["codec_type"] == "video")
-            .unwrap();
-        assert_eq!(
-            (v["width"].as_u64(), v["height"].as_u64()),
-            (Some(w), Some(h))
-        );
-        let bytes = std::fs::read(path).unwrap();
-        let pos = |tag: &[u8]| bytes.windows(4).position(|b| b == tag).unwrap();
-        assert!(
-            pos(b"moov") < pos(b"mdat"),
-            "{}: not faststart",
-            path.display()
-        );
-        let dur: f64 = probe["format"]["duration"]
-            .as_str()
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert!((dur - total).abs() < 0.1, "{}: {dur} s", path.display());
-        // Loudness within 0.5 LU of the target, by the ffmpeg CLI's meter.
-        let m = ebur128(path);
-        assert!(
-            (m.integrated + 12.0).abs() <= 0.5,
-            "{}: {} LUFS",
-            path.display(),
-            m.integrated
-        );
-        assert!(
-            m.true_peak <= -1.0,
-            "{}: true peak {}",
-            path.display(),
-            m.true_peak
-        );
-        // cutroom sync passes, and every marker (one per shot and more) is within a frame.
-        let sync = cutroom_json(&["sync", path.to_str().unwrap(), "--json"]);
-        assert_eq!(sync["files"][0]["verdict"], "pass", "{sync}");
+        check_deliverable(path, (w, h), total, -12.0);
         assert_eq!(o["sync_verdict"], "pass");
         // The shots sit in a 16:9 band across the middle of the reframed picture.
         let offsets = marker_offsets_ms_vf(path, "crop=iw:iw*9/16");
@@ -185,6 +144,65 @@ fn emulated_renders_to_checked_deliverables_and_timeline() {
             plot.display()
         );
         assert!(html.contains(&name(Path::new(o["path"].as_str().unwrap()))));
+    }
+
+    // The contact sheet: one numbered thumbnail per shot in a row, each the picture of its
+    // shot's source at the middle of the shot's span (4x4 block means within 12 levels).
+    let sheet_path = Path::new(report["contact_sheet"].as_str().unwrap());
+    assert_eq!(sheet_path, out.join("contact.png"));
+    assert!(
+        html.contains("contact.png"),
+        "report.html lacks the contact sheet"
+    );
+    let sheet = read_png(sheet_path);
+    let (margin, label, tw, th) = (24, 40, 320, 180);
+    assert_eq!(
+        (sheet.width, sheet.height),
+        (margin + 3 * (tw + margin), margin + label + th + margin)
+    );
+    let blocks = |img: &Rgb, x0: u32, y0: u32, w: u32, h: u32| -> Vec<f64> {
+        let mut m = Vec::new();
+        for by in 0..4 {
+            for bx in 0..4 {
+                let (mut sum, mut n) = (0.0, 0.0);
+                for y in (y0 + by * h / 4)..(y0 + (by + 1) * h / 4) {
+                    for x in (x0 + bx * w / 4)..(x0 + (bx + 1) * w / 4) {
+                        sum += img.at(x, y).iter().map(|&c| f64::from(c)).sum::<f64>() / 3.0;
+                        n += 1.0;
+                    }
+                }
+                m.push(sum / n);
+            }
+        }
+        m
+    };
+    for (i, shot) in report["cut"]["shots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        let f = |k: &str| shot[k].as_f64().unwrap();
+        let at = f("in_s") + f("duration_s") / 2.0;
+        let src = Path::new(inputs[i]["file"].as_str().unwrap());
+        let frame = frame_at(src, at, &dir.path().join(format!("src{i}.png")));
+        let want = blocks(&frame, 0, 0, frame.width, frame.height);
+        let got = blocks(
+            &sheet,
+            margin + i as u32 * (tw + margin),
+            margin + label,
+            tw,
+            th,
+        );
+        let worst = want
+            .iter()
+            .zip(&got)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            worst < 12.0,
+            "shot {i}: thumbnail differs by {worst}: {got:?} vs {want:?}"
+        );
     }
 
     // The timeline loads in opentimelineio with three clips, their source ranges, the bed.
@@ -254,6 +272,92 @@ print(json.dumps({
         .collect();
     assert_eq!(hows, ["cached", "local", "cached"]);
     assert_eq!(emu.stats()["jobs_created"], 2);
+
+    // Reuse is per output: dropping a preset keeps the other's file and figures as they are...
+    let square = out.join("t.square.mp4");
+    let (reels_made, square_made) = (mtime(&first), mtime(&square));
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(
+        &spec,
+        text.replace(r#"["reels", "square"]"#, r#"["square"]"#),
+    )
+    .unwrap();
+    let fourth = emu.cutroom_json(&args);
+    assert!(fourth.get("reused").is_none(), "{fourth}");
+    let o = fourth["outputs"].as_array().unwrap();
+    assert_eq!(o.len(), 1);
+    assert_eq!(
+        (&o[0]["preset"], &o[0]["reused"]),
+        (&"square".into(), &true.into())
+    );
+    assert_eq!(o[0]["key"], third["outputs"][1]["key"]);
+    assert_eq!(mtime(&square), square_made);
+    assert!(Path::new(fourth["contact_sheet"].as_str().unwrap()).is_file());
+    // ...and adding one back makes only that one, checked like any other.
+    std::fs::write(&spec, text).unwrap();
+    let fifth = emu.cutroom_json(&args);
+    let o = fifth["outputs"].as_array().unwrap();
+    assert_eq!(
+        o.iter()
+            .map(|o| (
+                o["preset"].as_str().unwrap(),
+                o["reused"].as_bool().unwrap()
+            ))
+            .collect::<Vec<_>>(),
+        [("reels", false), ("square", true)]
+    );
+    assert_ne!(mtime(&first), reels_made);
+    assert_eq!(mtime(&square), square_made);
+    assert_eq!(o[0]["sync_verdict"], "pass", "{fifth}");
+    assert_eq!(o[0]["key"], third["outputs"][0]["key"]);
+}
+
+/// What every deliverable must be, checked from outside: ffprobe's size, moov before mdat,
+/// the cut's length; loudness within 0.5 LU of `lufs` and true peak at most -1 dBTP by the
+/// ffmpeg CLI's meter; `cutroom sync` passes.
+fn check_deliverable(path: &Path, (w, h): (u64, u64), total: f64, lufs: f64) {
+    // ffprobe: size, both streams, moov before mdat, the cut's length.
+    let probe = ffprobe(path);
+    let v = probe["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["codec_type"] == "video")
+        .unwrap();
+    assert_eq!(
+        (v["width"].as_u64(), v["height"].as_u64()),
+        (Some(w), Some(h))
+    );
+    let bytes = std::fs::read(path).unwrap();
+    let pos = |tag: &[u8]| bytes.windows(4).position(|b| b == tag).unwrap();
+    assert!(
+        pos(b"moov") < pos(b"mdat"),
+        "{}: not faststart",
+        path.display()
+    );
+    let dur: f64 = probe["format"]["duration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((dur - total).abs() < 0.1, "{}: {dur} s", path.display());
+    // Loudness within 0.5 LU of the target, by the ffmpeg CLI's meter.
+    let m = ebur128(path);
+    assert!(
+        (m.integrated - lufs).abs() <= 0.5,
+        "{}: {} LUFS",
+        path.display(),
+        m.integrated
+    );
+    assert!(
+        m.true_peak <= -1.0,
+        "{}: true peak {}",
+        path.display(),
+        m.true_peak
+    );
+    // cutroom sync passes.
+    let sync = cutroom_json(&["sync", path.to_str().unwrap(), "--json"]);
+    assert_eq!(sync["files"][0]["verdict"], "pass", "{sync}");
 }
 
 #[test]
@@ -325,4 +429,93 @@ except jsonschema.ValidationError:
         String::from_utf8_lossy(&run.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "rejected");
+}
+
+#[test]
+fn contact_sheet_shows_every_shot_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let colors = [
+        ("red", [255, 0, 0]),
+        ("lime", [0, 255, 0]),
+        ("blue", [0, 0, 255]),
+    ];
+    let mut spec = String::from("outputs = [\"square\"]\npresets = \"small.toml\"\n");
+    for (name, _) in colors {
+        let clip = dir.path().join(format!("{name}.mp4"));
+        tone_clip(&clip, 320, 180, 30, 2.0, name, Some(440.0));
+        spec += &format!("[[shot]]\nsrc = \"{}\"\n", clip.display());
+    }
+    std::fs::write(dir.path().join("small.toml"), SMALL_PRESETS).unwrap();
+    let spec_path = dir.path().join("cut.toml");
+    std::fs::write(&spec_path, spec).unwrap();
+    let out = dir.path().join("out");
+    let report = cutroom_json(&[
+        "-q",
+        "assemble",
+        spec_path.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    let sheet = read_png(Path::new(report["contact_sheet"].as_str().unwrap()));
+    // Thumbnails of the 320x180 cut, left to right in shot order, each its shot's colour.
+    let (margin, label, tw, th) = (24, 40, 320, 180);
+    assert_eq!(
+        (sheet.width, sheet.height),
+        (margin + 3 * (tw + margin), margin + label + th + margin)
+    );
+    for (i, (name, rgb)) in colors.iter().enumerate() {
+        let px = sheet.at(
+            margin + i as u32 * (tw + margin) + tw / 2,
+            margin + label + th / 2,
+        );
+        let off = px
+            .iter()
+            .zip(rgb)
+            .map(|(a, b)| (i32::from(*a) - b).abs())
+            .max()
+            .unwrap();
+        assert!(
+            off <= 24,
+            "shot {} ({name}): thumbnail colour {px:?}",
+            i + 1
+        );
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("<img src=\"contact.png\""),
+        "report.html lacks the contact sheet"
+    );
+}
+
+#[test]
+fn demo_spec_makes_checked_deliverables_in_sync_at_every_shot() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let emu = Emulator::start(&["--render-time", "1s", "--poll-after", "100ms"], &[]);
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/cut.toml");
+    let report = emu.cutroom_json(&[
+        "-q",
+        "assemble",
+        spec.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    let total = report["cut"]["duration_s"].as_f64().unwrap();
+    let fps = 30.0;
+    let sizes = [(1080, 1920), (1080, 1080), (1920, 1080)];
+    let outputs = report["outputs"].as_array().unwrap();
+    assert_eq!(outputs.len(), 3);
+    for (o, size) in outputs.iter().zip(sizes) {
+        let path = Path::new(o["path"].as_str().unwrap());
+        check_deliverable(path, size, total, -14.0);
+        // Every shot span measured, each within one frame.
+        let shots = o["shots"].as_array().unwrap();
+        assert_eq!(shots.len(), 3, "{o}");
+        for s in shots {
+            let off = s["offset_ms"].as_f64().unwrap_or(f64::NAN);
+            assert!(off.abs() <= 1000.0 / fps, "{}: shot {s}", path.display());
+        }
+    }
 }

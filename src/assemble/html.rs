@@ -1,5 +1,5 @@
-//! `out/report.html`: the report for people: inputs, soundtrack, and per deliverable its
-//! figures and sync plot.
+//! `out/report.html`: the report for people: inputs with their contact sheet, soundtrack, and
+//! per deliverable its figures and sync plot.
 
 use super::Report;
 use crate::error::{Error, Result};
@@ -53,10 +53,16 @@ pub fn write(path: &Path, report: &Report) -> Result<()> {
         );
     }
     let s = &report.soundtrack;
-    let _ = write!(
+    let _ =
+        write!(
         h,
-        "</table><h2>Soundtrack</h2><p>music {}, voice {}, ducked under {}; target {:.1} LUFS, \
+        "</table>{}<h2>Soundtrack</h2><p>music {}, voice {}, ducked under {}; target {:.1} LUFS, \
          {:.1} dBTP; measured {} / true peak {}</p><h2>Deliverables</h2>",
+        report.contact_sheet.as_deref().map_or(String::new(), |c| format!(
+            "<p><img src=\"{}\" alt=\"contact sheet: one numbered thumbnail per shot\" \
+             style=\"max-width:100%\"></p>",
+            rel(c)
+        )),
         esc(s.music.as_deref().unwrap_or("none")),
         esc(s.voice.as_deref().unwrap_or("none")),
         s.duck_key.unwrap_or("-"),

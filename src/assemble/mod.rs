@@ -1,10 +1,12 @@
 //! `assemble`: a cut spec to checked deliverables in one run.
 //!
 //! Shots are fetched or rendered into the shot cache ([`sources`]), joined drift-free by
-//! [`crate::concat`] into a master kept in a temporary directory inside the output directory
-//! (removed at the end), the soundtrack is built in memory (the shots' sound, the voice-over,
-//! the music bed ducked under whichever speaks, normalised to the loudness target) and handed to
-//! [`crate::export`], which makes every preset from one decode of the master. Every deliverable
+//! [`crate::concat`] into a picture-only master kept in a temporary directory inside the output
+//! directory (removed at the end; its packets are the shots' own on the copy path). The joined
+//! sound stays in memory: the soundtrack is built from it (the voice-over, the music bed ducked
+//! under whichever speaks, normalised to the loudness target), AAC-encoded once, and handed to
+//! [`crate::export`], which makes every preset from one decode of the master and muxes that
+//! same AAC into each. Every deliverable
 //! is then measured (loudness, and [`crate::sync`] with the shot boundaries from the plan), and
 //! the report and an OpenTimelineIO timeline are written.
 
@@ -15,10 +17,10 @@ pub mod spec;
 use crate::audio::fit::{place, Fit, Placement};
 use crate::audio::load;
 use crate::audio::sidechain::{detect, envelope, DuckShape, Threshold};
-use crate::audio::soundtrack::{self, Level};
+use crate::audio::soundtrack::{self, Level, Mastered};
 use crate::concat::{self, Summary};
 use crate::error::{Error, Result};
-use crate::export::preset::PresetBook;
+use crate::export::preset::{Preset, PresetBook};
 use crate::export::reframe::{Fit as FrameFit, Focus, FocusChoice, Reframe};
 use crate::export::{self, AUDIO_CHANNELS as CH, AUDIO_RATE as RATE};
 use crate::fetch::{sha256_file, write_json_atomic};
@@ -26,14 +28,18 @@ use crate::loudness::{self, LoudnessReport, LoudnessTarget};
 use crate::otio::{self, TimelineBed, TimelineClip};
 use crate::pcm::{decode_aligned, Pcm};
 use crate::progress;
+use crate::sheet;
 use crate::sync::{self, SyncReport, Verdict};
 use crate::timeline::{EditSpec, Transition};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sources::ShotInput;
 use spec::Cut;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+/// Thumbnails per row of the contact sheet.
+const CONTACT_SHEET_COLUMNS: usize = 4;
 
 /// `out/report.json`.
 #[derive(Serialize)]
@@ -56,6 +62,10 @@ pub struct Report {
     pub outputs: Vec<Output>,
     /// The OpenTimelineIO file.
     pub timeline: String,
+    /// The contact sheet: a PNG with one numbered thumbnail per shot (the middle frame of its
+    /// span in the cut), in order; null only when every output was reused and an earlier run
+    /// left none.
+    pub contact_sheet: Option<String>,
     /// True when every sync check passed (or was inconclusive).
     pub sync_ok: bool,
     /// Wall-clock seconds per stage.
@@ -82,10 +92,18 @@ pub struct SoundtrackReport {
 }
 
 /// One deliverable.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Output {
     /// Path.
     pub path: String,
+    /// SHA-256 over what the file is made from: the shots' and beds' content, the spec's
+    /// settings other than `outputs`, the preset's definition and the cutroom version. A later
+    /// run with the same key and the file intact reuses it.
+    pub key: String,
+    /// True when this run found the file made by an earlier one (same key, same size) and kept
+    /// it, with that run's figures.
+    #[serde(default)]
+    pub reused: bool,
     /// Preset name.
     pub preset: String,
     /// Width in pixels.
@@ -99,7 +117,7 @@ pub struct Output {
     /// Loudness of the file's decoded audio.
     pub loudness: LoudnessReport,
     /// Sync verdict: `pass`, `fail` or `inconclusive`.
-    pub sync_verdict: &'static str,
+    pub sync_verdict: String,
     /// Why.
     pub sync_reason: String,
     /// Measured audio-video offset, ms (positive: audio late).
@@ -111,7 +129,7 @@ pub struct Output {
 }
 
 /// The sync measurement of one shot span of a deliverable.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ShotSync {
     /// Shot index in the cut.
     pub index: usize,
@@ -140,41 +158,130 @@ pub struct Timings {
     pub check_s: f64,
 }
 
-/// The run's content key (see [`Report::key`]).
-pub fn key(cut: &Cut, spec_path: &Path, inputs: &[ShotInput]) -> Result<String> {
-    let mut h = Sha256::new();
-    h.update(env!("CARGO_PKG_VERSION").as_bytes());
-    let text = std::fs::read(spec_path).map_err(|e| Error::io(spec_path, e))?;
-    h.update(Sha256::digest(&text));
+/// Content keys of a run (see [`Report::key`] and [`Output::key`]).
+#[derive(Debug, Clone)]
+pub struct Keys {
+    /// The whole run's.
+    pub run: String,
+    /// One per output, in the spec's order.
+    pub outputs: Vec<String>,
+}
+
+/// The content keys of `cut` (read from `spec_path`) made from the local shot files `inputs`.
+pub fn keys(cut: &Cut, spec_path: &Path, inputs: &[ShotInput]) -> Result<Keys> {
+    // The spec's settings other than the output list, canonical (formatting and comments
+    // aside), and the content of every file the cut is made from.
+    let mut base = Sha256::new();
+    base.update(env!("CARGO_PKG_VERSION").as_bytes());
+    base.update(settings(spec_path)?.as_bytes());
     let files = inputs
         .iter()
         .map(|i| i.file.as_path())
         .chain(cut.music.iter().map(|m| m.file.as_path()))
-        .chain(cut.voice.iter().map(|v| v.file.as_path()))
-        .chain(cut.presets.as_deref());
+        .chain(cut.voice.iter().map(|v| v.file.as_path()));
     for f in files {
-        h.update(sha256_file(f).map_err(|e| Error::io(f, e))?.as_bytes());
+        base.update(sha256_file(f).map_err(|e| Error::io(f, e))?.as_bytes());
     }
-    Ok(format!("{:x}", h.finalize()))
+    let outputs = presets(cut)?
+        .iter()
+        .map(|p| {
+            let mut h = base.clone();
+            h.update(
+                serde_json::to_string(p)
+                    .expect("a preset is JSON")
+                    .as_bytes(),
+            );
+            format!("{:x}", h.finalize())
+        })
+        .collect::<Vec<_>>();
+    let mut run = base;
+    for k in &outputs {
+        run.update(k.as_bytes());
+    }
+    Ok(Keys {
+        run: format!("{:x}", run.finalize()),
+        outputs,
+    })
 }
 
-/// The report of an earlier run in `out_dir` with the same `key` whose deliverables are all
-/// still there at their recorded sizes (marked `"reused": true`), if any.
-pub fn reusable(out_dir: &Path, key: &str) -> Option<serde_json::Value> {
-    let text = std::fs::read(out_dir.join("report.json")).ok()?;
-    let mut report: serde_json::Value = serde_json::from_slice(&text).ok()?;
-    if report["key"].as_str() != Some(key) {
-        return None;
+/// The spec's settings without `outputs`, as canonical JSON.
+fn settings(spec_path: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(spec_path).map_err(|e| Error::io(spec_path, e))?;
+    let is_json = spec_path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let bad = |e: String| Error::bad_input(spec_path, e);
+    let mut value: serde_json::Value = if is_json {
+        serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?
+    } else {
+        let v: toml::Value = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        serde_json::to_value(v).map_err(|e| bad(e.to_string()))?
+    };
+    if let Some(map) = value.as_object_mut() {
+        map.remove("outputs");
     }
-    let intact = report["outputs"].as_array()?.iter().all(|o| {
-        let size = std::fs::metadata(o["path"].as_str().unwrap_or("")).map(|m| m.len());
-        size.ok() == o["bytes"].as_u64()
-    });
-    let timeline = report["timeline"].as_str().map(Path::new)?.is_file();
-    (intact && timeline).then(|| {
+    Ok(value.to_string())
+}
+
+/// The spec's output presets, resolved against its presets file (or the built-in ones).
+fn presets(cut: &Cut) -> Result<Vec<Preset>> {
+    let book = match &cut.presets {
+        Some(f) => PresetBook::with_file(f)?,
+        None => PresetBook::builtin(),
+    };
+    cut.outputs.iter().map(|n| book.get(n).cloned()).collect()
+}
+
+/// What an earlier run in `out_dir` left that this one can keep.
+#[derive(Debug, Default)]
+pub struct Reuse {
+    /// The earlier report, when its run key is this run's and every file it lists is intact:
+    /// nothing is to be done (marked `"reused": true`).
+    pub all: Option<serde_json::Value>,
+    /// Per output of this run: the earlier entry with the same key whose file is intact.
+    pub outputs: Vec<Option<Output>>,
+}
+
+/// What of an earlier run in `out_dir` this run (with `keys`) can keep.
+pub fn reusable(out_dir: &Path, keys: &Keys) -> Reuse {
+    let earlier: Option<serde_json::Value> = std::fs::read(out_dir.join("report.json"))
+        .ok()
+        .and_then(|t| serde_json::from_slice(&t).ok());
+    let Some(mut report) = earlier else {
+        return Reuse {
+            all: None,
+            outputs: keys.outputs.iter().map(|_| None).collect(),
+        };
+    };
+    let intact = |o: &Output| std::fs::metadata(&o.path).is_ok_and(|m| m.len() == o.bytes);
+    let mut made: Vec<Output> = report["outputs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| serde_json::from_value(o.clone()).ok())
+        .filter(intact)
+        .collect();
+    let outputs: Vec<Option<Output>> = keys
+        .outputs
+        .iter()
+        .map(|k| {
+            let i = made.iter().position(|o| &o.key == k)?;
+            let mut o = made.swap_remove(i);
+            o.reused = true;
+            Some(o)
+        })
+        .collect();
+    let files = ["timeline", "contact_sheet"]
+        .iter()
+        .all(|f| report[*f].as_str().is_some_and(|p| Path::new(p).is_file()));
+    let all = (report["key"].as_str() == Some(keys.run.as_str())
+        && files
+        && outputs.iter().all(Option::is_some))
+    .then(|| {
         report["reused"] = true.into();
         report
-    })
+    });
+    Reuse { all, outputs }
 }
 
 /// The name of the cut: `name`, or the spec's file stem.
@@ -188,26 +295,28 @@ pub fn cut_name(cut: &Cut, spec_path: &Path) -> String {
 }
 
 /// Assemble `cut` (read from `spec_path`) from the local shot files `inputs` into `out_dir`.
-/// `sources_s` is the time the caller spent getting the shots.
+/// `reused` holds, per output, an earlier run's entry to keep instead of making it again (see
+/// [`reusable`]). `sources_s` is the time the caller spent getting the shots.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     cut: &Cut,
     spec_path: &Path,
     inputs: Vec<ShotInput>,
-    key: String,
+    keys: Keys,
+    reused: Vec<Option<Output>>,
     out_dir: &Path,
     sources_s: f64,
     quiet: bool,
 ) -> Result<Report> {
     let name = cut_name(cut, spec_path);
-    let book = match &cut.presets {
-        Some(f) => PresetBook::with_file(f)?,
-        None => PresetBook::builtin(),
-    };
-    let presets = cut
-        .outputs
-        .iter()
-        .map(|n| book.get(n).cloned())
-        .collect::<Result<Vec<_>>>()?;
+    // The outputs to make: those no earlier run left intact.
+    let (presets, made_keys): (Vec<Preset>, Vec<String>) = presets(cut)?
+        .into_iter()
+        .zip(&keys.outputs)
+        .zip(&reused)
+        .filter(|(_, r)| r.is_none())
+        .map(|((p, k), _)| (p, k.clone()))
+        .unzip();
     let reframe = reframe(cut, spec_path)?;
     let music_fit = match &cut.music {
         Some(m) => match m.fit.parse::<Fit>() {
@@ -253,31 +362,58 @@ pub fn run(
         .iter()
         .map(|s| s.source.packets.len() as i64)
         .collect();
-    concat::execute(prepared, &copts, &master, &bar)?;
+    let shots_sound = concat::execute_picture(prepared, &copts, &master, &bar)?;
     bar.finish_and_clear();
     timings.concat_s = t.elapsed().as_secs_f64();
 
     // The soundtrack, in memory.
     let t = Instant::now();
     let len = usize::try_from(summary.samples).unwrap_or(0);
-    let (mix, soundtrack) = soundtrack(cut, &master, len, music_fit)?;
+    let (mix, soundtrack) = soundtrack(cut, shots_sound, len, music_fit)?;
     timings.audio_s = t.elapsed().as_secs_f64();
 
-    // Every preset from one decode.
+    // Every preset still to make, from one decode.
     let t = Instant::now();
-    let exported = export::export(&export::Request {
-        input: master.clone(),
-        presets,
-        out_dir: out_dir.to_path_buf(),
-        reframe,
-        audio: true,
-        soundtrack: Some(mix),
-        strict: false,
-        x264_preset: None,
-        safe_zones: None,
-        quiet,
-    })?;
+    let exported = if presets.is_empty() {
+        export::Report::default()
+    } else {
+        export::export(&export::Request {
+            input: master.clone(),
+            presets,
+            out_dir: out_dir.to_path_buf(),
+            reframe,
+            audio: true,
+            soundtrack: Some(mix),
+            strict: false,
+            x264_preset: None,
+            safe_zones: None,
+            thumbnails: summary
+                .shots
+                .iter()
+                .map(|s| s.start_s + s.duration_s / 2.0)
+                .collect(),
+            quiet,
+        })?
+    };
     timings.export_s = t.elapsed().as_secs_f64();
+    // Without an export, every output is an earlier run's of this very cut (the keys say so),
+    // and so is its contact sheet.
+    let contact_sheet = out_dir.join("contact.png");
+    if !exported.thumbnails.is_empty() {
+        let panels: Vec<sheet::Panel> = exported
+            .thumbnails
+            .iter()
+            .enumerate()
+            .map(|(i, frame)| sheet::Panel {
+                label: (i + 1).to_string(),
+                frame: frame.clone(),
+            })
+            .collect();
+        sheet::write(&contact_sheet, &panels, CONTACT_SHEET_COLUMNS)?;
+    }
+    let contact_sheet = contact_sheet
+        .is_file()
+        .then(|| contact_sheet.display().to_string());
 
     // Check every deliverable.
     let t = Instant::now();
@@ -294,11 +430,18 @@ pub fn run(
         max_lag_ms: 500,
         shots: Some(spans),
     };
-    let outputs = exported
+    let mut made = exported
         .outputs
         .iter()
-        .map(|o| check(o, &sopts))
-        .collect::<Result<Vec<_>>>()?;
+        .zip(made_keys)
+        .map(|(o, key)| check(o, key, &sopts))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter();
+    let outputs: Vec<Output> = reused
+        .into_iter()
+        .map(|r| r.or_else(|| made.next()))
+        .collect::<Option<_>>()
+        .expect("one output made per preset not reused");
     timings.check_s = t.elapsed().as_secs_f64();
 
     // The timeline.
@@ -350,13 +493,14 @@ pub fn run(
     let sync_ok = outputs.iter().all(|o| o.sync_verdict != "fail");
     let report = Report {
         spec: spec_path.display().to_string(),
-        key,
+        key: keys.run,
         name,
         inputs,
         cut: summary,
         soundtrack,
         outputs,
         timeline: timeline_path.display().to_string(),
+        contact_sheet,
         sync_ok,
         timings,
     };
@@ -381,11 +525,16 @@ fn reframe(cut: &Cut, spec_path: &Path) -> Result<Reframe> {
     })
 }
 
-/// The finished soundtrack, `len` frames at [`RATE`]: the shots' sound (decoded from the
-/// master), the voice-over, and the music ducked under the voice (or, without one, under the
-/// shots' sound), normalised to the spec's loudness target with the true peak held after AAC.
-fn soundtrack(cut: &Cut, master: &Path, len: usize, fit: Fit) -> Result<(Pcm, SoundtrackReport)> {
-    let mut shots = decode_aligned(master, RATE, CH)?.unwrap_or_else(|| Pcm::silence(RATE, CH, 0));
+/// The finished soundtrack, `len` frames at [`RATE`], mastered and AAC-encoded once: the
+/// shots' sound as joined, the voice-over, and the music ducked under the voice (or, without
+/// one, under the shots' sound), normalised to the spec's loudness target with the true peak
+/// held after AAC.
+fn soundtrack(
+    cut: &Cut,
+    mut shots: Pcm,
+    len: usize,
+    fit: Fit,
+) -> Result<(Mastered, SoundtrackReport)> {
     shots.fit(len);
     let voice = match &cut.voice {
         Some(v) => {
@@ -433,12 +582,11 @@ fn soundtrack(cut: &Cut, master: &Path, len: usize, fit: Fit) -> Result<(Pcm, So
         integrated_lufs: cut.loudness.target,
         true_peak_db: cut.loudness.true_peak,
     };
-    // The codec check is kept: export encodes the same PCM with the same (deterministic) encoder.
-    let leveled = soundtrack::master(mix, Level::Normalize(target))?;
-    let (mix, loudness) = (leveled.pcm, leveled.loudness);
-    let encoded_true_peak_dbtp = leveled.encoded_true_peak_dbtp;
+    // Export muxes this very AAC, so the codec check holds for every deliverable.
+    let mastered = soundtrack::master(mix, Level::Normalize(target))?;
+    let (loudness, encoded_true_peak_dbtp) = (mastered.loudness, mastered.encoded_true_peak_dbtp);
     Ok((
-        mix,
+        mastered,
         SoundtrackReport {
             music: cut.music.as_ref().map(|m| m.file.display().to_string()),
             voice: cut.voice.as_ref().map(|v| v.file.display().to_string()),
@@ -452,7 +600,7 @@ fn soundtrack(cut: &Cut, master: &Path, len: usize, fit: Fit) -> Result<(Pcm, So
 }
 
 /// Measure one deliverable: loudness of its decoded audio and the sync check.
-fn check(o: &export::Exported, opts: &sync::Options) -> Result<Output> {
+fn check(o: &export::Exported, key: String, opts: &sync::Options) -> Result<Output> {
     let path = PathBuf::from(&o.path);
     let (pcm, report) = std::thread::scope(|s| {
         let pcm = s.spawn(|| decode_aligned(&path, RATE, CH));
@@ -475,13 +623,15 @@ fn check(o: &export::Exported, opts: &sync::Options) -> Result<Output> {
     } = report;
     Ok(Output {
         path: o.path.clone(),
+        key,
+        reused: false,
         preset: o.preset.clone(),
         width: o.width,
         height: o.height,
         duration_s: o.duration_s,
         bytes: o.bytes,
         loudness,
-        sync_verdict: verdict.as_str(),
+        sync_verdict: verdict.as_str().into(),
         sync_reason: reason,
         sync_offset_ms: offset_ms,
         shots: shots

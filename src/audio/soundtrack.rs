@@ -99,6 +99,7 @@ pub fn finish(
 }
 
 /// A soundtrack with its level set and encoded: what [`master`] returns.
+#[derive(Debug, Clone)]
 pub struct Mastered {
     /// The audio as encoded (after gain and limiting).
     pub pcm: Pcm,

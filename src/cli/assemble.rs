@@ -29,15 +29,17 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     let shots_dir = args.output.join("shots");
     let inputs = block_on(sources::resolve(&cut, &shots_dir, &client, &opts))??;
     let sources_s = t.elapsed().as_secs_f64();
-    let key = assemble::key(&cut, &args.spec, &inputs)?;
-    let report = match assemble::reusable(&args.output, &key) {
+    let keys = assemble::keys(&cut, &args.spec, &inputs)?;
+    let reuse = assemble::reusable(&args.output, &keys);
+    let report = match reuse.all {
         Some(r) => r,
         None => {
             let r = assemble::run(
                 &cut,
                 &args.spec,
                 inputs,
-                key,
+                keys,
+                reuse.outputs,
                 &args.output,
                 sources_s,
                 global.quiet,

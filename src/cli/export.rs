@@ -88,6 +88,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         strict: args.strict,
         x264_preset: args.x264_preset,
         safe_zones: args.safe_zones,
+        thumbnails: Vec::new(),
         quiet: global.quiet,
     };
     let report = export(&req)?;

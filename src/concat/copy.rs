@@ -9,17 +9,17 @@ use indicatif::ProgressBar;
 use std::path::{Path, PathBuf};
 
 /// Write `target`: the shots' video packets copied from their files (`inputs`: one per shot,
-/// kept open from the reading pass or `None`), with the encoded soundtrack `audio`.
+/// kept open from the reading pass or `None`), with the encoded soundtrack `audio` (or none).
 pub fn write(
     plan: &Plan,
     inputs: Vec<Option<Input>>,
-    audio: EncodedAudio,
+    audio: Option<EncodedAudio>,
     target: &Path,
     bar: &ProgressBar,
 ) -> Result<PathBuf> {
     let tb = plan.target.time_base;
     let first = &plan.shots[0].source;
-    let mut w = AvWriter::create_encoded(target, &first.info.params, tb, Some(audio))?;
+    let mut w = AvWriter::create_encoded(target, &first.info.params, tb, audio)?;
     for (shot, kept) in plan.shots.iter().zip(inputs) {
         let s = &shot.source;
         let mut input = s.reopen(kept)?;

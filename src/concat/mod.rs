@@ -111,31 +111,74 @@ pub fn prepare(spec: &EditSpec, opts: &Options, bar: &ProgressBar) -> Result<Pre
 /// Carry out a prepared join, writing `output` (atomically: nothing is left there on failure).
 /// `bar` advances once per shot of video.
 pub fn execute(prepared: Prepared, opts: &Options, output: &Path, bar: &ProgressBar) -> Result<()> {
+    join(prepared, opts, output, bar, false).map(drop)
+}
+
+/// Carry out a prepared join like [`execute`], but write only the picture to `output` and
+/// return the joined sound (mixed, level untouched, sample 0 at the first frame,
+/// [`Options::sample_rate`] and [`Options::channels`]) for a caller that builds the final
+/// soundtrack from it in memory, so it is neither encoded nor decoded again.
+pub fn execute_picture(
+    prepared: Prepared,
+    opts: &Options,
+    output: &Path,
+    bar: &ProgressBar,
+) -> Result<Pcm> {
+    let sound = join(prepared, opts, output, bar, true)?;
+    Ok(sound.expect("the join keeps its sound when asked to"))
+}
+
+/// The join: with `keep_sound` the sound is returned instead of encoded into `output`.
+fn join(
+    prepared: Prepared,
+    opts: &Options,
+    output: &Path,
+    bar: &ProgressBar,
+    keep_sound: bool,
+) -> Result<Option<Pcm>> {
     let Prepared {
         plan,
         sounds,
         inputs,
     } = prepared;
-    let sound = audio::AudioPlan::of(&plan);
+    let layout = audio::AudioPlan::of(&plan);
+    // The sound, mixed and (unless kept) levelled and encoded.
+    let sound = || -> Result<Sound> {
+        let mix = mix_sound(&layout, sounds)?;
+        Ok(if keep_sound {
+            Sound {
+                encoded: None,
+                kept: Some(mix),
+            }
+        } else {
+            Sound {
+                encoded: Some(encode_sound(mix, opts.level)?),
+                kept: None,
+            }
+        })
+    };
     match plan.path {
         VideoPath::Copy => {
-            let audio = encode_sound(&sound, sounds, opts.level)?;
-            copy::write(&plan, inputs, audio, output, bar)?;
+            let sound = sound()?;
+            copy::write(&plan, inputs, sound.encoded, output, bar)?;
+            Ok(sound.kept)
         }
         VideoPath::Normalise => {
             // The sound is mixed and encoded on another thread while the picture is encoded;
             // picture packets wait in memory only until the sound is ready.
             let video = normalise::Normaliser::new(&plan, opts)?;
             let (params, tb) = (video.params(), video.time_base());
-            std::thread::scope(|s| -> Result<()> {
-                let mut audio = Some(s.spawn(|| encode_sound(&sound, sounds, opts.level)));
+            std::thread::scope(|s| -> Result<Option<Pcm>> {
+                let mut audio = Some(s.spawn(sound));
                 let mut writer: Option<AvWriter> = None;
+                let mut kept = None;
                 let mut waiting = Vec::new();
-                let start = |audio: ScopedJoinHandle<'_, Result<EncodedAudio>>,
-                             waiting: &mut Vec<Packet>|
+                let mut start = |audio: ScopedJoinHandle<'_, Result<Sound>>,
+                                 waiting: &mut Vec<Packet>|
                  -> Result<AvWriter> {
-                    let a = audio.join().expect("audio thread panicked")?;
-                    let mut w = AvWriter::create_encoded(output, &params, tb, Some(a))?;
+                    let sound = audio.join().expect("audio thread panicked")?;
+                    kept = sound.kept;
+                    let mut w = AvWriter::create_encoded(output, &params, tb, sound.encoded)?;
                     for p in waiting.drain(..) {
                         w.write_video(p)?;
                     }
@@ -159,24 +202,31 @@ pub fn execute(prepared: Prepared, opts: &Options, output: &Path, bar: &Progress
                     (None, Some(a)) => start(a, &mut waiting)?,
                     (None, None) => unreachable!("the writer starts when the audio is taken"),
                 };
-                w.finish().map(drop)
-            })?;
+                w.finish()?;
+                Ok(kept)
+            })
         }
     }
-    Ok(())
 }
 
-/// Mix the soundtrack, set its level, and encode it to AAC once.
-fn encode_sound(
-    sound: &audio::AudioPlan,
-    sounds: Vec<Option<Pcm>>,
-    level: Level,
-) -> Result<EncodedAudio> {
-    let mut mix = Pcm::silence(sound.rate, sound.channels, 0);
-    sound.stream(sounds, |samples| {
+/// The join's sound: encoded for the output file, or kept for the caller.
+struct Sound {
+    encoded: Option<EncodedAudio>,
+    kept: Option<Pcm>,
+}
+
+/// Mix the soundtrack from the shots' sound.
+fn mix_sound(layout: &audio::AudioPlan, sounds: Vec<Option<Pcm>>) -> Result<Pcm> {
+    let mut mix = Pcm::silence(layout.rate, layout.channels, 0);
+    layout.stream(sounds, |samples| {
         mix.data.extend_from_slice(samples);
         Ok(())
     })?;
+    Ok(mix)
+}
+
+/// Set the soundtrack's level and encode it to AAC once.
+fn encode_sound(mix: Pcm, level: Level) -> Result<EncodedAudio> {
     match level {
         // Nothing to measure or correct: encode as it is.
         Level::Keep => EncodedAudio::encode(&mix),

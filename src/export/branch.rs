@@ -5,12 +5,12 @@
 use super::cadence::Cadence;
 use super::motion::Smoother;
 use super::reframe::{filter_graph, follow_graph, follow_window, Reframe, Turn};
-use super::safezones::RgbImage;
 use crate::avwrite::{AvWriter, EncodedAudio};
 use crate::error::{Error, Result};
+use crate::sheet::RgbImage;
 use cutroom_ffi::{Packet, Pixel, VideoEncoder, VideoEncoderConfig, VideoFilter, VideoFrame};
 use indicatif::ProgressBar;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::Arc;
 
@@ -216,7 +216,8 @@ impl Stage<'_> {
             .pull()?
         {
             if self.b.snapshot_at.is_some() && out.pts() == self.b.snapshot_at.map(|k| k as i64) {
-                self.snapshot = Some(snapshot(&out, &self.b.targets[0])?);
+                let (w, h) = ((out.width() / 2).max(1), (out.height() / 2).max(1));
+                self.snapshot = Some(RgbImage::from_frame(&out, w, h, &self.b.targets[0])?);
             }
             self.enc.send(&out)?;
             self.progress.inc(1);
@@ -317,36 +318,4 @@ fn write(writers: &mut [AvWriter], pkt: Packet) -> Result<()> {
         w.write_video(pkt.clone())?;
     }
     last.write_video(pkt)
-}
-
-/// A half-size RGB copy of a yuv420p output frame.
-fn snapshot(frame: &VideoFrame, target: &Path) -> Result<RgbImage> {
-    let (w, h) = ((frame.width() / 2).max(1), (frame.height() / 2).max(1));
-    let mut f = VideoFilter::new(
-        &format!("scale={w}:{h}"),
-        frame.width(),
-        frame.height(),
-        &frame.pixel_name(),
-        cutroom_ffi::Rational::new(1, 1),
-        Pixel::Rgb24,
-    )?;
-    f.push(frame)?;
-    f.push_eof()?;
-    let rgb = f
-        .pull()?
-        .ok_or_else(|| Error::bad_input(target, "safe-zone snapshot: no frame from the scaler"))?;
-    let stride = rgb.stride(0);
-    let row = 3 * w as usize;
-    let data = rgb
-        .plane(0)
-        .chunks(stride)
-        .take(h as usize)
-        .flat_map(|r| &r[..row])
-        .copied()
-        .collect();
-    Ok(RgbImage {
-        width: w,
-        height: h,
-        data,
-    })
 }

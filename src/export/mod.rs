@@ -13,13 +13,14 @@ pub mod preset;
 pub mod reframe;
 pub mod safezones;
 
-use crate::audio::soundtrack::{self, Level};
+use crate::audio::soundtrack::{self, Level, Mastered};
 use crate::avwrite::EncodedAudio;
 use crate::error::{Error, Result};
 use crate::loudness::LoudnessTarget;
 use crate::media;
 use crate::output::ensure_not_input;
 use crate::pcm::{self, Pcm};
+use crate::sheet::RgbImage;
 use branch::{Branch, Msg, Soundtrack};
 use cadence::{frame_count, Cadence};
 use cutroom_ffi::{
@@ -53,22 +54,27 @@ pub struct Request {
     pub reframe: Reframe,
     /// Write an audio track (the input's, or silence when it has none).
     pub audio: bool,
-    /// With `audio`: this soundtrack, already mastered (48 kHz stereo, sample 0 at the first
-    /// frame; written as it is, not brought to the presets' loudness targets), instead of
-    /// the input's, so a caller that built it in memory need not write and re-read it.
-    pub soundtrack: Option<Pcm>,
+    /// With `audio`: this soundtrack, already mastered and encoded (48 kHz stereo, sample 0 at
+    /// the first frame; written as it is, not brought to the presets' loudness targets),
+    /// instead of the input's, so a caller that built it in memory need not write and re-read
+    /// it. Outputs of its exact length carry its AAC as encoded (no second encode).
+    pub soundtrack: Option<Mastered>,
     /// Fail, rather than warn, when an output is longer than its platform allows.
     pub strict: bool,
     /// Replace every preset's x264 speed preset.
     pub x264_preset: Option<String>,
     /// Write a safe-zone sheet of the vertical outputs to this PNG.
     pub safe_zones: Option<PathBuf>,
+    /// Seconds from the first frame (ascending) at which to keep a picture of the input, taken
+    /// from the one decode: the first frame at or after each time, fitted into
+    /// [`THUMBNAIL_BOX`] pixels (a contact sheet's thumbnails).
+    pub thumbnails: Vec<f64>,
     /// No progress bar.
     pub quiet: bool,
 }
 
 /// The result of an export (the `--json` document).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
     /// The input path as given.
     pub input: String,
@@ -76,7 +82,13 @@ pub struct Report {
     pub outputs: Vec<Exported>,
     /// The safe-zone sheet, when asked for.
     pub safe_zones: Option<String>,
+    /// The pictures asked for by [`Request::thumbnails`], in order.
+    #[serde(skip)]
+    pub thumbnails: Vec<RgbImage>,
 }
+
+/// Thumbnails fit in a square of this many pixels.
+pub const THUMBNAIL_BOX: u32 = 320;
 
 /// One written output.
 #[derive(Debug, Clone, Serialize)]
@@ -179,10 +191,13 @@ pub fn export(req: &Request) -> Result<Report> {
             handles.push(s.spawn(move || branch::run(b, soundtrack, rx, pb)));
             frame_txs.push(tx);
         }
-        let audio = s.spawn(|| encode_soundtracks(&req.input, req.soundtrack.as_ref(), audio_txs));
+        // Moved, not shared: encoded audio holds codec parameters, which are not `Sync`.
+        let (path, given) = (&req.input, req.soundtrack.clone());
+        let audio = s.spawn(move || encode_soundtracks(path, given.as_ref(), audio_txs));
         let tracker = req.reframe.follow_motion.then(|| Tracker::new(turn));
-        let decoded = decode(input, v, &info, tracker, &frame_txs);
-        if matches!(decoded, Ok(true)) {
+        let thumbs = Thumbnails::new(&req.thumbnails, info.time_base, &req.input);
+        let decoded = decode(input, v, &info, tracker, thumbs, &frame_txs);
+        if matches!(decoded, Ok((true, _))) {
             for tx in &frame_txs {
                 // A branch that already failed reports its own error below.
                 let _ = tx.send(Msg::End);
@@ -197,7 +212,7 @@ pub fn export(req: &Request) -> Result<Report> {
         (decoded, audio, branches)
     });
     progress.finish_and_clear();
-    decoded?;
+    let (_, thumbnails) = decoded?;
     audio?;
     let mut errors = Vec::new();
     let mut finished = Vec::new();
@@ -245,6 +260,7 @@ pub fn export(req: &Request) -> Result<Report> {
         input: req.input.display().to_string(),
         outputs: outputs.into_iter().map(|(_, o)| o).collect(),
         safe_zones,
+        thumbnails,
     })
 }
 
@@ -454,35 +470,42 @@ fn plan(req: &Request, duration: i64, info: &StreamInfo) -> Result<Vec<Plan>> {
 
 /// Decode the input's sound once (silence when it has none) and master it to each track's
 /// loudness target, or take `given` (already mastered) as it is; send each branch its
-/// [`Track`], AAC-encoded once per distinct track.
+/// [`Track`], AAC-encoded once per distinct track (a track of `given`'s length is its AAC).
 fn encode_soundtracks(
     input: &Path,
-    given: Option<&Pcm>,
+    given: Option<&Mastered>,
     branches: Vec<(Track, Sender<EncodedAudio>)>,
 ) -> Result<()> {
     if branches.is_empty() {
         return Ok(());
     }
     let source = match given {
-        Some(pcm) => pcm.clone(),
-        None => pcm::decode_aligned(input, AUDIO_RATE, AUDIO_CHANNELS)?
-            .unwrap_or_else(|| Pcm::silence(AUDIO_RATE, AUDIO_CHANNELS, 0)),
+        Some(m) => std::borrow::Cow::Borrowed(&m.pcm),
+        None => std::borrow::Cow::Owned(
+            pcm::decode_aligned(input, AUDIO_RATE, AUDIO_CHANNELS)?
+                .unwrap_or_else(|| Pcm::silence(AUDIO_RATE, AUDIO_CHANNELS, 0)),
+        ),
     };
     let mut encoded: Vec<(Track, EncodedAudio)> = Vec::new();
     for (track, tx) in branches {
         if !encoded.iter().any(|(t, _)| *t == track) {
-            let mut pcm = source.clone();
-            pcm.fit(track.samples);
-            // A given soundtrack was mastered by the caller; the input's own sound is brought
-            // to the preset's loudness target here.
-            let aac = if given.is_some() {
-                EncodedAudio::encode(&pcm)?
-            } else {
-                let level = Level::Normalize(LoudnessTarget {
-                    integrated_lufs: track.loudness_lufs,
-                    true_peak_db: track.true_peak_dbtp,
-                });
-                soundtrack::master(pcm, level)?.encoded
+            let fitted = || {
+                let mut pcm = source.clone().into_owned();
+                pcm.fit(track.samples);
+                pcm
+            };
+            // A given soundtrack was mastered (and encoded) by the caller; the input's own
+            // sound is brought to the preset's loudness target here.
+            let aac = match given {
+                Some(m) if m.pcm.frames() == track.samples => m.encoded.clone(),
+                Some(_) => EncodedAudio::encode(&fitted())?,
+                None => {
+                    let level = Level::Normalize(LoudnessTarget {
+                        integrated_lufs: track.loudness_lufs,
+                        true_peak_db: track.true_peak_dbtp,
+                    });
+                    soundtrack::master(fitted(), level)?.encoded
+                }
             };
             encoded.push((track, aac));
         }
@@ -531,8 +554,9 @@ fn decode(
     v: usize,
     info: &StreamInfo,
     mut tracker: Option<Tracker>,
+    mut thumbs: Thumbnails,
     senders: &[SyncSender<Msg>],
-) -> Result<bool> {
+) -> Result<(bool, Vec<RgbImage>)> {
     let mut dec = VideoDecoder::new(&input, v, None)?;
     let nominal = nominal_rate(info);
     let period = if nominal.is_unknown() {
@@ -548,6 +572,7 @@ fn decode(
             .unwrap_or_else(|| last.map_or(0, |l| l + period));
         last = Some(pts);
         let origin = *origin.get_or_insert(pts);
+        thumbs.offer(&frame, pts - origin)?;
         let centre = match tracker.as_mut() {
             Some(t) => t.track(&frame)?,
             None => None,
@@ -565,17 +590,49 @@ fn decode(
         dec.send(&pkt)?;
         while let Some(frame) = dec.receive()? {
             if !send(frame)? {
-                return Ok(false);
+                return Ok((false, Vec::new()));
             }
         }
     }
     dec.send_eof()?;
     while let Some(frame) = dec.receive()? {
         if !send(frame)? {
-            return Ok(false);
+            return Ok((false, Vec::new()));
         }
     }
-    Ok(true)
+    Ok((true, thumbs.taken))
+}
+
+/// The pictures a decode keeps (see [`Request::thumbnails`]).
+struct Thumbnails<'a> {
+    /// Times still wanted, in the stream's time base from the first frame, latest first.
+    wanted: Vec<i64>,
+    taken: Vec<RgbImage>,
+    input: &'a Path,
+}
+
+impl<'a> Thumbnails<'a> {
+    fn new(seconds: &[f64], time_base: Rational, input: &'a Path) -> Self {
+        let ticks = |s: f64| (s * time_base.den as f64 / time_base.num as f64).round() as i64;
+        Self {
+            wanted: seconds.iter().rev().map(|&s| ticks(s)).collect(),
+            taken: Vec::new(),
+            input,
+        }
+    }
+
+    /// Keep `frame` (at `pts` from the first frame) for every wanted time it reaches.
+    fn offer(&mut self, frame: &VideoFrame, pts: i64) -> Result<()> {
+        while self.wanted.last().is_some_and(|&t| pts >= t) {
+            self.wanted.pop();
+            let (w, h) = (frame.width().max(1), frame.height().max(1));
+            let scale = f64::from(THUMBNAIL_BOX) / f64::from(w.max(h));
+            let fit = |n: u32| ((f64::from(n) * scale).round() as u32).max(1);
+            self.taken
+                .push(RgbImage::from_frame(frame, fit(w), fit(h), self.input)?);
+        }
+        Ok(())
+    }
 }
 
 /// The default output directory name for `input`: beside it.
