@@ -5,21 +5,6 @@ mod common;
 use common::*;
 use cutroom::audio::load;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-/// Run the ffmpeg CLI quietly; panic when it fails.
-fn ff(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("run ffmpeg");
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()

@@ -5,7 +5,6 @@
 mod common;
 use common::*;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// One frame at 30 fps, the sync tolerance of the acceptance list.
 const ONE_FRAME_MS: f64 = 1000.0 / 30.0;
@@ -16,16 +15,8 @@ fn s(p: &Path) -> &str {
 
 /// A 640x360 blue clip with a white 120x120 box in the middle (and `extra` lavfi drawing).
 fn box_clip(out: &Path, secs: u32, boxes: &str, extra_out: &[&str]) {
-    let status = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-        ])
+    let status = ffmpeg()
+        .args(["-f", "lavfi", "-i"])
         .arg(format!("color=c=0x3060C0:s=640x360:r=30:d={secs},{boxes}"))
         .args([
             "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
@@ -257,16 +248,8 @@ fn focus_auto_follows_a_moving_subject_smoothly() {
     let dir = tempfile::tempdir().unwrap();
     let master = dir.path().join("moving.mp4");
     // A 60x60 white box crossing a 640x360 blue picture at 180 px/s.
-    let status = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-        ])
+    let status = ffmpeg()
+        .args(["-f", "lavfi", "-i"])
         .arg(
             "color=c=0x3060C0:s=640x360:r=30:d=3[bg];color=c=white:s=60x60:r=30[b];\
              [bg][b]overlay=x='20+180*t':y=150:shortest=1",
@@ -354,8 +337,8 @@ fn rotated_source_is_shown_upright() {
         &[],
     );
     let rotated = dir.path().join("rotated.mp4");
-    let status = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
+    let status = ffmpeg()
+        .args(["-i"])
         .arg(&plain)
         .args(["-c", "copy", "-metadata:s:v:0", "rotate=90"])
         .arg(&rotated)

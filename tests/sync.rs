@@ -4,7 +4,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Run `jobs` on three threads (clip generation is ffmpeg-bound; the machine has 2 cores).
 fn parallel<F: FnOnce() + Send>(jobs: Vec<F>) {
@@ -19,20 +18,6 @@ fn parallel<F: FnOnce() + Send>(jobs: Vec<F>) {
             });
         }
     });
-}
-
-/// Run the ffmpeg CLI quietly; panic on failure.
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("run ffmpeg");
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// `cutroom sync --json ARGS...`: the exit code and the `files[]` entries.
@@ -197,7 +182,7 @@ fn concat_copy_case(d: &Path, clips: &[(f64, f64, f64)]) -> (Vec<f64>, Value) {
     std::fs::write(d.join("list.txt"), list).unwrap();
     let seq = d.join("seq.mp4");
     let list = d.join("list.txt");
-    ffmpeg(&[
+    ff(&[
         "-f",
         "concat",
         "-safe",
@@ -328,7 +313,7 @@ fn cuts_split_shots_without_a_spec() {
     let clips: Vec<PathBuf> = (0..3).map(|k| d.join(format!("c{k}.mkv"))).collect();
     for ((ground, off), p) in grounds.iter().zip(offs).zip(&clips) {
         let t = format!("(t-({off})/1000)");
-        ffmpeg(&[
+        ff(&[
             "-f",
             "lavfi",
             "-i",
@@ -354,7 +339,7 @@ fn cuts_split_shots_without_a_spec() {
     }
     // Joined by re-encoding (no drift): the cuts alone tell the shots apart.
     let joined = d.join("joined.mkv");
-    ffmpeg(&[
+    ff(&[
         "-i",
         s(&clips[0]),
         "-i",
@@ -439,7 +424,7 @@ fn no_evidence_is_inconclusive_never_a_number() {
     let silence = d.join("silence.mp4");
     marker_clip(&silence, 320, 180, 25, 5.0, 5.0, 0.0, &["-af", "volume=0"]);
     let still = d.join("still.mp4");
-    ffmpeg(&[
+    ff(&[
         "-f",
         "lavfi",
         "-i",
@@ -594,7 +579,7 @@ fn json_schema_and_container_checks() {
     // Dropped frames show as held frames, and uneven frame times as jitter.
     let dir = tempfile::tempdir().unwrap();
     let jittery = dir.path().join("jittery.mkv");
-    ffmpeg(&[
+    ff(&[
         "-i",
         s(&fixture("marker_landscape_25.mp4")),
         "-vf",
@@ -650,7 +635,7 @@ fn stream_start_times_shift_the_offset() {
     let src = fixture("marker_landscape_25.mp4");
     // The audio track starts 100 ms late (an empty edit), or the video 250 ms late.
     let audio_late = dir.path().join("audio_late.mp4");
-    ffmpeg(&[
+    ff(&[
         "-i",
         s(&src),
         "-itsoffset",
@@ -666,7 +651,7 @@ fn stream_start_times_shift_the_offset() {
         s(&audio_late),
     ]);
     let video_late = dir.path().join("video_late.mp4");
-    ffmpeg(&[
+    ff(&[
         "-itsoffset",
         "0.25",
         "-i",

@@ -5,6 +5,23 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The ffmpeg CLI, quiet (errors only) and overwriting its output; add the rest.
+pub fn ffmpeg() -> Command {
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args(["-hide_banner", "-loglevel", "error", "-y"]);
+    cmd
+}
+
+/// Run the ffmpeg CLI quietly with `args`; panic with its message when it fails.
+pub fn ff(args: &[&str]) {
+    let out = ffmpeg().args(args).output().expect("run ffmpeg");
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Path of a committed fixture.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -250,17 +267,9 @@ fn offsets_of(m: Markers) -> Vec<(f64, f64)> {
 /// Make a clip with a flat `color` picture (an FFmpeg colour: `gray`, `0x404040`, ...) and,
 /// with `tone = Some(amplitude)`, a steady 1 kHz sine in 48 kHz stereo (`None`: no audio).
 pub fn tone_clip(out: &Path, w: u32, h: u32, fps: u32, secs: f64, color: &str, tone: Option<f64>) {
-    let mut cmd = Command::new("ffmpeg");
-    cmd.args([
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-y",
-        "-f",
-        "lavfi",
-        "-i",
-    ])
-    .arg(format!("color=c={color}:s={w}x{h}:r={fps}:d={secs}"));
+    let mut cmd = ffmpeg();
+    cmd.args(["-f", "lavfi", "-i"])
+        .arg(format!("color=c={color}:s={w}x{h}:r={fps}:d={secs}"));
     if let Some(a) = tone {
         cmd.args(["-f", "lavfi", "-i"])
             .arg(format!(
@@ -691,8 +700,8 @@ pub fn read_png(path: &Path) -> Rgb {
 /// The frame of `video` shown at `secs`, as the ffmpeg CLI decodes it (display rotation
 /// applied), written to `png` and read back.
 pub fn frame_at(video: &Path, secs: f64, png: &Path) -> Rgb {
-    let status = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y", "-ss"])
+    let status = ffmpeg()
+        .args(["-ss"])
         .arg(secs.to_string())
         .arg("-i")
         .arg(video)
@@ -711,16 +720,8 @@ pub fn frame_at(video: &Path, secs: f64, png: &Path) -> Rgb {
 /// Make a 4 s clip of a grey `w`x`h` picture at 30 fps (keyframe every second) carrying
 /// fixtures/music.wav as AAC: programme material for loudness tests.
 pub fn music_clip(out: &Path, w: u32, h: u32) {
-    let status = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-        ])
+    let status = ffmpeg()
+        .args(["-f", "lavfi", "-i"])
         .arg(format!("color=c=gray:s={w}x{h}:r=30:d=4"))
         .arg("-i")
         .arg(fixture("music.wav"))
