@@ -56,6 +56,8 @@ pub struct StreamProbe {
     pub pix_fmt: Option<String>,
     /// Video: display rotation in degrees (ffprobe's sign), 0 when none.
     pub rotation_deg: Option<f64>,
+    /// Video: sample (pixel) aspect ratio `num/den`, `1/1` for square pixels.
+    pub sample_aspect: Option<String>,
     /// Video: average frame rate `num/den`.
     pub avg_frame_rate: Option<String>,
     /// Video: real base frame rate `num/den`.
@@ -163,6 +165,7 @@ fn stream_probe(info: &StreamInfo, scan: &mut Scan, layout: Option<&mp4::Layout>
         height: video.then(|| p.height()),
         pix_fmt: if video { p.format_name() } else { None },
         rotation_deg: video.then_some(info.rotation),
+        sample_aspect: video.then(|| info.sample_aspect.to_string()),
         avg_frame_rate: if video {
             rate(info.avg_frame_rate)
         } else {

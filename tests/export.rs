@@ -377,6 +377,82 @@ fn rotated_source_is_shown_upright() {
 }
 
 #[test]
+fn anamorphic_source_is_reframed_in_display_pixels() {
+    // 1440x1080 stored, pixels 4:3 wide: 1920x1080 on screen (HDV). The white box is 405x540
+    // stored, a 540x540 square on screen, in the middle.
+    let dir = tempfile::tempdir().unwrap();
+    let master = dir.path().join("hdv.mp4");
+    let status = ffmpeg()
+        .args(["-f", "lavfi", "-i"])
+        .arg(
+            "color=c=0x3060C0:s=1440x1080:r=30:d=2,\
+             drawbox=x=517:y=270:w=405:h=540:c=white:t=fill,setsar=4/3",
+        )
+        .args([
+            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+        ])
+        .arg(&master)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let probe = cutroom_json(&["probe", "--json", s(&master)]);
+    assert_eq!(probe["files"][0]["streams"][0]["sample_aspect"], "4/3");
+
+    let out = dir.path().join("out");
+    let r = cutroom_json(&[
+        "export",
+        s(&master),
+        "-p",
+        "square",
+        "-p",
+        "reels",
+        "--fit",
+        "pad",
+        "--no-audio",
+        "-o",
+        s(&out),
+        "--json",
+    ]);
+    let artifacts = artifact_dir("export");
+    // square: 1920x1080 on screen fits as 1080x608, the box 540 x 1080/1920 = 304 each way.
+    // reels: 1080x1920 padded the same way, the box again 304x304.
+    for (i, (w, h)) in [(1080u32, 1080u32), (1080, 1920)].into_iter().enumerate() {
+        let o = &r["outputs"][i];
+        let video = PathBuf::from(o["path"].as_str().unwrap());
+        let filter = o["filter"].as_str().unwrap();
+        assert!(
+            filter.starts_with("scale=1920:1080,setsar=1,"),
+            "graph {filter}"
+        );
+        assert_deliverable(&video, w.into(), h.into(), "30/1", 2.0, false);
+        let sar = ffprobe(&video)["streams"][0]["sample_aspect_ratio"].clone();
+        assert!(
+            sar.is_null() || sar == "1:1" || sar == "0:1",
+            "{}: pixels not square: {sar}",
+            video.display()
+        );
+        let name = format!("anamorphic_{}.png", o["preset"].as_str().unwrap());
+        let f = frame_at(&video, 1.0, &artifacts.join(name));
+        let (x0, y0, x1, y1) = f.bbox(white).expect("the box");
+        let (bw, bh) = (f64::from(x1 - x0), f64::from(y1 - y0));
+        assert!(
+            (bw - 304.0).abs() <= 4.0 && (bh - 304.0).abs() <= 4.0,
+            "{}: box {bw}x{bh}, expected a 304x304 square",
+            video.display()
+        );
+        let (cx, cy) = (f64::from(x0 + x1) / 2.0, f64::from(y0 + y1) / 2.0);
+        assert!(
+            (cx - f64::from(w) / 2.0).abs() <= 2.0 && (cy - f64::from(h) / 2.0).abs() <= 2.0,
+            "box centre {cx},{cy}"
+        );
+        // The picture band is 608 tall: blue from y = (h - 608) / 2, black above it.
+        let top = (h - 608) / 2;
+        assert!(f.mean(0, top - 8, w, top - 2).iter().all(|&c| c < 8.0));
+        assert!(f.mean(0, top + 2, 100, top + 8)[2] > 150.0);
+    }
+}
+
+#[test]
 fn ten_bit_odd_sized_low_rate_input_is_conformed_and_in_sync() {
     let dir = tempfile::tempdir().unwrap();
     let master = dir.path().join("master.mkv");

@@ -58,6 +58,9 @@ pub struct StreamInfo {
     pub real_frame_rate: Rational,
     /// Display rotation in degrees from the display matrix (as ffprobe reports it), 0 when absent.
     pub rotation: f64,
+    /// Video: the shape of a stored pixel on screen (sample aspect ratio), the container's
+    /// (`pasp`) else the codec's (H.264 VUI), as FFmpeg guesses it; 1/1 when neither says.
+    pub sample_aspect: Rational,
 }
 
 /// An open media file.
@@ -183,6 +186,15 @@ fn stream_info(s: &ff::format::stream::Stream<'_>) -> StreamInfo {
         .find(|d| d.kind() == ff::codec::packet::side_data::Type::DisplayMatrix)
         .map(|d| display_rotation(d.data()))
         .unwrap_or(0.0);
+    // SAFETY: `s` wraps a live AVStream of the open input, whose codecpar is always allocated.
+    let (container, codec) = unsafe {
+        let st = &*s.as_ptr();
+        (st.sample_aspect_ratio, (*st.codecpar).sample_aspect_ratio)
+    };
+    let sample_aspect = [container, codec]
+        .into_iter()
+        .find(|r| r.num > 0 && r.den > 0)
+        .map_or(Rational::new(1, 1), |r| Rational::new(r.num, r.den));
     StreamInfo {
         index: s.index(),
         kind,
@@ -194,6 +206,7 @@ fn stream_info(s: &ff::format::stream::Stream<'_>) -> StreamInfo {
         avg_frame_rate: s.avg_frame_rate().into(),
         real_frame_rate: s.rate().into(),
         rotation,
+        sample_aspect,
     }
 }
 

@@ -12,6 +12,7 @@ pub mod motion;
 pub mod preset;
 pub mod reframe;
 pub mod safezones;
+pub mod square;
 
 use crate::audio::soundtrack::{self, Level, Mastered};
 use crate::avwrite::EncodedAudio;
@@ -30,6 +31,7 @@ use motion::Tracker;
 use preset::Preset;
 use reframe::{Fit, Reframe, Turn};
 use serde::Serialize;
+use square::SquarePixels;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Sender, SyncSender};
 use std::sync::Arc;
@@ -115,7 +117,8 @@ pub struct Exported {
     pub bytes: u64,
     /// Fit mode (`crop`, `pad`, `blur`).
     pub fit: &'static str,
-    /// The FFmpeg filter graph that reframed the picture.
+    /// The FFmpeg filter graph that reframed the picture, replayable with the ffmpeg CLI on the
+    /// input (for an anamorphic source it starts by making the pixels square).
     pub filter: String,
     /// `source` (the input's sound), `silent` (the input has none) or `none` (`--no-audio`).
     pub audio: &'static str,
@@ -160,6 +163,8 @@ pub fn export(req: &Request) -> Result<Report> {
     let total: u64 = jobs.iter().map(|j| j.cadence.total()).sum();
     let progress = crate::progress::bar(total, "export", req.quiet);
     let turn = Turn::from_rotation(info.rotation);
+    let square = SquarePixels::new(&info);
+    let anamorphic = square.graph().map(String::from);
     let threads = encoder_threads(jobs.len());
     let (decoded, audio, branches) = std::thread::scope(|s| {
         let mut frame_txs = Vec::new();
@@ -196,7 +201,7 @@ pub fn export(req: &Request) -> Result<Report> {
         let audio = s.spawn(move || encode_soundtracks(path, given.as_ref(), audio_txs));
         let tracker = req.reframe.follow_motion.then(|| Tracker::new(turn));
         let thumbs = Thumbnails::new(&req.thumbnails, info.time_base, &req.input);
-        let decoded = decode(input, v, &info, tracker, thumbs, &frame_txs);
+        let decoded = decode(input, v, &info, square, tracker, thumbs, &frame_txs);
         if matches!(decoded, Ok((true, _))) {
             for tx in &frame_txs {
                 // A branch that already failed reports its own error below.
@@ -244,7 +249,11 @@ pub fn export(req: &Request) -> Result<Report> {
                     },
                 ));
             }
-            outputs.push((i, exported(req, p, &f.filter, audio_kind)?));
+            let filter = match &anamorphic {
+                Some(g) => format!("{g},{}", f.filter),
+                None => f.filter.clone(),
+            };
+            outputs.push((i, exported(req, p, &filter, audio_kind)?));
         }
     }
     outputs.sort_by_key(|(i, _)| *i);
@@ -546,18 +555,20 @@ fn encoder_config(p: &Preset, rate: Rational, req: &Request, threads: usize) -> 
     }
 }
 
-/// Decode stream `v` once, sending every frame (pts counted from the first frame, and its
-/// centre of motion when `tracker` is given) to every branch. `Ok(false)` when a branch hung up
+/// Decode stream `v` once, sending every frame (with square pixels, pts counted from the first
+/// frame, and its centre of motion when `tracker` is given) to every branch. `Ok(false)` when a branch hung up
 /// (it failed; its error is reported by the caller).
 fn decode(
     mut input: Input,
     v: usize,
     info: &StreamInfo,
+    mut square: SquarePixels,
     mut tracker: Option<Tracker>,
     mut thumbs: Thumbnails,
     senders: &[SyncSender<Msg>],
 ) -> Result<(bool, Vec<RgbImage>)> {
     let mut dec = VideoDecoder::new(&input, v, None)?;
+    let path = input.path().to_path_buf();
     let nominal = nominal_rate(info);
     let period = if nominal.is_unknown() {
         1
@@ -571,6 +582,7 @@ fn decode(
             .pts()
             .unwrap_or_else(|| last.map_or(0, |l| l + period));
         last = Some(pts);
+        let frame = square.convert(frame, &path)?;
         let origin = *origin.get_or_insert(pts);
         thumbs.offer(&frame, pts - origin)?;
         let centre = match tracker.as_mut() {

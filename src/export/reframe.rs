@@ -209,7 +209,8 @@ pub struct Rect {
     pub h: u32,
 }
 
-fn even_round(v: f64) -> u32 {
+/// `v` rounded to the nearest even whole number, at least 2 (4:2:0 chroma needs even sizes).
+pub(crate) fn even_round(v: f64) -> u32 {
     ((v / 2.0).round() as u32 * 2).max(2)
 }
 

@@ -1,0 +1,96 @@
+//! Anamorphic sources: pixels that are not square on screen (a sample aspect ratio other than
+//! 1:1, as in 1440x1080 HDV shown at 1920x1080, or 720x576 PAL) are scaled once, on the
+//! decoding thread, to square pixels of the same display shape. Every branch then works in
+//! display pixels: crop windows, fit, blur, motion tracking and thumbnails keep circles round.
+
+use super::reframe::even_round;
+use crate::error::{Error, Result};
+use cutroom_ffi::{Pixel, Rational, StreamInfo, VideoFilter, VideoFrame};
+use std::path::Path;
+
+/// The filter (`scale=W:H,setsar=1`) that shows a `w`x`h` picture of pixel shape `sar` with
+/// square pixels: the height is kept, the width becomes the display width (even). `None` when
+/// the pixels are square already (or their shape is unknown).
+pub fn graph(w: u32, h: u32, sar: Rational) -> Option<String> {
+    if sar.is_unknown() || sar.num == sar.den || w == 0 || h == 0 {
+        return None;
+    }
+    let dw = even_round(f64::from(w) * sar.as_f64());
+    (dw != w).then(|| format!("scale={dw}:{h},setsar=1"))
+}
+
+/// Converts a stream's decoded frames to square pixels (a no-op for square-pixel streams).
+pub struct SquarePixels {
+    graph: Option<String>,
+    filter: Option<VideoFilter>,
+    time_base: Rational,
+}
+
+impl SquarePixels {
+    /// The conversion for the video stream `info`.
+    pub fn new(info: &StreamInfo) -> Self {
+        Self {
+            graph: graph(
+                info.params.width(),
+                info.params.height(),
+                info.sample_aspect,
+            ),
+            filter: None,
+            time_base: info.time_base,
+        }
+    }
+
+    /// The filter applied, when the pixels are not square (for the report's graph).
+    pub fn graph(&self) -> Option<&str> {
+        self.graph.as_deref()
+    }
+
+    /// `frame` with square pixels: itself, or scaled to the display shape (yuv420p, what every
+    /// deliverable carries). `input` names the file in errors.
+    pub fn convert(&mut self, frame: VideoFrame, input: &Path) -> Result<VideoFrame> {
+        let Some(graph) = &self.graph else {
+            return Ok(frame);
+        };
+        let filter = match &mut self.filter {
+            Some(f) => f,
+            None => self.filter.insert(VideoFilter::new(
+                graph,
+                frame.width(),
+                frame.height(),
+                &frame.pixel_name(),
+                self.time_base,
+                Pixel::Yuv420p,
+            )?),
+        };
+        filter.push(&frame)?;
+        filter.pull()?.ok_or_else(|| {
+            Error::bad_input(input, format!("`{graph}` gave no frame for a decoded one"))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_width_from_the_pixel_shape() {
+        let sar = Rational::new;
+        assert_eq!(graph(1920, 1080, sar(1, 1)), None);
+        assert_eq!(graph(1920, 1080, sar(0, 1)), None);
+        // HDV: 1440x1080 at 4:3 is 1920x1080 on screen.
+        assert_eq!(
+            graph(1440, 1080, sar(4, 3)).as_deref(),
+            Some("scale=1920:1080,setsar=1")
+        );
+        // PAL 16:9: 720x576 at 64:45 is 1024x576; NTSC 4:3: 720x480 at 8:9 is 640x480.
+        assert_eq!(
+            graph(720, 576, sar(64, 45)).as_deref(),
+            Some("scale=1024:576,setsar=1")
+        );
+        assert_eq!(
+            graph(720, 480, sar(8, 9)).as_deref(),
+            Some("scale=640:480,setsar=1")
+        );
+    }
+}
