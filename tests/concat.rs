@@ -386,6 +386,53 @@ fn mixed_sizes_and_rates_make_one_valid_output() {
 }
 
 #[test]
+fn an_anamorphic_shot_is_joined_in_display_shape() {
+    // Shot 2 is 480x360 stored with 4:3-wide pixels: 640x360 on screen, like shot 1. Its white
+    // box is 90x120 stored, a 120x120 square on screen.
+    let dir = tempfile::tempdir().unwrap();
+    let clip = |name: &str, picture: &str| {
+        let path = dir.path().join(name);
+        let status = ffmpeg()
+            .args(["-f", "lavfi", "-i", picture])
+            .args(["-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-t", "1"])
+            .args([
+                "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+            ])
+            .args(["-c:a", "aac", "-shortest"])
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        path
+    };
+    let plain = clip("plain.mp4", "color=c=0x3060C0:s=640x360:r=30:d=1");
+    let hdv = clip(
+        "anamorphic.mp4",
+        "color=c=0x3060C0:s=480x360:r=30:d=1,\
+         drawbox=x=195:y=120:w=90:h=120:c=white:t=fill,setsar=4/3",
+    );
+    let out = dir.path().join("joined.mp4");
+    let j = concat_json(&[s(&plain), s(&hdv), "-o", s(&out)]);
+    assert_eq!(j["path"], "normalise");
+    assert!(
+        j["reasons"].to_string().contains("pixel shape 4/3"),
+        "{}",
+        j["reasons"]
+    );
+    let v = stream(&ffprobe(&out), "video").clone();
+    assert_eq!((&v["width"], &v["height"]), (&640.into(), &360.into()));
+    let f = frame_at(&out, 1.5, &dir.path().join("shot2.png"));
+    let (x0, y0, x1, y1) = f.bbox(|p| p.iter().all(|&c| c > 200)).expect("the box");
+    let (w, h) = (f64::from(x1 - x0), f64::from(y1 - y0));
+    assert!(
+        (w - 120.0).abs() <= 3.0 && (h - 120.0).abs() <= 3.0,
+        "box {w}x{h}, expected a 120x120 square"
+    );
+    // Full width: no pillarbox bars at the sides.
+    assert!(f.mean(0, 100, 8, 260)[2] > 150.0 && f.mean(632, 100, 640, 260)[2] > 150.0);
+}
+
+#[test]
 fn trims_land_on_the_right_frames_in_both_paths() {
     let dir = tempfile::tempdir().unwrap();
     let clips = make_clips(dir.path(), &[portrait(6.0, 6.0), portrait(6.0, 5.96)]);

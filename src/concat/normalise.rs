@@ -6,6 +6,7 @@ use super::pixels::{self, weight};
 use super::plan::{Edge, Plan, PlannedShot, Target};
 use super::Options;
 use crate::error::{Error, Result};
+use crate::export::square::display_width;
 use cutroom_ffi::{
     CodecParams, Input, Packet, Pixel, Rational, VideoDecoder, VideoEncoder, VideoEncoderConfig,
     VideoFilter, VideoFrame,
@@ -195,7 +196,8 @@ impl<'a> ShotReader<'a> {
             .as_mut()
             .ok_or_else(|| Error::bad_input(path, "no picture decodes at the shot's in-point"))?;
         if held.conformed.is_none() {
-            held.conformed = Some(conform(&mut self.filter, self.target, &held.raw)?);
+            let sar = self.shot.source.info.sample_aspect;
+            held.conformed = Some(conform(&mut self.filter, self.target, &held.raw, sar)?);
         }
         Ok(held.conformed.as_mut().expect("set above"))
     }
@@ -236,16 +238,18 @@ fn pts(f: &VideoFrame) -> i64 {
     f.pts().unwrap_or(i64::MIN)
 }
 
-/// Scale `raw` to fit inside the target (aspect kept, even size), pad it centred with black,
-/// as `yuv420p`. The filter graph is rebuilt when the source size or format changes.
+/// Scale `raw` (pixels of shape `sar`) to fit inside the target with square pixels (display
+/// aspect kept, even size), pad it centred with black, as `yuv420p`. The filter graph is rebuilt
+/// when the source size or format changes.
 fn conform(
     filter: &mut Option<(VideoFilter, (u32, u32, String))>,
     (tw, th): (u32, u32),
     raw: &VideoFrame,
+    sar: Rational,
 ) -> Result<VideoFrame> {
     let key = (raw.width(), raw.height(), raw.pixel_name());
     if filter.as_ref().is_none_or(|(_, k)| *k != key) {
-        let (sw, sh) = (u64::from(key.0), u64::from(key.1));
+        let (sw, sh) = (u64::from(display_width(key.0, sar)), u64::from(key.1));
         let (tw64, th64) = (u64::from(tw), u64::from(th));
         let even = |v: u64| (v.div_ceil(2) * 2).max(2) as u32;
         let (w, h) = if sw * th64 >= sh * tw64 {

@@ -4,6 +4,7 @@
 use super::source::Source;
 use super::Options;
 use crate::error::{Error, Result};
+use crate::export::square::display_width;
 use crate::timeline::time::NANOS;
 use crate::timeline::{EditSpec, TimeSpec, Transition};
 use cutroom_ffi::{rescale, Rational};
@@ -177,7 +178,7 @@ pub fn plan(spec: &EditSpec, sources: Vec<Result<Source>>, opts: &Options) -> Re
         }
         None => {
             let (w, h) = opts.size.unwrap_or((
-                first.info.params.width() & !1,
+                display_width(first.info.params.width(), first.info.sample_aspect) & !1,
                 first.info.params.height() & !1,
             ));
             let frame_rate = opts.frame_rate.unwrap_or(first.frame_rate);
@@ -351,6 +352,11 @@ fn normalise_reasons(shots: &[PlannedShot], opts: &Options) -> Vec<String> {
             "frame rate",
             s.frame_rate.to_string(),
             first.frame_rate.to_string(),
+        );
+        differ(
+            "pixel shape",
+            s.info.sample_aspect.to_string(),
+            first.info.sample_aspect.to_string(),
         );
         if p.extradata() != fp.extradata() && p.codec_name() == fp.codec_name() {
             r.push(format!(

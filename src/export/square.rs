@@ -8,15 +8,21 @@ use crate::error::{Error, Result};
 use cutroom_ffi::{Pixel, Rational, StreamInfo, VideoFilter, VideoFrame};
 use std::path::Path;
 
-/// The filter (`scale=W:H,setsar=1`) that shows a `w`x`h` picture of pixel shape `sar` with
-/// square pixels: the height is kept, the width becomes the display width (even). `None` when
-/// the pixels are square already (or their shape is unknown).
-pub fn graph(w: u32, h: u32, sar: Rational) -> Option<String> {
-    if sar.is_unknown() || sar.num == sar.den || w == 0 || h == 0 {
-        return None;
+/// The width on screen of a picture `w` pixels wide whose pixels have shape `sar`: `w` for
+/// square (or unknown) pixels, else `w x sar` rounded to even.
+pub fn display_width(w: u32, sar: Rational) -> u32 {
+    if sar.is_unknown() || sar.num == sar.den || w == 0 {
+        return w;
     }
-    let dw = even_round(f64::from(w) * sar.as_f64());
-    (dw != w).then(|| format!("scale={dw}:{h},setsar=1"))
+    even_round(f64::from(w) * sar.as_f64())
+}
+
+/// The filter (`scale=W:H,setsar=1`) that shows a `w`x`h` picture of pixel shape `sar` with
+/// square pixels: the height is kept, the width becomes the [`display_width`]. `None` when the
+/// pixels are square already (or their shape is unknown).
+pub fn graph(w: u32, h: u32, sar: Rational) -> Option<String> {
+    let dw = display_width(w, sar);
+    (dw != w && h > 0).then(|| format!("scale={dw}:{h},setsar=1"))
 }
 
 /// Converts a stream's decoded frames to square pixels (a no-op for square-pixel streams).
