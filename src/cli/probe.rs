@@ -79,9 +79,13 @@ fn stream_line(s: &StreamProbe) -> String {
     );
     match s.kind {
         "video" => format!(
-            "{common}  {}x{} {} {} fps (r {}){}{}",
+            "{common}  {}x{}{} {} {} fps (r {}){}{}",
             opt(&s.width),
             opt(&s.height),
+            match s.sample_aspect.as_deref() {
+                Some(a) if a != "1/1" => format!(" (pixels {a})"),
+                _ => String::new(),
+            },
             opt(&s.pix_fmt),
             opt(&s.avg_frame_rate),
             opt(&s.real_frame_rate),
