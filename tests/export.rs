@@ -13,11 +13,10 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// A 640x360 blue clip with a white 120x120 box in the middle (and `extra` lavfi drawing).
-fn box_clip(out: &Path, secs: u32, boxes: &str, extra_out: &[&str]) {
+/// A silent H.264 clip of the lavfi `picture` graph (`extra_out`: more output options).
+fn lavfi_clip(out: &Path, picture: &str, extra_out: &[&str]) {
     let status = ffmpeg()
-        .args(["-f", "lavfi", "-i"])
-        .arg(format!("color=c=0x3060C0:s=640x360:r=30:d={secs},{boxes}"))
+        .args(["-f", "lavfi", "-i", picture])
         .args([
             "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
         ])
@@ -26,6 +25,15 @@ fn box_clip(out: &Path, secs: u32, boxes: &str, extra_out: &[&str]) {
         .status()
         .unwrap();
     assert!(status.success());
+}
+
+/// A 640x360 blue clip of `secs` with the lavfi drawing `boxes` on it.
+fn box_clip(out: &Path, secs: u32, boxes: &str, extra_out: &[&str]) {
+    lavfi_clip(
+        out,
+        &format!("color=c=0x3060C0:s=640x360:r=30:d={secs},{boxes}"),
+        extra_out,
+    );
 }
 
 const CENTRE_BOX: &str = "drawbox=x=260:y=120:w=120:h=120:c=white:t=fill";
@@ -248,19 +256,12 @@ fn focus_auto_follows_a_moving_subject_smoothly() {
     let dir = tempfile::tempdir().unwrap();
     let master = dir.path().join("moving.mp4");
     // A 60x60 white box crossing a 640x360 blue picture at 180 px/s.
-    let status = ffmpeg()
-        .args(["-f", "lavfi", "-i"])
-        .arg(
-            "color=c=0x3060C0:s=640x360:r=30:d=3[bg];color=c=white:s=60x60:r=30[b];\
-             [bg][b]overlay=x='20+180*t':y=150:shortest=1",
-        )
-        .args([
-            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-        ])
-        .arg(&master)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    lavfi_clip(
+        &master,
+        "color=c=0x3060C0:s=640x360:r=30:d=3[bg];color=c=white:s=60x60:r=30[b];\
+         [bg][b]overlay=x='20+180*t':y=150:shortest=1",
+        &[],
+    );
     let artifacts = artifact_dir("export");
     let mut centres = Vec::new();
     for focus in ["auto", "0.5,0.5"] {
@@ -382,19 +383,12 @@ fn anamorphic_source_is_reframed_in_display_pixels() {
     // stored, a 540x540 square on screen, in the middle.
     let dir = tempfile::tempdir().unwrap();
     let master = dir.path().join("hdv.mp4");
-    let status = ffmpeg()
-        .args(["-f", "lavfi", "-i"])
-        .arg(
-            "color=c=0x3060C0:s=1440x1080:r=30:d=2,\
-             drawbox=x=517:y=270:w=405:h=540:c=white:t=fill,setsar=4/3",
-        )
-        .args([
-            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-        ])
-        .arg(&master)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    lavfi_clip(
+        &master,
+        "color=c=0x3060C0:s=1440x1080:r=30:d=2,\
+         drawbox=x=517:y=270:w=405:h=540:c=white:t=fill,setsar=4/3",
+        &[],
+    );
     let probe = cutroom_json(&["probe", "--json", s(&master)]);
     assert_eq!(probe["files"][0]["streams"][0]["sample_aspect"], "4/3");
 
