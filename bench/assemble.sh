@@ -4,7 +4,8 @@
 # the equivalent ffmpeg CLI chain in the same run: concat filter, sidechaincompress + amix, a
 # two-pass loudnorm (measure, then apply) and three exports from one command. Prints both wall
 # times, the ratio, and the largest A/V offset at any marker of each reels output
-# (bench/markers.py), the drift that matters.
+# (bench/markers.py), the drift that matters. Each side runs BENCH_RUNS times (default 2),
+# alternately; the best of each is reported.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
@@ -61,7 +62,7 @@ run_ffmpeg() {
     -map "[y]" -map "[a3]" -c:v libx264 -preset veryfast -crf 20 -c:a aac -movflags +faststart "$f/bench.youtube.mp4"
 }
 
-read -r wc wf cc cf < <(best_of_pair 1 run_cutroom run_ffmpeg)
+read -r wc wf cc cf < <(best_of_pair "${BENCH_RUNS:-2}" run_cutroom run_ffmpeg)
 mc=$("$here/markers.py" 4 "$work/cutroom/bench.reels.mp4")
 mf=$("$here/markers.py" 4 "$work/ffmpeg/bench.reels.mp4")
 field() { sed -E "s/.* $1 ([^ ]+).*/\1/" <<< "$2"; }
