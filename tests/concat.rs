@@ -862,6 +862,73 @@ fn many_shots_reopen_their_files_for_the_video_pass() {
 }
 
 #[test]
+fn for_an_export_the_normalise_path_hands_over_frames_and_writes_no_master() {
+    use cutroom::concat::{execute_for_export, prepare, Options, Picture};
+    use cutroom::timeline::EditSpec;
+    let dir = tempfile::tempdir().unwrap();
+    let clips = [
+        fixture("marker_portrait_30.mp4"),
+        fixture("short_audio.mp4"),
+    ];
+    let spec = EditSpec::from_files(&clips);
+    let bar = indicatif::ProgressBar::hidden();
+    for normalise in [true, false] {
+        let opts = Options {
+            normalise,
+            ..Options::default()
+        };
+        let master = dir.path().join(format!("master_{normalise}.mp4"));
+        let prepared = prepare(&spec, &opts, &bar).unwrap();
+        let (sound, picture) = execute_for_export(prepared, &opts, &master, &bar).unwrap();
+        // 12 s: 6 s of each shot, the second's 5.96 s of sound padded to its picture.
+        assert_eq!(sound.frames(), 12 * 48_000);
+        match picture {
+            Picture::Frames(frames) => {
+                assert!(normalise);
+                assert!(
+                    !master.exists(),
+                    "a normalised join for an export writes no master"
+                );
+                assert_eq!(frames.frame_rate().to_string(), "30/1");
+                assert_eq!(frames.duration(), 360);
+                let mut pts = Vec::new();
+                let mut lumas = Vec::new();
+                frames
+                    .run(&bar, |f| {
+                        assert_eq!((f.width(), f.height()), (360, 640));
+                        pts.push(f.pts().unwrap());
+                        let y = f.plane(0);
+                        lumas.push(y.iter().map(|&v| u64::from(v)).sum::<u64>() / y.len() as u64);
+                        Ok(())
+                    })
+                    .unwrap();
+                assert_eq!(
+                    pts,
+                    (0..360).collect::<Vec<i64>>(),
+                    "one frame per tick, in order"
+                );
+                // The marker clips flash white: the frames are the shots' pictures.
+                assert!(lumas.iter().any(|&l| l > 200) && lumas.iter().any(|&l| l < 100));
+            }
+            Picture::File(path) => {
+                assert!(!normalise);
+                assert_eq!(path, master);
+                let v = stream(&ffprobe(&master), "video").clone();
+                assert_eq!(v["nb_frames"], "360");
+                let streams = ffprobe(&master)["streams"].clone();
+                let kinds: Vec<&Value> = streams
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| &s["codec_type"])
+                    .collect();
+                assert_eq!(kinds, ["video"], "picture only");
+            }
+        }
+    }
+}
+
+#[test]
 fn loudness_option_normalises_the_joined_soundtrack() {
     let dir = tempfile::tempdir().unwrap();
     let music = dir.path().join("music.mp4");

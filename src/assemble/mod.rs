@@ -1,9 +1,11 @@
 //! `assemble`: a cut spec to checked deliverables in one run.
 //!
-//! Shots are fetched or rendered into the shot cache ([`sources`]), joined drift-free by
-//! [`crate::concat`] into a picture-only master kept in a temporary directory inside the output
-//! directory (removed at the end; its packets are the shots' own on the copy path). The joined
-//! sound stays in memory: the soundtrack is built from it (the voice-over, the music bed ducked
+//! Shots are fetched or rendered into the shot cache ([`sources`]) and joined drift-free by
+//! [`crate::concat`]. On its copy path the picture is a master of the shots' own packets in a
+//! temporary directory inside the output directory (removed at the end); on its normalise path
+//! (trims off keyframes, transitions, mixed shots) the conformed frames go straight from the
+//! shots' decoders into the export's encoders, with no intermediate encode. The joined sound
+//! stays in memory: the soundtrack is built from it (the voice-over, the music bed ducked
 //! under whichever speaks, normalised to the loudness target), AAC-encoded once, and handed to
 //! [`crate::export`], which makes every preset from one decode of the master and muxes that
 //! same AAC into each. Every deliverable
@@ -362,7 +364,7 @@ pub fn run(
         .iter()
         .map(|s| s.source.packets.len() as i64)
         .collect();
-    let shots_sound = concat::execute_picture(prepared, &copts, &master, &bar)?;
+    let (shots_sound, picture) = concat::execute_for_export(prepared, &copts, &master, &bar)?;
     bar.finish_and_clear();
     timings.concat_s = t.elapsed().as_secs_f64();
 
@@ -377,7 +379,7 @@ pub fn run(
     let exported = if presets.is_empty() {
         export::Report::default()
     } else {
-        export::export(&export::Request {
+        let req = export::Request {
             input: master.clone(),
             presets,
             out_dir: out_dir.to_path_buf(),
@@ -393,7 +395,11 @@ pub fn run(
                 .map(|s| s.start_s + s.duration_s / 2.0)
                 .collect(),
             quiet,
-        })?
+        };
+        match picture {
+            concat::Picture::File(_) => export::export(&req)?,
+            concat::Picture::Frames(frames) => export_made(&req, frames)?,
+        }
     };
     timings.export_s = t.elapsed().as_secs_f64();
     // Without an export, every output is an earlier run's of this very cut (the keys say so),
@@ -507,6 +513,35 @@ pub fn run(
     write_json_atomic(&out_dir.join("report.json"), &report)?;
     html::write(&out_dir.join("report.html"), &report)?;
     Ok(report)
+}
+
+/// Export the pictures of a normalised join as they are made (on another thread), so they are
+/// encoded once, by the export, rather than into a master first.
+fn export_made(
+    req: &export::Request,
+    picture: concat::NormalisedPicture,
+) -> Result<export::Report> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(4);
+    let feed = export::FrameFeed {
+        frames: rx,
+        time_base: picture.time_base(),
+        frame_rate: picture.frame_rate(),
+        duration: picture.duration(),
+    };
+    let input = req.input.clone();
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            let made = picture.run(&indicatif::ProgressBar::hidden(), |frame| {
+                // The export hung up: it failed and reports why.
+                tx.send(Ok(frame.share()?))
+                    .map_err(|_| Error::bad_input(&input, "the export stopped"))
+            });
+            if let Err(e) = made {
+                let _ = tx.send(Err(e));
+            }
+        });
+        export::export_frames(req, feed)
+    })
 }
 
 /// The export reframing from the spec.

@@ -114,18 +114,77 @@ pub fn execute(prepared: Prepared, opts: &Options, output: &Path, bar: &Progress
     join(prepared, opts, output, bar, false).map(drop)
 }
 
-/// Carry out a prepared join like [`execute`], but write only the picture to `output` and
-/// return the joined sound (mixed, level untouched, sample 0 at the first frame,
-/// [`Options::sample_rate`] and [`Options::channels`]) for a caller that builds the final
-/// soundtrack from it in memory, so it is neither encoded nor decoded again.
-pub fn execute_picture(
+/// The picture of a join carried out for an export (see [`execute_for_export`]).
+pub enum Picture {
+    /// Written to this file, picture only: the shots' own packets (the copy path).
+    File(PathBuf),
+    /// Not made yet (the normalise path): the conformed frames, made on demand, so they go
+    /// straight into the caller's encoders instead of through an intermediate encode.
+    Frames(NormalisedPicture),
+}
+
+/// The normalise path's pictures, still to be decoded and conformed (see [`Picture::Frames`]).
+pub struct NormalisedPicture {
+    plan: Plan,
+    inputs: Vec<Option<Input>>,
+}
+
+impl NormalisedPicture {
+    /// Time base of the frames' pts: one tick per frame.
+    pub fn time_base(&self) -> Rational {
+        self.plan.target.time_base
+    }
+
+    /// Frame rate.
+    pub fn frame_rate(&self) -> Rational {
+        self.plan.target.frame_rate
+    }
+
+    /// Length in ticks (frames).
+    pub fn duration(&self) -> i64 {
+        self.plan.duration
+    }
+
+    /// Make every frame, in order, handing each to `each` (see [`normalise::frames`]).
+    pub fn run(
+        self,
+        bar: &ProgressBar,
+        each: impl FnMut(&cutroom_ffi::VideoFrame) -> Result<()>,
+    ) -> Result<()> {
+        normalise::frames(&self.plan, self.inputs, bar, each)
+    }
+}
+
+/// Carry out a prepared join for a caller that exports it and builds the final soundtrack in
+/// memory. Returns the joined sound (mixed, level untouched, sample 0 at the first frame,
+/// [`Options::sample_rate`] and [`Options::channels`]), so it is neither encoded nor decoded
+/// again, and the picture: on the copy path written to `output` (picture only, the shots' own
+/// packets), on the normalise path left as frames to make, so it is encoded once (by the
+/// caller), not twice.
+pub fn execute_for_export(
     prepared: Prepared,
     opts: &Options,
     output: &Path,
     bar: &ProgressBar,
-) -> Result<Pcm> {
-    let sound = join(prepared, opts, output, bar, true)?;
-    Ok(sound.expect("the join keeps its sound when asked to"))
+) -> Result<(Pcm, Picture)> {
+    match prepared.plan.path {
+        VideoPath::Copy => {
+            let sound = join(prepared, opts, output, bar, true)?;
+            Ok((
+                sound.expect("the join keeps its sound when asked to"),
+                Picture::File(output.to_path_buf()),
+            ))
+        }
+        VideoPath::Normalise => {
+            let Prepared {
+                plan,
+                sounds,
+                inputs,
+            } = prepared;
+            let mix = mix_sound(&audio::AudioPlan::of(&plan), sounds)?;
+            Ok((mix, Picture::Frames(NormalisedPicture { plan, inputs })))
+        }
+    }
 }
 
 /// The join: with `keep_sound` the sound is returned instead of encoded into `output`.

@@ -61,51 +61,67 @@ impl Normaliser {
         mut sink: impl FnMut(Packet) -> Result<()>,
     ) -> Result<()> {
         let enc = &mut self.enc;
-        // Frames of a shot's crossfade tail, waiting to be mixed into the next shot's head.
-        let mut overlap: VecDeque<VideoFrame> = VecDeque::new();
-        for (shot, kept) in plan.shots.iter().zip(inputs) {
-            let input = shot.source.reopen(kept)?;
-            let mut reader = ShotReader::open(shot, input, &plan.target)?;
-            let len = shot.len;
-            for j in 0..len {
-                let frame = reader.frame(j)?;
-                if let Edge::Crossfade(d) = shot.tail {
-                    if j >= len - d {
-                        overlap.push_back(pixels::copy(frame));
-                        continue;
-                    }
-                }
-                let shaped = match (shot.head, shot.tail) {
-                    (Edge::Crossfade(d), _) if j < d => {
-                        let prev = overlap
-                            .pop_front()
-                            .expect("the shot before queued its crossfade tail (same length)");
-                        Some(pixels::blend(&prev, frame, weight(j + 1, d + 1)))
-                    }
-                    (Edge::Fade(h), _) if j < h => Some(pixels::fade(frame, weight(j, h))),
-                    (_, Edge::Fade(k)) if j >= len - k => {
-                        Some(pixels::fade(frame, weight(len - 1 - j, k)))
-                    }
-                    _ => None,
-                };
-                let pts = Some(shot.start + j);
-                match shaped {
-                    Some(mut f) => {
-                        f.set_pts(pts);
-                        enc.send(&f)?;
-                    }
-                    None => {
-                        frame.set_pts(pts);
-                        enc.send(frame)?;
-                    }
-                }
-                drain(enc, &mut sink)?;
-            }
-            bar.inc(1);
-        }
+        frames(plan, inputs, bar, |frame| {
+            enc.send(frame)?;
+            drain(enc, &mut sink)
+        })?;
         enc.send_eof()?;
         drain(enc, &mut sink)
     }
+}
+
+/// Decode (from their files: `inputs`, one per shot, kept open from the reading pass or `None`)
+/// and conform every shot of `plan`, handing each output picture in order to `each`: the
+/// target's size and `yuv420p`, square pixels, faded or crossfaded at transitions, pts counted
+/// in frames from 0 (one tick of the target time base per frame). `bar` advances once per shot.
+pub fn frames(
+    plan: &Plan,
+    inputs: Vec<Option<Input>>,
+    bar: &ProgressBar,
+    mut each: impl FnMut(&VideoFrame) -> Result<()>,
+) -> Result<()> {
+    // Frames of a shot's crossfade tail, waiting to be mixed into the next shot's head.
+    let mut overlap: VecDeque<VideoFrame> = VecDeque::new();
+    for (shot, kept) in plan.shots.iter().zip(inputs) {
+        let input = shot.source.reopen(kept)?;
+        let mut reader = ShotReader::open(shot, input, &plan.target)?;
+        let len = shot.len;
+        for j in 0..len {
+            let frame = reader.frame(j)?;
+            if let Edge::Crossfade(d) = shot.tail {
+                if j >= len - d {
+                    overlap.push_back(pixels::copy(frame));
+                    continue;
+                }
+            }
+            let shaped = match (shot.head, shot.tail) {
+                (Edge::Crossfade(d), _) if j < d => {
+                    let prev = overlap
+                        .pop_front()
+                        .expect("the shot before queued its crossfade tail (same length)");
+                    Some(pixels::blend(&prev, frame, weight(j + 1, d + 1)))
+                }
+                (Edge::Fade(h), _) if j < h => Some(pixels::fade(frame, weight(j, h))),
+                (_, Edge::Fade(k)) if j >= len - k => {
+                    Some(pixels::fade(frame, weight(len - 1 - j, k)))
+                }
+                _ => None,
+            };
+            let pts = Some(shot.start + j);
+            match shaped {
+                Some(mut f) => {
+                    f.set_pts(pts);
+                    each(&f)?;
+                }
+                None => {
+                    frame.set_pts(pts);
+                    each(frame)?;
+                }
+            }
+        }
+        bar.inc(1);
+    }
+    Ok(())
 }
 
 /// Hand the encoder's finished packets to `sink`, each lasting one frame (one tick), so the

@@ -33,7 +33,7 @@ use reframe::{Fit, Reframe, Turn};
 use serde::Serialize;
 use square::SquarePixels;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{sync_channel, Sender, SyncSender};
+use std::sync::mpsc::{sync_channel, Receiver, Sender, SyncSender};
 use std::sync::Arc;
 
 /// Sample rate of every deliverable's audio.
@@ -156,14 +156,86 @@ pub fn export(req: &Request) -> Result<Report> {
         (true, Some(_)) => "source",
         (true, None) => "silent",
     };
-    let duration = video_duration(&req.input, &info)?;
-    let plans = plan(req, duration, &info)?;
+    let picture = PictureInfo {
+        time_base: info.time_base,
+        rates: [info.real_frame_rate, info.avg_frame_rate],
+        start_time: info.start_time,
+        duration: video_duration(&req.input, &info)?,
+        turn: Turn::from_rotation(info.rotation),
+    };
+    let square = SquarePixels::new(&info);
+    run(req, &picture, square, audio_kind, |fanout| {
+        decode(input, v, fanout)
+    })
+}
+
+/// Pictures made elsewhere (on another thread), handed to [`export_frames`] instead of decoded
+/// from [`Request::input`], which then only names the outputs and errors.
+pub struct FrameFeed {
+    /// The frames in presentation order, upright with square pixels, pts in `time_base`; an
+    /// `Err` stops the export with that error. The export ends when the sender hangs up.
+    pub frames: Receiver<Result<VideoFrame>>,
+    /// Time base of the frames' pts.
+    pub time_base: Rational,
+    /// Their frame rate.
+    pub frame_rate: Rational,
+    /// Their total length in `time_base` ticks.
+    pub duration: i64,
+}
+
+/// Export the pictures of `feed` (with `req.soundtrack`, which must be given when
+/// `req.audio`) to every preset of `req`, as [`export`] does a file's: a producer of decoded
+/// frames (a join that conforms its shots) feeds the encoders directly, with no intermediate
+/// file or encode.
+pub fn export_frames(req: &Request, feed: FrameFeed) -> Result<Report> {
+    check_request(req)?;
+    if req.audio && req.soundtrack.is_none() {
+        return Err(Error::Usage(
+            "exporting a frame feed with sound needs the soundtrack given".into(),
+        ));
+    }
+    let picture = PictureInfo {
+        time_base: feed.time_base,
+        rates: [feed.frame_rate; 2],
+        start_time: None,
+        duration: feed.duration,
+        turn: Turn::None,
+    };
+    let audio_kind = if req.audio { "given" } else { "none" };
+    run(req, &picture, SquarePixels::none(), audio_kind, |fanout| {
+        forward(feed.frames, fanout)
+    })
+}
+
+/// What an export needs to know of its pictures (the input's video stream, or a feed).
+struct PictureInfo {
+    /// Time base of the frames' pts.
+    time_base: Rational,
+    /// Frame rates in order of preference: the base rate, then the average.
+    rates: [Rational; 2],
+    /// The first frame's pts, when known (else the first frame's own).
+    start_time: Option<i64>,
+    /// Length in `time_base` ticks.
+    duration: i64,
+    /// The turn that shows the pictures upright.
+    turn: Turn,
+}
+
+/// The export of `picture`: the branches, the soundtrack, and `source` (on this thread)
+/// handing every picture to a [`Fanout`].
+fn run(
+    req: &Request,
+    picture: &PictureInfo,
+    square: SquarePixels,
+    audio_kind: &'static str,
+    source: impl FnOnce(&mut Fanout<'_>) -> Result<bool>,
+) -> Result<Report> {
+    let plans = plan(req, picture)?;
     let jobs = group(req, &plans);
 
     let total: u64 = jobs.iter().map(|j| j.cadence.total()).sum();
     let progress = crate::progress::bar(total, "export", req.quiet);
-    let turn = Turn::from_rotation(info.rotation);
-    let square = SquarePixels::new(&info);
+    let turn = picture.turn;
     let anamorphic = square.graph().map(String::from);
     let threads = encoder_threads(jobs.len());
     let (decoded, audio, branches) = std::thread::scope(|s| {
@@ -199,9 +271,20 @@ pub fn export(req: &Request) -> Result<Report> {
         // Moved, not shared: encoded audio holds codec parameters, which are not `Sync`.
         let (path, given) = (&req.input, req.soundtrack.clone());
         let audio = s.spawn(move || encode_soundtracks(path, given.as_ref(), audio_txs));
-        let tracker = req.reframe.follow_motion.then(|| Tracker::new(turn));
-        let thumbs = Thumbnails::new(&req.thumbnails, info.time_base, &req.input);
-        let decoded = decode(input, v, &info, square, tracker, thumbs, &frame_txs);
+        let mut fanout = Fanout {
+            senders: &frame_txs,
+            square,
+            tracker: req.reframe.follow_motion.then(|| Tracker::new(turn)),
+            thumbs: Thumbnails::new(&req.thumbnails, picture.time_base, &req.input),
+            period: match nominal_rate(&picture.rates) {
+                r if r.is_unknown() => 1,
+                r => rescale(1, r.invert(), picture.time_base).max(1),
+            },
+            origin: picture.start_time,
+            last: None,
+            input: &req.input,
+        };
+        let decoded = source(&mut fanout).map(|all| (all, fanout.thumbs.taken));
         if matches!(decoded, Ok((true, _))) {
             for tx in &frame_txs {
                 // A branch that already failed reports its own error below.
@@ -419,21 +502,18 @@ fn video_duration(path: &Path, info: &StreamInfo) -> Result<i64> {
     }
 }
 
-/// The source's frame rates in order of preference: its base rate, then its average.
-fn source_rates(info: &StreamInfo) -> [Rational; 2] {
-    [info.real_frame_rate, info.avg_frame_rate]
-}
-
-/// The source's nominal frame rate (the first known of [`source_rates`]; 0/0 when none is).
-fn nominal_rate(info: &StreamInfo) -> Rational {
-    source_rates(info)
-        .into_iter()
+/// The nominal frame rate: the first known of `rates` (see [`PictureInfo::rates`]); 0/0 when
+/// none is.
+fn nominal_rate(rates: &[Rational; 2]) -> Rational {
+    rates
+        .iter()
+        .copied()
         .find(|r| !r.is_unknown())
         .unwrap_or(Rational::new(0, 0))
 }
 
 /// Output paths, grids and duration checks for every preset.
-fn plan(req: &Request, duration: i64, info: &StreamInfo) -> Result<Vec<Plan>> {
+fn plan(req: &Request, picture: &PictureInfo) -> Result<Vec<Plan>> {
     let stem = req
         .input
         .file_stem()
@@ -442,8 +522,8 @@ fn plan(req: &Request, duration: i64, info: &StreamInfo) -> Result<Vec<Plan>> {
         .into_owned();
     let mut plans = Vec::new();
     for p in &req.presets {
-        let rate = p.frame_rate(&source_rates(info));
-        let frames = frame_count(duration, info.time_base, rate);
+        let rate = p.frame_rate(&picture.rates);
+        let frames = frame_count(picture.duration, picture.time_base, rate);
         let target = req.out_dir.join(format!("{stem}.{}.mp4", p.name));
         ensure_not_input(&target, &[&req.input])?;
         let secs = frames as f64 / rate.as_f64();
@@ -466,8 +546,8 @@ fn plan(req: &Request, duration: i64, info: &StreamInfo) -> Result<Vec<Plan>> {
             target,
             rate,
             frames,
-            time_base: info.time_base,
-            src_rate: nominal_rate(info),
+            time_base: picture.time_base,
+            src_rate: nominal_rate(&picture.rates),
             warnings,
         });
     }
@@ -555,64 +635,75 @@ fn encoder_config(p: &Preset, rate: Rational, req: &Request, threads: usize) -> 
     }
 }
 
-/// Decode stream `v` once, sending every frame (with square pixels, pts counted from the first
-/// frame, and its centre of motion when `tracker` is given) to every branch. `Ok(false)` when a branch hung up
-/// (it failed; its error is reported by the caller).
-fn decode(
-    mut input: Input,
-    v: usize,
-    info: &StreamInfo,
-    mut square: SquarePixels,
-    mut tracker: Option<Tracker>,
-    mut thumbs: Thumbnails,
-    senders: &[SyncSender<Msg>],
-) -> Result<(bool, Vec<RgbImage>)> {
-    let mut dec = VideoDecoder::new(&input, v, None)?;
-    let path = input.path().to_path_buf();
-    let nominal = nominal_rate(info);
-    let period = if nominal.is_unknown() {
-        1
-    } else {
-        rescale(1, nominal.invert(), info.time_base).max(1)
-    };
-    let mut origin = info.start_time;
-    let mut last: Option<i64> = None;
-    let mut send = |frame: VideoFrame| -> Result<bool> {
+/// Hands every picture of the source to every branch: with square pixels, pts counted from
+/// the first frame, and its centre of motion when tracking; keeps the thumbnails asked for.
+struct Fanout<'a> {
+    senders: &'a [SyncSender<Msg>],
+    square: SquarePixels,
+    tracker: Option<Tracker>,
+    thumbs: Thumbnails<'a>,
+    /// Ticks of one frame at the nominal rate (for a frame without pts).
+    period: i64,
+    /// The first frame's pts.
+    origin: Option<i64>,
+    last: Option<i64>,
+    input: &'a Path,
+}
+
+impl Fanout<'_> {
+    /// Send `frame` on; `Ok(false)` when a branch hung up (it failed and reports why).
+    fn send(&mut self, frame: VideoFrame) -> Result<bool> {
         let pts = frame
             .pts()
-            .unwrap_or_else(|| last.map_or(0, |l| l + period));
-        last = Some(pts);
-        let frame = square.convert(frame, &path)?;
-        let origin = *origin.get_or_insert(pts);
-        thumbs.offer(&frame, pts - origin)?;
-        let centre = match tracker.as_mut() {
+            .unwrap_or_else(|| self.last.map_or(0, |l| l + self.period));
+        self.last = Some(pts);
+        let frame = self.square.convert(frame, self.input)?;
+        let origin = *self.origin.get_or_insert(pts);
+        self.thumbs.offer(&frame, pts - origin)?;
+        let centre = match self.tracker.as_mut() {
             Some(t) => t.track(&frame)?,
             None => None,
         };
         let frame = Arc::new(frame);
-        Ok(senders.iter().all(|tx| {
+        Ok(self.senders.iter().all(|tx| {
             tx.send(Msg::Frame(Arc::clone(&frame), pts - origin, centre))
                 .is_ok()
         }))
-    };
+    }
+}
+
+/// Decode stream `v` of `input` once into `fanout`. `Ok(false)` when a branch hung up.
+fn decode(mut input: Input, v: usize, fanout: &mut Fanout<'_>) -> Result<bool> {
+    let mut dec = VideoDecoder::new(&input, v, None)?;
     while let Some(pkt) = input.read_packet()? {
         if pkt.stream() != v {
             continue;
         }
         dec.send(&pkt)?;
         while let Some(frame) = dec.receive()? {
-            if !send(frame)? {
-                return Ok((false, Vec::new()));
+            if !fanout.send(frame)? {
+                return Ok(false);
             }
         }
     }
     dec.send_eof()?;
     while let Some(frame) = dec.receive()? {
-        if !send(frame)? {
-            return Ok((false, Vec::new()));
+        if !fanout.send(frame)? {
+            return Ok(false);
         }
     }
-    Ok((true, thumbs.taken))
+    Ok(true)
+}
+
+/// Pass the frames of a [`FrameFeed`] into `fanout` until its producer hangs up. `Ok(false)`
+/// when a branch hung up.
+fn forward(frames: Receiver<Result<VideoFrame>>, fanout: &mut Fanout<'_>) -> Result<bool> {
+    for frame in frames {
+        if !fanout.send(frame?)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// The pictures a decode keeps (see [`Request::thumbnails`]).

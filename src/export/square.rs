@@ -46,6 +46,15 @@ impl SquarePixels {
         }
     }
 
+    /// No conversion: for frames that have square pixels already.
+    pub fn none() -> Self {
+        Self {
+            graph: None,
+            filter: None,
+            time_base: Rational::new(1, 1),
+        }
+    }
+
     /// The filter applied, when the pixels are not square (for the report's graph).
     pub fn graph(&self) -> Option<&str> {
         self.graph.as_deref()
