@@ -822,16 +822,21 @@ fn explain_prints_the_plan() {
     assert!(out.exists());
 }
 
-#[test]
-fn many_shots_reopen_their_files_for_the_video_pass() {
-    use cutroom::concat::{execute, prepare, Options};
-    use cutroom::timeline::EditSpec;
-    let dir = tempfile::tempdir().unwrap();
+/// Two 6 s 360x640 30 fps marker clips (the second with 5.96 s of sound) and their edit spec.
+fn two_marker_shots() -> ([PathBuf; 2], cutroom::timeline::EditSpec) {
     let clips = [
         fixture("marker_portrait_30.mp4"),
         fixture("short_audio.mp4"),
     ];
-    let spec = EditSpec::from_files(&clips);
+    let spec = cutroom::timeline::EditSpec::from_files(&clips);
+    (clips, spec)
+}
+
+#[test]
+fn many_shots_reopen_their_files_for_the_video_pass() {
+    use cutroom::concat::{execute, prepare, Options};
+    let dir = tempfile::tempdir().unwrap();
+    let (clips, spec) = two_marker_shots();
     let bar = indicatif::ProgressBar::hidden();
     for normalise in [false, true] {
         let opts = Options {
@@ -864,13 +869,8 @@ fn many_shots_reopen_their_files_for_the_video_pass() {
 #[test]
 fn for_an_export_the_normalise_path_hands_over_frames_and_writes_no_master() {
     use cutroom::concat::{execute_for_export, prepare, Options, Picture};
-    use cutroom::timeline::EditSpec;
     let dir = tempfile::tempdir().unwrap();
-    let clips = [
-        fixture("marker_portrait_30.mp4"),
-        fixture("short_audio.mp4"),
-    ];
-    let spec = EditSpec::from_files(&clips);
+    let (_, spec) = two_marker_shots();
     let bar = indicatif::ProgressBar::hidden();
     for normalise in [true, false] {
         let opts = Options {
