@@ -5,7 +5,9 @@
 # two-pass loudnorm (measure, then apply) and three exports from one command. Prints both wall
 # times, the ratio, and the largest A/V offset at any marker of each reels output
 # (bench/markers.py), the drift that matters. Each side runs BENCH_RUNS times (default 2),
-# alternately; the best of each is reported.
+# alternately; the best of each is reported. A second row joins the same shots with a 0.3 s
+# crossfade at every cut (cutroom: concat's normalise path, frames fed straight to the
+# encoders; ffmpeg: xfade + acrossfade in the master's graph).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
@@ -29,17 +31,30 @@ inputs=() filt=""
   printf '[music]\nfile = "%s"\ngain = -30\ndepth = -12\nattack = 80\nrelease = 400\n' "$music"
   printf '[loudness]\ntarget = -14\ntrue_peak = -1\n[reframe]\nfit = "pad"\n'
 } > "$work/cut.toml"
+# The same with a crossfade into every shot after the first.
+awk '{print} /^src = / && ++n < 8 {print "transition = { kind = \"crossfade\", duration = \"0.3\" }"}' \
+  "$work/cut.toml" > "$work/xfade.toml"
+cut_join="${filt}concat=n=8:v=1:a=1[v][a]"
+xfade_join="[0:v]null[v0];[0:a]anull[a0]"
+for i in $(seq 1 7); do
+  xfade_join+=";[v$((i - 1))][$i:v]xfade=transition=fade:duration=0.3:offset=$(echo "$i * 3.7" | bc)[v$i]"
+  xfade_join+=";[a$((i - 1))][$i:a]acrossfade=d=0.3:c1=tri:c2=tri[a$i]"
+done
+xfade_join+=";[v7]null[v];[a7]anull[a]"
 
+# run_cutroom SPEC DIR
 run_cutroom() {
-  rm -f "$work/cutroom/report.json" # no reuse: make everything again
-  "$CUTROOM" -q assemble "$work/cut.toml" -o "$work/cutroom"
+  rm -f "$2/report.json" # no reuse: make everything again
+  "$CUTROOM" -q assemble "$1" -o "$2"
 }
 
+# run_ffmpeg JOIN DIR: the chain, JOIN making [v] and [a] of the 8 shots.
 run_ffmpeg() {
-  local f=$work/ffmpeg
-  # 1. concat, duck the music under the shots' sound, mix: the master.
+  local f=$2
+  mkdir -p "$f"
+  # 1. join, duck the music under the shots' sound, mix: the master.
   ffmpeg -hide_banner -v error -y "${inputs[@]}" -i "$music" -filter_complex \
-    "${filt}concat=n=8:v=1:a=1[v][a];[a]asplit[a1][key];[8:a]volume=-30dB,aloop=-1:size=2e9[m];\
+    "$1;[a]asplit[a1][key];[8:a]volume=-30dB,aloop=-1:size=2e9[m];\
 [m][key]sidechaincompress=threshold=0.02:ratio=8:attack=80:release=400[duck];\
 [a1][duck]amix=inputs=2:duration=first:normalize=0[mix]" \
     -map "[v]" -map "[mix]" -c:v libx264 -preset veryfast -crf 18 -c:a pcm_s16le "$f/master.mov"
@@ -62,9 +77,18 @@ run_ffmpeg() {
     -map "[y]" -map "[a3]" -c:v libx264 -preset veryfast -crf 20 -c:a aac -movflags +faststart "$f/bench.youtube.mp4"
 }
 
-read -r wc wf cc cf < <(best_of_pair "${BENCH_RUNS:-2}" run_cutroom run_ffmpeg)
-mc=$("$here/markers.py" 4 "$work/cutroom/bench.reels.mp4")
-mf=$("$here/markers.py" 4 "$work/ffmpeg/bench.reels.mp4")
 field() { sed -E "s/.* $1 ([^ ]+).*/\1/" <<< "$2"; }
-report "assemble 8x4 s, duck, 3 presets" "$wc" "$wf" \
-  "A/V drift max: cutroom $(field av_ms "$mc") ms, ffmpeg $(field av_ms "$mf") ms; cpu: cutroom $cc s, ffmpeg $cf s"
+# row NAME SPEC JOIN SUFFIX: one comparison, best of BENCH_RUNS alternated runs.
+row() {
+  # Named apart from best_of_pair's locals, which the two functions would otherwise see.
+  local row_spec=$2 row_join=$3 row_c=$work/cutroom$4 row_f=$work/ffmpeg$4 wc wf cc cf mc mf
+  ours() { run_cutroom "$row_spec" "$row_c"; }
+  theirs() { run_ffmpeg "$row_join" "$row_f"; }
+  read -r wc wf cc cf < <(best_of_pair "${BENCH_RUNS:-2}" ours theirs)
+  mc=$("$here/markers.py" 4 "$row_c/bench.reels.mp4")
+  mf=$("$here/markers.py" 4 "$row_f/bench.reels.mp4")
+  report "$1" "$wc" "$wf" \
+    "A/V drift max: cutroom $(field av_ms "$mc") ms, ffmpeg $(field av_ms "$mf") ms; cpu: cutroom $cc s, ffmpeg $cf s"
+}
+row "assemble 8x4 s, duck, 3 presets" "$work/cut.toml" "$cut_join" ""
+row "  same, crossfades" "$work/xfade.toml" "$xfade_join" "-xfade"
