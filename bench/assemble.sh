@@ -13,7 +13,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 mkdir -p "$1/assemble"
 work=$(cd "$1/assemble" && pwd) # absolute: the spec's paths are relative to the spec
-mkdir -p "$work/cutroom" "$work/ffmpeg"
 music=$here/../fixtures/music.wav
 
 inputs=() filt=""

@@ -26,60 +26,60 @@ pub fn graph(w: u32, h: u32, sar: Rational) -> Option<String> {
 }
 
 /// Converts a stream's decoded frames to square pixels (a no-op for square-pixel streams).
-pub struct SquarePixels {
-    graph: Option<String>,
-    filter: Option<VideoFilter>,
+pub struct SquarePixels(Option<Conversion>);
+
+/// The conversion of an anamorphic stream: its graph, and the filter once a frame showed its
+/// pixel format.
+struct Conversion {
+    graph: String,
     time_base: Rational,
+    filter: Option<VideoFilter>,
 }
 
 impl SquarePixels {
     /// The conversion for the video stream `info`.
     pub fn new(info: &StreamInfo) -> Self {
-        Self {
-            graph: graph(
-                info.params.width(),
-                info.params.height(),
-                info.sample_aspect,
-            ),
-            filter: None,
+        let (w, h) = (info.params.width(), info.params.height());
+        Self(graph(w, h, info.sample_aspect).map(|graph| Conversion {
+            graph,
             time_base: info.time_base,
-        }
+            filter: None,
+        }))
     }
 
     /// No conversion: for frames that have square pixels already.
     pub fn none() -> Self {
-        Self {
-            graph: None,
-            filter: None,
-            time_base: Rational::new(1, 1),
-        }
+        Self(None)
     }
 
     /// The filter applied, when the pixels are not square (for the report's graph).
     pub fn graph(&self) -> Option<&str> {
-        self.graph.as_deref()
+        self.0.as_ref().map(|c| c.graph.as_str())
     }
 
     /// `frame` with square pixels: itself, or scaled to the display shape (yuv420p, what every
     /// deliverable carries). `input` names the file in errors.
     pub fn convert(&mut self, frame: VideoFrame, input: &Path) -> Result<VideoFrame> {
-        let Some(graph) = &self.graph else {
+        let Some(c) = &mut self.0 else {
             return Ok(frame);
         };
-        let filter = match &mut self.filter {
+        let filter = match &mut c.filter {
             Some(f) => f,
-            None => self.filter.insert(VideoFilter::new(
-                graph,
+            None => c.filter.insert(VideoFilter::new(
+                &c.graph,
                 frame.width(),
                 frame.height(),
                 &frame.pixel_name(),
-                self.time_base,
+                c.time_base,
                 Pixel::Yuv420p,
             )?),
         };
         filter.push(&frame)?;
         filter.pull()?.ok_or_else(|| {
-            Error::bad_input(input, format!("`{graph}` gave no frame for a decoded one"))
+            Error::bad_input(
+                input,
+                format!("`{}` gave no frame for a decoded one", c.graph),
+            )
         })
     }
 }
