@@ -398,6 +398,52 @@ fn spec_errors_name_place_field_and_every_missing_source() {
     assert!(!Path::new("unused").exists());
 }
 
+/// The soundtrack is mastered while the pictures encode: a music bed that turns out unreadable
+/// stops the run at once (not after the encode), names the file, and leaves no deliverable.
+#[test]
+fn an_unreadable_music_bed_stops_the_run_at_once_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    // 40 s to export at full size: about 30 s of work on two cores.
+    let clip = dir.path().join("long.mp4");
+    tone_clip(&clip, 1280, 720, 30, 40.0, "gray", Some(0.1));
+    let bed = dir.path().join("bed.wav");
+    std::fs::write(&bed, vec![0x5a_u8; 5000]).unwrap();
+    let spec = dir.path().join("cut.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "outputs = [\"reels\", \"youtube\"]\n[[shot]]\nsrc = \"{}\"\n[music]\nfile = \"{}\"\n",
+            clip.display(),
+            bed.display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let started = std::time::Instant::now();
+    let run = cutroom(&[
+        "-q",
+        "assemble",
+        spec.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let took = started.elapsed().as_secs_f64();
+    assert!(!run.status.success());
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains(&format!("{}: not an audio file", bed.display())),
+        "{err}"
+    );
+    assert!(
+        took < 8.0,
+        "the run went on for {took:.1} s after the bed failed"
+    );
+    let left: Vec<_> = std::fs::read_dir(&out)
+        .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "left in the output directory: {left:?}");
+}
+
 #[test]
 fn schema_validates_the_demo_spec_and_rejects_unknown_keys() {
     let schema = cutroom_json(&["schema"]);

@@ -38,6 +38,7 @@ use sha2::{Digest, Sha256};
 use sources::ShotInput;
 use spec::Cut;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 /// Thumbnails per row of the contact sheet.
@@ -152,7 +153,7 @@ pub struct Timings {
     pub sources_s: f64,
     /// Joining.
     pub concat_s: f64,
-    /// Building the soundtrack.
+    /// Building the soundtrack (during the export, whose time includes it).
     pub audio_s: f64,
     /// Exporting every preset.
     pub export_s: f64,
@@ -368,15 +369,21 @@ pub fn run(
     bar.finish_and_clear();
     timings.concat_s = t.elapsed().as_secs_f64();
 
-    // The soundtrack, in memory.
-    let t = Instant::now();
+    // The soundtrack, in memory: made on the export's audio thread while the pictures are
+    // encoded (here when there is nothing to export), its report kept for ours.
     let len = usize::try_from(summary.samples).unwrap_or(0);
-    let (mix, soundtrack) = soundtrack(cut, shots_sound, len, music_fit)?;
-    timings.audio_s = t.elapsed().as_secs_f64();
+    let sound_report = OnceLock::new();
+    let make_sound = || {
+        let t = Instant::now();
+        let (mix, report) = soundtrack(cut, shots_sound, len, music_fit)?;
+        let _ = sound_report.set((report, t.elapsed().as_secs_f64()));
+        Ok(mix)
+    };
 
     // Every preset still to make, from one decode.
     let t = Instant::now();
     let exported = if presets.is_empty() {
+        make_sound()?;
         export::Report::default()
     } else {
         let req = export::Request {
@@ -385,7 +392,6 @@ pub fn run(
             out_dir: out_dir.to_path_buf(),
             reframe,
             audio: true,
-            soundtrack: Some(mix),
             strict: false,
             x264_preset: None,
             safe_zones: None,
@@ -396,12 +402,17 @@ pub fn run(
                 .collect(),
             quiet,
         };
+        let given: export::GivenSoundtrack = Box::new(make_sound);
         match picture {
-            concat::Picture::File(_) => export::export(&req)?,
-            concat::Picture::Frames(frames) => export_made(&req, frames)?,
+            concat::Picture::File(_) => export::export(&req, Some(given))?,
+            concat::Picture::Frames(frames) => export_made(&req, frames, given)?,
         }
     };
     timings.export_s = t.elapsed().as_secs_f64();
+    let (soundtrack, audio_s) = sound_report
+        .into_inner()
+        .expect("an export with sound makes the soundtrack it is given");
+    timings.audio_s = audio_s;
     // Without an export, every output is an earlier run's of this very cut (the keys say so),
     // and so is its contact sheet.
     let contact_sheet = out_dir.join("contact.png");
@@ -436,13 +447,23 @@ pub fn run(
         max_lag_ms: 500,
         shots: Some(spans),
     };
-    let mut made = exported
-        .outputs
-        .iter()
-        .zip(made_keys)
-        .map(|(o, key)| check(o, key, &sopts))
-        .collect::<Result<Vec<_>>>()?
-        .into_iter();
+    // All at once: each check is a decode of its own file, so they share the cores well.
+    let mut made = std::thread::scope(|s| {
+        let handles: Vec<_> = exported
+            .outputs
+            .iter()
+            .zip(made_keys)
+            .map(|(o, key)| {
+                let sopts = &sopts;
+                s.spawn(move || check(o, key, sopts))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("deliverable check panicked"))
+            .collect::<Result<Vec<_>>>()
+    })?
+    .into_iter();
     let outputs: Vec<Output> = reused
         .into_iter()
         .map(|r| r.or_else(|| made.next()))
@@ -520,6 +541,7 @@ pub fn run(
 fn export_made(
     req: &export::Request,
     picture: concat::NormalisedPicture,
+    sound: export::GivenSoundtrack<'_>,
 ) -> Result<export::Report> {
     let (tx, rx) = std::sync::mpsc::sync_channel(4);
     let feed = export::FrameFeed {
@@ -540,7 +562,7 @@ fn export_made(
                 let _ = tx.send(Err(e));
             }
         });
-        export::export_frames(req, feed)
+        export::export_frames(req, feed, Some(sound))
     })
 }
 

@@ -84,14 +84,13 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             pad_color: args.pad_color,
         },
         audio: !args.no_audio,
-        soundtrack: None,
         strict: args.strict,
         x264_preset: args.x264_preset,
         safe_zones: args.safe_zones,
         thumbnails: Vec::new(),
         quiet: global.quiet,
     };
-    let report = export(&req)?;
+    let report = export(&req, None)?;
     for o in &report.outputs {
         for w in &o.warnings {
             eprintln!("cutroom: warning: {}: {w}", o.path);

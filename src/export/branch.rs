@@ -85,6 +85,9 @@ pub(crate) fn run(
     let radius = (b.cadence.time_base().invert().as_f64().round() as usize).max(1);
     let mut smoother = Smoother::new(radius);
     loop {
+        if stage.abandoned() {
+            return Ok(None);
+        }
         match rx.recv() {
             Ok(Msg::Frame(frame, pts, centre)) if follow => {
                 if let Some(((frame, pts), c)) = smoother.push((frame, pts), centre) {
@@ -130,10 +133,12 @@ impl Source {
     }
 }
 
-/// Where encoded packets go: held until the soundtrack is ready, then the writers.
+/// Where encoded packets go: held until the soundtrack is ready, then the writers; nowhere
+/// once the soundtrack failed.
 enum Writers {
     Waiting(Soundtrack, Vec<Packet>),
     Open(Vec<AvWriter>),
+    Abandoned,
 }
 
 /// The filter, encoder and writers of a branch.
@@ -208,6 +213,11 @@ impl Stage<'_> {
         }
     }
 
+    /// The soundtrack failed: the branch can stop, its outputs are not written.
+    fn abandoned(&self) -> bool {
+        matches!(self.out, Writers::Abandoned)
+    }
+
     fn drain_filter(&mut self) -> Result<()> {
         while let Some(out) = self
             .filter
@@ -236,19 +246,18 @@ impl Stage<'_> {
                 Writers::Waiting(audio, held) => {
                     held.push(pkt);
                     let ready = match audio {
-                        Soundtrack::None => Some(None),
-                        Soundtrack::Pending(rx) => match rx.try_recv() {
-                            Ok(a) => Some(Some(a)),
-                            Err(TryRecvError::Empty) => None,
-                            // The audio thread failed; finish() notices and reports nothing.
-                            Err(TryRecvError::Disconnected) => None,
-                        },
+                        Soundtrack::None => Ok(None),
+                        Soundtrack::Pending(rx) => rx.try_recv().map(Some),
                     };
-                    if let Some(a) = ready {
-                        self.open(a)?;
+                    match ready {
+                        Ok(a) => self.open(a)?,
+                        Err(TryRecvError::Empty) => {}
+                        // The audio thread failed and reports why: nothing will be written.
+                        Err(TryRecvError::Disconnected) => self.out = Writers::Abandoned,
                     }
                 }
                 Writers::Open(writers) => write(writers, pkt)?,
+                Writers::Abandoned => {}
             }
         }
         Ok(())
@@ -263,7 +272,7 @@ impl Stage<'_> {
         }
         let held = match std::mem::replace(&mut self.out, Writers::Open(Vec::new())) {
             Writers::Waiting(_, held) => held,
-            Writers::Open(_) => unreachable!("writers are opened once"),
+            Writers::Open(_) | Writers::Abandoned => unreachable!("writers are opened once"),
         };
         for pkt in held {
             write(&mut writers, pkt)?;
@@ -279,6 +288,9 @@ impl Stage<'_> {
         }
         self.enc.send_eof()?;
         self.drain_encoder()?;
+        if self.abandoned() {
+            return Ok(None);
+        }
         if let Writers::Waiting(audio, _) = &self.out {
             let audio = match audio {
                 Soundtrack::None => None,

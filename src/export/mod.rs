@@ -2,8 +2,9 @@
 //!
 //! The input's video is decoded once; each output (preset) is a branch on its own thread with
 //! its own frame-rate grid, filter graph, x264 encoder and writer, fed the same decoded frames
-//! (shared, never copied) through a bounded channel. The soundtrack is decoded once, aligned to
-//! the picture, fitted to the output length and AAC-encoded once per output length, then muxed
+//! (shared, never copied) through a bounded channel. The soundtrack (the input's, or one the
+//! caller makes on the audio thread while the pictures encode) is decoded once, aligned to the
+//! picture, fitted to the output length and AAC-encoded once per output length, then muxed
 //! without edit lists, advanced by the encoder delay (see [`crate::avwrite`]).
 
 mod branch;
@@ -56,11 +57,6 @@ pub struct Request {
     pub reframe: Reframe,
     /// Write an audio track (the input's, or silence when it has none).
     pub audio: bool,
-    /// With `audio`: this soundtrack, already mastered and encoded (48 kHz stereo, sample 0 at
-    /// the first frame; written as it is, not brought to the presets' loudness targets),
-    /// instead of the input's, so a caller that built it in memory need not write and re-read
-    /// it. Outputs of its exact length carry its AAC as encoded (no second encode).
-    pub soundtrack: Option<Mastered>,
     /// Fail, rather than warn, when an output is longer than its platform allows.
     pub strict: bool,
     /// Replace every preset's x264 speed preset.
@@ -142,8 +138,16 @@ struct Plan {
     warnings: Vec<String>,
 }
 
-/// Export `req.input` to every preset of `req`.
-pub fn export(req: &Request) -> Result<Report> {
+/// A soundtrack the caller gives instead of the input's, so one built in memory need not be
+/// written and re-read. The export calls it once, on its audio thread, so it is made while the
+/// pictures are already being encoded. It returns the sound mastered and encoded (48 kHz
+/// stereo, sample 0 at the first frame), which is written as it is, not brought to the presets'
+/// loudness targets; outputs of its exact length carry its AAC as encoded (no second encode).
+pub type GivenSoundtrack<'a> = Box<dyn FnOnce() -> Result<Mastered> + Send + 'a>;
+
+/// Export `req.input` to every preset of `req`, with `given` as the soundtrack when there is
+/// one (else the input's own sound, or silence).
+pub fn export(req: &Request, given: Option<GivenSoundtrack<'_>>) -> Result<Report> {
     check_request(req)?;
     let input = media::open(&req.input)?;
     let v = input
@@ -152,7 +156,7 @@ pub fn export(req: &Request) -> Result<Report> {
     let info = input.streams()[v].clone();
     let audio_kind = match (req.audio, input.best_stream(MediaKind::Audio)) {
         (false, _) => "none",
-        (true, _) if req.soundtrack.is_some() => "given",
+        (true, _) if given.is_some() => "given",
         (true, Some(_)) => "source",
         (true, None) => "silent",
     };
@@ -164,7 +168,7 @@ pub fn export(req: &Request) -> Result<Report> {
         turn: Turn::from_rotation(info.rotation),
     };
     let square = SquarePixels::new(&info);
-    run(req, &picture, square, audio_kind, |fanout| {
+    run(req, &picture, square, (audio_kind, given), |fanout| {
         decode(input, v, fanout)
     })
 }
@@ -183,13 +187,16 @@ pub struct FrameFeed {
     pub duration: i64,
 }
 
-/// Export the pictures of `feed` (with `req.soundtrack`, which must be given when
-/// `req.audio`) to every preset of `req`, as [`export`] does a file's: a producer of decoded
-/// frames (a join that conforms its shots) feeds the encoders directly, with no intermediate
-/// file or encode.
-pub fn export_frames(req: &Request, feed: FrameFeed) -> Result<Report> {
+/// Export the pictures of `feed` (with the soundtrack `given`, which `req.audio` needs) to
+/// every preset of `req`, as [`export`] does a file's: a producer of decoded frames (a join
+/// that conforms its shots) feeds the encoders directly, with no intermediate file or encode.
+pub fn export_frames(
+    req: &Request,
+    feed: FrameFeed,
+    given: Option<GivenSoundtrack<'_>>,
+) -> Result<Report> {
     check_request(req)?;
-    if req.audio && req.soundtrack.is_none() {
+    if req.audio && given.is_none() {
         return Err(Error::Usage(
             "exporting a frame feed with sound needs the soundtrack given".into(),
         ));
@@ -202,9 +209,13 @@ pub fn export_frames(req: &Request, feed: FrameFeed) -> Result<Report> {
         turn: Turn::None,
     };
     let audio_kind = if req.audio { "given" } else { "none" };
-    run(req, &picture, SquarePixels::none(), audio_kind, |fanout| {
-        forward(feed.frames, fanout)
-    })
+    run(
+        req,
+        &picture,
+        SquarePixels::none(),
+        (audio_kind, given),
+        |fanout| forward(feed.frames, fanout),
+    )
 }
 
 /// What an export needs to know of its pictures (the input's video stream, or a feed).
@@ -221,15 +232,16 @@ struct PictureInfo {
     turn: Turn,
 }
 
-/// The export of `picture`: the branches, the soundtrack, and `source` (on this thread)
-/// handing every picture to a [`Fanout`].
+/// The export of `picture`: the branches, the soundtrack (`sound`: its kind for the report,
+/// and the one given), and `source` (on this thread) handing every picture to a [`Fanout`].
 fn run(
     req: &Request,
     picture: &PictureInfo,
     square: SquarePixels,
-    audio_kind: &'static str,
+    sound: (&'static str, Option<GivenSoundtrack<'_>>),
     source: impl FnOnce(&mut Fanout<'_>) -> Result<bool>,
 ) -> Result<Report> {
+    let (audio_kind, given) = sound;
     let plans = plan(req, picture)?;
     let jobs = group(req, &plans);
 
@@ -268,9 +280,8 @@ fn run(
             handles.push(s.spawn(move || branch::run(b, soundtrack, rx, pb)));
             frame_txs.push(tx);
         }
-        // Moved, not shared: encoded audio holds codec parameters, which are not `Sync`.
-        let (path, given) = (&req.input, req.soundtrack.clone());
-        let audio = s.spawn(move || encode_soundtracks(path, given.as_ref(), audio_txs));
+        let (path, given) = (&req.input, given);
+        let audio = s.spawn(move || encode_soundtracks(path, given, audio_txs));
         let mut fanout = Fanout {
             senders: &frame_txs,
             square,
@@ -562,12 +573,14 @@ fn plan(req: &Request, picture: &PictureInfo) -> Result<Vec<Plan>> {
 /// [`Track`], AAC-encoded once per distinct track (a track of `given`'s length is its AAC).
 fn encode_soundtracks(
     input: &Path,
-    given: Option<&Mastered>,
+    given: Option<GivenSoundtrack<'_>>,
     branches: Vec<(Track, Sender<EncodedAudio>)>,
 ) -> Result<()> {
     if branches.is_empty() {
         return Ok(());
     }
+    let given = given.map(|make| make()).transpose()?;
+    let given = given.as_ref();
     let source = match given {
         Some(m) => std::borrow::Cow::Borrowed(&m.pcm),
         None => std::borrow::Cow::Owned(
