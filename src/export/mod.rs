@@ -139,8 +139,8 @@ struct Plan {
 }
 
 /// A soundtrack the caller gives instead of the input's, so one built in memory need not be
-/// written and re-read. The export calls it once, on its audio thread, so it is made while the
-/// pictures are already being encoded. It returns the sound mastered and encoded (48 kHz
+/// written and re-read. An export with sound ([`Request::audio`]) calls it once, on its audio
+/// thread, so it is made while the pictures are already being encoded. It returns the sound mastered and encoded (48 kHz
 /// stereo, sample 0 at the first frame), which is written as it is, not brought to the presets'
 /// loudness targets; outputs of its exact length carry its AAC as encoded (no second encode).
 pub type GivenSoundtrack<'a> = Box<dyn FnOnce() -> Result<Mastered> + Send + 'a>;
@@ -280,7 +280,7 @@ fn run(
             handles.push(s.spawn(move || branch::run(b, soundtrack, rx, pb)));
             frame_txs.push(tx);
         }
-        let (path, given) = (&req.input, given);
+        let path = &req.input;
         let audio = s.spawn(move || encode_soundtracks(path, given, audio_txs));
         let mut fanout = Fanout {
             senders: &frame_txs,
