@@ -140,9 +140,10 @@ struct Plan {
 
 /// A soundtrack the caller gives instead of the input's, so one built in memory need not be
 /// written and re-read. An export with sound ([`Request::audio`]) calls it once, on its audio
-/// thread, so it is made while the pictures are already being encoded. It returns the sound mastered and encoded (48 kHz
-/// stereo, sample 0 at the first frame), which is written as it is, not brought to the presets'
-/// loudness targets; outputs of its exact length carry its AAC as encoded (no second encode).
+/// thread, so it is made while the pictures are already being encoded. It returns the sound
+/// mastered and encoded (48 kHz stereo, sample 0 at the first frame), which is written as it
+/// is, not brought to the presets' loudness targets; outputs of its exact length carry its AAC
+/// as encoded (no second encode).
 pub type GivenSoundtrack<'a> = Box<dyn FnOnce() -> Result<Mastered> + Send + 'a>;
 
 /// Export `req.input` to every preset of `req`, with `given` as the soundtrack when there is
@@ -168,7 +169,7 @@ pub fn export(req: &Request, given: Option<GivenSoundtrack<'_>>) -> Result<Repor
         turn: Turn::from_rotation(info.rotation),
     };
     let square = SquarePixels::new(&info);
-    run(req, &picture, square, (audio_kind, given), |fanout| {
+    run(req, &picture, square, audio_kind, given, |fanout| {
         decode(input, v, fanout)
     })
 }
@@ -213,7 +214,8 @@ pub fn export_frames(
         req,
         &picture,
         SquarePixels::none(),
-        (audio_kind, given),
+        audio_kind,
+        given,
         |fanout| forward(feed.frames, fanout),
     )
 }
@@ -232,16 +234,17 @@ struct PictureInfo {
     turn: Turn,
 }
 
-/// The export of `picture`: the branches, the soundtrack (`sound`: its kind for the report,
-/// and the one given), and `source` (on this thread) handing every picture to a [`Fanout`].
+/// The export of `picture`: the branches, the soundtrack (`given`, else the input's; its kind
+/// `audio_kind` for the report), and `source` (on this thread) handing every picture to a
+/// [`Fanout`].
 fn run(
     req: &Request,
     picture: &PictureInfo,
     square: SquarePixels,
-    sound: (&'static str, Option<GivenSoundtrack<'_>>),
+    audio_kind: &'static str,
+    given: Option<GivenSoundtrack<'_>>,
     source: impl FnOnce(&mut Fanout<'_>) -> Result<bool>,
 ) -> Result<Report> {
-    let (audio_kind, given) = sound;
     let plans = plan(req, picture)?;
     let jobs = group(req, &plans);
 
