@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::{media, mp4};
-use cutroom_ffi::{MediaKind, Rational, StreamInfo};
+use cutroom_ffi::{Colour, MediaKind, Rational, StreamInfo};
 use serde::Serialize;
 use std::path::Path;
 
@@ -66,6 +66,15 @@ pub struct StreamProbe {
     pub fps: Option<f64>,
     /// Video: true when frame durations vary (variable frame rate).
     pub vfr: Option<bool>,
+    /// Video: colour primaries as ffprobe names them (`bt709`, `bt2020`, ...); null when the
+    /// stream does not say.
+    pub color_primaries: Option<String>,
+    /// Video: transfer characteristic (`bt709`, `smpte2084` for PQ, `arib-std-b67` for HLG).
+    pub color_transfer: Option<String>,
+    /// Video: YUV matrix (`bt709`, `bt2020nc`, `smpte170m`, ...).
+    pub color_space: Option<String>,
+    /// Video: value range, `tv` (limited) or `pc` (full).
+    pub color_range: Option<String>,
     /// Audio: sample format (`fltp`, `s16`, ...).
     pub sample_format: Option<String>,
     /// Audio: sample rate in Hz.
@@ -151,6 +160,7 @@ fn stream_probe(info: &StreamInfo, scan: &mut Scan, layout: Option<&mp4::Layout>
     let audio = info.kind == MediaKind::Audio;
     let rate = |r: Rational| (!r.is_unknown()).then(|| r.to_string());
     let track = layout.and_then(|l| l.tracks.get(info.index));
+    let colour = if video { p.colour() } else { Colour::default() };
     StreamProbe {
         index: info.index,
         kind: info.kind.as_str(),
@@ -178,6 +188,10 @@ fn stream_probe(info: &StreamInfo, scan: &mut Scan, layout: Option<&mp4::Layout>
         },
         fps: (video && !info.avg_frame_rate.is_unknown()).then(|| info.avg_frame_rate.as_f64()),
         vfr: video.then(|| is_vfr(&mut scan.pts)),
+        color_primaries: colour.primaries,
+        color_transfer: colour.transfer,
+        color_space: colour.matrix,
+        color_range: colour.range,
         sample_format: if audio { p.format_name() } else { None },
         sample_rate: audio.then(|| p.sample_rate()),
         channels: audio.then(|| p.channels()),

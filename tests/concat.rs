@@ -956,3 +956,52 @@ fn loudness_option_normalises_the_joined_soundtrack() {
         "out-of-range loudness is a usage error"
     );
 }
+
+#[test]
+fn an_hdr_shot_is_tone_mapped_when_normalised() {
+    let dir = tempfile::tempdir().unwrap();
+    let sdr = dir.path().join("sdr.mp4");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=640x360:r=30:d=1",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-color_primaries",
+        "bt709",
+        "-color_trc",
+        "bt709",
+        "-colorspace",
+        "bt709",
+        s(&sdr),
+    ]);
+    // The same picture as 10-bit HLG BT.2020 HEVC.
+    let hlg = dir.path().join("hlg.mp4");
+    hdr_clip(&sdr, &hlg, "arib-std-b67");
+    let out = dir.path().join("out.mp4");
+    let r = concat_json(&[s(&hlg), s(&sdr), "-o", s(&out)]);
+    assert_eq!(r["path"], "normalise", "{r}");
+    let v = stream(&ffprobe(&out), "video").clone();
+    for key in ["color_primaries", "color_transfer", "color_space"] {
+        assert_eq!(v[key], "bt709", "{key}: {v}");
+    }
+    assert_eq!(v["color_range"], "tv", "{v}");
+    // The HLG shot looks like the SDR one: tone-mapped, neither washed out nor crushed.
+    let l = luma_means(&out);
+    let mean = |a: f64, b: f64| {
+        let y: Vec<f64> = l
+            .iter()
+            .filter(|(t, _)| *t >= a && *t < b)
+            .map(|(_, y)| *y)
+            .collect();
+        y.iter().sum::<f64>() / y.len() as f64
+    };
+    let (hdr_part, sdr_part) = (mean(0.0, 1.0), mean(1.0, 2.0));
+    assert!(
+        (hdr_part - sdr_part).abs() < 0.15 * sdr_part,
+        "HLG shot {hdr_part:.1}, SDR shot {sdr_part:.1}"
+    );
+}

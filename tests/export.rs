@@ -64,6 +64,7 @@ fn assert_deliverable(path: &Path, w: u64, h: u64, rate: &str, secs: f64, audio:
         v["side_data_list"].is_null(),
         "{name}: no display matrix: {v}"
     );
+    assert_bt709(path);
     if audio {
         assert_eq!(streams.len(), 2, "{name}");
         let a = &streams[1];
@@ -84,6 +85,42 @@ fn assert_deliverable(path: &Path, w: u64, h: u64, rate: &str, secs: f64, audio:
     assert_eq!(
         ours["files"][0]["edit_lists"], false,
         "{name}: no edit list"
+    );
+}
+
+/// Tagged BT.709 SDR in limited range, in the H.264 stream (what the decoder reports per
+/// frame) and in the container's `colr` box (primaries, transfer, matrix 1/1/1, not full range).
+fn assert_bt709(path: &Path) {
+    let name = path.display();
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-read_intervals",
+            "%+#1",
+        ])
+        .args(["-show_frames", "-show_streams", "-of", "json"])
+        .arg(path)
+        .output()
+        .unwrap();
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for v in [&j["streams"][0], &j["frames"][0]] {
+        assert_eq!(v["color_primaries"], "bt709", "{name}: {v}");
+        assert_eq!(v["color_transfer"], "bt709", "{name}: {v}");
+        assert_eq!(v["color_space"], "bt709", "{name}: {v}");
+        assert_eq!(v["color_range"], "tv", "{name}: {v}");
+    }
+    let bytes = std::fs::read(path).unwrap();
+    let at = bytes
+        .windows(8)
+        .position(|w| w == b"colrnclx")
+        .unwrap_or_else(|| panic!("{name}: no colr nclx box"));
+    assert_eq!(
+        &bytes[at + 8..at + 15],
+        &[0, 1, 0, 1, 0, 1, 0],
+        "{name}: colr box"
     );
 }
 
@@ -488,6 +525,57 @@ fn ten_bit_odd_sized_low_rate_input_is_conformed_and_in_sync() {
         let path = PathBuf::from(o["path"].as_str().unwrap());
         assert_deliverable(&path, w, h, "30/1", 4.0, true);
         assert_in_sync(&path, 2);
+    }
+}
+
+/// The mean of the per-frame mean luma of `path`.
+fn mean_luma(path: &Path) -> f64 {
+    let m = luma_means(path);
+    assert!(!m.is_empty(), "{}: no frames", path.display());
+    m.iter().map(|(_, y)| y).sum::<f64>() / m.len() as f64
+}
+
+#[test]
+fn hdr_sources_are_tone_mapped_to_bt709_sdr() {
+    let dir = tempfile::tempdir().unwrap();
+    // An SDR picture, and the same picture in 10-bit BT.2020 HEVC as HLG and as PQ.
+    let sdr = dir.path().join("sdr.mp4");
+    lavfi_clip(
+        &sdr,
+        "testsrc2=s=640x360:r=30:d=2",
+        &[
+            "-color_primaries",
+            "bt709",
+            "-color_trc",
+            "bt709",
+            "-colorspace",
+            "bt709",
+        ],
+    );
+    let reference = mean_luma(&sdr);
+    for (name, trc) in [("hlg", "arib-std-b67"), ("pq", "smpte2084")] {
+        let hdr = dir.path().join(format!("{name}.mp4"));
+        hdr_clip(&sdr, &hdr, trc);
+        // probe reports the colour as ffprobe does.
+        let p = cutroom_json(&["probe", "--json", s(&hdr)]);
+        let v = &p["files"][0]["streams"][0];
+        assert_eq!(v["pix_fmt"], "yuv420p10le");
+        assert_eq!(v["color_primaries"], "bt2020", "{v}");
+        assert_eq!(v["color_transfer"], trc, "{v}");
+        assert_eq!(v["color_space"], "bt2020nc", "{v}");
+        assert_eq!(v["color_range"], "tv", "{v}");
+        let out = dir.path().join(format!("out-{name}"));
+        let r = cutroom_json(&["export", s(&hdr), "-p", "youtube", "-o", s(&out), "--json"]);
+        let o = &r["outputs"][0];
+        assert!(o["filter"].as_str().unwrap().contains("tonemap="), "{o}");
+        let path = PathBuf::from(o["path"].as_str().unwrap());
+        assert_deliverable(&path, 1920, 1080, "30/1", 2.0, true);
+        // What a viewer sees: neither washed out nor crushed, close to the SDR original.
+        let y = mean_luma(&path);
+        assert!(
+            (y - reference).abs() < 0.15 * reference,
+            "{name}: mean luma {y:.1}, the SDR original {reference:.1}"
+        );
     }
 }
 

@@ -23,7 +23,7 @@ pub use error::{Error, Result};
 pub use filter::VideoFilter;
 pub use input::{Input, MediaKind, Packet, StreamInfo};
 pub use mux::{MuxOptions, Muxer};
-pub use params::CodecParams;
+pub use params::{CodecParams, Colour};
 pub use resample::{resample, Resampler};
 pub use time::{rescale, Rational};
 pub use video::{

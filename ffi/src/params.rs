@@ -3,6 +3,21 @@
 use ffmpeg_next as ff;
 use std::ffi::CStr;
 
+/// How a picture's stored values map to colours, by FFmpeg's names (as ffprobe prints them:
+/// `bt709`, `bt2020`, `smpte2084`, `arib-std-b67`, `bt2020nc`, `tv`, ...); `None` where the
+/// stream leaves it unspecified.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Colour {
+    /// Colour primaries (`color_primaries`).
+    pub primaries: Option<String>,
+    /// Transfer characteristic (`color_transfer`).
+    pub transfer: Option<String>,
+    /// YUV matrix (`color_space`).
+    pub matrix: Option<String>,
+    /// Value range: `tv` (limited) or `pc` (full).
+    pub range: Option<String>,
+}
+
 /// The codec parameters of one stream (codec, profile, size, format, extradata, ...).
 #[derive(Clone)]
 pub struct CodecParams(pub(crate) ff::codec::Parameters);
@@ -68,6 +83,37 @@ impl CodecParams {
         } else {
             // SAFETY: non-null static C string.
             Some(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+        }
+    }
+
+    /// Video: the colour description the stream declares (all `None` for other kinds).
+    pub fn colour(&self) -> Colour {
+        let raw = self.raw();
+        let name = |p: *const std::ffi::c_char, unspecified: bool| {
+            // SAFETY: the av_*_name functions return static C strings or NULL.
+            (!unspecified && !p.is_null())
+                .then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+        };
+        use ff::ffi::AVColorTransferCharacteristic as T;
+        use ff::ffi::{AVColorPrimaries as P, AVColorRange as R, AVColorSpace as S};
+        // SAFETY (each call): the name functions take any enum value and return static strings.
+        Colour {
+            primaries: name(
+                unsafe { ff::ffi::av_color_primaries_name(raw.color_primaries) },
+                raw.color_primaries == P::AVCOL_PRI_UNSPECIFIED,
+            ),
+            transfer: name(
+                unsafe { ff::ffi::av_color_transfer_name(raw.color_trc) },
+                raw.color_trc == T::AVCOL_TRC_UNSPECIFIED,
+            ),
+            matrix: name(
+                unsafe { ff::ffi::av_color_space_name(raw.color_space) },
+                raw.color_space == S::AVCOL_SPC_UNSPECIFIED,
+            ),
+            range: name(
+                unsafe { ff::ffi::av_color_range_name(raw.color_range) },
+                raw.color_range == R::AVCOL_RANGE_UNSPECIFIED,
+            ),
         }
     }
 

@@ -325,6 +325,17 @@ impl VideoEncoder {
         enc.set_frame_rate(Some(ff::Rational::from(cfg.frame_rate)));
         enc.set_gop(cfg.gop);
         enc.set_flags(ff::codec::Flags::GLOBAL_HEADER);
+        // Every picture cutroom encodes is BT.709 SDR in limited range (sources of other
+        // colours are converted before the encoder), tagged so in the stream (x264's VUI) and,
+        // through the codec parameters, in the container (`colr`).
+        // SAFETY: plain field writes on the encoder context before it is opened.
+        unsafe {
+            let raw = enc.as_mut_ptr();
+            (*raw).color_primaries = ff::ffi::AVColorPrimaries::AVCOL_PRI_BT709;
+            (*raw).color_trc = ff::ffi::AVColorTransferCharacteristic::AVCOL_TRC_BT709;
+            (*raw).colorspace = ff::ffi::AVColorSpace::AVCOL_SPC_BT709;
+            (*raw).color_range = ff::ffi::AVColorRange::AVCOL_RANGE_MPEG;
+        }
         if let Some(max) = cfg.max_bit_rate {
             enc.set_max_bit_rate(max as usize);
             // SAFETY: plain field write on the encoder context before it is opened.

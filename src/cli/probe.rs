@@ -61,6 +61,26 @@ fn print_table(p: &FileProbe) {
     }
 }
 
+/// ` colour PRIMARIES/TRANSFER/MATRIX RANGE` when the stream declares any of them.
+fn colour(s: &StreamProbe) -> String {
+    let c = [
+        &s.color_primaries,
+        &s.color_transfer,
+        &s.color_space,
+        &s.color_range,
+    ];
+    if c.iter().all(|v| v.is_none()) {
+        return String::new();
+    }
+    format!(
+        " colour {}/{}/{} {}",
+        opt(c[0]),
+        opt(c[1]),
+        opt(c[2]),
+        opt(c[3])
+    )
+}
+
 fn stream_line(s: &StreamProbe) -> String {
     let common = format!(
         "#{} {:<5} {:<6} {:<8} tb {:<9} start {:>7} dur {:>7} frames {}",
@@ -79,7 +99,7 @@ fn stream_line(s: &StreamProbe) -> String {
     );
     match s.kind {
         "video" => format!(
-            "{common}  {}x{}{} {} {} fps (r {}){}{}",
+            "{common}  {}x{}{} {} {} fps (r {}){}{}{}",
             opt(&s.width),
             opt(&s.height),
             match s.sample_aspect.as_deref() {
@@ -94,6 +114,7 @@ fn stream_line(s: &StreamProbe) -> String {
                 Some(r) if r != 0.0 => format!(" rotation {r}"),
                 _ => String::new(),
             },
+            colour(s),
         ),
         "audio" => format!(
             "{common}  {} Hz {} ({} ch) {} samples, encoder delay {}",

@@ -6,6 +6,7 @@ use super::pixels::{self, weight};
 use super::plan::{Edge, Plan, PlannedShot, Target};
 use super::Options;
 use crate::error::{Error, Result};
+use crate::export::colour;
 use crate::export::square::display_width;
 use cutroom_ffi::{
     CodecParams, Input, Packet, Pixel, Rational, VideoDecoder, VideoEncoder, VideoEncoderConfig,
@@ -148,6 +149,8 @@ struct ShotReader<'a> {
     dec: VideoDecoder,
     target: (u32, u32),
     filter: Option<(VideoFilter, (u32, u32, String))>,
+    /// The conversion to BT.709 SDR that the source's colour needs, if any.
+    colour: Option<String>,
     current: Option<Held>,
     ahead: Option<VideoFrame>,
     eof_sent: bool,
@@ -170,6 +173,7 @@ impl<'a> ShotReader<'a> {
             .and_then(|&k| s.key_at(k))
             .map_or(i64::MIN, |k| k.dts);
         input.seek_to_keyframe(s.stream(), key)?;
+        let colour = colour::graph(&s.info.params.colour(), &s.path)?;
         let dec = VideoDecoder::new(&input, s.stream(), None)?;
         let (fr, tb) = (t.frame_rate, s.time_base());
         Ok(Self {
@@ -178,6 +182,7 @@ impl<'a> ShotReader<'a> {
             dec,
             target: (t.width, t.height),
             filter: None,
+            colour,
             current: None,
             ahead: None,
             eof_sent: false,
@@ -213,7 +218,13 @@ impl<'a> ShotReader<'a> {
             .ok_or_else(|| Error::bad_input(path, "no picture decodes at the shot's in-point"))?;
         if held.conformed.is_none() {
             let sar = self.shot.source.info.sample_aspect;
-            held.conformed = Some(conform(&mut self.filter, self.target, &held.raw, sar)?);
+            held.conformed = Some(conform(
+                &mut self.filter,
+                self.target,
+                &held.raw,
+                sar,
+                self.colour.as_deref(),
+            )?);
         }
         Ok(held.conformed.as_mut().expect("set above"))
     }
@@ -254,14 +265,16 @@ fn pts(f: &VideoFrame) -> i64 {
     f.pts().unwrap_or(i64::MIN)
 }
 
-/// Scale `raw` (pixels of shape `sar`) to fit inside the target with square pixels (display
-/// aspect kept, even size), pad it centred with black, as `yuv420p`. The filter graph is rebuilt
-/// when the source size or format changes.
+/// Convert `raw` to BT.709 SDR with `colour` (see [`crate::export::colour`]), scale it
+/// (pixels of shape `sar`) to fit inside the target with square pixels (display aspect kept,
+/// even size), pad it centred with black, as `yuv420p`. The filter graph is rebuilt when the
+/// source size or format changes.
 fn conform(
     filter: &mut Option<(VideoFilter, (u32, u32, String))>,
     (tw, th): (u32, u32),
     raw: &VideoFrame,
     sar: Rational,
+    colour: Option<&str>,
 ) -> Result<VideoFrame> {
     let key = (raw.width(), raw.height(), raw.pixel_name());
     if filter.as_ref().is_none_or(|(_, k)| *k != key) {
@@ -274,7 +287,8 @@ fn conform(
             (even((sw * th64 + sh / 2) / sh).min(tw), th)
         };
         let spec = format!(
-            "scale={w}:{h}:flags=bicubic,pad={tw}:{th}:{}:{}:black,setsar=1",
+            "{}scale={w}:{h}:flags=bicubic,pad={tw}:{th}:{}:{}:black,setsar=1",
+            colour.map_or(String::new(), |c| format!("{c},")),
             (tw - w) / 2,
             (th - h) / 2
         );

@@ -9,6 +9,7 @@
 
 mod branch;
 pub mod cadence;
+pub mod colour;
 pub mod motion;
 pub mod preset;
 pub mod reframe;
@@ -168,7 +169,7 @@ pub fn export(req: &Request, given: Option<GivenSoundtrack<'_>>) -> Result<Repor
         duration: video_duration(&req.input, &info)?,
         turn: Turn::from_rotation(info.rotation),
     };
-    let square = SquarePixels::new(&info);
+    let square = SquarePixels::new(&info, &req.input)?;
     run(req, &picture, square, audio_kind, given, |fanout| {
         decode(input, v, fanout)
     })

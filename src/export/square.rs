@@ -3,6 +3,7 @@
 //! decoding thread, to square pixels of the same display shape. Every branch then works in
 //! display pixels: crop windows, fit, blur, motion tracking and thumbnails keep circles round.
 
+use super::colour;
 use super::reframe::even_round;
 use crate::error::{Error, Result};
 use cutroom_ffi::{Pixel, Rational, StreamInfo, VideoFilter, VideoFrame};
@@ -25,7 +26,8 @@ pub fn graph(w: u32, h: u32, sar: Rational) -> Option<String> {
     (dw != w && h > 0).then(|| format!("scale={dw}:{h},setsar=1"))
 }
 
-/// Converts a stream's decoded frames to square pixels (a no-op for square-pixel streams).
+/// Converts a stream's decoded frames to square pixels and BT.709 SDR (see [`super::colour`];
+/// a no-op for square-pixel BT.709 streams).
 pub struct SquarePixels(Option<Conversion>);
 
 /// The conversion of an anamorphic stream: its graph, and the filter once a frame showed its
@@ -37,27 +39,36 @@ struct Conversion {
 }
 
 impl SquarePixels {
-    /// The conversion for the video stream `info`.
-    pub fn new(info: &StreamInfo) -> Self {
+    /// The conversion for the video stream `info` of `path` (an HDR stream whose colour cannot
+    /// be tone-mapped is refused, naming `path`).
+    pub fn new(info: &StreamInfo, path: &Path) -> Result<Self> {
         let (w, h) = (info.params.width(), info.params.height());
-        Self(graph(w, h, info.sample_aspect).map(|graph| Conversion {
-            graph,
+        let parts: Vec<String> = [
+            colour::graph(&info.params.colour(), path)?,
+            graph(w, h, info.sample_aspect),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        Ok(Self((!parts.is_empty()).then(|| Conversion {
+            graph: parts.join(","),
             time_base: info.time_base,
             filter: None,
-        }))
+        })))
     }
 
-    /// No conversion: for frames that have square pixels already.
+    /// No conversion: for frames that have square pixels and BT.709 already.
     pub fn none() -> Self {
         Self(None)
     }
 
-    /// The filter applied, when the pixels are not square (for the report's graph).
+    /// The filter applied, when the pixels are not square or not BT.709 (for the report's
+    /// graph).
     pub fn graph(&self) -> Option<&str> {
         self.0.as_ref().map(|c| c.graph.as_str())
     }
 
-    /// `frame` with square pixels: itself, or scaled to the display shape (yuv420p, what every
+    /// `frame` with square pixels in BT.709: itself, or converted (yuv420p, what every
     /// deliverable carries). `input` names the file in errors.
     pub fn convert(&mut self, frame: VideoFrame, input: &Path) -> Result<VideoFrame> {
         let Some(c) = &mut self.0 else {

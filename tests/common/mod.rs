@@ -731,3 +731,29 @@ pub fn music_clip(out: &Path, w: u32, h: u32) {
         .expect("run ffmpeg");
     assert!(status.success(), "ffmpeg could not make {}", out.display());
 }
+
+/// `sdr` (a BT.709 clip) re-encoded as 10-bit BT.2020 HEVC with the HDR `transfer`
+/// (`arib-std-b67` for HLG, `smpte2084` for PQ), SDR white at 100 nits, tagged as such.
+pub fn hdr_clip(sdr: &Path, out: &Path, transfer: &str) {
+    let vf = format!("zscale=t={transfer}:p=2020:m=2020_ncl:r=tv:npl=100,format=yuv420p10le");
+    let (sdr, out) = (sdr.to_str().unwrap(), out.to_str().unwrap());
+    ff(&[
+        "-i",
+        sdr,
+        "-vf",
+        &vf,
+        "-c:v",
+        "libx265",
+        "-x265-params",
+        "log-level=error",
+        "-color_primaries",
+        "bt2020",
+        "-color_trc",
+        transfer,
+        "-colorspace",
+        "bt2020nc",
+        "-color_range",
+        "tv",
+        out,
+    ]);
+}
