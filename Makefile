@@ -2,9 +2,10 @@
 SHELL := bash
 CARGO ?= cargo
 # Debian packages: FFmpeg's libraries and headers for ffmpeg-next, clang for bindgen, and the
-# ffmpeg CLI, which only tests and benchmarks use (the independent oracle and the peer).
+# ffmpeg CLI and GNU time, which only tests and benchmarks use (the oracle, the peer, peak memory).
 APT_PACKAGES := clang libclang-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev \
-	libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev ffmpeg python3-venv bc curl
+	libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev ffmpeg python3-venv bc curl \
+	time
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build test bench demo fixtures

@@ -110,9 +110,9 @@ impl Pcm {
         self.data.iter_mut().for_each(|v| *v *= gain);
     }
 
-    /// Multiply each frame by its own gain (`gains[i]` for frame `i`; frames past the end of
-    /// `gains` are left as they are).
-    pub fn apply_gains(&mut self, gains: &[f32]) {
+    /// Multiply each frame by its own gain (the `i`th of `gains` for frame `i`; frames past the
+    /// end of `gains` are left as they are).
+    pub fn apply_gains(&mut self, gains: impl IntoIterator<Item = f32>) {
         let ch = usize::from(self.channels);
         for (frame, g) in self.data.chunks_mut(ch).zip(gains) {
             frame.iter_mut().for_each(|v| *v *= g);
@@ -305,7 +305,7 @@ mod tests {
         );
         let mut m = p.clone();
         m.mix_in(&p);
-        m.apply_gains(&[0.5; 100]);
+        m.apply_gains([0.5; 100]);
         m.scale(2.0);
         assert_eq!(m.data, vec![2.0; 100]);
     }

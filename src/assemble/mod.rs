@@ -627,8 +627,7 @@ fn soundtrack(
                 release_ms: m.release,
                 ..DuckShape::default()
             };
-            let gains = envelope(&activity, bed.frames(), RATE, &shape);
-            bed.apply_gains(&gains);
+            bed.apply_gains(envelope(&activity, bed.frames(), RATE, &shape));
             mix.mix_in(&bed);
             Some(if voice.is_some() { "voice" } else { "shots" })
         }

@@ -86,11 +86,24 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, quiet: bool) -> Result<DuckRe
     let mut music = place(&music?, len, &opts.placement);
     bar.set_message("ducking");
     let activity = detect(&voice, opts.threshold);
-    let gains = envelope(&activity, music.frames(), RATE, &opts.shape);
-    music.apply_gains(&gains);
+    let frames = music.frames();
+    let gains = || envelope(&activity, frames, RATE, &opts.shape);
+    // The stems keep the gain and both sources; without them the mix is made in the voice's
+    // buffer and the music let go, so one copy of the sound goes on to be mastered.
+    let gain: Option<Vec<f32>> = files.stems.map(|_| gains().collect());
+    match &gain {
+        Some(g) => music.apply_gains(g.iter().copied()),
+        None => music.apply_gains(gains()),
+    }
     voice.fit(music.frames());
-    let mut mix = voice.clone();
-    mix.mix_in(&music);
+    let (mix, sources) = if files.stems.is_some() {
+        let mut mix = voice.clone();
+        mix.mix_in(&music);
+        (mix, Some((voice, music)))
+    } else {
+        voice.mix_in(&music);
+        (voice, None)
+    };
     bar.set_message("loudness");
     let finished = finish(
         &picture,
@@ -111,12 +124,12 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, quiet: bool) -> Result<DuckRe
     picture.write(files.out, encoded, keep, &bar)?;
     bar.finish_and_clear();
     let mut stems = Vec::new();
-    if let Some(dir) = files.stems {
+    if let (Some(dir), Some((mut voice, mut music)), Some(gain)) = (files.stems, sources, gain) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let mut gain = Pcm {
             rate: RATE,
             channels: 1,
-            data: gains,
+            data: gain,
         };
         voice.fit(final_len);
         music.fit(final_len);

@@ -33,19 +33,18 @@ fn phases() -> [[f32; PHASE_TAPS]; FACTOR] {
 }
 
 /// Per sample frame, the largest magnitude of the signal and of its 4x-interpolated values
-/// around that frame, over all channels (linear, 1.0 = full scale).
+/// around that frame, over all channels (linear, 1.0 = full scale). Works through the signal a
+/// block at a time: the only buffer as long as the signal is the envelope itself.
 pub fn true_peak_envelope(pcm: &Pcm) -> Vec<f32> {
     let ch = usize::from(pcm.channels);
     let n = pcm.frames();
     let h = phases();
     // The filter's centre sits PHASE_TAPS / 2 input samples back.
     let delay = PHASE_TAPS / 2;
-    let mut env: Vec<f32> = (0..n)
-        .map(|i| {
-            pcm.data[i * ch..(i + 1) * ch]
-                .iter()
-                .fold(0f32, |m, v| m.max(v.abs()))
-        })
+    let mut env: Vec<f32> = pcm
+        .data
+        .chunks_exact(ch)
+        .map(|f| f.iter().fold(0f32, |m, v| m.max(v.abs())))
         .collect();
     // Each phase reversed, so it lines up with a window of the input in time order.
     let rev: Vec<[f32; PHASE_TAPS]> = h
@@ -56,23 +55,29 @@ pub fn true_peak_envelope(pcm: &Pcm) -> Vec<f32> {
             r
         })
         .collect();
+    // The channel is read as if it had PHASE_TAPS - 1 zeros before it and `delay` zeros after
+    // it: `x(t)` is that padded signal, output i the window x(i..i + PHASE_TAPS).
+    let outputs = n + delay;
+    let mut x = vec![0f32; BLOCK + PHASE_TAPS - 1];
+    let mut acc = [0f32; BLOCK];
+    let mut peak = [0f32; BLOCK];
     for c in 0..ch {
-        // The channel with PHASE_TAPS - 1 zeros before it and `delay` zeros after it.
-        let mut x = vec![0f32; PHASE_TAPS - 1];
-        x.extend(pcm.data.iter().skip(c).step_by(ch));
-        x.extend(std::iter::repeat_n(0.0, delay));
-        // Blocks of outputs, each phase as PHASE_TAPS multiply-adds over contiguous slices
-        // (vectorised by the compiler): output i is the window x[i..i + PHASE_TAPS].
-        let outputs = x.len() + 1 - PHASE_TAPS;
-        let mut acc = [0f32; BLOCK];
-        let mut peak = [0f32; BLOCK];
+        let padded = |t: usize| match t.checked_sub(PHASE_TAPS - 1) {
+            Some(i) if i < n => pcm.data[i * ch + c],
+            _ => 0.0,
+        };
         for b in (0..outputs).step_by(BLOCK) {
             let len = BLOCK.min(outputs - b);
+            // Blocks of outputs, each phase as PHASE_TAPS multiply-adds over contiguous slices
+            // (vectorised by the compiler).
+            for (k, v) in x[..len + PHASE_TAPS - 1].iter_mut().enumerate() {
+                *v = padded(b + k);
+            }
             peak[..len].fill(0.0);
             for r in &rev {
                 acc[..len].fill(0.0);
                 for (k, &coeff) in r.iter().enumerate() {
-                    for (a, v) in acc[..len].iter_mut().zip(&x[b + k..b + k + len]) {
+                    for (a, v) in acc[..len].iter_mut().zip(&x[k..k + len]) {
                         *a += coeff * v;
                     }
                 }
@@ -113,59 +118,118 @@ pub fn limit(pcm: &mut Pcm, ceiling_db: f64) -> f64 {
 /// [`limit`] with the true-peak envelope already known: `env` is [`true_peak_envelope`] of
 /// `pcm / scale` (so a signal only scaled since it was taken needs no new envelope).
 pub fn limit_with_envelope(pcm: &mut Pcm, env: &[f32], scale: f32, ceiling_db: f64) -> f64 {
-    let ceiling = (10f64.powf(ceiling_db / 20.0) / f64::from(scale)) as f32;
-    if env.iter().all(|&p| p <= ceiling) {
-        return 0.0;
+    let mut l = Limiter::new(env, pcm.rate, scale, ceiling_db);
+    l.apply(&mut pcm.data, usize::from(pcm.channels));
+    l.reduction_db()
+}
+
+/// The limiter run through a signal in pieces, in order (the same result as one run on the
+/// whole): it keeps only the look-ahead's worth of state, so the limited signal can be made a
+/// block at a time and measured or encoded without a second copy of the whole.
+pub struct Limiter<'a> {
+    /// [`true_peak_envelope`] of the signal divided by the scale.
+    env: &'a [f32],
+    /// The ceiling in the envelope's units.
+    ceiling: f32,
+    /// Look-ahead in frames.
+    look: usize,
+    /// Release coefficient per frame.
+    release: f32,
+    /// Nothing is over the ceiling: the signal passes untouched.
+    idle: bool,
+    /// Frames (index, gain needed) of the sliding minimum, increasing in need.
+    window: VecDeque<(usize, f32)>,
+    /// The next frame to enter the window.
+    next: usize,
+    /// The released gain of the last frame.
+    g: f32,
+    /// The released gains of the last `look` frames and their sum (the moving average).
+    recent: VecDeque<f32>,
+    sum: f64,
+    /// The next frame to limit.
+    at: usize,
+    worst: f32,
+}
+
+impl<'a> Limiter<'a> {
+    /// A limiter at `ceiling_db` dBTP for a signal at `rate` Hz that is `scale` times the one
+    /// whose [`true_peak_envelope`] is `env`.
+    pub fn new(env: &'a [f32], rate: u32, scale: f32, ceiling_db: f64) -> Self {
+        let ceiling = (10f64.powf(ceiling_db / 20.0) / f64::from(scale)) as f32;
+        let look = ((LOOKAHEAD_MS * f64::from(rate) / 1000.0).round() as usize).max(1);
+        Self {
+            env,
+            ceiling,
+            look,
+            release: (-1.0 / (RELEASE_MS / 1000.0 * f64::from(rate))).exp() as f32,
+            idle: env.iter().all(|&p| p <= ceiling),
+            window: VecDeque::new(),
+            next: 0,
+            g: 1.0,
+            recent: VecDeque::with_capacity(look + 1),
+            sum: 0.0,
+            at: 0,
+            worst: 1.0,
+        }
     }
-    let n = env.len().min(pcm.frames());
-    let look = pcm.ms_to_frames(LOOKAHEAD_MS).max(1);
-    // Gain each frame needs on its own.
-    let need: Vec<f32> = env[..n]
-        .iter()
-        .map(|&p| if p > ceiling { ceiling / p } else { 1.0 })
-        .collect();
-    // Hold: the smallest need from 2 frames back to `look` frames ahead (sliding minimum).
-    let mut hold = vec![1f32; n];
-    let mut window: VecDeque<usize> = VecDeque::new();
-    let mut next = 0;
-    for (i, slot) in hold.iter_mut().enumerate() {
-        while next < n && next <= i + look {
-            while window.back().is_some_and(|&b| need[b] >= need[next]) {
-                window.pop_back();
+
+    /// Gain frame `i` needs on its own.
+    fn need(&self, i: usize) -> f32 {
+        let p = self.env[i];
+        if p > self.ceiling {
+            self.ceiling / p
+        } else {
+            1.0
+        }
+    }
+
+    /// Limit the next frames of the signal (`interleaved`, `channels` per frame); frames past
+    /// the envelope's end are left as they are.
+    pub fn apply(&mut self, interleaved: &mut [f32], channels: usize) {
+        if self.idle {
+            return;
+        }
+        let n = self.env.len();
+        for frame in interleaved.chunks_mut(channels) {
+            let i = self.at;
+            if i >= n {
+                return;
             }
-            window.push_back(next);
-            next += 1;
-        }
-        while window.front().is_some_and(|&f| f + 2 < i) {
-            window.pop_front();
-        }
-        *slot = window.front().map_or(1.0, |&f| need[f]);
-    }
-    // Release: the gain returns to unity with a time constant, never above the hold.
-    let a = (-1.0 / (RELEASE_MS / 1000.0 * f64::from(pcm.rate))).exp() as f32;
-    let mut g = 1f32;
-    for v in &mut hold {
-        g = v.min(1.0 - (1.0 - g) * a);
-        *v = g;
-    }
-    // Smooth with a moving average over the look-ahead: every frame averaged into the gain at
-    // a peak is at or under that peak's need, so the peak lands under the ceiling.
-    let ch = usize::from(pcm.channels);
-    let mut sum = 0f64;
-    let mut worst = 1f32;
-    for i in 0..n {
-        sum += f64::from(hold[i]);
-        if i >= look {
-            sum -= f64::from(hold[i - look]);
-        }
-        let len = (i + 1).min(look);
-        let gain = (sum / len as f64) as f32;
-        worst = worst.min(gain);
-        for v in &mut pcm.data[i * ch..(i + 1) * ch] {
-            *v *= gain;
+            self.at += 1;
+            // Hold: the smallest need from 2 frames back to `look` frames ahead.
+            while self.next < n && self.next <= i + self.look {
+                let need = self.need(self.next);
+                while self.window.back().is_some_and(|&(_, b)| b >= need) {
+                    self.window.pop_back();
+                }
+                self.window.push_back((self.next, need));
+                self.next += 1;
+            }
+            while self.window.front().is_some_and(|&(f, _)| f + 2 < i) {
+                self.window.pop_front();
+            }
+            let hold = self.window.front().map_or(1.0, |&(_, need)| need);
+            // Release: the gain returns to unity with a time constant, never above the hold.
+            self.g = hold.min(1.0 - (1.0 - self.g) * self.release);
+            // Smooth with a moving average over the look-ahead: every frame averaged into the
+            // gain at a peak is at or under that peak's need, so the peak lands under the
+            // ceiling.
+            self.sum += f64::from(self.g);
+            self.recent.push_back(self.g);
+            if self.recent.len() > self.look {
+                let old = self.recent.pop_front().expect("longer than the look-ahead");
+                self.sum -= f64::from(old);
+            }
+            let gain = (self.sum / self.recent.len() as f64) as f32;
+            self.worst = self.worst.min(gain);
+            frame.iter_mut().for_each(|v| *v *= gain);
         }
     }
-    -20.0 * f64::from(worst).log10()
+
+    /// The largest gain reduction applied so far, dB (0 when nothing was over).
+    pub fn reduction_db(&self) -> f64 {
+        -20.0 * f64::from(self.worst).log10()
+    }
 }
 
 #[cfg(test)]

@@ -199,8 +199,14 @@ pub fn detect(voice: &Pcm, threshold: Threshold) -> Activity {
     }
 }
 
-/// The music gain per sample frame (linear), `len` frames long, for `activity` at `rate`.
-pub fn envelope(activity: &Activity, len: usize, rate: u32, shape: &DuckShape) -> Vec<f32> {
+/// The music gain per sample frame (linear), `len` frames long, for `activity` at `rate`,
+/// made as it is read (nothing as long as the sound is kept but one flag per frame).
+pub fn envelope(
+    activity: &Activity,
+    len: usize,
+    rate: u32,
+    shape: &DuckShape,
+) -> impl Iterator<Item = f32> {
     let frames = |ms: f64| (ms * f64::from(rate) / 1000.0).round() as usize;
     let (look, hold) = (frames(shape.lookahead_ms), frames(shape.hold_ms));
     // Target: ducked from `look` before each run to `hold` after it.
@@ -214,17 +220,14 @@ pub fn envelope(activity: &Activity, len: usize, rate: u32, shape: &DuckShape) -
     let down = -depth / frames(shape.attack_ms).max(1) as f64;
     let up = -depth / frames(shape.release_ms).max(1) as f64;
     let mut g = 0.0f64;
-    ducked
-        .iter()
-        .map(|&d| {
-            g = if d {
-                (g - down).max(depth)
-            } else {
-                (g + up).min(0.0)
-            };
-            10f64.powf(g / 20.0) as f32
-        })
-        .collect()
+    ducked.into_iter().map(move |d| {
+        g = if d {
+            (g - down).max(depth)
+        } else {
+            (g + up).min(0.0)
+        };
+        10f64.powf(g / 20.0) as f32
+    })
 }
 
 #[cfg(test)]
@@ -287,7 +290,7 @@ mod tests {
     fn envelope_leads_holds_and_releases() {
         let a = detect(&voice(), Threshold::Auto);
         let shape = DuckShape::default();
-        let g = envelope(&a, 3000, 1000, &shape);
+        let g: Vec<f32> = envelope(&a, 3000, 1000, &shape).collect();
         let db = |i: usize| 20.0 * f64::from(g[i]).log10();
         assert!(db(800).abs() < 1e-6, "untouched well before speech");
         assert!(db(901) < -0.1, "the dip starts a look-ahead before speech");

@@ -583,41 +583,52 @@ fn encode_soundtracks(
     if branches.is_empty() {
         return Ok(());
     }
-    let given = given.map(|make| make()).transpose()?;
-    let given = given.as_ref();
-    let source = match given {
-        Some(m) => std::borrow::Cow::Borrowed(&m.pcm),
-        None => std::borrow::Cow::Owned(
+    // The sound every track is cut from: the given soundtrack's, or the input's own. The
+    // last track made from it takes it (no copy of the whole is kept beside it).
+    let (mut sound, given) = match given.map(|make| make()).transpose()? {
+        Some(m) => (m.pcm, Some(m.encoded)),
+        None => (
             pcm::decode_aligned(input, AUDIO_RATE, AUDIO_CHANNELS)?
                 .unwrap_or_else(|| Pcm::silence(AUDIO_RATE, AUDIO_CHANNELS, 0)),
+            None,
         ),
     };
     let mut encoded: Vec<(Track, EncodedAudio)> = Vec::new();
-    for (track, tx) in branches {
-        if !encoded.iter().any(|(t, _)| *t == track) {
-            let fitted = || {
-                let mut pcm = source.clone().into_owned();
-                pcm.fit(track.samples);
-                pcm
-            };
-            // A given soundtrack was mastered (and encoded) by the caller; the input's own
-            // sound is brought to the preset's loudness target here.
-            let aac = match given {
-                Some(m) if m.pcm.frames() == track.samples => m.encoded.clone(),
-                Some(_) => EncodedAudio::encode(&fitted())?,
-                None => {
-                    let level = Level::Normalize(LoudnessTarget {
-                        integrated_lufs: track.loudness_lufs,
-                        true_peak_db: track.true_peak_dbtp,
-                    });
-                    soundtrack::master(fitted(), level)?.encoded
+    for (i, (track, tx)) in branches.iter().enumerate() {
+        let made = |t: &Track, done: &[(Track, EncodedAudio)]| done.iter().any(|(d, _)| d == t);
+        if !made(track, &encoded) {
+            let aac = match &given {
+                // A given soundtrack was mastered (and encoded) by the caller; outputs of its
+                // length carry its AAC as it is.
+                Some(aac) if sound.frames() == track.samples => aac.clone(),
+                _ => {
+                    let needed_later = branches[i + 1..]
+                        .iter()
+                        .any(|(t, _)| t != track && !made(t, &encoded));
+                    let mut pcm = if needed_later {
+                        sound.clone()
+                    } else {
+                        std::mem::replace(&mut sound, Pcm::silence(AUDIO_RATE, AUDIO_CHANNELS, 0))
+                    };
+                    pcm.fit(track.samples);
+                    match given {
+                        Some(_) => EncodedAudio::encode(&pcm)?,
+                        // The input's own sound is brought to the preset's loudness target.
+                        None => {
+                            let level = Level::Normalize(LoudnessTarget {
+                                integrated_lufs: track.loudness_lufs,
+                                true_peak_db: track.true_peak_dbtp,
+                            });
+                            soundtrack::master(pcm, level)?.encoded
+                        }
+                    }
                 }
             };
-            encoded.push((track, aac));
+            encoded.push((*track, aac));
         }
         let (_, a) = encoded
             .iter()
-            .find(|(t, _)| *t == track)
+            .find(|(t, _)| t == track)
             .expect("encoded above");
         // A branch that already failed reports its own error.
         let _ = tx.send(a.clone());
