@@ -28,6 +28,15 @@ pub struct ApiArgs {
     /// Retries of one request on 429, 5xx and dropped connections.
     #[arg(long, global = true, default_value_t = 8)]
     retries: u32,
+    /// Longest wait for a connection to the server.
+    #[arg(long, global = true, default_value = "10s", value_parser = parse_duration)]
+    connect_timeout: Duration,
+    /// Longest wait from sending a request to the first byte of its answer.
+    #[arg(long, global = true, default_value = "30s", value_parser = parse_duration)]
+    first_byte_timeout: Duration,
+    /// Longest silence in the middle of an answer (a stalled download resumes after it).
+    #[arg(long, global = true, default_value = "30s", value_parser = parse_duration)]
+    idle_timeout: Duration,
     /// Refuse downloads larger than this (bytes, or with K, M, G suffix: binary units).
     #[arg(long, global = true, default_value = "4G", value_parser = parse_size_arg)]
     max_download: u64,
@@ -55,6 +64,9 @@ impl ApiArgs {
         cfg.auth_header = header;
         cfg.insecure_http = self.insecure_http;
         cfg.retries = self.retries;
+        cfg.connect_timeout = self.connect_timeout;
+        cfg.first_byte_timeout = self.first_byte_timeout;
+        cfg.idle_timeout = self.idle_timeout;
         cfg.max_download_bytes = self.max_download;
         cfg.verbose = self.verbose;
         Client::new(cfg)
@@ -64,12 +76,26 @@ impl ApiArgs {
 /// How long to wait for renders.
 #[derive(clap::Args, Debug)]
 pub struct WaitArgs {
-    /// Give up on a render that has not finished after this long (e.g. `90s`, `30m`).
-    #[arg(long, default_value = "60m", value_parser = parse_duration)]
+    /// Give up when the command (every render, request and download in it) has not finished
+    /// after this long (e.g. `90s`, `30m`).
+    #[arg(long, global = true, default_value = "60m", value_parser = parse_duration)]
     timeout: Duration,
 }
 
 impl WaitArgs {
+    /// Run `fut` (a whole command) on the client runtime within `--timeout`.
+    pub fn block_on<F: std::future::Future>(&self, fut: F) -> Result<F::Output> {
+        let limit = self.timeout;
+        block_on(async move {
+            tokio::time::timeout(limit, fut).await.map_err(|_| {
+                Error::Remote(format!(
+                    "gave up after {} s (--timeout); rerun to resume",
+                    limit.as_secs_f64()
+                ))
+            })
+        })?
+    }
+
     /// Poll options with this timeout.
     pub fn poll(&self) -> PollOptions {
         PollOptions {
@@ -99,6 +125,11 @@ pub struct RenderArgs {
 }
 
 impl RenderArgs {
+    /// Run `fut` (a whole command) within `--timeout`.
+    pub fn block_on<F: std::future::Future>(&self, fut: F) -> Result<F::Output> {
+        self.wait.block_on(fut)
+    }
+
     /// The API client and the render options (`quiet`: no progress bars).
     pub fn client_and_options(&self, quiet: bool) -> Result<(Client, RenderOptions)> {
         let opts = RenderOptions {

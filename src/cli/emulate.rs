@@ -25,6 +25,12 @@ pub struct Args {
     /// Cut every download without a Range header after half its bytes (resumes are served whole).
     #[arg(long)]
     drop_downloads: bool,
+    /// Fraction (0-1) of creates that make the job, then drop the connection unanswered.
+    #[arg(long, default_value_t = 0.0)]
+    drop_creates: f64,
+    /// Delay between making a job and answering its create (e.g. `2s`).
+    #[arg(long, default_value = "0ms", value_parser = parse_duration)]
+    slow_creates: Duration,
     /// Delay before every API answer (e.g. `200ms`).
     #[arg(long, default_value = "0ms", value_parser = parse_duration)]
     latency: Duration,
@@ -52,6 +58,9 @@ pub struct Args {
     /// Page size of GET /videos without `limit`.
     #[arg(long, default_value_t = 20)]
     page_size: u32,
+    /// Refuse a create whose prompt contains WORD (any case), as moderation does: HTTP 400.
+    #[arg(long, value_name = "WORD")]
+    moderate: Option<String>,
 }
 
 /// `N/min` or `N/s` -> (N, window).
@@ -77,6 +86,7 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
     for (name, v) in [
         ("--fail-rate", args.fail_rate),
         ("--fail-jobs", args.fail_jobs),
+        ("--drop-creates", args.drop_creates),
     ] {
         if !(0.0..=1.0).contains(&v) {
             return Err(Error::Usage(format!("{name} must be between 0 and 1")));
@@ -96,6 +106,8 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
         rate_limit: args.rate_limit,
         drop_downloads: args.drop_downloads,
         latency: args.latency,
+        drop_creates: args.drop_creates,
+        slow_creates: args.slow_creates,
         require_key,
         render_time: args.render_time,
         poll_after: args.poll_after,
@@ -106,6 +118,7 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
             allow_any: args.allow_any,
         },
         page_size: args.page_size.clamp(1, 100),
+        moderate: args.moderate.filter(|w| !w.trim().is_empty()),
     };
     block_on_threaded(serve(opts, |addr| println!("http://{addr}/v1")))??;
     Ok(0)

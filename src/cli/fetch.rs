@@ -1,6 +1,6 @@
 //! `cutroom fetch ID|URL... -o DIR`: download renders (by id) or MP4 URLs, verified and cached.
 
-use super::api::{block_on, ApiArgs, WaitArgs};
+use super::api::{ApiArgs, WaitArgs};
 use super::{print_json, Global};
 use crate::error::exit;
 use crate::fetch::{fetch_url, fetch_video, is_url, Cache, Fetched, Variant};
@@ -53,7 +53,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     variants.extend(args.spritesheet.then_some(Variant::Spritesheet));
     let poll = args.wait.poll();
     let multi = crate::progress::multi(global.quiet);
-    let entries: Vec<Entry> = block_on(async {
+    let entries: Vec<Entry> = args.wait.block_on(async {
         let jobs = args.items.iter().map(|item| {
             let bar = crate::progress::job_bar(&multi, &short(item));
             let (client, cache, variants, poll) = (&client, &cache, &variants, &poll);

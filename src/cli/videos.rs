@@ -1,6 +1,6 @@
 //! `cutroom videos list|show|delete|remix`: look after the jobs on the API.
 
-use super::api::{block_on, ApiArgs};
+use super::api::{ApiArgs, WaitArgs};
 use super::{print_json, Global};
 use crate::fetch::{Deleted, Video};
 use crate::Result;
@@ -13,6 +13,8 @@ pub struct Args {
     action: Action,
     #[command(flatten)]
     api: ApiArgs,
+    #[command(flatten)]
+    wait: WaitArgs,
     /// Print JSON (`videos[]`, or `deleted[]` for delete) instead of a table.
     #[arg(long, global = true)]
     json: bool,
@@ -58,10 +60,15 @@ struct Videos {
 
 /// Run `cutroom videos`.
 pub fn run(args: Args, _global: &Global) -> Result<i32> {
-    let client = args.api.client()?;
-    let json = args.json;
-    block_on(async move {
-        match args.action {
+    let Args {
+        action,
+        api,
+        wait,
+        json,
+    } = args;
+    let client = api.client()?;
+    wait.block_on(async move {
+        match action {
             Action::List { order, page_size } => {
                 print_videos(client.list_all(&order, page_size).await?, json)
             }
@@ -107,18 +114,25 @@ fn print_videos(videos: Vec<Video>, json: bool) -> Result<i32> {
         "id", "status", "%", "model", "size", "s"
     );
     for v in videos {
-        let mut prompt: String = v.prompt.unwrap_or_default().chars().take(40).collect();
-        if let Some(e) = &v.error {
-            prompt = format!("error {}: {}", e.code, e.message);
+        let mut prompt: String = v
+            .prompt
+            .clone()
+            .unwrap_or_default()
+            .chars()
+            .take(40)
+            .collect();
+        if v.error.is_some() {
+            prompt = format!("error {}", v.failure());
         }
+        let shown = |f: &Option<String>| f.clone().unwrap_or_else(|| "-".into());
         println!(
             "{:<40} {:<12} {:>4} {:<11} {:<10} {:>4}  {prompt}",
             v.id,
-            v.status.as_str(),
-            v.progress,
-            v.model,
-            v.size,
-            v.seconds
+            v.status.to_string(),
+            v.percent(),
+            shown(&v.model),
+            shown(&v.size),
+            shown(&v.seconds)
         );
     }
     Ok(0)

@@ -4,7 +4,8 @@
 //! `completed`/`failed`) and error envelopes as the real service, serving real H.264 + AAC
 //! marker clips (see [`crate::synth`]) at the requested size and length, plus thumbnails and
 //! spritesheets. Faults can be switched on to rehearse what providers do: 500s, 429s with
-//! `Retry-After`, downloads cut midway, latency, expiring links, failed renders.
+//! `Retry-After`, downloads cut midway, creates accepted then dropped or answered late,
+//! latency, expiring links, failed renders.
 //! `GET /emulator/stats` counts what happened (jobs created, faults injected).
 
 mod clips;
@@ -31,6 +32,10 @@ pub struct Options {
     pub drop_downloads: bool,
     /// Delay before answering each API request.
     pub latency: Duration,
+    /// Fraction of creates that make the job and then drop the connection unanswered.
+    pub drop_creates: f64,
+    /// Delay between making a job and answering its create.
+    pub slow_creates: Duration,
     /// Require this key (`Authorization: Bearer KEY` or `api-key: KEY`).
     pub require_key: Option<ApiKey>,
     /// How long a job takes from creation to completion.
@@ -47,6 +52,8 @@ pub struct Options {
     pub limits: Limits,
     /// Page size of `GET /videos` when the request gives no `limit`.
     pub page_size: u32,
+    /// Refuse a create whose prompt contains this word, as the provider's moderation does.
+    pub moderate: Option<String>,
 }
 
 impl Default for Options {
@@ -58,6 +65,8 @@ impl Default for Options {
             rate_limit: None,
             drop_downloads: false,
             latency: Duration::ZERO,
+            drop_creates: 0.0,
+            slow_creates: Duration::ZERO,
             require_key: None,
             render_time: Duration::from_secs(3),
             poll_after: Duration::from_millis(500),
@@ -66,6 +75,7 @@ impl Default for Options {
             noise: 0,
             limits: Limits::default(),
             page_size: 20,
+            moderate: None,
         }
     }
 }

@@ -4,7 +4,7 @@ use super::clips::{Clips, Slot};
 use super::Options;
 use crate::error::{Error, Result};
 use crate::fetch::{
-    parse_size, ApiErrorBody, Deleted, ErrorEnvelope, Status, Variant, Video, VideoError,
+    parse_size, ApiErrorBody, Deleted, ErrorEnvelope, Phase, Status, Variant, Video, VideoError,
     VideoList, DEFAULT_MODEL, DEFAULT_SECONDS, DEFAULT_SIZE,
 };
 use crate::synth::MarkerSpec;
@@ -35,6 +35,8 @@ pub(super) struct Stats {
     pub(super) server_errors: AtomicU64,
     /// Downloads cut midway.
     pub(super) dropped_downloads: AtomicU64,
+    /// Creates whose job was made but whose answer was dropped.
+    pub(super) dropped_creates: AtomicU64,
 }
 
 struct Job {
@@ -180,8 +182,8 @@ impl Emulator {
         }
         let done = elapsed >= total && (job.fails || clip.is_some());
         if !done {
-            v.status = Status::InProgress;
-            v.progress = ((elapsed / total.max(1e-9)) * 100.0).min(99.0) as u32;
+            v.status = Status::new("in_progress");
+            v.progress = Some(((elapsed / total.max(1e-9)) * 100.0).min(99.0) as i64);
             return v;
         }
         let finished = job.created_wall + self.opts.render_time;
@@ -195,15 +197,15 @@ impl Emulator {
         };
         match failure {
             Some((code, message)) => {
-                v.status = Status::Failed;
+                v.status = Status::new("failed");
                 v.error = Some(VideoError {
-                    code: code.into(),
+                    code: Some(code.into()),
                     message,
                 });
             }
             None => {
-                v.status = Status::Completed;
-                v.progress = 100;
+                v.status = Status::new("completed");
+                v.progress = Some(100);
                 v.completed_at = Some(ceil_secs(finished));
                 v.expires_at = Some(ceil_secs(finished + self.opts.expire_after));
             }
@@ -234,16 +236,16 @@ impl Emulator {
         let fails = self.opts.fail_jobs > 0.0 && fastrand::f64() < self.opts.fail_jobs;
         let video = Video {
             id: format!("video_{:032x}", fastrand::u128(..)),
-            object: "video".into(),
-            model,
-            status: Status::Queued,
-            progress: 0,
-            created_at: unix_now(),
+            object: Some("video".into()),
+            model: Some(model),
+            status: Status::new("queued"),
+            progress: Some(0),
+            created_at: Some(unix_now()),
             completed_at: None,
             expires_at: None,
             prompt: Some(prompt),
-            seconds,
-            size,
+            seconds: Some(seconds),
+            size: Some(size),
             remixed_from_video_id: remixed_from,
             error: None,
             extra: Default::default(),
@@ -340,13 +342,20 @@ async fn read_create(
     let Json(j): Json<CreateJson> = Json::from_request(req, emu)
         .await
         .map_err(|e| invalid(&e.body_text(), None))?;
+    let seconds = match j.seconds {
+        Some(Text::Num(n)) => {
+            return Err(invalid(
+                &format!("Invalid type for 'seconds': expected one of '4', '8', '12' as a string, but got an integer ({n}) instead."),
+                Some("seconds"),
+            ))
+        }
+        Some(Text::Str(s)) => Some(s),
+        None => None,
+    };
     Ok(CreateFields {
         prompt: j.prompt,
         model: j.model,
-        seconds: j.seconds.map(|s| match s {
-            Text::Str(s) => s,
-            Text::Num(n) => n.to_string(),
-        }),
+        seconds,
         size: j.size,
         reference: None,
     })
@@ -366,6 +375,17 @@ async fn create(State(emu): State<Arc<Emulator>>, req: Request) -> Response {
     let Some(prompt) = f.prompt.filter(|p| !p.trim().is_empty()) else {
         return invalid("Missing required parameter: 'prompt'.", Some("prompt"));
     };
+    if let Some(word) = &emu.opts.moderate {
+        if prompt.to_lowercase().contains(&word.to_lowercase()) {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "Your request was blocked by our moderation system.",
+                None,
+                Some("moderation_blocked"),
+            );
+        }
+    }
     let model = f.model.unwrap_or_else(|| DEFAULT_MODEL.into());
     let size = f.size.unwrap_or_else(|| DEFAULT_SIZE.into());
     let seconds = f.seconds.unwrap_or_else(|| DEFAULT_SECONDS.into());
@@ -392,7 +412,21 @@ async fn create(State(emu): State<Arc<Emulator>>, req: Request) -> Response {
             Some(_) => {}
         }
     }
-    Json(emu.start(prompt, model, size, seconds, None)).into_response()
+    let video = emu.start(prompt, model, size, seconds, None);
+    if !emu.opts.slow_creates.is_zero() {
+        tokio::time::sleep(emu.opts.slow_creates).await;
+    }
+    if emu.opts.drop_creates > 0.0 && fastrand::f64() < emu.opts.drop_creates {
+        emu.stats.dropped_creates.fetch_add(1, Ordering::Relaxed);
+        let cut = futures_util::stream::once(async {
+            Err::<Bytes, _>(std::io::Error::new(
+                std::io::ErrorKind::ConnectionAborted,
+                "dropped by --drop-creates",
+            ))
+        });
+        return Response::new(Body::from_stream(cut));
+    }
+    Json(video).into_response()
 }
 
 async fn retrieve(State(emu): State<Arc<Emulator>>, Path(id): Path<String>) -> Response {
@@ -447,7 +481,7 @@ async fn list(State(emu): State<Arc<Emulator>>, Query(q): Query<ListQuery>) -> R
     let rest = &all[start.min(all.len())..];
     let data: Vec<Video> = rest.iter().take(limit as usize).cloned().collect();
     Json(VideoList {
-        object: "list".into(),
+        object: Some("list".into()),
         first_id: data.first().map(|v| v.id.clone()),
         last_id: data.last().map(|v| v.id.clone()),
         has_more: rest.len() > data.len(),
@@ -460,10 +494,19 @@ async fn delete(State(emu): State<Arc<Emulator>>, Path(id): Path<String>) -> Res
     let mut jobs = emu.jobs.lock().expect("not poisoned");
     match jobs.iter().position(|j| j.video.id == id) {
         Some(i) => {
+            let status = emu.view(&jobs[i]).status;
+            if !matches!(status.phase(), Phase::Done | Phase::Failed) {
+                return invalid(
+                    &format!(
+                        "Video '{id}' is {status}; only completed or failed videos can be deleted."
+                    ),
+                    Some("video_id"),
+                );
+            }
             jobs.remove(i);
             Json(Deleted {
                 id,
-                object: "video.deleted".into(),
+                object: Some("video.deleted".into()),
                 deleted: true,
             })
             .into_response()
@@ -485,7 +528,7 @@ async fn remix(State(emu): State<Arc<Emulator>>, Path(id): Path<String>, body: B
     let Some(src) = emu.find(&id, |j| emu.view(j)) else {
         return not_found(&id);
     };
-    if src.status != Status::Completed {
+    if src.status.phase() != Phase::Done {
         return invalid(
             &format!(
                 "Video '{id}' is {}; only completed videos can be remixed.",
@@ -494,7 +537,9 @@ async fn remix(State(emu): State<Arc<Emulator>>, Path(id): Path<String>, body: B
             Some("video_id"),
         );
     }
-    Json(emu.start(prompt, src.model, src.size, src.seconds, Some(id))).into_response()
+    let field = |f: Option<String>| f.expect("the emulator fills every field");
+    let (model, size, seconds) = (field(src.model), field(src.size), field(src.seconds));
+    Json(emu.start(prompt, model, size, seconds, Some(id))).into_response()
 }
 
 #[derive(Deserialize)]
@@ -521,7 +566,7 @@ async fn content(
     }) else {
         return not_found(&id);
     };
-    if video.status != Status::Completed {
+    if video.status.phase() != Phase::Done {
         return invalid(
             &format!(
                 "Video '{id}' is {}; content is available once it completes.",
@@ -638,6 +683,7 @@ async fn stats(State(emu): State<Arc<Emulator>>) -> Response {
         "rate_limited": get(&s.rate_limited),
         "server_errors": get(&s.server_errors),
         "dropped_downloads": get(&s.dropped_downloads),
+        "dropped_creates": get(&s.dropped_creates),
     }))
     .into_response()
 }

@@ -4,7 +4,9 @@
 
 use super::backoff::{server_hint, Backoff};
 use super::config::{check_url, redact_url, same_origin, ApiConfig};
-use super::model::{CreateVideo, Deleted, ErrorEnvelope, Variant, Video, VideoList};
+use super::model::{
+    mentions_moderation, CreateVideo, Deleted, Variant, Video, VideoError, VideoList,
+};
 use crate::error::{Error, Result};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, Response, StatusCode, Url};
@@ -40,8 +42,8 @@ impl Client {
         check_url(&cfg.base_url, cfg.insecure_http)?;
         let http = reqwest::Client::builder()
             .user_agent(concat!("cutroom/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(15))
-            .read_timeout(cfg.read_timeout)
+            .connect_timeout(cfg.connect_timeout)
+            .read_timeout(cfg.idle_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Remote(format!("cannot start the HTTP client: {e}")))?;
@@ -61,6 +63,17 @@ impl Client {
             .pop_if_empty()
             .extend(segments);
         url
+    }
+
+    /// `base_url/videos/{id}/tail...`; an empty id, `.` or `..` is refused (as a path segment
+    /// it would name another resource).
+    pub(crate) fn job_url(&self, id: &str, tail: &[&str]) -> Result<Url> {
+        if matches!(id.trim(), "" | "." | "..") {
+            return Err(Error::Usage(format!("{id:?} is not a video id")));
+        }
+        let mut segments = vec!["videos", id];
+        segments.extend(tail);
+        Ok(self.endpoint(&segments))
     }
 
     /// Print `msg` on stderr with `--verbose`.
@@ -126,12 +139,25 @@ impl Client {
         url: &Url,
         body: &Body,
         headers: &HeaderMap,
-    ) -> Result<std::result::Result<Response, reqwest::Error>> {
+    ) -> Result<std::result::Result<Response, Failure>> {
         let mut url = url.clone();
+        let limit = self.cfg.first_byte_timeout;
         for _ in 0..=MAX_REDIRECTS {
-            let resp = match self.build(method, &url, body, headers).send().await {
-                Ok(r) => r,
-                Err(e) => return Ok(Err(e)),
+            let sent = self.build(method, &url, body, headers).send();
+            let resp = match tokio::time::timeout(limit, sent).await {
+                Ok(Ok(r)) => r,
+                Ok(Err(e)) => {
+                    return Ok(Err(Failure {
+                        why: describe(&e),
+                        unsent: e.is_connect(),
+                    }))
+                }
+                Err(_) => {
+                    return Ok(Err(Failure {
+                        why: format!("no answer within {} s", limit.as_secs_f64()),
+                        unsent: false,
+                    }))
+                }
             };
             if *method != Method::GET || !resp.status().is_redirection() {
                 return Ok(Ok(resp));
@@ -171,6 +197,20 @@ impl Client {
         body: &Body,
         headers: &HeaderMap,
     ) -> Result<Response> {
+        self.send_with(method, url, body, headers, Repeat::Always)
+            .await
+    }
+
+    /// [`Client::send`] with a retry policy: [`Repeat::Unsent`] retries only what surely never
+    /// reached the server (429, a refused connection) and returns any other outcome at once.
+    async fn send_with(
+        &self,
+        method: Method,
+        url: &Url,
+        body: &Body,
+        headers: &HeaderMap,
+        repeat: Repeat,
+    ) -> Result<Response> {
         let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
         let shown = redact_url(url);
         let mut attempt = 0;
@@ -180,7 +220,11 @@ impl Client {
                 Ok(resp) => {
                     let status = resp.status();
                     self.log(format_args!("{method} {shown} -> {}", status.as_u16()));
-                    if !retryable(status) || attempt >= self.cfg.retries {
+                    let again = match repeat {
+                        Repeat::Always => retryable(status),
+                        Repeat::Unsent => status == StatusCode::TOO_MANY_REQUESTS,
+                    };
+                    if !again || attempt >= self.cfg.retries {
                         return Ok(resp);
                     }
                     (
@@ -188,9 +232,8 @@ impl Client {
                         format!("HTTP {}", status.as_u16()),
                     )
                 }
-                Err(e) => {
-                    let why = describe(&e);
-                    if attempt >= self.cfg.retries {
+                Err(Failure { why, unsent }) => {
+                    if attempt >= self.cfg.retries || (repeat == Repeat::Unsent && !unsent) {
                         return Err(Error::Remote(format!("{method} {shown}: {why}")));
                     }
                     (None, why)
@@ -233,8 +276,11 @@ impl Client {
         Ok((value, headers))
     }
 
-    /// `POST /videos`: start a render (multipart when there is an `input_reference`).
-    pub async fn create(&self, req: &CreateVideo) -> Result<Video> {
+    /// `POST /videos`: start a render (multipart when there is an `input_reference`), with an
+    /// `Idempotency-Key` header. Only what surely never reached the server is retried: an
+    /// answer that may mean a job exists (5xx, 408, 409, a timeout, a connection lost after
+    /// sending) comes back as [`Created::Uncertain`] for the caller to look up, never re-sent.
+    pub async fn create(&self, req: &CreateVideo, idempotency_key: &str) -> Result<Created> {
         let url = self.endpoint(&["videos"]);
         let mut fields = vec![("prompt", req.prompt.clone())];
         for (k, v) in [
@@ -265,13 +311,40 @@ impl Client {
                 }
             }
         };
-        Ok(self.call(Method::POST, &url, &body).await?.0)
+        let mut headers = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(idempotency_key) {
+            headers.insert("idempotency-key", v);
+        }
+        let shown = format!("POST {}", redact_url(&url));
+        let resp = match self
+            .send_with(Method::POST, &url, &body, &headers, Repeat::Unsent)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return Ok(Created::Uncertain(e.to_string())),
+        };
+        let status = resp.status();
+        if retryable(status) {
+            let e = api_error(&shown, resp).await;
+            return Ok(Created::Uncertain(e.to_string()));
+        }
+        if !status.is_success() {
+            return Err(api_error(&shown, resp).await);
+        }
+        let bytes = match resp.bytes().await {
+            Ok(b) => b,
+            Err(e) => return Ok(Created::Uncertain(format!("{shown}: {}", describe(&e)))),
+        };
+        Ok(match serde_json::from_slice(&bytes) {
+            Ok(v) => Created::Job(Box::new(v)),
+            Err(e) => Created::Uncertain(format!("{shown}: unexpected answer: {e}")),
+        })
     }
 
     /// `GET /videos/{id}`, with the server's poll hint (`openai-poll-after-ms` and friends).
     /// `None` when the job does not exist (404).
     pub async fn retrieve(&self, id: &str) -> Result<Option<(Video, Option<Duration>)>> {
-        let url = self.endpoint(&["videos", id]);
+        let url = self.job_url(id, &[])?;
         let resp = self
             .send(Method::GET, &url, &Body::Empty, &HeaderMap::new())
             .await?;
@@ -338,24 +411,50 @@ impl Client {
 
     /// `DELETE /videos/{id}`.
     pub async fn delete(&self, id: &str) -> Result<Deleted> {
-        let url = self.endpoint(&["videos", id]);
+        let url = self.job_url(id, &[])?;
         Ok(self.call(Method::DELETE, &url, &Body::Empty).await?.0)
     }
 
     /// `POST /videos/{id}/remix`: a new job from a completed one with a new prompt.
     pub async fn remix(&self, id: &str, prompt: &str) -> Result<Video> {
-        let url = self.endpoint(&["videos", id, "remix"]);
+        let url = self.job_url(id, &["remix"])?;
         let body = Body::Json(serde_json::json!({ "prompt": prompt }));
         Ok(self.call(Method::POST, &url, &body).await?.0)
     }
 
     /// The URL of `GET /videos/{id}/content?variant=...`.
-    pub fn content_url(&self, id: &str, variant: Variant) -> Url {
-        let mut url = self.endpoint(&["videos", id, "content"]);
+    pub fn content_url(&self, id: &str, variant: Variant) -> Result<Url> {
+        let mut url = self.job_url(id, &["content"])?;
         url.query_pairs_mut()
             .append_pair("variant", variant.as_str());
-        url
+        Ok(url)
     }
+}
+
+/// A request that got no answer.
+struct Failure {
+    /// What happened (no URL: it may carry a token).
+    why: String,
+    /// True when the request surely never reached the server (no connection).
+    unsent: bool,
+}
+
+/// Which failures [`Client::send_with`] retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Repeat {
+    /// Everything waiting can fix: the request is idempotent.
+    Always,
+    /// Only what never reached the server: a create, which would bill twice.
+    Unsent,
+}
+
+/// The outcome of [`Client::create`].
+#[derive(Debug)]
+pub enum Created {
+    /// The job the server created.
+    Job(Box<Video>),
+    /// The server may or may not have created a job (why is given): look before creating again.
+    Uncertain(String),
 }
 
 /// Statuses worth another try after a wait.
@@ -387,19 +486,32 @@ pub(crate) fn describe(e: &reqwest::Error) -> String {
 pub(crate) async fn api_error(what: &str, resp: Response) -> Error {
     let status = resp.status();
     let body = resp.bytes().await.unwrap_or_default();
-    let detail = match serde_json::from_slice::<ErrorEnvelope>(&body) {
-        Ok(env) => {
-            let e = env.error;
-            let mut tag = e.kind;
-            if let Some(code) = e.code.filter(|c| !c.is_empty()) {
-                tag = format!("{tag}/{code}");
+    // `{"error": {type, code, message, param}}` (OpenAI), `{"error": "..."}` (OpenRouter),
+    // `{"detail": ...}` (fal, Replicate), or anything else, shown as text.
+    let detail = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(v) if v.is_object() => {
+            let e = v.get("error").filter(|e| !e.is_null()).unwrap_or(&v);
+            let mut tag: Vec<&str> = ["type", "code"]
+                .iter()
+                .filter_map(|k| e.get(*k).and_then(|c| c.as_str()))
+                .filter(|c| !c.is_empty())
+                .collect();
+            tag.dedup();
+            let msg = VideoError::from_value(e).message;
+            let param = e.get("param").and_then(|p| p.as_str());
+            let param = param.map(|p| format!(" (param {p})")).unwrap_or_default();
+            match tag.is_empty() {
+                true => format!("{msg}{param}"),
+                false => format!("{}: {msg}{param}", tag.join("/")),
             }
-            let param = e.param.map(|p| format!(" (param {p})")).unwrap_or_default();
-            format!("{tag}: {}{param}", e.message)
         }
-        Err(_) => String::from_utf8_lossy(&body[..body.len().min(200)])
+        _ => String::from_utf8_lossy(&body[..body.len().min(200)])
             .trim()
             .to_string(),
+    };
+    let detail = match mentions_moderation(&detail) {
+        true => format!("refused by moderation: {detail}"),
+        false => detail,
     };
     let hint = match status.as_u16() {
         401 => " - check OPENAI_API_KEY (and --auth-header for providers that use another header)",

@@ -60,8 +60,12 @@ pub struct ApiConfig {
     pub insecure_http: bool,
     /// How often one request is retried on 429, 5xx and connection errors.
     pub retries: u32,
-    /// Longest wait for any single read of a response.
-    pub read_timeout: Duration,
+    /// Longest wait for a connection to open.
+    pub connect_timeout: Duration,
+    /// Longest wait from sending a request to the answer's headers.
+    pub first_byte_timeout: Duration,
+    /// Longest silence while an answer's body arrives.
+    pub idle_timeout: Duration,
     /// Refuse downloads larger than this many bytes.
     pub max_download_bytes: u64,
     /// Log requests, retries and resumes on stderr (never headers or keys).
@@ -70,7 +74,8 @@ pub struct ApiConfig {
 
 impl ApiConfig {
     /// A configuration for `base_url` with the defaults: no key, bearer auth, https (or
-    /// loopback http) only, 8 retries, 60 s read timeout, 4 GiB download cap.
+    /// loopback http) only, 8 retries, timeouts of 10 s to connect, 30 s to the first byte and
+    /// 30 s of silence, 4 GiB download cap.
     pub fn new(base_url: &str) -> Result<Self> {
         let mut base_url = Url::parse(base_url.trim())
             .map_err(|e| Error::Usage(format!("base URL {base_url:?}: {e}")))?;
@@ -92,7 +97,9 @@ impl ApiConfig {
             auth_header: "authorization".into(),
             insecure_http: false,
             retries: 8,
-            read_timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            first_byte_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(30),
             max_download_bytes: DEFAULT_MAX_DOWNLOAD_BYTES,
             verbose: false,
         })

@@ -4,7 +4,7 @@ use super::cache::{safe_name, Cache, Entry};
 use super::client::Client;
 use super::config::{check_url, redact_url};
 use super::download::Request;
-use super::model::{Status, Variant, Video};
+use super::model::{Phase, Variant, Video};
 use super::poll::PollOptions;
 use crate::error::{Error, Result};
 use indicatif::ProgressBar;
@@ -39,9 +39,15 @@ pub struct Fetched {
     pub files: BTreeMap<Variant, FileReport>,
 }
 
-/// True when `item` is a URL rather than a video id.
+/// True when `item` is a URL (any `scheme://`) rather than a video id; [`fetch_url`] refuses
+/// the schemes it does not speak.
 pub fn is_url(item: &str) -> bool {
-    item.starts_with("https://") || item.starts_with("http://")
+    item.split_once("://").is_some_and(|(scheme, _)| {
+        !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    })
 }
 
 /// Fetch `variants` of the completed video `id` into `cache`, waiting for it while it renders.
@@ -66,15 +72,20 @@ pub async fn fetch_video(
             Some(v) => v.clone(),
             None => {
                 let v = client.wait(id, poll, bar).await?;
-                if v.status == Status::Failed {
-                    let why = v
-                        .error
-                        .as_ref()
-                        .map(|e| format!("{}: {}", e.code, e.message));
-                    return Err(Error::Remote(format!(
-                        "video {id} failed to render: {}",
-                        why.unwrap_or_else(|| "no reason given".into())
-                    )));
+                match v.status.phase() {
+                    Phase::Done => {}
+                    Phase::Failed => {
+                        return Err(Error::Remote(format!(
+                            "video {id} failed to render: {}",
+                            v.failure()
+                        )))
+                    }
+                    _ => {
+                        return Err(Error::Remote(format!(
+                            "video {id} is {} and has no content",
+                            v.status
+                        )))
+                    }
                 }
                 entry.video = Some(v.clone());
                 video = Some(v.clone());
@@ -82,7 +93,7 @@ pub async fn fetch_video(
             }
         };
         bar.set_message(format!("downloading {}", variant.as_str()));
-        let url = client.content_url(id, variant);
+        let url = client.content_url(id, variant)?;
         let req = Request {
             url: &url,
             variant,

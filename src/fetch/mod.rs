@@ -19,15 +19,16 @@ mod shots;
 
 pub use backoff::{server_hint, Backoff};
 pub use cache::{safe_name, write_json_atomic, Cache, CachedFile, Entry};
-pub use client::Client;
+pub use client::{Client, Created};
 pub use config::{
     check_url, redact_url, ApiConfig, ApiKey, DEFAULT_BASE_URL, DEFAULT_MAX_DOWNLOAD_BYTES,
 };
 pub use download::{sha256_file, Downloaded, Request};
 pub use fetcher::{fetch_url, fetch_video, is_url, Fetched, FileReport};
 pub use model::{
-    parse_size, ApiErrorBody, CreateVideo, Deleted, ErrorEnvelope, Invalid, Limits, Status,
-    Variant, Video, VideoError, VideoList, DEFAULT_MODEL, DEFAULT_SECONDS, DEFAULT_SIZE,
+    mentions_moderation, parse_size, ApiErrorBody, CreateVideo, Deleted, ErrorEnvelope, Invalid,
+    Limits, Phase, Status, Variant, Video, VideoError, VideoList, DEFAULT_MODEL, DEFAULT_SECONDS,
+    DEFAULT_SIZE,
 };
 pub use poll::{show, PollOptions};
 pub use render::{render, RenderOptions, ShotReport};

@@ -19,77 +19,222 @@ pub const DEFAULT_SECONDS: &str = "4";
 /// Default size.
 pub const DEFAULT_SIZE: &str = "720x1280";
 
-/// Where a render job is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a job is, whatever word the provider uses for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Accepted, not started.
-    Queued,
-    /// Rendering; `progress` moves.
-    InProgress,
-    /// Done; the content can be downloaded until `expires_at`.
-    Completed,
+pub enum Phase {
+    /// Accepted, not started (`queued`, `pending`, `submitted`, `starting`, `IN_QUEUE`, ...).
+    Waiting,
+    /// Rendering (`in_progress`, `processing`, `running`, ...).
+    Running,
+    /// Done; the content can be downloaded (`completed`, `succeeded`, ...).
+    Done,
     /// Given up; `error` says why.
     Failed,
+    /// Cancelled by someone (`cancelled`, `canceled`, `aborted`).
+    Cancelled,
+    /// Past its lifetime.
+    Expired,
+    /// A word cutroom does not know (kept and shown; polling goes on).
+    Unknown,
 }
 
+/// A job's status as the provider wrote it (kept verbatim, shown, written back to the
+/// sidecar), read as a [`Phase`]. `null` or missing is the empty word (phase unknown).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Status(String);
+
 impl Status {
-    /// The API's name of the status.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::InProgress => "in_progress",
-            Self::Completed => "completed",
-            Self::Failed => "failed",
+    /// The status `word`.
+    pub fn new(word: impl Into<String>) -> Self {
+        Self(word.into())
+    }
+
+    /// The provider's word.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// What the word means.
+    pub fn phase(&self) -> Phase {
+        let word = self.0.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        match word.as_str() {
+            "queued" | "pending" | "submitted" | "starting" | "in_queue" | "waiting"
+            | "created" | "not_started" | "scheduled" => Phase::Waiting,
+            "in_progress" | "processing" | "running" | "generating" | "rendering" | "started" => {
+                Phase::Running
+            }
+            "completed" | "complete" | "succeeded" | "success" | "done" | "finished" => Phase::Done,
+            "failed" | "failure" | "error" | "errored" | "rejected" => Phase::Failed,
+            "cancelled" | "canceled" | "aborted" => Phase::Cancelled,
+            "expired" => Phase::Expired,
+            _ => Phase::Unknown,
         }
     }
 
-    /// True for `completed` and `failed`: the job will not change any more.
-    pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Completed | Self::Failed)
+    /// True when the job will not change any more.
+    pub fn is_terminal(&self) -> bool {
+        !matches!(
+            self.phase(),
+            Phase::Waiting | Phase::Running | Phase::Unknown
+        )
     }
 }
 
-/// Why a render failed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "(none)" } else { &self.0 })
+    }
+}
+
+/// Why a render failed: an object (`code`, `message`) or a bare string (OpenRouter).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct VideoError {
-    /// Machine-readable code.
-    pub code: String,
+    /// Machine-readable code, when given.
+    pub code: Option<String>,
     /// Human-readable message.
     pub message: String,
 }
 
-/// A video job (`object: "video"`). Fields a provider adds are kept in `extra` and written back.
+impl VideoError {
+    /// True when the provider's moderation refused the render.
+    pub fn is_moderation(&self) -> bool {
+        mentions_moderation(&format!(
+            "{} {}",
+            self.code.as_deref().unwrap_or(""),
+            self.message
+        ))
+    }
+}
+
+impl std::fmt::Display for VideoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.code {
+            Some(c) if !c.is_empty() => write!(f, "{c}: {}", self.message),
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for VideoError {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        Ok(Self::from_value(&serde_json::Value::deserialize(d)?))
+    }
+}
+
+impl VideoError {
+    /// Read an error given as a string, an object with `message`/`detail`/`msg` and
+    /// `code`/`type`, or anything else (shown as JSON).
+    pub fn from_value(v: &serde_json::Value) -> Self {
+        use serde_json::Value;
+        let text = |v: &Value| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Null => None,
+            other => Some(other.to_string()),
+        };
+        match v {
+            Value::Object(o) => {
+                let pick = |keys: &[&str]| keys.iter().find_map(|k| o.get(*k).and_then(text));
+                VideoError {
+                    code: pick(&["code", "type"]),
+                    message: pick(&["message", "detail", "msg", "error"])
+                        .unwrap_or_else(|| v.to_string()),
+                }
+            }
+            other => VideoError {
+                code: None,
+                message: text(other).unwrap_or_default(),
+            },
+        }
+    }
+}
+
+/// True when an error text names a moderation or safety refusal.
+pub fn mentions_moderation(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    [
+        "moderation",
+        "content_policy",
+        "content policy",
+        "safety system",
+        "nsfw",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
+}
+
+/// `null` as the type's default.
+fn null_default<'de, D, T>(d: D) -> std::result::Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A whole number given as an integer, a float or a numeric string; anything else is absent.
+fn lenient_int<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<i64>, D::Error> {
+    use serde_json::Value;
+    Ok(match Value::deserialize(d)? {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f.round() as i64)),
+        Value::String(s) => s.trim().parse::<f64>().ok().map(|f| f.round() as i64),
+        _ => None,
+    })
+}
+
+/// Text given as a string or a number (`"4"` or `4`); anything else is absent.
+fn lenient_text<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<String>, D::Error> {
+    use serde_json::Value;
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => Some(s),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+/// A video job. Every field but `id` may be `null` or missing; fields a provider adds are kept
+/// in `extra` and written back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Video {
     /// Job id.
     pub id: String,
-    /// Always `video`.
-    pub object: String,
+    /// `video` on OpenAI.
+    #[serde(default, deserialize_with = "lenient_text")]
+    pub object: Option<String>,
     /// Model that renders it.
-    pub model: String,
+    #[serde(default, deserialize_with = "lenient_text")]
+    pub model: Option<String>,
     /// Where the job is.
+    #[serde(default, deserialize_with = "null_default")]
     pub status: Status,
     /// Percent done (0-100).
-    #[serde(default)]
-    pub progress: u32,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub progress: Option<i64>,
     /// Unix seconds of creation.
-    pub created_at: i64,
+    #[serde(default, deserialize_with = "lenient_int")]
+    pub created_at: Option<i64>,
     /// Unix seconds of completion.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_int")]
     pub completed_at: Option<i64>,
     /// Unix seconds after which the content can no longer be downloaded.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_int")]
     pub expires_at: Option<i64>,
     /// The prompt.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_text")]
     pub prompt: Option<String>,
     /// Length in seconds, as a string (`"4"`).
-    pub seconds: String,
+    #[serde(default, deserialize_with = "lenient_text")]
+    pub seconds: Option<String>,
     /// `WIDTHxHEIGHT`.
-    pub size: String,
+    #[serde(default, deserialize_with = "lenient_text")]
+    pub size: Option<String>,
     /// The video this one remixes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_text")]
     pub remixed_from_video_id: Option<String>,
     /// Why it failed.
     #[serde(default)]
@@ -99,12 +244,30 @@ pub struct Video {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Video {
+    /// Percent done, 0-100 (0 when the provider does not say).
+    pub fn percent(&self) -> u32 {
+        self.progress.unwrap_or(0).clamp(0, 100) as u32
+    }
+
+    /// Why the job failed, naming a moderation refusal as such.
+    pub fn failure(&self) -> String {
+        match &self.error {
+            Some(e) if e.is_moderation() => format!("refused by moderation ({e})"),
+            Some(e) => e.to_string(),
+            None => "no reason given".into(),
+        }
+    }
+}
+
 /// One page of `GET /videos`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VideoList {
-    /// Always `list`.
-    pub object: String,
+    /// `list` on OpenAI.
+    #[serde(default, deserialize_with = "lenient_text")]
+    pub object: Option<String>,
     /// The videos of this page.
+    #[serde(default, deserialize_with = "null_default")]
     pub data: Vec<Video>,
     /// Id of the first video of the page.
     #[serde(default)]
@@ -113,7 +276,7 @@ pub struct VideoList {
     #[serde(default)]
     pub last_id: Option<String>,
     /// More pages follow.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub has_more: bool,
 }
 
@@ -122,9 +285,11 @@ pub struct VideoList {
 pub struct Deleted {
     /// The deleted job.
     pub id: String,
-    /// Always `video.deleted`.
-    pub object: String,
+    /// `video.deleted` on OpenAI.
+    #[serde(default, deserialize_with = "lenient_text")]
+    pub object: Option<String>,
     /// True when it was deleted.
+    #[serde(default, deserialize_with = "null_default")]
     pub deleted: bool,
 }
 
@@ -227,9 +392,10 @@ impl Limits {
     ) -> std::result::Result<(), Invalid> {
         let invalid = |param, message: String| Err(Invalid { param, message });
         if model.is_empty()
+            || model.starts_with('/')
             || !model
                 .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                .all(|c| c.is_ascii_alphanumeric() || "-_./:".contains(c))
         {
             return invalid("model", format!("invalid model {model:?}"));
         }
@@ -364,7 +530,8 @@ mod tests {
         assert!(any.check("veo-x", "320x240", "5").is_ok());
         assert_eq!(any.check("m", "321x240", "5").unwrap_err().param, "size");
         assert_eq!(any.check("m", "320x240", "0").unwrap_err().param, "seconds");
-        assert_eq!(any.check("a/b", "320x240", "1").unwrap_err().param, "model");
+        assert!(any.check("google/veo-3.1-fast", "320x240", "1").is_ok());
+        assert_eq!(any.check("a b", "320x240", "1").unwrap_err().param, "model");
     }
 
     #[test]
@@ -373,9 +540,54 @@ mod tests {
             "progress":40,"created_at":1,"completed_at":null,"expires_at":null,"prompt":"p",
             "seconds":"4","size":"720x1280","remixed_from_video_id":null,"error":null,"quality":"hd"}"#;
         let v: Video = serde_json::from_str(j).unwrap();
-        assert_eq!(v.status, Status::InProgress);
+        assert_eq!(v.status.phase(), Phase::Running);
         let back = serde_json::to_value(&v).unwrap();
         assert_eq!(back["quality"], "hd");
         assert_eq!(back["status"], "in_progress");
+    }
+
+    #[test]
+    fn relay_answers_parse_leniently() {
+        let words = [
+            ("pending", Phase::Waiting),
+            ("submitted", Phase::Waiting),
+            ("IN_QUEUE", Phase::Waiting),
+            ("starting", Phase::Waiting),
+            ("processing", Phase::Running),
+            ("IN_PROGRESS", Phase::Running),
+            ("succeeded", Phase::Done),
+            ("COMPLETED", Phase::Done),
+            ("canceled", Phase::Cancelled),
+            ("cancelled", Phase::Cancelled),
+            ("aborted", Phase::Cancelled),
+            ("expired", Phase::Expired),
+            ("failed", Phase::Failed),
+            ("thinking", Phase::Unknown),
+        ];
+        for (word, phase) in words {
+            let v: Video =
+                serde_json::from_value(serde_json::json!({"id": "x", "status": word})).unwrap();
+            assert_eq!(v.status.phase(), phase, "{word}");
+            assert_eq!(v.status.as_str(), word, "kept verbatim");
+        }
+        let j = r#"{"id":"v","status":null,"progress":null,"seconds":8,"size":null,
+            "created_at":1.7e9,"model":"google/veo-3.1-fast","usage":{"duration_seconds":8},
+            "error":"Content flagged by moderation"}"#;
+        let v: Video = serde_json::from_str(j).unwrap();
+        assert_eq!(v.status.phase(), Phase::Unknown);
+        assert_eq!((v.percent(), v.seconds.as_deref()), (0, Some("8")));
+        assert_eq!(v.created_at, Some(1_700_000_000));
+        assert_eq!(v.extra["usage"]["duration_seconds"], 8);
+        assert!(
+            v.failure().starts_with("refused by moderation"),
+            "{}",
+            v.failure()
+        );
+        let v: Video = serde_json::from_str(
+            r#"{"id":"v","error":{"code":"internal","message":"boom"},"object":"video"}"#,
+        )
+        .unwrap();
+        assert_eq!(v.failure(), "internal: boom");
+        assert!(serde_json::from_str::<Video>(r#"{"status":"queued"}"#).is_err());
     }
 }

@@ -1,5 +1,5 @@
 //! Waiting for a job: poll with backoff (or the server's `openai-poll-after-ms`) until it
-//! completes or fails, within an overall timeout.
+//! reaches a final phase, within an overall timeout.
 
 use super::backoff::Backoff;
 use super::client::Client;
@@ -32,13 +32,13 @@ impl Default for PollOptions {
 /// Show a job's status and percent on its bar.
 pub fn show(bar: &ProgressBar, v: &Video) {
     bar.set_length(100);
-    bar.set_position(u64::from(v.progress.min(100)));
-    bar.set_message(v.status.as_str());
+    bar.set_position(u64::from(v.percent()));
+    bar.set_message(v.status.to_string());
 }
 
 impl Client {
-    /// Poll `id` until it is `completed` or `failed` (both returned as `Ok`), showing progress on
-    /// `bar`. A job that disappears, or one still running at the timeout, is an error.
+    /// Poll `id` until its status is final (done, failed, cancelled, expired: all returned as
+    /// `Ok`), showing progress on `bar`. A job that disappears, or one still running at the timeout, is an error.
     pub async fn wait(&self, id: &str, opts: &PollOptions, bar: &ProgressBar) -> Result<Video> {
         let deadline = Instant::now() + opts.timeout;
         let mut backoff = Backoff::new(opts.initial, opts.max);
@@ -53,7 +53,7 @@ impl Client {
             if video.status.is_terminal() {
                 return Ok(video);
             }
-            let now = (video.status, video.progress);
+            let now = (video.status.clone(), video.percent());
             if last.is_some_and(|l| l != now) {
                 backoff.reset(); // the job moves: keep looking closely
             }
@@ -63,8 +63,8 @@ impl Client {
                 return Err(Error::Remote(format!(
                     "gave up waiting for video {id} after {} s: still {} at {}% (raise --timeout)",
                     opts.timeout.as_secs(),
-                    video.status.as_str(),
-                    video.progress
+                    video.status,
+                    video.percent()
                 )));
             }
             tokio::time::sleep(wait).await;

@@ -1,10 +1,11 @@
 //! `render`: a job per shot, polled and downloaded concurrently, resumable without re-billing.
 
+use super::backoff::Backoff;
 use super::cache::{safe_name, Cache};
-use super::client::Client;
+use super::client::{Client, Created};
 use super::download::expired_since;
 use super::fetcher::fetch_video;
-use super::model::{Limits, Status, Variant};
+use super::model::{Limits, Phase, Variant, Video};
 use super::poll::PollOptions;
 use super::shots::{self, Job, Shot, StateFile};
 use crate::error::{Error, Result};
@@ -12,6 +13,7 @@ use futures_util::StreamExt;
 use indicatif::ProgressBar;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// How to render a shot list.
 #[derive(Debug, Clone)]
@@ -78,7 +80,7 @@ pub async fn render(
         1 => return Err(bad.remove(0)),
         _ => return Err(Error::Many(bad)),
     }
-    let state = StateFile::open(shots_path)?;
+    let state = StateFile::open(shots_path).await?;
     let cache = Cache::new(out)?;
     let multi = crate::progress::multi(opts.quiet);
     let bars: Vec<ProgressBar> = shots
@@ -90,6 +92,7 @@ pub async fn render(
         cache: &cache,
         state: &state,
         opts,
+        claims: tokio::sync::RwLock::new(()),
     };
     let mut reports: Vec<(usize, ShotReport)> =
         futures_util::stream::iter(shots.iter().zip(&bars).enumerate())
@@ -105,6 +108,9 @@ pub async fn render(
     Ok(reports.into_iter().map(|(_, r)| r).collect())
 }
 
+/// How far the API's clock may lag ours when matching a job to the intent to create it.
+const CLOCK_SKEW_S: i64 = 300;
+
 fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -117,6 +123,9 @@ struct Run<'a> {
     cache: &'a Cache,
     state: &'a StateFile,
     opts: &'a RenderOptions,
+    /// Held shared from sending a create to recording its job, and exclusively while looking
+    /// up an uncertain create, so a lookup never claims a job another shot is about to record.
+    claims: tokio::sync::RwLock<()>,
 }
 
 impl Run<'_> {
@@ -138,6 +147,125 @@ impl Run<'_> {
         report
     }
 
+    /// Create the shot's job, never twice: the intent goes to the state file before anything
+    /// is sent, and a create whose outcome is unknown (here, or in an earlier run that left an
+    /// intent at `intent_at`) is looked up before it is sent again.
+    async fn create(
+        &self,
+        shot: &Shot,
+        intent_at: Option<i64>,
+        bar: &ProgressBar,
+        report: &mut ShotReport,
+    ) -> Result<String> {
+        let resumed = intent_at.is_some();
+        let intent_at = match intent_at {
+            Some(t) => t,
+            None => {
+                let t = unix_now();
+                let job = Job {
+                    shot: shot.name.clone(),
+                    id: None,
+                    created_at: t,
+                };
+                self.state.set(&shot.key, job).await?;
+                t
+            }
+        };
+        let idempotency_key = format!("cutroom-{}-{intent_at}", shot.key);
+        let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
+        let mut uncertain = 0;
+        loop {
+            if resumed || uncertain > 0 {
+                bar.set_message("looking up");
+                if let Some(id) = self.reconcile(shot, intent_at).await? {
+                    report.created = !resumed;
+                    return Ok(id);
+                }
+            }
+            bar.set_message("creating");
+            let claim = self.claims.read().await;
+            let v = match self.client.create(&shot.request, &idempotency_key).await {
+                Ok(Created::Job(v)) => v,
+                Ok(Created::Uncertain(why)) => {
+                    drop(claim);
+                    uncertain += 1;
+                    if uncertain > self.client.config().retries {
+                        return Err(Error::Remote(format!(
+                            "{why}; a job may exist: the state file keeps the shot pending and \
+                             the next run looks it up before creating again"
+                        )));
+                    }
+                    let wait = backoff.next_delay(None);
+                    self.client.log(format_args!(
+                        "shot {:?}: {why}; looking for the job before creating again",
+                        shot.name
+                    ));
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                Err(e) => {
+                    if uncertain == 0 && !resumed {
+                        self.state.remove(&shot.key).await?; // surely refused: nothing billed
+                    }
+                    return Err(e);
+                }
+            };
+            let job = Job {
+                shot: shot.name.clone(),
+                id: Some(v.id.clone()),
+                created_at: v.created_at.unwrap_or_else(unix_now),
+            };
+            self.state.set(&shot.key, job).await?;
+            report.created = true;
+            return Ok(v.id);
+        }
+    }
+
+    /// Find the job an uncertain create of `shot` made: the oldest job on the API created since
+    /// `since` (minus clock skew) with the shot's prompt, model, size and length that no shot
+    /// of the state file holds; record it.
+    async fn reconcile(&self, shot: &Shot, since: i64) -> Result<Option<String>> {
+        let _exclusive = self.claims.write().await;
+        let claimed = self.state.ids().await;
+        let (model, size, seconds) = shot.request.resolved();
+        let mut found: Option<Video> = None;
+        let mut after: Option<String> = None;
+        'pages: loop {
+            let page = self.client.list_page(after.as_deref(), 100, "desc").await?;
+            for v in &page.data {
+                if v.created_at.is_some_and(|t| t < since - CLOCK_SKEW_S) {
+                    break 'pages;
+                }
+                // A field the provider leaves out does not contradict; the prompt must match.
+                let agrees =
+                    |got: &Option<String>, want: &str| got.as_deref().is_none_or(|g| g == want);
+                let same = v.prompt.as_deref() == Some(shot.request.prompt.as_str())
+                    && agrees(&v.model, model)
+                    && agrees(&v.size, size)
+                    && agrees(&v.seconds, seconds);
+                if same && !claimed.contains(&v.id) {
+                    found = Some(v.clone()); // newest first: the last match is the oldest
+                }
+            }
+            match page.last_id.filter(|_| page.has_more) {
+                Some(next) if Some(&next) != after.as_ref() => after = Some(next),
+                _ => break,
+            }
+        }
+        let Some(v) = found else { return Ok(None) };
+        self.client.log(format_args!(
+            "shot {:?}: found its job {} on the API",
+            shot.name, v.id
+        ));
+        let job = Job {
+            shot: shot.name.clone(),
+            id: Some(v.id.clone()),
+            created_at: v.created_at.unwrap_or(since),
+        };
+        self.state.set(&shot.key, job).await?;
+        Ok(Some(v.id))
+    }
+
     async fn shot_inner(
         &self,
         shot: &Shot,
@@ -147,19 +275,13 @@ impl Run<'_> {
         let mut fresh = false;
         loop {
             let id = match self.state.get(&shot.key).await {
-                Some(job) if !fresh => job.id,
-                _ => {
-                    bar.set_message("creating");
-                    let v = self.client.create(&shot.request).await?;
-                    let job = Job {
-                        shot: shot.name.clone(),
-                        id: v.id.clone(),
-                        created_at: v.created_at,
-                    };
-                    self.state.set(&shot.key, job).await?;
-                    report.created = true;
-                    v.id
-                }
+                Some(Job { id: Some(id), .. }) if !fresh => id,
+                Some(Job {
+                    id: None,
+                    created_at,
+                    ..
+                }) if !fresh => self.create(shot, Some(created_at), bar, report).await?,
+                _ => self.create(shot, None, bar, report).await?,
             };
             report.id = Some(id.clone());
             if !report.created {
@@ -178,11 +300,10 @@ impl Run<'_> {
                 Some(_) => {
                     let v = self.client.wait(&id, &self.opts.poll, bar).await?;
                     let now = unix_now();
-                    match (v.status, v.expires_at) {
-                        (Status::Failed, _) => {
-                            let why = v.error.map(|e| format!("{}: {}", e.code, e.message));
-                            let why = why.unwrap_or_else(|| "no reason given".into());
-                            Some(format!("job {id} failed: {why}"))
+                    match (v.status.phase(), v.expires_at) {
+                        (Phase::Failed, _) => Some(format!("job {id} failed: {}", v.failure())),
+                        (Phase::Cancelled | Phase::Expired, _) => {
+                            Some(format!("job {id} is {}", v.status))
                         }
                         (_, Some(t)) if t <= now => {
                             Some(format!("job {id}: {}", expired_since(t, now)))

@@ -7,7 +7,7 @@ use super::model::CreateVideo;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// A length given as `4` or `"4"`.
@@ -117,14 +117,16 @@ pub fn load(path: &Path, endpoint: &str) -> Result<Vec<Shot>> {
     Ok(shots)
 }
 
-/// One recorded job.
+/// One recorded job, or the intent to create one.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Job {
     /// The shot's name when the job was created.
     pub shot: String,
-    /// The job id.
-    pub id: String,
-    /// Unix seconds of creation.
+    /// The job id; `null` while a create is in flight or its outcome unknown (the next run looks
+    /// the job up before creating again).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Unix seconds of creation (of the intent, while `id` is null).
     pub created_at: i64,
 }
 
@@ -135,27 +137,53 @@ struct State {
     jobs: BTreeMap<String, Job>,
 }
 
-/// The state file `<list stem>.state.json` beside a shot list.
+/// The state file `<list stem>.state.json` beside a shot list, held under an exclusive lock on
+/// `<list stem>.state.lock` for as long as this value lives (the OS releases it when the
+/// process dies, however it dies).
 #[derive(Debug)]
 pub struct StateFile {
     path: PathBuf,
     state: tokio::sync::Mutex<State>,
+    _lock: std::fs::File,
 }
 
 impl StateFile {
     /// The state file path for the shot list `shots`.
     pub fn path_for(shots: &Path) -> PathBuf {
-        let stem = shots
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        shots.with_file_name(format!("{stem}.state.json"))
+        shots.with_file_name(format!("{}.state.json", stem(shots)))
     }
 
-    /// Open (or start) the state of the shot list `shots`. An unreadable state file is an error:
-    /// guessing would re-create (and re-bill) jobs.
-    pub fn open(shots: &Path) -> Result<Self> {
+    /// Lock and open (or start) the state of the shot list `shots`. While another process
+    /// holds the lock (a second `render` of the same list) this waits, saying so once, then
+    /// reads what that run recorded. An unreadable state file is an error: guessing would
+    /// re-create (and re-bill) jobs.
+    pub async fn open(shots: &Path) -> Result<Self> {
         let path = Self::path_for(shots);
+        let lock_path = shots.with_file_name(format!("{}.state.lock", stem(shots)));
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| Error::io(&lock_path, e))?;
+        let mut told = false;
+        loop {
+            match rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => break,
+                Err(rustix::io::Errno::WOULDBLOCK) => {
+                    if !told {
+                        eprintln!(
+                            "cutroom: waiting for another render of {} to finish (it holds {})",
+                            shots.display(),
+                            lock_path.display()
+                        );
+                        told = true;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                Err(e) => return Err(Error::io(&lock_path, e.into())),
+            }
+        }
         let state = match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
                 Error::bad_input(&path, format!("unreadable render state ({e}); fix or remove it (removing re-creates every job)"))
@@ -166,6 +194,7 @@ impl StateFile {
         Ok(Self {
             path,
             state: tokio::sync::Mutex::new(state),
+            _lock: lock,
         })
     }
 
@@ -179,12 +208,32 @@ impl StateFile {
         self.state.lock().await.jobs.get(key).cloned()
     }
 
+    /// The ids of every recorded job.
+    pub async fn ids(&self) -> HashSet<String> {
+        let state = self.state.lock().await;
+        state.jobs.values().filter_map(|j| j.id.clone()).collect()
+    }
+
     /// Record `job` for `key` and write the file atomically before returning.
     pub async fn set(&self, key: &str, job: Job) -> Result<()> {
         let mut state = self.state.lock().await;
         state.jobs.insert(key.to_string(), job);
         write_json_atomic(&self.path, &*state)
     }
+
+    /// Forget `key` (a create the server surely refused) and write the file.
+    pub async fn remove(&self, key: &str) -> Result<()> {
+        let mut state = self.state.lock().await;
+        state.jobs.remove(key);
+        write_json_atomic(&self.path, &*state)
+    }
+}
+
+fn stem(shots: &Path) -> String {
+    shots
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

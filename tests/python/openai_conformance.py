@@ -42,6 +42,7 @@ for variant in ["video", "thumbnail", "spritesheet"]:
     c.videos.download_content(v.id, variant=variant).write_to_file(path)
     res[variant] = path
 res["remix"] = c.videos.remix(v.id, prompt="the same, at night").model_dump()
+c.videos.poll(res["with_reference"]["id"])  # only a finished video can be deleted
 res["deleted"] = c.videos.delete(res["with_reference"]["id"]).model_dump()
 try:
     c.videos.retrieve(res["with_reference"]["id"])
