@@ -73,6 +73,8 @@ pub mod exit {
     pub const ERROR: i32 = 1;
     /// A usage error: unknown option, bad value.
     pub const USAGE: i32 = 2;
-    /// A check ran and did not pass (sync `fail` or `inconclusive`).
+    /// A check ran and did not pass (sync `fail`).
     pub const CHECK_FAILED: i32 = 3;
+    /// A check ran and could not tell (sync `inconclusive`: too little evidence).
+    pub const INCONCLUSIVE: i32 = 4;
 }

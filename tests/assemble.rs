@@ -563,5 +563,15 @@ fn demo_spec_makes_checked_deliverables_in_sync_at_every_shot() {
             let off = s["offset_ms"].as_f64().unwrap_or(f64::NAN);
             assert!(off.abs() <= 1000.0 / fps, "{}: shot {s}", path.display());
         }
+        // Each shot judged alone, by the same analysis as `cutroom sync`: the rendered shots
+        // pass on their paired markers; the middle one shows one marker after the fade into
+        // it, and one pairing is no evidence.
+        let verdicts: Vec<&str> = shots
+            .iter()
+            .map(|s| s["verdict"].as_str().unwrap())
+            .collect();
+        assert_eq!(verdicts, ["pass", "inconclusive", "pass"], "{o}");
+        assert_eq!(shots[0]["method"], "events", "{o}");
+        assert_eq!(o["sync_method"], "events", "{o}");
     }
 }

@@ -446,7 +446,7 @@ fn no_evidence_is_inconclusive_never_a_number() {
     let no_audio = fixture("no_audio.mp4");
     let no_video = fixture("dialogue.wav");
     let (code, files) = sync_json(&[s(&silence), s(&still), s(&no_audio), s(&no_video)]);
-    assert_eq!(code, 3);
+    assert_eq!(code, 4, "inconclusive exits 4");
     let reasons = [
         "silence",
         "static picture",
@@ -470,6 +470,61 @@ fn no_evidence_is_inconclusive_never_a_number() {
         .unwrap()
         .contains("not_media.mp4"));
     assert_eq!(files[1]["verdict"], "inconclusive");
+}
+
+/// Issue #14 item 6: evidence too thin for any verdict. A static black picture with beeps at
+/// 59.94 fps (its keyframes refresh a pixel or two) gave FAIL +499.5 ms at GOP 30 and PASS at
+/// GOP 60; a 2 s moving picture with a steady tone gave PASS -32.8 ms at 30 fps and FAIL
+/// -40.8 ms at 23.976 fps. Each is inconclusive (exit 4), with the missing evidence named.
+#[test]
+fn thin_evidence_gives_no_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut files = Vec::new();
+    for gop in ["30", "60"] {
+        let p = d.join(format!("black_gop{gop}.mp4"));
+        let status = std::process::Command::new(fixture("marker.sh"))
+            .arg(&p)
+            .args([
+                "360", "640", "59.94", "4", "48000", "2", "4", "0", "-g", gop,
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        files.push((p, "static picture"));
+    }
+    for rate in ["30", "24000/1001"] {
+        let p = d.join(format!("tone_{}.mp4", rate.replace('/', "_")));
+        ff(&[
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("testsrc2=s=320x180:r={rate}:d=2"),
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=f=440:d=2:sample_rate=48000",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            s(&p),
+        ]);
+        files.push((p, "steady sound"));
+    }
+    let args: Vec<&str> = files.iter().map(|f| s(&f.0)).collect();
+    let (code, got) = sync_json(&args);
+    for (f, (p, why)) in got.iter().zip(&files) {
+        assert_eq!(f["verdict"], "inconclusive", "{}: {f}", p.display());
+        assert!(f["offset_ms"].is_null() && f["method"].is_null(), "{f}");
+        let reason = f["reason"].as_str().unwrap();
+        assert!(reason.contains(why), "{}: {reason}", p.display());
+    }
+    assert_eq!(code, 4);
 }
 
 #[test]
@@ -506,8 +561,13 @@ fn standards_and_exit_codes() {
     let far = dir.path().join("far.mp4");
     marker_clip(&far, 320, 180, 25, 5.0, 5.0, 300.0, &[]);
     let (code, files) = sync_json(&["--max-lag", "200", s(&far)]);
-    assert_eq!(code, 3);
+    assert_eq!(code, 4);
     assert_eq!(files[0]["verdict"], "inconclusive", "{}", files[0]);
+    assert!(files[0]["method"].is_null(), "{}", files[0]);
+    // Several files: a fail outranks an inconclusive, which outranks a pass.
+    let both = |a: &Path| sync_json(&["--max-lag", "200", s(a), s(&far)]).0;
+    assert_eq!(both(&early), 4);
+    assert_eq!(both(&late), 3);
     // Usage errors exit 2.
     assert_eq!(
         cutroom(&["sync", "--standard", "nab", s(&late)])

@@ -125,7 +125,10 @@ pub struct Output {
     pub sync_reason: String,
     /// Measured audio-video offset, ms (positive: audio late).
     pub sync_offset_ms: Option<f64>,
-    /// Per shot: start, end and measured offset.
+    /// The method that decided the verdict (`events`, `correlation`; null when inconclusive).
+    #[serde(default)]
+    pub sync_method: Option<String>,
+    /// Per shot: start, end, measured offset and verdict.
     pub shots: Vec<ShotSync>,
     /// The sync plot (PNG) of the deliverable.
     pub sync_plot: String,
@@ -144,6 +147,12 @@ pub struct ShotSync {
     pub offset_ms: Option<f64>,
     /// Confidence 0-1.
     pub confidence: f64,
+    /// The shot judged alone: `pass`, `fail` or `inconclusive` (too little evidence in it).
+    #[serde(default)]
+    pub verdict: String,
+    /// The method behind a confident offset (null when not confident).
+    #[serde(default)]
+    pub method: Option<String>,
 }
 
 /// Seconds spent per stage.
@@ -674,6 +683,7 @@ fn check(o: &export::Exported, key: String, opts: &sync::Options) -> Result<Outp
         verdict,
         reason,
         offset_ms,
+        method,
         shots,
         ..
     } = report;
@@ -690,6 +700,7 @@ fn check(o: &export::Exported, key: String, opts: &sync::Options) -> Result<Outp
         sync_verdict: verdict.as_str().into(),
         sync_reason: reason,
         sync_offset_ms: offset_ms,
+        sync_method: method.map(|m| m.as_str().into()),
         shots: shots
             .into_iter()
             .map(|s| ShotSync {
@@ -698,6 +709,8 @@ fn check(o: &export::Exported, key: String, opts: &sync::Options) -> Result<Outp
                 end_s: s.span.end_s,
                 offset_ms: s.span.offset_ms,
                 confidence: s.span.confidence,
+                verdict: s.verdict.as_str().into(),
+                method: s.span.method.map(|m| m.as_str().into()),
             })
             .collect(),
         sync_plot: plot.display().to_string(),

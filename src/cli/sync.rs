@@ -33,7 +33,8 @@ pub struct Args {
     max_lag: u32,
 }
 
-/// Check every file; exit 0 when all pass, 3 when any fails or is inconclusive, 1 on an error.
+/// Check every file; exit 1 on an error, else 3 when any fails, else 4 when any is inconclusive,
+/// else 0.
 pub fn run(args: Args, global: &Global) -> Result<i32> {
     if let Some(p) = &args.plot {
         plot::Format::of(p)?;
@@ -59,16 +60,21 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         bar.finish_and_clear();
         result
     });
-    let passed = entries
-        .iter()
-        .all(|e| matches!(e, FileEntry::Ok(r) if r.verdict == Verdict::Pass));
+    let any = |v: Verdict| {
+        entries
+            .iter()
+            .any(|e| matches!(e, FileEntry::Ok(r) if r.verdict == v))
+    };
+    let (failed, unsure) = (any(Verdict::Fail), any(Verdict::Inconclusive));
     let errors = print_files(&entries, args.json, print_summary);
     Ok(if errors {
         exit::ERROR
-    } else if passed {
-        exit::OK
-    } else {
+    } else if failed {
         exit::CHECK_FAILED
+    } else if unsure {
+        exit::INCONCLUSIVE
+    } else {
+        exit::OK
     })
 }
 

@@ -52,9 +52,16 @@ pub struct Correlation {
     pub peak: f64,
     /// Best normalised correlation away from the peak (0..1).
     pub runner_up: f64,
-    /// Confidence in the lag: the peak's height times its margin over the runner-up.
+    /// Separate moments (further apart than the exclusion) that carry the peak: each gives at
+    /// least a tenth of the largest contribution.
+    pub moments: usize,
+    /// Confidence in the lag: the peak's height times its margin over the runner-up; 0 when
+    /// fewer than [`MIN_MOMENTS`] moments carry the peak (one coincidence is no agreement).
     pub confidence: f64,
 }
+
+/// Separate moments that must line up for a correlation to count.
+pub const MIN_MOMENTS: usize = 2;
 
 /// Cross-correlate visual impulses `(time s, strength)` with `audio` over lags of
 /// `-max_lag_ms..=max_lag_ms`. `exclusion_ms` is how far from the peak a runner-up must be.
@@ -115,12 +122,39 @@ pub fn correlate(
         }
         _ => 0.0,
     };
+    let lag_ms = best as f64 - max_lag_ms as f64 + frac;
+    let moments = moments(impulses, audio, lag_ms, exclusion_ms);
+    let confidence = if moments < MIN_MOMENTS {
+        0.0
+    } else {
+        (peak * (1.0 - runner_up / peak)).clamp(0.0, 1.0)
+    };
     Some(Correlation {
-        lag_ms: best as f64 - max_lag_ms as f64 + frac,
+        lag_ms,
         peak,
         runner_up,
-        confidence: (peak * (1.0 - runner_up / peak)).clamp(0.0, 1.0),
+        moments,
+        confidence,
     })
+}
+
+/// How many separate moments (more than `apart_ms` from the previous one counted) carry the
+/// correlation at `lag_ms`, each contributing at least a tenth of the largest contribution.
+fn moments(impulses: &[(f64, f32)], audio: &Envelope, lag_ms: f64, apart_ms: f64) -> usize {
+    let parts: Vec<(f64, f64)> = impulses
+        .iter()
+        .map(|&(t, v)| (t, f64::from(v) * f64::from(audio.at(t + lag_ms / 1000.0))))
+        .collect();
+    let top = parts.iter().map(|p| p.1).fold(0.0, f64::max);
+    let mut last: Option<f64> = None;
+    let mut count = 0;
+    for &(t, c) in &parts {
+        if top > 0.0 && c >= 0.1 * top && last.is_none_or(|l| (t - l) * 1000.0 > apart_ms) {
+            count += 1;
+            last = Some(t);
+        }
+    }
+    count
 }
 
 #[cfg(test)]
@@ -142,6 +176,11 @@ mod tests {
         let c = correlate(&imp, &env, 500, 50.0).unwrap();
         assert!((c.lag_ms - 40.0).abs() < 0.01, "{c:?}");
         assert!(c.confidence > 0.9, "{c:?}");
+        assert_eq!(c.moments, 3);
+        // One impulse meeting one sound is a coincidence, however clean.
+        let c = correlate(&imp[..1], &env, 500, 50.0).unwrap();
+        assert!((c.lag_ms - 40.0).abs() < 0.01, "{c:?}");
+        assert_eq!((c.moments, c.confidence), (1, 0.0));
     }
 
     #[test]

@@ -10,6 +10,7 @@
 use super::envelope::{correlate, Envelope};
 use super::onsets::Onset;
 use super::visual::{Event, Kind, Visual};
+use serde::Serialize;
 
 /// Sliding window length (s).
 pub const WINDOW_S: f64 = 4.0;
@@ -24,8 +25,31 @@ const AGREEMENT_S: f64 = 0.040;
 /// a step of a few frames between two shots (a concat join, a gap) still counts as agreement,
 /// narrow next to the search range.
 const NEIGHBOUR_SPREAD_S: f64 = 0.150;
+/// Separate sounds that must be clearly paired, each agreed by its neighbours, for the events
+/// to count.
+const MIN_AGREEING: usize = 2;
 /// Another pairing of the same event is a rival when at least this far from the chosen one (s).
 const RIVAL_S: f64 = 0.100;
+
+/// The method an offset comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// Visual events paired with audio onsets.
+    Events,
+    /// Visual impulses cross-correlated with the audio onset envelope.
+    Correlation,
+}
+
+impl Method {
+    /// Lower-case name, as in the JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Events => "events",
+            Self::Correlation => "correlation",
+        }
+    }
+}
 
 /// An offset with a confidence (0..1).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -34,6 +58,8 @@ pub struct Measure {
     pub offset_ms: f64,
     /// How much to trust it (0..1).
     pub confidence: f64,
+    /// Where it comes from.
+    pub method: Method,
 }
 
 /// A visual event paired with an audio onset.
@@ -178,6 +204,7 @@ impl Evidence<'_> {
             correlate(&impulses, self.envelope, self.max_lag_ms, exclusion).map(|c| Measure {
                 offset_ms: c.lag_ms,
                 confidence: c.confidence,
+                method: Method::Correlation,
             });
         SpanEstimate {
             start,
@@ -206,7 +233,8 @@ impl Evidence<'_> {
 }
 
 /// The weighted median offset of paired events, with a confidence from how well supported the
-/// pairings are and how many there are.
+/// pairings are and how many separate sounds are clearly paired (none when fewer than
+/// [`MIN_AGREEING`]).
 fn events_measure(pairs: &[&Pair]) -> Option<Measure> {
     if pairs.is_empty() {
         return None;
@@ -221,10 +249,24 @@ fn events_measure(pairs: &[&Pair]) -> Option<Measure> {
         .iter()
         .map(|p| p.event.kind.weight() * p.support)
         .sum();
-    let count = 1.0 - 0.3f64.powi(pairs.len() as i32);
+    // Separate sounds whose pairing stands out and that neighbours agree with: two events
+    // paired with one onset are one piece of evidence.
+    let mut sounds: Vec<f64> = pairs
+        .iter()
+        .filter(|p| p.support > 0.5)
+        .map(|p| p.event.time + p.offset_ms / 1000.0)
+        .collect();
+    sounds.sort_by(f64::total_cmp);
+    sounds.dedup_by(|a, b| (*a - *b).abs() < 0.001);
+    let count = if sounds.len() < MIN_AGREEING {
+        0.0
+    } else {
+        1.0 - 0.3f64.powi(sounds.len() as i32)
+    };
     Some(Measure {
         offset_ms: weighted_median(&by_offset),
         confidence: supported / weight * count,
+        method: Method::Events,
     })
 }
 
@@ -253,8 +295,8 @@ fn combine(events: Option<Measure>, corr: Option<Measure>, frame_s: f64) -> Opti
         (Some(e), Some(c)) => {
             if (e.offset_ms - c.offset_ms).abs() <= frame_s * 1000.0 + 5.0 {
                 Some(Measure {
-                    offset_ms: e.offset_ms,
                     confidence: 1.0 - (1.0 - e.confidence) * (1.0 - c.confidence),
+                    ..e
                 })
             } else {
                 let (best, other) = if e.confidence >= c.confidence {
@@ -263,8 +305,8 @@ fn combine(events: Option<Measure>, corr: Option<Measure>, frame_s: f64) -> Opti
                     (c, e)
                 };
                 Some(Measure {
-                    offset_ms: best.offset_ms,
                     confidence: best.confidence * (1.0 - other.confidence),
+                    ..best
                 })
             }
         }
@@ -405,20 +447,23 @@ mod tests {
         let e = Measure {
             offset_ms: 80.0,
             confidence: 0.8,
+            method: Method::Events,
         };
         let c = Measure {
             offset_ms: 81.0,
             confidence: 0.5,
+            method: Method::Correlation,
         };
         let m = combine(Some(e), Some(c), 0.04).unwrap();
-        assert_eq!(m.offset_ms, 80.0);
+        assert_eq!((m.offset_ms, m.method), (80.0, Method::Events));
         assert!((m.confidence - 0.9).abs() < 1e-12);
         let far = Measure {
             offset_ms: 300.0,
             confidence: 0.9,
+            method: Method::Correlation,
         };
         let m = combine(Some(e), Some(far), 0.04).unwrap();
-        assert_eq!(m.offset_ms, 300.0);
+        assert_eq!((m.offset_ms, m.method), (300.0, Method::Correlation));
         assert!((m.confidence - 0.18).abs() < 1e-12);
     }
 }

@@ -23,7 +23,7 @@ pub use standard::{Standard, Verdict};
 use crate::error::{Error, Result};
 use crate::mp4;
 use container::ContainerReport;
-use estimate::{Evidence, Measure, Pair, SpanEstimate};
+use estimate::{Evidence, Measure, Method, Pair, SpanEstimate};
 use indicatif::ProgressBar;
 use serde::Serialize;
 use standard::StandardReport;
@@ -67,6 +67,7 @@ pub fn analyze(path: &Path, opts: &Options, bar: &ProgressBar) -> Result<SyncRep
         standard: opts.standard.describe(),
         offset_ms: None,
         confidence: 0.0,
+        method: None,
         worst_offset_ms: None,
         drift_ms_per_min: None,
         methods: Methods::default(),
@@ -149,6 +150,11 @@ pub fn analyze(path: &Path, opts: &Options, bar: &ProgressBar) -> Result<SyncRep
         .enumerate()
         .map(|(index, s)| ShotReport {
             index,
+            verdict: match s.measure.filter(|m| m.confidence >= MIN_CONFIDENCE) {
+                Some(m) if opts.standard.allows(m.offset_ms) => Verdict::Pass,
+                Some(_) => Verdict::Fail,
+                None => Verdict::Inconclusive,
+            },
             span: span_report(s),
         })
         .collect();
@@ -192,6 +198,7 @@ fn judge(
         return;
     }
     report.offset_ms = Some(round(overall.offset_ms, 10.0));
+    report.method = Some(overall.method);
     // The whole file, and every window and shot that is confident on its own.
     let mut checks = vec![(overall.offset_ms, None)];
     checks.extend(windows.iter().chain(shots).filter_map(|s| {
@@ -260,6 +267,11 @@ fn span_report(s: &SpanEstimate) -> SpanReport {
         end_s: round(s.end, 1000.0),
         offset_ms: s.measure.map(|m| round(m.offset_ms, 10.0)),
         confidence: s.measure.map_or(0.0, |m| round(m.confidence, 1000.0)),
+        method: s
+            .measure
+            .filter(|m| m.confidence >= MIN_CONFIDENCE)
+            .map(|m| m.method),
+        face: None,
         pairs: s.pairs,
         events_offset_ms: s.events.map(|m| round(m.offset_ms, 10.0)),
         correlation_offset_ms: s.correlation.map(|m| round(m.offset_ms, 10.0)),
@@ -291,6 +303,8 @@ pub struct SyncReport {
     pub offset_ms: Option<f64>,
     /// Confidence in the overall offset (0..1).
     pub confidence: f64,
+    /// The method that decided the verdict; null when inconclusive.
+    pub method: Option<Method>,
     /// The confident measurement (overall, window or shot) closest to or furthest past a limit.
     pub worst_offset_ms: Option<f64>,
     /// Offset change per minute (least squares over paired events or windows); null when
@@ -356,6 +370,10 @@ pub struct SpanReport {
     pub offset_ms: Option<f64>,
     /// Confidence (0..1).
     pub confidence: f64,
+    /// The method behind a confident offset (null when not confident).
+    pub method: Option<Method>,
+    /// The face whose mouth spoke, when lip-sync measured the span (null otherwise).
+    pub face: Option<u32>,
     /// Paired events inside.
     pub pairs: usize,
     /// Offset from the paired events alone.
@@ -371,6 +389,9 @@ pub struct SpanReport {
 pub struct ShotReport {
     /// Shot number, from 0.
     pub index: usize,
+    /// The shot judged alone: `pass` or `fail` when its offset is confident, else
+    /// `inconclusive`.
+    pub verdict: Verdict,
     /// Its span and estimate.
     #[serde(flatten)]
     pub span: SpanReport,

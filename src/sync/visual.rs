@@ -6,6 +6,9 @@ use serde::Serialize;
 
 /// Frame-difference level (mean absolute luma) that always counts as a picture change.
 const MIN_CHANGE: f32 = 8.0;
+/// Mean change (luma levels) below which a frame shows nothing new: a few pixels of coding
+/// noise, such as a static picture's keyframe refresh, are no visual onset.
+const VISIBLE: f32 = 0.1;
 /// Motion fitted on each side of an impact (s)...
 const FIT_S: f64 = 0.1;
 /// ...and at least this many points of it.
@@ -80,7 +83,14 @@ pub fn analyse(video: &VideoTrack) -> Visual {
         }
     }
     let mut impulses: Vec<(f64, f32)> = (0..f.len())
-        .map(|i| (video.time(i), (f[i].diff - recent_change(f, i)).max(0.0)))
+        .map(|i| {
+            let new = if f[i].diff < VISIBLE {
+                0.0
+            } else {
+                (f[i].diff - recent_change(f, i)).max(0.0)
+            };
+            (video.time(i), new)
+        })
         .collect();
     for time in impacts(video, &jumps) {
         events.push(Event {
