@@ -50,16 +50,17 @@ impl AvWriter {
         audio: Option<EncodedAudio>,
     ) -> Result<Self> {
         let out = AtomicOutput::new(target)?;
-        let mut mux = Muxer::create(out.path(), "mp4")?;
-        let video = mux.add_stream(params, video_tb)?;
+        let named = |e| on_target(&out, e);
+        let mut mux = Muxer::create(out.path(), "mp4").map_err(named)?;
+        let video = mux.add_stream(params, video_tb).map_err(named)?;
         let (audio_index, queued_audio) = match audio {
             Some(enc) => (
-                Some(mux.add_stream(&enc.params, enc.time_base)?),
+                Some(mux.add_stream(&enc.params, enc.time_base).map_err(named)?),
                 enc.packets,
             ),
             None => (None, VecDeque::new()),
         };
-        mux.write_header(MuxOptions::default())?;
+        mux.write_header(MuxOptions::default()).map_err(named)?;
         Ok(Self {
             out,
             mux,
@@ -75,7 +76,8 @@ impl AvWriter {
     pub fn write_video(&mut self, pkt: Packet) -> Result<()> {
         let at = pkt.dts().or(pkt.pts()).unwrap_or(0);
         self.flush_audio_until(Some((at, self.video_tb)))?;
-        Ok(self.mux.write(pkt, self.video)?)
+        let written = self.mux.write(pkt, self.video);
+        written.map_err(|e| on_target(&self.out, e))
     }
 
     fn flush_audio_until(&mut self, until: Option<(i64, Rational)>) -> Result<()> {
@@ -90,17 +92,32 @@ impl AvWriter {
                 }
             }
             let pkt = self.queued_audio.pop_front().expect("front exists");
-            self.mux.write(pkt, index)?;
+            let written = self.mux.write(pkt, index);
+            written.map_err(|e| on_target(&self.out, e))?;
         }
         Ok(())
     }
 
     /// Write the remaining audio, the trailer (the faststart pass), and move the file into place.
-    pub fn finish(mut self) -> Result<PathBuf> {
-        self.flush_audio_until(None)?;
-        self.mux.finish()?;
-        self.out.commit()
+    pub fn finish(self) -> Result<PathBuf> {
+        self.close()?.commit()
     }
+
+    /// As [`AvWriter::finish`], leaving the complete file at its temp path, for a
+    /// [`crate::output::Batch`] to move into place with the command's other outputs.
+    pub fn close(mut self) -> Result<AtomicOutput> {
+        self.flush_audio_until(None)?;
+        let done = self.mux.finish();
+        done.map_err(|e| on_target(&self.out, e))?;
+        Ok(self.out)
+    }
+}
+
+/// A muxing error named after the output the user asked for, not its hidden temp file.
+fn on_target(out: &AtomicOutput, e: cutroom_ffi::Error) -> crate::Error {
+    let msg = e.to_string();
+    let temp = format!("{}: ", out.path().display());
+    crate::Error::bad_input(out.target(), msg.strip_prefix(&temp).unwrap_or(&msg))
 }
 
 /// A soundtrack encoded once to AAC, packets stamped from 0 and advanced by the encoder delay

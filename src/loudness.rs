@@ -16,6 +16,38 @@ pub struct LoudnessTarget {
     pub true_peak_db: f64,
 }
 
+impl LoudnessTarget {
+    /// A checked target: the one check of the command line, the assemble spec and presets.
+    /// `names` are what the caller calls the two numbers (`--loudness`, `loudness_lufs`, ...),
+    /// so the message points at the value to fix.
+    pub fn new(
+        integrated_lufs: f64,
+        true_peak_db: f64,
+        names: [&str; 2],
+    ) -> std::result::Result<Self, String> {
+        let true_peak_db = check_true_peak(true_peak_db, names[1])?;
+        if !(-70.0..=0.0).contains(&integrated_lufs) {
+            return Err(format!(
+                "{} must be between -70 and 0 LUFS, not {integrated_lufs}",
+                names[0]
+            ));
+        }
+        Ok(Self {
+            integrated_lufs,
+            true_peak_db,
+        })
+    }
+}
+
+/// A true-peak ceiling checked as [`LoudnessTarget::new`] checks it: above -60, at most 0 dBTP.
+pub fn check_true_peak(db: f64, name: &str) -> std::result::Result<f64, String> {
+    if db > -60.0 && db <= 0.0 {
+        Ok(db)
+    } else {
+        Err(format!("{name} must be between -60 and 0 dBTP, not {db}"))
+    }
+}
+
 /// EBU R128 figures of a signal. A figure that does not exist for the signal (the integrated
 /// loudness of silence, the true peak of digital silence) is `None`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]

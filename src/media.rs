@@ -6,25 +6,76 @@ use cutroom_ffi::Input;
 use std::path::Path;
 
 /// Open `path` for reading; a failure says what is wrong with the file in plain words
-/// (missing, empty, an MP4 cut short before its `moov` box, not media at all).
+/// (missing, empty, not a regular file, an MP4 cut short before its `moov` box, a still
+/// image, not media at all).
 pub fn open(path: &Path) -> Result<Input> {
-    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::bad_input(path, "no such file"),
-        _ => Error::io(path, e),
-    })?;
-    if meta.is_dir() {
-        return Err(Error::bad_input(path, "is a directory, not a media file"));
-    }
-    if meta.len() == 0 {
-        return Err(Error::bad_input(path, "empty file"));
-    }
-    Input::open(path).map_err(|e| match mp4::read_layout(path) {
+    check_file(path, "a media file")?;
+    let input = Input::open(path).map_err(|e| match mp4::read_layout(path) {
         Ok(None) if looks_like_mp4(path) => Error::bad_input(
             path,
             "truncated or unfinished MP4: no moov box (the download or render was cut short)",
         ),
         _ => Error::from(e),
-    })
+    })?;
+    let format = input.format_name();
+    if let Some(kind) = still_image(&format) {
+        return Err(Error::bad_input(
+            path,
+            format!(
+                "is a still image ({kind}), not a video clip, whatever its name says; \
+                 still images are not supported as clips"
+            ),
+        ));
+    }
+    Ok(input)
+}
+
+/// Check that `path` is a non-empty regular file (`what` says what it should be): a named
+/// pipe, a device or `/dev/stdin` is refused for what it is, since media files are read more
+/// than once and seeked in.
+pub fn check_file(path: &Path, what: &str) -> Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::bad_input(path, "no such file"),
+        _ => Error::io(path, e),
+    })?;
+    let t = meta.file_type();
+    let other = if t.is_dir() {
+        Some("a directory")
+    } else if t.is_fifo() {
+        Some("a named pipe (FIFO)")
+    } else if t.is_char_device() {
+        Some("a character device (a terminal or /dev/stdin)")
+    } else if t.is_block_device() {
+        Some("a block device")
+    } else if t.is_socket() {
+        Some("a socket")
+    } else {
+        None
+    };
+    if let Some(other) = other {
+        let hint = if t.is_dir() {
+            ""
+        } else {
+            "; cutroom reads inputs more than once, so save the stream to a file first"
+        };
+        return Err(Error::bad_input(
+            path,
+            format!("is {other}, not {what}{hint}"),
+        ));
+    }
+    if meta.len() == 0 {
+        return Err(Error::bad_input(path, "empty file"));
+    }
+    Ok(())
+}
+
+/// The picture format when FFmpeg's demuxer `format` reads single still images.
+fn still_image(format: &str) -> Option<&str> {
+    match format {
+        "image2" => Some("an image file"),
+        f => f.strip_suffix("_pipe"),
+    }
 }
 
 /// True when the file starts with an ISO-BMFF `ftyp` box.

@@ -1,23 +1,26 @@
-//! Atomic outputs: write to a temp file beside the target, rename into place only on success.
+//! Outputs: checked against the inputs and their locations before anything is written, written
+//! to temp files beside their targets, and renamed into place only on success: one file at a
+//! time ([`AtomicOutput`]) or all of a command's files together ([`Batch`]).
 
+use crate::cleanup;
 use crate::error::{Error, Result};
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Component, Path, PathBuf};
 
 /// An output being written. Dropping it without [`AtomicOutput::commit`] removes the temp file,
 /// so a failed run never leaves a partial or clobbered file at the target.
 pub struct AtomicOutput {
     target: PathBuf,
     temp: tempfile::TempPath,
+    _live: cleanup::Live,
 }
 
 impl AtomicOutput {
-    /// Prepare to write `target`: its directory must exist and be writable. The temp file keeps
-    /// the target's extension so muxers that guess the format from the name still work.
+    /// Prepare to write `target`: its directory must exist and be writable. The temp file
+    /// (`.<name>.<pid>.<random><ext>`) keeps the target's extension so muxers that guess the
+    /// format from the name still work; stale ones of killed runs in that directory go first.
     pub fn new(target: &Path) -> Result<Self> {
-        let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let dir = parent(target);
         if !dir.is_dir() {
             return Err(Error::bad_input(target, "output directory does not exist"));
         }
@@ -30,17 +33,20 @@ impl AtomicOutput {
             .extension()
             .map(|e| format!(".{}", e.to_string_lossy()))
             .unwrap_or_default();
+        cleanup::remove_stale(&dir);
         let temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
+            .prefix(&cleanup::temp_prefix(&name))
             .suffix(&suffix)
             .tempfile_in(&dir)
             .map_err(|e| {
                 Error::bad_input(target, format!("cannot write in {}: {e}", dir.display()))
             })?
             .into_temp_path();
+        let live = cleanup::Live::file(&temp);
         Ok(Self {
             target: target.to_path_buf(),
             temp,
+            _live: live,
         })
     }
 
@@ -70,20 +76,284 @@ impl AtomicOutput {
     }
 }
 
-/// Refuse an output path that is one of the inputs (it would be destroyed while being read).
-pub fn ensure_not_input(output: &Path, inputs: &[&Path]) -> Result<()> {
-    let out = std::fs::canonicalize(output).ok();
-    for input in inputs {
-        let same = match (&out, std::fs::canonicalize(input).ok()) {
-            (Some(a), Some(b)) => *a == b,
-            _ => output == *input,
-        };
-        if same {
-            return Err(Error::bad_input(
-                output,
-                "output path is also an input; choose another output",
-            ));
+/// Several outputs of one command, each written to its temp file, renamed into place together
+/// by [`Batch::commit`] once all are complete; dropped uncommitted, none is left (and the
+/// directories it made for them are removed again when still empty).
+#[derive(Default)]
+pub struct Batch {
+    outputs: Vec<AtomicOutput>,
+    made_dirs: Vec<PathBuf>,
+}
+
+impl Batch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Create `dir` (and its missing parents) for outputs of this batch.
+    pub fn make_dir(&mut self, dir: &Path) -> Result<()> {
+        let mut missing: Vec<PathBuf> = dir
+            .ancestors()
+            .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+            .map(Path::to_path_buf)
+            .collect();
+        make_dir(dir)?;
+        missing.reverse();
+        self.made_dirs.extend(missing);
+        Ok(())
+    }
+
+    /// Add a written (not yet committed) output.
+    pub fn add(&mut self, out: AtomicOutput) {
+        self.outputs.push(out);
+    }
+
+    /// Rename every output into place, in the order added; their final paths.
+    pub fn commit(mut self) -> Result<Vec<PathBuf>> {
+        self.made_dirs.clear();
+        std::mem::take(&mut self.outputs)
+            .into_iter()
+            .map(AtomicOutput::commit)
+            .collect()
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        self.outputs.clear();
+        for d in self.made_dirs.iter().rev() {
+            // Only when empty: never remove what someone else put there meanwhile.
+            let _ = std::fs::remove_dir(d);
         }
     }
+}
+
+/// Create `dir` and its missing parents; when a file stands where a directory must go, say
+/// so (rather than `File exists (os error 17)`).
+pub fn make_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        match dir.ancestors().find(|a| a.exists() && !a.is_dir()) {
+            Some(file) => Error::bad_input(
+                dir,
+                format!(
+                    "cannot create this directory: {} is a file, not a directory",
+                    file.display()
+                ),
+            ),
+            None => Error::io(dir, e),
+        }
+    })
+}
+
+/// An output a command is about to write, for [`check_outputs`].
+#[derive(Debug, Clone, Copy)]
+pub struct Planned<'a> {
+    /// The file.
+    pub path: &'a Path,
+    /// True when the command creates the file's directory if it is missing.
+    pub makes_dir: bool,
+}
+
+impl<'a> Planned<'a> {
+    /// A file in a directory that must already exist.
+    pub fn file(path: &'a Path) -> Self {
+        Self {
+            path,
+            makes_dir: false,
+        }
+    }
+
+    /// A file in a directory the command creates when missing.
+    pub fn in_new_dir(path: &'a Path) -> Self {
+        Self {
+            path,
+            makes_dir: true,
+        }
+    }
+}
+
+/// Check every output of a command before anything is written: none is one of the `inputs` (the
+/// same file by device and inode, or the same place once symbolic links and `..` are resolved,
+/// also for files not made yet), none is planned twice, and each can go where it is asked to:
+/// not onto a directory, into a directory that exists (or that the command makes, under no
+/// file).
+pub fn check_outputs(outputs: &[Planned<'_>], inputs: &[&Path]) -> Result<()> {
+    let input_ids: Vec<Identity> = inputs.iter().map(|p| Identity::of(p)).collect();
+    let mut seen: Vec<Identity> = Vec::new();
+    for out in outputs {
+        let path = out.path;
+        if path.file_name().is_none() {
+            return Err(Error::bad_input(path, "output path has no file name"));
+        }
+        if path.is_dir() {
+            return Err(Error::bad_input(
+                path,
+                "is a directory; give a file name for the output",
+            ));
+        }
+        let dir = parent(path);
+        if !dir.is_dir() {
+            let existing = dir.ancestors().find(|a| a.exists());
+            match existing {
+                Some(a) if !a.is_dir() => {
+                    return Err(Error::bad_input(
+                        path,
+                        format!(
+                            "cannot write here: {} is a file, not a directory",
+                            a.display()
+                        ),
+                    ))
+                }
+                _ if !out.makes_dir => {
+                    return Err(Error::bad_input(
+                        path,
+                        format!("output directory does not exist: {}", dir.display()),
+                    ))
+                }
+                _ => {}
+            }
+        }
+        let id = Identity::of(path);
+        if let Some(i) = input_ids.iter().position(|i| i.same(&id)) {
+            return Err(Error::bad_input(
+                path,
+                format!(
+                    "output path is also an input: it would overwrite {}; choose another output",
+                    inputs[i].display()
+                ),
+            ));
+        }
+        if seen.iter().any(|s| s.same(&id)) {
+            return Err(Error::bad_input(
+                path,
+                "the same file is planned as two outputs",
+            ));
+        }
+        seen.push(id);
+    }
     Ok(())
+}
+
+/// Refuse an output path that is one of the inputs (it would be destroyed while being read),
+/// and an output location that cannot be written: [`check_outputs`] for one file.
+pub fn ensure_not_input(output: &Path, inputs: &[&Path]) -> Result<()> {
+    check_outputs(&[Planned::file(output)], inputs)
+}
+
+/// Who a path is: the file it names (device and inode) when it exists, and where it is.
+struct Identity {
+    inode: Option<(u64, u64)>,
+    place: PathBuf,
+}
+
+impl Identity {
+    fn of(path: &Path) -> Self {
+        Self {
+            inode: std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino())),
+            place: resolved(path),
+        }
+    }
+
+    fn same(&self, other: &Self) -> bool {
+        match (self.inode, other.inode) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.place == other.place,
+        }
+    }
+}
+
+/// `path` with its nearest existing ancestor canonicalised and the rest appended, `.` and `..`
+/// folded: where the file is or would be.
+fn resolved(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut rest = Vec::new();
+    let mut base = abs.as_path();
+    loop {
+        if let Ok(c) = std::fs::canonicalize(base) {
+            let mut out = c;
+            for part in rest.iter().rev() {
+                match part {
+                    Component::ParentDir => {
+                        out.pop();
+                    }
+                    Component::CurDir => {}
+                    other => out.push(other),
+                }
+            }
+            return out;
+        }
+        match (base.parent(), base.components().next_back()) {
+            (Some(p), Some(last)) => {
+                rest.push(last);
+                base = p;
+            }
+            _ => return abs,
+        }
+    }
+}
+
+/// The directory a file goes in (`.` for a bare name).
+fn parent(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outputs_meet_inputs_by_inode_and_by_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.wav");
+        std::fs::write(&input, b"x").unwrap();
+        let link = dir.path().join("link.wav");
+        std::fs::hard_link(&input, &link).unwrap();
+        let err = ensure_not_input(&link, &[&input]).unwrap_err().to_string();
+        assert!(err.contains("also an input"), "{err}");
+        // A not-yet-existing output named through `..` is still the input's place.
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        let roundabout = sub.join("../in.wav");
+        assert!(ensure_not_input(&roundabout, &[&input]).is_err());
+        // Two outputs of one command at one place.
+        let a = dir.path().join("new/a.wav");
+        let planned = [Planned::in_new_dir(&a), Planned::in_new_dir(&a)];
+        let err = check_outputs(&planned, &[]).unwrap_err().to_string();
+        assert!(err.contains("two outputs"), "{err}");
+        assert!(check_outputs(&planned[..1], &[&input]).is_ok());
+        // A directory under a file cannot be made.
+        let under_file = input.join("x.wav");
+        let err = check_outputs(&[Planned::in_new_dir(&under_file)], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is a file, not a directory"), "{err}");
+        let missing = dir.path().join("missing/x.png");
+        assert!(check_outputs(&[Planned::file(&missing)], &[]).is_err());
+    }
+
+    #[test]
+    fn a_dropped_batch_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let stems = dir.path().join("a/b");
+        {
+            let mut batch = Batch::new();
+            batch.make_dir(&stems).unwrap();
+            let out = AtomicOutput::new(&stems.join("x.wav")).unwrap();
+            std::fs::write(out.path(), b"data").unwrap();
+            batch.add(out);
+        }
+        assert!(!dir.path().join("a").exists());
+        let mut batch = Batch::new();
+        batch.make_dir(&stems).unwrap();
+        let out = AtomicOutput::new(&stems.join("x.wav")).unwrap();
+        std::fs::write(out.path(), b"data").unwrap();
+        batch.add(out);
+        assert_eq!(batch.commit().unwrap(), [stems.join("x.wav")]);
+        assert_eq!(std::fs::read(stems.join("x.wav")).unwrap(), b"data");
+        assert_eq!(std::fs::read_dir(&stems).unwrap().count(), 1);
+    }
 }

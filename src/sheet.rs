@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::output::AtomicOutput;
 use cutroom_ffi::{Pixel, VideoFilter, VideoFrame};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// An 8-bit RGB picture, rows packed without padding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,8 +96,8 @@ const MARGIN: u32 = 24;
 const GLYPH_SCALE: u32 = 4;
 
 /// Lay `panels` out in rows of at most `per_row`, left to right, each with its label above
-/// it, and write them to `target` as a PNG (atomically).
-pub fn write(target: &Path, panels: &[Panel], per_row: usize) -> Result<PathBuf> {
+/// it, and write them for `target` as a PNG, in a temp file beside it that the caller commits.
+pub fn write(target: &Path, panels: &[Panel], per_row: usize) -> Result<AtomicOutput> {
     let label_h = 7 * GLYPH_SCALE + MARGIN / 2;
     let rows: Vec<&[Panel]> = panels.chunks(per_row.max(1)).collect();
     let row_w = |r: &[Panel]| MARGIN + r.iter().map(|p| p.frame.width + MARGIN).sum::<u32>();
@@ -124,7 +124,7 @@ pub fn write(target: &Path, panels: &[Panel], per_row: usize) -> Result<PathBuf>
     let mut w = enc.write_header().map_err(png_err)?;
     w.write_image_data(&sheet.data).map_err(png_err)?;
     w.finish().map_err(png_err)?;
-    out.commit()
+    Ok(out)
 }
 
 /// Draw `text` (letters, digits, `-`, `_`, `x`, space) in a 5x7 pixel font scaled up.
@@ -214,7 +214,10 @@ mod tests {
             frame: RgbImage::filled(40, 30, rgb),
         };
         let panels = [panel([255, 0, 0]), panel([0, 255, 0]), panel([0, 0, 255])];
-        let path = write(&dir.path().join("s.png"), &panels, 2).unwrap();
+        let path = write(&dir.path().join("s.png"), &panels, 2)
+            .unwrap()
+            .commit()
+            .unwrap();
         let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
         let mut reader = decoder.read_info().unwrap();
         let mut buf = vec![0; reader.output_buffer_size()];

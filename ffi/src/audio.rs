@@ -30,6 +30,8 @@ pub struct AudioDecoder {
     channels: u16,
     resampler: Option<(resampling::Context, (Sample, u64, u32))>,
     time_base: Rational,
+    /// `<file>: decode audio` (just `decode audio` without a file), for errors.
+    op: String,
 }
 
 impl AudioDecoder {
@@ -44,7 +46,8 @@ impl AudioDecoder {
             .get(stream)
             .map(|s| s.time_base)
             .unwrap_or(Rational::new(1, 48000));
-        Self::open(params, tb, stream, rate, channels)
+        let op = format!("{}: decode audio", input.path().display());
+        Self::open(params, tb, stream, rate, channels, op)
     }
 
     /// A decoder for packets of a stream described by `params` (timestamps in `time_base`), not
@@ -57,7 +60,8 @@ impl AudioDecoder {
         channels: u16,
     ) -> Result<Self> {
         crate::init();
-        Self::open(params.0.clone(), time_base, 0, rate, channels)
+        let op = "decode audio".to_string();
+        Self::open(params.0.clone(), time_base, 0, rate, channels, op)
     }
 
     fn open(
@@ -66,6 +70,7 @@ impl AudioDecoder {
         stream: usize,
         rate: u32,
         channels: u16,
+        op: String,
     ) -> Result<Self> {
         let ctx = ff::codec::context::Context::from_parameters(params).op("open audio decoder")?;
         let mut dec = ctx.decoder();
@@ -82,6 +87,7 @@ impl AudioDecoder {
             channels,
             resampler: None,
             time_base: tb,
+            op,
         })
     }
 
@@ -97,19 +103,19 @@ impl AudioDecoder {
 
     /// Feed one packet of this decoder's stream.
     pub fn send(&mut self, pkt: &Packet) -> Result<()> {
-        send_packet(&mut self.dec, pkt, "decode audio")
+        send_packet(&mut self.dec, pkt, &self.op)
     }
 
     /// Signal the end of the stream; then drain with [`AudioDecoder::receive`] and finally
     /// [`AudioDecoder::flush_resampler`].
     pub fn send_eof(&mut self) -> Result<()> {
-        self.dec.send_eof().op("flush audio decoder")
+        self.dec.send_eof().op(&self.op)
     }
 
     /// The next decoded run, converted; `None` when more input is needed (or all is drained).
     pub fn receive(&mut self) -> Result<Option<AudioSamples>> {
         let mut frame = ff::frame::Audio::empty();
-        if !receive_frame(&mut self.dec, &mut frame, "decode audio")? {
+        if !receive_frame(&mut self.dec, &mut frame, &self.op)? {
             return Ok(None);
         }
         let pts = frame.timestamp();

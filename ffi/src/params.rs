@@ -46,6 +46,23 @@ impl CodecParams {
         }
     }
 
+    /// True when the MP4 muxer can carry this stream as it is (H.264, HEVC, AAC, ...; not
+    /// ProRes, PCM or DNxHD), i.e. its packets may be copied into an MP4.
+    pub fn fits_mp4(&self) -> bool {
+        crate::init();
+        // SAFETY: av_guess_format returns a static AVOutputFormat or NULL; the query only
+        // reads it.
+        unsafe {
+            let mp4 = ff::ffi::av_guess_format(c"mp4".as_ptr(), std::ptr::null(), std::ptr::null());
+            !mp4.is_null()
+                && ff::ffi::avformat_query_codec(
+                    mp4,
+                    self.raw().codec_id,
+                    ff::ffi::FF_COMPLIANCE_NORMAL,
+                ) == 1
+        }
+    }
+
     /// Picture width (0 for non-video).
     pub fn width(&self) -> u32 {
         self.raw().width.max(0) as u32

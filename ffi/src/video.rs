@@ -163,6 +163,8 @@ pub struct VideoDecoder {
     scaler: Option<(scaling::Context, (ff::format::Pixel, u32, u32))>,
     scale_flags: scaling::Flags,
     time_base: Rational,
+    /// `<file>: decode video`, so a decoding error names the file.
+    op: String,
 }
 
 impl VideoDecoder {
@@ -223,6 +225,7 @@ impl VideoDecoder {
                 scaling::Flags::BILINEAR
             },
             time_base: tb,
+            op: format!("{}: decode video", input.path().display()),
         })
     }
 
@@ -238,18 +241,18 @@ impl VideoDecoder {
 
     /// Feed one packet of this decoder's stream.
     pub fn send(&mut self, pkt: &Packet) -> Result<()> {
-        send_packet(&mut self.dec, pkt, "decode video")
+        send_packet(&mut self.dec, pkt, &self.op)
     }
 
     /// Signal the end of the stream; then drain with [`VideoDecoder::receive`].
     pub fn send_eof(&mut self) -> Result<()> {
-        self.dec.send_eof().op("flush video decoder")
+        self.dec.send_eof().op(&self.op)
     }
 
     /// The next decoded frame, or `None` when more input is needed (or all is drained).
     pub fn receive(&mut self) -> Result<Option<VideoFrame>> {
         let mut frame = ff::frame::Video::empty();
-        if !receive_frame(&mut self.dec, &mut frame, "decode video")? {
+        if !receive_frame(&mut self.dec, &mut frame, &self.op)? {
             return Ok(None);
         }
         let pts = frame.timestamp();

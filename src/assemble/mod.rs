@@ -18,8 +18,9 @@ pub mod spec;
 
 use crate::audio::fit::{place, Fit, Placement};
 use crate::audio::load;
-use crate::audio::sidechain::{detect, envelope, DuckShape, Threshold};
+use crate::audio::sidechain::{detect, envelope, Threshold};
 use crate::audio::soundtrack::{self, Level, Mastered};
+use crate::cleanup;
 use crate::concat::{self, Summary};
 use crate::error::{Error, Result};
 use crate::export::preset::{Preset, PresetBook};
@@ -28,6 +29,7 @@ use crate::export::{self, AUDIO_CHANNELS as CH, AUDIO_RATE as RATE};
 use crate::fetch::{sha256_file, write_json_atomic};
 use crate::loudness::{self, LoudnessReport, LoudnessTarget};
 use crate::otio::{self, TimelineBed, TimelineClip};
+use crate::output::{self, Planned};
 use crate::pcm::{decode_aligned, Pcm};
 use crate::progress;
 use crate::sheet;
@@ -342,7 +344,8 @@ pub fn run(
         },
         None => Fit::Pad,
     };
-    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
+    check_outputs(cut, spec_path, &name, &inputs, out_dir)?;
+    crate::output::make_dir(out_dir)?;
     let mut timings = Timings {
         sources_s,
         ..Timings::default()
@@ -358,10 +361,12 @@ pub fn run(
             .map(|(s, i)| s.timeline_shot(i.file.clone()))
             .collect(),
     };
+    cleanup::remove_stale(out_dir);
     let tmp = tempfile::Builder::new()
-        .prefix(".assemble-")
+        .prefix(&cleanup::assemble_dir_prefix())
         .tempdir_in(out_dir)
         .map_err(|e| Error::io(out_dir, e))?;
+    let _live = cleanup::Live::dir(tmp.path());
     let master = tmp.path().join(format!("{name}.mp4"));
     let copts = concat::Options::default();
     let bar = progress::bar(0, "concat", quiet);
@@ -435,7 +440,7 @@ pub fn run(
                 frame: frame.clone(),
             })
             .collect();
-        sheet::write(&contact_sheet, &panels, CONTACT_SHEET_COLUMNS)?;
+        sheet::write(&contact_sheet, &panels, CONTACT_SHEET_COLUMNS)?.commit()?;
     }
     let contact_sheet = contact_sheet
         .is_file()
@@ -545,6 +550,33 @@ pub fn run(
     Ok(report)
 }
 
+/// The files a run writes in `out_dir`, checked against every file it reads before anything
+/// is written (a deliverable named like a shot's source would overwrite it).
+fn check_outputs(
+    cut: &Cut,
+    spec_path: &Path,
+    name: &str,
+    inputs: &[ShotInput],
+    out_dir: &Path,
+) -> Result<()> {
+    let mut files: Vec<PathBuf> = cut
+        .outputs
+        .iter()
+        .map(|p| out_dir.join(format!("{name}.{p}.mp4")))
+        .collect();
+    files.extend(
+        ["report.json", "report.html", "timeline.otio", "contact.png"].map(|f| out_dir.join(f)),
+    );
+    let read: Vec<&Path> = std::iter::once(spec_path)
+        .chain(inputs.iter().map(|i| i.file.as_path()))
+        .chain(cut.music.iter().map(|m| m.file.as_path()))
+        .chain(cut.voice.iter().map(|v| v.file.as_path()))
+        .chain(cut.presets.as_deref())
+        .collect();
+    let planned: Vec<Planned> = files.iter().map(|f| Planned::in_new_dir(f)).collect();
+    output::check_outputs(&planned, &read)
+}
+
 /// Export the pictures of a normalised join as they are made (on another thread), so they are
 /// encoded once, by the export, rather than into a master first.
 fn export_made(
@@ -630,13 +662,7 @@ fn soundtrack(
             let key = voice.as_ref().unwrap_or(&shots);
             let threshold = m.threshold.map_or(Threshold::Auto, Threshold::Dbfs);
             let activity = detect(key, threshold);
-            let shape = DuckShape {
-                depth_db: m.depth,
-                attack_ms: m.attack,
-                release_ms: m.release,
-                ..DuckShape::default()
-            };
-            bed.apply_gains(envelope(&activity, bed.frames(), RATE, &shape));
+            bed.apply_gains(envelope(&activity, bed.frames(), RATE, &m.shape()));
             mix.mix_in(&bed);
             Some(if voice.is_some() { "voice" } else { "shots" })
         }

@@ -56,7 +56,7 @@ pub async fn resolve(
         .collect::<Result<_>>()?;
     let remote = sources.iter().any(|s| !matches!(s, Source::File(_)));
     if remote {
-        std::fs::create_dir_all(shots_dir).map_err(|e| Error::io(shots_dir, e))?;
+        crate::output::make_dir(shots_dir)?;
     }
     let mut inputs: Vec<Option<ShotInput>> = vec![None; sources.len()];
     let mut errors = Vec::new();

@@ -5,7 +5,9 @@
 //! Unknown keys are rejected with the closest known key as a suggestion; errors name the file,
 //! line, column and field path; every missing source is listed at once.
 
+use crate::audio::sidechain::{check_threshold, DuckShape};
 use crate::error::{Error, Result};
+use crate::loudness::LoudnessTarget;
 use crate::sync::Standard;
 use crate::timeline::{Shot, TimeSpec, Transition};
 use schemars::JsonSchema;
@@ -119,6 +121,18 @@ pub struct Music {
     /// A bed shorter than the cut: `loop` (repeat, crossfaded seams) or `pad` (silence after).
     #[serde(default = "default_fit")]
     pub fit: String,
+}
+
+impl Music {
+    /// The dip under the key signal (lookahead and hold at their defaults).
+    pub fn shape(&self) -> DuckShape {
+        DuckShape {
+            depth_db: self.depth,
+            attack_ms: self.attack,
+            release_ms: self.release,
+            ..DuckShape::default()
+        }
+    }
 }
 
 fn default_depth() -> f64 {
@@ -323,6 +337,36 @@ impl Cut {
         files.chain(others).flatten().for_each(join);
     }
 
+    /// The name and the numbers, checked by the same functions as the command line's options.
+    fn check_values(&self) -> std::result::Result<(), String> {
+        if let Some(name) = &self.name {
+            if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\']) {
+                return Err(format!(
+                    "name {name:?}: deliverables are named <name>.<preset>.mp4; give a name \
+                     that is not empty, has no `/` and does not start with `.`"
+                ));
+            }
+        }
+        LoudnessTarget::new(
+            self.loudness.target,
+            self.loudness.true_peak,
+            ["loudness.target", "loudness.true_peak"],
+        )?;
+        if let Some(m) = &self.music {
+            if !(-60.0..=60.0).contains(&m.gain) {
+                return Err(format!(
+                    "music.gain must be between -60 and 60 dB, not {}",
+                    m.gain
+                ));
+            }
+            m.shape().check("music.")?;
+            if let Some(t) = m.threshold {
+                check_threshold(t, "music.threshold")?;
+            }
+        }
+        Ok(())
+    }
+
     fn check(&self, path: &Path) -> Result<()> {
         let mut errors = Vec::new();
         let mut missing = |what: String, p: &Path| {
@@ -362,6 +406,7 @@ impl Cut {
             missing("presets".into(), p);
         }
         errors.extend(bad_sources);
+        errors.extend(self.check_values().err().map(|e| Error::bad_input(path, e)));
         match errors.len() {
             0 => Ok(()),
             1 => Err(errors.remove(0)),
@@ -506,5 +551,31 @@ mod tests {
         assert_eq!(s.transition.name(), "crossfade");
         assert!(s.in_point.is_some() && s.out.is_some());
         assert!(matches!(c.shot[1].source(2), Ok(Source::Render(_))));
+    }
+
+    #[test]
+    fn names_and_numbers_are_checked_as_on_the_command_line() {
+        let base = "outputs = [\"square\"]\n[[shot]]\nsrc = \"a.mp4\"\n";
+        let check = |extra: &str| parse(&format!("{extra}\n{base}")).unwrap().check_values();
+        assert!(check("").is_ok());
+        for (extra, key) in [
+            ("name = \"\"", "name"),
+            ("name = \".hidden\"", "name"),
+            ("name = \"a/b\"", "name"),
+            ("loudness = { target = nan }", "loudness.target"),
+            ("loudness = { target = 10 }", "loudness.target"),
+            ("loudness = { true_peak = 5 }", "loudness.true_peak"),
+            ("loudness = { true_peak = inf }", "loudness.true_peak"),
+            ("music = { file = \"m.wav\", gain = nan }", "music.gain"),
+            ("music = { file = \"m.wav\", depth = -inf }", "music.depth"),
+            ("music = { file = \"m.wav\", attack = nan }", "music.attack"),
+            (
+                "music = { file = \"m.wav\", threshold = nan }",
+                "music.threshold",
+            ),
+        ] {
+            let e = check(extra).unwrap_err();
+            assert!(e.starts_with(key), "{extra}: {e}");
+        }
     }
 }

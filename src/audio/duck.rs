@@ -8,10 +8,13 @@ use super::sidechain::{detect, envelope, DuckShape, Threshold};
 use super::soundtrack::{finish, Finished, Level, SoundtrackReport, CHANNELS, RATE};
 use super::stems::write_wav;
 use crate::error::{Error, Result};
-use crate::output::ensure_not_input;
+use crate::output::{check_outputs, Batch, Planned};
 use crate::pcm::{decode_aligned, Pcm};
 use crate::progress;
 use std::path::{Path, PathBuf};
+
+/// The stem files `--stems DIR` holds, in the order of [`DuckReport::stems`].
+pub const STEMS: [&str; 4] = ["voice.wav", "music.wav", "mix.wav", "gain.wav"];
 
 /// Everything `duck` needs besides the files.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -60,7 +63,13 @@ pub struct DuckReport {
 pub fn duck(files: &DuckFiles, opts: &DuckOptions, quiet: bool) -> Result<DuckReport> {
     let mut inputs = vec![files.video, files.music];
     inputs.extend(files.voice);
-    ensure_not_input(files.out, &inputs)?;
+    let stem_paths: Vec<PathBuf> = files
+        .stems
+        .map(|dir| STEMS.iter().map(|s| dir.join(s)).collect())
+        .unwrap_or_default();
+    let mut planned = vec![Planned::file(files.out)];
+    planned.extend(stem_paths.iter().map(|p| Planned::in_new_dir(p)));
+    check_outputs(&planned, &inputs)?;
     let picture = Picture::scan(files.video)?;
     let len = picture.frames_at(RATE);
     let bar = progress::bar(picture.packets() as u64, "duck", quiet);
@@ -121,11 +130,12 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, quiet: bool) -> Result<DuckRe
         report,
     } = finished;
     let final_len = mix.frames();
-    picture.write(files.out, encoded, keep, &bar)?;
+    // The MP4 and the stems are moved into place together, once all are complete.
+    let mut batch = Batch::new();
+    batch.add(picture.write(files.out, encoded, keep, &bar)?);
     bar.finish_and_clear();
-    let mut stems = Vec::new();
     if let (Some(dir), Some((mut voice, mut music)), Some(gain)) = (files.stems, sources, gain) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        batch.make_dir(dir)?;
         let mut gain = Pcm {
             rate: RATE,
             channels: 1,
@@ -134,15 +144,11 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, quiet: bool) -> Result<DuckRe
         voice.fit(final_len);
         music.fit(final_len);
         gain.fit(final_len);
-        for (name, pcm) in [
-            ("voice.wav", &voice),
-            ("music.wav", &music),
-            ("mix.wav", &mix),
-            ("gain.wav", &gain),
-        ] {
-            stems.push(write_wav(&dir.join(name), pcm)?);
+        for (path, pcm) in stem_paths.iter().zip([&voice, &music, &mix, &gain]) {
+            batch.add(write_wav(path, pcm)?);
         }
     }
+    let stems = batch.commit()?.split_off(1);
     let secs = |f: usize| f as f64 / f64::from(RATE);
     Ok(DuckReport {
         soundtrack: report,

@@ -22,7 +22,7 @@ use symphonia::core::meta::MetadataOptions;
 
 /// Decode `path` at its own sample rate and channel count.
 pub fn load(path: &Path) -> Result<Pcm> {
-    check_file(path)?;
+    crate::media::check_file(path, "an audio file")?;
     let mut head = [0u8; 12];
     let n = File::open(path)
         .and_then(|mut f| f.read(&mut head))
@@ -62,20 +62,6 @@ pub fn convert(pcm: Pcm, rate: u32, channels: u16) -> Result<Pcm> {
         channels,
         data,
     })
-}
-
-fn check_file(path: &Path) -> Result<()> {
-    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::bad_input(path, "no such file"),
-        _ => Error::io(path, e),
-    })?;
-    if meta.is_dir() {
-        return Err(Error::bad_input(path, "is a directory, not an audio file"));
-    }
-    if meta.len() == 0 {
-        return Err(Error::bad_input(path, "empty file"));
-    }
-    Ok(())
 }
 
 /// A WAV file through hound; `None` for encodings hound does not support (a-law, ADPCM, ...).

@@ -4,6 +4,7 @@
 use crate::avwrite::{AvWriter, EncodedAudio};
 use crate::error::{Error, Result};
 use crate::media;
+use crate::output::AtomicOutput;
 use cutroom_ffi::{rescale, MediaKind, Rational};
 use indicatif::ProgressBar;
 use std::path::{Path, PathBuf};
@@ -34,7 +35,19 @@ impl Picture {
         let stream = input
             .best_stream(MediaKind::Video)
             .ok_or_else(|| Error::bad_input(path, "no video stream"))?;
-        let time_base = input.streams()[stream].time_base;
+        let info = &input.streams()[stream];
+        if !info.params.fits_mp4() {
+            return Err(Error::bad_input(
+                path,
+                format!(
+                    "its {} picture cannot be copied into an MP4 (the picture is kept bit for \
+                     bit); make an H.264 master first, e.g. with `cutroom concat {} -o master.mp4`",
+                    info.params.codec_name(),
+                    path.display()
+                ),
+            ));
+        }
+        let time_base = info.time_base;
         let mut packets = Vec::new();
         while let Some(p) = input.read_packet()? {
             if p.stream() == stream {
@@ -108,14 +121,15 @@ impl Picture {
     }
 
     /// Write `target`: the first `keep` video packets copied unchanged (shifted so the first
-    /// frame is shown at 0) and the AAC `audio`, its sample 0 with the first frame.
+    /// frame is shown at 0) and the AAC `audio`, its sample 0 with the first frame; the
+    /// complete file is left at its temp path for the caller to commit.
     pub fn write(
         &self,
         target: &Path,
         audio: EncodedAudio,
         keep: usize,
         bar: &ProgressBar,
-    ) -> Result<PathBuf> {
+    ) -> Result<AtomicOutput> {
         let mut input = media::open(&self.path)?;
         let params = input.streams()[self.stream].params.clone();
         let mut w = AvWriter::create_encoded(target, &params, self.time_base, Some(audio))?;
@@ -132,6 +146,6 @@ impl Picture {
             written += 1;
             bar.inc(1);
         }
-        w.finish()
+        w.close()
     }
 }

@@ -59,6 +59,41 @@ impl Default for DuckShape {
     }
 }
 
+impl DuckShape {
+    /// The one check of a dip (command line and spec alike): depth -60 to 0 dB, times 0 to
+    /// 10000 ms. `prefix` turns a field into the name the user wrote (`--` or `music.`).
+    pub fn check(&self, prefix: &str) -> std::result::Result<(), String> {
+        if !(-60.0..=0.0).contains(&self.depth_db) {
+            return Err(format!(
+                "{prefix}depth must be between -60 and 0 dB, not {}",
+                self.depth_db
+            ));
+        }
+        for (name, v) in [
+            ("attack", self.attack_ms),
+            ("release", self.release_ms),
+            ("lookahead", self.lookahead_ms),
+            ("hold", self.hold_ms),
+        ] {
+            if !(0.0..=10_000.0).contains(&v) {
+                return Err(format!("{prefix}{name} must be 0 to 10000 ms, not {v}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A speech threshold in dBFS checked as the command line and the spec both check it.
+pub fn check_threshold(db: f64, name: &str) -> std::result::Result<Threshold, String> {
+    if (-120.0..=0.0).contains(&db) {
+        Ok(Threshold::Dbfs(db))
+    } else {
+        Err(format!(
+            "{name} must be a level between -120 and 0 dBFS, not {db}"
+        ))
+    }
+}
+
 /// The voice's speech activity.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Activity {

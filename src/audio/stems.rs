@@ -1,12 +1,13 @@
-//! Writing PCM as 32-bit float WAV files (hound), atomically.
+//! Writing PCM as 32-bit float WAV files (hound) to temp files, moved into place by the caller.
 
 use crate::error::{Error, Result};
 use crate::output::AtomicOutput;
 use crate::pcm::Pcm;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// Write `pcm` to `path` as a 32-bit float WAV (temp file beside it, renamed when complete).
-pub fn write_wav(path: &Path, pcm: &Pcm) -> Result<PathBuf> {
+/// Write `pcm` for `path` as a 32-bit float WAV, in a temp file beside it that the caller
+/// commits (alone, or with the command's other outputs).
+pub fn write_wav(path: &Path, pcm: &Pcm) -> Result<AtomicOutput> {
     let out = AtomicOutput::new(path)?;
     let spec = hound::WavSpec {
         channels: pcm.channels,
@@ -20,5 +21,5 @@ pub fn write_wav(path: &Path, pcm: &Pcm) -> Result<PathBuf> {
         w.write_sample(v).map_err(fail)?;
     }
     w.finalize().map_err(fail)?;
-    out.commit()
+    Ok(out)
 }

@@ -45,7 +45,9 @@ pub fn swap(
         opts.level,
     )?;
     bar.set_message("writing");
-    picture.write(out, finished.encoded, finished.keep, &bar)?;
+    picture
+        .write(out, finished.encoded, finished.keep, &bar)?
+        .commit()?;
     bar.finish_and_clear();
     Ok(finished.report)
 }

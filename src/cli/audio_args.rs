@@ -2,7 +2,7 @@
 
 use crate::audio::fit::{Fit, Placement};
 use crate::audio::soundtrack::{Level, RATE};
-use crate::loudness::LoudnessTarget;
+use crate::loudness::{check_true_peak, LoudnessTarget};
 use crate::{Error, Result};
 
 /// Where the new audio goes on the picture.
@@ -74,20 +74,12 @@ pub struct LoudnessArgs {
 impl LoudnessArgs {
     /// What to do with the level; `otherwise` applies when `--loudness` is not given.
     pub fn level(&self, otherwise: Level) -> Result<Level> {
-        if !(self.true_peak <= 0.0 && self.true_peak > -60.0) {
-            return Err(Error::Usage(
-                "--true-peak must be between -60 and 0 dBTP".into(),
-            ));
-        }
+        check_true_peak(self.true_peak, "--true-peak").map_err(Error::Usage)?;
         match self.loudness {
             None => Ok(otherwise),
-            Some(l) if (-70.0..=0.0).contains(&l) => Ok(Level::Normalize(LoudnessTarget {
-                integrated_lufs: l,
-                true_peak_db: self.true_peak,
-            })),
-            Some(l) => Err(Error::Usage(format!(
-                "--loudness must be between -70 and 0 LUFS, not {l}"
-            ))),
+            Some(l) => LoudnessTarget::new(l, self.true_peak, ["--loudness", "--true-peak"])
+                .map(Level::Normalize)
+                .map_err(Error::Usage),
         }
     }
 }

@@ -4,7 +4,7 @@ use super::audio_args::{summary, LoudnessArgs, PlaceArgs};
 use super::Global;
 use crate::audio::duck::{duck, DuckFiles, DuckOptions};
 use crate::audio::fit::Fit;
-use crate::audio::sidechain::{DuckShape, Threshold};
+use crate::audio::sidechain::{check_threshold, DuckShape, Threshold};
 use crate::audio::soundtrack::Level;
 use crate::error::exit;
 use crate::{Error, Result};
@@ -57,40 +57,27 @@ fn parse_threshold(s: &str) -> std::result::Result<Threshold, String> {
     if s == "auto" {
         return Ok(Threshold::Auto);
     }
-    match s.parse::<f64>() {
-        Ok(db) if (-120.0..=0.0).contains(&db) => Ok(Threshold::Dbfs(db)),
-        _ => Err(format!(
-            "expected auto or a level in dBFS (-120 to 0), not {s:?}"
-        )),
-    }
+    let db = s
+        .parse::<f64>()
+        .map_err(|_| format!("expected auto or a level in dBFS (-120 to 0), not {s:?}"))?;
+    check_threshold(db, "--threshold")
 }
 
 /// Duck, mix, write, and report on stdout.
 pub fn run(args: Args, global: &Global) -> Result<i32> {
-    if !(-60.0..=0.0).contains(&args.depth) {
-        return Err(Error::Usage("--depth must be between -60 and 0 dB".into()));
-    }
-    for (name, v) in [
-        ("--attack", args.attack),
-        ("--release", args.release),
-        ("--lookahead", args.lookahead),
-        ("--hold", args.hold),
-    ] {
-        if !(0.0..=10_000.0).contains(&v) {
-            return Err(Error::Usage(format!("{name} must be 0 to 10000 ms")));
-        }
-    }
+    let shape = DuckShape {
+        depth_db: args.depth,
+        attack_ms: args.attack,
+        release_ms: args.release,
+        lookahead_ms: args.lookahead,
+        hold_ms: args.hold,
+    };
+    shape.check("--").map_err(Error::Usage)?;
     let opts = DuckOptions {
         placement: args.place.placement(Fit::Loop)?,
         fade_out: args.place.fade_out_frames(),
         threshold: args.threshold,
-        shape: DuckShape {
-            depth_db: args.depth,
-            attack_ms: args.attack,
-            release_ms: args.release,
-            lookahead_ms: args.lookahead,
-            hold_ms: args.hold,
-        },
+        shape,
         level: args.loudness.level(Level::Limit(args.loudness.true_peak))?,
     };
     let files = DuckFiles {

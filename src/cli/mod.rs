@@ -108,6 +108,7 @@ pub const MEDIA_BINARY: &str = "cutroom-media";
 /// PID, same arguments) for the others, so start-up never pays for loading FFmpeg's libraries.
 pub fn main_light() -> ExitCode {
     let cli = Cli::parse();
+    crate::cleanup::on_signals();
     let global = Global { quiet: cli.quiet };
     finish(match cli.command {
         Command::Network(cmd) => run_network(cmd, &global),
@@ -118,6 +119,7 @@ pub fn main_light() -> ExitCode {
 /// The `cutroom-media` binary: every command, in this process.
 pub fn main_media() -> ExitCode {
     let cli = Cli::parse();
+    crate::cleanup::on_signals();
     let global = Global { quiet: cli.quiet };
     finish(match cli.command {
         Command::Network(cmd) => run_network(cmd, &global),

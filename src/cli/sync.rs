@@ -2,6 +2,7 @@
 
 use super::{for_each_file, print_files, FileEntry, Global};
 use crate::error::exit;
+use crate::output::{check_outputs, Planned};
 use crate::sync::{self, plot, spec, Standard, SyncReport, Verdict};
 use crate::Result;
 use std::path::{Path, PathBuf};
@@ -38,10 +39,12 @@ pub struct Args {
 pub fn run(args: Args, global: &Global) -> Result<i32> {
     if let Some(p) = &args.plot {
         plot::Format::of(p)?;
-        let inputs: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
-        for i in 0..args.files.len() {
-            crate::output::ensure_not_input(&plot_path(p, i, args.files.len()), &inputs)?;
-        }
+        let mut inputs: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
+        inputs.extend(args.spec.as_deref());
+        let n = args.files.len();
+        let plots: Vec<PathBuf> = (0..n).map(|i| plot_path(p, i, n)).collect();
+        let planned: Vec<_> = plots.iter().map(|p| Planned::file(p)).collect();
+        check_outputs(&planned, &inputs)?;
     }
     let opts = sync::Options {
         standard: args.standard,

@@ -377,6 +377,19 @@ fn normalise_reasons(shots: &[PlannedShot], opts: &Options) -> Vec<String> {
                 label(i, s)
             ));
         }
+        if !p.fits_mp4() {
+            r.push(format!(
+                "{}: {} video cannot be copied into an MP4",
+                label(i, s),
+                p.codec_name()
+            ));
+        }
+        if s.lacks_dts {
+            r.push(format!(
+                "{}: its container gives no decoding times to copy its packets by",
+                label(i, s)
+            ));
+        }
     }
     r
 }

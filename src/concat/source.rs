@@ -50,6 +50,8 @@ pub struct Source {
     pub end: i64,
     /// Some packets are marked for discard by an edit list (they cannot be copied as they are).
     pub has_discarded: bool,
+    /// Some packets have no decoding timestamp (Matroska): they cannot be retimed as copies.
+    pub lacks_dts: bool,
     /// The file has an audio stream.
     pub has_audio: bool,
 }
@@ -70,6 +72,7 @@ impl Source {
         let frame_ticks = frame_ticks(frame_rate, info.time_base);
         let mut packets = Vec::new();
         let mut has_discarded = false;
+        let mut lacks_dts = false;
         let mut end = i64::MIN;
         while let Some(pkt) = input.read_packet()? {
             if pkt.stream() != v {
@@ -91,6 +94,7 @@ impl Source {
                 frame_ticks
             };
             end = end.max(pts + dur);
+            lacks_dts |= pkt.dts().is_none();
             packets.push(PacketTimes {
                 pts,
                 dts: pkt.dts().unwrap_or(pts),
@@ -111,6 +115,7 @@ impl Source {
             pts,
             end,
             has_discarded,
+            lacks_dts,
             has_audio: sound.is_some(),
         };
         Ok(Loaded {

@@ -7,6 +7,7 @@ use super::motion::Smoother;
 use super::reframe::{filter_graph, follow_graph, follow_window, Reframe, Turn};
 use crate::avwrite::{AvWriter, EncodedAudio};
 use crate::error::{Error, Result};
+use crate::output::AtomicOutput;
 use crate::sheet::RgbImage;
 use cutroom_ffi::{Packet, Pixel, VideoEncoder, VideoEncoderConfig, VideoFilter, VideoFrame};
 use indicatif::ProgressBar;
@@ -53,6 +54,8 @@ pub(crate) struct Finished {
     pub filter: String,
     /// The snapshot, when asked for.
     pub snapshot: Option<RgbImage>,
+    /// Its outputs, complete at their temp paths, in the order of [`Branch::targets`].
+    pub outputs: Vec<AtomicOutput>,
 }
 
 /// Run `b` until the source ends: `Ok(None)` when the source or the soundtrack stopped without
@@ -311,12 +314,14 @@ impl Stage<'_> {
         let Writers::Open(writers) = self.out else {
             unreachable!("opened above");
         };
-        for w in writers {
-            w.finish()?;
-        }
+        let outputs = writers
+            .into_iter()
+            .map(AvWriter::close)
+            .collect::<Result<_>>()?;
         Ok(Some(Finished {
             filter: self.graph,
             snapshot: self.snapshot,
+            outputs,
         }))
     }
 }

@@ -21,7 +21,7 @@ use crate::avwrite::EncodedAudio;
 use crate::error::{Error, Result};
 use crate::loudness::LoudnessTarget;
 use crate::media;
-use crate::output::ensure_not_input;
+use crate::output::{check_outputs, Batch, Planned};
 use crate::pcm::{self, Pcm};
 use crate::sheet::RgbImage;
 use branch::{Branch, Msg, Soundtrack};
@@ -248,6 +248,9 @@ fn run(
 ) -> Result<Report> {
     let plans = plan(req, picture)?;
     let jobs = group(req, &plans);
+    // Every output is moved into place at the end, together, once all are complete.
+    let mut batch = Batch::new();
+    batch.make_dir(&req.out_dir)?;
 
     let total: u64 = jobs.iter().map(|j| j.cadence.total()).sum();
     let progress = crate::progress::bar(total, "export", req.quiet);
@@ -334,8 +337,10 @@ fn run(
     }
     let mut outputs = Vec::new();
     let mut panels = Vec::new();
-    for (job, f) in jobs.iter().zip(&finished) {
-        for &i in &job.outputs {
+    let mut files = Vec::new();
+    for (job, f) in jobs.iter().zip(finished) {
+        for (&i, file) in job.outputs.iter().zip(f.outputs) {
+            files.push((i, file));
             let p = &plans[i];
             if let Some(frame) = &f.snapshot {
                 panels.push((
@@ -351,21 +356,29 @@ fn run(
                 Some(g) => format!("{g},{}", f.filter),
                 None => f.filter.clone(),
             };
-            outputs.push((i, exported(req, p, &filter, audio_kind)?));
+            outputs.push((i, filter));
         }
     }
     outputs.sort_by_key(|(i, _)| *i);
     panels.sort_by_key(|(i, _)| *i);
+    files.sort_by_key(|(i, _)| *i);
+    files.into_iter().for_each(|(_, f)| batch.add(f));
     let safe_zones = match &req.safe_zones {
         Some(path) => {
             let panels: Vec<_> = panels.into_iter().map(|(_, p)| p).collect();
-            Some(safezones::write_sheet(path, &panels)?.display().to_string())
+            batch.add(safezones::write_sheet(path, &panels)?);
+            Some(path.display().to_string())
         }
         None => None,
     };
+    batch.commit()?;
+    let outputs = outputs
+        .into_iter()
+        .map(|(i, filter)| exported(req, &plans[i], &filter, audio_kind))
+        .collect::<Result<Vec<_>>>()?;
     Ok(Report {
         input: req.input.display().to_string(),
-        outputs: outputs.into_iter().map(|(_, o)| o).collect(),
+        outputs,
         safe_zones,
         thumbnails,
     })
@@ -477,6 +490,14 @@ fn check_request(req: &Request) -> Result<()> {
                 .into(),
         ));
     }
+    if let Some(p) = &req.safe_zones {
+        if !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")) {
+            return Err(Error::Usage(format!(
+                "--safe-zones {}: the sheet is a PNG; give a file name ending in .png",
+                p.display()
+            )));
+        }
+    }
     if req.reframe.follow_motion && req.reframe.fit != Fit::Crop {
         return Err(Error::Usage(
             "--focus auto moves a crop window; use it with --fit crop".into(),
@@ -540,7 +561,6 @@ fn plan(req: &Request, picture: &PictureInfo) -> Result<Vec<Plan>> {
         let rate = p.frame_rate(&picture.rates);
         let frames = frame_count(picture.duration, picture.time_base, rate);
         let target = req.out_dir.join(format!("{stem}.{}.mp4", p.name));
-        ensure_not_input(&target, &[&req.input])?;
         let secs = frames as f64 / rate.as_f64();
         let mut warnings = Vec::new();
         if secs > f64::from(p.max_duration_s) {
@@ -566,9 +586,12 @@ fn plan(req: &Request, picture: &PictureInfo) -> Result<Vec<Plan>> {
             warnings,
         });
     }
-    if !req.out_dir.is_dir() {
-        std::fs::create_dir_all(&req.out_dir).map_err(|e| Error::io(&req.out_dir, e))?;
-    }
+    let mut planned: Vec<Planned> = plans
+        .iter()
+        .map(|p| Planned::in_new_dir(&p.target))
+        .collect();
+    planned.extend(req.safe_zones.as_deref().map(Planned::file));
+    check_outputs(&planned, &[&req.input])?;
     Ok(plans)
 }
 

@@ -2,6 +2,7 @@
 //! from a TOML file of the same shape, where `base = "NAME"` starts from another preset.
 
 use crate::error::{Error, Result};
+use crate::loudness::LoudnessTarget;
 use cutroom_ffi::Rational;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -105,6 +106,11 @@ impl Preset {
         if self.gop_ms == 0 || self.max_kbps == 0 || self.max_duration_s == 0 {
             return Err("gop_ms, max_kbps and max_duration_s must be positive".into());
         }
+        LoudnessTarget::new(
+            self.loudness_lufs,
+            self.true_peak_dbtp,
+            ["loudness_lufs", "true_peak_dbtp"],
+        )?;
         if !(0.0..=51.0).contains(&self.crf) {
             return Err(format!("crf {} is outside 0-51", self.crf));
         }
@@ -279,6 +285,27 @@ mod tests {
             err.contains("preset `odd`") && err.contains("even"),
             "{err}"
         );
+        // The loudness target is checked as on the command line, NaN and infinity included.
+        for (key, value) in [
+            ("true_peak_dbtp", "5"),
+            ("loudness_lufs", "10"),
+            ("loudness_lufs", "nan"),
+            ("true_peak_dbtp", "-inf"),
+        ] {
+            let err = book
+                .add_table(
+                    format!("[loud]\nbase = \"reels\"\n{key} = {value}\n")
+                        .parse()
+                        .unwrap(),
+                )
+                .unwrap_err();
+            assert!(
+                err.contains("preset `loud`")
+                    && err.contains(key)
+                    && err.contains("must be between"),
+                "{err}"
+            );
+        }
         let err = book
             .add_table("[lone]\nwidth = 640\n".parse().unwrap())
             .unwrap_err();

@@ -2,8 +2,9 @@
 //! overlays (caption, buttons, status bars) shaded red, written as a PNG.
 
 use crate::error::Result;
+use crate::output::AtomicOutput;
 use crate::sheet::{self, RgbImage};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// One panel: a labelled frame and its UI zones (`[x0, y0, x1, y1]` fractions).
 #[derive(Debug, Clone)]
@@ -46,8 +47,8 @@ pub fn shade(frame: &mut RgbImage, zones: &[[f64; 4]]) {
 }
 
 /// Shade each panel's zones and lay the panels out left to right, each with its label above
-/// it, in a PNG at `target` (atomically).
-pub fn write_sheet(target: &Path, panels: &[Panel]) -> Result<PathBuf> {
+/// it, in a PNG for `target` (a temp file beside it that the caller commits).
+pub fn write_sheet(target: &Path, panels: &[Panel]) -> Result<AtomicOutput> {
     let shaded: Vec<sheet::Panel> = panels
         .iter()
         .map(|p| {

@@ -43,7 +43,7 @@ pub struct Cache {
 impl Cache {
     /// Use (and create) `dir`.
     pub fn new(dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        crate::output::make_dir(dir)?;
         Ok(Self {
             dir: dir.to_path_buf(),
         })

@@ -1,0 +1,172 @@
+//! Our temp files never outlive a run: the live ones are removed on SIGINT/SIGTERM, and those a
+//! killed run (`kill -9`, a power cut) left behind are removed by the next run that writes to
+//! the same directory. Only names of our own making are touched, and only when the process that
+//! made them (the PID in the name) is gone.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// Temp paths in use by this process: id, path, and whether it is a directory.
+static LIVE: Mutex<Vec<(u64, PathBuf, bool)>> = Mutex::new(Vec::new());
+/// Directories already swept of stale temp files by this process.
+static SWEPT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+/// Prefix of [`crate::output::AtomicOutput`]'s temp files for target `name`:
+/// `.<name>.<pid>.` (followed by 6 random characters and the target's extension).
+pub fn temp_prefix(name: &str) -> String {
+    format!(".{name}.{}.", std::process::id())
+}
+
+/// Prefix of `assemble`'s working directory: `.assemble-<pid>-` (then 6 random characters).
+pub fn assemble_dir_prefix() -> String {
+    format!(".assemble-{}-", std::process::id())
+}
+
+/// A temp path registered for removal on SIGINT/SIGTERM while this guard lives.
+#[derive(Debug)]
+pub struct Live(u64);
+
+impl Live {
+    /// Register a temp file.
+    pub fn file(path: &Path) -> Self {
+        Self::register(path, false)
+    }
+
+    /// Register a temp directory (removed with its content).
+    pub fn dir(path: &Path) -> Self {
+        Self::register(path, true)
+    }
+
+    fn register(path: &Path, is_dir: bool) -> Self {
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        lock(&LIVE).push((id, path.to_path_buf(), is_dir));
+        Self(id)
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        lock(&LIVE).retain(|(id, _, _)| *id != self.0);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// On SIGINT or SIGTERM, remove every live temp path and exit with 128 + the signal number, as
+/// the default action would report it. Call once, at start-up.
+pub fn on_signals() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(sig) = signals.forever().next() {
+            for (_, path, is_dir) in lock(&LIVE).drain(..) {
+                let _ = if is_dir {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+            }
+            std::process::exit(128 + sig);
+        }
+    });
+}
+
+/// Remove the temp files and directories of our naming in `dir` whose process is gone (once
+/// per directory per run). Without `/proc` nothing is removed: a live run is never guessed dead.
+pub fn remove_stale(dir: &Path) {
+    let key = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    {
+        let mut swept = lock(&SWEPT);
+        if swept.contains(&key) {
+            return;
+        }
+        swept.push(key);
+    }
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = owner(&name) else {
+            continue;
+        };
+        if pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists() {
+            continue;
+        }
+        let path = entry.path();
+        let _ = match entry.file_type() {
+            Ok(t) if t.is_dir() && name.starts_with(".assemble-") => std::fs::remove_dir_all(&path),
+            Ok(t) if t.is_file() && !name.starts_with(".assemble-") => std::fs::remove_file(&path),
+            _ => Ok(()),
+        };
+    }
+}
+
+/// The PID in one of our temp names: `.assemble-<pid>-<rand>` or
+/// `.<target>.<pid>.<rand>[.<ext>]`, where a target with an extension `ext` repeats it at the
+/// end; `None` for any other name.
+fn owner(name: &str) -> Option<u32> {
+    let random = |s: &str| s.len() == 6 && s.chars().all(|c| c.is_ascii_alphanumeric());
+    let pid = |s: &str| {
+        (!s.is_empty() && s.chars().all(|c| c.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    if let Some(rest) = name.strip_prefix(".assemble-") {
+        let (p, r) = rest.split_once('-')?;
+        return if random(r) { pid(p) } else { None };
+    }
+    let parts: Vec<&str> = name.strip_prefix('.')?.split('.').collect();
+    let n = parts.len();
+    // With an extension: target (ending in `.ext`), pid, random, ext.
+    if n >= 4 {
+        let (target, ext) = (parts[..n - 3].join("."), parts[n - 1]);
+        if random(parts[n - 2]) && target.ends_with(&format!(".{ext}")) {
+            if let Some(p) = pid(parts[n - 3]) {
+                return Some(p);
+            }
+        }
+    }
+    // Without: target (no extension), pid, random.
+    if n >= 3 {
+        let target = parts[..n - 2].join(".");
+        if random(parts[n - 1]) && !target.is_empty() && Path::new(&target).extension().is_none() {
+            return pid(parts[n - 2]);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_our_names_have_owners() {
+        assert_eq!(owner(".out.mp4.4242.aB3xYz.mp4"), Some(4242));
+        assert_eq!(owner(".cut.tiktok.mp4.17.ZZZZZZ.mp4"), Some(17));
+        assert_eq!(owner(".Makefile.9.abcdef"), Some(9));
+        assert_eq!(owner(".assemble-77-q1w2e3"), Some(77));
+        for other in [
+            "out.mp4",
+            ".out.mp4.aB3xYz.mp4",
+            ".out.mp4.4242.aB3xYz.mov",
+            ".out.mp4.42x.aB3xYz.mp4",
+            ".assemble-77-",
+            ".assemble-x-q1w2e3",
+            ".git",
+            ".config.json.12.abc.json",
+        ] {
+            assert_eq!(owner(other), None, "{other}");
+        }
+    }
+}

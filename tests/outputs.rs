@@ -1,0 +1,477 @@
+//! Outputs never destroy inputs, a failing command leaves nothing behind (nor half of its
+//! files), temp files do not outlive a run, and bad input is named for what it is.
+
+mod common;
+
+use common::{cutroom, ff, fixture, sha256sum};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Stderr of a run that must fail with exit code 1.
+fn fails(args: &[&str]) -> String {
+    let res = cutroom(args);
+    let err = String::from_utf8_lossy(&res.stderr).into_owned();
+    assert_eq!(res.status.code(), Some(1), "{args:?} must fail: {err}");
+    err
+}
+
+/// Names in `dir` starting with a dot (our temp files), sorted.
+fn hidden(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    names.sort();
+    names
+}
+
+/// `dir/st/` with the music and voice WAVs of a duck run.
+fn stems_inputs(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let st = dir.join("st");
+    std::fs::create_dir(&st).unwrap();
+    let (music, voice) = (st.join("music.wav"), st.join("voice.wav"));
+    std::fs::copy(fixture("music.wav"), &music).unwrap();
+    std::fs::copy(fixture("dialogue.wav"), &voice).unwrap();
+    (st, music, voice)
+}
+
+#[test]
+fn duck_stems_never_overwrite_the_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (st, music, voice) = stems_inputs(dir.path());
+    let before = (sha256sum(&music), sha256sum(&voice));
+    let out = dir.path().join("out.mp4");
+    let clip = fixture("marker_portrait_30.mp4");
+    let err = fails(&[
+        "duck",
+        s(&clip),
+        "--music",
+        s(&music),
+        "--voice",
+        s(&voice),
+        "--stems",
+        s(&st),
+        "-o",
+        s(&out),
+    ]);
+    assert!(err.contains("also an input"), "{err}");
+    assert_eq!((sha256sum(&music), sha256sum(&voice)), before);
+    assert!(!out.exists(), "nothing is written");
+    assert!(hidden(&st).is_empty() && hidden(dir.path()).is_empty());
+}
+
+#[test]
+fn assemble_never_writes_a_deliverable_over_a_shot() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("self.x.mp4");
+    std::fs::copy(fixture("marker_landscape_25.mp4"), &src).unwrap();
+    let before = sha256sum(&src);
+    let spec = dir.path().join("cut.toml");
+    std::fs::write(
+        &spec,
+        "name = \"self\"\noutputs = [\"x\"]\n[[shot]]\nsrc = \"self.x.mp4\"\n",
+    )
+    .unwrap();
+    let err = fails(&["assemble", s(&spec), "-o", s(dir.path())]);
+    assert!(
+        err.contains("self.x.mp4") && err.contains("also an input"),
+        "{err}"
+    );
+    assert_eq!(sha256sum(&src), before);
+    assert!(!dir.path().join("report.json").exists());
+}
+
+#[test]
+fn duck_checks_the_stems_location_before_writing_the_mp4() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.mp4");
+    std::fs::write(&out, b"an earlier output").unwrap();
+    let taken = dir.path().join("taken");
+    std::fs::write(&taken, b"a file, not a directory").unwrap();
+    let clip = fixture("marker_portrait_30.mp4");
+    let music = fixture("music.wav");
+    let err = fails(&[
+        "duck",
+        s(&clip),
+        "--music",
+        s(&music),
+        "--stems",
+        s(&taken),
+        "-o",
+        s(&out),
+    ]);
+    assert!(err.contains("is a file, not a directory"), "{err}");
+    assert!(!err.contains("os error"), "a sentence, not errno: {err}");
+    assert_eq!(std::fs::read(&out).unwrap(), b"an earlier output");
+    assert!(hidden(dir.path()).is_empty());
+}
+
+#[test]
+fn duck_out_of_space_while_writing_stems_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.mp4");
+    let stems = dir.path().join("stems");
+    let clip = fixture("marker_portrait_30.mp4");
+    let music = fixture("music.wav");
+    // A file size limit of 900 kB (with SIGXFSZ ignored, writes past it fail with EFBIG as
+    // on a full disk): the MP4 fits, the first 4 s 48 kHz stereo float stem (1.5 MB) does not.
+    let status = Command::new("bash")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 900; exec \"$@\"")
+        .arg("bash")
+        .arg(env!("CARGO_BIN_EXE_cutroom"))
+        .args(["duck", s(&clip), "--music", s(&music)])
+        .args(["--stems", s(&stems), "-o", s(&out)])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&status.stderr);
+    assert_eq!(status.status.code(), Some(1), "{err}");
+    assert!(err.contains("voice.wav"), "names the stem: {err}");
+    assert!(!out.exists(), "the MP4 is not kept without its stems");
+    assert!(
+        !stems.exists(),
+        "the stems directory made for the run is gone"
+    );
+    assert!(hidden(dir.path()).is_empty());
+}
+
+#[test]
+fn export_checks_the_safe_zones_location_before_writing_any_mp4() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let old = out.join("marker_portrait_30.tiktok.mp4");
+    std::fs::write(&old, b"an earlier export").unwrap();
+    let clip = fixture("marker_portrait_30.mp4");
+    let missing = dir.path().join("missing/sz.png");
+    let err = fails(&[
+        "export",
+        s(&clip),
+        "--preset",
+        "tiktok",
+        "--safe-zones",
+        s(&missing),
+        "-o",
+        s(&out),
+    ]);
+    assert!(
+        err.contains("missing") && err.contains("does not exist"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&old).unwrap(), b"an earlier export");
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+    // A sheet named .jpg would get PNG bytes: refused by its name.
+    let jpg = dir.path().join("sz.jpg");
+    let res = cutroom(&[
+        "export",
+        s(&clip),
+        "--preset",
+        "tiktok",
+        "--safe-zones",
+        s(&jpg),
+        "-o",
+        s(&out),
+    ]);
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(2), "{err}");
+    assert!(err.contains(".png"), "{err}");
+    assert_eq!(std::fs::read(&old).unwrap(), b"an earlier export");
+}
+
+/// A join slow enough to interrupt: two 8 s shots of different sizes (the normalise path).
+fn slow_concat_inputs(dir: &Path) -> (PathBuf, PathBuf) {
+    let (a, b) = (dir.join("a.mp4"), dir.join("b.mp4"));
+    for (p, size) in [(&a, "640x360"), (&b, "480x270")] {
+        ff(&[
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("testsrc2=s={size}:r=30:d=8"),
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=f=440:d=8",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-c:a",
+            "aac",
+            s(p),
+        ]);
+    }
+    (a, b)
+}
+
+#[test]
+fn sigint_and_sigterm_remove_the_temp_files() {
+    let inputs = tempfile::tempdir().unwrap();
+    let (a, b) = slow_concat_inputs(inputs.path());
+    for signal in ["INT", "TERM"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.mp4");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cutroom"))
+            .args(["concat", "-q", s(&a), s(&b), "-o", s(&out)])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Wait for the temp file, then interrupt.
+        let start = Instant::now();
+        while hidden(dir.path()).is_empty() {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "concat ended before it could be interrupted"
+            );
+            assert!(start.elapsed() < Duration::from_secs(60), "no temp file");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let kill = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let status = child.wait().unwrap();
+        let expected = if signal == "INT" { 130 } else { 143 };
+        assert_eq!(status.code(), Some(expected), "SIG{signal}");
+        assert!(
+            hidden(dir.path()).is_empty(),
+            "SIG{signal} left {:?}",
+            hidden(dir.path())
+        );
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn stale_temp_files_of_dead_runs_are_removed_and_no_others() {
+    let dir = tempfile::tempdir().unwrap();
+    // A PID that is gone: a child that has exited and been reaped.
+    let mut child = Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    let live = std::process::id();
+    let stale_file = format!(".out.mp4.{dead}.aB3xYz.mp4");
+    let stale_dir = format!(".assemble-{dead}-q1w2e3");
+    let keep = [
+        format!(".out.mp4.{live}.aB3xYz.mp4"),
+        ".out.mp4.aB3xYz.mp4".to_string(),
+        format!(".notes.txt.{dead}.aB3xYz.md"),
+        ".config".to_string(),
+    ];
+    std::fs::write(dir.path().join(&stale_file), b"partial").unwrap();
+    std::fs::create_dir(dir.path().join(&stale_dir)).unwrap();
+    std::fs::write(dir.path().join(&stale_dir).join("cut.mp4"), b"partial").unwrap();
+    for k in &keep {
+        std::fs::write(dir.path().join(k), b"someone else's").unwrap();
+    }
+    let out = dir.path().join("out.mp4");
+    let clip = fixture("marker_portrait_30.mp4");
+    let music = fixture("music.wav");
+    let res = cutroom(&["swap", s(&clip), "--audio", s(&music), "-o", s(&out)]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let mut expected = keep.to_vec();
+    expected.sort();
+    assert_eq!(hidden(dir.path()), expected);
+}
+
+#[test]
+fn decoding_errors_name_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.mp4");
+    ff(&[
+        "-i",
+        s(&fixture("marker_portrait_30.mp4")),
+        "-c",
+        "copy",
+        "-movflags",
+        "+faststart",
+        s(&good),
+    ]);
+    // `moov` first, so the container opens; the media data is cut short or overwritten.
+    let bytes = std::fs::read(&good).unwrap();
+    let n = bytes.len();
+    let cut = dir.path().join("cut.mp4");
+    std::fs::write(&cut, &bytes[..n / 2]).unwrap();
+    let damaged = dir.path().join("damaged.mp4");
+    let mut garbled = bytes.clone();
+    for (i, b) in garbled[n / 2..n * 3 / 4].iter_mut().enumerate() {
+        *b = (i * 7919 % 251) as u8;
+    }
+    std::fs::write(&damaged, garbled).unwrap();
+    let out = dir.path().join("out.mp4");
+    let ex = dir.path().join("ex");
+    for (bad, name) in [(&cut, "cut.mp4"), (&damaged, "damaged.mp4")] {
+        for args in [
+            vec!["sync", s(&good), s(bad)],
+            vec!["export", s(bad), "-p", "tiktok", "-o", s(&ex)],
+        ] {
+            let res = cutroom(&args);
+            let err = String::from_utf8_lossy(&res.stderr);
+            assert_eq!(res.status.code(), Some(1), "{args:?}: {err}");
+            assert!(err.contains(name), "{args:?} must name {name}: {err}");
+        }
+    }
+    let err = fails(&["concat", s(&good), s(&damaged), s(&good), "-o", s(&out)]);
+    assert!(err.contains("damaged.mp4"), "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn pipes_devices_and_still_images_are_named_for_what_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.mp4");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let err = fails(&["probe", s(&fifo)]);
+    assert!(err.contains("named pipe"), "{err}");
+    let out = dir.path().join("out.mp4");
+    let clip = fixture("marker_portrait_30.mp4");
+    let err = fails(&["swap", s(&clip), "--audio", s(&fifo), "-o", s(&out)]);
+    assert!(
+        err.contains("named pipe") && !err.contains("empty"),
+        "{err}"
+    );
+    let err = fails(&["loudness", "/dev/null"]);
+    assert!(err.contains("character device"), "{err}");
+    assert!(!out.exists());
+    for (ext, codec) in [("png", "png"), ("jpg", "mjpeg")] {
+        let still = dir.path().join(format!("still-{ext}.mp4"));
+        ff(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=360x640:d=1",
+            "-frames:v",
+            "1",
+            "-c:v",
+            codec,
+            "-f",
+            "image2",
+            s(&still),
+        ]);
+        for args in [
+            vec!["probe", s(&still)],
+            vec!["concat", s(&clip), s(&still), "-o", s(&out)],
+        ] {
+            let err = fails(&args);
+            assert!(
+                err.contains(s(&still)) && err.contains("still image"),
+                "{args:?}: {err}"
+            );
+        }
+    }
+    assert!(!out.exists());
+}
+
+#[test]
+fn preset_loudness_is_checked_like_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = fixture("marker_portrait_30.mp4");
+    let out = dir.path().join("out");
+    for (key, value) in [
+        ("true_peak_dbtp", "5"),
+        ("loudness_lufs", "10"),
+        ("loudness_lufs", "nan"),
+    ] {
+        let presets = dir.path().join("p.toml");
+        std::fs::write(
+            &presets,
+            format!("[loud]\nbase = \"reels\"\n{key} = {value}\n"),
+        )
+        .unwrap();
+        let err = fails(&[
+            "export",
+            s(&clip),
+            "--presets",
+            s(&presets),
+            "--preset",
+            "loud",
+            "-o",
+            s(&out),
+        ]);
+        assert!(
+            err.contains(key) && err.contains("must be between"),
+            "{err}"
+        );
+        assert!(!out.exists());
+    }
+    let spec = dir.path().join("cut.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "outputs = [\"square\"]\nloudness = {{ target = nan }}\n[[shot]]\nsrc = \"{}\"\n",
+            s(&clip)
+        ),
+    )
+    .unwrap();
+    let err = fails(&["assemble", s(&spec), "-o", s(&out)]);
+    assert!(err.contains("loudness.target"), "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn prores_and_matroska_shots_are_joined_or_refused_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let prores = dir.path().join("master.mov");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=360x640:r=30:d=2",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=d=2",
+        "-c:v",
+        "prores_ks",
+        "-c:a",
+        "pcm_s16le",
+        s(&prores),
+    ]);
+    let mkv = dir.path().join("shot.mkv");
+    ff(&[
+        "-i",
+        s(&fixture("marker_portrait_30.mp4")),
+        "-c",
+        "copy",
+        s(&mkv),
+    ]);
+    // Neither can be copied into an MP4: concat takes the normalise path and says why.
+    let out = dir.path().join("joined.mp4");
+    for shots in [vec![&prores, &mkv], vec![&mkv, &mkv]] {
+        let mut args = vec!["concat"];
+        args.extend(shots.iter().map(|p| s(p)));
+        args.extend(["-o", s(&out)]);
+        let res = cutroom(&args);
+        let err = String::from_utf8_lossy(&res.stderr);
+        assert!(res.status.success(), "{args:?}: {err}");
+        let probe = common::ffprobe(&out);
+        let secs: f64 = probe["format"]["duration"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let want = if shots[0] == &prores { 2.0 + 6.0 } else { 12.0 };
+        assert!((secs - want).abs() < 0.1, "{args:?}: {secs} s");
+    }
+    // swap keeps the picture bit for bit: ProRes cannot go into its MP4; the error says so,
+    // naming the user's file, not a hidden temp file.
+    let music = fixture("music.wav");
+    let swapped = dir.path().join("swapped.mp4");
+    let err = fails(&["swap", s(&prores), "--audio", s(&music), "-o", s(&swapped)]);
+    assert!(
+        err.contains("master.mov") && err.contains("prores") && !err.contains(".swapped.mp4"),
+        "{err}"
+    );
+    assert!(!swapped.exists());
+}
