@@ -65,11 +65,13 @@ pub fn on_signals() {
     };
     std::thread::spawn(move || {
         if let Some(sig) = signals.forever().next() {
-            for (_, path, is_dir) in lock(&LIVE).drain(..) {
-                let _ = if is_dir {
-                    std::fs::remove_dir_all(&path)
+            // Held until the exit: no temp path is registered or let go meanwhile.
+            let live = lock(&LIVE);
+            for (_, path, is_dir) in live.iter() {
+                let _ = if *is_dir {
+                    std::fs::remove_dir_all(path)
                 } else {
-                    std::fs::remove_file(&path)
+                    std::fs::remove_file(path)
                 };
             }
             std::process::exit(128 + sig);

@@ -209,43 +209,94 @@ fn slow_concat_inputs(dir: &Path) -> (PathBuf, PathBuf) {
     (a, b)
 }
 
+/// Start `args`, wait until a hidden entry starting with `prefix` appears in `dir` (a temp
+/// file or directory), then send `signal`; the exit status.
+fn interrupt(args: &[&str], dir: &Path, prefix: &str, signal: &str) -> std::process::ExitStatus {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cutroom"))
+        .args(args)
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !hidden(dir).iter().any(|n| n.starts_with(prefix)) {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+            panic!("{args:?} ended ({status}) before it could be interrupted: {err}");
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "no temp file");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let kill = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    child.wait().unwrap()
+}
+
 #[test]
-fn sigint_and_sigterm_remove_the_temp_files() {
+fn signals_remove_the_temp_files_and_the_next_run_removes_a_killed_runs() {
     let inputs = tempfile::tempdir().unwrap();
     let (a, b) = slow_concat_inputs(inputs.path());
-    for signal in ["INT", "TERM"] {
+    for (signal, code) in [("INT", Some(130)), ("TERM", Some(143)), ("KILL", None)] {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out.mp4");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cutroom"))
-            .args(["concat", "-q", s(&a), s(&b), "-o", s(&out)])
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        // Wait for the temp file, then interrupt.
-        let start = Instant::now();
-        while hidden(dir.path()).is_empty() {
-            assert!(
-                child.try_wait().unwrap().is_none(),
-                "concat ended before it could be interrupted"
-            );
-            assert!(start.elapsed() < Duration::from_secs(60), "no temp file");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let kill = Command::new("kill")
-            .args([&format!("-{signal}"), &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(kill.success());
-        let status = child.wait().unwrap();
-        let expected = if signal == "INT" { 130 } else { 143 };
-        assert_eq!(status.code(), Some(expected), "SIG{signal}");
-        assert!(
-            hidden(dir.path()).is_empty(),
-            "SIG{signal} left {:?}",
-            hidden(dir.path())
+        let status = interrupt(
+            &["concat", "-q", s(&a), s(&b), "-o", s(&out)],
+            dir.path(),
+            ".out.mp4.",
+            signal,
         );
+        assert_eq!(status.code(), code, "SIG{signal}");
         assert!(!out.exists());
+        if signal != "KILL" {
+            assert!(
+                hidden(dir.path()).is_empty(),
+                "SIG{signal} left {:?}",
+                hidden(dir.path())
+            );
+            continue;
+        }
+        // `kill -9` cannot be caught: the next run writing there removes the leftover.
+        let left = hidden(dir.path());
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert!(left[0].starts_with(".out.mp4."), "{left:?}");
+        let res = cutroom(&[
+            "swap",
+            s(&a),
+            "--audio",
+            s(&fixture("music.wav")),
+            "-o",
+            s(&out),
+        ]);
+        assert!(
+            res.status.success(),
+            "{}",
+            String::from_utf8_lossy(&res.stderr)
+        );
+        assert!(hidden(dir.path()).is_empty(), "{:?}", hidden(dir.path()));
     }
+    // assemble: its working directory and its half-written deliverables go too.
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("cut.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "outputs = [\"square\", \"reels\"]\n[[shot]]\nsrc = \"{}\"\n[[shot]]\nsrc = \"{}\"\n",
+            s(&a),
+            s(&b)
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    // Interrupted while the deliverables are being encoded.
+    let args = ["assemble", "-q", s(&spec), "-o", s(&out)];
+    let status = interrupt(&args, &out, ".cut.square.mp4.", "TERM");
+    assert_eq!(status.code(), Some(143));
+    assert!(hidden(&out).is_empty(), "left {:?}", hidden(&out));
 }
 
 #[test]
