@@ -133,3 +133,75 @@ fn the_official_openai_client_drives_the_emulator() {
     );
     assert_eq!(r["after_retries"], 0, "the SDK waited out the 429s");
 }
+
+/// `cutroom render` of six shots against each flavour under 500s, a 30/min rate limit and
+/// downloads cut midway: six valid clips (decoded back: one flash+beep pair each, in sync) and
+/// exactly six jobs created.
+#[test]
+fn every_flavour_renders_six_shots_through_faults_with_one_job_each() {
+    let dir = tempfile::tempdir().unwrap();
+    std::thread::scope(|scope| {
+        for flavor in ["openai", "openrouter", "fal", "replicate"] {
+            let dir = dir.path().join(flavor);
+            scope.spawn(move || {
+                std::fs::create_dir_all(&dir).unwrap();
+                let emu = Emulator::start(
+                    &[
+                        "--flavor",
+                        flavor,
+                        "--allow-any",
+                        "--render-time",
+                        "1s",
+                        "--poll-after",
+                        "200ms",
+                        "--fail-rate",
+                        "0.2",
+                        "--rate-limit",
+                        "30/min",
+                        "--drop-downloads",
+                    ],
+                    &[],
+                );
+                let mut list = String::from("size = \"256x144\"\nseconds = 2\n");
+                list.push_str("model = \"google/veo-3.1-fast\"\n");
+                for i in 1..=6 {
+                    list.push_str(&format!("[[shot]]\nprompt = \"shot {i} of six\"\n"));
+                }
+                let shots = dir.join("shots.toml");
+                std::fs::write(&shots, list).unwrap();
+                let out = dir.join("out");
+                let r = emu.cutroom_json(&[
+                    "render",
+                    shots.to_str().unwrap(),
+                    "-o",
+                    out.to_str().unwrap(),
+                    "--provider",
+                    flavor,
+                    "--allow-any",
+                    "--retries",
+                    "20",
+                    "--json",
+                    "-q",
+                ]);
+                let reports = r["shots"].as_array().unwrap();
+                assert_eq!(reports.len(), 6);
+                for shot in reports {
+                    assert!(shot["error"].is_null(), "{flavor}: {shot}");
+                    let file = PathBuf::from(shot["file"].as_str().unwrap());
+                    assert_eq!(shot["sha256"].as_str().unwrap(), sha256sum(&file));
+                    let p = ffprobe(&file);
+                    assert_eq!(p["streams"][0]["codec_name"], "h264", "{flavor}");
+                    assert_eq!(p["streams"][0]["width"], 256, "{flavor}");
+                    let offs = marker_offsets_ms(&file);
+                    assert_eq!(offs.len(), 1, "{flavor}: {offs:?}");
+                    assert!(offs[0].1.abs() < 0.5, "{flavor}: {offs:?}");
+                }
+                let st = emu.stats();
+                for k in ["server_errors", "rate_limited", "dropped_downloads"] {
+                    assert!(st[k].as_u64().unwrap() > 0, "{flavor}: no {k}: {st}");
+                }
+                assert_eq!(st["jobs_created"], 6, "{flavor}: {st}");
+            });
+        }
+    });
+}

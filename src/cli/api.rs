@@ -1,27 +1,28 @@
 //! Options shared by the commands that talk to a `/v1/videos` API, and small helpers.
 
 use crate::fetch::{
-    ApiConfig, ApiKey, Client, Limits, PollOptions, RenderOptions, DEFAULT_BASE_URL,
+    ApiConfig, ApiKey, Client, Limits, PollOptions, Provider, RenderOptions, DEFAULT_BASE_URL,
 };
 use crate::{Error, Result};
 use std::time::Duration;
 
-/// Where the API is and how to reach it. The key comes only from `OPENAI_API_KEY` (a flag
-/// would show it in the process list and shell history).
+/// Where the API is and how to reach it. The key comes only from the provider's environment
+/// variable (a flag would show it in the process list and shell history).
 #[derive(clap::Args, Debug)]
 pub struct ApiArgs {
-    /// API root (env OPENAI_BASE_URL), e.g. an Azure, LiteLLM or local `cutroom emulate` URL.
-    #[arg(long, global = true, env = "OPENAI_BASE_URL", default_value = DEFAULT_BASE_URL)]
-    base_url: String,
-    /// Header that carries the key: `authorization` sends `Bearer KEY`; another name (Azure's
-    /// `api-key`) sends the bare key (env OPENAI_AUTH_HEADER).
-    #[arg(
-        long,
-        global = true,
-        env = "OPENAI_AUTH_HEADER",
-        default_value = "authorization"
-    )]
-    auth_header: String,
+    /// API root (env OPENAI_BASE_URL), e.g. a relay, Azure, OpenRouter or local `cutroom
+    /// emulate` URL [default: the provider's own, api.openai.com/v1 for openai].
+    #[arg(long, global = true, env = "OPENAI_BASE_URL")]
+    base_url: Option<String>,
+    /// The API's dialect: openai (also Azure and relays), openrouter, fal, replicate
+    /// [default: from the base URL's host, else openai].
+    #[arg(long, global = true, env = "CUTROOM_PROVIDER")]
+    provider: Option<String>,
+    /// Header that carries the key: `authorization` sends `Bearer KEY` (fal: `Key KEY`);
+    /// another name sends the bare key (env OPENAI_AUTH_HEADER) [default: `api-key` for
+    /// *.azure.com, else authorization].
+    #[arg(long, global = true, env = "OPENAI_AUTH_HEADER")]
+    auth_header: Option<String>,
     /// Allow plain http:// to hosts other than loopback (the key and renders go in clear text).
     #[arg(long, global = true)]
     insecure_http: bool,
@@ -48,17 +49,31 @@ pub struct ApiArgs {
 impl ApiArgs {
     /// A client from these options and `OPENAI_API_KEY`.
     pub fn client(&self) -> Result<Client> {
-        let mut cfg = ApiConfig::new(&self.base_url)?;
-        cfg.key = ApiKey::from_env();
-        let header = self.auth_header.trim().to_ascii_lowercase();
+        let named = self.provider.as_deref().map(Provider::parse).transpose()?;
+        let base = match (&self.base_url, named) {
+            (Some(b), _) => b.as_str(),
+            (None, Some(p)) => p.default_base_url(),
+            (None, None) => DEFAULT_BASE_URL,
+        };
+        let mut cfg = ApiConfig::new(base)?;
+        cfg.provider = named.unwrap_or(cfg.provider);
+        cfg.key = ApiKey::from_env(cfg.provider.key_var());
+        let azure = cfg
+            .base_url
+            .host_str()
+            .is_some_and(|h| h.to_ascii_lowercase().ends_with(".azure.com"));
+        let header = match &self.auth_header {
+            Some(h) => h.trim().to_ascii_lowercase(),
+            None if azure => "api-key".into(),
+            None => "authorization".into(),
+        };
         if header.is_empty()
             || !header
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
             return Err(Error::Usage(format!(
-                "--auth-header {:?} is not a header name",
-                self.auth_header
+                "--auth-header {header:?} is not a header name"
             )));
         }
         cfg.auth_header = header;

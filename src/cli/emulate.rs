@@ -3,7 +3,7 @@
 use super::api::{block_on_threaded, parse_duration};
 use super::Global;
 use crate::emulate::{serve, Options};
-use crate::fetch::{ApiKey, Limits};
+use crate::fetch::{ApiKey, Limits, Provider};
 use crate::{Error, Result};
 use std::time::Duration;
 
@@ -58,6 +58,10 @@ pub struct Args {
     /// Page size of GET /videos without `limit`.
     #[arg(long, default_value_t = 20)]
     page_size: u32,
+    /// The API dialect: openai (`/v1/videos`), openrouter (`/api/v1/videos`), fal (the queue),
+    /// replicate (`/v1/models/{owner}/{name}/predictions`).
+    #[arg(long, default_value = "openai")]
+    flavor: String,
     /// Refuse a create whose prompt contains WORD (any case), as moderation does: HTTP 400.
     #[arg(long, value_name = "WORD")]
     moderate: Option<String>,
@@ -92,11 +96,13 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
             return Err(Error::Usage(format!("{name} must be between 0 and 1")));
         }
     }
+    let flavor = Provider::parse(&args.flavor)?;
+    let var = flavor.key_var();
     let require_key = match args.require_key {
         false => None,
         true => Some(
-            ApiKey::from_env()
-                .ok_or_else(|| Error::Usage("--require-key needs OPENAI_API_KEY set".into()))?,
+            ApiKey::from_env(var)
+                .ok_or_else(|| Error::Usage(format!("--require-key needs {var} set")))?,
         ),
     };
     let opts = Options {
@@ -119,7 +125,8 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
         },
         page_size: args.page_size.clamp(1, 100),
         moderate: args.moderate.filter(|w| !w.trim().is_empty()),
+        flavor,
     };
-    block_on_threaded(serve(opts, |addr| println!("http://{addr}/v1")))??;
+    block_on_threaded(serve(opts, |base| println!("{base}")))??;
     Ok(0)
 }

@@ -16,7 +16,7 @@ pub async fn faults(State(emu): State<Arc<Emulator>>, req: Request, next: Next) 
     let opts = &emu.opts;
     if let Some(key) = &opts.require_key {
         if !presented(req.headers()).is_some_and(|k| key.matches(k)) {
-            return super::server::error(
+            return emu.error(
                 StatusCode::UNAUTHORIZED,
                 "invalid_request_error",
                 "Incorrect API key provided. Send it as 'Authorization: Bearer KEY' or 'api-key: KEY'.",
@@ -47,7 +47,7 @@ pub async fn faults(State(emu): State<Arc<Emulator>>, req: Request, next: Next) 
         };
         if let Some(wait) = wait {
             emu.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
-            let mut resp = super::server::error(
+            let mut resp = emu.error(
                 StatusCode::TOO_MANY_REQUESTS,
                 "requests",
                 &format!(
@@ -66,7 +66,7 @@ pub async fn faults(State(emu): State<Arc<Emulator>>, req: Request, next: Next) 
     }
     if opts.fail_rate > 0.0 && fastrand::f64() < opts.fail_rate {
         emu.stats.server_errors.fetch_add(1, Ordering::Relaxed);
-        return super::server::error(
+        return emu.error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",
             "The server had an error while processing your request. Sorry about that!",
@@ -80,7 +80,10 @@ pub async fn faults(State(emu): State<Arc<Emulator>>, req: Request, next: Next) 
 /// The key a request presents, from `Authorization: Bearer` or `api-key`.
 fn presented(h: &HeaderMap) -> Option<&str> {
     if let Some(v) = h.get("authorization").and_then(|v| v.to_str().ok()) {
-        return v.strip_prefix("Bearer ").map(str::trim);
+        return ["Bearer ", "Key ", "Token "]
+            .iter()
+            .find_map(|p| v.strip_prefix(p))
+            .map(str::trim);
     }
     h.get("api-key")
         .and_then(|v| v.to_str().ok())

@@ -9,10 +9,11 @@
 //! `GET /emulator/stats` counts what happened (jobs created, faults injected).
 
 mod clips;
+mod dialects;
 mod faults;
 mod server;
 
-use crate::fetch::{ApiKey, Limits};
+use crate::fetch::{ApiKey, Limits, Provider};
 use std::time::Duration;
 
 pub use server::serve;
@@ -54,6 +55,8 @@ pub struct Options {
     pub page_size: u32,
     /// Refuse a create whose prompt contains this word, as the provider's moderation does.
     pub moderate: Option<String>,
+    /// The API dialect served.
+    pub flavor: Provider,
 }
 
 impl Default for Options {
@@ -76,6 +79,7 @@ impl Default for Options {
             limits: Limits::default(),
             page_size: 20,
             moderate: None,
+            flavor: Provider::OpenAi,
         }
     }
 }

@@ -4,8 +4,8 @@ use super::clips::{Clips, Slot};
 use super::Options;
 use crate::error::{Error, Result};
 use crate::fetch::{
-    parse_size, ApiErrorBody, Deleted, ErrorEnvelope, Phase, Status, Variant, Video, VideoError,
-    VideoList, DEFAULT_MODEL, DEFAULT_SECONDS, DEFAULT_SIZE,
+    parse_size, ApiErrorBody, Deleted, ErrorEnvelope, Phase, Provider, Status, Variant, Video,
+    VideoError, VideoList, DEFAULT_MODEL, DEFAULT_SECONDS, DEFAULT_SIZE,
 };
 use crate::synth::MarkerSpec;
 use axum::body::{Body, Bytes};
@@ -17,7 +17,6 @@ use axum::{Json, Router};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use std::collections::VecDeque;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -39,12 +38,12 @@ pub(super) struct Stats {
     pub(super) dropped_creates: AtomicU64,
 }
 
-struct Job {
+pub(super) struct Job {
     video: Video,
     created: Instant,
     created_wall: SystemTime,
     fails: bool,
-    clip: Option<Slot>,
+    pub(super) clip: Option<Slot>,
 }
 
 /// The emulator: options, jobs, clips and counters.
@@ -52,13 +51,15 @@ pub struct Emulator {
     pub(super) opts: Options,
     pub(super) stats: Stats,
     pub(super) window: Mutex<VecDeque<Instant>>,
-    jobs: Mutex<Vec<Job>>,
+    pub(super) jobs: Mutex<Vec<Job>>,
     clips: Arc<Clips>,
     _workdir: tempfile::TempDir,
 }
 
 /// Bind 127.0.0.1:`opts.port`, call `ready` with the address, and serve until the process ends.
-pub async fn serve(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<()> {
+/// Bind 127.0.0.1:`opts.port`, call `ready` with the base URL of the flavour's API, and serve
+/// until the process ends.
+pub async fn serve(opts: Options, ready: impl FnOnce(String)) -> Result<()> {
     let workdir = tempfile::Builder::new()
         .prefix("cutroom-emulate.")
         .tempdir()
@@ -80,23 +81,29 @@ pub async fn serve(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<()> 
         jobs: Mutex::new(Vec::new()),
         _workdir: workdir,
     });
-    let api = Router::new()
-        .route("/videos", post(create).get(list))
-        .route("/videos/{id}", get(retrieve).delete(delete))
-        .route("/videos/{id}/content", get(content))
-        .route("/videos/{id}/remix", post(remix))
-        .fallback(unknown)
-        .layer(axum::middleware::from_fn_with_state(
-            emu.clone(),
-            super::faults::faults,
-        ));
-    let app = Router::new()
-        .nest("/v1", api)
+    let (api, root) = match emu.opts.flavor {
+        Provider::OpenAi => (
+            Router::new()
+                .route("/videos", post(create).get(list))
+                .route("/videos/{id}", get(retrieve).delete(delete))
+                .route("/videos/{id}/content", get(content))
+                .route("/videos/{id}/remix", post(remix)),
+            "/v1",
+        ),
+        flavor => super::dialects::routes(flavor),
+    };
+    let faults = axum::middleware::from_fn_with_state(emu.clone(), super::faults::faults);
+    let app = match root {
+        "" => api.layer(faults),
+        root => Router::new().nest(root, api.fallback(unknown).layer(faults)),
+    };
+    let app = app
         .route("/emulator/stats", get(stats))
+        .route("/files/{file}", get(file))
         .fallback(unknown)
         .layer(DefaultBodyLimit::max(64 << 20))
         .with_state(emu);
-    ready(addr);
+    ready(format!("http://{addr}{root}"));
     axum::serve(listener, app)
         .await
         .map_err(|e| Error::Remote(format!("emulator stopped: {e}")))
@@ -121,7 +128,7 @@ pub(super) fn error(
     (status, Json(body)).into_response()
 }
 
-fn invalid(message: &str, param: Option<&str>) -> Response {
+pub(super) fn invalid(message: &str, param: Option<&str>) -> Response {
     error(
         StatusCode::BAD_REQUEST,
         "invalid_request_error",
@@ -131,7 +138,7 @@ fn invalid(message: &str, param: Option<&str>) -> Response {
     )
 }
 
-fn not_found(id: &str) -> Response {
+pub(super) fn not_found(id: &str) -> Response {
     error(
         StatusCode::NOT_FOUND,
         "invalid_request_error",
@@ -169,10 +176,25 @@ fn unix_now() -> i64 {
 }
 
 impl Emulator {
+    /// An error in the envelope of the flavour served (`kind`, `param` and `code` are OpenAI's).
+    pub(super) fn error(
+        &self,
+        status: StatusCode,
+        kind: &str,
+        message: &str,
+        param: Option<&str>,
+        code: Option<&str>,
+    ) -> Response {
+        match self.opts.flavor {
+            Provider::OpenAi => error(status, kind, message, param, code),
+            flavor => super::dialects::error(flavor, status, message),
+        }
+    }
+
     /// The job as a client sees it now: status and progress follow the time since creation
     /// (queued for the first tenth of the render time), and completion also waits for the
     /// real clip to be encoded.
-    fn view(&self, job: &Job) -> Video {
+    pub(super) fn view(&self, job: &Job) -> Video {
         let mut v = job.video.clone();
         let total = self.opts.render_time.as_secs_f64();
         let elapsed = job.created.elapsed().as_secs_f64();
@@ -214,12 +236,12 @@ impl Emulator {
     }
 
     /// True once the job's content is past its expiry (to the nanosecond).
-    fn expired(&self, job: &Job) -> bool {
+    pub(super) fn expired(&self, job: &Job) -> bool {
         SystemTime::now() >= job.created_wall + self.opts.render_time + self.opts.expire_after
     }
 
     /// Start a job and return its first view.
-    fn start(
+    pub(super) fn start(
         &self,
         prompt: String,
         model: String,
@@ -262,7 +284,7 @@ impl Emulator {
         video
     }
 
-    fn find<T>(&self, id: &str, f: impl FnOnce(&Job) -> T) -> Option<T> {
+    pub(super) fn find<T>(&self, id: &str, f: impl FnOnce(&Job) -> T) -> Option<T> {
         self.jobs
             .lock()
             .expect("not poisoned")
@@ -604,7 +626,12 @@ async fn content(
 /// Serve `bytes` honouring a `Range: bytes=START-[END]` request; with `--drop-downloads` a
 /// request without `Range` is cut after half its bytes (the connection is aborted), so only a
 /// client that resumes gets the whole file.
-fn serve_bytes(emu: &Emulator, bytes: Bytes, ctype: &str, headers: &HeaderMap) -> Response {
+pub(super) fn serve_bytes(
+    emu: &Emulator,
+    bytes: Bytes,
+    ctype: &str,
+    headers: &HeaderMap,
+) -> Response {
     let len = bytes.len() as u64;
     let range = headers
         .get(header::RANGE)
@@ -669,6 +696,17 @@ fn parse_range(v: &str) -> Option<(u64, Option<u64>)> {
         e => Some(e.parse().ok()?),
     };
     Some((start, end)).filter(|(s, e)| e.is_none_or(|e| e >= *s))
+}
+
+/// `GET /files/{id}.mp4`: a finished render where fal and Replicate put them (a CDN: no key,
+/// no API faults, `--drop-downloads` still applies).
+async fn file(
+    State(emu): State<Arc<Emulator>>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let id = file.strip_suffix(".mp4").unwrap_or(&file);
+    super::dialects::clip_of(&emu, emu.opts.flavor, id, &headers)
 }
 
 async fn stats(State(emu): State<Arc<Emulator>>) -> Response {

@@ -7,6 +7,7 @@ use super::config::{check_url, redact_url, same_origin, ApiConfig};
 use super::model::{
     mentions_moderation, CreateVideo, Deleted, Variant, Video, VideoError, VideoList,
 };
+use super::provider::{output_url, Provider};
 use crate::error::{Error, Result};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, Response, StatusCode, Url};
@@ -65,15 +66,37 @@ impl Client {
         url
     }
 
-    /// `base_url/videos/{id}/tail...`; an empty id, `.` or `..` is refused (as a path segment
-    /// it would name another resource).
+    /// The URL of job `id` (with `tail` segments) in the provider's dialect: `videos/{id}`,
+    /// Replicate's `predictions/{id}`, or fal's `{app}/requests/{id}` (the id is that path). An
+    /// empty id, `.` or `..` (in any segment) is refused: as a path segment it would name
+    /// another resource.
     pub(crate) fn job_url(&self, id: &str, tail: &[&str]) -> Result<Url> {
-        if matches!(id.trim(), "" | "." | "..") {
+        let parts: Vec<&str> = match self.cfg.provider {
+            Provider::Fal => id.split('/').collect(),
+            _ => vec![id],
+        };
+        if parts.iter().any(|p| matches!(p.trim(), "" | "." | "..")) {
             return Err(Error::Usage(format!("{id:?} is not a video id")));
         }
-        let mut segments = vec!["videos", id];
+        let mut segments = match self.cfg.provider {
+            Provider::OpenAi | Provider::OpenRouter => vec!["videos"],
+            Provider::Replicate => vec!["predictions"],
+            Provider::Fal => vec![],
+        };
+        segments.extend(parts);
         segments.extend(tail);
         Ok(self.endpoint(&segments))
+    }
+
+    /// Refuse what `provider` has no endpoint for.
+    fn only(&self, what: &str, providers: &[Provider]) -> Result<()> {
+        match providers.contains(&self.cfg.provider) {
+            true => Ok(()),
+            false => Err(Error::Usage(format!(
+                "{what} is not offered by {} services",
+                self.cfg.provider.name()
+            ))),
+        }
     }
 
     /// Print `msg` on stderr with `--verbose`.
@@ -90,7 +113,7 @@ impl Client {
         }
         let name = HeaderName::from_bytes(self.cfg.auth_header.as_bytes()).ok()?;
         let text = if name == reqwest::header::AUTHORIZATION {
-            format!("Bearer {}", key.expose())
+            format!("{} {}", self.cfg.provider.auth_scheme(), key.expose())
         } else {
             key.expose().to_string()
         };
@@ -281,25 +304,24 @@ impl Client {
     /// answer that may mean a job exists (5xx, 408, 409, a timeout, a connection lost after
     /// sending) comes back as [`Created::Uncertain`] for the caller to look up, never re-sent.
     pub async fn create(&self, req: &CreateVideo, idempotency_key: &str) -> Result<Created> {
-        let url = self.endpoint(&["videos"]);
-        let mut fields = vec![("prompt", req.prompt.clone())];
-        for (k, v) in [
-            ("model", &req.model),
-            ("seconds", &req.seconds),
-            ("size", &req.size),
-        ] {
-            if let Some(v) = v {
-                fields.push((k, v.clone()));
-            }
-        }
+        let provider = self.cfg.provider;
+        let (model, _, _) = req.resolved();
+        let path = provider.create_path(model);
+        let url = self.endpoint(&path.iter().map(String::as_str).collect::<Vec<_>>());
         let body = match &req.input_reference {
-            None => Body::Json(serde_json::Value::Object(
-                fields
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v.into()))
-                    .collect(),
-            )),
+            None => Body::Json(provider.create_json(req)),
             Some(path) => {
+                self.only("an input_reference image", &[Provider::OpenAi])?;
+                let mut fields = vec![("prompt", req.prompt.clone())];
+                for (k, v) in [
+                    ("model", &req.model),
+                    ("seconds", &req.seconds),
+                    ("size", &req.size),
+                ] {
+                    if let Some(v) = v {
+                        fields.push((k, v.clone()));
+                    }
+                }
                 let data = std::fs::read(path).map_err(|e| Error::io(path, e))?;
                 let name = path
                     .file_name()
@@ -316,53 +338,92 @@ impl Client {
             headers.insert("idempotency-key", v);
         }
         let shown = format!("POST {}", redact_url(&url));
+        let lost = |why: String| Created::Uncertain {
+            why,
+            answered: false,
+        };
         let resp = match self
             .send_with(Method::POST, &url, &body, &headers, Repeat::Unsent)
             .await
         {
             Ok(r) => r,
-            Err(e) => return Ok(Created::Uncertain(e.to_string())),
+            Err(e) => return Ok(lost(e.to_string())),
         };
         let status = resp.status();
         if retryable(status) {
-            let e = api_error(&shown, resp).await;
-            return Ok(Created::Uncertain(e.to_string()));
+            let why = api_error(&shown, resp).await.to_string();
+            return Ok(Created::Uncertain {
+                why,
+                answered: true,
+            });
         }
         if !status.is_success() {
             return Err(api_error(&shown, resp).await);
         }
         let bytes = match resp.bytes().await {
             Ok(b) => b,
-            Err(e) => return Ok(Created::Uncertain(format!("{shown}: {}", describe(&e)))),
+            Err(e) => return Ok(lost(format!("{shown}: {}", describe(&e)))),
         };
-        Ok(match serde_json::from_slice(&bytes) {
+        let value = match serde_json::from_slice(&bytes) {
+            Ok(v) => v,
+            Err(e) => return Ok(lost(format!("{shown}: unexpected answer: {e}"))),
+        };
+        Ok(match provider.video(value, Some(model)) {
             Ok(v) => Created::Job(Box::new(v)),
-            Err(e) => Created::Uncertain(format!("{shown}: unexpected answer: {e}")),
+            Err(e) => lost(format!("{shown}: {e}")),
         })
     }
 
     /// `GET /videos/{id}`, with the server's poll hint (`openai-poll-after-ms` and friends).
     /// `None` when the job does not exist (404).
     pub async fn retrieve(&self, id: &str) -> Result<Option<(Video, Option<Duration>)>> {
-        let url = self.job_url(id, &[])?;
+        let provider = self.cfg.provider;
+        let status_tail: &[&str] = match provider {
+            Provider::Fal => &["status"],
+            _ => &[],
+        };
+        let url = self.job_url(id, status_tail)?;
+        let Some((mut value, hint)) = self.get_json(&url).await? else {
+            return Ok(None);
+        };
+        if let Some(o) = value.as_object_mut() {
+            o.entry("id").or_insert(id.into());
+            // fal: a finished request's result (`video.url`) is a second resource.
+            let done = o.get("status").and_then(|s| s.as_str()) == Some("COMPLETED");
+            if provider == Provider::Fal && done {
+                let result = self.job_url(id, &[])?;
+                match self.get_json(&result).await? {
+                    Some((serde_json::Value::Object(r), _)) => o.extend(r),
+                    _ => return Ok(None),
+                }
+            }
+        }
+        let video = provider
+            .video(value, None)
+            .map_err(|e| Error::Remote(format!("GET {}: {e}", redact_url(&url))))?;
+        Ok(Some((video, hint)))
+    }
+
+    /// `GET url` as JSON with the server's poll hint; `None` on 404.
+    async fn get_json(&self, url: &Url) -> Result<Option<(serde_json::Value, Option<Duration>)>> {
         let resp = self
-            .send(Method::GET, &url, &Body::Empty, &HeaderMap::new())
+            .send(Method::GET, url, &Body::Empty, &HeaderMap::new())
             .await?;
         if resp.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }
         if !resp.status().is_success() {
-            return Err(api_error(&format!("GET {}", redact_url(&url)), resp).await);
+            return Err(api_error(&format!("GET {}", redact_url(url)), resp).await);
         }
         let hint = server_hint(resp.headers());
-        let video = resp.json().await.map_err(|e| {
+        let value = resp.json().await.map_err(|e| {
             Error::Remote(format!(
                 "GET {}: unexpected answer: {}",
-                redact_url(&url),
+                redact_url(url),
                 describe(&e)
             ))
         })?;
-        Ok(Some((video, hint)))
+        Ok(Some((value, hint)))
     }
 
     /// `GET /videos/{id}`, a missing job being an error.
@@ -375,13 +436,42 @@ impl Client {
         }
     }
 
-    /// One page of `GET /videos`.
+    /// One page of the job list: OpenAI's `GET /videos` (`after` an id) or Replicate's
+    /// `GET /predictions` (`after` the previous page's `next` URL).
     pub async fn list_page(
         &self,
         after: Option<&str>,
         limit: u32,
         order: &str,
     ) -> Result<VideoList> {
+        self.only("listing jobs", &[Provider::OpenAi, Provider::Replicate])?;
+        if self.cfg.provider == Provider::Replicate {
+            let url = match after {
+                Some(next) => {
+                    let u = Url::parse(next)
+                        .map_err(|e| Error::Remote(format!("next page {next:?}: {e}")))?;
+                    if !same_origin(&u, &self.cfg.base_url) {
+                        return Err(Error::Remote("next page on another host".into()));
+                    }
+                    u
+                }
+                None => self.endpoint(&["predictions"]),
+            };
+            let (page, _): (serde_json::Value, _) =
+                self.call(Method::GET, &url, &Body::Empty).await?;
+            let next = page["next"].as_str().map(str::to_string);
+            let mut data = Vec::new();
+            for v in page["results"].as_array().into_iter().flatten() {
+                data.push(self.cfg.provider.video(v.clone(), None)?);
+            }
+            return Ok(VideoList {
+                object: None,
+                first_id: None,
+                has_more: next.is_some(),
+                last_id: next,
+                data,
+            });
+        }
         let mut url = self.endpoint(&["videos"]);
         {
             let mut q = url.query_pairs_mut();
@@ -411,23 +501,48 @@ impl Client {
 
     /// `DELETE /videos/{id}`.
     pub async fn delete(&self, id: &str) -> Result<Deleted> {
+        self.only("deleting jobs", &[Provider::OpenAi])?;
         let url = self.job_url(id, &[])?;
         Ok(self.call(Method::DELETE, &url, &Body::Empty).await?.0)
     }
 
     /// `POST /videos/{id}/remix`: a new job from a completed one with a new prompt.
     pub async fn remix(&self, id: &str, prompt: &str) -> Result<Video> {
+        self.only("remix", &[Provider::OpenAi])?;
         let url = self.job_url(id, &["remix"])?;
         let body = Body::Json(serde_json::json!({ "prompt": prompt }));
         Ok(self.call(Method::POST, &url, &body).await?.0)
     }
 
-    /// The URL of `GET /videos/{id}/content?variant=...`.
-    pub fn content_url(&self, id: &str, variant: Variant) -> Result<Url> {
-        let mut url = self.job_url(id, &["content"])?;
-        url.query_pairs_mut()
-            .append_pair("variant", variant.as_str());
-        Ok(url)
+    /// Where a finished job's `variant` is downloaded: OpenAI's `videos/{id}/content?variant=`,
+    /// OpenRouter's `videos/{id}/content?index=0`, or the URL fal and Replicate put in the job.
+    pub fn content_url(&self, video: &Video, variant: Variant) -> Result<Url> {
+        let provider = self.cfg.provider;
+        if provider != Provider::OpenAi && variant != Variant::Video {
+            return Err(Error::Usage(format!(
+                "{} services have no {}",
+                provider.name(),
+                variant.as_str()
+            )));
+        }
+        match provider {
+            Provider::OpenAi | Provider::OpenRouter => {
+                let mut url = self.job_url(&video.id, &["content"])?;
+                match provider {
+                    Provider::OpenAi => url
+                        .query_pairs_mut()
+                        .append_pair("variant", variant.as_str()),
+                    _ => url.query_pairs_mut().append_pair("index", "0"),
+                };
+                Ok(url)
+            }
+            Provider::Fal | Provider::Replicate => {
+                let u = output_url(video)
+                    .ok_or_else(|| Error::Remote(format!("job {} names no video URL", video.id)))?;
+                Url::parse(&u)
+                    .map_err(|e| Error::Remote(format!("job {}: video URL: {e}", video.id)))
+            }
+        }
     }
 }
 
@@ -453,8 +568,13 @@ enum Repeat {
 pub enum Created {
     /// The job the server created.
     Job(Box<Video>),
-    /// The server may or may not have created a job (why is given): look before creating again.
-    Uncertain(String),
+    /// The server may or may not have created a job: look before creating again.
+    Uncertain {
+        /// What happened.
+        why: String,
+        /// The server answered (with a 5xx, 408 or 409) rather than the answer being lost.
+        answered: bool,
+    },
 }
 
 /// Statuses worth another try after a wait.
@@ -514,7 +634,7 @@ pub(crate) async fn api_error(what: &str, resp: Response) -> Error {
         false => detail,
     };
     let hint = match status.as_u16() {
-        401 => " - check OPENAI_API_KEY (and --auth-header for providers that use another header)",
+        401 => " - check the key (OPENAI_API_KEY, OPENROUTER_API_KEY, FAL_KEY or REPLICATE_API_TOKEN, by --provider) and --auth-header",
         _ => "",
     };
     Error::Remote(format!("{what}: HTTP {} {detail}{hint}", status.as_u16()))

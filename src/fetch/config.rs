@@ -1,5 +1,6 @@
 //! Client configuration: where the API is, how to authenticate, and what the transport allows.
 
+use super::provider::Provider;
 use crate::error::{Error, Result};
 use reqwest::Url;
 use std::time::Duration;
@@ -20,9 +21,9 @@ impl ApiKey {
         Self(key.into())
     }
 
-    /// The key in `OPENAI_API_KEY`, when set and not empty.
-    pub fn from_env() -> Option<Self> {
-        std::env::var("OPENAI_API_KEY")
+    /// The key in the environment variable `var`, when set and not empty.
+    pub fn from_env(var: &str) -> Option<Self> {
+        std::env::var(var)
             .ok()
             .filter(|k| !k.trim().is_empty())
             .map(|k| Self(k.trim().to_string()))
@@ -51,6 +52,8 @@ impl std::fmt::Debug for ApiKey {
 pub struct ApiConfig {
     /// The API root, e.g. `https://api.openai.com/v1`.
     pub base_url: Url,
+    /// The dialect it speaks.
+    pub provider: Provider,
     /// The key, sent only to the API's own origin.
     pub key: Option<ApiKey>,
     /// The header carrying the key: `authorization` sends `Bearer KEY`, any other name (e.g.
@@ -92,6 +95,7 @@ impl ApiConfig {
         let path = base_url.path().trim_end_matches('/').to_string();
         base_url.set_path(&path);
         Ok(Self {
+            provider: Provider::for_url(&base_url),
             base_url,
             key: None,
             auth_header: "authorization".into(),

@@ -93,7 +93,7 @@ pub async fn fetch_video(
             }
         };
         bar.set_message(format!("downloading {}", variant.as_str()));
-        let url = client.content_url(id, variant)?;
+        let url = client.content_url(&v, variant)?;
         let req = Request {
             url: &url,
             variant,

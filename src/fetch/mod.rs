@@ -14,6 +14,7 @@ mod download;
 mod fetcher;
 mod model;
 mod poll;
+mod provider;
 mod render;
 mod shots;
 
@@ -31,5 +32,6 @@ pub use model::{
     DEFAULT_SIZE,
 };
 pub use poll::{show, PollOptions};
+pub use provider::Provider;
 pub use render::{render, RenderOptions, ShotReport};
 pub use shots::{load as load_shots, Job, Shot, StateFile};

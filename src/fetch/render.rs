@@ -7,6 +7,7 @@ use super::download::expired_since;
 use super::fetcher::fetch_video;
 use super::model::{Limits, Phase, Variant, Video};
 use super::poll::PollOptions;
+use super::provider::Provider;
 use super::shots::{self, Job, Shot, StateFile};
 use crate::error::{Error, Result};
 use futures_util::StreamExt;
@@ -66,9 +67,14 @@ pub async fn render(
 ) -> Result<Vec<ShotReport>> {
     let endpoint = client.config().base_url.to_string();
     let shots = shots::load(shots_path, &endpoint)?;
+    // The OpenAI lists bind only the OpenAI dialect; other services host many models.
+    let limits = match client.config().provider {
+        Provider::OpenAi => opts.limits,
+        _ => Limits { allow_any: true },
+    };
     let mut bad = Vec::new();
     for s in &shots {
-        if let Err(e) = s.request.validate(opts.limits) {
+        if let Err(e) = s.request.validate(limits) {
             bad.push(Error::bad_input(
                 shots_path,
                 format!("shot {:?}: {e}", s.name),
@@ -158,6 +164,15 @@ impl Run<'_> {
         report: &mut ShotReport,
     ) -> Result<String> {
         let resumed = intent_at.is_some();
+        if resumed && !self.client.config().provider.can_list() {
+            return Err(Error::Remote(format!(
+                "an earlier create of this shot may have made a job that {} services cannot \
+                 list; find it in the provider's dashboard, or remove the shot's entry from {} \
+                 to create it again (billed)",
+                self.client.config().provider.name(),
+                self.state.path().display()
+            )));
+        }
         let intent_at = match intent_at {
             Some(t) => t,
             None => {
@@ -174,8 +189,9 @@ impl Run<'_> {
         let idempotency_key = format!("cutroom-{}-{intent_at}", shot.key);
         let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
         let mut uncertain = 0;
+        let can_list = self.client.config().provider.can_list();
         loop {
-            if resumed || uncertain > 0 {
+            if can_list && (resumed || uncertain > 0) {
                 bar.set_message("looking up");
                 if let Some(id) = self.reconcile(shot, intent_at).await? {
                     report.created = !resumed;
@@ -186,10 +202,12 @@ impl Run<'_> {
             let claim = self.claims.read().await;
             let v = match self.client.create(&shot.request, &idempotency_key).await {
                 Ok(Created::Job(v)) => v,
-                Ok(Created::Uncertain(why)) => {
+                Ok(Created::Uncertain { why, answered }) => {
                     drop(claim);
                     uncertain += 1;
-                    if uncertain > self.client.config().retries {
+                    // Where jobs cannot be listed, only an explicit error answer is taken as
+                    // "not created"; a lost answer is never re-sent.
+                    if uncertain > self.client.config().retries || !(can_list || answered) {
                         return Err(Error::Remote(format!(
                             "{why}; a job may exist: the state file keeps the shot pending and \
                              the next run looks it up before creating again"

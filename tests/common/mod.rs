@@ -526,8 +526,13 @@ impl Emulator {
 
     /// The emulator's counters (`GET /emulator/stats`).
     pub fn stats(&self) -> serde_json::Value {
-        let root = self.base_url.trim_end_matches("/v1");
-        let (status, _, body) = http_get(&format!("{root}/emulator/stats"), &[]);
+        let host = self
+            .base_url
+            .splitn(4, '/')
+            .take(3)
+            .collect::<Vec<_>>()
+            .join("/");
+        let (status, _, body) = http_get(&format!("{host}/emulator/stats"), &[]);
         assert_eq!(status, 200);
         serde_json::from_slice(&body).expect("stats JSON")
     }

@@ -1,0 +1,267 @@
+//! The video services cutroom speaks, and what differs between their dialects: where a job is
+//! created and looked at, how the key is sent, how a create request is worded and how a job
+//! answer reads as a [`Video`].
+
+use super::model::{parse_size, CreateVideo, Video};
+use crate::error::{Error, Result};
+use reqwest::Url;
+use serde_json::{json, Map, Value};
+
+/// A dialect of video-generation API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Provider {
+    /// The OpenAI `/v1/videos` family: Azure (deployment as `model`, `api-key`, `?api-version=`),
+    /// LiteLLM, CometAPI, New API / One API relays and `cutroom emulate`.
+    #[default]
+    OpenAi,
+    /// OpenRouter `POST /api/v1/videos`.
+    OpenRouter,
+    /// fal.ai's queue (`POST https://queue.fal.run/{app}`).
+    Fal,
+    /// Replicate predictions (`POST /v1/models/{owner}/{name}/predictions`).
+    Replicate,
+}
+
+impl Provider {
+    /// Every provider.
+    pub const ALL: [Provider; 4] = [Self::OpenAi, Self::OpenRouter, Self::Fal, Self::Replicate];
+
+    /// Its name (`--provider`, `CUTROOM_PROVIDER`, `emulate --flavor`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::OpenAi => "openai",
+            Self::OpenRouter => "openrouter",
+            Self::Fal => "fal",
+            Self::Replicate => "replicate",
+        }
+    }
+
+    /// The provider called `name`.
+    pub fn parse(name: &str) -> Result<Self> {
+        let name = name.trim().to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "unknown provider {name:?}; expected openai, openrouter, fal or replicate"
+                ))
+            })
+    }
+
+    /// The provider a base URL's host belongs to (`openai` for any other host: relays, Azure,
+    /// emulators).
+    pub fn for_url(url: &Url) -> Self {
+        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+        let is = |domain: &str| host == domain || host.ends_with(&format!(".{domain}"));
+        if is("openrouter.ai") {
+            Self::OpenRouter
+        } else if is("fal.run") || is("fal.ai") {
+            Self::Fal
+        } else if is("replicate.com") {
+            Self::Replicate
+        } else {
+            Self::OpenAi
+        }
+    }
+
+    /// The API root used when no base URL is given.
+    pub fn default_base_url(self) -> &'static str {
+        match self {
+            Self::OpenAi => "https://api.openai.com/v1",
+            Self::OpenRouter => "https://openrouter.ai/api/v1",
+            Self::Fal => "https://queue.fal.run",
+            Self::Replicate => "https://api.replicate.com/v1",
+        }
+    }
+
+    /// The environment variable holding the key.
+    pub fn key_var(self) -> &'static str {
+        match self {
+            Self::OpenAi => "OPENAI_API_KEY",
+            Self::OpenRouter => "OPENROUTER_API_KEY",
+            Self::Fal => "FAL_KEY",
+            Self::Replicate => "REPLICATE_API_TOKEN",
+        }
+    }
+
+    /// The scheme word before the key in `Authorization` (`Bearer`, fal's `Key`).
+    pub fn auth_scheme(self) -> &'static str {
+        match self {
+            Self::Fal => "Key",
+            _ => "Bearer",
+        }
+    }
+
+    /// True when jobs can be listed (an uncertain create is then looked up before it is re-sent).
+    pub fn can_list(self) -> bool {
+        matches!(self, Self::OpenAi | Self::Replicate)
+    }
+
+    /// The path segments (after the base URL) of a create for `model`.
+    pub fn create_path(self, model: &str) -> Vec<String> {
+        match self {
+            Self::OpenAi | Self::OpenRouter => vec!["videos".into()],
+            Self::Fal => model.split('/').map(str::to_string).collect(),
+            Self::Replicate => {
+                let mut p = vec!["models".to_string()];
+                p.extend(model.split('/').map(str::to_string));
+                p.push("predictions".into());
+                p
+            }
+        }
+    }
+
+    /// The JSON body of a create in this dialect (OpenAI's multipart form with a reference
+    /// image is built by the client).
+    pub fn create_json(self, req: &CreateVideo) -> Value {
+        let (model, size, seconds) = req.resolved();
+        let secs: Option<u64> = seconds.parse().ok();
+        let mut o = Map::new();
+        o.insert("prompt".into(), req.prompt.clone().into());
+        match self {
+            Self::OpenAi => {
+                for (k, v) in [
+                    ("model", &req.model),
+                    ("seconds", &req.seconds),
+                    ("size", &req.size),
+                ] {
+                    if let Some(v) = v {
+                        o.insert(k.into(), v.clone().into());
+                    }
+                }
+                return Value::Object(o);
+            }
+            Self::OpenRouter => {
+                o.insert("model".into(), model.into());
+                o.insert("size".into(), size.into());
+            }
+            Self::Fal | Self::Replicate => {}
+        }
+        if let Some(s) = secs {
+            o.insert("duration".into(), s.into());
+        }
+        if let Some((w, h)) = parse_size(size) {
+            o.insert("resolution".into(), format!("{}p", w.min(h)).into());
+            let g = gcd(w, h).max(1);
+            o.insert("aspect_ratio".into(), format!("{}:{}", w / g, h / g).into());
+        }
+        match self {
+            Self::Replicate => json!({ "input": Value::Object(o) }),
+            _ => Value::Object(o),
+        }
+    }
+
+    /// Read a job answer as a [`Video`]: the fields under their OpenAI names, everything else
+    /// kept. fal's ids are the job's path under the queue root (`{app}/requests/{id}`), so a
+    /// bare id is enough to find it again.
+    pub fn video(self, mut v: Value, model: Option<&str>) -> Result<Video> {
+        if let Some(o) = v.as_object_mut() {
+            match self {
+                Self::Fal => {
+                    let id = o
+                        .get("request_id")
+                        .and_then(Value::as_str)
+                        .map(|id| match model {
+                            Some(m) => format!("{}/requests/{id}", fal_app(m)),
+                            None => id.to_string(),
+                        });
+                    if let Some(id) = id {
+                        o.entry("id").or_insert(id.into());
+                    }
+                    if let Some(m) = model {
+                        o.entry("model").or_insert(m.into());
+                    }
+                }
+                Self::Replicate => {
+                    let input = o.get("input").cloned().unwrap_or(Value::Null);
+                    for (from, to) in [("prompt", "prompt"), ("duration", "seconds")] {
+                        if let Some(x) = input.get(from).filter(|x| !x.is_null()) {
+                            o.entry(to).or_insert(x.clone());
+                        }
+                    }
+                    // An ISO 8601 date, not unix seconds: kept under its own name.
+                    if let Some(t) = o.remove("created_at") {
+                        o.insert("created".into(), t);
+                    }
+                }
+                Self::OpenAi | Self::OpenRouter => {}
+            }
+        }
+        serde_json::from_value(v.clone())
+            .map_err(|e| Error::Remote(format!("unexpected job answer ({e}): {v}")))
+    }
+}
+
+/// fal's app id: the first two segments of a model path (`fal-ai/veo3/fast` -> `fal-ai/veo3`).
+pub fn fal_app(model: &str) -> String {
+    model.split('/').take(2).collect::<Vec<_>>().join("/")
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// The downloadable URL in a finished job of a dialect that gives one (fal's `video.url`,
+/// Replicate's `output`, OpenRouter's `unsigned_urls`).
+pub fn output_url(v: &Video) -> Option<String> {
+    let x = &v.extra;
+    let first = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(a) => a.first().and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    };
+    x.get("video")
+        .and_then(|v| v.get("url"))
+        .and_then(first)
+        .or_else(|| x.get("output").and_then(first))
+        .or_else(|| x.get("unsigned_urls").and_then(first))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_and_names() {
+        let p = |u: &str| Provider::for_url(&Url::parse(u).unwrap());
+        assert_eq!(p("https://openrouter.ai/api/v1"), Provider::OpenRouter);
+        assert_eq!(p("https://queue.fal.run"), Provider::Fal);
+        assert_eq!(p("https://api.replicate.com/v1"), Provider::Replicate);
+        assert_eq!(p("https://x.openai.azure.com/openai/v1"), Provider::OpenAi);
+        assert_eq!(p("https://notopenrouter.ai/v1"), Provider::OpenAi);
+        assert_eq!(Provider::parse("FAL").unwrap(), Provider::Fal);
+        assert!(Provider::parse("sora").is_err());
+    }
+
+    #[test]
+    fn dialects_word_a_create_their_way() {
+        let mut req = CreateVideo::new("a cat");
+        req.model = Some("google/veo-3.1-fast".into());
+        req.seconds = Some("8".into());
+        req.size = Some("1280x720".into());
+        let or = Provider::OpenRouter.create_json(&req);
+        assert_eq!(or["duration"], 8);
+        assert_eq!(or["aspect_ratio"], "16:9");
+        assert_eq!(or["resolution"], "720p");
+        assert_eq!(or["model"], "google/veo-3.1-fast");
+        let rep = Provider::Replicate.create_json(&req);
+        assert_eq!(rep["input"]["prompt"], "a cat");
+        assert_eq!(
+            Provider::Replicate.create_path("google/veo-3"),
+            ["models", "google", "veo-3", "predictions"]
+        );
+        assert_eq!(Provider::OpenAi.create_json(&req)["seconds"], "8");
+        let fal = Provider::Fal
+            .video(
+                json!({"request_id": "r1", "status": "IN_QUEUE"}),
+                Some("fal-ai/veo3/fast"),
+            )
+            .unwrap();
+        assert_eq!(fal.id, "fal-ai/veo3/requests/r1");
+    }
+}
