@@ -45,7 +45,7 @@ pub fn check_file(path: &Path, what: &str) -> Result<()> {
     } else if t.is_fifo() {
         Some("a named pipe (FIFO)")
     } else if t.is_char_device() {
-        Some("a character device (a terminal or /dev/stdin)")
+        Some("a character device (a terminal, /dev/null, ...)")
     } else if t.is_block_device() {
         Some("a block device")
     } else if t.is_socket() {
@@ -68,6 +68,17 @@ pub fn check_file(path: &Path, what: &str) -> Result<()> {
         return Err(Error::bad_input(path, "empty file"));
     }
     Ok(())
+}
+
+/// The error for a video packet without a timestamp (Matroska writes none for packets at
+/// negative times): its time is unknown, so it cannot be placed or copied.
+pub fn untimed_packet(path: &Path) -> Error {
+    Error::bad_input(
+        path,
+        "has video packets without timestamps (as Matroska files written with negative \
+         timestamps do), so the picture cannot be timed; remux it with \
+         `ffmpeg -i IN -c copy -avoid_negative_ts make_zero OUT` first",
+    )
 }
 
 /// The picture format when FFmpeg's demuxer `format` reads single still images.

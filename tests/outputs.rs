@@ -525,4 +525,36 @@ fn prores_and_matroska_shots_are_joined_or_refused_naming_the_file() {
         "{err}"
     );
     assert!(!swapped.exists());
+    // Matroska written with negative timestamps has packets without any: named, not copied
+    // into an "Invalid argument".
+    let negative = dir.path().join("negative.mkv");
+    ff(&[
+        "-i",
+        s(&fixture("marker_portrait_30.mp4")),
+        "-c",
+        "copy",
+        "-output_ts_offset",
+        "-1",
+        "-avoid_negative_ts",
+        "disabled",
+        s(&negative),
+    ]);
+    for args in [
+        vec![
+            "swap",
+            s(&negative),
+            "--audio",
+            s(&music),
+            "-o",
+            s(&swapped),
+        ],
+        vec!["concat", s(&mkv), s(&negative), "-o", s(&out)],
+    ] {
+        let err = fails(&args);
+        assert!(
+            err.contains("negative.mkv") && err.contains("without timestamps"),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!swapped.exists());
 }

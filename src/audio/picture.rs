@@ -51,7 +51,10 @@ impl Picture {
         let mut packets = Vec::new();
         while let Some(p) = input.read_packet()? {
             if p.stream() == stream {
-                let pts = p.pts().or(p.dts()).unwrap_or(0);
+                let pts = p
+                    .pts()
+                    .or(p.dts())
+                    .ok_or_else(|| media::untimed_packet(path))?;
                 packets.push(Timing {
                     pts,
                     end: pts + p.duration().max(1),

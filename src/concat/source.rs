@@ -86,7 +86,7 @@ impl Source {
                 continue;
             }
             let Some(pts) = pkt.pts().or(pkt.dts()) else {
-                return Err(Error::bad_input(path, "video packet without a timestamp"));
+                return Err(media::untimed_packet(path));
             };
             let dur = if pkt.duration() > 0 {
                 pkt.duration()
