@@ -161,17 +161,60 @@ pub fn analyze(path: &Path, opts: &Options, bar: &ProgressBar) -> Result<SyncRep
     report.events = pairs.iter().map(event_report).collect();
     judge(&mut report, whole.measure, &windows, &shots, opts.standard);
     if report.verdict == Verdict::Inconclusive && report.offset_ms.is_none() {
-        report.reason = if heard.onsets.is_empty() {
-            "the audio has no onsets (silence or a steady sound): nothing to pair with the picture"
+        report.reason = if heard.onsets.is_empty() && heard.sounding < 0.05 {
+            "the audio is silence: nothing to pair with the picture".into()
+        } else if heard.onsets.is_empty() {
+            "the audio has no distinct sound starts (continuous music, ambience or a steady \
+             sound): nothing to pair with the picture"
                 .into()
         } else if seen.events.is_empty() && seen.impulses.iter().all(|i| i.1 == 0.0) {
             "the picture has no visual events (a static picture): nothing to pair with the sound"
                 .into()
         } else {
-            report.reason.clone()
+            let missing = what_is_missing(&heard, &seen, &pairs, &whole, end - first);
+            match whole.measure {
+                // The tentative finding, as judged.
+                Some(_) => format!("{missing}; {}", report.reason),
+                None => missing,
+            }
         };
     }
     Ok(report)
+}
+
+/// Why the sound and the picture give no verdict, in words: how distinct the sound is and
+/// what each method found.
+fn what_is_missing(
+    heard: &onsets::AudioOnsets,
+    seen: &visual::Visual,
+    pairs: &[Pair],
+    whole: &SpanEstimate,
+    seconds: f64,
+) -> String {
+    let starts = heard.onsets.len();
+    let plural = if starts == 1 { "" } else { "s" };
+    let sound = if heard.sounding > 0.8 && (starts as f64) < seconds {
+        format!(
+            "continuous sound (speech, music or ambience) with few distinct starts ({starts} in \
+             {seconds:.1} s)"
+        )
+    } else {
+        format!("{starts} distinct sound start{plural} in {seconds:.1} s")
+    };
+    let clear = pairs.iter().filter(|p| p.support > 0.5).count();
+    let events = match seen.events.len() {
+        0 => "no visual events (flash, cut, impact)".to_string(),
+        n => format!("{clear} of {n} visual events pair clearly with a sound"),
+    };
+    let correlation = match whole.correlation {
+        Some(c) => format!(
+            "the picture's changes match the sound at no one offset clearly (correlation \
+             confidence {:.2})",
+            c.confidence
+        ),
+        None => "nothing to correlate".into(),
+    };
+    format!("{sound}; {events}; {correlation}")
 }
 
 /// Set the verdict, the overall offset and the worst offset from the confident measurements.

@@ -29,6 +29,8 @@ pub struct AudioOnsets {
     pub onsets: Vec<Onset>,
     /// Positive level rises per millisecond of the timeline.
     pub envelope: Envelope,
+    /// Share of the milliseconds with sound (above the gate): near 1 for music or ambience.
+    pub sounding: f64,
 }
 
 /// Find onsets in `audio`.
@@ -93,8 +95,10 @@ pub fn detect(audio: &Audio) -> AudioOnsets {
             k += 1;
         }
     }
+    let sounding = rms.iter().filter(|v| **v > GATE).count() as f64 / rms.len().max(1) as f64;
     AudioOnsets {
         onsets,
+        sounding,
         envelope: Envelope {
             start_ms: first_ms,
             values: rises,
@@ -143,6 +147,7 @@ mod tests {
         let a = audio_with_beeps(0, &[]);
         let o = detect(&a);
         assert!(o.onsets.is_empty());
+        assert_eq!(o.sounding, 0.0);
         assert!(o.envelope.values.iter().all(|v| *v == 0.0));
     }
 }
