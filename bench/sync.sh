@@ -23,7 +23,7 @@ if [ -f "$real" ]; then
     -pix_fmt yuv420p -g 60 -c:a aac -b:a 128k -ar 48000 -movflags +faststart "$th"
   "$CUTROOM" sync --json -q "$th" > "$work/sync_talking_1080p.json" || [ $? -ge 3 ]
   verdict=$(python3 -c 'import json,sys; f=json.load(open(sys.argv[1]))["files"][0]
-print(f["verdict"], f.get("method"), f["offset_ms"], "ms")' "$work/sync_talking_1080p.json")
+print(f["verdict"], f.get("method") or "-", f["offset_ms"] or "-", "ms")' "$work/sync_talking_1080p.json")
   read -r wc wp cc cp < <(sync_and_null "$th")
   report "sync talking head 20 s 1080p" "$wc" "$wp" "cpu ratio $(echo "$cc / $cp" | bc -l | xargs printf '%.2f'); $verdict"
 else
