@@ -949,3 +949,143 @@ fn moderation_refusals_name_the_shot_and_bill_nothing() {
         "a refused create leaves no pending intent: {state}"
     );
 }
+
+#[test]
+fn costs_come_from_usage_or_the_catalog_and_max_cost_refuses_to_start() {
+    let emu = Emulator::start(
+        &[
+            "--allow-any",
+            "--render-time",
+            "500ms",
+            "--poll-after",
+            "100ms",
+        ],
+        &[],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    // The built-in catalog prices sora: 4 s of sora-2 ($0.40) + 4 s of sora-2-pro above 720p
+    // ($2.00) is over $1, so nothing is created.
+    let sora = write_shots(
+        dir.path(),
+        "seconds = 4\n[[shot]]\nprompt = \"a\"\nmodel = \"sora-2\"\nsize = \"720x1280\"\n\
+         [[shot]]\nprompt = \"b\"\nmodel = \"sora-2-pro\"\nsize = \"1080x1920\"\n",
+    );
+    let out = dir.path().join("out");
+    let o = emu.cutroom(
+        &["render", s(&sora), "-o", s(&out), "--max-cost", "1"],
+        "sk-test",
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("estimated at $2.40, over --max-cost $1.00"),
+        "{err}"
+    );
+    assert_eq!(stat(&emu, "jobs_created"), 0);
+    // A model priced by --providers: estimates per shot and in total.
+    let prices = dir.path().join("prices.toml");
+    std::fs::write(
+        &prices,
+        "[[model]]\nprovider = \"openai\"\nname = \"tiny\"\nseconds = [2]\nsizes = [\"256x144\"]\n\
+         usd_per_second = 0.05\n",
+    )
+    .unwrap();
+    let sub = dir.path().join("tiny");
+    std::fs::create_dir(&sub).unwrap();
+    let tiny = write_shots(
+        &sub,
+        "model = \"tiny\"\nsize = \"256x144\"\nseconds = 2\n[[shot]]\nprompt = \"a\"\n\
+         [[shot]]\nprompt = \"b\"\n[[shot]]\nprompt = \"c\"\n",
+    );
+    let p = s(&prices);
+    let o = emu.cutroom(
+        &[
+            "render",
+            s(&tiny),
+            "-o",
+            s(&out),
+            "--providers",
+            p,
+            "--max-cost",
+            "0.25",
+        ],
+        "sk-test",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stat(&emu, "jobs_created"), 0);
+    let r = emu.cutroom_json(&[
+        "render",
+        s(&tiny),
+        "-o",
+        s(&out),
+        "--providers",
+        p,
+        "--max-cost",
+        "0.5",
+        "--json",
+    ]);
+    for shot in r["shots"].as_array().unwrap() {
+        assert_eq!(shot["seconds_billed"], 2.0, "{shot}");
+        assert!(
+            (shot["cost_usd"].as_f64().unwrap() - 0.1).abs() < 1e-9,
+            "{shot}"
+        );
+        assert_eq!(shot["cost_estimated"], true);
+    }
+    assert!(
+        (r["cost"]["total_usd"].as_f64().unwrap() - 0.3).abs() < 1e-9,
+        "{r}"
+    );
+    assert_eq!(r["cost"]["estimated"], true);
+    // A model no catalog lists: a warning, then the run; its cost is unknown.
+    let sub = dir.path().join("mystery");
+    std::fs::create_dir(&sub).unwrap();
+    let mystery = write_shots(
+        &sub,
+        "model = \"mystery-1\"\nsize = \"256x144\"\nseconds = 2\n[[shot]]\nname = \"m\"\nprompt = \"m\"\n",
+    );
+    let o = emu.cutroom(&["render", s(&mystery), "-o", s(&out), "--json"], "sk-test");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("warning: model \"mystery-1\" is not in the openai catalog"),
+        "{err}"
+    );
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["cost"]["unknown"][0], "m");
+    assert!(r["shots"][0]["cost_usd"].is_null());
+    // OpenRouter reports what it billed (`usage.cost`): taken as is, not an estimate.
+    let or = Emulator::start(
+        &[
+            "--flavor",
+            "openrouter",
+            "--render-time",
+            "500ms",
+            "--poll-after",
+            "100ms",
+        ],
+        &[],
+    );
+    let sub = dir.path().join("or");
+    std::fs::create_dir(&sub).unwrap();
+    let list = write_shots(
+        &sub,
+        "model = \"google/veo-3.1-fast\"\nsize = \"256x144\"\nseconds = 2\n[[shot]]\nprompt = \"o\"\n",
+    );
+    let r = or.cutroom_json(&[
+        "render",
+        s(&list),
+        "-o",
+        s(&out),
+        "--provider",
+        "openrouter",
+        "--json",
+    ]);
+    let shot = &r["shots"][0];
+    assert!(
+        (shot["cost_usd"].as_f64().unwrap() - 0.2).abs() < 1e-9,
+        "{shot}"
+    );
+    assert_eq!(shot["cost_estimated"], false);
+    assert_eq!(r["cost"]["estimated"], false);
+}

@@ -1,7 +1,8 @@
 //! Options shared by the commands that talk to a `/v1/videos` API, and small helpers.
 
 use crate::fetch::{
-    ApiConfig, ApiKey, Client, Limits, PollOptions, Provider, RenderOptions, DEFAULT_BASE_URL,
+    ApiConfig, ApiKey, Catalog, Client, Limits, PollOptions, Provider, RenderOptions,
+    DEFAULT_BASE_URL,
 };
 use crate::{Error, Result};
 use std::time::Duration;
@@ -133,6 +134,12 @@ pub struct RenderArgs {
     /// downloaded, or no longer exists.
     #[arg(long)]
     retry_failed: bool,
+    /// Refuse to start when the shots still to create are estimated above this many USD.
+    #[arg(long, value_name = "USD", value_parser = parse_usd)]
+    max_cost: Option<f64>,
+    /// Extra or replacing model entries (the built-in providers.toml format).
+    #[arg(long, value_name = "FILE")]
+    providers: Option<std::path::PathBuf>,
     #[command(flatten)]
     wait: WaitArgs,
     #[command(flatten)]
@@ -152,12 +159,27 @@ impl RenderArgs {
             poll: self.wait.poll(),
             limits: Limits {
                 allow_any: self.allow_any,
+                catalog: std::sync::Arc::new(match &self.providers {
+                    Some(p) => Catalog::with_file(p)?,
+                    None => Catalog::builtin(),
+                }),
             },
             retry_failed: self.retry_failed,
             quiet,
+            max_cost: self.max_cost,
         };
         Ok((self.api.client()?, opts))
     }
+}
+
+/// Parse an amount of USD (`2.50`, `$2.50`).
+fn parse_usd(s: &str) -> std::result::Result<f64, String> {
+    s.trim()
+        .trim_start_matches('$')
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .ok_or_else(|| format!("{s:?} is not an amount of USD"))
 }
 
 /// Parse `250ms`, `2s`, `1.5s`, `10m`, `1h` or a bare number of seconds.

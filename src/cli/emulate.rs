@@ -122,6 +122,7 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
         noise: args.noise,
         limits: Limits {
             allow_any: args.allow_any,
+            ..Limits::default()
         },
         page_size: args.page_size.clamp(1, 100),
         moderate: args.moderate.filter(|w| !w.trim().is_empty()),

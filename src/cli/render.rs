@@ -3,7 +3,7 @@
 use super::api::RenderArgs;
 use super::{print_json, Global};
 use crate::error::exit;
-use crate::fetch::{render, ShotReport, StateFile};
+use crate::fetch::{render, CostTotal, ShotReport, StateFile};
 use crate::Result;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -37,10 +37,12 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         struct Report<'a> {
             state_file: PathBuf,
             shots: &'a [ShotReport],
+            cost: CostTotal,
         }
         print_json(&Report {
             state_file,
             shots: &shots,
+            cost: CostTotal::of(&shots),
         });
     } else {
         for s in &shots {
@@ -60,6 +62,15 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                 (None, None) => println!("{:<14} {id:<40}", s.name),
             }
         }
+    }
+    if !args.json {
+        let cost = CostTotal::of(&shots);
+        let how = if cost.estimated { " (estimate)" } else { "" };
+        let unknown = match cost.unknown.len() {
+            0 => String::new(),
+            n => format!(", unknown for {n} shot(s)"),
+        };
+        println!("cost: ${:.2}{how}{unknown}", cost.total_usd);
     }
     for s in shots.iter().filter(|s| s.error.is_some()) {
         eprintln!(

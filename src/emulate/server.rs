@@ -411,8 +411,23 @@ async fn create(State(emu): State<Arc<Emulator>>, req: Request) -> Response {
     let model = f.model.unwrap_or_else(|| DEFAULT_MODEL.into());
     let size = f.size.unwrap_or_else(|| DEFAULT_SIZE.into());
     let seconds = f.seconds.unwrap_or_else(|| DEFAULT_SECONDS.into());
-    if let Err(e) = emu.opts.limits.check(&model, &size, &seconds) {
-        return invalid(&e.message, Some(e.param));
+    // The real API knows its own models: one the catalog does not list is refused.
+    let reference = f.reference.is_some();
+    match emu
+        .opts
+        .limits
+        .check(Provider::OpenAi, &model, &size, &seconds, reference)
+    {
+        Err(e) => return invalid(&e.message, Some(e.param)),
+        Ok(Some(_)) => {
+            return invalid(
+                &format!(
+                    "Invalid value: '{model}'. Supported values are: 'sora-2' and 'sora-2-pro'."
+                ),
+                Some("model"),
+            )
+        }
+        Ok(None) => {}
     }
     if let Some(data) = f.reference {
         match image_size(&data) {

@@ -8,6 +8,7 @@
 
 mod backoff;
 mod cache;
+mod catalog;
 mod client;
 mod config;
 mod download;
@@ -20,6 +21,7 @@ mod shots;
 
 pub use backoff::{server_hint, Backoff};
 pub use cache::{safe_name, write_json_atomic, Cache, CachedFile, Entry};
+pub use catalog::{Catalog, ModelEntry};
 pub use client::{Client, Created};
 pub use config::{
     check_url, redact_url, ApiConfig, ApiKey, DEFAULT_BASE_URL, DEFAULT_MAX_DOWNLOAD_BYTES,
@@ -33,5 +35,5 @@ pub use model::{
 };
 pub use poll::{show, PollOptions};
 pub use provider::Provider;
-pub use render::{render, RenderOptions, ShotReport};
+pub use render::{render, CostTotal, RenderOptions, ShotReport};
 pub use shots::{load as load_shots, Job, Shot, StateFile};

@@ -1,17 +1,12 @@
 //! The JSON shapes of the `/v1/videos` API and the local validation of create requests.
 
+use super::catalog::Catalog;
+use super::provider::Provider;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use std::sync::Arc;
 
-/// Models known to the OpenAI API.
-pub const MODELS: &[&str] = &["sora-2", "sora-2-pro"];
-/// Sizes every model renders.
-pub const SIZES: &[&str] = &["720x1280", "1280x720", "1024x1792", "1792x1024"];
-/// Sizes only `sora-2-pro` renders.
-pub const PRO_SIZES: &[&str] = &["1080x1920", "1920x1080"];
-/// Clip lengths the OpenAI API accepts, in seconds.
-pub const SECONDS: &[&str] = &["4", "8", "12"];
 /// Defaults the API applies to a field left out.
 pub const DEFAULT_MODEL: &str = "sora-2";
 /// Default clip length.
@@ -366,11 +361,14 @@ pub fn parse_size(size: &str) -> Option<(u32, u32)> {
     Some((w.parse().ok()?, h.parse().ok()?))
 }
 
-/// What a provider accepts: the OpenAI lists, or (`allow_any`) anything well-formed.
-#[derive(Debug, Clone, Copy, Default)]
+/// What a create may ask for: anything well-formed (`allow_any`), or what the catalog lists for
+/// the model (a model it does not list passes with a warning).
+#[derive(Debug, Clone, Default)]
 pub struct Limits {
-    /// Accept any model name, any even size up to 4096 and any length of 1-60 s.
+    /// Skip the catalog: any model, even size 16-4096 and length 1-60 s.
     pub allow_any: bool,
+    /// Known models (the built-in `providers.toml` plus `--providers`).
+    pub catalog: Arc<Catalog>,
 }
 
 /// A rejected field of a create request.
@@ -383,13 +381,17 @@ pub struct Invalid {
 }
 
 impl Limits {
-    /// Check model, size and seconds (after defaults); `Err` names the field and the choices.
+    /// Check model, size, seconds and a reference image (after defaults) for `provider`.
+    /// `Err` names the field and the choices; `Ok(Some(warning))` says the model is not in the
+    /// catalog (nothing but the form was checked).
     pub fn check(
         &self,
+        provider: Provider,
         model: &str,
         size: &str,
         seconds: &str,
-    ) -> std::result::Result<(), Invalid> {
+        reference: bool,
+    ) -> std::result::Result<Option<String>, Invalid> {
         let invalid = |param, message: String| Err(Invalid { param, message });
         if model.is_empty()
             || model.starts_with('/')
@@ -399,62 +401,65 @@ impl Limits {
         {
             return invalid("model", format!("invalid model {model:?}"));
         }
-        if !self.allow_any && !MODELS.contains(&model) {
-            return invalid(
-                "model",
-                format!(
-                    "unknown model {model:?}; expected one of {}",
-                    MODELS.join(", ")
-                ),
-            );
-        }
         let Some((w, h)) = parse_size(size) else {
             return invalid(
                 "size",
                 format!("invalid size {size:?}; expected WIDTHxHEIGHT"),
             );
         };
-        if self.allow_any {
-            if !(16..=4096).contains(&w) || !(16..=4096).contains(&h) || w % 2 + h % 2 != 0 {
-                return invalid(
-                    "size",
-                    format!("size {size:?} must be even, 16-4096 per side"),
-                );
-            }
-        } else {
-            let pro = model == "sora-2-pro";
-            let listed = SIZES.contains(&size) || (pro && PRO_SIZES.contains(&size));
-            if !listed {
-                let mut choices = SIZES.to_vec();
-                if pro {
-                    choices.extend(PRO_SIZES);
-                }
-                return invalid(
-                    "size",
-                    format!(
-                        "size {size:?} is not available for {model}; expected one of {}",
-                        choices.join(", ")
-                    ),
-                );
-            }
-        }
-        let secs_ok = if self.allow_any {
-            seconds.parse::<u32>().is_ok_and(|s| (1..=60).contains(&s))
-        } else {
-            SECONDS.contains(&seconds)
-        };
-        if !secs_ok {
-            let choices = if self.allow_any {
-                "1-60".to_string()
-            } else {
-                SECONDS.join(", ")
-            };
+        if !(16..=4096).contains(&w) || !(16..=4096).contains(&h) || w % 2 + h % 2 != 0 {
             return invalid(
-                "seconds",
-                format!("seconds {seconds:?} not supported; expected {choices}"),
+                "size",
+                format!("size {size:?} must be even, 16-4096 per side"),
             );
         }
-        Ok(())
+        let Some(secs) = seconds.parse::<u32>().ok().filter(|s| (1..=60).contains(s)) else {
+            return invalid(
+                "seconds",
+                format!("seconds {seconds:?} not supported; expected 1-60"),
+            );
+        };
+        if self.allow_any {
+            return Ok(None);
+        }
+        let Some(entry) = self.catalog.find(provider, model) else {
+            let known = self.catalog.names(provider);
+            let known = match known.is_empty() {
+                true => String::new(),
+                false => format!(" (known: {})", known.join(", ")),
+            };
+            return Ok(Some(format!(
+                "model {model:?} is not in the {} catalog{known}: its size and length are not \
+                 checked and its cost is unknown (add it with --providers FILE)",
+                provider.name()
+            )));
+        };
+        if !entry.sizes.is_empty() && !entry.sizes.iter().any(|s| s == size) {
+            return invalid(
+                "size",
+                format!(
+                    "size {size:?} is not available for {model}; expected one of {}",
+                    entry.sizes.join(", ")
+                ),
+            );
+        }
+        if !entry.seconds.is_empty() && !entry.seconds.contains(&secs) {
+            let choices: Vec<String> = entry.seconds.iter().map(u32::to_string).collect();
+            return invalid(
+                "seconds",
+                format!(
+                    "seconds {seconds:?} not supported by {model}; expected one of {}",
+                    choices.join(", ")
+                ),
+            );
+        }
+        if reference && !entry.reference_image {
+            return invalid(
+                "input_reference",
+                format!("{model} takes no reference image"),
+            );
+        }
+        Ok(None)
     }
 }
 
@@ -480,18 +485,22 @@ impl CreateVideo {
     }
 
     /// Check the request before anything is sent (and billed): prompt, model/size/seconds
-    /// against `limits`, and an `input_reference` that is a readable image of the requested size.
-    pub fn validate(&self, limits: Limits) -> Result<()> {
+    /// against `limits` for `provider`, and an `input_reference` that is a readable image of
+    /// the requested size. `Ok(Some(warning))` for a model the catalog does not list.
+    pub fn validate(&self, limits: &Limits, provider: Provider) -> Result<Option<String>> {
         if self.prompt.trim().is_empty() {
             return Err(Error::Usage("prompt is empty".into()));
         }
         let (model, size, seconds) = self.resolved();
-        limits.check(model, size, seconds).map_err(|e| {
-            Error::Usage(format!(
-                "{}: {} (use --allow-any if your provider accepts it)",
-                e.param, e.message
-            ))
-        })?;
+        let reference = self.input_reference.is_some();
+        let warning = limits
+            .check(provider, model, size, seconds, reference)
+            .map_err(|e| {
+                Error::Usage(format!(
+                    "{}: {} (use --allow-any if your provider accepts it)",
+                    e.param, e.message
+                ))
+            })?;
         if let Some(path) = &self.input_reference {
             let (w, h) = super::download::image_size(path)?;
             if Some((w, h)) != parse_size(size) {
@@ -501,7 +510,7 @@ impl CreateVideo {
                 ));
             }
         }
-        Ok(())
+        Ok(warning)
     }
 }
 
@@ -512,26 +521,30 @@ mod tests {
     #[test]
     fn limits() {
         let strict = Limits::default();
-        assert!(strict.check("sora-2", "720x1280", "4").is_ok());
+        let check = |m, s, secs| strict.check(Provider::OpenAi, m, s, secs, false);
+        assert_eq!(check("sora-2", "720x1280", "4"), Ok(None));
+        assert_eq!(check("sora-2", "1080x1920", "4").unwrap_err().param, "size");
+        assert_eq!(check("sora-2", "1024x1792", "4").unwrap_err().param, "size");
+        assert_eq!(check("sora-2-pro", "1080x1920", "12"), Ok(None));
+        assert_eq!(check("sora-2", "720x1280", "20"), Ok(None));
         assert_eq!(
-            strict.check("sora-2", "1080x1920", "4").unwrap_err().param,
-            "size"
-        );
-        assert!(strict.check("sora-2-pro", "1080x1920", "12").is_ok());
-        assert_eq!(
-            strict.check("sora-3", "720x1280", "4").unwrap_err().param,
-            "model"
-        );
-        assert_eq!(
-            strict.check("sora-2", "720x1280", "5").unwrap_err().param,
+            check("sora-2", "720x1280", "5").unwrap_err().param,
             "seconds"
         );
-        let any = Limits { allow_any: true };
-        assert!(any.check("veo-x", "320x240", "5").is_ok());
-        assert_eq!(any.check("m", "321x240", "5").unwrap_err().param, "size");
-        assert_eq!(any.check("m", "320x240", "0").unwrap_err().param, "seconds");
-        assert!(any.check("google/veo-3.1-fast", "320x240", "1").is_ok());
-        assert_eq!(any.check("a b", "320x240", "1").unwrap_err().param, "model");
+        let w = check("sora-3", "720x1280", "4").unwrap().unwrap();
+        assert!(w.contains("not in the openai catalog"), "{w}");
+        let other = strict.check(Provider::OpenRouter, "sora-2", "720x1280", "5", false);
+        assert!(other.unwrap().is_some(), "catalogs are per provider");
+        let any = Limits {
+            allow_any: true,
+            ..Limits::default()
+        };
+        let check = |m, s, secs| any.check(Provider::OpenAi, m, s, secs, false);
+        assert_eq!(check("veo-x", "320x240", "5"), Ok(None));
+        assert_eq!(check("m", "321x240", "5").unwrap_err().param, "size");
+        assert_eq!(check("m", "320x240", "0").unwrap_err().param, "seconds");
+        assert_eq!(check("google/veo-3.1-fast", "320x240", "1"), Ok(None));
+        assert_eq!(check("a b", "320x240", "1").unwrap_err().param, "model");
     }
 
     #[test]

@@ -7,7 +7,6 @@ use super::download::expired_since;
 use super::fetcher::fetch_video;
 use super::model::{Limits, Phase, Variant, Video};
 use super::poll::PollOptions;
-use super::provider::Provider;
 use super::shots::{self, Job, Shot, StateFile};
 use crate::error::{Error, Result};
 use futures_util::StreamExt;
@@ -30,6 +29,8 @@ pub struct RenderOptions {
     pub retry_failed: bool,
     /// No progress bars.
     pub quiet: bool,
+    /// Refuse to start when the shots still to create are estimated above this (USD).
+    pub max_cost: Option<f64>,
 }
 
 /// The outcome of one shot (`shots[]` of `cutroom render --json`).
@@ -51,8 +52,41 @@ pub struct ShotReport {
     pub bytes: Option<u64>,
     /// Its SHA-256.
     pub sha256: Option<String>,
+    /// Seconds of video billed: the provider's `usage` figure when it gives one, else the
+    /// length of the job.
+    pub seconds_billed: Option<f64>,
+    /// Cost in USD: the provider's `usage.cost`, else the catalog's price times the seconds.
+    pub cost_usd: Option<f64>,
+    /// True when `cost_usd` is the catalog's estimate, not the provider's figure.
+    pub cost_estimated: bool,
     /// Why the shot did not finish.
     pub error: Option<String>,
+}
+
+/// The cost of a run (`cost` of `cutroom render --json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CostTotal {
+    /// Sum of the shots' `cost_usd`.
+    pub total_usd: f64,
+    /// True when any part of it is the catalog's estimate.
+    pub estimated: bool,
+    /// Shots whose cost is unknown (no `usage` and no price), not in the total.
+    pub unknown: Vec<String>,
+}
+
+impl CostTotal {
+    /// The total of `shots`.
+    pub fn of(shots: &[ShotReport]) -> Self {
+        Self {
+            total_usd: shots.iter().filter_map(|s| s.cost_usd).sum(),
+            estimated: shots.iter().any(|s| s.cost_estimated),
+            unknown: shots
+                .iter()
+                .filter(|s| s.id.is_some() && s.cost_usd.is_none())
+                .map(|s| s.name.clone())
+                .collect(),
+        }
+    }
 }
 
 /// Render every shot of the list at `shots_path` into `out`: create (or resume) a job per shot,
@@ -66,19 +100,18 @@ pub async fn render(
     opts: &RenderOptions,
 ) -> Result<Vec<ShotReport>> {
     let endpoint = client.config().base_url.to_string();
+    let provider = client.config().provider;
     let shots = shots::load(shots_path, &endpoint)?;
-    // The OpenAI lists bind only the OpenAI dialect; other services host many models.
-    let limits = match client.config().provider {
-        Provider::OpenAi => opts.limits,
-        _ => Limits { allow_any: true },
-    };
     let mut bad = Vec::new();
+    let mut warned = std::collections::BTreeSet::new();
     for s in &shots {
-        if let Err(e) = s.request.validate(limits) {
-            bad.push(Error::bad_input(
+        match s.request.validate(&opts.limits, provider) {
+            Ok(Some(w)) if warned.insert(w.clone()) => eprintln!("cutroom: warning: {w}"),
+            Ok(_) => {}
+            Err(e) => bad.push(Error::bad_input(
                 shots_path,
                 format!("shot {:?}: {e}", s.name),
-            ));
+            )),
         }
     }
     match bad.len() {
@@ -87,6 +120,35 @@ pub async fn render(
         _ => return Err(Error::Many(bad)),
     }
     let state = StateFile::open(shots_path).await?;
+    if let Some(max) = opts.max_cost {
+        let mut total = 0.0;
+        for s in &shots {
+            if matches!(state.get(&s.key).await, Some(Job { id: Some(_), .. })) {
+                continue; // already created (and billed)
+            }
+            let (model, size, seconds) = s.request.resolved();
+            let secs: f64 = seconds.parse().unwrap_or(0.0);
+            let price = opts
+                .limits
+                .catalog
+                .find(provider, model)
+                .and_then(|e| e.cost(size, secs));
+            let Some(price) = price else {
+                return Err(Error::Usage(format!(
+                    "--max-cost: no price is known for {model} at {} (shot {:?}); add \
+                     usd_per_second for it with --providers FILE",
+                    provider.name(),
+                    s.name
+                )));
+            };
+            total += price;
+        }
+        if total > max {
+            return Err(Error::Usage(format!(
+                "the shots still to render are estimated at ${total:.2}, over --max-cost ${max:.2}"
+            )));
+        }
+    }
     let cache = Cache::new(out)?;
     let multi = crate::progress::multi(opts.quiet);
     let bars: Vec<ProgressBar> = shots
@@ -145,12 +207,49 @@ impl Run<'_> {
             file: None,
             bytes: None,
             sha256: None,
+            seconds_billed: None,
+            cost_usd: None,
+            cost_estimated: false,
             error: None,
         };
         if let Err(e) = self.shot_inner(shot, bar, &mut report).await {
             report.error = Some(e.to_string());
         }
+        if let Some(entry) = report
+            .id
+            .as_deref()
+            .and_then(|id| self.cache.load(&safe_name(id)))
+        {
+            self.cost(shot, entry.video.as_ref(), &mut report);
+        }
         report
+    }
+
+    /// Fill in the seconds billed and the cost of a shot from its job's `usage` (OpenRouter's
+    /// `cost`, LiteLLM's `duration_seconds`) or the catalog.
+    fn cost(&self, shot: &Shot, video: Option<&Video>, report: &mut ShotReport) {
+        let usage = video.and_then(|v| v.extra.get("usage"));
+        let num = |k: &str| {
+            usage
+                .and_then(|u| u.get(k))
+                .and_then(serde_json::Value::as_f64)
+        };
+        let (model, size, seconds) = shot.request.resolved();
+        let length = video
+            .and_then(|v| v.seconds.as_deref())
+            .unwrap_or(seconds)
+            .parse::<f64>()
+            .ok();
+        let secs = num("duration_seconds").or(length);
+        report.seconds_billed = secs;
+        if let Some(cost) = num("cost") {
+            report.cost_usd = Some(cost);
+            return;
+        }
+        let provider = self.client.config().provider;
+        let entry = self.opts.limits.catalog.find(provider, model);
+        report.cost_usd = entry.zip(secs).and_then(|(e, s)| e.cost(size, s));
+        report.cost_estimated = report.cost_usd.is_some();
     }
 
     /// Create the shot's job, never twice: the intent goes to the state file before anything
