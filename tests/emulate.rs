@@ -205,3 +205,58 @@ fn every_flavour_renders_six_shots_through_faults_with_one_job_each() {
         }
     });
 }
+
+#[test]
+fn the_official_openrouter_and_replicate_clients_drive_their_flavours() {
+    let python = python_with(&["openrouter", "replicate"]);
+    let flags = ["--render-time", "500ms", "--moderate", "forbidden"];
+    let or = Emulator::start(&[&["--flavor", "openrouter"][..], &flags].concat(), &[]);
+    let rep = Emulator::start(&[&["--flavor", "replicate"][..], &flags].concat(), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/gateways_conformance.py");
+    let out = Command::new(&python)
+        .arg(&script)
+        .args([&or.base_url, &rep.base_url])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).expect("JSON from the script");
+    assert_eq!(r["or_created"]["status"], "pending");
+    let polled = &r["or_polled"];
+    assert_eq!(polled["status"], "completed", "{r}");
+    assert_eq!(polled["usage"]["cost"], 0.2);
+    let file = PathBuf::from(r["or_file"].as_str().unwrap());
+    let p = ffprobe(&file);
+    assert_eq!(p["streams"][0]["codec_name"], "h264");
+    assert_eq!(
+        (
+            p["streams"][0]["width"].as_u64(),
+            p["streams"][0]["height"].as_u64()
+        ),
+        (Some(640), Some(360))
+    );
+    assert_eq!(marker_offsets_ms(&file).len(), 1, "2 s: one flash+beep");
+    assert_eq!(r["or_refused"]["status"], 400);
+    assert!(r["or_refused"]["body"]
+        .as_str()
+        .unwrap()
+        .contains("moderation"));
+    assert_eq!(r["rep_created"]["status"], "starting");
+    let done = &r["rep_done"];
+    assert_eq!(done["status"], "succeeded", "{r}");
+    assert!(done["error"].is_null());
+    let (status, _, body) = http_get(done["output"].as_str().unwrap(), &[]);
+    assert_eq!(status, 200);
+    let mp4 = dir.path().join("replicate.mp4");
+    std::fs::write(&mp4, body).unwrap();
+    assert_eq!(marker_offsets_ms(&mp4).len(), 1);
+    assert_eq!(r["rep_listed"][0], done["id"]);
+    assert_eq!(r["rep_refused"]["status"], 422);
+    assert_eq!(or.stats()["jobs_created"], 1);
+    assert_eq!(rep.stats()["jobs_created"], 1);
+}

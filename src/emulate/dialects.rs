@@ -196,7 +196,10 @@ async fn openrouter_create(
         );
     };
     match start(&emu, model, &f) {
-        Ok(v) => Json(openrouter_job(&v, None, &origin(&headers))).into_response(),
+        Ok(v) => {
+            let job = openrouter_job(&v, None, &origin(&headers));
+            (StatusCode::ACCEPTED, Json(job)).into_response()
+        }
         Err(m) => error(Provider::OpenRouter, StatusCode::BAD_REQUEST, &m),
     }
 }
@@ -350,7 +353,7 @@ fn prediction(v: &Video, err: Option<String>, root: &str, input: Value) -> Value
     json!({
         "id": v.id,
         "model": v.model,
-        "version": null,
+        "version": "emulated",
         "input": input,
         "logs": "",
         "output": if done { json!(format!("{root}/files/{}.mp4", v.id)) } else { Value::Null },
