@@ -10,7 +10,8 @@ use crate::error::Result;
 use crate::output::AtomicOutput;
 use crate::pcm::Pcm;
 use cutroom_ffi::{
-    rescale, AudioDecoder, AudioEncoder, CodecParams, MuxOptions, Muxer, Packet, Rational,
+    rescale, AudioDecoder, AudioEncoder, CodecParams, DisplayMatrix, MuxOptions, Muxer, Packet,
+    Rational, StreamInfo,
 };
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -49,10 +50,41 @@ impl AvWriter {
         video_tb: Rational,
         audio: Option<EncodedAudio>,
     ) -> Result<Self> {
+        Self::create_with(target, params, Copied::default(), video_tb, audio)
+    }
+
+    /// As [`AvWriter::create_encoded`], for packets copied from the video stream `copied`: its
+    /// parameters and its display matrix (rotation) are kept. With `pre_roll`, packets before
+    /// time 0 are hidden pre-roll (needed to decode what follows, not to be shown): the file
+    /// then gets the edit list that hides them.
+    pub fn create_copy(
+        target: &Path,
+        copied: &StreamInfo,
+        pre_roll: bool,
+        video_tb: Rational,
+        audio: Option<EncodedAudio>,
+    ) -> Result<Self> {
+        let copy = Copied {
+            matrix: copied.display_matrix.as_ref(),
+            pre_roll,
+        };
+        Self::create_with(target, &copied.params, copy, video_tb, audio)
+    }
+
+    fn create_with(
+        target: &Path,
+        params: &CodecParams,
+        copied: Copied<'_>,
+        video_tb: Rational,
+        audio: Option<EncodedAudio>,
+    ) -> Result<Self> {
         let out = AtomicOutput::new(target)?;
         let named = |e| on_target(&out, e);
         let mut mux = Muxer::create(out.path(), "mp4").map_err(named)?;
         let video = mux.add_stream(params, video_tb).map_err(named)?;
+        if let Some(m) = copied.matrix {
+            mux.set_display_matrix(video, m).map_err(named)?;
+        }
         let (audio_index, queued_audio) = match audio {
             Some(enc) => (
                 Some(mux.add_stream(&enc.params, enc.time_base).map_err(named)?),
@@ -60,7 +92,11 @@ impl AvWriter {
             ),
             None => (None, VecDeque::new()),
         };
-        mux.write_header(MuxOptions::default()).map_err(named)?;
+        mux.write_header(MuxOptions {
+            edit_list: copied.pre_roll,
+            ..MuxOptions::default()
+        })
+        .map_err(named)?;
         Ok(Self {
             out,
             mux,
@@ -118,6 +154,13 @@ fn on_target(out: &AtomicOutput, e: cutroom_ffi::Error) -> crate::Error {
     let msg = e.to_string();
     let temp = format!("{}: ", out.path().display());
     crate::Error::bad_input(out.target(), msg.strip_prefix(&temp).unwrap_or(&msg))
+}
+
+/// What a video track copied from another file keeps.
+#[derive(Default, Clone, Copy)]
+struct Copied<'a> {
+    matrix: Option<&'a DisplayMatrix>,
+    pre_roll: bool,
 }
 
 /// A soundtrack encoded once to AAC, packets stamped from 0 and advanced by the encoder delay

@@ -95,24 +95,88 @@ pub fn measure(pcm: &Pcm) -> Result<LoudnessReport> {
 type Levels = (Option<f64>, Option<f64>, Option<f64>, Option<f64>);
 
 fn loudness_levels(pcm: &Pcm) -> Result<Levels> {
-    let mut m = meter(
-        pcm.rate,
-        pcm.channels,
-        Mode::I | Mode::LRA | Mode::S | Mode::M,
-    )?;
-    let step = (pcm.rate as usize).div_ceil(10) * usize::from(pcm.channels);
-    let (mut max_s, mut max_m) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
-    for chunk in pcm.data.chunks(step) {
-        m.add_frames_f32(chunk).map_err(meter_error)?;
-        max_m = max_m.max(m.loudness_momentary().map_err(meter_error)?);
-        max_s = max_s.max(m.loudness_shortterm().map_err(meter_error)?);
+    let mut m = LevelMeter::new(pcm.rate, pcm.channels)?;
+    m.add(&pcm.data)?;
+    m.levels()
+}
+
+/// A running measurement of the loudness figures of a [`LoudnessReport`] (all but the true
+/// peak), fed in pieces of any size; the short-term and momentary maxima are taken every
+/// 100 ms of audio and at the end, as [`measure`] does.
+pub struct LevelMeter {
+    meter: EbuR128,
+    /// Interleaved samples per 100 ms step.
+    step: usize,
+    /// Samples fed since the last step.
+    filled: usize,
+    max_s: f64,
+    max_m: f64,
+}
+
+impl LevelMeter {
+    /// A meter for interleaved audio at `rate` Hz with `channels` channels.
+    pub fn new(rate: u32, channels: u16) -> Result<Self> {
+        Ok(Self {
+            meter: meter(rate, channels, Mode::I | Mode::LRA | Mode::S | Mode::M)?,
+            step: (rate as usize).div_ceil(10) * usize::from(channels),
+            filled: 0,
+            max_s: f64::NEG_INFINITY,
+            max_m: f64::NEG_INFINITY,
+        })
     }
-    Ok((
-        finite(m.loudness_global().map_err(meter_error)?),
-        finite(m.loudness_range().map_err(meter_error)?),
-        finite(max_s),
-        finite(max_m),
-    ))
+
+    /// Feed interleaved samples.
+    pub fn add(&mut self, mut interleaved: &[f32]) -> Result<()> {
+        while !interleaved.is_empty() {
+            let take = (self.step - self.filled).min(interleaved.len());
+            let (now, rest) = interleaved.split_at(take);
+            self.meter.add_frames_f32(now).map_err(meter_error)?;
+            self.filled += take;
+            interleaved = rest;
+            if self.filled == self.step {
+                (self.max_s, self.max_m) = self.maxima()?;
+                self.filled = 0;
+            }
+        }
+        Ok(())
+    }
+
+    /// The short-term and momentary maxima with the current windows included.
+    fn maxima(&self) -> Result<(f64, f64)> {
+        Ok((
+            self.max_s
+                .max(self.meter.loudness_shortterm().map_err(meter_error)?),
+            self.max_m
+                .max(self.meter.loudness_momentary().map_err(meter_error)?),
+        ))
+    }
+
+    fn levels(&self) -> Result<Levels> {
+        // A partial last step counts too.
+        let (max_s, max_m) = if self.filled > 0 {
+            self.maxima()?
+        } else {
+            (self.max_s, self.max_m)
+        };
+        Ok((
+            finite(self.meter.loudness_global().map_err(meter_error)?),
+            finite(self.meter.loudness_range().map_err(meter_error)?),
+            finite(max_s),
+            finite(max_m),
+        ))
+    }
+
+    /// The figures of everything fed, with the true peak measured elsewhere.
+    pub fn report(&self, true_peak_dbtp: Option<f64>) -> Result<LoudnessReport> {
+        let (integrated, range, max_s, max_m) = self.levels()?;
+        Ok(LoudnessReport {
+            integrated_lufs: integrated,
+            loudness_range_lu: integrated.and(range),
+            true_peak_dbtp,
+            max_short_term_lufs: max_s,
+            max_momentary_lufs: max_m,
+        })
+    }
 }
 
 /// Bring `pcm` to `target`: one linear gain to the target integrated loudness, then the

@@ -6,7 +6,7 @@ use cutroom_ffi::Input;
 use std::path::Path;
 
 /// Open `path` for reading; a failure says what is wrong with the file in plain words
-/// (missing, empty, not a regular file, an MP4 cut short before its `moov` box, a still
+/// (missing, empty, not a regular file, an MP4 cut short before or after its `moov` box, a still
 /// image, not media at all).
 pub fn open(path: &Path) -> Result<Input> {
     check_file(path, "a media file")?;
@@ -27,6 +27,7 @@ pub fn open(path: &Path) -> Result<Input> {
             ),
         ));
     }
+    check_complete(path)?;
     Ok(input)
 }
 
@@ -87,6 +88,31 @@ fn still_image(format: &str) -> Option<&str> {
         "image2" => Some("an image file"),
         f => f.strip_suffix("_pipe"),
     }
+}
+
+/// Refuse an MP4/MOV whose sample tables point past the end of the file. A faststart file cut
+/// short still opens (its `moov` is whole) and just ends early; the tables say how much is
+/// missing, without reading the samples. Other containers pass.
+pub fn check_complete(path: &Path) -> Result<()> {
+    let Ok(Some(layout)) = mp4::read_layout(path) else {
+        return Ok(());
+    };
+    let Some((track, count)) = layout.cut_short() else {
+        return Ok(());
+    };
+    let what = match track.handler.as_str() {
+        "vide" => "video frames",
+        "soun" => "audio frames",
+        _ => "samples",
+    };
+    Err(Error::bad_input(
+        path,
+        format!(
+            "cut short: {} of {} {what} present (the file ends early: an interrupted download \
+             or copy?)",
+            count.present, count.total
+        ),
+    ))
 }
 
 /// True when the file starts with an ISO-BMFF `ftyp` box.

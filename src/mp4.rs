@@ -38,12 +38,26 @@ pub struct Track {
     pub handler: String,
     /// `mdhd` media timescale (ticks per second).
     pub timescale: u32,
+    /// `mdhd` duration in media-timescale ticks.
+    pub duration: u64,
     /// `elst` entries (empty when the track has no edit list).
     pub edits: Vec<Edit>,
     /// One past the last byte of sample data the sample tables point at (the largest chunk
     /// offset plus its samples' sizes; 0 without samples, as in a fragmented MP4); `None` when
     /// the tables are missing or contradict each other.
     pub data_end: Option<u64>,
+    /// Samples whose bytes lie wholly inside the file, and samples the tables declare (`None`
+    /// like `data_end`).
+    pub samples: Option<SampleCount>,
+}
+
+/// How many of a track's samples the file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SampleCount {
+    /// Samples whose bytes are all in the file.
+    pub present: u64,
+    /// Samples the sample tables declare.
+    pub total: u64,
 }
 
 impl Track {
@@ -54,6 +68,20 @@ impl Track {
             .find(|e| e.media_time >= 0)
             .map(|e| e.media_time)
             .unwrap_or(0)
+    }
+
+    /// How long the track plays, in movie-timescale units (`movie_timescale`): its edits
+    /// (empty ones excluded), or without an edit list its media duration.
+    pub fn presented(&self, movie_timescale: u32) -> u64 {
+        if self.edits.is_empty() {
+            let scale = u128::from(self.timescale.max(1));
+            return (u128::from(self.duration) * u128::from(movie_timescale) / scale) as u64;
+        }
+        self.edits
+            .iter()
+            .filter(|e| e.media_time >= 0)
+            .map(|e| e.segment_duration)
+            .sum()
     }
 
     /// Presentation delay of the track from leading empty edits, in movie-timescale units.
@@ -96,6 +124,20 @@ impl Layout {
     /// The first track with handler `kind` (`vide`, `soun`).
     pub fn track(&self, kind: &str) -> Option<&Track> {
         self.tracks.iter().find(|t| t.handler == kind)
+    }
+
+    /// The first track (video before sound) whose sample tables point past the end of the
+    /// file: a download or copy that ended early though its `moov` is whole (faststart).
+    pub fn cut_short(&self) -> Option<(&Track, SampleCount)> {
+        let short = |t: &&Track| t.samples.is_some_and(|c| c.present < c.total);
+        let video = self
+            .tracks
+            .iter()
+            .filter(|t| t.handler == "vide")
+            .find(short);
+        video
+            .or_else(|| self.tracks.iter().find(short))
+            .and_then(|t| Some((t, t.samples?)))
     }
 }
 
@@ -153,6 +195,7 @@ pub fn read_layout(path: &Path) -> std::io::Result<Option<Layout>> {
         return Ok(None);
     }
     let Some(moov) = moov else { return Ok(None) };
+    let file_len = len;
     let mut layout = Layout {
         boxes,
         movie_timescale: 0,
@@ -161,7 +204,7 @@ pub fn read_layout(path: &Path) -> std::io::Result<Option<Layout>> {
     for (kind, body) in children(&moov) {
         match kind {
             b"mvhd" => layout.movie_timescale = mvhd_timescale(body).unwrap_or(0),
-            b"trak" => layout.tracks.push(parse_trak(body)),
+            b"trak" => layout.tracks.push(parse_trak(body, file_len)),
             _ => {}
         }
     }
@@ -215,13 +258,23 @@ fn mvhd_timescale(b: &[u8]) -> Option<u32> {
     }
 }
 
-fn parse_trak(body: &[u8]) -> Track {
+fn mdhd_duration(b: &[u8]) -> Option<u64> {
+    // After the timescale: a 32-bit (v0) or 64-bit (v1) duration.
+    match b.first()? {
+        1 => be64(b, 24),
+        _ => be32(b, 16).map(u64::from),
+    }
+}
+
+fn parse_trak(body: &[u8], file_len: u64) -> Track {
     let mut t = Track {
         id: 0,
         handler: String::new(),
         timescale: 0,
+        duration: 0,
         edits: Vec::new(),
         data_end: None,
+        samples: None,
     };
     for (kind, b) in children(body) {
         match kind {
@@ -242,12 +295,17 @@ fn parse_trak(body: &[u8]) -> Track {
             b"mdia" => {
                 for (k, m) in children(b) {
                     match k {
-                        b"mdhd" => t.timescale = mvhd_timescale(m).unwrap_or(0),
+                        b"mdhd" => {
+                            t.timescale = mvhd_timescale(m).unwrap_or(0);
+                            t.duration = mdhd_duration(m).unwrap_or(0);
+                        }
                         b"hdlr" => t.handler = m.get(8..12).map(ascii).unwrap_or_default(),
                         b"minf" => {
                             for (k, stbl) in children(m) {
                                 if k == b"stbl" {
-                                    t.data_end = sample_data_end(stbl);
+                                    let extent = sample_extent(stbl, file_len);
+                                    t.data_end = extent.map(|e| e.0);
+                                    t.samples = extent.map(|e| e.1);
                                 }
                             }
                         }
@@ -262,8 +320,9 @@ fn parse_trak(body: &[u8]) -> Track {
 }
 
 /// The end of the sample data a `stbl` body points at: for each chunk (`stco`/`co64`), its
-/// offset plus the sizes (`stsz`/`stz2`) of the samples `stsc` puts in it.
-fn sample_data_end(stbl: &[u8]) -> Option<u64> {
+/// offset plus the sizes (`stsz`/`stz2`) of the samples `stsc` puts in it; and how many of the
+/// samples end within `file_len` bytes.
+fn sample_extent(stbl: &[u8], file_len: u64) -> Option<(u64, SampleCount)> {
     let (mut offsets, mut per_chunk, mut sizes) = (None, None, None);
     for (kind, b) in children(stbl) {
         match kind {
@@ -280,6 +339,7 @@ fn sample_data_end(stbl: &[u8]) -> Option<u64> {
     let mut sample = 0;
     let mut entry = 0;
     let mut end = 0;
+    let mut present = 0;
     for (i, &offset) in offsets.iter().enumerate() {
         let chunk = u32::try_from(i + 1).ok()?;
         while per_chunk.get(entry + 1).is_some_and(|e| e.0 <= chunk) {
@@ -287,10 +347,12 @@ fn sample_data_end(stbl: &[u8]) -> Option<u64> {
         }
         let samples = per_chunk.get(entry).filter(|e| e.0 <= chunk)?.1 as usize;
         let len = sizes.total(sample, samples)?;
+        present += sizes.within(sample, samples, file_len.saturating_sub(offset));
         sample += samples;
         end = end.max(offset.checked_add(len)?);
     }
-    Some(end)
+    let total = sample as u64;
+    Some((end, SampleCount { present, total }))
 }
 
 /// The entries of a full box holding `version/flags, count, count x entry`.
@@ -321,6 +383,26 @@ impl SampleSizes {
                 .get(first..end)?
                 .iter()
                 .try_fold(0u64, |a, &b| a.checked_add(b)),
+        }
+    }
+
+    /// How many of the `n` samples from `first`, laid end to end, fit in `room` bytes.
+    fn within(&self, first: usize, n: usize, room: u64) -> u64 {
+        match self {
+            Self::Same(0, _) => n as u64,
+            Self::Same(size, _) => (room / size).min(n as u64),
+            Self::Each(sizes) => {
+                let mut used = 0u64;
+                sizes
+                    .iter()
+                    .skip(first)
+                    .take(n)
+                    .take_while(|&&s| {
+                        used = used.saturating_add(s);
+                        used <= room
+                    })
+                    .count() as u64
+            }
         }
     }
 }
@@ -394,8 +476,10 @@ mod tests {
             id: 1,
             handler: "soun".into(),
             timescale: 48000,
+            duration: 0,
             edits: e,
             data_end: None,
+            samples: None,
         };
         assert_eq!(t.edit_start(), 1024);
         assert_eq!(t.empty_lead(), 500);

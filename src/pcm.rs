@@ -44,7 +44,10 @@ impl Pcm {
             let pad = frames as usize * ch;
             self.data.splice(0..0, std::iter::repeat_n(0.0, pad));
         } else if frames < 0 {
-            let cut = ((-frames) as usize * ch).min(self.data.len());
+            let cut = usize::try_from(frames.unsigned_abs())
+                .unwrap_or(usize::MAX)
+                .saturating_mul(ch)
+                .min(self.data.len());
             self.data.drain(..cut);
         }
     }
@@ -162,8 +165,9 @@ impl Pcm {
 
 /// Decode the first audio stream of `path` to `rate` Hz and `channels` channels, aligned to the
 /// file's picture: sample 0 is the instant of the first video frame (audio that starts later is
-/// preceded by silence, audio that starts earlier is cut). The edit list / encoder delay is
-/// applied. `None` when the file has no audio stream.
+/// preceded by silence, at most the picture's length of it; audio that starts earlier is cut).
+/// Without a picture, sample 0 is the first sound: a start time (say 1 h) is not turned into
+/// silence. The edit list / encoder delay is applied. `None` when the file has no audio stream.
 pub fn decode_aligned(path: &Path, rate: u32, channels: u16) -> Result<Option<Pcm>> {
     let mut input = media::open(path)?;
     let Some(mut dec) = AlignedDecoder::new(&input, rate, channels)? else {
@@ -175,6 +179,15 @@ pub fn decode_aligned(path: &Path, rate: u32, channels: u16) -> Result<Option<Pc
     dec.finish().map(Some)
 }
 
+/// What decoded sample 0 stands for.
+enum Origin {
+    /// The first video frame, at this instant of the output time base; leading silence is at
+    /// most `max_lead` frames (the picture's length: later sound is never heard with it).
+    Picture { at: i64, max_lead: i64 },
+    /// The stream's own first sample at or after time 0.
+    FirstSample,
+}
+
 /// [`decode_aligned`] fed by a demuxing loop run elsewhere, so one pass over a file can serve
 /// several purposes: create it on the open input, [`push`](AlignedDecoder::push) every packet
 /// read (other streams' packets are ignored), then [`finish`](AlignedDecoder::finish).
@@ -184,7 +197,7 @@ pub struct AlignedDecoder {
     stream: usize,
     a_tb: Rational,
     out_tb: Rational,
-    origin: i64,
+    origin: Origin,
     first_pts: Option<i64>,
     pcm: Pcm,
 }
@@ -197,16 +210,15 @@ impl AlignedDecoder {
             return Ok(None);
         };
         let out_tb = Rational::new(1, rate as i32);
-        let origin = input
-            .best_stream(MediaKind::Video)
-            .and_then(|v| {
-                Some(rescale(
-                    streams[v].start_time?,
-                    streams[v].time_base,
-                    out_tb,
-                ))
-            })
-            .unwrap_or(0);
+        let video = input.best_stream(MediaKind::Video).map(|v| &streams[v]);
+        let in_out = |t: Option<i64>, tb| t.map(|t| rescale(t, tb, out_tb));
+        let origin = match video {
+            Some(v) => Origin::Picture {
+                at: in_out(v.start_time, v.time_base).unwrap_or(0),
+                max_lead: in_out(v.duration, v.time_base).unwrap_or(i64::MAX),
+            },
+            None => Origin::FirstSample,
+        };
         Ok(Some(Self {
             dec: AudioDecoder::new(input, a, rate, channels)?,
             path: input.path().to_path_buf(),
@@ -254,7 +266,11 @@ impl AlignedDecoder {
                 "audio stream decodes to no samples",
             ));
         }
-        self.pcm.shift(self.first_pts.unwrap_or(0) - self.origin);
+        let first = self.first_pts.unwrap_or(0);
+        self.pcm.shift(match self.origin {
+            Origin::Picture { at, max_lead } => first.saturating_sub(at).min(max_lead),
+            Origin::FirstSample => first.min(0),
+        });
         Ok(self.pcm)
     }
 }

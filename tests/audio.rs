@@ -674,3 +674,305 @@ fn long_soundtracks_keep_sync_through_the_two_thread_encode() {
         assert!((0.035..0.11).contains(&l), "bed level {l:.3} at {a:.1} s");
     }
 }
+
+/// Peak resident memory of a run in MB (`/usr/bin/time`), with its output.
+fn peak_mb(args: &[&str]) -> (f64, std::process::Output) {
+    let out = std::process::Command::new("/usr/bin/time")
+        .args(["-f", "maxrss_kb=%M", env!("CARGO_BIN_EXE_cutroom")])
+        .args(args)
+        .output()
+        .expect("run /usr/bin/time");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let kb: f64 = err
+        .lines()
+        .find_map(|l| l.strip_prefix("maxrss_kb="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no maxrss in {err}"));
+    (kb / 1024.0, out)
+}
+
+/// An offset is time: one past the picture's end only means silence, whatever its size, and
+/// an absurd one is a usage error, not an abort. A file whose sound is stamped to start at
+/// 1 h is measured and laid from its first sample, not from an hour of silence.
+#[test]
+fn offsets_and_late_start_times_cost_no_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.mp4");
+    marker_clip(&base, 360, 640, 30, 4.0, 4.0, 0.0, &[]);
+    let music = fixture("music.wav");
+    let out = dir.path().join("out.mp4");
+    for cmd in [["swap", "--audio"], ["duck", "--music"]] {
+        let run = cutroom(&[
+            cmd[0],
+            s(&base),
+            cmd[1],
+            s(&music),
+            "--offset",
+            "1e12",
+            "-o",
+            s(&out),
+        ]);
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{cmd:?}: {err}");
+        assert!(err.contains("--offset"), "{err}");
+        assert!(!out.exists());
+        let (mb, run) = peak_mb(&[
+            cmd[0],
+            "-q",
+            s(&base),
+            cmd[1],
+            s(&music),
+            "--offset",
+            "3600",
+            "-o",
+            s(&out),
+        ]);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert!(mb < 300.0, "{cmd:?} --offset 3600 took {mb:.0} MB");
+        let (v, a) = durations(&out);
+        assert!((v - 4.0).abs() < 1e-6 && (a - 4.0).abs() < 0.001, "{v} {a}");
+        if cmd[0] == "swap" {
+            let pcm = decode_pcm(&out, 48000, 2);
+            assert!(
+                pcm.iter().all(|v| v.abs() < 1e-3),
+                "an offset past the end is silence"
+            );
+        }
+        std::fs::remove_file(&out).unwrap();
+    }
+    // Sound and picture stamped to start at 1 h (an empty edit of an hour in each track).
+    let late = dir.path().join("late.mp4");
+    ff(&[
+        "-i",
+        s(&base),
+        "-c",
+        "copy",
+        "-output_ts_offset",
+        "3600",
+        s(&late),
+    ]);
+    let (mb, run) = peak_mb(&["loudness", "--json", s(&late)]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        mb < 300.0,
+        "loudness of a clip stamped at 1 h took {mb:.0} MB"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let d = v["files"][0]["duration_s"].as_f64().unwrap();
+    assert!((d - 4.0).abs() < 0.01, "measured {d} s");
+    let theirs = ebur128(&base);
+    let lufs = v["files"][0]["integrated_lufs"].as_f64().unwrap();
+    assert!(
+        (lufs - theirs.integrated).abs() <= 0.2,
+        "{lufs} vs {theirs:?}"
+    );
+    // Its sound, laid on the clip, sits on the flashes again (sample 0 is its first sample).
+    cutroom_ok(&["swap", "-q", s(&base), "--audio", s(&late), "-o", s(&out)]);
+    let offs = marker_offsets_ms(&out);
+    assert_eq!(offs.len(), 2, "{offs:?}");
+    assert!(offs.iter().all(|(_, o)| o.abs() <= 1.0), "{offs:?}");
+}
+
+/// Audio symphonia cannot read (an x265 MP4 whose `hvcC` is over 1 KB; AC-3 in MOV) is read
+/// by FFmpeg instead, by `loudness`, `swap --audio` and `duck --music/--voice`.
+#[test]
+fn audio_symphonia_refuses_is_read_by_ffmpeg() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.mp4");
+    marker_clip(&base, 360, 640, 30, 4.0, 4.0, 0.0, &[]);
+    let hevc = dir.path().join("hevc.mp4");
+    ff(&[
+        "-i",
+        s(&base),
+        "-c:v",
+        "libx265",
+        "-preset",
+        "ultrafast",
+        "-x265-params",
+        "log-level=error",
+        "-c:a",
+        "copy",
+        s(&hevc),
+    ]);
+    let ac3 = dir.path().join("ac3.mov");
+    ff(&["-i", s(&base), "-c:v", "copy", "-c:a", "ac3", s(&ac3)]);
+    let out = dir.path().join("out.mp4");
+    for file in [&hevc, &ac3] {
+        let v = cutroom_json(&["loudness", "--json", s(file)]);
+        let theirs = ebur128(file);
+        let lufs = v["files"][0]["integrated_lufs"].as_f64().unwrap();
+        assert!(
+            (lufs - theirs.integrated).abs() <= 0.3,
+            "{file:?}: {lufs} vs {theirs:?}"
+        );
+        cutroom_ok(&["swap", "-q", s(&base), "--audio", s(file), "-o", s(&out)]);
+        let offs = marker_offsets_ms(&out);
+        assert_eq!(offs.len(), 2, "{file:?}: {offs:?}");
+        assert!(
+            offs.iter().all(|(_, o)| o.abs() <= 1.0),
+            "{file:?}: {offs:?}"
+        );
+    }
+    cutroom_ok(&[
+        "duck",
+        "-q",
+        s(&base),
+        "--music",
+        s(&ac3),
+        "--voice",
+        s(&hevc),
+        "-o",
+        s(&out),
+    ]);
+    assert!((durations(&out).1 - 4.0).abs() < 0.001);
+}
+
+/// The true peak printed is the encoded file's: AAC raises peaks (bursts of a 5 kHz square by
+/// about 5 dB, far outside the old 2 dB "codec check" window), so the encoded track is always
+/// measured, and brought under the ceiling when it is over (an independent meter agrees).
+#[test]
+fn duck_and_swap_hold_the_true_peak_ceiling_in_the_encoded_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = talking_clip(dir.path());
+    let music = dir.path().join("bursts.mp3");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc='0.5*sgn(sin(2*PI*5000*t))*lt(mod(t,0.5),0.05)':s=48000:c=stereo:d=6",
+        "-c:a",
+        "libmp3lame",
+        "-b:a",
+        "192k",
+        s(&music),
+    ]);
+    let printed = |said: &str| -> f64 {
+        let tp = said.split("true peak ").nth(1).expect("a true peak");
+        tp.split_whitespace().next().unwrap().parse().unwrap()
+    };
+    for cmd in [["duck", "--music"], ["swap", "--audio"]] {
+        let out = dir.path().join(format!("{}.mp4", cmd[0]));
+        let said = cutroom_ok(&[
+            cmd[0],
+            s(&clip),
+            cmd[1],
+            s(&music),
+            "--loudness",
+            "-14",
+            "--true-peak",
+            "-5",
+            "-o",
+            s(&out),
+        ]);
+        let theirs = ebur128(&out);
+        assert!(
+            theirs.true_peak <= -5.0 + 0.05,
+            "{cmd:?}: the file peaks at {theirs:?}: {said}"
+        );
+        let tp = printed(&said);
+        assert!(
+            (tp - theirs.true_peak).abs() <= 0.3,
+            "{cmd:?} printed {tp}, the file has {theirs:?}"
+        );
+    }
+}
+
+/// The display rotation of the first video stream as ffprobe reads it (0 without one).
+fn rotation(path: &Path) -> i64 {
+    let p = ffprobe(path);
+    let v = p["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["codec_type"] == "video")
+        .unwrap()
+        .clone();
+    v["side_data_list"]
+        .as_array()
+        .and_then(|l| l.iter().find_map(|d| d["rotation"].as_i64()))
+        .unwrap_or(0)
+}
+
+/// `swap` and `duck` copy the picture with its display matrix: a phone clip shown upright
+/// stays upright.
+#[test]
+fn swap_and_duck_keep_the_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let rotated = dir.path().join("rotated.mp4");
+    ff(&[
+        "-i",
+        s(&fixture("marker_portrait_30.mp4")),
+        "-c",
+        "copy",
+        "-metadata:s:v:0",
+        "rotate=90",
+        s(&rotated),
+    ]);
+    assert_ne!(rotation(&rotated), 0);
+    let shown = frame_at(&rotated, 0.5, &dir.path().join("in.png"));
+    for cmd in [["swap", "--audio"], ["duck", "--music"]] {
+        let out = dir.path().join(format!("{}.mp4", cmd[0]));
+        cutroom_ok(&[
+            cmd[0],
+            "-q",
+            s(&rotated),
+            cmd[1],
+            s(&fixture("music.wav")),
+            "-o",
+            s(&out),
+        ]);
+        assert_eq!(rotation(&out), rotation(&rotated), "{cmd:?}");
+        let probed = cutroom_json(&["probe", "--json", s(&out)]);
+        assert_eq!(
+            probed["files"][0]["streams"][0]["rotation_deg"].as_f64(),
+            Some(rotation(&rotated) as f64)
+        );
+        let f = frame_at(&out, 0.5, &dir.path().join(format!("{}.png", cmd[0])));
+        assert_eq!((f.width, f.height), (shown.width, shown.height), "{cmd:?}");
+        assert_eq!(f.data, shown.data, "{cmd:?}: the same upright picture");
+    }
+}
+
+/// A clip cut with `ffmpeg -ss 0.5 -c copy` keeps the GOP before the cut as hidden pre-roll
+/// (an edit list): `swap` shows what it presents (3.5 s, no pre-roll) and `concat` joins it.
+#[test]
+fn hidden_pre_roll_stays_hidden() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.mp4");
+    marker_clip(&base, 360, 640, 30, 4.0, 4.0, 0.0, &[]);
+    let cut = dir.path().join("cut.mp4");
+    ff(&["-ss", "0.5", "-i", s(&base), "-c", "copy", s(&cut)]);
+    let presented = markers(&cut);
+    assert_eq!(presented.flashes.len(), 2, "{presented:?}");
+    let out = dir.path().join("swap.mp4");
+    let said = cutroom_ok(&["swap", s(&cut), "--audio", s(&cut), "-o", s(&out)]);
+    assert!(said.contains("3.500 s"), "{said}");
+    let (v, a) = durations(&out);
+    assert!((v - 3.5).abs() < 0.02 && (a - 3.5).abs() < 0.02, "{v} {a}");
+    let m = markers(&out);
+    assert_eq!(m.flashes, presented.flashes, "the pre-roll shows: {m:?}");
+    let offs = marker_offsets_ms(&out);
+    assert_eq!(offs.len(), 2, "{offs:?}");
+    assert!(offs.iter().all(|(_, o)| o.abs() <= 1.0), "{offs:?}");
+    let joined = dir.path().join("joined.mp4");
+    let run = cutroom(&["concat", "-q", s(&cut), s(&base), "-o", s(&joined)]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let m = markers(&joined);
+    let want = [0.5, 2.5, 4.5, 6.5];
+    assert_eq!(m.flashes.len(), want.len(), "{m:?}");
+    for (got, want) in m.flashes.iter().zip(want) {
+        assert!((got - want).abs() < 0.02, "{m:?}");
+    }
+}

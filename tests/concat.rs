@@ -1005,3 +1005,69 @@ fn an_hdr_shot_is_tone_mapped_when_normalised() {
         "HLG shot {hdr_part:.1}, SDR shot {sdr_part:.1}"
     );
 }
+
+/// The copy path keeps the shots' display matrix; shots of different rotation are normalised,
+/// each turned upright.
+#[test]
+fn rotation_is_kept_by_the_copy_and_applied_by_the_normalise_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.mp4");
+    let status = ffmpeg()
+        .args(["-f", "lavfi", "-i"])
+        .arg("color=c=0x3060C0:s=360x640:r=30:d=1,drawbox=x=20:y=20:w=80:h=120:c=white:t=fill")
+        .args(["-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-t", "1"])
+        .args([
+            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+        ])
+        .args(["-c:a", "aac", "-shortest"])
+        .arg(&plain)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let rotated = dir.path().join("rotated.mp4");
+    ff(&[
+        "-i",
+        s(&plain),
+        "-c",
+        "copy",
+        "-metadata:s:v:0",
+        "rotate=90",
+        s(&rotated),
+    ]);
+    let shown = frame_at(&rotated, 0.5, &dir.path().join("rotated.png"));
+    assert_eq!((shown.width, shown.height), (640, 360));
+    let white = |p: [u8; 3]| p.iter().all(|&c| c > 200);
+    let (bx0, by0, bx1, by1) = shown.bbox(white).unwrap();
+
+    let out = dir.path().join("copy.mp4");
+    let j = concat_json(&[s(&rotated), s(&rotated), "-o", s(&out)]);
+    assert_eq!(j["path"], "copy", "{j}");
+    let f = frame_at(&out, 1.5, &dir.path().join("copy.png"));
+    assert_eq!((f.width, f.height), (640, 360), "the copy plays sideways");
+    assert_eq!(f.bbox(white), Some((bx0, by0, bx1, by1)));
+
+    let out = dir.path().join("mixed.mp4");
+    let j = concat_json(&[s(&plain), s(&rotated), "-o", s(&out)]);
+    assert_eq!(j["path"], "normalise", "{j}");
+    assert!(
+        j["reasons"].to_string().contains("rotation"),
+        "{}",
+        j["reasons"]
+    );
+    // Shot 2 upright inside shot 1's 360x640: 360x202 in the middle, its box where it shows.
+    let f = frame_at(&out, 1.5, &dir.path().join("mixed.png"));
+    assert_eq!((f.width, f.height), (360, 640));
+    let (x0, y0, x1, y1) = f.bbox(white).expect("the box");
+    let scale = 360.0 / 640.0;
+    let top = (640.0 - 360.0 * scale) / 2.0;
+    let near = |a: u32, b: f64| (f64::from(a) - b).abs() <= 4.0;
+    assert!(
+        near(x0, f64::from(bx0) * scale)
+            && near(x1, f64::from(bx1) * scale)
+            && near(y0, top + f64::from(by0) * scale)
+            && near(y1, top + f64::from(by1) * scale),
+        "box at {:?}, shown at {:?} in the rotated clip",
+        (x0, y0, x1, y1),
+        (bx0, by0, bx1, by1)
+    );
+}

@@ -302,3 +302,105 @@ fn closed_stdout_ends_quietly() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(status.code(), Some(0), "{err}");
 }
+
+/// A faststart MP4 cut short opens fine (its `moov` is whole) and just ends early: every
+/// command refuses it, naming the file and how much of it is there, and writes nothing.
+#[test]
+fn truncated_faststart_mp4s_are_refused_by_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.mp4");
+    marker_clip(&base, 360, 640, 30, 4.0, 4.0, 0.0, &[]);
+    let bytes = std::fs::read(&base).unwrap();
+    let music = fixture("music.wav");
+    let out = dir.path().join("out.mp4");
+    let social = dir.path().join("social");
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    for pct in [50, 99] {
+        let cut = dir.path().join(format!("cut{pct}.mp4"));
+        std::fs::write(&cut, &bytes[..bytes.len() * pct / 100]).unwrap();
+        let spec = dir.path().join("cut.toml");
+        std::fs::write(
+            &spec,
+            format!("outputs = [\"reels\"]\n[[shot]]\nsrc = \"{}\"\n", s(&cut)),
+        )
+        .unwrap();
+        let (c, b, m, o) = (s(&cut), s(&base), s(&music), s(&out));
+        let runs: Vec<Vec<String>> = vec![
+            vec!["probe".into(), c.clone()],
+            vec!["loudness".into(), c.clone()],
+            vec!["sync".into(), c.clone()],
+            vec![
+                "swap".into(),
+                c.clone(),
+                "--audio".into(),
+                m.clone(),
+                "-o".into(),
+                o.clone(),
+            ],
+            vec![
+                "swap".into(),
+                b.clone(),
+                "--audio".into(),
+                c.clone(),
+                "-o".into(),
+                o.clone(),
+            ],
+            vec![
+                "duck".into(),
+                c.clone(),
+                "--music".into(),
+                m.clone(),
+                "-o".into(),
+                o.clone(),
+            ],
+            vec![
+                "duck".into(),
+                b.clone(),
+                "--music".into(),
+                c.clone(),
+                "-o".into(),
+                o.clone(),
+            ],
+            vec![
+                "concat".into(),
+                c.clone(),
+                b.clone(),
+                "-o".into(),
+                o.clone(),
+            ],
+            vec![
+                "export".into(),
+                c.clone(),
+                "-p".into(),
+                "square".into(),
+                "-o".into(),
+                s(&social),
+            ],
+            vec!["assemble".into(), s(&spec), "-o".into(), s(&social)],
+        ];
+        for args in runs {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let run = cutroom(&args);
+            let err = String::from_utf8_lossy(&run.stderr);
+            assert!(
+                !run.status.success(),
+                "{pct} %: {args:?} accepted it: {err}"
+            );
+            // Half the file misses frames of both tracks; the video is named first.
+            let count = if pct == 50 {
+                " of 120 video frames present"
+            } else {
+                " frames present"
+            };
+            assert!(
+                err.contains(&format!("{c}: cut short: ")) && err.contains(count),
+                "{pct} %: {args:?}: {err}"
+            );
+            assert!(!out.exists(), "{pct} %: {args:?} wrote {}", out.display());
+            let written = std::fs::read_dir(dir.path().join("social"))
+                .map(|d| d.count())
+                .unwrap_or(0);
+            assert_eq!(written, 0, "{pct} %: {args:?} wrote deliverables");
+        }
+    }
+}

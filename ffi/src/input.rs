@@ -58,6 +58,8 @@ pub struct StreamInfo {
     pub real_frame_rate: Rational,
     /// Display rotation in degrees from the display matrix (as ffprobe reports it), 0 when absent.
     pub rotation: f64,
+    /// The display matrix itself (rotation, flips), to carry into a copy; `None` when absent.
+    pub display_matrix: Option<DisplayMatrix>,
     /// Video: the shape of a stored pixel on screen (sample aspect ratio), the container's
     /// (`pasp`) else the codec's (H.264 VUI), as FFmpeg guesses it; 1/1 when neither says.
     pub sample_aspect: Rational,
@@ -181,11 +183,13 @@ fn stream_info(s: &ff::format::stream::Stream<'_>) -> StreamInfo {
         _ => MediaKind::Other,
     };
     let opt = |v: i64| (v != ff::ffi::AV_NOPTS_VALUE).then_some(v);
-    let rotation = s
+    let display_matrix = s
         .side_data()
         .find(|d| d.kind() == ff::codec::packet::side_data::Type::DisplayMatrix)
-        .map(|d| display_rotation(d.data()))
-        .unwrap_or(0.0);
+        .and_then(|d| Some(DisplayMatrix(d.data().get(..36)?.try_into().ok()?)));
+    let rotation = display_matrix
+        .as_ref()
+        .map_or(0.0, |m| display_rotation(&m.0));
     // SAFETY: `s` wraps a live AVStream of the open input, whose codecpar is always allocated.
     let (container, codec) = unsafe {
         let st = &*s.as_ptr();
@@ -206,9 +210,15 @@ fn stream_info(s: &ff::format::stream::Stream<'_>) -> StreamInfo {
         avg_frame_rate: s.avg_frame_rate().into(),
         real_frame_rate: s.rate().into(),
         rotation,
+        display_matrix,
         sample_aspect,
     }
 }
+
+/// A video stream's display matrix: 3x3 values (16.16 and 2.30 fixed point) in native byte
+/// order, as FFmpeg keeps it in stream side data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DisplayMatrix(pub(crate) [u8; 36]);
 
 /// Rotation in degrees from a 3x3 display matrix of 16.16 fixed-point values, with the sign
 /// convention of FFmpeg's `av_display_rotation_get` (counter-clockwise positive).

@@ -21,7 +21,7 @@ mod video;
 pub use audio::{AudioDecoder, AudioEncoder, AudioSamples};
 pub use error::{Error, Result};
 pub use filter::VideoFilter;
-pub use input::{Input, MediaKind, Packet, StreamInfo};
+pub use input::{DisplayMatrix, Input, MediaKind, Packet, StreamInfo};
 pub use mux::{MuxOptions, Muxer};
 pub use params::{CodecParams, Colour};
 pub use resample::{resample, Resampler};

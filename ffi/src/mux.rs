@@ -1,7 +1,7 @@
 //! Muxing: write packets of copied or encoded streams into an MP4 (or other) file.
 
 use crate::error::{Context, Error, Result};
-use crate::input::Packet;
+use crate::input::{DisplayMatrix, Packet};
 use crate::params::CodecParams;
 use crate::time::Rational;
 use ffmpeg_next as ff;
@@ -62,6 +62,37 @@ impl Muxer {
         st.set_time_base(ff::Rational::from(time_base));
         self.stream_tbs.push(time_base);
         Ok(st.index())
+    }
+
+    /// Give output stream `index` a display matrix (a copied picture keeps its rotation);
+    /// before [`Muxer::write_header`].
+    pub fn set_display_matrix(&mut self, index: usize, matrix: &DisplayMatrix) -> Result<()> {
+        let mut st = self.ctx.stream_mut(index).ok_or_else(|| Error::Ffmpeg {
+            op: format!("{}: display matrix", self.path.display()),
+            reason: format!("no stream {index}"),
+        })?;
+        // SAFETY: the stream belongs to the open output context; av_stream_new_side_data
+        // allocates `size` bytes owned by the stream (or returns NULL), which are filled here
+        // from a slice of exactly that size.
+        let ok = unsafe {
+            let data = ff::ffi::av_stream_new_side_data(
+                st.as_mut_ptr(),
+                ff::ffi::AVPacketSideDataType::AV_PKT_DATA_DISPLAYMATRIX,
+                matrix.0.len(),
+            );
+            if !data.is_null() {
+                std::ptr::copy_nonoverlapping(matrix.0.as_ptr(), data, matrix.0.len());
+            }
+            !data.is_null()
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::Ffmpeg {
+                op: format!("{}: display matrix", self.path.display()),
+                reason: "out of memory".into(),
+            })
+        }
     }
 
     /// Write the header; afterwards each stream's time base is the muxer's choice.

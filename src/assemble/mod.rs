@@ -90,9 +90,9 @@ pub struct SoundtrackReport {
     pub target_lufs: f64,
     /// True-peak ceiling, dBTP.
     pub true_peak_dbtp: f64,
-    /// Measured after normalisation (before AAC).
+    /// Measured on the encoded AAC, decoded back.
     pub loudness: LoudnessReport,
-    /// True peak of the AAC-decoded soundtrack, when near the ceiling (checked and held).
+    /// True peak of the AAC-decoded soundtrack (held under the ceiling); `None` for silence.
     pub encoded_true_peak_dbtp: Option<f64>,
 }
 

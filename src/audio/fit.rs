@@ -50,11 +50,15 @@ pub struct Placement {
 /// longer soundtrack is always cut at the picture's end. Fade-out is left to the caller, once
 /// the final length is known.
 pub fn place(track: &Pcm, len: usize, p: &Placement) -> Pcm {
-    let mut body = track.clone();
-    if p.offset < 0 {
-        body.shift(p.offset);
+    // Silence past the picture's end is never heard: the lead is at most the picture.
+    let lead = usize::try_from(p.offset.max(0))
+        .unwrap_or(usize::MAX)
+        .min(len);
+    if lead == len {
+        return Pcm::silence(track.rate, track.channels, len);
     }
-    let lead = p.offset.max(0) as usize;
+    let mut body = track.clone();
+    body.shift(p.offset.min(0));
     let room = len.saturating_sub(lead);
     let body_len = match p.fit {
         Fit::Loop if body.frames() > 0 && body.frames() < room => {
@@ -112,6 +116,20 @@ mod tests {
         let looped = at(Fit::Loop, 0);
         assert_eq!(looped.frames(), 250);
         assert!(looped.data[200] > 0.0);
+        // An offset past either end leaves the picture silent, without materialising it.
+        for offset in [250, i64::MAX, -100, i64::MIN] {
+            for fit in [Fit::Loop, Fit::Pad, Fit::Trim] {
+                let p = at(fit, offset);
+                // With --fit trim, a soundtrack skipped entirely is empty (an error later).
+                let len = if fit == Fit::Trim && offset < 0 {
+                    0
+                } else {
+                    250
+                };
+                assert_eq!(p.frames(), len, "{fit:?} {offset}");
+                assert!(p.data.iter().all(|&v| v == 0.0));
+            }
+        }
         // Longer soundtracks are cut at the picture's end whatever the fit.
         for fit in [Fit::Loop, Fit::Pad, Fit::Trim] {
             assert_eq!(

@@ -20,9 +20,13 @@ use symphonia::core::formats::{FormatOptions, TrackType};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 
-/// Decode `path` at its own sample rate and channel count.
+/// Decode `path` at its own sample rate and channel count. Sample 0 is the file's own first
+/// video frame (as [`pcm::decode_aligned`]: the sound keeps its sync with the file's own
+/// picture), or, for a file without a picture, its first sound: a start time or leading empty
+/// edit (audio stamped to start at 1 h) is time, never materialised as silence.
 pub fn load(path: &Path) -> Result<Pcm> {
     crate::media::check_file(path, "an audio file")?;
+    crate::media::check_complete(path)?;
     let mut head = [0u8; 12];
     let n = File::open(path)
         .and_then(|mut f| f.read(&mut head))
@@ -34,8 +38,8 @@ pub fn load(path: &Path) -> Result<Pcm> {
         }
     } else {
         match load_symphonia(path)? {
-            Some(p) => p,
-            None => load_ffmpeg(path, "a format symphonia does not read")?,
+            Ok(p) => p,
+            Err(why) => load_ffmpeg(path, &why)?,
         }
     };
     if pcm.frames() == 0 {
@@ -98,8 +102,9 @@ fn load_wav(path: &Path) -> Result<Option<Pcm>> {
     }))
 }
 
-/// A file through symphonia; `None` when symphonia does not support its container or codec.
-fn load_symphonia(path: &Path) -> Result<Option<Pcm>> {
+/// A file through symphonia; the inner `Err` says why symphonia cannot read it (the caller
+/// then asks FFmpeg: symphonia refuses valid files, an x265 `hvcC` over 1 KB, AC-3 in MOV).
+fn load_symphonia(path: &Path) -> Result<std::result::Result<Pcm, String>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mss = MediaSourceStream::new(Box::new(file), Default::default());
     let mut hint = Hint::new();
@@ -113,11 +118,10 @@ fn load_symphonia(path: &Path) -> Result<Option<Pcm>> {
         MetadataOptions::default(),
     ) {
         Ok(f) => f,
-        Err(SymError::Unsupported(_)) => return Ok(None),
-        Err(e) => return Err(Error::bad_input(path, format!("corrupt audio file: {e}"))),
+        Err(e) => return Ok(Err(format!("symphonia cannot read the container: {e}"))),
     };
     let Some(track) = format.default_track(TrackType::Audio) else {
-        return Err(Error::bad_input(path, "no audio track"));
+        return Ok(Err("symphonia finds no audio track".into()));
     };
     let track_id = track.id;
     // The track's length in the container, as (ticks, ticks per second).
@@ -129,13 +133,13 @@ fn load_symphonia(path: &Path) -> Result<Option<Pcm>> {
         _ => None,
     };
     let Some(params) = track.codec_params.as_ref().and_then(|p| p.audio()) else {
-        return Ok(None);
+        return Ok(Err("symphonia finds no audio codec parameters".into()));
     };
     let mut decoder = match symphonia::default::get_codecs()
         .make_audio_decoder(params, &AudioDecoderOptions::default())
     {
         Ok(d) => d,
-        Err(_) => return Ok(None),
+        Err(e) => return Ok(Err(format!("symphonia has no decoder for it: {e}"))),
     };
     let mut spec: Option<(u32, u16)> = None;
     let mut data: Vec<f32> = Vec::new();
@@ -145,14 +149,7 @@ fn load_symphonia(path: &Path) -> Result<Option<Pcm>> {
             Ok(Some(p)) => p,
             Ok(None) => break,
             Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(SymError::Unsupported(_)) => return Ok(None),
-            Err(SymError::ResetRequired) => {
-                return Err(Error::bad_input(
-                    path,
-                    "chained stream (the codec changes mid-file) is not supported",
-                ))
-            }
-            Err(e) => return Err(Error::bad_input(path, format!("corrupt audio file: {e}"))),
+            Err(e) => return Ok(Err(format!("symphonia fails reading it: {e}"))),
         };
         if packet.track_id != track_id {
             continue;
@@ -173,8 +170,7 @@ fn load_symphonia(path: &Path) -> Result<Option<Pcm>> {
                 buf.copy_to_slice_interleaved(&mut data[start..]);
             }
             Err(SymError::DecodeError(_)) => bad += 1,
-            Err(SymError::Unsupported(_)) => return Ok(None),
-            Err(e) => return Err(Error::bad_input(path, format!("cannot decode: {e}"))),
+            Err(e) => return Ok(Err(format!("symphonia fails decoding it: {e}"))),
         }
     }
     // Decoders conceal an odd damaged packet; a file that is mostly damage is refused.
@@ -185,7 +181,7 @@ fn load_symphonia(path: &Path) -> Result<Option<Pcm>> {
         ));
     }
     let Some((rate, channels)) = spec else {
-        return Err(Error::bad_input(path, "audio decodes to no samples"));
+        return Ok(Err("symphonia decodes no samples from it".into()));
     };
     let mut pcm = Pcm {
         rate,
@@ -193,13 +189,15 @@ fn load_symphonia(path: &Path) -> Result<Option<Pcm>> {
         data,
     };
     apply_mp4_timing(path, &mut pcm, media_len);
-    Ok(Some(pcm))
+    Ok(Ok(pcm))
 }
 
 /// For an MP4/M4A: cut the decoded audio to the track's length (the last AAC frame decodes
-/// whole, padding included), then apply the first sound track's edit list: leading empty
-/// edits become silence, the media start (encoder priming) is dropped, the presented length is
-/// kept. `media_len` is the track duration as (ticks, ticks per second).
+/// whole, padding included), then apply the first sound track's edit list: the media start
+/// (encoder priming) is dropped, the presented length kept, and the sound placed against the
+/// first video frame like [`pcm::decode_aligned`] does (leading empty edits count only relative
+/// to the picture's, silence at most the picture's length). `media_len` is the track duration
+/// as (ticks, ticks per second).
 fn apply_mp4_timing(path: &Path, pcm: &mut Pcm, media_len: Option<(u64, u64)>) {
     let Ok(Some(layout)) = mp4::read_layout(path) else {
         return;
@@ -218,26 +216,29 @@ fn apply_mp4_timing(path: &Path, pcm: &mut Pcm, media_len: Option<(u64, u64)>) {
     if track.edits.is_empty() || track.timescale == 0 || layout.movie_timescale == 0 {
         return;
     }
-    let to_frames =
-        |ticks: u64, scale: u32| (ticks * rate + u64::from(scale) / 2) / u64::from(scale);
+    let to_frames = |ticks: u64, scale: u32| {
+        ((u128::from(ticks) * u128::from(rate) + u128::from(scale) / 2) / u128::from(scale))
+            .min(i64::MAX as u128) as i64
+    };
+    let movie = layout.movie_timescale;
     let skip = to_frames(track.edit_start().max(0) as u64, track.timescale);
-    let presented: u64 = track
-        .edits
-        .iter()
-        .filter(|e| e.media_time >= 0)
-        .map(|e| e.segment_duration)
-        .sum();
-    pcm.shift(-(skip as i64));
+    let presented = track.presented(movie);
+    pcm.shift(-skip);
     if presented > 0 {
-        let keep = to_frames(presented, layout.movie_timescale) as usize;
+        let keep = to_frames(presented, movie) as usize;
         if keep < pcm.frames() {
             pcm.fit(keep);
         }
     }
-    pcm.shift(to_frames(track.empty_lead(), layout.movie_timescale) as i64);
+    if let Some(video) = layout.track("vide") {
+        let lead = to_frames(track.empty_lead(), movie) - to_frames(video.empty_lead(), movie);
+        let picture = to_frames(video.presented(movie), movie);
+        pcm.shift(lead.min(picture));
+    }
 }
 
-/// Any other file through FFmpeg, at its own rate and channel count.
+/// Any other file through FFmpeg, at its own rate and channel count; `what` says why another
+/// reader did not do it (part of the error when FFmpeg cannot either).
 fn load_ffmpeg(path: &Path, what: &str) -> Result<Pcm> {
     let input = crate::media::open(path).map_err(|e| {
         let why = match e {

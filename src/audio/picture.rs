@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 struct Timing {
     pts: i64,
     end: i64,
+    /// Presented: not pre-roll an edit list hides (FFmpeg flags that for discarding).
+    shown: bool,
 }
 
 /// The video stream of a clip.
@@ -24,8 +26,11 @@ pub struct Picture {
     time_base: Rational,
     /// Packets in file (decode) order.
     packets: Vec<Timing>,
-    /// Presentation time of the first frame.
+    /// Presentation time of the first frame shown.
     start: i64,
+    /// Some packets are hidden pre-roll (`ffmpeg -ss 0.5 -c copy` keeps the GOP before the
+    /// cut and hides it with an edit list): the copy keeps them, hidden the same way.
+    pre_roll: bool,
 }
 
 impl Picture {
@@ -58,20 +63,24 @@ impl Picture {
                 packets.push(Timing {
                     pts,
                     end: pts + p.duration().max(1),
+                    shown: !p.is_discard(),
                 });
             }
         }
         let start = packets
             .iter()
+            .filter(|t| t.shown)
             .map(|t| t.pts)
             .min()
             .ok_or_else(|| Error::bad_input(path, "video stream has no frames"))?;
+        let pre_roll = packets.iter().any(|t| !t.shown);
         Ok(Self {
             path: path.to_path_buf(),
             stream,
             time_base,
             packets,
             start,
+            pre_roll,
         })
     }
 
@@ -85,6 +94,7 @@ impl Picture {
         let end = self
             .packets
             .iter()
+            .filter(|t| t.shown)
             .map(|t| t.end)
             .max()
             .unwrap_or(self.start);
@@ -111,7 +121,9 @@ impl Picture {
         let mut max_end = i64::MIN;
         for (i, t) in self.packets.iter().enumerate() {
             max_pts = max_pts.max(t.pts);
-            max_end = max_end.max(t.end);
+            if t.shown {
+                max_end = max_end.max(t.end);
+            }
             let len = self.ticks_to_frames(max_end - self.start, rate);
             if len > frames {
                 break;
@@ -124,8 +136,9 @@ impl Picture {
     }
 
     /// Write `target`: the first `keep` video packets copied unchanged (shifted so the first
-    /// frame is shown at 0) and the AAC `audio`, its sample 0 with the first frame; the
-    /// complete file is left at its temp path for the caller to commit.
+    /// frame shown is at 0; hidden pre-roll stays hidden behind an edit list), with the
+    /// stream's display matrix (rotation), and the AAC `audio`, its sample 0 with the first
+    /// frame shown; the complete file is left at its temp path for the caller to commit.
     pub fn write(
         &self,
         target: &Path,
@@ -134,8 +147,9 @@ impl Picture {
         bar: &ProgressBar,
     ) -> Result<AtomicOutput> {
         let mut input = media::open(&self.path)?;
-        let params = input.streams()[self.stream].params.clone();
-        let mut w = AvWriter::create_encoded(target, &params, self.time_base, Some(audio))?;
+        let info = input.streams()[self.stream].clone();
+        let mut w =
+            AvWriter::create_copy(target, &info, self.pre_roll, self.time_base, Some(audio))?;
         let mut written = 0;
         while written < keep {
             let Some(mut p) = input.read_packet()? else {

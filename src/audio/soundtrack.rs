@@ -6,7 +6,7 @@ use super::limiter;
 use super::picture::Picture;
 use crate::avwrite::EncodedAudio;
 use crate::error::{Error, Result};
-use crate::loudness::{self, LoudnessReport, LoudnessTarget, TruePeakMeter};
+use crate::loudness::{self, LevelMeter, LoudnessReport, LoudnessTarget, TruePeakMeter};
 use crate::pcm::Pcm;
 use cutroom_ffi::Resampler;
 use std::path::Path;
@@ -27,10 +27,8 @@ pub enum Level {
     Normalize(LoudnessTarget),
 }
 
-/// The codec check: when the soundtrack's true peak comes this close to the ceiling (dB), the
-/// encoded AAC is decoded back and its own true peak checked, since AAC's quantisation noise
-/// pushes peaks up (a few tenths of a dB on programme material, up to a dB on pure tones).
-pub const CODEC_CHECK_DB: f64 = 2.0;
+/// Most encodes [`master`] makes to bring the encoded true peak under the ceiling.
+const MAX_ENCODES: usize = 6;
 
 /// A soundtrack ready to be written under (part of) a picture.
 pub struct Finished {
@@ -53,9 +51,9 @@ pub struct SoundtrackReport {
     pub rate: u32,
     /// True when the picture was cut short to the soundtrack (`--fit trim`).
     pub cut: bool,
-    /// Loudness of the soundtrack before encoding.
+    /// Loudness of the soundtrack as encoded (the AAC decoded back).
     pub loudness: LoudnessReport,
-    /// True peak of the encoded AAC as decoded, dBTP, when the codec check ran.
+    /// True peak of the encoded AAC as decoded, dBTP (`None` for digital silence).
     pub encoded_true_peak_dbtp: Option<f64>,
 }
 
@@ -105,16 +103,19 @@ pub struct Mastered {
     pub pcm: Pcm,
     /// `pcm` encoded to AAC, ready for [`crate::avwrite::AvWriter::create_encoded`].
     pub encoded: EncodedAudio,
-    /// Loudness of `pcm`.
+    /// Loudness of the encoded AAC as decoded: what players hear.
     pub loudness: LoudnessReport,
-    /// True peak of the encoded AAC as decoded, dBTP, when the codec check ran.
+    /// True peak of the encoded AAC as decoded, dBTP (`None` for digital silence).
     pub encoded_true_peak_dbtp: Option<f64>,
 }
 
-/// Apply `level` to a finished-length soundtrack and encode it. With a ceiling, the encoded
-/// audio is checked (see [`CODEC_CHECK_DB`]) and, if the codec pushed a peak over, the
-/// limiter's ceiling is lowered by the overshoot and the level applied again. Every command
-/// that writes a soundtrack (swap, duck, concat, export) masters it here.
+/// Apply `level` to a finished-length soundtrack and encode it. The encoded AAC is always
+/// decoded back and measured (AAC's quantisation noise raises peaks, by up to 7.5 dB on a
+/// measured mix), and every figure reported is that measurement. With a ceiling, when the
+/// encoded true peak is over it, the limiter's ceiling is lowered by the overshoot and the
+/// level applied and encoded again (at most [`MAX_ENCODES`] times), so the file holds the
+/// ceiling. Every command that writes a soundtrack (swap, duck, concat, export) masters it
+/// here.
 pub fn master(pcm: Pcm, level: Level) -> Result<Mastered> {
     let ceiling = match level {
         Level::Keep => None,
@@ -122,48 +123,50 @@ pub fn master(pcm: Pcm, level: Level) -> Result<Mastered> {
         Level::Normalize(t) => Some(t.true_peak_db),
     };
     let mut aim = ceiling.unwrap_or(0.0);
-    let mut attempt = 0;
-    loop {
+    for _ in 0..MAX_ENCODES {
         let mut out = pcm.clone();
-        let loudness = match level {
-            Level::Normalize(target) => loudness::normalize(
-                &mut out,
-                &LoudnessTarget {
-                    true_peak_db: aim,
-                    ..target
-                },
-            )?,
+        match level {
+            Level::Normalize(target) => {
+                loudness::normalize(
+                    &mut out,
+                    &LoudnessTarget {
+                        true_peak_db: aim,
+                        ..target
+                    },
+                )?;
+            }
             Level::Limit(_) => {
                 limiter::limit(&mut out, aim);
-                loudness::measure(&out)?
             }
-            Level::Keep => loudness::measure(&out)?,
-        };
-        let check = matches!(
-            (ceiling, loudness.true_peak_dbtp),
-            (Some(c), Some(tp)) if tp > c - CODEC_CHECK_DB
-        );
-        let (encoded, encoded_tp) = if check {
-            let mut peak = StrictPeak::new(out.rate, out.channels)?;
-            let encoded = EncodedAudio::encode_and_decode(&out, |run| peak.add(run))?;
-            (encoded, Some(peak.db()?))
-        } else {
-            (EncodedAudio::encode(&out)?, None)
-        };
-        if let (Some(c), Some(tp)) = (ceiling, encoded_tp) {
-            attempt += 1;
-            if tp > c && attempt < 4 {
-                aim -= tp - c + 0.05;
-                continue;
+            Level::Keep => {}
+        }
+        let mut peak = StrictPeak::new(out.rate, out.channels)?;
+        let mut levels = LevelMeter::new(out.rate, out.channels)?;
+        let encoded = EncodedAudio::encode_and_decode(&out, |run| {
+            peak.add(run)?;
+            levels.add(run)
+        })?;
+        let tp = peak.db()?;
+        match (ceiling, tp) {
+            (Some(c), Some(tp)) if tp > c => aim -= tp - c + 0.05,
+            _ => {
+                return Ok(Mastered {
+                    pcm: out,
+                    encoded,
+                    loudness: levels.report(tp)?,
+                    encoded_true_peak_dbtp: tp,
+                })
             }
         }
-        return Ok(Mastered {
-            pcm: out,
-            encoded,
-            loudness,
-            encoded_true_peak_dbtp: encoded_tp,
-        });
     }
+    Err(Error::Media(cutroom_ffi::Error::Ffmpeg {
+        op: "encode the soundtrack".into(),
+        reason: format!(
+            "the AAC encoder keeps the true peak over the {:.1} dBTP ceiling after {MAX_ENCODES} \
+             encodes",
+            ceiling.unwrap_or(0.0)
+        ),
+    }))
 }
 
 /// The true peak of decoded audio by two methods, the larger: the `ebur128` crate's (48-tap
@@ -192,13 +195,15 @@ impl StrictPeak {
         Ok(())
     }
 
-    fn db(mut self) -> Result<f64> {
+    /// The true peak, dBTP; `None` for digital silence.
+    fn db(mut self) -> Result<Option<f64>> {
         let tail = self.up.flush()?;
         let max = tail.iter().fold(self.max, |m, v| m.max(v.abs()));
-        Ok(self
+        let db = self
             .meter
             .db()?
             .unwrap_or(f64::NEG_INFINITY)
-            .max(20.0 * f64::from(max).log10()))
+            .max(20.0 * f64::from(max).log10());
+        Ok(db.is_finite().then_some(db))
     }
 }

@@ -38,8 +38,11 @@ impl PlaceArgs {
                 return Err(Error::Usage(format!("{name} must be 0 or more seconds")));
             }
         }
-        if !self.offset.is_finite() {
-            return Err(Error::Usage("--offset must be a number of seconds".into()));
+        if !(self.offset.is_finite() && self.offset.abs() <= MAX_OFFSET_SECS) {
+            return Err(Error::Usage(format!(
+                "--offset must be a number of seconds within ±{MAX_OFFSET_SECS} (24 h), not {}",
+                self.offset
+            )));
         }
         Ok(Placement {
             fit: self.fit.unwrap_or(default_fit),
@@ -53,6 +56,10 @@ impl PlaceArgs {
         secs_to_frames(self.fade_out).max(0) as usize
     }
 }
+
+/// The largest `--offset` either way. An offset past the picture's end only means silence (it
+/// costs nothing); a larger one is a typo.
+const MAX_OFFSET_SECS: f64 = 86_400.0;
 
 /// Seconds given on the command line as a whole number of frames at the deliverable rate.
 pub fn secs_to_frames(secs: f64) -> i64 {
@@ -95,12 +102,8 @@ pub fn summary(path: &std::path::Path, f: &crate::audio::soundtrack::SoundtrackR
     } else {
         ""
     };
-    let encoded = f
-        .encoded_true_peak_dbtp
-        .map(|tp| format!(" ({tp:.1} dBTP as encoded)"))
-        .unwrap_or_default();
     format!(
-        "{}: {:.3} s{cut}, loudness {}, true peak {}{encoded}",
+        "{}: {:.3} s{cut}, loudness {}, true peak {}",
         path.display(),
         f.frames as f64 / f64::from(f.rate),
         db(f.loudness.integrated_lufs, "LUFS"),

@@ -19,7 +19,7 @@ pub fn write(
 ) -> Result<PathBuf> {
     let tb = plan.target.time_base;
     let first = &plan.shots[0].source;
-    let mut w = AvWriter::create_encoded(target, &first.info.params, tb, audio)?;
+    let mut w = AvWriter::create_copy(target, &first.info, false, tb, audio)?;
     for (shot, kept) in plan.shots.iter().zip(inputs) {
         let s = &shot.source;
         let mut input = s.reopen(kept)?;

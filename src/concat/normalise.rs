@@ -7,6 +7,7 @@ use super::plan::{Edge, Plan, PlannedShot, Target};
 use super::Options;
 use crate::error::{Error, Result};
 use crate::export::colour;
+use crate::export::reframe::Turn;
 use crate::export::square::display_width;
 use cutroom_ffi::{
     CodecParams, Input, Packet, Pixel, Rational, VideoDecoder, VideoEncoder, VideoEncoderConfig,
@@ -165,14 +166,7 @@ impl<'a> ShotReader<'a> {
         let s = &shot.source;
         // Start decoding at the keyframe before the in-point, by its decoding time (the input
         // was read to its end).
-        let keys = s.key_pts();
-        let key = keys
-            .iter()
-            .rev()
-            .find(|&&k| k <= shot.in_pts)
-            .and_then(|&k| s.key_at(k))
-            .map_or(i64::MIN, |k| k.dts);
-        input.seek_to_keyframe(s.stream(), key)?;
+        input.seek_to_keyframe(s.stream(), s.decode_start(shot.in_pts))?;
         let colour = colour::graph(&s.info.params.colour(), &s.path)?;
         let dec = VideoDecoder::new(&input, s.stream(), None)?;
         let (fr, tb) = (t.frame_rate, s.time_base());
@@ -217,12 +211,13 @@ impl<'a> ShotReader<'a> {
             .as_mut()
             .ok_or_else(|| Error::bad_input(path, "no picture decodes at the shot's in-point"))?;
         if held.conformed.is_none() {
-            let sar = self.shot.source.info.sample_aspect;
+            let info = &self.shot.source.info;
+            let shape = (info.sample_aspect, Turn::from_rotation(info.rotation));
             held.conformed = Some(conform(
                 &mut self.filter,
                 self.target,
                 &held.raw,
-                sar,
+                shape,
                 self.colour.as_deref(),
             )?);
         }
@@ -265,20 +260,21 @@ fn pts(f: &VideoFrame) -> i64 {
     f.pts().unwrap_or(i64::MIN)
 }
 
-/// Convert `raw` to BT.709 SDR with `colour` (see [`crate::export::colour`]), scale it
-/// (pixels of shape `sar`) to fit inside the target with square pixels (display aspect kept,
-/// even size), pad it centred with black, as `yuv420p`. The filter graph is rebuilt when the
+/// Convert `raw` to BT.709 SDR with `colour` (see [`crate::export::colour`]), turn it upright
+/// (its display rotation), scale it (pixels of shape `sar`) to fit inside the target with
+/// square pixels (display aspect kept, even size), pad it centred with black, as `yuv420p`. The filter graph is rebuilt when the
 /// source size or format changes.
 fn conform(
     filter: &mut Option<(VideoFilter, (u32, u32, String))>,
     (tw, th): (u32, u32),
     raw: &VideoFrame,
-    sar: Rational,
+    (sar, turn): (Rational, Turn),
     colour: Option<&str>,
 ) -> Result<VideoFrame> {
     let key = (raw.width(), raw.height(), raw.pixel_name());
     if filter.as_ref().is_none_or(|(_, k)| *k != key) {
-        let (sw, sh) = (u64::from(display_width(key.0, sar)), u64::from(key.1));
+        let (sw, sh) = turn.apply(display_width(key.0, sar), key.1);
+        let (sw, sh) = (u64::from(sw), u64::from(sh));
         let (tw64, th64) = (u64::from(tw), u64::from(th));
         let even = |v: u64| (v.div_ceil(2) * 2).max(2) as u32;
         let (w, h) = if sw * th64 >= sh * tw64 {
@@ -287,8 +283,9 @@ fn conform(
             (even((sw * th64 + sh / 2) / sh).min(tw), th)
         };
         let spec = format!(
-            "{}scale={w}:{h}:flags=bicubic,pad={tw}:{th}:{}:{}:black,setsar=1",
+            "{}{}scale={w}:{h}:flags=bicubic,pad={tw}:{th}:{}:{}:black,setsar=1",
             colour.map_or(String::new(), |c| format!("{c},")),
+            turn.filter().map_or(String::new(), |f| format!("{f},")),
             (tw - w) / 2,
             (th - h) / 2
         );

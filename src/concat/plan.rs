@@ -4,6 +4,7 @@
 use super::source::Source;
 use super::Options;
 use crate::error::{Error, Result};
+use crate::export::reframe::Turn;
 use crate::export::square::display_width;
 use crate::timeline::time::NANOS;
 use crate::timeline::{EditSpec, TimeSpec, Transition};
@@ -177,10 +178,13 @@ pub fn plan(spec: &EditSpec, sources: Vec<Result<Source>>, opts: &Options) -> Re
             (VideoPath::Copy, target)
         }
         None => {
-            let (w, h) = opts.size.unwrap_or((
-                display_width(first.info.params.width(), first.info.sample_aspect) & !1,
-                first.info.params.height() & !1,
-            ));
+            let (w, h) = opts.size.unwrap_or_else(|| {
+                let (w, h) = Turn::from_rotation(first.info.rotation).apply(
+                    display_width(first.info.params.width(), first.info.sample_aspect),
+                    first.info.params.height(),
+                );
+                (w & !1, h & !1)
+            });
             let frame_rate = opts.frame_rate.unwrap_or(first.frame_rate);
             let target = Target {
                 width: w,
@@ -358,6 +362,15 @@ fn normalise_reasons(shots: &[PlannedShot], opts: &Options) -> Vec<String> {
             s.info.sample_aspect.to_string(),
             first.info.sample_aspect.to_string(),
         );
+        if s.info.display_matrix != first.info.display_matrix {
+            // A copy keeps one display matrix for the whole output.
+            r.push(format!(
+                "{}: display rotation {}° (or flip), not {}° like shot 1",
+                label(i, s),
+                s.info.rotation,
+                first.info.rotation
+            ));
+        }
         if p.extradata() != fp.extradata() && p.codec_name() == fp.codec_name() {
             r.push(format!(
                 "{}: codec extradata (SPS/PPS) differs from shot 1's",

@@ -52,6 +52,9 @@ pub struct Source {
     pub has_discarded: bool,
     /// Some packets have no decoding timestamp (Matroska): they cannot be retimed as copies.
     pub lacks_dts: bool,
+    /// Decoding time of the first keyframe among those hidden packets: where decoding starts
+    /// for frames before the first shown keyframe (`ffmpeg -ss 0.5 -c copy` output).
+    pub hidden_key_dts: Option<i64>,
     /// The file has an audio stream.
     pub has_audio: bool,
 }
@@ -73,6 +76,7 @@ impl Source {
         let mut packets = Vec::new();
         let mut has_discarded = false;
         let mut lacks_dts = false;
+        let mut hidden_key_dts = None;
         let mut end = i64::MIN;
         while let Some(pkt) = input.read_packet()? {
             if pkt.stream() != v {
@@ -83,6 +87,9 @@ impl Source {
             }
             if pkt.is_discard() {
                 has_discarded = true;
+                if pkt.is_key() && hidden_key_dts.is_none() {
+                    hidden_key_dts = pkt.dts().or(pkt.pts());
+                }
                 continue;
             }
             let Some(pts) = pkt.pts().or(pkt.dts()) else {
@@ -116,6 +123,7 @@ impl Source {
             end,
             has_discarded,
             lacks_dts,
+            hidden_key_dts,
             has_audio: sound.is_some(),
         };
         Ok(Loaded {
@@ -153,6 +161,19 @@ impl Source {
     /// The keyframe packet whose pts is `pts`, if any.
     pub fn key_at(&self, pts: i64) -> Option<&PacketTimes> {
         self.packets.iter().find(|p| p.key && p.pts == pts)
+    }
+
+    /// Decoding time to start from to decode the frame at `pts`: the last keyframe at or before
+    /// it, else the hidden pre-roll's keyframe, else the start of the file.
+    pub fn decode_start(&self, pts: i64) -> i64 {
+        let keys = self.key_pts();
+        keys.iter()
+            .rev()
+            .find(|&&k| k <= pts)
+            .and_then(|&k| self.key_at(k))
+            .map(|k| k.dts)
+            .or(self.hidden_key_dts)
+            .unwrap_or(i64::MIN)
     }
 
     /// Presentation times of the keyframes, ascending.
