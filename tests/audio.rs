@@ -774,7 +774,32 @@ fn offsets_and_late_start_times_cost_no_memory() {
         (lufs - theirs.integrated).abs() <= 0.2,
         "{lufs} vs {theirs:?}"
     );
-    // Its sound, laid on the clip, sits on the flashes again (sample 0 is its first sample).
+    // Sound alone stamped at 1 h, through symphonia (M4A) and through FFmpeg (Opus in MKA):
+    // it starts at its first sound.
+    for (name, codec) in [("late.m4a", "copy"), ("late.mka", "libopus")] {
+        let alone = dir.path().join(name);
+        ff(&[
+            "-i",
+            s(&base),
+            "-vn",
+            "-c:a",
+            codec,
+            "-output_ts_offset",
+            "3600",
+            s(&alone),
+        ]);
+        let (mb, run) = peak_mb(&["loudness", "--json", s(&alone)]);
+        assert!(
+            run.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert!(mb < 300.0, "{name}: took {mb:.0} MB");
+        let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        let d = v["files"][0]["duration_s"].as_f64().unwrap();
+        assert!((d - 4.0).abs() < 0.05, "{name}: measured {d} s");
+    }
+    // Its sound, laid on the clip, sits on the flashes again (sample 0 is its first frame).
     cutroom_ok(&["swap", "-q", s(&base), "--audio", s(&late), "-o", s(&out)]);
     let offs = marker_offsets_ms(&out);
     assert_eq!(offs.len(), 2, "{offs:?}");
