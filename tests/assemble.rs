@@ -548,6 +548,23 @@ fn demo_spec_makes_checked_deliverables_in_sync_at_every_shot() {
         out.to_str().unwrap(),
         "--json",
     ]);
+    // Two 4 s sora-2 renders at the catalog's $0.10/s.
+    let inputs = report["inputs"].as_array().unwrap();
+    let renders: Vec<_> = inputs
+        .iter()
+        .filter(|i| i["source"].as_str().unwrap().starts_with("render:"))
+        .collect();
+    assert_eq!(renders.len(), 2);
+    for input in renders {
+        assert_eq!(input["seconds_billed"], 4.0, "{input}");
+        assert!(
+            (input["cost_usd"].as_f64().unwrap() - 0.4).abs() < 1e-9,
+            "{input}"
+        );
+        assert_eq!(input["cost_estimated"], true);
+    }
+    assert!((report["cost"]["total_usd"].as_f64().unwrap() - 0.8).abs() < 1e-9);
+    assert_eq!(report["cost"]["estimated"], true);
     let total = report["cut"]["duration_s"].as_f64().unwrap();
     let fps = 30.0;
     let sizes = [(1080, 1920), (1080, 1080), (1920, 1080)];

@@ -26,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::export::preset::{Preset, PresetBook};
 use crate::export::reframe::{Fit as FrameFit, Focus, FocusChoice, Reframe};
 use crate::export::{self, AUDIO_CHANNELS as CH, AUDIO_RATE as RATE};
+use crate::fetch::CostTotal;
 use crate::fetch::{sha256_file, write_json_atomic};
 use crate::loudness::{self, LoudnessReport, LoudnessTarget};
 use crate::otio::{self, TimelineBed, TimelineClip};
@@ -58,6 +59,8 @@ pub struct Report {
     pub name: String,
     /// Every shot's source and local file.
     pub inputs: Vec<ShotInput>,
+    /// The renders' cost: `{total_usd, estimated, unknown}` over the rendered shots.
+    pub cost: CostTotal,
     /// The joined cut: `copy` or `normalise`, duration, frame rate, shots with their
     /// positions.
     pub cut: Summary,
@@ -532,11 +535,16 @@ pub fn run(
     write_json_atomic(&timeline_path, &otio::timeline(&name, fps, &clips, &beds))?;
 
     let sync_ok = outputs.iter().all(|o| o.sync_verdict != "fail");
+    let mut cost = CostTotal::of(&[]);
+    for s in inputs.iter().filter(|s| s.source.starts_with("render:")) {
+        cost.add(&s.source, s.cost_usd, s.cost_estimated);
+    }
     let report = Report {
         spec: spec_path.display().to_string(),
         key: keys.run,
         name,
         inputs,
+        cost,
         cut: summary,
         soundtrack,
         outputs,

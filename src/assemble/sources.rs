@@ -22,6 +22,13 @@ pub struct ShotInput {
     pub how: &'static str,
     /// The render job or video id, when there is one.
     pub id: Option<String>,
+    /// A render's seconds billed and cost (USD, `cost_estimated` when from the catalog), as in
+    /// `cutroom render --json`; null for other sources.
+    pub seconds_billed: Option<f64>,
+    /// See `seconds_billed`.
+    pub cost_usd: Option<f64>,
+    /// See `seconds_billed`.
+    pub cost_estimated: bool,
 }
 
 /// The render shot list assemble writes into the shot cache (the `cutroom render` format).
@@ -101,6 +108,9 @@ pub async fn resolve(
                             "resumed"
                         },
                         id: rep.id,
+                        seconds_billed: rep.seconds_billed,
+                        cost_usd: rep.cost_usd,
+                        cost_estimated: rep.cost_estimated,
                     })
                 }
                 (_, e) => errors.push(Error::Remote(format!(
@@ -124,6 +134,9 @@ pub async fn resolve(
                     file: f.clone(),
                     how: "local",
                     id: None,
+                    seconds_billed: None,
+                    cost_usd: None,
+                    cost_estimated: false,
                 });
                 continue;
             }
@@ -145,6 +158,9 @@ pub async fn resolve(
                         file: file.path.clone(),
                         how: if f.cached { "cached" } else { "downloaded" },
                         id: f.id,
+                        seconds_billed: None,
+                        cost_usd: None,
+                        cost_estimated: false,
                     })
                 }
                 None => errors.push(Error::Remote(format!("shot[{i}] ({source}): no video"))),

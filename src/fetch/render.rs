@@ -77,15 +77,24 @@ pub struct CostTotal {
 impl CostTotal {
     /// The total of `shots`.
     pub fn of(shots: &[ShotReport]) -> Self {
-        Self {
-            total_usd: shots.iter().filter_map(|s| s.cost_usd).sum(),
-            estimated: shots.iter().any(|s| s.cost_estimated),
-            unknown: shots
-                .iter()
-                .filter(|s| s.id.is_some() && s.cost_usd.is_none())
-                .map(|s| s.name.clone())
-                .collect(),
+        let mut total = Self {
+            total_usd: 0.0,
+            estimated: false,
+            unknown: Vec::new(),
+        };
+        for s in shots.iter().filter(|s| s.id.is_some()) {
+            total.add(&s.name, s.cost_usd, s.cost_estimated);
         }
+        total
+    }
+
+    /// Count one billed shot: its cost, or its name among the unknown.
+    pub fn add(&mut self, name: &str, cost_usd: Option<f64>, estimated: bool) {
+        match cost_usd {
+            Some(c) => self.total_usd += c,
+            None => self.unknown.push(name.to_string()),
+        }
+        self.estimated |= estimated;
     }
 }
 
