@@ -181,9 +181,14 @@ pub fn decode_aligned(path: &Path, rate: u32, channels: u16) -> Result<Option<Pc
 
 /// What decoded sample 0 stands for.
 enum Origin {
-    /// The first video frame, at this instant of the output time base; leading silence is at
-    /// most `max_lead` frames (the picture's length: later sound is never heard with it).
-    Picture { at: i64, max_lead: i64 },
+    /// The first video frame (of stream `video`), at instant `at` of the output time base.
+    /// Leading silence lasts at most until `end`, the end of the picture (later sound is never
+    /// heard with it): the stream's declared end, or the end of the last video packet pushed.
+    Picture {
+        video: usize,
+        at: i64,
+        end: Option<i64>,
+    },
     /// The stream's own first sample at or after time 0.
     FirstSample,
 }
@@ -214,8 +219,12 @@ impl AlignedDecoder {
         let in_out = |t: Option<i64>, tb| t.map(|t| rescale(t, tb, out_tb));
         let origin = match video {
             Some(v) => Origin::Picture {
+                video: v.index,
                 at: in_out(v.start_time, v.time_base).unwrap_or(0),
-                max_lead: in_out(v.duration, v.time_base).unwrap_or(i64::MAX),
+                end: in_out(
+                    v.start_time.zip(v.duration).map(|(s, d)| s + d),
+                    v.time_base,
+                ),
             },
             None => Origin::FirstSample,
         };
@@ -235,11 +244,19 @@ impl AlignedDecoder {
         }))
     }
 
-    /// Feed a packet read from the input (decoded when it belongs to the audio stream).
+    /// Feed a packet read from the input (decoded when it belongs to the audio stream; a
+    /// video packet only extends the picture's known end).
     pub fn push(&mut self, pkt: &Packet) -> Result<()> {
         if pkt.stream() == self.stream {
             self.dec.send(pkt)?;
             self.drain()?;
+        } else if let Origin::Picture { video, end, .. } = &mut self.origin {
+            if pkt.stream() == *video {
+                if let Some(pts) = pkt.pts() {
+                    let e = rescale(pts + pkt.duration(), pkt.time_base(), self.out_tb);
+                    *end = Some(end.map_or(e, |x| x.max(e)));
+                }
+            }
         }
         Ok(())
     }
@@ -268,7 +285,10 @@ impl AlignedDecoder {
         }
         let first = self.first_pts.unwrap_or(0);
         self.pcm.shift(match self.origin {
-            Origin::Picture { at, max_lead } => first.saturating_sub(at).min(max_lead),
+            Origin::Picture { at, end, .. } => {
+                let lead = first.saturating_sub(at);
+                end.map_or(lead, |e| lead.min(e.saturating_sub(at).max(0)))
+            }
             Origin::FirstSample => first.min(0),
         });
         Ok(self.pcm)

@@ -799,6 +799,35 @@ fn offsets_and_late_start_times_cost_no_memory() {
         let d = v["files"][0]["duration_s"].as_f64().unwrap();
         assert!((d - 4.0).abs() < 0.05, "{name}: measured {d} s");
     }
+    // A clip whose sound starts an hour after its picture, in a container that declares no
+    // stream durations (Matroska): the hour is never materialised for the 4 s picture.
+    let apart = dir.path().join("apart.mkv");
+    ff(&[
+        "-i",
+        s(&base),
+        "-itsoffset",
+        "3600",
+        "-i",
+        s(&base),
+        "-map",
+        "0:v",
+        "-map",
+        "1:a",
+        "-c",
+        "copy",
+        s(&apart),
+    ]);
+    let (mb, run) = peak_mb(&["duck", "-q", s(&apart), "--music", s(&music), "-o", s(&out)]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        mb < 300.0,
+        "duck of a clip whose sound starts at 1 h took {mb:.0} MB"
+    );
+    assert!((durations(&out).1 - 4.0).abs() < 0.001);
     // Its sound, laid on the clip, sits on the flashes again (sample 0 is its first frame).
     cutroom_ok(&["swap", "-q", s(&base), "--audio", s(&late), "-o", s(&out)]);
     let offs = marker_offsets_ms(&out);

@@ -79,10 +79,10 @@ impl Source {
         let mut hidden_key_dts = None;
         let mut end = i64::MIN;
         while let Some(pkt) = input.read_packet()? {
+            if let Some(s) = sound.as_mut() {
+                s.push(&pkt)?;
+            }
             if pkt.stream() != v {
-                if let Some(s) = sound.as_mut() {
-                    s.push(&pkt)?;
-                }
                 continue;
             }
             if pkt.is_discard() {
