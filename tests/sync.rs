@@ -416,23 +416,17 @@ fn codecs_symphonia_lacks_go_through_ffmpeg() {
     }
 }
 
-#[test]
-fn no_evidence_is_inconclusive_never_a_number() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let beeps = "aevalsrc='0.5*sin(2*PI*1000*t)*gte(t,1)*lt(mod(t-1,2),0.04)':s=48000:d=5";
-    let silence = d.join("silence.mp4");
-    marker_clip(&silence, 320, 180, 25, 5.0, 5.0, 0.0, &["-af", "volume=0"]);
-    let still = d.join("still.mp4");
+/// A clip from two lavfi sources (H.264 + AAC).
+fn lavfi_clip(video: &str, audio: &str, out: &Path) {
     ff(&[
         "-f",
         "lavfi",
         "-i",
-        "color=c=gray:s=320x180:r=25:d=5",
+        video,
         "-f",
         "lavfi",
         "-i",
-        beeps,
+        audio,
         "-c:v",
         "libx264",
         "-preset",
@@ -441,8 +435,19 @@ fn no_evidence_is_inconclusive_never_a_number() {
         "yuv420p",
         "-c:a",
         "aac",
-        s(&still),
+        s(out),
     ]);
+}
+
+#[test]
+fn no_evidence_is_inconclusive_never_a_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let beeps = "aevalsrc='0.5*sin(2*PI*1000*t)*gte(t,1)*lt(mod(t-1,2),0.04)':s=48000:d=5";
+    let silence = d.join("silence.mp4");
+    marker_clip(&silence, 320, 180, 25, 5.0, 5.0, 0.0, &["-af", "volume=0"]);
+    let still = d.join("still.mp4");
+    lavfi_clip("color=c=gray:s=320x180:r=25:d=5", beeps, &still);
     let no_audio = fixture("no_audio.mp4");
     let no_video = fixture("dialogue.wav");
     let (code, files) = sync_json(&[s(&silence), s(&still), s(&no_audio), s(&no_video)]);
@@ -495,25 +500,11 @@ fn thin_evidence_gives_no_verdict() {
     }
     for rate in ["30", "24000/1001"] {
         let p = d.join(format!("tone_{}.mp4", rate.replace('/', "_")));
-        ff(&[
-            "-f",
-            "lavfi",
-            "-i",
+        lavfi_clip(
             &format!("testsrc2=s=320x180:r={rate}:d=2"),
-            "-f",
-            "lavfi",
-            "-i",
             "sine=f=440:d=2:sample_rate=48000",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            s(&p),
-        ]);
+            &p,
+        );
         files.push((p, "steady sound"));
     }
     let args: Vec<&str> = files.iter().map(|f| s(&f.0)).collect();
