@@ -324,6 +324,68 @@ impl EncodedAudio {
     }
 }
 
+/// An AAC encode fed in pieces, in order, so sound made as it goes is never held whole: the
+/// stream [`EncodedAudio::encode`] makes of the pieces joined, encoded on one thread.
+pub struct AacStream {
+    enc: AudioEncoder,
+    delay: i64,
+    /// Sample frames still to drop: the encoder delay (module docs).
+    skip: usize,
+    packets: VecDeque<Packet>,
+    rate: u32,
+    channels: u16,
+}
+
+impl AacStream {
+    /// An encode of `rate` Hz, `channels`-channel sound.
+    pub fn new(rate: u32, channels: u16) -> Result<Self> {
+        let enc = AudioEncoder::new(rate, channels, AAC_BIT_RATE * usize::from(channels) / 2)?;
+        let delay = enc.delay();
+        Ok(Self {
+            enc,
+            delay,
+            skip: delay.max(0) as usize,
+            packets: VecDeque::new(),
+            rate,
+            channels,
+        })
+    }
+
+    /// Encode the next `interleaved` samples.
+    pub fn push(&mut self, interleaved: &[f32]) -> Result<()> {
+        let ch = usize::from(self.channels);
+        let dropped = self.skip.min(interleaved.len() / ch);
+        self.skip -= dropped;
+        // In pieces, so the encoder never queues a copy of a long run.
+        for piece in interleaved[dropped * ch..].chunks(self.enc.frame_size() * ch * 16) {
+            self.enc.send(piece)?;
+            self.drain()?;
+        }
+        Ok(())
+    }
+
+    fn drain(&mut self) -> Result<()> {
+        while let Some(mut p) = self.enc.receive()? {
+            p.offset(self.delay);
+            self.packets.push_back(p);
+        }
+        Ok(())
+    }
+
+    /// Flush the encoder: the encoded sound.
+    pub fn finish(mut self) -> Result<EncodedAudio> {
+        self.enc.send_eof()?;
+        self.drain()?;
+        Ok(EncodedAudio {
+            params: self.enc.params(),
+            time_base: self.enc.time_base(),
+            packets: self.packets,
+            rate: self.rate,
+            channels: self.channels,
+        })
+    }
+}
+
 /// Audio at least this long is encoded in two halves on two threads. The second encoder starts
 /// [`SEAM_PREROLL`] frames before the seam (its own packets before the seam are dropped), the
 /// first runs [`SEAM_LOOKAHEAD`] frames past it (so its window decisions see what follows), and

@@ -1,7 +1,7 @@
 //! Loudness: EBU R128 / ITU-R BS.1770 measurement (the `ebur128` crate) and normalisation to a
 //! target by one linear gain followed by a true-peak limiter; no other dynamics processing.
 
-use crate::audio::limiter;
+use crate::audio::limiter::{self, Limiter};
 use crate::error::{Error, Result};
 use crate::pcm::Pcm;
 use ebur128::{EbuR128, Mode};
@@ -75,30 +75,50 @@ impl LoudnessReport {
 /// LFE of 5.1 ignored; a mono channel counts once (as FFmpeg's `ebur128` filter does), which is
 /// also what it measures after cutroom's equal-power conversion to stereo.
 pub fn measure(pcm: &Pcm) -> Result<LoudnessReport> {
+    let step = block_len(pcm);
+    measure_blocks(pcm, pcm.data.chunks(step).map(<[f32]>::to_vec))
+}
+
+/// Interleaved samples per 100 ms block of `pcm` (the step of the short-term and momentary
+/// maxima).
+fn block_len(pcm: &Pcm) -> usize {
+    (pcm.rate as usize).div_ceil(10) * usize::from(pcm.channels)
+}
+
+/// Measure a signal at `pcm`'s rate and channel count given as consecutive `blocks` (made as
+/// they are read, so a signal derived from `pcm` is measured without being kept).
+fn measure_blocks(pcm: &Pcm, blocks: impl Iterator<Item = Vec<f32>>) -> Result<LoudnessReport> {
+    let (rate, channels) = (pcm.rate, pcm.channels);
+    let mut levels = LevelMeter::new(rate, channels)?;
     // The true-peak interpolator is the costly part: it runs on its own thread.
-    let (tp, levels) = std::thread::scope(|s| {
-        let tp = s.spawn(|| true_peak(pcm));
-        let levels = loudness_levels(pcm);
-        (tp.join().expect("true-peak thread"), levels)
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<f32>>(16);
+    let (tp, fed) = std::thread::scope(|s| {
+        let tp = s.spawn(move || -> Result<Option<f64>> {
+            let mut peak = TruePeakMeter::new(rate, channels)?;
+            for block in rx {
+                peak.add(&block)?;
+            }
+            peak.db()
+        });
+        let feed = || -> Result<()> {
+            for block in blocks {
+                levels.add(&block)?;
+                if tx.send(block).is_err() {
+                    break; // the true-peak meter failed: its error is reported
+                }
+            }
+            Ok(())
+        };
+        let fed = feed();
+        drop(tx);
+        (tp.join().expect("true-peak thread"), fed)
     });
-    let (integrated, range, max_s, max_m) = levels?;
-    Ok(LoudnessReport {
-        integrated_lufs: integrated,
-        loudness_range_lu: integrated.and(range),
-        true_peak_dbtp: tp?,
-        max_short_term_lufs: max_s,
-        max_momentary_lufs: max_m,
-    })
+    fed?;
+    levels.report(tp?)
 }
 
 /// Integrated loudness, loudness range, max short-term and max momentary loudness.
 type Levels = (Option<f64>, Option<f64>, Option<f64>, Option<f64>);
-
-fn loudness_levels(pcm: &Pcm) -> Result<Levels> {
-    let mut m = LevelMeter::new(pcm.rate, pcm.channels)?;
-    m.add(&pcm.data)?;
-    m.levels()
-}
 
 /// A running measurement of the loudness figures of a [`LoudnessReport`] (all but the true
 /// peak), fed in pieces of any size; the short-term and momentary maxima are taken every
@@ -194,21 +214,27 @@ pub fn normalize(pcm: &mut Pcm, target: &LoudnessTarget) -> Result<LoudnessRepor
     let Some(start) = start? else {
         return measure(pcm);
     };
-    let original = pcm.data.clone();
     let mut gain_db = target.integrated_lufs - start;
     // A hair under the ceiling, so the meter's rounding does not call for a second pass.
     let mut ceiling = target.true_peak_db - CEILING_MARGIN_DB;
     let mut last: Option<(f64, f64)> = None;
     let mut report;
     let mut pass = 0;
+    // Each pass measures the gained and limited signal a block at a time; the last one's is
+    // then made in place.
+    let ch = usize::from(pcm.channels);
+    let step = block_len(pcm);
+    let mut g;
     loop {
         pass += 1;
-        let g = 10f64.powf(gain_db / 20.0) as f32;
-        for (out, v) in pcm.data.iter_mut().zip(&original) {
-            *out = v * g;
-        }
-        limiter::limit_with_envelope(pcm, &env, g, ceiling);
-        report = measure(pcm)?;
+        g = 10f64.powf(gain_db / 20.0) as f32;
+        let mut limiter = Limiter::new(&env, pcm.rate, g, ceiling);
+        let blocks = pcm.data.chunks(step).map(|chunk| {
+            let mut block: Vec<f32> = chunk.iter().map(|v| v * g).collect();
+            limiter.apply(&mut block, ch);
+            block
+        });
+        report = measure_blocks(pcm, blocks)?;
         let lufs = report.integrated_lufs.unwrap_or(f64::NEG_INFINITY);
         let tp = report.true_peak_dbtp.unwrap_or(f64::NEG_INFINITY);
         let miss = target.integrated_lufs - lufs;
@@ -234,6 +260,8 @@ pub fn normalize(pcm: &mut Pcm, target: &LoudnessTarget) -> Result<LoudnessRepor
             }
         }
     }
+    pcm.scale(g);
+    Limiter::new(&env, pcm.rate, g, ceiling).apply(&mut pcm.data, ch);
     Ok(report)
 }
 
@@ -242,13 +270,6 @@ const CEILING_MARGIN_DB: f64 = 0.01;
 
 /// Most gain-and-limit passes `normalize` makes.
 const MAX_PASSES: usize = 8;
-
-/// The true peak of `pcm` over all channels (dBTP), as [`measure`] reports it, alone.
-pub fn true_peak(pcm: &Pcm) -> Result<Option<f64>> {
-    let mut m = TruePeakMeter::new(pcm.rate, pcm.channels)?;
-    m.add(&pcm.data)?;
-    m.db()
-}
 
 /// A running true-peak measurement (the same meter as [`measure`]), fed in pieces.
 pub struct TruePeakMeter {

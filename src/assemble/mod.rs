@@ -658,7 +658,7 @@ fn soundtrack(
         Some(m) => {
             let bed = load::load_as(&m.file, RATE, CH)?;
             let mut bed = place(
-                &bed,
+                bed,
                 len,
                 &Placement {
                     fit,

@@ -92,7 +92,7 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, quiet: bool) -> Result<DuckRe
     });
     let mut voice = voice?;
     voice.fit(len);
-    let mut music = place(&music?, len, &opts.placement);
+    let mut music = place(music?, len, &opts.placement);
     bar.set_message("ducking");
     let activity = detect(&voice, opts.threshold);
     let frames = music.frames();

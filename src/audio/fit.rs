@@ -49,7 +49,7 @@ pub struct Placement {
 /// [`Fit::Trim`] and a soundtrack that ends early: then it ends where the soundtrack ends. A
 /// longer soundtrack is always cut at the picture's end. Fade-out is left to the caller, once
 /// the final length is known.
-pub fn place(track: &Pcm, len: usize, p: &Placement) -> Pcm {
+pub fn place(track: Pcm, len: usize, p: &Placement) -> Pcm {
     // Silence past the picture's end is never heard: the lead is at most the picture.
     let lead = usize::try_from(p.offset.max(0))
         .unwrap_or(usize::MAX)
@@ -57,7 +57,7 @@ pub fn place(track: &Pcm, len: usize, p: &Placement) -> Pcm {
     if lead == len {
         return Pcm::silence(track.rate, track.channels, len);
     }
-    let mut body = track.clone();
+    let mut body = track;
     body.shift(p.offset.min(0));
     let room = len.saturating_sub(lead);
     let body_len = match p.fit {
@@ -95,7 +95,7 @@ mod tests {
         let t = ramp(100);
         let at = |fit, offset| {
             place(
-                &t,
+                t.clone(),
                 250,
                 &Placement {
                     fit,
@@ -134,7 +134,7 @@ mod tests {
         for fit in [Fit::Loop, Fit::Pad, Fit::Trim] {
             assert_eq!(
                 place(
-                    &ramp(400),
+                    ramp(400),
                     250,
                     &Placement {
                         fit,

@@ -114,9 +114,10 @@ pub struct Mastered {
 /// measured mix), and every figure reported is that measurement. With a ceiling, when the
 /// encoded true peak is over it, the limiter's ceiling is lowered by the overshoot and the
 /// level applied and encoded again (at most [`MAX_ENCODES`] times), so the file holds the
-/// ceiling. Every command that writes a soundtrack (swap, duck, concat, export) masters it
-/// here.
-pub fn master(pcm: Pcm, level: Level) -> Result<Mastered> {
+/// ceiling. The work is done in `out`'s own buffer, so long sound is never held twice (a
+/// retry levels the levelled sound again). Every command that writes a soundtrack (swap, duck,
+/// concat, export) masters it here.
+pub fn master(mut out: Pcm, level: Level) -> Result<Mastered> {
     let ceiling = match level {
         Level::Keep => None,
         Level::Limit(c) => Some(c),
@@ -124,7 +125,6 @@ pub fn master(pcm: Pcm, level: Level) -> Result<Mastered> {
     };
     let mut aim = ceiling.unwrap_or(0.0);
     for _ in 0..MAX_ENCODES {
-        let mut out = pcm.clone();
         match level {
             Level::Normalize(target) => {
                 loudness::normalize(

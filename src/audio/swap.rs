@@ -34,7 +34,7 @@ pub fn swap(
     let bar = progress::bar(picture.packets() as u64, "swap", quiet);
     bar.set_message("decoding audio");
     let track = load::load_as(audio, RATE, CHANNELS)?;
-    let placed = place(&track, picture.frames_at(RATE), &opts.placement);
+    let placed = place(track, picture.frames_at(RATE), &opts.placement);
     bar.set_message("loudness");
     let finished = finish(
         &picture,

@@ -98,20 +98,18 @@ impl AudioPlan {
         mut sink: impl FnMut(&[f32]) -> Result<()>,
     ) -> Result<()> {
         let ch = usize::from(self.channels);
-        // The not yet final part of the output, starting at output sample `emitted`.
-        let mut pending = Pcm::silence(self.rate, self.channels, 0);
-        let mut emitted = 0;
+        // The earlier shots' sound past this shot's start (a transition's overlap), mixed into
+        // its head; each shot's own buffer is then handed out, never copied whole.
+        let mut tail = Pcm::silence(self.rate, self.channels, 0);
         for (i, (shot, pcm)) in self.shots.iter().zip(sounds).enumerate() {
-            let shaped = self.shape(shot, pcm);
-            let end = shot.start + shot.len - emitted;
-            if pending.frames() < end {
-                pending.fit(end);
+            let mut shaped = self.shape(shot, pcm);
+            if shaped.frames() < tail.frames() {
+                shaped.fit(tail.frames());
             }
-            pending.mix_at(&shaped, shot.start - emitted);
-            let done = self.shots.get(i + 1).map_or(self.len, |s| s.start) - emitted;
-            sink(&pending.data[..done * ch])?;
-            pending.shift(-(done as i64));
-            emitted += done;
+            shaped.mix_at(&tail, 0);
+            let done = self.shots.get(i + 1).map_or(self.len, |s| s.start) - shot.start;
+            sink(&shaped.data[..done * ch])?;
+            tail = shaped.slice(done, shaped.frames());
         }
         Ok(())
     }

@@ -15,7 +15,7 @@ pub mod plan;
 pub mod source;
 
 use crate::audio::soundtrack::{self, Level};
-use crate::avwrite::{AvWriter, EncodedAudio};
+use crate::avwrite::{AacStream, AvWriter, EncodedAudio};
 use crate::error::Result;
 use crate::output::{ensure_not_input, AtomicOutput};
 use crate::pcm::Pcm;
@@ -203,15 +203,14 @@ fn join(
     let layout = audio::AudioPlan::of(&plan);
     // The sound, mixed and (unless kept) levelled and encoded.
     let sound = || -> Result<Sound> {
-        let mix = mix_sound(&layout, sounds)?;
         Ok(if keep_sound {
             Sound {
                 encoded: None,
-                kept: Some(mix),
+                kept: Some(mix_sound(&layout, sounds)?),
             }
         } else {
             Sound {
-                encoded: Some(encode_sound(mix, opts.level)?),
+                encoded: Some(encode_sound(&layout, sounds, opts.level)?),
                 kept: None,
             }
         })
@@ -284,12 +283,21 @@ fn mix_sound(layout: &audio::AudioPlan, sounds: Vec<Option<Pcm>>) -> Result<Pcm>
     Ok(mix)
 }
 
-/// Set the soundtrack's level and encode it to AAC once.
-fn encode_sound(mix: Pcm, level: Level) -> Result<EncodedAudio> {
+/// Mix the soundtrack from the shots' sound, set its level and encode it to AAC once.
+fn encode_sound(
+    layout: &audio::AudioPlan,
+    sounds: Vec<Option<Pcm>>,
+    level: Level,
+) -> Result<EncodedAudio> {
     match level {
-        // Nothing to measure or correct: encode as it is.
-        Level::Keep => EncodedAudio::encode(&mix),
-        _ => Ok(soundtrack::master(mix, level)?.encoded),
+        // Nothing to measure or correct: each stretch is encoded as it is mixed, so the whole
+        // soundtrack is never held.
+        Level::Keep => {
+            let mut aac = AacStream::new(layout.rate, layout.channels)?;
+            layout.stream(sounds, |samples| aac.push(samples))?;
+            aac.finish()
+        }
+        _ => Ok(soundtrack::master(mix_sound(layout, sounds)?, level)?.encoded),
     }
 }
 
