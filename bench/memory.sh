@@ -35,7 +35,7 @@ row() {
 }
 row "memory: duck 10 min" "$CUTROOM" duck "$clip" --music "$music" --loudness -14 \
   --true-peak -1 -o "$work/memory_duck.mp4" -q
-row "memory: export 10 min" "$CUTROOM" export "$clip" -p tiktok -p youtube \
+row "memory: export 10 min" "$CUTROOM" export "$clip" -p tiktok \
   -o "$work/memory_export" -q
 row "memory: concat 2 x 10 min" "$CUTROOM" concat "$clip" "$clip" \
   -o "$work/memory_concat.mp4" -q
