@@ -109,6 +109,14 @@ impl Batch {
         self.outputs.push(out);
     }
 
+    /// Where the output for `target` is until committed.
+    pub fn staged(&self, target: &Path) -> Option<&Path> {
+        self.outputs
+            .iter()
+            .find(|o| o.target() == target)
+            .map(AtomicOutput::path)
+    }
+
     /// Rename every output into place, in the order added; their final paths.
     pub fn commit(mut self) -> Result<Vec<PathBuf>> {
         self.made_dirs.clear();
@@ -127,6 +135,14 @@ impl Drop for Batch {
             let _ = std::fs::remove_dir(d);
         }
     }
+}
+
+/// Write `value` as pretty JSON for `path`, in a temp file beside it that the caller commits.
+pub fn json<T: serde::Serialize>(path: &Path, value: &T) -> Result<AtomicOutput> {
+    let out = AtomicOutput::new(path)?;
+    let text = serde_json::to_vec_pretty(value).expect("serialisable");
+    std::fs::write(out.path(), text).map_err(|e| Error::io(path, e))?;
+    Ok(out)
 }
 
 /// Create `dir` and its missing parents; when a file stands where a directory must go, say

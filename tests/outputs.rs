@@ -108,7 +108,10 @@ fn duck_checks_the_stems_location_before_writing_the_mp4() {
     ]);
     assert!(err.contains("is a file, not a directory"), "{err}");
     assert!(!err.contains("os error"), "a sentence, not errno: {err}");
-    assert_eq!(std::fs::read(&out).unwrap(), b"an earlier output");
+    assert!(
+        std::fs::read(&out).unwrap() == b"an earlier output",
+        "out was replaced"
+    );
     assert!(hidden(dir.path()).is_empty());
 }
 
@@ -164,7 +167,10 @@ fn export_checks_the_safe_zones_location_before_writing_any_mp4() {
         err.contains("missing") && err.contains("does not exist"),
         "{err}"
     );
-    assert_eq!(std::fs::read(&old).unwrap(), b"an earlier export");
+    assert!(
+        std::fs::read(&old).unwrap() == b"an earlier export",
+        "old was replaced"
+    );
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
     // A sheet named .jpg would get PNG bytes: refused by its name.
     let jpg = dir.path().join("sz.jpg");
@@ -181,7 +187,10 @@ fn export_checks_the_safe_zones_location_before_writing_any_mp4() {
     let err = String::from_utf8_lossy(&res.stderr);
     assert_eq!(res.status.code(), Some(2), "{err}");
     assert!(err.contains(".png"), "{err}");
-    assert_eq!(std::fs::read(&old).unwrap(), b"an earlier export");
+    assert!(
+        std::fs::read(&old).unwrap() == b"an earlier export",
+        "old was replaced"
+    );
 }
 
 /// A join slow enough to interrupt: two 8 s shots of different sizes (the normalise path).
@@ -557,4 +566,69 @@ fn prores_and_matroska_shots_are_joined_or_refused_naming_the_file() {
         );
     }
     assert!(!swapped.exists());
+}
+
+#[test]
+fn assemble_failing_late_keeps_the_earlier_deliverable_and_writes_none() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two noisy shots of different sizes (joined without a master file), a 64x64 deliverable
+    // (~100 kB) and a contact sheet of noise (~430 kB): under a 300 kB file size limit the
+    // deliverable is complete when the contact sheet fails.
+    for (name, size) in [("a.mp4", "640x360"), ("b.mp4", "480x270")] {
+        ff(&[
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("nullsrc=s={size}:r=30:d=2,geq=lum='random(1)*255':cb=128:cr=128"),
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=d=2",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-c:a",
+            "aac",
+            "-shortest",
+            s(&dir.path().join(name)),
+        ]);
+    }
+    std::fs::write(
+        dir.path().join("p.toml"),
+        "[tiny]\nbase = \"square\"\nwidth = 64\nheight = 64\ncrf = 51\n",
+    )
+    .unwrap();
+    let spec = dir.path().join("cut.toml");
+    std::fs::write(
+        &spec,
+        "outputs = [\"tiny\"]\npresets = \"p.toml\"\n\
+         [[shot]]\nsrc = \"a.mp4\"\n[[shot]]\nsrc = \"b.mp4\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let earlier = out.join("cut.tiny.mp4");
+    std::fs::write(&earlier, b"an earlier deliverable").unwrap();
+    let res = Command::new("bash")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 300; exec \"$@\"")
+        .arg("bash")
+        .arg(env!("CARGO_BIN_EXE_cutroom"))
+        .args(["assemble", "-q", s(&spec), "-o", s(&out)])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(1), "{err}");
+    assert!(err.contains("contact.png"), "{err}");
+    assert!(
+        std::fs::read(&earlier).unwrap() == b"an earlier deliverable",
+        "earlier was replaced"
+    );
+    let mut left: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["cut.tiny.mp4"]);
 }

@@ -23,8 +23,8 @@ fn rel(p: &str) -> String {
         .unwrap_or_default())
 }
 
-/// Write `report` as HTML to `path`.
-pub fn write(path: &Path, report: &Report) -> Result<()> {
+/// Write `report` as HTML for `path`, in a temp file beside it that the caller commits.
+pub fn write(path: &Path, report: &Report) -> Result<AtomicOutput> {
     let mut h = String::new();
     let opt = |v: Option<f64>, unit: &str| v.map_or("-".into(), |v| format!("{v:.1} {unit}"));
     let _ = write!(
@@ -108,5 +108,5 @@ pub fn write(path: &Path, report: &Report) -> Result<()> {
     );
     let out = AtomicOutput::new(path)?;
     std::fs::write(out.path(), h).map_err(|e| Error::io(path, e))?;
-    out.commit().map(drop)
+    Ok(out)
 }

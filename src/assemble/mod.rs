@@ -26,8 +26,8 @@ use crate::error::{Error, Result};
 use crate::export::preset::{Preset, PresetBook};
 use crate::export::reframe::{Fit as FrameFit, Focus, FocusChoice, Reframe};
 use crate::export::{self, AUDIO_CHANNELS as CH, AUDIO_RATE as RATE};
+use crate::fetch::sha256_file;
 use crate::fetch::CostTotal;
-use crate::fetch::{sha256_file, write_json_atomic};
 use crate::loudness::{self, LoudnessReport, LoudnessTarget};
 use crate::otio::{self, TimelineBed, TimelineClip};
 use crate::output::{self, Planned};
@@ -399,9 +399,11 @@ pub fn run(
 
     // Every preset still to make, from one decode.
     let t = Instant::now();
-    let exported = if presets.is_empty() {
+    // Every file of the run is staged and moved into place together at the end, so a failure
+    // anywhere leaves the earlier run's deliverables and report as they were.
+    let (exported, mut staged) = if presets.is_empty() {
         make_sound()?;
-        export::Report::default()
+        (export::Report::default(), output::Batch::new())
     } else {
         let req = export::Request {
             input: master.clone(),
@@ -421,7 +423,7 @@ pub fn run(
         };
         let given: export::GivenSoundtrack = Box::new(make_sound);
         match picture {
-            concat::Picture::File(_) => export::export(&req, Some(given))?,
+            concat::Picture::File(_) => export::export_staged(&req, Some(given))?,
             concat::Picture::Frames(frames) => export_made(&req, frames, given)?,
         }
     };
@@ -443,10 +445,13 @@ pub fn run(
                 frame: frame.clone(),
             })
             .collect();
-        sheet::write(&contact_sheet, &panels, CONTACT_SHEET_COLUMNS)?.commit()?;
+        staged.add(sheet::write(
+            &contact_sheet,
+            &panels,
+            CONTACT_SHEET_COLUMNS,
+        )?);
     }
-    let contact_sheet = contact_sheet
-        .is_file()
+    let contact_sheet = (staged.staged(&contact_sheet).is_some() || contact_sheet.is_file())
         .then(|| contact_sheet.display().to_string());
 
     // Check every deliverable.
@@ -472,7 +477,8 @@ pub fn run(
             .zip(made_keys)
             .map(|(o, key)| {
                 let sopts = &sopts;
-                s.spawn(move || check(o, key, sopts))
+                let file = staged.staged(Path::new(&o.path)).map(Path::to_path_buf);
+                s.spawn(move || check(o, file, key, sopts))
             })
             .collect();
         handles
@@ -532,7 +538,10 @@ pub fn run(
         })
         .collect();
     let timeline_path = out_dir.join("timeline.otio");
-    write_json_atomic(&timeline_path, &otio::timeline(&name, fps, &clips, &beds))?;
+    staged.add(output::json(
+        &timeline_path,
+        &otio::timeline(&name, fps, &clips, &beds),
+    )?);
 
     let sync_ok = outputs.iter().all(|o| o.sync_verdict != "fail");
     let mut cost = CostTotal::of(&[]);
@@ -553,8 +562,9 @@ pub fn run(
         sync_ok,
         timings,
     };
-    write_json_atomic(&out_dir.join("report.json"), &report)?;
-    html::write(&out_dir.join("report.html"), &report)?;
+    staged.add(output::json(&out_dir.join("report.json"), &report)?);
+    staged.add(html::write(&out_dir.join("report.html"), &report)?);
+    staged.commit()?;
     Ok(report)
 }
 
@@ -591,7 +601,7 @@ fn export_made(
     req: &export::Request,
     picture: concat::NormalisedPicture,
     sound: export::GivenSoundtrack<'_>,
-) -> Result<export::Report> {
+) -> Result<(export::Report, output::Batch)> {
     let (tx, rx) = std::sync::mpsc::sync_channel(4);
     let feed = export::FrameFeed {
         frames: rx,
@@ -699,18 +709,26 @@ fn soundtrack(
 }
 
 /// Measure one deliverable: loudness of its decoded audio and the sync check.
-fn check(o: &export::Exported, key: String, opts: &sync::Options) -> Result<Output> {
+fn check(
+    o: &export::Exported,
+    file: Option<PathBuf>,
+    key: String,
+    opts: &sync::Options,
+) -> Result<Output> {
     let path = PathBuf::from(&o.path);
+    // The deliverable is read where it is staged, until the run commits it.
+    let read = file.as_deref().unwrap_or(&path);
     let (pcm, report) = std::thread::scope(|s| {
-        let pcm = s.spawn(|| decode_aligned(&path, RATE, CH));
-        let report = sync::analyze(&path, opts, &indicatif::ProgressBar::hidden());
+        let pcm = s.spawn(|| decode_aligned(read, RATE, CH));
+        let report = sync::analyze(read, opts, &indicatif::ProgressBar::hidden());
         (pcm.join().expect("audio decoding thread"), report)
     });
     let loudness = match pcm? {
         Some(p) => loudness::measure(&p)?,
         None => return Err(Error::bad_input(&path, "the deliverable has no audio")),
     };
-    let report = report?;
+    let mut report = report?;
+    report.path = o.path.clone();
     let plot = path.with_extension("sync.png");
     sync::plot::draw(&report, &plot)?;
     let SyncReport {

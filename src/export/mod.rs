@@ -150,6 +150,14 @@ pub type GivenSoundtrack<'a> = Box<dyn FnOnce() -> Result<Mastered> + Send + 'a>
 /// Export `req.input` to every preset of `req`, with `given` as the soundtrack when there is
 /// one (else the input's own sound, or silence).
 pub fn export(req: &Request, given: Option<GivenSoundtrack<'_>>) -> Result<Report> {
+    let (report, files) = export_staged(req, given)?;
+    files.commit()?;
+    Ok(report)
+}
+
+/// As [`export`], leaving every output complete at its temp path in the returned batch, for a
+/// caller that moves them into place with its own files (the report names the final paths).
+pub fn export_staged(req: &Request, given: Option<GivenSoundtrack<'_>>) -> Result<(Report, Batch)> {
     check_request(req)?;
     let input = media::open(&req.input)?;
     let v = input
@@ -192,11 +200,12 @@ pub struct FrameFeed {
 /// Export the pictures of `feed` (with the soundtrack `given`, which `req.audio` needs) to
 /// every preset of `req`, as [`export`] does a file's: a producer of decoded frames (a join
 /// that conforms its shots) feeds the encoders directly, with no intermediate file or encode.
+/// The outputs are left staged, as by [`export_staged`].
 pub fn export_frames(
     req: &Request,
     feed: FrameFeed,
     given: Option<GivenSoundtrack<'_>>,
-) -> Result<Report> {
+) -> Result<(Report, Batch)> {
     check_request(req)?;
     if req.audio && given.is_none() {
         return Err(Error::Usage(
@@ -245,10 +254,10 @@ fn run(
     audio_kind: &'static str,
     given: Option<GivenSoundtrack<'_>>,
     source: impl FnOnce(&mut Fanout<'_>) -> Result<bool>,
-) -> Result<Report> {
+) -> Result<(Report, Batch)> {
     let plans = plan(req, picture)?;
     let jobs = group(req, &plans);
-    // Every output is moved into place at the end, together, once all are complete.
+    // Every output is moved into place together, once all are complete (by the caller).
     let mut batch = Batch::new();
     batch.make_dir(&req.out_dir)?;
 
@@ -371,22 +380,31 @@ fn run(
         }
         None => None,
     };
-    batch.commit()?;
     let outputs = outputs
         .into_iter()
-        .map(|(i, filter)| exported(req, &plans[i], &filter, audio_kind))
+        .map(|(i, filter)| {
+            let file = batch.staged(&plans[i].target).unwrap_or(&plans[i].target);
+            exported(req, &plans[i], file, &filter, audio_kind)
+        })
         .collect::<Result<Vec<_>>>()?;
-    Ok(Report {
+    let report = Report {
         input: req.input.display().to_string(),
         outputs,
         safe_zones,
         thumbnails,
-    })
+    };
+    Ok((report, batch))
 }
 
-/// The report entry of a written output.
-fn exported(req: &Request, p: &Plan, filter: &str, audio: &'static str) -> Result<Exported> {
-    let bytes = std::fs::metadata(&p.target)
+/// The report entry of an output written to `file` (its temp path until committed).
+fn exported(
+    req: &Request,
+    p: &Plan,
+    file: &Path,
+    filter: &str,
+    audio: &'static str,
+) -> Result<Exported> {
+    let bytes = std::fs::metadata(file)
         .map_err(|e| Error::io(&p.target, e))?
         .len();
     Ok(Exported {

@@ -3,8 +3,7 @@
 
 use super::download::{sha256_file, Downloaded};
 use super::model::{Variant, Video};
-use crate::error::{Error, Result};
-use crate::output::AtomicOutput;
+use crate::error::Result;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -117,11 +116,7 @@ impl Cache {
 
 /// Write `value` as pretty JSON to `path` through a temp file and a rename.
 pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let out = AtomicOutput::new(path)?;
-    let text = serde_json::to_vec_pretty(value).expect("serialisable");
-    std::fs::write(out.path(), text).map_err(|e| Error::io(path, e))?;
-    out.commit()?;
-    Ok(())
+    crate::output::json(path, value)?.commit().map(drop)
 }
 
 /// A file-name stem for an id (or a URL's last segment) that cannot escape the directory or
