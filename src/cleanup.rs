@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-/// Temp paths in use by this process: id, path, and whether it is a directory.
-static LIVE: Mutex<Vec<(u64, PathBuf, bool)>> = Mutex::new(Vec::new());
+/// Temp names in use by this process: id, directory, and the name prefix (holding our PID).
+static LIVE: Mutex<Vec<(u64, PathBuf, String)>> = Mutex::new(Vec::new());
 /// Directories already swept of stale temp files by this process.
 static SWEPT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
@@ -24,24 +24,17 @@ pub fn assemble_dir_prefix() -> String {
     format!(".assemble-{}-", std::process::id())
 }
 
-/// A temp path registered for removal on SIGINT/SIGTERM while this guard lives.
+/// Temp files or directories named `<prefix>...` in a directory, removed on SIGINT/SIGTERM
+/// while this guard lives. Registered before they are created, so none is ever missed; the
+/// prefix holds our PID, so only ours match.
 #[derive(Debug)]
 pub struct Live(u64);
 
 impl Live {
-    /// Register a temp file.
-    pub fn file(path: &Path) -> Self {
-        Self::register(path, false)
-    }
-
-    /// Register a temp directory (removed with its content).
-    pub fn dir(path: &Path) -> Self {
-        Self::register(path, true)
-    }
-
-    fn register(path: &Path, is_dir: bool) -> Self {
+    /// Register the temp names starting with `prefix` in `dir`.
+    pub fn names(dir: &Path, prefix: &str) -> Self {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        lock(&LIVE).push((id, path.to_path_buf(), is_dir));
+        lock(&LIVE).push((id, dir.to_path_buf(), prefix.to_string()));
         Self(id)
     }
 }
@@ -65,14 +58,21 @@ pub fn on_signals() {
     };
     std::thread::spawn(move || {
         if let Some(sig) = signals.forever().next() {
-            // Held until the exit: no temp path is registered or let go meanwhile.
+            // Held until the exit: no temp name is registered or let go meanwhile.
             let live = lock(&LIVE);
-            for (_, path, is_dir) in live.iter() {
-                let _ = if *is_dir {
-                    std::fs::remove_dir_all(path)
-                } else {
-                    std::fs::remove_file(path)
+            for (_, dir, prefix) in live.iter() {
+                let Ok(entries) = std::fs::read_dir(dir) else {
+                    continue;
                 };
+                for e in entries.flatten() {
+                    if e.file_name().to_string_lossy().starts_with(prefix.as_str()) {
+                        let path = e.path();
+                        let _ = match e.file_type() {
+                            Ok(t) if t.is_dir() => std::fs::remove_dir_all(&path),
+                            _ => std::fs::remove_file(&path),
+                        };
+                    }
+                }
             }
             std::process::exit(128 + sig);
         }

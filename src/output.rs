@@ -34,15 +34,16 @@ impl AtomicOutput {
             .map(|e| format!(".{}", e.to_string_lossy()))
             .unwrap_or_default();
         cleanup::remove_stale(&dir);
+        let prefix = cleanup::temp_prefix(&name);
+        let live = cleanup::Live::names(&dir, &prefix);
         let temp = tempfile::Builder::new()
-            .prefix(&cleanup::temp_prefix(&name))
+            .prefix(&prefix)
             .suffix(&suffix)
             .tempfile_in(&dir)
             .map_err(|e| {
                 Error::bad_input(target, format!("cannot write in {}: {e}", dir.display()))
             })?
             .into_temp_path();
-        let live = cleanup::Live::file(&temp);
         Ok(Self {
             target: target.to_path_buf(),
             temp,

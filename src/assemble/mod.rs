@@ -365,11 +365,12 @@ pub fn run(
             .collect(),
     };
     cleanup::remove_stale(out_dir);
+    let prefix = cleanup::assemble_dir_prefix();
+    let _live = cleanup::Live::names(out_dir, &prefix);
     let tmp = tempfile::Builder::new()
-        .prefix(&cleanup::assemble_dir_prefix())
+        .prefix(&prefix)
         .tempdir_in(out_dir)
         .map_err(|e| Error::io(out_dir, e))?;
-    let _live = cleanup::Live::dir(tmp.path());
     let master = tmp.path().join(format!("{name}.mp4"));
     let copts = concat::Options::default();
     let bar = progress::bar(0, "concat", quiet);
