@@ -20,6 +20,22 @@ fn fails(args: &[&str]) -> String {
     err
 }
 
+/// Stderr of a run that must fail with exit code 1 when no file may grow past `kb` kB (with
+/// SIGXFSZ ignored, writes past it fail with EFBIG, as on a full disk).
+fn fails_over_file_size(kb: u32, args: &[&str]) -> String {
+    let res = Command::new("bash")
+        .arg("-c")
+        .arg(format!("trap '' XFSZ; ulimit -f {kb}; exec \"$@\""))
+        .arg("bash")
+        .arg(env!("CARGO_BIN_EXE_cutroom"))
+        .args(args)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&res.stderr).into_owned();
+    assert_eq!(res.status.code(), Some(1), "{args:?} must fail: {err}");
+    err
+}
+
 /// Names in `dir` starting with a dot (our temp files), sorted.
 fn hidden(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -122,19 +138,21 @@ fn duck_out_of_space_while_writing_stems_leaves_nothing() {
     let stems = dir.path().join("stems");
     let clip = fixture("marker_portrait_30.mp4");
     let music = fixture("music.wav");
-    // A file size limit of 900 kB (with SIGXFSZ ignored, writes past it fail with EFBIG as
-    // on a full disk): the MP4 fits, the first 4 s 48 kHz stereo float stem (1.5 MB) does not.
-    let status = Command::new("bash")
-        .arg("-c")
-        .arg("trap '' XFSZ; ulimit -f 900; exec \"$@\"")
-        .arg("bash")
-        .arg(env!("CARGO_BIN_EXE_cutroom"))
-        .args(["duck", s(&clip), "--music", s(&music)])
-        .args(["--stems", s(&stems), "-o", s(&out)])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&status.stderr);
-    assert_eq!(status.status.code(), Some(1), "{err}");
+    // Under a 900 kB file size limit the MP4 fits, the first 4 s 48 kHz stereo float stem
+    // (1.5 MB) does not.
+    let err = fails_over_file_size(
+        900,
+        &[
+            "duck",
+            s(&clip),
+            "--music",
+            s(&music),
+            "--stems",
+            s(&stems),
+            "-o",
+            s(&out),
+        ],
+    );
     assert!(err.contains("voice.wav"), "names the stem: {err}");
     assert!(!out.exists(), "the MP4 is not kept without its stems");
     assert!(
@@ -610,16 +628,7 @@ fn assemble_failing_late_keeps_the_earlier_deliverable_and_writes_none() {
     std::fs::create_dir(&out).unwrap();
     let earlier = out.join("cut.tiny.mp4");
     std::fs::write(&earlier, b"an earlier deliverable").unwrap();
-    let res = Command::new("bash")
-        .arg("-c")
-        .arg("trap '' XFSZ; ulimit -f 300; exec \"$@\"")
-        .arg("bash")
-        .arg(env!("CARGO_BIN_EXE_cutroom"))
-        .args(["assemble", "-q", s(&spec), "-o", s(&out)])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&res.stderr);
-    assert_eq!(res.status.code(), Some(1), "{err}");
+    let err = fails_over_file_size(300, &["assemble", "-q", s(&spec), "-o", s(&out)]);
     assert!(err.contains("contact.png"), "{err}");
     assert!(
         std::fs::read(&earlier).unwrap() == b"an earlier deliverable",
