@@ -28,12 +28,19 @@ pub enum Error {
     /// Several inputs are bad; all of them are listed so the user can fix them in one go.
     #[error("{} inputs are unusable:\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
     Many(Vec<Error>),
-    /// The request itself is wrong (conflicting options, a bad value).
+    /// The command line is wrong (conflicting options, a bad value): exit code 2.
     #[error("{0}")]
     Usage(String),
     /// A network or remote-API failure.
     #[error("{0}")]
     Remote(String),
+    /// The machine cannot give the command what it needs (a port to listen on, a work
+    /// directory, a runtime).
+    #[error("{0}")]
+    Unavailable(String),
+    /// A step of cutroom's own refused its data (loudness meter, encoder, serialiser).
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl Error {
@@ -53,7 +60,7 @@ impl Error {
         }
     }
 
-    /// The process exit code for this error: 2 for usage errors, 1 for everything else.
+    /// The process exit code for this error: 2 for command-line errors, 1 for everything else.
     pub fn exit_code(&self) -> i32 {
         match self {
             Self::Usage(_) => exit::USAGE,

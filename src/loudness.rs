@@ -310,7 +310,7 @@ fn integrated(pcm: &Pcm) -> Result<Option<f64>> {
 
 fn meter(rate: u32, channels: u16, mode: Mode) -> Result<EbuR128> {
     EbuR128::new(u32::from(channels), rate, mode).map_err(|_| {
-        Error::Usage(format!(
+        Error::Internal(format!(
             "loudness meter: cannot measure {channels} channels at {rate} Hz"
         ))
     })
@@ -321,7 +321,7 @@ fn finite(v: f64) -> Option<f64> {
 }
 
 fn meter_error(e: ebur128::Error) -> Error {
-    Error::Usage(format!("loudness meter: {e}"))
+    Error::Internal(format!("loudness meter: {e}"))
 }
 
 #[cfg(test)]
@@ -395,5 +395,12 @@ mod tests {
         assert!(r.is_silent());
         assert!(r.true_peak_dbtp.is_none());
         assert!(p.data.iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn a_meter_refusal_is_an_internal_error_not_a_usage_error() {
+        let e = meter(48000, 0, Mode::I).unwrap_err();
+        assert!(matches!(e, Error::Internal(_)), "{e:?}");
+        assert_eq!(e.exit_code(), crate::error::exit::ERROR);
     }
 }

@@ -260,3 +260,13 @@ fn the_official_openrouter_and_replicate_clients_drive_their_flavours() {
     assert_eq!(or.stats()["jobs_created"], 1);
     assert_eq!(rep.stats()["jobs_created"], 1);
 }
+
+#[test]
+fn a_port_in_use_is_an_error_not_a_usage_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = cutroom(&["emulate", "--port", &port]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
+}

@@ -87,7 +87,7 @@ pub async fn resolve(
                 .collect(),
         };
         let text = toml::to_string(&list)
-            .map_err(|e| Error::Usage(format!("cannot write the render list: {e}")))?;
+            .map_err(|e| Error::Internal(format!("cannot write the render list: {e}")))?;
         let path = shots_dir.join(RENDER_LIST);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
             std::fs::write(&path, &text).map_err(|e| Error::io(&path, e))?;
@@ -163,7 +163,10 @@ pub async fn resolve(
                         cost_estimated: false,
                     })
                 }
-                None => errors.push(Error::Remote(format!("shot[{i}] ({source}): no video"))),
+                None => errors.push(Error::bad_input(
+                    Path::new(&format!("shot[{i}] ({source})")),
+                    "no video",
+                )),
             },
             Err(e) => errors.push(Error::Remote(format!("shot[{i}]: {e}"))),
         }

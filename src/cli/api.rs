@@ -237,7 +237,7 @@ fn run<F: std::future::Future>(mut builder: tokio::runtime::Builder, fut: F) -> 
     let rt = builder
         .enable_all()
         .build()
-        .map_err(|e| Error::Remote(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| Error::Unavailable(format!("cannot start the async runtime: {e}")))?;
     Ok(rt.block_on(fut))
 }
 

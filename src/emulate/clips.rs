@@ -140,9 +140,20 @@ fn png_gray(w: u32, h: u32, pixels: &[u8]) -> Result<Vec<u8>> {
     let mut enc = png::Encoder::new(&mut out, w, h);
     enc.set_color(png::ColorType::Grayscale);
     enc.set_depth(png::BitDepth::Eight);
-    let fail = |e: png::EncodingError| Error::Remote(format!("thumbnail encoding failed: {e}"));
+    let fail = |e: png::EncodingError| Error::Internal(format!("thumbnail encoding failed: {e}"));
     let mut writer = enc.write_header().map_err(fail)?;
     writer.write_image_data(pixels).map_err(fail)?;
     writer.finish().map_err(fail)?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_png_encoder_refusal_is_an_internal_error_not_a_remote_one() {
+        let e = png_gray(4, 4, &[0; 3]).unwrap_err();
+        assert!(matches!(e, Error::Internal(_)), "{e:?}");
+    }
 }

@@ -63,13 +63,15 @@ pub async fn serve(opts: Options, ready: impl FnOnce(String)) -> Result<()> {
     let workdir = tempfile::Builder::new()
         .prefix("cutroom-emulate.")
         .tempdir()
-        .map_err(|e| Error::Remote(format!("cannot make a work directory: {e}")))?;
+        .map_err(|e| Error::Unavailable(format!("cannot make a work directory: {e}")))?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
         .await
-        .map_err(|e| Error::Usage(format!("cannot listen on 127.0.0.1:{}: {e}", opts.port)))?;
+        .map_err(|e| {
+            Error::Unavailable(format!("cannot listen on 127.0.0.1:{}: {e}", opts.port))
+        })?;
     let addr = listener
         .local_addr()
-        .map_err(|e| Error::Remote(e.to_string()))?;
+        .map_err(|e| Error::Unavailable(e.to_string()))?;
     let parallel = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
@@ -106,7 +108,7 @@ pub async fn serve(opts: Options, ready: impl FnOnce(String)) -> Result<()> {
     ready(format!("http://{addr}{root}"));
     axum::serve(listener, app)
         .await
-        .map_err(|e| Error::Remote(format!("emulator stopped: {e}")))
+        .map_err(|e| Error::Unavailable(format!("emulator stopped: {e}")))
 }
 
 /// An error envelope `{"error": {message, type, param, code}}` with `status`.
