@@ -4,20 +4,23 @@
 use serde_json::{json, Value};
 use std::path::Path;
 
-/// One shot of the cut as the timeline shows it. Times are integer frames at the timeline rate.
+/// One shot of the cut as the timeline shows it. Its ranges are integer frames at the
+/// source's own rate, as an NLE reads the source file; the dissolve is at the timeline rate.
 #[derive(Debug, Clone)]
 pub struct TimelineClip {
     /// Clip name (shown in the NLE).
     pub name: String,
     /// The source media file.
     pub media: std::path::PathBuf,
+    /// The source's frame rate.
+    pub rate: f64,
     /// Frames of the whole source file.
     pub media_frames: i64,
     /// First source frame used (the trim in).
     pub source_in: i64,
-    /// Frames used from `source_in`.
+    /// Source frames used from `source_in`.
     pub frames: i64,
-    /// Dissolve into the next clip, in frames (0: a cut).
+    /// Dissolve into the next clip, in frames at the timeline rate (0: a cut).
     pub transition_frames: i64,
 }
 
@@ -66,7 +69,7 @@ fn clip_items(clips: &[TimelineClip], rate: f64) -> Vec<Value> {
         items.push(clip(
             &c.name,
             &c.media,
-            rate,
+            c.rate,
             c.media_frames,
             c.source_in,
             c.frames,
@@ -152,6 +155,7 @@ mod tests {
             TimelineClip {
                 name: "a".into(),
                 media: "/m/a b.mp4".into(),
+                rate: 30.0,
                 media_frames: 120,
                 source_in: 10,
                 frames: 60,
@@ -160,6 +164,7 @@ mod tests {
             TimelineClip {
                 name: "b".into(),
                 media: "/m/b.mp4".into(),
+                rate: 25.0,
                 media_frames: 90,
                 source_in: 0,
                 frames: 90,
@@ -171,6 +176,12 @@ mod tests {
         assert_eq!(v.as_array().unwrap().len(), 3);
         assert_eq!(v[0]["source_range"]["start_time"]["value"], 10.0);
         assert_eq!(v[1]["OTIO_SCHEMA"], "Transition.1");
+        assert_eq!(v[1]["in_offset"]["rate"], 30.0);
+        assert_eq!(v[2]["source_range"]["duration"]["rate"], 25.0);
+        assert_eq!(
+            v[2]["media_reference"]["available_range"]["duration"]["rate"],
+            25.0
+        );
         assert_eq!(v[0]["media_reference"]["target_url"], "file:///m/a%20b.mp4");
         assert_eq!(t["tracks"]["children"][1]["kind"], "Audio");
     }

@@ -592,3 +592,53 @@ fn demo_spec_makes_checked_deliverables_in_sync_at_every_shot() {
         assert_eq!(o["sync_method"], "events", "{o}");
     }
 }
+
+#[test]
+fn timeline_clips_keep_each_sources_own_rate_and_frames() {
+    // A 25 fps shot (trimmed to 0.4-2.4 s) crossfaded after a 30 fps one: a 30 fps cut.
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a30.mp4"), dir.path().join("b25.mp4"));
+    tone_clip(&a, 320, 180, 30, 2.0, "red", Some(0.3));
+    tone_clip(&b, 320, 180, 25, 3.0, "blue", Some(0.3));
+    std::fs::write(dir.path().join("small.toml"), SMALL_PRESETS).unwrap();
+    let spec = format!(
+        "outputs = [\"square\"]\npresets = \"small.toml\"\n\
+         [[shot]]\nsrc = \"{}\"\ntransition = {{ kind = \"crossfade\", duration = \"0.4\" }}\n\
+         [[shot]]\nsrc = \"{}\"\nin = \"0.4\"\nout = \"2.4\"\n",
+        a.display(),
+        b.display()
+    );
+    let spec_path = dir.path().join("cut.toml");
+    std::fs::write(&spec_path, spec).unwrap();
+    let out = dir.path().join("out");
+    let report = cutroom_json(&[
+        "-q",
+        "assemble",
+        spec_path.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(report["cut"]["video"]["frame_rate"], "30/1", "{report}");
+    let t: Value =
+        serde_json::from_slice(&std::fs::read(out.join("timeline.otio")).unwrap()).unwrap();
+    let v = &t["tracks"]["children"][0]["children"];
+    let time = |t: &Value| (t["value"].as_f64().unwrap(), t["rate"].as_f64().unwrap());
+    let (first, dissolve, second) = (&v[0], &v[1], &v[2]);
+    assert_eq!(dissolve["OTIO_SCHEMA"], "Transition.1");
+    // The 0.4 s dissolve is 12 frames of the cut, centred on the cut: 6 frames each side.
+    assert_eq!(time(&dissolve["in_offset"]), (6.0, 30.0));
+    assert_eq!(time(&dissolve["out_offset"]), (6.0, 30.0));
+    let range = |c: &Value, k: &str| {
+        let r = &c[k];
+        (time(&r["start_time"]), time(&r["duration"]))
+    };
+    // Shot 1: 60 frames at 30 fps, 6 of them (0.2 s) under the dissolve.
+    assert_eq!(range(first, "source_range"), ((0.0, 30.0), (54.0, 30.0)));
+    let avail = |c: &Value| range(&c["media_reference"], "available_range");
+    assert_eq!(avail(first), ((0.0, 30.0), (60.0, 30.0)));
+    // Shot 2 in its own 25 fps frames: in at 10, out at 60, 5 frames (0.2 s) under the
+    // dissolve; the file has 75 frames.
+    assert_eq!(range(second, "source_range"), ((15.0, 25.0), (45.0, 25.0)));
+    assert_eq!(avail(second), ((0.0, 25.0), (75.0, 25.0)));
+}

@@ -11,6 +11,7 @@ fn timeline_loads_in_opentimelineio() {
         .map(|i| TimelineClip {
             name: format!("shot {i}"),
             media: fixture("marker_portrait_30.mp4"),
+            rate: 30.0,
             media_frames: 180,
             source_in: 15 * i,
             frames: 90 + 10 * i,

@@ -377,11 +377,15 @@ pub fn run(
     let prepared = concat::prepare(&edit, &copts, &bar)?;
     let summary = Summary::of(&prepared.plan, &master);
     let rate = prepared.plan.target.frame_rate;
-    let media_frames: Vec<i64> = prepared
+    // Each source's own rate and frame count, for its clip in the timeline.
+    let source_frames: Vec<(f64, i64)> = prepared
         .plan
         .shots
         .iter()
-        .map(|s| s.source.packets.len() as i64)
+        .map(|s| {
+            let r = s.source.frame_rate;
+            (r.num as f64 / r.den as f64, s.source.packets.len() as i64)
+        })
         .collect();
     let (shots_sound, picture) = concat::execute_for_export(prepared, &copts, &master, &bar)?;
     bar.finish_and_clear();
@@ -495,21 +499,22 @@ pub fn run(
         .expect("one output made per preset not reused");
     timings.check_s = t.elapsed().as_secs_f64();
 
-    // The timeline.
+    // The timeline: clips in their sources' frames, dissolves in the cut's.
     let fps = rate.num as f64 / rate.den as f64;
-    let frames = |s: f64| (s * fps).round() as i64;
+    let frames = |s: f64, fps: f64| (s * fps).round() as i64;
     let mut clips: Vec<TimelineClip> = summary
         .shots
         .iter()
         .zip(&inputs)
-        .zip(media_frames)
+        .zip(source_frames)
         .enumerate()
-        .map(|(i, ((s, input), media_frames))| TimelineClip {
+        .map(|(i, ((s, input), (src_fps, media_frames)))| TimelineClip {
             name: format!("shot-{:02}", i + 1),
             media: absolute(&input.file),
+            rate: src_fps,
             media_frames,
-            source_in: frames(s.in_s),
-            frames: frames(s.out_s) - frames(s.in_s),
+            source_in: frames(s.in_s, src_fps),
+            frames: frames(s.out_s, src_fps) - frames(s.in_s, src_fps),
             transition_frames: 0,
         })
         .collect();
@@ -521,12 +526,15 @@ pub fn run(
             cut.shot[i - 1].transition,
             summary.shots[i - 1].transition_s,
         ) {
-            let d = frames(d);
+            let d = frames(d, fps);
             let half = d / 2;
+            let (out_fps, in_fps) = (clips[i - 1].rate, clips[i].rate);
+            let tail = frames((d - half) as f64 / fps, out_fps);
+            let head = frames(half as f64 / fps, in_fps);
             clips[i - 1].transition_frames = d;
-            clips[i - 1].frames -= d - half;
-            clips[i].source_in += half;
-            clips[i].frames -= half;
+            clips[i - 1].frames -= tail;
+            clips[i].source_in += head;
+            clips[i].frames -= head;
         }
     }
     let beds: Vec<TimelineBed> = cut
@@ -535,7 +543,7 @@ pub fn run(
         .map(|m| TimelineBed {
             name: "Music".into(),
             media: absolute(&m.file),
-            frames: frames(summary.duration_s),
+            frames: frames(summary.duration_s, fps),
         })
         .collect();
     let timeline_path = out_dir.join("timeline.otio");
