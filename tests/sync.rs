@@ -839,3 +839,47 @@ fn real_scenes_get_no_confident_wrong_verdict() {
         assert_ne!(v, wrong, "{}: {f}", out.display());
     }
 }
+
+#[test]
+fn spec_shots_are_where_concat_put_them() {
+    // Trims off the frame grid and a crossfade at 25 fps: sync's spans are the cut's.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for k in 0..2 {
+        marker_clip(
+            &d.join(format!("shot{k}.mp4")),
+            320,
+            180,
+            25,
+            6.0,
+            6.0,
+            0.0,
+            &[],
+        );
+    }
+    let spec = d.join("seq.toml");
+    std::fs::write(
+        &spec,
+        "[[shot]]\nsrc = \"shot0.mp4\"\nin = 0.51\nout = 3.33\n\
+         transition = { kind = \"crossfade\", duration = 0.3 }\n\n\
+         [[shot]]\nsrc = \"shot1.mp4\"\n",
+    )
+    .unwrap();
+    let seq = d.join("seq.mp4");
+    let cut = cutroom_json(&["concat", "--json", "-q", "--spec", s(&spec), "-o", s(&seq)]);
+    let (_, files) = sync_json(&["--spec", s(&spec), s(&seq)]);
+    let got = files[0]["shots"].as_array().unwrap();
+    let want = cut["shots"].as_array().unwrap();
+    assert_eq!(got.len(), want.len());
+    let f = |v: &Value, k: &str| v[k].as_f64().unwrap();
+    for (k, (g, w)) in got.iter().zip(want).enumerate() {
+        let (start, end) = (f(w, "start_s"), f(w, "start_s") + f(w, "duration_s"));
+        assert!(
+            (f(g, "start_s") - start).abs() < 1e-3 && (f(g, "end_s") - end).abs() < 1e-3,
+            "shot {k}: sync {}-{} s, concat {start}-{end} s",
+            g["start_s"],
+            g["end_s"]
+        );
+    }
+    assert!(f(&got[1], "end_s") <= f(&cut, "duration_s") + 1e-3);
+}

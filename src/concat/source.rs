@@ -63,13 +63,26 @@ impl Source {
     /// Open `path` and read it once: the timing of every video packet and the sound, decoded
     /// to `rate` Hz and `channels` channels aligned to the picture (as `pcm::decode_aligned`).
     pub fn load(path: &Path, rate: u32, channels: u16) -> Result<Loaded> {
+        Self::read(path, Some((rate, channels)))
+    }
+
+    /// Open `path` and index its video packets, decoding no sound.
+    pub fn scan(path: &Path) -> Result<Self> {
+        Self::read(path, None).map(|l| l.source)
+    }
+
+    fn read(path: &Path, sound: Option<(u32, u16)>) -> Result<Loaded> {
         let mut input = media::open(path)?;
         let streams = input.streams();
         let v = input
             .best_stream(MediaKind::Video)
             .ok_or_else(|| Error::bad_input(path, "no video stream"))?;
         let info = streams[v].clone();
-        let mut sound = AlignedDecoder::new(&input, rate, channels)?;
+        let has_audio = input.best_stream(MediaKind::Audio).is_some();
+        let mut sound = match sound {
+            Some((rate, channels)) => AlignedDecoder::new(&input, rate, channels)?,
+            None => None,
+        };
         let frame_rate = nominal_rate(info.real_frame_rate, info.avg_frame_rate)
             .ok_or_else(|| Error::bad_input(path, "video frame rate is unknown"))?;
         let frame_ticks = frame_ticks(frame_rate, info.time_base);
@@ -124,7 +137,7 @@ impl Source {
             has_discarded,
             lacks_dts,
             hidden_key_dts,
-            has_audio: sound.is_some(),
+            has_audio,
         };
         Ok(Loaded {
             source,
