@@ -34,6 +34,16 @@ pub enum Error {
     /// A network or remote-API failure.
     #[error("{0}")]
     Remote(String),
+    /// A remote API answered with an error status.
+    #[error("{message}")]
+    Http {
+        /// The HTTP status.
+        status: u16,
+        /// The URL answered (user info and query redacted).
+        url: String,
+        /// What went wrong, with the status and the API's own explanation.
+        message: String,
+    },
     /// The machine cannot give the command what it needs (a port to listen on, a work
     /// directory, a runtime).
     #[error("{0}")]

@@ -605,6 +605,7 @@ pub(crate) fn describe(e: &reqwest::Error) -> String {
 /// The error for a non-2xx answer: status plus the envelope's type, code and message.
 pub(crate) async fn api_error(what: &str, resp: Response) -> Error {
     let status = resp.status();
+    let url = redact_url(resp.url());
     let body = resp.bytes().await.unwrap_or_default();
     // `{"error": {type, code, message, param}}` (OpenAI), `{"error": "..."}` (OpenRouter),
     // `{"detail": ...}` (fal, Replicate), or anything else, shown as text.
@@ -637,7 +638,11 @@ pub(crate) async fn api_error(what: &str, resp: Response) -> Error {
         401 => " - check the key (OPENAI_API_KEY, OPENROUTER_API_KEY, FAL_KEY or REPLICATE_API_TOKEN, by --provider) and --auth-header",
         _ => "",
     };
-    Error::Remote(format!("{what}: HTTP {} {detail}{hint}", status.as_u16()))
+    Error::Http {
+        status: status.as_u16(),
+        url,
+        message: format!("{what}: HTTP {} {detail}{hint}", status.as_u16()),
+    }
 }
 
 /// MIME type of an input reference image, from its extension.
@@ -651,5 +656,36 @@ fn image_mime(path: &std::path::Path) -> &'static str {
         Some("png") => "image/png",
         Some("webp") => "image/webp",
         _ => "image/jpeg",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::ResponseBuilderExt;
+
+    #[tokio::test]
+    async fn an_http_error_keeps_its_status_and_url() {
+        let url = Url::parse("https://user:pw@api.test/v1/videos/v1?sig=secret").unwrap();
+        let answer = axum::http::Response::builder()
+            .status(429)
+            .url(url)
+            .body(r#"{"error": {"message": "slow down", "code": "rate_limit"}}"#)
+            .unwrap();
+        let e = api_error("GET /v1/videos/v1", Response::from(answer)).await;
+        let Error::Http {
+            status,
+            url,
+            message,
+        } = &e
+        else {
+            panic!("not an HTTP error: {e:?}");
+        };
+        assert_eq!(*status, 429);
+        assert_eq!(url, "https://api.test/v1/videos/v1?...");
+        assert!(
+            message.contains("HTTP 429") && message.contains("slow down"),
+            "{message}"
+        );
     }
 }
