@@ -2,7 +2,7 @@
 //!
 //! It wraps `ffmpeg-next` (system FFmpeg through pkg-config) in a small, media-shaped API:
 //! [`Input`] (demux, stream info, packets with real read errors), [`VideoDecoder`] and
-//! [`AudioDecoder`] (decode, scale, resample), [`VideoEncoder`] and [`AudioEncoder`] (x264, AAC),
+//! [`AudioDecoder`] (decode, scale, resample), [`Scaler`] (convert pictures), [`VideoEncoder`] and [`AudioEncoder`] (x264, AAC),
 //! [`VideoFilter`] (a filter graph), and [`Muxer`] (MP4 with faststart and edit-list control), and [`Resampler`] (rate and channel
 //! conversion of PCM).
 //! Every `unsafe` block of the project lives in this crate.
@@ -27,7 +27,7 @@ pub use params::{CodecParams, Colour};
 pub use resample::{resample, Resampler};
 pub use time::{rescale, Rational};
 pub use video::{
-    DecoderOptions, Pixel, VideoDecoder, VideoEncoder, VideoEncoderConfig, VideoFrame,
+    DecoderOptions, Pixel, Scaler, VideoDecoder, VideoEncoder, VideoEncoderConfig, VideoFrame,
 };
 
 use std::sync::Once;

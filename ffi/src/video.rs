@@ -159,9 +159,7 @@ pub struct DecoderOptions {
 pub struct VideoDecoder {
     dec: ff::decoder::Video,
     stream: usize,
-    out: Option<(Pixel, u32, u32)>,
-    scaler: Option<(scaling::Context, (ff::format::Pixel, u32, u32))>,
-    scale_flags: scaling::Flags,
+    scaler: Option<Scaler>,
     time_base: Rational,
     /// `<file>: decode video`, so a decoding error names the file.
     op: String,
@@ -217,13 +215,7 @@ impl VideoDecoder {
         Ok(Self {
             dec,
             stream,
-            out,
-            scaler: None,
-            scale_flags: if opts.area_scaling {
-                scaling::Flags::AREA
-            } else {
-                scaling::Flags::BILINEAR
-            },
+            scaler: out.map(|(pixel, w, h)| Scaler::new(pixel, w, h, opts.area_scaling)),
             time_base: tb,
             op: format!("{}: decode video", input.path().display()),
         })
@@ -256,22 +248,53 @@ impl VideoDecoder {
             return Ok(None);
         }
         let pts = frame.timestamp();
-        let Some((pixel, w, h)) = self.out else {
-            frame.set_pts(pts);
-            return Ok(Some(VideoFrame { inner: frame }));
+        frame.set_pts(pts);
+        let frame = VideoFrame { inner: frame };
+        match &mut self.scaler {
+            Some(scaler) => scaler.run(&frame).map(Some),
+            None => Ok(Some(frame)),
+        }
+    }
+}
+
+/// Converts pictures to one pixel format and size (libswscale), whatever their own.
+pub struct Scaler {
+    out: (Pixel, u32, u32),
+    flags: scaling::Flags,
+    ctx: Option<(scaling::Context, (ff::format::Pixel, u32, u32))>,
+}
+
+impl Scaler {
+    /// A converter to `pixel` at `width`x`height`, averaging areas (`area`: right when shrinking
+    /// a lot) or filtering bilinearly.
+    pub fn new(pixel: Pixel, width: u32, height: u32, area: bool) -> Self {
+        let flags = if area {
+            scaling::Flags::AREA
+        } else {
+            scaling::Flags::BILINEAR
         };
-        let key = (frame.format(), frame.width(), frame.height());
-        if self.scaler.as_ref().map(|(_, k)| *k != key).unwrap_or(true) {
-            let sws =
-                scaling::Context::get(key.0, key.1, key.2, pixel.to_ff(), w, h, self.scale_flags)
-                    .op("create scaler")?;
-            self.scaler = Some((sws, key));
+        Self {
+            out: (pixel, width, height),
+            flags,
+            ctx: None,
+        }
+    }
+
+    /// `frame` converted; the timestamp is kept.
+    pub fn run(&mut self, frame: &VideoFrame) -> Result<VideoFrame> {
+        let src = &frame.inner;
+        let key = (src.format(), src.width(), src.height());
+        if self.ctx.as_ref().map(|(_, k)| *k != key).unwrap_or(true) {
+            let (pixel, w, h) = self.out;
+            let sws = scaling::Context::get(key.0, key.1, key.2, pixel.to_ff(), w, h, self.flags)
+                .op("create scaler")?;
+            self.ctx = Some((sws, key));
         }
         let mut out = ff::frame::Video::empty();
-        let (sws, _) = self.scaler.as_mut().expect("scaler set above");
-        sws.run(&frame, &mut out).op("scale video")?;
-        out.set_pts(pts);
-        Ok(Some(VideoFrame { inner: out }))
+        let (sws, _) = self.ctx.as_mut().expect("scaler set above");
+        sws.run(src, &mut out).op("scale video")?;
+        out.set_pts(src.pts());
+        Ok(VideoFrame { inner: out })
     }
 }
 

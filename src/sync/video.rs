@@ -1,15 +1,19 @@
 //! One pass over a file's packets: the container's timestamps for the checks, and the first video
-//! stream decoded cheaply (luma only, thumbnail size, no deblocking) into per-frame activity.
+//! stream decoded once, cheaply (no deblocking), into per-frame activity (luma at thumbnail size)
+//! and the faces' mouths (RGB pictures for the face models, see [`super::face`]).
 
 use super::container::PacketLog;
-use crate::error::Result;
+use super::face::{self, FaceTrack, Rgb};
+use crate::error::{Error, Result};
 use crate::media;
-use cutroom_ffi::{DecoderOptions, MediaKind, Pixel, Rational, VideoDecoder, VideoFrame};
+use cutroom_ffi::{DecoderOptions, MediaKind, Pixel, Rational, Scaler, VideoDecoder, VideoFrame};
 use indicatif::ProgressBar;
 use std::path::Path;
 
 /// Width of the analysis picture (height follows the aspect ratio).
 const ANALYSIS_WIDTH: u32 = 96;
+/// Shorter side of the picture the face landmark crops are taken from (at most).
+const FACE_PICTURE_SIDE: u32 = 480;
 /// Luma difference below which a pixel counts as unchanged (compression noise).
 const NOISE: u8 = 6;
 
@@ -71,6 +75,8 @@ impl VideoTrack {
 pub struct Scan {
     /// The analysed video stream, `None` without one.
     pub video: Option<VideoTrack>,
+    /// The faces seen in it, each with its mouth opening per frame.
+    pub faces: Vec<FaceTrack>,
     /// Timestamps of every packet, for the container checks.
     pub packets: PacketLog,
 }
@@ -92,9 +98,15 @@ pub fn scan(path: &Path, bar: &ProgressBar) -> Result<Scan> {
                 threads: 0,
                 area_scaling: true,
             };
-            let dec = VideoDecoder::with_options(&input, i, Some((Pixel::Gray, w, h)), opts)?;
+            let dec = VideoDecoder::with_options(&input, i, None, opts)?;
             bar.set_length(info.frames.max(1) as u64);
-            Some(Analyser::new(dec))
+            let mouths = Mouths::new(info.params.width(), info.params.height())
+                .map_err(|e| face_error(path, e))?;
+            Some(Analyser::new(
+                dec,
+                Scaler::new(Pixel::Gray, w, h, true),
+                mouths,
+            ))
         }
         None => None,
     };
@@ -105,19 +117,85 @@ pub fn scan(path: &Path, bar: &ProgressBar) -> Result<Scan> {
             .filter(|_| Some(pkt.stream()) == video_index)
         {
             a.dec.send(&pkt)?;
-            a.drain()?;
+            a.drain(path)?;
             bar.inc(1);
         }
     }
-    let video = match analyser {
+    let (video, faces) = match analyser {
         Some(mut a) => {
             a.dec.send_eof()?;
-            a.drain()?;
-            Some(a.finish())
+            a.drain(path)?;
+            let (video, faces) = a.finish();
+            (Some(video), faces)
         }
-        None => None,
+        None => (None, Vec::new()),
     };
-    Ok(Scan { video, packets })
+    Ok(Scan {
+        video,
+        faces,
+        packets,
+    })
+}
+
+fn face_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::bad_input(path, format!("face analysis failed: {e}"))
+}
+
+/// `(w, h)` scaled by `scale` (never enlarged), sides even.
+fn fit(w: u32, h: u32, scale: f64) -> (u32, u32) {
+    let scale = scale.min(1.0);
+    let side = |v: u32| (((f64::from(v) * scale).round() as u32) / 2 * 2).max(2);
+    (side(w), side(h))
+}
+
+/// Feeds decoded frames to the face tracker, converting them to the pictures it asks for.
+struct Mouths {
+    tracker: face::Tracker,
+    picture: Scaler,
+    small: Scaler,
+}
+
+impl Mouths {
+    fn new(w: u32, h: u32) -> tract_onnx::prelude::TractResult<Self> {
+        let (w, h) = (w.max(2), h.max(2));
+        let (pw, ph) = fit(w, h, f64::from(FACE_PICTURE_SIDE) / f64::from(w.min(h)));
+        let side = face::detect::SIZE as f64;
+        let (sw, sh) = fit(w, h, side / f64::from(w.max(h)));
+        Ok(Self {
+            tracker: face::Tracker::new()?,
+            picture: Scaler::new(Pixel::Rgb24, pw, ph, true),
+            small: Scaler::new(Pixel::Rgb24, sw, sh, true),
+        })
+    }
+
+    fn add(&mut self, path: &Path, frame: &VideoFrame) -> Result<()> {
+        let need = self.tracker.need();
+        let small = match need.small {
+            true => Some(rgb(&self.small.run(frame)?)),
+            false => None,
+        };
+        let picture = match need.picture {
+            true => Some(rgb(&self.picture.run(frame)?)),
+            false => None,
+        };
+        self.tracker
+            .add(small.as_ref(), picture.as_ref())
+            .map_err(|e| face_error(path, e))
+    }
+}
+
+/// The packed RGB bytes of an `Rgb24` frame.
+fn rgb(frame: &VideoFrame) -> Rgb {
+    let (w, h) = (frame.width() as usize, frame.height() as usize);
+    let stride = frame.stride(0);
+    let plane = frame.plane(0);
+    Rgb {
+        width: w,
+        height: h,
+        data: (0..h)
+            .flat_map(|y| plane[y * stride..y * stride + w * 3].iter().copied())
+            .collect(),
+    }
 }
 
 /// The analysis picture size: `ANALYSIS_WIDTH` wide (or less for smaller input), aspect kept,
@@ -131,27 +209,36 @@ fn analysis_size(w: u32, h: u32) -> (u32, u32) {
     (aw, ah)
 }
 
-/// Turns decoded frames into [`FrameStats`], keeping the two previous pictures.
+/// Turns decoded frames into [`FrameStats`] (keeping the two previous pictures) and mouths.
 struct Analyser {
     dec: VideoDecoder,
+    gray: Scaler,
+    mouths: Mouths,
     frames: Vec<FrameStats>,
     prev: Option<Vec<u8>>,
     prev2: Option<Vec<u8>>,
 }
 
 impl Analyser {
-    fn new(dec: VideoDecoder) -> Self {
+    fn new(dec: VideoDecoder, gray: Scaler, mouths: Mouths) -> Self {
         Self {
             dec,
+            gray,
+            mouths,
             frames: Vec::new(),
             prev: None,
             prev2: None,
         }
     }
 
-    fn drain(&mut self) -> Result<()> {
+    fn drain(&mut self, path: &Path) -> Result<()> {
         while let Some(frame) = self.dec.receive()? {
-            self.add(&frame);
+            if frame.pts().is_none() {
+                continue;
+            }
+            self.mouths.add(path, &frame)?;
+            let small = self.gray.run(&frame)?;
+            self.add(&small);
         }
         Ok(())
     }
@@ -181,11 +268,12 @@ impl Analyser {
         self.prev = Some(pic);
     }
 
-    fn finish(self) -> VideoTrack {
-        VideoTrack {
+    fn finish(self) -> (VideoTrack, Vec<FaceTrack>) {
+        let video = VideoTrack {
             time_base: self.dec.time_base(),
             frames: self.frames,
-        }
+        };
+        (video, self.mouths.tracker.finish())
     }
 }
 

@@ -1,0 +1,316 @@
+//! Faces and their mouths: MediaPipe's face detector and face landmark model (ONNX, embedded,
+//! run with `tract`), tracked over the frames of a video, giving each face's mouth opening per
+//! frame.
+//!
+//! The detector looks at a small picture every few frames (every frame while no face is
+//! tracked would be wasteful: every [`SEARCH_EVERY`] frames then); each face is then followed
+//! frame by frame with the landmark model on a crop built from the previous frame's landmarks,
+//! the way MediaPipe's face mesh tracks.
+
+pub mod detect;
+pub mod roi;
+
+use detect::Detection;
+use roi::Roi;
+use std::sync::OnceLock;
+use tract_onnx::prelude::*;
+
+/// A packed 8-bit RGB picture.
+#[derive(Debug, Clone)]
+pub struct Rgb {
+    /// Width (pixels).
+    pub width: usize,
+    /// Height (pixels).
+    pub height: usize,
+    /// `width * height * 3` bytes, rows top to bottom.
+    pub data: Vec<u8>,
+}
+
+/// A box `(cx, cy, w, h)`: centre and size.
+pub type Area = (f32, f32, f32, f32);
+
+/// The landmark model's input side (pixels).
+const MESH: usize = 192;
+/// Mesh points: upper and lower inner lip, middle then towards the corners, both sides.
+const LIPS: [(usize, usize); 5] = [(13, 14), (82, 87), (312, 317), (81, 178), (311, 402)];
+/// Mesh points of the eyes' outer corners (the subject's right, then left).
+const EYES: (usize, usize) = (33, 263);
+/// Face presence (after the sigmoid) below which a tracked face is lost.
+const MIN_PRESENCE: f32 = 0.5;
+/// While faces are tracked, the detector still runs every this many frames for new faces.
+const DETECT_EVERY: usize = 12;
+/// While no face is tracked, the detector runs every this many frames.
+pub const SEARCH_EVERY: usize = 4;
+/// A detection overlapping a tracked face by more than this is that face.
+const SAME_FACE_IOU: f32 = 0.3;
+
+const DETECTOR_ONNX: &[u8] = include_bytes!("../../../models/face_detection_short_range.onnx");
+const LANDMARK_ONNX: &[u8] = include_bytes!("../../../models/face_landmark.onnx");
+
+type Plan = std::sync::Arc<TypedRunnableModel>;
+
+/// The two models, optimised once per process.
+struct Models {
+    detector: Plan,
+    landmarks: Plan,
+    anchors: Vec<(f32, f32)>,
+}
+
+fn models() -> TractResult<&'static Models> {
+    static MODELS: OnceLock<std::result::Result<Models, String>> = OnceLock::new();
+    let load = |bytes: &[u8], side: usize| -> TractResult<Plan> {
+        tract_onnx::onnx()
+            .model_for_read(&mut std::io::Cursor::new(bytes))?
+            .with_input_fact(0, f32::fact([1, side, side, 3]).into())?
+            .into_optimized()?
+            .into_runnable()
+    };
+    MODELS
+        .get_or_init(|| {
+            Ok(Models {
+                detector: load(DETECTOR_ONNX, detect::SIZE).map_err(|e| e.to_string())?,
+                landmarks: load(LANDMARK_ONNX, MESH).map_err(|e| e.to_string())?,
+                anchors: detect::anchors(),
+            })
+        })
+        .as_ref()
+        .map_err(|e| TractError::msg(format!("the embedded face models do not load: {e}")))
+}
+
+/// Run `plan` on one NHWC picture of `side` x `side` values; its outputs flattened.
+fn run(plan: &Plan, input: &[f32], side: usize) -> TractResult<Vec<Vec<f32>>> {
+    let t = Tensor::from_shape(&[1, side, side, 3], input)?;
+    let out = plan.run(tvec!(t.into()))?;
+    out.iter()
+        .map(|o| Ok(o.to_plain_array_view::<f32>()?.iter().copied().collect()))
+        .collect()
+}
+
+/// What the tracker needs of the next frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Need {
+    /// The small picture for the detector (fits in [`detect::SIZE`]).
+    pub small: bool,
+    /// The picture the landmark crops are taken from.
+    pub picture: bool,
+}
+
+/// One face followed over consecutive frames.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaceTrack {
+    /// Track number, from 0, in order of appearance.
+    pub id: u32,
+    /// `(frame index, mouth opening)`: inner-lip gap over the eyes' outer-corner distance.
+    pub mouth: Vec<(usize, f32)>,
+    /// Mean box of the face `(x, y, w, h)` in picture sides.
+    pub area: Area,
+}
+
+struct Live {
+    track: FaceTrack,
+    roi: Roi,
+    /// Landmark bounding box `(cx, cy, w, h)` in picture sides, last frame.
+    bbox: Area,
+    area_sum: Area,
+}
+
+/// Follows faces over frames given one at a time.
+pub struct Tracker {
+    models: &'static Models,
+    live: Vec<Live>,
+    done: Vec<FaceTrack>,
+    next_id: u32,
+    frame: usize,
+    since_detect: usize,
+}
+
+impl Tracker {
+    /// A tracker with the embedded models (loaded on first use).
+    pub fn new() -> TractResult<Self> {
+        Ok(Self {
+            models: models()?,
+            live: Vec::new(),
+            done: Vec::new(),
+            next_id: 0,
+            frame: 0,
+            since_detect: usize::MAX,
+        })
+    }
+
+    /// Which pictures [`Tracker::add`] wants for the next frame.
+    pub fn need(&self) -> Need {
+        let every = if self.live.is_empty() {
+            SEARCH_EVERY
+        } else {
+            DETECT_EVERY
+        };
+        let small = self.since_detect >= every;
+        Need {
+            small,
+            picture: small || !self.live.is_empty(),
+        }
+    }
+
+    /// The next frame: `small` and `picture` as [`Tracker::need`] asked (others may be `None`).
+    pub fn add(&mut self, small: Option<&Rgb>, picture: Option<&Rgb>) -> TractResult<()> {
+        let frame = self.frame;
+        self.frame += 1;
+        self.since_detect = self.since_detect.saturating_add(1);
+        let Some(pic) = picture else {
+            self.end_all();
+            return Ok(());
+        };
+        if let Some(small) = small {
+            self.since_detect = 0;
+            for d in self.detect(small)? {
+                let b = (d.cx, d.cy, d.w, d.h);
+                if self
+                    .live
+                    .iter()
+                    .all(|l| detect::iou(l.bbox, b) <= SAME_FACE_IOU)
+                {
+                    let (w, h) = (pic.width as f32, pic.height as f32);
+                    self.live.push(Live {
+                        track: FaceTrack {
+                            id: self.next_id,
+                            mouth: Vec::new(),
+                            area: b,
+                        },
+                        roi: Roi::from_detection(&d, w, h),
+                        bbox: b,
+                        area_sum: (0.0, 0.0, 0.0, 0.0),
+                    });
+                    self.next_id += 1;
+                }
+            }
+        }
+        let mut kept = Vec::with_capacity(self.live.len());
+        for mut live in std::mem::take(&mut self.live) {
+            let duplicate = kept
+                .iter()
+                .any(|k: &Live| detect::iou(k.bbox, live.bbox) > 0.5);
+            match self.landmarks(&live.roi, pic)? {
+                Some((opening, roi, bbox)) if !duplicate => {
+                    live.track.mouth.push((frame, opening));
+                    live.roi = roi;
+                    live.bbox = bbox;
+                    let s = &mut live.area_sum;
+                    *s = (s.0 + bbox.0, s.1 + bbox.1, s.2 + bbox.2, s.3 + bbox.3);
+                    kept.push(live);
+                }
+                _ => self.end(live),
+            }
+        }
+        self.live = kept;
+        if self.live.is_empty() && self.since_detect > 0 {
+            // Lost: search again on the next frame.
+            self.since_detect = usize::MAX;
+        }
+        Ok(())
+    }
+
+    /// Every face track, in order of appearance.
+    pub fn finish(mut self) -> Vec<FaceTrack> {
+        self.end_all();
+        self.done.sort_by_key(|t| t.id);
+        self.done
+    }
+
+    fn end_all(&mut self) {
+        for live in std::mem::take(&mut self.live) {
+            self.end(live);
+        }
+    }
+
+    fn end(&mut self, mut live: Live) {
+        let n = live.track.mouth.len() as f32;
+        if n > 0.0 {
+            let s = live.area_sum;
+            live.track.area = (s.0 / n, s.1 / n, s.2 / n, s.3 / n);
+            self.done.push(live.track);
+        }
+    }
+
+    /// Faces in `small` (which fits in the detector's square), in picture sides.
+    fn detect(&self, small: &Rgb) -> TractResult<Vec<Detection>> {
+        let side = detect::SIZE;
+        let (px, py) = ((side - small.width) / 2, (side - small.height) / 2);
+        let mut input = vec![-1.0f32; side * side * 3];
+        for y in 0..small.height {
+            let row = &small.data[y * small.width * 3..(y + 1) * small.width * 3];
+            let at = ((y + py) * side + px) * 3;
+            for (o, v) in input[at..at + row.len()].iter_mut().zip(row) {
+                *o = f32::from(*v) / 127.5 - 1.0;
+            }
+        }
+        let out = run(&self.models.detector, &input, side)?;
+        let (boxes, scores) = match (out.first(), out.get(1)) {
+            (Some(a), Some(b)) if a.len() == detect::ANCHORS * detect::VALUES => (a, b),
+            (Some(a), Some(b)) => (b, a),
+            _ => return Err(TractError::msg("the face detector gave no output")),
+        };
+        let (sx, sy) = (
+            side as f32 / small.width as f32,
+            side as f32 / small.height as f32,
+        );
+        let (ox, oy) = (px as f32 / side as f32, py as f32 / side as f32);
+        let unbox = |(x, y): (f32, f32)| ((x - ox) * sx, (y - oy) * sy);
+        Ok(detect::decode(boxes, scores, &self.models.anchors)
+            .into_iter()
+            .map(|d| {
+                let (cx, cy) = unbox((d.cx, d.cy));
+                Detection {
+                    cx,
+                    cy,
+                    w: d.w * sx,
+                    h: d.h * sy,
+                    keypoints: d.keypoints.map(unbox),
+                    score: d.score,
+                }
+            })
+            .collect())
+    }
+
+    /// The landmarks in the crop `roi` of `pic`: the mouth opening, the next frame's crop and
+    /// the landmarks' box `(cx, cy, w, h)` in picture sides; `None` when no face is there.
+    fn landmarks(&self, roi: &Roi, pic: &Rgb) -> TractResult<Option<(f32, Roi, Area)>> {
+        let out = run(&self.models.landmarks, &roi.sample(pic, MESH), MESH)?;
+        let (points, presence) = match (out.first(), out.get(1)) {
+            (Some(a), Some(b)) if a.len() == 468 * 3 => (a, b),
+            (Some(a), Some(b)) => (b, a),
+            _ => return Err(TractError::msg("the face landmark model gave no output")),
+        };
+        let presence = 1.0 / (1.0 + (-presence[0]).exp());
+        if presence < MIN_PRESENCE || points.len() != 468 * 3 {
+            return Ok(None);
+        }
+        let p = |i: usize| (points[i * 3], points[i * 3 + 1]);
+        let opening = mouth_opening(&p);
+        let projected: Vec<(f32, f32)> = (0..468)
+            .map(|i| {
+                let (u, v) = p(i);
+                roi.to_picture(u, v, MESH)
+            })
+            .collect();
+        let next = Roi::from_points(&projected, EYES.0, EYES.1);
+        let (w, h) = (pic.width as f32, pic.height as f32);
+        let bbox = (
+            next.cx / w,
+            next.cy / h,
+            next.size / 1.5 / w,
+            next.size / 1.5 / h,
+        );
+        Ok(Some((opening, next, bbox)))
+    }
+}
+
+/// The inner-lip gap (mean over the [`LIPS`] pairs) over the eyes' outer-corner distance, from
+/// mesh point coordinates `p` in any one scale.
+fn mouth_opening(p: &dyn Fn(usize) -> (f32, f32)) -> f32 {
+    let dist = |a: usize, b: usize| {
+        let ((ax, ay), (bx, by)) = (p(a), p(b));
+        ((ax - bx).powi(2) + (ay - by).powi(2)).sqrt()
+    };
+    let gap = LIPS.iter().map(|&(u, l)| dist(u, l)).sum::<f32>() / LIPS.len() as f32;
+    gap / dist(EYES.0, EYES.1).max(1e-3)
+}

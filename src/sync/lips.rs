@@ -1,0 +1,521 @@
+//! Lip sync: each tracked face's mouth opening cross-correlated with the energy of the voice
+//! band (300-3400 Hz) of the sound, per sliding window and over the clip.
+//!
+//! For every lag `L` (1 ms steps over `±max_lag`) the speech series is the mean voice-band
+//! energy over each frame's interval moved by `L`, read from a prefix sum over samples, so
+//! moving the audio by `s` ms moves the correlation peak by exactly `s`. Both series are
+//! log-compressed (speech), high-passed (a centred moving mean over [`HIGH_PASS_S`] removed, so
+//! head motion and level changes do not count) and correlated (Pearson). In each window the
+//! face whose mouth correlates best is the speaker; the clip's curve is the mean of the
+//! windows' speaker curves.
+
+use super::audio::Audio;
+use super::face::FaceTrack;
+use super::video::VideoTrack;
+use serde::Serialize;
+use std::f64::consts::PI;
+
+/// Added to the measured offset: the mouth's natural lead over the sound it makes (ms).
+pub const CORRECTION_MS: i64 = 0;
+
+/// Sliding window length (s).
+pub const WINDOW_S: f64 = 5.0;
+/// Step between windows (s).
+const HOP_S: f64 = 2.5;
+/// Width of the moving mean removed from both series (s).
+const HIGH_PASS_S: f64 = 1.0;
+/// A face must show its mouth for this share of a window to speak in it.
+const MIN_PRESENT: f64 = 0.6;
+/// Voice band (Hz).
+const VOICE_BAND: (f64, f64) = (300.0, 3400.0);
+/// Lags closer than this to the peak belong to its lobe when looking for a runner-up (ms).
+const LOBE_MS: i64 = 120;
+
+/// A lip-sync measurement over one span.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LipsMeasure {
+    /// Offset (ms, positive: audio late).
+    pub offset_ms: i64,
+    /// Correlation at the peak (-1..1).
+    pub peak: f64,
+    /// Best correlation outside the peak's lobe.
+    pub runner_up: f64,
+    /// Confidence (0..1).
+    pub confidence: f64,
+    /// The face that spoke.
+    pub face: u32,
+}
+
+/// One sliding window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LipsWindow {
+    /// Start (s, presentation time).
+    pub start: f64,
+    /// End (s).
+    pub end: f64,
+    /// The speaker's measurement; `None` when no face shows its mouth long enough.
+    pub measure: Option<LipsMeasure>,
+}
+
+/// Curves for the plot: the speaker's mouth and the speech energy at the found offset, both
+/// high-passed and standardised, one value per frame.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Curves {
+    /// Frame times (s).
+    pub time: Vec<f64>,
+    /// Mouth opening of the face speaking in the frame's window (`None`: no face).
+    pub mouth: Vec<Option<f32>>,
+    /// Speech energy at the found offset.
+    pub speech: Vec<f32>,
+}
+
+/// The result of [`measure`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct LipsEstimate {
+    /// Over the whole clip; `None` when no face speaks in any window.
+    pub overall: Option<LipsMeasure>,
+    /// Sliding windows.
+    pub windows: Vec<LipsWindow>,
+    /// Correlation of the clip's curve at each lag from `-max_lag_ms` (for the plot).
+    pub curve: Vec<f64>,
+    /// Mouth and speech at the found offset.
+    pub curves: Curves,
+}
+
+/// Measure lip sync from the face tracks of `video` against `audio`, over lags `±max_lag_ms`.
+pub fn measure(
+    video: &VideoTrack,
+    faces: &[FaceTrack],
+    audio: &Audio,
+    max_lag_ms: i64,
+) -> LipsEstimate {
+    let n = video.frames.len();
+    let frame_s = video.frame_duration();
+    let times: Vec<f64> = (0..n).map(|i| video.time(i)).collect();
+    let rate = f64::from(audio.rate);
+    // Frame intervals in samples of `audio.samples`.
+    let starts: Vec<i64> = times
+        .iter()
+        .map(|t| (t * rate).round() as i64 - audio.start)
+        .collect();
+    let bounds: Vec<(i64, i64)> = (0..n)
+        .map(|i| {
+            let end = starts
+                .get(i + 1)
+                .copied()
+                .unwrap_or(starts[i] + (frame_s * rate).round() as i64);
+            (starts[i], end.max(starts[i] + 1))
+        })
+        .collect();
+    let half = ((HIGH_PASS_S / frame_s / 2.0).round() as usize).max(1);
+    let mouths: Vec<Vec<Option<f32>>> = faces
+        .iter()
+        .map(|f| {
+            let mut m = vec![None; n];
+            for &(i, v) in &f.mouth {
+                if i < n {
+                    m[i] = Some(v);
+                }
+            }
+            high_pass(&m, half)
+        })
+        .collect();
+    let (first, end) = (times.first().copied().unwrap_or(0.0), video.end());
+    let spans = window_spans(first, end);
+    let ranges: Vec<(usize, usize)> = spans
+        .iter()
+        .map(|&(s, e)| {
+            let lo = times.partition_point(|&t| t < s - 1e-9);
+            let hi = times.partition_point(|&t| t < e - 1e-9);
+            (lo, hi)
+        })
+        .collect();
+    let energy = VoiceEnergy::new(audio);
+    let lags = 2 * max_lag_ms as usize + 1;
+    // curves[window][face][lag]
+    let mut curves = vec![vec![vec![f64::NAN; lags]; faces.len()]; spans.len()];
+    let present = |m: &[Option<f32>], (lo, hi): (usize, usize)| {
+        m[lo..hi].iter().filter(|v| v.is_some()).count()
+    };
+    for (k, lag) in (-max_lag_ms..=max_lag_ms).enumerate() {
+        let shift = (lag as f64 * rate / 1000.0).round() as i64;
+        let speech: Vec<Option<f32>> = bounds
+            .iter()
+            .map(|&(a, b)| energy.log_mean(a + shift, b + shift))
+            .collect();
+        let speech = high_pass(&speech, half);
+        for (w, &range) in ranges.iter().enumerate() {
+            for (f, m) in mouths.iter().enumerate() {
+                if (present(m, range) as f64) < MIN_PRESENT * (range.1 - range.0) as f64 {
+                    continue;
+                }
+                curves[w][f][k] = pearson(&m[range.0..range.1], &speech[range.0..range.1]);
+            }
+        }
+    }
+    let mut windows = Vec::with_capacity(spans.len());
+    let mut total = vec![0.0; lags];
+    let mut weight = 0.0;
+    let mut speakers = vec![None; n];
+    for (w, &(start, end)) in spans.iter().enumerate() {
+        let best = (0..faces.len())
+            .filter_map(|f| Some((f, peak(&curves[w][f], max_lag_ms, faces[f].id)?)))
+            .max_by(|a, b| a.1.peak.total_cmp(&b.1.peak));
+        if let Some((f, _)) = best {
+            let wt = present(&mouths[f], ranges[w]) as f64;
+            for (t, c) in total.iter_mut().zip(&curves[w][f]) {
+                *t += c * wt;
+            }
+            weight += wt;
+            for s in &mut speakers[ranges[w].0..ranges[w].1] {
+                s.get_or_insert(f);
+            }
+        }
+        windows.push(LipsWindow {
+            start,
+            end,
+            measure: best.map(|b| b.1),
+        });
+    }
+    if weight == 0.0 {
+        return LipsEstimate {
+            overall: None,
+            windows,
+            curve: Vec::new(),
+            curves: Curves::default(),
+        };
+    }
+    for t in &mut total {
+        *t /= weight;
+    }
+    let speaker = windows
+        .iter()
+        .filter_map(|w| w.measure)
+        .max_by(|a, b| a.peak.total_cmp(&b.peak))
+        .map_or(0, |m| m.face);
+    let overall = peak(&total, max_lag_ms, speaker);
+    let at = overall.map_or(0, |m| m.offset_ms);
+    let shift = (at as f64 * rate / 1000.0).round() as i64;
+    let speech: Vec<Option<f32>> = bounds
+        .iter()
+        .map(|&(a, b)| energy.log_mean(a + shift, b + shift))
+        .collect();
+    let plot = Curves {
+        time: times,
+        mouth: standardise(
+            &(0..n)
+                .map(|i| speakers[i].and_then(|f| mouths[f][i]))
+                .collect::<Vec<_>>(),
+        ),
+        speech: standardise(&high_pass(&speech, half))
+            .into_iter()
+            .map(|v| v.unwrap_or(0.0))
+            .collect(),
+    };
+    LipsEstimate {
+        overall,
+        windows,
+        curve: total,
+        curves: plot,
+    }
+}
+
+/// Window spans over `[first, end)`: [`WINDOW_S`] long every [`HOP_S`], the last one ending at
+/// `end`; one span when the clip is shorter.
+fn window_spans(first: f64, end: f64) -> Vec<(f64, f64)> {
+    if end - first <= WINDOW_S {
+        return vec![(first, end)];
+    }
+    let mut out = Vec::new();
+    let mut s = first;
+    while s + WINDOW_S < end {
+        out.push((s, s + WINDOW_S));
+        s += HOP_S;
+    }
+    out.push((end - WINDOW_S, end));
+    out
+}
+
+/// The peak of a correlation curve over lags `-max_lag_ms..`, its runner-up outside its lobe and
+/// the confidence; `None` for an empty or undefined curve.
+fn peak(curve: &[f64], max_lag_ms: i64, face: u32) -> Option<LipsMeasure> {
+    let (k, &top) = curve
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.is_finite())
+        .max_by(|a, b| a.1.total_cmp(b.1))?;
+    // The lobe: down from the peak on both sides to the first local minimum, at least LOBE_MS.
+    let mut lo = k;
+    while lo > 0 && (curve[lo - 1] <= curve[lo] || k - lo < LOBE_MS as usize) {
+        lo -= 1;
+    }
+    let mut hi = k;
+    while hi + 1 < curve.len() && (curve[hi + 1] <= curve[hi] || hi - k < LOBE_MS as usize) {
+        hi += 1;
+    }
+    let runner_up = curve[..lo]
+        .iter()
+        .chain(&curve[hi + 1..])
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(f64::NEG_INFINITY, f64::max);
+    let runner_up = if runner_up.is_finite() {
+        runner_up
+    } else {
+        0.0
+    };
+    Some(LipsMeasure {
+        offset_ms: k as i64 - max_lag_ms,
+        peak: top,
+        runner_up,
+        confidence: confidence(top, runner_up),
+        face,
+    })
+}
+
+/// Confidence from the peak correlation and its margin over the runner-up.
+fn confidence(peak: f64, runner_up: f64) -> f64 {
+    if peak <= 0.0 {
+        return 0.0;
+    }
+    let margin = ((peak - runner_up.max(0.0)) / peak).clamp(0.0, 1.0);
+    let strength = (peak / 0.3).min(1.0);
+    margin.sqrt() * strength
+}
+
+/// `x` minus its centred moving mean over `±half` values (present values only).
+fn high_pass(x: &[Option<f32>], half: usize) -> Vec<Option<f32>> {
+    let n = x.len();
+    let mut sum = vec![0.0f64; n + 1];
+    let mut count = vec![0usize; n + 1];
+    for (i, v) in x.iter().enumerate() {
+        sum[i + 1] = sum[i] + v.map_or(0.0, f64::from);
+        count[i + 1] = count[i] + usize::from(v.is_some());
+    }
+    (0..n)
+        .map(|i| {
+            let v = x[i]?;
+            let (lo, hi) = (i.saturating_sub(half), (i + half + 1).min(n));
+            let mean = (sum[hi] - sum[lo]) / (count[hi] - count[lo]) as f64;
+            Some((f64::from(v) - mean) as f32)
+        })
+        .collect()
+}
+
+/// Values standardised (zero mean, unit deviation) over those present.
+fn standardise(x: &[Option<f32>]) -> Vec<Option<f32>> {
+    let vals: Vec<f64> = x.iter().flatten().map(|&v| f64::from(v)).collect();
+    let n = vals.len().max(1) as f64;
+    let mean = vals.iter().sum::<f64>() / n;
+    let sd = (vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+    x.iter()
+        .map(|v| v.map(|v| ((f64::from(v) - mean) / sd.max(1e-12)) as f32))
+        .collect()
+}
+
+/// Pearson correlation over the positions where both are present; NaN with fewer than 3.
+fn pearson(a: &[Option<f32>], b: &[Option<f32>]) -> f64 {
+    let (mut n, mut sa, mut sb, mut saa, mut sbb, mut sab) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        if let (Some(x), Some(y)) = (x, y) {
+            let (x, y) = (f64::from(*x), f64::from(*y));
+            n += 1.0;
+            sa += x;
+            sb += y;
+            saa += x * x;
+            sbb += y * y;
+            sab += x * y;
+        }
+    }
+    if n < 3.0 {
+        return f64::NAN;
+    }
+    let cov = sab - sa * sb / n;
+    let va = saa - sa * sa / n;
+    let vb = sbb - sb * sb / n;
+    if va <= 0.0 || vb <= 0.0 {
+        return 0.0;
+    }
+    cov / (va * vb).sqrt()
+}
+
+/// Voice-band energy of the audio as a prefix sum over samples.
+struct VoiceEnergy {
+    prefix: Vec<f64>,
+    floor: f64,
+}
+
+impl VoiceEnergy {
+    fn new(audio: &Audio) -> Self {
+        let rate = f64::from(audio.rate);
+        let mut hp = [
+            Biquad::high_pass(VOICE_BAND.0, rate),
+            Biquad::high_pass(VOICE_BAND.0, rate),
+        ];
+        let mut lp = [
+            Biquad::low_pass(VOICE_BAND.1, rate),
+            Biquad::low_pass(VOICE_BAND.1, rate),
+        ];
+        let mut prefix = Vec::with_capacity(audio.samples.len() + 1);
+        let mut acc = 0.0;
+        prefix.push(acc);
+        for &s in &audio.samples {
+            let mut y = f64::from(s);
+            for f in hp.iter_mut().chain(lp.iter_mut()) {
+                y = f.run(y);
+            }
+            acc += y * y;
+            prefix.push(acc);
+        }
+        let mean = acc / audio.samples.len().max(1) as f64;
+        Self {
+            prefix,
+            floor: mean * 1e-3 + 1e-12,
+        }
+    }
+
+    /// Log of the mean energy over samples `[a, b)`; `None` unless inside the audio.
+    fn log_mean(&self, a: i64, b: i64) -> Option<f32> {
+        if a < 0 || b >= self.prefix.len() as i64 {
+            return None;
+        }
+        let mean = (self.prefix[b as usize] - self.prefix[a as usize]) / (b - a).max(1) as f64;
+        Some((mean + self.floor).ln() as f32)
+    }
+}
+
+/// A second-order Butterworth section (RBJ cookbook).
+struct Biquad {
+    b: [f64; 3],
+    a: [f64; 2],
+    x: [f64; 2],
+    y: [f64; 2],
+}
+
+impl Biquad {
+    fn high_pass(hz: f64, rate: f64) -> Self {
+        Self::new(hz, rate, true)
+    }
+
+    fn low_pass(hz: f64, rate: f64) -> Self {
+        Self::new(hz, rate, false)
+    }
+
+    fn new(hz: f64, rate: f64, high: bool) -> Self {
+        let w0 = 2.0 * PI * hz.min(rate * 0.45) / rate;
+        let (sin, cos) = w0.sin_cos();
+        let alpha = sin / (2.0 * std::f64::consts::FRAC_1_SQRT_2);
+        let a0 = 1.0 + alpha;
+        let k = if high { 1.0 + cos } else { 1.0 - cos };
+        let b1 = if high { -k } else { k };
+        Self {
+            b: [k / 2.0 / a0, b1 / a0, k / 2.0 / a0],
+            a: [-2.0 * cos / a0, (1.0 - alpha) / a0],
+            x: [0.0; 2],
+            y: [0.0; 2],
+        }
+    }
+
+    fn run(&mut self, x: f64) -> f64 {
+        let y = self.b[0] * x + self.b[1] * self.x[0] + self.b[2] * self.x[1]
+            - self.a[0] * self.y[0]
+            - self.a[1] * self.y[1];
+        self.x = [x, self.x[0]];
+        self.y = [y, self.y[0]];
+        y
+    }
+}
+
+/// The lip-sync part of a sync report (`lips` in `cutroom sync --json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct LipsReport {
+    /// Offset over the clip (ms, positive: audio late), [`CORRECTION_MS`] applied; null when no
+    /// face speaks.
+    pub offset_ms: Option<f64>,
+    /// Confidence (0..1).
+    pub confidence: f64,
+    /// Correlation of mouth and speech at the offset, and the best away from it.
+    pub peak: Option<f64>,
+    /// Best correlation outside the peak's lobe.
+    pub runner_up: Option<f64>,
+    /// The face that speaks most clearly.
+    pub speaker: Option<u32>,
+    /// Sliding windows.
+    pub windows: Vec<LipsWindowReport>,
+    /// Faces found.
+    pub faces: Vec<FaceReport>,
+    /// Mouth and speech at the offset, for the plot.
+    #[serde(skip)]
+    pub curves: Curves,
+}
+
+/// One window of [`LipsReport`].
+#[derive(Debug, Clone, Serialize)]
+pub struct LipsWindowReport {
+    /// Start (s).
+    pub start_s: f64,
+    /// End (s).
+    pub end_s: f64,
+    /// Offset (ms), null without a face showing its mouth.
+    pub offset_ms: Option<f64>,
+    /// Confidence (0..1).
+    pub confidence: f64,
+    /// The face that spoke.
+    pub face: Option<u32>,
+}
+
+/// One face of [`LipsReport`].
+#[derive(Debug, Clone, Serialize)]
+pub struct FaceReport {
+    /// Track number.
+    pub id: u32,
+    /// First frame's time (s).
+    pub start_s: f64,
+    /// Last frame's end (s).
+    pub end_s: f64,
+    /// Frames with landmarks.
+    pub frames: usize,
+    /// Mean face box `[x, y, w, h]` in picture sides (centre, size).
+    #[serde(rename = "box")]
+    pub area: [f64; 4],
+}
+
+impl LipsReport {
+    /// The report of `est` over `faces` of `video`.
+    pub fn new(est: &LipsEstimate, faces: &[FaceTrack], video: &VideoTrack) -> Self {
+        let r3 = |v: f64| (v * 1000.0).round() / 1000.0 + 0.0;
+        let ms = |m: &LipsMeasure| (m.offset_ms + CORRECTION_MS) as f64;
+        Self {
+            offset_ms: est.overall.as_ref().map(ms),
+            confidence: est.overall.map_or(0.0, |m| r3(m.confidence)),
+            peak: est.overall.map(|m| r3(m.peak)),
+            runner_up: est.overall.map(|m| r3(m.runner_up)),
+            speaker: est.overall.map(|m| m.face),
+            windows: est
+                .windows
+                .iter()
+                .map(|w| LipsWindowReport {
+                    start_s: r3(w.start),
+                    end_s: r3(w.end),
+                    offset_ms: w.measure.as_ref().map(ms),
+                    confidence: w.measure.map_or(0.0, |m| r3(m.confidence)),
+                    face: w.measure.map(|m| m.face),
+                })
+                .collect(),
+            faces: faces
+                .iter()
+                .filter_map(|f| {
+                    let (first, last) = (f.mouth.first()?.0, f.mouth.last()?.0);
+                    Some(FaceReport {
+                        id: f.id,
+                        start_s: r3(video.time(first)),
+                        end_s: r3(video.time(last) + video.frame_duration()),
+                        frames: f.mouth.len(),
+                        area: [f.area.0, f.area.1, f.area.2, f.area.3].map(|v| r3(f64::from(v))),
+                    })
+                })
+                .collect(),
+            curves: est.curves.clone(),
+        }
+    }
+}

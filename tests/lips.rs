@@ -1,0 +1,129 @@
+//! Lip sync on real talking-head clips (the development set in `shared/media/real`, found
+//! through `CUTROOM_SHARED`, default `../shared` beside the repository): the audio moved by
+//! known amounts, the lip-sync offset must follow.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// The real clips folder, or `None` (with a message saying why the test is skipped).
+fn real_clips() -> Option<PathBuf> {
+    let shared = std::env::var_os("CUTROOM_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    let dir = shared.join("media/real");
+    if dir.join("th_retalk1.mp4").is_file() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED: no real clips at {} (set CUTROOM_SHARED to the shared folder)",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// `src` re-encoded as `make_shifted.sh` does (H.264 + AAC 48 kHz) with its audio moved by
+/// `shift_ms` (positive: later) inside the original sample count.
+fn shifted(src: &Path, dir: &Path, shift_ms: i64) -> PathBuf {
+    let base = dir.join("base.mp4");
+    if !base.exists() {
+        ff(&[
+            "-i",
+            src.to_str().unwrap(),
+            "-t",
+            "20",
+            "-map",
+            "0:v:0",
+            "-map",
+            "0:a:0",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "18",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "192k",
+            "-ar",
+            "48000",
+            "-ac",
+            "2",
+            base.to_str().unwrap(),
+        ]);
+    }
+    let n = decode_pcm(&base, 48000, 1).len();
+    let af = match shift_ms {
+        s if s > 0 => format!("adelay=delays={s}:all=1,atrim=end_sample={n}"),
+        s if s < 0 => format!(
+            "atrim=start_sample={},asetpts=PTS-STARTPTS,apad=whole_len={n},atrim=end_sample={n}",
+            -s * 48
+        ),
+        _ => format!("atrim=end_sample={n}"),
+    };
+    let out = dir.join(format!("s{shift_ms:+}.mp4"));
+    ff(&[
+        "-i",
+        base.to_str().unwrap(),
+        "-map",
+        "0:v:0",
+        "-map",
+        "0:a:0",
+        "-c:v",
+        "copy",
+        "-af",
+        &af,
+        "-c:a",
+        "aac",
+        "-b:a",
+        "192k",
+        "-ar",
+        "48000",
+        "-ac",
+        "2",
+        out.to_str().unwrap(),
+    ]);
+    out
+}
+
+#[test]
+fn lip_offset_follows_the_audio_shift() {
+    let Some(real) = real_clips() else { return };
+    let clip = "th_retalk2";
+    let dir = tempfile::tempdir().unwrap();
+    let shifts = [0, -80, 40];
+    let files: Vec<PathBuf> = shifts
+        .iter()
+        .map(|&s| shifted(&real.join(format!("{clip}.mp4")), dir.path(), s))
+        .collect();
+    let mut args = vec!["sync", "--json", "-q"];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    let out = cutroom(&args);
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let reports = v["files"].as_array().unwrap();
+    let offset = |k: usize| {
+        let l = &reports[k]["lips"];
+        // One face, followed over the whole clip.
+        let faces = l["faces"].as_array().expect("faces[]");
+        assert_eq!(faces.len(), 1, "{clip}: {l}");
+        assert!(faces[0]["frames"].as_u64().unwrap() >= 120, "{clip}: {l}");
+        l["offset_ms"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no lip offset: {l}"))
+    };
+    let zero = offset(0);
+    for (k, &s) in shifts.iter().enumerate().skip(1) {
+        let o = offset(k);
+        eprintln!("{clip} {s:+}: {o:+} ms (unshifted {zero:+} ms)");
+        assert!(
+            (o - zero - s as f64).abs() <= 20.0,
+            "{clip} shifted {s:+} ms reads {o} ms (unshifted {zero})"
+        );
+    }
+}
