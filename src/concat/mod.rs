@@ -301,7 +301,7 @@ fn encode_sound(
     }
 }
 
-/// The `--json` report of `cutroom concat` (schema in README).
+/// The `--json` report of `cutroom concat` (schema in docs/commands.md).
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     /// The output file.
