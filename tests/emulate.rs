@@ -270,3 +270,23 @@ fn a_port_in_use_is_an_error_not_a_usage_error() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
 }
+
+#[test]
+fn a_stopped_emulator_leaves_no_work_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut emu = Emulator::start(&["-q"], &[("TMPDIR", tmp.path().to_str().unwrap())]);
+    let made: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().collect();
+    assert_eq!(
+        made.len(),
+        1,
+        "the emulator works in one directory under TMPDIR"
+    );
+    let status = emu.stop().expect("the emulator exits");
+    assert_eq!(status.code(), Some(143), "SIGTERM: exit 128 + 15");
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

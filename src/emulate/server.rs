@@ -54,14 +54,18 @@ pub struct Emulator {
     pub(super) jobs: Mutex<Vec<Job>>,
     clips: Arc<Clips>,
     _workdir: tempfile::TempDir,
+    /// Removes the work directory on SIGINT/SIGTERM, where `_workdir`'s drop never runs.
+    _live: crate::cleanup::Live,
 }
 
 /// Bind 127.0.0.1:`opts.port`, call `ready` with the address, and serve until the process ends.
 /// Bind 127.0.0.1:`opts.port`, call `ready` with the base URL of the flavour's API, and serve
 /// until the process ends.
 pub async fn serve(opts: Options, ready: impl FnOnce(String)) -> Result<()> {
+    let prefix = format!("cutroom-emulate.{}.", std::process::id());
+    let live = crate::cleanup::Live::names(&std::env::temp_dir(), &prefix);
     let workdir = tempfile::Builder::new()
-        .prefix("cutroom-emulate.")
+        .prefix(&prefix)
         .tempdir()
         .map_err(|e| Error::Unavailable(format!("cannot make a work directory: {e}")))?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
@@ -82,6 +86,7 @@ pub async fn serve(opts: Options, ready: impl FnOnce(String)) -> Result<()> {
         window: Mutex::new(VecDeque::new()),
         jobs: Mutex::new(Vec::new()),
         _workdir: workdir,
+        _live: live,
     });
     let (api, root) = match emu.opts.flavor {
         Provider::OpenAi => (
