@@ -2,10 +2,11 @@
 SHELL := bash
 CARGO ?= cargo
 # Debian packages: FFmpeg's libraries and headers for ffmpeg-next, clang for bindgen, and the
-# ffmpeg CLI and GNU time, which only tests and benchmarks use (the oracle, the peer, peak memory).
+# ffmpeg CLI, GNU time and Tesseract, which only tests and benchmarks use (the oracle, the peer,
+# peak memory, reading burnt-in captions).
 APT_PACKAGES := clang libclang-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev \
 	libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev ffmpeg python3-venv bc curl \
-	time
+	time tesseract-ocr
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build test bench demo fixtures

@@ -642,3 +642,175 @@ fn timeline_clips_keep_each_sources_own_rate_and_frames() {
     assert_eq!(range(second, "source_range"), ((15.0, 25.0), (45.0, 25.0)));
     assert_eq!(avail(second), ((0.0, 25.0), (75.0, 25.0)));
 }
+
+/// Pixels with every channel over 180 (the captions' white text) in rows `[y0, y1)`.
+fn light_pixels(frame: &Rgb, y0: u32, y1: u32) -> usize {
+    (y0..y1)
+        .flat_map(|y| (0..frame.width).map(move |x| (x, y)))
+        .filter(|&(x, y)| frame.at(x, y).iter().all(|&c| c > 180))
+        .count()
+}
+
+#[test]
+fn captions_follow_trims_and_shot_offsets_with_logo_and_text_overlays() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (name, colour, secs) in [("a.mp4", "0x3060C0", "3"), ("b.mp4", "0x206040", "2")] {
+        ff(&[
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("color=c={colour}:s=640x360:r=30:d={secs}"),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-pix_fmt",
+            "yuv420p",
+            d.join(name).to_str().unwrap(),
+        ]);
+    }
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=magenta:s=128x64",
+        "-frames:v",
+        "1",
+        "-pix_fmt",
+        "rgba",
+        d.join("logo.png").to_str().unwrap(),
+    ]);
+    // Shot a plays source 1-3 s at cut 0-2 s: ALPHA is trimmed away, BRAVO lands at 0.3 s.
+    std::fs::write(
+        d.join("a.srt"),
+        "1\n00:00:00,200 --> 00:00:00,800\nALPHA\n\n2\n00:00:01,300 --> 00:00:01,900\nBRAVO\n",
+    )
+    .unwrap();
+    // Shot b plays from cut 2 s: CHARLIE at source 0.5 s lands at 2.5 s.
+    std::fs::write(
+        d.join("b.srt"),
+        "1\n00:00:00,500 --> 00:00:01,200\nCHARLIE\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("cut.srt"),
+        "1\n00:00:03,400 --> 00:00:03,900\nDELTA\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("p.toml"),
+        "[vert]\nbase = \"tiktok\"\nwidth = 720\nheight = 1280\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("cut.toml"),
+        r#"
+name = "c"
+outputs = ["vert"]
+presets = "p.toml"
+
+[captions]
+file = "cut.srt"
+
+[logo]
+file = "logo.png"
+corner = "top-right"
+width = 0.2
+
+[[text]]
+text = "SALE"
+position = "center"
+start = 1.0
+end = 1.8
+
+[[shot]]
+src = "a.mp4"
+in = "1"
+captions = "a.srt"
+
+[[shot]]
+src = "b.mp4"
+captions = "b.srt"
+"#,
+    )
+    .unwrap();
+    let out = d.join("out");
+    cutroom_json(&[
+        "assemble",
+        d.join("cut.toml").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--json",
+        "-q",
+    ]);
+    let video = out.join("c.vert.mp4");
+    let sidecar = std::fs::read_to_string(out.join("c.vert.srt")).unwrap();
+    assert_eq!(
+        sidecar,
+        "1\n00:00:00,300 --> 00:00:00,900\nBRAVO\n\n2\n00:00:02,500 --> 00:00:03,200\nCHARLIE\n\n3\n00:00:03,400 --> 00:00:03,900\nDELTA\n\n"
+    );
+    let zones: [[f64; 4]; 3] = [
+        [0.0, 0.0, 1.0, 0.08],
+        [0.0, 0.75, 1.0, 1.0],
+        [0.87, 0.3, 1.0, 0.75],
+    ];
+    let all = ["ALPHA", "BRAVO", "CHARLIE", "DELTA", "SALE"];
+    for (t, shown) in [
+        (0.15, None),
+        (0.6, Some("BRAVO")),
+        (1.4, Some("SALE")),
+        (2.8, Some("CHARLIE")),
+        (3.6, Some("DELTA")),
+    ] {
+        let frame = frame_at(&video, t, &d.join(format!("{t}.png")));
+        let Some(words) = ocr_words(&frame, &d.join("ocr.pgm")) else {
+            return;
+        };
+        for w in all {
+            assert_eq!(
+                words.contains(&w.to_string()),
+                shown == Some(w),
+                "at {t} s: {w} in {words:?}"
+            );
+        }
+        // The logo (magenta) is in the top-right corner, clear of the UI zones.
+        let (x0, y0, x1, y1) = frame
+            .bbox(|p| p[0] > 200 && p[1] < 60 && p[2] > 200)
+            .expect("the logo is on every frame");
+        let b = [
+            x0 as f64 / 720.0,
+            y0 as f64 / 1280.0,
+            x1 as f64 / 720.0,
+            y1 as f64 / 1280.0,
+        ];
+        assert!(
+            b[0] > 0.5 && b[1] < 0.3 && (b[2] - b[0] - 0.2).abs() < 0.01,
+            "logo at {b:?}"
+        );
+        for z in zones {
+            assert!(
+                !(b[0] < z[2] && b[2] > z[0] && b[1] < z[3] && b[3] > z[1]),
+                "logo {b:?} under {z:?}"
+            );
+        }
+    }
+    // Exact to the frame: BRAVO starts on frame 9 (0.300 s) of the cut, not on frame 8.
+    let band = |n: u32| {
+        let png = d.join(format!("frame{n}.png"));
+        ff(&[
+            "-i",
+            video.to_str().unwrap(),
+            "-vf",
+            &format!("select=eq(n\\,{n})"),
+            "-frames:v",
+            "1",
+            "-pix_fmt",
+            "rgb24",
+            png.to_str().unwrap(),
+        ]);
+        light_pixels(&read_png(&png), 640, 960)
+    };
+    assert_eq!(band(8), 0, "frame 8 has no caption");
+    assert!(band(9) > 100, "frame 9 has the caption");
+}

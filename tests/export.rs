@@ -840,3 +840,222 @@ fn outputs_meet_the_loudness_target() {
         assert!(peak <= -1.0, "{o}: true peak {peak} dBTP");
     }
 }
+
+/// Each preset's UI zones, from the built-in presets table.
+fn ui_zones(preset: &str) -> Vec<[f64; 4]> {
+    let table: toml::Table = include_str!("../src/export/presets.toml").parse().unwrap();
+    table[preset]["ui_zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|z| {
+            let v: Vec<f64> = z
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_float().unwrap())
+                .collect();
+            [v[0], v[1], v[2], v[3]]
+        })
+        .collect()
+}
+
+/// Bounding box of the pixels that differ between two frames, as fractions of the frame.
+fn changed_box(a: &Rgb, b: &Rgb) -> Option<[f64; 4]> {
+    let mut hit: Option<(u32, u32, u32, u32)> = None;
+    for y in 0..a.height {
+        for x in 0..a.width {
+            let (p, q) = (a.at(x, y), b.at(x, y));
+            if p.iter().zip(q).any(|(&u, v)| u.abs_diff(v) > 40) {
+                let (x0, y0, x1, y1) = hit.unwrap_or((x, y, x + 1, y + 1));
+                hit = Some((x0.min(x), y0.min(y), x1.max(x + 1), y1.max(y + 1)));
+            }
+        }
+    }
+    let (w, h) = (f64::from(a.width), f64::from(a.height));
+    hit.map(|(x0, y0, x1, y1)| {
+        [
+            f64::from(x0) / w,
+            f64::from(y0) / h,
+            f64::from(x1) / w,
+            f64::from(y1) / h,
+        ]
+    })
+}
+
+fn overlaps(a: [f64; 4], z: [f64; 4]) -> bool {
+    a[0] < z[2] && a[2] > z[0] && a[1] < z[3] && a[3] > z[1]
+}
+
+const CAPTIONS_SRT: &str = "1\n00:00:00,500 --> 00:00:01,800\nHELLO WORLD\n\n2\n00:00:02,000 --> 00:00:03,500\nSECOND CAPTION MUST WRAP ACROSS LINES\n";
+
+#[test]
+fn captions_are_read_on_their_frames_only_clear_of_ui_zones_with_sidecars() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=4", &[]);
+    let srt = dir.path().join("words.srt");
+    std::fs::write(&srt, CAPTIONS_SRT).unwrap();
+    let out = dir.path().join("out");
+    // No system font is reachable: the captions are drawn with the shipped font or not at all.
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
+        .env("FONTCONFIG_FILE", no_system_fonts(dir.path()))
+        .args(["export", s(&clip), "-p", "tiktok", "-p", "reels", "-p", "x"])
+        .args(["--captions", s(&srt), "-o", s(&out), "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let first = ["HELLO", "WORLD"];
+    let second = ["SECOND", "CAPTION", "MUST", "WRAP", "ACROSS", "LINES"];
+    for (i, preset) in ["tiktok", "reels", "x"].into_iter().enumerate() {
+        let video = out.join(format!("clip.{preset}.mp4"));
+        assert_eq!(
+            report["outputs"][i]["sidecars"][0],
+            s(&video.with_extension("srt"))
+        );
+        let png = |t: &str| dir.path().join(format!("{preset}-{t}.png"));
+        let blank = frame_at(&video, 0.2, &png("0.2"));
+        let all = [&first[..], &second[..]].concat();
+        for (t, shown, hidden) in [
+            (0.2, &[][..], &all[..]),
+            (1.0, &first[..], &second[..]),
+            (2.7, &second[..], &first[..]),
+            (3.8, &[][..], &all[..]),
+        ] {
+            let frame = frame_at(&video, t, &png(&t.to_string()));
+            let Some(words) = ocr_words(&frame, &dir.path().join("ocr.pgm")) else {
+                return;
+            };
+            for w in shown {
+                assert!(
+                    words.contains(&w.to_string()),
+                    "{preset} at {t} s: {w} not read in {words:?}"
+                );
+            }
+            for w in hidden {
+                assert!(
+                    !words.contains(&w.to_string()),
+                    "{preset} at {t} s: {w} read in {words:?}"
+                );
+            }
+            if shown.is_empty() {
+                continue;
+            }
+            let b = changed_box(&blank, &frame).expect("the caption changes the picture");
+            assert!(
+                b[0] > 0.0 && b[2] < 1.0 && b[3] < 1.0,
+                "{preset} at {t} s: {b:?} runs off the frame"
+            );
+            for z in ui_zones(preset) {
+                assert!(
+                    !overlaps(b, z),
+                    "{preset} at {t} s: caption {b:?} under UI zone {z:?}"
+                );
+            }
+        }
+        let sidecar = std::fs::read_to_string(video.with_extension("srt")).unwrap();
+        assert_eq!(sidecar, format!("{CAPTIONS_SRT}\n"));
+        let vtt = std::fs::read_to_string(video.with_extension("vtt")).unwrap();
+        assert!(
+            vtt.starts_with("WEBVTT\n\n00:00:00.500 --> 00:00:01.800\nHELLO WORLD\n"),
+            "{vtt}"
+        );
+    }
+}
+
+#[test]
+fn word_times_light_each_word_as_it_is_spoken() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=3", &[]);
+    let vtt = dir.path().join("words.vtt");
+    std::fs::write(
+        &vtt,
+        "WEBVTT\n\n00:00.500 --> 00:02.500\nONE <00:00:01.000>TWO <00:00:01.500>THREE\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    cutroom_json(&[
+        "export",
+        s(&clip),
+        "-p",
+        "x",
+        "--captions",
+        s(&vtt),
+        "-o",
+        s(&out),
+        "--json",
+    ]);
+    let video = out.join("clip.x.mp4");
+    // The highlight (#FFD400) moves left to right with the words.
+    let lit = |t: f64| {
+        let f = frame_at(&video, t, &dir.path().join(format!("{t}.png")));
+        f.bbox(|p| p[0] > 200 && p[1] > 170 && p[1] < 240 && p[2] < 90)
+            .map(|(x0, _, x1, _)| f64::from(x0 + x1) / 2.0)
+    };
+    let (one, two, three) = (lit(0.7).unwrap(), lit(1.2).unwrap(), lit(2.0).unwrap());
+    assert!(
+        one < two && two < three,
+        "highlight centres {one} {two} {three}"
+    );
+    assert_eq!(lit(2.7), None, "nothing lit after the cue");
+}
+
+#[test]
+fn bad_caption_files_are_named_with_their_line_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=2", &[]);
+    let out = dir.path().join("out");
+    for (name, text, line, what) in [
+        (
+            "overlap.srt",
+            "1\n00:00:00,000 --> 00:00:01,000\nA\n\n2\n00:00:00,500 --> 00:00:01,500\nB\n",
+            6,
+            "overlap",
+        ),
+        (
+            "late.vtt",
+            "WEBVTT\n\n00:01.000 --> 00:03.000\nLate\n",
+            3,
+            "past the end",
+        ),
+        (
+            "broken.srt",
+            "1\n00:00:00,000 -> 00:00:01,000\nA\n",
+            1,
+            "START --> END",
+        ),
+        (
+            "karaoke.ass",
+            "[Events]\nFormat: Start, End, Text\nDialogue: 0:00:00.00,0:00:01.00,{\\kx}A\n",
+            3,
+            "karaoke",
+        ),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        let run = cutroom(&[
+            "export",
+            s(&clip),
+            "-p",
+            "x",
+            "--captions",
+            s(&file),
+            "-o",
+            s(&out),
+        ]);
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{name}: {err}");
+        assert!(
+            err.contains(s(&file)) && err.contains(&format!("line {line}:")) && err.contains(what),
+            "{name}: {err}"
+        );
+        assert!(!out.exists(), "{name}: nothing is written");
+    }
+}

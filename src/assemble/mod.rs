@@ -13,6 +13,7 @@
 //! the report and an OpenTimelineIO timeline are written.
 
 mod html;
+mod overlays;
 pub mod sources;
 pub mod spec;
 
@@ -195,7 +196,9 @@ pub fn keys(cut: &Cut, spec_path: &Path, inputs: &[ShotInput]) -> Result<Keys> {
         .iter()
         .map(|i| i.file.as_path())
         .chain(cut.music.iter().map(|m| m.file.as_path()))
-        .chain(cut.voice.iter().map(|v| v.file.as_path()));
+        .chain(cut.voice.iter().map(|v| v.file.as_path()))
+        .chain(cut.caption_files())
+        .chain(cut.logo.iter().map(|l| l.file.as_path()));
     for f in files {
         base.update(sha256_file(f).map_err(|e| Error::io(f, e))?.as_bytes());
     }
@@ -375,6 +378,7 @@ pub fn run(
     let copts = concat::Options::default();
     let bar = progress::bar(0, "concat", quiet);
     let prepared = concat::prepare(&edit, &copts, &bar)?;
+    let captions = overlays::on_cut(cut, &prepared.plan)?;
     let summary = Summary::of(&prepared.plan, &master);
     let rate = prepared.plan.target.frame_rate;
     // Each source's own rate and frame count, for its clip in the timeline.
@@ -419,6 +423,8 @@ pub fn run(
             strict: false,
             x264_preset: None,
             safe_zones: None,
+            captions,
+            overlays: cut.overlays(),
             thumbnails: summary
                 .shots
                 .iter()
@@ -591,6 +597,13 @@ fn check_outputs(
         .iter()
         .map(|p| out_dir.join(format!("{name}.{p}.mp4")))
         .collect();
+    if cut.caption_files().next().is_some() {
+        let sidecars = cut
+            .outputs
+            .iter()
+            .flat_map(|p| ["srt", "vtt"].map(|e| out_dir.join(format!("{name}.{p}.{e}"))));
+        files.extend(sidecars.collect::<Vec<_>>());
+    }
     files.extend(
         ["report.json", "report.html", "timeline.otio", "contact.png"].map(|f| out_dir.join(f)),
     );
@@ -599,6 +612,8 @@ fn check_outputs(
         .chain(cut.music.iter().map(|m| m.file.as_path()))
         .chain(cut.voice.iter().map(|v| v.file.as_path()))
         .chain(cut.presets.as_deref())
+        .chain(cut.caption_files())
+        .chain(cut.logo.iter().map(|l| l.file.as_path()))
         .collect();
     let planned: Vec<Planned> = files.iter().map(|f| Planned::in_new_dir(f)).collect();
     output::check_outputs(&planned, &read)

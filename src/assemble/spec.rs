@@ -6,6 +6,7 @@
 //! line, column and field path; every missing source is listed at once.
 
 use crate::audio::sidechain::{check_threshold, DuckShape};
+use crate::captions::style::{Logo, Overlays, Style, TextOverlay};
 use crate::error::{Error, Result};
 use crate::loudness::LoudnessTarget;
 use crate::sync::Standard;
@@ -40,6 +41,14 @@ pub struct Cut {
     /// The sync check on every deliverable.
     #[serde(default)]
     pub sync: SyncPolicy,
+    /// Caption style, and a caption file timed on the whole cut (docs/captions.md).
+    #[serde(default)]
+    pub captions: Style,
+    /// A logo or watermark on every deliverable.
+    pub logo: Option<Logo>,
+    /// Text overlays (title, lower third, call to action), in cut time.
+    #[serde(default)]
+    pub text: Vec<TextOverlay>,
 }
 
 /// One shot: exactly one source, and the trims and transition of [`crate::timeline::Shot`].
@@ -63,6 +72,8 @@ pub struct CutShot {
     /// The transition into the next shot.
     #[serde(default)]
     pub transition: Transition,
+    /// Captions timed in this shot's source (they follow its trims and place on the cut).
+    pub captions: Option<PathBuf>,
 }
 
 /// Where a shot comes from.
@@ -296,6 +307,24 @@ impl CutShot {
 }
 
 impl Cut {
+    /// The overlays of every deliverable: caption style, logo, text.
+    pub fn overlays(&self) -> Overlays {
+        Overlays {
+            captions: self.captions.clone(),
+            logo: self.logo.clone(),
+            text: self.text.clone(),
+        }
+    }
+
+    /// Every caption file the cut reads: the cut-wide one, then the shots'.
+    pub fn caption_files(&self) -> impl Iterator<Item = &Path> {
+        self.captions
+            .file
+            .as_deref()
+            .into_iter()
+            .chain(self.shot.iter().filter_map(|s| s.captions.as_deref()))
+    }
+
     /// Read and check a spec: syntax, unknown keys, one source per shot, and every local file
     /// (shots, reference images, music, voice, presets) present, all problems listed at once.
     /// Relative paths are resolved against the spec's directory.
@@ -327,12 +356,15 @@ impl Cut {
             [
                 s.src.as_mut(),
                 s.render.as_mut().and_then(|r| r.input_reference.as_mut()),
+                s.captions.as_mut(),
             ]
         });
         let others = [
             self.music.as_mut().map(|m| &mut m.file),
             self.voice.as_mut().map(|v| &mut v.file),
             self.presets.as_mut(),
+            self.captions.file.as_mut(),
+            self.logo.as_mut().map(|l| &mut l.file),
         ];
         files.chain(others).flatten().for_each(join);
     }
@@ -405,7 +437,21 @@ impl Cut {
         if let Some(p) = &self.presets {
             missing("presets".into(), p);
         }
+        for (i, s) in self.shot.iter().enumerate() {
+            if let Some(c) = &s.captions {
+                missing(format!("shot[{i}].captions"), c);
+            }
+        }
+        if let Some(c) = &self.captions.file {
+            missing("captions.file".into(), c);
+        }
+        if let Some(l) = &self.logo {
+            missing("logo.file".into(), &l.file);
+        }
         errors.extend(bad_sources);
+        if errors.is_empty() {
+            errors.extend(self.overlays().check(path).err());
+        }
         errors.extend(self.check_values().err().map(|e| Error::bad_input(path, e)));
         match errors.len() {
             0 => Ok(()),

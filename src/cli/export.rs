@@ -1,12 +1,14 @@
 //! `cutroom export IN --preset NAME... [-o DIR]`.
 
 use super::{print_json, Global};
+use crate::captions::style::{Logo, Overlays};
+use crate::captions::Captions;
 use crate::error::exit;
 use crate::export::preset::PresetBook;
 use crate::export::reframe::{Color, Fit, Focus, FocusChoice, Reframe};
-use crate::export::{default_out_dir, export, Request};
+use crate::export::{default_out_dir, export, video_length_ns, Request};
 use crate::Result;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `cutroom export`.
 #[derive(clap::Args)]
@@ -47,6 +49,17 @@ pub struct Args {
     /// Write one frame of each vertical output with the platform's UI zones to this PNG.
     #[arg(long, value_name = "PNG")]
     safe_zones: Option<PathBuf>,
+    /// Burn in these captions (.srt, .vtt, .ass, or .json words) and write them beside each
+    /// output as <stem>.<preset>.srt and .vtt.
+    #[arg(long, value_name = "FILE")]
+    captions: Option<PathBuf>,
+    /// Caption style, logo and text overlays: a TOML file of `[captions]`, `[logo]` and
+    /// `[[text]]` tables (the cut.toml keys).
+    #[arg(long, value_name = "TOML")]
+    overlays: Option<PathBuf>,
+    /// Lay this PNG (with alpha) as a logo in the top-right corner (see --overlays for more).
+    #[arg(long, value_name = "PNG")]
+    logo: Option<PathBuf>,
     /// Print the JSON report (`outputs[]`) instead of one line per output.
     #[arg(long)]
     json: bool,
@@ -67,6 +80,19 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         .iter()
         .map(|n| book.get(n).cloned())
         .collect::<Result<Vec<_>>>()?;
+    let mut overlays = match &args.overlays {
+        Some(f) => Overlays::load(f)?,
+        None => Overlays::default(),
+    };
+    if let Some(logo) = args.logo {
+        overlays.logo = Some(Logo::at(logo));
+        overlays.check(Path::new("--logo"))?;
+    }
+    let caption_file = args.captions.as_ref().or(overlays.captions.file.as_ref());
+    let captions = match caption_file {
+        Some(f) => Captions::load(f, Some(video_length_ns(&args.input)?))?,
+        None => Captions::default(),
+    };
     let req = Request {
         out_dir: args
             .output
@@ -88,6 +114,8 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         x264_preset: args.x264_preset,
         safe_zones: args.safe_zones,
         thumbnails: Vec::new(),
+        captions,
+        overlays,
         quiet: global.quiet,
     };
     let report = export(&req, None)?;
@@ -112,6 +140,9 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                 o.fit,
                 o.audio
             );
+            if !o.sidecars.is_empty() {
+                println!("  captions: {}", o.sidecars.join(" "));
+            }
         }
         if let Some(p) = &report.safe_zones {
             println!("{p}  safe zones");

@@ -46,6 +46,8 @@ pub(crate) struct Branch {
     pub turn: Turn,
     /// Output frame to keep as an RGB snapshot at half size (for `--safe-zones`).
     pub snapshot_at: Option<u64>,
+    /// Filters drawing captions and overlays on the reframed picture (a chain continuing it).
+    pub burn: Option<String>,
 }
 
 /// A finished branch.
@@ -173,6 +175,10 @@ impl Stage<'_> {
                     cfg.height,
                     &b.reframe,
                 ),
+            };
+            let graph = match &b.burn {
+                Some(burn) => format!("{graph},{burn}"),
+                None => graph,
             };
             self.graph = match self.window {
                 Some((w, h)) => format!("crop={w}:{h}:x(t):y(t):exact=1,{graph}"),

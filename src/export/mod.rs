@@ -11,6 +11,7 @@ mod branch;
 pub mod cadence;
 pub mod colour;
 pub mod motion;
+mod overlay;
 pub mod preset;
 pub mod reframe;
 pub mod safezones;
@@ -18,10 +19,13 @@ pub mod square;
 
 use crate::audio::soundtrack::{self, Level, Mastered};
 use crate::avwrite::EncodedAudio;
+use crate::captions::layout::Canvas;
+use crate::captions::style::Overlays;
+use crate::captions::{sidecar, Captions};
 use crate::error::{Error, Result};
 use crate::loudness::LoudnessTarget;
 use crate::media;
-use crate::output::{check_outputs, Batch, Planned};
+use crate::output::{check_outputs, AtomicOutput, Batch, Planned};
 use crate::pcm::{self, Pcm};
 use crate::sheet::RgbImage;
 use branch::{Branch, Msg, Soundtrack};
@@ -68,6 +72,11 @@ pub struct Request {
     /// from the one decode: the first frame at or after each time, fitted into
     /// [`THUMBNAIL_BOX`] pixels (a contact sheet's thumbnails).
     pub thumbnails: Vec<f64>,
+    /// Captions to burn in (times from the first frame), each output also getting them as
+    /// sidecar `<stem>.<preset>.srt` and `.vtt`.
+    pub captions: Captions,
+    /// Caption style, logo and text overlays.
+    pub overlays: Overlays,
     /// No progress bar.
     pub quiet: bool,
 }
@@ -125,6 +134,8 @@ pub struct Exported {
     pub true_peak_target_dbtp: f64,
     /// Delivery warnings (e.g. longer than the platform allows).
     pub warnings: Vec<String>,
+    /// The sidecar captions written beside it (`.srt`, `.vtt`), when it has captions.
+    pub sidecars: Vec<String>,
 }
 
 /// One output being planned: preset, grid, path and warnings.
@@ -266,11 +277,33 @@ fn run(
     let turn = picture.turn;
     let anamorphic = square.graph().map(String::from);
     let threads = encoder_threads(jobs.len());
+    let burn = overlay::Burn::new(&req.captions, &req.overlays)?;
+    let burns = jobs
+        .iter()
+        .enumerate()
+        .map(|(i, job)| {
+            let lead = &plans[job.outputs[0]];
+            let frame = overlay::Frame {
+                canvas: Canvas {
+                    width: lead.preset.width,
+                    height: lead.preset.height,
+                    zones: job
+                        .outputs
+                        .iter()
+                        .flat_map(|&o| plans[o].preset.ui_zones.iter().copied())
+                        .collect(),
+                },
+                rate: lead.rate,
+                frames: lead.frames,
+            };
+            burn.as_ref().map(|b| b.graph(i, &frame)).transpose()
+        })
+        .collect::<Result<Vec<_>>>()?;
     let (decoded, audio, branches) = std::thread::scope(|s| {
         let mut frame_txs = Vec::new();
         let mut audio_txs = Vec::new();
         let mut handles = Vec::new();
-        for job in &jobs {
+        for (i, job) in jobs.iter().enumerate() {
             let (tx, rx) = sync_channel(QUEUE_FRAMES);
             let soundtrack = if req.audio {
                 let (atx, arx) = std::sync::mpsc::channel();
@@ -291,6 +324,7 @@ fn run(
                 reframe: req.reframe,
                 turn,
                 snapshot_at: job.snapshot_at,
+                burn: burns[i].clone(),
             };
             let pb = progress.clone();
             handles.push(s.spawn(move || branch::run(b, soundtrack, rx, pb)));
@@ -372,6 +406,19 @@ fn run(
     panels.sort_by_key(|(i, _)| *i);
     files.sort_by_key(|(i, _)| *i);
     files.into_iter().for_each(|(_, f)| batch.add(f));
+    if !req.captions.cues.is_empty() {
+        for p in &plans {
+            let texts = [
+                sidecar::srt(&req.captions, p.rate),
+                sidecar::vtt(&req.captions, p.rate),
+            ];
+            for (path, text) in overlay::sidecars(&p.target).iter().zip(texts) {
+                let out = AtomicOutput::new(path)?;
+                std::fs::write(out.path(), text).map_err(|e| Error::io(path, e))?;
+                batch.add(out);
+            }
+        }
+    }
     let safe_zones = match &req.safe_zones {
         Some(path) => {
             let panels: Vec<_> = panels.into_iter().map(|(_, p)| p).collect();
@@ -424,6 +471,13 @@ fn exported(
         loudness_target_lufs: p.preset.loudness_lufs,
         true_peak_target_dbtp: p.preset.true_peak_dbtp,
         warnings: p.warnings.clone(),
+        sidecars: match req.captions.cues.is_empty() {
+            true => Vec::new(),
+            false => overlay::sidecars(&p.target)
+                .iter()
+                .map(|s| s.display().to_string())
+                .collect(),
+        },
     })
 }
 
@@ -532,6 +586,21 @@ fn check_request(req: &Request) -> Result<()> {
     Ok(())
 }
 
+/// The length of `input`'s video in ns: the time captions on it must end by.
+pub fn video_length_ns(input: &Path) -> Result<i64> {
+    let file = media::open(input)?;
+    let v = file
+        .best_stream(MediaKind::Video)
+        .ok_or_else(|| Error::bad_input(input, "no video stream to export"))?;
+    let info = &file.streams()[v];
+    let ticks = video_duration(input, info)?;
+    Ok(rescale(
+        ticks,
+        info.time_base,
+        Rational::new(1, crate::timeline::NANOS as i32),
+    ))
+}
+
 /// The video stream's duration in its time base. When the container does not declare it
 /// (Matroska, MPEG-TS), the stream's packets are read (not decoded) to find where it ends.
 fn video_duration(path: &Path, info: &StreamInfo) -> Result<i64> {
@@ -604,9 +673,17 @@ fn plan(req: &Request, picture: &PictureInfo) -> Result<Vec<Plan>> {
             warnings,
         });
     }
+    let sidecars: Vec<PathBuf> = match req.captions.cues.is_empty() {
+        true => Vec::new(),
+        false => plans
+            .iter()
+            .flat_map(|p| overlay::sidecars(&p.target))
+            .collect(),
+    };
     let mut planned: Vec<Planned> = plans
         .iter()
         .map(|p| Planned::in_new_dir(&p.target))
+        .chain(sidecars.iter().map(|p| Planned::in_new_dir(p)))
         .collect();
     planned.extend(req.safe_zones.as_deref().map(Planned::file));
     check_outputs(&planned, &[&req.input])?;

@@ -11,7 +11,7 @@ mod cache;
 mod catalog;
 mod client;
 mod config;
-mod download;
+pub(crate) mod download;
 mod fetcher;
 mod model;
 mod poll;

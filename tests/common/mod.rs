@@ -782,3 +782,57 @@ pub fn hdr_clip(sdr: &Path, out: &Path, transfer: &str) {
         out,
     ]);
 }
+
+/// The words Tesseract reads in the light text of `frame` (pixels with every channel over 180,
+/// drawn black on white in a PGM at `scratch`), upper-cased with punctuation stripped; `None`
+/// (with a message) when the `tesseract` CLI is not installed (`make deps` installs it).
+pub fn ocr_words(frame: &Rgb, scratch: &Path) -> Option<Vec<String>> {
+    let mut pgm = format!("P5\n{} {}\n255\n", frame.width, frame.height).into_bytes();
+    pgm.extend(
+        frame
+            .data
+            .chunks_exact(3)
+            .map(|p| if p.iter().all(|&c| c > 180) { 0u8 } else { 255 }),
+    );
+    std::fs::write(scratch, pgm).unwrap();
+    let out = match Command::new("tesseract")
+        .arg(scratch)
+        .args(["stdout", "--psm", "11"])
+        .output()
+    {
+        Ok(o) => o,
+        Err(_) => {
+            eprintln!("skipping the OCR checks: tesseract is not installed (make deps)");
+            return None;
+        }
+    };
+    assert!(
+        out.status.success(),
+        "tesseract failed on {}",
+        scratch.display()
+    );
+    Some(
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .map(|w| {
+                w.chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .collect::<String>()
+                    .to_uppercase()
+            })
+            .filter(|w| !w.is_empty())
+            .collect(),
+    )
+}
+
+/// An empty fontconfig configuration (no font directories) in `dir`: a process run with
+/// `FONTCONFIG_FILE` set to it finds no system font.
+pub fn no_system_fonts(dir: &Path) -> PathBuf {
+    let conf = dir.join("empty-fonts.conf");
+    std::fs::write(
+        &conf,
+        "<?xml version=\"1.0\"?>\n<fontconfig></fontconfig>\n",
+    )
+    .unwrap();
+    conf
+}

@@ -1,0 +1,202 @@
+//! The ASS script libass burns into one deliverable: captions (word-by-word highlighted when
+//! they carry word times) and text overlays, laid out for its frame, every event's start and
+//! end placed between two frames of its rate so each lands on an exact frame.
+
+use super::font::FAMILY;
+use super::layout::{pages, tokens, Canvas, Placement};
+use super::style::{colour, Style, TextOverlay};
+use super::{Captions, Word};
+use crate::timeline::{TimeSpec, NANOS};
+use cutroom_ffi::Rational;
+use std::fmt::Write;
+
+/// The first frame (at `rate`) shown at or after `t` ns.
+pub fn frame_at(t: i64, rate: Rational) -> i64 {
+    let n = i128::from(t) * i128::from(rate.num);
+    let d = i128::from(rate.den) * i128::from(NANOS);
+    (n + d - 1).div_euclid(d) as i64
+}
+
+/// Frame `f`'s time in `unit`ths of a second, rounded.
+pub fn frame_time(f: i64, rate: Rational, unit: i64) -> i64 {
+    let n = i128::from(f) * i128::from(rate.den) * i128::from(unit);
+    let d = i128::from(rate.num);
+    ((2 * n + d).div_euclid(2 * d)) as i64
+}
+
+/// `TimeSpec` in ns (frames at `rate`).
+pub fn spec_ns(t: TimeSpec, rate: Rational) -> i64 {
+    match t {
+        TimeSpec::Nanos(n) => n,
+        TimeSpec::Frame(f) => {
+            let n = i128::from(f as i64) * i128::from(rate.den) * i128::from(NANOS);
+            (n / i128::from(rate.num)) as i64
+        }
+    }
+}
+
+/// An ASS time for "from frame `f` on": halfway between frames `f - 1` and `f`, in the
+/// script's centiseconds (frame 0: the start).
+fn ass_time(f: i64, rate: Rational) -> String {
+    let cs = if f <= 0 {
+        0
+    } else {
+        let n = i128::from(2 * f - 1) * i128::from(rate.den) * 100;
+        let d = 2 * i128::from(rate.num);
+        ((2 * n + d).div_euclid(2 * d)) as i64
+    };
+    let (h, m, s, c) = (cs / 360_000, cs / 6000 % 60, cs / 100 % 60, cs % 100);
+    format!("{h}:{m:02}:{s:02}.{c:02}")
+}
+
+/// `&HAABBGGRR` of an RGB colour key (opaque; `alpha` 0-255 transparent).
+fn ass_colour(s: &str, alpha: u8) -> String {
+    let [r, g, b] = colour(s).unwrap_or([255, 255, 255]);
+    format!("&H{alpha:02X}{b:02X}{g:02X}{r:02X}")
+}
+
+/// Text made literal for an ASS event (braces would start override blocks, a backslash an
+/// escape).
+fn literal(s: &str) -> String {
+    s.replace('{', "(")
+        .replace('}', ")")
+        .replace('\\', "\\\u{2060}")
+}
+
+fn style_line(name: &str, s: &Style, p: Placement) -> String {
+    let font = f64::from(p.font);
+    let (border, outline, back) = if s.boxed {
+        (
+            3,
+            (s.outline * font).max(0.15 * font),
+            ass_colour(&s.box_color, 0),
+        )
+    } else {
+        (1, s.outline * font, ass_colour(&s.box_color, 0x80))
+    };
+    format!(
+        "Style: {name},{FAMILY},{},{},{},{},{back},{},0,0,0,100,100,0,0,{border},{outline:.1},{:.1},{},{},{},{},1\n",
+        p.font,
+        ass_colour(&s.color, 0),
+        ass_colour(&s.color, 0),
+        ass_colour(&s.box_color, 0),
+        if s.bold { -1 } else { 0 },
+        s.shadow * font,
+        p.align,
+        p.left,
+        p.right,
+        p.vertical,
+    )
+}
+
+/// An event from frame `a` to frame `b` (exclusive); nothing when it would show no frame.
+fn event(out: &mut String, a: i64, b: i64, rate: Rational, style: &str, text: &str) {
+    if b > a {
+        let _ = writeln!(
+            out,
+            "Dialogue: 0,{},{},{style},,0,0,0,,{text}",
+            ass_time(a, rate),
+            ass_time(b, rate)
+        );
+    }
+}
+
+/// The lines of a page as event text, word `hot` (if any) in the highlight colour.
+fn page_text(words: &[Word], lines: &[Vec<usize>], hot: Option<usize>, s: &Style) -> String {
+    let hi = ass_colour(&s.highlight, 0);
+    let base = ass_colour(&s.color, 0);
+    lines
+        .iter()
+        .map(|l| {
+            l.iter()
+                .map(|&i| {
+                    let w = literal(&words[i].text);
+                    if hot == Some(i) {
+                        format!("{{\\1c{hi}}}{w}{{\\1c{base}}}")
+                    } else {
+                        w
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\\N")
+}
+
+/// The script for a `canvas` frame at `rate`: `captions` in `style`, and `texts` (times
+/// resolved against `duration` ns, the length of the deliverable).
+pub fn script(
+    canvas: &Canvas,
+    rate: Rational,
+    style: &Style,
+    captions: &Captions,
+    texts: &[TextOverlay],
+    duration: i64,
+) -> String {
+    let mut out = format!(
+        "[Script Info]\nScriptType: v4.00+\nPlayResX: {}\nPlayResY: {}\nWrapStyle: 0\nScaledBorderAndShadow: yes\nYCbCr Matrix: TV.709\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n",
+        canvas.width, canvas.height
+    );
+    out.push_str(&style_line(
+        "Caption",
+        style,
+        canvas.captions(style, style.max_lines),
+    ));
+    for (i, t) in texts.iter().enumerate() {
+        let lines = t.text.lines().count().max(1) as u32;
+        let p = canvas.text(&t.style, lines, &t.position);
+        out.push_str(&style_line(&format!("Text{i}"), &t.style, p));
+    }
+    out.push_str("\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n");
+    let f = |t: i64| frame_at(t, rate);
+    for cue in &captions.cues {
+        let words = tokens(cue);
+        let timed = !cue.words.is_empty();
+        for page in pages(cue, &words, style.max_lines, style.max_chars) {
+            if !timed {
+                let text = page_text(&words, &page.lines, None, style);
+                event(&mut out, f(page.start), f(page.end), rate, "Caption", &text);
+                continue;
+            }
+            // Word by word: each word lit from its start until the next one's.
+            let ids: Vec<usize> = page.lines.iter().flatten().copied().collect();
+            let lit = |k: usize| words[ids[k]].start.clamp(page.start, page.end);
+            let plain = page_text(&words, &page.lines, None, style);
+            event(&mut out, f(page.start), f(lit(0)), rate, "Caption", &plain);
+            for k in 0..ids.len() {
+                let until = if k + 1 < ids.len() {
+                    lit(k + 1)
+                } else {
+                    page.end
+                };
+                let text = page_text(&words, &page.lines, Some(ids[k]), style);
+                event(&mut out, f(lit(k)), f(until), rate, "Caption", &text);
+            }
+        }
+    }
+    for (i, t) in texts.iter().enumerate() {
+        let a = t.start.map_or(0, |s| spec_ns(s, rate));
+        let b = t.end.map_or(duration, |e| spec_ns(e, rate)).min(duration);
+        let text = literal(&t.text).replace('\n', "\\N");
+        event(&mut out, f(a), f(b), rate, &format!("Text{i}"), &text);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_times_fall_between_frames() {
+        let r30 = Rational::new(30, 1);
+        assert_eq!(frame_at(1_000_000_000, r30), 30);
+        assert_eq!(frame_at(1_000_000_001, r30), 31);
+        assert_eq!(ass_time(30, r30), "0:00:00.98");
+        let ntsc = Rational::new(30000, 1001);
+        // Frame 30 of 29.97 fps starts at 1.001 s; 29 at 0.968 s: the event starts at 0.98.
+        assert_eq!(ass_time(30, ntsc), "0:00:00.98");
+        assert_eq!(frame_time(30, ntsc, 1000), 1001);
+    }
+}

@@ -1,0 +1,262 @@
+//! Where text goes on a frame and how it breaks: lines wrapped at `max_chars`, cues longer than
+//! `max_lines` shown in parts, and the caption band placed above a platform's bottom UI zone and
+//! clear of its side rails, with the font shrunk when a full line would not fit between them.
+
+use super::style::Style;
+use super::{Cue, Word};
+
+/// A frame to lay text out on: its size and UI zones (`[x0, y0, x1, y1]` fractions).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Canvas {
+    /// Width, pixels.
+    pub width: u32,
+    /// Height, pixels.
+    pub height: u32,
+    /// UI zones to keep clear.
+    pub zones: Vec<[f64; 4]>,
+}
+
+/// Average advance of a character as a fraction of the ASS font size (the line height of
+/// DejaVu Sans: its em is 1/1.164 of it; bold text is wider). Generous, so a line of
+/// `max_chars` characters fits the measured width.
+const ADVANCE: f64 = 0.56;
+const ADVANCE_BOLD: f64 = 0.6;
+/// Distance kept from the frame's edges (fraction of the width) and from a UI zone or the
+/// bottom edge (fraction of the height).
+const SIDE: f64 = 0.05;
+const GAP: f64 = 0.025;
+
+/// A block of text placed on the frame (ASS alignment and margins, in frame pixels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    /// Font size (ASS units: the line height), pixels.
+    pub font: u32,
+    /// ASS numpad alignment (2 bottom centre, 8 top centre, 5 middle, 1 bottom left).
+    pub align: u8,
+    /// Left margin.
+    pub left: u32,
+    /// Right margin.
+    pub right: u32,
+    /// Vertical margin (from the bottom for bottom alignments, from the top for top ones).
+    pub vertical: u32,
+}
+
+impl Canvas {
+    fn px(&self, f: f64, n: u32) -> u32 {
+        (f * f64::from(n)).round().max(0.0) as u32
+    }
+
+    /// Top of the bottom UI zones (fraction), 1 when there are none.
+    fn bottom_limit(&self) -> f64 {
+        self.zones
+            .iter()
+            .filter(|z| z[3] >= 0.999 && z[2] - z[0] >= 0.5)
+            .map(|z| z[1])
+            .fold(1.0, f64::min)
+    }
+
+    /// Bottom of the top UI zones (fraction), 0 when there are none.
+    fn top_limit(&self) -> f64 {
+        self.zones
+            .iter()
+            .filter(|z| z[1] <= 0.001 && z[2] - z[0] >= 0.5)
+            .map(|z| z[3])
+            .fold(0.0, f64::max)
+    }
+
+    /// The side margin (fraction of the width, the same on both sides so text stays centred)
+    /// that keeps a band `[y0, y1]` (fractions) clear of the side rails.
+    fn side_margin(&self, y0: f64, y1: f64) -> f64 {
+        self.zones
+            .iter()
+            .filter(|z| z[2] - z[0] < 0.5 && z[1] < y1 && z[3] > y0)
+            .map(|z| if z[0] <= 0.001 { z[2] } else { 1.0 - z[0] })
+            .fold(SIDE, |m, r| m.max(r + SIDE / 2.0))
+    }
+
+    /// The caption band: `lines` lines of `style`, centred, its bottom above the bottom UI
+    /// zone; the font shrinks so `max_chars` characters fit between the side rails.
+    pub fn captions(&self, style: &Style, lines: u32) -> Placement {
+        let h = f64::from(self.height);
+        let bottom = self.bottom_limit() - GAP;
+        let mut font = style.size * h;
+        let mut side = SIDE;
+        // The band's height depends on the font and its width on the rails it meets: two
+        // rounds settle it (a smaller font only lowers the band's top).
+        for _ in 0..2 {
+            let top = bottom - f64::from(lines) * font / h;
+            side = self.side_margin(top, bottom);
+            let room = (1.0 - 2.0 * side) * f64::from(self.width);
+            let advance = if style.bold { ADVANCE_BOLD } else { ADVANCE };
+            font = font.min(room / (f64::from(style.max_chars) * advance));
+        }
+        Placement {
+            font: font.floor().max(8.0) as u32,
+            align: 2,
+            left: self.px(side, self.width),
+            right: self.px(side, self.width),
+            vertical: self.px(1.0 - bottom, self.height),
+        }
+    }
+
+    /// A text overlay's block at `position` (top, center, bottom, lower_third).
+    pub fn text(&self, style: &Style, lines: u32, position: &str) -> Placement {
+        let band = self.captions(style, lines);
+        let top = self.top_limit() + GAP;
+        let side = |y0: f64, y1: f64| self.px(self.side_margin(y0, y1), self.width);
+        let font_h = f64::from(band.font) * f64::from(lines) / f64::from(self.height);
+        match position {
+            "top" => Placement {
+                align: 8,
+                left: side(top, top + font_h),
+                right: side(top, top + font_h),
+                vertical: self.px(top, self.height),
+                ..band
+            },
+            "center" => Placement {
+                align: 5,
+                left: side(0.5 - font_h / 2.0, 0.5 + font_h / 2.0),
+                right: side(0.5 - font_h / 2.0, 0.5 + font_h / 2.0),
+                vertical: 0,
+                ..band
+            },
+            "lower_third" => {
+                let bottom = (self.bottom_limit() - GAP).min(0.8);
+                Placement {
+                    align: 1,
+                    left: side(bottom - font_h, bottom),
+                    vertical: self.px(1.0 - bottom, self.height),
+                    ..band
+                }
+            }
+            _ => band,
+        }
+    }
+}
+
+/// One screenful of a cue: its lines (indices into the cue's tokens) and when it shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// Start, ns.
+    pub start: i64,
+    /// End, ns.
+    pub end: i64,
+    /// Lines of word indices.
+    pub lines: Vec<Vec<usize>>,
+}
+
+/// The words of a cue: its timed words, or its text split at spaces (untimed).
+pub fn tokens(cue: &Cue) -> Vec<Word> {
+    if !cue.words.is_empty() {
+        return cue.words.clone();
+    }
+    cue.text
+        .split_whitespace()
+        .map(|w| Word {
+            text: w.to_string(),
+            start: cue.start,
+            end: cue.end,
+        })
+        .collect()
+}
+
+/// Break `words` into lines of at most `max_chars` characters (a longer word is a line of its
+/// own; libass breaks it further only if it cannot fit the frame).
+pub fn wrap(words: &[Word], max_chars: u32) -> Vec<Vec<usize>> {
+    let max = max_chars as usize;
+    let mut lines: Vec<Vec<usize>> = Vec::new();
+    let mut len = 0;
+    for (i, w) in words.iter().enumerate() {
+        let n = w.text.chars().count();
+        match lines.last_mut() {
+            Some(line) if len + 1 + n <= max => {
+                line.push(i);
+                len += 1 + n;
+            }
+            _ => {
+                lines.push(vec![i]);
+                len = n;
+            }
+        }
+    }
+    lines
+}
+
+/// The pages of `cue` with `max_lines` lines of `max_chars`: with word times a page lasts from
+/// its first word to the next page's first word; without, the cue's time is shared by the
+/// pages in proportion to their characters.
+pub fn pages(cue: &Cue, words: &[Word], max_lines: u32, max_chars: u32) -> Vec<Page> {
+    let lines = wrap(words, max_chars);
+    let groups: Vec<Vec<Vec<usize>>> = lines
+        .chunks(max_lines as usize)
+        .map(<[_]>::to_vec)
+        .collect();
+    let timed = !cue.words.is_empty();
+    let chars = |g: &Vec<Vec<usize>>| -> i64 {
+        g.iter()
+            .flatten()
+            .map(|&i| words[i].text.chars().count() as i64 + 1)
+            .sum()
+    };
+    let total: i64 = groups.iter().map(chars).sum::<i64>().max(1);
+    let mut starts = Vec::with_capacity(groups.len());
+    let mut done = 0;
+    for (k, g) in groups.iter().enumerate() {
+        starts.push(if k == 0 {
+            cue.start
+        } else if timed {
+            words[g[0][0]].start.clamp(cue.start, cue.end)
+        } else {
+            cue.start + (cue.end - cue.start) * done / total
+        });
+        done += chars(g);
+    }
+    groups
+        .into_iter()
+        .enumerate()
+        .map(|(k, lines)| Page {
+            start: starts[k],
+            end: starts.get(k + 1).copied().unwrap_or(cue.end),
+            lines,
+        })
+        .filter(|p| p.end > p.start)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiktok() -> Canvas {
+        Canvas {
+            width: 1080,
+            height: 1920,
+            zones: vec![
+                [0.0, 0.0, 1.0, 0.08],
+                [0.0, 0.75, 1.0, 1.0],
+                [0.87, 0.3, 1.0, 0.75],
+            ],
+        }
+    }
+
+    #[test]
+    fn captions_sit_above_the_bottom_bar_and_clear_of_the_rail() {
+        let p = tiktok().captions(&Style::default(), 2);
+        assert_eq!(p.align, 2);
+        assert!(p.vertical as f64 >= 0.25 * 1920.0, "{p:?}");
+        assert!(p.right as f64 >= 0.13 * 1080.0, "{p:?}");
+        assert_eq!(p.left, p.right);
+        let chars = f64::from(Style::default().max_chars) * ADVANCE_BOLD * f64::from(p.font);
+        assert!(chars <= 1080.0 - 2.0 * f64::from(p.right) + 1.0, "{p:?}");
+    }
+
+    #[test]
+    fn long_cues_wrap_and_page_in_proportion() {
+        let cue = Cue::new(0, 9_000, "aaaa bbbb cccc dddd eeee ffff".into());
+        let words = tokens(&cue);
+        assert_eq!(wrap(&words, 9), vec![vec![0, 1], vec![2, 3], vec![4, 5]]);
+        let p = pages(&cue, &words, 2, 9);
+        assert_eq!(p.len(), 2);
+        assert_eq!((p[0].start, p[0].end, p[1].end), (0, 6_000, 9_000));
+    }
+}

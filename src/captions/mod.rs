@@ -1,0 +1,214 @@
+//! Captions and overlays: caption files read into timed cues ([`parse`]), their times mapped
+//! onto a cut ([`ShotTime`]), laid out clear of a platform's UI zones and written as the ASS
+//! script libass burns in ([`layout`], [`ass`]), and the sidecar `.srt`/`.vtt` of each
+//! deliverable ([`sidecar`]). The style keys live in [`style`].
+//!
+//! Times are integer nanoseconds from the first frame (of the file the captions belong to).
+
+pub mod ass;
+pub mod font;
+pub mod layout;
+mod parse;
+pub mod sidecar;
+pub mod style;
+
+use crate::error::{Error, Result};
+use crate::timeline::NANOS;
+use cutroom_ffi::{rescale, Rational};
+use std::path::Path;
+
+/// One timed word (or syllable group) of a cue, for word-by-word highlighting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    /// The text.
+    pub text: String,
+    /// Start, ns.
+    pub start: i64,
+    /// End (exclusive), ns.
+    pub end: i64,
+}
+
+/// One caption: shown from `start` until `end` (exclusive).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cue {
+    /// Start, ns.
+    pub start: i64,
+    /// End (exclusive), ns.
+    pub end: i64,
+    /// Plain text, lines separated by `\n`.
+    pub text: String,
+    /// Word times, when the file has them (else empty).
+    pub words: Vec<Word>,
+}
+
+impl Cue {
+    fn new(start: i64, end: i64, text: String) -> Self {
+        Self {
+            start,
+            end,
+            text,
+            words: Vec::new(),
+        }
+    }
+
+    /// The cue moved by `f` (start, end and every word), or `None` when it maps to nothing.
+    fn mapped(&self, f: impl Fn(i64) -> i64) -> Option<Self> {
+        let (start, end) = (f(self.start), f(self.end));
+        (end > start).then(|| Self {
+            start,
+            end,
+            text: self.text.clone(),
+            words: self
+                .words
+                .iter()
+                .map(|w| Word {
+                    text: w.text.clone(),
+                    start: f(w.start),
+                    end: f(w.end),
+                })
+                .collect(),
+        })
+    }
+}
+
+/// The cues of one caption file, in time order, none overlapping.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Captions {
+    /// The cues.
+    pub cues: Vec<Cue>,
+}
+
+/// The caption formats, by file extension.
+const FORMATS: &str = ".srt, .vtt, .ass/.ssa or .json (a list of {word, start, end})";
+
+impl Captions {
+    /// Read a caption file (the format from its extension), and check that its cues are in
+    /// order, do not overlap and end by `duration` ns (the end of the video they belong to)
+    /// when given. Errors name the file and the line.
+    pub fn load(path: &Path, duration: Option<i64>) -> Result<Self> {
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let parse = match ext.as_str() {
+            "srt" => parse::srt,
+            "vtt" => parse::vtt,
+            "ass" | "ssa" => parse::ass,
+            "json" => parse::json_words,
+            _ => {
+                return Err(Error::bad_input(
+                    path,
+                    format!("not a caption file: expected {FORMATS}"),
+                ))
+            }
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = text.trim_start_matches('\u{feff}');
+        let at = |line: usize, what: String| Error::bad_input(path, format!("line {line}: {what}"));
+        let lined = parse(text).map_err(|(l, w)| at(l, w))?;
+        let mut cues: Vec<Cue> = Vec::with_capacity(lined.len());
+        for (line, cue) in lined {
+            if cue.end <= cue.start {
+                return Err(at(line, "the cue ends before it starts".into()));
+            }
+            if let Some(prev) = cues.last() {
+                if cue.start < prev.end {
+                    return Err(at(
+                        line,
+                        format!(
+                            "the cue starts at {} s, before the previous one ends ({} s): cues must not overlap",
+                            secs(cue.start),
+                            secs(prev.end)
+                        ),
+                    ));
+                }
+            }
+            if let Some(d) = duration {
+                if cue.end > d {
+                    return Err(at(
+                        line,
+                        format!(
+                            "the cue ends at {} s, past the end of the video ({} s)",
+                            secs(cue.end),
+                            secs(d)
+                        ),
+                    ));
+                }
+            }
+            cues.push(cue);
+        }
+        Ok(Self { cues })
+    }
+
+    /// The cues that fall in a shot, moved onto the cut's timeline by `time` (clipped to the
+    /// part of the source the shot uses).
+    pub fn on_cut(&self, time: &ShotTime) -> Self {
+        let cues = self
+            .cues
+            .iter()
+            .filter(|c| c.end > time.src_in && c.start < time.src_end)
+            .filter_map(|c| c.mapped(|t| time.to_cut(t.clamp(time.src_in, time.src_end))))
+            .collect();
+        Self { cues }
+    }
+
+    /// Several caption sets on one timeline, in time order. Where two meet (shots' captions in
+    /// a crossfade, or the cut's over a shot's), the earlier cue ends as the later begins.
+    pub fn merge(parts: Vec<Self>) -> Self {
+        let mut cues: Vec<Cue> = parts.into_iter().flat_map(|p| p.cues).collect();
+        cues.sort_by_key(|c| c.start);
+        for i in 1..cues.len() {
+            let next = cues[i].start;
+            let prev = &mut cues[i - 1];
+            prev.end = prev.end.min(next);
+            prev.words.retain(|w| w.start < next);
+            if let Some(w) = prev.words.last_mut() {
+                w.end = w.end.min(next);
+            }
+        }
+        cues.retain(|c| c.end > c.start);
+        Self { cues }
+    }
+}
+
+/// How one shot's source time lands on the cut: the part `[src_in, src_end)` of the source
+/// (ns from its first frame) plays from `cut_start` (ns) on. This is the one place a shot's
+/// time map lives: a retimed shot (speed) maps through it too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShotTime {
+    /// First source time used, ns.
+    pub src_in: i64,
+    /// End of the source part used, ns.
+    pub src_end: i64,
+    /// Where it starts on the cut, ns.
+    pub cut_start: i64,
+}
+
+impl ShotTime {
+    /// A shot taking source ticks `[in_pts, end_pts)` (time base `src_tb`, counted from the
+    /// source's first frame) placed at output tick `start` (time base `out_tb`).
+    pub fn from_ticks(
+        in_pts: i64,
+        end_pts: i64,
+        src_tb: Rational,
+        start: i64,
+        out_tb: Rational,
+    ) -> Self {
+        let ns = Rational::new(1, NANOS as i32);
+        Self {
+            src_in: rescale(in_pts, src_tb, ns),
+            src_end: rescale(end_pts, src_tb, ns),
+            cut_start: rescale(start, out_tb, ns),
+        }
+    }
+
+    /// Source time `t` (ns) on the cut (ns).
+    pub fn to_cut(&self, t: i64) -> i64 {
+        self.cut_start + (t - self.src_in)
+    }
+}
+
+/// Seconds with millisecond precision, for messages.
+fn secs(ns: i64) -> String {
+    format!("{:.3}", ns as f64 / NANOS as f64)
+}

@@ -1,0 +1,275 @@
+//! The overlay keys shared by `cut.toml` and `cutroom export --overlays FILE`: the `[captions]`
+//! table (a caption file in cut time and the caption style), a `[logo]` and `[[text]]`
+//! overlays (title, lower third, call to action).
+
+use crate::error::{Error, Result};
+use crate::export::reframe::Color;
+use crate::timeline::TimeSpec;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// All overlays of a deliverable.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Overlays {
+    /// Caption style (and, in `cut.toml`, a caption file timed on the whole cut).
+    #[serde(default)]
+    pub captions: Style,
+    /// A logo or watermark.
+    pub logo: Option<Logo>,
+    /// Text overlays.
+    #[serde(default)]
+    pub text: Vec<TextOverlay>,
+}
+
+impl Overlays {
+    /// Read an overlays TOML file (`[captions]`, `[logo]`, `[[text]]`); paths in it are
+    /// relative to it.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let mut o: Self =
+            toml::from_str(&text).map_err(|e| Error::bad_input(path, e.to_string()))?;
+        let dir = path.parent().unwrap_or(Path::new(""));
+        o.resolve(dir);
+        o.check(path)?;
+        Ok(o)
+    }
+
+    /// Make the paths relative to `dir` absolute-ish (joined to it).
+    pub fn resolve(&mut self, dir: &Path) {
+        if let Some(f) = self.captions.file.as_mut() {
+            *f = dir.join(&*f);
+        }
+        if let Some(l) = self.logo.as_mut() {
+            l.file = dir.join(&l.file);
+        }
+    }
+
+    /// Range checks of every key; `file` names the spec in the error.
+    pub fn check(&self, file: &Path) -> Result<()> {
+        let bad = |what: String| Error::bad_input(file, what);
+        self.captions.check("captions").map_err(bad)?;
+        for (i, t) in self.text.iter().enumerate() {
+            t.style.check(&format!("text[{i}].style")).map_err(bad)?;
+            if t.style.file.is_some() {
+                return Err(bad(format!(
+                    "text[{i}].style.file: a caption file belongs in [captions]"
+                )));
+            }
+            if !["top", "center", "bottom", "lower_third"].contains(&t.position.as_str()) {
+                return Err(bad(format!(
+                    "text[{i}].position = \"{}\": expected top, center, bottom or lower_third",
+                    t.position
+                )));
+            }
+        }
+        if let Some(l) = &self.logo {
+            l.check().map_err(bad)?;
+        }
+        Ok(())
+    }
+
+    /// Anything to burn in besides captions?
+    pub fn any(&self) -> bool {
+        self.logo.is_some() || !self.text.is_empty()
+    }
+}
+
+/// How captions (and text overlays) look. Sizes are fractions of the frame (or of the font
+/// size), so one style fits every preset.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Style {
+    /// `[captions]` only: a caption file (.srt, .vtt, .ass, .json word list) timed on the
+    /// whole cut.
+    pub file: Option<PathBuf>,
+    /// Font size as a fraction of the frame height.
+    pub size: f64,
+    /// Text colour: black, white, gray or #RRGGBB.
+    pub color: String,
+    /// Colour of the word being spoken, when the captions carry word times.
+    pub highlight: String,
+    /// Outline thickness as a fraction of the font size (0: none).
+    pub outline: f64,
+    /// Shadow offset as a fraction of the font size (0: none).
+    pub shadow: f64,
+    /// Draw the text on an opaque box (`box_color`) instead of outlined.
+    #[serde(rename = "box")]
+    pub boxed: bool,
+    /// Colour of the box (and of the outline).
+    pub box_color: String,
+    /// Bold text.
+    pub bold: bool,
+    /// At most this many lines on screen; a longer cue is shown in parts, one after another.
+    pub max_lines: u32,
+    /// At most this many characters on a line; longer lines wrap at spaces.
+    pub max_chars: u32,
+}
+
+impl Default for Style {
+    fn default() -> Self {
+        Self {
+            file: None,
+            size: 0.045,
+            color: "#FFFFFF".into(),
+            highlight: "#FFD400".into(),
+            outline: 0.08,
+            shadow: 0.0,
+            boxed: false,
+            box_color: "#000000".into(),
+            bold: true,
+            max_lines: 2,
+            max_chars: 24,
+        }
+    }
+}
+
+impl Style {
+    fn check(&self, at: &str) -> std::result::Result<(), String> {
+        if !(0.01..=0.2).contains(&self.size) {
+            return Err(format!(
+                "{at}.size = {}: expected 0.01 to 0.2 (of the frame height)",
+                self.size
+            ));
+        }
+        for (k, v) in [("outline", self.outline), ("shadow", self.shadow)] {
+            if !(0.0..=0.5).contains(&v) {
+                return Err(format!(
+                    "{at}.{k} = {v}: expected 0 to 0.5 (of the font size)"
+                ));
+            }
+        }
+        for (k, v) in [
+            ("color", &self.color),
+            ("highlight", &self.highlight),
+            ("box_color", &self.box_color),
+        ] {
+            colour(v).map_err(|e| format!("{at}.{k}: {e}"))?;
+        }
+        if self.max_lines == 0 || self.max_chars < 8 {
+            return Err(format!(
+                "{at}: max_lines must be at least 1 and max_chars at least 8"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A colour key's value as RGB.
+pub fn colour(s: &str) -> std::result::Result<[u8; 3], String> {
+    s.parse::<Color>()
+        .map(|c| c.0)
+        .map_err(|_| format!("'{s}': expected black, white, gray or #RRGGBB"))
+}
+
+/// A text overlay shown from `start` to `end` (cut time; default: the whole cut).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TextOverlay {
+    /// The text (`\n` breaks lines).
+    pub text: String,
+    /// When it appears (default: the first frame).
+    pub start: Option<TimeSpec>,
+    /// When it goes (default: the end).
+    pub end: Option<TimeSpec>,
+    /// `top`, `center`, `bottom` (where captions go) or `lower_third`.
+    #[serde(default = "default_position")]
+    pub position: String,
+    /// Its style (the caption style keys; default sizes as for captions).
+    #[serde(default)]
+    pub style: Style,
+}
+
+fn default_position() -> String {
+    "top".into()
+}
+
+/// A logo or watermark: a PNG (with alpha) in a corner or at `x`,`y`, inside the safe area.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Logo {
+    /// The image (PNG with alpha).
+    pub file: PathBuf,
+    /// `top-left`, `top-right`, `bottom-left` or `bottom-right` (default: top-right); kept
+    /// clear of the platform's UI zones.
+    #[serde(default = "default_corner")]
+    pub corner: String,
+    /// Left edge as a fraction of the frame width (with `y`, instead of a corner).
+    pub x: Option<f64>,
+    /// Top edge as a fraction of the frame height.
+    pub y: Option<f64>,
+    /// Distance from the frame's (or UI zone's) edge, a fraction of the frame width.
+    #[serde(default = "default_margin")]
+    pub margin: f64,
+    /// Width as a fraction of the frame width.
+    #[serde(default = "default_logo_width")]
+    pub width: f64,
+    /// Opacity, 0-1.
+    #[serde(default = "default_opacity")]
+    pub opacity: f64,
+    /// When it appears (default: the first frame).
+    pub start: Option<TimeSpec>,
+    /// When it goes (default: the end).
+    pub end: Option<TimeSpec>,
+}
+
+fn default_corner() -> String {
+    "top-right".into()
+}
+fn default_margin() -> f64 {
+    0.04
+}
+fn default_logo_width() -> f64 {
+    0.18
+}
+fn default_opacity() -> f64 {
+    1.0
+}
+
+impl Logo {
+    /// `file` with every other key at its default.
+    pub fn at(file: PathBuf) -> Self {
+        Self {
+            file,
+            corner: default_corner(),
+            x: None,
+            y: None,
+            margin: default_margin(),
+            width: default_logo_width(),
+            opacity: default_opacity(),
+            start: None,
+            end: None,
+        }
+    }
+
+    fn check(&self) -> std::result::Result<(), String> {
+        if !["top-left", "top-right", "bottom-left", "bottom-right"].contains(&self.corner.as_str())
+        {
+            return Err(format!(
+                "logo.corner = \"{}\": expected top-left, top-right, bottom-left or bottom-right",
+                self.corner
+            ));
+        }
+        if self.x.is_some() != self.y.is_some() {
+            return Err("logo: give both x and y, or neither (then `corner` places it)".into());
+        }
+        let frac = |k: &str, v: f64, lo: f64, hi: f64| {
+            (lo..=hi)
+                .contains(&v)
+                .then_some(())
+                .ok_or_else(|| format!("logo.{k} = {v}: expected {lo} to {hi}"))
+        };
+        frac("width", self.width, 0.01, 1.0)?;
+        frac("margin", self.margin, 0.0, 0.3)?;
+        frac("opacity", self.opacity, 0.0, 1.0)?;
+        if let (Some(x), Some(y)) = (self.x, self.y) {
+            frac("x", x, 0.0, 1.0)?;
+            frac("y", y, 0.0, 1.0)?;
+        }
+        if !self.file.exists() {
+            return Err(format!("logo.file {}: no such file", self.file.display()));
+        }
+        Ok(())
+    }
+}

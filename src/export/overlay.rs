@@ -1,0 +1,186 @@
+//! Burning captions, text overlays and a logo into an export's outputs: per encode, an ASS
+//! script (laid out for its frame and clear of its outputs' UI zones) drawn by libass with the
+//! shipped font only, and the logo laid over it; both appended to the branch's filter graph.
+
+use crate::captions::layout::Canvas;
+use crate::captions::style::{Logo, Overlays};
+use crate::captions::{ass, font, Captions};
+use crate::cleanup;
+use crate::error::{Error, Result};
+use cutroom_ffi::Rational;
+use std::path::{Path, PathBuf};
+
+/// The private directory holding the font and the scripts while an export runs.
+pub(super) struct Burn<'a> {
+    dir: tempfile::TempDir,
+    _live: cleanup::Live,
+    captions: &'a Captions,
+    overlays: &'a Overlays,
+}
+
+/// One output frame of an encode: size, rate, length and the UI zones of all its outputs.
+pub(super) struct Frame {
+    pub canvas: Canvas,
+    pub rate: Rational,
+    /// Length in frames.
+    pub frames: u64,
+}
+
+impl<'a> Burn<'a> {
+    /// `None` when there is nothing to burn in.
+    pub fn new(captions: &'a Captions, overlays: &'a Overlays) -> Result<Option<Self>> {
+        if captions.cues.is_empty() && !overlays.any() {
+            return Ok(None);
+        }
+        let tmp = std::env::temp_dir();
+        let prefix = format!(".cutroom-burn-{}-", std::process::id());
+        let live = cleanup::Live::names(&tmp, &prefix);
+        let dir = tempfile::Builder::new()
+            .prefix(&prefix)
+            .tempdir_in(&tmp)
+            .map_err(|e| Error::io(&tmp, e))?;
+        let fonts = dir.path().join("fonts");
+        std::fs::create_dir(&fonts).map_err(|e| Error::io(&fonts, e))?;
+        font::install(&fonts)?;
+        Ok(Some(Self {
+            dir,
+            _live: live,
+            captions,
+            overlays,
+        }))
+    }
+
+    /// The filters to append to encode `job`'s graph (a chain continuing its last filter).
+    pub fn graph(&self, job: usize, f: &Frame) -> Result<String> {
+        let ns = ass::frame_time(f.frames as i64, f.rate, crate::timeline::NANOS);
+        let script = ass::script(
+            &f.canvas,
+            f.rate,
+            &self.overlays.captions,
+            self.captions,
+            &self.overlays.text,
+            ns,
+        );
+        let path = self.dir.path().join(format!("encode{job}.ass"));
+        std::fs::write(&path, script).map_err(|e| Error::io(&path, e))?;
+        let mut g = format!(
+            "ass=filename={}:fontsdir={}",
+            arg(&path),
+            arg(&self.dir.path().join("fonts"))
+        );
+        if let Some(logo) = &self.overlays.logo {
+            g.push_str(&logo_graph(logo, f)?);
+        }
+        Ok(g)
+    }
+}
+
+/// `[base]` overlaid with the logo, scaled, faded to its opacity, placed and timed.
+fn logo_graph(logo: &Logo, f: &Frame) -> Result<String> {
+    let (iw, ih) = crate::fetch::download::image_size(&logo.file)?;
+    let (w, h) = (f.canvas.width, f.canvas.height);
+    let lw = even((logo.width * f64::from(w)).round() as u32);
+    let lh = even((f64::from(lw) * f64::from(ih) / f64::from(iw.max(1))).round() as u32);
+    let (x, y) = match (logo.x, logo.y) {
+        (Some(x), Some(y)) => (
+            (x * f64::from(w)).round() as u32,
+            (y * f64::from(h)).round() as u32,
+        ),
+        _ => corner(&f.canvas, &logo.corner, logo.margin, lw, lh),
+    };
+    let first = logo
+        .start
+        .map_or(0, |t| ass::frame_at(ass::spec_ns(t, f.rate), f.rate));
+    let last = logo.end.map_or(f.frames as i64, |t| {
+        ass::frame_at(ass::spec_ns(t, f.rate), f.rate)
+    }) - 1;
+    Ok(format!(
+        "[base];movie=filename={},format=rgba,scale={lw}:{lh},colorchannelmixer=aa={:.3}[logo];[base][logo]overlay=x={x}:y={y}:enable='between(n,{first},{last})'",
+        arg(&logo.file),
+        logo.opacity
+    ))
+}
+
+fn even(n: u32) -> u32 {
+    (n + 1) & !1
+}
+
+/// The top-left of a `lw`x`lh` logo in `corner`, `margin` (of the width) from the frame's
+/// edges, moved off any UI zone it would cover (down from a top zone, up from a bottom one,
+/// in from a side rail).
+pub(super) fn corner(c: &Canvas, corner: &str, margin: f64, lw: u32, lh: u32) -> (u32, u32) {
+    let (w, h) = (f64::from(c.width), f64::from(c.height));
+    let (lw, lh) = (f64::from(lw), f64::from(lh));
+    let m = margin * w;
+    let top = corner.starts_with("top");
+    let left = corner.ends_with("left");
+    let mut x = if left { m } else { w - m - lw };
+    let mut y = if top { m } else { h - m - lh };
+    for _ in 0..4 {
+        let hit = c
+            .zones
+            .iter()
+            .find(|z| x < z[2] * w && x + lw > z[0] * w && y < z[3] * h && y + lh > z[1] * h);
+        let Some(z) = hit else { break };
+        if z[2] - z[0] >= 0.5 {
+            y = if top { z[3] * h + m } else { z[1] * h - m - lh };
+        } else {
+            x = if left {
+                z[2] * w + m
+            } else {
+                z[0] * w - m - lw
+            };
+        }
+    }
+    let clamp = |v: f64, room: f64| v.clamp(0.0, room.max(0.0)).round() as u32;
+    (clamp(x, w - lw), clamp(y, h - lh))
+}
+
+/// A path as a filter option value inside a filter graph (escaped for the option parser,
+/// then for the graph parser).
+fn arg(path: &Path) -> String {
+    let escape = |s: &str, special: &str| {
+        s.chars().fold(String::new(), |mut out, c| {
+            if special.contains(c) {
+                out.push('\\');
+            }
+            out.push(c);
+            out
+        })
+    };
+    let s = path.to_string_lossy();
+    escape(&escape(&s, "\\':"), "\\'[],;")
+}
+
+/// The sidecar paths of an output: `<stem>.<preset>.srt` and `.vtt` beside it.
+pub(super) fn sidecars(target: &Path) -> [PathBuf; 2] {
+    [target.with_extension("srt"), target.with_extension("vtt")]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_survive_both_levels_of_escaping() {
+        assert_eq!(arg(Path::new("/t/a:b,c'd")), "/t/a\\\\:b\\,c\\\\\\'d");
+    }
+
+    #[test]
+    fn a_top_right_logo_moves_below_tiktoks_top_bar() {
+        let c = Canvas {
+            width: 1080,
+            height: 1920,
+            zones: vec![
+                [0.0, 0.0, 1.0, 0.08],
+                [0.0, 0.75, 1.0, 1.0],
+                [0.87, 0.3, 1.0, 0.75],
+            ],
+        };
+        let (x, y) = corner(&c, "top-right", 0.04, 200, 100);
+        assert_eq!(x, 1080 - 43 - 200);
+        assert!(f64::from(y) >= 0.08 * 1920.0 + 43.0, "{y}");
+        let (_, y) = corner(&c, "bottom-left", 0.04, 200, 100);
+        assert!(f64::from(y + 100) <= 0.75 * 1920.0, "{y}");
+    }
+}
