@@ -6,7 +6,7 @@ CARGO ?= cargo
 # peak memory, reading burnt-in captions).
 APT_PACKAGES := clang libclang-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev \
 	libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev ffmpeg python3-venv bc curl \
-	time tesseract-ocr
+	time tesseract-ocr openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build test bench demo fixtures

@@ -261,6 +261,209 @@ fn the_official_openrouter_and_replicate_clients_drive_their_flavours() {
     assert_eq!(rep.stats()["jobs_created"], 1);
 }
 
+/// A test CA and a certificate it signed for 127.0.0.1, made with the openssl CLI:
+/// (ca.pem, cert.pem, key.pem).
+fn test_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let f = |n: &str| dir.join(n);
+    let ossl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    ossl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &["-keyout", "ca.key", "-out", "ca.pem"],
+            &["-days", "2", "-subj", "/CN=cutroom test CA"],
+        ]
+        .concat(),
+    );
+    ossl(
+        &[
+            &["req"][..],
+            &ec,
+            &[
+                "-keyout",
+                "key.pem",
+                "-out",
+                "cert.csr",
+                "-subj",
+                "/CN=127.0.0.1",
+            ],
+        ]
+        .concat(),
+    );
+    std::fs::write(
+        f("ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    ossl(&[
+        "x509",
+        "-req",
+        "-in",
+        "cert.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "cert.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext",
+    ]);
+    (f("ca.pem"), f("cert.pem"), f("key.pem"))
+}
+
+/// fal-client speaks only https: the fal flavour served over TLS with a test CA (trusted through
+/// SSL_CERT_FILE) is driven by it, and cutroom reaches the same server through SSL_CERT_FILE or
+/// --ca-cert; without the CA it stops at once, naming the fix, and creates nothing.
+#[test]
+fn the_official_fal_client_drives_the_fal_flavour_over_tls() {
+    let python = python_with(&["fal-client"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = test_ca(dir.path());
+    let emu = Emulator::start(
+        &[
+            "--flavor",
+            "fal",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+            "--render-time",
+            "500ms",
+            "--moderate",
+            "forbidden",
+        ],
+        &[],
+    );
+    let host = emu.base_url.strip_prefix("https://").expect("an https URL");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/fal_conformance.py");
+    let out = Command::new(&python)
+        .arg(&script)
+        .arg(dir.path())
+        .env("FAL_KEY", "fal-test-key")
+        .env("FAL_QUEUE_RUN_HOST", host)
+        .env("SSL_CERT_FILE", &ca)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).expect("JSON from the script");
+    assert_eq!(r["first_status"], "Queued", "{r}");
+    assert_eq!(r["status_again"], "Completed", "{r}");
+    let url = r["result"]["video"]["url"].as_str().unwrap();
+    assert!(url.starts_with(&format!("https://{host}/")), "{url}");
+    assert_eq!(r["result"]["video"]["content_type"], "video/mp4");
+    assert_eq!(r["result_again"], r["result"]);
+    let file = PathBuf::from(r["file"].as_str().unwrap());
+    let p = ffprobe(&file);
+    assert_eq!(p["streams"][0]["codec_name"], "h264");
+    assert_eq!(p["streams"][0]["width"], 640);
+    assert_eq!(p["streams"][0]["height"], 360);
+    assert_eq!(marker_offsets_ms(&file).len(), 1, "2 s: one flash+beep");
+    assert_eq!(r["refused"]["status"], 400);
+    assert!(r["refused"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("moderation"));
+    assert_eq!(r["unknown"]["status"], 404);
+    assert_eq!(r["stats"]["jobs_created"], 1);
+
+    let shots = dir.path().join("shots.toml");
+    std::fs::write(
+        &shots,
+        "model = \"fal-ai/veo3/fast\"\nsize = \"256x144\"\nseconds = 2\n[[shot]]\nprompt = \"one\"\n",
+    )
+    .unwrap();
+    let render = |out: &str, env: &[(&str, &Path)], args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cutroom"));
+        cmd.args(["render", shots.to_str().unwrap(), "-o"])
+            .arg(dir.path().join(out))
+            .args([
+                "--base-url",
+                &emu.base_url,
+                "--provider",
+                "fal",
+                "--allow-any",
+                "-q",
+            ])
+            .args(args)
+            .env("FAL_KEY", "fal-test-key")
+            .env_remove("SSL_CERT_FILE");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let t = std::time::Instant::now();
+        (cmd.output().unwrap(), t.elapsed())
+    };
+    // Not trusted: one clear error at once (no retries: waiting cannot fix a certificate).
+    let (o, took) = render("untrusted", &[], &[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        stderr.contains("certificate is not trusted") && stderr.contains("--ca-cert"),
+        "{stderr}"
+    );
+    assert!(
+        took < std::time::Duration::from_secs(10),
+        "gave up after {took:?}"
+    );
+    let state: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("shots.state.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        state["jobs"],
+        serde_json::json!({}),
+        "nothing sent, nothing pending"
+    );
+    // A file that holds no certificate is named.
+    let (o, _) = render("bad", &[], &["--ca-cert", shots.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        stderr.contains("shots.toml") && stderr.contains("certificate"),
+        "{stderr}"
+    );
+    // Trusted through SSL_CERT_FILE, then through --ca-cert (the job is resumed, not re-made).
+    let (o, _) = render("trusted", &[("SSL_CERT_FILE", &ca)], &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (o, _) = render(
+        "trusted",
+        &[],
+        &["--ca-cert", ca.to_str().unwrap(), "--json"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let shot = &r["shots"][0];
+    assert_eq!(shot["cached"], true, "{shot}");
+    let file = PathBuf::from(shot["file"].as_str().unwrap());
+    assert_eq!(ffprobe(&file)["streams"][0]["width"], 256);
+    assert_eq!(marker_offsets_ms(&file).len(), 1);
+}
+
 #[test]
 fn a_port_in_use_is_an_error_not_a_usage_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -45,6 +45,10 @@ pub struct ApiArgs {
     /// Log requests, retries and resumed downloads on stderr (keys never appear).
     #[arg(long, short, global = true)]
     verbose: bool,
+    /// Also trust the CA certificates in this PEM file (env SSL_CERT_FILE), e.g. a company
+    /// proxy's or a test CA; the built-in roots stay trusted.
+    #[arg(long, global = true, value_name = "PEM", env = "SSL_CERT_FILE")]
+    ca_cert: Option<std::path::PathBuf>,
 }
 
 impl ApiArgs {
@@ -85,6 +89,7 @@ impl ApiArgs {
         cfg.idle_timeout = self.idle_timeout;
         cfg.max_download_bytes = self.max_download;
         cfg.verbose = self.verbose;
+        cfg.ca_cert = self.ca_cert.clone();
         Client::new(cfg)
     }
 }

@@ -1,4 +1,5 @@
-//! `cutroom emulate`: a local OpenAI-compatible `/v1/videos` server with fault injection.
+//! `cutroom emulate`: a local video-API server (OpenAI, OpenRouter, fal or Replicate dialect)
+//! with fault injection, over http or https.
 
 use super::api::{block_on_threaded, parse_duration};
 use super::Global;
@@ -65,6 +66,13 @@ pub struct Args {
     /// Refuse a create whose prompt contains WORD (any case), as moderation does: HTTP 400.
     #[arg(long, value_name = "WORD")]
     moderate: Option<String>,
+    /// Serve https with this PEM certificate chain (the first line on stdout is then an
+    /// https:// URL); clients trust its CA through --ca-cert or SSL_CERT_FILE.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
 }
 
 /// `N/min` or `N/s` -> (N, window).
@@ -127,6 +135,7 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
         page_size: args.page_size.clamp(1, 100),
         moderate: args.moderate.filter(|w| !w.trim().is_empty()),
         flavor,
+        tls: args.tls_cert.zip(args.tls_key),
     };
     block_on_threaded(serve(opts, |base| println!("{base}")))??;
     Ok(0)

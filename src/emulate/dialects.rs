@@ -140,13 +140,18 @@ fn job(emu: &Emulator, id: &str) -> Option<(Video, Option<String>)> {
     })
 }
 
-/// The root URL of this server (scheme and host of the request).
-fn origin(headers: &HeaderMap) -> String {
+/// The root URL of this server (its scheme, and the host the request named).
+fn origin(emu: &Emulator, headers: &HeaderMap) -> String {
     let host = headers
         .get("host")
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1");
-    format!("http://{host}")
+    let scheme = if emu.opts.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
 }
 
 async fn json_body(flavor: Provider, body: Bytes) -> Result<Value, Response> {
@@ -197,7 +202,7 @@ async fn openrouter_create(
     };
     match start(&emu, model, &f) {
         Ok(v) => {
-            let job = openrouter_job(&v, None, &origin(&headers));
+            let job = openrouter_job(&v, None, &origin(&emu, &headers));
             (StatusCode::ACCEPTED, Json(job)).into_response()
         }
         Err(m) => error(Provider::OpenRouter, StatusCode::BAD_REQUEST, &m),
@@ -210,7 +215,7 @@ async fn openrouter_get(
     headers: HeaderMap,
 ) -> Response {
     match job(&emu, &id) {
-        Some((v, e)) => Json(openrouter_job(&v, e, &origin(&headers))).into_response(),
+        Some((v, e)) => Json(openrouter_job(&v, e, &origin(&emu, &headers))).into_response(),
         None => error(
             Provider::OpenRouter,
             StatusCode::NOT_FOUND,
@@ -278,7 +283,7 @@ async fn fal_create(
     };
     let base = format!(
         "{}/{}/{}/requests/{}",
-        origin(&headers),
+        origin(&emu, &headers),
         app[0],
         app[1],
         v.id
@@ -301,7 +306,7 @@ async fn fal_status(
     let Some((v, _)) = job(&emu, &id) else {
         return error(Provider::Fal, StatusCode::NOT_FOUND, "Request not found");
     };
-    let base = format!("{}/{owner}/{app}/requests/{id}", origin(&headers));
+    let base = format!("{}/{owner}/{app}/requests/{id}", origin(&emu, &headers));
     let mut body = json!({
         "status": word(Provider::Fal, v.status.phase()),
         "request_id": id,
@@ -328,7 +333,7 @@ async fn fal_result(
     match v.status.phase() {
         Phase::Done => Json(json!({
             "video": {
-                "url": format!("{}/files/{id}.mp4", origin(&headers)),
+                "url": format!("{}/files/{id}.mp4", origin(&emu, &headers)),
                 "content_type": "video/mp4",
                 "file_name": format!("{id}.mp4"),
             },
@@ -394,7 +399,7 @@ async fn replicate_create(
     }
     match start(&emu, &format!("{owner}/{name}"), &f["input"]) {
         Ok(v) => {
-            let p = prediction(&v, None, &origin(&headers), input_of(&v));
+            let p = prediction(&v, None, &origin(&emu, &headers), input_of(&v));
             (StatusCode::CREATED, Json(p)).into_response()
         }
         Err(m) => error(Provider::Replicate, StatusCode::UNPROCESSABLE_ENTITY, &m),
@@ -409,14 +414,14 @@ async fn replicate_get(
     match job(&emu, &id) {
         Some((v, e)) => {
             let input = input_of(&v);
-            Json(prediction(&v, e, &origin(&headers), input)).into_response()
+            Json(prediction(&v, e, &origin(&emu, &headers), input)).into_response()
         }
         None => error(Provider::Replicate, StatusCode::NOT_FOUND, "Not found."),
     }
 }
 
 async fn replicate_list(State(emu): State<Arc<Emulator>>, headers: HeaderMap) -> Response {
-    let root = origin(&headers);
+    let root = origin(&emu, &headers);
     let jobs: Vec<Value> = emu
         .jobs
         .lock()

@@ -1,4 +1,5 @@
-//! `emulate`: a local stand-in for an OpenAI-compatible `/v1/videos` API.
+//! `emulate`: a local stand-in for an OpenAI-compatible `/v1/videos` API (and, with `--flavor`,
+//! for OpenRouter, fal and Replicate), over http or, with a certificate, https.
 //!
 //! Same endpoints, JSON shapes, status transitions (`queued` -> `in_progress` with progress ->
 //! `completed`/`failed`) and error envelopes as the real service, serving real H.264 + AAC
@@ -12,8 +13,10 @@ mod clips;
 mod dialects;
 mod faults;
 mod server;
+mod tls;
 
 use crate::fetch::{ApiKey, Limits, Provider};
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub use server::serve;
@@ -57,6 +60,8 @@ pub struct Options {
     pub moderate: Option<String>,
     /// The API dialect served.
     pub flavor: Provider,
+    /// Serve HTTPS with this PEM certificate chain and PEM private key.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl Default for Options {
@@ -80,6 +85,7 @@ impl Default for Options {
             page_size: 20,
             moderate: None,
             flavor: Provider::OpenAi,
+            tls: None,
         }
     }
 }

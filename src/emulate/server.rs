@@ -58,9 +58,8 @@ pub struct Emulator {
     _live: crate::cleanup::Live,
 }
 
-/// Bind 127.0.0.1:`opts.port`, call `ready` with the address, and serve until the process ends.
 /// Bind 127.0.0.1:`opts.port`, call `ready` with the base URL of the flavour's API, and serve
-/// until the process ends.
+/// (https when `opts.tls` names a certificate) until the process ends.
 pub async fn serve(opts: Options, ready: impl FnOnce(String)) -> Result<()> {
     let prefix = format!("cutroom-emulate.{}.", std::process::id());
     let live = crate::cleanup::Live::names(&std::env::temp_dir(), &prefix);
@@ -68,6 +67,10 @@ pub async fn serve(opts: Options, ready: impl FnOnce(String)) -> Result<()> {
         .prefix(&prefix)
         .tempdir()
         .map_err(|e| Error::Unavailable(format!("cannot make a work directory: {e}")))?;
+    let tls = match &opts.tls {
+        Some((cert, key)) => Some(super::tls::server_config(cert, key)?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
         .await
         .map_err(|e| {
@@ -110,10 +113,18 @@ pub async fn serve(opts: Options, ready: impl FnOnce(String)) -> Result<()> {
         .fallback(unknown)
         .layer(DefaultBodyLimit::max(64 << 20))
         .with_state(emu);
-    ready(format!("http://{addr}{root}"));
-    axum::serve(listener, app)
-        .await
-        .map_err(|e| Error::Unavailable(format!("emulator stopped: {e}")))
+    let stopped = |e: std::io::Error| Error::Unavailable(format!("emulator stopped: {e}"));
+    match tls {
+        Some(config) => {
+            ready(format!("https://{addr}{root}"));
+            let listener = super::tls::TlsListener::new(listener, config);
+            axum::serve(listener, app).await.map_err(stopped)
+        }
+        None => {
+            ready(format!("http://{addr}{root}"));
+            axum::serve(listener, app).await.map_err(stopped)
+        }
+    }
 }
 
 /// An error envelope `{"error": {message, type, param, code}}` with `status`.

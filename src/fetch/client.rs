@@ -30,6 +30,17 @@ pub(crate) enum Body {
     },
 }
 
+/// The certificates of the PEM file at `path` (`--ca-cert`, `SSL_CERT_FILE`).
+fn trusted(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
+    let pem = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| Error::bad_input(path, format!("not a PEM certificate file: {e}")))?;
+    if certs.is_empty() {
+        return Err(Error::bad_input(path, "holds no PEM certificate"));
+    }
+    Ok(certs)
+}
+
 /// A client for one OpenAI-compatible endpoint.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -41,11 +52,17 @@ impl Client {
     /// A client for `cfg`; refuses a base URL that breaks the transport policy.
     pub fn new(cfg: ApiConfig) -> Result<Self> {
         check_url(&cfg.base_url, cfg.insecure_http)?;
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent(concat!("cutroom/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(cfg.connect_timeout)
             .read_timeout(cfg.idle_timeout)
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(path) = &cfg.ca_cert {
+            for cert in trusted(path)? {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder
             .build()
             .map_err(|e| Error::Remote(format!("cannot start the HTTP client: {e}")))?;
         Ok(Self { http, cfg })
@@ -170,10 +187,19 @@ impl Client {
             let resp = match tokio::time::timeout(limit, sent).await {
                 Ok(Ok(r)) => r,
                 Ok(Err(e)) => {
+                    if let Some(why) = untrusted_certificate(&e) {
+                        // Waiting cannot fix a certificate, and nothing was sent.
+                        return Err(Error::Remote(format!(
+                            "{method} {}: the server's certificate is not trusted ({why}); if a \
+                             private CA signed it (a company proxy, a test server), give that \
+                             CA with --ca-cert PEM or SSL_CERT_FILE",
+                            redact_url(&url)
+                        )));
+                    }
                     return Ok(Err(Failure {
                         why: describe(&e),
                         unsent: e.is_connect(),
-                    }))
+                    }));
                 }
                 Err(_) => {
                     return Ok(Err(Failure {
@@ -221,11 +247,13 @@ impl Client {
         headers: &HeaderMap,
     ) -> Result<Response> {
         self.send_with(method, url, body, headers, Repeat::Always)
-            .await
+            .await?
+            .map_err(|f| Error::Remote(f.why))
     }
 
     /// [`Client::send`] with a retry policy: [`Repeat::Unsent`] retries only what surely never
     /// reached the server (429, a refused connection) and returns any other outcome at once.
+    /// A request that got no answer after its last try is a [`Failure`].
     async fn send_with(
         &self,
         method: Method,
@@ -233,7 +261,7 @@ impl Client {
         body: &Body,
         headers: &HeaderMap,
         repeat: Repeat,
-    ) -> Result<Response> {
+    ) -> Result<std::result::Result<Response, Failure>> {
         let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
         let shown = redact_url(url);
         let mut attempt = 0;
@@ -248,7 +276,7 @@ impl Client {
                         Repeat::Unsent => status == StatusCode::TOO_MANY_REQUESTS,
                     };
                     if !again || attempt >= self.cfg.retries {
-                        return Ok(resp);
+                        return Ok(Ok(resp));
                     }
                     (
                         server_hint(resp.headers()),
@@ -257,7 +285,8 @@ impl Client {
                 }
                 Err(Failure { why, unsent }) => {
                     if attempt >= self.cfg.retries || (repeat == Repeat::Unsent && !unsent) {
-                        return Err(Error::Remote(format!("{method} {shown}: {why}")));
+                        let why = format!("{method} {shown}: {why}");
+                        return Ok(Err(Failure { why, unsent }));
                     }
                     (None, why)
                 }
@@ -344,10 +373,12 @@ impl Client {
         };
         let resp = match self
             .send_with(Method::POST, &url, &body, &headers, Repeat::Unsent)
-            .await
+            .await?
         {
             Ok(r) => r,
-            Err(e) => return Ok(lost(e.to_string())),
+            // Never connected: surely no job.
+            Err(Failure { why, unsent: true }) => return Err(Error::Remote(why)),
+            Err(Failure { why, .. }) => return Ok(lost(why)),
         };
         let status = resp.status();
         if retryable(status) {
@@ -600,6 +631,29 @@ pub(crate) fn describe(e: &reqwest::Error) -> String {
         src = s.source();
     }
     msg
+}
+
+/// The TLS library's reason when `e` is a server certificate refused as untrusted or invalid.
+fn untrusted_certificate(e: &reqwest::Error) -> Option<String> {
+    use tokio_rustls::rustls::Error as Tls;
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = src {
+        // The TLS error sits inside io::Errors, whose `source` skips what they wrap.
+        let mut inner: &(dyn std::error::Error + 'static) = s;
+        while let Some(wrapped) = inner
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            inner = wrapped;
+        }
+        if let Some(t @ (Tls::InvalidCertificate(_) | Tls::NoCertificatesPresented)) =
+            inner.downcast_ref::<Tls>()
+        {
+            return Some(t.to_string());
+        }
+        src = s.source();
+    }
+    None
 }
 
 /// The error for a non-2xx answer: status plus the envelope's type, code and message.

@@ -73,6 +73,8 @@ pub struct ApiConfig {
     pub max_download_bytes: u64,
     /// Log requests, retries and resumes on stderr (never headers or keys).
     pub verbose: bool,
+    /// PEM certificates trusted besides the built-in roots (a company's or a test CA).
+    pub ca_cert: Option<std::path::PathBuf>,
 }
 
 impl ApiConfig {
@@ -106,6 +108,7 @@ impl ApiConfig {
             idle_timeout: Duration::from_secs(30),
             max_download_bytes: DEFAULT_MAX_DOWNLOAD_BYTES,
             verbose: false,
+            ca_cert: None,
         })
     }
 }

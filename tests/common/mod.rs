@@ -515,7 +515,7 @@ impl Emulator {
             .read_line(&mut line)
             .expect("emulator prints its base URL");
         assert!(
-            line.starts_with("http://127.0.0.1:"),
+            line.starts_with("http://127.0.0.1:") || line.starts_with("https://127.0.0.1:"),
             "emulator said {line:?}"
         );
         Self {
