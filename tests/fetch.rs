@@ -751,6 +751,105 @@ fn killed_between_create_and_answer_the_rerun_finds_the_job() {
     assert_eq!(recorded_ids(&state).len(), n);
 }
 
+/// OpenRouter and fal cannot list jobs: after a `kill -9` between sending the creates and their
+/// answers, the rerun creates nothing and says exactly what to run; `--resolve SHOT=ID` (the id
+/// from the provider's request log, fal's bare request id too) adopts the job, `SHOT=new`
+/// creates it again.
+#[test]
+fn killed_mid_create_where_jobs_cannot_be_listed_the_rerun_says_how_to_resolve() {
+    for (flavor, model, log) in [
+        (
+            "openrouter",
+            "google/veo-3.1-fast",
+            "openrouter.ai/activity",
+        ),
+        ("fal", "fal-ai/veo3/fast", "fal.ai/dashboard/requests"),
+    ] {
+        let emu = Emulator::start(
+            &[
+                "--flavor",
+                flavor,
+                "--allow-any",
+                "--render-time",
+                "1s",
+                "--poll-after",
+                "100ms",
+                "--slow-creates",
+                "3s",
+            ],
+            &[],
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let list = format!("model = \"{model}\"\n{}", shots(2, "256x144", 2));
+        let list = write_shots(dir.path(), &list);
+        let out = dir.path().join("out");
+        let state = list.with_file_name("shots.state.json");
+        let base = [s(&list), "-o", s(&out), "--allow-any", "--provider", flavor];
+        let mut child = spawn_render(&emu, &base);
+        let t0 = Instant::now();
+        while stat(&emu, "jobs_created") < 2 {
+            assert!(
+                t0.elapsed() < Duration::from_secs(60),
+                "{flavor}: no job created"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child.kill().unwrap(); // SIGKILL while the creates wait for their answers
+        child.wait().unwrap();
+        assert!(
+            recorded_ids(&state).is_empty(),
+            "{flavor}: no answer arrived"
+        );
+
+        let o = emu.cutroom(&[&["render"][..], &base].concat(), "sk-test");
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{flavor}: {stderr}");
+        for want in ["--resolve 'shot-1=JOB_ID'", "--resolve 'shot-2=new'", log] {
+            assert!(stderr.contains(want), "{flavor}: no {want:?} in {stderr}");
+        }
+        assert_eq!(
+            stat(&emu, "jobs_created"),
+            2,
+            "{flavor}: nothing created blindly"
+        );
+
+        let made = emu.stats()["log"].clone();
+        let id_of = |prompt: &str| {
+            let job = made
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|j| j["prompt"] == prompt);
+            job.unwrap()["id"].as_str().unwrap().to_string()
+        };
+        let first = format!("shot-1={}", id_of("shot number 1"));
+        let second = match flavor {
+            "fal" => "shot-2=new".to_string(),
+            _ => format!("shot-2={}", id_of("shot number 2")),
+        };
+        let args = [
+            &base[..],
+            &["--resolve", &first, "--resolve", &second, "--json"],
+        ]
+        .concat();
+        let r = emu.cutroom_json(&[&["render"][..], &args].concat());
+        let reports = r["shots"].as_array().unwrap();
+        for shot in reports {
+            assert!(shot["error"].is_null(), "{flavor}: {shot}");
+            let file = Path::new(shot["file"].as_str().unwrap());
+            assert_eq!(marker_offsets_ms(file).len(), 1, "{flavor}");
+        }
+        assert_eq!(reports[0]["created"], false, "{flavor}: adopted, not made");
+        let (made_now, total) = match flavor {
+            "fal" => (true, 3), // shot-2=new: the user chose a second job
+            _ => (false, 2),
+        };
+        assert_eq!(reports[1]["created"], made_now, "{flavor}");
+        assert_eq!(stat(&emu, "jobs_created"), total, "{flavor}");
+        assert_eq!(recorded_ids(&state).len(), 2, "{flavor}");
+    }
+}
+
 #[test]
 fn two_renders_of_one_list_at_once_create_one_job_per_shot() {
     let emu = Emulator::start(

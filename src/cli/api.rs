@@ -1,7 +1,7 @@
 //! Options shared by the commands that talk to a `/v1/videos` API, and small helpers.
 
 use crate::fetch::{
-    ApiConfig, ApiKey, Catalog, Client, Limits, PollOptions, Provider, RenderOptions,
+    ApiConfig, ApiKey, Catalog, Client, Limits, PollOptions, Provider, RenderOptions, Resolve,
     DEFAULT_BASE_URL,
 };
 use crate::{Error, Result};
@@ -145,6 +145,10 @@ pub struct RenderArgs {
     /// Extra or replacing model entries (the built-in providers.toml format).
     #[arg(long, value_name = "FILE")]
     providers: Option<std::path::PathBuf>,
+    /// Settle a create an earlier run left pending where the provider cannot list jobs
+    /// (OpenRouter, fal): `SHOT=JOB_ID` uses that job, `SHOT=new` creates it again. Repeatable.
+    #[arg(long, value_name = "SHOT=ID|new", value_parser = Resolve::parse)]
+    resolve: Vec<(String, Resolve)>,
     #[command(flatten)]
     wait: WaitArgs,
     #[command(flatten)]
@@ -172,6 +176,7 @@ impl RenderArgs {
             retry_failed: self.retry_failed,
             quiet,
             max_cost: self.max_cost,
+            resolve: self.resolve.clone(),
         };
         Ok((self.api.client()?, opts))
     }

@@ -203,7 +203,8 @@ async fn openrouter_create(
     match start(&emu, model, &f) {
         Ok(v) => {
             let job = openrouter_job(&v, None, &origin(&emu, &headers));
-            (StatusCode::ACCEPTED, Json(job)).into_response()
+            let answer = (StatusCode::ACCEPTED, Json(job)).into_response();
+            emu.answer_create(answer).await
         }
         Err(m) => error(Provider::OpenRouter, StatusCode::BAD_REQUEST, &m),
     }
@@ -288,14 +289,15 @@ async fn fal_create(
         app[1],
         v.id
     );
-    Json(json!({
+    let answer = Json(json!({
         "request_id": v.id,
         "response_url": base,
         "status_url": format!("{base}/status"),
         "cancel_url": format!("{base}/cancel"),
         "queue_position": 0,
     }))
-    .into_response()
+    .into_response();
+    emu.answer_create(answer).await
 }
 
 async fn fal_status(
@@ -400,7 +402,8 @@ async fn replicate_create(
     match start(&emu, &format!("{owner}/{name}"), &f["input"]) {
         Ok(v) => {
             let p = prediction(&v, None, &origin(&emu, &headers), input_of(&v));
-            (StatusCode::CREATED, Json(p)).into_response()
+            emu.answer_create((StatusCode::CREATED, Json(p)).into_response())
+                .await
         }
         Err(m) => error(Provider::Replicate, StatusCode::UNPROCESSABLE_ENTITY, &m),
     }

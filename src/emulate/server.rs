@@ -468,20 +468,28 @@ async fn create(State(emu): State<Arc<Emulator>>, req: Request) -> Response {
         }
     }
     let video = emu.start(prompt, model, size, seconds, None);
-    if !emu.opts.slow_creates.is_zero() {
-        tokio::time::sleep(emu.opts.slow_creates).await;
+    emu.answer_create(Json(video).into_response()).await
+}
+
+impl Emulator {
+    /// The answer to a create whose job is made: late with `--slow-creates`, and lost (the
+    /// connection dropped) with `--drop-creates`.
+    pub(super) async fn answer_create(&self, answer: Response) -> Response {
+        if !self.opts.slow_creates.is_zero() {
+            tokio::time::sleep(self.opts.slow_creates).await;
+        }
+        if self.opts.drop_creates > 0.0 && fastrand::f64() < self.opts.drop_creates {
+            self.stats.dropped_creates.fetch_add(1, Ordering::Relaxed);
+            let cut = futures_util::stream::once(async {
+                Err::<Bytes, _>(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    "dropped by --drop-creates",
+                ))
+            });
+            return Response::new(Body::from_stream(cut));
+        }
+        answer
     }
-    if emu.opts.drop_creates > 0.0 && fastrand::f64() < emu.opts.drop_creates {
-        emu.stats.dropped_creates.fetch_add(1, Ordering::Relaxed);
-        let cut = futures_util::stream::once(async {
-            Err::<Bytes, _>(std::io::Error::new(
-                std::io::ErrorKind::ConnectionAborted,
-                "dropped by --drop-creates",
-            ))
-        });
-        return Response::new(Body::from_stream(cut));
-    }
-    Json(video).into_response()
 }
 
 async fn retrieve(State(emu): State<Arc<Emulator>>, Path(id): Path<String>) -> Response {
@@ -745,10 +753,18 @@ async fn file(
 async fn stats(State(emu): State<Arc<Emulator>>) -> Response {
     let s = &emu.stats;
     let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-    let jobs = emu.jobs.lock().expect("not poisoned").len();
+    // The provider's request log, as a dashboard shows it: id and prompt of every live job.
+    let log: Vec<serde_json::Value> = emu
+        .jobs
+        .lock()
+        .expect("not poisoned")
+        .iter()
+        .map(|j| serde_json::json!({"id": j.video.id, "prompt": j.video.prompt}))
+        .collect();
     Json(serde_json::json!({
         "jobs_created": get(&s.jobs_created),
-        "jobs": jobs,
+        "jobs": log.len(),
+        "log": log,
         "clips_encoded": emu.clips.encoded(),
         "requests": get(&s.requests),
         "rate_limited": get(&s.rate_limited),

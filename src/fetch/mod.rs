@@ -35,5 +35,5 @@ pub use model::{
 };
 pub use poll::{show, PollOptions};
 pub use provider::Provider;
-pub use render::{render, CostTotal, RenderOptions, ShotReport};
+pub use render::{render, CostTotal, RenderOptions, Resolve, ShotReport};
 pub use shots::{load as load_shots, Job, Shot, StateFile};

@@ -93,6 +93,15 @@ impl Provider {
         }
     }
 
+    /// Where a user finds the jobs made with their key when the API cannot list them.
+    pub fn request_log(self) -> &'static str {
+        match self {
+            Self::OpenRouter => "https://openrouter.ai/activity",
+            Self::Fal => "https://fal.ai/dashboard/requests",
+            Self::OpenAi | Self::Replicate => "the provider's dashboard",
+        }
+    }
+
     /// True when jobs can be listed (an uncertain create is then looked up before it is re-sent).
     pub fn can_list(self) -> bool {
         matches!(self, Self::OpenAi | Self::Replicate)

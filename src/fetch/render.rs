@@ -7,6 +7,7 @@ use super::download::expired_since;
 use super::fetcher::fetch_video;
 use super::model::{Limits, Phase, Variant, Video};
 use super::poll::PollOptions;
+use super::provider::{fal_app, Provider};
 use super::shots::{self, Job, Shot, StateFile};
 use crate::error::{Error, Result};
 use futures_util::StreamExt;
@@ -31,6 +32,34 @@ pub struct RenderOptions {
     pub quiet: bool,
     /// Refuse to start when the shots still to create are estimated above this (USD).
     pub max_cost: Option<f64>,
+    /// How to settle the pending creates of named shots (`--resolve SHOT=ID|new`).
+    pub resolve: Vec<(String, Resolve)>,
+}
+
+/// How to settle a create an earlier run left pending (killed between sending it and
+/// recording its answer) where the provider cannot list jobs to find it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolve {
+    /// The job is this one (found in the provider's request log): use it.
+    Job(String),
+    /// No job was made (or a second one is accepted): create it again.
+    New,
+}
+
+impl Resolve {
+    /// Parse `SHOT=ID` or `SHOT=new`.
+    pub fn parse(s: &str) -> std::result::Result<(String, Self), String> {
+        let (name, what) = s
+            .split_once('=')
+            .map(|(n, w)| (n.trim(), w.trim()))
+            .filter(|(n, w)| !n.is_empty() && !w.is_empty())
+            .ok_or_else(|| format!("{s:?}: expected SHOT=JOB_ID or SHOT=new"))?;
+        let how = match what {
+            "new" => Self::New,
+            id => Self::Job(id.to_string()),
+        };
+        Ok((name.to_string(), how))
+    }
 }
 
 /// The outcome of one shot (`shots[]` of `cutroom render --json`).
@@ -127,6 +156,14 @@ pub async fn render(
         0 => {}
         1 => return Err(bad.remove(0)),
         _ => return Err(Error::Many(bad)),
+    }
+    for (name, _) in &opts.resolve {
+        if !shots.iter().any(|s| &s.name == name) {
+            return Err(Error::Usage(format!(
+                "--resolve: {} has no shot named {name:?}",
+                shots_path.display()
+            )));
+        }
     }
     let state = StateFile::open(shots_path).await?;
     if let Some(max) = opts.max_cost {
@@ -271,16 +308,28 @@ impl Run<'_> {
         bar: &ProgressBar,
         report: &mut ShotReport,
     ) -> Result<String> {
+        let provider = self.client.config().provider;
+        let resolve = self.opts.resolve.iter().find(|(n, _)| *n == shot.name);
+        let intent_at = match (intent_at, resolve) {
+            (Some(t), Some((_, Resolve::Job(id)))) => return self.adopt(shot, id, t).await,
+            (Some(_), Some((_, Resolve::New))) => None,
+            (Some(t), None) if !provider.can_list() => {
+                let when = std::time::UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
+                return Err(Error::Remote(format!(
+                    "an earlier run stopped while creating this shot's job ({}), and {} \
+                     services cannot list jobs to tell whether it was made. Look for it in the \
+                     provider's request log ({}), then rerun the same command with \
+                     --resolve '{name}=JOB_ID' to use it, or with --resolve '{name}=new' to \
+                     create it again (billed twice if it was made)",
+                    httpdate::fmt_http_date(when),
+                    provider.name(),
+                    provider.request_log(),
+                    name = shot.name,
+                )));
+            }
+            (t, _) => t,
+        };
         let resumed = intent_at.is_some();
-        if resumed && !self.client.config().provider.can_list() {
-            return Err(Error::Remote(format!(
-                "an earlier create of this shot may have made a job that {} services cannot \
-                 list; find it in the provider's dashboard, or remove the shot's entry from {} \
-                 to create it again (billed)",
-                self.client.config().provider.name(),
-                self.state.path().display()
-            )));
-        }
         let intent_at = match intent_at {
             Some(t) => t,
             None => {
@@ -345,6 +394,29 @@ impl Run<'_> {
             report.created = true;
             return Ok(v.id);
         }
+    }
+
+    /// Record job `id` (as the user found it in the provider's request log) as the one the
+    /// pending create of `shot` made, once the API confirms it exists. fal's bare request ids
+    /// are completed with the app's path.
+    async fn adopt(&self, shot: &Shot, id: &str, intent_at: i64) -> Result<String> {
+        let (model, _, _) = shot.request.resolved();
+        let id = match self.client.config().provider {
+            Provider::Fal if !id.contains('/') => format!("{}/requests/{id}", fal_app(model)),
+            _ => id.to_string(),
+        };
+        if self.client.retrieve(&id).await?.is_none() {
+            return Err(Error::Usage(format!(
+                "--resolve: job {id} does not exist on the API"
+            )));
+        }
+        let job = Job {
+            shot: shot.name.clone(),
+            id: Some(id.clone()),
+            created_at: intent_at,
+        };
+        self.state.set(&shot.key, job).await?;
+        Ok(id)
     }
 
     /// Find the job an uncertain create of `shot` made: the oldest job on the API created since
