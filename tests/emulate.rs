@@ -372,7 +372,8 @@ fn the_official_fal_client_drives_the_fal_flavour_over_tls() {
         String::from_utf8_lossy(&out.stderr)
     );
     let r: Value = serde_json::from_slice(&out.stdout).expect("JSON from the script");
-    assert_eq!(r["first_status"], "Queued", "{r}");
+    let first = r["first_status"].as_str().unwrap();
+    assert!(["Queued", "InProgress"].contains(&first), "{r}");
     assert_eq!(r["status_again"], "Completed", "{r}");
     let url = r["result"]["video"]["url"].as_str().unwrap();
     assert!(url.starts_with(&format!("https://{host}/")), "{url}");
