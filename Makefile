@@ -2,8 +2,8 @@
 SHELL := bash
 CARGO ?= cargo
 # Debian packages: FFmpeg's libraries and headers for ffmpeg-next, clang for bindgen, and the
-# ffmpeg CLI, GNU time and Tesseract, which only tests and benchmarks use (the oracle, the peer,
-# peak memory, reading burnt-in captions).
+# ffmpeg CLI, GNU time, Tesseract and openssl, which only tests and benchmarks use (the oracle, the peer,
+# peak memory, reading burnt-in captions, a test CA).
 APT_PACKAGES := clang libclang-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev \
 	libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev ffmpeg python3-venv bc curl \
 	time tesseract-ocr openssl
