@@ -573,6 +573,13 @@ fn demo_spec_makes_checked_deliverables_in_sync_at_every_shot() {
     for (o, size) in outputs.iter().zip(sizes) {
         let path = Path::new(o["path"].as_str().unwrap());
         check_deliverable(path, size, total, -14.0);
+        // The demo's captions, as they land, beside each deliverable.
+        let srt = std::fs::read_to_string(path.with_extension("srt")).unwrap();
+        assert!(
+            srt.starts_with("1\n00:00:00,500 --> 00:00:03,000\nA paper boat sets sail\n")
+                && srt.contains("3\n00:00:08,500 --> 00:00:11,000\nThe cat keeps watch\n"),
+            "{srt}"
+        );
         // Every shot span measured, each within one frame.
         let shots = o["shots"].as_array().unwrap();
         assert_eq!(shots.len(), 3, "{o}");

@@ -1059,3 +1059,64 @@ fn bad_caption_files_are_named_with_their_line_and_nothing_is_written() {
         assert!(!out.exists(), "{name}: nothing is written");
     }
 }
+
+#[test]
+fn overlays_file_times_a_faded_logo_and_a_title() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=3", &[]);
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=magenta:s=128x64",
+        "-frames:v",
+        "1",
+        "-pix_fmt",
+        "rgba",
+        s(&d.join("logo.png")),
+    ]);
+    std::fs::write(
+        d.join("overlays.toml"),
+        "[logo]\nfile = \"logo.png\"\ncorner = \"bottom-left\"\nopacity = 0.5\nstart = 1\nend = 2\n\n[[text]]\ntext = \"TITLE\"\nend = 1\nstyle = { size = 0.08 }\n",
+    )
+    .unwrap();
+    let out = d.join("out");
+    cutroom_json(&[
+        "export",
+        s(&clip),
+        "-p",
+        "x",
+        "--overlays",
+        s(&d.join("overlays.toml")),
+        "-o",
+        s(&out),
+        "--json",
+    ]);
+    let video = out.join("clip.x.mp4");
+    // Half-opaque magenta over the blue background: red ~(255+48)/2, green ~96/2, blue ~(255+192)/2.
+    let logo = |f: &Rgb| f.bbox(|p| (130..200).contains(&p[0]) && p[1] < 80 && p[2] > 190);
+    for (t, title, shown) in [(0.5, true, false), (1.5, false, true), (2.5, false, false)] {
+        let frame = frame_at(&video, t, &d.join(format!("{t}.png")));
+        match logo(&frame) {
+            Some((x0, y0, x1, y1)) => {
+                assert!(shown, "logo at {t} s");
+                assert!(
+                    x0 < 100 && y1 > 600 && x1 - x0 >= 220 && y1 - y0 >= 110,
+                    "logo box {:?}",
+                    (x0, y0, x1, y1)
+                );
+            }
+            None => assert!(!shown, "no logo at {t} s"),
+        }
+        let Some(words) = ocr_words(&frame, &d.join("ocr.pgm")) else {
+            return;
+        };
+        assert_eq!(
+            words.contains(&"TITLE".to_string()),
+            title,
+            "at {t} s: {words:?}"
+        );
+    }
+}

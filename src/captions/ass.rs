@@ -101,11 +101,33 @@ fn event(out: &mut String, a: i64, b: i64, rate: Rational, style: &str, text: &s
     }
 }
 
-/// The lines of a page as event text, word `hot` (if any) in the highlight colour.
-fn page_text(words: &[Word], lines: &[Vec<usize>], hot: Option<usize>, s: &Style) -> String {
+/// The lines of a page as event text, word `hot` (if any) in the highlight colour; a line
+/// longer than `max_chars` (one long word) gets a font that much smaller than `font`, so it
+/// still fits the band.
+fn page_text(
+    words: &[Word],
+    lines: &[Vec<usize>],
+    hot: Option<usize>,
+    s: &Style,
+    font: u32,
+) -> String {
     let hi = ass_colour(&s.highlight, 0);
     let base = ass_colour(&s.color, 0);
-    lines
+    let longest = lines
+        .iter()
+        .map(|l| {
+            l.iter()
+                .map(|&i| words[i].text.chars().count() + 1)
+                .sum::<usize>()
+                - 1
+        })
+        .max()
+        .unwrap_or(0) as u32;
+    let fit = match longest > s.max_chars {
+        true => format!("{{\\fs{}}}", (font * s.max_chars / longest).max(1)),
+        false => String::new(),
+    };
+    fit + &lines
         .iter()
         .map(|l| {
             l.iter()
@@ -138,11 +160,8 @@ pub fn script(
         "[Script Info]\nScriptType: v4.00+\nPlayResX: {}\nPlayResY: {}\nWrapStyle: 0\nScaledBorderAndShadow: yes\nYCbCr Matrix: TV.709\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n",
         canvas.width, canvas.height
     );
-    out.push_str(&style_line(
-        "Caption",
-        style,
-        canvas.captions(style, style.max_lines),
-    ));
+    let band = canvas.captions(style, style.max_lines);
+    out.push_str(&style_line("Caption", style, band));
     for (i, t) in texts.iter().enumerate() {
         let lines = t.text.lines().count().max(1) as u32;
         let p = canvas.text(&t.style, lines, &t.position);
@@ -155,14 +174,14 @@ pub fn script(
         let timed = !cue.words.is_empty();
         for page in pages(cue, &words, style.max_lines, style.max_chars) {
             if !timed {
-                let text = page_text(&words, &page.lines, None, style);
+                let text = page_text(&words, &page.lines, None, style, band.font);
                 event(&mut out, f(page.start), f(page.end), rate, "Caption", &text);
                 continue;
             }
             // Word by word: each word lit from its start until the next one's.
             let ids: Vec<usize> = page.lines.iter().flatten().copied().collect();
             let lit = |k: usize| words[ids[k]].start.clamp(page.start, page.end);
-            let plain = page_text(&words, &page.lines, None, style);
+            let plain = page_text(&words, &page.lines, None, style, band.font);
             event(&mut out, f(page.start), f(lit(0)), rate, "Caption", &plain);
             for k in 0..ids.len() {
                 let until = if k + 1 < ids.len() {
@@ -170,7 +189,7 @@ pub fn script(
                 } else {
                     page.end
                 };
-                let text = page_text(&words, &page.lines, Some(ids[k]), style);
+                let text = page_text(&words, &page.lines, Some(ids[k]), style, band.font);
                 event(&mut out, f(lit(k)), f(until), rate, "Caption", &text);
             }
         }
@@ -198,5 +217,39 @@ mod tests {
         // Frame 30 of 29.97 fps starts at 1.001 s; 29 at 0.968 s: the event starts at 0.98.
         assert_eq!(ass_time(30, ntsc), "0:00:00.98");
         assert_eq!(frame_time(30, ntsc, 1000), 1001);
+    }
+
+    #[test]
+    fn a_word_longer_than_a_line_gets_a_smaller_font_and_boxes_use_border_style_3() {
+        let canvas = Canvas {
+            width: 1280,
+            height: 720,
+            zones: Vec::new(),
+        };
+        let style = Style {
+            boxed: true,
+            ..Style::default()
+        };
+        let cue = super::super::Cue::new(
+            0,
+            NANOS,
+            "see https://example.com/a/rather/long/path".into(),
+        );
+        let captions = Captions { cues: vec![cue] };
+        let s = script(
+            &canvas,
+            Rational::new(30, 1),
+            &style,
+            &captions,
+            &[],
+            2 * NANOS,
+        );
+        let font = canvas.captions(&style, style.max_lines).font;
+        // 38 characters on the long line, 24 allowed.
+        assert!(
+            s.contains(&format!("{{\\fs{}}}see\\Nhttps://", font * 24 / 38)),
+            "{s}"
+        );
+        assert!(s.contains(",3,"), "box: BorderStyle 3 in {s}");
     }
 }
