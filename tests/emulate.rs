@@ -102,13 +102,56 @@ fn the_official_openai_client_drives_the_emulator() {
     let offs = marker_offsets_ms(&video);
     assert_eq!(offs.iter().map(|o| o.0).collect::<Vec<_>>(), vec![1.0, 3.0]);
     assert!(offs.iter().all(|o| o.1.abs() < 0.5), "{offs:?}");
-    for v in ["thumbnail", "spritesheet"] {
-        let s = &ffprobe(Path::new(r[v].as_str().unwrap()))["streams"][0];
-        assert_eq!(s["codec_name"], "png", "{v}");
+    // The real API's image formats: a WebP thumbnail of the first frame (black) and a JPEG
+    // spritesheet of one cell per second (the flash at 1 s and 3 s is white).
+    let thumb = Path::new(r["thumbnail"].as_str().unwrap());
+    let s = &ffprobe(thumb)["streams"][0];
+    assert_eq!(
+        (s["codec_name"].as_str(), s["width"].as_u64()),
+        (Some("webp"), Some(320))
+    );
+    let sheet = Path::new(r["spritesheet"].as_str().unwrap());
+    let s = &ffprobe(sheet)["streams"][0];
+    assert_eq!(s["codec_name"], "mjpeg");
+    let png = thumb.with_extension("png");
+    ff(&[
+        "-v",
+        "error",
+        "-y",
+        "-i",
+        sheet.to_str().unwrap(),
+        png.to_str().unwrap(),
+    ]);
+    let img = read_png(&png);
+    assert_eq!((img.width, img.height), (4 * 128, 72));
+    for (cell, white) in [(0, false), (1, true), (2, false), (3, true)] {
+        let m = img.mean(cell * 128 + 8, 8, cell * 128 + 120, 64);
+        assert_eq!(m[0] > 200.0, white, "cell {cell}: {m:?}");
+        assert!(white || m[0] < 40.0, "cell {cell}: {m:?}");
     }
 
     assert_eq!(r["remix"]["remixed_from_video_id"], c["id"]);
     assert_eq!(r["remix"]["status"], "queued");
+    assert_eq!(r["remix_form"]["remixed_from_video_id"], c["id"]);
+    assert_eq!(r["remix_form"]["prompt"], "the same, in fog");
+    for k in ["edit", "edit_by_id"] {
+        assert_eq!(r[k]["status"], "queued", "{k}");
+        assert_eq!(r[k]["size"], "1280x720", "{k}: the source's size");
+        assert_eq!(r[k]["seconds"], "4", "{k}: the source's length");
+    }
+    assert_eq!(r["edit"]["prompt"], "make it snow");
+    assert_eq!(r["extension"]["seconds"], "8", "4 s source + 4 s more");
+    assert_eq!(r["extension_polled"]["status"], "completed");
+    let ext = Path::new(r["extension_file"].as_str().unwrap());
+    let offs = marker_offsets_ms(ext);
+    assert_eq!(
+        offs.iter().map(|o| o.0).collect::<Vec<_>>(),
+        vec![1.0, 3.0, 5.0, 7.0]
+    );
+    assert_eq!(r["seconds_number"]["status"], 400);
+    assert_eq!(r["seconds_number"]["error"]["param"], "seconds");
+    assert_eq!(r["delete_queued"]["status"], 400);
+    assert_eq!(r["delete_queued"]["error"]["param"], "video_id");
     let d = &r["deleted"];
     assert_eq!(d["id"], r["with_reference"]["id"]);
     assert_eq!(d["object"], "video.deleted");

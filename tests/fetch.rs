@@ -158,16 +158,20 @@ fn faults_still_end_in_bit_identical_files() {
         "30",
     ]);
     let files = &f["fetched"][0]["files"];
-    for v in ["thumbnail", "spritesheet"] {
+    // As the OpenAI API serves them: a WebP thumbnail and a JPEG spritesheet.
+    for (v, ext, codec) in [
+        ("thumbnail", "webp", "webp"),
+        ("spritesheet", "jpg", "mjpeg"),
+    ] {
         let path = PathBuf::from(files[v]["path"].as_str().unwrap());
         assert!(
-            path.to_str().unwrap().ends_with(&format!("{id}.{v}.png")),
+            path.to_str().unwrap().ends_with(&format!("{id}.{v}.{ext}")),
             "{path:?}"
         );
         let want =
             emu.reference_bytes(&format!("{}/videos/{id}/content?variant={v}", emu.base_url));
         assert!(std::fs::read(&path).unwrap() == want, "{v} differs");
-        assert_eq!(ffprobe(&path)["streams"][0]["codec_name"], "png");
+        assert_eq!(ffprobe(&path)["streams"][0]["codec_name"], codec);
     }
     assert_eq!(f["fetched"][0]["cached"], false, "images were new");
 }

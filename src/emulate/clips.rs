@@ -1,9 +1,11 @@
 //! The emulator's renders: a real marker clip per distinct request (size, length), with a
-//! thumbnail and a spritesheet, encoded once and shared by every job that asks for the same.
+//! thumbnail (WebP) and a spritesheet (JPEG), as the OpenAI API serves them, encoded once and
+//! shared by every job that asks for the same.
 
 use crate::error::{Error, Result};
 use crate::synth::{still, write_marker_clip, MarkerSpec};
 use bytes::Bytes;
+use cutroom_ffi::{encode_image, ImageFormat, Pixel, VideoFrame};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -16,14 +18,14 @@ const CELL_SIDE: u32 = 128;
 /// Spritesheet columns.
 const CELL_COLUMNS: u32 = 5;
 
-/// A finished render: the MP4 and its two images (PNG).
+/// A finished render: the MP4 and its two images.
 #[derive(Debug)]
 pub struct Clip {
     /// The MP4.
     pub video: Bytes,
-    /// A still of the first frame.
+    /// A still of the first frame (WebP).
     pub thumbnail: Bytes,
-    /// One still per second, in rows of five.
+    /// One still per second, in rows of five (JPEG).
     pub spritesheet: Bytes,
 }
 
@@ -113,7 +115,7 @@ fn fit(spec: &MarkerSpec, side: u32) -> (u32, u32) {
 
 fn thumbnail(spec: &MarkerSpec) -> Result<Vec<u8>> {
     let (w, h) = fit(spec, THUMB_SIDE);
-    png_gray(w, h, &still(spec, 0, w, h))
+    gray_image(w, h, &still(spec, 0, w, h), ImageFormat::Webp)
 }
 
 fn spritesheet(spec: &MarkerSpec) -> Result<Vec<u8>> {
@@ -132,28 +134,16 @@ fn spritesheet(spec: &MarkerSpec) -> Result<Vec<u8>> {
                 .copy_from_slice(&cell[(y * cw) as usize..((y + 1) * cw) as usize]);
         }
     }
-    png_gray(w, h, &sheet)
+    gray_image(w, h, &sheet, ImageFormat::Jpeg)
 }
 
-fn png_gray(w: u32, h: u32, pixels: &[u8]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut enc = png::Encoder::new(&mut out, w, h);
-    enc.set_color(png::ColorType::Grayscale);
-    enc.set_depth(png::BitDepth::Eight);
-    let fail = |e: png::EncodingError| Error::Internal(format!("thumbnail encoding failed: {e}"));
-    let mut writer = enc.write_header().map_err(fail)?;
-    writer.write_image_data(pixels).map_err(fail)?;
-    writer.finish().map_err(fail)?;
-    Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_png_encoder_refusal_is_an_internal_error_not_a_remote_one() {
-        let e = png_gray(4, 4, &[0; 3]).unwrap_err();
-        assert!(matches!(e, Error::Internal(_)), "{e:?}");
+/// A grey picture (`w`x`h`, one byte per pixel, full range) encoded as `format`.
+fn gray_image(w: u32, h: u32, pixels: &[u8], format: ImageFormat) -> Result<Vec<u8>> {
+    let mut frame = VideoFrame::new(Pixel::Gray, w, h);
+    let stride = frame.stride(0);
+    let rows = frame.plane_mut(0).chunks_mut(stride);
+    for (row, src) in rows.zip(pixels.chunks(w as usize)) {
+        row[..w as usize].copy_from_slice(src);
     }
+    Ok(encode_image(&frame, format)?)
 }

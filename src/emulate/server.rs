@@ -53,8 +53,8 @@ pub struct Emulator {
     pub(super) window: Mutex<VecDeque<Instant>>,
     pub(super) jobs: Mutex<Vec<Job>>,
     clips: Arc<Clips>,
-    _workdir: tempfile::TempDir,
-    /// Removes the work directory on SIGINT/SIGTERM, where `_workdir`'s drop never runs.
+    workdir: tempfile::TempDir,
+    /// Removes the work directory on SIGINT/SIGTERM, where `workdir`'s drop never runs.
     _live: crate::cleanup::Live,
 }
 
@@ -88,7 +88,7 @@ pub async fn serve(opts: Options, ready: impl FnOnce(String)) -> Result<()> {
         stats: Stats::default(),
         window: Mutex::new(VecDeque::new()),
         jobs: Mutex::new(Vec::new()),
-        _workdir: workdir,
+        workdir,
         _live: live,
     });
     let (api, root) = match emu.opts.flavor {
@@ -97,7 +97,9 @@ pub async fn serve(opts: Options, ready: impl FnOnce(String)) -> Result<()> {
                 .route("/videos", post(create).get(list))
                 .route("/videos/{id}", get(retrieve).delete(delete))
                 .route("/videos/{id}/content", get(content))
-                .route("/videos/{id}/remix", post(remix)),
+                .route("/videos/{id}/remix", post(remix))
+                .route("/videos/edits", post(edit))
+                .route("/videos/extensions", post(extend)),
             "/v1",
         ),
         flavor => super::dialects::routes(flavor),
@@ -312,7 +314,7 @@ impl Emulator {
     }
 }
 
-/// The fields of a create request, from JSON or multipart.
+/// The fields of a create, remix, edit or extension request, from JSON or multipart.
 #[derive(Default)]
 struct CreateFields {
     prompt: Option<String>,
@@ -320,26 +322,33 @@ struct CreateFields {
     seconds: Option<String>,
     size: Option<String>,
     reference: Option<Bytes>,
+    video: Option<Source>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Text {
-    Str(String),
-    Num(serde_json::Number),
+/// The video an edit or extension starts from.
+enum Source {
+    /// A completed job (`video[id]` in a form, `{"video": {"id"}}` in JSON).
+    Job(String),
+    /// An uploaded MP4 (the `video` file part).
+    Upload(Bytes),
 }
 
-#[derive(Deserialize)]
-struct CreateJson {
-    prompt: Option<String>,
-    model: Option<String>,
-    seconds: Option<Text>,
-    size: Option<String>,
+/// The parameters each endpoint takes.
+const CREATE: &[&str] = &["prompt", "model", "seconds", "size", "input_reference"];
+const REMIX: &[&str] = &["prompt"];
+const EDIT: &[&str] = &["prompt", "video"];
+const EXTEND: &[&str] = &["prompt", "seconds", "video"];
+
+fn unknown_param(name: &str) -> Response {
+    invalid(&format!("Unknown parameter: '{name}'."), Some(name))
 }
 
-async fn read_create(
+/// Read a request body (multipart or JSON) of an endpoint taking the parameters `allowed`;
+/// anything else is refused as the API refuses it, and so is `seconds` as a JSON number.
+async fn read_fields(
     req: Request,
     emu: &Arc<Emulator>,
+    allowed: &[&str],
 ) -> std::result::Result<CreateFields, Response> {
     let ctype = req
         .headers()
@@ -347,17 +356,21 @@ async fn read_create(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
+    let mut f = CreateFields::default();
     if ctype.starts_with("multipart/form-data") {
         let mut form = Multipart::from_request(req, emu)
             .await
             .map_err(|e| invalid(&e.body_text(), None))?;
-        let mut f = CreateFields::default();
         while let Some(field) = form
             .next_field()
             .await
             .map_err(|e| invalid(&e.body_text(), None))?
         {
             let name = field.name().unwrap_or("").to_string();
+            let base = name.strip_suffix("[id]").unwrap_or(&name);
+            if !allowed.contains(&base) {
+                return Err(unknown_param(&name));
+            }
             let data = field
                 .bytes()
                 .await
@@ -369,36 +382,47 @@ async fn read_create(
                 "seconds" => f.seconds = Some(text()),
                 "size" => f.size = Some(text()),
                 "input_reference" => f.reference = Some(data),
-                other => {
-                    return Err(invalid(
-                        &format!("Unknown parameter: '{other}'."),
-                        Some(other),
-                    ))
-                }
+                "video" => f.video = Some(Source::Upload(data)),
+                _ => f.video = Some(Source::Job(text())), // video[id]
             }
         }
         return Ok(f);
     }
-    let Json(j): Json<CreateJson> = Json::from_request(req, emu)
+    let Json(body): Json<serde_json::Map<String, serde_json::Value>> = Json::from_request(req, emu)
         .await
         .map_err(|e| invalid(&e.body_text(), None))?;
-    let seconds = match j.seconds {
-        Some(Text::Num(n)) => {
-            return Err(invalid(
-                &format!("Invalid type for 'seconds': expected one of '4', '8', '12' as a string, but got an integer ({n}) instead."),
-                Some("seconds"),
-            ))
+    for (name, value) in body {
+        if !allowed.contains(&name.as_str()) || name == "input_reference" {
+            return Err(unknown_param(&name));
         }
-        Some(Text::Str(s)) => Some(s),
-        None => None,
-    };
-    Ok(CreateFields {
-        prompt: j.prompt,
-        model: j.model,
-        seconds,
-        size: j.size,
-        reference: None,
-    })
+        if name == "video" {
+            let id = value.get("id").and_then(|i| i.as_str()).ok_or_else(|| {
+                invalid(
+                    "'video' must be {\"id\": VIDEO_ID} in JSON; upload a file as multipart.",
+                    Some("video"),
+                )
+            })?;
+            f.video = Some(Source::Job(id.to_string()));
+            continue;
+        }
+        let text = match value {
+            serde_json::Value::String(t) => t,
+            serde_json::Value::Number(n) if name == "seconds" => {
+                return Err(invalid(
+                    &format!("Invalid type for 'seconds': expected one of '4', '8', '12' as a string, but got an integer ({n}) instead."),
+                    Some("seconds"),
+                ))
+            }
+            _ => return Err(invalid(&format!("Invalid type for '{name}'."), Some(&name))),
+        };
+        match name.as_str() {
+            "prompt" => f.prompt = Some(text),
+            "model" => f.model = Some(text),
+            "seconds" => f.seconds = Some(text),
+            _ => f.size = Some(text),
+        }
+    }
+    Ok(f)
 }
 
 /// The size of an image, read from its header.
@@ -408,7 +432,7 @@ fn image_size(data: &[u8]) -> Option<(u32, u32)> {
 }
 
 async fn create(State(emu): State<Arc<Emulator>>, req: Request) -> Response {
-    let f = match read_create(req, &emu).await {
+    let f = match read_fields(req, &emu, CREATE).await {
         Ok(f) => f,
         Err(resp) => return resp,
     };
@@ -578,31 +602,136 @@ async fn delete(State(emu): State<Arc<Emulator>>, Path(id): Path<String>) -> Res
     }
 }
 
-#[derive(Deserialize)]
-struct RemixBody {
-    prompt: Option<String>,
+/// The prompt of a request, required and not blank.
+#[allow(clippy::result_large_err)] // the error is the request's answer, made once
+fn prompt_of(f: &mut CreateFields) -> std::result::Result<String, Response> {
+    f.prompt
+        .take()
+        .filter(|p| !p.trim().is_empty())
+        .ok_or_else(|| invalid("Missing required parameter: 'prompt'.", Some("prompt")))
 }
 
-async fn remix(State(emu): State<Arc<Emulator>>, Path(id): Path<String>, body: Bytes) -> Response {
-    let prompt = match serde_json::from_slice::<RemixBody>(&body) {
-        Ok(RemixBody { prompt: Some(p) }) if !p.trim().is_empty() => p,
-        _ => return invalid("Missing required parameter: 'prompt'.", Some("prompt")),
-    };
-    let Some(src) = emu.find(&id, |j| emu.view(j)) else {
-        return not_found(&id);
-    };
+/// Model, size and length of job `id`, which must be completed to be `what` (remixed, ...).
+#[allow(clippy::result_large_err)] // the error is the request's answer, made once
+fn completed(emu: &Emulator, id: &str, what: &str) -> std::result::Result<[String; 3], Response> {
+    let src = emu.find(id, |j| emu.view(j)).ok_or_else(|| not_found(id))?;
     if src.status.phase() != Phase::Done {
-        return invalid(
+        return Err(invalid(
             &format!(
-                "Video '{id}' is {}; only completed videos can be remixed.",
+                "Video '{id}' is {}; only completed videos can be {what}.",
                 src.status.as_str()
             ),
             Some("video_id"),
-        );
+        ));
     }
     let field = |f: Option<String>| f.expect("the emulator fills every field");
-    let (model, size, seconds) = (field(src.model), field(src.size), field(src.seconds));
-    Json(emu.start(prompt, model, size, seconds, Some(id))).into_response()
+    Ok([field(src.model), field(src.size), field(src.seconds)])
+}
+
+/// Model, size and length of the video an edit or extension starts from: a completed job, or
+/// an uploaded MP4 as probed (its size, its length rounded to whole seconds).
+async fn source(
+    emu: &Arc<Emulator>,
+    video: Option<Source>,
+    what: &str,
+) -> std::result::Result<[String; 3], Response> {
+    let data = match video {
+        None => {
+            return Err(invalid(
+                "Missing required parameter: 'video'.",
+                Some("video"),
+            ))
+        }
+        Some(Source::Job(id)) => return completed(emu, &id, what),
+        Some(Source::Upload(data)) => data,
+    };
+    let dir = emu.workdir.path().to_path_buf();
+    let probed = tokio::task::spawn_blocking(move || -> Result<(u32, u32, f64)> {
+        let file = tempfile::NamedTempFile::new_in(&dir).map_err(|e| Error::io(&dir, e))?;
+        std::fs::write(file.path(), &data).map_err(|e| Error::io(file.path(), e))?;
+        let p = crate::probe::probe(file.path())?;
+        let v = p.streams.iter().find(|s| s.kind == "video");
+        match (v.and_then(|v| v.width.zip(v.height)), p.duration_s) {
+            (Some((w, h)), Some(d)) => Ok((w, h, d)),
+            _ => Err(Error::bad_input(
+                file.path(),
+                "no video stream with a length",
+            )),
+        }
+    })
+    .await
+    .map_err(|e| invalid(&e.to_string(), Some("video")))?;
+    match probed {
+        Ok((w, h, d)) if w % 2 + h % 2 == 0 && w.max(h) <= 4096 => Ok([
+            DEFAULT_MODEL.into(),
+            format!("{w}x{h}"),
+            (d.round() as u64).max(1).to_string(),
+        ]),
+        Ok((w, h, _)) => Err(invalid(
+            &format!("The uploaded video's size {w}x{h} is not supported."),
+            Some("video"),
+        )),
+        Err(e) => Err(invalid(
+            &format!("The uploaded video could not be read: {e}"),
+            Some("video"),
+        )),
+    }
+}
+
+/// `POST /videos/{id}/remix` (JSON or multipart `prompt`): a new job like completed job `id`.
+async fn remix(State(emu): State<Arc<Emulator>>, Path(id): Path<String>, req: Request) -> Response {
+    let run = async {
+        let mut f = read_fields(req, &emu, REMIX).await?;
+        let prompt = prompt_of(&mut f)?;
+        let [model, size, seconds] = completed(&emu, &id, "remixed")?;
+        Ok(emu.start(prompt, model, size, seconds, Some(id.clone())))
+    };
+    answer(run.await)
+}
+
+/// `POST /videos/edits` (multipart `prompt` + `video` file or `video[id]`, or JSON with
+/// `{"video": {"id"}}`): a new job of the source's size and length.
+async fn edit(State(emu): State<Arc<Emulator>>, req: Request) -> Response {
+    let run = async {
+        let mut f = read_fields(req, &emu, EDIT).await?;
+        let prompt = prompt_of(&mut f)?;
+        let [model, size, seconds] = source(&emu, f.video.take(), "edited").await?;
+        Ok(emu.start(prompt, model, size, seconds, None))
+    };
+    answer(run.await)
+}
+
+/// `POST /videos/extensions` (as edits, plus `seconds` of new footage: 4, 8, 12, 16 or 20): a
+/// new job as long as the source and the extension together.
+async fn extend(State(emu): State<Arc<Emulator>>, req: Request) -> Response {
+    let run = async {
+        let mut f = read_fields(req, &emu, EXTEND).await?;
+        let prompt = prompt_of(&mut f)?;
+        let more = match f.seconds.as_deref().map(str::parse::<u64>) {
+            Some(Ok(s)) if [4, 8, 12, 16, 20].contains(&s) => s,
+            None => {
+                return Err(invalid(
+                    "Missing required parameter: 'seconds'.",
+                    Some("seconds"),
+                ))
+            }
+            Some(_) => return Err(invalid(
+                "Invalid value for 'seconds': supported values are '4', '8', '12', '16' and '20'.",
+                Some("seconds"),
+            )),
+        };
+        let [model, size, seconds] = source(&emu, f.video.take(), "extended").await?;
+        let total = seconds.parse::<u64>().expect("a number") + more;
+        Ok(emu.start(prompt, model, size, total.to_string(), None))
+    };
+    answer(run.await)
+}
+
+fn answer(job: std::result::Result<Video, Response>) -> Response {
+    match job {
+        Ok(v) => Json(v).into_response(),
+        Err(r) => r,
+    }
 }
 
 #[derive(Deserialize)]
@@ -658,8 +787,8 @@ async fn content(
     };
     let (bytes, ctype) = match variant {
         Variant::Video => (clip.video.clone(), "video/mp4"),
-        Variant::Thumbnail => (clip.thumbnail.clone(), "image/png"),
-        Variant::Spritesheet => (clip.spritesheet.clone(), "image/png"),
+        Variant::Thumbnail => (clip.thumbnail.clone(), "image/webp"),
+        Variant::Spritesheet => (clip.spritesheet.clone(), "image/jpeg"),
     };
     serve_bytes(&emu, bytes, ctype, &headers)
 }

@@ -42,6 +42,31 @@ for variant in ["video", "thumbnail", "spritesheet"]:
     c.videos.download_content(v.id, variant=variant).write_to_file(path)
     res[variant] = path
 res["remix"] = c.videos.remix(v.id, prompt="the same, at night").model_dump()
+# The API takes remix also as a form.
+res["remix_form"] = c.videos.remix(
+    v.id, prompt="the same, in fog", extra_headers={"Content-Type": "multipart/form-data"}
+).model_dump()
+# Edits and extensions as the SDK sends them: multipart with the source video uploaded.
+with open(res["video"], "rb") as f:
+    res["edit"] = c.videos.edit(prompt="make it snow", video=f).model_dump()
+with open(res["video"], "rb") as f:
+    res["extension"] = c.videos.extend(prompt="keep going", seconds="4", video=f).model_dump()
+# ... or naming a completed video by id (JSON, as the API reference shows it).
+res["edit_by_id"] = c.post(
+    "/videos/edits", body={"prompt": "in colour", "video": {"id": v.id}}, cast_to=openai.types.Video
+).model_dump()
+res["extension_polled"] = c.videos.poll(res["extension"]["id"]).model_dump()
+path = os.path.join(out_dir, "extension.mp4")
+c.videos.download_content(res["extension"]["id"]).write_to_file(path)
+res["extension_file"] = path
+try:  # `seconds` as a JSON number, not a string
+    c.post("/videos", body={"prompt": "x", "seconds": 4}, cast_to=openai.types.Video)
+except openai.BadRequestError as e:
+    res["seconds_number"] = error_of(e)
+try:  # only a completed or failed video can be deleted
+    c.videos.delete(c.videos.create(prompt="not yet").id)
+except openai.BadRequestError as e:
+    res["delete_queued"] = error_of(e)
 c.videos.poll(res["with_reference"]["id"])  # only a finished video can be deleted
 res["deleted"] = c.videos.delete(res["with_reference"]["id"]).model_dump()
 try:
