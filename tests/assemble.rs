@@ -743,15 +743,20 @@ captions = "b.srt"
     )
     .unwrap();
     let out = d.join("out");
-    cutroom_json(&[
-        "assemble",
-        d.join("cut.toml").to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--json",
-        "-q",
-    ]);
+    let assemble = || {
+        cutroom_json(&[
+            "assemble",
+            d.join("cut.toml").to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--json",
+            "-q",
+        ])
+    };
+    let report = assemble();
     let video = out.join("c.vert.mp4");
+    let vtt = out.join("c.vert.vtt");
+    assert_eq!(report["outputs"][0]["sidecars"][1], vtt.to_str().unwrap());
     let sidecar = std::fs::read_to_string(out.join("c.vert.srt")).unwrap();
     assert_eq!(
         sidecar,
@@ -820,4 +825,12 @@ captions = "b.srt"
     };
     assert_eq!(band(8), 0, "frame 8 has no caption");
     assert!(band(9) > 100, "frame 9 has the caption");
+    // A re-run keeps the deliverable while its sidecars are there, and makes it again when one
+    // is gone.
+    assert_eq!(assemble()["reused"], true);
+    std::fs::remove_file(&vtt).unwrap();
+    let again = assemble();
+    assert!(again.get("reused").is_none(), "{again}");
+    assert_eq!(again["outputs"][0]["reused"], false);
+    assert!(vtt.is_file());
 }

@@ -138,6 +138,9 @@ pub struct Output {
     pub shots: Vec<ShotSync>,
     /// The sync plot (PNG) of the deliverable.
     pub sync_plot: String,
+    /// The caption sidecars beside it (`.srt`, `.vtt`); empty without captions.
+    #[serde(default)]
+    pub sidecars: Vec<String>,
 }
 
 /// The sync measurement of one shot span of a deliverable.
@@ -273,7 +276,10 @@ pub fn reusable(out_dir: &Path, keys: &Keys) -> Reuse {
             outputs: keys.outputs.iter().map(|_| None).collect(),
         };
     };
-    let intact = |o: &Output| std::fs::metadata(&o.path).is_ok_and(|m| m.len() == o.bytes);
+    let intact = |o: &Output| {
+        std::fs::metadata(&o.path).is_ok_and(|m| m.len() == o.bytes)
+            && o.sidecars.iter().all(|p| Path::new(p).is_file())
+    };
     let mut made: Vec<Output> = report["outputs"]
         .as_array()
         .into_iter()
@@ -790,6 +796,7 @@ fn check(
             })
             .collect(),
         sync_plot: plot.display().to_string(),
+        sidecars: o.sidecars.clone(),
     })
 }
 
