@@ -659,7 +659,7 @@ fn light_pixels(frame: &Rgb, y0: u32, y1: u32) -> usize {
 }
 
 #[test]
-fn captions_follow_trims_and_shot_offsets_with_logo_and_text_overlays() {
+fn captions_follow_trims_crossfades_and_offsets_with_logo_and_text_overlays() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     for (name, colour, secs) in [("a.mp4", "0x3060C0", "3"), ("b.mp4", "0x206040", "2")] {
@@ -694,7 +694,8 @@ fn captions_follow_trims_and_shot_offsets_with_logo_and_text_overlays() {
         "1\n00:00:00,200 --> 00:00:00,800\nALPHA\n\n2\n00:00:01,300 --> 00:00:01,900\nBRAVO\n",
     )
     .unwrap();
-    // Shot b plays from cut 2 s: CHARLIE at source 0.5 s lands at 2.5 s.
+    // Shot a crossfades into b over 0.5 s, so b plays from cut 1.5 s: CHARLIE at source
+    // 0.5 s lands at 2.0 s. The cut is 3.5 s long.
     std::fs::write(
         d.join("b.srt"),
         "1\n00:00:00,500 --> 00:00:01,200\nCHARLIE\n",
@@ -702,7 +703,7 @@ fn captions_follow_trims_and_shot_offsets_with_logo_and_text_overlays() {
     .unwrap();
     std::fs::write(
         d.join("cut.srt"),
-        "1\n00:00:03,400 --> 00:00:03,900\nDELTA\n",
+        "1\n00:00:02,900 --> 00:00:03,400\nDELTA\n",
     )
     .unwrap();
     std::fs::write(
@@ -735,6 +736,7 @@ end = 1.8
 src = "a.mp4"
 in = "1"
 captions = "a.srt"
+transition = { kind = "crossfade", duration = "0.5" }
 
 [[shot]]
 src = "b.mp4"
@@ -760,7 +762,7 @@ captions = "b.srt"
     let sidecar = std::fs::read_to_string(out.join("c.vert.srt")).unwrap();
     assert_eq!(
         sidecar,
-        "1\n00:00:00,300 --> 00:00:00,900\nBRAVO\n\n2\n00:00:02,500 --> 00:00:03,200\nCHARLIE\n\n3\n00:00:03,400 --> 00:00:03,900\nDELTA\n\n"
+        "1\n00:00:00,300 --> 00:00:00,900\nBRAVO\n\n2\n00:00:02,000 --> 00:00:02,700\nCHARLIE\n\n3\n00:00:02,900 --> 00:00:03,400\nDELTA\n\n"
     );
     let zones: [[f64; 4]; 3] = [
         [0.0, 0.0, 1.0, 0.08],
@@ -772,8 +774,8 @@ captions = "b.srt"
         (0.15, None),
         (0.6, Some("BRAVO")),
         (1.4, Some("SALE")),
-        (2.8, Some("CHARLIE")),
-        (3.6, Some("DELTA")),
+        (2.4, Some("CHARLIE")),
+        (3.2, Some("DELTA")),
     ] {
         let frame = frame_at(&video, t, &d.join(format!("{t}.png")));
         let Some(words) = ocr_words(&frame, &d.join("ocr.pgm")) else {
