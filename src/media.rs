@@ -9,16 +9,8 @@ use std::path::Path;
 /// (missing, empty, not a regular file, an MP4 cut short before or after its `moov` box, a still
 /// image, not media at all).
 pub fn open(path: &Path) -> Result<Input> {
-    check_file(path, "a media file")?;
-    let input = Input::open(path).map_err(|e| match mp4::read_layout(path) {
-        Ok(None) if looks_like_mp4(path) => Error::bad_input(
-            path,
-            "truncated or unfinished MP4: no moov box (the download or render was cut short)",
-        ),
-        _ => Error::from(e),
-    })?;
-    let format = input.format_name();
-    if let Some(kind) = still_image(&format) {
+    let (input, still) = open_media(path)?;
+    if let Some(kind) = still {
         return Err(Error::bad_input(
             path,
             format!(
@@ -27,8 +19,22 @@ pub fn open(path: &Path) -> Result<Input> {
             ),
         ));
     }
-    check_complete(path)?;
     Ok(input)
+}
+
+/// Open `path` like [`open`], accepting a still image: then also say what kind of image it is.
+pub fn open_media(path: &Path) -> Result<(Input, Option<String>)> {
+    check_file(path, "a media file")?;
+    let input = Input::open(path).map_err(|e| match mp4::read_layout(path) {
+        Ok(None) if looks_like_mp4(path) => Error::bad_input(
+            path,
+            "truncated or unfinished MP4: no moov box (the download or render was cut short)",
+        ),
+        _ => Error::from(e),
+    })?;
+    let still = still_image(&input.format_name());
+    check_complete(path)?;
+    Ok((input, still))
 }
 
 /// Check that `path` is a non-empty regular file (`what` says what it should be): a named
@@ -83,10 +89,10 @@ pub fn untimed_packet(path: &Path) -> Error {
 }
 
 /// The picture format when FFmpeg's demuxer `format` reads single still images.
-fn still_image(format: &str) -> Option<&str> {
+fn still_image(format: &str) -> Option<String> {
     match format {
-        "image2" => Some("an image file"),
-        f => f.strip_suffix("_pipe"),
+        "image2" => Some("an image file".into()),
+        f => f.strip_suffix("_pipe").map(str::to_string),
     }
 }
 

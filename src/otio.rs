@@ -10,8 +10,8 @@ use std::path::Path;
 pub struct TimelineClip {
     /// Clip name (shown in the NLE).
     pub name: String,
-    /// The source media file.
-    pub media: std::path::PathBuf,
+    /// The source media file (`None`: a generated card).
+    pub media: Option<std::path::PathBuf>,
     /// The source's frame rate.
     pub rate: f64,
     /// Frames of the whole source file.
@@ -42,7 +42,7 @@ pub fn timeline(name: &str, rate: f64, clips: &[TimelineClip], beds: &[TimelineB
     let audio = track("A1", "Audio", clip_items(clips, rate));
     let mut tracks = vec![video, audio];
     for (i, bed) in beds.iter().enumerate() {
-        let item = clip(&bed.name, &bed.media, rate, bed.frames, 0, bed.frames);
+        let item = clip(&bed.name, Some(&bed.media), rate, bed.frames, 0, bed.frames);
         tracks.push(track(&format!("A{}", i + 2), "Audio", vec![item]));
     }
     json!({
@@ -68,7 +68,7 @@ fn clip_items(clips: &[TimelineClip], rate: f64) -> Vec<Value> {
     for (i, c) in clips.iter().enumerate() {
         items.push(clip(
             &c.name,
-            &c.media,
+            c.media.as_deref(),
             c.rate,
             c.media_frames,
             c.source_in,
@@ -103,7 +103,33 @@ fn track(name: &str, kind: &str, children: Vec<Value>) -> Value {
     })
 }
 
-fn clip(name: &str, media: &Path, rate: f64, media_frames: i64, start: i64, frames: i64) -> Value {
+fn clip(
+    name: &str,
+    media: Option<&Path>,
+    rate: f64,
+    media_frames: i64,
+    start: i64,
+    frames: i64,
+) -> Value {
+    let available = range(0, media_frames, rate);
+    let reference = match media {
+        Some(media) => json!({
+            "OTIO_SCHEMA": "ExternalReference.1",
+            "metadata": {},
+            "name": media.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            "available_range": available,
+            "target_url": file_url(media),
+        }),
+        // A card: made by cutroom, no file behind it.
+        None => json!({
+            "OTIO_SCHEMA": "GeneratorReference.1",
+            "metadata": {},
+            "name": name,
+            "generator_kind": "cutroom.card",
+            "parameters": {},
+            "available_range": available,
+        }),
+    };
     json!({
         "OTIO_SCHEMA": "Clip.1",
         "metadata": {},
@@ -112,13 +138,7 @@ fn clip(name: &str, media: &Path, rate: f64, media_frames: i64, start: i64, fram
         "effects": [],
         "markers": [],
         "enabled": true,
-        "media_reference": {
-            "OTIO_SCHEMA": "ExternalReference.1",
-            "metadata": {},
-            "name": media.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-            "available_range": range(0, media_frames, rate),
-            "target_url": file_url(media),
-        },
+        "media_reference": reference,
     })
 }
 
@@ -154,7 +174,7 @@ mod tests {
         let clips = [
             TimelineClip {
                 name: "a".into(),
-                media: "/m/a b.mp4".into(),
+                media: Some("/m/a b.mp4".into()),
                 rate: 30.0,
                 media_frames: 120,
                 source_in: 10,
@@ -163,7 +183,7 @@ mod tests {
             },
             TimelineClip {
                 name: "b".into(),
-                media: "/m/b.mp4".into(),
+                media: Some("/m/b.mp4".into()),
                 rate: 25.0,
                 media_frames: 90,
                 source_in: 0,

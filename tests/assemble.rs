@@ -580,21 +580,26 @@ fn demo_spec_makes_checked_deliverables_in_sync_at_every_shot() {
                 && srt.contains("3\n00:00:08,500 --> 00:00:11,000\nThe cat keeps watch\n"),
             "{srt}"
         );
-        // Every shot span measured, each within one frame.
+        // Every shot span measured, each within one frame (the end card has no sound and
+        // no picture events: nothing to measure).
         let shots = o["shots"].as_array().unwrap();
-        assert_eq!(shots.len(), 3, "{o}");
-        for s in shots {
+        assert_eq!(shots.len(), 4, "{o}");
+        for s in &shots[..3] {
             let off = s["offset_ms"].as_f64().unwrap_or(f64::NAN);
             assert!(off.abs() <= 1000.0 / fps, "{}: shot {s}", path.display());
         }
         // Each shot judged alone, by the same analysis as `cutroom sync`: the rendered shots
         // pass on their paired markers; the middle one shows one marker after the fade into
-        // it, and one pairing is no evidence.
+        // it, and one pairing is no evidence; the end card has none.
         let verdicts: Vec<&str> = shots
             .iter()
             .map(|s| s["verdict"].as_str().unwrap())
             .collect();
-        assert_eq!(verdicts, ["pass", "inconclusive", "pass"], "{o}");
+        assert_eq!(
+            verdicts,
+            ["pass", "inconclusive", "pass", "inconclusive"],
+            "{o}"
+        );
         assert_eq!(shots[0]["method"], "events", "{o}");
         assert_eq!(o["sync_method"], "events", "{o}");
     }
@@ -835,4 +840,90 @@ captions = "b.srt"
     assert!(again.get("reused").is_none(), "{again}");
     assert_eq!(again["outputs"][0]["reused"], false);
     assert!(vtt.is_file());
+}
+
+#[test]
+fn cards_reach_every_deliverable_silent_under_the_music_and_in_the_timeline() {
+    // A text card crossfades into a clip, which cuts to a colour end card.
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    tone_clip(&clip, 320, 180, 30, 2.0, "red", Some(0.3));
+    std::fs::write(dir.path().join("small.toml"), SMALL_PRESETS).unwrap();
+    let spec = format!(
+        "outputs = [\"square\"]\npresets = \"small.toml\"\n\
+         [[shot]]\ntext = \"Title\"\ncolor = \"#203040\"\nduration = 1\n\
+         transition = {{ kind = \"crossfade\", duration = \"0.4\" }}\n\
+         [[shot]]\nsrc = \"{}\"\n\
+         [[shot]]\ncolor = \"#e0c020\"\nduration = \"1s\"\n",
+        clip.display()
+    );
+    let spec_path = dir.path().join("cut.toml");
+    std::fs::write(&spec_path, spec).unwrap();
+    let out = dir.path().join("out");
+    let report = cutroom_json(&[
+        "-q",
+        "assemble",
+        spec_path.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(report["cut"]["duration_s"], 3.6, "{report}");
+    assert_eq!(report["cut"]["video"]["frame_rate"], "30/1", "{report}");
+    let inputs = report["inputs"].as_array().unwrap();
+    assert_eq!(
+        (&inputs[0]["how"], &inputs[0]["file"], &inputs[2]["source"]),
+        (&"card".into(), &Value::Null, &"color card #e0c020".into())
+    );
+    let video = Path::new(report["outputs"][0]["path"].as_str().unwrap());
+    let probe = ffprobe(video);
+    assert_eq!(
+        (
+            &probe["streams"][0]["width"],
+            &probe["streams"][0]["height"]
+        ),
+        (&240.into(), &240.into())
+    );
+    let dur: f64 = probe["format"]["duration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((dur - 3.6).abs() < 0.04, "{dur} s");
+    // The cards show their colours (reframed like any shot).
+    for (t, want) in [(0.2, [0x20, 0x30, 0x40]), (3.3, [0xe0, 0xc0, 0x20])] {
+        let png = dir.path().join(format!("{t}.png"));
+        let got = frame_at(video, t, &png).mean(20, 70, 40, 90);
+        assert!(
+            got.iter()
+                .zip(want)
+                .all(|(g, w)| (g - f64::from(w)).abs() <= 6.0),
+            "at {t} s: {got:?}, expected {want:?}"
+        );
+    }
+    // Silent: the tone plays only over the clip.
+    let pcm = audio_samples(video);
+    assert!(rms(&pcm, 2.8, 3.5) < 1e-3, "the end card has sound");
+    assert!(rms(&pcm, 1.5, 2.0) > 1e-2, "the clip lost its sound");
+    // The timeline has the cards as generated clips, with no file behind them.
+    let t: Value =
+        serde_json::from_slice(&std::fs::read(out.join("timeline.otio")).unwrap()).unwrap();
+    let v = t["tracks"]["children"][0]["children"].as_array().unwrap();
+    let kinds: Vec<&str> = v
+        .iter()
+        .map(|c| {
+            c["media_reference"]["OTIO_SCHEMA"]
+                .as_str()
+                .unwrap_or("transition")
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "GeneratorReference.1",
+            "transition",
+            "ExternalReference.1",
+            "GeneratorReference.1"
+        ]
+    );
 }

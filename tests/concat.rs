@@ -1071,3 +1071,223 @@ fn rotation_is_kept_by_the_copy_and_applied_by_the_normalise_path() {
         (bx0, by0, bx1, by1)
     );
 }
+
+/// The colour of `video`'s picture around `(x, y)` at `secs` (a 9x9 mean, rounded).
+fn colour_at(video: &Path, secs: f64, x: u32, y: u32) -> [f64; 3] {
+    let png = video.with_extension(format!("{secs}.png"));
+    frame_at(video, secs, &png).mean(x - 4, y - 4, x + 5, y + 5)
+}
+
+fn assert_colour(video: &Path, secs: f64, (x, y): (u32, u32), want: [u8; 3]) {
+    let got = colour_at(video, secs, x, y);
+    assert!(
+        got.iter()
+            .zip(want)
+            .all(|(g, w)| (g - f64::from(w)).abs() <= 4.0),
+        "{} at {secs} s, ({x}, {y}): colour {got:?}, expected {want:?}",
+        video.display()
+    );
+}
+
+#[test]
+fn colour_text_and_image_cards_join_clips_with_the_same_transitions_in_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = make_clips(d, &[portrait(4.0, 4.0)]).remove(0);
+    // A 200x100 still, padded into the 360x640 frame.
+    let image = d.join("end.png");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=0x2050a0:s=200x100",
+        "-frames:v",
+        "1",
+        s(&image),
+    ]);
+    let spec = d.join("cut.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            r##"
+[[shot]]
+color = "#603010"
+duration = 1
+transition = {{ kind = "crossfade", duration = 0.5 }}
+
+[[shot]]
+src = "{}"
+
+[[shot]]
+text = "The End"
+color = "#101010"
+style = {{ size = 0.1, color = "#ffff00" }}
+duration = "1s"
+transition = {{ kind = "fade", duration = "12f" }}
+
+[[shot]]
+image = "end.png"
+duration = "30f"
+"##,
+            s(&clip)
+        ),
+    )
+    .unwrap();
+    let out = d.join("out.mp4");
+    let j = concat_json(&["--spec", s(&spec), "-o", s(&out)]);
+    assert_eq!(j["path"], "normalise");
+    // The cut keeps the clip's size and rate (not a still's 25 fps).
+    assert_eq!(
+        (
+            &j["video"]["width"],
+            &j["video"]["height"],
+            &j["video"]["frame_rate"]
+        ),
+        (&360.into(), &640.into(), &"30/1".into())
+    );
+    let starts: Vec<f64> = j["shots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["start_s"].as_f64().unwrap())
+        .collect();
+    assert_eq!(starts, [0.0, 0.5, 4.5, 5.5]);
+    assert_eq!(j["shots"][0]["src"], "color card #603010");
+    assert_eq!(j["shots"][0]["audio"], "silence");
+    assert_duration(&out, 6.5, 30.0);
+    // The colour card has its colour; the text card its background and yellow letters; the
+    // still its colour, centred on black.
+    assert_colour(&out, 0.2, (180, 320), [0x60, 0x30, 0x10]);
+    assert_colour(&out, 4.9, (20, 20), [0x10, 0x10, 0x10]);
+    let text = frame_at(&out, 5.0, &d.join("text.png"));
+    let letters = text
+        .bbox(|[r, g, b]| r > 200 && g > 200 && b < 80)
+        .expect("yellow letters on the text card");
+    let (cx, cy) = ((letters.0 + letters.2) / 2, (letters.1 + letters.3) / 2);
+    assert!(
+        cx.abs_diff(180) <= 8 && cy.abs_diff(320) <= 8 && letters.0 > 10 && letters.2 < 350,
+        "text box {letters:?} is not centred inside the frame"
+    );
+    assert_colour(&out, 6.2, (180, 320), [0x20, 0x50, 0xa0]);
+    assert_colour(&out, 6.2, (180, 100), [0, 0, 0]);
+    // The clip's every flash and beep lands where the timeline puts it, in sync; the cards
+    // are silent and flash nothing.
+    assert_markers(
+        &out,
+        &[Expect {
+            src: &clip,
+            from: 0.0,
+            to: 4.0,
+            at: 0.5,
+        }],
+        None,
+        1.0,
+        1.0,
+    );
+}
+
+#[test]
+fn a_still_image_without_a_duration_is_an_error_that_says_to_add_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let still = d.join("end.png");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=red:s=64x64",
+        "-frames:v",
+        "1",
+        s(&still),
+    ]);
+    let clip = fixture("marker_portrait_30.mp4");
+    let out = d.join("out.mp4");
+    // On the command line, and as a spec's src.
+    let err = fails(&[s(&clip), s(&still), "-o", s(&out)], &out);
+    assert!(
+        err.contains("end.png") && err.contains("still image") && err.contains("add a duration"),
+        "{err}"
+    );
+    let spec = d.join("cut.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "[[shot]]\nsrc = \"{}\"\n\n[[shot]]\nsrc = \"end.png\"\n",
+            s(&clip)
+        ),
+    )
+    .unwrap();
+    let err = fails(&["--spec", s(&spec), "-o", s(&out)], &out);
+    assert!(
+        err.contains("shot 2") && err.contains("add a duration"),
+        "{err}"
+    );
+    // With a duration the still is a shot of that length, at the clip's rate.
+    std::fs::write(
+        &spec,
+        format!(
+            "[[shot]]\nsrc = \"{}\"\n\n[[shot]]\nsrc = \"end.png\"\nduration = 2\n",
+            s(&clip)
+        ),
+    )
+    .unwrap();
+    let j = concat_json(&["--spec", s(&spec), "-o", s(&out)]);
+    assert_eq!(j["video"]["frame_rate"], "30/1");
+    assert_duration(&out, 8.0, 30.0);
+}
+
+#[test]
+fn bad_cards_fail_with_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("out.mp4");
+    let spec = d.join("cut.toml");
+    let clip = fixture("marker_portrait_30.mp4");
+    for (shot, says) in [
+        ("color = \"#101010\"", "colour card needs a duration"),
+        ("text = \"Hi\"", "text card needs a duration"),
+        ("image = \"x.png\"", "still image needs a duration"),
+        ("color = \"#10101\"\nduration = 1", "bad colour \"#10101\""),
+        (
+            "color = \"#101010\"\nduration = 1\nin = 0.5",
+            "in and out trim clips",
+        ),
+        (
+            "src = \"a.mp4\"\ncolor = \"#101010\"",
+            "exactly one of src, image, color or text",
+        ),
+        (
+            "text = \"Hi\"\nduration = 1\nstyle = { size = 2 }",
+            "style.size",
+        ),
+        (
+            "color = \"#101010\"\nduration = 1\nstyle = { size = 0.1 }",
+            "style is for text cards",
+        ),
+        (
+            "color = \"#101010\"\nduration = \"1f\"\nfps = 3",
+            "unknown field `fps`",
+        ),
+    ] {
+        std::fs::write(
+            &spec,
+            format!("[[shot]]\nsrc = \"{}\"\n\n[[shot]]\n{shot}\n", s(&clip)),
+        )
+        .unwrap();
+        let err = fails(&["--spec", s(&spec), "-o", s(&out)], &out);
+        assert!(
+            err.contains("cut.toml") && err.contains(says),
+            "{shot}: {err}"
+        );
+        assert_eq!(err.matches("error:").count(), 1, "{err}");
+    }
+    let err = {
+        std::fs::write(
+            &spec,
+            format!("[[shot]]\nsrc = \"{}\"\nduration = 2\n", s(&clip)),
+        )
+        .unwrap();
+        fails(&["--spec", s(&spec), "-o", s(&out)], &out)
+    };
+    assert!(err.contains("trim a clip with in and out"), "{err}");
+}

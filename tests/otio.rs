@@ -10,7 +10,7 @@ fn timeline_loads_in_opentimelineio() {
     let clips: Vec<TimelineClip> = (0..3)
         .map(|i| TimelineClip {
             name: format!("shot {i}"),
-            media: fixture("marker_portrait_30.mp4"),
+            media: Some(fixture("marker_portrait_30.mp4")),
             rate: 30.0,
             media_frames: 180,
             source_in: 15 * i,

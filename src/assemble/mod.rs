@@ -197,7 +197,7 @@ pub fn keys(cut: &Cut, spec_path: &Path, inputs: &[ShotInput]) -> Result<Keys> {
     base.update(settings(spec_path)?.as_bytes());
     let files = inputs
         .iter()
-        .map(|i| i.file.as_path())
+        .filter_map(|i| i.file.as_deref())
         .chain(cut.music.iter().map(|m| m.file.as_path()))
         .chain(cut.voice.iter().map(|v| v.file.as_path()))
         .chain(cut.caption_files())
@@ -392,9 +392,13 @@ pub fn run(
         .plan
         .shots
         .iter()
-        .map(|s| {
-            let r = s.source.frame_rate;
-            (r.num as f64 / r.den as f64, s.source.packets.len() as i64)
+        .map(|s| match s.content.clip() {
+            Some(c) => (
+                c.frame_rate.num as f64 / c.frame_rate.den as f64,
+                c.packets.len() as i64,
+            ),
+            // A card or still: as many frames as it is shown, at the cut's rate.
+            None => (rate.num as f64 / rate.den as f64, s.len),
         })
         .collect();
     let (shots_sound, picture) = concat::execute_for_export(prepared, &copts, &master, &bar)?;
@@ -522,7 +526,7 @@ pub fn run(
         .enumerate()
         .map(|(i, ((s, input), (src_fps, media_frames)))| TimelineClip {
             name: format!("shot-{:02}", i + 1),
-            media: absolute(&input.file),
+            media: input.file.as_deref().map(absolute),
             rate: src_fps,
             media_frames,
             source_in: frames(s.in_s, src_fps),
@@ -614,7 +618,7 @@ fn check_outputs(
         ["report.json", "report.html", "timeline.otio", "contact.png"].map(|f| out_dir.join(f)),
     );
     let read: Vec<&Path> = std::iter::once(spec_path)
-        .chain(inputs.iter().map(|i| i.file.as_path()))
+        .chain(inputs.iter().filter_map(|i| i.file.as_deref()))
         .chain(cut.music.iter().map(|m| m.file.as_path()))
         .chain(cut.voice.iter().map(|v| v.file.as_path()))
         .chain(cut.presets.as_deref())

@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 pub struct ShotInput {
     /// The source as the spec gives it (`src` path, URL, video id, or `render:<prompt>`).
     pub source: String,
-    /// The local file used.
-    pub file: PathBuf,
-    /// `local`, `downloaded`, `cached`, `rendered` or `resumed`.
+    /// The local file used (null for a colour or text card).
+    pub file: Option<PathBuf>,
+    /// `local`, `downloaded`, `cached`, `rendered`, `resumed` or `card`.
     pub how: &'static str,
     /// The render job or video id, when there is one.
     pub id: Option<String>,
@@ -61,7 +61,9 @@ pub async fn resolve(
         .enumerate()
         .map(|(i, s)| s.source(i + 1).map_err(Error::Usage))
         .collect::<Result<_>>()?;
-    let remote = sources.iter().any(|s| !matches!(s, Source::File(_)));
+    let remote = sources
+        .iter()
+        .any(|s| !matches!(s, Source::File(_) | Source::Card));
     if remote {
         crate::output::make_dir(shots_dir)?;
     }
@@ -99,7 +101,7 @@ pub async fn resolve(
                 (Some(file), None) => {
                     inputs[*i] = Some(ShotInput {
                         source,
-                        file,
+                        file: Some(file),
                         how: if rep.cached {
                             "cached"
                         } else if rep.created {
@@ -131,8 +133,22 @@ pub async fn resolve(
             (Source::File(f), _) => {
                 inputs[i] = Some(ShotInput {
                     source: f.display().to_string(),
-                    file: f.clone(),
+                    file: Some(f.clone()),
                     how: "local",
+                    id: None,
+                    seconds_billed: None,
+                    cost_usd: None,
+                    cost_estimated: false,
+                });
+                continue;
+            }
+            (Source::Card, _) => {
+                let shot = cut.shot[i].timeline_shot(None);
+                let card = shot.footage(i + 1).map_err(Error::Usage)?;
+                inputs[i] = Some(ShotInput {
+                    source: card.describe(),
+                    file: None,
+                    how: "card",
                     id: None,
                     seconds_billed: None,
                     cost_usd: None,
@@ -155,7 +171,7 @@ pub async fn resolve(
                 Some(file) => {
                     inputs[i] = Some(ShotInput {
                         source,
-                        file: file.path.clone(),
+                        file: Some(file.path.clone()),
                         how: if f.cached { "cached" } else { "downloaded" },
                         id: f.id,
                         seconds_billed: None,

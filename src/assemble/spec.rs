@@ -10,7 +10,7 @@ use crate::captions::style::{Logo, Overlays, Style, TextOverlay};
 use crate::error::{Error, Result};
 use crate::loudness::LoudnessTarget;
 use crate::sync::Standard;
-use crate::timeline::{Shot, TimeSpec, Transition};
+use crate::timeline::{Shot, TextStyle, TimeSpec, Transition};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -51,12 +51,24 @@ pub struct Cut {
     pub text: Vec<TextOverlay>,
 }
 
-/// One shot: exactly one source, and the trims and transition of [`crate::timeline::Shot`].
+/// One shot: exactly one source (a clip, or a card: a still image, a colour or text shown for
+/// `duration`), and the trims and transition of [`crate::timeline::Shot`].
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CutShot {
-    /// A local file (relative to the spec).
+    /// A local file (relative to the spec): a clip, or a still image shown for `duration`.
     pub src: Option<PathBuf>,
+    /// A still image shown for `duration` (relative to the spec).
+    pub image: Option<PathBuf>,
+    /// A colour card `#rrggbb` shown for `duration`; with `text`, the colour behind the text.
+    pub color: Option<String>,
+    /// A text card: these lines (`\n` breaks them), centred, shown for `duration`, drawn with
+    /// the shipped font.
+    pub text: Option<String>,
+    /// How a text card's text looks.
+    pub style: Option<TextStyle>,
+    /// How long a card or still image is shown.
+    pub duration: Option<TimeSpec>,
     /// An MP4 to download.
     pub url: Option<String>,
     /// A finished render on the `/v1/videos` API.
@@ -87,6 +99,8 @@ pub enum Source {
     VideoId(String),
     /// A render request.
     Render(RenderBlock),
+    /// A colour or text card (no file).
+    Card,
 }
 
 /// A render request (the fields of a `cutroom render` shot list entry).
@@ -279,26 +293,48 @@ impl CutShot {
     pub fn source(&self, n: usize) -> std::result::Result<Source, String> {
         let mut given: Vec<Source> = Vec::new();
         given.extend(self.src.clone().map(Source::File));
+        given.extend(self.image.clone().map(Source::File));
         given.extend(self.url.clone().map(Source::Url));
         given.extend(self.video_id.clone().map(Source::VideoId));
         given.extend(self.render.clone().map(Source::Render));
+        if self.text.is_some() || (self.color.is_some() && self.image.is_none()) {
+            given.push(Source::Card);
+        }
+        let all = "give one of src, image, url, video_id, [shot.render], color or text";
         match given.len() {
-            1 => Ok(given.remove(0)),
-            0 => Err(format!(
-                "shot[{}]: no source: give one of src, url, video_id or [shot.render]",
-                n - 1
-            )),
+            1 => {
+                // The card keys themselves (duration, style, colours) are checked as the
+                // timeline checks them.
+                let file = match given[0] {
+                    Source::Card => None,
+                    _ => Some(PathBuf::new()),
+                };
+                if matches!(given[0], Source::File(_) | Source::Card) {
+                    self.timeline_shot(file)
+                        .footage(n)
+                        .map_err(|e| format!("shot[{}]: {}", n - 1, strip_shot(&e)))?;
+                }
+                Ok(given.remove(0))
+            }
+            0 => Err(format!("shot[{}]: no source: {all}", n - 1)),
             _ => Err(format!(
-                "shot[{}]: more than one source: give one of src, url, video_id or [shot.render]",
+                "shot[{}]: more than one source: {all} (a text card may add color for its \
+                 background)",
                 n - 1
             )),
         }
     }
 
-    /// The timeline shot once the source is the local file `src`.
-    pub fn timeline_shot(&self, src: PathBuf) -> Shot {
+    /// The timeline shot once the source is the local file `file` (`None` for a card).
+    pub fn timeline_shot(&self, file: Option<PathBuf>) -> Shot {
+        let image = self.image.is_some();
         Shot {
-            src,
+            src: file.clone().filter(|_| !image),
+            image: file.filter(|_| image),
+            color: self.color.clone(),
+            text: self.text.clone(),
+            style: self.style.clone(),
+            duration: self.duration,
             in_point: self.in_point,
             out: self.out,
             transition: self.transition,
@@ -355,6 +391,7 @@ impl Cut {
         let files = self.shot.iter_mut().flat_map(|s| {
             [
                 s.src.as_mut(),
+                s.image.as_mut(),
                 s.render.as_mut().and_then(|r| r.input_reference.as_mut()),
                 s.captions.as_mut(),
             ]
@@ -418,7 +455,13 @@ impl Cut {
         let mut bad_sources = Vec::new();
         for (i, s) in self.shot.iter().enumerate() {
             match s.source(i + 1) {
-                Ok(Source::File(f)) => missing(format!("shot[{i}].src"), &f),
+                Ok(Source::File(f)) => missing(
+                    format!(
+                        "shot[{i}].{}",
+                        if s.image.is_some() { "image" } else { "src" }
+                    ),
+                    &f,
+                ),
                 Ok(Source::Render(r)) => {
                     if let Some(f) = &r.input_reference {
                         missing(format!("shot[{i}].render.input_reference"), f);
@@ -459,6 +502,13 @@ impl Cut {
             _ => Err(Error::Many(errors)),
         }
     }
+}
+
+/// A timeline message without its leading `shot N: ` (the spec names shots `shot[i]`).
+fn strip_shot(e: &str) -> &str {
+    e.split_once(": ")
+        .filter(|(head, _)| head.starts_with("shot "))
+        .map_or(e, |(_, rest)| rest)
 }
 
 /// The JSON Schema of the spec (`cutroom schema`).
@@ -593,7 +643,7 @@ mod tests {
              [shot.render]\nprompt = \"a cat\"\nseconds = 4\n",
         )
         .unwrap();
-        let s = c.shot[0].timeline_shot("a.mp4".into());
+        let s = c.shot[0].timeline_shot(Some("a.mp4".into()));
         assert_eq!(s.transition.name(), "crossfade");
         assert!(s.in_point.is_some() && s.out.is_some());
         assert!(matches!(c.shot[1].source(2), Ok(Source::Render(_))));

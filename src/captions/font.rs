@@ -19,6 +19,11 @@ const FILES: [(&str, &[u8]); 2] = [
     ),
 ];
 
+/// The regular face's file in a directory [`install`] wrote.
+pub fn regular(dir: &Path) -> std::path::PathBuf {
+    dir.join(FILES[0].0)
+}
+
 /// Write the font files into `dir` (which exists).
 pub fn install(dir: &Path) -> Result<()> {
     for (name, bytes) in FILES {

@@ -57,7 +57,6 @@ impl AudioPlan {
             .map(|(i, shot)| {
                 let (s0, s1) = (plan.sample(shot.start), plan.sample(shot.end()));
                 let len = (s1 - s0) as usize;
-                let src = &shot.source;
                 let fade_in = match shot.head {
                     Edge::Cut if i == 0 => 0,
                     Edge::Cut => declick_in.min(len / 2),
@@ -69,11 +68,13 @@ impl AudioPlan {
                     e => (s1 - plan.sample(shot.end() - e.ticks())) as usize,
                 };
                 AudioShot {
-                    skip: rescale(
-                        shot.in_pts - src.audio_origin(),
-                        src.time_base(),
-                        Rational::new(1, rate as i32),
-                    ),
+                    skip: shot.content.file().map_or(0, |src| {
+                        rescale(
+                            shot.in_pts - src.audio_origin(),
+                            src.time_base(),
+                            Rational::new(1, rate as i32),
+                        )
+                    }),
                     start: s0 as usize,
                     len,
                     fade_in,

@@ -18,10 +18,10 @@ pub fn write(
     bar: &ProgressBar,
 ) -> Result<PathBuf> {
     let tb = plan.target.time_base;
-    let first = &plan.shots[0].source;
+    let first = plan.shots[0].source();
     let mut w = AvWriter::create_copy(target, &first.info, false, tb, audio)?;
     for (shot, kept) in plan.shots.iter().zip(inputs) {
-        let s = &shot.source;
+        let s = shot.source();
         let mut input = s.reopen(kept)?;
         let wanted = |pts: i64| pts >= shot.in_pts && pts < shot.end_pts;
         let expected = s.packets.iter().filter(|p| wanted(p.pts)).count();

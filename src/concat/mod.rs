@@ -8,6 +8,7 @@
 //! choice and [`execute`] for the work.
 
 pub mod audio;
+mod card;
 pub mod copy;
 pub mod normalise;
 mod pixels;
@@ -72,7 +73,11 @@ impl Default for Options {
 
 /// Refuse an output that is one of the shots, or that cannot be written, before any work.
 pub fn check_output(spec: &EditSpec, output: &Path) -> Result<()> {
-    let inputs: Vec<&Path> = spec.shot.iter().map(|s| s.src.as_path()).collect();
+    let inputs: Vec<&Path> = spec
+        .shot
+        .iter()
+        .filter_map(|s| s.src.as_deref().or(s.image.as_deref()))
+        .collect();
     ensure_not_input(output, &inputs)?;
     // Creating (and dropping) the temp file proves the directory exists and is writable.
     AtomicOutput::new(output).map(drop)
@@ -90,17 +95,36 @@ pub struct Prepared {
 /// and plan the join. Every unusable shot is reported (one error, or [`crate::Error::Many`]).
 /// `bar` advances once per shot read.
 pub fn prepare(spec: &EditSpec, opts: &Options, bar: &ProgressBar) -> Result<Prepared> {
-    let paths: Vec<PathBuf> = spec.shot.iter().map(|s| s.src.clone()).collect();
-    let mut sources = Vec::new();
     let (mut sounds, mut inputs) = (Vec::new(), Vec::new());
-    for loaded in source::load_all(&paths, opts.sample_rate, opts.channels, opts.keep_open, bar) {
-        sources.push(loaded.map(|l| {
-            sounds.push(l.sound);
-            inputs.push(l.input);
-            l.source
-        }));
-    }
-    let plan = plan::plan(spec, sources, opts)?;
+    let contents = plan::contents(spec, |paths| {
+        source::load_all(paths, opts.sample_rate, opts.channels, opts.keep_open, bar)
+            .into_iter()
+            .map(|loaded| {
+                loaded.map(|l| {
+                    sounds.push(l.sound);
+                    inputs.push(l.input);
+                    l.source
+                })
+            })
+            .collect()
+    })?;
+    // Cards have no sound (silence) and no file.
+    let (mut sounds, mut inputs) = (sounds.into_iter(), inputs.into_iter());
+    let (sounds, inputs) = contents
+        .iter()
+        .map(|c| match c {
+            Ok(plan::Content::File(_)) => (
+                sounds.next().expect("one per file"),
+                inputs.next().expect("one per file"),
+            ),
+            Ok(plan::Content::Card(_)) => {
+                bar.inc(1);
+                (None, None)
+            }
+            Err(_) => (None, None),
+        })
+        .unzip();
+    let plan = plan::plan(spec, contents, opts)?;
     Ok(Prepared {
         plan,
         sounds,
@@ -355,7 +379,7 @@ pub struct AudioSummary {
 /// One shot of a [`Summary`].
 #[derive(Debug, Clone, Serialize)]
 pub struct ShotSummary {
-    /// Source file.
+    /// Source file, or the card (`color card #101010`, `text card "..."`).
     pub src: String,
     /// Time base of the source video, `num/den`.
     pub source_time_base: String,
@@ -393,7 +417,7 @@ impl Summary {
         let t = &plan.target;
         let secs = |ticks: i64| round_us(ticks as f64 * t.time_base.as_f64());
         let codec = match plan.path {
-            VideoPath::Copy => plan.shots[0].source.info.params.codec_name(),
+            VideoPath::Copy => plan.shots[0].source().info.params.codec_name(),
             VideoPath::Normalise => "h264".into(),
         };
         Self {
@@ -420,14 +444,21 @@ impl Summary {
                 .shots
                 .iter()
                 .map(|s| {
-                    let src = &s.source;
-                    let (a, b) = (s.in_pts - src.first(), s.end_pts - src.first());
+                    // A card's (and a still's) source time is its time in the cut.
+                    let (tb, a, b) = match s.content.clip() {
+                        Some(src) => (
+                            src.time_base(),
+                            s.in_pts - src.first(),
+                            s.end_pts - src.first(),
+                        ),
+                        None => (t.time_base, 0, s.len),
+                    };
                     let samples0 = plan.sample(s.start);
                     ShotSummary {
-                        src: src.path.display().to_string(),
-                        source_time_base: src.time_base().to_string(),
-                        in_s: round_us(src.secs(a)),
-                        out_s: round_us(src.secs(b)),
+                        src: s.content.describe(),
+                        source_time_base: tb.to_string(),
+                        in_s: round_us(a as f64 * tb.as_f64()),
+                        out_s: round_us(b as f64 * tb.as_f64()),
                         in_ticks: a,
                         out_ticks: b,
                         start_s: secs(s.start),
@@ -436,7 +467,11 @@ impl Summary {
                         duration_ticks: s.len,
                         start_sample: samples0,
                         samples: plan.sample(s.end()) - samples0,
-                        audio: if src.has_audio { "source" } else { "silence" },
+                        audio: if s.content.clip().is_some_and(|c| c.has_audio) {
+                            "source"
+                        } else {
+                            "silence"
+                        },
                         transition: s.transition.name(),
                         transition_s: (s.transition_ticks > 0).then(|| secs(s.transition_ticks)),
                     }

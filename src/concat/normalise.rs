@@ -2,8 +2,9 @@
 //! the target frame rate (each output frame shows the source frame on screen at its midpoint),
 //! faded or crossfaded at transitions, and encoded once with x264.
 
+use super::card;
 use super::pixels::{self, weight};
-use super::plan::{Edge, Plan, PlannedShot, Target};
+use super::plan::{Content, Edge, Plan, PlannedShot, Target};
 use super::Options;
 use crate::error::{Error, Result};
 use crate::export::colour;
@@ -85,8 +86,7 @@ pub fn frames(
     // Frames of a shot's crossfade tail, waiting to be mixed into the next shot's head.
     let mut overlap: VecDeque<VideoFrame> = VecDeque::new();
     for (shot, kept) in plan.shots.iter().zip(inputs) {
-        let input = shot.source.reopen(kept)?;
-        let mut reader = ShotReader::open(shot, input, &plan.target)?;
+        let mut reader = Reader::open(shot, kept, &plan.target)?;
         let len = shot.len;
         for j in 0..len {
             let frame = reader.frame(j)?;
@@ -136,6 +136,29 @@ fn drain(enc: &mut VideoEncoder, sink: &mut impl FnMut(Packet) -> Result<()>) ->
     Ok(())
 }
 
+/// Serves a shot's conformed frames: decoded from its file, or a card's one picture.
+enum Reader<'a> {
+    File(Box<ShotReader<'a>>),
+    Card(VideoFrame),
+}
+
+impl<'a> Reader<'a> {
+    fn open(shot: &'a PlannedShot, kept: Option<Input>, t: &Target) -> Result<Self> {
+        Ok(match &shot.content {
+            Content::File(s) => Self::File(Box::new(ShotReader::open(shot, s.reopen(kept)?, t)?)),
+            Content::Card(c) => Self::Card(card::picture(c, t.width, t.height)?),
+        })
+    }
+
+    /// The conformed frame for output slot `j` (slots are asked for in order).
+    fn frame(&mut self, j: i64) -> Result<&mut VideoFrame> {
+        match self {
+            Self::File(r) => r.frame(j),
+            Self::Card(f) => Ok(f),
+        }
+    }
+}
+
 /// A decoded frame on screen, with its conformed (scaled, padded, `yuv420p`) version once
 /// needed.
 struct Held {
@@ -163,7 +186,7 @@ struct ShotReader<'a> {
 
 impl<'a> ShotReader<'a> {
     fn open(shot: &'a PlannedShot, mut input: Input, t: &Target) -> Result<Self> {
-        let s = &shot.source;
+        let s = shot.source();
         // Start decoding at the keyframe before the in-point, by its decoding time (the input
         // was read to its end).
         input.seek_to_keyframe(s.stream(), s.decode_start(shot.in_pts))?;
@@ -205,13 +228,13 @@ impl<'a> ShotReader<'a> {
                 _ => break,
             }
         }
-        let path = &self.shot.source.path;
+        let path = &self.shot.source().path;
         let held = self
             .current
             .as_mut()
             .ok_or_else(|| Error::bad_input(path, "no picture decodes at the shot's in-point"))?;
         if held.conformed.is_none() {
-            let info = &self.shot.source.info;
+            let info = &self.shot.source().info;
             let shape = (info.sample_aspect, Turn::from_rotation(info.rotation));
             held.conformed = Some(conform(
                 &mut self.filter,
@@ -226,12 +249,12 @@ impl<'a> ShotReader<'a> {
 
     /// The next decoded frame at or after the in-point, `None` at the end of the stream.
     fn decode_next(&mut self) -> Result<Option<VideoFrame>> {
-        let stream = self.shot.source.stream();
+        let stream = self.shot.source().stream();
         loop {
             if let Some(f) = self.dec.receive()? {
                 if f.pts().is_none() {
                     return Err(Error::bad_input(
-                        &self.shot.source.path,
+                        &self.shot.source().path,
                         "decoded a picture without a timestamp",
                     ));
                 }
@@ -282,8 +305,16 @@ fn conform(
         } else {
             (even((sw * th64 + sh / 2) / sh).min(tw), th)
         };
+        // RGB pictures (still images) become BT.709 limited-range YUV, as the output is
+        // tagged (swscale would use BT.601).
+        let rgb = !["yuv", "nv"].iter().any(|p| key.2.starts_with(p));
+        let matrix = if rgb {
+            ":out_color_matrix=bt709:out_range=tv"
+        } else {
+            ""
+        };
         let spec = format!(
-            "{}{}scale={w}:{h}:flags=bicubic,pad={tw}:{th}:{}:{}:black,setsar=1",
+            "{}{}scale={w}:{h}:flags=bicubic{matrix},pad={tw}:{th}:{}:{}:black,setsar=1",
             colour.map_or(String::new(), |c| format!("{c},")),
             turn.filter().map_or(String::new(), |f| format!("{f},")),
             (tw - w) / 2,

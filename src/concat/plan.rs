@@ -7,8 +7,9 @@ use crate::error::{Error, Result};
 use crate::export::reframe::Turn;
 use crate::export::square::display_width;
 use crate::timeline::time::NANOS;
-use crate::timeline::{EditSpec, TimeSpec, Transition};
+use crate::timeline::{EditSpec, Footage, TimeSpec, Transition};
 use cutroom_ffi::{rescale, Rational};
+use std::path::{Path, PathBuf};
 
 /// How the video is produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,15 +51,50 @@ impl Edge {
     }
 }
 
+/// What a planned shot shows.
+#[derive(Debug, Clone)]
+pub enum Content {
+    /// A scanned file: a clip, or a still image held for the shot's duration.
+    File(Box<Source>),
+    /// A colour or text card ([`Footage::Color`] or [`Footage::Text`]).
+    Card(Footage),
+}
+
+impl Content {
+    /// The scanned file, unless the shot is a card.
+    pub fn file(&self) -> Option<&Source> {
+        match self {
+            Self::File(s) => Some(s),
+            Self::Card(_) => None,
+        }
+    }
+
+    /// A video clip (not a still image, not a card).
+    pub fn clip(&self) -> Option<&Source> {
+        self.file().filter(|s| !s.still)
+    }
+
+    /// The file's path, or what the card is (for messages and reports).
+    pub fn describe(&self) -> String {
+        match self {
+            Self::File(s) => s.path.display().to_string(),
+            Self::Card(f) => f.describe(),
+        }
+    }
+}
+
 /// A shot placed on the output timeline.
 #[derive(Debug, Clone)]
 pub struct PlannedShot {
-    /// The scanned source.
-    pub source: Source,
-    /// First frame used, in the source's video time base.
+    /// What it shows.
+    pub content: Content,
+    /// First frame used, in the source's video time base (0 for a card).
     pub in_pts: i64,
-    /// End of the last frame used (exclusive), in the source's video time base.
+    /// End of the last frame used (exclusive), in the source's video time base (0 for a
+    /// card).
     pub end_pts: i64,
+    /// How long a still image or a card is shown (`None`: a clip, as long as its trim).
+    pub hold: Option<TimeSpec>,
     /// Where the shot starts, in output ticks.
     pub start: i64,
     /// How long it is, in output ticks.
@@ -78,6 +114,13 @@ impl PlannedShot {
     pub fn end(&self) -> i64 {
         self.start + self.len
     }
+
+    /// The scanned source of a clip (the copy path has nothing else).
+    pub fn source(&self) -> &Source {
+        self.content
+            .file()
+            .expect("only clips and stills are asked for their source")
+    }
 }
 
 /// What the output looks like.
@@ -96,6 +139,12 @@ pub struct Target {
     /// Audio channels.
     pub channels: u16,
 }
+
+/// The output size when no shot is a file (only colour and text cards).
+pub const DEFAULT_CARD_SIZE: (u32, u32) = (1920, 1080);
+
+/// The output frame rate when no shot is a video clip (only cards and still images).
+pub const DEFAULT_CARD_RATE: i32 = 30;
 
 /// The whole plan.
 #[derive(Debug, Clone)]
@@ -126,20 +175,73 @@ impl Plan {
     }
 }
 
-/// Plan the output from the shots of `spec` and their scanned sources (one per shot, in
-/// order): resolve the trims, choose the path, lay out the timeline. Every unusable shot (a
-/// failed scan or a bad trim) is reported (one error, or [`Error::Many`]).
-pub fn plan(spec: &EditSpec, sources: Vec<Result<Source>>, opts: &Options) -> Result<Plan> {
+/// What each shot of `spec` shows: cards as they are, files scanned by `scan` (on all
+/// cores: `scan` gets every file's path at once and returns one result per path, in order).
+pub fn contents(
+    spec: &EditSpec,
+    scan: impl FnOnce(&[PathBuf]) -> Vec<Result<Source>>,
+) -> Result<Vec<Result<Content>>> {
+    let footage = spec
+        .shot
+        .iter()
+        .enumerate()
+        .map(|(i, s)| s.footage(i + 1).map_err(Error::Usage))
+        .collect::<Result<Vec<_>>>()?;
+    let paths: Vec<PathBuf> = footage
+        .iter()
+        .filter_map(|f| match f {
+            Footage::File(p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut scanned = scan(&paths).into_iter();
+    Ok(footage
+        .into_iter()
+        .map(|f| match f {
+            Footage::File(_) => scanned
+                .next()
+                .expect("one scan per file")
+                .map(|s| Content::File(Box::new(s))),
+            card => Ok(Content::Card(card)),
+        })
+        .collect())
+}
+
+/// Plan the output from the shots of `spec` and what they show (one per shot, in order, see
+/// [`contents`]): resolve the trims, choose the path, lay out the timeline. Every unusable
+/// shot (a failed scan, a bad trim, a still without a duration) is reported (one error, or
+/// [`Error::Many`]).
+pub fn plan(spec: &EditSpec, contents: Vec<Result<Content>>, opts: &Options) -> Result<Plan> {
     if spec.shot.is_empty() {
         return Err(Error::Usage("no shots to join".into()));
     }
     let mut errors = Vec::new();
     let mut shots = Vec::new();
-    for (i, (shot, source)) in spec.shot.iter().zip(sources).enumerate() {
-        let planned = source.and_then(|source| {
-            let (in_pts, end_pts) = resolve_trim(&source, i, shot.in_point, shot.out)?;
+    for (i, (shot, content)) in spec.shot.iter().zip(contents).enumerate() {
+        let planned = content.and_then(|content| {
+            let (in_pts, end_pts) = match &content {
+                Content::File(s) if s.still => {
+                    still_shot(s, i, shot)?;
+                    (s.first(), s.end)
+                }
+                Content::File(s) => {
+                    if let Some(d) = shot.duration {
+                        return Err(Error::bad_input(
+                            &s.path,
+                            format!(
+                                "shot {}: duration {d} is for still images and cards; trim a \
+                                 clip with in and out",
+                                i + 1
+                            ),
+                        ));
+                    }
+                    resolve_trim(s, i, shot.in_point, shot.out)?
+                }
+                Content::Card(_) => (0, 0),
+            };
             Ok(PlannedShot {
-                source,
+                hold: content.clip().is_none().then_some(shot.duration).flatten(),
+                content,
                 in_pts,
                 end_pts,
                 start: 0,
@@ -167,25 +269,33 @@ pub fn plan(spec: &EditSpec, sources: Vec<Result<Source>>, opts: &Options) -> Re
     } else {
         None
     };
-    let first = &shots[0].source;
     let (path, target) = match copy {
         Some(target) => {
             reasons.push(format!(
                 "every shot has the same video parameters ({}) and no trim or transition needs \
                  a re-encode",
-                describe_params(first)
+                describe_params(shots[0].source())
             ));
             (VideoPath::Copy, target)
         }
         None => {
+            // The size and rate of the first clip (a still's or a card's mean nothing), else
+            // of the first still image.
+            let first_clip = shots.iter().find_map(|s| s.content.clip());
+            let first = first_clip.or_else(|| shots.iter().find_map(|s| s.content.file()));
             let (w, h) = opts.size.unwrap_or_else(|| {
+                let Some(first) = first else {
+                    return DEFAULT_CARD_SIZE;
+                };
                 let (w, h) = Turn::from_rotation(first.info.rotation).apply(
                     display_width(first.info.params.width(), first.info.sample_aspect),
                     first.info.params.height(),
                 );
                 (w & !1, h & !1)
             });
-            let frame_rate = opts.frame_rate.unwrap_or(first.frame_rate);
+            let frame_rate = opts.frame_rate.unwrap_or_else(|| {
+                first_clip.map_or(Rational::new(DEFAULT_CARD_RATE, 1), |c| c.frame_rate)
+            });
             let target = Target {
                 width: w,
                 height: h,
@@ -211,6 +321,25 @@ pub fn plan(spec: &EditSpec, sources: Vec<Result<Source>>, opts: &Options) -> Re
 
 fn label(i: usize, s: &Source) -> String {
     format!("shot {} ({})", i + 1, s.path.display())
+}
+
+/// Check a still image's shot: it needs a duration (a still has no length of its own) and
+/// takes no trims.
+fn still_shot(s: &Source, i: usize, shot: &crate::timeline::Shot) -> Result<()> {
+    let bad = |reason: String| Error::bad_input(&s.path, format!("shot {}: {reason}", i + 1));
+    if shot.duration.is_none() {
+        return Err(bad(
+            "is a still image, which has no length of its own: add a duration to show it for \
+             that long (e.g. duration = \"3s\")"
+                .into(),
+        ));
+    }
+    if shot.in_point.is_some() || shot.out.is_some() {
+        return Err(bad(
+            "in and out trim clips; a still image is shown for its duration".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn describe_params(s: &Source) -> String {
@@ -313,7 +442,18 @@ fn normalise_reasons(shots: &[PlannedShot], opts: &Options) -> Vec<String> {
     if opts.normalise {
         r.push("--normalise was given".into());
     }
-    let first = &shots[0].source;
+    for (i, shot) in shots.iter().enumerate() {
+        let what = match &shot.content {
+            Content::Card(f) => f.describe(),
+            Content::File(s) if s.still => format!("still image {}", s.path.display()),
+            Content::File(_) => continue,
+        };
+        r.push(format!("shot {} is a {what}: its frames are made", i + 1));
+    }
+    if !r.is_empty() {
+        return r;
+    }
+    let first = shots[0].source();
     let fp = &first.info.params;
     if let Some((w, h)) = opts.size.filter(|s| *s != (fp.width(), fp.height())) {
         r.push(format!(
@@ -329,7 +469,7 @@ fn normalise_reasons(shots: &[PlannedShot], opts: &Options) -> Vec<String> {
         ));
     }
     for (i, shot) in shots.iter().enumerate() {
-        let s = &shot.source;
+        let s = shot.source();
         let p = &s.info.params;
         let mut differ = |what: &str, a: String, b: String| {
             if a != b {
@@ -411,9 +551,9 @@ fn normalise_reasons(shots: &[PlannedShot], opts: &Options) -> Vec<String> {
 fn common_time_base(shots: &[PlannedShot]) -> Option<Rational> {
     let mut den: i64 = 1;
     for s in shots {
-        let tb = s.source.time_base();
+        let tb = s.source().time_base();
         if tb.num != 1 || tb.den <= 0 {
-            return (shots.iter().all(|o| o.source.time_base() == tb)).then_some(tb);
+            return (shots.iter().all(|o| o.source().time_base() == tb)).then_some(tb);
         }
         let d = i64::from(tb.den);
         den = den / gcd(den, d) * d;
@@ -455,7 +595,7 @@ fn try_copy(
     for (shot, (a, b)) in shots.iter_mut().zip(trims) {
         (shot.in_pts, shot.end_pts) = (a, b);
     }
-    let first = &shots[0].source;
+    let first = shots[0].source();
     let target = Target {
         width: first.info.params.width(),
         height: first.info.params.height(),
@@ -487,7 +627,7 @@ fn copy_trims(
 ) -> Vec<(i64, i64)> {
     let mut out = Vec::new();
     for (i, shot) in shots.iter().enumerate() {
-        let s = &shot.source;
+        let s = shot.source();
         let keys = s.key_pts();
         let key_before = |t: i64| keys.iter().rev().copied().find(|&k| k <= t);
         let rel = |t: i64| s.secs(t - s.first());
@@ -573,7 +713,7 @@ fn copy_trims(
 fn decode_order_clash(shots: &[PlannedShot], tb: Rational) -> Option<String> {
     let mut last_dts: Option<i64> = None;
     for (i, shot) in shots.iter().enumerate() {
-        let s = &shot.source;
+        let s = shot.source();
         let at = |dts: i64| shot.start + rescale(dts - shot.in_pts, s.time_base(), tb);
         let copied = s
             .packets
@@ -601,8 +741,20 @@ fn lay_out(shots: &mut [PlannedShot], t: &Target) -> Result<()> {
         TimeSpec::Nanos(ns) => rescale(ns, Rational::new(1, NANOS as i32), tb),
         TimeSpec::Frame(n) => rescale(n as i64, t.frame_rate.invert(), tb),
     };
-    for s in shots.iter_mut() {
-        s.len = rescale(s.end_pts - s.in_pts, s.source.time_base(), tb).max(1);
+    for (i, s) in shots.iter_mut().enumerate() {
+        s.len = match s.hold {
+            Some(d) => ticks(d),
+            None => rescale(s.end_pts - s.in_pts, s.source().time_base(), tb).max(1),
+        };
+        if s.len < 1 {
+            return Err(Error::bad_input(
+                Path::new(&s.content.describe()),
+                format!(
+                    "shot {}: its duration is shorter than one output frame",
+                    i + 1
+                ),
+            ));
+        }
     }
     for i in 0..shots.len().saturating_sub(1) {
         let tr = shots[i].transition;
@@ -610,7 +762,7 @@ fn lay_out(shots: &mut [PlannedShot], t: &Target) -> Result<()> {
         let d = ticks(d);
         if d < 1 {
             return Err(Error::bad_input(
-                &shots[i].source.path,
+                Path::new(&shots[i].content.describe()),
                 format!(
                     "shot {}: the {} into the next shot is shorter than one output frame",
                     i + 1,
@@ -631,7 +783,7 @@ fn lay_out(shots: &mut [PlannedShot], t: &Target) -> Result<()> {
     for (i, s) in shots.iter_mut().enumerate() {
         if s.head.ticks() + s.tail.ticks() > s.len {
             return Err(Error::bad_input(
-                &s.source.path,
+                Path::new(&s.content.describe()),
                 format!(
                     "shot {} is {:.3} s long, too short for its transitions ({:.3} s in, {:.3} s \
                      out)",

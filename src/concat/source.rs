@@ -57,11 +57,14 @@ pub struct Source {
     pub hidden_key_dts: Option<i64>,
     /// The file has an audio stream.
     pub has_audio: bool,
+    /// The file is a still image (one picture, no length of its own).
+    pub still: bool,
 }
 
 impl Source {
-    /// Open `path` and read it once: the timing of every video packet and the sound, decoded
-    /// to `rate` Hz and `channels` channels aligned to the picture (as `pcm::decode_aligned`).
+    /// Open `path` (a clip, or a still image) and read it once: the timing of every video
+    /// packet and the sound, decoded to `rate` Hz and `channels` channels aligned to the
+    /// picture (as `pcm::decode_aligned`).
     pub fn load(path: &Path, rate: u32, channels: u16) -> Result<Loaded> {
         Self::read(path, Some((rate, channels)))
     }
@@ -72,7 +75,7 @@ impl Source {
     }
 
     fn read(path: &Path, sound: Option<(u32, u16)>) -> Result<Loaded> {
-        let mut input = media::open(path)?;
+        let (mut input, still) = media::open_media(path)?;
         let streams = input.streams();
         let v = input
             .best_stream(MediaKind::Video)
@@ -138,6 +141,7 @@ impl Source {
             lacks_dts,
             hidden_key_dts,
             has_audio,
+            still: still.is_some(),
         };
         Ok(Loaded {
             source,

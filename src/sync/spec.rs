@@ -12,8 +12,10 @@ use std::path::Path;
 /// video packets (no sound decoded).
 pub fn shot_spans(spec: &Path) -> Result<Vec<(i64, i64)>> {
     let parsed = EditSpec::load(spec)?;
-    let sources = parsed.shot.iter().map(|s| Source::scan(&s.src)).collect();
-    let plan = plan::plan(&parsed, sources, &concat::Options::default())?;
+    let contents = plan::contents(&parsed, |paths| {
+        paths.iter().map(|p| Source::scan(p)).collect()
+    })?;
+    let plan = plan::plan(&parsed, contents, &concat::Options::default())?;
     let (tb, us) = (plan.target.time_base, Rational::new(1, 1_000_000));
     Ok(plan
         .shots

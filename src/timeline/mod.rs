@@ -1,7 +1,9 @@
-//! The edit spec (`[[shot]]` lists with trims and transitions) and its time values.
+//! The edit spec (`[[shot]]` lists with trims, transitions and cards) and its time values.
 
+pub mod card;
 pub mod spec;
 pub mod time;
 
+pub use card::{Footage, Rgb, TextStyle};
 pub use spec::{EditSpec, Shot, Transition};
 pub use time::{TimeSpec, NANOS};

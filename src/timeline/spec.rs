@@ -5,6 +5,7 @@
 //! that take a spec (`concat`, `sync`, `assemble`) share these types; new keys are added as
 //! optional fields.
 
+use super::card::{require_duration, Footage, Rgb, TextStyle};
 use super::time::TimeSpec;
 use crate::error::{Error, Result};
 use serde::Deserialize;
@@ -19,12 +20,30 @@ pub struct EditSpec {
     pub shot: Vec<Shot>,
 }
 
-/// One shot: a source clip, optionally trimmed, and how it hands over to the next shot.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// One shot: a source clip, optionally trimmed, or a card (a still image, a colour or text
+/// shown for `duration`), and how it hands over to the next shot.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Shot {
-    /// The source media file (relative paths are relative to the spec file).
-    pub src: PathBuf,
+    /// The source media file (relative paths are relative to the spec file): a video clip, or
+    /// a still image shown for `duration`.
+    #[serde(default)]
+    pub src: Option<PathBuf>,
+    /// A still image shown for `duration` (relative to the spec file).
+    #[serde(default)]
+    pub image: Option<PathBuf>,
+    /// A colour card `#rrggbb` shown for `duration`; with `text`, the colour behind the text.
+    #[serde(default)]
+    pub color: Option<String>,
+    /// A text card: these lines (`\n` breaks them), centred, shown for `duration`.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// How a text card's text looks.
+    #[serde(default)]
+    pub style: Option<TextStyle>,
+    /// How long a card or still image is shown.
+    #[serde(default)]
+    pub duration: Option<TimeSpec>,
     /// Where the shot starts in the source (default: its first frame).
     #[serde(rename = "in", default)]
     pub in_point: Option<TimeSpec>,
@@ -40,11 +59,81 @@ impl Shot {
     /// A whole, untrimmed source clip followed by a cut.
     pub fn whole(src: impl Into<PathBuf>) -> Self {
         Self {
-            src: src.into(),
-            in_point: None,
-            out: None,
-            transition: Transition::Cut,
+            src: Some(src.into()),
+            ..Self::default()
         }
+    }
+
+    /// What the shot shows, from its keys: exactly one of `src`, `image`, `color` or `text`
+    /// (`text` may take `color` as its background); cards need a `duration` and take no trims.
+    /// `n` is the shot's 1-based position, for the message.
+    pub fn footage(&self, n: usize) -> std::result::Result<Footage, String> {
+        let given: Vec<&str> = [
+            self.src.as_ref().map(|_| "src"),
+            self.image.as_ref().map(|_| "image"),
+            self.text.as_ref().map(|_| "text"),
+            self.color
+                .as_ref()
+                .filter(|_| self.text.is_none())
+                .map(|_| "color"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let shot = format!("shot {n}");
+        if given.len() != 1 {
+            return Err(format!(
+                "{shot}: give exactly one of src, image, color or text (a text card may add \
+                 color for its background){}",
+                if given.is_empty() {
+                    String::new()
+                } else {
+                    format!(", not {}", given.join(" and "))
+                }
+            ));
+        }
+        if self.style.is_some() && self.text.is_none() {
+            return Err(format!("{shot}: style is for text cards (add text)"));
+        }
+        if let Some(src) = &self.src {
+            return Ok(Footage::File(src.clone()));
+        }
+        if self.in_point.is_some() || self.out.is_some() {
+            return Err(format!(
+                "{shot}: in and out trim clips; a card is as long as its duration"
+            ));
+        }
+        let color = |c: &Option<String>, default: Rgb, key: &str| {
+            c.as_deref()
+                .map_or(Ok(default), Rgb::parse)
+                .map_err(|e| format!("{shot}: {key}: {e}"))
+        };
+        if let Some(image) = &self.image {
+            require_duration(self.duration, &format!("{shot}: a still image"))?;
+            return Ok(Footage::File(image.clone()));
+        }
+        if let Some(text) = &self.text {
+            require_duration(self.duration, &format!("{shot}: a text card"))?;
+            let style = self.style.clone().unwrap_or_default();
+            if !(0.01..=0.5).contains(&style.size) {
+                return Err(format!(
+                    "{shot}: style.size is a fraction of the frame height between 0.01 and \
+                     0.5, not {}",
+                    style.size
+                ));
+            }
+            if text.trim().is_empty() {
+                return Err(format!("{shot}: text is empty"));
+            }
+            return Ok(Footage::Text {
+                text: text.clone(),
+                color: color(&Some(style.color), Rgb::WHITE, "style.color")?,
+                size: style.size,
+                background: color(&self.color, Rgb::BLACK, "color")?,
+            });
+        }
+        require_duration(self.duration, &format!("{shot}: a colour card"))?;
+        Ok(Footage::Color(color(&self.color, Rgb::BLACK, "color")?))
     }
 }
 
@@ -114,9 +203,14 @@ impl EditSpec {
                 .map_err(|e| Error::bad_input(path, e.to_string().trim_end().to_string()))?
         };
         let base = path.parent().unwrap_or(Path::new(""));
-        for shot in &mut spec.shot {
-            if shot.src.is_relative() {
-                shot.src = base.join(&shot.src);
+        for file in spec
+            .shot
+            .iter_mut()
+            .flat_map(|s| [s.src.as_mut(), s.image.as_mut()])
+            .flatten()
+        {
+            if file.is_relative() {
+                *file = base.join(&*file);
             }
         }
         spec.validate()
@@ -124,11 +218,15 @@ impl EditSpec {
         Ok(spec)
     }
 
-    /// Checks that need no media: at least one shot, and no transition out of the last shot.
+    /// Checks that need no media: at least one shot, each a clip or a well-formed card, and no
+    /// transition out of the last shot.
     pub fn validate(&self) -> std::result::Result<(), String> {
         let Some(last) = self.shot.last() else {
             return Err("the spec has no shots (add [[shot]] tables with a src)".into());
         };
+        for (i, shot) in self.shot.iter().enumerate() {
+            shot.footage(i + 1)?;
+        }
         if last.transition != Transition::Cut {
             return Err(format!(
                 "shot {} is the last one but has a {} transition into a next shot",
@@ -171,6 +269,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.shot.len(), 3);
         assert_eq!(s.shot[0].in_point, Some(TimeSpec::Nanos(1_500_000_000)));
+        assert_eq!(s.shot[0].footage(1), Ok(Footage::File("a.mp4".into())));
         assert_eq!(s.shot[0].out, Some(TimeSpec::Nanos(3 * NANOS)));
         assert_eq!(
             s.shot[0].transition,
@@ -215,6 +314,49 @@ mod tests {
             e.contains("unknown field `inn`") && e.contains("line 1"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn cards_are_read_with_their_durations_and_styles() {
+        let s = toml_spec(
+            r##"
+            [[shot]]
+            color = "#101010"
+            duration = "2s"
+            [[shot]]
+            text = "The End"
+            color = "#fff"
+            style = { size = 0.1 }
+            duration = 1
+            [[shot]]
+            image = "end.png"
+            duration = "30f"
+            "##,
+        )
+        .unwrap();
+        assert!(s.validate().is_ok());
+        assert_eq!(s.shot[0].footage(1), Ok(Footage::Color(Rgb([16, 16, 16]))));
+        assert_eq!(
+            s.shot[1].footage(2),
+            Ok(Footage::Text {
+                text: "The End".into(),
+                color: Rgb::WHITE,
+                size: 0.1,
+                background: Rgb::WHITE,
+            })
+        );
+        assert_eq!(s.shot[2].footage(3), Ok(Footage::File("end.png".into())));
+        assert_eq!(s.shot[2].duration, Some(TimeSpec::Frame(30)));
+        let e = toml_spec("[[shot]]\ncolor = \"#101010\"\n")
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert!(e.contains("shot 1: a colour card needs a duration"), "{e}");
+        let e = toml_spec("[[shot]]\nimage = \"a.png\"\nsrc = \"b.mp4\"\nduration = 1\n")
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert!(e.contains("not src and image"), "{e}");
     }
 
     #[test]

@@ -29,7 +29,7 @@ impl schemars::JsonSchema for TimeSpec {
             instance_type: Some(vec![InstanceType::Number, InstanceType::String].into()),
             metadata: Some(Box::new(Metadata {
                 description: Some(
-                    "Seconds (1.5, \"1.5\", \"01:02.5\", \"00:01:02.250\") or a frame (\"36f\")"
+                    "Seconds (1.5, \"1.5s\", \"01:02.5\", \"00:01:02.250\") or a frame (\"36f\")"
                         .into(),
                 ),
                 ..Metadata::default()
@@ -41,9 +41,15 @@ impl schemars::JsonSchema for TimeSpec {
 }
 
 impl TimeSpec {
-    /// Parse `1.5`, `90`, `01:02.5`, `00:01:02.250` (seconds) or `36f` (frames).
+    /// Parse `1.5`, `1.5s`, `90`, `01:02.5`, `00:01:02.250` (seconds) or `36f` (frames).
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = s.trim();
+        if let Some(n) = s.strip_suffix('s').filter(|n| !n.contains(':')) {
+            return match decimal_nanos(n.trim()) {
+                Some(ns) => Ok(Self::Nanos(ns)),
+                None => Err(format!("bad time '{s}' (expected seconds like 1.5s)")),
+            };
+        }
         if let Some(n) = s.strip_suffix('f') {
             return n
                 .trim()
@@ -172,6 +178,8 @@ mod tests {
             Ok(TimeSpec::Nanos(62_500_000_000))
         );
         assert_eq!(TimeSpec::parse("36f"), Ok(TimeSpec::Frame(36)));
+        assert_eq!(TimeSpec::parse("3.2s"), Ok(TimeSpec::Nanos(3_200_000_000)));
+        assert_eq!(TimeSpec::parse("6s"), Ok(TimeSpec::Nanos(6 * NANOS)));
         assert_eq!(TimeSpec::parse("0.000000001"), Ok(TimeSpec::Nanos(1)));
         for bad in [
             "",
@@ -184,6 +192,10 @@ mod tests {
             "-3f",
             "1e3",
             "0.1234567891",
+            "s",
+            "1:2s",
+            "-1s",
+            "1.5ms",
         ] {
             assert!(TimeSpec::parse(bad).is_err(), "{bad:?} should not parse");
         }
