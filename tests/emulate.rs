@@ -18,6 +18,17 @@ fn error_object(v: &Value, status: u64, kind: &str, code: &str) {
     assert_eq!(e["code"], code, "{v}");
 }
 
+/// Run a conformance script; what it printed, as JSON.
+fn script_json(mut cmd: Command) -> Value {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON from the script")
+}
+
 #[test]
 fn the_official_openai_client_drives_the_emulator() {
     let python = python_with(&["openai"]);
@@ -41,19 +52,12 @@ fn the_official_openai_client_drives_the_emulator() {
         .unwrap();
     assert!(st.success());
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/openai_conformance.py");
-    let out = Command::new(&python)
-        .arg(&script)
+    let mut cmd = Command::new(&python);
+    cmd.arg(&script)
         .args([&emu.base_url, &limited.base_url])
         .arg(dir.path())
-        .arg(&reference)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r: Value = serde_json::from_slice(&out.stdout).expect("JSON from the script");
+        .arg(&reference);
+    let r = script_json(cmd);
 
     let c = &r["created"];
     assert_eq!(c["object"], "video");
@@ -257,18 +261,11 @@ fn the_official_openrouter_and_replicate_clients_drive_their_flavours() {
     let rep = Emulator::start(&[&["--flavor", "replicate"][..], &flags].concat(), &[]);
     let dir = tempfile::tempdir().unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/gateways_conformance.py");
-    let out = Command::new(&python)
-        .arg(&script)
+    let mut cmd = Command::new(&python);
+    cmd.arg(&script)
         .args([&or.base_url, &rep.base_url])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r: Value = serde_json::from_slice(&out.stdout).expect("JSON from the script");
+        .arg(dir.path());
+    let r = script_json(cmd);
     assert_eq!(r["or_created"]["status"], "pending");
     let polled = &r["or_polled"];
     assert_eq!(polled["status"], "completed", "{r}");
@@ -396,25 +393,19 @@ fn the_official_fal_client_drives_the_fal_flavour_over_tls() {
             "500ms",
             "--moderate",
             "forbidden",
+            "--require-key",
         ],
-        &[],
+        &[("FAL_KEY", "fal-test-key")],
     );
     let host = emu.base_url.strip_prefix("https://").expect("an https URL");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/fal_conformance.py");
-    let out = Command::new(&python)
-        .arg(&script)
+    let mut cmd = Command::new(&python);
+    cmd.arg(&script)
         .arg(dir.path())
         .env("FAL_KEY", "fal-test-key")
         .env("FAL_QUEUE_RUN_HOST", host)
-        .env("SSL_CERT_FILE", &ca)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r: Value = serde_json::from_slice(&out.stdout).expect("JSON from the script");
+        .env("SSL_CERT_FILE", &ca);
+    let r = script_json(cmd);
     let first = r["first_status"].as_str().unwrap();
     assert!(["Queued", "InProgress"].contains(&first), "{r}");
     assert_eq!(r["status_again"], "Completed", "{r}");
@@ -442,19 +433,11 @@ fn the_official_fal_client_drives_the_fal_flavour_over_tls() {
         "model = \"fal-ai/veo3/fast\"\nsize = \"256x144\"\nseconds = 2\n[[shot]]\nprompt = \"one\"\n",
     )
     .unwrap();
-    let render = |out: &str, env: &[(&str, &Path)], args: &[&str]| {
+    // cutroom against the fal emulator with FAL_KEY (which --require-key checks).
+    let fal = |args: &[&str], env: &[(&str, &Path)]| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_cutroom"));
-        cmd.args(["render", shots.to_str().unwrap(), "-o"])
-            .arg(dir.path().join(out))
-            .args([
-                "--base-url",
-                &emu.base_url,
-                "--provider",
-                "fal",
-                "--allow-any",
-                "-q",
-            ])
-            .args(args)
+        cmd.args(args)
+            .args(["--base-url", &emu.base_url, "--provider", "fal"])
             .env("FAL_KEY", "fal-test-key")
             .env_remove("SSL_CERT_FILE");
         for (k, v) in env {
@@ -462,6 +445,16 @@ fn the_official_fal_client_drives_the_fal_flavour_over_tls() {
         }
         let t = std::time::Instant::now();
         (cmd.output().unwrap(), t.elapsed())
+    };
+    let render = |out: &str, env: &[(&str, &Path)], args: &[&str]| {
+        let out = dir.path().join(out);
+        let head = [
+            "render",
+            shots.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        fal(&[&head[..], &["--allow-any", "-q"], args].concat(), env)
     };
     // Not trusted: one clear error at once (no retries: waiting cannot fix a certificate).
     let (o, took) = render("untrusted", &[], &[]);
@@ -506,6 +499,42 @@ fn the_official_fal_client_drives_the_fal_flavour_over_tls() {
     let file = PathBuf::from(shot["file"].as_str().unwrap());
     assert_eq!(ffprobe(&file)["streams"][0]["width"], 256);
     assert_eq!(marker_offsets_ms(&file).len(), 1);
+    // `videos show` and `fetch` speak the same dialect, with FAL_KEY as `Authorization: Key`.
+    let id = shot["id"].as_str().unwrap();
+    let trust = [("SSL_CERT_FILE", ca.as_path())];
+    let (o, _) = fal(&["videos", "show", id, "--json"], &trust);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let show: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(show["videos"][0]["status"], "COMPLETED", "{show}");
+    let fetched = dir.path().join("fetched");
+    let (o, _) = fal(
+        &["fetch", id, "-o", fetched.to_str().unwrap(), "--json", "-q"],
+        &trust,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let f: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let path = Path::new(f["fetched"][0]["files"]["video"]["path"].as_str().unwrap());
+    assert_eq!(sha256sum(path), sha256sum(&file), "the same render");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cutroom"));
+    let o = cmd
+        .args([
+            "videos",
+            "show",
+            id,
+            "--base-url",
+            &emu.base_url,
+            "--provider",
+            "fal",
+        ])
+        .env("FAL_KEY", "a-wrong-key")
+        .env("SSL_CERT_FILE", &ca)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("HTTP 401") && stderr.contains("FAL_KEY"),
+        "{stderr}"
+    );
 }
 
 #[test]
