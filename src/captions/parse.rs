@@ -120,7 +120,10 @@ pub(crate) fn vtt(text: &str) -> Result<Vec<Lined>, Failure> {
         let (start, end) = timing(lines[at], line)?;
         let body = lines[at + 1..].join("\n");
         let mut cue = Cue::new(start, end, plain(&body));
-        if body.contains("<0") || body.contains("<1") || body.contains("<2") {
+        let timed = body
+            .match_indices('<')
+            .any(|(i, _)| body[i + 1..].starts_with(|c: char| c.is_ascii_digit()));
+        if timed {
             cue.words = vtt_words(&body, start, end, line + 1)?;
         }
         cues.push((line, cue));
@@ -377,8 +380,9 @@ mod tests {
 
     #[test]
     fn vtt_word_timestamps_time_each_word() {
-        let c = vtt("WEBVTT\n\nNOTE a comment\n\nid1\n00:01.000 --> 00:03.000 align:center\nOne <00:00:01.500>two <00:00:02.200><c>three</c>\n").unwrap();
-        assert_eq!(c.len(), 1);
+        let c = vtt("WEBVTT\n\nNOTE a comment\n\nid1\n00:01.000 --> 00:03.000 align:center\nOne <00:00:01.500>two <00:00:02.200><c>three</c>\n\n00:40.000 --> 00:41.000\nA <00:40.500>B\n").unwrap();
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[1].1.words[1].start, 40_500 * MS);
         let (line, cue) = &c[0];
         assert_eq!(*line, 6);
         assert_eq!(cue.text, "One two three");
