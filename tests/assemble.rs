@@ -573,6 +573,18 @@ fn demo_spec_makes_checked_deliverables_in_sync_at_every_shot() {
     for (o, size) in outputs.iter().zip(sizes) {
         let path = Path::new(o["path"].as_str().unwrap());
         check_deliverable(path, size, total, -14.0);
+        // The demo's logo (orange, 90 % opaque) in the top-right corner.
+        let frame = frame_at(path, 2.0, &dir.path().join("logo.png"));
+        let (x0, y0, _, y1) = frame
+            .bbox(|p| p[0] > 180 && (60..140).contains(&p[1]) && p[2] < 60)
+            .expect("the logo is drawn");
+        assert!(
+            f64::from(x0) > 0.6 * f64::from(frame.width)
+                && f64::from(y1) < 0.3 * f64::from(frame.height),
+            "logo at {:?} in {}",
+            (x0, y0),
+            path.display()
+        );
         // The demo's captions, as they land, beside each deliverable.
         let srt = std::fs::read_to_string(path.with_extension("srt")).unwrap();
         assert!(

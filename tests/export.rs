@@ -1070,11 +1070,9 @@ fn overlays_file_times_a_faded_logo_and_a_title() {
         "-f",
         "lavfi",
         "-i",
-        "color=c=magenta:s=128x64",
+        "color=c=magenta:s=96x48,format=rgba,pad=128:64:16:8:color=black@0",
         "-frames:v",
         "1",
-        "-pix_fmt",
-        "rgba",
         s(&d.join("logo.png")),
     ]);
     std::fs::write(
@@ -1102,8 +1100,17 @@ fn overlays_file_times_a_faded_logo_and_a_title() {
         match logo(&frame) {
             Some((x0, y0, x1, y1)) => {
                 assert!(shown, "logo at {t} s");
+                // Its transparent border leaves the background as it is.
+                let border = frame.at(x0 - 20, y1 + 10);
                 assert!(
-                    x0 < 100 && y1 > 600 && x1 - x0 >= 220 && y1 - y0 >= 110,
+                    border
+                        .iter()
+                        .zip([48, 96, 192])
+                        .all(|(&c, b)| c.abs_diff(b) < 12),
+                    "the logo's transparent border shows {border:?}"
+                );
+                assert!(
+                    x0 < 100 && y1 > 600 && x1 - x0 >= 165 && y1 - y0 >= 80,
                     "logo box {:?}",
                     (x0, y0, x1, y1)
                 );
