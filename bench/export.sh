@@ -9,10 +9,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 work=$1
 runs=${BENCH_RUNS:-3}
-clip=$work/export_1080p_12s.mp4
-[ -f "$clip" ] || ffmpeg -hide_banner -loglevel error -y \
-  -f lavfi -i testsrc2=s=1920x1080:r=30:d=12 -f lavfi -i "sine=f=1000:d=12:r=48000" \
-  -c:v libx264 -preset veryfast -crf 18 -pix_fmt yuv420p -c:a aac -ac 2 -b:a 128k "$clip"
+clip=$(export_clip "$work")
 out=$work/export-out
 mkdir -p "$out"
 

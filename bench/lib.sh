@@ -49,3 +49,13 @@ best_of_pair() {
   done
   echo "$wa $wb $ca $cb"
 }
+
+# export_clip WORK: the export benchmarks' input, a 12 s 1920x1080 30 fps clip (moving test
+# pattern + 1 kHz tone), made once in WORK; prints its path.
+export_clip() {
+  local clip=$1/export_1080p_12s.mp4
+  [ -f "$clip" ] || ffmpeg -hide_banner -loglevel error -y \
+    -f lavfi -i testsrc2=s=1920x1080:r=30:d=12 -f lavfi -i "sine=f=1000:d=12:r=48000" \
+    -c:v libx264 -preset veryfast -crf 18 -pix_fmt yuv420p -c:a aac -ac 2 -b:a 128k "$clip"
+  echo "$clip"
+}
