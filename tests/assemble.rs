@@ -20,7 +20,8 @@ height = 240
 "#;
 
 /// A cut: a rendered shot (fade into the next), a local marker clip trimmed to 1-4 s
-/// (crossfade into the next), a second rendered shot; music ducked under the shots' sound, low
+/// (crossfade into the next), a second rendered shot (both from a Replicate-style model, so
+/// the test runs them through that dialect; the demo test renders through OpenAI's); music ducked under the shots' sound, low
 /// enough, and the target loud enough, for the marker oracle's fixed beep threshold (0.25).
 fn write_cut(dir: &Path) -> std::path::PathBuf {
     std::fs::write(dir.join("small.toml"), SMALL_PRESETS).unwrap();
@@ -34,6 +35,7 @@ presets = "small.toml"
 transition = {{ kind = "fade", duration = "0.4" }}
 [shot.render]
 prompt = "first"
+model = "google/veo-3"
 seconds = 3
 size = "320x180"
 
@@ -46,6 +48,7 @@ transition = {{ kind = "crossfade", duration = "0.32" }}
 [[shot]]
 [shot.render]
 prompt = "second"
+model = "google/veo-3"
 seconds = 3
 size = "320x180"
 
@@ -73,6 +76,8 @@ fn emulated_renders_to_checked_deliverables_and_timeline() {
     let out = dir.path().join("out");
     let emu = Emulator::start(
         &[
+            "--flavor",
+            "replicate",
             "--render-time",
             "1s",
             "--poll-after",
@@ -88,6 +93,8 @@ fn emulated_renders_to_checked_deliverables_and_timeline() {
         "-o",
         out.to_str().unwrap(),
         "--allow-any",
+        "--provider",
+        "replicate",
         "--json",
     ];
     let report = emu.cutroom_json(&args);
