@@ -664,6 +664,32 @@ fn spawn_render(emu: &Emulator, args: &[&str]) -> std::process::Child {
         .unwrap()
 }
 
+/// An emulator of `flavor` that answers creates 3 s after making their jobs.
+fn slow_creates(flavor: &str) -> Emulator {
+    let flags = [
+        "--allow-any",
+        "--render-time",
+        "1s",
+        "--poll-after",
+        "100ms",
+    ];
+    let slow = ["--slow-creates", "3s", "--flavor", flavor];
+    Emulator::start(&[&flags[..], &slow].concat(), &[])
+}
+
+/// `render ARGS` killed with SIGKILL once `made` jobs exist and before their creates are
+/// answered.
+fn kill_while_creating(emu: &Emulator, args: &[&str], made: u64) {
+    let mut child = spawn_render(emu, args);
+    let t0 = Instant::now();
+    while stat(emu, "jobs_created") < made {
+        assert!(t0.elapsed() < Duration::from_secs(60), "no job created");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 #[test]
 fn creates_dropped_after_the_job_was_made_are_looked_up_not_sent_again() {
     let emu = Emulator::start(
@@ -707,32 +733,14 @@ fn creates_dropped_after_the_job_was_made_are_looked_up_not_sent_again() {
 
 #[test]
 fn killed_between_create_and_answer_the_rerun_finds_the_job() {
-    let emu = Emulator::start(
-        &[
-            "--allow-any",
-            "--render-time",
-            "1s",
-            "--poll-after",
-            "100ms",
-            "--slow-creates",
-            "3s",
-        ],
-        &[],
-    );
+    let emu = slow_creates("openai");
     let dir = tempfile::tempdir().unwrap();
     let n = 4;
     let list = write_shots(dir.path(), &shots(n, "256x144", 2));
     let out = dir.path().join("out");
     let state = list.with_file_name("shots.state.json");
     let args = [s(&list), "-o", s(&out), "--allow-any", "--concurrency", "2"];
-    let mut child = spawn_render(&emu, &args);
-    let t0 = Instant::now();
-    while stat(&emu, "jobs_created") < 2 {
-        assert!(t0.elapsed() < Duration::from_secs(60), "no job created");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().unwrap(); // SIGKILL while the creates wait for their answers
-    child.wait().unwrap();
+    kill_while_creating(&emu, &args, 2);
     assert!(
         recorded_ids(&state).is_empty(),
         "no answer reached the client"
@@ -769,37 +777,14 @@ fn killed_mid_create_where_jobs_cannot_be_listed_the_rerun_says_how_to_resolve()
         ),
         ("fal", "fal-ai/veo3/fast", "fal.ai/dashboard/requests"),
     ] {
-        let emu = Emulator::start(
-            &[
-                "--flavor",
-                flavor,
-                "--allow-any",
-                "--render-time",
-                "1s",
-                "--poll-after",
-                "100ms",
-                "--slow-creates",
-                "3s",
-            ],
-            &[],
-        );
+        let emu = slow_creates(flavor);
         let dir = tempfile::tempdir().unwrap();
         let list = format!("model = \"{model}\"\n{}", shots(2, "256x144", 2));
         let list = write_shots(dir.path(), &list);
         let out = dir.path().join("out");
         let state = list.with_file_name("shots.state.json");
         let base = [s(&list), "-o", s(&out), "--allow-any", "--provider", flavor];
-        let mut child = spawn_render(&emu, &base);
-        let t0 = Instant::now();
-        while stat(&emu, "jobs_created") < 2 {
-            assert!(
-                t0.elapsed() < Duration::from_secs(60),
-                "{flavor}: no job created"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        child.kill().unwrap(); // SIGKILL while the creates wait for their answers
-        child.wait().unwrap();
+        kill_while_creating(&emu, &base, 2);
         assert!(
             recorded_ids(&state).is_empty(),
             "{flavor}: no answer arrived"
