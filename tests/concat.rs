@@ -1291,3 +1291,98 @@ fn bad_cards_fail_with_one_clear_error() {
     };
     assert!(err.contains("trim a clip with in and out"), "{err}");
 }
+
+#[test]
+fn sped_fitted_and_frozen_shots_keep_every_marker_where_the_timeline_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Flashes and beeps at 1, 3 and 5 s of a 6 s clip.
+    let clip = make_clips(d, &[portrait(6.0, 6.0)]).remove(0);
+    let spec = d.join("cut.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "[[shot]]\nsrc = \"{0}\"\nspeed = 1.5\nfreeze = \"1s\"\n\n\
+             [[shot]]\ncolor = \"#000000\"\nduration = 1\n\n\
+             [[shot]]\nsrc = \"{0}\"\nfit = \"8s\"\n",
+            s(&clip)
+        ),
+    )
+    .unwrap();
+    let out = d.join("out.mp4");
+    let j = concat_json(&["--spec", s(&spec), "-o", s(&out)]);
+    let shots = j["shots"].as_array().unwrap();
+    let field = |k: &str| {
+        shots
+            .iter()
+            .map(|s| s[k].as_f64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(field("start_s"), [0.0, 5.0, 6.0]);
+    assert_eq!(field("speed"), [1.5, 1.0, 0.75]);
+    assert_eq!(field("freeze_s"), [1.0, 0.0, 0.0]);
+    assert_duration(&out, 14.0, 30.0);
+    // 1.5x: the markers at 1/1.5, 3/1.5, 5/1.5 s; then the card; then 0.75x from 6 s.
+    let want = [
+        1.0 / 1.5,
+        2.0,
+        5.0 / 1.5,
+        6.0 + 1.0 / 0.75,
+        10.0,
+        6.0 + 5.0 / 0.75,
+    ];
+    let m = markers(&out);
+    assert_eq!(
+        (m.flashes.len(), m.beeps.len()),
+        (want.len(), want.len()),
+        "{m:?}"
+    );
+    for (t, w) in m.flashes.iter().zip(want) {
+        assert!(
+            (t - w).abs() <= 0.5 / 30.0,
+            "flash at {t:.4} s, timeline says {w:.4} s"
+        );
+    }
+    for (t, off) in marker_offsets_ms(&out) {
+        assert!(
+            off.abs() <= 1.0,
+            "marker at {t:.4} s: beep {off:.2} ms off its flash"
+        );
+    }
+    // The freeze is silent and still: the clip's last frame, held.
+    let pcm = audio_samples(&out);
+    assert!(rms(&pcm, 4.02, 4.98) < 1e-4, "the freeze has sound");
+    let (a, b) = (
+        frame_at(&out, 3.95, &d.join("a.png")),
+        frame_at(&out, 4.9, &d.join("b.png")),
+    );
+    assert_eq!(a.data, b.data, "the frozen frame changes");
+}
+
+#[test]
+fn bad_retiming_fails_with_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("out.mp4");
+    let spec = d.join("cut.toml");
+    let clip = fixture("marker_portrait_30.mp4");
+    for (keys, says) in [
+        ("speed = 5", "speed must be between 0.25 and 4, not 5"),
+        ("speed = 0.1", "speed must be between 0.25 and 4"),
+        ("speed = 2\nfit = \"3s\"", "give speed or fit, not both"),
+        ("fit = \"30s\"", "would play it at speed 0.200"),
+        ("freeze = \"x\"", "bad time"),
+    ] {
+        std::fs::write(&spec, format!("[[shot]]\nsrc = \"{}\"\n{keys}\n", s(&clip))).unwrap();
+        let err = fails(&["--spec", s(&spec), "-o", s(&out)], &out);
+        assert!(err.contains(says), "{keys}: {err}");
+        assert_eq!(err.matches("error:").count(), 1, "{err}");
+    }
+    std::fs::write(
+        &spec,
+        "[[shot]]\ncolor = \"#000000\"\nduration = 1\nspeed = 2\n",
+    )
+    .unwrap();
+    let err = fails(&["--spec", s(&spec), "-o", s(&out)], &out);
+    assert!(err.contains("speed, fit and freeze retime clips"), "{err}");
+}

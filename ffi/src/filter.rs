@@ -1,4 +1,5 @@
-//! A video filter graph with one input and one output (`scale`, `crop`, `pad`, `boxblur`, ...).
+//! Filter graphs with one input and one output: video (`scale`, `crop`, `pad`, `boxblur`, ...)
+//! and audio (`atempo`, ...).
 
 use crate::error::{Context, Result};
 use crate::time::Rational;
@@ -94,5 +95,131 @@ impl VideoFilter {
             | Err(ff::Error::Eof) => Ok(None),
             Err(e) => Err(e).op("filter pull"),
         }
+    }
+}
+
+/// A configured audio filter graph `abuffer -> spec -> abuffersink` on interleaved `f32` at
+/// one rate and channel count (`atempo`, ...).
+pub struct AudioFilter {
+    graph: ff::filter::Graph,
+    rate: u32,
+    channels: u16,
+    /// Samples pushed so far: the next frame's pts (the time base is 1/rate).
+    pushed: i64,
+}
+
+impl AudioFilter {
+    /// Build a graph running `spec` (FFmpeg filter syntax) on `rate` Hz, `channels`-channel
+    /// interleaved `f32`, producing the same format.
+    pub fn new(spec: &str, rate: u32, channels: u16) -> Result<Self> {
+        crate::init();
+        let layout = ff::ChannelLayout::default(i32::from(channels));
+        let mut graph = ff::filter::Graph::new();
+        let args = format!(
+            "sample_rate={rate}:sample_fmt=flt:channel_layout=0x{:x}:time_base=1/{rate}",
+            layout.bits()
+        );
+        graph
+            .add(
+                &ff::filter::find("abuffer").expect("abuffer filter"),
+                "in",
+                &args,
+            )
+            .op("audio filter source")?;
+        let mut sink = graph
+            .add(
+                &ff::filter::find("abuffersink").expect("abuffersink filter"),
+                "out",
+                "",
+            )
+            .op("audio filter sink")?;
+        sink.set_sample_format(ff::format::Sample::F32(ff::format::sample::Type::Packed));
+        sink.set_sample_rate(rate);
+        sink.set_channel_layout(layout);
+        graph
+            .output("in", 0)
+            .and_then(|p| p.input("out", 0))
+            .and_then(|p| p.parse(spec))
+            .op(&format!("audio filter graph '{spec}'"))?;
+        graph
+            .validate()
+            .op(&format!("audio filter graph '{spec}'"))?;
+        Ok(Self {
+            graph,
+            rate,
+            channels,
+            pushed: 0,
+        })
+    }
+
+    /// Push interleaved samples in.
+    pub fn push(&mut self, interleaved: &[f32]) -> Result<()> {
+        let ch = usize::from(self.channels);
+        let frames = interleaved.len() / ch;
+        if frames == 0 {
+            return Ok(());
+        }
+        let mut frame = crate::audio::output_frame(self.rate, self.channels, frames);
+        for (dst, v) in frame
+            .data_mut(0)
+            .chunks_exact_mut(4)
+            .zip(&interleaved[..frames * ch])
+        {
+            dst.copy_from_slice(&v.to_ne_bytes());
+        }
+        frame.set_pts(Some(self.pushed));
+        self.pushed += frames as i64;
+        self.graph
+            .get("in")
+            .expect("source exists")
+            .source()
+            .add(&frame)
+            .op("audio filter push")
+    }
+
+    /// Signal the end of input.
+    pub fn push_eof(&mut self) -> Result<()> {
+        self.graph
+            .get("in")
+            .expect("source exists")
+            .source()
+            .flush()
+            .op("audio filter flush")
+    }
+
+    /// Every interleaved sample the graph has ready.
+    pub fn pull(&mut self) -> Result<Vec<f32>> {
+        let mut all = Vec::new();
+        loop {
+            let mut frame = ff::frame::Audio::empty();
+            match self
+                .graph
+                .get("out")
+                .expect("sink exists")
+                .sink()
+                .frame(&mut frame)
+            {
+                Ok(()) => all.extend(crate::audio::packed_f32(&frame, self.channels)),
+                Err(ff::Error::Other {
+                    errno: ff::error::EAGAIN,
+                })
+                | Err(ff::Error::Eof) => return Ok(all),
+                Err(e) => return Err(e).op("audio filter pull"),
+            }
+        }
+    }
+
+    /// Run a whole buffer through `spec`: every sample out, the graph flushed.
+    pub fn run(spec: &str, interleaved: &[f32], rate: u32, channels: u16) -> Result<Vec<f32>> {
+        let mut f = Self::new(spec, rate, channels)?;
+        let mut out = Vec::new();
+        // In runs of about a second, so the graph's frames stay small.
+        for chunk in interleaved.chunks(rate as usize * usize::from(channels.max(1))) {
+            f.push(chunk)?;
+            out.extend(f.pull()?);
+        }
+        f.push_eof()?;
+        out.extend(f.pull()?);
+        Ok(out)
     }
 }

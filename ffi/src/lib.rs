@@ -21,7 +21,7 @@ mod video;
 
 pub use audio::{AudioDecoder, AudioEncoder, AudioSamples};
 pub use error::{Error, Result};
-pub use filter::VideoFilter;
+pub use filter::{AudioFilter, VideoFilter};
 pub use image::{encode_image, ImageFormat};
 pub use input::{DisplayMatrix, Input, MediaKind, Packet, StreamInfo};
 pub use mux::{MuxOptions, Muxer};

@@ -34,7 +34,16 @@ pub(super) fn on_cut(cut: &Cut, plan: &Plan) -> Result<Captions> {
             None => (planned.len, 0, planned.len, out_tb),
         };
         let captions = Captions::load(f, Some(rescale(length, tb, ns)))?;
-        let time = ShotTime::from_ticks(in_pts, end_pts, tb, planned.start, out_tb);
+        let time = ShotTime::from_ticks(
+            in_pts,
+            end_pts,
+            tb,
+            (
+                planned.start,
+                planned.retime.changes_speed().then_some(planned.played),
+            ),
+            out_tb,
+        );
         parts.push(captions.on_cut(&time));
     }
     Ok(Captions::merge(parts))

@@ -69,6 +69,12 @@ pub struct CutShot {
     pub style: Option<TextStyle>,
     /// How long a card or still image is shown.
     pub duration: Option<TimeSpec>,
+    /// Play a clip this many times faster (0.25-4; below 1 slower), the sound at its pitch.
+    pub speed: Option<f64>,
+    /// Retime a clip to last exactly this long (a speed of 0.25-4).
+    pub fit: Option<TimeSpec>,
+    /// Hold a clip's last frame this long after it (silent).
+    pub freeze: Option<TimeSpec>,
     /// An MP4 to download.
     pub url: Option<String>,
     /// A finished render on the `/v1/videos` API.
@@ -335,6 +341,9 @@ impl CutShot {
             text: self.text.clone(),
             style: self.style.clone(),
             duration: self.duration,
+            speed: self.speed,
+            fit: self.fit,
+            freeze: self.freeze,
             in_point: self.in_point,
             out: self.out,
             transition: self.transition,

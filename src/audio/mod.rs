@@ -9,4 +9,5 @@ pub mod picture;
 pub mod sidechain;
 pub mod soundtrack;
 pub mod stems;
+pub mod stretch;
 pub mod swap;

@@ -182,29 +182,42 @@ pub struct ShotTime {
     pub src_end: i64,
     /// Where it starts on the cut, ns.
     pub cut_start: i64,
+    /// How long that part plays on the cut, ns, when it is retimed (`None`: at its own
+    /// speed, `src_end - src_in`).
+    pub cut_len: Option<i64>,
 }
 
 impl ShotTime {
     /// A shot taking source ticks `[in_pts, end_pts)` (time base `src_tb`, counted from the
-    /// source's first frame) placed at output tick `start` (time base `out_tb`).
+    /// source's first frame) placed at output tick `start` (time base `out_tb`); a retimed
+    /// shot gives the output ticks it plays in, `played`.
     pub fn from_ticks(
         in_pts: i64,
         end_pts: i64,
         src_tb: Rational,
-        start: i64,
+        (start, played): (i64, Option<i64>),
         out_tb: Rational,
     ) -> Self {
         let ns = Rational::new(1, NANOS as i32);
+        let cut_start = rescale(start, out_tb, ns);
         Self {
             src_in: rescale(in_pts, src_tb, ns),
             src_end: rescale(end_pts, src_tb, ns),
-            cut_start: rescale(start, out_tb, ns),
+            cut_start,
+            cut_len: played.map(|p| rescale(start + p, out_tb, ns) - cut_start),
         }
     }
 
     /// Source time `t` (ns) on the cut (ns).
     pub fn to_cut(&self, t: i64) -> i64 {
-        self.cut_start + (t - self.src_in)
+        let span = self.src_end - self.src_in;
+        match self.cut_len {
+            Some(len) if span > 0 => {
+                self.cut_start
+                    + (i128::from(t - self.src_in) * i128::from(len) / i128::from(span)) as i64
+            }
+            _ => self.cut_start + (t - self.src_in),
+        }
     }
 }
 

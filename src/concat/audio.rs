@@ -1,8 +1,9 @@
 //! The soundtrack of a concat: every shot's audio (decoded aligned to its picture), cut to its
-//! trim, cut or padded to exactly its length on the output timeline (in samples, each
+//! trim, retimed with its picture (constant pitch, see [`crate::audio::stretch`]), cut or padded to exactly its length on the output timeline (in samples, each
 //! boundary computed once from integer ticks), shaped at the joins and mixed into one buffer.
 
 use super::plan::{Edge, Plan};
+use crate::audio::stretch::stretch;
 use crate::error::Result;
 use crate::pcm::Pcm;
 use cutroom_ffi::{rescale, Rational};
@@ -24,6 +25,11 @@ pub struct AudioShot {
     pub start: usize,
     /// Output samples.
     pub len: usize,
+    /// Source samples played (from `skip`).
+    pub source_len: usize,
+    /// Output samples they are played in (stretched at constant pitch when not
+    /// `source_len`); the rest of `len` is silence (a freeze).
+    pub played: usize,
     /// Fade-in length at the head (a transition, or the declick after a cut).
     pub fade_in: usize,
     /// Fade-out length at the tail.
@@ -67,7 +73,18 @@ impl AudioPlan {
                     Edge::Cut => declick_out.min(len / 2),
                     e => (s1 - plan.sample(shot.end() - e.ticks())) as usize,
                 };
+                let played = (plan.sample(shot.start + shot.played) - s0) as usize;
+                let source_len = match shot.content.file() {
+                    Some(src) if shot.retime.changes_speed() => rescale(
+                        shot.end_pts - shot.in_pts,
+                        src.time_base(),
+                        Rational::new(1, rate as i32),
+                    ) as usize,
+                    _ => played,
+                };
                 AudioShot {
+                    source_len,
+                    played,
                     skip: shot.content.file().map_or(0, |src| {
                         rescale(
                             shot.in_pts - src.audio_origin(),
@@ -103,7 +120,7 @@ impl AudioPlan {
         // its head; each shot's own buffer is then handed out, never copied whole.
         let mut tail = Pcm::silence(self.rate, self.channels, 0);
         for (i, (shot, pcm)) in self.shots.iter().zip(sounds).enumerate() {
-            let mut shaped = self.shape(shot, pcm);
+            let mut shaped = self.shape(shot, pcm)?;
             if shaped.frames() < tail.frames() {
                 shaped.fit(tail.frames());
             }
@@ -115,11 +132,15 @@ impl AudioPlan {
         Ok(())
     }
 
-    /// A shot's sound cut to its place (`None`: silence), with its fades applied.
-    fn shape(&self, shot: &AudioShot, pcm: Option<Pcm>) -> Pcm {
+    /// A shot's sound cut to its place (`None`: silence), retimed, with its fades applied.
+    fn shape(&self, shot: &AudioShot, pcm: Option<Pcm>) -> Result<Pcm> {
         let mut pcm = match pcm {
             Some(mut p) => {
                 p.shift(-shot.skip);
+                p.fit(shot.source_len);
+                if shot.source_len != shot.played {
+                    p = stretch(&p, shot.played)?;
+                }
                 p.fit(shot.len);
                 p
             }
@@ -127,6 +148,6 @@ impl AudioPlan {
         };
         pcm.fade_in(shot.fade_in);
         pcm.fade_out(shot.fade_out);
-        pcm
+        Ok(pcm)
     }
 }

@@ -409,6 +409,10 @@ pub struct ShotSummary {
     pub transition: &'static str,
     /// Its duration in seconds (null for a cut).
     pub transition_s: Option<f64>,
+    /// Source seconds per second of the cut while it plays (1 unless retimed).
+    pub speed: f64,
+    /// Seconds its last frame is held after it plays (`freeze`).
+    pub freeze_s: f64,
 }
 
 impl Summary {
@@ -474,6 +478,12 @@ impl Summary {
                         },
                         transition: s.transition.name(),
                         transition_s: (s.transition_ticks > 0).then(|| secs(s.transition_ticks)),
+                        speed: if s.retime.changes_speed() {
+                            round_us((b - a) as f64 * tb.as_f64() / secs(s.played))
+                        } else {
+                            1.0
+                        },
+                        freeze_s: secs(s.len - s.played),
                     }
                 })
                 .collect(),

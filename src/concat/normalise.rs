@@ -193,6 +193,19 @@ impl<'a> ShotReader<'a> {
         let colour = colour::graph(&s.info.params.colour(), &s.path)?;
         let dec = VideoDecoder::new(&input, s.stream(), None)?;
         let (fr, tb) = (t.frame_rate, s.time_base());
+        // Slot j's midpoint is (2j + 1) / 2 frame durations after the in-point at the clip's
+        // own speed; a retimed clip spreads its source span over the slots it plays in.
+        let (mid_num, mid_den) = if shot.retime.changes_speed() {
+            (
+                i128::from(shot.end_pts - shot.in_pts),
+                2 * i128::from(shot.played),
+            )
+        } else {
+            (
+                i128::from(fr.den) * i128::from(tb.den),
+                2 * i128::from(fr.num) * i128::from(tb.num),
+            )
+        };
         Ok(Self {
             shot,
             input,
@@ -204,8 +217,8 @@ impl<'a> ShotReader<'a> {
             ahead: None,
             eof_sent: false,
             drained: false,
-            mid_num: i128::from(fr.den) * i128::from(tb.den),
-            mid_den: 2 * i128::from(fr.num) * i128::from(tb.num),
+            mid_num,
+            mid_den,
         })
     }
 

@@ -6,6 +6,7 @@ use super::Options;
 use crate::error::{Error, Result};
 use crate::export::reframe::Turn;
 use crate::export::square::display_width;
+use crate::timeline::spec::{MAX_SPEED, MIN_SPEED};
 use crate::timeline::time::NANOS;
 use crate::timeline::{EditSpec, Footage, TimeSpec, Transition};
 use cutroom_ffi::{rescale, Rational};
@@ -48,6 +49,25 @@ impl Edge {
             Self::Cut => 0,
             Self::Fade(t) | Self::Crossfade(t) => t,
         }
+    }
+}
+
+/// How a clip is retimed: played at `speed` or fitted to `fit`, then its last frame held for
+/// `freeze`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Retime {
+    /// Speed factor (above 1: faster).
+    pub speed: Option<f64>,
+    /// Length to play the clip in.
+    pub fit: Option<TimeSpec>,
+    /// Hold of the last frame after it.
+    pub freeze: Option<TimeSpec>,
+}
+
+impl Retime {
+    /// Played at another speed than its own.
+    pub fn changes_speed(&self) -> bool {
+        self.fit.is_some() || self.speed.is_some_and(|s| s != 1.0)
     }
 }
 
@@ -95,6 +115,11 @@ pub struct PlannedShot {
     pub end_pts: i64,
     /// How long a still image or a card is shown (`None`: a clip, as long as its trim).
     pub hold: Option<TimeSpec>,
+    /// A clip's retiming, as the spec gives it.
+    pub retime: Retime,
+    /// Output ticks that play the clip (or show the card); the rest of `len` holds its last
+    /// frame (`freeze`).
+    pub played: i64,
     /// Where the shot starts, in output ticks.
     pub start: i64,
     /// How long it is, in output ticks.
@@ -241,6 +266,12 @@ pub fn plan(spec: &EditSpec, contents: Vec<Result<Content>>, opts: &Options) -> 
             };
             Ok(PlannedShot {
                 hold: content.clip().is_none().then_some(shot.duration).flatten(),
+                retime: Retime {
+                    speed: shot.speed,
+                    fit: shot.fit,
+                    freeze: shot.freeze,
+                },
+                played: 0,
                 content,
                 in_pts,
                 end_pts,
@@ -449,6 +480,14 @@ fn normalise_reasons(shots: &[PlannedShot], opts: &Options) -> Vec<String> {
             Content::File(_) => continue,
         };
         r.push(format!("shot {} is a {what}: its frames are made", i + 1));
+    }
+    for (i, shot) in shots.iter().enumerate() {
+        if shot.retime != Retime::default() {
+            r.push(format!(
+                "shot {} is retimed (speed, fit or freeze): its frames are made",
+                i + 1
+            ));
+        }
     }
     if !r.is_empty() {
         return r;
@@ -742,19 +781,43 @@ fn lay_out(shots: &mut [PlannedShot], t: &Target) -> Result<()> {
         TimeSpec::Frame(n) => rescale(n as i64, t.frame_rate.invert(), tb),
     };
     for (i, s) in shots.iter_mut().enumerate() {
-        s.len = match s.hold {
-            Some(d) => ticks(d),
-            None => rescale(s.end_pts - s.in_pts, s.source().time_base(), tb).max(1),
-        };
-        if s.len < 1 {
-            return Err(Error::bad_input(
+        let bad = |reason: String| {
+            Error::bad_input(
                 Path::new(&s.content.describe()),
-                format!(
-                    "shot {}: its duration is shorter than one output frame",
-                    i + 1
-                ),
-            ));
+                format!("shot {}: {reason}", i + 1),
+            )
+        };
+        s.played = match (s.hold, s.retime.speed, s.retime.fit) {
+            (Some(d), _, _) => ticks(d),
+            (None, _, Some(fit)) => {
+                let played = ticks(fit);
+                let own = rescale(s.end_pts - s.in_pts, s.source().time_base(), tb);
+                let speed = own as f64 / played.max(1) as f64;
+                if !(MIN_SPEED..=MAX_SPEED).contains(&speed) {
+                    return Err(bad(format!(
+                        "fit {fit} would play it at speed {speed:.3}; the speed must be \
+                         between {MIN_SPEED} and {MAX_SPEED}"
+                    )));
+                }
+                played
+            }
+            (None, Some(speed), None) => {
+                // The source length over the speed, rounded once (speed in millionths).
+                let stb = s.source().time_base();
+                let micro = (speed * 1e6).round() as i128;
+                let num = i128::from(s.end_pts - s.in_pts)
+                    * i128::from(stb.num)
+                    * i128::from(tb.den)
+                    * 1_000_000;
+                let den = i128::from(stb.den) * i128::from(tb.num) * micro;
+                ((2 * num + den) / (2 * den)) as i64
+            }
+            (None, None, None) => rescale(s.end_pts - s.in_pts, s.source().time_base(), tb).max(1),
+        };
+        if s.played < 1 {
+            return Err(bad("it would be shorter than one output frame".into()));
         }
+        s.len = s.played + s.retime.freeze.map_or(0, ticks);
     }
     for i in 0..shots.len().saturating_sub(1) {
         let tr = shots[i].transition;

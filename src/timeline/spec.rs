@@ -11,6 +11,11 @@ use crate::error::{Error, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+/// The slowest `speed` a shot takes.
+pub const MIN_SPEED: f64 = 0.25;
+/// The fastest `speed` a shot takes.
+pub const MAX_SPEED: f64 = 4.0;
+
 /// A whole edit spec.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,6 +49,15 @@ pub struct Shot {
     /// How long a card or still image is shown.
     #[serde(default)]
     pub duration: Option<TimeSpec>,
+    /// Play a clip this many times faster (0.25-4; below 1 slower), the sound at its pitch.
+    #[serde(default)]
+    pub speed: Option<f64>,
+    /// Retime a clip to last exactly this long (a speed of 0.25-4).
+    #[serde(default)]
+    pub fit: Option<TimeSpec>,
+    /// Hold a clip's last frame this long after it (silent).
+    #[serde(default)]
+    pub freeze: Option<TimeSpec>,
     /// Where the shot starts in the source (default: its first frame).
     #[serde(rename = "in", default)]
     pub in_point: Option<TimeSpec>,
@@ -95,8 +109,23 @@ impl Shot {
         if self.style.is_some() && self.text.is_none() {
             return Err(format!("{shot}: style is for text cards (add text)"));
         }
+        if self.speed.is_some() && self.fit.is_some() {
+            return Err(format!("{shot}: give speed or fit, not both"));
+        }
+        if let Some(v) = self.speed {
+            if !(MIN_SPEED..=MAX_SPEED).contains(&v) {
+                return Err(format!(
+                    "{shot}: speed must be between {MIN_SPEED} and {MAX_SPEED}, not {v}"
+                ));
+            }
+        }
         if let Some(src) = &self.src {
             return Ok(Footage::File(src.clone()));
+        }
+        if self.speed.is_some() || self.fit.is_some() || self.freeze.is_some() {
+            return Err(format!(
+                "{shot}: speed, fit and freeze retime clips; a card is as long as its duration"
+            ));
         }
         if self.in_point.is_some() || self.out.is_some() {
             return Err(format!(
