@@ -91,12 +91,15 @@ fn shifted(src: &Path, dir: &Path, shift_ms: i64) -> PathBuf {
     out
 }
 
+/// The lip offset follows the shift, and lips decides the verdict: `pass` in sync, `fail` with
+/// the audio 80 ms early, never `pass` at +-200 ms; the speaking face is named per window and in
+/// the reason.
 #[test]
-fn lip_offset_follows_the_audio_shift() {
+fn lips_follows_the_audio_shift_and_decides() {
     let Some(real) = real_clips() else { return };
-    let clip = "th_retalk2";
+    let clip = "th_retalk3";
     let dir = tempfile::tempdir().unwrap();
-    let shifts = [0, -80, 40];
+    let shifts = [0, -80, 200, -200];
     let files: Vec<PathBuf> = shifts
         .iter()
         .map(|&s| shifted(&real.join(format!("{clip}.mp4")), dir.path(), s))
@@ -118,6 +121,7 @@ fn lip_offset_follows_the_audio_shift() {
             .unwrap_or_else(|| panic!("no lip offset: {l}"))
     };
     let zero = offset(0);
+    assert!(zero.abs() <= 45.0, "{clip} in sync reads {zero} ms");
     for (k, &s) in shifts.iter().enumerate().skip(1) {
         let o = offset(k);
         eprintln!("{clip} {s:+}: {o:+} ms (unshifted {zero:+} ms)");
@@ -125,5 +129,22 @@ fn lip_offset_follows_the_audio_shift() {
             (o - zero - s as f64).abs() <= 20.0,
             "{clip} shifted {s:+} ms reads {o} ms (unshifted {zero})"
         );
+    }
+    for (k, want) in [(0, "pass"), (1, "fail")] {
+        let f = &reports[k];
+        assert_eq!(f["verdict"], want, "{clip} {:+}: {f}", shifts[k]);
+        assert_eq!(f["method"], "lips", "{f}");
+        assert!(
+            f["reason"].as_str().unwrap().contains("speaking face 0"),
+            "{}",
+            f["reason"]
+        );
+        for w in f["windows"].as_array().unwrap() {
+            assert_eq!(w["face"], 0, "{w}");
+        }
+    }
+    // At +-200 ms the peak is clear in one window of two only: never a pass.
+    for f in &reports[2..] {
+        assert_ne!(f["verdict"], "pass", "{f}");
     }
 }

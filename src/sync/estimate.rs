@@ -39,6 +39,8 @@ pub enum Method {
     Events,
     /// Visual impulses cross-correlated with the audio onset envelope.
     Correlation,
+    /// A speaking face's mouth opening cross-correlated with the speech.
+    Lips,
 }
 
 impl Method {
@@ -47,6 +49,7 @@ impl Method {
         match self {
             Self::Events => "events",
             Self::Correlation => "correlation",
+            Self::Lips => "lips",
         }
     }
 }

@@ -18,18 +18,20 @@ use std::f64::consts::PI;
 /// Added to the measured offset: the mouth's natural lead over the sound it makes (ms).
 pub const CORRECTION_MS: i64 = 0;
 
-/// Sliding window length (s).
-pub const WINDOW_S: f64 = 5.0;
-/// Step between windows (s).
-const HOP_S: f64 = 2.5;
+/// Largest offset searched (ms, each way): real renders are rarely off by more, and a wider
+/// search only adds chances of a false peak (SyncNet searches ±15 frames).
+pub const MAX_LAG_MS: i64 = 500;
 /// Width of the moving mean removed from both series (s).
 const HIGH_PASS_S: f64 = 1.0;
-/// A face must show its mouth for this share of a window to speak in it.
+/// A face must show its mouth for this share of a span to speak in it.
 const MIN_PRESENT: f64 = 0.6;
 /// Voice band (Hz).
 const VOICE_BAND: (f64, f64) = (300.0, 3400.0);
 /// Lags closer than this to the peak belong to its lobe when looking for a runner-up (ms).
 const LOBE_MS: i64 = 120;
+/// Spans shorter than this are not split into parts that must agree (s): the parts would be
+/// too short to correlate.
+const MIN_PART_S: f64 = 1.5;
 
 /// A lip-sync measurement over one span.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -40,10 +42,16 @@ pub struct LipsMeasure {
     pub peak: f64,
     /// Best correlation outside the peak's lobe.
     pub runner_up: f64,
-    /// Confidence (0..1).
+    /// Confidence (0..1): the peak's clarity times the share of the span's parts that agree.
     pub confidence: f64,
     /// The face that spoke.
     pub face: u32,
+    /// Parts of the span (its windows, or its two halves) whose own peak agrees with it.
+    pub agreeing: usize,
+    /// Parts of the span measured.
+    pub parts: usize,
+    /// How far the agreeing parts read from the offset at most (ms): its uncertainty.
+    pub spread_ms: i64,
 }
 
 /// One sliding window.
@@ -76,19 +84,30 @@ pub struct LipsEstimate {
     pub overall: Option<LipsMeasure>,
     /// Sliding windows.
     pub windows: Vec<LipsWindow>,
-    /// Correlation of the clip's curve at each lag from `-max_lag_ms` (for the plot).
+    /// Shots, in the order given.
+    pub shots: Vec<Option<LipsMeasure>>,
+    /// Correlation of the clip's curve at each lag from `-MAX_LAG_MS` (for the plot).
     pub curve: Vec<f64>,
     /// Mouth and speech at the found offset.
     pub curves: Curves,
 }
 
-/// Measure lip sync from the face tracks of `video` against `audio`, over lags `±max_lag_ms`.
+/// Measure lip sync from the face tracks of `video` against `audio`, over lags up to
+/// `max_lag_ms` (at most [`MAX_LAG_MS`]): over the clip, each of `windows` and each of `shots`
+/// (spans in seconds of presentation time).
+///
+/// A span's offset is the peak of its speaker's correlation curve; it is trusted in proportion
+/// to the parts of the span that find the same peak on their own (within a frame): the
+/// clip's windows for the clip, the two halves for a window or shot.
 pub fn measure(
     video: &VideoTrack,
     faces: &[FaceTrack],
     audio: &Audio,
     max_lag_ms: i64,
+    windows: &[(f64, f64)],
+    shots: &[(f64, f64)],
 ) -> LipsEstimate {
+    let max_lag_ms = max_lag_ms.clamp(0, MAX_LAG_MS);
     let n = video.frames.len();
     let frame_s = video.frame_duration();
     let times: Vec<f64> = (0..n).map(|i| video.time(i)).collect();
@@ -121,7 +140,18 @@ pub fn measure(
         })
         .collect();
     let (first, end) = (times.first().copied().unwrap_or(0.0), video.end());
-    let spans = window_spans(first, end);
+    // Every span correlated: the windows, the shots, then the halves of each.
+    let mut spans: Vec<(f64, f64)> = windows.iter().chain(shots).copied().collect();
+    let whole = spans.len();
+    spans.push((first, end));
+    let halves: Vec<(f64, f64)> = spans
+        .iter()
+        .flat_map(|&(s, e)| {
+            let m = (s + e) / 2.0;
+            [(s, m), (m, e)]
+        })
+        .collect();
+    spans.extend(halves);
     let ranges: Vec<(usize, usize)> = spans
         .iter()
         .map(|&(s, e)| {
@@ -132,7 +162,7 @@ pub fn measure(
         .collect();
     let energy = VoiceEnergy::new(audio);
     let lags = 2 * max_lag_ms as usize + 1;
-    // curves[window][face][lag]
+    // curves[span][face][lag]
     let mut curves = vec![vec![vec![f64::NAN; lags]; faces.len()]; spans.len()];
     let present = |m: &[Option<f32>], (lo, hi): (usize, usize)| {
         m[lo..hi].iter().filter(|v| v.is_some()).count()
@@ -153,15 +183,35 @@ pub fn measure(
             }
         }
     }
-    let mut windows = Vec::with_capacity(spans.len());
+    let tolerance = (frame_s * 1000.0).round() as i64 + 5;
+    let agrees = |m: &LipsMeasure, part: Option<LipsMeasure>| {
+        part.is_some_and(|p| (p.offset_ms - m.offset_ms).abs() <= tolerance)
+    };
+    // A span's speaker and peak, trusted as far as its two halves agree.
+    let halves_of = |k: usize| whole + 1 + 2 * k;
+    let span_measure = |k: usize| -> Option<(usize, LipsMeasure)> {
+        let (f, m) = (0..faces.len())
+            .filter_map(|f| Some((f, peak(&curves[k][f], max_lag_ms, faces[f].id)?)))
+            .max_by(|a, b| a.1.peak.total_cmp(&b.1.peak))?;
+        let h = halves_of(k);
+        let parts: Vec<Option<LipsMeasure>> = (h..h + 2)
+            .filter(|&p| spans[p].1 - spans[p].0 >= MIN_PART_S)
+            .map(|p| peak(&curves[p][f], max_lag_ms, faces[f].id))
+            .collect();
+        Some((f, with_parts(m, &parts, agrees)))
+    };
+    let window_measures: Vec<Option<(usize, LipsMeasure)>> =
+        (0..windows.len()).map(span_measure).collect();
+    let shot_measures: Vec<Option<LipsMeasure>> = (windows.len()..whole)
+        .map(|k| span_measure(k).map(|m| m.1))
+        .collect();
+    // The clip: the mean of the windows' speaker curves, trusted as far as the windows agree
+    // with it (its halves when it has a single window).
     let mut total = vec![0.0; lags];
     let mut weight = 0.0;
     let mut speakers = vec![None; n];
-    for (w, &(start, end)) in spans.iter().enumerate() {
-        let best = (0..faces.len())
-            .filter_map(|f| Some((f, peak(&curves[w][f], max_lag_ms, faces[f].id)?)))
-            .max_by(|a, b| a.1.peak.total_cmp(&b.1.peak));
-        if let Some((f, _)) = best {
+    for (w, best) in window_measures.iter().enumerate() {
+        if let Some((f, _)) = *best {
             let wt = present(&mouths[f], ranges[w]) as f64;
             for (t, c) in total.iter_mut().zip(&curves[w][f]) {
                 *t += c * wt;
@@ -171,16 +221,21 @@ pub fn measure(
                 s.get_or_insert(f);
             }
         }
-        windows.push(LipsWindow {
+    }
+    let windows_out: Vec<LipsWindow> = windows
+        .iter()
+        .zip(&window_measures)
+        .map(|(&(start, end), m)| LipsWindow {
             start,
             end,
-            measure: best.map(|b| b.1),
-        });
-    }
+            measure: m.map(|m| m.1),
+        })
+        .collect();
     if weight == 0.0 {
         return LipsEstimate {
             overall: None,
-            windows,
+            windows: windows_out,
+            shots: shot_measures,
             curve: Vec::new(),
             curves: Curves::default(),
         };
@@ -188,12 +243,22 @@ pub fn measure(
     for t in &mut total {
         *t /= weight;
     }
-    let speaker = windows
+    let speaker = window_measures
         .iter()
-        .filter_map(|w| w.measure)
-        .max_by(|a, b| a.peak.total_cmp(&b.peak))
-        .map_or(0, |m| m.face);
-    let overall = peak(&total, max_lag_ms, speaker);
+        .flatten()
+        .max_by(|a, b| a.1.peak.total_cmp(&b.1.peak))
+        .map_or(0, |m| m.0);
+    let overall = peak(&total, max_lag_ms, faces[speaker].id).map(|m| {
+        let parts: Vec<Option<LipsMeasure>> = if window_measures.len() > 1 {
+            window_measures.iter().map(|w| w.map(|w| w.1)).collect()
+        } else {
+            let h = halves_of(whole);
+            (h..h + 2)
+                .map(|p| peak(&curves[p][speaker], max_lag_ms, m.face))
+                .collect()
+        };
+        with_parts(m, &parts, agrees)
+    });
     let at = overall.map_or(0, |m| m.offset_ms);
     let shift = (at as f64 * rate / 1000.0).round() as i64;
     let speech: Vec<Option<f32>> = bounds
@@ -214,30 +279,42 @@ pub fn measure(
     };
     LipsEstimate {
         overall,
-        windows,
+        windows: windows_out,
+        shots: shot_measures,
         curve: total,
         curves: plot,
     }
 }
 
-/// Window spans over `[first, end)`: [`WINDOW_S`] long every [`HOP_S`], the last one ending at
-/// `end`; one span when the clip is shorter.
-fn window_spans(first: f64, end: f64) -> Vec<(f64, f64)> {
-    if end - first <= WINDOW_S {
-        return vec![(first, end)];
+/// `m` with its confidence scaled by the share of `parts` that agree with it (no part long
+/// enough leaves it unconfirmed: confidence 0) and the agreeing parts' spread.
+fn with_parts(
+    m: LipsMeasure,
+    parts: &[Option<LipsMeasure>],
+    agrees: impl Fn(&LipsMeasure, Option<LipsMeasure>) -> bool,
+) -> LipsMeasure {
+    let agreeing: Vec<i64> = parts
+        .iter()
+        .filter(|&&p| agrees(&m, p))
+        .flatten()
+        .map(|p| p.offset_ms)
+        .collect();
+    let share = agreeing.len() as f64 / parts.len().max(1) as f64;
+    LipsMeasure {
+        confidence: m.confidence * share,
+        agreeing: agreeing.len(),
+        parts: parts.len(),
+        spread_ms: agreeing
+            .iter()
+            .map(|o| (o - m.offset_ms).abs())
+            .max()
+            .unwrap_or(0),
+        ..m
     }
-    let mut out = Vec::new();
-    let mut s = first;
-    while s + WINDOW_S < end {
-        out.push((s, s + WINDOW_S));
-        s += HOP_S;
-    }
-    out.push((end - WINDOW_S, end));
-    out
 }
 
 /// The peak of a correlation curve over lags `-max_lag_ms..`, its runner-up outside its lobe and
-/// the confidence; `None` for an empty or undefined curve.
+/// the confidence of the peak alone; `None` for an empty or undefined curve.
 fn peak(curve: &[f64], max_lag_ms: i64, face: u32) -> Option<LipsMeasure> {
     let (k, &top) = curve
         .iter()
@@ -270,6 +347,9 @@ fn peak(curve: &[f64], max_lag_ms: i64, face: u32) -> Option<LipsMeasure> {
         runner_up,
         confidence: confidence(top, runner_up),
         face,
+        agreeing: 0,
+        parts: 0,
+        spread_ms: 0,
     })
 }
 
@@ -440,6 +520,13 @@ pub struct LipsReport {
     pub runner_up: Option<f64>,
     /// The face that speaks most clearly.
     pub speaker: Option<u32>,
+    /// Parts of the clip (its windows; a short clip's halves) whose own peak agrees with the
+    /// offset, of `parts` measured.
+    pub agreeing: usize,
+    /// Parts of the clip measured.
+    pub parts: usize,
+    /// How far the agreeing parts read from the offset at most (ms).
+    pub spread_ms: Option<f64>,
     /// Sliding windows.
     pub windows: Vec<LipsWindowReport>,
     /// Faces found.
@@ -491,6 +578,9 @@ impl LipsReport {
             peak: est.overall.map(|m| r3(m.peak)),
             runner_up: est.overall.map(|m| r3(m.runner_up)),
             speaker: est.overall.map(|m| m.face),
+            agreeing: est.overall.map_or(0, |m| m.agreeing),
+            parts: est.overall.map_or(0, |m| m.parts),
+            spread_ms: est.overall.map(|m| m.spread_ms as f64),
             windows: est
                 .windows
                 .iter()

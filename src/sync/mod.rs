@@ -150,32 +150,54 @@ pub fn analyze(path: &Path, opts: &Options, bar: &ProgressBar) -> Result<SyncRep
         },
         lips: MethodReport::default(),
     };
-    report.drift_ms_per_min = estimate::drift(&pairs, &windows).map(|d| round(d, 10.0));
-    report.windows = windows.iter().map(span_report).collect();
-    report.shots = shots
-        .iter()
-        .enumerate()
-        .map(|(index, s)| ShotReport {
-            index,
-            verdict: match s.measure.filter(|m| m.confidence >= MIN_CONFIDENCE) {
-                Some(m) if opts.standard.allows(m.offset_ms) => Verdict::Pass,
-                Some(_) => Verdict::Fail,
-                None => Verdict::Inconclusive,
-            },
-            span: span_report(s),
-        })
-        .collect();
-    report.events = pairs.iter().map(event_report).collect();
-    let lips = lips::measure(&video, &faces, &audio, i64::from(opts.max_lag_ms));
+    // Lips: a speaking face measured with confidence decides the span; elsewhere events and
+    // correlation do.
+    let spans_of = |s: &[SpanEstimate]| s.iter().map(|s| (s.start, s.end)).collect::<Vec<_>>();
+    let lips = lips::measure(
+        &video,
+        &faces,
+        &audio,
+        i64::from(opts.max_lag_ms),
+        &spans_of(&windows),
+        &spans_of(&shots),
+    );
     let lips_report = lips::LipsReport::new(&lips, &faces, &video);
     report.methods.lips = MethodReport {
         offset_ms: lips_report.offset_ms,
         confidence: lips_report.confidence,
         ..MethodReport::default()
     };
-    // Reported, not yet deciding: on the development clips its offsets follow a shift of the
-    // audio, but the unshifted readings are not yet trustworthy (see docs/lips.md).
+    let window_lips: Vec<Option<lips::LipsMeasure>> =
+        lips.windows.iter().map(|w| w.measure).collect();
+    let standard = opts.standard;
+    let windows = decide(&windows, &window_lips, standard);
+    let shots = decide(&shots, &lips.shots, standard);
+    let whole = decide(&[whole], &[lips.overall], standard)[0];
+    report.drift_ms_per_min = estimate::drift(&pairs, &windows).map(|d| round(d, 10.0));
+    report.windows = windows
+        .iter()
+        .zip(&window_lips)
+        .map(|(s, l)| span_report(s, l.as_ref()))
+        .collect();
+    report.shots = shots
+        .iter()
+        .zip(&lips.shots)
+        .enumerate()
+        .map(|(index, (s, l))| ShotReport {
+            index,
+            verdict: match s.measure.filter(|m| m.confidence >= MIN_CONFIDENCE) {
+                Some(m) if opts.standard.allows(m.offset_ms) => Verdict::Pass,
+                Some(_) => Verdict::Fail,
+                None => Verdict::Inconclusive,
+            },
+            span: span_report(s, l.as_ref()),
+        })
+        .collect();
+    report.events = pairs.iter().map(event_report).collect();
     judge(&mut report, whole.measure, &windows, &shots, opts.standard);
+    if let (Some(Method::Lips), Some(m)) = (report.method, lips.overall) {
+        report.reason = format!("{}; {}", report.reason, lips_words(&m));
+    }
     report.lips = Some(lips_report);
     if report.verdict == Verdict::Inconclusive && report.offset_ms.is_none() {
         report.reason = if heard.onsets.is_empty() && heard.sounding < 0.05 {
@@ -195,6 +217,27 @@ pub fn analyze(path: &Path, opts: &Options, bar: &ProgressBar) -> Result<SyncRep
                 None => missing,
             }
         };
+    }
+    if report.verdict == Verdict::Inconclusive {
+        if let Some(m) = lips.overall {
+            let why = if m.confidence >= MIN_CONFIDENCE {
+                format!(
+                    "its windows spread +-{} ms across a limit of {}: too close to call",
+                    m.spread_ms,
+                    standard.name()
+                )
+            } else {
+                format!("confidence {:.2}, needs {MIN_CONFIDENCE}", m.confidence)
+            };
+            report.reason = format!(
+                "{}; lips: face {} reads {:+} ms, {} of {} windows agree ({why})",
+                report.reason,
+                m.face,
+                m.offset_ms + lips::CORRECTION_MS,
+                m.agreeing,
+                m.parts,
+            );
+        }
     }
     Ok(report)
 }
@@ -321,7 +364,47 @@ fn round(v: f64, per_unit: f64) -> f64 {
     (v * per_unit).round() / per_unit + 0.0
 }
 
-fn span_report(s: &SpanEstimate) -> SpanReport {
+/// Whether lips may decide: confident, and the verdict the same over the spread of its
+/// agreeing parts (a reading that close to a limit is too close to call).
+fn lips_decides(m: &lips::LipsMeasure, standard: Standard) -> bool {
+    let at = |d: i64| standard.allows((m.offset_ms + lips::CORRECTION_MS + d) as f64);
+    m.confidence >= MIN_CONFIDENCE
+        && at(-m.spread_ms) == at(m.spread_ms)
+        && at(0) == at(m.spread_ms)
+}
+
+/// `spans` with each one's lips measure (`lips[i]`) deciding it where it may.
+fn decide(
+    spans: &[SpanEstimate],
+    lips: &[Option<lips::LipsMeasure>],
+    standard: Standard,
+) -> Vec<SpanEstimate> {
+    spans
+        .iter()
+        .zip(lips)
+        .map(|(s, l)| match l.filter(|l| lips_decides(l, standard)) {
+            Some(l) => SpanEstimate {
+                measure: Some(Measure {
+                    offset_ms: (l.offset_ms + lips::CORRECTION_MS) as f64,
+                    confidence: l.confidence,
+                    method: Method::Lips,
+                }),
+                ..*s
+            },
+            None => *s,
+        })
+        .collect()
+}
+
+/// What lips found, in words: "speaking face 1, 3 of 4 windows agree".
+fn lips_words(m: &lips::LipsMeasure) -> String {
+    format!(
+        "speaking face {}, {} of {} windows agree",
+        m.face, m.agreeing, m.parts
+    )
+}
+
+fn span_report(s: &SpanEstimate, lips: Option<&lips::LipsMeasure>) -> SpanReport {
     SpanReport {
         start_s: round(s.start, 1000.0),
         end_s: round(s.end, 1000.0),
@@ -331,7 +414,7 @@ fn span_report(s: &SpanEstimate) -> SpanReport {
             .measure
             .filter(|m| m.confidence >= MIN_CONFIDENCE)
             .map(|m| m.method),
-        face: None,
+        face: lips.map(|l| l.face),
         pairs: s.pairs,
         events_offset_ms: s.events.map(|m| round(m.offset_ms, 10.0)),
         correlation_offset_ms: s.correlation.map(|m| round(m.offset_ms, 10.0)),
