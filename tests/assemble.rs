@@ -920,6 +920,13 @@ fn cards_reach_every_deliverable_silent_under_the_music_and_in_the_timeline() {
             "at {t} s: {got:?}, expected {want:?}"
         );
     }
+    // Its cover: a JPEG of its size, from the first third.
+    let cover = out.join("cut.square.jpg");
+    let p = ffprobe(&cover);
+    assert_eq!(
+        (&p["streams"][0]["codec_name"], &p["streams"][0]["width"]),
+        (&"mjpeg".into(), &240.into())
+    );
     // Silent: the tone plays only over the clip.
     let pcm = audio_samples(video);
     assert!(rms(&pcm, 2.8, 3.5) < 1e-3, "the end card has sound");

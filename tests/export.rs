@@ -1127,3 +1127,111 @@ fn overlays_file_times_a_faded_logo_and_a_title() {
         );
     }
 }
+
+/// A still image (a JPEG) as RGB, through `png`.
+fn read_image(image: &Path, png: &Path) -> Rgb {
+    ff(&["-i", s(image), "-pix_fmt", "rgb24", s(png)]);
+    read_png(png)
+}
+
+/// Variance of the 4-neighbour Laplacian of a picture's green channel (a stand-in for luma).
+fn laplacian_variance(p: &Rgb) -> f64 {
+    let g = |x: u32, y: u32| f64::from(p.at(x, y)[1]);
+    let (mut sum, mut sq, mut n) = (0.0, 0.0, 0.0);
+    for y in 1..p.height - 1 {
+        for x in 1..p.width - 1 {
+            let l = 4.0 * g(x, y) - g(x - 1, y) - g(x + 1, y) - g(x, y - 1) - g(x, y + 1);
+            sum += l;
+            sq += l * l;
+            n += 1.0;
+        }
+    }
+    sq / n - (sum / n).powi(2)
+}
+
+#[test]
+fn each_output_gets_a_cover_the_sharpest_frame_of_the_first_third_or_the_one_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // 6 s, blurred everywhere except 0.8-1.2 s.
+    let src = d.join("blur.mp4");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=640x360:r=30:d=6",
+        "-vf",
+        "boxblur=8:enable='not(between(t,0.8,1.2))'",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:v",
+        "libx264",
+        s(&src),
+    ]);
+    let presets = d.join("presets.toml");
+    std::fs::write(
+        &presets,
+        "[wide]\nbase = \"x\"\nwidth = 320\nheight = 180\n[sq]\nbase = \"x\"\nwidth = 240\nheight = 240\n",
+    )
+    .unwrap();
+    let export = |out: &Path, cover: &str| {
+        cutroom_json(&[
+            "export",
+            s(&src),
+            "--presets",
+            s(&presets),
+            "-p",
+            "wide",
+            "-p",
+            "sq",
+            "--cover",
+            cover,
+            "-o",
+            s(out),
+            "--json",
+        ])
+    };
+    let out = d.join("auto");
+    let r = export(&out, "auto");
+    for (o, size) in r["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip([(320, 180), (240, 240)])
+    {
+        let video = Path::new(o["path"].as_str().unwrap());
+        let cover = Path::new(o["cover"].as_str().unwrap());
+        assert_eq!(cover, video.with_extension("jpg"));
+        assert_eq!(&std::fs::read(cover).unwrap()[..2], [0xff, 0xd8], "a JPEG");
+        let p = ffprobe(cover);
+        assert_eq!(
+            (&p["streams"][0]["width"], &p["streams"][0]["height"]),
+            (&size.0.into(), &size.1.into())
+        );
+        let sharpness = |png: &str, t: Option<f64>| {
+            let png = d.join(format!("{}.{png}", size.0));
+            laplacian_variance(&match t {
+                Some(t) => frame_at(video, t, &png),
+                None => read_image(cover, &png),
+            })
+        };
+        let (got, sharp, blurred) = (
+            sharpness("cover.png", None),
+            sharpness("sharp.png", Some(1.0)),
+            sharpness("blurred.png", Some(0.4)),
+        );
+        assert!(
+            got > 0.7 * sharp && got > 3.0 * blurred,
+            "{}: cover sharpness {got:.1}, sharp frames {sharp:.1}, blurred {blurred:.1}",
+            video.display()
+        );
+    }
+    // Asked for a time: that frame, blurred as it is.
+    let out = d.join("at");
+    let r = export(&out, "0.4s");
+    let cover = Path::new(r["outputs"][0]["cover"].as_str().unwrap());
+    let video = Path::new(r["outputs"][0]["path"].as_str().unwrap());
+    let got = laplacian_variance(&read_image(cover, &d.join("c.png")));
+    let sharp = laplacian_variance(&frame_at(video, 1.0, &d.join("s.png")));
+    assert!(got < 0.5 * sharp, "cover {got:.1} vs sharp {sharp:.1}");
+}

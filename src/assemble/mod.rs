@@ -24,6 +24,7 @@ use crate::audio::soundtrack::{self, Level, Mastered};
 use crate::cleanup;
 use crate::concat::{self, Summary};
 use crate::error::{Error, Result};
+use crate::export::cover::Cover;
 use crate::export::preset::{Preset, PresetBook};
 use crate::export::reframe::{Fit as FrameFit, Focus, FocusChoice, Reframe};
 use crate::export::{self, AUDIO_CHANNELS as CH, AUDIO_RATE as RATE};
@@ -433,6 +434,7 @@ pub fn run(
             strict: false,
             x264_preset: None,
             safe_zones: None,
+            cover: Some(cut.cover.unwrap_or(Cover::Sharpest)),
             captions,
             overlays: cut.overlays(),
             thumbnails: summary
@@ -605,7 +607,7 @@ fn check_outputs(
     let mut files: Vec<PathBuf> = cut
         .outputs
         .iter()
-        .map(|p| out_dir.join(format!("{name}.{p}.mp4")))
+        .flat_map(|p| ["mp4", "jpg"].map(|ext| out_dir.join(format!("{name}.{p}.{ext}"))))
         .collect();
     if cut.caption_files().next().is_some() {
         let sidecars = cut

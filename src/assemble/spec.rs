@@ -8,6 +8,7 @@
 use crate::audio::sidechain::{check_threshold, DuckShape};
 use crate::captions::style::{Logo, Overlays, Style, TextOverlay};
 use crate::error::{Error, Result};
+use crate::export::cover::Cover;
 use crate::loudness::LoudnessTarget;
 use crate::sync::Standard;
 use crate::timeline::{Shot, TextStyle, TimeSpec, Transition};
@@ -38,6 +39,11 @@ pub struct Cut {
     /// How pictures of another shape are reframed.
     #[serde(default)]
     pub reframe: ReframeSpec,
+    /// Each deliverable's cover picture (`<name>.<preset>.jpg`): the frame at this time, or
+    /// `"auto"` (default): the sharpest frame of the first third.
+    #[schemars(with = "String")]
+    #[serde(default, deserialize_with = "cover")]
+    pub cover: Option<Cover>,
     /// The sync check on every deliverable.
     #[serde(default)]
     pub sync: SyncPolicy,
@@ -511,6 +517,20 @@ impl Cut {
             _ => Err(Error::Many(errors)),
         }
     }
+}
+
+/// `cover = "auto"` or a time.
+fn cover<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<Cover>, D::Error> {
+    let v = toml::Value::deserialize(d)?;
+    let text = match &v {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::Float(f) => f.to_string(),
+        _ => return Err(serde::de::Error::custom("cover: \"auto\" or a time")),
+    };
+    Cover::parse(&text)
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(format!("cover: {e}")))
 }
 
 /// A timeline message without its leading `shot N: ` (the spec names shots `shot[i]`).

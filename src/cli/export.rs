@@ -4,6 +4,7 @@ use super::{print_json, Global};
 use crate::captions::style::{Logo, Overlays};
 use crate::captions::Captions;
 use crate::error::exit;
+use crate::export::cover::Cover;
 use crate::export::preset::PresetBook;
 use crate::export::reframe::{Color, Fit, Focus, FocusChoice, Reframe};
 use crate::export::{default_out_dir, export, video_length_ns, Request};
@@ -49,6 +50,10 @@ pub struct Args {
     /// Write one frame of each vertical output with the platform's UI zones to this PNG.
     #[arg(long, value_name = "PNG")]
     safe_zones: Option<PathBuf>,
+    /// Also write each output's cover picture, `<name>.<preset>.jpg`: the frame at this time
+    /// (`3.2`, `3.2s`, `96f`) or `auto`, the sharpest frame of the first third.
+    #[arg(long, value_name = "TIME|auto", value_parser = Cover::parse)]
+    cover: Option<Cover>,
     /// Burn in these captions (.srt, .vtt, .ass, or .json words) and write them beside each
     /// output as <stem>.<preset>.srt and .vtt.
     #[arg(long, value_name = "FILE")]
@@ -113,6 +118,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         strict: args.strict,
         x264_preset: args.x264_preset,
         safe_zones: args.safe_zones,
+        cover: args.cover,
         thumbnails: Vec::new(),
         captions,
         overlays,

@@ -3,6 +3,7 @@
 //! writing the packets to every output that asked for exactly this encode.
 
 use super::cadence::Cadence;
+use super::cover::{Pick, Picker};
 use super::motion::Smoother;
 use super::reframe::{filter_graph, follow_graph, follow_window, Reframe, Turn};
 use crate::avwrite::{AvWriter, EncodedAudio};
@@ -48,6 +49,8 @@ pub(crate) struct Branch {
     pub snapshot_at: Option<u64>,
     /// Filters drawing captions and overlays on the reframed picture (a chain continuing it).
     pub burn: Option<String>,
+    /// The output frame to keep as the cover, if any.
+    pub cover: Option<Pick>,
 }
 
 /// A finished branch.
@@ -58,6 +61,8 @@ pub(crate) struct Finished {
     pub snapshot: Option<RgbImage>,
     /// Its outputs, complete at their temp paths, in the order of [`Branch::targets`].
     pub outputs: Vec<AtomicOutput>,
+    /// The cover frame, when asked for.
+    pub cover: Option<VideoFrame>,
 }
 
 /// Run `b` until the source ends: `Ok(None)` when the source or the soundtrack stopped without
@@ -77,6 +82,7 @@ pub(crate) fn run(
         b: &b,
         window: None,
         snapshot: None,
+        cover: Picker::default(),
         encoded: 0,
         progress,
     };
@@ -156,6 +162,7 @@ struct Stage<'a> {
     /// `--focus auto`: the size of the moving crop window, once frames are cropped.
     window: Option<(u32, u32)>,
     snapshot: Option<RgbImage>,
+    cover: Picker,
     encoded: u64,
     progress: ProgressBar,
 }
@@ -237,6 +244,9 @@ impl Stage<'_> {
             if self.b.snapshot_at.is_some() && out.pts() == self.b.snapshot_at.map(|k| k as i64) {
                 let (w, h) = ((out.width() / 2).max(1), (out.height() / 2).max(1));
                 self.snapshot = Some(RgbImage::from_frame(&out, w, h, &self.b.targets[0])?);
+            }
+            if let (Some(pick), Some(k)) = (self.b.cover, out.pts()) {
+                self.cover.offer(pick, k as u64, &out)?;
             }
             self.enc.send(&out)?;
             self.progress.inc(1);
@@ -328,6 +338,7 @@ impl Stage<'_> {
             filter: self.graph,
             snapshot: self.snapshot,
             outputs,
+            cover: self.cover.take(),
         }))
     }
 }

@@ -10,6 +10,7 @@
 mod branch;
 pub mod cadence;
 pub mod colour;
+pub mod cover;
 pub mod motion;
 mod overlay;
 pub mod preset;
@@ -30,8 +31,10 @@ use crate::pcm::{self, Pcm};
 use crate::sheet::RgbImage;
 use branch::{Branch, Msg, Soundtrack};
 use cadence::{frame_count, Cadence};
+use cover::Cover;
 use cutroom_ffi::{
-    rescale, Input, MediaKind, Rational, StreamInfo, VideoDecoder, VideoEncoderConfig, VideoFrame,
+    encode_image, rescale, ImageFormat, Input, MediaKind, Rational, StreamInfo, VideoDecoder,
+    VideoEncoderConfig, VideoFrame,
 };
 use motion::Tracker;
 use preset::Preset;
@@ -79,6 +82,8 @@ pub struct Request {
     pub overlays: Overlays,
     /// No progress bar.
     pub quiet: bool,
+    /// Write each deliverable's cover picture, this frame (`None`: no cover).
+    pub cover: Option<Cover>,
 }
 
 /// The result of an export (the `--json` document).
@@ -136,6 +141,8 @@ pub struct Exported {
     pub warnings: Vec<String>,
     /// The sidecar captions written beside it (`.srt`, `.vtt`), when it has captions.
     pub sidecars: Vec<String>,
+    /// Its cover picture (`<name>.<preset>.jpg`, a JPEG of its size), when asked for.
+    pub cover: Option<String>,
 }
 
 /// One output being planned: preset, grid, path and warnings.
@@ -325,6 +332,9 @@ fn run(
                 turn,
                 snapshot_at: job.snapshot_at,
                 burn: burns[i].clone(),
+                cover: req
+                    .cover
+                    .map(|c| cover::Pick::of(c, job.cadence.total(), lead.rate)),
             };
             let pb = progress.clone();
             handles.push(s.spawn(move || branch::run(b, soundtrack, rx, pb)));
@@ -382,8 +392,19 @@ fn run(
     let mut panels = Vec::new();
     let mut files = Vec::new();
     for (job, f) in jobs.iter().zip(finished) {
+        let jpeg = f
+            .cover
+            .as_ref()
+            .map(|c| encode_image(c, ImageFormat::Jpeg))
+            .transpose()?;
         for (&i, file) in job.outputs.iter().zip(f.outputs) {
             files.push((i, file));
+            if let Some(jpeg) = &jpeg {
+                let path = cover::path(&plans[i].target);
+                let out = AtomicOutput::new(&path)?;
+                std::fs::write(out.path(), jpeg).map_err(|e| Error::io(&path, e))?;
+                batch.add(out);
+            }
             let p = &plans[i];
             if let Some(frame) = &f.snapshot {
                 panels.push((
@@ -478,6 +499,9 @@ fn exported(
                 .map(|s| s.display().to_string())
                 .collect(),
         },
+        cover: req
+            .cover
+            .map(|_| cover::path(&p.target).display().to_string()),
     })
 }
 
@@ -680,10 +704,16 @@ fn plan(req: &Request, picture: &PictureInfo) -> Result<Vec<Plan>> {
             .flat_map(|p| overlay::sidecars(&p.target))
             .collect(),
     };
+    let covers: Vec<PathBuf> = plans
+        .iter()
+        .filter(|_| req.cover.is_some())
+        .map(|p| cover::path(&p.target))
+        .collect();
     let mut planned: Vec<Planned> = plans
         .iter()
         .map(|p| Planned::in_new_dir(&p.target))
         .chain(sidecars.iter().map(|p| Planned::in_new_dir(p)))
+        .chain(covers.iter().map(|p| Planned::in_new_dir(p)))
         .collect();
     planned.extend(req.safe_zones.as_deref().map(Planned::file));
     check_outputs(&planned, &[&req.input])?;
