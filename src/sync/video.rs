@@ -1,19 +1,20 @@
 //! One pass over a file's packets: the container's timestamps for the checks, and the first video
 //! stream decoded once, cheaply (no deblocking), into per-frame activity (luma at thumbnail size)
-//! and the faces' mouths (RGB pictures for the face models, see [`super::face`]).
+//! and the faces' mouths (RGB pictures for the face models, see [`super::face`]), the latter on
+//! a thread of their own.
 
 use super::container::PacketLog;
-use super::face::{self, FaceTrack, Rgb};
+use super::face::{self, FaceTrack, Patch, Rgb};
 use crate::error::{Error, Result};
 use crate::media;
 use cutroom_ffi::{DecoderOptions, MediaKind, Pixel, Rational, Scaler, VideoDecoder, VideoFrame};
 use indicatif::ProgressBar;
 use std::path::Path;
+use std::sync::mpsc::SyncSender;
+use tract_onnx::prelude::TractResult;
 
 /// Width of the analysis picture (height follows the aspect ratio).
 const ANALYSIS_WIDTH: u32 = 96;
-/// Shorter side of the picture the face landmark crops are taken from (at most).
-const FACE_PICTURE_SIDE: u32 = 480;
 /// Luma difference below which a pixel counts as unchanged (compression noise).
 const NOISE: u8 = 6;
 
@@ -81,59 +82,70 @@ pub struct Scan {
     pub packets: PacketLog,
 }
 
-/// Read every packet of `path` once: log timestamps, decode the best video stream.
+/// Decoded frames that may wait for the face thread (references, no pixel copies).
+const FACE_QUEUE: usize = 4;
+
+/// Read every packet of `path` once: log timestamps, decode the best video stream. The faces
+/// are followed on a thread of their own, fed the decoded frames as they come.
 pub fn scan(path: &Path, bar: &ProgressBar) -> Result<Scan> {
     let mut input = media::open(path)?;
     let streams = input.streams();
     let video_index = input.best_stream(MediaKind::Video);
     let audio_index = input.best_stream(MediaKind::Audio);
     let mut packets = PacketLog::new(&streams, video_index, audio_index, input.format_name());
-    let mut analyser = match video_index {
-        Some(i) => {
-            let info = &streams[i];
-            let (w, h) = analysis_size(info.params.width(), info.params.height());
-            let opts = DecoderOptions {
-                skip_loop_filter: true,
-                fast: true,
-                threads: 0,
-                area_scaling: true,
-            };
-            let dec = VideoDecoder::with_options(&input, i, None, opts)?;
-            bar.set_length(info.frames.max(1) as u64);
-            let mouths = Mouths::new(info.params.width(), info.params.height())
-                .map_err(|e| face_error(path, e))?;
-            Some(Analyser::new(
-                dec,
-                Scaler::new(Pixel::Gray, w, h, true),
-                mouths,
-            ))
+    let Some(index) = video_index else {
+        while let Some(pkt) = input.read_packet()? {
+            packets.record(&pkt);
         }
-        None => None,
+        return Ok(Scan {
+            video: None,
+            faces: Vec::new(),
+            packets,
+        });
     };
-    while let Some(pkt) = input.read_packet()? {
-        packets.record(&pkt);
-        if let Some(a) = analyser
-            .as_mut()
-            .filter(|_| Some(pkt.stream()) == video_index)
-        {
-            a.dec.send(&pkt)?;
-            a.drain(path)?;
-            bar.inc(1);
-        }
-    }
-    let (video, faces) = match analyser {
-        Some(mut a) => {
+    let info = &streams[index];
+    let (width, height) = (info.params.width(), info.params.height());
+    let (w, h) = analysis_size(width, height);
+    let opts = DecoderOptions {
+        skip_loop_filter: true,
+        fast: true,
+        threads: 0,
+        area_scaling: true,
+    };
+    let dec = VideoDecoder::with_options(&input, index, None, opts)?;
+    bar.set_length(info.frames.max(1) as u64);
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<VideoFrame>(FACE_QUEUE);
+        let faces = s.spawn(move || -> Result<Vec<FaceTrack>> {
+            let mut mouths = Mouths::new(width, height).map_err(|e| face_error(path, e))?;
+            for frame in rx {
+                mouths.add(path, &frame)?;
+            }
+            Ok(mouths.tracker.finish())
+        });
+        let mut a = Analyser::new(dec, Scaler::new(Pixel::Gray, w, h, true), tx);
+        let mut decode = || -> Result<VideoTrack> {
+            while let Some(pkt) = input.read_packet()? {
+                packets.record(&pkt);
+                if pkt.stream() == index {
+                    a.dec.send(&pkt)?;
+                    a.drain()?;
+                    bar.inc(1);
+                }
+            }
             a.dec.send_eof()?;
-            a.drain(path)?;
-            let (video, faces) = a.finish();
-            (Some(video), faces)
-        }
-        None => (None, Vec::new()),
-    };
-    Ok(Scan {
-        video,
-        faces,
-        packets,
+            a.drain()?;
+            Ok(a.finish())
+        };
+        let video = decode();
+        let faces = faces
+            .join()
+            .unwrap_or_else(|_| Err(Error::bad_input(path, "face analysis panicked")));
+        Ok(Scan {
+            video: Some(video?),
+            faces: faces?,
+            packets,
+        })
     })
 }
 
@@ -148,40 +160,99 @@ fn fit(w: u32, h: u32, scale: f64) -> (u32, u32) {
     (side(w), side(h))
 }
 
-/// Feeds decoded frames to the face tracker, converting them to the pictures it asks for.
+/// The face thread's state: the tracker and the scalers that make the pictures it asks for.
 struct Mouths {
     tracker: face::Tracker,
-    picture: Scaler,
     small: Scaler,
+    /// Patch pixels per frame pixel.
+    reduce: f64,
+    /// Patch scalers by crop size (crop sizes are rounded up to [`PATCH_STEP`] to reuse them).
+    patches: Vec<((u32, u32), Scaler)>,
 }
 
+/// Crop sides are rounded up to a multiple of this (frame pixels).
+const PATCH_STEP: u32 = 64;
+/// Patch scalers kept (one per face in view, typically).
+const PATCH_SCALERS: usize = 4;
+
 impl Mouths {
-    fn new(w: u32, h: u32) -> tract_onnx::prelude::TractResult<Self> {
+    fn new(w: u32, h: u32) -> TractResult<Self> {
         let (w, h) = (w.max(2), h.max(2));
-        let (pw, ph) = fit(w, h, f64::from(FACE_PICTURE_SIDE) / f64::from(w.min(h)));
         let side = face::detect::SIZE as f64;
         let (sw, sh) = fit(w, h, side / f64::from(w.max(h)));
         Ok(Self {
-            tracker: face::Tracker::new()?,
-            picture: Scaler::new(Pixel::Rgb24, pw, ph, true),
+            tracker: face::Tracker::new(w, h)?,
             small: Scaler::new(Pixel::Rgb24, sw, sh, true),
+            reduce: (f64::from(face::PATCH_SIDE) / f64::from(w.min(h))).min(1.0),
+            patches: Vec::new(),
         })
     }
 
     fn add(&mut self, path: &Path, frame: &VideoFrame) -> Result<()> {
-        let need = self.tracker.need();
-        let small = match need.small {
-            true => Some(rgb(&self.small.run(frame)?)),
-            false => None,
-        };
-        let picture = match need.picture {
-            true => Some(rgb(&self.picture.run(frame)?)),
-            false => None,
+        let mut pictures = FramePictures {
+            frame,
+            small: &mut self.small,
+            reduce: self.reduce,
+            patches: &mut self.patches,
         };
         self.tracker
-            .add(small.as_ref(), picture.as_ref())
+            .add(&mut pictures)
             .map_err(|e| face_error(path, e))
     }
+}
+
+/// One decoded frame, giving the tracker the pictures it asks for.
+struct FramePictures<'a> {
+    frame: &'a VideoFrame,
+    small: &'a mut Scaler,
+    reduce: f64,
+    patches: &'a mut Vec<((u32, u32), Scaler)>,
+}
+
+impl face::Pictures for FramePictures<'_> {
+    fn small(&mut self) -> TractResult<Rgb> {
+        Ok(rgb(&self.small.run(self.frame)?))
+    }
+
+    fn patch(&mut self, x0: f32, y0: f32, x1: f32, y1: f32) -> TractResult<Patch> {
+        let (fw, fh) = (self.frame.width(), self.frame.height());
+        // A margin of a few patch pixels keeps the bilinear samples inside the patch.
+        let margin = (3.0 / self.reduce).ceil() as f32;
+        let (x, w) = crop_span(x0 - margin, x1 + margin, fw);
+        let (y, h) = crop_span(y0 - margin, y1 + margin, fh);
+        let out = |v: u32| ((f64::from(v) * self.reduce).round() as u32).max(1);
+        let (ow, oh) = (out(w), out(h));
+        let at = match self.patches.iter().position(|(k, _)| *k == (w, h)) {
+            Some(i) => i,
+            None => {
+                if self.patches.len() == PATCH_SCALERS {
+                    self.patches.remove(0);
+                }
+                self.patches
+                    .push(((w, h), Scaler::new(Pixel::Rgb24, ow, oh, true)));
+                self.patches.len() - 1
+            }
+        };
+        let picture = self.patches[at].1.run(&self.frame.crop(x, y, w, h)?)?;
+        Ok(Patch {
+            rgb: rgb(&picture),
+            origin: (x as f32, y as f32),
+            scale: (ow as f32 / w as f32, oh as f32 / h as f32),
+        })
+    }
+}
+
+/// The crop `(start, length)` along a side of `len` pixels covering `[a, b)` as far as it lies
+/// inside: start even (4:2:0 chroma), length rounded up to [`PATCH_STEP`] (or the whole side).
+fn crop_span(a: f32, b: f32, len: u32) -> (u32, u32) {
+    let a = (a.floor().max(0.0) as u32).min(len.saturating_sub(2)) / 2 * 2;
+    let b = (b.ceil().max(0.0) as u32).clamp(a + 2, len.max(a + 2));
+    let length = (b - a)
+        .div_ceil(PATCH_STEP)
+        .saturating_mul(PATCH_STEP)
+        .min(len);
+    let start = a.min(len - length) / 2 * 2;
+    (start, length.min(len - start))
 }
 
 /// The packed RGB bytes of an `Rgb24` frame.
@@ -209,35 +280,41 @@ fn analysis_size(w: u32, h: u32) -> (u32, u32) {
     (aw, ah)
 }
 
-/// Turns decoded frames into [`FrameStats`] (keeping the two previous pictures) and mouths.
+/// Turns decoded frames into [`FrameStats`] (keeping the two previous pictures) and passes
+/// them on to the face thread.
 struct Analyser {
     dec: VideoDecoder,
     gray: Scaler,
-    mouths: Mouths,
+    /// The face thread's queue; `None` once it has stopped (its error is reported at the end).
+    faces: Option<SyncSender<VideoFrame>>,
     frames: Vec<FrameStats>,
     prev: Option<Vec<u8>>,
     prev2: Option<Vec<u8>>,
 }
 
 impl Analyser {
-    fn new(dec: VideoDecoder, gray: Scaler, mouths: Mouths) -> Self {
+    fn new(dec: VideoDecoder, gray: Scaler, faces: SyncSender<VideoFrame>) -> Self {
         Self {
             dec,
             gray,
-            mouths,
+            faces: Some(faces),
             frames: Vec::new(),
             prev: None,
             prev2: None,
         }
     }
 
-    fn drain(&mut self, path: &Path) -> Result<()> {
+    fn drain(&mut self) -> Result<()> {
         while let Some(frame) = self.dec.receive()? {
             if frame.pts().is_none() {
                 continue;
             }
-            self.mouths.add(path, &frame)?;
             let small = self.gray.run(&frame)?;
+            if let Some(tx) = &self.faces {
+                if tx.send(frame).is_err() {
+                    self.faces = None;
+                }
+            }
             self.add(&small);
         }
         Ok(())
@@ -268,12 +345,13 @@ impl Analyser {
         self.prev = Some(pic);
     }
 
-    fn finish(self) -> (VideoTrack, Vec<FaceTrack>) {
-        let video = VideoTrack {
+    /// The video track; the face thread's queue closes.
+    fn finish(&mut self) -> VideoTrack {
+        self.faces = None;
+        VideoTrack {
             time_base: self.dec.time_base(),
-            frames: self.frames,
-        };
-        (video, self.mouths.tracker.finish())
+            frames: std::mem::take(&mut self.frames),
+        }
     }
 }
 
@@ -320,6 +398,19 @@ mod tests {
         assert_eq!(analysis_size(1920, 1080), (96, 54));
         assert_eq!(analysis_size(360, 640), (96, 170));
         assert_eq!(analysis_size(64, 36), (64, 36));
+    }
+
+    #[test]
+    fn crop_spans_stay_inside_and_even() {
+        assert_eq!(crop_span(100.0, 150.0, 1920), (100, 64));
+        assert_eq!(crop_span(101.5, 230.2, 1920), (100, 192));
+        // Past the edges: clamped, the step kept where it fits.
+        assert_eq!(crop_span(-40.0, 30.0, 1920), (0, 64));
+        assert_eq!(crop_span(1900.0, 2000.0, 1920), (1856, 64));
+        assert_eq!(crop_span(-10.0, 2000.0, 100), (0, 100));
+        // Wholly outside: a sliver at the edge.
+        assert_eq!(crop_span(3000.0, 3100.0, 1920), (1856, 64));
+        assert_eq!(crop_span(-300.0, -200.0, 1920), (0, 64));
     }
 
     #[test]

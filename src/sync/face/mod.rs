@@ -5,7 +5,9 @@
 //! The detector looks at a small picture every few frames (every frame while no face is
 //! tracked would be wasteful: every [`SEARCH_EVERY`] frames then); each face is then followed
 //! frame by frame with the landmark model on a crop built from the previous frame's landmarks,
-//! the way MediaPipe's face mesh tracks.
+//! the way MediaPipe's face mesh tracks. The frame's pixels are asked for only where needed
+//! (see [`Pictures`]): the whole frame small for the detector, a reduced patch around each face
+//! for the landmarks.
 
 pub mod detect;
 pub mod roi;
@@ -26,9 +28,31 @@ pub struct Rgb {
     pub data: Vec<u8>,
 }
 
+/// Frame pixels around a region, reduced: a patch of the frame.
+#[derive(Debug, Clone)]
+pub struct Patch {
+    /// The pixels.
+    pub rgb: Rgb,
+    /// Frame position (pixels) of the patch's top-left corner.
+    pub origin: (f32, f32),
+    /// Patch pixels per frame pixel `(x, y)`.
+    pub scale: (f32, f32),
+}
+
+/// The current frame's pixels, as the tracker asks for them.
+pub trait Pictures {
+    /// The whole frame, fitting in [`detect::SIZE`] square, aspect kept.
+    fn small(&mut self) -> TractResult<Rgb>;
+    /// The frame around `[x0, x1) x [y0, y1)` (frame pixels; may reach outside the frame),
+    /// reduced to about [`PATCH_SIDE`] pixels per frame height or width, whichever is shorter.
+    fn patch(&mut self, x0: f32, y0: f32, x1: f32, y1: f32) -> TractResult<Patch>;
+}
+
 /// A box `(cx, cy, w, h)`: centre and size.
 pub type Area = (f32, f32, f32, f32);
 
+/// The shorter side of the frame, reduced, that landmark crops are sampled from (at most).
+pub const PATCH_SIDE: u32 = 480;
 /// The landmark model's input side (pixels).
 const MESH: usize = 192;
 /// Mesh points: upper and lower inner lip, middle then towards the corners, both sides.
@@ -86,15 +110,6 @@ fn run(plan: &Plan, input: &[f32], side: usize) -> TractResult<Vec<Vec<f32>>> {
         .collect()
 }
 
-/// What the tracker needs of the next frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Need {
-    /// The small picture for the detector (fits in [`detect::SIZE`]).
-    pub small: bool,
-    /// The picture the landmark crops are taken from.
-    pub picture: bool,
-}
-
 /// One face followed over consecutive frames.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FaceTrack {
@@ -102,14 +117,14 @@ pub struct FaceTrack {
     pub id: u32,
     /// `(frame index, mouth opening)`: inner-lip gap over the eyes' outer-corner distance.
     pub mouth: Vec<(usize, f32)>,
-    /// Mean box of the face `(x, y, w, h)` in picture sides.
+    /// Mean box of the face `(x, y, w, h)` in frame sides.
     pub area: Area,
 }
 
 struct Live {
     track: FaceTrack,
     roi: Roi,
-    /// Landmark bounding box `(cx, cy, w, h)` in picture sides, last frame.
+    /// Landmark bounding box `(cx, cy, w, h)` in frame sides, last frame.
     bbox: Area,
     area_sum: Area,
 }
@@ -117,6 +132,8 @@ struct Live {
 /// Follows faces over frames given one at a time.
 pub struct Tracker {
     models: &'static Models,
+    /// Frame size (pixels).
+    size: (f32, f32),
     live: Vec<Live>,
     done: Vec<FaceTrack>,
     next_id: u32,
@@ -125,10 +142,11 @@ pub struct Tracker {
 }
 
 impl Tracker {
-    /// A tracker with the embedded models (loaded on first use).
-    pub fn new() -> TractResult<Self> {
+    /// A tracker of `width` x `height` frames with the embedded models (loaded on first use).
+    pub fn new(width: u32, height: u32) -> TractResult<Self> {
         Ok(Self {
             models: models()?,
+            size: (width.max(1) as f32, height.max(1) as f32),
             live: Vec::new(),
             done: Vec::new(),
             next_id: 0,
@@ -137,39 +155,27 @@ impl Tracker {
         })
     }
 
-    /// Which pictures [`Tracker::add`] wants for the next frame.
-    pub fn need(&self) -> Need {
+    /// The next frame, its pixels read from `frame` as needed.
+    pub fn add(&mut self, frame: &mut dyn Pictures) -> TractResult<()> {
+        let index = self.frame;
+        self.frame += 1;
         let every = if self.live.is_empty() {
             SEARCH_EVERY
         } else {
             DETECT_EVERY
         };
-        let small = self.since_detect >= every;
-        Need {
-            small,
-            picture: small || !self.live.is_empty(),
-        }
-    }
-
-    /// The next frame: `small` and `picture` as [`Tracker::need`] asked (others may be `None`).
-    pub fn add(&mut self, small: Option<&Rgb>, picture: Option<&Rgb>) -> TractResult<()> {
-        let frame = self.frame;
-        self.frame += 1;
+        let search = self.since_detect >= every;
         self.since_detect = self.since_detect.saturating_add(1);
-        let Some(pic) = picture else {
-            self.end_all();
-            return Ok(());
-        };
-        if let Some(small) = small {
+        if search {
             self.since_detect = 0;
-            for d in self.detect(small)? {
+            for d in self.detect(&frame.small()?)? {
                 let b = (d.cx, d.cy, d.w, d.h);
                 if self
                     .live
                     .iter()
                     .all(|l| detect::iou(l.bbox, b) <= SAME_FACE_IOU)
                 {
-                    let (w, h) = (pic.width as f32, pic.height as f32);
+                    let (w, h) = self.size;
                     self.live.push(Live {
                         track: FaceTrack {
                             id: self.next_id,
@@ -189,16 +195,20 @@ impl Tracker {
             let duplicate = kept
                 .iter()
                 .any(|k: &Live| detect::iou(k.bbox, live.bbox) > 0.5);
-            match self.landmarks(&live.roi, pic)? {
-                Some((opening, roi, bbox)) if !duplicate => {
-                    live.track.mouth.push((frame, opening));
+            let found = match duplicate {
+                true => None,
+                false => self.landmarks(&live.roi, frame)?,
+            };
+            match found {
+                Some((opening, roi, bbox)) => {
+                    live.track.mouth.push((index, opening));
                     live.roi = roi;
                     live.bbox = bbox;
                     let s = &mut live.area_sum;
                     *s = (s.0 + bbox.0, s.1 + bbox.1, s.2 + bbox.2, s.3 + bbox.3);
                     kept.push(live);
                 }
-                _ => self.end(live),
+                None => self.end(live),
             }
         }
         self.live = kept;
@@ -231,7 +241,7 @@ impl Tracker {
         }
     }
 
-    /// Faces in `small` (which fits in the detector's square), in picture sides.
+    /// Faces in `small` (which fits in the detector's square), in frame sides.
     fn detect(&self, small: &Rgb) -> TractResult<Vec<Detection>> {
         let side = detect::SIZE;
         let (px, py) = ((side - small.width) / 2, (side - small.height) / 2);
@@ -271,10 +281,16 @@ impl Tracker {
             .collect())
     }
 
-    /// The landmarks in the crop `roi` of `pic`: the mouth opening, the next frame's crop and
-    /// the landmarks' box `(cx, cy, w, h)` in picture sides; `None` when no face is there.
-    fn landmarks(&self, roi: &Roi, pic: &Rgb) -> TractResult<Option<(f32, Roi, Area)>> {
-        let out = run(&self.models.landmarks, &roi.sample(pic, MESH), MESH)?;
+    /// The landmarks in the crop `roi` of the frame: the mouth opening, the next frame's crop
+    /// and the landmarks' box `(cx, cy, w, h)` in frame sides; `None` when no face is there.
+    fn landmarks(
+        &self,
+        roi: &Roi,
+        frame: &mut dyn Pictures,
+    ) -> TractResult<Option<(f32, Roi, Area)>> {
+        let (x0, y0, x1, y1) = roi.bounds();
+        let patch = frame.patch(x0, y0, x1, y1)?;
+        let out = run(&self.models.landmarks, &roi.sample(&patch, MESH), MESH)?;
         let (points, presence) = match (out.first(), out.get(1)) {
             (Some(a), Some(b)) if a.len() == 468 * 3 => (a, b),
             (Some(a), Some(b)) => (b, a),
@@ -293,7 +309,7 @@ impl Tracker {
             })
             .collect();
         let next = Roi::from_points(&projected, EYES.0, EYES.1);
-        let (w, h) = (pic.width as f32, pic.height as f32);
+        let (w, h) = self.size;
         let bbox = (
             next.cx / w,
             next.cy / h,

@@ -2,7 +2,7 @@
 //! MediaPipe builds it from a detection or from the previous frame's landmarks.
 
 use super::detect::Detection;
-use super::Rgb;
+use super::Patch;
 
 /// How much larger than the face box the crop is (MediaPipe's 1.5).
 const ENLARGE: f32 = 1.5;
@@ -63,20 +63,35 @@ impl Roi {
         (self.cx + x * c - y * s, self.cy + x * s + y * c)
     }
 
+    /// The frame area the crop covers: `(x0, y0, x1, y1)` (pixels), its turned square's
+    /// bounding box.
+    pub fn bounds(&self) -> (f32, f32, f32, f32) {
+        let (s, c) = self.angle.sin_cos();
+        let half = self.size / 2.0 * (s.abs() + c.abs());
+        (
+            self.cx - half,
+            self.cy - half,
+            self.cx + half,
+            self.cy + half,
+        )
+    }
+
     /// The crop as `n`x`n` RGB values in [0, 1] (row-major, channels last), sampled bilinearly
-    /// from `pic`; outside the picture the nearest edge pixel repeats.
-    pub fn sample(&self, pic: &Rgb, n: usize) -> Vec<f32> {
+    /// from `patch`; outside it the nearest edge pixel repeats.
+    pub fn sample(&self, patch: &Patch, n: usize) -> Vec<f32> {
+        let pic = &patch.rgb;
         let mut out = Vec::with_capacity(n * n * 3);
         let (s, c) = self.angle.sin_cos();
         let step = self.size / n as f32;
         let (wmax, hmax) = (pic.width as f32 - 1.0, pic.height as f32 - 1.0);
+        let ((ox, oy), (sx, sy)) = (patch.origin, patch.scale);
         for v in 0..n {
             for u in 0..n {
                 let x = (u as f32 + 0.5) * step - self.size / 2.0;
                 let y = (v as f32 + 0.5) * step - self.size / 2.0;
                 // Pixel centres sit at integer + 0.5.
-                let px = (self.cx + x * c - y * s - 0.5).clamp(0.0, wmax);
-                let py = (self.cy + x * s + y * c - 0.5).clamp(0.0, hmax);
+                let px = ((self.cx + x * c - y * s - ox) * sx - 0.5).clamp(0.0, wmax);
+                let py = ((self.cy + x * s + y * c - oy) * sy - 0.5).clamp(0.0, hmax);
                 let (x0, y0) = (px as usize, py as usize);
                 let (x1, y1) = ((x0 + 1).min(pic.width - 1), (y0 + 1).min(pic.height - 1));
                 let (fx, fy) = (px - x0 as f32, py - y0 as f32);
@@ -100,6 +115,7 @@ fn eye_angle(a: (f32, f32), b: (f32, f32)) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sync::face::Rgb;
 
     fn det(keypoints: [(f32, f32); 6]) -> Detection {
         Detection {
@@ -156,10 +172,14 @@ mod tests {
                 [(10 * x + if y >= 2 { 100 } else { 0 }) as u8, 0, 255]
             })
             .collect();
-        let pic = Rgb {
-            width: 4,
-            height: 4,
-            data,
+        let pic = Patch {
+            rgb: Rgb {
+                width: 4,
+                height: 4,
+                data,
+            },
+            origin: (0.0, 0.0),
+            scale: (1.0, 1.0),
         };
         // A 2x2 crop over the lower-right 2x2 pixels: exactly their centres.
         let r = Roi {
@@ -183,5 +203,36 @@ mod tests {
             .map(|p| (p[0] * 255.0).round())
             .collect();
         assert_eq!(red, vec![130.0, 130.0, 120.0, 120.0]);
+        // The same pixels from a half-size patch of a frame whose corner is at (2, 2).
+        let half = Patch {
+            origin: (2.0, 2.0),
+            scale: (0.5, 0.5),
+            rgb: Rgb {
+                width: 1,
+                height: 1,
+                data: vec![125, 0, 255],
+            },
+        };
+        let r = Roi { angle: 0.0, ..r };
+        let red: Vec<f32> = r
+            .sample(&half, 2)
+            .chunks(3)
+            .map(|p| (p[0] * 255.0).round())
+            .collect();
+        assert_eq!(red, vec![125.0; 4]);
+    }
+
+    #[test]
+    fn bounds_hold_the_turned_square() {
+        let r = Roi {
+            cx: 10.0,
+            cy: 20.0,
+            size: 4.0,
+            angle: std::f32::consts::FRAC_PI_4,
+        };
+        let (x0, y0, x1, y1) = r.bounds();
+        let d = 2.0 * std::f32::consts::SQRT_2;
+        assert!((x0 - (10.0 - d)).abs() < 1e-5 && (x1 - (10.0 + d)).abs() < 1e-5);
+        assert!((y0 - (20.0 - d)).abs() < 1e-5 && (y1 - (20.0 + d)).abs() < 1e-5);
     }
 }
