@@ -7,23 +7,6 @@ use common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// The real clips folder, or `None` (with a message saying why the test is skipped).
-fn real_clips() -> Option<PathBuf> {
-    let shared = std::env::var_os("CUTROOM_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    let dir = shared.join("media/real");
-    if dir.join("th_retalk1.mp4").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: no real clips at {} (set CUTROOM_SHARED to the shared folder)",
-            dir.display()
-        );
-        None
-    }
-}
-
 /// `src` re-encoded as `make_shifted.sh` does (H.264 + AAC 48 kHz) with its audio moved by
 /// `shift_ms` (positive: later) inside the original sample count.
 fn shifted(src: &Path, dir: &Path, shift_ms: i64) -> PathBuf {
@@ -146,5 +129,50 @@ fn lips_follows_the_audio_shift_and_decides() {
     // At +-200 ms the peak is clear in one window of two only: never a pass.
     for f in &reports[2..] {
         assert_ne!(f["verdict"], "pass", "{f}");
+    }
+}
+
+/// `--plot` adds the speaker's mouth and the speech at the found offset under the offset chart,
+/// and the summary gives the lips figures.
+#[test]
+fn plot_and_summary_show_the_lips() {
+    let Some(real) = real_clips() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("lips.png");
+    let clip = real.join("th_retalk2.mp4");
+    let out = cutroom(&[
+        "sync",
+        "--plot",
+        png.to_str().unwrap(),
+        clip.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("lips: face 0 speaks (1 face found), offset ") && text.contains("confidence"),
+        "{text}"
+    );
+    let img = read_png(&png);
+    assert_eq!((img.width, img.height), (1200, 860));
+    // Below the offset chart: the mouth (blue) and the speech (red) curves over the clip.
+    let count = |rgb: [u8; 3], x0: u32, x1: u32| {
+        (560..860)
+            .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+            .filter(|&(x, y)| {
+                img.at(x, y)
+                    .iter()
+                    .zip(rgb)
+                    .all(|(a, b)| a.abs_diff(b) < 40)
+            })
+            .count()
+    };
+    for half in [(100, 600), (600, 1150)] {
+        assert!(
+            count([30, 90, 200], half.0, half.1) > 500,
+            "mouth curve {half:?}"
+        );
+        assert!(
+            count([200, 60, 60], half.0, half.1) > 200,
+            "speech curve {half:?}"
+        );
     }
 }

@@ -538,6 +538,7 @@ fn standards_and_exit_codes() {
     let (code, text) = run("bt1359", &late);
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("PASS") && text.contains("+80.1 ms"), "{text}");
+    assert!(text.contains("lips: no face found"), "{text}");
     // 20 ms early: passes R37 (40), fails ATSC (15).
     assert_eq!(run("r37", &early).0, 0);
     let (code, text) = run("atsc", &early);
@@ -733,24 +734,6 @@ fn stream_start_times_shift_the_offset() {
     assert!((files[1]["offset_ms"].as_f64().unwrap() + 250.0).abs() < 2.0);
     assert_eq!(files[1]["container"]["video_start_s"], 0.25);
     assert!(files[1]["container"]["av_start_delta_ms"].as_f64().unwrap() < -249.0);
-}
-
-/// The real clips folder (`$CUTROOM_SHARED/media/real`, default `../shared` beside the
-/// repository), or `None` with a message saying why the test is skipped.
-fn real_clips() -> Option<PathBuf> {
-    let shared = std::env::var_os("CUTROOM_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    let dir = shared.join("media/real");
-    if dir.join("make_shifted.sh").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: no real clips at {} (set CUTROOM_SHARED to the shared folder)",
-            dir.display()
-        );
-        None
-    }
 }
 
 /// Issue #15: a confident wrong verdict is the worst outcome. The real clips that are not talking

@@ -105,6 +105,42 @@ fn load_wav(path: &Path) -> Result<Option<Pcm>> {
 /// A file through symphonia; the inner `Err` says why symphonia cannot read it (the caller
 /// then asks FFmpeg: symphonia refuses valid files, an x265 `hvcC` over 1 KB, AC-3 in MOV).
 fn load_symphonia(path: &Path) -> Result<std::result::Result<Pcm, String>> {
+    let decoded = match decode_symphonia(path)? {
+        Ok(d) => d,
+        Err(why) => return Ok(Err(why)),
+    };
+    // Decoders conceal an odd damaged packet; a file that is mostly damage is refused.
+    let (packets, bad) = (decoded.packets, decoded.bad);
+    if packets > 0 && bad * 10 > packets {
+        return Err(Error::bad_input(
+            path,
+            format!("corrupt audio data: {bad} of {packets} packets do not decode"),
+        ));
+    }
+    let mut pcm = decoded.pcm;
+    apply_mp4_timing(path, &mut pcm, decoded.media_len);
+    Ok(Ok(pcm))
+}
+
+/// The first audio track as symphonia decodes it, before any timing is applied.
+pub struct Decoded {
+    /// The samples at the track's rate and channel count.
+    pub pcm: Pcm,
+    /// Where the first decoded sample sits in the track's media time, in samples (what the
+    /// decoder trimmed from the first packet counted).
+    pub first: i64,
+    /// The track's length in the container as (ticks, ticks per second).
+    pub media_len: Option<(u64, u64)>,
+    /// Packets of the track read.
+    pub packets: usize,
+    /// Packets that did not decode (concealed, skipped).
+    pub bad: usize,
+}
+
+/// Decode the first audio track of `path` with symphonia; the inner `Err` says why symphonia
+/// cannot (the caller then asks FFmpeg). A truncated tail ends the stream; damaged packets are
+/// counted and skipped.
+pub fn decode_symphonia(path: &Path) -> Result<std::result::Result<Decoded, String>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mss = MediaSourceStream::new(Box::new(file), Default::default());
     let mut hint = Hint::new();
@@ -124,8 +160,9 @@ fn load_symphonia(path: &Path) -> Result<std::result::Result<Pcm, String>> {
         return Ok(Err("symphonia finds no audio track".into()));
     };
     let track_id = track.id;
+    let time_base = track.time_base;
     // The track's length in the container, as (ticks, ticks per second).
-    let media_len = match (track.duration, track.time_base) {
+    let media_len = match (track.duration, time_base) {
         (Some(d), Some(tb)) => Some((
             d.get() * u64::from(tb.numer.get()),
             u64::from(tb.denom.get()),
@@ -143,6 +180,7 @@ fn load_symphonia(path: &Path) -> Result<std::result::Result<Pcm, String>> {
     };
     let mut spec: Option<(u32, u16)> = None;
     let mut data: Vec<f32> = Vec::new();
+    let mut first = None;
     let (mut packets, mut bad) = (0usize, 0usize);
     loop {
         let packet = match format.next_packet() {
@@ -165,6 +203,15 @@ fn load_symphonia(path: &Path) -> Result<std::result::Result<Pcm, String>> {
                         "sample rate or channel count changes mid-stream",
                     ));
                 }
+                if first.is_none() && buf.frames() > 0 {
+                    // The packet's pts plus what the decoder trimmed (a Vorbis decoder's first
+                    // packet only primes the overlap and yields nothing).
+                    let at = packet.pts.get() + packet.trim_start.get() as i64;
+                    first = Some(match time_base {
+                        Some(tb) => ticks_to_samples(at, tb.numer.get(), tb.denom.get(), this.0),
+                        None => at,
+                    });
+                }
                 let start = data.len();
                 data.resize(start + buf.samples_interleaved(), 0.0);
                 buf.copy_to_slice_interleaved(&mut data[start..]);
@@ -173,23 +220,31 @@ fn load_symphonia(path: &Path) -> Result<std::result::Result<Pcm, String>> {
             Err(e) => return Ok(Err(format!("symphonia fails decoding it: {e}"))),
         }
     }
-    // Decoders conceal an odd damaged packet; a file that is mostly damage is refused.
-    if packets > 0 && bad * 10 > packets {
-        return Err(Error::bad_input(
-            path,
-            format!("corrupt audio data: {bad} of {packets} packets do not decode"),
-        ));
-    }
     let Some((rate, channels)) = spec else {
         return Ok(Err("symphonia decodes no samples from it".into()));
     };
-    let mut pcm = Pcm {
-        rate,
-        channels,
-        data,
-    };
-    apply_mp4_timing(path, &mut pcm, media_len);
-    Ok(Ok(pcm))
+    Ok(Ok(Decoded {
+        pcm: Pcm {
+            rate,
+            channels,
+            data,
+        },
+        first: first.unwrap_or(0),
+        media_len,
+        packets,
+        bad,
+    }))
+}
+
+/// `ticks * num / den` seconds expressed in samples at `rate`, rounded to nearest.
+pub fn ticks_to_samples(ticks: i64, num: u32, den: u32, rate: u32) -> i64 {
+    let n = i128::from(ticks) * i128::from(num) * i128::from(rate);
+    let d = i128::from(den.max(1));
+    (if n >= 0 {
+        (n + d / 2) / d
+    } else {
+        (n - d / 2) / d
+    }) as i64
 }
 
 /// For an MP4/M4A: cut the decoded audio to the track's length (the last AAC frame decodes
@@ -266,4 +321,17 @@ fn load_ffmpeg(path: &Path, what: &str) -> Result<Pcm> {
     drop(input);
     pcm::decode_aligned(path, rate, channels)?
         .ok_or_else(|| Error::bad_input(path, "no audio stream"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_convert_to_samples_with_rounding() {
+        assert_eq!(ticks_to_samples(1024, 1, 48000, 48000), 1024);
+        assert_eq!(ticks_to_samples(-1024, 1, 48000, 48000), -1024);
+        assert_eq!(ticks_to_samples(512, 1, 15360, 48000), 1600);
+        assert_eq!(ticks_to_samples(1, 1, 3, 48000), 16000);
+    }
 }

@@ -7,8 +7,8 @@
 //! The gain then moves in straight lines in dB: down to the depth over the attack time, back
 //! to 0 dB over the release time.
 
+use super::biquad::Biquad;
 use crate::pcm::Pcm;
-use std::f64::consts::PI;
 
 /// Length of one analysis block.
 pub const BLOCK_MS: f64 = 10.0;
@@ -128,25 +128,13 @@ impl Activity {
 pub fn block_levels(voice: &Pcm) -> (usize, Vec<f64>) {
     let block = voice.ms_to_frames(BLOCK_MS).max(1);
     let ch = usize::from(voice.channels);
-    // Second-order Butterworth high-pass (RBJ biquad), Q = 1/sqrt(2).
-    let w0 = 2.0 * PI * 100.0 / f64::from(voice.rate);
-    let alpha = w0.sin() / (2.0 * std::f64::consts::FRAC_1_SQRT_2);
-    let cos = w0.cos();
-    let a0 = 1.0 + alpha;
-    let (b0, b1, b2) = (
-        (1.0 + cos) / 2.0 / a0,
-        -(1.0 + cos) / a0,
-        (1.0 + cos) / 2.0 / a0,
-    );
-    let (a1, a2) = (-2.0 * cos / a0, (1.0 - alpha) / a0);
-    let (mut x1, mut x2, mut y1, mut y2) = (0.0, 0.0, 0.0, 0.0);
+    let mut high_pass = Biquad::high_pass(100.0, f64::from(voice.rate));
     let mut levels = Vec::with_capacity(voice.frames() / block + 1);
     let mut sum = 0.0;
     let mut count = 0;
     for frame in voice.data.chunks(ch) {
         let x = frame.iter().map(|&v| f64::from(v)).sum::<f64>() / ch as f64;
-        let y = b0 * x + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
-        (x2, x1, y2, y1) = (x1, x, y1, y);
+        let y = high_pass.run(x);
         sum += y * y;
         count += 1;
         if count == block {

@@ -124,6 +124,24 @@ fn print_summary(r: &SyncReport) {
             r.methods.correlation.confidence,
         );
     }
+    if let Some(l) = &r.lips {
+        let faces = match l.faces.len() {
+            1 => "1 face".to_string(),
+            n => format!("{n} faces"),
+        };
+        match (l.speaker, l.offset_ms) {
+            (Some(face), Some(_)) => outln!(
+                "  lips: face {face} speaks ({faces} found), offset {} (confidence {:.2}; \
+                 correlation {:.2}, runner-up {:.2})",
+                ms(l.offset_ms),
+                l.confidence,
+                l.peak.unwrap_or(0.0),
+                l.runner_up.unwrap_or(0.0),
+            ),
+            _ if l.faces.is_empty() => outln!("  lips: no face found"),
+            _ => outln!("  lips: {faces} found, no mouth seen long enough to measure"),
+        }
+    }
     if r.shots.len() > 1 {
         let shots: Vec<String> = r
             .shots

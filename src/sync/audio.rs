@@ -9,16 +9,11 @@
 //! packet timestamps disagree with what its packets decode to (the `-f concat -c copy` joins)
 //! drifts for the listener, and that drift is what sync must see.
 
+use crate::audio::load::{self, ticks_to_samples};
 use crate::error::{Error, Result};
 use crate::{media, mp4};
 use cutroom_ffi::{AudioDecoder, MediaKind};
 use std::path::Path;
-use symphonia::core::codecs::audio::AudioDecoderOptions;
-use symphonia::core::errors::Error as SymError;
-use symphonia::core::formats::probe::Hint;
-use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
-use symphonia::core::io::MediaSourceStream;
-use symphonia::core::meta::MetadataOptions;
 
 /// Which library decoded the audio.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,71 +67,21 @@ pub fn decode(path: &Path) -> Result<Option<Audio>> {
     }
 }
 
-/// symphonia's decode; the inner `Err` says why symphonia cannot do this file (fall back).
+/// symphonia's decode ([`load::decode_symphonia`], shared with soundtrack loading) placed on
+/// the presentation timeline; the inner `Err` says why symphonia cannot do this file (fall
+/// back).
 fn decode_symphonia(path: &Path, codec: &str) -> Result<std::result::Result<Audio, String>> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mss = MediaSourceStream::new(Box::new(file), Default::default());
-    let mut hint = Hint::new();
-    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-        hint.with_extension(ext);
-    }
-    let mut reader = match symphonia::default::get_probe().probe(
-        &hint,
-        mss,
-        FormatOptions::default(),
-        MetadataOptions::default(),
-    ) {
-        Ok(r) => r,
-        Err(e) => return Ok(Err(format!("symphonia cannot read the container ({e})"))),
-    };
-    let Some(track) = reader.default_track(TrackType::Audio) else {
-        return Ok(Err(format!("symphonia has no decoder for {codec}")));
-    };
-    let track_id = track.id;
-    let time_base = track.time_base;
-    let Some(params) = track.codec_params.as_ref().and_then(|p| p.audio()).cloned() else {
-        return Ok(Err(format!("symphonia has no decoder for {codec}")));
-    };
-    let mut decoder = match symphonia::default::get_codecs()
-        .make_audio_decoder(&params, &AudioDecoderOptions::default())
-    {
+    let decoded = match load::decode_symphonia(path)? {
         Ok(d) => d,
-        Err(_) => return Ok(Err(format!("symphonia has no decoder for {codec}"))),
+        Err(why) => return Ok(Err(format!("{why} ({codec})"))),
     };
-    let Some(rate) = params.sample_rate.filter(|r| *r > 0) else {
-        return Ok(Err("symphonia found no sample rate".into()));
-    };
-    let mut samples = Vec::new();
-    let mut interleaved: Vec<f32> = Vec::new();
-    let mut start: Option<i64> = None;
-    loop {
-        let packet = match next_packet(reader.as_mut()) {
-            Ok(Some(p)) => p,
-            Ok(None) => break,
-            Err(e) => return Ok(Err(format!("symphonia failed reading the audio ({e})"))),
-        };
-        if packet.track_id != track_id {
-            continue;
-        }
-        let buf = match decoder.decode(&packet) {
-            Ok(b) => b,
-            Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => continue,
-            Err(e) => return Ok(Err(format!("symphonia failed decoding the audio ({e})"))),
-        };
-        if start.is_none() && buf.frames() > 0 {
-            // The first kept sample sits at the packet's pts plus what the decoder trimmed (a
-            // Vorbis decoder's first packet only primes the overlap and yields nothing).
-            let first = packet.pts.get() + packet.trim_start.get() as i64;
-            start = Some(match time_base {
-                Some(tb) => ticks_to_samples(first, tb.numer.get(), tb.denom.get(), rate),
-                None => first,
-            });
-        }
-        let channels = buf.spec().channels().count().max(1);
-        buf.copy_to_vec_interleaved(&mut interleaved);
-        mix_down(&interleaved, channels, &mut samples);
-    }
-    let mut start = start.unwrap_or(0);
+    let (rate, mut start) = (decoded.pcm.rate, decoded.first);
+    let mut samples = Vec::with_capacity(decoded.pcm.frames());
+    mix_down(
+        &decoded.pcm.data,
+        usize::from(decoded.pcm.channels.max(1)),
+        &mut samples,
+    );
     if let Some((track, movie_timescale)) = mp4::read_layout(path)
         .map_err(|e| Error::io(path, e))?
         .as_ref()
@@ -160,16 +105,6 @@ fn decode_symphonia(path: &Path, codec: &str) -> Result<std::result::Result<Audi
         samples,
         decoder: Decoder::Symphonia,
     }))
-}
-
-fn next_packet(
-    reader: &mut dyn FormatReader,
-) -> std::result::Result<Option<symphonia::core::packet::Packet>, SymError> {
-    match reader.next_packet() {
-        // A truncated or damaged tail ends the stream; what was decoded stands.
-        Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
-        other => other,
-    }
 }
 
 /// What an MP4 edit list does to a track read from media time 0, in samples.
@@ -200,17 +135,6 @@ fn edit(track: &mp4::Track, movie_timescale: u32, rate: u32) -> Edit {
         (0, None)
     };
     Edit { skip, lead, length }
-}
-
-/// `ticks * num / den` seconds expressed in samples at `rate`, rounded to nearest.
-fn ticks_to_samples(ticks: i64, num: u32, den: u32, rate: u32) -> i64 {
-    let n = i128::from(ticks) * i128::from(num) * i128::from(rate);
-    let d = i128::from(den.max(1));
-    (if n >= 0 {
-        (n + d / 2) / d
-    } else {
-        (n - d / 2) / d
-    }) as i64
 }
 
 /// Append the mean of each interleaved frame of `channels` values to `out`.
@@ -263,14 +187,6 @@ fn decode_ffmpeg(path: &Path, index: usize, why: String) -> Result<Audio> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ticks_convert_to_samples_with_rounding() {
-        assert_eq!(ticks_to_samples(1024, 1, 48000, 48000), 1024);
-        assert_eq!(ticks_to_samples(-1024, 1, 48000, 48000), -1024);
-        assert_eq!(ticks_to_samples(512, 1, 15360, 48000), 1600);
-        assert_eq!(ticks_to_samples(1, 1, 3, 48000), 16000);
-    }
 
     #[test]
     fn mixdown_averages_channels() {

@@ -12,8 +12,8 @@
 use super::audio::Audio;
 use super::face::FaceTrack;
 use super::video::VideoTrack;
+use crate::audio::biquad::Biquad;
 use serde::Serialize;
-use std::f64::consts::PI;
 
 /// Added to the measured offset: the mouth's natural lead over the sound it makes (ms).
 pub const CORRECTION_MS: i64 = 0;
@@ -461,48 +461,6 @@ impl VoiceEnergy {
         }
         let mean = (self.prefix[b as usize] - self.prefix[a as usize]) / (b - a).max(1) as f64;
         Some((mean + self.floor).ln() as f32)
-    }
-}
-
-/// A second-order Butterworth section (RBJ cookbook).
-struct Biquad {
-    b: [f64; 3],
-    a: [f64; 2],
-    x: [f64; 2],
-    y: [f64; 2],
-}
-
-impl Biquad {
-    fn high_pass(hz: f64, rate: f64) -> Self {
-        Self::new(hz, rate, true)
-    }
-
-    fn low_pass(hz: f64, rate: f64) -> Self {
-        Self::new(hz, rate, false)
-    }
-
-    fn new(hz: f64, rate: f64, high: bool) -> Self {
-        let w0 = 2.0 * PI * hz.min(rate * 0.45) / rate;
-        let (sin, cos) = w0.sin_cos();
-        let alpha = sin / (2.0 * std::f64::consts::FRAC_1_SQRT_2);
-        let a0 = 1.0 + alpha;
-        let k = if high { 1.0 + cos } else { 1.0 - cos };
-        let b1 = if high { -k } else { k };
-        Self {
-            b: [k / 2.0 / a0, b1 / a0, k / 2.0 / a0],
-            a: [-2.0 * cos / a0, (1.0 - alpha) / a0],
-            x: [0.0; 2],
-            y: [0.0; 2],
-        }
-    }
-
-    fn run(&mut self, x: f64) -> f64 {
-        let y = self.b[0] * x + self.b[1] * self.x[0] + self.b[2] * self.x[1]
-            - self.a[0] * self.y[0]
-            - self.a[1] * self.y[1];
-        self.x = [x, self.x[0]];
-        self.y = [y, self.y[0]];
-        y
     }
 }
 

@@ -1,18 +1,24 @@
-//! `--plot`: the offset over time against the standard's band, as PNG or SVG.
+//! `--plot`: the offset over time against the standard's band, as PNG or SVG; when a face was
+//! followed, below it the speaker's mouth opening and the speech energy at the found offset.
 //!
 //! Text is laid out (and, in PNGs, drawn) with a bundled DejaVu Sans subset, so no system font
 //! libraries are needed.
 
+use super::lips::LipsReport;
 use super::{SyncReport, Verdict};
 use crate::error::{Error, Result};
 use crate::output::AtomicOutput;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 use std::sync::Once;
 
 static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-subset.ttf");
+/// The offset chart's size.
 const SIZE: (u32, u32) = (1200, 560);
+/// Height added for the mouth and speech curves.
+const LIPS_HEIGHT: u32 = 300;
 
 /// The plot formats, chosen by the output's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,20 +59,100 @@ pub fn draw(report: &SyncReport, out: &Path) -> Result<()> {
         // The bundled font is valid; a failure would show as missing text, not a crash.
         let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
     });
+    let lips = report
+        .lips
+        .as_ref()
+        .filter(|l| l.curves.mouth.iter().any(Option::is_some));
+    let size = (SIZE.0, SIZE.1 + lips.map_or(0, |_| LIPS_HEIGHT));
     match format {
         Format::Png => {
-            let root = BitMapBackend::new(target.path(), SIZE).into_drawing_area();
-            chart(report, &root).map_err(failed)?;
+            let root = BitMapBackend::new(target.path(), size).into_drawing_area();
+            charts(report, lips, &root).map_err(failed)?;
             root.present().map_err(|e| failed(e.to_string()))?;
         }
         Format::Svg => {
-            let root = SVGBackend::new(target.path(), SIZE).into_drawing_area();
-            chart(report, &root).map_err(failed)?;
+            let root = SVGBackend::new(target.path(), size).into_drawing_area();
+            charts(report, lips, &root).map_err(failed)?;
             root.present().map_err(|e| failed(e.to_string()))?;
         }
     }
     target.commit()?;
     Ok(())
+}
+
+fn charts<DB: DrawingBackend>(
+    r: &SyncReport,
+    lips: Option<&LipsReport>,
+    root: &DrawingArea<DB, Shift>,
+) -> std::result::Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let (top, bottom) = root.split_vertically(SIZE.1);
+    chart(r, &top)?;
+    match lips {
+        Some(l) => lips_chart(l, &bottom),
+        None => Ok(()),
+    }
+}
+
+/// The speaker's mouth opening and the speech energy moved by the found offset, both
+/// standardised: at the right offset they rise and fall together.
+fn lips_chart<DB: DrawingBackend>(
+    l: &LipsReport,
+    root: &DrawingArea<DB, Shift>,
+) -> std::result::Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
+    let c = &l.curves;
+    let start = c.time.first().copied().unwrap_or(0.0);
+    let end = c.time.last().copied().unwrap_or(1.0).max(start + 1.0);
+    let title = format!(
+        "lips: face {} mouth against speech at {} (confidence {:.2})",
+        l.speaker.map_or("-".into(), |f| f.to_string()),
+        l.offset_ms.map_or("-".into(), |o| format!("{o:+.0} ms")),
+        l.confidence
+    );
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 18))
+        .margin(16)
+        .x_label_area_size(36)
+        .y_label_area_size(64)
+        .build_cartesian_2d(start..end, -3.5f64..3.5)
+        .map_err(e)?;
+    mesh(&mut chart, "standardised").map_err(e)?;
+    let clamp = |v: f32| f64::from(v).clamp(-3.4, 3.4);
+    let speech_color = RGBColor(200, 60, 60);
+    chart
+        .draw_series(LineSeries::new(
+            c.time.iter().zip(&c.speech).map(|(&t, &v)| (t, clamp(v))),
+            speech_color.stroke_width(2),
+        ))
+        .map_err(e)?
+        .label("speech energy (voice band), at the offset")
+        .legend(swatch(speech_color, 2));
+    // The mouth curve breaks where no face speaks.
+    let mouth_color = RGBColor(30, 90, 200);
+    let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+    for (&t, m) in c.time.iter().zip(&c.mouth) {
+        match m {
+            Some(v) => runs.last_mut().expect("one run").push((t, clamp(*v))),
+            None if runs.last().is_some_and(|r| !r.is_empty()) => runs.push(Vec::new()),
+            None => {}
+        }
+    }
+    chart
+        .draw_series(
+            runs.into_iter()
+                .map(|run| PathElement::new(run, mouth_color.stroke_width(2))),
+        )
+        .map_err(e)?
+        .label("mouth opening")
+        .legend(swatch(mouth_color, 2));
+    legend(&mut chart).map_err(e)
 }
 
 fn chart<DB: DrawingBackend>(
@@ -77,7 +163,6 @@ where
     DB::ErrorType: 'static,
 {
     let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
-    root.fill(&WHITE).map_err(e)?;
     let (early, late) = (r.standard.max_early_ms, r.standard.max_late_ms);
     let start = r.windows.first().map_or(0.0, |w| w.start_s);
     let end = r.windows.last().map_or(1.0, |w| w.end_s).max(start + 1.0);
@@ -107,14 +192,7 @@ where
         .y_label_area_size(64)
         .build_cartesian_2d(start..end, (lo - pad)..(hi + pad))
         .map_err(e)?;
-    chart
-        .configure_mesh()
-        .x_desc("time (s)")
-        .y_desc("audio offset (ms, + = audio late)")
-        .label_style(("sans-serif", 15))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()
-        .map_err(e)?;
+    mesh(&mut chart, "audio offset (ms, + = audio late)").map_err(e)?;
     let band = RGBColor(200, 235, 200);
     chart
         .draw_series([Rectangle::new(
@@ -138,9 +216,7 @@ where
         }))
         .map_err(e)?
         .label("per shot")
-        .legend(move |(x, y)| {
-            PathElement::new(vec![(x, y), (x + 16, y)], shot_color.stroke_width(4))
-        });
+        .legend(swatch(shot_color, 4));
     let window_color = RGBColor(30, 90, 200);
     let points: Vec<(f64, f64, f64)> = r
         .windows
@@ -154,9 +230,7 @@ where
         ))
         .map_err(e)?
         .label("per window (filled: confident)")
-        .legend(move |(x, y)| {
-            PathElement::new(vec![(x, y), (x + 16, y)], window_color.stroke_width(2))
-        });
+        .legend(swatch(window_color, 2));
     chart
         .draw_series(points.iter().map(|&(t, o, c)| {
             // Filled when confident enough to count towards the verdict.
@@ -178,14 +252,7 @@ where
         .map_err(e)?
         .label("per event")
         .legend(move |(x, y)| Cross::new((x + 8, y), 4, event_color.stroke_width(1)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font(("sans-serif", 15))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .draw()
-        .map_err(e)?;
+    legend(&mut chart).map_err(e)?;
     if r.verdict == Verdict::Inconclusive {
         root.draw(&Text::new(
             format!("inconclusive: {}", r.reason),
@@ -195,4 +262,41 @@ where
         .map_err(e)?;
     }
     Ok(())
+}
+
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The grid, with time across and `y` up.
+fn mesh<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    y: &str,
+) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    chart
+        .configure_mesh()
+        .x_desc("time (s)")
+        .y_desc(y)
+        .label_style(("sans-serif", 15))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+}
+
+/// The series' legend, upper left.
+fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font(("sans-serif", 15))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .draw()
+}
+
+/// A legend entry's line of `color` and `width`.
+fn swatch(color: RGBColor, width: u32) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(width))
 }

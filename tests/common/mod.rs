@@ -22,6 +22,24 @@ pub fn ff(args: &[&str]) {
     );
 }
 
+/// The real clips folder (`$CUTROOM_SHARED/media/real`, default `../shared` beside the
+/// repository), or `None` with a message saying why the test is skipped.
+pub fn real_clips() -> Option<PathBuf> {
+    let shared = std::env::var_os("CUTROOM_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    let dir = shared.join("media/real");
+    if dir.join("make_shifted.sh").is_file() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED: no real clips at {} (set CUTROOM_SHARED to the shared folder)",
+            dir.display()
+        );
+        None
+    }
+}
+
 /// Path of a committed fixture.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
