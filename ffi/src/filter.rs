@@ -23,32 +23,13 @@ impl VideoFilter {
         out: Pixel,
     ) -> Result<Self> {
         crate::init();
-        let mut graph = ff::filter::Graph::new();
         let args = format!(
             "video_size={width}x{height}:pix_fmt={src_pixel}:time_base={}/{}:pixel_aspect=1/1",
             time_base.num, time_base.den
         );
-        graph
-            .add(
-                &ff::filter::find("buffer").expect("buffer filter"),
-                "in",
-                &args,
-            )
-            .op("filter source")?;
-        let mut sink = graph
-            .add(
-                &ff::filter::find("buffersink").expect("buffersink filter"),
-                "out",
-                "",
-            )
-            .op("filter sink")?;
-        sink.set_pixel_format(out.to_ff());
-        graph
-            .output("in", 0)
-            .and_then(|p| p.input("out", 0))
-            .and_then(|p| p.parse(spec))
-            .op(&format!("filter graph '{spec}'"))?;
-        graph.validate().op(&format!("filter graph '{spec}'"))?;
+        let graph = build(("buffer", &args), "buffersink", spec, |sink| {
+            sink.set_pixel_format(out.to_ff())
+        })?;
         Ok(Self { graph })
     }
 
@@ -98,6 +79,32 @@ impl VideoFilter {
     }
 }
 
+/// A graph `source (named "in", with `args`) -> spec -> sink (named "out", set up by
+/// `configure`)`, validated.
+fn build(
+    (source, args): (&str, &str),
+    sink: &str,
+    spec: &str,
+    configure: impl FnOnce(&mut ff::filter::Context),
+) -> Result<ff::filter::Graph> {
+    let mut graph = ff::filter::Graph::new();
+    let find = |name: &str| ff::filter::find(name).expect("FFmpeg's buffer filters exist");
+    graph
+        .add(&find(source), "in", args)
+        .op(&format!("filter source {source}"))?;
+    let mut out = graph
+        .add(&find(sink), "out", "")
+        .op(&format!("filter sink {sink}"))?;
+    configure(&mut out);
+    graph
+        .output("in", 0)
+        .and_then(|p| p.input("out", 0))
+        .and_then(|p| p.parse(spec))
+        .op(&format!("filter graph '{spec}'"))?;
+    graph.validate().op(&format!("filter graph '{spec}'"))?;
+    Ok(graph)
+}
+
 /// A configured audio filter graph `abuffer -> spec -> abuffersink` on interleaved `f32` at
 /// one rate and channel count (`atempo`, ...).
 pub struct AudioFilter {
@@ -114,36 +121,15 @@ impl AudioFilter {
     pub fn new(spec: &str, rate: u32, channels: u16) -> Result<Self> {
         crate::init();
         let layout = ff::ChannelLayout::default(i32::from(channels));
-        let mut graph = ff::filter::Graph::new();
         let args = format!(
             "sample_rate={rate}:sample_fmt=flt:channel_layout=0x{:x}:time_base=1/{rate}",
             layout.bits()
         );
-        graph
-            .add(
-                &ff::filter::find("abuffer").expect("abuffer filter"),
-                "in",
-                &args,
-            )
-            .op("audio filter source")?;
-        let mut sink = graph
-            .add(
-                &ff::filter::find("abuffersink").expect("abuffersink filter"),
-                "out",
-                "",
-            )
-            .op("audio filter sink")?;
-        sink.set_sample_format(ff::format::Sample::F32(ff::format::sample::Type::Packed));
-        sink.set_sample_rate(rate);
-        sink.set_channel_layout(layout);
-        graph
-            .output("in", 0)
-            .and_then(|p| p.input("out", 0))
-            .and_then(|p| p.parse(spec))
-            .op(&format!("audio filter graph '{spec}'"))?;
-        graph
-            .validate()
-            .op(&format!("audio filter graph '{spec}'"))?;
+        let graph = build(("abuffer", &args), "abuffersink", spec, |sink| {
+            sink.set_sample_format(ff::format::Sample::F32(ff::format::sample::Type::Packed));
+            sink.set_sample_rate(rate);
+            sink.set_channel_layout(layout);
+        })?;
         Ok(Self {
             graph,
             rate,

@@ -225,3 +225,23 @@ impl ShotTime {
 fn secs(ns: i64) -> String {
     format!("{:.3}", ns as f64 / NANOS as f64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shot_time_maps_trimmed_and_retimed_shots() {
+        // Source 1-4 s (ticks of 1/1000) at 30 fps output tick 60 (2 s) on: as it is, then
+        // played at 1.5x (60 output ticks) and at 0.5x (180).
+        let ms = Rational::new(1, 1000);
+        let fps = Rational::new(1, 30);
+        let at = |played| ShotTime::from_ticks(1000, 4000, ms, (60, played), fps);
+        let s = NANOS;
+        assert_eq!(at(None).to_cut(3 * s), 4 * s);
+        assert_eq!(at(Some(60)).to_cut(s), 2 * s);
+        assert_eq!(at(Some(60)).to_cut(3 * s + s / 2), 2 * s + 5 * s / 3);
+        assert_eq!(at(Some(180)).to_cut(2 * s), 4 * s);
+        assert_eq!(at(Some(180)).to_cut(4 * s), 8 * s);
+    }
+}
