@@ -7,6 +7,7 @@
 pub mod assemble;
 pub mod audio;
 pub mod avwrite;
+pub mod batch;
 pub mod captions;
 pub mod cleanup;
 pub mod cli;

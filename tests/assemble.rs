@@ -19,6 +19,17 @@ width = 240
 height = 240
 "#;
 
+/// The emulator the rendered shots come from: Replicate's dialect, 1 s renders.
+const REPLICATE_EMULATOR: [&str; 7] = [
+    "--flavor",
+    "replicate",
+    "--render-time",
+    "1s",
+    "--poll-after",
+    "100ms",
+    "--allow-any",
+];
+
 /// A cut: a rendered shot (fade into the next), a local marker clip trimmed to 1-4 s
 /// (crossfade into the next), a second rendered shot (both from a Replicate-style model, so
 /// the test runs them through that dialect; the demo test renders through OpenAI's); music ducked under the shots' sound, low
@@ -74,18 +85,7 @@ fn emulated_renders_to_checked_deliverables_and_timeline() {
     let dir = tempfile::tempdir().unwrap();
     let spec = write_cut(dir.path());
     let out = dir.path().join("out");
-    let emu = Emulator::start(
-        &[
-            "--flavor",
-            "replicate",
-            "--render-time",
-            "1s",
-            "--poll-after",
-            "100ms",
-            "--allow-any",
-        ],
-        &[],
-    );
+    let emu = Emulator::start(&REPLICATE_EMULATOR, &[]);
     let args = [
         "-q",
         "assemble",
@@ -952,4 +952,345 @@ fn cards_reach_every_deliverable_silent_under_the_music_and_in_the_timeline() {
             "GeneratorReference.1"
         ]
     );
+}
+
+/// `cutroom batch`: 24 variants of one templated cut (2 caption languages x 3 calls to action
+/// x 4 presets) with one emulated render shared by all of them.
+mod batch {
+    use super::*;
+    use std::process::{Child, Command, Stdio};
+
+    fn write_batch(d: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+        std::fs::write(
+            d.join("p.toml"),
+            "[vert]\nbase = \"tiktok\"\nwidth = 90\nheight = 160\n\
+             [sq]\nbase = \"square\"\nwidth = 96\nheight = 96\n\
+             [feed]\nbase = \"feed45\"\nwidth = 96\nheight = 120\n\
+             [wide]\nbase = \"youtube\"\nwidth = 160\nheight = 90\n",
+        )
+        .unwrap();
+        for (lang, line) in [("en", "HELLO"), ("fr", "BONJOUR")] {
+            std::fs::write(
+                d.join(format!("{lang}.srt")),
+                format!("1\n00:00:00,200 --> 00:00:01,000\n{line}\n"),
+            )
+            .unwrap();
+        }
+        let spec = d.join("cut.toml");
+        std::fs::write(
+            &spec,
+            format!(
+                r#"
+name = "promo-{{{{lang}}}}"
+outputs = ["{{{{format}}}}"]
+presets = "p.toml"
+
+[vars]
+lang = "en"
+cta = "BUY"
+format = "vert"
+
+[captions]
+file = "{{{{lang}}}}.srt"
+
+[[text]]
+text = "{{{{cta}}}}"
+position = "center"
+
+[[shot]]
+[shot.render]
+prompt = "opening"
+model = "google/veo-3"
+seconds = 1
+size = "160x90"
+
+[[shot]]
+src = "{local}"
+in = "1"
+out = "2"
+"#,
+                local = fixture("marker_landscape_25.mp4").display()
+            ),
+        )
+        .unwrap();
+        let mut csv = String::from("variant,lang,cta,format\n");
+        for lang in ["en", "fr"] {
+            for cta in ["BUY", "SHOP NOW", "\"SEE, MORE\""] {
+                for format in ["vert", "sq", "feed", "wide"] {
+                    let short: String = cta.chars().filter(|c| c.is_alphabetic()).collect();
+                    csv += &format!("{lang}-{short}-{format},{lang},{cta},{format}\n");
+                }
+            }
+        }
+        let variants = d.join("variants.csv");
+        std::fs::write(&variants, csv).unwrap();
+        (spec, variants)
+    }
+
+    fn batch_cmd(emu: &Emulator, spec: &Path, variants: &Path, out: &Path) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_cutroom"));
+        c.args(["-q", "batch"])
+            .arg(spec)
+            .arg("--variants")
+            .arg(variants)
+            .arg("-o")
+            .arg(out)
+            .args(["--allow-any", "--provider", "replicate"])
+            .env("OPENAI_BASE_URL", &emu.base_url)
+            .env("REPLICATE_API_TOKEN", "sk-test")
+            .env("OPENAI_API_KEY", "sk-test")
+            .env_remove("JOB_COMPLETION_INDEX")
+            .env_remove("SLURM_ARRAY_TASK_ID")
+            .env_remove("SLURM_ARRAY_TASK_COUNT")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        c
+    }
+
+    fn report(out: &Path) -> Value {
+        serde_json::from_slice(&std::fs::read(out.join("batch.json")).unwrap()).unwrap()
+    }
+
+    /// Every deliverable of the batch in `out`: variant/file name -> its content key and the
+    /// SHA-256 of each of its streams.
+    fn hashes(out: &Path) -> std::collections::BTreeMap<String, String> {
+        let r = report(out);
+        let vs = r["variants"].as_object().unwrap();
+        assert_eq!(vs.len(), 24);
+        let mut h = std::collections::BTreeMap::new();
+        for (name, v) in vs {
+            assert_eq!(v["status"], "passed", "{name}: {v}");
+            let outs = v["outputs"].as_array().unwrap();
+            assert_eq!(outs.len(), 1, "{name}");
+            for o in outs {
+                let p = Path::new(o.as_str().unwrap());
+                assert!(p.starts_with(out.join(name)), "{name}: {p:?}");
+                let key = vs[name]["dir"].as_str().map(|d| {
+                    let r: Value = serde_json::from_slice(
+                        &std::fs::read(Path::new(d).join("report.json")).unwrap(),
+                    )
+                    .unwrap();
+                    r["outputs"][0]["key"].as_str().unwrap().to_string()
+                });
+                h.insert(
+                    format!("{name}/{}", p.file_name().unwrap().to_string_lossy()),
+                    format!("{} {}", key.unwrap(), stream_hashes(p)),
+                );
+            }
+        }
+        h
+    }
+
+    /// SHA-256 of every stream's packets (`ffmpeg -f streamhash`): the encoded picture and
+    /// sound, whatever order the muxer interleaved them in.
+    fn stream_hashes(p: &Path) -> String {
+        let out = Command::new("ffmpeg")
+            .args(["-v", "error", "-i"])
+            .arg(p)
+            .args([
+                "-map",
+                "0",
+                "-c",
+                "copy",
+                "-f",
+                "streamhash",
+                "-hash",
+                "sha256",
+                "-",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// No temp file of a writer left anywhere under `dir` (lock files aside).
+    fn assert_no_partials(dir: &Path) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            if e.file_type().unwrap().is_dir() {
+                assert_no_partials(&e.path());
+            } else {
+                assert!(
+                    !name.starts_with('.') || name.ends_with(".lock"),
+                    "partial file left: {}",
+                    e.path().display()
+                );
+            }
+        }
+    }
+
+    fn wait_ok(c: Child, what: &str) {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    #[test]
+    fn one_process_and_four_shards_one_killed_make_the_same_files_and_one_render() {
+        let dir = tempfile::tempdir().unwrap();
+        let (spec, variants) = write_batch(dir.path());
+        let emu = Emulator::start(&REPLICATE_EMULATOR, &[]);
+        let one = dir.path().join("one");
+        wait_ok(
+            batch_cmd(&emu, &spec, &variants, &one).spawn().unwrap(),
+            "one process",
+        );
+        let want = hashes(&one);
+        // The deliverables differ where the variables do (captions, text, preset).
+        assert_eq!(
+            want.values()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
+            24
+        );
+        assert_eq!(emu.stats()["jobs_created"], 1, "one render for 24 variants");
+        // A variant's name and preset come from its variables.
+        assert!(
+            want.contains_key("fr-SHOPNOW-sq/promo-fr.sq.mp4"),
+            "{want:?}"
+        );
+
+        // Four shards at once on one directory; shard 0 is killed once it has made a
+        // variant, and run again.
+        let shared = dir.path().join("shared");
+        let mut shards: Vec<Child> = (0..4)
+            .map(|k| {
+                batch_cmd(&emu, &spec, &variants, &shared)
+                    .args(["--shard", &format!("{k}/4"), "--jobs", "1"])
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let start = std::time::Instant::now();
+        loop {
+            let made = std::fs::read(shared.join("batch.json"))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                .is_some_and(|r| {
+                    r["variants"]
+                        .as_object()
+                        .unwrap()
+                        .values()
+                        .any(|v| v["shard"] == "0/4" && v["status"] == "passed")
+                });
+            if made {
+                break;
+            }
+            assert!(start.elapsed().as_secs() < 300, "shard 0 made nothing");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let killed = shards.remove(0);
+        Command::new("kill")
+            .args(["-9", &killed.id().to_string()])
+            .status()
+            .unwrap();
+        let status = killed.wait_with_output().unwrap().status;
+        assert!(!status.success());
+        for (k, c) in shards.into_iter().enumerate() {
+            wait_ok(c, &format!("shard {}", k + 1));
+        }
+        let pending = report(&shared)["variants"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|v| v["status"] != "passed")
+            .count();
+        wait_ok(
+            batch_cmd(&emu, &spec, &variants, &shared)
+                .args(["--shard", "0/4"])
+                .spawn()
+                .unwrap(),
+            "shard 0 again",
+        );
+        assert_eq!(hashes(&shared), want);
+        assert_no_partials(&shared);
+        let r = report(&shared);
+        let reused = r["variants"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|v| v["shard"] == "0/4" && v["reused"] == true)
+            .count();
+        assert!(
+            reused >= 1 && pending >= 1,
+            "reused {reused}, pending {pending}"
+        );
+        // The shared directory's renders are made once too (one job per shot cache).
+        assert_eq!(emu.stats()["jobs_created"], 2);
+    }
+
+    #[test]
+    fn emitted_kubernetes_job_and_slurm_script() {
+        let dir = tempfile::tempdir().unwrap();
+        let (spec, variants) = write_batch(dir.path());
+        let args = |engine: &str| {
+            cutroom(&[
+                "batch",
+                spec.to_str().unwrap(),
+                "--variants",
+                variants.to_str().unwrap(),
+                "-o",
+                "out dir",
+                "--shards",
+                "6",
+                "--emit",
+                engine,
+                "--image",
+                "registry.example/cutroom:1",
+            ])
+        };
+        let k8s = args("k8s");
+        assert!(
+            k8s.status.success(),
+            "{}",
+            String::from_utf8_lossy(&k8s.stderr)
+        );
+        let job: Value = serde_json::from_slice(&k8s.stdout).unwrap();
+        assert_eq!(job["apiVersion"], "batch/v1");
+        assert_eq!(job["kind"], "Job");
+        assert_eq!(job["spec"]["completionMode"], "Indexed");
+        assert_eq!(job["spec"]["completions"], 6);
+        assert_eq!(job["spec"]["parallelism"], 6);
+        let pod = &job["spec"]["template"]["spec"];
+        assert_eq!(pod["restartPolicy"], "Never");
+        let c = &pod["containers"][0];
+        assert_eq!(c["image"], "registry.example/cutroom:1");
+        let cmd: Vec<&str> = c["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(&cmd[..2], ["cutroom", "batch"]);
+        assert!(cmd.windows(2).any(|w| w == ["--shards", "6"]), "{cmd:?}");
+        assert!(cmd.windows(2).any(|w| w == ["-o", "out dir"]), "{cmd:?}");
+        assert_eq!(
+            c["volumeMounts"][0]["name"], pod["volumes"][0]["name"],
+            "{pod}"
+        );
+        assert!(pod["volumes"][0]["persistentVolumeClaim"]["claimName"].is_string());
+
+        let slurm = args("slurm");
+        assert!(slurm.status.success());
+        let script = String::from_utf8(slurm.stdout).unwrap();
+        assert!(script.contains("#SBATCH --array=0-5\n"), "{script}");
+        assert!(script.contains("'out dir'"), "{script}");
+        let path = dir.path().join("job.sh");
+        std::fs::write(&path, &script).unwrap();
+        let check = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+        assert!(
+            check.status.success(),
+            "{}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+    }
 }

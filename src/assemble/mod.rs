@@ -189,13 +189,13 @@ pub struct Keys {
     pub outputs: Vec<String>,
 }
 
-/// The content keys of `cut` (read from `spec_path`) made from the local shot files `inputs`.
-pub fn keys(cut: &Cut, spec_path: &Path, inputs: &[ShotInput]) -> Result<Keys> {
+/// The content keys of `cut` made from the local shot files `inputs`.
+pub fn keys(cut: &Cut, inputs: &[ShotInput]) -> Result<Keys> {
     // The spec's settings other than the output list, canonical (formatting and comments
     // aside), and the content of every file the cut is made from.
     let mut base = Sha256::new();
     base.update(env!("CARGO_PKG_VERSION").as_bytes());
-    base.update(settings(spec_path)?.as_bytes());
+    base.update(cut.settings.as_bytes());
     let files = inputs
         .iter()
         .filter_map(|i| i.file.as_deref())
@@ -226,25 +226,6 @@ pub fn keys(cut: &Cut, spec_path: &Path, inputs: &[ShotInput]) -> Result<Keys> {
         run: format!("{:x}", run.finalize()),
         outputs,
     })
-}
-
-/// The spec's settings without `outputs`, as canonical JSON.
-fn settings(spec_path: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(spec_path).map_err(|e| Error::io(spec_path, e))?;
-    let is_json = spec_path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let bad = |e: String| Error::bad_input(spec_path, e);
-    let mut value: serde_json::Value = if is_json {
-        serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?
-    } else {
-        let v: toml::Value = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
-        serde_json::to_value(v).map_err(|e| bad(e.to_string()))?
-    };
-    if let Some(map) = value.as_object_mut() {
-        map.remove("outputs");
-    }
-    Ok(value.to_string())
 }
 
 /// The spec's output presets, resolved against its presets file (or the built-in ones).

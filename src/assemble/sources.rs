@@ -91,8 +91,11 @@ pub async fn resolve(
         let text = toml::to_string(&list)
             .map_err(|e| Error::Internal(format!("cannot write the render list: {e}")))?;
         let path = shots_dir.join(RENDER_LIST);
+        // Written by rename: batch variants sharing this directory may read it meanwhile.
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-            std::fs::write(&path, &text).map_err(|e| Error::io(&path, e))?;
+            let out = crate::output::AtomicOutput::new(&path)?;
+            std::fs::write(out.path(), &text).map_err(|e| Error::io(&path, e))?;
+            out.commit()?;
         }
         let reports = render(client, &path, shots_dir, opts).await?;
         for ((i, r), rep) in renders.iter().zip(reports) {

@@ -14,12 +14,22 @@ use crate::sync::Standard;
 use crate::timeline::{Shot, TextStyle, TimeSpec, Transition};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// A whole assemble spec.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cut {
+    /// Variables and their default values: `{{name}}` in any string of the spec is replaced by
+    /// the value (a `cutroom batch` variant may set another); an unknown or unused variable is
+    /// an error.
+    #[serde(default)]
+    pub vars: BTreeMap<String, String>,
+    /// The spec's settings once variables are substituted, without `vars` and `outputs`, as
+    /// canonical JSON (what the content keys hash).
+    #[serde(skip)]
+    pub settings: String,
     /// Name of the cut: deliverables are `<name>.<preset>.mp4` (default: the spec's file stem).
     pub name: Option<String>,
     /// The shots, in playing order.
@@ -380,6 +390,12 @@ impl Cut {
     /// (shots, reference images, music, voice, presets) present, all problems listed at once.
     /// Relative paths are resolved against the spec's directory.
     pub fn load(path: &Path) -> Result<Self> {
+        Self::load_with(path, &BTreeMap::new())
+    }
+
+    /// [`Cut::load`] with `overrides` replacing the defaults of `[vars]` (a batch variant's
+    /// values); a name not declared in `[vars]` is an error.
+    pub fn load_with(path: &Path, overrides: &BTreeMap<String, String>) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => Error::bad_input(path, "no such spec file"),
             _ => Error::io(path, e),
@@ -392,6 +408,36 @@ impl Cut {
         } else {
             parse_toml(path, &text)?
         };
+        let bad = |e: String| Error::bad_input(path, e);
+        let mut value: serde_json::Value = if is_json {
+            serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?
+        } else {
+            let v: toml::Value = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
+            serde_json::to_value(v).map_err(|e| bad(e.to_string()))?
+        };
+        if !cut.vars.is_empty() || !overrides.is_empty() || text.contains("{{") {
+            let mut vars = cut.vars.clone();
+            for (k, v) in overrides {
+                match vars.get_mut(k) {
+                    Some(slot) => *slot = v.clone(),
+                    None => return Err(bad(format!("variable `{k}` is not declared in [vars]"))),
+                }
+            }
+            substitute(&mut value, &vars).map_err(bad)?;
+            let de = serde_json::Value::clone(&value);
+            cut = serde_path_to_error::deserialize(de).map_err(|e| {
+                let field = e.path().to_string();
+                bad(format!(
+                    "{field}: {} (after substituting [vars])",
+                    e.into_inner()
+                ))
+            })?;
+        }
+        if let Some(map) = value.as_object_mut() {
+            map.remove("outputs");
+            map.remove("vars");
+        }
+        cut.settings = value.to_string();
         cut.resolve(path.parent().unwrap_or(Path::new("")));
         cut.check(path)?;
         Ok(cut)
@@ -533,6 +579,68 @@ fn cover<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<C
         .map_err(|e| serde::de::Error::custom(format!("cover: {e}")))
 }
 
+/// Replace every `{{name}}` in the string values of `spec` (not in `vars` itself) by the value
+/// of `vars`; a name not in `vars`, or a variable never used, is an error naming it.
+fn substitute(
+    spec: &mut serde_json::Value,
+    vars: &BTreeMap<String, String>,
+) -> std::result::Result<(), String> {
+    fn walk(
+        v: &mut serde_json::Value,
+        at: &str,
+        vars: &BTreeMap<String, String>,
+        used: &mut BTreeSet<String>,
+    ) -> std::result::Result<(), String> {
+        match v {
+            serde_json::Value::String(s) => {
+                let mut out = String::with_capacity(s.len());
+                let mut rest = s.as_str();
+                while let Some(open) = rest.find("{{") {
+                    let close = rest[open..]
+                        .find("}}")
+                        .ok_or_else(|| format!("{at}: `{{{{` without a closing `}}}}`"))?;
+                    let name = rest[open + 2..open + close].trim();
+                    let value = vars.get(name).ok_or_else(|| {
+                        format!("{at}: unknown variable `{name}` (declare it in [vars])")
+                    })?;
+                    used.insert(name.to_string());
+                    out.push_str(&rest[..open]);
+                    out.push_str(value);
+                    rest = &rest[open + close + 2..];
+                }
+                out.push_str(rest);
+                *s = out;
+            }
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    walk(item, &format!("{at}[{i}]"), vars, used)?;
+                }
+            }
+            serde_json::Value::Object(map) => {
+                for (k, item) in map.iter_mut() {
+                    if at.is_empty() && k == "vars" {
+                        continue;
+                    }
+                    let at = if at.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{at}.{k}")
+                    };
+                    walk(item, &at, vars, used)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+    let mut used = BTreeSet::new();
+    walk(spec, "", vars, &mut used)?;
+    match vars.keys().find(|k| !used.contains(*k)) {
+        Some(k) => Err(format!("vars.{k}: variable never used as `{{{{{k}}}}}`")),
+        None => Ok(()),
+    }
+}
+
 /// A timeline message without its leading `shot N: ` (the spec names shots `shot[i]`).
 fn strip_shot(e: &str) -> &str {
     e.split_once(": ")
@@ -547,6 +655,7 @@ pub fn schema() -> serde_json::Value {
 
 /// Every key the spec knows, for "did you mean" suggestions.
 const KEYS: &[&str] = &[
+    "vars",
     "name",
     "shot",
     "music",
@@ -653,6 +762,45 @@ mod tests {
 
     fn parse(text: &str) -> std::result::Result<Cut, String> {
         parse_toml(Path::new("cut.toml"), text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn vars_fill_any_string_and_unknown_or_unused_ones_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.mp4"), b"").unwrap();
+        let spec = dir.path().join("cut.toml");
+        let load = |text: &str, over: &[(&str, &str)]| {
+            std::fs::write(&spec, text).unwrap();
+            let over = over
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            Cut::load_with(&spec, &over).map_err(|e| e.to_string())
+        };
+        let text = "name = \"cut-{{ lang }}\"\noutputs = [\"{{fmt}}\"]\n\
+                    [vars]\nlang = \"en\"\nfmt = \"square\"\n[[shot]]\nsrc = \"a.mp4\"\n";
+        let c = load(text, &[]).unwrap();
+        assert_eq!(
+            (c.name.as_deref(), &c.outputs[..]),
+            (Some("cut-en"), &["square".to_string()][..])
+        );
+        let fr = load(text, &[("lang", "fr"), ("fmt", "reels")]).unwrap();
+        assert_eq!(
+            (fr.name.as_deref(), fr.outputs[0].as_str()),
+            (Some("cut-fr"), "reels")
+        );
+        // The keyed settings are the substituted ones, without `vars` and `outputs`.
+        assert!(
+            fr.settings.contains("cut-fr") && !fr.settings.contains("vars"),
+            "{}",
+            fr.settings
+        );
+        let e = load(text, &[("lnag", "fr")]).unwrap_err();
+        assert!(e.contains("variable `lnag` is not declared"), "{e}");
+        let e = load(&text.replace("{{fmt}}", "{{format}}"), &[]).unwrap_err();
+        assert!(e.contains("outputs[0]: unknown variable `format`"), "{e}");
+        let e = load(&text.replace("{{fmt}}", "square"), &[]).unwrap_err();
+        assert!(e.contains("vars.fmt: variable never used"), "{e}");
     }
 
     #[test]

@@ -4,8 +4,9 @@ use super::api::{block_on, RenderArgs};
 use super::{print_json, Global};
 use crate::assemble::{self, sources, spec::Cut};
 use crate::error::exit;
+use crate::fetch::{Client, RenderOptions};
 use crate::Result;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(clap::Args)]
@@ -25,28 +26,16 @@ pub struct Args {
 pub fn run(args: Args, global: &Global) -> Result<i32> {
     let cut = Cut::load(&args.spec)?;
     let (client, opts) = args.render.client_and_options(global.quiet)?;
-    let t = Instant::now();
     let shots_dir = args.output.join("shots");
-    let inputs = block_on(sources::resolve(&cut, &shots_dir, &client, &opts))??;
-    let sources_s = t.elapsed().as_secs_f64();
-    let keys = assemble::keys(&cut, &args.spec, &inputs)?;
-    let reuse = assemble::reusable(&args.output, &keys);
-    let report = match reuse.all {
-        Some(r) => r,
-        None => {
-            let r = assemble::run(
-                &cut,
-                &args.spec,
-                inputs,
-                keys,
-                reuse.outputs,
-                &args.output,
-                sources_s,
-                global.quiet,
-            )?;
-            serde_json::to_value(&r).expect("a report is JSON")
-        }
-    };
+    let report = assemble_into(
+        &cut,
+        &args.spec,
+        &args.output,
+        &shots_dir,
+        &client,
+        &opts,
+        global.quiet,
+    )?;
     if args.json {
         print_json(&report);
     } else {
@@ -79,5 +68,39 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         exit::ERROR
     } else {
         exit::OK
+    })
+}
+
+/// Assemble `cut` (read from `spec`) into `out`, its renders and downloads cached in
+/// `shots_dir`, keeping what an earlier run there left intact; the report as written.
+pub(super) fn assemble_into(
+    cut: &Cut,
+    spec: &Path,
+    out: &Path,
+    shots_dir: &Path,
+    client: &Client,
+    opts: &RenderOptions,
+    quiet: bool,
+) -> Result<serde_json::Value> {
+    let t = Instant::now();
+    let inputs = block_on(sources::resolve(cut, shots_dir, client, opts))??;
+    let sources_s = t.elapsed().as_secs_f64();
+    let keys = assemble::keys(cut, &inputs)?;
+    let reuse = assemble::reusable(out, &keys);
+    Ok(match reuse.all {
+        Some(r) => r,
+        None => {
+            let r = assemble::run(
+                cut,
+                spec,
+                inputs,
+                keys,
+                reuse.outputs,
+                out,
+                sources_s,
+                quiet,
+            )?;
+            serde_json::to_value(&r).expect("a report is JSON")
+        }
     })
 }

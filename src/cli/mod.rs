@@ -14,6 +14,7 @@ macro_rules! outln {
 mod api;
 mod assemble;
 mod audio_args;
+mod batch;
 mod concat;
 mod duck;
 mod emulate;
@@ -84,6 +85,9 @@ pub enum MediaCommand {
     Export(export::Args),
     /// A cut spec to checked deliverables: fetch/render, concat, duck, loudness, export, sync.
     Assemble(assemble::Args),
+    /// One assemble per variant of a templated cut (`[vars]`), side by side, resumable,
+    /// shardable over a Kubernetes Indexed Job or a Slurm job array.
+    Batch(batch::Args),
     /// Print the JSON Schema of the assemble spec (cut.toml / cut.json).
     Schema,
 }
@@ -179,6 +183,7 @@ pub fn run_media(cmd: MediaCommand, global: &Global) -> Result<i32> {
         MediaCommand::Emulate(a) => emulate::run(a, global),
         MediaCommand::Export(a) => export::run(a, global),
         MediaCommand::Assemble(a) => assemble::run(a, global),
+        MediaCommand::Batch(a) => batch::run(a, global),
         MediaCommand::Schema => schema::run(),
     }
 }

@@ -784,9 +784,23 @@ fn encode_soundtracks(
     Ok(())
 }
 
-/// x264 threads per branch: automatic for one output; for several, the cores (with x264's
-/// usual 1.5 threads per core) shared out, so the encoders do not oversubscribe the machine.
+/// Set by `cutroom batch`, which runs as many exports side by side as there are cores.
+static ONE_THREAD_EACH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// From now on every encoder runs on one thread: exports side by side (one per core) then
+/// never run more encoder threads than cores, and a deliverable is the same bytes whatever the
+/// number of exports beside it (x264's output depends on its thread count).
+pub fn one_thread_per_encoder() {
+    ONE_THREAD_EACH.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// x264 threads per branch: one under [`one_thread_per_encoder`]; else automatic for one
+/// output, and for several the cores (with x264's usual 1.5 threads per core) shared out, so
+/// the encoders do not oversubscribe the machine.
 fn encoder_threads(branches: usize) -> usize {
+    if ONE_THREAD_EACH.load(std::sync::atomic::Ordering::Relaxed) {
+        return 1;
+    }
     if branches <= 1 {
         return 0;
     }

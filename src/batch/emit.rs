@@ -1,0 +1,83 @@
+//! `cutroom batch --emit`: the job that runs a batch's shards on an existing engine: a
+//! Kubernetes Indexed Job manifest, or a Slurm job array script.
+
+use serde_json::json;
+
+/// What the emitted job runs and where.
+pub struct Job<'a> {
+    /// The `cutroom batch` arguments after `batch` (spec, `--variants`, `-o`, ...), as given.
+    pub args: Vec<String>,
+    /// How many shards.
+    pub shards: usize,
+    /// The container image (Kubernetes).
+    pub image: &'a str,
+    /// The PersistentVolumeClaim mounted at `/work`, the working directory (Kubernetes).
+    pub claim: &'a str,
+    /// A name for the job.
+    pub name: &'a str,
+}
+
+/// An Indexed Job: `completions` = `parallelism` = shards; each pod runs `cutroom batch ...
+/// --shards N`, picking its shard from `JOB_COMPLETION_INDEX`, on the shared volume. Printed
+/// as JSON, which is YAML too (`kubectl apply -f` takes it).
+pub fn k8s(job: &Job) -> String {
+    let mut command = vec!["cutroom".to_string(), "batch".into()];
+    command.extend(job.args.iter().cloned());
+    command.extend(["--shards".into(), job.shards.to_string(), "--quiet".into()]);
+    let manifest = json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": job.name},
+        "spec": {
+            "completionMode": "Indexed",
+            "completions": job.shards,
+            "parallelism": job.shards,
+            "backoffLimit": job.shards * 2,
+            "template": {"spec": {
+                "restartPolicy": "Never",
+                "containers": [{
+                    "name": "cutroom",
+                    "image": job.image,
+                    "workingDir": "/work",
+                    "command": command,
+                    "volumeMounts": [{"name": "work", "mountPath": "/work"}],
+                }],
+                "volumes": [{
+                    "name": "work",
+                    "persistentVolumeClaim": {"claimName": job.claim},
+                }],
+            }},
+        },
+    });
+    serde_json::to_string_pretty(&manifest).expect("a manifest is JSON")
+}
+
+/// An sbatch script for a job array of `shards` tasks (0 to N-1), each running `cutroom batch
+/// ...` in the submit directory (a shared file system), its shard from
+/// `SLURM_ARRAY_TASK_ID`/`SLURM_ARRAY_TASK_COUNT`.
+pub fn slurm(job: &Job) -> String {
+    let args: Vec<String> = job.args.iter().map(|a| quote(a)).collect();
+    format!(
+        "#!/bin/bash\n\
+         #SBATCH --job-name={name}\n\
+         #SBATCH --array=0-{last}\n\
+         #SBATCH --output={name}-%A_%a.log\n\
+         set -euo pipefail\n\
+         exec cutroom batch {args} --quiet\n",
+        name = job.name,
+        last = job.shards - 1,
+        args = args.join(" "),
+    )
+}
+
+/// `s` as one shell word.
+fn quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}

@@ -1,0 +1,97 @@
+//! The batch directory's shared state: `batch.json` (every variant's status, rewritten
+//! atomically under a lock as variants finish, by every shard) and per-variant lock files.
+
+use crate::error::{Error, Result};
+use crate::output;
+use rustix::fs::{flock, FlockOperation};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// `DIR/batch.json`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct BatchReport {
+    /// The spec.
+    pub spec: String,
+    /// Variants by name: `pending`, `passed` (every check passed), `failed` (a check failed)
+    /// or `error` (the assemble stopped).
+    pub variants: BTreeMap<String, Entry>,
+}
+
+/// One variant's outcome.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Entry {
+    /// `pending`, `passed`, `failed` or `error`.
+    pub status: String,
+    /// Its variables.
+    pub vars: BTreeMap<String, String>,
+    /// Its directory.
+    pub dir: String,
+    /// The deliverables (paths).
+    pub outputs: Vec<String>,
+    /// True when every sync check passed (or was inconclusive).
+    pub sync_ok: Option<bool>,
+    /// True when the deliverables were kept from an earlier run.
+    pub reused: bool,
+    /// Why it stopped (`error`).
+    pub error: Option<String>,
+    /// Wall-clock seconds of its assemble.
+    pub seconds: f64,
+    /// The shard that made it (`K/N`), when sharded.
+    pub shard: Option<String>,
+}
+
+/// An exclusive `flock` on a file, held while the value lives.
+pub struct Lock {
+    _file: File,
+}
+
+fn open_lock(path: &Path) -> Result<File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))
+}
+
+impl Lock {
+    /// Wait for the lock on `path`.
+    pub fn wait(path: &Path) -> Result<Self> {
+        let f = open_lock(path)?;
+        flock(&f, FlockOperation::LockExclusive).map_err(|e| Error::io(path, e.into()))?;
+        Ok(Self { _file: f })
+    }
+
+    /// Take the lock on `path`, or `None` while another process (or thread) holds it.
+    pub fn try_take(path: &Path) -> Result<Option<Self>> {
+        let f = open_lock(path)?;
+        match flock(&f, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => Ok(Some(Self { _file: f })),
+            Err(rustix::io::Errno::WOULDBLOCK) => Ok(None),
+            Err(e) => Err(Error::io(path, e.into())),
+        }
+    }
+}
+
+/// The lock file of variant `name` in `dir`.
+pub fn variant_lock(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!(".{name}.lock"))
+}
+
+/// Update `dir/batch.json` under its lock: `change` edits the report as last written (by any
+/// shard), which is then written to a temp file and renamed into place.
+pub fn update(dir: &Path, change: impl FnOnce(&mut BatchReport)) -> Result<()> {
+    let _lock = Lock::wait(&dir.join(".batch.lock"))?;
+    let path = dir.join("batch.json");
+    let mut report: BatchReport = match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| Error::bad_input(&path, format!("unreadable batch report ({e})")))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => BatchReport::default(),
+        Err(e) => return Err(Error::io(&path, e)),
+    };
+    change(&mut report);
+    output::json(&path, &report)?.commit()?;
+    Ok(())
+}

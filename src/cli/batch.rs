@@ -1,0 +1,260 @@
+//! `cutroom batch cut.toml --variants FILE -o DIR`.
+
+use super::api::RenderArgs;
+use super::assemble::assemble_into;
+use super::{print_json, Global};
+use crate::assemble::{self, spec::Cut};
+use crate::batch::state::{self, Entry, Lock};
+use crate::batch::{self, emit, Shard, Variant};
+use crate::error::{exit, Error};
+use crate::{output, progress, Result};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The cut spec, with a `[vars]` table.
+    spec: PathBuf,
+    /// The variants: CSV (a header row of variable names) or TOML (`[[variant]]` tables); a
+    /// `variant` column or key names each variant's directory.
+    #[arg(long)]
+    variants: PathBuf,
+    /// The batch directory: one directory per variant, batch.json, the shared shot cache shots/.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Run only shard K of N (K from 0): the variants are split by estimated work, the same
+    /// way in every process.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+    /// How many shards, for a Kubernetes Indexed Job (the shard is `JOB_COMPLETION_INDEX`) or
+    /// `--emit`.
+    #[arg(long, value_name = "N")]
+    shards: Option<usize>,
+    /// Variants assembled side by side (default: the cores), each encoder on one thread.
+    #[arg(long, short = 'j')]
+    jobs: Option<usize>,
+    /// Print the job running the batch's shards instead of running it: a Kubernetes Indexed
+    /// Job manifest, or a Slurm sbatch array script (with `--shards`).
+    #[arg(long, value_enum)]
+    emit: Option<Engine>,
+    /// The container image (`--emit k8s`).
+    #[arg(long, default_value = "cutroom:latest")]
+    image: String,
+    /// The PersistentVolumeClaim holding the spec, its media and DIR, mounted at /work
+    /// (`--emit k8s`).
+    #[arg(long, default_value = "cutroom-work")]
+    claim: String,
+    #[command(flatten)]
+    render: RenderArgs,
+    /// Print batch.json on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// An engine `--emit` writes for.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Engine {
+    /// A Kubernetes Indexed Job manifest.
+    K8s,
+    /// A Slurm sbatch job array script.
+    Slurm,
+}
+
+pub fn run(args: Args, global: &Global) -> Result<i32> {
+    let variants = batch::load(&args.variants)?;
+    if let Some(engine) = args.emit {
+        return emit_job(&args, engine);
+    }
+    let shard = Shard::select(args.shard.as_deref(), args.shards, |k| {
+        std::env::var(k).ok()
+    })
+    .map_err(Error::Usage)?;
+    // Each variant's spec, read up front: a bad one is that variant's error.
+    let cuts: Vec<Result<Cut>> = variants
+        .iter()
+        .map(|v| Cut::load_with(&args.spec, &v.vars))
+        .collect();
+    let mine: Vec<usize> = match shard {
+        Some(s) => {
+            let names: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
+            let weights: Vec<u64> = cuts
+                .iter()
+                .map(|c| {
+                    c.as_ref()
+                        .map_or(1, |c| (c.outputs.len() * c.shot.len()) as u64)
+                })
+                .collect();
+            batch::pick(&names, &weights, s)
+        }
+        None => (0..variants.len()).collect(),
+    };
+    output::make_dir(&args.output)?;
+    let out = args.output.as_path();
+    let shard_name = shard.map(|s| format!("{}/{}", s.index, s.count));
+    state::update(out, |r| {
+        r.spec = args.spec.display().to_string();
+        for v in &variants {
+            r.variants.entry(v.name.clone()).or_insert_with(|| Entry {
+                status: "pending".into(),
+                vars: v.vars.clone(),
+                dir: out.join(&v.name).display().to_string(),
+                ..Entry::default()
+            });
+        }
+    })?;
+    let (client, opts) = args.render.client_and_options(true)?;
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .clamp(1, mine.len().max(1));
+    crate::export::one_thread_per_encoder();
+    let bar = progress::bar(mine.len() as u64, "batch", global.quiet);
+    let queue = Mutex::new(mine.iter().copied());
+    let all_ok = std::sync::atomic::AtomicBool::new(true);
+    let worker = || -> Result<()> {
+        loop {
+            let next = queue.lock().expect("queue").next();
+            let Some(i) = next else { return Ok(()) };
+            let v = &variants[i];
+            let lock = state::variant_lock(out, &v.name);
+            let Some(_held) = Lock::try_take(&lock)? else {
+                // Another process is making it; its own run records the outcome.
+                bar.println(format!("{}: being made by another process", v.name));
+                all_ok.store(false, std::sync::atomic::Ordering::Relaxed);
+                bar.inc(1);
+                continue;
+            };
+            let t = Instant::now();
+            let outcome = cuts[i].as_ref().map_err(clone_err).and_then(|cut| {
+                let dir = out.join(&v.name);
+                output::make_dir(&dir)?;
+                let shots = shots_dir(out, cut);
+                let report = assemble_into(cut, &args.spec, &dir, &shots, &client, &opts, true)?;
+                let fails = assemble::fails(&report, cut);
+                Ok((report, fails))
+            });
+            let entry = entry(v, out, outcome, t.elapsed().as_secs_f64(), &shard_name);
+            if entry.status != "passed" {
+                all_ok.store(false, std::sync::atomic::Ordering::Relaxed);
+            }
+            bar.set_message(format!("{} {}", v.name, entry.status));
+            state::update(out, |r| {
+                r.variants.insert(v.name.clone(), entry);
+            })?;
+            bar.inc(1);
+        }
+    };
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..jobs).map(|_| s.spawn(worker)).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("batch worker"))
+            .collect::<Result<Vec<()>>>()
+    })?;
+    bar.finish_and_clear();
+    let report = std::fs::read(out.join("batch.json")).map_err(|e| Error::io(out, e))?;
+    let report: serde_json::Value =
+        serde_json::from_slice(&report).map_err(|e| Error::bad_input(out, e.to_string()))?;
+    if args.json {
+        print_json(&report);
+    } else {
+        for i in &mine {
+            let name = &variants[*i].name;
+            let e = &report["variants"][name];
+            outln!(
+                "{name}  {}{}",
+                e["status"].as_str().unwrap_or(""),
+                e["error"]
+                    .as_str()
+                    .map_or(String::new(), |m| format!(": {m}"))
+            );
+        }
+        outln!("{}", out.join("batch.json").display());
+    }
+    Ok(if all_ok.into_inner() {
+        exit::OK
+    } else {
+        exit::ERROR
+    })
+}
+
+/// The shot cache of `cut` in the batch directory: variants with the same render requests
+/// share one (a render is made once for all of them); others get their own, since a cache holds
+/// one render list.
+fn shots_dir(out: &Path, cut: &Cut) -> PathBuf {
+    let renders: Vec<_> = cut.shot.iter().map(|s| &s.render).collect();
+    let key = Sha256::digest(serde_json::to_vec(&renders).expect("renders are JSON"));
+    out.join("shots").join(&format!("{key:x}")[..16])
+}
+
+fn clone_err(e: &Error) -> Error {
+    Error::Usage(e.to_string())
+}
+
+/// The batch.json entry of a variant's outcome.
+fn entry(
+    v: &Variant,
+    out: &Path,
+    outcome: Result<(serde_json::Value, bool)>,
+    seconds: f64,
+    shard: &Option<String>,
+) -> Entry {
+    let mut e = Entry {
+        vars: v.vars.clone(),
+        dir: out.join(&v.name).display().to_string(),
+        seconds,
+        shard: shard.clone(),
+        ..Entry::default()
+    };
+    match outcome {
+        Ok((report, fails)) => {
+            e.status = if fails { "failed" } else { "passed" }.into();
+            e.outputs = report["outputs"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|o| o["path"].as_str().map(String::from))
+                .collect();
+            e.sync_ok = report["sync_ok"].as_bool();
+            e.reused = report["reused"] == true;
+        }
+        Err(err) => {
+            e.status = "error".into();
+            e.error = Some(err.to_string());
+        }
+    }
+    e
+}
+
+fn emit_job(args: &Args, engine: Engine) -> Result<i32> {
+    let shards = args
+        .shards
+        .ok_or_else(|| Error::Usage("--emit needs --shards N".into()))?;
+    if shards == 0 {
+        return Err(Error::Usage("--shards must be at least 1".into()));
+    }
+    let mut job_args = vec![
+        args.spec.display().to_string(),
+        "--variants".into(),
+        args.variants.display().to_string(),
+        "-o".into(),
+        args.output.display().to_string(),
+    ];
+    if let Some(j) = args.jobs {
+        job_args.extend(["--jobs".into(), j.to_string()]);
+    }
+    let job = emit::Job {
+        args: job_args,
+        shards,
+        image: &args.image,
+        claim: &args.claim,
+        name: "cutroom-batch",
+    };
+    match engine {
+        Engine::K8s => outln!("{}", emit::k8s(&job)),
+        Engine::Slurm => outln!("{}", emit::slurm(&job)),
+    }
+    Ok(exit::OK)
+}
