@@ -205,11 +205,11 @@ impl LevelMeter {
 /// target the ceiling makes unreachable ends as loud as the limiter allows. Returns the report
 /// of the result. Silence (no gating block) is left untouched and reported as silent.
 pub fn normalize(pcm: &mut Pcm, target: &LoudnessTarget) -> Result<LoudnessReport> {
-    // The true-peak envelope of the original serves every pass (a gain only scales it).
-    let (env, start) = std::thread::scope(|s| {
-        let env = s.spawn(|| limiter::true_peak_envelope(pcm));
+    // Where the signal peaks, block by block, serves every pass (a gain only scales it).
+    let (peaks, start) = std::thread::scope(|s| {
+        let peaks = s.spawn(|| limiter::block_peaks(pcm));
         let start = integrated(pcm);
-        (env.join().expect("envelope thread"), start)
+        (peaks.join().expect("envelope thread"), start)
     });
     let Some(start) = start? else {
         return measure(pcm);
@@ -222,16 +222,15 @@ pub fn normalize(pcm: &mut Pcm, target: &LoudnessTarget) -> Result<LoudnessRepor
     let mut pass = 0;
     // Each pass measures the gained and limited signal a block at a time; the last one's is
     // then made in place.
-    let ch = usize::from(pcm.channels);
     let step = block_len(pcm);
     let mut g;
     loop {
         pass += 1;
         g = 10f64.powf(gain_db / 20.0) as f32;
-        let mut limiter = Limiter::new(&env, pcm.rate, g, ceiling);
+        let mut limiter = Limiter::new(pcm.rate, pcm.channels, g, ceiling, Some(&peaks));
         let blocks = pcm.data.chunks(step).map(|chunk| {
             let mut block: Vec<f32> = chunk.iter().map(|v| v * g).collect();
-            limiter.apply(&mut block, ch);
+            limiter.apply(&pcm.data, &mut block);
             block
         });
         report = measure_blocks(pcm, blocks)?;
@@ -260,8 +259,7 @@ pub fn normalize(pcm: &mut Pcm, target: &LoudnessTarget) -> Result<LoudnessRepor
             }
         }
     }
-    pcm.scale(g);
-    Limiter::new(&env, pcm.rate, g, ceiling).apply(&mut pcm.data, ch);
+    limiter::scale_and_limit(pcm, g, ceiling, Some(&peaks));
     Ok(report)
 }
 

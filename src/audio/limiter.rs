@@ -33,16 +33,22 @@ fn phases() -> [[f32; PHASE_TAPS]; FACTOR] {
 }
 
 /// Per sample frame, the largest magnitude of the signal and of its 4x-interpolated values
-/// around that frame, over all channels (linear, 1.0 = full scale). Works through the signal a
-/// block at a time: the only buffer as long as the signal is the envelope itself.
+/// around that frame, over all channels (linear, 1.0 = full scale).
 pub fn true_peak_envelope(pcm: &Pcm) -> Vec<f32> {
-    let ch = usize::from(pcm.channels);
-    let n = pcm.frames();
+    envelope_range(&pcm.data, usize::from(pcm.channels), 0, pcm.frames())
+}
+
+/// [`true_peak_envelope`] of frames `[from, to)` only of the interleaved signal `data` (`ch`
+/// channels), value for value: a frame's envelope depends on the few frames around it, so the
+/// limiter works out the envelope a block at a time, never as long as the signal.
+fn envelope_range(data: &[f32], ch: usize, from: usize, to: usize) -> Vec<f32> {
+    let n = data.len() / ch;
+    let to = to.min(n);
+    let from = from.min(to);
     let h = phases();
     // The filter's centre sits PHASE_TAPS / 2 input samples back.
     let delay = PHASE_TAPS / 2;
-    let mut env: Vec<f32> = pcm
-        .data
+    let mut env: Vec<f32> = data[from * ch..to * ch]
         .chunks_exact(ch)
         .map(|f| f.iter().fold(0f32, |m, v| m.max(v.abs())))
         .collect();
@@ -56,18 +62,20 @@ pub fn true_peak_envelope(pcm: &Pcm) -> Vec<f32> {
         })
         .collect();
     // The channel is read as if it had PHASE_TAPS - 1 zeros before it and `delay` zeros after
-    // it: `x(t)` is that padded signal, output i the window x(i..i + PHASE_TAPS).
-    let outputs = n + delay;
+    // it: `x(t)` is that padded signal, output i the window x(i..i + PHASE_TAPS). Output i
+    // counts for frames i - delay and i - delay - 1: frames [from, to) need outputs
+    // [from + delay, to + delay] (of the n + delay there are).
+    let (first, end) = (from + delay, (to + delay + 1).min(n + delay));
     let mut x = vec![0f32; BLOCK + PHASE_TAPS - 1];
     let mut acc = [0f32; BLOCK];
     let mut peak = [0f32; BLOCK];
     for c in 0..ch {
         let padded = |t: usize| match t.checked_sub(PHASE_TAPS - 1) {
-            Some(i) if i < n => pcm.data[i * ch + c],
+            Some(i) if i < n => data[i * ch + c],
             _ => 0.0,
         };
-        for b in (0..outputs).step_by(BLOCK) {
-            let len = BLOCK.min(outputs - b);
+        for b in (first..end).step_by(BLOCK) {
+            let len = BLOCK.min(end - b);
             // Blocks of outputs, each phase as PHASE_TAPS multiply-adds over contiguous slices
             // (vectorised by the compiler).
             for (k, v) in x[..len + PHASE_TAPS - 1].iter_mut().enumerate() {
@@ -88,12 +96,10 @@ pub fn true_peak_envelope(pcm: &Pcm) -> Vec<f32> {
             for (j, &pk) in peak[..len].iter().enumerate() {
                 // Output i ends with input sample i; its interpolated values sit `delay`
                 // frames back, between that frame and the one before it.
-                let i = b + j;
-                if i >= delay {
-                    let at = i - delay;
-                    env[at] = env[at].max(pk);
-                    if at > 0 {
-                        env[at - 1] = env[at - 1].max(pk);
+                let at = b + j - delay;
+                for f in [at, at.wrapping_sub(1)] {
+                    if (from..to).contains(&f) {
+                        env[f - from] = env[f - from].max(pk);
                     }
                 }
             }
@@ -104,39 +110,77 @@ pub fn true_peak_envelope(pcm: &Pcm) -> Vec<f32> {
 
 /// The largest true peak of `pcm` in dBTP (`-inf` for digital silence).
 pub fn true_peak_db(pcm: &Pcm) -> f64 {
-    let p = true_peak_envelope(pcm).into_iter().fold(0f32, f32::max);
+    let p = block_peaks(pcm).into_iter().fold(0f32, f32::max);
     20.0 * f64::from(p).log10()
+}
+
+/// The largest value of [`true_peak_envelope`] in each block of [`ENVELOPE_BLOCK`] frames: with
+/// them a [`Limiter`] skips the envelope of every block under its ceiling.
+pub fn block_peaks(pcm: &Pcm) -> Vec<f32> {
+    let ch = usize::from(pcm.channels);
+    (0..pcm.frames())
+        .step_by(ENVELOPE_BLOCK)
+        .map(|f| {
+            envelope_range(&pcm.data, ch, f, f + ENVELOPE_BLOCK)
+                .into_iter()
+                .fold(0f32, f32::max)
+        })
+        .collect()
 }
 
 /// Limit `pcm` so its true peak stays at or under `ceiling_db` dBTP. Returns the largest gain
 /// reduction applied in dB (0 when nothing was over).
 pub fn limit(pcm: &mut Pcm, ceiling_db: f64) -> f64 {
-    let env = true_peak_envelope(pcm);
-    limit_with_envelope(pcm, &env, 1.0, ceiling_db)
+    scale_and_limit(pcm, 1.0, ceiling_db, None)
 }
 
-/// [`limit`] with the true-peak envelope already known: `env` is [`true_peak_envelope`] of
-/// `pcm / scale` (so a signal only scaled since it was taken needs no new envelope).
-pub fn limit_with_envelope(pcm: &mut Pcm, env: &[f32], scale: f32, ceiling_db: f64) -> f64 {
-    let mut l = Limiter::new(env, pcm.rate, scale, ceiling_db);
-    l.apply(&mut pcm.data, usize::from(pcm.channels));
+/// Multiply `pcm` by `scale`, then [`limit`] it, in place (the envelope is taken from the
+/// samples ahead, still unscaled; `peaks` are their [`block_peaks`] when known). Returns the
+/// largest gain reduction applied in dB.
+pub fn scale_and_limit(pcm: &mut Pcm, scale: f32, ceiling_db: f64, peaks: Option<&[f32]>) -> f64 {
+    let ch = usize::from(pcm.channels);
+    let mut l = Limiter::new(pcm.rate, pcm.channels, scale, ceiling_db, peaks);
+    let step = ENVELOPE_BLOCK * ch;
+    // The limiter reads the envelope from at most a block behind the frame it limits (and
+    // the interpolator a few frames more): limited blocks are written back two blocks late.
+    let mut done: VecDeque<(usize, Vec<f32>)> = VecDeque::new();
+    for start in (0..pcm.data.len()).step_by(step) {
+        let end = (start + step).min(pcm.data.len());
+        let mut block: Vec<f32> = pcm.data[start..end].iter().map(|v| v * scale).collect();
+        l.apply(&pcm.data, &mut block);
+        done.push_back((start, block));
+        while done.len() > 2 {
+            let (at, b) = done.pop_front().expect("more than two");
+            pcm.data[at..at + b.len()].copy_from_slice(&b);
+        }
+    }
+    for (at, b) in done {
+        pcm.data[at..at + b.len()].copy_from_slice(&b);
+    }
     l.reduction_db()
 }
 
+/// Frames of envelope the limiter works out at a time.
+pub const ENVELOPE_BLOCK: usize = 8192;
+
 /// The limiter run through a signal in pieces, in order (the same result as one run on the
-/// whole): it keeps only the look-ahead's worth of state, so the limited signal can be made a
-/// block at a time and measured or encoded without a second copy of the whole.
+/// whole): it keeps only the look-ahead's worth of state and a block of the true-peak
+/// envelope, so the limited signal can be made a block at a time and measured or encoded
+/// without a second buffer as long as the signal.
 pub struct Limiter<'a> {
-    /// [`true_peak_envelope`] of the signal divided by the scale.
-    env: &'a [f32],
+    channels: usize,
+    /// [`block_peaks`] of the unscaled signal, when known.
+    peaks: Option<&'a [f32]>,
+    /// [`true_peak_envelope`] of the unscaled signal for frames `[env_from, env_from +
+    /// env.len())`.
+    env: Vec<f32>,
+    env_from: usize,
     /// The ceiling in the envelope's units.
     ceiling: f32,
     /// Look-ahead in frames.
     look: usize,
     /// Release coefficient per frame.
     release: f32,
-    /// Nothing is over the ceiling: the signal passes untouched.
-    idle: bool,
     /// Frames (index, gain needed) of the sliding minimum, increasing in need.
     window: VecDeque<(usize, f32)>,
     /// The next frame to enter the window.
@@ -152,17 +196,26 @@ pub struct Limiter<'a> {
 }
 
 impl<'a> Limiter<'a> {
-    /// A limiter at `ceiling_db` dBTP for a signal at `rate` Hz that is `scale` times the one
-    /// whose [`true_peak_envelope`] is `env`.
-    pub fn new(env: &'a [f32], rate: u32, scale: f32, ceiling_db: f64) -> Self {
+    /// A limiter at `ceiling_db` dBTP for a signal at `rate` Hz with `channels` channels that
+    /// is `scale` times the one given to [`Limiter::apply`] as `src` (whose [`block_peaks`]
+    /// are `peaks`, when known).
+    pub fn new(
+        rate: u32,
+        channels: u16,
+        scale: f32,
+        ceiling_db: f64,
+        peaks: Option<&'a [f32]>,
+    ) -> Self {
         let ceiling = (10f64.powf(ceiling_db / 20.0) / f64::from(scale)) as f32;
         let look = ((LOOKAHEAD_MS * f64::from(rate) / 1000.0).round() as usize).max(1);
         Self {
-            env,
+            channels: usize::from(channels),
+            peaks,
+            env: Vec::new(),
+            env_from: 0,
             ceiling,
             look,
             release: (-1.0 / (RELEASE_MS / 1000.0 * f64::from(rate))).exp() as f32,
-            idle: env.iter().all(|&p| p <= ceiling),
             window: VecDeque::new(),
             next: 0,
             g: 1.0,
@@ -173,9 +226,20 @@ impl<'a> Limiter<'a> {
         }
     }
 
-    /// Gain frame `i` needs on its own.
-    fn need(&self, i: usize) -> f32 {
-        let p = self.env[i];
+    /// Gain frame `i` of `src` needs on its own.
+    fn need(&mut self, src: &[f32], i: usize) -> f32 {
+        if !(self.env_from..self.env_from + self.env.len()).contains(&i) {
+            let from = i - i % ENVELOPE_BLOCK;
+            if self
+                .peaks
+                .is_some_and(|p| p[i / ENVELOPE_BLOCK] <= self.ceiling)
+            {
+                return 1.0; // nothing in this block is over
+            }
+            self.env = envelope_range(src, self.channels, from, from + ENVELOPE_BLOCK);
+            self.env_from = from;
+        }
+        let p = self.env[i - self.env_from];
         if p > self.ceiling {
             self.ceiling / p
         } else {
@@ -183,14 +247,13 @@ impl<'a> Limiter<'a> {
         }
     }
 
-    /// Limit the next frames of the signal (`interleaved`, `channels` per frame); frames past
-    /// the envelope's end are left as they are.
-    pub fn apply(&mut self, interleaved: &mut [f32], channels: usize) {
-        if self.idle {
-            return;
-        }
-        let n = self.env.len();
-        for frame in interleaved.chunks_mut(channels) {
+    /// Limit the next frames of the signal: `out` holds them (interleaved, `scale` times the
+    /// frames of `src` from where the last call ended), `src` is the whole unscaled signal,
+    /// read ahead by the look-ahead (and a few frames more) for the envelope; frames past
+    /// `src`'s end are left as they are.
+    pub fn apply(&mut self, src: &[f32], out: &mut [f32]) {
+        let n = src.len() / self.channels;
+        for frame in out.chunks_mut(self.channels) {
             let i = self.at;
             if i >= n {
                 return;
@@ -198,7 +261,7 @@ impl<'a> Limiter<'a> {
             self.at += 1;
             // Hold: the smallest need from 2 frames back to `look` frames ahead.
             while self.next < n && self.next <= i + self.look {
-                let need = self.need(self.next);
+                let need = self.need(src, self.next);
                 while self.window.back().is_some_and(|&(_, b)| b >= need) {
                     self.window.pop_back();
                 }
@@ -259,6 +322,21 @@ mod tests {
         let sample_peak = p.data.iter().fold(0f32, |m, v| m.max(v.abs()));
         assert!((sample_peak - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-3);
         assert!(true_peak_db(&p).abs() < 0.2, "{}", true_peak_db(&p));
+    }
+
+    #[test]
+    fn envelope_by_blocks_is_the_whole_envelope() {
+        let mut p = sine(997.0, 0.9, 0.3, 0.5);
+        p.data[4001] = -1.3;
+        let whole = true_peak_envelope(&p);
+        let ch = usize::from(p.channels);
+        for (from, to) in [(0, 7), (5, 2000), (3998, 4010), (23990, 24000), (100, 100)] {
+            assert_eq!(
+                envelope_range(&p.data, ch, from, to),
+                whole[from..to],
+                "{from}..{to}"
+            );
+        }
     }
 
     #[test]
