@@ -271,27 +271,140 @@ impl AlignedDecoder {
         Ok(())
     }
 
-    /// Flush the decoder; the aligned sound.
-    pub fn finish(mut self) -> Result<Pcm> {
+    /// Flush the decoder (what it still held joins the sound decoded so far).
+    fn flush(&mut self) -> Result<()> {
         self.dec.send_eof()?;
         self.drain()?;
         let tail = self.dec.flush_resampler()?;
         self.pcm.data.extend_from_slice(&tail);
-        if self.pcm.data.is_empty() {
-            return Err(Error::bad_input(
-                &self.path,
-                "audio stream decodes to no samples",
-            ));
-        }
+        Ok(())
+    }
+
+    /// Frames of silence that go before the decoded sound (negative: frames of it dropped), as
+    /// far as the file has been read.
+    fn lead(&self) -> i64 {
         let first = self.first_pts.unwrap_or(0);
-        self.pcm.shift(match self.origin {
+        match self.origin {
             Origin::Picture { at, end, .. } => {
                 let lead = first.saturating_sub(at);
                 end.map_or(lead, |e| lead.min(e.saturating_sub(at).max(0)))
             }
             Origin::FirstSample => first.min(0),
-        });
+        }
+    }
+
+    fn no_samples(&self) -> Error {
+        Error::bad_input(&self.path, "audio stream decodes to no samples")
+    }
+
+    /// Flush the decoder; the aligned sound.
+    pub fn finish(mut self) -> Result<Pcm> {
+        self.flush()?;
+        if self.pcm.data.is_empty() {
+            return Err(self.no_samples());
+        }
+        let lead = self.lead();
+        self.pcm.shift(lead);
         Ok(self.pcm)
+    }
+}
+
+/// [`decode_aligned`] cut or padded to exactly `len` frames (as [`Pcm::fit`] does), handed to
+/// `sink` a piece at a time as it decodes instead of held whole (a long soundtrack can then
+/// be read twice rather than kept). Leading silence is at most `len` frames. `false` (nothing
+/// handed out) when the file has no audio stream.
+pub fn stream_aligned(
+    path: &Path,
+    rate: u32,
+    channels: u16,
+    len: usize,
+    mut sink: impl FnMut(&[f32]) -> Result<()>,
+) -> Result<bool> {
+    let mut input = media::open(path)?;
+    let Some(mut dec) = AlignedDecoder::new(&input, rate, channels)? else {
+        return Ok(false);
+    };
+    let ch = usize::from(channels);
+    let mut out = Aligner {
+        ch,
+        lead: None,
+        left: len,
+        decoded: false,
+    };
+    while let Some(pkt) = input.read_packet()? {
+        dec.push(&pkt)?;
+        out.hand(&mut dec, &mut sink)?;
+    }
+    dec.flush()?;
+    out.hand(&mut dec, &mut sink)?;
+    if !out.decoded {
+        return Err(dec.no_samples());
+    }
+    out.silence(out.left, &mut sink)?;
+    Ok(true)
+}
+
+/// The state of [`stream_aligned`]: how the sound decoded so far is placed.
+struct Aligner {
+    ch: usize,
+    /// Frames still to drop from the decoded sound (its leading silence is handed out when
+    /// the first sound is decoded); `None` before that.
+    lead: Option<usize>,
+    /// Frames still to hand out.
+    left: usize,
+    decoded: bool,
+}
+
+impl Aligner {
+    /// Hand out the sound `dec` decoded since the last call.
+    fn hand(
+        &mut self,
+        dec: &mut AlignedDecoder,
+        sink: &mut impl FnMut(&[f32]) -> Result<()>,
+    ) -> Result<()> {
+        if dec.pcm.data.is_empty() {
+            return Ok(());
+        }
+        self.decoded = true;
+        let drop = match self.lead {
+            Some(d) => d,
+            None => {
+                let lead = dec.lead();
+                let pad = usize::try_from(lead.max(0)).unwrap_or(usize::MAX);
+                self.silence(pad.min(self.left), sink)?;
+                usize::try_from(lead.min(0).unsigned_abs()).unwrap_or(usize::MAX)
+            }
+        };
+        let data = std::mem::take(&mut dec.pcm.data);
+        let frames = data.len() / self.ch;
+        let skip = drop.min(frames);
+        self.lead = Some(drop - skip);
+        let take = (frames - skip).min(self.left);
+        self.left -= take;
+        if take > 0 {
+            sink(&data[skip * self.ch..(skip + take) * self.ch])?;
+        }
+        // The buffer is used again for the next decoded sound.
+        dec.pcm.data = data;
+        dec.pcm.data.clear();
+        Ok(())
+    }
+
+    /// Hand out `frames` of silence.
+    fn silence(
+        &mut self,
+        frames: usize,
+        sink: &mut impl FnMut(&[f32]) -> Result<()>,
+    ) -> Result<()> {
+        let zeros = vec![0f32; 4096 * self.ch];
+        let mut left = frames;
+        while left > 0 {
+            let n = left.min(4096);
+            sink(&zeros[..n * self.ch])?;
+            left -= n;
+        }
+        self.left -= frames;
+        Ok(())
     }
 }
 

@@ -4,12 +4,12 @@
 use super::fit::{place, Placement};
 use super::load;
 use super::picture::Picture;
-use super::sidechain::{detect, envelope, DuckShape, Threshold};
+use super::sidechain::{detect, detect_in, envelope, Activity, BlockLevels, DuckShape, Threshold};
 use super::soundtrack::{finish, Finished, Level, SoundtrackReport, CHANNELS, RATE};
 use super::stems::write_wav;
 use crate::error::{Error, Result};
 use crate::output::{check_outputs, Batch, Planned};
-use crate::pcm::{decode_aligned, Pcm};
+use crate::pcm::{decode_aligned, stream_aligned, Pcm};
 use crate::progress;
 use std::path::{Path, PathBuf};
 
@@ -74,44 +74,83 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, quiet: bool) -> Result<DuckRe
     let len = picture.frames_at(RATE);
     let bar = progress::bar(picture.packets() as u64, "duck", quiet);
     bar.set_message("decoding");
-    // Voice and music decode at the same time.
-    let (voice, music) = std::thread::scope(|s| {
-        let music = s.spawn(|| load::load_as(files.music, RATE, CHANNELS));
-        let voice = match files.voice {
-            Some(v) => load::load_as(v, RATE, CHANNELS),
-            None => decode_aligned(files.video, RATE, CHANNELS).and_then(|v| {
-                v.ok_or_else(|| {
-                    Error::bad_input(
-                        files.video,
-                        "no audio track to duck the music under; give the dialogue with --voice FILE",
-                    )
-                })
-            }),
-        };
-        (voice, music.join().expect("music decoding thread"))
-    });
-    let mut voice = voice?;
-    voice.fit(len);
-    let mut music = place(music?, len, &opts.placement);
-    bar.set_message("ducking");
-    let activity = detect(&voice, opts.threshold);
-    let frames = music.frames();
-    let gains = || envelope(&activity, frames, RATE, &opts.shape);
-    // The stems keep the gain and both sources; without them the mix is made in the voice's
-    // buffer and the music let go, so one copy of the sound goes on to be mastered.
-    let gain: Option<Vec<f32>> = files.stems.map(|_| gains().collect());
-    match &gain {
-        Some(g) => music.apply_gains(g.iter().copied()),
-        None => music.apply_gains(gains()),
-    }
-    voice.fit(music.frames());
-    let (mix, sources) = if files.stems.is_some() {
-        let mut mix = voice.clone();
-        mix.mix_in(&music);
-        (mix, Some((voice, music)))
+    let no_voice = || {
+        Error::bad_input(
+            files.video,
+            "no audio track to duck the music under; give the dialogue with --voice FILE",
+        )
+    };
+    let music =
+        || load::load_as(files.music, RATE, CHANNELS).map(|m| place(m, len, &opts.placement));
+    let gains = |activity: &Activity, frames| envelope(activity, frames, RATE, &opts.shape);
+    let (mix, activity, sources, gain) = if files.voice.is_none() && files.stems.is_none() {
+        // The clip's own voice is read twice (for where it speaks, then into the mix) rather
+        // than held beside the music: the mix is made in the music's buffer.
+        let (levels, music) = std::thread::scope(|s| {
+            let music = s.spawn(music);
+            let mut levels = BlockLevels::new(RATE, CHANNELS);
+            let voice = stream_aligned(files.video, RATE, CHANNELS, len, |b| {
+                levels.add(b);
+                Ok(())
+            });
+            let levels = voice.and_then(|any| {
+                if any {
+                    Ok(levels.finish())
+                } else {
+                    Err(no_voice())
+                }
+            });
+            (levels, music.join().expect("music decoding thread"))
+        });
+        let activity = detect_in(levels?, opts.threshold);
+        let mut music = music?;
+        bar.set_message("ducking");
+        let frames = music.frames();
+        music.apply_gains(gains(&activity, frames));
+        // Sample addition commutes exactly: the mix is the same as made in the voice's buffer.
+        let mut at = 0;
+        stream_aligned(files.video, RATE, CHANNELS, frames, |b| {
+            for (m, v) in music.data[at..].iter_mut().zip(b) {
+                *m += v;
+            }
+            at += b.len();
+            Ok(())
+        })?;
+        (music, activity, None, None)
     } else {
-        voice.mix_in(&music);
-        (voice, None)
+        // Voice and music decode at the same time.
+        let (voice, music) = std::thread::scope(|s| {
+            let music = s.spawn(music);
+            let voice = match files.voice {
+                Some(v) => load::load_as(v, RATE, CHANNELS),
+                None => {
+                    decode_aligned(files.video, RATE, CHANNELS).and_then(|v| v.ok_or_else(no_voice))
+                }
+            };
+            (voice, music.join().expect("music decoding thread"))
+        });
+        let mut voice = voice?;
+        voice.fit(len);
+        let mut music = music?;
+        bar.set_message("ducking");
+        let activity = detect(&voice, opts.threshold);
+        let frames = music.frames();
+        // The stems keep the gain and both sources; without them the mix is made in the
+        // voice's buffer and the music let go, so one copy of the sound goes on to be mastered.
+        let gain: Option<Vec<f32>> = files.stems.map(|_| gains(&activity, frames).collect());
+        match &gain {
+            Some(g) => music.apply_gains(g.iter().copied()),
+            None => music.apply_gains(gains(&activity, frames)),
+        }
+        voice.fit(frames);
+        if files.stems.is_some() {
+            let mut mix = voice.clone();
+            mix.mix_in(&music);
+            (mix, activity, Some((voice, music)), gain)
+        } else {
+            voice.mix_in(&music);
+            (voice, activity, None, None)
+        }
     };
     bar.set_message("loudness");
     let finished = finish(

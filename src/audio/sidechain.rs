@@ -126,26 +126,58 @@ impl Activity {
 
 /// Block levels of `voice` in dBFS RMS (mono mix, high-passed at 100 Hz).
 pub fn block_levels(voice: &Pcm) -> (usize, Vec<f64>) {
-    let block = voice.ms_to_frames(BLOCK_MS).max(1);
-    let ch = usize::from(voice.channels);
-    let mut high_pass = Biquad::high_pass(100.0, f64::from(voice.rate));
-    let mut levels = Vec::with_capacity(voice.frames() / block + 1);
-    let mut sum = 0.0;
-    let mut count = 0;
-    for frame in voice.data.chunks(ch) {
-        let x = frame.iter().map(|&v| f64::from(v)).sum::<f64>() / ch as f64;
-        let y = high_pass.run(x);
-        sum += y * y;
-        count += 1;
-        if count == block {
-            levels.push(to_db(sum / count as f64));
-            (sum, count) = (0.0, 0);
+    let mut levels = BlockLevels::new(voice.rate, voice.channels);
+    levels.add(&voice.data);
+    levels.finish()
+}
+
+/// [`block_levels`] of a voice fed in pieces of whole frames, in order (the voice need not be
+/// held).
+pub struct BlockLevels {
+    block: usize,
+    ch: usize,
+    high_pass: Biquad,
+    sum: f64,
+    count: usize,
+    levels: Vec<f64>,
+}
+
+impl BlockLevels {
+    /// Levels of a voice at `rate` Hz with `channels` channels.
+    pub fn new(rate: u32, channels: u16) -> Self {
+        Self {
+            block: Pcm::silence(rate, channels, 0)
+                .ms_to_frames(BLOCK_MS)
+                .max(1),
+            ch: usize::from(channels),
+            high_pass: Biquad::high_pass(100.0, f64::from(rate)),
+            sum: 0.0,
+            count: 0,
+            levels: Vec::new(),
         }
     }
-    if count > 0 {
-        levels.push(to_db(sum / count as f64));
+
+    /// Feed the next frames (interleaved).
+    pub fn add(&mut self, interleaved: &[f32]) {
+        for frame in interleaved.chunks(self.ch) {
+            let x = frame.iter().map(|&v| f64::from(v)).sum::<f64>() / self.ch as f64;
+            let y = self.high_pass.run(x);
+            self.sum += y * y;
+            self.count += 1;
+            if self.count == self.block {
+                self.levels.push(to_db(self.sum / self.count as f64));
+                (self.sum, self.count) = (0.0, 0);
+            }
+        }
     }
-    (block, levels)
+
+    /// Samples per block and the level of each block (a partial last block counts).
+    pub fn finish(mut self) -> (usize, Vec<f64>) {
+        if self.count > 0 {
+            self.levels.push(to_db(self.sum / self.count as f64));
+        }
+        (self.block, self.levels)
+    }
 }
 
 fn to_db(mean_square: f64) -> f64 {
@@ -191,7 +223,11 @@ pub fn auto_threshold(levels: &[f64]) -> f64 {
 
 /// Find where `voice` speaks.
 pub fn detect(voice: &Pcm, threshold: Threshold) -> Activity {
-    let (block, levels) = block_levels(voice);
+    detect_in(block_levels(voice), threshold)
+}
+
+/// Find where a voice speaks from its [`block_levels`].
+pub fn detect_in((block, levels): (usize, Vec<f64>), threshold: Threshold) -> Activity {
     let threshold_dbfs = match threshold {
         Threshold::Auto => auto_threshold(&levels),
         Threshold::Dbfs(t) => t,
