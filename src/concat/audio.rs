@@ -3,6 +3,7 @@
 //! boundary computed once from integer ticks), shaped at the joins and mixed into one buffer.
 
 use super::plan::{Edge, Plan};
+use super::source::Sound;
 use crate::audio::stretch::stretch;
 use crate::error::Result;
 use crate::pcm::Pcm;
@@ -108,11 +109,11 @@ impl AudioPlan {
     }
 
     /// Mix the soundtrack in order from the shots' sound (one per shot, aligned to its picture;
-    /// `None` is silence), handing each finished stretch to `sink` as soon as no later shot
-    /// can overlap it (all of it once every shot is mixed).
+    /// one left for later is decoded when its shot is reached), handing each finished stretch
+    /// to `sink` as soon as no later shot can overlap it (all of it once every shot is mixed).
     pub fn stream(
         &self,
-        sounds: Vec<Option<Pcm>>,
+        sounds: Vec<Sound>,
         mut sink: impl FnMut(&[f32]) -> Result<()>,
     ) -> Result<()> {
         let ch = usize::from(self.channels);
@@ -120,7 +121,7 @@ impl AudioPlan {
         // its head; each shot's own buffer is then handed out, never copied whole.
         let mut tail = Pcm::silence(self.rate, self.channels, 0);
         for (i, (shot, pcm)) in self.shots.iter().zip(sounds).enumerate() {
-            let mut shaped = self.shape(shot, pcm)?;
+            let mut shaped = self.shape(shot, pcm.decode(self.rate, self.channels)?)?;
             if shaped.frames() < tail.frames() {
                 shaped.fit(tail.frames());
             }

@@ -87,7 +87,7 @@ pub fn check_output(spec: &EditSpec, output: &Path) -> Result<()> {
 pub struct Prepared {
     /// The plan.
     pub plan: Plan,
-    sounds: Vec<Option<Pcm>>,
+    sounds: Vec<source::Sound>,
     inputs: Vec<Option<Input>>,
 }
 
@@ -119,9 +119,9 @@ pub fn prepare(spec: &EditSpec, opts: &Options, bar: &ProgressBar) -> Result<Pre
             ),
             Ok(plan::Content::Card(_)) => {
                 bar.inc(1);
-                (None, None)
+                (source::Sound::Silent, None)
             }
-            Err(_) => (None, None),
+            Err(_) => (source::Sound::Silent, None),
         })
         .unzip();
     let plan = plan::plan(spec, contents, opts)?;
@@ -298,7 +298,7 @@ struct Sound {
 }
 
 /// Mix the soundtrack from the shots' sound.
-fn mix_sound(layout: &audio::AudioPlan, sounds: Vec<Option<Pcm>>) -> Result<Pcm> {
+fn mix_sound(layout: &audio::AudioPlan, sounds: Vec<source::Sound>) -> Result<Pcm> {
     let mut mix = Pcm::silence(layout.rate, layout.channels, 0);
     layout.stream(sounds, |samples| {
         mix.data.extend_from_slice(samples);
@@ -310,7 +310,7 @@ fn mix_sound(layout: &audio::AudioPlan, sounds: Vec<Option<Pcm>>) -> Result<Pcm>
 /// Mix the soundtrack from the shots' sound, set its level and encode it to AAC once.
 fn encode_sound(
     layout: &audio::AudioPlan,
-    sounds: Vec<Option<Pcm>>,
+    sounds: Vec<source::Sound>,
     level: Level,
 ) -> Result<EncodedAudio> {
     match level {

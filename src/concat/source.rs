@@ -1,6 +1,8 @@
 //! A shot's source clip as concat needs it, read in one pass up front (so corrupt files fail
 //! before anything is written): the video stream's parameters, the timing of every video
-//! packet, and the sound decoded aligned to the picture.
+//! packet, and the sound decoded aligned to the picture (while the shots' sound held so far
+//! fits [`SOUND_AHEAD_BYTES`]; a longer one is decoded again when the join reaches it, so a
+//! join holds at most that plus one shot's sound, however many long shots it has).
 
 use crate::error::{Error, Result};
 use crate::media;
@@ -22,12 +24,37 @@ pub struct PacketTimes {
     pub key: bool,
 }
 
+/// Most bytes of decoded sound the reading pass keeps for all shots together (a few minutes
+/// of 48 kHz stereo).
+pub const SOUND_AHEAD_BYTES: usize = 96 << 20;
+
+/// A shot's sound, aligned to its picture.
+pub enum Sound {
+    /// The file has no audio.
+    Silent,
+    /// Decoded in the reading pass.
+    Decoded(Pcm),
+    /// Past [`SOUND_AHEAD_BYTES`]: decoded when the join reaches the shot.
+    Later(PathBuf),
+}
+
+impl Sound {
+    /// The sound, decoded now if it was left for later (`None`: the file has no audio).
+    pub fn decode(self, rate: u32, channels: u16) -> Result<Option<Pcm>> {
+        match self {
+            Sound::Silent => Ok(None),
+            Sound::Decoded(pcm) => Ok(Some(pcm)),
+            Sound::Later(path) => crate::pcm::decode_aligned(&path, rate, channels),
+        }
+    }
+}
+
 /// A shot's file after its one reading pass.
 pub struct Loaded {
     /// Its video index.
     pub source: Source,
-    /// Its sound, aligned to the picture (`None`: the file has no audio).
-    pub sound: Option<Pcm>,
+    /// Its sound.
+    pub sound: Sound,
     /// The file, still open for the video pass (`None` when too many shots are open: the
     /// video pass opens it again, see [`Source::reopen`]).
     pub input: Option<Input>,
@@ -64,9 +91,10 @@ pub struct Source {
 impl Source {
     /// Open `path` (a clip, or a still image) and read it once: the timing of every video
     /// packet and the sound, decoded to `rate` Hz and `channels` channels aligned to the
-    /// picture (as `pcm::decode_aligned`).
-    pub fn load(path: &Path, rate: u32, channels: u16) -> Result<Loaded> {
-        Self::read(path, Some((rate, channels)))
+    /// picture (as `pcm::decode_aligned`) when its estimated size still fits in `ahead` (bytes
+    /// left, taken from it), else left for later.
+    pub fn load(path: &Path, rate: u32, channels: u16, ahead: &AtomicUsize) -> Result<Loaded> {
+        Self::read(path, Some((rate, channels, ahead)))
     }
 
     /// Open `path` and index its video packets, decoding no sound.
@@ -74,7 +102,7 @@ impl Source {
         Self::read(path, None).map(|l| l.source)
     }
 
-    fn read(path: &Path, sound: Option<(u32, u16)>) -> Result<Loaded> {
+    fn read(path: &Path, sound: Option<(u32, u16, &AtomicUsize)>) -> Result<Loaded> {
         let (mut input, still) = media::open_media(path)?;
         let streams = input.streams();
         let v = input
@@ -82,9 +110,28 @@ impl Source {
             .ok_or_else(|| Error::bad_input(path, "no video stream"))?;
         let info = streams[v].clone();
         let has_audio = input.best_stream(MediaKind::Audio).is_some();
+        let mut later = false;
         let mut sound = match sound {
-            Some((rate, channels)) => AlignedDecoder::new(&input, rate, channels)?,
-            None => None,
+            Some((rate, channels, ahead)) if has_audio => {
+                // Seconds of sound, rounded up (an unknown length counts as too long).
+                let secs = input.duration_us().map_or(u64::MAX, |us| {
+                    u64::try_from(us).unwrap_or(0) / 1_000_000 + 1
+                });
+                let bytes = secs.saturating_mul(u64::from(rate) * u64::from(channels) * 4);
+                let bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
+                let fits = ahead
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                        left.checked_sub(bytes)
+                    })
+                    .is_ok();
+                if fits {
+                    AlignedDecoder::new(&input, rate, channels)?
+                } else {
+                    later = true;
+                    None
+                }
+            }
+            _ => None,
         };
         let frame_rate = nominal_rate(info.real_frame_rate, info.avg_frame_rate)
             .ok_or_else(|| Error::bad_input(path, "video frame rate is unknown"))?;
@@ -129,7 +176,11 @@ impl Source {
         }
         let mut pts: Vec<i64> = packets.iter().map(|p| p.pts).collect();
         pts.sort_unstable();
-        let sound = sound.map(AlignedDecoder::finish).transpose()?;
+        let sound = match sound.map(AlignedDecoder::finish).transpose()? {
+            Some(pcm) => Sound::Decoded(pcm),
+            None if later => Sound::Later(path.to_path_buf()),
+            None => Sound::Silent,
+        };
         let source = Self {
             path: path.to_path_buf(),
             info,
@@ -231,13 +282,14 @@ pub fn load_all(
         .map_or(1, |p| p.get())
         .clamp(1, n.max(1));
     let next = AtomicUsize::new(0);
+    let ahead = AtomicUsize::new(SOUND_AHEAD_BYTES);
     let slots: Vec<Mutex<Option<Result<Loaded>>>> = (0..n).map(|_| Mutex::new(None)).collect();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = paths.get(i) else { break };
-                let r = Source::load(path, rate, channels).map(|mut l| {
+                let r = Source::load(path, rate, channels, &ahead).map(|mut l| {
                     if n > keep_open {
                         l.input = None;
                     }
