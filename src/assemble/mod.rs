@@ -32,7 +32,7 @@ use crate::fetch::sha256_file;
 use crate::fetch::CostTotal;
 use crate::loudness::{self, LoudnessReport, LoudnessTarget};
 use crate::otio::{self, TimelineBed, TimelineClip};
-use crate::output::{self, Planned};
+use crate::output::{self, AtomicOutput, Planned};
 use crate::pcm::{decode_aligned, Pcm};
 use crate::progress;
 use crate::sheet;
@@ -490,6 +490,12 @@ pub fn run(
             .map(|h| h.join().expect("deliverable check panicked"))
             .collect::<Result<Vec<_>>>()
     })?
+    .into_iter()
+    .map(|(output, plot)| {
+        staged.add(plot);
+        output
+    })
+    .collect::<Vec<_>>()
     .into_iter();
     let outputs: Vec<Output> = reused
         .into_iter()
@@ -725,13 +731,14 @@ fn soundtrack(
     ))
 }
 
-/// Measure one deliverable: loudness of its decoded audio and the sync check.
+/// Measure one deliverable: loudness of its decoded audio and the sync check; its sync plot is
+/// staged for the run's batch.
 fn check(
     o: &export::Exported,
     file: Option<PathBuf>,
     key: String,
     opts: &sync::Options,
-) -> Result<Output> {
+) -> Result<(Output, AtomicOutput)> {
     let path = PathBuf::from(&o.path);
     // The deliverable is read where it is staged, until the run commits it.
     let read = file.as_deref().unwrap_or(&path);
@@ -747,7 +754,7 @@ fn check(
     let mut report = report?;
     report.path = o.path.clone();
     let plot = path.with_extension("sync.png");
-    sync::plot::draw(&report, &plot)?;
+    let staged_plot = sync::plot::draw_staged(&report, &plot)?;
     let SyncReport {
         verdict,
         reason,
@@ -756,7 +763,7 @@ fn check(
         shots,
         ..
     } = report;
-    Ok(Output {
+    let output = Output {
         path: o.path.clone(),
         key,
         reused: false,
@@ -784,7 +791,8 @@ fn check(
             .collect(),
         sync_plot: plot.display().to_string(),
         sidecars: o.sidecars.clone(),
-    })
+    };
+    Ok((output, staged_plot))
 }
 
 /// `p` made absolute (for the timeline's media references).

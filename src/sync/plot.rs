@@ -50,6 +50,13 @@ impl Format {
 
 /// Draw `report` to `out` (written atomically).
 pub fn draw(report: &SyncReport, out: &Path) -> Result<()> {
+    draw_staged(report, out)?.commit()?;
+    Ok(())
+}
+
+/// Draw `report` for `out`, left complete at its temp path for the caller to move into place
+/// (with a [`crate::output::Batch`]).
+pub fn draw_staged(report: &SyncReport, out: &Path) -> Result<AtomicOutput> {
     let format = Format::of(out)?;
     let target = AtomicOutput::new(out)?;
     let failed = |e: String| Error::bad_input(out, format!("drawing the plot: {e}"));
@@ -76,8 +83,7 @@ pub fn draw(report: &SyncReport, out: &Path) -> Result<()> {
             root.present().map_err(|e| failed(e.to_string()))?;
         }
     }
-    target.commit()?;
-    Ok(())
+    Ok(target)
 }
 
 fn charts<DB: DrawingBackend>(
