@@ -939,6 +939,88 @@ fn duck_and_swap_hold_the_true_peak_ceiling_in_the_encoded_file() {
     }
 }
 
+/// Issue 14 item 10, its own case: `duck` on a 20 s clip of dialogue-like bursts with an MP3
+/// music bed, `--loudness -14 --true-peak -1`. The true peak printed is the file's, as FFmpeg's
+/// `ebur128=peak=true` and `cutroom loudness` measure it, and at or under -1 dBTP.
+#[test]
+fn duck_prints_the_files_true_peak_under_minus_one_dbtp_on_a_20_s_clip() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("talk20.mp4");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=s=160x120:r=25:d=20",
+        "-f",
+        "lavfi",
+        "-i",
+        "anoisesrc=c=pink:a=0.5:s=48000:d=20",
+        "-filter_complex",
+        "[1:a]volume='if(lt(mod(t,1.7),1.1),1,0.01)':eval=frame,lowpass=f=3500,highpass=f=120[a]",
+        "-map",
+        "0:v",
+        "-map",
+        "[a]",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-c:a",
+        "aac",
+        "-ac",
+        "2",
+        s(&clip),
+    ]);
+    let music = dir.path().join("music.mp3");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc='0.3*sin(2*PI*220*t)+0.4*sgn(sin(2*PI*5000*t))*lt(mod(t,0.5),0.05)':s=48000:c=stereo:d=20",
+        "-c:a",
+        "libmp3lame",
+        "-b:a",
+        "192k",
+        s(&music),
+    ]);
+    let out = dir.path().join("duck.mp4");
+    let said = cutroom_ok(&[
+        "duck",
+        "-q",
+        s(&clip),
+        "--music",
+        s(&music),
+        "--loudness",
+        "-14",
+        "--true-peak",
+        "-1",
+        "-o",
+        s(&out),
+    ]);
+    let printed: f64 = said
+        .split("true peak ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no true peak in {said:?}"));
+    let theirs = ebur128(&out);
+    let ours = cutroom_json(&["loudness", "--json", s(&out)]);
+    let measured = ours["files"][0]["true_peak_dbtp"].as_f64().unwrap();
+    assert!(
+        theirs.true_peak <= -1.0 + 0.05 && measured <= -1.0,
+        "the file peaks at {theirs:?} / {measured} dBTP: {said}"
+    );
+    // The summary prints one decimal.
+    assert!(
+        (printed - measured).abs() <= 0.051,
+        "printed {printed}, cutroom loudness measures {measured}"
+    );
+    assert!(
+        (printed - theirs.true_peak).abs() <= 0.3,
+        "printed {printed}, FFmpeg measures {theirs:?}"
+    );
+}
+
 /// The display rotation of the first video stream as ffprobe reads it (0 without one).
 fn rotation(path: &Path) -> i64 {
     let p = ffprobe(path);
