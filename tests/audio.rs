@@ -939,22 +939,18 @@ fn duck_and_swap_hold_the_true_peak_ceiling_in_the_encoded_file() {
     }
 }
 
-/// Issue 14 item 10, its own case: `duck` on a 20 s clip of dialogue-like bursts with an MP3
-/// music bed, `--loudness -14 --true-peak -1`. The true peak printed is the file's, as FFmpeg's
-/// `ebur128=peak=true` and `cutroom loudness` measure it, and at or under -1 dBTP.
-#[test]
-fn duck_prints_the_files_true_peak_under_minus_one_dbtp_on_a_20_s_clip() {
-    let dir = tempfile::tempdir().unwrap();
-    let clip = dir.path().join("talk20.mp4");
+/// A `secs` long clip (64x64 at 10 fps) whose sound is dialogue-like: bursts of speech-band
+/// pink noise, 1.1 s on, 0.6 s near-silent, AAC stereo.
+fn bursts_clip(path: &Path, secs: u32) {
     ff(&[
         "-f",
         "lavfi",
         "-i",
-        "testsrc=s=160x120:r=25:d=20",
+        &format!("testsrc=s=64x64:r=10:d={secs}"),
         "-f",
         "lavfi",
         "-i",
-        "anoisesrc=c=pink:a=0.5:s=48000:d=20",
+        &format!("anoisesrc=c=pink:a=0.5:s=48000:d={secs}"),
         "-filter_complex",
         "[1:a]volume='if(lt(mod(t,1.7),1.1),1,0.01)':eval=frame,lowpass=f=3500,highpass=f=120[a]",
         "-map",
@@ -969,8 +965,63 @@ fn duck_prints_the_files_true_peak_under_minus_one_dbtp_on_a_20_s_clip() {
         "aac",
         "-ac",
         "2",
-        s(&clip),
+        s(path),
     ]);
+}
+
+/// Issue 14 item 16: `duck`'s memory grows by at most about one copy of the sound with the
+/// clip's length (the music bed it mixes in), not by the voice, the music and the limiter's
+/// envelope held together (2.5 copies before).
+#[test]
+fn duck_memory_grows_by_one_copy_of_the_sound_with_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let peak = |secs: u32| -> f64 {
+        let clip = dir.path().join(format!("talk{secs}.mp4"));
+        let music = dir.path().join(format!("music{secs}.wav"));
+        bursts_clip(&clip, secs);
+        ff(&[
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("aevalsrc='0.2*sin(2*PI*220*t)':s=48000:c=stereo:d={secs}"),
+            s(&music),
+        ]);
+        let out = dir.path().join(format!("out{secs}.mp4"));
+        let (mb, run) = peak_mb(&[
+            "duck",
+            "-q",
+            s(&clip),
+            "--music",
+            s(&music),
+            "--loudness",
+            "-14",
+            "-o",
+            s(&out),
+        ]);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        mb
+    };
+    let (short, long) = (peak(20), peak(80));
+    // One copy of 60 s of 48 kHz stereo f32.
+    let copy = 60.0 * 48000.0 * 2.0 * 4.0 / (1024.0 * 1024.0);
+    assert!(
+        long - short < 1.5 * copy,
+        "20 s: {short:.0} MB, 80 s: {long:.0} MB (one copy of the extra 60 s is {copy:.0} MB)"
+    );
+}
+
+/// Issue 14 item 10, its own case: `duck` on a 20 s clip of dialogue-like bursts with an MP3
+/// music bed, `--loudness -14 --true-peak -1`. The true peak printed is the file's, as FFmpeg's
+/// `ebur128=peak=true` and `cutroom loudness` measure it, and at or under -1 dBTP.
+#[test]
+fn duck_prints_the_files_true_peak_under_minus_one_dbtp_on_a_20_s_clip() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("talk20.mp4");
+    bursts_clip(&clip, 20);
     let music = dir.path().join("music.mp3");
     ff(&[
         "-f",
