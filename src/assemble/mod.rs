@@ -683,12 +683,19 @@ fn soundtrack(
         }
         None => None,
     };
-    let mut mix = shots.clone();
-    if let Some(v) = &voice {
-        mix.mix_in(v);
+    // Where the voice (or, without one, the shots' sound) speaks is found before anything is
+    // mixed, so the mix is made in the shots' own buffer rather than a copy of it.
+    let ducking = cut.music.as_ref().map(|m| {
+        let key = voice.as_ref().unwrap_or(&shots);
+        let threshold = m.threshold.map_or(Threshold::Auto, Threshold::Dbfs);
+        (m, detect(key, threshold))
+    });
+    let mut mix = shots;
+    if let Some(v) = voice {
+        mix.mix_in(&v);
     }
-    let duck_key = match &cut.music {
-        Some(m) => {
+    let duck_key = match ducking {
+        Some((m, activity)) => {
             let bed = load::load_as(&m.file, RATE, CH)?;
             let mut bed = place(
                 bed,
@@ -700,12 +707,13 @@ fn soundtrack(
                 },
             );
             bed.scale(10f32.powf(m.gain as f32 / 20.0));
-            let key = voice.as_ref().unwrap_or(&shots);
-            let threshold = m.threshold.map_or(Threshold::Auto, Threshold::Dbfs);
-            let activity = detect(key, threshold);
             bed.apply_gains(envelope(&activity, bed.frames(), RATE, &m.shape()));
             mix.mix_in(&bed);
-            Some(if voice.is_some() { "voice" } else { "shots" })
+            Some(if cut.voice.is_some() {
+                "voice"
+            } else {
+                "shots"
+            })
         }
         None => None,
     };
