@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# memory: peak resident memory (GNU time's "Maximum resident set size") of `duck`, `export` and
-# `concat` (the clip twice) on a 10-minute 360x640 clip with speech-like sound and a 10-minute
-# music bed, against the goal of 500 MB per command. Memory should not grow with the length
-# of the media beyond what must be held; the row prints each figure and whether it meets it.
+# memory: peak resident memory (GNU time's "Maximum resident set size": the largest process,
+# cutroom-media included) of every media command on a 10-minute 360x640 clip with speech-like
+# sound and a 10-minute music bed, against the goal of 500 MB per command: probe, loudness,
+# swap, duck, concat (the clip twice), export (one preset, then three), sync and assemble.
+# Memory should not grow with the length of the media beyond what must be held; each row prints
+# its figure and whether it meets the goal.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 work=$1
@@ -33,9 +35,20 @@ row() {
   printf '%-28s peak RSS %5s MB   goal %s MB   %s\n' "$name" "$mb" "$GOAL_MB" \
     "$([ "$mb" -le "$GOAL_MB" ] && echo meets || echo OVER)"
 }
+cut=$work/memory_cut.toml
+printf 'name = "memory"\noutputs = ["tiktok"]\n[[shot]]\nsrc = "%s"\n[music]\nfile = "%s"\n[loudness]\ntarget = -14\ntrue_peak = -1\n' \
+  "$clip" "$music" > "$cut"
+row "memory: probe 10 min" "$CUTROOM" probe "$clip" --json
+row "memory: loudness 10 min" "$CUTROOM" loudness "$clip" --json
+row "memory: swap 10 min" "$CUTROOM" swap "$clip" --audio "$music" --loudness -14 \
+  -o "$work/memory_swap.mp4" -q
 row "memory: duck 10 min" "$CUTROOM" duck "$clip" --music "$music" --loudness -14 \
   --true-peak -1 -o "$work/memory_duck.mp4" -q
-row "memory: export 10 min" "$CUTROOM" export "$clip" -p tiktok \
-  -o "$work/memory_export" -q
 row "memory: concat 2 x 10 min" "$CUTROOM" concat "$clip" "$clip" \
   -o "$work/memory_concat.mp4" -q
+row "memory: export 10 min" "$CUTROOM" export "$clip" -p tiktok \
+  -o "$work/memory_export" -q
+row "memory: export 3 presets" "$CUTROOM" export "$clip" -p tiktok -p square -p youtube \
+  -o "$work/memory_export3" -q
+row "memory: sync 10 min" "$CUTROOM" sync "$clip" --json
+row "memory: assemble 10 min" "$CUTROOM" assemble "$cut" -o "$work/memory_assemble" -q
