@@ -146,19 +146,30 @@ pub fn json<T: serde::Serialize>(path: &Path, value: &T) -> Result<AtomicOutput>
     Ok(out)
 }
 
-/// Create `dir` and its missing parents; when a file stands where a directory must go, say
-/// so (rather than `File exists (os error 17)`).
+/// Create `dir` and its missing parents; when a file or a broken symbolic link stands where a
+/// directory must go, say so (rather than `File exists (os error 17)`).
 pub fn make_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| {
-        match dir.ancestors().find(|a| a.exists() && !a.is_dir()) {
-            Some(file) => Error::bad_input(
-                dir,
-                format!(
-                    "cannot create this directory: {} is a file, not a directory",
-                    file.display()
-                ),
-            ),
-            None => Error::io(dir, e),
+    std::fs::create_dir_all(dir).map_err(|e| match not_a_dir(dir) {
+        Some(what) => Error::bad_input(dir, format!("cannot create this directory: {what}")),
+        None => Error::io(dir, e),
+    })
+}
+
+/// What stands where `dir` or one of its parents must be a directory: the first of them that
+/// is there (a file, or a symbolic link to nothing) but is not a directory, described.
+fn not_a_dir(dir: &Path) -> Option<String> {
+    dir.ancestors().find_map(|a| {
+        if a.is_dir() || a.symlink_metadata().is_err() {
+            None
+        } else if a.exists() {
+            Some(format!("{} is a file, not a directory", a.display()))
+        } else {
+            let to = std::fs::read_link(a).unwrap_or_default();
+            Some(format!(
+                "{} is a broken symbolic link (to {}), not a directory",
+                a.display(),
+                to.display()
+            ))
         }
     })
 }
@@ -211,24 +222,14 @@ pub fn check_outputs(outputs: &[Planned<'_>], inputs: &[&Path]) -> Result<()> {
         }
         let dir = parent(path);
         if !dir.is_dir() {
-            let existing = dir.ancestors().find(|a| a.exists());
-            match existing {
-                Some(a) if !a.is_dir() => {
-                    return Err(Error::bad_input(
-                        path,
-                        format!(
-                            "cannot write here: {} is a file, not a directory",
-                            a.display()
-                        ),
-                    ))
-                }
-                _ if !out.makes_dir => {
-                    return Err(Error::bad_input(
-                        path,
-                        format!("output directory does not exist: {}", dir.display()),
-                    ))
-                }
-                _ => {}
+            if let Some(what) = not_a_dir(&dir) {
+                return Err(Error::bad_input(path, format!("cannot write here: {what}")));
+            }
+            if !out.makes_dir {
+                return Err(Error::bad_input(
+                    path,
+                    format!("output directory does not exist: {}", dir.display()),
+                ));
             }
         }
         let id = Identity::of(path);

@@ -132,6 +132,42 @@ fn duck_checks_the_stems_location_before_writing_the_mp4() {
 }
 
 #[test]
+fn an_output_directory_blocked_by_a_file_or_broken_link_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, b"a file, not a directory").unwrap();
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(dir.path().join("missing"), &link).unwrap();
+    let clip = fixture("marker_portrait_30.mp4");
+    let spec = dir.path().join("cut.toml");
+    std::fs::write(
+        &spec,
+        format!("outputs = [\"square\"]\n[[shot]]\nsrc = \"{}\"\n", s(&clip)),
+    )
+    .unwrap();
+    for (blocker, what) in [
+        (&file, "is a file, not a directory"),
+        (&link, "is a broken symbolic link"),
+    ] {
+        for out in [blocker.clone(), blocker.join("sub")] {
+            for args in [
+                vec!["export", s(&clip), "--preset", "reels", "-o", s(&out)],
+                vec!["assemble", s(&spec), "-o", s(&out)],
+            ] {
+                let err = fails(&args);
+                assert!(
+                    err.contains(s(blocker)) && err.contains(what),
+                    "{args:?}: {err}"
+                );
+                assert!(!err.contains("os error"), "a sentence, not errno: {err}");
+            }
+        }
+    }
+    assert!(!dir.path().join("missing").exists());
+    assert!(hidden(dir.path()).is_empty());
+}
+
+#[test]
 fn duck_out_of_space_while_writing_stems_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.mp4");
@@ -460,6 +496,8 @@ fn preset_loudness_is_checked_like_the_command_line() {
         ("true_peak_dbtp", "5"),
         ("loudness_lufs", "10"),
         ("loudness_lufs", "nan"),
+        ("loudness_lufs", "inf"),
+        ("true_peak_dbtp", "-inf"),
     ] {
         let presets = dir.path().join("p.toml");
         std::fs::write(
@@ -478,23 +516,40 @@ fn preset_loudness_is_checked_like_the_command_line() {
             s(&out),
         ]);
         assert!(
-            err.contains(key) && err.contains("must be between"),
+            err.contains(s(&presets)) && err.contains(key) && err.contains("must be between"),
             "{err}"
         );
         assert!(!out.exists());
     }
     let spec = dir.path().join("cut.toml");
-    std::fs::write(
-        &spec,
-        format!(
-            "outputs = [\"square\"]\nloudness = {{ target = nan }}\n[[shot]]\nsrc = \"{}\"\n",
-            s(&clip)
+    let music = fixture("music.wav");
+    for (key, table) in [
+        ("loudness.target", "loudness = { target = nan }".to_owned()),
+        ("loudness.target", "loudness = { target = inf }".to_owned()),
+        (
+            "loudness.true_peak",
+            "loudness = { true_peak = -inf }".to_owned(),
         ),
-    )
-    .unwrap();
-    let err = fails(&["assemble", s(&spec), "-o", s(&out)]);
-    assert!(err.contains("loudness.target"), "{err}");
-    assert!(!out.exists());
+        (
+            "music.gain",
+            format!("music = {{ file = \"{}\", gain = inf }}", s(&music)),
+        ),
+    ] {
+        std::fs::write(
+            &spec,
+            format!(
+                "outputs = [\"square\"]\n{table}\n[[shot]]\nsrc = \"{}\"\n",
+                s(&clip)
+            ),
+        )
+        .unwrap();
+        let err = fails(&["assemble", s(&spec), "-o", s(&out)]);
+        assert!(
+            err.contains(s(&spec)) && err.contains(key) && err.contains("must be between"),
+            "{err}"
+        );
+        assert!(!out.exists());
+    }
 }
 
 #[test]
