@@ -682,6 +682,23 @@ fn light_pixels(frame: &Rgb, y0: u32, y1: u32) -> usize {
         .count()
 }
 
+/// Light pixels in the caption band (rows 640-960 of a 720x1280 frame) of frame `n` of `video`.
+fn caption_band(video: &Path, n: u32, dir: &Path) -> usize {
+    let png = dir.join(format!("frame{n}.png"));
+    ff(&[
+        "-i",
+        video.to_str().unwrap(),
+        "-vf",
+        &format!("select=eq(n\\,{n})"),
+        "-frames:v",
+        "1",
+        "-pix_fmt",
+        "rgb24",
+        png.to_str().unwrap(),
+    ]);
+    light_pixels(&read_png(&png), 640, 960)
+}
+
 #[test]
 fn captions_follow_trims_crossfades_and_offsets_with_logo_and_text_overlays() {
     let dir = tempfile::tempdir().unwrap();
@@ -834,23 +851,8 @@ captions = "b.srt"
         }
     }
     // Exact to the frame: BRAVO starts on frame 9 (0.300 s) of the cut, not on frame 8.
-    let band = |n: u32| {
-        let png = d.join(format!("frame{n}.png"));
-        ff(&[
-            "-i",
-            video.to_str().unwrap(),
-            "-vf",
-            &format!("select=eq(n\\,{n})"),
-            "-frames:v",
-            "1",
-            "-pix_fmt",
-            "rgb24",
-            png.to_str().unwrap(),
-        ]);
-        light_pixels(&read_png(&png), 640, 960)
-    };
-    assert_eq!(band(8), 0, "frame 8 has no caption");
-    assert!(band(9) > 100, "frame 9 has the caption");
+    assert_eq!(caption_band(&video, 8, d), 0, "frame 8 has no caption");
+    assert!(caption_band(&video, 9, d) > 100, "frame 9 has the caption");
     // A re-run keeps the deliverable while its sidecars are there, and makes it again when one
     // is gone.
     assert_eq!(assemble()["reused"], true);
@@ -859,6 +861,66 @@ captions = "b.srt"
     assert!(again.get("reused").is_none(), "{again}");
     assert_eq!(again["outputs"][0]["reused"], false);
     assert!(vtt.is_file());
+    // Likewise its cover picture, which the report names.
+    let cover = out.join("c.vert.jpg");
+    assert_eq!(again["outputs"][0]["cover"], cover.to_str().unwrap());
+    std::fs::remove_file(&cover).unwrap();
+    let again = assemble();
+    assert_eq!(again["outputs"][0]["reused"], false, "{again}");
+    assert!(cover.is_file());
+}
+
+#[test]
+fn shot_captions_play_at_the_retimed_time_of_a_sped_up_shot() {
+    // Shot b (4 s) plays at speed 2 from cut 1 s: ECHO at source 1.0-2.0 s lands at 1.5-2.0 s.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    tone_clip(&d.join("a.mp4"), 320, 180, 30, 1.0, "0x3060C0", None);
+    tone_clip(&d.join("b.mp4"), 320, 180, 30, 4.0, "0x206040", None);
+    std::fs::write(d.join("b.srt"), "1\n00:00:01,000 --> 00:00:02,000\nECHO\n").unwrap();
+    std::fs::write(
+        d.join("p.toml"),
+        "[vert]\nbase = \"tiktok\"\nwidth = 720\nheight = 1280\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("cut.toml"),
+        "name = \"c\"\noutputs = [\"vert\"]\npresets = \"p.toml\"\n\
+         [[shot]]\nsrc = \"a.mp4\"\n\
+         [[shot]]\nsrc = \"b.mp4\"\nspeed = 2\ncaptions = \"b.srt\"\n",
+    )
+    .unwrap();
+    let out = d.join("out");
+    cutroom_json(&[
+        "assemble",
+        d.join("cut.toml").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--json",
+        "-q",
+    ]);
+    let video = out.join("c.vert.mp4");
+    assert_eq!(
+        std::fs::read_to_string(out.join("c.vert.srt")).unwrap(),
+        "1\n00:00:01,500 --> 00:00:02,000\nECHO\n\n"
+    );
+    // On the frame: not on frame 44 (1.467 s), from frame 45 (1.500 s).
+    assert_eq!(caption_band(&video, 44, d), 0, "frame 44 has no caption");
+    assert!(
+        caption_band(&video, 45, d) > 100,
+        "frame 45 has the caption"
+    );
+    for (t, shown) in [(1.3, false), (1.75, true), (2.3, false)] {
+        let frame = frame_at(&video, t, &d.join(format!("{t}.png")));
+        let Some(words) = ocr_words(&frame, &d.join("ocr.pgm")) else {
+            return;
+        };
+        assert_eq!(
+            words.contains(&"ECHO".to_string()),
+            shown,
+            "at {t} s: {words:?}"
+        );
+    }
 }
 
 #[test]

@@ -142,6 +142,9 @@ pub struct Output {
     /// The caption sidecars beside it (`.srt`, `.vtt`); empty without captions.
     #[serde(default)]
     pub sidecars: Vec<String>,
+    /// Its cover picture (`<name>.<preset>.jpg`); an output whose cover is gone is made again.
+    #[serde(default)]
+    pub cover: Option<String>,
 }
 
 /// The sync measurement of one shot span of a deliverable.
@@ -261,6 +264,7 @@ pub fn reusable(out_dir: &Path, keys: &Keys) -> Reuse {
     let intact = |o: &Output| {
         std::fs::metadata(&o.path).is_ok_and(|m| m.len() == o.bytes)
             && o.sidecars.iter().all(|p| Path::new(p).is_file())
+            && o.cover.iter().all(|p| Path::new(p).is_file())
     };
     let mut made: Vec<Output> = report["outputs"]
         .as_array()
@@ -799,6 +803,7 @@ fn check(
             .collect(),
         sync_plot: plot.display().to_string(),
         sidecars: o.sidecars.clone(),
+        cover: o.cover.clone(),
     };
     Ok((output, staged_plot))
 }
