@@ -41,36 +41,8 @@ fn shifted(src: &Path, dir: &Path, shift_ms: i64) -> PathBuf {
         ]);
     }
     let n = decode_pcm(&base, 48000, 1).len();
-    let af = match shift_ms {
-        s if s > 0 => format!("adelay=delays={s}:all=1,atrim=end_sample={n}"),
-        s if s < 0 => format!(
-            "atrim=start_sample={},asetpts=PTS-STARTPTS,apad=whole_len={n},atrim=end_sample={n}",
-            -s * 48
-        ),
-        _ => format!("atrim=end_sample={n}"),
-    };
     let out = dir.join(format!("s{shift_ms:+}.mp4"));
-    ff(&[
-        "-i",
-        base.to_str().unwrap(),
-        "-map",
-        "0:v:0",
-        "-map",
-        "0:a:0",
-        "-c:v",
-        "copy",
-        "-af",
-        &af,
-        "-c:a",
-        "aac",
-        "-b:a",
-        "192k",
-        "-ar",
-        "48000",
-        "-ac",
-        "2",
-        out.to_str().unwrap(),
-    ]);
+    refilter_audio(&base, &audio_shift_filter(shift_ms, n), &out, "20");
     out
 }
 

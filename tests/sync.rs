@@ -759,15 +759,7 @@ fn real_scenes_get_no_confident_wrong_verdict() {
         // Samples of the first 20 s of sound, the length every version keeps.
         let n = decode_pcm(src, 48000, 1).len().min(20 * 48000);
         for shift in [-200i64, 0, 200] {
-            let af = match shift {
-                s if s > 0 => format!("adelay=delays={s}:all=1,atrim=end_sample={n}"),
-                s if s < 0 => format!(
-                    "atrim=start_sample={},asetpts=PTS-STARTPTS,apad=whole_len={n},\
-                     atrim=end_sample={n}",
-                    -s * 48
-                ),
-                _ => format!("atrim=end_sample={n}"),
-            };
+            let af = audio_shift_filter(shift, n);
             cases.push((
                 src.clone(),
                 af,
@@ -779,33 +771,7 @@ fn real_scenes_get_no_confident_wrong_verdict() {
     parallel(
         cases
             .iter()
-            .map(|(src, af, out, _)| {
-                move || {
-                    ff(&[
-                        "-i",
-                        s(src),
-                        "-t",
-                        "20",
-                        "-map",
-                        "0:v:0",
-                        "-map",
-                        "0:a:0",
-                        "-c:v",
-                        "copy",
-                        "-af",
-                        af,
-                        "-c:a",
-                        "aac",
-                        "-b:a",
-                        "192k",
-                        "-ar",
-                        "48000",
-                        "-ac",
-                        "2",
-                        s(out),
-                    ])
-                }
-            })
+            .map(|(src, af, out, _)| move || refilter_audio(src, af, out, "20"))
             .collect(),
     );
     let args: Vec<&str> = cases.iter().map(|c| s(&c.2)).collect();

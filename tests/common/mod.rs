@@ -854,3 +854,44 @@ pub fn no_system_fonts(dir: &Path) -> PathBuf {
     .unwrap();
     conf
 }
+
+/// The FFmpeg audio filter that moves a track of `n` samples at 48 kHz by `shift_ms` (positive:
+/// later) and keeps its length, as `make_shifted.sh` does.
+pub fn audio_shift_filter(shift_ms: i64, n: usize) -> String {
+    match shift_ms {
+        s if s > 0 => format!("adelay=delays={s}:all=1,atrim=end_sample={n}"),
+        s if s < 0 => format!(
+            "atrim=start_sample={},asetpts=PTS-STARTPTS,apad=whole_len={n},atrim=end_sample={n}",
+            -s * 48
+        ),
+        _ => format!("atrim=end_sample={n}"),
+    }
+}
+
+/// `src`'s first picture stream copied and its first sound stream through `af`, encoded as
+/// AAC 48 kHz stereo at 192 kb/s into `out`, keeping at most `limit_s` seconds.
+pub fn refilter_audio(src: &Path, af: &str, out: &Path, limit_s: &str) {
+    ff(&[
+        "-i",
+        src.to_str().unwrap(),
+        "-t",
+        limit_s,
+        "-map",
+        "0:v:0",
+        "-map",
+        "0:a:0",
+        "-c:v",
+        "copy",
+        "-af",
+        af,
+        "-c:a",
+        "aac",
+        "-b:a",
+        "192k",
+        "-ar",
+        "48000",
+        "-ac",
+        "2",
+        out.to_str().unwrap(),
+    ]);
+}
