@@ -359,6 +359,14 @@ mod tests {
 
     const MS: i64 = NANOS / 1000;
 
+    /// Each word of `cue` with its start and end in milliseconds.
+    fn word_times(cue: &Cue) -> Vec<(&str, i64, i64)> {
+        cue.words
+            .iter()
+            .map(|w| (w.text.as_str(), w.start / MS, w.end / MS))
+            .collect()
+    }
+
     #[test]
     fn srt_cues_with_tags_and_crlf() {
         let c = srt("\u{feff}1\r\n00:00:01,000 --> 00:00:02,500\r\n<i>Hello</i>\r\nworld\r\n\r\n2\n00:00:03,000 --> 00:00:04,000\nAgain\n").unwrap();
@@ -386,13 +394,8 @@ mod tests {
         let (line, cue) = &c[0];
         assert_eq!(*line, 6);
         assert_eq!(cue.text, "One two three");
-        let w: Vec<_> = cue
-            .words
-            .iter()
-            .map(|w| (w.text.as_str(), w.start / MS, w.end / MS))
-            .collect();
         assert_eq!(
-            w,
+            word_times(cue),
             [
                 ("One", 1000, 1500),
                 ("two", 1500, 2200),
@@ -408,13 +411,8 @@ mod tests {
         let cue = &c[0].1;
         assert_eq!(c[0].0, 6);
         assert_eq!(cue.text, "Hello, world\nagain");
-        let w: Vec<_> = cue
-            .words
-            .iter()
-            .map(|w| (w.text.as_str(), w.start / MS, w.end / MS))
-            .collect();
         assert_eq!(
-            w,
+            word_times(cue),
             [
                 ("Hello,", 1000, 1500),
                 ("world", 1500, 1750),
