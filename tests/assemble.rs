@@ -2,8 +2,7 @@
 //! local clip and a ducked music bed to small deliverables, checked with the ffmpeg CLI, the
 //! sync command and the opentimelineio package; and the spec's errors.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::path::Path;
 

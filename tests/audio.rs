@@ -1,8 +1,7 @@
 //! The audio stage: loading soundtracks in every supported format, `cutroom swap`, `cutroom duck`
 //! and `cutroom loudness`, checked with the ffmpeg CLI as the independent meter and decoder.
 
-mod common;
-use common::*;
+use crate::common::*;
 use cutroom::audio::load;
 use std::path::{Path, PathBuf};
 

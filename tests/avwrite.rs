@@ -1,8 +1,7 @@
 //! The shared writer: video packets copied, audio decoded aligned and re-encoded once; the
 //! result must keep every marker in sync for players with and without edit-list support.
 
-mod common;
-use common::*;
+use crate::common::*;
 use cutroom::avwrite::AvWriter;
 use cutroom::pcm::decode_aligned;
 use cutroom_ffi::{rescale, Input, MediaKind, Rational};

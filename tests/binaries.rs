@@ -1,9 +1,7 @@
 //! The two binaries: `cutroom` links no FFmpeg library, runs the network commands itself and
 //! execs `cutroom-media` (beside it) for every other command.
 
-mod common;
-
-use common::{cutroom, fixture};
+use crate::common::{cutroom, fixture};
 use std::process::Command;
 
 /// The shared libraries `ldd` lists for `exe`.

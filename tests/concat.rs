@@ -2,8 +2,7 @@
 //! with the ffmpeg CLI, exact durations, bit-identical copied packets, trims, transitions and
 //! every kind of bad input.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -1,8 +1,7 @@
 //! `cutroom emulate` driven by the official `openai` Python package (installed from PyPI into
 //! the test venv under target/, see `common::python_with`): the real client must see the real API.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;

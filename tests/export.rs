@@ -2,8 +2,7 @@
 //! delivery spec (size, pixel format, profile, rate, GOP, faststart, no edit list, audio), A/V
 //! sync at the markers, and the reframed picture's geometry measured on PNG frames.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 
 /// One frame at 30 fps, the sync tolerance of the acceptance list.

@@ -1,8 +1,7 @@
 //! `cutroom render`, `fetch` and `videos` against `cutroom emulate` on 127.0.0.1: real clips,
 //! injected faults, interrupted runs, expired links and the key's secrecy.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

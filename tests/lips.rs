@@ -2,8 +2,7 @@
 //! through `CUTROOM_SHARED`, default `../shared` beside the repository): the audio moved by
 //! known amounts, the lip-sync offset must follow.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,6 @@
 //! The marker oracle itself: it must see the truth on clips made with known offsets.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn fixture_markers_are_in_sync() {

@@ -1,7 +1,6 @@
 //! The OpenTimelineIO export loads in the official `opentimelineio` Python package.
 
-mod common;
-use common::*;
+use crate::common::*;
 use cutroom::otio::{timeline, TimelineBed, TimelineClip};
 
 #[test]

@@ -1,9 +1,7 @@
 //! Outputs never destroy inputs, a failing command leaves nothing behind (nor half of its
 //! files), temp files do not outlive a run, and bad input is named for what it is.
 
-mod common;
-
-use common::{cutroom, ff, fixture, sha256sum};
+use crate::common::{cutroom, ff, fixture, sha256sum};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -588,7 +586,7 @@ fn prores_and_matroska_shots_are_joined_or_refused_naming_the_file() {
         let res = cutroom(&args);
         let err = String::from_utf8_lossy(&res.stderr);
         assert!(res.status.success(), "{args:?}: {err}");
-        let probe = common::ffprobe(&out);
+        let probe = crate::common::ffprobe(&out);
         let secs: f64 = probe["format"]["duration"]
             .as_str()
             .unwrap()

@@ -1,7 +1,6 @@
 //! `cutroom probe` on the fixtures, checked against ffprobe on the same files.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::path::Path;
 

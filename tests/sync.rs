@@ -1,7 +1,6 @@
 //! `cutroom sync`: offsets measured on real renders with known, injected offsets.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

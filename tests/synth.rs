@@ -1,7 +1,6 @@
 //! The marker-clip generator, measured by the ffmpeg-CLI oracle.
 
-mod common;
-use common::*;
+use crate::common::*;
 use cutroom::synth::{write_marker_clip, MarkerSpec};
 
 #[test]
