@@ -10,8 +10,8 @@ use crate::error::Result;
 use crate::output::AtomicOutput;
 use crate::pcm::Pcm;
 use cutroom_ffi::{
-    rescale, AudioDecoder, AudioEncoder, CodecParams, DisplayMatrix, MuxOptions, Muxer, Packet,
-    Rational, StreamInfo,
+    rescale, AudioDecoder, AudioEncoder, AudioSamples, CodecParams, Decoder as _, DisplayMatrix,
+    MuxOptions, Muxer, Packet, Rational, StreamInfo,
 };
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -499,17 +499,12 @@ fn decode_packets<P: std::borrow::Borrow<Packet>>(
     mut listen: impl FnMut(&[f32]) -> Result<()>,
 ) -> Result<()> {
     let mut dec = AudioDecoder::from_params(params, time_base, rate, channels)?;
+    let mut each = |run: AudioSamples| listen(&run.data).map(|()| true);
     for p in packets {
-        dec.send(p.borrow())?;
-        while let Some(run) = dec.receive()? {
-            listen(&run.data)?;
-        }
+        dec.push(p.borrow(), &mut each)?;
     }
-    dec.send_eof()?;
-    while let Some(run) = dec.receive()? {
-        listen(&run.data)?;
-    }
-    listen(&dec.flush_resampler()?)
+    dec.finish(each)?;
+    Ok(())
 }
 
 #[cfg(test)]

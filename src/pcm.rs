@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::media;
-use cutroom_ffi::{rescale, AudioDecoder, Input, MediaKind, Packet, Rational};
+use cutroom_ffi::{rescale, AudioDecoder, Decoder as _, Input, MediaKind, Packet, Rational};
 use std::path::{Path, PathBuf};
 
 /// Interleaved `f32` audio at a known rate and channel count.
@@ -261,23 +261,23 @@ impl AlignedDecoder {
         Ok(())
     }
 
+    /// Take every run the decoder holds now into the sound decoded so far.
     fn drain(&mut self) -> Result<()> {
-        while let Some(run) = self.dec.receive()? {
+        let (a_tb, out_tb) = (self.a_tb, self.out_tb);
+        self.dec.drain(|run| -> Result<bool> {
             if self.first_pts.is_none() {
-                self.first_pts = run.pts.map(|p| rescale(p, self.a_tb, self.out_tb));
+                self.first_pts = run.pts.map(|p| rescale(p, a_tb, out_tb));
             }
             self.pcm.data.extend_from_slice(&run.data);
-        }
+            Ok(true)
+        })?;
         Ok(())
     }
 
     /// Flush the decoder (what it still held joins the sound decoded so far).
     fn flush(&mut self) -> Result<()> {
         self.dec.send_eof()?;
-        self.drain()?;
-        let tail = self.dec.flush_resampler()?;
-        self.pcm.data.extend_from_slice(&tail);
-        Ok(())
+        self.drain()
     }
 
     /// Frames of silence that go before the decoded sound (negative: frames of it dropped), as

@@ -1,6 +1,6 @@
 //! Audio: decoding to interleaved `f32` at a chosen rate and channel count, and AAC encoding.
 
-use crate::codec::{receive_frame, receive_packet, send_packet};
+use crate::codec::{receive_packet, Decoder, Opened};
 use crate::error::{Context, Error, Result};
 use crate::input::{Input, Packet};
 use crate::params::CodecParams;
@@ -23,15 +23,19 @@ pub struct AudioSamples {
 ///
 /// FFmpeg applies the container's edit list / encoder-delay skip on decode, so the first sample
 /// out is the first sample meant to be heard.
+///
+/// Decode with the [`Decoder`] loop; after the end of the stream, the last run it yields holds
+/// what the resampler still held (`pts` `None`).
 pub struct AudioDecoder {
-    dec: ff::decoder::Audio,
+    /// Named `<file>: decode audio` (just `decode audio` without a file) in errors.
+    dec: Opened,
     stream: usize,
     rate: u32,
     channels: u16,
     resampler: Option<(resampling::Context, (Sample, u64, u32))>,
     time_base: Rational,
-    /// `<file>: decode audio` (just `decode audio` without a file), for errors.
-    op: String,
+    /// The end of the stream was sent; the resampler is flushed once the decoder is drained.
+    eof: bool,
 }
 
 impl AudioDecoder {
@@ -81,19 +85,14 @@ impl AudioDecoder {
             codec,
         })?;
         Ok(Self {
-            dec,
+            dec: Opened::new(dec.0, op),
             stream,
             rate,
             channels,
             resampler: None,
             time_base: tb,
-            op,
+            eof: false,
         })
-    }
-
-    /// The stream index this decoder reads.
-    pub fn stream(&self) -> usize {
-        self.stream
     }
 
     /// The time base of `AudioSamples::pts`.
@@ -101,21 +100,10 @@ impl AudioDecoder {
         self.time_base
     }
 
-    /// Feed one packet of this decoder's stream.
-    pub fn send(&mut self, pkt: &Packet) -> Result<()> {
-        send_packet(&mut self.dec, pkt, &self.op)
-    }
-
-    /// Signal the end of the stream; then drain with [`AudioDecoder::receive`] and finally
-    /// [`AudioDecoder::flush_resampler`].
-    pub fn send_eof(&mut self) -> Result<()> {
-        self.dec.send_eof().op(&self.op)
-    }
-
-    /// The next decoded run, converted; `None` when more input is needed (or all is drained).
-    pub fn receive(&mut self) -> Result<Option<AudioSamples>> {
+    /// The next decoded frame converted, `None` when the decoder needs more input or is drained.
+    fn convert_next(&mut self) -> Result<Option<AudioSamples>> {
         let mut frame = ff::frame::Audio::empty();
-        if !receive_frame(&mut self.dec, &mut frame, &self.op)? {
+        if !self.dec.receive(&mut frame)? {
             return Ok(None);
         }
         let pts = frame.timestamp();
@@ -152,8 +140,8 @@ impl AudioDecoder {
         }))
     }
 
-    /// The samples still held inside the resampler after the last [`AudioDecoder::receive`].
-    pub fn flush_resampler(&mut self) -> Result<Vec<f32>> {
+    /// The samples still held inside the resampler once the decoder is drained.
+    fn flush_resampler(&mut self) -> Result<Vec<f32>> {
         let mut all = Vec::new();
         let (rate, channels) = (self.rate, self.channels);
         while let Some((swr, _)) = self.resampler.as_mut() {
@@ -165,6 +153,40 @@ impl AudioDecoder {
             all.extend(packed_f32(&out, self.channels));
         }
         Ok(all)
+    }
+}
+
+impl Decoder for AudioDecoder {
+    type Frame = AudioSamples;
+
+    fn stream(&self) -> usize {
+        self.stream
+    }
+
+    fn send(&mut self, pkt: &Packet) -> Result<()> {
+        self.dec.send(pkt)
+    }
+
+    fn send_eof(&mut self) -> Result<()> {
+        self.eof = true;
+        self.dec.send_eof()
+    }
+
+    /// The next decoded run, converted; after the end of the stream, the resampler's tail.
+    fn receive(&mut self) -> Result<Option<AudioSamples>> {
+        if let Some(run) = self.convert_next()? {
+            return Ok(Some(run));
+        }
+        if !self.eof {
+            return Ok(None);
+        }
+        let data = self.flush_resampler()?;
+        self.resampler = None;
+        Ok((!data.is_empty()).then_some(AudioSamples { pts: None, data }))
+    }
+
+    fn damaged_packets(&self) -> u64 {
+        self.dec.damaged()
     }
 }
 

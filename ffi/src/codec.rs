@@ -1,8 +1,8 @@
 //! The send/receive protocol shared by every decoder and encoder: "try again" and "end of
-//! stream" are states, not errors.
+//! stream" are states, not errors. [`Decoder`] is the send/receive/drain loop, written once.
 
-use crate::error::{Context, Result};
-use crate::input::Packet;
+use crate::error::{Context, Error, Result};
+use crate::input::{Input, Packet};
 use crate::time::Rational;
 use ffmpeg_next as ff;
 
@@ -10,26 +10,126 @@ const EAGAIN: ff::Error = ff::Error::Other {
     errno: ff::error::EAGAIN,
 };
 
-/// Feed one packet to a decoder. A full decoder ("try again": the caller drains it) and a
-/// damaged packet (skipped, decoding goes on) are not errors.
-pub(crate) fn send_packet(dec: &mut ff::decoder::Opened, pkt: &Packet, op: &str) -> Result<()> {
-    match dec.send_packet(&pkt.inner) {
-        Ok(()) | Err(EAGAIN) | Err(ff::Error::InvalidData) => Ok(()),
-        Err(e) => Err(e).op(op),
+/// A decoder of one stream: packets in, frames out, drained at the end.
+///
+/// The provided methods are the decode loop (feed a packet, take every frame it completes;
+/// at the end send EOF and take what is left). `each` returns `Ok(false)` to stop early; the
+/// methods then return `Ok(false)` too.
+pub trait Decoder {
+    /// What one call of [`Decoder::receive`] yields.
+    type Frame;
+
+    /// The stream index this decoder reads.
+    fn stream(&self) -> usize;
+
+    /// Feed one packet of this decoder's stream. A damaged packet is skipped (and counted in
+    /// [`Decoder::damaged_packets`]); decoding goes on.
+    fn send(&mut self, pkt: &Packet) -> Result<()>;
+
+    /// Signal the end of the stream; then drain with [`Decoder::receive`].
+    fn send_eof(&mut self) -> Result<()>;
+
+    /// The next decoded frame, or `None` when more input is needed (or all is drained).
+    fn receive(&mut self) -> Result<Option<Self::Frame>>;
+
+    /// How many packets the decoder refused as damaged and skipped so far.
+    fn damaged_packets(&self) -> u64;
+
+    /// Hand every frame the decoder holds now to `each`.
+    fn drain<E: From<Error>>(
+        &mut self,
+        mut each: impl FnMut(Self::Frame) -> std::result::Result<bool, E>,
+    ) -> std::result::Result<bool, E> {
+        while let Some(frame) = self.receive()? {
+            if !each(frame)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Feed `pkt` and hand every frame it completes to `each`.
+    fn push<E: From<Error>>(
+        &mut self,
+        pkt: &Packet,
+        each: impl FnMut(Self::Frame) -> std::result::Result<bool, E>,
+    ) -> std::result::Result<bool, E> {
+        self.send(pkt)?;
+        self.drain(each)
+    }
+
+    /// Send the end of the stream and hand every frame still held to `each`.
+    fn finish<E: From<Error>>(
+        &mut self,
+        each: impl FnMut(Self::Frame) -> std::result::Result<bool, E>,
+    ) -> std::result::Result<bool, E> {
+        self.send_eof()?;
+        self.drain(each)
+    }
+
+    /// Decode this decoder's stream of `input` from where it is to the end, then drain.
+    fn decode_input<E: From<Error>>(
+        &mut self,
+        input: &mut Input,
+        mut each: impl FnMut(Self::Frame) -> std::result::Result<bool, E>,
+    ) -> std::result::Result<bool, E> {
+        while let Some(pkt) = input.read_packet()? {
+            if pkt.stream() == self.stream() && !self.push(&pkt, &mut each)? {
+                return Ok(false);
+            }
+        }
+        self.finish(each)
     }
 }
 
-/// Pull one decoded frame into `frame`: `true` when it holds one, `false` when the decoder
-/// needs more input or is drained.
-pub(crate) fn receive_frame(
-    dec: &mut ff::decoder::Opened,
-    frame: &mut ff::Frame,
-    op: &str,
-) -> Result<bool> {
-    match dec.receive_frame(frame) {
-        Ok(()) => Ok(true),
-        Err(EAGAIN) | Err(ff::Error::Eof) => Ok(false),
-        Err(e) => Err(e).op(op),
+/// An opened FFmpeg decoder with the send/receive protocol applied, the operation to name in
+/// errors, and the count of damaged packets skipped: what [`crate::AudioDecoder`] and
+/// [`crate::VideoDecoder`] share.
+pub(crate) struct Opened {
+    dec: ff::decoder::Opened,
+    /// `<file>: decode audio` and the like, for errors.
+    op: String,
+    damaged: u64,
+}
+
+impl Opened {
+    pub(crate) fn new(dec: ff::decoder::Opened, op: String) -> Self {
+        Self {
+            dec,
+            op,
+            damaged: 0,
+        }
+    }
+
+    /// Feed one packet. A full decoder ("try again": the caller drains it) is not an error; a
+    /// damaged packet is counted and skipped.
+    pub(crate) fn send(&mut self, pkt: &Packet) -> Result<()> {
+        match self.dec.send_packet(&pkt.inner) {
+            Ok(()) | Err(EAGAIN) => Ok(()),
+            Err(ff::Error::InvalidData) => {
+                self.damaged += 1;
+                Ok(())
+            }
+            Err(e) => Err(e).op(&self.op),
+        }
+    }
+
+    pub(crate) fn send_eof(&mut self) -> Result<()> {
+        self.dec.send_eof().op(&self.op)
+    }
+
+    /// Pull one decoded frame into `frame`: `true` when it holds one, `false` when the decoder
+    /// needs more input or is drained.
+    pub(crate) fn receive(&mut self, frame: &mut ff::Frame) -> Result<bool> {
+        match self.dec.receive_frame(frame) {
+            Ok(()) => Ok(true),
+            Err(EAGAIN) | Err(ff::Error::Eof) => Ok(false),
+            Err(e) => Err(e).op(&self.op),
+        }
+    }
+
+    pub(crate) fn damaged(&self) -> u64 {
+        self.damaged
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! It wraps `ffmpeg-next` (system FFmpeg through pkg-config) in a small, media-shaped API:
 //! [`Input`] (demux, stream info, packets with real read errors), [`VideoDecoder`] and
-//! [`AudioDecoder`] (decode, scale, resample), [`Scaler`] (convert pictures), [`VideoEncoder`] and [`AudioEncoder`] (x264, AAC),
+//! [`AudioDecoder`] (decode, scale, resample; both run the one [`Decoder`] loop), [`Scaler`] (convert pictures), [`VideoEncoder`] and [`AudioEncoder`] (x264, AAC),
 //! [`VideoFilter`] (a filter graph), and [`Muxer`] (MP4 with faststart and edit-list control), and [`Resampler`] (rate and channel
 //! conversion of PCM).
 //! Every `unsafe` block of the project lives in this crate.
@@ -20,6 +20,7 @@ mod time;
 mod video;
 
 pub use audio::{AudioDecoder, AudioEncoder, AudioSamples};
+pub use codec::Decoder;
 pub use error::{Error, Result};
 pub use filter::{AudioFilter, VideoFilter};
 pub use image::{encode_image, ImageFormat};

@@ -1,6 +1,6 @@
 //! Video: frames, decoding (with optional conversion), and H.264 encoding with x264.
 
-use crate::codec::{receive_frame, receive_packet, send_packet};
+use crate::codec::{receive_packet, Decoder, Opened};
 use crate::error::{Context, Error, Result};
 use crate::input::{Input, Packet};
 use crate::params::CodecParams;
@@ -156,13 +156,14 @@ pub struct DecoderOptions {
 }
 
 /// Decodes one video stream, optionally converting every frame to a fixed format and size.
+///
+/// Decode with the [`Decoder`] loop.
 pub struct VideoDecoder {
-    dec: ff::decoder::Video,
+    /// Named `<file>: decode video` in errors.
+    dec: Opened,
     stream: usize,
     scaler: Option<Scaler>,
     time_base: Rational,
-    /// `<file>: decode video`, so a decoding error names the file.
-    op: String,
 }
 
 impl VideoDecoder {
@@ -212,39 +213,40 @@ impl VideoDecoder {
             what: "decoder",
             codec,
         })?;
+        let op = format!("{}: decode video", input.path().display());
         Ok(Self {
-            dec,
+            dec: Opened::new(dec.0, op),
             stream,
             scaler: out.map(|(pixel, w, h)| Scaler::new(pixel, w, h, opts.area_scaling)),
             time_base: tb,
-            op: format!("{}: decode video", input.path().display()),
         })
-    }
-
-    /// The stream index this decoder reads.
-    pub fn stream(&self) -> usize {
-        self.stream
     }
 
     /// The time base of frame timestamps (the stream's).
     pub fn time_base(&self) -> Rational {
         self.time_base
     }
+}
 
-    /// Feed one packet of this decoder's stream.
-    pub fn send(&mut self, pkt: &Packet) -> Result<()> {
-        send_packet(&mut self.dec, pkt, &self.op)
+impl Decoder for VideoDecoder {
+    type Frame = VideoFrame;
+
+    fn stream(&self) -> usize {
+        self.stream
     }
 
-    /// Signal the end of the stream; then drain with [`VideoDecoder::receive`].
-    pub fn send_eof(&mut self) -> Result<()> {
-        self.dec.send_eof().op(&self.op)
+    fn send(&mut self, pkt: &Packet) -> Result<()> {
+        self.dec.send(pkt)
     }
 
-    /// The next decoded frame, or `None` when more input is needed (or all is drained).
-    pub fn receive(&mut self) -> Result<Option<VideoFrame>> {
+    fn send_eof(&mut self) -> Result<()> {
+        self.dec.send_eof()
+    }
+
+    /// The next decoded frame (converted when the decoder was made with an output format).
+    fn receive(&mut self) -> Result<Option<VideoFrame>> {
         let mut frame = ff::frame::Video::empty();
-        if !receive_frame(&mut self.dec, &mut frame, &self.op)? {
+        if !self.dec.receive(&mut frame)? {
             return Ok(None);
         }
         let pts = frame.timestamp();
@@ -254,6 +256,10 @@ impl VideoDecoder {
             Some(scaler) => scaler.run(&frame).map(Some),
             None => Ok(Some(frame)),
         }
+    }
+
+    fn damaged_packets(&self) -> u64 {
+        self.dec.damaged()
     }
 }
 

@@ -11,8 +11,8 @@ use crate::export::colour;
 use crate::export::reframe::Turn;
 use crate::export::square::display_width;
 use cutroom_ffi::{
-    CodecParams, Input, Packet, Pixel, Rational, VideoDecoder, VideoEncoder, VideoEncoderConfig,
-    VideoFilter, VideoFrame,
+    CodecParams, Decoder as _, Input, Packet, Pixel, Rational, VideoDecoder, VideoEncoder,
+    VideoEncoderConfig, VideoFilter, VideoFrame,
 };
 use indicatif::ProgressBar;
 use std::collections::VecDeque;

@@ -33,8 +33,8 @@ use branch::{Branch, Msg, Soundtrack};
 use cadence::{frame_count, Cadence};
 use cover::Cover;
 use cutroom_ffi::{
-    encode_image, rescale, ImageFormat, Input, MediaKind, Rational, StreamInfo, VideoDecoder,
-    VideoEncoderConfig, VideoFrame,
+    encode_image, rescale, Decoder as _, ImageFormat, Input, MediaKind, Rational, StreamInfo,
+    VideoDecoder, VideoEncoderConfig, VideoFrame,
 };
 use motion::Tracker;
 use preset::Preset;
@@ -865,24 +865,7 @@ impl Fanout<'_> {
 /// Decode stream `v` of `input` once into `fanout`. `Ok(false)` when a branch hung up.
 fn decode(mut input: Input, v: usize, fanout: &mut Fanout<'_>) -> Result<bool> {
     let mut dec = VideoDecoder::new(&input, v, None)?;
-    while let Some(pkt) = input.read_packet()? {
-        if pkt.stream() != v {
-            continue;
-        }
-        dec.send(&pkt)?;
-        while let Some(frame) = dec.receive()? {
-            if !fanout.send(frame)? {
-                return Ok(false);
-            }
-        }
-    }
-    dec.send_eof()?;
-    while let Some(frame) = dec.receive()? {
-        if !fanout.send(frame)? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
+    dec.decode_input(&mut input, |frame| fanout.send(frame))
 }
 
 /// Pass the frames of a [`FrameFeed`] into `fanout` until its producer hangs up. `Ok(false)`

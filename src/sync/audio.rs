@@ -12,7 +12,7 @@
 use crate::audio::load::{self, ticks_to_samples};
 use crate::error::{Error, Result};
 use crate::{media, mp4};
-use cutroom_ffi::{AudioDecoder, MediaKind};
+use cutroom_ffi::{AudioDecoder, Decoder as _, MediaKind};
 use std::path::Path;
 
 /// Which library decoded the audio.
@@ -156,26 +156,15 @@ fn decode_ffmpeg(path: &Path, index: usize, why: String) -> Result<Audio> {
     let tb = dec.time_base();
     let mut samples = Vec::new();
     let mut start = None;
-    let mut take = |dec: &mut AudioDecoder, samples: &mut Vec<f32>| -> Result<()> {
-        while let Some(run) = dec.receive()? {
-            if start.is_none() && !run.data.is_empty() {
-                start = run
-                    .pts
-                    .map(|p| ticks_to_samples(p, tb.num.max(0) as u32, tb.den.max(1) as u32, rate));
-            }
-            samples.extend_from_slice(&run.data);
+    dec.decode_input(&mut input, |run| -> Result<bool> {
+        if start.is_none() && !run.data.is_empty() {
+            start = run
+                .pts
+                .map(|p| ticks_to_samples(p, tb.num.max(0) as u32, tb.den.max(1) as u32, rate));
         }
-        Ok(())
-    };
-    while let Some(pkt) = input.read_packet()? {
-        if pkt.stream() == index {
-            dec.send(&pkt)?;
-            take(&mut dec, &mut samples)?;
-        }
-    }
-    dec.send_eof()?;
-    take(&mut dec, &mut samples)?;
-    samples.extend(dec.flush_resampler()?);
+        samples.extend_from_slice(&run.data);
+        Ok(true)
+    })?;
     Ok(Audio {
         rate,
         start: start.unwrap_or(0),

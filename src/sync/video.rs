@@ -7,7 +7,9 @@ use super::container::PacketLog;
 use super::face::{self, FaceTrack, Patch, Rgb};
 use crate::error::{Error, Result};
 use crate::media;
-use cutroom_ffi::{DecoderOptions, MediaKind, Pixel, Rational, Scaler, VideoDecoder, VideoFrame};
+use cutroom_ffi::{
+    Decoder as _, DecoderOptions, MediaKind, Pixel, Rational, Scaler, VideoDecoder, VideoFrame,
+};
 use indicatif::ProgressBar;
 use std::path::Path;
 use std::sync::mpsc::SyncSender;
@@ -112,7 +114,7 @@ pub fn scan(path: &Path, bar: &ProgressBar) -> Result<Scan> {
         threads: 0,
         area_scaling: true,
     };
-    let dec = VideoDecoder::with_options(&input, index, None, opts)?;
+    let mut dec = VideoDecoder::with_options(&input, index, None, opts)?;
     bar.set_length(info.frames.max(1) as u64);
     std::thread::scope(|s| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<VideoFrame>(FACE_QUEUE);
@@ -123,19 +125,17 @@ pub fn scan(path: &Path, bar: &ProgressBar) -> Result<Scan> {
             }
             Ok(mouths.tracker.finish())
         });
-        let mut a = Analyser::new(dec, Scaler::new(Pixel::Gray, w, h, true), tx);
+        let mut a = Analyser::new(Scaler::new(Pixel::Gray, w, h, true), tx);
         let mut decode = || -> Result<VideoTrack> {
             while let Some(pkt) = input.read_packet()? {
                 packets.record(&pkt);
                 if pkt.stream() == index {
-                    a.dec.send(&pkt)?;
-                    a.drain()?;
+                    dec.push(&pkt, |frame| a.take(frame))?;
                     bar.inc(1);
                 }
             }
-            a.dec.send_eof()?;
-            a.drain()?;
-            Ok(a.finish())
+            dec.finish(|frame| a.take(frame))?;
+            Ok(a.finish(dec.time_base()))
         };
         let video = decode();
         let faces = faces
@@ -283,7 +283,6 @@ fn analysis_size(w: u32, h: u32) -> (u32, u32) {
 /// Turns decoded frames into [`FrameStats`] (keeping the two previous pictures) and passes
 /// them on to the face thread.
 struct Analyser {
-    dec: VideoDecoder,
     gray: Scaler,
     /// The face thread's queue; `None` once it has stopped (its error is reported at the end).
     faces: Option<SyncSender<VideoFrame>>,
@@ -293,9 +292,8 @@ struct Analyser {
 }
 
 impl Analyser {
-    fn new(dec: VideoDecoder, gray: Scaler, faces: SyncSender<VideoFrame>) -> Self {
+    fn new(gray: Scaler, faces: SyncSender<VideoFrame>) -> Self {
         Self {
-            dec,
             gray,
             faces: Some(faces),
             frames: Vec::new(),
@@ -304,20 +302,20 @@ impl Analyser {
         }
     }
 
-    fn drain(&mut self) -> Result<()> {
-        while let Some(frame) = self.dec.receive()? {
-            if frame.pts().is_none() {
-                continue;
-            }
-            let small = self.gray.run(&frame)?;
-            if let Some(tx) = &self.faces {
-                if tx.send(frame).is_err() {
-                    self.faces = None;
-                }
-            }
-            self.add(&small);
+    /// Analyse one decoded frame (one without a timestamp is skipped); always `Ok(true)`: the
+    /// decode goes on even when the face thread has stopped.
+    fn take(&mut self, frame: VideoFrame) -> Result<bool> {
+        if frame.pts().is_none() {
+            return Ok(true);
         }
-        Ok(())
+        let small = self.gray.run(&frame)?;
+        if let Some(tx) = &self.faces {
+            if tx.send(frame).is_err() {
+                self.faces = None;
+            }
+        }
+        self.add(&small);
+        Ok(true)
     }
 
     fn add(&mut self, frame: &VideoFrame) {
@@ -345,11 +343,11 @@ impl Analyser {
         self.prev = Some(pic);
     }
 
-    /// The video track; the face thread's queue closes.
-    fn finish(&mut self) -> VideoTrack {
+    /// The video track (timestamps in `time_base`); the face thread's queue closes.
+    fn finish(&mut self, time_base: Rational) -> VideoTrack {
         self.faces = None;
         VideoTrack {
-            time_base: self.dec.time_base(),
+            time_base,
             frames: std::mem::take(&mut self.frames),
         }
     }
