@@ -257,7 +257,8 @@ impl AudioEncoder {
 
     /// The encoder delay (priming samples) it puts before the first input sample.
     pub fn delay(&self) -> i64 {
-        // SAFETY: reading a plain field of the open encoder context.
+        // SAFETY: `self.enc` owns a valid, opened AVCodecContext for as long as it lives, and
+        // `&self` rules out a concurrent write: reading one integer field of it is sound.
         i64::from(unsafe { (*self.enc.as_ptr()).initial_padding })
     }
 

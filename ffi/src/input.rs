@@ -150,11 +150,19 @@ impl Input {
     /// Seek so that the next packets of `stream` start at the keyframe at or before `ts`
     /// (in that stream's time base).
     pub fn seek_to_keyframe(&mut self, stream: usize, ts: i64) -> Result<()> {
-        // SAFETY: the context is open; av_seek_frame only reads and repositions it.
+        let Some(index) = self.ctx.stream(stream).map(|s| s.index() as i32) else {
+            return Err(Error::Read {
+                path: self.path.clone(),
+                reason: format!("no stream {stream} to seek in"),
+            });
+        };
+        // SAFETY: `self.ctx` owns an open AVFormatContext and `&mut self` makes this the only
+        // access to it; `index` is one of its streams (checked above), which av_seek_frame and
+        // the demuxers' seek functions index `streams` with.
         let r = unsafe {
             ff::ffi::av_seek_frame(
                 self.ctx.as_mut_ptr(),
-                stream as i32,
+                index,
                 ts,
                 ff::ffi::AVSEEK_FLAG_BACKWARD,
             )
@@ -190,7 +198,9 @@ fn stream_info(s: &ff::format::stream::Stream<'_>) -> StreamInfo {
     let rotation = display_matrix
         .as_ref()
         .map_or(0.0, |m| display_rotation(&m.0));
-    // SAFETY: `s` wraps a live AVStream of the open input, whose codecpar is always allocated.
+    // SAFETY: `s` borrows a live AVStream of the open input (the borrow keeps the context
+    // alive), and avformat_new_stream always allocates its codecpar; both reads are of plain
+    // fields.
     let (container, codec) = unsafe {
         let st = &*s.as_ptr();
         (st.sample_aspect_ratio, (*st.codecpar).sample_aspect_ratio)
@@ -321,7 +331,8 @@ impl Packet {
 
     /// True when the demuxer flagged the packet for discarding (e.g. edit-list pre-roll).
     pub fn is_discard(&self) -> bool {
-        // SAFETY: reading the flags field of a valid packet.
+        // SAFETY: `self.inner` owns a valid AVPacket (it holds the struct itself) for as long as
+        // `self` lives; reading its integer flags field is sound.
         let flags = unsafe { (*self.inner.as_ptr()).flags };
         flags & ff::ffi::AV_PKT_FLAG_DISCARD != 0
     }

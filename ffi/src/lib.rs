@@ -5,7 +5,10 @@
 //! [`AudioDecoder`] (decode, scale, resample; both run the one [`Decoder`] loop), [`Scaler`] (convert pictures), [`VideoEncoder`] and [`AudioEncoder`] (x264, AAC),
 //! [`VideoFilter`] (a filter graph), and [`Muxer`] (MP4 with faststart and edit-list control), and [`Resampler`] (rate and channel
 //! conversion of PCM).
-//! Every `unsafe` block of the project lives in this crate.
+//! Every `unsafe` block of the project lives in this crate, each with a `// SAFETY:` comment.
+
+#![warn(unreachable_pub, missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 mod audio;
 mod codec;

@@ -57,7 +57,10 @@ impl Muxer {
             .add_stream(ff::encoder::find(ff::codec::Id::None))
             .op("add stream")?;
         st.set_parameters(params.0.clone());
-        // SAFETY: clearing the codec tag lets the muxer pick the right one for its container.
+        // Clearing the codec tag lets the muxer pick the right one for its container.
+        // SAFETY: `st.parameters()` wraps (without owning) the codecpar of a stream of our open
+        // output context, which lives as long as the context; `&mut self.ctx` makes this the only
+        // access, and writing an integer field is sound.
         unsafe { (*st.parameters().as_mut_ptr()).codec_tag = 0 };
         st.set_time_base(ff::Rational::from(time_base));
         self.stream_tbs.push(time_base);
@@ -71,9 +74,9 @@ impl Muxer {
             op: format!("{}: display matrix", self.path.display()),
             reason: format!("no stream {index}"),
         })?;
-        // SAFETY: the stream belongs to the open output context; av_stream_new_side_data
-        // allocates `size` bytes owned by the stream (or returns NULL), which are filled here
-        // from a slice of exactly that size.
+        // SAFETY: `st` is a stream of our open output context, borrowed mutably;
+        // av_stream_new_side_data allocates `len` bytes owned by the stream (or returns NULL,
+        // checked), and exactly `len` bytes are copied into them from a distinct Rust slice.
         let ok = unsafe {
             let data = ff::ffi::av_stream_new_side_data(
                 st.as_mut_ptr(),

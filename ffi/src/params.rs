@@ -24,7 +24,9 @@ pub struct CodecParams(pub(crate) ff::codec::Parameters);
 
 impl CodecParams {
     fn raw(&self) -> &ff::ffi::AVCodecParameters {
-        // SAFETY: Parameters always wraps a valid, owned or borrowed AVCodecParameters.
+        // SAFETY: a Parameters always wraps a valid AVCodecParameters, either its own or one of a
+        // stream whose context it keeps alive (its `owner`); the reference lives no longer than
+        // `&self`, and nothing writes through a shared CodecParams.
         unsafe { &*self.0.as_ptr() }
     }
 
@@ -36,12 +38,13 @@ impl CodecParams {
     /// The codec profile's name (`High`, `LC`, ...), when the codec has named profiles.
     pub fn profile_name(&self) -> Option<String> {
         let raw = self.raw();
-        // SAFETY: avcodec_profile_name returns a static string or NULL.
+        // SAFETY: avcodec_profile_name takes any codec id and profile value and returns a
+        // static string or NULL; it dereferences nothing of ours.
         let p = unsafe { ff::ffi::avcodec_profile_name(raw.codec_id, raw.profile) };
         if p.is_null() {
             None
         } else {
-            // SAFETY: non-null static C string.
+            // SAFETY: `p` is non-null (checked) and points to a static NUL-terminated string.
             Some(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
         }
     }
@@ -50,8 +53,8 @@ impl CodecParams {
     /// ProRes, PCM or DNxHD), i.e. its packets may be copied into an MP4.
     pub fn fits_mp4(&self) -> bool {
         crate::init();
-        // SAFETY: av_guess_format returns a static AVOutputFormat or NULL; the query only
-        // reads it.
+        // SAFETY: the name is a static C string; av_guess_format returns a static
+        // AVOutputFormat or NULL (checked before use), which avformat_query_codec only reads.
         unsafe {
             let mp4 = ff::ffi::av_guess_format(c"mp4".as_ptr(), std::ptr::null(), std::ptr::null());
             !mp4.is_null()
@@ -79,8 +82,11 @@ impl CodecParams {
         if raw.format < 0 {
             return None;
         }
-        // SAFETY: the format value is a valid enum discriminant for the stream's media type;
-        // the name functions return static strings or NULL.
+        // SAFETY: FFmpeg sets `format` from its AVPixelFormat (video) or AVSampleFormat (audio)
+        // enum, NONE (-1) is excluded above, and the bindings are generated from the headers of
+        // the FFmpeg we link, so the value is one of the Rust enum's discriminants (the same
+        // trust ffmpeg-next places in AVCodecContext's typed fields). The name functions take
+        // any value and return a static string or NULL.
         let p = unsafe {
             match raw.codec_type {
                 ff::ffi::AVMediaType::AVMEDIA_TYPE_VIDEO => ff::ffi::av_get_pix_fmt_name(
@@ -98,7 +104,7 @@ impl CodecParams {
         if p.is_null() {
             None
         } else {
-            // SAFETY: non-null static C string.
+            // SAFETY: `p` is non-null (checked) and points to a static NUL-terminated string.
             Some(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
         }
     }
@@ -107,27 +113,32 @@ impl CodecParams {
     pub fn colour(&self) -> Colour {
         let raw = self.raw();
         let name = |p: *const std::ffi::c_char, unspecified: bool| {
-            // SAFETY: the av_*_name functions return static C strings or NULL.
+            // SAFETY: `p` comes from an av_*_name function (a static NUL-terminated string or
+            // NULL) and is dereferenced only when non-null.
             (!unspecified && !p.is_null())
                 .then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
         };
         use ff::ffi::AVColorTransferCharacteristic as T;
         use ff::ffi::{AVColorPrimaries as P, AVColorRange as R, AVColorSpace as S};
-        // SAFETY (each call): the name functions take any enum value and return static strings.
         Colour {
             primaries: name(
+                // SAFETY: takes any value of the enum (these are typed fields); returns a static
+                // string or NULL.
                 unsafe { ff::ffi::av_color_primaries_name(raw.color_primaries) },
                 raw.color_primaries == P::AVCOL_PRI_UNSPECIFIED,
             ),
             transfer: name(
+                // SAFETY: as for the primaries.
                 unsafe { ff::ffi::av_color_transfer_name(raw.color_trc) },
                 raw.color_trc == T::AVCOL_TRC_UNSPECIFIED,
             ),
             matrix: name(
+                // SAFETY: as for the primaries.
                 unsafe { ff::ffi::av_color_space_name(raw.color_space) },
                 raw.color_space == S::AVCOL_SPC_UNSPECIFIED,
             ),
             range: name(
+                // SAFETY: as for the primaries.
                 unsafe { ff::ffi::av_color_range_name(raw.color_range) },
                 raw.color_range == R::AVCOL_RANGE_UNSPECIFIED,
             ),
@@ -155,7 +166,8 @@ impl CodecParams {
             return None; // the file declares a count but no layout (WAV without a mask)
         }
         let mut buf = [0u8; 128];
-        // SAFETY: buf is writable for its length; ch_layout is a valid layout of these parameters.
+        // SAFETY: `buf` is writable for the length passed (the function writes at most that,
+        // NUL included); `ch_layout` is an initialised layout of these parameters, only read.
         let n = unsafe {
             ff::ffi::av_channel_layout_describe(&raw.ch_layout, buf.as_mut_ptr().cast(), buf.len())
         };
@@ -173,7 +185,9 @@ impl CodecParams {
         if raw.extradata.is_null() || raw.extradata_size <= 0 {
             &[]
         } else {
-            // SAFETY: extradata points to extradata_size bytes owned by the parameters.
+            // SAFETY: non-null `extradata` points to `extradata_size` (> 0, checked) bytes owned
+            // by the parameters, which outlive the returned slice (it borrows `self`) and are not
+            // written while a CodecParams is shared.
             unsafe { std::slice::from_raw_parts(raw.extradata, raw.extradata_size as usize) }
         }
     }

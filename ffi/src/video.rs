@@ -196,7 +196,8 @@ impl VideoDecoder {
             count: opts.threads,
             ..Default::default()
         });
-        // SAFETY: plain field writes on a codec context that is not opened yet.
+        // SAFETY: `ctx` owns a valid AVCodecContext, not opened yet and held mutably here, so
+        // writing two plain fields (with values valid for them) races with nothing.
         unsafe {
             let raw = ctx.as_mut_ptr();
             if opts.skip_loop_filter {
@@ -360,7 +361,8 @@ impl VideoEncoder {
         // Every picture cutroom encodes is BT.709 SDR in limited range (sources of other
         // colours are converted before the encoder), tagged so in the stream (x264's VUI) and,
         // through the codec parameters, in the container (`colr`).
-        // SAFETY: plain field writes on the encoder context before it is opened.
+        // SAFETY: `enc` owns a valid AVCodecContext, not opened yet and held mutably here, so
+        // writing these plain fields (with valid enum values) races with nothing.
         unsafe {
             let raw = enc.as_mut_ptr();
             (*raw).color_primaries = ff::ffi::AVColorPrimaries::AVCOL_PRI_BT709;
@@ -370,7 +372,7 @@ impl VideoEncoder {
         }
         if let Some(max) = cfg.max_bit_rate {
             enc.set_max_bit_rate(max as usize);
-            // SAFETY: plain field write on the encoder context before it is opened.
+            // SAFETY: as above: one integer field of the unopened context we hold mutably.
             unsafe { (*enc.as_mut_ptr()).rc_buffer_size = (max * 2).min(i32::MAX as u64) as i32 };
         }
         let mut opts = ff::Dictionary::new();
