@@ -1185,10 +1185,8 @@ duration = "30f"
     );
 }
 
-#[test]
-fn a_still_image_without_a_duration_is_an_error_that_says_to_add_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
+/// A 64x64 red PNG, `end.png` in `d`.
+fn red_still(d: &Path) -> PathBuf {
     let still = d.join("end.png");
     ff(&[
         "-f",
@@ -1199,6 +1197,14 @@ fn a_still_image_without_a_duration_is_an_error_that_says_to_add_one() {
         "1",
         s(&still),
     ]);
+    still
+}
+
+#[test]
+fn a_still_image_without_a_duration_is_an_error_that_says_to_add_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let still = red_still(d);
     let clip = fixture("marker_portrait_30.mp4");
     let out = d.join("out.mp4");
     // On the command line, and as a spec's src.
@@ -1384,4 +1390,37 @@ fn bad_retiming_fails_with_one_clear_error() {
     .unwrap();
     let err = fails(&["--spec", s(&spec), "-o", s(&out)], &out);
     assert!(err.contains("speed, fit and freeze retime clips"), "{err}");
+}
+
+#[test]
+fn a_still_image_with_speed_fit_or_freeze_is_an_error_naming_the_shot() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    red_still(d);
+    let clip = fixture("marker_portrait_30.mp4");
+    let out = d.join("out.mp4");
+    let spec = d.join("cut.toml");
+    // A still has no motion to speed up: a speed (fit, freeze) on it is refused, not ignored,
+    // whether it is given as src or as image.
+    for (key, retime) in [
+        ("src", "speed = 2"),
+        ("src", "fit = \"1s\""),
+        ("src", "freeze = \"1s\""),
+        ("image", "speed = 2"),
+    ] {
+        std::fs::write(
+            &spec,
+            format!(
+                "[[shot]]\nsrc = \"{}\"\n\n[[shot]]\n{key} = \"end.png\"\nduration = 2\n{retime}\n",
+                s(&clip)
+            ),
+        )
+        .unwrap();
+        let err = fails(&["--spec", s(&spec), "-o", s(&out)], &out);
+        assert!(
+            err.contains("shot 2") && err.contains("speed, fit and freeze retime clips"),
+            "{key} {retime}: {err}"
+        );
+        assert_eq!(err.matches("error:").count(), 1, "{err}");
+    }
 }

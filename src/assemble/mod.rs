@@ -432,7 +432,9 @@ pub fn run(
         let given: export::GivenSoundtrack = Box::new(make_sound);
         match picture {
             concat::Picture::File(_) => export::export_staged(&req, Some(given))?,
-            concat::Picture::Frames(frames) => export_made(&req, frames, given)?,
+            concat::Picture::Frames(frames) => {
+                export::export_join(&req, frames, Some(export::FeedSound::Given(given)))?
+            }
         }
     };
     timings.export_s = t.elapsed().as_secs_f64();
@@ -620,36 +622,6 @@ fn check_outputs(
         .collect();
     let planned: Vec<Planned> = files.iter().map(|f| Planned::in_new_dir(f)).collect();
     output::check_outputs(&planned, &read)
-}
-
-/// Export the pictures of a normalised join as they are made (on another thread), so they are
-/// encoded once, by the export, rather than into a master first.
-fn export_made(
-    req: &export::Request,
-    picture: concat::NormalisedPicture,
-    sound: export::GivenSoundtrack<'_>,
-) -> Result<(export::Report, output::Batch)> {
-    let (tx, rx) = std::sync::mpsc::sync_channel(4);
-    let feed = export::FrameFeed {
-        frames: rx,
-        time_base: picture.time_base(),
-        frame_rate: picture.frame_rate(),
-        duration: picture.duration(),
-    };
-    let input = req.input.clone();
-    std::thread::scope(|s| {
-        s.spawn(move || {
-            let made = picture.run(&indicatif::ProgressBar::hidden(), |frame| {
-                // The export hung up: it failed and reports why.
-                tx.send(Ok(frame.share()?))
-                    .map_err(|_| Error::bad_input(&input, "the export stopped"))
-            });
-            if let Err(e) = made {
-                let _ = tx.send(Err(e));
-            }
-        });
-        export::export_frames(req, feed, Some(sound))
-    })
 }
 
 /// The export reframing from the spec.

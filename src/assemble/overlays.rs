@@ -19,32 +19,8 @@ pub(super) fn on_cut(cut: &Cut, plan: &Plan) -> Result<Captions> {
     }
     for (shot, planned) in cut.shot.iter().zip(&plan.shots) {
         let Some(f) = &shot.captions else { continue };
-        let out_tb = plan.target.time_base;
-        // A card's (or a still's) own time is its time on the cut.
-        let (length, in_pts, end_pts, tb) = match planned.content.clip() {
-            Some(src) => {
-                let first = src.pts.first().copied().unwrap_or(0);
-                (
-                    src.end - first,
-                    planned.in_pts - first,
-                    planned.end_pts - first,
-                    src.info.time_base,
-                )
-            }
-            None => (planned.len, 0, planned.len, out_tb),
-        };
-        let captions = Captions::load(f, Some(rescale(length, tb, ns)))?;
-        let time = ShotTime::from_ticks(
-            in_pts,
-            end_pts,
-            tb,
-            (
-                planned.start,
-                planned.retime.changes_speed().then_some(planned.played),
-            ),
-            out_tb,
-        );
-        parts.push(captions.on_cut(&time));
+        let (time, length) = ShotTime::of(planned, plan.target.time_base);
+        parts.push(Captions::load(f, Some(length))?.on_cut(&time));
     }
     Ok(Captions::merge(parts))
 }

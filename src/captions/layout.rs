@@ -42,6 +42,20 @@ pub struct Placement {
 }
 
 impl Canvas {
+    /// A TikTok frame with its UI zones (for tests).
+    #[cfg(test)]
+    pub(crate) fn tiktok() -> Self {
+        Self {
+            width: 1080,
+            height: 1920,
+            zones: vec![
+                [0.0, 0.0, 1.0, 0.08],
+                [0.0, 0.75, 1.0, 1.0],
+                [0.87, 0.3, 1.0, 0.75],
+            ],
+        }
+    }
+
     fn px(&self, f: f64, n: u32) -> u32 {
         (f * f64::from(n)).round().max(0.0) as u32
     }
@@ -227,21 +241,9 @@ pub fn pages(cue: &Cue, words: &[Word], max_lines: u32, max_chars: u32) -> Vec<P
 mod tests {
     use super::*;
 
-    fn tiktok() -> Canvas {
-        Canvas {
-            width: 1080,
-            height: 1920,
-            zones: vec![
-                [0.0, 0.0, 1.0, 0.08],
-                [0.0, 0.75, 1.0, 1.0],
-                [0.87, 0.3, 1.0, 0.75],
-            ],
-        }
-    }
-
     #[test]
     fn captions_sit_above_the_bottom_bar_and_clear_of_the_rail() {
-        let p = tiktok().captions(&Style::default(), 2);
+        let p = Canvas::tiktok().captions(&Style::default(), 2);
         assert_eq!(p.align, 2);
         assert!(p.vertical as f64 >= 0.25 * 1920.0, "{p:?}");
         assert!(p.right as f64 >= 0.13 * 1080.0, "{p:?}");

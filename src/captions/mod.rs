@@ -12,6 +12,7 @@ mod parse;
 pub mod sidecar;
 pub mod style;
 
+use crate::concat::plan::PlannedShot;
 use crate::error::{Error, Result};
 use crate::timeline::NANOS;
 use cutroom_ffi::{rescale, Rational};
@@ -206,6 +207,35 @@ impl ShotTime {
             cut_start,
             cut_len: played.map(|p| rescale(start + p, out_tb, ns) - cut_start),
         }
+    }
+
+    /// How `shot` of a planned cut (output time base `out_tb`) lands on it, with the length
+    /// of its source in ns (the time its captions must end by). A card's (or a still's) own
+    /// time is its time on the cut.
+    pub fn of(shot: &PlannedShot, out_tb: Rational) -> (Self, i64) {
+        let (length, in_pts, end_pts, tb) = match shot.content.clip() {
+            Some(src) => {
+                let first = src.pts.first().copied().unwrap_or(0);
+                (
+                    src.end - first,
+                    shot.in_pts - first,
+                    shot.end_pts - first,
+                    src.info.time_base,
+                )
+            }
+            None => (shot.len, 0, shot.len, out_tb),
+        };
+        let time = Self::from_ticks(
+            in_pts,
+            end_pts,
+            tb,
+            (
+                shot.start,
+                shot.retime.changes_speed().then_some(shot.played),
+            ),
+            out_tb,
+        );
+        (time, rescale(length, tb, Rational::new(1, NANOS as i32)))
     }
 
     /// Source time `t` (ns) on the cut (ns).

@@ -5,9 +5,12 @@ use crate::captions::style::{Logo, Overlays};
 use crate::captions::Captions;
 use crate::error::exit;
 use crate::export::cover::Cover;
+use crate::export::edit::{export_edited, Edit};
 use crate::export::preset::PresetBook;
 use crate::export::reframe::{Color, Fit, Focus, FocusChoice, Reframe};
 use crate::export::{default_out_dir, export, video_length_ns, Request};
+use crate::timeline::spec::{MAX_SPEED, MIN_SPEED};
+use crate::timeline::Card;
 use crate::Result;
 use std::path::{Path, PathBuf};
 
@@ -65,9 +68,33 @@ pub struct Args {
     /// Lay this PNG (with alpha) as a logo in the top-right corner (see --overlays for more).
     #[arg(long, value_name = "PNG")]
     logo: Option<PathBuf>,
+    /// Play the input this many times faster (0.25-4; below 1 slower), the sound
+    /// time-stretched at its pitch; captions and sidecars follow.
+    #[arg(long, value_name = "X", value_parser = parse_speed)]
+    speed: Option<f64>,
+    /// A card before the video: the card keys of a cut.toml shot as an inline TOML table's
+    /// body, e.g. 'text = "Sale", duration = "2s", transition = { kind = "fade", duration = 0.5 }'
+    /// (image, color, text, style, duration, transition: between the card and the video).
+    #[arg(long, value_name = "CARD", value_parser = parse_card)]
+    title_card: Option<Box<Card>>,
+    /// A card after the video (the keys of --title-card).
+    #[arg(long, value_name = "CARD", value_parser = parse_card)]
+    end_card: Option<Box<Card>>,
     /// Print the JSON report (`outputs[]`) instead of one line per output.
     #[arg(long)]
     json: bool,
+}
+
+fn parse_speed(s: &str) -> std::result::Result<f64, String> {
+    let (lo, hi) = (MIN_SPEED, MAX_SPEED);
+    s.parse::<f64>()
+        .ok()
+        .filter(|v| (lo..=hi).contains(v))
+        .ok_or_else(|| format!("expected a speed from {lo} to {hi} (e.g. 1.5)"))
+}
+
+fn parse_card(s: &str) -> std::result::Result<Box<Card>, String> {
+    Card::parse(s).map(Box::new)
 }
 
 fn parse<T: std::str::FromStr<Err = crate::Error>>(s: &str) -> std::result::Result<T, String> {
@@ -124,7 +151,15 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         overlays,
         quiet: global.quiet,
     };
-    let report = export(&req, None)?;
+    let edit = Edit {
+        speed: args.speed,
+        title: args.title_card.map(|c| *c),
+        end: args.end_card.map(|c| *c),
+    };
+    let report = match edit.is_empty() {
+        true => export(&req, None)?,
+        false => export_edited(&req, &edit)?,
+    };
     for o in &report.outputs {
         for w in &o.warnings {
             eprintln!("cutroom: warning: {}: {w}", o.path);
@@ -148,6 +183,9 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             );
             if !o.sidecars.is_empty() {
                 println!("  captions: {}", o.sidecars.join(" "));
+            }
+            if let Some(c) = &o.cover {
+                println!("  cover: {c}");
             }
         }
         if let Some(p) = &report.safe_zones {

@@ -88,8 +88,9 @@ pub enum MediaCommand {
     /// One assemble per variant of a templated cut (`[vars]`), side by side, resumable,
     /// shardable over a Kubernetes Indexed Job or a Slurm job array.
     Batch(batch::Args),
-    /// Print the JSON Schema of the assemble spec (cut.toml / cut.json).
-    Schema,
+    /// Print the JSON Schema of the assemble spec (cut.toml / cut.json), or of an export card
+    /// or overlays file.
+    Schema(schema::Args),
 }
 
 /// The subcommands that only talk to the network: the `cutroom` binary runs them itself,
@@ -184,7 +185,7 @@ pub fn run_media(cmd: MediaCommand, global: &Global) -> Result<i32> {
         MediaCommand::Export(a) => export::run(a, global),
         MediaCommand::Assemble(a) => assemble::run(a, global),
         MediaCommand::Batch(a) => batch::run(a, global),
-        MediaCommand::Schema => schema::run(),
+        MediaCommand::Schema(a) => schema::run(a),
     }
 }
 

@@ -1,11 +1,26 @@
-//! `cutroom schema`: the assemble spec's JSON Schema on stdout.
+//! `cutroom schema [cut|card|overlays]`: a JSON Schema on stdout.
 
 use super::print_json;
 use crate::assemble::spec::schema;
+use crate::captions::style::Overlays;
 use crate::error::exit;
+use crate::timeline::Card;
 use crate::Result;
 
-pub fn run() -> Result<i32> {
-    print_json(&schema());
+/// Arguments of `cutroom schema`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Whose schema: `cut` (the assemble spec), `card` (`export --title-card`/`--end-card`)
+    /// or `overlays` (`export --overlays`).
+    #[arg(default_value = "cut", value_parser = ["cut", "card", "overlays"])]
+    of: String,
+}
+
+pub fn run(args: Args) -> Result<i32> {
+    match args.of.as_str() {
+        "card" => print_json(&schemars::schema_for!(Card)),
+        "overlays" => print_json(&schemars::schema_for!(Overlays)),
+        _ => print_json(&schema()),
+    }
     Ok(exit::OK)
 }

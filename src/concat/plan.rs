@@ -370,6 +370,13 @@ fn still_shot(s: &Source, i: usize, shot: &crate::timeline::Shot) -> Result<()> 
             "in and out trim clips; a still image is shown for its duration".into(),
         ));
     }
+    if shot.speed.is_some() || shot.fit.is_some() || shot.freeze.is_some() {
+        return Err(bad(
+            "speed, fit and freeze retime clips; a still image is shown for its duration \
+             (set duration to the time it should last)"
+                .into(),
+        ));
+    }
     Ok(())
 }
 

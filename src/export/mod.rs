@@ -11,6 +11,7 @@ mod branch;
 pub mod cadence;
 pub mod colour;
 pub mod cover;
+pub mod edit;
 pub mod motion;
 mod overlay;
 pub mod preset;
@@ -196,7 +197,8 @@ pub fn export_staged(req: &Request, given: Option<GivenSoundtrack<'_>>) -> Resul
         turn: Turn::from_rotation(info.rotation),
     };
     let square = SquarePixels::new(&info, &req.input)?;
-    run(req, &picture, square, audio_kind, given, |fanout| {
+    let sound = given.map_or(Sound::Input, Sound::Given);
+    run(req, &picture, square, audio_kind, sound, |fanout| {
         decode(input, v, fanout)
     })
 }
@@ -215,21 +217,42 @@ pub struct FrameFeed {
     pub duration: i64,
 }
 
-/// Export the pictures of `feed` (with the soundtrack `given`, which `req.audio` needs) to
-/// every preset of `req`, as [`export`] does a file's: a producer of decoded frames (a join
-/// that conforms its shots) feeds the encoders directly, with no intermediate file or encode.
-/// The outputs are left staged, as by [`export_staged`].
+/// The sound of a [`FrameFeed`]'s export.
+pub enum FeedSound<'a> {
+    /// Mastered and encoded by the caller (see [`GivenSoundtrack`]), written as it is.
+    Given(GivenSoundtrack<'a>),
+    /// The feed's own sound (48 kHz stereo, sample 0 at the first frame), brought to each
+    /// preset's loudness target as an input's own sound is; `silent` when its source has none.
+    Own {
+        /// The sound.
+        pcm: Pcm,
+        /// Its source has no sound (the report says `silent`).
+        silent: bool,
+    },
+}
+
+/// Export the pictures of `feed` (with `sound`, which `req.audio` needs) to every preset of
+/// `req`, as [`export`] does a file's: a producer of decoded frames (a join that conforms its
+/// shots) feeds the encoders directly, with no intermediate file or encode. The outputs are
+/// left staged, as by [`export_staged`].
 pub fn export_frames(
     req: &Request,
     feed: FrameFeed,
-    given: Option<GivenSoundtrack<'_>>,
+    sound: Option<FeedSound<'_>>,
 ) -> Result<(Report, Batch)> {
     check_request(req)?;
-    if req.audio && given.is_none() {
-        return Err(Error::Usage(
-            "exporting a frame feed with sound needs the soundtrack given".into(),
-        ));
-    }
+    let (audio_kind, sound) = match (req.audio, sound) {
+        (false, _) => ("none", Sound::Input),
+        (true, None) => {
+            return Err(Error::Usage(
+                "exporting a frame feed with sound needs its soundtrack".into(),
+            ))
+        }
+        (true, Some(FeedSound::Given(g))) => ("given", Sound::Given(g)),
+        (true, Some(FeedSound::Own { pcm, silent })) => {
+            (if silent { "silent" } else { "source" }, Sound::Own(pcm))
+        }
+    };
     let picture = PictureInfo {
         time_base: feed.time_base,
         rates: [feed.frame_rate; 2],
@@ -237,15 +260,54 @@ pub fn export_frames(
         duration: feed.duration,
         turn: Turn::None,
     };
-    let audio_kind = if req.audio { "given" } else { "none" };
     run(
         req,
         &picture,
         SquarePixels::none(),
         audio_kind,
-        given,
+        sound,
         |fanout| forward(feed.frames, fanout),
     )
+}
+
+/// Export the pictures of a normalised join as they are made (on another thread), so they are
+/// encoded once, by the export, rather than into a master first (see [`export_frames`]).
+pub fn export_join(
+    req: &Request,
+    picture: crate::concat::NormalisedPicture,
+    sound: Option<FeedSound<'_>>,
+) -> Result<(Report, Batch)> {
+    let (tx, rx) = sync_channel(4);
+    let feed = FrameFeed {
+        frames: rx,
+        time_base: picture.time_base(),
+        frame_rate: picture.frame_rate(),
+        duration: picture.duration(),
+    };
+    let input = req.input.clone();
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            let made = picture.run(&indicatif::ProgressBar::hidden(), |frame| {
+                // The export hung up: it failed and reports why.
+                tx.send(Ok(frame.share()?))
+                    .map_err(|_| Error::bad_input(&input, "the export stopped"))
+            });
+            if let Err(e) = made {
+                let _ = tx.send(Err(e));
+            }
+        });
+        export_frames(req, feed, sound)
+    })
+}
+
+/// Where an export's sound comes from.
+enum Sound<'a> {
+    /// The input file's own (silence when it has none).
+    Input,
+    /// Made by the caller, mastered and encoded.
+    Given(GivenSoundtrack<'a>),
+    /// Made by the caller, not levelled.
+    Own(Pcm),
 }
 
 /// What an export needs to know of its pictures (the input's video stream, or a feed).
@@ -262,15 +324,14 @@ struct PictureInfo {
     turn: Turn,
 }
 
-/// The export of `picture`: the branches, the soundtrack (`given`, else the input's; its kind
-/// `audio_kind` for the report), and `source` (on this thread) handing every picture to a
-/// [`Fanout`].
+/// The export of `picture`: the branches, the soundtrack (`sound`; its kind `audio_kind` for
+/// the report), and `source` (on this thread) handing every picture to a [`Fanout`].
 fn run(
     req: &Request,
     picture: &PictureInfo,
     square: SquarePixels,
     audio_kind: &'static str,
-    given: Option<GivenSoundtrack<'_>>,
+    sound: Sound<'_>,
     source: impl FnOnce(&mut Fanout<'_>) -> Result<bool>,
 ) -> Result<(Report, Batch)> {
     let plans = plan(req, picture)?;
@@ -341,7 +402,7 @@ fn run(
             frame_txs.push(tx);
         }
         let path = &req.input;
-        let audio = s.spawn(move || encode_soundtracks(path, given, audio_txs));
+        let audio = s.spawn(move || encode_soundtracks(path, sound, audio_txs));
         let mut fanout = Fanout {
             senders: &frame_txs,
             square,
@@ -720,12 +781,13 @@ fn plan(req: &Request, picture: &PictureInfo) -> Result<Vec<Plan>> {
     Ok(plans)
 }
 
-/// Decode the input's sound once (silence when it has none) and master it to each track's
-/// loudness target, or take `given` (already mastered) as it is; send each branch its
-/// [`Track`], AAC-encoded once per distinct track (a track of `given`'s length is its AAC).
+/// Decode the input's sound once (silence when it has none), or take the caller's own, and
+/// master it to each track's loudness target, or take a given one (already mastered) as it
+/// is; send each branch its [`Track`], AAC-encoded once per distinct track (a track of the
+/// given one's length is its AAC).
 fn encode_soundtracks(
     input: &Path,
-    given: Option<GivenSoundtrack<'_>>,
+    sound: Sound<'_>,
     branches: Vec<(Track, Sender<EncodedAudio>)>,
 ) -> Result<()> {
     if branches.is_empty() {
@@ -733,9 +795,13 @@ fn encode_soundtracks(
     }
     // The sound every track is cut from: the given soundtrack's, or the input's own. The
     // last track made from it takes it (no copy of the whole is kept beside it).
-    let (mut sound, given) = match given.map(|make| make()).transpose()? {
-        Some(m) => (m.pcm, Some(m.encoded)),
-        None => (
+    let (mut sound, given) = match sound {
+        Sound::Given(make) => {
+            let m = make()?;
+            (m.pcm, Some(m.encoded))
+        }
+        Sound::Own(pcm) => (pcm, None),
+        Sound::Input => (
             pcm::decode_aligned(input, AUDIO_RATE, AUDIO_CHANNELS)?
                 .unwrap_or_else(|| Pcm::silence(AUDIO_RATE, AUDIO_CHANNELS, 0)),
             None,
@@ -761,7 +827,8 @@ fn encode_soundtracks(
                     pcm.fit(track.samples);
                     match given {
                         Some(_) => EncodedAudio::encode(&pcm)?,
-                        // The input's own sound is brought to the preset's loudness target.
+                        // The input's (or the feed's own) sound is brought to the preset's
+                        // loudness target.
                         None => {
                             let level = Level::Normalize(LoudnessTarget {
                                 integrated_lufs: track.loudness_lufs,

@@ -168,15 +168,7 @@ mod tests {
 
     #[test]
     fn a_top_right_logo_moves_below_tiktoks_top_bar() {
-        let c = Canvas {
-            width: 1080,
-            height: 1920,
-            zones: vec![
-                [0.0, 0.0, 1.0, 0.08],
-                [0.0, 0.75, 1.0, 1.0],
-                [0.87, 0.3, 1.0, 0.75],
-            ],
-        };
+        let c = Canvas::tiktok();
         let (x, y) = corner(&c, "top-right", 0.04, 200, 100);
         assert_eq!(x, 1080 - 43 - 200);
         assert!(f64::from(y) >= 0.08 * 1920.0 + 43.0, "{y}");

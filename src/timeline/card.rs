@@ -119,6 +119,58 @@ impl Footage {
     }
 }
 
+/// A card on its own, as `cutroom export --title-card`/`--end-card` take it: the card keys of
+/// a `cut.toml` shot.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Card {
+    /// A still image shown for `duration`.
+    pub image: Option<PathBuf>,
+    /// A colour card `#rrggbb`; with `text`, the colour behind the text.
+    pub color: Option<String>,
+    /// A text card: these lines (`\n` breaks them), centred.
+    pub text: Option<String>,
+    /// How a text card's text looks.
+    pub style: Option<TextStyle>,
+    /// How long it is shown.
+    pub duration: Option<TimeSpec>,
+    /// The transition between the card and the video (default: a cut).
+    #[serde(default)]
+    pub transition: super::Transition,
+}
+
+impl Card {
+    /// Read a card from the body of an inline TOML table, e.g.
+    /// `text = "Thanks", duration = "2s", transition = { kind = "fade", duration = 0.5 }`,
+    /// checked as a shot's card keys are.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        #[derive(serde::Deserialize)]
+        struct Wrap {
+            card: Card,
+        }
+        let w: Wrap = toml::from_str(&format!("card = {{ {s} }}"))
+            .map_err(|e| e.message().replace("card.", ""))?;
+        w.card
+            .shot(super::Transition::Cut)
+            .footage(1)
+            .map_err(|e| e.trim_start_matches("shot 1: ").to_string())?;
+        Ok(w.card)
+    }
+
+    /// The card as a shot, with `transition` into the next shot.
+    pub fn shot(&self, transition: super::Transition) -> super::Shot {
+        super::Shot {
+            image: self.image.clone(),
+            color: self.color.clone(),
+            text: self.text.clone(),
+            style: self.style.clone(),
+            duration: self.duration,
+            transition,
+            ..super::Shot::default()
+        }
+    }
+}
+
 /// Checks a card's duration is given (`what` names the card kind for the message).
 pub fn require_duration(duration: Option<TimeSpec>, what: &str) -> Result<TimeSpec, String> {
     duration.ok_or_else(|| {

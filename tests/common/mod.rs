@@ -843,6 +843,25 @@ pub fn ocr_words(frame: &Rgb, scratch: &Path) -> Option<Vec<String>> {
     )
 }
 
+/// Assert that Tesseract reads every word of `shown` in `frame` and none of `hidden` (`at`
+/// names the frame in the message); `false` when tesseract is not installed (the caller skips
+/// the rest of its OCR checks).
+pub fn assert_ocr(frame: &Rgb, shown: &[&str], hidden: &[&str], scratch: &Path, at: &str) -> bool {
+    let Some(words) = ocr_words(frame, scratch) else {
+        return false;
+    };
+    for w in shown {
+        assert!(
+            words.iter().any(|x| x == w),
+            "{at}: {w} not read in {words:?}"
+        );
+    }
+    for w in hidden {
+        assert!(!words.iter().any(|x| x == w), "{at}: {w} read in {words:?}");
+    }
+    true
+}
+
 /// An empty fontconfig configuration (no font directories) in `dir`: a process run with
 /// `FONTCONFIG_FILE` set to it finds no system font.
 pub fn no_system_fonts(dir: &Path) -> PathBuf {

@@ -1,0 +1,113 @@
+//! An export's own edit of its input (`export --speed`, `--title-card`, `--end-card`): the
+//! input becomes one shot of a cut, played at a speed, between a title and an end card, and is
+//! joined by concat's plan and normalise path (the very code `cut.toml` goes through). The
+//! conformed frames go straight into the export's encoders; the joined sound (stretched at
+//! pitch, silent under the cards) is levelled per preset as an input's own sound is.
+
+use super::{export_join, FeedSound, Report, Request, AUDIO_CHANNELS, AUDIO_RATE};
+use crate::captions::ShotTime;
+use crate::concat::{self, plan::VideoPath};
+use crate::error::{Error, Result};
+use crate::timeline::{Card, EditSpec, Shot, Transition};
+
+/// What an export changes in its input's timeline.
+#[derive(Debug, Clone, Default)]
+pub struct Edit {
+    /// Play the input this many times faster (0.25-4).
+    pub speed: Option<f64>,
+    /// A card before the input.
+    pub title: Option<Card>,
+    /// A card after it.
+    pub end: Option<Card>,
+}
+
+impl Edit {
+    /// Nothing to change: the input is exported as it is.
+    pub fn is_empty(&self) -> bool {
+        self.speed.is_none_or(|s| s == 1.0) && self.title.is_none() && self.end.is_none()
+    }
+
+    /// The cut: title card, the input (at its speed), end card.
+    fn spec(&self, req: &Request) -> EditSpec {
+        let mut shot = Vec::new();
+        if let Some(c) = &self.title {
+            shot.push(c.shot(c.transition));
+        }
+        shot.push(Shot {
+            speed: self.speed.filter(|&s| s != 1.0),
+            transition: self.end.as_ref().map_or(Transition::Cut, |c| c.transition),
+            ..Shot::whole(&req.input)
+        });
+        if let Some(c) = &self.end {
+            shot.push(c.shot(Transition::Cut));
+        }
+        EditSpec { shot }
+    }
+}
+
+/// Export `req` with `edit` applied (see the module doc). `req.captions` are in the input's
+/// time: they follow it onto the edited timeline (speed and the title card's length); the
+/// overlays' times are the edited timeline's.
+pub fn export_edited(req: &Request, edit: &Edit) -> Result<Report> {
+    let spec = edit.spec(req);
+    spec.validate().map_err(Error::Usage)?;
+    let opts = concat::Options {
+        sample_rate: AUDIO_RATE,
+        channels: AUDIO_CHANNELS,
+        ..concat::Options::default()
+    };
+    let bar = crate::progress::bar(spec.shot.len() as u64, "read", req.quiet);
+    let prepared = concat::prepare(&spec, &opts, &bar)?;
+    bar.finish_and_clear();
+    if prepared.plan.path != VideoPath::Normalise {
+        return Err(Error::Internal(
+            "an edited export makes its frames (normalise path)".into(),
+        ));
+    }
+    let clip = &prepared.plan.shots[usize::from(edit.title.is_some())];
+    let silent = !clip.content.clip().is_some_and(|c| c.has_audio);
+    let (time, _) = ShotTime::of(clip, prepared.plan.target.time_base);
+    let mut edited = req.clone();
+    edited.captions = req.captions.on_cut(&time);
+    // On the normalise path nothing is written to the file named here.
+    let (pcm, picture) = concat::execute_for_export(
+        prepared,
+        &opts,
+        &req.input,
+        &indicatif::ProgressBar::hidden(),
+    )?;
+    let concat::Picture::Frames(frames) = picture else {
+        return Err(Error::Internal(
+            "an edited export makes its frames (normalise path)".into(),
+        ));
+    };
+    let sound = req.audio.then_some(FeedSound::Own { pcm, silent });
+    let (report, files) = export_join(&edited, frames, sound)?;
+    files.commit()?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timeline::TimeSpec;
+
+    #[test]
+    fn cards_parse_from_inline_toml_and_are_checked_as_shots() {
+        let c = Card::parse(
+            r##"text = "Thanks", color = "#101010", duration = "2s", transition = { kind = "fade", duration = 0.5 }"##,
+        )
+        .unwrap();
+        assert_eq!(c.duration, Some(TimeSpec::Nanos(2_000_000_000)));
+        assert_eq!(c.transition.name(), "fade");
+        let e = Card::parse("text = \"Hi\"").unwrap_err();
+        assert!(e.starts_with("a text card needs a duration"), "{e}");
+        let e = Card::parse("src = \"a.mp4\", duration = 1").unwrap_err();
+        assert!(e.contains("unknown field `src`"), "{e}");
+        let e = Card::parse("color = \"#101010\", image = \"a.png\", duration = 1").unwrap_err();
+        assert!(
+            e.contains("not image and color") || e.contains("exactly one"),
+            "{e}"
+        );
+    }
+}
