@@ -1355,22 +1355,24 @@ fn a_text_title_card_reads_and_captions_follow_the_speed() {
     let srt = d.join("subs.srt");
     std::fs::write(&srt, "1\n00:00:02,000 --> 00:00:03,000\nHELLO WORLD\n").unwrap();
     let out = d.join("out");
-    let r = cutroom(&[
-        "export",
-        s(&clip),
-        "--presets",
-        s(&small_preset(d)),
-        "-p",
-        "small",
-        "--speed",
-        "2",
-        "--captions",
-        s(&srt),
-        "--title-card",
-        "text = \"SUMMER SALE\", duration = 1, style = { size = 0.12 }",
-        "-o",
-        s(&out),
-    ]);
+    // No system font is reachable: the card is drawn with the shipped font or not at all.
+    let r = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
+        .env("FONTCONFIG_FILE", no_system_fonts(d))
+        .args([
+            "export",
+            s(&clip),
+            "--presets",
+            s(&small_preset(d)),
+            "-p",
+            "small",
+        ])
+        .args(["--speed", "2", "--captions", s(&srt), "-o", s(&out)])
+        .args([
+            "--title-card",
+            "text = \"SUMMER SALE\", duration = 1, style = { size = 0.12, bold = true }",
+        ])
+        .output()
+        .unwrap();
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let video = out.join("clip.small.mp4");
     let vdur = ffprobe(&video)["streams"][0]["duration"]

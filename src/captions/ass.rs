@@ -9,6 +9,7 @@ use super::{Captions, Word};
 use crate::timeline::{TimeSpec, NANOS};
 use cutroom_ffi::Rational;
 use std::fmt::Write;
+use std::path::Path;
 
 /// The first frame (at `rate`) shown at or after `t` ns.
 pub fn frame_at(t: i64, rate: Rational) -> i64 {
@@ -101,6 +102,16 @@ fn event(out: &mut String, a: i64, b: i64, rate: Rational, style: &str, text: &s
     }
 }
 
+/// A font-size override for a line of `longest` characters where `max_chars` fit at `font`
+/// (nothing when it fits), so it still fits the band.
+fn fit(longest: usize, max_chars: u32, font: u32) -> String {
+    let longest = u32::try_from(longest).unwrap_or(u32::MAX);
+    match longest > max_chars {
+        true => format!("{{\\fs{}}}", (font * max_chars / longest).max(1)),
+        false => String::new(),
+    }
+}
+
 /// The lines of a page as event text, word `hot` (if any) in the highlight colour; a line
 /// longer than `max_chars` (one long word) gets a font that much smaller than `font`, so it
 /// still fits the band.
@@ -122,28 +133,25 @@ fn page_text(
                 - 1
         })
         .max()
-        .unwrap_or(0) as u32;
-    let fit = match longest > s.max_chars {
-        true => format!("{{\\fs{}}}", (font * s.max_chars / longest).max(1)),
-        false => String::new(),
-    };
-    fit + &lines
-        .iter()
-        .map(|l| {
-            l.iter()
-                .map(|&i| {
-                    let w = literal(&words[i].text);
-                    if hot == Some(i) {
-                        format!("{{\\1c{hi}}}{w}{{\\1c{base}}}")
-                    } else {
-                        w
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect::<Vec<_>>()
-        .join("\\N")
+        .unwrap_or(0);
+    fit(longest, s.max_chars, font)
+        + &lines
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .map(|&i| {
+                        let w = literal(&words[i].text);
+                        if hot == Some(i) {
+                            format!("{{\\1c{hi}}}{w}{{\\1c{base}}}")
+                        } else {
+                            w
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect::<Vec<_>>()
+            .join("\\N")
 }
 
 /// The script for a `canvas` frame at `rate`: `captions` in `style`, and `texts` (times
@@ -162,10 +170,12 @@ pub fn script(
     );
     let band = canvas.captions(style, style.max_lines);
     out.push_str(&style_line("Caption", style, band));
+    let mut fonts = Vec::with_capacity(texts.len());
     for (i, t) in texts.iter().enumerate() {
         let lines = t.text.lines().count().max(1) as u32;
         let p = canvas.text(&t.style, lines, &t.position);
         out.push_str(&style_line(&format!("Text{i}"), &t.style, p));
+        fonts.push(p.font);
     }
     out.push_str("\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n");
     let f = |t: i64| frame_at(t, rate);
@@ -197,15 +207,49 @@ pub fn script(
     for (i, t) in texts.iter().enumerate() {
         let a = t.start.map_or(0, |s| spec_ns(s, rate));
         let b = t.end.map_or(duration, |e| spec_ns(e, rate)).min(duration);
-        let text = literal(&t.text).replace('\n', "\\N");
+        // libass wraps long lines at spaces; a word longer than a line is drawn smaller.
+        let longest = t.text.split_whitespace().map(|w| w.chars().count()).max();
+        let text = fit(longest.unwrap_or(0), t.style.max_chars, fonts[i])
+            + &literal(&t.text).replace('\n', "\\N");
         event(&mut out, f(a), f(b), rate, &format!("Text{i}"), &text);
     }
     out
 }
 
+/// The `ass` filter drawing `script` with the fonts of the directory `fonts` only (see
+/// [`super::font`]).
+pub fn filter(script: &Path, fonts: &Path) -> String {
+    format!(
+        "ass=filename={}:fontsdir={}",
+        graph_arg(script),
+        graph_arg(fonts)
+    )
+}
+
+/// A path as a filter option value inside a filter graph (escaped for the option parser,
+/// then for the graph parser).
+pub fn graph_arg(path: &Path) -> String {
+    let escape = |s: &str, special: &str| {
+        s.chars().fold(String::new(), |mut out, c| {
+            if special.contains(c) {
+                out.push('\\');
+            }
+            out.push(c);
+            out
+        })
+    };
+    let s = path.to_string_lossy();
+    escape(&escape(&s, "\\':"), "\\'[],;")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_survive_both_levels_of_escaping() {
+        assert_eq!(graph_arg(Path::new("/t/a:b,c'd")), "/t/a\\\\:b\\,c\\\\\\'d");
+    }
 
     #[test]
     fn event_times_fall_between_frames() {

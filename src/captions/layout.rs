@@ -56,6 +56,15 @@ impl Canvas {
         }
     }
 
+    /// How many characters of a `font`-pixel font (`bold` or not) fit on a line across a
+    /// frame `width` pixels wide, inside the side margins (at least 1).
+    pub fn chars_across(width: f64, font: f64, bold: bool) -> u32 {
+        let advance = if bold { ADVANCE_BOLD } else { ADVANCE };
+        ((1.0 - 2.0 * SIDE) * width / (advance * font))
+            .floor()
+            .max(1.0) as u32
+    }
+
     fn px(&self, f: f64, n: u32) -> u32 {
         (f * f64::from(n)).round().max(0.0) as u32
     }

@@ -1,11 +1,13 @@
 //! The pictures of colour and text cards, made once per card at the output size: a flat
-//! BT.709 limited-range colour, and text drawn on it by FFmpeg's `drawtext` with the captions'
-//! shipped font ([`crate::captions::font`]: no system font lookup, the same pixels on every
-//! machine).
+//! BT.709 limited-range colour, and text drawn on it by the captions' renderer (an ASS script
+//! through libass with the shipped font, [`crate::captions::font`]: no system font lookup, the
+//! same pixels on every machine, the same style keys as captions and text overlays).
 
-use crate::captions::font;
+use crate::captions::layout::Canvas;
+use crate::captions::style::{Style, TextOverlay};
+use crate::captions::{ass, font, Captions};
 use crate::error::{Error, Result};
-use crate::timeline::{Footage, Rgb};
+use crate::timeline::{Footage, Rgb, TextStyle, NANOS};
 use cutroom_ffi::{Pixel, Rational, VideoFilter, VideoFrame};
 
 /// The picture of a colour or text card, `width`x`height`, `yuv420p`.
@@ -14,10 +16,9 @@ pub fn picture(card: &Footage, width: u32, height: u32) -> Result<VideoFrame> {
         Footage::Color(c) => Ok(filled(*c, width, height)),
         Footage::Text {
             text,
-            color,
-            size,
+            style,
             background,
-        } => text_card(text, *color, *size, filled(*background, width, height)),
+        } => text_card(text, style, filled(*background, width, height)),
         Footage::File(p) => Err(Error::Internal(format!(
             "{} is a file, not a card",
             p.display()
@@ -34,79 +35,64 @@ fn filled(c: Rgb, width: u32, height: u32) -> VideoFrame {
     f
 }
 
-/// Average advance of a DejaVu Sans letter, in letter heights (font size), rounded up: enough
-/// to keep lines inside the frame.
-const ADVANCE: f64 = 0.62;
-
-/// The lines of `text` for a frame `width` wide at letter height `px`: words wrapped so each
-/// line fits 90 % of the width, and the letters made smaller if a single word does not fit.
-fn layout(text: &str, width: u32, px: u32) -> (Vec<String>, u32) {
-    let room = f64::from(width) * 0.9;
-    let longest_word = text.split_whitespace().map(|w| w.chars().count()).max();
-    let px = match longest_word {
-        Some(n) if n as f64 * ADVANCE * f64::from(px) > room => {
-            ((room / (n as f64 * ADVANCE)).floor() as u32).max(4)
-        }
-        _ => px,
-    };
-    let per_line = ((room / (ADVANCE * f64::from(px))).floor() as usize).max(1);
-    let mut lines = Vec::new();
-    for given in text.lines() {
-        let mut line = String::new();
-        for word in given.split_whitespace() {
-            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > per_line {
-                lines.push(std::mem::take(&mut line));
-            }
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        }
-        lines.push(line);
+/// A card's style as a text overlay's on a `width`x`height` frame: lines as long as 90 % of
+/// the width holds at its size (libass wraps longer ones at spaces; a longer word is drawn
+/// smaller, see [`ass::script`]).
+fn overlay_style(s: &TextStyle, width: u32, height: u32) -> Style {
+    let per_line = Canvas::chars_across(f64::from(width), s.size * f64::from(height), s.bold);
+    Style {
+        size: s.size,
+        color: s.color.clone(),
+        outline: s.outline,
+        shadow: s.shadow,
+        boxed: s.boxed,
+        box_color: s.box_color.clone(),
+        bold: s.bold,
+        max_lines: u32::MAX,
+        max_chars: per_line,
+        ..Style::default()
     }
-    (lines, px)
 }
 
-/// `text` drawn on `base`: each line centred, the block centred, letters `size` of the frame
-/// height tall (wrapped or made smaller to stay inside the frame, see [`layout`]). The font and the lines go to a temporary directory for `drawtext` to read (so
-/// no text needs escaping), removed when done.
-fn text_card(text: &str, color: Rgb, size: f64, base: VideoFrame) -> Result<VideoFrame> {
+/// `text` drawn centred on `base` in `style`, through a one-event ASS script in a temporary
+/// directory (with the font) that is removed when done.
+fn text_card(text: &str, style: &TextStyle, base: VideoFrame) -> Result<VideoFrame> {
     let dir = tempfile::tempdir().map_err(|e| Error::io(&std::env::temp_dir(), e))?;
-    let write = |name: &str, data: &[u8]| -> Result<String> {
-        let path = dir.path().join(name);
-        std::fs::write(&path, data).map_err(|e| Error::io(&path, e))?;
-        Ok(path.display().to_string())
-    };
     font::install(dir.path())?;
-    let font = font::regular(dir.path()).display().to_string();
     let (w, h) = (base.width(), base.height());
-    let (lines, px) = layout(text, w, ((f64::from(h) * size).round() as u32).max(4));
-    // Lines are 1.25 letter heights apart; the block is centred as a whole.
-    let pitch = px * 5 / 4;
-    let top = (i64::from(h) - i64::from(pitch) * lines.len() as i64) / 2;
-    let mut graph = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let file = write(&format!("line{i}.txt"), line.as_bytes())?;
-
-        graph.push(format!(
-            "drawtext=fontfile='{font}':textfile='{file}':expansion=none:fontsize={px}:\
-             fontcolor={}:x=(w-text_w)/2:y={}",
-            color.ffmpeg(),
-            top + i64::from(pitch) * i as i64 + i64::from(pitch - px) / 2
-        ));
-    }
-    let spec = graph.join(",");
-    let mut f = VideoFilter::new(&spec, w, h, "yuv420p", Rational::new(1, 1), Pixel::Yuv420p)?;
+    let canvas = Canvas {
+        width: w,
+        height: h,
+        zones: Vec::new(),
+    };
+    let overlay = TextOverlay {
+        text: text.to_string(),
+        start: None,
+        end: None,
+        position: "center".into(),
+        style: overlay_style(style, w, h),
+    };
+    // One frame a second, the card's one frame at 0.
+    let rate = Rational::new(1, 1);
+    let script = ass::script(
+        &canvas,
+        rate,
+        &Style::default(),
+        &Captions::default(),
+        &[overlay],
+        NANOS,
+    );
+    let path = dir.path().join("card.ass");
+    std::fs::write(&path, script).map_err(|e| Error::io(&path, e))?;
+    let spec = ass::filter(&path, dir.path());
+    let mut f = VideoFilter::new(&spec, w, h, "yuv420p", rate.invert(), Pixel::Yuv420p)?;
     let mut base = base;
     base.set_pts(Some(0));
     f.push(&base)?;
     f.pull()?.ok_or_else(|| {
         Error::Media(cutroom_ffi::Error::Ffmpeg {
             op: "text card".into(),
-            reason: "drawtext returned no frame".into(),
+            reason: "the ass filter returned no frame".into(),
         })
     })
 }
@@ -115,15 +101,39 @@ fn text_card(text: &str, color: Rgb, size: f64, base: VideoFrame) -> Result<Vide
 mod tests {
     use super::*;
 
+    /// The box (x0, y0, x1, y1) of the pixels of `f` whose luma is over 128.
+    fn bright_box(f: &VideoFrame) -> Option<(u32, u32, u32, u32)> {
+        let (w, stride) = (f.width() as usize, f.stride(0));
+        let luma = f.plane(0);
+        let mut b: Option<(u32, u32, u32, u32)> = None;
+        for y in 0..f.height() as usize {
+            for x in 0..w {
+                if luma[y * stride + x] > 128 {
+                    let (x, y) = (x as u32, y as u32);
+                    b = Some(b.map_or((x, y, x, y), |(a, c, d, e)| {
+                        (a.min(x), c.min(y), d.max(x), e.max(y))
+                    }));
+                }
+            }
+        }
+        b
+    }
+
     #[test]
-    fn long_lines_wrap_and_long_words_shrink() {
-        let (lines, px) = layout("Thanks for watching\nSee you", 360, 51);
-        assert_eq!(px, 51);
-        assert_eq!(lines, ["Thanks for", "watching", "See you"]);
-        let (lines, px) = layout("Supercalifragilistic", 360, 51);
-        assert_eq!(lines, ["Supercalifragilistic"]);
-        assert!(20.0 * ADVANCE * f64::from(px) <= 324.0, "{px}");
-        let (lines, _) = layout("a\n\nb", 1920, 80);
-        assert_eq!(lines, ["a", "", "b"]);
+    fn card_text_is_centred_and_a_word_too_long_for_the_frame_is_drawn_smaller() {
+        let card = |text: &str| Footage::Text {
+            text: text.into(),
+            style: TextStyle::default(),
+            background: Rgb::BLACK,
+        };
+        let f = picture(&card("Thanks"), 360, 640).unwrap();
+        let (x0, y0, x1, y1) = bright_box(&f).expect("white letters");
+        assert!(
+            (x0 + x1).abs_diff(360) <= 8 && (y0 + y1).abs_diff(640) <= 16,
+            "{x0} {y0} {x1} {y1}"
+        );
+        let f = picture(&card("Supercalifragilisticexpialidocious"), 360, 640).unwrap();
+        let (x0, _, x1, _) = bright_box(&f).expect("white letters");
+        assert!(x0 > 0 && x1 < 359, "the word runs off the frame: {x0}-{x1}");
     }
 }

@@ -63,11 +63,7 @@ impl<'a> Burn<'a> {
         );
         let path = self.dir.path().join(format!("encode{job}.ass"));
         std::fs::write(&path, script).map_err(|e| Error::io(&path, e))?;
-        let mut g = format!(
-            "ass=filename={}:fontsdir={}",
-            arg(&path),
-            arg(&self.dir.path().join("fonts"))
-        );
+        let mut g = ass::filter(&path, &self.dir.path().join("fonts"));
         if let Some(logo) = &self.overlays.logo {
             g.push_str(&logo_graph(logo, f)?);
         }
@@ -96,7 +92,7 @@ fn logo_graph(logo: &Logo, f: &Frame) -> Result<String> {
     }) - 1;
     Ok(format!(
         "[base];movie=filename={},format=rgba,scale={lw}:{lh},colorchannelmixer=aa={:.3}[logo];[base][logo]overlay=x={x}:y={y}:enable='between(n,{first},{last})'",
-        arg(&logo.file),
+        ass::graph_arg(&logo.file),
         logo.opacity
     ))
 }
@@ -136,22 +132,6 @@ pub(super) fn corner(c: &Canvas, corner: &str, margin: f64, lw: u32, lh: u32) ->
     (clamp(x, w - lw), clamp(y, h - lh))
 }
 
-/// A path as a filter option value inside a filter graph (escaped for the option parser,
-/// then for the graph parser).
-fn arg(path: &Path) -> String {
-    let escape = |s: &str, special: &str| {
-        s.chars().fold(String::new(), |mut out, c| {
-            if special.contains(c) {
-                out.push('\\');
-            }
-            out.push(c);
-            out
-        })
-    };
-    let s = path.to_string_lossy();
-    escape(&escape(&s, "\\':"), "\\'[],;")
-}
-
 /// The sidecar paths of an output: `<stem>.<preset>.srt` and `.vtt` beside it.
 pub(super) fn sidecars(target: &Path) -> [PathBuf; 2] {
     [target.with_extension("srt"), target.with_extension("vtt")]
@@ -160,11 +140,6 @@ pub(super) fn sidecars(target: &Path) -> [PathBuf; 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn paths_survive_both_levels_of_escaping() {
-        assert_eq!(arg(Path::new("/t/a:b,c'd")), "/t/a\\\\:b\\,c\\\\\\'d");
-    }
 
     #[test]
     fn a_top_right_logo_moves_below_tiktoks_top_bar() {

@@ -143,21 +143,18 @@ impl Shot {
         }
         if let Some(text) = &self.text {
             require_duration(self.duration, &format!("{shot}: a text card"))?;
-            let style = self.style.clone().unwrap_or_default();
-            if !(0.01..=0.5).contains(&style.size) {
-                return Err(format!(
-                    "{shot}: style.size is a fraction of the frame height between 0.01 and \
-                     0.5, not {}",
-                    style.size
-                ));
-            }
+            let style = self
+                .style
+                .clone()
+                .unwrap_or_default()
+                .checked()
+                .map_err(|e| format!("{shot}: {e}"))?;
             if text.trim().is_empty() {
                 return Err(format!("{shot}: text is empty"));
             }
             return Ok(Footage::Text {
                 text: text.clone(),
-                color: color(&Some(style.color), Rgb::WHITE, "style.color")?,
-                size: style.size,
+                style,
                 background: color(&self.color, Rgb::BLACK, "color")?,
             });
         }
@@ -369,8 +366,10 @@ mod tests {
             s.shot[1].footage(2),
             Ok(Footage::Text {
                 text: "The End".into(),
-                color: Rgb::WHITE,
-                size: 0.1,
+                style: TextStyle {
+                    size: 0.1,
+                    ..TextStyle::default()
+                },
                 background: Rgb::WHITE,
             })
         );
