@@ -836,7 +836,7 @@ fn many_shots_reopen_their_files_for_the_video_pass() {
     use cutroom::concat::{execute, prepare, Options};
     let dir = tempfile::tempdir().unwrap();
     let (clips, spec) = two_marker_shots();
-    let bar = indicatif::ProgressBar::hidden();
+    let bar = cutroom::progress::Silent;
     for normalise in [false, true] {
         let opts = Options {
             keep_open: 0,
@@ -870,7 +870,7 @@ fn for_an_export_the_normalise_path_hands_over_frames_and_writes_no_master() {
     use cutroom::concat::{execute_for_export, prepare, Options, Picture};
     let dir = tempfile::tempdir().unwrap();
     let (_, spec) = two_marker_shots();
-    let bar = indicatif::ProgressBar::hidden();
+    let bar = cutroom::progress::Silent;
     for normalise in [true, false] {
         let opts = Options {
             normalise,

@@ -34,7 +34,7 @@ use crate::loudness::{self, LoudnessReport, LoudnessTarget};
 use crate::otio::{self, TimelineBed, TimelineClip};
 use crate::output::{self, AtomicOutput, Planned};
 use crate::pcm::{decode_aligned, Pcm};
-use crate::progress;
+use crate::progress::Progress;
 use crate::sheet;
 use crate::sync::{self, SyncReport, Verdict};
 use crate::timeline::{EditSpec, Transition};
@@ -318,7 +318,7 @@ pub fn run(
     reused: Vec<Option<Output>>,
     out_dir: &Path,
     sources_s: f64,
-    quiet: bool,
+    progress: &dyn Progress,
 ) -> Result<Report> {
     let name = cut_name(cut, spec_path);
     // The outputs to make: those no earlier run left intact.
@@ -368,8 +368,8 @@ pub fn run(
         .map_err(|e| Error::io(out_dir, e))?;
     let master = tmp.path().join(format!("{name}.mp4"));
     let copts = concat::Options::default();
-    let bar = progress::bar(0, "concat", quiet);
-    let prepared = concat::prepare(&edit, &copts, &bar)?;
+    progress.start("concat", 0);
+    let prepared = concat::prepare(&edit, &copts, progress)?;
     let captions = overlays::on_cut(cut, &prepared.plan)?;
     let summary = Summary::of(&prepared.plan, &master);
     let rate = prepared.plan.target.frame_rate;
@@ -387,8 +387,8 @@ pub fn run(
             None => (rate.num as f64 / rate.den as f64, s.len),
         })
         .collect();
-    let (shots_sound, picture) = concat::execute_for_export(prepared, &copts, &master, &bar)?;
-    bar.finish_and_clear();
+    let (shots_sound, picture) = concat::execute_for_export(prepared, &copts, &master, progress)?;
+    progress.finish(None);
     timings.concat_s = t.elapsed().as_secs_f64();
 
     // The soundtrack, in memory: made on the export's audio thread while the pictures are
@@ -427,14 +427,16 @@ pub fn run(
                 .iter()
                 .map(|s| s.start_s + s.duration_s / 2.0)
                 .collect(),
-            quiet,
         };
         let given: export::GivenSoundtrack = Box::new(make_sound);
         match picture {
-            concat::Picture::File(_) => export::export_staged(&req, Some(given))?,
-            concat::Picture::Frames(frames) => {
-                export::export_join(&req, frames, Some(export::FeedSound::Given(given)))?
-            }
+            concat::Picture::File(_) => export::export_staged(&req, Some(given), progress)?,
+            concat::Picture::Frames(frames) => export::export_join(
+                &req,
+                frames,
+                Some(export::FeedSound::Given(given)),
+                progress,
+            )?,
         }
     };
     timings.export_s = t.elapsed().as_secs_f64();
@@ -728,7 +730,7 @@ fn check(
     let read = file.as_deref().unwrap_or(&path);
     let (pcm, report) = std::thread::scope(|s| {
         let pcm = s.spawn(|| decode_aligned(read, RATE, CH));
-        let report = sync::analyze(read, opts, &indicatif::ProgressBar::hidden());
+        let report = sync::analyze(read, opts, &crate::progress::Silent);
         (pcm.join().expect("audio decoding thread"), report)
     });
     let loudness = match pcm? {

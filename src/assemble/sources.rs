@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::fetch::{
     fetch_url, fetch_video, render, Cache, Client, Fetched, RenderOptions, Variant,
 };
+use crate::progress::Progress;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -54,6 +55,7 @@ pub async fn resolve(
     shots_dir: &Path,
     client: &Client,
     opts: &RenderOptions,
+    progress: &dyn Progress,
 ) -> Result<Vec<ShotInput>> {
     let sources: Vec<Source> = cut
         .shot
@@ -97,7 +99,7 @@ pub async fn resolve(
             std::fs::write(out.path(), &text).map_err(|e| Error::io(&path, e))?;
             out.commit()?;
         }
-        let reports = render(client, &path, shots_dir, opts).await?;
+        let reports = render(client, &path, shots_dir, opts, progress).await?;
         for ((i, r), rep) in renders.iter().zip(reports) {
             let source = format!("render:{}", r.prompt);
             match (rep.file, rep.error) {
@@ -130,7 +132,7 @@ pub async fn resolve(
     } else {
         None
     };
-    let bar = indicatif::ProgressBar::hidden();
+    let bar = crate::progress::Silent;
     for (i, s) in sources.iter().enumerate() {
         let got: Result<(String, Fetched)> = match (s, &cache) {
             (Source::File(f), _) => {

@@ -10,7 +10,7 @@ use super::stems::write_wav;
 use crate::error::{Error, Result};
 use crate::output::{check_outputs, Batch, Planned};
 use crate::pcm::{decode_aligned, stream_aligned, Pcm};
-use crate::progress;
+use crate::progress::Progress;
 use std::path::{Path, PathBuf};
 
 /// The stem files `--stems DIR` holds, in the order of [`DuckReport::stems`].
@@ -60,7 +60,7 @@ pub struct DuckReport {
 }
 
 /// Duck the music under the voice, mix, and write the MP4 (and the stems).
-pub fn duck(files: &DuckFiles, opts: &DuckOptions, quiet: bool) -> Result<DuckReport> {
+pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> Result<DuckReport> {
     let mut inputs = vec![files.video, files.music];
     inputs.extend(files.voice);
     let stem_paths: Vec<PathBuf> = files
@@ -72,8 +72,9 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, quiet: bool) -> Result<DuckRe
     check_outputs(&planned, &inputs)?;
     let picture = Picture::scan(files.video)?;
     let len = picture.frames_at(RATE);
-    let bar = progress::bar(picture.packets() as u64, "duck", quiet);
-    bar.set_message("decoding");
+    let bar = progress;
+    bar.start("duck", picture.packets() as u64);
+    bar.status("decoding");
     let no_voice = || {
         Error::bad_input(
             files.video,
@@ -104,7 +105,7 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, quiet: bool) -> Result<DuckRe
         });
         let activity = detect_in(levels?, opts.threshold);
         let mut music = music?;
-        bar.set_message("ducking");
+        bar.status("ducking");
         let frames = music.frames();
         music.apply_gains(gains(&activity, frames));
         // Sample addition commutes exactly: the mix is the same as made in the voice's buffer.
@@ -132,7 +133,7 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, quiet: bool) -> Result<DuckRe
         let mut voice = voice?;
         voice.fit(len);
         let mut music = music?;
-        bar.set_message("ducking");
+        bar.status("ducking");
         let activity = detect(&voice, opts.threshold);
         let frames = music.frames();
         // The stems keep the gain and both sources; without them the mix is made in the
@@ -152,7 +153,7 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, quiet: bool) -> Result<DuckRe
             (voice, activity, None, None)
         }
     };
-    bar.set_message("loudness");
+    bar.status("loudness");
     let finished = finish(
         &picture,
         files.music,
@@ -161,7 +162,7 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, quiet: bool) -> Result<DuckRe
         opts.fade_out,
         opts.level,
     )?;
-    bar.set_message("writing");
+    bar.status("writing");
     let Finished {
         pcm: mix,
         encoded,
@@ -171,8 +172,8 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, quiet: bool) -> Result<DuckRe
     let final_len = mix.frames();
     // The MP4 and the stems are moved into place together, once all are complete.
     let mut batch = Batch::new();
-    batch.add(picture.write(files.out, encoded, keep, &bar)?);
-    bar.finish_and_clear();
+    batch.add(picture.write(files.out, encoded, keep, bar)?);
+    bar.finish(None);
     if let (Some(dir), Some((mut voice, mut music)), Some(gain)) = (files.stems, sources, gain) {
         batch.make_dir(dir)?;
         let mut gain = Pcm {

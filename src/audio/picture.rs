@@ -5,8 +5,8 @@ use crate::avwrite::{AvWriter, EncodedAudio};
 use crate::error::{Error, Result};
 use crate::media;
 use crate::output::AtomicOutput;
+use crate::progress::Progress;
 use cutroom_ffi::{rescale, MediaKind, Rational};
-use indicatif::ProgressBar;
 use std::path::{Path, PathBuf};
 
 /// Timing of one video packet, in the stream time base.
@@ -144,7 +144,7 @@ impl Picture {
         target: &Path,
         audio: EncodedAudio,
         keep: usize,
-        bar: &ProgressBar,
+        bar: &dyn Progress,
     ) -> Result<AtomicOutput> {
         let mut input = media::open(&self.path)?;
         let info = input.streams()[self.stream].clone();
@@ -161,7 +161,7 @@ impl Picture {
             p.offset(-self.start);
             w.write_video(p)?;
             written += 1;
-            bar.inc(1);
+            bar.advance(1);
         }
         w.close()
     }

@@ -6,7 +6,7 @@ use super::picture::Picture;
 use super::soundtrack::{finish, Level, SoundtrackReport, CHANNELS, RATE};
 use crate::error::Result;
 use crate::output::ensure_not_input;
-use crate::progress;
+use crate::progress::Progress;
 use std::path::Path;
 
 /// How the new soundtrack is laid on the picture and finished.
@@ -27,15 +27,16 @@ pub fn swap(
     audio: &Path,
     out: &Path,
     opts: &SwapOptions,
-    quiet: bool,
+    progress: &dyn Progress,
 ) -> Result<SoundtrackReport> {
     ensure_not_input(out, &[video, audio])?;
     let picture = Picture::scan(video)?;
-    let bar = progress::bar(picture.packets() as u64, "swap", quiet);
-    bar.set_message("decoding audio");
+    let bar = progress;
+    bar.start("swap", picture.packets() as u64);
+    bar.status("decoding audio");
     let track = load::load_as(audio, RATE, CHANNELS)?;
     let placed = place(track, picture.frames_at(RATE), &opts.placement);
-    bar.set_message("loudness");
+    bar.status("loudness");
     let finished = finish(
         &picture,
         audio,
@@ -44,10 +45,10 @@ pub fn swap(
         opts.fade_out,
         opts.level,
     )?;
-    bar.set_message("writing");
+    bar.status("writing");
     picture
-        .write(out, finished.encoded, finished.keep, &bar)?
+        .write(out, finished.encoded, finished.keep, bar)?
         .commit()?;
-    bar.finish_and_clear();
+    bar.finish(None);
     Ok(finished.report)
 }

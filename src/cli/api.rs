@@ -1,10 +1,13 @@
 //! Options shared by the commands that talk to a `/v1/videos` API, and small helpers.
 
+use super::bars::Bars;
 use crate::fetch::{
     ApiConfig, ApiKey, Catalog, Client, Limits, PollOptions, Provider, RenderOptions, Resolve,
     DEFAULT_BASE_URL,
 };
+use crate::progress::Shared;
 use crate::{Error, Result};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Where the API is and how to reach it. The key comes only from the provider's environment
@@ -88,7 +91,9 @@ impl ApiArgs {
         cfg.first_byte_timeout = self.first_byte_timeout;
         cfg.idle_timeout = self.idle_timeout;
         cfg.max_download_bytes = self.max_download;
-        cfg.verbose = self.verbose;
+        if self.verbose {
+            cfg.log = Shared(Arc::new(Bars::new(true)));
+        }
         cfg.ca_cert = self.ca_cert.clone();
         Client::new(cfg)
     }
@@ -161,8 +166,8 @@ impl RenderArgs {
         self.wait.block_on(fut)
     }
 
-    /// The API client and the render options (`quiet`: no progress bars).
-    pub fn client_and_options(&self, quiet: bool) -> Result<(Client, RenderOptions)> {
+    /// The API client and the render options.
+    pub fn client_and_options(&self) -> Result<(Client, RenderOptions)> {
         let opts = RenderOptions {
             concurrency: self.concurrency,
             poll: self.wait.poll(),
@@ -174,7 +179,6 @@ impl RenderArgs {
                 }),
             },
             retry_failed: self.retry_failed,
-            quiet,
             max_cost: self.max_cost,
             resolve: self.resolve.clone(),
         };

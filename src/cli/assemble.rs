@@ -1,10 +1,12 @@
 //! `cutroom assemble cut.toml -o out/`.
 
 use super::api::{block_on, RenderArgs};
+use super::bars::Bars;
 use super::{print_json, Global};
 use crate::assemble::{self, sources, spec::Cut};
 use crate::error::exit;
 use crate::fetch::{Client, RenderOptions};
+use crate::progress::Progress;
 use crate::Result;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -25,7 +27,7 @@ pub struct Args {
 
 pub fn run(args: Args, global: &Global) -> Result<i32> {
     let cut = Cut::load(&args.spec)?;
-    let (client, opts) = args.render.client_and_options(global.quiet)?;
+    let (client, opts) = args.render.client_and_options()?;
     let shots_dir = args.output.join("shots");
     let report = assemble_into(
         &cut,
@@ -34,7 +36,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         &shots_dir,
         &client,
         &opts,
-        global.quiet,
+        &Bars::new(global.quiet),
     )?;
     if args.json {
         print_json(&report);
@@ -80,10 +82,10 @@ pub(super) fn assemble_into(
     shots_dir: &Path,
     client: &Client,
     opts: &RenderOptions,
-    quiet: bool,
+    progress: &dyn Progress,
 ) -> Result<serde_json::Value> {
     let t = Instant::now();
-    let inputs = block_on(sources::resolve(cut, shots_dir, client, opts))??;
+    let inputs = block_on(sources::resolve(cut, shots_dir, client, opts, progress))??;
     let sources_s = t.elapsed().as_secs_f64();
     let keys = assemble::keys(cut, &inputs)?;
     let reuse = assemble::reusable(out, &keys);
@@ -98,7 +100,7 @@ pub(super) fn assemble_into(
                 reuse.outputs,
                 out,
                 sources_s,
-                quiet,
+                progress,
             )?;
             serde_json::to_value(&r).expect("a report is JSON")
         }

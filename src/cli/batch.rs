@@ -2,12 +2,14 @@
 
 use super::api::RenderArgs;
 use super::assemble::assemble_into;
+use super::bars::Bars;
 use super::{print_json, Global};
 use crate::assemble::{self, spec::Cut};
 use crate::batch::state::{self, Entry, Lock};
 use crate::batch::{self, emit, Shard, Variant};
 use crate::error::{exit, Error};
-use crate::{output, progress, Result};
+use crate::progress::Progress;
+use crate::{output, Result};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -104,13 +106,16 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             });
         }
     })?;
-    let (client, opts) = args.render.client_and_options(true)?;
+    let (client, opts) = args.render.client_and_options()?;
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
         .clamp(1, mine.len().max(1));
     crate::export::one_thread_per_encoder();
-    let bar = progress::bar(mine.len() as u64, "batch", global.quiet);
+    let bar = Bars::new(global.quiet);
+    bar.start("batch", mine.len() as u64);
+    // Each variant's assemble shows no bars of its own (warnings still come through).
+    let inner = Bars::new(true);
     let queue = Mutex::new(mine.iter().copied());
     let all_ok = std::sync::atomic::AtomicBool::new(true);
     let worker = || -> Result<()> {
@@ -121,9 +126,9 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             let lock = state::variant_lock(out, &v.name);
             let Some(_held) = Lock::try_take(&lock)? else {
                 // Another process is making it; its own run records the outcome.
-                bar.println(format!("{}: being made by another process", v.name));
+                bar.println(&format!("{}: being made by another process", v.name));
                 all_ok.store(false, std::sync::atomic::Ordering::Relaxed);
-                bar.inc(1);
+                bar.advance(1);
                 continue;
             };
             let t = Instant::now();
@@ -131,7 +136,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                 let dir = out.join(&v.name);
                 output::make_dir(&dir)?;
                 let shots = shots_dir(out, cut);
-                let report = assemble_into(cut, &args.spec, &dir, &shots, &client, &opts, true)?;
+                let report = assemble_into(cut, &args.spec, &dir, &shots, &client, &opts, &inner)?;
                 let fails = assemble::fails(&report, cut);
                 Ok((report, fails))
             });
@@ -139,11 +144,11 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             if entry.status != "passed" {
                 all_ok.store(false, std::sync::atomic::Ordering::Relaxed);
             }
-            bar.set_message(format!("{} {}", v.name, entry.status));
+            bar.status(&format!("{} {}", v.name, entry.status));
             state::update(out, |r| {
                 r.variants.insert(v.name.clone(), entry);
             })?;
-            bar.inc(1);
+            bar.advance(1);
         }
     };
     std::thread::scope(|s| {
@@ -153,7 +158,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             .map(|h| h.join().expect("batch worker"))
             .collect::<Result<Vec<()>>>()
     })?;
-    bar.finish_and_clear();
+    bar.finish(None);
     let report = std::fs::read(out.join("batch.json")).map_err(|e| Error::io(out, e))?;
     let report: serde_json::Value =
         serde_json::from_slice(&report).map_err(|e| Error::bad_input(out, e.to_string()))?;

@@ -1,10 +1,12 @@
 //! `cutroom concat FILE... -o OUT` / `cutroom concat --spec SPEC -o OUT`.
 
 use super::audio_args::LoudnessArgs;
+use super::bars::Bars;
 use super::{print_json, Global};
 use crate::audio::soundtrack::Level;
 use crate::concat::{self, Options, Summary};
 use crate::error::exit;
+use crate::progress::Progress;
 use crate::timeline::EditSpec;
 use crate::Result;
 use cutroom_ffi::Rational;
@@ -104,7 +106,8 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         ..Options::default()
     };
     concat::check_output(&spec, &args.output)?;
-    let bar = crate::progress::bar(2 * spec.shot.len() as u64, "concat", global.quiet);
+    let bar = Bars::new(global.quiet);
+    bar.start("concat", 2 * spec.shot.len() as u64);
     let prepared = concat::prepare(&spec, &opts, &bar)?;
     let summary = Summary::of(&prepared.plan, &args.output);
     for w in &summary.warnings {
@@ -119,7 +122,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         }
     }
     concat::execute(prepared, &opts, &args.output, &bar)?;
-    bar.finish_and_clear();
+    bar.finish(None);
     if args.json {
         print_json(&summary);
     } else {

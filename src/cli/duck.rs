@@ -1,6 +1,7 @@
 //! `cutroom duck VIDEO --music FILE -o OUT`.
 
 use super::audio_args::{summary, LoudnessArgs, PlaceArgs};
+use super::bars::Bars;
 use super::Global;
 use crate::audio::duck::{duck, DuckFiles, DuckOptions};
 use crate::audio::fit::Fit;
@@ -87,7 +88,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         out: &args.output,
         stems: args.stems.as_deref(),
     };
-    let report = duck(&files, &opts, global.quiet)?;
+    let report = duck(&files, &opts, &Bars::new(global.quiet))?;
     outln!("{}", summary(&args.output, &report.soundtrack));
     outln!(
         "  speech threshold {:.1} dBFS, {} speech segment(s): {}",

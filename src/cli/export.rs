@@ -1,5 +1,6 @@
 //! `cutroom export IN --preset NAME... [-o DIR]`.
 
+use super::bars::Bars;
 use super::{print_json, Global};
 use crate::captions::style::{Logo, Overlays};
 use crate::captions::Captions;
@@ -149,16 +150,16 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         thumbnails: Vec::new(),
         captions,
         overlays,
-        quiet: global.quiet,
     };
     let edit = Edit {
         speed: args.speed,
         title: args.title_card.map(|c| *c),
         end: args.end_card.map(|c| *c),
     };
+    let bars = Bars::new(global.quiet);
     let report = match edit.is_empty() {
-        true => export(&req, None)?,
-        false => export_edited(&req, &edit)?,
+        true => export(&req, None, &bars)?,
+        false => export_edited(&req, &edit, &bars)?,
     };
     for o in &report.outputs {
         for w in &o.warnings {

@@ -1,9 +1,11 @@
 //! `cutroom fetch ID|URL... -o DIR`: download renders (by id) or MP4 URLs, verified and cached.
 
 use super::api::{ApiArgs, WaitArgs};
+use super::bars::Bars;
 use super::{print_json, Global};
 use crate::error::exit;
 use crate::fetch::{fetch_url, fetch_video, is_url, Cache, Fetched, Variant};
+use crate::progress::Progress;
 use crate::Result;
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -52,18 +54,18 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     variants.extend(args.thumbnail.then_some(Variant::Thumbnail));
     variants.extend(args.spritesheet.then_some(Variant::Spritesheet));
     let poll = args.wait.poll();
-    let multi = crate::progress::multi(global.quiet);
+    let bars = Bars::new(global.quiet);
     let entries: Vec<Entry> = args.wait.block_on(async {
         let jobs = args.items.iter().map(|item| {
-            let bar = crate::progress::job_bar(&multi, &short(item));
+            let bar = bars.job(&short(item));
             let (client, cache, variants, poll) = (&client, &cache, &variants, &poll);
             async move {
                 let got = if is_url(item) {
-                    fetch_url(client, cache, item, &bar).await
+                    fetch_url(client, cache, item, bar.as_ref()).await
                 } else {
-                    fetch_video(client, cache, item, variants, poll, &bar).await
+                    fetch_video(client, cache, item, variants, poll, bar.as_ref()).await
                 };
-                bar.finish_and_clear();
+                bar.finish(None);
                 match got {
                     Ok(f) => Entry::Ok(f),
                     Err(e) => Entry::Err {

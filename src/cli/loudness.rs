@@ -1,9 +1,11 @@
 //! `cutroom loudness FILE... [--json]`.
 
+use super::bars::Bars;
 use super::{for_each_file, print_files, Global};
 use crate::audio::load;
 use crate::error::exit;
 use crate::loudness::{measure, LoudnessReport};
+use crate::progress::Progress;
 use crate::Result;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -43,14 +45,15 @@ fn measure_file(path: &Path) -> Result<Measured> {
 
 /// Measure every file; report all of them, exit 1 if any failed.
 pub fn run(args: Args, global: &Global) -> Result<i32> {
-    let bar = crate::progress::bar(args.files.len() as u64, "loudness", global.quiet);
+    let bar = Bars::new(global.quiet);
+    bar.start("loudness", args.files.len() as u64);
     let entries = for_each_file(&args.files, |_, path| {
-        bar.set_message(path.display().to_string());
+        bar.status(&path.display().to_string());
         let m = measure_file(path);
-        bar.inc(1);
+        bar.advance(1);
         m
     });
-    bar.finish_and_clear();
+    bar.finish(None);
     let failed = print_files(&entries, args.json, print_line);
     Ok(if failed { exit::ERROR } else { exit::OK })
 }

@@ -14,6 +14,7 @@ macro_rules! outln {
 mod api;
 mod assemble;
 mod audio_args;
+mod bars;
 mod batch;
 mod concat;
 mod duck;

@@ -1,8 +1,10 @@
 //! `cutroom probe FILE... [--json]`.
 
+use super::bars::Bars;
 use super::{for_each_file, print_files, Global};
 use crate::error::exit;
 use crate::probe::{probe, FileProbe, StreamProbe};
+use crate::progress::Progress;
 use crate::Result;
 use std::path::PathBuf;
 
@@ -19,14 +21,15 @@ pub struct Args {
 
 /// Probe every file; report all of them, exit 1 if any failed.
 pub fn run(args: Args, global: &Global) -> Result<i32> {
-    let bar = crate::progress::bar(args.files.len() as u64, "probe", global.quiet);
+    let bar = Bars::new(global.quiet);
+    bar.start("probe", args.files.len() as u64);
     let entries = for_each_file(&args.files, |_, path| {
-        bar.set_message(path.display().to_string());
+        bar.status(&path.display().to_string());
         let probed = probe(path);
-        bar.inc(1);
+        bar.advance(1);
         probed
     });
-    bar.finish_and_clear();
+    bar.finish(None);
     let failed = print_files(&entries, args.json, print_table);
     Ok(if failed { exit::ERROR } else { exit::OK })
 }

@@ -1,6 +1,7 @@
 //! `cutroom render shots.toml -o DIR`: a render job per shot, polled and downloaded; resumable.
 
 use super::api::RenderArgs;
+use super::bars::Bars;
 use super::{print_json, Global};
 use crate::error::exit;
 use crate::fetch::{render, CostTotal, ShotReport, StateFile};
@@ -26,10 +27,14 @@ pub struct Args {
 
 /// Render the shot list; exit 1 if any shot did not finish.
 pub fn run(args: Args, global: &Global) -> Result<i32> {
-    let (client, opts) = args.render.client_and_options(global.quiet)?;
-    let shots = args
-        .render
-        .block_on(render(&client, &args.shots, &args.output, &opts))??;
+    let (client, opts) = args.render.client_and_options()?;
+    let shots = args.render.block_on(render(
+        &client,
+        &args.shots,
+        &args.output,
+        &opts,
+        &Bars::new(global.quiet),
+    ))??;
     let failed = shots.iter().any(|s| s.error.is_some());
     let state_file = StateFile::path_for(&args.shots);
     if args.json {

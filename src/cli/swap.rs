@@ -1,6 +1,7 @@
 //! `cutroom swap VIDEO --audio FILE -o OUT`.
 
 use super::audio_args::{summary, LoudnessArgs, PlaceArgs};
+use super::bars::Bars;
 use super::Global;
 use crate::audio::fit::Fit;
 use crate::audio::soundtrack::Level;
@@ -33,7 +34,13 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         fade_out: args.place.fade_out_frames(),
         level: args.loudness.level(Level::Keep)?,
     };
-    let finished = swap(&args.video, &args.audio, &args.output, &opts, global.quiet)?;
+    let finished = swap(
+        &args.video,
+        &args.audio,
+        &args.output,
+        &opts,
+        &Bars::new(global.quiet),
+    )?;
     outln!("{}", summary(&args.output, &finished));
     Ok(exit::OK)
 }

@@ -1,8 +1,10 @@
 //! `cutroom sync FILE... [--json] [--plot OUT] [--standard r37|bt1359|atsc] [--spec seq.toml]`.
 
+use super::bars::Bars;
 use super::{for_each_file, print_files, FileEntry, Global};
 use crate::error::exit;
 use crate::output::{check_outputs, Planned};
+use crate::progress::Progress;
 use crate::sync::{self, plot, spec, Standard, SyncReport, Verdict};
 use crate::Result;
 use std::path::{Path, PathBuf};
@@ -51,16 +53,17 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         max_lag_ms: args.max_lag,
         shots: args.spec.as_deref().map(spec::shot_spans).transpose()?,
     };
+    let bar = Bars::new(global.quiet);
     let entries = for_each_file(&args.files, |i, path| {
-        let bar = crate::progress::bar(0, "sync", global.quiet);
-        bar.set_message(path.display().to_string());
+        bar.start("sync", 0);
+        bar.status(&path.display().to_string());
         let result = sync::analyze(path, &opts, &bar).and_then(|r| {
             if let Some(p) = &args.plot {
                 plot::draw(&r, &plot_path(p, i, args.files.len()))?;
             }
             Ok(r)
         });
-        bar.finish_and_clear();
+        bar.finish(None);
         result
     });
     let any = |v: Verdict| {

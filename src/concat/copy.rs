@@ -4,8 +4,8 @@
 use super::plan::Plan;
 use crate::avwrite::{AvWriter, EncodedAudio};
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 use cutroom_ffi::{rescale, Input};
-use indicatif::ProgressBar;
 use std::path::{Path, PathBuf};
 
 /// Write `target`: the shots' video packets copied from their files (`inputs`: one per shot,
@@ -15,7 +15,7 @@ pub fn write(
     inputs: Vec<Option<Input>>,
     audio: Option<EncodedAudio>,
     target: &Path,
-    bar: &ProgressBar,
+    bar: &dyn Progress,
 ) -> Result<PathBuf> {
     let tb = plan.target.time_base;
     let first = plan.shots[0].source();
@@ -49,7 +49,7 @@ pub fn write(
                 format!("read {copied} video packets of the shot, expected {expected}"),
             ));
         }
-        bar.inc(1);
+        bar.advance(1);
     }
     w.finish()
 }

@@ -20,9 +20,9 @@ use crate::avwrite::{AacStream, AvWriter, EncodedAudio};
 use crate::error::Result;
 use crate::output::{ensure_not_input, AtomicOutput};
 use crate::pcm::Pcm;
+use crate::progress::Progress;
 use crate::timeline::EditSpec;
 use cutroom_ffi::{Input, Packet, Rational};
-use indicatif::ProgressBar;
 use plan::{Plan, VideoPath};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -94,7 +94,7 @@ pub struct Prepared {
 /// Read every shot of `spec` once (on all cores: video packet timing and sound in one pass)
 /// and plan the join. Every unusable shot is reported (one error, or [`crate::Error::Many`]).
 /// `bar` advances once per shot read.
-pub fn prepare(spec: &EditSpec, opts: &Options, bar: &ProgressBar) -> Result<Prepared> {
+pub fn prepare(spec: &EditSpec, opts: &Options, bar: &dyn Progress) -> Result<Prepared> {
     let (mut sounds, mut inputs) = (Vec::new(), Vec::new());
     let contents = plan::contents(spec, |paths| {
         source::load_all(paths, opts.sample_rate, opts.channels, opts.keep_open, bar)
@@ -118,7 +118,7 @@ pub fn prepare(spec: &EditSpec, opts: &Options, bar: &ProgressBar) -> Result<Pre
                 inputs.next().expect("one per file"),
             ),
             Ok(plan::Content::Card(_)) => {
-                bar.inc(1);
+                bar.advance(1);
                 (source::Sound::Silent, None)
             }
             Err(_) => (source::Sound::Silent, None),
@@ -134,7 +134,12 @@ pub fn prepare(spec: &EditSpec, opts: &Options, bar: &ProgressBar) -> Result<Pre
 
 /// Carry out a prepared join, writing `output` (atomically: nothing is left there on failure).
 /// `bar` advances once per shot of video.
-pub fn execute(prepared: Prepared, opts: &Options, output: &Path, bar: &ProgressBar) -> Result<()> {
+pub fn execute(
+    prepared: Prepared,
+    opts: &Options,
+    output: &Path,
+    bar: &dyn Progress,
+) -> Result<()> {
     join(prepared, opts, output, bar, false).map(drop)
 }
 
@@ -172,7 +177,7 @@ impl NormalisedPicture {
     /// Make every frame, in order, handing each to `each` (see [`normalise::frames`]).
     pub fn run(
         self,
-        bar: &ProgressBar,
+        bar: &dyn Progress,
         each: impl FnMut(&cutroom_ffi::VideoFrame) -> Result<()>,
     ) -> Result<()> {
         normalise::frames(&self.plan, self.inputs, bar, each)
@@ -189,7 +194,7 @@ pub fn execute_for_export(
     prepared: Prepared,
     opts: &Options,
     output: &Path,
-    bar: &ProgressBar,
+    bar: &dyn Progress,
 ) -> Result<(Pcm, Picture)> {
     match prepared.plan.path {
         VideoPath::Copy => {
@@ -216,7 +221,7 @@ fn join(
     prepared: Prepared,
     opts: &Options,
     output: &Path,
-    bar: &ProgressBar,
+    bar: &dyn Progress,
     keep_sound: bool,
 ) -> Result<Option<Pcm>> {
     let Prepared {

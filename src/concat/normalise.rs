@@ -10,11 +10,11 @@ use crate::error::{Error, Result};
 use crate::export::colour;
 use crate::export::reframe::Turn;
 use crate::export::square::display_width;
+use crate::progress::Progress;
 use cutroom_ffi::{
     CodecParams, Decoder as _, Input, Packet, Pixel, Rational, VideoDecoder, VideoEncoder,
     VideoEncoderConfig, VideoFilter, VideoFrame,
 };
-use indicatif::ProgressBar;
 use std::collections::VecDeque;
 
 /// The x264 encoder of the normalise path (its parameters are known before any frame, so the
@@ -60,7 +60,7 @@ impl Normaliser {
         mut self,
         plan: &Plan,
         inputs: Vec<Option<Input>>,
-        bar: &ProgressBar,
+        bar: &dyn Progress,
         mut sink: impl FnMut(Packet) -> Result<()>,
     ) -> Result<()> {
         let enc = &mut self.enc;
@@ -80,7 +80,7 @@ impl Normaliser {
 pub fn frames(
     plan: &Plan,
     inputs: Vec<Option<Input>>,
-    bar: &ProgressBar,
+    bar: &dyn Progress,
     mut each: impl FnMut(&VideoFrame) -> Result<()>,
 ) -> Result<()> {
     // Frames of a shot's crossfade tail, waiting to be mixed into the next shot's head.
@@ -121,7 +121,7 @@ pub fn frames(
                 }
             }
         }
-        bar.inc(1);
+        bar.advance(1);
     }
     Ok(())
 }

@@ -7,8 +7,8 @@
 use crate::error::{Error, Result};
 use crate::media;
 use crate::pcm::{AlignedDecoder, Pcm};
+use crate::progress::Progress;
 use cutroom_ffi::{Input, MediaKind, Rational, StreamInfo};
-use indicatif::ProgressBar;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -275,7 +275,7 @@ pub fn load_all(
     rate: u32,
     channels: u16,
     keep_open: usize,
-    bar: &ProgressBar,
+    bar: &dyn Progress,
 ) -> Vec<Result<Loaded>> {
     let n = paths.len();
     let workers = std::thread::available_parallelism()
@@ -295,7 +295,7 @@ pub fn load_all(
                     }
                     l
                 });
-                bar.inc(1);
+                bar.advance(1);
                 *slots[i].lock().expect("no poisoned slot") = Some(r);
             });
         }

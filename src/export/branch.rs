@@ -9,9 +9,9 @@ use super::reframe::{filter_graph, follow_graph, follow_window, Reframe, Turn};
 use crate::avwrite::{AvWriter, EncodedAudio};
 use crate::error::{Error, Result};
 use crate::output::AtomicOutput;
+use crate::progress::Progress;
 use crate::sheet::RgbImage;
 use cutroom_ffi::{Packet, Pixel, VideoEncoder, VideoEncoderConfig, VideoFilter, VideoFrame};
-use indicatif::ProgressBar;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::Arc;
@@ -72,7 +72,7 @@ pub(crate) fn run(
     b: Branch,
     audio: Soundtrack,
     rx: Receiver<Msg>,
-    progress: ProgressBar,
+    progress: &dyn Progress,
 ) -> Result<Option<Finished>> {
     let mut stage = Stage {
         filter: None,
@@ -164,7 +164,7 @@ struct Stage<'a> {
     snapshot: Option<RgbImage>,
     cover: Picker,
     encoded: u64,
-    progress: ProgressBar,
+    progress: &'a dyn Progress,
 }
 
 impl Stage<'_> {
@@ -249,7 +249,7 @@ impl Stage<'_> {
                 self.cover.offer(pick, k as u64, &out)?;
             }
             self.enc.send(&out)?;
-            self.progress.inc(1);
+            self.progress.advance(1);
             self.drain_encoder()?;
         }
         Ok(())

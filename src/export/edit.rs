@@ -8,6 +8,7 @@ use super::{export_join, FeedSound, Report, Request, AUDIO_CHANNELS, AUDIO_RATE}
 use crate::captions::ShotTime;
 use crate::concat::{self, plan::VideoPath};
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 use crate::timeline::{Card, EditSpec, Shot, Transition};
 
 /// What an export changes in its input's timeline.
@@ -48,7 +49,7 @@ impl Edit {
 /// Export `req` with `edit` applied (see the module doc). `req.captions` are in the input's
 /// time: they follow it onto the edited timeline (speed and the title card's length); the
 /// overlays' times are the edited timeline's.
-pub fn export_edited(req: &Request, edit: &Edit) -> Result<Report> {
+pub fn export_edited(req: &Request, edit: &Edit, progress: &dyn Progress) -> Result<Report> {
     let spec = edit.spec(req);
     spec.validate().map_err(Error::Usage)?;
     let opts = concat::Options {
@@ -56,9 +57,9 @@ pub fn export_edited(req: &Request, edit: &Edit) -> Result<Report> {
         channels: AUDIO_CHANNELS,
         ..concat::Options::default()
     };
-    let bar = crate::progress::bar(spec.shot.len() as u64, "read", req.quiet);
-    let prepared = concat::prepare(&spec, &opts, &bar)?;
-    bar.finish_and_clear();
+    progress.start("read", spec.shot.len() as u64);
+    let prepared = concat::prepare(&spec, &opts, progress)?;
+    progress.finish(None);
     if prepared.plan.path != VideoPath::Normalise {
         return Err(Error::Internal(
             "an edited export makes its frames (normalise path)".into(),
@@ -70,19 +71,15 @@ pub fn export_edited(req: &Request, edit: &Edit) -> Result<Report> {
     let mut edited = req.clone();
     edited.captions = req.captions.on_cut(&time);
     // On the normalise path nothing is written to the file named here.
-    let (pcm, picture) = concat::execute_for_export(
-        prepared,
-        &opts,
-        &req.input,
-        &indicatif::ProgressBar::hidden(),
-    )?;
+    let (pcm, picture) =
+        concat::execute_for_export(prepared, &opts, &req.input, &crate::progress::Silent)?;
     let concat::Picture::Frames(frames) = picture else {
         return Err(Error::Internal(
             "an edited export makes its frames (normalise path)".into(),
         ));
     };
     let sound = req.audio.then_some(FeedSound::Own { pcm, silent });
-    let (report, files) = export_join(&edited, frames, sound)?;
+    let (report, files) = export_join(&edited, frames, sound, progress)?;
     files.commit()?;
     Ok(report)
 }

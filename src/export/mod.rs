@@ -29,6 +29,7 @@ use crate::loudness::LoudnessTarget;
 use crate::media;
 use crate::output::{check_outputs, AtomicOutput, Batch, Planned};
 use crate::pcm::{self, Pcm};
+use crate::progress::Progress;
 use crate::sheet::RgbImage;
 use branch::{Branch, Msg, Soundtrack};
 use cadence::{frame_count, Cadence};
@@ -81,8 +82,6 @@ pub struct Request {
     pub captions: Captions,
     /// Caption style, logo and text overlays.
     pub overlays: Overlays,
-    /// No progress bar.
-    pub quiet: bool,
     /// Write each deliverable's cover picture, this frame (`None`: no cover).
     pub cover: Option<Cover>,
 }
@@ -167,16 +166,24 @@ struct Plan {
 pub type GivenSoundtrack<'a> = Box<dyn FnOnce() -> Result<Mastered> + Send + 'a>;
 
 /// Export `req.input` to every preset of `req`, with `given` as the soundtrack when there is
-/// one (else the input's own sound, or silence).
-pub fn export(req: &Request, given: Option<GivenSoundtrack<'_>>) -> Result<Report> {
-    let (report, files) = export_staged(req, given)?;
+/// one (else the input's own sound, or silence); the frames encoded are counted in `progress`.
+pub fn export(
+    req: &Request,
+    given: Option<GivenSoundtrack<'_>>,
+    progress: &dyn Progress,
+) -> Result<Report> {
+    let (report, files) = export_staged(req, given, progress)?;
     files.commit()?;
     Ok(report)
 }
 
 /// As [`export`], leaving every output complete at its temp path in the returned batch, for a
 /// caller that moves them into place with its own files (the report names the final paths).
-pub fn export_staged(req: &Request, given: Option<GivenSoundtrack<'_>>) -> Result<(Report, Batch)> {
+pub fn export_staged(
+    req: &Request,
+    given: Option<GivenSoundtrack<'_>>,
+    progress: &dyn Progress,
+) -> Result<(Report, Batch)> {
     check_request(req)?;
     let input = media::open(&req.input)?;
     let v = input
@@ -198,9 +205,15 @@ pub fn export_staged(req: &Request, given: Option<GivenSoundtrack<'_>>) -> Resul
     };
     let square = SquarePixels::new(&info, &req.input)?;
     let sound = given.map_or(Sound::Input, Sound::Given);
-    run(req, &picture, square, audio_kind, sound, |fanout| {
-        decode(input, v, fanout)
-    })
+    run(
+        req,
+        &picture,
+        square,
+        audio_kind,
+        sound,
+        progress,
+        |fanout| decode(input, v, fanout),
+    )
 }
 
 /// Pictures made elsewhere (on another thread), handed to [`export_frames`] instead of decoded
@@ -239,6 +252,7 @@ pub fn export_frames(
     req: &Request,
     feed: FrameFeed,
     sound: Option<FeedSound<'_>>,
+    progress: &dyn Progress,
 ) -> Result<(Report, Batch)> {
     check_request(req)?;
     let (audio_kind, sound) = match (req.audio, sound) {
@@ -266,6 +280,7 @@ pub fn export_frames(
         SquarePixels::none(),
         audio_kind,
         sound,
+        progress,
         |fanout| forward(feed.frames, fanout),
     )
 }
@@ -276,6 +291,7 @@ pub fn export_join(
     req: &Request,
     picture: crate::concat::NormalisedPicture,
     sound: Option<FeedSound<'_>>,
+    progress: &dyn Progress,
 ) -> Result<(Report, Batch)> {
     let (tx, rx) = sync_channel(4);
     let feed = FrameFeed {
@@ -287,7 +303,7 @@ pub fn export_join(
     let input = req.input.clone();
     std::thread::scope(|s| {
         s.spawn(move || {
-            let made = picture.run(&indicatif::ProgressBar::hidden(), |frame| {
+            let made = picture.run(&crate::progress::Silent, |frame| {
                 // The export hung up: it failed and reports why.
                 tx.send(Ok(frame.share()?))
                     .map_err(|_| Error::bad_input(&input, "the export stopped"))
@@ -296,7 +312,7 @@ pub fn export_join(
                 let _ = tx.send(Err(e));
             }
         });
-        export_frames(req, feed, sound)
+        export_frames(req, feed, sound, progress)
     })
 }
 
@@ -332,6 +348,7 @@ fn run(
     square: SquarePixels,
     audio_kind: &'static str,
     sound: Sound<'_>,
+    progress: &dyn Progress,
     source: impl FnOnce(&mut Fanout<'_>) -> Result<bool>,
 ) -> Result<(Report, Batch)> {
     let plans = plan(req, picture)?;
@@ -341,7 +358,7 @@ fn run(
     batch.make_dir(&req.out_dir)?;
 
     let total: u64 = jobs.iter().map(|j| j.cadence.total()).sum();
-    let progress = crate::progress::bar(total, "export", req.quiet);
+    progress.start("export", total);
     let turn = picture.turn;
     let anamorphic = square.graph().map(String::from);
     let threads = encoder_threads(jobs.len());
@@ -397,8 +414,7 @@ fn run(
                     .cover
                     .map(|c| cover::Pick::of(c, job.cadence.total(), lead.rate)),
             };
-            let pb = progress.clone();
-            handles.push(s.spawn(move || branch::run(b, soundtrack, rx, pb)));
+            handles.push(s.spawn(move || branch::run(b, soundtrack, rx, progress)));
             frame_txs.push(tx);
         }
         let path = &req.input;
@@ -431,7 +447,7 @@ fn run(
         let audio = audio.join().expect("export soundtrack panicked");
         (decoded, audio, branches)
     });
-    progress.finish_and_clear();
+    progress.finish(None);
     let (_, thumbnails) = decoded?;
     audio?;
     let mut errors = Vec::new();

@@ -116,11 +116,9 @@ impl Client {
         }
     }
 
-    /// Print `msg` on stderr with `--verbose`.
+    /// Log `msg` to the configuration's log sink.
     pub(crate) fn log(&self, msg: impl std::fmt::Display) {
-        if self.cfg.verbose {
-            eprintln!("cutroom: {msg}");
-        }
+        self.cfg.log.note(&msg.to_string());
     }
 
     fn auth(&self, url: &Url) -> Option<(HeaderName, HeaderValue)> {

@@ -71,8 +71,9 @@ pub struct ApiConfig {
     pub idle_timeout: Duration,
     /// Refuse downloads larger than this many bytes.
     pub max_download_bytes: u64,
-    /// Log requests, retries and resumes on stderr (never headers or keys).
-    pub verbose: bool,
+    /// Where requests, retries and resumes are logged (never headers or keys); silent by
+    /// default (`--verbose` gives the command line's sink).
+    pub log: crate::progress::Shared,
     /// PEM certificates trusted besides the built-in roots (a company's or a test CA).
     pub ca_cert: Option<std::path::PathBuf>,
 }
@@ -107,7 +108,7 @@ impl ApiConfig {
             first_byte_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(30),
             max_download_bytes: DEFAULT_MAX_DOWNLOAD_BYTES,
-            verbose: false,
+            log: Default::default(),
             ca_cert: None,
         })
     }

@@ -6,8 +6,8 @@ use super::config::redact_url;
 use super::model::Variant;
 use crate::error::{Error, Result};
 use crate::output::AtomicOutput;
+use crate::progress::Progress;
 use futures_util::StreamExt;
-use indicatif::ProgressBar;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_RANGE, CONTENT_TYPE, RANGE};
 use reqwest::{Method, StatusCode, Url};
 use sha2::{Digest, Sha256};
@@ -57,7 +57,7 @@ impl Client {
         &self,
         req: Request<'_>,
         target_for: impl Fn(Option<&str>) -> PathBuf,
-        bar: &ProgressBar,
+        bar: &dyn Progress,
     ) -> Result<Downloaded> {
         let shown = redact_url(req.url);
         let started = std::time::Instant::now();
@@ -120,7 +120,7 @@ impl Client {
                 out = Some((file, writer));
             }
             let writer = &mut out.as_mut().expect("set above").1;
-            bar.set_length(total.unwrap_or(0));
+            bar.set_total(total.unwrap_or(0));
             let mut body = resp.bytes_stream();
             let mut broke: Option<String> = None;
             while let Some(chunk) = body.next().await {
@@ -131,7 +131,7 @@ impl Client {
                             return Err(too_big(&shown, written, cap));
                         }
                         writer.send(Chunk::Data(data)).await?;
-                        bar.set_position(written);
+                        bar.set_done(written);
                     }
                     Err(e) => {
                         broke = Some(describe(&e));

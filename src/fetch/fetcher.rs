@@ -7,7 +7,7 @@ use super::download::Request;
 use super::model::{Phase, Variant, Video};
 use super::poll::PollOptions;
 use crate::error::{Error, Result};
-use indicatif::ProgressBar;
+use crate::progress::Progress;
 use reqwest::Url;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -58,7 +58,7 @@ pub async fn fetch_video(
     id: &str,
     variants: &[Variant],
     poll: &PollOptions,
-    bar: &ProgressBar,
+    bar: &dyn Progress,
 ) -> Result<Fetched> {
     let name = safe_name(id);
     let mut entry = own_entry(cache, &name, id)?;
@@ -92,7 +92,7 @@ pub async fn fetch_video(
                 v
             }
         };
-        bar.set_message(format!("downloading {}", variant.as_str()));
+        bar.status(&format!("downloading {}", variant.as_str()));
         let url = client.content_url(&v, variant)?;
         let req = Request {
             url: &url,
@@ -114,7 +114,7 @@ pub async fn fetch_url(
     client: &Client,
     cache: &Cache,
     url: &str,
-    bar: &ProgressBar,
+    bar: &dyn Progress,
 ) -> Result<Fetched> {
     let url = Url::parse(url).map_err(|e| Error::Usage(format!("URL {url:?}: {e}")))?;
     check_url(&url, client.config().insecure_http)?;
@@ -130,7 +130,7 @@ pub async fn fetch_url(
     if cache.verified(&entry, Variant::Video).is_some() {
         return Ok(report(cache, entry, None, &BTreeMap::new()));
     }
-    bar.set_message("downloading");
+    bar.status("downloading");
     let req = Request {
         url: &url,
         variant: Variant::Video,

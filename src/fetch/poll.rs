@@ -5,7 +5,7 @@ use super::backoff::Backoff;
 use super::client::Client;
 use super::model::{Status, Video};
 use crate::error::{Error, Result};
-use indicatif::ProgressBar;
+use crate::progress::Progress;
 use std::time::{Duration, Instant};
 
 /// How to poll.
@@ -30,16 +30,16 @@ impl Default for PollOptions {
 }
 
 /// Show a job's status and percent on its bar.
-pub fn show(bar: &ProgressBar, v: &Video) {
-    bar.set_length(100);
-    bar.set_position(u64::from(v.percent()));
-    bar.set_message(v.status.to_string());
+pub fn show(bar: &dyn Progress, v: &Video) {
+    bar.set_total(100);
+    bar.set_done(u64::from(v.percent()));
+    bar.status(&v.status.to_string());
 }
 
 impl Client {
     /// Poll `id` until its status is final (done, failed, cancelled, expired: all returned as
     /// `Ok`), showing progress on `bar`. A job that disappears, or one still running at the timeout, is an error.
-    pub async fn wait(&self, id: &str, opts: &PollOptions, bar: &ProgressBar) -> Result<Video> {
+    pub async fn wait(&self, id: &str, opts: &PollOptions, bar: &dyn Progress) -> Result<Video> {
         let deadline = Instant::now() + opts.timeout;
         let mut backoff = Backoff::new(opts.initial, opts.max);
         let mut last: Option<(Status, u32)> = None;

@@ -10,8 +10,8 @@ use super::poll::PollOptions;
 use super::provider::{fal_app, Provider};
 use super::shots::{self, Job, Shot, StateFile};
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 use futures_util::StreamExt;
-use indicatif::ProgressBar;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -28,8 +28,6 @@ pub struct RenderOptions {
     /// Create a new job for a shot whose recorded job failed, expired before its download, or
     /// no longer exists.
     pub retry_failed: bool,
-    /// No progress bars.
-    pub quiet: bool,
     /// Refuse to start when the shots still to create are estimated above this (USD).
     pub max_cost: Option<f64>,
     /// How to settle the pending creates of named shots (`--resolve SHOT=ID|new`).
@@ -130,12 +128,13 @@ impl CostTotal {
 /// Render every shot of the list at `shots_path` into `out`: create (or resume) a job per shot,
 /// poll, download and verify, `concurrency` shots at a time. Every shot is validated before
 /// the first job is created. Per-shot failures are in the reports; the call fails only when
-/// the run cannot start.
+/// the run cannot start. Each shot's progress is a [`Progress::job`] of `progress`.
 pub async fn render(
     client: &Client,
     shots_path: &Path,
     out: &Path,
     opts: &RenderOptions,
+    progress: &dyn Progress,
 ) -> Result<Vec<ShotReport>> {
     let endpoint = client.config().base_url.to_string();
     let provider = client.config().provider;
@@ -144,7 +143,7 @@ pub async fn render(
     let mut warned = std::collections::BTreeSet::new();
     for s in &shots {
         match s.request.validate(&opts.limits, provider) {
-            Ok(Some(w)) if warned.insert(w.clone()) => eprintln!("cutroom: warning: {w}"),
+            Ok(Some(w)) if warned.insert(w.clone()) => progress.warn(&w),
             Ok(_) => {}
             Err(e) => bad.push(Error::bad_input(
                 shots_path,
@@ -165,7 +164,7 @@ pub async fn render(
             )));
         }
     }
-    let state = StateFile::open(shots_path).await?;
+    let state = StateFile::open(shots_path, progress).await?;
     if let Some(max) = opts.max_cost {
         let mut total = 0.0;
         for s in &shots {
@@ -196,11 +195,7 @@ pub async fn render(
         }
     }
     let cache = Cache::new(out)?;
-    let multi = crate::progress::multi(opts.quiet);
-    let bars: Vec<ProgressBar> = shots
-        .iter()
-        .map(|s| crate::progress::job_bar(&multi, &s.name))
-        .collect();
+    let bars: Vec<Box<dyn Progress>> = shots.iter().map(|s| progress.job(&s.name)).collect();
     let run = &Run {
         client,
         cache: &cache,
@@ -211,8 +206,8 @@ pub async fn render(
     let mut reports: Vec<(usize, ShotReport)> =
         futures_util::stream::iter(shots.iter().zip(&bars).enumerate())
             .map(|(i, (shot, bar))| async move {
-                let r = run.shot(shot, bar).await;
-                bar.finish_with_message(if r.error.is_some() { "failed" } else { "done" });
+                let r = run.shot(shot, bar.as_ref()).await;
+                bar.finish(Some(if r.error.is_some() { "failed" } else { "done" }));
                 (i, r)
             })
             .buffer_unordered(opts.concurrency.max(1))
@@ -243,7 +238,7 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    async fn shot(&self, shot: &Shot, bar: &ProgressBar) -> ShotReport {
+    async fn shot(&self, shot: &Shot, bar: &dyn Progress) -> ShotReport {
         let mut report = ShotReport {
             name: shot.name.clone(),
             key: shot.key.clone(),
@@ -305,7 +300,7 @@ impl Run<'_> {
         &self,
         shot: &Shot,
         intent_at: Option<i64>,
-        bar: &ProgressBar,
+        bar: &dyn Progress,
         report: &mut ShotReport,
     ) -> Result<String> {
         let provider = self.client.config().provider;
@@ -349,13 +344,13 @@ impl Run<'_> {
         let can_list = self.client.config().provider.can_list();
         loop {
             if can_list && (resumed || uncertain > 0) {
-                bar.set_message("looking up");
+                bar.status("looking up");
                 if let Some(id) = self.reconcile(shot, intent_at).await? {
                     report.created = !resumed;
                     return Ok(id);
                 }
             }
-            bar.set_message("creating");
+            bar.status("creating");
             let claim = self.claims.read().await;
             let v = match self.client.create(&shot.request, &idempotency_key).await {
                 Ok(Created::Job(v)) => v,
@@ -467,7 +462,7 @@ impl Run<'_> {
     async fn shot_inner(
         &self,
         shot: &Shot,
-        bar: &ProgressBar,
+        bar: &dyn Progress,
         report: &mut ShotReport,
     ) -> Result<()> {
         let mut fresh = false;

@@ -5,6 +5,7 @@ use super::cache::write_json_atomic;
 use super::download::{hex, sha256_file};
 use super::model::CreateVideo;
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -154,10 +155,10 @@ impl StateFile {
     }
 
     /// Lock and open (or start) the state of the shot list `shots`. While another process
-    /// holds the lock (a second `render` of the same list) this waits, saying so once, then
-    /// reads what that run recorded. An unreadable state file is an error: guessing would
-    /// re-create (and re-bill) jobs.
-    pub async fn open(shots: &Path) -> Result<Self> {
+    /// holds the lock (a second `render` of the same list) this waits, saying so once to
+    /// `progress`, then reads what that run recorded. An unreadable state file is an error:
+    /// guessing would re-create (and re-bill) jobs.
+    pub async fn open(shots: &Path, progress: &dyn Progress) -> Result<Self> {
         let path = Self::path_for(shots);
         let lock_path = shots.with_file_name(format!("{}.state.lock", stem(shots)));
         let lock = std::fs::OpenOptions::new()
@@ -172,11 +173,11 @@ impl StateFile {
                 Ok(()) => break,
                 Err(rustix::io::Errno::WOULDBLOCK) => {
                     if !told {
-                        eprintln!(
-                            "cutroom: waiting for another render of {} to finish (it holds {})",
+                        progress.note(&format!(
+                            "waiting for another render of {} to finish (it holds {})",
                             shots.display(),
                             lock_path.display()
-                        );
+                        ));
                         told = true;
                     }
                     tokio::time::sleep(std::time::Duration::from_millis(200)).await;

@@ -26,9 +26,9 @@ pub use standard::{Standard, Verdict};
 
 use crate::error::{Error, Result};
 use crate::mp4;
+use crate::progress::Progress;
 use container::ContainerReport;
 use estimate::{Evidence, Measure, Method, Pair, SpanEstimate};
-use indicatif::ProgressBar;
 use serde::Serialize;
 use standard::StandardReport;
 use std::path::Path;
@@ -50,7 +50,7 @@ pub struct Options {
 }
 
 /// Analyse one file. Progress (frames) goes to `bar`.
-pub fn analyze(path: &Path, opts: &Options, bar: &ProgressBar) -> Result<SyncReport> {
+pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncReport> {
     let (scan, audio) = std::thread::scope(|s| {
         let audio = s.spawn(|| audio::decode(path));
         let scan = video::scan(path, bar);

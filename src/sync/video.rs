@@ -7,10 +7,10 @@ use super::container::PacketLog;
 use super::face::{self, FaceTrack, Patch, Rgb};
 use crate::error::{Error, Result};
 use crate::media;
+use crate::progress::Progress;
 use cutroom_ffi::{
     Decoder as _, DecoderOptions, MediaKind, Pixel, Rational, Scaler, VideoDecoder, VideoFrame,
 };
-use indicatif::ProgressBar;
 use std::path::Path;
 use std::sync::mpsc::SyncSender;
 use tract_onnx::prelude::TractResult;
@@ -89,7 +89,7 @@ const FACE_QUEUE: usize = 4;
 
 /// Read every packet of `path` once: log timestamps, decode the best video stream. The faces
 /// are followed on a thread of their own, fed the decoded frames as they come.
-pub fn scan(path: &Path, bar: &ProgressBar) -> Result<Scan> {
+pub fn scan(path: &Path, bar: &dyn Progress) -> Result<Scan> {
     let mut input = media::open(path)?;
     let streams = input.streams();
     let video_index = input.best_stream(MediaKind::Video);
@@ -115,7 +115,7 @@ pub fn scan(path: &Path, bar: &ProgressBar) -> Result<Scan> {
         area_scaling: true,
     };
     let mut dec = VideoDecoder::with_options(&input, index, None, opts)?;
-    bar.set_length(info.frames.max(1) as u64);
+    bar.set_total(info.frames.max(1) as u64);
     std::thread::scope(|s| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<VideoFrame>(FACE_QUEUE);
         let faces = s.spawn(move || -> Result<Vec<FaceTrack>> {
@@ -131,7 +131,7 @@ pub fn scan(path: &Path, bar: &ProgressBar) -> Result<Scan> {
                 packets.record(&pkt);
                 if pkt.stream() == index {
                     dec.push(&pkt, |frame| a.take(frame))?;
-                    bar.inc(1);
+                    bar.advance(1);
                 }
             }
             dec.finish(|frame| a.take(frame))?;
