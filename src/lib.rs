@@ -28,6 +28,8 @@ pub mod progress;
 pub mod sheet;
 pub mod sync;
 pub mod synth;
+pub mod time;
 pub mod timeline;
+pub mod video_index;
 
 pub use error::{Error, Result};

@@ -889,7 +889,7 @@ fn for_an_export_the_normalise_path_hands_over_frames_and_writes_no_master() {
                     "a normalised join for an export writes no master"
                 );
                 assert_eq!(frames.frame_rate().to_string(), "30/1");
-                assert_eq!(frames.duration(), 360);
+                assert_eq!(frames.duration().0, 360);
                 let mut pts = Vec::new();
                 let mut lumas = Vec::new();
                 frames

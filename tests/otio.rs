@@ -10,7 +10,7 @@ fn timeline_loads_in_opentimelineio() {
         .map(|i| TimelineClip {
             name: format!("shot {i}"),
             media: Some(fixture("marker_portrait_30.mp4")),
-            rate: 30.0,
+            rate: cutroom_ffi::Rational::new(30, 1),
             media_frames: 180,
             source_in: 15 * i,
             frames: 90 + 10 * i,
@@ -25,7 +25,13 @@ fn timeline_loads_in_opentimelineio() {
     let path = dir.path().join("cut.otio");
     std::fs::write(
         &path,
-        serde_json::to_vec_pretty(&timeline("cut", 30.0, &clips, &[bed])).unwrap(),
+        serde_json::to_vec_pretty(&timeline(
+            "cut",
+            cutroom_ffi::Rational::new(30, 1),
+            &clips,
+            &[bed],
+        ))
+        .unwrap(),
     )
     .unwrap();
     let python = python_with(&["opentimelineio"]);

@@ -31,13 +31,14 @@ use crate::export::{self, AUDIO_CHANNELS as CH, AUDIO_RATE as RATE};
 use crate::fetch::sha256_file;
 use crate::fetch::CostTotal;
 use crate::loudness::{self, LoudnessReport, LoudnessTarget};
-use crate::otio::{self, TimelineBed, TimelineClip};
+use crate::otio::{self, TimelineBed};
 use crate::output::{self, AtomicOutput, Planned};
 use crate::pcm::{decode_aligned, Pcm};
 use crate::progress::Progress;
 use crate::sheet;
 use crate::sync::{self, SyncReport, Verdict};
-use crate::timeline::{EditSpec, Transition};
+use crate::time::TimeBase;
+use crate::timeline::EditSpec;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sources::ShotInput;
@@ -373,20 +374,18 @@ pub fn run(
     let captions = overlays::on_cut(cut, &prepared.plan)?;
     let summary = Summary::of(&prepared.plan, &master);
     let rate = prepared.plan.target.frame_rate;
-    // Each source's own rate and frame count, for its clip in the timeline.
-    let source_frames: Vec<(f64, i64)> = prepared
+    let cut_frames = TimeBase::of_rate(rate).unwrap_or(prepared.plan.target.time_base);
+    let length = prepared
         .plan
-        .shots
+        .duration
+        .rescale(prepared.plan.target.time_base, cut_frames);
+    let spans = prepared.plan.spans(TimeBase::MICROS);
+    // The timeline: clips in their sources' frames, dissolves in the cut's.
+    let media = inputs
         .iter()
-        .map(|s| match s.content.clip() {
-            Some(c) => (
-                c.frame_rate.num as f64 / c.frame_rate.den as f64,
-                c.packets.len() as i64,
-            ),
-            // A card or still: as many frames as it is shown, at the cut's rate.
-            None => (rate.num as f64 / rate.den as f64, s.len),
-        })
+        .map(|input| input.file.as_deref().map(absolute))
         .collect();
+    let clips = otio::clips(&prepared.plan, media);
     let (shots_sound, picture) = concat::execute_for_export(prepared, &copts, &master, progress)?;
     progress.finish(None);
     timings.concat_s = t.elapsed().as_secs_f64();
@@ -468,18 +467,10 @@ pub fn run(
 
     // Check every deliverable.
     let t = Instant::now();
-    let spans: Vec<(i64, i64)> = summary
-        .shots
-        .iter()
-        .map(|s| {
-            let us = |x: f64| (x * 1e6).round() as i64;
-            (us(s.start_s), us(s.start_s + s.duration_s))
-        })
-        .collect();
     let sopts = sync::Options {
         standard: cut.sync.standard.standard(),
         max_lag_ms: 500,
-        shots: Some(spans),
+        shots: Some(spans.iter().map(|(a, b)| (a.0, b.0)).collect()),
     };
     // All at once: each check is a decode of its own file, so they share the cores well.
     let mut made = std::thread::scope(|s| {
@@ -512,57 +503,19 @@ pub fn run(
         .expect("one output made per preset not reused");
     timings.check_s = t.elapsed().as_secs_f64();
 
-    // The timeline: clips in their sources' frames, dissolves in the cut's.
-    let fps = rate.num as f64 / rate.den as f64;
-    let frames = |s: f64, fps: f64| (s * fps).round() as i64;
-    let mut clips: Vec<TimelineClip> = summary
-        .shots
-        .iter()
-        .zip(&inputs)
-        .zip(source_frames)
-        .enumerate()
-        .map(|(i, ((s, input), (src_fps, media_frames)))| TimelineClip {
-            name: format!("shot-{:02}", i + 1),
-            media: input.file.as_deref().map(absolute),
-            rate: src_fps,
-            media_frames,
-            source_in: frames(s.in_s, src_fps),
-            frames: frames(s.out_s, src_fps) - frames(s.in_s, src_fps),
-            transition_frames: 0,
-        })
-        .collect();
-    // A crossfade becomes a dissolve centred on the cut: each clip's range ends (or starts) at
-    // the cut, the transition reaching into the handles. A dip through black keeps the
-    // sequence's length and stays a cut in the timeline.
-    for i in 1..clips.len() {
-        if let (Transition::Crossfade { .. }, Some(d)) = (
-            cut.shot[i - 1].transition,
-            summary.shots[i - 1].transition_s,
-        ) {
-            let d = frames(d, fps);
-            let half = d / 2;
-            let (out_fps, in_fps) = (clips[i - 1].rate, clips[i].rate);
-            let tail = frames((d - half) as f64 / fps, out_fps);
-            let head = frames(half as f64 / fps, in_fps);
-            clips[i - 1].transition_frames = d;
-            clips[i - 1].frames -= tail;
-            clips[i].source_in += head;
-            clips[i].frames -= head;
-        }
-    }
     let beds: Vec<TimelineBed> = cut
         .music
         .iter()
         .map(|m| TimelineBed {
             name: "Music".into(),
             media: absolute(&m.file),
-            frames: frames(summary.duration_s, fps),
+            frames: length.0,
         })
         .collect();
     let timeline_path = out_dir.join("timeline.otio");
     staged.add(output::json(
         &timeline_path,
-        &otio::timeline(&name, fps, &clips, &beds),
+        &otio::timeline(&name, rate, &clips, &beds),
     )?);
 
     let sync_ok = outputs.iter().all(|o| o.sync_verdict != "fail");

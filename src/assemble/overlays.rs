@@ -5,17 +5,16 @@ use super::spec::Cut;
 use crate::captions::{Captions, ShotTime};
 use crate::concat::plan::Plan;
 use crate::error::Result;
-use crate::timeline::NANOS;
-use cutroom_ffi::{rescale, Rational};
+use crate::time::{Ticks, TimeBase};
 
 /// The captions of `cut` on the timeline of its `plan`. A cue past the end of its video (the
 /// cut, or the shot's source) is an error naming the file and line.
 pub(super) fn on_cut(cut: &Cut, plan: &Plan) -> Result<Captions> {
-    let ns = Rational::new(1, NANOS as i32);
+    let out_tb = plan.target.time_base;
+    let ns = |t: Ticks, tb| t.rescale(tb, TimeBase::NANOS).0;
     let mut parts = Vec::new();
     if let Some(f) = &cut.captions.file {
-        let length = rescale(plan.duration, plan.target.time_base, ns);
-        parts.push(Captions::load(f, Some(length))?);
+        parts.push(Captions::load(f, Some(ns(plan.duration, out_tb)))?);
     }
     for (shot, planned) in cut.shot.iter().zip(&plan.shots) {
         let Some(f) = &shot.captions else { continue };

@@ -6,31 +6,17 @@ use crate::error::{Error, Result};
 use crate::media;
 use crate::output::AtomicOutput;
 use crate::progress::Progress;
-use cutroom_ffi::{rescale, MediaKind, Rational};
-use std::path::{Path, PathBuf};
-
-/// Timing of one video packet, in the stream time base.
-#[derive(Debug, Clone, Copy)]
-struct Timing {
-    pts: i64,
-    end: i64,
-    /// Presented: not pre-roll an edit list hides (FFmpeg flags that for discarding).
-    shown: bool,
-}
+use crate::time::Ticks;
+use crate::video_index::VideoIndex;
+use cutroom_ffi::MediaKind;
+use std::path::Path;
 
 /// The video stream of a clip.
 #[derive(Debug, Clone)]
 pub struct Picture {
-    path: PathBuf,
-    stream: usize,
-    time_base: Rational,
-    /// Packets in file (decode) order.
-    packets: Vec<Timing>,
-    /// Presentation time of the first frame shown.
-    start: i64,
-    /// Some packets are hidden pre-roll (`ffmpeg -ss 0.5 -c copy` keeps the GOP before the
-    /// cut and hides it with an edit list): the copy keeps them, hidden the same way.
-    pre_roll: bool,
+    /// Its packets, hidden pre-roll included (`ffmpeg -ss 0.5 -c copy` keeps the GOP before
+    /// the cut and hides it with an edit list): the copy keeps them, hidden the same way.
+    index: VideoIndex,
 }
 
 impl Picture {
@@ -52,57 +38,22 @@ impl Picture {
                 ),
             ));
         }
-        let time_base = info.time_base;
-        let mut packets = Vec::new();
-        while let Some(p) = input.read_packet()? {
-            if p.stream() == stream {
-                let pts = p
-                    .pts()
-                    .or(p.dts())
-                    .ok_or_else(|| media::untimed_packet(path))?;
-                packets.push(Timing {
-                    pts,
-                    end: pts + p.duration().max(1),
-                    shown: !p.is_discard(),
-                });
-            }
-        }
-        let start = packets
-            .iter()
-            .filter(|t| t.shown)
-            .map(|t| t.pts)
-            .min()
-            .ok_or_else(|| Error::bad_input(path, "video stream has no frames"))?;
-        let pre_roll = packets.iter().any(|t| !t.shown);
-        Ok(Self {
-            path: path.to_path_buf(),
-            stream,
-            time_base,
-            packets,
-            start,
-            pre_roll,
-        })
+        let index = VideoIndex::read(path, &mut input, |_| Ok(()))?;
+        Ok(Self { index })
     }
 
     /// Number of video packets.
     pub fn packets(&self) -> usize {
-        self.packets.len()
+        self.index.packets.len()
     }
 
     /// The picture's length as sample frames at `rate`.
     pub fn frames_at(&self, rate: u32) -> usize {
-        let end = self
-            .packets
-            .iter()
-            .filter(|t| t.shown)
-            .map(|t| t.end)
-            .max()
-            .unwrap_or(self.start);
-        self.ticks_to_frames(end - self.start, rate)
+        self.ticks_to_frames(self.index.duration(), rate)
     }
 
-    fn ticks_to_frames(&self, ticks: i64, rate: u32) -> usize {
-        rescale(ticks, self.time_base, Rational::new(1, rate as i32)).max(0) as usize
+    fn ticks_to_frames(&self, ticks: Ticks, rate: u32) -> usize {
+        ticks.samples(self.index.time_base, rate).count()
     }
 
     /// The longest leading part of the picture that lasts at most `frames` samples at `rate`
@@ -110,21 +61,22 @@ impl Picture {
     /// after the cut (so no kept frame needs a dropped one). Returns (packets kept, its length
     /// in sample frames); `None` when not even the first frames fit.
     pub fn cut_within(&self, frames: usize, rate: u32) -> Option<(usize, usize)> {
-        let n = self.packets.len();
+        let packets = &self.index.packets;
+        let n = packets.len();
         // Smallest pts from each packet to the end.
-        let mut suffix_min = vec![i64::MAX; n + 1];
+        let mut suffix_min = vec![Ticks(i64::MAX); n + 1];
         for i in (0..n).rev() {
-            suffix_min[i] = suffix_min[i + 1].min(self.packets[i].pts);
+            suffix_min[i] = suffix_min[i + 1].min(packets[i].pts);
         }
         let mut best = None;
-        let mut max_pts = i64::MIN;
-        let mut max_end = i64::MIN;
-        for (i, t) in self.packets.iter().enumerate() {
+        let mut max_pts = Ticks(i64::MIN);
+        let mut max_end = Ticks(i64::MIN);
+        for (i, t) in packets.iter().enumerate() {
             max_pts = max_pts.max(t.pts);
             if t.shown {
-                max_end = max_end.max(t.end);
+                max_end = max_end.max(t.end());
             }
-            let len = self.ticks_to_frames(max_end - self.start, rate);
+            let len = self.ticks_to_frames(max_end - self.index.first(), rate);
             if len > frames {
                 break;
             }
@@ -146,19 +98,24 @@ impl Picture {
         keep: usize,
         bar: &dyn Progress,
     ) -> Result<AtomicOutput> {
-        let mut input = media::open(&self.path)?;
-        let info = input.streams()[self.stream].clone();
-        let mut w =
-            AvWriter::create_copy(target, &info, self.pre_roll, self.time_base, Some(audio))?;
+        let ix = &self.index;
+        let mut input = media::open(&ix.path)?;
+        let mut w = AvWriter::create_copy(
+            target,
+            &ix.info,
+            ix.has_hidden(),
+            ix.time_base.rational(),
+            Some(audio),
+        )?;
         let mut written = 0;
         while written < keep {
             let Some(mut p) = input.read_packet()? else {
                 break;
             };
-            if p.stream() != self.stream {
+            if p.stream() != ix.stream() {
                 continue;
             }
-            p.offset(-self.start);
+            p.offset(-ix.first().0);
             w.write_video(p)?;
             written += 1;
             bar.advance(1);

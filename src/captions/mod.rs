@@ -14,8 +14,8 @@ pub mod style;
 
 use crate::concat::plan::PlannedShot;
 use crate::error::{Error, Result};
+use crate::time::{Ticks, TimeBase};
 use crate::timeline::NANOS;
-use cutroom_ffi::{rescale, Rational};
 use std::path::Path;
 
 /// One timed word (or syllable group) of a cue, for word-by-word highlighting.
@@ -193,37 +193,34 @@ impl ShotTime {
     /// source's first frame) placed at output tick `start` (time base `out_tb`); a retimed
     /// shot gives the output ticks it plays in, `played`.
     pub fn from_ticks(
-        in_pts: i64,
-        end_pts: i64,
-        src_tb: Rational,
-        (start, played): (i64, Option<i64>),
-        out_tb: Rational,
+        in_pts: Ticks,
+        end_pts: Ticks,
+        src_tb: TimeBase,
+        (start, played): (Ticks, Option<Ticks>),
+        out_tb: TimeBase,
     ) -> Self {
-        let ns = Rational::new(1, NANOS as i32);
-        let cut_start = rescale(start, out_tb, ns);
+        let ns = |t: Ticks, tb| t.rescale(tb, TimeBase::NANOS).0;
+        let cut_start = ns(start, out_tb);
         Self {
-            src_in: rescale(in_pts, src_tb, ns),
-            src_end: rescale(end_pts, src_tb, ns),
+            src_in: ns(in_pts, src_tb),
+            src_end: ns(end_pts, src_tb),
             cut_start,
-            cut_len: played.map(|p| rescale(start + p, out_tb, ns) - cut_start),
+            cut_len: played.map(|p| ns(start + p, out_tb) - cut_start),
         }
     }
 
     /// How `shot` of a planned cut (output time base `out_tb`) lands on it, with the length
     /// of its source in ns (the time its captions must end by). A card's (or a still's) own
     /// time is its time on the cut.
-    pub fn of(shot: &PlannedShot, out_tb: Rational) -> (Self, i64) {
+    pub fn of(shot: &PlannedShot, out_tb: TimeBase) -> (Self, i64) {
         let (length, in_pts, end_pts, tb) = match shot.content.clip() {
-            Some(src) => {
-                let first = src.pts.first().copied().unwrap_or(0);
-                (
-                    src.end - first,
-                    shot.in_pts - first,
-                    shot.end_pts - first,
-                    src.info.time_base,
-                )
-            }
-            None => (shot.len, 0, shot.len, out_tb),
+            Some(src) => (
+                src.duration(),
+                shot.in_pts - src.first(),
+                shot.end_pts - src.first(),
+                src.time_base,
+            ),
+            None => (shot.len, Ticks::ZERO, shot.len, out_tb),
         };
         let time = Self::from_ticks(
             in_pts,
@@ -235,7 +232,7 @@ impl ShotTime {
             ),
             out_tb,
         );
-        (time, rescale(length, tb, Rational::new(1, NANOS as i32)))
+        (time, length.rescale(tb, TimeBase::NANOS).0)
     }
 
     /// Source time `t` (ns) on the cut (ns).
@@ -259,14 +256,23 @@ fn secs(ns: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cutroom_ffi::Rational;
 
     #[test]
     fn shot_time_maps_trimmed_and_retimed_shots() {
         // Source 1-4 s (ticks of 1/1000) at 30 fps output tick 60 (2 s) on: as it is, then
         // played at 1.5x (60 output ticks) and at 0.5x (180).
-        let ms = Rational::new(1, 1000);
-        let fps = Rational::new(1, 30);
-        let at = |played| ShotTime::from_ticks(1000, 4000, ms, (60, played), fps);
+        let ms = TimeBase::new(Rational::new(1, 1000)).unwrap();
+        let fps = TimeBase::of_rate(Rational::new(30, 1)).unwrap();
+        let at = |played: Option<i64>| {
+            ShotTime::from_ticks(
+                Ticks(1000),
+                Ticks(4000),
+                ms,
+                (Ticks(60), played.map(Ticks)),
+                fps,
+            )
+        };
         let s = NANOS;
         assert_eq!(at(None).to_cut(3 * s), 4 * s);
         assert_eq!(at(Some(60)).to_cut(s), 2 * s);

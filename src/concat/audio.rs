@@ -7,7 +7,7 @@ use super::source::Sound;
 use crate::audio::stretch::stretch;
 use crate::error::Result;
 use crate::pcm::Pcm;
-use cutroom_ffi::{rescale, Rational};
+use crate::time::Samples;
 
 /// Fade-out at the end of a shot's sound before a straight cut (removes the click of a
 /// waveform cut mid-swing).
@@ -21,7 +21,7 @@ pub const DECLICK_IN_MS: f64 = 0.5;
 #[derive(Debug, Clone)]
 pub struct AudioShot {
     /// Samples of the aligned source audio before the in-point.
-    pub skip: i64,
+    pub skip: Samples,
     /// First output sample.
     pub start: usize,
     /// Output samples.
@@ -63,37 +63,31 @@ impl AudioPlan {
             .enumerate()
             .map(|(i, shot)| {
                 let (s0, s1) = (plan.sample(shot.start), plan.sample(shot.end()));
-                let len = (s1 - s0) as usize;
+                let len = (s1 - s0).count();
                 let fade_in = match shot.head {
                     Edge::Cut if i == 0 => 0,
                     Edge::Cut => declick_in.min(len / 2),
-                    e => (plan.sample(shot.start + e.ticks()) - s0) as usize,
+                    e => (plan.sample(shot.start + e.ticks()) - s0).count(),
                 };
                 let fade_out = match shot.tail {
                     Edge::Cut if i == last => 0,
                     Edge::Cut => declick_out.min(len / 2),
-                    e => (s1 - plan.sample(shot.end() - e.ticks())) as usize,
+                    e => (s1 - plan.sample(shot.end() - e.ticks())).count(),
                 };
-                let played = (plan.sample(shot.start + shot.played) - s0) as usize;
+                let played = (plan.sample(shot.start + shot.played) - s0).count();
                 let source_len = match shot.content.file() {
-                    Some(src) if shot.retime.changes_speed() => rescale(
-                        shot.end_pts - shot.in_pts,
-                        src.time_base(),
-                        Rational::new(1, rate as i32),
-                    ) as usize,
+                    Some(src) if shot.retime.changes_speed() => (shot.end_pts - shot.in_pts)
+                        .samples(src.time_base, rate)
+                        .count(),
                     _ => played,
                 };
                 AudioShot {
                     source_len,
                     played,
-                    skip: shot.content.file().map_or(0, |src| {
-                        rescale(
-                            shot.in_pts - src.audio_origin(),
-                            src.time_base(),
-                            Rational::new(1, rate as i32),
-                        )
+                    skip: shot.content.file().map_or(Samples(0), |src| {
+                        (shot.in_pts - src.audio_origin()).samples(src.time_base, rate)
                     }),
-                    start: s0 as usize,
+                    start: s0.count(),
                     len,
                     fade_in,
                     fade_out,
@@ -103,7 +97,7 @@ impl AudioPlan {
         Self {
             rate,
             channels,
-            len: plan.sample(plan.duration) as usize,
+            len: plan.sample(plan.duration).count(),
             shots,
         }
     }
@@ -137,7 +131,7 @@ impl AudioPlan {
     fn shape(&self, shot: &AudioShot, pcm: Option<Pcm>) -> Result<Pcm> {
         let mut pcm = match pcm {
             Some(mut p) => {
-                p.shift(-shot.skip);
+                p.shift(-shot.skip.0);
                 p.fit(shot.source_len);
                 if shot.source_len != shot.played {
                     p = stretch(&p, shot.played)?;

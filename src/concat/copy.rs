@@ -5,7 +5,8 @@ use super::plan::Plan;
 use crate::avwrite::{AvWriter, EncodedAudio};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use cutroom_ffi::{rescale, Input};
+use crate::time::Ticks;
+use cutroom_ffi::Input;
 use std::path::{Path, PathBuf};
 
 /// Write `target`: the shots' video packets copied from their files (`inputs`: one per shot,
@@ -19,27 +20,27 @@ pub fn write(
 ) -> Result<PathBuf> {
     let tb = plan.target.time_base;
     let first = plan.shots[0].source();
-    let mut w = AvWriter::create_copy(target, &first.info, false, tb, audio)?;
+    let mut w = AvWriter::create_copy(target, &first.info, false, tb.rational(), audio)?;
     for (shot, kept) in plan.shots.iter().zip(inputs) {
         let s = shot.source();
         let mut input = s.reopen(kept)?;
-        let wanted = |pts: i64| pts >= shot.in_pts && pts < shot.end_pts;
-        let expected = s.packets.iter().filter(|p| wanted(p.pts)).count();
+        let wanted = |pts: Ticks| pts >= shot.in_pts && pts < shot.end_pts;
+        let expected = s.shown().filter(|p| wanted(p.pts)).count();
         // Back to the keyframe the shot starts on (the input was read to its end).
         let key = s.key_at(shot.in_pts).map_or(shot.in_pts, |k| k.dts);
-        input.seek_to_keyframe(s.stream(), key)?;
+        input.seek_to_keyframe(s.stream(), key.0)?;
         // Exact: the output time base is a multiple of every source's.
-        let offset = shot.start - rescale(shot.in_pts, s.time_base(), tb);
+        let offset = shot.start - shot.in_pts.rescale(s.time_base, tb);
         let mut copied = 0;
         while let Some(mut p) = input.read_packet()? {
             if p.stream() != s.stream() || p.is_discard() {
                 continue;
             }
-            if !p.pts().or(p.dts()).is_some_and(wanted) {
+            if !p.pts().or(p.dts()).map(Ticks).is_some_and(wanted) {
                 continue;
             }
-            p.rescale(tb);
-            p.offset(offset);
+            p.rescale(tb.rational());
+            p.offset(offset.0);
             w.write_video(p)?;
             copied += 1;
         }

@@ -21,6 +21,7 @@ use crate::error::Result;
 use crate::output::{ensure_not_input, AtomicOutput};
 use crate::pcm::Pcm;
 use crate::progress::Progress;
+use crate::time::{Ticks, TimeBase};
 use crate::timeline::EditSpec;
 use cutroom_ffi::{Input, Packet, Rational};
 use plan::{Plan, VideoPath};
@@ -160,7 +161,7 @@ pub struct NormalisedPicture {
 
 impl NormalisedPicture {
     /// Time base of the frames' pts: one tick per frame.
-    pub fn time_base(&self) -> Rational {
+    pub fn time_base(&self) -> TimeBase {
         self.plan.target.time_base
     }
 
@@ -170,7 +171,7 @@ impl NormalisedPicture {
     }
 
     /// Length in ticks (frames).
-    pub fn duration(&self) -> i64 {
+    pub fn duration(&self) -> Ticks {
         self.plan.duration
     }
 
@@ -424,7 +425,7 @@ impl Summary {
     /// Describe `plan` writing `output`.
     pub fn of(plan: &Plan, output: &Path) -> Self {
         let t = &plan.target;
-        let secs = |ticks: i64| round_us(ticks as f64 * t.time_base.as_f64());
+        let secs = |ticks: Ticks| round_us(t.time_base.secs(ticks));
         let codec = match plan.path {
             VideoPath::Copy => plan.shots[0].source().info.params.codec_name(),
             VideoPath::Normalise => "h264".into(),
@@ -439,7 +440,7 @@ impl Summary {
                 width: t.width,
                 height: t.height,
                 frame_rate: t.frame_rate.to_string(),
-                time_base: t.time_base.to_string(),
+                time_base: t.time_base.rational().to_string(),
             },
             audio: AudioSummary {
                 codec: "aac",
@@ -447,8 +448,8 @@ impl Summary {
                 channels: t.channels,
             },
             duration_s: secs(plan.duration),
-            duration_ticks: plan.duration,
-            samples: plan.sample(plan.duration),
+            duration_ticks: plan.duration.0,
+            samples: plan.sample(plan.duration).0,
             shots: plan
                 .shots
                 .iter()
@@ -456,35 +457,36 @@ impl Summary {
                     // A card's (and a still's) source time is its time in the cut.
                     let (tb, a, b) = match s.content.clip() {
                         Some(src) => (
-                            src.time_base(),
+                            src.time_base,
                             s.in_pts - src.first(),
                             s.end_pts - src.first(),
                         ),
-                        None => (t.time_base, 0, s.len),
+                        None => (t.time_base, Ticks::ZERO, s.len),
                     };
                     let samples0 = plan.sample(s.start);
                     ShotSummary {
                         src: s.content.describe(),
-                        source_time_base: tb.to_string(),
-                        in_s: round_us(a as f64 * tb.as_f64()),
-                        out_s: round_us(b as f64 * tb.as_f64()),
-                        in_ticks: a,
-                        out_ticks: b,
+                        source_time_base: tb.rational().to_string(),
+                        in_s: round_us(tb.secs(a)),
+                        out_s: round_us(tb.secs(b)),
+                        in_ticks: a.0,
+                        out_ticks: b.0,
                         start_s: secs(s.start),
-                        start_ticks: s.start,
+                        start_ticks: s.start.0,
                         duration_s: secs(s.len),
-                        duration_ticks: s.len,
-                        start_sample: samples0,
-                        samples: plan.sample(s.end()) - samples0,
+                        duration_ticks: s.len.0,
+                        start_sample: samples0.0,
+                        samples: (plan.sample(s.end()) - samples0).0,
                         audio: if s.content.clip().is_some_and(|c| c.has_audio) {
                             "source"
                         } else {
                             "silence"
                         },
                         transition: s.transition.name(),
-                        transition_s: (s.transition_ticks > 0).then(|| secs(s.transition_ticks)),
+                        transition_s: (s.transition_ticks > Ticks::ZERO)
+                            .then(|| secs(s.transition_ticks)),
                         speed: if s.retime.changes_speed() {
-                            round_us((b - a) as f64 * tb.as_f64() / secs(s.played))
+                            round_us(tb.secs(b - a) / secs(s.played))
                         } else {
                             1.0
                         },

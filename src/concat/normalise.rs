@@ -87,29 +87,30 @@ pub fn frames(
     let mut overlap: VecDeque<VideoFrame> = VecDeque::new();
     for (shot, kept) in plan.shots.iter().zip(inputs) {
         let mut reader = Reader::open(shot, kept, &plan.target)?;
-        let len = shot.len;
+        // Output ticks are frames: slot j is the shot's j-th frame.
+        let len = shot.len.0;
         for j in 0..len {
             let frame = reader.frame(j)?;
             if let Edge::Crossfade(d) = shot.tail {
-                if j >= len - d {
+                if j >= len - d.0 {
                     overlap.push_back(pixels::copy(frame));
                     continue;
                 }
             }
             let shaped = match (shot.head, shot.tail) {
-                (Edge::Crossfade(d), _) if j < d => {
+                (Edge::Crossfade(d), _) if j < d.0 => {
                     let prev = overlap
                         .pop_front()
                         .expect("the shot before queued its crossfade tail (same length)");
-                    Some(pixels::blend(&prev, frame, weight(j + 1, d + 1)))
+                    Some(pixels::blend(&prev, frame, weight(j + 1, d.0 + 1)))
                 }
-                (Edge::Fade(h), _) if j < h => Some(pixels::fade(frame, weight(j, h))),
-                (_, Edge::Fade(k)) if j >= len - k => {
-                    Some(pixels::fade(frame, weight(len - 1 - j, k)))
+                (Edge::Fade(h), _) if j < h.0 => Some(pixels::fade(frame, weight(j, h.0))),
+                (_, Edge::Fade(k)) if j >= len - k.0 => {
+                    Some(pixels::fade(frame, weight(len - 1 - j, k.0)))
                 }
                 _ => None,
             };
-            let pts = Some(shot.start + j);
+            let pts = Some(shot.start.0 + j);
             match shaped {
                 Some(mut f) => {
                     f.set_pts(pts);
@@ -189,16 +190,16 @@ impl<'a> ShotReader<'a> {
         let s = shot.source();
         // Start decoding at the keyframe before the in-point, by its decoding time (the input
         // was read to its end).
-        input.seek_to_keyframe(s.stream(), s.decode_start(shot.in_pts))?;
+        input.seek_to_keyframe(s.stream(), s.decode_start(shot.in_pts).0)?;
         let colour = colour::graph(&s.info.params.colour(), &s.path)?;
         let dec = VideoDecoder::new(&input, s.stream(), None)?;
-        let (fr, tb) = (t.frame_rate, s.time_base());
+        let (fr, tb) = (t.frame_rate, s.time_base.rational());
         // Slot j's midpoint is (2j + 1) / 2 frame durations after the in-point at the clip's
         // own speed; a retimed clip spreads its source span over the slots it plays in.
         let (mid_num, mid_den) = if shot.retime.changes_speed() {
             (
-                i128::from(shot.end_pts - shot.in_pts),
-                2 * i128::from(shot.played),
+                i128::from((shot.end_pts - shot.in_pts).0),
+                2 * i128::from(shot.played.0),
             )
         } else {
             (
@@ -224,14 +225,14 @@ impl<'a> ShotReader<'a> {
 
     /// The conformed frame for output slot `j` (slots are asked for in order).
     fn frame(&mut self, j: i64) -> Result<&mut VideoFrame> {
-        let at = self.shot.in_pts
+        let at = self.shot.in_pts.0
             + ((2 * i128::from(j) + 1) * self.mid_num).div_euclid(self.mid_den) as i64;
         loop {
             if self.ahead.is_none() && !self.drained {
                 self.ahead = self.decode_next()?;
             }
             match &self.ahead {
-                Some(f) if pts(f) <= at && pts(f) < self.shot.end_pts => {
+                Some(f) if pts(f) <= at && pts(f) < self.shot.end_pts.0 => {
                     let raw = self.ahead.take().expect("matched Some");
                     self.current = Some(Held {
                         raw,
@@ -271,7 +272,7 @@ impl<'a> ShotReader<'a> {
                         "decoded a picture without a timestamp",
                     ));
                 }
-                if pts(&f) >= self.shot.in_pts {
+                if pts(&f) >= self.shot.in_pts.0 {
                     return Ok(Some(f));
                 }
                 continue;

@@ -6,10 +6,10 @@ use super::Options;
 use crate::error::{Error, Result};
 use crate::export::reframe::Turn;
 use crate::export::square::display_width;
+use crate::time::{Samples, Ticks, TimeBase};
 use crate::timeline::spec::{MAX_SPEED, MIN_SPEED};
-use crate::timeline::time::NANOS;
 use crate::timeline::{EditSpec, Footage, TimeSpec, Transition};
-use cutroom_ffi::{rescale, Rational};
+use cutroom_ffi::Rational;
 use std::path::{Path, PathBuf};
 
 /// How the video is produced.
@@ -37,16 +37,16 @@ pub enum Edge {
     /// A straight cut (or the start/end of the sequence).
     Cut,
     /// This many output ticks fade from or to black.
-    Fade(i64),
+    Fade(Ticks),
     /// This many output ticks overlap the neighbour.
-    Crossfade(i64),
+    Crossfade(Ticks),
 }
 
 impl Edge {
     /// Ticks of the shot the edge occupies (0 for a cut).
-    pub fn ticks(self) -> i64 {
+    pub fn ticks(self) -> Ticks {
         match self {
-            Self::Cut => 0,
+            Self::Cut => Ticks::ZERO,
             Self::Fade(t) | Self::Crossfade(t) => t,
         }
     }
@@ -109,21 +109,21 @@ pub struct PlannedShot {
     /// What it shows.
     pub content: Content,
     /// First frame used, in the source's video time base (0 for a card).
-    pub in_pts: i64,
+    pub in_pts: Ticks,
     /// End of the last frame used (exclusive), in the source's video time base (0 for a
     /// card).
-    pub end_pts: i64,
+    pub end_pts: Ticks,
     /// How long a still image or a card is shown (`None`: a clip, as long as its trim).
     pub hold: Option<TimeSpec>,
     /// A clip's retiming, as the spec gives it.
     pub retime: Retime,
     /// Output ticks that play the clip (or show the card); the rest of `len` holds its last
     /// frame (`freeze`).
-    pub played: i64,
+    pub played: Ticks,
     /// Where the shot starts, in output ticks.
-    pub start: i64,
+    pub start: Ticks,
     /// How long it is, in output ticks.
-    pub len: i64,
+    pub len: Ticks,
     /// How it meets the previous shot.
     pub head: Edge,
     /// How it meets the next shot.
@@ -131,12 +131,12 @@ pub struct PlannedShot {
     /// The transition into the next shot, as the spec gave it.
     pub transition: Transition,
     /// Its duration in output ticks (0 for a cut).
-    pub transition_ticks: i64,
+    pub transition_ticks: Ticks,
 }
 
 impl PlannedShot {
     /// End on the output timeline (exclusive), in output ticks.
-    pub fn end(&self) -> i64 {
+    pub fn end(&self) -> Ticks {
         self.start + self.len
     }
 
@@ -158,7 +158,7 @@ pub struct Target {
     /// Frame rate.
     pub frame_rate: Rational,
     /// Time base of the output video timeline (the unit of every `start`/`len`).
-    pub time_base: Rational,
+    pub time_base: TimeBase,
     /// Audio sample rate.
     pub sample_rate: u32,
     /// Audio channels.
@@ -185,18 +185,23 @@ pub struct Plan {
     /// The shots, in order.
     pub shots: Vec<PlannedShot>,
     /// Output length in output ticks.
-    pub duration: i64,
+    pub duration: Ticks,
 }
 
 impl Plan {
     /// The audio sample at output tick `ticks` (each boundary rounded once, so the per-shot
     /// lengths add up to the total exactly and nothing drifts).
-    pub fn sample(&self, ticks: i64) -> i64 {
-        rescale(
-            ticks,
-            self.target.time_base,
-            Rational::new(1, self.target.sample_rate as i32),
-        )
+    pub fn sample(&self, ticks: Ticks) -> Samples {
+        ticks.samples(self.target.time_base, self.target.sample_rate)
+    }
+
+    /// Where each shot starts and ends on the output (exclusive), in ticks of `tb`.
+    pub fn spans(&self, tb: TimeBase) -> Vec<(Ticks, Ticks)> {
+        let at = |t: Ticks| t.rescale(self.target.time_base, tb);
+        self.shots
+            .iter()
+            .map(|s| (at(s.start), at(s.end())))
+            .collect()
     }
 }
 
@@ -262,7 +267,7 @@ pub fn plan(spec: &EditSpec, contents: Vec<Result<Content>>, opts: &Options) -> 
                     }
                     resolve_trim(s, i, shot.in_point, shot.out)?
                 }
-                Content::Card(_) => (0, 0),
+                Content::Card(_) => (Ticks::ZERO, Ticks::ZERO),
             };
             Ok(PlannedShot {
                 hold: content.clip().is_none().then_some(shot.duration).flatten(),
@@ -271,16 +276,16 @@ pub fn plan(spec: &EditSpec, contents: Vec<Result<Content>>, opts: &Options) -> 
                     fit: shot.fit,
                     freeze: shot.freeze,
                 },
-                played: 0,
+                played: Ticks::ZERO,
                 content,
                 in_pts,
                 end_pts,
-                start: 0,
-                len: 0,
+                start: Ticks::ZERO,
+                len: Ticks::ZERO,
                 head: Edge::Cut,
                 tail: Edge::Cut,
                 transition: shot.transition,
-                transition_ticks: 0,
+                transition_ticks: Ticks::ZERO,
             })
         });
         match planned {
@@ -331,7 +336,9 @@ pub fn plan(spec: &EditSpec, contents: Vec<Result<Content>>, opts: &Options) -> 
                 width: w,
                 height: h,
                 frame_rate,
-                time_base: frame_rate.invert(),
+                time_base: TimeBase::of_rate(frame_rate).ok_or_else(|| {
+                    Error::Usage(format!("frame rate {frame_rate} is not a positive rate"))
+                })?,
                 sample_rate: opts.sample_rate,
                 channels: opts.channels,
             };
@@ -339,7 +346,7 @@ pub fn plan(spec: &EditSpec, contents: Vec<Result<Content>>, opts: &Options) -> 
             (VideoPath::Normalise, target)
         }
     };
-    let duration = shots.last().map(PlannedShot::end).unwrap_or(0);
+    let duration = shots.last().map_or(Ticks::ZERO, PlannedShot::end);
     Ok(Plan {
         path,
         reasons,
@@ -400,13 +407,13 @@ fn resolve_trim(
     index: usize,
     in_point: Option<TimeSpec>,
     out: Option<TimeSpec>,
-) -> Result<(i64, i64)> {
-    let tb = s.time_base();
-    let dur = s.secs(s.end - s.first());
+) -> Result<(Ticks, Ticks)> {
+    let tb = s.time_base;
+    let dur = s.secs(s.duration());
     let bad = |reason: String| Error::bad_input(&s.path, format!("shot {}: {reason}", index + 1));
-    let at = |t: TimeSpec, what: &str| -> Result<i64> {
+    let at = |t: TimeSpec, what: &str| -> Result<Ticks> {
         match t {
-            TimeSpec::Nanos(ns) => Ok(s.first() + rescale(ns, Rational::new(1, NANOS as i32), tb)),
+            TimeSpec::Nanos(ns) => Ok(s.first() + Ticks(ns).rescale(TimeBase::NANOS, tb)),
             TimeSpec::Frame(n) => match usize::try_from(n).ok().filter(|n| *n <= s.pts.len()) {
                 Some(n) if n == s.pts.len() => Ok(s.end),
                 Some(n) => Ok(s.pts[n]),
@@ -422,7 +429,7 @@ fn resolve_trim(
         .transpose()?
         .unwrap_or(s.first());
     let raw_out = out.map(|t| at(t, "out")).transpose()?.unwrap_or(s.end);
-    let half = s.frame_ticks() / 2;
+    let half = Ticks(s.frame_ticks().0 / 2);
     let show = |t: Option<TimeSpec>| t.map(|t| t.describe()).unwrap_or_default();
     if raw_in >= s.end - half {
         return Err(bad(format!(
@@ -458,7 +465,7 @@ fn resolve_trim(
 }
 
 /// The value of ascending `bounds` nearest to `t` (ties go to the later one).
-fn nearest(bounds: &[i64], t: i64) -> i64 {
+fn nearest(bounds: &[Ticks], t: Ticks) -> Ticks {
     let i = bounds.partition_point(|&b| b < t);
     match (i.checked_sub(1).map(|j| bounds[j]), bounds.get(i)) {
         (Some(a), Some(&b)) => {
@@ -570,7 +577,7 @@ fn normalise_reasons(shots: &[PlannedShot], opts: &Options) -> Vec<String> {
                 shot.transition.name()
             ));
         }
-        if s.has_discarded {
+        if s.has_hidden() {
             r.push(format!(
                 "{}: an edit list hides some of its video packets",
                 label(i, s)
@@ -594,20 +601,20 @@ fn normalise_reasons(shots: &[PlannedShot], opts: &Options) -> Vec<String> {
 }
 
 /// The finest exact time base of all shots (`1/lcm` of the denominators), if one fits.
-fn common_time_base(shots: &[PlannedShot]) -> Option<Rational> {
+fn common_time_base(shots: &[PlannedShot]) -> Option<TimeBase> {
     let mut den: i64 = 1;
     for s in shots {
-        let tb = s.source().time_base();
-        if tb.num != 1 || tb.den <= 0 {
-            return (shots.iter().all(|o| o.source().time_base() == tb)).then_some(tb);
+        let tb = s.source().time_base;
+        if tb.rational().num != 1 {
+            return (shots.iter().all(|o| o.source().time_base == tb)).then_some(tb);
         }
-        let d = i64::from(tb.den);
+        let d = i64::from(tb.rational().den);
         den = den / gcd(den, d) * d;
         if den > i64::from(i32::MAX) {
             return None;
         }
     }
-    Some(Rational::new(1, den as i32))
+    TimeBase::new(Rational::new(1, den as i32))
 }
 
 fn gcd(a: i64, b: i64) -> i64 {
@@ -637,7 +644,7 @@ fn try_copy(
     if !reasons.is_empty() {
         return Ok(None);
     }
-    let exact: Vec<(i64, i64)> = shots.iter().map(|s| (s.in_pts, s.end_pts)).collect();
+    let exact: Vec<(Ticks, Ticks)> = shots.iter().map(|s| (s.in_pts, s.end_pts)).collect();
     for (shot, (a, b)) in shots.iter_mut().zip(trims) {
         (shot.in_pts, shot.end_pts) = (a, b);
     }
@@ -670,13 +677,13 @@ fn copy_trims(
     snap: bool,
     reasons: &mut Vec<String>,
     warnings: &mut Vec<String>,
-) -> Vec<(i64, i64)> {
+) -> Vec<(Ticks, Ticks)> {
     let mut out = Vec::new();
     for (i, shot) in shots.iter().enumerate() {
         let s = shot.source();
         let keys = s.key_pts();
-        let key_before = |t: i64| keys.iter().rev().copied().find(|&k| k <= t);
-        let rel = |t: i64| s.secs(t - s.first());
+        let key_before = |t: Ticks| keys.iter().rev().copied().find(|&k| k <= t);
+        let rel = |t: Ticks| s.secs(t - s.first());
         let (mut a, mut b) = (shot.in_pts, shot.end_pts);
         if s.key_at(a).is_none() {
             match key_before(a) {
@@ -727,7 +734,7 @@ fn copy_trims(
             }
         }
         if let Some(k) = s.key_at(a) {
-            if s.packets.iter().any(|p| p.dts >= k.dts && p.pts < a) {
+            if s.shown().any(|p| p.dts >= k.dts && p.pts < a) {
                 reasons.push(format!(
                     "{}: the GOP at in {:.3} s is open (frames shown before it are decoded \
                      after it)",
@@ -737,10 +744,7 @@ fn copy_trims(
             }
         }
         if let Some(k) = s.key_at(b) {
-            if s.packets
-                .iter()
-                .any(|p| p.pts >= a && p.pts < b && p.dts >= k.dts)
-            {
+            if s.shown().any(|p| p.pts >= a && p.pts < b && p.dts >= k.dts) {
                 reasons.push(format!(
                     "{}: the GOP at out {:.3} s is open (frames before it are decoded after \
                      it)",
@@ -756,16 +760,15 @@ fn copy_trims(
 
 /// In a copy, the first packet of a shot must decode after the last packet of the shot
 /// before it; a description of the clash if it would not.
-fn decode_order_clash(shots: &[PlannedShot], tb: Rational) -> Option<String> {
-    let mut last_dts: Option<i64> = None;
+fn decode_order_clash(shots: &[PlannedShot], tb: TimeBase) -> Option<String> {
+    let mut last_dts: Option<Ticks> = None;
     for (i, shot) in shots.iter().enumerate() {
         let s = shot.source();
-        let at = |dts: i64| shot.start + rescale(dts - shot.in_pts, s.time_base(), tb);
+        let at = |dts: Ticks| shot.start + (dts - shot.in_pts).rescale(s.time_base, tb);
         let copied = s
-            .packets
-            .iter()
+            .shown()
             .filter(|p| p.pts >= shot.in_pts && p.pts < shot.end_pts);
-        let (lo, hi) = copied.fold((i64::MAX, i64::MIN), |(lo, hi), p| {
+        let (lo, hi) = copied.fold((Ticks(i64::MAX), Ticks(i64::MIN)), |(lo, hi), p| {
             (lo.min(at(p.dts)), hi.max(at(p.dts)))
         });
         if last_dts.is_some_and(|l| lo <= l) {
@@ -783,9 +786,10 @@ fn decode_order_clash(shots: &[PlannedShot], tb: Rational) -> Option<String> {
 /// Place every shot: lengths in output ticks, transition edges, starts.
 fn lay_out(shots: &mut [PlannedShot], t: &Target) -> Result<()> {
     let tb = t.time_base;
+    let frame = TimeBase::of_rate(t.frame_rate).unwrap_or(tb);
     let ticks = |d: TimeSpec| match d {
-        TimeSpec::Nanos(ns) => rescale(ns, Rational::new(1, NANOS as i32), tb),
-        TimeSpec::Frame(n) => rescale(n as i64, t.frame_rate.invert(), tb),
+        TimeSpec::Nanos(ns) => Ticks(ns).rescale(TimeBase::NANOS, tb),
+        TimeSpec::Frame(n) => Ticks(n as i64).rescale(frame, tb),
     };
     for (i, s) in shots.iter_mut().enumerate() {
         let bad = |reason: String| {
@@ -798,8 +802,8 @@ fn lay_out(shots: &mut [PlannedShot], t: &Target) -> Result<()> {
             (Some(d), _, _) => ticks(d),
             (None, _, Some(fit)) => {
                 let played = ticks(fit);
-                let own = rescale(s.end_pts - s.in_pts, s.source().time_base(), tb);
-                let speed = own as f64 / played.max(1) as f64;
+                let own = (s.end_pts - s.in_pts).rescale(s.source().time_base, tb);
+                let speed = own.0 as f64 / played.0.max(1) as f64;
                 if !(MIN_SPEED..=MAX_SPEED).contains(&speed) {
                     return Err(bad(format!(
                         "fit {fit} would play it at speed {speed:.3}; the speed must be \
@@ -810,27 +814,29 @@ fn lay_out(shots: &mut [PlannedShot], t: &Target) -> Result<()> {
             }
             (None, Some(speed), None) => {
                 // The source length over the speed, rounded once (speed in millionths).
-                let stb = s.source().time_base();
+                let (stb, otb) = (s.source().time_base.rational(), tb.rational());
                 let micro = (speed * 1e6).round() as i128;
-                let num = i128::from(s.end_pts - s.in_pts)
+                let num = i128::from((s.end_pts - s.in_pts).0)
                     * i128::from(stb.num)
-                    * i128::from(tb.den)
+                    * i128::from(otb.den)
                     * 1_000_000;
-                let den = i128::from(stb.den) * i128::from(tb.num) * micro;
-                ((2 * num + den) / (2 * den)) as i64
+                let den = i128::from(stb.den) * i128::from(otb.num) * micro;
+                Ticks(((2 * num + den) / (2 * den)) as i64)
             }
-            (None, None, None) => rescale(s.end_pts - s.in_pts, s.source().time_base(), tb).max(1),
+            (None, None, None) => (s.end_pts - s.in_pts)
+                .rescale(s.source().time_base, tb)
+                .max(Ticks(1)),
         };
-        if s.played < 1 {
+        if s.played < Ticks(1) {
             return Err(bad("it would be shorter than one output frame".into()));
         }
-        s.len = s.played + s.retime.freeze.map_or(0, ticks);
+        s.len = s.played + s.retime.freeze.map_or(Ticks::ZERO, ticks);
     }
     for i in 0..shots.len().saturating_sub(1) {
         let tr = shots[i].transition;
         let Some(d) = tr.duration() else { continue };
         let d = ticks(d);
-        if d < 1 {
+        if d < Ticks(1) {
             return Err(Error::bad_input(
                 Path::new(&shots[i].content.describe()),
                 format!(
@@ -841,15 +847,18 @@ fn lay_out(shots: &mut [PlannedShot], t: &Target) -> Result<()> {
             ));
         }
         let (tail, head) = match tr {
-            Transition::Fade { .. } => (Edge::Fade(d / 2), Edge::Fade(d - d / 2)),
+            Transition::Fade { .. } => {
+                let half = Ticks(d.0 / 2);
+                (Edge::Fade(half), Edge::Fade(d - half))
+            }
             _ => (Edge::Crossfade(d), Edge::Crossfade(d)),
         };
         shots[i].tail = tail;
         shots[i].transition_ticks = d;
         shots[i + 1].head = head;
     }
-    let secs = |v: i64| v as f64 * tb.as_f64();
-    let mut start = 0;
+    let secs = |v: Ticks| tb.secs(v);
+    let mut start = Ticks::ZERO;
     for (i, s) in shots.iter_mut().enumerate() {
         if s.head.ticks() + s.tail.ticks() > s.len {
             return Err(Error::bad_input(
@@ -879,13 +888,14 @@ mod tests {
 
     #[test]
     fn nearest_prefers_the_closer_then_the_later_bound() {
-        let b = [0, 512, 1024];
-        assert_eq!(nearest(&b, 0), 0);
-        assert_eq!(nearest(&b, 255), 0);
-        assert_eq!(nearest(&b, 256), 512);
-        assert_eq!(nearest(&b, 700), 512);
-        assert_eq!(nearest(&b, 5000), 1024);
-        assert_eq!(nearest(&b, -3), 0);
+        let b = [Ticks(0), Ticks(512), Ticks(1024)];
+        let n = |t| nearest(&b, Ticks(t)).0;
+        assert_eq!(n(0), 0);
+        assert_eq!(n(255), 0);
+        assert_eq!(n(256), 512);
+        assert_eq!(n(700), 512);
+        assert_eq!(n(5000), 1024);
+        assert_eq!(n(-3), 0);
     }
 
     #[test]

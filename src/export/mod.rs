@@ -31,6 +31,8 @@ use crate::output::{check_outputs, AtomicOutput, Batch, Planned};
 use crate::pcm::{self, Pcm};
 use crate::progress::Progress;
 use crate::sheet::RgbImage;
+use crate::time::{Ticks, TimeBase};
+use crate::video_index::VideoIndex;
 use branch::{Branch, Msg, Soundtrack};
 use cadence::{frame_count, Cadence};
 use cover::Cover;
@@ -223,11 +225,11 @@ pub struct FrameFeed {
     /// `Err` stops the export with that error. The export ends when the sender hangs up.
     pub frames: Receiver<Result<VideoFrame>>,
     /// Time base of the frames' pts.
-    pub time_base: Rational,
+    pub time_base: TimeBase,
     /// Their frame rate.
     pub frame_rate: Rational,
     /// Their total length in `time_base` ticks.
-    pub duration: i64,
+    pub duration: Ticks,
 }
 
 /// The sound of a [`FrameFeed`]'s export.
@@ -268,10 +270,10 @@ pub fn export_frames(
         }
     };
     let picture = PictureInfo {
-        time_base: feed.time_base,
+        time_base: feed.time_base.rational(),
         rates: [feed.frame_rate; 2],
         start_time: None,
-        duration: feed.duration,
+        duration: feed.duration.0,
         turn: Turn::None,
     };
     run(
@@ -703,26 +705,11 @@ pub fn video_length_ns(input: &Path) -> Result<i64> {
 }
 
 /// The video stream's duration in its time base. When the container does not declare it
-/// (Matroska, MPEG-TS), the stream's packets are read (not decoded) to find where it ends.
+/// (Matroska, MPEG-TS), the stream's packets are indexed (not decoded) to find where it ends.
 fn video_duration(path: &Path, info: &StreamInfo) -> Result<i64> {
-    if let Some(d) = info.duration {
-        return Ok(d);
-    }
-    let mut input = media::open(path)?;
-    let (mut first, mut end) = (None::<i64>, None::<i64>);
-    while let Some(pkt) = input.read_packet()? {
-        if pkt.stream() != info.index {
-            continue;
-        }
-        if let Some(pts) = pkt.pts() {
-            first = Some(first.map_or(pts, |f| f.min(pts)));
-            let stop = pts + pkt.duration().max(1);
-            end = Some(end.map_or(stop, |e| e.max(stop)));
-        }
-    }
-    match (info.start_time.or(first), end) {
-        (Some(start), Some(end)) if end > start => Ok(end - start),
-        _ => Err(Error::bad_input(path, "the video stream has no timestamps")),
+    match info.duration {
+        Some(d) => Ok(d),
+        None => Ok(VideoIndex::scan(path)?.duration().0),
     }
 }
 

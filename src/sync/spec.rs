@@ -3,8 +3,8 @@
 
 use crate::concat::{self, plan, source::Source};
 use crate::error::Result;
+use crate::time::TimeBase;
 use crate::timeline::EditSpec;
-use cutroom_ffi::{rescale, Rational};
 use std::path::Path;
 
 /// Where each shot of the sequence starts and ends in the file `cutroom concat` joins from
@@ -16,11 +16,10 @@ pub fn shot_spans(spec: &Path) -> Result<Vec<(i64, i64)>> {
         paths.iter().map(|p| Source::scan(p)).collect()
     })?;
     let plan = plan::plan(&parsed, contents, &concat::Options::default())?;
-    let (tb, us) = (plan.target.time_base, Rational::new(1, 1_000_000));
     Ok(plan
-        .shots
-        .iter()
-        .map(|s| (rescale(s.start, tb, us), rescale(s.end(), tb, us)))
+        .spans(TimeBase::MICROS)
+        .into_iter()
+        .map(|(a, b)| (a.0, b.0))
         .collect())
 }
 
