@@ -2,6 +2,8 @@
 //! cutroom: post-render media assembly for generated video clips.
 //!
 //! Each stage is a module usable on its own; the `cutroom` binary is a thin front end over them.
+//! The library never prints: long work reports to a [`progress::Progress`] sink, and the
+//! command line (`src/cli/`, part of the binaries) draws it.
 //! All FFmpeg access goes through the `cutroom-ffi` crate; this crate is safe Rust.
 
 pub mod assemble;
@@ -10,7 +12,6 @@ pub mod avwrite;
 pub mod batch;
 pub mod captions;
 pub mod cleanup;
-pub mod cli;
 pub mod concat;
 pub mod emulate;
 pub mod error;

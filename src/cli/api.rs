@@ -1,12 +1,12 @@
 //! Options shared by the commands that talk to a `/v1/videos` API, and small helpers.
 
 use super::bars::Bars;
-use crate::fetch::{
+use cutroom::fetch::{
     ApiConfig, ApiKey, Catalog, Client, Limits, PollOptions, Provider, RenderOptions, Resolve,
     DEFAULT_BASE_URL,
 };
-use crate::progress::Shared;
-use crate::{Error, Result};
+use cutroom::progress::Shared;
+use cutroom::{Error, Result};
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -3,11 +3,11 @@
 use super::api::{block_on, RenderArgs};
 use super::bars::Bars;
 use super::{print_json, Global};
-use crate::assemble::{self, sources, spec::Cut};
-use crate::error::exit;
-use crate::fetch::{Client, RenderOptions};
-use crate::progress::Progress;
-use crate::Result;
+use cutroom::assemble::{self, sources, spec::Cut};
+use cutroom::error::exit;
+use cutroom::fetch::{Client, RenderOptions};
+use cutroom::progress::Progress;
+use cutroom::Result;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 

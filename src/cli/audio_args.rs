@@ -1,9 +1,9 @@
 //! Options shared by the soundtrack commands (`swap`, `duck`): placement and loudness.
 
-use crate::audio::fit::{Fit, Placement};
-use crate::audio::soundtrack::{Level, RATE};
-use crate::loudness::{check_true_peak, LoudnessTarget};
-use crate::{Error, Result};
+use cutroom::audio::fit::{Fit, Placement};
+use cutroom::audio::soundtrack::{Level, RATE};
+use cutroom::loudness::{check_true_peak, LoudnessTarget};
+use cutroom::{Error, Result};
 
 /// Where the new audio goes on the picture.
 #[derive(clap::Args)]
@@ -92,7 +92,7 @@ impl LoudnessArgs {
 }
 
 /// One line about a written file: its length and loudness.
-pub fn summary(path: &std::path::Path, f: &crate::audio::soundtrack::SoundtrackReport) -> String {
+pub fn summary(path: &std::path::Path, f: &cutroom::audio::soundtrack::SoundtrackReport) -> String {
     let db = |v: Option<f64>, unit: &str| {
         v.map(|v| format!("{v:.1} {unit}"))
             .unwrap_or_else(|| "silent".into())

@@ -1,7 +1,7 @@
 //! The command line's [`Progress`] sink: indicatif bars on stderr, drawn only on a terminal and
 //! without `--quiet`; warnings and notes are printed either way.
 
-use crate::progress::Progress;
+use cutroom::progress::Progress;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::Mutex;

@@ -4,12 +4,12 @@ use super::api::RenderArgs;
 use super::assemble::assemble_into;
 use super::bars::Bars;
 use super::{print_json, Global};
-use crate::assemble::{self, spec::Cut};
-use crate::batch::state::{self, Entry, Lock};
-use crate::batch::{self, emit, Shard, Variant};
-use crate::error::{exit, Error};
-use crate::progress::Progress;
-use crate::{output, Result};
+use cutroom::assemble::{self, spec::Cut};
+use cutroom::batch::state::{self, Entry, Lock};
+use cutroom::batch::{self, emit, Shard, Variant};
+use cutroom::error::{exit, Error};
+use cutroom::progress::Progress;
+use cutroom::{output, Result};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -111,7 +111,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
         .clamp(1, mine.len().max(1));
-    crate::export::one_thread_per_encoder();
+    cutroom::export::one_thread_per_encoder();
     let bar = Bars::new(global.quiet);
     bar.start("batch", mine.len() as u64);
     // Each variant's assemble shows no bars of its own (warnings still come through).

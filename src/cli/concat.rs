@@ -3,12 +3,12 @@
 use super::audio_args::LoudnessArgs;
 use super::bars::Bars;
 use super::{print_json, Global};
-use crate::audio::soundtrack::Level;
-use crate::concat::{self, Options, Summary};
-use crate::error::exit;
-use crate::progress::Progress;
-use crate::timeline::EditSpec;
-use crate::Result;
+use cutroom::audio::soundtrack::Level;
+use cutroom::concat::{self, Options, Summary};
+use cutroom::error::exit;
+use cutroom::progress::Progress;
+use cutroom::timeline::EditSpec;
+use cutroom::Result;
 use cutroom_ffi::Rational;
 use std::path::PathBuf;
 
@@ -35,7 +35,7 @@ pub struct Args {
     #[arg(long, default_value_t = 20.0, value_parser = parse_crf)]
     crf: f32,
     /// x264 preset when the video is re-encoded.
-    #[arg(long, default_value = "veryfast", value_parser = clap::builder::PossibleValuesParser::new(crate::export::preset::X264_PRESETS))]
+    #[arg(long, default_value = "veryfast", value_parser = clap::builder::PossibleValuesParser::new(cutroom::export::preset::X264_PRESETS))]
     preset: String,
     /// In copy mode, move trims that are not on a keyframe to the keyframe before (with a
     /// warning) instead of re-encoding.

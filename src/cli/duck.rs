@@ -3,12 +3,12 @@
 use super::audio_args::{summary, LoudnessArgs, PlaceArgs};
 use super::bars::Bars;
 use super::Global;
-use crate::audio::duck::{duck, DuckFiles, DuckOptions};
-use crate::audio::fit::Fit;
-use crate::audio::sidechain::{check_threshold, DuckShape, Threshold};
-use crate::audio::soundtrack::Level;
-use crate::error::exit;
-use crate::{Error, Result};
+use cutroom::audio::duck::{duck, DuckFiles, DuckOptions};
+use cutroom::audio::fit::Fit;
+use cutroom::audio::sidechain::{check_threshold, DuckShape, Threshold};
+use cutroom::audio::soundtrack::Level;
+use cutroom::error::exit;
+use cutroom::{Error, Result};
 use std::path::PathBuf;
 
 /// Arguments of `cutroom duck`.

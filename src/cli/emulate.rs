@@ -3,9 +3,9 @@
 
 use super::api::{block_on_threaded, parse_duration};
 use super::Global;
-use crate::emulate::{serve, Options};
-use crate::fetch::{ApiKey, Limits, Provider};
-use crate::{Error, Result};
+use cutroom::emulate::{serve, Options};
+use cutroom::fetch::{ApiKey, Limits, Provider};
+use cutroom::{Error, Result};
 use std::time::Duration;
 
 /// Arguments of `cutroom emulate`.

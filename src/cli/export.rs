@@ -2,17 +2,17 @@
 
 use super::bars::Bars;
 use super::{print_json, Global};
-use crate::captions::style::{Logo, Overlays};
-use crate::captions::Captions;
-use crate::error::exit;
-use crate::export::cover::Cover;
-use crate::export::edit::{export_edited, Edit};
-use crate::export::preset::PresetBook;
-use crate::export::reframe::{Color, Fit, Focus, FocusChoice, Reframe};
-use crate::export::{default_out_dir, export, video_length_ns, Request};
-use crate::timeline::spec::{MAX_SPEED, MIN_SPEED};
-use crate::timeline::Card;
-use crate::Result;
+use cutroom::captions::style::{Logo, Overlays};
+use cutroom::captions::Captions;
+use cutroom::error::exit;
+use cutroom::export::cover::Cover;
+use cutroom::export::edit::{export_edited, Edit};
+use cutroom::export::preset::PresetBook;
+use cutroom::export::reframe::{Color, Fit, Focus, FocusChoice, Reframe};
+use cutroom::export::{default_out_dir, export, video_length_ns, Request};
+use cutroom::timeline::spec::{MAX_SPEED, MIN_SPEED};
+use cutroom::timeline::Card;
+use cutroom::Result;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `cutroom export`.
@@ -98,8 +98,8 @@ fn parse_card(s: &str) -> std::result::Result<Box<Card>, String> {
     Card::parse(s).map(Box::new)
 }
 
-fn parse<T: std::str::FromStr<Err = crate::Error>>(s: &str) -> std::result::Result<T, String> {
-    s.parse().map_err(|e: crate::Error| e.to_string())
+fn parse<T: std::str::FromStr<Err = cutroom::Error>>(s: &str) -> std::result::Result<T, String> {
+    s.parse().map_err(|e: cutroom::Error| e.to_string())
 }
 
 /// Export every preset; exit 0 when all outputs were written.

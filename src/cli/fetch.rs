@@ -3,10 +3,10 @@
 use super::api::{ApiArgs, WaitArgs};
 use super::bars::Bars;
 use super::{print_json, Global};
-use crate::error::exit;
-use crate::fetch::{fetch_url, fetch_video, is_url, Cache, Fetched, Variant};
-use crate::progress::Progress;
-use crate::Result;
+use cutroom::error::exit;
+use cutroom::fetch::{fetch_url, fetch_video, is_url, Cache, Fetched, Variant};
+use cutroom::progress::Progress;
+use cutroom::Result;
 use futures_util::StreamExt;
 use serde::Serialize;
 use std::path::PathBuf;

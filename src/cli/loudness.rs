@@ -2,11 +2,11 @@
 
 use super::bars::Bars;
 use super::{for_each_file, print_files, Global};
-use crate::audio::load;
-use crate::error::exit;
-use crate::loudness::{measure, LoudnessReport};
-use crate::progress::Progress;
-use crate::Result;
+use cutroom::audio::load;
+use cutroom::error::exit;
+use cutroom::loudness::{measure, LoudnessReport};
+use cutroom::progress::Progress;
+use cutroom::Result;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 

@@ -29,9 +29,9 @@ mod swap;
 mod sync;
 mod videos;
 
-use crate::error::{exit, Error};
-use crate::Result;
 use clap::Parser;
+use cutroom::error::exit;
+use cutroom::Result;
 use std::process::ExitCode;
 
 /// cutroom: turn generated video clips into finished, in-sync social cuts.
@@ -106,35 +106,16 @@ pub enum NetworkCommand {
     Render(render::Args),
 }
 
-/// The file name of the binary that runs [`MediaCommand`]s, installed beside `cutroom`.
-pub const MEDIA_BINARY: &str = "cutroom-media";
-
-/// The `cutroom` binary: parse the whole command line (so `--help` and usage errors cover every
-/// command), run network commands here, and replace this process with [`MEDIA_BINARY`] (same
-/// PID, same arguments) for the others, so start-up never pays for loading FFmpeg's libraries.
-pub fn main_light() -> ExitCode {
+/// Parse the command line (every command, so `--help` and usage errors cover them all) and
+/// arm the signal handlers that remove partial outputs.
+pub fn parse() -> (Command, Global) {
     let cli = Cli::parse();
-    crate::cleanup::on_signals();
-    let global = Global { quiet: cli.quiet };
-    finish(match cli.command {
-        Command::Network(cmd) => run_network(cmd, &global),
-        Command::Media(_) => Err(exec_media()),
-    })
-}
-
-/// The `cutroom-media` binary: every command, in this process.
-pub fn main_media() -> ExitCode {
-    let cli = Cli::parse();
-    crate::cleanup::on_signals();
-    let global = Global { quiet: cli.quiet };
-    finish(match cli.command {
-        Command::Network(cmd) => run_network(cmd, &global),
-        Command::Media(cmd) => run_media(cmd, &global),
-    })
+    cutroom::cleanup::on_signals();
+    (cli.command, Global { quiet: cli.quiet })
 }
 
 /// The exit status for a command's outcome; an error is printed as one line on stderr.
-fn finish(outcome: Result<i32>) -> ExitCode {
+pub fn finish(outcome: Result<i32>) -> ExitCode {
     match outcome {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
@@ -142,35 +123,6 @@ fn finish(outcome: Result<i32>) -> ExitCode {
             ExitCode::from(e.exit_code() as u8)
         }
     }
-}
-
-/// Replace this process with [`MEDIA_BINARY`] from this executable's directory, passing the
-/// arguments (`argv[0]` included) unchanged; returns only on failure, with the path it tried.
-fn exec_media() -> Error {
-    use std::os::unix::process::CommandExt;
-    let exe = match std::env::current_exe() {
-        Ok(exe) => exe,
-        Err(e) => {
-            return Error::bad_input(
-                std::path::Path::new(MEDIA_BINARY),
-                format!("cannot find it: the path of the running cutroom is unknown ({e})"),
-            )
-        }
-    };
-    let media = exe.with_file_name(MEDIA_BINARY);
-    let mut args = std::env::args_os();
-    let mut cmd = std::process::Command::new(&media);
-    if let Some(arg0) = args.next() {
-        cmd.arg0(arg0);
-    }
-    let e = cmd.args(args).exec();
-    Error::bad_input(
-        &media,
-        format!(
-            "cannot run the media binary ({e}); every command but videos, fetch and render \
-             needs {MEDIA_BINARY} installed beside cutroom (`cargo install --path .` installs both)"
-        ),
-    )
 }
 
 /// Run a command that needs FFmpeg; the `Ok` value is the process exit code.

@@ -2,10 +2,10 @@
 
 use super::bars::Bars;
 use super::{for_each_file, print_files, Global};
-use crate::error::exit;
-use crate::probe::{probe, FileProbe, StreamProbe};
-use crate::progress::Progress;
-use crate::Result;
+use cutroom::error::exit;
+use cutroom::probe::{probe, FileProbe, StreamProbe};
+use cutroom::progress::Progress;
+use cutroom::Result;
 use std::path::PathBuf;
 
 /// Arguments of `cutroom probe`.

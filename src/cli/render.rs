@@ -3,9 +3,9 @@
 use super::api::RenderArgs;
 use super::bars::Bars;
 use super::{print_json, Global};
-use crate::error::exit;
-use crate::fetch::{render, CostTotal, ShotReport, StateFile};
-use crate::Result;
+use cutroom::error::exit;
+use cutroom::fetch::{render, CostTotal, ShotReport, StateFile};
+use cutroom::Result;
 use serde::Serialize;
 use std::path::PathBuf;
 

@@ -1,11 +1,11 @@
 //! `cutroom schema [cut|card|overlays]`: a JSON Schema on stdout.
 
 use super::print_json;
-use crate::assemble::spec::schema;
-use crate::captions::style::Overlays;
-use crate::error::exit;
-use crate::timeline::Card;
-use crate::Result;
+use cutroom::assemble::spec::schema;
+use cutroom::captions::style::Overlays;
+use cutroom::error::exit;
+use cutroom::timeline::Card;
+use cutroom::Result;
 
 /// Arguments of `cutroom schema`.
 #[derive(clap::Args)]

@@ -3,11 +3,11 @@
 use super::audio_args::{summary, LoudnessArgs, PlaceArgs};
 use super::bars::Bars;
 use super::Global;
-use crate::audio::fit::Fit;
-use crate::audio::soundtrack::Level;
-use crate::audio::swap::{swap, SwapOptions};
-use crate::error::exit;
-use crate::Result;
+use cutroom::audio::fit::Fit;
+use cutroom::audio::soundtrack::Level;
+use cutroom::audio::swap::{swap, SwapOptions};
+use cutroom::error::exit;
+use cutroom::Result;
 use std::path::PathBuf;
 
 /// Arguments of `cutroom swap`.

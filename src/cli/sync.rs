@@ -2,11 +2,11 @@
 
 use super::bars::Bars;
 use super::{for_each_file, print_files, FileEntry, Global};
-use crate::error::exit;
-use crate::output::{check_outputs, Planned};
-use crate::progress::Progress;
-use crate::sync::{self, plot, spec, Standard, SyncReport, Verdict};
-use crate::Result;
+use cutroom::error::exit;
+use cutroom::output::{check_outputs, Planned};
+use cutroom::progress::Progress;
+use cutroom::sync::{self, plot, spec, Standard, SyncReport, Verdict};
+use cutroom::Result;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `cutroom sync`.

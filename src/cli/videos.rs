@@ -2,8 +2,8 @@
 
 use super::api::{ApiArgs, WaitArgs};
 use super::{print_json, Global};
-use crate::fetch::{Deleted, Video};
-use crate::Result;
+use cutroom::fetch::{Deleted, Video};
+use cutroom::Result;
 use serde::Serialize;
 
 /// Arguments of `cutroom videos`.
