@@ -2,7 +2,8 @@
 //! predictions, each with its own routes, job shape, status words and error envelope, over the
 //! same job store and clips as the OpenAI flavour.
 
-use super::server::{serve_bytes, Emulator};
+use super::ranges::serve_bytes;
+use super::state::Emulator;
 use crate::fetch::{parse_size, Phase, Provider, Video};
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};

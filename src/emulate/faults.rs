@@ -1,7 +1,7 @@
 //! Middleware in front of the API routes: the key check, then the injected faults
 //! (latency, rate limit, 500s), each counted in the stats.
 
-use super::server::Emulator;
+use super::state::Emulator;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;

@@ -11,8 +11,12 @@
 
 mod clips;
 mod dialects;
+mod errors;
 mod faults;
+mod ranges;
+mod routes;
 mod server;
+mod state;
 mod tls;
 
 use crate::fetch::{ApiKey, Limits, Provider};

@@ -1,0 +1,78 @@
+//! The error answers of the OpenAI flavour's envelope, and of the flavour served.
+
+use super::state::Emulator;
+use crate::fetch::{ApiErrorBody, ErrorEnvelope, Provider};
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+/// An error envelope `{"error": {message, type, param, code}}` with `status`.
+pub(super) fn error(
+    status: StatusCode,
+    kind: &str,
+    message: &str,
+    param: Option<&str>,
+    code: Option<&str>,
+) -> Response {
+    let body = ErrorEnvelope {
+        error: ApiErrorBody {
+            message: message.to_string(),
+            kind: kind.to_string(),
+            param: param.map(str::to_string),
+            code: code.map(str::to_string),
+        },
+    };
+    (status, Json(body)).into_response()
+}
+
+pub(super) fn invalid(message: &str, param: Option<&str>) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request_error",
+        message,
+        param,
+        None,
+    )
+}
+
+pub(super) fn not_found(id: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        &format!("Video with id '{id}' not found."),
+        Some("video_id"),
+        Some("video_not_found"),
+    )
+}
+
+pub(super) async fn unknown(req: Request) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        &format!(
+            "Unknown request URL: {} {}.",
+            req.method(),
+            req.uri().path()
+        ),
+        None,
+        Some("unknown_url"),
+    )
+}
+
+impl Emulator {
+    /// An error in the envelope of the flavour served (`kind`, `param` and `code` are OpenAI's).
+    pub(super) fn error(
+        &self,
+        status: StatusCode,
+        kind: &str,
+        message: &str,
+        param: Option<&str>,
+        code: Option<&str>,
+    ) -> Response {
+        match self.opts.flavor {
+            Provider::OpenAi => error(status, kind, message, param, code),
+            flavor => super::dialects::error(flavor, status, message),
+        }
+    }
+}

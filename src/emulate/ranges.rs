@@ -1,0 +1,97 @@
+//! Serving bytes as a CDN does: one `Range`, `Content-Range`, and cut downloads when asked.
+
+use super::state::Emulator;
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use std::sync::atomic::Ordering;
+
+/// Serve `bytes` honouring a `Range: bytes=START-[END]` request; with `--drop-downloads` a
+/// request without `Range` is cut after half its bytes (the connection is aborted), so only a
+/// client that resumes gets the whole file.
+pub(super) fn serve_bytes(
+    emu: &Emulator,
+    bytes: Bytes,
+    ctype: &str,
+    headers: &HeaderMap,
+) -> Response {
+    let len = bytes.len() as u64;
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_range);
+    let (status, start, end) = match range {
+        None => (StatusCode::OK, 0, len),
+        Some((s, _)) if s >= len => {
+            let mut r = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+            r.headers_mut().insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes */{len}")).expect("ascii"),
+            );
+            return r;
+        }
+        Some((s, e)) => (
+            StatusCode::PARTIAL_CONTENT,
+            s,
+            e.map_or(len, |e| (e + 1).min(len)),
+        ),
+    };
+    let part = bytes.slice(start as usize..end as usize);
+    let body = if emu.opts.drop_downloads && range.is_none() && part.len() > 1 {
+        emu.stats.dropped_downloads.fetch_add(1, Ordering::Relaxed);
+        let half = part.slice(..part.len() / 2);
+        // Let the first half reach the socket before the connection is aborted.
+        let cut = futures_util::stream::once(async {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionAborted,
+                "dropped by --drop-downloads",
+            ))
+        });
+        Body::from_stream(futures_util::stream::iter([Ok(half)]).chain(cut))
+    } else {
+        Body::from(part)
+    };
+    let mut resp = Response::new(body);
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(ctype).expect("ascii"),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if status == StatusCode::PARTIAL_CONTENT {
+        h.insert(
+            header::CONTENT_RANGE,
+            HeaderValue::from_str(&format!("bytes {start}-{}/{len}", end - 1)).expect("ascii"),
+        );
+    }
+    resp
+}
+
+/// `bytes=START-` or `bytes=START-END` (one range; suffix ranges are not served).
+fn parse_range(v: &str) -> Option<(u64, Option<u64>)> {
+    let (s, e) = v.strip_prefix("bytes=")?.split_once('-')?;
+    let start = s.trim().parse().ok()?;
+    let end = match e.trim() {
+        "" => None,
+        e => Some(e.parse().ok()?),
+    };
+    Some((start, end)).filter(|(s, e)| e.is_none_or(|e| e >= *s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_range;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=10-"), Some((10, None)));
+        assert_eq!(parse_range("bytes=10-19"), Some((10, Some(19))));
+        assert_eq!(parse_range("bytes=10-5"), None);
+        assert_eq!(parse_range("bytes=-5"), None);
+        assert_eq!(parse_range("items=1-2"), None);
+    }
+}

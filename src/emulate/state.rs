@@ -1,0 +1,186 @@
+//! The emulator's job store: its options, jobs and counters, how a job looks as time passes,
+//! and how a create is answered (late or lost, as the fault flags say).
+
+use super::clips::{Clips, Slot};
+use super::Options;
+use crate::fetch::{parse_size, Status, Video, VideoError};
+use crate::synth::MarkerSpec;
+use axum::body::{Body, Bytes};
+use axum::response::Response;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// Counters of `GET /emulator/stats`.
+#[derive(Debug, Default)]
+pub(super) struct Stats {
+    /// Jobs created (create and remix), deleted ones included.
+    pub(super) jobs_created: AtomicU64,
+    /// API requests seen.
+    pub(super) requests: AtomicU64,
+    /// Requests answered 429.
+    pub(super) rate_limited: AtomicU64,
+    /// Requests answered with an injected 500.
+    pub(super) server_errors: AtomicU64,
+    /// Downloads cut midway.
+    pub(super) dropped_downloads: AtomicU64,
+    /// Creates whose job was made but whose answer was dropped.
+    pub(super) dropped_creates: AtomicU64,
+}
+
+pub(super) struct Job {
+    pub(super) video: Video,
+    created: Instant,
+    created_wall: SystemTime,
+    fails: bool,
+    pub(super) clip: Option<Slot>,
+}
+
+/// The emulator: options, jobs, clips and counters.
+pub struct Emulator {
+    pub(super) opts: Options,
+    pub(super) stats: Stats,
+    pub(super) window: Mutex<VecDeque<Instant>>,
+    pub(super) jobs: Mutex<Vec<Job>>,
+    pub(super) clips: Arc<Clips>,
+    pub(super) workdir: tempfile::TempDir,
+    /// Removes the work directory on SIGINT/SIGTERM, where `workdir`'s drop never runs.
+    pub(super) _live: crate::cleanup::Live,
+}
+
+/// Unix seconds of `t`, rounded up (a job is never reported done or expired early).
+fn ceil_secs(t: SystemTime) -> i64 {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    (d.as_secs() + u64::from(d.subsec_nanos() > 0)) as i64
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl Emulator {
+    /// The job as a client sees it now: status and progress follow the time since creation
+    /// (queued for the first tenth of the render time), and completion also waits for the
+    /// real clip to be encoded.
+    pub(super) fn view(&self, job: &Job) -> Video {
+        let mut v = job.video.clone();
+        let total = self.opts.render_time.as_secs_f64();
+        let elapsed = job.created.elapsed().as_secs_f64();
+        let clip = job.clip.as_ref().and_then(|c| c.get());
+        if elapsed < total * 0.1 {
+            return v; // queued
+        }
+        let done = elapsed >= total && (job.fails || clip.is_some());
+        if !done {
+            v.status = Status::new("in_progress");
+            v.progress = Some(((elapsed / total.max(1e-9)) * 100.0).min(99.0) as i64);
+            return v;
+        }
+        let finished = job.created_wall + self.opts.render_time;
+        let failure = match clip {
+            _ if job.fails => Some((
+                "video_generation_failed",
+                "The render failed (injected by cutroom emulate --fail-jobs).".to_string(),
+            )),
+            Some(Err(e)) => Some(("internal_error", format!("The render failed: {e}"))),
+            _ => None,
+        };
+        match failure {
+            Some((code, message)) => {
+                v.status = Status::new("failed");
+                v.error = Some(VideoError {
+                    code: Some(code.into()),
+                    message,
+                });
+            }
+            None => {
+                v.status = Status::new("completed");
+                v.progress = Some(100);
+                v.completed_at = Some(ceil_secs(finished));
+                v.expires_at = Some(ceil_secs(finished + self.opts.expire_after));
+            }
+        }
+        v
+    }
+
+    /// True once the job's content is past its expiry (to the nanosecond).
+    pub(super) fn expired(&self, job: &Job) -> bool {
+        SystemTime::now() >= job.created_wall + self.opts.render_time + self.opts.expire_after
+    }
+
+    /// Start a job and return its first view.
+    pub(super) fn start(
+        &self,
+        prompt: String,
+        model: String,
+        size: String,
+        seconds: String,
+        remixed_from: Option<String>,
+    ) -> Video {
+        let (width, height) = parse_size(&size).expect("validated");
+        let spec = MarkerSpec {
+            av_offset_ms: self.opts.av_offset_ms,
+            noise: self.opts.noise,
+            ..MarkerSpec::new(width, height, seconds.parse().expect("validated"))
+        };
+        let fails = self.opts.fail_jobs > 0.0 && fastrand::f64() < self.opts.fail_jobs;
+        let video = Video {
+            id: format!("video_{:032x}", fastrand::u128(..)),
+            object: Some("video".into()),
+            model: Some(model),
+            status: Status::new("queued"),
+            progress: Some(0),
+            created_at: Some(unix_now()),
+            completed_at: None,
+            expires_at: None,
+            prompt: Some(prompt),
+            seconds: Some(seconds),
+            size: Some(size),
+            remixed_from_video_id: remixed_from,
+            error: None,
+            extra: Default::default(),
+        };
+        let job = Job {
+            video: video.clone(),
+            created: Instant::now(),
+            created_wall: SystemTime::now(),
+            fails,
+            clip: (!fails).then(|| self.clips.request(&spec)),
+        };
+        self.stats.jobs_created.fetch_add(1, Ordering::Relaxed);
+        self.jobs.lock().expect("not poisoned").push(job);
+        video
+    }
+
+    pub(super) fn find<T>(&self, id: &str, f: impl FnOnce(&Job) -> T) -> Option<T> {
+        self.jobs
+            .lock()
+            .expect("not poisoned")
+            .iter()
+            .find(|j| j.video.id == id)
+            .map(f)
+    }
+
+    /// The answer to a create whose job is made: late with `--slow-creates`, and lost (the
+    /// connection dropped) with `--drop-creates`.
+    pub(super) async fn answer_create(&self, answer: Response) -> Response {
+        if !self.opts.slow_creates.is_zero() {
+            tokio::time::sleep(self.opts.slow_creates).await;
+        }
+        if self.opts.drop_creates > 0.0 && fastrand::f64() < self.opts.drop_creates {
+            self.stats.dropped_creates.fetch_add(1, Ordering::Relaxed);
+            let cut = futures_util::stream::once(async {
+                Err::<Bytes, _>(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    "dropped by --drop-creates",
+                ))
+            });
+            return Response::new(Body::from_stream(cut));
+        }
+        answer
+    }
+}
