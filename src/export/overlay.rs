@@ -73,7 +73,7 @@ impl<'a> Burn<'a> {
 
 /// `[base]` overlaid with the logo, scaled, faded to its opacity, placed and timed.
 fn logo_graph(logo: &Logo, f: &Frame) -> Result<String> {
-    let (iw, ih) = crate::fetch::download::image_size(&logo.file)?;
+    let (iw, ih) = crate::fetch::check::image_size(&logo.file)?;
     let (w, h) = (f.canvas.width, f.canvas.height);
     let lw = even((logo.width * f64::from(w)).round() as u32);
     let lh = even((f64::from(lw) * f64::from(ih) / f64::from(iw.max(1))).round() as u32);

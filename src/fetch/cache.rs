@@ -1,8 +1,9 @@
 //! The download cache: `<dir>/<name>.mp4` (and images) beside `<dir>/<name>.json`, which holds
 //! the video object and each file's length and SHA-256. A re-run skips files that still match.
 
-use super::download::{sha256_file, Downloaded};
+use super::download::Downloaded;
 use super::model::{Variant, Video};
+use super::writer::sha256_file;
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -139,7 +140,7 @@ pub fn safe_name(id: &str) -> String {
     if s == id && !s.is_empty() {
         return s;
     }
-    let digest = super::download::hex(&<sha2::Sha256 as sha2::Digest>::digest(id.as_bytes()));
+    let digest = super::writer::hex(&<sha2::Sha256 as sha2::Digest>::digest(id.as_bytes()));
     let stem = s.trim_matches(|c| c == '_' || c == '.');
     if stem.is_empty() {
         format!("id-{}", &digest[..12])

@@ -9,15 +9,17 @@
 mod backoff;
 mod cache;
 mod catalog;
+pub(crate) mod check;
 mod client;
 mod config;
-pub(crate) mod download;
+mod download;
 mod fetcher;
 mod model;
 mod poll;
 mod provider;
 mod render;
 mod shots;
+mod writer;
 
 pub use backoff::{server_hint, Backoff};
 pub use cache::{safe_name, write_json_atomic, Cache, CachedFile, Entry};
@@ -26,7 +28,7 @@ pub use client::{Client, Created};
 pub use config::{
     check_url, redact_url, ApiConfig, ApiKey, DEFAULT_BASE_URL, DEFAULT_MAX_DOWNLOAD_BYTES,
 };
-pub use download::{sha256_file, Downloaded, Request};
+pub use download::{Downloaded, Request};
 pub use fetcher::{fetch_url, fetch_video, is_url, Fetched, FileReport};
 pub use model::{
     mentions_moderation, parse_size, ApiErrorBody, CreateVideo, Deleted, ErrorEnvelope, Invalid,
@@ -37,3 +39,4 @@ pub use poll::{show, PollOptions};
 pub use provider::Provider;
 pub use render::{render, CostTotal, RenderOptions, Resolve, ShotReport};
 pub use shots::{load as load_shots, Job, Shot, StateFile};
+pub use writer::sha256_file;

@@ -502,7 +502,7 @@ impl CreateVideo {
                 ))
             })?;
         if let Some(path) = &self.input_reference {
-            let (w, h) = super::download::image_size(path)?;
+            let (w, h) = super::check::image_size(path)?;
             if Some((w, h)) != parse_size(size) {
                 return Err(Error::bad_input(
                     path,

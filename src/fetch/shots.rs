@@ -2,8 +2,8 @@
 //! of every shot so an interrupted run never creates (and bills) a second job for it.
 
 use super::cache::write_json_atomic;
-use super::download::{hex, sha256_file};
 use super::model::CreateVideo;
+use super::writer::{hex, sha256_file};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use serde::{Deserialize, Serialize};
