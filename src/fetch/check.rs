@@ -1,20 +1,15 @@
 //! What a downloaded file must be: an MP4 with a whole video track, or a readable image,
 //! checked from its boxes and headers in pure Rust.
 
-use super::model::Variant;
 use crate::error::{Error, Result};
 use std::io::Seek;
 use std::path::Path;
 
-/// The bytes must be what `variant` promises, checked from headers and tables in pure Rust (no
-/// FFmpeg, milliseconds even for large files). A video: an MP4 whose `moov` parses, with a
-/// video track, whose top-level boxes are all complete and whose every track's samples lie
-/// inside the file (a cut-short file fails here). An image: a picture whose header gives its
-/// size.
-pub(super) fn verify_media(path: &Path, variant: Variant) -> Result<()> {
-    if variant != Variant::Video {
-        return image_size(path).map(|_| ());
-    }
+/// The file must be a whole video, checked from its boxes and tables in pure Rust (no FFmpeg,
+/// milliseconds even for large files): an MP4 whose `moov` parses, with a video track, whose
+/// top-level boxes are all complete and whose every track's samples lie inside the file (a
+/// cut-short file fails here).
+pub(super) fn whole_video(path: &Path) -> Result<()> {
     let layout = crate::mp4::read_layout(path).map_err(|e| Error::io(path, e))?;
     let Some(layout) = layout else {
         return Err(Error::bad_input(path, not_mp4(path)?));
@@ -131,16 +126,16 @@ mod tests {
     fn media_check_catches_cut_files() {
         let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
         let good = fixtures.join("marker_portrait_30.mp4");
-        verify_media(&good, Variant::Video).unwrap();
+        whole_video(&good).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let cut = dir.path().join("cut.mp4");
         let bytes = std::fs::read(&good).unwrap();
         std::fs::write(&cut, &bytes[..bytes.len() - 1000]).unwrap();
-        let e = verify_media(&cut, Variant::Video).unwrap_err().to_string();
+        let e = whole_video(&cut).unwrap_err().to_string();
         assert!(e.contains("truncated MP4"), "{e}");
-        assert!(verify_media(&fixtures.join("truncated.mp4"), Variant::Video).is_err());
-        assert!(verify_media(&fixtures.join("not_media.mp4"), Variant::Video).is_err());
-        let e = verify_media(&fixtures.join("music.wav"), Variant::Video).unwrap_err();
+        assert!(whole_video(&fixtures.join("truncated.mp4")).is_err());
+        assert!(whole_video(&fixtures.join("not_media.mp4")).is_err());
+        let e = whole_video(&fixtures.join("music.wav")).unwrap_err();
         assert!(e.to_string().contains("no picture"), "{e}");
     }
 
@@ -165,7 +160,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cut.mp4");
         std::fs::write(&path, &cut).unwrap();
-        let e = verify_media(&path, Variant::Video).unwrap_err().to_string();
+        let e = whole_video(&path).unwrap_err().to_string();
         assert!(e.contains("samples run to byte"), "{e}");
 
         let png = dir.path().join("still.png");
@@ -174,11 +169,11 @@ mod tests {
         let mut w = enc.write_header().unwrap();
         w.write_image_data(&[128; 32 * 18]).unwrap();
         w.finish().unwrap();
-        verify_media(&png, Variant::Thumbnail).unwrap();
+        image_size(&png).unwrap();
         assert_eq!(image_size(&png).unwrap(), (32, 18));
-        let e = verify_media(&png, Variant::Video).unwrap_err().to_string();
+        let e = whole_video(&png).unwrap_err().to_string();
         assert!(e.contains("Png image, not an MP4"), "{e}");
-        let e = verify_media(&fixtures.join("music.wav"), Variant::Spritesheet).unwrap_err();
+        let e = image_size(&fixtures.join("music.wav")).unwrap_err();
         assert!(e.to_string().contains("not an image"), "{e}");
         let e = image_size(&dir.path().join("missing.png")).unwrap_err();
         assert!(e.to_string().contains("no such file"), "{e}");

@@ -1,7 +1,7 @@
 //! Downloads: stream to a temp file beside the target, resume with `Range` when the connection
 //! drops, check the length, probe the result as valid media, and only then rename into place.
 
-use super::check::verify_media;
+use super::check::{image_size, whole_video};
 use super::client::{api_error, describe, Body, Client};
 use super::config::redact_url;
 use super::model::Variant;
@@ -164,15 +164,18 @@ impl Client {
         }
         let temp = file.path().to_path_buf();
         let variant = req.variant;
-        tokio::task::spawn_blocking(move || verify_media(&temp, variant))
-            .await
-            .map_err(|e| Error::Remote(format!("media check failed: {e}")))?
-            .map_err(|e| {
-                Error::bad_input(
-                    &target,
-                    format!("downloaded {} is not valid media: {e}", variant.as_str()),
-                )
-            })?;
+        tokio::task::spawn_blocking(move || match variant {
+            Variant::Video => whole_video(&temp),
+            _ => image_size(&temp).map(|_| ()),
+        })
+        .await
+        .map_err(|e| Error::Remote(format!("media check failed: {e}")))?
+        .map_err(|e| {
+            Error::bad_input(
+                &target,
+                format!("downloaded {} is not valid media: {e}", variant.as_str()),
+            )
+        })?;
         let path = file.commit()?;
         Ok(Downloaded {
             path,
