@@ -730,6 +730,48 @@ fn creates_dropped_after_the_job_was_made_are_looked_up_not_sent_again() {
     );
 }
 
+/// Where a lost create cannot be found by listing (a listing that lags), the create is sent
+/// again with the same `Idempotency-Key`, derived from the shot, and the API answers with the
+/// job the first one made: one job per shot, two takes of one prompt still two jobs.
+#[test]
+fn a_create_sent_again_after_a_dropped_answer_carries_the_same_idempotency_key() {
+    let emu = Emulator::start(
+        &[
+            "--allow-any",
+            "--render-time",
+            "1s",
+            "--poll-after",
+            "100ms",
+            "--drop-creates",
+            "1",
+            "--list-lag",
+            "1h",
+        ],
+        &[],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut list = shots(3, "256x144", 2);
+    list.push_str("[[shot]]\nname = \"again\"\nprompt = \"shot number 1\"\n");
+    let list = write_shots(dir.path(), &list);
+    let out = dir.path().join("out");
+    let r = emu.cutroom_json(&["render", s(&list), "-o", s(&out), "--allow-any", "--json"]);
+    assert_eq!(
+        stat(&emu, "dropped_creates"),
+        4,
+        "every first answer was lost"
+    );
+    let reports = r["shots"].as_array().unwrap();
+    let ids: std::collections::HashSet<&str> =
+        reports.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 4, "a job per shot, the second take too: {r}");
+    for shot in reports {
+        assert_eq!(shot["error"], Value::Null, "{shot}");
+        let file = Path::new(shot["file"].as_str().unwrap());
+        assert_eq!(marker_offsets_ms(file).len(), 1, "{shot}");
+    }
+    assert_eq!(stat(&emu, "jobs_created"), 4, "a create made a second job");
+}
+
 #[test]
 fn killed_between_create_and_answer_the_rerun_finds_the_job() {
     let emu = slow_creates("openai");

@@ -32,6 +32,9 @@ pub struct Args {
     /// Delay between making a job and answering its create (e.g. `2s`).
     #[arg(long, default_value = "0ms", value_parser = parse_duration)]
     slow_creates: Duration,
+    /// A job shows in `GET /videos` only this long after it was made (e.g. `1h`).
+    #[arg(long, default_value = "0ms", value_parser = parse_duration)]
+    list_lag: Duration,
     /// Delay before every API answer (e.g. `200ms`).
     #[arg(long, default_value = "0ms", value_parser = parse_duration)]
     latency: Duration,
@@ -122,6 +125,7 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
         latency: args.latency,
         drop_creates: args.drop_creates,
         slow_creates: args.slow_creates,
+        list_lag: args.list_lag,
         require_key,
         render_time: args.render_time,
         poll_after: args.poll_after,

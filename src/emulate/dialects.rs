@@ -432,6 +432,7 @@ async fn replicate_list(State(emu): State<Arc<Emulator>>, headers: HeaderMap) ->
         .expect("not poisoned")
         .iter()
         .rev()
+        .filter(|j| emu.listed(j))
         .map(|j| {
             let v = emu.view(j);
             let e = v.error.as_ref().map(|e| e.message.clone());

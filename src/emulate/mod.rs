@@ -44,6 +44,8 @@ pub struct Options {
     pub drop_creates: f64,
     /// Delay between making a job and answering its create.
     pub slow_creates: Duration,
+    /// A job shows in `GET /videos` only this long after it was made (a listing that lags).
+    pub list_lag: Duration,
     /// Require this key (`Authorization: Bearer KEY` or `api-key: KEY`).
     pub require_key: Option<ApiKey>,
     /// How long a job takes from creation to completion.
@@ -79,6 +81,7 @@ impl Default for Options {
             latency: Duration::ZERO,
             drop_creates: 0.0,
             slow_creates: Duration::ZERO,
+            list_lag: Duration::ZERO,
             require_key: None,
             render_time: Duration::from_secs(3),
             poll_after: Duration::from_millis(500),

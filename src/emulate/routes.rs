@@ -3,7 +3,7 @@
 
 use super::errors::{error, invalid, not_found};
 use super::ranges::serve_bytes;
-use super::state::Emulator;
+use super::state::{Emulator, Once};
 use crate::error::{Error, Result};
 use crate::fetch::{
     parse_size, Deleted, Phase, Provider, Variant, Video, VideoList, DEFAULT_MODEL,
@@ -147,6 +147,11 @@ fn image_size(data: &[u8]) -> Option<(u32, u32)> {
 }
 
 async fn create(State(emu): State<Arc<Emulator>>, req: Request) -> Response {
+    let key = req
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let f = match read_fields(req, &emu, CREATE).await {
         Ok(f) => f,
         Err(resp) => return resp,
@@ -206,8 +211,28 @@ async fn create(State(emu): State<Arc<Emulator>>, req: Request) -> Response {
             Some(_) => {}
         }
     }
-    let video = emu.start(prompt, model, size, seconds, None);
-    emu.answer_create(Json(video).into_response()).await
+    // A create sent again with its Idempotency-Key gets the job the first one made.
+    let params = format!("{model}\n{size}\n{seconds}\n{reference}\n{prompt}");
+    let made = emu.start_once(key.as_deref(), params, || {
+        emu.start(prompt, model, size, seconds, None)
+    });
+    match made {
+        Once::New(video) => emu.answer_create(Json(video).into_response()).await,
+        Once::Replay(video) => {
+            let mut resp = Json(video).into_response();
+            resp.headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            resp
+        }
+        Once::Gone(id) => not_found(&id),
+        Once::Conflict => error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "This Idempotency-Key was already used with other parameters.",
+            None,
+            Some("idempotency_key_reused"),
+        ),
+    }
 }
 
 async fn retrieve(State(emu): State<Arc<Emulator>>, Path(id): Path<String>) -> Response {
@@ -240,6 +265,7 @@ async fn list(State(emu): State<Arc<Emulator>>, Query(q): Query<ListQuery>) -> R
         .lock()
         .expect("not poisoned")
         .iter()
+        .filter(|j| emu.listed(j))
         .map(|j| emu.view(j))
         .collect();
     match q.order.as_deref().unwrap_or("desc") {

@@ -46,6 +46,7 @@ pub async fn serve(opts: Options, ready: impl FnOnce(String)) -> Result<()> {
         stats: Stats::default(),
         window: Mutex::new(VecDeque::new()),
         jobs: Mutex::new(Vec::new()),
+        keys: Mutex::default(),
         workdir,
         _live: live,
     });

@@ -7,7 +7,7 @@ use crate::fetch::{parse_size, Status, Video, VideoError};
 use crate::synth::MarkerSpec;
 use axum::body::{Body, Bytes};
 use axum::response::Response;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -43,6 +43,8 @@ pub struct Emulator {
     pub(super) stats: Stats,
     pub(super) window: Mutex<VecDeque<Instant>>,
     pub(super) jobs: Mutex<Vec<Job>>,
+    /// The job each `Idempotency-Key` made, and the parameters of the create that sent it.
+    pub(super) keys: Mutex<HashMap<String, (String, String)>>,
     pub(super) clips: Arc<Clips>,
     pub(super) workdir: tempfile::TempDir,
     /// Removes the work directory on SIGINT/SIGTERM, where `workdir`'s drop never runs.
@@ -156,6 +158,38 @@ impl Emulator {
         video
     }
 
+    /// Start a job for a create sent with `key` (its `Idempotency-Key`) and `params`, once per
+    /// key: the same key again gets the job it made, as it is now; with other parameters it
+    /// is refused.
+    pub(super) fn start_once(
+        &self,
+        key: Option<&str>,
+        params: String,
+        start: impl FnOnce() -> Video,
+    ) -> Once {
+        let Some(key) = key else {
+            return Once::New(start());
+        };
+        let mut keys = self.keys.lock().expect("not poisoned");
+        match keys.get(key) {
+            Some((id, p)) if *p == params => match self.find(id, |j| self.view(j)) {
+                Some(v) => Once::Replay(v),
+                None => Once::Gone(id.clone()),
+            },
+            Some(_) => Once::Conflict,
+            None => {
+                let v = start();
+                keys.insert(key.to_string(), (v.id.clone(), params));
+                Once::New(v)
+            }
+        }
+    }
+
+    /// True once `job` shows in listings (`--list-lag` after it was made).
+    pub(super) fn listed(&self, job: &Job) -> bool {
+        job.created.elapsed() >= self.opts.list_lag
+    }
+
     pub(super) fn find<T>(&self, id: &str, f: impl FnOnce(&Job) -> T) -> Option<T> {
         self.jobs
             .lock()
@@ -183,4 +217,16 @@ impl Emulator {
         }
         answer
     }
+}
+
+/// What a create with an `Idempotency-Key` gets.
+pub(super) enum Once {
+    /// A job made now.
+    New(Video),
+    /// The job an earlier create with this key made, as it is now.
+    Replay(Video),
+    /// The job an earlier create with this key made has been deleted.
+    Gone(String),
+    /// The key was sent before with other parameters.
+    Conflict,
 }
