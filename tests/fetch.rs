@@ -333,6 +333,94 @@ fn videos_list_pages_show_delete_and_remix() {
     );
 }
 
+/// A job of `flavor` (made by `render`), fetched by id into a new directory through downloads
+/// cut midway, and shown with `videos show` as JSON and as a table: returns the JSON.
+fn fetch_and_show(flavor: &str) -> (Value, String) {
+    let flags = [
+        "--allow-any",
+        "--render-time",
+        "1s",
+        "--poll-after",
+        "100ms",
+    ];
+    let emu = Emulator::start(&[&flags[..], &["--flavor", flavor]].concat(), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let list = "model = \"google/veo-3.1-fast\"\nsize = \"256x144\"\nseconds = 2\n\
+                [[shot]]\nprompt = \"a dog on a beach\"\n";
+    let list = write_shots(dir.path(), list);
+    let with = ["--provider", flavor, "--json"];
+    let rendered = dir.path().join("rendered");
+    let render = ["render", s(&list), "-o", s(&rendered), "--allow-any"];
+    let r = emu.cutroom_json(&[&render[..], &with].concat());
+    let id = r["shots"][0]["id"].as_str().unwrap().to_string();
+
+    let out = dir.path().join("fetched");
+    let f = emu.cutroom_json(&[&["fetch", &id, "-o", s(&out)][..], &with].concat());
+    let got = &f["fetched"][0]["files"]["video"];
+    let file = PathBuf::from(got["path"].as_str().unwrap());
+    assert_eq!(file, out.join(format!("{id}.mp4")), "{flavor}");
+    assert_eq!(
+        got["sha256"].as_str().unwrap(),
+        sha256sum(&file),
+        "{flavor}"
+    );
+    assert_eq!(
+        got["sha256"], r["shots"][0]["sha256"],
+        "{flavor}: the render's file"
+    );
+    let p = ffprobe(&file);
+    assert_eq!(p["streams"][0]["codec_name"], "h264", "{flavor}");
+    assert_eq!(p["streams"][0]["width"], 256, "{flavor}");
+    assert_eq!(p["streams"][0]["height"], 144, "{flavor}");
+    let offs = marker_offsets_ms(&file);
+    assert_eq!(offs.len(), 1, "{flavor}: {offs:?}");
+    assert!(offs[0].1.abs() < 0.5, "{flavor}: {offs:?}");
+
+    let show = emu.cutroom_json(&[&["videos", "show", &id][..], &with].concat());
+    let table = emu.cutroom(&["videos", "show", &id, "--provider", flavor], "sk-test");
+    assert!(table.status.success(), "{flavor}");
+    assert_eq!(stat(&emu, "jobs_created"), 1, "{flavor}");
+    (
+        show["videos"][0].clone(),
+        String::from_utf8_lossy(&table.stdout).into(),
+    )
+}
+
+/// The table row of `id`, split on whitespace.
+fn row<'a>(table: &'a str, id: &str) -> Vec<&'a str> {
+    let line = table.lines().find(|l| l.starts_with(id));
+    line.unwrap_or_else(|| panic!("no row for {id}:\n{table}"))
+        .split_whitespace()
+        .collect()
+}
+
+#[test]
+fn fetch_and_videos_show_speak_openrouter() {
+    let (v, table) = fetch_and_show("openrouter");
+    let id = v["id"].as_str().unwrap();
+    assert_eq!(v["status"], "completed", "{v}");
+    assert_eq!(v["model"], "google/veo-3.1-fast", "{v}");
+    let url = v["unsigned_urls"][0].as_str().unwrap();
+    assert!(
+        url.ends_with(&format!("/videos/{id}/content?index=0")),
+        "{v}"
+    );
+    assert!(v["usage"]["cost"].as_f64().unwrap() > 0.0, "{v}");
+    assert_eq!(row(&table, id)[1..3], ["completed", "100"], "{table}");
+}
+
+#[test]
+fn fetch_and_videos_show_speak_replicate() {
+    let (v, table) = fetch_and_show("replicate");
+    let id = v["id"].as_str().unwrap();
+    assert_eq!(v["status"], "succeeded", "{v}");
+    assert_eq!(v["prompt"], "a dog on a beach", "{v}");
+    assert_eq!(v["seconds"], "2", "{v}");
+    let output = v["output"].as_str().unwrap();
+    assert!(output.ends_with(&format!("/files/{id}.mp4")), "{v}");
+    assert_eq!(row(&table, id)[1..3], ["succeeded", "100"], "{table}");
+}
+
 #[test]
 fn expired_links_unknown_ids_and_bad_media_are_clear_errors() {
     let emu = Emulator::start(

@@ -240,9 +240,13 @@ pub struct Video {
 }
 
 impl Video {
-    /// Percent done, 0-100 (0 when the provider does not say).
+    /// Percent done, 0-100 (when the provider does not say: 100 once done, else 0).
     pub fn percent(&self) -> u32 {
-        self.progress.unwrap_or(0).clamp(0, 100) as u32
+        match (self.progress, self.status.phase()) {
+            (Some(p), _) => p.clamp(0, 100) as u32,
+            (None, Phase::Done) => 100,
+            (None, _) => 0,
+        }
     }
 
     /// Why the job failed, naming a moderation refusal as such.
