@@ -1413,6 +1413,11 @@ fn bad_speed_or_card_on_export_is_one_clear_error_and_writes_nothing() {
     for (args, says) in [
         (&["--speed", "5"][..], "expected a speed from 0.25 to 4"),
         (
+            &["--speed", "2", "--fit-to", "3s"][..],
+            "cannot be used with",
+        ),
+        (&["--fit-to", "60s"][..], "would play it at speed 0.100"),
+        (
             &["--title-card", "text = \"Hi\""][..],
             "a text card needs a duration",
         ),
@@ -1466,4 +1471,56 @@ for body in sys.argv[2:]:
         String::from_utf8_lossy(&run.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&run.stdout), "accepted\nrejected\n");
+}
+
+#[test]
+fn fit_to_and_freeze_on_export_retime_the_input_and_hold_its_last_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Flashes and beeps at 1, 3 and 5 s of a 6 s clip, fitted into 4 s, then held 1 s.
+    let clip = d.join("clip.mp4");
+    marker_clip(&clip, 640, 360, 30, 6.0, 6.0, 0.0, &[]);
+    let out = d.join("out");
+    let r = cutroom_json(&[
+        "export",
+        s(&clip),
+        "--presets",
+        s(&small_preset(d)),
+        "-p",
+        "small",
+        "--fit-to",
+        "4s",
+        "--freeze",
+        "30f",
+        "-o",
+        s(&out),
+        "--json",
+    ]);
+    let video = out.join("clip.small.mp4");
+    assert_eq!(r["outputs"][0]["frames"], 150);
+    assert_deliverable(&video, 640, 360, "30/1", 5.0, true);
+    let m = markers(&video);
+    assert_eq!((m.flashes.len(), m.beeps.len()), (3, 3), "{m:?}");
+    for (t, w) in m.flashes.iter().zip([1.0, 3.0, 5.0].map(|s| s * 4.0 / 6.0)) {
+        assert!(
+            (t - w).abs() <= 0.5 / 30.0,
+            "flash at {t:.4} s, timeline says {w:.4} s"
+        );
+    }
+    for (t, off) in marker_offsets_ms(&video) {
+        assert!(
+            off.abs() <= 1.0,
+            "marker at {t:.4} s: beep {off:.2} ms off its flash"
+        );
+    }
+    // The freeze is silent and still.
+    assert!(
+        rms(&audio_samples(&video), 4.02, 4.98) < 1e-4,
+        "the freeze has sound"
+    );
+    let (a, b) = (
+        frame_at(&video, 4.05, &d.join("a.png")),
+        frame_at(&video, 4.9, &d.join("b.png")),
+    );
+    assert_eq!(a.data, b.data, "the frozen frame changes");
 }

@@ -11,7 +11,7 @@ use cutroom::export::preset::PresetBook;
 use cutroom::export::reframe::{Color, Fit, Focus, FocusChoice, Reframe};
 use cutroom::export::{default_out_dir, export, video_length_ns, Request};
 use cutroom::timeline::spec::{MAX_SPEED, MIN_SPEED};
-use cutroom::timeline::Card;
+use cutroom::timeline::{Card, TimeSpec};
 use cutroom::Result;
 use std::path::{Path, PathBuf};
 
@@ -73,6 +73,13 @@ pub struct Args {
     /// time-stretched at its pitch; captions and sidecars follow.
     #[arg(long, value_name = "X", value_parser = parse_speed)]
     speed: Option<f64>,
+    /// Retime the input to last exactly this long (`15s`, `450f`; a speed of 0.25-4), as
+    /// --speed does.
+    #[arg(long, value_name = "TIME", value_parser = TimeSpec::parse, conflicts_with = "speed")]
+    fit_to: Option<TimeSpec>,
+    /// Hold the input's last frame this long after it (silent).
+    #[arg(long, value_name = "TIME", value_parser = TimeSpec::parse)]
+    freeze: Option<TimeSpec>,
     /// A card before the video: the card keys of a cut.toml shot as an inline TOML table's
     /// body, e.g. 'text = "Sale", duration = "2s", transition = { kind = "fade", duration = 0.5 }'
     /// (image, color, text, style, duration, transition: between the card and the video).
@@ -153,6 +160,8 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     };
     let edit = Edit {
         speed: args.speed,
+        fit: args.fit_to,
+        freeze: args.freeze,
         title: args.title_card.map(|c| *c),
         end: args.end_card.map(|c| *c),
     };

@@ -1,21 +1,26 @@
-//! An export's own edit of its input (`export --speed`, `--title-card`, `--end-card`): the
-//! input becomes one shot of a cut, played at a speed, between a title and an end card, and is
-//! joined by concat's plan and normalise path (the very code `cut.toml` goes through). The
-//! conformed frames go straight into the export's encoders; the joined sound (stretched at
-//! pitch, silent under the cards) is levelled per preset as an input's own sound is.
+//! An export's own edit of its input (`export --speed`, `--fit-to`, `--freeze`, `--title-card`,
+//! `--end-card`): the input becomes one shot of a cut, retimed, between a title and an end
+//! card, and is joined by concat's plan and normalise path (the very code `cut.toml` goes
+//! through). The conformed frames go straight into the export's encoders; the joined sound
+//! (stretched at pitch, silent under the cards and the freeze) is levelled per preset as an
+//! input's own sound is.
 
 use super::{export_join, FeedSound, Report, Request, AUDIO_CHANNELS, AUDIO_RATE};
 use crate::captions::ShotTime;
 use crate::concat::{self, plan::VideoPath};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use crate::timeline::{Card, EditSpec, Shot, Transition};
+use crate::timeline::{Card, EditSpec, Shot, TimeSpec, Transition};
 
 /// What an export changes in its input's timeline.
 #[derive(Debug, Clone, Default)]
 pub struct Edit {
     /// Play the input this many times faster (0.25-4).
     pub speed: Option<f64>,
+    /// Or retime it to last exactly this long (a speed of 0.25-4).
+    pub fit: Option<TimeSpec>,
+    /// Hold its last frame this long after it (silent).
+    pub freeze: Option<TimeSpec>,
     /// A card before the input.
     pub title: Option<Card>,
     /// A card after it.
@@ -25,7 +30,11 @@ pub struct Edit {
 impl Edit {
     /// Nothing to change: the input is exported as it is.
     pub fn is_empty(&self) -> bool {
-        self.speed.is_none_or(|s| s == 1.0) && self.title.is_none() && self.end.is_none()
+        self.speed.is_none_or(|s| s == 1.0)
+            && self.fit.is_none()
+            && self.freeze.is_none()
+            && self.title.is_none()
+            && self.end.is_none()
     }
 
     /// The cut: title card, the input (at its speed), end card.
@@ -36,6 +45,8 @@ impl Edit {
         }
         shot.push(Shot {
             speed: self.speed.filter(|&s| s != 1.0),
+            fit: self.fit,
+            freeze: self.freeze,
             transition: self.end.as_ref().map_or(Transition::Cut, |c| c.transition),
             ..Shot::whole(&req.input)
         });
@@ -87,7 +98,6 @@ pub fn export_edited(req: &Request, edit: &Edit, progress: &dyn Progress) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timeline::TimeSpec;
 
     #[test]
     fn cards_parse_from_inline_toml_and_are_checked_as_shots() {
