@@ -1162,3 +1162,61 @@ fn hidden_pre_roll_stays_hidden() {
         assert!((got - want).abs() < 0.02, "{m:?}");
     }
 }
+
+/// Decode the audio of `path` to 48 kHz mono with cutroom's decoder: the samples out and the
+/// packets it skipped as damaged.
+fn decode_counting_damage(path: &Path) -> (usize, u64) {
+    use cutroom_ffi::{AudioDecoder, Decoder as _, Input, MediaKind};
+    let mut input = Input::open(path).unwrap();
+    let a = input.best_stream(MediaKind::Audio).unwrap();
+    let mut dec = AudioDecoder::new(&input, a, 48000, 1).unwrap();
+    let mut samples = 0;
+    dec.decode_input(&mut input, |run| -> cutroom_ffi::Result<bool> {
+        samples += run.data.len();
+        Ok(true)
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    (samples, dec.damaged_packets())
+}
+
+#[test]
+fn damaged_aac_packets_are_skipped_and_counted_and_the_rest_decodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.m4a");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=440:d=4:sample_rate=48000",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "128k",
+        s(&good),
+    ]);
+    // 400 bytes of 0xff in the middle of `mdat` (AAC frames here are ~370 bytes): FFmpeg's AAC
+    // decoder refuses the frames they hit, one with "invalid data" and others with its header
+    // parser's own error code; the ffmpeg CLI skips them all and decodes on.
+    let mut bytes = std::fs::read(&good).unwrap();
+    let mut at = 0;
+    let mdat = loop {
+        let size = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        if &bytes[at + 4..at + 8] == b"mdat" {
+            break at + 8..at + size;
+        }
+        at += size;
+    };
+    let mid = (mdat.start + mdat.end) / 2;
+    bytes[mid..mid + 400].fill(0xff);
+    let bad = dir.path().join("bad.m4a");
+    std::fs::write(&bad, &bytes).unwrap();
+
+    let (whole, none) = decode_counting_damage(&good);
+    assert_eq!(none, 0, "an intact file has no damaged packets");
+    let (left, damaged) = decode_counting_damage(&bad);
+    assert!(damaged >= 2, "{damaged} damaged packets counted");
+    assert!(
+        left <= whole && whole - left <= damaged as usize * 1024,
+        "{left} samples of {whole} decoded with {damaged} packets skipped"
+    );
+}

@@ -10,6 +10,21 @@ const EAGAIN: ff::Error = ff::Error::Other {
     errno: ff::error::EAGAIN,
 };
 
+/// Whether a decoder's error is its verdict on the packet's data (skip it, decode on) rather
+/// than a failure of the machine or the call: "invalid data", or a code that is no system
+/// errno, which a codec's own parser returns (the AAC/AC-3 header parser's
+/// `AAC_AC3_PARSE_ERROR_*`, e.g. -0x3030c0a). Out of memory, a misused decoder and FFmpeg's
+/// named failures stay errors.
+fn damaged(e: &ff::Error) -> bool {
+    /// Above every system errno (Linux's end below 150; FFmpeg's tags are far larger).
+    const LAST_ERRNO: i32 = 4095;
+    match e {
+        ff::Error::InvalidData => true,
+        ff::Error::Other { errno } => *errno > LAST_ERRNO,
+        _ => false,
+    }
+}
+
 /// A decoder of one stream: packets in, frames out, drained at the end.
 ///
 /// The provided methods are the decode loop (feed a packet, take every frame it completes;
@@ -106,7 +121,7 @@ impl Opened {
     pub(crate) fn send(&mut self, pkt: &Packet) -> Result<()> {
         match self.dec.send_packet(&pkt.inner) {
             Ok(()) | Err(EAGAIN) => Ok(()),
-            Err(ff::Error::InvalidData) => {
+            Err(e) if damaged(&e) => {
                 self.damaged += 1;
                 Ok(())
             }
@@ -119,12 +134,19 @@ impl Opened {
     }
 
     /// Pull one decoded frame into `frame`: `true` when it holds one, `false` when the decoder
-    /// needs more input or is drained.
+    /// needs more input or is drained. A packet found damaged while decoding here (FFmpeg
+    /// decodes buffered packets on this call too) is counted and skipped: FFmpeg drops it.
     pub(crate) fn receive(&mut self, frame: &mut ff::Frame) -> Result<bool> {
-        match self.dec.receive_frame(frame) {
-            Ok(()) => Ok(true),
-            Err(EAGAIN) | Err(ff::Error::Eof) => Ok(false),
-            Err(e) => Err(e).op(&self.op),
+        loop {
+            return match self.dec.receive_frame(frame) {
+                Ok(()) => Ok(true),
+                Err(EAGAIN) | Err(ff::Error::Eof) => Ok(false),
+                Err(e) if damaged(&e) => {
+                    self.damaged += 1;
+                    continue;
+                }
+                Err(e) => Err(e).op(&self.op),
+            };
         }
     }
 
