@@ -74,3 +74,41 @@ fn a_missing_cutroom_media_is_named() {
     let out = Command::new(&alone).arg("--version").output().unwrap();
     assert!(out.status.success());
 }
+
+/// What `cutroom` writes to a terminal (a pseudo-terminal made by util-linux's `script`) while
+/// exporting a fixture: stdout and stderr together, as a user sees them.
+fn on_a_terminal(quiet: bool, out: &std::path::Path) -> String {
+    let mut line = vec![env!("CARGO_BIN_EXE_cutroom").to_string()];
+    line.extend(quiet.then(|| "-q".to_string()));
+    line.extend(
+        [
+            "export",
+            fixture("marker_landscape_25.mp4").to_str().unwrap(),
+            "--preset",
+            "tiktok",
+            "-o",
+            out.to_str().unwrap(),
+        ]
+        .map(String::from),
+    );
+    let got = Command::new("script")
+        .args(["-qec", &line.join(" "), "/dev/null"])
+        .output()
+        .expect("run script (util-linux)");
+    assert!(got.status.success(), "{got:?}");
+    String::from_utf8_lossy(&got.stdout).into_owned()
+}
+
+#[test]
+fn progress_bars_are_drawn_on_a_terminal_and_quiet_hides_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let shown = on_a_terminal(false, &dir.path().join("bars"));
+    assert!(
+        shown.contains("export [") && shown.contains('%'),
+        "no export bar on the terminal: {shown:?}"
+    );
+    let quiet = on_a_terminal(true, &dir.path().join("quiet"));
+    assert!(!quiet.contains("export ["), "-q drew a bar: {quiet:?}");
+    // Both ran: the summary line names the output.
+    assert!(quiet.contains("tiktok"), "{quiet:?}");
+}
