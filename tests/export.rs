@@ -1416,7 +1416,17 @@ fn bad_speed_or_card_on_export_is_one_clear_error_and_writes_nothing() {
             &["--speed", "2", "--fit-to", "3s"][..],
             "cannot be used with",
         ),
-        (&["--fit-to", "60s"][..], "would play it at speed 0.100"),
+        (
+            &["--fit-to", "60s"][..],
+            "marker_portrait_30.mp4: fit 60.000 s would play it at speed 0.100",
+        ),
+        (
+            &[
+                "--title-card",
+                "color = \"#000000\", duration = \"1f\", transition = { kind = \"fade\", duration = 1 }",
+            ][..],
+            "--title-card is 0.033 s long, too short for its transitions",
+        ),
         (
             &["--title-card", "text = \"Hi\""][..],
             "a text card needs a duration",

@@ -37,6 +37,42 @@ impl Edit {
             && self.end.is_none()
     }
 
+    /// `e` (from planning the cut) saying which option a shot came from rather than its
+    /// number: `--title-card`, `--end-card`, or nothing for the input (its file is named).
+    fn name_shots(&self, e: Error) -> Error {
+        let mut names = Vec::new();
+        names.extend(self.title.as_ref().map(|_| Some("--title-card")));
+        names.push(None);
+        names.extend(self.end.as_ref().map(|_| Some("--end-card")));
+        let rename = |reason: String| {
+            names
+                .iter()
+                .enumerate()
+                .find_map(|(i, name)| {
+                    let rest = reason.strip_prefix(&format!("shot {}", i + 1))?;
+                    let (sep, rest) = match rest.strip_prefix(": ") {
+                        Some(r) => (": ", r),
+                        None => (" ", rest.strip_prefix(' ')?),
+                    };
+                    Some(match (name, sep) {
+                        (Some(n), _) => format!("{n}{sep}{rest}"),
+                        (None, ": ") => rest.to_string(),
+                        (None, _) => format!("the input {rest}"),
+                    })
+                })
+                .unwrap_or(reason)
+        };
+        match e {
+            Error::BadInput { path, reason } => Error::BadInput {
+                path,
+                reason: rename(reason),
+            },
+            Error::Usage(reason) => Error::Usage(rename(reason)),
+            Error::Many(all) => Error::Many(all.into_iter().map(|e| self.name_shots(e)).collect()),
+            e => e,
+        }
+    }
+
     /// The cut: title card, the input (at its speed), end card.
     fn spec(&self, req: &Request) -> EditSpec {
         let mut shot = Vec::new();
@@ -69,7 +105,7 @@ pub fn export_edited(req: &Request, edit: &Edit, progress: &dyn Progress) -> Res
         ..concat::Options::default()
     };
     progress.start("read", spec.shot.len() as u64);
-    let prepared = concat::prepare(&spec, &opts, progress)?;
+    let prepared = concat::prepare(&spec, &opts, progress).map_err(|e| edit.name_shots(e))?;
     progress.finish(None);
     if prepared.plan.path != VideoPath::Normalise {
         return Err(Error::Internal(
