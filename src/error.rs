@@ -70,10 +70,31 @@ impl Error {
         }
     }
 
-    /// The process exit code for this error: 2 for command-line errors, 1 for everything else.
+    /// An [`Error::Unavailable`] for a work directory that cannot be made in the system's
+    /// temporary directory.
+    pub fn work_dir(source: std::io::Error) -> Self {
+        Self::Unavailable(format!(
+            "cannot make a work directory in {}: {source}",
+            std::env::temp_dir().display()
+        ))
+    }
+
+    /// `Ok` when `errors` is empty, else the one error, or all of them as [`Error::Many`].
+    pub fn all(mut errors: Vec<Error>) -> Result<()> {
+        match errors.len() {
+            0 => Ok(()),
+            1 => Err(errors.remove(0)),
+            _ => Err(Self::Many(errors)),
+        }
+    }
+
+    /// The process exit code for this error: 2 for command-line errors, 69 when the machine
+    /// cannot give what the command needs, 70 for a failure of cutroom's own, 1 for the rest.
     pub fn exit_code(&self) -> i32 {
         match self {
             Self::Usage(_) => exit::USAGE,
+            Self::Unavailable(_) => exit::UNAVAILABLE,
+            Self::Internal(_) => exit::INTERNAL,
             _ => exit::ERROR,
         }
     }
@@ -94,4 +115,10 @@ pub mod exit {
     pub const CHECK_FAILED: i32 = 3;
     /// A check ran and could not tell (sync `inconclusive`: too little evidence).
     pub const INCONCLUSIVE: i32 = 4;
+    /// The machine cannot give the command what it needs: a port to listen on, a work
+    /// directory, a runtime (`EX_UNAVAILABLE` of sysexits.h).
+    pub const UNAVAILABLE: i32 = 69;
+    /// A step of cutroom's own failed on data it made: meter, encoder, serialiser
+    /// (`EX_SOFTWARE` of sysexits.h): a bug to report.
+    pub const INTERNAL: i32 = 70;
 }

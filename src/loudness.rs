@@ -399,6 +399,6 @@ mod tests {
     fn a_meter_refusal_is_an_internal_error_not_a_usage_error() {
         let e = meter(48000, 0, Mode::I).unwrap_err();
         assert!(matches!(e, Error::Internal(_)), "{e:?}");
-        assert_eq!(e.exit_code(), crate::error::exit::ERROR);
+        assert_eq!(e.exit_code(), crate::error::exit::INTERNAL);
     }
 }

@@ -120,7 +120,10 @@ pub fn write(target: &Path, panels: &[Panel], per_row: usize) -> Result<AtomicOu
     let mut enc = png::Encoder::new(std::io::BufWriter::new(file), sheet.width, sheet.height);
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);
-    let png_err = |e: png::EncodingError| Error::bad_input(target, format!("writing PNG: {e}"));
+    let png_err = |e: png::EncodingError| match e {
+        png::EncodingError::IoError(e) => Error::io(target, e),
+        e => Error::Internal(format!("{}: PNG encoder: {e}", target.display())),
+    };
     let mut w = enc.write_header().map_err(png_err)?;
     w.write_image_data(&sheet.data).map_err(png_err)?;
     w.finish().map_err(png_err)?;

@@ -542,8 +542,23 @@ fn a_port_in_use_is_an_error_not_a_usage_error() {
     let port = taken.local_addr().unwrap().port().to_string();
     let out = cutroom(&["emulate", "--port", &port]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(out.status.code(), Some(69), "unavailable: {stderr}");
     assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
+}
+
+#[test]
+fn a_temp_directory_that_cannot_be_made_is_unavailable_not_bad_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("gone");
+    let out = Command::new(env!("CARGO_BIN_EXE_cutroom"))
+        .args(["emulate", "-q"])
+        .env("TMPDIR", &missing)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(69), "unavailable: {stderr}");
+    assert!(stderr.contains("cannot make a work directory"), "{stderr}");
+    assert!(stderr.contains(missing.to_str().unwrap()), "{stderr}");
 }
 
 #[test]

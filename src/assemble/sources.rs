@@ -192,11 +192,8 @@ pub async fn resolve(
             Err(e) => errors.push(Error::Remote(format!("shot[{i}]: {e}"))),
         }
     }
-    match errors.len() {
-        0 => Ok(inputs.into_iter().map(|i| i.expect("every shot")).collect()),
-        1 => Err(errors.remove(0)),
-        _ => Err(Error::Many(errors)),
-    }
+    Error::all(errors)?;
+    Ok(inputs.into_iter().map(|i| i.expect("every shot")).collect())
 }
 
 /// `shot-01`, ... by position in the cut.

@@ -557,11 +557,7 @@ impl Cut {
             errors.extend(self.overlays().check(path).err());
         }
         errors.extend(self.check_values().err().map(|e| Error::bad_input(path, e)));
-        match errors.len() {
-            0 => Ok(()),
-            1 => Err(errors.remove(0)),
-            _ => Err(Error::Many(errors)),
-        }
+        Error::all(errors)
     }
 }
 

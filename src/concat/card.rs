@@ -57,7 +57,7 @@ fn overlay_style(s: &TextStyle, width: u32, height: u32) -> Style {
 /// `text` drawn centred on `base` in `style`, through a one-event ASS script in a temporary
 /// directory (with the font) that is removed when done.
 fn text_card(text: &str, style: &TextStyle, base: VideoFrame) -> Result<VideoFrame> {
-    let dir = tempfile::tempdir().map_err(|e| Error::io(&std::env::temp_dir(), e))?;
+    let dir = tempfile::tempdir().map_err(Error::work_dir)?;
     font::install(dir.path())?;
     let (w, h) = (base.width(), base.height());
     let canvas = Canvas {

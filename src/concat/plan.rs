@@ -293,11 +293,7 @@ pub fn plan(spec: &EditSpec, contents: Vec<Result<Content>>, opts: &Options) -> 
             Err(e) => errors.push(e),
         }
     }
-    match errors.len() {
-        0 => {}
-        1 => return Err(errors.remove(0)),
-        _ => return Err(Error::Many(errors)),
-    }
+    Error::all(errors)?;
     let mut reasons = normalise_reasons(&shots, opts);
     let mut warnings = Vec::new();
     let copy = if reasons.is_empty() {

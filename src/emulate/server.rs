@@ -24,7 +24,7 @@ pub async fn serve(opts: Options, ready: impl FnOnce(String)) -> Result<()> {
     let workdir = tempfile::Builder::new()
         .prefix(&prefix)
         .tempdir()
-        .map_err(|e| Error::Unavailable(format!("cannot make a work directory: {e}")))?;
+        .map_err(Error::work_dir)?;
     let tls = match &opts.tls {
         Some((cert, key)) => Some(super::tls::server_config(cert, key)?),
         None => None,

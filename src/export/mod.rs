@@ -461,12 +461,7 @@ fn run(
             Err(e) => errors.push(e),
         }
     }
-    if errors.len() > 1 {
-        return Err(Error::Many(errors));
-    }
-    if let Some(e) = errors.pop() {
-        return Err(e);
-    }
+    Error::all(errors)?;
     let mut outputs = Vec::new();
     let mut panels = Vec::new();
     let mut files = Vec::new();

@@ -38,7 +38,7 @@ impl<'a> Burn<'a> {
         let dir = tempfile::Builder::new()
             .prefix(&prefix)
             .tempdir_in(&tmp)
-            .map_err(|e| Error::io(&tmp, e))?;
+            .map_err(Error::work_dir)?;
         let fonts = dir.path().join("fonts");
         std::fs::create_dir(&fonts).map_err(|e| Error::io(&fonts, e))?;
         font::install(&fonts)?;

@@ -210,15 +210,18 @@ fn not_found(shown: &str, expires_at: Option<i64>) -> Error {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    match expires_at {
-        Some(t) if t <= now => Error::Remote(format!(
+    let message = match expires_at {
+        Some(t) if t <= now => format!(
             "{shown}: {}; providers keep renders only for a limited time, so render the shot \
              again (or remix it)",
             expired_since(t, now)
-        )),
-        _ => Error::Remote(format!(
-            "{shown}: HTTP 404: not found (deleted, or never rendered)"
-        )),
+        ),
+        _ => format!("{shown}: HTTP 404: not found (deleted, or never rendered)"),
+    };
+    Error::Http {
+        status: 404,
+        url: shown.to_string(),
+        message,
     }
 }
 
@@ -253,7 +256,12 @@ mod tests {
 
     #[test]
     fn expired_is_named() {
-        let e = not_found("u", Some(1_000)).to_string();
+        let e = not_found("u", Some(1_000));
+        assert!(
+            matches!(&e, Error::Http { status: 404, url, .. } if url == "u"),
+            "{e:?}"
+        );
+        let e = e.to_string();
         assert!(e.contains("expired"), "{e}");
         let e = not_found("u", None).to_string();
         assert!(e.contains("404") && !e.contains("expired"), "{e}");

@@ -151,11 +151,7 @@ pub async fn render(
             )),
         }
     }
-    match bad.len() {
-        0 => {}
-        1 => return Err(bad.remove(0)),
-        _ => return Err(Error::Many(bad)),
-    }
+    Error::all(bad)?;
     for (name, _) in &opts.resolve {
         if !shots.iter().any(|s| &s.name == name) {
             return Err(Error::Usage(format!(
