@@ -777,87 +777,60 @@ fn kill_while_creating(emu: &Emulator, args: &[&str], made: u64) {
     child.wait().unwrap();
 }
 
-#[test]
-fn creates_dropped_after_the_job_was_made_are_looked_up_not_sent_again() {
-    let emu = Emulator::start(
-        &[
-            "--allow-any",
-            "--render-time",
-            "1s",
-            "--poll-after",
-            "100ms",
-            "--drop-creates",
-            "0.5",
-        ],
-        &[],
-    );
+/// `render` of `n` shots plus a second take of the first one, against an emulator started
+/// with `faults` that drop create answers: every shot ends with a clip and a job of its own
+/// (two takes of one prompt never share one) and no shot made a second job.
+fn render_through_dropped_creates(faults: &[&str], n: usize) -> Emulator {
+    let flags = [
+        "--allow-any",
+        "--render-time",
+        "1s",
+        "--poll-after",
+        "100ms",
+    ];
+    let emu = Emulator::start(&[&flags[..], faults].concat(), &[]);
     let dir = tempfile::tempdir().unwrap();
-    // Two takes of one prompt: each must end with a job of its own, never both with one.
-    let mut list = shots(5, "256x144", 2);
+    let mut list = shots(n, "256x144", 2);
     list.push_str("[[shot]]\nname = \"again\"\nprompt = \"shot number 1\"\n");
     let list = write_shots(dir.path(), &list);
     let out = dir.path().join("out");
     let r = emu.cutroom_json(&["render", s(&list), "-o", s(&out), "--allow-any", "--json"]);
-    assert!(stat(&emu, "dropped_creates") > 0, "no create was dropped");
     let reports = r["shots"].as_array().unwrap();
     let ids: std::collections::HashSet<&str> =
         reports.iter().map(|s| s["id"].as_str().unwrap()).collect();
-    assert_eq!(ids.len(), 6, "{r}");
+    assert_eq!(ids.len(), n + 1, "a job per shot, the second take too: {r}");
     for shot in reports {
         assert_eq!(shot["error"], Value::Null, "{shot}");
-        assert_eq!(shot["created"], true);
-        assert_eq!(
-            marker_offsets_ms(Path::new(shot["file"].as_str().unwrap())).len(),
-            1
-        );
+        assert_eq!(shot["created"], true, "{shot}");
+        let file = Path::new(shot["file"].as_str().unwrap());
+        assert_eq!(marker_offsets_ms(file).len(), 1, "{shot}");
     }
     assert_eq!(
-        stat(&emu, "jobs_created"),
-        6,
-        "a dropped create was sent again"
+        stat(&emu, "jobs_created") as usize,
+        n + 1,
+        "a create made a second job"
     );
+    emu
+}
+
+#[test]
+fn creates_dropped_after_the_job_was_made_are_looked_up_not_sent_again() {
+    let emu = render_through_dropped_creates(&["--drop-creates", "0.5"], 5);
+    assert!(stat(&emu, "dropped_creates") > 0, "no create was dropped");
 }
 
 /// Where a lost create cannot be found by listing (a listing that lags), the create is sent
 /// again with the same `Idempotency-Key`, derived from the shot, and the API answers with the
-/// job the first one made: one job per shot, two takes of one prompt still two jobs.
+/// job the first one made.
 #[test]
 fn a_create_sent_again_after_a_dropped_answer_carries_the_same_idempotency_key() {
-    let emu = Emulator::start(
-        &[
-            "--allow-any",
-            "--render-time",
-            "1s",
-            "--poll-after",
-            "100ms",
-            "--drop-creates",
-            "1",
-            "--list-lag",
-            "1h",
-        ],
-        &[],
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let mut list = shots(3, "256x144", 2);
-    list.push_str("[[shot]]\nname = \"again\"\nprompt = \"shot number 1\"\n");
-    let list = write_shots(dir.path(), &list);
-    let out = dir.path().join("out");
-    let r = emu.cutroom_json(&["render", s(&list), "-o", s(&out), "--allow-any", "--json"]);
+    let faults = ["--drop-creates", "1", "--list-lag", "1h"];
+    let emu = render_through_dropped_creates(&faults, 3);
     assert_eq!(
         stat(&emu, "dropped_creates"),
         4,
         "every first answer was lost"
     );
-    let reports = r["shots"].as_array().unwrap();
-    let ids: std::collections::HashSet<&str> =
-        reports.iter().map(|s| s["id"].as_str().unwrap()).collect();
-    assert_eq!(ids.len(), 4, "a job per shot, the second take too: {r}");
-    for shot in reports {
-        assert_eq!(shot["error"], Value::Null, "{shot}");
-        let file = Path::new(shot["file"].as_str().unwrap());
-        assert_eq!(marker_offsets_ms(file).len(), 1, "{shot}");
-    }
-    assert_eq!(stat(&emu, "jobs_created"), 4, "a create made a second job");
 }
 
 #[test]
