@@ -20,6 +20,15 @@ impl TimeBase {
         (r.num > 0 && r.den > 0).then_some(Self(r))
     }
 
+    /// `num/den` seconds per tick (as containers give them), `None` unless both fit and
+    /// are positive.
+    pub fn from_u32(num: u32, den: u32) -> Option<Self> {
+        Self::new(Rational::new(
+            i32::try_from(num).ok()?,
+            i32::try_from(den).ok()?,
+        ))
+    }
+
     /// One tick per frame (or sample) at `rate`, `None` for an unknown or negative rate.
     pub fn of_rate(rate: Rational) -> Option<Self> {
         Self::new(rate.invert())

@@ -9,6 +9,7 @@
 use crate::error::{Error, Result};
 use crate::mp4;
 use crate::pcm::{self, Pcm};
+use crate::time::{Ticks, TimeBase};
 use cutroom_ffi::MediaKind;
 use std::fs::File;
 use std::io::Read;
@@ -117,9 +118,84 @@ fn load_symphonia(path: &Path) -> Result<std::result::Result<Pcm, String>> {
             format!("corrupt audio data: {bad} of {packets} packets do not decode"),
         ));
     }
-    let mut pcm = decoded.pcm;
-    apply_mp4_timing(path, &mut pcm, decoded.media_len);
+    let presented = decoded.present(path)?;
+    let mut pcm = presented.pcm;
+    // Against the file's own picture: its leading empty edit counts, silence at most its
+    // length.
+    if let Some((lead, len)) = presented.picture {
+        pcm.shift((presented.start - lead).min(len));
+    }
     Ok(Ok(pcm))
+}
+
+/// A decoded track on its file's presentation timeline.
+pub struct Presented {
+    /// The sound presented, from its first sample.
+    pub pcm: Pcm,
+    /// Presentation time of its first sample, in samples.
+    pub start: i64,
+    /// The picture's leading empty edit and presented length, in samples (an MP4 with an
+    /// audio edit list and a video track).
+    pub picture: Option<(i64, i64)>,
+}
+
+impl Decoded {
+    /// The sound as the file presents it. For an MP4/M4A: cut to the track's length (the last
+    /// AAC frame decodes whole, padding included), then its first sound track's edit list
+    /// applied: the media start (encoder priming) dropped, the presented length kept, a
+    /// leading empty edit counted in the start.
+    pub fn present(self, path: &Path) -> Result<Presented> {
+        let mut pcm = self.pcm;
+        let mut start = self.first;
+        let Some(layout) = mp4::read_layout(path).map_err(|e| Error::io(path, e))? else {
+            return Ok(Presented {
+                pcm,
+                start,
+                picture: None,
+            });
+        };
+        let rate = pcm.rate;
+        if let Some((ticks, per_sec)) = self.media_len.filter(|(_, d)| *d > 0) {
+            let frames = ((u128::from(ticks) * u128::from(rate) + u128::from(per_sec) / 2)
+                / u128::from(per_sec)) as usize;
+            if frames > 0 && frames < pcm.frames() {
+                pcm.fit(frames);
+            }
+        }
+        let movie = layout.movie_timescale;
+        let timed = |t: &&mp4::Track| !t.edits.is_empty() && t.timescale > 0 && movie > 0;
+        let Some(track) = layout.track("soun").filter(timed) else {
+            return Ok(Presented {
+                pcm,
+                start,
+                picture: None,
+            });
+        };
+        let samples = |ticks: i64, scale: u32| {
+            TimeBase::from_u32(1, scale).map_or(0, |tb| Ticks(ticks).samples(tb, rate).0)
+        };
+        let at_movie = |ticks: u64| samples(i64::try_from(ticks).unwrap_or(i64::MAX), movie);
+        // Drop what the edit list skips, from the first sample decoded.
+        let skip = samples(track.edit_start().max(0), track.timescale);
+        let drop = (skip - start).clamp(0, pcm.frames() as i64);
+        pcm.shift(-drop);
+        start += drop - skip + at_movie(track.empty_lead());
+        let presented = track.presented(movie);
+        if presented > 0 {
+            let keep = usize::try_from(at_movie(presented)).unwrap_or(0);
+            if keep < pcm.frames() {
+                pcm.fit(keep);
+            }
+        }
+        let picture = layout
+            .track("vide")
+            .map(|v| (at_movie(v.empty_lead()), at_movie(v.presented(movie))));
+        Ok(Presented {
+            pcm,
+            start,
+            picture,
+        })
+    }
 }
 
 /// The first audio track as symphonia decodes it, before any timing is applied.
@@ -207,10 +283,14 @@ pub fn decode_symphonia(path: &Path) -> Result<std::result::Result<Decoded, Stri
                     // The packet's pts plus what the decoder trimmed (a Vorbis decoder's first
                     // packet only primes the overlap and yields nothing).
                     let at = packet.pts.get() + packet.trim_start.get() as i64;
-                    first = Some(match time_base {
-                        Some(tb) => ticks_to_samples(at, tb.numer.get(), tb.denom.get(), this.0),
-                        None => at,
-                    });
+                    first = Some(
+                        match time_base
+                            .and_then(|tb| TimeBase::from_u32(tb.numer.get(), tb.denom.get()))
+                        {
+                            Some(tb) => Ticks(at).samples(tb, this.0).0,
+                            None => at,
+                        },
+                    );
                 }
                 let start = data.len();
                 data.resize(start + buf.samples_interleaved(), 0.0);
@@ -234,62 +314,6 @@ pub fn decode_symphonia(path: &Path) -> Result<std::result::Result<Decoded, Stri
         packets,
         bad,
     }))
-}
-
-/// `ticks * num / den` seconds expressed in samples at `rate`, rounded to nearest.
-pub fn ticks_to_samples(ticks: i64, num: u32, den: u32, rate: u32) -> i64 {
-    let n = i128::from(ticks) * i128::from(num) * i128::from(rate);
-    let d = i128::from(den.max(1));
-    (if n >= 0 {
-        (n + d / 2) / d
-    } else {
-        (n - d / 2) / d
-    }) as i64
-}
-
-/// For an MP4/M4A: cut the decoded audio to the track's length (the last AAC frame decodes
-/// whole, padding included), then apply the first sound track's edit list: the media start
-/// (encoder priming) is dropped, the presented length kept, and the sound placed against the
-/// first video frame like [`pcm::decode_aligned`] does (leading empty edits count only relative
-/// to the picture's, silence at most the picture's length). `media_len` is the track duration
-/// as (ticks, ticks per second).
-fn apply_mp4_timing(path: &Path, pcm: &mut Pcm, media_len: Option<(u64, u64)>) {
-    let Ok(Some(layout)) = mp4::read_layout(path) else {
-        return;
-    };
-    let rate = u64::from(pcm.rate);
-    if let Some((ticks, per_sec)) = media_len.filter(|(_, d)| *d > 0) {
-        let frames = ((u128::from(ticks) * u128::from(rate) + u128::from(per_sec) / 2)
-            / u128::from(per_sec)) as usize;
-        if frames > 0 && frames < pcm.frames() {
-            pcm.fit(frames);
-        }
-    }
-    let Some(track) = layout.track("soun") else {
-        return;
-    };
-    if track.edits.is_empty() || track.timescale == 0 || layout.movie_timescale == 0 {
-        return;
-    }
-    let to_frames = |ticks: u64, scale: u32| {
-        ((u128::from(ticks) * u128::from(rate) + u128::from(scale) / 2) / u128::from(scale))
-            .min(i64::MAX as u128) as i64
-    };
-    let movie = layout.movie_timescale;
-    let skip = to_frames(track.edit_start().max(0) as u64, track.timescale);
-    let presented = track.presented(movie);
-    pcm.shift(-skip);
-    if presented > 0 {
-        let keep = to_frames(presented, movie) as usize;
-        if keep < pcm.frames() {
-            pcm.fit(keep);
-        }
-    }
-    if let Some(video) = layout.track("vide") {
-        let lead = to_frames(track.empty_lead(), movie) - to_frames(video.empty_lead(), movie);
-        let picture = to_frames(video.presented(movie), movie);
-        pcm.shift(lead.min(picture));
-    }
 }
 
 /// Any other file through FFmpeg, at its own rate and channel count; `what` says why another
@@ -321,17 +345,4 @@ fn load_ffmpeg(path: &Path, what: &str) -> Result<Pcm> {
     drop(input);
     pcm::decode_aligned(path, rate, channels)?
         .ok_or_else(|| Error::bad_input(path, "no audio stream"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ticks_convert_to_samples_with_rounding() {
-        assert_eq!(ticks_to_samples(1024, 1, 48000, 48000), 1024);
-        assert_eq!(ticks_to_samples(-1024, 1, 48000, 48000), -1024);
-        assert_eq!(ticks_to_samples(512, 1, 15360, 48000), 1600);
-        assert_eq!(ticks_to_samples(1, 1, 3, 48000), 16000);
-    }
 }

@@ -64,8 +64,8 @@ impl Default for Options {
             preset: "veryfast".into(),
             snap_keyframes: false,
             normalise: false,
-            sample_rate: 48_000,
-            channels: 2,
+            sample_rate: soundtrack::RATE,
+            channels: soundtrack::CHANNELS,
             keep_open: 256,
             level: Level::Keep,
         }

@@ -5,7 +5,8 @@
 //! (stretched at pitch, silent under the cards and the freeze) is levelled per preset as an
 //! input's own sound is.
 
-use super::{export_join, FeedSound, Report, Request, AUDIO_CHANNELS, AUDIO_RATE};
+use super::{export_join, FeedSound, Report, Request};
+use crate::audio::soundtrack::{CHANNELS, RATE};
 use crate::captions::ShotTime;
 use crate::concat::{self, plan::VideoPath};
 use crate::error::{Error, Result};
@@ -100,8 +101,8 @@ pub fn export_edited(req: &Request, edit: &Edit, progress: &dyn Progress) -> Res
     let spec = edit.spec(req);
     spec.validate().map_err(Error::Usage)?;
     let opts = concat::Options {
-        sample_rate: AUDIO_RATE,
-        channels: AUDIO_CHANNELS,
+        sample_rate: RATE,
+        channels: CHANNELS,
         ..concat::Options::default()
     };
     progress.start("read", spec.shot.len() as u64);

@@ -19,7 +19,9 @@ pub mod reframe;
 pub mod safezones;
 pub mod square;
 
-use crate::audio::soundtrack::{self, Level, Mastered};
+use crate::audio::soundtrack::{
+    self, Level, Mastered, CHANNELS as AUDIO_CHANNELS, RATE as AUDIO_RATE,
+};
 use crate::avwrite::EncodedAudio;
 use crate::captions::layout::Canvas;
 use crate::captions::style::Overlays;
@@ -49,10 +51,6 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, Sender, SyncSender};
 use std::sync::Arc;
 
-/// Sample rate of every deliverable's audio.
-pub const AUDIO_RATE: u32 = 48_000;
-/// Channel count of every deliverable's audio.
-pub const AUDIO_CHANNELS: u16 = 2;
 /// Decoded frames a branch may fall behind the decoder (bounds memory, keeps branches close).
 const QUEUE_FRAMES: usize = 8;
 

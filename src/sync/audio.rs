@@ -2,16 +2,18 @@
 //! presentation timeline with its edit list / encoder delay applied.
 //!
 //! symphonia decodes what it can (AAC in MP4, MP3, FLAC, WAV, Vorbis, ...). Its MP4 reader
-//! ignores `elst`, so the trim is read with [`crate::mp4`] and applied here. Codecs symphonia
-//! lacks (Opus, AC-3, ...) are decoded through FFmpeg, which applies the trim itself.
+//! ignores `elst`, so the trim is applied by the soundtrack loader's own code
+//! ([`load::Decoded::present`]). Codecs symphonia lacks (Opus, AC-3, ...) are decoded through
+//! FFmpeg, which applies the trim itself.
 //!
 //! Decoded samples are laid end to end from the first one, as players play them: a file whose
 //! packet timestamps disagree with what its packets decode to (the `-f concat -c copy` joins)
 //! drifts for the listener, and that drift is what sync must see.
 
-use crate::audio::load::{self, ticks_to_samples};
-use crate::error::{Error, Result};
-use crate::{media, mp4};
+use crate::audio::load;
+use crate::error::Result;
+use crate::media;
+use crate::time::{Ticks, TimeBase};
 use cutroom_ffi::{AudioDecoder, Decoder as _, MediaKind};
 use std::path::Path;
 
@@ -67,74 +69,23 @@ pub fn decode(path: &Path) -> Result<Option<Audio>> {
     }
 }
 
-/// symphonia's decode ([`load::decode_symphonia`], shared with soundtrack loading) placed on
-/// the presentation timeline; the inner `Err` says why symphonia cannot do this file (fall
-/// back).
+/// symphonia's decode placed on the presentation timeline by the same code that loads a
+/// soundtrack ([`load::decode_symphonia`], [`load::Decoded::present`]: the MP4 edit list
+/// applied); the inner `Err` says why symphonia cannot do this file (fall back).
 fn decode_symphonia(path: &Path, codec: &str) -> Result<std::result::Result<Audio, String>> {
-    let decoded = match load::decode_symphonia(path)? {
-        Ok(d) => d,
+    let presented = match load::decode_symphonia(path)? {
+        Ok(d) => d.present(path)?,
         Err(why) => return Ok(Err(format!("{why} ({codec})"))),
     };
-    let (rate, mut start) = (decoded.pcm.rate, decoded.first);
-    let mut samples = Vec::with_capacity(decoded.pcm.frames());
-    mix_down(
-        &decoded.pcm.data,
-        usize::from(decoded.pcm.channels.max(1)),
-        &mut samples,
-    );
-    if let Some((track, movie_timescale)) = mp4::read_layout(path)
-        .map_err(|e| Error::io(path, e))?
-        .as_ref()
-        .and_then(|l| Some((l.track("soun")?.clone(), l.movie_timescale)))
-    {
-        // Drop what the edit list skips (the priming), keep what its edit spans (the end
-        // padding goes), then honour any leading empty edit.
-        let e = edit(&track, movie_timescale, rate);
-        let drop = usize::try_from(e.skip - start)
-            .unwrap_or(0)
-            .min(samples.len());
-        samples.drain(..drop);
-        if let Some(len) = e.length.and_then(|l| usize::try_from(l).ok()) {
-            samples.truncate(len);
-        }
-        start = start - e.skip + drop as i64 + e.lead;
-    }
+    let pcm = presented.pcm;
+    let mut samples = Vec::with_capacity(pcm.frames());
+    mix_down(&pcm.data, usize::from(pcm.channels.max(1)), &mut samples);
     Ok(Ok(Audio {
-        rate,
-        start,
+        rate: pcm.rate,
+        start: presented.start,
         samples,
         decoder: Decoder::Symphonia,
     }))
-}
-
-/// What an MP4 edit list does to a track read from media time 0, in samples.
-struct Edit {
-    /// The media time presentation starts at (the encoder delay to skip).
-    skip: i64,
-    /// The leading empty edit (presentation starts this late).
-    lead: i64,
-    /// How much is presented, when one edit spans the track.
-    length: Option<i64>,
-}
-
-fn edit(track: &mp4::Track, movie_timescale: u32, rate: u32) -> Edit {
-    let skip = if track.timescale > 0 {
-        ticks_to_samples(track.edit_start(), 1, track.timescale, rate)
-    } else {
-        0
-    };
-    let (lead, length) = if movie_timescale > 0 {
-        let to_samples = |d: u64| ticks_to_samples(d as i64, 1, movie_timescale, rate);
-        let mut spans = track.edits.iter().filter(|e| e.media_time >= 0);
-        let length = match (spans.next(), spans.next()) {
-            (Some(one), None) => Some(to_samples(one.segment_duration)),
-            _ => None,
-        };
-        (to_samples(track.empty_lead()), length)
-    } else {
-        (0, None)
-    };
-    Edit { skip, lead, length }
 }
 
 /// Append the mean of each interleaved frame of `channels` values to `out`.
@@ -160,7 +111,8 @@ fn decode_ffmpeg(path: &Path, index: usize, why: String) -> Result<Audio> {
         if start.is_none() && !run.data.is_empty() {
             start = run
                 .pts
-                .map(|p| ticks_to_samples(p, tb.num.max(0) as u32, tb.den.max(1) as u32, rate));
+                .zip(TimeBase::new(tb))
+                .map(|(p, tb)| Ticks(p).samples(tb, rate).0);
         }
         samples.extend_from_slice(&run.data);
         Ok(true)
