@@ -291,17 +291,17 @@ impl Run<'_> {
 
     /// Create the shot's job, never twice: the intent goes to the state file before anything
     /// is sent, and a create whose outcome is unknown (here, or in an earlier run that left an
-    /// intent at `intent_at`) is looked up before it is sent again.
+    /// `pending` intent) is looked up before it is sent again.
     async fn create(
         &self,
         shot: &Shot,
-        intent_at: Option<i64>,
+        pending: Option<&Job>,
         bar: &dyn Progress,
         report: &mut ShotReport,
     ) -> Result<String> {
         let provider = self.client.config().provider;
         let resolve = self.opts.resolve.iter().find(|(n, _)| *n == shot.name);
-        let intent_at = match (intent_at, resolve) {
+        let intent_at = match (pending.map(|j| j.created_at), resolve) {
             (Some(t), Some((_, Resolve::Job(id)))) => return self.adopt(shot, id, t).await,
             (Some(_), Some((_, Resolve::New))) => None,
             (Some(t), None) if !provider.can_list() => {
@@ -321,20 +321,28 @@ impl Run<'_> {
             (t, _) => t,
         };
         let resumed = intent_at.is_some();
-        let intent_at = match intent_at {
-            Some(t) => t,
+        let (intent_at, token) = match intent_at {
+            // A state file from before intents had tokens: the time stands in.
+            Some(t) => (
+                t,
+                pending
+                    .and_then(|j| j.intent.clone())
+                    .unwrap_or(t.to_string()),
+            ),
             None => {
                 let t = unix_now();
+                let token = format!("{:016x}", fastrand::u64(..));
                 let job = Job {
                     shot: shot.name.clone(),
                     id: None,
                     created_at: t,
+                    intent: Some(token.clone()),
                 };
                 self.state.set(&shot.key, job).await?;
-                t
+                (t, token)
             }
         };
-        let idempotency_key = format!("cutroom-{}-{intent_at}", shot.key);
+        let idempotency_key = format!("cutroom-{}-{token}", shot.key);
         let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
         let mut uncertain = 0;
         let can_list = self.client.config().provider.can_list();
@@ -380,6 +388,7 @@ impl Run<'_> {
                 shot: shot.name.clone(),
                 id: Some(v.id.clone()),
                 created_at: v.created_at.unwrap_or_else(unix_now),
+                intent: None,
             };
             self.state.set(&shot.key, job).await?;
             report.created = true;
@@ -405,6 +414,7 @@ impl Run<'_> {
             shot: shot.name.clone(),
             id: Some(id.clone()),
             created_at: intent_at,
+            intent: None,
         };
         self.state.set(&shot.key, job).await?;
         Ok(id)
@@ -450,6 +460,7 @@ impl Run<'_> {
             shot: shot.name.clone(),
             id: Some(v.id.clone()),
             created_at: v.created_at.unwrap_or(since),
+            intent: None,
         };
         self.state.set(&shot.key, job).await?;
         Ok(Some(v.id))
@@ -465,11 +476,7 @@ impl Run<'_> {
         loop {
             let id = match self.state.get(&shot.key).await {
                 Some(Job { id: Some(id), .. }) if !fresh => id,
-                Some(Job {
-                    id: None,
-                    created_at,
-                    ..
-                }) if !fresh => self.create(shot, Some(created_at), bar, report).await?,
+                Some(pending) if !fresh => self.create(shot, Some(&pending), bar, report).await?,
                 _ => self.create(shot, None, bar, report).await?,
             };
             report.id = Some(id.clone());

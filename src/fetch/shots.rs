@@ -129,6 +129,10 @@ pub struct Job {
     pub id: Option<String>,
     /// Unix seconds of creation (of the intent, while `id` is null).
     pub created_at: i64,
+    /// A random token of the pending create (while `id` is null): its `Idempotency-Key` is
+    /// the shot's key and this, the same on every retry and re-run, new for each intent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
