@@ -212,6 +212,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_clip_is_indexed_frame_by_frame_to_the_end_of_its_last_frame() {
+        let fixture = |n: &str| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures")
+                .join(n)
+        };
+        let ix = VideoIndex::scan(&fixture("marker_portrait_30.mp4")).unwrap();
+        assert_eq!(ix.frame_rate, Some(Rational::new(30, 1)));
+        assert_eq!((ix.pts.len(), ix.packets.len()), (180, 180));
+        assert_eq!(ix.time_base.rational(), Rational::new(1, 15360));
+        assert_eq!((ix.first(), ix.duration()), (Ticks(0), Ticks(92160)));
+        assert_eq!(ix.frame_ticks(), Ticks(512));
+        assert!(!ix.has_hidden() && !ix.lacks_dts);
+        // Dropped frames keep their timestamps: the index ends where the last one does.
+        let vfr = VideoIndex::scan(&fixture("vfr.mp4")).unwrap();
+        assert_eq!(vfr.frame_rate, Some(Rational::new(30, 1)));
+        assert_eq!((vfr.pts.len(), vfr.duration()), (163, Ticks(92160)));
+        // Decoding a frame starts at a keyframe at or before it.
+        let at = vfr.pts[100];
+        let k = vfr.decode_start(at);
+        assert!(
+            vfr.shown().any(|p| p.key && p.dts == k && p.pts <= at),
+            "{k}"
+        );
+    }
+
+    #[test]
     fn nominal_rate_prefers_the_base_rate_of_variable_rate_clips() {
         let r = Rational::new;
         assert_eq!(nominal_rate(r(30, 1), r(163, 6)), Some(r(30, 1)));
