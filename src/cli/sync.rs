@@ -132,10 +132,17 @@ fn print_summary(r: &SyncReport) {
             1 => "1 face".to_string(),
             n => format!("{n} faces"),
         };
+        // A face "speaks" only when lips decided the verdict; otherwise its reading is tentative.
+        let confirmed = r.method == Some(sync::estimate::Method::Lips);
         match (l.speaker, l.offset_ms) {
             (Some(face), Some(_)) => outln!(
-                "  lips: face {face} speaks ({faces} found), offset {} (confidence {:.2}; \
-                 correlation {:.2}, runner-up {:.2})",
+                "  lips: {} ({faces} found), offset {} (confidence {:.2}; correlation {:.2}, \
+                 runner-up {:.2})",
+                if confirmed {
+                    format!("face {face} speaks")
+                } else {
+                    format!("unconfirmed, face {face} tentatively")
+                },
                 ms(l.offset_ms),
                 l.confidence,
                 l.peak.unwrap_or(0.0),
