@@ -1367,3 +1367,55 @@ out = "2"
         );
     }
 }
+
+/// A deliverable of real dialogue shots (pieces of talking-head clips from `shared/media/real`,
+/// the last with its sound moved 200 ms late) gets a lips verdict per shot: the late shot
+/// fails by lips, the others do not fail.
+#[test]
+fn real_dialogue_shots_are_judged_by_their_lips() {
+    let Some(real) = real_clips() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let talk = real.join("th_retalk3.mp4");
+    let late = d.join("late.mp4");
+    let n = decode_pcm(&talk, 48000, 1).len();
+    refilter_audio(&talk, &audio_shift_filter(200, n), &late, "20");
+    std::fs::write(
+        d.join("small.toml"),
+        "[sq]\nbase = \"square\"\nwidth = 480\nheight = 480\n",
+    )
+    .unwrap();
+    let cut = format!(
+        "name = \"talk\"\noutputs = [\"sq\"]\npresets = \"small.toml\"\n\n\
+         [[shot]]\nsrc = \"{}\"\n\n\
+         [[shot]]\nsrc = \"{}\"\nin = \"1\"\nout = \"7\"\n\n\
+         [[shot]]\nsrc = \"{}\"\n\n[sync]\nfail_on_error = false\n",
+        talk.display(),
+        real.join("th_hdtf_hill.mp4").display(),
+        late.display(),
+    );
+    let spec = d.join("cut.toml");
+    std::fs::write(&spec, cut).unwrap();
+    let out = d.join("out");
+    let report = cutroom_json(&[
+        "-q",
+        "assemble",
+        spec.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    let o = &report["outputs"][0];
+    let shots = o["shots"].as_array().unwrap();
+    assert_eq!(shots.len(), 3, "{o}");
+    assert_eq!(
+        (&shots[2]["verdict"], &shots[2]["method"]),
+        (&"fail".into(), &"lips".into()),
+        "{o}"
+    );
+    let late_by = shots[2]["offset_ms"].as_f64().unwrap();
+    assert!((late_by - 200.0).abs() <= 45.0, "{o}");
+    for s in &shots[..2] {
+        assert_ne!(s["verdict"], "fail", "{o}");
+    }
+}

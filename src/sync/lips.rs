@@ -187,15 +187,21 @@ pub fn measure(
     let agrees = |m: &LipsMeasure, part: Option<LipsMeasure>| {
         part.is_some_and(|p| (p.offset_ms - m.offset_ms).abs() <= tolerance)
     };
-    // A span's speaker and peak, trusted as far as its two halves agree.
+    // A span's speaker and peak, trusted as far as its parts agree: its two halves, and for a
+    // shot also the windows lying wholly inside it (a shot is a clip of its own).
     let halves_of = |k: usize| whole + 1 + 2 * k;
     let span_measure = |k: usize| -> Option<(usize, LipsMeasure)> {
         let (f, m) = (0..faces.len())
             .filter_map(|f| Some((f, peak(&curves[k][f], max_lag_ms, faces[f].id)?)))
             .max_by(|a, b| a.1.peak.total_cmp(&b.1.peak))?;
         let h = halves_of(k);
+        let (start, end) = spans[k];
+        let inside = (0..windows.len()).filter(|&w| {
+            k >= windows.len() && spans[w].0 >= start - 1e-9 && spans[w].1 <= end + 1e-9
+        });
         let parts: Vec<Option<LipsMeasure>> = (h..h + 2)
             .filter(|&p| spans[p].1 - spans[p].0 >= MIN_PART_S)
+            .chain(inside)
             .map(|p| peak(&curves[p][f], max_lag_ms, faces[f].id))
             .collect();
         Some((f, with_parts(m, &parts, agrees)))

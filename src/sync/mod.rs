@@ -415,6 +415,10 @@ fn span_report(s: &SpanEstimate, lips: Option<&lips::LipsMeasure>) -> SpanReport
             .filter(|m| m.confidence >= MIN_CONFIDENCE)
             .map(|m| m.method),
         face: lips.map(|l| l.face),
+        lips_offset_ms: lips.map(|l| (l.offset_ms + lips::CORRECTION_MS) as f64),
+        lips_confidence: lips.map_or(0.0, |l| round(l.confidence, 1000.0)),
+        lips_agreeing: lips.map(|l| l.agreeing),
+        lips_parts: lips.map(|l| l.parts),
         pairs: s.pairs,
         events_offset_ms: s.events.map(|m| round(m.offset_ms, 10.0)),
         correlation_offset_ms: s.correlation.map(|m| round(m.offset_ms, 10.0)),
@@ -521,6 +525,15 @@ pub struct SpanReport {
     pub method: Option<Method>,
     /// The face whose mouth spoke, when lip-sync measured the span (null otherwise).
     pub face: Option<u32>,
+    /// Lip-sync offset of the span alone (ms), confident or not; null without a face.
+    pub lips_offset_ms: Option<f64>,
+    /// Its confidence (0..1).
+    pub lips_confidence: f64,
+    /// Parts of the span finding the same offset on their own, of `lips_parts` (its halves;
+    /// for a shot also the windows inside it).
+    pub lips_agreeing: Option<usize>,
+    /// Parts of the span measured.
+    pub lips_parts: Option<usize>,
     /// Paired events inside.
     pub pairs: usize,
     /// Offset from the paired events alone.
