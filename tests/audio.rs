@@ -674,22 +674,6 @@ fn long_soundtracks_keep_sync_through_the_two_thread_encode() {
     }
 }
 
-/// Peak resident memory of a run in MB (`/usr/bin/time`), with its output.
-fn peak_mb(args: &[&str]) -> (f64, std::process::Output) {
-    let out = std::process::Command::new("/usr/bin/time")
-        .args(["-f", "maxrss_kb=%M", env!("CARGO_BIN_EXE_cutroom")])
-        .args(args)
-        .output()
-        .expect("run /usr/bin/time");
-    let err = String::from_utf8_lossy(&out.stderr);
-    let kb: f64 = err
-        .lines()
-        .find_map(|l| l.strip_prefix("maxrss_kb="))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no maxrss in {err}"));
-    (kb / 1024.0, out)
-}
-
 /// An offset is time: one past the picture's end only means silence, whatever its size, and
 /// an absurd one is a usage error, not an abort. A file whose sound is stamped to start at
 /// 1 h is measured and laid from its first sample, not from an hour of silence.

@@ -13,7 +13,7 @@ use crate::progress::Progress;
 use crate::sheet::RgbImage;
 use cutroom_ffi::{Packet, Pixel, VideoEncoder, VideoEncoderConfig, VideoFilter, VideoFrame};
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 
 /// What the decoding thread sends to every branch.
@@ -23,14 +23,6 @@ pub(crate) enum Msg {
     Frame(Arc<VideoFrame>, i64, Option<(f64, f64)>),
     /// The source ended normally; anything else ending the channel aborts the branch.
     End,
-}
-
-/// The audio track of a branch's outputs.
-pub(crate) enum Soundtrack {
-    /// No audio track (`--no-audio`).
-    None,
-    /// Being encoded on another thread; video packets wait for it in memory.
-    Pending(Receiver<EncodedAudio>),
 }
 
 /// Everything one branch needs to know before the first frame.
@@ -65,20 +57,27 @@ pub(crate) struct Finished {
     pub cover: Option<VideoFrame>,
 }
 
-/// Run `b` until the source ends: `Ok(None)` when the source or the soundtrack stopped without
-/// finishing (the decoder, the audio or another branch failed and reports why); the outputs are
-/// then not written.
+/// Run `b` until the source ends, its outputs carrying `audio` (none for `--no-audio`):
+/// `Ok(None)` when the source stopped without finishing (the decoder or another branch failed
+/// and reports why); the outputs are then not written.
 pub(crate) fn run(
     b: Branch,
-    audio: Soundtrack,
+    audio: Option<EncodedAudio>,
     rx: Receiver<Msg>,
     progress: &dyn Progress,
 ) -> Result<Option<Finished>> {
+    let enc = VideoEncoder::new(&b.encoder)?;
+    let (params, tb) = (enc.params(), enc.time_base());
+    let out = b
+        .targets
+        .iter()
+        .map(|t| AvWriter::create_encoded(t, &params, tb, audio.clone()))
+        .collect::<Result<_>>()?;
     let mut stage = Stage {
         filter: None,
         graph: String::new(),
-        enc: VideoEncoder::new(&b.encoder)?,
-        out: Writers::Waiting(audio, Vec::new()),
+        enc,
+        out,
         b: &b,
         window: None,
         snapshot: None,
@@ -96,9 +95,6 @@ pub(crate) fn run(
     let radius = (b.cadence.time_base().invert().as_f64().round() as usize).max(1);
     let mut smoother = Smoother::new(radius);
     loop {
-        if stage.abandoned() {
-            return Ok(None);
-        }
         match rx.recv() {
             Ok(Msg::Frame(frame, pts, centre)) if follow => {
                 if let Some(((frame, pts), c)) = smoother.push((frame, pts), centre) {
@@ -144,20 +140,13 @@ impl Source {
     }
 }
 
-/// Where encoded packets go: held until the soundtrack is ready, then the writers; nowhere
-/// once the soundtrack failed.
-enum Writers {
-    Waiting(Soundtrack, Vec<Packet>),
-    Open(Vec<AvWriter>),
-    Abandoned,
-}
-
 /// The filter, encoder and writers of a branch.
 struct Stage<'a> {
     filter: Option<VideoFilter>,
     graph: String,
     enc: VideoEncoder,
-    out: Writers,
+    /// One writer per target.
+    out: Vec<AvWriter>,
     b: &'a Branch,
     /// `--focus auto`: the size of the moving crop window, once frames are cropped.
     window: Option<(u32, u32)>,
@@ -229,11 +218,6 @@ impl Stage<'_> {
         }
     }
 
-    /// The soundtrack failed: the branch can stop, its outputs are not written.
-    fn abandoned(&self) -> bool {
-        matches!(self.out, Writers::Abandoned)
-    }
-
     fn drain_filter(&mut self) -> Result<()> {
         while let Some(out) = self
             .filter
@@ -261,42 +245,8 @@ impl Stage<'_> {
             // muxer needs it for the last frame's duration.
             pkt.set_duration(1);
             self.encoded += 1;
-            match &mut self.out {
-                Writers::Waiting(audio, held) => {
-                    held.push(pkt);
-                    let ready = match audio {
-                        Soundtrack::None => Ok(None),
-                        Soundtrack::Pending(rx) => rx.try_recv().map(Some),
-                    };
-                    match ready {
-                        Ok(a) => self.open(a)?,
-                        Err(TryRecvError::Empty) => {}
-                        // The audio thread failed and reports why: nothing will be written.
-                        Err(TryRecvError::Disconnected) => self.out = Writers::Abandoned,
-                    }
-                }
-                Writers::Open(writers) => write(writers, pkt)?,
-                Writers::Abandoned => {}
-            }
+            write(&mut self.out, pkt)?;
         }
-        Ok(())
-    }
-
-    /// Open one writer per target with the soundtrack `audio`, and write the held packets.
-    fn open(&mut self, audio: Option<EncodedAudio>) -> Result<()> {
-        let (params, tb) = (self.enc.params(), self.enc.time_base());
-        let mut writers = Vec::new();
-        for t in &self.b.targets {
-            writers.push(AvWriter::create_encoded(t, &params, tb, audio.clone())?);
-        }
-        let held = match std::mem::replace(&mut self.out, Writers::Open(Vec::new())) {
-            Writers::Waiting(_, held) => held,
-            Writers::Open(_) | Writers::Abandoned => unreachable!("writers are opened once"),
-        };
-        for pkt in held {
-            write(&mut writers, pkt)?;
-        }
-        self.out = Writers::Open(writers);
         Ok(())
     }
 
@@ -307,19 +257,6 @@ impl Stage<'_> {
         }
         self.enc.send_eof()?;
         self.drain_encoder()?;
-        if self.abandoned() {
-            return Ok(None);
-        }
-        if let Writers::Waiting(audio, _) = &self.out {
-            let audio = match audio {
-                Soundtrack::None => None,
-                Soundtrack::Pending(rx) => match rx.recv() {
-                    Ok(a) => Some(a),
-                    Err(_) => return Ok(None),
-                },
-            };
-            self.open(audio)?;
-        }
         let total = self.b.cadence.total();
         if self.encoded != total {
             return Err(Error::bad_input(
@@ -327,10 +264,8 @@ impl Stage<'_> {
                 format!("encoded {} frames, expected {total}", self.encoded),
             ));
         }
-        let Writers::Open(writers) = self.out else {
-            unreachable!("opened above");
-        };
-        let outputs = writers
+        let outputs = self
+            .out
             .into_iter()
             .map(AvWriter::close)
             .collect::<Result<_>>()?;

@@ -3,9 +3,10 @@
 //! The input's video is decoded once; each output (preset) is a branch on its own thread with
 //! its own frame-rate grid, filter graph, x264 encoder and writer, fed the same decoded frames
 //! (shared, never copied) through a bounded channel. The soundtrack (the input's, or one the
-//! caller makes on the audio thread while the pictures encode) is decoded once, aligned to the
-//! picture, fitted to the output length and AAC-encoded once per output length, then muxed
-//! without edit lists, advanced by the encoder delay (see [`crate::avwrite`]).
+//! caller makes) is made first, aligned to the picture, fitted to the output length and
+//! AAC-encoded once per output length, so a long sound is let go before the encoders hold
+//! their frames; it is then muxed without edit lists, advanced by the encoder delay (see
+//! [`crate::avwrite`]).
 
 mod branch;
 pub mod cadence;
@@ -35,7 +36,7 @@ use crate::progress::Progress;
 use crate::sheet::RgbImage;
 use crate::time::{Ticks, TimeBase};
 use crate::video_index::VideoIndex;
-use branch::{Branch, Msg, Soundtrack};
+use branch::{Branch, Msg};
 use cadence::{frame_count, Cadence};
 use cover::Cover;
 use cutroom_ffi::{
@@ -48,7 +49,7 @@ use reframe::{Fit, Reframe, Turn};
 use serde::Serialize;
 use square::SquarePixels;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{sync_channel, Receiver, Sender, SyncSender};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 
 /// Decoded frames a branch may fall behind the decoder (bounds memory, keeps branches close).
@@ -158,11 +159,11 @@ struct Plan {
 }
 
 /// A soundtrack the caller gives instead of the input's, so one built in memory need not be
-/// written and re-read. An export with sound ([`Request::audio`]) calls it once, on its audio
-/// thread, so it is made while the pictures are already being encoded. It returns the sound
-/// mastered and encoded (48 kHz stereo, sample 0 at the first frame), which is written as it
-/// is, not brought to the presets' loudness targets; outputs of its exact length carry its AAC
-/// as encoded (no second encode).
+/// written and re-read. An export with sound ([`Request::audio`]) calls it once, before any
+/// picture is encoded (the sound is let go before the encoders fill their buffers). It returns
+/// the sound mastered and encoded (48 kHz stereo, sample 0 at the first frame), which is
+/// written as it is, not brought to the presets' loudness targets; outputs of its exact length
+/// carry its AAC as encoded (no second encode).
 pub type GivenSoundtrack<'a> = Box<dyn FnOnce() -> Result<Mastered> + Send + 'a>;
 
 /// Export `req.input` to every preset of `req`, with `given` as the soundtrack when there is
@@ -205,15 +206,12 @@ pub fn export_staged(
     };
     let square = SquarePixels::new(&info, &req.input)?;
     let sound = given.map_or(Sound::Input, Sound::Given);
-    run(
-        req,
-        &picture,
-        square,
-        audio_kind,
-        sound,
-        progress,
-        |fanout| decode(input, v, fanout),
-    )
+    drop(input);
+    // Each wave of encodes decodes the file again (see [`waves`]).
+    let source = Source::Replayable(Box::new(|fanout: &mut Fanout<'_>| {
+        decode(media::open(&req.input)?, v, fanout)
+    }));
+    run(req, &picture, square, audio_kind, sound, progress, source)
 }
 
 /// Pictures made elsewhere (on another thread), handed to [`export_frames`] instead of decoded
@@ -274,6 +272,10 @@ pub fn export_frames(
         duration: feed.duration.0,
         turn: Turn::None,
     };
+    let mut frames = Some(feed.frames);
+    let source = Source::Once(Box::new(move |fanout: &mut Fanout<'_>| {
+        forward(frames.take().expect("a feed makes one wave"), fanout)
+    }));
     run(
         req,
         &picture,
@@ -281,7 +283,7 @@ pub fn export_frames(
         audio_kind,
         sound,
         progress,
-        |fanout| forward(feed.frames, fanout),
+        source,
     )
 }
 
@@ -340,16 +342,60 @@ struct PictureInfo {
     turn: Turn,
 }
 
+/// What hands every picture to a [`Fanout`] (on the export's own thread); `Ok(false)` when a
+/// branch hung up.
+type Feed<'a> = Box<dyn FnMut(&mut Fanout<'_>) -> Result<bool> + 'a>;
+
+/// Where an export's pictures come from.
+enum Source<'a> {
+    /// A file, decoded again for each wave of encodes.
+    Replayable(Feed<'a>),
+    /// Pictures made once (a [`FrameFeed`]): every encode runs in one wave.
+    Once(Feed<'a>),
+}
+
+/// Pixels of output frames an export encodes at once (two 1080x1920 encodes); encodes beyond
+/// wait for a later wave over a replayable source. x264 holds about 75 bytes per pixel of its
+/// frames at the presets' `veryfast` (about 150 MB for one 1080x1920 encode on one thread,
+/// measured with the ffmpeg CLI), so TikTok, square and YouTube at once would take an export
+/// of any length over 500 MB.
+const WAVE_PIXELS: u64 = 2 * 1080 * 1920;
+
+/// The jobs in runs encoded at once: consecutive jobs while their frames fit in
+/// [`WAVE_PIXELS`] (at least one a wave); all of them in one run when the source plays once.
+fn waves(jobs: &[Job], plans: &[Plan], replayable: bool) -> Vec<std::ops::Range<usize>> {
+    let pixels = |j: &Job| {
+        let p = &plans[j.outputs[0]].preset;
+        u64::from(p.width) * u64::from(p.height)
+    };
+    let mut waves: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut held = 0;
+    for (i, job) in jobs.iter().enumerate() {
+        match waves.last_mut() {
+            Some(w) if !replayable || held + pixels(job) <= WAVE_PIXELS => {
+                w.end = i + 1;
+                held += pixels(job);
+            }
+            _ => {
+                waves.push(i..i + 1);
+                held = pixels(job);
+            }
+        }
+    }
+    waves
+}
+
 /// The export of `picture`: the branches, the soundtrack (`sound`; its kind `audio_kind` for
-/// the report), and `source` (on this thread) handing every picture to a [`Fanout`].
+/// the report), and `source` handing every picture to a [`Fanout`], once per wave of encodes
+/// (see [`waves`]).
 fn run(
     req: &Request,
     picture: &PictureInfo,
-    square: SquarePixels,
+    mut square: SquarePixels,
     audio_kind: &'static str,
     sound: Sound<'_>,
     progress: &dyn Progress,
-    source: impl FnOnce(&mut Fanout<'_>) -> Result<bool>,
+    source: Source<'_>,
 ) -> Result<(Report, Batch)> {
     let plans = plan(req, picture)?;
     let jobs = group(req, &plans);
@@ -361,7 +407,6 @@ fn run(
     progress.start("export", total);
     let turn = picture.turn;
     let anamorphic = square.graph().map(String::from);
-    let threads = encoder_threads(jobs.len());
     let burn = overlay::Burn::new(&req.captions, &req.overlays)?;
     let burns = jobs
         .iter()
@@ -384,72 +429,97 @@ fn run(
             burn.as_ref().map(|b| b.graph(i, &frame)).transpose()
         })
         .collect::<Result<Vec<_>>>()?;
-    let (decoded, audio, branches) = std::thread::scope(|s| {
-        let mut frame_txs = Vec::new();
-        let mut audio_txs = Vec::new();
-        let mut handles = Vec::new();
-        for (i, job) in jobs.iter().enumerate() {
-            let (tx, rx) = sync_channel(QUEUE_FRAMES);
-            let soundtrack = if req.audio {
-                let (atx, arx) = std::sync::mpsc::channel();
-                audio_txs.push((job.track, atx));
-                Soundtrack::Pending(arx)
-            } else {
-                Soundtrack::None
-            };
-            let lead = &plans[job.outputs[0]];
-            let b = Branch {
-                targets: job
-                    .outputs
-                    .iter()
-                    .map(|&i| plans[i].target.clone())
-                    .collect(),
-                cadence: job.cadence.clone(),
-                encoder: encoder_config(&lead.preset, lead.rate, req, threads),
-                reframe: req.reframe,
-                turn,
-                snapshot_at: job.snapshot_at,
-                burn: burns[i].clone(),
-                cover: req
-                    .cover
-                    .map(|c| cover::Pick::of(c, job.cadence.total(), lead.rate)),
-            };
-            handles.push(s.spawn(move || branch::run(b, soundtrack, rx, progress)));
-            frame_txs.push(tx);
+    // The soundtracks first: the whole sound (230 MB of samples for ten minutes) is then never
+    // resident beside the encoders' frames, and a bad one fails the export before it starts.
+    let mut soundtracks = match req.audio {
+        true => {
+            progress.status("soundtrack");
+            let tracks: Vec<Track> = jobs.iter().map(|j| j.track).collect();
+            let made = encode_soundtracks(&req.input, sound, &tracks)?;
+            made.into_iter().map(Some).collect()
         }
-        let path = &req.input;
-        let audio = s.spawn(move || encode_soundtracks(path, sound, audio_txs));
-        let mut fanout = Fanout {
-            senders: &frame_txs,
-            square,
-            tracker: req.reframe.follow_motion.then(|| Tracker::new(turn)),
-            thumbs: Thumbnails::new(&req.thumbnails, picture.time_base, &req.input),
-            period: match nominal_rate(&picture.rates) {
-                r if r.is_unknown() => 1,
-                r => rescale(1, r.invert(), picture.time_base).max(1),
-            },
-            origin: picture.start_time,
-            last: None,
-            input: &req.input,
-        };
-        let decoded = source(&mut fanout).map(|all| (all, fanout.thumbs.taken));
-        if matches!(decoded, Ok((true, _))) {
-            for tx in &frame_txs {
-                // A branch that already failed reports its own error below.
-                let _ = tx.send(Msg::End);
+        false => vec![None; jobs.len()],
+    };
+    let (replayable, mut source) = match source {
+        Source::Replayable(f) => (true, f),
+        Source::Once(f) => (false, f),
+    };
+    let mut thumbnails = Vec::new();
+    let mut branches = Vec::new();
+    let mut waves_run = || -> Result<()> {
+        for wave in waves(&jobs, &plans, replayable) {
+            let threads = encoder_threads(wave.len());
+            let first = wave.start == 0;
+            let (decoded, ran) = std::thread::scope(|s| {
+                let mut frame_txs = Vec::new();
+                let mut handles = Vec::new();
+                for (i, job) in jobs.iter().enumerate().take(wave.end).skip(wave.start) {
+                    let (tx, rx) = sync_channel(QUEUE_FRAMES);
+                    let soundtrack = std::mem::take(&mut soundtracks[i]);
+                    let lead = &plans[job.outputs[0]];
+                    let b = Branch {
+                        targets: job
+                            .outputs
+                            .iter()
+                            .map(|&i| plans[i].target.clone())
+                            .collect(),
+                        cadence: job.cadence.clone(),
+                        encoder: encoder_config(&lead.preset, lead.rate, req, threads),
+                        reframe: req.reframe,
+                        turn,
+                        snapshot_at: job.snapshot_at,
+                        burn: burns[i].clone(),
+                        cover: req
+                            .cover
+                            .map(|c| cover::Pick::of(c, job.cadence.total(), lead.rate)),
+                    };
+                    handles.push(s.spawn(move || branch::run(b, soundtrack, rx, progress)));
+                    frame_txs.push(tx);
+                }
+                // Thumbnails are taken in the first wave.
+                let wanted: &[f64] = if first { &req.thumbnails } else { &[] };
+                let mut fanout = Fanout {
+                    senders: &frame_txs,
+                    square: &mut square,
+                    tracker: req.reframe.follow_motion.then(|| Tracker::new(turn)),
+                    thumbs: Thumbnails::new(wanted, picture.time_base, &req.input),
+                    period: match nominal_rate(&picture.rates) {
+                        r if r.is_unknown() => 1,
+                        r => rescale(1, r.invert(), picture.time_base).max(1),
+                    },
+                    origin: picture.start_time,
+                    last: None,
+                    input: &req.input,
+                };
+                let decoded = source(&mut fanout).map(|all| (all, fanout.thumbs.taken));
+                if matches!(decoded, Ok((true, _))) {
+                    for tx in &frame_txs {
+                        // A branch that already failed reports its own error below.
+                        let _ = tx.send(Msg::End);
+                    }
+                }
+                drop(frame_txs);
+                let ran: Vec<_> = handles
+                    .into_iter()
+                    .map(|h| h.join().expect("export branch panicked"))
+                    .collect();
+                (decoded, ran)
+            });
+            let (_, taken) = decoded?;
+            if first {
+                thumbnails = taken;
+            }
+            let failed = ran.iter().any(|r| !matches!(r, Ok(Some(_))));
+            branches.extend(ran);
+            if failed {
+                break;
             }
         }
-        drop(frame_txs);
-        let branches: Vec<_> = handles
-            .into_iter()
-            .map(|h| h.join().expect("export branch panicked"))
-            .collect();
-        let audio = audio.join().expect("export soundtrack panicked");
-        (decoded, audio, branches)
-    });
+        Ok(())
+    };
+    let ran = waves_run();
     progress.finish(None);
-    let (_, thumbnails) = decoded?;
-    audio?;
+    ran?;
     let mut errors = Vec::new();
     let mut finished = Vec::new();
     for r in branches {
@@ -777,74 +847,76 @@ fn plan(req: &Request, picture: &PictureInfo) -> Result<Vec<Plan>> {
     Ok(plans)
 }
 
-/// Decode the input's sound once (silence when it has none), or take the caller's own, and
-/// master it to each track's loudness target, or take a given one (already mastered) as it
-/// is; send each branch its [`Track`], AAC-encoded once per distinct track (a track of the
-/// given one's length is its AAC).
+/// The soundtrack of each of `tracks`, AAC-encoded once per distinct track: a given one
+/// (already mastered) as it is, a track of another length cut from it and encoded; else the
+/// caller's own sound or the input's (silence when it has none) mastered to the track's
+/// loudness target, the input's decoded again for each distinct track rather than copied (no
+/// second copy of a long sound is held).
 fn encode_soundtracks(
     input: &Path,
     sound: Sound<'_>,
-    branches: Vec<(Track, Sender<EncodedAudio>)>,
-) -> Result<()> {
-    if branches.is_empty() {
-        return Ok(());
-    }
-    // The sound every track is cut from: the given soundtrack's, or the input's own. The
-    // last track made from it takes it (no copy of the whole is kept beside it).
-    let (mut sound, given) = match sound {
+    tracks: &[Track],
+) -> Result<Vec<EncodedAudio>> {
+    let (mut held, given) = match sound {
         Sound::Given(make) => {
             let m = make()?;
-            (m.pcm, Some(m.encoded))
+            (Some(m.pcm), Some(m.encoded))
         }
-        Sound::Own(pcm) => (pcm, None),
-        Sound::Input => (
-            pcm::decode_aligned(input, AUDIO_RATE, AUDIO_CHANNELS)?
-                .unwrap_or_else(|| Pcm::silence(AUDIO_RATE, AUDIO_CHANNELS, 0)),
-            None,
-        ),
+        Sound::Own(pcm) => (Some(pcm), None),
+        Sound::Input => (None, None),
     };
     let mut encoded: Vec<(Track, EncodedAudio)> = Vec::new();
-    for (i, (track, tx)) in branches.iter().enumerate() {
+    for (i, track) in tracks.iter().enumerate() {
         let made = |t: &Track, done: &[(Track, EncodedAudio)]| done.iter().any(|(d, _)| d == t);
-        if !made(track, &encoded) {
-            let aac = match &given {
-                // A given soundtrack was mastered (and encoded) by the caller; outputs of its
-                // length carry its AAC as it is.
-                Some(aac) if sound.frames() == track.samples => aac.clone(),
-                _ => {
-                    let needed_later = branches[i + 1..]
-                        .iter()
-                        .any(|(t, _)| t != track && !made(t, &encoded));
-                    let mut pcm = if needed_later {
-                        sound.clone()
-                    } else {
-                        std::mem::replace(&mut sound, Pcm::silence(AUDIO_RATE, AUDIO_CHANNELS, 0))
-                    };
-                    pcm.fit(track.samples);
-                    match given {
-                        Some(_) => EncodedAudio::encode(&pcm)?,
-                        // The input's (or the feed's own) sound is brought to the preset's
-                        // loudness target.
-                        None => {
-                            let level = Level::Normalize(LoudnessTarget {
-                                integrated_lufs: track.loudness_lufs,
-                                true_peak_db: track.true_peak_dbtp,
-                            });
-                            soundtrack::master(pcm, level)?.encoded
+        if made(track, &encoded) {
+            continue;
+        }
+        let aac = match (&mut held, &given) {
+            // A given soundtrack was mastered (and encoded) by the caller; outputs of its
+            // length carry its AAC as it is.
+            (Some(pcm), Some(aac)) if pcm.frames() == track.samples => aac.clone(),
+            (held, _) => {
+                let mut pcm = match held {
+                    Some(pcm) => {
+                        // The last track cut from it takes it (no copy of the whole is kept
+                        // beside it).
+                        let needed_later = tracks[i + 1..]
+                            .iter()
+                            .any(|t| t != track && !made(t, &encoded));
+                        match needed_later {
+                            true => pcm.clone(),
+                            false => {
+                                std::mem::replace(pcm, Pcm::silence(AUDIO_RATE, AUDIO_CHANNELS, 0))
+                            }
                         }
                     }
+                    None => pcm::decode_aligned(input, AUDIO_RATE, AUDIO_CHANNELS)?
+                        .unwrap_or_else(|| Pcm::silence(AUDIO_RATE, AUDIO_CHANNELS, 0)),
+                };
+                pcm.fit(track.samples);
+                match given {
+                    Some(_) => EncodedAudio::encode(&pcm)?,
+                    // The input's (or the feed's own) sound is brought to the preset's
+                    // loudness target.
+                    None => {
+                        let level = Level::Normalize(LoudnessTarget {
+                            integrated_lufs: track.loudness_lufs,
+                            true_peak_db: track.true_peak_dbtp,
+                        });
+                        soundtrack::master(pcm, level)?.encoded
+                    }
                 }
-            };
-            encoded.push((*track, aac));
-        }
-        let (_, a) = encoded
-            .iter()
-            .find(|(t, _)| t == track)
-            .expect("encoded above");
-        // A branch that already failed reports its own error.
-        let _ = tx.send(a.clone());
+            }
+        };
+        encoded.push((*track, aac));
     }
-    Ok(())
+    Ok(tracks
+        .iter()
+        .map(|t| {
+            let (_, a) = encoded.iter().find(|(d, _)| d == t).expect("encoded above");
+            a.clone()
+        })
+        .collect())
 }
 
 /// Set by `cutroom batch`, which runs as many exports side by side as there are cores.
@@ -892,7 +964,7 @@ fn encoder_config(p: &Preset, rate: Rational, req: &Request, threads: usize) -> 
 /// the first frame, and its centre of motion when tracking; keeps the thumbnails asked for.
 struct Fanout<'a> {
     senders: &'a [SyncSender<Msg>],
-    square: SquarePixels,
+    square: &'a mut SquarePixels,
     tracker: Option<Tracker>,
     thumbs: Thumbnails<'a>,
     /// Ticks of one frame at the nominal rate (for a frame without pts).

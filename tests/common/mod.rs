@@ -66,6 +66,22 @@ pub fn cutroom_json(args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
 
+/// Peak resident memory of a run in MB (`/usr/bin/time`), with its output.
+pub fn peak_mb(args: &[&str]) -> (f64, std::process::Output) {
+    let out = std::process::Command::new("/usr/bin/time")
+        .args(["-f", "maxrss_kb=%M", env!("CARGO_BIN_EXE_cutroom")])
+        .args(args)
+        .output()
+        .expect("run /usr/bin/time");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let kb: f64 = err
+        .lines()
+        .find_map(|l| l.strip_prefix("maxrss_kb="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no maxrss in {err}"));
+    (kb / 1024.0, out)
+}
+
 /// Make a marker clip at run time (see fixtures/marker.sh for the arguments' meaning).
 #[allow(clippy::too_many_arguments)]
 pub fn marker_clip(
