@@ -468,7 +468,7 @@ pub fn run(
     // Check every deliverable.
     let t = Instant::now();
     let sopts = sync::Options {
-        standard: cut.sync.standard.standard(),
+        standard: cut.sync.standard,
         max_lag_ms: 500,
         shots: Some(spans.iter().map(|(a, b)| (a.0, b.0)).collect()),
     };

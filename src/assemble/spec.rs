@@ -265,37 +265,14 @@ impl Default for ReframeSpec {
 pub struct SyncPolicy {
     /// `r37`, `bt1359` or `atsc`.
     #[serde(default = "default_standard")]
-    pub standard: StandardName,
+    pub standard: Standard,
     /// A failing check fails the run (exit code 1) after every output is written.
     #[serde(default = "default_true")]
     pub fail_on_error: bool,
 }
 
-/// A sync standard by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum StandardName {
-    /// EBU R37.
-    R37,
-    /// ITU-R BT.1359.
-    Bt1359,
-    /// ATSC IS-191.
-    Atsc,
-}
-
-impl StandardName {
-    /// The standard.
-    pub fn standard(self) -> Standard {
-        match self {
-            Self::R37 => Standard::R37,
-            Self::Bt1359 => Standard::Bt1359,
-            Self::Atsc => Standard::Atsc,
-        }
-    }
-}
-
-fn default_standard() -> StandardName {
-    StandardName::R37
+fn default_standard() -> Standard {
+    Standard::R37
 }
 fn default_true() -> bool {
     true

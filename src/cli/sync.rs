@@ -24,7 +24,7 @@ pub struct Args {
     plot: Option<PathBuf>,
     /// The tolerance to judge against: EBU R37 (audio at most 40 ms early, 60 ms late),
     /// ITU-R BT.1359 (45 / 125) or ATSC IS-191 (15 / 45).
-    #[arg(long, value_enum, default_value = "r37")]
+    #[arg(long, default_value = "r37", value_parser = standard_parser())]
     standard: Standard,
     /// Shot list of the sequence (`[[shot]] src, in, out`) for per-shot offsets; without it,
     /// shots are split at detected cuts.
@@ -34,6 +34,13 @@ pub struct Args {
     #[arg(long, value_name = "MS", default_value_t = sync::DEFAULT_MAX_LAG_MS,
           value_parser = clap::value_parser!(u32).range(100..=5000))]
     max_lag: u32,
+}
+
+/// `--standard`'s values: each standard's id, its full name as help.
+fn standard_parser() -> impl clap::builder::TypedValueParser<Value = Standard> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(Standard::ALL.map(|s| PossibleValue::new(s.id()).help(s.name())))
+        .map(|id| Standard::from_id(&id).expect("clap admits only the standards' ids"))
 }
 
 /// Check every file; exit 1 on an error, else 3 when any fails, else 4 when any is inconclusive,

@@ -1,9 +1,11 @@
 //! Sync tolerance standards and the verdict against them.
 
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 /// A lip-sync tolerance: how early and how late the sound may be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum Standard {
     /// EBU R37: audio at most 40 ms early, 60 ms late.
     R37,
@@ -14,6 +16,14 @@ pub enum Standard {
 }
 
 impl Standard {
+    /// Every standard, the default (EBU R37) first.
+    pub const ALL: [Self; 3] = [Self::R37, Self::Bt1359, Self::Atsc];
+
+    /// The standard whose [`Standard::id`] is `id`.
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.id() == id)
+    }
+
     /// Short identifier (`r37`, `bt1359`, `atsc`).
     pub fn id(self) -> &'static str {
         match self {
@@ -116,5 +126,13 @@ mod tests {
         assert!(!Standard::R37.allows(61.0));
         assert!(Standard::Bt1359.allows(120.0));
         assert!(!Standard::Atsc.allows(-20.0));
+    }
+
+    #[test]
+    fn standards_are_found_by_their_ids() {
+        for s in Standard::ALL {
+            assert_eq!(Standard::from_id(s.id()), Some(s));
+        }
+        assert_eq!(Standard::from_id("R37"), None);
     }
 }
