@@ -51,6 +51,9 @@ pub enum Error {
     /// A step of cutroom's own refused its data (loudness meter, encoder, serialiser).
     #[error("{0}")]
     Internal(String),
+    /// The work would exceed a limit the user set (`--max-cost`); nothing was started.
+    #[error("{0}")]
+    OverLimit(String),
 }
 
 impl Error {
@@ -88,11 +91,13 @@ impl Error {
         }
     }
 
-    /// The process exit code for this error: 2 for command-line errors, 69 when the machine
-    /// cannot give what the command needs, 70 for a failure of cutroom's own, 1 for the rest.
+    /// The process exit code for this error: 2 for command-line errors, 5 over a limit the
+    /// user set, 69 when the machine cannot give what the command needs, 70 for a failure of
+    /// cutroom's own, 1 for the rest.
     pub fn exit_code(&self) -> i32 {
         match self {
             Self::Usage(_) => exit::USAGE,
+            Self::OverLimit(_) => exit::OVER_LIMIT,
             Self::Unavailable(_) => exit::UNAVAILABLE,
             Self::Internal(_) => exit::INTERNAL,
             _ => exit::ERROR,
@@ -115,6 +120,8 @@ pub mod exit {
     pub const CHECK_FAILED: i32 = 3;
     /// A check ran and could not tell (sync `inconclusive`: too little evidence).
     pub const INCONCLUSIVE: i32 = 4;
+    /// The work would exceed a limit the user set (`render --max-cost`); nothing was started.
+    pub const OVER_LIMIT: i32 = 5;
     /// The machine cannot give the command what it needs: a port to listen on, a work
     /// directory, a runtime (`EX_UNAVAILABLE` of sysexits.h).
     pub const UNAVAILABLE: i32 = 69;

@@ -1166,7 +1166,8 @@ fn costs_come_from_usage_or_the_catalog_and_max_cost_refuses_to_start() {
         "sk-test",
     );
     let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
+    // Over the limit is not a command-line error: its own exit code.
+    assert_eq!(o.status.code(), Some(5), "{err}");
     assert!(
         err.contains("estimated at $2.40, over --max-cost $1.00"),
         "{err}"
@@ -1201,7 +1202,7 @@ fn costs_come_from_usage_or_the_catalog_and_max_cost_refuses_to_start() {
         ],
         "sk-test",
     );
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(5));
     assert_eq!(stat(&emu, "jobs_created"), 0);
     let r = emu.cutroom_json(&[
         "render",

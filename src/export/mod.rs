@@ -256,7 +256,7 @@ pub fn export_frames(
     let (audio_kind, sound) = match (req.audio, sound) {
         (false, _) => ("none", Sound::Input),
         (true, None) => {
-            return Err(Error::Usage(
+            return Err(Error::Internal(
                 "exporting a frame feed with sound needs its soundtrack".into(),
             ))
         }

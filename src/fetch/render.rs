@@ -185,7 +185,7 @@ pub async fn render(
             total += price;
         }
         if total > max {
-            return Err(Error::Usage(format!(
+            return Err(Error::OverLimit(format!(
                 "the shots still to render are estimated at ${total:.2}, over --max-cost ${max:.2}"
             )));
         }
