@@ -101,6 +101,76 @@ fn assemble_never_writes_a_deliverable_over_a_shot() {
     assert!(!dir.path().join("report.json").exists());
 }
 
+/// `dir/out/<name>`: a JPEG still (an earlier run's cover, say), and its hash.
+fn still_in_out(dir: &Path, name: &str) -> (PathBuf, String) {
+    let out = dir.join("out");
+    std::fs::create_dir(&out).unwrap();
+    let still = out.join(name);
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=0x804020:s=320x240",
+        "-frames:v",
+        "1",
+        s(&still),
+    ]);
+    let hash = sha256sum(&still);
+    (still, hash)
+}
+
+#[test]
+fn export_never_writes_a_cover_over_a_card_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = fixture("marker_portrait_30.mp4");
+    let (still, before) = still_in_out(dir.path(), "marker_portrait_30.square.jpg");
+    let out = still.parent().unwrap();
+    let card = format!("image = \"{}\", duration = 1", s(&still));
+    let err = fails(&[
+        "export",
+        s(&clip),
+        "-p",
+        "square",
+        "--cover",
+        "auto",
+        "--end-card",
+        &card,
+        "-o",
+        s(out),
+    ]);
+    assert!(
+        err.contains("marker_portrait_30.square.jpg") && err.contains("also an input"),
+        "{err}"
+    );
+    assert_eq!(sha256sum(&still), before);
+    assert!(!out.join("marker_portrait_30.square.mp4").exists());
+    assert!(hidden(out).is_empty());
+}
+
+#[test]
+fn assemble_never_writes_a_cover_over_a_card_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let (still, before) = still_in_out(dir.path(), "cut.square.jpg");
+    let spec = dir.path().join("cut.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "name = \"cut\"\noutputs = [\"square\"]\n[[shot]]\nsrc = \"{}\"\n\
+             [[shot]]\nimage = \"out/cut.square.jpg\"\nduration = 1\n",
+            s(&fixture("marker_portrait_30.mp4"))
+        ),
+    )
+    .unwrap();
+    let out = still.parent().unwrap();
+    let err = fails(&["assemble", s(&spec), "-o", s(out)]);
+    assert!(
+        err.contains("cut.square.jpg") && err.contains("also an input"),
+        "{err}"
+    );
+    assert_eq!(sha256sum(&still), before);
+    assert!(!out.join("cut.square.mp4").exists() && !out.join("report.json").exists());
+}
+
 #[test]
 fn duck_checks_the_stems_location_before_writing_the_mp4() {
     let dir = tempfile::tempdir().unwrap();

@@ -421,6 +421,8 @@ pub fn run(
             cover: Some(cut.cover.unwrap_or(Cover::Sharpest)),
             captions,
             overlays: cut.overlays(),
+            // Checked against every output of the run by `check_outputs` above.
+            reads: Vec::new(),
             thumbnails: summary
                 .shots
                 .iter()

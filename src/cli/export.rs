@@ -155,6 +155,12 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         safe_zones: args.safe_zones,
         cover: args.cover,
         thumbnails: Vec::new(),
+        reads: caption_file
+            .into_iter()
+            .chain(&args.overlays)
+            .chain(&args.preset_file)
+            .cloned()
+            .collect(),
         captions,
         overlays,
     };

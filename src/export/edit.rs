@@ -118,6 +118,8 @@ pub fn export_edited(req: &Request, edit: &Edit, progress: &dyn Progress) -> Res
     let (time, _) = ShotTime::of(clip, prepared.plan.target.time_base);
     let mut edited = req.clone();
     edited.captions = req.captions.on_cut(&time);
+    let cards = edit.title.iter().chain(&edit.end);
+    edited.reads.extend(cards.filter_map(|c| c.image.clone()));
     // On the normalise path nothing is written to the file named here.
     let (pcm, picture) =
         concat::execute_for_export(prepared, &opts, &req.input, &crate::progress::Silent)?;

@@ -85,6 +85,9 @@ pub struct Request {
     pub overlays: Overlays,
     /// Write each deliverable's cover picture, this frame (`None`: no cover).
     pub cover: Option<Cover>,
+    /// Other files the export reads (a caption or overlays file, card images): like the input
+    /// and the logo, refused as outputs before anything is written.
+    pub reads: Vec<PathBuf>,
 }
 
 /// The result of an export (the `--json` document).
@@ -843,7 +846,11 @@ fn plan(req: &Request, picture: &PictureInfo) -> Result<Vec<Plan>> {
         .chain(covers.iter().map(|p| Planned::in_new_dir(p)))
         .collect();
     planned.extend(req.safe_zones.as_deref().map(Planned::file));
-    check_outputs(&planned, &[&req.input])?;
+    let reads: Vec<&Path> = std::iter::once(req.input.as_path())
+        .chain(req.reads.iter().map(PathBuf::as_path))
+        .chain(req.overlays.logo.iter().map(|l| l.file.as_path()))
+        .collect();
+    check_outputs(&planned, &reads)?;
     Ok(plans)
 }
 
