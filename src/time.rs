@@ -12,8 +12,6 @@ pub struct TimeBase(Rational);
 impl TimeBase {
     /// Nanoseconds: the unit of edit-spec times and captions.
     pub const NANOS: Self = Self(Rational::new(1, 1_000_000_000));
-    /// Microseconds: the unit of sync's shot spans.
-    pub const MICROS: Self = Self(Rational::new(1, 1_000_000));
 
     /// `r` as a time base, `None` unless both its terms are positive.
     pub fn new(r: Rational) -> Option<Self> {
@@ -90,6 +88,46 @@ impl Samples {
     }
 }
 
+/// Stretches `[start, end)` of one timeline in ticks of its time base: where each shot of a cut
+/// lies (see [`crate::concat::plan::Plan::spans`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spans {
+    /// The unit of every tick here.
+    pub time_base: TimeBase,
+    /// Start and end (exclusive) of each stretch, in order.
+    pub spans: Vec<(Ticks, Ticks)>,
+}
+
+/// Instants on one timeline in ticks of its time base.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instants {
+    /// The unit of every tick here.
+    pub time_base: TimeBase,
+    /// The instants, ascending.
+    pub ticks: Vec<Ticks>,
+}
+
+impl Spans {
+    /// The middle of each stretch (rounded up to a whole tick).
+    pub fn middles(&self) -> Instants {
+        Instants {
+            time_base: self.time_base,
+            ticks: self
+                .spans
+                .iter()
+                .map(|&(a, b)| a + Ticks(((b - a).0 + 1) / 2))
+                .collect(),
+        }
+    }
+
+    /// Each stretch in seconds, for analyses that measure in seconds.
+    pub fn secs(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        self.spans
+            .iter()
+            .map(|&(a, b)| (self.time_base.secs(a), self.time_base.secs(b)))
+    }
+}
+
 macro_rules! arithmetic {
     ($t:ident) => {
         impl Add for $t {
@@ -159,5 +197,19 @@ mod tests {
         assert_eq!(fps25.ticks_of_secs(2.02), Ticks(51));
         assert_eq!(Samples(-3).count(), 0);
         assert_eq!(Ticks(5) - Ticks(7) + Ticks(1), Ticks(-1));
+    }
+
+    #[test]
+    fn spans_give_their_middles_and_seconds() {
+        let fps30 = TimeBase::of_rate(Rational::new(30, 1)).unwrap();
+        let spans = Spans {
+            time_base: fps30,
+            spans: vec![(Ticks(0), Ticks(105)), (Ticks(90), Ticks(150))],
+        };
+        assert_eq!(spans.middles().ticks, vec![Ticks(53), Ticks(120)]);
+        assert_eq!(
+            spans.secs().collect::<Vec<_>>(),
+            vec![(0.0, 3.5), (3.0, 5.0)]
+        );
     }
 }

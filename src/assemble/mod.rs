@@ -379,7 +379,7 @@ pub fn run(
         .plan
         .duration
         .rescale(prepared.plan.target.time_base, cut_frames);
-    let spans = prepared.plan.spans(TimeBase::MICROS);
+    let spans = prepared.plan.spans();
     // The timeline: clips in their sources' frames, dissolves in the cut's.
     let media = inputs
         .iter()
@@ -423,11 +423,7 @@ pub fn run(
             overlays: cut.overlays(),
             // Checked against every output of the run by `check_outputs` above.
             reads: Vec::new(),
-            thumbnails: summary
-                .shots
-                .iter()
-                .map(|s| s.start_s + s.duration_s / 2.0)
-                .collect(),
+            thumbnails: Some(spans.middles()),
         };
         let given: export::GivenSoundtrack = Box::new(make_sound);
         match picture {
@@ -472,7 +468,7 @@ pub fn run(
     let sopts = sync::Options {
         standard: cut.sync.standard,
         max_lag_ms: 500,
-        shots: Some(spans.iter().map(|(a, b)| (a.0, b.0)).collect()),
+        shots: Some(spans),
     };
     // All at once: each check is a decode of its own file, so they share the cores well.
     let mut made = std::thread::scope(|s| {

@@ -154,7 +154,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         x264_preset: args.x264_preset,
         safe_zones: args.safe_zones,
         cover: args.cover,
-        thumbnails: Vec::new(),
+        thumbnails: None,
         reads: caption_file
             .into_iter()
             .chain(&args.overlays)

@@ -6,7 +6,7 @@ use super::Options;
 use crate::error::{Error, Result};
 use crate::export::reframe::Turn;
 use crate::export::square::display_width;
-use crate::time::{Samples, Ticks, TimeBase};
+use crate::time::{Samples, Spans, Ticks, TimeBase};
 use crate::timeline::spec::{MAX_SPEED, MIN_SPEED};
 use crate::timeline::{EditSpec, Footage, TimeSpec, Transition};
 use cutroom_ffi::Rational;
@@ -195,13 +195,12 @@ impl Plan {
         ticks.samples(self.target.time_base, self.target.sample_rate)
     }
 
-    /// Where each shot starts and ends on the output (exclusive), in ticks of `tb`.
-    pub fn spans(&self, tb: TimeBase) -> Vec<(Ticks, Ticks)> {
-        let at = |t: Ticks| t.rescale(self.target.time_base, tb);
-        self.shots
-            .iter()
-            .map(|s| (at(s.start), at(s.end())))
-            .collect()
+    /// Where each shot starts and ends on the output (exclusive), in the output's time base.
+    pub fn spans(&self) -> Spans {
+        Spans {
+            time_base: self.target.time_base,
+            spans: self.shots.iter().map(|s| (s.start, s.end())).collect(),
+        }
     }
 }
 

@@ -34,7 +34,7 @@ use crate::output::{check_outputs, AtomicOutput, Batch, Planned};
 use crate::pcm::{self, Pcm};
 use crate::progress::Progress;
 use crate::sheet::RgbImage;
-use crate::time::{Ticks, TimeBase};
+use crate::time::{Instants, Ticks, TimeBase};
 use crate::video_index::VideoIndex;
 use branch::{Branch, Msg};
 use cadence::{frame_count, Cadence};
@@ -74,10 +74,10 @@ pub struct Request {
     pub x264_preset: Option<String>,
     /// Write a safe-zone sheet of the vertical outputs to this PNG.
     pub safe_zones: Option<PathBuf>,
-    /// Seconds from the first frame (ascending) at which to keep a picture of the input, taken
-    /// from the one decode: the first frame at or after each time, fitted into
-    /// [`THUMBNAIL_BOX`] pixels (a contact sheet's thumbnails).
-    pub thumbnails: Vec<f64>,
+    /// Times from the first frame at which to keep a picture of the input, taken from the one
+    /// decode: the first frame at or after each time, fitted into [`THUMBNAIL_BOX`] pixels (a
+    /// contact sheet's thumbnails).
+    pub thumbnails: Option<Instants>,
     /// Captions to burn in (times from the first frame), each output also getting them as
     /// sidecar `<stem>.<preset>.srt` and `.vtt`.
     pub captions: Captions,
@@ -480,7 +480,7 @@ fn run(
                     frame_txs.push(tx);
                 }
                 // Thumbnails are taken in the first wave.
-                let wanted: &[f64] = if first { &req.thumbnails } else { &[] };
+                let wanted = req.thumbnails.as_ref().filter(|_| first);
                 let mut fanout = Fanout {
                     senders: &frame_txs,
                     square: &mut square,
@@ -1030,10 +1030,17 @@ struct Thumbnails<'a> {
 }
 
 impl<'a> Thumbnails<'a> {
-    fn new(seconds: &[f64], time_base: Rational, input: &'a Path) -> Self {
-        let ticks = |s: f64| (s * time_base.den as f64 / time_base.num as f64).round() as i64;
+    fn new(wanted: Option<&Instants>, time_base: Rational, input: &'a Path) -> Self {
+        let ticks = |w: &Instants| -> Vec<i64> {
+            let from = w.time_base.rational();
+            w.ticks
+                .iter()
+                .rev()
+                .map(|t| rescale(t.0, from, time_base))
+                .collect()
+        };
         Self {
-            wanted: seconds.iter().rev().map(|&s| ticks(s)).collect(),
+            wanted: wanted.map_or_else(Vec::new, ticks),
             taken: Vec::new(),
             input,
         }

@@ -27,6 +27,7 @@ pub use standard::{Standard, Verdict};
 use crate::error::{Error, Result};
 use crate::mp4;
 use crate::progress::Progress;
+use crate::time::Spans;
 use container::ContainerReport;
 use estimate::{Evidence, Measure, Method, Pair, SpanEstimate};
 use serde::Serialize;
@@ -45,8 +46,8 @@ pub struct Options {
     pub standard: Standard,
     /// Largest offset searched (ms, each way).
     pub max_lag_ms: u32,
-    /// Shot boundaries in microseconds from an edit spec; detected cuts when `None`.
-    pub shots: Option<Vec<(i64, i64)>>,
+    /// Shot boundaries from an edit spec, from the file's first frame; detected cuts when `None`.
+    pub shots: Option<Spans>,
 }
 
 /// Analyse one file. Progress (frames) goes to `bar`.
@@ -123,10 +124,7 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     let whole = evidence.span(&pairs, first, end);
     let windows = evidence.windows(&pairs, first, end);
     let shot_spans: Vec<(f64, f64)> = match &opts.shots {
-        Some(spans) => spans
-            .iter()
-            .map(|&(s, e)| (first + s as f64 / 1e6, first + e as f64 / 1e6))
-            .collect(),
+        Some(spans) => spans.secs().map(|(s, e)| (first + s, first + e)).collect(),
         None => estimate::shots_from_cuts(&seen, first, end),
     };
     let shots: Vec<SpanEstimate> = shot_spans

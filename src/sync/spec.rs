@@ -3,24 +3,20 @@
 
 use crate::concat::{self, plan, source::Source};
 use crate::error::Result;
-use crate::time::TimeBase;
+use crate::time::Spans;
 use crate::timeline::EditSpec;
 use std::path::Path;
 
 /// Where each shot of the sequence starts and ends in the file `cutroom concat` joins from
-/// `spec` (default options), in microseconds: concat's own plan, from a scan of each source's
-/// video packets (no sound decoded).
-pub fn shot_spans(spec: &Path) -> Result<Vec<(i64, i64)>> {
+/// `spec` (default options): concat's own plan, from a scan of each source's video packets (no
+/// sound decoded).
+pub fn shot_spans(spec: &Path) -> Result<Spans> {
     let parsed = EditSpec::load(spec)?;
     let contents = plan::contents(&parsed, |paths| {
         paths.iter().map(|p| Source::scan(p)).collect()
     })?;
     let plan = plan::plan(&parsed, contents, &concat::Options::default())?;
-    Ok(plan
-        .spans(TimeBase::MICROS)
-        .into_iter()
-        .map(|(a, b)| (a.0, b.0))
-        .collect())
+    Ok(plan.spans())
 }
 
 #[cfg(test)]
@@ -41,8 +37,15 @@ mod tests {
         let (_d, spec) = spec_with(
             "[[shot]]\nsrc = \"a.mp4\"\nin = 0.5\nout = 4.0\n\n[[shot]]\nsrc = \"a.mp4\"\nout = \"30f\"\ntransition = { kind = \"crossfade\", duration = 0.5 }\n\n[[shot]]\nsrc = \"a.mp4\"\n",
         );
+        let spans = shot_spans(&spec).unwrap();
+        let micros = crate::time::TimeBase::new(cutroom_ffi::Rational::new(1, 1_000_000)).unwrap();
+        let at = |t: crate::time::Ticks| t.rescale(spans.time_base, micros).0;
         assert_eq!(
-            shot_spans(&spec).unwrap(),
+            spans
+                .spans
+                .iter()
+                .map(|&(a, b)| (at(a), at(b)))
+                .collect::<Vec<_>>(),
             vec![
                 (0, 3_500_000),
                 (3_500_000, 4_500_000),
