@@ -36,10 +36,16 @@ fetch_curl() {
   rm -f "$work/curl.mp4" &&
     curl -sf -H 'Authorization: Bearer bench' -o "$work/curl.mp4" "$big/videos/$id/content"
 }
+ratio() { echo "$1 / $2" | bc -l | xargs printf '%.2f'; }
 read -r c p cc pc < <(best_of_pair 15 fetch_cutroom fetch_curl)
 cmp -s "$work/dl/$id.mp4" "$work/curl.mp4" && same=identical || same=DIFFERENT
 s=$(best_of 5 "$CUTROOM" --version)
-report "fetch $((bytes / 1000000)) MB, end to end" "$c" "$p" "peer = curl -o; files $same; CPU $cc s vs $pc s; cutroom start-up alone $s s"
+report "fetch $((bytes / 1000000)) MB, end to end" "$c" "$p" "peer = curl -o; files $same; CPU $cc s vs $pc s (ratio $(ratio "$cc" "$pc")); cutroom start-up alone $s s"
+# The same work as cutroom's: the download and its SHA-256 (OpenSSL's, SHA-NI where the CPU
+# has it, like cutroom's sha2).
+fetch_curl_sha() { fetch_curl && openssl dgst -sha256 "$work/curl.mp4" >/dev/null; }
+read -r c p cc pc < <(best_of_pair 7 fetch_cutroom fetch_curl_sha)
+report "fetch $((bytes / 1000000)) MB + SHA-256" "$c" "$p" "peer = curl -o, then openssl dgst -sha256; CPU $cc s vs $pc s (ratio $(ratio "$cc" "$pc"))"
 # The transfer itself, as each tool times it: cutroom's transfer_s (first request to last byte,
 # hashing overlapped) against curl's time_total.
 best() { sort -n | head -1; }

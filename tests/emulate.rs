@@ -180,7 +180,7 @@ fn the_official_openai_client_drives_the_emulator() {
     assert_eq!(r["after_retries"], 0, "the SDK waited out the 429s");
 }
 
-/// `cutroom render` of six shots against each flavour under 500s, a 30/min rate limit and
+/// `cutroom render` of six shots against each flavour under 503s, a 30/min rate limit and
 /// downloads cut midway: six valid clips (decoded back: one flash+beep pair each, in sync) and
 /// exactly six jobs created.
 #[test]

@@ -141,7 +141,7 @@ fn faults_still_end_in_bit_identical_files() {
             2
         );
     }
-    // Created jobs are never duplicated by the retries of create (429/500 come before creation).
+    // Created jobs are never duplicated by the retries of create (429/503 come before creation).
     assert_eq!(st["jobs_created"], 4);
     // Thumbnails and spritesheets come through the same faults intact.
     let id = r["shots"][0]["id"].as_str().unwrap();
@@ -751,8 +751,8 @@ fn spawn_render(emu: &Emulator, args: &[&str]) -> std::process::Child {
         .unwrap()
 }
 
-/// An emulator of `flavor` that answers creates 3 s after making their jobs.
-fn slow_creates(flavor: &str) -> Emulator {
+/// An emulator with 1 s renders, any model allowed, and `faults`.
+fn quick_emulator(faults: &[&str]) -> Emulator {
     let flags = [
         "--allow-any",
         "--render-time",
@@ -760,8 +760,12 @@ fn slow_creates(flavor: &str) -> Emulator {
         "--poll-after",
         "100ms",
     ];
-    let slow = ["--slow-creates", "3s", "--flavor", flavor];
-    Emulator::start(&[&flags[..], &slow].concat(), &[])
+    Emulator::start(&[&flags[..], faults].concat(), &[])
+}
+
+/// An emulator of `flavor` that answers creates 3 s after making their jobs.
+fn slow_creates(flavor: &str) -> Emulator {
+    quick_emulator(&["--slow-creates", "3s", "--flavor", flavor])
 }
 
 /// `render ARGS` killed with SIGKILL once `made` jobs exist and before their creates are
@@ -781,14 +785,7 @@ fn kill_while_creating(emu: &Emulator, args: &[&str], made: u64) {
 /// with `faults` that drop create answers: every shot ends with a clip and a job of its own
 /// (two takes of one prompt never share one) and no shot made a second job.
 fn render_through_dropped_creates(faults: &[&str], n: usize) -> Emulator {
-    let flags = [
-        "--allow-any",
-        "--render-time",
-        "1s",
-        "--poll-after",
-        "100ms",
-    ];
-    let emu = Emulator::start(&[&flags[..], faults].concat(), &[]);
+    let emu = quick_emulator(faults);
     let dir = tempfile::tempdir().unwrap();
     let mut list = shots(n, "256x144", 2);
     list.push_str("[[shot]]\nname = \"again\"\nprompt = \"shot number 1\"\n");
@@ -938,6 +935,133 @@ fn killed_mid_create_where_jobs_cannot_be_listed_the_rerun_says_how_to_resolve()
         assert_eq!(reports[1]["created"], made_now, "{flavor}");
         assert_eq!(stat(&emu, "jobs_created"), total, "{flavor}");
         assert_eq!(recorded_ids(&state).len(), 2, "{flavor}");
+    }
+}
+
+/// `render LIST -o OUT --json` through `flavor`'s dialect.
+fn render_as(emu: &Emulator, flavor: &str, list: &Path, out: &Path) -> Value {
+    let args = ["render", s(list), "-o", s(out), "--allow-any", "--json"];
+    emu.cutroom_json(&[&args[..], &["--provider", flavor]].concat())
+}
+
+/// An emulator of `flavor` whose creates make their job and then answer 500.
+fn creates_fail_after_the_job(flavor: &str) -> Emulator {
+    quick_emulator(&["--fail-creates", "1", "--flavor", flavor])
+}
+
+/// A 500 to a create whose job was made: where jobs can be listed (OpenAI-shaped services,
+/// Replicate) the job is looked up and used, never created twice.
+#[test]
+fn creates_answered_500_after_the_job_was_made_are_looked_up_not_sent_again() {
+    for flavor in ["openai", "replicate"] {
+        let emu = creates_fail_after_the_job(flavor);
+        let dir = tempfile::tempdir().unwrap();
+        let n = 3;
+        let list = format!(
+            "model = \"google/veo-3.1-fast\"\n{}",
+            shots(n, "256x144", 2)
+        );
+        let list = write_shots(dir.path(), &list);
+        let out = dir.path().join("out");
+        let r = render_as(&emu, flavor, &list, &out);
+        for shot in r["shots"].as_array().unwrap() {
+            assert!(shot["error"].is_null(), "{flavor}: {shot}");
+            assert_eq!(shot["created"], true, "{flavor}: {shot}");
+            let file = Path::new(shot["file"].as_str().unwrap());
+            assert_eq!(marker_offsets_ms(file).len(), 1, "{flavor}");
+        }
+        let st = emu.stats();
+        assert_eq!(
+            st["failed_creates"], n,
+            "{flavor}: every create failed: {st}"
+        );
+        assert_eq!(
+            st["jobs_created"], n,
+            "{flavor}: a shot got a second job: {st}"
+        );
+    }
+}
+
+/// A 500 to a create whose job was made, where jobs cannot be listed (OpenRouter, fal): the
+/// create is not sent again; the shot's error says how to settle it, and `--resolve` with the
+/// ids from the request log finishes the run with no second job.
+#[test]
+fn creates_answered_500_where_jobs_cannot_be_listed_are_not_sent_again() {
+    for (flavor, model) in [
+        ("openrouter", "google/veo-3.1-fast"),
+        ("fal", "fal-ai/veo3/fast"),
+    ] {
+        let emu = creates_fail_after_the_job(flavor);
+        let dir = tempfile::tempdir().unwrap();
+        let list = format!("model = \"{model}\"\n{}", shots(2, "256x144", 2));
+        let list = write_shots(dir.path(), &list);
+        let out = dir.path().join("out");
+        let base = [s(&list), "-o", s(&out), "--allow-any", "--provider", flavor];
+        for run in ["first", "rerun"] {
+            let o = emu.cutroom(&[&["render"][..], &base].concat(), "sk-test");
+            let stderr = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(1), "{flavor} {run}: {stderr}");
+            for want in ["--resolve 'shot-1=JOB_ID'", "--resolve 'shot-2=new'"] {
+                assert!(
+                    stderr.contains(want),
+                    "{flavor} {run}: no {want:?} in {stderr}"
+                );
+            }
+            assert_eq!(stat(&emu, "jobs_created"), 2, "{flavor} {run}: sent again");
+        }
+        let log = emu.stats()["log"].clone();
+        let mut args = vec!["render".to_string()];
+        args.extend(base.iter().map(|a| a.to_string()));
+        for job in log.as_array().unwrap() {
+            let name = job["prompt"]
+                .as_str()
+                .unwrap()
+                .replace("shot number ", "shot-");
+            args.extend([
+                "--resolve".into(),
+                format!("{name}={}", job["id"].as_str().unwrap()),
+            ]);
+        }
+        args.push("--json".into());
+        let r = emu.cutroom_json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        for shot in r["shots"].as_array().unwrap() {
+            assert!(shot["error"].is_null(), "{flavor}: {shot}");
+            let file = Path::new(shot["file"].as_str().unwrap());
+            assert_eq!(marker_offsets_ms(file).len(), 1, "{flavor}");
+        }
+        assert_eq!(stat(&emu, "jobs_created"), 2, "{flavor}");
+    }
+}
+
+/// Looking up an uncertain create skips a job with the same prompt made long before it (an
+/// earlier session's), reading each flavour's own times: unix seconds on OpenAI-shaped
+/// services, RFC 3339 text on Replicate.
+#[test]
+fn a_lookup_rules_out_an_older_job_with_the_same_prompt() {
+    for flavor in ["openai", "replicate"] {
+        let emu = creates_fail_after_the_job(flavor);
+        let dir = tempfile::tempdir().unwrap();
+        let render = |name: &str| {
+            let text = format!(
+                "model = \"google/veo-3.1-fast\"\nsize = \"256x144\"\nseconds = 2\n\
+                 [[shot]]\nname = \"{name}\"\nprompt = \"the lighthouse at dusk\"\n"
+            );
+            let list = dir.path().join(format!("{name}.toml"));
+            std::fs::write(&list, text).unwrap();
+            let out = dir.path().join(name);
+            let r = render_as(&emu, flavor, &list, &out);
+            let shot = r["shots"][0].clone();
+            assert!(shot["error"].is_null(), "{flavor}: {shot}");
+            shot["id"].as_str().unwrap().to_string()
+        };
+        let yesterday = render("yesterday");
+        emu.backdate(24 * 3600);
+        let today = render("today");
+        assert_ne!(
+            today, yesterday,
+            "{flavor}: the old job was taken for the new create"
+        );
+        assert_eq!(stat(&emu, "jobs_created"), 2, "{flavor}");
     }
 }
 

@@ -14,7 +14,7 @@ pub struct Args {
     /// Port on 127.0.0.1 (0: a free one). The first line on stdout is the base URL.
     #[arg(long, default_value_t = 0)]
     port: u16,
-    /// Fraction (0-1) of API requests answered with a 500 server_error.
+    /// Fraction (0-1) of API requests refused with a 503 before any work is done.
     #[arg(long, default_value_t = 0.0)]
     fail_rate: f64,
     /// Fraction (0-1) of jobs that end `failed`.
@@ -29,6 +29,9 @@ pub struct Args {
     /// Fraction (0-1) of creates that make the job, then drop the connection unanswered.
     #[arg(long, default_value_t = 0.0)]
     drop_creates: f64,
+    /// Fraction (0-1) of creates that make the job, then answer a 500 server_error.
+    #[arg(long, default_value_t = 0.0)]
+    fail_creates: f64,
     /// Delay between making a job and answering its create (e.g. `2s`).
     #[arg(long, default_value = "0ms", value_parser = parse_duration)]
     slow_creates: Duration,
@@ -102,6 +105,7 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
         ("--fail-rate", args.fail_rate),
         ("--fail-jobs", args.fail_jobs),
         ("--drop-creates", args.drop_creates),
+        ("--fail-creates", args.fail_creates),
     ] {
         if !(0.0..=1.0).contains(&v) {
             return Err(Error::Usage(format!("{name} must be between 0 and 1")));
@@ -124,6 +128,7 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
         drop_downloads: args.drop_downloads,
         latency: args.latency,
         drop_creates: args.drop_creates,
+        fail_creates: args.fail_creates,
         slow_creates: args.slow_creates,
         list_lag: args.list_lag,
         require_key,

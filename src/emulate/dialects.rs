@@ -4,7 +4,7 @@
 
 use super::ranges::serve_bytes;
 use super::state::Emulator;
-use crate::fetch::{parse_size, Phase, Provider, Video};
+use crate::fetch::{format_rfc3339, parse_size, Phase, Provider, Video};
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -367,7 +367,8 @@ fn prediction(v: &Video, err: Option<String>, root: &str, input: Value) -> Value
         "output": if done { json!(format!("{root}/files/{}.mp4", v.id)) } else { Value::Null },
         "error": err,
         "status": word(Provider::Replicate, v.status.phase()),
-        "created_at": "2026-11-01T00:00:00.000Z",
+        "created_at": v.created_at.map(format_rfc3339),
+        "completed_at": v.completed_at.map(format_rfc3339),
         "urls": {
             "get": format!("{root}/v1/predictions/{}", v.id),
             "cancel": format!("{root}/v1/predictions/{}/cancel", v.id),

@@ -1,5 +1,5 @@
 //! Middleware in front of the API routes: the key check, then the injected faults
-//! (latency, rate limit, 500s), each counted in the stats.
+//! (latency, rate limit, 503s), each counted in the stats.
 
 use super::state::Emulator;
 use axum::extract::{Request, State};
@@ -65,11 +65,13 @@ pub async fn faults(State(emu): State<Arc<Emulator>>, req: Request, next: Next) 
         }
     }
     if opts.fail_rate > 0.0 && fastrand::f64() < opts.fail_rate {
+        // Refused before any work, as an overloaded service does: a 503 (a 500 after a job
+        // was made is `--fail-creates`).
         emu.stats.server_errors.fetch_add(1, Ordering::Relaxed);
         return emu.error(
-            StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::SERVICE_UNAVAILABLE,
             "server_error",
-            "The server had an error while processing your request. Sorry about that!",
+            "The server is overloaded or not ready yet.",
             None,
             None,
         );

@@ -4,8 +4,8 @@
 //! Same endpoints, JSON shapes, status transitions (`queued` -> `in_progress` with progress ->
 //! `completed`/`failed`) and error envelopes as the real service, serving real H.264 + AAC
 //! marker clips (see [`crate::synth`]) at the requested size and length, plus thumbnails and
-//! spritesheets. Faults can be switched on to rehearse what providers do: 500s, 429s with
-//! `Retry-After`, downloads cut midway, creates accepted then dropped or answered late,
+//! spritesheets. Faults can be switched on to rehearse what providers do: 503s, 429s with
+//! `Retry-After`, downloads cut midway, creates accepted then answered 500, dropped or answered late,
 //! latency, expiring links, failed renders.
 //! `GET /emulator/stats` counts what happened (jobs created, faults injected).
 
@@ -30,7 +30,7 @@ pub use server::serve;
 pub struct Options {
     /// Port on 127.0.0.1 (0: any free one).
     pub port: u16,
-    /// Fraction of API requests answered with a 500 `server_error`.
+    /// Fraction of API requests refused with a 503 before any work is done.
     pub fail_rate: f64,
     /// Fraction of jobs that end `failed` instead of `completed`.
     pub fail_jobs: f64,
@@ -42,6 +42,8 @@ pub struct Options {
     pub latency: Duration,
     /// Fraction of creates that make the job and then drop the connection unanswered.
     pub drop_creates: f64,
+    /// Fraction of creates that make the job, then answer a 500 `server_error`.
+    pub fail_creates: f64,
     /// Delay between making a job and answering its create.
     pub slow_creates: Duration,
     /// A job shows in `GET /videos` only this long after it was made (a listing that lags).
@@ -80,6 +82,7 @@ impl Default for Options {
             drop_downloads: false,
             latency: Duration::ZERO,
             drop_creates: 0.0,
+            fail_creates: 0.0,
             slow_creates: Duration::ZERO,
             list_lag: Duration::ZERO,
             require_key: None,

@@ -7,10 +7,10 @@ use super::state::{Emulator, Stats};
 use super::Options;
 use crate::error::{Error, Result};
 use crate::fetch::Provider;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -61,6 +61,7 @@ pub async fn serve(opts: Options, ready: impl FnOnce(String)) -> Result<()> {
     };
     let app = app
         .route("/emulator/stats", get(stats))
+        .route("/emulator/backdate", post(backdate))
         .route("/files/{file}", get(file))
         .fallback(unknown)
         .layer(DefaultBodyLimit::max(64 << 20))
@@ -90,6 +91,15 @@ async fn file(
     super::dialects::clip_of(&emu, emu.opts.flavor, id, &headers)
 }
 
+/// `POST /emulator/backdate?seconds=N`: every job made so far looks N seconds older.
+async fn backdate(
+    State(emu): State<Arc<Emulator>>,
+    Query(q): Query<std::collections::HashMap<String, i64>>,
+) -> Response {
+    emu.backdate(q.get("seconds").copied().unwrap_or(0));
+    axum::http::StatusCode::NO_CONTENT.into_response()
+}
+
 async fn stats(State(emu): State<Arc<Emulator>>) -> Response {
     let s = &emu.stats;
     let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
@@ -111,6 +121,7 @@ async fn stats(State(emu): State<Arc<Emulator>>) -> Response {
         "server_errors": get(&s.server_errors),
         "dropped_downloads": get(&s.dropped_downloads),
         "dropped_creates": get(&s.dropped_creates),
+        "failed_creates": get(&s.failed_creates),
     }))
     .into_response()
 }

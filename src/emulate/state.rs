@@ -21,12 +21,14 @@ pub(super) struct Stats {
     pub(super) requests: AtomicU64,
     /// Requests answered 429.
     pub(super) rate_limited: AtomicU64,
-    /// Requests answered with an injected 500.
+    /// Requests answered with an injected 503.
     pub(super) server_errors: AtomicU64,
     /// Downloads cut midway.
     pub(super) dropped_downloads: AtomicU64,
     /// Creates whose job was made but whose answer was dropped.
     pub(super) dropped_creates: AtomicU64,
+    /// Creates whose job was made but which were answered 500.
+    pub(super) failed_creates: AtomicU64,
 }
 
 pub(super) struct Job {
@@ -185,6 +187,14 @@ impl Emulator {
         }
     }
 
+    /// Make every job look `seconds` older: its `created_at` moves back (as if an earlier
+    /// session had made it).
+    pub(super) fn backdate(&self, seconds: i64) {
+        for j in self.jobs.lock().expect("not poisoned").iter_mut() {
+            j.video.created_at = j.video.created_at.map(|t| t - seconds);
+        }
+    }
+
     /// True once `job` shows in listings (`--list-lag` after it was made).
     pub(super) fn listed(&self, job: &Job) -> bool {
         job.created.elapsed() >= self.opts.list_lag
@@ -199,11 +209,21 @@ impl Emulator {
             .map(f)
     }
 
-    /// The answer to a create whose job is made: late with `--slow-creates`, and lost (the
-    /// connection dropped) with `--drop-creates`.
+    /// The answer to a create whose job is made: late with `--slow-creates`, a 500 with
+    /// `--fail-creates`, and lost (the connection dropped) with `--drop-creates`.
     pub(super) async fn answer_create(&self, answer: Response) -> Response {
         if !self.opts.slow_creates.is_zero() {
             tokio::time::sleep(self.opts.slow_creates).await;
+        }
+        if self.opts.fail_creates > 0.0 && fastrand::f64() < self.opts.fail_creates {
+            self.stats.failed_creates.fetch_add(1, Ordering::Relaxed);
+            return self.error(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "The server had an error while processing your request. Sorry about that!",
+                None,
+                None,
+            );
         }
         if self.opts.drop_creates > 0.0 && fastrand::f64() < self.opts.drop_creates {
             self.stats.dropped_creates.fetch_add(1, Ordering::Relaxed);

@@ -249,8 +249,8 @@ impl Client {
             .map_err(|f| Error::Remote(f.why))
     }
 
-    /// [`Client::send`] with a retry policy: [`Repeat::Unsent`] retries only what surely never
-    /// reached the server (429, a refused connection) and returns any other outcome at once.
+    /// [`Client::send`] with a retry policy: [`Repeat::Unsent`] retries only what surely was
+    /// not acted on (429, 503, a refused connection) and returns any other outcome at once.
     /// A request that got no answer after its last try is a [`Failure`].
     async fn send_with(
         &self,
@@ -271,7 +271,7 @@ impl Client {
                     self.log(format_args!("{method} {shown} -> {}", status.as_u16()));
                     let again = match repeat {
                         Repeat::Always => retryable(status),
-                        Repeat::Unsent => status == StatusCode::TOO_MANY_REQUESTS,
+                        Repeat::Unsent => unprocessed(status),
                     };
                     if !again || attempt >= self.cfg.retries {
                         return Ok(Ok(resp));
@@ -327,9 +327,10 @@ impl Client {
     }
 
     /// `POST /videos`: start a render (multipart when there is an `input_reference`), with an
-    /// `Idempotency-Key` header. Only what surely never reached the server is retried: an
-    /// answer that may mean a job exists (5xx, 408, 409, a timeout, a connection lost after
-    /// sending) comes back as [`Created::Uncertain`] for the caller to look up, never re-sent.
+    /// `Idempotency-Key` header. Only what surely was not acted on is retried (429, 503, no
+    /// connection): an answer that may mean a job exists (any other 5xx, 408, 409, a timeout,
+    /// a connection lost after sending) comes back as [`Created::Uncertain`] for the caller to
+    /// look up, never re-sent.
     pub async fn create(&self, req: &CreateVideo, idempotency_key: &str) -> Result<Created> {
         let provider = self.cfg.provider;
         let (model, _, _) = req.resolved();
@@ -365,10 +366,7 @@ impl Client {
             headers.insert("idempotency-key", v);
         }
         let shown = format!("POST {}", redact_url(&url));
-        let lost = |why: String| Created::Uncertain {
-            why,
-            answered: false,
-        };
+        let lost = |why: String| Created::Uncertain { why };
         let resp = match self
             .send_with(Method::POST, &url, &body, &headers, Repeat::Unsent)
             .await?
@@ -379,12 +377,9 @@ impl Client {
             Err(Failure { why, .. }) => return Ok(lost(why)),
         };
         let status = resp.status();
-        if retryable(status) {
+        if retryable(status) && !unprocessed(status) {
             let why = api_error(&shown, resp).await.to_string();
-            return Ok(Created::Uncertain {
-                why,
-                answered: true,
-            });
+            return Ok(lost(why));
         }
         if !status.is_success() {
             return Err(api_error(&shown, resp).await);
@@ -597,18 +592,23 @@ enum Repeat {
 pub enum Created {
     /// The job the server created.
     Job(Box<Video>),
-    /// The server may or may not have created a job: look before creating again.
+    /// The server may or may not have created a job (a 5xx but 503, 408, 409, or no answer):
+    /// look before creating again.
     Uncertain {
         /// What happened.
         why: String,
-        /// The server answered (with a 5xx, 408 or 409) rather than the answer being lost.
-        answered: bool,
     },
 }
 
 /// Statuses worth another try after a wait.
 fn retryable(s: StatusCode) -> bool {
     matches!(s.as_u16(), 408 | 409 | 429) || s.is_server_error()
+}
+
+/// Statuses that say the request was turned away before any work (RFC 9110: 429 too many
+/// requests, 503 unable to handle it now): a create answered so made no job.
+fn unprocessed(s: StatusCode) -> bool {
+    matches!(s.as_u16(), 429 | 503)
 }
 
 /// A transport error with its causes, without the URL (it may carry a token).

@@ -18,6 +18,7 @@ mod model;
 mod poll;
 mod provider;
 mod render;
+mod rfc3339;
 mod shots;
 mod writer;
 
@@ -38,5 +39,6 @@ pub use model::{
 pub use poll::{show, PollOptions};
 pub use provider::Provider;
 pub use render::{render, CostTotal, RenderOptions, Resolve, ShotReport};
+pub use rfc3339::{format_rfc3339, parse_rfc3339};
 pub use shots::{load as load_shots, Job, Shot, StateFile};
 pub use writer::sha256_file;

@@ -180,6 +180,19 @@ fn lenient_int<'de, D: serde::Deserializer<'de>>(
     })
 }
 
+/// A time given as unix seconds (like [`lenient_int`]) or as RFC 3339 text (Replicate's
+/// `created_at`); anything else is absent.
+fn lenient_time<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<i64>, D::Error> {
+    use serde_json::Value;
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => super::rfc3339::parse_rfc3339(&s)
+            .or_else(|| s.trim().parse::<f64>().ok().map(|f| f.round() as i64)),
+        v => lenient_int(v).unwrap_or(None),
+    })
+}
+
 /// Text given as a string or a number (`"4"` or `4`); anything else is absent.
 fn lenient_text<'de, D: serde::Deserializer<'de>>(
     d: D,
@@ -210,14 +223,14 @@ pub struct Video {
     /// Percent done (0-100).
     #[serde(default, deserialize_with = "lenient_int")]
     pub progress: Option<i64>,
-    /// Unix seconds of creation.
-    #[serde(default, deserialize_with = "lenient_int")]
+    /// Unix seconds of creation (read from RFC 3339 text too).
+    #[serde(default, deserialize_with = "lenient_time")]
     pub created_at: Option<i64>,
     /// Unix seconds of completion.
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(default, deserialize_with = "lenient_time")]
     pub completed_at: Option<i64>,
     /// Unix seconds after which the content can no longer be downloaded.
-    #[serde(default, deserialize_with = "lenient_int")]
+    #[serde(default, deserialize_with = "lenient_time")]
     pub expires_at: Option<i64>,
     /// The prompt.
     #[serde(default, deserialize_with = "lenient_text")]
@@ -594,6 +607,12 @@ mod tests {
         assert_eq!(v.status.phase(), Phase::Unknown);
         assert_eq!((v.percent(), v.seconds.as_deref()), (0, Some("8")));
         assert_eq!(v.created_at, Some(1_700_000_000));
+        // Replicate's times are RFC 3339 text.
+        let r: Video = serde_json::from_str(
+            r#"{"id":"p","created_at":"2026-11-28T11:15:07.765994Z","completed_at":null}"#,
+        )
+        .unwrap();
+        assert_eq!((r.created_at, r.completed_at), (Some(1_795_864_507), None));
         assert_eq!(v.extra["usage"]["duration_seconds"], 8);
         assert!(
             v.failure().starts_with("refused by moderation"),

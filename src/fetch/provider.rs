@@ -189,10 +189,6 @@ impl Provider {
                             o.entry(to).or_insert(x.clone());
                         }
                     }
-                    // An ISO 8601 date, not unix seconds: kept under its own name.
-                    if let Some(t) = o.remove("created_at") {
-                        o.insert("created".into(), t);
-                    }
                 }
                 Self::OpenAi | Self::OpenRouter => {}
             }

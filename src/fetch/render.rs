@@ -213,6 +213,19 @@ pub async fn render(
     Ok(reports.into_iter().map(|(_, r)| r).collect())
 }
 
+/// The error for a create of `shot` that may have made a job `provider` cannot list: `what`
+/// happened, and how to settle it with `--resolve`.
+fn unresolved(provider: Provider, shot: &str, what: &str) -> Error {
+    Error::Remote(format!(
+        "{what}, and {} services cannot list jobs to tell whether it was made. Look for it in \
+         the provider's request log ({}), then rerun the same command with --resolve \
+         '{shot}=JOB_ID' to use it, or with --resolve '{shot}=new' to create it again (billed \
+         twice if it was made)",
+        provider.name(),
+        provider.request_log(),
+    ))
+}
+
 /// How far the API's clock may lag ours when matching a job to the intent to create it.
 const CLOCK_SKEW_S: i64 = 300;
 
@@ -306,17 +319,11 @@ impl Run<'_> {
             (Some(_), Some((_, Resolve::New))) => None,
             (Some(t), None) if !provider.can_list() => {
                 let when = std::time::UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
-                return Err(Error::Remote(format!(
-                    "an earlier run stopped while creating this shot's job ({}), and {} \
-                     services cannot list jobs to tell whether it was made. Look for it in the \
-                     provider's request log ({}), then rerun the same command with \
-                     --resolve '{name}=JOB_ID' to use it, or with --resolve '{name}=new' to \
-                     create it again (billed twice if it was made)",
-                    httpdate::fmt_http_date(when),
-                    provider.name(),
-                    provider.request_log(),
-                    name = shot.name,
-                )));
+                let what = format!(
+                    "an earlier run stopped while creating this shot's job ({})",
+                    httpdate::fmt_http_date(when)
+                );
+                return Err(unresolved(provider, &shot.name, &what));
             }
             (t, _) => t,
         };
@@ -345,7 +352,7 @@ impl Run<'_> {
         let idempotency_key = format!("cutroom-{}-{token}", shot.key);
         let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
         let mut uncertain = 0;
-        let can_list = self.client.config().provider.can_list();
+        let can_list = provider.can_list();
         loop {
             if can_list && (resumed || uncertain > 0) {
                 bar.status("looking up");
@@ -358,12 +365,16 @@ impl Run<'_> {
             let claim = self.claims.read().await;
             let v = match self.client.create(&shot.request, &idempotency_key).await {
                 Ok(Created::Job(v)) => v,
-                Ok(Created::Uncertain { why, answered }) => {
+                Ok(Created::Uncertain { why }) => {
                     drop(claim);
                     uncertain += 1;
-                    // Where jobs cannot be listed, only an explicit error answer is taken as
-                    // "not created"; a lost answer is never re-sent.
-                    if uncertain > self.client.config().retries || !(can_list || answered) {
+                    // Where jobs cannot be listed, a create that may have made one is never
+                    // re-sent: the user settles it from the provider's request log.
+                    if !can_list {
+                        let what = format!("{why}; the request reached the server");
+                        return Err(unresolved(provider, &shot.name, &what));
+                    }
+                    if uncertain > self.client.config().retries {
                         return Err(Error::Remote(format!(
                             "{why}; a job may exist: the state file keeps the shot pending and \
                              the next run looks it up before creating again"

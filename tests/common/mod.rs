@@ -558,17 +558,26 @@ impl Emulator {
         }
     }
 
-    /// The emulator's counters (`GET /emulator/stats`).
-    pub fn stats(&self) -> serde_json::Value {
-        let host = self
-            .base_url
+    /// The emulator's `http://127.0.0.1:PORT`.
+    fn host(&self) -> String {
+        self.base_url
             .splitn(4, '/')
             .take(3)
             .collect::<Vec<_>>()
-            .join("/");
-        let (status, _, body) = http_get(&format!("{host}/emulator/stats"), &[]);
+            .join("/")
+    }
+
+    /// The emulator's counters (`GET /emulator/stats`).
+    pub fn stats(&self) -> serde_json::Value {
+        let (status, _, body) = http_get(&format!("{}/emulator/stats", self.host()), &[]);
         assert_eq!(status, 200);
         serde_json::from_slice(&body).expect("stats JSON")
+    }
+
+    /// Make every job so far look `seconds` older (`POST /emulator/backdate`).
+    pub fn backdate(&self, seconds: u64) {
+        let url = format!("{}/emulator/backdate?seconds={seconds}", self.host());
+        assert_eq!(http_request("POST", &url, &[]).0, 204);
     }
 
     /// Run cutroom against this emulator (OPENAI_BASE_URL set, OPENAI_API_KEY = `key`).
@@ -593,14 +602,14 @@ impl Emulator {
         serde_json::from_slice(&out.stdout).expect("JSON on stdout")
     }
 
-    /// Bytes of `GET url` from this emulator, retrying its injected 429s and 500s, asking for
+    /// Bytes of `GET url` from this emulator, retrying its injected 429s and 503s, asking for
     /// `Range: bytes=0-` so `--drop-downloads` does not cut it: the reference copy of a file.
     pub fn reference_bytes(&self, url: &str) -> Vec<u8> {
         for _ in 0..200 {
             let (status, _, body) = http_get(url, &[("Range", "bytes=0-")]);
             match status {
                 200 | 206 => return body,
-                429 | 500 => std::thread::sleep(std::time::Duration::from_millis(100)),
+                429 | 503 => std::thread::sleep(std::time::Duration::from_millis(100)),
                 s => panic!("GET {url}: HTTP {s}"),
             }
         }
@@ -637,13 +646,18 @@ impl Drop for Emulator {
 
 /// A minimal HTTP/1.0 GET to a loopback `http://` URL: (status, headers, body).
 pub fn http_get(url: &str, headers: &[(&str, &str)]) -> (u16, String, Vec<u8>) {
+    http_request("GET", url, headers)
+}
+
+/// A minimal HTTP/1.0 request without a body to a loopback `http://` URL.
+pub fn http_request(method: &str, url: &str, headers: &[(&str, &str)]) -> (u16, String, Vec<u8>) {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").expect("http URL");
     let (host, path) = rest
         .split_once('/')
         .map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
     let mut s = std::net::TcpStream::connect(host).expect("connect");
-    let mut req = format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n");
+    let mut req = format!("{method} {path} HTTP/1.0\r\nHost: {host}\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
