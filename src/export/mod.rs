@@ -13,47 +13,44 @@ pub mod cadence;
 pub mod colour;
 pub mod cover;
 pub mod edit;
+mod fanout;
 pub mod motion;
 mod overlay;
+mod plan;
 pub mod preset;
 pub mod reframe;
 pub mod safezones;
+mod soundtracks;
 pub mod square;
 
-use crate::audio::soundtrack::{
-    self, Level, Mastered, CHANNELS as AUDIO_CHANNELS, RATE as AUDIO_RATE,
-};
-use crate::avwrite::EncodedAudio;
+use crate::audio::soundtrack::Mastered;
 use crate::captions::layout::Canvas;
 use crate::captions::style::Overlays;
 use crate::captions::{sidecar, Captions};
 use crate::error::{Error, Result};
-use crate::loudness::LoudnessTarget;
 use crate::media;
-use crate::output::{check_outputs, AtomicOutput, Batch, Planned};
-use crate::pcm::{self, Pcm};
+use crate::output::{AtomicOutput, Batch};
+use crate::pcm::Pcm;
 use crate::progress::Progress;
 use crate::sheet::RgbImage;
 use crate::time::{Instants, Ticks, TimeBase};
 use crate::video_index::VideoIndex;
 use branch::{Branch, Msg};
-use cadence::{frame_count, Cadence};
 use cover::Cover;
 use cutroom_ffi::{
-    encode_image, rescale, Decoder as _, ImageFormat, Input, MediaKind, Rational, StreamInfo,
-    VideoDecoder, VideoEncoderConfig, VideoFrame,
+    encode_image, rescale, ImageFormat, MediaKind, Rational, StreamInfo, VideoFrame,
 };
+pub use fanout::one_thread_per_encoder;
+use fanout::{decode, encoder_threads, forward, waves, Fanout, Source, Thumbnails, QUEUE_FRAMES};
 use motion::Tracker;
+use plan::{check_request, encoder_config, group, nominal_rate, plan, PictureInfo, Plan};
 use preset::Preset;
-use reframe::{Fit, Reframe, Turn};
+use reframe::{Reframe, Turn};
 use serde::Serialize;
+use soundtracks::{encode_soundtracks, Sound, Track};
 use square::SquarePixels;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::Arc;
-
-/// Decoded frames a branch may fall behind the decoder (bounds memory, keeps branches close).
-const QUEUE_FRAMES: usize = 8;
+use std::sync::mpsc::{sync_channel, Receiver};
 
 /// What to export.
 #[derive(Debug, Clone)]
@@ -149,18 +146,6 @@ pub struct Exported {
     pub cover: Option<String>,
 }
 
-/// One output being planned: preset, grid, path and warnings.
-struct Plan {
-    preset: Preset,
-    target: PathBuf,
-    rate: Rational,
-    frames: u64,
-    /// Source time base and nominal rate (for the frame-rate grid).
-    time_base: Rational,
-    src_rate: Rational,
-    warnings: Vec<String>,
-}
-
 /// A soundtrack the caller gives instead of the input's, so one built in memory need not be
 /// written and re-read. An export with sound ([`Request::audio`]) calls it once, before any
 /// picture is encoded (the sound is let go before the encoders fill their buffers). It returns
@@ -210,7 +195,7 @@ pub fn export_staged(
     let square = SquarePixels::new(&info, &req.input)?;
     let sound = given.map_or(Sound::Input, Sound::Given);
     drop(input);
-    // Each wave of encodes decodes the file again (see [`waves`]).
+    // Each wave of encodes decodes the file again (see [`fanout::waves`]).
     let source = Source::Replayable(Box::new(|fanout: &mut Fanout<'_>| {
         decode(media::open(&req.input)?, v, fanout)
     }));
@@ -321,76 +306,9 @@ pub fn export_join(
     })
 }
 
-/// Where an export's sound comes from.
-enum Sound<'a> {
-    /// The input file's own (silence when it has none).
-    Input,
-    /// Made by the caller, mastered and encoded.
-    Given(GivenSoundtrack<'a>),
-    /// Made by the caller, not levelled.
-    Own(Pcm),
-}
-
-/// What an export needs to know of its pictures (the input's video stream, or a feed).
-struct PictureInfo {
-    /// Time base of the frames' pts.
-    time_base: Rational,
-    /// Frame rates in order of preference: the base rate, then the average.
-    rates: [Rational; 2],
-    /// The first frame's pts, when known (else the first frame's own).
-    start_time: Option<i64>,
-    /// Length in `time_base` ticks.
-    duration: i64,
-    /// The turn that shows the pictures upright.
-    turn: Turn,
-}
-
-/// What hands every picture to a [`Fanout`] (on the export's own thread); `Ok(false)` when a
-/// branch hung up.
-type Feed<'a> = Box<dyn FnMut(&mut Fanout<'_>) -> Result<bool> + 'a>;
-
-/// Where an export's pictures come from.
-enum Source<'a> {
-    /// A file, decoded again for each wave of encodes.
-    Replayable(Feed<'a>),
-    /// Pictures made once (a [`FrameFeed`]): every encode runs in one wave.
-    Once(Feed<'a>),
-}
-
-/// Pixels of output frames an export encodes at once (two 1080x1920 encodes); encodes beyond
-/// wait for a later wave over a replayable source. x264 holds about 75 bytes per pixel of its
-/// frames at the presets' `veryfast` (about 150 MB for one 1080x1920 encode on one thread,
-/// measured with the ffmpeg CLI), so TikTok, square and YouTube at once would take an export
-/// of any length over 500 MB.
-const WAVE_PIXELS: u64 = 2 * 1080 * 1920;
-
-/// The jobs in runs encoded at once: consecutive jobs while their frames fit in
-/// [`WAVE_PIXELS`] (at least one a wave); all of them in one run when the source plays once.
-fn waves(jobs: &[Job], plans: &[Plan], replayable: bool) -> Vec<std::ops::Range<usize>> {
-    let pixels = |j: &Job| {
-        let p = &plans[j.outputs[0]].preset;
-        u64::from(p.width) * u64::from(p.height)
-    };
-    let mut waves: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut held = 0;
-    for (i, job) in jobs.iter().enumerate() {
-        match waves.last_mut() {
-            Some(w) if !replayable || held + pixels(job) <= WAVE_PIXELS => {
-                w.end = i + 1;
-                held += pixels(job);
-            }
-            _ => {
-                waves.push(i..i + 1);
-                held = pixels(job);
-            }
-        }
-    }
-    waves
-}
-
 /// The export of `picture`: the branches, the soundtrack (`sound`; its kind `audio_kind` for
 /// the report), and `source` handing every picture to a [`Fanout`], once per wave of encodes
-/// (see [`waves`]).
+/// (see [`fanout::waves`]).
 fn run(
     req: &Request,
     picture: &PictureInfo,
@@ -650,111 +568,6 @@ fn exported(
     })
 }
 
-/// The soundtrack of an encode's outputs: the input's sound (or silence) cut or padded to
-/// `samples`, delivered at a loudness target.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Track {
-    samples: usize,
-    loudness_lufs: f64,
-    true_peak_dbtp: f64,
-}
-
-/// One encode: outputs whose pictures and encoder settings are identical share it.
-struct Job {
-    /// Indices into the plans.
-    outputs: Vec<usize>,
-    cadence: Cadence,
-    /// The soundtrack its outputs carry.
-    track: Track,
-    snapshot_at: Option<u64>,
-}
-
-/// Group the plans into encodes. Outputs that differ only in platform limits and UI zones
-/// (TikTok, Reels and Shorts) are encoded once and written several times; outputs at another
-/// loudness target carry another soundtrack, so they are not the same encode.
-fn group(req: &Request, plans: &[Plan]) -> Vec<Job> {
-    let key = |p: &Plan| {
-        let c = encoder_config(&p.preset, p.rate, req, 0);
-        (
-            (c.width, c.height, c.frame_rate, p.frames),
-            (c.crf.to_bits(), c.preset, c.gop, c.max_bit_rate),
-            (
-                p.preset.loudness_lufs.to_bits(),
-                p.preset.true_peak_dbtp.to_bits(),
-            ),
-        )
-    };
-    let mut jobs: Vec<(_, Job)> = Vec::new();
-    for (i, p) in plans.iter().enumerate() {
-        let k = key(p);
-        let snapshot = req.safe_zones.is_some() && p.preset.is_vertical();
-        if let Some((_, job)) = jobs.iter_mut().find(|(jk, _)| *jk == k) {
-            job.outputs.push(i);
-            job.snapshot_at = job.snapshot_at.or(snapshot.then_some(p.frames * 2 / 5));
-            continue;
-        }
-        let samples = rescale(
-            p.frames as i64,
-            p.rate.invert(),
-            Rational::new(1, AUDIO_RATE as i32),
-        ) as usize;
-        jobs.push((
-            k,
-            Job {
-                outputs: vec![i],
-                cadence: Cadence::new(p.time_base, p.src_rate, p.rate, p.frames),
-                track: Track {
-                    samples,
-                    loudness_lufs: p.preset.loudness_lufs,
-                    true_peak_dbtp: p.preset.true_peak_dbtp,
-                },
-                snapshot_at: snapshot.then_some(p.frames * 2 / 5),
-            },
-        ));
-    }
-    jobs.into_iter().map(|(_, j)| j).collect()
-}
-
-/// Usage checks that need no media: presets given once, a vertical preset for safe zones.
-fn check_request(req: &Request) -> Result<()> {
-    if req.presets.is_empty() {
-        return Err(Error::Usage("export needs at least one --preset".into()));
-    }
-    for (i, p) in req.presets.iter().enumerate() {
-        if req.presets[..i].iter().any(|q| q.name == p.name) {
-            return Err(Error::Usage(format!("preset `{}` is given twice", p.name)));
-        }
-    }
-    if req.safe_zones.is_some() && !req.presets.iter().any(Preset::is_vertical) {
-        return Err(Error::Usage(
-            "--safe-zones draws vertical outputs; add a vertical preset (tiktok, reels, shorts, feed45)"
-                .into(),
-        ));
-    }
-    if let Some(p) = &req.safe_zones {
-        if !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")) {
-            return Err(Error::Usage(format!(
-                "--safe-zones {}: the sheet is a PNG; give a file name ending in .png",
-                p.display()
-            )));
-        }
-    }
-    if req.reframe.follow_motion && req.reframe.fit != Fit::Crop {
-        return Err(Error::Usage(
-            "--focus auto moves a crop window; use it with --fit crop".into(),
-        ));
-    }
-    if let Some(x) = &req.x264_preset {
-        if !preset::X264_PRESETS.contains(&x.as_str()) {
-            return Err(Error::Usage(format!(
-                "--x264-preset {x}: expected one of {}",
-                preset::X264_PRESETS.join(", ")
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// The length of `input`'s video in ns: the time captions on it must end by.
 pub fn video_length_ns(input: &Path) -> Result<i64> {
     let file = media::open(input)?;
@@ -776,287 +589,6 @@ fn video_duration(path: &Path, info: &StreamInfo) -> Result<i64> {
     match info.duration {
         Some(d) => Ok(d),
         None => Ok(VideoIndex::scan(path)?.duration().0),
-    }
-}
-
-/// The nominal frame rate: the first known of `rates` (see [`PictureInfo::rates`]); 0/0 when
-/// none is.
-fn nominal_rate(rates: &[Rational; 2]) -> Rational {
-    rates
-        .iter()
-        .copied()
-        .find(|r| !r.is_unknown())
-        .unwrap_or(Rational::new(0, 0))
-}
-
-/// Output paths, grids and duration checks for every preset.
-fn plan(req: &Request, picture: &PictureInfo) -> Result<Vec<Plan>> {
-    let stem = req
-        .input
-        .file_stem()
-        .ok_or_else(|| Error::bad_input(&req.input, "input path has no file name"))?
-        .to_string_lossy()
-        .into_owned();
-    let mut plans = Vec::new();
-    for p in &req.presets {
-        let rate = p.frame_rate(&picture.rates);
-        let frames = frame_count(picture.duration, picture.time_base, rate);
-        let target = req.out_dir.join(format!("{stem}.{}.mp4", p.name));
-        let secs = frames as f64 / rate.as_f64();
-        let mut warnings = Vec::new();
-        if secs > f64::from(p.max_duration_s) {
-            let msg = format!(
-                "{secs:.1} s is longer than {}'s limit of {} s",
-                p.platform, p.max_duration_s
-            );
-            if req.strict {
-                return Err(Error::bad_input(
-                    &req.input,
-                    format!("preset `{}`: {msg} (--strict)", p.name),
-                ));
-            }
-            warnings.push(msg);
-        }
-        plans.push(Plan {
-            preset: p.clone(),
-            target,
-            rate,
-            frames,
-            time_base: picture.time_base,
-            src_rate: nominal_rate(&picture.rates),
-            warnings,
-        });
-    }
-    let sidecars: Vec<PathBuf> = match req.captions.cues.is_empty() {
-        true => Vec::new(),
-        false => plans
-            .iter()
-            .flat_map(|p| overlay::sidecars(&p.target))
-            .collect(),
-    };
-    let covers: Vec<PathBuf> = plans
-        .iter()
-        .filter(|_| req.cover.is_some())
-        .map(|p| cover::path(&p.target))
-        .collect();
-    let mut planned: Vec<Planned> = plans
-        .iter()
-        .map(|p| Planned::in_new_dir(&p.target))
-        .chain(sidecars.iter().map(|p| Planned::in_new_dir(p)))
-        .chain(covers.iter().map(|p| Planned::in_new_dir(p)))
-        .collect();
-    planned.extend(req.safe_zones.as_deref().map(Planned::file));
-    let reads: Vec<&Path> = std::iter::once(req.input.as_path())
-        .chain(req.reads.iter().map(PathBuf::as_path))
-        .chain(req.overlays.logo.iter().map(|l| l.file.as_path()))
-        .collect();
-    check_outputs(&planned, &reads)?;
-    Ok(plans)
-}
-
-/// The soundtrack of each of `tracks`, AAC-encoded once per distinct track: a given one
-/// (already mastered) as it is, a track of another length cut from it and encoded; else the
-/// caller's own sound or the input's (silence when it has none) mastered to the track's
-/// loudness target, the input's decoded again for each distinct track rather than copied (no
-/// second copy of a long sound is held).
-fn encode_soundtracks(
-    input: &Path,
-    sound: Sound<'_>,
-    tracks: &[Track],
-) -> Result<Vec<EncodedAudio>> {
-    let (mut held, given) = match sound {
-        Sound::Given(make) => {
-            let m = make()?;
-            (Some(m.pcm), Some(m.encoded))
-        }
-        Sound::Own(pcm) => (Some(pcm), None),
-        Sound::Input => (None, None),
-    };
-    let mut encoded: Vec<(Track, EncodedAudio)> = Vec::new();
-    for (i, track) in tracks.iter().enumerate() {
-        let made = |t: &Track, done: &[(Track, EncodedAudio)]| done.iter().any(|(d, _)| d == t);
-        if made(track, &encoded) {
-            continue;
-        }
-        let aac = match (&mut held, &given) {
-            // A given soundtrack was mastered (and encoded) by the caller; outputs of its
-            // length carry its AAC as it is.
-            (Some(pcm), Some(aac)) if pcm.frames() == track.samples => aac.clone(),
-            (held, _) => {
-                let mut pcm = match held {
-                    Some(pcm) => {
-                        // The last track cut from it takes it (no copy of the whole is kept
-                        // beside it).
-                        let needed_later = tracks[i + 1..]
-                            .iter()
-                            .any(|t| t != track && !made(t, &encoded));
-                        match needed_later {
-                            true => pcm.clone(),
-                            false => {
-                                std::mem::replace(pcm, Pcm::silence(AUDIO_RATE, AUDIO_CHANNELS, 0))
-                            }
-                        }
-                    }
-                    None => pcm::decode_aligned(input, AUDIO_RATE, AUDIO_CHANNELS)?
-                        .unwrap_or_else(|| Pcm::silence(AUDIO_RATE, AUDIO_CHANNELS, 0)),
-                };
-                pcm.fit(track.samples);
-                match given {
-                    Some(_) => EncodedAudio::encode(&pcm)?,
-                    // The input's (or the feed's own) sound is brought to the preset's
-                    // loudness target.
-                    None => {
-                        let level = Level::Normalize(LoudnessTarget {
-                            integrated_lufs: track.loudness_lufs,
-                            true_peak_db: track.true_peak_dbtp,
-                        });
-                        soundtrack::master(pcm, level)?.encoded
-                    }
-                }
-            }
-        };
-        encoded.push((*track, aac));
-    }
-    Ok(tracks
-        .iter()
-        .map(|t| {
-            let (_, a) = encoded.iter().find(|(d, _)| d == t).expect("encoded above");
-            a.clone()
-        })
-        .collect())
-}
-
-/// Set by `cutroom batch`, which runs as many exports side by side as there are cores.
-static ONE_THREAD_EACH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// From now on every encoder runs on one thread: exports side by side (one per core) then
-/// never run more encoder threads than cores, and a deliverable is the same bytes whatever the
-/// number of exports beside it (x264's output depends on its thread count).
-pub fn one_thread_per_encoder() {
-    ONE_THREAD_EACH.store(true, std::sync::atomic::Ordering::Relaxed);
-}
-
-/// x264 threads per branch: one under [`one_thread_per_encoder`]; else automatic for one
-/// output, and for several the cores (with x264's usual 1.5 threads per core) shared out, so
-/// the encoders do not oversubscribe the machine.
-fn encoder_threads(branches: usize) -> usize {
-    if ONE_THREAD_EACH.load(std::sync::atomic::Ordering::Relaxed) {
-        return 1;
-    }
-    if branches <= 1 {
-        return 0;
-    }
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    (cores * 3).div_ceil(2 * branches).max(1)
-}
-
-fn encoder_config(p: &Preset, rate: Rational, req: &Request, threads: usize) -> VideoEncoderConfig {
-    VideoEncoderConfig {
-        width: p.width,
-        height: p.height,
-        frame_rate: rate,
-        crf: p.crf,
-        preset: req
-            .x264_preset
-            .clone()
-            .unwrap_or_else(|| p.x264_preset.clone()),
-        profile: "high".into(),
-        gop: p.gop_frames(rate),
-        max_bit_rate: Some(u64::from(p.max_kbps) * 1000),
-        threads,
-    }
-}
-
-/// Hands every picture of the source to every branch: with square pixels, pts counted from
-/// the first frame, and its centre of motion when tracking; keeps the thumbnails asked for.
-struct Fanout<'a> {
-    senders: &'a [SyncSender<Msg>],
-    square: &'a mut SquarePixels,
-    tracker: Option<Tracker>,
-    thumbs: Thumbnails<'a>,
-    /// Ticks of one frame at the nominal rate (for a frame without pts).
-    period: i64,
-    /// The first frame's pts.
-    origin: Option<i64>,
-    last: Option<i64>,
-    input: &'a Path,
-}
-
-impl Fanout<'_> {
-    /// Send `frame` on; `Ok(false)` when a branch hung up (it failed and reports why).
-    fn send(&mut self, frame: VideoFrame) -> Result<bool> {
-        let pts = frame
-            .pts()
-            .unwrap_or_else(|| self.last.map_or(0, |l| l + self.period));
-        self.last = Some(pts);
-        let frame = self.square.convert(frame, self.input)?;
-        let origin = *self.origin.get_or_insert(pts);
-        self.thumbs.offer(&frame, pts - origin)?;
-        let centre = match self.tracker.as_mut() {
-            Some(t) => t.track(&frame)?,
-            None => None,
-        };
-        let frame = Arc::new(frame);
-        Ok(self.senders.iter().all(|tx| {
-            tx.send(Msg::Frame(Arc::clone(&frame), pts - origin, centre))
-                .is_ok()
-        }))
-    }
-}
-
-/// Decode stream `v` of `input` once into `fanout`. `Ok(false)` when a branch hung up.
-fn decode(mut input: Input, v: usize, fanout: &mut Fanout<'_>) -> Result<bool> {
-    let mut dec = VideoDecoder::new(&input, v, None)?;
-    dec.decode_input(&mut input, |frame| fanout.send(frame))
-}
-
-/// Pass the frames of a [`FrameFeed`] into `fanout` until its producer hangs up. `Ok(false)`
-/// when a branch hung up.
-fn forward(frames: Receiver<Result<VideoFrame>>, fanout: &mut Fanout<'_>) -> Result<bool> {
-    for frame in frames {
-        if !fanout.send(frame?)? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
-/// The pictures a decode keeps (see [`Request::thumbnails`]).
-struct Thumbnails<'a> {
-    /// Times still wanted, in the stream's time base from the first frame, latest first.
-    wanted: Vec<i64>,
-    taken: Vec<RgbImage>,
-    input: &'a Path,
-}
-
-impl<'a> Thumbnails<'a> {
-    fn new(wanted: Option<&Instants>, time_base: Rational, input: &'a Path) -> Self {
-        let ticks = |w: &Instants| -> Vec<i64> {
-            let from = w.time_base.rational();
-            w.ticks
-                .iter()
-                .rev()
-                .map(|t| rescale(t.0, from, time_base))
-                .collect()
-        };
-        Self {
-            wanted: wanted.map_or_else(Vec::new, ticks),
-            taken: Vec::new(),
-            input,
-        }
-    }
-
-    /// Keep `frame` (at `pts` from the first frame) for every wanted time it reaches.
-    fn offer(&mut self, frame: &VideoFrame, pts: i64) -> Result<()> {
-        while self.wanted.last().is_some_and(|&t| pts >= t) {
-            self.wanted.pop();
-            let (w, h) = (frame.width().max(1), frame.height().max(1));
-            let scale = f64::from(THUMBNAIL_BOX) / f64::from(w.max(h));
-            let fit = |n: u32| ((f64::from(n) * scale).round() as u32).max(1);
-            self.taken
-                .push(RgbImage::from_frame(frame, fit(w), fit(h), self.input)?);
-        }
-        Ok(())
     }
 }
 

@@ -1,0 +1,232 @@
+//! An export's plan: each output's path, frame-rate grid and duration check, and the encodes
+//! its outputs share.
+
+use super::reframe::{Fit, Turn};
+use super::soundtracks::Track;
+use super::{cover, overlay, preset, Request};
+use crate::audio::soundtrack::RATE as AUDIO_RATE;
+use crate::error::{Error, Result};
+use crate::output::{check_outputs, Planned};
+use cutroom_ffi::{rescale, Rational, VideoEncoderConfig};
+use preset::Preset;
+use std::path::{Path, PathBuf};
+
+use super::cadence::{frame_count, Cadence};
+/// One output being planned: preset, grid, path and warnings.
+pub(super) struct Plan {
+    pub(super) preset: Preset,
+    pub(super) target: PathBuf,
+    pub(super) rate: Rational,
+    pub(super) frames: u64,
+    /// Source time base and nominal rate (for the frame-rate grid).
+    pub(super) time_base: Rational,
+    pub(super) src_rate: Rational,
+    pub(super) warnings: Vec<String>,
+}
+
+/// What an export needs to know of its pictures (the input's video stream, or a feed).
+pub(super) struct PictureInfo {
+    /// Time base of the frames' pts.
+    pub(super) time_base: Rational,
+    /// Frame rates in order of preference: the base rate, then the average.
+    pub(super) rates: [Rational; 2],
+    /// The first frame's pts, when known (else the first frame's own).
+    pub(super) start_time: Option<i64>,
+    /// Length in `time_base` ticks.
+    pub(super) duration: i64,
+    /// The turn that shows the pictures upright.
+    pub(super) turn: Turn,
+}
+
+/// One encode: outputs whose pictures and encoder settings are identical share it.
+pub(super) struct Job {
+    /// Indices into the plans.
+    pub(super) outputs: Vec<usize>,
+    pub(super) cadence: Cadence,
+    /// The soundtrack its outputs carry.
+    pub(super) track: Track,
+    pub(super) snapshot_at: Option<u64>,
+}
+
+/// Group the plans into encodes. Outputs that differ only in platform limits and UI zones
+/// (TikTok, Reels and Shorts) are encoded once and written several times; outputs at another
+/// loudness target carry another soundtrack, so they are not the same encode.
+pub(super) fn group(req: &Request, plans: &[Plan]) -> Vec<Job> {
+    let key = |p: &Plan| {
+        let c = encoder_config(&p.preset, p.rate, req, 0);
+        (
+            (c.width, c.height, c.frame_rate, p.frames),
+            (c.crf.to_bits(), c.preset, c.gop, c.max_bit_rate),
+            (
+                p.preset.loudness_lufs.to_bits(),
+                p.preset.true_peak_dbtp.to_bits(),
+            ),
+        )
+    };
+    let mut jobs: Vec<(_, Job)> = Vec::new();
+    for (i, p) in plans.iter().enumerate() {
+        let k = key(p);
+        let snapshot = req.safe_zones.is_some() && p.preset.is_vertical();
+        if let Some((_, job)) = jobs.iter_mut().find(|(jk, _)| *jk == k) {
+            job.outputs.push(i);
+            job.snapshot_at = job.snapshot_at.or(snapshot.then_some(p.frames * 2 / 5));
+            continue;
+        }
+        let samples = rescale(
+            p.frames as i64,
+            p.rate.invert(),
+            Rational::new(1, AUDIO_RATE as i32),
+        ) as usize;
+        jobs.push((
+            k,
+            Job {
+                outputs: vec![i],
+                cadence: Cadence::new(p.time_base, p.src_rate, p.rate, p.frames),
+                track: Track {
+                    samples,
+                    loudness_lufs: p.preset.loudness_lufs,
+                    true_peak_dbtp: p.preset.true_peak_dbtp,
+                },
+                snapshot_at: snapshot.then_some(p.frames * 2 / 5),
+            },
+        ));
+    }
+    jobs.into_iter().map(|(_, j)| j).collect()
+}
+
+/// Usage checks that need no media: presets given once, a vertical preset for safe zones.
+pub(super) fn check_request(req: &Request) -> Result<()> {
+    if req.presets.is_empty() {
+        return Err(Error::Usage("export needs at least one --preset".into()));
+    }
+    for (i, p) in req.presets.iter().enumerate() {
+        if req.presets[..i].iter().any(|q| q.name == p.name) {
+            return Err(Error::Usage(format!("preset `{}` is given twice", p.name)));
+        }
+    }
+    if req.safe_zones.is_some() && !req.presets.iter().any(Preset::is_vertical) {
+        return Err(Error::Usage(
+            "--safe-zones draws vertical outputs; add a vertical preset (tiktok, reels, shorts, feed45)"
+                .into(),
+        ));
+    }
+    if let Some(p) = &req.safe_zones {
+        if !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")) {
+            return Err(Error::Usage(format!(
+                "--safe-zones {}: the sheet is a PNG; give a file name ending in .png",
+                p.display()
+            )));
+        }
+    }
+    if req.reframe.follow_motion && req.reframe.fit != Fit::Crop {
+        return Err(Error::Usage(
+            "--focus auto moves a crop window; use it with --fit crop".into(),
+        ));
+    }
+    if let Some(x) = &req.x264_preset {
+        if !preset::X264_PRESETS.contains(&x.as_str()) {
+            return Err(Error::Usage(format!(
+                "--x264-preset {x}: expected one of {}",
+                preset::X264_PRESETS.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The nominal frame rate: the first known of `rates` (see [`PictureInfo::rates`]); 0/0 when
+/// none is.
+pub(super) fn nominal_rate(rates: &[Rational; 2]) -> Rational {
+    rates
+        .iter()
+        .copied()
+        .find(|r| !r.is_unknown())
+        .unwrap_or(Rational::new(0, 0))
+}
+
+/// Output paths, grids and duration checks for every preset.
+pub(super) fn plan(req: &Request, picture: &PictureInfo) -> Result<Vec<Plan>> {
+    let stem = req
+        .input
+        .file_stem()
+        .ok_or_else(|| Error::bad_input(&req.input, "input path has no file name"))?
+        .to_string_lossy()
+        .into_owned();
+    let mut plans = Vec::new();
+    for p in &req.presets {
+        let rate = p.frame_rate(&picture.rates);
+        let frames = frame_count(picture.duration, picture.time_base, rate);
+        let target = req.out_dir.join(format!("{stem}.{}.mp4", p.name));
+        let secs = frames as f64 / rate.as_f64();
+        let mut warnings = Vec::new();
+        if secs > f64::from(p.max_duration_s) {
+            let msg = format!(
+                "{secs:.1} s is longer than {}'s limit of {} s",
+                p.platform, p.max_duration_s
+            );
+            if req.strict {
+                return Err(Error::bad_input(
+                    &req.input,
+                    format!("preset `{}`: {msg} (--strict)", p.name),
+                ));
+            }
+            warnings.push(msg);
+        }
+        plans.push(Plan {
+            preset: p.clone(),
+            target,
+            rate,
+            frames,
+            time_base: picture.time_base,
+            src_rate: nominal_rate(&picture.rates),
+            warnings,
+        });
+    }
+    let sidecars: Vec<PathBuf> = match req.captions.cues.is_empty() {
+        true => Vec::new(),
+        false => plans
+            .iter()
+            .flat_map(|p| overlay::sidecars(&p.target))
+            .collect(),
+    };
+    let covers: Vec<PathBuf> = plans
+        .iter()
+        .filter(|_| req.cover.is_some())
+        .map(|p| cover::path(&p.target))
+        .collect();
+    let mut planned: Vec<Planned> = plans
+        .iter()
+        .map(|p| Planned::in_new_dir(&p.target))
+        .chain(sidecars.iter().map(|p| Planned::in_new_dir(p)))
+        .chain(covers.iter().map(|p| Planned::in_new_dir(p)))
+        .collect();
+    planned.extend(req.safe_zones.as_deref().map(Planned::file));
+    let reads: Vec<&Path> = std::iter::once(req.input.as_path())
+        .chain(req.reads.iter().map(PathBuf::as_path))
+        .chain(req.overlays.logo.iter().map(|l| l.file.as_path()))
+        .collect();
+    check_outputs(&planned, &reads)?;
+    Ok(plans)
+}
+
+pub(super) fn encoder_config(
+    p: &Preset,
+    rate: Rational,
+    req: &Request,
+    threads: usize,
+) -> VideoEncoderConfig {
+    VideoEncoderConfig {
+        width: p.width,
+        height: p.height,
+        frame_rate: rate,
+        crf: p.crf,
+        preset: req
+            .x264_preset
+            .clone()
+            .unwrap_or_else(|| p.x264_preset.clone()),
+        profile: "high".into(),
+        gop: p.gop_frames(rate),
+        max_bit_rate: Some(u64::from(p.max_kbps) * 1000),
+        threads,
+    }
+}

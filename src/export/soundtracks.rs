@@ -1,0 +1,101 @@
+//! An export's soundtracks, made before any picture is encoded: one AAC track per distinct
+//! length and loudness target.
+
+use super::GivenSoundtrack;
+use crate::audio::soundtrack::{self, Level, CHANNELS as AUDIO_CHANNELS, RATE as AUDIO_RATE};
+use crate::avwrite::EncodedAudio;
+use crate::error::Result;
+use crate::loudness::LoudnessTarget;
+use crate::pcm::{self, Pcm};
+use std::path::Path;
+
+/// Where an export's sound comes from.
+pub(super) enum Sound<'a> {
+    /// The input file's own (silence when it has none).
+    Input,
+    /// Made by the caller, mastered and encoded.
+    Given(GivenSoundtrack<'a>),
+    /// Made by the caller, not levelled.
+    Own(Pcm),
+}
+
+/// The soundtrack of an encode's outputs: the input's sound (or silence) cut or padded to
+/// `samples`, delivered at a loudness target.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Track {
+    pub(super) samples: usize,
+    pub(super) loudness_lufs: f64,
+    pub(super) true_peak_dbtp: f64,
+}
+
+/// The soundtrack of each of `tracks`, AAC-encoded once per distinct track: a given one
+/// (already mastered) as it is, a track of another length cut from it and encoded; else the
+/// caller's own sound or the input's (silence when it has none) mastered to the track's
+/// loudness target, the input's decoded again for each distinct track rather than copied (no
+/// second copy of a long sound is held).
+pub(super) fn encode_soundtracks(
+    input: &Path,
+    sound: Sound<'_>,
+    tracks: &[Track],
+) -> Result<Vec<EncodedAudio>> {
+    let (mut held, given) = match sound {
+        Sound::Given(make) => {
+            let m = make()?;
+            (Some(m.pcm), Some(m.encoded))
+        }
+        Sound::Own(pcm) => (Some(pcm), None),
+        Sound::Input => (None, None),
+    };
+    let mut encoded: Vec<(Track, EncodedAudio)> = Vec::new();
+    for (i, track) in tracks.iter().enumerate() {
+        let made = |t: &Track, done: &[(Track, EncodedAudio)]| done.iter().any(|(d, _)| d == t);
+        if made(track, &encoded) {
+            continue;
+        }
+        let aac = match (&mut held, &given) {
+            // A given soundtrack was mastered (and encoded) by the caller; outputs of its
+            // length carry its AAC as it is.
+            (Some(pcm), Some(aac)) if pcm.frames() == track.samples => aac.clone(),
+            (held, _) => {
+                let mut pcm = match held {
+                    Some(pcm) => {
+                        // The last track cut from it takes it (no copy of the whole is kept
+                        // beside it).
+                        let needed_later = tracks[i + 1..]
+                            .iter()
+                            .any(|t| t != track && !made(t, &encoded));
+                        match needed_later {
+                            true => pcm.clone(),
+                            false => {
+                                std::mem::replace(pcm, Pcm::silence(AUDIO_RATE, AUDIO_CHANNELS, 0))
+                            }
+                        }
+                    }
+                    None => pcm::decode_aligned(input, AUDIO_RATE, AUDIO_CHANNELS)?
+                        .unwrap_or_else(|| Pcm::silence(AUDIO_RATE, AUDIO_CHANNELS, 0)),
+                };
+                pcm.fit(track.samples);
+                match given {
+                    Some(_) => EncodedAudio::encode(&pcm)?,
+                    // The input's (or the feed's own) sound is brought to the preset's
+                    // loudness target.
+                    None => {
+                        let level = Level::Normalize(LoudnessTarget {
+                            integrated_lufs: track.loudness_lufs,
+                            true_peak_db: track.true_peak_dbtp,
+                        });
+                        soundtrack::master(pcm, level)?.encoded
+                    }
+                }
+            }
+        };
+        encoded.push((*track, aac));
+    }
+    Ok(tracks
+        .iter()
+        .map(|t| {
+            let (_, a) = encoded.iter().find(|(d, _)| d == t).expect("encoded above");
+            a.clone()
+        })
+        .collect())
+}
