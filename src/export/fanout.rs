@@ -1,20 +1,24 @@
 //! An export's fan-out: the source's pictures handed to every branch, in waves of encodes.
 
-use super::branch::Msg;
+use super::branch::{self, Branch, Finished, Msg};
 use super::motion::Tracker;
+use super::plan::{encoder_config, nominal_rate, PictureInfo};
 use super::plan::{Job, Plan};
 use super::square::SquarePixels;
 use super::THUMBNAIL_BOX;
+use super::{cover, Request};
+use crate::avwrite::EncodedAudio;
 use crate::error::Result;
+use crate::progress::Progress;
 use crate::sheet::RgbImage;
 use crate::time::Instants;
 use cutroom_ffi::{rescale, Decoder as _, Input, Rational, VideoDecoder, VideoFrame};
 use std::path::Path;
-use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 
 /// Decoded frames a branch may fall behind the decoder (bounds memory, keeps branches close).
-pub(super) const QUEUE_FRAMES: usize = 8;
+const QUEUE_FRAMES: usize = 8;
 
 /// What hands every picture to a [`Fanout`] (on the export's own thread); `Ok(false)` when a
 /// branch hung up.
@@ -33,11 +37,11 @@ pub(super) enum Source<'a> {
 /// frames at the presets' `veryfast` (about 150 MB for one 1080x1920 encode on one thread,
 /// measured with the ffmpeg CLI), so TikTok, square and YouTube at once would take an export
 /// of any length over 500 MB.
-pub(super) const WAVE_PIXELS: u64 = 2 * 1080 * 1920;
+const WAVE_PIXELS: u64 = 2 * 1080 * 1920;
 
 /// The jobs in runs encoded at once: consecutive jobs while their frames fit in
 /// [`WAVE_PIXELS`] (at least one a wave); all of them in one run when the source plays once.
-pub(super) fn waves(jobs: &[Job], plans: &[Plan], replayable: bool) -> Vec<std::ops::Range<usize>> {
+fn waves(jobs: &[Job], plans: &[Plan], replayable: bool) -> Vec<std::ops::Range<usize>> {
     let pixels = |j: &Job| {
         let p = &plans[j.outputs[0]].preset;
         u64::from(p.width) * u64::from(p.height)
@@ -59,9 +63,115 @@ pub(super) fn waves(jobs: &[Job], plans: &[Plan], replayable: bool) -> Vec<std::
     waves
 }
 
+/// What every wave's branches are made of: the export's outputs, its encodes and the burn-in
+/// filters of each encode.
+pub(super) struct Encodes<'a> {
+    pub(super) req: &'a Request,
+    pub(super) picture: &'a PictureInfo,
+    pub(super) plans: &'a [Plan],
+    pub(super) jobs: &'a [Job],
+    /// Per job, the filters drawing captions and overlays.
+    pub(super) burns: &'a [Option<String>],
+}
+
+/// What the branches of an export give back, in job order.
+pub(super) type Ran = Vec<Result<Option<Finished>>>;
+
+/// Run the encodes of `e`, each carrying its one of `soundtracks`, in waves (see [`waves`]), each
+/// wave fed every picture of `source`; the pictures go through `square` first. Returns the
+/// thumbnails (taken in the first wave) and every branch's result; no wave starts after one in
+/// which a branch failed.
+pub(super) fn encode(
+    e: &Encodes<'_>,
+    square: &mut SquarePixels,
+    mut soundtracks: Vec<Option<EncodedAudio>>,
+    source: Source<'_>,
+    progress: &dyn Progress,
+) -> Result<(Vec<RgbImage>, Ran)> {
+    let (replayable, mut source) = match source {
+        Source::Replayable(f) => (true, f),
+        Source::Once(f) => (false, f),
+    };
+    let mut thumbnails = Vec::new();
+    let mut branches = Vec::new();
+    for wave in waves(e.jobs, e.plans, replayable) {
+        let threads = encoder_threads(wave.len());
+        let first = wave.start == 0;
+        let (decoded, ran) = std::thread::scope(|s| {
+            let mut frame_txs = Vec::new();
+            let mut handles = Vec::new();
+            for (i, job) in e.jobs.iter().enumerate().take(wave.end).skip(wave.start) {
+                let (tx, rx) = sync_channel(QUEUE_FRAMES);
+                let soundtrack = std::mem::take(&mut soundtracks[i]);
+                let lead = &e.plans[job.outputs[0]];
+                let b = Branch {
+                    targets: job
+                        .outputs
+                        .iter()
+                        .map(|&i| e.plans[i].target.clone())
+                        .collect(),
+                    cadence: job.cadence.clone(),
+                    encoder: encoder_config(&lead.preset, lead.rate, e.req, threads),
+                    reframe: e.req.reframe,
+                    turn: e.picture.turn,
+                    snapshot_at: job.snapshot_at,
+                    burn: e.burns[i].clone(),
+                    cover: e
+                        .req
+                        .cover
+                        .map(|c| cover::Pick::of(c, job.cadence.total(), lead.rate)),
+                };
+                handles.push(s.spawn(move || branch::run(b, soundtrack, rx, progress)));
+                frame_txs.push(tx);
+            }
+            // Thumbnails are taken in the first wave.
+            let wanted = e.req.thumbnails.as_ref().filter(|_| first);
+            let mut fanout = Fanout {
+                senders: &frame_txs,
+                square: &mut *square,
+                tracker: e
+                    .req
+                    .reframe
+                    .follow_motion
+                    .then(|| Tracker::new(e.picture.turn)),
+                thumbs: Thumbnails::new(wanted, e.picture.time_base, &e.req.input),
+                period: match nominal_rate(&e.picture.rates) {
+                    r if r.is_unknown() => 1,
+                    r => rescale(1, r.invert(), e.picture.time_base).max(1),
+                },
+                origin: e.picture.start_time,
+                last: None,
+                input: &e.req.input,
+            };
+            let decoded = source(&mut fanout).map(|all| (all, fanout.thumbs.taken));
+            if matches!(decoded, Ok((true, _))) {
+                for tx in &frame_txs {
+                    // A branch that already failed reports its own error below.
+                    let _ = tx.send(Msg::End);
+                }
+            }
+            drop(frame_txs);
+            let ran: Vec<_> = handles
+                .into_iter()
+                .map(|h| h.join().expect("export branch panicked"))
+                .collect();
+            (decoded, ran)
+        });
+        let (_, taken) = decoded?;
+        if first {
+            thumbnails = taken;
+        }
+        let failed = ran.iter().any(|r| !matches!(r, Ok(Some(_))));
+        branches.extend(ran);
+        if failed {
+            break;
+        }
+    }
+    Ok((thumbnails, branches))
+}
+
 /// Set by `cutroom batch`, which runs as many exports side by side as there are cores.
-pub(super) static ONE_THREAD_EACH: std::sync::atomic::AtomicBool =
-    std::sync::atomic::AtomicBool::new(false);
+static ONE_THREAD_EACH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// From now on every encoder runs on one thread: exports side by side (one per core) then
 /// never run more encoder threads than cores, and a deliverable is the same bytes whatever the
@@ -73,7 +183,7 @@ pub fn one_thread_per_encoder() {
 /// x264 threads per branch: one under [`one_thread_per_encoder`]; else automatic for one
 /// output, and for several the cores (with x264's usual 1.5 threads per core) shared out, so
 /// the encoders do not oversubscribe the machine.
-pub(super) fn encoder_threads(branches: usize) -> usize {
+fn encoder_threads(branches: usize) -> usize {
     if ONE_THREAD_EACH.load(std::sync::atomic::Ordering::Relaxed) {
         return 1;
     }
@@ -87,16 +197,16 @@ pub(super) fn encoder_threads(branches: usize) -> usize {
 /// Hands every picture of the source to every branch: with square pixels, pts counted from
 /// the first frame, and its centre of motion when tracking; keeps the thumbnails asked for.
 pub(super) struct Fanout<'a> {
-    pub(super) senders: &'a [SyncSender<Msg>],
-    pub(super) square: &'a mut SquarePixels,
-    pub(super) tracker: Option<Tracker>,
-    pub(super) thumbs: Thumbnails<'a>,
+    senders: &'a [SyncSender<Msg>],
+    square: &'a mut SquarePixels,
+    tracker: Option<Tracker>,
+    thumbs: Thumbnails<'a>,
     /// Ticks of one frame at the nominal rate (for a frame without pts).
-    pub(super) period: i64,
+    period: i64,
     /// The first frame's pts.
-    pub(super) origin: Option<i64>,
-    pub(super) last: Option<i64>,
-    pub(super) input: &'a Path,
+    origin: Option<i64>,
+    last: Option<i64>,
+    input: &'a Path,
 }
 
 impl Fanout<'_> {
@@ -142,15 +252,15 @@ pub(super) fn forward(
 }
 
 /// The pictures a decode keeps (see [`Request::thumbnails`](super::Request::thumbnails)).
-pub(super) struct Thumbnails<'a> {
+struct Thumbnails<'a> {
     /// Times still wanted, in the stream's time base from the first frame, latest first.
     wanted: Vec<i64>,
-    pub(super) taken: Vec<RgbImage>,
+    taken: Vec<RgbImage>,
     input: &'a Path,
 }
 
 impl<'a> Thumbnails<'a> {
-    pub(super) fn new(wanted: Option<&Instants>, time_base: Rational, input: &'a Path) -> Self {
+    fn new(wanted: Option<&Instants>, time_base: Rational, input: &'a Path) -> Self {
         let ticks = |w: &Instants| -> Vec<i64> {
             let from = w.time_base.rational();
             w.ticks

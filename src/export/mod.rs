@@ -35,15 +35,13 @@ use crate::progress::Progress;
 use crate::sheet::RgbImage;
 use crate::time::{Instants, Ticks, TimeBase};
 use crate::video_index::VideoIndex;
-use branch::{Branch, Msg};
 use cover::Cover;
 use cutroom_ffi::{
     encode_image, rescale, ImageFormat, MediaKind, Rational, StreamInfo, VideoFrame,
 };
 pub use fanout::one_thread_per_encoder;
-use fanout::{decode, encoder_threads, forward, waves, Fanout, Source, Thumbnails, QUEUE_FRAMES};
-use motion::Tracker;
-use plan::{check_request, encoder_config, group, nominal_rate, plan, PictureInfo, Plan};
+use fanout::{decode, forward, Fanout, Source};
+use plan::{check_request, group, plan, PictureInfo, Plan};
 use preset::Preset;
 use reframe::{Reframe, Turn};
 use serde::Serialize;
@@ -195,7 +193,7 @@ pub fn export_staged(
     let square = SquarePixels::new(&info, &req.input)?;
     let sound = given.map_or(Sound::Input, Sound::Given);
     drop(input);
-    // Each wave of encodes decodes the file again (see [`fanout::waves`]).
+    // Each wave of encodes decodes the file again (see [`fanout::encode`]).
     let source = Source::Replayable(Box::new(|fanout: &mut Fanout<'_>| {
         decode(media::open(&req.input)?, v, fanout)
     }));
@@ -308,7 +306,7 @@ pub fn export_join(
 
 /// The export of `picture`: the branches, the soundtrack (`sound`; its kind `audio_kind` for
 /// the report), and `source` handing every picture to a [`Fanout`], once per wave of encodes
-/// (see [`fanout::waves`]).
+/// (see [`fanout::encode`]).
 fn run(
     req: &Request,
     picture: &PictureInfo,
@@ -326,7 +324,6 @@ fn run(
 
     let total: u64 = jobs.iter().map(|j| j.cadence.total()).sum();
     progress.start("export", total);
-    let turn = picture.turn;
     let anamorphic = square.graph().map(String::from);
     let burn = overlay::Burn::new(&req.captions, &req.overlays)?;
     let burns = jobs
@@ -352,7 +349,7 @@ fn run(
         .collect::<Result<Vec<_>>>()?;
     // The soundtracks first: the whole sound (230 MB of samples for ten minutes) is then never
     // resident beside the encoders' frames, and a bad one fails the export before it starts.
-    let mut soundtracks = match req.audio {
+    let soundtracks = match req.audio {
         true => {
             progress.status("soundtrack");
             let tracks: Vec<Track> = jobs.iter().map(|j| j.track).collect();
@@ -361,86 +358,16 @@ fn run(
         }
         false => vec![None; jobs.len()],
     };
-    let (replayable, mut source) = match source {
-        Source::Replayable(f) => (true, f),
-        Source::Once(f) => (false, f),
+    let encodes = fanout::Encodes {
+        req,
+        picture,
+        plans: &plans,
+        jobs: &jobs,
+        burns: &burns,
     };
-    let mut thumbnails = Vec::new();
-    let mut branches = Vec::new();
-    let mut waves_run = || -> Result<()> {
-        for wave in waves(&jobs, &plans, replayable) {
-            let threads = encoder_threads(wave.len());
-            let first = wave.start == 0;
-            let (decoded, ran) = std::thread::scope(|s| {
-                let mut frame_txs = Vec::new();
-                let mut handles = Vec::new();
-                for (i, job) in jobs.iter().enumerate().take(wave.end).skip(wave.start) {
-                    let (tx, rx) = sync_channel(QUEUE_FRAMES);
-                    let soundtrack = std::mem::take(&mut soundtracks[i]);
-                    let lead = &plans[job.outputs[0]];
-                    let b = Branch {
-                        targets: job
-                            .outputs
-                            .iter()
-                            .map(|&i| plans[i].target.clone())
-                            .collect(),
-                        cadence: job.cadence.clone(),
-                        encoder: encoder_config(&lead.preset, lead.rate, req, threads),
-                        reframe: req.reframe,
-                        turn,
-                        snapshot_at: job.snapshot_at,
-                        burn: burns[i].clone(),
-                        cover: req
-                            .cover
-                            .map(|c| cover::Pick::of(c, job.cadence.total(), lead.rate)),
-                    };
-                    handles.push(s.spawn(move || branch::run(b, soundtrack, rx, progress)));
-                    frame_txs.push(tx);
-                }
-                // Thumbnails are taken in the first wave.
-                let wanted = req.thumbnails.as_ref().filter(|_| first);
-                let mut fanout = Fanout {
-                    senders: &frame_txs,
-                    square: &mut square,
-                    tracker: req.reframe.follow_motion.then(|| Tracker::new(turn)),
-                    thumbs: Thumbnails::new(wanted, picture.time_base, &req.input),
-                    period: match nominal_rate(&picture.rates) {
-                        r if r.is_unknown() => 1,
-                        r => rescale(1, r.invert(), picture.time_base).max(1),
-                    },
-                    origin: picture.start_time,
-                    last: None,
-                    input: &req.input,
-                };
-                let decoded = source(&mut fanout).map(|all| (all, fanout.thumbs.taken));
-                if matches!(decoded, Ok((true, _))) {
-                    for tx in &frame_txs {
-                        // A branch that already failed reports its own error below.
-                        let _ = tx.send(Msg::End);
-                    }
-                }
-                drop(frame_txs);
-                let ran: Vec<_> = handles
-                    .into_iter()
-                    .map(|h| h.join().expect("export branch panicked"))
-                    .collect();
-                (decoded, ran)
-            });
-            let (_, taken) = decoded?;
-            if first {
-                thumbnails = taken;
-            }
-            let failed = ran.iter().any(|r| !matches!(r, Ok(Some(_))));
-            branches.extend(ran);
-            if failed {
-                break;
-            }
-        }
-        Ok(())
-    };
-    let ran = waves_run();
+    let ran = fanout::encode(&encodes, &mut square, soundtracks, source, progress);
     progress.finish(None);
-    ran?;
+    let (thumbnails, branches) = ran?;
     let mut errors = Vec::new();
     let mut finished = Vec::new();
     for r in branches {
