@@ -1264,6 +1264,50 @@ fn moderation_refusals_name_the_shot_and_bill_nothing() {
     );
 }
 
+/// A job that fails because output moderation blocked it (accepted at create, billed) is
+/// reported as a moderation refusal naming the shot, in every flavour's own failure shape.
+#[test]
+fn jobs_failed_by_moderation_name_the_shot_in_every_flavour() {
+    for (flavor, model) in [
+        ("openai", "google/veo-3.1-fast"),
+        ("openrouter", "google/veo-3.1-fast"),
+        ("fal", "fal-ai/veo3/fast"),
+        ("replicate", "google/veo-3"),
+    ] {
+        let emu = quick_emulator(&["--moderate-render", "forbidden", "--flavor", flavor]);
+        let dir = tempfile::tempdir().unwrap();
+        let list = write_shots(
+            dir.path(),
+            &format!(
+                "size = \"160x90\"\nseconds = 1\nmodel = \"{model}\"\n\
+                 [[shot]]\nname = \"fine\"\nprompt = \"a quiet street\"\n\
+                 [[shot]]\nname = \"blocked\"\nprompt = \"a Forbidden act\"\n"
+            ),
+        );
+        let out = dir.path().join("out");
+        let args = ["render", s(&list), "-o", s(&out), "--allow-any", "--json"];
+        let o = emu.cutroom(&[&args[..], &["--provider", flavor]].concat(), "sk-test");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{flavor}: {err}");
+        assert!(
+            err.contains("shot \"blocked\"") && err.contains("refused by moderation"),
+            "{flavor}: {err}"
+        );
+        let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert!(r["shots"][0]["file"].is_string(), "{flavor}: {r}");
+        let blocked = &r["shots"][1];
+        assert!(blocked["file"].is_null(), "{flavor}: {r}");
+        assert!(
+            blocked["error"]
+                .as_str()
+                .unwrap()
+                .contains("refused by moderation"),
+            "{flavor}: {r}"
+        );
+        assert_eq!(stat(&emu, "jobs_created"), 2, "{flavor}: both were created");
+    }
+}
+
 #[test]
 fn costs_come_from_usage_or_the_catalog_and_max_cost_refuses_to_start() {
     let emu = Emulator::start(

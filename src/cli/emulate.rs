@@ -72,6 +72,10 @@ pub struct Args {
     /// Refuse a create whose prompt contains WORD (any case), as moderation does: HTTP 400.
     #[arg(long, value_name = "WORD")]
     moderate: Option<String>,
+    /// Accept a create whose prompt contains WORD (any case), then fail its job with a
+    /// moderation error, as output moderation does.
+    #[arg(long, value_name = "WORD")]
+    moderate_render: Option<String>,
     /// Serve https with this PEM certificate chain (the first line on stdout is then an
     /// https:// URL); clients trust its CA through --ca-cert or SSL_CERT_FILE.
     #[arg(long, value_name = "PEM", requires = "tls_key")]
@@ -143,6 +147,7 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
         },
         page_size: args.page_size.clamp(1, 100),
         moderate: args.moderate.filter(|w| !w.trim().is_empty()),
+        moderate_render: args.moderate_render.filter(|w| !w.trim().is_empty()),
         flavor,
         tls: args.tls_cert.zip(args.tls_key),
     };

@@ -66,6 +66,9 @@ pub struct Options {
     pub page_size: u32,
     /// Refuse a create whose prompt contains this word, as the provider's moderation does.
     pub moderate: Option<String>,
+    /// Accept a create whose prompt contains this word, then fail its job with a moderation
+    /// error, as output moderation does (the job is still billed).
+    pub moderate_render: Option<String>,
     /// The API dialect served.
     pub flavor: Provider,
     /// Serve HTTPS with this PEM certificate chain and PEM private key.
@@ -94,6 +97,7 @@ impl Default for Options {
             limits: Limits::default(),
             page_size: 20,
             moderate: None,
+            moderate_render: None,
             flavor: Provider::OpenAi,
             tls: None,
         }

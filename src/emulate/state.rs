@@ -35,7 +35,8 @@ pub(super) struct Job {
     pub(super) video: Video,
     created: Instant,
     created_wall: SystemTime,
-    fails: bool,
+    /// Why it will fail (`error.code`, `error.message`), when it will.
+    fails: Option<(&'static str, &'static str)>,
     pub(super) clip: Option<Slot>,
 }
 
@@ -78,20 +79,17 @@ impl Emulator {
         if elapsed < total * 0.1 {
             return v; // queued
         }
-        let done = elapsed >= total && (job.fails || clip.is_some());
+        let done = elapsed >= total && (job.fails.is_some() || clip.is_some());
         if !done {
             v.status = Status::new("in_progress");
             v.progress = Some(((elapsed / total.max(1e-9)) * 100.0).min(99.0) as i64);
             return v;
         }
         let finished = job.created_wall + self.opts.render_time;
-        let failure = match clip {
-            _ if job.fails => Some((
-                "video_generation_failed",
-                "The render failed (injected by cutroom emulate --fail-jobs).".to_string(),
-            )),
-            Some(Err(e)) => Some(("internal_error", format!("The render failed: {e}"))),
-            _ => None,
+        let failure = match (job.fails, clip) {
+            (Some((code, message)), _) => Some((code, message.to_string())),
+            (_, Some(Err(e))) => Some(("internal_error", format!("The render failed: {e}"))),
+            (None, _) => None,
         };
         match failure {
             Some((code, message)) => {
@@ -131,7 +129,24 @@ impl Emulator {
             noise: self.opts.noise,
             ..MarkerSpec::new(width, height, seconds.parse().expect("validated"))
         };
-        let fails = self.opts.fail_jobs > 0.0 && fastrand::f64() < self.opts.fail_jobs;
+        let moderated = self
+            .opts
+            .moderate_render
+            .as_ref()
+            .is_some_and(|w| prompt.to_lowercase().contains(&w.to_lowercase()));
+        let fails = if moderated {
+            Some((
+                "moderation_blocked",
+                "The video was blocked by our moderation system after it was rendered.",
+            ))
+        } else if self.opts.fail_jobs > 0.0 && fastrand::f64() < self.opts.fail_jobs {
+            Some((
+                "video_generation_failed",
+                "The render failed (injected by cutroom emulate --fail-jobs).",
+            ))
+        } else {
+            None
+        };
         let video = Video {
             id: format!("video_{:032x}", fastrand::u128(..)),
             object: Some("video".into()),
@@ -153,7 +168,7 @@ impl Emulator {
             created: Instant::now(),
             created_wall: SystemTime::now(),
             fails,
-            clip: (!fails).then(|| self.clips.request(&spec)),
+            clip: fails.is_none().then(|| self.clips.request(&spec)),
         };
         self.stats.jobs_created.fetch_add(1, Ordering::Relaxed);
         self.jobs.lock().expect("not poisoned").push(job);
