@@ -608,6 +608,59 @@ fn the_key_stays_secret_and_other_auth_headers_work() {
     assert!(all.contains("POST"), "verbose logs requests: {all}");
 }
 
+/// `CUTROOM_PROVIDER` picks the dialect, and each dialect reads its own key variable: the
+/// key in `OPENAI_API_KEY` is not sent to OpenRouter or Replicate (a 401 naming the variable
+/// to set); in `OPENROUTER_API_KEY` / `REPLICATE_API_TOKEN` it renders, never printed.
+#[test]
+fn each_provider_reads_its_own_key_variable() {
+    for (flavor, var) in [
+        ("openrouter", "OPENROUTER_API_KEY"),
+        ("replicate", "REPLICATE_API_TOKEN"),
+    ] {
+        let key = "k-provider-secret-9191";
+        let emu = Emulator::start(
+            &[
+                "--allow-any",
+                "--require-key",
+                "--render-time",
+                "200ms",
+                "--flavor",
+                flavor,
+            ],
+            &[(var, key)],
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let list = format!("model = \"google/veo-3\"\n{}", shots(1, "160x90", 1));
+        let list = write_shots(dir.path(), &list);
+        let out = dir.path().join("o");
+        let run = |env: (&str, &str)| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
+                .args(["render", s(&list), "-o", s(&out), "--allow-any", "-v"])
+                .env("OPENAI_BASE_URL", &emu.base_url)
+                .env("CUTROOM_PROVIDER", flavor)
+                .env_remove("OPENAI_API_KEY")
+                .env_remove(var)
+                .env(env.0, env.1)
+                .output()
+                .unwrap()
+        };
+        let o = run(("OPENAI_API_KEY", key));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{flavor}: {err}");
+        assert!(err.contains("401") && err.contains(var), "{flavor}: {err}");
+        assert_eq!(stat(&emu, "jobs_created"), 0, "{flavor}");
+        let o = run((var, key));
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(o.status.success(), "{flavor}: {all}");
+        assert!(!all.contains(key), "{flavor}: the key leaked: {all}");
+        assert_eq!(stat(&emu, "jobs_created"), 1, "{flavor}");
+    }
+}
+
 #[test]
 fn input_reference_goes_as_multipart_and_is_checked_first() {
     let emu = Emulator::start(&["--render-time", "200ms", "--poll-after", "50ms"], &[]);
