@@ -24,6 +24,7 @@ pub mod mp4;
 pub mod otio;
 pub mod output;
 pub mod pcm;
+pub mod picture;
 pub mod probe;
 pub mod progress;
 pub mod sheet;

@@ -3,7 +3,7 @@
 //! overlays (title, lower third, call to action).
 
 use crate::error::{Error, Result};
-use crate::export::reframe::Color;
+use crate::picture::rgb::Color;
 use crate::timeline::TimeSpec;
 use schemars::JsonSchema;
 use serde::Deserialize;

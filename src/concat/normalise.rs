@@ -7,9 +7,9 @@ use super::pixels::{self, weight};
 use super::plan::{Content, Edge, Plan, PlannedShot, Target};
 use super::Options;
 use crate::error::{Error, Result};
-use crate::export::colour;
-use crate::export::reframe::Turn;
-use crate::export::square::display_width;
+use crate::picture::colour;
+use crate::picture::square::display_width;
+use crate::picture::turn::Turn;
 use crate::progress::Progress;
 use cutroom_ffi::{
     CodecParams, Decoder as _, Input, Packet, Pixel, Rational, VideoDecoder, VideoEncoder,
@@ -297,7 +297,7 @@ fn pts(f: &VideoFrame) -> i64 {
     f.pts().unwrap_or(i64::MIN)
 }
 
-/// Convert `raw` to BT.709 SDR with `colour` (see [`crate::export::colour`]), turn it upright
+/// Convert `raw` to BT.709 SDR with `colour` (see [`crate::picture::colour`]), turn it upright
 /// (its display rotation), scale it (pixels of shape `sar`) to fit inside the target with
 /// square pixels (display aspect kept, even size), pad it centred with black, as `yuv420p`. The filter graph is rebuilt when the
 /// source size or format changes.

@@ -4,8 +4,8 @@
 use super::source::Source;
 use super::Options;
 use crate::error::{Error, Result};
-use crate::export::reframe::Turn;
-use crate::export::square::display_width;
+use crate::picture::square::display_width;
+use crate::picture::turn::Turn;
 use crate::time::{Samples, Spans, Ticks, TimeBase};
 use crate::timeline::spec::{MAX_SPEED, MIN_SPEED};
 use crate::timeline::{EditSpec, Footage, TimeSpec, Transition};

@@ -5,10 +5,11 @@
 use super::cadence::Cadence;
 use super::cover::{Pick, Picker};
 use super::motion::Smoother;
-use super::reframe::{filter_graph, follow_graph, follow_window, Reframe, Turn};
+use super::reframe::{filter_graph, follow_graph, follow_window, Reframe};
 use crate::avwrite::{AvWriter, EncodedAudio};
 use crate::error::{Error, Result};
 use crate::output::AtomicOutput;
+use crate::picture::turn::Turn;
 use crate::progress::Progress;
 use crate::sheet::RgbImage;
 use cutroom_ffi::{Packet, Pixel, VideoEncoder, VideoEncoderConfig, VideoFilter, VideoFrame};

@@ -10,7 +10,6 @@
 
 mod branch;
 pub mod cadence;
-pub mod colour;
 pub mod cover;
 pub mod edit;
 mod fanout;
@@ -21,7 +20,6 @@ pub mod preset;
 pub mod reframe;
 pub mod safezones;
 mod soundtracks;
-pub mod square;
 
 use crate::audio::soundtrack::Mastered;
 use crate::captions::layout::Canvas;
@@ -31,6 +29,8 @@ use crate::error::{Error, Result};
 use crate::media;
 use crate::output::{AtomicOutput, Batch};
 use crate::pcm::Pcm;
+use crate::picture::square::SquarePixels;
+use crate::picture::turn::Turn;
 use crate::progress::Progress;
 use crate::sheet::RgbImage;
 use crate::time::{Instants, Ticks, TimeBase};
@@ -43,10 +43,9 @@ pub use fanout::one_thread_per_encoder;
 use fanout::{decode, forward, Fanout, Source};
 use plan::{check_request, group, plan, PictureInfo, Plan};
 use preset::Preset;
-use reframe::{Reframe, Turn};
+use reframe::Reframe;
 use serde::Serialize;
 use soundtracks::{encode_soundtracks, Sound, Track};
-use square::SquarePixels;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver};
 

@@ -6,8 +6,8 @@
 //! their future is known) turns the raw points into a smooth path; frames without motion
 //! borrow their neighbours' points, and a clip without any motion stays centred.
 
-use super::reframe::Turn;
 use crate::error::Result;
+use crate::picture::turn::Turn;
 use cutroom_ffi::{Pixel, Rational, VideoFilter, VideoFrame};
 use std::collections::VecDeque;
 

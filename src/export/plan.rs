@@ -1,12 +1,13 @@
 //! An export's plan: each output's path, frame-rate grid and duration check, and the encodes
 //! its outputs share.
 
-use super::reframe::{Fit, Turn};
+use super::reframe::Fit;
 use super::soundtracks::Track;
 use super::{cover, overlay, preset, Request};
 use crate::audio::soundtrack::RATE as AUDIO_RATE;
 use crate::error::{Error, Result};
 use crate::output::{check_outputs, Planned};
+use crate::picture::turn::Turn;
 use cutroom_ffi::{rescale, Rational, VideoEncoderConfig};
 use preset::Preset;
 use std::path::{Path, PathBuf};

@@ -6,7 +6,9 @@
 //! costs a small fraction of the encode.
 
 use crate::error::Error;
-use std::fmt;
+use crate::picture::even_round;
+use crate::picture::rgb::Color;
+use crate::picture::turn::Turn;
 use std::str::FromStr;
 
 /// How the picture fills an output of another shape.
@@ -98,46 +100,6 @@ impl FromStr for FocusChoice {
     }
 }
 
-/// An opaque colour for bars.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Color(pub [u8; 3]);
-
-impl FromStr for Color {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self, Error> {
-        let named = match s {
-            "black" => Some([0, 0, 0]),
-            "white" => Some([255, 255, 255]),
-            "gray" | "grey" => Some([128, 128, 128]),
-            _ => None,
-        };
-        if let Some(rgb) = named {
-            return Ok(Self(rgb));
-        }
-        let hex = s
-            .strip_prefix('#')
-            .or_else(|| s.strip_prefix("0x"))
-            .unwrap_or(s);
-        let bad = || {
-            Error::Usage(format!(
-                "--pad-color {s}: expected black, white, gray or #RRGGBB"
-            ))
-        };
-        if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(bad());
-        }
-        let v = u32::from_str_radix(hex, 16).map_err(|_| bad())?;
-        Ok(Self([(v >> 16) as u8, (v >> 8) as u8, v as u8]))
-    }
-}
-
-impl fmt::Display for Color {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let [r, g, b] = self.0;
-        write!(f, "0x{r:02X}{g:02X}{b:02X}")
-    }
-}
-
 /// A reframing request: the fit mode and its parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Reframe {
@@ -151,51 +113,6 @@ pub struct Reframe {
     pub pad_color: Color,
 }
 
-/// The turn a player applies to show the picture upright (from the display matrix).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Turn {
-    /// None.
-    None,
-    /// 90 degrees clockwise.
-    Clockwise,
-    /// 180 degrees.
-    Half,
-    /// 90 degrees counter-clockwise.
-    CounterClockwise,
-}
-
-impl Turn {
-    /// The turn for a display rotation in degrees as ffprobe reports it (counter-clockwise
-    /// positive, so `-90` means "turn clockwise to show"), rounded to a quarter turn.
-    pub fn from_rotation(degrees: f64) -> Self {
-        let quarters = ((-degrees / 90.0).round() as i64).rem_euclid(4);
-        match quarters {
-            1 => Self::Clockwise,
-            2 => Self::Half,
-            3 => Self::CounterClockwise,
-            _ => Self::None,
-        }
-    }
-
-    /// The size of a `w`x`h` picture after the turn.
-    pub fn apply(self, w: u32, h: u32) -> (u32, u32) {
-        match self {
-            Self::Clockwise | Self::CounterClockwise => (h, w),
-            _ => (w, h),
-        }
-    }
-
-    /// The FFmpeg filter applying the turn (`None` for no turn).
-    pub fn filter(self) -> Option<&'static str> {
-        match self {
-            Self::None => None,
-            Self::Clockwise => Some("transpose=clock"),
-            Self::Half => Some("hflip,vflip"),
-            Self::CounterClockwise => Some("transpose=cclock"),
-        }
-    }
-}
-
 /// A rectangle in pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rect {
@@ -207,11 +124,6 @@ pub struct Rect {
     pub w: u32,
     /// Height.
     pub h: u32,
-}
-
-/// `v` rounded to the nearest even whole number, at least 2 (4:2:0 chroma needs even sizes).
-pub(crate) fn even_round(v: f64) -> u32 {
-    ((v / 2.0).round() as u32 * 2).max(2)
 }
 
 fn even_floor(v: u32) -> u32 {
@@ -552,10 +464,6 @@ mod tests {
 
     #[test]
     fn options_parse() {
-        assert_eq!(Turn::from_rotation(90.0), Turn::CounterClockwise);
-        assert_eq!(Turn::from_rotation(180.0), Turn::Half);
-        assert_eq!(Turn::from_rotation(-180.0), Turn::Half);
-        assert_eq!(Turn::from_rotation(0.0), Turn::None);
         assert_eq!(
             "0.25,1".parse::<Focus>().unwrap(),
             Focus { x: 0.25, y: 1.0 }
@@ -563,8 +471,6 @@ mod tests {
         assert!("2,0".parse::<Focus>().is_err());
         assert_eq!("auto".parse::<FocusChoice>().unwrap(), FocusChoice::Auto);
         assert!("0.5,0.5".parse::<FocusChoice>().is_ok());
-        assert_eq!("white".parse::<Color>().unwrap().to_string(), "0xFFFFFF");
-        assert!("#12345".parse::<Color>().is_err());
         assert!("stretch".parse::<Fit>().is_err());
     }
 }

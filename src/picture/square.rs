@@ -3,8 +3,7 @@
 //! decoding thread, to square pixels of the same display shape. Every branch then works in
 //! display pixels: crop windows, fit, blur, motion tracking and thumbnails keep circles round.
 
-use super::colour;
-use super::reframe::even_round;
+use super::{colour, even_round};
 use crate::error::{Error, Result};
 use cutroom_ffi::{Pixel, Rational, StreamInfo, VideoFilter, VideoFrame};
 use std::path::Path;
