@@ -610,7 +610,7 @@ fn the_key_stays_secret_and_other_auth_headers_work() {
 
 /// `CUTROOM_PROVIDER` picks the dialect, and each dialect reads its own key variable: the
 /// key in `OPENAI_API_KEY` is not sent to OpenRouter or Replicate (a 401 naming the variable
-/// to set); in `OPENROUTER_API_KEY` / `REPLICATE_API_TOKEN` it renders, never printed.
+/// to set, and only that one); in `OPENROUTER_API_KEY` / `REPLICATE_API_TOKEN` it renders, never printed.
 #[test]
 fn each_provider_reads_its_own_key_variable() {
     for (flavor, var) in [
@@ -648,6 +648,8 @@ fn each_provider_reads_its_own_key_variable() {
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{flavor}: {err}");
         assert!(err.contains("401") && err.contains(var), "{flavor}: {err}");
+        // The hint names this provider's variable, not every provider's.
+        assert!(!err.contains("FAL_KEY"), "{flavor}: {err}");
         assert_eq!(stat(&emu, "jobs_created"), 0, "{flavor}");
         let o = run((var, key));
         let all = format!(

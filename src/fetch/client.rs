@@ -311,7 +311,12 @@ impl Client {
             .send(method.clone(), url, body, &HeaderMap::new())
             .await?;
         if !resp.status().is_success() {
-            return Err(api_error(&format!("{method} {}", redact_url(url)), resp).await);
+            return Err(api_error(
+                &format!("{method} {}", redact_url(url)),
+                resp,
+                Some(self.cfg.provider),
+            )
+            .await);
         }
         let headers = resp.headers().clone();
         let bytes = resp.bytes().await.map_err(|e| {
@@ -378,11 +383,11 @@ impl Client {
         };
         let status = resp.status();
         if retryable(status) && !unprocessed(status) {
-            let why = api_error(&shown, resp).await.to_string();
+            let why = api_error(&shown, resp, Some(provider)).await.to_string();
             return Ok(lost(why));
         }
         if !status.is_success() {
-            return Err(api_error(&shown, resp).await);
+            return Err(api_error(&shown, resp, Some(provider)).await);
         }
         let bytes = match resp.bytes().await {
             Ok(b) => b,
@@ -437,7 +442,12 @@ impl Client {
             return Ok(None);
         }
         if !resp.status().is_success() {
-            return Err(api_error(&format!("GET {}", redact_url(url)), resp).await);
+            return Err(api_error(
+                &format!("GET {}", redact_url(url)),
+                resp,
+                Some(self.cfg.provider),
+            )
+            .await);
         }
         let hint = server_hint(resp.headers());
         let value = resp.json().await.map_err(|e| {
@@ -654,8 +664,9 @@ fn untrusted_certificate(e: &reqwest::Error) -> Option<String> {
     None
 }
 
-/// The error for a non-2xx answer: status plus the envelope's type, code and message.
-pub(crate) async fn api_error(what: &str, resp: Response) -> Error {
+/// The error for a non-2xx answer: status plus the envelope's type, code and message; a 401
+/// names the key variable of `provider` when the caller knows it.
+pub(crate) async fn api_error(what: &str, resp: Response, provider: Option<Provider>) -> Error {
     let status = resp.status();
     let url = redact_url(resp.url());
     let body = resp.bytes().await.unwrap_or_default();
@@ -686,9 +697,14 @@ pub(crate) async fn api_error(what: &str, resp: Response) -> Error {
         true => format!("refused by moderation: {detail}"),
         false => detail,
     };
-    let hint = match status.as_u16() {
-        401 => " - check the key (OPENAI_API_KEY, OPENROUTER_API_KEY, FAL_KEY or REPLICATE_API_TOKEN, by --provider) and --auth-header",
-        _ => "",
+    let hint = match (status.as_u16(), provider) {
+        (401, Some(p)) => format!(
+            " - check the key ({}, for --provider {}) and --auth-header",
+            p.key_var(),
+            p.name()
+        ),
+        (401, None) => " - check the key (OPENAI_API_KEY, OPENROUTER_API_KEY, FAL_KEY or REPLICATE_API_TOKEN, by --provider) and --auth-header".into(),
+        _ => String::new(),
     };
     Error::Http {
         status: status.as_u16(),
@@ -724,7 +740,7 @@ mod tests {
             .url(url)
             .body(r#"{"error": {"message": "slow down", "code": "rate_limit"}}"#)
             .unwrap();
-        let e = api_error("GET /v1/videos/v1", Response::from(answer)).await;
+        let e = api_error("GET /v1/videos/v1", Response::from(answer), None).await;
         let Error::Http {
             status,
             url,

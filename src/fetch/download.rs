@@ -96,7 +96,7 @@ impl Client {
                 }
                 StatusCode::RANGE_NOT_SATISFIABLE if total == Some(written) && written > 0 => break,
                 StatusCode::NOT_FOUND => return Err(not_found(&shown, req.expires_at)),
-                _ => return Err(api_error(&format!("GET {shown}"), resp).await),
+                _ => return Err(api_error(&format!("GET {shown}"), resp, None).await),
             }
             if let Some(t) = total.filter(|t| *t > cap) {
                 return Err(too_big(&shown, t, cap));
