@@ -404,6 +404,51 @@ fn spec_errors_name_place_field_and_every_missing_source() {
     assert!(!Path::new("unused").exists());
 }
 
+/// `cut.toml` in a temp dir with `body`: assemble's stderr (it must fail, writing nothing).
+fn assemble_fails_with(body: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("cut.toml");
+    std::fs::write(&spec, body).unwrap();
+    let out = dir.path().join("out");
+    let run = cutroom(&[
+        "assemble",
+        spec.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!run.status.success());
+    assert!(!out.exists());
+    String::from_utf8_lossy(&run.stderr).replace(&format!("{}", spec.display()), "cut.toml")
+}
+
+#[test]
+fn a_caption_only_key_in_a_text_cards_style_is_named_at_its_line() {
+    let err = assemble_fails_with(&format!(
+        "outputs = [\"square\"]\n[[shot]]\nsrc = \"{}\"\n[[shot]]\ntext = \"Bye\"\n\
+         duration = 1\n[shot.style]\nsize = 0.1\nmax_chars = 20\n",
+        fixture("marker_portrait_30.mp4").display()
+    ));
+    assert!(
+        err.contains("cut.toml:9:1")
+            && err.contains("shot[1].style.max_chars: unknown field `max_chars`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_key_in_the_captions_table_is_named_at_its_line() {
+    let err = assemble_fails_with(&format!(
+        "outputs = [\"square\"]\n[captions]\nsize = 0.05\ncolour = \"red\"\n[[shot]]\nsrc = \"{}\"\n",
+        fixture("marker_portrait_30.mp4").display()
+    ));
+    assert!(
+        err.contains("cut.toml:4:1")
+            && err.contains("captions.colour: unknown field `colour`")
+            && err.contains("`color`"),
+        "{err}"
+    );
+}
+
 /// The soundtrack is mastered while the pictures encode: a music bed that turns out unreadable
 /// stops the run at once (not after the encode), names the file, and leaves no deliverable.
 #[test]

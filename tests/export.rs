@@ -1413,6 +1413,71 @@ fn a_text_title_card_reads_and_captions_follow_the_speed() {
     }
 }
 
+/// The rows `[top, bottom]` of the white pixels of `f` (text on black), if any.
+fn white_rows(f: &Rgb) -> Option<[u32; 2]> {
+    let rows: Vec<u32> = (0..f.height)
+        .filter(|&y| (0..f.width).any(|x| f.at(x, y).iter().all(|&c| c > 180)))
+        .collect();
+    Some([*rows.first()?, *rows.last()?])
+}
+
+#[test]
+fn card_text_and_captions_at_the_same_size_have_the_same_cap_height() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=black:s=640x360:r=30:d=2", &[]);
+    let srt = d.join("subs.srt");
+    std::fs::write(&srt, "1\n00:00:00,200 --> 00:00:00,800\nHELLO\n").unwrap();
+    let overlays = d.join("look.toml");
+    std::fs::write(
+        &overlays,
+        "[captions]\nsize = 0.1\noutline = 0\nbold = true\n",
+    )
+    .unwrap();
+    let out = d.join("out");
+    let r = cutroom(&[
+        "export",
+        s(&clip),
+        "--presets",
+        s(&small_preset(d)),
+        "-p",
+        "small",
+        "--captions",
+        s(&srt),
+        "--overlays",
+        s(&overlays),
+        "--title-card",
+        "text = \"HELLO\", duration = 1, style = { size = 0.1, bold = true }",
+        "-o",
+        s(&out),
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let video = out.join("clip.small.mp4");
+    // Size is the line height: 36 px here, DejaVu Sans's em 36/1.164 px, its capitals 0.729 em.
+    let cap = 0.729 * (0.1 * 360.0_f64).floor() / 1.164;
+    let mut heights = Vec::new();
+    for (t, what) in [(0.5, "the card"), (1.5, "the caption")] {
+        let frame = frame_at(&video, t, &d.join(format!("{t}.png")));
+        if !assert_ocr(&frame, &["HELLO"], &[], &d.join("ocr.pgm"), what) {
+            return;
+        }
+        let [top, bottom] = white_rows(&frame).expect("white letters");
+        let h = f64::from(bottom - top + 1);
+        assert!(
+            (h - cap).abs() <= 1.5,
+            "{what}: capitals {h} px high, size 0.1 of 360 px gives {cap:.1}"
+        );
+        heights.push(h);
+    }
+    assert!(
+        (heights[0] - heights[1]).abs() <= 1.0,
+        "card {} px, caption {} px",
+        heights[0],
+        heights[1]
+    );
+}
+
 #[test]
 fn bad_speed_or_card_on_export_is_one_clear_error_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -1443,6 +1508,13 @@ fn bad_speed_or_card_on_export_is_one_clear_error_and_writes_nothing() {
         (
             &["--end-card", "src = \"a.mp4\", duration = 1"][..],
             "unknown field `src`",
+        ),
+        (
+            &[
+                "--title-card",
+                "text = \"Hi\", duration = 1, style = { colour = \"red\" }",
+            ][..],
+            "unknown field `colour`, expected one of `size`, `color`",
         ),
         (
             &["--end-card", "image = \"nope.png\", duration = 1"][..],
@@ -1482,6 +1554,7 @@ for body in sys.argv[2:]:
         .arg(&schema_path)
         .arg("text = \"Hi\", color = \"#101010\", duration = \"2s\", style = { size = 0.1 }, transition = { kind = \"fade\", duration = 0.5 }")
         .arg("src = \"a.mp4\", duration = 1")
+        .arg("text = \"Hi\", duration = 1, style = { size = 0.1, max_chars = 20 }")
         .output()
         .unwrap();
     assert!(
@@ -1489,7 +1562,10 @@ for body in sys.argv[2:]:
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    assert_eq!(String::from_utf8_lossy(&run.stdout), "accepted\nrejected\n");
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        "accepted\nrejected\nrejected\n"
+    );
 }
 
 #[test]

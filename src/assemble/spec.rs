@@ -6,12 +6,13 @@
 //! line, column and field path; every missing source is listed at once.
 
 use crate::audio::sidechain::{check_threshold, DuckShape};
+use crate::captions::look::Look;
 use crate::captions::style::{Logo, Overlays, Style, TextOverlay};
 use crate::error::{Error, Result};
 use crate::export::cover::Cover;
 use crate::loudness::LoudnessTarget;
 use crate::sync::Standard;
-use crate::timeline::{Shot, TextStyle, TimeSpec, Transition};
+use crate::timeline::{Shot, TimeSpec, Transition};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -82,7 +83,7 @@ pub struct CutShot {
     /// the shipped font.
     pub text: Option<String>,
     /// How a text card's text looks.
-    pub style: Option<TextStyle>,
+    pub style: Option<Look>,
     /// How long a card or still image is shown.
     pub duration: Option<TimeSpec>,
     /// Play a clip this many times faster (0.25-4; below 1 slower), the sound at its pitch.

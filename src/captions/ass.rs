@@ -4,7 +4,8 @@
 
 use super::font::FAMILY;
 use super::layout::{pages, tokens, Canvas, Placement};
-use super::style::{colour, Style, TextOverlay};
+use super::look::colour;
+use super::style::{Style, TextOverlay};
 use super::{Captions, Word};
 use crate::timeline::{TimeSpec, NANOS};
 use cutroom_ffi::Rational;
@@ -65,6 +66,7 @@ fn literal(s: &str) -> String {
 }
 
 fn style_line(name: &str, s: &Style, p: Placement) -> String {
+    let s = &s.look;
     let font = f64::from(p.font);
     let (border, outline, back) = if s.boxed {
         (
@@ -123,7 +125,7 @@ fn page_text(
     font: u32,
 ) -> String {
     let hi = ass_colour(&s.highlight, 0);
-    let base = ass_colour(&s.color, 0);
+    let base = ass_colour(&s.look.color, 0);
     let longest = lines
         .iter()
         .map(|l| {
@@ -270,10 +272,8 @@ mod tests {
             height: 720,
             zones: Vec::new(),
         };
-        let style = Style {
-            boxed: true,
-            ..Style::default()
-        };
+        let mut style = Style::default();
+        style.look.boxed = true;
         let cue = super::super::Cue::new(
             0,
             NANOS,

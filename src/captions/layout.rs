@@ -102,7 +102,7 @@ impl Canvas {
     pub fn captions(&self, style: &Style, lines: u32) -> Placement {
         let h = f64::from(self.height);
         let bottom = self.bottom_limit() - GAP;
-        let mut font = style.size * h;
+        let mut font = style.look.size * h;
         let mut side = SIDE;
         // The band's height depends on the font and its width on the rails it meets: two
         // rounds settle it (a smaller font only lowers the band's top).
@@ -110,7 +110,11 @@ impl Canvas {
             let top = bottom - f64::from(lines) * font / h;
             side = self.side_margin(top, bottom);
             let room = (1.0 - 2.0 * side) * f64::from(self.width);
-            let advance = if style.bold { ADVANCE_BOLD } else { ADVANCE };
+            let advance = if style.look.bold {
+                ADVANCE_BOLD
+            } else {
+                ADVANCE
+            };
             font = font.min(room / (f64::from(style.max_chars) * advance));
         }
         Placement {

@@ -1,13 +1,15 @@
 //! Captions and overlays: caption files read into timed cues ([`parse`]), their times mapped
 //! onto a cut ([`ShotTime`]), laid out clear of a platform's UI zones and written as the ASS
 //! script libass burns in ([`layout`], [`ass`]), and the sidecar `.srt`/`.vtt` of each
-//! deliverable ([`sidecar`]). The style keys live in [`style`].
+//! deliverable ([`sidecar`]). The style keys live in [`style`], the ones text cards share
+//! with captions in [`look`].
 //!
 //! Times are integer nanoseconds from the first frame (of the file the captions belong to).
 
 pub mod ass;
 pub mod font;
 pub mod layout;
+pub mod look;
 mod parse;
 pub mod sidecar;
 pub mod style;

@@ -2,10 +2,11 @@
 //! table (a caption file in cut time and the caption style), a `[logo]` and `[[text]]`
 //! overlays (title, lower third, call to action).
 
+use super::look::{colour, read_table, Look, Table};
 use crate::error::{Error, Result};
-use crate::picture::rgb::Color;
 use crate::timeline::TimeSpec;
 use schemars::JsonSchema;
+use serde::de::{Deserializer, MapAccess};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -76,31 +77,19 @@ impl Overlays {
     }
 }
 
-/// How captions (and text overlays) look. Sizes are fractions of the frame (or of the font
-/// size), so one style fits every preset.
-#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, default)]
+/// How captions (and text overlays) look: the [`Look`] keys and the caption layout's own.
+/// Sizes are fractions of the frame (or of the font size), so one style fits every preset.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields, default)]
 pub struct Style {
     /// `[captions]` only: a caption file (.srt, .vtt, .ass, .json word list) timed on the
     /// whole cut.
     pub file: Option<PathBuf>,
-    /// Font size as a fraction of the frame height.
-    pub size: f64,
-    /// Text colour: black, white, gray or #RRGGBB.
-    pub color: String,
+    /// Size, colours, outline, shadow, box, bold.
+    #[schemars(flatten)]
+    pub look: Look,
     /// Colour of the word being spoken, when the captions carry word times.
     pub highlight: String,
-    /// Outline thickness as a fraction of the font size (0: none).
-    pub outline: f64,
-    /// Shadow offset as a fraction of the font size (0: none).
-    pub shadow: f64,
-    /// Draw the text on an opaque box (`box_color`) instead of outlined.
-    #[serde(rename = "box")]
-    pub boxed: bool,
-    /// Colour of the box (and of the outline).
-    pub box_color: String,
-    /// Bold text.
-    pub bold: bool,
     /// At most this many lines on screen; a longer cue is shown in parts, one after another.
     pub max_lines: u32,
     /// At most this many characters on a line; longer lines wrap at spaces.
@@ -111,42 +100,44 @@ impl Default for Style {
     fn default() -> Self {
         Self {
             file: None,
-            size: 0.045,
-            color: "#FFFFFF".into(),
+            look: Look::caption(),
             highlight: "#FFD400".into(),
-            outline: 0.08,
-            shadow: 0.0,
-            boxed: false,
-            box_color: "#000000".into(),
-            bold: true,
             max_lines: 2,
             max_chars: 24,
         }
     }
 }
 
+impl Table for Style {
+    const OWN: &'static [&'static str] = &["file", "highlight", "max_lines", "max_chars"];
+    fn look(&mut self) -> &mut Look {
+        &mut self.look
+    }
+    fn read_own<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> std::result::Result<(), A::Error> {
+        match key {
+            "file" => self.file = map.next_value()?,
+            "highlight" => self.highlight = map.next_value()?,
+            "max_lines" => self.max_lines = map.next_value()?,
+            _ => self.max_chars = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for Style {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        read_table(d)
+    }
+}
+
 impl Style {
     fn check(&self, at: &str) -> std::result::Result<(), String> {
-        if !(0.01..=0.2).contains(&self.size) {
-            return Err(format!(
-                "{at}.size = {}: expected 0.01 to 0.2 (of the frame height)",
-                self.size
-            ));
-        }
-        for (k, v) in [("outline", self.outline), ("shadow", self.shadow)] {
-            if !(0.0..=0.5).contains(&v) {
-                return Err(format!(
-                    "{at}.{k} = {v}: expected 0 to 0.5 (of the font size)"
-                ));
-            }
-        }
-        for (k, v) in [
-            ("color", &self.color),
-            ("highlight", &self.highlight),
-            ("box_color", &self.box_color),
-        ] {
-            colour(v).map_err(|e| format!("{at}.{k}: {e}"))?;
-        }
+        self.look.check(at, 0.2)?;
+        colour(&self.highlight).map_err(|e| format!("{at}.highlight: {e}"))?;
         if self.max_lines == 0 || self.max_chars < 8 {
             return Err(format!(
                 "{at}: max_lines must be at least 1 and max_chars at least 8"
@@ -154,13 +145,6 @@ impl Style {
         }
         Ok(())
     }
-}
-
-/// A colour key's value as RGB.
-pub fn colour(s: &str) -> std::result::Result<[u8; 3], String> {
-    s.parse::<Color>()
-        .map(|c| c.0)
-        .map_err(|_| format!("'{s}': expected black, white, gray or #RRGGBB"))
 }
 
 /// A text overlay shown from `start` to `end` (cut time; default: the whole cut).

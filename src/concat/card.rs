@@ -4,10 +4,11 @@
 //! same pixels on every machine, the same style keys as captions and text overlays).
 
 use crate::captions::layout::Canvas;
+use crate::captions::look::Look;
 use crate::captions::style::{Style, TextOverlay};
 use crate::captions::{ass, font, Captions};
 use crate::error::{Error, Result};
-use crate::timeline::{Footage, Rgb, TextStyle, NANOS};
+use crate::timeline::{Footage, Rgb, NANOS};
 use cutroom_ffi::{Pixel, Rational, VideoFilter, VideoFrame};
 
 /// The picture of a colour or text card, `width`x`height`, `yuv420p`.
@@ -38,16 +39,10 @@ fn filled(c: Rgb, width: u32, height: u32) -> VideoFrame {
 /// A card's style as a text overlay's on a `width`x`height` frame: lines as long as 90 % of
 /// the width holds at its size (libass wraps longer ones at spaces; a longer word is drawn
 /// smaller, see [`ass::script`]).
-fn overlay_style(s: &TextStyle, width: u32, height: u32) -> Style {
+fn overlay_style(s: &Look, width: u32, height: u32) -> Style {
     let per_line = Canvas::chars_across(f64::from(width), s.size * f64::from(height), s.bold);
     Style {
-        size: s.size,
-        color: s.color.clone(),
-        outline: s.outline,
-        shadow: s.shadow,
-        boxed: s.boxed,
-        box_color: s.box_color.clone(),
-        bold: s.bold,
+        look: s.clone(),
         max_lines: u32::MAX,
         max_chars: per_line,
         ..Style::default()
@@ -56,7 +51,7 @@ fn overlay_style(s: &TextStyle, width: u32, height: u32) -> Style {
 
 /// `text` drawn centred on `base` in `style`, through a one-event ASS script in a temporary
 /// directory (with the font) that is removed when done.
-fn text_card(text: &str, style: &TextStyle, base: VideoFrame) -> Result<VideoFrame> {
+fn text_card(text: &str, style: &Look, base: VideoFrame) -> Result<VideoFrame> {
     let dir = tempfile::tempdir().map_err(Error::work_dir)?;
     font::install(dir.path())?;
     let (w, h) = (base.width(), base.height());
@@ -123,7 +118,7 @@ mod tests {
     fn card_text_is_centred_and_a_word_too_long_for_the_frame_is_drawn_smaller() {
         let card = |text: &str| Footage::Text {
             text: text.into(),
-            style: TextStyle::default(),
+            style: Look::default(),
             background: Rgb::BLACK,
         };
         let f = picture(&card("Thanks"), 360, 640).unwrap();

@@ -2,6 +2,7 @@
 //! of text on a colour), shown for a given duration.
 
 use super::time::TimeSpec;
+use crate::captions::look::Look;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -60,71 +61,6 @@ impl fmt::Display for Rgb {
     }
 }
 
-/// How a text card's text looks: the caption style keys ([`crate::captions::style::Style`],
-/// docs/captions.md), drawn by the same renderer (libass, the shipped font).
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct TextStyle {
-    /// Font size (line height) as a fraction of the frame height (0.01-0.5; default 0.08).
-    pub size: f64,
-    /// Text colour, `#rrggbb` (default white).
-    pub color: String,
-    /// Outline thickness as a fraction of the font size (0-0.5; default 0: none).
-    pub outline: f64,
-    /// Shadow offset as a fraction of the font size (0-0.5; default 0: none).
-    pub shadow: f64,
-    /// Draw the text on an opaque box (`box_color`) instead of outlined.
-    #[serde(rename = "box")]
-    pub boxed: bool,
-    /// Colour of the box (and of the outline), `#rrggbb` (default black).
-    pub box_color: String,
-    /// Bold text (default: regular).
-    pub bold: bool,
-}
-
-impl Default for TextStyle {
-    fn default() -> Self {
-        Self {
-            size: 0.08,
-            color: "#ffffff".into(),
-            outline: 0.0,
-            shadow: 0.0,
-            boxed: false,
-            box_color: "#000000".into(),
-            bold: false,
-        }
-    }
-}
-
-impl TextStyle {
-    /// Range and colour checks; the colours as `#rrggbb` (`#rgb` expanded).
-    pub fn checked(&self) -> Result<Self, String> {
-        if !(0.01..=0.5).contains(&self.size) {
-            return Err(format!(
-                "style.size is a fraction of the frame height between 0.01 and 0.5, not {}",
-                self.size
-            ));
-        }
-        for (k, v) in [("outline", self.outline), ("shadow", self.shadow)] {
-            if !(0.0..=0.5).contains(&v) {
-                return Err(format!(
-                    "style.{k} is a fraction of the font size between 0 and 0.5, not {v}"
-                ));
-            }
-        }
-        let colour = |s: &str, key: &str| {
-            Rgb::parse(s)
-                .map(|c| c.to_string())
-                .map_err(|e| format!("style.{key}: {e}"))
-        };
-        Ok(Self {
-            color: colour(&self.color, "color")?,
-            box_color: colour(&self.box_color, "box_color")?,
-            ..self.clone()
-        })
-    }
-}
-
 /// What a shot shows, from its keys.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Footage {
@@ -136,8 +72,8 @@ pub enum Footage {
     Text {
         /// The text (`\n` breaks lines).
         text: String,
-        /// How it looks (checked, colours as `#rrggbb`).
-        style: TextStyle,
+        /// How it looks (checked).
+        style: Look,
         /// The colour behind it.
         background: Rgb,
     },
@@ -165,8 +101,8 @@ pub struct Card {
     pub color: Option<String>,
     /// A text card: these lines (`\n` breaks them), centred.
     pub text: Option<String>,
-    /// How a text card's text looks.
-    pub style: Option<TextStyle>,
+    /// How a text card's text looks: the caption style keys of [`Look`].
+    pub style: Option<Look>,
     /// How long it is shown.
     pub duration: Option<TimeSpec>,
     /// The transition between the card and the video (default: a cut).

@@ -5,8 +5,9 @@
 //! that take a spec (`concat`, `sync`, `assemble`) share these types; new keys are added as
 //! optional fields.
 
-use super::card::{require_duration, Footage, Rgb, TextStyle};
+use super::card::{require_duration, Footage, Rgb};
 use super::time::TimeSpec;
+use crate::captions::look::Look;
 use crate::error::{Error, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,9 @@ use std::path::{Path, PathBuf};
 pub const MIN_SPEED: f64 = 0.25;
 /// The fastest `speed` a shot takes.
 pub const MAX_SPEED: f64 = 4.0;
+/// The largest `style.size` of a text card (a fraction of the frame height; captions stop at
+/// 0.2).
+const MAX_CARD_TEXT: f64 = 0.5;
 
 /// A whole edit spec.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -45,7 +49,7 @@ pub struct Shot {
     pub text: Option<String>,
     /// How a text card's text looks.
     #[serde(default)]
-    pub style: Option<TextStyle>,
+    pub style: Option<Look>,
     /// How long a card or still image is shown.
     #[serde(default)]
     pub duration: Option<TimeSpec>,
@@ -143,11 +147,9 @@ impl Shot {
         }
         if let Some(text) = &self.text {
             require_duration(self.duration, &format!("{shot}: a text card"))?;
-            let style = self
-                .style
-                .clone()
-                .unwrap_or_default()
-                .checked()
+            let style = self.style.clone().unwrap_or_default();
+            style
+                .check("style", MAX_CARD_TEXT)
                 .map_err(|e| format!("{shot}: {e}"))?;
             if text.trim().is_empty() {
                 return Err(format!("{shot}: text is empty"));
@@ -366,9 +368,9 @@ mod tests {
             s.shot[1].footage(2),
             Ok(Footage::Text {
                 text: "The End".into(),
-                style: TextStyle {
+                style: Look {
                     size: 0.1,
-                    ..TextStyle::default()
+                    ..Look::default()
                 },
                 background: Rgb::WHITE,
             })
