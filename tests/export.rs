@@ -621,7 +621,7 @@ fn input_without_audio_gets_silence_or_no_track() {
     let dir = tempfile::tempdir().unwrap();
     let src = fixture("no_audio.mp4");
     let r = cutroom_json(&["export", s(&src), "-p", "x", "-o", s(dir.path()), "--json"]);
-    assert_eq!(r["outputs"][0]["audio"], "silent");
+    assert_eq!(r["outputs"][0]["audio"], "silence");
     let with = PathBuf::from(r["outputs"][0]["path"].as_str().unwrap());
     assert_deliverable(&with, 1280, 720, "30/1", 6.0, true);
     let m = ebur128(&with);

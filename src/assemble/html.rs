@@ -65,7 +65,7 @@ pub fn write(path: &Path, report: &Report) -> Result<AtomicOutput> {
         )),
         esc(s.music.as_deref().unwrap_or("none")),
         esc(s.voice.as_deref().unwrap_or("none")),
-        s.duck_key.unwrap_or("-"),
+        s.duck_key.map_or_else(|| "-".into(), |k| k.to_string()),
         s.target_lufs,
         s.true_peak_dbtp,
         opt(s.loudness.integrated_lufs, "LUFS"),

@@ -91,7 +91,7 @@ pub struct SoundtrackReport {
     /// The voice-over, when there is one.
     pub voice: Option<String>,
     /// What the music ducks under: `voice` or `shots`.
-    pub duck_key: Option<&'static str>,
+    pub duck_key: Option<DuckKey>,
     /// Target, LUFS.
     pub target_lufs: f64,
     /// True-peak ceiling, dBTP.
@@ -100,6 +100,25 @@ pub struct SoundtrackReport {
     pub loudness: LoudnessReport,
     /// True peak of the AAC-decoded soundtrack (held under the ceiling); `None` for silence.
     pub encoded_true_peak_dbtp: Option<f64>,
+}
+
+/// The sound a music bed ducks under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DuckKey {
+    /// The voice-over.
+    Voice,
+    /// The shots' own sound (there is no voice-over).
+    Shots,
+}
+
+impl std::fmt::Display for DuckKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Voice => "voice",
+            Self::Shots => "shots",
+        })
+    }
 }
 
 /// One deliverable.
@@ -638,10 +657,9 @@ fn soundtrack(
             bed.scale(10f32.powf(m.gain as f32 / 20.0));
             bed.apply_gains(envelope(&activity, bed.frames(), RATE, &m.shape()));
             mix.mix_in(&bed);
-            Some(if cut.voice.is_some() {
-                "voice"
-            } else {
-                "shots"
+            Some(match cut.voice {
+                Some(_) => DuckKey::Voice,
+                None => DuckKey::Shots,
             })
         }
         None => None,

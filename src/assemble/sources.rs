@@ -12,6 +12,37 @@ use crate::progress::Progress;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
+/// How a shot's file was had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShotFrom {
+    /// A local file named by the spec.
+    Local,
+    /// Downloaded from a URL or a video id.
+    Downloaded,
+    /// Found in the cache (a download or a render of an earlier run).
+    Cached,
+    /// Rendered by this run.
+    Rendered,
+    /// A render an earlier run started, finished by this one.
+    Resumed,
+    /// A colour or text card (no file).
+    Card,
+}
+
+impl std::fmt::Display for ShotFrom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Local => "local",
+            Self::Downloaded => "downloaded",
+            Self::Cached => "cached",
+            Self::Rendered => "rendered",
+            Self::Resumed => "resumed",
+            Self::Card => "card",
+        })
+    }
+}
+
 /// Where one shot's file came from (`inputs[]` of the report).
 #[derive(Debug, Clone, Serialize)]
 pub struct ShotInput {
@@ -20,7 +51,7 @@ pub struct ShotInput {
     /// The local file used (null for a colour or text card).
     pub file: Option<PathBuf>,
     /// `local`, `downloaded`, `cached`, `rendered`, `resumed` or `card`.
-    pub how: &'static str,
+    pub how: ShotFrom,
     /// The render job or video id, when there is one.
     pub id: Option<String>,
     /// A render's seconds billed and cost (USD, `cost_estimated` when from the catalog), as in
@@ -108,11 +139,11 @@ pub async fn resolve(
                         source,
                         file: Some(file),
                         how: if rep.cached {
-                            "cached"
+                            ShotFrom::Cached
                         } else if rep.created {
-                            "rendered"
+                            ShotFrom::Rendered
                         } else {
-                            "resumed"
+                            ShotFrom::Resumed
                         },
                         id: rep.id,
                         seconds_billed: rep.seconds_billed,
@@ -139,7 +170,7 @@ pub async fn resolve(
                 inputs[i] = Some(ShotInput {
                     source: f.display().to_string(),
                     file: Some(f.clone()),
-                    how: "local",
+                    how: ShotFrom::Local,
                     id: None,
                     seconds_billed: None,
                     cost_usd: None,
@@ -153,7 +184,7 @@ pub async fn resolve(
                 inputs[i] = Some(ShotInput {
                     source: card.describe(),
                     file: None,
-                    how: "card",
+                    how: ShotFrom::Card,
                     id: None,
                     seconds_billed: None,
                     cost_usd: None,
@@ -177,7 +208,10 @@ pub async fn resolve(
                     inputs[i] = Some(ShotInput {
                         source,
                         file: Some(file.path.clone()),
-                        how: if f.cached { "cached" } else { "downloaded" },
+                        how: match f.cached {
+                            true => ShotFrom::Cached,
+                            false => ShotFrom::Downloaded,
+                        },
                         id: f.id,
                         seconds_billed: None,
                         cost_usd: None,

@@ -9,6 +9,8 @@ use crate::error::{Error, Result};
 use crate::loudness::{self, LevelMeter, LoudnessReport, LoudnessTarget, TruePeakMeter};
 use crate::pcm::Pcm;
 use cutroom_ffi::Resampler;
+use serde::Serialize;
+use std::fmt;
 use std::path::Path;
 
 /// Sample rate of every soundtrack cutroom writes (AAC-LC 48 kHz, as social platforms ask).
@@ -40,6 +42,32 @@ pub struct Finished {
     pub keep: usize,
     /// What was made.
     pub report: SoundtrackReport,
+}
+
+/// Where the sound a report names came from (an output's, a shot's): the same word for the
+/// same meaning in every command's `--json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SoundFrom {
+    /// No audio track (`export --no-audio`).
+    None,
+    /// Made by the caller (assemble's mix), written as it is.
+    Given,
+    /// The source's own sound.
+    Source,
+    /// Silence: the source has no sound.
+    Silence,
+}
+
+impl fmt::Display for SoundFrom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::None => "none",
+            Self::Given => "given",
+            Self::Source => "source",
+            Self::Silence => "silence",
+        })
+    }
 }
 
 /// What a finished soundtrack is.

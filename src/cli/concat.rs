@@ -4,6 +4,7 @@ use super::audio_args::LoudnessArgs;
 use super::bars::Bars;
 use super::{print_json, Global};
 use cutroom::audio::soundtrack::Level;
+use cutroom::concat::plan::VideoPath;
 use cutroom::concat::{self, Options, Summary};
 use cutroom::error::exit;
 use cutroom::progress::Progress;
@@ -131,7 +132,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             summary.output,
             summary.shots.len(),
             summary.duration_s,
-            if summary.path == "copy" {
+            if summary.path == VideoPath::Copy {
                 "copied"
             } else {
                 "normalised"

@@ -15,7 +15,7 @@ mod pixels;
 pub mod plan;
 pub mod source;
 
-use crate::audio::soundtrack::{self, Level};
+use crate::audio::soundtrack::{self, Level, SoundFrom};
 use crate::avwrite::{AacStream, AvWriter, EncodedAudio};
 use crate::error::Result;
 use crate::output::{ensure_not_input, AtomicOutput};
@@ -337,7 +337,7 @@ pub struct Summary {
     /// The output file.
     pub output: String,
     /// `copy` or `normalise`.
-    pub path: &'static str,
+    pub path: VideoPath,
     /// Why that path.
     pub reasons: Vec<String>,
     /// Adjustments the user should know about (keyframe snapping).
@@ -410,7 +410,7 @@ pub struct ShotSummary {
     /// Audio samples of the shot.
     pub samples: i64,
     /// `source` (its own sound) or `silence` (the file has no audio).
-    pub audio: &'static str,
+    pub audio: SoundFrom,
     /// Transition into the next shot: `cut`, `fade` or `crossfade`.
     pub transition: &'static str,
     /// Its duration in seconds (null for a cut).
@@ -432,7 +432,7 @@ impl Summary {
         };
         Self {
             output: output.display().to_string(),
-            path: plan.path.name(),
+            path: plan.path,
             reasons: plan.reasons.clone(),
             warnings: plan.warnings.clone(),
             video: VideoSummary {
@@ -477,10 +477,9 @@ impl Summary {
                         duration_ticks: s.len.0,
                         start_sample: samples0.0,
                         samples: (plan.sample(s.end()) - samples0).0,
-                        audio: if s.content.clip().is_some_and(|c| c.has_audio) {
-                            "source"
-                        } else {
-                            "silence"
+                        audio: match s.content.clip().is_some_and(|c| c.has_audio) {
+                            true => SoundFrom::Source,
+                            false => SoundFrom::Silence,
                         },
                         transition: s.transition.name(),
                         transition_s: (s.transition_ticks > Ticks::ZERO)

@@ -10,10 +10,13 @@ use crate::time::{Samples, Spans, Ticks, TimeBase};
 use crate::timeline::spec::{MAX_SPEED, MIN_SPEED};
 use crate::timeline::{EditSpec, Footage, TimeSpec, Transition};
 use cutroom_ffi::Rational;
+use serde::Serialize;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// How the video is produced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the video is produced (`copy` or `normalise` in reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum VideoPath {
     /// Packets copied bit for bit, retimed onto the output timeline.
     Copy,
@@ -21,13 +24,12 @@ pub enum VideoPath {
     Normalise,
 }
 
-impl VideoPath {
-    /// `copy` or `normalise`.
-    pub fn name(self) -> &'static str {
-        match self {
+impl fmt::Display for VideoPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
             Self::Copy => "copy",
             Self::Normalise => "normalise",
-        }
+        })
     }
 }
 

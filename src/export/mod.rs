@@ -21,7 +21,7 @@ pub mod reframe;
 pub mod safezones;
 mod soundtracks;
 
-use crate::audio::soundtrack::Mastered;
+use crate::audio::soundtrack::{Mastered, SoundFrom};
 use crate::captions::layout::Canvas;
 use crate::captions::style::Overlays;
 use crate::captions::{sidecar, Captions};
@@ -43,7 +43,7 @@ pub use fanout::one_thread_per_encoder;
 use fanout::{decode, forward, Fanout, Source};
 use plan::{check_request, group, plan, PictureInfo, Plan};
 use preset::Preset;
-use reframe::Reframe;
+use reframe::{Fit, Reframe};
 use serde::Serialize;
 use soundtracks::{encode_soundtracks, Sound, Track};
 use std::path::{Path, PathBuf};
@@ -125,12 +125,13 @@ pub struct Exported {
     /// File size in bytes.
     pub bytes: u64,
     /// Fit mode (`crop`, `pad`, `blur`).
-    pub fit: &'static str,
+    pub fit: Fit,
     /// The FFmpeg filter graph that reframed the picture, replayable with the ffmpeg CLI on the
     /// input (for an anamorphic source it starts by making the pixels square).
     pub filter: String,
-    /// `source` (the input's sound), `silent` (the input has none) or `none` (`--no-audio`).
-    pub audio: &'static str,
+    /// `source` (the input's sound), `silence` (the input has none), `given` (the caller's) or
+    /// `none` (`--no-audio`).
+    pub audio: SoundFrom,
     /// Integrated loudness target of the preset, LUFS.
     pub loudness_target_lufs: f64,
     /// True-peak ceiling of the preset, dBTP.
@@ -177,10 +178,10 @@ pub fn export_staged(
         .ok_or_else(|| Error::bad_input(&req.input, "no video stream to export"))?;
     let info = input.streams()[v].clone();
     let audio_kind = match (req.audio, input.best_stream(MediaKind::Audio)) {
-        (false, _) => "none",
-        (true, _) if given.is_some() => "given",
-        (true, Some(_)) => "source",
-        (true, None) => "silent",
+        (false, _) => SoundFrom::None,
+        (true, _) if given.is_some() => SoundFrom::Given,
+        (true, Some(_)) => SoundFrom::Source,
+        (true, None) => SoundFrom::Silence,
     };
     let picture = PictureInfo {
         time_base: info.time_base,
@@ -222,7 +223,7 @@ pub enum FeedSound<'a> {
     Own {
         /// The sound.
         pcm: Pcm,
-        /// Its source has no sound (the report says `silent`).
+        /// Its source has no sound (the report says `silence`).
         silent: bool,
     },
 }
@@ -239,15 +240,19 @@ pub fn export_frames(
 ) -> Result<(Report, Batch)> {
     check_request(req)?;
     let (audio_kind, sound) = match (req.audio, sound) {
-        (false, _) => ("none", Sound::Input),
+        (false, _) => (SoundFrom::None, Sound::Input),
         (true, None) => {
             return Err(Error::Internal(
                 "exporting a frame feed with sound needs its soundtrack".into(),
             ))
         }
-        (true, Some(FeedSound::Given(g))) => ("given", Sound::Given(g)),
+        (true, Some(FeedSound::Given(g))) => (SoundFrom::Given, Sound::Given(g)),
         (true, Some(FeedSound::Own { pcm, silent })) => {
-            (if silent { "silent" } else { "source" }, Sound::Own(pcm))
+            let from = match silent {
+                true => SoundFrom::Silence,
+                false => SoundFrom::Source,
+            };
+            (from, Sound::Own(pcm))
         }
     };
     let picture = PictureInfo {
@@ -310,7 +315,7 @@ fn run(
     req: &Request,
     picture: &PictureInfo,
     mut square: SquarePixels,
-    audio_kind: &'static str,
+    audio_kind: SoundFrom,
     sound: Sound<'_>,
     progress: &dyn Progress,
     source: Source<'_>,
@@ -459,7 +464,7 @@ fn exported(
     p: &Plan,
     file: &Path,
     filter: &str,
-    audio: &'static str,
+    audio: SoundFrom,
 ) -> Result<Exported> {
     let bytes = std::fs::metadata(file)
         .map_err(|e| Error::io(&p.target, e))?
@@ -475,7 +480,7 @@ fn exported(
         frames: p.frames,
         duration_s: p.frames as f64 / p.rate.as_f64(),
         bytes,
-        fit: req.reframe.fit.as_str(),
+        fit: req.reframe.fit,
         filter: filter.to_string(),
         audio,
         loudness_target_lufs: p.preset.loudness_lufs,

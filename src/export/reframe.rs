@@ -9,10 +9,14 @@ use crate::error::Error;
 use crate::picture::even_round;
 use crate::picture::rgb::Color;
 use crate::picture::turn::Turn;
+use serde::Serialize;
+use std::fmt;
 use std::str::FromStr;
 
-/// How the picture fills an output of another shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the picture fills an output of another shape (in reports, its name as on the command
+/// line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Fit {
     /// Fill the frame, cutting what sticks out (`--focus` picks the window).
     Crop,
@@ -22,14 +26,13 @@ pub enum Fit {
     Blur,
 }
 
-impl Fit {
-    /// The name used on the command line and in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
+impl fmt::Display for Fit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
             Self::Crop => "crop",
             Self::Pad => "pad",
             Self::Blur => "blur",
-        }
+        })
     }
 }
 
