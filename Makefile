@@ -35,7 +35,8 @@ bench: build
 	bench/run.sh
 
 ## demo: assemble fixtures/demo/cut.toml (two shots rendered by `cutroom emulate` on a free
-## loopback port, a committed clip, a ducked music bed) into out/demo/; no key needed. Against a
+## loopback port, a committed clip, a ducked music bed, captions, a logo and a text end card)
+## into out/demo/; no key needed. Against a
 ## real provider: OPENAI_BASE_URL=... OPENAI_API_KEY=... cutroom assemble fixtures/demo/cut.toml -o DIR
 DEMO_OUT ?= out/demo
 demo: build

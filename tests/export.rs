@@ -1413,6 +1413,48 @@ fn a_text_title_card_reads_and_captions_follow_the_speed() {
     }
 }
 
+#[test]
+fn at_speed_2_output_frame_k_is_source_frame_2k_plus_1_so_a_flash_on_an_even_frame_is_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Frame n of the source has luma 16 + 7n: each decoded frame says which source frame it is.
+    let clip = d.join("numbered.mp4");
+    lavfi_clip(
+        &clip,
+        "color=c=black:s=640x360:r=30:d=1,format=yuv420p,geq=lum='16+7*N':cb=128:cr=128",
+        &[],
+    );
+    let out = d.join("out");
+    let r = cutroom(&[
+        "export",
+        s(&clip),
+        "--presets",
+        s(&small_preset(d)),
+        "-p",
+        "small",
+        "--speed",
+        "2",
+        "-o",
+        s(&out),
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    // Nearest frame, never blended: slot k shows the source frame on screen at its middle,
+    // (2k + 1) source frames in. A one-frame flash on an even source frame (a whole second
+    // at 30 fps, as on the marker clips) is never seen at 2x; one on an odd frame is.
+    let shown: Vec<f64> = luma_means(&out.join("numbered.small.mp4"))
+        .iter()
+        .map(|(_, y)| (y - 16.0) / 7.0)
+        .collect();
+    assert_eq!(shown.len(), 15);
+    for (k, n) in shown.iter().enumerate() {
+        assert!(
+            (n - (2 * k + 1) as f64).abs() < 0.3,
+            "output frame {k} shows source frame {n:.2}, not {}",
+            2 * k + 1
+        );
+    }
+}
+
 /// The rows `[top, bottom]` of the white pixels of `f` (text on black), if any.
 fn white_rows(f: &Rgb) -> Option<[u32; 2]> {
     let rows: Vec<u32> = (0..f.height)
