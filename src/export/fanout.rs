@@ -11,8 +11,8 @@ use crate::error::Result;
 use crate::picture::square::SquarePixels;
 use crate::progress::Progress;
 use crate::sheet::RgbImage;
-use crate::time::Instants;
-use cutroom_ffi::{rescale, Decoder as _, Input, Rational, VideoDecoder, VideoFrame};
+use crate::time::{Instants, Ticks, TimeBase};
+use cutroom_ffi::{rescale, Decoder as _, Input, VideoDecoder, VideoFrame};
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
@@ -136,8 +136,8 @@ pub(super) fn encode(
                     .then(|| Tracker::new(e.picture.turn)),
                 thumbs: Thumbnails::new(wanted, e.picture.time_base, &e.req.input),
                 period: match nominal_rate(&e.picture.rates) {
-                    r if r.is_unknown() => 1,
-                    r => rescale(1, r.invert(), e.picture.time_base).max(1),
+                    r if r.is_unknown() => Ticks(1),
+                    r => Ticks(rescale(1, r.invert(), e.picture.time_base.rational()).max(1)),
                 },
                 origin: e.picture.start_time,
                 last: None,
@@ -202,10 +202,10 @@ pub(super) struct Fanout<'a> {
     tracker: Option<Tracker>,
     thumbs: Thumbnails<'a>,
     /// Ticks of one frame at the nominal rate (for a frame without pts).
-    period: i64,
+    period: Ticks,
     /// The first frame's pts.
-    origin: Option<i64>,
-    last: Option<i64>,
+    origin: Option<Ticks>,
+    last: Option<Ticks>,
     input: &'a Path,
 }
 
@@ -214,7 +214,8 @@ impl Fanout<'_> {
     fn send(&mut self, frame: VideoFrame) -> Result<bool> {
         let pts = frame
             .pts()
-            .unwrap_or_else(|| self.last.map_or(0, |l| l + self.period));
+            .map(Ticks)
+            .unwrap_or_else(|| self.last.map_or(Ticks::ZERO, |l| l + self.period));
         self.last = Some(pts);
         let frame = self.square.convert(frame, self.input)?;
         let origin = *self.origin.get_or_insert(pts);
@@ -225,7 +226,7 @@ impl Fanout<'_> {
         };
         let frame = Arc::new(frame);
         Ok(self.senders.iter().all(|tx| {
-            tx.send(Msg::Frame(Arc::clone(&frame), pts - origin, centre))
+            tx.send(Msg::Frame(Arc::clone(&frame), (pts - origin).0, centre))
                 .is_ok()
         }))
     }
@@ -254,19 +255,19 @@ pub(super) fn forward(
 /// The pictures a decode keeps (see [`Request::thumbnails`](super::Request::thumbnails)).
 struct Thumbnails<'a> {
     /// Times still wanted, in the stream's time base from the first frame, latest first.
-    wanted: Vec<i64>,
+    wanted: Vec<Ticks>,
     taken: Vec<RgbImage>,
     input: &'a Path,
 }
 
 impl<'a> Thumbnails<'a> {
-    fn new(wanted: Option<&Instants>, time_base: Rational, input: &'a Path) -> Self {
-        let ticks = |w: &Instants| -> Vec<i64> {
-            let from = w.time_base.rational();
+    fn new(wanted: Option<&Instants>, time_base: TimeBase, input: &'a Path) -> Self {
+        let ticks = |w: &Instants| -> Vec<Ticks> {
+            let from = w.time_base;
             w.ticks
                 .iter()
                 .rev()
-                .map(|t| rescale(t.0, from, time_base))
+                .map(|t| t.rescale(from, time_base))
                 .collect()
         };
         Self {
@@ -277,7 +278,7 @@ impl<'a> Thumbnails<'a> {
     }
 
     /// Keep `frame` (at `pts` from the first frame) for every wanted time it reaches.
-    fn offer(&mut self, frame: &VideoFrame, pts: i64) -> Result<()> {
+    fn offer(&mut self, frame: &VideoFrame, pts: Ticks) -> Result<()> {
         while self.wanted.last().is_some_and(|&t| pts >= t) {
             self.wanted.pop();
             let (w, h) = (frame.width().max(1), frame.height().max(1));

@@ -184,9 +184,10 @@ pub fn export_staged(
         (true, None) => SoundFrom::Silence,
     };
     let picture = PictureInfo {
-        time_base: info.time_base,
+        time_base: TimeBase::new(info.time_base)
+            .ok_or_else(|| Error::bad_input(&req.input, "the video stream has no time base"))?,
         rates: [info.real_frame_rate, info.avg_frame_rate],
-        start_time: info.start_time,
+        start_time: info.start_time.map(Ticks),
         duration: video_duration(&req.input, &info)?,
         turn: Turn::from_rotation(info.rotation),
     };
@@ -256,10 +257,10 @@ pub fn export_frames(
         }
     };
     let picture = PictureInfo {
-        time_base: feed.time_base.rational(),
+        time_base: feed.time_base,
         rates: [feed.frame_rate; 2],
         start_time: None,
-        duration: feed.duration.0,
+        duration: feed.duration,
         turn: Turn::None,
     };
     let mut frames = Some(feed.frames);
@@ -508,7 +509,7 @@ pub fn video_length_ns(input: &Path) -> Result<i64> {
     let info = &file.streams()[v];
     let ticks = video_duration(input, info)?;
     Ok(rescale(
-        ticks,
+        ticks.0,
         info.time_base,
         Rational::new(1, crate::timeline::NANOS as i32),
     ))
@@ -516,10 +517,10 @@ pub fn video_length_ns(input: &Path) -> Result<i64> {
 
 /// The video stream's duration in its time base. When the container does not declare it
 /// (Matroska, MPEG-TS), the stream's packets are indexed (not decoded) to find where it ends.
-fn video_duration(path: &Path, info: &StreamInfo) -> Result<i64> {
+fn video_duration(path: &Path, info: &StreamInfo) -> Result<Ticks> {
     match info.duration {
-        Some(d) => Ok(d),
-        None => Ok(VideoIndex::scan(path)?.duration().0),
+        Some(d) => Ok(Ticks(d)),
+        None => Ok(VideoIndex::scan(path)?.duration()),
     }
 }
 

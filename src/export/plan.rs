@@ -8,6 +8,7 @@ use crate::audio::soundtrack::RATE as AUDIO_RATE;
 use crate::error::{Error, Result};
 use crate::output::{check_outputs, Planned};
 use crate::picture::turn::Turn;
+use crate::time::{Ticks, TimeBase};
 use cutroom_ffi::{rescale, Rational, VideoEncoderConfig};
 use preset::Preset;
 use std::path::{Path, PathBuf};
@@ -28,13 +29,13 @@ pub(super) struct Plan {
 /// What an export needs to know of its pictures (the input's video stream, or a feed).
 pub(super) struct PictureInfo {
     /// Time base of the frames' pts.
-    pub(super) time_base: Rational,
+    pub(super) time_base: TimeBase,
     /// Frame rates in order of preference: the base rate, then the average.
     pub(super) rates: [Rational; 2],
     /// The first frame's pts, when known (else the first frame's own).
-    pub(super) start_time: Option<i64>,
+    pub(super) start_time: Option<Ticks>,
     /// Length in `time_base` ticks.
-    pub(super) duration: i64,
+    pub(super) duration: Ticks,
     /// The turn that shows the pictures upright.
     pub(super) turn: Turn,
 }
@@ -156,7 +157,7 @@ pub(super) fn plan(req: &Request, picture: &PictureInfo) -> Result<Vec<Plan>> {
     let mut plans = Vec::new();
     for p in &req.presets {
         let rate = p.frame_rate(&picture.rates);
-        let frames = frame_count(picture.duration, picture.time_base, rate);
+        let frames = frame_count(picture.duration.0, picture.time_base.rational(), rate);
         let target = req.out_dir.join(format!("{stem}.{}.mp4", p.name));
         let secs = frames as f64 / rate.as_f64();
         let mut warnings = Vec::new();
@@ -178,7 +179,7 @@ pub(super) fn plan(req: &Request, picture: &PictureInfo) -> Result<Vec<Plan>> {
             target,
             rate,
             frames,
-            time_base: picture.time_base,
+            time_base: picture.time_base.rational(),
             src_rate: nominal_rate(&picture.rates),
             warnings,
         });
