@@ -643,6 +643,17 @@ fn demo_spec_makes_checked_deliverables_in_sync_at_every_shot() {
                 && srt.contains("3\n00:00:08,500 --> 00:00:11,000\nThe cat keeps watch\n"),
             "{srt}"
         );
+        // ... burnt in as they land, and the end card's text on the last two seconds.
+        for (t, shown, hidden) in [
+            (1.5, &["PAPER", "BOAT", "SAIL"][..], &["CUTROOM"][..]),
+            (total - 1.0, &["MADE", "WITH", "CUTROOM"][..], &["SAIL"][..]),
+        ] {
+            let frame = frame_at(path, t, &dir.path().join("ocr.png"));
+            let at = format!("{} at {t:.2} s", path.display());
+            if !assert_ocr(&frame, shown, hidden, &dir.path().join("ocr.pgm"), &at) {
+                return;
+            }
+        }
         // Every shot span measured, each within one frame (the end card has no sound and
         // no picture events: nothing to measure).
         let shots = o["shots"].as_array().unwrap();
