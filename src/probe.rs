@@ -1,8 +1,9 @@
 //! `probe`: what exactly is in a media file: container, streams, timing, priming, VFR.
 
 use crate::error::{Error, Result};
+use crate::video_index::VideoIndex;
 use crate::{media, mp4};
-use cutroom_ffi::{Colour, MediaKind, Rational, StreamInfo};
+use cutroom_ffi::{Colour, MediaKind, Packet, Rational, StreamInfo};
 use serde::Serialize;
 use std::path::Path;
 
@@ -95,27 +96,58 @@ struct Scan {
     packets: u64,
     first_pts: Option<i64>,
     end: Option<i64>,
+    /// Video: presentation times of the frames shown.
     pts: Vec<i64>,
 }
 
-/// Probe one file: open it, read every packet (so truncation is an error), describe it.
+impl Scan {
+    fn add(&mut self, pkt: &Packet, video: bool) {
+        self.packets += 1;
+        if let Some(pts) = pkt.pts() {
+            let end = pts + pkt.duration();
+            self.first_pts = Some(self.first_pts.map_or(pts, |f| f.min(pts)));
+            self.end = Some(self.end.map_or(end, |e| e.max(end)));
+            if video && !pkt.is_discard() {
+                self.pts.push(pts);
+            }
+        }
+    }
+
+    /// Time the stream as its video index does: from the first frame shown to the end of the
+    /// last, a frame without a duration lasting one nominal frame.
+    fn timed_by(&mut self, index: &VideoIndex) {
+        self.first_pts = Some(index.first().0);
+        self.end = Some(index.end.0);
+        self.pts = index.pts.iter().map(|t| t.0).collect();
+    }
+}
+
+/// Probe one file: open it, read every packet (so truncation is an error), describe it. The
+/// video stream every command uses is read through its [`VideoIndex`].
 pub fn probe(path: &Path) -> Result<FileProbe> {
     let mut input = media::open(path)?;
     let infos = input.streams();
     let mut scans: Vec<Scan> = infos.iter().map(|_| Scan::default()).collect();
+    let mut add = |pkt: &Packet| -> Result<()> {
+        let i = pkt.stream();
+        scans[i].add(pkt, infos[i].kind == MediaKind::Video);
+        Ok(())
+    };
+    let index = match input.best_stream(MediaKind::Video) {
+        None => None,
+        Some(_) => match VideoIndex::read(path, &mut input, &mut add) {
+            Ok(ix) => Some(ix),
+            // A stream the index cannot time (raw H.264 has no timestamps) is still described.
+            Err(Error::BadInput { .. }) => None,
+            Err(e) => return Err(e),
+        },
+    };
+    // The rest of the file: all of it without a video index, else nothing.
     while let Some(pkt) = input.read_packet()? {
-        let s = &mut scans[pkt.stream()];
-        s.packets += 1;
-        if let Some(pts) = pkt.pts() {
-            s.first_pts = Some(s.first_pts.map_or(pts, |f: i64| f.min(pts)));
-            s.end = Some(
-                s.end
-                    .map_or(pts + pkt.duration(), |e: i64| e.max(pts + pkt.duration())),
-            );
-            if infos[pkt.stream()].kind == MediaKind::Video && !pkt.is_discard() {
-                s.pts.push(pts);
-            }
-        }
+        add(&pkt)?;
+    }
+    if let Some(ix) = &index {
+        scans[ix.stream()].timed_by(ix);
     }
     let layout = mp4::read_layout(path).map_err(|e| Error::io(path, e))?;
     let streams: Vec<StreamProbe> = infos

@@ -1,15 +1,17 @@
-//! One pass over a file's packets: the container's timestamps for the checks, and the first video
-//! stream decoded once, cheaply (no deblocking), into per-frame activity (luma at thumbnail size)
-//! and the faces' mouths (RGB pictures for the face models, see [`super::face`]), the latter on
-//! a thread of their own.
+//! One pass over a file's packets: the container's timestamps for the checks, the video index
+//! ([`VideoIndex`]: where the picture ends), and the first video stream decoded once, cheaply (no
+//! deblocking), into per-frame activity (luma at thumbnail size) and the faces' mouths (RGB
+//! pictures for the face models, see [`super::face`]), the latter on a thread of their own.
 
 use super::container::PacketLog;
 use super::face::{self, FaceTrack, Patch, Rgb};
 use crate::error::{Error, Result};
 use crate::media;
 use crate::progress::Progress;
+use crate::time::{Ticks, TimeBase};
+use crate::video_index::VideoIndex;
 use cutroom_ffi::{
-    Decoder as _, DecoderOptions, MediaKind, Pixel, Rational, Scaler, VideoDecoder, VideoFrame,
+    Decoder as _, DecoderOptions, MediaKind, Pixel, Scaler, VideoDecoder, VideoFrame,
 };
 use std::path::Path;
 use std::sync::mpsc::SyncSender;
@@ -38,8 +40,12 @@ pub struct FrameStats {
 /// The analysed video stream.
 #[derive(Debug, Clone)]
 pub struct VideoTrack {
-    /// Time base of [`FrameStats::pts`].
-    pub time_base: Rational,
+    /// Time base of [`FrameStats::pts`] and of the lengths here.
+    pub time_base: TimeBase,
+    /// One frame at the nominal rate ([`VideoIndex::frame_ticks`]).
+    pub frame: Ticks,
+    /// End of the last frame shown, as the video index reads it ([`VideoIndex::end`]).
+    pub end: Ticks,
     /// Frames in presentation order.
     pub frames: Vec<FrameStats>,
 }
@@ -47,30 +53,17 @@ pub struct VideoTrack {
 impl VideoTrack {
     /// Presentation time of frame `i` in seconds.
     pub fn time(&self, i: usize) -> f64 {
-        self.frames[i].pts as f64 * self.time_base.as_f64()
+        self.time_base.secs(Ticks(self.frames[i].pts))
     }
 
-    /// The typical frame duration in seconds (median gap between frames), 1/30 s when unknown.
+    /// One frame at the nominal rate, in seconds.
     pub fn frame_duration(&self) -> f64 {
-        let mut gaps: Vec<i64> = self
-            .frames
-            .windows(2)
-            .map(|w| w[1].pts - w[0].pts)
-            .filter(|g| *g > 0)
-            .collect();
-        if gaps.is_empty() {
-            return 1.0 / 30.0;
-        }
-        gaps.sort_unstable();
-        gaps[gaps.len() / 2] as f64 * self.time_base.as_f64()
+        self.time_base.secs(self.frame)
     }
 
-    /// End of the last frame on the timeline (its pts plus one frame duration), in seconds.
+    /// End of the last frame shown, in seconds.
     pub fn end(&self) -> f64 {
-        self.frames
-            .last()
-            .map(|f| f.pts as f64 * self.time_base.as_f64() + self.frame_duration())
-            .unwrap_or(0.0)
+        self.time_base.secs(self.end)
     }
 }
 
@@ -87,8 +80,8 @@ pub struct Scan {
 /// Decoded frames that may wait for the face thread (references, no pixel copies).
 const FACE_QUEUE: usize = 4;
 
-/// Read every packet of `path` once: log timestamps, decode the best video stream. The faces
-/// are followed on a thread of their own, fed the decoded frames as they come.
+/// Read every packet of `path` once: log timestamps, index and decode the best video stream.
+/// The faces are followed on a thread of their own, fed the decoded frames as they come.
 pub fn scan(path: &Path, bar: &dyn Progress) -> Result<Scan> {
     let mut input = media::open(path)?;
     let streams = input.streams();
@@ -127,15 +120,16 @@ pub fn scan(path: &Path, bar: &dyn Progress) -> Result<Scan> {
         });
         let mut a = Analyser::new(Scaler::new(Pixel::Gray, w, h, true), tx);
         let mut decode = || -> Result<VideoTrack> {
-            while let Some(pkt) = input.read_packet()? {
-                packets.record(&pkt);
+            let ix = VideoIndex::read(path, &mut input, |pkt| {
+                packets.record(pkt);
                 if pkt.stream() == index {
-                    dec.push(&pkt, |frame| a.take(frame))?;
+                    dec.push(pkt, |frame| a.take(frame))?;
                     bar.advance(1);
                 }
-            }
+                Ok(())
+            })?;
             dec.finish(|frame| a.take(frame))?;
-            Ok(a.finish(dec.time_base()))
+            Ok(a.finish(&ix))
         };
         let video = decode();
         let faces = faces
@@ -343,11 +337,13 @@ impl Analyser {
         self.prev = Some(pic);
     }
 
-    /// The video track (timestamps in `time_base`); the face thread's queue closes.
-    fn finish(&mut self, time_base: Rational) -> VideoTrack {
+    /// The video track of the stream `index` describes; the face thread's queue closes.
+    fn finish(&mut self, index: &VideoIndex) -> VideoTrack {
         self.faces = None;
         VideoTrack {
-            time_base,
+            time_base: index.time_base,
+            frame: index.frame_ticks(),
+            end: index.end,
             frames: std::mem::take(&mut self.frames),
         }
     }

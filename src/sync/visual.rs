@@ -215,11 +215,14 @@ fn fit(points: &[(f64, [f64; 2])], axis: usize) -> Option<Line> {
 mod tests {
     use super::*;
     use crate::sync::video::FrameStats;
+    use crate::time::{Ticks, TimeBase};
     use cutroom_ffi::Rational;
 
     fn track(frames: Vec<FrameStats>) -> VideoTrack {
         VideoTrack {
-            time_base: Rational::new(1, 25),
+            time_base: TimeBase::of_rate(Rational::new(25, 1)).unwrap(),
+            frame: Ticks(1),
+            end: Ticks(frames.last().map_or(0, |f| f.pts + 1)),
             frames,
         }
     }
