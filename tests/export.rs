@@ -1276,6 +1276,19 @@ fn small_preset(dir: &Path) -> PathBuf {
     p
 }
 
+/// `cutroom export CLIP --presets <small> -p small EXTRA... -o DIR/out`, which must succeed:
+/// the deliverable's path.
+fn export_small(dir: &Path, clip: &Path, extra: &[&str]) -> PathBuf {
+    let (presets, out) = (small_preset(dir), dir.join("out"));
+    let mut args = vec!["export", s(clip), "--presets", s(&presets), "-p", "small"];
+    args.extend(["-o", s(&out)]);
+    args.extend_from_slice(extra);
+    let r = cutroom(&args);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let stem = clip.file_stem().unwrap().to_str().unwrap();
+    out.join(format!("{stem}.small.mp4"))
+}
+
 #[test]
 fn speed_and_cards_on_export_keep_every_marker_where_the_timeline_says() {
     let dir = tempfile::tempdir().unwrap();
@@ -1424,24 +1437,11 @@ fn at_speed_2_output_frame_k_is_source_frame_2k_plus_1_so_a_flash_on_an_even_fra
         "color=c=black:s=640x360:r=30:d=1,format=yuv420p,geq=lum='16+7*N':cb=128:cr=128",
         &[],
     );
-    let out = d.join("out");
-    let r = cutroom(&[
-        "export",
-        s(&clip),
-        "--presets",
-        s(&small_preset(d)),
-        "-p",
-        "small",
-        "--speed",
-        "2",
-        "-o",
-        s(&out),
-    ]);
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let video = export_small(d, &clip, &["--speed", "2"]);
     // Nearest frame, never blended: slot k shows the source frame on screen at its middle,
     // (2k + 1) source frames in. A one-frame flash on an even source frame (a whole second
     // at 30 fps, as on the marker clips) is never seen at 2x; one on an odd frame is.
-    let shown: Vec<f64> = luma_means(&out.join("numbered.small.mp4"))
+    let shown: Vec<f64> = luma_means(&video)
         .iter()
         .map(|(_, y)| (y - 16.0) / 7.0)
         .collect();
@@ -1477,25 +1477,19 @@ fn card_text_and_captions_at_the_same_size_have_the_same_cap_height() {
         "[captions]\nsize = 0.1\noutline = 0\nbold = true\n",
     )
     .unwrap();
-    let out = d.join("out");
-    let r = cutroom(&[
-        "export",
-        s(&clip),
-        "--presets",
-        s(&small_preset(d)),
-        "-p",
-        "small",
-        "--captions",
-        s(&srt),
-        "--overlays",
-        s(&overlays),
-        "--title-card",
-        "text = \"HELLO\", duration = 1, style = { size = 0.1, bold = true }",
-        "-o",
-        s(&out),
-    ]);
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    let video = out.join("clip.small.mp4");
+    let card = "text = \"HELLO\", duration = 1, style = { size = 0.1, bold = true }";
+    let video = export_small(
+        d,
+        &clip,
+        &[
+            "--captions",
+            s(&srt),
+            "--overlays",
+            s(&overlays),
+            "--title-card",
+            card,
+        ],
+    );
     // Size is the line height: 36 px here, DejaVu Sans's em 36/1.164 px, its capitals 0.729 em.
     let cap = 0.729 * (0.1 * 360.0_f64).floor() / 1.164;
     let mut heights = Vec::new();
