@@ -3,7 +3,10 @@
 use crate::error::{Error, Result};
 use crate::video_index::VideoIndex;
 use crate::{media, mp4};
-use cutroom_ffi::{Colour, MediaKind, Packet, Rational, StreamInfo};
+use cutroom_ffi::{
+    AudioDecoder, Colour, Decoder as _, DecoderOptions, Input, MediaKind, Packet, Rational,
+    StreamInfo, VideoDecoder,
+};
 use serde::Serialize;
 use std::path::Path;
 
@@ -88,6 +91,9 @@ pub struct StreamProbe {
     pub samples: Option<u64>,
     /// Audio: encoder delay trimmed by the edit list (or FFmpeg's skip), in samples.
     pub encoder_delay_samples: Option<i64>,
+    /// Audio and video, with `--decode`: packets the decoder refused as damaged and skipped
+    /// (a player shows a frozen picture or a gap there); null without `--decode`.
+    pub damaged_packets: Option<u64>,
 }
 
 /// Per-stream figures gathered by reading every packet.
@@ -98,6 +104,8 @@ struct Scan {
     end: Option<i64>,
     /// Video: presentation times of the frames shown.
     pts: Vec<i64>,
+    /// Damaged packets skipped by the decoder (with `--decode`).
+    damaged: Option<u64>,
 }
 
 impl Scan {
@@ -122,16 +130,71 @@ impl Scan {
     }
 }
 
-/// Probe one file: open it, read every packet (so truncation is an error), describe it. The
-/// video stream every command uses is read through its [`VideoIndex`].
-pub fn probe(path: &Path) -> Result<FileProbe> {
+/// A decoder of one stream for `probe --decode`, kept for its count of damaged packets.
+enum Check {
+    Audio(AudioDecoder),
+    Video(VideoDecoder),
+}
+
+impl Check {
+    /// A decoder for stream `info` of `input` (`None` for a stream that is not sound or picture).
+    fn new(input: &Input, info: &StreamInfo) -> Result<Option<Self>> {
+        let fast = DecoderOptions {
+            skip_loop_filter: true,
+            fast: true,
+            ..DecoderOptions::default()
+        };
+        let rate = info.params.sample_rate().max(1);
+        Ok(match info.kind {
+            MediaKind::Audio => Some(Self::Audio(AudioDecoder::new(input, info.index, rate, 1)?)),
+            MediaKind::Video => Some(Self::Video(VideoDecoder::with_options(
+                input, info.index, None, fast,
+            )?)),
+            _ => None,
+        })
+    }
+
+    fn push(&mut self, pkt: &Packet) -> Result<()> {
+        match self {
+            Self::Audio(d) => d.push(pkt, |_| Ok::<_, Error>(true)),
+            Self::Video(d) => d.push(pkt, |_| Ok::<_, Error>(true)),
+        }
+        .map(drop)
+    }
+
+    /// Drain the decoder: the damaged packets it skipped.
+    fn finish(self) -> Result<u64> {
+        Ok(match self {
+            Self::Audio(mut d) => {
+                d.finish(|_| Ok::<_, Error>(true))?;
+                d.damaged_packets()
+            }
+            Self::Video(mut d) => {
+                d.finish(|_| Ok::<_, Error>(true))?;
+                d.damaged_packets()
+            }
+        })
+    }
+}
+
+/// Probe one file: open it, read every packet (so truncation is an error), describe it; with
+/// `decode`, also decode every audio and video stream in the same pass and count the damaged
+/// packets skipped. The video stream every command uses is read through its [`VideoIndex`].
+pub fn probe(path: &Path, decode: bool) -> Result<FileProbe> {
     let mut input = media::open(path)?;
     let infos = input.streams();
     let mut scans: Vec<Scan> = infos.iter().map(|_| Scan::default()).collect();
+    let mut checks = Vec::new();
+    for info in infos.iter().filter(|_| decode) {
+        checks.push(Check::new(&input, info)?);
+    }
     let mut add = |pkt: &Packet| -> Result<()> {
         let i = pkt.stream();
         scans[i].add(pkt, infos[i].kind == MediaKind::Video);
-        Ok(())
+        match checks.get_mut(i) {
+            Some(Some(check)) => check.push(pkt),
+            _ => Ok(()),
+        }
     };
     let index = match input.best_stream(MediaKind::Video) {
         None => None,
@@ -148,6 +211,9 @@ pub fn probe(path: &Path) -> Result<FileProbe> {
     }
     if let Some(ix) = &index {
         scans[ix.stream()].timed_by(ix);
+    }
+    for (scan, check) in scans.iter_mut().zip(checks) {
+        scan.damaged = check.map(Check::finish).transpose()?;
     }
     let layout = mp4::read_layout(path).map_err(|e| Error::io(path, e))?;
     let streams: Vec<StreamProbe> = infos
@@ -234,6 +300,7 @@ fn stream_probe(info: &StreamInfo, scan: &mut Scan, layout: Option<&mp4::Layout>
             None
         },
         encoder_delay_samples: audio.then(|| encoder_delay(info, scan, track)),
+        damaged_packets: scan.damaged,
     }
 }
 

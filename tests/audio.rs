@@ -1178,22 +1178,11 @@ fn damaged_aac_packets_are_skipped_and_counted_and_the_rest_decodes() {
         "128k",
         s(&good),
     ]);
-    // 400 bytes of 0xff in the middle of `mdat` (AAC frames here are ~370 bytes): FFmpeg's AAC
-    // decoder refuses the frames they hit, one with "invalid data" and others with its header
-    // parser's own error code; the ffmpeg CLI skips them all and decodes on.
-    let mut bytes = std::fs::read(&good).unwrap();
-    let mut at = 0;
-    let mdat = loop {
-        let size = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
-        if &bytes[at + 4..at + 8] == b"mdat" {
-            break at + 8..at + size;
-        }
-        at += size;
-    };
-    let mid = (mdat.start + mdat.end) / 2;
-    bytes[mid..mid + 400].fill(0xff);
+    // AAC frames here are ~370 bytes: FFmpeg's AAC decoder refuses the frames the damage hits,
+    // one with "invalid data" and others with its header parser's own error code; the ffmpeg
+    // CLI skips them all and decodes on.
     let bad = dir.path().join("bad.m4a");
-    std::fs::write(&bad, &bytes).unwrap();
+    damage_mdat(&good, &bad);
 
     let (whole, none) = decode_counting_damage(&good);
     assert_eq!(none, 0, "an intact file has no damaged packets");

@@ -403,3 +403,53 @@ fn truncated_faststart_mp4s_are_refused_by_every_command() {
         }
     }
 }
+
+#[test]
+fn decode_counts_the_damaged_packets_of_each_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.m4a");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=440:d=4:sample_rate=48000",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "128k",
+        good.to_str().unwrap(),
+    ]);
+    let bad = dir.path().join("bad.m4a");
+    damage_mdat(&good, &bad);
+    let damaged = |path: &Path, decode: bool| -> Vec<Value> {
+        let p = path.to_str().unwrap();
+        let args: &[&str] = if decode {
+            &["probe", "--json", "--decode", p]
+        } else {
+            &["probe", "--json", p]
+        };
+        let v = cutroom_json(args);
+        let streams = v["files"][0]["streams"]
+            .as_array()
+            .expect("streams")
+            .clone();
+        streams
+            .iter()
+            .map(|s| s["damaged_packets"].clone())
+            .collect()
+    };
+    assert_eq!(
+        damaged(&bad, false),
+        vec![Value::Null],
+        "counted only with --decode"
+    );
+    assert_eq!(damaged(&good, true), vec![Value::from(0)]);
+    let n = damaged(&bad, true)[0].as_u64().expect("a count");
+    assert!(n >= 2, "{n} damaged packets reported");
+    // Picture and sound both decoded: an intact clip has none in either.
+    let clip = fixture("marker_portrait_30.mp4");
+    assert_eq!(damaged(&clip, true), vec![Value::from(0), Value::from(0)]);
+    let table = cutroom(&["probe", "--decode", bad.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains(&format!("damaged {n}")), "{text}");
+}

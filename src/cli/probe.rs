@@ -17,6 +17,10 @@ pub struct Args {
     /// Print the stable JSON report (`files[]`) instead of a table.
     #[arg(long)]
     json: bool,
+    /// Also decode every audio and video stream and count the damaged packets the decoder
+    /// skips (`damaged_packets`); slower: a whole decode.
+    #[arg(long)]
+    decode: bool,
 }
 
 /// Probe every file; report all of them, exit 1 if any failed.
@@ -25,7 +29,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     bar.start("probe", args.files.len() as u64);
     let entries = for_each_file(&args.files, |_, path| {
         bar.status(&path.display().to_string());
-        let probed = probe(path);
+        let probed = probe(path, args.decode);
         bar.advance(1);
         probed
     });
@@ -86,7 +90,7 @@ fn colour(s: &StreamProbe) -> String {
 
 fn stream_line(s: &StreamProbe) -> String {
     let common = format!(
-        "#{} {:<5} {:<6} {:<8} tb {:<9} start {:>7} dur {:>7} frames {}",
+        "#{} {:<5} {:<6} {:<8} tb {:<9} start {:>7} dur {:>7} frames {}{}",
         s.index,
         s.kind,
         s.codec,
@@ -99,6 +103,8 @@ fn stream_line(s: &StreamProbe) -> String {
             .map(|t| format!("{t:.3}"))
             .unwrap_or_else(|| "-".into()),
         s.frames,
+        s.damaged_packets
+            .map_or_else(String::new, |n| format!(" damaged {n}")),
     );
     match s.kind {
         "video" => format!(

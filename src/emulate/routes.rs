@@ -369,7 +369,7 @@ async fn source(
     let probed = tokio::task::spawn_blocking(move || -> Result<(u32, u32, f64)> {
         let file = tempfile::NamedTempFile::new_in(&dir).map_err(|e| Error::io(&dir, e))?;
         std::fs::write(file.path(), &data).map_err(|e| Error::io(file.path(), e))?;
-        let p = crate::probe::probe(file.path())?;
+        let p = crate::probe::probe(file.path(), false)?;
         let v = p.streams.iter().find(|s| s.kind == "video");
         match (v.and_then(|v| v.width.zip(v.height)), p.duration_s) {
             (Some((w, h)), Some(d)) => Ok((w, h, d)),

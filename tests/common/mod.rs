@@ -944,3 +944,20 @@ pub fn refilter_audio(src: &Path, af: &str, out: &Path, limit_s: &str) {
         out.to_str().unwrap(),
     ]);
 }
+
+/// Copy the MP4 `good` to `bad` with 400 bytes of 0xff in the middle of its `mdat`: a few
+/// damaged packets for the decoder to skip.
+pub fn damage_mdat(good: &Path, bad: &Path) {
+    let mut bytes = std::fs::read(good).unwrap();
+    let mut at = 0;
+    let mdat = loop {
+        let size = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        if &bytes[at + 4..at + 8] == b"mdat" {
+            break at + 8..at + size;
+        }
+        at += size;
+    };
+    let mid = (mdat.start + mdat.end) / 2;
+    bytes[mid..mid + 400].fill(0xff);
+    std::fs::write(bad, &bytes).unwrap();
+}
