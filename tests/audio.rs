@@ -1166,23 +1166,10 @@ fn decode_counting_damage(path: &Path) -> (usize, u64) {
 #[test]
 fn damaged_aac_packets_are_skipped_and_counted_and_the_rest_decodes() {
     let dir = tempfile::tempdir().unwrap();
-    let good = dir.path().join("good.m4a");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=f=440:d=4:sample_rate=48000",
-        "-c:a",
-        "aac",
-        "-b:a",
-        "128k",
-        s(&good),
-    ]);
     // AAC frames here are ~370 bytes: FFmpeg's AAC decoder refuses the frames the damage hits,
     // one with "invalid data" and others with its header parser's own error code; the ffmpeg
     // CLI skips them all and decodes on.
-    let bad = dir.path().join("bad.m4a");
-    damage_mdat(&good, &bad);
+    let (good, bad) = aac_with_damage(dir.path());
 
     let (whole, none) = decode_counting_damage(&good);
     assert_eq!(none, 0, "an intact file has no damaged packets");

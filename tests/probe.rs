@@ -407,20 +407,7 @@ fn truncated_faststart_mp4s_are_refused_by_every_command() {
 #[test]
 fn decode_counts_the_damaged_packets_of_each_stream() {
     let dir = tempfile::tempdir().unwrap();
-    let good = dir.path().join("good.m4a");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=f=440:d=4:sample_rate=48000",
-        "-c:a",
-        "aac",
-        "-b:a",
-        "128k",
-        good.to_str().unwrap(),
-    ]);
-    let bad = dir.path().join("bad.m4a");
-    damage_mdat(&good, &bad);
+    let (good, bad) = aac_with_damage(dir.path());
     let damaged = |path: &Path, decode: bool| -> Vec<Value> {
         let p = path.to_str().unwrap();
         let args: &[&str] = if decode {

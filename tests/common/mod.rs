@@ -945,10 +945,22 @@ pub fn refilter_audio(src: &Path, af: &str, out: &Path, limit_s: &str) {
     ]);
 }
 
-/// Copy the MP4 `good` to `bad` with 400 bytes of 0xff in the middle of its `mdat`: a few
-/// damaged packets for the decoder to skip.
-pub fn damage_mdat(good: &Path, bad: &Path) {
-    let mut bytes = std::fs::read(good).unwrap();
+/// A 4 s 440 Hz AAC file in `dir` (`good.m4a`) and a copy with 400 bytes of 0xff in the middle
+/// of its `mdat` (`bad.m4a`): a few damaged packets for the decoder to skip.
+pub fn aac_with_damage(dir: &Path) -> (PathBuf, PathBuf) {
+    let (good, bad) = (dir.join("good.m4a"), dir.join("bad.m4a"));
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=440:d=4:sample_rate=48000",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "128k",
+        good.to_str().unwrap(),
+    ]);
+    let mut bytes = std::fs::read(&good).unwrap();
     let mut at = 0;
     let mdat = loop {
         let size = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
@@ -959,5 +971,6 @@ pub fn damage_mdat(good: &Path, bad: &Path) {
     };
     let mid = (mdat.start + mdat.end) / 2;
     bytes[mid..mid + 400].fill(0xff);
-    std::fs::write(bad, &bytes).unwrap();
+    std::fs::write(&bad, &bytes).unwrap();
+    (good, bad)
 }
