@@ -850,3 +850,25 @@ fn the_picture_ends_where_its_container_says_as_probe_reads_it() {
         "sync says the sound ends {end_delta} ms after the picture, probe {probed} ms"
     );
 }
+
+#[test]
+fn damaged_packets_skipped_in_decoding_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (good, bad) = aac_with_damage(dir.path());
+    let (_, files) = sync_json(&[s(&bad), s(&good)]);
+    let c = &files[0]["container"];
+    let n = c["audio_damaged_packets"].as_u64().expect("a count");
+    assert!(n >= 2, "{c}");
+    let said = format!("{n} damaged audio packets were skipped in decoding");
+    assert!(
+        c["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains(&said)),
+        "{c}"
+    );
+    let c = &files[1]["container"];
+    assert_eq!(c["audio_damaged_packets"], 0, "{c}");
+    assert_eq!(c["video_damaged_packets"], Value::Null, "no video: {c}");
+}

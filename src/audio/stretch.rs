@@ -54,6 +54,7 @@ fn onset_frames(pcm: &Pcm) -> Vec<usize> {
             .map(|f| f.iter().sum::<f32>() / ch as f32)
             .collect(),
         decoder: Decoder::Symphonia,
+        damaged: 0,
     };
     let early = pcm.ms_to_frames(1.0) as f64;
     onsets::detect(&mono)

@@ -37,6 +37,8 @@ pub struct Audio {
     pub samples: Vec<f32>,
     /// Who decoded it.
     pub decoder: Decoder,
+    /// Packets the decoder skipped as damaged (the sound has a gap there).
+    pub damaged: u64,
 }
 
 impl Audio {
@@ -73,8 +75,11 @@ pub fn decode(path: &Path) -> Result<Option<Audio>> {
 /// soundtrack ([`load::decode_symphonia`], [`load::Decoded::present`]: the MP4 edit list
 /// applied); the inner `Err` says why symphonia cannot do this file (fall back).
 fn decode_symphonia(path: &Path, codec: &str) -> Result<std::result::Result<Audio, String>> {
-    let presented = match load::decode_symphonia(path)? {
-        Ok(d) => d.present(path)?,
+    let (presented, damaged) = match load::decode_symphonia(path)? {
+        Ok(d) => {
+            let damaged = d.bad as u64;
+            (d.present(path)?, damaged)
+        }
         Err(why) => return Ok(Err(format!("{why} ({codec})"))),
     };
     let pcm = presented.pcm;
@@ -85,6 +90,7 @@ fn decode_symphonia(path: &Path, codec: &str) -> Result<std::result::Result<Audi
         start: presented.start,
         samples,
         decoder: Decoder::Symphonia,
+        damaged,
     }))
 }
 
@@ -122,6 +128,7 @@ fn decode_ffmpeg(path: &Path, index: usize, why: String) -> Result<Audio> {
         start: start.unwrap_or(0),
         samples,
         decoder: Decoder::Ffmpeg(why),
+        damaged: dec.damaged_packets(),
     })
 }
 

@@ -81,6 +81,8 @@ impl PacketLog {
             video_frame_interval_ms: None,
             video_jitter_ms: None,
             video_held_frames: 0,
+            audio_damaged_packets: audio.map(|a| a.damaged),
+            video_damaged_packets: video.map(|v| v.damaged),
             warnings: Vec::new(),
         };
         if let (Some(a), Some(v)) = (audio, video.filter(|v| !v.frames.is_empty())) {
@@ -175,6 +177,16 @@ fn video_timing(l: &StreamLog, r: &mut ContainerReport) {
 
 fn warnings(r: &ContainerReport, frame_s: Option<f64>) -> Vec<String> {
     let mut w = Vec::new();
+    for (what, n, so) in [
+        ("audio", r.audio_damaged_packets, "the sound has gaps"),
+        ("video", r.video_damaged_packets, "the picture freezes"),
+    ] {
+        if let Some(n) = n.filter(|n| *n > 0) {
+            w.push(format!(
+                "{n} damaged {what} packets were skipped in decoding: {so} there"
+            ));
+        }
+    }
     if r.audio_overlaps > 0 {
         w.push(format!(
             "audio packets overlap their predecessors {} times ({:.1} ms in all): players play \
@@ -270,6 +282,10 @@ pub struct ContainerReport {
     pub video_jitter_ms: Option<f64>,
     /// Frames shown for more than 1.5 intervals (drops, gaps, VFR).
     pub video_held_frames: usize,
+    /// Audio packets the decoder skipped as damaged (null without audio).
+    pub audio_damaged_packets: Option<u64>,
+    /// Video packets the decoder skipped as damaged (null without video).
+    pub video_damaged_packets: Option<u64>,
     /// Findings in plain words.
     pub warnings: Vec<String>,
 }

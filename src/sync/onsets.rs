@@ -124,6 +124,7 @@ mod tests {
             start,
             samples,
             decoder: Decoder::Symphonia,
+            damaged: 0,
         }
     }
 

@@ -48,6 +48,8 @@ pub struct VideoTrack {
     pub end: Ticks,
     /// Frames in presentation order.
     pub frames: Vec<FrameStats>,
+    /// Packets the decoder skipped as damaged (the picture freezes there).
+    pub damaged: u64,
 }
 
 impl VideoTrack {
@@ -129,7 +131,7 @@ pub fn scan(path: &Path, bar: &dyn Progress) -> Result<Scan> {
                 Ok(())
             })?;
             dec.finish(|frame| a.take(frame))?;
-            Ok(a.finish(&ix))
+            Ok(a.finish(&ix, dec.damaged_packets()))
         };
         let video = decode();
         let faces = faces
@@ -337,14 +339,16 @@ impl Analyser {
         self.prev = Some(pic);
     }
 
-    /// The video track of the stream `index` describes; the face thread's queue closes.
-    fn finish(&mut self, index: &VideoIndex) -> VideoTrack {
+    /// The video track of the stream `index` describes, `damaged` packets skipped in decoding;
+    /// the face thread's queue closes.
+    fn finish(&mut self, index: &VideoIndex, damaged: u64) -> VideoTrack {
         self.faces = None;
         VideoTrack {
             time_base: index.time_base,
             frame: index.frame_ticks(),
             end: index.end,
             frames: std::mem::take(&mut self.frames),
+            damaged,
         }
     }
 }

@@ -224,6 +224,7 @@ mod tests {
             frame: Ticks(1),
             end: Ticks(frames.last().map_or(0, |f| f.pts + 1)),
             frames,
+            damaged: 0,
         }
     }
 
