@@ -1,7 +1,8 @@
 //! The video index of a file: the timing of every packet of its video stream, read in one
 //! demux pass (nothing decoded), with one rule for a packet that gives no duration (it lasts
 //! one frame at the nominal rate). Concat's shot sources, the copied picture under a new
-//! soundtrack and export's length of a file without a declared duration all read it here.
+//! soundtrack, export's length of a file without a declared duration, where sync's picture ends
+//! and probe's video timing all read it here.
 
 use crate::error::{Error, Result};
 use crate::media;
