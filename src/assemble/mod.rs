@@ -12,35 +12,37 @@
 //! is then measured (loudness, and [`crate::sync`] with the shot boundaries from the plan), and
 //! the report and an OpenTimelineIO timeline are written.
 
+mod checks;
 mod html;
 mod overlays;
+mod reuse;
+mod soundtrack;
 pub mod sources;
 pub mod spec;
 
-use crate::audio::fit::{place, Fit, Placement};
-use crate::audio::load;
-use crate::audio::sidechain::{detect, envelope, Threshold};
-use crate::audio::soundtrack::{self, Level, Mastered, CHANNELS as CH, RATE};
+pub use checks::{fails, Output, ShotSync};
+pub use reuse::{keys, reusable, Keys, Reuse};
+pub use soundtrack::{DuckKey, SoundtrackReport};
+
+use crate::audio::fit::Fit;
 use crate::cleanup;
 use crate::concat::{self, Summary};
 use crate::error::{Error, Result};
 use crate::export;
 use crate::export::cover::Cover;
-use crate::export::preset::{Preset, PresetBook};
+use crate::export::preset::Preset;
 use crate::export::reframe::{Fit as FrameFit, Focus, FocusChoice, Reframe};
-use crate::fetch::sha256_file;
 use crate::fetch::CostTotal;
-use crate::loudness::{self, LoudnessReport, LoudnessTarget};
 use crate::otio::{self, TimelineBed};
-use crate::output::{self, AtomicOutput, Planned};
-use crate::pcm::{decode_aligned, Pcm};
+use crate::output::{self, Planned};
 use crate::progress::Progress;
 use crate::sheet;
-use crate::sync::{self, SyncReport, Verdict};
+use crate::sync;
 use crate::time::TimeBase;
 use crate::timeline::EditSpec;
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use checks::check;
+use reuse::presets;
+use serde::Serialize;
 use sources::ShotInput;
 use spec::Cut;
 use std::path::{Path, PathBuf};
@@ -83,111 +85,6 @@ pub struct Report {
     pub timings: Timings,
 }
 
-/// What the soundtrack is made of and how loud it ended up.
-#[derive(Debug, Serialize)]
-pub struct SoundtrackReport {
-    /// The music bed, when there is one.
-    pub music: Option<String>,
-    /// The voice-over, when there is one.
-    pub voice: Option<String>,
-    /// What the music ducks under: `voice` or `shots`.
-    pub duck_key: Option<DuckKey>,
-    /// Target, LUFS.
-    pub target_lufs: f64,
-    /// True-peak ceiling, dBTP.
-    pub true_peak_dbtp: f64,
-    /// Measured on the encoded AAC, decoded back.
-    pub loudness: LoudnessReport,
-    /// True peak of the AAC-decoded soundtrack (held under the ceiling); `None` for silence.
-    pub encoded_true_peak_dbtp: Option<f64>,
-}
-
-/// The sound a music bed ducks under.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DuckKey {
-    /// The voice-over.
-    Voice,
-    /// The shots' own sound (there is no voice-over).
-    Shots,
-}
-
-impl std::fmt::Display for DuckKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Voice => "voice",
-            Self::Shots => "shots",
-        })
-    }
-}
-
-/// One deliverable.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Output {
-    /// Path.
-    pub path: String,
-    /// SHA-256 over what the file is made from: the shots' and beds' content, the spec's
-    /// settings other than `outputs`, the preset's definition and the cutroom version. A later
-    /// run with the same key and the file intact reuses it.
-    pub key: String,
-    /// True when this run found the file made by an earlier one (same key, same size) and kept
-    /// it, with that run's figures.
-    #[serde(default)]
-    pub reused: bool,
-    /// Preset name.
-    pub preset: String,
-    /// Width in pixels.
-    pub width: u32,
-    /// Height in pixels.
-    pub height: u32,
-    /// Duration, seconds.
-    pub duration_s: f64,
-    /// File size, bytes.
-    pub bytes: u64,
-    /// Loudness of the file's decoded audio.
-    pub loudness: LoudnessReport,
-    /// Sync verdict: `pass`, `fail` or `inconclusive`.
-    pub sync_verdict: String,
-    /// Why.
-    pub sync_reason: String,
-    /// Measured audio-video offset, ms (positive: audio late).
-    pub sync_offset_ms: Option<f64>,
-    /// The method that decided the verdict (`events`, `correlation`; null when inconclusive).
-    #[serde(default)]
-    pub sync_method: Option<String>,
-    /// Per shot: start, end, measured offset and verdict.
-    pub shots: Vec<ShotSync>,
-    /// The sync plot (PNG) of the deliverable.
-    pub sync_plot: String,
-    /// The caption sidecars beside it (`.srt`, `.vtt`); empty without captions.
-    #[serde(default)]
-    pub sidecars: Vec<String>,
-    /// Its cover picture (`<name>.<preset>.jpg`); an output whose cover is gone is made again.
-    #[serde(default)]
-    pub cover: Option<String>,
-}
-
-/// The sync measurement of one shot span of a deliverable.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ShotSync {
-    /// Shot index in the cut.
-    pub index: usize,
-    /// Span start, seconds.
-    pub start_s: f64,
-    /// Span end, seconds.
-    pub end_s: f64,
-    /// Offset, ms (null: no evidence in the span).
-    pub offset_ms: Option<f64>,
-    /// Confidence 0-1.
-    pub confidence: f64,
-    /// The shot judged alone: `pass`, `fail` or `inconclusive` (too little evidence in it).
-    #[serde(default)]
-    pub verdict: String,
-    /// The method behind a confident offset (null when not confident).
-    #[serde(default)]
-    pub method: Option<String>,
-}
-
 /// Seconds spent per stage.
 #[derive(Debug, Default, Serialize)]
 pub struct Timings {
@@ -201,119 +98,6 @@ pub struct Timings {
     pub export_s: f64,
     /// Measuring the deliverables.
     pub check_s: f64,
-}
-
-/// Content keys of a run (see [`Report::key`] and [`Output::key`]).
-#[derive(Debug, Clone)]
-pub struct Keys {
-    /// The whole run's.
-    pub run: String,
-    /// One per output, in the spec's order.
-    pub outputs: Vec<String>,
-}
-
-/// The content keys of `cut` made from the local shot files `inputs`.
-pub fn keys(cut: &Cut, inputs: &[ShotInput]) -> Result<Keys> {
-    // The spec's settings other than the output list, canonical (formatting and comments
-    // aside), and the content of every file the cut is made from.
-    let mut base = Sha256::new();
-    base.update(env!("CARGO_PKG_VERSION").as_bytes());
-    base.update(cut.settings.as_bytes());
-    let files = inputs
-        .iter()
-        .filter_map(|i| i.file.as_deref())
-        .chain(cut.music.iter().map(|m| m.file.as_path()))
-        .chain(cut.voice.iter().map(|v| v.file.as_path()))
-        .chain(cut.caption_files())
-        .chain(cut.logo.iter().map(|l| l.file.as_path()));
-    for f in files {
-        base.update(sha256_file(f).map_err(|e| Error::io(f, e))?.as_bytes());
-    }
-    let outputs = presets(cut)?
-        .iter()
-        .map(|p| {
-            let mut h = base.clone();
-            h.update(
-                serde_json::to_string(p)
-                    .expect("a preset is JSON")
-                    .as_bytes(),
-            );
-            format!("{:x}", h.finalize())
-        })
-        .collect::<Vec<_>>();
-    let mut run = base;
-    for k in &outputs {
-        run.update(k.as_bytes());
-    }
-    Ok(Keys {
-        run: format!("{:x}", run.finalize()),
-        outputs,
-    })
-}
-
-/// The spec's output presets, resolved against its presets file (or the built-in ones).
-fn presets(cut: &Cut) -> Result<Vec<Preset>> {
-    let book = match &cut.presets {
-        Some(f) => PresetBook::with_file(f)?,
-        None => PresetBook::builtin(),
-    };
-    cut.outputs.iter().map(|n| book.get(n).cloned()).collect()
-}
-
-/// What an earlier run in `out_dir` left that this one can keep.
-#[derive(Debug, Default)]
-pub struct Reuse {
-    /// The earlier report, when its run key is this run's and every file it lists is intact:
-    /// nothing is to be done (marked `"reused": true`).
-    pub all: Option<serde_json::Value>,
-    /// Per output of this run: the earlier entry with the same key whose file is intact.
-    pub outputs: Vec<Option<Output>>,
-}
-
-/// What of an earlier run in `out_dir` this run (with `keys`) can keep.
-pub fn reusable(out_dir: &Path, keys: &Keys) -> Reuse {
-    let earlier: Option<serde_json::Value> = std::fs::read(out_dir.join("report.json"))
-        .ok()
-        .and_then(|t| serde_json::from_slice(&t).ok());
-    let Some(mut report) = earlier else {
-        return Reuse {
-            all: None,
-            outputs: keys.outputs.iter().map(|_| None).collect(),
-        };
-    };
-    let intact = |o: &Output| {
-        std::fs::metadata(&o.path).is_ok_and(|m| m.len() == o.bytes)
-            && o.sidecars.iter().all(|p| Path::new(p).is_file())
-            && o.cover.iter().all(|p| Path::new(p).is_file())
-    };
-    let mut made: Vec<Output> = report["outputs"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|o| serde_json::from_value(o.clone()).ok())
-        .filter(intact)
-        .collect();
-    let outputs: Vec<Option<Output>> = keys
-        .outputs
-        .iter()
-        .map(|k| {
-            let i = made.iter().position(|o| &o.key == k)?;
-            let mut o = made.swap_remove(i);
-            o.reused = true;
-            Some(o)
-        })
-        .collect();
-    let files = ["timeline", "contact_sheet"]
-        .iter()
-        .all(|f| report[*f].as_str().is_some_and(|p| Path::new(p).is_file()));
-    let all = (report["key"].as_str() == Some(keys.run.as_str())
-        && files
-        && outputs.iter().all(Option::is_some))
-    .then(|| {
-        report["reused"] = true.into();
-        report
-    });
-    Reuse { all, outputs }
 }
 
 /// The name of the cut: `name`, or the spec's file stem.
@@ -415,7 +199,7 @@ pub fn run(
     let sound_report = OnceLock::new();
     let make_sound = || {
         let t = Instant::now();
-        let (mix, report) = soundtrack(cut, shots_sound, len, music_fit)?;
+        let (mix, report) = soundtrack::soundtrack(cut, shots_sound, len, music_fit)?;
         let _ = sound_report.set((report, t.elapsed().as_secs_f64()));
         Ok(mix)
     };
@@ -612,156 +396,7 @@ fn reframe(cut: &Cut, spec_path: &Path) -> Result<Reframe> {
     })
 }
 
-/// The finished soundtrack, `len` frames at [`RATE`], mastered and AAC-encoded once: the
-/// shots' sound as joined, the voice-over, and the music ducked under the voice (or, without
-/// one, under the shots' sound), normalised to the spec's loudness target with the true peak
-/// held after AAC.
-fn soundtrack(
-    cut: &Cut,
-    mut shots: Pcm,
-    len: usize,
-    fit: Fit,
-) -> Result<(Mastered, SoundtrackReport)> {
-    shots.fit(len);
-    let voice = match &cut.voice {
-        Some(v) => {
-            let mut pcm = load::load_as(&v.file, RATE, CH)?;
-            pcm.fit(len);
-            Some(pcm)
-        }
-        None => None,
-    };
-    // Where the voice (or, without one, the shots' sound) speaks is found before anything is
-    // mixed, so the mix is made in the shots' own buffer rather than a copy of it.
-    let ducking = cut.music.as_ref().map(|m| {
-        let key = voice.as_ref().unwrap_or(&shots);
-        let threshold = m.threshold.map_or(Threshold::Auto, Threshold::Dbfs);
-        (m, detect(key, threshold))
-    });
-    let mut mix = shots;
-    if let Some(v) = voice {
-        mix.mix_in(&v);
-    }
-    let duck_key = match ducking {
-        Some((m, activity)) => {
-            let bed = load::load_as(&m.file, RATE, CH)?;
-            let mut bed = place(
-                bed,
-                len,
-                &Placement {
-                    fit,
-                    offset: 0,
-                    fade_in: 0,
-                },
-            );
-            bed.scale(10f32.powf(m.gain as f32 / 20.0));
-            bed.apply_gains(envelope(&activity, bed.frames(), RATE, &m.shape()));
-            mix.mix_in(&bed);
-            Some(match cut.voice {
-                Some(_) => DuckKey::Voice,
-                None => DuckKey::Shots,
-            })
-        }
-        None => None,
-    };
-    mix.fit(len);
-    let target = LoudnessTarget {
-        integrated_lufs: cut.loudness.target,
-        true_peak_db: cut.loudness.true_peak,
-    };
-    // Export muxes this very AAC, so the codec check holds for every deliverable.
-    let mastered = soundtrack::master(mix, Level::Normalize(target))?;
-    let (loudness, encoded_true_peak_dbtp) = (mastered.loudness, mastered.encoded_true_peak_dbtp);
-    Ok((
-        mastered,
-        SoundtrackReport {
-            music: cut.music.as_ref().map(|m| m.file.display().to_string()),
-            voice: cut.voice.as_ref().map(|v| v.file.display().to_string()),
-            duck_key,
-            target_lufs: target.integrated_lufs,
-            true_peak_dbtp: target.true_peak_db,
-            loudness,
-            encoded_true_peak_dbtp,
-        },
-    ))
-}
-
-/// Measure one deliverable: loudness of its decoded audio and the sync check; its sync plot is
-/// staged for the run's batch.
-fn check(
-    o: &export::Exported,
-    file: Option<PathBuf>,
-    key: String,
-    opts: &sync::Options,
-) -> Result<(Output, AtomicOutput)> {
-    let path = PathBuf::from(&o.path);
-    // The deliverable is read where it is staged, until the run commits it.
-    let read = file.as_deref().unwrap_or(&path);
-    let (pcm, report) = std::thread::scope(|s| {
-        let pcm = s.spawn(|| decode_aligned(read, RATE, CH));
-        let report = sync::analyze(read, opts, &crate::progress::Silent);
-        (pcm.join().expect("audio decoding thread"), report)
-    });
-    let loudness = match pcm? {
-        Some(p) => loudness::measure(&p)?,
-        None => return Err(Error::bad_input(&path, "the deliverable has no audio")),
-    };
-    let mut report = report?;
-    report.path = o.path.clone();
-    let plot = path.with_extension("sync.png");
-    let staged_plot = sync::plot::draw_staged(&report, &plot)?;
-    let SyncReport {
-        verdict,
-        reason,
-        offset_ms,
-        method,
-        shots,
-        ..
-    } = report;
-    let output = Output {
-        path: o.path.clone(),
-        key,
-        reused: false,
-        preset: o.preset.clone(),
-        width: o.width,
-        height: o.height,
-        duration_s: o.duration_s,
-        bytes: o.bytes,
-        loudness,
-        sync_verdict: verdict.as_str().into(),
-        sync_reason: reason,
-        sync_offset_ms: offset_ms,
-        sync_method: method.map(|m| m.as_str().into()),
-        shots: shots
-            .into_iter()
-            .map(|s| ShotSync {
-                index: s.index,
-                start_s: s.span.start_s,
-                end_s: s.span.end_s,
-                offset_ms: s.span.offset_ms,
-                confidence: s.span.confidence,
-                verdict: s.verdict.as_str().into(),
-                method: s.span.method.map(|m| m.as_str().into()),
-            })
-            .collect(),
-        sync_plot: plot.display().to_string(),
-        sidecars: o.sidecars.clone(),
-        cover: o.cover.clone(),
-    };
-    Ok((output, staged_plot))
-}
-
 /// `p` made absolute (for the timeline's media references).
 fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
-}
-
-/// True when a verdict of `report` (a [`Report`] as JSON) fails the run under
-/// `fail_on_error`.
-pub fn fails(report: &serde_json::Value, cut: &Cut) -> bool {
-    cut.sync.fail_on_error
-        && report["outputs"].as_array().is_some_and(|o| {
-            o.iter()
-                .any(|o| o["sync_verdict"] == Verdict::Fail.as_str())
-        })
 }

@@ -1,0 +1,155 @@
+//! Each deliverable measured as written: its loudness and the sync check with the shot
+//! boundaries from the plan (a plot beside it), and whether the run's verdicts fail it.
+
+use super::spec::Cut;
+use crate::audio::soundtrack::{CHANNELS as CH, RATE};
+use crate::error::{Error, Result};
+use crate::export;
+use crate::loudness::{self, LoudnessReport};
+use crate::output::AtomicOutput;
+use crate::pcm::decode_aligned;
+use crate::sync::{self, SyncReport, Verdict};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// One deliverable.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Output {
+    /// Path.
+    pub path: String,
+    /// SHA-256 over what the file is made from: the shots' and beds' content, the spec's
+    /// settings other than `outputs`, the preset's definition and the cutroom version. A later
+    /// run with the same key and the file intact reuses it.
+    pub key: String,
+    /// True when this run found the file made by an earlier one (same key, same size) and kept
+    /// it, with that run's figures.
+    #[serde(default)]
+    pub reused: bool,
+    /// Preset name.
+    pub preset: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Duration, seconds.
+    pub duration_s: f64,
+    /// File size, bytes.
+    pub bytes: u64,
+    /// Loudness of the file's decoded audio.
+    pub loudness: LoudnessReport,
+    /// Sync verdict: `pass`, `fail` or `inconclusive`.
+    pub sync_verdict: String,
+    /// Why.
+    pub sync_reason: String,
+    /// Measured audio-video offset, ms (positive: audio late).
+    pub sync_offset_ms: Option<f64>,
+    /// The method that decided the verdict (`events`, `correlation`; null when inconclusive).
+    #[serde(default)]
+    pub sync_method: Option<String>,
+    /// Per shot: start, end, measured offset and verdict.
+    pub shots: Vec<ShotSync>,
+    /// The sync plot (PNG) of the deliverable.
+    pub sync_plot: String,
+    /// The caption sidecars beside it (`.srt`, `.vtt`); empty without captions.
+    #[serde(default)]
+    pub sidecars: Vec<String>,
+    /// Its cover picture (`<name>.<preset>.jpg`); an output whose cover is gone is made again.
+    #[serde(default)]
+    pub cover: Option<String>,
+}
+
+/// The sync measurement of one shot span of a deliverable.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ShotSync {
+    /// Shot index in the cut.
+    pub index: usize,
+    /// Span start, seconds.
+    pub start_s: f64,
+    /// Span end, seconds.
+    pub end_s: f64,
+    /// Offset, ms (null: no evidence in the span).
+    pub offset_ms: Option<f64>,
+    /// Confidence 0-1.
+    pub confidence: f64,
+    /// The shot judged alone: `pass`, `fail` or `inconclusive` (too little evidence in it).
+    #[serde(default)]
+    pub verdict: String,
+    /// The method behind a confident offset (null when not confident).
+    #[serde(default)]
+    pub method: Option<String>,
+}
+
+/// Measure one deliverable: loudness of its decoded audio and the sync check; its sync plot is
+/// staged for the run's batch.
+pub(super) fn check(
+    o: &export::Exported,
+    file: Option<PathBuf>,
+    key: String,
+    opts: &sync::Options,
+) -> Result<(Output, AtomicOutput)> {
+    let path = PathBuf::from(&o.path);
+    // The deliverable is read where it is staged, until the run commits it.
+    let read = file.as_deref().unwrap_or(&path);
+    let (pcm, report) = std::thread::scope(|s| {
+        let pcm = s.spawn(|| decode_aligned(read, RATE, CH));
+        let report = sync::analyze(read, opts, &crate::progress::Silent);
+        (pcm.join().expect("audio decoding thread"), report)
+    });
+    let loudness = match pcm? {
+        Some(p) => loudness::measure(&p)?,
+        None => return Err(Error::bad_input(&path, "the deliverable has no audio")),
+    };
+    let mut report = report?;
+    report.path = o.path.clone();
+    let plot = path.with_extension("sync.png");
+    let staged_plot = sync::plot::draw_staged(&report, &plot)?;
+    let SyncReport {
+        verdict,
+        reason,
+        offset_ms,
+        method,
+        shots,
+        ..
+    } = report;
+    let output = Output {
+        path: o.path.clone(),
+        key,
+        reused: false,
+        preset: o.preset.clone(),
+        width: o.width,
+        height: o.height,
+        duration_s: o.duration_s,
+        bytes: o.bytes,
+        loudness,
+        sync_verdict: verdict.as_str().into(),
+        sync_reason: reason,
+        sync_offset_ms: offset_ms,
+        sync_method: method.map(|m| m.as_str().into()),
+        shots: shots
+            .into_iter()
+            .map(|s| ShotSync {
+                index: s.index,
+                start_s: s.span.start_s,
+                end_s: s.span.end_s,
+                offset_ms: s.span.offset_ms,
+                confidence: s.span.confidence,
+                verdict: s.verdict.as_str().into(),
+                method: s.span.method.map(|m| m.as_str().into()),
+            })
+            .collect(),
+        sync_plot: plot.display().to_string(),
+        sidecars: o.sidecars.clone(),
+        cover: o.cover.clone(),
+    };
+    Ok((output, staged_plot))
+}
+
+/// True when a verdict of `report` (a [`Report`](super::Report) as JSON) fails the run under
+/// `fail_on_error`.
+pub fn fails(report: &serde_json::Value, cut: &Cut) -> bool {
+    cut.sync.fail_on_error
+        && report["outputs"].as_array().is_some_and(|o| {
+            o.iter()
+                .any(|o| o["sync_verdict"] == Verdict::Fail.as_str())
+        })
+}

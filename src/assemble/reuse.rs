@@ -1,0 +1,124 @@
+//! Content keys of a run and of each output, and what an earlier run in the same directory
+//! left that this one can keep.
+
+use super::checks::Output;
+use super::sources::ShotInput;
+use super::spec::Cut;
+use crate::error::{Error, Result};
+use crate::export::preset::{Preset, PresetBook};
+use crate::fetch::sha256_file;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// Content keys of a run (see [`Report::key`](super::Report::key) and [`Output::key`]).
+#[derive(Debug, Clone)]
+pub struct Keys {
+    /// The whole run's.
+    pub run: String,
+    /// One per output, in the spec's order.
+    pub outputs: Vec<String>,
+}
+
+/// The content keys of `cut` made from the local shot files `inputs`.
+pub fn keys(cut: &Cut, inputs: &[ShotInput]) -> Result<Keys> {
+    // The spec's settings other than the output list, canonical (formatting and comments
+    // aside), and the content of every file the cut is made from.
+    let mut base = Sha256::new();
+    base.update(env!("CARGO_PKG_VERSION").as_bytes());
+    base.update(cut.settings.as_bytes());
+    let files = inputs
+        .iter()
+        .filter_map(|i| i.file.as_deref())
+        .chain(cut.music.iter().map(|m| m.file.as_path()))
+        .chain(cut.voice.iter().map(|v| v.file.as_path()))
+        .chain(cut.caption_files())
+        .chain(cut.logo.iter().map(|l| l.file.as_path()));
+    for f in files {
+        base.update(sha256_file(f).map_err(|e| Error::io(f, e))?.as_bytes());
+    }
+    let outputs = presets(cut)?
+        .iter()
+        .map(|p| {
+            let mut h = base.clone();
+            h.update(
+                serde_json::to_string(p)
+                    .expect("a preset is JSON")
+                    .as_bytes(),
+            );
+            format!("{:x}", h.finalize())
+        })
+        .collect::<Vec<_>>();
+    let mut run = base;
+    for k in &outputs {
+        run.update(k.as_bytes());
+    }
+    Ok(Keys {
+        run: format!("{:x}", run.finalize()),
+        outputs,
+    })
+}
+
+/// The spec's output presets, resolved against its presets file (or the built-in ones).
+pub(super) fn presets(cut: &Cut) -> Result<Vec<Preset>> {
+    let book = match &cut.presets {
+        Some(f) => PresetBook::with_file(f)?,
+        None => PresetBook::builtin(),
+    };
+    cut.outputs.iter().map(|n| book.get(n).cloned()).collect()
+}
+
+/// What an earlier run in `out_dir` left that this one can keep.
+#[derive(Debug, Default)]
+pub struct Reuse {
+    /// The earlier report, when its run key is this run's and every file it lists is intact:
+    /// nothing is to be done (marked `"reused": true`).
+    pub all: Option<serde_json::Value>,
+    /// Per output of this run: the earlier entry with the same key whose file is intact.
+    pub outputs: Vec<Option<Output>>,
+}
+
+/// What of an earlier run in `out_dir` this run (with `keys`) can keep.
+pub fn reusable(out_dir: &Path, keys: &Keys) -> Reuse {
+    let earlier: Option<serde_json::Value> = std::fs::read(out_dir.join("report.json"))
+        .ok()
+        .and_then(|t| serde_json::from_slice(&t).ok());
+    let Some(mut report) = earlier else {
+        return Reuse {
+            all: None,
+            outputs: keys.outputs.iter().map(|_| None).collect(),
+        };
+    };
+    let intact = |o: &Output| {
+        std::fs::metadata(&o.path).is_ok_and(|m| m.len() == o.bytes)
+            && o.sidecars.iter().all(|p| Path::new(p).is_file())
+            && o.cover.iter().all(|p| Path::new(p).is_file())
+    };
+    let mut made: Vec<Output> = report["outputs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| serde_json::from_value(o.clone()).ok())
+        .filter(intact)
+        .collect();
+    let outputs: Vec<Option<Output>> = keys
+        .outputs
+        .iter()
+        .map(|k| {
+            let i = made.iter().position(|o| &o.key == k)?;
+            let mut o = made.swap_remove(i);
+            o.reused = true;
+            Some(o)
+        })
+        .collect();
+    let files = ["timeline", "contact_sheet"]
+        .iter()
+        .all(|f| report[*f].as_str().is_some_and(|p| Path::new(p).is_file()));
+    let all = (report["key"].as_str() == Some(keys.run.as_str())
+        && files
+        && outputs.iter().all(Option::is_some))
+    .then(|| {
+        report["reused"] = true.into();
+        report
+    });
+    Reuse { all, outputs }
+}

@@ -1,0 +1,124 @@
+//! The run's soundtrack: the shots' sound as joined, the voice-over, and the music bed ducked
+//! under whichever speaks, mastered and AAC-encoded once.
+
+use super::spec::Cut;
+use crate::audio::fit::{place, Fit, Placement};
+use crate::audio::load;
+use crate::audio::sidechain::{detect, envelope, Threshold};
+use crate::audio::soundtrack::{self, Level, Mastered, CHANNELS as CH, RATE};
+use crate::error::Result;
+use crate::loudness::{LoudnessReport, LoudnessTarget};
+use crate::pcm::Pcm;
+use serde::Serialize;
+
+/// What the soundtrack is made of and how loud it ended up.
+#[derive(Debug, Serialize)]
+pub struct SoundtrackReport {
+    /// The music bed, when there is one.
+    pub music: Option<String>,
+    /// The voice-over, when there is one.
+    pub voice: Option<String>,
+    /// What the music ducks under: `voice` or `shots`.
+    pub duck_key: Option<DuckKey>,
+    /// Target, LUFS.
+    pub target_lufs: f64,
+    /// True-peak ceiling, dBTP.
+    pub true_peak_dbtp: f64,
+    /// Measured on the encoded AAC, decoded back.
+    pub loudness: LoudnessReport,
+    /// True peak of the AAC-decoded soundtrack (held under the ceiling); `None` for silence.
+    pub encoded_true_peak_dbtp: Option<f64>,
+}
+
+/// The sound a music bed ducks under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DuckKey {
+    /// The voice-over.
+    Voice,
+    /// The shots' own sound (there is no voice-over).
+    Shots,
+}
+
+impl std::fmt::Display for DuckKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Voice => "voice",
+            Self::Shots => "shots",
+        })
+    }
+}
+
+/// The finished soundtrack, `len` frames at [`RATE`], mastered and AAC-encoded once: the
+/// shots' sound as joined, the voice-over, and the music ducked under the voice (or, without
+/// one, under the shots' sound), normalised to the spec's loudness target with the true peak
+/// held after AAC.
+pub(super) fn soundtrack(
+    cut: &Cut,
+    mut shots: Pcm,
+    len: usize,
+    fit: Fit,
+) -> Result<(Mastered, SoundtrackReport)> {
+    shots.fit(len);
+    let voice = match &cut.voice {
+        Some(v) => {
+            let mut pcm = load::load_as(&v.file, RATE, CH)?;
+            pcm.fit(len);
+            Some(pcm)
+        }
+        None => None,
+    };
+    // Where the voice (or, without one, the shots' sound) speaks is found before anything is
+    // mixed, so the mix is made in the shots' own buffer rather than a copy of it.
+    let ducking = cut.music.as_ref().map(|m| {
+        let key = voice.as_ref().unwrap_or(&shots);
+        let threshold = m.threshold.map_or(Threshold::Auto, Threshold::Dbfs);
+        (m, detect(key, threshold))
+    });
+    let mut mix = shots;
+    if let Some(v) = voice {
+        mix.mix_in(&v);
+    }
+    let duck_key = match ducking {
+        Some((m, activity)) => {
+            let bed = load::load_as(&m.file, RATE, CH)?;
+            let mut bed = place(
+                bed,
+                len,
+                &Placement {
+                    fit,
+                    offset: 0,
+                    fade_in: 0,
+                },
+            );
+            bed.scale(10f32.powf(m.gain as f32 / 20.0));
+            bed.apply_gains(envelope(&activity, bed.frames(), RATE, &m.shape()));
+            mix.mix_in(&bed);
+            Some(match cut.voice {
+                Some(_) => DuckKey::Voice,
+                None => DuckKey::Shots,
+            })
+        }
+        None => None,
+    };
+    mix.fit(len);
+    let target = LoudnessTarget {
+        integrated_lufs: cut.loudness.target,
+        true_peak_db: cut.loudness.true_peak,
+    };
+    // Export muxes this very AAC, so the codec check holds for every deliverable.
+    let mastered = soundtrack::master(mix, Level::Normalize(target))?;
+    let (loudness, encoded_true_peak_dbtp) = (mastered.loudness, mastered.encoded_true_peak_dbtp);
+    Ok((
+        mastered,
+        SoundtrackReport {
+            music: cut.music.as_ref().map(|m| m.file.display().to_string()),
+            voice: cut.voice.as_ref().map(|v| v.file.display().to_string()),
+            duck_key,
+            target_lufs: target.integrated_lufs,
+            true_peak_dbtp: target.true_peak_db,
+            loudness,
+            encoded_true_peak_dbtp,
+        },
+    ))
+}
