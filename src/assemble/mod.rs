@@ -19,6 +19,7 @@ mod reuse;
 mod soundtrack;
 pub mod sources;
 pub mod spec;
+mod timeline;
 
 pub use checks::{fails, Output, ShotSync};
 pub use reuse::{keys, reusable, Keys, Reuse};
@@ -33,12 +34,10 @@ use crate::export::cover::Cover;
 use crate::export::preset::Preset;
 use crate::export::reframe::{Fit as FrameFit, Focus, FocusChoice, Reframe};
 use crate::fetch::CostTotal;
-use crate::otio::{self, TimelineBed};
 use crate::output::{self, Planned};
 use crate::progress::Progress;
 use crate::sheet;
 use crate::sync;
-use crate::time::TimeBase;
 use crate::timeline::EditSpec;
 use checks::check;
 use reuse::presets;
@@ -48,6 +47,7 @@ use spec::Cut;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Instant;
+use timeline::Timeline;
 
 /// Thumbnails per row of the contact sheet.
 const CONTACT_SHEET_COLUMNS: usize = 4;
@@ -176,19 +176,8 @@ pub fn run(
     let prepared = concat::prepare(&edit, &copts, progress)?;
     let captions = overlays::on_cut(cut, &prepared.plan)?;
     let summary = Summary::of(&prepared.plan, &master);
-    let rate = prepared.plan.target.frame_rate;
-    let cut_frames = TimeBase::of_rate(rate).unwrap_or(prepared.plan.target.time_base);
-    let length = prepared
-        .plan
-        .duration
-        .rescale(prepared.plan.target.time_base, cut_frames);
     let spans = prepared.plan.spans();
-    // The timeline: clips in their sources' frames, dissolves in the cut's.
-    let media = inputs
-        .iter()
-        .map(|input| input.file.as_deref().map(absolute))
-        .collect();
-    let clips = otio::clips(&prepared.plan, media);
+    let timeline = Timeline::of(&prepared.plan, &inputs);
     let (shots_sound, picture) = concat::execute_for_export(prepared, &copts, &master, progress)?;
     progress.finish(None);
     timings.concat_s = t.elapsed().as_secs_f64();
@@ -304,20 +293,8 @@ pub fn run(
         .expect("one output made per preset not reused");
     timings.check_s = t.elapsed().as_secs_f64();
 
-    let beds: Vec<TimelineBed> = cut
-        .music
-        .iter()
-        .map(|m| TimelineBed {
-            name: "Music".into(),
-            media: absolute(&m.file),
-            frames: length.0,
-        })
-        .collect();
     let timeline_path = out_dir.join("timeline.otio");
-    staged.add(output::json(
-        &timeline_path,
-        &otio::timeline(&name, rate, &clips, &beds),
-    )?);
+    staged.add(timeline.write(&timeline_path, &name, cut)?);
 
     let sync_ok = outputs.iter().all(|o| o.sync_verdict != "fail");
     let mut cost = CostTotal::of(&[]);
@@ -394,9 +371,4 @@ fn reframe(cut: &Cut, spec_path: &Path) -> Result<Reframe> {
         follow_motion: focus == FocusChoice::Auto,
         pad_color: "black".parse()?,
     })
-}
-
-/// `p` made absolute (for the timeline's media references).
-fn absolute(p: &Path) -> PathBuf {
-    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
