@@ -256,12 +256,14 @@ fn rgb(frame: &VideoFrame) -> Rgb {
     let (w, h) = (frame.width() as usize, frame.height() as usize);
     let stride = frame.stride(0);
     let plane = frame.plane(0);
+    let mut data = Vec::with_capacity(w * h * 3);
+    for y in 0..h {
+        data.extend_from_slice(&plane[y * stride..y * stride + w * 3]);
+    }
     Rgb {
         width: w,
         height: h,
-        data: (0..h)
-            .flat_map(|y| plane[y * stride..y * stride + w * 3].iter().copied())
-            .collect(),
+        data,
     }
 }
 

@@ -10,6 +10,7 @@
 //! for the landmarks.
 
 pub mod detect;
+mod prelu;
 pub mod roi;
 
 use detect::Detection;
@@ -82,23 +83,26 @@ struct Models {
 
 fn models() -> TractResult<&'static Models> {
     static MODELS: OnceLock<std::result::Result<Models, String>> = OnceLock::new();
-    let load = |bytes: &[u8], side: usize| -> TractResult<Plan> {
-        tract_onnx::onnx()
-            .model_for_read(&mut std::io::Cursor::new(bytes))?
-            .with_input_fact(0, f32::fact([1, side, side, 3]).into())?
-            .into_optimized()?
-            .into_runnable()
-    };
     MODELS
         .get_or_init(|| {
+            let mut onnx = tract_onnx::onnx();
+            prelu::register(&mut onnx);
             Ok(Models {
-                detector: load(DETECTOR_ONNX, detect::SIZE).map_err(|e| e.to_string())?,
-                landmarks: load(LANDMARK_ONNX, MESH).map_err(|e| e.to_string())?,
+                detector: plan(&onnx, DETECTOR_ONNX, detect::SIZE).map_err(|e| e.to_string())?,
+                landmarks: plan(&onnx, LANDMARK_ONNX, MESH).map_err(|e| e.to_string())?,
                 anchors: detect::anchors(),
             })
         })
         .as_ref()
         .map_err(|e| TractError::msg(format!("the embedded face models do not load: {e}")))
+}
+
+/// The ONNX model `bytes`, read by `onnx`, optimised for one `side` x `side` NHWC picture.
+fn plan(onnx: &tract_onnx::Onnx, bytes: &[u8], side: usize) -> TractResult<Plan> {
+    onnx.model_for_read(&mut std::io::Cursor::new(bytes))?
+        .with_input_fact(0, f32::fact([1, side, side, 3]).into())?
+        .into_optimized()?
+        .into_runnable()
 }
 
 /// Run `plan` on one NHWC picture of `side` x `side` values; its outputs flattened.

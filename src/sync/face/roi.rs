@@ -80,26 +80,31 @@ impl Roi {
     /// from `patch`; outside it the nearest edge pixel repeats.
     pub fn sample(&self, patch: &Patch, n: usize) -> Vec<f32> {
         let pic = &patch.rgb;
-        let mut out = Vec::with_capacity(n * n * 3);
+        let mut out = vec![0.0; n * n * 3];
         let (s, c) = self.angle.sin_cos();
         let step = self.size / n as f32;
         let (wmax, hmax) = (pic.width as f32 - 1.0, pic.height as f32 - 1.0);
         let ((ox, oy), (sx, sy)) = (patch.origin, patch.scale);
-        for v in 0..n {
-            for u in 0..n {
+        let row = pic.width * 3;
+        for (v, line) in out.chunks_exact_mut(n * 3).enumerate() {
+            let y = (v as f32 + 0.5) * step - self.size / 2.0;
+            for (u, px_out) in line.chunks_exact_mut(3).enumerate() {
                 let x = (u as f32 + 0.5) * step - self.size / 2.0;
-                let y = (v as f32 + 0.5) * step - self.size / 2.0;
                 // Pixel centres sit at integer + 0.5.
                 let px = ((self.cx + x * c - y * s - ox) * sx - 0.5).clamp(0.0, wmax);
                 let py = ((self.cy + x * s + y * c - oy) * sy - 0.5).clamp(0.0, hmax);
                 let (x0, y0) = (px as usize, py as usize);
-                let (x1, y1) = ((x0 + 1).min(pic.width - 1), (y0 + 1).min(pic.height - 1));
                 let (fx, fy) = (px - x0 as f32, py - y0 as f32);
-                for ch in 0..3 {
-                    let p = |x: usize, y: usize| f32::from(pic.data[(y * pic.width + x) * 3 + ch]);
-                    let top = p(x0, y0) * (1.0 - fx) + p(x1, y0) * fx;
-                    let bottom = p(x0, y1) * (1.0 - fx) + p(x1, y1) * fx;
-                    out.push((top * (1.0 - fy) + bottom * fy) / 255.0);
+                // The next pixel right and down, the edge pixel itself at the last column/row.
+                let dx = if x0 + 1 < pic.width { 3 } else { 0 };
+                let dy = if y0 + 1 < pic.height { row } else { 0 };
+                let at = y0 * row + x0 * 3;
+                let top = &pic.data[at..at + dx + 3];
+                let bottom = &pic.data[at + dy..at + dy + dx + 3];
+                for (ch, o) in px_out.iter_mut().enumerate() {
+                    let t = f32::from(top[ch]) * (1.0 - fx) + f32::from(top[ch + dx]) * fx;
+                    let b = f32::from(bottom[ch]) * (1.0 - fx) + f32::from(bottom[ch + dx]) * fx;
+                    *o = (t * (1.0 - fy) + b * fy) / 255.0;
                 }
             }
         }
