@@ -105,9 +105,10 @@ fn plan(onnx: &tract_onnx::Onnx, bytes: &[u8], side: usize) -> TractResult<Plan>
         .into_runnable()
 }
 
-/// Run `plan` on one NHWC picture of `side` x `side` values; its outputs flattened.
-fn run(plan: &Plan, input: &[f32], side: usize) -> TractResult<Vec<Vec<f32>>> {
-    let t = Tensor::from_shape(&[1, side, side, 3], input)?;
+/// Run `plan` on one NHWC picture of `side` x `side` values (moved, not copied); its outputs
+/// flattened.
+fn run(plan: &Plan, input: Vec<f32>, side: usize) -> TractResult<Vec<Vec<f32>>> {
+    let t = tract_ndarray::Array4::from_shape_vec((1, side, side, 3), input)?.into_tensor();
     let out = plan.run(tvec!(t.into()))?;
     out.iter()
         .map(|o| Ok(o.to_plain_array_view::<f32>()?.iter().copied().collect()))
@@ -257,7 +258,7 @@ impl Tracker {
                 *o = f32::from(*v) / 127.5 - 1.0;
             }
         }
-        let out = run(&self.models.detector, &input, side)?;
+        let out = run(&self.models.detector, input, side)?;
         let (boxes, scores) = match (out.first(), out.get(1)) {
             (Some(a), Some(b)) if a.len() == detect::ANCHORS * detect::VALUES => (a, b),
             (Some(a), Some(b)) => (b, a),
@@ -294,7 +295,7 @@ impl Tracker {
     ) -> TractResult<Option<(f32, Roi, Area)>> {
         let (x0, y0, x1, y1) = roi.bounds();
         let patch = frame.patch(x0, y0, x1, y1)?;
-        let out = run(&self.models.landmarks, &roi.sample(&patch, MESH), MESH)?;
+        let out = run(&self.models.landmarks, roi.sample(&patch, MESH), MESH)?;
         let (points, presence) = match (out.first(), out.get(1)) {
             (Some(a), Some(b)) if a.len() == 468 * 3 => (a, b),
             (Some(a), Some(b)) => (b, a),

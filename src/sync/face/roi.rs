@@ -80,15 +80,15 @@ impl Roi {
     /// from `patch`; outside it the nearest edge pixel repeats.
     pub fn sample(&self, patch: &Patch, n: usize) -> Vec<f32> {
         let pic = &patch.rgb;
-        let mut out = vec![0.0; n * n * 3];
+        let mut out = Vec::with_capacity(n * n * 3);
         let (s, c) = self.angle.sin_cos();
         let step = self.size / n as f32;
         let (wmax, hmax) = (pic.width as f32 - 1.0, pic.height as f32 - 1.0);
         let ((ox, oy), (sx, sy)) = (patch.origin, patch.scale);
         let row = pic.width * 3;
-        for (v, line) in out.chunks_exact_mut(n * 3).enumerate() {
+        for v in 0..n {
             let y = (v as f32 + 0.5) * step - self.size / 2.0;
-            for (u, px_out) in line.chunks_exact_mut(3).enumerate() {
+            for u in 0..n {
                 let x = (u as f32 + 0.5) * step - self.size / 2.0;
                 // Pixel centres sit at integer + 0.5.
                 let px = ((self.cx + x * c - y * s - ox) * sx - 0.5).clamp(0.0, wmax);
@@ -101,11 +101,11 @@ impl Roi {
                 let at = y0 * row + x0 * 3;
                 let top = &pic.data[at..at + dx + 3];
                 let bottom = &pic.data[at + dy..at + dy + dx + 3];
-                for (ch, o) in px_out.iter_mut().enumerate() {
+                out.extend((0..3).map(|ch| {
                     let t = f32::from(top[ch]) * (1.0 - fx) + f32::from(top[ch + dx]) * fx;
                     let b = f32::from(bottom[ch]) * (1.0 - fx) + f32::from(bottom[ch + dx]) * fx;
-                    *o = (t * (1.0 - fy) + b * fy) / 255.0;
-                }
+                    (t * (1.0 - fy) + b * fy) / 255.0
+                }));
             }
         }
         out
