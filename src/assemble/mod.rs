@@ -35,6 +35,7 @@ use crate::export::preset::Preset;
 use crate::export::reframe::{Fit as FrameFit, Focus, FocusChoice, Reframe};
 use crate::fetch::CostTotal;
 use crate::output::{self, Planned};
+use crate::picture::rgb::Rgb;
 use crate::progress::Progress;
 use crate::sheet;
 use crate::sync;
@@ -369,6 +370,6 @@ fn reframe(cut: &Cut, spec_path: &Path) -> Result<Reframe> {
             FocusChoice::Auto => Focus::default(),
         },
         follow_motion: focus == FocusChoice::Auto,
-        pad_color: "black".parse()?,
+        pad_color: Rgb::BLACK,
     })
 }

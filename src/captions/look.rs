@@ -3,8 +3,7 @@
 //! key by key ([`read_table`]), so a style that adds keys of its own still refuses any other
 //! key with an error naming it (serde's `flatten` cannot do that).
 
-use crate::picture::rgb::Color;
-use crate::timeline::Rgb;
+use crate::picture::rgb::Rgb;
 use schemars::JsonSchema;
 use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use std::fmt;
@@ -112,7 +111,6 @@ impl Look {
 pub fn colour(s: &str) -> Result<[u8; 3], String> {
     Rgb::parse(s)
         .map(|c| c.0)
-        .or_else(|_| s.parse::<Color>().map(|c| c.0))
         .map_err(|_| format!("'{s}': expected black, white, gray, #RRGGBB or #RGB"))
 }
 

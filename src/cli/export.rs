@@ -10,7 +10,7 @@ use cutroom::export::edit::{export_edited, Edit};
 use cutroom::export::preset::PresetBook;
 use cutroom::export::reframe::{Fit, Focus, FocusChoice, Reframe};
 use cutroom::export::{default_out_dir, export, video_length_ns, Request};
-use cutroom::picture::rgb::Color;
+use cutroom::picture::rgb::Rgb;
 use cutroom::timeline::spec::{MAX_SPEED, MIN_SPEED};
 use cutroom::timeline::{Card, TimeSpec};
 use cutroom::Result;
@@ -40,9 +40,9 @@ pub struct Args {
     /// (with --fit crop: follow the centre of motion, smoothed).
     #[arg(long, default_value = "0.5,0.5", value_parser = parse::<FocusChoice>)]
     focus: FocusChoice,
-    /// Bar colour for --fit pad: black, white, gray or #RRGGBB.
-    #[arg(long, default_value = "black", value_parser = parse::<Color>)]
-    pad_color: Color,
+    /// Bar colour for --fit pad: black, white, gray, #RRGGBB or #RGB.
+    #[arg(long, default_value = "black", value_parser = Rgb::parse)]
+    pad_color: Rgb,
     /// Write no audio track (by default the input's sound, or silence when it has none).
     #[arg(long)]
     no_audio: bool,

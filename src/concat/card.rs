@@ -8,7 +8,8 @@ use crate::captions::look::Look;
 use crate::captions::style::{Style, TextOverlay};
 use crate::captions::{ass, font, Captions};
 use crate::error::{Error, Result};
-use crate::timeline::{Footage, Rgb, NANOS};
+use crate::picture::rgb::Rgb;
+use crate::timeline::{Footage, NANOS};
 use cutroom_ffi::{Pixel, Rational, VideoFilter, VideoFrame};
 
 /// The picture of a colour or text card, `width`x`height`, `yuv420p`.

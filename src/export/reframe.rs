@@ -7,7 +7,7 @@
 
 use crate::error::Error;
 use crate::picture::even_round;
-use crate::picture::rgb::Color;
+use crate::picture::rgb::Rgb;
 use crate::picture::turn::Turn;
 use serde::Serialize;
 use std::fmt;
@@ -113,7 +113,7 @@ pub struct Reframe {
     /// Crop mode only: move the window with the centre of motion (`--focus auto`).
     pub follow_motion: bool,
     /// Bar colour (pad mode).
-    pub pad_color: Color,
+    pub pad_color: Rgb,
 }
 
 /// A rectangle in pixels.
@@ -273,7 +273,11 @@ pub fn filter_graph(
         }
         Fit::Pad => chain.push(format!(
             "scale={}:{},pad={out_w}:{out_h}:{}:{}:color={}",
-            fg.w, fg.h, fg.x, fg.y, r.pad_color
+            fg.w,
+            fg.h,
+            fg.x,
+            fg.y,
+            r.pad_color.ffmpeg()
         )),
         Fit::Blur => {
             let (bw, bh) = (

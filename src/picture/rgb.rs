@@ -1,46 +1,78 @@
-//! An opaque colour as the command line and the spec files give it.
+//! An opaque sRGB colour as the command line and the spec files give it: `black`, `white`,
+//! `gray`, `#RRGGBB`, `#RGB` or `0xRRGGBB`.
 
-use crate::error::Error;
 use std::fmt;
 use std::str::FromStr;
 
-/// An opaque colour for bars.
+/// An opaque sRGB colour (bars, colour cards, text and caption looks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Color(pub [u8; 3]);
+pub struct Rgb(pub [u8; 3]);
 
-impl FromStr for Color {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self, Error> {
-        let named = match s {
-            "black" => Some([0, 0, 0]),
-            "white" => Some([255, 255, 255]),
-            "gray" | "grey" => Some([128, 128, 128]),
-            _ => None,
-        };
-        if let Some(rgb) = named {
-            return Ok(Self(rgb));
+impl Rgb {
+    /// Black.
+    pub const BLACK: Self = Self([0, 0, 0]);
+    /// White.
+    pub const WHITE: Self = Self([255, 255, 255]);
+
+    /// Parse a name (black, white, gray/grey) or hex (`#RRGGBB`, `#RGB`, `0xRRGGBB`).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        match s.to_ascii_lowercase().as_str() {
+            "black" => return Ok(Self::BLACK),
+            "white" => return Ok(Self::WHITE),
+            "gray" | "grey" => return Ok(Self([128, 128, 128])),
+            _ => {}
         }
+        let bad = || format!("bad colour {s:?} (expected black, white, gray, #RRGGBB or #RGB)");
         let hex = s
             .strip_prefix('#')
             .or_else(|| s.strip_prefix("0x"))
-            .unwrap_or(s);
-        let bad = || {
-            Error::Usage(format!(
-                "--pad-color {s}: expected black, white, gray or #RRGGBB"
-            ))
-        };
-        if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            .ok_or_else(bad)?;
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(bad());
         }
-        let v = u32::from_str_radix(hex, 16).map_err(|_| bad())?;
-        Ok(Self([(v >> 16) as u8, (v >> 8) as u8, v as u8]))
+        let digit = |i: usize, n: usize| u8::from_str_radix(&hex[i..i + n], 16).map_err(|_| bad());
+        match hex.len() {
+            6 => Ok(Self([digit(0, 2)?, digit(2, 2)?, digit(4, 2)?])),
+            3 => Ok(Self([
+                digit(0, 1)? * 17,
+                digit(1, 1)? * 17,
+                digit(2, 1)? * 17,
+            ])),
+            _ => Err(bad()),
+        }
+    }
+
+    /// The colour as BT.709 limited-range `[Y, Cb, Cr]` (what an H.264 deliverable stores).
+    pub fn bt709(self) -> [u8; 3] {
+        let [r, g, b] = self.0.map(|v| f64::from(v) / 255.0);
+        let y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        let code = |v: f64| v.round().clamp(0.0, 255.0) as u8;
+        [
+            code(16.0 + 219.0 * y),
+            code(128.0 + 224.0 * (b - y) / 1.8556),
+            code(128.0 + 224.0 * (r - y) / 1.5748),
+        ]
+    }
+
+    /// `0xRRGGBB`, as FFmpeg's colour options take it.
+    pub fn ffmpeg(self) -> String {
+        let [r, g, b] = self.0;
+        format!("0x{r:02x}{g:02x}{b:02x}")
     }
 }
 
-impl fmt::Display for Color {
+impl FromStr for Rgb {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for Rgb {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let [r, g, b] = self.0;
-        write!(f, "0x{r:02X}{g:02X}{b:02X}")
+        write!(f, "#{r:02x}{g:02x}{b:02x}")
     }
 }
 
@@ -49,8 +81,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_and_hex_parse() {
-        assert_eq!("white".parse::<Color>().unwrap().to_string(), "0xFFFFFF");
-        assert!("#12345".parse::<Color>().is_err());
+    fn colours_parse_and_convert_to_limited_range() {
+        assert_eq!(Rgb::parse("#101010"), Ok(Rgb([16, 16, 16])));
+        assert_eq!(Rgb::parse("#fA0"), Ok(Rgb([255, 170, 0])));
+        assert_eq!(Rgb::parse("0x102030"), Ok(Rgb([16, 32, 48])));
+        assert_eq!(Rgb::parse("White"), Ok(Rgb::WHITE));
+        assert_eq!(Rgb::parse("grey"), Ok(Rgb([128, 128, 128])));
+        for bad in ["101010", "#12345", "#gg0000", "red", "#1010101", ""] {
+            assert!(Rgb::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Rgb::BLACK.bt709(), [16, 128, 128]);
+        assert_eq!(Rgb::WHITE.bt709(), [235, 128, 128]);
+        assert_eq!(Rgb([255, 0, 0]).bt709(), [63, 102, 240]);
+        assert_eq!(Rgb([255, 170, 0]).to_string(), "#ffaa00");
+        assert_eq!(Rgb([16, 32, 48]).ffmpeg(), "0x102030");
     }
 }

@@ -4,6 +4,6 @@ pub mod card;
 pub mod spec;
 pub mod time;
 
-pub use card::{Card, Footage, Rgb};
+pub use card::{Card, Footage};
 pub use spec::{EditSpec, Shot, Transition};
 pub use time::{TimeSpec, NANOS};

@@ -5,10 +5,11 @@
 //! that take a spec (`concat`, `sync`, `assemble`) share these types; new keys are added as
 //! optional fields.
 
-use super::card::{require_duration, Footage, Rgb};
+use super::card::{require_duration, Footage};
 use super::time::TimeSpec;
 use crate::captions::look::Look;
 use crate::error::{Error, Result};
+use crate::picture::rgb::Rgb;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -359,6 +360,9 @@ mod tests {
             [[shot]]
             image = "end.png"
             duration = "30f"
+            [[shot]]
+            color = "gray"
+            duration = 1
             "##,
         )
         .unwrap();
@@ -377,6 +381,11 @@ mod tests {
         );
         assert_eq!(s.shot[2].footage(3), Ok(Footage::File("end.png".into())));
         assert_eq!(s.shot[2].duration, Some(TimeSpec::Frame(30)));
+        // A card's colour takes the names a style colour takes.
+        assert_eq!(
+            s.shot[3].footage(4),
+            Ok(Footage::Color(Rgb([128, 128, 128])))
+        );
         let e = toml_spec("[[shot]]\ncolor = \"#101010\"\n")
             .unwrap()
             .validate()
