@@ -108,20 +108,6 @@ impl Pcm {
         (ms * f64::from(self.rate) / 1000.0).round().max(0.0) as usize
     }
 
-    /// Multiply every sample by `gain` (linear).
-    pub fn scale(&mut self, gain: f32) {
-        self.data.iter_mut().for_each(|v| *v *= gain);
-    }
-
-    /// Multiply each frame by its own gain (the `i`th of `gains` for frame `i`; frames past the
-    /// end of `gains` are left as they are).
-    pub fn apply_gains(&mut self, gains: impl IntoIterator<Item = f32>) {
-        let ch = usize::from(self.channels);
-        for (frame, g) in self.data.chunks_mut(ch).zip(gains) {
-            frame.iter_mut().for_each(|v| *v *= g);
-        }
-    }
-
     /// Add `other` (same rate and channel count) sample by sample, over the shorter length.
     pub fn mix_in(&mut self, other: &Pcm) {
         debug_assert_eq!((self.rate, self.channels), (other.rate, other.channels));
@@ -454,8 +440,6 @@ mod tests {
         );
         let mut m = p.clone();
         m.mix_in(&p);
-        m.apply_gains([0.5; 100]);
-        m.scale(2.0);
         assert_eq!(m.data, vec![2.0; 100]);
     }
 }

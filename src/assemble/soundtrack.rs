@@ -4,7 +4,7 @@
 use super::spec::Cut;
 use crate::audio::fit::{place, Fit, Placement};
 use crate::audio::load;
-use crate::audio::sidechain::{detect, envelope, Threshold};
+use crate::audio::sidechain::{detect, duck_bed, envelope, Threshold};
 use crate::audio::soundtrack::{self, Level, Mastered, CHANNELS as CH, RATE};
 use crate::error::Result;
 use crate::loudness::{LoudnessReport, LoudnessTarget};
@@ -91,8 +91,9 @@ pub(super) fn soundtrack(
                     fade_in: 0,
                 },
             );
-            bed.scale(10f32.powf(m.gain as f32 / 20.0));
-            bed.apply_gains(envelope(&activity, bed.frames(), RATE, &m.shape()));
+            let gain = 10f32.powf(m.gain as f32 / 20.0);
+            let gains = envelope(&activity, bed.frames(), RATE, &m.shape());
+            duck_bed(&mut bed.data, CH, gain, gains);
             mix.mix_in(&bed);
             Some(match cut.voice {
                 Some(_) => DuckKey::Voice,

@@ -4,7 +4,9 @@
 use super::fit::{place, Placement};
 use super::load;
 use super::picture::Picture;
-use super::sidechain::{detect, detect_in, envelope, Activity, BlockLevels, DuckShape, Threshold};
+use super::sidechain::{
+    detect, detect_in, duck_bed, envelope, Activity, BlockLevels, DuckShape, Threshold,
+};
 use super::soundtrack::{finish, Finished, Level, SoundtrackReport, CHANNELS, RATE};
 use super::stems::write_wav;
 use crate::error::{Error, Result};
@@ -107,7 +109,7 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
         let mut music = music?;
         bar.status("ducking");
         let frames = music.frames();
-        music.apply_gains(gains(&activity, frames));
+        duck_bed(&mut music.data, CHANNELS, 1.0, gains(&activity, frames));
         // Sample addition commutes exactly: the mix is the same as made in the voice's buffer.
         let mut at = 0;
         stream_aligned(files.video, RATE, CHANNELS, frames, |b| {
@@ -140,8 +142,8 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
         // voice's buffer and the music let go, so one copy of the sound goes on to be mastered.
         let gain: Option<Vec<f32>> = files.stems.map(|_| gains(&activity, frames).collect());
         match &gain {
-            Some(g) => music.apply_gains(g.iter().copied()),
-            None => music.apply_gains(gains(&activity, frames)),
+            Some(g) => duck_bed(&mut music.data, CHANNELS, 1.0, g.iter().copied()),
+            None => duck_bed(&mut music.data, CHANNELS, 1.0, gains(&activity, frames)),
         }
         voice.fit(frames);
         if files.stems.is_some() {

@@ -258,6 +258,16 @@ pub fn detect_in((block, levels): (usize, Vec<f64>), threshold: Threshold) -> Ac
     }
 }
 
+/// Lower a music bed under speech, in place: each sample of `bed` (frames of `channels`
+/// samples) times `gain`, then times its frame's duck gain, the next of `gains` (an
+/// [`envelope`]; pass `&mut` one to read it on from where a previous piece of the bed stopped;
+/// frames past its end are left as they are). The one ducking step of `duck` and of assemble's music bed.
+pub fn duck_bed(bed: &mut [f32], channels: u16, gain: f32, gains: impl IntoIterator<Item = f32>) {
+    for (frame, g) in bed.chunks_mut(usize::from(channels)).zip(gains) {
+        frame.iter_mut().for_each(|v| *v = *v * gain * g);
+    }
+}
+
 /// The music gain per sample frame (linear), `len` frames long, for `activity` at `rate`,
 /// made as it is read (nothing as long as the sound is kept but one flag per frame).
 pub fn envelope(
@@ -292,6 +302,21 @@ pub fn envelope(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bed_ducked_in_pieces_is_the_bed_ducked_whole() {
+        let bed: Vec<f32> = (0..12).map(|i| i as f32).collect();
+        let gains = [0.5, 1.0, 0.25, 0.0, 1.0];
+        let mut whole = bed.clone();
+        duck_bed(&mut whole, 2, 2.0, gains);
+        assert_eq!(whole, [0., 1., 4., 6., 2., 2.5, 0., 0., 16., 18., 10., 11.]);
+        let mut pieces = bed.clone();
+        let mut g = gains.into_iter();
+        for piece in pieces.chunks_mut(4) {
+            duck_bed(piece, 2, 2.0, &mut g);
+        }
+        assert_eq!(pieces, whole);
+    }
 
     /// Deterministic noise in [-1, 1].
     fn noise(n: usize, seed: u32) -> impl Iterator<Item = f32> {
