@@ -113,7 +113,8 @@ pub fn cut_name(cut: &Cut, spec_path: &Path) -> String {
 
 /// Assemble `cut` (read from `spec_path`) from the local shot files `inputs` into `out_dir`.
 /// `reused` holds, per output, an earlier run's entry to keep instead of making it again (see
-/// [`reusable`]). `sources_s` is the time the caller spent getting the shots.
+/// [`reusable`]). `sources_s` is the time the caller spent getting the shots; `encoder_threads`
+/// sets the threads of each x264 encoder.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     cut: &Cut,
@@ -123,6 +124,7 @@ pub fn run(
     reused: Vec<Option<Output>>,
     out_dir: &Path,
     sources_s: f64,
+    encoder_threads: export::EncoderThreads,
     progress: &dyn Progress,
 ) -> Result<Report> {
     let name = cut_name(cut, spec_path);
@@ -217,6 +219,7 @@ pub fn run(
             // Checked against every output of the run by `check_outputs` above.
             reads: Vec::new(),
             thumbnails: Some(spans.middles()),
+            encoder_threads,
         };
         let given: export::GivenSoundtrack = Box::new(make_sound);
         match picture {

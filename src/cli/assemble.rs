@@ -5,6 +5,7 @@ use super::bars::Bars;
 use super::{print_json, Global};
 use cutroom::assemble::{self, sources, spec::Cut};
 use cutroom::error::exit;
+use cutroom::export::EncoderThreads;
 use cutroom::fetch::{Client, RenderOptions};
 use cutroom::progress::Progress;
 use cutroom::Result;
@@ -36,6 +37,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         &shots_dir,
         &client,
         &opts,
+        EncoderThreads::Shared,
         &Bars::new(global.quiet),
     )?;
     if args.json {
@@ -75,6 +77,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
 
 /// Assemble `cut` (read from `spec`) into `out`, its renders and downloads cached in
 /// `shots_dir`, keeping what an earlier run there left intact; the report as written.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn assemble_into(
     cut: &Cut,
     spec: &Path,
@@ -82,6 +85,7 @@ pub(super) fn assemble_into(
     shots_dir: &Path,
     client: &Client,
     opts: &RenderOptions,
+    encoder_threads: EncoderThreads,
     progress: &dyn Progress,
 ) -> Result<serde_json::Value> {
     let t = Instant::now();
@@ -100,6 +104,7 @@ pub(super) fn assemble_into(
                 reuse.outputs,
                 out,
                 sources_s,
+                encoder_threads,
                 progress,
             )?;
             serde_json::to_value(&r).expect("a report is JSON")

@@ -8,6 +8,7 @@ use cutroom::assemble::{self, spec::Cut};
 use cutroom::batch::state::{self, Entry, Lock};
 use cutroom::batch::{self, emit, Shard, Variant};
 use cutroom::error::{exit, Error};
+use cutroom::export::EncoderThreads;
 use cutroom::progress::Progress;
 use cutroom::{output, Result};
 use sha2::{Digest, Sha256};
@@ -111,7 +112,6 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
         .clamp(1, mine.len().max(1));
-    cutroom::export::one_thread_per_encoder();
     let bar = Bars::new(global.quiet);
     bar.start("batch", mine.len() as u64);
     // Each variant's assemble shows no bars of its own (warnings still come through).
@@ -136,7 +136,17 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                 let dir = out.join(&v.name);
                 output::make_dir(&dir)?;
                 let shots = shots_dir(out, cut);
-                let report = assemble_into(cut, &args.spec, &dir, &shots, &client, &opts, &inner)?;
+                // Exports side by side, one per core: each encoder on one thread.
+                let report = assemble_into(
+                    cut,
+                    &args.spec,
+                    &dir,
+                    &shots,
+                    &client,
+                    &opts,
+                    EncoderThreads::One,
+                    &inner,
+                )?;
                 let fails = assemble::fails(&report, cut);
                 Ok((report, fails))
             });

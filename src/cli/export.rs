@@ -9,7 +9,7 @@ use cutroom::export::cover::Cover;
 use cutroom::export::edit::{export_edited, Edit};
 use cutroom::export::preset::PresetBook;
 use cutroom::export::reframe::{Fit, Focus, FocusChoice, Reframe};
-use cutroom::export::{default_out_dir, export, video_length_ns, Request};
+use cutroom::export::{default_out_dir, export, video_length_ns, EncoderThreads, Request};
 use cutroom::picture::rgb::Rgb;
 use cutroom::timeline::spec::{MAX_SPEED, MIN_SPEED};
 use cutroom::timeline::{Card, TimeSpec};
@@ -156,6 +156,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         safe_zones: args.safe_zones,
         cover: args.cover,
         thumbnails: None,
+        encoder_threads: EncoderThreads::Shared,
         reads: caption_file
             .into_iter()
             .chain(&args.overlays)

@@ -5,7 +5,7 @@ use super::motion::Tracker;
 use super::plan::{encoder_config, nominal_rate, PictureInfo};
 use super::plan::{Job, Plan};
 use super::THUMBNAIL_BOX;
-use super::{cover, Request};
+use super::{cover, EncoderThreads, Request};
 use crate::avwrite::EncodedAudio;
 use crate::error::Result;
 use crate::picture::square::SquarePixels;
@@ -95,7 +95,7 @@ pub(super) fn encode(
     let mut thumbnails = Vec::new();
     let mut branches = Vec::new();
     for wave in waves(e.jobs, e.plans, replayable) {
-        let threads = encoder_threads(wave.len());
+        let threads = encoder_threads(wave.len(), e.req.encoder_threads);
         let first = wave.start == 0;
         let (decoded, ran) = std::thread::scope(|s| {
             let mut frame_txs = Vec::new();
@@ -170,21 +170,11 @@ pub(super) fn encode(
     Ok((thumbnails, branches))
 }
 
-/// Set by `cutroom batch`, which runs as many exports side by side as there are cores.
-static ONE_THREAD_EACH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// From now on every encoder runs on one thread: exports side by side (one per core) then
-/// never run more encoder threads than cores, and a deliverable is the same bytes whatever the
-/// number of exports beside it (x264's output depends on its thread count).
-pub fn one_thread_per_encoder() {
-    ONE_THREAD_EACH.store(true, std::sync::atomic::Ordering::Relaxed);
-}
-
-/// x264 threads per branch: one under [`one_thread_per_encoder`]; else automatic for one
-/// output, and for several the cores (with x264's usual 1.5 threads per core) shared out, so
-/// the encoders do not oversubscribe the machine.
-fn encoder_threads(branches: usize) -> usize {
-    if ONE_THREAD_EACH.load(std::sync::atomic::Ordering::Relaxed) {
+/// x264 threads per branch of a wave of `branches`: one under [`EncoderThreads::One`]; else
+/// automatic for one output, and for several the cores (with x264's usual 1.5 threads per core)
+/// shared out, so the encoders do not oversubscribe the machine.
+fn encoder_threads(branches: usize, mode: EncoderThreads) -> usize {
+    if mode == EncoderThreads::One {
         return 1;
     }
     if branches <= 1 {

@@ -39,7 +39,6 @@ use cover::Cover;
 use cutroom_ffi::{
     encode_image, rescale, ImageFormat, MediaKind, Rational, StreamInfo, VideoFrame,
 };
-pub use fanout::one_thread_per_encoder;
 use fanout::{decode, forward, Fanout, Source};
 use plan::{check_request, group, plan, PictureInfo, Plan};
 use preset::Preset;
@@ -82,6 +81,20 @@ pub struct Request {
     /// Other files the export reads (a caption or overlays file, card images): like the input
     /// and the logo, refused as outputs before anything is written.
     pub reads: Vec<PathBuf>,
+    /// Threads of each encoder.
+    pub encoder_threads: EncoderThreads,
+}
+
+/// How many threads each x264 encoder of an export runs on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EncoderThreads {
+    /// Automatic for one output; for several, the cores shared out among the encoders.
+    #[default]
+    Shared,
+    /// One each: for exports running side by side (one per core, as `cutroom batch` runs
+    /// them), which then never run more encoder threads than cores, and whose deliverables are
+    /// the same bytes whatever runs beside them (x264's output depends on its thread count).
+    One,
 }
 
 /// The result of an export (the `--json` document).
