@@ -795,7 +795,10 @@ mod tests {
         )
         .unwrap();
         let s = c.shot[0].timeline_shot(Some("a.mp4".into()));
-        assert_eq!(s.transition.name(), "crossfade");
+        assert_eq!(
+            s.transition.kind(),
+            crate::timeline::TransitionKind::Crossfade
+        );
         assert!(s.in_point.is_some() && s.out.is_some());
         assert!(matches!(c.shot[1].source(2), Ok(Source::Render(_))));
     }

@@ -22,7 +22,7 @@ use crate::output::{ensure_not_input, AtomicOutput};
 use crate::pcm::Pcm;
 use crate::progress::Progress;
 use crate::time::{Ticks, TimeBase};
-use crate::timeline::EditSpec;
+use crate::timeline::{EditSpec, TransitionKind};
 use cutroom_ffi::{Input, Packet, Rational};
 use plan::{Plan, VideoPath};
 use serde::Serialize;
@@ -412,7 +412,7 @@ pub struct ShotSummary {
     /// `source` (its own sound) or `silence` (the file has no audio).
     pub audio: SoundFrom,
     /// Transition into the next shot: `cut`, `fade` or `crossfade`.
-    pub transition: &'static str,
+    pub transition: TransitionKind,
     /// Its duration in seconds (null for a cut).
     pub transition_s: Option<f64>,
     /// Source seconds per second of the cut while it plays (1 unless retimed).
@@ -481,7 +481,7 @@ impl Summary {
                             true => SoundFrom::Source,
                             false => SoundFrom::Silence,
                         },
-                        transition: s.transition.name(),
+                        transition: s.transition.kind(),
                         transition_s: (s.transition_ticks > Ticks::ZERO)
                             .then(|| secs(s.transition_ticks)),
                         speed: if s.retime.changes_speed() {

@@ -571,7 +571,7 @@ fn normalise_reasons(shots: &[PlannedShot], opts: &Options) -> Vec<String> {
             r.push(format!(
                 "{}: the {} into the next shot needs re-encoded pictures",
                 label(i, s),
-                shot.transition.name()
+                shot.transition.kind()
             ));
         }
         if s.has_hidden() {
@@ -839,7 +839,7 @@ fn lay_out(shots: &mut [PlannedShot], t: &Target) -> Result<()> {
                 format!(
                     "shot {}: the {} into the next shot is shorter than one output frame",
                     i + 1,
-                    tr.name()
+                    tr.kind()
                 ),
             ));
         }

@@ -145,7 +145,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.duration, Some(TimeSpec::Nanos(2_000_000_000)));
-        assert_eq!(c.transition.name(), "fade");
+        assert_eq!(c.transition.kind(), crate::timeline::TransitionKind::Fade);
         let e = Card::parse("text = \"Hi\"").unwrap_err();
         assert!(e.starts_with("a text card needs a duration"), "{e}");
         let e = Card::parse("src = \"a.mp4\", duration = 1").unwrap_err();

@@ -5,5 +5,5 @@ pub mod spec;
 pub mod time;
 
 pub use card::{Card, Footage};
-pub use spec::{EditSpec, Shot, Transition};
+pub use spec::{EditSpec, Shot, Transition, TransitionKind};
 pub use time::{TimeSpec, NANOS};

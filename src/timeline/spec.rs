@@ -10,7 +10,8 @@ use super::time::TimeSpec;
 use crate::captions::look::Look;
 use crate::error::{Error, Result};
 use crate::picture::rgb::Rgb;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// The slowest `speed` a shot takes.
@@ -187,13 +188,35 @@ pub enum Transition {
     },
 }
 
-impl Transition {
-    /// `cut`, `fade` or `crossfade`.
-    pub fn name(&self) -> &'static str {
-        match self {
+/// What kind of transition, as reports and messages name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransitionKind {
+    /// A straight cut.
+    Cut,
+    /// A dip through black.
+    Fade,
+    /// An overlap mixed linearly.
+    Crossfade,
+}
+
+impl fmt::Display for TransitionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
             Self::Cut => "cut",
-            Self::Fade { .. } => "fade",
-            Self::Crossfade { .. } => "crossfade",
+            Self::Fade => "fade",
+            Self::Crossfade => "crossfade",
+        })
+    }
+}
+
+impl Transition {
+    /// Its kind: `cut`, `fade` or `crossfade`.
+    pub fn kind(&self) -> TransitionKind {
+        match self {
+            Self::Cut => TransitionKind::Cut,
+            Self::Fade { .. } => TransitionKind::Fade,
+            Self::Crossfade { .. } => TransitionKind::Crossfade,
         }
     }
 
@@ -260,7 +283,7 @@ impl EditSpec {
             return Err(format!(
                 "shot {} is the last one but has a {} transition into a next shot",
                 self.shot.len(),
-                last.transition.name()
+                last.transition.kind()
             ));
         }
         Ok(())
