@@ -1200,8 +1200,10 @@ out = "2"
 
     /// SHA-256 of the sound's packets (`ffmpeg -f streamhash`, whatever order the muxer
     /// interleaved them in) and the number of picture packets. The picture's bits are not
-    /// compared: with text overlays, x264 on one thread still gave a different video stream
-    /// for 1-3 of 24 variants between two runs of the same content key (under investigation).
+    /// compared: with variants of several sizes side by side in one process, x264 on one
+    /// thread gives a different video stream for 1-3 of 24 variants between runs, from the
+    /// same frames (hashed at the encoder) and with every x264 call of the process serialised
+    /// (so not x264's shared tables); see docs/batch.md.
     fn stream_hashes(p: &Path) -> String {
         let out = Command::new("ffmpeg")
             .args(["-v", "error", "-i"])
