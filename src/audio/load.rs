@@ -106,7 +106,7 @@ fn load_wav(path: &Path) -> Result<Option<Pcm>> {
 /// A file through symphonia; the inner `Err` says why symphonia cannot read it (the caller
 /// then asks FFmpeg: symphonia refuses valid files, an x265 `hvcC` over 1 KB, AC-3 in MOV).
 fn load_symphonia(path: &Path) -> Result<std::result::Result<Pcm, String>> {
-    let decoded = match decode_symphonia(path)? {
+    let decoded = match decode_symphonia(path, false)? {
         Ok(d) => d,
         Err(why) => return Ok(Err(why)),
     };
@@ -215,8 +215,9 @@ pub struct Decoded {
 
 /// Decode the first audio track of `path` with symphonia; the inner `Err` says why symphonia
 /// cannot (the caller then asks FFmpeg). A truncated tail ends the stream; damaged packets are
-/// counted and skipped.
-pub fn decode_symphonia(path: &Path) -> Result<std::result::Result<Decoded, String>> {
+/// counted and skipped. With `mono`, each decoded piece is mixed down to one channel (the mean
+/// of the channels) as it comes, so a long track is never held with all its channels.
+pub fn decode_symphonia(path: &Path, mono: bool) -> Result<std::result::Result<Decoded, String>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mss = MediaSourceStream::new(Box::new(file), Default::default());
     let mut hint = Hint::new();
@@ -256,6 +257,8 @@ pub fn decode_symphonia(path: &Path) -> Result<std::result::Result<Decoded, Stri
     };
     let mut spec: Option<(u32, u16)> = None;
     let mut data: Vec<f32> = Vec::new();
+    // One decoded piece, when it is mixed down.
+    let mut piece: Vec<f32> = Vec::new();
     let mut first = None;
     let (mut packets, mut bad) = (0usize, 0usize);
     loop {
@@ -292,9 +295,15 @@ pub fn decode_symphonia(path: &Path) -> Result<std::result::Result<Decoded, Stri
                         },
                     );
                 }
-                let start = data.len();
-                data.resize(start + buf.samples_interleaved(), 0.0);
-                buf.copy_to_slice_interleaved(&mut data[start..]);
+                if mono {
+                    piece.resize(buf.samples_interleaved(), 0.0);
+                    buf.copy_to_slice_interleaved(&mut piece);
+                    mix_down(&piece, usize::from(this.1.max(1)), &mut data);
+                } else {
+                    let start = data.len();
+                    data.resize(start + buf.samples_interleaved(), 0.0);
+                    buf.copy_to_slice_interleaved(&mut data[start..]);
+                }
             }
             Err(SymError::DecodeError(_)) => bad += 1,
             Err(e) => return Ok(Err(format!("symphonia fails decoding it: {e}"))),
@@ -306,7 +315,7 @@ pub fn decode_symphonia(path: &Path) -> Result<std::result::Result<Decoded, Stri
     Ok(Ok(Decoded {
         pcm: Pcm {
             rate,
-            channels,
+            channels: if mono { 1 } else { channels },
             data,
         },
         first: first.unwrap_or(0),
@@ -314,6 +323,16 @@ pub fn decode_symphonia(path: &Path) -> Result<std::result::Result<Decoded, Stri
         packets,
         bad,
     }))
+}
+
+/// Append the mean of each interleaved frame of `channels` values to `out`.
+fn mix_down(interleaved: &[f32], channels: usize, out: &mut Vec<f32>) {
+    let scale = 1.0 / channels as f32;
+    out.extend(
+        interleaved
+            .chunks_exact(channels)
+            .map(|f| f.iter().sum::<f32>() * scale),
+    );
 }
 
 /// Any other file through FFmpeg, at its own rate and channel count; `what` says why another
@@ -345,4 +364,16 @@ fn load_ffmpeg(path: &Path, what: &str) -> Result<Pcm> {
     drop(input);
     pcm::decode_aligned(path, rate, channels)?
         .ok_or_else(|| Error::bad_input(path, "no audio stream"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mixdown_averages_channels() {
+        let mut out = Vec::new();
+        mix_down(&[1.0, 0.0, 0.5, 0.5], 2, &mut out);
+        assert_eq!(out, vec![0.5, 0.5]);
+    }
 }

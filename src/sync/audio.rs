@@ -75,33 +75,21 @@ pub fn decode(path: &Path) -> Result<Option<Audio>> {
 /// soundtrack ([`load::decode_symphonia`], [`load::Decoded::present`]: the MP4 edit list
 /// applied); the inner `Err` says why symphonia cannot do this file (fall back).
 fn decode_symphonia(path: &Path, codec: &str) -> Result<std::result::Result<Audio, String>> {
-    let (presented, damaged) = match load::decode_symphonia(path)? {
+    // Mixed down as it decodes: the stereo track of a 10-minute clip is never held whole.
+    let (presented, damaged) = match load::decode_symphonia(path, true)? {
         Ok(d) => {
             let damaged = d.bad as u64;
             (d.present(path)?, damaged)
         }
         Err(why) => return Ok(Err(format!("{why} ({codec})"))),
     };
-    let pcm = presented.pcm;
-    let mut samples = Vec::with_capacity(pcm.frames());
-    mix_down(&pcm.data, usize::from(pcm.channels.max(1)), &mut samples);
     Ok(Ok(Audio {
-        rate: pcm.rate,
+        rate: presented.pcm.rate,
         start: presented.start,
-        samples,
+        samples: presented.pcm.data,
         decoder: Decoder::Symphonia,
         damaged,
     }))
-}
-
-/// Append the mean of each interleaved frame of `channels` values to `out`.
-fn mix_down(interleaved: &[f32], channels: usize, out: &mut Vec<f32>) {
-    let scale = 1.0 / channels as f32;
-    out.extend(
-        interleaved
-            .chunks_exact(channels)
-            .map(|f| f.iter().sum::<f32>() * scale),
-    );
 }
 
 /// FFmpeg's decode (mono at the native rate), for codecs symphonia lacks.
@@ -130,16 +118,4 @@ fn decode_ffmpeg(path: &Path, index: usize, why: String) -> Result<Audio> {
         decoder: Decoder::Ffmpeg(why),
         damaged: dec.damaged_packets(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mixdown_averages_channels() {
-        let mut out = Vec::new();
-        mix_down(&[1.0, 0.0, 0.5, 0.5], 2, &mut out);
-        assert_eq!(out, vec![0.5, 0.5]);
-    }
 }
