@@ -3,9 +3,10 @@
 
 use crate::audio::limiter::{self, Limiter};
 use crate::error::{Error, Result};
-use crate::pcm::Pcm;
+use crate::pcm::{self, Pcm};
 use ebur128::{EbuR128, Mode};
 use serde::Serialize;
+use std::path::Path;
 
 /// Where normalisation should land.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -76,7 +77,31 @@ impl LoudnessReport {
 /// also what it measures after cutroom's equal-power conversion to stereo.
 pub fn measure(pcm: &Pcm) -> Result<LoudnessReport> {
     let step = block_len(pcm);
-    measure_blocks(pcm, pcm.data.chunks(step).map(<[f32]>::to_vec))
+    measure_blocks(
+        pcm.rate,
+        pcm.channels,
+        pcm.data.chunks(step).map(<[f32]>::to_vec),
+    )
+}
+
+/// Measure the sound of `path` as [`pcm::decode_aligned`] decodes it at `rate` Hz and
+/// `channels` channels, a piece at a time as it decodes (a long track is never held whole);
+/// `None` when the file has no audio stream.
+pub fn measure_file(path: &Path, rate: u32, channels: u16) -> Result<Option<LoudnessReport>> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<f32>>(16);
+    std::thread::scope(|s| {
+        let decoded = s.spawn(move || {
+            pcm::stream_aligned(path, rate, channels, None, |piece| {
+                // The meter stopped on an error of its own, which is reported instead.
+                tx.send(piece.to_vec())
+                    .map_err(|_| Error::Usage("loudness meter stopped".into()))
+            })
+        });
+        let report = measure_blocks(rate, channels, rx.into_iter());
+        let decoded = decoded.join().expect("audio decoding thread");
+        let report = report?;
+        Ok(decoded?.then_some(report))
+    })
 }
 
 /// Interleaved samples per 100 ms block of `pcm` (the step of the short-term and momentary
@@ -85,10 +110,13 @@ fn block_len(pcm: &Pcm) -> usize {
     (pcm.rate as usize).div_ceil(10) * usize::from(pcm.channels)
 }
 
-/// Measure a signal at `pcm`'s rate and channel count given as consecutive `blocks` (made as
-/// they are read, so a signal derived from `pcm` is measured without being kept).
-fn measure_blocks(pcm: &Pcm, blocks: impl Iterator<Item = Vec<f32>>) -> Result<LoudnessReport> {
-    let (rate, channels) = (pcm.rate, pcm.channels);
+/// Measure a signal at `rate` Hz with `channels` channels given as consecutive `blocks` (made
+/// as they are read or decoded, so the signal is measured without being kept).
+fn measure_blocks(
+    rate: u32,
+    channels: u16,
+    blocks: impl Iterator<Item = Vec<f32>>,
+) -> Result<LoudnessReport> {
     let mut levels = LevelMeter::new(rate, channels)?;
     // The true-peak interpolator is the costly part: it runs on its own thread.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<f32>>(16);
@@ -233,7 +261,7 @@ pub fn normalize(pcm: &mut Pcm, target: &LoudnessTarget) -> Result<LoudnessRepor
             limiter.apply(&pcm.data, &mut block);
             block
         });
-        report = measure_blocks(pcm, blocks)?;
+        report = measure_blocks(pcm.rate, pcm.channels, blocks)?;
         let lufs = report.integrated_lufs.unwrap_or(f64::NEG_INFINITY);
         let tp = report.true_peak_dbtp.unwrap_or(f64::NEG_INFINITY);
         let miss = target.integrated_lufs - lufs;

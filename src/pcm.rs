@@ -295,15 +295,16 @@ impl AlignedDecoder {
     }
 }
 
-/// [`decode_aligned`] cut or padded to exactly `len` frames (as [`Pcm::fit`] does), handed to
-/// `sink` a piece at a time as it decodes instead of held whole (a long soundtrack can then
-/// be read twice rather than kept). Leading silence is at most `len` frames. `false` (nothing
-/// handed out) when the file has no audio stream.
+/// [`decode_aligned`] handed to `sink` a piece at a time as it decodes instead of held whole
+/// (a long soundtrack can then be read twice rather than kept, or measured without being
+/// kept); with `len`, cut or padded to exactly `len` frames (as [`Pcm::fit`] does), leading
+/// silence at most `len` frames. `false` (nothing handed out) when the file has no audio
+/// stream.
 pub fn stream_aligned(
     path: &Path,
     rate: u32,
     channels: u16,
-    len: usize,
+    len: Option<usize>,
     mut sink: impl FnMut(&[f32]) -> Result<()>,
 ) -> Result<bool> {
     let mut input = media::open(path)?;
@@ -314,7 +315,7 @@ pub fn stream_aligned(
     let mut out = Aligner {
         ch,
         lead: None,
-        left: len,
+        left: len.unwrap_or(usize::MAX),
         decoded: false,
     };
     while let Some(pkt) = input.read_packet()? {
@@ -326,7 +327,9 @@ pub fn stream_aligned(
     if !out.decoded {
         return Err(dec.no_samples());
     }
-    out.silence(out.left, &mut sink)?;
+    if len.is_some() {
+        out.silence(out.left, &mut sink)?;
+    }
     Ok(true)
 }
 

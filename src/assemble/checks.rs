@@ -7,7 +7,6 @@ use crate::error::{Error, Result};
 use crate::export;
 use crate::loudness::{self, LoudnessReport};
 use crate::output::AtomicOutput;
-use crate::pcm::decode_aligned;
 use crate::sync::{self, SyncReport, Verdict};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -90,14 +89,14 @@ pub(super) fn check(
     let path = PathBuf::from(&o.path);
     // The deliverable is read where it is staged, until the run commits it.
     let read = file.as_deref().unwrap_or(&path);
-    let (pcm, report) = std::thread::scope(|s| {
-        let pcm = s.spawn(|| decode_aligned(read, RATE, CH));
+    // The loudness is metered as the sound decodes, never held whole.
+    let (loudness, report) = std::thread::scope(|s| {
+        let loudness = s.spawn(|| loudness::measure_file(read, RATE, CH));
         let report = sync::analyze(read, opts, &crate::progress::Silent);
-        (pcm.join().expect("audio decoding thread"), report)
+        (loudness.join().expect("loudness thread"), report)
     });
-    let loudness = match pcm? {
-        Some(p) => loudness::measure(&p)?,
-        None => return Err(Error::bad_input(&path, "the deliverable has no audio")),
+    let Some(loudness) = loudness? else {
+        return Err(Error::bad_input(&path, "the deliverable has no audio"));
     };
     let mut report = report?;
     report.path = o.path.clone();

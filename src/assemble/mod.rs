@@ -266,30 +266,24 @@ pub fn run(
         max_lag_ms: 500,
         shots: Some(spans),
     };
-    // All at once: each check is a decode of its own file, so they share the cores well.
-    let mut made = std::thread::scope(|s| {
-        let handles: Vec<_> = exported
-            .outputs
-            .iter()
-            .zip(made_keys)
-            .map(|(o, key)| {
-                let sopts = &sopts;
-                let file = staged.staged(Path::new(&o.path)).map(Path::to_path_buf);
-                s.spawn(move || check(o, file, key, sopts))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("deliverable check panicked"))
-            .collect::<Result<Vec<_>>>()
-    })?
-    .into_iter()
-    .map(|(output, plot)| {
-        staged.add(plot);
-        output
-    })
-    .collect::<Vec<_>>()
-    .into_iter();
+    // One at a time: a check holds its file's decoded sound for sync (a long cut's checks at
+    // once would hold them all); each runs its loudness meter beside the sync analysis.
+    let mut made = exported
+        .outputs
+        .iter()
+        .zip(made_keys)
+        .map(|(o, key)| {
+            let file = staged.staged(Path::new(&o.path)).map(Path::to_path_buf);
+            check(o, file, key, &sopts)
+        })
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .map(|(output, plot)| {
+            staged.add(plot);
+            output
+        })
+        .collect::<Vec<_>>()
+        .into_iter();
     let outputs: Vec<Output> = reused
         .into_iter()
         .map(|r| r.or_else(|| made.next()))

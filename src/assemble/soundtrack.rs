@@ -49,6 +49,9 @@ impl std::fmt::Display for DuckKey {
     }
 }
 
+/// Frames of the music bed read and mixed at a time.
+const BED_PIECE_FRAMES: usize = 4096;
+
 /// The finished soundtrack, `len` frames at [`RATE`], mastered and AAC-encoded once: the
 /// shots' sound as joined, the voice-over, and the music ducked under the voice (or, without
 /// one, under the shots' sound), normalised to the spec's loudness target with the true peak
@@ -81,20 +84,44 @@ pub(super) fn soundtrack(
     }
     let duck_key = match ducking {
         Some((m, activity)) => {
-            let bed = load::load_as(&m.file, RATE, CH)?;
-            let mut bed = place(
-                bed,
-                len,
-                &Placement {
-                    fit,
-                    offset: 0,
-                    fade_in: 0,
-                },
-            );
             let gain = 10f32.powf(m.gain as f32 / 20.0);
-            let gains = envelope(&activity, bed.frames(), RATE, &m.shape());
-            duck_bed(&mut bed.data, CH, gain, gains);
-            mix.mix_in(&bed);
+            let mut gains = envelope(&activity, len, RATE, &m.shape());
+            let mut bed = load::Pieces::open(&m.file, RATE, CH)?;
+            if fit == Fit::Loop && bed.frames() < len {
+                // A bed shorter than the cut is looped: it is held whole (it is shorter).
+                let mut bed = place(
+                    bed.whole()?,
+                    len,
+                    &Placement {
+                        fit,
+                        offset: 0,
+                        fade_in: 0,
+                    },
+                );
+                duck_bed(&mut bed.data, CH, gain, gains);
+                mix.mix_in(&bed);
+            } else {
+                // Cut at the cut's end (as `place` does), ducked and mixed in a piece at a
+                // time: a long bed is never held beside the shots' sound. Same products and
+                // sums in the same order.
+                let ch = usize::from(CH);
+                let mut at = 0;
+                let mut piece = Vec::new();
+                while at < mix.data.len() {
+                    let want = BED_PIECE_FRAMES.min((mix.data.len() - at) / ch);
+                    bed.next(want, &mut piece)?;
+                    if piece.is_empty() {
+                        break;
+                    }
+                    duck_bed(&mut piece, CH, gain, &mut gains);
+                    for (o, v) in mix.data[at..].iter_mut().zip(&piece) {
+                        *o += v;
+                    }
+                    at += piece.len();
+                }
+                // Past the bed's end its padding is silence (added, as before: -0.0 becomes 0.0).
+                mix.data[at..].iter_mut().for_each(|o| *o += 0.0);
+            }
             Some(match cut.voice {
                 Some(_) => DuckKey::Voice,
                 None => DuckKey::Shots,

@@ -92,7 +92,7 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
         let (levels, music) = std::thread::scope(|s| {
             let music = s.spawn(music);
             let mut levels = BlockLevels::new(RATE, CHANNELS);
-            let voice = stream_aligned(files.video, RATE, CHANNELS, len, |b| {
+            let voice = stream_aligned(files.video, RATE, CHANNELS, Some(len), |b| {
                 levels.add(b);
                 Ok(())
             });
@@ -112,7 +112,7 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
         duck_bed(&mut music.data, CHANNELS, 1.0, gains(&activity, frames));
         // Sample addition commutes exactly: the mix is the same as made in the voice's buffer.
         let mut at = 0;
-        stream_aligned(files.video, RATE, CHANNELS, frames, |b| {
+        stream_aligned(files.video, RATE, CHANNELS, Some(frames), |b| {
             for (m, v) in music.data[at..].iter_mut().zip(b) {
                 *m += v;
             }

@@ -26,13 +26,7 @@ use symphonia::core::meta::MetadataOptions;
 /// picture), or, for a file without a picture, its first sound: a start time or leading empty
 /// edit (audio stamped to start at 1 h) is time, never materialised as silence.
 pub fn load(path: &Path) -> Result<Pcm> {
-    crate::media::check_file(path, "an audio file")?;
-    crate::media::check_complete(path)?;
-    let mut head = [0u8; 12];
-    let n = File::open(path)
-        .and_then(|mut f| f.read(&mut head))
-        .map_err(|e| Error::io(path, e))?;
-    let pcm = if n == 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WAVE" {
+    let pcm = if check_is_wav(path)? {
         match load_wav(path)? {
             Some(p) => p,
             None => load_ffmpeg(path, "a WAV encoding hound does not read")?,
@@ -47,6 +41,17 @@ pub fn load(path: &Path) -> Result<Pcm> {
         return Err(Error::bad_input(path, "audio decodes to no samples"));
     }
     Ok(pcm)
+}
+
+/// Check that `path` is a readable, complete audio file; true when it is a WAV file.
+fn check_is_wav(path: &Path) -> Result<bool> {
+    crate::media::check_file(path, "an audio file")?;
+    crate::media::check_complete(path)?;
+    let mut head = [0u8; 12];
+    let n = File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| Error::io(path, e))?;
+    Ok(n == 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WAVE")
 }
 
 /// Decode `path` and convert it to `rate` Hz and `channels` channels (mono is spread to both
@@ -71,8 +76,23 @@ pub fn convert(pcm: Pcm, rate: u32, channels: u16) -> Result<Pcm> {
 
 /// A WAV file through hound; `None` for encodings hound does not support (a-law, ADPCM, ...).
 fn load_wav(path: &Path) -> Result<Option<Pcm>> {
+    let Some(mut r) = open_wav(path)? else {
+        return Ok(None);
+    };
+    let spec = r.spec();
+    let mut data = Vec::new();
+    read_wav(path, &mut r, usize::MAX, &mut data)?;
+    Ok(Some(Pcm {
+        rate: spec.sample_rate,
+        channels: spec.channels,
+        data,
+    }))
+}
+
+/// A WAV file opened with hound; `None` for encodings hound does not support.
+fn open_wav(path: &Path) -> Result<Option<WavReader>> {
     let corrupt = |e: hound::Error| Error::bad_input(path, format!("corrupt WAV file: {e}"));
-    let mut r = match hound::WavReader::open(path) {
+    let r = match hound::WavReader::open(path) {
         Ok(r) => r,
         Err(hound::Error::Unsupported) => return Ok(None),
         Err(e) => return Err(corrupt(e)),
@@ -81,26 +101,113 @@ fn load_wav(path: &Path) -> Result<Option<Pcm>> {
     if spec.channels == 0 || spec.sample_rate == 0 {
         return Err(Error::bad_input(path, "WAV header declares no channels"));
     }
-    let data: std::result::Result<Vec<f32>, hound::Error> = match spec.sample_format {
-        hound::SampleFormat::Float => r.samples::<f32>().collect(),
+    Ok(Some(r))
+}
+
+type WavReader = hound::WavReader<std::io::BufReader<File>>;
+
+/// Append at most `samples` more samples of `r` to `out` as `f32` (integers scaled to +-1).
+fn read_wav(path: &Path, r: &mut WavReader, samples: usize, out: &mut Vec<f32>) -> Result<()> {
+    let spec = r.spec();
+    let read: std::result::Result<(), hound::Error> = match spec.sample_format {
+        hound::SampleFormat::Float => r
+            .samples::<f32>()
+            .take(samples)
+            .try_for_each(|s| s.map(|v| out.push(v))),
         hound::SampleFormat::Int => {
             let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
             r.samples::<i32>()
-                .map(|s| s.map(|v| v as f32 * scale))
-                .collect()
+                .take(samples)
+                .try_for_each(|s| s.map(|v| out.push(v as f32 * scale)))
         }
     };
-    let data = data.map_err(|e| {
+    read.map_err(|e| {
         Error::bad_input(
             path,
             format!("WAV data ends early or is damaged (truncated file?): {e}"),
         )
-    })?;
-    Ok(Some(Pcm {
-        rate: spec.sample_rate,
-        channels: spec.channels,
-        data,
-    }))
+    })
+}
+
+/// A soundtrack file handed out a piece at a time at a rate and channel count, the samples
+/// [`load_as`] gives: a WAV file already at them is read as it goes (a long music bed is never
+/// held whole); any other file is decoded whole by [`load_as`] and handed out from memory.
+pub struct Pieces<'a> {
+    path: &'a Path,
+    source: PieceSource,
+    frames: usize,
+    rate: u32,
+    channels: u16,
+}
+
+enum PieceSource {
+    Wav(WavReader),
+    Whole { pcm: Pcm, at: usize },
+}
+
+impl<'a> Pieces<'a> {
+    /// Open `path` for reading at `rate` Hz with `channels` channels.
+    pub fn open(path: &'a Path, rate: u32, channels: u16) -> Result<Self> {
+        let wav = match check_is_wav(path)? {
+            true => open_wav(path)?.filter(|r| {
+                let spec = r.spec();
+                (spec.sample_rate, spec.channels) == (rate, channels) && r.duration() > 0
+            }),
+            false => None,
+        };
+        let (source, frames) = match wav {
+            Some(r) => {
+                let frames = r.duration() as usize;
+                (PieceSource::Wav(r), frames)
+            }
+            None => {
+                let pcm = load_as(path, rate, channels)?;
+                let frames = pcm.frames();
+                (PieceSource::Whole { pcm, at: 0 }, frames)
+            }
+        };
+        Ok(Self {
+            path,
+            source,
+            frames,
+            rate,
+            channels,
+        })
+    }
+
+    /// Length in frames.
+    pub fn frames(&self) -> usize {
+        self.frames
+    }
+
+    /// The next piece of at most `frames` frames, in `out` (emptied first; empty at the end).
+    pub fn next(&mut self, frames: usize, out: &mut Vec<f32>) -> Result<()> {
+        out.clear();
+        let samples = frames.saturating_mul(usize::from(self.channels));
+        match &mut self.source {
+            PieceSource::Wav(r) => read_wav(self.path, r, samples, out),
+            PieceSource::Whole { pcm, at } => {
+                let end = pcm.data.len().min(at.saturating_add(samples));
+                out.extend_from_slice(&pcm.data[*at..end]);
+                *at = end;
+                Ok(())
+            }
+        }
+    }
+
+    /// The whole sound (what is left of it), in memory.
+    pub fn whole(mut self) -> Result<Pcm> {
+        let mut data = Vec::new();
+        match &mut self.source {
+            PieceSource::Wav(r) => read_wav(self.path, r, usize::MAX, &mut data)?,
+            PieceSource::Whole { pcm, at } => data = pcm.data.split_off(*at),
+        }
+        Ok(Pcm {
+            rate: self.rate,
+            channels: self.channels,
+            data,
+        })
+    }
 }
 
 /// A file through symphonia; the inner `Err` says why symphonia cannot read it (the caller

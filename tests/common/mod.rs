@@ -974,3 +974,33 @@ pub fn aac_with_damage(dir: &Path) -> (PathBuf, PathBuf) {
     std::fs::write(&bad, &bytes).unwrap();
     (good, bad)
 }
+
+/// A `secs` long clip (64x64 at 10 fps) whose sound is dialogue-like: bursts of speech-band
+/// pink noise, 1.1 s on, 0.6 s near-silent, AAC stereo.
+pub fn bursts_clip(path: &Path, secs: u32) {
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        &format!("testsrc=s=64x64:r=10:d={secs}"),
+        "-f",
+        "lavfi",
+        "-i",
+        &format!("anoisesrc=c=pink:a=0.5:s=48000:d={secs}"),
+        "-filter_complex",
+        "[1:a]volume='if(lt(mod(t,1.7),1.1),1,0.01)':eval=frame,lowpass=f=3500,highpass=f=120[a]",
+        "-map",
+        "0:v",
+        "-map",
+        "[a]",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-c:a",
+        "aac",
+        "-ac",
+        "2",
+        path.to_str().unwrap(),
+    ]);
+}
