@@ -32,12 +32,13 @@ pub(super) enum Source<'a> {
     Once(Feed<'a>),
 }
 
-/// Pixels of output frames an export encodes at once (two 1080x1920 encodes); encodes beyond
+/// Pixels of output frames an export encodes at once (one 1080x1920 encode); encodes beyond
 /// wait for a later wave over a replayable source. x264 holds about 75 bytes per pixel of its
 /// frames at the presets' `veryfast` (about 150 MB for one 1080x1920 encode on one thread,
-/// measured with the ffmpeg CLI), so TikTok, square and YouTube at once would take an export
-/// of any length over 500 MB.
-const WAVE_PIXELS: u64 = 2 * 1080 * 1920;
+/// measured with the ffmpeg CLI), more with frame threads: TikTok and square at once took
+/// 390 MB (release build) beside the 160 MB a 10-minute export holds otherwise (its
+/// soundtracks' AAC among it), over the 500 MB goal.
+const WAVE_PIXELS: u64 = 1080 * 1920;
 
 /// The jobs in runs encoded at once: consecutive jobs while their frames fit in
 /// [`WAVE_PIXELS`] (at least one a wave); all of them in one run when the source plays once.
@@ -157,6 +158,9 @@ pub(super) fn encode(
                 .collect();
             (decoded, ran)
         });
+        // What the wave's encoders freed goes back before the next wave (or the caller's
+        // checks) allocates.
+        cutroom_ffi::release_free_memory();
         let (_, taken) = decoded?;
         if first {
             thumbnails = taken;

@@ -372,6 +372,9 @@ fn run(
             progress.status("soundtrack");
             let tracks: Vec<Track> = jobs.iter().map(|j| j.track).collect();
             let made = encode_soundtracks(&req.input, sound, &tracks)?;
+            // What the sound took is freed; without this glibc keeps much of it resident
+            // beside the encoders.
+            cutroom_ffi::release_free_memory();
             made.into_iter().map(Some).collect()
         }
         false => vec![None; jobs.len()],
