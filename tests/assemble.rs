@@ -1523,11 +1523,5 @@ fn assemble_memory_grows_by_a_few_copies_of_the_sound_with_length() {
         );
         mb
     };
-    let (short, long) = (peak(10), peak(40));
-    // One copy of 30 s of 48 kHz stereo f32.
-    let copy = 30.0 * 48000.0 * 2.0 * 4.0 / (1024.0 * 1024.0);
-    assert!(
-        long - short < 4.0 * copy,
-        "10 s: {short:.0} MB, 40 s: {long:.0} MB (one copy of the extra 30 s is {copy:.0} MB)"
-    );
+    assert_sound_growth(peak(10), peak(40), 30.0, 4.0);
 }

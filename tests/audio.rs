@@ -958,13 +958,7 @@ fn duck_memory_grows_by_one_copy_of_the_sound_with_length() {
         );
         mb
     };
-    let (short, long) = (peak(20), peak(80));
-    // One copy of 60 s of 48 kHz stereo f32.
-    let copy = 60.0 * 48000.0 * 2.0 * 4.0 / (1024.0 * 1024.0);
-    assert!(
-        long - short < 1.5 * copy,
-        "20 s: {short:.0} MB, 80 s: {long:.0} MB (one copy of the extra 60 s is {copy:.0} MB)"
-    );
+    assert_sound_growth(peak(20), peak(80), 60.0, 1.5);
 }
 
 /// Issue 14 item 10, its own case: `duck` on a 20 s clip of dialogue-like bursts with an MP3

@@ -82,6 +82,17 @@ pub fn peak_mb(args: &[&str]) -> (f64, std::process::Output) {
     (kb / 1024.0, out)
 }
 
+/// Asserts that peak memory grew from `short` MB (a run on a short input) to `long` MB (the same
+/// run `extra_s` seconds longer) by less than `copies` copies of the extra sound as 48 kHz stereo
+/// f32: a command that streams its sound grows by far less than one that holds it whole.
+pub fn assert_sound_growth(short: f64, long: f64, extra_s: f64, copies: f64) {
+    let copy = extra_s * 48000.0 * 2.0 * 4.0 / (1024.0 * 1024.0);
+    assert!(
+        long - short < copies * copy,
+        "{short:.0} MB, then {long:.0} MB {extra_s:.0} s longer (one copy of that sound is {copy:.0} MB, the limit {copies} copies)"
+    );
+}
+
 /// Make a marker clip at run time (see fixtures/marker.sh for the arguments' meaning).
 #[allow(clippy::too_many_arguments)]
 pub fn marker_clip(
