@@ -4,6 +4,7 @@
 use crate::audio::limiter::{self, Limiter};
 use crate::error::{Error, Result};
 use crate::pcm::{self, Pcm};
+use crate::progress::Progress;
 use ebur128::{EbuR128, Mode};
 use serde::Serialize;
 use std::path::Path;
@@ -86,12 +87,17 @@ pub fn measure(pcm: &Pcm) -> Result<LoudnessReport> {
 
 /// Measure the sound of `path` as [`pcm::decode_aligned`] decodes it at `rate` Hz and
 /// `channels` channels, a piece at a time as it decodes (a long track is never held whole);
-/// `None` when the file has no audio stream.
-pub fn measure_file(path: &Path, rate: u32, channels: u16) -> Result<Option<LoudnessReport>> {
+/// `None` when the file has no audio stream. Damaged packets skipped are reported to `progress`.
+pub fn measure_file(
+    path: &Path,
+    rate: u32,
+    channels: u16,
+    progress: &dyn Progress,
+) -> Result<Option<LoudnessReport>> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<f32>>(16);
     std::thread::scope(|s| {
         let decoded = s.spawn(move || {
-            pcm::stream_aligned(path, rate, channels, None, |piece| {
+            pcm::stream_aligned(path, rate, channels, None, progress, |piece| {
                 // The meter stopped on an error of its own, which is reported instead.
                 tx.send(piece.to_vec())
                     .map_err(|_| Error::Usage("loudness meter stopped".into()))

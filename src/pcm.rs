@@ -3,6 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::media;
+use crate::progress::{Progress, Stream};
 use cutroom_ffi::{rescale, AudioDecoder, Decoder as _, Input, MediaKind, Packet, Rational};
 use std::path::{Path, PathBuf};
 
@@ -154,7 +155,13 @@ impl Pcm {
 /// preceded by silence, at most the picture's length of it; audio that starts earlier is cut).
 /// Without a picture, sample 0 is the first sound: a start time (say 1 h) is not turned into
 /// silence. The edit list / encoder delay is applied. `None` when the file has no audio stream.
-pub fn decode_aligned(path: &Path, rate: u32, channels: u16) -> Result<Option<Pcm>> {
+/// Damaged packets skipped are reported to `progress`.
+pub fn decode_aligned(
+    path: &Path,
+    rate: u32,
+    channels: u16,
+    progress: &dyn Progress,
+) -> Result<Option<Pcm>> {
     let mut input = media::open(path)?;
     let Some(mut dec) = AlignedDecoder::new(&input, rate, channels)? else {
         return Ok(None);
@@ -162,7 +169,7 @@ pub fn decode_aligned(path: &Path, rate: u32, channels: u16) -> Result<Option<Pc
     while let Some(pkt) = input.read_packet()? {
         dec.push(&pkt)?;
     }
-    dec.finish().map(Some)
+    dec.finish(progress).map(Some)
 }
 
 /// What decoded sample 0 stands for.
@@ -260,10 +267,13 @@ impl AlignedDecoder {
         Ok(())
     }
 
-    /// Flush the decoder (what it still held joins the sound decoded so far).
-    fn flush(&mut self) -> Result<()> {
+    /// Flush the decoder (what it still held joins the sound decoded so far) and report the
+    /// damaged packets it skipped to `progress`.
+    fn flush(&mut self, progress: &dyn Progress) -> Result<()> {
         self.dec.send_eof()?;
-        self.drain()
+        self.drain()?;
+        progress.damaged(&self.path, Stream::Audio, self.dec.damaged_packets());
+        Ok(())
     }
 
     /// Frames of silence that go before the decoded sound (negative: frames of it dropped), as
@@ -283,9 +293,10 @@ impl AlignedDecoder {
         Error::bad_input(&self.path, "audio stream decodes to no samples")
     }
 
-    /// Flush the decoder; the aligned sound.
-    pub fn finish(mut self) -> Result<Pcm> {
-        self.flush()?;
+    /// Flush the decoder; the aligned sound. Damaged packets skipped are reported to
+    /// `progress`.
+    pub fn finish(mut self, progress: &dyn Progress) -> Result<Pcm> {
+        self.flush(progress)?;
         if self.pcm.data.is_empty() {
             return Err(self.no_samples());
         }
@@ -299,12 +310,13 @@ impl AlignedDecoder {
 /// (a long soundtrack can then be read twice rather than kept, or measured without being
 /// kept); with `len`, cut or padded to exactly `len` frames (as [`Pcm::fit`] does), leading
 /// silence at most `len` frames. `false` (nothing handed out) when the file has no audio
-/// stream.
+/// stream. Damaged packets skipped are reported to `progress`.
 pub fn stream_aligned(
     path: &Path,
     rate: u32,
     channels: u16,
     len: Option<usize>,
+    progress: &dyn Progress,
     mut sink: impl FnMut(&[f32]) -> Result<()>,
 ) -> Result<bool> {
     let mut input = media::open(path)?;
@@ -322,7 +334,7 @@ pub fn stream_aligned(
         dec.push(&pkt)?;
         out.hand(&mut dec, &mut sink)?;
     }
-    dec.flush()?;
+    dec.flush(progress)?;
     out.hand(&mut dec, &mut sink)?;
     if !out.decoded {
         return Err(dec.no_samples());

@@ -1,7 +1,10 @@
 //! How long work reports itself: the library never prints; it tells a [`Progress`] sink what it
 //! is doing, and the binary's sink draws bars and warnings on stderr.
 
-use std::sync::Arc;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// A sink for the progress and warnings of long work. Every method does nothing by default, so
 /// [`Silent`] (or a sink that only cares about warnings) is one line.
@@ -29,6 +32,139 @@ pub trait Progress: Send + Sync {
     /// A sink for one of several concurrent jobs, labelled `label`, shown beside the others.
     fn job(&self, _label: &str) -> Box<dyn Progress> {
         Box::new(Silent)
+    }
+    /// A decoder skipped `packets` damaged packets of `file`'s `stream` (the sound has a gap
+    /// or the picture freezes there); shown as a warning. Nothing when `packets` is 0.
+    fn damaged(&self, file: &Path, stream: Stream, packets: u64) {
+        if packets > 0 {
+            self.warn(&format!(
+                "{packets} damaged packets skipped in {} ({stream})",
+                file.display()
+            ));
+        }
+    }
+}
+
+/// Which stream of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    /// Its sound.
+    Audio,
+    /// Its picture.
+    Video,
+}
+
+impl std::fmt::Display for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Stream::Audio => "audio",
+            Stream::Video => "video",
+        })
+    }
+}
+
+/// Damaged packets of one stream of a file that decoding skipped: an entry of a report's
+/// `damaged_packets`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Damaged {
+    /// The file.
+    pub file: String,
+    /// `audio` or `video`.
+    pub stream: Stream,
+    /// Packets skipped.
+    pub packets: u64,
+}
+
+/// Passes everything on to another sink and keeps the damaged packets reported through it, for
+/// a command's report. A stream decoded more than once (a file exported in several waves) is
+/// counted and warned about once, with the most any one decode skipped. Jobs' sinks
+/// ([`Progress::job`]) are not counted.
+pub struct Tally<'a> {
+    inner: &'a dyn Progress,
+    seen: Mutex<BTreeMap<(PathBuf, Stream), u64>>,
+}
+
+impl<'a> Tally<'a> {
+    /// A tally passing on to `inner`.
+    pub fn new(inner: &'a dyn Progress) -> Self {
+        Self {
+            inner,
+            seen: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The damaged packets reported so far, by file and stream.
+    pub fn damaged_packets(&self) -> Vec<Damaged> {
+        let seen = self.seen.lock().expect("no poisoned tally");
+        seen.iter()
+            .map(|((file, stream), &packets)| Damaged {
+                file: file.display().to_string(),
+                stream: *stream,
+                packets,
+            })
+            .collect()
+    }
+}
+
+impl Progress for Tally<'_> {
+    fn start(&self, what: &str, total: u64) {
+        self.inner.start(what, total);
+    }
+    fn set_total(&self, total: u64) {
+        self.inner.set_total(total);
+    }
+    fn advance(&self, n: u64) {
+        self.inner.advance(n);
+    }
+    fn set_done(&self, done: u64) {
+        self.inner.set_done(done);
+    }
+    fn status(&self, msg: &str) {
+        self.inner.status(msg);
+    }
+    fn finish(&self, outcome: Option<&str>) {
+        self.inner.finish(outcome);
+    }
+    fn warn(&self, msg: &str) {
+        self.inner.warn(msg);
+    }
+    fn note(&self, msg: &str) {
+        self.inner.note(msg);
+    }
+    fn job(&self, label: &str) -> Box<dyn Progress> {
+        self.inner.job(label)
+    }
+    fn damaged(&self, file: &Path, stream: Stream, packets: u64) {
+        if packets == 0 {
+            return;
+        }
+        let more = {
+            let mut seen = self.seen.lock().expect("no poisoned tally");
+            let n = seen.entry((file.to_path_buf(), stream)).or_insert(0);
+            let more = packets > *n;
+            *n = (*n).max(packets);
+            more
+        };
+        if more {
+            self.inner.damaged(file, stream, packets);
+        }
+    }
+}
+
+/// Passes on only what is shown even when progress is not (warnings, notes, damaged packets):
+/// for work whose progress another task counts.
+pub struct Warnings<'a>(pub &'a dyn Progress);
+
+impl Progress for Warnings<'_> {
+    fn warn(&self, msg: &str) {
+        self.0.warn(msg);
+    }
+    fn note(&self, msg: &str) {
+        self.0.note(msg);
+    }
+    fn damaged(&self, file: &Path, stream: Stream, packets: u64) {
+        self.0.damaged(file, stream, packets);
     }
 }
 

@@ -3,6 +3,7 @@
 
 use crate::common::*;
 use cutroom::audio::load;
+use cutroom::progress::Silent;
 use std::path::{Path, PathBuf};
 
 fn s(p: &Path) -> &str {
@@ -66,7 +67,7 @@ fn loads_every_format_on_time() {
         a.extend_from_slice(args);
         a.push(s(&p));
         ff(&a);
-        let pcm = load::load(&p).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let pcm = load::load(&p, &Silent).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!((pcm.rate, pcm.channels), (*rate, *channels), "{name}");
         let secs = pcm.frames() as f64 / f64::from(pcm.rate);
         assert!((secs - 3.0).abs() < 0.001, "{name}: {secs} s long");
@@ -75,7 +76,7 @@ fn loads_every_format_on_time() {
         let pk = peak(&pcm);
         assert!((pk - level).abs() < 0.05, "{name}: peak {pk}");
         // Converted to the deliverable format, time and level hold.
-        let st = load::load_as(&p, 48000, 2).unwrap();
+        let st = load::load_as(&p, 48000, 2, &Silent).unwrap();
         assert_eq!((st.rate, st.channels), (48000, 2));
         assert!(
             (st.frames() as i64 - 144000).abs() <= 48,

@@ -15,7 +15,9 @@ fn rewrite(src: &std::path::Path, dst: &std::path::Path) {
         info.time_base,
         Rational::new(1, 48000),
     );
-    let mut pcm = decode_aligned(src, 48000, 2).unwrap().unwrap();
+    let mut pcm = decode_aligned(src, 48000, 2, &cutroom::progress::Silent)
+        .unwrap()
+        .unwrap();
     pcm.fit(video_samples as usize);
     let mut w = AvWriter::create(dst, &info.params, info.time_base, Some(&pcm)).unwrap();
     while let Some(p) = input.read_packet().unwrap() {

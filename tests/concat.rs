@@ -1424,3 +1424,13 @@ fn a_still_image_with_speed_fit_or_freeze_is_an_error_naming_the_shot() {
         assert_eq!(err.matches("error:").count(), 1, "{err}");
     }
 }
+
+#[test]
+fn damaged_packets_skipped_in_decoding_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (good, bad) = clip_with_damaged_sound(dir.path());
+    let out = dir.path().join("out.mp4");
+    let run = cutroom(&["concat", s(&bad), s(&good), "-o", s(&out), "--json"]);
+    assert_damaged_sound_reported(&run, &bad);
+    assert!(decodes_cleanly(&out));
+}

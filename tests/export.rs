@@ -1655,3 +1655,26 @@ fn fit_to_and_freeze_on_export_retime_the_input_and_hold_its_last_frame() {
     );
     assert_eq!(a.data, b.data, "the frozen frame changes");
 }
+
+#[test]
+fn damaged_packets_skipped_in_decoding_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, bad) = clip_with_damaged_sound(dir.path());
+    let presets = dir.path().join("presets.toml");
+    std::fs::write(
+        &presets,
+        "[wide]\nbase = \"x\"\nwidth = 320\nheight = 180\n[sq]\nbase = \"x\"\nwidth = 240\nheight = 240\nloudness_lufs = -20.0\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let export = |extra: &[&str]| {
+        let mut args = vec!["export", s(&bad), "--presets", s(&presets), "-p", "wide"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["-o", s(&out), "--json"]);
+        cutroom(&args)
+    };
+    // Two loudness targets decode the sound twice: it is reported once.
+    assert_damaged_sound_reported(&export(&["-p", "sq"]), &bad);
+    // An edited export reads the file through the join.
+    assert_damaged_sound_reported(&export(&["--speed", "1.5"]), &bad);
+}

@@ -91,7 +91,7 @@ pub(super) fn check(
     let read = file.as_deref().unwrap_or(&path);
     // The loudness is metered as the sound decodes, never held whole.
     let (loudness, report) = std::thread::scope(|s| {
-        let loudness = s.spawn(|| loudness::measure_file(read, RATE, CH));
+        let loudness = s.spawn(|| loudness::measure_file(read, RATE, CH, &crate::progress::Silent));
         let report = sync::analyze(read, opts, &crate::progress::Silent);
         (loudness.join().expect("loudness thread"), report)
     });

@@ -36,7 +36,7 @@ use crate::export::reframe::{Fit as FrameFit, Focus, FocusChoice, Reframe};
 use crate::fetch::CostTotal;
 use crate::output::{self, Planned};
 use crate::picture::rgb::Rgb;
-use crate::progress::Progress;
+use crate::progress::{Damaged, Progress, Tally};
 use crate::sheet;
 use crate::sync;
 use crate::timeline::EditSpec;
@@ -82,6 +82,9 @@ pub struct Report {
     pub contact_sheet: Option<String>,
     /// True when every sync check passed (or was inconclusive).
     pub sync_ok: bool,
+    /// Packets of the shots, voice-over or music the decoders skipped as damaged, per file and
+    /// stream.
+    pub damaged_packets: Vec<Damaged>,
     /// Wall-clock seconds per stage.
     pub timings: Timings,
 }
@@ -127,6 +130,8 @@ pub fn run(
     encoder_threads: export::EncoderThreads,
     progress: &dyn Progress,
 ) -> Result<Report> {
+    let tally = Tally::new(progress);
+    let progress = &tally;
     let name = cut_name(cut, spec_path);
     // The outputs to make: those no earlier run left intact.
     let (presets, made_keys): (Vec<Preset>, Vec<String>) = presets(cut)?
@@ -191,7 +196,7 @@ pub fn run(
     let sound_report = OnceLock::new();
     let make_sound = || {
         let t = Instant::now();
-        let (mix, report) = soundtrack::soundtrack(cut, shots_sound, len, music_fit)?;
+        let (mix, report) = soundtrack::soundtrack(cut, shots_sound, len, music_fit, progress)?;
         let _ = sound_report.set((report, t.elapsed().as_secs_f64()));
         Ok(mix)
     };
@@ -311,6 +316,7 @@ pub fn run(
         timeline: timeline_path.display().to_string(),
         contact_sheet,
         sync_ok,
+        damaged_packets: tally.damaged_packets(),
         timings,
     };
     staged.add(output::json(&out_dir.join("report.json"), &report)?);

@@ -9,6 +9,7 @@ use crate::audio::soundtrack::{self, Level, Mastered, CHANNELS as CH, RATE};
 use crate::error::Result;
 use crate::loudness::{LoudnessReport, LoudnessTarget};
 use crate::pcm::Pcm;
+use crate::progress::Progress;
 use serde::Serialize;
 
 /// What the soundtrack is made of and how loud it ended up.
@@ -55,17 +56,19 @@ const BED_PIECE_FRAMES: usize = 4096;
 /// The finished soundtrack, `len` frames at [`RATE`], mastered and AAC-encoded once: the
 /// shots' sound as joined, the voice-over, and the music ducked under the voice (or, without
 /// one, under the shots' sound), normalised to the spec's loudness target with the true peak
-/// held after AAC.
+/// held after AAC. Damaged packets skipped in decoding the voice or music are reported to
+/// `progress`.
 pub(super) fn soundtrack(
     cut: &Cut,
     mut shots: Pcm,
     len: usize,
     fit: Fit,
+    progress: &dyn Progress,
 ) -> Result<(Mastered, SoundtrackReport)> {
     shots.fit(len);
     let voice = match &cut.voice {
         Some(v) => {
-            let mut pcm = load::load_as(&v.file, RATE, CH)?;
+            let mut pcm = load::load_as(&v.file, RATE, CH, progress)?;
             pcm.fit(len);
             Some(pcm)
         }
@@ -86,7 +89,7 @@ pub(super) fn soundtrack(
         Some((m, activity)) => {
             let gain = 10f32.powf(m.gain as f32 / 20.0);
             let mut gains = envelope(&activity, len, RATE, &m.shape());
-            let mut bed = load::Pieces::open(&m.file, RATE, CH)?;
+            let mut bed = load::Pieces::open(&m.file, RATE, CH, progress)?;
             if fit == Fit::Loop && bed.frames() < len {
                 // A bed shorter than the cut is looped: it is held whole (it is shorter).
                 let mut bed = place(

@@ -84,7 +84,7 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
         )
     };
     let music =
-        || load::load_as(files.music, RATE, CHANNELS).map(|m| place(m, len, &opts.placement));
+        || load::load_as(files.music, RATE, CHANNELS, bar).map(|m| place(m, len, &opts.placement));
     let gains = |activity: &Activity, frames| envelope(activity, frames, RATE, &opts.shape);
     let (mix, activity, sources, gain) = if files.voice.is_none() && files.stems.is_none() {
         // The clip's own voice is read twice (for where it speaks, then into the mix) rather
@@ -92,7 +92,7 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
         let (levels, music) = std::thread::scope(|s| {
             let music = s.spawn(music);
             let mut levels = BlockLevels::new(RATE, CHANNELS);
-            let voice = stream_aligned(files.video, RATE, CHANNELS, Some(len), |b| {
+            let voice = stream_aligned(files.video, RATE, CHANNELS, Some(len), bar, |b| {
                 levels.add(b);
                 Ok(())
             });
@@ -112,7 +112,7 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
         duck_bed(&mut music.data, CHANNELS, 1.0, gains(&activity, frames));
         // Sample addition commutes exactly: the mix is the same as made in the voice's buffer.
         let mut at = 0;
-        stream_aligned(files.video, RATE, CHANNELS, Some(frames), |b| {
+        stream_aligned(files.video, RATE, CHANNELS, Some(frames), bar, |b| {
             for (m, v) in music.data[at..].iter_mut().zip(b) {
                 *m += v;
             }
@@ -125,10 +125,9 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
         let (voice, music) = std::thread::scope(|s| {
             let music = s.spawn(music);
             let voice = match files.voice {
-                Some(v) => load::load_as(v, RATE, CHANNELS),
-                None => {
-                    decode_aligned(files.video, RATE, CHANNELS).and_then(|v| v.ok_or_else(no_voice))
-                }
+                Some(v) => load::load_as(v, RATE, CHANNELS, bar),
+                None => decode_aligned(files.video, RATE, CHANNELS, bar)
+                    .and_then(|v| v.ok_or_else(no_voice)),
             };
             (voice, music.join().expect("music decoding thread"))
         });

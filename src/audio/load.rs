@@ -9,6 +9,7 @@
 use crate::error::{Error, Result};
 use crate::mp4;
 use crate::pcm::{self, Pcm};
+use crate::progress::{Progress, Stream};
 use crate::time::{Ticks, TimeBase};
 use cutroom_ffi::MediaKind;
 use std::fs::File;
@@ -24,17 +25,18 @@ use symphonia::core::meta::MetadataOptions;
 /// Decode `path` at its own sample rate and channel count. Sample 0 is the file's own first
 /// video frame (as [`pcm::decode_aligned`]: the sound keeps its sync with the file's own
 /// picture), or, for a file without a picture, its first sound: a start time or leading empty
-/// edit (audio stamped to start at 1 h) is time, never materialised as silence.
-pub fn load(path: &Path) -> Result<Pcm> {
+/// edit (audio stamped to start at 1 h) is time, never materialised as silence. Damaged
+/// packets skipped are reported to `progress`.
+pub fn load(path: &Path, progress: &dyn Progress) -> Result<Pcm> {
     let pcm = if check_is_wav(path)? {
         match load_wav(path)? {
             Some(p) => p,
-            None => load_ffmpeg(path, "a WAV encoding hound does not read")?,
+            None => load_ffmpeg(path, "a WAV encoding hound does not read", progress)?,
         }
     } else {
-        match load_symphonia(path)? {
+        match load_symphonia(path, progress)? {
             Ok(p) => p,
-            Err(why) => load_ffmpeg(path, &why)?,
+            Err(why) => load_ffmpeg(path, &why, progress)?,
         }
     };
     if pcm.frames() == 0 {
@@ -57,8 +59,8 @@ fn check_is_wav(path: &Path) -> Result<bool> {
 /// Decode `path` and convert it to `rate` Hz and `channels` channels (mono is spread to both
 /// stereo channels at -3 dB each, 5.1 is folded down with FFmpeg's standard matrix: see
 /// [`cutroom_ffi::Resampler`]).
-pub fn load_as(path: &Path, rate: u32, channels: u16) -> Result<Pcm> {
-    convert(load(path)?, rate, channels)
+pub fn load_as(path: &Path, rate: u32, channels: u16, progress: &dyn Progress) -> Result<Pcm> {
+    convert(load(path, progress)?, rate, channels)
 }
 
 /// Convert `pcm` to `rate` Hz and `channels` channels (a no-op when it already is).
@@ -146,8 +148,9 @@ enum PieceSource {
 }
 
 impl<'a> Pieces<'a> {
-    /// Open `path` for reading at `rate` Hz with `channels` channels.
-    pub fn open(path: &'a Path, rate: u32, channels: u16) -> Result<Self> {
+    /// Open `path` for reading at `rate` Hz with `channels` channels (damaged packets skipped
+    /// in decoding it are reported to `progress`).
+    pub fn open(path: &'a Path, rate: u32, channels: u16, progress: &dyn Progress) -> Result<Self> {
         let wav = match check_is_wav(path)? {
             true => open_wav(path)?.filter(|r| {
                 let spec = r.spec();
@@ -161,7 +164,7 @@ impl<'a> Pieces<'a> {
                 (PieceSource::Wav(r), frames)
             }
             None => {
-                let pcm = load_as(path, rate, channels)?;
+                let pcm = load_as(path, rate, channels, progress)?;
                 let frames = pcm.frames();
                 (PieceSource::Whole { pcm, at: 0 }, frames)
             }
@@ -212,7 +215,10 @@ impl<'a> Pieces<'a> {
 
 /// A file through symphonia; the inner `Err` says why symphonia cannot read it (the caller
 /// then asks FFmpeg: symphonia refuses valid files, an x265 `hvcC` over 1 KB, AC-3 in MOV).
-fn load_symphonia(path: &Path) -> Result<std::result::Result<Pcm, String>> {
+fn load_symphonia(
+    path: &Path,
+    progress: &dyn Progress,
+) -> Result<std::result::Result<Pcm, String>> {
     let decoded = match decode_symphonia(path, false)? {
         Ok(d) => d,
         Err(why) => return Ok(Err(why)),
@@ -225,6 +231,7 @@ fn load_symphonia(path: &Path) -> Result<std::result::Result<Pcm, String>> {
             format!("corrupt audio data: {bad} of {packets} packets do not decode"),
         ));
     }
+    progress.damaged(path, Stream::Audio, bad as u64);
     let presented = decoded.present(path)?;
     let mut pcm = presented.pcm;
     // Against the file's own picture: its leading empty edit counts, silence at most its
@@ -444,7 +451,7 @@ fn mix_down(interleaved: &[f32], channels: usize, out: &mut Vec<f32>) {
 
 /// Any other file through FFmpeg, at its own rate and channel count; `what` says why another
 /// reader did not do it (part of the error when FFmpeg cannot either).
-fn load_ffmpeg(path: &Path, what: &str) -> Result<Pcm> {
+fn load_ffmpeg(path: &Path, what: &str, progress: &dyn Progress) -> Result<Pcm> {
     let input = crate::media::open(path).map_err(|e| {
         let why = match e {
             Error::Media(cutroom_ffi::Error::Open { reason, .. }) => reason,
@@ -469,7 +476,7 @@ fn load_ffmpeg(path: &Path, what: &str) -> Result<Pcm> {
         ));
     }
     drop(input);
-    pcm::decode_aligned(path, rate, channels)?
+    pcm::decode_aligned(path, rate, channels, progress)?
         .ok_or_else(|| Error::bad_input(path, "no audio stream"))
 }
 

@@ -34,7 +34,7 @@ pub fn swap(
     let bar = progress;
     bar.start("swap", picture.packets() as u64);
     bar.status("decoding audio");
-    let track = load::load_as(audio, RATE, CHANNELS)?;
+    let track = load::load_as(audio, RATE, CHANNELS, bar)?;
     let placed = place(track, picture.frames_at(RATE), &opts.placement);
     bar.status("loudness");
     let finished = finish(

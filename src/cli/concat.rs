@@ -7,10 +7,11 @@ use cutroom::audio::soundtrack::Level;
 use cutroom::concat::plan::VideoPath;
 use cutroom::concat::{self, Options, Summary};
 use cutroom::error::exit;
-use cutroom::progress::Progress;
+use cutroom::progress::{Damaged, Progress, Tally};
 use cutroom::timeline::EditSpec;
 use cutroom::Result;
 use cutroom_ffi::Rational;
+use serde::Serialize;
 use std::path::PathBuf;
 
 /// Arguments of `cutroom concat`.
@@ -88,6 +89,14 @@ fn parse_crf(s: &str) -> std::result::Result<f32, String> {
         .ok_or_else(|| format!("'{s}' is not a CRF between 0 and 51"))
 }
 
+/// The `--json` report: the summary and the damaged packets decoding skipped.
+#[derive(Serialize)]
+struct Json<'a> {
+    #[serde(flatten)]
+    summary: &'a Summary,
+    damaged_packets: Vec<Damaged>,
+}
+
 /// Join the shots; print the summary.
 pub fn run(args: Args, global: &Global) -> Result<i32> {
     let spec = match &args.spec {
@@ -107,7 +116,8 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         ..Options::default()
     };
     concat::check_output(&spec, &args.output)?;
-    let bar = Bars::new(global.quiet);
+    let bars = Bars::new(global.quiet);
+    let bar = Tally::new(&bars);
     bar.start("concat", 2 * spec.shot.len() as u64);
     let prepared = concat::prepare(&spec, &opts, &bar)?;
     let summary = Summary::of(&prepared.plan, &args.output);
@@ -125,7 +135,10 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     concat::execute(prepared, &opts, &args.output, &bar)?;
     bar.finish(None);
     if args.json {
-        print_json(&summary);
+        print_json(&Json {
+            summary: &summary,
+            damaged_packets: bar.damaged_packets(),
+        });
     } else {
         outln!(
             "{}: {} shots, {:.3} s, video {} ({} {}x{} {} fps), audio aac {} Hz {} ch",

@@ -32,8 +32,8 @@ struct Measured {
     loudness: LoudnessReport,
 }
 
-fn measure_file(path: &Path) -> Result<Measured> {
-    let pcm = load::load(path)?;
+fn measure_file(path: &Path, progress: &dyn Progress) -> Result<Measured> {
+    let pcm = load::load(path, progress)?;
     Ok(Measured {
         path: path.display().to_string(),
         sample_rate: pcm.rate,
@@ -49,7 +49,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     bar.start("loudness", args.files.len() as u64);
     let entries = for_each_file(&args.files, |_, path| {
         bar.status(&path.display().to_string());
-        let m = measure_file(path);
+        let m = measure_file(path, &bar);
         bar.advance(1);
         m
     });

@@ -7,6 +7,7 @@ use super::source::Sound;
 use crate::audio::stretch::stretch;
 use crate::error::Result;
 use crate::pcm::Pcm;
+use crate::progress::Progress;
 use crate::time::Samples;
 
 /// Fade-out at the end of a shot's sound before a straight cut (removes the click of a
@@ -105,9 +106,11 @@ impl AudioPlan {
     /// Mix the soundtrack in order from the shots' sound (one per shot, aligned to its picture;
     /// one left for later is decoded when its shot is reached), handing each finished stretch
     /// to `sink` as soon as no later shot can overlap it (all of it once every shot is mixed).
+    /// Damaged packets skipped in decoding are reported to `progress`.
     pub fn stream(
         &self,
         sounds: Vec<Sound>,
+        progress: &dyn Progress,
         mut sink: impl FnMut(&[f32]) -> Result<()>,
     ) -> Result<()> {
         let ch = usize::from(self.channels);
@@ -115,7 +118,7 @@ impl AudioPlan {
         // its head; each shot's own buffer is then handed out, never copied whole.
         let mut tail = Pcm::silence(self.rate, self.channels, 0);
         for (i, (shot, pcm)) in self.shots.iter().zip(sounds).enumerate() {
-            let mut shaped = self.shape(shot, pcm.decode(self.rate, self.channels)?)?;
+            let mut shaped = self.shape(shot, pcm.decode(self.rate, self.channels, progress)?)?;
             if shaped.frames() < tail.frames() {
                 shaped.fit(tail.frames());
             }

@@ -211,7 +211,7 @@ pub fn execute_for_export(
                 sounds,
                 inputs,
             } = prepared;
-            let mix = mix_sound(&audio::AudioPlan::of(&plan), sounds)?;
+            let mix = mix_sound(&audio::AudioPlan::of(&plan), sounds, bar)?;
             Ok((mix, Picture::Frames(NormalisedPicture { plan, inputs })))
         }
     }
@@ -236,11 +236,11 @@ fn join(
         Ok(if keep_sound {
             Sound {
                 encoded: None,
-                kept: Some(mix_sound(&layout, sounds)?),
+                kept: Some(mix_sound(&layout, sounds, bar)?),
             }
         } else {
             Sound {
-                encoded: Some(encode_sound(&layout, sounds, opts.level)?),
+                encoded: Some(encode_sound(&layout, sounds, opts.level, bar)?),
                 kept: None,
             }
         })
@@ -303,10 +303,14 @@ struct Sound {
     kept: Option<Pcm>,
 }
 
-/// Mix the soundtrack from the shots' sound.
-fn mix_sound(layout: &audio::AudioPlan, sounds: Vec<source::Sound>) -> Result<Pcm> {
+/// Mix the soundtrack from the shots' sound (damaged packets reported to `progress`).
+fn mix_sound(
+    layout: &audio::AudioPlan,
+    sounds: Vec<source::Sound>,
+    progress: &dyn Progress,
+) -> Result<Pcm> {
     let mut mix = Pcm::silence(layout.rate, layout.channels, 0);
-    layout.stream(sounds, |samples| {
+    layout.stream(sounds, progress, |samples| {
         mix.data.extend_from_slice(samples);
         Ok(())
     })?;
@@ -318,16 +322,17 @@ fn encode_sound(
     layout: &audio::AudioPlan,
     sounds: Vec<source::Sound>,
     level: Level,
+    progress: &dyn Progress,
 ) -> Result<EncodedAudio> {
     match level {
         // Nothing to measure or correct: each stretch is encoded as it is mixed, so the whole
         // soundtrack is never held.
         Level::Keep => {
             let mut aac = AacStream::new(layout.rate, layout.channels)?;
-            layout.stream(sounds, |samples| aac.push(samples))?;
+            layout.stream(sounds, progress, |samples| aac.push(samples))?;
             aac.finish()
         }
-        _ => Ok(soundtrack::master(mix_sound(layout, sounds)?, level)?.encoded),
+        _ => Ok(soundtrack::master(mix_sound(layout, sounds, progress)?, level)?.encoded),
     }
 }
 

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::picture::colour;
 use crate::picture::square::display_width;
 use crate::picture::turn::Turn;
-use crate::progress::Progress;
+use crate::progress::{Progress, Stream};
 use cutroom_ffi::{
     CodecParams, Decoder as _, Input, Packet, Pixel, Rational, VideoDecoder, VideoEncoder,
     VideoEncoderConfig, VideoFilter, VideoFrame,
@@ -76,7 +76,8 @@ impl Normaliser {
 /// Decode (from their files: `inputs`, one per shot, kept open from the reading pass or `None`)
 /// and conform every shot of `plan`, handing each output picture in order to `each`: the
 /// target's size and `yuv420p`, square pixels, faded or crossfaded at transitions, pts counted
-/// in frames from 0 (one tick of the target time base per frame). `bar` advances once per shot.
+/// in frames from 0 (one tick of the target time base per frame). `bar` advances once per shot
+/// and hears of the damaged packets each shot's decoder skipped.
 pub fn frames(
     plan: &Plan,
     inputs: Vec<Option<Input>>,
@@ -122,6 +123,7 @@ pub fn frames(
                 }
             }
         }
+        reader.report_damage(bar);
         bar.advance(1);
     }
     Ok(())
@@ -149,6 +151,14 @@ impl<'a> Reader<'a> {
             Content::File(s) => Self::File(Box::new(ShotReader::open(shot, s.reopen(kept)?, t)?)),
             Content::Card(c) => Self::Card(card::picture(c, t.width, t.height)?),
         })
+    }
+
+    /// Report the damaged packets the shot's decoder skipped to `progress`.
+    fn report_damage(&self, progress: &dyn Progress) {
+        if let Self::File(r) = self {
+            let skipped = r.dec.damaged_packets();
+            progress.damaged(&r.shot.source().path, Stream::Video, skipped);
+        }
     }
 
     /// The conformed frame for output slot `j` (slots are asked for in order).

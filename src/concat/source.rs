@@ -30,12 +30,13 @@ pub enum Sound {
 }
 
 impl Sound {
-    /// The sound, decoded now if it was left for later (`None`: the file has no audio).
-    pub fn decode(self, rate: u32, channels: u16) -> Result<Option<Pcm>> {
+    /// The sound, decoded now if it was left for later (`None`: the file has no audio; damaged
+    /// packets skipped are reported to `progress`).
+    pub fn decode(self, rate: u32, channels: u16, progress: &dyn Progress) -> Result<Option<Pcm>> {
         match self {
             Sound::Silent => Ok(None),
             Sound::Decoded(pcm) => Ok(Some(pcm)),
-            Sound::Later(path) => crate::pcm::decode_aligned(&path, rate, channels),
+            Sound::Later(path) => crate::pcm::decode_aligned(&path, rate, channels, progress),
         }
     }
 }
@@ -76,9 +77,16 @@ impl Source {
     /// Open `path` (a clip, or a still image) and read it once: the timing of every video
     /// packet and the sound, decoded to `rate` Hz and `channels` channels aligned to the
     /// picture (as `pcm::decode_aligned`) when its estimated size still fits in `ahead` (bytes
-    /// left, taken from it), else left for later.
-    pub fn load(path: &Path, rate: u32, channels: u16, ahead: &AtomicUsize) -> Result<Loaded> {
-        Self::read(path, Some((rate, channels, ahead)))
+    /// left, taken from it), else left for later. Damaged packets skipped are reported to
+    /// `progress`.
+    pub fn load(
+        path: &Path,
+        rate: u32,
+        channels: u16,
+        ahead: &AtomicUsize,
+        progress: &dyn Progress,
+    ) -> Result<Loaded> {
+        Self::read(path, Some((rate, channels, ahead, progress)))
     }
 
     /// Open `path` and index its video packets, decoding no sound.
@@ -86,12 +94,13 @@ impl Source {
         Self::read(path, None).map(|l| l.source)
     }
 
-    fn read(path: &Path, sound: Option<(u32, u16, &AtomicUsize)>) -> Result<Loaded> {
+    fn read(path: &Path, sound: Option<(u32, u16, &AtomicUsize, &dyn Progress)>) -> Result<Loaded> {
         let (mut input, still) = media::open_media(path)?;
         let has_audio = input.best_stream(MediaKind::Audio).is_some();
         let mut later = false;
+        let progress = sound.map(|s| s.3);
         let mut sound = match sound {
-            Some((rate, channels, ahead)) if has_audio => {
+            Some((rate, channels, ahead, _)) if has_audio => {
                 // Seconds of sound, rounded up (an unknown length counts as too long).
                 let secs = input.duration_us().map_or(u64::MAX, |us| {
                     u64::try_from(us).unwrap_or(0) / 1_000_000 + 1
@@ -119,7 +128,7 @@ impl Source {
         let frame_rate = index
             .frame_rate
             .ok_or_else(|| Error::bad_input(path, "video frame rate is unknown"))?;
-        let sound = match sound.map(AlignedDecoder::finish).transpose()? {
+        let sound = match sound.zip(progress).map(|(s, p)| s.finish(p)).transpose()? {
             Some(pcm) => Sound::Decoded(pcm),
             None if later => Sound::Later(path.to_path_buf()),
             None => Sound::Silent,
@@ -170,7 +179,7 @@ pub fn load_all(
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = paths.get(i) else { break };
-                let r = Source::load(path, rate, channels, &ahead).map(|mut l| {
+                let r = Source::load(path, rate, channels, &ahead, bar).map(|mut l| {
                     if n > keep_open {
                         l.input = None;
                     }

@@ -10,7 +10,7 @@ use crate::audio::soundtrack::{CHANNELS, RATE};
 use crate::captions::ShotTime;
 use crate::concat::{self, plan::VideoPath};
 use crate::error::{Error, Result};
-use crate::progress::Progress;
+use crate::progress::{Progress, Tally, Warnings};
 use crate::timeline::{Card, EditSpec, Shot, TimeSpec, Transition};
 
 /// What an export changes in its input's timeline.
@@ -105,6 +105,9 @@ pub fn export_edited(req: &Request, edit: &Edit, progress: &dyn Progress) -> Res
         channels: CHANNELS,
         ..concat::Options::default()
     };
+    // The shots' damaged packets, found in reading them, are the report's too.
+    let tally = Tally::new(progress);
+    let progress = &tally;
     progress.start("read", spec.shot.len() as u64);
     let prepared = concat::prepare(&spec, &opts, progress).map_err(|e| edit.name_shots(e))?;
     progress.finish(None);
@@ -122,15 +125,16 @@ pub fn export_edited(req: &Request, edit: &Edit, progress: &dyn Progress) -> Res
     edited.reads.extend(cards.filter_map(|c| c.image.clone()));
     // On the normalise path nothing is written to the file named here.
     let (pcm, picture) =
-        concat::execute_for_export(prepared, &opts, &req.input, &crate::progress::Silent)?;
+        concat::execute_for_export(prepared, &opts, &req.input, &Warnings(progress))?;
     let concat::Picture::Frames(frames) = picture else {
         return Err(Error::Internal(
             "an edited export makes its frames (normalise path)".into(),
         ));
     };
     let sound = req.audio.then_some(FeedSound::Own { pcm, silent });
-    let (report, files) = export_join(&edited, frames, sound, progress)?;
+    let (mut report, files) = export_join(&edited, frames, sound, progress)?;
     files.commit()?;
+    report.damaged_packets = tally.damaged_packets();
     Ok(report)
 }
 

@@ -9,7 +9,7 @@ use super::{cover, EncoderThreads, Request};
 use crate::avwrite::EncodedAudio;
 use crate::error::Result;
 use crate::picture::square::SquarePixels;
-use crate::progress::Progress;
+use crate::progress::{Progress, Stream};
 use crate::sheet::RgbImage;
 use crate::time::{Instants, Ticks, TimeBase};
 use cutroom_ffi::{rescale, Decoder as _, Input, VideoDecoder, VideoFrame};
@@ -143,6 +143,7 @@ pub(super) fn encode(
                 origin: e.picture.start_time,
                 last: None,
                 input: &e.req.input,
+                progress,
             };
             let decoded = source(&mut fanout).map(|all| (all, fanout.thumbs.taken));
             if matches!(decoded, Ok((true, _))) {
@@ -201,6 +202,8 @@ pub(super) struct Fanout<'a> {
     origin: Option<Ticks>,
     last: Option<Ticks>,
     input: &'a Path,
+    /// Where a decode reports the damaged packets it skipped.
+    progress: &'a dyn Progress,
 }
 
 impl Fanout<'_> {
@@ -226,10 +229,16 @@ impl Fanout<'_> {
     }
 }
 
-/// Decode stream `v` of `input` once into `fanout`. `Ok(false)` when a branch hung up.
+/// Decode stream `v` of `input` once into `fanout` (the damaged packets skipped reported to its
+/// sink). `Ok(false)` when a branch hung up.
 pub(super) fn decode(mut input: Input, v: usize, fanout: &mut Fanout<'_>) -> Result<bool> {
     let mut dec = VideoDecoder::new(&input, v, None)?;
-    dec.decode_input(&mut input, |frame| fanout.send(frame))
+    let all = dec.decode_input(&mut input, |frame| fanout.send(frame))?;
+    let skipped = dec.damaged_packets();
+    fanout
+        .progress
+        .damaged(input.path(), Stream::Video, skipped);
+    Ok(all)
 }
 
 /// Pass the frames of a [`FrameFeed`](super::FrameFeed) into `fanout` until its producer hangs

@@ -31,7 +31,7 @@ use crate::output::{AtomicOutput, Batch};
 use crate::pcm::Pcm;
 use crate::picture::square::SquarePixels;
 use crate::picture::turn::Turn;
-use crate::progress::Progress;
+use crate::progress::{Damaged, Progress, Tally, Warnings};
 use crate::sheet::RgbImage;
 use crate::time::{Instants, Ticks, TimeBase};
 use crate::video_index::VideoIndex;
@@ -109,6 +109,9 @@ pub struct Report {
     /// The pictures asked for by [`Request::thumbnails`], in order.
     #[serde(skip)]
     pub thumbnails: Vec<RgbImage>,
+    /// Packets the decoders skipped as damaged, per file and stream: the input's, or a joined
+    /// export's shots'.
+    pub damaged_packets: Vec<Damaged>,
 }
 
 /// Thumbnails fit in a square of this many pixels.
@@ -307,9 +310,12 @@ pub fn export_join(
         duration: picture.duration(),
     };
     let input = req.input.clone();
-    std::thread::scope(|s| {
+    // The pictures' progress is the export's; their damaged packets are the report's too.
+    let tally = Tally::new(progress);
+    let warnings = Warnings(&tally);
+    let (mut report, files) = std::thread::scope(|s| {
         s.spawn(move || {
-            let made = picture.run(&crate::progress::Silent, |frame| {
+            let made = picture.run(&warnings, |frame| {
                 // The export hung up: it failed and reports why.
                 tx.send(Ok(frame.share()?))
                     .map_err(|_| Error::bad_input(&input, "the export stopped"))
@@ -318,8 +324,10 @@ pub fn export_join(
                 let _ = tx.send(Err(e));
             }
         });
-        export_frames(req, feed, sound, progress)
-    })
+        export_frames(req, feed, sound, &tally)
+    })?;
+    report.damaged_packets = tally.damaged_packets();
+    Ok((report, files))
 }
 
 /// The export of `picture`: the branches, the soundtrack (`sound`; its kind `audio_kind` for
@@ -334,6 +342,8 @@ fn run(
     progress: &dyn Progress,
     source: Source<'_>,
 ) -> Result<(Report, Batch)> {
+    let tally = Tally::new(progress);
+    let progress = &tally;
     let plans = plan(req, picture)?;
     let jobs = group(req, &plans);
     // Every output is moved into place together, once all are complete (by the caller).
@@ -371,7 +381,7 @@ fn run(
         true => {
             progress.status("soundtrack");
             let tracks: Vec<Track> = jobs.iter().map(|j| j.track).collect();
-            let made = encode_soundtracks(&req.input, sound, &tracks)?;
+            let made = encode_soundtracks(&req.input, sound, &tracks, progress)?;
             // What the sound took is freed; without this glibc keeps much of it resident
             // beside the encoders.
             cutroom_ffi::release_free_memory();
@@ -471,6 +481,7 @@ fn run(
         outputs,
         safe_zones,
         thumbnails,
+        damaged_packets: tally.damaged_packets(),
     };
     Ok((report, batch))
 }

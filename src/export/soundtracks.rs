@@ -7,6 +7,7 @@ use crate::avwrite::EncodedAudio;
 use crate::error::Result;
 use crate::loudness::LoudnessTarget;
 use crate::pcm::{self, Pcm};
+use crate::progress::Progress;
 use std::path::Path;
 
 /// Where an export's sound comes from.
@@ -32,11 +33,13 @@ pub(super) struct Track {
 /// (already mastered) as it is, a track of another length cut from it and encoded; else the
 /// caller's own sound or the input's (silence when it has none) mastered to the track's
 /// loudness target, the input's decoded again for each distinct track rather than copied (no
-/// second copy of a long sound is held).
+/// second copy of a long sound is held). Damaged packets skipped in decoding the input are
+/// reported to `progress`.
 pub(super) fn encode_soundtracks(
     input: &Path,
     sound: Sound<'_>,
     tracks: &[Track],
+    progress: &dyn Progress,
 ) -> Result<Vec<EncodedAudio>> {
     let (mut held, given) = match sound {
         Sound::Given(make) => {
@@ -71,7 +74,7 @@ pub(super) fn encode_soundtracks(
                             }
                         }
                     }
-                    None => pcm::decode_aligned(input, AUDIO_RATE, AUDIO_CHANNELS)?
+                    None => pcm::decode_aligned(input, AUDIO_RATE, AUDIO_CHANNELS, progress)?
                         .unwrap_or_else(|| Pcm::silence(AUDIO_RATE, AUDIO_CHANNELS, 0)),
                 };
                 pcm.fit(track.samples);

@@ -986,6 +986,59 @@ pub fn aac_with_damage(dir: &Path) -> (PathBuf, PathBuf) {
     (good, bad)
 }
 
+/// A 4 s 64x64 clip in `dir` with the sound of [`aac_with_damage`] (`good.mp4`), and the same
+/// picture with its damaged sound copied packet for packet (`bad.mp4`).
+pub fn clip_with_damaged_sound(dir: &Path) -> (PathBuf, PathBuf) {
+    let (good_aac, bad_aac) = aac_with_damage(dir);
+    let clips = [
+        (good_aac, dir.join("good.mp4")),
+        (bad_aac, dir.join("bad.mp4")),
+    ];
+    for (aac, clip) in &clips {
+        ff(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=s=64x64:r=10:d=4",
+            "-i",
+            aac.to_str().unwrap(),
+            "-map",
+            "0:v",
+            "-map",
+            "1:a",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "copy",
+            clip.to_str().unwrap(),
+        ]);
+    }
+    let [(_, good), (_, bad)] = clips;
+    (good, bad)
+}
+
+/// Check that a successful run of a command given `bad` (of [`clip_with_damaged_sound`]) and
+/// undamaged files reported the damaged sound: one `damaged_packets` entry in its `--json`
+/// report, and the warning on stderr.
+pub fn assert_damaged_sound_reported(run: &Output, bad: &Path) {
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).expect("JSON on stdout");
+    let damaged = &report["damaged_packets"];
+    let n = damaged[0]["packets"].as_u64().unwrap_or(0);
+    assert!(n >= 2, "{damaged}");
+    let entry =
+        serde_json::json!([{"file": bad.to_str().unwrap(), "stream": "audio", "packets": n}]);
+    assert_eq!(damaged, &entry);
+    let said = format!(
+        "warning: {n} damaged packets skipped in {} (audio)",
+        bad.display()
+    );
+    assert_eq!(err.matches(&said).count(), 1, "{err}");
+}
+
 /// A `secs` long clip (64x64 at 10 fps) whose sound is dialogue-like: bursts of speech-band
 /// pink noise, 1.1 s on, 0.6 s near-silent, AAC stereo.
 pub fn bursts_clip(path: &Path, secs: u32) {
