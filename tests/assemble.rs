@@ -546,14 +546,7 @@ fn contact_sheet_shows_every_shot_in_order() {
     let spec_path = dir.path().join("cut.toml");
     std::fs::write(&spec_path, spec).unwrap();
     let out = dir.path().join("out");
-    let report = cutroom_json(&[
-        "-q",
-        "assemble",
-        spec_path.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--json",
-    ]);
+    let report = assemble_json(&spec_path, &out);
     let sheet = read_png(Path::new(report["contact_sheet"].as_str().unwrap()));
     // Thumbnails of the 320x180 cut, left to right in shot order, each its shot's colour.
     let (margin, label, tw, th) = (24, 40, 320, 180);
@@ -591,14 +584,7 @@ fn demo_spec_makes_checked_deliverables_in_sync_at_every_shot() {
     let out = dir.path().join("out");
     let emu = Emulator::start(&["--render-time", "1s", "--poll-after", "100ms"], &[]);
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/cut.toml");
-    let report = emu.cutroom_json(&[
-        "-q",
-        "assemble",
-        spec.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--json",
-    ]);
+    let report = emu.cutroom_json(&["-q", "assemble", s(&spec), "-o", s(&out), "--json"]);
     // Two 4 s sora-2 renders at the catalog's $0.10/s.
     let inputs = report["inputs"].as_array().unwrap();
     let renders: Vec<_> = inputs
@@ -697,14 +683,7 @@ fn timeline_clips_keep_each_sources_own_rate_and_frames() {
     let spec_path = dir.path().join("cut.toml");
     std::fs::write(&spec_path, spec).unwrap();
     let out = dir.path().join("out");
-    let report = cutroom_json(&[
-        "-q",
-        "assemble",
-        spec_path.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--json",
-    ]);
+    let report = assemble_json(&spec_path, &out);
     assert_eq!(report["cut"]["video"]["frame_rate"], "30/1", "{report}");
     let t: Value =
         serde_json::from_slice(&std::fs::read(out.join("timeline.otio")).unwrap()).unwrap();
@@ -841,16 +820,7 @@ captions = "b.srt"
     )
     .unwrap();
     let out = d.join("out");
-    let assemble = || {
-        cutroom_json(&[
-            "assemble",
-            d.join("cut.toml").to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "--json",
-            "-q",
-        ])
-    };
+    let assemble = || assemble_json(&d.join("cut.toml"), &out);
     let report = assemble();
     let video = out.join("c.vert.mp4");
     let vtt = out.join("c.vert.vtt");
@@ -946,14 +916,7 @@ fn shot_captions_play_at_the_retimed_time_of_a_sped_up_shot() {
     )
     .unwrap();
     let out = d.join("out");
-    cutroom_json(&[
-        "assemble",
-        d.join("cut.toml").to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--json",
-        "-q",
-    ]);
+    assemble_json(&d.join("cut.toml"), &out);
     let video = out.join("c.vert.mp4");
     assert_eq!(
         std::fs::read_to_string(out.join("c.vert.srt")).unwrap(),
@@ -996,14 +959,7 @@ fn cards_reach_every_deliverable_silent_under_the_music_and_in_the_timeline() {
     let spec_path = dir.path().join("cut.toml");
     std::fs::write(&spec_path, spec).unwrap();
     let out = dir.path().join("out");
-    let report = cutroom_json(&[
-        "-q",
-        "assemble",
-        spec_path.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--json",
-    ]);
+    let report = assemble_json(&spec_path, &out);
     assert_eq!(report["cut"]["duration_s"], 3.6, "{report}");
     assert_eq!(report["cut"]["video"]["frame_rate"], "30/1", "{report}");
     let inputs = report["inputs"].as_array().unwrap();
@@ -1455,14 +1411,7 @@ fn real_dialogue_shots_are_judged_by_their_lips() {
     let spec = d.join("cut.toml");
     std::fs::write(&spec, cut).unwrap();
     let out = d.join("out");
-    let report = cutroom_json(&[
-        "-q",
-        "assemble",
-        spec.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--json",
-    ]);
+    let report = assemble_json(&spec, &out);
     let o = &report["outputs"][0];
     let shots = o["shots"].as_array().unwrap();
     assert_eq!(shots.len(), 3, "{o}");
@@ -1524,4 +1473,21 @@ fn assemble_memory_grows_by_a_few_copies_of_the_sound_with_length() {
         mb
     };
     assert_sound_growth(peak(10), peak(40), 30.0, 4.0);
+}
+
+#[test]
+fn damaged_packets_skipped_in_decoding_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (good, bad) = clip_with_damaged_sound(dir.path());
+    std::fs::write(dir.path().join("small.toml"), SMALL_PRESETS).unwrap();
+    let spec = dir.path().join("cut.toml");
+    let cut = format!(
+        "outputs = [\"square\"]\npresets = \"small.toml\"\n[[shot]]\nsrc = \"{}\"\n[[shot]]\nsrc = \"{}\"\n",
+        bad.display(),
+        good.display()
+    );
+    std::fs::write(&spec, cut).unwrap();
+    let out = dir.path().join("out");
+    let run = cutroom(&["assemble", s(&spec), "-o", s(&out), "--json"]);
+    assert_damaged_sound_reported(&run, &bad);
 }

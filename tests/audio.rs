@@ -6,10 +6,6 @@ use cutroom::audio::load;
 use cutroom::progress::Silent;
 use std::path::{Path, PathBuf};
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 /// A 3 s stereo 48 kHz reference: silence with 1 kHz beeps (0.5 peak) at 1.0-1.2 s and 2.0-2.2 s.
 fn reference(dir: &Path) -> PathBuf {
     let p = dir.join("ref.wav");

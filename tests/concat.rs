@@ -132,10 +132,6 @@ fn hashes(path: &Path) -> Vec<Value> {
         .collect()
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 /// Run concat with `args` and its `--json` summary; panics with stderr on failure.
 fn concat_json(args: &[&str]) -> Value {
     let mut all = vec!["concat", "--json"];

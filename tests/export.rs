@@ -8,10 +8,6 @@ use std::path::{Path, PathBuf};
 /// One frame at 30 fps, the sync tolerance of the acceptance list.
 const ONE_FRAME_MS: f64 = 1000.0 / 30.0;
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 /// A silent H.264 clip of the lavfi `picture` graph (`extra_out`: more output options).
 fn lavfi_clip(out: &Path, picture: &str, extra_out: &[&str]) {
     let status = ffmpeg()

@@ -12,10 +12,6 @@ fn write_shots(dir: &Path, body: &str) -> PathBuf {
     p
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 fn stat(e: &Emulator, k: &str) -> u64 {
     e.stats()[k].as_u64().unwrap()
 }

@@ -1,14 +1,10 @@
 //! Outputs never destroy inputs, a failing command leaves nothing behind (nor half of its
 //! files), temp files do not outlive a run, and bad input is named for what it is.
 
-use crate::common::{cutroom, ff, fixture, sha256sum};
+use crate::common::{cutroom, ff, fixture, s, sha256sum};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// Stderr of a run that must fail with exit code 1.
 fn fails(args: &[&str]) -> String {

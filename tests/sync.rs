@@ -34,10 +34,6 @@ fn sync_json(args: &[&str]) -> (i32, Vec<Value>) {
     (out.status.code().expect("exit code"), files)
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
 fn verdict_r37(offset_ms: f64) -> &'static str {
     if (-40.0..=60.0).contains(&offset_ms) {
         "pass"

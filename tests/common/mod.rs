@@ -40,6 +40,11 @@ pub fn real_clips() -> Option<PathBuf> {
     }
 }
 
+/// A path as a command-line argument (test paths are UTF-8).
+pub fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
 /// Path of a committed fixture.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -64,6 +69,11 @@ pub fn cutroom_json(args: &[&str]) -> serde_json::Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+/// The `--json` report of a quiet, successful `cutroom assemble SPEC -o OUT`.
+pub fn assemble_json(spec: &Path, out: &Path) -> serde_json::Value {
+    cutroom_json(&["-q", "assemble", s(spec), "-o", s(out), "--json"])
 }
 
 /// Peak resident memory of a run in MB (`/usr/bin/time`), with its output.
