@@ -31,13 +31,19 @@ pub struct FileProbe {
     pub streams: Vec<StreamProbe>,
 }
 
+/// A stream's kind as its word (`video`, ...).
+fn kind_word<S: serde::Serializer>(kind: &MediaKind, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(kind.as_str())
+}
+
 /// One stream of a [`FileProbe`]. Fields that do not apply to the stream's kind are null.
 #[derive(Debug, Clone, Serialize)]
 pub struct StreamProbe {
     /// Index in the container.
     pub index: usize,
     /// `video`, `audio`, `subtitle`, `data` or `other`.
-    pub kind: &'static str,
+    #[serde(serialize_with = "kind_word")]
+    pub kind: MediaKind,
     /// Codec short name (`h264`, `aac`, ...).
     pub codec: String,
     /// Codec profile (`High`, `LC`, ...).
@@ -221,13 +227,13 @@ pub fn probe(path: &Path, decode: bool) -> Result<FileProbe> {
         .zip(scans.iter_mut())
         .map(|(info, scan)| stream_probe(info, scan, layout.as_ref()))
         .collect();
-    let dur = |k: &str| {
+    let dur = |k: MediaKind| {
         streams
             .iter()
             .find(|s| s.kind == k)
             .and_then(|s| s.duration_s)
     };
-    let av_delta = match (dur("audio"), dur("video")) {
+    let av_delta = match (dur(MediaKind::Audio), dur(MediaKind::Video)) {
         (Some(a), Some(v)) => Some(((a - v) * 1e6).round() / 1e3),
         _ => None,
     };
@@ -261,7 +267,7 @@ fn stream_probe(info: &StreamInfo, scan: &mut Scan, layout: Option<&mp4::Layout>
     let colour = if video { p.colour() } else { Colour::default() };
     StreamProbe {
         index: info.index,
-        kind: info.kind.as_str(),
+        kind: info.kind,
         codec: p.codec_name(),
         profile: p.profile_name(),
         bit_rate: Some(p.bit_rate()).filter(|b| *b > 0),

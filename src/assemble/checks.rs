@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::export;
 use crate::loudness::{self, LoudnessReport};
 use crate::output::AtomicOutput;
+use crate::sync::estimate::Method;
 use crate::sync::{self, SyncReport, Verdict};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -37,14 +38,14 @@ pub struct Output {
     /// Loudness of the file's decoded audio.
     pub loudness: LoudnessReport,
     /// Sync verdict: `pass`, `fail` or `inconclusive`.
-    pub sync_verdict: String,
+    pub sync_verdict: Verdict,
     /// Why.
     pub sync_reason: String,
     /// Measured audio-video offset, ms (positive: audio late).
     pub sync_offset_ms: Option<f64>,
     /// The method that decided the verdict (`events`, `correlation`; null when inconclusive).
     #[serde(default)]
-    pub sync_method: Option<String>,
+    pub sync_method: Option<Method>,
     /// Per shot: start, end, measured offset and verdict.
     pub shots: Vec<ShotSync>,
     /// The sync plot (PNG) of the deliverable.
@@ -71,11 +72,10 @@ pub struct ShotSync {
     /// Confidence 0-1.
     pub confidence: f64,
     /// The shot judged alone: `pass`, `fail` or `inconclusive` (too little evidence in it).
-    #[serde(default)]
-    pub verdict: String,
+    pub verdict: Verdict,
     /// The method behind a confident offset (null when not confident).
     #[serde(default)]
-    pub method: Option<String>,
+    pub method: Option<Method>,
 }
 
 /// Measure one deliverable: loudness of its decoded audio and the sync check; its sync plot is
@@ -120,10 +120,10 @@ pub(super) fn check(
         duration_s: o.duration_s,
         bytes: o.bytes,
         loudness,
-        sync_verdict: verdict.as_str().into(),
+        sync_verdict: verdict,
         sync_reason: reason,
         sync_offset_ms: offset_ms,
-        sync_method: method.map(|m| m.as_str().into()),
+        sync_method: method,
         shots: shots
             .into_iter()
             .map(|s| ShotSync {
@@ -132,8 +132,8 @@ pub(super) fn check(
                 end_s: s.span.end_s,
                 offset_ms: s.span.offset_ms,
                 confidence: s.span.confidence,
-                verdict: s.verdict.as_str().into(),
-                method: s.span.method.map(|m| m.as_str().into()),
+                verdict: s.verdict,
+                method: s.span.method,
             })
             .collect(),
         sync_plot: plot.display().to_string(),

@@ -85,7 +85,7 @@ pub fn write(path: &Path, report: &Report) -> Result<AtomicOutput> {
             kb = o.bytes.div_ceil(1000),
             lufs = opt(o.loudness.integrated_lufs, "LUFS"),
             tp = opt(o.loudness.true_peak_dbtp, "dBTP"),
-            v = o.sync_verdict,
+            v = o.sync_verdict.as_str(),
             reason = esc(&o.sync_reason),
         );
         for sh in &o.shots {

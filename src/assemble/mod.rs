@@ -38,7 +38,7 @@ use crate::output::{self, Planned};
 use crate::picture::rgb::Rgb;
 use crate::progress::{Damaged, Progress, Tally};
 use crate::sheet;
-use crate::sync;
+use crate::sync::{self, Verdict};
 use crate::timeline::EditSpec;
 use checks::check;
 use reuse::presets;
@@ -299,7 +299,7 @@ pub fn run(
     let timeline_path = out_dir.join("timeline.otio");
     staged.add(timeline.write(&timeline_path, &name, cut)?);
 
-    let sync_ok = outputs.iter().all(|o| o.sync_verdict != "fail");
+    let sync_ok = outputs.iter().all(|o| o.sync_verdict != Verdict::Fail);
     let mut cost = CostTotal::of(&[]);
     for s in inputs.iter().filter(|s| s.source.starts_with("render:")) {
         cost.add(&s.source, s.cost_usd, s.cost_estimated);

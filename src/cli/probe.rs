@@ -6,6 +6,7 @@ use cutroom::error::exit;
 use cutroom::probe::{probe, FileProbe, StreamProbe};
 use cutroom::progress::Progress;
 use cutroom::Result;
+use cutroom_ffi::MediaKind;
 use std::path::PathBuf;
 
 /// Arguments of `cutroom probe`.
@@ -92,7 +93,7 @@ fn stream_line(s: &StreamProbe) -> String {
     let common = format!(
         "#{} {:<5} {:<6} {:<8} tb {:<9} start {:>7} dur {:>7} frames {}{}",
         s.index,
-        s.kind,
+        s.kind.as_str(),
         s.codec,
         opt(&s.profile),
         s.time_base,
@@ -107,7 +108,7 @@ fn stream_line(s: &StreamProbe) -> String {
             .map_or_else(String::new, |n| format!(" damaged {n}")),
     );
     match s.kind {
-        "video" => format!(
+        MediaKind::Video => format!(
             "{common}  {}x{}{} {} {} fps (r {}){}{}{}",
             opt(&s.width),
             opt(&s.height),
@@ -125,7 +126,7 @@ fn stream_line(s: &StreamProbe) -> String {
             },
             colour(s),
         ),
-        "audio" => format!(
+        MediaKind::Audio => format!(
             "{common}  {} Hz {} ({} ch) {} samples, encoder delay {}",
             opt(&s.sample_rate),
             opt(&s.channel_layout),

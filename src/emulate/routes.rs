@@ -370,7 +370,10 @@ async fn source(
         let file = tempfile::NamedTempFile::new_in(&dir).map_err(|e| Error::io(&dir, e))?;
         std::fs::write(file.path(), &data).map_err(|e| Error::io(file.path(), e))?;
         let p = crate::probe::probe(file.path(), false)?;
-        let v = p.streams.iter().find(|s| s.kind == "video");
+        let v = p
+            .streams
+            .iter()
+            .find(|s| s.kind == cutroom_ffi::MediaKind::Video);
         match (v.and_then(|v| v.width.zip(v.height)), p.duration_s) {
             (Some((w, h)), Some(d)) => Ok((w, h, d)),
             _ => Err(Error::bad_input(

@@ -10,7 +10,7 @@
 use super::envelope::{correlate, Envelope};
 use super::onsets::Onset;
 use super::visual::{Event, Kind, Visual};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Sliding window length (s).
 pub const WINDOW_S: f64 = 4.0;
@@ -32,7 +32,7 @@ const MIN_AGREEING: usize = 2;
 const RIVAL_S: f64 = 0.100;
 
 /// The method an offset comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     /// Visual events paired with audio onsets.

@@ -78,8 +78,8 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
         drift_ms_per_min: None,
         methods: Methods::default(),
         audio_decoder: audio.as_ref().map(|a| match &a.decoder {
-            audio::Decoder::Symphonia => "symphonia",
-            audio::Decoder::Ffmpeg(_) => "ffmpeg",
+            audio::Decoder::Symphonia => AudioDecoder::Symphonia,
+            audio::Decoder::Ffmpeg(_) => AudioDecoder::Ffmpeg,
         }),
         audio_decoder_note: audio.as_ref().and_then(|a| match &a.decoder {
             audio::Decoder::Symphonia => None,
@@ -87,7 +87,10 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
         }),
         frame_rate: None,
         duration_s: None,
-        shots_from: if opts.shots.is_some() { "spec" } else { "cuts" },
+        shots_from: match opts.shots {
+            Some(_) => ShotsFrom::Spec,
+            None => ShotsFrom::Cuts,
+        },
         windows: Vec::new(),
         shots: Vec::new(),
         events: Vec::new(),
@@ -433,6 +436,35 @@ fn event_report(p: &Pair) -> EventReport {
     }
 }
 
+/// Which decoder read a file's sound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AudioDecoder {
+    /// symphonia (pure Rust).
+    Symphonia,
+    /// FFmpeg, for what symphonia cannot decode.
+    Ffmpeg,
+}
+
+/// Where a report's shots come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShotsFrom {
+    /// The spans given ([`Options::shots`]: `--spec`, assemble's plan).
+    Spec,
+    /// The cuts detected in the picture.
+    Cuts,
+}
+
+impl std::fmt::Display for ShotsFrom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Spec => "spec",
+            Self::Cuts => "cuts",
+        })
+    }
+}
+
 /// The sync report of one file (an entry of `files[]` in `cutroom sync --json`).
 #[derive(Debug, Clone, Serialize)]
 pub struct SyncReport {
@@ -458,7 +490,7 @@ pub struct SyncReport {
     /// Each method's overall result.
     pub methods: Methods,
     /// `symphonia` or `ffmpeg` (null without audio).
-    pub audio_decoder: Option<&'static str>,
+    pub audio_decoder: Option<AudioDecoder>,
     /// Why FFmpeg decoded the audio instead of symphonia.
     pub audio_decoder_note: Option<String>,
     /// Frames per second (from the median frame interval).
@@ -466,7 +498,7 @@ pub struct SyncReport {
     /// Video length analysed (s).
     pub duration_s: Option<f64>,
     /// Where `shots[]` come from: `spec` or `cuts` (detected).
-    pub shots_from: &'static str,
+    pub shots_from: ShotsFrom,
     /// Sliding windows.
     pub windows: Vec<SpanReport>,
     /// Shots.

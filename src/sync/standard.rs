@@ -91,7 +91,7 @@ pub struct StandardReport {
 }
 
 /// The outcome of a sync check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// Every confident measurement is within the standard's band.
