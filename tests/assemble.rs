@@ -1109,7 +1109,7 @@ out = "2"
             .arg("-o")
             .arg(out)
             .args(["--allow-any", "--provider", "replicate"])
-            .env("OPENAI_BASE_URL", &emu.base_url)
+            .env(emu.base_var(), &emu.base_url)
             .env("REPLICATE_API_TOKEN", "sk-test")
             .env("OPENAI_API_KEY", "sk-test")
             .env_remove("JOB_COMPLETION_INDEX")

@@ -632,7 +632,7 @@ fn each_provider_reads_its_own_key_variable() {
         let run = |env: (&str, &str)| {
             std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
                 .args(["render", s(&list), "-o", s(&out), "--allow-any", "-v"])
-                .env("OPENAI_BASE_URL", &emu.base_url)
+                .env(emu.base_var(), &emu.base_url)
                 .env("CUTROOM_PROVIDER", flavor)
                 .env_remove("OPENAI_API_KEY")
                 .env_remove(var)
@@ -646,6 +646,12 @@ fn each_provider_reads_its_own_key_variable() {
         assert!(err.contains("401") && err.contains(var), "{flavor}: {err}");
         // The hint names this provider's variable, not every provider's.
         assert!(!err.contains("FAL_KEY"), "{flavor}: {err}");
+        // Each flavour words the 401 as its provider does (Replicate: problem details).
+        let wording = match flavor {
+            "replicate" => "You did not pass an authentication token",
+            _ => "Incorrect API key",
+        };
+        assert!(err.contains(wording), "{flavor}: {err}");
         assert_eq!(stat(&emu, "jobs_created"), 0, "{flavor}");
         let o = run((var, key));
         let all = format!(
@@ -657,6 +663,67 @@ fn each_provider_reads_its_own_key_variable() {
         assert!(!all.contains(key), "{flavor}: the key leaked: {all}");
         assert_eq!(stat(&emu, "jobs_created"), 1, "{flavor}");
     }
+}
+
+/// `OPENAI_BASE_URL` points only the `openai` provider: with it set for a relay, `--provider
+/// openrouter` goes to `CUTROOM_BASE_URL` (`--base-url`), or without it to OpenRouter's own
+/// root, and the relay never sees a request.
+#[test]
+fn openai_base_url_points_only_the_openai_provider() {
+    let quick = [
+        "--allow-any",
+        "--render-time",
+        "200ms",
+        "--poll-after",
+        "50ms",
+    ];
+    let relay = Emulator::start(&quick, &[]);
+    let or = Emulator::start(&[&quick[..], &["--flavor", "openrouter"]].concat(), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let list = format!("model = \"google/veo-3\"\n{}", shots(1, "160x90", 1));
+    let list = write_shots(dir.path(), &list);
+    let out = dir.path().join("o");
+    let run = |args: &[&str], base: Option<&str>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"));
+        c.args(args)
+            .args(["--provider", "openrouter", "--json"])
+            .env("OPENAI_BASE_URL", &relay.base_url)
+            .env("OPENAI_API_KEY", "sk-test")
+            .env_remove("CUTROOM_BASE_URL")
+            .env_remove("CUTROOM_PROVIDER");
+        if let Some(b) = base {
+            c.env("CUTROOM_BASE_URL", b);
+        }
+        c.output().unwrap()
+    };
+    let o = run(
+        &["render", s(&list), "-o", s(&out), "--allow-any"],
+        Some(&or.base_url),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let id = r["shots"][0]["id"].as_str().unwrap();
+    assert_eq!(stat(&or, "jobs_created"), 1);
+    // Without a base URL for it, OpenRouter's own root (unreachable here), not the relay.
+    let o = run(
+        &[
+            "videos",
+            "show",
+            id,
+            "--retries",
+            "0",
+            "--connect-timeout",
+            "2s",
+        ],
+        None,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_ne!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("https://openrouter.ai/api/v1/videos/"),
+        "{err}"
+    );
+    assert_eq!(stat(&relay, "requests"), 0, "the relay saw a request");
 }
 
 #[test]
@@ -794,7 +861,7 @@ fn spawn_render(emu: &Emulator, args: &[&str]) -> std::process::Child {
     std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
         .arg("render")
         .args(args)
-        .env("OPENAI_BASE_URL", &emu.base_url)
+        .env(emu.base_var(), &emu.base_url)
         .env("OPENAI_API_KEY", "sk-test")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -14,9 +14,10 @@ use std::time::Duration;
 /// variable (a flag would show it in the process list and shell history).
 #[derive(clap::Args, Debug)]
 pub struct ApiArgs {
-    /// API root (env OPENAI_BASE_URL), e.g. a relay, Azure, OpenRouter or local `cutroom
-    /// emulate` URL [default: the provider's own, api.openai.com/v1 for openai].
-    #[arg(long, global = true, env = "OPENAI_BASE_URL")]
+    /// API root of any provider (env CUTROOM_BASE_URL), e.g. a relay, Azure, OpenRouter or
+    /// local `cutroom emulate` URL [default: OPENAI_BASE_URL for openai (and when no provider
+    /// is named), else the provider's own root].
+    #[arg(long, global = true, env = "CUTROOM_BASE_URL")]
     base_url: Option<String>,
     /// The API's dialect: openai (also Azure and relays), openrouter, fal, replicate
     /// [default: from the base URL's host, else openai].
@@ -55,14 +56,11 @@ pub struct ApiArgs {
 }
 
 impl ApiArgs {
-    /// A client from these options and `OPENAI_API_KEY`.
+    /// A client from these options and the provider's key variable.
     pub fn client(&self) -> Result<Client> {
         let named = self.provider.as_deref().map(Provider::parse).transpose()?;
-        let base = match (&self.base_url, named) {
-            (Some(b), _) => b.as_str(),
-            (None, Some(p)) => p.default_base_url(),
-            (None, None) => DEFAULT_BASE_URL,
-        };
+        let openai_env = std::env::var("OPENAI_BASE_URL").ok();
+        let base = base_url(self.base_url.as_deref(), named, openai_env.as_deref());
         let mut cfg = ApiConfig::new(base)?;
         cfg.provider = named.unwrap_or(cfg.provider);
         cfg.key = ApiKey::from_env(cfg.provider.key_var());
@@ -96,6 +94,23 @@ impl ApiArgs {
         }
         cfg.ca_cert = self.ca_cert.clone();
         Client::new(cfg)
+    }
+}
+
+/// The API root: `--base-url` (CUTROOM_BASE_URL) for any provider; else `OPENAI_BASE_URL` when
+/// the provider is openai or not named (its host then names the provider), so a relay set for
+/// OpenAI tools never receives another provider's requests; else the named provider's own root.
+fn base_url<'a>(
+    flag: Option<&'a str>,
+    named: Option<Provider>,
+    openai_env: Option<&'a str>,
+) -> &'a str {
+    let openai_env = openai_env.filter(|v| !v.trim().is_empty());
+    match (flag, named, openai_env) {
+        (Some(b), _, _) => b,
+        (None, None | Some(Provider::OpenAi), Some(e)) => e,
+        (None, Some(p), _) => p.default_base_url(),
+        (None, None, None) => DEFAULT_BASE_URL,
     }
 }
 
@@ -271,5 +286,19 @@ mod tests {
         assert_eq!(parse_size_arg("4G"), Ok(4 << 30));
         assert_eq!(parse_size_arg("77"), Ok(77));
         assert!(parse_size_arg("x").is_err());
+    }
+
+    #[test]
+    fn openai_base_url_serves_only_openai() {
+        let relay = "https://relay.example/v1";
+        let flag = "http://127.0.0.1:9/v1";
+        for p in [Provider::OpenRouter, Provider::Fal, Provider::Replicate] {
+            assert_eq!(base_url(None, Some(p), Some(relay)), p.default_base_url());
+            assert_eq!(base_url(Some(flag), Some(p), Some(relay)), flag);
+        }
+        assert_eq!(base_url(None, Some(Provider::OpenAi), Some(relay)), relay);
+        assert_eq!(base_url(None, None, Some(relay)), relay);
+        assert_eq!(base_url(None, None, Some(" ")), DEFAULT_BASE_URL);
+        assert_eq!(base_url(None, None, None), DEFAULT_BASE_URL);
     }
 }

@@ -61,6 +61,29 @@ pub(super) async fn unknown(req: Request) -> Response {
 }
 
 impl Emulator {
+    /// The 401 for a missing (`sent` false) or wrong key, as the flavour served words it:
+    /// Replicate answers problem details titled `Unauthenticated` (as api.replicate.com does),
+    /// the others OpenAI's message in their own envelope.
+    pub(super) fn unauthorized(&self, sent: bool) -> Response {
+        if self.opts.flavor == Provider::Replicate {
+            let detail = match sent {
+                true => "You did not pass a valid authentication token",
+                false => "You did not pass an authentication token",
+            };
+            let status = StatusCode::UNAUTHORIZED;
+            let body =
+                serde_json::json!({"title": "Unauthenticated", "detail": detail, "status": 401});
+            return (status, Json(body)).into_response();
+        }
+        self.error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            "Incorrect API key provided. Send it as 'Authorization: Bearer KEY' or 'api-key: KEY'.",
+            None,
+            Some("invalid_api_key"),
+        )
+    }
+
     /// An error in the envelope of the flavour served (`kind`, `param` and `code` are OpenAI's).
     pub(super) fn error(
         &self,

@@ -15,14 +15,9 @@ pub async fn faults(State(emu): State<Arc<Emulator>>, req: Request, next: Next) 
     emu.stats.requests.fetch_add(1, Ordering::Relaxed);
     let opts = &emu.opts;
     if let Some(key) = &opts.require_key {
-        if !presented(req.headers()).is_some_and(|k| key.matches(k)) {
-            return emu.error(
-                StatusCode::UNAUTHORIZED,
-                "invalid_request_error",
-                "Incorrect API key provided. Send it as 'Authorization: Bearer KEY' or 'api-key: KEY'.",
-                None,
-                Some("invalid_api_key"),
-            );
+        let sent = presented(req.headers());
+        if !sent.is_some_and(|k| key.matches(k)) {
+            return emu.unauthorized(sent.is_some());
         }
     }
     if !opts.latency.is_zero() {

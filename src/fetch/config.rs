@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use reqwest::Url;
 use std::time::Duration;
 
-/// The API root used when neither `--base-url` nor `OPENAI_BASE_URL` is set.
+/// The API root of the `openai` provider when neither `--base-url` nor `OPENAI_BASE_URL` is set.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 /// The default cap on one downloaded file (4 GiB).
 pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = 4 << 30;

@@ -551,6 +551,8 @@ pub struct Emulator {
     child: std::process::Child,
     /// Its base URL, `http://127.0.0.1:PORT/v1`.
     pub base_url: String,
+    /// The dialect it serves (`--flavor`, default openai).
+    flavor: String,
 }
 
 impl Emulator {
@@ -573,9 +575,11 @@ impl Emulator {
             line.starts_with("http://127.0.0.1:") || line.starts_with("https://127.0.0.1:"),
             "emulator said {line:?}"
         );
+        let flavor = args.iter().position(|a| *a == "--flavor");
         Self {
             child,
             base_url: line.trim().to_string(),
+            flavor: flavor.map_or("openai", |i| args[i + 1]).to_string(),
         }
     }
 
@@ -601,11 +605,20 @@ impl Emulator {
         assert_eq!(http_request("POST", &url, &[]).0, 204);
     }
 
-    /// Run cutroom against this emulator (OPENAI_BASE_URL set, OPENAI_API_KEY = `key`).
+    /// The variable that points cutroom at this emulator: OPENAI_BASE_URL for the openai
+    /// flavour, CUTROOM_BASE_URL for the others (OPENAI_BASE_URL serves only openai).
+    pub fn base_var(&self) -> &'static str {
+        match self.flavor.as_str() {
+            "openai" => "OPENAI_BASE_URL",
+            _ => "CUTROOM_BASE_URL",
+        }
+    }
+
+    /// Run cutroom against this emulator ([`Emulator::base_var`] set, OPENAI_API_KEY = `key`).
     pub fn cutroom(&self, args: &[&str], key: &str) -> Output {
         Command::new(env!("CARGO_BIN_EXE_cutroom"))
             .args(args)
-            .env("OPENAI_BASE_URL", &self.base_url)
+            .env(self.base_var(), &self.base_url)
             .env("OPENAI_API_KEY", key)
             .env_remove("OPENAI_AUTH_HEADER")
             .output()
