@@ -2,10 +2,10 @@
 //! boundaries from the plan (a plot beside it), and whether the run's verdicts fail it.
 
 use super::spec::Cut;
+use crate::audio::loudness::{self, LoudnessReport};
 use crate::audio::soundtrack::{CHANNELS as CH, RATE};
 use crate::error::{Error, Result};
 use crate::export;
-use crate::loudness::{self, LoudnessReport};
 use crate::output::AtomicOutput;
 use crate::sync::estimate::Method;
 use crate::sync::{self, SyncReport, Verdict};

@@ -2,7 +2,7 @@
 //! through that shot's [`ShotTime`] (its trim and place on the cut), merged in time order.
 
 use super::spec::Cut;
-use crate::captions::{Captions, ShotTime};
+use crate::captions::Captions;
 use crate::concat::plan::Plan;
 use crate::error::Result;
 use crate::time::{Ticks, TimeBase};
@@ -18,7 +18,7 @@ pub(super) fn on_cut(cut: &Cut, plan: &Plan) -> Result<Captions> {
     }
     for (shot, planned) in cut.shot.iter().zip(&plan.shots) {
         let Some(f) = &shot.captions else { continue };
-        let (time, length) = ShotTime::of(planned, plan.target.time_base);
+        let (time, length) = planned.time_on_cut(plan.target.time_base);
         parts.push(Captions::load(f, Some(length))?.on_cut(&time));
     }
     Ok(Captions::merge(parts))

@@ -4,10 +4,10 @@
 use super::spec::Cut;
 use crate::audio::fit::{place, Fit, Placement};
 use crate::audio::load;
+use crate::audio::loudness::{LoudnessReport, LoudnessTarget};
 use crate::audio::sidechain::{detect, duck_bed, envelope, Threshold};
 use crate::audio::soundtrack::{self, Level, Mastered, CHANNELS as CH, RATE};
 use crate::error::Result;
-use crate::loudness::{LoudnessReport, LoudnessTarget};
 use crate::pcm::Pcm;
 use crate::progress::Progress;
 use serde::Serialize;

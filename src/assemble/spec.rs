@@ -5,13 +5,13 @@
 //! Unknown keys are rejected with the closest known key as a suggestion; errors name the file,
 //! line, column and field path; every missing source is listed at once.
 
+use crate::audio::loudness::LoudnessTarget;
 use crate::audio::sidechain::{check_threshold, DuckShape};
-use crate::captions::look::Look;
 use crate::captions::style::{Logo, Overlays, Style, TextOverlay};
 use crate::error::{Error, Result};
 use crate::export::cover::Cover;
-use crate::loudness::LoudnessTarget;
 use crate::sync::Standard;
+use crate::timeline::look::Look;
 use crate::timeline::{Shot, TimeSpec, Transition};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -1,11 +1,13 @@
-//! The audio stage: loading soundtracks, fitting them to a picture, ducking music under speech
-//! and limiting peaks. Loudness measurement and normalisation live in [`crate::loudness`].
+//! The audio stage: loading soundtracks, fitting them to a picture, ducking music under
+//! speech, measuring and normalising loudness and limiting peaks.
 
 pub mod biquad;
 pub mod duck;
 pub mod fit;
 pub mod limiter;
 pub mod load;
+pub mod loudness;
+pub mod onsets;
 pub mod picture;
 pub mod sidechain;
 pub mod soundtrack;

@@ -3,10 +3,10 @@
 
 use super::fit::Fit;
 use super::limiter;
+use super::loudness::{self, LevelMeter, LoudnessReport, LoudnessTarget, TruePeakMeter};
 use super::picture::Picture;
 use crate::avwrite::EncodedAudio;
 use crate::error::{Error, Result};
-use crate::loudness::{self, LevelMeter, LoudnessReport, LoudnessTarget, TruePeakMeter};
 use crate::pcm::Pcm;
 use cutroom_ffi::Resampler;
 use serde::Serialize;

@@ -4,14 +4,13 @@
 //! pitch but smears a sharp onset over its window: measured on a 1 kHz beep, 8-13 ms early at
 //! 1.5x, 38-45 ms early at 0.5x (`rubberband` is no better: 7-9 ms late at 1.5x, 32 ms early at
 //! 0.5x). Its first window, though, starts exactly on its input's first sample. So the sound is
-//! cut at every onset (as [`crate::sync::onsets`] finds them, 1 ms before), each piece is
+//! cut at every onset (as [`onsets`] finds them, 1 ms before), each piece is
 //! stretched on its own and cut or padded to exactly its length on the new timeline: every
 //! onset then starts on its sample, within a millisecond of the retimed picture.
 
+use super::onsets;
 use crate::error::Result;
 use crate::pcm::Pcm;
-use crate::sync::audio::{Audio, Decoder};
-use crate::sync::onsets;
 use cutroom_ffi::AudioFilter;
 
 /// The slowest and fastest tempo one `atempo` instance takes; slower ones are chained.
@@ -45,19 +44,13 @@ pub fn stretch(pcm: &Pcm, frames: usize) -> Result<Pcm> {
 /// Source frames 1 ms before each onset of `pcm` (mixed to mono), ascending.
 fn onset_frames(pcm: &Pcm) -> Vec<usize> {
     let ch = usize::from(pcm.channels.max(1));
-    let mono = Audio {
-        rate: pcm.rate,
-        start: 0,
-        samples: pcm
-            .data
-            .chunks_exact(ch)
-            .map(|f| f.iter().sum::<f32>() / ch as f32)
-            .collect(),
-        decoder: Decoder::Symphonia,
-        damaged: 0,
-    };
+    let mono: Vec<f32> = pcm
+        .data
+        .chunks_exact(ch)
+        .map(|f| f.iter().sum::<f32>() / ch as f32)
+        .collect();
     let early = pcm.ms_to_frames(1.0) as f64;
-    onsets::detect(&mono)
+    onsets::detect(&mono, pcm.rate, 0)
         .onsets
         .iter()
         .map(|o| (o.time * f64::from(pcm.rate) - early).round().max(0.0) as usize)

@@ -4,9 +4,9 @@
 
 use super::font::FAMILY;
 use super::layout::{pages, tokens, Canvas, Placement};
-use super::look::colour;
 use super::style::{Style, TextOverlay};
 use super::{Captions, Word};
+use crate::timeline::look::colour;
 use crate::timeline::{TimeSpec, NANOS};
 use cutroom_ffi::Rational;
 use std::fmt::Write;

@@ -2,19 +2,17 @@
 //! onto a cut ([`ShotTime`]), laid out clear of a platform's UI zones and written as the ASS
 //! script libass burns in ([`layout`], [`ass`]), and the sidecar `.srt`/`.vtt` of each
 //! deliverable ([`sidecar`]). The style keys live in [`style`], the ones text cards share
-//! with captions in [`look`].
+//! with captions in [`crate::timeline::look`].
 //!
 //! Times are integer nanoseconds from the first frame (of the file the captions belong to).
 
 pub mod ass;
 pub mod font;
 pub mod layout;
-pub mod look;
 mod parse;
 pub mod sidecar;
 pub mod style;
 
-use crate::concat::plan::PlannedShot;
 use crate::error::{Error, Result};
 use crate::time::{Ticks, TimeBase};
 use crate::timeline::NANOS;
@@ -209,32 +207,6 @@ impl ShotTime {
             cut_start,
             cut_len: played.map(|p| ns(start + p, out_tb) - cut_start),
         }
-    }
-
-    /// How `shot` of a planned cut (output time base `out_tb`) lands on it, with the length
-    /// of its source in ns (the time its captions must end by). A card's (or a still's) own
-    /// time is its time on the cut.
-    pub fn of(shot: &PlannedShot, out_tb: TimeBase) -> (Self, i64) {
-        let (length, in_pts, end_pts, tb) = match shot.content.clip() {
-            Some(src) => (
-                src.duration(),
-                shot.in_pts - src.first(),
-                shot.end_pts - src.first(),
-                src.time_base,
-            ),
-            None => (shot.len, Ticks::ZERO, shot.len, out_tb),
-        };
-        let time = Self::from_ticks(
-            in_pts,
-            end_pts,
-            tb,
-            (
-                shot.start,
-                shot.retime.changes_speed().then_some(shot.played),
-            ),
-            out_tb,
-        );
-        (time, length.rescale(tb, TimeBase::NANOS).0)
     }
 
     /// Source time `t` (ns) on the cut (ns).

@@ -2,8 +2,8 @@
 //! table (a caption file in cut time and the caption style), a `[logo]` and `[[text]]`
 //! overlays (title, lower third, call to action).
 
-use super::look::{colour, read_table, Look, Table};
 use crate::error::{Error, Result};
+use crate::timeline::look::{colour, read_table, Look, Table};
 use crate::timeline::TimeSpec;
 use schemars::JsonSchema;
 use serde::de::{Deserializer, MapAccess};
@@ -255,5 +255,25 @@ impl Logo {
             return Err(format!("logo.file {}: no such file", self.file.display()));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_caption_style_reads_the_look_keys_and_its_own_and_names_an_unknown_key() {
+        let caption: Style = toml::from_str("size = 0.05\nmax_chars = 30").unwrap();
+        assert_eq!(caption.look.size, 0.05);
+        assert_eq!(caption.look.outline, Look::caption().outline);
+        assert_eq!(caption.max_chars, 30);
+        let e = toml::from_str::<Style>("colour = \"white\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("unknown field `colour`") && e.contains("`max_chars`"),
+            "{e}"
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! Options shared by the soundtrack commands (`swap`, `duck`): placement and loudness.
 
 use cutroom::audio::fit::{Fit, Placement};
+use cutroom::audio::loudness::{check_true_peak, LoudnessTarget};
 use cutroom::audio::soundtrack::{Level, RATE};
-use cutroom::loudness::{check_true_peak, LoudnessTarget};
 use cutroom::{Error, Result};
 
 /// Where the new audio goes on the picture.

@@ -3,8 +3,8 @@
 use super::bars::Bars;
 use super::{for_each_file, print_files, Global};
 use cutroom::audio::load;
+use cutroom::audio::loudness::{measure, LoudnessReport};
 use cutroom::error::exit;
-use cutroom::loudness::{measure, LoudnessReport};
 use cutroom::progress::Progress;
 use cutroom::Result;
 use serde::Serialize;

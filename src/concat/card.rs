@@ -4,11 +4,11 @@
 //! same pixels on every machine, the same style keys as captions and text overlays).
 
 use crate::captions::layout::Canvas;
-use crate::captions::look::Look;
 use crate::captions::style::{Style, TextOverlay};
 use crate::captions::{ass, font, Captions};
 use crate::error::{Error, Result};
 use crate::picture::rgb::Rgb;
+use crate::timeline::look::Look;
 use crate::timeline::{Footage, NANOS};
 use cutroom_ffi::{Pixel, Rational, VideoFilter, VideoFrame};
 

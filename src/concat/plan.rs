@@ -3,6 +3,7 @@
 
 use super::source::Source;
 use super::Options;
+use crate::captions::ShotTime;
 use crate::error::{Error, Result};
 use crate::picture::square::display_width;
 use crate::picture::turn::Turn;
@@ -140,6 +141,32 @@ impl PlannedShot {
     /// End on the output timeline (exclusive), in output ticks.
     pub fn end(&self) -> Ticks {
         self.start + self.len
+    }
+
+    /// How the shot's source time lands on the cut (output time base `out_tb`), with the
+    /// length of its source in ns (the time its captions must end by). A card's (or a
+    /// still's) own time is its time on the cut.
+    pub fn time_on_cut(&self, out_tb: TimeBase) -> (ShotTime, i64) {
+        let (length, in_pts, end_pts, tb) = match self.content.clip() {
+            Some(src) => (
+                src.duration(),
+                self.in_pts - src.first(),
+                self.end_pts - src.first(),
+                src.time_base,
+            ),
+            None => (self.len, Ticks::ZERO, self.len, out_tb),
+        };
+        let time = ShotTime::from_ticks(
+            in_pts,
+            end_pts,
+            tb,
+            (
+                self.start,
+                self.retime.changes_speed().then_some(self.played),
+            ),
+            out_tb,
+        );
+        (time, length.rescale(tb, TimeBase::NANOS).0)
     }
 
     /// The scanned source of a clip (the copy path has nothing else).

@@ -7,7 +7,6 @@
 
 use super::{export_join, FeedSound, Report, Request};
 use crate::audio::soundtrack::{CHANNELS, RATE};
-use crate::captions::ShotTime;
 use crate::concat::{self, plan::VideoPath};
 use crate::error::{Error, Result};
 use crate::progress::{Progress, Tally, Warnings};
@@ -118,7 +117,7 @@ pub fn export_edited(req: &Request, edit: &Edit, progress: &dyn Progress) -> Res
     }
     let clip = &prepared.plan.shots[usize::from(edit.title.is_some())];
     let silent = !clip.content.clip().is_some_and(|c| c.has_audio);
-    let (time, _) = ShotTime::of(clip, prepared.plan.target.time_base);
+    let (time, _) = clip.time_on_cut(prepared.plan.target.time_base);
     let mut edited = req.clone();
     edited.captions = req.captions.on_cut(&time);
     let cards = edit.title.iter().chain(&edit.end);

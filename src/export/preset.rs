@@ -1,8 +1,8 @@
 //! Export presets as data: the built-in table (`presets.toml`, compiled in) and user presets
 //! from a TOML file of the same shape, where `base = "NAME"` starts from another preset.
 
+use crate::audio::loudness::LoudnessTarget;
 use crate::error::{Error, Result};
-use crate::loudness::LoudnessTarget;
 use cutroom_ffi::Rational;
 use serde::{Deserialize, Serialize};
 use std::path::Path;

@@ -2,10 +2,10 @@
 //! length and loudness target.
 
 use super::GivenSoundtrack;
+use crate::audio::loudness::LoudnessTarget;
 use crate::audio::soundtrack::{self, Level, CHANNELS as AUDIO_CHANNELS, RATE as AUDIO_RATE};
 use crate::avwrite::EncodedAudio;
 use crate::error::Result;
-use crate::loudness::LoudnessTarget;
 use crate::pcm::{self, Pcm};
 use crate::progress::Progress;
 use std::path::Path;

@@ -1,47 +1,7 @@
-//! A signal sampled once per millisecond of the presentation timeline, and the sliding
-//! cross-correlation of visual impulses against it.
+//! The sliding cross-correlation of visual impulses against a signal sampled once per
+//! millisecond of the presentation timeline ([`Envelope`]).
 
-/// Values at milliseconds `start_ms`, `start_ms + 1`, ... of the timeline.
-#[derive(Debug, Clone, Default)]
-pub struct Envelope {
-    /// Timeline millisecond of `values[0]`.
-    pub start_ms: i64,
-    /// One value per millisecond.
-    pub values: Vec<f32>,
-}
-
-impl Envelope {
-    /// The value at time `t` seconds, linearly interpolated; 0 outside the signal.
-    pub fn at(&self, t: f64) -> f32 {
-        let x = t * 1000.0 - self.start_ms as f64;
-        if x < 0.0 {
-            return 0.0;
-        }
-        let i = x.floor() as usize;
-        let f = (x - i as f64) as f32;
-        let v = |k: usize| self.values.get(k).copied().unwrap_or(0.0);
-        v(i) * (1.0 - f) + v(i + 1) * f
-    }
-
-    /// The envelope smoothed with a triangular kernel of `half` ms each side.
-    pub fn smoothed(&self, half: usize) -> Self {
-        let n = self.values.len();
-        let w = (half + 1) as f32;
-        let values = (0..n)
-            .map(|i| {
-                let lo = i.saturating_sub(half);
-                let hi = (i + half).min(n.saturating_sub(1));
-                (lo..=hi)
-                    .map(|j| self.values[j] * (w - (i as f32 - j as f32).abs()) / w)
-                    .sum()
-            })
-            .collect();
-        Self {
-            start_ms: self.start_ms,
-            values,
-        }
-    }
-}
+use crate::audio::onsets::Envelope;
 
 /// The best lag of a cross-correlation and how much it stands out.
 #[derive(Debug, Clone, Copy, PartialEq)]

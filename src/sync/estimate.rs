@@ -7,9 +7,10 @@
 //! 2. Correlation: the visual onset impulses are cross-correlated with the audio onset envelope
 //!    over sliding windows; it needs no discrete events, at a millisecond's resolution.
 
-use super::envelope::{correlate, Envelope};
-use super::onsets::Onset;
+use super::envelope::correlate;
 use super::visual::{Event, Kind, Visual};
+use crate::audio::onsets::Envelope;
+use crate::audio::onsets::Onset;
 use serde::{Deserialize, Serialize};
 
 /// Sliding window length (s).

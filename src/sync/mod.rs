@@ -3,7 +3,7 @@
 //!
 //! One pass reads the file's packets (container checks) and decodes the video small and luma-only
 //! into per-frame activity ([`video`]) while another thread decodes the audio ([`audio`]). Visual
-//! events ([`visual`]) are paired with audio onsets ([`onsets`]), and visual activity is
+//! events ([`visual`]) are paired with audio onsets ([`crate::audio::onsets`]), and visual activity is
 //! cross-correlated with the audio onset envelope ([`envelope`]) in sliding windows
 //! ([`estimate`]). Faces are tracked in the same decode ([`face`]) and their mouths correlated
 //! with the speech ([`lips`]): a speaking face found with confidence decides. The result is
@@ -15,7 +15,6 @@ pub mod envelope;
 pub mod estimate;
 pub mod face;
 pub mod lips;
-pub mod onsets;
 pub mod plot;
 pub mod spec;
 pub mod standard;
@@ -24,6 +23,7 @@ pub mod visual;
 
 pub use standard::{Standard, Verdict};
 
+use crate::audio::onsets;
 use crate::error::{Error, Result};
 use crate::mp4;
 use crate::progress::Progress;
@@ -114,7 +114,7 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     report.frame_rate = Some(round(1.0 / frame_s, 1000.0));
     report.duration_s = Some(round(end - first, 1000.0));
     let seen = visual::analyse(&video);
-    let heard = onsets::detect(&audio);
+    let heard = onsets::detect(&audio.samples, audio.rate, audio.start);
     let envelope = heard.envelope.smoothed(2);
     let evidence = Evidence {
         visual: &seen,

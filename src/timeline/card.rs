@@ -1,8 +1,8 @@
 //! Cards: shots made from a picture rather than a clip (a still image, a flat colour or a line
 //! of text on a colour), shown for a given duration.
 
+use super::look::Look;
 use super::time::TimeSpec;
-use crate::captions::look::Look;
 use crate::picture::rgb::Rgb;
 use std::path::PathBuf;
 

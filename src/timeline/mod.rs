@@ -1,6 +1,7 @@
 //! The edit spec (`[[shot]]` lists with trims, transitions and cards) and its time values.
 
 pub mod card;
+pub mod look;
 pub mod spec;
 pub mod time;
 

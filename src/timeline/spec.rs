@@ -6,8 +6,8 @@
 //! optional fields.
 
 use super::card::{require_duration, Footage};
+use super::look::Look;
 use super::time::TimeSpec;
-use crate::captions::look::Look;
 use crate::error::{Error, Result};
 use crate::picture::rgb::Rgb;
 use serde::{Deserialize, Serialize};

@@ -1,8 +1,5 @@
 //! Audio onsets: where sounds start, to the sample, and an onset-strength envelope per
-//! millisecond for correlation.
-
-use super::audio::Audio;
-use super::envelope::Envelope;
+//! millisecond for correlation (sync's evidence, and where time stretching cuts).
 
 /// Level below which nothing counts as sound (RMS over 1 ms, about -50 dBFS).
 const GATE: f32 = 0.003;
@@ -33,13 +30,57 @@ pub struct AudioOnsets {
     pub sounding: f64,
 }
 
-/// Find onsets in `audio`.
-pub fn detect(audio: &Audio) -> AudioOnsets {
-    let rate = i64::from(audio.rate);
+/// Values at milliseconds `start_ms`, `start_ms + 1`, ... of the timeline.
+#[derive(Debug, Clone, Default)]
+pub struct Envelope {
+    /// Timeline millisecond of `values[0]`.
+    pub start_ms: i64,
+    /// One value per millisecond.
+    pub values: Vec<f32>,
+}
+
+impl Envelope {
+    /// The value at time `t` seconds, linearly interpolated; 0 outside the signal.
+    pub fn at(&self, t: f64) -> f32 {
+        let x = t * 1000.0 - self.start_ms as f64;
+        if x < 0.0 {
+            return 0.0;
+        }
+        let i = x.floor() as usize;
+        let f = (x - i as f64) as f32;
+        let v = |k: usize| self.values.get(k).copied().unwrap_or(0.0);
+        v(i) * (1.0 - f) + v(i + 1) * f
+    }
+
+    /// The envelope smoothed with a triangular kernel of `half` ms each side.
+    pub fn smoothed(&self, half: usize) -> Self {
+        let n = self.values.len();
+        let w = (half + 1) as f32;
+        let values = (0..n)
+            .map(|i| {
+                let lo = i.saturating_sub(half);
+                let hi = (i + half).min(n.saturating_sub(1));
+                (lo..=hi)
+                    .map(|j| self.values[j] * (w - (i as f32 - j as f32).abs()) / w)
+                    .sum()
+            })
+            .collect();
+        Self {
+            start_ms: self.start_ms,
+            values,
+        }
+    }
+}
+
+/// Find onsets in the mono `samples` at `rate` Hz, the first at presentation time `start`
+/// (in samples).
+pub fn detect(samples: &[f32], rate: u32, start: i64) -> AudioOnsets {
+    let time_of = |i: usize| (start + i as i64) as f64 / f64::from(rate);
+    let rate = i64::from(rate);
     // Millisecond k of the timeline covers samples [k * rate / 1000, (k + 1) * rate / 1000).
-    let first_ms = audio.start.div_euclid(rate) * 1000 + audio.start.rem_euclid(rate) * 1000 / rate;
-    let end = audio.start + audio.samples.len() as i64;
-    let bound = |k: i64| ((k * rate).div_euclid(1000) - audio.start).clamp(0, end - audio.start);
+    let first_ms = start.div_euclid(rate) * 1000 + start.rem_euclid(rate) * 1000 / rate;
+    let end = start + samples.len() as i64;
+    let bound = |k: i64| ((k * rate).div_euclid(1000) - start).clamp(0, end - start);
     let n_ms = ((end * 1000).div_euclid(rate) - first_ms + 1).max(0) as usize;
     let rms: Vec<f32> = (0..n_ms as i64)
         .map(|j| {
@@ -47,7 +88,7 @@ pub fn detect(audio: &Audio) -> AudioOnsets {
                 bound(first_ms + j) as usize,
                 bound(first_ms + j + 1) as usize,
             );
-            let s = &audio.samples[a..b];
+            let s = &samples[a..b];
             if s.is_empty() {
                 0.0
             } else {
@@ -74,19 +115,14 @@ pub fn detect(audio: &Audio) -> AudioOnsets {
         if rms[k] > GATE && rms[k] > RISE * before {
             let a = bound(first_ms + k as i64 - 6) as usize;
             let b = bound(first_ms + k as i64 + 20) as usize;
-            let peak = audio.samples[a..b]
-                .iter()
-                .fold(0.0f32, |m, v| m.max(v.abs()));
-            if let Some(i) = audio.samples[a..b]
-                .iter()
-                .position(|v| v.abs() >= peak / 2.0)
-            {
+            let peak = samples[a..b].iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            if let Some(i) = samples[a..b].iter().position(|v| v.abs() >= peak / 2.0) {
                 let strength = rms[k..(k + 20).min(rms.len())]
                     .iter()
                     .copied()
                     .fold(0.0, f32::max);
                 onsets.push(Onset {
-                    time: audio.time_of(a + i),
+                    time: time_of(a + i),
                     strength,
                 });
             }
@@ -109,9 +145,9 @@ pub fn detect(audio: &Audio) -> AudioOnsets {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::audio::Decoder;
 
-    fn audio_with_beeps(start: i64, beeps: &[usize]) -> Audio {
+    /// 3 s at 48 kHz with a 40 ms 1 kHz beep at each of `beeps` (samples).
+    fn beeps(beeps: &[usize]) -> Vec<f32> {
         let mut samples = vec![0.0f32; 48000 * 3];
         for &b in beeps {
             for i in 0..1920 {
@@ -119,19 +155,12 @@ mod tests {
                     0.5 * (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / 48000.0).sin();
             }
         }
-        Audio {
-            rate: 48000,
-            start,
-            samples,
-            decoder: Decoder::Symphonia,
-            damaged: 0,
-        }
+        samples
     }
 
     #[test]
     fn beeps_are_found_to_the_sample() {
-        let a = audio_with_beeps(-1024, &[20000, 70001]);
-        let o = detect(&a);
+        let o = detect(&beeps(&[20000, 70001]), 48000, -1024);
         assert_eq!(o.onsets.len(), 2, "{:?}", o.onsets);
         // The first sample at half amplitude is 4 samples (1/12 of a 1 kHz period) in.
         let want = [
@@ -145,8 +174,7 @@ mod tests {
 
     #[test]
     fn silence_has_no_onsets() {
-        let a = audio_with_beeps(0, &[]);
-        let o = detect(&a);
+        let o = detect(&beeps(&[]), 48000, 0);
         assert!(o.onsets.is_empty());
         assert_eq!(o.sounding, 0.0);
         assert!(o.envelope.values.iter().all(|v| *v == 0.0));

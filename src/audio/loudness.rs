@@ -1,7 +1,7 @@
 //! Loudness: EBU R128 / ITU-R BS.1770 measurement (the `ebur128` crate) and normalisation to a
 //! target by one linear gain followed by a true-peak limiter; no other dynamics processing.
 
-use crate::audio::limiter::{self, Limiter};
+use super::limiter::{self, Limiter};
 use crate::error::{Error, Result};
 use crate::pcm::{self, Pcm};
 use crate::progress::Progress;
