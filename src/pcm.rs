@@ -4,6 +4,8 @@
 use crate::error::{Error, Result};
 use crate::media;
 use crate::progress::{Progress, Stream};
+use crate::time::Ticks;
+use crate::video_index;
 use cutroom_ffi::{rescale, AudioDecoder, Decoder as _, Input, MediaKind, Packet, Rational};
 use std::path::{Path, PathBuf};
 
@@ -176,11 +178,13 @@ pub fn decode_aligned(
 enum Origin {
     /// The first video frame (of stream `video`), at instant `at` of the output time base.
     /// Leading silence lasts at most until `end`, the end of the picture (later sound is never
-    /// heard with it): the stream's declared end, or the end of the last video packet pushed.
+    /// heard with it): the stream's declared end, or the end of the last video packet pushed
+    /// (a packet without a duration lasting `frame`, as [`crate::video_index`] says).
     Picture {
         video: usize,
         at: i64,
         end: Option<i64>,
+        frame: Ticks,
     },
     /// The stream's own first sample at or after time 0.
     FirstSample,
@@ -218,6 +222,7 @@ impl AlignedDecoder {
                     v.start_time.zip(v.duration).map(|(s, d)| s + d),
                     v.time_base,
                 ),
+                frame: video_index::stream_frame_ticks(v),
             },
             None => Origin::FirstSample,
         };
@@ -243,10 +248,14 @@ impl AlignedDecoder {
         if pkt.stream() == self.stream {
             self.dec.send(pkt)?;
             self.drain()?;
-        } else if let Origin::Picture { video, end, .. } = &mut self.origin {
+        } else if let Origin::Picture {
+            video, end, frame, ..
+        } = &mut self.origin
+        {
             if pkt.stream() == *video {
                 if let Some(pts) = pkt.pts() {
-                    let e = rescale(pts + pkt.duration(), pkt.time_base(), self.out_tb);
+                    let shows = video_index::packet_duration(pkt, *frame);
+                    let e = rescale(pts + shows.0, pkt.time_base(), self.out_tb);
                     *end = Some(end.map_or(e, |x| x.max(e)));
                 }
             }

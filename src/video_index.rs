@@ -84,11 +84,7 @@ impl VideoIndex {
             packets.push(PacketTimes {
                 pts: Ticks(pts),
                 dts: Ticks(pkt.dts().unwrap_or(pts)),
-                duration: if pkt.duration() > 0 {
-                    Ticks(pkt.duration())
-                } else {
-                    frame
-                },
+                duration: packet_duration(&pkt, frame),
                 key: pkt.is_key(),
                 shown,
             });
@@ -200,6 +196,24 @@ pub fn nominal_rate(real: Rational, avg: Rational) -> Option<Rational> {
     } else {
         None
     }
+}
+
+/// How long the video packet `pkt` shows: its own duration, or one frame (`frame`, see
+/// [`stream_frame_ticks`]) when the container gives none. The one rule every reader of video
+/// packet timing follows.
+pub fn packet_duration(pkt: &Packet, frame: Ticks) -> Ticks {
+    match pkt.duration() {
+        d if d > 0 => Ticks(d),
+        _ => frame,
+    }
+}
+
+/// One frame of the video stream `info` at its nominal rate, in ticks of its time base (as
+/// [`VideoIndex::frame_ticks`]; 1 when the rate or time base is unknown).
+pub fn stream_frame_ticks(info: &StreamInfo) -> Ticks {
+    TimeBase::new(info.time_base).map_or(Ticks(1), |tb| {
+        frame_ticks(nominal_rate(info.real_frame_rate, info.avg_frame_rate), tb)
+    })
 }
 
 /// One frame at `rate` in ticks of `tb`, rounded, at least 1 (1 for an unknown rate).

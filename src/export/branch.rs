@@ -12,6 +12,7 @@ use crate::output::AtomicOutput;
 use crate::picture::turn::Turn;
 use crate::progress::Progress;
 use crate::sheet::RgbImage;
+use crate::time::Ticks;
 use cutroom_ffi::{Packet, Pixel, VideoEncoder, VideoEncoderConfig, VideoFilter, VideoFrame};
 use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
@@ -21,7 +22,7 @@ use std::sync::Arc;
 pub(crate) enum Msg {
     /// A decoded frame (shared by all branches), its pts in source ticks from the first frame,
     /// and its centre of motion (measured only for `--focus auto`).
-    Frame(Arc<VideoFrame>, i64, Option<(f64, f64)>),
+    Frame(Arc<VideoFrame>, Ticks, Option<(f64, f64)>),
     /// The source ended normally; anything else ending the channel aborts the branch.
     End,
 }
@@ -93,7 +94,7 @@ pub(crate) fn run(
     // --focus auto: frames wait about a second for their future, then are cropped to the
     // smoothed window before the graph.
     let follow = b.reframe.follow_motion;
-    let radius = (b.cadence.time_base().invert().as_f64().round() as usize).max(1);
+    let radius = (b.cadence.time_base().rational().invert().as_f64().round() as usize).max(1);
     let mut smoother = Smoother::new(radius);
     loop {
         match rx.recv() {
@@ -130,7 +131,7 @@ struct Source {
 
 impl Source {
     /// A source frame starts at `pts`: the output frames up to it show the previous one.
-    fn show(&mut self, stage: &mut Stage, frame: Arc<VideoFrame>, pts: i64) -> Result<()> {
+    fn show(&mut self, stage: &mut Stage, frame: Arc<VideoFrame>, pts: Ticks) -> Result<()> {
         if let Some(p) = &self.prev {
             for k in self.cadence.until(pts) {
                 stage.push(p, k)?;
@@ -186,7 +187,7 @@ impl Stage<'_> {
                 src.width(),
                 src.height(),
                 &src.pixel_name(),
-                self.b.cadence.time_base(),
+                self.b.cadence.time_base().rational(),
                 Pixel::Yuv420p,
             )?);
         }

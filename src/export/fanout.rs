@@ -223,7 +223,7 @@ impl Fanout<'_> {
         };
         let frame = Arc::new(frame);
         Ok(self.senders.iter().all(|tx| {
-            tx.send(Msg::Frame(Arc::clone(&frame), (pts - origin).0, centre))
+            tx.send(Msg::Frame(Arc::clone(&frame), pts - origin, centre))
                 .is_ok()
         }))
     }

@@ -9,11 +9,11 @@ use crate::error::{Error, Result};
 use crate::output::{check_outputs, Planned};
 use crate::picture::turn::Turn;
 use crate::time::{Ticks, TimeBase};
-use cutroom_ffi::{rescale, Rational, VideoEncoderConfig};
+use cutroom_ffi::{Rational, VideoEncoderConfig};
 use preset::Preset;
 use std::path::{Path, PathBuf};
 
-use super::cadence::{frame_count, Cadence};
+use super::cadence::{frame_count, grid, Cadence};
 /// One output being planned: preset, grid, path and warnings.
 pub(super) struct Plan {
     pub(super) preset: Preset,
@@ -21,7 +21,7 @@ pub(super) struct Plan {
     pub(super) rate: Rational,
     pub(super) frames: u64,
     /// Source time base and nominal rate (for the frame-rate grid).
-    pub(super) time_base: Rational,
+    pub(super) time_base: TimeBase,
     pub(super) src_rate: Rational,
     pub(super) warnings: Vec<String>,
 }
@@ -74,11 +74,7 @@ pub(super) fn group(req: &Request, plans: &[Plan]) -> Vec<Job> {
             job.snapshot_at = job.snapshot_at.or(snapshot.then_some(p.frames * 2 / 5));
             continue;
         }
-        let samples = rescale(
-            p.frames as i64,
-            p.rate.invert(),
-            Rational::new(1, AUDIO_RATE as i32),
-        ) as usize;
+        let samples = Ticks(p.frames as i64).samples(grid(p.rate), AUDIO_RATE).0 as usize;
         jobs.push((
             k,
             Job {
@@ -157,7 +153,7 @@ pub(super) fn plan(req: &Request, picture: &PictureInfo) -> Result<Vec<Plan>> {
     let mut plans = Vec::new();
     for p in &req.presets {
         let rate = p.frame_rate(&picture.rates);
-        let frames = frame_count(picture.duration.0, picture.time_base.rational(), rate);
+        let frames = frame_count(picture.duration, picture.time_base, rate);
         let target = req.out_dir.join(format!("{stem}.{}.mp4", p.name));
         let secs = frames as f64 / rate.as_f64();
         let mut warnings = Vec::new();
@@ -179,7 +175,7 @@ pub(super) fn plan(req: &Request, picture: &PictureInfo) -> Result<Vec<Plan>> {
             target,
             rate,
             frames,
-            time_base: picture.time_base.rational(),
+            time_base: picture.time_base,
             src_rate: nominal_rate(&picture.rates),
             warnings,
         });
