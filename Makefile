@@ -24,10 +24,11 @@ deps:
 build: deps
 	$(CARGO) build --release --workspace
 
-## test: every test, then clippy and rustfmt as errors.
+## test: every test, then clippy, rustdoc (broken links) and rustfmt as errors.
 test: deps
 	$(CARGO) test --workspace
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace
 	$(CARGO) fmt --all -- --check
 
 ## bench: cutroom against the ffmpeg CLI on the same inputs, in one run; prints ratios.

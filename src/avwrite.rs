@@ -387,8 +387,8 @@ impl AacStream {
 }
 
 /// Audio at least this long is encoded in two halves on two threads. The second encoder starts
-/// [`SEAM_PREROLL`] frames before the seam (its own packets before the seam are dropped), the
-/// first runs [`SEAM_LOOKAHEAD`] frames past it (so its window decisions see what follows), and
+/// `SEAM_PREROLL` frames before the seam (its own packets before the seam are dropped), the
+/// first runs `SEAM_LOOKAHEAD` frames past it (so its window decisions see what follows), and
 /// the seam sits at the quietest frame near the middle. AAC-LC frames depend on each other only
 /// through the overlap of neighbouring transform windows, so the halves join cleanly when both
 /// encoders chose matching windows there; that is checked by decoding the frames around the

@@ -141,7 +141,7 @@ pub struct Mastered {
 /// decoded back and measured (AAC's quantisation noise raises peaks, by up to 7.5 dB on a
 /// measured mix), and every figure reported is that measurement. With a ceiling, when the
 /// encoded true peak is over it, the limiter's ceiling is lowered by the overshoot and the
-/// level applied and encoded again (at most [`MAX_ENCODES`] times), so the file holds the
+/// level applied and encoded again (at most `MAX_ENCODES` times), so the file holds the
 /// ceiling. The work is done in `out`'s own buffer, so long sound is never held twice (a
 /// retry levels the levelled sound again). Every command that writes a soundtrack (swap, duck,
 /// concat, export) masters it here.

@@ -1,4 +1,4 @@
-//! Captions and overlays: caption files read into timed cues ([`parse`]), their times mapped
+//! Captions and overlays: caption files read into timed cues (`parse`), their times mapped
 //! onto a cut ([`ShotTime`]), laid out clear of a platform's UI zones and written as the ASS
 //! script libass burns in ([`layout`], [`ass`]), and the sidecar `.srt`/`.vtt` of each
 //! deliverable ([`sidecar`]). The style keys live in [`style`], the ones text cards share

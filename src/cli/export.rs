@@ -25,7 +25,7 @@ pub struct Args {
     /// preset from --presets.
     #[arg(long = "preset", short = 'p', required = true, value_name = "NAME")]
     presets: Vec<String>,
-    /// Output directory (created when missing); outputs are named <stem>.<preset>.mp4.
+    /// Output directory (created when missing); outputs are named `<stem>.<preset>.mp4`.
     /// Default: the input's directory.
     #[arg(long, short, value_name = "DIR")]
     output: Option<PathBuf>,
@@ -60,7 +60,7 @@ pub struct Args {
     #[arg(long, value_name = "TIME|auto", value_parser = Cover::parse)]
     cover: Option<Cover>,
     /// Burn in these captions (.srt, .vtt, .ass, or .json words) and write them beside each
-    /// output as <stem>.<preset>.srt and .vtt.
+    /// output as `<stem>.<preset>.srt` and `.vtt`.
     #[arg(long, value_name = "FILE")]
     captions: Option<PathBuf>,
     /// Caption style, logo and text overlays: a TOML file of `[captions]`, `[logo]` and

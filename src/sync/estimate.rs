@@ -369,7 +369,7 @@ fn slope(pts: &[(f64, f64, f64)]) -> Option<f64> {
 const MIN_SHOT_S: f64 = 0.5;
 
 /// Shot boundaries from detected cuts: `[first, cut1), [cut1, cut2), ... [cutN, end)`, with
-/// cuts closer than [`MIN_SHOT_S`] to the previous boundary or the end ignored.
+/// cuts closer than `MIN_SHOT_S` to the previous boundary or the end ignored.
 pub fn shots_from_cuts(visual: &Visual, first: f64, end: f64) -> Vec<(f64, f64)> {
     let mut starts = vec![first];
     for cut in visual.events.iter().filter(|e| e.kind == Kind::Cut) {

@@ -4,7 +4,7 @@
 //! For every lag `L` (1 ms steps over `±max_lag`) the speech series is the mean voice-band
 //! energy over each frame's interval moved by `L`, read from a prefix sum over samples, so
 //! moving the audio by `s` ms moves the correlation peak by exactly `s`. Both series are
-//! log-compressed (speech), high-passed (a centred moving mean over [`HIGH_PASS_S`] removed, so
+//! log-compressed (speech), high-passed (a centred moving mean over `HIGH_PASS_S` removed, so
 //! head motion and level changes do not count) and correlated (Pearson). In each window the
 //! face whose mouth correlates best is the speaker; the clip's curve is the mean of the
 //! windows' speaker curves.
