@@ -100,7 +100,7 @@ pub fn measure_file(
             pcm::stream_aligned(path, rate, channels, None, progress, |piece| {
                 // The meter stopped on an error of its own, which is reported instead.
                 tx.send(piece.to_vec())
-                    .map_err(|_| Error::Usage("loudness meter stopped".into()))
+                    .map_err(|_| Error::Internal("loudness meter stopped".into()))
             })
         });
         let report = measure_blocks(rate, channels, rx.into_iter());

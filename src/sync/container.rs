@@ -2,7 +2,6 @@
 //! looked at (start times, durations, priming, audio gaps and overlaps, video timestamp order).
 
 use super::audio::Audio;
-use super::video::VideoTrack;
 use crate::mp4;
 use cutroom_ffi::{Packet, Rational, StreamInfo};
 use serde::Serialize;
@@ -55,7 +54,7 @@ impl PacketLog {
         &self,
         layout: Option<&mp4::Layout>,
         audio: Option<&Audio>,
-        video: Option<&VideoTrack>,
+        video: Option<Picture>,
     ) -> ContainerReport {
         let secs = |v: i64, tb: Rational| v as f64 * tb.as_f64();
         let start = |l: &StreamLog| l.info.start_time.map(|s| secs(s, l.info.time_base));
@@ -85,9 +84,9 @@ impl PacketLog {
             video_damaged_packets: video.map(|v| v.damaged),
             warnings: Vec::new(),
         };
-        if let (Some(a), Some(v)) = (audio, video.filter(|v| !v.frames.is_empty())) {
-            r.av_start_delta_ms = Some(ms(a.time_of(0) - v.time(0)));
-            r.av_end_delta_ms = Some(ms(a.time_of(a.samples.len()) - v.end()));
+        if let (Some(a), Some((first, end))) = (audio, video.and_then(|v| v.shown)) {
+            r.av_start_delta_ms = Some(ms(a.time_of(0) - first));
+            r.av_end_delta_ms = Some(ms(a.time_of(a.samples.len()) - end));
         }
         if let Some(l) = &self.audio {
             r.audio_priming_samples = Some(priming(l, layout));
@@ -96,9 +95,20 @@ impl PacketLog {
         if let Some(l) = &self.video {
             video_timing(l, &mut r);
         }
-        r.warnings = warnings(&r, video.map(VideoTrack::frame_duration));
+        r.warnings = warnings(&r, video.map(|v| v.frame_s));
         r
     }
+}
+
+/// What decoding the picture tells the container checks.
+#[derive(Debug, Clone, Copy)]
+pub struct Picture {
+    /// The first frame shown and the end of the last, in seconds (`None`: no frame decoded).
+    pub shown: Option<(f64, f64)>,
+    /// One frame at the nominal rate, in seconds.
+    pub frame_s: f64,
+    /// Packets the decoder skipped as damaged.
+    pub damaged: u64,
 }
 
 fn ms(s: f64) -> f64 {

@@ -63,9 +63,11 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     let (scan, audio) = (scan?, audio?);
     let faces = scan.faces;
     let layout = mp4::read_layout(path).map_err(|e| Error::io(path, e))?;
-    let container = scan
-        .packets
-        .report(layout.as_ref(), audio.as_ref(), scan.video.as_ref());
+    let container = scan.packets.report(
+        layout.as_ref(),
+        audio.as_ref(),
+        scan.video.as_ref().map(video::VideoTrack::picture),
+    );
     let mut report = SyncReport {
         path: path.display().to_string(),
         verdict: Verdict::Inconclusive,

@@ -3,7 +3,7 @@
 //! deblocking), into per-frame activity (luma at thumbnail size) and the faces' mouths (RGB
 //! pictures for the face models, see [`super::face`]), the latter on a thread of their own.
 
-use super::container::PacketLog;
+use super::container::{PacketLog, Picture};
 use super::face::{self, FaceTrack, Patch, Rgb};
 use crate::error::{Error, Result};
 use crate::media;
@@ -66,6 +66,15 @@ impl VideoTrack {
     /// End of the last frame shown, in seconds.
     pub fn end(&self) -> f64 {
         self.time_base.secs(self.end)
+    }
+
+    /// What the container checks need of the decoded picture.
+    pub fn picture(&self) -> Picture {
+        Picture {
+            shown: (!self.frames.is_empty()).then(|| (self.time(0), self.end())),
+            frame_s: self.frame_duration(),
+            damaged: self.damaged,
+        }
     }
 }
 
