@@ -17,7 +17,6 @@ pub mod emulate;
 pub mod error;
 pub mod export;
 pub mod fetch;
-
 pub mod media;
 pub mod mp4;
 pub mod otio;

@@ -1489,5 +1489,5 @@ fn damaged_packets_skipped_in_decoding_are_reported() {
     std::fs::write(&spec, cut).unwrap();
     let out = dir.path().join("out");
     let run = cutroom(&["assemble", s(&spec), "-o", s(&out), "--json"]);
-    assert_damaged_sound_reported(&run, &bad);
+    assert_damage_reported(&run, &bad, "audio");
 }

@@ -1427,6 +1427,25 @@ fn damaged_packets_skipped_in_decoding_are_reported() {
     let (good, bad) = clip_with_damaged_sound(dir.path());
     let out = dir.path().join("out.mp4");
     let run = cutroom(&["concat", s(&bad), s(&good), "-o", s(&out), "--json"]);
-    assert_damaged_sound_reported(&run, &bad);
+    assert_damage_reported(&run, &bad, "audio");
+    assert!(decodes_cleanly(&out));
+}
+
+#[test]
+fn damaged_picture_packets_skipped_in_normalising_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (good, _) = clip_with_damaged_sound(dir.path());
+    let bad = clip_with_damaged_picture(dir.path(), &good);
+    let out = dir.path().join("out.mp4");
+    let args = [
+        "concat",
+        "--normalise",
+        s(&bad),
+        s(&good),
+        "-o",
+        s(&out),
+        "--json",
+    ];
+    assert_damage_reported(&cutroom(&args), &bad, "video");
     assert!(decodes_cleanly(&out));
 }

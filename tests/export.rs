@@ -1652,25 +1652,41 @@ fn fit_to_and_freeze_on_export_retime_the_input_and_hold_its_last_frame() {
     assert_eq!(a.data, b.data, "the frozen frame changes");
 }
 
-#[test]
-fn damaged_packets_skipped_in_decoding_are_reported() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_, bad) = clip_with_damaged_sound(dir.path());
-    let presets = dir.path().join("presets.toml");
+/// `cutroom export INPUT -p wide EXTRA... --json` in `dir`, with two small presets (`sq` at
+/// another loudness target than `wide`).
+fn export_small_run(dir: &Path, input: &Path, extra: &[&str]) -> std::process::Output {
+    let presets = dir.join("presets.toml");
     std::fs::write(
         &presets,
         "[wide]\nbase = \"x\"\nwidth = 320\nheight = 180\n[sq]\nbase = \"x\"\nwidth = 240\nheight = 240\nloudness_lufs = -20.0\n",
     )
     .unwrap();
-    let out = dir.path().join("out");
-    let export = |extra: &[&str]| {
-        let mut args = vec!["export", s(&bad), "--presets", s(&presets), "-p", "wide"];
-        args.extend_from_slice(extra);
-        args.extend_from_slice(&["-o", s(&out), "--json"]);
-        cutroom(&args)
-    };
+    let out = dir.join("out");
+    let mut args = vec!["export", s(input), "--presets", s(&presets), "-p", "wide"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["-o", s(&out), "--json"]);
+    cutroom(&args)
+}
+
+#[test]
+fn damaged_packets_skipped_in_decoding_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, bad) = clip_with_damaged_sound(dir.path());
     // Two loudness targets decode the sound twice: it is reported once.
-    assert_damaged_sound_reported(&export(&["-p", "sq"]), &bad);
+    let run = export_small_run(dir.path(), &bad, &["-p", "sq"]);
+    assert_damage_reported(&run, &bad, "audio");
     // An edited export reads the file through the join.
-    assert_damaged_sound_reported(&export(&["--speed", "1.5"]), &bad);
+    let run = export_small_run(dir.path(), &bad, &["--speed", "1.5"]);
+    assert_damage_reported(&run, &bad, "audio");
+}
+
+#[test]
+fn damaged_picture_packets_skipped_in_decoding_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (good, _) = clip_with_damaged_sound(dir.path());
+    let bad = clip_with_damaged_picture(dir.path(), &good);
+    assert_damage_reported(&export_small_run(dir.path(), &bad, &[]), &bad, "video");
+    // An edited export decodes the picture in the join, on its own thread.
+    let run = export_small_run(dir.path(), &bad, &["--speed", "1.5"]);
+    assert_damage_reported(&run, &bad, "video");
 }

@@ -1042,10 +1042,24 @@ pub fn clip_with_damaged_sound(dir: &Path) -> (PathBuf, PathBuf) {
     (good, bad)
 }
 
-/// Check that a successful run of a command given `bad` (of [`clip_with_damaged_sound`]) and
-/// undamaged files reported the damaged sound: one `damaged_packets` entry in its `--json`
-/// report, and the warning on stderr.
-pub fn assert_damaged_sound_reported(run: &Output, bad: &Path) {
+/// A copy of the 4 s clip `good` of [`clip_with_damaged_sound`] in `dir` (`bad_picture.mp4`)
+/// whose video packets 15-17 start with an impossible NAL unit size: three damaged packets.
+pub fn clip_with_damaged_picture(dir: &Path, good: &Path) -> PathBuf {
+    let bad = dir.join("bad_picture.mp4");
+    let mut bytes = std::fs::read(good).unwrap();
+    for p in &ffprobe_packets(good, "v:0")[15..18] {
+        let pos: usize = p["pos"].as_str().unwrap().parse().unwrap();
+        bytes[pos..pos + 4].fill(0xff);
+    }
+    std::fs::write(&bad, &bytes).unwrap();
+    bad
+}
+
+/// Check that a successful run of a command given `bad` (of [`clip_with_damaged_sound`] or
+/// [`clip_with_damaged_picture`]) and undamaged files reported the damaged packets of its
+/// `stream` (`audio`, `video`): one `damaged_packets` entry in its `--json` report, and the
+/// warning on stderr.
+pub fn assert_damage_reported(run: &Output, bad: &Path, stream: &str) {
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{err}");
     let report: serde_json::Value = serde_json::from_slice(&run.stdout).expect("JSON on stdout");
@@ -1053,10 +1067,10 @@ pub fn assert_damaged_sound_reported(run: &Output, bad: &Path) {
     let n = damaged[0]["packets"].as_u64().unwrap_or(0);
     assert!(n >= 2, "{damaged}");
     let entry =
-        serde_json::json!([{"file": bad.to_str().unwrap(), "stream": "audio", "packets": n}]);
+        serde_json::json!([{"file": bad.to_str().unwrap(), "stream": stream, "packets": n}]);
     assert_eq!(damaged, &entry);
     let said = format!(
-        "warning: {n} damaged packets skipped in {} (audio)",
+        "warning: {n} damaged packets skipped in {} ({stream})",
         bad.display()
     );
     assert_eq!(err.matches(&said).count(), 1, "{err}");
