@@ -11,6 +11,7 @@ mod concat;
 mod emulate;
 mod export;
 mod fetch;
+mod layout;
 mod lips;
 mod markers;
 mod otio;
