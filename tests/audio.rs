@@ -1141,3 +1141,20 @@ fn damaged_aac_packets_are_skipped_and_counted_and_the_rest_decodes() {
         "{left} samples of {whole} decoded with {damaged} packets skipped"
     );
 }
+
+#[test]
+fn loudness_reports_the_damaged_packets_it_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (good, bad) = aac_with_damage(dir.path());
+    let run = cutroom(&["loudness", "--json", s(&bad), s(&good)]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    let files = serde_json::from_slice::<serde_json::Value>(&run.stdout).unwrap()["files"].clone();
+    let n = files[0]["damaged_packets"].as_u64().expect("a count");
+    assert!(n >= 2, "{files}");
+    assert_eq!(files[1]["damaged_packets"], 0, "{files}");
+    let said = format!(
+        "warning: {n} damaged packets skipped in {} (audio)",
+        bad.display()
+    );
+    assert!(err.contains(&said), "{err}");
+}

@@ -5,7 +5,7 @@ use super::{for_each_file, print_files, Global};
 use cutroom::audio::load;
 use cutroom::audio::loudness::{measure, LoudnessReport};
 use cutroom::error::exit;
-use cutroom::progress::Progress;
+use cutroom::progress::{Progress, Tally};
 use cutroom::Result;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -30,16 +30,19 @@ struct Measured {
     duration_s: f64,
     #[serde(flatten)]
     loudness: LoudnessReport,
+    damaged_packets: u64,
 }
 
 fn measure_file(path: &Path, progress: &dyn Progress) -> Result<Measured> {
-    let pcm = load::load(path, progress)?;
+    let tally = Tally::new(progress);
+    let pcm = load::load(path, &tally)?;
     Ok(Measured {
         path: path.display().to_string(),
         sample_rate: pcm.rate,
         channels: pcm.channels,
         duration_s: pcm.frames() as f64 / f64::from(pcm.rate),
         loudness: measure(&pcm)?,
+        damaged_packets: tally.damaged_packets().iter().map(|d| d.packets).sum(),
     })
 }
 
