@@ -495,6 +495,81 @@ fn expired_links_unknown_ids_and_bad_media_are_clear_errors() {
     assert!(std::fs::read_dir(&later).unwrap().next().is_none());
 }
 
+/// `fetch ID` sends the content GET at once, beside the job lookup (two requests in hand at once
+/// on a server slow to answer), and keeps the file only for a finished job: a failed job is
+/// refused with the lookup's own error, leaving nothing, and one still rendering is waited for.
+#[test]
+fn fetch_gets_the_content_beside_the_lookup_and_still_refuses_unfinished_jobs() {
+    let emu = Emulator::start(
+        &[
+            "--allow-any",
+            "--render-time",
+            "1s",
+            "--poll-after",
+            "100ms",
+            "--latency",
+            "300ms",
+            "--moderate-render",
+            "forbidden",
+        ],
+        &[],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let list =
+        "size = \"160x90\"\nseconds = 1\n[[shot]]\nname = \"calm\"\nprompt = \"a calm sea\"\n\
+                [[shot]]\nname = \"refused\"\nprompt = \"a forbidden sea\"\n";
+    let list = write_shots(dir.path(), list);
+    let rendered = dir.path().join("rendered");
+    let args = ["render", s(&list), "-o", s(&rendered), "--allow-any"];
+    let o = emu.cutroom(
+        &[&args[..], &["--concurrency", "1", "--json"]].concat(),
+        "sk-test",
+    );
+    assert_eq!(o.status.code(), Some(1), "one shot fails to render");
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (done, failed) = (&r["shots"][0], &r["shots"][1]);
+    let id = done["id"].as_str().unwrap();
+
+    let fetched = dir.path().join("fetched");
+    let f = emu.cutroom_json(&["fetch", id, "-o", s(&fetched), "--json"]);
+    assert_eq!(
+        stat(&emu, "max_in_flight"),
+        2,
+        "content GET beside the lookup"
+    );
+    let got = &f["fetched"][0]["files"]["video"];
+    assert_eq!(got["sha256"], done["sha256"], "{f}");
+    let file = fetched.join(format!("{id}.mp4"));
+    assert_eq!(sha256sum(&file), done["sha256"].as_str().unwrap());
+    let sidecar: Value =
+        serde_json::from_slice(&std::fs::read(fetched.join(format!("{id}.json"))).unwrap())
+            .unwrap();
+    assert_eq!(sidecar["video"]["status"], "completed", "{sidecar}");
+
+    // A failed job: its content GET is refused too, and the lookup's error is the one shown.
+    let bad = failed["id"].as_str().unwrap();
+    let other = dir.path().join("other");
+    let o = emu.cutroom(&["fetch", bad, "-o", s(&other)], "sk-test");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("video {bad} failed to render")) && err.contains("moderation"),
+        "{err}"
+    );
+    assert!(
+        std::fs::read_dir(&other).unwrap().next().is_none(),
+        "nothing left"
+    );
+
+    // A job still rendering (a remix just made) is waited for, then fetched.
+    let remix = emu.cutroom_json(&["videos", "remix", id, "--prompt", "a calm lake", "--json"]);
+    let rid = remix["videos"][0]["id"].as_str().unwrap();
+    assert_ne!(remix["videos"][0]["status"], "completed");
+    let f = emu.cutroom_json(&["fetch", rid, "-o", s(&other), "--json"]);
+    let file = PathBuf::from(f["fetched"][0]["files"]["video"]["path"].as_str().unwrap());
+    assert_eq!(ffprobe(&file)["streams"][0]["width"], 160);
+}
+
 #[test]
 fn plain_urls_resume_and_respect_the_size_cap() {
     let emu = Emulator::start(

@@ -13,6 +13,7 @@ use std::time::Instant;
 /// Check the key, delay, rate-limit and fail requests as configured.
 pub async fn faults(State(emu): State<Arc<Emulator>>, req: Request, next: Next) -> Response {
     emu.stats.requests.fetch_add(1, Ordering::Relaxed);
+    let _busy = emu.stats.busy();
     let opts = &emu.opts;
     if let Some(key) = &opts.require_key {
         let sent = presented(req.headers());

@@ -122,6 +122,7 @@ async fn stats(State(emu): State<Arc<Emulator>>) -> Response {
         "dropped_downloads": get(&s.dropped_downloads),
         "dropped_creates": get(&s.dropped_creates),
         "failed_creates": get(&s.failed_creates),
+        "max_in_flight": get(&s.max_in_flight),
     }))
     .into_response()
 }

@@ -29,6 +29,28 @@ pub(super) struct Stats {
     pub(super) dropped_creates: AtomicU64,
     /// Creates whose job was made but which were answered 500.
     pub(super) failed_creates: AtomicU64,
+    /// API requests in hand now (from arrival to the answer's headers).
+    in_flight: AtomicU64,
+    /// The most API requests in hand at once.
+    pub(super) max_in_flight: AtomicU64,
+}
+
+impl Stats {
+    /// Count a request in hand until the guard drops, keeping the most at once.
+    pub(super) fn busy(&self) -> Busy<'_> {
+        let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::Relaxed);
+        Busy(&self.in_flight)
+    }
+}
+
+/// A request in hand (see [`Stats::busy`]).
+pub(super) struct Busy<'a>(&'a AtomicU64);
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 pub(super) struct Job {

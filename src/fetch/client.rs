@@ -46,6 +46,8 @@ fn trusted(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
 pub struct Client {
     http: reqwest::Client,
     cfg: ApiConfig,
+    /// When it was made: log lines say how long after.
+    born: std::time::Instant,
 }
 
 impl Client {
@@ -65,7 +67,11 @@ impl Client {
         let http = builder
             .build()
             .map_err(|e| Error::Remote(format!("cannot start the HTTP client: {e}")))?;
-        Ok(Self { http, cfg })
+        Ok(Self {
+            http,
+            cfg,
+            born: std::time::Instant::now(),
+        })
     }
 
     /// The configuration.
@@ -116,9 +122,11 @@ impl Client {
         }
     }
 
-    /// Log `msg` to the configuration's log sink.
+    /// Log `msg` to the configuration's log sink, with the milliseconds since the client was
+    /// made (a timeline of the run's phases with `-v`).
     pub(crate) fn log(&self, msg: impl std::fmt::Display) {
-        self.cfg.log.note(&msg.to_string());
+        let ms = self.born.elapsed().as_secs_f64() * 1e3;
+        self.cfg.log.note(&format!("[{ms:7.1} ms] {msg}"));
     }
 
     fn auth(&self, url: &Url) -> Option<(HeaderName, HeaderValue)> {
@@ -232,6 +240,21 @@ impl Client {
             "{}: more than {MAX_REDIRECTS} redirects",
             redact_url(&url)
         )))
+    }
+
+    /// One GET of `url` (redirects followed, never retried): the answer when it is a 200, else
+    /// `None`, for a caller with a patient way to fall back on.
+    pub(crate) async fn get_once(&self, url: &Url) -> Option<Response> {
+        let sent = self
+            .send_once(&Method::GET, url, &Body::Empty, &HeaderMap::new())
+            .await;
+        let status = match &sent {
+            Ok(Ok(r)) => r.status().as_u16().to_string(),
+            Ok(Err(f)) => f.why.clone(),
+            Err(e) => e.to_string(),
+        };
+        self.log(format_args!("GET {} -> {status}", redact_url(url)));
+        sent.ok()?.ok().filter(|r| r.status() == StatusCode::OK)
     }
 
     /// Send a request, retrying what waiting can fix (408, 409, 429, 5xx, connection errors)
@@ -559,24 +582,27 @@ impl Client {
                 variant.as_str()
             )));
         }
-        match provider {
-            Provider::OpenAi | Provider::OpenRouter => {
-                let mut url = self.job_url(&video.id, &["content"])?;
-                match provider {
-                    Provider::OpenAi => url
-                        .query_pairs_mut()
-                        .append_pair("variant", variant.as_str()),
-                    _ => url.query_pairs_mut().append_pair("index", "0"),
-                };
-                Ok(url)
-            }
-            Provider::Fal | Provider::Replicate => {
-                let u = output_url(video)
-                    .ok_or_else(|| Error::Remote(format!("job {} names no video URL", video.id)))?;
-                Url::parse(&u)
-                    .map_err(|e| Error::Remote(format!("job {}: video URL: {e}", video.id)))
-            }
+        if let Some(url) = self.id_content_url(&video.id, variant)? {
+            return Ok(url);
         }
+        let u = output_url(video)
+            .ok_or_else(|| Error::Remote(format!("job {} names no video URL", video.id)))?;
+        Url::parse(&u).map_err(|e| Error::Remote(format!("job {}: video URL: {e}", video.id)))
+    }
+
+    /// The content URL of `variant` of job `id` where the id alone gives it (OpenAI-shaped
+    /// services, OpenRouter's video); `None` where only the finished job names it (fal,
+    /// Replicate) or the provider has no such variant.
+    pub(crate) fn id_content_url(&self, id: &str, variant: Variant) -> Result<Option<Url>> {
+        let provider = self.cfg.provider;
+        let query = match provider {
+            Provider::OpenAi => ("variant", variant.as_str()),
+            Provider::OpenRouter if variant == Variant::Video => ("index", "0"),
+            _ => return Ok(None),
+        };
+        let mut url = self.job_url(id, &["content"])?;
+        url.query_pairs_mut().append_pair(query.0, query.1);
+        Ok(Some(url))
     }
 }
 

@@ -11,9 +11,9 @@ use crate::output::AtomicOutput;
 use crate::progress::Progress;
 use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_RANGE, CONTENT_TYPE, RANGE};
-use reqwest::{Method, StatusCode, Url};
+use reqwest::{Method, Response, StatusCode, Url};
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// A finished, verified download.
 #[derive(Debug, Clone)]
@@ -26,6 +26,27 @@ pub struct Downloaded {
     pub sha256: String,
     /// Time on the network: from the first request to the last byte, resumes included.
     pub transfer: Duration,
+}
+
+/// A download complete and checked but not yet in place: [`Unsaved::save`] renames it to its
+/// target; dropped, it is removed.
+pub(crate) struct Unsaved {
+    file: AtomicOutput,
+    bytes: u64,
+    sha256: String,
+    transfer: Duration,
+}
+
+impl Unsaved {
+    /// Rename it into place.
+    pub(crate) fn save(self) -> Result<Downloaded> {
+        Ok(Downloaded {
+            path: self.file.commit()?,
+            bytes: self.bytes,
+            sha256: self.sha256,
+            transfer: self.transfer,
+        })
+    }
 }
 
 /// What is being fetched, for messages and the expiry check.
@@ -51,8 +72,22 @@ impl Client {
         target_for: impl Fn(Option<&str>) -> PathBuf,
         bar: &dyn Progress,
     ) -> Result<Downloaded> {
+        self.download_unsaved(req, None, target_for, bar)
+            .await?
+            .save()
+    }
+
+    /// [`Client::download`] up to the rename. `first` is the 200 answer of a GET of `req.url`
+    /// already sent, and when it was sent; without it the GET is sent here.
+    pub(crate) async fn download_unsaved(
+        &self,
+        req: Request<'_>,
+        mut first: Option<(Response, Instant)>,
+        target_for: impl Fn(Option<&str>) -> PathBuf,
+        bar: &dyn Progress,
+    ) -> Result<Unsaved> {
         let shown = redact_url(req.url);
-        let started = std::time::Instant::now();
+        let started = first.as_ref().map_or_else(Instant::now, |f| f.1);
         let cap = self.config().max_download_bytes;
         let mut out: Option<(AtomicOutput, Writer)> = None;
         let mut written = 0u64;
@@ -64,9 +99,13 @@ impl Client {
                 let range = HeaderValue::from_str(&format!("bytes={written}-")).expect("ascii");
                 headers.insert(RANGE, range);
             }
-            let resp = self
-                .send(Method::GET, req.url, &Body::Empty, &headers)
-                .await?;
+            let resp = match first.take() {
+                Some((resp, _)) => resp,
+                None => {
+                    self.send(Method::GET, req.url, &Body::Empty, &headers)
+                        .await?
+                }
+            };
             let status = resp.status();
             match status {
                 StatusCode::OK => {
@@ -153,8 +192,10 @@ impl Client {
             tokio::time::sleep(Duration::from_millis(100 * u64::from(breaks))).await;
         }
         let transfer = started.elapsed();
+        self.log(format_args!("{shown}: last byte ({written} bytes)"));
         let (file, writer) = out.expect("a successful answer opened the output");
         let (bytes, sha256) = writer.finish().await?;
+        self.log(format_args!("{shown}: written and hashed"));
         let target = file.target().to_path_buf();
         if bytes != written || total.is_some_and(|t| t != bytes) {
             return Err(Error::bad_input(
@@ -176,9 +217,9 @@ impl Client {
                 format!("downloaded {} is not valid media: {e}", variant.as_str()),
             )
         })?;
-        let path = file.commit()?;
-        Ok(Downloaded {
-            path,
+        self.log(format_args!("{shown}: media checked"));
+        Ok(Unsaved {
+            file,
             bytes,
             sha256,
             transfer,

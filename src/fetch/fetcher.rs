@@ -3,15 +3,18 @@
 use super::cache::{safe_name, Cache, Entry};
 use super::client::Client;
 use super::config::{check_url, redact_url};
-use super::download::Request;
+use super::download::{Downloaded, Request};
 use super::model::{Phase, Variant, Video};
 use super::poll::PollOptions;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
+use futures_util::future::{select, Either};
 use reqwest::Url;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::pin::pin;
+use std::time::Instant;
 
 /// One file of a [`Fetched`].
 #[derive(Debug, Clone, Serialize)]
@@ -68,44 +71,107 @@ pub async fn fetch_video(
         if cache.verified(&entry, variant).is_some() {
             continue;
         }
-        let v = match &video {
-            Some(v) => v.clone(),
+        bar.status(&format!("downloading {}", variant.as_str()));
+        let target_for = |ct: Option<&str>| cache.path_for(&name, variant, ct);
+        let got = match &video {
+            Some(v) => download_done(client, v, variant, &target_for, bar).await?,
             None => {
-                let v = client.wait(id, poll, bar).await?;
-                match v.status.phase() {
-                    Phase::Done => {}
-                    Phase::Failed => {
-                        return Err(Error::Remote(format!(
-                            "video {id} failed to render: {}",
-                            v.failure()
-                        )))
-                    }
-                    _ => {
-                        return Err(Error::Remote(format!(
-                            "video {id} is {} and has no content",
-                            v.status
-                        )))
-                    }
-                }
+                let (v, got) =
+                    look_up_and_download(client, id, variant, poll, &target_for, bar).await?;
                 entry.video = Some(v.clone());
-                video = Some(v.clone());
-                v
+                video = Some(v);
+                got
             }
         };
-        bar.status(&format!("downloading {}", variant.as_str()));
-        let url = client.content_url(&v, variant)?;
-        let req = Request {
-            url: &url,
-            variant,
-            expires_at: v.expires_at,
-        };
-        let got = client
-            .download(req, |ct| cache.path_for(&name, variant, ct), bar)
-            .await?;
         cache.record(&name, &mut entry, variant, &got)?;
+        client.log(format_args!("{name}: saved"));
         transfers.insert(variant, got.transfer.as_secs_f64());
     }
     Ok(report(cache, entry, Some(id), &transfers))
+}
+
+/// Look job `id` up and download its `variant`. Where the content URL follows from the id
+/// (OpenAI-shaped services, OpenRouter), its GET is sent at once, beside the lookup, saving a
+/// round trip; the file is kept only when the lookup finds the job done. A job not done, or a
+/// content GET not answered 200, goes the usual way: wait for the job, then download.
+async fn look_up_and_download(
+    client: &Client,
+    id: &str,
+    variant: Variant,
+    poll: &PollOptions,
+    target_for: &dyn Fn(Option<&str>) -> PathBuf,
+    bar: &dyn Progress,
+) -> Result<(Video, Downloaded)> {
+    if let Ok(Some(url)) = client.id_content_url(id, variant) {
+        let sent = Instant::now();
+        let content = pin!(async {
+            let resp = client.get_once(&url).await?;
+            let req = Request {
+                url: &url,
+                variant,
+                expires_at: None,
+            };
+            Some(
+                client
+                    .download_unsaved(req, Some((resp, sent)), target_for, bar)
+                    .await,
+            )
+        });
+        let lookup = pin!(client.retrieve(id));
+        let (looked, content) = match select(lookup, content).await {
+            Either::Left((looked, content)) => (looked, Either::Left(content)),
+            Either::Right((got, lookup)) => (lookup.await, Either::Right(got)),
+        };
+        if let Some((v, _)) = looked?.filter(|(v, _)| v.status.phase() == Phase::Done) {
+            let got = match content {
+                Either::Left(content) => content.await,
+                Either::Right(got) => got,
+            };
+            return match got {
+                Some(unsaved) => Ok((v, unsaved?.save()?)),
+                None => {
+                    let got = download_done(client, &v, variant, target_for, bar).await?;
+                    Ok((v, got))
+                }
+            };
+        }
+    }
+    let v = client.wait(id, poll, bar).await?;
+    match v.status.phase() {
+        Phase::Done => {}
+        Phase::Failed => {
+            return Err(Error::Remote(format!(
+                "video {id} failed to render: {}",
+                v.failure()
+            )))
+        }
+        _ => {
+            return Err(Error::Remote(format!(
+                "video {id} is {} and has no content",
+                v.status
+            )))
+        }
+    }
+    bar.status(&format!("downloading {}", variant.as_str()));
+    let got = download_done(client, &v, variant, target_for, bar).await?;
+    Ok((v, got))
+}
+
+/// Download `variant` of the finished job `v`.
+async fn download_done(
+    client: &Client,
+    v: &Video,
+    variant: Variant,
+    target_for: &dyn Fn(Option<&str>) -> PathBuf,
+    bar: &dyn Progress,
+) -> Result<Downloaded> {
+    let url = client.content_url(v, variant)?;
+    let req = Request {
+        url: &url,
+        variant,
+        expires_at: v.expires_at,
+    };
+    client.download(req, target_for, bar).await
 }
 
 /// Fetch an MP4 from a plain URL into `cache` as `<last path segment>.mp4`, with the same
