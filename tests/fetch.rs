@@ -79,7 +79,10 @@ fn render_downloads_real_clips_and_reruns_from_cache() {
     // A damaged cached file is downloaded again, not trusted.
     let first = PathBuf::from(shots[0]["file"].as_str().unwrap());
     std::fs::write(&first, b"damaged").unwrap();
+    let before = stat(&emu, "requests");
     let third = emu.cutroom_json(&["render", s(&list), "-o", s(&out), "--json"]);
+    // The job is found finished: no second lookup before the content GET (sent beside a third).
+    assert_eq!(stat(&emu, "requests") - before, 3);
     assert_eq!(third["shots"][0]["cached"], false);
     assert_eq!(third["shots"][0]["sha256"], shots[0]["sha256"]);
     assert_eq!(stat(&emu, "jobs_created"), 2);

@@ -6,7 +6,7 @@ use super::client::{Client, Created};
 use super::download::expired_since;
 use super::fetcher::fetch_video;
 use super::model::{Limits, Phase, Variant, Video};
-use super::poll::PollOptions;
+use super::poll::{show, PollOptions};
 use super::provider::{fal_app, Provider};
 use super::shots::{self, Job, Shot, StateFile};
 use crate::error::{Error, Result};
@@ -504,8 +504,15 @@ impl Run<'_> {
             }
             let problem = match self.client.retrieve(&id).await? {
                 None => Some(format!("job {id} no longer exists (deleted or expired)")),
-                Some(_) => {
-                    let v = self.client.wait(&id, &self.opts.poll, bar).await?;
+                Some((v, _)) => {
+                    // Already final: no second lookup before the download.
+                    let v = match v.status.is_terminal() {
+                        true => {
+                            show(bar, &v);
+                            v
+                        }
+                        false => self.client.wait(&id, &self.opts.poll, bar).await?,
+                    };
                     let now = unix_now();
                     match (v.status.phase(), v.expires_at) {
                         (Phase::Failed, _) => Some(format!("job {id} failed: {}", v.failure())),
