@@ -503,20 +503,7 @@ fn expired_links_unknown_ids_and_bad_media_are_clear_errors() {
 /// refused with the lookup's own error, leaving nothing, and one still rendering is waited for.
 #[test]
 fn fetch_gets_the_content_beside_the_lookup_and_still_refuses_unfinished_jobs() {
-    let emu = Emulator::start(
-        &[
-            "--allow-any",
-            "--render-time",
-            "1s",
-            "--poll-after",
-            "100ms",
-            "--latency",
-            "300ms",
-            "--moderate-render",
-            "forbidden",
-        ],
-        &[],
-    );
+    let emu = quick_emulator(&["--latency", "300ms", "--moderate-render", "forbidden"]);
     let dir = tempfile::tempdir().unwrap();
     let list =
         "size = \"160x90\"\nseconds = 1\n[[shot]]\nname = \"calm\"\nprompt = \"a calm sea\"\n\
