@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A lip-sync tolerance: how early and how late the sound may be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Standard {
     /// EBU R37: audio at most 40 ms early, 60 ms late.
@@ -69,7 +69,7 @@ impl Standard {
     /// The JSON description.
     pub fn describe(self) -> StandardReport {
         StandardReport {
-            id: self.id(),
+            id: self,
             name: self.name(),
             max_early_ms: self.max_early_ms(),
             max_late_ms: self.max_late_ms(),
@@ -81,7 +81,7 @@ impl Standard {
 #[derive(Debug, Clone, Serialize)]
 pub struct StandardReport {
     /// `r37`, `bt1359` or `atsc`.
-    pub id: &'static str,
+    pub id: Standard,
     /// Full name.
     pub name: &'static str,
     /// Largest allowed lead of the sound (ms).
