@@ -868,3 +868,23 @@ fn damaged_packets_skipped_in_decoding_are_reported() {
     assert_eq!(c["audio_damaged_packets"], 0, "{c}");
     assert_eq!(c["video_damaged_packets"], Value::Null, "no video: {c}");
 }
+
+/// Issue 14 item 16: `sync`'s memory grows by about one mono copy of the sound with the clip's
+/// length (the sound decoded, then turned in place into the lips' voice energy), not by the sound
+/// and a 64-bit prefix sum of it beside (measured from 10 s to 130 s: 0.5 copies of stereo f32,
+/// 1.5 before).
+#[test]
+fn sync_memory_grows_by_one_mono_copy_of_the_sound() {
+    let dir = tempfile::tempdir().unwrap();
+    let peak = |secs: u32| -> f64 {
+        let clip = dir.path().join(format!("talk{secs}.mp4"));
+        bursts_clip(&clip, secs);
+        let (mb, run) = peak_mb(&["sync", "--json", s(&clip)]);
+        // A report came out (its verdict sets the exit code).
+        let report: Value = serde_json::from_slice(&run.stdout)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&run.stderr)));
+        assert!(report["files"][0]["verdict"].is_string(), "{report}");
+        mb
+    };
+    assert_sound_growth(peak(10), peak(130), 120.0, 1.0);
+}

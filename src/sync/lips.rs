@@ -102,7 +102,7 @@ pub struct LipsEstimate {
 pub fn measure(
     video: &VideoTrack,
     faces: &[FaceTrack],
-    audio: &Audio,
+    audio: Audio,
     max_lag_ms: i64,
     windows: &[(f64, f64)],
     shots: &[(f64, f64)],
@@ -425,14 +425,23 @@ fn pearson(a: &[Option<f32>], b: &[Option<f32>]) -> f64 {
     cov / (va * vb).sqrt()
 }
 
-/// Voice-band energy of the audio as a prefix sum over samples.
+/// Samples per exact (`f64`) entry of [`VoiceEnergy`]'s prefix sum.
+const ENERGY_BLOCK: usize = 16;
+
+/// Voice-band energy of the audio as a prefix sum over samples, held in about half a sample's
+/// bytes per sample: the sum before every [`ENERGY_BLOCK`]-th sample in `f64`, and every other
+/// sum as its `f32` excess over that, written over the sound itself (not needed after), so a
+/// 10-minute track is held once, not three times.
 struct VoiceEnergy {
-    prefix: Vec<f64>,
+    /// The sum before sample `k * ENERGY_BLOCK`.
+    base: Vec<f64>,
+    /// The sum before sample `i + 1` minus `base[(i + 1) / ENERGY_BLOCK]`.
+    excess: Vec<f32>,
     floor: f64,
 }
 
 impl VoiceEnergy {
-    fn new(audio: &Audio) -> Self {
+    fn new(audio: Audio) -> Self {
         let rate = f64::from(audio.rate);
         let mut hp = [
             Biquad::high_pass(VOICE_BAND.0, rate),
@@ -442,30 +451,44 @@ impl VoiceEnergy {
             Biquad::low_pass(VOICE_BAND.1, rate),
             Biquad::low_pass(VOICE_BAND.1, rate),
         ];
-        let mut prefix = Vec::with_capacity(audio.samples.len() + 1);
+        let mut excess = audio.samples;
+        let mut base = Vec::with_capacity(excess.len() / ENERGY_BLOCK + 2);
         let mut acc = 0.0;
-        prefix.push(acc);
-        for &s in &audio.samples {
-            let mut y = f64::from(s);
+        base.push(acc);
+        for (i, v) in excess.iter_mut().enumerate() {
+            let mut y = f64::from(*v);
             for f in hp.iter_mut().chain(lp.iter_mut()) {
                 y = f.run(y);
             }
             acc += y * y;
-            prefix.push(acc);
+            if (i + 1) % ENERGY_BLOCK == 0 {
+                base.push(acc);
+            }
+            *v = (acc - base[(i + 1) / ENERGY_BLOCK]) as f32;
         }
-        let mean = acc / audio.samples.len().max(1) as f64;
+        let mean = acc / excess.len().max(1) as f64;
         Self {
-            prefix,
+            base,
+            excess,
             floor: mean * 1e-3 + 1e-12,
+        }
+    }
+
+    /// The energy of samples `[0, i)`.
+    fn before(&self, i: usize) -> f64 {
+        let base = self.base[i / ENERGY_BLOCK];
+        match i % ENERGY_BLOCK {
+            0 => base,
+            _ => base + f64::from(self.excess[i - 1]),
         }
     }
 
     /// Log of the mean energy over samples `[a, b)`; `None` unless inside the audio.
     fn log_mean(&self, a: i64, b: i64) -> Option<f32> {
-        if a < 0 || b >= self.prefix.len() as i64 {
+        if a < 0 || b > self.excess.len() as i64 {
             return None;
         }
-        let mean = (self.prefix[b as usize] - self.prefix[a as usize]) / (b - a).max(1) as f64;
+        let mean = (self.before(b as usize) - self.before(a as usize)) / (b - a).max(1) as f64;
         Some((mean + self.floor).ln() as f32)
     }
 }

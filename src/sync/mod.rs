@@ -159,7 +159,7 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     let lips = lips::measure(
         &video,
         &faces,
-        &audio,
+        audio,
         i64::from(opts.max_lag_ms),
         &spans_of(&windows),
         &spans_of(&shots),
