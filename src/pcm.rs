@@ -78,7 +78,7 @@ impl Pcm {
         let ch = usize::from(self.channels);
         let end = (start + len).min(self.frames());
         for i in start..end {
-            let g = from + (to - from) * ((i - start) as f32 + 0.5) / len as f32;
+            let g = ramp_gain(from, to, i - start, len);
             for v in &mut self.data[i * ch..(i + 1) * ch] {
                 *v *= g;
             }
@@ -406,16 +406,32 @@ impl Aligner {
         frames: usize,
         sink: &mut impl FnMut(&[f32]) -> Result<()>,
     ) -> Result<()> {
-        let zeros = vec![0f32; 4096 * self.ch];
-        let mut left = frames;
-        while left > 0 {
-            let n = left.min(4096);
-            sink(&zeros[..n * self.ch])?;
-            left -= n;
-        }
+        silence_in_pieces(frames, self.ch, sink)?;
         self.left -= frames;
         Ok(())
     }
+}
+
+/// The gain at frame `i` of a linear ramp of `len` frames from `from` to `to` (taken at the
+/// frames' centres), as [`Pcm::ramp`] applies it.
+pub fn ramp_gain(from: f32, to: f32, i: usize, len: usize) -> f32 {
+    from + (to - from) * (i as f32 + 0.5) / len as f32
+}
+
+/// Hand `frames` frames of silence, `channels` interleaved, to `sink` a piece at a time.
+pub fn silence_in_pieces(
+    frames: usize,
+    channels: usize,
+    mut sink: impl FnMut(&[f32]) -> Result<()>,
+) -> Result<()> {
+    let zeros = vec![0f32; 4096.min(frames) * channels];
+    let mut left = frames;
+    while left > 0 {
+        let n = left.min(4096);
+        sink(&zeros[..n * channels])?;
+        left -= n;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use super::plan::{Edge, Plan};
 use super::source::Sound;
 use crate::audio::stretch::stretch;
 use crate::error::Result;
-use crate::pcm::Pcm;
+use crate::pcm::{self, Pcm};
 use crate::progress::Progress;
 use crate::time::Samples;
 
@@ -36,6 +36,19 @@ pub struct AudioShot {
     pub fade_in: usize,
     /// Fade-out length at the tail.
     pub fade_out: usize,
+}
+
+impl AudioShot {
+    /// The shot's sound (aligned to its source's picture) cut to its place and retimed: its
+    /// length is `played` when retimed, else `source_len`.
+    fn retimed(&self, mut pcm: Pcm) -> Result<Pcm> {
+        pcm.shift(-self.skip.0);
+        pcm.fit(self.source_len);
+        if self.source_len != self.played {
+            pcm = stretch(&pcm, self.played)?;
+        }
+        Ok(pcm)
+    }
 }
 
 /// The whole soundtrack's layout.
@@ -103,49 +116,149 @@ impl AudioPlan {
         }
     }
 
-    /// Mix the soundtrack in order from the shots' sound (one per shot, aligned to its picture;
-    /// one left for later is decoded when its shot is reached), handing each finished stretch
-    /// to `sink` as soon as no later shot can overlap it (all of it once every shot is mixed).
-    /// Damaged packets skipped in decoding are reported to `progress`.
+    /// Mix the soundtrack in order from the shots' sound (one per shot, aligned to its picture),
+    /// handing each finished stretch to `sink` as soon as no later shot can overlap it. A shot
+    /// left for later is decoded a piece at a time as its turn comes (whole only when it is
+    /// retimed), so the join holds no shot's sound whole. Damaged packets skipped in decoding
+    /// are reported to `progress`.
     pub fn stream(
         &self,
         sounds: Vec<Sound>,
         progress: &dyn Progress,
         mut sink: impl FnMut(&[f32]) -> Result<()>,
     ) -> Result<()> {
-        let ch = usize::from(self.channels);
         // The earlier shots' sound past this shot's start (a transition's overlap), mixed into
-        // its head; each shot's own buffer is then handed out, never copied whole.
+        // its head.
         let mut tail = Pcm::silence(self.rate, self.channels, 0);
-        for (i, (shot, pcm)) in self.shots.iter().zip(sounds).enumerate() {
-            let mut shaped = self.shape(shot, pcm.decode(self.rate, self.channels, progress)?)?;
-            if shaped.frames() < tail.frames() {
-                shaped.fit(tail.frames());
-            }
-            shaped.mix_at(&tail, 0);
+        for (i, (shot, sound)) in self.shots.iter().zip(sounds).enumerate() {
             let done = self.shots.get(i + 1).map_or(self.len, |s| s.start) - shot.start;
-            sink(&shaped.data[..done * ch])?;
-            tail = shaped.slice(done, shaped.frames());
+            let mut out = Placer::new(shot, tail, done, &mut sink);
+            match sound {
+                Sound::Later(path) if shot.source_len == shot.played => {
+                    self.stream_later(shot, &path, progress, &mut out)?;
+                }
+                sound => {
+                    if let Some(pcm) = sound.decode(self.rate, self.channels, progress)? {
+                        out.push(&shot.retimed(pcm)?.data)?;
+                    }
+                }
+            }
+            tail = out.finish()?;
         }
         Ok(())
     }
 
-    /// A shot's sound cut to its place (`None`: silence), retimed, with its fades applied.
-    fn shape(&self, shot: &AudioShot, pcm: Option<Pcm>) -> Result<Pcm> {
-        let mut pcm = match pcm {
-            Some(mut p) => {
-                p.shift(-shot.skip.0);
-                p.fit(shot.source_len);
-                if shot.source_len != shot.played {
-                    p = stretch(&p, shot.played)?;
-                }
-                p.fit(shot.len);
-                p
+    /// [`AudioShot::retimed`] of a shot not retimed, decoded from `path` and handed to `out` a
+    /// piece at a time.
+    fn stream_later(
+        &self,
+        shot: &AudioShot,
+        path: &std::path::Path,
+        progress: &dyn Progress,
+        out: &mut Placer<'_, impl FnMut(&[f32]) -> Result<()>>,
+    ) -> Result<()> {
+        let ch = usize::from(self.channels);
+        let mut left = shot.source_len;
+        // A negative skip is silence before the sound; a positive one is sound dropped.
+        let lead = usize::try_from(shot.skip.0.min(0).unsigned_abs())
+            .unwrap_or(usize::MAX)
+            .min(left);
+        left -= lead;
+        pcm::silence_in_pieces(lead, ch, |z| out.push(z))?;
+        let mut drop = usize::try_from(shot.skip.0.max(0)).unwrap_or(usize::MAX);
+        let wanted = Some(drop.saturating_add(left));
+        pcm::stream_aligned(path, self.rate, self.channels, wanted, progress, |piece| {
+            let frames = piece.len() / ch;
+            let skip = drop.min(frames);
+            drop -= skip;
+            let take = (frames - skip).min(left);
+            left -= take;
+            out.push(&piece[skip * ch..(skip + take) * ch])
+        })?;
+        Ok(())
+    }
+}
+
+/// Frames a [`Placer`] shapes at a time.
+const PIECE_FRAMES: usize = 1 << 14;
+
+/// One shot's sound being placed on the output: cut or padded to the shot's length, faded at
+/// its head and tail, the previous shot's overlap mixed into its head; the first `done` frames
+/// handed to the sink, the rest kept as the overlap into the next shot.
+struct Placer<'a, S> {
+    shot: &'a AudioShot,
+    ch: usize,
+    /// Frames of the shot placed so far.
+    at: usize,
+    done: usize,
+    tail: Pcm,
+    next: Pcm,
+    piece: Vec<f32>,
+    sink: &'a mut S,
+}
+
+impl<'a, S: FnMut(&[f32]) -> Result<()>> Placer<'a, S> {
+    fn new(shot: &'a AudioShot, tail: Pcm, done: usize, sink: &'a mut S) -> Self {
+        Self {
+            shot,
+            ch: usize::from(tail.channels),
+            at: 0,
+            done,
+            next: Pcm::silence(tail.rate, tail.channels, 0),
+            tail,
+            piece: Vec::new(),
+            sink,
+        }
+    }
+
+    /// Place the next frames of the shot's sound (past the shot's length they are dropped).
+    fn push(&mut self, data: &[f32]) -> Result<()> {
+        let ch = self.ch;
+        let room = self.shot.len.saturating_sub(self.at);
+        for chunk in data[..(data.len() / ch).min(room) * ch].chunks(PIECE_FRAMES * ch) {
+            self.place(chunk)?;
+        }
+        Ok(())
+    }
+
+    /// Fade, mix in the overlap and hand out (or keep) frames `[at, at + n)`.
+    fn place(&mut self, chunk: &[f32]) -> Result<()> {
+        let (ch, shot, at) = (self.ch, self.shot, self.at);
+        let n = chunk.len() / ch;
+        self.piece.clear();
+        self.piece.extend_from_slice(chunk);
+        let out_len = shot.fade_out.min(shot.len);
+        let out_start = shot.len - out_len;
+        for (k, frame) in self.piece.chunks_mut(ch).enumerate() {
+            let i = at + k;
+            if i < shot.fade_in {
+                let g = pcm::ramp_gain(0.0, 1.0, i, shot.fade_in);
+                frame.iter_mut().for_each(|v| *v *= g);
             }
-            None => Pcm::silence(self.rate, self.channels, shot.len),
-        };
-        pcm.fade_in(shot.fade_in);
-        pcm.fade_out(shot.fade_out);
-        Ok(pcm)
+            if i >= out_start && i < shot.len {
+                let g = pcm::ramp_gain(1.0, 0.0, i - out_start, out_len);
+                frame.iter_mut().for_each(|v| *v *= g);
+            }
+        }
+        let from = (at * ch).min(self.tail.data.len());
+        for (d, s) in self.piece.iter_mut().zip(&self.tail.data[from..]) {
+            *d += s;
+        }
+        let out = self.done.saturating_sub(at).min(n) * ch;
+        if out > 0 {
+            (self.sink)(&self.piece[..out])?;
+        }
+        self.next.data.extend_from_slice(&self.piece[out..]);
+        self.at += n;
+        Ok(())
+    }
+
+    /// Pad with silence to the shot's length (or the overlap's, if longer); the overlap into
+    /// the next shot.
+    fn finish(mut self) -> Result<Pcm> {
+        let end = self.shot.len.max(self.tail.frames());
+        let ch = self.ch;
+        pcm::silence_in_pieces(end - self.at.min(end), ch, |z| self.place(z))?;
+        Ok(self.next)
     }
 }
