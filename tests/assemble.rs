@@ -1124,8 +1124,8 @@ out = "2"
         serde_json::from_slice(&std::fs::read(out.join("batch.json")).unwrap()).unwrap()
     }
 
-    /// Every deliverable of the batch in `out`: variant/file name -> its content key, its
-    /// sound's hash and its picture's packet count.
+    /// Every deliverable of the batch in `out`: variant/file name -> its content key and the
+    /// hashes of its picture's and its sound's packets.
     fn hashes(out: &Path) -> std::collections::BTreeMap<String, String> {
         let r = report(out);
         let vs = r["variants"].as_object().unwrap();
@@ -1152,47 +1152,6 @@ out = "2"
             }
         }
         h
-    }
-
-    /// SHA-256 of the sound's packets (`ffmpeg -f streamhash`, whatever order the muxer
-    /// interleaved them in) and the number of picture packets. The picture's bits are not
-    /// compared: with variants of several sizes side by side in one process, x264 on one
-    /// thread gives a different video stream for 1-3 of 24 variants between runs, from the
-    /// same frames (hashed at the encoder) and with every x264 call of the process serialised
-    /// (so not x264's shared tables); see docs/batch.md.
-    fn stream_hashes(p: &Path) -> String {
-        let out = Command::new("ffmpeg")
-            .args(["-v", "error", "-i"])
-            .arg(p)
-            .args([
-                "-map",
-                "0:a",
-                "-c",
-                "copy",
-                "-f",
-                "streamhash",
-                "-hash",
-                "sha256",
-                "-",
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let frames = Command::new("ffprobe")
-            .args(["-v", "error", "-select_streams", "v:0", "-count_packets"])
-            .args(["-show_entries", "stream=nb_read_packets", "-of", "csv=p=0"])
-            .arg(p)
-            .output()
-            .unwrap();
-        format!(
-            "{} video packets {}",
-            String::from_utf8(out.stdout).unwrap().trim(),
-            String::from_utf8(frames.stdout).unwrap().trim()
-        )
     }
 
     /// No temp file of a writer left anywhere under `dir` (lock files aside).

@@ -328,6 +328,36 @@ pub struct VideoEncoderConfig {
     pub threads: usize,
 }
 
+/// The x264 option keeping it off its AVX-512 code, on CPUs where it would take it.
+///
+/// x264's AVX-512 `mbtree_propagate_list` (0.164 and upstream) handles macroblocks in vectors of
+/// 8 without masking the row's end: when the width in macroblocks is not a multiple of 8, the
+/// last row's extra lanes read costs from padding x264 allocated but never wrote, and can add
+/// them to a reference frame's propagate costs. The macroblock-tree QP offsets, and so the
+/// bits, then depend on what the heap held before: exports side by side in one process came
+/// out different (#20). The AVX2 code scatters only the row's own macroblocks in C and gives
+/// the same bits as AVX-512 on a clean heap.
+fn x264_asm() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let avx512 = is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512cd")
+            && is_x86_feature_detected!("avx512bw")
+            && is_x86_feature_detected!("avx512dq")
+            && is_x86_feature_detected!("avx512vl");
+        // x264's "AVX2" level: everything up to AVX2, FMA3, LZCNT, BMI1 and BMI2.
+        let avx2 = is_x86_feature_detected!("avx2")
+            && is_x86_feature_detected!("fma")
+            && is_x86_feature_detected!("lzcnt")
+            && is_x86_feature_detected!("bmi1")
+            && is_x86_feature_detected!("bmi2");
+        if avx512 && avx2 {
+            return ":asm=AVX2";
+        }
+    }
+    ""
+}
+
 /// An H.264 encoder over libx264, fed [`VideoFrame`]s in `yuv420p` with pts in frame units.
 pub struct VideoEncoder {
     enc: ff::encoder::Video,
@@ -382,7 +412,10 @@ impl VideoEncoder {
         let keyint = cfg.gop.max(1);
         opts.set(
             "x264-params",
-            &format!("keyint={keyint}:min-keyint={keyint}:scenecut=0:open-gop=0"),
+            &format!(
+                "keyint={keyint}:min-keyint={keyint}:scenecut=0:open-gop=0{}",
+                x264_asm()
+            ),
         );
         let enc = enc.open_as_with(codec, opts).op("open x264")?;
         Ok(Self { enc, time_base: tb })

@@ -174,6 +174,33 @@ pub fn ffprobe_packets(path: &Path, sel: &str) -> Vec<serde_json::Value> {
     v["packets"].as_array().cloned().unwrap_or_default()
 }
 
+/// SHA-256 of every stream's packets (`ffmpeg -f streamhash`): one `index,type,SHA256=...`
+/// line per stream, whatever order the muxer interleaved them in.
+pub fn stream_hashes(path: &Path) -> String {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(path)
+        .args([
+            "-map",
+            "0",
+            "-c",
+            "copy",
+            "-f",
+            "streamhash",
+            "-hash",
+            "sha256",
+            "-",
+        ])
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
 /// Marker events of a file as FFmpeg decodes it: flash frame times and beep onset times (s).
 #[derive(Debug, Clone, Default)]
 pub struct Markers {
