@@ -18,9 +18,9 @@ fn sources(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// The top-level modules the code of `text` names as `crate::x` or `crate::{x, ...}`
-/// (comments and unit tests left out).
-fn named_modules(text: &str) -> BTreeSet<String> {
+/// The modules the code of `text` names as `PREFIX::x` or `PREFIX::{x, ...}` for each of
+/// `prefixes` (comments and unit tests left out).
+fn named_modules(text: &str, prefixes: &[&str]) -> BTreeSet<String> {
     let code: String = text
         .split("#[cfg(test)]")
         .next()
@@ -36,11 +36,13 @@ fn named_modules(text: &str) -> BTreeSet<String> {
             .collect()
     };
     let mut names = BTreeSet::new();
-    for part in code.split("crate::").skip(1) {
-        match part.strip_prefix('{') {
-            Some(list) => names.extend(list.split('}').next().unwrap().split(',').map(ident)),
-            None => {
-                names.insert(ident(part));
+    for prefix in prefixes {
+        for part in code.split(prefix).skip(1) {
+            match part.strip_prefix('{') {
+                Some(list) => names.extend(list.split('}').next().unwrap().split(',').map(ident)),
+                None => {
+                    names.insert(ident(part));
+                }
             }
         }
     }
@@ -64,7 +66,7 @@ fn imports(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
         if ["cli", "bin", "main", "lib"].contains(&top.as_str()) {
             continue;
         }
-        let mut names = named_modules(&std::fs::read_to_string(&file).unwrap());
+        let mut names = named_modules(&std::fs::read_to_string(&file).unwrap(), &["crate::"]);
         names.remove(&top);
         graph.entry(top).or_default().extend(names);
     }
@@ -102,10 +104,58 @@ fn top_level_modules_import_one_another_without_cycles() {
         graph["sync"].contains("audio"),
         "the walk sees imports: {graph:?}"
     );
+    assert_acyclic(&graph);
+}
+
+fn assert_acyclic(graph: &BTreeMap<String, BTreeSet<String>>) {
     let mut done = BTreeSet::new();
     for m in graph.keys() {
-        if let Some(c) = cycle(m, &graph, &mut Vec::new(), &mut done) {
+        if let Some(c) = cycle(m, graph, &mut Vec::new(), &mut done) {
             panic!("import cycle: {} -> {}", c.join(" -> "), c[0]);
+        }
+    }
+}
+
+/// Which sibling files of a module directory `dir` (top-level module `top`) each one imports,
+/// as `super::x` or `crate::top::x` (`mod.rs` left out: it declares and re-exports them all).
+fn sibling_imports(dir: &Path, top: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let own = format!("crate::{top}::");
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        let (name, file) = match p.is_dir() {
+            true => (p.file_name().unwrap(), p.join("mod.rs")),
+            false => (p.file_stem().unwrap(), p.clone()),
+        };
+        let name = name.to_str().unwrap().to_string();
+        if name == "mod" || !file.exists() || file.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut names = named_modules(&text, &["super::", &own]);
+        names.remove(&name);
+        graph.insert(name, names);
+    }
+    let files: BTreeSet<String> = graph.keys().cloned().collect();
+    for names in graph.values_mut() {
+        names.retain(|n| files.contains(n));
+    }
+    graph
+}
+
+#[test]
+fn files_of_a_module_import_one_another_without_cycles() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let fetch = sibling_imports(&src.join("fetch"), "fetch");
+    assert!(
+        fetch["render"].contains("client"),
+        "the walk sees imports: {fetch:?}"
+    );
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let dir = entry.unwrap().path();
+        if dir.is_dir() {
+            let top = dir.file_name().unwrap().to_str().unwrap().to_string();
+            assert_acyclic(&sibling_imports(&dir, &top));
         }
     }
 }

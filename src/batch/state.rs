@@ -14,16 +14,41 @@ use std::path::{Path, PathBuf};
 pub struct BatchReport {
     /// The spec.
     pub spec: String,
-    /// Variants by name: `pending`, `passed` (every check passed), `failed` (a check failed)
-    /// or `error` (the assemble stopped).
+    /// Variants by name.
     pub variants: BTreeMap<String, Entry>,
+}
+
+/// Where a variant stands (a word in `batch.json`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Not made yet.
+    #[default]
+    Pending,
+    /// Made, and every check passed.
+    Passed,
+    /// Made, but a check failed.
+    Failed,
+    /// The assemble stopped.
+    Error,
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Pending => "pending",
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Error => "error",
+        })
+    }
 }
 
 /// One variant's outcome.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Entry {
-    /// `pending`, `passed`, `failed` or `error`.
-    pub status: String,
+    /// Where it stands.
+    pub status: Status,
     /// Its variables.
     pub vars: BTreeMap<String, String>,
     /// Its directory.
@@ -94,4 +119,22 @@ pub fn update(dir: &Path, change: impl FnOnce(&mut BatchReport)) -> Result<()> {
     change(&mut report);
     output::json(&path, &report)?.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_is_a_word_in_batch_json() {
+        let e = Entry {
+            status: Status::Failed,
+            ..Entry::default()
+        };
+        let j = serde_json::to_value(&e).unwrap();
+        assert_eq!(j["status"], "failed");
+        assert_eq!(Entry::default().status.to_string(), "pending");
+        let back: Entry = serde_json::from_value(j).unwrap();
+        assert_eq!(back.status, Status::Failed);
+    }
 }

@@ -5,7 +5,7 @@ use super::assemble::assemble_into;
 use super::bars::Bars;
 use super::{print_json, Global};
 use cutroom::assemble::{self, spec::Cut};
-use cutroom::batch::state::{self, Entry, Lock};
+use cutroom::batch::state::{self, Entry, Lock, Status};
 use cutroom::batch::{self, emit, Shard, Variant};
 use cutroom::error::{exit, Error};
 use cutroom::export::EncoderThreads;
@@ -100,7 +100,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         r.spec = args.spec.display().to_string();
         for v in &variants {
             r.variants.entry(v.name.clone()).or_insert_with(|| Entry {
-                status: "pending".into(),
+                status: Status::Pending,
                 vars: v.vars.clone(),
                 dir: out.join(&v.name).display().to_string(),
                 ..Entry::default()
@@ -151,7 +151,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                 Ok((report, fails))
             });
             let entry = entry(v, out, outcome, t.elapsed().as_secs_f64(), &shard_name);
-            if entry.status != "passed" {
+            if entry.status != Status::Passed {
                 all_ok.store(false, std::sync::atomic::Ordering::Relaxed);
             }
             bar.status(&format!("{} {}", v.name, entry.status));
@@ -225,7 +225,11 @@ fn entry(
     };
     match outcome {
         Ok((report, fails)) => {
-            e.status = if fails { "failed" } else { "passed" }.into();
+            e.status = if fails {
+                Status::Failed
+            } else {
+                Status::Passed
+            };
             e.outputs = report["outputs"]
                 .as_array()
                 .into_iter()
@@ -236,7 +240,7 @@ fn entry(
             e.reused = report["reused"] == true;
         }
         Err(err) => {
-            e.status = "error".into();
+            e.status = Status::Error;
             e.error = Some(err.to_string());
         }
     }

@@ -14,6 +14,7 @@ mod client;
 mod config;
 mod download;
 mod fetcher;
+mod limits;
 mod model;
 mod poll;
 mod provider;
@@ -31,10 +32,10 @@ pub use config::{
 };
 pub use download::{Downloaded, Request};
 pub use fetcher::{fetch_url, fetch_video, is_url, Fetched, FileReport};
+pub use limits::{Invalid, Limits};
 pub use model::{
-    mentions_moderation, parse_size, ApiErrorBody, CreateVideo, Deleted, ErrorEnvelope, Invalid,
-    Limits, Phase, Status, Variant, Video, VideoError, VideoList, DEFAULT_MODEL, DEFAULT_SECONDS,
-    DEFAULT_SIZE,
+    mentions_moderation, parse_size, ApiErrorBody, CreateVideo, Deleted, ErrorEnvelope, Phase,
+    Status, Variant, Video, VideoError, VideoList, DEFAULT_MODEL, DEFAULT_SECONDS, DEFAULT_SIZE,
 };
 pub use poll::{show, PollOptions};
 pub use provider::Provider;

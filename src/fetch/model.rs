@@ -1,11 +1,7 @@
-//! The JSON shapes of the `/v1/videos` API and the local validation of create requests.
+//! The JSON shapes of the `/v1/videos` API (create requests are checked in `limits`).
 
-use super::catalog::Catalog;
-use super::provider::Provider;
-use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// Defaults the API applies to a field left out.
 pub const DEFAULT_MODEL: &str = "sora-2";
@@ -378,108 +374,6 @@ pub fn parse_size(size: &str) -> Option<(u32, u32)> {
     Some((w.parse().ok()?, h.parse().ok()?))
 }
 
-/// What a create may ask for: anything well-formed (`allow_any`), or what the catalog lists for
-/// the model (a model it does not list passes with a warning).
-#[derive(Debug, Clone, Default)]
-pub struct Limits {
-    /// Skip the catalog: any model, even size 16-4096 and length 1-60 s.
-    pub allow_any: bool,
-    /// Known models (the built-in `providers.toml` plus `--providers`).
-    pub catalog: Arc<Catalog>,
-}
-
-/// A rejected field of a create request.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Invalid {
-    /// The field.
-    pub param: &'static str,
-    /// Why.
-    pub message: String,
-}
-
-impl Limits {
-    /// Check model, size, seconds and a reference image (after defaults) for `provider`.
-    /// `Err` names the field and the choices; `Ok(Some(warning))` says the model is not in the
-    /// catalog (nothing but the form was checked).
-    pub fn check(
-        &self,
-        provider: Provider,
-        model: &str,
-        size: &str,
-        seconds: &str,
-        reference: bool,
-    ) -> std::result::Result<Option<String>, Invalid> {
-        let invalid = |param, message: String| Err(Invalid { param, message });
-        if model.is_empty()
-            || model.starts_with('/')
-            || !model
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_./:".contains(c))
-        {
-            return invalid("model", format!("invalid model {model:?}"));
-        }
-        let Some((w, h)) = parse_size(size) else {
-            return invalid(
-                "size",
-                format!("invalid size {size:?}; expected WIDTHxHEIGHT"),
-            );
-        };
-        if !(16..=4096).contains(&w) || !(16..=4096).contains(&h) || w % 2 + h % 2 != 0 {
-            return invalid(
-                "size",
-                format!("size {size:?} must be even, 16-4096 per side"),
-            );
-        }
-        let Some(secs) = seconds.parse::<u32>().ok().filter(|s| (1..=60).contains(s)) else {
-            return invalid(
-                "seconds",
-                format!("seconds {seconds:?} not supported; expected 1-60"),
-            );
-        };
-        if self.allow_any {
-            return Ok(None);
-        }
-        let Some(entry) = self.catalog.find(provider, model) else {
-            let known = self.catalog.names(provider);
-            let known = match known.is_empty() {
-                true => String::new(),
-                false => format!(" (known: {})", known.join(", ")),
-            };
-            return Ok(Some(format!(
-                "model {model:?} is not in the {} catalog{known}: its size and length are not \
-                 checked and its cost is unknown (add it with --providers FILE)",
-                provider.name()
-            )));
-        };
-        if !entry.sizes.is_empty() && !entry.sizes.iter().any(|s| s == size) {
-            return invalid(
-                "size",
-                format!(
-                    "size {size:?} is not available for {model}; expected one of {}",
-                    entry.sizes.join(", ")
-                ),
-            );
-        }
-        if !entry.seconds.is_empty() && !entry.seconds.contains(&secs) {
-            let choices: Vec<String> = entry.seconds.iter().map(u32::to_string).collect();
-            return invalid(
-                "seconds",
-                format!(
-                    "seconds {seconds:?} not supported by {model}; expected one of {}",
-                    choices.join(", ")
-                ),
-            );
-        }
-        if reference && !entry.reference_image {
-            return invalid(
-                "input_reference",
-                format!("{model} takes no reference image"),
-            );
-        }
-        Ok(None)
-    }
-}
-
 impl CreateVideo {
     /// A request for `prompt` with every other field left to the API's defaults.
     pub fn new(prompt: impl Into<String>) -> Self {
@@ -500,69 +394,11 @@ impl CreateVideo {
             self.seconds.as_deref().unwrap_or(DEFAULT_SECONDS),
         )
     }
-
-    /// Check the request before anything is sent (and billed): prompt, model/size/seconds
-    /// against `limits` for `provider`, and an `input_reference` that is a readable image of
-    /// the requested size. `Ok(Some(warning))` for a model the catalog does not list.
-    pub fn validate(&self, limits: &Limits, provider: Provider) -> Result<Option<String>> {
-        if self.prompt.trim().is_empty() {
-            return Err(Error::Usage("prompt is empty".into()));
-        }
-        let (model, size, seconds) = self.resolved();
-        let reference = self.input_reference.is_some();
-        let warning = limits
-            .check(provider, model, size, seconds, reference)
-            .map_err(|e| {
-                Error::Usage(format!(
-                    "{}: {} (use --allow-any if your provider accepts it)",
-                    e.param, e.message
-                ))
-            })?;
-        if let Some(path) = &self.input_reference {
-            let (w, h) = super::check::image_size(path)?;
-            if Some((w, h)) != parse_size(size) {
-                return Err(Error::bad_input(
-                    path,
-                    format!("input_reference is {w}x{h} but the requested size is {size}"),
-                ));
-            }
-        }
-        Ok(warning)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn limits() {
-        let strict = Limits::default();
-        let check = |m, s, secs| strict.check(Provider::OpenAi, m, s, secs, false);
-        assert_eq!(check("sora-2", "720x1280", "4"), Ok(None));
-        assert_eq!(check("sora-2", "1080x1920", "4").unwrap_err().param, "size");
-        assert_eq!(check("sora-2", "1024x1792", "4").unwrap_err().param, "size");
-        assert_eq!(check("sora-2-pro", "1080x1920", "12"), Ok(None));
-        assert_eq!(check("sora-2", "720x1280", "20"), Ok(None));
-        assert_eq!(
-            check("sora-2", "720x1280", "5").unwrap_err().param,
-            "seconds"
-        );
-        let w = check("sora-3", "720x1280", "4").unwrap().unwrap();
-        assert!(w.contains("not in the openai catalog"), "{w}");
-        let other = strict.check(Provider::OpenRouter, "sora-2", "720x1280", "5", false);
-        assert!(other.unwrap().is_some(), "catalogs are per provider");
-        let any = Limits {
-            allow_any: true,
-            ..Limits::default()
-        };
-        let check = |m, s, secs| any.check(Provider::OpenAi, m, s, secs, false);
-        assert_eq!(check("veo-x", "320x240", "5"), Ok(None));
-        assert_eq!(check("m", "321x240", "5").unwrap_err().param, "size");
-        assert_eq!(check("m", "320x240", "0").unwrap_err().param, "seconds");
-        assert_eq!(check("google/veo-3.1-fast", "320x240", "1"), Ok(None));
-        assert_eq!(check("a b", "320x240", "1").unwrap_err().param, "model");
-    }
 
     #[test]
     fn video_object_round_trips_with_unknown_fields() {
