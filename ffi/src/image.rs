@@ -1,6 +1,8 @@
 //! Still images: one picture encoded as a JPEG (FFmpeg's `mjpeg`) or WebP (`libwebp`) file.
 
+use crate::codec::receive_packet;
 use crate::error::{Context, Error, Result};
+use crate::time::Rational;
 use crate::video::VideoFrame;
 use ff::software::scaling;
 use ffmpeg_next as ff;
@@ -46,12 +48,8 @@ pub fn encode_image(frame: &VideoFrame, format: ImageFormat) -> Result<Vec<u8>> 
     enc.send_frame(&pic).op("encode image")?;
     enc.send_eof().op("flush image encoder")?;
     let mut out = Vec::new();
-    let mut pkt = ff::Packet::empty();
-    loop {
-        match enc.receive_packet(&mut pkt) {
-            Ok(()) => out.extend_from_slice(pkt.data().unwrap_or_default()),
-            Err(ff::Error::Eof) => return Ok(out),
-            Err(e) => return Err(e).op("encode image"),
-        }
+    while let Some(pkt) = receive_packet(&mut enc, Rational::new(1, 1), "encode image")? {
+        out.extend_from_slice(pkt.data());
     }
+    Ok(out)
 }
