@@ -3,7 +3,7 @@
 use super::audio_args::LoudnessArgs;
 use super::bars::Bars;
 use super::{print_json, Global};
-use cutroom::audio::soundtrack::Level;
+use cutroom::audio::soundtrack::{self, Level};
 use cutroom::concat::plan::VideoPath;
 use cutroom::concat::{self, Options, Summary};
 use cutroom::error::exit;
@@ -47,10 +47,10 @@ pub struct Args {
     #[arg(long)]
     normalise: bool,
     /// Output audio sample rate in Hz.
-    #[arg(long, default_value_t = 48_000, value_parser = clap::value_parser!(u32).range(8_000..=192_000))]
+    #[arg(long, default_value_t = soundtrack::RATE, value_parser = clap::value_parser!(u32).range(8_000..=192_000))]
     audio_rate: u32,
     /// Output audio channels.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=8))]
+    #[arg(long, default_value_t = soundtrack::CHANNELS, value_parser = clap::value_parser!(u16).range(1..=8))]
     audio_channels: u16,
     /// Explain the plan (path taken and why, every shot's trims and place) before working.
     #[arg(long)]
