@@ -791,6 +791,30 @@ fn openai_base_url_points_only_the_openai_provider() {
     assert_eq!(stat(&relay, "requests"), 0, "the relay saw a request");
 }
 
+/// The extra CA file serves only https: a plain-http run (a loopback emulator) never reads it,
+/// so `SSL_CERT_FILE` naming a file that holds no certificate does not stop it.
+#[test]
+fn a_plain_http_run_never_reads_the_ca_file() {
+    let emu = quick_emulator(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(1, "160x90", 1));
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
+        .args([
+            "render",
+            s(&list),
+            "-o",
+            s(&dir.path().join("o")),
+            "--allow-any",
+        ])
+        .env(emu.base_var(), &emu.base_url)
+        .env("OPENAI_API_KEY", "sk-test")
+        .env("SSL_CERT_FILE", &list)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(stat(&emu, "jobs_created"), 1);
+}
+
 #[test]
 fn input_reference_goes_as_multipart_and_is_checked_first() {
     let emu = Emulator::start(&["--render-time", "200ms", "--poll-after", "50ms"], &[]);

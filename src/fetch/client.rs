@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Redirect hops followed for one GET.
@@ -41,10 +42,32 @@ fn trusted(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
     Ok(certs)
 }
 
+/// A reqwest client with `cfg`'s timeouts, also trusting `cfg.ca_cert` when `with_ca`.
+fn http_client(cfg: &ApiConfig, with_ca: bool) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("cutroom/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(cfg.connect_timeout)
+        .read_timeout(cfg.idle_timeout)
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(path) = cfg.ca_cert.as_ref().filter(|_| with_ca) {
+        for cert in trusted(path)? {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    builder
+        .build()
+        .map_err(|e| Error::Remote(format!("cannot start the HTTP client: {e}")))
+}
+
 /// A client for one OpenAI-compatible endpoint.
 #[derive(Debug, Clone)]
 pub struct Client {
+    /// For http URLs, and https ones when no extra CA is given.
     http: reqwest::Client,
+    /// For https URLs when an extra CA is given, made when the first one comes (at once for an
+    /// https base URL): a plain-http run (a loopback emulator) never parses the PEM file, and
+    /// `SSL_CERT_FILE` often names the whole system bundle (1.2-1.7 ms CPU per run).
+    tls: Arc<OnceLock<reqwest::Client>>,
     cfg: ApiConfig,
     /// When it was made: log lines say how long after.
     born: std::time::Instant,
@@ -54,24 +77,28 @@ impl Client {
     /// A client for `cfg`; refuses a base URL that breaks the transport policy.
     pub fn new(cfg: ApiConfig) -> Result<Self> {
         check_url(&cfg.base_url, cfg.insecure_http)?;
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("cutroom/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(cfg.connect_timeout)
-            .read_timeout(cfg.idle_timeout)
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(path) = &cfg.ca_cert {
-            for cert in trusted(path)? {
-                builder = builder.add_root_certificate(cert);
-            }
+        let tls = OnceLock::new();
+        if cfg.ca_cert.is_some() && cfg.base_url.scheme() == "https" {
+            let _ = tls.set(http_client(&cfg, true)?);
         }
-        let http = builder
-            .build()
-            .map_err(|e| Error::Remote(format!("cannot start the HTTP client: {e}")))?;
         Ok(Self {
-            http,
+            http: http_client(&cfg, false)?,
+            tls: Arc::new(tls),
             cfg,
             born: std::time::Instant::now(),
         })
+    }
+
+    /// The HTTP client for `url`: the one trusting the extra CA for https, made on first use.
+    fn client_for(&self, url: &Url) -> Result<&reqwest::Client> {
+        if self.cfg.ca_cert.is_none() || url.scheme() != "https" {
+            return Ok(&self.http);
+        }
+        if let Some(c) = self.tls.get() {
+            return Ok(c);
+        }
+        let made = http_client(&self.cfg, true)?;
+        Ok(self.tls.get_or_init(|| made))
     }
 
     /// The configuration.
@@ -151,15 +178,15 @@ impl Client {
         url: &Url,
         body: &Body,
         headers: &HeaderMap,
-    ) -> reqwest::RequestBuilder {
+    ) -> Result<reqwest::RequestBuilder> {
         let mut rb = self
-            .http
+            .client_for(url)?
             .request(method.clone(), url.clone())
             .headers(headers.clone());
         if let Some((name, value)) = self.auth(url) {
             rb = rb.header(name, value);
         }
-        match body {
+        Ok(match body {
             Body::Empty => rb,
             Body::Json(v) => rb.json(v),
             Body::Form { fields, file } => {
@@ -174,7 +201,7 @@ impl Client {
                     .expect("static mime type");
                 rb.multipart(form.part(*field, part))
             }
-        }
+        })
     }
 
     /// One attempt, following redirects of a GET (each hop checked against the transport
@@ -189,7 +216,7 @@ impl Client {
         let mut url = url.clone();
         let limit = self.cfg.first_byte_timeout;
         for _ in 0..=MAX_REDIRECTS {
-            let sent = self.build(method, &url, body, headers).send();
+            let sent = self.build(method, &url, body, headers)?.send();
             let resp = match tokio::time::timeout(limit, sent).await {
                 Ok(Ok(r)) => r,
                 Ok(Err(e)) => {
