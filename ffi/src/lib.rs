@@ -35,7 +35,8 @@ pub use params::{CodecParams, Colour};
 pub use resample::{resample, Resampler};
 pub use time::{rescale, Rational};
 pub use video::{
-    DecoderOptions, Pixel, Scaler, VideoDecoder, VideoEncoder, VideoEncoderConfig, VideoFrame,
+    DecoderOptions, Pixel, PlanarYuv, Scaler, VideoDecoder, VideoEncoder, VideoEncoderConfig,
+    VideoFrame,
 };
 
 use std::sync::Once;

@@ -32,6 +32,15 @@ impl Pixel {
     }
 }
 
+/// How an 8-bit planar YUV picture is laid out ([`VideoFrame::planar_yuv`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanarYuv {
+    /// log2 of the chroma subsampling `(horizontal, vertical)`: `(1, 1)` for 4:2:0.
+    pub chroma_shift: (u8, u8),
+    /// Full-range (JPEG) levels rather than limited (16-235).
+    pub full_range: bool,
+}
+
 /// A decoded (or to-be-encoded) picture; `pts` is in the time base of whoever produced it.
 pub struct VideoFrame {
     pub(crate) inner: ff::frame::Video,
@@ -127,6 +136,25 @@ impl VideoFrame {
     /// Row length in bytes of plane `i`.
     pub fn stride(&self, i: usize) -> usize {
         self.inner.stride(i)
+    }
+
+    /// The layout of an 8-bit planar YUV picture (planes 0, 1, 2: Y, Cb, Cr: `yuv420p`,
+    /// `yuv422p`, `yuv444p` and their full-range `yuvj` forms); `None` for other formats.
+    pub fn planar_yuv(&self) -> Option<PlanarYuv> {
+        use ff::format::Pixel as P;
+        let (chroma_shift, full_range) = match self.inner.format() {
+            P::YUV420P => ((1, 1), false),
+            P::YUVJ420P => ((1, 1), true),
+            P::YUV422P => ((1, 0), false),
+            P::YUVJ422P => ((1, 0), true),
+            P::YUV444P => ((0, 0), false),
+            P::YUVJ444P => ((0, 0), true),
+            _ => return None,
+        };
+        Some(PlanarYuv {
+            chroma_shift,
+            full_range,
+        })
     }
 
     /// Pixel format name (`yuv420p`, `gray`, ...).

@@ -4,7 +4,9 @@
 //! pictures for the face models, see [`super::face`]), the latter on a thread of their own.
 
 use super::container::{PacketLog, Picture};
-use super::face::{self, FaceTrack, Patch, Rgb};
+use super::face::roi::Roi;
+use super::face::yuv::{self, Plane, Yuv};
+use super::face::{self, FaceTrack, Rgb};
 use crate::error::{Error, Result};
 use crate::media;
 use crate::progress::Progress;
@@ -15,7 +17,7 @@ use cutroom_ffi::{
 };
 use std::path::Path;
 use std::sync::mpsc::SyncSender;
-use tract_onnx::prelude::TractResult;
+use tract_onnx::prelude::{TractError, TractResult};
 
 /// Width of the analysis picture (height follows the aspect ratio).
 const ANALYSIS_WIDTH: u32 = 96;
@@ -165,20 +167,16 @@ fn fit(w: u32, h: u32, scale: f64) -> (u32, u32) {
     (side(w), side(h))
 }
 
-/// The face thread's state: the tracker and the scalers that make the pictures it asks for.
+/// The face thread's state: the tracker and what makes the pictures it asks for.
 struct Mouths {
     tracker: face::Tracker,
     small: Scaler,
-    /// Patch pixels per frame pixel.
-    reduce: f64,
-    /// Patch scalers by crop size (crop sizes are rounded up to [`PATCH_STEP`] to reuse them).
-    patches: Vec<((u32, u32), Scaler)>,
+    /// The box-average factor of the landmark crops ([`face::reduction`]).
+    reduce: usize,
+    scratch: yuv::Scratch,
+    /// Converts frames of other formats to planar YUV (made full size, only for those).
+    planar: Scaler,
 }
-
-/// Crop sides are rounded up to a multiple of this (frame pixels).
-const PATCH_STEP: u32 = 64;
-/// Patch scalers kept (one per face in view, typically).
-const PATCH_SCALERS: usize = 4;
 
 impl Mouths {
     fn new(w: u32, h: u32) -> TractResult<Self> {
@@ -188,8 +186,9 @@ impl Mouths {
         Ok(Self {
             tracker: face::Tracker::new(w, h)?,
             small: Scaler::new(Pixel::Rgb24, sw, sh, true),
-            reduce: (f64::from(face::PATCH_SIDE) / f64::from(w.min(h))).min(1.0),
-            patches: Vec::new(),
+            reduce: face::reduction(w, h),
+            scratch: yuv::Scratch::default(),
+            planar: Scaler::new(Pixel::Yuv420p, w, h, false),
         })
     }
 
@@ -198,7 +197,8 @@ impl Mouths {
             frame,
             small: &mut self.small,
             reduce: self.reduce,
-            patches: &mut self.patches,
+            scratch: &mut self.scratch,
+            planar: &mut self.planar,
         };
         self.tracker
             .add(&mut pictures)
@@ -210,8 +210,9 @@ impl Mouths {
 struct FramePictures<'a> {
     frame: &'a VideoFrame,
     small: &'a mut Scaler,
-    reduce: f64,
-    patches: &'a mut Vec<((u32, u32), Scaler)>,
+    reduce: usize,
+    scratch: &'a mut yuv::Scratch,
+    planar: &'a mut Scaler,
 }
 
 impl face::Pictures for FramePictures<'_> {
@@ -219,45 +220,41 @@ impl face::Pictures for FramePictures<'_> {
         Ok(rgb(&self.small.run(self.frame)?))
     }
 
-    fn patch(&mut self, x0: f32, y0: f32, x1: f32, y1: f32) -> TractResult<Patch> {
-        let (fw, fh) = (self.frame.width(), self.frame.height());
-        // A margin of a few patch pixels keeps the bilinear samples inside the patch.
-        let margin = (3.0 / self.reduce).ceil() as f32;
-        let (x, w) = crop_span(x0 - margin, x1 + margin, fw);
-        let (y, h) = crop_span(y0 - margin, y1 + margin, fh);
-        let out = |v: u32| ((f64::from(v) * self.reduce).round() as u32).max(1);
-        let (ow, oh) = (out(w), out(h));
-        let at = match self.patches.iter().position(|(k, _)| *k == (w, h)) {
-            Some(i) => i,
+    fn crop(&mut self, roi: &Roi, n: usize) -> TractResult<Vec<f32>> {
+        let converted;
+        let frame = match self.frame.planar_yuv() {
+            Some(_) => self.frame,
             None => {
-                if self.patches.len() == PATCH_SCALERS {
-                    self.patches.remove(0);
-                }
-                self.patches
-                    .push(((w, h), Scaler::new(Pixel::Rgb24, ow, oh, true)));
-                self.patches.len() - 1
+                converted = self.planar.run(self.frame)?;
+                &converted
             }
         };
-        let picture = self.patches[at].1.run(&self.frame.crop(x, y, w, h)?)?;
-        Ok(Patch {
-            rgb: rgb(&picture),
-            origin: (x as f32, y as f32),
-            scale: (ow as f32 / w as f32, oh as f32 / h as f32),
-        })
+        let pic = planes(frame).ok_or_else(|| TractError::msg("no planar YUV picture"))?;
+        // A box of margin keeps the bilinear reads at the crop's edge inside the reduced area.
+        let k = self.reduce as f32;
+        let (x0, y0, x1, y1) = roi.bounds();
+        let area = (x0 - k, y0 - k, x1 + k, y1 + k);
+        Ok(roi.sample(&pic.reduced(self.reduce, area, self.scratch), n))
     }
 }
 
-/// The crop `(start, length)` along a side of `len` pixels covering `[a, b)` as far as it lies
-/// inside: start even (4:2:0 chroma), length rounded up to [`PATCH_STEP`] (or the whole side).
-fn crop_span(a: f32, b: f32, len: u32) -> (u32, u32) {
-    let a = (a.floor().max(0.0) as u32).min(len.saturating_sub(2)) / 2 * 2;
-    let b = (b.ceil().max(0.0) as u32).clamp(a + 2, len.max(a + 2));
-    let length = (b - a)
-        .div_ceil(PATCH_STEP)
-        .saturating_mul(PATCH_STEP)
-        .min(len);
-    let start = a.min(len - length) / 2 * 2;
-    (start, length.min(len - start))
+/// The planes of an 8-bit planar YUV frame.
+fn planes(frame: &VideoFrame) -> Option<Yuv<'_>> {
+    let layout = frame.planar_yuv()?;
+    let (w, h) = (frame.width() as usize, frame.height() as usize);
+    let plane = |i: usize, (sx, sy): (u8, u8)| Plane {
+        data: frame.plane(i),
+        stride: frame.stride(i),
+        width: w.div_ceil(1 << sx),
+        height: h.div_ceil(1 << sy),
+        texel: (1 << sx, 1 << sy),
+        origin: (0, 0),
+    };
+    let c = layout.chroma_shift;
+    Some(Yuv {
+        planes: [plane(0, (0, 0)), plane(1, c), plane(2, c)],
+        full_range: layout.full_range,
+    })
 }
 
 /// The packed RGB bytes of an `Rgb24` frame.
@@ -407,19 +404,6 @@ mod tests {
         assert_eq!(analysis_size(1920, 1080), (96, 54));
         assert_eq!(analysis_size(360, 640), (96, 170));
         assert_eq!(analysis_size(64, 36), (64, 36));
-    }
-
-    #[test]
-    fn crop_spans_stay_inside_and_even() {
-        assert_eq!(crop_span(100.0, 150.0, 1920), (100, 64));
-        assert_eq!(crop_span(101.5, 230.2, 1920), (100, 192));
-        // Past the edges: clamped, the step kept where it fits.
-        assert_eq!(crop_span(-40.0, 30.0, 1920), (0, 64));
-        assert_eq!(crop_span(1900.0, 2000.0, 1920), (1856, 64));
-        assert_eq!(crop_span(-10.0, 2000.0, 100), (0, 100));
-        // Wholly outside: a sliver at the edge.
-        assert_eq!(crop_span(3000.0, 3100.0, 1920), (1856, 64));
-        assert_eq!(crop_span(-300.0, -200.0, 1920), (0, 64));
     }
 
     #[test]

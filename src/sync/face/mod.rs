@@ -6,12 +6,13 @@
 //! tracked would be wasteful: every [`SEARCH_EVERY`] frames then); each face is then followed
 //! frame by frame with the landmark model on a crop built from the previous frame's landmarks,
 //! the way MediaPipe's face mesh tracks. The frame's pixels are asked for only where needed
-//! (see [`Pictures`]): the whole frame small for the detector, a reduced patch around each face
-//! for the landmarks.
+//! (see [`Pictures`]): the whole frame small for the detector, each face's crop read straight
+//! from the decoded planes for the landmarks.
 
 pub mod detect;
 mod prelu;
 pub mod roi;
+pub mod yuv;
 
 use detect::Detection;
 use roi::Roi;
@@ -29,31 +30,26 @@ pub struct Rgb {
     pub data: Vec<u8>,
 }
 
-/// Frame pixels around a region, reduced: a patch of the frame.
-#[derive(Debug, Clone)]
-pub struct Patch {
-    /// The pixels.
-    pub rgb: Rgb,
-    /// Frame position (pixels) of the patch's top-left corner.
-    pub origin: (f32, f32),
-    /// Patch pixels per frame pixel `(x, y)`.
-    pub scale: (f32, f32),
-}
-
 /// The current frame's pixels, as the tracker asks for them.
 pub trait Pictures {
     /// The whole frame, fitting in [`detect::SIZE`] square, aspect kept.
     fn small(&mut self) -> TractResult<Rgb>;
-    /// The frame around `[x0, x1) x [y0, y1)` (frame pixels; may reach outside the frame),
-    /// reduced to about [`PATCH_SIDE`] pixels per frame height or width, whichever is shorter.
-    fn patch(&mut self, x0: f32, y0: f32, x1: f32, y1: f32) -> TractResult<Patch>;
+    /// The crop `roi` as `n` x `n` RGB values (see [`Roi::sample`]), read from the frame
+    /// reduced by [`reduction`].
+    fn crop(&mut self, roi: &Roi, n: usize) -> TractResult<Vec<f32>>;
 }
 
 /// A box `(cx, cy, w, h)`: centre and size.
 pub type Area = (f32, f32, f32, f32);
 
-/// The shorter side of the frame, reduced, that landmark crops are sampled from (at most).
-pub const PATCH_SIDE: u32 = 480;
+/// Landmark crops are read from the frame box-averaged by the whole factor that keeps its
+/// shorter side at least this long (pixels): 2 for 1080p, none under 960.
+const SAMPLE_SIDE: u32 = 480;
+
+/// The box-average factor of [`SAMPLE_SIDE`] for a `width` x `height` frame.
+pub fn reduction(width: u32, height: u32) -> usize {
+    (width.min(height) / SAMPLE_SIDE).max(1) as usize
+}
 /// The landmark model's input side (pixels).
 const MESH: usize = 192;
 /// Mesh points: upper and lower inner lip, middle then towards the corners, both sides.
@@ -105,11 +101,11 @@ fn plan(onnx: &tract_onnx::Onnx, bytes: &[u8], side: usize) -> TractResult<Plan>
         .into_runnable()
 }
 
-/// Run `plan` on one NHWC picture of `side` x `side` values (moved, not copied); its outputs
-/// flattened.
-fn run(plan: &Plan, input: Vec<f32>, side: usize) -> TractResult<Vec<Vec<f32>>> {
+/// Run a model (its `state`, kept from run to run) on one NHWC picture of `side` x `side`
+/// values (moved, not copied); its outputs flattened.
+fn run(state: &mut TypedSimpleState, input: Vec<f32>, side: usize) -> TractResult<Vec<Vec<f32>>> {
     let t = tract_ndarray::Array4::from_shape_vec((1, side, side, 3), input)?.into_tensor();
-    let out = plan.run(tvec!(t.into()))?;
+    let out = state.run(tvec!(t.into()))?;
     out.iter()
         .map(|o| Ok(o.to_plain_array_view::<f32>()?.iter().copied().collect()))
         .collect()
@@ -137,6 +133,8 @@ struct Live {
 /// Follows faces over frames given one at a time.
 pub struct Tracker {
     models: &'static Models,
+    detector: TypedSimpleState,
+    landmarks: TypedSimpleState,
     /// Frame size (pixels).
     size: (f32, f32),
     live: Vec<Live>,
@@ -149,8 +147,11 @@ pub struct Tracker {
 impl Tracker {
     /// A tracker of `width` x `height` frames with the embedded models (loaded on first use).
     pub fn new(width: u32, height: u32) -> TractResult<Self> {
+        let models = models()?;
         Ok(Self {
-            models: models()?,
+            models,
+            detector: models.detector.spawn()?,
+            landmarks: models.landmarks.spawn()?,
             size: (width.max(1) as f32, height.max(1) as f32),
             live: Vec::new(),
             done: Vec::new(),
@@ -247,7 +248,7 @@ impl Tracker {
     }
 
     /// Faces in `small` (which fits in the detector's square), in frame sides.
-    fn detect(&self, small: &Rgb) -> TractResult<Vec<Detection>> {
+    fn detect(&mut self, small: &Rgb) -> TractResult<Vec<Detection>> {
         let side = detect::SIZE;
         let (px, py) = ((side - small.width) / 2, (side - small.height) / 2);
         let mut input = vec![-1.0f32; side * side * 3];
@@ -258,7 +259,7 @@ impl Tracker {
                 *o = f32::from(*v) / 127.5 - 1.0;
             }
         }
-        let out = run(&self.models.detector, input, side)?;
+        let out = run(&mut self.detector, input, side)?;
         let (boxes, scores) = match (out.first(), out.get(1)) {
             (Some(a), Some(b)) if a.len() == detect::ANCHORS * detect::VALUES => (a, b),
             (Some(a), Some(b)) => (b, a),
@@ -289,13 +290,11 @@ impl Tracker {
     /// The landmarks in the crop `roi` of the frame: the mouth opening, the next frame's crop
     /// and the landmarks' box `(cx, cy, w, h)` in frame sides; `None` when no face is there.
     fn landmarks(
-        &self,
+        &mut self,
         roi: &Roi,
         frame: &mut dyn Pictures,
     ) -> TractResult<Option<(f32, Roi, Area)>> {
-        let (x0, y0, x1, y1) = roi.bounds();
-        let patch = frame.patch(x0, y0, x1, y1)?;
-        let out = run(&self.models.landmarks, roi.sample(&patch, MESH), MESH)?;
+        let out = run(&mut self.landmarks, frame.crop(roi, MESH)?, MESH)?;
         let (points, presence) = match (out.first(), out.get(1)) {
             (Some(a), Some(b)) if a.len() == 468 * 3 => (a, b),
             (Some(a), Some(b)) => (b, a),

@@ -96,8 +96,8 @@ mod tests {
             .map(|i| ((i * 7919) % 255) as f32 / 255.0 * ((i / 3 % MESH) as f32 / MESH as f32))
             .collect();
         let (a, b) = (
-            run(&ours, input.clone(), MESH).unwrap(),
-            run(&tracts, input, MESH).unwrap(),
+            run(&mut ours.spawn().unwrap(), input.clone(), MESH).unwrap(),
+            run(&mut tracts.spawn().unwrap(), input, MESH).unwrap(),
         );
         assert_eq!(a.len(), b.len());
         for (x, y) in a.iter().zip(&b) {

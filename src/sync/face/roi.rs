@@ -2,7 +2,7 @@
 //! MediaPipe builds it from a detection or from the previous frame's landmarks.
 
 use super::detect::Detection;
-use super::Patch;
+use super::yuv::Yuv;
 
 /// How much larger than the face box the crop is (MediaPipe's 1.5).
 const ENLARGE: f32 = 1.5;
@@ -76,39 +76,15 @@ impl Roi {
         )
     }
 
-    /// The crop as `n`x`n` RGB values in [0, 1] (row-major, channels last), sampled bilinearly
-    /// from `patch`; outside it the nearest edge pixel repeats.
-    pub fn sample(&self, patch: &Patch, n: usize) -> Vec<f32> {
-        let pic = &patch.rgb;
-        let mut out = Vec::with_capacity(n * n * 3);
+    /// The crop as `n`x`n` RGB values in [0, 1] (row-major, channels last), read bilinearly
+    /// from `pic`; outside it the nearest edge pixel repeats.
+    pub fn sample(&self, pic: &Yuv, n: usize) -> Vec<f32> {
         let (s, c) = self.angle.sin_cos();
         let step = self.size / n as f32;
-        let (wmax, hmax) = (pic.width as f32 - 1.0, pic.height as f32 - 1.0);
-        let ((ox, oy), (sx, sy)) = (patch.origin, patch.scale);
-        let row = pic.width * 3;
-        for v in 0..n {
-            let y = (v as f32 + 0.5) * step - self.size / 2.0;
-            for u in 0..n {
-                let x = (u as f32 + 0.5) * step - self.size / 2.0;
-                // Pixel centres sit at integer + 0.5.
-                let px = ((self.cx + x * c - y * s - ox) * sx - 0.5).clamp(0.0, wmax);
-                let py = ((self.cy + x * s + y * c - oy) * sy - 0.5).clamp(0.0, hmax);
-                let (x0, y0) = (px as usize, py as usize);
-                let (fx, fy) = (px - x0 as f32, py - y0 as f32);
-                // The next pixel right and down, the edge pixel itself at the last column/row.
-                let dx = if x0 + 1 < pic.width { 3 } else { 0 };
-                let dy = if y0 + 1 < pic.height { row } else { 0 };
-                let at = y0 * row + x0 * 3;
-                let top = &pic.data[at..at + dx + 3];
-                let bottom = &pic.data[at + dy..at + dy + dx + 3];
-                out.extend((0..3).map(|ch| {
-                    let t = f32::from(top[ch]) * (1.0 - fx) + f32::from(top[ch + dx]) * fx;
-                    let b = f32::from(bottom[ch]) * (1.0 - fx) + f32::from(bottom[ch + dx]) * fx;
-                    (t * (1.0 - fy) + b * fy) / 255.0
-                }));
-            }
-        }
-        out
+        // Crop pixel (0, 0)'s centre, and the steps of one crop pixel right and down.
+        let o = 0.5 * step - self.size / 2.0;
+        let at = (self.cx + o * c - o * s, self.cy + o * s + o * c);
+        pic.sample(at, (step * c, step * s), (-step * s, step * c), n)
     }
 }
 
@@ -120,7 +96,7 @@ fn eye_angle(a: (f32, f32), b: (f32, f32)) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::face::Rgb;
+    use crate::sync::face::yuv::Plane;
 
     fn det(keypoints: [(f32, f32); 6]) -> Detection {
         Detection {
@@ -170,21 +146,18 @@ mod tests {
 
     #[test]
     fn sample_reads_the_right_pixels() {
-        // A 4x4 picture whose red channel is 10 * x + 100 * (y >= 2).
-        let data = (0..16)
-            .flat_map(|i| {
-                let (x, y) = (i % 4, i / 4);
-                [(10 * x + if y >= 2 { 100 } else { 0 }) as u8, 0, 255]
-            })
+        // A 4x4 picture whose red is 10 * x + 100 * (y >= 2) (full-range grey: R = G = B).
+        let luma: Vec<u8> = (0..16)
+            .map(|i| (10 * (i % 4) + if i / 4 >= 2 { 100 } else { 0 }) as u8)
             .collect();
-        let pic = Patch {
-            rgb: Rgb {
-                width: 4,
-                height: 4,
-                data,
-            },
-            origin: (0.0, 0.0),
-            scale: (1.0, 1.0),
+        let chroma = [128u8; 4];
+        let pic = Yuv {
+            planes: [
+                Plane::packed(&luma, 4, 4, 1),
+                Plane::packed(&chroma, 2, 2, 2),
+                Plane::packed(&chroma, 2, 2, 2),
+            ],
+            full_range: true,
         };
         // A 2x2 crop over the lower-right 2x2 pixels: exactly their centres.
         let r = Roi {
@@ -193,38 +166,18 @@ mod tests {
             size: 2.0,
             angle: 0.0,
         };
-        let s = r.sample(&pic, 2);
-        let red: Vec<f32> = s.chunks(3).map(|p| (p[0] * 255.0).round()).collect();
-        assert_eq!(red, vec![120.0, 130.0, 120.0, 130.0]);
-        assert!(s.chunks(3).all(|p| p[2] == 1.0 && p[1] == 0.0));
+        let red = |r: &Roi| -> Vec<f32> {
+            let s = r.sample(&pic, 2);
+            assert!(s.chunks(3).all(|p| p[0] == p[1] && p[1] == p[2]));
+            s.chunks(3).map(|p| (p[0] * 255.0).round()).collect()
+        };
+        assert_eq!(red(&r), vec![120.0, 130.0, 120.0, 130.0]);
         // Turned by 90 degrees the crop's rows run down the picture.
-        let r = Roi {
+        let turned = Roi {
             angle: std::f32::consts::FRAC_PI_2,
             ..r
         };
-        let red: Vec<f32> = r
-            .sample(&pic, 2)
-            .chunks(3)
-            .map(|p| (p[0] * 255.0).round())
-            .collect();
-        assert_eq!(red, vec![130.0, 130.0, 120.0, 120.0]);
-        // The same pixels from a half-size patch of a frame whose corner is at (2, 2).
-        let half = Patch {
-            origin: (2.0, 2.0),
-            scale: (0.5, 0.5),
-            rgb: Rgb {
-                width: 1,
-                height: 1,
-                data: vec![125, 0, 255],
-            },
-        };
-        let r = Roi { angle: 0.0, ..r };
-        let red: Vec<f32> = r
-            .sample(&half, 2)
-            .chunks(3)
-            .map(|p| (p[0] * 255.0).round())
-            .collect();
-        assert_eq!(red, vec![125.0; 4]);
+        assert_eq!(red(&turned), vec![130.0, 130.0, 120.0, 120.0]);
     }
 
     #[test]

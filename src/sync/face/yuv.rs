@@ -1,0 +1,333 @@
+//! The decoder's 8-bit planar YUV pictures as the landmark crops read them: no RGB picture of
+//! the frame or of a patch is made. A large frame is box-averaged by a whole factor over the
+//! crop's area only; the crop's samples are then read bilinearly from each plane and converted
+//! to RGB one by one (BT.601, as libswscale converts by default).
+
+/// One 8-bit plane of a picture, or of an area of it.
+#[derive(Debug, Clone, Copy)]
+pub struct Plane<'a> {
+    /// Rows of `stride` bytes, at least `height` of them.
+    pub data: &'a [u8],
+    /// Bytes from one row to the next.
+    pub stride: usize,
+    /// Samples per row.
+    pub width: usize,
+    /// Rows.
+    pub height: usize,
+    /// Frame pixels each sample covers `(x, y)` (2 x 2 for 4:2:0 chroma).
+    pub texel: (usize, usize),
+    /// Frame position (pixels) of the top-left corner of sample (0, 0).
+    pub origin: (usize, usize),
+}
+
+/// A planar YUV picture: Y, Cb, Cr.
+#[derive(Debug, Clone, Copy)]
+pub struct Yuv<'a> {
+    /// Y, Cb, Cr.
+    pub planes: [Plane<'a>; 3],
+    /// Full-range levels (0-255) rather than limited (16-235, 16-240).
+    pub full_range: bool,
+}
+
+/// Reusable buffers for [`Yuv::reduced`].
+#[derive(Debug, Default)]
+pub struct Scratch {
+    planes: [Vec<u8>; 3],
+    sums: Vec<u32>,
+}
+
+impl<'a> Yuv<'a> {
+    /// The area `[x0, x1) x [y0, y1)` (frame pixels) of the picture, box-averaged so that each
+    /// sample covers at least `k` frame pixels each way (in `scratch`; a plane whose samples
+    /// already do is only cut to the area).
+    pub fn reduced<'s>(
+        &self,
+        k: usize,
+        (x0, y0, x1, y1): (f32, f32, f32, f32),
+        scratch: &'s mut Scratch,
+    ) -> Yuv<'s>
+    where
+        'a: 's,
+    {
+        let Scratch { planes, sums } = scratch;
+        let mut out = self.planes;
+        for ((p, o), buf) in self.planes.iter().zip(&mut out).zip(planes.iter_mut()) {
+            let (bx, by) = ((k / p.texel.0).max(1), (k / p.texel.1).max(1));
+            // The plane's samples covering the area, widened to whole boxes of the plane grid.
+            let span = |a: f32, b: f32, origin: usize, texel: usize, step: usize, len: usize| {
+                let at = |v: f32| ((v - origin as f32) / texel as f32).max(0.0);
+                let lo = (at(a).floor() as usize).min(len.saturating_sub(1)) / step * step;
+                let hi = (at(b).ceil() as usize).max(lo + 1).next_multiple_of(step);
+                (lo, hi.min(len))
+            };
+            let (sx0, sx1) = span(x0, x1, p.origin.0, p.texel.0, bx, p.width);
+            let (sy0, sy1) = span(y0, y1, p.origin.1, p.texel.1, by, p.height);
+            *o = match (bx, by) {
+                (1, 1) => p.cut((sx0, sy0, sx1, sy1)),
+                _ => box_average(p, (bx, by), (sx0, sy0, sx1, sy1), buf, sums),
+            };
+        }
+        Yuv {
+            planes: out,
+            full_range: self.full_range,
+        }
+    }
+
+    /// The `n` x `n` grid of RGB colours (0-1 each; row-major, channels last) at the frame
+    /// positions `at + u * du + v * dv` for `u`, `v` in `0..n` (pixel centres at whole + 0.5),
+    /// each plane read bilinearly, the nearest edge sample repeating outside.
+    pub fn sample(&self, at: (f32, f32), du: (f32, f32), dv: (f32, f32), n: usize) -> Vec<f32> {
+        let grid = Grid { at, du, dv, n };
+        let mut values = vec![0.0f32; 3 * n * n];
+        let (y, rest) = values.split_at_mut(n * n);
+        let (cb, cr) = rest.split_at_mut(n * n);
+        let [py, pb, pr] = &self.planes;
+        // Cb and Cr always share a grid; the luma shares it once reduced to the chroma's.
+        if py.same_grid(pb) {
+            grid.read([py, pb, pr], [y, cb, cr]);
+        } else {
+            grid.read([py], [y]);
+            grid.read([pb, pr], [cb, cr]);
+        }
+        let (y, rest) = values.split_at(n * n);
+        let (cb, cr) = rest.split_at(n * n);
+        let mut rgb = vec![0.0f32; 3 * n * n];
+        for (((o, y), cb), cr) in rgb.chunks_exact_mut(3).zip(y).zip(cb).zip(cr) {
+            o.copy_from_slice(&rgb_of(*y, *cb, *cr, self.full_range));
+        }
+        rgb
+    }
+}
+
+impl<'a> Plane<'a> {
+    /// A whole plane of `w` x `h` samples of `texel` x `texel` frame pixels, rows packed.
+    #[cfg(test)]
+    pub(crate) fn packed(data: &'a [u8], w: usize, h: usize, texel: usize) -> Self {
+        Plane {
+            data,
+            stride: w,
+            width: w,
+            height: h,
+            texel: (texel, texel),
+            origin: (0, 0),
+        }
+    }
+
+    /// The samples `[sx0, sx1) x [sy0, sy1)` of the plane (no copy).
+    fn cut(&self, (sx0, sy0, sx1, sy1): (usize, usize, usize, usize)) -> Plane<'a> {
+        Plane {
+            data: &self.data[sy0 * self.stride + sx0..],
+            width: sx1 - sx0,
+            height: sy1 - sy0,
+            origin: (
+                self.origin.0 + sx0 * self.texel.0,
+                self.origin.1 + sy0 * self.texel.1,
+            ),
+            ..*self
+        }
+    }
+
+    /// Whether `other` has its samples at the same places.
+    fn same_grid(&self, other: &Plane) -> bool {
+        (self.texel, self.origin, self.width, self.height)
+            == (other.texel, other.origin, other.width, other.height)
+    }
+}
+
+/// The sampling grid of [`Yuv::sample`].
+struct Grid {
+    at: (f32, f32),
+    du: (f32, f32),
+    dv: (f32, f32),
+    n: usize,
+}
+
+impl Grid {
+    /// `planes`, which share one grid of samples, read bilinearly into `outs` (`n` x `n` each).
+    fn read<const P: usize>(&self, planes: [&Plane; P], mut outs: [&mut [f32]; P]) {
+        let g = planes[0];
+        // The grid in the planes' sample coordinates (sample centres at whole numbers).
+        let (tx, ty) = (g.texel.0 as f32, g.texel.1 as f32);
+        let x0 = (self.at.0 - g.origin.0 as f32) / tx - 0.5;
+        let y0 = (self.at.1 - g.origin.1 as f32) / ty - 0.5;
+        let (ux, uy) = (self.du.0 / tx, self.du.1 / ty);
+        let (vx, vy) = (self.dv.0 / tx, self.dv.1 / ty);
+        let (wmax, hmax) = (g.width - 1, g.height - 1);
+        let n = self.n;
+        for v in 0..n {
+            let (rx, ry) = (x0 + v as f32 * vx, y0 + v as f32 * vy);
+            for u in 0..n {
+                let sx = (rx + u as f32 * ux).clamp(0.0, wmax as f32);
+                let sy = (ry + u as f32 * uy).clamp(0.0, hmax as f32);
+                // Through i32: a float-to-usize conversion costs several instructions.
+                let (xa, ya) = (sx as i32 as usize, sy as i32 as usize);
+                let (fx, fy) = (sx - xa as f32, sy - ya as f32);
+                // The next sample right and down, the edge sample itself at the last ones.
+                let (xb, yb) = ((xa + 1).min(wmax), (ya + 1).min(hmax));
+                for (p, out) in planes.iter().zip(outs.iter_mut()) {
+                    let (top, bottom) = (ya * p.stride, yb * p.stride);
+                    let s = |i: usize| f32::from(p.data[i]);
+                    let t = s(top + xa) + (s(top + xb) - s(top + xa)) * fx;
+                    let b = s(bottom + xa) + (s(bottom + xb) - s(bottom + xa)) * fx;
+                    out[v * n + u] = t + (b - t) * fy;
+                }
+            }
+        }
+    }
+}
+
+/// The samples `[sx0, sx1) x [sy0, sy1)` of `p` averaged in boxes of `bx` x `by` (boxes cut by
+/// the area's end average what they hold), into `buf`.
+fn box_average<'s>(
+    p: &Plane<'_>,
+    (bx, by): (usize, usize),
+    (sx0, sy0, sx1, sy1): (usize, usize, usize, usize),
+    buf: &'s mut Vec<u8>,
+    sums: &mut Vec<u32>,
+) -> Plane<'s> {
+    let (w, ow, oh) = (
+        sx1 - sx0,
+        (sx1 - sx0).div_ceil(bx),
+        (sy1 - sy0).div_ceil(by),
+    );
+    buf.clear();
+    buf.reserve(ow * oh);
+    for oy in 0..oh {
+        let (ys, ye) = (sy0 + oy * by, (sy0 + oy * by + by).min(sy1));
+        sums.clear();
+        sums.resize(w, 0);
+        for y in ys..ye {
+            let row = &p.data[y * p.stride + sx0..y * p.stride + sx1];
+            for (s, v) in sums.iter_mut().zip(row) {
+                *s += u32::from(*v);
+            }
+        }
+        // A multiplication by the inverse, not a division per box (the box area is small, the
+        // sums exact in f32).
+        let rows = (ye - ys) as f32;
+        let inverse = |len: usize| 1.0 / (len as f32 * rows);
+        let full = inverse(bx);
+        let boxes = sums.chunks_exact(bx);
+        let last = boxes.remainder();
+        let mean = |c: &[u32], inv: f32| (c.iter().sum::<u32>() as f32 * inv + 0.5) as u8;
+        buf.extend(boxes.map(|c| mean(c, full)));
+        if !last.is_empty() {
+            buf.push(mean(last, inverse(last.len())));
+        }
+    }
+    Plane {
+        data: buf,
+        stride: ow,
+        width: ow,
+        height: oh,
+        texel: (p.texel.0 * bx, p.texel.1 * by),
+        origin: (p.origin.0 + sx0 * p.texel.0, p.origin.1 + sy0 * p.texel.1),
+    }
+}
+
+/// BT.601 Y'CbCr (8-bit levels) to R'G'B' in 0-1.
+#[inline]
+fn rgb_of(y: f32, cb: f32, cr: f32, full_range: bool) -> [f32; 3] {
+    let (y, cb, cr) = match full_range {
+        true => (y, cb - 128.0, cr - 128.0),
+        false => (
+            (y - 16.0) * (255.0 / 219.0),
+            (cb - 128.0) * (255.0 / 224.0),
+            (cr - 128.0) * (255.0 / 224.0),
+        ),
+    };
+    let c = |v: f32| v.clamp(0.0, 255.0) / 255.0;
+    [
+        c(y + 1.402 * cr),
+        c(y - 0.344_136 * cb - 0.714_136 * cr),
+        c(y + 1.772 * cb),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The samples of a `w` x `h` plane, values from `f(x, y)`.
+    fn plane(w: usize, h: usize, f: impl Fn(usize, usize) -> u8) -> Vec<u8> {
+        (0..w * h).map(|i| f(i % w, i / w)).collect()
+    }
+
+    /// The colour at one frame position.
+    fn at(pic: &Yuv, x: f32, y: f32) -> Vec<f32> {
+        pic.sample((x, y), (1.0, 0.0), (0.0, 1.0), 1)
+    }
+
+    #[test]
+    fn grey_levels_convert_by_range() {
+        assert_eq!(rgb_of(16.0, 128.0, 128.0, false), [0.0; 3]);
+        assert_eq!(rgb_of(235.0, 128.0, 128.0, false), [1.0; 3]);
+        assert_eq!(rgb_of(255.0, 128.0, 128.0, true), [1.0; 3]);
+        // Pure red in limited BT.601: Y 81, Cb 90, Cr 240.
+        let [r, g, b] = rgb_of(81.0, 90.0, 240.0, false);
+        assert!(r > 0.99 && g < 0.01 && b < 0.01, "{r} {g} {b}");
+    }
+
+    #[test]
+    fn bilinear_reads_between_samples_and_clamps_at_edges() {
+        // Luma 10 * x + 100 * (y >= 2) on 4 x 4 frame pixels, chroma neutral at 2 x 2.
+        let y = plane(4, 4, |x, y| (10 * x + if y >= 2 { 100 } else { 0 }) as u8);
+        let c = plane(2, 2, |_, _| 128);
+        let pic = Yuv {
+            planes: [
+                Plane::packed(&y, 4, 4, 1),
+                Plane::packed(&c, 2, 2, 2),
+                Plane::packed(&c, 2, 2, 2),
+            ],
+            full_range: true,
+        };
+        let red = |x: f32, yy: f32| (at(&pic, x, yy)[0] * 255.0).round();
+        assert_eq!(red(2.5, 2.5), 120.0);
+        assert_eq!(red(3.0, 2.5), 125.0);
+        assert_eq!(red(3.0, 2.0), 75.0);
+        assert_eq!(red(-5.0, -5.0), 0.0);
+        assert_eq!(red(9.0, 9.0), 130.0);
+    }
+
+    #[test]
+    fn reduced_averages_boxes_of_the_area_only() {
+        // 8 x 8 luma: the value is 20 * (x / 2) + y / 2 * 2 (constant over each 2 x 2 box).
+        let y = plane(8, 8, |x, y| (20 * (x / 2) + y / 2 * 2) as u8);
+        let c = plane(4, 4, |x, _| (100 + x) as u8);
+        let pic = Yuv {
+            planes: [
+                Plane::packed(&y, 8, 8, 1),
+                Plane::packed(&c, 4, 4, 2),
+                Plane::packed(&c, 4, 4, 2),
+            ],
+            full_range: true,
+        };
+        let mut scratch = Scratch::default();
+        let r = pic.reduced(2, (3.0, 2.0, 7.0, 5.0), &mut scratch);
+        let p = r.planes[0];
+        // Whole boxes from x 2 to 8 and y 2 to 6.
+        assert_eq!(
+            (p.origin, p.texel, p.width, p.height),
+            ((2, 2), (2, 2), 3, 2)
+        );
+        assert_eq!(&p.data[..6], &[22, 42, 62, 24, 44, 64]);
+        // Chroma already covers 2 x 2 pixels: only cut to the area, on the luma's grid now.
+        let c = r.planes[1];
+        assert_eq!(
+            (c.origin, c.texel, c.width, c.height),
+            ((2, 2), (2, 2), 3, 2)
+        );
+        assert_eq!(&c.data[..3], &[101, 102, 103]);
+        assert!(p.same_grid(&c));
+        // The same colour at a box centre before and after.
+        assert_eq!(at(&r, 5.0, 3.0), at(&pic, 5.0, 3.0));
+        // An odd box average rounds to nearest: 1, 2, 2, 3 -> 2.
+        let odd = plane(2, 2, |x, y| (1 + x + y) as u8);
+        let pic = Yuv {
+            planes: [Plane::packed(&odd, 2, 2, 1); 3],
+            full_range: true,
+        };
+        let r = pic.reduced(2, (0.0, 0.0, 2.0, 2.0), &mut scratch);
+        assert_eq!(r.planes[0].data, &[2]);
+    }
+}
