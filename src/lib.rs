@@ -25,6 +25,7 @@ pub mod pcm;
 pub mod picture;
 pub mod probe;
 pub mod progress;
+pub mod provenance;
 pub mod sheet;
 pub mod sync;
 pub mod synth;

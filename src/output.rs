@@ -6,6 +6,25 @@ use crate::cleanup;
 use crate::error::{Error, Result};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
+
+/// A last step on a finished output, given its temp path, before it is moved into place
+/// (signing it: see [`crate::provenance`]).
+pub type Seal = Box<dyn FnOnce(&Path) -> Result<()> + Send>;
+
+/// Seals waiting for their outputs, by target.
+static SEALS: Mutex<Vec<(PathBuf, Seal)>> = Mutex::new(Vec::new());
+
+/// Apply `seal` to the output written for `target` once it is complete, before it is renamed
+/// into place (whichever writer makes it); a failing seal fails the commit, leaving nothing.
+pub fn seal_before_commit(target: &Path, seal: Seal) {
+    let key = resolved(target);
+    let mut seals = SEALS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    seals.retain(|(t, _)| *t != key);
+    seals.push((key, seal));
+}
 
 /// An output being written. Dropping it without [`AtomicOutput::commit`] removes the temp file,
 /// so a failed run never leaves a partial or clobbered file at the target.
@@ -61,9 +80,31 @@ impl AtomicOutput {
         &self.target
     }
 
-    /// Move the finished temp file onto the target. The file gets the permissions of the file
-    /// it replaces, or `rw-r--r--` (temp files are created private).
+    /// Apply the seal registered for this target, if any (see [`seal_before_commit`]).
+    fn seal(&self) -> Result<()> {
+        let key = resolved(&self.target);
+        let seal = {
+            let mut seals = SEALS
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let at = seals.iter().position(|(t, _)| *t == key);
+            at.map(|i| seals.remove(i).1)
+        };
+        match seal {
+            Some(seal) => seal(&self.temp),
+            None => Ok(()),
+        }
+    }
+
+    /// Seal the finished temp file (see [`seal_before_commit`]) and move it onto the target.
+    /// The file gets the permissions of the file it replaces, or `rw-r--r--` (temp files are
+    /// created private).
     pub fn commit(self) -> Result<PathBuf> {
+        self.seal()?;
+        self.rename()
+    }
+
+    fn rename(self) -> Result<PathBuf> {
         use std::os::unix::fs::PermissionsExt;
         let target = self.target;
         let perms = std::fs::metadata(&target)
@@ -118,12 +159,16 @@ impl Batch {
             .map(AtomicOutput::path)
     }
 
-    /// Rename every output into place, in the order added; their final paths.
+    /// Seal every output (see [`seal_before_commit`]), then rename each into place, in the
+    /// order added; their final paths.
     pub fn commit(mut self) -> Result<Vec<PathBuf>> {
+        for out in &self.outputs {
+            out.seal()?;
+        }
         self.made_dirs.clear();
         std::mem::take(&mut self.outputs)
             .into_iter()
-            .map(AtomicOutput::commit)
+            .map(AtomicOutput::rename)
             .collect()
     }
 }

@@ -1,6 +1,7 @@
 //! `probe`: what exactly is in a media file: container, streams, timing, priming, VFR.
 
 use crate::error::{Error, Result};
+use crate::provenance::{self, Provenance};
 use crate::video_index::VideoIndex;
 use crate::{media, mp4};
 use cutroom_ffi::{
@@ -29,6 +30,8 @@ pub struct FileProbe {
     pub av_duration_delta_ms: Option<f64>,
     /// Every stream, in container order.
     pub streams: Vec<StreamProbe>,
+    /// The file's Content Credentials (C2PA manifest), validated; null when it has none.
+    pub provenance: Option<Provenance>,
 }
 
 /// A stream's kind as its word (`video`, ...).
@@ -246,6 +249,7 @@ pub fn probe(path: &Path, decode: bool) -> Result<FileProbe> {
         edit_lists: layout.as_ref().map(mp4::Layout::has_edit_lists),
         av_duration_delta_ms: av_delta,
         streams,
+        provenance: provenance::read(path)?,
     })
 }
 

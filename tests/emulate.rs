@@ -303,73 +303,16 @@ fn the_official_openrouter_and_replicate_clients_drive_their_flavours() {
 /// A test CA and a certificate it signed for 127.0.0.1, made with the openssl CLI:
 /// (ca.pem, cert.pem, key.pem).
 fn test_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let f = |n: &str| dir.join(n);
-    let ossl = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    let ec = [
-        "-newkey",
+    let ca = make_ca(dir, "tls");
+    let (cert, key) = issue_cert(
+        dir,
+        &ca,
+        "tls",
         "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-    ];
-    ossl(
-        &[
-            &["req", "-x509"][..],
-            &ec,
-            &["-keyout", "ca.key", "-out", "ca.pem"],
-            &["-days", "2", "-subj", "/CN=cutroom test CA"],
-        ]
-        .concat(),
-    );
-    ossl(
-        &[
-            &["req"][..],
-            &ec,
-            &[
-                "-keyout",
-                "key.pem",
-                "-out",
-                "cert.csr",
-                "-subj",
-                "/CN=127.0.0.1",
-            ],
-        ]
-        .concat(),
-    );
-    std::fs::write(
-        f("ext"),
+        "/CN=127.0.0.1",
         "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    ossl(&[
-        "x509",
-        "-req",
-        "-in",
-        "cert.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "cert.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "ext",
-    ]);
-    (f("ca.pem"), f("cert.pem"), f("key.pem"))
+    );
+    (ca.0, cert, key)
 }
 
 /// fal-client speaks only https: the fal flavour served over TLS with a test CA (trusted through

@@ -37,6 +37,7 @@ use crate::fetch::CostTotal;
 use crate::output::{self, Planned};
 use crate::picture::rgb::Rgb;
 use crate::progress::{Damaged, Progress, Tally};
+use crate::provenance::{Edit, Policy, Signing, Step};
 use crate::sheet;
 use crate::sync::{self, Verdict};
 use crate::timeline::EditSpec;
@@ -128,6 +129,7 @@ pub fn run(
     out_dir: &Path,
     sources_s: f64,
     encoder_threads: export::EncoderThreads,
+    policy: &Policy,
     progress: &dyn Progress,
 ) -> Result<Report> {
     let tally = Tally::new(progress);
@@ -155,6 +157,8 @@ pub fn run(
         None => Fit::Pad,
     };
     check_outputs(cut, spec_path, &name, &inputs, out_dir)?;
+    let sign = signing(cut, &inputs, policy);
+    policy.check(&sign.edit, out_dir, progress)?;
     crate::output::make_dir(out_dir)?;
     let mut timings = Timings {
         sources_s,
@@ -225,6 +229,7 @@ pub fn run(
             reads: Vec::new(),
             thumbnails: Some(spans.middles()),
             encoder_threads,
+            sign,
         };
         let given: export::GivenSoundtrack = Box::new(make_sound);
         match picture {
@@ -323,6 +328,27 @@ pub fn run(
     staged.add(html::write(&out_dir.join("report.html"), &report)?);
     staged.commit()?;
     Ok(report)
+}
+
+/// The deliverables' provenance: the shot files (the first one the parent), music and voice as
+/// ingredients; the ducking and loudness as steps (each export adds its reframing).
+fn signing(cut: &Cut, inputs: &[ShotInput], policy: &Policy) -> Signing {
+    let files = inputs
+        .iter()
+        .filter_map(|i| i.file.as_deref())
+        .chain(cut.music.iter().map(|m| m.file.as_path()))
+        .chain(cut.voice.iter().map(|v| v.file.as_path()));
+    let ducked = cut.music.as_ref().map(|m| {
+        Step::new(
+            "c2pa.filtered",
+            format!("music ducked to {} dB under speech", m.depth),
+        )
+    });
+    let loudness = Step::loudness(cut.loudness.target, cut.loudness.true_peak);
+    Signing {
+        policy: policy.clone(),
+        edit: Edit::of(files).with_all(ducked.into_iter().chain([loudness])),
+    }
 }
 
 /// The files a run writes in `out_dir`, checked against every file it reads before anything

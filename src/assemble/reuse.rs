@@ -7,6 +7,7 @@ use super::spec::Cut;
 use crate::error::{Error, Result};
 use crate::export::preset::{Preset, PresetBook};
 use crate::fetch::sha256_file;
+use crate::provenance::SigningKey;
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
@@ -19,13 +20,17 @@ pub struct Keys {
     pub outputs: Vec<String>,
 }
 
-/// The content keys of `cut` made from the local shot files `inputs`.
-pub fn keys(cut: &Cut, inputs: &[ShotInput]) -> Result<Keys> {
+/// The content keys of `cut` made from the local shot files `inputs`, signed with `signer` (its
+/// certificate is part of the key: a signed run remakes unsigned deliverables).
+pub fn keys(cut: &Cut, inputs: &[ShotInput], signer: Option<&SigningKey>) -> Result<Keys> {
     // The spec's settings other than the output list, canonical (formatting and comments
     // aside), and the content of every file the cut is made from.
     let mut base = Sha256::new();
     base.update(env!("CARGO_PKG_VERSION").as_bytes());
     base.update(cut.settings.as_bytes());
+    if let Some(s) = signer {
+        base.update(s.certificate());
+    }
     let files = inputs
         .iter()
         .filter_map(|i| i.file.as_deref())

@@ -66,6 +66,23 @@ pub struct Cut {
     /// Text overlays (title, lower third, call to action), in cut time.
     #[serde(default)]
     pub text: Vec<TextOverlay>,
+    /// Content Credentials (C2PA) of the deliverables.
+    #[serde(default)]
+    pub provenance: ProvenanceSpec,
+}
+
+/// `[provenance]`: how the deliverables are signed (`--sign-cert`/`--sign-key` or
+/// `CUTROOM_SIGN_CERT`/`CUTROOM_SIGN_KEY` take precedence).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProvenanceSpec {
+    /// Signing certificate chain (PEM, signing certificate first), relative to the spec.
+    pub sign_cert: Option<PathBuf>,
+    /// Its PKCS#8 private key (PEM), relative to the spec.
+    pub sign_key: Option<PathBuf>,
+    /// Fail, rather than warn, when a source carries Content Credentials and there is no key.
+    #[serde(default)]
+    pub require: bool,
 }
 
 /// One shot: exactly one source (a clip, or a card: a still image, a colour or text shown for
@@ -415,7 +432,7 @@ impl Cut {
             map.remove("outputs");
             map.remove("vars");
         }
-        cut.settings = value.to_string();
+        cut.settings = sorted(value).to_string();
         cut.resolve(path.parent().unwrap_or(Path::new("")));
         cut.check(path)?;
         Ok(cut)
@@ -441,6 +458,8 @@ impl Cut {
             self.presets.as_mut(),
             self.captions.file.as_mut(),
             self.logo.as_mut().map(|l| &mut l.file),
+            self.provenance.sign_cert.as_mut(),
+            self.provenance.sign_key.as_mut(),
         ];
         files.chain(others).flatten().for_each(join);
     }
@@ -730,12 +749,47 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// `v` with every object's keys in sorted order, whatever order the spec wrote them in
+/// (serde_json keeps insertion order, as the c2pa crate has it built): the settings' key.
+fn sorted(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn parse(text: &str) -> std::result::Result<Cut, String> {
         parse_toml(Path::new("cut.toml"), text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_keyed_settings_are_the_ones_earlier_versions_recorded() {
+        // Assemble reuses deliverables whose key matches: the settings must read the same
+        // whatever order the spec writes its keys in (serde_json keeps insertion order, as
+        // the c2pa crate has it built), and as earlier versions made them.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.mp4"), b"").unwrap();
+        let spec = dir.path().join("cut.toml");
+        let mut settings = Vec::new();
+        for text in [
+            "outputs = [\"square\"]\nname = \"n\"\n[[shot]]\nspeed = 2.0\nsrc = \"a.mp4\"\n",
+            "name = \"n\"\noutputs = [\"square\"]\n[[shot]]\nsrc = \"a.mp4\"\nspeed = 2.0\n",
+        ] {
+            std::fs::write(&spec, text).unwrap();
+            settings.push(Cut::load(&spec).unwrap().settings);
+        }
+        let recorded = r#"{"name":"n","shot":[{"speed":2.0,"src":"a.mp4"}]}"#;
+        assert_eq!(settings, [recorded, recorded]);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use super::api::{block_on, RenderArgs};
 use super::bars::Bars;
+use super::provenance_args::ProvenanceArgs;
 use super::{print_json, Global};
 use cutroom::assemble::{self, sources, spec::Cut};
 use cutroom::error::exit;
@@ -24,6 +25,8 @@ pub struct Args {
     /// Print report.json on stdout.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    provenance: ProvenanceArgs,
 }
 
 pub fn run(args: Args, global: &Global) -> Result<i32> {
@@ -38,6 +41,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         &client,
         &opts,
         EncoderThreads::Shared,
+        &args.provenance,
         &Bars::new(global.quiet),
     )?;
     if args.json {
@@ -76,7 +80,8 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
 }
 
 /// Assemble `cut` (read from `spec`) into `out`, its renders and downloads cached in
-/// `shots_dir`, keeping what an earlier run there left intact; the report as written.
+/// `shots_dir`, keeping what an earlier run there left intact, signed as `sign` asks (or else
+/// the spec's `[provenance]`); the report as written.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn assemble_into(
     cut: &Cut,
@@ -86,12 +91,20 @@ pub(super) fn assemble_into(
     client: &Client,
     opts: &RenderOptions,
     encoder_threads: EncoderThreads,
+    sign: &ProvenanceArgs,
     progress: &dyn Progress,
 ) -> Result<serde_json::Value> {
+    let mut sign = sign.clone();
+    if sign.sign_cert.is_none() && sign.sign_key.is_none() {
+        sign.sign_cert.clone_from(&cut.provenance.sign_cert);
+        sign.sign_key.clone_from(&cut.provenance.sign_key);
+    }
+    sign.require_provenance |= cut.provenance.require;
+    let policy = sign.policy()?;
     let t = Instant::now();
     let inputs = block_on(sources::resolve(cut, shots_dir, client, opts, progress))??;
     let sources_s = t.elapsed().as_secs_f64();
-    let keys = assemble::keys(cut, &inputs)?;
+    let keys = assemble::keys(cut, &inputs, policy.key.as_ref())?;
     let reuse = assemble::reusable(out, &keys);
     Ok(match reuse.all {
         Some(r) => r,
@@ -105,6 +118,7 @@ pub(super) fn assemble_into(
                 out,
                 sources_s,
                 encoder_threads,
+                &policy,
                 progress,
             )?;
             serde_json::to_value(&r).expect("a report is JSON")

@@ -3,6 +3,7 @@
 use super::api::RenderArgs;
 use super::assemble::assemble_into;
 use super::bars::Bars;
+use super::provenance_args::ProvenanceArgs;
 use super::{print_json, Global};
 use cutroom::assemble::{self, spec::Cut};
 use cutroom::batch::state::{self, Entry, Lock, Status};
@@ -136,7 +137,8 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                 let dir = out.join(&v.name);
                 output::make_dir(&dir)?;
                 let shots = shots_dir(out, cut);
-                // Exports side by side, one per core: each encoder on one thread.
+                // Exports side by side, one per core: each encoder on one thread. Signed
+                // as the spec's `[provenance]` asks.
                 let report = assemble_into(
                     cut,
                     &args.spec,
@@ -145,6 +147,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                     &client,
                     &opts,
                     EncoderThreads::One,
+                    &ProvenanceArgs::default(),
                     &inner,
                 )?;
                 let fails = assemble::fails(&report, cut);

@@ -2,12 +2,14 @@
 
 use super::audio_args::LoudnessArgs;
 use super::bars::Bars;
+use super::provenance_args::ProvenanceArgs;
 use super::{print_json, Global};
 use cutroom::audio::soundtrack::{self, Level};
 use cutroom::concat::plan::VideoPath;
 use cutroom::concat::{self, Options, Summary};
 use cutroom::error::exit;
 use cutroom::progress::{Damaged, Progress, Tally};
+use cutroom::provenance::{Edit, Step};
 use cutroom::timeline::EditSpec;
 use cutroom::Result;
 use cutroom_ffi::Rational;
@@ -60,6 +62,8 @@ pub struct Args {
     json: bool,
     #[command(flatten)]
     loudness: LoudnessArgs,
+    #[command(flatten)]
+    provenance: ProvenanceArgs,
 }
 
 fn parse_size(s: &str) -> std::result::Result<(u32, u32), String> {
@@ -116,7 +120,12 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         ..Options::default()
     };
     concat::check_output(&spec, &args.output)?;
+    let policy = args.provenance.policy()?;
+    let edit =
+        Edit::of(spec.shot.iter().filter_map(|s| s.src.as_ref())).with_all(Step::level(opts.level));
     let bars = Bars::new(global.quiet);
+    policy.check(&edit, &args.output, &bars)?;
+    policy.seal(&args.output, edit);
     let bar = Tally::new(&bars);
     bar.start("concat", 2 * spec.shot.len() as u64);
     let prepared = concat::prepare(&spec, &opts, &bar)?;

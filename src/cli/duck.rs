@@ -2,12 +2,14 @@
 
 use super::audio_args::{summary, LoudnessArgs, PlaceArgs};
 use super::bars::Bars;
+use super::provenance_args::ProvenanceArgs;
 use super::Global;
 use cutroom::audio::duck::{duck, DuckFiles, DuckOptions};
 use cutroom::audio::fit::Fit;
 use cutroom::audio::sidechain::{check_threshold, DuckShape, Threshold};
 use cutroom::audio::soundtrack::Level;
 use cutroom::error::exit;
+use cutroom::provenance::{Edit, Step};
 use cutroom::{Error, Result};
 use std::path::PathBuf;
 
@@ -52,6 +54,8 @@ pub struct Args {
     place: PlaceArgs,
     #[command(flatten)]
     loudness: LoudnessArgs,
+    #[command(flatten)]
+    provenance: ProvenanceArgs,
 }
 
 fn parse_threshold(s: &str) -> std::result::Result<Threshold, String> {
@@ -88,7 +92,19 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         out: &args.output,
         stems: args.stems.as_deref(),
     };
-    let report = duck(&files, &opts, &Bars::new(global.quiet))?;
+    let policy = args.provenance.policy()?;
+    let sources = [Some(&args.video), Some(&args.music), args.voice.as_ref()];
+    let ducked = Step::new(
+        "c2pa.filtered",
+        format!("music ducked to {} dB under speech", args.depth),
+    );
+    let edit = Edit::of(sources.into_iter().flatten())
+        .with_all([ducked])
+        .with_all(Step::level(opts.level));
+    let bars = Bars::new(global.quiet);
+    policy.check(&edit, &args.output, &bars)?;
+    policy.seal(&args.output, edit);
+    let report = duck(&files, &opts, &bars)?;
     outln!("{}", summary(&args.output, &report.soundtrack));
     outln!(
         "  speech threshold {:.1} dBFS, {} speech segment(s): {}",

@@ -5,6 +5,7 @@ use super::api::{block_on_threaded, parse_duration};
 use super::Global;
 use cutroom::emulate::{serve, Options};
 use cutroom::fetch::{ApiKey, Limits, Provider};
+use cutroom::provenance::SigningKey;
 use cutroom::{Error, Result};
 use std::time::Duration;
 
@@ -83,6 +84,13 @@ pub struct Args {
     /// The PEM private key of --tls-cert.
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     tls_key: Option<std::path::PathBuf>,
+    /// Sign every render with this generator certificate chain (PEM), as services do: a C2PA
+    /// manifest saying `c2pa.created`, `trainedAlgorithmicMedia`. Needs --sign-key.
+    #[arg(long, value_name = "PEM", requires = "sign_key")]
+    sign_cert: Option<std::path::PathBuf>,
+    /// The PKCS#8 private key (PEM) of --sign-cert.
+    #[arg(long, value_name = "PEM", requires = "sign_cert")]
+    sign_key: Option<std::path::PathBuf>,
 }
 
 /// `N/min` or `N/s` -> (N, window).
@@ -150,6 +158,10 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
         moderate_render: args.moderate_render.filter(|w| !w.trim().is_empty()),
         flavor,
         tls: args.tls_cert.zip(args.tls_key),
+        sign: match (&args.sign_cert, &args.sign_key) {
+            (Some(cert), Some(key)) => Some(SigningKey::load(cert, key)?),
+            _ => None,
+        },
     };
     block_on_threaded(serve(opts, |base| println!("{base}")))??;
     Ok(0)

@@ -1,6 +1,7 @@
 //! `cutroom export IN --preset NAME... [-o DIR]`.
 
 use super::bars::Bars;
+use super::provenance_args::ProvenanceArgs;
 use super::{print_json, Global};
 use cutroom::captions::style::{Logo, Overlays};
 use cutroom::captions::Captions;
@@ -11,6 +12,7 @@ use cutroom::export::preset::PresetBook;
 use cutroom::export::reframe::{Fit, Focus, FocusChoice, Reframe};
 use cutroom::export::{default_out_dir, export, video_length_ns, EncoderThreads, Request};
 use cutroom::picture::rgb::Rgb;
+use cutroom::provenance::{self, Signing};
 use cutroom::timeline::spec::{MAX_SPEED, MIN_SPEED};
 use cutroom::timeline::{Card, TimeSpec};
 use cutroom::Result;
@@ -92,6 +94,8 @@ pub struct Args {
     /// Print the JSON report (`outputs[]`) instead of one line per output.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    provenance: ProvenanceArgs,
 }
 
 fn parse_speed(s: &str) -> std::result::Result<f64, String> {
@@ -134,11 +138,18 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         Some(f) => Captions::load(f, Some(video_length_ns(&args.input)?))?,
         None => Captions::default(),
     };
+    let out_dir = args
+        .output
+        .clone()
+        .unwrap_or_else(|| default_out_dir(&args.input));
+    let sign = Signing {
+        policy: args.provenance.policy()?,
+        edit: provenance::Edit::of([&args.input]),
+    };
+    let bars = Bars::new(global.quiet);
+    sign.policy.check(&sign.edit, &out_dir, &bars)?;
     let req = Request {
-        out_dir: args
-            .output
-            .clone()
-            .unwrap_or_else(|| default_out_dir(&args.input)),
+        out_dir,
         input: args.input,
         presets,
         reframe: Reframe {
@@ -165,6 +176,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             .collect(),
         captions,
         overlays,
+        sign,
     };
     let edit = Edit {
         speed: args.speed,
@@ -173,7 +185,6 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         title: args.title_card.map(|c| *c),
         end: args.end_card.map(|c| *c),
     };
-    let bars = Bars::new(global.quiet);
     let report = match edit.is_empty() {
         true => export(&req, None, &bars)?,
         false => export_edited(&req, &edit, &bars)?,

@@ -42,7 +42,7 @@ pub struct Args {
 #[derive(Serialize)]
 #[serde(untagged)]
 enum Entry {
-    Ok(Fetched),
+    Ok(Box<Fetched>),
     Err { source: String, error: String },
 }
 
@@ -67,7 +67,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                 };
                 bar.finish(None);
                 match got {
-                    Ok(f) => Entry::Ok(f),
+                    Ok(f) => Entry::Ok(Box::new(f)),
                     Err(e) => Entry::Err {
                         source: item.clone(),
                         error: e.to_string(),
@@ -96,6 +96,9 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                         file.bytes,
                         &file.sha256[..16]
                     );
+                }
+                if let Some(p) = &f.provenance {
+                    println!("  provenance: {}", p.summary());
                 }
             }
             Entry::Ok(_) => {}

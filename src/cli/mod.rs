@@ -23,6 +23,7 @@ mod export;
 mod fetch;
 mod loudness;
 mod probe;
+mod provenance_args;
 mod render;
 mod schema;
 mod swap;

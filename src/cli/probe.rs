@@ -67,6 +67,9 @@ fn print_table(p: &FileProbe) {
             if d < 0.0 { "shorter" } else { "longer" }
         );
     }
+    if let Some(prov) = &p.provenance {
+        outln!("  provenance: {}", prov.summary());
+    }
 }
 
 /// ` colour PRIMARIES/TRANSFER/MATRIX RANGE` when the stream declares any of them.

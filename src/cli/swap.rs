@@ -2,11 +2,13 @@
 
 use super::audio_args::{summary, LoudnessArgs, PlaceArgs};
 use super::bars::Bars;
+use super::provenance_args::ProvenanceArgs;
 use super::Global;
 use cutroom::audio::fit::Fit;
 use cutroom::audio::soundtrack::Level;
 use cutroom::audio::swap::{swap, SwapOptions};
 use cutroom::error::exit;
+use cutroom::provenance::{Edit, Step};
 use cutroom::Result;
 use std::path::PathBuf;
 
@@ -25,6 +27,8 @@ pub struct Args {
     place: PlaceArgs,
     #[command(flatten)]
     loudness: LoudnessArgs,
+    #[command(flatten)]
+    provenance: ProvenanceArgs,
 }
 
 /// Replace the soundtrack and report the result on stdout.
@@ -34,13 +38,12 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         fade_out: args.place.fade_out_frames(),
         level: args.loudness.level(Level::Keep)?,
     };
-    let finished = swap(
-        &args.video,
-        &args.audio,
-        &args.output,
-        &opts,
-        &Bars::new(global.quiet),
-    )?;
+    let policy = args.provenance.policy()?;
+    let edit = Edit::of([&args.video, &args.audio]).with_all(Step::level(opts.level));
+    let bars = Bars::new(global.quiet);
+    policy.check(&edit, &args.output, &bars)?;
+    policy.seal(&args.output, edit);
+    let finished = swap(&args.video, &args.audio, &args.output, &opts, &bars)?;
     outln!("{}", summary(&args.output, &finished));
     Ok(exit::OK)
 }

@@ -3,6 +3,7 @@
 //! shared by every job that asks for the same.
 
 use crate::error::{Error, Result};
+use crate::provenance::{sign_render, SigningKey};
 use crate::synth::{still, write_marker_clip, MarkerSpec};
 use bytes::Bytes;
 use cutroom_ffi::{encode_image, ImageFormat, Pixel, VideoFrame};
@@ -36,16 +37,18 @@ pub type Slot = Arc<OnceCell<std::result::Result<Arc<Clip>, String>>>;
 /// Renders clips on blocking threads, at most `parallel` encodes at once, each spec once.
 pub struct Clips {
     dir: PathBuf,
+    sign: Option<SigningKey>,
     slots: Mutex<HashMap<MarkerSpec, Slot>>,
     encoders: Semaphore,
     encoded: std::sync::atomic::AtomicU64,
 }
 
 impl Clips {
-    /// Clips rendered through files in `dir`.
-    pub fn new(dir: &Path, parallel: usize) -> Self {
+    /// Clips rendered through files in `dir`, signed with `sign` as a generator signs them.
+    pub fn new(dir: &Path, parallel: usize, sign: Option<SigningKey>) -> Self {
         Self {
             dir: dir.to_path_buf(),
+            sign,
             slots: Mutex::new(HashMap::new()),
             encoders: Semaphore::new(parallel.max(1)),
             encoded: Default::default(),
@@ -92,7 +95,10 @@ impl Clips {
             .map_err(|e| Error::io(&self.dir, e))?
             .into_temp_path();
         write_marker_clip(&file, spec)?;
-        let video = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+        let mut video = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+        if let Some(key) = &self.sign {
+            video = sign_render(&video, "render.mp4", "cutroom emulator", key)?;
+        }
         self.encoded
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(Clip {

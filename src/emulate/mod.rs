@@ -7,7 +7,8 @@
 //! spritesheets. Faults can be switched on to rehearse what providers do: 503s, 429s with
 //! `Retry-After`, downloads cut midway, creates accepted then answered 500, dropped or answered late,
 //! latency, expiring links, failed renders.
-//! `GET /emulator/stats` counts what happened (jobs created, faults injected).
+//! `GET /emulator/stats` counts what happened (jobs created, faults injected). With a signing
+//! key its renders carry Content Credentials as a generator's do.
 
 mod clips;
 mod dialects;
@@ -20,6 +21,7 @@ mod state;
 mod tls;
 
 use crate::fetch::{ApiKey, Limits, Provider};
+use crate::provenance::SigningKey;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -73,6 +75,9 @@ pub struct Options {
     pub flavor: Provider,
     /// Serve HTTPS with this PEM certificate chain and PEM private key.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Sign every render with this generator certificate, as services sign theirs (C2PA,
+    /// `c2pa.created`, `trainedAlgorithmicMedia`).
+    pub sign: Option<SigningKey>,
 }
 
 impl Default for Options {
@@ -100,6 +105,7 @@ impl Default for Options {
             moderate_render: None,
             flavor: Provider::OpenAi,
             tls: None,
+            sign: None,
         }
     }
 }

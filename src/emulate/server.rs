@@ -41,7 +41,7 @@ pub async fn serve(opts: Options, ready: impl FnOnce(String)) -> Result<()> {
         .map(|n| n.get())
         .unwrap_or(2);
     let emu = Arc::new(Emulator {
-        clips: Arc::new(Clips::new(workdir.path(), parallel)),
+        clips: Arc::new(Clips::new(workdir.path(), parallel, opts.sign.clone())),
         opts,
         stats: Stats::default(),
         window: Mutex::new(VecDeque::new()),

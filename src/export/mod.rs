@@ -32,6 +32,7 @@ use crate::pcm::Pcm;
 use crate::picture::square::SquarePixels;
 use crate::picture::turn::Turn;
 use crate::progress::{Damaged, Progress, Tally, Warnings};
+use crate::provenance::{Signing, Step};
 use crate::sheet::RgbImage;
 use crate::time::{Instants, Ticks, TimeBase};
 use crate::video_index::VideoIndex;
@@ -83,6 +84,9 @@ pub struct Request {
     pub reads: Vec<PathBuf>,
     /// Threads of each encoder.
     pub encoder_threads: EncoderThreads,
+    /// Content Credentials for every output: the edit they come from, each output adding its
+    /// reframing (and loudness) steps.
+    pub sign: Signing,
 }
 
 /// How many threads each x264 encoder of an export runs on.
@@ -345,6 +349,10 @@ fn run(
     let tally = Tally::new(progress);
     let progress = &tally;
     let plans = plan(req, picture)?;
+    for p in &plans {
+        req.sign
+            .seal(&p.target, steps(req, p, !matches!(sound, Sound::Given(_))));
+    }
     let jobs = group(req, &plans);
     // Every output is moved into place together, once all are complete (by the caller).
     let mut batch = Batch::new();
@@ -549,6 +557,26 @@ fn video_duration(path: &Path, info: &StreamInfo) -> Result<Ticks> {
         Some(d) => Ok(Ticks(d)),
         None => Ok(VideoIndex::scan(path)?.duration()),
     }
+}
+
+/// The C2PA actions of output `p` besides the edit's: reframed (resized, and cropped with
+/// `--fit crop`), and its sound brought to the preset's loudness when `levelled` here.
+fn steps(req: &Request, p: &Plan, levelled: bool) -> Vec<Step> {
+    let (w, h, fit) = (p.preset.width, p.preset.height, req.reframe.fit);
+    let mut steps = vec![Step::new(
+        "c2pa.resized",
+        format!("reframed to {w}x{h} ({fit}) for {}", p.preset.platform),
+    )];
+    if fit == Fit::Crop {
+        steps.push(Step::new("c2pa.cropped", format!("cropped to {w}:{h}")));
+    }
+    if levelled && req.audio {
+        steps.push(Step::loudness(
+            p.preset.loudness_lufs,
+            p.preset.true_peak_dbtp,
+        ));
+    }
+    steps
 }
 
 /// The default output directory name for `input`: beside it.

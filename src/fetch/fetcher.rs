@@ -40,6 +40,8 @@ pub struct Fetched {
     pub cached: bool,
     /// The files by variant.
     pub files: BTreeMap<Variant, FileReport>,
+    /// The video's Content Credentials (C2PA manifest), validated; null when it has none.
+    pub provenance: Option<crate::provenance::Provenance>,
 }
 
 /// True when `item` is a URL (any `scheme://`) rather than a video id; [`fetch_url`] refuses
@@ -87,7 +89,7 @@ pub async fn fetch_video(
         client.log(format_args!("{name}: saved"));
         transfers.insert(variant, got.transfer.as_secs_f64());
     }
-    Ok(report(cache, entry, Some(id), &transfers))
+    report(cache, entry, Some(id), &transfers)
 }
 
 /// Look job `id` up and download its `variant`. Where the content URL follows from the id
@@ -194,7 +196,7 @@ pub async fn fetch_url(
     let name = safe_name(stem);
     let mut entry = own_entry(cache, &name, &source)?;
     if cache.verified(&entry, Variant::Video).is_some() {
-        return Ok(report(cache, entry, None, &BTreeMap::new()));
+        return report(cache, entry, None, &BTreeMap::new());
     }
     bar.status("downloading");
     let req = Request {
@@ -207,7 +209,7 @@ pub async fn fetch_url(
         .await?;
     cache.record(&name, &mut entry, Variant::Video, &got)?;
     let transfers = BTreeMap::from([(Variant::Video, got.transfer.as_secs_f64())]);
-    Ok(report(cache, entry, None, &transfers))
+    report(cache, entry, None, &transfers)
 }
 
 /// The cache entry of `name`, refusing one that holds files of another source.
@@ -235,8 +237,12 @@ fn report(
     entry: Entry,
     id: Option<&str>,
     transfers: &BTreeMap<Variant, f64>,
-) -> Fetched {
-    Fetched {
+) -> Result<Fetched> {
+    let provenance = match entry.files.get(&Variant::Video) {
+        Some(f) => crate::provenance::read(&cache.dir().join(&f.file))?,
+        None => None,
+    };
+    Ok(Fetched {
         source: entry.source,
         id: id.map(str::to_string),
         cached: transfers.is_empty(),
@@ -253,5 +259,6 @@ fn report(
                 (v, r)
             })
             .collect(),
-    }
+        provenance,
+    })
 }

@@ -105,9 +105,11 @@ pub fn load(path: &Path, endpoint: &str) -> Result<Vec<Shot>> {
             None => None,
         };
         let (model, size, seconds) = request.resolved();
+        // Keys in sorted order: the key of a shot must not change between versions (serde_json
+        // keeps insertion order, as the c2pa crate has it built).
         let params = serde_json::json!({
-            "endpoint": endpoint, "prompt": request.prompt, "model": model,
-            "size": size, "seconds": seconds, "input_reference_sha256": reference,
+            "endpoint": endpoint, "input_reference_sha256": reference, "model": model,
+            "prompt": request.prompt, "seconds": seconds, "size": size,
         })
         .to_string();
         let take = takes.entry(params.clone()).or_default();
@@ -281,5 +283,21 @@ seconds = 4
         );
         std::fs::write(&p, "[[shot]]\nprompt = \"a\"\nsecs = 4\n").unwrap();
         assert!(load(&p, "e").unwrap_err().to_string().contains("secs"));
+    }
+
+    #[test]
+    fn a_shots_key_is_the_one_earlier_versions_recorded() {
+        // Render state files written by earlier versions name their jobs by this key: were it
+        // to change (serde_json's key order did), a rerun would create and bill the shot again.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("shots.toml");
+        std::fs::write(
+            &p,
+            "[[shot]]\nprompt = \"a\"\nmodel = \"sora-2\"\nsize = \"720x1280\"\nseconds = 4\n",
+        )
+        .unwrap();
+        let recorded = r#"{"endpoint":"e","input_reference_sha256":null,"model":"sora-2","prompt":"a","seconds":"4","size":"720x1280"}#1"#;
+        let want = hex(&Sha256::digest(recorded.as_bytes()))[..32].to_string();
+        assert_eq!(load(&p, "e").unwrap()[0].key, want);
     }
 }

@@ -439,6 +439,11 @@ pub fn decodes_cleanly(path: &Path) -> bool {
 /// A Python interpreter in a venv under `target/test-venv` with `packages` installed from PyPI
 /// (created once and reused across runs), for conformance tests against real client libraries.
 pub fn python_with(packages: &[&str]) -> PathBuf {
+    try_python_with(packages).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`python_with`], or why the venv or the packages cannot be installed.
+pub fn try_python_with(packages: &[&str]) -> Result<PathBuf, String> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-venv");
@@ -448,11 +453,10 @@ pub fn python_with(packages: &[&str]) -> PathBuf {
             .args(["-m", "venv"])
             .arg(&venv)
             .status()
-            .expect("python3 -m venv");
-        assert!(
-            ok.success(),
-            "cannot create a venv (is python3-venv installed? run make deps)"
-        );
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return Err("cannot create a venv (is python3-venv installed? run make deps)".into());
+        }
     }
     let missing: Vec<&str> = packages
         .iter()
@@ -462,6 +466,8 @@ pub fn python_with(packages: &[&str]) -> PathBuf {
                 .split(['=', '<', '>'])
                 .next()
                 .unwrap_or(p)
+                // `c2pa-python` is imported as `c2pa`.
+                .trim_end_matches("-python")
                 .replace('-', "_");
             !Command::new(&python)
                 .args(["-c", &format!("import {module}")])
@@ -475,10 +481,12 @@ pub fn python_with(packages: &[&str]) -> PathBuf {
             .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
             .args(&missing)
             .status()
-            .expect("pip install");
-        assert!(ok.success(), "pip install {missing:?} failed");
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return Err(format!("pip install {missing:?} failed"));
+        }
     }
-    python
+    Ok(python)
 }
 
 /// EBU R128 figures of a file's audio as the ffmpeg CLI's `ebur128` filter measures them.
@@ -1131,4 +1139,149 @@ pub fn bursts_clip(path: &Path, secs: u32) {
         "2",
         path.to_str().unwrap(),
     ]);
+}
+
+/// Run the `openssl` CLI in `dir`, failing the test with its message.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run openssl (make deps installs it)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A test CA made with the `openssl` CLI in `dir`, named `name`: (`<name>.ca.pem`, its key).
+pub fn make_ca(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let (pem, key) = (format!("{name}.ca.pem"), format!("{name}.ca.key"));
+    let subject = format!("/CN={name} test CA/O=cutroom tests");
+    let mut args = vec!["req", "-x509"];
+    args.extend(new_key("ec"));
+    args.extend([
+        "-nodes",
+        "-days",
+        "30",
+        "-keyout",
+        key.as_str(),
+        "-out",
+        pem.as_str(),
+        "-subj",
+        subject.as_str(),
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    openssl(dir, &args);
+    (dir.join(pem), dir.join(key))
+}
+
+/// `openssl req` arguments for a new `key`: `ec` (P-256), `ec384` (P-384), or any `-newkey`
+/// value (`ed25519`, `rsa:2048`).
+fn new_key(key: &str) -> Vec<&str> {
+    match key {
+        "ec" => vec!["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        "ec384" => vec!["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"],
+        other => vec!["-newkey", other],
+    }
+}
+
+/// A certificate `<name>.cert.pem` for `subject` issued by `ca` (from [`make_ca`]) with the
+/// openssl extensions `ext`, and its new PKCS#8 private key (`key` as in [`new_key`]):
+/// (certificate, private key).
+pub fn issue_cert(
+    dir: &Path,
+    ca: &(PathBuf, PathBuf),
+    name: &str,
+    key: &str,
+    subject: &str,
+    ext: &str,
+) -> (PathBuf, PathBuf) {
+    let f = |x: &str| format!("{name}.{x}");
+    let (key_pem, csr, cert, extfile) = (f("key"), f("csr"), f("cert.pem"), f("ext"));
+    let mut args = vec!["req"];
+    args.extend(new_key(key));
+    args.extend([
+        "-nodes",
+        "-keyout",
+        key_pem.as_str(),
+        "-out",
+        csr.as_str(),
+        "-subj",
+        subject,
+    ]);
+    openssl(dir, &args);
+    std::fs::write(dir.join(&extfile), ext).unwrap();
+    let (ca_pem, ca_key) = (ca.0.to_str().unwrap(), ca.1.to_str().unwrap());
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            csr.as_str(),
+            "-CA",
+            ca_pem,
+            "-CAkey",
+            ca_key,
+            "-CAcreateserial",
+            "-days",
+            "30",
+            "-out",
+            cert.as_str(),
+            "-extfile",
+            extfile.as_str(),
+        ],
+    );
+    (dir.join(cert), dir.join(key_pem))
+}
+
+/// A C2PA signing certificate `name` made with the `openssl` CLI in `dir`, issued by a test CA
+/// made there too: (certificate chain PEM, PKCS#8 private key PEM); `key` as in [`new_key`].
+pub fn signing_cert(dir: &Path, name: &str, key: &str) -> (PathBuf, PathBuf) {
+    let ca = make_ca(dir, name);
+    let (cert, key_pem) = issue_cert(
+        dir,
+        &ca,
+        name,
+        key,
+        &format!("/CN={name}/O=cutroom tests"),
+        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+         extendedKeyUsage=emailProtection\nsubjectKeyIdentifier=hash\n\
+         authorityKeyIdentifier=keyid,issuer\n",
+    );
+    let chain = dir.join(format!("{name}.chain.pem"));
+    let mut text = std::fs::read_to_string(&cert).unwrap();
+    text.push_str(&std::fs::read_to_string(&ca.0).unwrap());
+    std::fs::write(&chain, text).unwrap();
+    (chain, key_pem)
+}
+
+/// Flip one byte in the middle of an MP4's `mdat` payload (a tampered picture).
+pub fn flip_mdat_byte(path: &Path) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let mut at = 0usize;
+    while at + 8 <= bytes.len() {
+        let size = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        let (head, size) = match size {
+            1 => (
+                16,
+                u64::from_be_bytes(bytes[at + 8..at + 16].try_into().unwrap()) as usize,
+            ),
+            0 => (8, bytes.len() - at),
+            s => (8, s),
+        };
+        if &bytes[at + 4..at + 8] == b"mdat" {
+            let mid = at + head + (size - head) / 2;
+            bytes[mid] ^= 0x55;
+            std::fs::write(path, bytes).unwrap();
+            return;
+        }
+        at += size;
+    }
+    panic!("{} has no mdat", path.display());
 }

@@ -1,0 +1,38 @@
+//! The signing options of the commands that write deliverables.
+
+use cutroom::provenance::{Policy, SigningKey};
+use cutroom::{Error, Result};
+use std::path::PathBuf;
+
+/// `--sign-cert`, `--sign-key`, `--require-provenance`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ProvenanceArgs {
+    /// Sign the output with Content Credentials (C2PA): this certificate chain (PEM, signing
+    /// certificate first). The sources become ingredients, their own credentials kept.
+    #[arg(long, value_name = "PEM", env = "CUTROOM_SIGN_CERT")]
+    pub sign_cert: Option<PathBuf>,
+    /// The PKCS#8 private key (PEM) of --sign-cert; it sets the algorithm (P-256: ES256,
+    /// P-384: ES384, Ed25519, RSA: PS256).
+    #[arg(long, value_name = "PEM", env = "CUTROOM_SIGN_KEY")]
+    pub sign_key: Option<PathBuf>,
+    /// Fail (instead of warning) when a source carries Content Credentials and no signing key
+    /// is given, so the output would not.
+    #[arg(long)]
+    pub require_provenance: bool,
+}
+
+impl ProvenanceArgs {
+    /// The policy these options ask for; the key is loaded and checked now.
+    pub fn policy(&self) -> Result<Policy> {
+        let key = match (&self.sign_cert, &self.sign_key) {
+            (Some(cert), Some(key)) => Some(SigningKey::load(cert, key)?),
+            (None, None) => None,
+            (Some(_), None) => return Err(Error::Usage("--sign-cert needs --sign-key".into())),
+            (None, Some(_)) => return Err(Error::Usage("--sign-key needs --sign-cert".into())),
+        };
+        Ok(Policy {
+            key,
+            require: self.require_provenance,
+        })
+    }
+}

@@ -1,0 +1,73 @@
+//! What a command that writes a deliverable does about provenance.
+
+use super::{read, sign_staged, Edit, SigningKey, Step};
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+use std::path::Path;
+
+/// Sign deliverables with `key`; without one, warn when a source carried Content Credentials
+/// (the deliverable will not), or with `require` refuse to write it.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    /// The signing key, if any.
+    pub key: Option<SigningKey>,
+    /// Without a key, refuse to drop the credentials of a source.
+    pub require: bool,
+}
+
+impl Policy {
+    /// Before any work: without a key, a source of `edit` that carries credentials means
+    /// `output` loses them: warn `progress`, or with `require` fail naming the source. (A
+    /// source that cannot be read is left to the command's own checks of its inputs.)
+    pub fn check(&self, edit: &Edit, output: &Path, progress: &dyn Progress) -> Result<()> {
+        if self.key.is_some() {
+            return Ok(());
+        }
+        for src in &edit.sources {
+            let Ok(Some(p)) = read(src) else { continue };
+            let what = format!(
+                "carries Content Credentials ({}) that {} would not: give --sign-cert and \
+                 --sign-key (or CUTROOM_SIGN_CERT/CUTROOM_SIGN_KEY) to carry them through",
+                p.summary(),
+                output.display()
+            );
+            if self.require {
+                return Err(Error::bad_input(
+                    src,
+                    format!("{what} (--require-provenance)"),
+                ));
+            }
+            progress.warn(&format!("{}: {what}", src.display()));
+        }
+        Ok(())
+    }
+
+    /// With a key, have the output written for `target` signed with `edit`'s manifest when it
+    /// is complete, before it is moved into place.
+    pub fn seal(&self, target: &Path, edit: Edit) {
+        if let Some(key) = self.key.clone() {
+            let t = target.to_path_buf();
+            crate::output::seal_before_commit(
+                target,
+                Box::new(move |staged| sign_staged(staged, &t, &edit, &key)),
+            );
+        }
+    }
+}
+
+/// A policy and the edit a command's deliverables come from, for a writer of several outputs
+/// that seals each with its own further steps.
+#[derive(Debug, Clone, Default)]
+pub struct Signing {
+    /// Whether and how to sign.
+    pub policy: Policy,
+    /// What every output is made from and how, before the writer's own steps.
+    pub edit: Edit,
+}
+
+impl Signing {
+    /// With a key, have `target` signed with the edit plus `steps` before it is moved into place.
+    pub fn seal(&self, target: &Path, steps: impl IntoIterator<Item = Step>) {
+        self.policy.seal(target, self.edit.clone().with_all(steps));
+    }
+}

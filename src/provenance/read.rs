@@ -1,0 +1,285 @@
+//! Reading a file's C2PA manifest store: who signed it, what made it, whether it validates.
+
+use crate::error::{Error, Result};
+use c2pa::{Context, Ingredient, Manifest, Reader, ValidationState};
+use serde::Serialize;
+use std::path::Path;
+
+/// A file's Content Credentials (the `provenance` object of `probe --json` and `fetch --json`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Provenance {
+    /// `valid` (signature and hard binding check out; the signer may be untrusted), `trusted`
+    /// (valid and chained to a trust anchor) or `invalid`.
+    pub state: &'static str,
+    /// The claim signature verifies against the signing certificate.
+    pub signature_valid: bool,
+    /// The hash that binds the manifest to the media bytes matches (`bmffHash` for MP4).
+    pub hard_binding_valid: bool,
+    /// The tool that made the claim (`name/version`).
+    pub claim_generator: Option<String>,
+    /// The signing certificate's common name (or its organisation).
+    pub signer: Option<String>,
+    /// The signing certificate's issuer.
+    pub issuer: Option<String>,
+    /// When it was signed (RFC 3339), when the manifest says.
+    pub signed_at: Option<String>,
+    /// The signature algorithm (`es256`, `ps256`, `ed25519`, ...).
+    pub algorithm: Option<String>,
+    /// Some action declares the content made by a generative model (`trainedAlgorithmicMedia`)
+    /// or composed from such content (`compositeWithTrainedAlgorithmicMedia`).
+    pub generated: bool,
+    /// The `c2pa.actions` of the active manifest, in order.
+    pub actions: Vec<ActionInfo>,
+    /// The ingredients the active manifest names.
+    pub ingredients: Vec<IngredientInfo>,
+    /// Validation failure codes (`assertion.bmffHash.mismatch`, `signingCredential.untrusted`, ...).
+    pub failures: Vec<String>,
+}
+
+/// One action of a manifest.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ActionInfo {
+    /// `c2pa.created`, `c2pa.opened`, `c2pa.placed`, `c2pa.edited`, ...
+    pub action: String,
+    /// The IPTC digital source type's name (`trainedAlgorithmicMedia`, ...).
+    pub digital_source_type: Option<String>,
+    /// The software that did it.
+    pub software_agent: Option<String>,
+}
+
+/// One ingredient of a manifest.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct IngredientInfo {
+    /// Its title (usually the file name).
+    pub title: Option<String>,
+    /// `parentOf`, `componentOf` or `inputTo`.
+    pub relationship: String,
+    /// The ingredient carried a manifest of its own (kept in this store).
+    pub signed: bool,
+    /// Its own manifest validated when it was added (null when it carried none).
+    pub valid: Option<bool>,
+    /// Its own manifest's claim generator.
+    pub claim_generator: Option<String>,
+}
+
+const DST_GENERATED: [&str; 2] = [
+    "trainedAlgorithmicMedia",
+    "compositeWithTrainedAlgorithmicMedia",
+];
+
+/// The file's manifest store, validated; `None` when it has none (or c2pa cannot read the file
+/// at all). A store too damaged to parse is reported `invalid` with the reason as its failure.
+pub fn read(path: &Path) -> Result<Option<Provenance>> {
+    let Some(format) = format(path) else {
+        return Ok(None);
+    };
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let reader = match Reader::from_context(Context::new()).with_stream(format, file) {
+        Ok(r) => r,
+        // No store; or a file c2pa cannot walk (damage the media checks report themselves).
+        Err(
+            c2pa::Error::JumbfNotFound | c2pa::Error::UnsupportedType | c2pa::Error::IoError(_),
+        ) => return Ok(None),
+        Err(e) => return Ok(Some(Provenance::unreadable(&e))),
+    };
+    Ok(reader.active_manifest().map(|m| describe(&reader, m)))
+}
+
+/// The MIME type c2pa reads `path` as, from its extension; `None` for formats it has no
+/// handler for.
+pub(super) fn format(path: &Path) -> Option<&'static str> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "mp4" | "m4v" => "video/mp4",
+        "mov" => "video/quicktime",
+        "m4a" => "audio/mp4",
+        "wav" => "audio/wav",
+        "mp3" => "audio/mpeg",
+        _ => return None,
+    })
+}
+
+fn describe(reader: &Reader, m: &Manifest) -> Provenance {
+    let codes = reader
+        .validation_results()
+        .and_then(|r| r.active_manifest());
+    let success: Vec<&str> = codes
+        .map(|c| c.success().iter().map(|s| s.code()).collect())
+        .unwrap_or_default();
+    let failures: Vec<String> = codes
+        .map(|c| c.failure().iter().map(|s| s.code().to_string()).collect())
+        .unwrap_or_default();
+    let hard_binding = |c: &str| {
+        [
+            "assertion.bmffHash.",
+            "assertion.dataHash.",
+            "assertion.boxesHash.",
+        ]
+        .iter()
+        .any(|p| c.starts_with(p))
+    };
+    let sig = m.signature_info();
+    let actions = actions(m);
+    Provenance {
+        state: match reader.validation_state() {
+            ValidationState::Invalid => "invalid",
+            ValidationState::Valid => "valid",
+            ValidationState::Trusted => "trusted",
+        },
+        signature_valid: success.contains(&"claimSignature.validated")
+            && !failures.iter().any(|c| c.starts_with("claimSignature.")),
+        hard_binding_valid: success.iter().any(|c| hard_binding(c))
+            && !failures.iter().any(|c| hard_binding(c)),
+        claim_generator: generator(m),
+        signer: sig.and_then(|s| s.common_name.clone().or_else(|| s.issuer.clone())),
+        issuer: sig.and_then(|s| s.issuer.clone()),
+        signed_at: sig.and_then(|s| s.time.clone()),
+        algorithm: sig.and_then(|s| s.alg).map(|a| a.to_string()),
+        generated: actions
+            .iter()
+            .any(|a| DST_GENERATED.contains(&a.digital_source_type.as_deref().unwrap_or(""))),
+        actions,
+        ingredients: m
+            .ingredients()
+            .iter()
+            .map(|i| ingredient(reader, i))
+            .collect(),
+        failures,
+    }
+}
+
+/// `name/version` of the first claim generator (or the v1 `claim_generator` string).
+fn generator(m: &Manifest) -> Option<String> {
+    match m.claim_generator_info.as_ref().and_then(|g| g.first()) {
+        Some(g) => Some(match &g.version {
+            Some(v) => format!("{}/{v}", g.name),
+            None => g.name.clone(),
+        }),
+        None => m.claim_generator.clone(),
+    }
+}
+
+fn actions(m: &Manifest) -> Vec<ActionInfo> {
+    let Ok(actions) = m.find_assertion::<c2pa::assertions::Actions>("c2pa.actions") else {
+        return Vec::new();
+    };
+    actions
+        .actions()
+        .iter()
+        .map(|a| ActionInfo {
+            action: a.action().to_string(),
+            digital_source_type: a.source_type().map(source_type_name),
+            software_agent: a.software_agent().map(|s| match s {
+                c2pa::assertions::SoftwareAgent::String(s) => s.clone(),
+                c2pa::assertions::SoftwareAgent::ClaimGeneratorInfo(g) => match &g.version {
+                    Some(v) => format!("{}/{v}", g.name),
+                    None => g.name.clone(),
+                },
+            }),
+        })
+        .collect()
+}
+
+/// The last segment of an IPTC digital source type URI (`trainedAlgorithmicMedia`).
+fn source_type_name(t: &c2pa::DigitalSourceType) -> String {
+    let uri = serde_json::to_value(t)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    uri.rsplit('/').next().unwrap_or(&uri).to_string()
+}
+
+fn ingredient(reader: &Reader, i: &Ingredient) -> IngredientInfo {
+    let own = i.active_manifest().and_then(|l| reader.get_manifest(l));
+    let valid = i.active_manifest().map(|_| {
+        let untrusted_only = |codes: &[c2pa::validation_status::ValidationStatus]| {
+            codes
+                .iter()
+                .all(|s| s.code() == "signingCredential.untrusted")
+        };
+        match (i.validation_results(), i.validation_status()) {
+            (Some(r), _) => r
+                .active_manifest()
+                .is_none_or(|c| untrusted_only(c.failure())),
+            (None, Some(s)) => untrusted_only(s),
+            (None, None) => true,
+        }
+    });
+    IngredientInfo {
+        title: i.title().map(str::to_string),
+        relationship: serde_json::to_value(i.relationship())
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        signed: own.is_some(),
+        valid,
+        claim_generator: own.and_then(generator),
+    }
+}
+
+impl Provenance {
+    fn unreadable(e: &c2pa::Error) -> Self {
+        Self {
+            state: "invalid",
+            signature_valid: false,
+            hard_binding_valid: false,
+            claim_generator: None,
+            signer: None,
+            issuer: None,
+            signed_at: None,
+            algorithm: None,
+            generated: false,
+            actions: Vec::new(),
+            ingredients: Vec::new(),
+            failures: vec![format!("manifest store unreadable: {e}")],
+        }
+    }
+
+    /// One line for a human: `signed by X, generated by Y, valid`.
+    pub fn summary(&self) -> String {
+        let mut parts = vec![format!(
+            "signed by {}",
+            self.signer.as_deref().unwrap_or("an unnamed signer")
+        )];
+        if let Some(g) = &self.claim_generator {
+            let how = if self.generated {
+                "generated by"
+            } else {
+                "made with"
+            };
+            parts.push(format!("{how} {g}"));
+        }
+        if let Some(t) = self
+            .actions
+            .iter()
+            .find_map(|a| a.digital_source_type.as_deref())
+        {
+            parts.push(t.to_string());
+        }
+        if !self.ingredients.is_empty() {
+            let signed = self.ingredients.iter().filter(|i| i.signed).count();
+            parts.push(format!(
+                "{} ingredients ({signed} with credentials)",
+                self.ingredients.len()
+            ));
+        }
+        let mut state = self.state.to_string();
+        let problems: Vec<&str> = self
+            .failures
+            .iter()
+            .map(String::as_str)
+            .filter(|c| *c != "signingCredential.untrusted")
+            .collect();
+        if !problems.is_empty() {
+            state = format!("{state} ({})", problems.join(", "));
+        } else if self
+            .failures
+            .iter()
+            .any(|c| c == "signingCredential.untrusted")
+        {
+            state.push_str(" (signer not on a trust list)");
+        }
+        parts.push(state);
+        parts.join(", ")
+    }
+}

@@ -1,0 +1,315 @@
+//! Signing a deliverable: a C2PA manifest naming its sources as ingredients (their own
+//! manifests kept) and the actions taken, embedded in the MP4 before it is moved into place.
+
+use super::read;
+use crate::audio::soundtrack::Level;
+use crate::cleanup;
+use crate::error::{Error, Result};
+use c2pa::{Builder, Context, Ingredient, Relationship, SigningAlg};
+use serde_json::{json, Value};
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+/// IPTC digital source types cutroom writes.
+const IPTC: &str = "http://cv.iptc.org/newscodes/digitalsourcetype/";
+
+/// A signing certificate chain and its private key (PEM), with the algorithm the key implies.
+#[derive(Clone)]
+pub struct SigningKey {
+    chain: Vec<u8>,
+    key: Vec<u8>,
+    alg: SigningAlg,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SigningKey({})", self.alg)
+    }
+}
+
+impl SigningKey {
+    /// Load a certificate chain (PEM, signing certificate first) and its PKCS#8 private key
+    /// (PEM); the algorithm follows from the key: ES256 (P-256), ES384 (P-384), Ed25519 or
+    /// PS256 (RSA). Both are checked by making a signer from them.
+    pub fn load(cert: &Path, key: &Path) -> Result<Self> {
+        let chain = std::fs::read(cert).map_err(|e| Error::io(cert, e))?;
+        let key_pem = std::fs::read(key).map_err(|e| Error::io(key, e))?;
+        if !String::from_utf8_lossy(&chain).contains("-----BEGIN CERTIFICATE-----") {
+            return Err(Error::bad_input(cert, "is not a PEM certificate chain"));
+        }
+        let alg = algorithm(&key_pem).map_err(|why| Error::bad_input(key, why))?;
+        let loaded = Self {
+            chain,
+            key: key_pem,
+            alg,
+        };
+        loaded.signer().map_err(|e| {
+            Error::bad_input(
+                cert,
+                format!(
+                    "cannot sign with this certificate and {}: {e}",
+                    key.display()
+                ),
+            )
+        })?;
+        Ok(loaded)
+    }
+
+    /// The certificate chain (PEM) as loaded.
+    pub fn certificate(&self) -> &[u8] {
+        &self.chain
+    }
+
+    fn signer(&self) -> c2pa::Result<c2pa::BoxedSigner> {
+        c2pa::create_signer::from_keys(&self.chain, &self.key, self.alg, None)
+    }
+}
+
+/// The algorithm of a PKCS#8 PEM private key, or why it cannot sign.
+fn algorithm(pem_text: &[u8]) -> std::result::Result<SigningAlg, String> {
+    use pkcs8::der::Decode;
+    let pem = pem::parse(pem_text).map_err(|e| format!("is not a PEM private key: {e}"))?;
+    if pem.tag() != "PRIVATE KEY" {
+        return Err(format!(
+            "is a PEM `{}`, not an unencrypted PKCS#8 `PRIVATE KEY` \
+             (convert it with `openssl pkcs8 -topk8 -nocrypt`)",
+            pem.tag()
+        ));
+    }
+    let info = pkcs8::PrivateKeyInfo::from_der(pem.contents())
+        .map_err(|e| format!("is not PKCS#8: {e}"))?;
+    let curve = info
+        .algorithm
+        .parameters_oid()
+        .map(|o| o.to_string())
+        .unwrap_or_default();
+    match (info.algorithm.oid.to_string().as_str(), curve.as_str()) {
+        ("1.2.840.10045.2.1", "1.2.840.10045.3.1.7") => Ok(SigningAlg::Es256),
+        ("1.2.840.10045.2.1", "1.3.132.0.34") => Ok(SigningAlg::Es384),
+        ("1.2.840.10045.2.1", "1.3.132.0.35") => Ok(SigningAlg::Es512),
+        ("1.3.101.112", _) => Ok(SigningAlg::Ed25519),
+        ("1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10", _) => Ok(SigningAlg::Ps256),
+        (oid, curve) => Err(format!(
+            "holds a key C2PA cannot sign with (algorithm {oid} {curve}); use P-256, P-384, \
+             Ed25519 or RSA"
+        )),
+    }
+}
+
+/// An action a command took besides placing its sources and encoding the result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// The C2PA action (`c2pa.resized`, `c2pa.cropped`, `c2pa.filtered`, ...).
+    pub action: &'static str,
+    /// What exactly, for a person reading the manifest.
+    pub description: String,
+}
+
+impl Step {
+    /// A step.
+    pub fn new(action: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            action,
+            description: description.into(),
+        }
+    }
+}
+
+impl Step {
+    /// `c2pa.filtered`: the sound brought to `lufs` integrated, true peak under `dbtp`.
+    pub fn loudness(lufs: f64, dbtp: f64) -> Self {
+        Self::new(
+            "c2pa.filtered",
+            format!("audio loudness normalised to {lufs} LUFS, true peak {dbtp} dBTP"),
+        )
+    }
+
+    /// The step of a soundtrack levelled by `level` (none when kept as it is).
+    pub fn level(level: Level) -> Option<Self> {
+        match level {
+            Level::Keep => None,
+            Level::Limit(tp) => Some(Self::new(
+                "c2pa.filtered",
+                format!("audio true peak limited to {tp} dBTP"),
+            )),
+            Level::Normalize(t) => Some(Self::loudness(t.integrated_lufs, t.true_peak_db)),
+        }
+    }
+}
+
+/// How a deliverable was made, for its manifest.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Edit {
+    /// The files it was made from, in order: the first is its parent (`c2pa.opened`), the
+    /// others are placed in it (`c2pa.placed`).
+    pub sources: Vec<PathBuf>,
+    /// What was done besides joining and encoding.
+    pub steps: Vec<Step>,
+}
+
+impl Edit {
+    /// An edit of `sources` (each file once, in order of first use) with no further steps.
+    pub fn of(sources: impl IntoIterator<Item = impl AsRef<Path>>) -> Self {
+        let mut distinct: Vec<PathBuf> = Vec::new();
+        for s in sources {
+            if !distinct.iter().any(|d| d == s.as_ref()) {
+                distinct.push(s.as_ref().to_path_buf());
+            }
+        }
+        Self {
+            sources: distinct,
+            steps: Vec::new(),
+        }
+    }
+
+    /// Add steps.
+    pub fn with_all(mut self, steps: impl IntoIterator<Item = Step>) -> Self {
+        self.steps.extend(steps);
+        self
+    }
+}
+
+fn agent() -> Value {
+    json!({"name": "cutroom", "version": env!("CARGO_PKG_VERSION")})
+}
+
+/// Sign the finished MP4 at `staged` (the temp file of output `target`) in place: a manifest
+/// with `edit`'s sources as ingredients and its actions, hard-bound to the file's bytes.
+pub fn sign_staged(staged: &Path, target: &Path, edit: &Edit, key: &SigningKey) -> Result<()> {
+    let title = file_name(target);
+    let mut ingredients = Vec::new();
+    let mut actions = Vec::new();
+    let mut generated = false;
+    for (n, src) in edit.sources.iter().enumerate() {
+        let id = format!("ingredient{}", n + 1);
+        let (relationship, action) = match n {
+            0 => ("parentOf", "c2pa.opened"),
+            _ => ("componentOf", "c2pa.placed"),
+        };
+        generated |= read::read(src)?.is_some_and(|p| p.generated);
+        ingredients.push((src, id.clone(), relationship));
+        actions.push(json!({
+            "action": action,
+            "softwareAgent": agent(),
+            "parameters": {"ingredientIds": [id]},
+        }));
+    }
+    let mut edited = json!({"action": "c2pa.edited", "softwareAgent": agent()});
+    if generated {
+        edited["digitalSourceType"] = json!(format!("{IPTC}compositeWithTrainedAlgorithmicMedia"));
+    }
+    actions.push(edited);
+    for step in &edit.steps {
+        actions.push(json!({
+            "action": step.action,
+            "softwareAgent": agent(),
+            "description": step.description,
+        }));
+    }
+    let mut transcoded = json!({"action": "c2pa.transcoded", "softwareAgent": agent()});
+    if !edit.sources.is_empty() {
+        transcoded["parameters"] = json!({"ingredientIds": ["ingredient1"]});
+    }
+    actions.push(transcoded);
+    let definition = json!({
+        "title": title,
+        "claim_generator_info": [agent()],
+        "assertions": [{"label": "c2pa.actions.v2", "data": {"actions": actions}}],
+    });
+    // The definition first: setting it replaces the ingredients added before.
+    let mut builder = Builder::from_context(Context::new())
+        .with_definition(definition.to_string())
+        .map_err(|e| Error::Internal(format!("C2PA manifest refused: {e}")))?;
+    for (src, id, relationship) in ingredients {
+        add_ingredient(&mut builder, src, &id, relationship)?;
+    }
+    embed(&mut builder, staged, target, key)
+}
+
+/// Sign a render as a generative model's service does: `c2pa.created` by `model` with
+/// digital source type `trainedAlgorithmicMedia`. Returns the signed MP4.
+pub fn sign_render(video: &[u8], title: &str, model: &str, key: &SigningKey) -> Result<Vec<u8>> {
+    let definition = json!({
+        "title": title,
+        "claim_generator_info": [{"name": "cutroom-emulate", "version": env!("CARGO_PKG_VERSION")}],
+        "assertions": [{"label": "c2pa.actions.v2", "data": {"actions": [{
+            "action": "c2pa.created",
+            "digitalSourceType": format!("{IPTC}trainedAlgorithmicMedia"),
+            "softwareAgent": {"name": model},
+        }]}}],
+    });
+    let mut builder = Builder::from_context(Context::new())
+        .with_definition(definition.to_string())
+        .map_err(|e| Error::Internal(format!("C2PA manifest refused: {e}")))?;
+    let signer = key
+        .signer()
+        .map_err(|e| Error::Internal(format!("C2PA signer: {e}")))?;
+    let mut out = Cursor::new(Vec::with_capacity(video.len() + 64 * 1024));
+    builder
+        .sign(
+            signer.as_ref(),
+            "video/mp4",
+            &mut Cursor::new(video),
+            &mut out,
+        )
+        .map_err(|e| Error::Internal(format!("signing the render failed: {e}")))?;
+    Ok(out.into_inner())
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Add `src` as an ingredient labelled `id`: read from the file (its manifest kept) when
+/// c2pa knows its format, else named only.
+fn add_ingredient(builder: &mut Builder, src: &Path, id: &str, relationship: &str) -> Result<()> {
+    let title = file_name(src);
+    let Some(format) = read::format(src) else {
+        let mut ing = Ingredient::new_v2(title.as_str(), "application/octet-stream");
+        ing.set_relationship(match relationship {
+            "parentOf" => Relationship::ParentOf,
+            _ => Relationship::ComponentOf,
+        });
+        ing.set_label(id);
+        builder.add_ingredient(ing);
+        return Ok(());
+    };
+    let mut file = std::fs::File::open(src).map_err(|e| Error::io(src, e))?;
+    let json = json!({"title": title, "relationship": relationship, "label": id});
+    builder
+        .add_ingredient_from_stream(json.to_string(), format, &mut file)
+        .map_err(|e| Error::bad_input(src, format!("cannot be read as a C2PA ingredient: {e}")))?
+        // Reading the file may replace the label given: the actions refer to ingredients by it.
+        .set_label(id);
+    Ok(())
+}
+
+/// Sign `staged` into a sibling temp file (named like the output's own temp files, so it is
+/// cleaned up the same way) and move it over `staged`.
+fn embed(builder: &mut Builder, staged: &Path, target: &Path, key: &SigningKey) -> Result<()> {
+    let dir = staged.parent().unwrap_or(Path::new("."));
+    let prefix = cleanup::temp_prefix(&file_name(target));
+    let mut signed = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".mp4")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(target, e))?;
+    let mut source = std::fs::File::open(staged).map_err(|e| Error::io(target, e))?;
+    let signer = key
+        .signer()
+        .map_err(|e| Error::Internal(format!("C2PA signer: {e}")))?;
+    builder
+        .sign(
+            signer.as_ref(),
+            "video/mp4",
+            &mut source,
+            signed.as_file_mut(),
+        )
+        .map_err(|e| Error::bad_input(target, format!("signing failed: {e}")))?;
+    signed
+        .persist(staged)
+        .map_err(|e| Error::io(target, e.error))?;
+    Ok(())
+}
