@@ -69,10 +69,15 @@ const DST_GENERATED: [&str; 2] = [
 
 /// The file's manifest store, validated; `None` when it has none (or c2pa cannot read the file
 /// at all). A store too damaged to parse is reported `invalid` with the reason as its failure.
+/// Only a regular file is read: a pipe or a device is left to the command's own input checks
+/// (opening a named pipe would wait for a writer, and reading it would take its data).
 pub fn read(path: &Path) -> Result<Option<Provenance>> {
     let Some(format) = format(path) else {
         return Ok(None);
     };
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return Ok(None);
+    }
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let reader = match Reader::from_context(Context::new()).with_stream(format, file) {
         Ok(r) => r,
