@@ -46,7 +46,7 @@ pub type Area = (f32, f32, f32, f32);
 /// shorter side at least this long (pixels): 2 for 1080p, none under 960.
 const SAMPLE_SIDE: u32 = 480;
 
-/// The box-average factor of [`SAMPLE_SIDE`] for a `width` x `height` frame.
+/// The box-average factor of `SAMPLE_SIDE` for a `width` x `height` frame.
 pub fn reduction(width: u32, height: u32) -> usize {
     (width.min(height) / SAMPLE_SIDE).max(1) as usize
 }
