@@ -25,6 +25,8 @@ build: deps
 	$(CARGO) build --release --workspace
 
 ## test: every test, then clippy, rustdoc (broken links) and rustfmt as errors.
+# CARGO_INCREMENTAL=0: a clean build has nothing to reuse, and the incremental caches cost time and ~7 GB.
+test: export CARGO_INCREMENTAL = 0
 test: deps
 	$(CARGO) test --workspace
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
