@@ -8,6 +8,7 @@ mod audio;
 mod avwrite;
 mod binaries;
 mod concat;
+mod docs;
 mod emulate;
 mod export;
 mod fetch;

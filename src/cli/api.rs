@@ -10,48 +10,56 @@ use cutroom::{Error, Result};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The heading of the options shared by every command that talks to a video API, in `--help`
+/// and in the option reference.
+const API_OPTIONS: &str = "API options";
+
 /// Where the API is and how to reach it. The key comes only from the provider's environment
 /// variable (a flag would show it in the process list and shell history).
 #[derive(clap::Args, Debug)]
 pub struct ApiArgs {
-    /// API root of any provider (env CUTROOM_BASE_URL), e.g. a relay, Azure, OpenRouter or
-    /// local `cutroom emulate` URL [default: OPENAI_BASE_URL for openai (and when no provider
-    /// is named), else the provider's own root].
-    #[arg(long, global = true, env = "CUTROOM_BASE_URL")]
+    /// API root of any provider, e.g. a relay, Azure, OpenRouter or local `cutroom emulate`
+    /// URL [default: OPENAI_BASE_URL for openai, and when no provider is named (its host then
+    /// names the provider); else the provider's own root, `https://api.openai.com/v1` for
+    /// openai].
+    #[arg(long, global = true, help_heading = API_OPTIONS, value_name = "URL", env = "CUTROOM_BASE_URL")]
     base_url: Option<String>,
     /// The API's dialect: openai (also Azure and relays), openrouter, fal, replicate
-    /// [default: from the base URL's host, else openai].
-    #[arg(long, global = true, env = "CUTROOM_PROVIDER")]
+    /// [default: from the base URL's host, else openai]. The key is read only from the
+    /// provider's environment variable, OPENAI_API_KEY, OPENROUTER_API_KEY, FAL_KEY or
+    /// REPLICATE_API_TOKEN: a flag would show it in the process list and shell history.
+    #[arg(long, global = true, help_heading = API_OPTIONS, value_name = "NAME", env = "CUTROOM_PROVIDER")]
     provider: Option<String>,
     /// Header that carries the key: `authorization` sends `Bearer KEY` (fal: `Key KEY`);
-    /// another name sends the bare key (env OPENAI_AUTH_HEADER) [default: `api-key` for
-    /// *.azure.com, else authorization].
-    #[arg(long, global = true, env = "OPENAI_AUTH_HEADER")]
+    /// another name sends the bare key [default: `api-key` for *.azure.com, else
+    /// authorization].
+    #[arg(long, global = true, help_heading = API_OPTIONS, value_name = "NAME", env = "OPENAI_AUTH_HEADER")]
     auth_header: Option<String>,
     /// Allow plain http:// to hosts other than loopback (the key and renders go in clear text).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = API_OPTIONS)]
     insecure_http: bool,
-    /// Retries of one request on 429, 5xx and dropped connections.
-    #[arg(long, global = true, default_value_t = 8)]
+    /// Retries of one request on 429, 408, 409, 5xx and dropped connections (docs/render.md).
+    #[arg(long, global = true, help_heading = API_OPTIONS, value_name = "N", default_value_t = 8)]
     retries: u32,
     /// Longest wait for a connection to the server.
-    #[arg(long, global = true, default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, global = true, help_heading = API_OPTIONS, value_name = "DUR", default_value = "10s", value_parser = parse_duration)]
     connect_timeout: Duration,
     /// Longest wait from sending a request to the first byte of its answer.
-    #[arg(long, global = true, default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, global = true, help_heading = API_OPTIONS, value_name = "DUR", default_value = "30s", value_parser = parse_duration)]
     first_byte_timeout: Duration,
     /// Longest silence in the middle of an answer (a stalled download resumes after it).
-    #[arg(long, global = true, default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, global = true, help_heading = API_OPTIONS, value_name = "DUR", default_value = "30s", value_parser = parse_duration)]
     idle_timeout: Duration,
     /// Refuse downloads larger than this (bytes, or with K, M, G suffix: binary units).
-    #[arg(long, global = true, default_value = "4G", value_parser = parse_size_arg)]
+    #[arg(long, global = true, help_heading = API_OPTIONS, value_name = "SIZE", default_value = "4G", value_parser = parse_size_arg)]
     max_download: u64,
     /// Log requests, retries and resumed downloads on stderr (keys never appear).
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, help_heading = API_OPTIONS)]
     verbose: bool,
-    /// Also trust the CA certificates in this PEM file (env SSL_CERT_FILE), e.g. a company
-    /// proxy's or a test CA; the built-in roots stay trusted.
-    #[arg(long, global = true, value_name = "PEM", env = "SSL_CERT_FILE")]
+    /// Also trust the CA certificates in this PEM file, e.g. a company proxy's or a test CA;
+    /// the built-in roots stay trusted. Read at start for an https base URL, else at the first
+    /// https request (a plain-http run never reads it).
+    #[arg(long, global = true, help_heading = API_OPTIONS, value_name = "PEM", env = "SSL_CERT_FILE")]
     ca_cert: Option<std::path::PathBuf>,
 }
 
@@ -119,7 +127,7 @@ fn base_url<'a>(
 pub struct WaitArgs {
     /// Give up when the command (every render, request and download in it) has not finished
     /// after this long (e.g. `90s`, `30m`).
-    #[arg(long, global = true, default_value = "60m", value_parser = parse_duration)]
+    #[arg(long, global = true, help_heading = API_OPTIONS, value_name = "DUR", default_value = "60m", value_parser = parse_duration)]
     timeout: Duration,
 }
 
@@ -150,7 +158,7 @@ impl WaitArgs {
 #[derive(clap::Args, Debug)]
 pub struct RenderArgs {
     /// Shots in flight at once (create, poll, download).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, value_name = "N", default_value_t = 4)]
     concurrency: usize,
     /// Accept any model, size and length (an emulator, or a provider beyond the OpenAI lists).
     #[arg(long)]

@@ -18,7 +18,7 @@ pub struct Args {
     /// The cut spec (TOML, or JSON when the name ends in .json).
     spec: PathBuf,
     /// Output directory: deliverables, report.json, timeline.otio, and the shot cache shots/.
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "DIR")]
     output: PathBuf,
     #[command(flatten)]
     render: RenderArgs,

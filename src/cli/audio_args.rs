@@ -9,20 +9,27 @@ use cutroom::{Error, Result};
 #[derive(clap::Args)]
 pub struct PlaceArgs {
     /// When the audio is shorter than the video: `loop` it (50 ms crossfade at each seam),
-    /// `pad` it with silence, or `trim` the video to it (cut at the last clean point at or
-    /// before the audio's end). Longer audio is always cut at the video's end.
+    /// `pad` it with silence, or `trim` the video to it (cut, with nothing re-encoded, at the
+    /// last point at or before the audio's end where a prefix of its packets in decode order
+    /// shows no later frame). Longer audio is always cut at the video's end.
     /// Default: `pad` for swap, `loop` for duck.
-    #[arg(long, value_parser = parse_fit)]
+    #[arg(long, value_name = "loop|pad|trim", value_parser = parse_fit)]
     pub fit: Option<Fit>,
     /// Seconds from the first video frame to the start of the audio; negative skips the
-    /// audio's first seconds.
-    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    /// audio's first seconds. Past the video's end it is silence; beyond ±24 h it is refused.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 0.0,
+        allow_hyphen_values = true
+    )]
     pub offset: f64,
-    /// Fade the audio in over this many seconds where it starts.
-    #[arg(long, default_value_t = 0.0)]
+    /// Fade the audio in (linearly) over this many seconds where it starts.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
     pub fade_in: f64,
-    /// Fade the audio out over the last seconds of the output.
-    #[arg(long, default_value_t = 0.0)]
+    /// Fade out (linearly) over this many seconds at the end of the output (`duck`: the whole
+    /// mix).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
     pub fade_out: f64,
 }
 
@@ -70,10 +77,12 @@ pub fn secs_to_frames(secs: f64) -> i64 {
 #[derive(clap::Args)]
 pub struct LoudnessArgs {
     /// Normalise to this integrated loudness (LUFS, e.g. -14 for social platforms): one gain,
-    /// then a true-peak limiter. Not given: the level is left as it is.
+    /// then a true-peak limiter, measured again after AAC encoding (docs/audio.md). Not given:
+    /// the level is left as it is.
     #[arg(long, allow_hyphen_values = true, value_name = "LUFS")]
     pub loudness: Option<f64>,
-    /// True-peak ceiling in dBTP for the limiter.
+    /// True-peak ceiling in dBTP for the limiter of --loudness. `duck` holds its mix (two
+    /// summed tracks can clip) under it even without --loudness, with no other gain.
     #[arg(long, default_value_t = -1.0, allow_hyphen_values = true, value_name = "DB")]
     pub true_peak: f64,
 }

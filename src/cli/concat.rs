@@ -22,24 +22,26 @@ pub struct Args {
     /// Shots to join whole, in order (or give --spec).
     #[arg(required_unless_present = "spec", conflicts_with = "spec")]
     files: Vec<PathBuf>,
-    /// Edit spec listing shots with trims and transitions (TOML; JSON when it ends in .json).
+    /// Edit spec listing shots with trims and transitions (TOML; JSON when it ends in .json):
+    /// docs/concat.md#the-edit-spec.
     #[arg(long, value_name = "FILE")]
     spec: Option<PathBuf>,
     /// The MP4 to write (replaced atomically; never one of the shots).
     #[arg(short, long, value_name = "OUT")]
     output: PathBuf,
-    /// Output size when the video is normalised, WxH (default: the first shot's).
+    /// Output size when the video is normalised, WxH (default: the first shot's); a size other
+    /// than the shots' forces the normalise path.
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
     size: Option<(u32, u32)>,
     /// Output frame rate when the video is normalised, e.g. 30 or 30000/1001 (default: the
-    /// first shot's).
+    /// first shot's); a rate other than the shots' forces the normalise path.
     #[arg(long, value_name = "RATE", value_parser = parse_rate)]
     fps: Option<Rational>,
     /// x264 quality when the video is re-encoded (0-51, lower is better).
-    #[arg(long, default_value_t = 20.0, value_parser = parse_crf)]
+    #[arg(long, value_name = "N", default_value_t = 20.0, value_parser = parse_crf)]
     crf: f32,
     /// x264 preset when the video is re-encoded.
-    #[arg(long, default_value = "veryfast", value_parser = clap::builder::PossibleValuesParser::new(cutroom::export::preset::X264_PRESETS))]
+    #[arg(long, value_name = "NAME", default_value = "veryfast", value_parser = clap::builder::PossibleValuesParser::new(cutroom::export::preset::X264_PRESETS))]
     preset: String,
     /// In copy mode, move trims that are not on a keyframe to the keyframe before (with a
     /// warning) instead of re-encoding.
@@ -49,15 +51,16 @@ pub struct Args {
     #[arg(long)]
     normalise: bool,
     /// Output audio sample rate in Hz.
-    #[arg(long, default_value_t = soundtrack::RATE, value_parser = clap::value_parser!(u32).range(8_000..=192_000))]
+    #[arg(long, value_name = "HZ", default_value_t = soundtrack::RATE, value_parser = clap::value_parser!(u32).range(8_000..=192_000))]
     audio_rate: u32,
     /// Output audio channels.
-    #[arg(long, default_value_t = soundtrack::CHANNELS, value_parser = clap::value_parser!(u16).range(1..=8))]
+    #[arg(long, value_name = "N", default_value_t = soundtrack::CHANNELS, value_parser = clap::value_parser!(u16).range(1..=8))]
     audio_channels: u16,
-    /// Explain the plan (path taken and why, every shot's trims and place) before working.
+    /// Explain the plan (path taken and why, every shot's trims and place) before working, on
+    /// stdout (on stderr with --json).
     #[arg(long)]
     explain: bool,
-    /// Print the JSON summary on stdout.
+    /// Print the JSON summary on stdout (docs/concat.md#the-report).
     #[arg(long)]
     json: bool,
     #[command(flatten)]

@@ -44,10 +44,11 @@ pub struct Args {
     hold: f64,
     /// Speech threshold: `auto` (from the voice's level distribution) or a level in dBFS
     /// (RMS over 10 ms, after a 100 Hz high-pass).
-    #[arg(long, default_value = "auto", allow_hyphen_values = true, value_parser = parse_threshold)]
+    #[arg(long, value_name = "auto|DBFS", default_value = "auto", allow_hyphen_values = true, value_parser = parse_threshold)]
     threshold: Threshold,
-    /// Also write the stems here: voice.wav, music.wav (ducked), mix.wav, gain.wav (the
-    /// music gain envelope, linear), 48 kHz 32-bit float.
+    /// Also write the stems into this directory (created when missing): voice.wav, music.wav
+    /// (ducked), mix.wav (exactly what was encoded, after loudness) and gain.wav (the music
+    /// gain, linear, mono), 48 kHz 32-bit float.
     #[arg(long, value_name = "DIR")]
     stems: Option<PathBuf>,
     #[command(flatten)]

@@ -13,72 +13,84 @@ use std::time::Duration;
 #[derive(clap::Args)]
 pub struct Args {
     /// Port on 127.0.0.1 (0: a free one). The first line on stdout is the base URL.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, value_name = "PORT", default_value_t = 0)]
     port: u16,
-    /// Fraction (0-1) of API requests refused with a 503 before any work is done.
-    #[arg(long, default_value_t = 0.0)]
+    /// Fraction (0-1) of API requests refused with a 503 before any work is done, as an
+    /// overloaded service does.
+    #[arg(long, value_name = "F", default_value_t = 0.0)]
     fail_rate: f64,
-    /// Fraction (0-1) of jobs that end `failed`.
-    #[arg(long, default_value_t = 0.0)]
+    /// Fraction (0-1) of jobs that end `failed` (`error.code` `video_generation_failed`).
+    #[arg(long, value_name = "F", default_value_t = 0.0)]
     fail_jobs: f64,
-    /// Answer 429 with Retry-After beyond N requests per minute (`N/min` or `N/s`).
-    #[arg(long, value_parser = parse_rate)]
+    /// Answer 429 with Retry-After beyond N requests in the sliding window (`N/min` or `N/s`).
+    #[arg(long, value_name = "N/min", value_parser = parse_rate)]
     rate_limit: Option<(u32, Duration)>,
-    /// Cut every download without a Range header after half its bytes (resumes are served whole).
+    /// Cut every download without a Range header after half its bytes (the connection is
+    /// aborted), so only a resuming client gets the file; resumes are served whole.
     #[arg(long)]
     drop_downloads: bool,
     /// Fraction (0-1) of creates that make the job, then drop the connection unanswered.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, value_name = "F", default_value_t = 0.0)]
     drop_creates: f64,
     /// Fraction (0-1) of creates that make the job, then answer a 500 server_error.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, value_name = "F", default_value_t = 0.0)]
     fail_creates: f64,
     /// Delay between making a job and answering its create (e.g. `2s`).
-    #[arg(long, default_value = "0ms", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", default_value = "0ms", value_parser = parse_duration)]
     slow_creates: Duration,
-    /// A job shows in `GET /videos` only this long after it was made (e.g. `1h`).
-    #[arg(long, default_value = "0ms", value_parser = parse_duration)]
+    /// A job shows in `GET /videos` (and Replicate's `GET /predictions`) only this long after
+    /// it was made (e.g. `1h`), as a listing that lags.
+    #[arg(long, value_name = "DUR", default_value = "0ms", value_parser = parse_duration)]
     list_lag: Duration,
     /// Delay before every API answer (e.g. `200ms`).
-    #[arg(long, default_value = "0ms", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", default_value = "0ms", value_parser = parse_duration)]
     latency: Duration,
     /// Require the key in OPENAI_API_KEY (`Authorization: Bearer KEY` or `api-key: KEY`).
     #[arg(long)]
     require_key: bool,
     /// Time from create to completed.
-    #[arg(long, default_value = "3s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", default_value = "3s", value_parser = parse_duration)]
     render_time: Duration,
     /// The openai-poll-after-ms hint on retrieve answers.
-    #[arg(long, default_value = "500ms", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", default_value = "500ms", value_parser = parse_duration)]
     poll_after: Duration,
-    /// Content stays downloadable this long after completion.
-    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    /// Content stays downloadable this long after completion, then 404 `video_expired`.
+    #[arg(long, value_name = "DUR", default_value = "1h", value_parser = parse_duration)]
     expire_after: Duration,
     /// Shift the clips' beeps by this many ms (positive: audio late), to rehearse sync QA.
-    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
     av_offset_ms: i64,
-    /// Luma noise amplitude (0-100) in the clips: big, still valid files for download tests.
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
+    /// Luma noise amplitude (0-100) in the clips: big, still valid files for download tests
+    /// (the download benchmark's ~50 MB render is 1920x1080, 2 s, `--noise 30`).
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
     noise: u8,
     /// Accept any model, even size (16-4096) and length (1-60 s).
     #[arg(long)]
     allow_any: bool,
     /// Page size of GET /videos without `limit`.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, value_name = "N", default_value_t = 20)]
     page_size: u32,
-    /// The API dialect: openai (`/v1/videos`), openrouter (`/api/v1/videos`), fal (the queue),
-    /// replicate (`/v1/models/{owner}/{name}/predictions`).
-    #[arg(long, default_value = "openai")]
+    /// The API dialect, each with its routes, status words and error envelope: openai (base
+    /// URL `/v1`), openrouter (`/api/v1`), fal (the root; results at `/files/{id}.mp4`),
+    /// replicate (`/v1`).
+    #[arg(long, value_name = "NAME", default_value = "openai")]
     flavor: String,
-    /// Refuse a create whose prompt contains WORD (any case), as moderation does: HTTP 400.
+    /// Refuse a create whose prompt contains WORD (any case), as moderation does: 400
+    /// `moderation_blocked`.
     #[arg(long, value_name = "WORD")]
     moderate: Option<String>,
-    /// Accept a create whose prompt contains WORD (any case), then fail its job with a
-    /// moderation error, as output moderation does.
+    /// Accept a create whose prompt contains WORD (any case), then fail its job with
+    /// `error.code` `moderation_blocked` (billed, as output moderation is).
     #[arg(long, value_name = "WORD")]
     moderate_render: Option<String>,
     /// Serve https with this PEM certificate chain (the first line on stdout is then an
-    /// https:// URL); clients trust its CA through --ca-cert or SSL_CERT_FILE.
+    /// https:// URL); clients trust its CA through --ca-cert or SSL_CERT_FILE. `fal-client`
+    /// only speaks https: `FAL_QUEUE_RUN_HOST=127.0.0.1:PORT`.
     #[arg(long, value_name = "PEM", requires = "tls_key")]
     tls_cert: Option<std::path::PathBuf>,
     /// The PEM private key of --tls-cert.

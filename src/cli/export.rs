@@ -35,63 +35,75 @@ pub struct Args {
     #[arg(long = "presets", value_name = "FILE")]
     preset_file: Option<PathBuf>,
     /// How a picture of another shape fills the frame: crop (fill), pad (bars) or blur
-    /// (the whole picture over a blurred copy of itself).
-    #[arg(long, default_value = "blur", value_parser = parse::<Fit>)]
+    /// (the whole picture over a blurred copy of itself): docs/export.md#reframing.
+    #[arg(long, value_name = "crop|pad|blur", default_value = "blur", value_parser = parse::<Fit>)]
     fit: Fit,
     /// Centre of the crop window as X,Y fractions of the picture (0,0 top left), or `auto`
     /// (with --fit crop: follow the centre of motion, smoothed).
-    #[arg(long, default_value = "0.5,0.5", value_parser = parse::<FocusChoice>)]
+    #[arg(long, value_name = "X,Y|auto", default_value = "0.5,0.5", value_parser = parse::<FocusChoice>)]
     focus: FocusChoice,
     /// Bar colour for --fit pad: black, white, gray, #RRGGBB or #RGB.
-    #[arg(long, default_value = "black", value_parser = Rgb::parse)]
+    #[arg(long, value_name = "COLOR", default_value = "black", value_parser = Rgb::parse)]
     pad_color: Rgb,
     /// Write no audio track (by default the input's sound, or silence when it has none).
     #[arg(long)]
     no_audio: bool,
-    /// Fail when an output is longer than its platform allows (default: a warning).
+    /// Fail (exit 1, nothing written) when an output is longer than its platform allows; by
+    /// default that is a warning on stderr and in the JSON.
     #[arg(long)]
     strict: bool,
     /// Override every preset's x264 speed preset (ultrafast ... veryslow).
     #[arg(long, value_name = "PRESET")]
     x264_preset: Option<String>,
-    /// Write one frame of each vertical output with the platform's UI zones to this PNG.
+    /// Write one frame (at 40 % of the clip) of each vertical output, half size, side by side
+    /// and labelled, with the platform's UI zones shaded red, to this PNG.
     #[arg(long, value_name = "PNG")]
     safe_zones: Option<PathBuf>,
-    /// Also write each output's cover picture, `<name>.<preset>.jpg`: the frame at this time
-    /// (`3.2`, `3.2s`, `96f`) or `auto`, the sharpest frame of the first third.
+    /// Also write each output's cover picture, `<stem>.<preset>.jpg` (JPEG, the output's size),
+    /// taken from that output's own frames as they are encoded (reframed, captions and overlays
+    /// burned in): the frame at this time (`3.2`, `3.2s`, `96f`) or `auto`, the sharpest frame
+    /// (highest variance of the luma's Laplacian) of the first third.
     #[arg(long, value_name = "TIME|auto", value_parser = Cover::parse)]
     cover: Option<Cover>,
-    /// Burn in these captions (.srt, .vtt, .ass, or .json words) and write them beside each
-    /// output as `<stem>.<preset>.srt` and `.vtt`.
+    /// Burn in these captions (.srt, .vtt, .ass, or .json words), placed clear of each
+    /// preset's UI zones, and write them beside each output as `<stem>.<preset>.srt` and
+    /// `.vtt` (docs/captions.md).
     #[arg(long, value_name = "FILE")]
     captions: Option<PathBuf>,
     /// Caption style, logo and text overlays: a TOML file of `[captions]`, `[logo]` and
-    /// `[[text]]` tables (the cut.toml keys).
+    /// `[[text]]` tables (the cut.toml keys, docs/captions.md); `cutroom schema overlays`
+    /// prints its schema.
     #[arg(long, value_name = "TOML")]
     overlays: Option<PathBuf>,
-    /// Lay this PNG (with alpha) as a logo in the top-right corner (see --overlays for more).
+    /// Lay this PNG (with alpha) as a logo in the top-right corner, clear of the UI zones (see
+    /// --overlays for more).
     #[arg(long, value_name = "PNG")]
     logo: Option<PathBuf>,
-    /// Play the input this many times faster (0.25-4; below 1 slower), the sound
-    /// time-stretched at its pitch; captions and sidecars follow.
+    /// Play the input this many times faster (0.25-4; below 1 slower), as a cut.toml shot's
+    /// `speed`: nearest frame, the sound time-stretched at its pitch with its onsets on their
+    /// samples; captions and sidecars follow.
     #[arg(long, value_name = "X", value_parser = parse_speed)]
     speed: Option<f64>,
-    /// Retime the input to last exactly this long (`15s`, `450f`; a speed of 0.25-4), as
-    /// --speed does.
+    /// Retime the input to last exactly this long (`15s`, `450f`; the speed it implies must be
+    /// 0.25-4), as --speed does and a shot's `fit`.
     #[arg(long, value_name = "TIME", value_parser = TimeSpec::parse, conflicts_with = "speed")]
     fit_to: Option<TimeSpec>,
-    /// Hold the input's last frame this long after it (silent).
+    /// Hold the input's last frame this long after it (silent), as a shot's `freeze`.
     #[arg(long, value_name = "TIME", value_parser = TimeSpec::parse)]
     freeze: Option<TimeSpec>,
     /// A card before the video: the card keys of a cut.toml shot as an inline TOML table's
     /// body, e.g. 'text = "Sale", duration = "2s", transition = { kind = "fade", duration = 0.5 }'
-    /// (image, color, text, style, duration, transition: between the card and the video).
+    /// (image, color, text, style, duration, transition: between the card and the video;
+    /// `image` relative to the working directory; `cutroom schema card` prints the keys'
+    /// schema). Cards are silent; captions (in the input's time) move with the title card;
+    /// --overlays times and --cover are on the output's timeline.
     #[arg(long, value_name = "CARD", value_parser = parse_card)]
     title_card: Option<Box<Card>>,
     /// A card after the video (the keys of --title-card).
     #[arg(long, value_name = "CARD", value_parser = parse_card)]
     end_card: Option<Box<Card>>,
-    /// Print the JSON report (`outputs[]`) instead of one line per output.
+    /// Print the JSON report (`outputs[]`, docs/export.md#the-report) instead of one line per
+    /// output.
     #[arg(long)]
     json: bool,
     #[command(flatten)]

@@ -18,7 +18,7 @@ pub struct Args {
     #[arg(required = true)]
     items: Vec<String>,
     /// Cache directory: `<id>.mp4` and `<id>.json` (video object, length, SHA-256).
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "DIR")]
     output: PathBuf,
     /// Also fetch the thumbnail of each video id.
     #[arg(long)]
@@ -27,7 +27,7 @@ pub struct Args {
     #[arg(long)]
     spritesheet: bool,
     /// Downloads at once.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, value_name = "N", default_value_t = 4)]
     concurrency: usize,
     #[command(flatten)]
     wait: WaitArgs,

@@ -24,6 +24,7 @@ mod fetch;
 mod loudness;
 mod probe;
 mod provenance_args;
+mod reference;
 mod render;
 mod schema;
 mod swap;
@@ -39,7 +40,7 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "cutroom", version, about, propagate_version = true)]
 pub struct Cli {
-    /// No progress bars.
+    /// No progress bars on stderr (they are also off when stderr is not a terminal).
     #[arg(long, short, global = true)]
     quiet: bool,
     #[command(subcommand)]
@@ -67,44 +68,76 @@ pub enum Command {
 #[derive(clap::Subcommand)]
 pub enum MediaCommand {
     /// Describe media files: container, streams, timing, encoder delay, VFR.
+    ///
+    /// What it reports, its JSON and damaged packets: docs/probe.md.
     Probe(probe::Args),
     /// Replace a clip's soundtrack with an audio file; the picture is copied bit for bit.
+    ///
+    /// How the audio is read, placed and levelled: docs/audio.md.
     Swap(swap::Args),
     /// Lay a music bed under a clip's dialogue, lowered while someone speaks.
+    ///
+    /// How the dip follows the voice: docs/audio.md#cutroom-duck.
     Duck(duck::Args),
     /// Measure loudness (EBU R128): integrated, range, true peak, max short-term and momentary.
+    ///
+    /// Its JSON: docs/audio.md#cutroom-loudness.
     Loudness(loudness::Args),
 
     /// Join shots (whole files or an edit spec with trims and transitions) without A/V drift.
+    ///
+    /// How it joins, the edit spec and the JSON: docs/concat.md.
     Concat(concat::Args),
 
     /// Measure audio-video offset and drift without a reference; judge it against a standard.
+    ///
+    /// How it measures, the verdicts and the JSON: docs/sync.md.
     Sync(sync::Args),
 
     /// Serve a local stand-in of the /v1/videos API (real marker clips, injectable faults).
+    ///
+    /// Endpoints, renders and counters: docs/emulate.md.
     Emulate(emulate::Args),
     /// Export social formats (9:16, 4:5, 1:1, 16:9) from one master in one decode.
+    ///
+    /// Presets, reframing and the JSON: docs/export.md.
     Export(export::Args),
     /// A cut spec to checked deliverables: fetch/render, concat, duck, loudness, export, sync.
+    ///
+    /// The run, re-runs, the spec and report.json: docs/assemble.md.
     Assemble(assemble::Args),
     /// One assemble per variant of a templated cut (`[vars]`), side by side, resumable,
     /// shardable over a Kubernetes Indexed Job or a Slurm job array.
+    ///
+    /// Variables, variants and sharding: docs/batch.md.
     Batch(batch::Args),
     /// Print the JSON Schema of the assemble spec (cut.toml / cut.json), or of an export card
     /// or overlays file.
+    ///
+    /// The spec: docs/assemble.md#the-spec.
     Schema(schema::Args),
 }
 
-/// The subcommands that only talk to the network: the `cutroom` binary runs them itself,
-/// without loading FFmpeg (downloads are checked by pure-Rust MP4 and image header readers).
+/// The subcommands that only talk to the network (and the hidden `help-markdown`): the `cutroom`
+/// binary runs them itself, without loading FFmpeg (downloads are checked by pure-Rust MP4 and
+/// image header readers).
 #[derive(clap::Subcommand)]
 pub enum NetworkCommand {
     /// List, show, delete or remix render jobs on an OpenAI-compatible /v1/videos API.
+    ///
+    /// Services, configuration and the JSON: docs/render.md.
     Videos(videos::Args),
     /// Download renders by id (waiting while they render) or MP4s by URL: resumed, verified, cached.
+    ///
+    /// The cache and the JSON: docs/render.md#cutroom-fetch; the checks: docs/fetch.md.
     Fetch(fetch::Args),
     /// Render a shot list: a job per shot, polled and downloaded; an interrupted run resumes.
+    ///
+    /// The shot list, the state file and the JSON: docs/render.md#cutroom-render.
     Render(render::Args),
+    /// Print the option reference (docs/commands.md) as Markdown, made from these definitions.
+    #[command(name = "help-markdown", hide = true)]
+    HelpMarkdown,
 }
 
 /// Parse the command line (every command, so `--help` and usage errors cover them all) and
@@ -149,6 +182,10 @@ pub fn run_network(cmd: NetworkCommand, global: &Global) -> Result<i32> {
         NetworkCommand::Videos(a) => videos::run(a, global),
         NetworkCommand::Fetch(a) => fetch::run(a, global),
         NetworkCommand::Render(a) => render::run(a, global),
+        NetworkCommand::HelpMarkdown => {
+            outln!("{}", reference::markdown().trim_end());
+            Ok(exit::OK)
+        }
     }
 }
 

@@ -19,7 +19,9 @@ pub struct Args {
     #[arg(long)]
     json: bool,
     /// Also decode every audio and video stream and count the damaged packets the decoder
-    /// skips (`damaged_packets`); slower: a whole decode.
+    /// skips (`damaged N` on the stream line, `damaged_packets` in the JSON): every command
+    /// skips them and decodes on, so a player shows a frozen picture or a gap there. Slower: a
+    /// whole decode.
     #[arg(long)]
     decode: bool,
 }

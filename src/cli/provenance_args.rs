@@ -4,20 +4,24 @@ use cutroom::provenance::{Policy, SigningKey};
 use cutroom::{Error, Result};
 use std::path::PathBuf;
 
+/// The heading of the signing options in `--help` and in the option reference.
+const SIGNING_OPTIONS: &str = "Signing options";
+
 /// `--sign-cert`, `--sign-key`, `--require-provenance`.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ProvenanceArgs {
     /// Sign the output with Content Credentials (C2PA): this certificate chain (PEM, signing
-    /// certificate first). The sources become ingredients, their own credentials kept.
-    #[arg(long, value_name = "PEM", env = "CUTROOM_SIGN_CERT")]
+    /// certificate first). The sources become ingredients, their own credentials kept
+    /// (docs/provenance.md).
+    #[arg(long, help_heading = SIGNING_OPTIONS, value_name = "PEM", env = "CUTROOM_SIGN_CERT")]
     pub sign_cert: Option<PathBuf>,
     /// The PKCS#8 private key (PEM) of --sign-cert; it sets the algorithm (P-256: ES256,
     /// P-384: ES384, Ed25519, RSA: PS256).
-    #[arg(long, value_name = "PEM", env = "CUTROOM_SIGN_KEY")]
+    #[arg(long, help_heading = SIGNING_OPTIONS, value_name = "PEM", env = "CUTROOM_SIGN_KEY")]
     pub sign_key: Option<PathBuf>,
     /// Fail (instead of warning) when a source carries Content Credentials and no signing key
     /// is given, so the output would not.
-    #[arg(long)]
+    #[arg(long, help_heading = SIGNING_OPTIONS)]
     pub require_provenance: bool,
 }
 

@@ -16,7 +16,7 @@ pub struct Args {
     /// `[[shot]]` tables with `prompt`, `name`, `model`, `seconds`, `size`, `input_reference`).
     shots: PathBuf,
     /// Output directory (a cache: `<id>.mp4` + `<id>.json`).
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "DIR")]
     output: PathBuf,
     #[command(flatten)]
     render: RenderArgs,

@@ -18,19 +18,24 @@ pub struct Args {
     /// Print the stable JSON report (`files[]`) instead of a summary.
     #[arg(long)]
     json: bool,
-    /// Draw the offset over time against the standard's band to OUT (.png or .svg); with several
-    /// files, the file's number is added before the extension (out-1.png, out-2.png, ...).
+    /// Draw the offset per window, per shot and per event over time against the standard's
+    /// band to OUT (.png or .svg); when a face was followed, below it the speaker's mouth
+    /// opening and the speech energy moved by the lip-sync offset, which rise and fall together
+    /// when that offset is right. With several files, the file's number is added before the
+    /// extension (out-1.png, out-2.png, ...).
     #[arg(long, value_name = "OUT")]
     plot: Option<PathBuf>,
     /// The tolerance to judge against: EBU R37 (audio at most 40 ms early, 60 ms late),
     /// ITU-R BT.1359 (45 / 125) or ATSC IS-191 (15 / 45).
     #[arg(long, default_value = "r37", value_parser = standard_parser())]
     standard: Standard,
-    /// Shot list of the sequence (`[[shot]] src, in, out`) for per-shot offsets; without it,
-    /// shots are split at detected cuts.
+    /// Shot list of the sequence for per-shot offsets (`[[shot]] src = "a.mp4", in = 0.5, out =
+    /// 4.0`, paths relative to the list): the shots are placed where `cutroom concat --spec`
+    /// puts them, trims on the frame grid and crossfades overlapping. Without it, shots are
+    /// split at detected cuts.
     #[arg(long, value_name = "SEQ.TOML")]
     spec: Option<PathBuf>,
-    /// Largest offset searched, in ms each way.
+    /// Largest offset searched, in ms each way (100-5000).
     #[arg(long, value_name = "MS", default_value_t = sync::DEFAULT_MAX_LAG_MS,
           value_parser = clap::value_parser!(u32).range(100..=5000))]
     max_lag: u32,

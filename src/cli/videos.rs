@@ -28,7 +28,7 @@ enum Action {
         #[arg(long, default_value = "desc", value_parser = ["asc", "desc"])]
         order: String,
         /// Videos per request (1-100).
-        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100))]
+        #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100))]
         page_size: u32,
     },
     /// One or more videos by id.

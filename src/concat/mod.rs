@@ -336,7 +336,7 @@ fn encode_sound(
     }
 }
 
-/// The `--json` report of `cutroom concat` (schema in docs/commands.md).
+/// The `--json` report of `cutroom concat` (schema in docs/concat.md).
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     /// The output file.

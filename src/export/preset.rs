@@ -7,7 +7,7 @@ use cutroom_ffi::Rational;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// The built-in presets, in the order docs/commands.md lists them.
+/// The built-in presets, in the order docs/export.md lists them.
 const BUILTIN: &str = include_str!("presets.toml");
 
 /// x264 speed presets accepted in `x264_preset`.
