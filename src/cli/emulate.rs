@@ -69,7 +69,7 @@ pub struct Args {
     /// (the download benchmark's ~50 MB render is 1920x1080, 2 s, `--noise 30`).
     #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
     noise: u8,
-    /// Accept any model, even size (16-4096) and length (1-60 s).
+    /// Accept any model, even size (16-4096) and length (1-60 s): tests use tiny clips.
     #[arg(long)]
     allow_any: bool,
     /// Page size of GET /videos without `limit`.
