@@ -2,8 +2,8 @@
 # batch: 24 variants of one templated cut (2 caption languages x 3 calls to action x 4 presets,
 # two 4 s marker shots at 360x640) by one `cutroom batch` against 24 sequential `cutroom
 # assemble` runs of the same variants (each with its [vars] written in). Prints both wall times
-# and the ratio (goal <= 0.8 on two cores). Each side runs BENCH_RUNS times (default 1), on
-# fresh output directories; the best of each is reported.
+# and the ratio (goal <= 0.8 on two cores), and both CPU times. Each side runs BENCH_RUNS
+# times (default 1), alternated, on fresh output directories; the best of each is reported.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
@@ -33,7 +33,8 @@ sequential() {
     "$CUTROOM" -q assemble "$work/$v.toml" -o "$work/out-seq/$v"
   done
 }
-runs=${BENCH_RUNS:-1}
-b=$(best_of "$runs" one_batch)
-s=$(best_of "$runs" sequential)
-report "batch 24 variants" "$b" "$s" "(peer: 24 sequential cutroom assemble)"
+# Alternated (batch, sequential, batch, ...) so both see the same machine load; the CPU
+# times (user + system) are the figure to compare on a loaded machine.
+read -r wb ws cb cs < <(best_of_pair "${BENCH_RUNS:-1}" one_batch sequential)
+report "batch 24 variants" "$wb" "$ws" \
+  "(peer: 24 sequential cutroom assemble); cpu: batch $cb s, sequential $cs s, ratio $(echo "$cb / $cs" | bc -l | xargs printf '%.2f')"

@@ -1101,11 +1101,16 @@ out = "2"
     }
 
     fn batch_cmd(emu: &Emulator, spec: &Path, variants: &Path, out: &Path) -> Command {
+        let mut c = api_cmd(emu, "batch", spec, out);
+        c.arg("--variants").arg(variants);
+        c
+    }
+
+    /// `cutroom -q COMMAND SPEC -o OUT` rendering on `emu`, no shard set by the environment.
+    fn api_cmd(emu: &Emulator, command: &str, spec: &Path, out: &Path) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_cutroom"));
-        c.args(["-q", "batch"])
+        c.args(["-q", command])
             .arg(spec)
-            .arg("--variants")
-            .arg(variants)
             .arg("-o")
             .arg(out)
             .args(["--allow-any", "--provider", "replicate"])
@@ -1272,6 +1277,24 @@ out = "2"
         );
         // The shared directory's renders are made once too (one job per shot cache).
         assert_eq!(emu.stats()["jobs_created"], 2);
+
+        // The variants share one mastered soundtrack: every deliverable's sound is the bytes
+        // a lone `assemble` of the spec (its defaults are variant en-BUY-vert) makes.
+        let single = dir.path().join("single");
+        wait_ok(
+            api_cmd(&emu, "assemble", &spec, &single).spawn().unwrap(),
+            "assemble",
+        );
+        let sound = |p: &Path| -> String {
+            let h = stream_hashes(p);
+            h.lines().filter(|l| l.contains(",a,")).collect()
+        };
+        let lone_sound = sound(&single.join("promo-en.vert.mp4"));
+        assert!(!lone_sound.is_empty());
+        for (name, v) in report(&one)["variants"].as_object().unwrap() {
+            let p = v["outputs"][0].as_str().unwrap();
+            assert_eq!(sound(Path::new(p)), lone_sound, "{name}");
+        }
     }
 
     #[test]

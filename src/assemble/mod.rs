@@ -22,10 +22,11 @@ pub mod spec;
 mod timeline;
 
 pub use checks::{fails, Output, ShotSync};
-pub use reuse::{keys, reusable, Keys, Reuse};
+pub use reuse::{keys, presets, reusable, Keys, Reuse};
 pub use soundtrack::{DuckKey, SoundtrackReport};
 
 use crate::audio::fit::Fit;
+use crate::audio::masters::Masters;
 use crate::cleanup;
 use crate::concat::{self, Summary};
 use crate::error::{Error, Result};
@@ -42,7 +43,6 @@ use crate::sheet;
 use crate::sync::{self, Verdict};
 use crate::timeline::EditSpec;
 use checks::check;
-use reuse::presets;
 use serde::Serialize;
 use sources::ShotInput;
 use spec::Cut;
@@ -118,7 +118,8 @@ pub fn cut_name(cut: &Cut, spec_path: &Path) -> String {
 /// Assemble `cut` (read from `spec_path`) from the local shot files `inputs` into `out_dir`.
 /// `reused` holds, per output, an earlier run's entry to keep instead of making it again (see
 /// [`reusable`]). `sources_s` is the time the caller spent getting the shots; `encoder_threads`
-/// sets the threads of each x264 encoder.
+/// sets the threads of each x264 encoder; `masters` keeps the mastered soundtrack for other
+/// runs of the same sound (a batch's variants).
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     cut: &Cut,
@@ -129,6 +130,7 @@ pub fn run(
     out_dir: &Path,
     sources_s: f64,
     encoder_threads: export::EncoderThreads,
+    masters: Option<&Masters>,
     policy: &Policy,
     progress: &dyn Progress,
 ) -> Result<Report> {
@@ -200,7 +202,8 @@ pub fn run(
     let sound_report = OnceLock::new();
     let make_sound = || {
         let t = Instant::now();
-        let (mix, report) = soundtrack::soundtrack(cut, shots_sound, len, music_fit, progress)?;
+        let (mix, report) =
+            soundtrack::soundtrack(cut, shots_sound, len, music_fit, masters, progress)?;
         let _ = sound_report.set((report, t.elapsed().as_secs_f64()));
         Ok(mix)
     };

@@ -64,7 +64,7 @@ pub fn keys(cut: &Cut, inputs: &[ShotInput], signer: Option<&SigningKey>) -> Res
 }
 
 /// The spec's output presets, resolved against its presets file (or the built-in ones).
-pub(super) fn presets(cut: &Cut) -> Result<Vec<Preset>> {
+pub fn presets(cut: &Cut) -> Result<Vec<Preset>> {
     let book = match &cut.presets {
         Some(f) => PresetBook::with_file(f)?,
         None => PresetBook::builtin(),

@@ -5,6 +5,7 @@ use super::spec::Cut;
 use crate::audio::fit::{place, Fit, Placement};
 use crate::audio::load;
 use crate::audio::loudness::{LoudnessReport, LoudnessTarget};
+use crate::audio::masters::Masters;
 use crate::audio::sidechain::{detect, duck_bed, envelope, Threshold};
 use crate::audio::soundtrack::{self, Level, Mastered, CHANNELS as CH, RATE};
 use crate::error::Result;
@@ -56,13 +57,14 @@ const BED_PIECE_FRAMES: usize = 4096;
 /// The finished soundtrack, `len` frames at [`RATE`], mastered and AAC-encoded once: the
 /// shots' sound as joined, the voice-over, and the music ducked under the voice (or, without
 /// one, under the shots' sound), normalised to the spec's loudness target with the true peak
-/// held after AAC. Damaged packets skipped in decoding the voice or music are reported to
-/// `progress`.
+/// held after AAC (once for every run sharing `masters`). Damaged packets skipped in decoding
+/// the voice or music are reported to `progress`.
 pub(super) fn soundtrack(
     cut: &Cut,
     mut shots: Pcm,
     len: usize,
     fit: Fit,
+    masters: Option<&Masters>,
     progress: &dyn Progress,
 ) -> Result<(Mastered, SoundtrackReport)> {
     shots.fit(len);
@@ -138,7 +140,11 @@ pub(super) fn soundtrack(
         true_peak_db: cut.loudness.true_peak,
     };
     // Export muxes this very AAC, so the codec check holds for every deliverable.
-    let mastered = soundtrack::master(mix, Level::Normalize(target))?;
+    let level = Level::Normalize(target);
+    let mastered = match masters {
+        Some(m) => m.master(mix, level)?,
+        None => soundtrack::master(mix, level)?,
+    };
     let (loudness, encoded_true_peak_dbtp) = (mastered.loudness, mastered.encoded_true_peak_dbtp);
     Ok((
         mastered,

@@ -7,6 +7,7 @@ pub mod fit;
 pub mod limiter;
 pub mod load;
 pub mod loudness;
+pub mod masters;
 pub mod onsets;
 pub mod picture;
 pub mod sidechain;

@@ -5,6 +5,7 @@
 pub mod emit;
 pub mod state;
 
+use crate::assemble::{presets, spec::Cut};
 use crate::error::{Error, Result};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -203,6 +204,19 @@ impl Shard {
                 .ok_or_else(|| format!("{what}: shard {k} of {n} does not exist")),
         }
     }
+}
+
+/// A variant's estimated work, to balance shards and to start the heaviest variants first:
+/// the pixels of its outputs (the encodes dominate) times its shots (a stand-in for its
+/// length, unknown before the shots are fetched). 1 when its presets do not resolve.
+pub fn work(cut: &Cut) -> u64 {
+    presets(cut).map_or(1, |ps| {
+        let pixels: u64 = ps
+            .iter()
+            .map(|p| u64::from(p.width) * u64::from(p.height))
+            .sum();
+        pixels * cut.shot.len() as u64
+    })
 }
 
 /// The indices of `weights` (estimated work per variant, in file order; `names` break ties)

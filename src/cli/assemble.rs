@@ -5,6 +5,7 @@ use super::bars::Bars;
 use super::provenance_args::ProvenanceArgs;
 use super::{print_json, Global};
 use cutroom::assemble::{self, sources, spec::Cut};
+use cutroom::audio::masters::Masters;
 use cutroom::error::exit;
 use cutroom::export::EncoderThreads;
 use cutroom::fetch::{Client, RenderOptions};
@@ -41,6 +42,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         &client,
         &opts,
         EncoderThreads::Shared,
+        None,
         &args.provenance,
         &Bars::new(global.quiet),
     )?;
@@ -80,8 +82,9 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
 }
 
 /// Assemble `cut` (read from `spec`) into `out`, its renders and downloads cached in
-/// `shots_dir`, keeping what an earlier run there left intact, signed as `sign` asks (or else
-/// the spec's `[provenance]`); the report as written.
+/// `shots_dir`, keeping what an earlier run there left intact, its soundtrack mastered through
+/// `masters` when runs share them, signed as `sign` asks (or else the spec's `[provenance]`);
+/// the report as written.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn assemble_into(
     cut: &Cut,
@@ -91,6 +94,7 @@ pub(super) fn assemble_into(
     client: &Client,
     opts: &RenderOptions,
     encoder_threads: EncoderThreads,
+    masters: Option<&Masters>,
     sign: &ProvenanceArgs,
     progress: &dyn Progress,
 ) -> Result<serde_json::Value> {
@@ -118,6 +122,7 @@ pub(super) fn assemble_into(
                 out,
                 sources_s,
                 encoder_threads,
+                masters,
                 &policy,
                 progress,
             )?;

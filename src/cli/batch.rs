@@ -6,6 +6,7 @@ use super::bars::Bars;
 use super::provenance_args::ProvenanceArgs;
 use super::{print_json, Global};
 use cutroom::assemble::{self, spec::Cut};
+use cutroom::audio::masters::Masters;
 use cutroom::batch::state::{self, Entry, Lock, Status};
 use cutroom::batch::{self, emit, Shard, Variant};
 use cutroom::error::{exit, Error};
@@ -80,16 +81,13 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         .iter()
         .map(|v| Cut::load_with(&args.spec, &v.vars))
         .collect();
+    let weights: Vec<u64> = cuts
+        .iter()
+        .map(|c| c.as_ref().map_or(1, batch::work))
+        .collect();
     let mine: Vec<usize> = match shard {
         Some(s) => {
             let names: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
-            let weights: Vec<u64> = cuts
-                .iter()
-                .map(|c| {
-                    c.as_ref()
-                        .map_or(1, |c| (c.outputs.len() * c.shot.len()) as u64)
-                })
-                .collect();
             batch::pick(&names, &weights, s)
         }
         None => (0..variants.len()).collect(),
@@ -117,7 +115,13 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     bar.start("batch", mine.len() as u64);
     // Each variant's assemble shows no bars of its own (warnings still come through).
     let inner = Bars::new(true);
-    let queue = Mutex::new(mine.iter().copied());
+    // The heaviest first (file order among equals), so the pool ends on light variants rather
+    // than one core idling beside a heavy one.
+    let mut order = mine.clone();
+    order.sort_by_key(|&i| std::cmp::Reverse(weights[i]));
+    let queue = Mutex::new(order.into_iter());
+    // Variants with the same sound share its mastering (loudness passes, AAC encodes).
+    let masters = Masters::default();
     let all_ok = std::sync::atomic::AtomicBool::new(true);
     let worker = || -> Result<()> {
         loop {
@@ -147,6 +151,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                     &client,
                     &opts,
                     EncoderThreads::One,
+                    Some(&masters),
                     &ProvenanceArgs::default(),
                     &inner,
                 )?;
