@@ -210,7 +210,21 @@ fn box_average<'s>(
         let boxes = sums.chunks_exact(bx);
         let last = boxes.remainder();
         let mean = |c: &[u32], inv: f32| (c.iter().sum::<u32>() as f32 * inv + 0.5) as u8;
-        buf.extend(boxes.map(|c| mean(c, full)));
+        // A box of 2^m pixels: the same rounding as a shift, which vectorises (2 x 2 boxes
+        // for 1080p).
+        let area = bx * (ye - ys);
+        let shift = area
+            .is_power_of_two()
+            .then(|| (area.trailing_zeros(), area as u32 / 2));
+        match (bx, shift) {
+            (2, Some((m, half))) => {
+                buf.extend(boxes.map(|c| ((c[0] + c[1] + half) >> m) as u8));
+            }
+            (_, Some((m, half))) => {
+                buf.extend(boxes.map(|c| ((c.iter().sum::<u32>() + half) >> m) as u8));
+            }
+            _ => buf.extend(boxes.map(|c| mean(c, full))),
+        }
         if !last.is_empty() {
             buf.push(mean(last, inverse(last.len())));
         }
@@ -329,5 +343,35 @@ mod tests {
         };
         let r = pic.reduced(2, (0.0, 0.0, 2.0, 2.0), &mut scratch);
         assert_eq!(r.planes[0].data, &[2]);
+    }
+
+    #[test]
+    fn every_box_size_rounds_its_mean_to_nearest() {
+        // 11 x 9 samples, so the last boxes of a row and the last row of boxes are partial.
+        let (w, h) = (11, 9);
+        let data = plane(w, h, |x, y| ((x * 97 + y * 61 + x * y * 13) % 256) as u8);
+        for k in 1..=4 {
+            let pic = Yuv {
+                planes: [Plane::packed(&data, w, h, 1); 3],
+                full_range: true,
+            };
+            let mut scratch = Scratch::default();
+            let r = pic.reduced(k, (0.0, 0.0, w as f32, h as f32), &mut scratch);
+            let p = r.planes[0];
+            for (oy, ox) in (0..p.height).flat_map(|oy| (0..p.width).map(move |ox| (oy, ox))) {
+                let (xs, ys) = (ox * k..(ox * k + k).min(w), oy * k..(oy * k + k).min(h));
+                let n = xs.len() * ys.len();
+                let data = &data;
+                let sum: usize = ys
+                    .flat_map(|y| xs.clone().map(move |x| usize::from(data[y * w + x])))
+                    .sum();
+                let want = (2 * sum + n) / (2 * n);
+                assert_eq!(
+                    usize::from(p.data[oy * p.stride + ox]),
+                    want,
+                    "k {k} box {ox},{oy}"
+                );
+            }
+        }
     }
 }
