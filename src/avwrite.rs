@@ -7,7 +7,7 @@
 //! in every player, edit-list aware or not.
 
 use crate::error::Result;
-use crate::output::AtomicOutput;
+use crate::output::{AtomicOutput, Seal};
 use crate::pcm::Pcm;
 use cutroom_ffi::{
     rescale, AudioDecoder, AudioEncoder, AudioSamples, CodecParams, Decoder as _, DisplayMatrix,
@@ -134,9 +134,10 @@ impl AvWriter {
         Ok(())
     }
 
-    /// Write the remaining audio, the trailer (the faststart pass), and move the file into place.
-    pub fn finish(self) -> Result<PathBuf> {
-        self.close()?.commit()
+    /// Write the remaining audio, the trailer (the faststart pass), apply `seal` (see
+    /// [`AtomicOutput::sealed`]) and move the file into place.
+    pub fn finish(self, seal: Option<Seal>) -> Result<PathBuf> {
+        self.close()?.sealed(seal).commit()
     }
 
     /// As [`AvWriter::finish`], leaving the complete file at its temp path, for a

@@ -6,31 +6,17 @@ use crate::cleanup;
 use crate::error::{Error, Result};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Mutex;
 
 /// A last step on a finished output, given its temp path, before it is moved into place
 /// (signing it: see [`crate::provenance`]).
 pub type Seal = Box<dyn FnOnce(&Path) -> Result<()> + Send>;
-
-/// Seals waiting for their outputs, by target.
-static SEALS: Mutex<Vec<(PathBuf, Seal)>> = Mutex::new(Vec::new());
-
-/// Apply `seal` to the output written for `target` once it is complete, before it is renamed
-/// into place (whichever writer makes it); a failing seal fails the commit, leaving nothing.
-pub fn seal_before_commit(target: &Path, seal: Seal) {
-    let key = resolved(target);
-    let mut seals = SEALS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    seals.retain(|(t, _)| *t != key);
-    seals.push((key, seal));
-}
 
 /// An output being written. Dropping it without [`AtomicOutput::commit`] removes the temp file,
 /// so a failed run never leaves a partial or clobbered file at the target.
 pub struct AtomicOutput {
     target: PathBuf,
     temp: tempfile::TempPath,
+    seal: Option<Seal>,
     _live: cleanup::Live,
 }
 
@@ -66,6 +52,7 @@ impl AtomicOutput {
         Ok(Self {
             target: target.to_path_buf(),
             temp,
+            seal: None,
             _live: live,
         })
     }
@@ -80,26 +67,25 @@ impl AtomicOutput {
         &self.target
     }
 
-    /// Apply the seal registered for this target, if any (see [`seal_before_commit`]).
-    fn seal(&self) -> Result<()> {
-        let key = resolved(&self.target);
-        let seal = {
-            let mut seals = SEALS
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let at = seals.iter().position(|(t, _)| *t == key);
-            at.map(|i| seals.remove(i).1)
-        };
-        match seal {
+    /// Have `seal` (if any) applied to the finished temp file when it is committed, before it
+    /// is moved into place; a failing seal fails the commit, leaving nothing.
+    pub fn sealed(mut self, seal: Option<Seal>) -> Self {
+        self.seal = seal;
+        self
+    }
+
+    /// Apply the seal given to [`AtomicOutput::sealed`], if any.
+    fn seal(&mut self) -> Result<()> {
+        match self.seal.take() {
             Some(seal) => seal(&self.temp),
             None => Ok(()),
         }
     }
 
-    /// Seal the finished temp file (see [`seal_before_commit`]) and move it onto the target.
+    /// Seal the finished temp file (see [`AtomicOutput::sealed`]) and move it onto the target.
     /// The file gets the permissions of the file it replaces, or `rw-r--r--` (temp files are
     /// created private).
-    pub fn commit(self) -> Result<PathBuf> {
+    pub fn commit(mut self) -> Result<PathBuf> {
         self.seal()?;
         self.rename()
     }
@@ -159,10 +145,10 @@ impl Batch {
             .map(AtomicOutput::path)
     }
 
-    /// Seal every output (see [`seal_before_commit`]), then rename each into place, in the
+    /// Seal every output (see [`AtomicOutput::sealed`]), then rename each into place, in the
     /// order added; their final paths.
     pub fn commit(mut self) -> Result<Vec<PathBuf>> {
-        for out in &self.outputs {
+        for out in &mut self.outputs {
             out.seal()?;
         }
         self.made_dirs.clear();
@@ -418,5 +404,41 @@ mod tests {
         assert_eq!(batch.commit().unwrap(), [stems.join("x.wav")]);
         assert_eq!(std::fs::read(stems.join("x.wav")).unwrap(), b"data");
         assert_eq!(std::fs::read_dir(&stems).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_seal_belongs_to_its_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.mp4");
+        let stamp = |mark: &'static [u8]| -> Option<Seal> {
+            Some(Box::new(move |p: &Path| {
+                std::fs::write(p, mark).map_err(|e| Error::io(p, e))
+            }))
+        };
+        // A failed writer's output is dropped with its seal: it never runs, nothing is left,
+        // and the next output for the same target is not sealed by it.
+        let failed = AtomicOutput::new(&target).unwrap().sealed(stamp(b"stale"));
+        drop(failed);
+        assert!(!target.exists());
+        let plain = AtomicOutput::new(&target).unwrap();
+        std::fs::write(plain.path(), b"data").unwrap();
+        plain.commit().unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"data");
+        // A batch seals each output before any is moved; a failing seal leaves none.
+        let other = dir.path().join("other.mp4");
+        let mut batch = Batch::new();
+        let a = AtomicOutput::new(&target).unwrap().sealed(stamp(b"signed"));
+        let failing: Seal = Box::new(|p: &Path| Err(Error::bad_input(p, "signing failed")));
+        let b = AtomicOutput::new(&other).unwrap().sealed(Some(failing));
+        batch.add(a);
+        batch.add(b);
+        assert!(batch.commit().is_err());
+        assert_eq!(std::fs::read(&target).unwrap(), b"data");
+        assert!(!other.exists());
+        let mut batch = Batch::new();
+        batch.add(AtomicOutput::new(&target).unwrap().sealed(stamp(b"signed")));
+        batch.commit().unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"signed");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

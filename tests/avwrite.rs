@@ -25,7 +25,7 @@ fn rewrite(src: &std::path::Path, dst: &std::path::Path) {
             w.write_video(p).unwrap();
         }
     }
-    w.finish().unwrap();
+    w.finish(None).unwrap();
 }
 
 #[test]

@@ -560,7 +560,8 @@ mod provenance {
         );
     }
 
-    /// The actions list every deliverable's manifest must open and close with.
+    /// The actions list every deliverable's manifest must open and close with, each done by
+    /// this cutroom (name and version).
     fn assert_actions(v: &Value, middle: &[&str]) {
         let actions: Vec<&str> = v["actions"]
             .as_array()
@@ -582,6 +583,10 @@ mod provenance {
         );
         for m in middle {
             assert!(actions.contains(m), "{m} missing: {v}");
+        }
+        let agent = format!("cutroom/{}", env!("CARGO_PKG_VERSION"));
+        for a in v["actions"].as_array().unwrap() {
+            assert_eq!(a["softwareAgent"], agent.as_str(), "{v}");
         }
     }
 
@@ -873,6 +878,62 @@ mod provenance {
             "--require-provenance",
         ]));
         assert!(!String::from_utf8_lossy(&out.stderr).contains("Content Credentials"));
+    }
+
+    #[test]
+    fn a_join_that_scales_its_pictures_says_so_in_its_actions() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let (cert, key) = signing_cert(d, "editor", "ec");
+        let clip = fixture("no_audio.mp4");
+        let actions = |extra: &[&str]| -> Vec<String> {
+            let out = d.join("cut.mp4");
+            let mut args = vec!["concat", s(&clip), s(&clip), "-o", s(&out)];
+            args.extend(["--sign-cert", s(&cert), "--sign-key", s(&key)]);
+            args.extend(extra);
+            succeeded(cutroom(&args));
+            let p = probe_one(&out)["provenance"].clone();
+            assert_eq!(p["state"], "valid", "{p}");
+            p["actions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["action"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let copied = actions(&[]);
+        assert!(!copied.iter().any(|a| a == "c2pa.resized"), "{copied:?}");
+        let scaled = actions(&["--size", "64x64"]);
+        assert!(scaled.iter().any(|a| a == "c2pa.resized"), "{scaled:?}");
+    }
+
+    #[test]
+    fn a_certificate_c2pa_refuses_is_named_before_any_work() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // A self-signed certificate (a test CA's) and its key: a working key pair that C2PA
+        // refuses; without the check the whole join ran, then signing failed.
+        let (ca_cert, ca_key) = make_ca(d, "editor");
+        let out_file = d.join("cut.mp4");
+        let out = cutroom(&[
+            "concat",
+            s(&fixture("no_audio.mp4")),
+            "-o",
+            s(&out_file),
+            "--sign-cert",
+            s(&ca_cert),
+            "--sign-key",
+            s(&ca_key),
+        ]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(s(&ca_cert))
+                && err.contains("cannot sign Content Credentials")
+                && err.contains("self-signed"),
+            "{err}"
+        );
+        assert!(!out_file.exists());
     }
 }
 

@@ -13,13 +13,14 @@ use crate::error::{Error, Result};
 use crate::output::{check_outputs, Batch, Planned};
 use crate::pcm::{decode_aligned, stream_aligned, Pcm};
 use crate::progress::Progress;
+use crate::provenance::Signing;
 use std::path::{Path, PathBuf};
 
 /// The stem files `--stems DIR` holds, in the order of [`DuckReport::stems`].
 pub const STEMS: [&str; 4] = ["voice.wav", "music.wav", "mix.wav", "gain.wav"];
 
 /// Everything `duck` needs besides the files.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct DuckOptions {
     /// Offset, fit and fade-in of the music.
     pub placement: Placement,
@@ -31,6 +32,8 @@ pub struct DuckOptions {
     pub shape: DuckShape,
     /// Loudness or peak handling of the mix.
     pub level: Level,
+    /// Whether and how the output MP4 is signed.
+    pub sign: Signing,
 }
 
 /// The files of one `duck` run.
@@ -173,7 +176,8 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
     let final_len = mix.frames();
     // The MP4 and the stems are moved into place together, once all are complete.
     let mut batch = Batch::new();
-    batch.add(picture.write(files.out, encoded, keep, bar)?);
+    let written = picture.write(files.out, encoded, keep, bar)?;
+    batch.add(written.sealed(opts.sign.seal(files.out, [])));
     bar.finish(None);
     if let (Some(dir), Some((mut voice, mut music)), Some(gain)) = (files.stems, sources, gain) {
         batch.make_dir(dir)?;

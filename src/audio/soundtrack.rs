@@ -8,6 +8,7 @@ use super::picture::Picture;
 use crate::avwrite::EncodedAudio;
 use crate::error::{Error, Result};
 use crate::pcm::Pcm;
+use crate::provenance::Step;
 use cutroom_ffi::Resampler;
 use serde::Serialize;
 use std::fmt;
@@ -27,6 +28,20 @@ pub enum Level {
     Limit(f64),
     /// Normalise: one gain to the target loudness, then the true-peak limiter.
     Normalize(LoudnessTarget),
+}
+
+impl Level {
+    /// The C2PA step of a soundtrack levelled this way (none when kept as it is).
+    pub fn step(self) -> Option<Step> {
+        match self {
+            Self::Keep => None,
+            Self::Limit(tp) => Some(Step::new(
+                "c2pa.filtered",
+                format!("audio true peak limited to {tp} dBTP"),
+            )),
+            Self::Normalize(t) => Some(Step::loudness(t.integrated_lufs, t.true_peak_db)),
+        }
+    }
 }
 
 /// Most encodes [`master`] makes to bring the encoded true peak under the ceiling.

@@ -7,10 +7,11 @@ use super::soundtrack::{finish, Level, SoundtrackReport, CHANNELS, RATE};
 use crate::error::Result;
 use crate::output::ensure_not_input;
 use crate::progress::Progress;
+use crate::provenance::Signing;
 use std::path::Path;
 
 /// How the new soundtrack is laid on the picture and finished.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct SwapOptions {
     /// Offset, fit and fade-in of the new audio.
     pub placement: Placement,
@@ -18,6 +19,8 @@ pub struct SwapOptions {
     pub fade_out: usize,
     /// Loudness handling of the result.
     pub level: Level,
+    /// Whether and how the output is signed.
+    pub sign: Signing,
 }
 
 /// Write `out`: the picture of `video` copied bit for bit, with `audio` as its only soundtrack
@@ -48,6 +51,7 @@ pub fn swap(
     bar.status("writing");
     picture
         .write(out, finished.encoded, finished.keep, bar)?
+        .sealed(opts.sign.seal(out, []))
         .commit()?;
     bar.finish(None);
     Ok(finished.report)

@@ -9,7 +9,7 @@ use cutroom::concat::plan::VideoPath;
 use cutroom::concat::{self, Options, Summary};
 use cutroom::error::exit;
 use cutroom::progress::{Damaged, Progress, Tally};
-use cutroom::provenance::{Edit, Step};
+use cutroom::provenance::Edit;
 use cutroom::timeline::EditSpec;
 use cutroom::Result;
 use cutroom_ffi::Rational;
@@ -123,12 +123,13 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         ..Options::default()
     };
     concat::check_output(&spec, &args.output)?;
-    let policy = args.provenance.policy()?;
     let edit =
-        Edit::of(spec.shot.iter().filter_map(|s| s.src.as_ref())).with_all(Step::level(opts.level));
+        Edit::of(spec.shot.iter().filter_map(|s| s.src.as_ref())).with_all(opts.level.step());
     let bars = Bars::new(global.quiet);
-    policy.check(&edit, &args.output, &bars)?;
-    policy.seal(&args.output, edit);
+    let opts = Options {
+        sign: args.provenance.signing(edit, &args.output, &bars)?,
+        ..opts
+    };
     let bar = Tally::new(&bars);
     bar.start("concat", 2 * spec.shot.len() as u64);
     let prepared = concat::prepare(&spec, &opts, &bar)?;

@@ -79,12 +79,23 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         hold_ms: args.hold,
     };
     shape.check("--").map_err(Error::Usage)?;
+    let level = args.loudness.level(Level::Limit(args.loudness.true_peak))?;
+    let sources = [Some(&args.video), Some(&args.music), args.voice.as_ref()];
+    let ducked = Step::new(
+        "c2pa.filtered",
+        format!("music ducked to {} dB under speech", args.depth),
+    );
+    let edit = Edit::of(sources.into_iter().flatten())
+        .with_all([ducked])
+        .with_all(level.step());
+    let bars = Bars::new(global.quiet);
     let opts = DuckOptions {
         placement: args.place.placement(Fit::Loop)?,
         fade_out: args.place.fade_out_frames(),
         threshold: args.threshold,
         shape,
-        level: args.loudness.level(Level::Limit(args.loudness.true_peak))?,
+        level,
+        sign: args.provenance.signing(edit, &args.output, &bars)?,
     };
     let files = DuckFiles {
         video: &args.video,
@@ -93,18 +104,6 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         out: &args.output,
         stems: args.stems.as_deref(),
     };
-    let policy = args.provenance.policy()?;
-    let sources = [Some(&args.video), Some(&args.music), args.voice.as_ref()];
-    let ducked = Step::new(
-        "c2pa.filtered",
-        format!("music ducked to {} dB under speech", args.depth),
-    );
-    let edit = Edit::of(sources.into_iter().flatten())
-        .with_all([ducked])
-        .with_all(Step::level(opts.level));
-    let bars = Bars::new(global.quiet);
-    policy.check(&edit, &args.output, &bars)?;
-    policy.seal(&args.output, edit);
     let report = duck(&files, &opts, &bars)?;
     outln!("{}", summary(&args.output, &report.soundtrack));
     outln!(

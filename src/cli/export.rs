@@ -12,7 +12,7 @@ use cutroom::export::preset::PresetBook;
 use cutroom::export::reframe::{Fit, Focus, FocusChoice, Reframe};
 use cutroom::export::{default_out_dir, export, video_length_ns, EncoderThreads, Request};
 use cutroom::picture::rgb::Rgb;
-use cutroom::provenance::{self, Signing};
+use cutroom::provenance;
 use cutroom::timeline::spec::{MAX_SPEED, MIN_SPEED};
 use cutroom::timeline::{Card, TimeSpec};
 use cutroom::Result;
@@ -154,12 +154,10 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         .output
         .clone()
         .unwrap_or_else(|| default_out_dir(&args.input));
-    let sign = Signing {
-        policy: args.provenance.policy()?,
-        edit: provenance::Edit::of([&args.input]),
-    };
     let bars = Bars::new(global.quiet);
-    sign.policy.check(&sign.edit, &out_dir, &bars)?;
+    let sign = args
+        .provenance
+        .signing(provenance::Edit::of([&args.input]), &out_dir, &bars)?;
     let req = Request {
         out_dir,
         input: args.input,

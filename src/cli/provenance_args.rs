@@ -1,8 +1,9 @@
 //! The signing options of the commands that write deliverables.
 
-use cutroom::provenance::{Policy, SigningKey};
+use cutroom::progress::Progress;
+use cutroom::provenance::{Edit, Policy, Signing, SigningKey};
 use cutroom::{Error, Result};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The heading of the signing options in `--help` and in the option reference.
 const SIGNING_OPTIONS: &str = "Signing options";
@@ -38,5 +39,13 @@ impl ProvenanceArgs {
             key,
             require: self.require_provenance,
         })
+    }
+
+    /// The signing of `output`, made by `edit`, before any work: the key loaded, and without
+    /// one the sources' credentials checked (see [`Policy::check`]).
+    pub fn signing(&self, edit: Edit, output: &Path, progress: &dyn Progress) -> Result<Signing> {
+        let policy = self.policy()?;
+        policy.check(&edit, output, progress)?;
+        Ok(Signing { policy, edit })
     }
 }

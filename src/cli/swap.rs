@@ -8,7 +8,7 @@ use cutroom::audio::fit::Fit;
 use cutroom::audio::soundtrack::Level;
 use cutroom::audio::swap::{swap, SwapOptions};
 use cutroom::error::exit;
-use cutroom::provenance::{Edit, Step};
+use cutroom::provenance::Edit;
 use cutroom::Result;
 use std::path::PathBuf;
 
@@ -33,16 +33,16 @@ pub struct Args {
 
 /// Replace the soundtrack and report the result on stdout.
 pub fn run(args: Args, global: &Global) -> Result<i32> {
-    let opts = SwapOptions {
-        placement: args.place.placement(Fit::Pad)?,
-        fade_out: args.place.fade_out_frames(),
-        level: args.loudness.level(Level::Keep)?,
-    };
-    let policy = args.provenance.policy()?;
-    let edit = Edit::of([&args.video, &args.audio]).with_all(Step::level(opts.level));
+    let placement = args.place.placement(Fit::Pad)?;
+    let level = args.loudness.level(Level::Keep)?;
+    let edit = Edit::of([&args.video, &args.audio]).with_all(level.step());
     let bars = Bars::new(global.quiet);
-    policy.check(&edit, &args.output, &bars)?;
-    policy.seal(&args.output, edit);
+    let opts = SwapOptions {
+        placement,
+        fade_out: args.place.fade_out_frames(),
+        level,
+        sign: args.provenance.signing(edit, &args.output, &bars)?,
+    };
     let finished = swap(&args.video, &args.audio, &args.output, &opts, &bars)?;
     outln!("{}", summary(&args.output, &finished));
     Ok(exit::OK)

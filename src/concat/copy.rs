@@ -4,18 +4,21 @@
 use super::plan::Plan;
 use crate::avwrite::{AvWriter, EncodedAudio};
 use crate::error::{Error, Result};
+use crate::output::Seal;
 use crate::progress::Progress;
 use crate::time::Ticks;
 use cutroom_ffi::Input;
 use std::path::{Path, PathBuf};
 
 /// Write `target`: the shots' video packets copied from their files (`inputs`: one per shot,
-/// kept open from the reading pass or `None`), with the encoded soundtrack `audio` (or none).
+/// kept open from the reading pass or `None`), with the encoded soundtrack `audio` (or none),
+/// sealed by `seal` before it is moved into place.
 pub fn write(
     plan: &Plan,
     inputs: Vec<Option<Input>>,
     audio: Option<EncodedAudio>,
     target: &Path,
+    seal: Option<Seal>,
     bar: &dyn Progress,
 ) -> Result<PathBuf> {
     let tb = plan.target.time_base;
@@ -52,5 +55,5 @@ pub fn write(
         }
         bar.advance(1);
     }
-    w.finish()
+    w.finish(seal)
 }

@@ -21,6 +21,7 @@ use crate::error::Result;
 use crate::output::{ensure_not_input, AtomicOutput};
 use crate::pcm::Pcm;
 use crate::progress::Progress;
+use crate::provenance::{Signing, Step};
 use crate::time::{Ticks, TimeBase};
 use crate::timeline::{EditSpec, TransitionKind};
 use cutroom_ffi::{Input, Packet, Rational};
@@ -53,6 +54,8 @@ pub struct Options {
     pub keep_open: usize,
     /// What to do with the level of the joined soundtrack (`--loudness`, `--true-peak`).
     pub level: Level,
+    /// Whether and how the joined file is signed (not a picture written for an export).
+    pub sign: Signing,
 }
 
 impl Default for Options {
@@ -68,6 +71,7 @@ impl Default for Options {
             channels: soundtrack::CHANNELS,
             keep_open: 256,
             level: Level::Keep,
+            sign: Signing::default(),
         }
     }
 }
@@ -217,6 +221,19 @@ pub fn execute_for_export(
     }
 }
 
+/// The C2PA step of a join that scales pictures to the output size: on the normalise path,
+/// when some shot's file is not shown at that size.
+fn resized(plan: &Plan) -> Option<Step> {
+    let (w, h) = (plan.target.width, plan.target.height);
+    let scaled = plan.path == VideoPath::Normalise
+        && plan
+            .shots
+            .iter()
+            .filter_map(|s| s.content.file())
+            .any(|f| f.shown_size() != (w, h));
+    scaled.then(|| Step::new("c2pa.resized", format!("pictures scaled to fit {w}x{h}")))
+}
+
 /// The join: with `keep_sound` the sound is returned instead of encoded into `output`.
 fn join(
     prepared: Prepared,
@@ -231,6 +248,10 @@ fn join(
         inputs,
     } = prepared;
     let layout = audio::AudioPlan::of(&plan);
+    let seal = match keep_sound {
+        true => None,
+        false => opts.sign.seal(output, resized(&plan)),
+    };
     // The sound, mixed and (unless kept) levelled and encoded.
     let sound = || -> Result<Sound> {
         Ok(if keep_sound {
@@ -248,7 +269,7 @@ fn join(
     match plan.path {
         VideoPath::Copy => {
             let sound = sound()?;
-            copy::write(&plan, inputs, sound.encoded, output, bar)?;
+            copy::write(&plan, inputs, sound.encoded, output, seal, bar)?;
             Ok(sound.kept)
         }
         VideoPath::Normalise => {
@@ -290,7 +311,7 @@ fn join(
                     (None, Some(a)) => start(a, &mut waiting)?,
                     (None, None) => unreachable!("the writer starts when the audio is taken"),
                 };
-                w.finish()?;
+                w.finish(seal)?;
                 Ok(kept)
             })
         }

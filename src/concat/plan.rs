@@ -5,8 +5,6 @@ use super::source::Source;
 use super::Options;
 use crate::captions::ShotTime;
 use crate::error::{Error, Result};
-use crate::picture::square::display_width;
-use crate::picture::turn::Turn;
 use crate::time::{Samples, Spans, Ticks, TimeBase};
 use crate::timeline::spec::{MAX_SPEED, MIN_SPEED};
 use crate::timeline::{EditSpec, Footage, TimeSpec, Transition};
@@ -347,10 +345,7 @@ pub fn plan(spec: &EditSpec, contents: Vec<Result<Content>>, opts: &Options) -> 
                 let Some(first) = first else {
                     return DEFAULT_CARD_SIZE;
                 };
-                let (w, h) = Turn::from_rotation(first.info.rotation).apply(
-                    display_width(first.info.params.width(), first.info.sample_aspect),
-                    first.info.params.height(),
-                );
+                let (w, h) = first.shown_size();
                 (w & !1, h & !1)
             });
             let frame_rate = opts.frame_rate.unwrap_or_else(|| {

@@ -7,6 +7,8 @@
 use crate::error::{Error, Result};
 use crate::media;
 use crate::pcm::{AlignedDecoder, Pcm};
+use crate::picture::square::display_width;
+use crate::picture::turn::Turn;
 use crate::progress::Progress;
 use crate::time::Ticks;
 use crate::video_index::VideoIndex;
@@ -74,6 +76,15 @@ impl std::ops::Deref for Source {
 }
 
 impl Source {
+    /// The picture's size as shown: upright (its display rotation), with square pixels.
+    pub fn shown_size(&self) -> (u32, u32) {
+        let p = &self.info.params;
+        Turn::from_rotation(self.info.rotation).apply(
+            display_width(p.width(), self.info.sample_aspect),
+            p.height(),
+        )
+    }
+
     /// Open `path` (a clip, or a still image) and read it once: the timing of every video
     /// packet and the sound, decoded to `rate` Hz and `channels` channels aligned to the
     /// picture (as `pcm::decode_aligned`) when its estimated size still fits in `ahead` (bytes

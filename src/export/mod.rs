@@ -349,10 +349,7 @@ fn run(
     let tally = Tally::new(progress);
     let progress = &tally;
     let plans = plan(req, picture)?;
-    for p in &plans {
-        req.sign
-            .seal(&p.target, steps(req, p, !matches!(sound, Sound::Given(_))));
-    }
+    let levelled = !matches!(sound, Sound::Given(_));
     let jobs = group(req, &plans);
     // Every output is moved into place together, once all are complete (by the caller).
     let mut batch = Batch::new();
@@ -455,7 +452,10 @@ fn run(
     outputs.sort_by_key(|(i, _)| *i);
     panels.sort_by_key(|(i, _)| *i);
     files.sort_by_key(|(i, _)| *i);
-    files.into_iter().for_each(|(_, f)| batch.add(f));
+    for (i, f) in files {
+        let p = &plans[i];
+        batch.add(f.sealed(req.sign.seal(&p.target, steps(req, p, levelled))));
+    }
     if !req.captions.cues.is_empty() {
         for p in &plans {
             let texts = [

@@ -2,6 +2,7 @@
 
 use super::{read, sign_staged, Edit, SigningKey, Step};
 use crate::error::{Error, Result};
+use crate::output::Seal;
 use crate::progress::Progress;
 use std::path::Path;
 
@@ -41,22 +42,10 @@ impl Policy {
         }
         Ok(())
     }
-
-    /// With a key, have the output written for `target` signed with `edit`'s manifest when it
-    /// is complete, before it is moved into place.
-    pub fn seal(&self, target: &Path, edit: Edit) {
-        if let Some(key) = self.key.clone() {
-            let t = target.to_path_buf();
-            crate::output::seal_before_commit(
-                target,
-                Box::new(move |staged| sign_staged(staged, &t, &edit, &key)),
-            );
-        }
-    }
 }
 
-/// A policy and the edit a command's deliverables come from, for a writer of several outputs
-/// that seals each with its own further steps.
+/// A policy and the edit a command's deliverables come from, for the writer of the
+/// deliverables to seal each (with its own further steps).
 #[derive(Debug, Clone, Default)]
 pub struct Signing {
     /// Whether and how to sign.
@@ -66,8 +55,14 @@ pub struct Signing {
 }
 
 impl Signing {
-    /// With a key, have `target` signed with the edit plus `steps` before it is moved into place.
-    pub fn seal(&self, target: &Path, steps: impl IntoIterator<Item = Step>) {
-        self.policy.seal(target, self.edit.clone().with_all(steps));
+    /// With a key, the seal that signs the output for `target` with the edit plus `steps`
+    /// (see [`crate::output::AtomicOutput::sealed`]).
+    pub fn seal(&self, target: &Path, steps: impl IntoIterator<Item = Step>) -> Option<Seal> {
+        let key = self.policy.key.clone()?;
+        let edit = self.edit.clone().with_all(steps);
+        let target = target.to_path_buf();
+        Some(Box::new(move |staged| {
+            sign_staged(staged, &target, &edit, &key)
+        }))
     }
 }

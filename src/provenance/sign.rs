@@ -2,7 +2,6 @@
 //! manifests kept) and the actions taken, embedded in the MP4 before it is moved into place.
 
 use super::read;
-use crate::audio::soundtrack::Level;
 use crate::cleanup;
 use crate::error::{Error, Result};
 use c2pa::{Builder, Context, Ingredient, Relationship, SigningAlg};
@@ -30,13 +29,12 @@ impl std::fmt::Debug for SigningKey {
 impl SigningKey {
     /// Load a certificate chain (PEM, signing certificate first) and its PKCS#8 private key
     /// (PEM); the algorithm follows from the key: ES256 (P-256), ES384 (P-384), Ed25519 or
-    /// PS256 (RSA). Both are checked by making a signer from them.
+    /// PS256 (RSA). Both are checked now, not after the work: the signing certificate against
+    /// C2PA's certificate profile (as a validator checks it), and the pair by making a signer.
     pub fn load(cert: &Path, key: &Path) -> Result<Self> {
         let chain = std::fs::read(cert).map_err(|e| Error::io(cert, e))?;
         let key_pem = std::fs::read(key).map_err(|e| Error::io(key, e))?;
-        if !String::from_utf8_lossy(&chain).contains("-----BEGIN CERTIFICATE-----") {
-            return Err(Error::bad_input(cert, "is not a PEM certificate chain"));
-        }
+        signing_profile(&chain).map_err(|why| Error::bad_input(cert, why))?;
         let alg = algorithm(&key_pem).map_err(|why| Error::bad_input(key, why))?;
         let loaded = Self {
             chain,
@@ -63,6 +61,29 @@ impl SigningKey {
     fn signer(&self) -> c2pa::Result<c2pa::BoxedSigner> {
         c2pa::create_signer::from_keys(&self.chain, &self.key, self.alg, None)
     }
+}
+
+/// Why the first certificate of the PEM `chain` cannot sign a C2PA claim, if it cannot: not a
+/// certificate, a CA, expired or not yet valid, no suitable key usage, ...
+fn signing_profile(chain: &[u8]) -> std::result::Result<(), String> {
+    use c2pa::crypto::cose::{check_end_entity_certificate_profile, CertificateTrustPolicy};
+    let first = pem::parse_many(chain)
+        .ok()
+        .and_then(|all| all.into_iter().find(|p| p.tag() == "CERTIFICATE"))
+        .ok_or("is not a PEM certificate chain")?;
+    let mut log = c2pa::status_tracker::StatusTracker::default();
+    let policy = CertificateTrustPolicy::default();
+    check_end_entity_certificate_profile(first.contents(), &policy, &mut log, None).map_err(|e| {
+        let why = log
+            .logged_items()
+            .last()
+            .map_or_else(|| e.to_string(), |i| i.description.to_string());
+        format!(
+            "cannot sign Content Credentials: {why} (C2PA wants an end-entity certificate, \
+             valid now, with digitalSignature key usage and an extended key usage such as \
+             emailProtection)"
+        )
+    })
 }
 
 /// The algorithm of a PKCS#8 PEM private key, or why it cannot sign.
@@ -122,18 +143,6 @@ impl Step {
             "c2pa.filtered",
             format!("audio loudness normalised to {lufs} LUFS, true peak {dbtp} dBTP"),
         )
-    }
-
-    /// The step of a soundtrack levelled by `level` (none when kept as it is).
-    pub fn level(level: Level) -> Option<Self> {
-        match level {
-            Level::Keep => None,
-            Level::Limit(tp) => Some(Self::new(
-                "c2pa.filtered",
-                format!("audio true peak limited to {tp} dBTP"),
-            )),
-            Level::Normalize(t) => Some(Self::loudness(t.integrated_lufs, t.true_peak_db)),
-        }
     }
 }
 

@@ -1,12 +1,20 @@
 """An independent reading of Content Credentials: c2pa-python (the CAI's own bindings) reads
 each MP4 given and prints a JSON list, one object per file: the store's validation state, the
-active manifest's failure codes, claim generator, actions, and ingredients (each with whether
-it kept a manifest, that manifest's generator and its failure codes)."""
+active manifest's failure codes, claim generator, actions (with their software agents), and
+ingredients (each with whether it kept a manifest, that manifest's generator and its failure
+codes)."""
 
 import json
 import sys
 
 import c2pa
+
+
+def agent(action):
+    a = action.get("softwareAgent")
+    if isinstance(a, dict):
+        return f"{a['name']}/{a['version']}" if a.get("version") else a.get("name")
+    return a
 
 
 def generator(manifest):
@@ -30,6 +38,7 @@ def describe(path):
                     "action": a["action"],
                     "digitalSourceType": a.get("digitalSourceType", "").rsplit("/", 1)[-1]
                     or None,
+                    "softwareAgent": agent(a),
                 }
                 for a in assertion["data"]["actions"]
             ]
