@@ -25,10 +25,23 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A text file (a spec) is wrong at a place: its syntax, or a key it does not know.
+    #[error("{}:{line}:{column}: {reason}", path.display())]
+    BadInputAt {
+        /// The file.
+        path: PathBuf,
+        /// The line, from 1.
+        line: usize,
+        /// The column, from 1.
+        column: usize,
+        /// What is wrong there.
+        reason: String,
+    },
     /// Several inputs are bad; all of them are listed so the user can fix them in one go.
     #[error("{} inputs are unusable:\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
     Many(Vec<Error>),
-    /// The command line is wrong (conflicting options, a bad value): exit code 2.
+    /// The command line is wrong (conflicting options, a bad value): exit code 2. A value read
+    /// from a file (a spec, a presets file) is that file's [`Error::BadInput`] instead.
     #[error("{0}")]
     Usage(String),
     /// A network or remote-API failure.
@@ -54,6 +67,15 @@ pub enum Error {
     /// The work would exceed a limit the user set (`--max-cost`); nothing was started.
     #[error("{0}")]
     OverLimit(String),
+    /// `source` happened while doing `what` (a shot of a cut, ...): its kind, fields and exit
+    /// code are kept.
+    #[error("{what}: {source}")]
+    Context {
+        /// What was being done, named for the user (`shot[2]`).
+        what: String,
+        /// The error itself.
+        source: Box<Error>,
+    },
 }
 
 impl Error {
@@ -82,6 +104,37 @@ impl Error {
         ))
     }
 
+    /// This error as having happened while doing `what`: the message gains `what: ` in front,
+    /// the kind, its fields and the exit code stay.
+    pub fn context(self, what: impl Into<String>) -> Self {
+        Self::Context {
+            what: what.into(),
+            source: Box::new(self),
+        }
+    }
+
+    /// The error under any [`Error::Context`] layers: its kind and fields.
+    pub fn without_context(&self) -> &Self {
+        match self {
+            Self::Context { source, .. } => source.without_context(),
+            e => e,
+        }
+    }
+
+    /// This error for values read from the file `path` (a spec), not given on the command
+    /// line: a usage error becomes that file's [`Error::BadInput`]; other kinds stay.
+    pub fn read_from(self, path: &Path) -> Self {
+        match self {
+            Self::Usage(reason) => Self::bad_input(path, reason),
+            Self::Many(all) => Self::Many(all.into_iter().map(|e| e.read_from(path)).collect()),
+            Self::Context { what, source } => Self::Context {
+                what,
+                source: Box::new(source.read_from(path)),
+            },
+            e => e,
+        }
+    }
+
     /// `Ok` when `errors` is empty, else the one error, or all of them as [`Error::Many`].
     pub fn all(mut errors: Vec<Error>) -> Result<()> {
         match errors.len() {
@@ -100,6 +153,7 @@ impl Error {
             Self::OverLimit(_) => exit::OVER_LIMIT,
             Self::Unavailable(_) => exit::UNAVAILABLE,
             Self::Internal(_) => exit::INTERNAL,
+            Self::Context { source, .. } => source.exit_code(),
             _ => exit::ERROR,
         }
     }
@@ -128,4 +182,43 @@ pub mod exit {
     /// A step of cutroom's own failed on data it made: meter, encoder, serialiser
     /// (`EX_SOFTWARE` of sysexits.h): a bug to report.
     pub const INTERNAL: i32 = 70;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_keeps_the_kind_its_fields_and_the_exit_code() {
+        let http = Error::Http {
+            status: 404,
+            url: "https://x.example/v1/videos/v".into(),
+            message: "404 Not Found".into(),
+        };
+        let e = http.context("shot[2]").context("assemble");
+        assert_eq!(e.to_string(), "assemble: shot[2]: 404 Not Found");
+        assert!(matches!(
+            e.without_context(),
+            Error::Http { status: 404, .. }
+        ));
+        assert_eq!(e.exit_code(), exit::ERROR);
+        let busy = Error::Unavailable("port in use".into()).context("shot[0]");
+        assert_eq!(busy.exit_code(), exit::UNAVAILABLE);
+    }
+
+    #[test]
+    fn a_usage_error_read_from_a_file_is_that_files_bad_input() {
+        let spec = Path::new("cut.toml");
+        let e = Error::Usage("URL \"x\": relative URL".into())
+            .context("shot[1]")
+            .read_from(spec);
+        assert_eq!(e.exit_code(), exit::ERROR);
+        assert_eq!(e.to_string(), "shot[1]: cut.toml: URL \"x\": relative URL");
+        let many = Error::Many(vec![Error::Usage("a".into()), Error::Internal("b".into())]);
+        let Error::Many(all) = many.read_from(spec) else {
+            panic!("still several")
+        };
+        assert!(matches!(&all[0], Error::BadInput { path, .. } if path == spec));
+        assert_eq!(all[1].exit_code(), exit::INTERNAL);
+    }
 }

@@ -404,6 +404,113 @@ fn spec_errors_name_place_field_and_every_missing_source() {
     assert!(!Path::new("unused").exists());
 }
 
+/// `cut.toml` in a temp dir with `body`: assemble's exit code and stderr (it must fail,
+/// writing nothing).
+fn assemble_code_and_error(body: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("cut.toml");
+    std::fs::write(&spec, body).unwrap();
+    let out = dir.path().join("out");
+    let run = cutroom(&["assemble", s(&spec), "-o", s(&out)]);
+    assert!(!out.exists());
+    let err =
+        String::from_utf8_lossy(&run.stderr).replace(&format!("{}", spec.display()), "cut.toml");
+    (run.status.code(), err)
+}
+
+#[test]
+fn a_misspelt_spec_key_is_the_specs_bad_input_not_a_usage_error() {
+    let (code, err) = assemble_code_and_error(&format!(
+        "outputs = [\"square\"]\n[[shot]]\nsrc = \"{}\"\ntransiton = \"cut\"\n",
+        fixture("marker_portrait_30.mp4").display()
+    ));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("cut.toml:4:1: shot[0]"), "{err}");
+}
+
+#[test]
+fn unknown_and_repeated_output_presets_are_the_specs_bad_input() {
+    let (code, err) = assemble_code_and_error(&format!(
+        "outputs = [\"reel\", \"square\", \"square\"]\n[[shot]]\nsrc = \"{}\"\n",
+        fixture("marker_portrait_30.mp4").display()
+    ));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("cut.toml: outputs[0]: unknown preset `reel`") && err.contains("reels"),
+        "{err}"
+    );
+    assert!(
+        err.contains("cut.toml: outputs[2]: preset `square` is given twice"),
+        "{err}"
+    );
+}
+
+#[test]
+fn focus_auto_without_a_crop_is_the_specs_bad_input() {
+    let (code, err) = assemble_code_and_error(&format!(
+        "outputs = [\"square\"]\n[reframe]\nfit = \"pad\"\nfocus = \"auto\"\n[[shot]]\nsrc = \"{}\"\n",
+        fixture("marker_portrait_30.mp4").display()
+    ));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("cut.toml: reframe: focus = \"auto\" moves a crop window"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_shots_download_error_keeps_its_http_status_and_url() {
+    use cutroom::assemble::{sources, spec::Cut};
+    use cutroom::fetch::{ApiConfig, Client, Limits, PollOptions, RenderOptions};
+    use cutroom::Error;
+    let emu = Emulator::start(&[], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("cut.toml");
+    let url = format!("{}/no-such-render.mp4", emu.base_url);
+    std::fs::write(
+        &spec,
+        format!("outputs = [\"square\"]\n[[shot]]\nurl = \"{url}\"\n"),
+    )
+    .unwrap();
+    let cut = Cut::load(&spec).unwrap();
+    let opts = RenderOptions {
+        concurrency: 1,
+        poll: PollOptions::default(),
+        limits: Limits::default(),
+        retry_failed: false,
+        max_cost: None,
+        resolve: Vec::new(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let err = runtime
+        .block_on(async {
+            let client = Client::new(ApiConfig::new(&emu.base_url)?)?;
+            let shots = dir.path().join("shots");
+            sources::resolve(
+                &cut,
+                &spec,
+                &shots,
+                &client,
+                &opts,
+                &cutroom::progress::Silent,
+            )
+            .await
+        })
+        .unwrap_err();
+    assert!(err.to_string().starts_with("shot[0]: "), "{err}");
+    match err.without_context() {
+        Error::Http {
+            status: 404,
+            url: answered,
+            ..
+        } => assert_eq!(answered, &url),
+        e => panic!("not the HTTP error: {e:?}"),
+    }
+}
+
 /// `cut.toml` in a temp dir with `body`: assemble's stderr (it must fail, writing nothing).
 fn assemble_fails_with(body: &str) -> String {
     let dir = tempfile::tempdir().unwrap();

@@ -22,7 +22,7 @@ pub mod spec;
 mod timeline;
 
 pub use checks::{fails, Output, ShotSync};
-pub use reuse::{keys, presets, reusable, Keys, Reuse};
+pub use reuse::{keys, reusable, Keys, Reuse};
 pub use soundtrack::{DuckKey, SoundtrackReport};
 
 use crate::audio::fit::Fit;
@@ -33,10 +33,8 @@ use crate::error::{Error, Result};
 use crate::export;
 use crate::export::cover::Cover;
 use crate::export::preset::Preset;
-use crate::export::reframe::{Fit as FrameFit, Focus, FocusChoice, Reframe};
 use crate::fetch::CostTotal;
 use crate::output::{self, Planned};
-use crate::picture::rgb::Rgb;
 use crate::progress::{Damaged, Progress, Tally};
 use crate::provenance::{Edit, Policy, Signing, Step};
 use crate::sheet;
@@ -138,24 +136,18 @@ pub fn run(
     let progress = &tally;
     let name = cut_name(cut, spec_path);
     // The outputs to make: those no earlier run left intact.
-    let (presets, made_keys): (Vec<Preset>, Vec<String>) = presets(cut)?
+    let (presets, made_keys): (Vec<Preset>, Vec<String>) = cut
+        .output_presets(spec_path)?
         .into_iter()
         .zip(&keys.outputs)
         .zip(&reused)
         .filter(|(_, r)| r.is_none())
         .map(|((p, k), _)| (p, k.clone()))
         .unzip();
-    let reframe = reframe(cut, spec_path)?;
+    let bad = |e: String| Error::bad_input(spec_path, e);
+    let reframe = cut.reframe.reframe().map_err(bad)?;
     let music_fit = match &cut.music {
-        Some(m) => match m.fit.parse::<Fit>() {
-            Ok(f @ (Fit::Loop | Fit::Pad)) => f,
-            _ => {
-                return Err(Error::bad_input(
-                    spec_path,
-                    format!("music.fit must be loop or pad, not {:?}", m.fit),
-                ))
-            }
-        },
+        Some(m) => m.fit().map_err(bad)?,
         None => Fit::Pad,
     };
     check_outputs(cut, spec_path, &name, &inputs, out_dir)?;
@@ -388,20 +380,4 @@ fn check_outputs(
         .collect();
     let planned: Vec<Planned> = files.iter().map(|f| Planned::in_new_dir(f)).collect();
     output::check_outputs(&planned, &read)
-}
-
-/// The export reframing from the spec.
-fn reframe(cut: &Cut, spec_path: &Path) -> Result<Reframe> {
-    let bad = |e: Error| Error::bad_input(spec_path, format!("reframe: {e}"));
-    let fit: FrameFit = cut.reframe.fit.parse().map_err(bad)?;
-    let focus: FocusChoice = cut.reframe.focus.parse().map_err(bad)?;
-    Ok(Reframe {
-        fit,
-        focus: match focus {
-            FocusChoice::At(f) => f,
-            FocusChoice::Auto => Focus::default(),
-        },
-        follow_motion: focus == FocusChoice::Auto,
-        pad_color: Rgb::BLACK,
-    })
 }

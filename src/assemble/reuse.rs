@@ -5,7 +5,6 @@ use super::checks::Output;
 use super::sources::ShotInput;
 use super::spec::Cut;
 use crate::error::{Error, Result};
-use crate::export::preset::{Preset, PresetBook};
 use crate::fetch::sha256_file;
 use crate::provenance::SigningKey;
 use sha2::{Digest, Sha256};
@@ -20,9 +19,15 @@ pub struct Keys {
     pub outputs: Vec<String>,
 }
 
-/// The content keys of `cut` made from the local shot files `inputs`, signed with `signer` (its
-/// certificate is part of the key: a signed run remakes unsigned deliverables).
-pub fn keys(cut: &Cut, inputs: &[ShotInput], signer: Option<&SigningKey>) -> Result<Keys> {
+/// The content keys of `cut` (read from `spec_path`) made from the local shot files `inputs`,
+/// signed with `signer` (its certificate is part of the key: a signed run remakes unsigned
+/// deliverables).
+pub fn keys(
+    cut: &Cut,
+    spec_path: &Path,
+    inputs: &[ShotInput],
+    signer: Option<&SigningKey>,
+) -> Result<Keys> {
     // The spec's settings other than the output list, canonical (formatting and comments
     // aside), and the content of every file the cut is made from.
     let mut base = Sha256::new();
@@ -41,7 +46,8 @@ pub fn keys(cut: &Cut, inputs: &[ShotInput], signer: Option<&SigningKey>) -> Res
     for f in files {
         base.update(sha256_file(f).map_err(|e| Error::io(f, e))?.as_bytes());
     }
-    let outputs = presets(cut)?
+    let outputs = cut
+        .output_presets(spec_path)?
         .iter()
         .map(|p| {
             let mut h = base.clone();
@@ -61,15 +67,6 @@ pub fn keys(cut: &Cut, inputs: &[ShotInput], signer: Option<&SigningKey>) -> Res
         run: format!("{:x}", run.finalize()),
         outputs,
     })
-}
-
-/// The spec's output presets, resolved against its presets file (or the built-in ones).
-pub fn presets(cut: &Cut) -> Result<Vec<Preset>> {
-    let book = match &cut.presets {
-        Some(f) => PresetBook::with_file(f)?,
-        None => PresetBook::builtin(),
-    };
-    cut.outputs.iter().map(|n| book.get(n).cloned()).collect()
 }
 
 /// What an earlier run in `out_dir` left that this one can keep.

@@ -79,10 +79,13 @@ struct ListEntry<'a> {
 /// The name of the render shot list in the shot cache; its state file sits beside it.
 pub const RENDER_LIST: &str = "render.toml";
 
-/// Get every shot of `cut` as a local file, downloads and renders into `shots_dir`. The client
-/// is only used when some shot is remote. All failures are reported together.
+/// Get every shot of `cut` (read from `spec`) as a local file, downloads and renders into
+/// `shots_dir`. The client is only used when some shot is remote. All failures are reported
+/// together, each under its shot's name with its own kind (an HTTP error keeps its status and
+/// URL); a URL or video id of the spec that the fetch refuses is the spec's bad input.
 pub async fn resolve(
     cut: &Cut,
+    spec: &Path,
     shots_dir: &Path,
     client: &Client,
     opts: &RenderOptions,
@@ -92,7 +95,7 @@ pub async fn resolve(
         .shot
         .iter()
         .enumerate()
-        .map(|(i, s)| s.source(i + 1).map_err(Error::Usage))
+        .map(|(i, s)| s.source(i + 1).map_err(|e| Error::bad_input(spec, e)))
         .collect::<Result<_>>()?;
     let remote = sources
         .iter()
@@ -151,10 +154,10 @@ pub async fn resolve(
                         cost_estimated: rep.cost_estimated,
                     })
                 }
-                (_, e) => errors.push(Error::Remote(format!(
-                    "shot[{i}] ({source}): {}",
-                    e.unwrap_or_else(|| "no file".into())
-                ))),
+                (_, e) => errors.push(
+                    e.unwrap_or_else(|| Error::Remote("no file".into()))
+                        .context(format!("shot[{i}] ({source})")),
+                ),
             }
         }
     }
@@ -180,7 +183,7 @@ pub async fn resolve(
             }
             (Source::Card, _) => {
                 let shot = cut.shot[i].timeline_shot(None);
-                let card = shot.footage(i + 1).map_err(Error::Usage)?;
+                let card = shot.footage(i + 1).map_err(|e| Error::bad_input(spec, e))?;
                 inputs[i] = Some(ShotInput {
                     source: card.describe(),
                     file: None,
@@ -223,7 +226,7 @@ pub async fn resolve(
                     "no video",
                 )),
             },
-            Err(e) => errors.push(Error::Remote(format!("shot[{i}]: {e}"))),
+            Err(e) => errors.push(e.read_from(spec).context(format!("shot[{i}]"))),
         }
     }
     Error::all(errors)?;

@@ -5,11 +5,15 @@
 //! Unknown keys are rejected with the closest known key as a suggestion; errors name the file,
 //! line, column and field path; every missing source is listed at once.
 
+use crate::audio::fit::Fit;
 use crate::audio::loudness::LoudnessTarget;
 use crate::audio::sidechain::{check_threshold, DuckShape};
 use crate::captions::style::{Logo, Overlays, Style, TextOverlay};
 use crate::error::{Error, Result};
 use crate::export::cover::Cover;
+use crate::export::preset::{Preset, PresetBook};
+use crate::export::reframe::{Fit as FrameFit, Focus, FocusChoice, Reframe};
+use crate::picture::rgb::Rgb;
 use crate::sync::Standard;
 use crate::timeline::look::Look;
 use crate::timeline::{Shot, TimeSpec, Transition};
@@ -189,6 +193,14 @@ pub struct Music {
 }
 
 impl Music {
+    /// What to do when the bed is shorter than the cut: `loop` or `pad`.
+    pub fn fit(&self) -> std::result::Result<Fit, String> {
+        match self.fit.parse::<Fit>() {
+            Ok(f @ (Fit::Loop | Fit::Pad)) => Ok(f),
+            _ => Err(format!("music.fit must be loop or pad, not {:?}", self.fit)),
+        }
+    }
+
     /// The dip under the key signal (lookahead and hold at their defaults).
     pub fn shape(&self) -> DuckShape {
         DuckShape {
@@ -266,6 +278,29 @@ fn default_reframe_fit() -> String {
 }
 fn default_focus() -> String {
     "0.5,0.5".into()
+}
+
+impl ReframeSpec {
+    /// The export reframing, checked as `cutroom export` checks its options.
+    pub fn reframe(&self) -> std::result::Result<Reframe, String> {
+        let bad = |e: Error| format!("reframe: {e}");
+        let fit: FrameFit = self.fit.parse().map_err(bad)?;
+        let focus: FocusChoice = self.focus.parse().map_err(bad)?;
+        if focus == FocusChoice::Auto && fit != FrameFit::Crop {
+            return Err(
+                "reframe: focus = \"auto\" moves a crop window; use it with fit = \"crop\"".into(),
+            );
+        }
+        Ok(Reframe {
+            fit,
+            focus: match focus {
+                FocusChoice::At(f) => f,
+                FocusChoice::Auto => Focus::default(),
+            },
+            follow_motion: focus == FocusChoice::Auto,
+            pad_color: Rgb::BLACK,
+        })
+    }
 }
 
 impl Default for ReframeSpec {
@@ -479,6 +514,7 @@ impl Cut {
             self.loudness.true_peak,
             ["loudness.target", "loudness.true_peak"],
         )?;
+        self.reframe.reframe()?;
         if let Some(m) = &self.music {
             if !(-60.0..=60.0).contains(&m.gain) {
                 return Err(format!(
@@ -487,11 +523,41 @@ impl Cut {
                 ));
             }
             m.shape().check("music.")?;
+            m.fit()?;
             if let Some(t) = m.threshold {
                 check_threshold(t, "music.threshold")?;
             }
         }
         Ok(())
+    }
+
+    /// The output presets, resolved against the presets file (or the built-in ones): each
+    /// named once and known, or the spec at `path` is bad input.
+    pub fn output_presets(&self, path: &Path) -> Result<Vec<Preset>> {
+        let book = match &self.presets {
+            Some(f) => PresetBook::with_file(f)?,
+            None => PresetBook::builtin(),
+        };
+        let mut errors = Vec::new();
+        for (i, name) in self.outputs.iter().enumerate() {
+            if self.outputs[..i].contains(name) {
+                errors.push(format!("outputs[{i}]: preset `{name}` is given twice"));
+            }
+            if let Err(e) = book.get(name) {
+                errors.push(format!("outputs[{i}]: {e}"));
+            }
+        }
+        Error::all(
+            errors
+                .into_iter()
+                .map(|e| Error::bad_input(path, e))
+                .collect(),
+        )?;
+        Ok(self
+            .outputs
+            .iter()
+            .filter_map(|n| book.get(n).ok().cloned())
+            .collect())
     }
 
     fn check(&self, path: &Path) -> Result<()> {
@@ -554,6 +620,9 @@ impl Cut {
             errors.extend(self.overlays().check(path).err());
         }
         errors.extend(self.check_values().err().map(|e| Error::bad_input(path, e)));
+        if errors.is_empty() {
+            self.output_presets(path)?;
+        }
         Error::all(errors)
     }
 }
@@ -703,18 +772,19 @@ fn suggestion(message: &str) -> String {
 }
 
 /// `file:line:col: field path: message (suggestion)`.
-fn located(path: &Path, line: usize, col: usize, field: &str, message: &str) -> Error {
+fn located(path: &Path, line: usize, column: usize, field: &str, message: &str) -> Error {
     let message = message.lines().next().unwrap_or(message).trim();
     let at = if field.is_empty() || field == "." {
         String::new()
     } else {
         format!("{field}: ")
     };
-    Error::Usage(format!(
-        "{}:{line}:{col}: {at}{message}{}",
-        path.display(),
-        suggestion(message)
-    ))
+    Error::BadInputAt {
+        path: path.to_path_buf(),
+        line,
+        column,
+        reason: format!("{at}{message}{}", suggestion(message)),
+    }
 }
 
 fn parse_toml(path: &Path, text: &str) -> Result<Cut> {

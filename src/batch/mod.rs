@@ -5,7 +5,7 @@
 pub mod emit;
 pub mod state;
 
-use crate::assemble::{presets, spec::Cut};
+use crate::assemble::spec::Cut;
 use crate::error::{Error, Result};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -208,9 +208,10 @@ impl Shard {
 
 /// A variant's estimated work, to balance shards and to start the heaviest variants first:
 /// the pixels of its outputs (the encodes dominate) times its shots (a stand-in for its
-/// length, unknown before the shots are fetched). 1 when its presets do not resolve.
-pub fn work(cut: &Cut) -> u64 {
-    presets(cut).map_or(1, |ps| {
+/// length, unknown before the shots are fetched). 1 when its presets (of the spec at `spec`) do
+/// not resolve.
+pub fn work(cut: &Cut, spec: &Path) -> u64 {
+    cut.output_presets(spec).map_or(1, |ps| {
         let pixels: u64 = ps
             .iter()
             .map(|p| u64::from(p.width) * u64::from(p.height))

@@ -106,9 +106,11 @@ pub(super) fn assemble_into(
     sign.require_provenance |= cut.provenance.require;
     let policy = sign.policy()?;
     let t = Instant::now();
-    let inputs = block_on(sources::resolve(cut, shots_dir, client, opts, progress))??;
+    let inputs = block_on(sources::resolve(
+        cut, spec, shots_dir, client, opts, progress,
+    ))??;
     let sources_s = t.elapsed().as_secs_f64();
-    let keys = assemble::keys(cut, &inputs, policy.key.as_ref())?;
+    let keys = assemble::keys(cut, spec, &inputs, policy.key.as_ref())?;
     let reuse = assemble::reusable(out, &keys);
     Ok(match reuse.all {
         Some(r) => r,

@@ -83,7 +83,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         .collect();
     let weights: Vec<u64> = cuts
         .iter()
-        .map(|c| c.as_ref().map_or(1, batch::work))
+        .map(|c| c.as_ref().map_or(1, |c| batch::work(c, &args.spec)))
         .collect();
     let mine: Vec<usize> = match shard {
         Some(s) => {

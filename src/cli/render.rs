@@ -77,12 +77,10 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         };
         println!("cost: ${:.2}{how}{unknown}", cost.total_usd);
     }
-    for s in shots.iter().filter(|s| s.error.is_some()) {
-        eprintln!(
-            "cutroom: error: shot {:?}: {}",
-            s.name,
-            s.error.as_deref().unwrap_or("")
-        );
+    for s in &shots {
+        if let Some(e) = &s.error {
+            eprintln!("cutroom: error: shot {:?}: {e}", s.name);
+        }
     }
     Ok(if failed { exit::ERROR } else { exit::OK })
 }

@@ -479,7 +479,7 @@ impl Client {
         }
         let video = provider
             .video(value, None)
-            .map_err(|e| Error::Remote(format!("GET {}: {e}", redact_url(&url))))?;
+            .map_err(|e| e.context(format!("GET {}", redact_url(&url))))?;
         Ok(Some((video, hint)))
     }
 

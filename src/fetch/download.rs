@@ -210,7 +210,7 @@ impl Client {
             _ => image_size(&temp).map(|_| ()),
         })
         .await
-        .map_err(|e| Error::Remote(format!("media check failed: {e}")))?
+        .map_err(|e| Error::Internal(format!("media check failed: {e}")))?
         .map_err(|e| {
             Error::bad_input(
                 &target,

@@ -62,7 +62,7 @@ impl Resolve {
 }
 
 /// The outcome of one shot (`shots[]` of `cutroom render --json`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Serialize)]
 pub struct ShotReport {
     /// Shot name.
     pub name: String,
@@ -87,8 +87,14 @@ pub struct ShotReport {
     pub cost_usd: Option<f64>,
     /// True when `cost_usd` is the catalog's estimate, not the provider's figure.
     pub cost_estimated: bool,
-    /// Why the shot did not finish.
-    pub error: Option<String>,
+    /// Why the shot did not finish (its message in the JSON).
+    #[serde(serialize_with = "message")]
+    pub error: Option<Error>,
+}
+
+/// An error as its message.
+fn message<S: serde::Serializer>(e: &Option<Error>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    e.as_ref().map(ToString::to_string).serialize(s)
 }
 
 /// The cost of a run (`cost` of `cutroom render --json`).
@@ -264,7 +270,7 @@ impl Run<'_> {
             error: None,
         };
         if let Err(e) = self.shot_inner(shot, bar, &mut report).await {
-            report.error = Some(e.to_string());
+            report.error = Some(e);
         }
         if let Some(entry) = report
             .id
