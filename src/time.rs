@@ -12,6 +12,8 @@ pub struct TimeBase(Rational);
 impl TimeBase {
     /// Nanoseconds: the unit of edit-spec times and captions.
     pub const NANOS: Self = Self(Rational::new(1, 1_000_000_000));
+    /// Milliseconds: the unit of sync's windows.
+    pub const MILLIS: Self = Self(Rational::new(1, 1000));
 
     /// `r` as a time base, `None` unless both its terms are positive.
     pub fn new(r: Rational) -> Option<Self> {

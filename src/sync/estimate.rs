@@ -11,12 +11,13 @@ use super::envelope::correlate;
 use super::visual::{Event, Kind, Visual};
 use crate::audio::onsets::Envelope;
 use crate::audio::onsets::Onset;
+use crate::time::{Spans, Ticks, TimeBase};
 use serde::{Deserialize, Serialize};
 
-/// Sliding window length (s).
-pub const WINDOW_S: f64 = 4.0;
-/// Step between windows (s).
-pub const HOP_S: f64 = 2.0;
+/// Sliding window length (ms).
+pub const WINDOW_MS: i64 = 4000;
+/// Step between windows (ms).
+pub const HOP_MS: i64 = 2000;
 /// Neighbourhood whose pairings an event's pairing must agree with (s each side).
 const NEIGHBOURHOOD_S: f64 = 2.0;
 /// Pairings this close (s) vote for each other when the neighbourhood's consensus is sought.
@@ -80,10 +81,10 @@ pub struct Pair {
 /// The estimate over one span of the timeline.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SpanEstimate {
-    /// Start of the span (s).
-    pub start: f64,
-    /// End of the span (s).
-    pub end: f64,
+    /// Start of the span, in ticks of the video's time base ([`Evidence::time_base`]).
+    pub start: Ticks,
+    /// End of the span (exclusive), in the same ticks.
+    pub end: Ticks,
     /// The combined estimate, when there is evidence.
     pub measure: Option<Measure>,
     /// From paired events alone.
@@ -102,13 +103,30 @@ pub struct Evidence<'a> {
     pub onsets: &'a [Onset],
     /// Audio onset envelope (smoothed).
     pub envelope: &'a Envelope,
-    /// Typical frame duration (s).
-    pub frame_s: f64,
+    /// The video's time base: the unit of the spans' ticks and of `frame`.
+    pub time_base: TimeBase,
+    /// One frame at the nominal rate.
+    pub frame: Ticks,
     /// Largest offset searched (ms).
     pub max_lag_ms: i64,
 }
 
 impl Evidence<'_> {
+    /// `t` in seconds: the unit the events, onsets and impulses are measured in.
+    pub fn secs(&self, t: Ticks) -> f64 {
+        self.time_base.secs(t)
+    }
+
+    /// One frame in ms.
+    fn frame_ms(&self) -> f64 {
+        self.secs(self.frame) * 1000.0
+    }
+
+    /// `ms` milliseconds in ticks of the time base.
+    fn ticks_of_ms(&self, ms: i64) -> Ticks {
+        Ticks(ms).rescale(TimeBase::MILLIS, self.time_base)
+    }
+
     /// Pair every visual event with the audio onset its neighbourhood agrees on.
     pub fn pairs(&self) -> Vec<Pair> {
         let lag = self.max_lag_ms as f64 / 1000.0;
@@ -190,10 +208,11 @@ impl Evidence<'_> {
     }
 
     /// Estimate the span `[start, end)` from `pairs` and by correlation.
-    pub fn span(&self, pairs: &[Pair], start: f64, end: f64) -> SpanEstimate {
+    pub fn span(&self, pairs: &[Pair], start: Ticks, end: Ticks) -> SpanEstimate {
+        let (from, to) = (self.secs(start), self.secs(end));
         let inside: Vec<&Pair> = pairs
             .iter()
-            .filter(|p| p.event.time >= start && p.event.time < end)
+            .filter(|p| p.event.time >= from && p.event.time < to)
             .collect();
         let events = events_measure(&inside);
         let impulses: Vec<(f64, f32)> = self
@@ -201,9 +220,9 @@ impl Evidence<'_> {
             .impulses
             .iter()
             .copied()
-            .filter(|(t, _)| *t >= start && *t < end)
+            .filter(|(t, _)| *t >= from && *t < to)
             .collect();
-        let exclusion = (2.0 * self.frame_s * 1000.0).max(50.0);
+        let exclusion = (2.0 * self.frame_ms()).max(50.0);
         let correlation =
             correlate(&impulses, self.envelope, self.max_lag_ms, exclusion).map(|c| Measure {
                 offset_ms: c.lag_ms,
@@ -213,26 +232,78 @@ impl Evidence<'_> {
         SpanEstimate {
             start,
             end,
-            measure: combine(events, correlation, self.frame_s),
+            measure: combine(events, correlation, self.frame_ms()),
             events,
             correlation,
             pairs: inside.len(),
         }
     }
 
-    /// Windows of [`WINDOW_S`] every [`HOP_S`] over `[start, end)`.
-    pub fn windows(&self, pairs: &[Pair], start: f64, end: f64) -> Vec<SpanEstimate> {
+    /// Windows of [`WINDOW_MS`] every [`HOP_MS`] over `[start, end)`.
+    pub fn windows(&self, pairs: &[Pair], start: Ticks, end: Ticks) -> Vec<SpanEstimate> {
+        let at = |k: i64| start + self.ticks_of_ms(k * HOP_MS);
+        let window = self.ticks_of_ms(WINDOW_MS);
         let mut out = Vec::new();
-        let mut k = 0u32;
+        let mut k = 0;
         loop {
-            let s = start + f64::from(k) * HOP_S;
-            if k > 0 && s + HOP_S >= end {
+            let s = at(k);
+            if k > 0 && at(k + 1) >= end {
                 break;
             }
-            out.push(self.span(pairs, s, (s + WINDOW_S).min(end)));
+            out.push(self.span(pairs, s, (s + window).min(end)));
             k += 1;
         }
         out
+    }
+
+    /// Shot boundaries from detected cuts: `[first, cut1), [cut1, cut2), ... [cutN, end)`, with
+    /// cuts closer than 0.5 s (`MIN_SHOT_MS`) to the previous boundary or the end ignored.
+    pub fn shots_from_cuts(&self, first: Ticks, end: Ticks) -> Spans {
+        let min = self.ticks_of_ms(MIN_SHOT_MS);
+        let mut starts = vec![first];
+        for cut in self.visual.events.iter().filter(|e| e.kind == Kind::Cut) {
+            let cut = self.time_base.ticks_of_secs(cut.time);
+            let last = *starts.last().expect("first");
+            if cut - last >= min && end - cut >= min {
+                starts.push(cut);
+            }
+        }
+        Spans {
+            time_base: self.time_base,
+            spans: starts
+                .iter()
+                .enumerate()
+                .map(|(i, &s)| (s, starts.get(i + 1).copied().unwrap_or(end)))
+                .collect(),
+        }
+    }
+
+    /// Drift in ms per minute: the weighted least-squares slope of offset over time, from
+    /// paired events (or, with too few, confident windows); `None` when the evidence spans
+    /// under 3 s.
+    pub fn drift(&self, pairs: &[Pair], windows: &[SpanEstimate]) -> Option<f64> {
+        let from_pairs: Vec<(f64, f64, f64)> = pairs
+            .iter()
+            .map(|p| {
+                (
+                    p.event.time,
+                    p.offset_ms,
+                    p.event.kind.weight() * p.support.max(1e-3),
+                )
+            })
+            .collect();
+        let from_windows: Vec<(f64, f64, f64)> = windows
+            .iter()
+            .filter_map(|w| {
+                let m = w.measure.filter(|m| m.confidence >= 0.5)?;
+                let middle = (self.secs(w.start) + self.secs(w.end)) / 2.0;
+                Some((middle, m.offset_ms, m.confidence))
+            })
+            .collect();
+        [from_pairs, from_windows]
+            .into_iter()
+            .find_map(|pts| slope(&pts))
+            .map(|s| s * 60.0)
     }
 }
 
@@ -292,12 +363,12 @@ fn weighted_median(sorted: &[(f64, f64)]) -> f64 {
 }
 
 /// One estimate from both methods: paired events give the exact offset; correlation, when it
-/// agrees (within a frame), adds confidence; when they disagree the stronger one wins, its
-/// confidence discounted by the weaker one's (a weak contradiction costs little).
-fn combine(events: Option<Measure>, corr: Option<Measure>, frame_s: f64) -> Option<Measure> {
+/// agrees (within a frame of `frame_ms`), adds confidence; when they disagree the stronger one
+/// wins, its confidence discounted by the weaker one's (a weak contradiction costs little).
+fn combine(events: Option<Measure>, corr: Option<Measure>, frame_ms: f64) -> Option<Measure> {
     match (events, corr) {
         (Some(e), Some(c)) => {
-            if (e.offset_ms - c.offset_ms).abs() <= frame_s * 1000.0 + 5.0 {
+            if (e.offset_ms - c.offset_ms).abs() <= frame_ms + 5.0 {
                 Some(Measure {
                     confidence: 1.0 - (1.0 - e.confidence) * (1.0 - c.confidence),
                     ..e
@@ -317,32 +388,6 @@ fn combine(events: Option<Measure>, corr: Option<Measure>, frame_s: f64) -> Opti
         (Some(m), None) | (None, Some(m)) => Some(m),
         (None, None) => None,
     }
-}
-
-/// Drift in ms per minute: the weighted least-squares slope of offset over time, from paired
-/// events (or, with too few, confident windows); `None` when the evidence spans under 3 s.
-pub fn drift(pairs: &[Pair], windows: &[SpanEstimate]) -> Option<f64> {
-    let from_pairs: Vec<(f64, f64, f64)> = pairs
-        .iter()
-        .map(|p| {
-            (
-                p.event.time,
-                p.offset_ms,
-                p.event.kind.weight() * p.support.max(1e-3),
-            )
-        })
-        .collect();
-    let from_windows: Vec<(f64, f64, f64)> = windows
-        .iter()
-        .filter_map(|w| {
-            let m = w.measure.filter(|m| m.confidence >= 0.5)?;
-            Some(((w.start + w.end) / 2.0, m.offset_ms, m.confidence))
-        })
-        .collect();
-    [from_pairs, from_windows]
-        .into_iter()
-        .find_map(|pts| slope(&pts))
-        .map(|s| s * 60.0)
 }
 
 /// Weighted least-squares slope of `(x, y, weight)`; `None` with fewer than 3 points or an x
@@ -365,25 +410,8 @@ fn slope(pts: &[(f64, f64, f64)]) -> Option<f64> {
     (sxx > 0.0).then(|| sxy / sxx)
 }
 
-/// Shots shorter than this are merged into the next one when splitting at detected cuts (s).
-const MIN_SHOT_S: f64 = 0.5;
-
-/// Shot boundaries from detected cuts: `[first, cut1), [cut1, cut2), ... [cutN, end)`, with
-/// cuts closer than `MIN_SHOT_S` to the previous boundary or the end ignored.
-pub fn shots_from_cuts(visual: &Visual, first: f64, end: f64) -> Vec<(f64, f64)> {
-    let mut starts = vec![first];
-    for cut in visual.events.iter().filter(|e| e.kind == Kind::Cut) {
-        let last = *starts.last().expect("first");
-        if cut.time - last >= MIN_SHOT_S && end - cut.time >= MIN_SHOT_S {
-            starts.push(cut.time);
-        }
-    }
-    starts
-        .iter()
-        .enumerate()
-        .map(|(i, &s)| (s, starts.get(i + 1).copied().unwrap_or(end)))
-        .collect()
-}
+/// Shots shorter than this are merged into the next one when splitting at detected cuts (ms).
+const MIN_SHOT_MS: i64 = 500;
 
 #[cfg(test)]
 mod tests {
@@ -416,7 +444,8 @@ mod tests {
             visual: &visual,
             onsets: &onsets,
             envelope: &env,
-            frame_s: 0.04,
+            time_base: TimeBase::of_rate(cutroom_ffi::Rational::new(25, 1)).unwrap(),
+            frame: Ticks(1),
             max_lag_ms: 500,
         };
         let pairs = ev.pairs();
@@ -433,6 +462,47 @@ mod tests {
             ..ev
         };
         assert!(ev.pairs().iter().all(|p| p.support == 1.0));
+    }
+
+    #[test]
+    fn windows_and_shots_are_whole_ticks_of_the_video() {
+        let tb = TimeBase::new(cutroom_ffi::Rational::new(1, 15360)).unwrap();
+        let cut = |time| Event {
+            time,
+            kind: Kind::Cut,
+        };
+        let visual = Visual {
+            events: vec![cut(3.0), cut(3.2), cut(9.8)],
+            impulses: vec![],
+        };
+        let env = Envelope::default();
+        let ev = Evidence {
+            visual: &visual,
+            onsets: &[],
+            envelope: &env,
+            time_base: tb,
+            frame: Ticks(512),
+            max_lag_ms: 500,
+        };
+        // 10 s from the second frame: 4 s windows every 2 s, the last one cut at the end.
+        let (first, end) = (Ticks(512), Ticks(512 + 10 * 15360));
+        let s = |k: i64| Ticks(512 + k * 15360);
+        let windows: Vec<_> = ev
+            .windows(&[], first, end)
+            .iter()
+            .map(|w| (w.start, w.end))
+            .collect();
+        assert_eq!(
+            windows,
+            vec![(s(0), s(4)), (s(2), s(6)), (s(4), s(8)), (s(6), s(10))]
+        );
+        // A cut 0.2 s after another, or under 0.5 s before the end, starts no shot.
+        let shots = ev.shots_from_cuts(first, end);
+        assert_eq!(shots.time_base, tb);
+        assert_eq!(
+            shots.spans,
+            vec![(first, Ticks(3 * 15360)), (Ticks(3 * 15360), end)]
+        );
     }
 
     #[test]
@@ -458,7 +528,7 @@ mod tests {
             confidence: 0.5,
             method: Method::Correlation,
         };
-        let m = combine(Some(e), Some(c), 0.04).unwrap();
+        let m = combine(Some(e), Some(c), 40.0).unwrap();
         assert_eq!((m.offset_ms, m.method), (80.0, Method::Events));
         assert!((m.confidence - 0.9).abs() < 1e-12);
         let far = Measure {
@@ -466,7 +536,7 @@ mod tests {
             confidence: 0.9,
             method: Method::Correlation,
         };
-        let m = combine(Some(e), Some(far), 0.04).unwrap();
+        let m = combine(Some(e), Some(far), 40.0).unwrap();
         assert_eq!((m.offset_ms, m.method), (300.0, Method::Correlation));
         assert!((m.confidence - 0.18).abs() < 1e-12);
     }

@@ -27,7 +27,7 @@ use crate::audio::onsets;
 use crate::error::{Error, Result};
 use crate::mp4;
 use crate::progress::Progress;
-use crate::time::Spans;
+use crate::time::{Spans, Ticks, TimeBase};
 use container::ContainerReport;
 use estimate::{Evidence, Measure, Method, Pair, SpanEstimate};
 use serde::Serialize;
@@ -111,10 +111,10 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
         report.reason = "the video stream decodes to no frames".into();
         return Ok(report);
     }
-    let frame_s = video.frame_duration();
-    let (first, end) = (video.time(0), video.end());
-    report.frame_rate = Some(round(1.0 / frame_s, 1000.0));
-    report.duration_s = Some(round(end - first, 1000.0));
+    let (first, end) = (Ticks(video.frames[0].pts), video.end);
+    report.frame_rate = Some(round(1.0 / video.frame_duration(), 1000.0));
+    let seconds = video.end() - video.time(0);
+    report.duration_s = Some(round(seconds, 1000.0));
     let seen = visual::analyse(&video);
     let heard = onsets::detect(&audio.samples, audio.rate, audio.start);
     let envelope = heard.envelope.smoothed(2);
@@ -122,15 +122,23 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
         visual: &seen,
         onsets: &heard.onsets,
         envelope: &envelope,
-        frame_s,
+        time_base: video.time_base,
+        frame: video.frame,
         max_lag_ms: i64::from(opts.max_lag_ms),
     };
     let pairs = evidence.pairs();
     let whole = evidence.span(&pairs, first, end);
     let windows = evidence.windows(&pairs, first, end);
-    let shot_spans: Vec<(f64, f64)> = match &opts.shots {
-        Some(spans) => spans.secs().map(|(s, e)| (first + s, first + e)).collect(),
-        None => estimate::shots_from_cuts(&seen, first, end),
+    let shot_spans = match &opts.shots {
+        Some(spans) => spans
+            .spans
+            .iter()
+            .map(|&(s, e)| {
+                let on_video = |t: Ticks| first + t.rescale(spans.time_base, video.time_base);
+                (on_video(s), on_video(e))
+            })
+            .collect(),
+        None => evidence.shots_from_cuts(first, end).spans,
     };
     let shots: Vec<SpanEstimate> = shot_spans
         .iter()
@@ -155,7 +163,11 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     };
     // Lips: a speaking face measured with confidence decides the span; elsewhere events and
     // correlation do.
-    let spans_of = |s: &[SpanEstimate]| s.iter().map(|s| (s.start, s.end)).collect::<Vec<_>>();
+    let spans_of = |s: &[SpanEstimate]| {
+        s.iter()
+            .map(|s| (evidence.secs(s.start), evidence.secs(s.end)))
+            .collect::<Vec<_>>()
+    };
     let lips = lips::measure(
         &video,
         &faces,
@@ -176,11 +188,11 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     let windows = decide(&windows, &window_lips, standard);
     let shots = decide(&shots, &lips.shots, standard);
     let whole = decide(&[whole], &[lips.overall], standard)[0];
-    report.drift_ms_per_min = estimate::drift(&pairs, &windows).map(|d| round(d, 10.0));
+    report.drift_ms_per_min = evidence.drift(&pairs, &windows).map(|d| round(d, 10.0));
     report.windows = windows
         .iter()
         .zip(&window_lips)
-        .map(|(s, l)| span_report(s, l.as_ref()))
+        .map(|(s, l)| span_report(s, l.as_ref(), video.time_base))
         .collect();
     report.shots = shots
         .iter()
@@ -193,11 +205,18 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
                 Some(_) => Verdict::Fail,
                 None => Verdict::Inconclusive,
             },
-            span: span_report(s, l.as_ref()),
+            span: span_report(s, l.as_ref(), video.time_base),
         })
         .collect();
     report.events = pairs.iter().map(event_report).collect();
-    judge(&mut report, whole.measure, &windows, &shots, opts.standard);
+    judge(
+        &mut report,
+        whole.measure,
+        &windows,
+        &shots,
+        video.time_base,
+        opts.standard,
+    );
     if let (Some(Method::Lips), Some(m)) = (report.method, lips.overall) {
         report.reason = format!("{}; {}", report.reason, lips_words(&m));
     }
@@ -213,7 +232,7 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
             "the picture has no visual events (a static picture): nothing to pair with the sound"
                 .into()
         } else {
-            let missing = what_is_missing(&heard, &seen, &pairs, &whole, end - first);
+            let missing = what_is_missing(&heard, &seen, &pairs, &whole, seconds);
             match whole.measure {
                 // The tentative finding, as judged.
                 Some(_) => format!("{missing}; {}", report.reason),
@@ -280,12 +299,14 @@ fn what_is_missing(
     format!("{sound}; {events}; {correlation}")
 }
 
-/// Set the verdict, the overall offset and the worst offset from the confident measurements.
+/// Set the verdict, the overall offset and the worst offset from the confident measurements
+/// (spans in ticks of `time_base`).
 fn judge(
     report: &mut SyncReport,
     overall: Option<Measure>,
     windows: &[SpanEstimate],
     shots: &[SpanEstimate],
+    time_base: TimeBase,
     standard: Standard,
 ) {
     let Some(overall) = overall else {
@@ -312,7 +333,7 @@ fn judge(
             s.measure
                 .filter(|m| m.confidence >= MIN_CONFIDENCE)?
                 .offset_ms,
-            Some((s.start, s.end)),
+            Some((time_base.secs(s.start), time_base.secs(s.end))),
         ))
     }));
     let usage = |o: f64| {
@@ -407,10 +428,15 @@ fn lips_words(m: &lips::LipsMeasure) -> String {
     )
 }
 
-fn span_report(s: &SpanEstimate, lips: Option<&lips::LipsMeasure>) -> SpanReport {
+/// `s` for the JSON, its bounds in seconds of `time_base`'s ticks.
+fn span_report(
+    s: &SpanEstimate,
+    lips: Option<&lips::LipsMeasure>,
+    time_base: TimeBase,
+) -> SpanReport {
     SpanReport {
-        start_s: round(s.start, 1000.0),
-        end_s: round(s.end, 1000.0),
+        start_s: round(time_base.secs(s.start), 1000.0),
+        end_s: round(time_base.secs(s.end), 1000.0),
         offset_ms: s.measure.map(|m| round(m.offset_ms, 10.0)),
         confidence: s.measure.map_or(0.0, |m| round(m.confidence, 1000.0)),
         method: s
