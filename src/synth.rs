@@ -5,19 +5,17 @@
 //! beep, at 1 s and every 2 s after: the same pattern as `fixtures/marker.sh`, so the marker
 //! oracle of the tests measures these clips the same way. An A/V offset can be injected on
 //! purpose (positive: audio late), and optional luma noise makes the encode big (a large,
-//! still valid render for download benchmarks).
+//! still valid render for download benchmarks). The sound is in cutroom's delivery format
+//! ([`RATE`], [`CHANNELS`]), as renders from the video services come.
 
+use crate::audio::soundtrack::{CHANNELS, RATE};
 use crate::error::{Error, Result};
 use cutroom_ffi::{AudioEncoder, MuxOptions, Muxer, Pixel, Rational, VideoEncoder};
 use cutroom_ffi::{VideoEncoderConfig, VideoFrame};
 use std::path::Path;
 
-/// Audio sample rate of marker clips.
-pub const AUDIO_RATE: u32 = 48_000;
-/// Audio channels of marker clips.
-pub const AUDIO_CHANNELS: u16 = 2;
 /// Beep length in samples (40 ms).
-const BEEP_SAMPLES: i64 = AUDIO_RATE as i64 * 40 / 1000;
+const BEEP_SAMPLES: i64 = RATE as i64 * 40 / 1000;
 /// Limited-range luma of black and white.
 const BLACK: u8 = 16;
 const WHITE: u8 = 235;
@@ -65,7 +63,7 @@ impl MarkerSpec {
 
     /// Audio sample `i` (mono value; every channel carries it).
     pub fn sample(&self, i: i64) -> f32 {
-        let rate = i64::from(AUDIO_RATE);
+        let rate = i64::from(RATE);
         let s = i - self.av_offset_ms * rate / 1000;
         if s < rate || (s - rate) % (2 * rate) >= BEEP_SAMPLES {
             return 0.0;
@@ -155,7 +153,7 @@ pub fn write_marker_clip(path: &Path, spec: &MarkerSpec) -> Result<()> {
         max_bit_rate: None,
         threads: 0,
     })?;
-    let mut aenc = AudioEncoder::new(AUDIO_RATE, AUDIO_CHANNELS, 96_000)?;
+    let mut aenc = AudioEncoder::new(RATE, CHANNELS, 96_000)?;
     let mut mux = Muxer::create(path, "mp4")?;
     let v = mux.add_stream(&venc.params(), venc.time_base())?;
     let a = mux.add_stream(&aenc.params(), aenc.time_base())?;
@@ -164,7 +162,7 @@ pub fn write_marker_clip(path: &Path, spec: &MarkerSpec) -> Result<()> {
         edit_list: true,
     })?;
     let mut frame = VideoFrame::new(Pixel::Yuv420p, spec.width, spec.height);
-    let rate = i64::from(AUDIO_RATE);
+    let rate = i64::from(RATE);
     let mut audio_at = 0i64;
     let mut pcm = Vec::new();
     for n in 0..spec.frames() {
@@ -179,7 +177,7 @@ pub fn write_marker_clip(path: &Path, spec: &MarkerSpec) -> Result<()> {
         pcm.clear();
         for i in audio_at..audio_end {
             let s = spec.sample(i);
-            pcm.extend(std::iter::repeat_n(s, usize::from(AUDIO_CHANNELS)));
+            pcm.extend(std::iter::repeat_n(s, usize::from(CHANNELS)));
         }
         audio_at = audio_end;
         aenc.send(&pcm)?;
