@@ -18,10 +18,10 @@ k=$out/keys
 mkdir -p "$k"
 ssl() { openssl "$@" >/dev/null 2>&1; }
 ssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -keyout "$k/ca.key" \
-  -out "$k/ca.pem" -subj "/CN=bench CA" -addext "basicConstraints=critical,CA:TRUE" \
+  -out "$k/ca.pem" -subj "/CN=bench CA/O=cutroom bench" -addext "basicConstraints=critical,CA:TRUE" \
   -addext "keyUsage=critical,keyCertSign,cRLSign"
 ssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$k/signer.key" \
-  -out "$k/signer.csr" -subj "/CN=bench signer"
+  -out "$k/signer.csr" -subj "/CN=bench signer/O=cutroom bench"
 printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=emailProtection\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n' >"$k/ext"
 ssl x509 -req -in "$k/signer.csr" -CA "$k/ca.pem" -CAkey "$k/ca.key" -CAcreateserial -days 2 \
   -out "$k/signer.pem" -extfile "$k/ext"
@@ -35,7 +35,7 @@ render=$out/render.mp4
 # times LABEL CMD: run CMD and append "wall cpu" to $out/LABEL.times.
 times() { wall_and_cpu "$2" >>"$out/$1.times"; }
 # middle FILE COLUMN: "median best" of a column of FILE.
-middle() { sort -n -k"$2" "$1" | awk -v c="$2" '{v[NR]=$c} END {printf "%.3f %.3f", v[int((NR+1)/2)], v[1]}'; }
+middle() { sort -n -k"$2" "$1" | awk -v c="$2" '{v[NR]=$c} END {printf "%.3f %.3f\n", v[int((NR+1)/2)], v[1]}'; }
 share() { echo "100 * ($1 - $2) / $3" | bc -l | xargs printf '%+.1f %%'; }
 
 signed() { "$CUTROOM" export "$render" -q -p reels -o "$out/signed" "${sign[@]}"; }
@@ -65,6 +65,6 @@ report "export reels signed/unsigned" "$ws_med" "$wu_med" \
 printf '  signing share of the export: wall %s (median), %s (best); cpu %s (median: %.2f/%.2f s)\n' \
   "$(share "$ws_med" "$wu_med" "$ws_med")" "$(share "$ws_best" "$wu_best" "$ws_best")" \
   "$(share "$cs_med" "$cu_med" "$cs_med")" "$cs_med" "$cu_med"
-printf '  signing step alone (stream-copy concat signed - unsigned, medians): wall %.3f s, cpu %.3f s: %s of the unsigned export's wall, %s of its cpu\n' \
+printf '  signing step alone (stream-copy concat signed - unsigned, medians): wall %.3f s, cpu %.3f s: %s of the unsigned export wall, %s of its cpu\n' \
   "$(echo "$kws - $kwu" | bc -l)" "$(echo "$kcs - $kcu" | bc -l)" \
   "$(share "$kws" "$kwu" "$wu_med")" "$(share "$kcs" "$kcu" "$cu_med")"

@@ -908,6 +908,43 @@ mod provenance {
     }
 
     #[test]
+    fn a_signing_certificate_without_an_organisation_is_refused() {
+        // c2pa 0.90's reader (cutroom's probe) calls such a claim signature a mismatch: before
+        // this check cutroom wrote deliverables it then read as invalid.
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let ca = make_ca(d, "editor");
+        let (cert, key) = issue_cert(
+            d,
+            &ca,
+            "noorg",
+            "ec",
+            "/CN=noorg",
+            "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+             extendedKeyUsage=emailProtection\nsubjectKeyIdentifier=hash\n\
+             authorityKeyIdentifier=keyid,issuer\n",
+        );
+        let out_file = d.join("cut.mp4");
+        let out = cutroom(&[
+            "concat",
+            s(&fixture("no_audio.mp4")),
+            "-o",
+            s(&out_file),
+            "--sign-cert",
+            s(&cert),
+            "--sign-key",
+            s(&key),
+        ]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(s(&cert)) && err.contains("no organisation (O=)"),
+            "{err}"
+        );
+        assert!(!out_file.exists());
+    }
+
+    #[test]
     fn a_certificate_c2pa_refuses_is_named_before_any_work() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();

@@ -64,7 +64,7 @@ impl SigningKey {
 }
 
 /// Why the first certificate of the PEM `chain` cannot sign a C2PA claim, if it cannot: not a
-/// certificate, a CA, expired or not yet valid, no suitable key usage, ...
+/// certificate, a CA, expired or not yet valid, no suitable key usage, no organisation, ...
 fn signing_profile(chain: &[u8]) -> std::result::Result<(), String> {
     use c2pa::crypto::cose::{check_end_entity_certificate_profile, CertificateTrustPolicy};
     let first = pem::parse_many(chain)
@@ -73,17 +73,33 @@ fn signing_profile(chain: &[u8]) -> std::result::Result<(), String> {
         .ok_or("is not a PEM certificate chain")?;
     let mut log = c2pa::status_tracker::StatusTracker::default();
     let policy = CertificateTrustPolicy::default();
-    check_end_entity_certificate_profile(first.contents(), &policy, &mut log, None).map_err(|e| {
-        let why = log
-            .logged_items()
-            .last()
-            .map_or_else(|| e.to_string(), |i| i.description.to_string());
-        format!(
-            "cannot sign Content Credentials: {why} (C2PA wants an end-entity certificate, \
+    check_end_entity_certificate_profile(first.contents(), &policy, &mut log, None).map_err(
+        |e| {
+            let why = log
+                .logged_items()
+                .last()
+                .map_or_else(|| e.to_string(), |i| i.description.to_string());
+            format!(
+                "cannot sign Content Credentials: {why} (C2PA wants an end-entity certificate, \
              valid now, with digitalSignature key usage and an extended key usage such as \
              emailProtection)"
-        )
-    })
+            )
+        },
+    )?;
+    // c2pa-rs up to 0.90 (this build's reader among them) reports the claim signature of a
+    // certificate without an organisation as `claimSignature.mismatch` (c2pa-rs issue 2262).
+    let (_, cert) = x509_parser::parse_x509_certificate(first.contents())
+        .map_err(|e| format!("is not an X.509 certificate: {e}"))?;
+    if cert.subject().iter_organization().next().is_none() {
+        return Err(
+            "cannot sign Content Credentials: the signing certificate has no \
+                    organisation (O=) in its subject, and validators built on c2pa-rs 0.90 or \
+                    earlier (cutroom's own reading among them) then report its claim signature \
+                    as a mismatch; issue it with an O="
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 /// The algorithm of a PKCS#8 PEM private key, or why it cannot sign.
