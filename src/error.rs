@@ -146,7 +146,8 @@ impl Error {
 
     /// The process exit code for this error: 2 for command-line errors, 5 over a limit the
     /// user set, 69 when the machine cannot give what the command needs, 70 for a failure of
-    /// cutroom's own, 1 for the rest.
+    /// cutroom's own, 1 for the rest. Several errors exit with their common code, or 1 when
+    /// their codes differ.
     pub fn exit_code(&self) -> i32 {
         match self {
             Self::Usage(_) => exit::USAGE,
@@ -154,6 +155,15 @@ impl Error {
             Self::Unavailable(_) => exit::UNAVAILABLE,
             Self::Internal(_) => exit::INTERNAL,
             Self::Context { source, .. } => source.exit_code(),
+            Self::Many(all) => {
+                let mut codes = all.iter().map(Self::exit_code);
+                let first = codes.next().unwrap_or(exit::ERROR);
+                if codes.all(|c| c == first) {
+                    first
+                } else {
+                    exit::ERROR
+                }
+            }
             _ => exit::ERROR,
         }
     }
@@ -204,6 +214,18 @@ mod tests {
         assert_eq!(e.exit_code(), exit::ERROR);
         let busy = Error::Unavailable("port in use".into()).context("shot[0]");
         assert_eq!(busy.exit_code(), exit::UNAVAILABLE);
+    }
+
+    #[test]
+    fn several_errors_exit_with_their_common_code_or_1() {
+        let busy = || Error::Unavailable("port in use".into());
+        let usage = || Error::Usage("--fps 0".into());
+        assert_eq!(
+            Error::Many(vec![busy(), busy().context("shot[1]")]).exit_code(),
+            exit::UNAVAILABLE
+        );
+        assert_eq!(Error::Many(vec![usage(), usage()]).exit_code(), exit::USAGE);
+        assert_eq!(Error::Many(vec![usage(), busy()]).exit_code(), exit::ERROR);
     }
 
     #[test]

@@ -130,8 +130,8 @@ fn print_summary(r: &SyncReport) {
     outln!("  {}", r.reason);
     if let Some(visual) = r.methods.events.visual_events {
         outln!(
-            "  events: {} paired of {visual} visual events, {} audio onsets ({}); correlation {} \
-             (confidence {:.2})",
+            "  events: {} of {visual} visual events have a candidate sound, {} audio onsets ({}); \
+             correlation {} (confidence {:.2})",
             r.methods.events.pairs.unwrap_or(0),
             r.methods.events.audio_onsets.unwrap_or(0),
             ms(r.methods.events.offset_ms),
