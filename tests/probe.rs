@@ -445,6 +445,8 @@ fn decode_counts_the_damaged_packets_of_each_stream() {
 mod provenance {
     use super::*;
     use std::process::Command;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
 
     fn s(p: &Path) -> &str {
         p.to_str().unwrap()
@@ -460,24 +462,27 @@ mod provenance {
         out
     }
 
-    /// `n` 2 s 640x360 renders from an emulator that signs its renders: (emulator, the
-    /// render files, their ids).
-    fn signed_renders(dir: &Path, n: usize) -> (Emulator, Vec<PathBuf>, Vec<String>) {
+    /// `n` 2 s 640x360 renders from an emulator that signs its renders (with its further
+    /// arguments `more`): (emulator, the render files, their ids).
+    fn signed_renders(
+        dir: &Path,
+        n: usize,
+        more: &[&str],
+    ) -> (Emulator, Vec<PathBuf>, Vec<String>) {
         let (cert, key) = signing_cert(dir, "generator", "ec");
-        let emu = Emulator::start(
-            &[
-                "--allow-any",
-                "--render-time",
-                "200ms",
-                "--poll-after",
-                "50ms",
-                "--sign-cert",
-                cert.to_str().unwrap(),
-                "--sign-key",
-                key.to_str().unwrap(),
-            ],
-            &[],
-        );
+        let mut args = vec![
+            "--allow-any",
+            "--render-time",
+            "200ms",
+            "--poll-after",
+            "50ms",
+            "--sign-cert",
+            s(&cert),
+            "--sign-key",
+            s(&key),
+        ];
+        args.extend(more);
+        let emu = Emulator::start(&args, &[]);
         let list = dir.join("shots.toml");
         let mut text = "model = \"sora-2\"\nsize = \"640x360\"\nseconds = 2\n".to_string();
         for i in 0..n {
@@ -498,7 +503,7 @@ mod provenance {
     #[test]
     fn probe_and_fetch_read_a_renders_credentials_and_see_a_flipped_byte() {
         let dir = tempfile::tempdir().unwrap();
-        let (emu, renders, ids) = signed_renders(dir.path(), 1);
+        let (emu, renders, ids) = signed_renders(dir.path(), 1, &[]);
         let (render, id) = (&renders[0], &ids[0]);
         let p = probe_one(render)["provenance"].clone();
         assert_eq!(p["state"], "valid", "{p}");
@@ -658,7 +663,7 @@ mod provenance {
         let Some(python) = verifier() else { return };
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let (_emu, renders, _) = signed_renders(d, 2);
+        let (_emu, renders, _) = signed_renders(d, 2, &[]);
         // Three editors' keys: the algorithm comes from each key.
         let (ed_cert, ed_key) = signing_cert(d, "editor-ed25519", "ed25519");
         let (rsa_cert, rsa_key) = signing_cert(d, "editor-rsa", "rsa:2048");
@@ -726,14 +731,17 @@ mod provenance {
         assert_deliverable(&swapped);
         assert_eq!(probe_one(&swapped)["provenance"]["algorithm"], "es384");
 
-        // assemble: both renders and a music bed, keys from [provenance] in cut.toml.
+        // assemble: both renders and a music bed, keys and a time-stamp authority from
+        // [provenance] in cut.toml.
+        let (tsa, _) = time_stamp_authority(d, Tsa::Stamps);
         let spec = d.join("promo.toml");
         std::fs::write(
             &spec,
             format!(
                 "outputs = [\"square\"]\n[[shot]]\nsrc = \"{}\"\n[[shot]]\nsrc = \"{}\"\n\
                  [music]\nfile = \"{}\"\n[sync]\nfail_on_error = false\n\
-                 [provenance]\nsign_cert = \"{}\"\nsign_key = \"{}\"\nrequire = true\n",
+                 [provenance]\nsign_cert = \"{}\"\nsign_key = \"{}\"\nrequire = true\n\
+                 tsa = \"{tsa}\"\n",
                 s(&renders[0]),
                 s(&renders[1]),
                 s(&fixture("music.wav")),
@@ -746,6 +754,8 @@ mod provenance {
         succeeded(cutroom(&["assemble", s(&spec), "-o", s(&out_dir), "-q"]));
         let promo = out_dir.join("promo.square.mp4");
         assert_deliverable(&promo);
+        let at = probe_one(&promo)["provenance"]["signed_at"].clone();
+        assert!(at.is_string(), "{at}");
 
         // The independent verifier agrees on every deliverable.
         let v = verify(&python, &[&cut, &square, &swapped, &promo]);
@@ -764,6 +774,7 @@ mod provenance {
         );
         assert_actions(&v[2], &["c2pa.placed", "c2pa.filtered"]);
         assert_valid(&v[3], 3, "cutroom-emulate/");
+        assert_eq!(v[3]["signed_at"], at, "{}", v[3]);
         assert_actions(&v[3], &["c2pa.placed", "c2pa.filtered", "c2pa.resized"]);
 
         // One byte of picture changed after signing: both cutroom and the verifier see it.
@@ -786,7 +797,7 @@ mod provenance {
         let Some(python) = verifier() else { return };
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let (_emu, renders, _) = signed_renders(d, 1);
+        let (_emu, renders, _) = signed_renders(d, 1, &[]);
         let (cert, key) = signing_cert(d, "editor", "ec");
         let ducked = d.join("ducked.mp4");
         succeeded(cutroom(&[
@@ -822,7 +833,7 @@ mod provenance {
     fn without_a_key_the_loss_is_warned_or_refused() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let (_emu, renders, _) = signed_renders(d, 1);
+        let (_emu, renders, _) = signed_renders(d, 1, &[]);
         let out_file = d.join("plain.mp4");
         let out = succeeded(cutroom(&["concat", s(&renders[0]), "-o", s(&out_file)]));
         let err = String::from_utf8_lossy(&out.stderr);
@@ -924,27 +935,22 @@ mod provenance {
              extendedKeyUsage=emailProtection\nsubjectKeyIdentifier=hash\n\
              authorityKeyIdentifier=keyid,issuer\n",
         );
-        let err = refused_signing(d, &cert, &key);
+        let err = refused_signing(d, &[], &cert, &key);
         assert!(
             err.contains(s(&cert)) && err.contains("no organisation (O=)"),
             "{err}"
         );
     }
 
-    /// `concat` signed with `cert` and `key`, which must be refused: exit 1 and no output;
-    /// returns stderr.
-    fn refused_signing(d: &Path, cert: &Path, key: &Path) -> String {
+    /// `concat` signed with `cert` and `key` (and the further options `more`), which must be
+    /// refused: exit 1 and no output; returns stderr.
+    fn refused_signing(d: &Path, more: &[&str], cert: &Path, key: &Path) -> String {
         let out_file = d.join("cut.mp4");
-        let out = cutroom(&[
-            "concat",
-            s(&fixture("no_audio.mp4")),
-            "-o",
-            s(&out_file),
-            "--sign-cert",
-            s(cert),
-            "--sign-key",
-            s(key),
-        ]);
+        let no_audio = fixture("no_audio.mp4");
+        let mut args = vec!["concat", s(&no_audio), "-o", s(&out_file)];
+        args.extend(["--sign-cert", s(cert), "--sign-key", s(key)]);
+        args.extend(more);
+        let out = cutroom(&args);
         assert_eq!(out.status.code(), Some(1));
         assert!(!out_file.exists());
         String::from_utf8_lossy(&out.stderr).into_owned()
@@ -957,13 +963,227 @@ mod provenance {
         // A self-signed certificate (a test CA's) and its key: a working key pair that C2PA
         // refuses; without the check the whole join ran, then signing failed.
         let (ca_cert, ca_key) = make_ca(d, "editor");
-        let err = refused_signing(d, &ca_cert, &ca_key);
+        let err = refused_signing(d, &[], &ca_cert, &ca_key);
         assert!(
             err.contains(s(&ca_cert))
                 && err.contains("cannot sign Content Credentials")
                 && err.contains("self-signed"),
             "{err}"
         );
+    }
+
+    /// How the loopback time-stamp authority answers.
+    #[derive(Clone, Copy)]
+    enum Tsa {
+        /// A time-stamp made by `openssl ts -reply`.
+        Stamps,
+        /// HTTP 500.
+        Fails,
+        /// HTTP 200 `application/timestamp-reply` with bytes that are no reply.
+        Garbage,
+    }
+
+    /// An RFC 3161 time-stamp authority on 127.0.0.1 answering each POST as `how` (a time-stamp
+    /// from `openssl ts -reply`, with a certificate `CN=cutroom test TSA` of a test CA made
+    /// in `dir`, extendedKeyUsage critical timeStamping): (its URL, the count of its answers).
+    fn time_stamp_authority(dir: &Path, how: Tsa) -> (String, Arc<AtomicUsize>) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let ca = make_ca(dir, "tsa");
+        let (cert, key) = issue_cert(
+            dir,
+            &ca,
+            "tsa",
+            "ec",
+            "/CN=cutroom test TSA/O=cutroom tests",
+            "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+             extendedKeyUsage=critical,timeStamping\nsubjectKeyIdentifier=hash\n\
+             authorityKeyIdentifier=keyid,issuer\n",
+        );
+        let config = dir.join("tsa.cnf");
+        std::fs::write(
+            &config,
+            format!(
+                "[tsa]\ndefault_tsa = test\n[test]\nserial = {}\ncrypto_device = builtin\n\
+                 signer_cert = {}\ncerts = {}\nsigner_key = {}\nsigner_digest = sha256\n\
+                 default_policy = 1.2.3.4.1\ndigests = sha256, sha384, sha512\n\
+                 accuracy = secs:1\ness_cert_id_alg = sha256\n",
+                s(&dir.join("tsa.serial")),
+                s(&cert),
+                s(&ca.0),
+                s(&key),
+            ),
+        )
+        .unwrap();
+        std::fs::write(dir.join("tsa.serial"), "01\n").unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/tsa", listener.local_addr().unwrap());
+        let answered = Arc::new(AtomicUsize::new(0));
+        let (count, dir) = (answered.clone(), dir.to_path_buf());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { return };
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut length = 0;
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                    if let Some((k, v)) = line.split_once(':') {
+                        if k.eq_ignore_ascii_case("content-length") {
+                            length = v.trim().parse().unwrap();
+                        }
+                    }
+                    line.clear();
+                }
+                let mut query = vec![0; length];
+                reader.read_exact(&mut query).unwrap();
+                let (status, body) = match how {
+                    Tsa::Fails => ("500 Internal Server Error", b"no time today".to_vec()),
+                    Tsa::Garbage => ("200 OK", b"this is not DER".to_vec()),
+                    Tsa::Stamps => {
+                        let (q, r) = (dir.join("query.tsq"), dir.join("reply.tsr"));
+                        std::fs::write(&q, &query).unwrap();
+                        let out = std::process::Command::new("openssl")
+                            .args(["ts", "-reply", "-config", s(&config)])
+                            .args(["-queryfile", s(&q), "-out", s(&r)])
+                            .output()
+                            .unwrap();
+                        assert!(out.status.success(), "{out:?}");
+                        ("200 OK", std::fs::read(&r).unwrap())
+                    }
+                };
+                let kind = match how {
+                    Tsa::Fails => "text/plain",
+                    _ => "application/timestamp-reply",
+                };
+                let head = format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n\
+                     connection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = conn.write_all(head.as_bytes());
+                let _ = conn.write_all(&body);
+                count.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        (url, answered)
+    }
+
+    /// Seconds between the RFC 3339 time `at` and now (GNU `date` reads it).
+    fn seconds_ago(at: &str) -> i64 {
+        let out = Command::new("date")
+            .args(["-u", "-d", at, "+%s"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "date cannot read {at:?}");
+        let then: i64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        now - then
+    }
+
+    #[test]
+    fn time_stamped_signatures_read_back_their_time_through_the_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let (tsa, answered) = time_stamp_authority(d, Tsa::Stamps);
+        // The emulator time-stamps its render; concat time-stamps the deliverable.
+        let (_emu, renders, _) = signed_renders(d, 1, &["--sign-tsa", &tsa]);
+        assert_eq!(answered.load(Ordering::SeqCst), 1, "one request per render");
+        let render = probe_one(&renders[0])["provenance"].clone();
+        let at = render["signed_at"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{render}"));
+        assert!((0..60).contains(&seconds_ago(at)), "{at}");
+        assert_eq!(render["time_stamped_by"], "cutroom test TSA", "{render}");
+        assert_eq!(render["state"], "valid", "{render}");
+        let (cert, key) = signing_cert(d, "editor", "ec");
+        let cut = d.join("cut.mp4");
+        succeeded(
+            Command::new(env!("CARGO_BIN_EXE_cutroom"))
+                .args(["concat", s(&renders[0]), "-o", s(&cut)])
+                .args(["--sign-cert", s(&cert), "--sign-key", s(&key)])
+                .env("CUTROOM_SIGN_TSA", &tsa)
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(answered.load(Ordering::SeqCst), 2, "one request per output");
+        let p = probe_one(&cut)["provenance"].clone();
+        let signed_at = p["signed_at"].as_str().unwrap_or_else(|| panic!("{p}"));
+        assert!((0..60).contains(&seconds_ago(signed_at)), "{signed_at}");
+        assert_eq!(p["time_stamped_by"], "cutroom test TSA", "{p}");
+        // The test TSA is on no trust list: said, and the only other finding is the signer's.
+        assert_eq!(p["time_stamp_trusted"], false, "{p}");
+        assert_eq!(
+            p["failures"],
+            serde_json::json!(["signingCredential.untrusted"])
+        );
+        assert_eq!(p["state"], "valid", "{p}");
+        assert_eq!(p["ingredients"][0]["signed_at"], at, "{p}");
+        let human = String::from_utf8_lossy(&cutroom(&["probe", s(&cut)]).stdout).into_owned();
+        assert!(
+            human.contains(&format!(
+                "signed at {signed_at} (time-stamped by cutroom test TSA, not on a trust list)"
+            )),
+            "{human}"
+        );
+        // The independent verifier reads the same times.
+        let Some(python) = verifier() else { return };
+        let v = &verify(&python, &[&cut])[0];
+        eprintln!("c2pa-python: {v}");
+        assert_eq!(v["validation_state"], "Valid", "{v}");
+        assert_eq!(
+            v["failures"],
+            serde_json::json!(["signingCredential.untrusted"])
+        );
+        assert_eq!(
+            v["time_stamp"],
+            serde_json::json!(["timeStamp.validated", "timeStamp.untrusted"]),
+            "{v}"
+        );
+        assert_eq!(v["signed_at"], signed_at, "{v}");
+        assert_eq!(v["ingredients"][0]["signed_at"], at, "{v}");
+    }
+
+    #[test]
+    fn a_time_stamp_authority_that_fails_fails_the_command_naming_it_with_no_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let (cert, key) = signing_cert(d, "editor", "ec");
+        let closed = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("http://{}/tsa", l.local_addr().unwrap())
+        };
+        for (how, says) in [
+            (
+                Tsa::Fails,
+                "answered HTTP 500 with text/plain, not an RFC 3161 time-stamp reply",
+            ),
+            (
+                Tsa::Garbage,
+                "its reply is not an RFC 3161 time-stamp response",
+            ),
+        ] {
+            let (tsa, _) = time_stamp_authority(d, how);
+            let err = refused_signing(d, &["--sign-tsa", &tsa], &cert, &key);
+            assert!(
+                err.contains(&format!("time-stamp authority {tsa}: {says}")),
+                "{err}"
+            );
+        }
+        let err = refused_signing(d, &["--sign-tsa", &closed], &cert, &key);
+        assert!(
+            err.contains(&format!("time-stamp authority {closed}: cannot connect")),
+            "{err}"
+        );
+        // Nothing is left beside the output either.
+        let left: Vec<_> = std::fs::read_dir(d)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("cut"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 }
 

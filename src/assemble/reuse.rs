@@ -20,8 +20,8 @@ pub struct Keys {
 }
 
 /// The content keys of `cut` (read from `spec_path`) made from the local shot files `inputs`,
-/// signed with `signer` (its certificate is part of the key: a signed run remakes unsigned
-/// deliverables).
+/// signed with `signer` (its certificate and time-stamp authority are part of the key: a
+/// signed run remakes unsigned deliverables, a time-stamped one untime-stamped ones).
 pub fn keys(
     cut: &Cut,
     spec_path: &Path,
@@ -35,6 +35,9 @@ pub fn keys(
     base.update(cut.settings.as_bytes());
     if let Some(s) = signer {
         base.update(s.certificate());
+        if let Some(tsa) = s.tsa() {
+            base.update(tsa.url().as_bytes());
+        }
     }
     let files = inputs
         .iter()

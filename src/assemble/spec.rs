@@ -84,6 +84,9 @@ pub struct ProvenanceSpec {
     pub sign_cert: Option<PathBuf>,
     /// Its PKCS#8 private key (PEM), relative to the spec.
     pub sign_key: Option<PathBuf>,
+    /// An RFC 3161 time-stamp authority's URL: each signature is time-stamped there
+    /// (`--sign-tsa`/`CUTROOM_SIGN_TSA` take precedence).
+    pub tsa: Option<String>,
     /// Fail, rather than warn, when a source carries Content Credentials and there is no key.
     #[serde(default)]
     pub require: bool,

@@ -103,6 +103,9 @@ pub(super) fn assemble_into(
         sign.sign_cert.clone_from(&cut.provenance.sign_cert);
         sign.sign_key.clone_from(&cut.provenance.sign_key);
     }
+    if sign.sign_tsa.is_none() {
+        sign.sign_tsa.clone_from(&cut.provenance.tsa);
+    }
     sign.require_provenance |= cut.provenance.require;
     let policy = sign.policy()?;
     let t = Instant::now();

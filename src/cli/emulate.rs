@@ -5,7 +5,7 @@ use super::api::{block_on_threaded, parse_duration};
 use super::Global;
 use cutroom::emulate::{serve, Options};
 use cutroom::fetch::{ApiKey, Limits, Provider};
-use cutroom::provenance::SigningKey;
+use cutroom::provenance::{SigningKey, TimeStampAuthority};
 use cutroom::{Error, Result};
 use std::time::Duration;
 
@@ -103,6 +103,10 @@ pub struct Args {
     /// The PKCS#8 private key (PEM) of --sign-cert.
     #[arg(long, value_name = "PEM", requires = "sign_cert")]
     sign_key: Option<std::path::PathBuf>,
+    /// Time-stamp every render's signature at this RFC 3161 time-stamp authority, as services
+    /// that time-stamp do. Needs --sign-cert.
+    #[arg(long, value_name = "URL", requires = "sign_cert")]
+    sign_tsa: Option<String>,
 }
 
 /// `N/min` or `N/s` -> (N, window).
@@ -171,7 +175,14 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
         flavor,
         tls: args.tls_cert.zip(args.tls_key),
         sign: match (&args.sign_cert, &args.sign_key) {
-            (Some(cert), Some(key)) => Some(SigningKey::load(cert, key)?),
+            (Some(cert), Some(key)) => Some(
+                SigningKey::load(cert, key)?.with_tsa(
+                    args.sign_tsa
+                        .as_deref()
+                        .map(TimeStampAuthority::parse)
+                        .transpose()?,
+                ),
+            ),
             _ => None,
         },
     };

@@ -1,14 +1,14 @@
 //! The signing options of the commands that write deliverables.
 
 use cutroom::progress::Progress;
-use cutroom::provenance::{Edit, Policy, Signing, SigningKey};
+use cutroom::provenance::{Edit, Policy, Signing, SigningKey, TimeStampAuthority};
 use cutroom::{Error, Result};
 use std::path::{Path, PathBuf};
 
 /// The heading of the signing options in `--help` and in the option reference.
 const SIGNING_OPTIONS: &str = "Signing options";
 
-/// `--sign-cert`, `--sign-key`, `--require-provenance`.
+/// `--sign-cert`, `--sign-key`, `--sign-tsa`, `--require-provenance`.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ProvenanceArgs {
     /// Sign the output with Content Credentials (C2PA): this certificate chain (PEM, signing
@@ -20,6 +20,11 @@ pub struct ProvenanceArgs {
     /// P-384: ES384, Ed25519, RSA: PS256).
     #[arg(long, help_heading = SIGNING_OPTIONS, value_name = "PEM", env = "CUTROOM_SIGN_KEY")]
     pub sign_key: Option<PathBuf>,
+    /// Time-stamp each signature at this RFC 3161 time-stamp authority (e.g.
+    /// http://timestamp.digicert.com), so readers learn when it was signed: one HTTP request
+    /// per output, to this URL only (docs/provenance.md).
+    #[arg(long, help_heading = SIGNING_OPTIONS, value_name = "URL", env = "CUTROOM_SIGN_TSA")]
+    pub sign_tsa: Option<String>,
     /// Fail (instead of warning) when a source carries Content Credentials and no signing key
     /// is given, so the output would not.
     #[arg(long, help_heading = SIGNING_OPTIONS)]
@@ -31,10 +36,23 @@ impl ProvenanceArgs {
     pub fn policy(&self) -> Result<Policy> {
         let key = match (&self.sign_cert, &self.sign_key) {
             (Some(cert), Some(key)) => Some(SigningKey::load(cert, key)?),
+            (None, None) if self.sign_tsa.is_some() => {
+                return Err(Error::Usage(
+                    "--sign-tsa needs --sign-cert and --sign-key (it time-stamps their \
+                     signatures)"
+                        .into(),
+                ))
+            }
             (None, None) => None,
             (Some(_), None) => return Err(Error::Usage("--sign-cert needs --sign-key".into())),
             (None, Some(_)) => return Err(Error::Usage("--sign-key needs --sign-cert".into())),
         };
+        let tsa = self
+            .sign_tsa
+            .as_deref()
+            .map(TimeStampAuthority::parse)
+            .transpose()?;
+        let key = key.map(|k| k.with_tsa(tsa));
         Ok(Policy {
             key,
             require: self.require_provenance,

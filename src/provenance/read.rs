@@ -21,8 +21,15 @@ pub struct Provenance {
     pub signer: Option<String>,
     /// The signing certificate's issuer.
     pub issuer: Option<String>,
-    /// When it was signed (RFC 3339), when the manifest says.
+    /// When it was signed (RFC 3339, UTC): the time of the signature's RFC 3161 time-stamp,
+    /// null without one.
     pub signed_at: Option<String>,
+    /// The time-stamp authority that vouches for `signed_at` (its certificate's common name).
+    pub time_stamped_by: Option<String>,
+    /// That authority chains to a trust anchor (`timeStamp.trusted`); false for one on no
+    /// trust list cutroom knows (`timeStamp.untrusted`: cutroom ships none); null without a
+    /// time-stamp.
+    pub time_stamp_trusted: Option<bool>,
     /// The signature algorithm (`es256`, `ps256`, `ed25519`, ...).
     pub algorithm: Option<String>,
     /// Some action declares the content made by a generative model (`trainedAlgorithmicMedia`)
@@ -60,6 +67,8 @@ pub struct IngredientInfo {
     pub valid: Option<bool>,
     /// Its own manifest's claim generator.
     pub claim_generator: Option<String>,
+    /// When its own manifest was signed (RFC 3339, UTC), from its time-stamp.
+    pub signed_at: Option<String>,
 }
 
 const DST_GENERATED: [&str; 2] = [
@@ -139,6 +148,10 @@ fn describe(reader: &Reader, m: &Manifest) -> Provenance {
         signer: sig.and_then(|s| s.common_name.clone().or_else(|| s.issuer.clone())),
         issuer: sig.and_then(|s| s.issuer.clone()),
         signed_at: sig.and_then(|s| s.time.clone()),
+        time_stamped_by: codes.and_then(|c| time_stamp_authority(c.success())),
+        time_stamp_trusted: sig
+            .and_then(|s| s.time.as_ref())
+            .map(|_| success.contains(&"timeStamp.trusted")),
         algorithm: sig.and_then(|s| s.alg).map(|a| a.to_string()),
         generated: actions
             .iter()
@@ -151,6 +164,19 @@ fn describe(reader: &Reader, m: &Manifest) -> Provenance {
             .collect(),
         failures,
     }
+}
+
+/// The common name of the time-stamp authority whose time-stamp c2pa checked against the
+/// claim signature (it names it in the explanation of `timeStamp.validated`).
+fn time_stamp_authority(success: &[c2pa::validation_status::ValidationStatus]) -> Option<String> {
+    success
+        .iter()
+        .filter(|s| s.code() == "timeStamp.validated")
+        .find_map(|s| {
+            s.explanation()?
+                .strip_prefix("timestamp message digest matched: ")
+        })
+        .map(str::to_string)
 }
 
 /// `name/version` of the first claim generator (or the v1 `claim_generator` string).
@@ -219,6 +245,9 @@ fn ingredient(reader: &Reader, i: &Ingredient) -> IngredientInfo {
         signed: own.is_some(),
         valid,
         claim_generator: own.and_then(generator),
+        signed_at: own
+            .and_then(|m| m.signature_info())
+            .and_then(|s| s.time.clone()),
     }
 }
 
@@ -232,6 +261,8 @@ impl Provenance {
             signer: None,
             issuer: None,
             signed_at: None,
+            time_stamped_by: None,
+            time_stamp_trusted: None,
             algorithm: None,
             generated: false,
             actions: Vec::new(),
@@ -267,6 +298,16 @@ impl Provenance {
                 "{} ingredients ({signed} with credentials)",
                 self.ingredients.len()
             ));
+        }
+        if let Some(at) = &self.signed_at {
+            let trust = match self.time_stamp_trusted {
+                Some(false) => ", not on a trust list",
+                _ => "",
+            };
+            parts.push(match &self.time_stamped_by {
+                Some(tsa) => format!("signed at {at} (time-stamped by {tsa}{trust})"),
+                None => format!("signed at {at}"),
+            });
         }
         let mut state = self.state.to_string();
         let problems: Vec<&str> = self

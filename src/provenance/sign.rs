@@ -2,6 +2,7 @@
 //! manifests kept) and the actions taken, embedded in the MP4 before it is moved into place.
 
 use super::read;
+use super::timestamp::{TimeStampAuthority, TimeStamped};
 use crate::cleanup;
 use crate::error::{Error, Result};
 use c2pa::{Builder, Context, Ingredient, Relationship, SigningAlg};
@@ -12,17 +13,22 @@ use std::path::{Path, PathBuf};
 /// IPTC digital source types cutroom writes.
 const IPTC: &str = "http://cv.iptc.org/newscodes/digitalsourcetype/";
 
-/// A signing certificate chain and its private key (PEM), with the algorithm the key implies.
+/// A signing certificate chain and its private key (PEM), with the algorithm the key implies,
+/// and the time-stamp authority that countersigns its signatures, if any.
 #[derive(Clone)]
 pub struct SigningKey {
     chain: Vec<u8>,
     key: Vec<u8>,
     alg: SigningAlg,
+    tsa: Option<TimeStampAuthority>,
 }
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SigningKey({})", self.alg)
+        match &self.tsa {
+            Some(tsa) => write!(f, "SigningKey({}, {})", self.alg, tsa.shown()),
+            None => write!(f, "SigningKey({})", self.alg),
+        }
     }
 }
 
@@ -40,6 +46,7 @@ impl SigningKey {
             chain,
             key: key_pem,
             alg,
+            tsa: None,
         };
         loaded.signer().map_err(|e| {
             Error::bad_input(
@@ -53,13 +60,55 @@ impl SigningKey {
         Ok(loaded)
     }
 
+    /// This key with each signature time-stamped by `tsa` (RFC 3161), or by none.
+    pub fn with_tsa(mut self, tsa: Option<TimeStampAuthority>) -> Self {
+        self.tsa = tsa;
+        self
+    }
+
     /// The certificate chain (PEM) as loaded.
     pub fn certificate(&self) -> &[u8] {
         &self.chain
     }
 
+    /// The time-stamp authority, if any.
+    pub fn tsa(&self) -> Option<&TimeStampAuthority> {
+        self.tsa.as_ref()
+    }
+
     fn signer(&self) -> c2pa::Result<c2pa::BoxedSigner> {
         c2pa::create_signer::from_keys(&self.chain, &self.key, self.alg, None)
+    }
+
+    /// Sign the MP4 `source` into `dest` with `builder`'s manifest, time-stamped when a TSA
+    /// is set; a failure is `failed(reason)`, or the TSA's own error when the TSA failed.
+    fn sign<R, W>(
+        &self,
+        builder: &mut Builder,
+        source: &mut R,
+        dest: &mut W,
+        failed: impl FnOnce(c2pa::Error) -> Error,
+    ) -> Result<()>
+    where
+        R: std::io::Read + std::io::Seek + Send,
+        W: std::io::Write + std::io::Read + std::io::Seek + Send,
+    {
+        let signer = self
+            .signer()
+            .map_err(|e| Error::Internal(format!("C2PA signer: {e}")))?;
+        match &self.tsa {
+            None => builder
+                .sign(signer.as_ref(), "video/mp4", source, dest)
+                .map(drop)
+                .map_err(failed),
+            Some(tsa) => {
+                let stamped = TimeStamped::new(signer, tsa.clone());
+                builder
+                    .sign(&stamped, "video/mp4", source, dest)
+                    .map(drop)
+                    .map_err(|e| stamped.failure().unwrap_or_else(|| failed(e)))
+            }
+        }
     }
 }
 
@@ -266,18 +315,10 @@ pub fn sign_render(video: &[u8], title: &str, model: &str, key: &SigningKey) -> 
     let mut builder = Builder::from_context(Context::new())
         .with_definition(definition.to_string())
         .map_err(|e| Error::Internal(format!("C2PA manifest refused: {e}")))?;
-    let signer = key
-        .signer()
-        .map_err(|e| Error::Internal(format!("C2PA signer: {e}")))?;
     let mut out = Cursor::new(Vec::with_capacity(video.len() + 64 * 1024));
-    builder
-        .sign(
-            signer.as_ref(),
-            "video/mp4",
-            &mut Cursor::new(video),
-            &mut out,
-        )
-        .map_err(|e| Error::Internal(format!("signing the render failed: {e}")))?;
+    key.sign(&mut builder, &mut Cursor::new(video), &mut out, |e| {
+        Error::Internal(format!("signing the render failed: {e}"))
+    })?;
     Ok(out.into_inner())
 }
 
@@ -322,17 +363,13 @@ fn embed(builder: &mut Builder, staged: &Path, target: &Path, key: &SigningKey) 
         .tempfile_in(dir)
         .map_err(|e| Error::io(target, e))?;
     let mut source = std::fs::File::open(staged).map_err(|e| Error::io(target, e))?;
-    let signer = key
-        .signer()
-        .map_err(|e| Error::Internal(format!("C2PA signer: {e}")))?;
-    builder
-        .sign(
-            signer.as_ref(),
-            "video/mp4",
-            &mut source,
-            signed.as_file_mut(),
-        )
-        .map_err(|e| Error::bad_input(target, format!("signing failed: {e}")))?;
+    key.sign(builder, &mut source, signed.as_file_mut(), |e| {
+        Error::bad_input(target, format!("signing failed: {e}"))
+    })
+    .map_err(|e| match e {
+        e @ Error::Remote(_) => e.context(format!("signing {}", target.display())),
+        e => e,
+    })?;
     signed
         .persist(staged)
         .map_err(|e| Error::io(target, e.error))?;

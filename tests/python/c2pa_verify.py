@@ -1,8 +1,8 @@
 """An independent reading of Content Credentials: c2pa-python (the CAI's own bindings) reads
 each MP4 given and prints a JSON list, one object per file: the store's validation state, the
-active manifest's failure codes, claim generator, actions (with their software agents), and
-ingredients (each with whether it kept a manifest, that manifest's generator and its failure
-codes)."""
+active manifest's failure codes, claim generator, signing time, its time-stamp's status codes,
+actions (with their software agents), and ingredients (each with whether it kept a manifest,
+that manifest's generator, signing time and failure codes)."""
 
 import json
 import sys
@@ -52,6 +52,7 @@ def describe(path):
                 "relationship": ing.get("relationship"),
                 "manifest": own is not None,
                 "claim_generator": generator(own) if own else None,
+                "signed_at": (own or {}).get("signature_info", {}).get("time"),
                 "failures": [s["code"] for s in own_results.get("failure", [])],
             }
         )
@@ -60,6 +61,13 @@ def describe(path):
         "validation_state": store.get("validation_state"),
         "failures": [s["code"] for s in results.get("failure", [])],
         "claim_generator": generator(active),
+        "signed_at": active.get("signature_info", {}).get("time"),
+        "time_stamp": [
+            s["code"]
+            for kind in ("success", "informational", "failure")
+            for s in results.get(kind, [])
+            if s["code"].startswith("timeStamp.")
+        ],
         "actions": actions,
         "ingredients": ingredients,
     }
