@@ -1088,7 +1088,7 @@ mod provenance {
         let d = dir.path();
         let (tsa, answered) = time_stamp_authority(d, Tsa::Stamps);
         // The emulator time-stamps its render; concat time-stamps the deliverable.
-        let (_emu, renders, _) = signed_renders(d, 1, &["--sign-tsa", &tsa]);
+        let (emu, renders, ids) = signed_renders(d, 1, &["--sign-tsa", &tsa]);
         assert_eq!(answered.load(Ordering::SeqCst), 1, "one request per render");
         let render = probe_one(&renders[0])["provenance"].clone();
         let at = render["signed_at"]
@@ -1097,6 +1097,10 @@ mod provenance {
         assert!((0..60).contains(&seconds_ago(at)), "{at}");
         assert_eq!(render["time_stamped_by"], "cutroom test TSA", "{render}");
         assert_eq!(render["state"], "valid", "{render}");
+        // fetch reports the same signing time for the render it downloads.
+        let fetched = d.join("fetched");
+        let f = emu.cutroom_json(&["fetch", &ids[0], "-o", s(&fetched), "--json"]);
+        assert_eq!(f["fetched"][0]["provenance"], render);
         let (cert, key) = signing_cert(d, "editor", "ec");
         let cut = d.join("cut.mp4");
         succeeded(
