@@ -300,21 +300,6 @@ fn the_official_openrouter_and_replicate_clients_drive_their_flavours() {
     assert_eq!(rep.stats()["jobs_created"], 1);
 }
 
-/// A test CA and a certificate it signed for 127.0.0.1, made with the openssl CLI:
-/// (ca.pem, cert.pem, key.pem).
-fn test_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let ca = make_ca(dir, "tls");
-    let (cert, key) = issue_cert(
-        dir,
-        &ca,
-        "tls",
-        "ec",
-        "/CN=127.0.0.1",
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-    );
-    (ca.0, cert, key)
-}
-
 /// fal-client speaks only https: the fal flavour served over TLS with a test CA (trusted through
 /// SSL_CERT_FILE) is driven by it, and cutroom reaches the same server through SSL_CERT_FILE or
 /// --ca-cert; without the CA it stops at once, naming the fix, and creates nothing.

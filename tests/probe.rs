@@ -445,8 +445,7 @@ fn decode_counts_the_damaged_packets_of_each_stream() {
 mod provenance {
     use super::*;
     use std::process::Command;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
+    use std::sync::{Arc, Mutex};
 
     fn s(p: &Path) -> &str {
         p.to_str().unwrap()
@@ -733,7 +732,7 @@ mod provenance {
 
         // assemble: both renders and a music bed, keys and a time-stamp authority from
         // [provenance] in cut.toml.
-        let (tsa, _) = time_stamp_authority(d, Tsa::Stamps);
+        let tsa = time_stamp_authority(d, Tsa::Stamps).url;
         let spec = d.join("promo.toml");
         std::fs::write(
             &spec,
@@ -983,11 +982,60 @@ mod provenance {
         Garbage,
     }
 
+    /// What the loopback time-stamp authority saw of one request.
+    #[derive(Debug)]
+    struct Asked {
+        /// Its Authorization header.
+        authorization: Option<String>,
+        /// The names of the files in the authority's directory when it came.
+        files: Vec<String>,
+    }
+
+    /// A loopback time-stamp authority: its URL and the requests it was sent.
+    struct TestTsa {
+        url: String,
+        asked: Arc<Mutex<Vec<Asked>>>,
+    }
+
+    impl TestTsa {
+        /// How many requests it was sent.
+        fn count(&self) -> usize {
+            self.asked.lock().unwrap().len()
+        }
+    }
+
     /// An RFC 3161 time-stamp authority on 127.0.0.1 answering each POST as `how` (a time-stamp
     /// from `openssl ts -reply`, with a certificate `CN=cutroom test TSA` of a test CA made
-    /// in `dir`, extendedKeyUsage critical timeStamping): (its URL, the count of its answers).
-    fn time_stamp_authority(dir: &Path, how: Tsa) -> (String, Arc<AtomicUsize>) {
-        use std::io::{BufRead, BufReader, Read, Write};
+    /// in `dir`, extendedKeyUsage critical timeStamping), over plain http.
+    fn time_stamp_authority(dir: &Path, how: Tsa) -> TestTsa {
+        serve_tsa(dir, how, None)
+    }
+
+    /// The same over https, its server certificate for 127.0.0.1 issued by a test CA made in
+    /// `dir`: (the authority, that CA's PEM file).
+    fn https_time_stamp_authority(dir: &Path, how: Tsa) -> (TestTsa, PathBuf) {
+        use tokio_rustls::rustls::pki_types::pem::PemObject;
+        use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        use tokio_rustls::rustls::{crypto::ring, ServerConfig};
+        let (ca, cert, key) = test_ca(dir);
+        let chain = CertificateDer::pem_file_iter(&cert)
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let config = ServerConfig::builder_with_provider(Arc::new(ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, PrivateKeyDer::from_pem_file(&key).unwrap())
+            .unwrap();
+        (serve_tsa(dir, how, Some(Arc::new(config))), ca)
+    }
+
+    fn serve_tsa(
+        dir: &Path,
+        how: Tsa,
+        tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+    ) -> TestTsa {
         let ca = make_ca(dir, "tsa");
         let (cert, key) = issue_cert(
             dir,
@@ -1016,55 +1064,92 @@ mod provenance {
         .unwrap();
         std::fs::write(dir.join("tsa.serial"), "01\n").unwrap();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/tsa", listener.local_addr().unwrap());
-        let answered = Arc::new(AtomicUsize::new(0));
-        let (count, dir) = (answered.clone(), dir.to_path_buf());
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{}/tsa", listener.local_addr().unwrap());
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let (log, dir) = (asked.clone(), dir.to_path_buf());
+        let listed = dir.clone();
+        let files = move || -> Vec<String> {
+            std::fs::read_dir(&listed)
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        };
+        let reply = move |query: &[u8]| match how {
+            Tsa::Fails => ("500 Internal Server Error", b"no time today".to_vec()),
+            Tsa::Garbage => ("200 OK", b"this is not DER".to_vec()),
+            Tsa::Stamps => {
+                let (q, r) = (dir.join("query.tsq"), dir.join("reply.tsr"));
+                std::fs::write(&q, query).unwrap();
+                let out = std::process::Command::new("openssl")
+                    .args(["ts", "-reply", "-config", s(&config)])
+                    .args(["-queryfile", s(&q), "-out", s(&r)])
+                    .output()
+                    .unwrap();
+                assert!(out.status.success(), "{out:?}");
+                ("200 OK", std::fs::read(&r).unwrap())
+            }
+        };
         std::thread::spawn(move || {
             for conn in listener.incoming() {
-                let Ok(mut conn) = conn else { return };
-                let mut reader = BufReader::new(conn.try_clone().unwrap());
-                let mut length = 0;
-                let mut line = String::new();
-                while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
-                    if let Some((k, v)) = line.split_once(':') {
-                        if k.eq_ignore_ascii_case("content-length") {
-                            length = v.trim().parse().unwrap();
-                        }
-                    }
-                    line.clear();
-                }
-                let mut query = vec![0; length];
-                reader.read_exact(&mut query).unwrap();
-                let (status, body) = match how {
-                    Tsa::Fails => ("500 Internal Server Error", b"no time today".to_vec()),
-                    Tsa::Garbage => ("200 OK", b"this is not DER".to_vec()),
-                    Tsa::Stamps => {
-                        let (q, r) = (dir.join("query.tsq"), dir.join("reply.tsr"));
-                        std::fs::write(&q, &query).unwrap();
-                        let out = std::process::Command::new("openssl")
-                            .args(["ts", "-reply", "-config", s(&config)])
-                            .args(["-queryfile", s(&q), "-out", s(&r)])
-                            .output()
-                            .unwrap();
-                        assert!(out.status.success(), "{out:?}");
-                        ("200 OK", std::fs::read(&r).unwrap())
+                let Ok(conn) = conn else { return };
+                // A client that refuses the certificate ends its connection: serve the next.
+                let _ = match &tls {
+                    None => answer(conn, how, &reply, &files, &log),
+                    Some(config) => {
+                        let server = tokio_rustls::rustls::ServerConnection::new(config.clone());
+                        let stream = tokio_rustls::rustls::StreamOwned::new(server.unwrap(), conn);
+                        answer(stream, how, &reply, &files, &log)
                     }
                 };
-                let kind = match how {
-                    Tsa::Fails => "text/plain",
-                    _ => "application/timestamp-reply",
-                };
-                let head = format!(
-                    "HTTP/1.1 {status}\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n\
-                     connection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = conn.write_all(head.as_bytes());
-                let _ = conn.write_all(&body);
-                count.fetch_add(1, Ordering::SeqCst);
             }
         });
-        (url, answered)
+        TestTsa { url, asked }
+    }
+
+    /// Read one POST from `conn`, note it in `log` and answer it with `reply`.
+    fn answer(
+        conn: impl std::io::Read + std::io::Write,
+        how: Tsa,
+        reply: &impl Fn(&[u8]) -> (&'static str, Vec<u8>),
+        files: &impl Fn() -> Vec<String>,
+        log: &Mutex<Vec<Asked>>,
+    ) -> std::io::Result<()> {
+        use std::io::{BufRead, BufReader, Read};
+        let mut reader = BufReader::new(conn);
+        let (mut length, mut authorization) = (0, None);
+        let mut line = String::new();
+        while reader.read_line(&mut line)? > 0 && line != "\r\n" {
+            if let Some((k, v)) = line.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    length = v.trim().parse().unwrap();
+                } else if k.eq_ignore_ascii_case("authorization") {
+                    authorization = Some(v.trim().to_string());
+                }
+            }
+            line.clear();
+        }
+        log.lock().unwrap().push(Asked {
+            authorization,
+            files: files(),
+        });
+        let mut query = vec![0; length];
+        reader.read_exact(&mut query)?;
+        let (status, body) = reply(&query);
+        let kind = match how {
+            Tsa::Fails => "text/plain",
+            _ => "application/timestamp-reply",
+        };
+        let head = format!(
+            "HTTP/1.1 {status}\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n\
+             connection: close\r\n\r\n",
+            body.len()
+        );
+        let conn = reader.get_mut();
+        conn.write_all(head.as_bytes())?;
+        conn.write_all(&body)?;
+        conn.flush()
     }
 
     /// Seconds between the RFC 3339 time `at` and now (GNU `date` reads it).
@@ -1086,10 +1171,14 @@ mod provenance {
     fn time_stamped_signatures_read_back_their_time_through_the_chain() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let (tsa, answered) = time_stamp_authority(d, Tsa::Stamps);
+        let tsa = time_stamp_authority(d, Tsa::Stamps);
         // The emulator time-stamps its render; concat time-stamps the deliverable.
-        let (emu, renders, ids) = signed_renders(d, 1, &["--sign-tsa", &tsa]);
-        assert_eq!(answered.load(Ordering::SeqCst), 1, "one request per render");
+        let (emu, renders, ids) = signed_renders(d, 1, &["--sign-tsa", &tsa.url]);
+        assert_eq!(
+            tsa.count(),
+            2,
+            "one check at the start, one request per render"
+        );
         let render = probe_one(&renders[0])["provenance"].clone();
         let at = render["signed_at"]
             .as_str()
@@ -1107,11 +1196,19 @@ mod provenance {
             Command::new(env!("CARGO_BIN_EXE_cutroom"))
                 .args(["concat", s(&renders[0]), "-o", s(&cut)])
                 .args(["--sign-cert", s(&cert), "--sign-key", s(&key)])
-                .env("CUTROOM_SIGN_TSA", &tsa)
+                .env("CUTROOM_SIGN_TSA", &tsa.url)
                 .output()
                 .unwrap(),
         );
-        assert_eq!(answered.load(Ordering::SeqCst), 2, "one request per output");
+        {
+            // One check before the work, with no output file yet; then one request per
+            // output, while the signed output is staged beside it, before it is moved in place.
+            let asked = tsa.asked.lock().unwrap();
+            assert_eq!(asked.len(), 4, "{asked:?}");
+            let staged = |a: &Asked| a.files.iter().any(|f| f.starts_with(".cut.mp4."));
+            assert!(!staged(&asked[2]) && !asked[2].files.contains(&"cut.mp4".into()));
+            assert!(staged(&asked[3]), "{asked:?}");
+        }
         let p = probe_one(&cut)["provenance"].clone();
         let signed_at = p["signed_at"].as_str().unwrap_or_else(|| panic!("{p}"));
         assert!((0..60).contains(&seconds_ago(signed_at)), "{signed_at}");
@@ -1168,11 +1265,18 @@ mod provenance {
                 "its reply is not an RFC 3161 time-stamp response",
             ),
         ] {
-            let (tsa, _) = time_stamp_authority(d, how);
-            let err = refused_signing(d, &["--sign-tsa", &tsa], &cert, &key);
+            let tsa = time_stamp_authority(d, how);
+            let err = refused_signing(d, &["--sign-tsa", &tsa.url], &cert, &key);
             assert!(
-                err.contains(&format!("time-stamp authority {tsa}: {says}")),
+                err.contains(&format!("time-stamp authority {}: {says}", tsa.url)),
                 "{err}"
+            );
+            // Asked once, before the work: no output, not even a staged one, existed then.
+            let asked = tsa.asked.lock().unwrap();
+            assert_eq!(asked.len(), 1, "{asked:?}");
+            assert!(
+                !asked[0].files.iter().any(|f| f.contains("cut.mp4")),
+                "the TSA was asked after the work began: {asked:?}"
             );
         }
         let err = refused_signing(d, &["--sign-tsa", &closed], &cert, &key);
@@ -1188,6 +1292,141 @@ mod provenance {
             .filter(|n| n.contains("cut"))
             .collect();
         assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn an_https_time_stamp_authority_behind_a_private_ca_is_trusted_through_its_ca_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let (tsa, ca) = https_time_stamp_authority(d, Tsa::Stamps);
+        let (cert, key) = signing_cert(d, "editor", "ec");
+        let cut = d.join("cut.mp4");
+        let concat = |ca: Option<&Path>| {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_cutroom"));
+            c.args(["concat", s(&fixture("no_audio.mp4")), "-o", s(&cut)])
+                .args(["--sign-cert", s(&cert), "--sign-key", s(&key)])
+                .args(["--sign-tsa", &tsa.url])
+                .env_remove("SSL_CERT_FILE");
+            if let Some(ca) = ca {
+                c.env("SSL_CERT_FILE", ca);
+            }
+            c.output().unwrap()
+        };
+        // Its CA not given: refused before the work, naming the authority and the fix.
+        let out = concat(None);
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!(
+                "time-stamp authority {}: its certificate is not trusted",
+                tsa.url
+            )) && err.contains("SSL_CERT_FILE"),
+            "{err}"
+        );
+        assert!(!cut.exists());
+        assert_eq!(tsa.count(), 0, "no request got through");
+        // Trusted through SSL_CERT_FILE: checked, then time-stamped.
+        succeeded(concat(Some(&ca)));
+        assert_eq!(tsa.count(), 2);
+        let p = probe_one(&cut)["provenance"].clone();
+        assert_eq!(p["time_stamped_by"], "cutroom test TSA", "{p}");
+        assert_eq!(p["state"], "valid", "{p}");
+        // assemble trusts it through --ca-cert, as it trusts the renders' API.
+        let spec = d.join("promo.toml");
+        std::fs::write(
+            &spec,
+            format!(
+                "outputs = [\"square\"]\n[[shot]]\nsrc = \"{}\"\nout = \"1\"\n\
+                 [sync]\nfail_on_error = false\n\
+                 [provenance]\nsign_cert = \"{}\"\nsign_key = \"{}\"\ntsa = \"{}\"\n",
+                s(&fixture("marker_landscape_25.mp4")),
+                s(&cert),
+                s(&key),
+                tsa.url
+            ),
+        )
+        .unwrap();
+        let out_dir = d.join("out");
+        succeeded(
+            Command::new(env!("CARGO_BIN_EXE_cutroom"))
+                .args(["assemble", s(&spec), "-o", s(&out_dir), "-q"])
+                .args(["--ca-cert", s(&ca)])
+                .env_remove("SSL_CERT_FILE")
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(tsa.count(), 4, "a check, then the one deliverable");
+        let p = probe_one(&out_dir.join("promo.square.mp4"))["provenance"].clone();
+        assert_eq!(p["time_stamped_by"], "cutroom test TSA", "{p}");
+    }
+
+    #[test]
+    fn user_info_in_the_time_stamp_authority_url_is_sent_as_basic_auth_and_never_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let (cert, key) = signing_cert(d, "editor", "ec");
+        let tsa = time_stamp_authority(d, Tsa::Fails);
+        let with_user = tsa.url.replacen("http://", "http://tsa-user:s3cret@", 1);
+        let err = refused_signing(d, &["--sign-tsa", &with_user], &cert, &key);
+        assert!(
+            err.contains(&format!(
+                "time-stamp authority {}: answered HTTP 500",
+                tsa.url
+            )) && !err.contains("s3cret")
+                && !err.contains("tsa-user"),
+            "{err}"
+        );
+        let asked = tsa.asked.lock().unwrap();
+        // base64 of "tsa-user:s3cret"
+        assert_eq!(
+            asked[0].authorization.as_deref(),
+            Some("Basic dHNhLXVzZXI6czNjcmV0"),
+            "{asked:?}"
+        );
+    }
+
+    #[test]
+    fn a_batch_asks_its_time_stamp_authority_once_before_any_variant() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let (cert, key) = signing_cert(d, "editor", "ec");
+        let tsa = time_stamp_authority(d, Tsa::Fails);
+        let spec = d.join("cut.toml");
+        std::fs::write(
+            &spec,
+            format!(
+                "name = \"promo-{{{{lang}}}}\"\noutputs = [\"square\"]\n[vars]\nlang = \"en\"\n\
+                 [[shot]]\nsrc = \"{}\"\n\
+                 [provenance]\nsign_cert = \"{}\"\nsign_key = \"{}\"\ntsa = \"{}\"\n",
+                s(&fixture("marker_landscape_25.mp4")),
+                s(&cert),
+                s(&key),
+                tsa.url
+            ),
+        )
+        .unwrap();
+        let variants = d.join("variants.csv");
+        std::fs::write(&variants, "variant,lang\nen,en\nfr,fr\nde,de\n").unwrap();
+        let out_dir = d.join("batch");
+        let out = cutroom(&[
+            "batch",
+            s(&spec),
+            "--variants",
+            s(&variants),
+            "-o",
+            s(&out_dir),
+        ]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!(
+                "time-stamp authority {}: answered HTTP 500",
+                tsa.url
+            )),
+            "{err}"
+        );
+        assert_eq!(tsa.count(), 1, "once for the three variants");
+        assert!(!out_dir.exists(), "nothing written");
     }
 }
 

@@ -10,6 +10,7 @@ use cutroom::error::exit;
 use cutroom::export::EncoderThreads;
 use cutroom::fetch::{Client, RenderOptions};
 use cutroom::progress::Progress;
+use cutroom::provenance::{check_tsa, Policy};
 use cutroom::Result;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -33,6 +34,8 @@ pub struct Args {
 pub fn run(args: Args, global: &Global) -> Result<i32> {
     let cut = Cut::load(&args.spec)?;
     let (client, opts) = args.render.client_and_options()?;
+    let policy = policy(&cut, &args.provenance, &client)?;
+    check_tsa([&policy])?;
     let shots_dir = args.output.join("shots");
     let report = assemble_into(
         &cut,
@@ -43,7 +46,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         &opts,
         EncoderThreads::Shared,
         None,
-        &args.provenance,
+        &policy,
         &Bars::new(global.quiet),
     )?;
     if args.json {
@@ -81,10 +84,25 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     })
 }
 
+/// The signing `cut` asks for: `sign`'s options, else its `[provenance]`; an https time-stamp
+/// authority also trusts `--ca-cert` (`SSL_CERT_FILE`), as the renders' API does.
+pub(super) fn policy(cut: &Cut, sign: &ProvenanceArgs, client: &Client) -> Result<Policy> {
+    let mut sign = sign.clone();
+    if sign.sign_cert.is_none() && sign.sign_key.is_none() {
+        sign.sign_cert.clone_from(&cut.provenance.sign_cert);
+        sign.sign_key.clone_from(&cut.provenance.sign_key);
+    }
+    if sign.sign_tsa.is_none() {
+        sign.sign_tsa.clone_from(&cut.provenance.tsa);
+    }
+    sign.require_provenance |= cut.provenance.require;
+    sign.policy(client.config().ca_cert.as_deref())
+}
+
 /// Assemble `cut` (read from `spec`) into `out`, its renders and downloads cached in
 /// `shots_dir`, keeping what an earlier run there left intact, its soundtrack mastered through
-/// `masters` when runs share them, signed as `sign` asks (or else the spec's `[provenance]`);
-/// the report as written.
+/// `masters` when runs share them, signed as `policy` says (see [`policy`]); the report as
+/// written.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn assemble_into(
     cut: &Cut,
@@ -95,19 +113,9 @@ pub(super) fn assemble_into(
     opts: &RenderOptions,
     encoder_threads: EncoderThreads,
     masters: Option<&Masters>,
-    sign: &ProvenanceArgs,
+    policy: &Policy,
     progress: &dyn Progress,
 ) -> Result<serde_json::Value> {
-    let mut sign = sign.clone();
-    if sign.sign_cert.is_none() && sign.sign_key.is_none() {
-        sign.sign_cert.clone_from(&cut.provenance.sign_cert);
-        sign.sign_key.clone_from(&cut.provenance.sign_key);
-    }
-    if sign.sign_tsa.is_none() {
-        sign.sign_tsa.clone_from(&cut.provenance.tsa);
-    }
-    sign.require_provenance |= cut.provenance.require;
-    let policy = sign.policy()?;
     let t = Instant::now();
     let inputs = block_on(sources::resolve(
         cut, spec, shots_dir, client, opts, progress,
@@ -128,7 +136,7 @@ pub(super) fn assemble_into(
                 sources_s,
                 encoder_threads,
                 masters,
-                &policy,
+                policy,
                 progress,
             )?;
             serde_json::to_value(&r).expect("a report is JSON")

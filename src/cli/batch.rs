@@ -1,7 +1,7 @@
 //! `cutroom batch cut.toml --variants FILE -o DIR`.
 
 use super::api::RenderArgs;
-use super::assemble::assemble_into;
+use super::assemble::{assemble_into, policy};
 use super::bars::Bars;
 use super::provenance_args::ProvenanceArgs;
 use super::{print_json, Global};
@@ -12,6 +12,7 @@ use cutroom::batch::{self, emit, Shard, Variant};
 use cutroom::error::{exit, Error};
 use cutroom::export::EncoderThreads;
 use cutroom::progress::Progress;
+use cutroom::provenance::{check_tsa, Policy};
 use cutroom::{output, Result};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -92,6 +93,17 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         }
         None => (0..variants.len()).collect(),
     };
+    let (client, opts) = args.render.client_and_options()?;
+    // Each variant signed as its spec's `[provenance]` asks (a bad key is that variant's
+    // error); the time-stamp authorities asked once, before any work.
+    let policies: Vec<Result<Policy>> = cuts
+        .iter()
+        .map(|c| {
+            let cut = c.as_ref().map_err(clone_err)?;
+            policy(cut, &ProvenanceArgs::default(), &client)
+        })
+        .collect();
+    check_tsa(mine.iter().filter_map(|&i| policies[i].as_ref().ok()))?;
     output::make_dir(&args.output)?;
     let out = args.output.as_path();
     let shard_name = shard.map(|s| format!("{}/{}", s.index, s.count));
@@ -106,7 +118,6 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             });
         }
     })?;
-    let (client, opts) = args.render.client_and_options()?;
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
@@ -138,11 +149,11 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             };
             let t = Instant::now();
             let outcome = cuts[i].as_ref().map_err(clone_err).and_then(|cut| {
+                let policy = policies[i].as_ref().map_err(clone_err)?;
                 let dir = out.join(&v.name);
                 output::make_dir(&dir)?;
                 let shots = shots_dir(out, cut);
-                // Exports side by side, one per core: each encoder on one thread. Signed
-                // as the spec's `[provenance]` asks.
+                // Exports side by side, one per core: each encoder on one thread.
                 let report = assemble_into(
                     cut,
                     &args.spec,
@@ -152,7 +163,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                     &opts,
                     EncoderThreads::One,
                     Some(&masters),
-                    &ProvenanceArgs::default(),
+                    policy,
                     &inner,
                 )?;
                 let fails = assemble::fails(&report, cut);

@@ -2,6 +2,7 @@
 //! with fault injection, over http or https.
 
 use super::api::{block_on_threaded, parse_duration};
+use super::provenance_args::ssl_cert_file;
 use super::Global;
 use cutroom::emulate::{serve, Options};
 use cutroom::fetch::{ApiKey, Limits, Provider};
@@ -175,14 +176,18 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
         flavor,
         tls: args.tls_cert.zip(args.tls_key),
         sign: match (&args.sign_cert, &args.sign_key) {
-            (Some(cert), Some(key)) => Some(
-                SigningKey::load(cert, key)?.with_tsa(
-                    args.sign_tsa
-                        .as_deref()
-                        .map(TimeStampAuthority::parse)
-                        .transpose()?,
-                ),
-            ),
+            (Some(cert), Some(key)) => {
+                let key = SigningKey::load(cert, key)?;
+                let ca = ssl_cert_file();
+                let tsa = args
+                    .sign_tsa
+                    .as_deref()
+                    .map(|url| TimeStampAuthority::parse(url, ca.as_deref()))
+                    .transpose()?;
+                // Asked once now, not first at the first render.
+                tsa.as_ref().map(TimeStampAuthority::check).transpose()?;
+                Some(key.with_tsa(tsa))
+            }
             _ => None,
         },
     };

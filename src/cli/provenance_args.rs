@@ -1,7 +1,7 @@
 //! The signing options of the commands that write deliverables.
 
 use cutroom::progress::Progress;
-use cutroom::provenance::{Edit, Policy, Signing, SigningKey, TimeStampAuthority};
+use cutroom::provenance::{check_tsa, Edit, Policy, Signing, SigningKey, TimeStampAuthority};
 use cutroom::{Error, Result};
 use std::path::{Path, PathBuf};
 
@@ -32,8 +32,9 @@ pub struct ProvenanceArgs {
 }
 
 impl ProvenanceArgs {
-    /// The policy these options ask for; the key is loaded and checked now.
-    pub fn policy(&self) -> Result<Policy> {
+    /// The policy these options ask for, an https time-stamp authority also trusting the CA
+    /// certificates of the PEM file `ca`; the key is loaded and checked now.
+    pub fn policy(&self, ca: Option<&Path>) -> Result<Policy> {
         let key = match (&self.sign_cert, &self.sign_key) {
             (Some(cert), Some(key)) => Some(SigningKey::load(cert, key)?),
             (None, None) if self.sign_tsa.is_some() => {
@@ -50,7 +51,7 @@ impl ProvenanceArgs {
         let tsa = self
             .sign_tsa
             .as_deref()
-            .map(TimeStampAuthority::parse)
+            .map(|url| TimeStampAuthority::parse(url, ca))
             .transpose()?;
         let key = key.map(|k| k.with_tsa(tsa));
         Ok(Policy {
@@ -59,11 +60,20 @@ impl ProvenanceArgs {
         })
     }
 
-    /// The signing of `output`, made by `edit`, before any work: the key loaded, and without
-    /// one the sources' credentials checked (see [`Policy::check`]).
+    /// The signing of `output`, made by `edit`, before any work: the key loaded, without one
+    /// the sources' credentials checked (see [`Policy::check`]), the time-stamp authority
+    /// asked once (trusted through `SSL_CERT_FILE`: these commands have no `--ca-cert`).
     pub fn signing(&self, edit: Edit, output: &Path, progress: &dyn Progress) -> Result<Signing> {
-        let policy = self.policy()?;
+        let policy = self.policy(ssl_cert_file().as_deref())?;
         policy.check(&edit, output, progress)?;
+        check_tsa([&policy])?;
         Ok(Signing { policy, edit })
     }
+}
+
+/// `SSL_CERT_FILE` (as `--ca-cert` reads it), for the commands without that option.
+pub fn ssl_cert_file() -> Option<PathBuf> {
+    std::env::var_os("SSL_CERT_FILE")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }

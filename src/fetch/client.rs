@@ -32,7 +32,7 @@ pub(crate) enum Body {
 }
 
 /// The certificates of the PEM file at `path` (`--ca-cert`, `SSL_CERT_FILE`).
-fn trusted(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
+pub(crate) fn trusted(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
     let pem = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let certs = reqwest::Certificate::from_pem_bundle(&pem)
         .map_err(|e| Error::bad_input(path, format!("not a PEM certificate file: {e}")))?;
@@ -695,7 +695,7 @@ pub(crate) fn describe(e: &reqwest::Error) -> String {
 }
 
 /// The TLS library's reason when `e` is a server certificate refused as untrusted or invalid.
-fn untrusted_certificate(e: &reqwest::Error) -> Option<String> {
+pub(crate) fn untrusted_certificate(e: &reqwest::Error) -> Option<String> {
     use tokio_rustls::rustls::Error as Tls;
     let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(s) = src {

@@ -26,7 +26,7 @@ mod writer;
 pub use backoff::{server_hint, Backoff};
 pub use cache::{safe_name, write_json_atomic, Cache, CachedFile, Entry};
 pub use catalog::{Catalog, ModelEntry};
-pub(crate) use client::describe;
+pub(crate) use client::{describe, trusted, untrusted_certificate};
 pub use client::{Client, Created};
 pub use config::{
     check_url, redact_url, ApiConfig, ApiKey, DEFAULT_BASE_URL, DEFAULT_MAX_DOWNLOAD_BYTES,

@@ -8,7 +8,7 @@ mod read;
 mod sign;
 mod timestamp;
 
-pub use policy::{Policy, Signing};
+pub use policy::{check_tsa, Policy, Signing};
 pub use read::{read, ActionInfo, IngredientInfo, Provenance};
 pub use sign::{sign_render, sign_staged, Edit, SigningKey, Step};
 pub use timestamp::TimeStampAuthority;

@@ -44,6 +44,20 @@ impl Policy {
     }
 }
 
+/// Before any work, after the command's own checks: each distinct time-stamp authority of
+/// `policies` asked once (see [`super::TimeStampAuthority::check`]), so one that fails stops
+/// the command before the work rather than after it.
+pub fn check_tsa<'a>(policies: impl IntoIterator<Item = &'a Policy>) -> Result<()> {
+    let mut asked: Vec<&str> = Vec::new();
+    for tsa in policies.into_iter().filter_map(|p| p.key.as_ref()?.tsa()) {
+        if !asked.contains(&tsa.url()) {
+            tsa.check()?;
+            asked.push(tsa.url());
+        }
+    }
+    Ok(())
+}
+
 /// A policy and the edit a command's deliverables come from, for the writer of the
 /// deliverables to seal each (with its own further steps).
 #[derive(Debug, Clone, Default)]

@@ -1,15 +1,17 @@
 //! RFC 3161 time-stamps for signatures: a signer that asks a time-stamp authority (TSA) the
-//! user named to countersign each claim signature, so readers learn when it was signed.
+//! user named to countersign each claim signature, so readers learn when it was signed, and
+//! the check of that TSA before any work.
 //!
 //! c2pa builds the request and checks the reply (status, content type, nonce, the token's own
 //! signature); this build of c2pa has no HTTP client, so the POST goes through reqwest here.
 
 use crate::error::{Error, Result};
-use crate::fetch::{describe, redact_url};
+use crate::fetch::{describe, redact_url, trusted, untrusted_certificate};
 use c2pa::crypto::time_stamp::{default_rfc3161_message, default_rfc3161_request, TimeStampError};
 use c2pa::http::{http, HttpResolverError, SyncHttpResolver};
 use c2pa::{BoxedSigner, Context, Signer, SigningAlg};
 use std::io::Read;
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 use url::Url;
@@ -19,36 +21,72 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest wait for its whole reply (public TSAs answer in well under a second).
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A time-stamp authority's URL (`--sign-tsa`), checked to be http(s).
-#[derive(Debug, Clone, PartialEq)]
-pub struct TimeStampAuthority(Url);
+/// What the check before the work has stamped (any message does: only the reply is checked).
+const CHECK_MESSAGE: &[u8] = b"cutroom: checking the time-stamp authority before the work";
+
+/// A time-stamp authority (`--sign-tsa`): its http(s) URL, and the CA certificates an https
+/// one is trusted through besides the built-in roots.
+#[derive(Debug, Clone)]
+pub struct TimeStampAuthority {
+    url: Url,
+    roots: Vec<reqwest::Certificate>,
+}
 
 impl TimeStampAuthority {
-    /// The TSA at `url`: http or https (a TSA's reply is signed, so plain http is usual).
-    pub fn parse(url: &str) -> Result<Self> {
+    /// The TSA at `url`: http or https (a TSA's reply is signed, so plain http is usual). An
+    /// https one also trusts the CA certificates of the PEM file `ca` (`--ca-cert`,
+    /// `SSL_CERT_FILE`), read now; an http one never reads it (it often names the whole
+    /// system bundle). User info in the URL is sent as basic auth.
+    pub fn parse(url: &str, ca: Option<&Path>) -> Result<Self> {
         let parsed = Url::parse(url).map_err(|e| {
             Error::Usage(format!(
                 "time-stamp authority {url:?} is not a URL ({e}); give e.g. \
                  http://timestamp.digicert.com"
             ))
         })?;
-        match parsed.scheme() {
-            "http" | "https" => Ok(Self(parsed)),
-            s => Err(Error::Usage(format!(
-                "time-stamp authority {}: unsupported scheme {s:?} (use http:// or https://)",
-                redact_url(&parsed)
-            ))),
-        }
+        let roots = match (parsed.scheme(), ca) {
+            ("http", _) | ("https", None) => Vec::new(),
+            ("https", Some(ca)) => trusted(ca)?,
+            (s, _) => {
+                return Err(Error::Usage(format!(
+                    "time-stamp authority {}: unsupported scheme {s:?} (use http:// or https://)",
+                    redact_url(&parsed)
+                )))
+            }
+        };
+        Ok(Self { url: parsed, roots })
     }
 
     /// The URL as shown in messages (user info and query redacted).
     pub fn shown(&self) -> String {
-        redact_url(&self.0)
+        redact_url(&self.url)
     }
 
     /// The URL itself.
     pub fn url(&self) -> &str {
-        self.0.as_str()
+        self.url.as_str()
+    }
+
+    /// Before any work: one time-stamp, asked and checked as each signature's is, so a TSA
+    /// that is mistyped, unreachable, untrusted or no TSA fails the command at once rather
+    /// than after the work; the error names it.
+    pub fn check(&self) -> Result<()> {
+        self.stamp(CHECK_MESSAGE)
+            .map(drop)
+            .map_err(|e| self.error(&problem(&e)))
+    }
+
+    /// This TSA's time-stamp token for `message` (a signature), checked by c2pa: status,
+    /// content type, nonce, the hash it stamps, the token's signature.
+    fn stamp(&self, message: &[u8]) -> std::result::Result<Vec<u8>, TimeStampError> {
+        let context = Context::new().with_resolver(Post::new(&self.roots));
+        let body = default_rfc3161_message(message)?;
+        default_rfc3161_request(self.url(), None, &body, message, &context)
+    }
+
+    /// The error of this TSA failing `why`.
+    fn error(&self, why: &str) -> Error {
+        Error::Remote(format!("time-stamp authority {}: {why}", self.shown()))
     }
 }
 
@@ -71,10 +109,7 @@ impl TimeStamped {
     /// The error to report when signing failed: the TSA's, when it was the TSA that failed.
     pub(super) fn failure(&self) -> Option<Error> {
         let why = self.failure.lock().ok()?.clone()?;
-        Some(Error::Remote(format!(
-            "time-stamp authority {}: {why}",
-            self.tsa.shown()
-        )))
+        Some(self.tsa.error(&why))
     }
 }
 
@@ -101,10 +136,7 @@ impl Signer for TimeStamped {
     }
 
     fn send_timestamp_request(&self, message: &[u8]) -> Option<c2pa::Result<Vec<u8>>> {
-        let context = Context::new().with_resolver(Post::new());
-        let reply = default_rfc3161_message(message).and_then(|body| {
-            default_rfc3161_request(self.tsa.url(), None, &body, message, &context)
-        });
+        let reply = self.tsa.stamp(message);
         if let Err(e) = &reply {
             if let Ok(mut f) = self.failure.lock() {
                 *f = Some(problem(e));
@@ -139,13 +171,18 @@ struct Post {
 }
 
 impl Post {
-    fn new() -> Self {
+    /// Posting with the built-in roots and `roots` trusted.
+    fn new(roots: &[reqwest::Certificate]) -> Self {
+        let builder = reqwest::Client::builder()
+            .user_agent(concat!("cutroom/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none());
+        let builder = roots
+            .iter()
+            .fold(builder, |b, c| b.add_root_certificate(c.clone()));
         Self {
-            client: reqwest::Client::builder()
-                .user_agent(concat!("cutroom/", env!("CARGO_PKG_VERSION")))
-                .connect_timeout(CONNECT_TIMEOUT)
-                .timeout(TIMEOUT)
-                .redirect(reqwest::redirect::Policy::none())
+            client: builder
                 .build()
                 .map_err(|e| format!("cannot start the HTTP client: {e}")),
         }
@@ -155,14 +192,32 @@ impl Post {
         client: reqwest::Client,
         request: http::Request<Vec<u8>>,
     ) -> std::result::Result<http::Response<Vec<u8>>, String> {
-        let request = reqwest::Request::try_from(request).map_err(|e| describe(&e))?;
-        let response = client.execute(request).await.map_err(|e| describe(&e))?;
+        let (parts, body) = request.into_parts();
+        // Through a request builder, which sends the URL's user info as basic auth.
+        let response = client
+            .request(parts.method, parts.uri.to_string())
+            .headers(parts.headers)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| failed(&e))?;
         let mut reply = http::Response::builder().status(response.status());
         for (name, value) in response.headers() {
             reply = reply.header(name, value);
         }
         let body = response.bytes().await.map_err(|e| describe(&e))?;
         reply.body(body.to_vec()).map_err(|e| e.to_string())
+    }
+}
+
+/// Why a request to the TSA failed, saying how to trust a private CA when that is why.
+fn failed(e: &reqwest::Error) -> String {
+    match untrusted_certificate(e) {
+        Some(why) => format!(
+            "its certificate is not trusted ({why}); if a private CA signed it, give that CA \
+             with SSL_CERT_FILE=PEM (assemble, batch: also --ca-cert PEM)"
+        ),
+        None => describe(e),
     }
 }
 
@@ -202,12 +257,12 @@ mod tests {
 
     #[test]
     fn a_tsa_is_an_http_url_shown_without_its_secrets() {
-        let tsa = TimeStampAuthority::parse("https://user:pw@tsa.example/ts?key=k").unwrap();
+        let tsa = TimeStampAuthority::parse("https://user:pw@tsa.example/ts?key=k", None).unwrap();
         assert_eq!(tsa.shown(), "https://tsa.example/ts?...");
         assert_eq!(tsa.url(), "https://user:pw@tsa.example/ts?key=k");
-        assert!(TimeStampAuthority::parse("http://timestamp.digicert.com").is_ok());
+        assert!(TimeStampAuthority::parse("http://timestamp.digicert.com", None).is_ok());
         for bad in ["ftp://tsa.example/", "timestamp.digicert.com"] {
-            let e = TimeStampAuthority::parse(bad).unwrap_err();
+            let e = TimeStampAuthority::parse(bad, None).unwrap_err();
             assert!(matches!(e, Error::Usage(_)), "{e}");
             assert!(e.to_string().contains("time-stamp authority"), "{e}");
         }

@@ -1261,6 +1261,21 @@ pub fn signing_cert(dir: &Path, name: &str, key: &str) -> (PathBuf, PathBuf) {
     (chain, key_pem)
 }
 
+/// A test CA and a certificate it signed for 127.0.0.1, made with the openssl CLI:
+/// (ca.pem, cert.pem, key.pem).
+pub fn test_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let ca = make_ca(dir, "tls");
+    let (cert, key) = issue_cert(
+        dir,
+        &ca,
+        "tls",
+        "ec",
+        "/CN=127.0.0.1",
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    );
+    (ca.0, cert, key)
+}
+
 /// Flip one byte in the middle of an MP4's `mdat` payload (a tampered picture).
 pub fn flip_mdat_byte(path: &Path) {
     let mut bytes = std::fs::read(path).unwrap();
