@@ -57,8 +57,9 @@ pub struct ApiArgs {
     #[arg(long, short, global = true, help_heading = API_OPTIONS)]
     verbose: bool,
     /// Also trust the CA certificates in this PEM file, e.g. a company proxy's or a test CA;
-    /// the built-in roots stay trusted. Read at start for an https base URL, else at the first
-    /// https request (a plain-http run never reads it).
+    /// the built-in roots stay trusted. Read at start for an https base URL or time-stamp
+    /// authority (--sign-tsa), else at the first https request (a plain-http run never reads
+    /// it).
     #[arg(long, global = true, help_heading = API_OPTIONS, value_name = "PEM", env = "SSL_CERT_FILE")]
     ca_cert: Option<std::path::PathBuf>,
 }

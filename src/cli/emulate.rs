@@ -105,7 +105,8 @@ pub struct Args {
     #[arg(long, value_name = "PEM", requires = "sign_cert")]
     sign_key: Option<std::path::PathBuf>,
     /// Time-stamp every render's signature at this RFC 3161 time-stamp authority, as services
-    /// that time-stamp do. Needs --sign-cert.
+    /// that time-stamp do (asked once at start; an https one also trusts SSL_CERT_FILE).
+    /// Needs --sign-cert.
     #[arg(long, value_name = "URL", requires = "sign_cert")]
     sign_tsa: Option<String>,
 }
