@@ -1332,20 +1332,7 @@ mod provenance {
         assert_eq!(p["time_stamped_by"], "cutroom test TSA", "{p}");
         assert_eq!(p["state"], "valid", "{p}");
         // assemble trusts it through --ca-cert, as it trusts the renders' API.
-        let spec = d.join("promo.toml");
-        std::fs::write(
-            &spec,
-            format!(
-                "outputs = [\"square\"]\n[[shot]]\nsrc = \"{}\"\nout = \"1\"\n\
-                 [sync]\nfail_on_error = false\n\
-                 [provenance]\nsign_cert = \"{}\"\nsign_key = \"{}\"\ntsa = \"{}\"\n",
-                s(&fixture("marker_landscape_25.mp4")),
-                s(&cert),
-                s(&key),
-                tsa.url
-            ),
-        )
-        .unwrap();
+        let spec = signed_spec(d, "outputs = [\"square\"]\n", (&cert, &key), &tsa.url);
         let out_dir = d.join("out");
         succeeded(
             Command::new(env!("CARGO_BIN_EXE_cutroom"))
@@ -1356,8 +1343,23 @@ mod provenance {
                 .unwrap(),
         );
         assert_eq!(tsa.count(), 4, "a check, then the one deliverable");
-        let p = probe_one(&out_dir.join("promo.square.mp4"))["provenance"].clone();
+        let p = probe_one(&out_dir.join("cut.square.mp4"))["provenance"].clone();
         assert_eq!(p["time_stamped_by"], "cutroom test TSA", "{p}");
+    }
+
+    /// A cut spec: `head`, one second of a marker clip, signed with `key` (certificate, key)
+    /// and time-stamped by `tsa`.
+    fn signed_spec(d: &Path, head: &str, key: (&Path, &Path), tsa: &str) -> PathBuf {
+        let spec = d.join("cut.toml");
+        let text = format!(
+            "{head}[[shot]]\nsrc = \"{}\"\nout = \"1\"\n[sync]\nfail_on_error = false\n\
+             [provenance]\nsign_cert = \"{}\"\nsign_key = \"{}\"\ntsa = \"{tsa}\"\n",
+            s(&fixture("marker_landscape_25.mp4")),
+            s(key.0),
+            s(key.1),
+        );
+        std::fs::write(&spec, text).unwrap();
+        spec
     }
 
     #[test]
@@ -1391,20 +1393,8 @@ mod provenance {
         let d = dir.path();
         let (cert, key) = signing_cert(d, "editor", "ec");
         let tsa = time_stamp_authority(d, Tsa::Fails);
-        let spec = d.join("cut.toml");
-        std::fs::write(
-            &spec,
-            format!(
-                "name = \"promo-{{{{lang}}}}\"\noutputs = [\"square\"]\n[vars]\nlang = \"en\"\n\
-                 [[shot]]\nsrc = \"{}\"\n\
-                 [provenance]\nsign_cert = \"{}\"\nsign_key = \"{}\"\ntsa = \"{}\"\n",
-                s(&fixture("marker_landscape_25.mp4")),
-                s(&cert),
-                s(&key),
-                tsa.url
-            ),
-        )
-        .unwrap();
+        let head = "name = \"promo-{{lang}}\"\noutputs = [\"square\"]\n[vars]\nlang = \"en\"\n";
+        let spec = signed_spec(d, head, (&cert, &key), &tsa.url);
         let variants = d.join("variants.csv");
         std::fs::write(&variants, "variant,lang\nen,en\nfr,fr\nde,de\n").unwrap();
         let out_dir = d.join("batch");
