@@ -17,6 +17,7 @@ pub mod yuv;
 use detect::Detection;
 use roi::Roi;
 use std::sync::OnceLock;
+use tract_linalg::multithread::Executor;
 use tract_onnx::prelude::*;
 
 /// A packed 8-bit RGB picture.
@@ -98,7 +99,21 @@ fn plan(onnx: &tract_onnx::Onnx, bytes: &[u8], side: usize) -> TractResult<Plan>
     onnx.model_for_read(&mut std::io::Cursor::new(bytes))?
         .with_input_fact(0, f32::fact([1, side, side, 3]).into())?
         .into_optimized()?
-        .into_runnable()
+        .into_runnable_with_options(&RunOptions {
+            executor: Some(executor().clone()),
+            ..RunOptions::default()
+        })
+}
+
+/// The face models' thread pool, one per process with a thread per core: a lone sync's face
+/// work also uses the core the decoder leaves free while it waits on the face queue, and syncs
+/// run side by side (`batch`) share it rather than each adding threads.
+fn executor() -> &'static Executor {
+    static POOL: OnceLock<Executor> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Executor::multithread_with_name(cores, "faces")
+    })
 }
 
 /// Run a model (its `state`, kept from run to run) on one NHWC picture of `side` x `side`
