@@ -1759,3 +1759,19 @@ fn picture_bits_do_not_depend_on_what_fresh_memory_held() {
     };
     assert_eq!(export("0"), export("0xFFE0"));
 }
+
+#[test]
+fn a_file_that_is_not_media_is_refused_as_such_not_as_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_media = fixture("not_media.mp4");
+    for extra in [&[][..], &["--require-provenance"][..]] {
+        let mut args = vec!["export", s(&not_media), "-p", "x", "-o", s(dir.path())];
+        args.extend_from_slice(extra);
+        let run = cutroom(&args);
+        assert_eq!(run.status.code(), Some(1), "{extra:?}");
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(err.contains("not a media file"), "{extra:?}: {err}");
+        assert!(!err.contains("Content Credentials"), "{extra:?}: {err}");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

@@ -90,9 +90,14 @@ pub fn read(path: &Path) -> Result<Option<Provenance>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let reader = match Reader::from_context(Context::new()).with_stream(format, file) {
         Ok(r) => r,
-        // No store; or a file c2pa cannot walk (damage the media checks report themselves).
+        // No store; or a file c2pa cannot walk, not even its container's signature (not media,
+        // or damage: the media checks report it themselves).
         Err(
-            c2pa::Error::JumbfNotFound | c2pa::Error::UnsupportedType | c2pa::Error::IoError(_),
+            c2pa::Error::JumbfNotFound
+            | c2pa::Error::UnsupportedType
+            | c2pa::Error::IoError(_)
+            | c2pa::Error::BmffError(_)
+            | c2pa::Error::RiffError(_),
         ) => return Ok(None),
         Err(e) => return Ok(Some(Provenance::unreadable(&e))),
     };
