@@ -1580,3 +1580,51 @@ fn damaged_packets_skipped_in_decoding_are_reported() {
     let run = cutroom(&["assemble", s(&spec), "-o", s(&out), "--json"]);
     assert_damage_reported(&run, &bad, "audio");
 }
+
+/// A deliverable that fails its sync check (the marker clip's sound 200 ms late) makes the
+/// exit code 3, a check that did not pass (as `sync` exits), not 1 (an error), with every
+/// output written.
+#[test]
+fn a_failed_sync_check_exits_3_with_everything_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let late = d.join("late.mp4");
+    ff(&[
+        "-i",
+        s(&fixture("marker_portrait_30.mp4")),
+        "-af",
+        "adelay=200:all=1,atrim=0:6",
+        "-c:v",
+        "copy",
+        "-c:a",
+        "aac",
+        s(&late),
+    ]);
+    std::fs::write(
+        d.join("small.toml"),
+        "[sq]\nbase = \"square\"\nwidth = 240\nheight = 240\n",
+    )
+    .unwrap();
+    let spec = d.join("cut.toml");
+    std::fs::write(
+        &spec,
+        "name = \"late\"\noutputs = [\"sq\"]\npresets = \"small.toml\"\n\
+         [[shot]]\nsrc = \"late.mp4\"\n",
+    )
+    .unwrap();
+    let out = d.join("out");
+    let run = cutroom(&["-q", "assemble", s(&spec), "-o", s(&out), "--json"]);
+    assert_eq!(
+        run.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(report["outputs"][0]["sync_verdict"], "fail", "{report}");
+    assert_eq!(report["sync_ok"], false, "{report}");
+    for name in ["late.sq.mp4", "report.json", "report.html", "timeline.otio"] {
+        assert!(out.join(name).is_file(), "{name}");
+    }
+    assert!(decodes_cleanly(&out.join("late.sq.mp4")));
+}

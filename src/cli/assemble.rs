@@ -78,7 +78,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         outln!("{}", args.output.join("report.json").display());
     }
     Ok(if assemble::fails(&report, &cut) {
-        exit::ERROR
+        exit::CHECK_FAILED
     } else {
         exit::OK
     })
