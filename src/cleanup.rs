@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-/// Temp names in use by this process: id, directory, and the name prefix (holding our PID).
-static LIVE: Mutex<Vec<(u64, PathBuf, String)>> = Mutex::new(Vec::new());
+/// Temp names in use by this process: id, directory, and the name prefix (holding our PID),
+/// or no prefix for a directory the run made for its outputs.
+static LIVE: Mutex<Vec<(u64, PathBuf, Option<String>)>> = Mutex::new(Vec::new());
 /// Directories already swept of stale temp files by this process.
 static SWEPT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
@@ -33,8 +34,18 @@ pub struct Live(u64);
 impl Live {
     /// Register the temp names starting with `prefix` in `dir`.
     pub fn names(dir: &Path, prefix: &str) -> Self {
+        Self::register(dir, Some(prefix.to_string()))
+    }
+
+    /// Register `dir`, made by this run for its outputs: removed on SIGINT/SIGTERM when it is
+    /// empty once the temp files are gone.
+    pub fn made_dir(dir: &Path) -> Self {
+        Self::register(dir, None)
+    }
+
+    fn register(dir: &Path, prefix: Option<String>) -> Self {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        lock(&LIVE).push((id, dir.to_path_buf(), prefix.to_string()));
+        lock(&LIVE).push((id, dir.to_path_buf(), prefix));
         Self(id)
     }
 }
@@ -61,6 +72,7 @@ pub fn on_signals() {
             // Held until the exit: no temp name is registered or let go meanwhile.
             let live = lock(&LIVE);
             for (_, dir, prefix) in live.iter() {
+                let Some(prefix) = prefix else { continue };
                 let Ok(entries) = std::fs::read_dir(dir) else {
                     continue;
                 };
@@ -73,6 +85,10 @@ pub fn on_signals() {
                         };
                     }
                 }
+            }
+            // Innermost first; only when empty: never what someone else put there meanwhile.
+            for (_, dir, _) in live.iter().rev().filter(|(_, _, p)| p.is_none()) {
+                let _ = std::fs::remove_dir(dir);
             }
             std::process::exit(128 + sig);
         }

@@ -110,7 +110,7 @@ impl AtomicOutput {
 #[derive(Default)]
 pub struct Batch {
     outputs: Vec<AtomicOutput>,
-    made_dirs: Vec<PathBuf>,
+    made_dirs: Vec<(PathBuf, cleanup::Live)>,
 }
 
 impl Batch {
@@ -128,7 +128,10 @@ impl Batch {
             .collect();
         make_dir(dir)?;
         missing.reverse();
-        self.made_dirs.extend(missing);
+        for d in missing {
+            let live = cleanup::Live::made_dir(&d);
+            self.made_dirs.push((d, live));
+        }
         Ok(())
     }
 
@@ -162,7 +165,7 @@ impl Batch {
 impl Drop for Batch {
     fn drop(&mut self) {
         self.outputs.clear();
-        for d in self.made_dirs.iter().rev() {
+        for (d, _) in self.made_dirs.iter().rev() {
             // Only when empty: never remove what someone else put there meanwhile.
             let _ = std::fs::remove_dir(d);
         }

@@ -346,7 +346,7 @@ fn interrupt(args: &[&str], dir: &Path, prefix: &str, signal: &str) -> std::proc
         .spawn()
         .unwrap();
     let start = Instant::now();
-    while !hidden(dir).iter().any(|n| n.starts_with(prefix)) {
+    while !(dir.is_dir() && hidden(dir).iter().any(|n| n.starts_with(prefix))) {
         if let Some(status) = child.try_wait().unwrap() {
             let mut err = String::new();
             std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
@@ -424,6 +424,37 @@ fn signals_remove_the_temp_files_and_the_next_run_removes_a_killed_runs() {
     let status = interrupt(&args, &out, ".cut.square.mp4.", "TERM");
     assert_eq!(status.code(), Some(143));
     assert!(hidden(&out).is_empty(), "left {:?}", hidden(&out));
+}
+
+/// An interrupted run removes the output directories it made (still empty once its temp
+/// files are gone), as a failed run does: `export -o new/deeper` leaves no `new`.
+#[test]
+fn signals_remove_the_output_directories_the_run_made() {
+    let inputs = tempfile::tempdir().unwrap();
+    let (a, _) = slow_concat_inputs(inputs.path());
+    let dir = tempfile::tempdir().unwrap();
+    let new = dir.path().join("new");
+    let out = new.join("deeper");
+    let args = ["export", "-q", s(&a), "-p", "youtube", "-o", s(&out)];
+    let status = interrupt(&args, &out, ".a.youtube.mp4.", "INT");
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        !new.exists(),
+        "left {:?}",
+        std::fs::read_dir(&new).map(|d| d.count())
+    );
+    // assemble's output directory too.
+    let spec = dir.path().join("cut.toml");
+    let cut = format!("outputs = [\"youtube\"]\n[[shot]]\nsrc = \"{}\"\n", s(&a));
+    std::fs::write(&spec, cut).unwrap();
+    let args = ["assemble", "-q", s(&spec), "-o", s(&out)];
+    let status = interrupt(&args, &out, ".cut.youtube.mp4.", "INT");
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        !new.exists(),
+        "left {:?}",
+        std::fs::read_dir(&new).map(|d| d.count())
+    );
 }
 
 #[test]

@@ -153,7 +153,9 @@ pub fn run(
     check_outputs(cut, spec_path, &name, &inputs, out_dir)?;
     let sign = signing(cut, &inputs, policy);
     policy.check(&sign.edit, out_dir, progress)?;
-    crate::output::make_dir(out_dir)?;
+    // Removed again when still empty if the run fails or is interrupted.
+    let mut out_dir_made = output::Batch::new();
+    out_dir_made.make_dir(out_dir)?;
     let mut timings = Timings {
         sources_s,
         ..Timings::default()
@@ -322,6 +324,7 @@ pub fn run(
     staged.add(output::json(&out_dir.join("report.json"), &report)?);
     staged.add(html::write(&out_dir.join("report.html"), &report)?);
     staged.commit()?;
+    out_dir_made.commit()?;
     Ok(report)
 }
 
