@@ -791,3 +791,27 @@ fn assemble_failing_late_keeps_the_earlier_deliverable_and_writes_none() {
     left.sort();
     assert_eq!(left, ["cut.tiny.mp4"]);
 }
+
+/// Every output is an MP4: `-o cut.mkv` is refused (exit 2, nothing written) rather than an
+/// MP4 written under a name that says Matroska.
+#[test]
+fn an_output_named_for_another_container_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = fixture("marker_portrait_30.mp4");
+    let music = fixture("music.wav");
+    for (cmd, ext) in [("concat", "mkv"), ("swap", "webm"), ("duck", "MKV")] {
+        let out = dir.path().join(format!("out.{ext}"));
+        let mut args = vec![cmd, s(&clip)];
+        match cmd {
+            "concat" => args.push(s(&clip)),
+            "swap" => args.extend(["--audio", s(&music)]),
+            _ => args.extend(["--music", s(&music)]),
+        }
+        args.extend(["-o", s(&out)]);
+        let run = cutroom(&args);
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{cmd}: {err}");
+        assert!(err.contains(&format!("not .{ext}")), "{cmd}: {err}");
+        assert!(!out.exists(), "{cmd}");
+    }
+}
