@@ -345,3 +345,90 @@ fn lips_reads_a_sound_made_from_the_mouth_at_its_offset() {
         );
     }
 }
+
+/// The report of `cutroom sync --json -q` on `file` with `extra` options, not decided by lips.
+fn report_of(file: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["sync", "--json", "-q"];
+    args.extend(extra);
+    args.push(file.to_str().unwrap());
+    let out = cutroom(&args);
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let f = v["files"][0].clone();
+    assert_ne!(f["method"], "lips", "{f}");
+    f
+}
+
+/// A clip of one window (2 s) is confirmed by its halves only when they are long enough to
+/// correlate (1.5 s), like a window's or a shot's: here they are not, so the reading stays
+/// unconfirmed. (A 2 s real talking head, its sound 40 ms late, was a confident `fail` by its
+/// 1 s halves, reading -474 ms.)
+#[test]
+fn a_clip_too_short_for_its_halves_stays_unconfirmed() {
+    let Some(real) = real_clips() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let short = dir.path().join("short.mp4");
+    let src = real.join("th_retalk3.mp4");
+    ff(&[
+        "-i",
+        src.to_str().unwrap(),
+        "-t",
+        "2",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-c:a",
+        "aac",
+        short.to_str().unwrap(),
+    ]);
+    let l = &report_of(&short, &[])["lips"];
+    assert!(l["offset_ms"].is_number(), "{l}");
+    assert_eq!(
+        (l["parts"].as_u64(), l["confidence"].as_f64()),
+        (Some(0), Some(0.0)),
+        "{l}"
+    );
+}
+
+/// A window whose own halves both disagree with it does not confirm the clip. (th_retalk1
+/// with its sound 200 ms early reads -267 ms; its first window finds that peak but neither of
+/// its halves does, and it counted as agreeing.)
+#[test]
+fn a_window_its_halves_contradict_does_not_confirm_the_clip() {
+    let Some(real) = real_clips() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = shifted(&real.join("th_retalk1.mp4"), dir.path(), -200);
+    let f = report_of(&file, &[]);
+    let at = f["lips"]["offset_ms"].as_f64().unwrap();
+    // The clip is a variable-rate source on a 30 fps grid: agreement is within a frame + 5 ms.
+    let confirming = f["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| {
+            (w["lips_parts"] == 0 || w["lips_agreeing"].as_u64() > Some(0))
+                && w["lips_offset_ms"]
+                    .as_f64()
+                    .is_some_and(|o| (o - at).abs() <= 38.0)
+        })
+        .count();
+    assert!(
+        f["lips"]["agreeing"].as_u64().unwrap() as usize <= confirming,
+        "{f}"
+    );
+}
+
+/// A peak beyond the lags searched is not taken for one at the end of the search: th_retalk3
+/// with its sound 200 ms late, searched over +-150 ms, reads its +200 ms peak, unconfirmed
+/// (the curves reach a lobe, 120 ms, beyond the search).
+#[test]
+fn a_peak_beyond_the_search_is_not_confirmed() {
+    let Some(real) = real_clips() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = shifted(&real.join("th_retalk3.mp4"), dir.path(), 200);
+    let l = &report_of(&file, &["--max-lag", "150"])["lips"];
+    let at = l["offset_ms"].as_f64().unwrap();
+    assert!((at - 200.0).abs() <= 20.0, "{l}");
+    assert_eq!(l["confidence"].as_f64(), Some(0.0), "{l}");
+}

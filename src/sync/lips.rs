@@ -86,7 +86,7 @@ pub struct LipsEstimate {
     pub windows: Vec<LipsWindow>,
     /// Shots, in the order given.
     pub shots: Vec<Option<LipsMeasure>>,
-    /// Correlation of the clip's curve at each lag from `-MAX_LAG_MS` (for the plot).
+    /// Correlation of the clip's curve at each lag from `-(max_lag + LOBE_MS)`.
     pub curve: Vec<f64>,
     /// Mouth and speech at the found offset.
     pub curves: Curves,
@@ -161,13 +161,16 @@ pub fn measure(
         })
         .collect();
     let energy = VoiceEnergy::new(audio);
-    let lags = 2 * max_lag_ms as usize + 1;
+    // The curves reach a lobe beyond the lags searched, so that a peak near the end of the
+    // search is seen whole, and one beyond it is not taken for a peak at the end.
+    let reach = max_lag_ms + LOBE_MS;
+    let lags = 2 * reach as usize + 1;
     // curves[span][face][lag]
     let mut curves = vec![vec![vec![f64::NAN; lags]; faces.len()]; spans.len()];
     let present = |m: &[Option<f32>], (lo, hi): (usize, usize)| {
         m[lo..hi].iter().filter(|v| v.is_some()).count()
     };
-    for (k, lag) in (-max_lag_ms..=max_lag_ms).enumerate() {
+    for (k, lag) in (-reach..=reach).enumerate() {
         let shift = (lag as f64 * rate / 1000.0).round() as i64;
         let speech: Vec<Option<f32>> = bounds
             .iter()
@@ -184,9 +187,14 @@ pub fn measure(
         }
     }
     let tolerance = (frame_s * 1000.0).round() as i64 + 5;
+    // A part agrees when it finds the same peak and its own parts, if it has any, do not all
+    // disagree with it.
     let agrees = |m: &LipsMeasure, part: Option<LipsMeasure>| {
-        part.is_some_and(|p| (p.offset_ms - m.offset_ms).abs() <= tolerance)
+        part.is_some_and(|p| {
+            (p.parts == 0 || p.agreeing > 0) && (p.offset_ms - m.offset_ms).abs() <= tolerance
+        })
     };
+    let long_enough = |p: &usize| spans[*p].1 - spans[*p].0 >= MIN_PART_S;
     // A span's speaker and peak, trusted as far as its parts agree: its two halves, and for a
     // shot also the windows lying wholly inside it (a shot is a clip of its own).
     let halves_of = |k: usize| whole + 1 + 2 * k;
@@ -200,7 +208,7 @@ pub fn measure(
             k >= windows.len() && spans[w].0 >= start - 1e-9 && spans[w].1 <= end + 1e-9
         });
         let parts: Vec<Option<LipsMeasure>> = (h..h + 2)
-            .filter(|&p| spans[p].1 - spans[p].0 >= MIN_PART_S)
+            .filter(long_enough)
             .chain(inside)
             .map(|p| peak(&curves[p][f], max_lag_ms, faces[f].id))
             .collect();
@@ -260,6 +268,7 @@ pub fn measure(
         } else {
             let h = halves_of(whole);
             (h..h + 2)
+                .filter(long_enough)
                 .map(|p| peak(&curves[p][speaker], max_lag_ms, m.face))
                 .collect()
         };
@@ -319,9 +328,12 @@ fn with_parts(
     }
 }
 
-/// The peak of a correlation curve over lags `-max_lag_ms..`, its runner-up outside its lobe and
-/// the confidence of the peak alone; `None` for an empty or undefined curve.
+/// The peak of a correlation curve over lags `-reach..=reach` (1 ms steps, `reach` = half its
+/// length), its runner-up outside its lobe within `±max_lag_ms` (the lags searched) and the
+/// confidence of the peak alone: none for a peak beyond the lags searched. `None` for an empty
+/// or undefined curve.
 fn peak(curve: &[f64], max_lag_ms: i64, face: u32) -> Option<LipsMeasure> {
+    let reach = (curve.len() / 2) as i64;
     let (k, &top) = curve
         .iter()
         .enumerate()
@@ -336,22 +348,30 @@ fn peak(curve: &[f64], max_lag_ms: i64, face: u32) -> Option<LipsMeasure> {
     while hi + 1 < curve.len() && (curve[hi + 1] <= curve[hi] || hi - k < LOBE_MS as usize) {
         hi += 1;
     }
-    let runner_up = curve[..lo]
+    // The runner-up: the best value outside the lobe among the lags searched.
+    let beyond = (reach - max_lag_ms).max(0) as usize;
+    let searched = beyond..curve.len() - beyond;
+    let runner_up = curve
         .iter()
-        .chain(&curve[hi + 1..])
-        .copied()
-        .filter(|v| v.is_finite())
+        .enumerate()
+        .filter(|&(i, v)| (i < lo || i > hi) && searched.contains(&i) && v.is_finite())
+        .map(|(_, &v)| v)
         .fold(f64::NEG_INFINITY, f64::max);
     let runner_up = if runner_up.is_finite() {
         runner_up
     } else {
         0.0
     };
+    let offset_ms = k as i64 - reach;
     Some(LipsMeasure {
-        offset_ms: k as i64 - max_lag_ms,
+        offset_ms,
         peak: top,
         runner_up,
-        confidence: confidence(top, runner_up),
+        confidence: if offset_ms.abs() <= max_lag_ms {
+            confidence(top, runner_up)
+        } else {
+            0.0
+        },
         face,
         agreeing: 0,
         parts: 0,
