@@ -1775,3 +1775,33 @@ fn a_file_that_is_not_media_is_refused_as_such_not_as_credentials() {
     }
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+/// `--cover 50s` on a 6 s clip (a typo for 5.0) is an error naming the output's length, not
+/// silently its last frame; nothing is written.
+#[test]
+fn a_cover_time_past_the_end_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    for at in ["50s", "180f"] {
+        let run = cutroom(&[
+            "export",
+            "-q",
+            s(&fixture("marker_portrait_30.mp4")),
+            "-p",
+            "x",
+            "--x264-preset",
+            "ultrafast",
+            "--cover",
+            at,
+            "-o",
+            s(&out),
+        ]);
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{at}: {err}");
+        assert!(
+            err.contains("past the end of the output (6.000 s, 180 frames)"),
+            "{at}: {err}"
+        );
+        assert!(!out.exists(), "{at}");
+    }
+}

@@ -37,18 +37,32 @@ pub(crate) enum Pick {
 }
 
 impl Pick {
-    /// Where `cover` falls in a grid of `frames` frames at `rate` frames a second.
-    pub(crate) fn of(cover: Cover, frames: u64, rate: cutroom_ffi::Rational) -> Self {
-        let last = frames.saturating_sub(1);
-        match cover {
-            Cover::Sharpest => Self::SharpestBefore((frames / 3).max(1)),
-            Cover::At(TimeSpec::Frame(f)) => Self::Frame(f.min(last)),
-            Cover::At(TimeSpec::Nanos(ns)) => {
+    /// Where `cover` falls in a grid of `frames` frames at `rate` frames a second; a time or
+    /// frame past the end is an error (a typo, never silently the last frame).
+    pub(crate) fn of(
+        cover: Cover,
+        frames: u64,
+        rate: cutroom_ffi::Rational,
+    ) -> Result<Self, String> {
+        let at = match cover {
+            Cover::Sharpest => return Ok(Self::SharpestBefore((frames / 3).max(1))),
+            Cover::At(at) => at,
+        };
+        let f = match at {
+            TimeSpec::Frame(f) => f,
+            TimeSpec::Nanos(ns) => {
                 let f = i128::from(ns) * i128::from(rate.num)
                     / (i128::from(rate.den) * i128::from(crate::timeline::NANOS));
-                Self::Frame((f.max(0) as u64).min(last))
+                f.max(0) as u64
             }
+        };
+        if f >= frames {
+            let secs = frames as f64 * f64::from(rate.den) / f64::from(rate.num);
+            return Err(format!(
+                "the cover at {at} is past the end of the output ({secs:.3} s, {frames} frames)"
+            ));
         }
+        Ok(Self::Frame(f))
     }
 }
 

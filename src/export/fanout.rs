@@ -7,7 +7,7 @@ use super::plan::{Job, Plan};
 use super::THUMBNAIL_BOX;
 use super::{cover, EncoderThreads, Request};
 use crate::avwrite::EncodedAudio;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::picture::square::SquarePixels;
 use crate::progress::{Progress, Stream};
 use crate::sheet::RgbImage;
@@ -93,6 +93,19 @@ pub(super) fn encode(
         Source::Replayable(f) => (true, f),
         Source::Once(f) => (false, f),
     };
+    // Checked before any picture is decoded.
+    let covers = e
+        .jobs
+        .iter()
+        .map(|job| {
+            let lead = &e.plans[job.outputs[0]];
+            e.req
+                .cover
+                .map(|c| cover::Pick::of(c, job.cadence.total(), lead.rate))
+                .transpose()
+                .map_err(|m| Error::bad_input(&lead.target, m))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let mut thumbnails = Vec::new();
     let mut branches = Vec::new();
     for wave in waves(e.jobs, e.plans, replayable) {
@@ -117,10 +130,7 @@ pub(super) fn encode(
                     turn: e.picture.turn,
                     snapshot_at: job.snapshot_at,
                     burn: e.burns[i].clone(),
-                    cover: e
-                        .req
-                        .cover
-                        .map(|c| cover::Pick::of(c, job.cadence.total(), lead.rate)),
+                    cover: covers[i],
                 };
                 handles.push(s.spawn(move || branch::run(b, soundtrack, rx, progress)));
                 frame_txs.push(tx);
