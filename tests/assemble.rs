@@ -1628,3 +1628,46 @@ fn a_failed_sync_check_exits_3_with_everything_written() {
     }
     assert!(decodes_cleanly(&out.join("late.sq.mp4")));
 }
+
+/// Every file `report.json` names in the output directory is there after the run: the cut's
+/// `output` (the joined master, a working file removed with its directory) is `null`, not the
+/// path of a file that is gone.
+#[test]
+fn every_file_the_report_names_exists() {
+    fn paths<'a>(v: &'a serde_json::Value, under: &str, found: &mut Vec<&'a str>) {
+        match v {
+            serde_json::Value::String(s) if s.starts_with(under) => found.push(s),
+            serde_json::Value::Array(a) => a.iter().for_each(|v| paths(v, under, found)),
+            serde_json::Value::Object(o) => o.values().for_each(|v| paths(v, under, found)),
+            _ => {}
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("small.toml"),
+        "[sq]\nbase = \"square\"\nwidth = 240\nheight = 240\n",
+    )
+    .unwrap();
+    let spec = d.join("cut.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "outputs = [\"sq\"]\npresets = \"small.toml\"\n[[shot]]\nsrc = \"{}\"\nout = \"2\"\n",
+            s(&fixture("marker_portrait_30.mp4"))
+        ),
+    )
+    .unwrap();
+    let out = d.join("out");
+    let report = assemble_json(&spec, &out);
+    assert!(report["cut"]["output"].is_null(), "{}", report["cut"]);
+    let mut found = Vec::new();
+    paths(&report, s(&out), &mut found);
+    assert!(found.len() >= 5, "{found:?}");
+    for p in found {
+        assert!(
+            Path::new(p).exists(),
+            "report.json names {p}, which is not there"
+        );
+    }
+}

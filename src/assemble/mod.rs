@@ -183,7 +183,11 @@ pub fn run(
     progress.start("concat", 0);
     let prepared = concat::prepare(&edit, &copts, progress)?;
     let captions = overlays::on_cut(cut, &prepared.plan)?;
-    let summary = Summary::of(&prepared.plan, &master);
+    let summary = Summary {
+        // The master is removed with the working directory: the report names no such file.
+        output: None,
+        ..Summary::of(&prepared.plan, &master)
+    };
     let spans = prepared.plan.spans();
     let timeline = Timeline::of(&prepared.plan, &inputs);
     let (shots_sound, picture) = concat::execute_for_export(prepared, &copts, &master, progress)?;

@@ -155,7 +155,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     } else {
         outln!(
             "{}: {} shots, {:.3} s, video {} ({} {}x{} {} fps), audio aac {} Hz {} ch",
-            summary.output,
+            args.output.display(),
             summary.shots.len(),
             summary.duration_s,
             if summary.path == VideoPath::Copy {
@@ -186,7 +186,7 @@ fn explain(s: &Summary) -> String {
     out += &format!(
         "output: {} {} {}x{} {} fps (time base {}), aac {} Hz {} ch, {:.3} s = {} ticks = {} \
          samples\n",
-        s.output,
+        s.output.as_deref().unwrap_or_default(),
         s.video.codec,
         s.video.width,
         s.video.height,

@@ -360,8 +360,9 @@ fn encode_sound(
 /// The `--json` report of `cutroom concat` (schema in docs/concat.md).
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
-    /// The output file.
-    pub output: String,
+    /// The output file; `None` in `assemble`'s report, whose joined master is a working file
+    /// that is not kept.
+    pub output: Option<String>,
     /// `copy` or `normalise`.
     pub path: VideoPath,
     /// Why that path.
@@ -457,7 +458,7 @@ impl Summary {
             VideoPath::Normalise => "h264".into(),
         };
         Self {
-            output: output.display().to_string(),
+            output: Some(output.display().to_string()),
             path: plan.path,
             reasons: plan.reasons.clone(),
             warnings: plan.warnings.clone(),
