@@ -27,6 +27,7 @@ pub mod probe;
 pub mod progress;
 pub mod provenance;
 pub mod sheet;
+pub mod specfile;
 pub mod sync;
 pub mod synth;
 pub mod time;

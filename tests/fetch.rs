@@ -1655,3 +1655,25 @@ fn costs_come_from_usage_or_the_catalog_and_max_cost_refuses_to_start() {
     assert_eq!(shot["cost_estimated"], false);
     assert_eq!(r["cost"]["estimated"], false);
 }
+
+/// A typo in a shot list is one line naming the file, the place and the key meant, like a cut
+/// spec's, before any request.
+#[test]
+fn a_shot_list_typo_is_one_line_with_its_place_and_the_key_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(
+        dir.path(),
+        "[[shot]]\nprompt = \"a boat\"\nseconds = 4\nmodle = \"sora-2\"\n",
+    );
+    let out = dir.path().join("renders");
+    let run = cutroom(&["render", s(&list), "-o", s(&out)]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("shots.toml:4:1: shot[0].modle: unknown field `modle`")
+            && err.ends_with("(did you mean `model`?)\n"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}

@@ -14,6 +14,7 @@ use crate::export::cover::Cover;
 use crate::export::preset::{Preset, PresetBook};
 use crate::export::reframe::{Fit as FrameFit, Focus, FocusChoice, Reframe};
 use crate::picture::rgb::Rgb;
+use crate::specfile;
 use crate::sync::Standard;
 use crate::timeline::look::Look;
 use crate::timeline::{Shot, TimeSpec, Transition};
@@ -718,89 +719,8 @@ pub fn schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Cut)).expect("a schema is JSON")
 }
 
-/// Every key the spec knows, for "did you mean" suggestions.
-const KEYS: &[&str] = &[
-    "vars",
-    "name",
-    "shot",
-    "music",
-    "voice",
-    "loudness",
-    "outputs",
-    "presets",
-    "reframe",
-    "sync",
-    "src",
-    "url",
-    "video_id",
-    "render",
-    "in",
-    "out",
-    "transition",
-    "prompt",
-    "model",
-    "seconds",
-    "size",
-    "input_reference",
-    "file",
-    "gain",
-    "depth",
-    "attack",
-    "release",
-    "threshold",
-    "fit",
-    "target",
-    "true_peak",
-    "focus",
-    "standard",
-    "fail_on_error",
-    "kind",
-    "duration",
-];
-
-/// ` (did you mean `x`?)` for an unknown-field message naming a key close to a known one.
-fn suggestion(message: &str) -> String {
-    let Some(unknown) = message
-        .strip_prefix("unknown field `")
-        .and_then(|r| r.split('`').next())
-    else {
-        return String::new();
-    };
-    KEYS.iter()
-        .map(|k| (strsim::levenshtein(unknown, k), k))
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map(|(_, k)| format!(" (did you mean `{k}`?)"))
-        .unwrap_or_default()
-}
-
-/// `file:line:col: field path: message (suggestion)`.
-fn located(path: &Path, line: usize, column: usize, field: &str, message: &str) -> Error {
-    let message = message.lines().next().unwrap_or(message).trim();
-    let at = if field.is_empty() || field == "." {
-        String::new()
-    } else {
-        format!("{field}: ")
-    };
-    Error::BadInputAt {
-        path: path.to_path_buf(),
-        line,
-        column,
-        reason: format!("{at}{message}{}", suggestion(message)),
-    }
-}
-
 fn parse_toml(path: &Path, text: &str) -> Result<Cut> {
-    let de = toml::Deserializer::new(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let field = e.path().to_string();
-        let inner = e.into_inner();
-        let (line, col) = match inner.span() {
-            Some(span) => line_col(text, span.start),
-            None => (1, 1),
-        };
-        located(path, line, col, &field, inner.message())
-    })
+    specfile::toml(path, text)
 }
 
 fn parse_json(path: &Path, text: &str) -> Result<Cut> {
@@ -810,16 +730,8 @@ fn parse_json(path: &Path, text: &str) -> Result<Cut> {
         let inner = e.into_inner();
         let message = inner.to_string();
         let message = message.split(" at line ").next().unwrap_or(&message);
-        located(path, inner.line(), inner.column(), &field, message)
+        specfile::located(path, inner.line(), inner.column(), &field, message)
     })
-}
-
-/// 1-based line and column (in characters) of byte `offset`.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-    (line, col)
 }
 
 /// `v` with every object's keys in sorted order, whatever order the spec wrote them in

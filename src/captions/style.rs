@@ -29,8 +29,7 @@ impl Overlays {
     /// relative to it.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let mut o: Self =
-            toml::from_str(&text).map_err(|e| Error::bad_input(path, e.to_string()))?;
+        let mut o: Self = crate::specfile::toml(path, &text)?;
         let dir = path.parent().unwrap_or(Path::new(""));
         o.resolve(dir);
         o.check(path)?;

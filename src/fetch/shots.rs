@@ -68,8 +68,7 @@ pub fn load(path: &Path, endpoint: &str) -> Result<Vec<Shot>> {
         std::io::ErrorKind::NotFound => Error::bad_input(path, "no such shot list"),
         _ => Error::io(path, e),
     })?;
-    let file: ShotFile =
-        toml::from_str(&text).map_err(|e| Error::bad_input(path, e.to_string()))?;
+    let file: ShotFile = crate::specfile::toml(path, &text)?;
     if file.shot.is_empty() {
         return Err(Error::bad_input(path, "no [[shot]] entries"));
     }

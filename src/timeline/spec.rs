@@ -251,8 +251,7 @@ impl EditSpec {
         let mut spec: Self = if is_json {
             serde_json::from_str(&text).map_err(|e| Error::bad_input(path, e.to_string()))?
         } else {
-            toml::from_str(&text)
-                .map_err(|e| Error::bad_input(path, e.to_string().trim_end().to_string()))?
+            crate::specfile::toml(path, &text)?
         };
         let base = path.parent().unwrap_or(Path::new(""));
         for file in spec

@@ -1,0 +1,78 @@
+//! Errors of the files users write (cut specs, edit specs, shot lists, overlays): one line,
+//! `file:line:col: field path: message (did you mean `x`?)`.
+
+use crate::error::{Error, Result};
+use serde::de::DeserializeOwned;
+use std::path::Path;
+
+/// `text`, the TOML file `path`, as a `T`; an error names the place, the field path and, for an
+/// unknown key, the expected key closest to it.
+pub fn toml<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
+    let de = toml::Deserializer::new(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        let (line, col) = match inner.span() {
+            Some(span) => line_col(text, span.start),
+            None => (1, 1),
+        };
+        located(path, line, col, &field, inner.message())
+    })
+}
+
+/// `file:line:col: field path: message (suggestion)`, the message's first line.
+pub fn located(path: &Path, line: usize, column: usize, field: &str, message: &str) -> Error {
+    let message = message.lines().next().unwrap_or(message).trim();
+    let at = if field.is_empty() || field == "." {
+        String::new()
+    } else {
+        format!("{field}: ")
+    };
+    Error::BadInputAt {
+        path: path.to_path_buf(),
+        line,
+        column,
+        reason: format!("{at}{message}{}", suggestion(message)),
+    }
+}
+
+/// ` (did you mean `x`?)` for serde's "unknown field `y`, expected one of `x`, ..." when one
+/// of the expected keys is within two edits of `y`.
+fn suggestion(message: &str) -> String {
+    let Some((unknown, expected)) = message
+        .strip_prefix("unknown field `")
+        .and_then(|r| r.split_once('`'))
+    else {
+        return String::new();
+    };
+    expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|k| (strsim::levenshtein(unknown, k), k))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, k)| format!(" (did you mean `{k}`?)"))
+        .unwrap_or_default()
+}
+
+/// 1-based line and column (in characters) of byte `offset`.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_key_gets_the_closest_expected_one() {
+        let m = "unknown field `colour`, expected one of `size`, `color`, `outline`";
+        assert_eq!(suggestion(m), " (did you mean `color`?)");
+        assert_eq!(suggestion("unknown field `zzzzzz`, expected `size`"), "");
+        assert_eq!(suggestion("invalid type: string, expected f64"), "");
+    }
+}
