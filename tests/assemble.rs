@@ -4,7 +4,7 @@
 
 use crate::common::*;
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Small versions of three built-in presets (the test's only departure from the demo).
 const SMALL_PRESETS: &str = r#"
@@ -1581,6 +1581,19 @@ fn damaged_packets_skipped_in_decoding_are_reported() {
     assert_damage_reported(&run, &bad, "audio");
 }
 
+/// `d/cut.toml`: `body` delivered as `sq`, a 240x240 square preset (in `d/small.toml`).
+fn small_square_cut(d: &Path, body: &str) -> PathBuf {
+    std::fs::write(
+        d.join("small.toml"),
+        "[sq]\nbase = \"square\"\nwidth = 240\nheight = 240\n",
+    )
+    .unwrap();
+    let spec = d.join("cut.toml");
+    let head = "outputs = [\"sq\"]\npresets = \"small.toml\"\n";
+    std::fs::write(&spec, format!("{head}{body}")).unwrap();
+    spec
+}
+
 /// A deliverable that fails its sync check (the marker clip's sound 200 ms late) makes the
 /// exit code 3, a check that did not pass (as `sync` exits), not 1 (an error), with every
 /// output written.
@@ -1600,18 +1613,7 @@ fn a_failed_sync_check_exits_3_with_everything_written() {
         "aac",
         s(&late),
     ]);
-    std::fs::write(
-        d.join("small.toml"),
-        "[sq]\nbase = \"square\"\nwidth = 240\nheight = 240\n",
-    )
-    .unwrap();
-    let spec = d.join("cut.toml");
-    std::fs::write(
-        &spec,
-        "name = \"late\"\noutputs = [\"sq\"]\npresets = \"small.toml\"\n\
-         [[shot]]\nsrc = \"late.mp4\"\n",
-    )
-    .unwrap();
+    let spec = small_square_cut(d, "name = \"late\"\n[[shot]]\nsrc = \"late.mp4\"\n");
     let out = d.join("out");
     let run = cutroom(&["-q", "assemble", s(&spec), "-o", s(&out), "--json"]);
     assert_eq!(
@@ -1644,20 +1646,11 @@ fn every_file_the_report_names_exists() {
     }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(
-        d.join("small.toml"),
-        "[sq]\nbase = \"square\"\nwidth = 240\nheight = 240\n",
-    )
-    .unwrap();
-    let spec = d.join("cut.toml");
-    std::fs::write(
-        &spec,
-        format!(
-            "outputs = [\"sq\"]\npresets = \"small.toml\"\n[[shot]]\nsrc = \"{}\"\nout = \"2\"\n",
-            s(&fixture("marker_portrait_30.mp4"))
-        ),
-    )
-    .unwrap();
+    let clip = fixture("marker_portrait_30.mp4");
+    let spec = small_square_cut(
+        d,
+        &format!("[[shot]]\nsrc = \"{}\"\nout = \"2\"\n", s(&clip)),
+    );
     let out = d.join("out");
     let report = assemble_json(&spec, &out);
     assert!(report["cut"]["output"].is_null(), "{}", report["cut"]);
