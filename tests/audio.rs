@@ -1158,3 +1158,52 @@ fn loudness_reports_the_damaged_packets_it_skipped() {
     );
     assert!(err.contains(&said), "{err}");
 }
+
+/// `swap --json` and `duck --json` print one JSON document whose figures are those of the file
+/// written: its length (ffprobe) and loudness (the ffmpeg CLI's EBU R128 meter).
+#[test]
+fn swap_and_duck_json_report_what_the_output_measures() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = fixture("marker_portrait_30.mp4");
+    let (voice, music) = (fixture("dialogue.wav"), fixture("music.wav"));
+    for cmd in ["swap", "duck"] {
+        let out = dir.path().join(format!("{cmd}.mp4"));
+        let mut args = vec![cmd, "-q", s(&clip)];
+        match cmd {
+            "swap" => args.extend(["--audio", s(&voice)]),
+            _ => args.extend(["--music", s(&music), "--voice", s(&voice)]),
+        }
+        args.extend(["--loudness", "-16", "-o", s(&out), "--json"]);
+        let r = cutroom_json(&args);
+        assert_eq!(r["output"], s(&out), "{r}");
+        let probed = ffprobe(&out)["format"]["duration"]
+            .as_str()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap();
+        assert!(
+            (r["duration_s"].as_f64().unwrap() - probed).abs() < 0.01,
+            "{r}"
+        );
+        assert_eq!(
+            (&r["video_cut"], &r["sample_rate"]),
+            (&false.into(), &48000.into())
+        );
+        let meter = ebur128(&out);
+        let lufs = r["loudness"]["integrated_lufs"].as_f64().unwrap();
+        assert!(
+            (lufs - meter.integrated).abs() < 0.2,
+            "{cmd}: {lufs} vs {meter:?}"
+        );
+        assert!((lufs + 16.0).abs() < 0.3, "{cmd}: {lufs}");
+        let peak = r["loudness"]["true_peak_dbtp"].as_f64().unwrap();
+        assert!(
+            (peak - meter.true_peak).abs() < 0.5,
+            "{cmd}: {peak} vs {meter:?}"
+        );
+        if cmd == "duck" {
+            assert!(!r["speech"].as_array().unwrap().is_empty(), "{r}");
+            assert!(r["speech_threshold_dbfs"].is_number(), "{r}");
+        }
+    }
+}

@@ -119,3 +119,32 @@ pub fn summary(path: &std::path::Path, f: &cutroom::audio::soundtrack::Soundtrac
         db(f.loudness.true_peak_dbtp, "dBTP"),
     )
 }
+
+/// The `--json` report of `swap` and `duck` (docs/audio.md): the output and its soundtrack as
+/// encoded, measured on the AAC decoded back.
+#[derive(serde::Serialize)]
+pub struct Written {
+    /// The MP4 written.
+    pub output: String,
+    /// Its length, seconds.
+    pub duration_s: f64,
+    /// True when the picture was cut to the audio (`--fit trim`).
+    pub video_cut: bool,
+    /// The soundtrack's rate, Hz.
+    pub sample_rate: u32,
+    /// EBU R128 figures of the encoded soundtrack.
+    pub loudness: cutroom::audio::loudness::LoudnessReport,
+}
+
+impl Written {
+    /// The report of `f`, written to `path`.
+    pub fn of(path: &std::path::Path, f: &cutroom::audio::soundtrack::SoundtrackReport) -> Self {
+        Self {
+            output: path.display().to_string(),
+            duration_s: f.frames as f64 / f64::from(f.rate),
+            video_cut: f.cut,
+            sample_rate: f.rate,
+            loudness: f.loudness,
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! `cutroom duck VIDEO --music FILE -o OUT`.
 
-use super::audio_args::{summary, LoudnessArgs, PlaceArgs};
+use super::audio_args::{summary, LoudnessArgs, PlaceArgs, Written};
 use super::bars::Bars;
 use super::provenance_args::ProvenanceArgs;
 use super::Global;
@@ -57,6 +57,9 @@ pub struct Args {
     loudness: LoudnessArgs,
     #[command(flatten)]
     provenance: ProvenanceArgs,
+    /// Print the JSON report on stdout ([docs/audio.md](audio.md#swap-and-duck---json)).
+    #[arg(long)]
+    json: bool,
 }
 
 fn parse_threshold(s: &str) -> std::result::Result<Threshold, String> {
@@ -105,6 +108,23 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         stems: args.stems.as_deref(),
     };
     let report = duck(&files, &opts, &bars)?;
+    if args.json {
+        #[derive(serde::Serialize)]
+        struct Json<'a> {
+            #[serde(flatten)]
+            written: Written,
+            speech_threshold_dbfs: f64,
+            speech: Vec<[f64; 2]>,
+            stems: &'a [PathBuf],
+        }
+        super::print_json(&Json {
+            written: Written::of(&args.output, &report.soundtrack),
+            speech_threshold_dbfs: report.threshold_dbfs,
+            speech: report.speech.iter().map(|&(a, b)| [a, b]).collect(),
+            stems: &report.stems,
+        });
+        return Ok(exit::OK);
+    }
     outln!("{}", summary(&args.output, &report.soundtrack));
     outln!(
         "  speech threshold {:.1} dBFS, {} speech segment(s): {}",

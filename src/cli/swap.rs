@@ -1,6 +1,6 @@
 //! `cutroom swap VIDEO --audio FILE -o OUT`.
 
-use super::audio_args::{summary, LoudnessArgs, PlaceArgs};
+use super::audio_args::{summary, LoudnessArgs, PlaceArgs, Written};
 use super::bars::Bars;
 use super::provenance_args::ProvenanceArgs;
 use super::Global;
@@ -29,6 +29,9 @@ pub struct Args {
     loudness: LoudnessArgs,
     #[command(flatten)]
     provenance: ProvenanceArgs,
+    /// Print the JSON report on stdout ([docs/audio.md](audio.md#swap-and-duck---json)).
+    #[arg(long)]
+    json: bool,
 }
 
 /// Replace the soundtrack and report the result on stdout.
@@ -44,6 +47,10 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         sign: args.provenance.signing(edit, &args.output, &bars)?,
     };
     let finished = swap(&args.video, &args.audio, &args.output, &opts, &bars)?;
-    outln!("{}", summary(&args.output, &finished));
+    if args.json {
+        super::print_json(&Written::of(&args.output, &finished));
+    } else {
+        outln!("{}", summary(&args.output, &finished));
+    }
     Ok(exit::OK)
 }
