@@ -45,9 +45,10 @@ fn shifted(src: &Path, dir: &Path, shift_ms: i64) -> PathBuf {
     out
 }
 
-/// The lip offset follows the shift, and lips decides the verdict: `pass` in sync, `fail` with
-/// the audio 80 ms early, never `pass` at +-200 ms; the speaking face is named per window and in
-/// the reason.
+/// The lip offset follows the shift, and lips decides the verdict: `pass` in sync; with the
+/// audio 80 ms early (41 ms past R37's limit, inside the margin a lips `fail` needs)
+/// inconclusive, saying why; never `pass` at +-200 ms; the speaking face is named per window and
+/// in the reason.
 #[test]
 fn lips_follows_the_audio_shift_and_decides() {
     let Some(real) = real_clips() else { return };
@@ -84,19 +85,24 @@ fn lips_follows_the_audio_shift_and_decides() {
             "{clip} shifted {s:+} ms reads {o} ms (unshifted {zero})"
         );
     }
-    for (k, want) in [(0, "pass"), (1, "fail")] {
-        let f = &reports[k];
-        assert_eq!(f["verdict"], want, "{clip} {:+}: {f}", shifts[k]);
-        assert_eq!(f["method"], "lips", "{f}");
-        assert!(
-            f["reason"].as_str().unwrap().contains("speaking face 0"),
-            "{}",
-            f["reason"]
-        );
-        for w in f["windows"].as_array().unwrap() {
-            assert_eq!(w["face"], 0, "{w}");
-        }
+    let f = &reports[0];
+    assert_eq!(f["verdict"], "pass", "{clip}: {f}");
+    assert_eq!(f["method"], "lips", "{f}");
+    assert!(
+        f["reason"].as_str().unwrap().contains("speaking face 0"),
+        "{}",
+        f["reason"]
+    );
+    for w in f["windows"].as_array().unwrap() {
+        assert_eq!(w["face"], 0, "{w}");
     }
+    let f = &reports[1];
+    assert_eq!(f["verdict"], "inconclusive", "{clip} -80: {f}");
+    let reason = f["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("lips: face 0 reads") && reason.contains("margin a lips fail needs"),
+        "{reason}"
+    );
     // At +-200 ms the peak is clear in one window of two only: never a pass.
     for f in &reports[2..] {
         assert_ne!(f["verdict"], "pass", "{f}");
@@ -271,8 +277,8 @@ fn lips_reads_a_sound_made_from_the_mouth_at_its_offset() {
     // offset of its sound.
     let cases: [(&Path, &Path, i64); 4] = [
         (&v25, &v25, -160),
-        (&v30, &v30, 70),
-        (&vfr, &vfr, -90),
+        (&v30, &v30, 130),
+        (&vfr, &vfr, -110),
         (&elst, &v25, 40),
     ];
     let mut mouths: Vec<(&Path, Vec<Option<f32>>)> = Vec::new();

@@ -18,6 +18,12 @@ use serde::Serialize;
 /// Added to the measured offset: the mouth's natural lead over the sound it makes (ms).
 pub const CORRECTION_MS: i64 = 0;
 
+/// How far past a standard's limit, beyond its parts' spread, a lips reading must lie to
+/// `fail` (ms). A speaker's mouth leads or trails its voice by its own habit: real clips taken
+/// as in sync read -68 to +117 ms with every window agreeing (docs/lips.md), so a reading just
+/// past a limit is within the method's error; 45 ms is #15's own tolerance for an original.
+pub const FAIL_MARGIN_MS: i64 = 45;
+
 /// Largest offset searched (ms, each way): real renders are rarely off by more, and a wider
 /// search only adds chances of a false peak (SyncNet searches ±15 frames).
 pub const MAX_LAG_MS: i64 = 500;

@@ -244,8 +244,10 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
         if let Some(m) = lips.overall {
             let why = if m.confidence >= MIN_CONFIDENCE {
                 format!(
-                    "its windows spread +-{} ms across a limit of {}: too close to call",
-                    m.spread_ms,
+                    "within +-{} ms (its windows' spread and the {} ms margin a lips fail \
+                     needs) of a limit of {}: too close to call",
+                    m.spread_ms + lips::FAIL_MARGIN_MS,
+                    lips::FAIL_MARGIN_MS,
                     standard.name()
                 )
             } else {
@@ -388,13 +390,17 @@ fn round(v: f64, per_unit: f64) -> f64 {
     (v * per_unit).round() / per_unit + 0.0
 }
 
-/// Whether lips may decide: confident, and the verdict the same over the spread of its
-/// agreeing parts (a reading that close to a limit is too close to call).
+/// Whether lips may decide: confident, and a `pass` over the whole spread of its agreeing
+/// parts, or a `fail` over that spread widened by [`lips::FAIL_MARGIN_MS`] (a reading that
+/// close to a limit is too close to call).
 fn lips_decides(m: &lips::LipsMeasure, standard: Standard) -> bool {
-    let at = |d: i64| standard.allows((m.offset_ms + lips::CORRECTION_MS + d) as f64);
-    m.confidence >= MIN_CONFIDENCE
-        && at(-m.spread_ms) == at(m.spread_ms)
-        && at(0) == at(m.spread_ms)
+    let o = m.offset_ms + lips::CORRECTION_MS;
+    let at = |d: i64| standard.allows((o + d) as f64);
+    let pass = at(-m.spread_ms) && at(0) && at(m.spread_ms);
+    let reach = m.spread_ms + lips::FAIL_MARGIN_MS;
+    // Both ends past the same limit: the standard allows zero offset.
+    let fail = !at(-reach) && !at(reach) && (o - reach).signum() == (o + reach).signum();
+    m.confidence >= MIN_CONFIDENCE && (pass || fail)
 }
 
 /// `spans` with each one's lips measure (`lips[i]`) deciding it where it may.
