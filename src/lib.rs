@@ -17,6 +17,7 @@ pub mod emulate;
 pub mod error;
 pub mod export;
 pub mod fetch;
+pub mod http;
 pub mod media;
 pub mod mp4;
 pub mod otio;

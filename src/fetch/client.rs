@@ -3,12 +3,13 @@
 //! the API's own message (never the key).
 
 use super::backoff::{server_hint, Backoff};
-use super::config::{check_url, redact_url, same_origin, ApiConfig};
+use super::config::{check_url, same_origin, ApiConfig};
 use super::model::{
     mentions_moderation, CreateVideo, Deleted, Variant, Video, VideoError, VideoList,
 };
 use super::provider::{output_url, Provider};
 use crate::error::{Error, Result};
+use crate::http::{describe, redact_url, trusted, untrusted_certificate};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
@@ -29,17 +30,6 @@ pub(crate) enum Body {
         fields: Vec<(&'static str, String)>,
         file: (&'static str, String, Vec<u8>, &'static str),
     },
-}
-
-/// The certificates of the PEM file at `path` (`--ca-cert`, `SSL_CERT_FILE`).
-pub(crate) fn trusted(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
-    let pem = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let certs = reqwest::Certificate::from_pem_bundle(&pem)
-        .map_err(|e| Error::bad_input(path, format!("not a PEM certificate file: {e}")))?;
-    if certs.is_empty() {
-        return Err(Error::bad_input(path, "holds no PEM certificate"));
-    }
-    Ok(certs)
 }
 
 /// A reqwest client with `cfg`'s timeouts, also trusting `cfg.ca_cert` when `with_ca`.
@@ -672,49 +662,6 @@ fn retryable(s: StatusCode) -> bool {
 /// requests, 503 unable to handle it now): a create answered so made no job.
 fn unprocessed(s: StatusCode) -> bool {
     matches!(s.as_u16(), 429 | 503)
-}
-
-/// A transport error with its causes, without the URL (it may carry a token).
-pub(crate) fn describe(e: &reqwest::Error) -> String {
-    let mut msg = if e.is_timeout() {
-        "timed out".to_string()
-    } else if e.is_connect() {
-        "cannot connect".to_string()
-    } else if e.is_body() {
-        "connection broke off".to_string()
-    } else {
-        "request failed".to_string()
-    };
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        src = s.source();
-    }
-    msg
-}
-
-/// The TLS library's reason when `e` is a server certificate refused as untrusted or invalid.
-pub(crate) fn untrusted_certificate(e: &reqwest::Error) -> Option<String> {
-    use tokio_rustls::rustls::Error as Tls;
-    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(s) = src {
-        // The TLS error sits inside io::Errors, whose `source` skips what they wrap.
-        let mut inner: &(dyn std::error::Error + 'static) = s;
-        while let Some(wrapped) = inner
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-        {
-            inner = wrapped;
-        }
-        if let Some(t @ (Tls::InvalidCertificate(_) | Tls::NoCertificatesPresented)) =
-            inner.downcast_ref::<Tls>()
-        {
-            return Some(t.to_string());
-        }
-        src = s.source();
-    }
-    None
 }
 
 /// The error for a non-2xx answer: status plus the envelope's type, code and message; a 401

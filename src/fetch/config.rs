@@ -2,6 +2,7 @@
 
 use super::provider::Provider;
 use crate::error::{Error, Result};
+use crate::http::redact_url;
 use reqwest::Url;
 use std::time::Duration;
 
@@ -138,22 +139,6 @@ fn is_loopback(url: &Url) -> bool {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
-    }
-}
-
-/// A URL fit for messages: no user info, and the query (which may hold a signed token)
-/// replaced by `?...`.
-pub fn redact_url(url: &Url) -> String {
-    let mut u = url.clone();
-    let _ = u.set_username("");
-    let _ = u.set_password(None);
-    let had_query = u.query().is_some();
-    u.set_query(None);
-    u.set_fragment(None);
-    if had_query {
-        format!("{u}?...")
-    } else {
-        u.to_string()
     }
 }
 

@@ -2,11 +2,11 @@
 //! drops, check the length, probe the result as valid media, and only then rename into place.
 
 use super::check::{image_size, whole_video};
-use super::client::{api_error, describe, Body, Client};
-use super::config::redact_url;
+use super::client::{api_error, Body, Client};
 use super::model::Variant;
 use super::writer::{Chunk, Writer};
 use crate::error::{Error, Result};
+use crate::http::{describe, redact_url};
 use crate::output::AtomicOutput;
 use crate::progress::Progress;
 use futures_util::StreamExt;

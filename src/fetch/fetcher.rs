@@ -2,11 +2,12 @@
 
 use super::cache::{safe_name, Cache, Entry};
 use super::client::Client;
-use super::config::{check_url, redact_url};
+use super::config::check_url;
 use super::download::{Downloaded, Request};
 use super::model::{Phase, Variant, Video};
 use super::poll::PollOptions;
 use crate::error::{Error, Result};
+use crate::http::redact_url;
 use crate::progress::Progress;
 use futures_util::future::{select, Either};
 use reqwest::Url;

@@ -26,11 +26,8 @@ mod writer;
 pub use backoff::{server_hint, Backoff};
 pub use cache::{safe_name, write_json_atomic, Cache, CachedFile, Entry};
 pub use catalog::{Catalog, ModelEntry};
-pub(crate) use client::{describe, trusted, untrusted_certificate};
 pub use client::{Client, Created};
-pub use config::{
-    check_url, redact_url, ApiConfig, ApiKey, DEFAULT_BASE_URL, DEFAULT_MAX_DOWNLOAD_BYTES,
-};
+pub use config::{check_url, ApiConfig, ApiKey, DEFAULT_BASE_URL, DEFAULT_MAX_DOWNLOAD_BYTES};
 pub use download::{Downloaded, Request};
 pub use fetcher::{fetch_url, fetch_video, is_url, Fetched, FileReport};
 pub use limits::{Invalid, Limits};

@@ -6,7 +6,7 @@
 //! signature); this build of c2pa has no HTTP client, so the POST goes through reqwest here.
 
 use crate::error::{Error, Result};
-use crate::fetch::{describe, redact_url, trusted, untrusted_certificate};
+use crate::http::{describe, redact_url, trusted, untrusted_certificate};
 use c2pa::crypto::time_stamp::{default_rfc3161_message, default_rfc3161_request, TimeStampError};
 use c2pa::http::{http, HttpResolverError, SyncHttpResolver};
 use c2pa::{BoxedSigner, Context, Signer, SigningAlg};

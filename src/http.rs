@@ -1,0 +1,76 @@
+//! HTTP pieces shared by the video API's client (`fetch`) and the time-stamp authority's
+//! (`provenance`): trusted roots from a PEM file, transport errors in words, URLs fit for
+//! messages.
+
+use crate::error::{Error, Result};
+use reqwest::Url;
+
+/// The certificates of the PEM file at `path` (`--ca-cert`, `SSL_CERT_FILE`).
+pub fn trusted(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
+    let pem = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| Error::bad_input(path, format!("not a PEM certificate file: {e}")))?;
+    if certs.is_empty() {
+        return Err(Error::bad_input(path, "holds no PEM certificate"));
+    }
+    Ok(certs)
+}
+
+/// A transport error with its causes, without the URL (it may carry a token).
+pub fn describe(e: &reqwest::Error) -> String {
+    let mut msg = if e.is_timeout() {
+        "timed out".to_string()
+    } else if e.is_connect() {
+        "cannot connect".to_string()
+    } else if e.is_body() {
+        "connection broke off".to_string()
+    } else {
+        "request failed".to_string()
+    };
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    msg
+}
+
+/// The TLS library's reason when `e` is a server certificate refused as untrusted or invalid.
+pub fn untrusted_certificate(e: &reqwest::Error) -> Option<String> {
+    use tokio_rustls::rustls::Error as Tls;
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = src {
+        // The TLS error sits inside io::Errors, whose `source` skips what they wrap.
+        let mut inner: &(dyn std::error::Error + 'static) = s;
+        while let Some(wrapped) = inner
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            inner = wrapped;
+        }
+        if let Some(t @ (Tls::InvalidCertificate(_) | Tls::NoCertificatesPresented)) =
+            inner.downcast_ref::<Tls>()
+        {
+            return Some(t.to_string());
+        }
+        src = s.source();
+    }
+    None
+}
+
+/// A URL fit for messages: no user info, and the query (which may hold a signed token)
+/// replaced by `?...`.
+pub fn redact_url(url: &Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    let had_query = u.query().is_some();
+    u.set_query(None);
+    u.set_fragment(None);
+    if had_query {
+        format!("{u}?...")
+    } else {
+        u.to_string()
+    }
+}
