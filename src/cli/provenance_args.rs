@@ -21,7 +21,7 @@ pub struct ProvenanceArgs {
     #[arg(long, help_heading = SIGNING_OPTIONS, value_name = "PEM", env = "CUTROOM_SIGN_KEY")]
     pub sign_key: Option<PathBuf>,
     /// Time-stamp each signature at this RFC 3161 time-stamp authority (e.g.
-    /// http://timestamp.digicert.com), so readers learn when it was signed: one HTTP request
+    /// `http://timestamp.digicert.com`), so readers learn when it was signed: one HTTP request
     /// before the work (a failing TSA stops the command then) and one per output, to this URL
     /// only; user info in it is sent as basic auth; an https TSA also trusts the CA file of
     /// SSL_CERT_FILE (assemble, batch: --ca-cert) (docs/provenance.md).
