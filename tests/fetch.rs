@@ -1677,3 +1677,145 @@ fn a_shot_list_typo_is_one_line_with_its_place_and_the_key_meant() {
     );
     assert!(!out.exists());
 }
+
+/// OpenAI's own API host as it is since its video API closed: every request answered 404 with
+/// OpenAI's error envelope, over TLS with a certificate for `api.openai.com` from a test CA made
+/// in `dir`, reached through an HTTPS proxy on 127.0.0.1 (reqwest honours `HTTPS_PROXY`), so
+/// cutroom's real default URL is used and nothing leaves the machine: (the proxy's URL, the CA's
+/// PEM file, the `CONNECT` lines and requests it was sent).
+fn closed_openai(
+    dir: &Path,
+) -> (
+    String,
+    PathBuf,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::{Arc, Mutex};
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio_rustls::rustls::{crypto::ring, ServerConfig, ServerConnection, StreamOwned};
+    let ca = make_ca(dir, "openai");
+    let (cert, key) = issue_cert(
+        dir,
+        &ca,
+        "openai",
+        "ec",
+        "/CN=api.openai.com",
+        "subjectAltName=DNS:api.openai.com\nbasicConstraints=CA:FALSE\n\
+         extendedKeyUsage=serverAuth\n",
+    );
+    let chain = CertificateDer::pem_file_iter(&cert)
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let config = ServerConfig::builder_with_provider(Arc::new(ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, PrivateKeyDer::from_pem_file(&key).unwrap())
+        .unwrap();
+    let config = Arc::new(config);
+    /// The request line and headers of `r` (the first line kept), the content length.
+    fn head(r: &mut impl BufRead) -> std::io::Result<(String, usize)> {
+        let (mut first, mut length, mut line) = (String::new(), 0, String::new());
+        while r.read_line(&mut line)? > 0 && line != "\r\n" {
+            if first.is_empty() {
+                first = line.trim().to_string();
+            } else if let Some((k, v)) = line.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            line.clear();
+        }
+        Ok((first, length))
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { return };
+            let (config, log) = (config.clone(), log.clone());
+            std::thread::spawn(move || -> std::io::Result<()> {
+                let mut tunnel = BufReader::new(conn);
+                let (connect, _) = head(&mut tunnel)?;
+                log.lock().unwrap().push(connect);
+                let mut conn = tunnel.into_inner();
+                conn.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
+                let tls = ServerConnection::new(config).unwrap();
+                let mut r = BufReader::new(StreamOwned::new(tls, conn));
+                let (request, length) = head(&mut r)?;
+                r.read_exact(&mut vec![0; length])?;
+                let body = format!(
+                    r#"{{"error": {{"message": "Invalid URL ({})", "type": "invalid_request_error", "param": null, "code": null}}}}"#,
+                    request.rsplit_once(' ').map_or("", |(m, _)| m)
+                );
+                log.lock().unwrap().push(request);
+                let w = r.get_mut();
+                write!(
+                    w,
+                    "HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\n\
+                     content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                )?;
+                w.flush()
+            });
+        }
+    });
+    (proxy, ca.0, seen)
+}
+
+/// With only `OPENAI_API_KEY` set, `render`, `videos` and `fetch` go to OpenAI's own API,
+/// whose video endpoints closed on 2026-09-24: its 404 says so and names `--base-url` and
+/// `--provider`.
+#[test]
+fn openais_closed_video_api_says_where_to_point_cutroom_instead() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (proxy, ca, seen) = closed_openai(d);
+    let shots = write_shots(d, &shots(1, "1280x720", 4));
+    let out = d.join("renders");
+    for args in [
+        vec!["render", s(&shots), "-o", s(&out)],
+        vec!["videos", "list"],
+        vec!["fetch", "video_123", "-o", s(&out)],
+    ] {
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
+            .args(&args)
+            .env("OPENAI_API_KEY", "sk-test")
+            .env("HTTPS_PROXY", &proxy)
+            .env("SSL_CERT_FILE", &ca)
+            .env_remove("OPENAI_BASE_URL")
+            .env_remove("CUTROOM_BASE_URL")
+            .env_remove("CUTROOM_PROVIDER")
+            .env_remove("https_proxy")
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_ne!(run.status.code(), Some(0), "{args:?}: {err}");
+        for said in [
+            "OpenAI closed its video API on 2026-09-24",
+            "--base-url",
+            "--provider",
+        ] {
+            assert!(err.contains(said), "{args:?}: {err}");
+        }
+        assert_eq!(err.lines().count(), 1, "{args:?}: one error line: {err}");
+    }
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen.iter()
+            .any(|l| l == "CONNECT api.openai.com:443 HTTP/1.1"),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter().any(|l| l.starts_with("POST /v1/videos ")),
+        "{seen:?}"
+    );
+    assert!(!out.join("shot-1.mp4").exists());
+}

@@ -504,10 +504,19 @@ impl Client {
     pub async fn video(&self, id: &str) -> Result<Video> {
         match self.retrieve(id).await? {
             Some((v, _)) => Ok(v),
-            None => Err(Error::Remote(format!(
-                "video {id:?} not found (deleted, expired or never created)"
-            ))),
+            None => Err(self.missing(id)),
         }
+    }
+
+    /// The error of job `id` not found; on OpenAI's own API host, why and what to do.
+    pub(crate) fn missing(&self, id: &str) -> Error {
+        let hint = match closed_openai(&self.cfg.base_url) {
+            true => format!(" - {CLOSED}"),
+            false => String::new(),
+        };
+        Error::Remote(format!(
+            "video {id:?} not found (deleted, expired or never created){hint}"
+        ))
     }
 
     /// One page of the job list: OpenAI's `GET /videos` (`after` an id) or Replicate's
@@ -669,6 +678,7 @@ fn unprocessed(s: StatusCode) -> bool {
 pub(crate) async fn api_error(what: &str, resp: Response, provider: Option<Provider>) -> Error {
     let status = resp.status();
     let url = redact_url(resp.url());
+    let closed = closed_openai(resp.url());
     let body = resp.bytes().await.unwrap_or_default();
     // `{"error": {type, code, message, param}}` (OpenAI), `{"error": "..."}` (OpenRouter),
     // `{"detail": ...}` (fal, Replicate), or anything else, shown as text.
@@ -704,6 +714,7 @@ pub(crate) async fn api_error(what: &str, resp: Response, provider: Option<Provi
             p.name()
         ),
         (401, None) => " - check the key (OPENAI_API_KEY, OPENROUTER_API_KEY, FAL_KEY or REPLICATE_API_TOKEN, by --provider) and --auth-header".into(),
+        (404 | 410, _) if closed => format!(" - {CLOSED}"),
         _ => String::new(),
     };
     Error::Http {
@@ -711,6 +722,18 @@ pub(crate) async fn api_error(what: &str, resp: Response, provider: Option<Provi
         url,
         message: format!("{what}: HTTP {} {detail}{hint}", status.as_u16()),
     }
+}
+
+/// Why OpenAI's own API host answers "not found" to every video request, and what to do.
+const CLOSED: &str = "OpenAI closed its video API on 2026-09-24: point cutroom at a service \
+    that still renders with --base-url URL (or OPENAI_BASE_URL) and --provider NAME \
+    (docs/render.md)";
+
+/// True when `url` is on OpenAI's own API host, the default base URL's, whose `/v1/videos`
+/// closed on 2026-09-24.
+fn closed_openai(url: &Url) -> bool {
+    Url::parse(super::config::DEFAULT_BASE_URL)
+        .is_ok_and(|default| default.host_str() == url.host_str())
 }
 
 /// MIME type of an input reference image, from its extension.

@@ -45,9 +45,7 @@ impl Client {
         let mut last: Option<(Status, u32)> = None;
         loop {
             let Some((video, hint)) = self.retrieve(id).await? else {
-                return Err(Error::Remote(format!(
-                    "video {id:?} not found (deleted, expired or never created)"
-                )));
+                return Err(self.missing(id));
             };
             show(bar, &video);
             if video.status.is_terminal() {
