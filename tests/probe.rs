@@ -980,6 +980,11 @@ mod provenance {
         Fails,
         /// HTTP 200 `application/timestamp-reply` with bytes that are no reply.
         Garbage,
+        /// HTTP 503.
+        Busy,
+        /// The first connection closed unanswered, the second answered as `Busy`, the others
+        /// as `Stamps`.
+        Flaky,
     }
 
     /// What the loopback time-stamp authority saw of one request.
@@ -1076,8 +1081,9 @@ mod provenance {
                 .map(|e| e.file_name().to_string_lossy().into_owned())
                 .collect()
         };
-        let reply = move |query: &[u8]| match how {
+        let reply = move |how: Tsa, query: &[u8]| match how {
             Tsa::Fails => ("500 Internal Server Error", b"no time today".to_vec()),
+            Tsa::Busy => ("503 Service Unavailable", b"come back later".to_vec()),
             Tsa::Garbage => ("200 OK", b"this is not DER".to_vec()),
             Tsa::Stamps => {
                 let (q, r) = (dir.join("query.tsq"), dir.join("reply.tsr"));
@@ -1090,10 +1096,17 @@ mod provenance {
                 assert!(out.status.success(), "{out:?}");
                 ("200 OK", std::fs::read(&r).unwrap())
             }
+            Tsa::Flaky => unreachable!("answered as one of the others"),
         };
         std::thread::spawn(move || {
-            for conn in listener.incoming() {
+            for (n, conn) in listener.incoming().enumerate() {
                 let Ok(conn) = conn else { return };
+                let how = match (how, n) {
+                    (Tsa::Flaky, 0) => continue, // closed unanswered
+                    (Tsa::Flaky, 1) => Tsa::Busy,
+                    (Tsa::Flaky, _) => Tsa::Stamps,
+                    (how, _) => how,
+                };
                 // A client that refuses the certificate ends its connection: serve the next.
                 let _ = match &tls {
                     None => answer(conn, how, &reply, &files, &log),
@@ -1112,7 +1125,7 @@ mod provenance {
     fn answer(
         conn: impl std::io::Read + std::io::Write,
         how: Tsa,
-        reply: &impl Fn(&[u8]) -> (&'static str, Vec<u8>),
+        reply: &impl Fn(Tsa, &[u8]) -> (&'static str, Vec<u8>),
         files: &impl Fn() -> Vec<String>,
         log: &Mutex<Vec<Asked>>,
     ) -> std::io::Result<()> {
@@ -1136,9 +1149,9 @@ mod provenance {
         });
         let mut query = vec![0; length];
         reader.read_exact(&mut query)?;
-        let (status, body) = reply(&query);
+        let (status, body) = reply(how, &query);
         let kind = match how {
-            Tsa::Fails => "text/plain",
+            Tsa::Fails | Tsa::Busy => "text/plain",
             _ => "application/timestamp-reply",
         };
         let head = format!(
@@ -1292,6 +1305,57 @@ mod provenance {
             .filter(|n| n.contains("cut"))
             .collect();
         assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn a_time_stamp_authority_that_fails_briefly_is_asked_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let (cert, key) = signing_cert(d, "editor", "ec");
+        // Its first connection closed unanswered, then a 503, then time-stamps.
+        let tsa = time_stamp_authority(d, Tsa::Flaky);
+        let cut = d.join("cut.mp4");
+        let out = cutroom(&[
+            "concat",
+            s(&fixture("no_audio.mp4")),
+            "-o",
+            s(&cut),
+            "--sign-cert",
+            s(&cert),
+            "--sign-key",
+            s(&key),
+            "--sign-tsa",
+            &tsa.url,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let signed = probe_one(&cut)["provenance"].clone();
+        assert_eq!(signed["time_stamped_by"], "cutroom test TSA", "{signed}");
+        assert!(signed["signed_at"].is_string(), "{signed}");
+        // The 503, the check's stamp, the signature's stamp (the closed one is not read).
+        assert_eq!(tsa.count(), 3);
+    }
+
+    #[test]
+    fn a_time_stamp_authority_that_stays_busy_fails_after_two_more_tries() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let (cert, key) = signing_cert(d, "editor", "ec");
+        let tsa = time_stamp_authority(d, Tsa::Busy);
+        let t0 = std::time::Instant::now();
+        let err = refused_signing(d, &["--sign-tsa", &tsa.url], &cert, &key);
+        assert!(
+            err.contains(&format!(
+                "time-stamp authority {}: answered HTTP 503",
+                tsa.url
+            )) && err.lines().count() == 1,
+            "{err}"
+        );
+        assert_eq!(tsa.count(), 3, "asked once and twice more");
+        assert!(t0.elapsed() < std::time::Duration::from_secs(10));
     }
 
     #[test]

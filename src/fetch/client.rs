@@ -2,13 +2,13 @@
 //! server's hints, redirects that never carry the key to another origin, and errors that quote
 //! the API's own message (never the key).
 
-use super::backoff::{server_hint, Backoff};
 use super::config::{check_url, same_origin, ApiConfig};
 use super::model::{
     mentions_moderation, CreateVideo, Deleted, Variant, Video, VideoError, VideoList,
 };
 use super::provider::{output_url, Provider};
 use crate::error::{Error, Result};
+use crate::http::backoff::{server_hint, Backoff};
 use crate::http::{describe, redact_url, trusted, untrusted_certificate};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, Response, StatusCode, Url};

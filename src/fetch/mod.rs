@@ -6,7 +6,6 @@
 //! atomic rename; [`Cache`] keeps verified downloads by id; [`render`] turns a shot list into
 //! renders without ever creating a second job for a shot it already started.
 
-mod backoff;
 mod cache;
 mod catalog;
 pub(crate) mod check;
@@ -23,7 +22,6 @@ mod rfc3339;
 mod shots;
 mod writer;
 
-pub use backoff::{server_hint, Backoff};
 pub use cache::{safe_name, write_json_atomic, Cache, CachedFile, Entry};
 pub use catalog::{Catalog, ModelEntry};
 pub use client::{Client, Created};

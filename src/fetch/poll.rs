@@ -1,10 +1,10 @@
 //! Waiting for a job: poll with backoff (or the server's `openai-poll-after-ms`) until it
 //! reaches a final phase, within an overall timeout.
 
-use super::backoff::Backoff;
 use super::client::Client;
 use super::model::{Status, Video};
 use crate::error::{Error, Result};
+use crate::http::backoff::Backoff;
 use crate::progress::Progress;
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,5 @@
 //! `render`: a job per shot, polled and downloaded concurrently, resumable without re-billing.
 
-use super::backoff::Backoff;
 use super::cache::{safe_name, Cache};
 use super::client::{Client, Created};
 use super::download::expired_since;
@@ -11,6 +10,7 @@ use super::poll::{show, PollOptions};
 use super::provider::{fal_app, Provider};
 use super::shots::{self, Job, Shot, StateFile};
 use crate::error::{Error, Result};
+use crate::http::backoff::Backoff;
 use crate::progress::Progress;
 use futures_util::StreamExt;
 use serde::Serialize;

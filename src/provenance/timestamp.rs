@@ -6,6 +6,7 @@
 //! signature); this build of c2pa has no HTTP client, so the POST goes through reqwest here.
 
 use crate::error::{Error, Result};
+use crate::http::backoff::{server_hint, Backoff};
 use crate::http::{describe, redact_url, trusted, untrusted_certificate};
 use c2pa::crypto::time_stamp::{default_rfc3161_message, default_rfc3161_request, TimeStampError};
 use c2pa::http::{http, HttpResolverError, SyncHttpResolver};
@@ -20,6 +21,14 @@ use url::Url;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest wait for its whole reply (public TSAs answer in well under a second).
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// Tries more of a request that failed in a way a moment's wait can fix: the connection
+/// refused or dropped, or HTTP 408, 429, 502, 503 or 504. A time-stamp request may be sent
+/// twice (each is a fresh stamp of the same digest).
+const RETRIES: u32 = 2;
+/// The first wait before trying again (then doubled, jittered); a server's `Retry-After` is
+/// honoured up to [`LONGEST_WAIT`].
+const FIRST_WAIT: Duration = Duration::from_millis(250);
+const LONGEST_WAIT: Duration = Duration::from_secs(5);
 
 /// What the check before the work has stamped (any message does: only the reply is checked).
 const CHECK_MESSAGE: &[u8] = b"cutroom: checking the time-stamp authority before the work";
@@ -188,19 +197,37 @@ impl Post {
         }
     }
 
+    /// Send `request`, trying [`RETRIES`] more times after a short wait when the TSA fails
+    /// briefly; the last failure is the one reported.
     async fn send(
         client: reqwest::Client,
         request: http::Request<Vec<u8>>,
     ) -> std::result::Result<http::Response<Vec<u8>>, String> {
         let (parts, body) = request.into_parts();
-        // Through a request builder, which sends the URL's user info as basic auth.
-        let response = client
-            .request(parts.method, parts.uri.to_string())
-            .headers(parts.headers)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| failed(&e))?;
+        let mut backoff = Backoff::new(FIRST_WAIT, LONGEST_WAIT);
+        let mut attempt = 0;
+        let response = loop {
+            // Through a request builder, which sends the URL's user info as basic auth.
+            let sent = client
+                .request(parts.method.clone(), parts.uri.to_string())
+                .headers(parts.headers.clone())
+                .body(body.clone())
+                .send()
+                .await;
+            let again = attempt < RETRIES;
+            let hint = match sent {
+                Ok(r) if again && matches!(r.status().as_u16(), 408 | 429 | 502 | 503 | 504) => {
+                    server_hint(r.headers())
+                }
+                Ok(r) => break r,
+                // A refused certificate stays refused; a whole reply timed out took long enough.
+                Err(e) if again && untrusted_certificate(&e).is_none() && !only_slow(&e) => None,
+                Err(e) => return Err(failed(&e)),
+            };
+            attempt += 1;
+            let wait = backoff.next_delay(hint.map(|h| h.min(LONGEST_WAIT)));
+            tokio::time::sleep(wait).await;
+        };
         let mut reply = http::Response::builder().status(response.status());
         for (name, value) in response.headers() {
             reply = reply.header(name, value);
@@ -208,6 +235,12 @@ impl Post {
         let body = response.bytes().await.map_err(|e| describe(&e))?;
         reply.body(body.to_vec()).map_err(|e| e.to_string())
     }
+}
+
+/// True when `e` is the whole reply taking longer than [`TIMEOUT`] (not a connection that
+/// could not open in time).
+fn only_slow(e: &reqwest::Error) -> bool {
+    e.is_timeout() && !e.is_connect()
 }
 
 /// Why a request to the TSA failed, saying how to trust a private CA when that is why.

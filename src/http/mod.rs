@@ -1,6 +1,8 @@
 //! HTTP pieces shared by the video API's client (`fetch`) and the time-stamp authority's
 //! (`provenance`): trusted roots from a PEM file, transport errors in words, URLs fit for
-//! messages.
+//! messages, waiting between attempts.
+
+pub mod backoff;
 
 use crate::error::{Error, Result};
 use reqwest::Url;
