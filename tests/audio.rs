@@ -461,6 +461,71 @@ fn duck_lowers_music_by_the_depth_while_speech_plays() {
     }
 }
 
+/// Words 30 ms long every 150 ms (pauses of 120 ms, shorter than the look-ahead plus the hold)
+/// are one phrase, listed and ducked as one; a lone 30 ms click (shorter than the attack) is
+/// neither listed nor ducked for.
+#[test]
+fn duck_reports_and_ducks_phrases_not_words_and_ignores_a_lone_click() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let voice = d.join("voice.wav");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc='0.3*(random(0)*2-1)*(between(t,1,2)*lt(mod(t-1,0.15),0.03)+between(t,4,4.03))\
+         +0.001*(random(1)*2-1)':s=48000:d=6",
+        "-c:a",
+        "pcm_f32le",
+        s(&voice),
+    ]);
+    let clip = d.join("clip.mp4");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=s=160x120:r=25:d=6",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        s(&clip),
+    ]);
+    let music = tone_8k(d, 6);
+    let (out, stems) = (d.join("out.mp4"), d.join("stems"));
+    let r = cutroom_json(&[
+        "duck",
+        s(&clip),
+        "--voice",
+        s(&voice),
+        "--music",
+        s(&music),
+        "-o",
+        s(&out),
+        "--stems",
+        s(&stems),
+        "--json",
+    ]);
+    let speech = r["speech"].as_array().unwrap();
+    assert_eq!(speech.len(), 1, "{r}");
+    let (a, b) = (
+        speech[0][0].as_f64().unwrap(),
+        speech[0][1].as_f64().unwrap(),
+    );
+    assert!((a - 1.0).abs() <= 0.02 && (b - 1.93).abs() <= 0.02, "{r}");
+    // What was applied: held down through a pause, untouched around the click.
+    let (_, g) = read_wav(&stems.join("gain.wav"));
+    let at = |t: f64| db(f64::from(g[(t * 48000.0) as usize]));
+    assert!(
+        (at(1.1) + 12.0).abs() < 0.01,
+        "in a pause: {:.2} dB",
+        at(1.1)
+    );
+    for t in [3.9, 4.0, 4.02, 4.1, 4.3] {
+        assert!(at(t).abs() < 0.01, "at the click, {t} s: {:.2} dB", at(t));
+    }
+}
+
 #[test]
 fn duck_keeps_sync_with_a_separate_voice() {
     let dir = tempfile::tempdir().unwrap();

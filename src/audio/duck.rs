@@ -58,7 +58,8 @@ pub struct DuckReport {
     pub soundtrack: SoundtrackReport,
     /// The speech threshold used, dBFS RMS over 10 ms.
     pub threshold_dbfs: f64,
-    /// Speech runs found, `[start, end)` in seconds.
+    /// The speech phrases the music was lowered for ([`Activity::phrases`]), `[start, end)` in
+    /// seconds.
     pub speech: Vec<(f64, f64)>,
     /// Stem files written.
     pub stems: Vec<PathBuf>,
@@ -199,7 +200,7 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
         soundtrack: report,
         threshold_dbfs: activity.threshold_dbfs,
         speech: activity
-            .segments()
+            .phrases(RATE, &opts.shape)
             .into_iter()
             .map(|(a, b)| (secs(a), secs(b.min(final_len))))
             .filter(|(a, b)| a < b)

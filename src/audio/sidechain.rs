@@ -2,10 +2,11 @@
 //!
 //! The voice is high-passed at 100 Hz (rumble and hum do not count), its level taken as RMS over
 //! 10 ms blocks, and a block is speech when its level is above the threshold. Runs shorter than
-//! 20 ms (clicks) are ignored; each run is extended backwards by the look-ahead (the dip starts
-//! before the first word) and forwards by the hold (short pauses between words do not pump).
-//! The gain then moves in straight lines in dB: down to the depth over the attack time, back
-//! to 0 dB over the release time.
+//! 20 ms (clicks) are ignored; runs closer than the look-ahead plus the hold are one phrase (the
+//! dip holds across the pause), and a phrase shorter than the attack is dropped (a lone click
+//! would only make the music pump). Each phrase is extended backwards by the look-ahead (the
+//! dip starts before the first word) and forwards by the hold. The gain then moves in straight
+//! lines in dB: down to the depth over the attack time, back to 0 dB over the release time.
 
 use super::biquad::Biquad;
 use crate::pcm::Pcm;
@@ -120,6 +121,23 @@ impl Activity {
                 _ => {}
             }
         }
+        out
+    }
+
+    /// The phrases the music is lowered for with `shape`, at `rate` Hz: speech runs less than
+    /// the look-ahead plus the hold apart joined, then phrases shorter than the attack dropped,
+    /// as `[start, end)` sample frames. What [`envelope`] ducks and what reports list.
+    pub fn phrases(&self, rate: u32, shape: &DuckShape) -> Vec<(usize, usize)> {
+        let frames = |ms: f64| (ms * f64::from(rate) / 1000.0).round() as usize;
+        let bridged = frames(shape.lookahead_ms + shape.hold_ms);
+        let mut out: Vec<(usize, usize)> = Vec::new();
+        for (start, end) in self.segments() {
+            match out.last_mut() {
+                Some(last) if start - last.1 < bridged => last.1 = end,
+                _ => out.push((start, end)),
+            }
+        }
+        out.retain(|(start, end)| end - start >= frames(shape.attack_ms));
         out
     }
 }
@@ -278,9 +296,9 @@ pub fn envelope(
 ) -> impl Iterator<Item = f32> {
     let frames = |ms: f64| (ms * f64::from(rate) / 1000.0).round() as usize;
     let (look, hold) = (frames(shape.lookahead_ms), frames(shape.hold_ms));
-    // Target: ducked from `look` before each run to `hold` after it.
+    // Target: ducked from `look` before each phrase to `hold` after it.
     let mut ducked = vec![false; len];
-    for (start, end) in activity.segments() {
+    for (start, end) in activity.phrases(rate, shape) {
         let from = start.saturating_sub(look).min(len);
         let to = (end + hold).min(len);
         ducked[from..to].iter_mut().for_each(|d| *d = true);
