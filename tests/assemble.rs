@@ -1469,6 +1469,40 @@ out = "2"
             String::from_utf8_lossy(&check.stderr)
         );
     }
+
+    /// The pods of an emitted Kubernetes job see only the volume at /work: an absolute `-o`
+    /// elsewhere would give each shard its own output directory, and is warned of; paths
+    /// relative to the volume are not.
+    #[test]
+    fn an_emitted_kubernetes_job_warns_of_an_output_off_its_volume() {
+        let dir = tempfile::tempdir().unwrap();
+        write_batch(dir.path());
+        let emit = |out: &str, engine: &str| {
+            let run = Command::new(env!("CARGO_BIN_EXE_cutroom"))
+                .args(["batch", "cut.toml", "--variants", "variants.csv", "-o", out])
+                .args(["--shards", "3", "--emit", engine])
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            assert!(run.status.success(), "{run:?}");
+            let _: Value = match engine {
+                "k8s" => serde_json::from_slice(&run.stdout).unwrap(),
+                _ => Value::Null,
+            };
+            String::from_utf8_lossy(&run.stderr).into_owned()
+        };
+        let warned = emit("/srv/renders", "k8s");
+        assert!(
+            warned.contains("warning: -o /srv/renders is not under /work")
+                && warned.contains("would not share one output directory")
+                && warned.lines().count() == 1,
+            "{warned}"
+        );
+        assert_eq!(emit("renders", "k8s"), "");
+        assert_eq!(emit("/work/renders", "k8s"), "");
+        // A Slurm array runs in the submit directory, whatever the path.
+        assert_eq!(emit("/srv/renders", "slurm"), "");
+    }
 }
 
 /// A deliverable of real dialogue shots (pieces of talking-head clips from `shared/media/real`,

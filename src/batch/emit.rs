@@ -2,6 +2,10 @@
 //! Kubernetes Indexed Job manifest, or a Slurm job array script.
 
 use serde_json::json;
+use std::path::{Component, Path, PathBuf};
+
+/// Where every pod of the Kubernetes job mounts the shared volume, its working directory.
+pub const VOLUME: &str = "/work";
 
 /// What the emitted job runs and where.
 pub struct Job<'a> {
@@ -38,9 +42,9 @@ pub fn k8s(job: &Job) -> String {
                 "containers": [{
                     "name": "cutroom",
                     "image": job.image,
-                    "workingDir": "/work",
+                    "workingDir": VOLUME,
                     "command": command,
-                    "volumeMounts": [{"name": "work", "mountPath": "/work"}],
+                    "volumeMounts": [{"name": "work", "mountPath": VOLUME}],
                 }],
                 "volumes": [{
                     "name": "work",
@@ -50,6 +54,24 @@ pub fn k8s(job: &Job) -> String {
         },
     });
     serde_json::to_string_pretty(&manifest).expect("a manifest is JSON")
+}
+
+/// True when `path`, as a pod in [`VOLUME`] reads it, is not on the shared volume: an absolute
+/// path elsewhere, or a relative one whose `..` climbs out. Each pod would then have its own
+/// copy (an output directory the shards do not share) or none (an input).
+pub fn off_volume(path: &Path) -> bool {
+    let mut at = PathBuf::from(VOLUME);
+    for part in path.components() {
+        match part {
+            Component::RootDir | Component::Prefix(_) => at = PathBuf::from("/"),
+            Component::ParentDir => {
+                at.pop();
+            }
+            Component::CurDir => {}
+            Component::Normal(p) => at.push(p),
+        }
+    }
+    !at.starts_with(VOLUME)
 }
 
 /// An sbatch script for a job array of `shards` tasks (0 to N-1), each running `cutroom batch
@@ -79,5 +101,26 @@ fn quote(s: &str) -> String {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_off_the_shared_volume() {
+        for on in ["out", "./a/../out", "/work/out", "/work", "a/b/../../c"] {
+            assert!(!off_volume(Path::new(on)), "{on}");
+        }
+        for off in [
+            "/tmp/out",
+            "../out",
+            "/workshop/out",
+            "/work/../tmp",
+            "a/../../b",
+        ] {
+            assert!(off_volume(Path::new(off)), "{off}");
+        }
     }
 }

@@ -290,6 +290,27 @@ fn emit_job(args: &Args, engine: Engine) -> Result<i32> {
         claim: &args.claim,
         name: "cutroom-batch",
     };
+    if let Engine::K8s = engine {
+        for (flag, path, why) in [
+            ("the spec", &args.spec, "the pods will not find it"),
+            ("--variants", &args.variants, "the pods will not find it"),
+            (
+                "-o",
+                &args.output,
+                "each pod would write into its own container and the shards would not share \
+                 one output directory",
+            ),
+        ] {
+            if emit::off_volume(path) {
+                eprintln!(
+                    "cutroom: warning: {flag} {} is not under {} (the volume every pod mounts, \
+                     its working directory): {why}; give a path relative to it",
+                    path.display(),
+                    emit::VOLUME
+                );
+            }
+        }
+    }
     match engine {
         Engine::K8s => outln!("{}", emit::k8s(&job)),
         Engine::Slurm => outln!("{}", emit::slurm(&job)),
