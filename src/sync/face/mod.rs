@@ -17,7 +17,6 @@ pub mod yuv;
 use detect::Detection;
 use roi::Roi;
 use std::sync::OnceLock;
-use tract_linalg::multithread::{self, Executor};
 use tract_onnx::prelude::*;
 
 /// A packed 8-bit RGB picture.
@@ -99,33 +98,8 @@ fn plan(onnx: &tract_onnx::Onnx, bytes: &[u8], side: usize) -> TractResult<Plan>
     onnx.model_for_read(&mut std::io::Cursor::new(bytes))?
         .with_input_fact(0, f32::fact([1, side, side, 3]).into())?
         .into_optimized()?
-        .into_runnable_with_options(&RunOptions {
-            executor: Some(executor().clone()),
-            ..RunOptions::default()
-        })
+        .into_runnable()
 }
-
-/// The face models' thread pool, one per process with a thread per core: a lone sync's face
-/// work also uses the core the decoder leaves free while it waits on the face queue, and syncs
-/// run side by side (`batch`) share it rather than each adding threads.
-fn executor() -> &'static Executor {
-    static POOL: OnceLock<Executor> = OnceLock::new();
-    POOL.get_or_init(|| {
-        // Only operations this large go to the pool (tract's defaults are 64 and 32768): the
-        // smaller ones gained nothing from it but thread hand-offs (2.5 times the context
-        // switches, no faster; the splits never change a value).
-        multithread::set_threading_panel_threshold(POOL_MIN_PANELS);
-        multithread::set_threading_element_threshold(POOL_MIN_ELEMENTS);
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Executor::multithread_with_name(cores, "faces")
-    })
-}
-
-/// Matrix products of fewer output panels than this run on the calling thread.
-const POOL_MIN_PANELS: usize = 256;
-/// Element-wise, pooling and depthwise operations over fewer values than this run on the
-/// calling thread.
-const POOL_MIN_ELEMENTS: usize = 131_072;
 
 /// Run a model (its `state`, kept from run to run) on one NHWC picture of `side` x `side`
 /// values (moved, not copied); its outputs flattened.
