@@ -815,3 +815,42 @@ fn an_output_named_for_another_container_is_refused() {
         assert!(!out.exists(), "{cmd}");
     }
 }
+
+/// A name FFmpeg would take for a protocol (`take:1.mp4`, relative) or that is not UTF-8 is
+/// read and written as the file it names, by its bytes.
+#[test]
+fn media_named_with_a_colon_or_not_in_utf8_is_read_and_written() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let latin1 = OsStr::from_bytes(b"pr\xe9sentation.mp4");
+    std::fs::copy(fixture("marker_landscape_25.mp4"), d.join("take:1.mp4")).unwrap();
+    std::fs::copy(fixture("marker_landscape_25.mp4"), d.join(latin1)).unwrap();
+    let out = OsStr::from_bytes(b"cut:\xfe.mp4");
+    let run = Command::new(env!("CARGO_BIN_EXE_cutroom"))
+        .arg("concat")
+        .arg("take:1.mp4")
+        .arg(latin1)
+        .arg("-o")
+        .arg(out)
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    let probe = Command::new(env!("CARGO_BIN_EXE_cutroom"))
+        .args(["probe", "--json"])
+        .arg(out)
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(probe.status.success(), "{probe:?}");
+    let report: serde_json::Value = serde_json::from_slice(&probe.stdout).unwrap();
+    let secs = report["files"][0]["duration_s"].as_f64();
+    assert!(secs.is_some_and(|s| (s - 12.0).abs() < 0.05), "{report}");
+    // FFmpeg's own reader agrees (a path starting with / is never a protocol).
+    let n = crate::common::ffprobe(&d.join(out))["format"]["duration"]
+        .as_str()
+        .and_then(|s| s.parse::<f64>().ok());
+    assert!(n.is_some_and(|s| (s - 12.0).abs() < 0.05), "{n:?}");
+}

@@ -75,7 +75,30 @@ impl Input {
     /// Open `path` and read its stream headers.
     pub fn open(path: &Path) -> Result<Self> {
         crate::init();
-        let ctx = ff::format::input(&path).map_err(|e| Error::Open {
+        let url = file_url(path)?;
+        let mut ps = std::ptr::null_mut();
+        // SAFETY: `url` is a NUL-terminated string that outlives the calls; `ps` starts null, so
+        // avformat_open_input allocates the context and on failure frees it and leaves it null.
+        // A context that opened is closed here if its streams cannot be read, else owned by
+        // the `Input` wrapper, which closes it on drop (as `ff::format::input` does).
+        let opened = unsafe {
+            match ff::ffi::avformat_open_input(
+                &mut ps,
+                url.as_ptr(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            ) {
+                0 => match ff::ffi::avformat_find_stream_info(ps, std::ptr::null_mut()) {
+                    r if r >= 0 => Ok(ff::format::context::Input::wrap(ps)),
+                    e => {
+                        ff::ffi::avformat_close_input(&mut ps);
+                        Err(ff::Error::from(e))
+                    }
+                },
+                e => Err(ff::Error::from(e)),
+            }
+        };
+        let ctx = opened.map_err(|e| Error::Open {
             path: path.to_path_buf(),
             reason: describe(e),
         })?;
@@ -344,6 +367,18 @@ impl Packet {
 }
 
 /// FFmpeg's message for an error, with a plainer word for the common "invalid data" case.
+/// `path` as a URL of FFmpeg's file protocol, `file:` and the path's own bytes: a name with a
+/// colon (`take:2.mp4`) is never taken for a protocol, and a name that is not UTF-8 opens too.
+pub(crate) fn file_url(path: &Path) -> Result<std::ffi::CString> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut url = b"file:".to_vec();
+    url.extend_from_slice(path.as_os_str().as_bytes());
+    std::ffi::CString::new(url).map_err(|_| Error::Open {
+        path: path.to_path_buf(),
+        reason: "the name holds a NUL byte".into(),
+    })
+}
+
 pub(crate) fn describe(e: ff::Error) -> String {
     match e {
         ff::Error::InvalidData => {

@@ -38,7 +38,35 @@ impl Muxer {
     /// Create `path` as a `format` container (`mp4`, `mov`, ...).
     pub fn create(path: &Path, format: &str) -> Result<Self> {
         crate::init();
-        let ctx = ff::format::output_as(&path, format).map_err(|e| Error::Open {
+        let url = crate::input::file_url(path)?;
+        let format = std::ffi::CString::new(format).map_err(|_| Error::Open {
+            path: path.to_path_buf(),
+            reason: format!("{format:?} is not a container name"),
+        })?;
+        let mut ps = std::ptr::null_mut();
+        // SAFETY: `url` and `format` are NUL-terminated strings that outlive the calls; `ps`
+        // starts null and is allocated by avformat_alloc_output_context2 only when it returns
+        // 0. The context is owned by the `Output` wrapper from then on, which closes its
+        // `pb` and frees it on drop, also when avio_open fails (as `ff::format::output_as`).
+        let made = unsafe {
+            match ff::ffi::avformat_alloc_output_context2(
+                &mut ps,
+                std::ptr::null_mut(),
+                format.as_ptr(),
+                url.as_ptr(),
+            ) {
+                0 => {
+                    let ctx = ff::format::context::Output::wrap(ps);
+                    match ff::ffi::avio_open(&mut (*ps).pb, url.as_ptr(), ff::ffi::AVIO_FLAG_WRITE)
+                    {
+                        0 => Ok(ctx),
+                        e => Err(ff::Error::from(e)),
+                    }
+                }
+                e => Err(ff::Error::from(e)),
+            }
+        };
+        let ctx = made.map_err(|e| Error::Open {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;

@@ -27,7 +27,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     spec: Option<PathBuf>,
     /// The MP4 to write (replaced atomically; never one of the shots).
-    #[arg(short, long, value_name = "OUT", value_parser = super::mp4_output)]
+    #[arg(short, long, value_name = "OUT", value_parser = super::mp4_output())]
     output: PathBuf,
     /// Output size when the video is normalised, WxH (default: the first shot's); a size other
     /// than the shots' forces the normalise path.

@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     voice: Option<PathBuf>,
     /// Output MP4.
-    #[arg(short, long, value_name = "OUT", value_parser = super::mp4_output)]
+    #[arg(short, long, value_name = "OUT", value_parser = super::mp4_output())]
     output: PathBuf,
     /// Music gain while the voice speaks, dB.
     #[arg(long, default_value_t = -12.0, allow_hyphen_values = true, value_name = "DB")]

@@ -191,12 +191,16 @@ pub fn run_network(cmd: NetworkCommand, global: &Global) -> Result<i32> {
 
 /// An `-o OUT` of a command that writes an MP4: refused when its extension names another
 /// container (`out.mkv` would be an MP4 under a name that says otherwise).
-pub fn mp4_output(s: &str) -> std::result::Result<std::path::PathBuf, String> {
+pub fn mp4_output() -> impl clap::builder::TypedValueParser<Value = std::path::PathBuf> {
+    use clap::builder::TypedValueParser;
+    clap::builder::OsStringValueParser::new().try_map(|s| mp4_path(s.into()))
+}
+
+fn mp4_path(path: std::path::PathBuf) -> std::result::Result<std::path::PathBuf, String> {
     const OTHER: [&str; 14] = [
         "mkv", "webm", "avi", "ts", "m2ts", "mts", "flv", "wmv", "ogv", "mxf", "gif", "m4a", "mp3",
         "wav",
     ];
-    let path = std::path::PathBuf::from(s);
     match path.extension().and_then(|e| e.to_str()) {
         Some(e) if OTHER.contains(&e.to_ascii_lowercase().as_str()) => Err(format!(
             "the output is an MP4 (H.264 + AAC): name it .mp4, .m4v or .mov, not .{e}"

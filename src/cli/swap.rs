@@ -21,7 +21,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     audio: PathBuf,
     /// Output MP4.
-    #[arg(short, long, value_name = "OUT", value_parser = super::mp4_output)]
+    #[arg(short, long, value_name = "OUT", value_parser = super::mp4_output())]
     output: PathBuf,
     #[command(flatten)]
     place: PlaceArgs,
