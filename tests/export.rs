@@ -1805,3 +1805,39 @@ fn a_cover_time_past_the_end_is_refused() {
         assert!(!out.exists(), "{at}");
     }
 }
+
+/// A logo whose name cannot pass through a filter graph as it is (a colon FFmpeg takes for a
+/// protocol, bytes that are not UTF-8) is burnt in all the same.
+#[test]
+fn a_logo_named_with_a_colon_or_not_in_utf8_is_burnt_in() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=0x3060C0:s=320x180:r=25:d=1", &[]);
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=red:s=64x64",
+        "-frames:v",
+        "1",
+        s(&d.join("logo.png")),
+    ]);
+    for name in [OsStr::new("lo:go.png"), OsStr::from_bytes(b"l\xf6go.png")] {
+        std::fs::copy(d.join("logo.png"), d.join(name)).unwrap();
+        let out = d.join("out");
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
+            .args(["export", "clip.mp4", "-p", "square", "-o", "out", "--logo"])
+            .arg(name)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{name:?}: {run:?}");
+        let frame = frame_at(&out.join("clip.square.mp4"), 0.5, &d.join("f.png"));
+        let red = frame.bbox(|p| p[0] > 200 && p[1] < 60 && p[2] < 60);
+        assert!(red.is_some(), "{name:?}: no logo");
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+}

@@ -16,6 +16,9 @@ pub(super) struct Burn<'a> {
     _live: cleanup::Live,
     captions: &'a Captions,
     overlays: &'a Overlays,
+    /// The logo's copy in `dir`: its own name may not pass through a filter graph (a name
+    /// that is not UTF-8, or whose colon FFmpeg takes for a protocol).
+    logo: Option<PathBuf>,
 }
 
 /// One output frame of an encode: size, rate, length and the UI zones of all its outputs.
@@ -42,11 +45,21 @@ impl<'a> Burn<'a> {
         let fonts = dir.path().join("fonts");
         std::fs::create_dir(&fonts).map_err(|e| Error::io(&fonts, e))?;
         font::install(&fonts)?;
+        let logo = match &overlays.logo {
+            Some(l) => {
+                let ext = l.file.extension().and_then(|e| e.to_str()).unwrap_or("png");
+                let copy = dir.path().join(format!("logo.{ext}"));
+                std::fs::copy(&l.file, &copy).map_err(|e| Error::io(&l.file, e))?;
+                Some(copy)
+            }
+            None => None,
+        };
         Ok(Some(Self {
             dir,
             _live: live,
             captions,
             overlays,
+            logo,
         }))
     }
 
@@ -64,15 +77,16 @@ impl<'a> Burn<'a> {
         let path = self.dir.path().join(format!("encode{job}.ass"));
         std::fs::write(&path, script).map_err(|e| Error::io(&path, e))?;
         let mut g = ass::filter(&path, &self.dir.path().join("fonts"));
-        if let Some(logo) = &self.overlays.logo {
-            g.push_str(&logo_graph(logo, f)?);
+        if let (Some(logo), Some(copy)) = (&self.overlays.logo, &self.logo) {
+            g.push_str(&logo_graph(logo, copy, f)?);
         }
         Ok(g)
     }
 }
 
-/// `[base]` overlaid with the logo, scaled, faded to its opacity, placed and timed.
-fn logo_graph(logo: &Logo, f: &Frame) -> Result<String> {
+/// `[base]` overlaid with the logo (read from `file`, its copy), scaled, faded to its opacity,
+/// placed and timed.
+fn logo_graph(logo: &Logo, file: &Path, f: &Frame) -> Result<String> {
     let (iw, ih) = crate::fetch::check::image_size(&logo.file)?;
     let (w, h) = (f.canvas.width, f.canvas.height);
     let lw = even((logo.width * f64::from(w)).round() as u32);
@@ -92,7 +106,7 @@ fn logo_graph(logo: &Logo, f: &Frame) -> Result<String> {
     }) - 1;
     Ok(format!(
         "[base];movie=filename={},format=rgba,scale={lw}:{lh},colorchannelmixer=aa={:.3}[logo];[base][logo]overlay=x={x}:y={y}:enable='between(n,{first},{last})'",
-        ass::graph_arg(&logo.file),
+        ass::graph_arg(file),
         logo.opacity
     ))
 }
