@@ -5,6 +5,23 @@ use crate::error::{Error, Result};
 use serde::de::DeserializeOwned;
 use std::path::Path;
 
+/// The text of the file `path`, a `what` (`spec file`, `shot list`, ...) a user wrote: missing
+/// or not UTF-8 (a media file given by mistake, a caption file saved in another encoding) is
+/// that file's bad input, said in words.
+pub fn read(path: &Path, what: &str) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::bad_input(path, format!("no such {what}")),
+        std::io::ErrorKind::InvalidData => Error::bad_input(
+            path,
+            format!(
+                "not UTF-8 text; expected the {what} in UTF-8 (a media file given by mistake, \
+                 or a file to save as UTF-8?)"
+            ),
+        ),
+        _ => Error::io(path, e),
+    })
+}
+
 /// `text`, the TOML file `path`, as a `T`; an error names the place, the field path and, for an
 /// unknown key, the expected key closest to it.
 pub fn toml<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T> {

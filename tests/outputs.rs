@@ -854,3 +854,46 @@ fn media_named_with_a_colon_or_not_in_utf8_is_read_and_written() {
         .and_then(|s| s.parse::<f64>().ok());
     assert!(n.is_some_and(|s| (s - 12.0).abs() < 0.05), "{n:?}");
 }
+
+/// A file that is not UTF-8 where a text file is expected (a clip given as the spec, captions
+/// saved in Latin-1) is named as such, with what was expected and the fix.
+#[test]
+fn a_text_file_that_is_not_utf8_is_named_for_what_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = fixture("marker_landscape_25.mp4");
+    let srt = d.join("latin1.srt");
+    std::fs::write(&srt, b"1\n00:00:00,000 --> 00:00:01,000\nh\xe9llo\n").unwrap();
+    let out = d.join("out");
+    for (args, what, file) in [
+        (
+            vec!["assemble", s(&clip), "-o", s(&out)],
+            "spec file",
+            &clip,
+        ),
+        (
+            vec![
+                "export",
+                s(&clip),
+                "-p",
+                "square",
+                "--captions",
+                s(&srt),
+                "-o",
+                s(&out),
+            ],
+            "caption file",
+            &srt,
+        ),
+    ] {
+        let err = fails(&args);
+        assert!(
+            err.contains(&format!(
+                "{}: not UTF-8 text; expected the {what} in UTF-8",
+                file.display()
+            )),
+            "{err}"
+        );
+        assert!(!out.exists());
+    }
+}

@@ -430,10 +430,7 @@ impl Cut {
     /// [`Cut::load`] with `overrides` replacing the defaults of `[vars]` (a batch variant's
     /// values); a name not declared in `[vars]` is an error.
     pub fn load_with(path: &Path, overrides: &BTreeMap<String, String>) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::bad_input(path, "no such spec file"),
-            _ => Error::io(path, e),
-        })?;
+        let text = crate::specfile::read(path, "spec file")?;
         let is_json = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));

@@ -25,7 +25,7 @@ const NAME_KEY: &str = "variant";
 /// Read a variants file: CSV with a header row of variable names, or TOML (`.toml`) with
 /// `[[variant]]` tables. Names must be unique and usable as directory names.
 pub fn load(path: &Path) -> Result<Vec<Variant>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::specfile::read(path, "variants file")?;
     let bad = |e: String| Error::bad_input(path, e);
     let rows: Vec<BTreeMap<String, String>> = if path
         .extension()

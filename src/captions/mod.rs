@@ -103,7 +103,7 @@ impl Captions {
                 ))
             }
         };
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::specfile::read(path, "caption file")?;
         let text = text.trim_start_matches('\u{feff}');
         let at = |line: usize, what: String| Error::bad_input(path, format!("line {line}: {what}"));
         let lined = parse(text).map_err(|(l, w)| at(l, w))?;

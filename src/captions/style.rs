@@ -28,7 +28,7 @@ impl Overlays {
     /// Read an overlays TOML file (`[captions]`, `[logo]`, `[[text]]`); paths in it are
     /// relative to it.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::specfile::read(path, "overlays file")?;
         let mut o: Self = crate::specfile::toml(path, &text)?;
         let dir = path.parent().unwrap_or(Path::new(""));
         o.resolve(dir);

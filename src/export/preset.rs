@@ -155,7 +155,7 @@ impl PresetBook {
     /// built-in of the same name). Unknown keys and bad values are errors naming the preset
     /// and the key.
     pub fn with_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::specfile::read(path, "preset file")?;
         let table: toml::Table = text
             .parse()
             .map_err(|e: toml::de::Error| Error::bad_input(path, e.to_string()))?;

@@ -72,7 +72,7 @@ impl Catalog {
 
     /// The built-in table with the entries of `path` added (same provider and name: replaced).
     pub fn with_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::specfile::read(path, "model catalog")?;
         let f: File = toml::from_str(&text).map_err(|e| Error::bad_input(path, e.to_string()))?;
         let mut cat = Self::builtin();
         for m in f.model {

@@ -64,10 +64,7 @@ pub struct Shot {
 /// Read a shot list. Relative `input_reference` paths are taken beside the list; top-level
 /// `model`, `seconds` and `size` are defaults for every shot.
 pub fn load(path: &Path, endpoint: &str) -> Result<Vec<Shot>> {
-    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::bad_input(path, "no such shot list"),
-        _ => Error::io(path, e),
-    })?;
+    let text = crate::specfile::read(path, "shot list")?;
     let file: ShotFile = crate::specfile::toml(path, &text)?;
     if file.shot.is_empty() {
         return Err(Error::bad_input(path, "no [[shot]] entries"));

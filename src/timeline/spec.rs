@@ -241,10 +241,7 @@ impl EditSpec {
     /// file and, where the parser knows them, the line and column. Relative `src` paths are
     /// resolved against the spec's directory.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::bad_input(path, "no such spec file"),
-            _ => Error::io(path, e),
-        })?;
+        let text = crate::specfile::read(path, "spec file")?;
         let is_json = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
