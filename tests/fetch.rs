@@ -1819,3 +1819,35 @@ fn openais_closed_video_api_says_where_to_point_cutroom_instead() {
     );
     assert!(!out.join("shot-1.mp4").exists());
 }
+
+/// The `cost:` line of a re-run says how much of the list's cost this run created: none when
+/// every job came from an earlier run, the new shots' part when some did.
+#[test]
+fn a_reruns_cost_line_says_what_this_run_created() {
+    let emu = Emulator::start(&["--render-time", "200ms", "--poll-after", "100ms"], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let one = "model = \"sora-2\"\nsize = \"1280x720\"\nseconds = 4\n\
+               [[shot]]\nname = \"cat\"\nprompt = \"a cat\"\n";
+    let list = write_shots(dir.path(), one);
+    let out = dir.path().join("out");
+    let cost = || {
+        let run = emu.cutroom(&["render", s(&list), "-o", s(&out)], "sk-test");
+        assert!(run.status.success(), "{run:?}");
+        let said = String::from_utf8_lossy(&run.stdout).into_owned();
+        said.lines().last().unwrap_or_default().to_string()
+    };
+    assert_eq!(cost(), "cost: $0.40 (estimate)");
+    assert_eq!(
+        cost(),
+        "cost: $0.40 (estimate), none of it created by this run"
+    );
+    write_shots(
+        dir.path(),
+        &format!("{one}[[shot]]\nname = \"dog\"\nprompt = \"a dog\"\n"),
+    );
+    assert_eq!(
+        cost(),
+        "cost: $0.80 (estimate), $0.40 of it created by this run"
+    );
+    assert_eq!(stat(&emu, "jobs_created"), 2);
+}

@@ -75,7 +75,18 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             0 => String::new(),
             n => format!(", unknown for {n} shot(s)"),
         };
-        println!("cost: ${:.2}{how}{unknown}", cost.total_usd);
+        // The list's cost includes jobs of earlier runs: say what this run added.
+        let created: Vec<_> = shots.iter().filter(|s| s.created).collect();
+        let billed = shots.iter().filter(|s| s.id.is_some()).count();
+        let this_run = match created.len() {
+            0 if billed > 0 => ", none of it created by this run".to_string(),
+            n if n < billed => format!(
+                ", ${:.2} of it created by this run",
+                created.iter().filter_map(|s| s.cost_usd).sum::<f64>()
+            ),
+            _ => String::new(),
+        };
+        println!("cost: ${:.2}{how}{unknown}{this_run}", cost.total_usd);
     }
     for s in &shots {
         if let Some(e) = &s.error {
