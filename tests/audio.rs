@@ -1272,3 +1272,40 @@ fn swap_and_duck_json_report_what_the_output_measures() {
         }
     }
 }
+
+/// A music bed that ends early (an interrupted download) is refused naming it, when the file
+/// states its length exactly (FLAC's STREAMINFO, an MP3's LAME/Xing tag), not used at half its
+/// length; the same files whole are used.
+#[test]
+fn a_music_bed_cut_short_is_refused_not_used_as_far_as_it_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("out.mp4");
+    for ext in ["mp3", "flac"] {
+        let whole = d.join(format!("music.{ext}"));
+        ff(&["-i", s(&fixture("music.wav")), s(&whole)]);
+        let bytes = std::fs::read(&whole).unwrap();
+        let cut = d.join(format!("cut.{ext}"));
+        std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+        let swap = |music: &Path| {
+            cutroom(&[
+                "swap",
+                s(&fixture("no_audio.mp4")),
+                "--audio",
+                s(music),
+                "-o",
+                s(&out),
+            ])
+        };
+        let run = swap(&cut);
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{ext}: {err}");
+        assert!(
+            err.contains(&format!("{}: cut short: ", cut.display())) && err.contains("of 4.000 s"),
+            "{ext}: {err}"
+        );
+        assert!(!out.exists(), "{ext}");
+        assert!(swap(&whole).status.success(), "{ext}");
+        std::fs::remove_file(&out).unwrap();
+    }
+}

@@ -232,6 +232,20 @@ fn load_symphonia(
         ));
     }
     progress.damaged(path, Stream::Audio, bad as u64);
+    // One MP3 frame short is rounding; more is a file that ends early.
+    let got = decoded.pcm.frames() as u64;
+    if let Some(declared) = decoded.declared.filter(|&d| got + 2 * 1152 < d) {
+        let secs = |n: u64| n as f64 / f64::from(decoded.pcm.rate.max(1));
+        return Err(Error::bad_input(
+            path,
+            format!(
+                "cut short: {:.3} of {:.3} s of sound present (the file ends early: an \
+                 interrupted download or copy?)",
+                secs(got),
+                secs(declared)
+            ),
+        ));
+    }
     let presented = decoded.present(path)?;
     let mut pcm = presented.pcm;
     // Against the file's own picture: its leading empty edit counts, silence at most its
@@ -321,6 +335,9 @@ pub struct Decoded {
     pub first: i64,
     /// The track's length in the container as (ticks, ticks per second).
     pub media_len: Option<(u64, u64)>,
+    /// The sample frames the file states it holds, when it states them exactly (FLAC, an MP3
+    /// with a LAME tag).
+    pub declared: Option<u64>,
     /// Packets of the track read.
     pub packets: usize,
     /// Packets that did not decode (concealed, skipped).
@@ -352,6 +369,14 @@ pub fn decode_symphonia(path: &Path, mono: bool) -> Result<std::result::Result<D
     };
     let track_id = track.id;
     let time_base = track.time_base;
+    // A length the file states exactly: FLAC's STREAMINFO, an MP3's Xing/Info frame count (read
+    // with its LAME tag, which sets the delay; without a tag symphonia estimates from the size).
+    let exact = match format.format_info().short_name {
+        "flac" => true,
+        "mp3" => track.delay.is_some(),
+        _ => false,
+    };
+    let declared = track.num_frames.filter(|&n| exact && n > 0);
     // The track's length in the container, as (ticks, ticks per second).
     let media_len = match (track.duration, time_base) {
         (Some(d), Some(tb)) => Some((
@@ -434,6 +459,7 @@ pub fn decode_symphonia(path: &Path, mono: bool) -> Result<std::result::Result<D
         },
         first: first.unwrap_or(0),
         media_len,
+        declared,
         packets,
         bad,
     }))
