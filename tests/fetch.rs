@@ -1851,3 +1851,60 @@ fn a_reruns_cost_line_says_what_this_run_created() {
     );
     assert_eq!(stat(&emu, "jobs_created"), 2);
 }
+
+/// Two URLs ending in the same file name (here two renders' `.../videos/ID/content`) fetched
+/// into one directory, at once: two files, each the bytes of its own URL, and a re-run finds
+/// both in the cache.
+#[test]
+fn urls_ending_in_the_same_file_name_keep_a_file_each() {
+    let emu = Emulator::start(
+        &[
+            "--allow-any",
+            "--render-time",
+            "200ms",
+            "--poll-after",
+            "50ms",
+        ],
+        &[],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(2, "160x90", 1));
+    let r = emu.cutroom_json(&[
+        "render",
+        s(&list),
+        "-o",
+        s(&dir.path().join("renders")),
+        "--allow-any",
+        "--json",
+    ]);
+    let rendered: Vec<&Value> = r["shots"].as_array().unwrap().iter().collect();
+    let urls: Vec<String> = rendered
+        .iter()
+        .map(|s| {
+            format!(
+                "{}/videos/{}/content",
+                emu.base_url,
+                s["id"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let out = dir.path().join("urls");
+    for run in ["first", "again"] {
+        let f = emu.cutroom_json(&["fetch", &urls[0], &urls[1], "-o", s(&out), "--json"]);
+        let fetched = f["fetched"].as_array().unwrap();
+        let paths: Vec<&str> = fetched
+            .iter()
+            .map(|e| e["files"]["video"]["path"].as_str().unwrap())
+            .collect();
+        assert_ne!(paths[0], paths[1], "{run}: {f}");
+        for (e, shot) in fetched.iter().zip(&rendered) {
+            let path = Path::new(e["files"]["video"]["path"].as_str().unwrap());
+            assert_eq!(
+                sha256sum(path),
+                shot["sha256"].as_str().unwrap(),
+                "{run}: {e}"
+            );
+            assert_eq!(e["cached"], run == "again", "{run}: {e}");
+        }
+    }
+}

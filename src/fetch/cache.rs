@@ -8,6 +8,7 @@ use crate::error::Result;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// Longest file-name stem made from an id or URL.
 const MAX_NAME: usize = 96;
@@ -38,6 +39,8 @@ pub struct Entry {
 #[derive(Debug, Clone)]
 pub struct Cache {
     dir: PathBuf,
+    /// The names given out in this process, with their sources (downloads run side by side).
+    claimed: Arc<Mutex<BTreeMap<String, String>>>,
 }
 
 impl Cache {
@@ -46,7 +49,27 @@ impl Cache {
         crate::output::make_dir(dir)?;
         Ok(Self {
             dir: dir.to_path_buf(),
+            claimed: Arc::default(),
         })
+    }
+
+    /// The name of `source`'s files: `stem`, unless the directory holds it for another source
+    /// or another download of this process took it; then `stem` and a short hash of `source`.
+    /// Two URLs ending in the same file name (`.../a/clip.mp4`, `.../b/clip.mp4`, every
+    /// `.../videos/ID/content`) so never share a file, in one run or across runs.
+    pub fn name_for(&self, stem: &str, source: &str) -> String {
+        let mut claimed = self.claimed.lock().unwrap_or_else(|e| e.into_inner());
+        let free = claimed.get(stem).is_none_or(|s| s == source)
+            && self.load(stem).is_none_or(|e| e.source == source);
+        let name = match free {
+            true => stem.to_string(),
+            false => {
+                let digest = <sha2::Sha256 as sha2::Digest>::digest(source.as_bytes());
+                format!("{stem}-{}", &super::writer::hex(&digest)[..12])
+            }
+        };
+        claimed.insert(name.clone(), source.to_string());
+        name
     }
 
     /// The directory.

@@ -194,7 +194,7 @@ pub async fn fetch_url(
         .map(|last| last.rsplit_once('.').map_or(last, |(stem, _)| stem))
         .filter(|s| !s.is_empty())
         .unwrap_or("download");
-    let name = safe_name(stem);
+    let name = cache.name_for(&safe_name(stem), &source);
     let mut entry = own_entry(cache, &name, &source)?;
     if cache.verified(&entry, Variant::Video).is_some() {
         return report(cache, entry, None, &BTreeMap::new());
