@@ -543,6 +543,19 @@ fn a_caption_only_key_in_a_text_cards_style_is_named_at_its_line() {
 }
 
 #[test]
+fn a_url_given_as_a_shots_src_says_it_goes_in_url() {
+    let err = assemble_fails_with(
+        "outputs = [\"square\"]\n[[shot]]\nsrc = \"https://cdn.example/clip.mp4\"\n",
+    );
+    assert!(
+        err.contains(
+            "shot[0].src: no such file https://cdn.example/clip.mp4 (a URL goes in `url`)"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
 fn an_unknown_key_in_the_captions_table_is_named_at_its_line() {
     let err = assemble_fails_with(&format!(
         "outputs = [\"square\"]\n[captions]\nsize = 0.05\ncolour = \"red\"\n[[shot]]\nsrc = \"{}\"\n",

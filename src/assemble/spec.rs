@@ -475,8 +475,9 @@ impl Cut {
     }
 
     fn resolve(&mut self, base: &Path) {
+        // A URL is left as written, for the error that says where it goes.
         let join = |p: &mut PathBuf| {
-            if p.is_relative() {
+            if p.is_relative() && !crate::fetch::is_url(&p.to_string_lossy()) {
                 *p = base.join(&*p);
             }
         };
@@ -565,9 +566,11 @@ impl Cut {
         let mut errors = Vec::new();
         let mut missing = |what: String, p: &Path| {
             if !p.is_file() {
+                let url = what.ends_with(".src") && crate::fetch::is_url(&p.to_string_lossy());
+                let hint = if url { " (a URL goes in `url`)" } else { "" };
                 errors.push(Error::bad_input(
                     path,
-                    format!("{what}: no such file {}", p.display()),
+                    format!("{what}: no such file {}{hint}", p.display()),
                 ));
             }
         };
