@@ -1363,6 +1363,42 @@ fn speed_and_cards_on_export_keep_every_marker_where_the_timeline_says() {
     assert!(rms(&pcm, 5.05, 5.95) < 1e-4, "the end card has sound");
 }
 
+/// A caption file without a single cue (empty, a BOM, a bare WebVTT header, an empty word
+/// list) is refused: it would burn nothing in and write no sidecar, without a word.
+#[test]
+fn a_caption_file_without_cues_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=1", &[]);
+    let out = dir.path().join("out");
+    for (name, text) in [
+        ("empty.srt", &b""[..]),
+        ("bom.srt", b"\xef\xbb\xbf"),
+        ("header.vtt", b"WEBVTT\n"),
+        ("words.json", b"[]"),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        let run = cutroom(&[
+            "export",
+            s(&clip),
+            "-p",
+            "x",
+            "--captions",
+            s(&file),
+            "-o",
+            s(&out),
+        ]);
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{name}: {err}");
+        assert!(
+            err.contains(&format!("{}: holds no captions", file.display())),
+            "{name}: {err}"
+        );
+        assert!(!out.exists(), "{name}: nothing is written");
+    }
+}
+
 #[test]
 fn a_text_title_card_reads_and_captions_follow_the_speed() {
     let dir = tempfile::tempdir().unwrap();

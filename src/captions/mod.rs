@@ -85,7 +85,7 @@ const FORMATS: &str = ".srt, .vtt, .ass/.ssa or .json (a list of {word, start, e
 impl Captions {
     /// Read a caption file (the format from its extension), and check that its cues are in
     /// order, do not overlap and end by `duration` ns (the end of the video they belong to)
-    /// when given. Errors name the file and the line.
+    /// when given. Errors name the file and the line; a file without cues is an error.
     pub fn load(path: &Path, duration: Option<i64>) -> Result<Self> {
         let ext = path
             .extension()
@@ -137,6 +137,13 @@ impl Captions {
                 }
             }
             cues.push(cue);
+        }
+        if cues.is_empty() {
+            // An empty transcript would burn nothing and write no sidecar, silently.
+            return Err(Error::bad_input(
+                path,
+                "holds no captions (no cues); leave it out for none",
+            ));
         }
         Ok(Self { cues })
     }
