@@ -1179,21 +1179,6 @@ duration = "30f"
     );
 }
 
-/// A 64x64 red PNG, `end.png` in `d`.
-fn red_still(d: &Path) -> PathBuf {
-    let still = d.join("end.png");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "color=c=red:s=64x64",
-        "-frames:v",
-        "1",
-        s(&still),
-    ]);
-    still
-}
-
 #[test]
 fn a_still_image_without_a_duration_is_an_error_that_says_to_add_one() {
     let dir = tempfile::tempdir().unwrap();

@@ -1852,17 +1852,9 @@ fn a_logo_named_with_a_colon_or_not_in_utf8_is_burnt_in() {
     let d = dir.path();
     let clip = d.join("clip.mp4");
     lavfi_clip(&clip, "color=c=0x3060C0:s=320x180:r=25:d=1", &[]);
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "color=c=red:s=64x64",
-        "-frames:v",
-        "1",
-        s(&d.join("logo.png")),
-    ]);
+    let red = red_still(d);
     for name in [OsStr::new("lo:go.png"), OsStr::from_bytes(b"l\xf6go.png")] {
-        std::fs::copy(d.join("logo.png"), d.join(name)).unwrap();
+        std::fs::copy(&red, d.join(name)).unwrap();
         let out = d.join("out");
         let run = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
             .args(["export", "clip.mp4", "-p", "square", "-o", "out", "--logo"])

@@ -1692,9 +1692,7 @@ fn closed_openai(
 ) {
     use std::io::{BufRead, BufReader, Read, Write};
     use std::sync::{Arc, Mutex};
-    use tokio_rustls::rustls::pki_types::pem::PemObject;
-    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    use tokio_rustls::rustls::{crypto::ring, ServerConfig, ServerConnection, StreamOwned};
+    use tokio_rustls::rustls::{ServerConnection, StreamOwned};
     let ca = make_ca(dir, "openai");
     let (cert, key) = issue_cert(
         dir,
@@ -1705,17 +1703,7 @@ fn closed_openai(
         "subjectAltName=DNS:api.openai.com\nbasicConstraints=CA:FALSE\n\
          extendedKeyUsage=serverAuth\n",
     );
-    let chain = CertificateDer::pem_file_iter(&cert)
-        .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    let config = ServerConfig::builder_with_provider(Arc::new(ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, PrivateKeyDer::from_pem_file(&key).unwrap())
-        .unwrap();
-    let config = Arc::new(config);
+    let config = tls_server(&cert, &key);
     /// The request line and headers of `r` (the first line kept), the content length.
     fn head(r: &mut impl BufRead) -> std::io::Result<(String, usize)> {
         let (mut first, mut length, mut line) = (String::new(), 0, String::new());

@@ -1019,21 +1019,8 @@ mod provenance {
     /// The same over https, its server certificate for 127.0.0.1 issued by a test CA made in
     /// `dir`: (the authority, that CA's PEM file).
     fn https_time_stamp_authority(dir: &Path, how: Tsa) -> (TestTsa, PathBuf) {
-        use tokio_rustls::rustls::pki_types::pem::PemObject;
-        use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
-        use tokio_rustls::rustls::{crypto::ring, ServerConfig};
         let (ca, cert, key) = test_ca(dir);
-        let chain = CertificateDer::pem_file_iter(&cert)
-            .unwrap()
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap();
-        let config = ServerConfig::builder_with_provider(Arc::new(ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(chain, PrivateKeyDer::from_pem_file(&key).unwrap())
-            .unwrap();
-        (serve_tsa(dir, how, Some(Arc::new(config))), ca)
+        (serve_tsa(dir, how, Some(tls_server(&cert, &key))), ca)
     }
 
     fn serve_tsa(

@@ -1276,6 +1276,39 @@ pub fn test_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     (ca.0, cert, key)
 }
 
+/// A 64x64 red PNG, `end.png` in `d`.
+pub fn red_still(d: &Path) -> PathBuf {
+    let still = d.join("end.png");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=red:s=64x64",
+        "-frames:v",
+        "1",
+        s(&still),
+    ]);
+    still
+}
+
+/// A rustls server configuration serving the PEM certificate chain `cert` with its key `key`.
+pub fn tls_server(cert: &Path, key: &Path) -> std::sync::Arc<tokio_rustls::rustls::ServerConfig> {
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio_rustls::rustls::{crypto::ring, ServerConfig};
+    let chain = CertificateDer::pem_file_iter(cert)
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let config = ServerConfig::builder_with_provider(std::sync::Arc::new(ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, PrivateKeyDer::from_pem_file(key).unwrap())
+        .unwrap();
+    std::sync::Arc::new(config)
+}
+
 /// Flip one byte in the middle of an MP4's `mdat` payload (a tampered picture).
 pub fn flip_mdat_byte(path: &Path) {
     let mut bytes = std::fs::read(path).unwrap();
