@@ -1309,3 +1309,41 @@ fn a_music_bed_cut_short_is_refused_not_used_as_far_as_it_goes() {
         std::fs::remove_file(&out).unwrap();
     }
 }
+
+/// A sound shorter than one 400 ms gating block has no integrated loudness because it is too
+/// short, not because it is silent: the lines say so beside its true peak.
+#[test]
+fn a_sound_under_a_gating_block_is_too_short_to_measure_not_silent() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("sting.mp4");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=s=160x120:r=25:d=0.2",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        s(&clip),
+    ]);
+    let out = d.join("out.mp4");
+    let said = cutroom_ok(&[
+        "swap",
+        s(&clip),
+        "--audio",
+        s(&fixture("music.wav")),
+        "-o",
+        s(&out),
+    ]);
+    assert!(
+        said.contains("0.200 s, loudness too short to measure (under 0.4 s), true peak -"),
+        "{said}"
+    );
+    let measured = cutroom_ok(&["loudness", s(&out)]);
+    assert!(
+        measured.contains("too short to measure") && !measured.contains("silent"),
+        "{measured}"
+    );
+}

@@ -71,6 +71,17 @@ impl LoudnessReport {
     pub fn is_silent(&self) -> bool {
         self.integrated_lufs.is_none()
     }
+
+    /// Why a sound `secs` long has no integrated loudness, in words: shorter than one 400 ms
+    /// gating block it cannot be measured (however loud); longer, every block is under the
+    /// -70 LUFS gate.
+    pub fn unmeasured(secs: f64) -> &'static str {
+        if secs < 0.4 {
+            "too short to measure (under 0.4 s)"
+        } else {
+            "silent"
+        }
+    }
 }
 
 /// Measure `pcm`. Channels are weighted as BS.1770 says: L, R, C at 1, surrounds at 1.41, the

@@ -1,7 +1,7 @@
 //! Options shared by the soundtrack commands (`swap`, `duck`): placement and loudness.
 
 use cutroom::audio::fit::{Fit, Placement};
-use cutroom::audio::loudness::{check_true_peak, LoudnessTarget};
+use cutroom::audio::loudness::{check_true_peak, LoudnessReport, LoudnessTarget};
 use cutroom::audio::soundtrack::{Level, RATE};
 use cutroom::{Error, Result};
 
@@ -102,9 +102,9 @@ impl LoudnessArgs {
 
 /// One line about a written file: its length and loudness.
 pub fn summary(path: &std::path::Path, f: &cutroom::audio::soundtrack::SoundtrackReport) -> String {
-    let db = |v: Option<f64>, unit: &str| {
-        v.map(|v| format!("{v:.1} {unit}"))
-            .unwrap_or_else(|| "silent".into())
+    let secs = f.frames as f64 / f64::from(f.rate);
+    let db = |v: Option<f64>, unit: &str, none: &str| {
+        v.map_or_else(|| none.to_string(), |v| format!("{v:.1} {unit}"))
     };
     let cut = if f.cut {
         " (video cut to the audio)"
@@ -112,11 +112,14 @@ pub fn summary(path: &std::path::Path, f: &cutroom::audio::soundtrack::Soundtrac
         ""
     };
     format!(
-        "{}: {:.3} s{cut}, loudness {}, true peak {}",
+        "{}: {secs:.3} s{cut}, loudness {}, true peak {}",
         path.display(),
-        f.frames as f64 / f64::from(f.rate),
-        db(f.loudness.integrated_lufs, "LUFS"),
-        db(f.loudness.true_peak_dbtp, "dBTP"),
+        db(
+            f.loudness.integrated_lufs,
+            "LUFS",
+            LoudnessReport::unmeasured(secs)
+        ),
+        db(f.loudness.true_peak_dbtp, "dBTP", "silent"),
     )
 }
 

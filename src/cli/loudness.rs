@@ -78,6 +78,9 @@ fn print_line(m: &Measured) {
         m.sample_rate,
         m.channels,
         m.duration_s,
-        if l.is_silent() { "  silent" } else { "" },
+        match l.is_silent() {
+            true => format!("  {}", LoudnessReport::unmeasured(m.duration_s)),
+            false => String::new(),
+        },
     );
 }
