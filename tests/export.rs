@@ -1869,3 +1869,52 @@ fn a_logo_named_with_a_colon_or_not_in_utf8_is_burnt_in() {
         std::fs::remove_dir_all(&out).unwrap();
     }
 }
+
+/// An input whose name is not UTF-8 (a Latin-1 `présentation.mp4`) gives outputs, sidecars
+/// and cover named with the same bytes, not with U+FFFD in their place.
+#[test]
+fn outputs_keep_the_bytes_of_an_input_name_that_is_not_utf8() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join(OsStr::from_bytes(b"pr\xe9sentation.mp4"));
+    lavfi_clip(&clip, "color=c=gray:s=320x180:r=25:d=1", &[]);
+    let srt = d.join("subs.srt");
+    std::fs::write(&srt, "1\n00:00:00,000 --> 00:00:00,500\nHi\n").unwrap();
+    let out = d.join("out");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
+        .arg("export")
+        .arg(&clip)
+        .args([
+            "-p",
+            "square",
+            "--cover",
+            "0.2s",
+            "--captions",
+            s(&srt),
+            "-o",
+            s(&out),
+        ])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    let mut names: Vec<Vec<u8>> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().as_bytes().to_vec())
+        .collect();
+    names.sort();
+    let want: Vec<Vec<u8>> = ["jpg", "mp4", "srt", "vtt"]
+        .iter()
+        .map(|ext| [&b"pr\xe9sentation.square."[..], ext.as_bytes()].concat())
+        .collect();
+    assert_eq!(
+        names,
+        want,
+        "{:?}",
+        names
+            .iter()
+            .map(|n| String::from_utf8_lossy(n))
+            .collect::<Vec<_>>()
+    );
+}

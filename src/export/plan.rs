@@ -144,17 +144,18 @@ pub(super) fn nominal_rate(rates: &[Rational; 2]) -> Rational {
 
 /// Output paths, grids and duration checks for every preset.
 pub(super) fn plan(req: &Request, picture: &PictureInfo) -> Result<Vec<Plan>> {
+    // The input's own bytes: a name that is not UTF-8 is kept, not turned into U+FFFD.
     let stem = req
         .input
         .file_stem()
-        .ok_or_else(|| Error::bad_input(&req.input, "input path has no file name"))?
-        .to_string_lossy()
-        .into_owned();
+        .ok_or_else(|| Error::bad_input(&req.input, "input path has no file name"))?;
     let mut plans = Vec::new();
     for p in &req.presets {
         let rate = p.frame_rate(&picture.rates);
         let frames = frame_count(picture.duration, picture.time_base, rate);
-        let target = req.out_dir.join(format!("{stem}.{}.mp4", p.name));
+        let mut name = stem.to_os_string();
+        name.push(format!(".{}.mp4", p.name));
+        let target = req.out_dir.join(name);
         let secs = frames as f64 / rate.as_f64();
         let mut warnings = Vec::new();
         if secs > f64::from(p.max_duration_s) {
