@@ -703,6 +703,14 @@ pub(crate) async fn api_error(what: &str, resp: Response, provider: Option<Provi
             .trim()
             .to_string(),
     };
+    // An answer without a body still has its status's name ("Method Not Allowed").
+    let detail = match detail.is_empty() {
+        true => status
+            .canonical_reason()
+            .unwrap_or("(no message)")
+            .to_string(),
+        false => detail,
+    };
     let detail = match mentions_moderation(&detail) {
         true => format!("refused by moderation: {detail}"),
         false => detail,
@@ -777,6 +785,21 @@ mod tests {
         assert!(
             message.contains("HTTP 429") && message.contains("slow down"),
             "{message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_http_error_without_a_body_says_its_status_name() {
+        let answer = axum::http::Response::builder()
+            .status(405)
+            .url(Url::parse("http://127.0.0.1:9/api/v1/videos").unwrap())
+            .body("")
+            .unwrap();
+        let e = api_error("GET /api/v1/videos", Response::from(answer), None).await;
+        assert!(
+            e.to_string()
+                .ends_with("GET /api/v1/videos: HTTP 405 Method Not Allowed"),
+            "{e}"
         );
     }
 }
