@@ -1347,3 +1347,33 @@ fn a_sound_under_a_gating_block_is_too_short_to_measure_not_silent() {
         "{measured}"
     );
 }
+
+/// `--offset` past the end of the output (100 meant as milliseconds) leaves none of the new
+/// audio in it: the run says so; an offset inside the output does not.
+#[test]
+fn an_offset_past_the_end_of_the_output_is_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.mp4");
+    let swap = |offset: &str| {
+        let run = cutroom(&[
+            "swap",
+            s(&fixture("no_audio.mp4")),
+            "--audio",
+            s(&fixture("music.wav")),
+            "--offset",
+            offset,
+            "-o",
+            s(&out),
+        ]);
+        assert!(run.status.success(), "{run:?}");
+        String::from_utf8_lossy(&run.stderr).into_owned()
+    };
+    let warned = swap("100");
+    assert!(
+        warned.contains(
+            "warning: --offset 100: the new audio starts after the output ends (6.000 s)"
+        ),
+        "{warned}"
+    );
+    assert_eq!(swap("1"), "");
+}

@@ -2,7 +2,7 @@
 
 use cutroom::audio::fit::{Fit, Placement};
 use cutroom::audio::loudness::{check_true_peak, LoudnessReport, LoudnessTarget};
-use cutroom::audio::soundtrack::{Level, RATE};
+use cutroom::audio::soundtrack::{Level, SoundtrackReport, RATE};
 use cutroom::{Error, Result};
 
 /// Where the new audio goes on the picture.
@@ -61,6 +61,19 @@ impl PlaceArgs {
     /// Fade-out length in frames at the deliverable rate.
     pub fn fade_out_frames(&self) -> usize {
         secs_to_frames(self.fade_out).max(0) as usize
+    }
+
+    /// Warn on stderr when `--offset` put the new audio after the end of the output `written`
+    /// (none of it is heard: `--offset 100` meant as milliseconds, say).
+    pub fn warn_past_end(&self, written: &SoundtrackReport) {
+        let len = written.frames as f64 / f64::from(written.rate.max(1));
+        if self.offset >= len {
+            eprintln!(
+                "cutroom: warning: --offset {}: the new audio starts after the output ends \
+                 ({len:.3} s), so none of it is heard (--offset is in seconds)",
+                self.offset
+            );
+        }
     }
 }
 

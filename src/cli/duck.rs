@@ -108,6 +108,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         stems: args.stems.as_deref(),
     };
     let report = duck(&files, &opts, &bars)?;
+    args.place.warn_past_end(&report.soundtrack);
     if args.json {
         #[derive(serde::Serialize)]
         struct Json<'a> {

@@ -47,6 +47,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         sign: args.provenance.signing(edit, &args.output, &bars)?,
     };
     let finished = swap(&args.video, &args.audio, &args.output, &opts, &bars)?;
+    args.place.warn_past_end(&finished);
     if args.json {
         super::print_json(&Written::of(&args.output, &finished));
     } else {
