@@ -1527,9 +1527,10 @@ fn real_dialogue_shots_are_judged_by_their_lips() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let talk = real.join("th_retalk3.mp4");
+    let other = real.join("th_retalk2.mp4");
     let late = d.join("late.mp4");
-    let n = decode_pcm(&talk, 48000, 1).len();
-    refilter_audio(&talk, &audio_shift_filter(200, n), &late, "20");
+    let n = decode_pcm(&other, 48000, 1).len();
+    refilter_audio(&other, &audio_shift_filter(200, n), &late, "20");
     std::fs::write(
         d.join("small.toml"),
         "[sq]\nbase = \"square\"\nwidth = 480\nheight = 480\n",

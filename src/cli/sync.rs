@@ -20,7 +20,7 @@ pub struct Args {
     json: bool,
     /// Draw the offset per window, per shot and per event over time against the standard's
     /// band to OUT (.png or .svg); when a face was followed, below it the speaker's mouth
-    /// opening and the speech energy moved by the lip-sync offset, which rise and fall together
+    /// opening and the speech level moved by the lip-sync offset, which rise and fall together
     /// when that offset is right. With several files, the file's number is added before the
     /// extension (out-1.png, out-2.png, ...).
     #[arg(long, value_name = "OUT")]

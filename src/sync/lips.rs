@@ -1,18 +1,22 @@
-//! Lip sync: each tracked face's mouth opening cross-correlated with the energy of the voice
-//! band (300-3400 Hz) of the sound, per sliding window and over the clip.
+//! Lip sync: each tracked face's mouth opening cross-correlated with the level of the speech
+//! in the sound, per sliding window and over the clip.
 //!
-//! For every lag `L` (1 ms steps over `±max_lag`) the speech series is the mean voice-band
-//! energy over each frame's interval moved by `L`, read from a prefix sum over samples, so
-//! moving the audio by `s` ms moves the correlation peak by exactly `s`. Both series are
-//! log-compressed (speech), high-passed (a centred moving mean over `HIGH_PASS_S` removed, so
-//! head motion and level changes do not count) and correlated (Pearson). In each window the
-//! face whose mouth correlates best is the speaker; the clip's curve is the mean of the
-//! windows' speaker curves.
+//! The speech level is the mean over 40 mel bands (80-7600 Hz) of each band's log energy in 25
+//! ms windows every 5 ms. For every lag `L` (1 ms steps over `±max_lag`) the speech series is
+//! that level's mean over each frame's interval moved by `L`, read from a running sum over
+//! samples, so moving the audio by `s` ms moves the correlation peak by exactly `s`. Both
+//! series are differenced frame to frame (the mouth's opening and closing speed against the
+//! level's rise and fall: the derivatives sharpen the correlation peak, so lobes a syllable
+//! apart separate), high-passed (a centred moving mean over `HIGH_PASS_S` removed, so head
+//! motion and level changes do not count) and correlated (Pearson). In each window the face
+//! whose mouth correlates best is the speaker; the clip's curve is the mean of the windows'
+//! speaker curves.
 
 use super::audio::Audio;
 use super::face::FaceTrack;
 use super::video::VideoTrack;
-use crate::audio::biquad::Biquad;
+use rustfft::num_complex::Complex;
+use rustfft::FftPlanner;
 use serde::Serialize;
 
 /// Added to the measured offset: the mouth's natural lead over the sound it makes (ms).
@@ -31,8 +35,11 @@ pub const MAX_LAG_MS: i64 = 500;
 const HIGH_PASS_S: f64 = 1.0;
 /// A face must show its mouth for this share of a span to speak in it.
 const MIN_PRESENT: f64 = 0.6;
-/// Voice band (Hz).
-const VOICE_BAND: (f64, f64) = (300.0, 3400.0);
+/// Speech level: mel bands, their range (Hz), and the analysis window and hop (s).
+const MEL_BANDS: usize = 40;
+const MEL_RANGE: (f64, f64) = (80.0, 7600.0);
+const LEVEL_WINDOW_S: f64 = 0.025;
+const LEVEL_HOP_S: f64 = 0.005;
 /// Lags closer than this to the peak belong to its lobe when looking for a runner-up (ms).
 const LOBE_MS: i64 = 120;
 /// Spans shorter than this are not split into parts that must agree (s): the parts would be
@@ -71,8 +78,8 @@ pub struct LipsWindow {
     pub measure: Option<LipsMeasure>,
 }
 
-/// Curves for the plot: the speaker's mouth and the speech energy at the found offset, both
-/// high-passed and standardised, one value per frame.
+/// Curves for the plot: the speaker's mouth opening and the speech level at the found offset,
+/// both high-passed and standardised, one value per frame.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Curves {
     /// Frame times (s).
@@ -133,7 +140,7 @@ pub fn measure(
         })
         .collect();
     let half = ((HIGH_PASS_S / frame_s / 2.0).round() as usize).max(1);
-    let mouths: Vec<Vec<Option<f32>>> = faces
+    let openings: Vec<Vec<Option<f32>>> = faces
         .iter()
         .map(|f| {
             let mut m = vec![None; n];
@@ -145,6 +152,8 @@ pub fn measure(
             high_pass(&m, half)
         })
         .collect();
+    // What is correlated: the mouth's speed, frame to frame.
+    let mouths: Vec<Vec<Option<f32>>> = openings.iter().map(|m| differences(m)).collect();
     let (first, end) = (times.first().copied().unwrap_or(0.0), video.end());
     // Every span correlated: the windows, the shots, then the halves of each.
     let mut spans: Vec<(f64, f64)> = windows.iter().chain(shots).copied().collect();
@@ -166,7 +175,8 @@ pub fn measure(
             (lo, hi)
         })
         .collect();
-    let energy = VoiceEnergy::new(audio);
+    let level = SpeechLevel::new(&audio);
+    drop(audio);
     // The curves reach a lobe beyond the lags searched, so that a peak near the end of the
     // search is seen whole, and one beyond it is not taken for a peak at the end.
     let reach = max_lag_ms + LOBE_MS;
@@ -180,9 +190,9 @@ pub fn measure(
         let shift = (lag as f64 * rate / 1000.0).round() as i64;
         let speech: Vec<Option<f32>> = bounds
             .iter()
-            .map(|&(a, b)| energy.log_mean(a + shift, b + shift))
+            .map(|&(a, b)| level.mean(a + shift, b + shift))
             .collect();
-        let speech = high_pass(&speech, half);
+        let speech = high_pass(&differences(&speech), half);
         for (w, &range) in ranges.iter().enumerate() {
             for (f, m) in mouths.iter().enumerate() {
                 if (present(m, range) as f64) < MIN_PRESENT * (range.1 - range.0) as f64 {
@@ -284,13 +294,13 @@ pub fn measure(
     let shift = (at as f64 * rate / 1000.0).round() as i64;
     let speech: Vec<Option<f32>> = bounds
         .iter()
-        .map(|&(a, b)| energy.log_mean(a + shift, b + shift))
+        .map(|&(a, b)| level.mean(a + shift, b + shift))
         .collect();
     let plot = Curves {
         time: times,
         mouth: standardise(
             &(0..n)
-                .map(|i| speakers[i].and_then(|f| mouths[f][i]))
+                .map(|i| speakers[i].and_then(|f| openings[f][i]))
                 .collect::<Vec<_>>(),
         ),
         speech: standardise(&high_pass(&speech, half))
@@ -451,72 +461,127 @@ fn pearson(a: &[Option<f32>], b: &[Option<f32>]) -> f64 {
     cov / (va * vb).sqrt()
 }
 
-/// Samples per exact (`f64`) entry of [`VoiceEnergy`]'s prefix sum.
-const ENERGY_BLOCK: usize = 16;
-
-/// Voice-band energy of the audio as a prefix sum over samples, held in about half a sample's
-/// bytes per sample: the sum before every [`ENERGY_BLOCK`]-th sample in `f64`, and every other
-/// sum as its `f32` excess over that, written over the sound itself (not needed after), so a
-/// 10-minute track is held once, not three times.
-struct VoiceEnergy {
-    /// The sum before sample `k * ENERGY_BLOCK`.
-    base: Vec<f64>,
-    /// The sum before sample `i + 1` minus `base[(i + 1) / ENERGY_BLOCK]`.
-    excess: Vec<f32>,
-    floor: f64,
+/// Each value minus the one before it (`None` where either is missing).
+fn differences(x: &[Option<f32>]) -> Vec<Option<f32>> {
+    (0..x.len())
+        .map(|i| Some(x[i]? - x[i.checked_sub(1)?]?))
+        .collect()
 }
 
-impl VoiceEnergy {
-    fn new(audio: Audio) -> Self {
+/// The speech level of the sound: every hop, the mean over [`MEL_BANDS`] mel bands of each
+/// band's log energy in a Hann window centred on the hop, held over the hop's samples; read
+/// as a mean over any span of samples from its running sum.
+struct SpeechLevel {
+    /// Samples per hop.
+    hop: usize,
+    /// Samples of sound.
+    len: usize,
+    /// The level of each hop.
+    level: Vec<f64>,
+    /// The held level summed over the samples before each hop's first.
+    sum: Vec<f64>,
+}
+
+impl SpeechLevel {
+    fn new(audio: &Audio) -> Self {
         let rate = f64::from(audio.rate);
-        let mut hp = [
-            Biquad::high_pass(VOICE_BAND.0, rate),
-            Biquad::high_pass(VOICE_BAND.0, rate),
-        ];
-        let mut lp = [
-            Biquad::low_pass(VOICE_BAND.1, rate),
-            Biquad::low_pass(VOICE_BAND.1, rate),
-        ];
-        let mut excess = audio.samples;
-        let mut base = Vec::with_capacity(excess.len() / ENERGY_BLOCK + 2);
-        let mut acc = 0.0;
-        base.push(acc);
-        for (i, v) in excess.iter_mut().enumerate() {
-            let mut y = f64::from(*v);
-            for f in hp.iter_mut().chain(lp.iter_mut()) {
-                y = f.run(y);
+        let samples = &audio.samples;
+        let hop = ((LEVEL_HOP_S * rate).round() as usize).max(1);
+        let window = ((LEVEL_WINDOW_S * rate).round() as usize).max(2);
+        let size = window.next_power_of_two();
+        let hann: Vec<f32> = (0..window)
+            .map(|i| {
+                let x = 2.0 * std::f64::consts::PI * i as f64 / (window - 1) as f64;
+                (0.5 - 0.5 * x.cos()) as f32
+            })
+            .collect();
+        let bands = mel_bands(size, rate);
+        let hops = samples.len() / hop + 1;
+        let fft = FftPlanner::<f32>::new().plan_fft_forward(size);
+        let mut buf = vec![Complex::default(); size];
+        let mut energies: Vec<f32> = Vec::with_capacity(hops * MEL_BANDS);
+        for k in 0..hops {
+            // The window centred on the hop's first sample; silence outside the sound.
+            let first = (k * hop) as i64 - (window / 2) as i64;
+            for (i, b) in buf.iter_mut().enumerate() {
+                let at = first + i as i64;
+                let v = match (i < window, usize::try_from(at).ok()) {
+                    (true, Some(at)) => samples.get(at).map_or(0.0, |s| s * hann[i]),
+                    _ => 0.0,
+                };
+                *b = Complex::new(v, 0.0);
             }
-            acc += y * y;
-            if (i + 1) % ENERGY_BLOCK == 0 {
-                base.push(acc);
+            fft.process(&mut buf);
+            for (start, weights) in &bands {
+                let e: f32 = weights
+                    .iter()
+                    .zip(&buf[*start..])
+                    .map(|(w, c)| w * c.norm_sqr())
+                    .sum();
+                energies.push(e);
             }
-            *v = (acc - base[(i + 1) / ENERGY_BLOCK]) as f32;
         }
-        let mean = acc / excess.len().max(1) as f64;
+        let mean = energies.iter().map(|&e| f64::from(e)).sum::<f64>() / energies.len() as f64;
+        let floor = mean * 1e-4 + 1e-12;
+        let level: Vec<f64> = energies
+            .chunks(MEL_BANDS)
+            .map(|b| b.iter().map(|&e| (f64::from(e) + floor).ln()).sum::<f64>() / b.len() as f64)
+            .collect();
+        let mut sum = vec![0.0; hops + 1];
+        let start = |k: usize| (k * hop).saturating_sub(hop / 2);
+        for k in 0..hops {
+            sum[k + 1] = sum[k] + level[k] * (start(k + 1) - start(k)) as f64;
+        }
         Self {
-            base,
-            excess,
-            floor: mean * 1e-3 + 1e-12,
+            hop,
+            len: samples.len(),
+            level,
+            sum,
         }
     }
 
-    /// The energy of samples `[0, i)`.
+    /// The held level summed over samples `[0, i)`.
     fn before(&self, i: usize) -> f64 {
-        let base = self.base[i / ENERGY_BLOCK];
-        match i % ENERGY_BLOCK {
-            0 => base,
-            _ => base + f64::from(self.excess[i - 1]),
-        }
+        let k = ((i + self.hop / 2) / self.hop).min(self.level.len() - 1);
+        let start = (k * self.hop).saturating_sub(self.hop / 2);
+        self.sum[k] + self.level[k] * (i - start) as f64
     }
 
-    /// Log of the mean energy over samples `[a, b)`; `None` unless inside the audio.
-    fn log_mean(&self, a: i64, b: i64) -> Option<f32> {
-        if a < 0 || b > self.excess.len() as i64 {
+    /// The mean level over samples `[a, b)`; `None` unless inside the sound.
+    fn mean(&self, a: i64, b: i64) -> Option<f32> {
+        if a < 0 || b > self.len as i64 || b <= a {
             return None;
         }
-        let mean = (self.before(b as usize) - self.before(a as usize)) / (b - a).max(1) as f64;
-        Some((mean + self.floor).ln() as f32)
+        let (a, b) = (a as usize, b as usize);
+        Some(((self.before(b) - self.before(a)) / (b - a) as f64) as f32)
     }
+}
+
+/// Triangular mel filters (HTK mel scale) over the bins of an FFT of `size` at `rate` Hz: each
+/// band's first bin and its weights.
+fn mel_bands(size: usize, rate: f64) -> Vec<(usize, Vec<f32>)> {
+    let mel = |f: f64| 2595.0 * (1.0 + f / 700.0).log10();
+    let hz = |m: f64| 700.0 * (10f64.powf(m / 2595.0) - 1.0);
+    let (lo, hi) = (mel(MEL_RANGE.0), mel(MEL_RANGE.1.min(rate * 0.475)));
+    let edges: Vec<f64> = (0..MEL_BANDS + 2)
+        .map(|i| hz(lo + (hi - lo) * i as f64 / (MEL_BANDS + 1) as f64))
+        .collect();
+    let bin_hz = rate / size as f64;
+    edges
+        .windows(3)
+        .map(|e| {
+            let (l, c, h) = (e[0], e[1], e[2]);
+            let first = (l / bin_hz).ceil() as usize;
+            let last = ((h / bin_hz).floor() as usize).min(size / 2);
+            let weights = (first..=last)
+                .map(|j| {
+                    let f = j as f64 * bin_hz;
+                    ((f - l) / (c - l)).min((h - f) / (h - c)).max(0.0) as f32
+                })
+                .collect();
+            (first, weights)
+        })
+        .collect()
 }
 
 /// The lip-sync part of a sync report (`lips` in `cutroom sync --json`).

@@ -1,5 +1,5 @@
 //! `--plot`: the offset over time against the standard's band, as PNG or SVG; when a face was
-//! followed, below it the speaker's mouth opening and the speech energy at the found offset.
+//! followed, below it the speaker's mouth opening and the speech level at the found offset.
 //!
 //! Text is laid out (and, in PNGs, drawn) with a bundled DejaVu Sans subset, so no system font
 //! libraries are needed.
@@ -103,7 +103,7 @@ where
     }
 }
 
-/// The speaker's mouth opening and the speech energy moved by the found offset, both
+/// The speaker's mouth opening and the speech level moved by the found offset, both
 /// standardised: at the right offset they rise and fall together.
 fn lips_chart<DB: DrawingBackend>(
     l: &LipsReport,
@@ -138,7 +138,7 @@ where
             speech_color.stroke_width(2),
         ))
         .map_err(e)?
-        .label("speech energy (voice band), at the offset")
+        .label("speech level, at the offset")
         .legend(swatch(speech_color, 2));
     // The mouth curve breaks where no face speaks.
     let mouth_color = RGBColor(30, 90, 200);
