@@ -45,16 +45,9 @@ fn shifted(src: &Path, dir: &Path, shift_ms: i64) -> PathBuf {
     out
 }
 
-/// The lip offset follows the shift, and lips decides the verdict: `pass` in sync; with the
-/// audio 80 ms early (41 ms past R37's limit, inside the margin a lips `fail` needs)
-/// inconclusive, saying why; never `pass` at +-200 ms; the speaking face is named per window and
-/// in the reason.
-#[test]
-fn lips_follows_the_audio_shift_and_decides() {
-    let Some(real) = real_clips() else { return };
-    let clip = "th_retalk3";
+/// `sync --json`'s file reports of `clip` (in `real`) with its audio moved by each of `shifts`.
+fn shifted_reports(real: &Path, clip: &str, shifts: &[i64]) -> Vec<Value> {
     let dir = tempfile::tempdir().unwrap();
-    let shifts = [0, -80, 200, -200];
     let files: Vec<PathBuf> = shifts
         .iter()
         .map(|&s| shifted(&real.join(format!("{clip}.mp4")), dir.path(), s))
@@ -64,7 +57,19 @@ fn lips_follows_the_audio_shift_and_decides() {
     let out = cutroom(&args);
     let v: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    let reports = v["files"].as_array().unwrap();
+    v["files"].as_array().unwrap().clone()
+}
+
+/// The lip offset follows the shift, and lips decides the verdict: `pass` in sync; with the
+/// audio 80 ms early (41 ms past R37's limit, inside the margin a lips `fail` needs)
+/// inconclusive, saying why; never `pass` at +-200 ms; the speaking face is named per window and
+/// in the reason.
+#[test]
+fn lips_follows_the_audio_shift_and_decides() {
+    let Some(real) = real_clips() else { return };
+    let clip = "th_retalk3";
+    let shifts = [0, -80, 200, -200];
+    let reports = shifted_reports(&real, clip, &shifts);
     let offset = |k: usize| {
         let l = &reports[k]["lips"];
         // One face, followed over the whole clip.
@@ -117,18 +122,8 @@ fn lips_follows_the_audio_shift_and_decides() {
 fn the_speech_level_against_the_mouth_speed_finds_the_peak_near_zero() {
     let Some(real) = real_clips() else { return };
     let clip = "th_retalk2";
-    let dir = tempfile::tempdir().unwrap();
     let shifts = [0, -200, 200];
-    let files: Vec<PathBuf> = shifts
-        .iter()
-        .map(|&s| shifted(&real.join(format!("{clip}.mp4")), dir.path(), s))
-        .collect();
-    let mut args = vec!["sync", "--json", "-q"];
-    args.extend(files.iter().map(|f| f.to_str().unwrap()));
-    let out = cutroom(&args);
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    let reports = v["files"].as_array().unwrap();
+    let reports = shifted_reports(&real, clip, &shifts);
     let zero = reports[0]["lips"]["offset_ms"].as_f64().unwrap();
     assert!(zero.abs() <= 45.0, "{clip} in sync reads {zero} ms");
     assert_eq!(reports[0]["lips"]["agreeing"], 2, "{}", reports[0]["lips"]);
