@@ -25,7 +25,8 @@ pub const MIN_MOMENTS: usize = 2;
 
 /// Cross-correlate visual impulses `(time s, strength)` with `audio` over lags of
 /// `-max_lag_ms..=max_lag_ms`. `exclusion_ms` is how far from the peak a runner-up must be.
-/// `None` when either side carries no signal in the span.
+/// `None` when either side carries no signal in the span, or when the best lag is an end of the
+/// search: no peak inside it (a flat correlation, or one still rising past the search).
 pub fn correlate(
     impulses: &[(f64, f32)],
     audio: &Envelope,
@@ -60,7 +61,7 @@ pub fn correlate(
         .iter()
         .enumerate()
         .max_by(|a, b| a.1.total_cmp(b.1))?;
-    if peak <= 0.0 {
+    if peak <= 0.0 || best == 0 || best == scores.len() - 1 {
         return None;
     }
     let runner_up = scores
@@ -151,5 +152,27 @@ mod tests {
         };
         assert!(correlate(&[(0.01, 1.0)], &env, 10, 5.0).is_none());
         assert!(correlate(&[(0.01, 0.0)], &env, 10, 5.0).is_none());
+    }
+
+    #[test]
+    fn a_best_lag_at_an_end_of_the_search_is_no_peak() {
+        // A steady sound: every lag scores alike, so the "best" is an end of the search.
+        let steady = Envelope {
+            start_ms: 0,
+            values: vec![1.0; 6000],
+        };
+        let imp = [(1.0, 1.0), (3.0, 1.0), (4.5, 0.5)];
+        assert_eq!(correlate(&imp, &steady, 500, 50.0), None);
+        // Sounds 700 ms after each impulse: the correlation still rises at +500 ms.
+        let mut values = vec![0.0; 6000];
+        for t in [1700usize, 3700, 5200] {
+            values[t] = 1.0;
+        }
+        let late = Envelope {
+            start_ms: 0,
+            values,
+        }
+        .smoothed(200);
+        assert_eq!(correlate(&imp, &late, 500, 50.0), None);
     }
 }

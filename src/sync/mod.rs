@@ -296,7 +296,7 @@ fn what_is_missing(
              confidence {:.2})",
             c.confidence
         ),
-        None => "nothing to correlate".into(),
+        None => "no correlation peak within the search".into(),
     };
     format!("{sound}; {events}; {correlation}")
 }
