@@ -1896,3 +1896,148 @@ fn urls_ending_in_the_same_file_name_keep_a_file_each() {
         }
     }
 }
+
+/// A server on 127.0.0.1 answering `GET /download?id=N&...` with the bytes of `files[N]`,
+/// counting the requests; its base URL and the count.
+fn query_server(files: Vec<Vec<u8>>) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (files, seen) = (std::sync::Arc::new(files), count.clone());
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { return };
+            let (files, seen) = (files.clone(), seen.clone());
+            std::thread::spawn(move || -> std::io::Result<()> {
+                let mut r = BufReader::new(conn);
+                let (mut first, mut line) = (String::new(), String::new());
+                r.read_line(&mut first)?;
+                while r.read_line(&mut line)? > 0 && line != "\r\n" {
+                    line.clear();
+                }
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let id: usize = first
+                    .split(['?', '&', ' '])
+                    .find_map(|p| p.strip_prefix("id="))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(usize::MAX);
+                let w = r.get_mut();
+                match files.get(id) {
+                    Some(body) => {
+                        write!(
+                            w,
+                            "HTTP/1.1 200 OK\r\ncontent-type: video/mp4\r\n\
+                             content-length: {}\r\nconnection: close\r\n\r\n",
+                            body.len()
+                        )?;
+                        w.write_all(body)?;
+                    }
+                    None => w.write_all(
+                        b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                    )?,
+                }
+                w.flush()
+            });
+        }
+    });
+    (base, count)
+}
+
+/// URLs that differ only in their query (`download?id=0&token=...`, `download?id=1&token=...`)
+/// are two sources: a file each, in one run and when a later run brings the second, and the
+/// query (a token) in no name, report or message.
+#[test]
+fn urls_differing_only_in_their_query_keep_a_file_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let clips: Vec<Vec<u8>> = ["red", "blue"]
+        .iter()
+        .map(|c| {
+            let p = dir.path().join(format!("{c}.mp4"));
+            tone_clip(&p, 160, 90, 25, 1.0, c, None);
+            std::fs::read(&p).unwrap()
+        })
+        .collect();
+    let (base, _) = query_server(clips.clone());
+    let secret = "tok-secret-31337";
+    let urls: Vec<String> = (0..2)
+        .map(|i| format!("{base}/download?id={i}&token={secret}{i}"))
+        .collect();
+    let digests: Vec<String> = clips
+        .iter()
+        .map(|b| {
+            let p = dir.path().join("ref.mp4");
+            std::fs::write(&p, b).unwrap();
+            sha256sum(&p)
+        })
+        .collect();
+    let check = |out: &Path, args: &[&str], expect: &[usize]| {
+        let run = cutroom(&[&["fetch"], args, &["-o", s(out), "--json", "-v"]].concat());
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr),
+        );
+        assert!(run.status.success(), "{stderr}");
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "{stdout}{stderr}"
+        );
+        let f: Value = serde_json::from_slice(&run.stdout).unwrap();
+        for (e, &i) in f["fetched"].as_array().unwrap().iter().zip(expect) {
+            let path = Path::new(e["files"]["video"]["path"].as_str().unwrap());
+            assert_eq!(sha256sum(path), digests[i], "{e}");
+        }
+    };
+    // Both at once.
+    let both = dir.path().join("both");
+    check(&both, &[&urls[0], &urls[1]], &[0, 1]);
+    // One run after the other into the same directory.
+    let apart = dir.path().join("apart");
+    check(&apart, &[&urls[0]], &[0]);
+    check(&apart, &[&urls[1]], &[1]);
+    check(&apart, &[&urls[0], &urls[1]], &[0, 1]);
+    for d in [&both, &apart] {
+        let mut files = 0;
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            assert!(!p.to_string_lossy().contains("tok"), "{}", p.display());
+            if p.extension().is_some_and(|x| x == "json") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                assert!(!text.contains(secret), "{text}");
+            } else {
+                files += 1;
+            }
+        }
+        assert_eq!(files, 2, "{}", d.display());
+    }
+}
+
+/// An item given twice (`fetch URL URL`) is fetched and reported once, with a warning that
+/// names it (without its query).
+#[test]
+fn an_item_given_twice_is_fetched_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("c.mp4");
+    tone_clip(&clip, 160, 90, 25, 1.0, "red", None);
+    let (base, requests) = query_server(vec![std::fs::read(&clip).unwrap()]);
+    let url = format!("{base}/download?id=0&token=tok-secret-4242");
+    let out = dir.path().join("o");
+    let run = cutroom(&["fetch", &url, &url, "-o", s(&out), "--json"]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("{base}/download?... (query sha256 "))
+            && err.contains("is given more than once; it is fetched once")
+            && !err.contains("tok-secret"),
+        "{err}"
+    );
+    let f: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(f["fetched"].as_array().unwrap().len(), 1, "{f}");
+    assert_eq!(
+        sha256sum(Path::new(
+            f["fetched"][0]["files"]["video"]["path"].as_str().unwrap()
+        )),
+        sha256sum(&clip)
+    );
+    assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 1);
+}

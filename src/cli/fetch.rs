@@ -4,7 +4,7 @@ use super::api::{ApiArgs, WaitArgs};
 use super::bars::Bars;
 use super::{print_json, Global};
 use cutroom::error::exit;
-use cutroom::fetch::{fetch_url, fetch_video, is_url, Cache, Fetched, Variant};
+use cutroom::fetch::{fetch_url, fetch_video, is_url, item_source, Cache, Fetched, Variant};
 use cutroom::progress::Progress;
 use cutroom::Result;
 use futures_util::StreamExt;
@@ -54,9 +54,18 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     variants.extend(args.thumbnail.then_some(Variant::Thumbnail));
     variants.extend(args.spritesheet.then_some(Variant::Spritesheet));
     let poll = args.wait.poll();
+    let mut items: Vec<(&String, String)> = Vec::new();
+    for item in &args.items {
+        let source = item_source(item);
+        if items.iter().any(|(_, s)| *s == source) {
+            eprintln!("cutroom: warning: {source} is given more than once; it is fetched once");
+        } else {
+            items.push((item, source));
+        }
+    }
     let bars = Bars::new(global.quiet);
     let entries: Vec<Entry> = args.wait.block_on(async {
-        let jobs = args.items.iter().map(|item| {
+        let jobs = items.into_iter().map(|(item, source)| {
             let bar = bars.job(&short(item));
             let (client, cache, variants, poll) = (&client, &cache, &variants, &poll);
             async move {
@@ -69,7 +78,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                 match got {
                     Ok(f) => Entry::Ok(Box::new(f)),
                     Err(e) => Entry::Err {
-                        source: item.clone(),
+                        source,
                         error: e.to_string(),
                     },
                 }
@@ -114,8 +123,9 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     Ok(if failed { exit::ERROR } else { exit::OK })
 }
 
-/// A bar label: an id, or a URL's last segment.
+/// A bar label: an id, or a URL's last segment (without its query).
 fn short(item: &str) -> String {
-    let tail = item.rsplit('/').next().unwrap_or(item);
+    let path = item.split(['?', '#']).next().unwrap_or(item);
+    let tail = path.rsplit('/').next().unwrap_or(path);
     tail.chars().take(14).collect()
 }

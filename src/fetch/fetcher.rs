@@ -33,7 +33,7 @@ pub struct FileReport {
 /// What fetching one id or URL gave.
 #[derive(Debug, Clone, Serialize)]
 pub struct Fetched {
-    /// The id or URL as given (URL query redacted).
+    /// The id as given, or the URL as [`item_source`] shows it (no query; a hash of it).
     pub source: String,
     /// The video id (null for plain URLs).
     pub id: Option<String>,
@@ -54,6 +54,16 @@ pub fn is_url(item: &str) -> bool {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
     })
+}
+
+/// How `item` (an id or URL) is named in reports and the cache: an id as given, a URL without
+/// user info or query (`?...`) but with a short hash of the query. Two items with one source are
+/// one download.
+pub fn item_source(item: &str) -> String {
+    match is_url(item).then(|| Url::parse(item).ok()).flatten() {
+        Some(url) => url_source(&url),
+        None => item.to_string(),
+    }
 }
 
 /// Fetch `variants` of the completed video `id` into `cache`, waiting for it while it renders.
@@ -187,7 +197,7 @@ pub async fn fetch_url(
 ) -> Result<Fetched> {
     let url = Url::parse(url).map_err(|e| Error::Usage(format!("URL {url:?}: {e}")))?;
     check_url(&url, client.config().insecure_http)?;
-    let source = redact_url(&url);
+    let source = url_source(&url);
     let stem = url
         .path_segments()
         .and_then(|mut s| s.next_back())
@@ -211,6 +221,23 @@ pub async fn fetch_url(
     cache.record(&name, &mut entry, Variant::Video, &got)?;
     let transfers = BTreeMap::from([(Variant::Video, got.transfer.as_secs_f64())]);
     report(cache, entry, None, &transfers)
+}
+
+/// How a URL is named in the cache and in reports: redacted (no user info, the query shown as
+/// `?...`), plus a short hash of the query when it has one, so URLs that differ only in their
+/// query (`download?id=1`, `download?id=2`) are two sources without a token ever being shown.
+fn url_source(url: &Url) -> String {
+    let shown = redact_url(url);
+    match url.query() {
+        Some(q) => {
+            let digest = <sha2::Sha256 as sha2::Digest>::digest(q.as_bytes());
+            format!(
+                "{shown} (query sha256 {})",
+                &super::writer::hex(&digest)[..12]
+            )
+        }
+        None => shown,
+    }
 }
 
 /// The cache entry of `name`, refusing one that holds files of another source.

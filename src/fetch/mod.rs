@@ -27,7 +27,7 @@ pub use catalog::{Catalog, ModelEntry};
 pub use client::{Client, Created};
 pub use config::{check_url, ApiConfig, ApiKey, DEFAULT_BASE_URL, DEFAULT_MAX_DOWNLOAD_BYTES};
 pub use download::{Downloaded, Request};
-pub use fetcher::{fetch_url, fetch_video, is_url, Fetched, FileReport};
+pub use fetcher::{fetch_url, fetch_video, is_url, item_source, Fetched, FileReport};
 pub use limits::{Invalid, Limits};
 pub use model::{
     mentions_moderation, parse_size, ApiErrorBody, CreateVideo, Deleted, ErrorEnvelope, Phase,
