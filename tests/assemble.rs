@@ -1516,6 +1516,38 @@ out = "2"
         // A Slurm array runs in the submit directory, whatever the path.
         assert_eq!(emit("/srv/renders", "slurm"), "");
     }
+
+    /// An empty `--image` (or one with a space), or a `--claim` Kubernetes would refuse, is a
+    /// usage error naming the option, and no manifest is printed.
+    #[test]
+    fn an_emitted_kubernetes_job_needs_an_image_and_a_claim_name() {
+        let dir = tempfile::tempdir().unwrap();
+        write_batch(dir.path());
+        for (flag, value) in [
+            ("--image", ""),
+            ("--image", "cutroom latest"),
+            ("--claim", ""),
+            ("--claim", "My_Claim"),
+        ] {
+            let run = Command::new(env!("CARGO_BIN_EXE_cutroom"))
+                .args([
+                    "batch",
+                    "cut.toml",
+                    "--variants",
+                    "variants.csv",
+                    "-o",
+                    "out",
+                ])
+                .args(["--shards", "3", "--emit", "k8s", flag, value])
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&run.stderr);
+            assert_eq!(run.status.code(), Some(2), "{flag} {value:?}: {err}");
+            assert!(err.contains(flag), "{err}");
+            assert!(run.stdout.is_empty(), "{flag} {value:?}");
+        }
+    }
 }
 
 /// A deliverable of real dialogue shots (pieces of talking-head clips from `shared/media/real`,

@@ -46,17 +46,43 @@ pub struct Args {
     #[arg(long, value_enum)]
     emit: Option<Engine>,
     /// The container image (`--emit k8s`).
-    #[arg(long, default_value = "cutroom:latest")]
+    #[arg(long, default_value = "cutroom:latest", value_parser = image_ref)]
     image: String,
     /// The PersistentVolumeClaim holding the spec, its media and DIR, mounted at /work
     /// (`--emit k8s`).
-    #[arg(long, default_value = "cutroom-work")]
+    #[arg(long, default_value = "cutroom-work", value_parser = claim_name)]
     claim: String,
     #[command(flatten)]
     render: RenderArgs,
     /// Print batch.json on stdout.
     #[arg(long)]
     json: bool,
+}
+
+/// `--image`: a container image reference, which is neither empty nor holds white space.
+fn image_ref(s: &str) -> std::result::Result<String, String> {
+    match s.is_empty() || s.contains(char::is_whitespace) {
+        true => Err("a container image, such as registry.example/cutroom:1".into()),
+        false => Ok(s.to_string()),
+    }
+}
+
+/// `--claim`: a PersistentVolumeClaim name, a DNS subdomain (lower-case letters, digits, `-`
+/// and `.`, starting and ending with a letter or digit, at most 253 characters).
+fn claim_name(s: &str) -> std::result::Result<String, String> {
+    let ok = (1..=253).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && s.ends_with(|c: char| c.is_ascii_alphanumeric());
+    match ok {
+        true => Ok(s.to_string()),
+        false => Err(
+            "a PersistentVolumeClaim name: lower-case letters, digits, '-' and '.', \
+                      starting and ending with a letter or digit"
+                .into(),
+        ),
+    }
 }
 
 /// An engine `--emit` writes for.
