@@ -108,6 +108,10 @@ fn lips_follows_the_audio_shift_and_decides() {
         reason.contains("lips: face 0 reads") && reason.contains("margin a lips fail needs"),
         "{reason}"
     );
+    // Too close to call, yet measured: the confident reading is the reported offset.
+    assert_eq!(f["offset_ms"], f["lips"]["offset_ms"], "{f}");
+    assert_eq!(f["method"], "lips", "{f}");
+    assert!(f["confidence"].as_f64().unwrap() >= 0.5, "{f}");
     // At +-200 ms the peak is clear in one window of two only: never a pass.
     for f in &reports[2..] {
         assert_ne!(f["verdict"], "pass", "{f}");

@@ -243,6 +243,10 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     if report.verdict == Verdict::Inconclusive {
         if let Some(m) = lips.overall {
             let why = if m.confidence >= MIN_CONFIDENCE {
+                // The offset is measured; only the verdict is too close to call.
+                report.offset_ms = Some((m.offset_ms + lips::CORRECTION_MS) as f64);
+                report.confidence = round(m.confidence, 1000.0);
+                report.method = Some(Method::Lips);
                 format!(
                     "within +-{} ms (its windows' spread and the {} ms margin a lips fail \
                      needs) of a limit of {}: too close to call",
@@ -510,11 +514,12 @@ pub struct SyncReport {
     pub reason: String,
     /// The standard judged against.
     pub standard: StandardReport,
-    /// Overall offset (ms; positive: audio late); null when the verdict is inconclusive.
+    /// Overall offset (ms; positive: audio late); null when the verdict is inconclusive, but
+    /// for a confident lips reading too close to a limit to call.
     pub offset_ms: Option<f64>,
     /// Confidence in the overall offset (0..1).
     pub confidence: f64,
-    /// The method that decided the verdict; null when inconclusive.
+    /// The method that measured the offset; null when there is none.
     pub method: Option<Method>,
     /// The confident measurement (overall, window or shot) closest to or furthest past a limit.
     pub worst_offset_ms: Option<f64>,
