@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::mp4;
-use cutroom_ffi::Input;
+use cutroom_ffi::{Input, MediaKind};
 use std::path::Path;
 
 /// Open `path` for reading; a failure says what is wrong with the file in plain words
@@ -20,6 +20,28 @@ pub fn open(path: &Path) -> Result<Input> {
         ));
     }
     Ok(input)
+}
+
+/// The warning for a file with more than one audio track: only FFmpeg's best one (the default)
+/// is read, and the others are not in the output. `None` with at most one.
+pub fn unused_audio(input: &Input) -> Option<String> {
+    let used = input.best_stream(MediaKind::Audio)?;
+    let others: Vec<String> = input
+        .streams()
+        .iter()
+        .filter(|s| s.kind == MediaKind::Audio && s.index != used)
+        .map(|s| format!("#{}", s.index))
+        .collect();
+    (!others.is_empty()).then(|| {
+        format!(
+            "{}: has {} audio tracks; only stream #{used} is used, stream{} {} left out \
+             (mix them into one track first to keep them)",
+            input.path().display(),
+            others.len() + 1,
+            if others.len() > 1 { "s" } else { "" },
+            others.join(", ")
+        )
+    })
 }
 
 /// Open `path` like [`open`], accepting a still image: then also say what kind of image it is.

@@ -1453,3 +1453,85 @@ fn a_long_shot_is_joined_without_holding_its_sound() {
     };
     assert_sound_growth(peak(20), peak(320), 300.0, 0.25);
 }
+
+/// A clip with three audio tracks (say dialogue, music, effects): concat, export and duck read
+/// its first and say, naming the file, which tracks the output leaves out.
+#[test]
+fn audio_tracks_beyond_the_first_are_named_as_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("tracks.mp4");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=red:s=160x90:r=25:d=1",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=440:d=1",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=880:d=1",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=1760:d=1",
+        "-map",
+        "0",
+        "-map",
+        "1",
+        "-map",
+        "2",
+        "-map",
+        "3",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-c:a",
+        "aac",
+        "-shortest",
+        s(&clip),
+    ]);
+    let music = dir.path().join("music.wav");
+    ff(&["-f", "lavfi", "-i", "sine=f=220:d=2", s(&music)]);
+    let said = format!(
+        "{}: has 3 audio tracks; only stream #1 is used, streams #2, #3 left out",
+        clip.display()
+    );
+    let out = |name: &str| dir.path().join(name);
+    for args in [
+        vec!["concat", s(&clip), s(&clip), "-o", s(&out("joined.mp4"))],
+        vec![
+            "export",
+            s(&clip),
+            "--preset",
+            "square",
+            "-o",
+            s(&out("social")),
+        ],
+        vec![
+            "duck",
+            s(&clip),
+            "--music",
+            s(&music),
+            "-o",
+            s(&out("ducked.mp4")),
+        ],
+    ] {
+        let run = cutroom(&[&args[..], &["-q"]].concat());
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(run.status.success(), "{args:?}: {err}");
+        assert_eq!(err.matches(&said).count(), 1, "{args:?}: {err}");
+    }
+    let report = cutroom_json(&["concat", s(&clip), "-o", s(&out("j2.mp4")), "--json", "-q"]);
+    assert!(
+        report["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().starts_with(&said)),
+        "{report}"
+    );
+}

@@ -80,6 +80,13 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
     let len = picture.frames_at(RATE);
     let bar = progress;
     bar.start("duck", picture.packets() as u64);
+    if let Some(w) = picture
+        .unused_audio
+        .as_ref()
+        .filter(|_| files.voice.is_none())
+    {
+        bar.warn(w);
+    }
     bar.status("decoding");
     let no_voice = || {
         Error::bad_input(

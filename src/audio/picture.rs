@@ -17,6 +17,8 @@ pub struct Picture {
     /// Its packets, hidden pre-roll included (`ffmpeg -ss 0.5 -c copy` keeps the GOP before
     /// the cut and hides it with an edit list): the copy keeps them, hidden the same way.
     index: VideoIndex,
+    /// The warning for the clip's audio tracks besides its first (see [`media::unused_audio`]).
+    pub unused_audio: Option<String>,
 }
 
 impl Picture {
@@ -38,8 +40,12 @@ impl Picture {
                 ),
             ));
         }
+        let unused_audio = media::unused_audio(&input);
         let index = VideoIndex::read(path, &mut input, |_| Ok(()))?;
-        Ok(Self { index })
+        Ok(Self {
+            index,
+            unused_audio,
+        })
     }
 
     /// Number of video packets.

@@ -321,7 +321,15 @@ pub fn plan(spec: &EditSpec, contents: Vec<Result<Content>>, opts: &Options) -> 
     }
     Error::all(errors)?;
     let mut reasons = normalise_reasons(&shots, opts);
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
+    for w in shots
+        .iter()
+        .filter_map(|s| s.content.clip()?.unused_audio.as_ref())
+    {
+        if !warnings.contains(w) {
+            warnings.push(w.clone());
+        }
+    }
     let copy = if reasons.is_empty() {
         try_copy(&mut shots, opts, &mut reasons, &mut warnings)?
     } else {

@@ -63,6 +63,8 @@ pub struct Source {
     pub frame_rate: Rational,
     /// The file has an audio stream.
     pub has_audio: bool,
+    /// The warning for its audio tracks left out (see [`media::unused_audio`]).
+    pub unused_audio: Option<String>,
     /// The file is a still image (one picture, no length of its own).
     pub still: bool,
 }
@@ -148,6 +150,7 @@ impl Source {
             index,
             frame_rate,
             has_audio,
+            unused_audio: media::unused_audio(&input),
             still: still.is_some(),
         };
         Ok(Loaded {

@@ -200,7 +200,12 @@ pub fn export_staged(
     let audio_kind = match (req.audio, input.best_stream(MediaKind::Audio)) {
         (false, _) => SoundFrom::None,
         (true, _) if given.is_some() => SoundFrom::Given,
-        (true, Some(_)) => SoundFrom::Source,
+        (true, Some(_)) => {
+            if let Some(w) = media::unused_audio(&input) {
+                progress.warn(&w);
+            }
+            SoundFrom::Source
+        }
         (true, None) => SoundFrom::Silence,
     };
     let picture = PictureInfo {
