@@ -242,29 +242,32 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     }
     if report.verdict == Verdict::Inconclusive {
         if let Some(m) = lips.overall {
-            let why = if m.confidence >= MIN_CONFIDENCE {
-                // The offset is measured; only the verdict is too close to call.
-                report.offset_ms = Some((m.offset_ms + lips::CORRECTION_MS) as f64);
-                report.confidence = round(m.confidence, 1000.0);
-                report.method = Some(Method::Lips);
-                format!(
-                    "within +-{} ms (its windows' spread and the {} ms margin a lips fail \
-                     needs) of a limit of {}: too close to call",
-                    m.spread_ms + lips::FAIL_MARGIN_MS,
-                    lips::FAIL_MARGIN_MS,
-                    standard.name()
-                )
-            } else {
-                format!("confidence {:.2}, needs {MIN_CONFIDENCE}", m.confidence)
-            };
-            report.reason = format!(
-                "{}; lips: face {} reads {:+} ms, {} of {} windows agree ({why})",
-                report.reason,
+            let reads = format!(
+                "lips: face {} reads {:+} ms, {} of {} windows agree",
                 m.face,
                 m.offset_ms + lips::CORRECTION_MS,
                 m.agreeing,
                 m.parts,
             );
+            report.reason = if m.confidence >= MIN_CONFIDENCE {
+                // The offset is measured; only the verdict is too close to call.
+                report.offset_ms = Some((m.offset_ms + lips::CORRECTION_MS) as f64);
+                report.confidence = round(m.confidence, 1000.0);
+                report.method = Some(Method::Lips);
+                format!(
+                    "too close to call: {reads}, within +-{} ms (its windows' spread and the {} \
+                     ms margin a lips fail needs) of a limit of {}; other evidence: {}",
+                    m.spread_ms + lips::FAIL_MARGIN_MS,
+                    lips::FAIL_MARGIN_MS,
+                    standard.name(),
+                    report.reason,
+                )
+            } else {
+                format!(
+                    "{}; {reads} (confidence {:.2}, needs {MIN_CONFIDENCE})",
+                    report.reason, m.confidence
+                )
+            };
         }
     }
     Ok(report)
