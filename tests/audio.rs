@@ -1273,6 +1273,18 @@ fn swap_and_duck_json_report_what_the_output_measures() {
     }
 }
 
+/// `cutroom swap` of the picture-only fixture with `music` into `out`.
+fn swap_music(music: &Path, out: &Path) -> std::process::Output {
+    cutroom(&[
+        "swap",
+        s(&fixture("no_audio.mp4")),
+        "--audio",
+        s(music),
+        "-o",
+        s(out),
+    ])
+}
+
 /// A music bed that ends early (an interrupted download) is refused naming it, when the file
 /// states its length exactly (FLAC's STREAMINFO, an MP3's LAME/Xing tag), not used at half its
 /// length; the same files whole are used.
@@ -1287,16 +1299,7 @@ fn a_music_bed_cut_short_is_refused_not_used_as_far_as_it_goes() {
         let bytes = std::fs::read(&whole).unwrap();
         let cut = d.join(format!("cut.{ext}"));
         std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
-        let swap = |music: &Path| {
-            cutroom(&[
-                "swap",
-                s(&fixture("no_audio.mp4")),
-                "--audio",
-                s(music),
-                "-o",
-                s(&out),
-            ])
-        };
+        let swap = |music: &Path| swap_music(music, &out);
         let run = swap(&cut);
         let err = String::from_utf8_lossy(&run.stderr);
         assert_eq!(run.status.code(), Some(1), "{ext}: {err}");
@@ -1376,4 +1379,51 @@ fn an_offset_past_the_end_of_the_output_is_warned_of() {
         "{warned}"
     );
     assert_eq!(swap("1"), "");
+}
+
+/// A music bed whose file states no length (Ogg Vorbis, Ogg Opus, an MP3 without a LAME/Xing
+/// tag) is refused when it ends early, naming it: its last Ogg page or MP3 frame stops midway,
+/// or its Ogg stream lacks the end-of-stream page; the same files whole are used.
+#[test]
+fn a_music_bed_without_a_stated_length_cut_short_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("out.mp4");
+    let swap = |music: &Path| {
+        let run = swap_music(music, &out);
+        let _ = std::fs::remove_file(&out);
+        run
+    };
+    for (name, codec) in [
+        ("music.ogg", &["-c:a", "libvorbis"][..]),
+        ("music.opus", &["-c:a", "libopus"][..]),
+        ("music.mp3", &["-c:a", "libmp3lame", "-write_xing", "0"][..]),
+    ] {
+        let whole = d.join(name);
+        ff(&[&["-i", s(&fixture("music.wav"))][..], codec, &[s(&whole)]].concat());
+        let bytes = std::fs::read(&whole).unwrap();
+        let last_page = bytes.windows(4).rposition(|w| w == b"OggS");
+        let mut cuts = vec![(bytes.len() / 2, "stops after")];
+        if bytes.starts_with(b"OggS") {
+            cuts[0].1 = "its last Ogg page stops midway";
+            cuts.push((last_page.unwrap(), "has no end-of-stream page"));
+        }
+        for (at, why) in cuts {
+            let cut = d.join(format!("cut-{at}-{name}"));
+            std::fs::write(&cut, &bytes[..at]).unwrap();
+            let run = swap(&cut);
+            let err = String::from_utf8_lossy(&run.stderr);
+            assert_eq!(run.status.code(), Some(1), "{name} at {at}: {err}");
+            assert!(
+                err.contains(&format!("{}: cut short: ", cut.display())) && err.contains(why),
+                "{name} at {at}: {err}"
+            );
+        }
+        let run = swap(&whole);
+        assert!(
+            run.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
 }

@@ -34,15 +34,39 @@ pub fn load(path: &Path, progress: &dyn Progress) -> Result<Pcm> {
             None => load_ffmpeg(path, "a WAV encoding hound does not read", progress)?,
         }
     } else {
-        match load_symphonia(path, progress)? {
+        let pcm = match load_symphonia(path, progress)? {
             Ok(p) => p,
             Err(why) => load_ffmpeg(path, &why, progress)?,
-        }
+        };
+        check_ends(path, &pcm)?;
+        pcm
     };
     if pcm.frames() == 0 {
         return Err(Error::bad_input(path, "audio decodes to no samples"));
     }
     Ok(pcm)
+}
+
+/// Refuse an Ogg or MP3 file that ends early (see [`super::ends`]); `pcm` is what it decoded to.
+fn check_ends(path: &Path, pcm: &Pcm) -> Result<()> {
+    let mut head = [0u8; 4];
+    let read = File::open(path).and_then(|mut f| f.read_exact(&mut head));
+    let walkable = head == *b"OggS" || head[..3] == *b"ID3" || (head[0] == 0xff && head[1] >= 0xe0);
+    if read.is_err() || !walkable {
+        return Ok(());
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    match super::ends::cut_short(&bytes) {
+        Some(why) => Err(Error::bad_input(
+            path,
+            format!(
+                "cut short: {:.3} s of sound present, {why} (the file ends early: an \
+                 interrupted download or copy?)",
+                pcm.frames() as f64 / f64::from(pcm.rate.max(1))
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Check that `path` is a readable, complete audio file; true when it is a WAV file.

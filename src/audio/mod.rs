@@ -3,6 +3,7 @@
 
 pub mod biquad;
 pub mod duck;
+pub mod ends;
 pub mod fit;
 pub mod limiter;
 pub mod load;
