@@ -13,7 +13,7 @@ pub mod audio;
 pub mod container;
 pub mod envelope;
 pub mod estimate;
-pub mod face;
+pub use cutroom_face as face;
 pub mod lips;
 pub mod plot;
 pub mod spec;

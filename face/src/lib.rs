@@ -9,7 +9,10 @@
 //! (see [`Pictures`]): the whole frame small for the detector, each face's crop read straight
 //! from the decoded planes for the landmarks.
 
+#![forbid(unsafe_code)]
+
 pub mod detect;
+mod maxpool;
 mod prelu;
 pub mod roi;
 pub mod yuv;
@@ -34,8 +37,8 @@ pub struct Rgb {
 pub trait Pictures {
     /// The whole frame, fitting in [`detect::SIZE`] square, aspect kept.
     fn small(&mut self) -> TractResult<Rgb>;
-    /// The crop `roi` as `n` x `n` RGB values (see [`Roi::sample`]), read from the frame
-    /// reduced by [`reduction`].
+    /// The crop `roi` as `n` x `n` RGB values, plane by plane (see [`Roi::sample`]), read
+    /// from the frame reduced by [`reduction`].
     fn crop(&mut self, roi: &Roi, n: usize) -> TractResult<Vec<f32>>;
 }
 
@@ -65,8 +68,8 @@ pub const SEARCH_EVERY: usize = 4;
 /// A detection overlapping a tracked face by more than this is that face.
 const SAME_FACE_IOU: f32 = 0.3;
 
-const DETECTOR_ONNX: &[u8] = include_bytes!("../../../models/face_detection_short_range.onnx");
-const LANDMARK_ONNX: &[u8] = include_bytes!("../../../models/face_landmark.onnx");
+const DETECTOR_ONNX: &[u8] = include_bytes!("../../models/face_detection_short_range.onnx");
+const LANDMARK_ONNX: &[u8] = include_bytes!("../../models/face_landmark.onnx");
 
 type Plan = std::sync::Arc<TypedRunnableModel>;
 
@@ -93,18 +96,56 @@ fn models() -> TractResult<&'static Models> {
         .map_err(|e| TractError::msg(format!("the embedded face models do not load: {e}")))
 }
 
-/// The ONNX model `bytes`, read by `onnx`, optimised for one `side` x `side` NHWC picture.
+/// The ONNX model `bytes`, read by `onnx`, optimised for one `side` x `side` picture given as
+/// its three colour planes (NCHW).
 fn plan(onnx: &tract_onnx::Onnx, bytes: &[u8], side: usize) -> TractResult<Plan> {
-    onnx.model_for_read(&mut std::io::Cursor::new(bytes))?
-        .with_input_fact(0, f32::fact([1, side, side, 3]).into())?
-        .into_optimized()?
-        .into_runnable()
+    let mut proto = onnx.proto_model_for_read(&mut std::io::Cursor::new(bytes))?;
+    planar_input(&mut proto)?;
+    let mut model = onnx
+        .model_for_proto_model(&proto)?
+        .with_input_fact(0, f32::fact([1, 3, side, side]).into())?
+        .into_typed()?
+        .into_decluttered()?;
+    maxpool::replace(&mut model)?;
+    model.into_optimized()?.into_runnable()
 }
 
-/// Run a model (its `state`, kept from run to run) on one NHWC picture of `side` x `side`
-/// values (moved, not copied); its outputs flattened.
+/// Takes out the models' first step, the converter's transpose of the NHWC input to planes
+/// (NCHW): the pictures are made as planes (a copy per inference saved, and the crop's colour
+/// conversion vectorises).
+fn planar_input(proto: &mut tract_onnx::pb::ModelProto) -> TractResult<()> {
+    let missing = |what: &str| TractError::msg(format!("a face model has no {what}"));
+    let graph = proto.graph.as_mut().ok_or_else(|| missing("graph"))?;
+    let input = graph
+        .input
+        .first()
+        .ok_or_else(|| missing("input"))?
+        .name
+        .clone();
+    let first = graph
+        .node
+        .iter()
+        .position(|n| {
+            n.op_type == "Transpose"
+                && n.input == [input.as_str()]
+                && n.attribute
+                    .iter()
+                    .any(|a| a.name == "perm" && a.ints == [0, 3, 1, 2])
+        })
+        .ok_or_else(|| missing("transpose of its NHWC input"))?;
+    let planes = graph.node.remove(first).output;
+    for name in graph.node.iter_mut().flat_map(|n| n.input.iter_mut()) {
+        if planes.contains(name) {
+            name.clone_from(&input);
+        }
+    }
+    Ok(())
+}
+
+/// Run a model (its `state`, kept from run to run) on one picture of `side` x `side` given as
+/// its red, green and blue planes (moved, not copied); its outputs flattened.
 fn run(state: &mut TypedSimpleState, input: Vec<f32>, side: usize) -> TractResult<Vec<Vec<f32>>> {
-    let t = tract_ndarray::Array4::from_shape_vec((1, side, side, 3), input)?.into_tensor();
+    let t = tract_ndarray::Array4::from_shape_vec((1, 3, side, side), input)?.into_tensor();
     let out = state.run(tvec!(t.into()))?;
     out.iter()
         .map(|o| Ok(o.to_plain_array_view::<f32>()?.iter().copied().collect()))
@@ -254,9 +295,12 @@ impl Tracker {
         let mut input = vec![-1.0f32; side * side * 3];
         for y in 0..small.height {
             let row = &small.data[y * small.width * 3..(y + 1) * small.width * 3];
-            let at = ((y + py) * side + px) * 3;
-            for (o, v) in input[at..at + row.len()].iter_mut().zip(row) {
-                *o = f32::from(*v) / 127.5 - 1.0;
+            for (c, plane) in input.chunks_exact_mut(side * side).enumerate() {
+                let at = (y + py) * side + px;
+                let values = row.iter().skip(c).step_by(3);
+                for (o, v) in plane[at..at + small.width].iter_mut().zip(values) {
+                    *o = f32::from(*v) / 127.5 - 1.0;
+                }
             }
         }
         let out = run(&mut self.detector, input, side)?;
@@ -333,4 +377,50 @@ fn mouth_opening(p: &dyn Fn(usize) -> (f32, f32)) -> f32 {
     };
     let gap = LIPS.iter().map(|&(u, l)| dist(u, l)).sum::<f32>() / LIPS.len() as f32;
     gap / dist(EYES.0, EYES.1).max(1e-3)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The models on planes give exactly what they give on the NHWC picture they were made for.
+    #[test]
+    fn planar_input_changes_no_output() {
+        let mut onnx = tract_onnx::onnx();
+        prelu::register(&mut onnx);
+        for (bytes, side) in [(LANDMARK_ONNX, MESH), (DETECTOR_ONNX, detect::SIZE)] {
+            let nhwc = onnx
+                .model_for_read(&mut std::io::Cursor::new(bytes))
+                .unwrap()
+                .with_input_fact(0, f32::fact([1, side, side, 3]).into())
+                .unwrap()
+                .into_optimized()
+                .unwrap()
+                .into_runnable()
+                .unwrap();
+            // A picture with edges and gradients in every channel, as planes and interleaved.
+            let planes: Vec<f32> = (0..3 * side * side)
+                .map(|i| ((i * 7919) % 255) as f32 / 255.0 * ((i % side) as f32 / side as f32))
+                .collect();
+            let pixels = (0..side * side).flat_map(|i| (0..3).map(move |c| c * side * side + i));
+            let interleaved: Vec<f32> = pixels.map(|i| planes[i]).collect();
+            let t = tract_ndarray::Array4::from_shape_vec((1, side, side, 3), interleaved)
+                .unwrap()
+                .into_tensor();
+            let want: Vec<Vec<f32>> = nhwc
+                .run(tvec!(t.into()))
+                .unwrap()
+                .iter()
+                .map(|o| {
+                    o.to_plain_array_view::<f32>()
+                        .unwrap()
+                        .iter()
+                        .copied()
+                        .collect()
+                })
+                .collect();
+            let ours = plan(&onnx, bytes, side).unwrap();
+            assert_eq!(run(&mut ours.spawn().unwrap(), planes, side).unwrap(), want);
+        }
+    }
 }

@@ -73,9 +73,9 @@ impl<'a> Yuv<'a> {
         }
     }
 
-    /// The `n` x `n` grid of RGB colours (0-1 each; row-major, channels last) at the frame
-    /// positions `at + u * du + v * dv` for `u`, `v` in `0..n` (pixel centres at whole + 0.5),
-    /// each plane read bilinearly, the nearest edge sample repeating outside.
+    /// The `n` x `n` grid of RGB colours (0-1 each) at the frame positions `at + u * du + v * dv`
+    /// for `u`, `v` in `0..n` (pixel centres at whole + 0.5), each plane read bilinearly, the
+    /// nearest edge sample repeating outside: the red plane (row-major), then green, then blue.
     pub fn sample(&self, at: (f32, f32), du: (f32, f32), dv: (f32, f32), n: usize) -> Vec<f32> {
         let grid = Grid { at, du, dv, n };
         let mut values = vec![0.0f32; 3 * n * n];
@@ -84,18 +84,24 @@ impl<'a> Yuv<'a> {
         let [py, pb, pr] = &self.planes;
         // Cb and Cr always share a grid; the luma shares it once reduced to the chroma's.
         if py.same_grid(pb) {
-            grid.read([py, pb, pr], [y, cb, cr]);
+            grid.read([py, pb, pr], [&mut *y, &mut *cb, &mut *cr]);
         } else {
-            grid.read([py], [y]);
-            grid.read([pb, pr], [cb, cr]);
+            grid.read([py], [&mut *y]);
+            grid.read([pb, pr], [&mut *cb, &mut *cr]);
         }
-        let (y, rest) = values.split_at(n * n);
-        let (cb, cr) = rest.split_at(n * n);
-        let mut rgb = vec![0.0f32; 3 * n * n];
-        for (((o, y), cb), cr) in rgb.chunks_exact_mut(3).zip(y).zip(cb).zip(cr) {
-            o.copy_from_slice(&rgb_of(*y, *cb, *cr, self.full_range));
+        match self.full_range {
+            true => to_rgb([y, cb, cr], full_range),
+            false => to_rgb([y, cb, cr], limited_range),
         }
-        rgb
+        values
+    }
+}
+
+/// Y, Cb, Cr planes made R, G, B in place, the levels read by `range` (a loop per range, which
+/// vectorises).
+fn to_rgb([y, cb, cr]: [&mut [f32]; 3], range: impl Fn(f32, f32, f32) -> (f32, f32, f32)) {
+    for ((y, cb), cr) in y.iter_mut().zip(cb.iter_mut()).zip(cr.iter_mut()) {
+        [*y, *cb, *cr] = rgb_of(range(*y, *cb, *cr));
     }
 }
 
@@ -192,24 +198,43 @@ fn box_average<'s>(
     );
     buf.clear();
     buf.reserve(ow * oh);
+    let row = |y: usize| &p.data[y * p.stride + sx0..y * p.stride + sx1];
     for oy in 0..oh {
         let (ys, ye) = (sy0 + oy * by, (sy0 + oy * by + by).min(sy1));
-        sums.clear();
-        sums.resize(w, 0);
-        for y in ys..ye {
-            let row = &p.data[y * p.stride + sx0..y * p.stride + sx1];
-            for (s, v) in sums.iter_mut().zip(row) {
-                *s += u32::from(*v);
-            }
-        }
         // A multiplication by the inverse, not a division per box (the box area is small, the
         // sums exact in f32).
         let rows = (ye - ys) as f32;
         let inverse = |len: usize| 1.0 / (len as f32 * rows);
+        let mean = |c: &[u32], inv: f32| (c.iter().sum::<u32>() as f32 * inv + 0.5) as u8;
+        if (bx, ye - ys) == (2, 2) {
+            // Whole 2 x 2 boxes (1080p's luma) straight from their two rows, rounded as by a
+            // shift: no column sums, and the loop vectorises.
+            let (r0, r1) = (row(ys), row(ys + 1));
+            let at = buf.len();
+            buf.resize(at + w / 2, 0);
+            let pairs = r0.chunks_exact(2).zip(r1.chunks_exact(2));
+            for (o, (a, b)) in buf[at..].iter_mut().zip(pairs) {
+                let sum = u16::from(a[0]) + u16::from(a[1]) + u16::from(b[0]) + u16::from(b[1]);
+                *o = ((sum + 2) >> 2) as u8;
+            }
+            if w % 2 == 1 {
+                buf.push(mean(
+                    &[u32::from(r0[w - 1]) + u32::from(r1[w - 1])],
+                    inverse(1),
+                ));
+            }
+            continue;
+        }
+        sums.clear();
+        sums.resize(w, 0);
+        for y in ys..ye {
+            for (s, v) in sums.iter_mut().zip(row(y)) {
+                *s += u32::from(*v);
+            }
+        }
         let full = inverse(bx);
         let boxes = sums.chunks_exact(bx);
         let last = boxes.remainder();
-        let mean = |c: &[u32], inv: f32| (c.iter().sum::<u32>() as f32 * inv + 0.5) as u8;
         // A box of 2^m pixels: the same rounding as a shift, which vectorises (2 x 2 boxes
         // for 1080p).
         let area = bx * (ye - ys);
@@ -239,17 +264,25 @@ fn box_average<'s>(
     }
 }
 
-/// BT.601 Y'CbCr (8-bit levels) to R'G'B' in 0-1.
+/// Full-range Y'CbCr levels, chroma centred on 0.
 #[inline]
-fn rgb_of(y: f32, cb: f32, cr: f32, full_range: bool) -> [f32; 3] {
-    let (y, cb, cr) = match full_range {
-        true => (y, cb - 128.0, cr - 128.0),
-        false => (
-            (y - 16.0) * (255.0 / 219.0),
-            (cb - 128.0) * (255.0 / 224.0),
-            (cr - 128.0) * (255.0 / 224.0),
-        ),
-    };
+fn full_range(y: f32, cb: f32, cr: f32) -> (f32, f32, f32) {
+    (y, cb - 128.0, cr - 128.0)
+}
+
+/// Limited-range Y'CbCr levels (16-235, 16-240) stretched to full range, chroma centred on 0.
+#[inline]
+fn limited_range(y: f32, cb: f32, cr: f32) -> (f32, f32, f32) {
+    (
+        (y - 16.0) * (255.0 / 219.0),
+        (cb - 128.0) * (255.0 / 224.0),
+        (cr - 128.0) * (255.0 / 224.0),
+    )
+}
+
+/// BT.601 Y'CbCr (full-range levels, chroma centred on 0) to R'G'B' in 0-1.
+#[inline]
+fn rgb_of((y, cb, cr): (f32, f32, f32)) -> [f32; 3] {
     let c = |v: f32| v.clamp(0.0, 255.0) / 255.0;
     [
         c(y + 1.402 * cr),
@@ -274,11 +307,11 @@ mod tests {
 
     #[test]
     fn grey_levels_convert_by_range() {
-        assert_eq!(rgb_of(16.0, 128.0, 128.0, false), [0.0; 3]);
-        assert_eq!(rgb_of(235.0, 128.0, 128.0, false), [1.0; 3]);
-        assert_eq!(rgb_of(255.0, 128.0, 128.0, true), [1.0; 3]);
+        assert_eq!(rgb_of(limited_range(16.0, 128.0, 128.0)), [0.0; 3]);
+        assert_eq!(rgb_of(limited_range(235.0, 128.0, 128.0)), [1.0; 3]);
+        assert_eq!(rgb_of(full_range(255.0, 128.0, 128.0)), [1.0; 3]);
         // Pure red in limited BT.601: Y 81, Cb 90, Cr 240.
-        let [r, g, b] = rgb_of(81.0, 90.0, 240.0, false);
+        let [r, g, b] = rgb_of(limited_range(81.0, 90.0, 240.0));
         assert!(r > 0.99 && g < 0.01 && b < 0.01, "{r} {g} {b}");
     }
 

@@ -76,8 +76,8 @@ impl Roi {
         )
     }
 
-    /// The crop as `n`x`n` RGB values in [0, 1] (row-major, channels last), read bilinearly
-    /// from `pic`; outside it the nearest edge pixel repeats.
+    /// The crop as `n`x`n` RGB values in [0, 1] (the red plane row-major, then green, then
+    /// blue), read bilinearly from `pic`; outside it the nearest edge pixel repeats.
     pub fn sample(&self, pic: &Yuv, n: usize) -> Vec<f32> {
         let (s, c) = self.angle.sin_cos();
         let step = self.size / n as f32;
@@ -96,7 +96,7 @@ fn eye_angle(a: (f32, f32), b: (f32, f32)) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::face::yuv::Plane;
+    use crate::yuv::Plane;
 
     fn det(keypoints: [(f32, f32); 6]) -> Detection {
         Detection {
@@ -168,8 +168,9 @@ mod tests {
         };
         let red = |r: &Roi| -> Vec<f32> {
             let s = r.sample(&pic, 2);
-            assert!(s.chunks(3).all(|p| p[0] == p[1] && p[1] == p[2]));
-            s.chunks(3).map(|p| (p[0] * 255.0).round()).collect()
+            let (red, rest) = s.split_at(4);
+            assert!(rest.chunks(4).all(|plane| plane == red));
+            red.iter().map(|v| (v * 255.0).round()).collect()
         };
         assert_eq!(red(&r), vec![120.0, 130.0, 120.0, 130.0]);
         // Turned by 90 degrees the crop's rows run down the picture.
