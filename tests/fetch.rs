@@ -2041,3 +2041,61 @@ fn an_item_given_twice_is_fetched_once() {
     );
     assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
+
+/// A shot list naming no model is checked against the default model's sizes before any
+/// request; the refusal lists the sizes, names --allow-any and says which model was assumed.
+#[test]
+fn a_size_refused_for_the_assumed_model_says_it_was_assumed() {
+    let emu = Emulator::start(&[], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(1, "160x90", 4));
+    let run = emu.cutroom(
+        &["render", s(&list), "-o", s(&dir.path().join("o"))],
+        "sk-test",
+    );
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_ne!(run.status.code(), Some(0), "{err}");
+    for said in [
+        "size \"160x90\" is not available for sora-2; expected one of 720x1280, 1280x720",
+        "use --allow-any if your provider accepts it",
+        "no model was given, so sora-2 is assumed: name yours with `model`",
+    ] {
+        assert!(err.contains(said), "{said:?} in {err}");
+    }
+    assert_eq!(stat(&emu, "requests"), 0);
+}
+
+/// Pointed at a service of another dialect without --provider, cutroom speaks OpenAI's; the
+/// refusal it gets back says so and names --provider (OpenRouter told by its `/api/v1`
+/// layout), and nothing is switched unasked.
+#[test]
+fn another_dialects_refusal_names_provider() {
+    for (flavor, said) in [
+        (
+            "openrouter",
+            "this looks like OpenRouter's API: pass --provider openrouter",
+        ),
+        (
+            "fal",
+            "name it with --provider openrouter, fal or replicate",
+        ),
+    ] {
+        let emu = Emulator::start(&["--flavor", flavor, "--allow-any"], &[]);
+        let dir = tempfile::tempdir().unwrap();
+        let list = write_shots(dir.path(), &shots(1, "1280x720", 4));
+        let out = dir.path().join("o");
+        for args in [
+            vec!["render", s(&list), "-o", s(&out), "--allow-any"],
+            vec!["videos", "list"],
+        ] {
+            let run = emu.cutroom(&args, "sk-test");
+            let err = String::from_utf8_lossy(&run.stderr);
+            assert_eq!(run.status.code(), Some(1), "{flavor} {args:?}: {err}");
+            assert!(
+                err.contains("the request went in the OpenAI shape") && err.contains(said),
+                "{flavor} {args:?}: {err}"
+            );
+        }
+        assert_eq!(stat(&emu, "jobs_created"), 0, "{flavor}");
+    }
+}

@@ -679,7 +679,12 @@ pub(crate) async fn api_error(what: &str, resp: Response, provider: Option<Provi
     let status = resp.status();
     let url = redact_url(resp.url());
     let closed = closed_openai(resp.url());
+    let path = resp.url().path().to_string();
     let body = resp.bytes().await.unwrap_or_default();
+    let dialect = match provider {
+        Some(Provider::OpenAi) if !closed => other_dialect(status.as_u16(), &path, &body),
+        _ => None,
+    };
     // `{"error": {type, code, message, param}}` (OpenAI), `{"error": "..."}` (OpenRouter),
     // `{"detail": ...}` (fal, Replicate), or anything else, shown as text.
     let detail = match serde_json::from_slice::<serde_json::Value>(&body) {
@@ -723,12 +728,37 @@ pub(crate) async fn api_error(what: &str, resp: Response, provider: Option<Provi
         ),
         (401, None) => " - check the key (OPENAI_API_KEY, OPENROUTER_API_KEY, FAL_KEY or REPLICATE_API_TOKEN, by --provider) and --auth-header".into(),
         (404 | 410, _) if closed => format!(" - {CLOSED}"),
-        _ => String::new(),
+        _ => dialect.unwrap_or_default(),
     };
     Error::Http {
         status: status.as_u16(),
         url,
         message: format!("{what}: HTTP {} {detail}{hint}", status.as_u16()),
+    }
+}
+
+/// The hint for an API answer refusing a request sent in the OpenAI shape (the provider assumed
+/// for a host cutroom does not know): OpenRouter's layout (`/api/v1`) or error envelope (`error`
+/// a string) names `--provider openrouter`; any other 404 or 405 lists the dialects. Only a
+/// hint: the provider is never switched behind the user's back.
+fn other_dialect(status: u16, path: &str, body: &[u8]) -> Option<String> {
+    let json = serde_json::from_slice::<serde_json::Value>(body).ok();
+    let openrouter = path.starts_with("/api/v1/")
+        || json
+            .as_ref()
+            .is_some_and(|v| v.get("error").is_some_and(|e| e.is_string()));
+    match status {
+        400 | 404 | 405 if openrouter => Some(
+            " - the request went in the OpenAI shape, and this looks like OpenRouter's API: \
+             pass --provider openrouter"
+                .into(),
+        ),
+        404 | 405 => Some(
+            " - the request went in the OpenAI shape (the default for this host); if the \
+             service speaks another dialect, name it with --provider openrouter, fal or replicate"
+                .into(),
+        ),
+        _ => None,
     }
 }
 

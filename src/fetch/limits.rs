@@ -122,8 +122,14 @@ impl CreateVideo {
         let warning = limits
             .check(provider, model, size, seconds, reference)
             .map_err(|e| {
+                let assumed = match self.model {
+                    None => format!(
+                        "; no model was given, so {model} is assumed: name yours with `model`"
+                    ),
+                    Some(_) => String::new(),
+                };
                 Error::Usage(format!(
-                    "{}: {} (use --allow-any if your provider accepts it)",
+                    "{}: {} (use --allow-any if your provider accepts it{assumed})",
                     e.param, e.message
                 ))
             })?;
