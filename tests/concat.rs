@@ -1454,8 +1454,8 @@ fn a_long_shot_is_joined_without_holding_its_sound() {
     assert_sound_growth(peak(20), peak(320), 300.0, 0.25);
 }
 
-/// A clip with three audio tracks (say dialogue, music, effects): concat, export and duck read
-/// its first and say, naming the file, which tracks the output leaves out.
+/// A clip with three audio tracks (say dialogue, music, effects): concat, export, duck and
+/// assemble read its first and say, naming the file, which tracks the output leaves out.
 #[test]
 fn audio_tracks_beyond_the_first_are_named_as_left_out() {
     let dir = tempfile::tempdir().unwrap();
@@ -1501,6 +1501,9 @@ fn audio_tracks_beyond_the_first_are_named_as_left_out() {
         clip.display()
     );
     let out = |name: &str| dir.path().join(name);
+    let cut = out("cut.toml");
+    let spec = "name = \"cut\"\noutputs = [\"square\"]\n[[shot]]\nsrc = \"tracks.mp4\"\n";
+    std::fs::write(&cut, spec).unwrap();
     for args in [
         vec!["concat", s(&clip), s(&clip), "-o", s(&out("joined.mp4"))],
         vec![
@@ -1519,6 +1522,7 @@ fn audio_tracks_beyond_the_first_are_named_as_left_out() {
             "-o",
             s(&out("ducked.mp4")),
         ],
+        vec!["assemble", s(&cut), "-o", s(&out("assembled"))],
     ] {
         let run = cutroom(&[&args[..], &["-q"]].concat());
         let err = String::from_utf8_lossy(&run.stderr);

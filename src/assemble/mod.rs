@@ -182,6 +182,9 @@ pub fn run(
     let copts = concat::Options::default();
     progress.start("concat", 0);
     let prepared = concat::prepare(&edit, &copts, progress)?;
+    for w in &prepared.plan.warnings {
+        progress.warn(w);
+    }
     let captions = overlays::on_cut(cut, &prepared.plan)?;
     let summary = Summary {
         // The master is removed with the working directory: the report names no such file.
