@@ -2099,3 +2099,51 @@ fn another_dialects_refusal_names_provider() {
         assert_eq!(stat(&emu, "jobs_created"), 0, "{flavor}");
     }
 }
+
+/// `assemble` with two url shots differing only in their query (a token): each shot gets its
+/// own clip, and no file of the output directory, nor the report, holds the token.
+#[test]
+fn assemble_keeps_a_url_shots_token_out_of_its_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let clips: Vec<Vec<u8>> = ["red", "blue"]
+        .iter()
+        .map(|c| {
+            let p = dir.path().join(format!("{c}.mp4"));
+            tone_clip(&p, 160, 90, 25, 1.0, c, Some(0.3));
+            std::fs::read(&p).unwrap()
+        })
+        .collect();
+    let (base, _) = query_server(clips);
+    let secret = "tok-secret-5150";
+    let spec = dir.path().join("cut.toml");
+    let mut text = String::from("outputs = [\"square\"]\n");
+    for i in 0..2 {
+        text += &format!("[[shot]]\nurl = \"{base}/download?id={i}&token={secret}\"\n");
+    }
+    std::fs::write(&spec, text).unwrap();
+    let out = dir.path().join("out");
+    let report = assemble_json(&spec, &out);
+    let inputs = report["inputs"].as_array().unwrap();
+    assert_ne!(inputs[0]["file"], inputs[1]["file"], "{report}");
+    assert_ne!(inputs[0]["source"], inputs[1]["source"], "{report}");
+    assert!(!report.to_string().contains(secret), "{report}");
+    let mut seen = 0;
+    let mut dirs = vec![out.clone()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                let bytes = std::fs::read(&p).unwrap();
+                assert!(
+                    !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                    "{}",
+                    p.display()
+                );
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen > 3, "{seen} files");
+}

@@ -196,9 +196,9 @@ pub async fn resolve(
                 continue;
             }
             (Source::Render(_), _) | (_, None) => continue,
-            (Source::Url(u), Some(c)) => {
-                fetch_url(client, c, u, &bar).await.map(|f| (u.clone(), f))
-            }
+            (Source::Url(u), Some(c)) => fetch_url(client, c, u, &bar)
+                .await
+                .map(|f| (f.source.clone(), f)),
             (Source::VideoId(id), Some(c)) => {
                 fetch_video(client, c, id, &[Variant::Video], &opts.poll, &bar)
                     .await
