@@ -462,8 +462,9 @@ fn duck_lowers_music_by_the_depth_while_speech_plays() {
 }
 
 /// Words 30 ms long every 150 ms (pauses of 120 ms, shorter than the look-ahead plus the hold)
-/// are one phrase, listed and ducked as one; a lone 30 ms click (shorter than the attack) is
-/// neither listed nor ducked for.
+/// are one phrase, listed and ducked as one; a lone 10 ms click is neither listed nor ducked
+/// for; a lone 40 ms beep is a sound like any other, listed and ducked for (the demo's marker
+/// beeps stay heard over its music).
 #[test]
 fn duck_reports_and_ducks_phrases_not_words_and_ignores_a_lone_click() {
     let dir = tempfile::tempdir().unwrap();
@@ -473,7 +474,7 @@ fn duck_reports_and_ducks_phrases_not_words_and_ignores_a_lone_click() {
         "-f",
         "lavfi",
         "-i",
-        "aevalsrc='0.3*(random(0)*2-1)*(between(t,1,2)*lt(mod(t-1,0.15),0.03)+between(t,4,4.03))\
+        "aevalsrc='0.3*(random(0)*2-1)*(between(t,1,2)*lt(mod(t-1,0.15),0.03)+between(t,4,4.01)+between(t,5,5.04))\
          +0.001*(random(1)*2-1)':s=48000:d=6",
         "-c:a",
         "pcm_f32le",
@@ -507,12 +508,16 @@ fn duck_reports_and_ducks_phrases_not_words_and_ignores_a_lone_click() {
         "--json",
     ]);
     let speech = r["speech"].as_array().unwrap();
-    assert_eq!(speech.len(), 1, "{r}");
-    let (a, b) = (
-        speech[0][0].as_f64().unwrap(),
-        speech[0][1].as_f64().unwrap(),
-    );
+    assert_eq!(speech.len(), 2, "{r}");
+    let span = |i: usize| {
+        (
+            speech[i][0].as_f64().unwrap(),
+            speech[i][1].as_f64().unwrap(),
+        )
+    };
+    let ((a, b), (c, d)) = (span(0), span(1));
     assert!((a - 1.0).abs() <= 0.02 && (b - 1.93).abs() <= 0.02, "{r}");
+    assert!((c - 5.0).abs() <= 0.02 && (d - 5.04).abs() <= 0.02, "{r}");
     // What was applied: held down through a pause, untouched around the click.
     let (_, g) = read_wav(&stems.join("gain.wav"));
     let at = |t: f64| db(f64::from(g[(t * 48000.0) as usize]));
@@ -524,6 +529,11 @@ fn duck_reports_and_ducks_phrases_not_words_and_ignores_a_lone_click() {
     for t in [3.9, 4.0, 4.02, 4.1, 4.3] {
         assert!(at(t).abs() < 0.01, "at the click, {t} s: {:.2} dB", at(t));
     }
+    assert!(
+        (at(5.02) + 12.0).abs() < 0.01,
+        "at the beep: {:.2} dB",
+        at(5.02)
+    );
 }
 
 #[test]

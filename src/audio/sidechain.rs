@@ -3,8 +3,7 @@
 //! The voice is high-passed at 100 Hz (rumble and hum do not count), its level taken as RMS over
 //! 10 ms blocks, and a block is speech when its level is above the threshold. Runs shorter than
 //! 20 ms (clicks) are ignored; runs closer than the look-ahead plus the hold are one phrase (the
-//! dip holds across the pause), and a phrase shorter than the attack is dropped (a lone click
-//! would only make the music pump). Each phrase is extended backwards by the look-ahead (the
+//! dip holds across the pause). Each phrase is extended backwards by the look-ahead (the
 //! dip starts before the first word) and forwards by the hold. The gain then moves in straight
 //! lines in dB: down to the depth over the attack time, back to 0 dB over the release time.
 
@@ -125,8 +124,8 @@ impl Activity {
     }
 
     /// The phrases the music is lowered for with `shape`, at `rate` Hz: speech runs less than
-    /// the look-ahead plus the hold apart joined, then phrases shorter than the attack dropped,
-    /// as `[start, end)` sample frames. What [`envelope`] ducks and what reports list.
+    /// the look-ahead plus the hold apart joined, as `[start, end)` sample frames. What
+    /// [`envelope`] ducks and what reports list.
     pub fn phrases(&self, rate: u32, shape: &DuckShape) -> Vec<(usize, usize)> {
         let frames = |ms: f64| (ms * f64::from(rate) / 1000.0).round() as usize;
         let bridged = frames(shape.lookahead_ms + shape.hold_ms);
@@ -137,7 +136,6 @@ impl Activity {
                 _ => out.push((start, end)),
             }
         }
-        out.retain(|(start, end)| end - start >= frames(shape.attack_ms));
         out
     }
 }
