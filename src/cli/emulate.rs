@@ -36,6 +36,10 @@ pub struct Args {
     /// Fraction (0-1) of creates that make the job, then answer a 500 server_error.
     #[arg(long, value_name = "F", default_value_t = 0.0)]
     fail_creates: f64,
+    /// Seed of the faults' random draws (the fractions above): the same seed draws the same
+    /// faults in the same order, so a run can be repeated. Default: random.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
     /// Delay between making a job and answering its create (e.g. `2s`).
     #[arg(long, value_name = "DUR", default_value = "0ms", value_parser = parse_duration)]
     slow_creates: Duration,
@@ -158,6 +162,7 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
         drop_downloads: args.drop_downloads,
         latency: args.latency,
         drop_creates: args.drop_creates,
+        seed: args.seed,
         fail_creates: args.fail_creates,
         slow_creates: args.slow_creates,
         list_lag: args.list_lag,

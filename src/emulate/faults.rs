@@ -60,7 +60,7 @@ pub async fn faults(State(emu): State<Arc<Emulator>>, req: Request, next: Next) 
             return resp;
         }
     }
-    if opts.fail_rate > 0.0 && fastrand::f64() < opts.fail_rate {
+    if emu.chance(opts.fail_rate) {
         // Refused before any work, as an overloaded service does: a 503 (a 500 after a job
         // was made is `--fail-creates`).
         emu.stats.server_errors.fetch_add(1, Ordering::Relaxed);

@@ -78,6 +78,9 @@ pub struct Options {
     /// Sign every render with this generator certificate, as services sign theirs (C2PA,
     /// `c2pa.created`, `trainedAlgorithmicMedia`).
     pub sign: Option<SigningKey>,
+    /// Seed of the faults' random draws (`--fail-rate`, `--fail-jobs`, `--drop-creates`,
+    /// `--fail-creates`): the same seed draws the same faults in the same order. None: random.
+    pub seed: Option<u64>,
 }
 
 impl Default for Options {
@@ -97,6 +100,7 @@ impl Default for Options {
             render_time: Duration::from_secs(3),
             poll_after: Duration::from_millis(500),
             expire_after: Duration::from_secs(3600),
+            seed: None,
             av_offset_ms: 0,
             noise: 0,
             limits: Limits::default(),

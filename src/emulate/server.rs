@@ -40,6 +40,9 @@ pub async fn serve(opts: Options, ready: impl FnOnce(String)) -> Result<()> {
     let parallel = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
+    let draws = opts
+        .seed
+        .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
     let emu = Arc::new(Emulator {
         clips: Arc::new(Clips::new(workdir.path(), parallel, opts.sign.clone())),
         opts,
@@ -47,6 +50,7 @@ pub async fn serve(opts: Options, ready: impl FnOnce(String)) -> Result<()> {
         window: Mutex::new(VecDeque::new()),
         jobs: Mutex::new(Vec::new()),
         keys: Mutex::default(),
+        draws: Mutex::new(draws),
         workdir,
         _live: live,
     });

@@ -71,6 +71,8 @@ pub struct Emulator {
     /// The job each `Idempotency-Key` made, and the parameters of the create that sent it.
     pub(super) keys: Mutex<HashMap<String, (String, String)>>,
     pub(super) clips: Arc<Clips>,
+    /// The faults' draws ([`Options::seed`]).
+    pub(super) draws: Mutex<fastrand::Rng>,
     pub(super) workdir: tempfile::TempDir,
     /// Removes the work directory on SIGINT/SIGTERM, where `workdir`'s drop never runs.
     pub(super) _live: crate::cleanup::Live,
@@ -90,6 +92,11 @@ fn unix_now() -> i64 {
 }
 
 impl Emulator {
+    /// True with probability `p` (never when `p` is 0), from the emulator's seeded draws.
+    pub(super) fn chance(&self, p: f64) -> bool {
+        p > 0.0 && self.draws.lock().expect("draws lock").f64() < p
+    }
+
     /// The job as a client sees it now: status and progress follow the time since creation
     /// (queued for the first tenth of the render time), and completion also waits for the
     /// real clip to be encoded.
@@ -161,7 +168,7 @@ impl Emulator {
                 "moderation_blocked",
                 "The video was blocked by our moderation system after it was rendered.",
             ))
-        } else if self.opts.fail_jobs > 0.0 && fastrand::f64() < self.opts.fail_jobs {
+        } else if self.chance(self.opts.fail_jobs) {
             Some((
                 "video_generation_failed",
                 "The render failed (injected by cutroom emulate --fail-jobs).",
@@ -252,7 +259,7 @@ impl Emulator {
         if !self.opts.slow_creates.is_zero() {
             tokio::time::sleep(self.opts.slow_creates).await;
         }
-        if self.opts.fail_creates > 0.0 && fastrand::f64() < self.opts.fail_creates {
+        if self.chance(self.opts.fail_creates) {
             self.stats.failed_creates.fetch_add(1, Ordering::Relaxed);
             return self.error(
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR,
@@ -262,7 +269,7 @@ impl Emulator {
                 None,
             );
         }
-        if self.opts.drop_creates > 0.0 && fastrand::f64() < self.opts.drop_creates {
+        if self.chance(self.opts.drop_creates) {
             self.stats.dropped_creates.fetch_add(1, Ordering::Relaxed);
             let cut = futures_util::stream::once(async {
                 Err::<Bytes, _>(std::io::Error::new(
