@@ -168,6 +168,30 @@ fn assemble_never_writes_a_cover_over_a_card_image() {
 }
 
 #[test]
+fn assemble_never_writes_a_sync_plot_over_a_card_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let (still, before) = still_in_out(dir.path(), "cut.square.sync.png");
+    let spec = dir.path().join("cut.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "name = \"cut\"\noutputs = [\"square\"]\n[[shot]]\nsrc = \"{}\"\n\
+             [[shot]]\nimage = \"out/cut.square.sync.png\"\nduration = 1\n",
+            s(&fixture("marker_portrait_30.mp4"))
+        ),
+    )
+    .unwrap();
+    let out = still.parent().unwrap();
+    let err = fails(&["assemble", s(&spec), "-o", s(out)]);
+    assert!(
+        err.contains("cut.square.sync.png") && err.contains("also an input"),
+        "{err}"
+    );
+    assert_eq!(sha256sum(&still), before);
+    assert!(!out.join("cut.square.mp4").exists() && !out.join("report.json").exists());
+}
+
+#[test]
 fn duck_checks_the_stems_location_before_writing_the_mp4() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.mp4");

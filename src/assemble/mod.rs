@@ -368,7 +368,9 @@ fn check_outputs(
     let mut files: Vec<PathBuf> = cut
         .outputs
         .iter()
-        .flat_map(|p| ["mp4", "jpg"].map(|ext| out_dir.join(format!("{name}.{p}.{ext}"))))
+        .flat_map(|p| {
+            ["mp4", "jpg", "sync.png"].map(|ext| out_dir.join(format!("{name}.{p}.{ext}")))
+        })
         .collect();
     if cut.caption_files().next().is_some() {
         let sidecars = cut
