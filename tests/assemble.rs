@@ -1548,6 +1548,65 @@ out = "2"
             assert!(run.stdout.is_empty(), "{flag} {value:?}");
         }
     }
+
+    /// The shards of an emitted job run with every option the batch was given (where the API
+    /// is, the budget, the limits), not only the spec, the variants and the directory; the
+    /// engine's own options are not passed on.
+    #[test]
+    fn an_emitted_job_runs_its_shards_with_every_option_given() {
+        let dir = tempfile::tempdir().unwrap();
+        write_batch(dir.path());
+        let options = [
+            "--base-url",
+            "https://gateway.example/v1",
+            "--provider",
+            "replicate",
+            "--allow-any",
+            "--max-cost",
+            "5",
+            "--retry-failed",
+            "--resolve",
+            "hero=new",
+            "--timeout=90s",
+            "-j",
+            "2",
+        ];
+        let emit = |engine: &str| {
+            let run = Command::new(env!("CARGO_BIN_EXE_cutroom"))
+                .args(["-q", "batch", "cut.toml", "--variants", "variants.csv"])
+                .args(["--emit", engine, "-o", "out", "--shards", "3"])
+                .args(options)
+                .args(["--image=registry.example/cutroom:1", "--claim", "work"])
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            assert!(run.status.success(), "{run:?}");
+            String::from_utf8(run.stdout).unwrap()
+        };
+        let job: Value = serde_json::from_str(&emit("k8s")).unwrap();
+        let c = &job["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(c["image"], "registry.example/cutroom:1");
+        let cmd: Vec<&str> = c["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        let mut want = vec!["cutroom", "batch", "cut.toml", "--variants", "variants.csv"];
+        want.extend(["-o", "out"]);
+        want.extend(options);
+        want.extend(["--shards", "3", "--quiet"]);
+        assert_eq!(cmd, want);
+
+        let script = emit("slurm");
+        let line = script.lines().find(|l| l.starts_with("exec ")).unwrap();
+        let mut want = "exec cutroom batch cut.toml --variants variants.csv -o out".to_string();
+        for o in options {
+            want.push(' ');
+            want.push_str(o);
+        }
+        assert_eq!(line, format!("{want} --quiet"), "{script}");
+    }
 }
 
 /// A deliverable of real dialogue shots (pieces of talking-head clips from `shared/media/real`,

@@ -74,6 +74,29 @@ pub fn off_volume(path: &Path) -> bool {
     !at.starts_with(VOLUME)
 }
 
+/// The options of `cutroom batch` that choose the engine and the shard: the emitted job sets
+/// these itself.
+const ENGINE_OPTIONS: [&str; 5] = ["--emit", "--image", "--claim", "--shards", "--shard"];
+
+/// The arguments a shard runs with: every `cutroom batch` argument given (`args`, after
+/// `batch`), as given, but the engine's and shard's options and `-q`/`--quiet` (the job adds
+/// its own), so the shards keep `--base-url`, `--allow-any`, `--max-cost` and every other option.
+pub fn passed_on(args: &[String]) -> Vec<String> {
+    let mut kept = Vec::new();
+    let mut tokens = args.iter();
+    while let Some(a) = tokens.next() {
+        let flag = a.split_once('=').map_or(a.as_str(), |(f, _)| f);
+        if ENGINE_OPTIONS.contains(&flag) {
+            if flag == a {
+                tokens.next(); // its value
+            }
+        } else if a != "-q" && a != "--quiet" {
+            kept.push(a.clone());
+        }
+    }
+    kept
+}
+
 /// An sbatch script for a job array of `shards` tasks (0 to N-1), each running `cutroom batch
 /// ...` in the submit directory (a shared file system), its shard from
 /// `SLURM_ARRAY_TASK_ID`/`SLURM_ARRAY_TASK_COUNT`.
@@ -107,6 +130,42 @@ fn quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shard_keeps_every_option_but_the_engines() {
+        let given: Vec<String> = [
+            "cut.toml",
+            "--emit",
+            "k8s",
+            "--variants",
+            "v.csv",
+            "--image=r/c:1",
+            "-o",
+            "out",
+            "--allow-any",
+            "--shards",
+            "4",
+            "--claim",
+            "c",
+            "-q",
+            "--max-cost",
+            "5",
+        ]
+        .map(String::from)
+        .into();
+        let kept = passed_on(&given);
+        let want = [
+            "cut.toml",
+            "--variants",
+            "v.csv",
+            "-o",
+            "out",
+            "--allow-any",
+            "--max-cost",
+            "5",
+        ];
+        assert_eq!(kept, want);
+    }
 
     #[test]
     fn paths_off_the_shared_volume() {

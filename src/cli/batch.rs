@@ -299,18 +299,15 @@ fn emit_job(args: &Args, engine: Engine) -> Result<i32> {
     if shards == 0 {
         return Err(Error::Usage("--shards must be at least 1".into()));
     }
-    let mut job_args = vec![
-        args.spec.display().to_string(),
-        "--variants".into(),
-        args.variants.display().to_string(),
-        "-o".into(),
-        args.output.display().to_string(),
-    ];
-    if let Some(j) = args.jobs {
-        job_args.extend(["--jobs".into(), j.to_string()]);
-    }
+    // The command line as typed after `batch`: the shards keep every option given.
+    let argv: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .skip_while(|a| a.starts_with('-'))
+        .skip(1)
+        .collect();
     let job = emit::Job {
-        args: job_args,
+        args: emit::passed_on(&argv),
         shards,
         image: &args.image,
         claim: &args.claim,
