@@ -931,6 +931,67 @@ fn failed_renders_are_reported_and_retried_only_on_request() {
     );
 }
 
+/// `--max-cost` counts the new jobs `--retry-failed` would create for failed ones: over it,
+/// nothing is created (exit 5); without `--retry-failed` nothing is to be created at all.
+#[test]
+fn max_cost_counts_the_jobs_retry_failed_creates_again() {
+    let emu = Emulator::start(
+        &[
+            "--allow-any",
+            "--render-time",
+            "200ms",
+            "--poll-after",
+            "50ms",
+        ],
+        &[],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(2, "160x90", 1));
+    let out_dir = dir.path().join("o");
+    let render = |extra: &[&str]| {
+        let mut args = vec!["render", s(&list), "-o", s(&out_dir), "--allow-any"];
+        args.extend(extra);
+        emu.cutroom(&args, "sk-test")
+    };
+    // Two shots of sora-2 (assumed), 1 s each at $0.10/s: $0.20; then the first one's job dies.
+    assert_eq!(render(&[]).status.code(), Some(0));
+    assert_eq!(stat(&emu, "jobs_created"), 2);
+    let first = &recorded_ids(&dir.path().join("shots.state.json"))[0];
+    let url = format!("{}/videos/{first}", emu.base_url);
+    assert_eq!(http_request("DELETE", &url, &[]).0, 200);
+    std::fs::remove_dir_all(&out_dir).unwrap();
+
+    let out = render(&["--retry-failed", "--max-cost", "0.05"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    assert!(
+        err.contains("$0.10") && err.contains("--max-cost $0.05"),
+        "{err}"
+    );
+    assert_eq!(
+        stat(&emu, "jobs_created"),
+        2,
+        "nothing created over the limit"
+    );
+    assert!(!out_dir.exists(), "a refused run writes nothing");
+
+    // Without --retry-failed nothing would be created: the limit holds, the dead job is reported.
+    let out = render(&["--max-cost", "0.05"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--retry-failed"));
+    assert_eq!(stat(&emu, "jobs_created"), 2);
+
+    // The live job's file is downloaded again, the dead one replaced: one job, $0.10.
+    let out = render(&["--retry-failed", "--max-cost", "0.10"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stat(&emu, "jobs_created"), 3);
+}
+
 /// The shots of a list whose state file records a job id.
 fn recorded_ids(state: &Path) -> Vec<String> {
     std::fs::read(state)

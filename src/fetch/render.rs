@@ -169,10 +169,15 @@ pub async fn render(
     }
     let state = StateFile::open(shots_path, progress).await?;
     if let Some(max) = opts.max_cost {
+        // An existing directory only: a refused run leaves nothing behind.
+        let cached = out.is_dir().then(|| Cache::new(out)).transpose()?;
         let mut total = 0.0;
         for s in &shots {
-            if matches!(state.get(&s.key).await, Some(Job { id: Some(_), .. })) {
-                continue; // already created (and billed)
+            if let Some(Job { id: Some(id), .. }) = state.get(&s.key).await {
+                // Already created (and billed), unless --retry-failed creates it again.
+                if !opts.retry_failed || !recreated(client, cached.as_ref(), &id).await? {
+                    continue;
+                }
             }
             let (model, size, seconds) = s.request.resolved();
             let secs: f64 = seconds.parse().unwrap_or(0.0);
@@ -218,6 +223,31 @@ pub async fn render(
             .await;
     reports.sort_by_key(|(i, _)| *i);
     Ok(reports.into_iter().map(|(_, r)| r).collect())
+}
+
+/// True when `--retry-failed` replaces the recorded job `id` with a new one: its file is not in
+/// `cache`, and the job is gone or can give none (see [`no_content`]).
+async fn recreated(client: &Client, cache: Option<&Cache>, id: &str) -> Result<bool> {
+    let entry = cache.and_then(|c| c.load(&safe_name(id)).map(|e| (c, e)));
+    if entry.is_some_and(|(c, e)| c.verified(&e, Variant::Video).is_some()) {
+        return Ok(false);
+    }
+    Ok(match client.retrieve(id).await? {
+        None => true,
+        Some((v, _)) => no_content(id, &v).is_some(),
+    })
+}
+
+/// Why job `id`, as `v` shows it, gives no file: it failed, was cancelled or expired, or its
+/// download expired; `None` when it does (or may yet).
+fn no_content(id: &str, v: &Video) -> Option<String> {
+    let now = unix_now();
+    match (v.status.phase(), v.expires_at) {
+        (Phase::Failed, _) => Some(format!("job {id} failed: {}", v.failure())),
+        (Phase::Cancelled | Phase::Expired, _) => Some(format!("job {id} is {}", v.status)),
+        (Phase::Done, Some(t)) if t <= now => Some(format!("job {id}: {}", expired_since(t, now))),
+        _ => None,
+    }
 }
 
 /// The error for a create of `shot` that may have made a job `provider` cannot list: `what`
@@ -520,17 +550,7 @@ impl Run<'_> {
                         }
                         false => self.client.wait(&id, &self.opts.poll, bar).await?,
                     };
-                    let now = unix_now();
-                    match (v.status.phase(), v.expires_at) {
-                        (Phase::Failed, _) => Some(format!("job {id} failed: {}", v.failure())),
-                        (Phase::Cancelled | Phase::Expired, _) => {
-                            Some(format!("job {id} is {}", v.status))
-                        }
-                        (_, Some(t)) if t <= now => {
-                            Some(format!("job {id}: {}", expired_since(t, now)))
-                        }
-                        _ => None,
-                    }
+                    no_content(&id, &v)
                 }
             };
             if let Some(problem) = problem {
