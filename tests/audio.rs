@@ -1437,3 +1437,71 @@ fn a_music_bed_without_a_stated_length_cut_short_is_refused() {
         );
     }
 }
+
+/// A soundtrack file with two audio tracks is read as the other commands read a clip: FFmpeg's
+/// default track (here the second, flagged default), with a warning naming the one left out.
+/// `loudness` measured, and `swap` laid, the first track without a word.
+#[test]
+fn a_soundtrack_with_two_audio_tracks_uses_the_default_one_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let two = dir.path().join("two.mp4");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=320x240:r=30:d=3",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=440:r=48000:d=3,volume=-30dB",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=440:r=48000:d=3,volume=-10dB",
+        "-map",
+        "0",
+        "-map",
+        "1",
+        "-map",
+        "2",
+        "-c:v",
+        "libx264",
+        "-c:a",
+        "aac",
+        "-disposition:a:0",
+        "0",
+        "-disposition:a:1",
+        "default",
+        s(&two),
+    ]);
+    let loud = dir.path().join("loud.wav");
+    ff(&["-i", s(&two), "-map", "0:2", s(&loud)]);
+    let want = ebur128(&loud).integrated;
+    let left_out = format!(
+        "{}: has 2 audio tracks; only stream #2 is used, stream #1 left out",
+        two.display()
+    );
+
+    let run = cutroom(&["loudness", "--json", s(&two)]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let got = v["files"][0]["integrated_lufs"].as_f64().unwrap();
+    assert!(
+        (got - want).abs() < 0.5,
+        "measured {got}, the default track is {want}"
+    );
+    assert!(err.contains(&left_out), "{err}");
+
+    let out = dir.path().join("swapped.mp4");
+    let clip = fixture("marker_portrait_30.mp4");
+    let run = cutroom(&["swap", s(&clip), "--audio", s(&two), "-o", s(&out)]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    assert!(err.contains(&left_out), "{err}");
+    let laid = ebur128(&out).integrated;
+    assert!(
+        (laid - want).abs() < 1.0,
+        "swap laid {laid}, the default track is {want}"
+    );
+}

@@ -26,13 +26,18 @@ use symphonia::core::meta::MetadataOptions;
 /// video frame (as [`pcm::decode_aligned`]: the sound keeps its sync with the file's own
 /// picture), or, for a file without a picture, its first sound: a start time or leading empty
 /// edit (audio stamped to start at 1 h) is time, never materialised as silence. Damaged
-/// packets skipped are reported to `progress`.
+/// packets skipped are reported to `progress`. Of several audio tracks, FFmpeg's default one
+/// is read, as for a clip's own sound, with a warning naming those left out.
 pub fn load(path: &Path, progress: &dyn Progress) -> Result<Pcm> {
     let pcm = if check_is_wav(path)? {
         match load_wav(path)? {
             Some(p) => p,
             None => load_ffmpeg(path, "a WAV encoding hound does not read", progress)?,
         }
+    } else if let Some(left_out) = several_tracks(path) {
+        // symphonia would read the first track, not the one a clip's sound comes from.
+        progress.warn(&left_out);
+        load_ffmpeg(path, "one of several audio tracks", progress)?
     } else {
         let pcm = match load_symphonia(path, progress)? {
             Ok(p) => p,
@@ -45,6 +50,12 @@ pub fn load(path: &Path, progress: &dyn Progress) -> Result<Pcm> {
         return Err(Error::bad_input(path, "audio decodes to no samples"));
     }
     Ok(pcm)
+}
+
+/// The warning for a file with more than one audio track ([`crate::media::unused_audio`]);
+/// `None` with one, or when FFmpeg cannot open it (the loaders then say why).
+fn several_tracks(path: &Path) -> Option<String> {
+    crate::media::unused_audio(&crate::media::open(path).ok()?)
 }
 
 /// Refuse an Ogg or MP3 file that ends early (see [`super::ends`]); `pcm` is what it decoded to.

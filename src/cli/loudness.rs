@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 /// Arguments of `cutroom loudness`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Audio or video files to measure (the first audio stream of each).
+    /// Audio or video files to measure (of several audio tracks, the default one, as the other
+    /// commands read them).
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Print the stable JSON report (`files[]`) instead of a table.
