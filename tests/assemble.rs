@@ -1494,6 +1494,10 @@ out = "2"
             let run = Command::new(env!("CARGO_BIN_EXE_cutroom"))
                 .args(["batch", "cut.toml", "--variants", "variants.csv", "-o", out])
                 .args(["--shards", "3", "--emit", engine])
+                .env_remove("OPENAI_API_KEY")
+                .env_remove("OPENROUTER_API_KEY")
+                .env_remove("FAL_KEY")
+                .env_remove("REPLICATE_API_TOKEN")
                 .current_dir(dir.path())
                 .output()
                 .unwrap();
@@ -1547,6 +1551,68 @@ out = "2"
             assert!(err.contains(flag), "{err}");
             assert!(run.stdout.is_empty(), "{flag} {value:?}");
         }
+    }
+
+    /// The pods of an emitted Kubernetes job inherit no environment: they get where the API is
+    /// as this shell has it, and the keys set here from a Secret, named on stderr with how to
+    /// make it; no key's value is in the manifest or the note.
+    #[test]
+    fn an_emitted_kubernetes_job_gives_its_pods_the_api_settings_and_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        write_batch(dir.path());
+        let run = Command::new(env!("CARGO_BIN_EXE_cutroom"))
+            .args([
+                "batch",
+                "cut.toml",
+                "--variants",
+                "variants.csv",
+                "-o",
+                "out",
+            ])
+            .args(["--shards", "2", "--emit", "k8s"])
+            .current_dir(dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap())
+            .env("CUTROOM_BASE_URL", "https://gateway.example/v1")
+            .env("CUTROOM_PROVIDER", "replicate")
+            .env("REPLICATE_API_TOKEN", "r8_secret_token")
+            .env("OPENAI_API_KEY", "sk-secret-key")
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{run:?}");
+        let (out, err) = (
+            String::from_utf8(run.stdout).unwrap(),
+            String::from_utf8(run.stderr).unwrap(),
+        );
+        for secret in ["r8_secret_token", "sk-secret-key"] {
+            assert!(!out.contains(secret) && !err.contains(secret), "{out}{err}");
+        }
+        let job: Value = serde_json::from_str(&out).unwrap();
+        let env = &job["spec"]["template"]["spec"]["containers"][0]["env"];
+        let var = |name: &str| {
+            env.as_array()
+                .unwrap()
+                .iter()
+                .find(|v| v["name"] == name)
+                .unwrap_or_else(|| panic!("no {name} in {env}"))
+                .clone()
+        };
+        assert_eq!(
+            var("CUTROOM_BASE_URL")["value"],
+            "https://gateway.example/v1"
+        );
+        assert_eq!(var("CUTROOM_PROVIDER")["value"], "replicate");
+        for key in ["OPENAI_API_KEY", "REPLICATE_API_TOKEN"] {
+            let from = &var(key)["valueFrom"]["secretKeyRef"];
+            assert_eq!(from["name"], "cutroom-keys", "{env}");
+            assert_eq!(from["key"], key, "{env}");
+            assert!(err.contains(&format!("--from-literal={key}=")), "{err}");
+        }
+        assert_eq!(env.as_array().unwrap().len(), 4, "{env}");
+        assert!(
+            err.contains("kubectl create secret generic cutroom-keys"),
+            "{err}"
+        );
     }
 
     /// The shards of an emitted job run with every option the batch was given (where the API

@@ -19,6 +19,20 @@ pub struct Job<'a> {
     pub claim: &'a str,
     /// A name for the job.
     pub name: &'a str,
+    /// The environment the pods get (Kubernetes; a Slurm job inherits the submitter's).
+    pub env: Vec<EnvVar>,
+}
+
+/// The Secret an emitted Kubernetes job reads the API keys from.
+pub const SECRET: &str = "cutroom-keys";
+
+/// A variable of the pods' environment.
+pub enum EnvVar {
+    /// A setting and its value, as where the job was emitted (not a secret).
+    Value(String, String),
+    /// A key, read from the entry of this name in the Secret [`SECRET`]: the manifest never
+    /// holds its value.
+    Secret(String),
 }
 
 /// An Indexed Job: `completions` = `parallelism` = shards; each pod runs `cutroom batch ...
@@ -28,6 +42,17 @@ pub fn k8s(job: &Job) -> String {
     let mut command = vec!["cutroom".to_string(), "batch".into()];
     command.extend(job.args.iter().cloned());
     command.extend(["--shards".into(), job.shards.to_string(), "--quiet".into()]);
+    let env: Vec<_> = job
+        .env
+        .iter()
+        .map(|v| match v {
+            EnvVar::Value(name, value) => json!({"name": name, "value": value}),
+            EnvVar::Secret(name) => json!({
+                "name": name,
+                "valueFrom": {"secretKeyRef": {"name": SECRET, "key": name}},
+            }),
+        })
+        .collect();
     let manifest = json!({
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -44,6 +69,7 @@ pub fn k8s(job: &Job) -> String {
                     "image": job.image,
                     "workingDir": VOLUME,
                     "command": command,
+                    "env": env,
                     "volumeMounts": [{"name": "work", "mountPath": VOLUME}],
                 }],
                 "volumes": [{

@@ -11,6 +11,7 @@ use cutroom::batch::state::{self, Entry, Lock, Status};
 use cutroom::batch::{self, emit, Shard, Variant};
 use cutroom::error::{exit, Error};
 use cutroom::export::EncoderThreads;
+use cutroom::fetch::Provider;
 use cutroom::progress::Progress;
 use cutroom::provenance::{check_tsa, Policy};
 use cutroom::{output, Result};
@@ -306,12 +307,17 @@ fn emit_job(args: &Args, engine: Engine) -> Result<i32> {
         .skip_while(|a| a.starts_with('-'))
         .skip(1)
         .collect();
+    let env = match engine {
+        Engine::K8s => pod_env(),
+        Engine::Slurm => Vec::new(),
+    };
     let job = emit::Job {
         args: emit::passed_on(&argv),
         shards,
         image: &args.image,
         claim: &args.claim,
         name: "cutroom-batch",
+        env,
     };
     if let Engine::K8s = engine {
         for (flag, path, why) in [
@@ -340,3 +346,42 @@ fn emit_job(args: &Args, engine: Engine) -> Result<i32> {
     }
     Ok(exit::OK)
 }
+
+/// The API settings of this shell for the pods of an emitted Kubernetes job, which inherit no
+/// environment: where the API is as values, the keys set here from the Secret
+/// [`emit::SECRET`] (named on stderr, never their values).
+fn pod_env() -> Vec<emit::EnvVar> {
+    let set = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
+    let mut env: Vec<emit::EnvVar> = API_SETTINGS
+        .iter()
+        .filter_map(|&var| set(var).map(|v| emit::EnvVar::Value(var.into(), v)))
+        .collect();
+    let keys: Vec<&str> = Provider::ALL
+        .iter()
+        .map(|p| p.key_var())
+        .filter(|&k| set(k).is_some())
+        .collect();
+    if !keys.is_empty() {
+        let literals: Vec<String> = keys
+            .iter()
+            .map(|k| format!("--from-literal={k}=\"${k}\""))
+            .collect();
+        eprintln!(
+            "cutroom: note: the pods read {} from the Secret {secret}; make it with: kubectl \
+             create secret generic {secret} {}",
+            keys.join(", "),
+            literals.join(" "),
+            secret = emit::SECRET
+        );
+    }
+    env.extend(keys.into_iter().map(|k| emit::EnvVar::Secret(k.into())));
+    env
+}
+
+/// The environment variables that say where the API is and how to speak to it (not secrets).
+const API_SETTINGS: [&str; 4] = [
+    "CUTROOM_BASE_URL",
+    "OPENAI_BASE_URL",
+    "CUTROOM_PROVIDER",
+    "OPENAI_AUTH_HEADER",
+];
