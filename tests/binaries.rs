@@ -1,7 +1,7 @@
 //! The two binaries: `cutroom` links no FFmpeg library, runs the network commands itself and
 //! execs `cutroom-media` (beside it) for every other command.
 
-use crate::common::{cutroom, fixture};
+use crate::common::{cutroom, fixture, s};
 use std::process::Command;
 
 /// The shared libraries `ldd` lists for `exe`.
@@ -111,4 +111,56 @@ fn progress_bars_are_drawn_on_a_terminal_and_quiet_hides_them() {
     assert!(!quiet.contains("export ["), "-q drew a bar: {quiet:?}");
     // Both ran: the summary line names the output.
     assert!(quiet.contains("tiktok"), "{quiet:?}");
+}
+
+/// A setting variable exported empty (`SSL_CERT_FILE=`, `CUTROOM_PROVIDER=`, `CUTROOM_SIGN_TSA=`)
+/// is no setting, as an empty OPENAI_BASE_URL or key variable is: not a usage error about an
+/// option the user never typed, in a network command or a media one.
+#[test]
+fn settings_exported_empty_are_not_given() {
+    let emu = crate::common::Emulator::start(&["--allow-any", "--render-time", "100ms"], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let shots = dir.path().join("shots.toml");
+    std::fs::write(
+        &shots,
+        "[[shot]]\nprompt = \"p\"\nsize = \"160x90\"\nseconds = 1\n",
+    )
+    .unwrap();
+    let run = |args: &[&str], vars: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cutroom"));
+        cmd.args(args)
+            .env("OPENAI_BASE_URL", &emu.base_url)
+            .env("OPENAI_API_KEY", "sk-test");
+        for v in vars {
+            cmd.env(v, if v.ends_with("HEADER") { " " } else { "" });
+        }
+        cmd.output().unwrap()
+    };
+    let api = [
+        "SSL_CERT_FILE",
+        "CUTROOM_BASE_URL",
+        "CUTROOM_PROVIDER",
+        "OPENAI_AUTH_HEADER",
+    ];
+    let out = dir.path().join("renders");
+    let rendered = run(
+        &["render", s(&shots), "-o", s(&out), "--allow-any", "-q"],
+        &api,
+    );
+    assert_eq!(
+        rendered.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&rendered.stderr)
+    );
+    let sign = ["CUTROOM_SIGN_CERT", "CUTROOM_SIGN_KEY", "CUTROOM_SIGN_TSA"];
+    let cut = dir.path().join("cut.mp4");
+    let short = fixture("short_audio.mp4");
+    let joined = run(&["concat", s(&short), "-o", s(&cut), "-q"], &sign);
+    assert_eq!(
+        joined.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&joined.stderr)
+    );
 }

@@ -143,9 +143,29 @@ pub enum NetworkCommand {
 /// Parse the command line (every command, so `--help` and usage errors cover them all) and
 /// arm the signal handlers that remove partial outputs.
 pub fn parse() -> (Command, Global) {
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = unset_empty_env(Cli::command()).get_matches();
+    let cli =
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut Cli::command()).exit());
     cutroom::cleanup::on_signals();
     (cli.command, Global { quiet: cli.quiet })
+}
+
+/// `cmd` with every option whose environment variable is set but empty (or blank) taken as
+/// not given, as OPENAI_BASE_URL and the key variables are: `SSL_CERT_FILE=` or
+/// `CUTROOM_SIGN_TSA=` in the environment is no setting, not a usage error.
+fn unset_empty_env(cmd: clap::Command) -> clap::Command {
+    cmd.mut_args(|arg| {
+        let blank = arg
+            .get_env()
+            .and_then(std::env::var_os)
+            .is_some_and(|v| v.to_str().is_some_and(|v| v.trim().is_empty()));
+        match blank {
+            true => arg.env(None),
+            false => arg,
+        }
+    })
+    .mut_subcommands(unset_empty_env)
 }
 
 /// The exit status for a command's outcome; an error is printed as one line on stderr.
