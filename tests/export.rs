@@ -1005,6 +1005,60 @@ fn word_times_light_each_word_as_it_is_spoken() {
     assert_eq!(lit(2.7), None, "nothing lit after the cue");
 }
 
+/// A text overlay or logo that would never be seen (it starts after the output ends, or ends
+/// before it starts) is a typo in the times: one error naming it, nothing written.
+#[test]
+fn overlays_timed_out_of_the_output_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=2", &[]);
+    let logo = dir.path().join("logo.png");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=red:s=64x32",
+        "-frames:v",
+        "1",
+        s(&logo),
+    ]);
+    let out = dir.path().join("out");
+    for (name, toml, what) in [
+        (
+            "late",
+            "[[text]]\ntext = \"Sale\"\nstart = 10.0\n".to_string(),
+            "text[0] starts at 10.000 s, past the end of the output (2.000 s)",
+        ),
+        (
+            "backwards",
+            "[[text]]\ntext = \"Sale\"\nstart = 1.5\nend = 0.5\n".to_string(),
+            "text[0] ends at 0.500 s, not after it starts (1.500 s)",
+        ),
+        (
+            "late_logo",
+            format!("[logo]\nfile = \"{}\"\nstart = \"90f\"\n", s(&logo)),
+            "logo starts at 3.000 s, past the end of the output (2.000 s)",
+        ),
+    ] {
+        let file = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&file, toml).unwrap();
+        let run = cutroom(&[
+            "export",
+            s(&clip),
+            "-p",
+            "x",
+            "--overlays",
+            s(&file),
+            "-o",
+            s(&out),
+        ]);
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains(what), "{name}: {err}");
+        assert!(!out.exists(), "{name}: nothing is written");
+    }
+}
+
 #[test]
 fn bad_caption_files_are_named_with_their_line_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();

@@ -5,7 +5,7 @@ use super::motion::Tracker;
 use super::plan::{encoder_config, nominal_rate, PictureInfo};
 use super::plan::{Job, Plan};
 use super::THUMBNAIL_BOX;
-use super::{cover, EncoderThreads, Request};
+use super::{cover, overlay, EncoderThreads, Request};
 use crate::avwrite::EncodedAudio;
 use crate::error::{Error, Result};
 use crate::picture::square::SquarePixels;
@@ -99,10 +99,13 @@ pub(super) fn encode(
         .iter()
         .map(|job| {
             let lead = &e.plans[job.outputs[0]];
-            e.req
-                .cover
-                .map(|c| cover::Pick::of(c, job.cadence.total(), lead.rate))
-                .transpose()
+            overlay::check_times(&e.req.overlays, job.cadence.total(), lead.rate)
+                .and_then(|()| {
+                    e.req
+                        .cover
+                        .map(|c| cover::Pick::of(c, job.cadence.total(), lead.rate))
+                        .transpose()
+                })
                 .map_err(|m| Error::bad_input(&lead.target, m))
         })
         .collect::<Result<Vec<_>>>()?;

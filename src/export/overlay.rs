@@ -7,6 +7,7 @@ use crate::captions::style::{Logo, Overlays};
 use crate::captions::{ass, font, Captions};
 use crate::cleanup;
 use crate::error::{Error, Result};
+use crate::timeline::NANOS;
 use cutroom_ffi::Rational;
 use std::path::{Path, PathBuf};
 
@@ -82,6 +83,45 @@ impl<'a> Burn<'a> {
         }
         Ok(g)
     }
+}
+
+/// Refuse a text overlay or logo that no frame of a `frames`-frame output at `rate` would show:
+/// one starting at or after the output's end, or ending at or before its start (a typo in its
+/// times, never silently nothing).
+pub(super) fn check_times(
+    overlays: &Overlays,
+    frames: u64,
+    rate: Rational,
+) -> std::result::Result<(), String> {
+    let texts = overlays.text.iter().enumerate();
+    let timed = texts
+        .map(|(i, t)| (format!("text[{i}]"), t.start, t.end))
+        .chain(
+            overlays
+                .logo
+                .iter()
+                .map(|l| ("logo".into(), l.start, l.end)),
+        );
+    let secs = |ns: i64| format!("{:.3} s", ns as f64 / NANOS as f64);
+    for (what, start, end) in timed {
+        let a = start.map_or(0, |t| ass::spec_ns(t, rate));
+        if let Some(b) = end.map(|t| ass::spec_ns(t, rate)).filter(|&b| b <= a) {
+            return Err(format!(
+                "{what} ends at {}, not after it starts ({})",
+                secs(b),
+                secs(a)
+            ));
+        }
+        if ass::frame_at(a, rate) >= frames as i64 {
+            let total = ass::frame_time(frames as i64, rate, NANOS);
+            return Err(format!(
+                "{what} starts at {}, past the end of the output ({})",
+                secs(a),
+                secs(total)
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `[base]` overlaid with the logo (read from `file`, its copy), scaled, faded to its opacity,
