@@ -14,10 +14,15 @@ if [ ! -x "$real/make_shifted.sh" ]; then
   exit 0
 fi
 "$real/make_shifted.sh" "$work/real" >/dev/null
-for d in "$work"/real/*/; do
-  d=${d%/}
+# The clips of $real only (as make_shifted.sh picks them): a work directory used before for
+# another set holds that set's clips too.
+reports=()
+for src in "$real"/*.mp4 "$real"/*.webm; do
+  [ -e "$src" ] || continue
+  d=$work/real/$(basename "${src%.*}")
   files=("$d/base.mp4")
   for s in -200 -80 -40 0 40 80 200; do files+=("$d/$(printf 's%+d' "$s").mp4"); done
   "$CUTROOM" sync --json -q "${files[@]}" > "$d/sync.json" || [ $? -ge 3 ]
+  reports+=("$d/sync.json")
 done
-python3 "$here/sync_real.py" "$work"/real/*/sync.json
+python3 "$here/sync_real.py" "${reports[@]}"
