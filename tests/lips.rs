@@ -401,8 +401,10 @@ fn report_of(file: &Path, extra: &[&str]) -> Value {
 
 /// A clip of one window (2 s) is confirmed by its halves only when they are long enough to
 /// correlate (1.5 s), like a window's or a shot's: here they are not, so the reading stays
-/// unconfirmed. (A 2 s real talking head, its sound 40 ms late, was a confident `fail` by its
-/// 1 s halves, reading -474 ms.)
+/// unconfirmed, and so does its one shot, which the window as long as it does not confirm.
+/// (A 2 s real talking head, its sound 40 ms late, was a confident `fail` by its 1 s halves,
+/// reading -474 ms; a 2.96 s one in sync a confident `fail` of its shot at +479 ms, confirmed
+/// by its one window, the same span.)
 #[test]
 fn a_clip_too_short_for_its_halves_stays_unconfirmed() {
     let Some(real) = real_clips() else { return };
@@ -422,13 +424,23 @@ fn a_clip_too_short_for_its_halves_stays_unconfirmed() {
         "aac",
         short.to_str().unwrap(),
     ]);
-    let l = &report_of(&short, &[])["lips"];
+    let f = report_of(&short, &[]);
+    let l = &f["lips"];
     assert!(l["offset_ms"].is_number(), "{l}");
     assert_eq!(
         (l["parts"].as_u64(), l["confidence"].as_f64()),
         (Some(0), Some(0.0)),
         "{l}"
     );
+    let shots = f["shots"].as_array().unwrap();
+    assert!(!shots.is_empty(), "{f}");
+    for s in shots {
+        assert_eq!(
+            (s["lips_parts"].as_u64(), s["lips_confidence"].as_f64()),
+            (Some(0), Some(0.0)),
+            "{s}"
+        );
+    }
 }
 
 /// A window whose own halves both disagree with it does not confirm the clip. (lp_d11 with

@@ -220,8 +220,12 @@ pub fn measure(
             .max_by(|a, b| a.1.peak.total_cmp(&b.1.peak))?;
         let h = halves_of(k);
         let (start, end) = spans[k];
+        // A window is a part of a shot only when it is shorter: one as long is the shot itself.
         let inside = (0..windows.len()).filter(|&w| {
-            k >= windows.len() && spans[w].0 >= start - 1e-9 && spans[w].1 <= end + 1e-9
+            k >= windows.len()
+                && spans[w].0 >= start - 1e-9
+                && spans[w].1 <= end + 1e-9
+                && spans[w].1 - spans[w].0 < end - start - 1e-6
         });
         let parts: Vec<Option<LipsMeasure>> = (h..h + 2)
             .filter(long_enough)
