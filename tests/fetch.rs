@@ -2132,6 +2132,26 @@ fn a_size_refused_for_the_assumed_model_says_it_was_assumed() {
 /// Pointed at a service of another dialect without --provider, cutroom speaks OpenAI's; the
 /// refusal it gets back says so and names --provider (OpenRouter told by its `/api/v1`
 /// layout), and nothing is switched unasked.
+/// A video the OpenAI-shaped service says it does not have (`video_not_found`) is just that:
+/// deleting or remixing it says so without hinting that the service speaks another dialect.
+#[test]
+fn a_missing_video_on_an_openai_service_hints_no_other_dialect() {
+    let emu = Emulator::start(&["--allow-any"], &[]);
+    for args in [
+        vec!["videos", "delete", "video_gone"],
+        vec!["videos", "remix", "video_gone", "--prompt", "at night"],
+    ] {
+        let run = emu.cutroom(&args, "sk-test");
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("HTTP 404") && err.contains("video_not_found"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("--provider"), "{args:?}: {err}");
+    }
+}
+
 #[test]
 fn another_dialects_refusal_names_provider() {
     for (flavor, said) in [

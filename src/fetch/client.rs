@@ -747,6 +747,17 @@ fn other_dialect(status: u16, path: &str, body: &[u8]) -> Option<String> {
         || json
             .as_ref()
             .is_some_and(|v| v.get("error").is_some_and(|e| e.is_string()));
+    // OpenAI's own envelope about the video (`video_not_found`, param `video_id`): the service
+    // speaks this dialect, the video is what is missing.
+    let about_the_video = json.as_ref().and_then(|v| v.get("error")).is_some_and(|e| {
+        e.get("code")
+            .and_then(|c| c.as_str())
+            .is_some_and(|c| c.starts_with("video_"))
+            || e.get("param").and_then(|p| p.as_str()) == Some("video_id")
+    });
+    if about_the_video {
+        return None;
+    }
     match status {
         400 | 404 | 405 if openrouter => Some(
             " - the request went in the OpenAI shape, and this looks like OpenRouter's API: \
