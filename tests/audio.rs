@@ -653,11 +653,31 @@ fn loudness_reports_agree_with_ffmpeg() {
         "1",
         s(&mono),
     ]);
+    // Surround sound, each channel at its own level: the surrounds (back and side) weigh
+    // 1.41, the LFE nothing, as in FFmpeg's meter.
+    let surround = |layout: &str, pan: &str| {
+        let f = dir.path().join(format!("music_{layout}.wav"));
+        let af = format!("pan={layout}|{pan}");
+        ff(&["-i", s(&fixture("music.wav")), "-af", &af, s(&f)]);
+        f
+    };
+    let five = surround("5.1", "FL=c0|FR=c1|FC=0.5*c0|LFE=c1|BL=0.7*c0|BR=0.3*c1");
+    let six = surround(
+        "6.1",
+        "FL=c0|FR=c1|FC=0.5*c0|LFE=c1|BC=0.4*c1|SL=0.6*c0|SR=0.9*c1",
+    );
+    let seven = surround(
+        "7.1",
+        "FL=c0|FR=c1|FC=0.5*c0|LFE=c1|BL=0.7*c0|BR=0.3*c1|SL=0.6*c1|SR=0.4*c0",
+    );
     let files = [
         fixture("music.wav"),
         fixture("dialogue.wav"),
         fixture("marker_landscape_25.mp4"),
         mono,
+        five,
+        six,
+        seven,
     ];
     let mut args = vec!["loudness", "--json"];
     args.extend(files.iter().map(|f| s(f)));

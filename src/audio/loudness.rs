@@ -5,7 +5,7 @@ use super::limiter::{self, Limiter};
 use crate::error::{Error, Result};
 use crate::pcm::{self, Pcm};
 use crate::progress::Progress;
-use ebur128::{EbuR128, Mode};
+use ebur128::{Channel, EbuR128, Mode};
 use serde::Serialize;
 use std::path::Path;
 
@@ -351,12 +351,26 @@ fn integrated(pcm: &Pcm) -> Result<Option<f64>> {
     Ok(finite(m.loudness_global().map_err(meter_error)?))
 }
 
+/// A meter for `channels` in FFmpeg's default order. The `ebur128` crate weighs the first six
+/// as 5.1 (the LFE left out, the surrounds at 1.41) and leaves the rest out; the side
+/// surrounds of 6.1 and 7.1 (FL FR FC LFE BC SL SR, FL FR FC LFE BL BR SL SR) count as
+/// surrounds too, as in FFmpeg's meter.
 fn meter(rate: u32, channels: u16, mode: Mode) -> Result<EbuR128> {
-    EbuR128::new(u32::from(channels), rate, mode).map_err(|_| {
+    let cannot = || {
         Error::Internal(format!(
             "loudness meter: cannot measure {channels} channels at {rate} Hz"
         ))
-    })
+    };
+    let mut m = EbuR128::new(u32::from(channels), rate, mode).map_err(|_| cannot())?;
+    let sides: &[(u32, Channel)] = match channels {
+        7 => &[(6, Channel::Mm090)],
+        8 => &[(6, Channel::Mp090), (7, Channel::Mm090)],
+        _ => &[],
+    };
+    for &(c, kind) in sides {
+        m.set_channel(c, kind).map_err(|_| cannot())?;
+    }
+    Ok(m)
 }
 
 fn finite(v: f64) -> Option<f64> {
