@@ -490,3 +490,45 @@ fn a_peak_beyond_the_search_is_not_confirmed() {
     assert!((at - 200.0).abs() <= 20.0, "{l}");
     assert_eq!(l["confidence"].as_f64(), Some(0.0), "{l}");
 }
+
+/// A clip of one window between 3 and 4 s is confirmed by its first and last 2 s, parts as
+/// long as a full window's halves: a 3 s cut of th_retalk3 with its sound 40 ms early passes
+/// and 200 ms early fails, by lips, both parts agreeing. (Its 1.5 s halves disagreed, one
+/// reading a lobe hundreds of ms away, so both stayed inconclusive at confidence 0.30-0.34.)
+#[test]
+fn a_clip_of_three_seconds_is_confirmed_by_its_two_second_ends() {
+    let Some(real) = real_clips() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("th_retalk3_3s.mp4");
+    ff(&[
+        "-i",
+        real.join("th_retalk3.mp4").to_str().unwrap(),
+        "-t",
+        "3",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-c:a",
+        "aac",
+        cut.to_str().unwrap(),
+    ]);
+    let files = shifted_reports(dir.path(), "th_retalk3_3s", &[-40, -200]);
+    for (f, shift, verdict) in [(&files[0], -40.0, "pass"), (&files[1], -200.0, "fail")] {
+        let l = &f["lips"];
+        assert_eq!(
+            (f["method"].as_str(), f["verdict"].as_str()),
+            (Some("lips"), Some(verdict)),
+            "{f}"
+        );
+        assert_eq!(
+            (l["agreeing"].as_u64(), l["parts"].as_u64()),
+            (Some(2), Some(2)),
+            "{l}"
+        );
+        assert!(
+            (l["offset_ms"].as_f64().unwrap() - shift).abs() <= 45.0,
+            "{l}"
+        );
+    }
+}

@@ -13,6 +13,7 @@
 //! speaker curves.
 
 use super::audio::Audio;
+use super::estimate::WINDOW_MS;
 use super::face::FaceTrack;
 use super::video::VideoTrack;
 use rustfft::num_complex::Complex;
@@ -59,7 +60,7 @@ pub struct LipsMeasure {
     pub confidence: f64,
     /// The face that spoke.
     pub face: u32,
-    /// Parts of the span (its windows, or its two halves) whose own peak agrees with it.
+    /// Parts of the span (its windows, or its two ends) whose own peak agrees with it.
     pub agreeing: usize,
     /// Parts of the span measured.
     pub parts: usize,
@@ -111,7 +112,8 @@ pub struct LipsEstimate {
 ///
 /// A span's offset is the peak of its speaker's correlation curve; it is trusted in proportion
 /// to the parts of the span that find the same peak on their own (within a frame): the
-/// clip's windows for the clip, the two halves for a window or shot.
+/// clip's windows for the clip, the two ends for a window or shot (its halves; for a span of
+/// 3-4 s its first and last 2 s).
 pub fn measure(
     video: &VideoTrack,
     faces: &[FaceTrack],
@@ -155,18 +157,12 @@ pub fn measure(
     // What is correlated: the mouth's speed, frame to frame.
     let mouths: Vec<Vec<Option<f32>>> = openings.iter().map(|m| differences(m)).collect();
     let (first, end) = (times.first().copied().unwrap_or(0.0), video.end());
-    // Every span correlated: the windows, the shots, then the halves of each.
+    // Every span correlated: the windows, the shots, then the two ends of each.
     let mut spans: Vec<(f64, f64)> = windows.iter().chain(shots).copied().collect();
     let whole = spans.len();
     spans.push((first, end));
-    let halves: Vec<(f64, f64)> = spans
-        .iter()
-        .flat_map(|&(s, e)| {
-            let m = (s + e) / 2.0;
-            [(s, m), (m, e)]
-        })
-        .collect();
-    spans.extend(halves);
+    let parts: Vec<(f64, f64)> = spans.iter().flat_map(|&(s, e)| ends(s, e)).collect();
+    spans.extend(parts);
     let ranges: Vec<(usize, usize)> = spans
         .iter()
         .map(|&(s, e)| {
@@ -211,14 +207,14 @@ pub fn measure(
         })
     };
     let long_enough = |p: &usize| spans[*p].1 - spans[*p].0 >= MIN_PART_S;
-    // A span's speaker and peak, trusted as far as its parts agree: its two halves, and for a
+    // A span's speaker and peak, trusted as far as its parts agree: its two ends, and for a
     // shot also the windows lying wholly inside it (a shot is a clip of its own).
-    let halves_of = |k: usize| whole + 1 + 2 * k;
+    let ends_of = |k: usize| whole + 1 + 2 * k;
     let span_measure = |k: usize| -> Option<(usize, LipsMeasure)> {
         let (f, m) = (0..faces.len())
             .filter_map(|f| Some((f, peak(&curves[k][f], max_lag_ms, faces[f].id)?)))
             .max_by(|a, b| a.1.peak.total_cmp(&b.1.peak))?;
-        let h = halves_of(k);
+        let h = ends_of(k);
         let (start, end) = spans[k];
         // A window is a part of a shot only when it is shorter: one as long is the shot itself.
         let inside = (0..windows.len()).filter(|&w| {
@@ -240,7 +236,7 @@ pub fn measure(
         .map(|k| span_measure(k).map(|m| m.1))
         .collect();
     // The clip: the mean of the windows' speaker curves, trusted as far as the windows agree
-    // with it (its halves when it has a single window).
+    // with it (its ends when it has a single window).
     let mut total = vec![0.0; lags];
     let mut weight = 0.0;
     let mut speakers = vec![None; n];
@@ -286,7 +282,7 @@ pub fn measure(
         let parts: Vec<Option<LipsMeasure>> = if window_measures.len() > 1 {
             window_measures.iter().map(|w| w.map(|w| w.1)).collect()
         } else {
-            let h = halves_of(whole);
+            let h = ends_of(whole);
             (h..h + 2)
                 .filter(long_enough)
                 .map(|p| peak(&curves[p][speaker], max_lag_ms, m.face))
@@ -319,6 +315,19 @@ pub fn measure(
         curve: total,
         curves: plot,
     }
+}
+
+/// The two parts of the span `start..end` that must agree with it: its halves, or for a span
+/// shorter than a window whose halves are long enough to correlate, its first and last half
+/// window (overlapping): a part as long as each full window's halves.
+fn ends(start: f64, end: f64) -> [(f64, f64); 2] {
+    let half = (end - start) / 2.0;
+    let len = if half >= MIN_PART_S {
+        half.max(WINDOW_MS as f64 / 2000.0)
+    } else {
+        half
+    };
+    [(start, start + len), (end - len, end)]
 }
 
 /// `m` with its confidence scaled by the share of `parts` that agree with it (no part long
@@ -602,7 +611,7 @@ pub struct LipsReport {
     pub runner_up: Option<f64>,
     /// The face that speaks most clearly.
     pub speaker: Option<u32>,
-    /// Parts of the clip (its windows; a short clip's halves) whose own peak agrees with the
+    /// Parts of the clip (its windows; a short clip's ends) whose own peak agrees with the
     /// offset, of `parts` measured.
     pub agreeing: usize,
     /// Parts of the clip measured.
