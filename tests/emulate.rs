@@ -508,3 +508,36 @@ fn a_stopped_emulator_leaves_no_work_directory() {
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+/// A route a flavour does not have is a 404 in that flavour's own error envelope (Replicate's
+/// problem details, fal's `detail`, OpenRouter's `error` with a numeric code), as the services
+/// answer, not OpenAI's.
+#[test]
+fn unknown_routes_answer_in_the_flavours_own_envelope() {
+    for (flavor, path) in [
+        ("replicate", "/v1/nowhere"),
+        ("fal", "/nowhere"),
+        ("openrouter", "/api/v1/nowhere"),
+    ] {
+        let emu = Emulator::start(&["--flavor", flavor], &[]);
+        let host = emu
+            .base_url
+            .splitn(4, '/')
+            .take(3)
+            .collect::<Vec<_>>()
+            .join("/");
+        let (status, _, body) = http_get(&format!("{host}{path}"), &[]);
+        assert_eq!(status, 404, "{flavor}");
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        match flavor {
+            "openrouter" => assert_eq!(v["error"]["code"], 404, "{v}"),
+            _ => {
+                assert!(v.get("error").is_none(), "{flavor}: {v}");
+                assert!(
+                    v["detail"].as_str().unwrap().contains(path),
+                    "{flavor}: {v}"
+                );
+            }
+        }
+    }
+}

@@ -2,10 +2,11 @@
 
 use super::state::Emulator;
 use crate::fetch::{ApiErrorBody, ErrorEnvelope, Provider};
-use axum::extract::Request;
-use axum::http::StatusCode;
+use axum::extract::{OriginalUri, State};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use std::sync::Arc;
 
 /// An error envelope `{"error": {message, type, param, code}}` with `status`.
 pub(super) fn error(
@@ -46,15 +47,16 @@ pub(super) fn not_found(id: &str) -> Response {
     )
 }
 
-pub(super) async fn unknown(req: Request) -> Response {
-    error(
+/// The 404 of a route the flavour does not have, in its own envelope.
+pub(super) async fn unknown(
+    State(emu): State<Arc<Emulator>>,
+    OriginalUri(uri): OriginalUri,
+    method: Method,
+) -> Response {
+    emu.error(
         StatusCode::NOT_FOUND,
         "invalid_request_error",
-        &format!(
-            "Unknown request URL: {} {}.",
-            req.method(),
-            req.uri().path()
-        ),
+        &format!("Unknown request URL: {method} {}.", uri.path()),
         None,
         Some("unknown_url"),
     )
