@@ -704,6 +704,64 @@ fn platform_duration_limits_warn_or_fail_with_strict() {
     );
 }
 
+/// A preset may build on one defined further down its file; bases that go round in a circle
+/// are named as such, not as unknown.
+#[test]
+fn user_presets_build_on_presets_defined_later_and_cycles_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let presets = dir.path().join("presets.toml");
+    std::fs::write(
+        &presets,
+        "[story]\nbase = \"small\"\nplatform = \"Story\"\n\n\
+         [small]\nbase = \"x\"\nwidth = 320\nheight = 180\n",
+    )
+    .unwrap();
+    let src = fixture("marker_landscape_25.mp4");
+    let out = dir.path().join("out");
+    let export = |presets: &Path| {
+        cutroom(&[
+            "export",
+            s(&src),
+            "--presets",
+            s(presets),
+            "-p",
+            "story",
+            "-o",
+            s(&out),
+            "--json",
+        ])
+    };
+    let run = export(&presets);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(r["outputs"][0]["platform"], "Story");
+    assert_eq!(
+        (
+            r["outputs"][0]["width"].as_u64(),
+            r["outputs"][0]["height"].as_u64()
+        ),
+        (Some(320), Some(180))
+    );
+
+    let cycle = dir.path().join("cycle.toml");
+    std::fs::write(
+        &cycle,
+        "[story]\nbase = \"small\"\n[small]\nbase = \"story\"\n",
+    )
+    .unwrap();
+    let run = export(&cycle);
+    assert_eq!(run.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("cycle.toml") && err.contains("story -> small -> story"),
+        "{err}"
+    );
+}
+
 #[test]
 fn user_presets_with_unknown_keys_and_unknown_names_are_refused() {
     let dir = tempfile::tempdir().unwrap();

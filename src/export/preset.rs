@@ -184,9 +184,12 @@ impl PresetBook {
         self.presets.iter().map(|(p, _)| p.name.as_str()).collect()
     }
 
+    /// Add the presets of `table`, in order; a preset whose `base` is defined further down
+    /// waits for it.
     fn add_table(&mut self, table: toml::Table) -> std::result::Result<(), String> {
+        let mut waiting = Vec::new();
         for (name, value) in table {
-            let toml::Value::Table(mut fields) = value else {
+            let toml::Value::Table(fields) = value else {
                 return Err(format!("`{name}` must be a table ([{name}])"));
             };
             let valid_name = !name.is_empty()
@@ -198,31 +201,86 @@ impl PresetBook {
                     "preset name `{name}`: use lower-case letters, digits, `-` and `_`"
                 ));
             }
-            if let Some(base) = fields.remove("base") {
-                let base = base
-                    .as_str()
-                    .ok_or_else(|| format!("preset `{name}`: `base` must be a preset name"))?;
-                let (_, base_fields) = self
-                    .presets
-                    .iter()
-                    .find(|(p, _)| p.name == base)
-                    .ok_or_else(|| format!("preset `{name}`: unknown base preset `{base}`"))?;
-                let mut merged = base_fields.clone();
-                merged.extend(fields);
-                fields = merged;
+            let base = match fields.get("base") {
+                Some(b) => Some(
+                    b.as_str()
+                        .ok_or_else(|| format!("preset `{name}`: `base` must be a preset name"))?
+                        .to_string(),
+                ),
+                None => None,
+            };
+            waiting.push((name, base, fields));
+        }
+        while !waiting.is_empty() {
+            let before = waiting.len();
+            let mut later = Vec::new();
+            for (name, base, fields) in std::mem::take(&mut waiting) {
+                match base.as_ref().is_none_or(|b| self.has(b)) {
+                    true => self.add_one(name, fields)?,
+                    false => later.push((name, base, fields)),
+                }
             }
-            let mut preset: Preset = toml::Value::Table(fields.clone())
-                .try_into()
-                .map_err(|e| format!("preset `{name}`: {}", e.message()))?;
-            preset.name = name.clone();
-            preset
-                .validate()
-                .map_err(|e| format!("preset `{name}`: {e}"))?;
-            self.presets.retain(|(p, _)| p.name != name);
-            self.presets.push((preset, fields));
+            if later.len() == before {
+                return Err(unresolved(&later));
+            }
+            waiting = later;
         }
         Ok(())
     }
+
+    fn has(&self, name: &str) -> bool {
+        self.presets.iter().any(|(p, _)| p.name == name)
+    }
+
+    /// Add (or replace) preset `name` from its `fields`, its base (if any) already known.
+    fn add_one(
+        &mut self,
+        name: String,
+        mut fields: toml::Table,
+    ) -> std::result::Result<(), String> {
+        if let Some(base) = fields.remove("base") {
+            let base = base.as_str().unwrap_or_default();
+            let (_, base_fields) = self
+                .presets
+                .iter()
+                .find(|(p, _)| p.name == base)
+                .ok_or_else(|| format!("preset `{name}`: unknown base preset `{base}`"))?;
+            let mut merged = base_fields.clone();
+            merged.extend(fields);
+            fields = merged;
+        }
+        let mut preset: Preset = toml::Value::Table(fields.clone())
+            .try_into()
+            .map_err(|e| format!("preset `{name}`: {}", e.message()))?;
+        preset.name = name.clone();
+        preset
+            .validate()
+            .map_err(|e| format!("preset `{name}`: {e}"))?;
+        self.presets.retain(|(p, _)| p.name != name);
+        self.presets.push((preset, fields));
+        Ok(())
+    }
+}
+
+/// Why the presets still `pending` (name, base, fields) cannot be made: a base defined
+/// nowhere, or bases that go round in a circle.
+fn unresolved(pending: &[(String, Option<String>, toml::Table)]) -> String {
+    let mut chain = vec![pending[0].0.as_str()];
+    let mut at = pending[0].1.as_deref().unwrap_or_default();
+    while !chain.contains(&at) {
+        let Some((name, base, _)) = pending.iter().find(|(n, _, _)| n == at) else {
+            let last = chain.last().expect("one");
+            return format!("preset `{last}`: unknown base preset `{at}`");
+        };
+        chain.push(name);
+        at = base.as_deref().unwrap_or_default();
+    }
+    chain.push(at);
+    format!(
+        "preset `{}`: its bases go round in a circle: {}",
+        chain[0],
+        chain.join(" -> ")
+    )
 }
 
 #[cfg(test)]
