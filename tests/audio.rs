@@ -537,6 +537,59 @@ fn duck_reports_and_ducks_phrases_not_words_and_ignores_a_lone_click() {
 }
 
 #[test]
+fn duck_over_a_silent_voice_says_no_speech_was_heard() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=s=160x120:r=25:d=3",
+        "-f",
+        "lavfi",
+        "-i",
+        "anullsrc=r=48000:cl=stereo",
+        "-t",
+        "3",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-c:a",
+        "aac",
+        s(&clip),
+    ]);
+    let music = tone_8k(d, 3);
+    let out = d.join("out.mp4");
+    let stems = d.join("stems");
+    let run = cutroom(&[
+        "duck",
+        s(&clip),
+        "--music",
+        s(&music),
+        "-o",
+        s(&out),
+        "--stems",
+        s(&stems),
+    ]);
+    assert!(run.status.success(), "{run:?}");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        stdout.contains("no speech heard in the voice: the music is not ducked"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("speech threshold"),
+        "no made-up level: {stdout}"
+    );
+    // Not ducked: the gain applied to the music stays at 0 dB throughout.
+    let (_, g) = read_wav(&stems.join("gain.wav"));
+    assert!(!g.is_empty());
+    assert!(g.iter().all(|&v| db(f64::from(v)).abs() < 0.01), "ducked");
+}
+
+#[test]
 fn duck_keeps_sync_with_a_separate_voice() {
     let dir = tempfile::tempdir().unwrap();
     let clip = fixture("marker_portrait_30.mp4");

@@ -127,17 +127,28 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         return Ok(exit::OK);
     }
     outln!("{}", summary(&args.output, &report.soundtrack));
-    outln!(
-        "  speech threshold {:.1} dBFS, {} speech segment(s): {}",
-        report.threshold_dbfs,
-        report.speech.len(),
-        report
-            .speech
-            .iter()
-            .map(|(a, b)| format!("{a:.2}-{b:.2} s"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    if report.speech.is_empty() {
+        // An automatic threshold over a silent voice is no level at all: do not print one.
+        match args.threshold {
+            Threshold::Auto => outln!("  no speech heard in the voice: the music is not ducked"),
+            Threshold::Dbfs(_) => outln!(
+                "  no speech above the threshold ({:.1} dBFS): the music is not ducked",
+                report.threshold_dbfs
+            ),
+        }
+    } else {
+        outln!(
+            "  speech threshold {:.1} dBFS, {} speech segment(s): {}",
+            report.threshold_dbfs,
+            report.speech.len(),
+            report
+                .speech
+                .iter()
+                .map(|(a, b)| format!("{a:.2}-{b:.2} s"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     for s in &report.stems {
         outln!("  stem {}", s.display());
     }
