@@ -2078,6 +2078,49 @@ fn urls_differing_only_in_their_query_keep_a_file_each() {
 
 /// An item given twice (`fetch URL URL`) is fetched and reported once, with a warning that
 /// names it (without its query).
+/// A video id and its own content URL on the API (with or without `?variant=video`, in either
+/// order) are one download: fetched and reported once, with a warning.
+#[test]
+fn a_video_id_and_its_content_url_are_fetched_once() {
+    let emu = Emulator::start(&["--allow-any", "--render-time", "100ms"], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(1, "160x90", 1));
+    let renders = dir.path().join("r");
+    emu.cutroom_json(&[
+        "render",
+        s(&list),
+        "-o",
+        s(&renders),
+        "--allow-any",
+        "--json",
+    ]);
+    let id = recorded_ids(&dir.path().join("shots.state.json")).remove(0);
+    let url = format!("{}/videos/{id}/content", emu.base_url);
+    for (n, pair) in [
+        [id.clone(), url.clone()],
+        [format!("{url}?variant=video"), id.clone()],
+    ]
+    .iter()
+    .enumerate()
+    {
+        let out = dir.path().join(format!("o{n}"));
+        let run = emu.cutroom(&["fetch", &pair[0], &pair[1], "-o", s(&out), "--json"], "k");
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(run.status.success(), "{err}");
+        assert!(
+            err.contains("is given more than once; it is fetched once"),
+            "{err}"
+        );
+        let f: Value = serde_json::from_slice(&run.stdout).unwrap();
+        assert_eq!(f["fetched"].as_array().unwrap().len(), 1, "{f}");
+        assert_eq!(
+            std::fs::read_dir(&out).unwrap().count(),
+            2,
+            "one MP4 and its sidecar"
+        );
+    }
+}
+
 #[test]
 fn an_item_given_twice_is_fetched_once() {
     let dir = tempfile::tempdir().unwrap();

@@ -57,7 +57,10 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     let mut items: Vec<(&String, String)> = Vec::new();
     for item in &args.items {
         let source = item_source(item);
-        if items.iter().any(|(_, s)| *s == source) {
+        // A video's content URL on this API is the same download as its id.
+        let same = |s: &String| *s == source || client.content_url_id(item).as_ref() == Some(s);
+        let twin = |s: &String| client.content_url_id(s).as_ref() == Some(item);
+        if items.iter().any(|(i, s)| same(s) || twin(i)) {
             eprintln!("cutroom: warning: {source} is given more than once; it is fetched once");
         } else {
             items.push((item, source));

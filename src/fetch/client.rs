@@ -616,6 +616,23 @@ impl Client {
         Url::parse(&u).map_err(|e| Error::Remote(format!("job {}: video URL: {e}", video.id)))
     }
 
+    /// The job id whose video content URL on this API (as a fetch of the id asks for it, or
+    /// without its variant) `item` is, e.g. `BASE/videos/ID/content`: the same download.
+    pub fn content_url_id(&self, item: &str) -> Option<String> {
+        let url = Url::parse(item).ok()?;
+        let base: Vec<&str> = self.cfg.base_url.path_segments()?.collect();
+        let path: Vec<&str> = url.path_segments()?.collect();
+        let id = match path.strip_prefix(base.as_slice().strip_suffix(&[""]).unwrap_or(&base))? {
+            ["videos", id, "content"] => id.to_string(),
+            _ => return None,
+        };
+        let mut want = self.id_content_url(&id, Variant::Video).ok()??;
+        if url.query().is_none() {
+            want.set_query(self.cfg.base_url.query()); // the video is the default variant
+        }
+        (want == url).then_some(id)
+    }
+
     /// The content URL of `variant` of job `id` where the id alone gives it (OpenAI-shaped
     /// services, OpenRouter's video); `None` where only the finished job names it (fal,
     /// Replicate) or the provider has no such variant.
