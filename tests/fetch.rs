@@ -1462,6 +1462,38 @@ fn a_server_that_never_answers_is_given_up_on_in_bounded_time() {
 }
 
 #[test]
+fn an_unreachable_service_is_reported_while_it_is_tried_again() {
+    // A loopback port nobody listens on: every connection is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}/v1");
+    let dir = tempfile::tempdir().unwrap();
+    let (out, _) = run_against(
+        &base,
+        &[
+            "fetch",
+            "video_1",
+            "-o",
+            s(dir.path()),
+            "--retries",
+            "2",
+            "-q",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    // Said once, before the retries, even with -q; and the final error after them.
+    let said = "trying 2 more times with backoff (--retries 0 gives up at once)";
+    assert_eq!(err.matches(said).count(), 1, "{err}");
+    assert!(err.find(said) < err.rfind("error"), "{err}");
+    assert!(!err.contains("sk-test"), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
 fn dot_ids_and_foreign_schemes_are_refused_before_any_request() {
     let emu = Emulator::start(&[], &[]);
     for args in [

@@ -98,8 +98,9 @@ impl ApiArgs {
         cfg.first_byte_timeout = self.first_byte_timeout;
         cfg.idle_timeout = self.idle_timeout;
         cfg.max_download_bytes = self.max_download;
+        cfg.warn = Shared(Arc::new(Bars::new(true)));
         if self.verbose {
-            cfg.log = Shared(Arc::new(Bars::new(true)));
+            cfg.log = cfg.warn.clone();
         }
         cfg.ca_cert = self.ca_cert.clone();
         Client::new(cfg)

@@ -326,6 +326,14 @@ impl Client {
                         let why = format!("{method} {shown}: {why}");
                         return Ok(Err(Failure { why, unsent }));
                     }
+                    if attempt == 0 {
+                        // Without this the retries of an unreachable host pass in silence.
+                        self.cfg.warn.warn(&format!(
+                            "{method} {shown}: {why}; trying {} more times with backoff \
+                             (--retries 0 gives up at once)",
+                            self.cfg.retries
+                        ));
+                    }
                     (None, why)
                 }
             };

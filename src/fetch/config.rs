@@ -75,6 +75,9 @@ pub struct ApiConfig {
     /// Where requests, retries and resumes are logged (never headers or keys); silent by
     /// default (`--verbose` gives the command line's sink).
     pub log: crate::progress::Shared,
+    /// Where a service that can not be reached is reported while it is tried again (the
+    /// command line's sink, shown even with `--quiet`); silent by default.
+    pub warn: crate::progress::Shared,
     /// PEM certificates trusted besides the built-in roots (a company's or a test CA).
     pub ca_cert: Option<std::path::PathBuf>,
 }
@@ -110,6 +113,7 @@ impl ApiConfig {
             idle_timeout: Duration::from_secs(30),
             max_download_bytes: DEFAULT_MAX_DOWNLOAD_BYTES,
             log: Default::default(),
+            warn: Default::default(),
             ca_cert: None,
         })
     }
