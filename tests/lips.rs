@@ -530,5 +530,8 @@ fn a_clip_of_three_seconds_is_confirmed_by_its_two_second_ends() {
             (l["offset_ms"].as_f64().unwrap() - shift).abs() <= 45.0,
             "{l}"
         );
+        // The reason names the parts for what they are: the clip has one window.
+        let reason = f["reason"].as_str().unwrap();
+        assert!(reason.contains("2 of 2 parts agree"), "{reason}");
     }
 }

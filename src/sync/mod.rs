@@ -218,7 +218,7 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
         opts.standard,
     );
     if let (Some(Method::Lips), Some(m)) = (report.method, lips.overall) {
-        report.reason = format!("{}; {}", report.reason, lips_words(&m));
+        report.reason = format!("{}; {}", report.reason, lips_words(&m, lips.windows.len()));
     }
     report.lips = Some(lips_report);
     if report.verdict == Verdict::Inconclusive && report.offset_ms.is_none() {
@@ -243,11 +243,12 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     if report.verdict == Verdict::Inconclusive {
         if let Some(m) = lips.overall {
             let reads = format!(
-                "lips: face {} reads {:+} ms, {} of {} windows agree",
+                "lips: face {} reads {:+} ms, {} of {} {} agree",
                 m.face,
                 m.offset_ms + lips::CORRECTION_MS,
                 m.agreeing,
                 m.parts,
+                parts_noun(lips.windows.len()),
             );
             report.reason = if m.confidence >= MIN_CONFIDENCE {
                 // The offset is measured; only the verdict is too close to call.
@@ -433,12 +434,26 @@ fn decide(
         .collect()
 }
 
-/// What lips found, in words: "speaking face 1, 3 of 4 windows agree".
-fn lips_words(m: &lips::LipsMeasure) -> String {
+/// What lips found over a clip of `windows` windows, in words: "speaking face 1, 3 of 4
+/// windows agree".
+fn lips_words(m: &lips::LipsMeasure, windows: usize) -> String {
     format!(
-        "speaking face {}, {} of {} windows agree",
-        m.face, m.agreeing, m.parts
+        "speaking face {}, {} of {} {} agree",
+        m.face,
+        m.agreeing,
+        m.parts,
+        parts_noun(windows)
     )
+}
+
+/// What a clip of `windows` windows is checked against: its windows, or with one window its
+/// two ends.
+fn parts_noun(windows: usize) -> &'static str {
+    if windows > 1 {
+        "windows"
+    } else {
+        "parts"
+    }
 }
 
 /// `s` for the JSON, its bounds in seconds of `time_base`'s ticks.
