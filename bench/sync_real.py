@@ -9,7 +9,8 @@ prefix in $SYNC_TALKING (default "th_") are talking heads.
 Acceptance: talking heads tracking within 20 ms at every shift, original within 45 ms of zero,
 verdict right at 0 and +-200 ms (share, goal 90 %); on every clip no pass at +-200, no fail at 0.
 Also listed: every verdict whose offset is more than 45 ms from the shift (taking the source
-recording as in sync), such as a sign reversed.
+recording as in sync), such as a sign reversed; and the same two checks on each shot's own
+verdict (`shots[]`), which the file's verdict does not always show.
 """
 import json
 import os
@@ -40,6 +41,7 @@ def cell(f, err):
 
 def main(paths):
     rows, wrong, off, talking_ok, talking_n = [], [], [], 0, 0
+    shot_wrong, shot_off = [], []
     verdicts, tracked, speech_tracked, tentative_tracked = {}, 0, 0, []
     print(f"{'clip':24} {'original':>14} " + " ".join(f"{s:>+15}" for s in SHIFTS))
     for p in paths:
@@ -61,6 +63,15 @@ def main(paths):
             o = f.get("offset_ms")
             if v in ("pass", "fail") and o is not None and abs(o - s) > 45:
                 off.append(f"{clip} at {s:+d} ms: {v} {o:+.1f} ms")
+            # Each shot's own verdict too (a file of several shots, or of one shot judged
+            # on its own parts): what assemble's per-shot checks show.
+            for sh in f.get("shots") or []:
+                sv, so = sh.get("verdict"), sh.get("offset_ms")
+                where = f"{clip} at {s:+d} ms, shot {sh.get('index')}"
+                if (abs(s) == 200 and sv == "pass") or (s == 0 and sv == "fail"):
+                    shot_wrong.append(f"{where}: {sv} {so}")
+                if sv in ("pass", "fail") and so is not None and abs(so - s) > 45:
+                    shot_off.append(f"{where}: {sv} {so:+.1f} ms")
         tracks = all(e is not None and abs(e) <= 20 for e in errs)
         tb = tentative(base)[0]
         if tb is not None and all(
@@ -94,6 +105,11 @@ def main(paths):
     print(f"verdicts with the offset more than 45 ms from the shift: {len(off)} (goal 0)")
     for w in off:
         print(f"  {w}")
+    print(f"shots' confident wrong verdicts (pass at +-200 / fail at 0): {len(shot_wrong)}"
+          f" (goal 0)")
+    for w in shot_wrong:
+        print(f"  {w}")
+    print(f"shots' verdicts with the offset more than 45 ms from the shift: {len(shot_off)}")
 
 
 if __name__ == "__main__":
