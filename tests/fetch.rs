@@ -1494,6 +1494,41 @@ fn an_unreachable_service_is_reported_while_it_is_tried_again() {
 }
 
 #[test]
+fn a_ca_file_that_cannot_be_used_is_named_with_the_setting_that_gave_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.pem");
+    let not_pem = dir.path().join("not.pem");
+    std::fs::write(&not_pem, "no certificate here\n").unwrap();
+    // An https base URL makes the client read the file at once; nothing listens there.
+    let base = "https://127.0.0.1:9/v1";
+    for (file, why) in [
+        (&missing, "No such file"),
+        (&not_pem, "holds no PEM certificate"),
+    ] {
+        for by_env in [false, true] {
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"));
+            cmd.args(["videos", "list", "--retries", "0"])
+                .env("OPENAI_BASE_URL", base)
+                .env("OPENAI_API_KEY", "sk-test");
+            if by_env {
+                cmd.env("SSL_CERT_FILE", file);
+            } else {
+                cmd.env_remove("SSL_CERT_FILE").arg("--ca-cert").arg(file);
+            }
+            let out = cmd.output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_ne!(out.status.code(), Some(0), "{err}");
+            assert!(
+                err.contains("--ca-cert or SSL_CERT_FILE") && err.contains(s(file)),
+                "the setting and the file are named: {err}"
+            );
+            assert!(err.contains(why), "{err}");
+            assert_eq!(err.matches("cutroom: error").count(), 1, "one error: {err}");
+        }
+    }
+}
+
+#[test]
 fn dot_ids_and_foreign_schemes_are_refused_before_any_request() {
     let emu = Emulator::start(&[], &[]);
     for args in [

@@ -9,13 +9,17 @@ use reqwest::Url;
 
 /// The certificates of the PEM file at `path` (`--ca-cert`, `SSL_CERT_FILE`).
 pub fn trusted(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
-    let pem = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let certs = reqwest::Certificate::from_pem_bundle(&pem)
-        .map_err(|e| Error::bad_input(path, format!("not a PEM certificate file: {e}")))?;
-    if certs.is_empty() {
-        return Err(Error::bad_input(path, "holds no PEM certificate"));
-    }
-    Ok(certs)
+    let read = || {
+        let pem = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| Error::bad_input(path, format!("not a PEM certificate file: {e}")))?;
+        if certs.is_empty() {
+            return Err(Error::bad_input(path, "holds no PEM certificate"));
+        }
+        Ok(certs)
+    };
+    // The file may come from the environment: say which setting named it.
+    read().map_err(|e| e.context("the CA certificates to trust (--ca-cert or SSL_CERT_FILE)"))
 }
 
 /// A transport error with its causes, without the URL (it may carry a token).
