@@ -1117,6 +1117,56 @@ fn overlays_timed_out_of_the_output_are_refused() {
     }
 }
 
+/// Rolling captions (each cue still shown when the next begins, as YouTube writes them) and a
+/// last cue a little past the video's end are taken, each cue cut where the next begins or
+/// where the video ends, with a warning naming the file.
+#[test]
+fn overlapping_cues_end_where_the_next_begins_and_the_last_at_the_video_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=2", &[]);
+    let srt = dir.path().join("rolling.srt");
+    std::fs::write(
+        &srt,
+        "1\n00:00:00,000 --> 00:00:01,000\nONE\n\n2\n00:00:00,500 --> 00:00:01,500\nTWO\n\n\
+         3\n00:00:01,200 --> 00:00:02,040\nTHREE\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let run = cutroom(&[
+        "export",
+        s(&clip),
+        "-p",
+        "x",
+        "--captions",
+        s(&srt),
+        "-o",
+        s(&out),
+    ]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: 2 cue(s) overlap the next; each now ends where the next begins",
+            s(&srt)
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("1 cue(s) run past the end of the video; each now ends there"),
+        "{err}"
+    );
+    // The deliverable's sidecar shows the cues as burnt in.
+    let sidecar = std::fs::read_to_string(out.join("clip.x.srt")).unwrap();
+    for times in [
+        "00:00:00,000 --> 00:00:00,500",
+        "00:00:00,500 --> 00:00:01,200",
+        "00:00:01,200 --> 00:00:02,000",
+    ] {
+        assert!(sidecar.contains(times), "{times} in {sidecar}");
+    }
+}
+
 #[test]
 fn bad_caption_files_are_named_with_their_line_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();
@@ -1125,16 +1175,16 @@ fn bad_caption_files_are_named_with_their_line_and_nothing_is_written() {
     let out = dir.path().join("out");
     for (name, text, line, what) in [
         (
-            "overlap.srt",
-            "1\n00:00:00,000 --> 00:00:01,000\nA\n\n2\n00:00:00,500 --> 00:00:01,500\nB\n",
+            "order.srt",
+            "1\n00:00:01,000 --> 00:00:01,500\nA\n\n2\n00:00:00,500 --> 00:00:00,900\nB\n",
             6,
-            "overlap",
+            "cues must be in time order",
         ),
         (
             "late.vtt",
-            "WEBVTT\n\n00:01.000 --> 00:03.000\nLate\n",
+            "WEBVTT\n\n00:02.500 --> 00:03.000\nLate\n",
             3,
-            "past the end",
+            "at or past the end of the video (2.000 s)",
         ),
         (
             "broken.srt",

@@ -185,7 +185,7 @@ pub fn run(
     for w in &prepared.plan.warnings {
         progress.warn(w);
     }
-    let captions = overlays::on_cut(cut, &prepared.plan)?;
+    let captions = overlays::on_cut(cut, &prepared.plan, progress)?;
     let summary = Summary {
         // The master is removed with the working directory: the report names no such file.
         output: None,

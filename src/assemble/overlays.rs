@@ -5,21 +5,27 @@ use super::spec::Cut;
 use crate::captions::Captions;
 use crate::concat::plan::Plan;
 use crate::error::Result;
+use crate::progress::Progress;
 use crate::time::{Ticks, TimeBase};
 
-/// The captions of `cut` on the timeline of its `plan`. A cue past the end of its video (the
-/// cut, or the shot's source) is an error naming the file and line.
-pub(super) fn on_cut(cut: &Cut, plan: &Plan) -> Result<Captions> {
+/// The captions of `cut` on the timeline of its `plan`. A cue starting past the end of its
+/// video (the cut, or the shot's source) is an error naming the file and line; one ending past
+/// it is cut there, with a warning on `progress`.
+pub(super) fn on_cut(cut: &Cut, plan: &Plan, progress: &dyn Progress) -> Result<Captions> {
     let out_tb = plan.target.time_base;
     let ns = |t: Ticks, tb| t.rescale(tb, TimeBase::NANOS).0;
     let mut parts = Vec::new();
     if let Some(f) = &cut.captions.file {
-        parts.push(Captions::load(f, Some(ns(plan.duration, out_tb)))?);
+        parts.push(Captions::load(
+            f,
+            Some(ns(plan.duration, out_tb)),
+            progress,
+        )?);
     }
     for (shot, planned) in cut.shot.iter().zip(&plan.shots) {
         let Some(f) = &shot.captions else { continue };
         let (time, length) = planned.time_on_cut(plan.target.time_base);
-        parts.push(Captions::load(f, Some(length))?.on_cut(&time));
+        parts.push(Captions::load(f, Some(length), progress)?.on_cut(&time));
     }
     Ok(Captions::merge(parts))
 }

@@ -14,6 +14,7 @@ pub mod sidecar;
 pub mod style;
 
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 use crate::time::{Ticks, TimeBase};
 use crate::timeline::NANOS;
 use std::path::Path;
@@ -52,6 +53,15 @@ impl Cue {
         }
     }
 
+    /// End the cue by `t` at the latest, its words too (those starting at `t` or later go).
+    fn end_by(&mut self, t: i64) {
+        self.end = self.end.min(t);
+        self.words.retain(|w| w.start < t);
+        if let Some(w) = self.words.last_mut() {
+            w.end = w.end.min(t);
+        }
+    }
+
     /// The cue moved by `f` (start, end and every word), or `None` when it maps to nothing.
     fn mapped(&self, f: impl Fn(i64) -> i64) -> Option<Self> {
         let (start, end) = (f(self.start), f(self.end));
@@ -84,9 +94,11 @@ const FORMATS: &str = ".srt, .vtt, .ass/.ssa or .json (a list of {word, start, e
 
 impl Captions {
     /// Read a caption file (the format from its extension), and check that its cues are in
-    /// order, do not overlap and end by `duration` ns (the end of the video they belong to)
-    /// when given. Errors name the file and the line; a file without cues is an error.
-    pub fn load(path: &Path, duration: Option<i64>) -> Result<Self> {
+    /// order and start before `duration` ns (the end of the video they belong to) when given.
+    /// A cue that overlaps the next (rolling captions) ends where the next begins, and one
+    /// that runs past `duration` ends there; `progress` is warned of either. Errors name the
+    /// file and the line; a file without cues is an error.
+    pub fn load(path: &Path, duration: Option<i64>, progress: &dyn Progress) -> Result<Self> {
         let ext = path
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase())
@@ -108,35 +120,57 @@ impl Captions {
         let at = |line: usize, what: String| Error::bad_input(path, format!("line {line}: {what}"));
         let lined = parse(text).map_err(|(l, w)| at(l, w))?;
         let mut cues: Vec<Cue> = Vec::with_capacity(lined.len());
-        for (line, cue) in lined {
+        let (mut overlapped, mut past_end) = (0, 0);
+        for (line, mut cue) in lined {
             if cue.end <= cue.start {
                 return Err(at(line, "the cue ends before it starts".into()));
             }
-            if let Some(prev) = cues.last() {
-                if cue.start < prev.end {
+            if let Some(prev) = cues.last_mut() {
+                if cue.start <= prev.start {
                     return Err(at(
                         line,
                         format!(
-                            "the cue starts at {} s, before the previous one ends ({} s): cues must not overlap",
+                            "the cue starts at {} s, not after the previous one ({} s): cues \
+                             must be in time order",
                             secs(cue.start),
-                            secs(prev.end)
+                            secs(prev.start)
                         ),
                     ));
                 }
+                if cue.start < prev.end {
+                    prev.end_by(cue.start);
+                    overlapped += 1;
+                }
             }
             if let Some(d) = duration {
-                if cue.end > d {
+                if cue.start >= d {
                     return Err(at(
                         line,
                         format!(
-                            "the cue ends at {} s, past the end of the video ({} s)",
-                            secs(cue.end),
+                            "the cue starts at {} s, at or past the end of the video ({} s)",
+                            secs(cue.start),
                             secs(d)
                         ),
                     ));
                 }
+                if cue.end > d {
+                    cue.end_by(d);
+                    past_end += 1;
+                }
             }
             cues.push(cue);
+        }
+        if overlapped > 0 {
+            progress.warn(&format!(
+                "{}: {overlapped} cue(s) overlap the next; each now ends where the next begins",
+                path.display()
+            ));
+        }
+        if past_end > 0 {
+            progress.warn(&format!(
+                "{}: {past_end} cue(s) run past the end of the video; each now ends there",
+                path.display()
+            ));
         }
         if cues.is_empty() {
             // An empty transcript would burn nothing and write no sidecar, silently.
@@ -167,12 +201,7 @@ impl Captions {
         cues.sort_by_key(|c| c.start);
         for i in 1..cues.len() {
             let next = cues[i].start;
-            let prev = &mut cues[i - 1];
-            prev.end = prev.end.min(next);
-            prev.words.retain(|w| w.start < next);
-            if let Some(w) = prev.words.last_mut() {
-                w.end = w.end.min(next);
-            }
+            cues[i - 1].end_by(next);
         }
         cues.retain(|c| c.end > c.start);
         Self { cues }

@@ -146,15 +146,15 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         overlays.check(Path::new("--logo"))?;
     }
     let caption_file = args.captions.as_ref().or(overlays.captions.file.as_ref());
+    let bars = Bars::new(global.quiet);
     let captions = match caption_file {
-        Some(f) => Captions::load(f, Some(video_length_ns(&args.input)?))?,
+        Some(f) => Captions::load(f, Some(video_length_ns(&args.input)?), &bars)?,
         None => Captions::default(),
     };
     let out_dir = args
         .output
         .clone()
         .unwrap_or_else(|| default_out_dir(&args.input));
-    let bars = Bars::new(global.quiet);
     let sign = args
         .provenance
         .signing(provenance::Edit::of([&args.input]), &out_dir, &bars)?;
