@@ -386,6 +386,23 @@ fn lips_reads_a_sound_made_from_the_mouth_at_its_offset() {
     }
 }
 
+/// The first `secs` seconds of `src`, re-encoded (H.264 and AAC), written to `out`.
+fn first_seconds(src: &Path, secs: u32, out: &Path) {
+    ff(&[
+        "-i",
+        s(src),
+        "-t",
+        &secs.to_string(),
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-c:a",
+        "aac",
+        s(out),
+    ]);
+}
+
 /// The report of `cutroom sync --json -q` on `file` with `extra` options, not decided by lips.
 fn report_of(file: &Path, extra: &[&str]) -> Value {
     let mut args = vec!["sync", "--json", "-q"];
@@ -410,20 +427,7 @@ fn a_clip_too_short_for_its_halves_stays_unconfirmed() {
     let Some(real) = real_clips() else { return };
     let dir = tempfile::tempdir().unwrap();
     let short = dir.path().join("short.mp4");
-    let src = real.join("th_retalk3.mp4");
-    ff(&[
-        "-i",
-        src.to_str().unwrap(),
-        "-t",
-        "2",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "veryfast",
-        "-c:a",
-        "aac",
-        short.to_str().unwrap(),
-    ]);
+    first_seconds(&real.join("th_retalk3.mp4"), 2, &short);
     let f = report_of(&short, &[]);
     let l = &f["lips"];
     assert!(l["offset_ms"].is_number(), "{l}");
@@ -500,19 +504,7 @@ fn a_clip_of_three_seconds_is_confirmed_by_its_two_second_ends() {
     let Some(real) = real_clips() else { return };
     let dir = tempfile::tempdir().unwrap();
     let cut = dir.path().join("th_retalk3_3s.mp4");
-    ff(&[
-        "-i",
-        real.join("th_retalk3.mp4").to_str().unwrap(),
-        "-t",
-        "3",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "veryfast",
-        "-c:a",
-        "aac",
-        cut.to_str().unwrap(),
-    ]);
+    first_seconds(&real.join("th_retalk3.mp4"), 3, &cut);
     let files = shifted_reports(dir.path(), "th_retalk3_3s", &[-40, -200]);
     for (f, shift, verdict) in [(&files[0], -40.0, "pass"), (&files[1], -200.0, "fail")] {
         let l = &f["lips"];
