@@ -22,16 +22,29 @@ pub fn open(path: &Path) -> Result<Input> {
     Ok(input)
 }
 
-/// The warning for a file with more than one audio track: only FFmpeg's best one (the default)
-/// is read, and the others are not in the output. `None` with at most one.
-pub fn unused_audio(input: &Input) -> Option<String> {
+/// FFmpeg's best audio stream of `input` (the default one, which players play) and the indices
+/// of its other audio streams; `None` without audio.
+pub fn audio_tracks(input: &Input) -> Option<(usize, Vec<usize>)> {
     let used = input.best_stream(MediaKind::Audio)?;
-    let others: Vec<String> = input
+    let others = input
         .streams()
         .iter()
         .filter(|s| s.kind == MediaKind::Audio && s.index != used)
-        .map(|s| format!("#{}", s.index))
+        .map(|s| s.index)
         .collect();
+    Some((used, others))
+}
+
+/// `#1, #3`: stream indices as the warnings name them.
+pub fn stream_list(indices: &[usize]) -> String {
+    let named: Vec<String> = indices.iter().map(|i| format!("#{i}")).collect();
+    named.join(", ")
+}
+
+/// The warning for a file with more than one audio track: only FFmpeg's best one (the default)
+/// is read, and the others are not in the output. `None` with at most one.
+pub fn unused_audio(input: &Input) -> Option<String> {
+    let (used, others) = audio_tracks(input)?;
     (!others.is_empty()).then(|| {
         format!(
             "{}: has {} audio tracks; only stream #{used} is used, stream{} {} left out \
@@ -39,7 +52,7 @@ pub fn unused_audio(input: &Input) -> Option<String> {
             input.path().display(),
             others.len() + 1,
             if others.len() > 1 { "s" } else { "" },
-            others.join(", ")
+            stream_list(&others)
         )
     })
 }

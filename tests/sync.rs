@@ -888,3 +888,53 @@ fn sync_memory_grows_by_one_mono_copy_of_the_sound() {
     };
     assert_sound_growth(peak(10), peak(130), 120.0, 1.0);
 }
+
+/// A render with two sound tracks is checked on the one players play: FFmpeg's default, here
+/// the second, 80 ms late, while the first is in sync. sync read the first (symphonia's pick)
+/// and passed the file at +0.1 ms, without a word about the other track.
+#[test]
+fn of_several_audio_tracks_the_default_one_is_checked_and_the_others_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (in_sync, late) = (d.join("in_sync.mp4"), d.join("late.mp4"));
+    marker_clip(&in_sync, 320, 180, 25, 6.0, 6.0, 0.0, &[]);
+    marker_clip(&late, 320, 180, 25, 6.0, 6.0, 80.0, &[]);
+    let two = d.join("two.mp4");
+    ff(&[
+        "-i",
+        s(&in_sync),
+        "-i",
+        s(&late),
+        "-map",
+        "0:v",
+        "-map",
+        "0:a",
+        "-map",
+        "1:a",
+        "-c",
+        "copy",
+        "-disposition:a:0",
+        "0",
+        "-disposition:a:1",
+        "default",
+        s(&two),
+    ]);
+    let oracle = marker_offsets_ms(&two);
+    assert!(
+        oracle.iter().all(|o| (o.1 - 80.0).abs() < 2.0),
+        "{oracle:?}"
+    );
+    let (code, files) = sync_json(&[s(&two)]);
+    let f = &files[0];
+    let got = f["offset_ms"].as_f64().expect("an offset");
+    assert!((got - 80.0).abs() < 2.0, "measured {got} ms on {f}");
+    assert_eq!((code, f["verdict"].as_str()), (3, Some("fail")));
+    let warnings = f["container"]["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| {
+            let w = w.as_str().unwrap();
+            w.contains("2 audio tracks") && w.contains("#2") && w.contains("#1")
+        }),
+        "{warnings:?}"
+    );
+}

@@ -1,10 +1,11 @@
-//! Audio for sync analysis: the first audio track decoded to mono `f32`, placed on the
-//! presentation timeline with its edit list / encoder delay applied.
+//! Audio for sync analysis: the audio track players play (FFmpeg's default) decoded to mono
+//! `f32`, placed on the presentation timeline with its edit list / encoder delay applied.
 //!
 //! symphonia decodes what it can (AAC in MP4, MP3, FLAC, WAV, Vorbis, ...). Its MP4 reader
 //! ignores `elst`, so the trim is applied by the soundtrack loader's own code
-//! ([`load::Decoded::present`]). Codecs symphonia lacks (Opus, AC-3, ...) are decoded through
-//! FFmpeg, which applies the trim itself.
+//! ([`load::Decoded::present`]). Codecs symphonia lacks (Opus, AC-3, ...), and files with several
+//! audio tracks (symphonia reads the first, players the default), are decoded through FFmpeg,
+//! which applies the trim itself.
 //!
 //! Decoded samples are laid end to end from the first one, as players play them: a file whose
 //! packet timestamps disagree with what its packets decode to (the `-f concat -c copy` joins)
@@ -14,7 +15,7 @@ use crate::audio::load;
 use crate::error::Result;
 use crate::media;
 use crate::time::{Ticks, TimeBase};
-use cutroom_ffi::{AudioDecoder, Decoder as _, MediaKind};
+use cutroom_ffi::{AudioDecoder, Decoder as _};
 use std::path::Path;
 
 /// Which library decoded the audio.
@@ -48,10 +49,11 @@ impl Audio {
     }
 }
 
-/// Decode the first audio track of `path`; `Ok(None)` when the file has no audio stream.
+/// Decode the audio track of `path` that players play; `Ok(None)` when the file has no audio
+/// stream.
 pub fn decode(path: &Path) -> Result<Option<Audio>> {
     let input = media::open(path)?;
-    let Some(index) = input.best_stream(MediaKind::Audio) else {
+    let Some((index, others)) = media::audio_tracks(&input) else {
         return Ok(None);
     };
     let params = &input.streams()[index].params;
@@ -63,6 +65,13 @@ pub fn decode(path: &Path) -> Result<Option<Audio>> {
     drop(input);
     if let Some(p) = profile {
         let why = format!("symphonia decodes AAC-LC only, this is {p}");
+        return decode_ffmpeg(path, index, why).map(Some);
+    }
+    if others.iter().any(|&o| o < index) {
+        let n = others.len() + 1;
+        let why = format!(
+            "stream #{index} is the default of {n} audio tracks, symphonia reads only the first"
+        );
         return decode_ffmpeg(path, index, why).map(Some);
     }
     match decode_symphonia(path, &codec)? {

@@ -6,11 +6,13 @@ use crate::mp4;
 use cutroom_ffi::{Packet, Rational, StreamInfo};
 use serde::Serialize;
 
-/// Timestamps of the packets of the first video and audio streams, in file order.
+/// Timestamps of the packets of the analysed video and audio streams, in file order.
 pub struct PacketLog {
     format: String,
     video: Option<StreamLog>,
     audio: Option<StreamLog>,
+    /// The audio streams not analysed.
+    other_audio: Vec<usize>,
 }
 
 struct StreamLog {
@@ -20,11 +22,13 @@ struct StreamLog {
 }
 
 impl PacketLog {
-    /// An empty log for the given video and audio stream indices of `streams`.
+    /// An empty log for the given video and audio stream indices of `streams`; `other_audio`:
+    /// the audio streams left out.
     pub fn new(
         streams: &[StreamInfo],
         video: Option<usize>,
         audio: Option<usize>,
+        other_audio: Vec<usize>,
         format: String,
     ) -> Self {
         let log = |i: Option<usize>| {
@@ -37,6 +41,7 @@ impl PacketLog {
             format,
             video: log(video),
             audio: log(audio),
+            other_audio,
         }
     }
 
@@ -96,6 +101,21 @@ impl PacketLog {
             video_timing(l, &mut r);
         }
         r.warnings = warnings(&r, video.map(|v| v.frame_s));
+        if let (Some(l), false) = (&self.audio, self.other_audio.is_empty()) {
+            let n = self.other_audio.len();
+            r.warnings.insert(
+                0,
+                format!(
+                    "{} audio tracks: only stream #{} is checked (FFmpeg's pick, as cutroom's \
+                     other commands make it: flagged default, then the highest bit rate), \
+                     stream{} {} not",
+                    n + 1,
+                    l.info.index,
+                    if n > 1 { "s" } else { "" },
+                    crate::media::stream_list(&self.other_audio)
+                ),
+            );
+        }
         r
     }
 }

@@ -99,8 +99,14 @@ pub fn scan(path: &Path, bar: &dyn Progress) -> Result<Scan> {
     let mut input = media::open(path)?;
     let streams = input.streams();
     let video_index = input.best_stream(MediaKind::Video);
-    let audio_index = input.best_stream(MediaKind::Audio);
-    let mut packets = PacketLog::new(&streams, video_index, audio_index, input.format_name());
+    let (audio_index, other_audio) = media::audio_tracks(&input).unzip();
+    let mut packets = PacketLog::new(
+        &streams,
+        video_index,
+        audio_index,
+        other_audio.unwrap_or_default(),
+        input.format_name(),
+    );
     let Some(index) = video_index else {
         while let Some(pkt) = input.read_packet()? {
             packets.record(&pkt);
