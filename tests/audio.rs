@@ -1396,6 +1396,44 @@ fn a_music_bed_cut_short_is_refused_not_used_as_far_as_it_goes() {
     }
 }
 
+/// A 5.1 soundtrack whose front, centre and surround channels carry the same tone at -6 dBFS is
+/// folded down as docs/audio.md says: FFmpeg's standard matrix scaled so a full-scale input
+/// cannot clip, so no louder than its loudest channel (unscaled, +1.6 dBTP: clipped).
+#[test]
+fn swap_folds_a_five_one_soundtrack_down_without_clipping() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let surround = d.join("surround.wav");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc=0.5*sin(2*PI*1000*t):s=48000:d=3",
+        "-af",
+        "pan=5.1|FL=c0|FR=c0|FC=c0|BL=c0|BR=c0",
+        s(&surround),
+    ]);
+    let out = d.join("out.mp4");
+    cutroom_ok(&[
+        "swap",
+        s(&fixture("marker_portrait_30.mp4")),
+        "--audio",
+        s(&surround),
+        "-o",
+        s(&out),
+    ]);
+    let theirs = d.join("theirs.wav");
+    ff(&["-i", s(&surround), "-ac", "2", s(&theirs)]);
+    let (ours, theirs) = (ebur128(&out), ebur128(&theirs));
+    assert!(ours.true_peak <= -3.0, "true peak {} dBTP", ours.true_peak);
+    assert!(
+        (ours.integrated - theirs.integrated).abs() <= 0.3,
+        "{} LUFS, ffmpeg -ac 2: {} LUFS",
+        ours.integrated,
+        theirs.integrated
+    );
+}
+
 /// A sound shorter than one 400 ms gating block has no integrated loudness because it is too
 /// short, not because it is silent: the lines say so beside its true peak.
 #[test]

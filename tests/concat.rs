@@ -1539,3 +1539,47 @@ fn audio_tracks_beyond_the_first_are_named_as_left_out() {
         "{report}"
     );
 }
+
+/// A 5.1 shot whose front, centre and surround channels carry the same tone at -6 dBFS is
+/// folded down to stereo without getting louder than its loudest channel (FFmpeg's standard
+/// matrix, scaled so a full-scale input cannot clip: `ffmpeg -ac 2` does the same); unscaled,
+/// the left channel summed to +1.6 dBFS and clipped.
+#[test]
+fn a_five_one_shot_is_folded_down_without_clipping() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("surround.mp4");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=320x240:r=30:d=2",
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc=0.5*sin(2*PI*1000*t):s=48000:d=2",
+        "-af",
+        "pan=5.1|FL=c0|FR=c0|FC=c0|BL=c0|BR=c0",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "384k",
+        s(&clip),
+    ]);
+    let out = dir.path().join("out.mp4");
+    let r = concat_json(&[s(&clip), "-o", s(&out)]);
+    assert_eq!(r["audio"]["channels"], 2, "{r}");
+    let theirs = dir.path().join("theirs.wav");
+    ff(&["-i", s(&clip), "-vn", "-ac", "2", s(&theirs)]);
+    let (ours, theirs) = (ebur128(&out), ebur128(&theirs));
+    assert!(ours.true_peak <= -3.0, "true peak {} dBTP", ours.true_peak);
+    assert!(
+        (ours.integrated - theirs.integrated).abs() <= 0.3,
+        "{} LUFS, ffmpeg -ac 2: {} LUFS",
+        ours.integrated,
+        theirs.integrated
+    );
+}

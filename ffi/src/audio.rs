@@ -117,15 +117,13 @@ impl AudioDecoder {
             .map(|(_, k)| *k != key)
             .unwrap_or(true)
         {
-            let swr = resampling::Context::get(
+            let swr = crate::resample::converter(
                 frame.format(),
                 frame.channel_layout(),
                 frame.rate(),
-                Sample::F32(SampleType::Packed),
                 ChannelLayout::default(i32::from(self.channels)),
                 self.rate,
-            )
-            .op("create resampler")?;
+            )?;
             self.resampler = Some((swr, key));
         }
         // Room for everything this frame can yield, so nothing piles up inside the resampler.

@@ -10,9 +10,9 @@ use ffmpeg_next as ff;
 /// Converts interleaved `f32` from one rate / channel count to another.
 ///
 /// Channels are mapped through FFmpeg's default layout for the count (1 mono, 2 stereo,
-/// 6 5.1, ...), so the downmix is swresample's standard matrix: mono goes to both stereo
-/// channels at -3 dB, 5.1 folds centre and surrounds into left/right at -3 dB, drops the LFE and
-/// scales the matrix so a full-scale input cannot clip.
+/// 6 5.1, ...), so the downmix is swresample's standard matrix, scaled so a full-scale input
+/// cannot clip: mono goes to both stereo channels at -3 dB, 5.1 folds centre and surrounds into
+/// left/right at -3 dB and drops the LFE.
 pub struct Resampler {
     swr: resampling::Context,
     in_channels: u16,
@@ -25,15 +25,13 @@ impl Resampler {
     /// A converter from `in_rate` Hz / `in_channels` to `out_rate` Hz / `out_channels`.
     pub fn new(in_rate: u32, in_channels: u16, out_rate: u32, out_channels: u16) -> Result<Self> {
         crate::init();
-        let swr = resampling::Context::get(
+        let swr = converter(
             Sample::F32(SampleType::Packed),
             ChannelLayout::default(i32::from(in_channels)),
             in_rate,
-            Sample::F32(SampleType::Packed),
             ChannelLayout::default(i32::from(out_channels)),
             out_rate,
-        )
-        .op("create resampler")?;
+        )?;
         Ok(Self {
             swr,
             in_channels,
@@ -79,6 +77,33 @@ impl Resampler {
             all.extend(crate::audio::packed_f32(&out, self.out_channels));
         }
     }
+}
+
+/// A swresample context from `format`/`layout`/`rate` to interleaved `f32` in `out_layout` at
+/// `out_rate`: every conversion of cutroom's is made by one. The channel matrix is
+/// swresample's standard one (mono to both stereo channels at -3 dB; 5.1 folds centre and
+/// surrounds into left/right at -3 dB and drops the LFE), scaled so a full-scale input cannot
+/// clip: swresample scales it so only for integer output unless told (`rematrix_maxval`), and
+/// an unscaled 5.1 fold-down is up to 7.7 dB louder than its loudest channel.
+pub(crate) fn converter(
+    format: Sample,
+    layout: ChannelLayout,
+    rate: u32,
+    out_layout: ChannelLayout,
+    out_rate: u32,
+) -> Result<resampling::Context> {
+    let mut opts = ff::Dictionary::new();
+    opts.set("rematrix_maxval", "1.0");
+    resampling::Context::get_with(
+        format,
+        layout,
+        rate,
+        Sample::F32(SampleType::Packed),
+        out_layout,
+        out_rate,
+        opts,
+    )
+    .op("create resampler")
 }
 
 /// Convert a whole buffer of interleaved `f32` (see [`Resampler`] for the channel mapping).
