@@ -815,6 +815,22 @@ fn explain_prints_the_plan() {
     assert!(out.exists());
 }
 
+#[test]
+fn the_summary_line_counts_one_shot_as_one_shot() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = fixture("marker_portrait_30.mp4");
+    for (files, want) in [(1, "1 shot, 6.000 s,"), (2, "2 shots, 12.000 s,")] {
+        let out = dir.path().join(format!("{files}.mp4"));
+        let mut args = vec!["concat", "-q"];
+        args.extend(std::iter::repeat_n(s(&good), files));
+        args.extend(["-o", s(&out)]);
+        let r = cutroom(&args);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let line = String::from_utf8_lossy(&r.stdout);
+        assert!(line.contains(&format!(": {want}")), "{line}");
+    }
+}
+
 /// Two 6 s 360x640 30 fps marker clips (the second with 5.96 s of sound) and their edit spec.
 fn two_marker_shots() -> ([PathBuf; 2], cutroom::timeline::EditSpec) {
     let clips = [

@@ -154,9 +154,10 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         });
     } else {
         outln!(
-            "{}: {} shots, {:.3} s, video {} ({} {}x{} {} fps), audio aac {} Hz {} ch",
+            "{}: {} shot{}, {:.3} s, video {} ({} {}x{} {} fps), audio aac {} Hz {} ch",
             args.output.display(),
             summary.shots.len(),
+            if summary.shots.len() == 1 { "" } else { "s" },
             summary.duration_s,
             if summary.path == VideoPath::Copy {
                 "copied"
