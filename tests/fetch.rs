@@ -2341,3 +2341,95 @@ fn assemble_keeps_a_url_shots_token_out_of_its_outputs() {
     }
     assert!(seen > 3, "{seen} files");
 }
+
+/// A file in the output directory that no sidecar of the same source records (a user's own
+/// clip, or a JSON of theirs where a sidecar would go) is never replaced: a video id is refused
+/// naming it, a URL takes another name; a video id and a URL ending in its name, fetched at
+/// once, keep a file each.
+#[test]
+fn a_file_of_the_users_in_the_way_is_never_replaced() {
+    let emu = quick_emulator(&["--flavor", "replicate"]);
+    let dir = tempfile::tempdir().unwrap();
+    let model = "model = \"google/veo-3.1-fast\"\n";
+    let list = write_shots(dir.path(), &format!("{model}{}", shots(1, "160x90", 1)));
+    let with = ["--provider", "replicate", "--allow-any", "--json"];
+    let renders = dir.path().join("r");
+    let r = emu.cutroom_json(&[&["render", s(&list), "-o", s(&renders)][..], &with].concat());
+    let id = r["shots"][0]["id"].as_str().unwrap().to_string();
+    let sha = r["shots"][0]["sha256"].as_str().unwrap().to_string();
+    let url = format!("{}/files/{id}.mp4", emu.base_url.trim_end_matches("/v1"));
+    let fetch = |items: &[&str], out: &Path| {
+        let args = [
+            &["fetch"][..],
+            items,
+            &["-o", s(out), "--provider", "replicate", "--json"],
+        ];
+        emu.cutroom(&args.concat(), "k")
+    };
+
+    for own in [format!("{id}.mp4"), format!("{id}.json")] {
+        let out = dir.path().join(format!("own-{own}"));
+        std::fs::create_dir(&out).unwrap();
+        let mine = out.join(&own);
+        std::fs::write(&mine, b"the user's own notes").unwrap();
+        let run = fetch(&[&id], &out);
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{own}: {err}");
+        assert!(
+            err.contains(&format!("{}: ", mine.display())),
+            "{own}: {err}"
+        );
+        assert_eq!(
+            std::fs::read(&mine).unwrap(),
+            b"the user's own notes",
+            "{own}"
+        );
+        assert_eq!(
+            std::fs::read_dir(&out).unwrap().count(),
+            1,
+            "{own}: nothing else written"
+        );
+        // A URL ending in that name takes another one.
+        let run = fetch(&[&url], &out);
+        assert!(
+            run.status.success(),
+            "{own}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let f: Value = serde_json::from_slice(&run.stdout).unwrap();
+        let got = Path::new(f["fetched"][0]["files"]["video"]["path"].as_str().unwrap());
+        assert_ne!(got, out.join(format!("{id}.mp4")), "{own}: {f}");
+        assert_eq!(sha256sum(got), sha, "{own}");
+        assert_eq!(
+            std::fs::read(&mine).unwrap(),
+            b"the user's own notes",
+            "{own}"
+        );
+    }
+
+    for run in ["first", "again"] {
+        let out = dir.path().join("both");
+        let run_ = fetch(&[&url, &id], &out);
+        assert!(
+            run_.status.success(),
+            "{run}: {}",
+            String::from_utf8_lossy(&run_.stderr)
+        );
+        let f: Value = serde_json::from_slice(&run_.stdout).unwrap();
+        let paths: Vec<PathBuf> = (0..2)
+            .map(|i| PathBuf::from(f["fetched"][i]["files"]["video"]["path"].as_str().unwrap()))
+            .collect();
+        assert_eq!(paths[1], out.join(format!("{id}.mp4")), "{run}: {f}");
+        assert_ne!(paths[0], paths[1], "{run}: {f}");
+        for (p, source) in paths
+            .iter()
+            .zip([f["fetched"][0]["source"].clone(), id.clone().into()])
+        {
+            assert_eq!(sha256sum(p), sha, "{run}");
+            let side: Value =
+                serde_json::from_slice(&std::fs::read(p.with_extension("json")).unwrap()).unwrap();
+            assert_eq!(side["source"], source, "{run}: {}", p.display());
+        }
+        assert_eq!(f["fetched"][1]["cached"], run == "again", "{run}: {f}");
+    }
+}

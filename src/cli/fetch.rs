@@ -4,7 +4,9 @@ use super::api::{ApiArgs, WaitArgs};
 use super::bars::Bars;
 use super::{print_json, Global};
 use cutroom::error::exit;
-use cutroom::fetch::{fetch_url, fetch_video, is_url, item_source, Cache, Fetched, Variant};
+use cutroom::fetch::{
+    fetch_url, fetch_video, is_url, item_source, safe_name, Cache, Fetched, Variant,
+};
 use cutroom::progress::Progress;
 use cutroom::Result;
 use futures_util::StreamExt;
@@ -65,6 +67,10 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         } else {
             items.push((item, source));
         }
+    }
+    // A video id's files are named after it: URLs ending in that name get another one.
+    for (item, source) in items.iter().filter(|(i, _)| !is_url(i)) {
+        cache.claim(&safe_name(item), source)?;
     }
     let bars = Bars::new(global.quiet);
     let entries: Vec<Entry> = args.wait.block_on(async {

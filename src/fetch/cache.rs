@@ -4,7 +4,7 @@
 use super::download::Downloaded;
 use super::model::{Variant, Video};
 use super::writer::sha256_file;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -54,13 +54,14 @@ impl Cache {
     }
 
     /// The name of `source`'s files: `stem`, unless the directory holds it for another source
-    /// or another download of this process took it; then `stem` and a short hash of `source`.
-    /// Two URLs ending in the same file name (`.../a/clip.mp4`, `.../b/clip.mp4`, every
-    /// `.../videos/ID/content`) so never share a file, in one run or across runs.
+    /// (or holds a file of that name no sidecar records: a user's own) or another download of
+    /// this process took it; then `stem` and a short hash of `source`. Two URLs ending in the
+    /// same file name (`.../a/clip.mp4`, `.../b/clip.mp4`, every `.../videos/ID/content`) so
+    /// never share a file, in one run or across runs.
     pub fn name_for(&self, stem: &str, source: &str) -> String {
         let mut claimed = self.claimed.lock().unwrap_or_else(|e| e.into_inner());
-        let free = claimed.get(stem).is_none_or(|s| s == source)
-            && self.load(stem).is_none_or(|e| e.source == source);
+        let free =
+            claimed.get(stem).is_none_or(|s| s == source) && self.entry(stem, source).is_ok();
         let name = match free {
             true => stem.to_string(),
             false => {
@@ -70,6 +71,72 @@ impl Cache {
         };
         claimed.insert(name.clone(), source.to_string());
         name
+    }
+
+    /// Take the name `name` for `source` in this process (a video id's name is its own):
+    /// refused when another download of this process holds it. [`Cache::name_for`] then gives
+    /// URLs ending in that name another one.
+    pub fn claim(&self, name: &str, source: &str) -> Result<()> {
+        let mut claimed = self.claimed.lock().unwrap_or_else(|e| e.into_inner());
+        match claimed.get(name) {
+            Some(s) if s != source => Err(Error::bad_input(
+                &self.path_for(name, Variant::Video, None),
+                format!("is also the file of {s} in this run; fetch {source} into another output directory"),
+            )),
+            _ => {
+                claimed.insert(name.to_string(), source.to_string());
+                Ok(())
+            }
+        }
+    }
+
+    /// The sidecar of `name` for `source` (a new one when there is none), refusing a name whose
+    /// files are not `source`'s: a sidecar of another source or not of cutroom's, or a video
+    /// file no sidecar records (a user's own file is never replaced).
+    pub fn entry(&self, name: &str, source: &str) -> Result<Entry> {
+        let sidecar = self.sidecar(name);
+        let entry = match std::fs::read(&sidecar) {
+            Ok(text) => serde_json::from_slice::<Entry>(&text)
+                .map_err(|_| foreign(&sidecar, "is not a sidecar of cutroom's download cache"))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Entry {
+                source: source.to_string(),
+                video: None,
+                files: BTreeMap::new(),
+            },
+            Err(e) => return Err(Error::io(&sidecar, e)),
+        };
+        if entry.source != source {
+            return Err(Error::bad_input(
+                &sidecar,
+                format!(
+                    "already holds {} (not {source}); use another output directory",
+                    entry.source
+                ),
+            ));
+        }
+        self.target(name, &entry, Variant::Video, None)?;
+        Ok(entry)
+    }
+
+    /// Where `variant` of `entry` (named `name`) goes, as [`Cache::path_for`], refused when a
+    /// file is there that `entry` does not record (a download of its own is replaced when it
+    /// no longer verifies).
+    pub fn target(
+        &self,
+        name: &str,
+        entry: &Entry,
+        variant: Variant,
+        content_type: Option<&str>,
+    ) -> Result<PathBuf> {
+        let path = self.path_for(name, variant, content_type);
+        let recorded = entry.files.get(&variant).map(|f| self.dir.join(&f.file));
+        if recorded.as_ref() != Some(&path) && std::fs::symlink_metadata(&path).is_ok() {
+            return Err(foreign(
+                &path,
+                "is not a file cutroom downloaded (no sidecar records it)",
+            ));
+        }
+        Ok(path)
     }
 
     /// The directory.
@@ -136,6 +203,14 @@ impl Cache {
         );
         write_json_atomic(&self.sidecar(name), entry)
     }
+}
+
+/// A file in the way of a download: never replaced.
+fn foreign(path: &Path, what: &str) -> Error {
+    Error::bad_input(
+        path,
+        format!("{what}, so it is not replaced: move it or use another output directory"),
+    )
 }
 
 /// Write `value` as pretty JSON to `path` through a temp file and a rename.

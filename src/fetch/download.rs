@@ -69,7 +69,7 @@ impl Client {
     pub async fn download(
         &self,
         req: Request<'_>,
-        target_for: impl Fn(Option<&str>) -> PathBuf,
+        target_for: impl Fn(Option<&str>) -> Result<PathBuf>,
         bar: &dyn Progress,
     ) -> Result<Downloaded> {
         self.download_unsaved(req, None, target_for, bar)
@@ -83,7 +83,7 @@ impl Client {
         &self,
         req: Request<'_>,
         mut first: Option<(Response, Instant)>,
-        target_for: impl Fn(Option<&str>) -> PathBuf,
+        target_for: impl Fn(Option<&str>) -> Result<PathBuf>,
         bar: &dyn Progress,
     ) -> Result<Unsaved> {
         let shown = redact_url(req.url);
@@ -145,7 +145,7 @@ impl Client {
                     .headers()
                     .get(CONTENT_TYPE)
                     .and_then(|v| v.to_str().ok());
-                let target = target_for(ctype);
+                let target = target_for(ctype)?;
                 let file = AtomicOutput::new(&target)?;
                 let writer = Writer::start(file.path())?;
                 out = Some((file, writer));

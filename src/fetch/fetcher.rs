@@ -77,7 +77,8 @@ pub async fn fetch_video(
     bar: &dyn Progress,
 ) -> Result<Fetched> {
     let name = safe_name(id);
-    let mut entry = own_entry(cache, &name, id)?;
+    cache.claim(&name, id)?;
+    let mut entry = cache.entry(&name, id)?;
     let mut video: Option<Video> = None;
     let mut transfers = BTreeMap::new();
     for &variant in variants {
@@ -85,7 +86,8 @@ pub async fn fetch_video(
             continue;
         }
         bar.status(&format!("downloading {}", variant.as_str()));
-        let target_for = |ct: Option<&str>| cache.path_for(&name, variant, ct);
+        let known = entry.clone();
+        let target_for = |ct: Option<&str>| cache.target(&name, &known, variant, ct);
         let got = match &video {
             Some(v) => download_done(client, v, variant, &target_for, bar).await?,
             None => {
@@ -112,7 +114,7 @@ async fn look_up_and_download(
     id: &str,
     variant: Variant,
     poll: &PollOptions,
-    target_for: &dyn Fn(Option<&str>) -> PathBuf,
+    target_for: &dyn Fn(Option<&str>) -> Result<PathBuf>,
     bar: &dyn Progress,
 ) -> Result<(Video, Downloaded)> {
     if let Ok(Some(url)) = client.id_content_url(id, variant) {
@@ -175,7 +177,7 @@ async fn download_done(
     client: &Client,
     v: &Video,
     variant: Variant,
-    target_for: &dyn Fn(Option<&str>) -> PathBuf,
+    target_for: &dyn Fn(Option<&str>) -> Result<PathBuf>,
     bar: &dyn Progress,
 ) -> Result<Downloaded> {
     let url = client.content_url(v, variant)?;
@@ -205,7 +207,7 @@ pub async fn fetch_url(
         .filter(|s| !s.is_empty())
         .unwrap_or("download");
     let name = cache.name_for(&safe_name(stem), &source);
-    let mut entry = own_entry(cache, &name, &source)?;
+    let mut entry = cache.entry(&name, &source)?;
     if cache.verified(&entry, Variant::Video).is_some() {
         return report(cache, entry, None, &BTreeMap::new());
     }
@@ -216,7 +218,11 @@ pub async fn fetch_url(
         expires_at: None,
     };
     let got = client
-        .download(req, |ct| cache.path_for(&name, Variant::Video, ct), bar)
+        .download(
+            req,
+            |ct| cache.target(&name, &entry, Variant::Video, ct),
+            bar,
+        )
         .await?;
     cache.record(&name, &mut entry, Variant::Video, &got)?;
     let transfers = BTreeMap::from([(Variant::Video, got.transfer.as_secs_f64())]);
@@ -237,25 +243,6 @@ fn url_source(url: &Url) -> String {
             )
         }
         None => shown,
-    }
-}
-
-/// The cache entry of `name`, refusing one that holds files of another source.
-fn own_entry(cache: &Cache, name: &str, source: &str) -> Result<Entry> {
-    match cache.load(name) {
-        Some(e) if e.source != source => Err(Error::bad_input(
-            &cache.dir().join(format!("{name}.json")),
-            format!(
-                "already holds {} (not {source}); use another output directory",
-                e.source
-            ),
-        )),
-        Some(e) => Ok(e),
-        None => Ok(Entry {
-            source: source.to_string(),
-            video: None,
-            files: BTreeMap::new(),
-        }),
     }
 }
 
