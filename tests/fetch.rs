@@ -2433,3 +2433,37 @@ fn a_file_of_the_users_in_the_way_is_never_replaced() {
         assert_eq!(f["fetched"][1]["cached"], run == "again", "{run}: {f}");
     }
 }
+
+/// `fetch` reports the variants asked for, not every one its cache holds, and says of each
+/// file whether this run downloaded it.
+#[test]
+fn fetch_reports_the_variants_asked_for() {
+    let emu = quick_emulator(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(1, "160x90", 1));
+    let out = dir.path().join("r");
+    let r = emu.cutroom_json(&["render", s(&list), "-o", s(&out), "--allow-any", "--json"]);
+    let id = r["shots"][0]["id"].as_str().unwrap();
+    emu.cutroom_json(&["fetch", id, "-o", s(&out), "--spritesheet", "--json"]);
+
+    let table = emu.cutroom(&["fetch", id, "-o", s(&out), "--thumbnail"], "k");
+    assert!(table.status.success());
+    let table = String::from_utf8_lossy(&table.stdout);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 2, "the video and its thumbnail:\n{table}");
+    assert!(
+        lines[0].starts_with(&format!("cached {}", s(&out.join(format!("{id}.mp4"))))),
+        "{table}"
+    );
+    assert!(
+        lines[1].starts_with("fetched ") && lines[1].contains(".thumbnail."),
+        "{table}"
+    );
+
+    let f = emu.cutroom_json(&["fetch", id, "-o", s(&out), "--thumbnail", "--json"]);
+    let files = f["fetched"][0]["files"].as_object().unwrap();
+    let got: Vec<&String> = files.keys().collect();
+    assert_eq!(got, ["video", "thumbnail"], "{f}");
+    assert_eq!(f["fetched"][0]["cached"], true, "{f}");
+    assert!(files.values().all(|v| v["transfer_s"].is_null()), "{f}");
+}

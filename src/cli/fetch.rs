@@ -107,7 +107,10 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             }
             Entry::Ok(f) if !args.json => {
                 for file in f.files.values() {
-                    let how = if f.cached { "cached" } else { "fetched" };
+                    let how = match file.transfer_s {
+                        Some(_) => "fetched",
+                        None => "cached",
+                    };
                     println!(
                         "{how} {} ({} bytes, sha256 {})",
                         file.path.display(),

@@ -102,7 +102,7 @@ pub async fn fetch_video(
         client.log(format_args!("{name}: saved"));
         transfers.insert(variant, got.transfer.as_secs_f64());
     }
-    report(cache, entry, Some(id), &transfers)
+    report(cache, entry, Some(id), variants, &transfers)
 }
 
 /// Look job `id` up and download its `variant`. Where the content URL follows from the id
@@ -209,7 +209,7 @@ pub async fn fetch_url(
     let name = cache.name_for(&safe_name(stem), &source);
     let mut entry = cache.entry(&name, &source)?;
     if cache.verified(&entry, Variant::Video).is_some() {
-        return report(cache, entry, None, &BTreeMap::new());
+        return report(cache, entry, None, &[Variant::Video], &BTreeMap::new());
     }
     bar.status("downloading");
     let req = Request {
@@ -226,7 +226,7 @@ pub async fn fetch_url(
         .await?;
     cache.record(&name, &mut entry, Variant::Video, &got)?;
     let transfers = BTreeMap::from([(Variant::Video, got.transfer.as_secs_f64())]);
-    report(cache, entry, None, &transfers)
+    report(cache, entry, None, &[Variant::Video], &transfers)
 }
 
 /// How a URL is named in the cache and in reports: redacted (no user info, the query shown as
@@ -246,11 +246,13 @@ fn url_source(url: &Url) -> String {
     }
 }
 
-/// The report of an entry; `transfers` holds the variants downloaded in this run.
+/// The report of the `variants` asked for of an entry (its sidecar may hold others, from
+/// earlier runs); `transfers` holds the variants downloaded in this run.
 fn report(
     cache: &Cache,
     entry: Entry,
     id: Option<&str>,
+    variants: &[Variant],
     transfers: &BTreeMap<Variant, f64>,
 ) -> Result<Fetched> {
     let provenance = match entry.files.get(&Variant::Video) {
@@ -264,6 +266,7 @@ fn report(
         files: entry
             .files
             .into_iter()
+            .filter(|(v, _)| variants.contains(v))
             .map(|(v, f)| {
                 let r = FileReport {
                     path: cache.dir().join(&f.file),
