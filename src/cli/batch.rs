@@ -26,10 +26,10 @@ pub struct Args {
     spec: PathBuf,
     /// The variants: CSV (a header row of variable names) or TOML (`[[variant]]` tables); a
     /// `variant` column or key names each variant's directory.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     variants: PathBuf,
     /// The batch directory: one directory per variant, batch.json, the shared shot cache shots/.
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "DIR")]
     output: PathBuf,
     /// Run only shard K of N (K from 0): the variants are split by estimated work, the same
     /// way in every process.
@@ -40,18 +40,18 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     shards: Option<usize>,
     /// Variants assembled side by side (default: the cores), each encoder on one thread.
-    #[arg(long, short = 'j')]
+    #[arg(long, short = 'j', value_name = "N")]
     jobs: Option<usize>,
     /// Print the job running the batch's shards instead of running it: a Kubernetes Indexed
     /// Job manifest, or a Slurm sbatch array script (with `--shards`).
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, value_name = "k8s|slurm")]
     emit: Option<Engine>,
     /// The container image (`--emit k8s`).
     #[arg(long, default_value = "cutroom:latest", value_parser = image_ref)]
     image: String,
     /// The PersistentVolumeClaim holding the spec, its media and DIR, mounted at /work
     /// (`--emit k8s`).
-    #[arg(long, default_value = "cutroom-work", value_parser = claim_name)]
+    #[arg(long, value_name = "NAME", default_value = "cutroom-work", value_parser = claim_name)]
     claim: String,
     #[command(flatten)]
     render: RenderArgs,

@@ -94,7 +94,8 @@ pub enum MediaCommand {
     /// How it measures, the verdicts and the JSON: docs/sync.md.
     Sync(sync::Args),
 
-    /// Serve a local stand-in of the /v1/videos API (real marker clips, injectable faults).
+    /// Serve a local stand-in of a video service (openai, openrouter, fal or replicate dialect;
+    /// real marker clips, injectable faults).
     ///
     /// Endpoints, renders and counters: docs/emulate.md.
     Emulate(emulate::Args),
@@ -123,7 +124,8 @@ pub enum MediaCommand {
 /// image header readers).
 #[derive(clap::Subcommand)]
 pub enum NetworkCommand {
-    /// List, show, delete or remix render jobs on an OpenAI-compatible /v1/videos API.
+    /// List, show, delete or remix render jobs on a video service (delete and remix: openai
+    /// dialect only).
     ///
     /// Services, configuration and the JSON: docs/render.md.
     Videos(videos::Args),
