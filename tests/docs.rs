@@ -1,5 +1,6 @@
-//! The documentation: the option reference is what the clap definitions generate, and every
-//! relative link of the README and the guides leads somewhere.
+//! The documentation: the option reference is what the clap definitions generate, every
+//! relative link of the README and the guides leads somewhere, and every command line they
+//! show parses.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -150,4 +151,60 @@ fn relative_links_in_the_readme_and_the_guides_resolve() {
         }
     }
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+/// The `cutroom` command lines a Markdown text shows (`$ cutroom ...`, `\` continuations
+/// joined), without leading `VAR=value` settings and without what the shell adds after them
+/// (a comment, a pipe, a redirection, `&&`, a trailing `&`).
+fn example_commands(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let Some(first) = line.strip_prefix("$ ") else {
+            continue;
+        };
+        let mut cmd = first.to_string();
+        while let Some(head) = cmd.strip_suffix('\\') {
+            cmd = format!("{head} {}", lines.next().unwrap_or("").trim());
+        }
+        for end in [" # ", " | ", " > ", " && "] {
+            if let Some(i) = cmd.find(end) {
+                cmd.truncate(i);
+            }
+        }
+        let cmd = cmd.trim().trim_end_matches(" &").trim();
+        let words: Vec<&str> = cmd.split(' ').collect();
+        let start = words.iter().position(|w| !w.contains('=')).unwrap_or(0);
+        if words.get(start) == Some(&"cutroom") {
+            found.push(words[start..].join(" "));
+        }
+    }
+    found
+}
+
+#[test]
+fn every_example_command_line_parses() {
+    let exe = env!("CARGO_BIN_EXE_cutroom");
+    let mut shown = 0;
+    let mut refused = Vec::new();
+    for doc in documents() {
+        let text = std::fs::read_to_string(&doc).unwrap();
+        for cmd in example_commands(&text) {
+            shown += 1;
+            // The shell splits the words (quotes as written); `--help` at the end makes clap
+            // check every option and value before it, and stop before any work.
+            let line = format!("'{exe}'{} --help", &cmd["cutroom".len()..]);
+            let out = std::process::Command::new("sh")
+                .args(["-c", &line])
+                .output()
+                .expect("run sh");
+            if !out.status.success() {
+                let name = doc.strip_prefix(repo()).unwrap().display();
+                let err = String::from_utf8_lossy(&out.stderr);
+                refused.push(format!("{name}: $ {cmd}\n  {}", err.trim()));
+            }
+        }
+    }
+    assert!(shown >= 30, "only {shown} example command lines found");
+    assert!(refused.is_empty(), "{}", refused.join("\n"));
 }
