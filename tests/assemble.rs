@@ -1869,3 +1869,34 @@ fn every_file_the_report_names_exists() {
         );
     }
 }
+
+/// A cut whose last shot is 80 ms late fails its sync check although the whole file reads
+/// +0.1 ms: the summary line says why (the reason, with the late shot's offset and span), not
+/// just `sync fail (+0.1 ms)`, a figure inside the band.
+#[test]
+fn a_failed_sync_check_says_why_in_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (in_sync, late) = (d.join("in_sync.mp4"), d.join("late.mp4"));
+    marker_clip(&in_sync, 320, 180, 25, 10.0, 10.0, 0.0, &[]);
+    marker_clip(&late, 320, 180, 25, 6.0, 6.0, 80.0, &[]);
+    let spec = small_square_cut(
+        d,
+        "name = \"c\"\n[[shot]]\nsrc = \"in_sync.mp4\"\n[[shot]]\nsrc = \"late.mp4\"\n",
+    );
+    let out = d.join("out");
+    let run = cutroom(&["-q", "assemble", s(&spec), "-o", s(&out), "--json"]);
+    assert_eq!(run.status.code(), Some(3));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let o = &report["outputs"][0];
+    assert_eq!(o["sync_verdict"], "fail", "{o}");
+    let overall = o["sync_offset_ms"].as_f64().unwrap();
+    assert!(overall.abs() < 2.0, "{o}");
+    let reason = o["sync_reason"].as_str().unwrap();
+    assert!(reason.starts_with("audio 80.1 ms late at 10.0"), "{reason}");
+    // The same report, printed (the run reuses everything).
+    let run = cutroom(&["-q", "assemble", s(&spec), "-o", s(&out)]);
+    assert_eq!(run.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(text.contains(reason), "{text}");
+}

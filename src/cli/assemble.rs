@@ -73,6 +73,10 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                     .as_f64()
                     .map_or("no offset".into(), |m| format!("{m:+.1} ms")),
             );
+            // The offset above is the whole file's: a shot or window can fail on its own.
+            if o["sync_verdict"] != "pass" {
+                outln!("  sync: {}", o["sync_reason"].as_str().unwrap_or(""));
+            }
         }
         outln!("{}", report["timeline"].as_str().unwrap_or(""));
         outln!("{}", args.output.join("report.json").display());
