@@ -61,6 +61,7 @@ pub fn unused_audio(input: &Input) -> Option<String> {
 pub fn open_media(path: &Path) -> Result<(Input, Option<String>)> {
     check_file(path, "a media file")?;
     let input = Input::open(path).map_err(|e| match mp4::read_layout(path) {
+        Ok(None) if mp4::moov_cut_short(path).unwrap_or(false) => moov_cut_short(path),
         Ok(None) if looks_like_mp4(path) => Error::bad_input(
             path,
             "truncated or unfinished MP4: no moov box (the download or render was cut short)",
@@ -131,10 +132,14 @@ fn still_image(format: &str) -> Option<String> {
     }
 }
 
-/// Refuse an MP4/MOV whose sample tables point past the end of the file. A faststart file cut
-/// short still opens (its `moov` is whole) and just ends early; the tables say how much is
-/// missing, without reading the samples. Other containers pass.
+/// Refuse an MP4/MOV whose `moov` or sample tables run past the end of the file. A faststart
+/// file cut short still opens (its `moov` is whole) and just ends early; the tables say how much
+/// is missing, without reading the samples. Other containers pass.
 pub fn check_complete(path: &Path) -> Result<()> {
+    if mp4::moov_cut_short(path).unwrap_or(false) {
+        // FFmpeg opens one cut before its first track: a movie with no streams.
+        return Err(moov_cut_short(path));
+    }
     let Ok(Some(layout)) = mp4::read_layout(path) else {
         return Ok(());
     };
@@ -154,6 +159,15 @@ pub fn check_complete(path: &Path) -> Result<()> {
             count.present, count.total
         ),
     ))
+}
+
+/// The error for an MP4 whose `moov` box runs past the end of the file.
+fn moov_cut_short(path: &Path) -> Error {
+    Error::bad_input(
+        path,
+        "truncated or unfinished MP4: its moov box is cut short (the download or render was cut \
+         short)",
+    )
 }
 
 /// True when the file starts with an ISO-BMFF `ftyp` box.

@@ -143,10 +143,55 @@ impl Layout {
 
 /// Read the box layout of `path`; `None` when it is not an ISO-BMFF file or has no `moov`.
 pub fn read_layout(path: &Path) -> std::io::Result<Option<Layout>> {
+    let Some(top) = top_level(path)? else {
+        return Ok(None);
+    };
+    let Some(moov) = top.moov else {
+        return Ok(None);
+    };
+    let mut layout = Layout {
+        boxes: top.boxes,
+        movie_timescale: 0,
+        tracks: Vec::new(),
+    };
+    for (kind, body) in children(&moov) {
+        match kind {
+            b"mvhd" => layout.movie_timescale = mvhd_timescale(body).unwrap_or(0),
+            b"trak" => layout.tracks.push(parse_trak(body, top.len)),
+            _ => {}
+        }
+    }
+    Ok(Some(layout))
+}
+
+/// True when `path` is an ISO-BMFF file whose last top-level box is a `moov` that runs past
+/// the end of the file: a download or render cut short inside it, which FFmpeg may still open
+/// (a movie header and no tracks) when the cut comes before the first `trak`.
+pub fn moov_cut_short(path: &Path) -> std::io::Result<bool> {
+    Ok(top_level(path)?.is_some_and(|t| t.cut.as_deref() == Some("moov")))
+}
+
+/// The top-level boxes of a file.
+struct TopLevel {
+    /// File length in bytes.
+    len: u64,
+    boxes: Vec<TopBox>,
+    /// The body of the first whole `moov` (under 256 MB).
+    moov: Option<Vec<u8>>,
+    /// The type of the last box when it runs past the end of the file.
+    cut: Option<String>,
+}
+
+/// Walk the top-level boxes of `path`; `None` when it does not start like an ISO-BMFF file.
+fn top_level(path: &Path) -> std::io::Result<Option<TopLevel>> {
     let mut f = File::open(path)?;
     let len = f.metadata()?.len();
-    let mut boxes = Vec::new();
-    let mut moov = None;
+    let mut top = TopLevel {
+        len,
+        boxes: Vec::new(),
+        moov: None,
+        cut: None,
+    };
     let mut off = 0u64;
     while off + 8 <= len {
         f.seek(SeekFrom::Start(off))?;
@@ -168,47 +213,28 @@ pub fn read_layout(path: &Path) -> std::io::Result<Option<Layout>> {
         }
         if size < header || off + size > len {
             // A truncated last box: record what is there and stop.
-            boxes.push(TopBox {
+            top.boxes.push(TopBox {
                 kind: ascii(kind),
                 offset: off,
                 size: len - off,
             });
+            top.cut = Some(ascii(kind));
             break;
         }
-        if kind == b"moov" && moov.is_none() && size < 256 << 20 {
+        if kind == b"moov" && top.moov.is_none() && size < 256 << 20 {
             let mut body = vec![0u8; (size - header) as usize];
             f.read_exact(&mut body)?;
-            moov = Some(body);
+            top.moov = Some(body);
         }
-        boxes.push(TopBox {
+        top.boxes.push(TopBox {
             kind: ascii(kind),
             offset: off,
             size,
         });
         off += size;
     }
-    if boxes
-        .first()
-        .map(|b| b.kind != "ftyp" && b.kind != "moov" && b.kind != "free" && b.kind != "wide")
-        .unwrap_or(true)
-    {
-        return Ok(None);
-    }
-    let Some(moov) = moov else { return Ok(None) };
-    let file_len = len;
-    let mut layout = Layout {
-        boxes,
-        movie_timescale: 0,
-        tracks: Vec::new(),
-    };
-    for (kind, body) in children(&moov) {
-        match kind {
-            b"mvhd" => layout.movie_timescale = mvhd_timescale(body).unwrap_or(0),
-            b"trak" => layout.tracks.push(parse_trak(body, file_len)),
-            _ => {}
-        }
-    }
-    Ok(Some(layout))
+    let mp4_like = |b: &TopBox| ["ftyp", "moov", "free", "wide"].contains(&b.kind.as_str());
+    Ok(top.boxes.first().is_some_and(mp4_like).then_some(top))
 }
 
 fn ascii(b: &[u8]) -> String {

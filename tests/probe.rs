@@ -1500,3 +1500,30 @@ fn verify(python: &Path, files: &[&Path]) -> Vec<Value> {
         .unwrap()
         .clone()
 }
+
+/// A faststart MP4 cut inside its `moov` before the first track (a download stopped after a
+/// few hundred bytes) opens in FFmpeg as a 4 s movie without streams: probe listed it with
+/// exit 0 and sync called it inconclusive ("no video stream", exit 4). Both refuse it.
+#[test]
+fn an_mp4_cut_inside_its_moov_before_any_track_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.mp4");
+    marker_clip(&base, 360, 640, 30, 4.0, 4.0, 0.0, &[]);
+    let bytes = std::fs::read(&base).unwrap();
+    let moov = bytes.windows(4).position(|w| w == b"moov").unwrap() - 4;
+    let cut = dir.path().join("cut.mp4");
+    // Inside the movie header (`mvhd` follows the 8-byte `moov` header).
+    std::fs::write(&cut, &bytes[..moov + 8 + 60]).unwrap();
+    for cmd in ["probe", "sync"] {
+        let run = cutroom(&[cmd, cut.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{cmd}: {err}");
+        assert!(
+            err.contains(&format!(
+                "{}: truncated or unfinished MP4: its moov box is cut short",
+                cut.display()
+            )),
+            "{cmd}: {err}"
+        );
+    }
+}
