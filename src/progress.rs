@@ -76,13 +76,15 @@ pub struct Damaged {
     pub packets: u64,
 }
 
-/// Passes everything on to another sink and keeps the damaged packets reported through it, for
-/// a command's report. A stream decoded more than once (a file exported in several waves) is
-/// counted and warned about once, with the most any one decode skipped. Jobs' sinks
+/// Passes everything on to another sink and keeps the warnings and damaged packets reported
+/// through it, for a command's report (its `--json` carries what it said on stderr). A stream
+/// decoded more than once (a file exported in several waves) is counted and warned about once,
+/// with the most any one decode skipped; a warning given twice is kept once. Jobs' sinks
 /// ([`Progress::job`]) are not counted.
 pub struct Tally<'a> {
     inner: &'a dyn Progress,
     seen: Mutex<BTreeMap<(PathBuf, Stream), u64>>,
+    warnings: Mutex<Vec<String>>,
 }
 
 impl<'a> Tally<'a> {
@@ -91,7 +93,13 @@ impl<'a> Tally<'a> {
         Self {
             inner,
             seen: Mutex::new(BTreeMap::new()),
+            warnings: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The warnings given so far (damaged packets are in [`Tally::damaged_packets`]), in order.
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings.lock().expect("no poisoned tally").clone()
     }
 
     /// The damaged packets reported so far, by file and stream.
@@ -127,6 +135,12 @@ impl Progress for Tally<'_> {
         self.inner.finish(outcome);
     }
     fn warn(&self, msg: &str) {
+        {
+            let mut kept = self.warnings.lock().expect("no poisoned tally");
+            if !kept.iter().any(|w| w == msg) {
+                kept.push(msg.to_string());
+            }
+        }
         self.inner.warn(msg);
     }
     fn note(&self, msg: &str) {

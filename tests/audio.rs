@@ -1434,6 +1434,70 @@ fn swap_folds_a_five_one_soundtrack_down_without_clipping() {
     );
 }
 
+/// `--loudness` is the loudness of the soundtrack as written: a 0.1 s sting at the start of a
+/// 6 s clip (which the AAC priming shortens by 21 ms) still reads the target (it read -15.0
+/// LUFS for -14), and a target the output does not get is said, on stderr and in `--json`.
+#[test]
+fn swap_loudness_is_met_on_the_output_or_said_to_be_missed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sting = d.join("sting.wav");
+    ff(&["-f", "lavfi", "-i", "sine=f=440:d=0.1:r=48000", s(&sting)]);
+    let clip = fixture("marker_portrait_30.mp4");
+    let out = d.join("out.mp4");
+    let run = |audio: &Path, clip: &Path, lufs: &str| {
+        let run = cutroom(&[
+            "swap",
+            s(clip),
+            "--audio",
+            s(audio),
+            "--loudness",
+            lufs,
+            "-o",
+            s(&out),
+            "--json",
+        ]);
+        assert!(run.status.success(), "{run:?}");
+        let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        (v, String::from_utf8_lossy(&run.stderr).into_owned())
+    };
+    let (v, err) = run(&sting, &clip, "-14");
+    let theirs = ebur128(&out).integrated;
+    assert!((theirs + 14.0).abs() <= 0.15, "{theirs} LUFS; {v}");
+    assert_eq!(v["warnings"], serde_json::json!([]), "{v} {err}");
+
+    // A sine cannot be louder than its peak: -0.5 LUFS under a -1 dBTP ceiling is out of reach.
+    let (v, err) = run(&fixture("music.wav"), &clip, "-0.5");
+    let got = v["loudness"]["integrated_lufs"].as_f64().unwrap();
+    let said = format!(
+        "--loudness -0.5: the soundtrack reaches {got:.1} LUFS, as loud as the -1 dBTP true-peak \
+         ceiling (--true-peak) allows"
+    );
+    assert_eq!(v["warnings"], serde_json::json!([said]), "{v}");
+    assert!(err.contains(&format!("cutroom: warning: {said}")), "{err}");
+
+    // An output under one gating block cannot be measured: its level is left, and that is said.
+    let short = d.join("short.mp4");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=s=160x120:r=25:d=0.2",
+        "-pix_fmt",
+        "yuv420p",
+        s(&short),
+    ]);
+    let (v, _) = run(&sting, &short, "-14");
+    assert_eq!(
+        v["warnings"],
+        serde_json::json!([
+            "--loudness -14: the soundtrack is too short to measure (under 0.4 s), so its level \
+             is left as it is"
+        ]),
+        "{v}"
+    );
+}
+
 /// A sound shorter than one 400 ms gating block has no integrated loudness because it is too
 /// short, not because it is silent: the lines say so beside its true peak.
 #[test]
@@ -1603,13 +1667,28 @@ fn a_soundtrack_with_two_audio_tracks_uses_the_default_one_and_says_so() {
         "measured {got}, the default track is {want}"
     );
     assert!(err.contains(&left_out), "{err}");
+    // The report carries what was said on stderr.
+    let said = |w: &serde_json::Value| {
+        w.as_array().map(Vec::len) == Some(1) && w[0].as_str().unwrap().starts_with(&left_out)
+    };
+    assert!(said(&v["files"][0]["warnings"]), "{v}");
 
     let out = dir.path().join("swapped.mp4");
     let clip = fixture("marker_portrait_30.mp4");
-    let run = cutroom(&["swap", s(&clip), "--audio", s(&two), "-o", s(&out)]);
+    let run = cutroom(&[
+        "swap",
+        s(&clip),
+        "--audio",
+        s(&two),
+        "-o",
+        s(&out),
+        "--json",
+    ]);
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{err}");
     assert!(err.contains(&left_out), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert!(said(&v["warnings"]), "{v}");
     let laid = ebur128(&out).integrated;
     assert!(
         (laid - want).abs() < 1.0,

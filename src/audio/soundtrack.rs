@@ -44,8 +44,13 @@ impl Level {
     }
 }
 
-/// Most encodes [`master`] makes to bring the encoded true peak under the ceiling.
-const MAX_ENCODES: usize = 6;
+/// Most encodes made again because the encoded loudness missed the target.
+const MAX_REAIMS: usize = 2;
+/// Most encodes [`master`] makes: 6 to bring the encoded true peak under the ceiling, and the
+/// re-aims.
+const MAX_ENCODES: usize = 6 + MAX_REAIMS;
+/// How far the encoded loudness may be from the target, LU.
+const LOUDNESS_TOLERANCE_LU: f64 = 0.05;
 
 /// A soundtrack ready to be written under (part of) a picture.
 pub struct Finished {
@@ -157,7 +162,9 @@ pub struct Mastered {
 /// measured mix), and every figure reported is that measurement. With a ceiling, when the
 /// encoded true peak is over it, the limiter's ceiling is lowered by the overshoot and the
 /// level applied and encoded again (at most `MAX_ENCODES` times), so the file holds the
-/// ceiling. The work is done in `out`'s own buffer, so long sound is never held twice (a
+/// ceiling. A normalised sound whose encode misses the target by more than 0.05 LU (the AAC
+/// priming hides its first 21 ms: all of a short sting's start) is aimed again by the miss.
+/// The work is done in `out`'s own buffer, so long sound is never held twice (a
 /// retry levels the levelled sound again). Every command that writes a soundtrack (swap, duck,
 /// concat, export) masters it here.
 pub fn master(mut out: Pcm, level: Level) -> Result<Mastered> {
@@ -167,16 +174,27 @@ pub fn master(mut out: Pcm, level: Level) -> Result<Mastered> {
         Level::Normalize(t) => Some(t.true_peak_db),
     };
     let mut aim = ceiling.unwrap_or(0.0);
+    // The loudness normalised to: the target, moved by what the encode missed it by.
+    let mut aim_lufs = match level {
+        Level::Normalize(t) => t.integrated_lufs,
+        _ => 0.0,
+    };
+    let mut reaims = 0;
     for _ in 0..MAX_ENCODES {
+        // Whether the sound before encoding reached `aim_lufs` (the ceiling may not allow it).
+        let mut reached = false;
         match level {
-            Level::Normalize(target) => {
-                loudness::normalize(
+            Level::Normalize(_) => {
+                let got = loudness::normalize(
                     &mut out,
                     &LoudnessTarget {
+                        integrated_lufs: aim_lufs,
                         true_peak_db: aim,
-                        ..target
                     },
                 )?;
+                reached = got
+                    .integrated_lufs
+                    .is_some_and(|l| (l - aim_lufs).abs() <= LOUDNESS_TOLERANCE_LU);
             }
             Level::Limit(_) => {
                 limiter::limit(&mut out, aim);
@@ -190,17 +208,29 @@ pub fn master(mut out: Pcm, level: Level) -> Result<Mastered> {
             levels.add(run)
         })?;
         let tp = peak.db()?;
-        match (ceiling, tp) {
-            (Some(c), Some(tp)) if tp > c => aim -= tp - c + 0.05,
-            _ => {
-                return Ok(Mastered {
-                    pcm: out,
-                    encoded,
-                    loudness: levels.report(tp)?,
-                    encoded_true_peak_dbtp: tp,
-                })
+        let loudness = levels.report(tp)?;
+        if let (Some(c), Some(tp)) = (ceiling, tp) {
+            if tp > c {
+                aim -= tp - c + 0.05;
+                continue;
             }
         }
+        if let (Level::Normalize(t), Some(e)) = (level, loudness.integrated_lufs) {
+            // The encode lost loudness the sound had (its priming hides the first 21 ms, all
+            // of a short sting's start): aim again by the miss.
+            let miss = t.integrated_lufs - e;
+            if reached && reaims < MAX_REAIMS && miss.abs() > LOUDNESS_TOLERANCE_LU {
+                reaims += 1;
+                aim_lufs += miss;
+                continue;
+            }
+        }
+        return Ok(Mastered {
+            pcm: out,
+            encoded,
+            loudness,
+            encoded_true_peak_dbtp: tp,
+        });
     }
     Err(Error::Media(cutroom_ffi::Error::Ffmpeg {
         op: "encode the soundtrack".into(),

@@ -3,6 +3,7 @@
 use cutroom::audio::fit::{Fit, Placement};
 use cutroom::audio::loudness::{check_true_peak, LoudnessReport, LoudnessTarget};
 use cutroom::audio::soundtrack::{Level, SoundtrackReport, RATE};
+use cutroom::progress::{Progress, Tally};
 use cutroom::{Error, Result};
 
 /// Where the new audio goes on the picture.
@@ -63,17 +64,17 @@ impl PlaceArgs {
         secs_to_frames(self.fade_out).max(0) as usize
     }
 
-    /// Warn on stderr when `--offset` put the new audio after the end of the output `written`
-    /// (none of it is heard: `--offset 100` meant as milliseconds, say).
-    pub fn warn_past_end(&self, written: &SoundtrackReport) {
+    /// The warning for an `--offset` that put the new audio after the end of the output
+    /// `written` (none of it is heard: `--offset 100` meant as milliseconds, say).
+    pub fn past_end(&self, written: &SoundtrackReport) -> Option<String> {
         let len = written.frames as f64 / f64::from(written.rate.max(1));
-        if self.offset >= len {
-            eprintln!(
-                "cutroom: warning: --offset {}: the new audio starts after the output ends \
-                 ({len:.3} s), so none of it is heard (--offset is in seconds)",
+        (self.offset >= len).then(|| {
+            format!(
+                "--offset {}: the new audio starts after the output ends ({len:.3} s), so none \
+                 of it is heard (--offset is in seconds)",
                 self.offset
-            );
-        }
+            )
+        })
     }
 }
 
@@ -110,6 +111,29 @@ impl LoudnessArgs {
                 .map(Level::Normalize)
                 .map_err(Error::Usage),
         }
+    }
+}
+
+/// The warning for a `--loudness` target the soundtrack `written` did not get: one it is too
+/// short or too quiet to be measured for (left as it was), or one the true-peak ceiling keeps
+/// it under.
+pub fn level_warning(level: Level, written: &SoundtrackReport) -> Option<String> {
+    let Level::Normalize(target) = level else {
+        return None;
+    };
+    let secs = written.frames as f64 / f64::from(written.rate.max(1));
+    match written.loudness.integrated_lufs {
+        None => Some(format!(
+            "--loudness {}: the soundtrack is {}, so its level is left as it is",
+            target.integrated_lufs,
+            LoudnessReport::unmeasured(secs)
+        )),
+        Some(got) if got < target.integrated_lufs - 0.1 => Some(format!(
+            "--loudness {}: the soundtrack reaches {got:.1} LUFS, as loud as the {} dBTP \
+             true-peak ceiling (--true-peak) allows",
+            target.integrated_lufs, target.true_peak_db
+        )),
+        Some(_) => None,
     }
 }
 
@@ -150,17 +174,43 @@ pub struct Written {
     pub sample_rate: u32,
     /// EBU R128 figures of the encoded soundtrack.
     pub loudness: cutroom::audio::loudness::LoudnessReport,
+    /// The warnings the run printed on stderr.
+    pub warnings: Vec<String>,
 }
 
 impl Written {
-    /// The report of `f`, written to `path`.
-    pub fn of(path: &std::path::Path, f: &cutroom::audio::soundtrack::SoundtrackReport) -> Self {
+    /// The report of `f`, written to `path`, with the run's `warnings`.
+    pub fn of(
+        path: &std::path::Path,
+        f: &cutroom::audio::soundtrack::SoundtrackReport,
+        warnings: Vec<String>,
+    ) -> Self {
         Self {
             output: path.display().to_string(),
             duration_s: f.frames as f64 / f64::from(f.rate),
             video_cut: f.cut,
             sample_rate: f.rate,
             loudness: f.loudness,
+            warnings,
         }
     }
+}
+
+/// Say what the result of a soundtrack command (`swap`, `duck`) tells about its options, the
+/// `--offset` past the end and the `--loudness` target not reached, through `tally` (so on
+/// stderr and kept); then every warning of the run, for `--json`.
+pub fn run_warnings(
+    tally: &Tally,
+    place: &PlaceArgs,
+    level: Level,
+    written: &SoundtrackReport,
+) -> Vec<String> {
+    for w in place
+        .past_end(written)
+        .into_iter()
+        .chain(level_warning(level, written))
+    {
+        tally.warn(&w);
+    }
+    tally.warnings()
 }

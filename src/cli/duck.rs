@@ -1,6 +1,6 @@
 //! `cutroom duck VIDEO --music FILE -o OUT`.
 
-use super::audio_args::{summary, LoudnessArgs, PlaceArgs, Written};
+use super::audio_args::{run_warnings, summary, LoudnessArgs, PlaceArgs, Written};
 use super::bars::Bars;
 use super::provenance_args::ProvenanceArgs;
 use super::Global;
@@ -9,6 +9,7 @@ use cutroom::audio::fit::Fit;
 use cutroom::audio::sidechain::{check_threshold, DuckShape, Threshold};
 use cutroom::audio::soundtrack::Level;
 use cutroom::error::exit;
+use cutroom::progress::Tally;
 use cutroom::provenance::{Edit, Step};
 use cutroom::{Error, Result};
 use std::path::PathBuf;
@@ -92,13 +93,14 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         .with_all([ducked])
         .with_all(level.step());
     let bars = Bars::new(global.quiet);
+    let tally = Tally::new(&bars);
     let opts = DuckOptions {
         placement: args.place.placement(Fit::Loop)?,
         fade_out: args.place.fade_out_frames(),
         threshold: args.threshold,
         shape,
         level,
-        sign: args.provenance.signing(edit, &args.output, &bars)?,
+        sign: args.provenance.signing(edit, &args.output, &tally)?,
     };
     let files = DuckFiles {
         video: &args.video,
@@ -107,8 +109,8 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         out: &args.output,
         stems: args.stems.as_deref(),
     };
-    let report = duck(&files, &opts, &bars)?;
-    args.place.warn_past_end(&report.soundtrack);
+    let report = duck(&files, &opts, &tally)?;
+    let warnings = run_warnings(&tally, &args.place, level, &report.soundtrack);
     if args.json {
         #[derive(serde::Serialize)]
         struct Json<'a> {
@@ -119,7 +121,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             stems: &'a [PathBuf],
         }
         super::print_json(&Json {
-            written: Written::of(&args.output, &report.soundtrack),
+            written: Written::of(&args.output, &report.soundtrack, warnings),
             speech_threshold_dbfs: report.threshold_dbfs,
             speech: report.speech.iter().map(|&(a, b)| [a, b]).collect(),
             stems: &report.stems,

@@ -32,6 +32,8 @@ struct Measured {
     #[serde(flatten)]
     loudness: LoudnessReport,
     damaged_packets: u64,
+    /// What was said on stderr about the file (the audio tracks left out).
+    warnings: Vec<String>,
 }
 
 fn measure_file(path: &Path, progress: &dyn Progress) -> Result<Measured> {
@@ -44,6 +46,7 @@ fn measure_file(path: &Path, progress: &dyn Progress) -> Result<Measured> {
         duration_s: pcm.frames() as f64 / f64::from(pcm.rate),
         loudness: measure(&pcm)?,
         damaged_packets: tally.damaged_packets().iter().map(|d| d.packets).sum(),
+        warnings: tally.warnings(),
     })
 }
 

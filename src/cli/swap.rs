@@ -1,6 +1,6 @@
 //! `cutroom swap VIDEO --audio FILE -o OUT`.
 
-use super::audio_args::{summary, LoudnessArgs, PlaceArgs, Written};
+use super::audio_args::{run_warnings, summary, LoudnessArgs, PlaceArgs, Written};
 use super::bars::Bars;
 use super::provenance_args::ProvenanceArgs;
 use super::Global;
@@ -8,6 +8,7 @@ use cutroom::audio::fit::Fit;
 use cutroom::audio::soundtrack::Level;
 use cutroom::audio::swap::{swap, SwapOptions};
 use cutroom::error::exit;
+use cutroom::progress::Tally;
 use cutroom::provenance::Edit;
 use cutroom::Result;
 use std::path::PathBuf;
@@ -40,16 +41,17 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     let level = args.loudness.level(Level::Keep)?;
     let edit = Edit::of([&args.video, &args.audio]).with_all(level.step());
     let bars = Bars::new(global.quiet);
+    let tally = Tally::new(&bars);
     let opts = SwapOptions {
         placement,
         fade_out: args.place.fade_out_frames(),
         level,
-        sign: args.provenance.signing(edit, &args.output, &bars)?,
+        sign: args.provenance.signing(edit, &args.output, &tally)?,
     };
-    let finished = swap(&args.video, &args.audio, &args.output, &opts, &bars)?;
-    args.place.warn_past_end(&finished);
+    let finished = swap(&args.video, &args.audio, &args.output, &opts, &tally)?;
+    let warnings = run_warnings(&tally, &args.place, level, &finished);
     if args.json {
-        super::print_json(&Written::of(&args.output, &finished));
+        super::print_json(&Written::of(&args.output, &finished, warnings));
     } else {
         outln!("{}", summary(&args.output, &finished));
     }
