@@ -1438,6 +1438,72 @@ mod provenance {
         );
     }
 
+    /// `batch` signs as `assemble` does: with the signing options or their environment when
+    /// the spec has no `[provenance]`, and a bad key given so stops it before any variant.
+    #[test]
+    fn a_batch_signs_with_the_signing_options_and_their_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let (cert, key) = signing_cert(d, "editor", "ec");
+        let spec = d.join("cut.toml");
+        let text = format!(
+            "name = \"promo-{{{{lang}}}}\"\noutputs = [\"square\"]\n[vars]\nlang = \"en\"\n\
+             [[shot]]\nsrc = \"{}\"\nout = \"1\"\n[[text]]\ntext = \"{{{{lang}}}}\"\n\
+             [sync]\nfail_on_error = false\n",
+            s(&fixture("marker_landscape_25.mp4")),
+        );
+        std::fs::write(&spec, text).unwrap();
+        let variants = d.join("variants.csv");
+        std::fs::write(&variants, "variant,lang\nen,en\nfr,fr\n").unwrap();
+        let batch = |out: &Path, env: &[(&str, &Path)], more: &[&str]| {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_cutroom"));
+            c.args([
+                "-q",
+                "batch",
+                s(&spec),
+                "--variants",
+                s(&variants),
+                "-o",
+                s(out),
+            ])
+            .args(more);
+            for (k, v) in env {
+                c.env(k, v);
+            }
+            c.output().unwrap()
+        };
+        let env_out = d.join("by-env");
+        succeeded(batch(
+            &env_out,
+            &[("CUTROOM_SIGN_CERT", &cert), ("CUTROOM_SIGN_KEY", &key)],
+            &[],
+        ));
+        let opt_out = d.join("by-option");
+        succeeded(batch(
+            &opt_out,
+            &[],
+            &["--sign-cert", s(&cert), "--sign-key", s(&key)],
+        ));
+        for out in [&env_out, &opt_out] {
+            for lang in ["en", "fr"] {
+                let file = out.join(lang).join(format!("promo-{lang}.square.mp4"));
+                let p = probe_one(&file)["provenance"].clone();
+                assert_eq!(p["signer"], "editor", "{}: {p}", file.display());
+                assert_eq!(p["signature_valid"], true, "{}: {p}", file.display());
+            }
+        }
+        let bad_out = d.join("bad");
+        let run = batch(
+            &bad_out,
+            &[("CUTROOM_SIGN_CERT", &cert), ("CUTROOM_SIGN_KEY", &cert)],
+            &[],
+        );
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{err}");
+        assert!(err.contains(s(&cert)), "{err}");
+        assert!(!bad_out.exists(), "nothing written");
+    }
+
     #[test]
     fn a_batch_asks_its_time_stamp_authority_once_before_any_variant() {
         let dir = tempfile::tempdir().unwrap();

@@ -55,6 +55,10 @@ pub struct Args {
     claim: String,
     #[command(flatten)]
     render: RenderArgs,
+    /// Signing, as in `assemble`: these options (or their environment) over each variant's
+    /// `[provenance]`.
+    #[command(flatten)]
+    provenance: ProvenanceArgs,
     /// Print batch.json on stdout.
     #[arg(long)]
     json: bool,
@@ -121,13 +125,17 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         None => (0..variants.len()).collect(),
     };
     let (client, opts) = args.render.client_and_options()?;
-    // Each variant signed as its spec's `[provenance]` asks (a bad key is that variant's
-    // error); the time-stamp authorities asked once, before any work.
+    // A key given here (options, environment) is every variant's: a bad one stops the batch.
+    if args.provenance.sign_cert.is_some() || args.provenance.sign_key.is_some() {
+        args.provenance.policy(client.config().ca_cert.as_deref())?;
+    }
+    // Each variant signed as `assemble` would sign it (a bad key in its spec is that
+    // variant's error); the time-stamp authorities asked once, before any work.
     let policies: Vec<Result<Policy>> = cuts
         .iter()
         .map(|c| {
             let cut = c.as_ref().map_err(clone_err)?;
-            policy(cut, &ProvenanceArgs::default(), &client)
+            policy(cut, &args.provenance, &client)
         })
         .collect();
     check_tsa(mine.iter().filter_map(|&i| policies[i].as_ref().ok()))?;

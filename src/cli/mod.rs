@@ -111,7 +111,7 @@ pub enum MediaCommand {
     /// shardable over a Kubernetes Indexed Job or a Slurm job array.
     ///
     /// Variables, variants and sharding: docs/batch.md.
-    Batch(batch::Args),
+    Batch(Box<batch::Args>),
     /// Print the JSON Schema of the assemble spec (cut.toml / cut.json), or of an export card
     /// or overlays file.
     ///
@@ -193,7 +193,7 @@ pub fn run_media(cmd: MediaCommand, global: &Global) -> Result<i32> {
         MediaCommand::Emulate(a) => emulate::run(a, global),
         MediaCommand::Export(a) => export::run(a, global),
         MediaCommand::Assemble(a) => assemble::run(a, global),
-        MediaCommand::Batch(a) => batch::run(a, global),
+        MediaCommand::Batch(a) => batch::run(*a, global),
         MediaCommand::Schema(a) => schema::run(a),
     }
 }
