@@ -1615,6 +1615,87 @@ out = "2"
         );
     }
 
+    /// The files an emitted Kubernetes job's pods read (a CA, a model catalog, a signing key)
+    /// come with it as this shell names them (options passed on, the signing variables as
+    /// values, a time-stamp authority's password from the Secret); each one off the volume is
+    /// warned of, by the option or variable that gave it.
+    #[test]
+    fn an_emitted_kubernetes_job_carries_the_files_it_reads_and_warns_of_those_off_its_volume() {
+        let dir = tempfile::tempdir().unwrap();
+        write_batch(dir.path());
+        let run = Command::new(env!("CARGO_BIN_EXE_cutroom"))
+            .args([
+                "batch",
+                "cut.toml",
+                "--variants",
+                "variants.csv",
+                "-o",
+                "out",
+            ])
+            .args([
+                "--shards",
+                "2",
+                "--emit",
+                "k8s",
+                "--providers",
+                "/srv/models.toml",
+            ])
+            .args(["--ca-cert", "/etc/corp/ca.pem"])
+            .current_dir(dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap())
+            .env("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
+            .env("CUTROOM_SIGN_CERT", "keys/chain.pem")
+            .env("CUTROOM_SIGN_KEY", "/home/me/signer.key")
+            .env(
+                "CUTROOM_SIGN_TSA",
+                "https://tsa-user:tsa-pw-77@tsa.example/",
+            )
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{run:?}");
+        let (out, err) = (
+            String::from_utf8(run.stdout).unwrap(),
+            String::from_utf8(run.stderr).unwrap(),
+        );
+        for (given, path) in [
+            ("--ca-cert", "/etc/corp/ca.pem"),
+            ("--providers", "/srv/models.toml"),
+            ("CUTROOM_SIGN_KEY", "/home/me/signer.key"),
+        ] {
+            assert!(
+                err.contains(&format!("warning: {given} {path} is not under /work"))
+                    && err.contains("the pods will not find it"),
+                "{given}: {err}"
+            );
+        }
+        assert!(!err.contains("keys/chain.pem"), "{err}");
+        // The machine's own trust store setting is neither passed on nor warned of.
+        assert!(!err.contains("SSL_CERT_FILE"), "{err}");
+        assert!(!out.contains("SSL_CERT_FILE"), "{out}");
+        assert!(
+            !out.contains("tsa-pw-77") && !err.contains("tsa-pw-77"),
+            "{out}{err}"
+        );
+        let job: Value = serde_json::from_str(&out).unwrap();
+        let env = &job["spec"]["template"]["spec"]["containers"][0]["env"];
+        let var = |name: &str| {
+            env.as_array()
+                .unwrap()
+                .iter()
+                .find(|v| v["name"] == name)
+                .unwrap_or_else(|| panic!("no {name} in {env}"))
+                .clone()
+        };
+        assert_eq!(var("CUTROOM_SIGN_CERT")["value"], "keys/chain.pem");
+        assert_eq!(var("CUTROOM_SIGN_KEY")["value"], "/home/me/signer.key");
+        let from = &var("CUTROOM_SIGN_TSA")["valueFrom"]["secretKeyRef"];
+        assert_eq!(from["name"], "cutroom-keys", "{env}");
+        assert!(err.contains("--from-literal=CUTROOM_SIGN_TSA="), "{err}");
+        let command = job["spec"]["template"]["spec"]["containers"][0]["command"].to_string();
+        assert!(command.contains("/srv/models.toml"), "{command}");
+    }
+
     /// The shards of an emitted job run with every option the batch was given (where the API
     /// is, the budget, the limits), not only the spec, the variants and the directory; the
     /// engine's own options are not passed on.

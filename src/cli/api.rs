@@ -186,6 +186,18 @@ pub struct RenderArgs {
 }
 
 impl RenderArgs {
+    /// The files these options name, each with its option and environment variable.
+    pub fn files(&self) -> Vec<(&'static str, Option<&'static str>, &std::path::Path)> {
+        let mut files = Vec::new();
+        if let Some(p) = &self.api.ca_cert {
+            files.push(("--ca-cert", Some("SSL_CERT_FILE"), p.as_path()));
+        }
+        if let Some(p) = &self.providers {
+            files.push(("--providers", None, p.as_path()));
+        }
+        files
+    }
+
     /// Run `fut` (a whole command) within `--timeout`.
     pub fn block_on<F: std::future::Future>(&self, fut: F) -> Result<F::Output> {
         self.wait.block_on(fut)

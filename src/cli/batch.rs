@@ -328,19 +328,50 @@ fn emit_job(args: &Args, engine: Engine) -> Result<i32> {
         env,
     };
     if let Engine::K8s = engine {
-        for (flag, path, why) in [
-            ("the spec", &args.spec, "the pods will not find it"),
-            ("--variants", &args.variants, "the pods will not find it"),
+        let missing = "the pods will not find it";
+        let mut paths: Vec<(String, &Path, &str)> = vec![
+            ("the spec".into(), &args.spec, missing),
+            ("--variants".into(), &args.variants, missing),
             (
-                "-o",
+                "-o".into(),
                 &args.output,
                 "each pod would write into its own container and the shards would not share \
                  one output directory",
             ),
-        ] {
+        ];
+        let sign = &args.provenance;
+        let signing = [
+            (
+                "--sign-cert",
+                Some("CUTROOM_SIGN_CERT"),
+                sign.sign_cert.as_deref(),
+            ),
+            (
+                "--sign-key",
+                Some("CUTROOM_SIGN_KEY"),
+                sign.sign_key.as_deref(),
+            ),
+        ];
+        let files = args
+            .render
+            .files()
+            .into_iter()
+            .map(|(f, v, p)| (f, v, Some(p)));
+        // The pods read a file given by an option (passed on) or by a variable they get.
+        for (flag, var, path) in files.chain(signing) {
+            let Some(path) = path else { continue };
+            let given = match var {
+                Some(var) if !argv.iter().any(|a| a.split('=').next() == Some(flag)) => var,
+                _ => flag,
+            };
+            if given == flag || POD_SETTINGS.contains(&given) {
+                paths.push((given.into(), path, missing));
+            }
+        }
+        for (given, path, why) in paths {
             if emit::off_volume(path) {
                 eprintln!(
-                    "cutroom: warning: {flag} {} is not under {} (the volume every pod mounts, \
+                    "cutroom: warning: {given} {} is not under {} (the volume every pod mounts, \
                      its working directory): {why}; give a path relative to it",
                     path.display(),
                     emit::VOLUME
@@ -360,14 +391,24 @@ fn emit_job(args: &Args, engine: Engine) -> Result<i32> {
 /// [`emit::SECRET`] (named on stderr, never their values).
 fn pod_env() -> Vec<emit::EnvVar> {
     let set = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
-    let mut env: Vec<emit::EnvVar> = API_SETTINGS
+    // A time-stamp authority's URL may carry a user and password (sent as basic auth).
+    let tsa = set(TSA_VAR).map(|v| {
+        let secret = reqwest::Url::parse(&v)
+            .map_or(true, |u| !u.username().is_empty() || u.password().is_some());
+        (secret, v)
+    });
+    let mut env: Vec<emit::EnvVar> = POD_SETTINGS
         .iter()
         .filter_map(|&var| set(var).map(|v| emit::EnvVar::Value(var.into(), v)))
         .collect();
+    if let Some((false, v)) = &tsa {
+        env.push(emit::EnvVar::Value(TSA_VAR.into(), v.clone()));
+    }
     let keys: Vec<&str> = Provider::ALL
         .iter()
         .map(|p| p.key_var())
         .filter(|&k| set(k).is_some())
+        .chain(tsa.filter(|t| t.0).map(|_| TSA_VAR))
         .collect();
     if !keys.is_empty() {
         let literals: Vec<String> = keys
@@ -386,10 +427,18 @@ fn pod_env() -> Vec<emit::EnvVar> {
     env
 }
 
-/// The environment variables that say where the API is and how to speak to it (not secrets).
-const API_SETTINGS: [&str; 4] = [
+/// The time-stamp authority's variable: in the pods as a value, or from the Secret when its URL
+/// holds user info.
+const TSA_VAR: &str = "CUTROOM_SIGN_TSA";
+
+/// The environment variables that say where the API is and how to speak to it, and which
+/// files to sign with (not secrets). `SSL_CERT_FILE` is the machine's, not cutroom's: the pods
+/// trust what their image does, and `--ca-cert` more.
+const POD_SETTINGS: [&str; 6] = [
     "CUTROOM_BASE_URL",
     "OPENAI_BASE_URL",
     "CUTROOM_PROVIDER",
     "OPENAI_AUTH_HEADER",
+    "CUTROOM_SIGN_CERT",
+    "CUTROOM_SIGN_KEY",
 ];
