@@ -938,3 +938,88 @@ fn of_several_audio_tracks_the_default_one_is_checked_and_the_others_named() {
         "{warnings:?}"
     );
 }
+
+/// The fields of a table of docs/sync.md whose header row starts with `| {first} |`: each row's
+/// first cell's names (`frame_rate`, `duration_s`; `windows[]` as `windows`), with the
+/// `{a, b}` keys its meaning lists for an object.
+fn documented_fields(first: &str) -> Vec<(String, Vec<String>)> {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/sync.md"))
+        .unwrap();
+    let table = doc
+        .split(&format!("| {first} |"))
+        .nth(1)
+        .expect("the table")
+        .split("\n\n")
+        .next()
+        .unwrap();
+    let mut fields = Vec::new();
+    for row in table.lines().skip(2) {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        let keys = |cell: &str| -> Vec<String> {
+            match cell.trim().strip_prefix("`{") {
+                Some(rest) => rest
+                    .split('}')
+                    .next()
+                    .unwrap()
+                    .split(", ")
+                    .map(|k| k.trim_end_matches("[]").to_string())
+                    .collect(),
+                None => Vec::new(),
+            }
+        };
+        let object_keys = if cells[1].starts_with("object") {
+            keys(cells[2])
+        } else {
+            Vec::new()
+        };
+        for name in cells[0].trim_start_matches("| ").split(", ") {
+            let name = name.trim_matches('`').trim_end_matches("[]");
+            fields.push((name.to_string(), object_keys.clone()));
+        }
+    }
+    fields
+}
+
+/// Every field docs/sync.md lists is in every report, whatever the file carries (a field that
+/// does not apply is null): `methods.events` of a file without audio or without video lacked
+/// `pairs`, `visual_events` and `audio_onsets`.
+#[test]
+fn every_documented_field_is_in_every_report() {
+    let top = documented_fields("field");
+    let container = documented_fields("container field");
+    assert!(
+        top.len() > 20 && container.len() > 20,
+        "{top:?} {container:?}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let voice = dir.path().join("voice.m4a");
+    ff(&["-i", s(&fixture("dialogue.wav")), "-c:a", "aac", s(&voice)]);
+    let files = [fixture("short_audio.mp4"), fixture("no_audio.mp4"), voice];
+    let args: Vec<&str> = files.iter().map(|p| s(p)).collect();
+    let (_, reports) = sync_json(&args);
+    for r in &reports {
+        for (name, keys) in &top {
+            if name == "error" {
+                continue;
+            }
+            let v = name.split('.').fold(r, |v, k| &v[k]);
+            let present = match name.split_once('.') {
+                Some((parent, k)) => r[parent].get(k).is_some(),
+                None => r.get(name).is_some(),
+            };
+            assert!(present, "{}: no {name}: {r}", r["path"]);
+            if v.is_object() {
+                for k in keys {
+                    assert!(v.get(k).is_some(), "{}: {name} has no {k}: {v}", r["path"]);
+                }
+            }
+        }
+        for (name, _) in &container {
+            assert!(
+                r["container"].get(name).is_some(),
+                "{}: container has no {name}",
+                r["path"]
+            );
+        }
+    }
+}

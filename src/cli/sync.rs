@@ -134,7 +134,7 @@ fn print_summary(r: &SyncReport) {
              correlation {} (confidence {:.2})",
             r.methods.events.pairs.unwrap_or(0),
             r.methods.events.audio_onsets.unwrap_or(0),
-            ms(r.methods.events.offset_ms),
+            ms(r.methods.events.found.offset_ms),
             ms(r.methods.correlation.offset_ms),
             r.methods.correlation.confidence,
         );

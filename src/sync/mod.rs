@@ -145,9 +145,11 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
         .map(|&(s, e)| evidence.span(&pairs, s, e))
         .collect();
     report.methods = Methods {
-        events: MethodReport {
-            offset_ms: whole.events.map(|m| round(m.offset_ms, 10.0)),
-            confidence: whole.events.map_or(0.0, |m| round(m.confidence, 1000.0)),
+        events: EventsReport {
+            found: MethodReport {
+                offset_ms: whole.events.map(|m| round(m.offset_ms, 10.0)),
+                confidence: whole.events.map_or(0.0, |m| round(m.confidence, 1000.0)),
+            },
             pairs: Some(pairs.len()),
             visual_events: Some(seen.events.len()),
             audio_onsets: Some(heard.onsets.len()),
@@ -157,7 +159,6 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
             confidence: whole
                 .correlation
                 .map_or(0.0, |m| round(m.confidence, 1000.0)),
-            ..MethodReport::default()
         },
         lips: MethodReport::default(),
     };
@@ -180,7 +181,6 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     report.methods.lips = MethodReport {
         offset_ms: lips_report.offset_ms,
         confidence: lips_report.confidence,
-        ..MethodReport::default()
     };
     let window_lips: Vec<Option<lips::LipsMeasure>> =
         lips.windows.iter().map(|w| w.measure).collect();
@@ -572,7 +572,7 @@ pub struct SyncReport {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Methods {
     /// Paired events.
-    pub events: MethodReport,
+    pub events: EventsReport,
     /// Correlation over the whole file.
     pub correlation: MethodReport,
     /// Mouths against speech.
@@ -586,14 +586,20 @@ pub struct MethodReport {
     pub offset_ms: Option<f64>,
     /// Confidence (0..1).
     pub confidence: f64,
-    /// Events method: visual events paired with an onset.
-    #[serde(skip_serializing_if = "Option::is_none")]
+}
+
+/// The events method's overall result and what it paired (counts null when the file has no
+/// picture or no sound to look in).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct EventsReport {
+    /// Its offset and confidence.
+    #[serde(flatten)]
+    pub found: MethodReport,
+    /// Visual events paired with an onset.
     pub pairs: Option<usize>,
-    /// Events method: visual events found.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Visual events found.
     pub visual_events: Option<usize>,
-    /// Events method: audio onsets found.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Audio onsets found.
     pub audio_onsets: Option<usize>,
 }
 
