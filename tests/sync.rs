@@ -826,6 +826,26 @@ fn spec_shots_are_where_concat_put_them() {
         );
     }
     assert!(f(&got[1], "end_s") <= f(&cut, "duration_s") + 1e-3);
+    let spec_warning = |r: &Value| {
+        r["container"]["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|w| w.as_str().filter(|w| w.contains("--spec")))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert!(spec_warning(&files[0]).is_empty(), "{}", files[0]);
+    // The list of another sequence (the file is one 6 s shot, the list runs longer): the
+    // shots past the file's end are not measured, and the report says the list does not fit.
+    let (code, files) = sync_json(&["--spec", s(&spec), s(&d.join("shot1.mp4"))]);
+    assert_eq!(code, 0);
+    let said = spec_warning(&files[0]);
+    let runs = format!("{:.3} s", f(&cut, "duration_s"));
+    assert!(
+        said.len() == 1 && said[0].contains(&runs) && said[0].contains("6.000 s"),
+        "{said:?} ({runs})"
+    );
 }
 
 #[test]

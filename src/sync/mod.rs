@@ -140,6 +140,16 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
             .collect(),
         None => evidence.shots_from_cuts(first, end).spans,
     };
+    if let (Some(_), Some(&(_, listed))) = (&opts.shots, shot_spans.last()) {
+        if (listed.0 - end.0).abs() * 2 > video.frame.0 * 3 {
+            report.container.warnings.push(format!(
+                "--spec: its shots run {:.3} s, the picture {seconds:.3} s: the list does not \
+                 fit this file (is it the one it was joined from?); shots past its end have no \
+                 measure",
+                video.time_base.secs(Ticks(listed.0 - first.0))
+            ));
+        }
+    }
     let shots: Vec<SpanEstimate> = shot_spans
         .iter()
         .map(|&(s, e)| evidence.span(&pairs, s, e))
