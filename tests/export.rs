@@ -2080,3 +2080,58 @@ fn outputs_keep_the_bytes_of_an_input_name_that_is_not_utf8() {
             .collect::<Vec<_>>()
     );
 }
+
+/// Each output's `--json` entry has its loudness as encoded (what ffmpeg's meter reads on it),
+/// and a preset target the true-peak ceiling keeps out of reach is a warning: 10 ms clicks at
+/// -1 dBFS once a second can be no louder than -17 LUFS under -1 dBTP (the output said nothing
+/// and named only the -14 LUFS target).
+#[test]
+fn each_output_reports_its_loudness_and_a_target_out_of_reach() {
+    let dir = tempfile::tempdir().unwrap();
+    let clicks = dir.path().join("clicks.mp4");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=320x240:r=30:d=3",
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc=0.9*sin(2*PI*1000*t)*lt(mod(t\\,1)\\,0.01):s=48000:d=3",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        s(&clicks),
+    ]);
+    let out = dir.path().join("out");
+    for (src, reachable) in [(fixture("marker_landscape_25.mp4"), true), (clicks, false)] {
+        let run = cutroom(&["export", s(&src), "-p", "square", "-o", s(&out), "--json"]);
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(run.status.success(), "{err}");
+        let r: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        let o = &r["outputs"][0];
+        let got = o["loudness"]["integrated_lufs"]
+            .as_f64()
+            .expect("a loudness");
+        let meter = ebur128(Path::new(o["path"].as_str().unwrap()));
+        assert!((got - meter.integrated).abs() <= 0.2, "{o} vs {meter:?}");
+        let peak = o["loudness"]["true_peak_dbtp"].as_f64().unwrap();
+        assert!((peak - meter.true_peak).abs() <= 0.3, "{o} vs {meter:?}");
+        let warned = o["warnings"].as_array().unwrap();
+        if reachable {
+            assert!((got + 14.0).abs() <= 0.1, "{o}");
+            assert!(warned.is_empty(), "{o}");
+        } else {
+            assert!(got < -15.0, "{o}");
+            let said = format!(
+                "loudness {got:.1} LUFS, under the preset's -14 LUFS: as loud as its -1 dBTP \
+                 true-peak ceiling allows"
+            );
+            assert_eq!(warned, &[serde_json::json!(said)], "{o}");
+            assert!(err.contains(&said), "{err}");
+        }
+    }
+}

@@ -21,6 +21,7 @@ pub mod reframe;
 pub mod safezones;
 mod soundtracks;
 
+use crate::audio::loudness::LoudnessReport;
 use crate::audio::soundtrack::{Mastered, SoundFrom};
 use crate::captions::layout::Canvas;
 use crate::captions::style::Overlays;
@@ -156,6 +157,8 @@ pub struct Exported {
     pub loudness_target_lufs: f64,
     /// True-peak ceiling of the preset, dBTP.
     pub true_peak_target_dbtp: f64,
+    /// EBU R128 figures of its sound as encoded (the AAC decoded back); `None` without sound.
+    pub loudness: Option<LoudnessReport>,
     /// Delivery warnings (e.g. longer than the platform allows).
     pub warnings: Vec<String>,
     /// The sidecar captions written beside it (`.srt`, `.vtt`), when it has captions.
@@ -399,6 +402,17 @@ fn run(
         }
         false => vec![None; jobs.len()],
     };
+    // Each output's loudness as encoded.
+    let mut heard = vec![None; plans.len()];
+    for (job, track) in jobs.iter().zip(&soundtracks) {
+        for &i in &job.outputs {
+            heard[i] = track.as_ref().map(|(_, l): &(_, LoudnessReport)| *l);
+        }
+    }
+    let soundtracks = soundtracks
+        .into_iter()
+        .map(|t| t.map(|(aac, _)| aac))
+        .collect();
     let encodes = fanout::Encodes {
         req,
         picture,
@@ -486,7 +500,10 @@ fn run(
         .into_iter()
         .map(|(i, filter)| {
             let file = batch.staged(&plans[i].target).unwrap_or(&plans[i].target);
-            exported(req, &plans[i], file, &filter, audio_kind)
+            let levelled = levelled.then_some(heard[i]).flatten();
+            exported(
+                req, &plans[i], file, &filter, audio_kind, heard[i], levelled,
+            )
         })
         .collect::<Result<Vec<_>>>()?;
     let report = Report {
@@ -499,17 +516,30 @@ fn run(
     Ok((report, batch))
 }
 
-/// The report entry of an output written to `file` (its temp path until committed).
+/// The report entry of an output written to `file` (its temp path until committed), whose
+/// sound measures `loudness` as encoded; `levelled` when it was brought to the preset's target
+/// here (its loudness again), then a target it fell short of is a warning.
 fn exported(
     req: &Request,
     p: &Plan,
     file: &Path,
     filter: &str,
     audio: SoundFrom,
+    loudness: Option<LoudnessReport>,
+    levelled: Option<LoudnessReport>,
 ) -> Result<Exported> {
     let bytes = std::fs::metadata(file)
         .map_err(|e| Error::io(&p.target, e))?
         .len();
+    let mut warnings = p.warnings.clone();
+    let got = levelled.and_then(|l| l.integrated_lufs);
+    if let Some(got) = got.filter(|&l| l < p.preset.loudness_lufs - 0.1) {
+        warnings.push(format!(
+            "loudness {got:.1} LUFS, under the preset's {} LUFS: as loud as its {} dBTP \
+             true-peak ceiling allows",
+            p.preset.loudness_lufs, p.preset.true_peak_dbtp
+        ));
+    }
     Ok(Exported {
         path: p.target.display().to_string(),
         preset: p.preset.name.clone(),
@@ -526,7 +556,8 @@ fn exported(
         audio,
         loudness_target_lufs: p.preset.loudness_lufs,
         true_peak_target_dbtp: p.preset.true_peak_dbtp,
-        warnings: p.warnings.clone(),
+        loudness,
+        warnings,
         sidecars: match req.captions.cues.is_empty() {
             true => Vec::new(),
             false => overlay::sidecars(&p.target)

@@ -2,7 +2,7 @@
 //! length and loudness target.
 
 use super::GivenSoundtrack;
-use crate::audio::loudness::LoudnessTarget;
+use crate::audio::loudness::{self, LoudnessReport, LoudnessTarget};
 use crate::audio::soundtrack::{self, Level, CHANNELS as AUDIO_CHANNELS, RATE as AUDIO_RATE};
 use crate::avwrite::EncodedAudio;
 use crate::error::Result;
@@ -34,24 +34,25 @@ pub(super) struct Track {
 /// caller's own sound or the input's (silence when it has none) mastered to the track's
 /// loudness target, the input's decoded again for each distinct track rather than copied (no
 /// second copy of a long sound is held). Damaged packets skipped in decoding the input are
-/// reported to `progress`.
+/// reported to `progress`. Each comes with its loudness as encoded (the AAC decoded back).
 pub(super) fn encode_soundtracks(
     input: &Path,
     sound: Sound<'_>,
     tracks: &[Track],
     progress: &dyn Progress,
-) -> Result<Vec<EncodedAudio>> {
+) -> Result<Vec<(EncodedAudio, LoudnessReport)>> {
     let (mut held, given) = match sound {
         Sound::Given(make) => {
             let m = make()?;
-            (Some(m.pcm), Some(m.encoded))
+            (Some(m.pcm), Some((m.encoded, m.loudness)))
         }
         Sound::Own(pcm) => (Some(pcm), None),
         Sound::Input => (None, None),
     };
-    let mut encoded: Vec<(Track, EncodedAudio)> = Vec::new();
+    type Made = (Track, (EncodedAudio, LoudnessReport));
+    let mut encoded: Vec<Made> = Vec::new();
     for (i, track) in tracks.iter().enumerate() {
-        let made = |t: &Track, done: &[(Track, EncodedAudio)]| done.iter().any(|(d, _)| d == t);
+        let made = |t: &Track, done: &[Made]| done.iter().any(|(d, _)| d == t);
         if made(track, &encoded) {
             continue;
         }
@@ -79,7 +80,11 @@ pub(super) fn encode_soundtracks(
                 };
                 pcm.fit(track.samples);
                 match given {
-                    Some(_) => EncodedAudio::encode(&pcm)?,
+                    Some(_) => {
+                        let aac = EncodedAudio::encode(&pcm)?;
+                        let heard = loudness::measure(&aac.decode()?)?;
+                        (aac, heard)
+                    }
                     // The input's (or the feed's own) sound is brought to the preset's
                     // loudness target.
                     None => {
@@ -87,7 +92,8 @@ pub(super) fn encode_soundtracks(
                             integrated_lufs: track.loudness_lufs,
                             true_peak_db: track.true_peak_dbtp,
                         });
-                        soundtrack::master(pcm, level)?.encoded
+                        let m = soundtrack::master(pcm, level)?;
+                        (m.encoded, m.loudness)
                     }
                 }
             }
