@@ -1981,3 +1981,46 @@ fn a_failed_sync_check_says_why_in_the_summary() {
     let text = String::from_utf8_lossy(&run.stdout);
     assert!(text.contains(reason), "{text}");
 }
+
+/// `{{name}}` works in any string of the spec, also those read as a time or a kind (a trim,
+/// a card's length, a transition): the spec was parsed once before substituting, so
+/// `in = "{{start}}"` was refused as "bad time '{{start}}'" although `start` was declared.
+#[test]
+fn variables_stand_for_times_and_kinds_too() {
+    use cutroom::assemble::spec::Cut;
+    use cutroom::timeline::{TimeSpec, Transition};
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("cut.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "outputs = [\"square\"]\n[vars]\nstart = \"1\"\nkind = \"crossfade\"\ncard = \"2s\"\n\
+             [[shot]]\nsrc = \"{}\"\nin = \"{{{{start}}}}\"\n\
+             transition = {{ kind = \"{{{{kind}}}}\", duration = \"0.5\" }}\n\
+             [[shot]]\ntext = \"Bye\"\nduration = \"{{{{card}}}}\"\n",
+            fixture("marker_portrait_30.mp4").display()
+        ),
+    )
+    .unwrap();
+    let cut = Cut::load(&spec).unwrap_or_else(|e| panic!("{e}"));
+    let secs = |s: f64| TimeSpec::Nanos((s * 1e9) as i64);
+    assert_eq!(cut.shot[0].in_point, Some(secs(1.0)));
+    assert_eq!(
+        cut.shot[0].transition,
+        Transition::Crossfade {
+            duration: secs(0.5)
+        }
+    );
+    assert_eq!(cut.shot[1].duration, Some(secs(2.0)));
+    // A variant's value goes through the same parsing.
+    let late = [("start".to_string(), "2.5".to_string())].into();
+    let cut = Cut::load_with(&spec, &late).unwrap();
+    assert_eq!(cut.shot[0].in_point, Some(secs(2.5)));
+    // A value that is no time is named as such, after substituting.
+    let bad = [("start".to_string(), "soon".to_string())].into();
+    let err = Cut::load_with(&spec, &bad).unwrap_err().to_string();
+    assert!(
+        err.contains("shot[0].in") && err.contains("soon") && err.contains("after substituting"),
+        "{err}"
+    );
+}

@@ -434,10 +434,10 @@ impl Cut {
         let is_json = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        let mut cut = if is_json {
-            parse_json(path, &text)?
+        let parsed = if is_json {
+            parse_json(path, &text)
         } else {
-            parse_toml(path, &text)?
+            parse_toml(path, &text)
         };
         let bad = |e: String| Error::bad_input(path, e);
         let mut value: serde_json::Value = if is_json {
@@ -446,8 +446,17 @@ impl Cut {
             let v: toml::Value = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
             serde_json::to_value(v).map_err(|e| bad(e.to_string()))?
         };
-        if !cut.vars.is_empty() || !overrides.is_empty() || text.contains("{{") {
-            let mut vars = cut.vars.clone();
+        let (mut cut, declared) = match parsed {
+            Ok(cut) => {
+                let vars = cut.vars.clone();
+                (Some(cut), vars)
+            }
+            // A `{{name}}` where a time or a kind goes parses only once substituted.
+            Err(e) if text.contains("{{") => (None, declared_vars(&value).ok_or(e)?),
+            Err(e) => return Err(e),
+        };
+        if !declared.is_empty() || !overrides.is_empty() || text.contains("{{") {
+            let mut vars = declared;
             for (k, v) in overrides {
                 match vars.get_mut(k) {
                     Some(slot) => *slot = v.clone(),
@@ -456,14 +465,15 @@ impl Cut {
             }
             substitute(&mut value, &vars).map_err(bad)?;
             let de = serde_json::Value::clone(&value);
-            cut = serde_path_to_error::deserialize(de).map_err(|e| {
+            cut = Some(serde_path_to_error::deserialize(de).map_err(|e| {
                 let field = e.path().to_string();
                 bad(format!(
                     "{field}: {} (after substituting [vars])",
                     e.into_inner()
                 ))
-            })?;
+            })?);
         }
+        let mut cut = cut.expect("parsed, or substituted and parsed");
         if let Some(map) = value.as_object_mut() {
             map.remove("outputs");
             map.remove("vars");
@@ -643,6 +653,19 @@ fn cover<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<C
     Cover::parse(&text)
         .map(Some)
         .map_err(|e| serde::de::Error::custom(format!("cover: {e}")))
+}
+
+/// The `[vars]` of a spec that does not parse before substituting them: `None` when they are
+/// not a table of strings (the spec's own error then says so).
+fn declared_vars(spec: &serde_json::Value) -> Option<BTreeMap<String, String>> {
+    match spec.get("vars") {
+        None => Some(BTreeMap::new()),
+        Some(vars) => vars
+            .as_object()?
+            .iter()
+            .map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+            .collect(),
+    }
 }
 
 /// Replace every `{{name}}` in the string values of `spec` (not in `vars` itself) by the value
