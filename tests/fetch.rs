@@ -1163,9 +1163,16 @@ fn killed_mid_create_where_jobs_cannot_be_listed_the_rerun_says_how_to_resolve()
         let o = emu.cutroom(&[&["render"][..], &base].concat(), "sk-test");
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{flavor}: {stderr}");
-        for want in ["--resolve 'shot-1=JOB_ID'", "--resolve 'shot-2=new'", log] {
+        for want in [
+            "--resolve 'shot-1=JOB_ID'",
+            "--resolve 'shot-2=new'",
+            log,
+            "ended before the answer came: its job may exist, waiting, rendering or done",
+        ] {
             assert!(stderr.contains(want), "{flavor}: no {want:?} in {stderr}");
         }
+        // The run stopped, not the job: a user must not read it as a job that stopped.
+        assert!(!stderr.contains("stopped"), "{flavor}: {stderr}");
         assert_eq!(
             stat(&emu, "jobs_created"),
             2,

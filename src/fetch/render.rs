@@ -357,7 +357,8 @@ impl Run<'_> {
             (Some(t), None) if !provider.can_list() => {
                 let when = std::time::UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
                 let what = format!(
-                    "an earlier run stopped while creating this shot's job ({})",
+                    "an earlier run sent this shot's create ({}) and ended before the answer \
+                     came: its job may exist, waiting, rendering or done",
                     httpdate::fmt_http_date(when)
                 );
                 return Err(unresolved(provider, &shot.name, &what));
