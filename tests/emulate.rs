@@ -464,6 +464,35 @@ fn the_official_fal_client_drives_the_fal_flavour_over_tls() {
     );
 }
 
+/// `--av-offset-ms` beyond half the 2 s marker period (each beep then nearer another flash,
+/// or cut off at the start; a huge one overflowed while rendering) is a usage error naming it.
+#[test]
+fn an_av_offset_a_marker_clip_cannot_show_is_a_usage_error() {
+    for bad in ["1000", "-1000", "5000", "9223372036854775807"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cutroom"))
+            .args(["emulate", "-q", "--av-offset-ms", bad])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // An emulator that accepted it would serve until stopped.
+        let start = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() && start.elapsed().as_secs() < 10 {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(stderr.contains("--av-offset-ms"), "{bad}: {stderr}");
+        assert!(out.stdout.is_empty(), "{bad}: no server");
+    }
+    for good in ["-999", "999"] {
+        let emu = Emulator::start(&["-q", "--av-offset-ms", good], &[]);
+        assert!(emu.base_url.starts_with("http://127.0.0.1:"), "{good}");
+    }
+}
+
 #[test]
 fn a_port_in_use_is_an_error_not_a_usage_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -62,12 +62,15 @@ pub struct Args {
     /// Content stays downloadable this long after completion, then 404 `video_expired`.
     #[arg(long, value_name = "DUR", default_value = "1h", value_parser = parse_duration)]
     expire_after: Duration,
-    /// Shift the clips' beeps by this many ms (positive: audio late), to rehearse sync QA.
+    /// Shift the clips' beeps by this many ms (positive: audio late), to rehearse sync QA:
+    /// -999 to 999, as a flash comes every 2 s (a larger shift would set each beep nearer
+    /// another flash, or before the clip's start).
     #[arg(
         long,
         value_name = "MS",
         default_value_t = 0,
-        allow_negative_numbers = true
+        allow_negative_numbers = true,
+        value_parser = clap::value_parser!(i64).range(-999..=999)
     )]
     av_offset_ms: i64,
     /// Luma noise amplitude (0-100) in the clips: big, still valid files for download tests
