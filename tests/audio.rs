@@ -1471,7 +1471,7 @@ fn swap_loudness_is_met_on_the_output_or_said_to_be_missed() {
     let got = v["loudness"]["integrated_lufs"].as_f64().unwrap();
     let said = format!(
         "--loudness -0.5: the soundtrack reaches {got:.1} LUFS, as loud as the -1 dBTP true-peak \
-         ceiling (--true-peak) allows"
+         ceiling allows"
     );
     assert_eq!(v["warnings"], serde_json::json!([said]), "{v}");
     assert!(err.contains(&format!("cutroom: warning: {said}")), "{err}");

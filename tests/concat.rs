@@ -1599,3 +1599,48 @@ fn a_five_one_shot_is_folded_down_without_clipping() {
         theirs.integrated
     );
 }
+
+/// `--loudness` a join cannot reach under the true-peak ceiling (10 ms clicks at -1 dBFS once a
+/// second: -17 LUFS at most under -1 dBTP) is said, on stderr and in the report's warnings; the
+/// join said nothing.
+#[test]
+fn a_loudness_target_out_of_reach_is_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let clicks = dir.path().join("clicks.mp4");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=320x240:r=30:d=2",
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc=0.9*sin(2*PI*1000*t)*lt(mod(t\\,1)\\,0.01):s=48000:d=2",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        s(&clicks),
+    ]);
+    let out = dir.path().join("out.mp4");
+    let c = s(&clicks);
+    let run = cutroom(&["concat", c, c, "--loudness", "-14", "-o", s(&out), "--json"]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    let r: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let got = ebur128(&out).integrated;
+    assert!(got < -15.0, "{got} LUFS");
+    let warned = r["warnings"].as_array().unwrap();
+    assert_eq!(warned.len(), 1, "{r}");
+    let said = warned[0].as_str().unwrap();
+    let reached: f64 = said
+        .strip_prefix("--loudness -14: the soundtrack reaches ")
+        .and_then(|w| w.strip_suffix(" LUFS, as loud as the -1 dBTP true-peak ceiling allows"))
+        .unwrap_or_else(|| panic!("{said}"))
+        .parse()
+        .unwrap();
+    assert!((reached - got).abs() <= 0.15, "{said}: ffmpeg reads {got}");
+    assert!(err.contains(&format!("cutroom: warning: {said}")), "{err}");
+}

@@ -41,6 +41,27 @@ impl LoudnessTarget {
     }
 }
 
+impl LoudnessTarget {
+    /// How a soundtrack `secs` long that measures `got` as written falls short of this target,
+    /// in words for a warning; `None` when it meets it. It falls short when it is silent or too
+    /// short to measure (then it was left as it was), or more than 0.1 LU under the target
+    /// because the true-peak ceiling allows no more.
+    pub fn shortfall(&self, got: &LoudnessReport, secs: f64) -> Option<String> {
+        match got.integrated_lufs {
+            None => Some(format!(
+                "the soundtrack is {}, so its level is left as it is",
+                LoudnessReport::unmeasured(secs)
+            )),
+            Some(l) if l < self.integrated_lufs - 0.1 => Some(format!(
+                "the soundtrack reaches {l:.1} LUFS, as loud as the {} dBTP true-peak ceiling \
+                 allows",
+                self.true_peak_db
+            )),
+            Some(_) => None,
+        }
+    }
+}
+
 /// A true-peak ceiling checked as [`LoudnessTarget::new`] checks it: above -60, at most 0 dBTP.
 pub fn check_true_peak(db: f64, name: &str) -> std::result::Result<f64, String> {
     if db > -60.0 && db <= 0.0 {

@@ -114,27 +114,16 @@ impl LoudnessArgs {
     }
 }
 
-/// The warning for a `--loudness` target the soundtrack `written` did not get: one it is too
-/// short or too quiet to be measured for (left as it was), or one the true-peak ceiling keeps
-/// it under.
+/// The warning for a `--loudness` target the soundtrack `written` did not get
+/// ([`LoudnessTarget::shortfall`]).
 pub fn level_warning(level: Level, written: &SoundtrackReport) -> Option<String> {
     let Level::Normalize(target) = level else {
         return None;
     };
     let secs = written.frames as f64 / f64::from(written.rate.max(1));
-    match written.loudness.integrated_lufs {
-        None => Some(format!(
-            "--loudness {}: the soundtrack is {}, so its level is left as it is",
-            target.integrated_lufs,
-            LoudnessReport::unmeasured(secs)
-        )),
-        Some(got) if got < target.integrated_lufs - 0.1 => Some(format!(
-            "--loudness {}: the soundtrack reaches {got:.1} LUFS, as loud as the {} dBTP \
-             true-peak ceiling (--true-peak) allows",
-            target.integrated_lufs, target.true_peak_db
-        )),
-        Some(_) => None,
-    }
+    target
+        .shortfall(&written.loudness, secs)
+        .map(|why| format!("--loudness {}: {why}", target.integrated_lufs))
 }
 
 /// One line about a written file: its length and loudness.

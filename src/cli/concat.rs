@@ -147,6 +147,12 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     }
     concat::execute(prepared, &opts, &args.output, &bar)?;
     bar.finish(None);
+    let mut summary = summary;
+    for w in bar.warnings() {
+        if !summary.warnings.contains(&w) {
+            summary.warnings.push(w);
+        }
+    }
     if args.json {
         print_json(&Json {
             summary: &summary,

@@ -353,7 +353,17 @@ fn encode_sound(
             layout.stream(sounds, progress, |samples| aac.push(samples))?;
             aac.finish()
         }
-        _ => Ok(soundtrack::master(mix_sound(layout, sounds, progress)?, level)?.encoded),
+        _ => {
+            let mix = mix_sound(layout, sounds, progress)?;
+            let secs = mix.frames() as f64 / f64::from(mix.rate.max(1));
+            let m = soundtrack::master(mix, level)?;
+            if let Level::Normalize(t) = level {
+                if let Some(why) = t.shortfall(&m.loudness, secs) {
+                    progress.warn(&format!("--loudness {}: {why}", t.integrated_lufs));
+                }
+            }
+            Ok(m.encoded)
+        }
     }
 }
 

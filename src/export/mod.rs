@@ -21,7 +21,7 @@ pub mod reframe;
 pub mod safezones;
 mod soundtracks;
 
-use crate::audio::loudness::LoudnessReport;
+use crate::audio::loudness::{LoudnessReport, LoudnessTarget};
 use crate::audio::soundtrack::{Mastered, SoundFrom};
 use crate::captions::layout::Canvas;
 use crate::captions::style::Overlays;
@@ -532,12 +532,17 @@ fn exported(
         .map_err(|e| Error::io(&p.target, e))?
         .len();
     let mut warnings = p.warnings.clone();
-    let got = levelled.and_then(|l| l.integrated_lufs);
-    if let Some(got) = got.filter(|&l| l < p.preset.loudness_lufs - 0.1) {
+    let target = LoudnessTarget {
+        integrated_lufs: p.preset.loudness_lufs,
+        true_peak_db: p.preset.true_peak_dbtp,
+    };
+    // A sound too quiet or short to measure is the input's as it is: nothing to say.
+    let measured = levelled.filter(|l| l.integrated_lufs.is_some());
+    let duration_s = p.frames as f64 / p.rate.as_f64();
+    if let Some(why) = measured.and_then(|l| target.shortfall(&l, duration_s)) {
         warnings.push(format!(
-            "loudness {got:.1} LUFS, under the preset's {} LUFS: as loud as its {} dBTP \
-             true-peak ceiling allows",
-            p.preset.loudness_lufs, p.preset.true_peak_dbtp
+            "loudness target {} LUFS: {why}",
+            target.integrated_lufs
         ));
     }
     Ok(Exported {
