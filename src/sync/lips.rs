@@ -64,6 +64,8 @@ pub struct LipsMeasure {
     pub agreeing: usize,
     /// Parts of the span measured.
     pub parts: usize,
+    /// Parts left out of the share that must agree: with no reading of their own.
+    pub abstaining: usize,
     /// How far the agreeing parts read from the offset at most (ms): its uncertainty.
     pub spread_ms: i64,
 }
@@ -332,6 +334,12 @@ fn ends(start: f64, end: f64) -> [(f64, f64); 2] {
 
 /// `m` with its confidence scaled by the share of `parts` that agree with it (no part long
 /// enough leaves it unconfirmed: confidence 0) and the agreeing parts' spread.
+///
+/// A part with parts of its own (a window) whose confidence is 0 (none of them confirm it, or
+/// its peak lies beyond the lags searched) and whose peak lies outside `m`'s lobe has no
+/// reading: it abstains, counted neither for nor against, as long as the parts that agree are
+/// at least as many as those that abstain. One read a lobe next to `m`'s disagrees: that is
+/// the ambiguity the agreement measures.
 fn with_parts(
     m: LipsMeasure,
     parts: &[Option<LipsMeasure>],
@@ -343,11 +351,24 @@ fn with_parts(
         .flatten()
         .map(|p| p.offset_ms)
         .collect();
-    let share = agreeing.len() as f64 / parts.len().max(1) as f64;
+    let abstaining = parts
+        .iter()
+        .flatten()
+        .filter(|p| {
+            p.parts > 0 && p.confidence == 0.0 && (p.offset_ms - m.offset_ms).abs() > LOBE_MS
+        })
+        .count();
+    let abstaining = if agreeing.len() >= abstaining {
+        abstaining
+    } else {
+        0
+    };
+    let share = agreeing.len() as f64 / (parts.len() - abstaining).max(1) as f64;
     LipsMeasure {
         confidence: m.confidence * share,
         agreeing: agreeing.len(),
         parts: parts.len(),
+        abstaining,
         spread_ms: agreeing
             .iter()
             .map(|o| (o - m.offset_ms).abs())
@@ -404,6 +425,7 @@ fn peak(curve: &[f64], max_lag_ms: i64, face: u32) -> Option<LipsMeasure> {
         face,
         agreeing: 0,
         parts: 0,
+        abstaining: 0,
         spread_ms: 0,
     })
 }
@@ -616,6 +638,9 @@ pub struct LipsReport {
     pub agreeing: usize,
     /// Parts of the clip measured.
     pub parts: usize,
+    /// Parts with no reading of their own (a window of confidence 0 peaking outside the
+    /// offset's lobe), left out of the share that must agree.
+    pub abstaining: usize,
     /// How far the agreeing parts read from the offset at most (ms).
     pub spread_ms: Option<f64>,
     /// Sliding windows.
@@ -671,6 +696,7 @@ impl LipsReport {
             speaker: est.overall.map(|m| m.face),
             agreeing: est.overall.map_or(0, |m| m.agreeing),
             parts: est.overall.map_or(0, |m| m.parts),
+            abstaining: est.overall.map_or(0, |m| m.abstaining),
             spread_ms: est.overall.map(|m| m.spread_ms as f64),
             windows: est
                 .windows
@@ -698,5 +724,71 @@ impl LipsReport {
                 .collect(),
             curves: est.curves.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reading(offset_ms: i64, parts: usize, agreeing: usize) -> Option<LipsMeasure> {
+        Some(LipsMeasure {
+            offset_ms,
+            peak: 0.3,
+            runner_up: 0.1,
+            confidence: if parts > 0 && agreeing == 0 { 0.0 } else { 0.8 },
+            face: 0,
+            agreeing,
+            parts,
+            abstaining: 0,
+            spread_ms: 0,
+        })
+    }
+
+    /// A window of confidence 0 peaking outside the clip's lobe abstains; one peaking a lobe
+    /// away disagrees; abstainers never outnumber the windows that agree.
+    #[test]
+    fn unconfirmed_windows_far_off_abstain() {
+        let clip = reading(200, 0, 0).unwrap();
+        let agrees = |m: &LipsMeasure, p: Option<LipsMeasure>| {
+            p.is_some_and(|p| {
+                (p.parts == 0 || p.agreeing > 0) && (p.offset_ms - m.offset_ms).abs() <= 45
+            })
+        };
+        let share = |parts: &[Option<LipsMeasure>]| {
+            let m = with_parts(clip, parts, agrees);
+            (
+                m.agreeing,
+                m.parts,
+                m.abstaining,
+                m.confidence / clip.confidence,
+            )
+        };
+        assert_eq!(
+            share(&[reading(194, 2, 2), reading(-43, 2, 0)]),
+            (1, 2, 1, 1.0)
+        );
+        assert_eq!(
+            share(&[reading(194, 2, 2), reading(140, 2, 0)]),
+            (1, 2, 0, 0.5)
+        );
+        assert_eq!(
+            share(&[reading(194, 2, 2), reading(-43, 2, 1)]),
+            (1, 2, 0, 0.5)
+        );
+        assert_eq!(share(&[reading(194, 2, 2), None]), (1, 2, 0, 0.5));
+        // A peak beyond the lags searched: confirmed by a half, yet no reading.
+        let beyond = reading(593, 2, 1).map(|p| LipsMeasure {
+            confidence: 0.0,
+            ..p
+        });
+        assert_eq!(share(&[reading(194, 2, 2), beyond]), (1, 2, 1, 1.0));
+        let two_far = [reading(194, 2, 2), reading(-43, 2, 0), reading(600, 2, 0)];
+        assert_eq!(share(&two_far).2, 0);
+        // Ends have no parts of their own: they never abstain.
+        assert_eq!(
+            share(&[reading(194, 0, 0), reading(-43, 0, 0)]),
+            (1, 2, 0, 0.5)
+        );
     }
 }

@@ -253,12 +253,10 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     if report.verdict == Verdict::Inconclusive {
         if let Some(m) = lips.overall {
             let reads = format!(
-                "lips: face {} reads {:+} ms, {} of {} {} agree",
+                "lips: face {} reads {:+} ms, {}",
                 m.face,
                 m.offset_ms + lips::CORRECTION_MS,
-                m.agreeing,
-                m.parts,
-                parts_noun(lips.windows.len()),
+                agreement(&m, lips.windows.len()),
             );
             report.reason = if m.confidence >= MIN_CONFIDENCE {
                 // The offset is measured; only the verdict is too close to call.
@@ -447,9 +445,21 @@ fn decide(
 /// What lips found over a clip of `windows` windows, in words: "speaking face 1, 3 of 4
 /// windows agree".
 fn lips_words(m: &lips::LipsMeasure, windows: usize) -> String {
+    format!("speaking face {}, {}", m.face, agreement(m, windows))
+}
+
+/// How the parts of a clip of `windows` windows agree with its lips reading, in words: "2 of 3
+/// windows agree, 1 without a reading of its own".
+fn agreement(m: &lips::LipsMeasure, windows: usize) -> String {
+    let abstaining = match m.abstaining {
+        0 => String::new(),
+        n => format!(
+            ", {n} without a reading of {}",
+            if n == 1 { "its own" } else { "their own" }
+        ),
+    };
     format!(
-        "speaking face {}, {} of {} {} agree",
-        m.face,
+        "{} of {} {} agree{abstaining}",
         m.agreeing,
         m.parts,
         parts_noun(windows)
