@@ -2024,3 +2024,26 @@ fn variables_stand_for_times_and_kinds_too() {
         "{err}"
     );
 }
+
+/// A spec's file that names a directory says so, not "no such file" (the directory is there).
+#[test]
+fn a_directory_given_as_a_file_is_named_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("clips")).unwrap();
+    let spec = dir.path().join("cut.toml");
+    std::fs::write(
+        &spec,
+        "outputs = [\"square\"]\n[[shot]]\nsrc = \"clips\"\n[music]\nfile = \"clips\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let run = cutroom(&["assemble", s(&spec), "-o", s(&out)]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    let clips = dir.path().join("clips");
+    for what in ["shot[0].src", "music.file"] {
+        let want = format!("{what}: {} is a directory, not a file", clips.display());
+        assert!(err.contains(&want), "no {want:?} in {err}");
+    }
+    assert!(!out.exists());
+}

@@ -575,7 +575,12 @@ impl Cut {
     fn check(&self, path: &Path) -> Result<()> {
         let mut errors = Vec::new();
         let mut missing = |what: String, p: &Path| {
-            if !p.is_file() {
+            if p.is_dir() {
+                errors.push(Error::bad_input(
+                    path,
+                    format!("{what}: {} is a directory, not a file", p.display()),
+                ));
+            } else if !p.is_file() {
                 let url = what.ends_with(".src") && crate::fetch::is_url(&p.to_string_lossy());
                 let hint = if url { " (a URL goes in `url`)" } else { "" };
                 errors.push(Error::bad_input(
