@@ -2047,3 +2047,26 @@ fn a_directory_given_as_a_file_is_named_as_one() {
     }
     assert!(!out.exists());
 }
+
+/// A variable used only in another variable's value is named for what it is: the values of
+/// `[vars]` are not substituted (it said "variable never used as `{{b}}`", where it is used).
+#[test]
+fn a_variable_used_only_inside_vars_says_their_values_are_not_substituted() {
+    use cutroom::assemble::spec::Cut;
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("cut.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "outputs = [\"square\"]\nname = \"{{{{title}}}}\"\n[vars]\ntitle = \"promo-{{{{ lang }}}}\"\n\
+             lang = \"en\"\n[[shot]]\nsrc = \"{}\"\n",
+            fixture("marker_portrait_30.mp4").display()
+        ),
+    )
+    .unwrap();
+    let err = Cut::load(&spec).unwrap_err().to_string();
+    assert!(
+        err.contains("vars.lang: used only in the values of [vars], which are not substituted"),
+        "{err}"
+    );
+}

@@ -729,10 +729,20 @@ fn substitute(
     }
     let mut used = BTreeSet::new();
     walk(spec, "", vars, &mut used)?;
-    match vars.keys().find(|k| !used.contains(*k)) {
-        Some(k) => Err(format!("vars.{k}: variable never used as `{{{{{k}}}}}`")),
-        None => Ok(()),
+    let Some(k) = vars.keys().find(|k| !used.contains(*k)) else {
+        return Ok(());
+    };
+    // The names the values of [vars] use, though they are not substituted.
+    let mut in_vars = BTreeSet::new();
+    let mut values = serde_json::to_value(vars).expect("strings are JSON");
+    let _ = walk(&mut values, "vars", vars, &mut in_vars);
+    if in_vars.contains(k) {
+        return Err(format!(
+            "vars.{k}: used only in the values of [vars], which are not substituted (write \
+             its value there instead)"
+        ));
     }
+    Err(format!("vars.{k}: variable never used as `{{{{{k}}}}}`"))
 }
 
 /// A timeline message without its leading `shot N: ` (the spec names shots `shot[i]`).
