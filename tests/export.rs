@@ -2004,6 +2004,35 @@ fn a_cover_time_past_the_end_is_refused() {
     }
 }
 
+/// A `--logo` that is not there is named as any missing input is (`cutroom: error: FILE: no
+/// such file`), not as the `logo.file` key of an overlays file that was never given.
+#[test]
+fn a_missing_logo_is_named_as_a_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=0x3060C0:s=320x180:r=25:d=1", &[]);
+    let logo = d.join("logo.png");
+    let out = d.join("out");
+    let run = cutroom(&[
+        "export",
+        s(&clip),
+        "-p",
+        "square",
+        "-o",
+        s(&out),
+        "--logo",
+        s(&logo),
+    ]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err.trim(),
+        format!("cutroom: error: {}: no such file", logo.display())
+    );
+    assert!(!out.exists());
+}
+
 /// A logo whose name cannot pass through a filter graph as it is (a colon FFmpeg takes for a
 /// protocol, bytes that are not UTF-8) is burnt in all the same.
 #[test]

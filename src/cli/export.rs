@@ -142,6 +142,8 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         None => Overlays::default(),
     };
     if let Some(logo) = args.logo {
+        // A logo that cannot be read is named as every input is, not as a key of a file.
+        cutroom::media::check_file(&logo, "an image")?;
         overlays.logo = Some(Logo::at(logo));
         overlays.check(Path::new("--logo"))?;
     }
