@@ -2070,3 +2070,29 @@ fn a_variable_used_only_inside_vars_says_their_values_are_not_substituted() {
         "{err}"
     );
 }
+
+/// A re-run that changes nothing prints the earlier report with `"reused": true`, and each of
+/// its outputs is then kept from that run too: `outputs[].reused` said false (the first run's
+/// value), so a pipeline uploading the deliverables not reused sent them all again.
+#[test]
+fn a_rerun_that_does_nothing_marks_every_output_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let spec = small_square_cut(
+        d,
+        &format!(
+            "name = \"r\"\n[[shot]]\nsrc = \"{}\"\n",
+            fixture("marker_portrait_30.mp4").display()
+        ),
+    );
+    let out = d.join("out");
+    let first = assemble_json(&spec, &out);
+    assert_eq!(first["outputs"][0]["reused"], false, "{first}");
+    let again = assemble_json(&spec, &out);
+    assert_eq!(again["reused"], true, "{again}");
+    assert_eq!(again["outputs"][0]["reused"], true, "{again}");
+    // The report on disk stays the run that made the files.
+    let kept: Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(kept["outputs"][0]["reused"], false, "{kept}");
+}

@@ -76,7 +76,7 @@ pub fn keys(
 #[derive(Debug, Default)]
 pub struct Reuse {
     /// The earlier report, when its run key is this run's and every file it lists is intact:
-    /// nothing is to be done (marked `"reused": true`).
+    /// nothing is to be done (marked `"reused": true`, and so is each of its outputs).
     pub all: Option<serde_json::Value>,
     /// Per output of this run: the earlier entry with the same key whose file is intact.
     pub outputs: Vec<Option<Output>>,
@@ -123,6 +123,9 @@ pub fn reusable(out_dir: &Path, keys: &Keys) -> Reuse {
         && outputs.iter().all(Option::is_some))
     .then(|| {
         report["reused"] = true.into();
+        for o in report["outputs"].as_array_mut().into_iter().flatten() {
+            o["reused"] = true.into();
+        }
         report
     });
     Reuse { all, outputs }
