@@ -494,7 +494,20 @@ fn expired_links_unknown_ids_and_bad_media_are_clear_errors() {
     let out = emu.cutroom(&["fetch", &png_url, "-o", s(&later)], "sk-test");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("not an MP4"), "{err}");
+    // Named by its target and URL (no token), with what the server said it was; not by the
+    // temp file it was checked in, which is gone.
+    let shown = format!("{}/videos/{id}/content?...", emu.base_url);
+    assert!(
+        err.contains(&format!(
+            "{}: downloaded video from {shown} is not valid media (served as image/webp): ",
+            s(&later.join("content.mp4"))
+        )) && err.contains("not an MP4"),
+        "{err}"
+    );
+    assert!(
+        !err.contains(&format!("{}/.", s(&later))),
+        "no temp file named: {err}"
+    );
     assert!(std::fs::read_dir(&later).unwrap().next().is_none());
 }
 

@@ -90,6 +90,7 @@ impl Client {
         let started = first.as_ref().map_or_else(Instant::now, |f| f.1);
         let cap = self.config().max_download_bytes;
         let mut out: Option<(AtomicOutput, Writer)> = None;
+        let mut served_as: Option<String> = None;
         let mut written = 0u64;
         let mut total: Option<u64> = None;
         let mut breaks = 0u32;
@@ -145,6 +146,7 @@ impl Client {
                     .headers()
                     .get(CONTENT_TYPE)
                     .and_then(|v| v.to_str().ok());
+                served_as = ctype.map(str::to_string);
                 let target = target_for(ctype)?;
                 let file = AtomicOutput::new(&target)?;
                 let writer = Writer::start(file.path())?;
@@ -212,9 +214,18 @@ impl Client {
         .await
         .map_err(|e| Error::Internal(format!("media check failed: {e}")))?
         .map_err(|e| {
+            // The reason alone: the temp file it was found in is gone.
+            let why = match e {
+                Error::BadInput { reason, .. } => reason,
+                e => e.to_string(),
+            };
+            let served = served_as.map_or(String::new(), |t| format!(" (served as {t})"));
             Error::bad_input(
                 &target,
-                format!("downloaded {} is not valid media: {e}", variant.as_str()),
+                format!(
+                    "downloaded {} from {shown} is not valid media{served}: {why}",
+                    variant.as_str()
+                ),
             )
         })?;
         self.log(format_args!("{shown}: media checked"));
