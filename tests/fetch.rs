@@ -1663,6 +1663,16 @@ fn jobs_failed_by_moderation_name_the_shot_in_every_flavour() {
             "{flavor}: {r}"
         );
         assert_eq!(stat(&emu, "jobs_created"), 2, "{flavor}: both were created");
+        // Refused after rendering, it is billed: where the provider says what it cost
+        // (OpenRouter's usage.cost), that figure; else unknown, never a catalog guess.
+        match flavor {
+            "openrouter" => {
+                assert_eq!(blocked["cost_usd"], 0.1, "{flavor}: {blocked}");
+                assert_eq!(blocked["cost_estimated"], false, "{flavor}: {blocked}");
+                assert_eq!(r["cost"]["unknown"], serde_json::json!([]), "{flavor}: {r}");
+            }
+            _ => assert!(blocked["cost_usd"].is_null(), "{flavor}: {blocked}"),
+        }
     }
 }
 

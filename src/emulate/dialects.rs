@@ -167,6 +167,9 @@ async fn json_body(flavor: Provider, body: Bytes) -> Result<Value, Response> {
 
 fn openrouter_job(v: &Video, err: Option<String>, root: &str) -> Value {
     let done = v.status.phase() == Phase::Done;
+    // Output moderation refuses a render already made: billed as a finished one is.
+    let refused = v.error.as_ref().is_some_and(|e| e.is_moderation());
+    let billed = done || (v.status.phase() == Phase::Failed && refused);
     json!({
         "id": v.id,
         "polling_url": format!("{root}/api/v1/videos/{}", v.id),
@@ -174,7 +177,7 @@ fn openrouter_job(v: &Video, err: Option<String>, root: &str) -> Value {
         "model": v.model,
         "error": err,
         "unsigned_urls": if done { json!([format!("{root}/api/v1/videos/{}/content?index=0", v.id)]) } else { Value::Null },
-        "usage": if done { json!({"cost": 0.1 * v.seconds.as_deref().and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0)}) } else { Value::Null },
+        "usage": if billed { json!({"cost": 0.1 * v.seconds.as_deref().and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0)}) } else { Value::Null },
     })
 }
 

@@ -299,7 +299,8 @@ impl Run<'_> {
             cost_estimated: false,
             error: None,
         };
-        if let Err(e) = self.shot_inner(shot, bar, &mut report).await {
+        let mut ended: Option<Video> = None;
+        if let Err(e) = self.shot_inner(shot, bar, &mut report, &mut ended).await {
             report.error = Some(e);
         }
         if let Some(entry) = report
@@ -308,6 +309,13 @@ impl Run<'_> {
             .and_then(|id| self.cache.load(&safe_name(id)))
         {
             self.cost(shot, entry.video.as_ref(), &mut report);
+        } else if let Some(v) = ended.filter(|v| v.extra.get("usage").is_some_and(|u| !u.is_null()))
+        {
+            // A job that ended without content: billed only as far as its provider says.
+            self.cost(shot, Some(&v), &mut report);
+            if report.cost_estimated {
+                (report.cost_usd, report.cost_estimated) = (None, false);
+            }
         }
         report
     }
@@ -515,11 +523,14 @@ impl Run<'_> {
         Ok(Some(v.id))
     }
 
+    /// Render, or find in the cache, the shot's file; a job that ended without content is
+    /// left in `ended`.
     async fn shot_inner(
         &self,
         shot: &Shot,
         bar: &dyn Progress,
         report: &mut ShotReport,
+        ended: &mut Option<Video>,
     ) -> Result<()> {
         let mut fresh = false;
         loop {
@@ -551,7 +562,11 @@ impl Run<'_> {
                         }
                         false => self.client.wait(&id, &self.opts.poll, bar).await?,
                     };
-                    no_content(&id, &v)
+                    let problem = no_content(&id, &v);
+                    if problem.is_some() {
+                        *ended = Some(v);
+                    }
+                    problem
                 }
             };
             if let Some(problem) = problem {
