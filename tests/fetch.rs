@@ -330,6 +330,34 @@ fn videos_list_pages_show_delete_and_remix() {
         1 + 5,
         "header + 4 left + the remix:\n{text}"
     );
+    // Several ids: one that fails (the one deleted above) does not stop or hide the others;
+    // each is reported, the exit status is 1.
+    let show = emu.cutroom(&["videos", "show", &listed[1], &listed[2], "--json"], "k");
+    assert_eq!(show.status.code(), Some(1));
+    let shown: Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert_eq!(shown["videos"][0]["id"], listed[2].as_str(), "{shown}");
+    let del = emu.cutroom(
+        &["videos", "delete", &listed[2], &listed[1], &listed[3]],
+        "k",
+    );
+    assert_eq!(del.status.code(), Some(1));
+    let (out, err) = (
+        String::from_utf8_lossy(&del.stdout),
+        String::from_utf8_lossy(&del.stderr),
+    );
+    assert_eq!(
+        out,
+        format!("{} deleted\n{} deleted\n", listed[2], listed[3]),
+        "{err}"
+    );
+    assert!(
+        err.contains(&listed[1]) && err.contains("not found"),
+        "{err}"
+    );
+    for id in [&listed[2], &listed[3]] {
+        let gone = emu.cutroom(&["videos", "show", id], "k");
+        assert_eq!(gone.status.code(), Some(1), "{id} deleted");
+    }
 }
 
 /// A job of `flavor` (made by `render`), fetched by id into a new directory through downloads

@@ -2,6 +2,7 @@
 
 use super::api::{ApiArgs, WaitArgs};
 use super::{print_json, Global};
+use cutroom::error::exit;
 use cutroom::fetch::{Deleted, Video};
 use cutroom::Result;
 use serde::Serialize;
@@ -74,18 +75,28 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
             }
             Action::Show { ids } => {
                 let mut videos = Vec::new();
+                let mut failed = false;
                 for id in &ids {
-                    videos.push(client.video(id).await?);
+                    match client.video(id).await {
+                        Ok(v) => videos.push(v),
+                        Err(e) => failed = report_failure(&e),
+                    }
                 }
-                print_videos(videos, json)
+                print_videos(videos, json)?;
+                Ok(if failed { exit::ERROR } else { exit::OK })
             }
             Action::Remix { id, prompt } => {
                 print_videos(vec![client.remix(&id, &prompt).await?], json)
             }
             Action::Delete { ids } => {
+                // Every id is tried and reported: one that fails does not hide the others.
                 let mut deleted: Vec<Deleted> = Vec::new();
+                let mut failed = false;
                 for id in &ids {
-                    deleted.push(client.delete(id).await?);
+                    match client.delete(id).await {
+                        Ok(d) => deleted.push(d),
+                        Err(e) => failed = report_failure(&e),
+                    }
                 }
                 if json {
                     #[derive(Serialize)]
@@ -98,10 +109,16 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
                         println!("{} deleted", d.id);
                     }
                 }
-                Ok(0)
+                Ok(if failed { exit::ERROR } else { exit::OK })
             }
         }
     })?
+}
+
+/// Say on stderr why one id of several failed; true.
+fn report_failure(e: &cutroom::Error) -> bool {
+    eprintln!("cutroom: error: {e}");
+    true
 }
 
 fn print_videos(videos: Vec<Video>, json: bool) -> Result<i32> {
