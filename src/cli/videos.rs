@@ -4,7 +4,7 @@ use super::api::{ApiArgs, WaitArgs};
 use super::{print_json, Global};
 use cutroom::error::exit;
 use cutroom::fetch::{Deleted, Video};
-use cutroom::Result;
+use cutroom::{Error, Result};
 use serde::Serialize;
 
 /// Arguments of `cutroom videos`.
@@ -75,15 +75,15 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
             }
             Action::Show { ids } => {
                 let mut videos = Vec::new();
-                let mut failed = false;
+                let mut failed = Vec::new();
                 for id in &ids {
                     match client.video(id).await {
                         Ok(v) => videos.push(v),
-                        Err(e) => failed = report_failure(&e),
+                        Err(e) => failed.push(e),
                     }
                 }
                 print_videos(videos, json)?;
-                Ok(if failed { exit::ERROR } else { exit::OK })
+                Error::all(failed).map(|()| exit::OK)
             }
             Action::Remix { id, prompt } => {
                 print_videos(vec![client.remix(&id, &prompt).await?], json)
@@ -91,11 +91,11 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
             Action::Delete { ids } => {
                 // Every id is tried and reported: one that fails does not hide the others.
                 let mut deleted: Vec<Deleted> = Vec::new();
-                let mut failed = false;
+                let mut failed = Vec::new();
                 for id in &ids {
                     match client.delete(id).await {
                         Ok(d) => deleted.push(d),
-                        Err(e) => failed = report_failure(&e),
+                        Err(e) => failed.push(e),
                     }
                 }
                 if json {
@@ -109,16 +109,10 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
                         println!("{} deleted", d.id);
                     }
                 }
-                Ok(if failed { exit::ERROR } else { exit::OK })
+                Error::all(failed).map(|()| exit::OK)
             }
         }
     })?
-}
-
-/// Say on stderr why one id of several failed; true.
-fn report_failure(e: &cutroom::Error) -> bool {
-    eprintln!("cutroom: error: {e}");
-    true
 }
 
 fn print_videos(videos: Vec<Video>, json: bool) -> Result<i32> {
