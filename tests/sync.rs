@@ -1002,7 +1002,8 @@ fn documented_fields(first: &str) -> Vec<(String, Vec<String>)> {
 
 /// Every field docs/sync.md lists is in every report, whatever the file carries (a field that
 /// does not apply is null): `methods.events` of a file without audio or without video lacked
-/// `pairs`, `visual_events` and `audio_onsets`.
+/// `pairs`, `visual_events` and `audio_onsets`; a picture without sound had no `frame_rate`
+/// or `duration_s`.
 #[test]
 fn every_documented_field_is_in_every_report() {
     let top = documented_fields("field");
@@ -1033,6 +1034,11 @@ fn every_documented_field_is_in_every_report() {
                     assert!(v.get(k).is_some(), "{}: {name} has no {k}: {v}", r["path"]);
                 }
             }
+        }
+        // The picture's rate and length, whenever there is a picture.
+        let picture = r["container"]["video_codec"].is_string();
+        for k in ["frame_rate", "duration_s"] {
+            assert_eq!(r[k].is_number(), picture, "{}: {k} {}", r["path"], r[k]);
         }
         for (name, _) in &container {
             assert!(

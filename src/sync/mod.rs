@@ -99,22 +99,28 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
         lips: None,
         container,
     };
-    let (Some(video), Some(audio)) = (scan.video, audio) else {
+    // The picture's rate and length, also when there is no sound to hold it against.
+    let seconds = scan
+        .video
+        .as_ref()
+        .filter(|v| !v.frames.is_empty())
+        .map(|v| {
+            report.frame_rate = Some(round(1.0 / v.frame_duration(), 1000.0));
+            v.end() - v.time(0)
+        });
+    report.duration_s = seconds.map(|s| round(s, 1000.0));
+    let (Some(video), Some(audio), Some(seconds)) = (scan.video, audio, seconds) else {
         report.reason = if report.container.video_codec.is_none() {
-            "no video stream: nothing to hold the sound against".into()
+            "no video stream: nothing to hold the sound against"
+        } else if seconds.is_none() {
+            "the video stream decodes to no frames"
         } else {
-            "no audio stream: nothing to measure".into()
-        };
+            "no audio stream: nothing to measure"
+        }
+        .into();
         return Ok(report);
     };
-    if video.frames.is_empty() {
-        report.reason = "the video stream decodes to no frames".into();
-        return Ok(report);
-    }
     let (first, end) = (Ticks(video.frames[0].pts), video.end);
-    report.frame_rate = Some(round(1.0 / video.frame_duration(), 1000.0));
-    let seconds = video.end() - video.time(0);
-    report.duration_s = Some(round(seconds, 1000.0));
     let seen = visual::analyse(&video);
     let heard = onsets::detect(&audio.samples, audio.rate, audio.start);
     let envelope = heard.envelope.smoothed(2);
