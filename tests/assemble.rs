@@ -1696,6 +1696,49 @@ out = "2"
         assert!(command.contains("/srv/models.toml"), "{command}");
     }
 
+    /// A time-stamp authority's password given on the command line is never written into an
+    /// emitted job (its command line passes the options on as typed): a usage error says to
+    /// give it as CUTROOM_SIGN_TSA, which a Kubernetes job reads from its Secret. A TSA URL
+    /// without user info is passed on.
+    #[test]
+    fn a_tsa_password_on_the_command_line_is_never_written_into_an_emitted_job() {
+        let dir = tempfile::tempdir().unwrap();
+        write_batch(dir.path());
+        let emit = |engine: &str, tsa: &str| {
+            Command::new(env!("CARGO_BIN_EXE_cutroom"))
+                .args([
+                    "batch",
+                    "cut.toml",
+                    "--variants",
+                    "variants.csv",
+                    "-o",
+                    "out",
+                ])
+                .args(["--shards", "2", "--emit", engine, "--sign-tsa", tsa])
+                .current_dir(dir.path())
+                .env_remove("CUTROOM_SIGN_TSA")
+                .output()
+                .unwrap()
+        };
+        for engine in ["k8s", "slurm"] {
+            let run = emit(engine, "https://tsa-user:tsa-pw-77@tsa.example/");
+            let (out, err) = (
+                String::from_utf8_lossy(&run.stdout),
+                String::from_utf8_lossy(&run.stderr),
+            );
+            assert_eq!(run.status.code(), Some(2), "{engine}: {err}");
+            assert!(out.is_empty(), "{engine}: {out}");
+            assert!(!err.contains("tsa-pw-77"), "{engine}: {err}");
+            assert!(
+                err.contains("--sign-tsa") && err.contains("CUTROOM_SIGN_TSA"),
+                "{engine}: {err}"
+            );
+            let run = emit(engine, "https://tsa.example/");
+            assert!(run.status.success(), "{engine}: {run:?}");
+            assert!(String::from_utf8_lossy(&run.stdout).contains("https://tsa.example/"));
+        }
+    }
+
     /// The shards of an emitted job run with every option the batch was given (where the API
     /// is, the budget, the limits), not only the spec, the variants and the directory; the
     /// engine's own options are not passed on.

@@ -315,6 +315,20 @@ fn emit_job(args: &Args, engine: Engine) -> Result<i32> {
         .skip_while(|a| a.starts_with('-'))
         .skip(1)
         .collect();
+    // The command line is written into the job: a time-stamp authority's password with it.
+    if argv
+        .iter()
+        .any(|a| a.split('=').next() == Some("--sign-tsa"))
+        && args
+            .provenance
+            .sign_tsa
+            .as_deref()
+            .is_some_and(holds_credentials)
+    {
+        return Err(Error::Usage(format!(
+            "--sign-tsa's URL holds a user and password, which --emit would write into the job              for all to read; give it as {TSA_VAR} instead (a Kubernetes job reads it from a              Secret, a Slurm job from the environment it is submitted with)"
+        )));
+    }
     let env = match engine {
         Engine::K8s => pod_env(),
         Engine::Slurm => Vec::new(),
@@ -392,11 +406,7 @@ fn emit_job(args: &Args, engine: Engine) -> Result<i32> {
 fn pod_env() -> Vec<emit::EnvVar> {
     let set = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
     // A time-stamp authority's URL may carry a user and password (sent as basic auth).
-    let tsa = set(TSA_VAR).map(|v| {
-        let secret = reqwest::Url::parse(&v)
-            .map_or(true, |u| !u.username().is_empty() || u.password().is_some());
-        (secret, v)
-    });
+    let tsa = set(TSA_VAR).map(|v| (holds_credentials(&v), v));
     let mut env: Vec<emit::EnvVar> = POD_SETTINGS
         .iter()
         .filter_map(|&var| set(var).map(|v| emit::EnvVar::Value(var.into(), v)))
@@ -430,6 +440,11 @@ fn pod_env() -> Vec<emit::EnvVar> {
 /// The time-stamp authority's variable: in the pods as a value, or from the Secret when its URL
 /// holds user info.
 const TSA_VAR: &str = "CUTROOM_SIGN_TSA";
+
+/// Whether a URL may carry a secret: user info, or unreadable as a URL.
+fn holds_credentials(url: &str) -> bool {
+    reqwest::Url::parse(url).map_or(true, |u| !u.username().is_empty() || u.password().is_some())
+}
 
 /// The environment variables that say where the API is and how to speak to it, and which
 /// files to sign with (not secrets). `SSL_CERT_FILE` is the machine's, not cutroom's: the pods
