@@ -2297,6 +2297,33 @@ fn a_size_refused_for_the_assumed_model_says_it_was_assumed() {
     assert_eq!(stat(&emu, "requests"), 0);
 }
 
+/// Replicate and fal put the model's name in the create's path: a name without its owner
+/// (the default sora-2 too) is refused before any request, saying the form, not sent to come
+/// back as "Unknown request URL".
+#[test]
+fn a_model_name_without_its_owner_is_refused_where_the_path_needs_one() {
+    for (flavor, form) in [("replicate", "owner/name"), ("fal", "owner/app")] {
+        let emu = quick_emulator(&["--flavor", flavor]);
+        let dir = tempfile::tempdir().unwrap();
+        for (model, assumed) in [("", true), ("model = \"veo-3\"\n", false)] {
+            let list = write_shots(dir.path(), &format!("{model}{}", shots(1, "720x1280", 4)));
+            let out = dir.path().join("o");
+            let args = ["render", s(&list), "-o", s(&out), "--provider", flavor];
+            let run = emu.cutroom(&args, "k");
+            let err = String::from_utf8_lossy(&run.stderr);
+            assert_eq!(run.status.code(), Some(1), "{flavor} {model}: {err}");
+            assert!(!err.contains("--allow-any"), "no use here: {err}");
+            assert!(
+                err.contains(&format!("{flavor} names its models {form}")),
+                "{err}"
+            );
+            assert_eq!(err.contains("sora-2 is assumed"), assumed, "{err}");
+            assert!(!out.exists(), "{flavor}: {err}");
+        }
+        assert_eq!(stat(&emu, "requests"), 0, "{flavor}");
+    }
+}
+
 /// Pointed at a service of another dialect without --provider, cutroom speaks OpenAI's; the
 /// refusal it gets back says so and names --provider (OpenRouter told by its `/api/v1`
 /// layout), and nothing is switched unasked.

@@ -24,6 +24,8 @@ pub struct Invalid {
     pub param: &'static str,
     /// Why.
     pub message: String,
+    /// Refused by the catalog's choices for the model, which `allow_any` skips (not by form).
+    pub catalog: bool,
 }
 
 impl Limits {
@@ -38,7 +40,13 @@ impl Limits {
         seconds: &str,
         reference: bool,
     ) -> std::result::Result<Option<String>, Invalid> {
-        let invalid = |param, message: String| Err(Invalid { param, message });
+        let invalid = |param, message: String| {
+            Err(Invalid {
+                param,
+                message,
+                catalog: false,
+            })
+        };
         if model.is_empty()
             || model.starts_with('/')
             || !model
@@ -46,6 +54,12 @@ impl Limits {
                 .all(|c| c.is_ascii_alphanumeric() || "-_./:".contains(c))
         {
             return invalid("model", format!("invalid model {model:?}"));
+        }
+        if let Some(form) = provider.model_form(model) {
+            return invalid(
+                "model",
+                format!("{} names its models {form}, not {model:?}", provider.name()),
+            );
         }
         let Some((w, h)) = parse_size(size) else {
             return invalid(
@@ -68,6 +82,13 @@ impl Limits {
         if self.allow_any {
             return Ok(None);
         }
+        let refused = |param, message: String| {
+            Err(Invalid {
+                param,
+                message,
+                catalog: true,
+            })
+        };
         let Some(entry) = self.catalog.find(provider, model) else {
             let known = self.catalog.names(provider);
             let known = match known.is_empty() {
@@ -81,7 +102,7 @@ impl Limits {
             )));
         };
         if !entry.sizes.is_empty() && !entry.sizes.iter().any(|s| s == size) {
-            return invalid(
+            return refused(
                 "size",
                 format!(
                     "size {size:?} is not available for {model}; expected one of {}",
@@ -91,7 +112,7 @@ impl Limits {
         }
         if !entry.seconds.is_empty() && !entry.seconds.contains(&secs) {
             let choices: Vec<String> = entry.seconds.iter().map(u32::to_string).collect();
-            return invalid(
+            return refused(
                 "seconds",
                 format!(
                     "seconds {seconds:?} not supported by {model}; expected one of {}",
@@ -100,7 +121,7 @@ impl Limits {
             );
         }
         if reference && !entry.reference_image {
-            return invalid(
+            return refused(
                 "input_reference",
                 format!("{model} takes no reference image"),
             );
@@ -122,16 +143,20 @@ impl CreateVideo {
         let warning = limits
             .check(provider, model, size, seconds, reference)
             .map_err(|e| {
-                let assumed = match self.model {
-                    None => format!(
-                        "; no model was given, so {model} is assumed: name yours with `model`"
-                    ),
-                    Some(_) => String::new(),
+                let mut notes = Vec::new();
+                if e.catalog {
+                    notes.push("use --allow-any if your provider accepts it".to_string());
+                }
+                if self.model.is_none() {
+                    notes.push(format!(
+                        "no model was given, so {model} is assumed: name yours with `model`"
+                    ));
+                }
+                let notes = match notes.is_empty() {
+                    true => String::new(),
+                    false => format!(" ({})", notes.join("; ")),
                 };
-                Error::Usage(format!(
-                    "{}: {} (use --allow-any if your provider accepts it{assumed})",
-                    e.param, e.message
-                ))
+                Error::Usage(format!("{}: {}{notes}", e.param, e.message))
             })?;
         if let Some(path) = &self.input_reference {
             let (w, h) = super::check::image_size(path)?;

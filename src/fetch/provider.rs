@@ -107,6 +107,17 @@ impl Provider {
         matches!(self, Self::OpenAi | Self::Replicate)
     }
 
+    /// The form `model` lacks where this dialect's create path is made of the model's name
+    /// (Replicate `owner/name`, fal `owner/app[/...]`); `None` when it has it.
+    pub fn model_form(self, model: &str) -> Option<&'static str> {
+        let segments = model.split('/').count();
+        match self {
+            Self::Replicate if segments != 2 => Some("owner/name (e.g. openai/sora-2)"),
+            Self::Fal if segments < 2 => Some("owner/app (e.g. fal-ai/sora-2/text-to-video)"),
+            _ => None,
+        }
+    }
+
     /// The path segments (after the base URL) of a create for `model`.
     pub fn create_path(self, model: &str) -> Vec<String> {
         match self {
