@@ -225,12 +225,13 @@ pub fn measure(
                 && spans[w].1 <= end + 1e-9
                 && spans[w].1 - spans[w].0 < end - start - 1e-6
         });
+        let ends = (h..h + 2).filter(long_enough).count();
         let parts: Vec<Option<LipsMeasure>> = (h..h + 2)
             .filter(long_enough)
             .chain(inside)
             .map(|p| peak(&curves[p][f], max_lag_ms, faces[f].id))
             .collect();
-        Some((f, with_parts(m, &parts, agrees)))
+        Some((f, with_parts(m, &parts, ends, agrees)))
     };
     let window_measures: Vec<Option<(usize, LipsMeasure)>> =
         (0..windows.len()).map(span_measure).collect();
@@ -281,16 +282,18 @@ pub fn measure(
         .max_by(|a, b| a.1.peak.total_cmp(&b.1.peak))
         .map_or(0, |m| m.0);
     let overall = peak(&total, max_lag_ms, faces[speaker].id).map(|m| {
-        let parts: Vec<Option<LipsMeasure>> = if window_measures.len() > 1 {
-            window_measures.iter().map(|w| w.map(|w| w.1)).collect()
+        let (parts, ends): (Vec<Option<LipsMeasure>>, usize) = if window_measures.len() > 1 {
+            (window_measures.iter().map(|w| w.map(|w| w.1)).collect(), 0)
         } else {
             let h = ends_of(whole);
-            (h..h + 2)
+            let ends: Vec<_> = (h..h + 2)
                 .filter(long_enough)
                 .map(|p| peak(&curves[p][speaker], max_lag_ms, m.face))
-                .collect()
+                .collect();
+            let n = ends.len();
+            (ends, n)
         };
-        with_parts(m, &parts, agrees)
+        with_parts(m, &parts, ends, agrees)
     });
     let at = overall.map_or(0, |m| m.offset_ms);
     let shift = (at as f64 * rate / 1000.0).round() as i64;
@@ -335,14 +338,16 @@ fn ends(start: f64, end: f64) -> [(f64, f64); 2] {
 /// `m` with its confidence scaled by the share of `parts` that agree with it (no part long
 /// enough leaves it unconfirmed: confidence 0) and the agreeing parts' spread.
 ///
-/// A part with parts of its own (a window) whose confidence is 0 (none of them confirm it, or
-/// its peak lies beyond the lags searched) and whose peak lies outside `m`'s lobe has no
-/// reading: it abstains, counted neither for nor against, as long as the parts that agree are
-/// at least as many as those that abstain. One read a lobe next to `m`'s disagrees: that is
-/// the ambiguity the agreement measures.
+/// The first `ends` parts are the span's ends, the others windows. A window of confidence 0
+/// (its own parts do not confirm it, it is too short for parts, or its peak lies beyond the
+/// lags searched) whose peak lies outside `m`'s lobe has no reading: it abstains, counted
+/// neither for nor against, as long as the parts that agree are at least as many as those
+/// that abstain. One read a lobe next to `m`'s disagrees: that is the ambiguity the agreement
+/// measures.
 fn with_parts(
     m: LipsMeasure,
     parts: &[Option<LipsMeasure>],
+    ends: usize,
     agrees: impl Fn(&LipsMeasure, Option<LipsMeasure>) -> bool,
 ) -> LipsMeasure {
     let agreeing: Vec<i64> = parts
@@ -351,12 +356,10 @@ fn with_parts(
         .flatten()
         .map(|p| p.offset_ms)
         .collect();
-    let abstaining = parts
+    let abstaining = parts[ends.min(parts.len())..]
         .iter()
         .flatten()
-        .filter(|p| {
-            p.parts > 0 && p.confidence == 0.0 && (p.offset_ms - m.offset_ms).abs() > LOBE_MS
-        })
+        .filter(|p| p.confidence == 0.0 && (p.offset_ms - m.offset_ms).abs() > LOBE_MS)
         .count();
     let abstaining = if agreeing.len() >= abstaining {
         abstaining
@@ -746,7 +749,7 @@ mod tests {
     }
 
     /// A window of confidence 0 peaking outside the clip's lobe abstains; one peaking a lobe
-    /// away disagrees; abstainers never outnumber the windows that agree.
+    /// away disagrees; abstainers never outnumber the windows that agree; ends never abstain.
     #[test]
     fn unconfirmed_windows_far_off_abstain() {
         let clip = reading(200, 0, 0).unwrap();
@@ -756,7 +759,7 @@ mod tests {
             })
         };
         let share = |parts: &[Option<LipsMeasure>]| {
-            let m = with_parts(clip, parts, agrees);
+            let m = with_parts(clip, parts, 0, agrees);
             (
                 m.agreeing,
                 m.parts,
@@ -785,10 +788,14 @@ mod tests {
         assert_eq!(share(&[reading(194, 2, 2), beyond]), (1, 2, 1, 1.0));
         let two_far = [reading(194, 2, 2), reading(-43, 2, 0), reading(600, 2, 0)];
         assert_eq!(share(&two_far).2, 0);
-        // Ends have no parts of their own: they never abstain.
-        assert_eq!(
-            share(&[reading(194, 0, 0), reading(-43, 0, 0)]),
-            (1, 2, 0, 0.5)
-        );
+        // A window too short for parts of its own: no reading either.
+        let bare = reading(-395, 0, 0).map(|p| LipsMeasure {
+            confidence: 0.0,
+            ..p
+        });
+        assert_eq!(share(&[reading(194, 2, 2), bare]), (1, 2, 1, 1.0));
+        // A span's ends never abstain.
+        let m = with_parts(clip, &[reading(194, 0, 0), bare], 2, agrees);
+        assert_eq!((m.agreeing, m.abstaining), (1, 0));
     }
 }
