@@ -1226,6 +1226,16 @@ out = "2"
         c
     }
 
+    /// `cutroom batch cut.toml --variants variants.csv -o OUT --shards N --emit ENGINE` in
+    /// `dir` (made by [`write_batch`]).
+    fn emit_cmd(dir: &Path, out: &str, shards: &str, engine: &str) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_cutroom"));
+        c.args(["batch", "cut.toml", "--variants", "variants.csv", "-o", out])
+            .args(["--shards", shards, "--emit", engine])
+            .current_dir(dir);
+        c
+    }
+
     /// `cutroom -q COMMAND SPEC -o OUT` rendering on `emu`, no shard set by the environment.
     fn api_cmd(emu: &Emulator, command: &str, spec: &Path, out: &Path) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_cutroom"));
@@ -1491,14 +1501,11 @@ out = "2"
         let dir = tempfile::tempdir().unwrap();
         write_batch(dir.path());
         let emit = |out: &str, engine: &str| {
-            let run = Command::new(env!("CARGO_BIN_EXE_cutroom"))
-                .args(["batch", "cut.toml", "--variants", "variants.csv", "-o", out])
-                .args(["--shards", "3", "--emit", engine])
+            let run = emit_cmd(dir.path(), out, "3", engine)
                 .env_remove("OPENAI_API_KEY")
                 .env_remove("OPENROUTER_API_KEY")
                 .env_remove("FAL_KEY")
                 .env_remove("REPLICATE_API_TOKEN")
-                .current_dir(dir.path())
                 .output()
                 .unwrap();
             assert!(run.status.success(), "{run:?}");
@@ -1533,17 +1540,8 @@ out = "2"
             ("--claim", ""),
             ("--claim", "My_Claim"),
         ] {
-            let run = Command::new(env!("CARGO_BIN_EXE_cutroom"))
-                .args([
-                    "batch",
-                    "cut.toml",
-                    "--variants",
-                    "variants.csv",
-                    "-o",
-                    "out",
-                ])
-                .args(["--shards", "3", "--emit", "k8s", flag, value])
-                .current_dir(dir.path())
+            let run = emit_cmd(dir.path(), "out", "3", "k8s")
+                .args([flag, value])
                 .output()
                 .unwrap();
             let err = String::from_utf8_lossy(&run.stderr);
@@ -1560,17 +1558,7 @@ out = "2"
     fn an_emitted_kubernetes_job_gives_its_pods_the_api_settings_and_keys() {
         let dir = tempfile::tempdir().unwrap();
         write_batch(dir.path());
-        let run = Command::new(env!("CARGO_BIN_EXE_cutroom"))
-            .args([
-                "batch",
-                "cut.toml",
-                "--variants",
-                "variants.csv",
-                "-o",
-                "out",
-            ])
-            .args(["--shards", "2", "--emit", "k8s"])
-            .current_dir(dir.path())
+        let run = emit_cmd(dir.path(), "out", "2", "k8s")
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap())
             .env("CUTROOM_BASE_URL", "https://gateway.example/v1")
@@ -1623,25 +1611,9 @@ out = "2"
     fn an_emitted_kubernetes_job_carries_the_files_it_reads_and_warns_of_those_off_its_volume() {
         let dir = tempfile::tempdir().unwrap();
         write_batch(dir.path());
-        let run = Command::new(env!("CARGO_BIN_EXE_cutroom"))
-            .args([
-                "batch",
-                "cut.toml",
-                "--variants",
-                "variants.csv",
-                "-o",
-                "out",
-            ])
-            .args([
-                "--shards",
-                "2",
-                "--emit",
-                "k8s",
-                "--providers",
-                "/srv/models.toml",
-            ])
+        let run = emit_cmd(dir.path(), "out", "2", "k8s")
+            .args(["--providers", "/srv/models.toml"])
             .args(["--ca-cert", "/etc/corp/ca.pem"])
-            .current_dir(dir.path())
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap())
             .env("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
@@ -1705,17 +1677,8 @@ out = "2"
         let dir = tempfile::tempdir().unwrap();
         write_batch(dir.path());
         let emit = |engine: &str, tsa: &str| {
-            Command::new(env!("CARGO_BIN_EXE_cutroom"))
-                .args([
-                    "batch",
-                    "cut.toml",
-                    "--variants",
-                    "variants.csv",
-                    "-o",
-                    "out",
-                ])
-                .args(["--shards", "2", "--emit", engine, "--sign-tsa", tsa])
-                .current_dir(dir.path())
+            emit_cmd(dir.path(), "out", "2", engine)
+                .args(["--sign-tsa", tsa])
                 .env_remove("CUTROOM_SIGN_TSA")
                 .output()
                 .unwrap()
