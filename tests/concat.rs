@@ -1564,27 +1564,13 @@ fn audio_tracks_beyond_the_first_are_named_as_left_out() {
 fn a_five_one_shot_is_folded_down_without_clipping() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("surround.mp4");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=s=320x240:r=30:d=2",
-        "-f",
-        "lavfi",
-        "-i",
-        "aevalsrc=0.5*sin(2*PI*1000*t):s=48000:d=2",
+    let surround = [
         "-af",
         "pan=5.1|FL=c0|FR=c0|FC=c0|BL=c0|BR=c0",
-        "-c:v",
-        "libx264",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
         "-b:a",
         "384k",
-        s(&clip),
-    ]);
+    ];
+    testsrc_with_sound(&clip, 2, "0.5*sin(2*PI*1000*t)", &surround);
     let out = dir.path().join("out.mp4");
     let r = concat_json(&[s(&clip), "-o", s(&out)]);
     assert_eq!(r["audio"]["channels"], 2, "{r}");
@@ -1607,23 +1593,7 @@ fn a_five_one_shot_is_folded_down_without_clipping() {
 fn a_loudness_target_out_of_reach_is_warned_of() {
     let dir = tempfile::tempdir().unwrap();
     let clicks = dir.path().join("clicks.mp4");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=s=320x240:r=30:d=2",
-        "-f",
-        "lavfi",
-        "-i",
-        "aevalsrc=0.9*sin(2*PI*1000*t)*lt(mod(t\\,1)\\,0.01):s=48000:d=2",
-        "-c:v",
-        "libx264",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
-        s(&clicks),
-    ]);
+    testsrc_with_sound(&clicks, 2, CLICKS, &[]);
     let out = dir.path().join("out.mp4");
     let c = s(&clicks);
     let run = cutroom(&["concat", c, c, "--loudness", "-14", "-o", s(&out), "--json"]);

@@ -2118,23 +2118,7 @@ fn outputs_keep_the_bytes_of_an_input_name_that_is_not_utf8() {
 fn each_output_reports_its_loudness_and_a_target_out_of_reach() {
     let dir = tempfile::tempdir().unwrap();
     let clicks = dir.path().join("clicks.mp4");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=s=320x240:r=30:d=3",
-        "-f",
-        "lavfi",
-        "-i",
-        "aevalsrc=0.9*sin(2*PI*1000*t)*lt(mod(t\\,1)\\,0.01):s=48000:d=3",
-        "-c:v",
-        "libx264",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
-        s(&clicks),
-    ]);
+    testsrc_with_sound(&clicks, 3, CLICKS, &[]);
     let out = dir.path().join("out");
     for (src, reachable) in [(fixture("marker_landscape_25.mp4"), true), (clicks, false)] {
         let run = cutroom(&["export", s(&src), "-p", "square", "-o", s(&out), "--json"]);

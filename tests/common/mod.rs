@@ -370,6 +370,20 @@ pub fn tone_clip(out: &Path, w: u32, h: u32, fps: u32, secs: f64, color: &str, t
     assert!(status.success(), "tone clip {} failed", out.display());
 }
 
+/// 10 ms 1 kHz clicks at -1 dBFS once a second (an `aevalsrc` expression): no louder than -17
+/// LUFS under a -1 dBTP ceiling.
+pub const CLICKS: &str = "0.9*sin(2*PI*1000*t)*lt(mod(t\\,1)\\,0.01)";
+
+/// `out`: `secs` s of a 320x240 30 fps test picture (H.264) with the sound of the `aevalsrc`
+/// expression `sound` at 48 kHz (AAC), `extra` output options added (an audio filter, a rate).
+pub fn testsrc_with_sound(out: &Path, secs: u32, sound: &str, extra: &[&str]) {
+    let picture = format!("testsrc2=s=320x240:r=30:d={secs}");
+    let sound = format!("aevalsrc={sound}:s=48000:d={secs}");
+    let input = ["-f", "lavfi", "-i", &picture, "-f", "lavfi", "-i", &sound];
+    let codecs = ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac"];
+    ff(&[&input[..], &codecs, extra, &[s(out)]].concat());
+}
+
 /// Mean luma (0-255, limited-range Y as stored) of every frame of `path`, with its time.
 pub fn luma_means(path: &Path) -> Vec<(f64, f64)> {
     let out = Command::new("ffmpeg")
