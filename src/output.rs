@@ -111,6 +111,7 @@ impl AtomicOutput {
 pub struct Batch {
     outputs: Vec<AtomicOutput>,
     made_dirs: Vec<(PathBuf, cleanup::Live)>,
+    stale: Vec<PathBuf>,
 }
 
 impl Batch {
@@ -140,6 +141,12 @@ impl Batch {
         self.outputs.push(out);
     }
 
+    /// Have a file of an earlier run that this one no longer makes (a sidecar of an output now
+    /// without it) removed by [`Batch::commit`], once the new outputs are in place.
+    pub fn retire(&mut self, path: PathBuf) {
+        self.stale.push(path);
+    }
+
     /// Where the output for `target` is until committed.
     pub fn staged(&self, target: &Path) -> Option<&Path> {
         self.outputs
@@ -149,16 +156,25 @@ impl Batch {
     }
 
     /// Seal every output (see [`AtomicOutput::sealed`]), then rename each into place, in the
-    /// order added; their final paths.
+    /// order added, then remove the files given to [`Batch::retire`]; the final paths.
     pub fn commit(mut self) -> Result<Vec<PathBuf>> {
         for out in &mut self.outputs {
             out.seal()?;
         }
         self.made_dirs.clear();
-        std::mem::take(&mut self.outputs)
+        let done = std::mem::take(&mut self.outputs)
             .into_iter()
             .map(AtomicOutput::rename)
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        for path in std::mem::take(&mut self.stale) {
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(Error::io(&path, e))
+                }
+                _ => {}
+            }
+        }
+        Ok(done)
     }
 }
 

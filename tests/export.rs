@@ -1117,6 +1117,40 @@ fn overlays_timed_out_of_the_output_are_refused() {
     }
 }
 
+/// A re-run without captions leaves no caption sidecars of the earlier run beside its output
+/// (a user would upload them with it), and touches nothing else: not another output's, not a
+/// file that only looks like one.
+#[test]
+fn a_rerun_without_captions_removes_the_earlier_runs_sidecars_of_its_outputs_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=1", &[]);
+    let srt = dir.path().join("words.srt");
+    std::fs::write(&srt, "1\n00:00:00,000 --> 00:00:00,500\nHI\n").unwrap();
+    let out = dir.path().join("out");
+    let (x, square) = (["-p", "x"], ["-p", "square"]);
+    let run = ["export", s(&clip), "-o", s(&out), "--json"];
+    cutroom_json(&[&run[..], &x, &square, &["--captions", s(&srt)]].concat());
+    std::fs::write(out.join("clip.x.srt.txt"), "a user's notes").unwrap();
+    let report = cutroom_json(&[&run[..], &x].concat());
+    assert_eq!(report["outputs"][0]["sidecars"], serde_json::json!([]));
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "clip.square.mp4",
+            "clip.square.srt",
+            "clip.square.vtt",
+            "clip.x.mp4",
+            "clip.x.srt.txt"
+        ]
+    );
+}
+
 /// Rolling captions (each cue still shown when the next begins, as YouTube writes them) and a
 /// last cue a little past the video's end are taken, each cue cut where the next begins or
 /// where the video ends, with a warning naming the file.

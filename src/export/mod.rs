@@ -28,7 +28,7 @@ use crate::captions::style::Overlays;
 use crate::captions::{sidecar, Captions};
 use crate::error::{Error, Result};
 use crate::media;
-use crate::output::{AtomicOutput, Batch};
+use crate::output::{ensure_not_input, AtomicOutput, Batch};
 use crate::pcm::Pcm;
 use crate::picture::square::SquarePixels;
 use crate::picture::turn::Turn;
@@ -475,7 +475,19 @@ fn run(
         let p = &plans[i];
         batch.add(f.sealed(req.sign.seal(&p.target, steps(req, p, levelled))));
     }
-    if !req.captions.cues.is_empty() {
+    if req.captions.cues.is_empty() {
+        // An earlier run's captions beside an output would be uploaded with it as its own.
+        let inputs: Vec<&Path> = std::iter::once(req.input.as_path())
+            .chain(req.reads.iter().map(PathBuf::as_path))
+            .collect();
+        for p in &plans {
+            for path in overlay::sidecars(&p.target) {
+                if ensure_not_input(&path, &inputs).is_ok() {
+                    batch.retire(path);
+                }
+            }
+        }
+    } else {
         for p in &plans {
             let texts = [
                 sidecar::srt(&req.captions, p.rate),
