@@ -169,6 +169,13 @@ impl Error {
     }
 }
 
+/// `message` followed by what to do about it: the one way a hint joins an error, after `; `,
+/// the message's own closing full stop (often a remote API's sentence) dropped first.
+pub fn with_hint(message: &str, hint: &str) -> String {
+    let message = message.trim_end().trim_end_matches('.').trim_end();
+    format!("{message}; {hint}")
+}
+
 /// Result with [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -214,6 +221,15 @@ mod tests {
         assert_eq!(e.exit_code(), exit::ERROR);
         let busy = Error::Unavailable("port in use".into()).context("shot[0]");
         assert_eq!(busy.exit_code(), exit::UNAVAILABLE);
+    }
+
+    #[test]
+    fn a_hint_joins_once_after_the_message_s_full_stop() {
+        let hint = "rerun with --retry-failed";
+        let want = "job failed: it broke; rerun with --retry-failed";
+        assert_eq!(with_hint("job failed: it broke.", hint), want);
+        assert_eq!(with_hint("job failed: it broke. ", hint), want);
+        assert_eq!(with_hint("job failed: it broke", hint), want);
     }
 
     #[test]

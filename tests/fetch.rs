@@ -951,7 +951,12 @@ fn failed_renders_are_reported_and_retried_only_on_request() {
         "sk-test",
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--retry-failed"));
+    // The API's sentence and the hint join once: no full stop before the semicolon.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--fail-jobs); rerun with --retry-failed") && !err.contains(".;"),
+        "{err}"
+    );
     assert_eq!(stat(&emu, "jobs_created"), 2);
     let out = emu.cutroom(
         &[

@@ -7,7 +7,7 @@ use super::model::{
     mentions_moderation, CreateVideo, Deleted, Variant, Video, VideoError, VideoList,
 };
 use super::provider::{output_url, Provider};
-use crate::error::{Error, Result};
+use crate::error::{with_hint, Error, Result};
 use crate::http::backoff::{server_hint, Backoff};
 use crate::http::{describe, redact_url, trusted, untrusted_certificate};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
@@ -518,13 +518,11 @@ impl Client {
 
     /// The error of job `id` not found; on OpenAI's own API host, why and what to do.
     pub(crate) fn missing(&self, id: &str) -> Error {
-        let hint = match closed_openai(&self.cfg.base_url) {
-            true => format!(" - {CLOSED}"),
-            false => String::new(),
-        };
-        Error::Remote(format!(
-            "video {id:?} not found (deleted, expired or never created){hint}"
-        ))
+        let what = format!("video {id:?} not found (deleted, expired or never created)");
+        Error::Remote(match closed_openai(&self.cfg.base_url) {
+            true => with_hint(&what, CLOSED),
+            false => what,
+        })
     }
 
     /// One page of the job list: OpenAI's `GET /videos` (`after` an id) or Replicate's
@@ -746,19 +744,23 @@ pub(crate) async fn api_error(what: &str, resp: Response, provider: Option<Provi
         false => detail,
     };
     let hint = match (status.as_u16(), provider) {
-        (401, Some(p)) => format!(
-            " - check the key ({}, for --provider {}) and --auth-header",
+        (401, Some(p)) => Some(format!(
+            "check the key ({}, for --provider {}) and --auth-header",
             p.key_var(),
             p.name()
-        ),
-        (401, None) => " - check the key (OPENAI_API_KEY, OPENROUTER_API_KEY, FAL_KEY or REPLICATE_API_TOKEN, by --provider) and --auth-header".into(),
-        (404 | 410, _) if closed => format!(" - {CLOSED}"),
-        _ => dialect.unwrap_or_default(),
+        )),
+        (401, None) => Some("check the key (OPENAI_API_KEY, OPENROUTER_API_KEY, FAL_KEY or REPLICATE_API_TOKEN, by --provider) and --auth-header".into()),
+        (404 | 410, _) if closed => Some(CLOSED.into()),
+        _ => dialect,
     };
+    let message = format!("{what}: HTTP {} {detail}", status.as_u16());
     Error::Http {
         status: status.as_u16(),
         url,
-        message: format!("{what}: HTTP {} {detail}{hint}", status.as_u16()),
+        message: match hint {
+            Some(hint) => with_hint(&message, &hint),
+            None => message,
+        },
     }
 }
 
@@ -785,12 +787,12 @@ fn other_dialect(status: u16, path: &str, body: &[u8]) -> Option<String> {
     }
     match status {
         400 | 404 | 405 if openrouter => Some(
-            " - the request went in the OpenAI shape, and this looks like OpenRouter's API: \
+            "the request went in the OpenAI shape, and this looks like OpenRouter's API: \
              pass --provider openrouter"
                 .into(),
         ),
         404 | 405 => Some(
-            " - the request went in the OpenAI shape (the default for this host); if the \
+            "the request went in the OpenAI shape (the default for this host); if the \
              service speaks another dialect, name it with --provider openrouter, fal or replicate"
                 .into(),
         ),

@@ -9,7 +9,7 @@ use super::model::{Phase, Variant, Video};
 use super::poll::{show, PollOptions};
 use super::provider::{fal_app, Provider};
 use super::shots::{self, Job, Shot, StateFile};
-use crate::error::{Error, Result};
+use crate::error::{with_hint, Error, Result};
 use crate::http::backoff::Backoff;
 use crate::progress::Progress;
 use futures_util::StreamExt;
@@ -574,12 +574,13 @@ impl Run<'_> {
                     fresh = true; // replace the dead job with a new one, once
                     continue;
                 }
-                let hint = if report.created {
-                    ""
-                } else {
-                    "; rerun with --retry-failed to render it again (a new, billed job)"
-                };
-                return Err(Error::Remote(format!("{problem}{hint}")));
+                return Err(Error::Remote(match report.created {
+                    true => problem,
+                    false => with_hint(
+                        &problem,
+                        "rerun with --retry-failed to render it again (a new, billed job)",
+                    ),
+                }));
             }
             let got = fetch_video(
                 self.client,
