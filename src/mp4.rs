@@ -126,6 +126,13 @@ impl Layout {
         self.tracks.iter().find(|t| t.handler == kind)
     }
 
+    /// The track whose `tkhd` id is `id` (a stream's [`cutroom_ffi::StreamInfo::id`]).
+    pub fn track_by_id(&self, id: i32) -> Option<&Track> {
+        self.tracks
+            .iter()
+            .find(|t| i64::from(t.id) == i64::from(id))
+    }
+
     /// The first track (video before sound) whose sample tables point past the end of the
     /// file: a download or copy that ended early though its `moov` is whole (faststart).
     pub fn cut_short(&self) -> Option<(&Track, SampleCount)> {

@@ -267,7 +267,6 @@ fn stream_probe(info: &StreamInfo, scan: &mut Scan, layout: Option<&mp4::Layout>
     let video = info.kind == MediaKind::Video;
     let audio = info.kind == MediaKind::Audio;
     let rate = |r: Rational| (!r.is_unknown()).then(|| r.to_string());
-    let track = layout.and_then(|l| l.tracks.get(info.index));
     let colour = if video { p.colour() } else { Colour::default() };
     StreamProbe {
         index: info.index,
@@ -309,7 +308,7 @@ fn stream_probe(info: &StreamInfo, scan: &mut Scan, layout: Option<&mp4::Layout>
         } else {
             None
         },
-        encoder_delay_samples: audio.then(|| encoder_delay(info, scan, track)),
+        encoder_delay_samples: audio.then(|| encoder_delay(info, scan.first_pts, layout)),
         damaged_packets: scan.damaged,
     }
 }
@@ -326,15 +325,22 @@ fn is_vfr(pts: &mut [i64]) -> bool {
     hi - lo > 1
 }
 
-/// Encoder delay in samples: the MP4 edit list's start trim when there is one, else the
-/// negative start of the first packet, else the codec's declared initial padding.
-fn encoder_delay(info: &StreamInfo, scan: &Scan, track: Option<&mp4::Track>) -> i64 {
+/// Encoder delay in samples of the audio stream `info`: its own MP4 track's edit-list start
+/// trim when there is one (the track matched by id, not the file's first sound track), else the
+/// negative start of its first packet (`first_pts`), else the codec's declared initial padding.
+pub fn encoder_delay(
+    info: &StreamInfo,
+    first_pts: Option<i64>,
+    layout: Option<&mp4::Layout>,
+) -> i64 {
     let rate = i64::from(info.params.sample_rate());
-    if let Some(t) = track.filter(|t| t.handler == "soun" && !t.edits.is_empty() && t.timescale > 0)
+    if let Some(t) = layout
+        .and_then(|l| l.track_by_id(info.id))
+        .filter(|t| t.handler == "soun" && !t.edits.is_empty() && t.timescale > 0)
     {
         return t.edit_start() * rate / i64::from(t.timescale);
     }
-    match scan.first_pts {
+    match first_pts {
         Some(p) if p < 0 => {
             let tb = info.time_base;
             (-p as i128 * i128::from(tb.num) * i128::from(rate) / i128::from(tb.den.max(1))) as i64

@@ -959,6 +959,45 @@ fn of_several_audio_tracks_the_default_one_is_checked_and_the_others_named() {
     );
 }
 
+#[test]
+fn the_priming_reported_is_the_checked_tracks_own() {
+    // AAC first (1024 samples of priming), AC-3 second and flagged default: sync checks the
+    // AC-3 track, so the priming it reports is that track's (ffprobe: its first packet's
+    // negative pts, at 1/48000), not the first track's.
+    let dir = tempfile::tempdir().unwrap();
+    let two = dir.path().join("two.mp4");
+    testsrc_with_sound(
+        &two,
+        3,
+        CLICKS,
+        &[
+            "-map",
+            "0:v",
+            "-map",
+            "1:a",
+            "-map",
+            "1:a",
+            "-c:a:1",
+            "ac3",
+            "-disposition:a:0",
+            "0",
+            "-disposition:a:1",
+            "default",
+        ],
+    );
+    let first_pts = |sel: &str| ffprobe_packets(&two, sel)[0]["pts"].as_i64().unwrap();
+    assert_eq!(first_pts("a:0"), -1024);
+    let ac3 = -first_pts("a:1");
+    assert!(
+        ac3 > 0 && ac3 != 1024,
+        "the test needs the tracks' priming to differ: {ac3}"
+    );
+    let (_, files) = sync_json(&[s(&two)]);
+    let c = &files[0]["container"];
+    assert_eq!(c["audio_codec"], "ac3", "{c}");
+    assert_eq!(c["audio_priming_samples"], ac3, "{c}");
+}
+
 /// The fields of a table of docs/sync.md whose header row starts with `| {first} |`: each row's
 /// first cell's names (`frame_rate`, `duration_s`; `windows[]` as `windows`), with the
 /// `{a, b}` keys its meaning lists for an object.

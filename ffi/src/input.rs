@@ -40,6 +40,8 @@ impl MediaKind {
 pub struct StreamInfo {
     /// Index in the container.
     pub index: usize,
+    /// The container's own id of the stream (MP4/MOV: the `tkhd` track id; MPEG-TS: the PID).
+    pub id: i32,
     /// What the stream carries.
     pub kind: MediaKind,
     /// Codec parameters (codec, profile, size, formats, extradata).
@@ -234,6 +236,7 @@ fn stream_info(s: &ff::format::stream::Stream<'_>) -> StreamInfo {
         .map_or(Rational::new(1, 1), |r| Rational::new(r.num, r.den));
     StreamInfo {
         index: s.index(),
+        id: s.id(),
         kind,
         params,
         time_base: s.time_base().into(),

@@ -94,7 +94,8 @@ impl PacketLog {
             r.av_end_delta_ms = Some(ms(a.time_of(a.samples.len()) - end));
         }
         if let Some(l) = &self.audio {
-            r.audio_priming_samples = Some(priming(l, layout));
+            let first_pts = l.packets.first().and_then(|p| p.0);
+            r.audio_priming_samples = Some(crate::probe::encoder_delay(&l.info, first_pts, layout));
             audio_continuity(l, &mut r);
         }
         if let Some(l) = &self.video {
@@ -133,25 +134,6 @@ pub struct Picture {
 
 fn ms(s: f64) -> f64 {
     (s * 1e4).round() / 10.0
-}
-
-/// Encoder priming in samples: the MP4 edit list's start trim, else the negative start of the
-/// first packet, else the codec's declared padding.
-fn priming(l: &StreamLog, layout: Option<&mp4::Layout>) -> i64 {
-    let rate = i64::from(l.info.params.sample_rate());
-    if let Some(t) = layout
-        .and_then(|l| l.track("soun"))
-        .filter(|t| !t.edits.is_empty() && t.timescale > 0)
-    {
-        return t.edit_start() * rate / i64::from(t.timescale);
-    }
-    match l.packets.first().and_then(|p| p.0) {
-        Some(p) if p < 0 => {
-            let tb = l.info.time_base;
-            -p * i64::from(tb.num) * rate / i64::from(tb.den.max(1))
-        }
-        _ => l.info.params.initial_padding(),
-    }
 }
 
 /// Compare each audio packet's timestamp with where the previous one ends once decoded.
