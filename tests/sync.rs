@@ -960,6 +960,44 @@ fn of_several_audio_tracks_the_default_one_is_checked_and_the_others_named() {
 }
 
 #[test]
+fn a_bad_spec_is_named_and_reported_for_every_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = fixture("marker_portrait_30.mp4");
+    let spec = d.join("seq.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "[[shot]]\nsrc = {:?}\n\n[[shot]]\nsrc = \"nothere.mp4\"\n",
+            s(&clip)
+        ),
+    )
+    .unwrap();
+    let missing = d.join("nothere.mp4");
+    let said = format!(
+        "shot list {}: shot 2: {}: no such file",
+        spec.display(),
+        missing.display()
+    );
+    let out = cutroom(&[
+        "sync",
+        "--json",
+        "-q",
+        "--spec",
+        s(&spec),
+        s(&clip),
+        s(&clip),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr, format!("cutroom: error: {said}\n"));
+    let v: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("no JSON ({e}): {stderr}"));
+    let entry = serde_json::json!({"path": s(&clip), "error": said});
+    assert_eq!(v["files"], serde_json::json!([entry, entry]));
+}
+
+#[test]
 fn the_priming_reported_is_the_checked_tracks_own() {
     // AAC first (1024 samples of priming), AC-3 second and flagged default: sync checks the
     // AC-3 track, so the priming it reports is that track's (ffprobe: its first packet's

@@ -60,10 +60,25 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         let planned: Vec<_> = plots.iter().map(|p| Planned::file(p)).collect();
         check_outputs(&planned, &inputs)?;
     }
+    let shots = match args.spec.as_deref().map(spec::shot_spans).transpose() {
+        Ok(shots) => shots,
+        Err(e) => {
+            // No file can be checked against a bad list: each is reported with its error.
+            eprintln!("cutroom: error: {e}");
+            let entries: Vec<FileEntry<SyncReport>> = (args.files.iter())
+                .map(|path| FileEntry::Err {
+                    path: path.display().to_string(),
+                    error: e.to_string(),
+                })
+                .collect();
+            print_files(&entries, args.json, print_summary);
+            return Ok(exit::ERROR);
+        }
+    };
     let opts = sync::Options {
         standard: args.standard,
         max_lag_ms: args.max_lag,
-        shots: args.spec.as_deref().map(spec::shot_spans).transpose()?,
+        shots,
     };
     let bar = Bars::new(global.quiet);
     let entries = for_each_file(&args.files, |i, path| {

@@ -274,7 +274,8 @@ pub fn plan(spec: &EditSpec, contents: Vec<Result<Content>>, opts: &Options) -> 
     let mut errors = Vec::new();
     let mut shots = Vec::new();
     for (i, (shot, content)) in spec.shot.iter().zip(contents).enumerate() {
-        let planned = content.and_then(|content| {
+        let scanned = content.map_err(|e| e.context(format!("shot {}", i + 1)));
+        let planned = scanned.and_then(|content| {
             let (in_pts, end_pts) = match &content {
                 Content::File(s) if s.still => {
                     still_shot(s, i, shot)?;

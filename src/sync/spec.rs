@@ -9,14 +9,18 @@ use std::path::Path;
 
 /// Where each shot of the sequence starts and ends in the file `cutroom concat` joins from
 /// `spec` (default options): concat's own plan, from a scan of each source's video packets (no
-/// sound decoded).
+/// sound decoded). An error names the list (`shot list seq.toml: shot 2: ...`).
 pub fn shot_spans(spec: &Path) -> Result<Spans> {
     let parsed = EditSpec::load(spec)?;
-    let contents = plan::contents(&parsed, |paths| {
+    plan::contents(&parsed, |paths| {
         paths.iter().map(|p| Source::scan(p)).collect()
-    })?;
-    let plan = plan::plan(&parsed, contents, &concat::Options::default())?;
-    Ok(plan.spans())
+    })
+    .and_then(|contents| plan::plan(&parsed, contents, &concat::Options::default()))
+    .map(|plan| plan.spans())
+    .map_err(|e| {
+        e.read_from(spec)
+            .context(format!("shot list {}", spec.display()))
+    })
 }
 
 #[cfg(test)]
@@ -59,6 +63,10 @@ mod tests {
         let (_d, spec) = spec_with("[[shot]]\nsrc = \"b.mp4\"\n");
         let e = shot_spans(&spec).unwrap_err().to_string();
         assert!(e.contains("b.mp4") && e.contains("no such file"), "{e}");
+        assert!(
+            e.starts_with(&format!("shot list {}: shot 1: ", spec.display())),
+            "{e}"
+        );
         std::fs::write(&spec, "[[shot]]\nsrc = \"a.mp4\"\nin = 3.0\nout = 2.0\n").unwrap();
         let e = shot_spans(&spec).unwrap_err().to_string();
         assert!(e.contains("shot 1") && e.contains("is not after"), "{e}");
