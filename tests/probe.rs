@@ -160,6 +160,33 @@ fn aac_encoder_delay_is_1024_and_matches_first_packet() {
 }
 
 #[test]
+fn a_timecode_track_is_named() {
+    // FFmpeg has no codec for a QuickTime timecode track: probe names it by its tag, as
+    // ffprobe's codec_tag_string does.
+    let dir = tempfile::tempdir().unwrap();
+    let mov = dir.path().join("tc.mov");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=160x90:r=25:d=1",
+        "-c:v",
+        "libx264",
+        "-timecode",
+        "01:00:00:00",
+        s(&mov),
+    ]);
+    let tag = ffprobe(&mov)["streams"][1]["codec_tag_string"].clone();
+    assert_eq!(tag, "tmcd");
+    let o = probe_one(&mov);
+    assert_eq!(o["streams"][1]["kind"], "data", "{o}");
+    assert_eq!(o["streams"][1]["codec"], tag, "{o}");
+    let out = cutroom(&["probe", s(&mov)]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("#1 data  tmcd"), "{text}");
+}
+
+#[test]
 fn vfr_only_for_the_vfr_clip() {
     for name in MEDIA.iter().filter(|n| n.ends_with(".mp4")) {
         let o = probe_one(&fixture(name));

@@ -30,9 +30,15 @@ impl CodecParams {
         unsafe { &*self.0.as_ptr() }
     }
 
-    /// The codec's short name (`h264`, `aac`, ...).
+    /// The codec's short name (`h264`, `aac`, ...); for a stream FFmpeg has no codec for (a
+    /// QuickTime timecode track), the container's four-character tag (`tmcd`) when it has one.
     pub fn codec_name(&self) -> String {
-        self.0.id().name().to_string()
+        let id = self.0.id();
+        let tag = self.raw().codec_tag.to_le_bytes();
+        if id == ff::codec::Id::None && tag.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+            return String::from_utf8_lossy(&tag).trim_end().to_string();
+        }
+        id.name().to_string()
     }
 
     /// The codec profile's name (`High`, `LC`, ...), when the codec has named profiles.
