@@ -1814,6 +1814,14 @@ fn costs_come_from_usage_or_the_catalog_and_max_cost_refuses_to_start() {
     let r: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["cost"]["unknown"][0], "m");
     assert!(r["shots"][0]["cost_usd"].is_null());
+    // Unknown is not free: no total of $0 in the report or the table.
+    assert!(r["cost"]["total_usd"].is_null(), "{r}");
+    let o = emu.cutroom(&["render", s(&mystery), "-o", s(&out)], "sk-test");
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        table.contains("cost: unknown (no usage or price for 1 shot(s))") && !table.contains('$'),
+        "{table}"
+    );
     // OpenRouter reports what it billed (`usage.cost`): taken as is, not an estimate.
     let or = Emulator::start(
         &[

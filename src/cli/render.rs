@@ -71,22 +71,25 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     if !args.json {
         let cost = CostTotal::of(&shots);
         let how = if cost.estimated { " (estimate)" } else { "" };
-        let unknown = match cost.unknown.len() {
-            0 => String::new(),
-            n => format!(", unknown for {n} shot(s)"),
-        };
+        let unknown = cost.unknown.len();
         // The list's cost includes jobs of earlier runs: say what this run added.
         let created: Vec<_> = shots.iter().filter(|s| s.created).collect();
         let billed = shots.iter().filter(|s| s.id.is_some()).count();
         let this_run = match created.len() {
             0 if billed > 0 => ", none of it created by this run".to_string(),
-            n if n < billed => format!(
+            n if n < billed && cost.total_usd.is_some() => format!(
                 ", ${:.2} of it created by this run",
                 created.iter().filter_map(|s| s.cost_usd).sum::<f64>()
             ),
             _ => String::new(),
         };
-        println!("cost: ${:.2}{how}{unknown}{this_run}", cost.total_usd);
+        match (cost.total_usd, unknown) {
+            (None, n) => println!("cost: unknown (no usage or price for {n} shot(s)){this_run}"),
+            (Some(t), 0) => println!("cost: ${t:.2}{how}{this_run}"),
+            (Some(t), n) => {
+                println!("cost: at least ${t:.2}{how}, unknown for {n} shot(s){this_run}")
+            }
+        }
     }
     for s in &shots {
         if let Some(e) = &s.error {

@@ -100,21 +100,26 @@ fn message<S: serde::Serializer>(e: &Option<Error>, s: S) -> std::result::Result
 /// The cost of a run (`cost` of `cutroom render --json`).
 #[derive(Debug, Clone, Serialize)]
 pub struct CostTotal {
-    /// Sum of the shots' `cost_usd`.
-    pub total_usd: f64,
+    /// Sum of the known `cost_usd`s; `None` when shots were billed and none of their costs is
+    /// known (never a claim of $0).
+    pub total_usd: Option<f64>,
     /// True when any part of it is the catalog's estimate.
     pub estimated: bool,
     /// Shots whose cost is unknown (no `usage` and no price), not in the total.
     pub unknown: Vec<String>,
+    /// How many shots' costs are in the total.
+    #[serde(skip)]
+    known: usize,
 }
 
 impl CostTotal {
     /// The total of `shots`.
     pub fn of(shots: &[ShotReport]) -> Self {
         let mut total = Self {
-            total_usd: 0.0,
+            total_usd: Some(0.0),
             estimated: false,
             unknown: Vec::new(),
+            known: 0,
         };
         for s in shots.iter().filter(|s| s.id.is_some()) {
             total.add(&s.name, s.cost_usd, s.cost_estimated);
@@ -125,8 +130,16 @@ impl CostTotal {
     /// Count one billed shot: its cost, or its name among the unknown.
     pub fn add(&mut self, name: &str, cost_usd: Option<f64>, estimated: bool) {
         match cost_usd {
-            Some(c) => self.total_usd += c,
-            None => self.unknown.push(name.to_string()),
+            Some(c) => {
+                self.known += 1;
+                self.total_usd = Some(self.total_usd.unwrap_or(0.0) + c);
+            }
+            None => {
+                self.unknown.push(name.to_string());
+                if self.known == 0 {
+                    self.total_usd = None;
+                }
+            }
         }
         self.estimated |= estimated;
     }
