@@ -1428,6 +1428,25 @@ out = "2"
     }
 
     #[test]
+    fn more_shards_than_variants_are_warned_of() {
+        let dir = tempfile::tempdir().unwrap();
+        write_batch(dir.path());
+        // 24 variants: 30 shards leave 6 idle, 24 none.
+        let run = emit_cmd(dir.path(), "out", "30", "slurm").output().unwrap();
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(run.status.success(), "{err}");
+        assert!(
+            err.contains(
+                "warning: 30 shards for 24 variant(s): 6 of them would have nothing to do"
+            ),
+            "{err}"
+        );
+        let run = emit_cmd(dir.path(), "out", "24", "slurm").output().unwrap();
+        assert!(run.status.success());
+        assert!(!String::from_utf8_lossy(&run.stderr).contains("warning"));
+    }
+
+    #[test]
     fn emitted_kubernetes_job_and_slurm_script() {
         let dir = tempfile::tempdir().unwrap();
         let (spec, variants) = write_batch(dir.path());

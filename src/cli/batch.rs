@@ -102,12 +102,15 @@ enum Engine {
 pub fn run(args: Args, global: &Global) -> Result<i32> {
     let variants = batch::load(&args.variants)?;
     if let Some(engine) = args.emit {
-        return emit_job(&args, engine);
+        return emit_job(&args, engine, variants.len());
     }
     let shard = Shard::select(args.shard.as_deref(), args.shards, |k| {
         std::env::var(k).ok()
     })
     .map_err(Error::Usage)?;
+    if let Some(s) = shard {
+        warn_idle_shards(s.count, variants.len());
+    }
     // Each variant's spec, read up front: a bad one is that variant's error.
     let cuts: Vec<Result<Cut>> = variants
         .iter()
@@ -301,13 +304,25 @@ fn entry(
     e
 }
 
-fn emit_job(args: &Args, engine: Engine) -> Result<i32> {
+/// Warn when there are more shards than variants: the extra shards would have nothing to do.
+fn warn_idle_shards(shards: usize, variants: usize) {
+    if shards > variants {
+        eprintln!(
+            "cutroom: warning: {shards} shards for {variants} variant(s): {} of them would have \
+             nothing to do (--shards {variants} is enough)",
+            shards - variants
+        );
+    }
+}
+
+fn emit_job(args: &Args, engine: Engine, variants: usize) -> Result<i32> {
     let shards = args
         .shards
         .ok_or_else(|| Error::Usage("--emit needs --shards N".into()))?;
     if shards == 0 {
         return Err(Error::Usage("--shards must be at least 1".into()));
     }
+    warn_idle_shards(shards, variants);
     // The command line as typed after `batch`: the shards keep every option given.
     let argv: Vec<String> = std::env::args_os()
         .skip(1)
