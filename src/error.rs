@@ -71,7 +71,7 @@ pub enum Error {
     /// code are kept.
     #[error("{what}: {source}")]
     Context {
-        /// What was being done, named for the user (`shot[2]`).
+        /// What was being done, named for the user (`shot 3`).
         what: String,
         /// The error itself.
         source: Box<Error>,
@@ -212,14 +212,14 @@ mod tests {
             url: "https://x.example/v1/videos/v".into(),
             message: "404 Not Found".into(),
         };
-        let e = http.context("shot[2]").context("assemble");
-        assert_eq!(e.to_string(), "assemble: shot[2]: 404 Not Found");
+        let e = http.context("shot 3").context("assemble");
+        assert_eq!(e.to_string(), "assemble: shot 3: 404 Not Found");
         assert!(matches!(
             e.without_context(),
             Error::Http { status: 404, .. }
         ));
         assert_eq!(e.exit_code(), exit::ERROR);
-        let busy = Error::Unavailable("port in use".into()).context("shot[0]");
+        let busy = Error::Unavailable("port in use".into()).context("shot 1");
         assert_eq!(busy.exit_code(), exit::UNAVAILABLE);
     }
 
@@ -237,7 +237,7 @@ mod tests {
         let busy = || Error::Unavailable("port in use".into());
         let usage = || Error::Usage("--fps 0".into());
         assert_eq!(
-            Error::Many(vec![busy(), busy().context("shot[1]")]).exit_code(),
+            Error::Many(vec![busy(), busy().context("shot 2")]).exit_code(),
             exit::UNAVAILABLE
         );
         assert_eq!(Error::Many(vec![usage(), usage()]).exit_code(), exit::USAGE);
@@ -248,10 +248,10 @@ mod tests {
     fn a_usage_error_read_from_a_file_is_that_files_bad_input() {
         let spec = Path::new("cut.toml");
         let e = Error::Usage("URL \"x\": relative URL".into())
-            .context("shot[1]")
+            .context("shot 2")
             .read_from(spec);
         assert_eq!(e.exit_code(), exit::ERROR);
-        assert_eq!(e.to_string(), "shot[1]: cut.toml: URL \"x\": relative URL");
+        assert_eq!(e.to_string(), "shot 2: cut.toml: URL \"x\": relative URL");
         let many = Error::Many(vec![Error::Usage("a".into()), Error::Internal("b".into())]);
         let Error::Many(all) = many.read_from(spec) else {
             panic!("still several")

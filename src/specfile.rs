@@ -43,13 +43,29 @@ pub fn located(path: &Path, line: usize, column: usize, field: &str, message: &s
     let at = if field.is_empty() || field == "." {
         String::new()
     } else {
-        format!("{field}: ")
+        format!("{}: ", numbered(field))
     };
     Error::BadInputAt {
         path: path.to_path_buf(),
         line,
         column,
         reason: format!("{at}{message}{}", suggestion(message)),
+    }
+}
+
+/// A field path with its shot counted from 1, as every other message counts shots:
+/// `shot[0].out_point` is `shot 1: out_point`.
+pub fn numbered(field: &str) -> String {
+    let Some((i, rest)) = field
+        .strip_prefix("shot[")
+        .and_then(|r| r.split_once(']'))
+        .and_then(|(i, rest)| Some((i.parse::<usize>().ok()?, rest)))
+    else {
+        return field.to_string();
+    };
+    match rest.strip_prefix('.') {
+        Some(key) => format!("shot {}: {key}", i + 1),
+        None => format!("shot {}{rest}", i + 1),
     }
 }
 

@@ -392,12 +392,12 @@ fn spec_errors_name_place_field_and_every_missing_source() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     for want in [
-        "shot[0].src",
+        "shot 1: src",
         "a.mp4",
-        "shot[1].src",
+        "shot 2: src",
         "b.mp4",
         "music.file",
-        "shot[2]: more than one source",
+        "shot 3: more than one source",
     ] {
         assert!(err.contains(want), "missing {want:?} in {err}");
     }
@@ -425,7 +425,7 @@ fn a_misspelt_spec_key_is_the_specs_bad_input_not_a_usage_error() {
         fixture("marker_portrait_30.mp4").display()
     ));
     assert_eq!(code, Some(1), "{err}");
-    assert!(err.contains("cut.toml:4:1: shot[0]"), "{err}");
+    assert!(err.contains("cut.toml:4:1: shot 1: "), "{err}");
 }
 
 #[test]
@@ -500,7 +500,7 @@ fn a_shots_download_error_keeps_its_http_status_and_url() {
             .await
         })
         .unwrap_err();
-    assert!(err.to_string().starts_with("shot[0]: "), "{err}");
+    assert!(err.to_string().starts_with("shot 1: "), "{err}");
     match err.without_context() {
         Error::Http {
             status: 404,
@@ -537,7 +537,7 @@ fn a_caption_only_key_in_a_text_cards_style_is_named_at_its_line() {
     ));
     assert!(
         err.contains("cut.toml:9:1")
-            && err.contains("shot[1].style.max_chars: unknown field `max_chars`"),
+            && err.contains("shot 2: style.max_chars: unknown field `max_chars`"),
         "{err}"
     );
 }
@@ -549,7 +549,7 @@ fn a_url_given_as_a_shots_src_says_it_goes_in_url() {
     );
     assert!(
         err.contains(
-            "shot[0].src: no such file https://cdn.example/clip.mp4 (a URL goes in `url`)"
+            "shot 1: src: no such file https://cdn.example/clip.mp4 (a URL goes in `url`)"
         ),
         "{err}"
     );
@@ -2045,7 +2045,7 @@ fn variables_stand_for_times_and_kinds_too() {
     let bad = [("start".to_string(), "soon".to_string())].into();
     let err = Cut::load_with(&spec, &bad).unwrap_err().to_string();
     assert!(
-        err.contains("shot[0].in") && err.contains("soon") && err.contains("after substituting"),
+        err.contains("shot 1: in") && err.contains("soon") && err.contains("after substituting"),
         "{err}"
     );
 }
@@ -2066,7 +2066,7 @@ fn a_directory_given_as_a_file_is_named_as_one() {
     let err = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(1), "{err}");
     let clips = dir.path().join("clips");
-    for what in ["shot[0].src", "music.file"] {
+    for what in ["shot 1: src", "music.file"] {
         let want = format!("{what}: {} is a directory, not a file", clips.display());
         assert!(err.contains(&want), "no {want:?} in {err}");
     }

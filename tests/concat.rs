@@ -780,7 +780,7 @@ fn bad_inputs_fail_with_one_clear_error_and_no_output() {
     .unwrap();
     let err = fails(&["--spec", s(&spec), "-o", s(&out)], &out);
     assert!(
-        err.contains("typo.toml:3:1: shot[0].out_point: unknown field `out_point`"),
+        err.contains("typo.toml:3:1: shot 1: out_point: unknown field `out_point`"),
         "{err}"
     );
     // The output is one of the inputs: refused, and the input is untouched.

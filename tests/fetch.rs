@@ -1873,7 +1873,7 @@ fn a_shot_list_typo_is_one_line_with_its_place_and_the_key_meant() {
     assert_eq!(run.status.code(), Some(1), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.contains("shots.toml:4:1: shot[0].modle: unknown field `modle`")
+        err.contains("shots.toml:4:1: shot 1: modle: unknown field `modle`")
             && err.ends_with("(did you mean `model`?)\n"),
         "{err}"
     );

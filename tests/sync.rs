@@ -998,6 +998,32 @@ fn a_bad_spec_is_named_and_reported_for_every_file() {
 }
 
 #[test]
+fn spec_errors_count_shots_from_1_as_the_plan_does() {
+    // Shot 2 of the list is wrong: a bad trim (found by the plan) and an unknown key (found
+    // reading the list) name the same shot.
+    let dir = tempfile::tempdir().unwrap();
+    let clip = fixture("marker_portrait_30.mp4");
+    let spec = dir.path().join("seq.toml");
+    let error = |second: &str| {
+        let shot = |extra: &str| format!("[[shot]]\nsrc = {:?}\n{extra}", s(&clip));
+        std::fs::write(&spec, format!("{}\n{}", shot(""), shot(second))).unwrap();
+        let (code, files) = sync_json(&["--spec", s(&spec), s(&clip)]);
+        assert_eq!(code, 1);
+        files[0]["error"].as_str().expect("an error").to_string()
+    };
+    let trim = error("in = 3.0\nout = 2.0\n");
+    assert!(
+        trim.contains("shot 2: out 2.000 s is not after in"),
+        "{trim}"
+    );
+    let key = error("source = 1\n");
+    assert!(
+        key.contains("seq.toml:6:1: shot 2: source: unknown field"),
+        "{key}"
+    );
+}
+
+#[test]
 fn the_priming_reported_is_the_checked_tracks_own() {
     // AAC first (1024 samples of priming), AC-3 second and flagged default: sync checks the
     // AC-3 track, so the priming it reports is that track's (ffprobe: its first packet's

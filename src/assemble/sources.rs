@@ -156,7 +156,7 @@ pub async fn resolve(
                 }
                 (_, e) => errors.push(
                     e.unwrap_or_else(|| Error::Remote("no file".into()))
-                        .context(format!("shot[{i}] ({source})")),
+                        .context(format!("shot {} ({source})", i + 1)),
                 ),
             }
         }
@@ -222,11 +222,11 @@ pub async fn resolve(
                     })
                 }
                 None => errors.push(Error::bad_input(
-                    Path::new(&format!("shot[{i}] ({source})")),
+                    Path::new(&format!("shot {} ({source})", i + 1)),
                     "no video",
                 )),
             },
-            Err(e) => errors.push(e.read_from(spec).context(format!("shot[{i}]"))),
+            Err(e) => errors.push(e.read_from(spec).context(format!("shot {}", i + 1))),
         }
     }
     Error::all(errors)?;

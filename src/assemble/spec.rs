@@ -366,17 +366,14 @@ impl CutShot {
                     _ => Some(PathBuf::new()),
                 };
                 if matches!(given[0], Source::File(_) | Source::Card) {
-                    self.timeline_shot(file)
-                        .footage(n)
-                        .map_err(|e| format!("shot[{}]: {}", n - 1, strip_shot(&e)))?;
+                    self.timeline_shot(file).footage(n)?;
                 }
                 Ok(given.remove(0))
             }
-            0 => Err(format!("shot[{}]: no source: {all}", n - 1)),
+            0 => Err(format!("shot {n}: no source: {all}")),
             _ => Err(format!(
-                "shot[{}]: more than one source: {all} (a text card may add color for its \
-                 background)",
-                n - 1
+                "shot {n}: more than one source: {all} (a text card may add color for its \
+                 background)"
             )),
         }
     }
@@ -466,7 +463,7 @@ impl Cut {
             substitute(&mut value, &vars).map_err(bad)?;
             let de = serde_json::Value::clone(&value);
             cut = Some(serde_path_to_error::deserialize(de).map_err(|e| {
-                let field = e.path().to_string();
+                let field = specfile::numbered(&e.path().to_string());
                 bad(format!(
                     "{field}: {} (after substituting [vars])",
                     e.into_inner()
@@ -581,7 +578,7 @@ impl Cut {
                     format!("{what}: {} is a directory, not a file", p.display()),
                 ));
             } else if !p.is_file() {
-                let url = what.ends_with(".src") && crate::fetch::is_url(&p.to_string_lossy());
+                let url = what.ends_with(": src") && crate::fetch::is_url(&p.to_string_lossy());
                 let hint = if url { " (a URL goes in `url`)" } else { "" };
                 errors.push(Error::bad_input(
                     path,
@@ -600,14 +597,15 @@ impl Cut {
             match s.source(i + 1) {
                 Ok(Source::File(f)) => missing(
                     format!(
-                        "shot[{i}].{}",
+                        "shot {}: {}",
+                        i + 1,
                         if s.image.is_some() { "image" } else { "src" }
                     ),
                     &f,
                 ),
                 Ok(Source::Render(r)) => {
                     if let Some(f) = &r.input_reference {
-                        missing(format!("shot[{i}].render.input_reference"), f);
+                        missing(format!("shot {}: render.input_reference", i + 1), f);
                     }
                 }
                 Ok(_) => {}
@@ -625,7 +623,7 @@ impl Cut {
         }
         for (i, s) in self.shot.iter().enumerate() {
             if let Some(c) = &s.captions {
-                missing(format!("shot[{i}].captions"), c);
+                missing(format!("shot {}: captions", i + 1), c);
             }
         }
         if let Some(c) = &self.captions.file {
@@ -745,13 +743,6 @@ fn substitute(
     Err(format!("vars.{k}: variable never used as `{{{{{k}}}}}`"))
 }
 
-/// A timeline message without its leading `shot N: ` (the spec names shots `shot[i]`).
-fn strip_shot(e: &str) -> &str {
-    e.split_once(": ")
-        .filter(|(head, _)| head.starts_with("shot "))
-        .map_or(e, |(_, rest)| rest)
-}
-
 /// The JSON Schema of the spec (`cutroom schema`).
 pub fn schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Cut)).expect("a schema is JSON")
@@ -859,7 +850,7 @@ mod tests {
         let e = parse("outputs = [\"reels\"]\n[[shot]]\nsrc = \"a.mp4\"\ntransiton = \"cut\"\n")
             .unwrap_err();
         assert!(e.contains("cut.toml:4:1"), "{e}");
-        assert!(e.contains("shot[0]"), "{e}");
+        assert!(e.contains("shot 1: "), "{e}");
         assert!(e.contains("did you mean `transition`"), "{e}");
     }
 
