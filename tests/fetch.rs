@@ -1598,6 +1598,13 @@ fn dot_ids_and_foreign_schemes_are_refused_before_any_request() {
     let out = emu.cutroom(&["fetch", ".", "-o", s(dir.path())], "sk-test");
     assert!(String::from_utf8_lossy(&out.stderr).contains("\".\" is not a video id"));
     assert_eq!(stat(&emu, "requests"), 0, "nothing was sent");
+    // A refused command makes no output directory, and says it was refused (exit 2).
+    let made = dir.path().join("new");
+    let out = emu.cutroom(&["fetch", "", "-o", s(&made)], "sk-test");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("\"\" is not a video id"), "{err}");
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!made.exists(), "no output directory for a refused command");
     let out = emu.cutroom(
         &["fetch", "ftp://example.com/clip.mp4", "-o", s(dir.path())],
         "sk-test",

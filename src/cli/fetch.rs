@@ -51,6 +51,10 @@ enum Entry {
 /// Fetch every item; report all, exit 1 if any failed.
 pub fn run(args: Args, global: &Global) -> Result<i32> {
     let client = args.api.client()?;
+    // A refused command makes no output directory.
+    for item in args.items.iter().filter(|i| !is_url(i)) {
+        client.check_id(item)?;
+    }
     let cache = Cache::new(&args.output)?;
     let mut variants = vec![Variant::Video];
     variants.extend(args.thumbnail.then_some(Variant::Thumbnail));

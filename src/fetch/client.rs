@@ -106,6 +106,11 @@ impl Client {
         url
     }
 
+    /// Refuse an `id` that cannot name a job (empty, `.` or `..`), before any work.
+    pub fn check_id(&self, id: &str) -> Result<()> {
+        self.job_url(id, &[]).map(drop)
+    }
+
     /// The URL of job `id` (with `tail` segments) in the provider's dialect: `videos/{id}`,
     /// Replicate's `predictions/{id}`, or fal's `{app}/requests/{id}` (the id is that path). An
     /// empty id, `.` or `..` (in any segment) is refused: as a path segment it would name
