@@ -1196,18 +1196,23 @@ duration = "30f"
 }
 
 #[test]
-fn a_still_image_without_a_duration_is_an_error_that_says_to_add_one() {
+fn a_still_image_without_a_duration_is_an_error_that_says_how_to_give_one() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let still = red_still(d);
     let clip = fixture("marker_portrait_30.mp4");
     let out = d.join("out.mp4");
-    // On the command line, and as a spec's src.
+    // On the command line, where a still cannot be given a duration: the error names the way,
+    // an edit spec given with --spec.
     let err = fails(&[s(&clip), s(&still), "-o", s(&out)], &out);
     assert!(
-        err.contains("end.png") && err.contains("still image") && err.contains("add a duration"),
+        err.contains("end.png")
+            && err.contains("still image")
+            && err.contains("--spec")
+            && err.contains("docs/concat.md#the-edit-spec"),
         "{err}"
     );
+    // As a spec's src.
     let spec = d.join("cut.toml");
     std::fs::write(
         &spec,

@@ -170,6 +170,7 @@ pub fn run(
             .zip(&inputs)
             .map(|(s, i)| s.timeline_shot(i.file.clone()))
             .collect(),
+        command_line: false,
     };
     cleanup::remove_stale(out_dir);
     let prefix = cleanup::assemble_dir_prefix();

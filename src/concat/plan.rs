@@ -278,7 +278,7 @@ pub fn plan(spec: &EditSpec, contents: Vec<Result<Content>>, opts: &Options) -> 
         let planned = scanned.and_then(|content| {
             let (in_pts, end_pts) = match &content {
                 Content::File(s) if s.still => {
-                    still_shot(s, i, shot)?;
+                    still_shot(s, i, shot, spec.command_line)?;
                     (s.first(), s.end)
                 }
                 Content::File(s) => {
@@ -389,16 +389,27 @@ fn label(i: usize, s: &Source) -> String {
     format!("shot {} ({})", i + 1, s.path.display())
 }
 
-/// Check a still image's shot: it needs a duration (a still has no length of its own) and
-/// takes no trims.
-fn still_shot(s: &Source, i: usize, shot: &crate::timeline::Shot) -> Result<()> {
+/// Check a still image's shot: it needs a duration (a still has no length of its own; one named
+/// on the `command_line` cannot be given one there) and takes no trims.
+fn still_shot(
+    s: &Source,
+    i: usize,
+    shot: &crate::timeline::Shot,
+    command_line: bool,
+) -> Result<()> {
     let bad = |reason: String| Error::bad_input(&s.path, format!("shot {}: {reason}", i + 1));
     if shot.duration.is_none() {
-        return Err(bad(
-            "is a still image, which has no length of its own: add a duration to show it for \
-             that long (e.g. duration = \"3s\")"
-                .into(),
-        ));
+        let how = match command_line {
+            true => {
+                "the command line cannot give it one: list the shots in an edit spec with a \
+                     duration for it (duration = \"3s\") and pass that with --spec FILE \
+                     (docs/concat.md#the-edit-spec)"
+            }
+            false => "add a duration to show it for that long (e.g. duration = \"3s\")",
+        };
+        return Err(bad(format!(
+            "is a still image, which has no length of its own: {how}"
+        )));
     }
     if shot.in_point.is_some() || shot.out.is_some() {
         return Err(bad(

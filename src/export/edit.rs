@@ -89,7 +89,10 @@ impl Edit {
         if let Some(c) = &self.end {
             shot.push(c.shot(Transition::Cut));
         }
-        EditSpec { shot }
+        EditSpec {
+            shot,
+            command_line: false,
+        }
     }
 }
 

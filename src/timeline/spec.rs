@@ -29,6 +29,10 @@ pub struct EditSpec {
     /// The shots, in playing order.
     #[serde(default)]
     pub shot: Vec<Shot>,
+    /// True when the shots are files named on `concat`'s command line ([`EditSpec::from_files`]),
+    /// where a still cannot be given the duration it needs.
+    #[serde(skip)]
+    pub command_line: bool,
 }
 
 /// One shot: a source clip, optionally trimmed, or a card (a still image, a colour or text
@@ -234,6 +238,7 @@ impl EditSpec {
     pub fn from_files(files: &[PathBuf]) -> Self {
         Self {
             shot: files.iter().map(Shot::whole).collect(),
+            command_line: true,
         }
     }
 
