@@ -648,6 +648,28 @@ except jsonschema.ValidationError:
     assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "rejected");
 }
 
+/// report.html counts a one-shot cut as "1 shot" (it said "1 shots").
+#[test]
+fn report_html_counts_one_shot_as_one_shot() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("red.mp4");
+    tone_clip(&clip, 320, 180, 30, 1.0, "red", Some(440.0));
+    std::fs::write(dir.path().join("small.toml"), SMALL_PRESETS).unwrap();
+    let spec = dir.path().join("cut.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "outputs = [\"square\"]\npresets = \"small.toml\"\n[[shot]]\nsrc = \"{}\"\n",
+            clip.display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    assemble_json(&spec, &out);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains(" s, 1 shot ("), "{html}");
+}
+
 #[test]
 fn contact_sheet_shows_every_shot_in_order() {
     let dir = tempfile::tempdir().unwrap();
@@ -696,6 +718,7 @@ fn contact_sheet_shows_every_shot_in_order() {
         html.contains("<img src=\"contact.png\""),
         "report.html lacks the contact sheet"
     );
+    assert!(html.contains(" s, 3 shots ("), "{html}");
 }
 
 #[test]

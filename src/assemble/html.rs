@@ -32,11 +32,12 @@ pub fn write(path: &Path, report: &Report) -> Result<AtomicOutput> {
         "<!doctype html><meta charset=utf-8><title>{name}</title>\
          <style>body{{font:14px sans-serif;margin:2em}}td,th{{padding:2px 8px;text-align:left}}\
          .pass{{color:#070}}.fail{{color:#b00}}.inconclusive{{color:#a60}}</style>\
-         <h1>{name}</h1><p>{dur:.3} s, {n} shots ({path}), spec {spec}</p><h2>Shots</h2>\
+         <h1>{name}</h1><p>{dur:.3} s, {n} shot{s} ({path}), spec {spec}</p><h2>Shots</h2>\
          <table><tr><th>#</th><th>source</th><th>how</th><th>in</th><th>out</th><th>transition</th></tr>",
         name = esc(&report.name),
         dur = report.cut.duration_s,
         n = report.inputs.len(),
+        s = if report.inputs.len() == 1 { "" } else { "s" },
         path = report.cut.path,
         spec = esc(&report.spec),
     );
