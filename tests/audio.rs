@@ -1566,6 +1566,40 @@ fn an_offset_past_the_end_of_the_output_is_warned_of() {
     assert_eq!(swap("1"), "");
 }
 
+/// A fade longer than what it fades leaves the sound never at full level (a 0.1 s sound under
+/// `--fade-in 10` came out at -68 LUFS with no word): the run names the option and both
+/// lengths; fades that fit say nothing.
+#[test]
+fn a_fade_longer_than_the_sound_or_the_output_is_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let (blip, out) = (dir.path().join("blip.wav"), dir.path().join("out.mp4"));
+    let video = fixture("no_audio.mp4");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=440:d=0.1",
+        "-ar",
+        "48000",
+        s(&blip),
+    ]);
+    let swap = |fades: &[&str]| {
+        let run = ["swap", s(&video), "--audio", s(&blip)];
+        let j = cutroom_json(&[&run[..], fades, &["-o", s(&out), "--json"]].concat());
+        j["warnings"].as_array().unwrap().clone()
+    };
+    assert_eq!(
+        swap(&["--fade-in", "10", "--fade-out", "7"]),
+        [
+            "--fade-in 10.000 s is longer than the new audio heard (0.100 s of the 6.000 s \
+             output), so it never reaches full level",
+            "--fade-out 7.000 s is longer than the output (6.000 s), so the sound is never at \
+             full level",
+        ]
+    );
+    assert!(swap(&["--fade-in", "0.05", "--fade-out", "6"]).is_empty());
+}
+
 /// A music bed whose file states no length (Ogg Vorbis, Ogg Opus, an MP3 without a LAME/Xing
 /// tag) is refused when it ends early, naming it: its last Ogg page or MP3 frame stops midway,
 /// or its Ogg stream lacks the end-of-stream page; the same files whole are used.

@@ -94,8 +94,14 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
             "no audio track to duck the music under; give the dialogue with --voice FILE",
         )
     };
-    let music =
-        || load::load_as(files.music, RATE, CHANNELS, bar).map(|m| place(m, len, &opts.placement));
+    let music = || {
+        load::load_as(files.music, RATE, CHANNELS, bar).map(|m| {
+            if let Some(w) = opts.placement.fade_in_warning(m.frames(), len, RATE) {
+                bar.warn(&w);
+            }
+            place(m, len, &opts.placement)
+        })
+    };
     let gains = |activity: &Activity, frames| envelope(activity, frames, RATE, &opts.shape);
     let (mix, activity, sources, gain) = if files.voice.is_none() && files.stems.is_none() {
         // The clip's own voice is read twice (for where it speaks, then into the mix) rather

@@ -45,6 +45,36 @@ pub struct Placement {
     pub fade_in: usize,
 }
 
+impl Placement {
+    /// How much of a sound `track` frames long a picture `len` frames long plays, in frames:
+    /// what the offset does not skip, looped or cut to the room the offset's lead leaves.
+    fn heard(&self, track: usize, len: usize) -> usize {
+        let lead = usize::try_from(self.offset.max(0)).unwrap_or(usize::MAX);
+        let skip = usize::try_from(-self.offset.min(0)).unwrap_or(usize::MAX);
+        let (sound, room) = (track.saturating_sub(skip), len.saturating_sub(lead));
+        match self.fit {
+            Fit::Loop if sound > 0 => room,
+            _ => sound.min(room),
+        }
+    }
+
+    /// The warning for a fade-in longer than the part of the new sound (`track` frames at
+    /// `rate`) a picture `len` frames long plays: the sound never reaches full level.
+    pub fn fade_in_warning(&self, track: usize, len: usize, rate: u32) -> Option<String> {
+        let heard = self.heard(track, len);
+        let secs = |frames: usize| frames as f64 / f64::from(rate.max(1));
+        (heard > 0 && self.fade_in > heard).then(|| {
+            format!(
+                "--fade-in {:.3} s is longer than the new audio heard ({:.3} s of the {:.3} s \
+                 output), so it never reaches full level",
+                secs(self.fade_in),
+                secs(heard),
+                secs(len)
+            )
+        })
+    }
+}
+
 /// Lay `track` on a picture `len` frames long. The result is `len` frames long, except with
 /// [`Fit::Trim`] and a soundtrack that ends early: then it ends where the soundtrack ends. A
 /// longer soundtrack is always cut at the picture's end. Fade-out is left to the caller, once

@@ -38,7 +38,11 @@ pub fn swap(
     bar.start("swap", picture.packets() as u64);
     bar.status("decoding audio");
     let track = load::load_as(audio, RATE, CHANNELS, bar)?;
-    let placed = place(track, picture.frames_at(RATE), &opts.placement);
+    let len = picture.frames_at(RATE);
+    if let Some(w) = opts.placement.fade_in_warning(track.frames(), len, RATE) {
+        bar.warn(&w);
+    }
+    let placed = place(track, len, &opts.placement);
     bar.status("loudness");
     let finished = finish(
         &picture,

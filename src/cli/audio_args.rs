@@ -64,6 +64,19 @@ impl PlaceArgs {
         secs_to_frames(self.fade_out).max(0) as usize
     }
 
+    /// The warning for a `--fade-out` longer than the output `written`: it starts before the
+    /// output does, so the sound is never at full level.
+    pub fn fade_out_too_long(&self, written: &SoundtrackReport) -> Option<String> {
+        let len = written.frames as f64 / f64::from(written.rate.max(1));
+        (self.fade_out_frames() > written.frames).then(|| {
+            format!(
+                "--fade-out {:.3} s is longer than the output ({len:.3} s), so the sound is \
+                 never at full level",
+                self.fade_out
+            )
+        })
+    }
+
     /// The warning for an `--offset` that put the new audio after the end of the output
     /// `written` (none of it is heard: `--offset 100` meant as milliseconds, say).
     pub fn past_end(&self, written: &SoundtrackReport) -> Option<String> {
@@ -197,6 +210,7 @@ pub fn run_warnings(
     for w in place
         .past_end(written)
         .into_iter()
+        .chain(place.fade_out_too_long(written))
         .chain(level_warning(level, written))
     {
         tally.warn(&w);
