@@ -384,6 +384,20 @@ pub fn testsrc_with_sound(out: &Path, secs: u32, sound: &str, extra: &[&str]) {
     ff(&[&input[..], &codecs, extra, &[s(out)]].concat());
 }
 
+/// `out`'s sound is `surround` folded down to stereo as `ffmpeg -ac 2` does it (within 0.3 LU,
+/// `theirs` its copy) and does not clip (true peak at most -3 dBTP).
+pub fn assert_folded_like_ffmpeg(out: &Path, surround: &Path, theirs: &Path) {
+    ff(&["-i", s(surround), "-vn", "-ac", "2", s(theirs)]);
+    let (ours, theirs) = (ebur128(out), ebur128(theirs));
+    assert!(ours.true_peak <= -3.0, "true peak {} dBTP", ours.true_peak);
+    assert!(
+        (ours.integrated - theirs.integrated).abs() <= 0.3,
+        "{} LUFS, ffmpeg -ac 2: {} LUFS",
+        ours.integrated,
+        theirs.integrated
+    );
+}
+
 /// Mean luma (0-255, limited-range Y as stored) of every frame of `path`, with its time.
 pub fn luma_means(path: &Path) -> Vec<(f64, f64)> {
     let out = Command::new("ffmpeg")
