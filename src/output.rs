@@ -141,8 +141,8 @@ impl Batch {
         self.outputs.push(out);
     }
 
-    /// Have a file of an earlier run that this one no longer makes (a sidecar of an output now
-    /// without it) removed by [`Batch::commit`], once the new outputs are in place.
+    /// Have a file of an earlier run that this one no longer makes (a sidecar or cover of an
+    /// output now without it) removed by [`Batch::commit`], once the new outputs are in place.
     pub fn retire(&mut self, path: PathBuf) {
         self.stale.push(path);
     }

@@ -1117,11 +1117,12 @@ fn overlays_timed_out_of_the_output_are_refused() {
     }
 }
 
-/// A re-run without captions leaves no caption sidecars of the earlier run beside its output
-/// (a user would upload them with it), and touches nothing else: not another output's, not a
-/// file that only looks like one.
+/// A re-run without captions or `--cover` leaves no caption sidecars or cover of the earlier
+/// run beside its output (a user would upload them with it), and touches nothing else: not
+/// another output's, not a file that only looks like one.
 #[test]
-fn a_rerun_without_captions_removes_the_earlier_runs_sidecars_of_its_outputs_only() {
+fn a_rerun_without_captions_or_cover_removes_the_earlier_runs_sidecars_and_cover_of_its_outputs_only(
+) {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("clip.mp4");
     lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=1", &[]);
@@ -1130,10 +1131,12 @@ fn a_rerun_without_captions_removes_the_earlier_runs_sidecars_of_its_outputs_onl
     let out = dir.path().join("out");
     let (x, square) = (["-p", "x"], ["-p", "square"]);
     let run = ["export", s(&clip), "-o", s(&out), "--json"];
-    cutroom_json(&[&run[..], &x, &square, &["--captions", s(&srt)]].concat());
+    let extras = ["--captions", s(&srt), "--cover", "auto"];
+    cutroom_json(&[&run[..], &x, &square, &extras].concat());
     std::fs::write(out.join("clip.x.srt.txt"), "a user's notes").unwrap();
     let report = cutroom_json(&[&run[..], &x].concat());
     assert_eq!(report["outputs"][0]["sidecars"], serde_json::json!([]));
+    assert_eq!(report["outputs"][0]["cover"], serde_json::Value::Null);
     let mut names: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -1142,6 +1145,7 @@ fn a_rerun_without_captions_removes_the_earlier_runs_sidecars_of_its_outputs_onl
     assert_eq!(
         names,
         [
+            "clip.square.jpg",
             "clip.square.mp4",
             "clip.square.srt",
             "clip.square.vtt",

@@ -90,6 +90,16 @@ pub struct Request {
     pub sign: Signing,
 }
 
+impl Request {
+    /// Every file the export reads: the input, [`Request::reads`] and the logo.
+    fn read_paths(&self) -> Vec<&Path> {
+        std::iter::once(self.input.as_path())
+            .chain(self.reads.iter().map(PathBuf::as_path))
+            .chain(self.overlays.logo.iter().map(|l| l.file.as_path()))
+            .collect()
+    }
+}
+
 /// How many threads each x264 encoder of an export runs on.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum EncoderThreads {
@@ -475,19 +485,8 @@ fn run(
         let p = &plans[i];
         batch.add(f.sealed(req.sign.seal(&p.target, steps(req, p, levelled))));
     }
-    if req.captions.cues.is_empty() {
-        // An earlier run's captions beside an output would be uploaded with it as its own.
-        let inputs: Vec<&Path> = std::iter::once(req.input.as_path())
-            .chain(req.reads.iter().map(PathBuf::as_path))
-            .collect();
-        for p in &plans {
-            for path in overlay::sidecars(&p.target) {
-                if ensure_not_input(&path, &inputs).is_ok() {
-                    batch.retire(path);
-                }
-            }
-        }
-    } else {
+    retire_stale(req, &plans, &mut batch);
+    if !req.captions.cues.is_empty() {
         for p in &plans {
             let texts = [
                 sidecar::srt(&req.captions, p.rate),
@@ -609,6 +608,25 @@ fn video_duration(path: &Path, info: &StreamInfo) -> Result<Ticks> {
     match info.duration {
         Some(d) => Ok(Ticks(d)),
         None => Ok(VideoIndex::scan(path)?.duration()),
+    }
+}
+
+/// Have the batch remove what an earlier run wrote beside these outputs and this run does not
+/// make (caption sidecars without captions, the cover without `--cover`): a user would upload
+/// it with the output as its own. Never a file this run reads.
+fn retire_stale(req: &Request, plans: &[Plan], batch: &mut Batch) {
+    let inputs = req.read_paths();
+    for p in plans {
+        let sidecars = match req.captions.cues.is_empty() {
+            true => overlay::sidecars(&p.target).to_vec(),
+            false => Vec::new(),
+        };
+        let cover = req.cover.is_none().then(|| cover::path(&p.target));
+        for path in sidecars.into_iter().chain(cover) {
+            if ensure_not_input(&path, &inputs).is_ok() {
+                batch.retire(path);
+            }
+        }
     }
 }
 

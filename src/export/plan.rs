@@ -11,7 +11,7 @@ use crate::picture::turn::Turn;
 use crate::time::{Ticks, TimeBase};
 use cutroom_ffi::{Rational, VideoEncoderConfig};
 use preset::Preset;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::cadence::{frame_count, grid, Cadence};
 /// One output being planned: preset, grid, path and warnings.
@@ -200,11 +200,7 @@ pub(super) fn plan(req: &Request, picture: &PictureInfo) -> Result<Vec<Plan>> {
         .chain(covers.iter().map(|p| Planned::in_new_dir(p)))
         .collect();
     planned.extend(req.safe_zones.as_deref().map(Planned::file));
-    let reads: Vec<&Path> = std::iter::once(req.input.as_path())
-        .chain(req.reads.iter().map(PathBuf::as_path))
-        .chain(req.overlays.logo.iter().map(|l| l.file.as_path()))
-        .collect();
-    check_outputs(&planned, &reads)?;
+    check_outputs(&planned, &req.read_paths())?;
     Ok(plans)
 }
 
