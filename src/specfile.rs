@@ -53,6 +53,28 @@ pub fn located(path: &Path, line: usize, column: usize, field: &str, message: &s
     }
 }
 
+/// `e`, found in the entries of the spec `path` (a shot that cannot be read, a trim outside
+/// its shot), named with the spec first as its own errors are: `cut.toml: shot 2: b.mp4: no
+/// such file`. A value read from it is its bad input ([`Error::read_from`]); an error that
+/// already names it is left as it is; each of several is named.
+pub fn in_spec(path: &Path, e: Error) -> Error {
+    match e.read_from(path) {
+        Error::Many(all) => Error::Many(all.into_iter().map(|e| in_spec(path, e)).collect()),
+        e if names(&e, path) => e,
+        e => e.context(path.display().to_string()),
+    }
+}
+
+/// Does `e` (under its context) name the file `path`?
+fn names(e: &Error, path: &Path) -> bool {
+    match e.without_context() {
+        Error::BadInput { path: p, .. }
+        | Error::BadInputAt { path: p, .. }
+        | Error::Io { path: p, .. } => p == path,
+        _ => false,
+    }
+}
+
 /// A field path with its shot counted from 1, as every other message counts shots:
 /// `shot[0].out_point` is `shot 1: out_point`.
 pub fn numbered(field: &str) -> String {

@@ -446,6 +446,24 @@ fn unknown_and_repeated_output_presets_are_the_specs_bad_input() {
 }
 
 #[test]
+fn a_trim_outside_its_shot_names_the_spec_the_file_and_the_shot() {
+    let clip = fixture("marker_portrait_30.mp4");
+    let (code, err) = assemble_code_and_error(&format!(
+        "outputs = [\"square\"]\n[[shot]]\nsrc = \"{}\"\nin = 7\n",
+        clip.display()
+    ));
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "cutroom: error: cut.toml: {}: shot 1: in 7.000 s is at or past the end of the shot \
+             (6.000 s)\n",
+            clip.display()
+        )
+    );
+}
+
+#[test]
 fn focus_auto_without_a_crop_is_the_specs_bad_input() {
     let (code, err) = assemble_code_and_error(&format!(
         "outputs = [\"square\"]\n[reframe]\nfit = \"pad\"\nfocus = \"auto\"\n[[shot]]\nsrc = \"{}\"\n",
@@ -500,7 +518,8 @@ fn a_shots_download_error_keeps_its_http_status_and_url() {
             .await
         })
         .unwrap_err();
-    assert!(err.to_string().starts_with("shot 1: "), "{err}");
+    let named = format!("{}: shot 1: ", spec.display());
+    assert!(err.to_string().starts_with(&named), "{err}");
     match err.without_context() {
         Error::Http {
             status: 404,

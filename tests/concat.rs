@@ -710,6 +710,32 @@ fn fails(args: &[&str], out: &Path) -> String {
     err
 }
 
+/// A list's bad shots are each named with the list and the shot's number, counted from 1.
+#[test]
+fn a_spec_error_names_the_list_and_the_shot() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.mp4");
+    let good = fixture("marker_portrait_30.mp4");
+    let missing = dir.path().join("missing.mp4");
+    let spec = dir.path().join("list.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "[[shot]]\nsrc = {good:?}\n[[shot]]\nsrc = {missing:?}\n[[shot]]\nsrc = {good:?}\nin = 7\n"
+        ),
+    )
+    .unwrap();
+    let err = fails(&["--spec", s(&spec), "-o", s(&out)], &out);
+    let (spec, good, missing) = (spec.display(), good.display(), missing.display());
+    assert_eq!(
+        err,
+        format!(
+            "cutroom: error: 2 inputs are unusable:\n  {spec}: shot 2: {missing}: no such file\n  \
+             {spec}: {good}: shot 3: in 7.000 s is at or past the end of the shot (6.000 s)\n"
+        )
+    );
+}
+
 #[test]
 fn bad_inputs_fail_with_one_clear_error_and_no_output() {
     let dir = tempfile::tempdir().unwrap();

@@ -975,7 +975,7 @@ fn a_bad_spec_is_named_and_reported_for_every_file() {
     .unwrap();
     let missing = d.join("nothere.mp4");
     let said = format!(
-        "shot list {}: shot 2: {}: no such file",
+        "{}: shot 2: {}: no such file",
         spec.display(),
         missing.display()
     );

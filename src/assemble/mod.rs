@@ -38,6 +38,7 @@ use crate::output::{self, Planned};
 use crate::progress::{Damaged, Progress, Tally};
 use crate::provenance::{Edit, Policy, Signing, Step};
 use crate::sheet;
+use crate::specfile;
 use crate::sync::{self, Verdict};
 use crate::timeline::EditSpec;
 use checks::check;
@@ -182,7 +183,8 @@ pub fn run(
     let master = tmp.path().join(format!("{name}.mp4"));
     let copts = concat::Options::default();
     progress.start("concat", 0);
-    let prepared = concat::prepare(&edit, &copts, progress)?;
+    let prepared =
+        concat::prepare(&edit, &copts, progress).map_err(|e| specfile::in_spec(spec_path, e))?;
     for w in &prepared.plan.warnings {
         progress.warn(w);
     }

@@ -9,6 +9,7 @@ use crate::fetch::{
     fetch_url, fetch_video, render, Cache, Client, Fetched, RenderOptions, Variant,
 };
 use crate::progress::Progress;
+use crate::specfile;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -81,8 +82,9 @@ pub const RENDER_LIST: &str = "render.toml";
 
 /// Get every shot of `cut` (read from `spec`) as a local file, downloads and renders into
 /// `shots_dir`. The client is only used when some shot is remote. All failures are reported
-/// together, each under its shot's name with its own kind (an HTTP error keeps its status and
-/// URL); a URL or video id of the spec that the fetch refuses is the spec's bad input.
+/// together, each under the spec's and its shot's name with its own kind (an HTTP error keeps
+/// its status and URL); a URL or video id of the spec that the fetch refuses is the spec's bad
+/// input.
 pub async fn resolve(
     cut: &Cut,
     spec: &Path,
@@ -226,10 +228,10 @@ pub async fn resolve(
                     "no video",
                 )),
             },
-            Err(e) => errors.push(e.read_from(spec).context(format!("shot {}", i + 1))),
+            Err(e) => errors.push(e.context(format!("shot {}", i + 1))),
         }
     }
-    Error::all(errors)?;
+    Error::all(errors).map_err(|e| specfile::in_spec(spec, e))?;
     Ok(inputs.into_iter().map(|i| i.expect("every shot")).collect())
 }
 

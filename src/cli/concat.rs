@@ -10,6 +10,7 @@ use cutroom::concat::{self, Options, Summary};
 use cutroom::error::exit;
 use cutroom::progress::{Damaged, Progress, Tally};
 use cutroom::provenance::Edit;
+use cutroom::specfile;
 use cutroom::timeline::EditSpec;
 use cutroom::Result;
 use cutroom_ffi::Rational;
@@ -132,7 +133,10 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     };
     let bar = Tally::new(&bars);
     bar.start("concat", 2 * spec.shot.len() as u64);
-    let prepared = concat::prepare(&spec, &opts, &bar)?;
+    let prepared = concat::prepare(&spec, &opts, &bar).map_err(|e| match &args.spec {
+        Some(path) => specfile::in_spec(path, e),
+        None => e,
+    })?;
     let summary = Summary::of(&prepared.plan, &args.output);
     for w in &summary.warnings {
         eprintln!("cutroom: warning: {w}");

@@ -3,13 +3,14 @@
 
 use crate::concat::{self, plan, source::Source};
 use crate::error::Result;
+use crate::specfile;
 use crate::time::Spans;
 use crate::timeline::EditSpec;
 use std::path::Path;
 
 /// Where each shot of the sequence starts and ends in the file `cutroom concat` joins from
 /// `spec` (default options): concat's own plan, from a scan of each source's video packets (no
-/// sound decoded). An error names the list (`shot list seq.toml: shot 2: ...`).
+/// sound decoded). An error names the list (`seq.toml: shot 2: ...`).
 pub fn shot_spans(spec: &Path) -> Result<Spans> {
     let parsed = EditSpec::load(spec)?;
     plan::contents(&parsed, |paths| {
@@ -17,10 +18,7 @@ pub fn shot_spans(spec: &Path) -> Result<Spans> {
     })
     .and_then(|contents| plan::plan(&parsed, contents, &concat::Options::default()))
     .map(|plan| plan.spans())
-    .map_err(|e| {
-        e.read_from(spec)
-            .context(format!("shot list {}", spec.display()))
-    })
+    .map_err(|e| specfile::in_spec(spec, e))
 }
 
 #[cfg(test)]
@@ -64,7 +62,7 @@ mod tests {
         let e = shot_spans(&spec).unwrap_err().to_string();
         assert!(e.contains("b.mp4") && e.contains("no such file"), "{e}");
         assert!(
-            e.starts_with(&format!("shot list {}: shot 1: ", spec.display())),
+            e.starts_with(&format!("{}: shot 1: ", spec.display())),
             "{e}"
         );
         std::fs::write(&spec, "[[shot]]\nsrc = \"a.mp4\"\nin = 3.0\nout = 2.0\n").unwrap();
