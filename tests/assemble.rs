@@ -2163,3 +2163,103 @@ fn a_rerun_that_does_nothing_marks_every_output_reused() {
         serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(kept["outputs"][0]["reused"], false, "{kept}");
 }
+
+/// A re-run reuses what is current whatever its working directory: `report.json` records the
+/// paths as the run was given them, and a re-run from elsewhere (same spec, same inputs)
+/// found none of the files there and made every deliverable again. A re-run after an input
+/// changed makes exactly what depends on it: one preset's definition, that deliverable; a
+/// shot, all of them.
+#[test]
+fn a_rerun_from_another_directory_reuses_and_a_changed_input_redoes_what_depends_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let a = d.join("a");
+    std::fs::create_dir(&a).unwrap();
+    std::fs::copy(fixture("marker_portrait_30.mp4"), a.join("shot.mp4")).unwrap();
+    let spec = small_square_cut(
+        &a,
+        "name = \"w\"\n[[shot]]\nsrc = \"shot.mp4\"\nout = \"2\"\n",
+    );
+    let presets = |extra: &str| {
+        let two = format!("[sq]\nbase = \"square\"\nwidth = 240\nheight = 240\n[rl]\nbase = \"reels\"\nwidth = 180\nheight = 320\n{extra}");
+        std::fs::write(a.join("small.toml"), two).unwrap();
+    };
+    presets("");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, text.replace("[\"sq\"]", "[\"sq\", \"rl\"]")).unwrap();
+    // The report of `cutroom assemble SPEC -o OUT` run in `cwd`, with its paths made absolute.
+    let assemble_in = |cwd: &Path, spec: &str, out: &str| -> Value {
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
+            .current_dir(cwd)
+            .args(["-q", "assemble", spec, "-o", out, "--json"])
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let mut r: Value = serde_json::from_slice(&run.stdout).unwrap();
+        for o in r["outputs"].as_array_mut().unwrap() {
+            for f in ["path", "cover"] {
+                let p = cwd.join(o[f].as_str().unwrap());
+                assert!(p.is_file(), "the report names {}, not there", p.display());
+                o[f] = p.display().to_string().into();
+            }
+        }
+        let timeline = cwd.join(r["timeline"].as_str().unwrap());
+        assert!(timeline.is_file(), "{}", timeline.display());
+        r
+    };
+    let reused = |r: &Value| -> Vec<bool> {
+        let o = r["outputs"].as_array().unwrap();
+        o.iter().map(|o| o["reused"].as_bool().unwrap()).collect()
+    };
+    let first = assemble_in(&a, "cut.toml", "out");
+    assert_eq!(reused(&first), [false, false], "{first}");
+    let made = |i: usize| {
+        let p = PathBuf::from(first["outputs"][i]["path"].as_str().unwrap());
+        std::fs::metadata(p).unwrap().modified().unwrap()
+    };
+    let (sq, rl) = (made(0), made(1));
+
+    // Same spec and inputs, from the parent directory and from the root, then by absolute
+    // paths: nothing to do.
+    for (cwd, spec, out) in [
+        (
+            d.to_path_buf(),
+            "a/cut.toml".to_string(),
+            "a/out".to_string(),
+        ),
+        (
+            PathBuf::from("/"),
+            s(&spec).to_string(),
+            s(&a.join("out")).to_string(),
+        ),
+    ] {
+        let again = assemble_in(&cwd, &spec, &out);
+        assert_eq!(again["reused"], true, "from {}: {again}", cwd.display());
+        assert_eq!(reused(&again), [true, true], "{again}");
+    }
+    assert_eq!((made(0), made(1)), (sq, rl), "a deliverable was made again");
+
+    // One preset's definition changed: that deliverable only, from yet another directory.
+    presets("crf = 30\n");
+    let changed = assemble_in(d, "a/cut.toml", "a/out");
+    assert!(changed["reused"].is_null(), "{changed}");
+    assert_eq!(reused(&changed), [true, false], "{changed}");
+    assert_eq!(made(0), sq, "the unchanged preset was made again");
+    assert_ne!(made(1), rl, "the changed preset was not made again");
+    // The report written names the files as this run was given them, all there.
+    let kept: Value =
+        serde_json::from_slice(&std::fs::read(a.join("out/report.json")).unwrap()).unwrap();
+    for o in kept["outputs"].as_array().unwrap() {
+        let p = o["path"].as_str().unwrap();
+        assert!(p.starts_with("a/out/") && d.join(p).is_file(), "{kept}");
+    }
+
+    // A shot changed (same name, other content): every deliverable depends on it.
+    std::fs::copy(fixture("short_audio.mp4"), a.join("shot.mp4")).unwrap();
+    let shot = assemble_in(&a, "cut.toml", "out");
+    assert_eq!(reused(&shot), [false, false], "{shot}");
+}

@@ -93,6 +93,7 @@ pub fn reusable(out_dir: &Path, keys: &Keys) -> Reuse {
             outputs: keys.outputs.iter().map(|_| None).collect(),
         };
     };
+    rebase(&mut report, out_dir);
     let intact = |o: &Output| {
         std::fs::metadata(&o.path).is_ok_and(|m| m.len() == o.bytes)
             && o.sidecars.iter().all(|p| Path::new(p).is_file())
@@ -129,4 +130,35 @@ pub fn reusable(out_dir: &Path, keys: &Keys) -> Reuse {
         report
     });
     Reuse { all, outputs }
+}
+
+/// Point the files an earlier `report` names in its output directory at `out_dir`: they were
+/// recorded as that run was given its paths, from its working directory, and a run from
+/// another one (or given the directory another way) finds them under their names here.
+fn rebase(report: &mut serde_json::Value, out_dir: &Path) {
+    let here = |v: Option<&mut serde_json::Value>| {
+        if let Some(v) = v {
+            if let Some(name) = v.as_str().and_then(|p| Path::new(p).file_name()) {
+                *v = out_dir.join(name).display().to_string().into();
+            }
+        }
+    };
+    let Some(report) = report.as_object_mut() else {
+        return;
+    };
+    let outputs = report.get_mut("outputs").and_then(|o| o.as_array_mut());
+    for o in outputs
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o.as_object_mut())
+    {
+        for f in ["path", "sync_plot", "cover"] {
+            here(o.get_mut(f));
+        }
+        let sidecars = o.get_mut("sidecars").and_then(|s| s.as_array_mut());
+        sidecars.into_iter().flatten().for_each(|s| here(Some(s)));
+    }
+    for f in ["timeline", "contact_sheet"] {
+        here(report.get_mut(f));
+    }
 }
