@@ -75,20 +75,43 @@ fn names(e: &Error, path: &Path) -> bool {
     }
 }
 
-/// A field path with its shot counted from 1, as every other message counts shots:
-/// `shot[0].out_point` is `shot 1: out_point`.
+/// A field path as the user counts: each list entry by its key, singular, and its number from
+/// 1, followed by `: ` and the rest: `shot[0].out_point` is `shot 1: out_point`, `outputs[2]`
+/// is `output 3`, `text[0].style.size` is `text 1: style.size`.
 pub fn numbered(field: &str) -> String {
-    let Some((i, rest)) = field
-        .strip_prefix("shot[")
-        .and_then(|r| r.split_once(']'))
-        .and_then(|(i, rest)| Some((i.parse::<usize>().ok()?, rest)))
-    else {
-        return field.to_string();
-    };
-    match rest.strip_prefix('.') {
-        Some(key) => format!("shot {}: {key}", i + 1),
-        None => format!("shot {}{rest}", i + 1),
+    let mut out = String::new();
+    for part in field.split('.') {
+        if !out.is_empty() && !out.ends_with(": ") {
+            out.push('.');
+        }
+        let (key, indices) = part.split_once('[').unwrap_or((part, ""));
+        let indices: Option<Vec<usize>> = (indices.strip_suffix(']'))
+            .and_then(|i| i.split("][").map(|i| i.parse().ok()).collect());
+        match indices {
+            Some(indices) => {
+                out += &entry(key, indices[0]);
+                for i in &indices[1..] {
+                    out += &format!(", item {}", i + 1);
+                }
+                out += ": ";
+            }
+            None => out += part,
+        }
     }
+    match out.strip_suffix(": ") {
+        Some(o) => o.to_string(),
+        None => out,
+    }
+}
+
+/// Entry `index` (from 0) of the list `key` as the user counts it: `shot 2`, `output 1`,
+/// `text 3` (a plural key made singular).
+pub fn entry(key: &str, index: usize) -> String {
+    let one = key
+        .strip_suffix('s')
+        .filter(|_| !key.ends_with("ss"))
+        .unwrap_or(key);
+    format!("{one} {}", index + 1)
 }
 
 /// ` (did you mean `x`?)` for serde's "unknown field `y`, expected one of `x`, ..." when one
@@ -122,6 +145,22 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_entries_are_counted_from_1() {
+        assert_eq!(numbered("shot[0].out_point"), "shot 1: out_point");
+        assert_eq!(numbered("shot[1]"), "shot 2");
+        assert_eq!(numbered("outputs[2]"), "output 3");
+        assert_eq!(numbered("text[0].style.size"), "text 1: style.size");
+        assert_eq!(numbered("model[1].sizes[0]"), "model 2: size 1");
+        assert_eq!(numbered("music.depth"), "music.depth");
+        assert_eq!(numbered("tiktok.ui_zones[3]"), "tiktok.ui_zone 4");
+        assert_eq!(
+            numbered("tiktok.ui_zones[0][2]"),
+            "tiktok.ui_zone 1, item 3"
+        );
+        assert_eq!(numbered("a[x].b"), "a[x].b");
+    }
 
     #[test]
     fn an_unknown_key_gets_the_closest_expected_one() {

@@ -436,11 +436,11 @@ fn unknown_and_repeated_output_presets_are_the_specs_bad_input() {
     ));
     assert_eq!(code, Some(1), "{err}");
     assert!(
-        err.contains("cut.toml: outputs[0]: unknown preset `reel`") && err.contains("reels"),
+        err.contains("cut.toml: output 1: unknown preset `reel`") && err.contains("reels"),
         "{err}"
     );
     assert!(
-        err.contains("cut.toml: outputs[2]: preset `square` is given twice"),
+        err.contains("cut.toml: output 3: preset `square` is given twice"),
         "{err}"
     );
 }

@@ -1064,7 +1064,8 @@ fn word_times_light_each_word_as_it_is_spoken() {
 }
 
 /// A text overlay or logo that would never be seen (it starts after the output ends, or ends
-/// before it starts) is a typo in the times: one error naming it, nothing written.
+/// before it starts) is a typo in the times: one error naming it (a text by its number, from 1,
+/// as for any other mistake in an entry of the file), nothing written.
 #[test]
 fn overlays_timed_out_of_the_output_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -1085,12 +1086,24 @@ fn overlays_timed_out_of_the_output_are_refused() {
         (
             "late",
             "[[text]]\ntext = \"Sale\"\nstart = 10.0\n".to_string(),
-            "text[0] starts at 10.000 s, past the end of the output (2.000 s)",
+            "text 1 starts at 10.000 s, past the end of the output (2.000 s)",
         ),
         (
             "backwards",
-            "[[text]]\ntext = \"Sale\"\nstart = 1.5\nend = 0.5\n".to_string(),
-            "text[0] ends at 0.500 s, not after it starts (1.500 s)",
+            "[[text]]\ntext = \"Hi\"\n[[text]]\ntext = \"Sale\"\nstart = 1.5\nend = 0.5\n"
+                .to_string(),
+            "text 2 ends at 0.500 s, not after it starts (1.500 s)",
+        ),
+        (
+            "placed",
+            "[[text]]\ntext = \"Hi\"\n[[text]]\ntext = \"Sale\"\nposition = \"side\"\n".to_string(),
+            "placed.toml: text 2: position = \"side\": expected top, center",
+        ),
+        (
+            "misspelt",
+            "[[text]]\ntext = \"Hi\"\n[[text]]\ntext = \"Sale\"\nstyle = { sise = 0.1 }\n"
+                .to_string(),
+            "misspelt.toml:5:11: text 2: style.sise: unknown field `sise`",
         ),
         (
             "late_logo",

@@ -549,11 +549,12 @@ impl Cut {
         };
         let mut errors = Vec::new();
         for (i, name) in self.outputs.iter().enumerate() {
+            let at = specfile::entry("outputs", i);
             if self.outputs[..i].contains(name) {
-                errors.push(format!("outputs[{i}]: preset `{name}` is given twice"));
+                errors.push(format!("{at}: preset `{name}` is given twice"));
             }
             if let Err(e) = book.get(name) {
-                errors.push(format!("outputs[{i}]: {e}"));
+                errors.push(format!("{at}: {e}"));
             }
         }
         Error::all(
@@ -688,11 +689,15 @@ fn substitute(
                 let mut out = String::with_capacity(s.len());
                 let mut rest = s.as_str();
                 while let Some(open) = rest.find("{{") {
-                    let close = rest[open..]
-                        .find("}}")
-                        .ok_or_else(|| format!("{at}: `{{{{` without a closing `}}}}`"))?;
+                    let close = rest[open..].find("}}").ok_or_else(|| {
+                        format!(
+                            "{}: `{{{{` without a closing `}}}}`",
+                            specfile::numbered(at)
+                        )
+                    })?;
                     let name = rest[open + 2..open + close].trim();
                     let value = vars.get(name).ok_or_else(|| {
+                        let at = specfile::numbered(at);
                         format!("{at}: unknown variable `{name}` (declare it in [vars])")
                     })?;
                     used.insert(name.to_string());
@@ -840,7 +845,7 @@ mod tests {
         let e = load(text, &[("lnag", "fr")]).unwrap_err();
         assert!(e.contains("variable `lnag` is not declared"), "{e}");
         let e = load(&text.replace("{{fmt}}", "{{format}}"), &[]).unwrap_err();
-        assert!(e.contains("outputs[0]: unknown variable `format`"), "{e}");
+        assert!(e.contains("output 1: unknown variable `format`"), "{e}");
         let e = load(&text.replace("{{fmt}}", "square"), &[]).unwrap_err();
         assert!(e.contains("vars.fmt: variable never used"), "{e}");
     }

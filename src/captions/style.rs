@@ -51,15 +51,16 @@ impl Overlays {
         let bad = |what: String| Error::bad_input(file, what);
         self.captions.check("captions").map_err(bad)?;
         for (i, t) in self.text.iter().enumerate() {
-            t.style.check(&format!("text[{i}].style")).map_err(bad)?;
+            let at = crate::specfile::entry("text", i);
+            t.style.check(&format!("{at}: style")).map_err(bad)?;
             if t.style.file.is_some() {
                 return Err(bad(format!(
-                    "text[{i}].style.file: a caption file belongs in [captions]"
+                    "{at}: style.file: a caption file belongs in [captions]"
                 )));
             }
             if !["top", "center", "bottom", "lower_third"].contains(&t.position.as_str()) {
                 return Err(bad(format!(
-                    "text[{i}].position = \"{}\": expected top, center, bottom or lower_third",
+                    "{at}: position = \"{}\": expected top, center, bottom or lower_third",
                     t.position
                 )));
             }

@@ -95,7 +95,7 @@ pub(super) fn check_times(
 ) -> std::result::Result<(), String> {
     let texts = overlays.text.iter().enumerate();
     let timed = texts
-        .map(|(i, t)| (format!("text[{i}]"), t.start, t.end))
+        .map(|(i, t)| (crate::specfile::entry("text", i), t.start, t.end))
         .chain(
             overlays
                 .logo
