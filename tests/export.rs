@@ -22,6 +22,16 @@ fn lavfi_clip(out: &Path, picture: &str, extra_out: &[&str]) {
     assert!(status.success());
 }
 
+/// `cutroom export ARGS -o OUT`, which must be refused: exit status 1 and nothing at `out`;
+/// its stderr.
+fn export_refused(args: &[&str], out: &Path) -> String {
+    let run = cutroom(&[&["export"], args, &["-o", s(out)]].concat());
+    let err = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert_eq!(run.status.code(), Some(1), "{args:?}: {err}");
+    assert!(!out.exists(), "{args:?}: nothing is written");
+    err
+}
+
 /// A 640x360 blue clip of `secs` with the lavfi drawing `boxes` on it.
 fn box_clip(out: &Path, secs: u32, boxes: &str, extra_out: &[&str]) {
     lavfi_clip(
@@ -769,18 +779,7 @@ fn user_presets_with_unknown_keys_and_unknown_names_are_refused() {
     std::fs::write(&presets, "[story]\nbase = \"reels\"\nfsp = 30\n").unwrap();
     let src = fixture("marker_landscape_25.mp4");
     let out = dir.path().join("out");
-    let run = cutroom(&[
-        "export",
-        s(&src),
-        "--presets",
-        s(&presets),
-        "-p",
-        "story",
-        "-o",
-        s(&out),
-    ]);
-    assert_eq!(run.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&run.stderr);
+    let err = export_refused(&[s(&src), "--presets", s(&presets), "-p", "story"], &out);
     assert!(
         err.contains("presets.toml") && err.contains("unknown field `fsp`"),
         "{err}"
@@ -1113,20 +1112,8 @@ fn overlays_timed_out_of_the_output_are_refused() {
     ] {
         let file = dir.path().join(format!("{name}.toml"));
         std::fs::write(&file, toml).unwrap();
-        let run = cutroom(&[
-            "export",
-            s(&clip),
-            "-p",
-            "x",
-            "--overlays",
-            s(&file),
-            "-o",
-            s(&out),
-        ]);
-        let err = String::from_utf8_lossy(&run.stderr);
-        assert_eq!(run.status.code(), Some(1), "{name}: {err}");
+        let err = export_refused(&[s(&clip), "-p", "x", "--overlays", s(&file)], &out);
         assert!(err.contains(what), "{name}: {err}");
-        assert!(!out.exists(), "{name}: nothing is written");
     }
 }
 
@@ -1252,23 +1239,11 @@ fn bad_caption_files_are_named_with_their_line_and_nothing_is_written() {
     ] {
         let file = dir.path().join(name);
         std::fs::write(&file, text).unwrap();
-        let run = cutroom(&[
-            "export",
-            s(&clip),
-            "-p",
-            "x",
-            "--captions",
-            s(&file),
-            "-o",
-            s(&out),
-        ]);
-        let err = String::from_utf8_lossy(&run.stderr);
-        assert_eq!(run.status.code(), Some(1), "{name}: {err}");
+        let err = export_refused(&[s(&clip), "-p", "x", "--captions", s(&file)], &out);
         assert!(
             err.contains(s(&file)) && err.contains(&format!("line {line}:")) && err.contains(what),
             "{name}: {err}"
         );
-        assert!(!out.exists(), "{name}: nothing is written");
     }
 }
 
@@ -1592,23 +1567,11 @@ fn a_caption_file_without_cues_is_refused() {
     ] {
         let file = dir.path().join(name);
         std::fs::write(&file, text).unwrap();
-        let run = cutroom(&[
-            "export",
-            s(&clip),
-            "-p",
-            "x",
-            "--captions",
-            s(&file),
-            "-o",
-            s(&out),
-        ]);
-        let err = String::from_utf8_lossy(&run.stderr);
-        assert_eq!(run.status.code(), Some(1), "{name}: {err}");
+        let err = export_refused(&[s(&clip), "-p", "x", "--captions", s(&file)], &out);
         assert!(
             err.contains(&format!("{}: holds no captions", file.display())),
             "{name}: {err}"
         );
-        assert!(!out.exists(), "{name}: nothing is written");
     }
 }
 
@@ -2032,26 +1995,16 @@ fn a_cover_time_past_the_end_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     for at in ["50s", "180f"] {
-        let run = cutroom(&[
-            "export",
-            "-q",
-            s(&fixture("marker_portrait_30.mp4")),
-            "-p",
-            "x",
-            "--x264-preset",
-            "ultrafast",
-            "--cover",
-            at,
-            "-o",
-            s(&out),
-        ]);
-        let err = String::from_utf8_lossy(&run.stderr);
-        assert_eq!(run.status.code(), Some(1), "{at}: {err}");
+        let clip = fixture("marker_portrait_30.mp4");
+        let fast = ["--x264-preset", "ultrafast"];
+        let err = export_refused(
+            &[&["-q", s(&clip), "-p", "x"], &fast[..], &["--cover", at]].concat(),
+            &out,
+        );
         assert!(
             err.contains("past the end of the output (6.000 s, 180 frames)"),
             "{at}: {err}"
         );
-        assert!(!out.exists(), "{at}");
     }
 }
 
@@ -2065,23 +2018,11 @@ fn a_missing_logo_is_named_as_a_missing_file() {
     lavfi_clip(&clip, "color=c=0x3060C0:s=320x180:r=25:d=1", &[]);
     let logo = d.join("logo.png");
     let out = d.join("out");
-    let run = cutroom(&[
-        "export",
-        s(&clip),
-        "-p",
-        "square",
-        "-o",
-        s(&out),
-        "--logo",
-        s(&logo),
-    ]);
-    let err = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(1), "{err}");
+    let err = export_refused(&[s(&clip), "-p", "square", "--logo", s(&logo)], &out);
     assert_eq!(
         err.trim(),
         format!("cutroom: error: {}: no such file", logo.display())
     );
-    assert!(!out.exists());
 }
 
 /// A logo whose name cannot pass through a filter graph as it is (a colon FFmpeg takes for a
