@@ -461,6 +461,18 @@ fn duck_lowers_music_by_the_depth_while_speech_plays() {
     }
 }
 
+/// `out`: a 160x120 25 fps test picture `secs` long (H.264), with the lavfi source `sound`
+/// (AAC) when given.
+fn test_clip(out: &Path, secs: &str, sound: Option<&str>) {
+    let picture = format!("testsrc=s=160x120:r=25:d={secs}");
+    let mut args = vec!["-f", "lavfi", "-i", &picture];
+    if let Some(sound) = sound {
+        args.extend(["-f", "lavfi", "-i", sound, "-c:a", "aac"]);
+    }
+    args.extend(["-t", secs, "-c:v", "libx264", "-preset", "veryfast"]);
+    ff(&[&args[..], &["-pix_fmt", "yuv420p", s(out)]].concat());
+}
+
 /// Words 30 ms long every 150 ms (pauses of 120 ms, shorter than the look-ahead plus the hold)
 /// are one phrase, listed and ducked as one; a lone 10 ms click is neither listed nor ducked
 /// for; a lone 40 ms beep is a sound like any other, listed and ducked for (the demo's marker
@@ -481,17 +493,7 @@ fn duck_reports_and_ducks_phrases_not_words_and_ignores_a_lone_click() {
         s(&voice),
     ]);
     let clip = d.join("clip.mp4");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc=s=160x120:r=25:d=6",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "veryfast",
-        s(&clip),
-    ]);
+    test_clip(&clip, "6", None);
     let music = tone_8k(d, 6);
     let (out, stems) = (d.join("out.mp4"), d.join("stems"));
     let r = cutroom_json(&[
@@ -541,25 +543,7 @@ fn duck_over_a_silent_voice_says_no_speech_was_heard() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let clip = d.join("clip.mp4");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc=s=160x120:r=25:d=3",
-        "-f",
-        "lavfi",
-        "-i",
-        "anullsrc=r=48000:cl=stereo",
-        "-t",
-        "3",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "veryfast",
-        "-c:a",
-        "aac",
-        s(&clip),
-    ]);
+    test_clip(&clip, "3", Some("anullsrc=r=48000:cl=stereo"));
     let music = tone_8k(d, 3);
     let out = d.join("out.mp4");
     let stems = d.join("stems");
@@ -1469,15 +1453,7 @@ fn swap_loudness_is_met_on_the_output_or_said_to_be_missed() {
 
     // An output under one gating block cannot be measured: its level is left, and that is said.
     let short = d.join("short.mp4");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc=s=160x120:r=25:d=0.2",
-        "-pix_fmt",
-        "yuv420p",
-        s(&short),
-    ]);
+    test_clip(&short, "0.2", None);
     let (v, _) = run(&sting, &short, "-14");
     assert_eq!(
         v["warnings"],
@@ -1496,17 +1472,7 @@ fn a_sound_under_a_gating_block_is_too_short_to_measure_not_silent() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let clip = d.join("sting.mp4");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc=s=160x120:r=25:d=0.2",
-        "-c:v",
-        "libx264",
-        "-pix_fmt",
-        "yuv420p",
-        s(&clip),
-    ]);
+    test_clip(&clip, "0.2", None);
     let out = d.join("out.mp4");
     let said = cutroom_ok(&[
         "swap",
