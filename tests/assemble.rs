@@ -225,15 +225,10 @@ print(json.dumps({
   "audio_tracks": len(t.audio_tracks()),
 }))
 "#;
-    let run = std::process::Command::new(python)
-        .args(["-c", script])
-        .arg(out.join("timeline.otio"))
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let run = succeeded(
+        std::process::Command::new(python)
+            .args(["-c", script])
+            .arg(out.join("timeline.otio")),
     );
     let t: Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(t["clips"], 3);
@@ -405,13 +400,14 @@ fn spec_errors_name_place_field_and_every_missing_source() {
 }
 
 /// `cut.toml` in a temp dir with `body`: assemble's exit code and stderr (it must fail,
-/// writing nothing).
+/// writing nothing), the spec's path in it written `cut.toml`.
 fn assemble_code_and_error(body: &str) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("cut.toml");
     std::fs::write(&spec, body).unwrap();
     let out = dir.path().join("out");
     let run = cutroom(&["assemble", s(&spec), "-o", s(&out)]);
+    assert!(!run.status.success());
     assert!(!out.exists());
     let err =
         String::from_utf8_lossy(&run.stderr).replace(&format!("{}", spec.display()), "cut.toml");
@@ -530,26 +526,9 @@ fn a_shots_download_error_keeps_its_http_status_and_url() {
     }
 }
 
-/// `cut.toml` in a temp dir with `body`: assemble's stderr (it must fail, writing nothing).
-fn assemble_fails_with(body: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = dir.path().join("cut.toml");
-    std::fs::write(&spec, body).unwrap();
-    let out = dir.path().join("out");
-    let run = cutroom(&[
-        "assemble",
-        spec.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
-    assert!(!run.status.success());
-    assert!(!out.exists());
-    String::from_utf8_lossy(&run.stderr).replace(&format!("{}", spec.display()), "cut.toml")
-}
-
 #[test]
 fn a_caption_only_key_in_a_text_cards_style_is_named_at_its_line() {
-    let err = assemble_fails_with(&format!(
+    let (_, err) = assemble_code_and_error(&format!(
         "outputs = [\"square\"]\n[[shot]]\nsrc = \"{}\"\n[[shot]]\ntext = \"Bye\"\n\
          duration = 1\n[shot.style]\nsize = 0.1\nmax_chars = 20\n",
         fixture("marker_portrait_30.mp4").display()
@@ -563,7 +542,7 @@ fn a_caption_only_key_in_a_text_cards_style_is_named_at_its_line() {
 
 #[test]
 fn a_url_given_as_a_shots_src_says_it_goes_in_url() {
-    let err = assemble_fails_with(
+    let (_, err) = assemble_code_and_error(
         "outputs = [\"square\"]\n[[shot]]\nsrc = \"https://cdn.example/clip.mp4\"\n",
     );
     assert!(
@@ -576,7 +555,7 @@ fn a_url_given_as_a_shots_src_says_it_goes_in_url() {
 
 #[test]
 fn an_unknown_key_in_the_captions_table_is_named_at_its_line() {
-    let err = assemble_fails_with(&format!(
+    let (_, err) = assemble_code_and_error(&format!(
         "outputs = [\"square\"]\n[captions]\nsize = 0.05\ncolour = \"red\"\n[[shot]]\nsrc = \"{}\"\n",
         fixture("marker_portrait_30.mp4").display()
     ));
@@ -653,16 +632,11 @@ try:
 except jsonschema.ValidationError:
     print("rejected")
 "#;
-    let run = std::process::Command::new(python)
-        .args(["-c", script])
-        .arg(&schema_path)
-        .arg(fixture("demo/cut.toml"))
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let run = succeeded(
+        std::process::Command::new(python)
+            .args(["-c", script])
+            .arg(&schema_path)
+            .arg(fixture("demo/cut.toml")),
     );
     assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "rejected");
 }
@@ -1278,6 +1252,31 @@ out = "2"
         c
     }
 
+    /// The Kubernetes job `emit` (a `batch --emit k8s`, which must succeed) prints, its stdout
+    /// and its stderr.
+    fn emitted_job(emit: &mut Command) -> (Value, String, String) {
+        let run = emit.output().unwrap();
+        assert!(run.status.success(), "{run:?}");
+        let out = String::from_utf8(run.stdout).unwrap();
+        let err = String::from_utf8(run.stderr).unwrap();
+        (serde_json::from_str(&out).unwrap(), out, err)
+    }
+
+    /// The container of an emitted Kubernetes job.
+    fn container(job: &Value) -> &Value {
+        &job["spec"]["template"]["spec"]["containers"][0]
+    }
+
+    /// The variable `name` of an emitted Kubernetes job's container.
+    fn job_var<'a>(job: &'a Value, name: &str) -> &'a Value {
+        let env = &container(job)["env"];
+        env.as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {env}"))
+    }
+
     /// `cutroom -q COMMAND SPEC -o OUT` rendering on `emu`, no shard set by the environment.
     fn api_cmd(emu: &Emulator, command: &str, spec: &Path, out: &Path) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_cutroom"));
@@ -1619,33 +1618,20 @@ out = "2"
     fn an_emitted_kubernetes_job_gives_its_pods_the_api_settings_and_keys() {
         let dir = tempfile::tempdir().unwrap();
         write_batch(dir.path());
-        let run = emit_cmd(dir.path(), "out", "2", "k8s")
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap())
-            .env("CUTROOM_BASE_URL", "https://gateway.example/v1")
-            .env("CUTROOM_PROVIDER", "replicate")
-            .env("REPLICATE_API_TOKEN", "r8_secret_token")
-            .env("OPENAI_API_KEY", "sk-secret-key")
-            .output()
-            .unwrap();
-        assert!(run.status.success(), "{run:?}");
-        let (out, err) = (
-            String::from_utf8(run.stdout).unwrap(),
-            String::from_utf8(run.stderr).unwrap(),
+        let (job, out, err) = emitted_job(
+            emit_cmd(dir.path(), "out", "2", "k8s")
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap())
+                .env("CUTROOM_BASE_URL", "https://gateway.example/v1")
+                .env("CUTROOM_PROVIDER", "replicate")
+                .env("REPLICATE_API_TOKEN", "r8_secret_token")
+                .env("OPENAI_API_KEY", "sk-secret-key"),
         );
         for secret in ["r8_secret_token", "sk-secret-key"] {
             assert!(!out.contains(secret) && !err.contains(secret), "{out}{err}");
         }
-        let job: Value = serde_json::from_str(&out).unwrap();
-        let env = &job["spec"]["template"]["spec"]["containers"][0]["env"];
-        let var = |name: &str| {
-            env.as_array()
-                .unwrap()
-                .iter()
-                .find(|v| v["name"] == name)
-                .unwrap_or_else(|| panic!("no {name} in {env}"))
-                .clone()
-        };
+        let env = &container(&job)["env"];
+        let var = |name: &str| job_var(&job, name);
         assert_eq!(
             var("CUTROOM_BASE_URL")["value"],
             "https://gateway.example/v1"
@@ -1672,24 +1658,19 @@ out = "2"
     fn an_emitted_kubernetes_job_carries_the_files_it_reads_and_warns_of_those_off_its_volume() {
         let dir = tempfile::tempdir().unwrap();
         write_batch(dir.path());
-        let run = emit_cmd(dir.path(), "out", "2", "k8s")
-            .args(["--providers", "/srv/models.toml"])
-            .args(["--ca-cert", "/etc/corp/ca.pem"])
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap())
-            .env("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
-            .env("CUTROOM_SIGN_CERT", "keys/chain.pem")
-            .env("CUTROOM_SIGN_KEY", "/home/me/signer.key")
-            .env(
-                "CUTROOM_SIGN_TSA",
-                "https://tsa-user:tsa-pw-77@tsa.example/",
-            )
-            .output()
-            .unwrap();
-        assert!(run.status.success(), "{run:?}");
-        let (out, err) = (
-            String::from_utf8(run.stdout).unwrap(),
-            String::from_utf8(run.stderr).unwrap(),
+        let (job, out, err) = emitted_job(
+            emit_cmd(dir.path(), "out", "2", "k8s")
+                .args(["--providers", "/srv/models.toml"])
+                .args(["--ca-cert", "/etc/corp/ca.pem"])
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap())
+                .env("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
+                .env("CUTROOM_SIGN_CERT", "keys/chain.pem")
+                .env("CUTROOM_SIGN_KEY", "/home/me/signer.key")
+                .env(
+                    "CUTROOM_SIGN_TSA",
+                    "https://tsa-user:tsa-pw-77@tsa.example/",
+                ),
         );
         for (given, path) in [
             ("--ca-cert", "/etc/corp/ca.pem"),
@@ -1710,22 +1691,13 @@ out = "2"
             !out.contains("tsa-pw-77") && !err.contains("tsa-pw-77"),
             "{out}{err}"
         );
-        let job: Value = serde_json::from_str(&out).unwrap();
-        let env = &job["spec"]["template"]["spec"]["containers"][0]["env"];
-        let var = |name: &str| {
-            env.as_array()
-                .unwrap()
-                .iter()
-                .find(|v| v["name"] == name)
-                .unwrap_or_else(|| panic!("no {name} in {env}"))
-                .clone()
-        };
+        let var = |name: &str| job_var(&job, name);
         assert_eq!(var("CUTROOM_SIGN_CERT")["value"], "keys/chain.pem");
         assert_eq!(var("CUTROOM_SIGN_KEY")["value"], "/home/me/signer.key");
         let from = &var("CUTROOM_SIGN_TSA")["valueFrom"]["secretKeyRef"];
-        assert_eq!(from["name"], "cutroom-keys", "{env}");
+        assert_eq!(from["name"], "cutroom-keys", "{from}");
         assert!(err.contains("--from-literal=CUTROOM_SIGN_TSA="), "{err}");
-        let command = job["spec"]["template"]["spec"]["containers"][0]["command"].to_string();
+        let command = container(&job)["command"].to_string();
         assert!(command.contains("/srv/models.toml"), "{command}");
     }
 
@@ -1798,7 +1770,7 @@ out = "2"
             String::from_utf8(run.stdout).unwrap()
         };
         let job: Value = serde_json::from_str(&emit("k8s")).unwrap();
-        let c = &job["spec"]["template"]["spec"]["containers"][0];
+        let c = container(&job);
         assert_eq!(c["image"], "registry.example/cutroom:1");
         let cmd: Vec<&str> = c["command"]
             .as_array()
@@ -2189,15 +2161,10 @@ fn a_rerun_from_another_directory_reuses_and_a_changed_input_redoes_what_depends
     std::fs::write(&spec, text.replace("[\"sq\"]", "[\"sq\", \"rl\"]")).unwrap();
     // The report of `cutroom assemble SPEC -o OUT` run in `cwd`, with its paths made absolute.
     let assemble_in = |cwd: &Path, spec: &str, out: &str| -> Value {
-        let run = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
-            .current_dir(cwd)
-            .args(["-q", "assemble", spec, "-o", out, "--json"])
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
+        let run = succeeded(
+            std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
+                .current_dir(cwd)
+                .args(["-q", "assemble", spec, "-o", out, "--json"]),
         );
         let mut r: Value = serde_json::from_slice(&run.stdout).unwrap();
         for o in r["outputs"].as_array_mut().unwrap() {

@@ -22,6 +22,17 @@ pub fn ff(args: &[&str]) {
     );
 }
 
+/// Run `cmd`, which must succeed (else panic with its stderr); its output.
+pub fn succeeded(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("run the command");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// The real clips folder (`$CUTROOM_SHARED/media/real`, default `../shared` beside the
 /// repository), or `None` with a message saying why the test is skipped.
 pub fn real_clips() -> Option<PathBuf> {
