@@ -66,8 +66,15 @@ pub struct LipsMeasure {
     pub parts: usize,
     /// Parts left out of the share that must agree: with no reading of their own.
     pub abstaining: usize,
+    /// The lowest and highest reading among the offset and its agreeing parts (ms).
+    pub range_ms: (i64, i64),
+}
+
+impl LipsMeasure {
     /// How far the agreeing parts read from the offset at most (ms): its uncertainty.
-    pub spread_ms: i64,
+    pub fn spread_ms(&self) -> i64 {
+        (self.offset_ms - self.range_ms.0).max(self.range_ms.1 - self.offset_ms)
+    }
 }
 
 /// One sliding window.
@@ -372,11 +379,11 @@ fn with_parts(
         agreeing: agreeing.len(),
         parts: parts.len(),
         abstaining,
-        spread_ms: agreeing
+        range_ms: agreeing
             .iter()
-            .map(|o| (o - m.offset_ms).abs())
-            .max()
-            .unwrap_or(0),
+            .fold((m.offset_ms, m.offset_ms), |(lo, hi), &o| {
+                (lo.min(o), hi.max(o))
+            }),
         ..m
     }
 }
@@ -429,7 +436,7 @@ fn peak(curve: &[f64], max_lag_ms: i64, face: u32) -> Option<LipsMeasure> {
         agreeing: 0,
         parts: 0,
         abstaining: 0,
-        spread_ms: 0,
+        range_ms: (offset_ms, offset_ms),
     })
 }
 
@@ -646,6 +653,8 @@ pub struct LipsReport {
     pub abstaining: usize,
     /// How far the agreeing parts read from the offset at most (ms).
     pub spread_ms: Option<f64>,
+    /// The lowest and highest reading among the offset and its agreeing parts (ms).
+    pub range_ms: Option<[f64; 2]>,
     /// Sliding windows.
     pub windows: Vec<LipsWindowReport>,
     /// Faces found.
@@ -700,7 +709,10 @@ impl LipsReport {
             agreeing: est.overall.map_or(0, |m| m.agreeing),
             parts: est.overall.map_or(0, |m| m.parts),
             abstaining: est.overall.map_or(0, |m| m.abstaining),
-            spread_ms: est.overall.map(|m| m.spread_ms as f64),
+            spread_ms: est.overall.map(|m| m.spread_ms() as f64),
+            range_ms: est
+                .overall
+                .map(|m| [m.range_ms.0, m.range_ms.1].map(|v| (v + CORRECTION_MS) as f64)),
             windows: est
                 .windows
                 .iter()
@@ -744,7 +756,7 @@ mod tests {
             agreeing,
             parts,
             abstaining: 0,
-            spread_ms: 0,
+            range_ms: (offset_ms, offset_ms),
         })
     }
 

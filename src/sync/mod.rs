@@ -269,12 +269,15 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
                 report.offset_ms = Some((m.offset_ms + lips::CORRECTION_MS) as f64);
                 report.confidence = round(m.confidence, 1000.0);
                 report.method = Some(Method::Lips);
+                let (lo, hi) = m.range_ms;
                 format!(
-                    "too close to call: {reads}, within +-{} ms (its windows' spread and the {} \
-                     ms margin a lips fail needs) of a limit of {}; other evidence: {}",
-                    m.spread_ms + lips::FAIL_MARGIN_MS,
-                    lips::FAIL_MARGIN_MS,
+                    "too close to call: {reads}; its readings ({:+} to {:+} ms) are not all \
+                     within {}, nor past a limit by their spread and the {} ms margin a lips \
+                     fail needs; other evidence: {}",
+                    lo + lips::CORRECTION_MS,
+                    hi + lips::CORRECTION_MS,
                     standard.name(),
+                    lips::FAIL_MARGIN_MS,
                     report.reason,
                 )
             } else {
@@ -412,16 +415,16 @@ fn round(v: f64, per_unit: f64) -> f64 {
     (v * per_unit).round() / per_unit + 0.0
 }
 
-/// Whether lips may decide: confident, and a `pass` over the whole spread of its agreeing
-/// parts, or a `fail` over that spread widened by [`lips::FAIL_MARGIN_MS`] (a reading that
-/// close to a limit is too close to call).
+/// Whether lips may decide: confident, and a `pass` with its reading and every agreeing part's
+/// inside the limits, or a `fail` with the reading past a limit by more than the parts' spread
+/// and [`lips::FAIL_MARGIN_MS`] (a reading that close to a limit is too close to call).
 fn lips_decides(m: &lips::LipsMeasure, standard: Standard) -> bool {
-    let o = m.offset_ms + lips::CORRECTION_MS;
-    let at = |d: i64| standard.allows((o + d) as f64);
-    let pass = at(-m.spread_ms) && at(0) && at(m.spread_ms);
-    let reach = m.spread_ms + lips::FAIL_MARGIN_MS;
+    let allows = |o: i64| standard.allows((o + lips::CORRECTION_MS) as f64);
+    let pass = allows(m.range_ms.0) && allows(m.offset_ms) && allows(m.range_ms.1);
+    let (o, reach) = (m.offset_ms, m.spread_ms() + lips::FAIL_MARGIN_MS);
     // Both ends past the same limit: the standard allows zero offset.
-    let fail = !at(-reach) && !at(reach) && (o - reach).signum() == (o + reach).signum();
+    let fail =
+        !allows(o - reach) && !allows(o + reach) && (o - reach).signum() == (o + reach).signum();
     m.confidence >= MIN_CONFIDENCE && (pass || fail)
 }
 
@@ -687,4 +690,45 @@ pub struct EventReport {
     pub offset_ms: f64,
     /// How clearly the neighbouring events agree (0..1).
     pub support: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reading(offset_ms: i64, range_ms: (i64, i64)) -> lips::LipsMeasure {
+        lips::LipsMeasure {
+            offset_ms,
+            peak: 0.4,
+            runner_up: 0.15,
+            confidence: 0.8,
+            face: 0,
+            agreeing: 4,
+            parts: 4,
+            abstaining: 0,
+            range_ms,
+        }
+    }
+
+    /// A lips `pass` needs the reading and its agreeing parts inside the limits (not a band
+    /// as wide as the farthest part on both sides); a `fail` needs the reading past a limit by
+    /// the parts' spread and the fail margin.
+    #[test]
+    fn lips_pass_covers_its_readings_and_fail_its_margin() {
+        let r37 = Standard::R37;
+        // LRS2 00019 in sync: -32 ms, its windows -37 to -5.
+        assert!(lips_decides(&reading(-32, (-37, -5)), r37));
+        // A window past R37's 40 ms early: too close to call.
+        assert!(!lips_decides(&reading(-32, (-44, -5)), r37));
+        assert!(!lips_decides(&reading(-44, (-55, -3)), r37));
+        // Fails: 40 ms early + 27 ms spread + 45 ms margin.
+        assert!(lips_decides(&reading(-113, (-140, -100)), r37));
+        assert!(!lips_decides(&reading(-111, (-138, -100)), r37));
+        assert!(lips_decides(&reading(168, (163, 195)), r37));
+        let unsure = lips::LipsMeasure {
+            confidence: 0.49,
+            ..reading(-32, (-37, -5))
+        };
+        assert!(!lips_decides(&unsure, r37));
+    }
 }
