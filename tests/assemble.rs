@@ -2230,3 +2230,33 @@ fn a_rerun_from_another_directory_reuses_and_a_changed_input_redoes_what_depends
     let shot = assemble_in(&a, "cut.toml", "out");
     assert_eq!(reused(&shot), [false, false], "{shot}");
 }
+
+/// A re-run remakes what the report names and is gone: a deliverable's sync plot (the report
+/// and report.html named a file that was not there, its output kept as "reused") and
+/// `report.html` (a run that reused everything did nothing, leaving it missing).
+#[test]
+fn a_rerun_remakes_a_missing_sync_plot_and_report_html() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let spec = small_square_cut(
+        d,
+        &format!(
+            "name = \"p\"\n[[shot]]\nsrc = \"{}\"\nout = \"2\"\n",
+            fixture("marker_portrait_30.mp4").display()
+        ),
+    );
+    let out = d.join("out");
+    assemble_json(&spec, &out);
+    let (plot, html) = (out.join("p.sq.sync.png"), out.join("report.html"));
+    std::fs::remove_file(&plot).unwrap();
+    let again = assemble_json(&spec, &out);
+    assert!(plot.is_file(), "the sync plot is still gone: {again}");
+    assert_eq!(again["outputs"][0]["reused"], false, "{again}");
+    assert_eq!(again["outputs"][0]["sync_plot"], s(&plot), "{again}");
+
+    std::fs::remove_file(&html).unwrap();
+    let again = assemble_json(&spec, &out);
+    assert!(html.is_file(), "report.html is still gone: {again}");
+    // Only the report was missing: the deliverable is kept.
+    assert_eq!(again["outputs"][0]["reused"], true, "{again}");
+}

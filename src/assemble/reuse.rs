@@ -75,8 +75,8 @@ pub fn keys(
 /// What an earlier run in `out_dir` left that this one can keep.
 #[derive(Debug, Default)]
 pub struct Reuse {
-    /// The earlier report, when its run key is this run's and every file it lists is intact:
-    /// nothing is to be done (marked `"reused": true`, and so is each of its outputs).
+    /// The earlier report, when its run key is this run's and every file it lists is intact,
+    /// `report.html` too: nothing is to be done (marked `"reused": true`, and so is each of its outputs).
     pub all: Option<serde_json::Value>,
     /// Per output of this run: the earlier entry with the same key whose file is intact.
     pub outputs: Vec<Option<Output>>,
@@ -96,6 +96,7 @@ pub fn reusable(out_dir: &Path, keys: &Keys) -> Reuse {
     rebase(&mut report, out_dir);
     let intact = |o: &Output| {
         std::fs::metadata(&o.path).is_ok_and(|m| m.len() == o.bytes)
+            && Path::new(&o.sync_plot).is_file()
             && o.sidecars.iter().all(|p| Path::new(p).is_file())
             && o.cover.iter().all(|p| Path::new(p).is_file())
     };
@@ -118,7 +119,8 @@ pub fn reusable(out_dir: &Path, keys: &Keys) -> Reuse {
         .collect();
     let files = ["timeline", "contact_sheet"]
         .iter()
-        .all(|f| report[*f].as_str().is_some_and(|p| Path::new(p).is_file()));
+        .all(|f| report[*f].as_str().is_some_and(|p| Path::new(p).is_file()))
+        && out_dir.join("report.html").is_file();
     let all = (report["key"].as_str() == Some(keys.run.as_str())
         && files
         && outputs.iter().all(Option::is_some))
