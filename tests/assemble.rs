@@ -460,6 +460,20 @@ fn a_trim_outside_its_shot_names_the_spec_the_file_and_the_shot() {
 }
 
 #[test]
+fn a_text_overlay_past_the_end_names_the_spec_and_the_entry() {
+    let (code, err) = assemble_code_and_error(&format!(
+        "outputs = [\"square\"]\n[[shot]]\nsrc = \"{}\"\n[[text]]\ntext = \"Hi\"\n\
+         [[text]]\ntext = \"Late\"\nstart = 10\n",
+        fixture("marker_portrait_30.mp4").display()
+    ));
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(
+        err,
+        "cutroom: error: cut.toml: text 2 starts at 10.000 s, past the end of the output (6.000 s)\n"
+    );
+}
+
+#[test]
 fn focus_auto_without_a_crop_is_the_specs_bad_input() {
     let (code, err) = assemble_code_and_error(&format!(
         "outputs = [\"square\"]\n[reframe]\nfit = \"pad\"\nfocus = \"auto\"\n[[shot]]\nsrc = \"{}\"\n",

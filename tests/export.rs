@@ -1063,8 +1063,9 @@ fn word_times_light_each_word_as_it_is_spoken() {
 }
 
 /// A text overlay or logo that would never be seen (it starts after the output ends, or ends
-/// before it starts) is a typo in the times: one error naming it (a text by its number, from 1,
-/// as for any other mistake in an entry of the file), nothing written.
+/// before it starts) is a typo in the times: one error naming the overlays file and the entry
+/// (a text by its number, from 1, as for any other mistake in an entry of the file), nothing
+/// written.
 #[test]
 fn overlays_timed_out_of_the_output_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -1114,6 +1115,8 @@ fn overlays_timed_out_of_the_output_are_refused() {
         std::fs::write(&file, toml).unwrap();
         let err = export_refused(&[s(&clip), "-p", "x", "--overlays", s(&file)], &out);
         assert!(err.contains(what), "{name}: {err}");
+        let named = format!("cutroom: error: {}", file.display());
+        assert!(err.starts_with(&named), "{name}: {err}");
     }
 }
 

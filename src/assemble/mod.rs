@@ -231,7 +231,7 @@ pub fn run(
             safe_zones: None,
             cover: Some(cut.cover.unwrap_or(Cover::Sharpest)),
             captions,
-            overlays: cut.overlays(),
+            overlays: cut.overlays(spec_path),
             // Checked against every output of the run by `check_outputs` above.
             reads: Vec::new(),
             thumbnails: Some(spans.middles()),

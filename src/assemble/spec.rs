@@ -399,12 +399,13 @@ impl CutShot {
 }
 
 impl Cut {
-    /// The overlays of every deliverable: caption style, logo, text.
-    pub fn overlays(&self) -> Overlays {
+    /// The overlays of every deliverable (caption style, logo, text), read from `spec`.
+    pub fn overlays(&self, spec: &Path) -> Overlays {
         Overlays {
             captions: self.captions.clone(),
             logo: self.logo.clone(),
             text: self.text.clone(),
+            file: Some(spec.to_path_buf()),
         }
     }
 
@@ -635,7 +636,7 @@ impl Cut {
         }
         errors.extend(bad_sources);
         if errors.is_empty() {
-            errors.extend(self.overlays().check(path).err());
+            errors.extend(self.overlays(path).check(path).err());
         }
         errors.extend(self.check_values().err().map(|e| Error::bad_input(path, e)));
         if errors.is_empty() {

@@ -22,6 +22,11 @@ pub struct Overlays {
     /// Text overlays.
     #[serde(default)]
     pub text: Vec<TextOverlay>,
+    /// The file they were read from (an overlays file, a cut spec), which an error about one
+    /// of them names.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub file: Option<PathBuf>,
 }
 
 impl Overlays {
@@ -30,6 +35,7 @@ impl Overlays {
     pub fn load(path: &Path) -> Result<Self> {
         let text = crate::specfile::read(path, "overlays file")?;
         let mut o: Self = crate::specfile::toml(path, &text)?;
+        o.file = Some(path.to_path_buf());
         let dir = path.parent().unwrap_or(Path::new(""));
         o.resolve(dir);
         o.check(path)?;

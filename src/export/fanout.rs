@@ -99,13 +99,13 @@ pub(super) fn encode(
         .iter()
         .map(|job| {
             let lead = &e.plans[job.outputs[0]];
-            overlay::check_times(&e.req.overlays, job.cadence.total(), lead.rate)
-                .and_then(|()| {
-                    e.req
-                        .cover
-                        .map(|c| cover::Pick::of(c, job.cadence.total(), lead.rate))
-                        .transpose()
-                })
+            let overlays = &e.req.overlays;
+            overlay::check_times(overlays, job.cadence.total(), lead.rate).map_err(|m| {
+                Error::bad_input(overlays.file.as_deref().unwrap_or(&lead.target), m)
+            })?;
+            (e.req.cover)
+                .map(|c| cover::Pick::of(c, job.cadence.total(), lead.rate))
+                .transpose()
                 .map_err(|m| Error::bad_input(&lead.target, m))
         })
         .collect::<Result<Vec<_>>>()?;
