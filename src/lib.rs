@@ -18,6 +18,7 @@ pub mod error;
 pub mod export;
 pub mod fetch;
 pub mod http;
+pub mod lock;
 pub mod media;
 pub mod mp4;
 pub mod otio;

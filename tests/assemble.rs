@@ -2274,3 +2274,91 @@ fn a_rerun_remakes_a_missing_sync_plot_and_report_html() {
     // Only the report was missing: the deliverable is kept.
     assert_eq!(again["outputs"][0]["reused"], true, "{again}");
 }
+
+/// Two runs into one directory at once (a pipeline re-running on every change): the later one
+/// waits for the earlier and its files are the ones that stay. Both ran side by side: the
+/// earlier, longer run renamed its deliverables and report over the later one's after that
+/// had reported success, so the directory held the older spec's cut.
+#[test]
+fn a_run_into_a_directory_another_run_is_writing_waits_and_its_files_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("small.toml"), SMALL_PRESETS).unwrap();
+    let (clip, other) = (
+        fixture("marker_portrait_30.mp4"),
+        fixture("marker_landscape_25.mp4"),
+    );
+    let fade = "transition = { kind = \"crossfade\", duration = \"0.5\" }";
+    let head = "name = \"cc\"\npresets = \"small.toml\"\n";
+    let long = d.join("long.toml");
+    std::fs::write(
+        &long,
+        format!(
+            "{head}outputs = [\"square\", \"reels\"]\n\
+             [[shot]]\nsrc = \"{a}\"\n{fade}\n[[shot]]\nsrc = \"{b}\"\n{fade}\n\
+             [[shot]]\nsrc = \"{a}\"\n[loudness]\ntarget = -16\n",
+            a = s(&clip),
+            b = s(&other)
+        ),
+    )
+    .unwrap();
+    let short = d.join("short.toml");
+    std::fs::write(
+        &short,
+        format!(
+            "{head}outputs = [\"square\"]\n[[shot]]\nsrc = \"{}\"\nout = \"2\"\n\
+             [loudness]\ntarget = -20\n",
+            s(&clip)
+        ),
+    )
+    .unwrap();
+    let out = d.join("out");
+    let first = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
+        .args(["-q", "assemble", s(&long), "-o", s(&out)])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first run is under way once its working directory is there.
+    let working = || {
+        std::fs::read_dir(&out).is_ok_and(|mut e| {
+            e.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with(".assemble-")))
+        })
+    };
+    let t = std::time::Instant::now();
+    while !working() {
+        assert!(t.elapsed().as_secs() < 60, "the first run never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let second = cutroom(&["-q", "assemble", s(&short), "-o", s(&out), "--json"]);
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "{err}");
+    let later: Value = serde_json::from_slice(&second.stdout).unwrap();
+    let first = first.wait_with_output().unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+
+    // What stays is what the later run reported.
+    let kept: Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(kept["key"], later["key"], "{kept}");
+    let square = out.join("cc.square.mp4");
+    assert_eq!(
+        std::fs::metadata(&square).unwrap().len(),
+        later["outputs"][0]["bytes"].as_u64().unwrap()
+    );
+    let lufs = ebur128(&square).integrated;
+    assert!((lufs + 20.0).abs() < 0.5, "{lufs} LUFS");
+    assert!(
+        !out.join(".assemble.lock").exists(),
+        "the lock file is left"
+    );
+    // The later run said why it took longer.
+    assert!(
+        err.contains("another cutroom assemble is writing here"),
+        "{err}"
+    );
+}

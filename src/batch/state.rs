@@ -1,12 +1,12 @@
 //! The batch directory's shared state: `batch.json` (every variant's status, rewritten
-//! atomically under a lock as variants finish, by every shard) and per-variant lock files.
+//! atomically under a lock as variants finish, by every shard) and per-variant lock files
+//! ([`Lock`]).
 
 use crate::error::{Error, Result};
+use crate::lock::Lock;
 use crate::output;
-use rustix::fs::{flock, FlockOperation};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 /// `DIR/batch.json`.
@@ -65,39 +65,6 @@ pub struct Entry {
     pub seconds: f64,
     /// The shard that made it (`K/N`), when sharded.
     pub shard: Option<String>,
-}
-
-/// An exclusive `flock` on a file, held while the value lives.
-pub struct Lock {
-    _file: File,
-}
-
-fn open_lock(path: &Path) -> Result<File> {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .map_err(|e| Error::io(path, e))
-}
-
-impl Lock {
-    /// Wait for the lock on `path`.
-    pub fn wait(path: &Path) -> Result<Self> {
-        let f = open_lock(path)?;
-        flock(&f, FlockOperation::LockExclusive).map_err(|e| Error::io(path, e.into()))?;
-        Ok(Self { _file: f })
-    }
-
-    /// Take the lock on `path`, or `None` while another process (or thread) holds it.
-    pub fn try_take(path: &Path) -> Result<Option<Self>> {
-        let f = open_lock(path)?;
-        match flock(&f, FlockOperation::NonBlockingLockExclusive) {
-            Ok(()) => Ok(Some(Self { _file: f })),
-            Err(rustix::io::Errno::WOULDBLOCK) => Ok(None),
-            Err(e) => Err(Error::io(path, e.into())),
-        }
-    }
 }
 
 /// The lock file of variant `name` in `dir`.

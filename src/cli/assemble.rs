@@ -9,6 +9,8 @@ use cutroom::audio::masters::Masters;
 use cutroom::error::exit;
 use cutroom::export::EncoderThreads;
 use cutroom::fetch::{Client, RenderOptions};
+use cutroom::lock::RunLock;
+use cutroom::output;
 use cutroom::progress::Progress;
 use cutroom::provenance::{check_tsa, Policy};
 use cutroom::Result;
@@ -106,7 +108,8 @@ pub(super) fn policy(cut: &Cut, sign: &ProvenanceArgs, client: &Client) -> Resul
 /// Assemble `cut` (read from `spec`) into `out`, its renders and downloads cached in
 /// `shots_dir`, keeping what an earlier run there left intact, its soundtrack mastered through
 /// `masters` when runs share them, signed as `policy` says (see [`policy`]); the report as
-/// written.
+/// written. One run at a time writes into `out`: another waits for it to end (and then keeps
+/// what it made, or makes its own): of two runs, the later one's files stay.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn assemble_into(
     cut: &Cut,
@@ -120,6 +123,15 @@ pub(super) fn assemble_into(
     policy: &Policy,
     progress: &dyn Progress,
 ) -> Result<serde_json::Value> {
+    // Removed again when still empty (the lock file gone) if the run fails.
+    let mut made = output::Batch::new();
+    made.make_dir(out)?;
+    let _lock = RunLock::take(&out.join(".assemble.lock"), || {
+        progress.warn(&format!(
+            "{}: another cutroom assemble is writing here; waiting for it to end",
+            out.display()
+        ))
+    })?;
     let t = Instant::now();
     let inputs = block_on(sources::resolve(
         cut, spec, shots_dir, client, opts, progress,
@@ -127,7 +139,7 @@ pub(super) fn assemble_into(
     let sources_s = t.elapsed().as_secs_f64();
     let keys = assemble::keys(cut, spec, &inputs, policy.key.as_ref())?;
     let reuse = assemble::reusable(out, &keys);
-    Ok(match reuse.all {
+    let report = match reuse.all {
         Some(r) => r,
         None => {
             let r = assemble::run(
@@ -145,5 +157,7 @@ pub(super) fn assemble_into(
             )?;
             serde_json::to_value(&r).expect("a report is JSON")
         }
-    })
+    };
+    made.commit()?;
+    Ok(report)
 }

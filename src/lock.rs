@@ -1,0 +1,92 @@
+//! Exclusive `flock`s on lock files: between the shards of a batch, and between runs writing
+//! into one output directory.
+
+use crate::cleanup;
+use crate::error::{Error, Result};
+use rustix::fs::{flock, FlockOperation};
+use std::fs::File;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// An exclusive `flock` on a file, held while the value lives.
+pub struct Lock {
+    _file: File,
+}
+
+fn open_lock(path: &Path) -> Result<File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))
+}
+
+impl Lock {
+    /// Wait for the lock on `path`.
+    pub fn wait(path: &Path) -> Result<Self> {
+        let f = open_lock(path)?;
+        flock(&f, FlockOperation::LockExclusive).map_err(|e| Error::io(path, e.into()))?;
+        Ok(Self { _file: f })
+    }
+
+    /// Take the lock on `path`, or `None` while another process (or thread) holds it.
+    pub fn try_take(path: &Path) -> Result<Option<Self>> {
+        let f = open_lock(path)?;
+        match flock(&f, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => Ok(Some(Self { _file: f })),
+            Err(rustix::io::Errno::WOULDBLOCK) => Ok(None),
+            Err(e) => Err(Error::io(path, e.into())),
+        }
+    }
+}
+
+/// A lock file held by one run at a time and removed by that run as it lets go (also on
+/// SIGINT/SIGTERM), so it leaves nothing behind; a run killed outright leaves the file, which
+/// the next one takes and removes.
+pub struct RunLock {
+    path: PathBuf,
+    _file: File,
+    _live: cleanup::Live,
+}
+
+impl RunLock {
+    /// Take the lock file `path`, calling `waiting` once first when another process holds it.
+    pub fn take(path: &Path, waiting: impl FnOnce()) -> Result<Self> {
+        let mut waiting = Some(waiting);
+        let io = |e: rustix::io::Errno| Error::io(path, e.into());
+        loop {
+            let f = open_lock(path)?;
+            match flock(&f, FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => {}
+                Err(rustix::io::Errno::WOULDBLOCK) => {
+                    if let Some(w) = waiting.take() {
+                        w();
+                    }
+                    flock(&f, FlockOperation::LockExclusive).map_err(io)?;
+                }
+                Err(e) => return Err(io(e)),
+            }
+            // The run before removed the file as it let go: the lock is ours only when the
+            // file locked is still the one at `path`.
+            let held = f.metadata().map_err(|e| Error::io(path, e))?;
+            let there = std::fs::metadata(path);
+            if there.is_ok_and(|m| (m.dev(), m.ino()) == (held.dev(), held.ino())) {
+                let dir = path.parent().unwrap_or(Path::new("."));
+                let name = path.file_name().unwrap_or_default().to_string_lossy();
+                return Ok(Self {
+                    path: path.to_path_buf(),
+                    _file: f,
+                    _live: cleanup::Live::names(dir, &name),
+                });
+            }
+        }
+    }
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        // Removed while still held: a run waiting on this file finds it gone and takes a new one.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
