@@ -67,12 +67,21 @@ pub enum Error {
     /// The work would exceed a limit the user set (`--max-cost`); nothing was started.
     #[error("{0}")]
     OverLimit(String),
-    /// `source` happened while doing `what` (a shot of a cut, ...): its kind, fields and exit
-    /// code are kept.
+    /// `source` happened while doing `what` (signing a file, a request, ...): its kind, fields
+    /// and exit code are kept.
     #[error("{what}: {source}")]
     Context {
-        /// What was being done, named for the user (`shot 3`).
+        /// What was being done, named for the user (`GET https://...`).
         what: String,
+        /// The error itself.
+        source: Box<Error>,
+    },
+    /// `source` is about one shot of a cut or shot list (`shot 3: b.mp4: no such file`): its
+    /// kind, fields and exit code are kept, and [`crate::specfile::in_spec`] names the spec.
+    #[error("shot {number}: {source}")]
+    Shot {
+        /// The shot's position, from 1.
+        number: usize,
         /// The error itself.
         source: Box<Error>,
     },
@@ -113,10 +122,19 @@ impl Error {
         }
     }
 
-    /// The error under any [`Error::Context`] layers: its kind and fields.
+    /// This error as about shot `index` (from 0) of a cut: the message gains `shot N: ` in
+    /// front (N from 1), the kind, its fields and the exit code stay.
+    pub fn of_shot(self, index: usize) -> Self {
+        Self::Shot {
+            number: index + 1,
+            source: Box::new(self),
+        }
+    }
+
+    /// The error under any [`Error::Context`] and [`Error::Shot`] layers: its kind and fields.
     pub fn without_context(&self) -> &Self {
         match self {
-            Self::Context { source, .. } => source.without_context(),
+            Self::Context { source, .. } | Self::Shot { source, .. } => source.without_context(),
             e => e,
         }
     }
@@ -129,6 +147,10 @@ impl Error {
             Self::Many(all) => Self::Many(all.into_iter().map(|e| e.read_from(path)).collect()),
             Self::Context { what, source } => Self::Context {
                 what,
+                source: Box::new(source.read_from(path)),
+            },
+            Self::Shot { number, source } => Self::Shot {
+                number,
                 source: Box::new(source.read_from(path)),
             },
             e => e,
@@ -154,7 +176,7 @@ impl Error {
             Self::OverLimit(_) => exit::OVER_LIMIT,
             Self::Unavailable(_) => exit::UNAVAILABLE,
             Self::Internal(_) => exit::INTERNAL,
-            Self::Context { source, .. } => source.exit_code(),
+            Self::Context { source, .. } | Self::Shot { source, .. } => source.exit_code(),
             Self::Many(all) => {
                 let mut codes = all.iter().map(Self::exit_code);
                 let first = codes.next().unwrap_or(exit::ERROR);

@@ -54,12 +54,23 @@ pub fn located(path: &Path, line: usize, column: usize, field: &str, message: &s
 }
 
 /// `e`, found in the entries of the spec `path` (a shot that cannot be read, a trim outside
-/// its shot), named with the spec first as its own errors are: `cut.toml: shot 2: b.mp4: no
-/// such file`. A value read from it is its bad input ([`Error::read_from`]); an error that
-/// already names it is left as it is; each of several is named.
+/// its shot), named with the spec first as its own errors are: spec, shot, file, problem
+/// (`cut.toml: shot 2: b.mp4: no such file`). A value read from it is its bad input
+/// ([`Error::read_from`]): `cut.toml: shot 2: URL "x": ...`; an error that already names it is
+/// left as it is; each of several is named.
 pub fn in_spec(path: &Path, e: Error) -> Error {
     match e.read_from(path) {
         Error::Many(all) => Error::Many(all.into_iter().map(|e| in_spec(path, e)).collect()),
+        Error::Shot { number, source } => match *source {
+            Error::BadInput { path: p, reason } if p == path => {
+                Error::bad_input(path, format!("shot {number}: {reason}"))
+            }
+            source => Error::Shot {
+                number,
+                source: Box::new(source),
+            }
+            .context(path.display().to_string()),
+        },
         e if names(&e, path) => e,
         e => e.context(path.display().to_string()),
     }
@@ -160,6 +171,22 @@ mod tests {
             "tiktok.ui_zone 1, item 3"
         );
         assert_eq!(numbered("a[x].b"), "a[x].b");
+    }
+
+    #[test]
+    fn a_shots_error_names_the_spec_then_the_shot() {
+        let spec = Path::new("cut.toml");
+        let missing = Error::bad_input(Path::new("b.mp4"), "no such file").of_shot(1);
+        assert_eq!(
+            in_spec(spec, missing).to_string(),
+            "cut.toml: shot 2: b.mp4: no such file"
+        );
+        let url = in_spec(
+            spec,
+            Error::Usage("URL \"x\": relative URL".into()).of_shot(0),
+        );
+        assert_eq!(url.to_string(), "cut.toml: shot 1: URL \"x\": relative URL");
+        assert_eq!(url.exit_code(), crate::error::exit::ERROR);
     }
 
     #[test]

@@ -452,7 +452,7 @@ fn a_trim_outside_its_shot_names_the_spec_the_file_and_the_shot() {
     assert_eq!(
         err,
         format!(
-            "cutroom: error: cut.toml: {}: shot 1: in 7.000 s is at or past the end of the shot \
+            "cutroom: error: cut.toml: shot 1: {}: in 7.000 s is at or past the end of the shot \
              (6.000 s)\n",
             clip.display()
         )

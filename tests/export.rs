@@ -1746,7 +1746,8 @@ fn bad_speed_or_card_on_export_is_one_clear_error_and_writes_nothing() {
                 "--title-card",
                 "color = \"#000000\", duration = \"1f\", transition = { kind = \"fade\", duration = 1 }",
             ][..],
-            "--title-card is 0.033 s long, too short for its transitions",
+            "error: --title-card: color card #000000: lasts 0.033 s, too short for its \
+             transitions",
         ),
         (
             &["--title-card", "text = \"Hi\""][..],

@@ -158,7 +158,8 @@ pub async fn resolve(
                 }
                 (_, e) => errors.push(
                     e.unwrap_or_else(|| Error::Remote("no file".into()))
-                        .context(format!("shot {} ({source})", i + 1)),
+                        .context(source)
+                        .of_shot(*i),
                 ),
             }
         }
@@ -223,12 +224,9 @@ pub async fn resolve(
                         cost_estimated: false,
                     })
                 }
-                None => errors.push(Error::bad_input(
-                    Path::new(&format!("shot {} ({source})", i + 1)),
-                    "no video",
-                )),
+                None => errors.push(Error::bad_input(Path::new(&source), "no video").of_shot(i)),
             },
-            Err(e) => errors.push(e.context(format!("shot {}", i + 1))),
+            Err(e) => errors.push(e.of_shot(i)),
         }
     }
     Error::all(errors).map_err(|e| specfile::in_spec(spec, e))?;

@@ -274,11 +274,10 @@ pub fn plan(spec: &EditSpec, contents: Vec<Result<Content>>, opts: &Options) -> 
     let mut errors = Vec::new();
     let mut shots = Vec::new();
     for (i, (shot, content)) in spec.shot.iter().zip(contents).enumerate() {
-        let scanned = content.map_err(|e| e.context(format!("shot {}", i + 1)));
-        let planned = scanned.and_then(|content| {
+        let planned = content.and_then(|content| {
             let (in_pts, end_pts) = match &content {
                 Content::File(s) if s.still => {
-                    still_shot(s, i, shot, spec.command_line)?;
+                    still_shot(s, shot, spec.command_line)?;
                     (s.first(), s.end)
                 }
                 Content::File(s) => {
@@ -286,13 +285,12 @@ pub fn plan(spec: &EditSpec, contents: Vec<Result<Content>>, opts: &Options) -> 
                         return Err(Error::bad_input(
                             &s.path,
                             format!(
-                                "shot {}: duration {d} is for still images and cards; trim a \
-                                 clip with in and out",
-                                i + 1
+                                "duration {d} is for still images and cards; trim a clip with \
+                                 in and out"
                             ),
                         ));
                     }
-                    resolve_trim(s, i, shot.in_point, shot.out)?
+                    resolve_trim(s, shot.in_point, shot.out)?
                 }
                 Content::Card(_) => (Ticks::ZERO, Ticks::ZERO),
             };
@@ -317,7 +315,7 @@ pub fn plan(spec: &EditSpec, contents: Vec<Result<Content>>, opts: &Options) -> 
         });
         match planned {
             Ok(s) => shots.push(s),
-            Err(e) => errors.push(e),
+            Err(e) => errors.push(e.of_shot(i)),
         }
     }
     Error::all(errors)?;
@@ -391,13 +389,8 @@ fn label(i: usize, s: &Source) -> String {
 
 /// Check a still image's shot: it needs a duration (a still has no length of its own; one named
 /// on the `command_line` cannot be given one there) and takes no trims.
-fn still_shot(
-    s: &Source,
-    i: usize,
-    shot: &crate::timeline::Shot,
-    command_line: bool,
-) -> Result<()> {
-    let bad = |reason: String| Error::bad_input(&s.path, format!("shot {}: {reason}", i + 1));
+fn still_shot(s: &Source, shot: &crate::timeline::Shot, command_line: bool) -> Result<()> {
+    let bad = |reason: String| Error::bad_input(&s.path, reason);
     if shot.duration.is_none() {
         let how = match command_line {
             true => {
@@ -408,7 +401,7 @@ fn still_shot(
             false => "add a duration to show it for that long (e.g. duration = \"3s\")",
         };
         return Err(bad(format!(
-            "is a still image, which has no length of its own: {how}"
+            "a still image has no length of its own; {how}"
         )));
     }
     if shot.in_point.is_some() || shot.out.is_some() {
@@ -443,13 +436,12 @@ fn describe_params(s: &Source) -> String {
 /// they lie inside the clip and keep at least one frame.
 fn resolve_trim(
     s: &Source,
-    index: usize,
     in_point: Option<TimeSpec>,
     out: Option<TimeSpec>,
 ) -> Result<(Ticks, Ticks)> {
     let tb = s.time_base;
     let dur = s.secs(s.duration());
-    let bad = |reason: String| Error::bad_input(&s.path, format!("shot {}: {reason}", index + 1));
+    let bad = |reason: String| Error::bad_input(&s.path, reason);
     let at = |t: TimeSpec, what: &str| -> Result<Ticks> {
         match t {
             TimeSpec::Nanos(ns) => Ok(s.first() + Ticks(ns).rescale(TimeBase::NANOS, tb)),
@@ -831,12 +823,8 @@ fn lay_out(shots: &mut [PlannedShot], t: &Target) -> Result<()> {
         TimeSpec::Frame(n) => Ticks(n as i64).rescale(frame, tb),
     };
     for (i, s) in shots.iter_mut().enumerate() {
-        let bad = |reason: String| {
-            Error::bad_input(
-                Path::new(&s.content.describe()),
-                format!("shot {}: {reason}", i + 1),
-            )
-        };
+        let bad =
+            |reason: String| Error::bad_input(Path::new(&s.content.describe()), reason).of_shot(i);
         s.played = match (s.hold, s.retime.speed, s.retime.fit) {
             (Some(d), _, _) => ticks(d),
             (None, _, Some(fit)) => {
@@ -879,11 +867,11 @@ fn lay_out(shots: &mut [PlannedShot], t: &Target) -> Result<()> {
             return Err(Error::bad_input(
                 Path::new(&shots[i].content.describe()),
                 format!(
-                    "shot {}: the {} into the next shot is shorter than one output frame",
-                    i + 1,
+                    "the {} into the next shot is shorter than one output frame",
                     tr.kind()
                 ),
-            ));
+            )
+            .of_shot(i));
         }
         let (tail, head) = match tr {
             Transition::Fade { .. } => {
@@ -903,14 +891,13 @@ fn lay_out(shots: &mut [PlannedShot], t: &Target) -> Result<()> {
             return Err(Error::bad_input(
                 Path::new(&s.content.describe()),
                 format!(
-                    "shot {} is {:.3} s long, too short for its transitions ({:.3} s in, {:.3} s \
-                     out)",
-                    i + 1,
+                    "lasts {:.3} s, too short for its transitions ({:.3} s in, {:.3} s out)",
                     secs(s.len),
                     secs(s.head.ticks()),
                     secs(s.tail.ticks())
                 ),
-            ));
+            )
+            .of_shot(i));
         }
         s.start = start;
         start += s.len;

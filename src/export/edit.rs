@@ -38,36 +38,18 @@ impl Edit {
     }
 
     /// `e` (from planning the cut) saying which option a shot came from rather than its
-    /// number: `--title-card`, `--end-card`, or nothing for the input (its file is named).
+    /// number: `--title-card: ...`, `--end-card: ...`, or nothing for the input (its file is
+    /// named).
     fn name_shots(&self, e: Error) -> Error {
-        let mut names = Vec::new();
-        names.extend(self.title.as_ref().map(|_| Some("--title-card")));
-        names.push(None);
-        names.extend(self.end.as_ref().map(|_| Some("--end-card")));
-        let rename = |reason: String| {
-            names
-                .iter()
-                .enumerate()
-                .find_map(|(i, name)| {
-                    let rest = reason.strip_prefix(&format!("shot {}", i + 1))?;
-                    let (sep, rest) = match rest.strip_prefix(": ") {
-                        Some(r) => (": ", r),
-                        None => (" ", rest.strip_prefix(' ')?),
-                    };
-                    Some(match (name, sep) {
-                        (Some(n), _) => format!("{n}{sep}{rest}"),
-                        (None, ": ") => rest.to_string(),
-                        (None, _) => format!("the input {rest}"),
-                    })
-                })
-                .unwrap_or(reason)
-        };
         match e {
-            Error::BadInput { path, reason } => Error::BadInput {
-                path,
-                reason: rename(reason),
-            },
-            Error::Usage(reason) => Error::Usage(rename(reason)),
+            Error::Shot { number, source } => {
+                let title = usize::from(self.title.is_some());
+                match number {
+                    n if n <= title => source.context("--title-card"),
+                    n if n == title + 1 => *source,
+                    _ => source.context("--end-card"),
+                }
+            }
             Error::Many(all) => Error::Many(all.into_iter().map(|e| self.name_shots(e)).collect()),
             e => e,
         }

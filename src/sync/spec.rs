@@ -67,7 +67,9 @@ mod tests {
         );
         std::fs::write(&spec, "[[shot]]\nsrc = \"a.mp4\"\nin = 3.0\nout = 2.0\n").unwrap();
         let e = shot_spans(&spec).unwrap_err().to_string();
-        assert!(e.contains("shot 1") && e.contains("is not after"), "{e}");
+        let a = spec.with_file_name("a.mp4");
+        let said = format!("{}: shot 1: {}: out ", spec.display(), a.display());
+        assert!(e.starts_with(&said) && e.contains("is not after"), "{e}");
         std::fs::write(&spec, "[[shot]]\nsrc = \"a.mp4\"\nsource = 1\n").unwrap();
         let e = shot_spans(&spec).unwrap_err().to_string();
         assert!(e.contains("source"), "unknown keys are named: {e}");
