@@ -1,7 +1,7 @@
 //! Errors of the files users write (cut specs, edit specs, shot lists, overlays): one line,
 //! `file:line:col: field path: message (did you mean `x`?)`.
 
-use crate::error::{Error, Result};
+use crate::error::{exit, Error, Result};
 use serde::de::DeserializeOwned;
 use std::path::Path;
 
@@ -53,36 +53,29 @@ pub fn located(path: &Path, line: usize, column: usize, field: &str, message: &s
     }
 }
 
-/// `e`, found in the entries of the spec `path` (a shot that cannot be read, a trim outside
-/// its shot), named with the spec first as its own errors are: spec, shot, file, problem
-/// (`cut.toml: shot 2: b.mp4: no such file`). A value read from it is its bad input
-/// ([`Error::read_from`]): `cut.toml: shot 2: URL "x": ...`; an error that already names it is
-/// left as it is; each of several is named.
+/// `e`, from using the shots of the spec `path`, with each error about one of them
+/// ([`Error::Shot`]) named with the spec first, as the spec's own errors are: spec, shot, file,
+/// problem (`cut.toml: shot 2: b.mp4: no such file`); a value of the shot that a step refused
+/// as a usage error is the spec's bad input (`cut.toml: shot 2: URL "x": ...`, exit 1). An
+/// error that is not about an entry (a command-line value, no work directory, a write that
+/// failed) and a shot's failure of the machine or of cutroom's own (exit 69, 70) are not the
+/// spec's and are left as they are; each of several is named.
 pub fn in_spec(path: &Path, e: Error) -> Error {
-    match e.read_from(path) {
+    match e {
         Error::Many(all) => Error::Many(all.into_iter().map(|e| in_spec(path, e)).collect()),
-        Error::Shot { number, source } => match *source {
-            Error::BadInput { path: p, reason } if p == path => {
-                Error::bad_input(path, format!("shot {number}: {reason}"))
+        Error::Shot { number, source }
+            if !matches!(source.exit_code(), exit::UNAVAILABLE | exit::INTERNAL) =>
+        {
+            match source.read_from(path) {
+                Error::BadInput { path: p, reason } if p == path => {
+                    Error::bad_input(path, format!("shot {number}: {reason}"))
+                }
+                source => source
+                    .of_shot(number - 1)
+                    .context(path.display().to_string()),
             }
-            source => Error::Shot {
-                number,
-                source: Box::new(source),
-            }
-            .context(path.display().to_string()),
-        },
-        e if names(&e, path) => e,
-        e => e.context(path.display().to_string()),
-    }
-}
-
-/// Does `e` (under its context) name the file `path`?
-fn names(e: &Error, path: &Path) -> bool {
-    match e.without_context() {
-        Error::BadInput { path: p, .. }
-        | Error::BadInputAt { path: p, .. }
-        | Error::Io { path: p, .. } => p == path,
-        _ => false,
+        }
+        e => e,
     }
 }
 
@@ -186,7 +179,26 @@ mod tests {
             Error::Usage("URL \"x\": relative URL".into()).of_shot(0),
         );
         assert_eq!(url.to_string(), "cut.toml: shot 1: URL \"x\": relative URL");
-        assert_eq!(url.exit_code(), crate::error::exit::ERROR);
+        assert_eq!(url.exit_code(), exit::ERROR);
+    }
+
+    #[test]
+    fn an_error_not_about_the_specs_entries_is_left_as_it_is() {
+        let spec = Path::new("cut.toml");
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        for e in [
+            Error::work_dir(std::io::Error::from(std::io::ErrorKind::NotFound)),
+            Error::io(Path::new("out/demo.mp4"), full),
+            Error::Internal("the encoder refused a frame".into()),
+            Error::Usage("--fps 0 is not a frame rate".into()),
+            Error::Internal("the encoder refused a frame".into()).of_shot(2),
+            Error::Unavailable("cannot start the async runtime".into()).of_shot(0),
+        ] {
+            let (said, code) = (e.to_string(), e.exit_code());
+            let named = in_spec(spec, e);
+            assert_eq!(named.to_string(), said);
+            assert_eq!(named.exit_code(), code, "{said}");
+        }
     }
 
     #[test]
