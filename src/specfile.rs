@@ -127,15 +127,19 @@ fn suggestion(message: &str) -> String {
     else {
         return String::new();
     };
-    expected
-        .split('`')
-        .skip(1)
-        .step_by(2)
+    closest(unknown, expected.split('`').skip(1).step_by(2))
+        .map(|k| format!(" (did you mean `{k}`?)"))
+        .unwrap_or_default()
+}
+
+/// The one of `known` closest to `unknown`, when within two edits (a misspelling).
+pub fn closest<'a>(unknown: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .into_iter()
         .map(|k| (strsim::levenshtein(unknown, k), k))
         .filter(|(d, _)| *d <= 2)
         .min()
-        .map(|(_, k)| format!(" (did you mean `{k}`?)"))
-        .unwrap_or_default()
+        .map(|(_, k)| k)
 }
 
 /// 1-based line and column (in characters) of byte `offset`.

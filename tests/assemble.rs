@@ -2362,3 +2362,51 @@ fn a_run_into_a_directory_another_run_is_writing_waits_and_its_files_stay() {
         "{err}"
     );
 }
+
+/// A variants file whose column (or key) is no variable of the spec, a misspelling say, is the
+/// variants file's error, found before anything is made: every variant ran and stopped with
+/// "SPEC: variable `ctaa` is not declared in [vars]" (naming the spec, not the file with the
+/// mistake), with nothing on stderr under `-q`, and a batch.json of errors was written.
+#[test]
+fn a_variants_column_the_spec_does_not_declare_names_the_variants_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let spec = small_square_cut(
+        d,
+        &format!(
+            "name = \"promo-{{{{lang}}}}\"\n[vars]\nlang = \"en\"\ncta = \"Shop now\"\n\
+             [[shot]]\nsrc = \"{}\"\nout = \"2\"\n[[text]]\ntext = \"{{{{cta}}}}\"\n",
+            fixture("marker_portrait_30.mp4").display()
+        ),
+    );
+    let csv = d.join("v.csv");
+    std::fs::write(&csv, "variant,lang,ctaa\nde,de,Jetzt\n").unwrap();
+    let toml = d.join("v.toml");
+    std::fs::write(
+        &toml,
+        "[[variant]]\nvariant = \"fr\"\nlng = \"fr\"\ncta = \"Achetez\"\n",
+    )
+    .unwrap();
+    let out = d.join("out");
+    for (variants, key, known) in [(&csv, "ctaa", "cta"), (&toml, "lng", "lang")] {
+        let run = cutroom(&[
+            "-q",
+            "batch",
+            s(&spec),
+            "--variants",
+            s(variants),
+            "-o",
+            s(&out),
+        ]);
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{err}");
+        let want = format!(
+            "cutroom: error: {}: `{key}` is not a variable of {}: its [vars] declares `cta`, \
+             `lang` (did you mean `{known}`?)\n",
+            variants.display(),
+            spec.display()
+        );
+        assert_eq!(err, want);
+        assert!(!out.exists(), "the batch directory was made");
+    }
+}

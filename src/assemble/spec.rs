@@ -438,12 +438,7 @@ impl Cut {
             parse_toml(path, &text)
         };
         let bad = |e: String| Error::bad_input(path, e);
-        let mut value: serde_json::Value = if is_json {
-            serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?
-        } else {
-            let v: toml::Value = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
-            serde_json::to_value(v).map_err(|e| bad(e.to_string()))?
-        };
+        let mut value = spec_value(path, &text, is_json)?;
         let (mut cut, declared) = match parsed {
             Ok(cut) => {
                 let vars = cut.vars.clone();
@@ -662,6 +657,29 @@ fn cover<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<C
 
 /// The `[vars]` of a spec that does not parse before substituting them: `None` when they are
 /// not a table of strings (the spec's own error then says so).
+/// The spec's text as a JSON value (TOML converted).
+fn spec_value(path: &Path, text: &str, is_json: bool) -> Result<serde_json::Value> {
+    let bad = |e: String| Error::bad_input(path, e);
+    if is_json {
+        serde_json::from_str(text).map_err(|e| bad(e.to_string()))
+    } else {
+        let v: toml::Value = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+        serde_json::to_value(v).map_err(|e| bad(e.to_string()))
+    }
+}
+
+/// The names the spec at `path` declares in `[vars]`.
+pub fn declared_variables(path: &Path) -> Result<BTreeSet<String>> {
+    let text = crate::specfile::read(path, "spec file")?;
+    let is_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let value = spec_value(path, &text, is_json)?;
+    let vars = declared_vars(&value)
+        .ok_or_else(|| Error::bad_input(path, "vars: a table of strings expected"))?;
+    Ok(vars.into_keys().collect())
+}
+
 fn declared_vars(spec: &serde_json::Value) -> Option<BTreeMap<String, String>> {
     match spec.get("vars") {
         None => Some(BTreeMap::new()),

@@ -92,6 +92,44 @@ pub fn load(path: &Path) -> Result<Vec<Variant>> {
         .collect()
 }
 
+/// Every variable the variants (read from `path`) set is one of `declared` (the `[vars]` of
+/// the spec `spec`): a column or key that is not, a misspelling say, is the variants file's
+/// error, found before any variant is made.
+pub fn check_vars(
+    path: &Path,
+    variants: &[Variant],
+    spec: &Path,
+    declared: &BTreeSet<String>,
+) -> Result<()> {
+    let unknown: BTreeSet<&str> = variants
+        .iter()
+        .flat_map(|v| v.vars.keys())
+        .filter(|k| !declared.contains(*k))
+        .map(String::as_str)
+        .collect();
+    let errors = unknown.into_iter().map(|k| {
+        let hint = crate::specfile::closest(k, declared.iter().map(String::as_str))
+            .map(|c| format!(" (did you mean `{c}`?)"))
+            .unwrap_or_default();
+        Error::bad_input(
+            path,
+            format!(
+                "`{k}` is not a variable of {}: its [vars] declares {}{hint}",
+                spec.display(),
+                match declared.is_empty() {
+                    true => "none".to_string(),
+                    false => declared
+                        .iter()
+                        .map(|d| format!("`{d}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                }
+            ),
+        )
+    });
+    Error::all(errors.collect())
+}
+
 /// RFC 4180 records: comma-separated fields, `"` quoting with `""` for a quote, CRLF or LF;
 /// blank lines are skipped.
 fn csv_records(text: &str) -> std::result::Result<Vec<Vec<String>>, String> {

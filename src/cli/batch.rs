@@ -105,6 +105,8 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     if let Some(engine) = args.emit {
         return emit_job(&args, engine, variants.len());
     }
+    let declared = assemble::spec::declared_variables(&args.spec)?;
+    batch::check_vars(&args.variants, &variants, &args.spec, &declared)?;
     let shard = Shard::select(args.shard.as_deref(), args.shards, |k| {
         std::env::var(k).ok()
     })
