@@ -516,6 +516,15 @@ fn expired_links_unknown_ids_and_bad_media_are_clear_errors() {
     assert_eq!(fresh["shots"][0]["error"], Value::Null);
     assert_eq!(fresh["shots"][0]["created"], true);
     assert_eq!(stat(&emu, "jobs_created"), 2);
+    // The expired job was rendered, so billed: it stays in the cost, estimated as a finished
+    // one (1 s of sora-2, assumed, at $0.10/s), beside the new job's.
+    let retried = &fresh["shots"][0]["retried"];
+    assert_eq!(retried.as_array().map(Vec::len), Some(1), "{fresh}");
+    assert_eq!(retried[0]["id"], id.as_str(), "{fresh}");
+    assert!(retried[0]["error"].as_str().unwrap().contains("expired"));
+    assert_eq!(retried[0]["cost_usd"], 0.1, "{fresh}");
+    assert_eq!(retried[0]["cost_estimated"], true, "{fresh}");
+    assert_eq!(fresh["cost"]["total_usd"], 0.2, "{fresh}");
     let id = fresh["shots"][0]["id"].as_str().unwrap();
     // A plain URL that serves an image is not an MP4 render.
     let png_url = format!("{}/videos/{id}/content?variant=thumbnail", emu.base_url);
@@ -1714,6 +1723,73 @@ fn jobs_failed_by_moderation_name_the_shot_in_every_flavour() {
             _ => assert!(blocked["cost_usd"].is_null(), "{flavor}: {blocked}"),
         }
     }
+}
+
+/// A failed job that `--retry-failed` replaces was billed (OpenRouter bills a render its
+/// moderation refused): its cost stays in the total of that run and of every later one, and the
+/// shot's entry names it as retried, in the JSON and the table.
+#[test]
+fn a_job_replaced_by_retry_failed_stays_in_the_cost() {
+    let emu = quick_emulator(&["--moderate-render", "forbidden", "--flavor", "openrouter"]);
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(
+        dir.path(),
+        "size = \"160x90\"\nseconds = 2\nmodel = \"google/veo-3.1-fast\"\n\
+         [[shot]]\nname = \"blocked\"\nprompt = \"a Forbidden act\"\n",
+    );
+    let out = dir.path().join("out");
+    let render = |extra: &[&str]| {
+        let args = ["render", s(&list), "-o", s(&out), "--allow-any"];
+        let args = [&args[..], &["--provider", "openrouter"], extra].concat();
+        emu.cutroom(&args, "sk-test")
+    };
+    let first = render(&["--json"]);
+    assert_eq!(first.status.code(), Some(1));
+    let first: Value = serde_json::from_slice(&first.stdout).unwrap();
+    let dead = first["shots"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(first["cost"]["total_usd"], 0.2, "{first}");
+
+    // The retry is refused by moderation again: two jobs billed, $0.20 each.
+    let again = render(&["--retry-failed", "--json"]);
+    assert_eq!(again.status.code(), Some(1));
+    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(stat(&emu, "jobs_created"), 2);
+    let shot = &again["shots"][0];
+    let new = shot["id"].as_str().unwrap();
+    assert_ne!(new, dead);
+    assert_eq!(shot["cost_usd"], 0.2, "{again}");
+    let retried = shot["retried"].as_array().unwrap();
+    assert_eq!(retried.len(), 1, "{again}");
+    assert_eq!(retried[0]["id"], dead.as_str());
+    assert_eq!(retried[0]["cost_usd"], 0.2, "{again}");
+    assert_eq!(retried[0]["cost_estimated"], false, "{again}");
+    assert!(
+        retried[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("refused by moderation"),
+        "{again}"
+    );
+    assert_eq!(again["cost"]["total_usd"], 0.4, "{again}");
+    assert_eq!(again["cost"]["unknown"], serde_json::json!([]), "{again}");
+
+    // A later run still counts both, and the table shows the replaced job.
+    let table = render(&[]);
+    assert_eq!(table.status.code(), Some(1));
+    let table = String::from_utf8_lossy(&table.stdout);
+    let line = table
+        .lines()
+        .find(|l| l.contains(&dead))
+        .unwrap_or_default();
+    assert!(
+        line.starts_with("blocked ") && line.contains("retried ($0.20): job "),
+        "{table}"
+    );
+    assert!(
+        table.contains("cost: $0.40, none of it created by this run"),
+        "{table}"
+    );
+    assert_eq!(stat(&emu, "jobs_created"), 2);
 }
 
 #[test]

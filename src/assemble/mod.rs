@@ -314,7 +314,7 @@ pub fn run(
     let sync_ok = outputs.iter().all(|o| o.sync_verdict != Verdict::Fail);
     let mut cost = CostTotal::of(&[]);
     for s in inputs.iter().filter(|s| s.source.starts_with("render:")) {
-        cost.add(&s.source, s.cost_usd, s.cost_estimated);
+        cost.add_shot(&s.source, Some(&s.billed), &s.retried);
     }
     let report = Report {
         spec: spec_path.display().to_string(),

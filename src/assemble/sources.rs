@@ -6,7 +6,7 @@
 use super::spec::{Cut, RenderBlock, Source};
 use crate::error::{Error, Result};
 use crate::fetch::{
-    fetch_url, fetch_video, render, Cache, Client, Fetched, RenderOptions, Variant,
+    fetch_url, fetch_video, render, Billed, Cache, Client, Fetched, RenderOptions, Retried, Variant,
 };
 use crate::progress::Progress;
 use crate::specfile;
@@ -57,11 +57,10 @@ pub struct ShotInput {
     pub id: Option<String>,
     /// A render's seconds billed and cost (USD, `cost_estimated` when from the catalog), as in
     /// `cutroom render --json`; null for other sources.
-    pub seconds_billed: Option<f64>,
-    /// See `seconds_billed`.
-    pub cost_usd: Option<f64>,
-    /// See `seconds_billed`.
-    pub cost_estimated: bool,
+    #[serde(flatten)]
+    pub billed: Billed,
+    /// A render's jobs that `--retry-failed` replaced, as in `cutroom render --json`.
+    pub retried: Vec<Retried>,
 }
 
 /// The render shot list assemble writes into the shot cache (the `cutroom render` format).
@@ -151,9 +150,8 @@ pub async fn resolve(
                             ShotFrom::Resumed
                         },
                         id: rep.id,
-                        seconds_billed: rep.seconds_billed,
-                        cost_usd: rep.cost_usd,
-                        cost_estimated: rep.cost_estimated,
+                        billed: rep.billed,
+                        retried: rep.retried,
                     })
                 }
                 (_, e) => errors.push(
@@ -178,9 +176,8 @@ pub async fn resolve(
                     file: Some(f.clone()),
                     how: ShotFrom::Local,
                     id: None,
-                    seconds_billed: None,
-                    cost_usd: None,
-                    cost_estimated: false,
+                    billed: Billed::default(),
+                    retried: Vec::new(),
                 });
                 continue;
             }
@@ -192,9 +189,8 @@ pub async fn resolve(
                     file: None,
                     how: ShotFrom::Card,
                     id: None,
-                    seconds_billed: None,
-                    cost_usd: None,
-                    cost_estimated: false,
+                    billed: Billed::default(),
+                    retried: Vec::new(),
                 });
                 continue;
             }
@@ -219,9 +215,8 @@ pub async fn resolve(
                             false => ShotFrom::Downloaded,
                         },
                         id: f.id,
-                        seconds_billed: None,
-                        cost_usd: None,
-                        cost_estimated: false,
+                        billed: Billed::default(),
+                        retried: Vec::new(),
                     })
                 }
                 None => errors.push(Error::bad_input(Path::new(&source), "no video").of_shot(i)),

@@ -51,6 +51,15 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         });
     } else {
         for s in &shots {
+            // The jobs a retry replaced first: billed too.
+            for r in &s.retried {
+                let cost = match (r.billed.cost_usd, r.billed.cost_estimated) {
+                    (Some(c), false) => format!("${c:.2}"),
+                    (Some(c), true) => format!("${c:.2} estimate"),
+                    (None, _) => "cost unknown".into(),
+                };
+                println!("{:<14} {:<40} retried ({cost}): {}", s.name, r.id, r.error);
+            }
             let id = s.id.as_deref().unwrap_or("-");
             match (&s.file, &s.error) {
                 (_, Some(e)) => println!("{:<14} {id:<40} error: {e}", s.name),
@@ -79,7 +88,10 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             0 if billed > 0 => ", none of it created by this run".to_string(),
             n if n < billed && cost.total_usd.is_some() => format!(
                 ", ${:.2} of it created by this run",
-                created.iter().filter_map(|s| s.cost_usd).sum::<f64>()
+                created
+                    .iter()
+                    .filter_map(|s| s.billed.cost_usd)
+                    .sum::<f64>()
             ),
             _ => String::new(),
         };

@@ -8,12 +8,12 @@ use super::limits::Limits;
 use super::model::{Phase, Variant, Video};
 use super::poll::{show, PollOptions};
 use super::provider::{fal_app, Provider};
-use super::shots::{self, Job, Shot, StateFile};
+use super::shots::{self, Job, Retried, Shot, StateFile};
 use crate::error::{with_hint, Error, Result};
 use crate::http::backoff::Backoff;
 use crate::progress::Progress;
 use futures_util::StreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -80,6 +80,20 @@ pub struct ShotReport {
     pub bytes: Option<u64>,
     /// Its SHA-256.
     pub sha256: Option<String>,
+    /// What its job was billed.
+    #[serde(flatten)]
+    pub billed: Billed,
+    /// The jobs of this shot that `--retry-failed` replaced (in this run or earlier ones),
+    /// oldest first: billed too, so in the cost.
+    pub retried: Vec<Retried>,
+    /// Why the shot did not finish (its message in the JSON).
+    #[serde(serialize_with = "message")]
+    pub error: Option<Error>,
+}
+
+/// What one job was billed (`seconds_billed`, `cost_usd`, `cost_estimated` of a shot).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Billed {
     /// Seconds of video billed: the provider's `usage` figure when it gives one, else the
     /// length of the job.
     pub seconds_billed: Option<f64>,
@@ -87,9 +101,6 @@ pub struct ShotReport {
     pub cost_usd: Option<f64>,
     /// True when `cost_usd` is the catalog's estimate, not the provider's figure.
     pub cost_estimated: bool,
-    /// Why the shot did not finish (its message in the JSON).
-    #[serde(serialize_with = "message")]
-    pub error: Option<Error>,
 }
 
 /// An error as its message.
@@ -121,27 +132,36 @@ impl CostTotal {
             unknown: Vec::new(),
             known: 0,
         };
-        for s in shots.iter().filter(|s| s.id.is_some()) {
-            total.add(&s.name, s.cost_usd, s.cost_estimated);
+        for s in shots {
+            total.add_shot(&s.name, s.id.is_some().then_some(&s.billed), &s.retried);
         }
         total
     }
 
-    /// Count one billed shot: its cost, or its name among the unknown.
-    pub fn add(&mut self, name: &str, cost_usd: Option<f64>, estimated: bool) {
-        match cost_usd {
+    /// Count one shot: the jobs a retry replaced, and its job, if it has one (`billed`).
+    pub fn add_shot(&mut self, name: &str, billed: Option<&Billed>, retried: &[Retried]) {
+        for b in retried.iter().map(|r| &r.billed).chain(billed) {
+            self.add(name, b);
+        }
+    }
+
+    /// Count one billed job of shot `name`: its cost, or the shot among the unknown.
+    fn add(&mut self, name: &str, billed: &Billed) {
+        match billed.cost_usd {
             Some(c) => {
                 self.known += 1;
                 self.total_usd = Some(self.total_usd.unwrap_or(0.0) + c);
             }
             None => {
-                self.unknown.push(name.to_string());
+                if !self.unknown.iter().any(|n| n == name) {
+                    self.unknown.push(name.to_string());
+                }
                 if self.known == 0 {
                     self.total_usd = None;
                 }
             }
         }
-        self.estimated |= estimated;
+        self.estimated |= billed.cost_estimated;
     }
 }
 
@@ -307,35 +327,46 @@ impl Run<'_> {
             file: None,
             bytes: None,
             sha256: None,
-            seconds_billed: None,
-            cost_usd: None,
-            cost_estimated: false,
+            billed: Billed::default(),
+            retried: Vec::new(),
             error: None,
         };
         let mut ended: Option<Video> = None;
         if let Err(e) = self.shot_inner(shot, bar, &mut report, &mut ended).await {
             report.error = Some(e);
         }
-        if let Some(entry) = report
-            .id
-            .as_deref()
-            .and_then(|id| self.cache.load(&safe_name(id)))
-        {
-            self.cost(shot, entry.video.as_ref(), &mut report);
-        } else if let Some(v) = ended.filter(|v| v.extra.get("usage").is_some_and(|u| !u.is_null()))
-        {
-            // A job that ended without content: billed only as far as its provider says.
-            self.cost(shot, Some(&v), &mut report);
-            if report.cost_estimated {
-                (report.cost_usd, report.cost_estimated) = (None, false);
-            }
+        if let Some(id) = &report.id {
+            report.billed = self.billed(shot, id, ended.as_ref());
         }
         report
     }
 
-    /// Fill in the seconds billed and the cost of a shot from its job's `usage` (OpenRouter's
-    /// `cost`, LiteLLM's `duration_seconds`) or the catalog.
-    fn cost(&self, shot: &Shot, video: Option<&Video>, report: &mut ShotReport) {
+    /// What job `id` of `shot` was billed: as the sidecar of its download records it; for a
+    /// job that `ended` without content, as a finished one if it finished (its link expired),
+    /// else only as far as its provider says.
+    fn billed(&self, shot: &Shot, id: &str, ended: Option<&Video>) -> Billed {
+        if let Some(entry) = self.cache.load(&safe_name(id)) {
+            return self.cost(shot, entry.video.as_ref());
+        }
+        match ended {
+            Some(v) if v.status.phase() == Phase::Done => self.cost(shot, Some(v)),
+            Some(v) if v.extra.get("usage").is_some_and(|u| !u.is_null()) => {
+                let b = self.cost(shot, Some(v));
+                match b.cost_estimated {
+                    true => Billed {
+                        seconds_billed: b.seconds_billed,
+                        ..Billed::default()
+                    },
+                    false => b,
+                }
+            }
+            _ => Billed::default(),
+        }
+    }
+
+    /// The seconds billed and the cost of a shot's job from its `usage` (OpenRouter's `cost`,
+    /// LiteLLM's `duration_seconds`) or the catalog.
+    fn cost(&self, shot: &Shot, video: Option<&Video>) -> Billed {
         let usage = video.and_then(|v| v.extra.get("usage"));
         let num = |k: &str| {
             usage
@@ -349,31 +380,42 @@ impl Run<'_> {
             .parse::<f64>()
             .ok();
         let secs = num("duration_seconds").or(length);
-        report.seconds_billed = secs;
         if let Some(cost) = num("cost") {
-            report.cost_usd = Some(cost);
-            return;
+            return Billed {
+                seconds_billed: secs,
+                cost_usd: Some(cost),
+                cost_estimated: false,
+            };
         }
         let provider = self.client.config().provider;
         let entry = self.opts.limits.catalog.find(provider, model);
-        report.cost_usd = entry.zip(secs).and_then(|(e, s)| e.cost(size, s));
-        report.cost_estimated = report.cost_usd.is_some();
+        let cost_usd = entry.zip(secs).and_then(|(e, s)| e.cost(size, s));
+        Billed {
+            seconds_billed: secs,
+            cost_usd,
+            cost_estimated: cost_usd.is_some(),
+        }
     }
 
     /// Create the shot's job, never twice: the intent goes to the state file before anything
     /// is sent, and a create whose outcome is unknown (here, or in an earlier run that left an
-    /// `pending` intent) is looked up before it is sent again.
+    /// `pending` intent) is looked up before it is sent again. `replacing` is the record of
+    /// the dead job a retry replaces, and what it was billed: kept in `retried` from the
+    /// intent on, restored if the create is surely refused.
     async fn create(
         &self,
         shot: &Shot,
         pending: Option<&Job>,
+        replacing: Option<(Job, Retried)>,
         bar: &dyn Progress,
         report: &mut ShotReport,
     ) -> Result<String> {
         let provider = self.client.config().provider;
         let resolve = self.opts.resolve.iter().find(|(n, _)| *n == shot.name);
         let intent_at = match (pending.map(|j| j.created_at), resolve) {
-            (Some(t), Some((_, Resolve::Job(id)))) => return self.adopt(shot, id, t).await,
+            (Some(t), Some((_, Resolve::Job(id)))) => {
+                return self.adopt(shot, id, t, &report.retried).await
+            }
             (Some(_), Some((_, Resolve::New))) => None,
             (Some(t), None) if !provider.can_list() => {
                 let when = std::time::UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
@@ -398,13 +440,18 @@ impl Run<'_> {
             None => {
                 let t = unix_now();
                 let token = format!("{:016x}", fastrand::u64(..));
+                report
+                    .retried
+                    .extend(replacing.as_ref().map(|(_, r)| r.clone()));
                 let job = Job {
                     shot: shot.name.clone(),
                     id: None,
                     created_at: t,
                     intent: Some(token.clone()),
+                    retried: report.retried.clone(),
                 };
                 self.state.set(&shot.key, job).await?;
+                report.id = None;
                 (t, token)
             }
         };
@@ -415,7 +462,7 @@ impl Run<'_> {
         loop {
             if can_list && (resumed || uncertain > 0) {
                 bar.status("looking up");
-                if let Some(id) = self.reconcile(shot, intent_at).await? {
+                if let Some(id) = self.reconcile(shot, intent_at, &report.retried).await? {
                     report.created = !resumed;
                     return Ok(id);
                 }
@@ -449,7 +496,15 @@ impl Run<'_> {
                 }
                 Err(e) => {
                     if uncertain == 0 && !resumed {
-                        self.state.remove(&shot.key).await?; // surely refused: nothing billed
+                        // Surely refused: nothing billed, the shot is as it was.
+                        match replacing {
+                            Some((dead, _)) => {
+                                report.retried.pop();
+                                report.id.clone_from(&dead.id);
+                                self.state.set(&shot.key, dead).await?;
+                            }
+                            None => self.state.remove(&shot.key).await?,
+                        }
                     }
                     return Err(e);
                 }
@@ -459,6 +514,7 @@ impl Run<'_> {
                 id: Some(v.id.clone()),
                 created_at: v.created_at.unwrap_or_else(unix_now),
                 intent: None,
+                retried: report.retried.clone(),
             };
             self.state.set(&shot.key, job).await?;
             report.created = true;
@@ -469,7 +525,13 @@ impl Run<'_> {
     /// Record job `id` (as the user found it in the provider's request log) as the one the
     /// pending create of `shot` made, once the API confirms it exists. fal's bare request ids
     /// are completed with the app's path.
-    async fn adopt(&self, shot: &Shot, id: &str, intent_at: i64) -> Result<String> {
+    async fn adopt(
+        &self,
+        shot: &Shot,
+        id: &str,
+        intent_at: i64,
+        retried: &[Retried],
+    ) -> Result<String> {
         let (model, _, _) = shot.request.resolved();
         let id = match self.client.config().provider {
             Provider::Fal if !id.contains('/') => format!("{}/requests/{id}", fal_app(model)),
@@ -485,6 +547,7 @@ impl Run<'_> {
             id: Some(id.clone()),
             created_at: intent_at,
             intent: None,
+            retried: retried.to_vec(),
         };
         self.state.set(&shot.key, job).await?;
         Ok(id)
@@ -492,8 +555,14 @@ impl Run<'_> {
 
     /// Find the job an uncertain create of `shot` made: the oldest job on the API created since
     /// `since` (minus clock skew) with the shot's prompt, model, size and length that no shot
-    /// of the state file holds; record it.
-    async fn reconcile(&self, shot: &Shot, since: i64) -> Result<Option<String>> {
+    /// of the state file holds (nor held: a job a retry replaced); record it, after the jobs
+    /// the shot's retries replaced (`retried`).
+    async fn reconcile(
+        &self,
+        shot: &Shot,
+        since: i64,
+        retried: &[Retried],
+    ) -> Result<Option<String>> {
         let _exclusive = self.claims.write().await;
         let claimed = self.state.ids().await;
         let (model, size, seconds) = shot.request.resolved();
@@ -531,6 +600,7 @@ impl Run<'_> {
             id: Some(v.id.clone()),
             created_at: v.created_at.unwrap_or(since),
             intent: None,
+            retried: retried.to_vec(),
         };
         self.state.set(&shot.key, job).await?;
         Ok(Some(v.id))
@@ -545,12 +615,25 @@ impl Run<'_> {
         report: &mut ShotReport,
         ended: &mut Option<Video>,
     ) -> Result<()> {
-        let mut fresh = false;
+        // The dead job a retry replaces: its record and what it was billed.
+        let mut replacing: Option<(Job, Retried)> = None;
         loop {
-            let id = match self.state.get(&shot.key).await {
-                Some(Job { id: Some(id), .. }) if !fresh => id,
-                Some(pending) if !fresh => self.create(shot, Some(&pending), bar, report).await?,
-                _ => self.create(shot, None, bar, report).await?,
+            let job = self.state.get(&shot.key).await;
+            if replacing.is_none() {
+                report.retried = job.as_ref().map(|j| j.retried.clone()).unwrap_or_default();
+            }
+            let id = match job {
+                Some(Job { id: Some(id), .. }) if replacing.is_none() => id,
+                Some(pending) if replacing.is_none() => {
+                    self.create(shot, Some(&pending), None, bar, report).await?
+                }
+                _ => {
+                    let id = self
+                        .create(shot, None, replacing.take(), bar, report)
+                        .await?;
+                    *ended = None; // the new job's, if it ends without content
+                    id
+                }
             };
             report.id = Some(id.clone());
             if !report.created {
@@ -584,8 +667,13 @@ impl Run<'_> {
             };
             if let Some(problem) = problem {
                 if self.opts.retry_failed && !report.created {
-                    fresh = true; // replace the dead job with a new one, once
-                    continue;
+                    // Replace the dead job with a new one, once; what it was billed stays.
+                    if let Some(dead) = self.state.get(&shot.key).await {
+                        let billed = self.billed(shot, &id, ended.as_ref());
+                        let error = problem;
+                        replacing = Some((dead, Retried { id, error, billed }));
+                        continue;
+                    }
                 }
                 return Err(Error::Remote(match report.created {
                     true => problem,

@@ -3,6 +3,7 @@
 
 use super::cache::write_json_atomic;
 use super::model::CreateVideo;
+use super::render::Billed;
 use super::writer::{hex, sha256_file};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
@@ -131,6 +132,22 @@ pub struct Job {
     /// the shot's key and this, the same on every retry and re-run, new for each intent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intent: Option<String>,
+    /// The shot's earlier jobs that `--retry-failed` replaced, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retried: Vec<Retried>,
+}
+
+/// A job of a shot that `--retry-failed` replaced with a new one (`retried[]` of a shot in
+/// `cutroom render --json`): what it was billed stays in the list's cost.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Retried {
+    /// Its id.
+    pub id: String,
+    /// Why it gave no file (it failed, was cancelled, expired or is gone).
+    pub error: String,
+    /// What it was billed, as far as known when it was replaced.
+    #[serde(flatten)]
+    pub billed: Billed,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -211,10 +228,12 @@ impl StateFile {
         self.state.lock().await.jobs.get(key).cloned()
     }
 
-    /// The ids of every recorded job.
+    /// The ids of every recorded job, replaced ones included.
     pub async fn ids(&self) -> HashSet<String> {
         let state = self.state.lock().await;
-        state.jobs.values().filter_map(|j| j.id.clone()).collect()
+        let jobs = state.jobs.values();
+        let retried = jobs.clone().flat_map(|j| &j.retried).map(|r| r.id.clone());
+        jobs.filter_map(|j| j.id.clone()).chain(retried).collect()
     }
 
     /// Record `job` for `key` and write the file atomically before returning.
