@@ -4,6 +4,7 @@
 use crate::common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn write_shots(dir: &Path, body: &str) -> PathBuf {
@@ -1553,6 +1554,93 @@ fn an_unreachable_service_is_reported_while_it_is_tried_again() {
     assert!(err.find(said) < err.rfind("error"), "{err}");
     assert!(!err.contains("sk-test"), "{err}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+/// A server on 127.0.0.1 that answers every request with `reply` and closes the connection,
+/// keeping the head (request line and headers) of each request it got.
+fn recording_server(reply: String) -> (String, Arc<Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let heads = Arc::new(Mutex::new(Vec::new()));
+    let kept = heads.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            kept.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&head).into_owned());
+            let _ = conn.write_all(reply.as_bytes());
+        }
+    });
+    (format!("http://{addr}"), heads)
+}
+
+/// A download redirected to a host that cannot be reached, or that refuses it, names the
+/// redirect's target after the URL asked for, both without user info or query; the key goes
+/// to the API's origin only, never to the redirect's host.
+#[test]
+fn a_redirected_download_that_fails_names_its_target_and_the_key_stays_home() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let redirect = |to: &str| {
+        format!("HTTP/1.1 302 Found\r\nlocation: {to}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+    };
+    let to = format!("http://who:pw@127.0.0.1:{closed}/files/clip.mp4?sig=secret-sig");
+    let (api, _) = recording_server(redirect(&to));
+    let base = format!("{api}/v1");
+    let url = format!("{base}/exports/clip.mp4?token=secret-token");
+    let dir = tempfile::tempdir().unwrap();
+    let fetch = |base: &str, url: &str| {
+        let args = ["fetch", url, "-o", s(dir.path()), "--retries", "0"];
+        let (out, _) = run_against(base, &args);
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        for secret in ["sk-test", "secret", "pw@"] {
+            assert!(!err.contains(secret), "{secret}: {err}");
+        }
+        err
+    };
+    let err = fetch(&base, &url);
+    let want = format!(
+        "GET {base}/exports/clip.mp4?...: redirected to \
+         http://127.0.0.1:{closed}/files/clip.mp4?...: cannot connect"
+    );
+    assert!(err.contains(&want), "{err}");
+
+    // A host that answers, refusing the link: named too, and it never saw the key.
+    let (cdn, cdn_heads) = recording_server(
+        "HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".into(),
+    );
+    let (api, api_heads) = recording_server(redirect(&format!("{cdn}/files/clip.mp4?sig=secret")));
+    let base = format!("{api}/v1");
+    let err = fetch(&base, &format!("{base}/exports/clip.mp4"));
+    let want =
+        format!("GET {base}/exports/clip.mp4: redirected to {cdn}/files/clip.mp4?...: HTTP 403");
+    assert!(err.contains(&want), "{err}");
+    let api_heads = api_heads.lock().unwrap().join("");
+    let cdn_heads = cdn_heads.lock().unwrap().join("");
+    assert!(
+        api_heads
+            .to_ascii_lowercase()
+            .contains("authorization: bearer sk-test"),
+        "the API's origin gets the key: {api_heads}"
+    );
+    assert!(
+        cdn_heads.starts_with("GET /files/clip.mp4?sig=secret ")
+            && !cdn_heads.to_ascii_lowercase().contains("authorization")
+            && !cdn_heads.contains("sk-test"),
+        "the redirect's host never does: {cdn_heads}"
+    );
 }
 
 #[test]

@@ -199,8 +199,9 @@ impl Client {
         })
     }
 
-    /// One attempt, following redirects of a GET (each hop checked against the transport
-    /// policy; the key only ever goes to the API's origin).
+    /// One attempt, following redirects of a GET to any host (each hop checked against the
+    /// transport policy; the key only ever goes to the API's origin). What fails after a
+    /// redirect names the hop it failed at, redacted, after the URL asked for.
     async fn send_once(
         &self,
         method: &Method,
@@ -208,35 +209,42 @@ impl Client {
         body: &Body,
         headers: &HeaderMap,
     ) -> Result<std::result::Result<Response, Failure>> {
+        let asked = format!("{method} {}", redact_url(url));
         let mut url = url.clone();
         let limit = self.cfg.first_byte_timeout;
-        for _ in 0..=MAX_REDIRECTS {
+        for hop in 0..=MAX_REDIRECTS {
+            let at = match hop {
+                0 => String::new(),
+                _ => format!("redirected to {}: ", redact_url(&url)),
+            };
             let sent = self.build(method, &url, body, headers)?.send();
-            let resp = match tokio::time::timeout(limit, sent).await {
+            let mut resp = match tokio::time::timeout(limit, sent).await {
                 Ok(Ok(r)) => r,
                 Ok(Err(e)) => {
                     if let Some(why) = untrusted_certificate(&e) {
                         // Waiting cannot fix a certificate, and nothing was sent.
                         return Err(Error::Remote(format!(
-                            "{method} {}: the server's certificate is not trusted ({why}); if a \
+                            "{asked}: {at}the server's certificate is not trusted ({why}); if a \
                              private CA signed it (a company proxy, a test server), give that \
-                             CA with --ca-cert PEM or SSL_CERT_FILE",
-                            redact_url(&url)
+                             CA with --ca-cert PEM or SSL_CERT_FILE"
                         )));
                     }
                     return Ok(Err(Failure {
-                        why: describe(&e),
+                        why: format!("{at}{}", describe(&e)),
                         unsent: e.is_connect(),
                     }));
                 }
                 Err(_) => {
                     return Ok(Err(Failure {
-                        why: format!("no answer within {} s", limit.as_secs_f64()),
+                        why: format!("{at}no answer within {} s", limit.as_secs_f64()),
                         unsent: false,
                     }))
                 }
             };
             if *method != Method::GET || !resp.status().is_redirection() {
+                if hop > 0 {
+                    resp.extensions_mut().insert(Redirected);
+                }
                 return Ok(Ok(resp));
             }
             let next = resp
@@ -245,12 +253,10 @@ impl Client {
                 .and_then(|l| l.to_str().ok())
                 .and_then(|l| url.join(l).ok())
                 .ok_or_else(|| {
-                    Error::Remote(format!(
-                        "{}: redirect without a usable Location",
-                        redact_url(&url)
-                    ))
+                    Error::Remote(format!("{asked}: {at}a redirect without a usable Location"))
                 })?;
-            check_url(&next, self.cfg.insecure_http)?;
+            check_url(&next, self.cfg.insecure_http)
+                .map_err(|e| Error::Remote(format!("{asked}: redirected to {e}")))?;
             self.log(format_args!(
                 "{} redirects to {}",
                 redact_url(&url),
@@ -259,7 +265,7 @@ impl Client {
             url = next;
         }
         Err(Error::Remote(format!(
-            "{}: more than {MAX_REDIRECTS} redirects",
+            "{asked}: more than {MAX_REDIRECTS} redirects, the last to {}",
             redact_url(&url)
         )))
     }
@@ -662,10 +668,21 @@ impl Client {
 
 /// A request that got no answer.
 struct Failure {
-    /// What happened (no URL: it may carry a token).
+    /// What happened (no URL but a redirect's target, redacted: a URL may carry a token).
     why: String,
     /// True when the request surely never reached the server (no connection).
     unsent: bool,
+}
+
+/// Marks an answer that came after a redirect: see [`redirected`].
+#[derive(Clone)]
+struct Redirected;
+
+/// Where an answer that came after a redirect came from (redacted), for messages about it.
+pub(crate) fn redirected(resp: &Response) -> Option<String> {
+    resp.extensions()
+        .get::<Redirected>()
+        .map(|_| redact_url(resp.url()))
 }
 
 /// Which failures [`Client::send_with`] retries.
@@ -706,6 +723,9 @@ fn unprocessed(s: StatusCode) -> bool {
 pub(crate) async fn api_error(what: &str, resp: Response, provider: Option<Provider>) -> Error {
     let status = resp.status();
     let url = redact_url(resp.url());
+    let via = redirected(&resp)
+        .map(|to| format!("redirected to {to}: "))
+        .unwrap_or_default();
     let closed = closed_openai(resp.url());
     let path = resp.url().path().to_string();
     let body = resp.bytes().await.unwrap_or_default();
@@ -758,7 +778,7 @@ pub(crate) async fn api_error(what: &str, resp: Response, provider: Option<Provi
         (404 | 410, _) if closed => Some(CLOSED.into()),
         _ => dialect,
     };
-    let message = format!("{what}: HTTP {} {detail}", status.as_u16());
+    let message = format!("{what}: {via}HTTP {} {detail}", status.as_u16());
     Error::Http {
         status: status.as_u16(),
         url,

@@ -2,7 +2,7 @@
 //! drops, check the length, probe the result as valid media, and only then rename into place.
 
 use super::check::{image_size, whole_video};
-use super::client::{api_error, Body, Client};
+use super::client::{api_error, redirected, Body, Client};
 use super::model::Variant;
 use super::writer::{Chunk, Writer};
 use crate::error::{Error, Result};
@@ -108,6 +108,7 @@ impl Client {
                 }
             };
             let status = resp.status();
+            let via = redirected(&resp);
             match status {
                 StatusCode::OK => {
                     if written > 0 {
@@ -135,7 +136,9 @@ impl Client {
                     total = len.or(total);
                 }
                 StatusCode::RANGE_NOT_SATISFIABLE if total == Some(written) && written > 0 => break,
-                StatusCode::NOT_FOUND => return Err(not_found(&shown, req.expires_at)),
+                StatusCode::NOT_FOUND => {
+                    return Err(not_found(&shown, via.as_deref(), req.expires_at))
+                }
                 _ => return Err(api_error(&format!("GET {shown}"), resp, None).await),
             }
             if let Some(t) = total.filter(|t| *t > cap) {
@@ -167,7 +170,8 @@ impl Client {
                         bar.set_done(written);
                     }
                     Err(e) => {
-                        broke = Some(describe(&e));
+                        let at = via.as_ref().map(|to| format!("redirected to {to}: "));
+                        broke = Some(format!("{}{}", at.unwrap_or_default(), describe(&e)));
                         break;
                     }
                 }
@@ -256,8 +260,9 @@ fn too_big(shown: &str, bytes: u64, cap: u64) -> Error {
     ))
 }
 
-/// The 404 of a content download: an expired link when `expires_at` has passed.
-fn not_found(shown: &str, expires_at: Option<i64>) -> Error {
+/// The 404 of a content download of `shown` (answered by `via` after a redirect): an expired
+/// link when `expires_at` has passed.
+fn not_found(shown: &str, via: Option<&str>, expires_at: Option<i64>) -> Error {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -268,11 +273,15 @@ fn not_found(shown: &str, expires_at: Option<i64>) -> Error {
              again (or remix it)",
             expired_since(t, now)
         ),
-        _ => format!("{shown}: HTTP 404: not found (deleted, or never rendered)"),
+        _ => {
+            let at = via.map(|to| format!("redirected to {to}: "));
+            let at = at.unwrap_or_default();
+            format!("{shown}: {at}HTTP 404: not found (deleted, or never rendered)")
+        }
     };
     Error::Http {
         status: 404,
-        url: shown.to_string(),
+        url: via.unwrap_or(shown).to_string(),
         message,
     }
 }
@@ -308,14 +317,14 @@ mod tests {
 
     #[test]
     fn expired_is_named() {
-        let e = not_found("u", Some(1_000));
+        let e = not_found("u", None, Some(1_000));
         assert!(
             matches!(&e, Error::Http { status: 404, url, .. } if url == "u"),
             "{e:?}"
         );
         let e = e.to_string();
         assert!(e.contains("expired"), "{e}");
-        let e = not_found("u", None).to_string();
+        let e = not_found("u", None, None).to_string();
         assert!(e.contains("404") && !e.contains("expired"), "{e}");
     }
 }
