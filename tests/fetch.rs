@@ -1643,6 +1643,27 @@ fn a_redirected_download_that_fails_names_its_target_and_the_key_stays_home() {
     );
 }
 
+/// A run told to wait long before a retry (a 429's Retry-After of a minute) says so on stderr,
+/// once, rather than sitting silent; `--timeout` still bounds it.
+#[test]
+fn a_long_wait_the_server_asks_for_is_said_once() {
+    let emu = Emulator::start(&["--rate-limit", "1/min"], &[]);
+    let list = emu.cutroom(&["videos", "list"], "sk-test");
+    assert_eq!(list.status.code(), Some(0));
+    let t0 = Instant::now();
+    let out = emu.cutroom(&["videos", "list", "--timeout", "2s", "-q"], "sk-test");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(t0.elapsed() < Duration::from_secs(8), "{err}");
+    let said = "HTTP 429; waiting ";
+    assert_eq!(err.matches(said).count(), 1, "{err}");
+    assert!(
+        err.contains("s as the server asks before trying again"),
+        "{err}"
+    );
+    assert!(err.contains("gave up after 2 s (--timeout)"), "{err}");
+}
+
 #[test]
 fn a_ca_file_that_cannot_be_used_is_named_with_the_setting_that_gave_it() {
     let dir = tempfile::tempdir().unwrap();

@@ -13,11 +13,15 @@ use crate::http::{describe, redact_url, trusted, untrusted_certificate};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Redirect hops followed for one GET.
 const MAX_REDIRECTS: usize = 5;
+
+/// A wait before a retry this long is said on stderr, not only logged.
+const LONG_WAIT: Duration = Duration::from_secs(10);
 
 /// A request body that can be built again for every attempt.
 pub(crate) enum Body {
@@ -61,6 +65,8 @@ pub struct Client {
     cfg: ApiConfig,
     /// When it was made: log lines say how long after.
     born: std::time::Instant,
+    /// Set once a long wait before a retry was said (once a run: parallel requests wait alike).
+    said_wait: Arc<AtomicBool>,
 }
 
 impl Client {
@@ -76,6 +82,7 @@ impl Client {
             tls: Arc::new(tls),
             cfg,
             born: std::time::Instant::now(),
+            said_wait: Arc::default(),
         })
     }
 
@@ -350,6 +357,19 @@ impl Client {
             };
             attempt += 1;
             let wait = backoff.next_delay(hint);
+            if wait >= LONG_WAIT && !self.said_wait.swap(true, Ordering::Relaxed) {
+                // Else a rate-limited run sits silent for a minute or more.
+                let asks = if hint.is_some() {
+                    " as the server asks"
+                } else {
+                    ""
+                };
+                self.cfg.warn.warn(&format!(
+                    "{method} {shown}: {why}; waiting {:.0} s{asks} before trying again \
+                     (said once; -v logs every retry)",
+                    wait.as_secs_f64()
+                ));
+            }
             self.log(format_args!(
                 "{method} {shown}: {why}; retry {attempt}/{} in {:.1} s",
                 self.cfg.retries,
