@@ -67,6 +67,9 @@ const DETECT_EVERY: usize = 12;
 pub const SEARCH_EVERY: usize = 4;
 /// A detection overlapping a tracked face by more than this is that face.
 const SAME_FACE_IOU: f32 = 0.3;
+/// While no face is tracked and the whole frame shows none, every this many searches (2 s at
+/// 30 fps) also look at the frame in tiles, for faces too small to be found in the whole.
+const TILED_EVERY: usize = 15;
 
 const DETECTOR_ONNX: &[u8] = include_bytes!("../../models/face_detection_short_range.onnx");
 const LANDMARK_ONNX: &[u8] = include_bytes!("../../models/face_landmark.onnx");
@@ -183,6 +186,8 @@ pub struct Tracker {
     next_id: u32,
     frame: usize,
     since_detect: usize,
+    /// Searches since a face was last tracked.
+    searches: usize,
 }
 
 impl Tracker {
@@ -199,6 +204,7 @@ impl Tracker {
             next_id: 0,
             frame: 0,
             since_detect: usize::MAX,
+            searches: 0,
         })
     }
 
@@ -215,7 +221,15 @@ impl Tracker {
         self.since_detect = self.since_detect.saturating_add(1);
         if search {
             self.since_detect = 0;
-            for d in self.detect(&frame.small()?)? {
+            let mut found = self.detect(&frame.small()?)?;
+            if self.live.is_empty() {
+                // The first search and every TILED_EVERY-th while none is found look closer.
+                if found.is_empty() && self.searches % TILED_EVERY == 0 {
+                    found = self.detect_tiled(frame)?;
+                }
+                self.searches += 1;
+            }
+            for d in found {
                 let b = (d.cx, d.cy, d.w, d.h);
                 if self
                     .live
@@ -259,6 +273,9 @@ impl Tracker {
             }
         }
         self.live = kept;
+        if !self.live.is_empty() {
+            self.searches = 0;
+        }
         if self.live.is_empty() && self.since_detect > 0 {
             // Lost: search again on the next frame.
             self.since_detect = usize::MAX;
@@ -303,19 +320,14 @@ impl Tracker {
                 }
             }
         }
-        let out = run(&mut self.detector, input, side)?;
-        let (boxes, scores) = match (out.first(), out.get(1)) {
-            (Some(a), Some(b)) if a.len() == detect::ANCHORS * detect::VALUES => (a, b),
-            (Some(a), Some(b)) => (b, a),
-            _ => return Err(TractError::msg("the face detector gave no output")),
-        };
         let (sx, sy) = (
             side as f32 / small.width as f32,
             side as f32 / small.height as f32,
         );
         let (ox, oy) = (px as f32 / side as f32, py as f32 / side as f32);
         let unbox = |(x, y): (f32, f32)| ((x - ox) * sx, (y - oy) * sy);
-        Ok(detect::decode(boxes, scores, &self.models.anchors)
+        Ok(self
+            .detect_planes(input)?
             .into_iter()
             .map(|d| {
                 let (cx, cy) = unbox((d.cx, d.cy));
@@ -329,6 +341,52 @@ impl Tracker {
                 }
             })
             .collect())
+    }
+
+    /// Faces in the frame's [`tiles`], in frame sides: one detection per face, the best
+    /// scored of the tiles that overlap it.
+    fn detect_tiled(&mut self, frame: &mut dyn Pictures) -> TractResult<Vec<Detection>> {
+        let (w, h) = self.size;
+        let mut found: Vec<Detection> = Vec::new();
+        for (x0, y0, side) in tiles(w, h) {
+            let roi = Roi {
+                cx: x0 + side / 2.0,
+                cy: y0 + side / 2.0,
+                size: side,
+                angle: 0.0,
+            };
+            let input = frame.crop(&roi, detect::SIZE)?;
+            let input = input.into_iter().map(|v| v * 2.0 - 1.0).collect();
+            let to_frame = |(x, y): (f32, f32)| ((x0 + x * side) / w, (y0 + y * side) / h);
+            for d in self.detect_planes(input)? {
+                let (cx, cy) = to_frame((d.cx, d.cy));
+                let d = Detection {
+                    cx,
+                    cy,
+                    w: d.w * side / w,
+                    h: d.h * side / h,
+                    keypoints: d.keypoints.map(to_frame),
+                    score: d.score,
+                };
+                match found.iter_mut().find(|f| f.iou(&d) > SAME_FACE_IOU) {
+                    Some(f) if f.score < d.score => *f = d,
+                    Some(_) => {}
+                    None => found.push(d),
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Faces in a detector picture given as planes in [-1, 1], in its sides.
+    fn detect_planes(&mut self, input: Vec<f32>) -> TractResult<Vec<Detection>> {
+        let out = run(&mut self.detector, input, detect::SIZE)?;
+        let (boxes, scores) = match (out.first(), out.get(1)) {
+            (Some(a), Some(b)) if a.len() == detect::ANCHORS * detect::VALUES => (a, b),
+            (Some(a), Some(b)) => (b, a),
+            _ => return Err(TractError::msg("the face detector gave no output")),
+        };
+        Ok(detect::decode(boxes, scores, &self.models.anchors))
     }
 
     /// The landmarks in the crop `roi` of the frame: the mouth opening, the next frame's crop
@@ -368,6 +426,28 @@ impl Tracker {
     }
 }
 
+/// The tiles a `w` x `h` frame is searched in for small faces, `(x0, y0, side)` in pixels:
+/// squares of half its shorter side, overlapping by at least 0.4 of a side so that a face too
+/// small to be found in the whole frame (under a fifth of its shorter side) lies wholly in one.
+/// None for a frame under four times the detector's side (512 px): the whole frame shows it
+/// a face of a fifth of that at 20 px or more.
+fn tiles(w: f32, h: f32) -> Vec<(f32, f32, f32)> {
+    let side = w.min(h) / 2.0;
+    if side < 2.0 * detect::SIZE as f32 {
+        return Vec::new();
+    }
+    let along = |len: f32| -> Vec<f32> {
+        let n = ((len - side) / (0.6 * side)).ceil() as usize + 1;
+        (0..n)
+            .map(|i| (len - side) * i as f32 / (n - 1).max(1) as f32)
+            .collect()
+    };
+    let (xs, ys) = (along(w), along(h));
+    ys.iter()
+        .flat_map(|&y| xs.iter().map(move |&x| (x, y, side)))
+        .collect()
+}
+
 /// The inner-lip gap (mean over the [`LIPS`] pairs) over the eyes' outer-corner distance, from
 /// mesh point coordinates `p` in any one scale.
 fn mouth_opening(p: &dyn Fn(usize) -> (f32, f32)) -> f32 {
@@ -382,6 +462,37 @@ fn mouth_opening(p: &dyn Fn(usize) -> (f32, f32)) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Tiles lie inside the frame, and any face of up to 0.4 of a tile lies wholly in one.
+    #[test]
+    fn tiles_hold_every_small_face() {
+        assert_eq!(tiles(1080.0, 1920.0).len(), 18);
+        assert_eq!(tiles(1920.0, 1080.0).len(), 18);
+        assert!(tiles(360.0, 288.0).is_empty());
+        for (w, h) in [
+            (1080.0, 1920.0),
+            (1920.0, 1080.0),
+            (1280.0, 720.0),
+            (512.0, 512.0),
+        ] {
+            let tiles = tiles(w, h);
+            for &(x, y, side) in &tiles {
+                assert!(x >= 0.0 && y >= 0.0 && x + side <= w + 0.01 && y + side <= h + 0.01);
+            }
+            let face = 0.4 * tiles[0].2;
+            for fx in (0..=((w - face) / 8.0) as usize).map(|i| i as f32 * 8.0) {
+                for fy in (0..=((h - face) / 8.0) as usize).map(|i| i as f32 * 8.0) {
+                    assert!(
+                        tiles.iter().any(|&(x, y, s)| fx >= x - 0.01
+                            && fy >= y - 0.01
+                            && fx + face <= x + s + 0.01
+                            && fy + face <= y + s + 0.01),
+                        "{w}x{h}: a face at ({fx}, {fy}) lies in no tile"
+                    );
+                }
+            }
+        }
+    }
 
     /// The models on planes give exactly what they give on the NHWC picture they were made for.
     #[test]
