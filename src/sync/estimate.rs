@@ -278,33 +278,147 @@ impl Evidence<'_> {
         }
     }
 
-    /// Drift in ms per minute: the weighted least-squares slope of offset over time, from
-    /// paired events (or, with too few, confident windows); `None` when the evidence spans
-    /// under 3 s.
-    pub fn drift(&self, pairs: &[Pair], windows: &[SpanEstimate]) -> Option<f64> {
-        let from_pairs: Vec<(f64, f64, f64)> = pairs
-            .iter()
-            .map(|p| {
-                (
-                    p.event.time,
-                    p.offset_ms,
-                    p.event.kind.weight() * p.support.max(1e-3),
-                )
-            })
-            .collect();
-        let from_windows: Vec<(f64, f64, f64)> = windows
-            .iter()
-            .filter_map(|w| {
-                let m = w.measure.filter(|m| m.confidence >= 0.5)?;
-                let middle = (self.secs(w.start) + self.secs(w.end)) / 2.0;
-                Some((middle, m.offset_ms, m.confidence))
-            })
-            .collect();
-        [from_pairs, from_windows]
-            .into_iter()
-            .find_map(|pts| slope(&pts))
-            .map(|s| s * 60.0)
+    /// The drift within shots: one weighted least-squares slope of offset over time shared by
+    /// the `shots`, each keeping its own offset, fitted to the paired events (or, with too few,
+    /// the confident windows inside a shot). A shot whose offset steps (a join the shot list
+    /// does not know) is split there first, so no step reads as drift.
+    pub fn drift(
+        &self,
+        pairs: &[Pair],
+        windows: &[SpanEstimate],
+        shots: &[(Ticks, Ticks)],
+    ) -> Drift {
+        let mut from_pairs = vec![Vec::new(); shots.len()];
+        for p in pairs {
+            let t = p.event.time;
+            let inside = |&(s, e): &(Ticks, Ticks)| self.secs(s) <= t && t < self.secs(e);
+            if let Some(k) = shots.iter().position(inside) {
+                let weight = p.event.kind.weight() * p.support.max(1e-3);
+                from_pairs[k].push((t, p.offset_ms, weight));
+            }
+        }
+        let mut parts = Vec::new();
+        let mut steps = Vec::new();
+        for mut g in from_pairs {
+            g.sort_by(|a, b| a.0.total_cmp(&b.0));
+            split_at_steps(&g, &mut parts, &mut steps);
+        }
+        // Windows overlap and lips readings scatter by more than a step: no steps are sought
+        // there, but those the events found split the windows too.
+        let mut from_windows: Vec<((usize, usize), Vec<Point>)> = Vec::new();
+        for w in windows {
+            let (from, to) = (self.secs(w.start), self.secs(w.end));
+            let inside = |&(s, e): &(Ticks, Ticks)| s <= w.start && w.end <= e;
+            let (Some(m), Some(k)) = (
+                w.measure.filter(|m| m.confidence >= 0.5),
+                shots.iter().position(inside),
+            ) else {
+                continue;
+            };
+            if steps.iter().any(|s| from < s.to_s && s.from_s < to) {
+                continue;
+            }
+            let part = (k, steps.iter().filter(|s| s.to_s <= from).count());
+            let point = ((from + to) / 2.0, m.offset_ms, m.confidence);
+            match from_windows.iter_mut().find(|g| g.0 == part) {
+                Some(g) => g.1.push(point),
+                None => from_windows.push((part, vec![point])),
+            }
+        }
+        let from_windows: Vec<Vec<Point>> = from_windows.into_iter().map(|g| g.1).collect();
+        let ms_per_min = shared_slope(&parts)
+            .or_else(|| shared_slope(&from_windows))
+            .map(|s| s * 60.0);
+        Drift { ms_per_min, steps }
     }
+}
+
+/// A measure of the offset for the drift fit: (time s, offset ms, weight).
+type Point = (f64, f64, f64);
+
+/// The offset's change over time within shots.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drift {
+    /// ms per minute; `None` unless some stretch without a step has three measures spanning
+    /// 3 s.
+    pub ms_per_min: Option<f64>,
+    /// Steps of the offset found inside shots, in time order.
+    pub steps: Vec<Step>,
+}
+
+/// A step of the offset inside a shot (an entry of `offset_steps[]` in the report).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Step {
+    /// The last measure before it (s).
+    pub from_s: f64,
+    /// The first measure after it (s).
+    pub to_s: f64,
+    /// How far the offset moves (ms; positive: the sound later after it).
+    pub step_ms: f64,
+}
+
+/// Offsets this far apart (ms) are a step, between shots or inside one: well above the events'
+/// millisecond precision, under the 21 ms by which an AAC frame too many at a join moves the
+/// later shots.
+pub const STEP_MS: f64 = 10.0;
+
+/// Split `pts` (paired events sorted by time) into `parts` where the offset steps, the steps
+/// to `steps`: between consecutive events whose offsets move by [`STEP_MS`] or more beyond
+/// what the typical rate of change (the median over consecutive events) predicts. An event
+/// alone between two steps (a pairing off its neighbours, or a shot too short to tell) is left
+/// out and the steps around it are looked for again without it.
+fn split_at_steps(pts: &[Point], parts: &mut Vec<Vec<Point>>, steps: &mut Vec<Step>) {
+    let mut pts = pts.to_vec();
+    let breaks = loop {
+        let breaks = breaks_in(&pts);
+        let mut bounds = vec![0];
+        bounds.extend(breaks.iter().map(|b| b.0 + 1));
+        bounds.push(pts.len());
+        let Some(alone) = bounds
+            .windows(2)
+            .find(|w| w[1] - w[0] == 1 && pts.len() > 1)
+        else {
+            break breaks;
+        };
+        pts.remove(alone[0]);
+    };
+    let mut from = 0;
+    for (at, step_ms) in breaks {
+        parts.push(pts[from..=at].to_vec());
+        steps.push(Step {
+            from_s: pts[at].0,
+            to_s: pts[at + 1].0,
+            step_ms,
+        });
+        from = at + 1;
+    }
+    parts.push(pts[from..].to_vec());
+}
+
+/// Where the offset of `pts` (sorted by time) steps: `(i, step)` for a step between `pts[i]`
+/// and `pts[i + 1]` ([`split_at_steps`]).
+fn breaks_in(pts: &[Point]) -> Vec<(usize, f64)> {
+    let moves: Vec<(f64, f64)> = pts
+        .windows(2)
+        .map(|w| (w[1].0 - w[0].0, w[1].1 - w[0].1))
+        .collect();
+    let mut rates: Vec<f64> = moves
+        .iter()
+        .filter(|m| m.0 > 0.0)
+        .map(|m| m.1 / m.0)
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    let rate = match rates.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => rates[n / 2],
+        n => (rates[n / 2 - 1] + rates[n / 2]) / 2.0,
+    };
+    moves
+        .iter()
+        .map(|&(dt, dy)| dy - rate * dt)
+        .enumerate()
+        .filter(|(_, step)| step.abs() >= STEP_MS)
+        .collect()
 }
 
 /// The weighted median offset of paired events, with a confidence from how well supported the
@@ -390,23 +504,29 @@ fn combine(events: Option<Measure>, corr: Option<Measure>, frame_ms: f64) -> Opt
     }
 }
 
-/// Weighted least-squares slope of `(x, y, weight)`; `None` with fewer than 3 points or an x
-/// span under 3.
-fn slope(pts: &[(f64, f64, f64)]) -> Option<f64> {
-    if pts.len() < 3 {
+/// Weighted least-squares slope of points shared by `groups`, each group with its own
+/// intercept. `None` unless some group has 3 points spanning at least 3 on x.
+fn shared_slope(groups: &[Vec<Point>]) -> Option<f64> {
+    let shows_a_slope = |pts: &Vec<Point>| {
+        let (lo, hi) = pts
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(l, h), p| (l.min(p.0), h.max(p.0)));
+        pts.len() >= 3 && hi - lo >= 3.0
+    };
+    if !groups.iter().any(shows_a_slope) {
         return None;
     }
-    let (lo, hi) = pts
-        .iter()
-        .fold((f64::MAX, f64::MIN), |(l, h), p| (l.min(p.0), h.max(p.0)));
-    if hi - lo < 3.0 {
-        return None;
+    // Each group about its own mean: its own intercept.
+    let (mut sxx, mut sxy) = (0.0, 0.0);
+    for pts in groups.iter().filter(|g| !g.is_empty()) {
+        let w: f64 = pts.iter().map(|p| p.2).sum();
+        let mx = pts.iter().map(|p| p.0 * p.2).sum::<f64>() / w;
+        let my = pts.iter().map(|p| p.1 * p.2).sum::<f64>() / w;
+        for p in pts {
+            sxx += p.2 * (p.0 - mx).powi(2);
+            sxy += p.2 * (p.0 - mx) * (p.1 - my);
+        }
     }
-    let w: f64 = pts.iter().map(|p| p.2).sum();
-    let mx = pts.iter().map(|p| p.0 * p.2).sum::<f64>() / w;
-    let my = pts.iter().map(|p| p.1 * p.2).sum::<f64>() / w;
-    let sxx: f64 = pts.iter().map(|p| p.2 * (p.0 - mx).powi(2)).sum();
-    let sxy: f64 = pts.iter().map(|p| p.2 * (p.0 - mx) * (p.1 - my)).sum();
     (sxx > 0.0).then(|| sxy / sxx)
 }
 
@@ -506,14 +626,54 @@ mod tests {
     }
 
     #[test]
-    fn weighted_median_and_slope() {
+    fn weighted_median_and_shared_slope() {
         assert_eq!(weighted_median(&[(1.0, 1.0), (2.0, 1.0), (9.0, 1.0)]), 2.0);
         assert_eq!(weighted_median(&[(1.0, 1.0), (3.0, 1.0)]), 2.0);
         let pts: Vec<(f64, f64, f64)> = (0..10)
             .map(|i| (i as f64, 5.0 + 0.5 * i as f64, 1.0))
             .collect();
-        assert!((slope(&pts).unwrap() - 0.5).abs() < 1e-12);
-        assert!(slope(&pts[..2]).is_none());
+        assert!((shared_slope(std::slice::from_ref(&pts)).unwrap() - 0.5).abs() < 1e-12);
+        assert!(shared_slope(&[pts[..2].to_vec()]).is_none());
+        // Two shots, the second 80 ms later: the step is no slope; each shot's own is.
+        let step = |k: f64| (0..4).map(move |i| (8.0 * k + 2.0 * i as f64, 80.0 * k, 1.0));
+        assert_eq!(
+            shared_slope(&[step(0.0).collect(), step(1.0).collect()]),
+            Some(0.0)
+        );
+        let drifting: Vec<Vec<_>> = (0..2)
+            .map(|k| step(k as f64).map(|(x, y, w)| (x, y + x, w)).collect())
+            .collect();
+        assert!((shared_slope(&drifting).unwrap() - 1.0).abs() < 1e-9);
+        // Shots of two measures each (or 2 s long) show no slope of their own.
+        let short: Vec<Vec<_>> = (0..4).map(|k| step(k as f64).take(2).collect()).collect();
+        assert_eq!(shared_slope(&short), None);
+    }
+
+    #[test]
+    fn steps_are_told_from_drift() {
+        let split = |pts: &[Point]| {
+            let (mut parts, mut steps) = (Vec::new(), Vec::new());
+            split_at_steps(pts, &mut parts, &mut steps);
+            (parts, steps)
+        };
+        // 1 ms later every second, events every 2 s: drift, no step.
+        let drifting: Vec<Point> = (0..10)
+            .map(|i| (2.0 * i as f64, 2.0 * i as f64, 1.0))
+            .collect();
+        let (parts, steps) = split(&drifting);
+        assert_eq!((parts.len(), steps.len()), (1, 0));
+        // The same, 80 ms later from 10 s on, with one pairing 300 ms off at 14 s.
+        let mut stepped = drifting.clone();
+        for p in stepped.iter_mut().filter(|p| p.0 >= 10.0) {
+            p.1 += 80.0;
+        }
+        stepped[7].1 += 300.0;
+        let (parts, steps) = split(&stepped);
+        assert_eq!(steps.len(), 1, "{steps:?}");
+        assert_eq!((steps[0].from_s, steps[0].to_s), (8.0, 10.0));
+        assert!((steps[0].step_ms - 80.0).abs() < 1e-9);
+        assert_eq!(parts.iter().map(Vec::len).collect::<Vec<_>>(), vec![5, 4]);
+        assert!((shared_slope(&parts).unwrap() - 1.0).abs() < 1e-9);
     }
 
     #[test]

@@ -29,7 +29,7 @@ use crate::mp4;
 use crate::progress::Progress;
 use crate::time::{Spans, Ticks, TimeBase};
 use container::ContainerReport;
-use estimate::{Evidence, Measure, Method, Pair, SpanEstimate};
+use estimate::{Evidence, Measure, Method, Pair, SpanEstimate, Step};
 use serde::Serialize;
 use standard::StandardReport;
 use std::path::Path;
@@ -78,6 +78,8 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
         method: None,
         worst_offset_ms: None,
         drift_ms_per_min: None,
+        shot_spread_ms: None,
+        offset_steps: Vec::new(),
         methods: Methods::default(),
         audio_decoder: audio.as_ref().map(|a| match &a.decoder {
             audio::Decoder::Symphonia => AudioDecoder::Symphonia,
@@ -204,7 +206,9 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     let windows = decide(&windows, &window_lips, standard);
     let shots = decide(&shots, &lips.shots, standard);
     let whole = decide(&[whole], &[lips.overall], standard)[0];
-    report.drift_ms_per_min = evidence.drift(&pairs, &windows).map(|d| round(d, 10.0));
+    let drift = evidence.drift(&pairs, &windows, &shot_spans);
+    report.drift_ms_per_min = drift.ms_per_min.map(|d| round(d, 10.0));
+    report.offset_steps = drift.steps.iter().map(step_report).collect();
     report.windows = windows
         .iter()
         .zip(&window_lips)
@@ -235,6 +239,15 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     );
     if let (Some(Method::Lips), Some(m)) = (report.method, lips.overall) {
         report.reason = format!("{}; {}", report.reason, lips_words(&m, lips.windows.len()));
+    }
+    if let Some((spread, words)) = shots_differ(&shots) {
+        report.shot_spread_ms = Some(round(spread, 10.0));
+        if report.verdict != Verdict::Inconclusive && spread >= estimate::STEP_MS {
+            report.reason = format!("{}; {words}", report.reason);
+        }
+    }
+    if let Some(words) = steps_words(&report.offset_steps) {
+        report.reason = format!("{}; {words}", report.reason);
     }
     report.lips = Some(lips_report);
     if report.verdict == Verdict::Inconclusive && report.offset_ms.is_none() {
@@ -291,6 +304,64 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     Ok(report)
 }
 
+/// How far apart the confident shots' offsets lie (ms), with the two furthest apart in words:
+/// "the shots' offsets differ by 80.0 ms: +0.1 ms in shot 1, +80.1 ms in shot 2"; `None` with
+/// fewer than two confident shots.
+fn shots_differ(shots: &[SpanEstimate]) -> Option<(f64, String)> {
+    let confident: Vec<(usize, f64)> = shots
+        .iter()
+        .enumerate()
+        .filter_map(|(k, s)| {
+            let m = s.measure.filter(|m| m.confidence >= MIN_CONFIDENCE)?;
+            Some((k, m.offset_ms))
+        })
+        .collect();
+    if confident.len() < 2 {
+        return None;
+    }
+    let by_offset = |a: &&(usize, f64), b: &&(usize, f64)| a.1.total_cmp(&b.1);
+    let lo = confident.iter().min_by(by_offset)?;
+    let hi = confident.iter().max_by(by_offset)?;
+    let (first, second) = if lo.0 < hi.0 { (lo, hi) } else { (hi, lo) };
+    let spread = hi.1 - lo.1;
+    Some((
+        spread,
+        format!(
+            "the shots' offsets differ by {spread:.1} ms: {:+.1} ms in shot {}, {:+.1} ms in \
+             shot {}",
+            first.1,
+            first.0 + 1,
+            second.1,
+            second.0 + 1
+        ),
+    ))
+}
+
+/// The steps of the offset inside shots in words (the first three): "the offset steps inside
+/// a shot: +80.0 ms between 7.0 and 9.0 s"; `None` without any.
+fn steps_words(steps: &[Step]) -> Option<String> {
+    let words: Vec<String> = steps
+        .iter()
+        .take(3)
+        .map(|s| {
+            format!(
+                "{:+.1} ms between {:.1} and {:.1} s",
+                s.step_ms, s.from_s, s.to_s
+            )
+        })
+        .collect();
+    let more = match steps.len() {
+        0 => return None,
+        n if n > 3 => format!(" and {} more", n - 3),
+        _ => String::new(),
+    };
+    let shot = if steps.len() == 1 { "a shot" } else { "shots" };
+    Some(format!(
+        "the offset steps inside {shot}: {}{more}",
+        words.join(", ")
+    ))
+}
+
 /// Why the sound and the picture give no verdict, in words: how distinct the sound is and
 /// what each method found.
 fn what_is_missing(
@@ -344,6 +415,7 @@ fn judge(
     if overall.confidence < MIN_CONFIDENCE {
         // No number is reported as the answer; the methods keep their tentative findings.
         report.drift_ms_per_min = None;
+        report.offset_steps.clear();
         report.reason = format!(
             "the evidence is too weak to judge (confidence {:.2}, needs {MIN_CONFIDENCE}; \
              tentative offset {:+.1} ms)",
@@ -353,16 +425,21 @@ fn judge(
     }
     report.offset_ms = Some(round(overall.offset_ms, 10.0));
     report.method = Some(overall.method);
-    // The whole file, and every window and shot that is confident on its own.
+    // The whole file, and every shot (numbered) and window that is confident on its own.
     let mut checks = vec![(overall.offset_ms, None)];
-    checks.extend(windows.iter().chain(shots).filter_map(|s| {
-        Some((
-            s.measure
-                .filter(|m| m.confidence >= MIN_CONFIDENCE)?
-                .offset_ms,
-            Some((time_base.secs(s.start), time_base.secs(s.end))),
-        ))
-    }));
+    let numbered = shots.iter().enumerate().map(|(k, s)| (Some(k), s));
+    checks.extend(
+        numbered
+            .chain(windows.iter().map(|w| (None, w)))
+            .filter_map(|(k, s)| {
+                Some((
+                    s.measure
+                        .filter(|m| m.confidence >= MIN_CONFIDENCE)?
+                        .offset_ms,
+                    Some((k, time_base.secs(s.start), time_base.secs(s.end))),
+                ))
+            }),
+    );
     let usage = |o: f64| {
         if o >= 0.0 {
             o / standard.max_late_ms()
@@ -370,7 +447,8 @@ fn judge(
             -o / standard.max_early_ms()
         }
     };
-    // On a tie (to the reported 0.1 ms) the earliest wins: the whole file before any window.
+    // On a tie (to the reported 0.1 ms) the earliest wins: the whole file before any shot, a
+    // shot before a window.
     let (worst, span) = checks
         .iter()
         .copied()
@@ -386,7 +464,11 @@ fn judge(
             standard.max_early_ms()
         }
     };
-    let at = span.map_or(String::new(), |(s, e)| format!(" at {s:.1}-{e:.1} s"));
+    let at = match span {
+        Some((Some(k), s, e)) => format!(" at {s:.1}-{e:.1} s (shot {})", k + 1),
+        Some((None, s, e)) => format!(" at {s:.1}-{e:.1} s"),
+        None => String::new(),
+    };
     if checks.iter().all(|c| standard.allows(c.0)) {
         report.verdict = Verdict::Pass;
         report.reason = format!(
@@ -512,6 +594,14 @@ fn span_report(
     }
 }
 
+fn step_report(s: &Step) -> Step {
+    Step {
+        from_s: round(s.from_s, 1000.0),
+        to_s: round(s.to_s, 1000.0),
+        step_ms: round(s.step_ms, 10.0),
+    }
+}
+
 fn event_report(p: &Pair) -> EventReport {
     EventReport {
         time_s: round(p.event.time, 1e6),
@@ -570,9 +660,16 @@ pub struct SyncReport {
     pub method: Option<Method>,
     /// The confident measurement (overall, window or shot) closest to or furthest past a limit.
     pub worst_offset_ms: Option<f64>,
-    /// Offset change per minute (least squares over paired events or windows); null when
-    /// inconclusive or when the evidence spans under 3 s.
+    /// Offset change per minute within shots (least squares over paired events or windows,
+    /// one slope shared by the shots, each with its own offset); null when inconclusive or
+    /// when no stretch of a shot without a step has three measures spanning 3 s.
     pub drift_ms_per_min: Option<f64>,
+    /// How far apart the confident shots' offsets lie (ms, largest minus smallest): a step
+    /// between shots, which the drift leaves out; null with fewer than two confident shots.
+    pub shot_spread_ms: Option<f64>,
+    /// Steps of the offset inside shots (joins the shot list does not know), which the drift
+    /// leaves out; empty when inconclusive.
+    pub offset_steps: Vec<Step>,
     /// Each method's overall result.
     pub methods: Methods,
     /// `symphonia` or `ffmpeg` (null without audio).
