@@ -586,3 +586,36 @@ fn a_small_face_in_a_portrait_frame_is_found_in_tiles() {
     );
     assert!((at(&small) - 240.0).abs() <= 20.0, "{small}");
 }
+
+/// `sync`'s text names which shots it could not judge: a cut of th_retalk3 (5 s, its one
+/// shot's lips reading unconfirmed) and th_retalk2 (judged by lips) shows the first shot's
+/// tentative offset in brackets, the second's plainly. (Before, both read as measured: "1@0.0s
+/// +308  2@5.0s +34".)
+#[test]
+fn shots_too_unsure_to_judge_are_shown_in_brackets() {
+    let Some(real) = real_clips() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.mp4");
+    let joined = cutroom(&[
+        "concat",
+        s(&real.join("th_retalk3.mp4")),
+        s(&real.join("th_retalk2.mp4")),
+        "-o",
+        s(&cut),
+    ]);
+    assert!(joined.status.success());
+    let json = cutroom(&["sync", "--json", "-q", s(&cut)]);
+    let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let shots = v["files"][0]["shots"].as_array().unwrap().clone();
+    assert_eq!(shots[0]["verdict"], "inconclusive", "{shots:?}");
+    assert_ne!(shots[1]["verdict"], "inconclusive", "{shots:?}");
+    let text = String::from_utf8(cutroom(&["sync", s(&cut)]).stdout).unwrap();
+    let line = text.lines().find(|l| l.contains("shots (")).unwrap();
+    let at = |i: usize| shots[i]["offset_ms"].as_f64().unwrap();
+    assert!(
+        line.contains("shots (cuts, ms; inconclusive in brackets): "),
+        "{line}"
+    );
+    assert!(line.contains(&format!("1@0.0s ({:+.0})", at(0))), "{line}");
+    assert!(line.contains(&format!("2@5.0s {:+.0}", at(1))), "{line}");
+}

@@ -184,15 +184,19 @@ fn print_summary(r: &SyncReport) {
             .shots
             .iter()
             .map(|s| {
-                format!(
-                    "{}@{:.1}s {}",
-                    s.index + 1,
-                    s.span.start_s,
-                    s.span.offset_ms.map_or("-".into(), |o| format!("{o:+.0}"))
-                )
+                let offset = match s.span.offset_ms {
+                    None => "-".into(),
+                    Some(o) if s.verdict == Verdict::Inconclusive => format!("({o:+.0})"),
+                    Some(o) => format!("{o:+.0}"),
+                };
+                format!("{}@{:.1}s {offset}", s.index + 1, s.span.start_s)
             })
             .collect();
-        outln!("  shots ({}, ms): {}", r.shots_from, shots.join("  "));
+        outln!(
+            "  shots ({}, ms; inconclusive in brackets): {}",
+            r.shots_from,
+            shots.join("  ")
+        );
     }
     if let Some(note) = &r.audio_decoder_note {
         outln!("  audio decoded by FFmpeg: {note}");
