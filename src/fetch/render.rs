@@ -8,12 +8,12 @@ use super::limits::Limits;
 use super::model::{Phase, Variant, Video};
 use super::poll::{show, PollOptions};
 use super::provider::{fal_app, Provider};
-use super::shots::{self, Job, Retried, Shot, StateFile};
+use super::shots::{self, Billed, Job, Retried, Shot, StateFile};
 use crate::error::{with_hint, Error, Result};
 use crate::http::backoff::Backoff;
 use crate::progress::Progress;
 use futures_util::StreamExt;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -89,18 +89,6 @@ pub struct ShotReport {
     /// Why the shot did not finish (its message in the JSON).
     #[serde(serialize_with = "message")]
     pub error: Option<Error>,
-}
-
-/// What one job was billed (`seconds_billed`, `cost_usd`, `cost_estimated` of a shot).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Billed {
-    /// Seconds of video billed: the provider's `usage` figure when it gives one, else the
-    /// length of the job.
-    pub seconds_billed: Option<f64>,
-    /// Cost in USD: the provider's `usage.cost`, else the catalog's price times the seconds.
-    pub cost_usd: Option<f64>,
-    /// True when `cost_usd` is the catalog's estimate, not the provider's figure.
-    pub cost_estimated: bool,
 }
 
 /// An error as its message.

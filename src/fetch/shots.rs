@@ -3,7 +3,6 @@
 
 use super::cache::write_json_atomic;
 use super::model::CreateVideo;
-use super::render::Billed;
 use super::writer::{hex, sha256_file};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
@@ -256,6 +255,18 @@ fn stem(shots: &Path) -> String {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// What one job was billed (`seconds_billed`, `cost_usd`, `cost_estimated` of a shot).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Billed {
+    /// Seconds of video billed: the provider's `usage` figure when it gives one, else the
+    /// length of the job.
+    pub seconds_billed: Option<f64>,
+    /// Cost in USD: the provider's `usage.cost`, else the catalog's price times the seconds.
+    pub cost_usd: Option<f64>,
+    /// True when `cost_usd` is the catalog's estimate, not the provider's figure.
+    pub cost_estimated: bool,
 }
 
 #[cfg(test)]
