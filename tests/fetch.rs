@@ -2072,30 +2072,33 @@ fn a_shot_list_typo_is_one_line_with_its_place_and_the_key_meant() {
     assert!(!out.exists());
 }
 
-/// OpenAI's own API host as it is since its video API closed: every request answered 404 with
-/// OpenAI's error envelope, over TLS with a certificate for `api.openai.com` from a test CA made
-/// in `dir`, reached through an HTTPS proxy on 127.0.0.1 (reqwest honours `HTTPS_PROXY`), so
-/// cutroom's real default URL is used and nothing leaves the machine: (the proxy's URL, the CA's
-/// PEM file, the `CONNECT` lines and requests it was sent).
-fn closed_openai(
+/// Requests kept by [`remote_hosts`]: the `CONNECT` lines and the requests tunnelled.
+type Seen = Arc<Mutex<Vec<String>>>;
+
+/// Hosts that are not on this machine, served over TLS with a certificate for `names` from a
+/// test CA made in `dir`, reached through an HTTPS proxy on 127.0.0.1 (reqwest honours
+/// `HTTPS_PROXY`), so cutroom is given their real URLs and nothing leaves the machine. Each
+/// request is answered with `reply(request line)`, a whole HTTP answer. Returns the proxy's URL,
+/// the CA's PEM file and the `CONNECT` lines and request lines it was sent.
+fn remote_hosts(
     dir: &Path,
-) -> (
-    String,
-    PathBuf,
-    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-) {
+    names: &[&str],
+    reply: impl Fn(&str) -> Vec<u8> + Send + Sync + 'static,
+) -> (String, PathBuf, Seen) {
     use std::io::{BufRead, BufReader, Read, Write};
-    use std::sync::{Arc, Mutex};
     use tokio_rustls::rustls::{ServerConnection, StreamOwned};
-    let ca = make_ca(dir, "openai");
+    let ca = make_ca(dir, "remote");
+    let alt: Vec<String> = names.iter().map(|n| format!("DNS:{n}")).collect();
     let (cert, key) = issue_cert(
         dir,
         &ca,
-        "openai",
+        "remote",
         "ec",
-        "/CN=api.openai.com",
-        "subjectAltName=DNS:api.openai.com\nbasicConstraints=CA:FALSE\n\
-         extendedKeyUsage=serverAuth\n",
+        &format!("/CN={}", names[0]),
+        &format!(
+            "subjectAltName={}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+            alt.join(",")
+        ),
     );
     let config = tls_server(&cert, &key);
     /// The request line and headers of `r` (the first line kept), the content length.
@@ -2117,10 +2120,11 @@ fn closed_openai(
     let proxy = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
+    let reply = Arc::new(reply);
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(conn) = conn else { return };
-            let (config, log) = (config.clone(), log.clone());
+            let (config, log, reply) = (config.clone(), log.clone(), reply.clone());
             std::thread::spawn(move || -> std::io::Result<()> {
                 let mut tunnel = BufReader::new(conn);
                 let (connect, _) = head(&mut tunnel)?;
@@ -2131,23 +2135,61 @@ fn closed_openai(
                 let mut r = BufReader::new(StreamOwned::new(tls, conn));
                 let (request, length) = head(&mut r)?;
                 r.read_exact(&mut vec![0; length])?;
-                let body = format!(
-                    r#"{{"error": {{"message": "Invalid URL ({})", "type": "invalid_request_error", "param": null, "code": null}}}}"#,
-                    request.rsplit_once(' ').map_or("", |(m, _)| m)
-                );
+                let answer = reply(&request);
                 log.lock().unwrap().push(request);
                 let w = r.get_mut();
-                write!(
-                    w,
-                    "HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\n\
-                     content-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                )?;
+                w.write_all(&answer)?;
                 w.flush()
             });
         }
     });
     (proxy, ca.0, seen)
+}
+
+/// `cutroom ARGS` with `base` as the API and the key `sk-test`, reaching https hosts through
+/// `proxy` (plain http goes direct) and trusting the CA `ca`.
+fn cutroom_via(proxy: &str, ca: &Path, base: Option<&str>, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"));
+    cmd.args(args)
+        .env("OPENAI_API_KEY", "sk-test")
+        .env("HTTPS_PROXY", proxy)
+        .env("SSL_CERT_FILE", ca);
+    for var in [
+        "OPENAI_BASE_URL",
+        "CUTROOM_BASE_URL",
+        "CUTROOM_PROVIDER",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+    ] {
+        cmd.env_remove(var);
+    }
+    if let Some(base) = base {
+        cmd.env("OPENAI_BASE_URL", base);
+    }
+    cmd.output().unwrap()
+}
+
+/// OpenAI's own API host as it is since its video API closed: every request answered 404 with
+/// OpenAI's error envelope, as a [`remote_hosts`] host `api.openai.com`, so cutroom's real
+/// default URL is used: (the proxy's URL, the CA's PEM file, what the proxy was sent).
+fn closed_openai(dir: &Path) -> (String, PathBuf, Seen) {
+    remote_hosts(dir, &["api.openai.com"], |request| {
+        let body = format!(
+            r#"{{"error": {{"message": "Invalid URL ({})", "type": "invalid_request_error", "param": null, "code": null}}}}"#,
+            request.rsplit_once(' ').map_or("", |(m, _)| m)
+        );
+        format!(
+            "HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\n\
+             content-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    })
 }
 
 /// With only `OPENAI_API_KEY` set, `render`, `videos` and `fetch` go to OpenAI's own API,
@@ -2165,19 +2207,7 @@ fn openais_closed_video_api_says_where_to_point_cutroom_instead() {
         vec!["videos", "list"],
         vec!["fetch", "video_123", "-o", s(&out)],
     ] {
-        let run = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
-            .args(&args)
-            .env("OPENAI_API_KEY", "sk-test")
-            .env("HTTPS_PROXY", &proxy)
-            .env("SSL_CERT_FILE", &ca)
-            .env_remove("OPENAI_BASE_URL")
-            .env_remove("CUTROOM_BASE_URL")
-            .env_remove("CUTROOM_PROVIDER")
-            .env_remove("https_proxy")
-            .env_remove("NO_PROXY")
-            .env_remove("no_proxy")
-            .output()
-            .unwrap();
+        let run = cutroom_via(&proxy, &ca, None, &args);
         let err = String::from_utf8_lossy(&run.stderr);
         assert_ne!(run.status.code(), Some(0), "{args:?}: {err}");
         for said in [
@@ -2200,6 +2230,99 @@ fn openais_closed_video_api_says_where_to_point_cutroom_instead() {
         "{seen:?}"
     );
     assert!(!out.join("shot-1.mp4").exists());
+}
+
+/// A service that is not on this machine cannot send cutroom to it: a download it redirects
+/// to `http://127.0.0.1:PORT`, or a job whose video URL is there (Replicate's `output`), is
+/// refused before anything is sent there, saying why, while a redirect to a storage host
+/// elsewhere over https is followed. The remote service is a [`remote_hosts`] host
+/// (the rule's other side, a service on loopback redirecting to loopback, is
+/// `a_redirected_download_that_fails_names_its_target_and_the_key_stays_home`).
+#[test]
+fn a_remote_service_cannot_send_cutroom_to_this_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (local, local_heads) = recording_server(
+        "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".into(),
+    );
+    let clip = std::fs::read(fixture("marker_portrait_30.mp4")).unwrap();
+    let to_local = format!("{local}/admin/clip.mp4?token=secret");
+    let (proxy, ca, seen) = remote_hosts(
+        d,
+        &["videos.example.test", "storage.example.test"],
+        move |request| {
+            let answer = |status: &str, headers: &str, body: &[u8]| {
+                let mut a = format!(
+                    "HTTP/1.1 {status}\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                )
+                .into_bytes();
+                a.extend_from_slice(body);
+                a
+            };
+            let path = request.split(' ').nth(1).unwrap_or_default();
+            match path {
+                "/v1/exports/inside.mp4" => {
+                    answer("302 Found", &format!("location: {to_local}\r\n"), b"")
+                }
+                "/v1/exports/stored.mp4" => answer(
+                    "302 Found",
+                    "location: https://storage.example.test/files/clip.mp4?sig=s\r\n",
+                    b"",
+                ),
+                "/files/clip.mp4?sig=s" => answer("200 OK", "content-type: video/mp4\r\n", &clip),
+                "/v1/predictions/p1" => {
+                    let job = serde_json::json!({"id": "p1", "status": "succeeded",
+                        "output": to_local, "input": {"prompt": "a cat"}});
+                    answer(
+                        "200 OK",
+                        "content-type: application/json\r\n",
+                        job.to_string().as_bytes(),
+                    )
+                }
+                _ => answer("404 Not Found", "", b""),
+            }
+        },
+    );
+    let base = "https://videos.example.test/v1";
+    let out = d.join("out");
+    let fetch = |args: &[&str]| {
+        let mut all = vec!["fetch", "-o", s(&out), "--retries", "0"];
+        all.extend(args);
+        let run = cutroom_via(&proxy, &ca, Some(base), &all);
+        (
+            run.status.code(),
+            String::from_utf8_lossy(&run.stderr).into_owned(),
+        )
+    };
+    let refused = "a link to this machine from https://videos.example.test, which is not on it";
+    let (code, err) = fetch(&[&format!("{base}/exports/inside.mp4")]);
+    assert_eq!(code, Some(1), "{err}");
+    let want = format!(
+        "GET {base}/exports/inside.mp4: redirected to {local}/admin/clip.mp4?...: {refused}"
+    );
+    assert!(err.contains(&want), "{err}");
+    let (code, err) = fetch(&["p1", "--provider", "replicate", "--base-url", base]);
+    assert_eq!(code, Some(1), "{err}");
+    let want = format!("job p1: video URL {local}/admin/clip.mp4?...: {refused}");
+    assert!(err.contains(&want), "{err}");
+    assert!(!err.contains("secret"), "{err}");
+    assert_eq!(*local_heads.lock().unwrap(), Vec::<String>::new());
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().count() == 0);
+
+    // Signed storage links on another host keep working over https; the key stays home.
+    let (code, err) = fetch(&[&format!("{base}/exports/stored.mp4")]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        sha256sum(&out.join("stored.mp4")),
+        sha256sum(&fixture("marker_portrait_30.mp4"))
+    );
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen.iter()
+            .any(|l| l == "CONNECT storage.example.test:443 HTTP/1.1"),
+        "{seen:?}"
+    );
 }
 
 /// The `cost:` line of a re-run says how much of the list's cost this run created: none when

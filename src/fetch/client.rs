@@ -2,7 +2,7 @@
 //! server's hints, redirects that never carry the key to another origin, and errors that quote
 //! the API's own message (never the key).
 
-use super::config::{check_url, same_origin, ApiConfig};
+use super::config::{check_hop, check_url, same_origin, ApiConfig};
 use super::model::{
     mentions_moderation, CreateVideo, Deleted, Variant, Video, VideoError, VideoList,
 };
@@ -206,8 +206,8 @@ impl Client {
         })
     }
 
-    /// One attempt, following redirects of a GET to any host (each hop checked against the
-    /// transport policy; the key only ever goes to the API's origin). What fails after a
+    /// One attempt, following redirects of a GET to any host (each hop checked by
+    /// [`check_hop`]; the key only ever goes to the API's origin). What fails after a
     /// redirect names the hop it failed at, redacted, after the URL asked for.
     async fn send_once(
         &self,
@@ -262,7 +262,7 @@ impl Client {
                 .ok_or_else(|| {
                     Error::Remote(format!("{asked}: {at}a redirect without a usable Location"))
                 })?;
-            check_url(&next, self.cfg.insecure_http)
+            check_hop(&url, &next, self.cfg.insecure_http)
                 .map_err(|e| Error::Remote(format!("{asked}: redirected to {e}")))?;
             self.log(format_args!(
                 "{} redirects to {}",
@@ -635,7 +635,8 @@ impl Client {
     }
 
     /// Where a finished job's `variant` is downloaded: OpenAI's `videos/{id}/content?variant=`,
-    /// OpenRouter's `videos/{id}/content?index=0`, or the URL fal and Replicate put in the job.
+    /// OpenRouter's `videos/{id}/content?index=0`, or the URL fal and Replicate put in the job
+    /// (checked as a redirect from the API is).
     pub fn content_url(&self, video: &Video, variant: Variant) -> Result<Url> {
         let provider = self.cfg.provider;
         if provider != Provider::OpenAi && variant != Variant::Video {
@@ -650,7 +651,11 @@ impl Client {
         }
         let u = output_url(video)
             .ok_or_else(|| Error::Remote(format!("job {} names no video URL", video.id)))?;
-        Url::parse(&u).map_err(|e| Error::Remote(format!("job {}: video URL: {e}", video.id)))
+        let bad = |e: String| Error::Remote(format!("job {}: video URL {e}", video.id));
+        let url = Url::parse(&u).map_err(|e| bad(e.to_string()))?;
+        check_hop(&self.cfg.base_url, &url, self.cfg.insecure_http)
+            .map_err(|e| bad(e.to_string()))?;
+        Ok(url)
     }
 
     /// The job id whose video content URL on this API (as a fetch of the id asks for it, or

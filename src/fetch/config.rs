@@ -120,11 +120,13 @@ impl ApiConfig {
 }
 
 /// Refuse URLs cutroom must not fetch: schemes other than http(s), and plain `http://` to
-/// anything but loopback unless `insecure_http` (a key or a render on the wire in clear text).
+/// anything but this machine unless `insecure_http` (a key or a render on the wire in clear
+/// text). For URLs the user gave (the base URL, a URL to fetch); a URL a server named is
+/// checked with `check_hop`.
 pub fn check_url(url: &Url, insecure_http: bool) -> Result<()> {
     match url.scheme() {
         "https" => Ok(()),
-        "http" if insecure_http || is_loopback(url) => Ok(()),
+        "http" if insecure_http || is_local(url) => Ok(()),
         "http" => Err(Error::Usage(format!(
             "{}: plain http:// is only allowed to loopback (127.0.0.1, ::1, localhost); \
              use https:// or pass --insecure-http",
@@ -137,11 +139,36 @@ pub fn check_url(url: &Url, insecure_http: bool) -> Result<()> {
     }
 }
 
-fn is_loopback(url: &Url) -> bool {
+/// Refuse `to`, a URL that a server at `from` sent cutroom to (a redirect's `Location`, a
+/// job's download link), by [`check_url`]'s rule, and also when it is on this machine and
+/// `from` is not: a remote service may not make cutroom reach the user's own machine (a local
+/// emulator redirecting to itself is fine).
+pub(crate) fn check_hop(from: &Url, to: &Url, insecure_http: bool) -> Result<()> {
+    if is_local(to) && !is_local(from) {
+        return Err(Error::Usage(format!(
+            "{}: a link to this machine from {}, which is not on it; refused (only a service \
+             on loopback may send cutroom to loopback)",
+            redact_url(to),
+            from.origin().ascii_serialization()
+        )));
+    }
+    check_url(to, insecure_http)
+}
+
+/// True when `url`'s host is this machine: `localhost` (and `*.localhost`), `127.0.0.0/8`,
+/// `::1`, the unspecified `0.0.0.0` and `::` (a connection to them reaches this machine), and
+/// those as IPv4-mapped IPv6.
+fn is_local(url: &Url) -> bool {
+    let v4 = |ip: std::net::Ipv4Addr| ip.is_loopback() || ip.is_unspecified();
     match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => v4(ip),
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.is_unspecified() || ip.to_ipv4_mapped().is_some_and(v4)
+        }
         None => false,
     }
 }
@@ -187,6 +214,51 @@ mod tests {
             .contains("--insecure-http"));
         check_url(&bad, true).unwrap();
         assert!(check_url(&Url::parse("file:///etc/passwd").unwrap(), true).is_err());
+    }
+
+    #[test]
+    fn only_a_service_on_this_machine_may_send_cutroom_to_it() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        let remote = u("https://api.example.com/v1");
+        let local = [
+            "http://127.0.0.1:8080/x",
+            "https://127.0.0.1/x",
+            "http://127.1.2.3/x",
+            "http://2130706433/x",
+            "http://localhost/x",
+            "http://LOCALHOST./x",
+            "http://cam.localhost/x",
+            "http://[::1]:1/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://0.0.0.0:9/",
+            "http://[::]:9/",
+        ];
+        for to in local {
+            for insecure in [false, true] {
+                let e = check_hop(&remote, &u(to), insecure)
+                    .unwrap_err()
+                    .to_string();
+                assert!(
+                    e.contains("a link to this machine from https://api.example.com"),
+                    "{to}: {e}"
+                );
+            }
+            check_hop(&u("http://127.0.0.1:9/v1"), &u(to), false).unwrap();
+            check_hop(&u("http://localhost:9/v1"), &u(to), false).unwrap();
+        }
+        // Elsewhere, the rule of the URLs the user gives.
+        check_hop(&remote, &u("https://cdn.example.net/a.mp4?sig=x"), false).unwrap();
+        check_hop(
+            &u("http://127.0.0.1:9/v1"),
+            &u("https://cdn.example.net/a"),
+            false,
+        )
+        .unwrap();
+        assert!(check_hop(&remote, &u("http://cdn.example.net/a"), false).is_err());
+        check_hop(&remote, &u("http://cdn.example.net/a"), true).unwrap();
+        assert!(check_hop(&remote, &u("ftp://cdn.example.net/a"), true).is_err());
+        let e = check_hop(&remote, &u("http://127.0.0.1:9/p?sig=secret"), false).unwrap_err();
+        assert!(!e.to_string().contains("secret"), "{e}");
     }
 
     #[test]
