@@ -10,6 +10,7 @@ pub mod assemble;
 pub mod audio;
 pub mod avwrite;
 pub mod batch;
+pub mod cadence;
 pub mod captions;
 pub mod cleanup;
 pub mod concat;

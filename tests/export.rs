@@ -1637,33 +1637,108 @@ fn a_text_title_card_reads_and_captions_follow_the_speed() {
     }
 }
 
-#[test]
-fn at_speed_2_output_frame_k_is_source_frame_2k_plus_1_so_a_flash_on_an_even_frame_is_dropped() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    // Frame n of the source has luma 16 + 7n: each decoded frame says which source frame it is.
-    let clip = d.join("numbered.mp4");
+/// A silent 320x180 clip of one second at `fps` whose frame n has luma 16 + 3n: each decoded
+/// frame says which source frame it is.
+fn numbered_clip(out: &Path, fps: u32) {
     lavfi_clip(
-        &clip,
-        "color=c=black:s=640x360:r=30:d=1,format=yuv420p,geq=lum='16+7*N':cb=128:cr=128",
+        out,
+        &format!(
+            "color=c=black:s=320x180:r={fps}:d=1,format=yuv420p,geq=lum='16+3*N':cb=128:cr=128"
+        ),
         &[],
     );
-    let video = export_small(d, &clip, &["--speed", "2"]);
-    // Nearest frame, never blended: slot k shows the source frame on screen at its middle,
-    // (2k + 1) source frames in. A one-frame flash on an even source frame (a whole second
-    // at 30 fps, as on the marker clips) is never seen at 2x; one on an odd frame is.
-    let shown: Vec<f64> = luma_means(&video)
+}
+
+/// The source frame each frame of a video made from [`numbered_clip`] shows.
+fn frame_numbers(video: &Path) -> Vec<i64> {
+    luma_means(video)
         .iter()
-        .map(|(_, y)| (y - 16.0) / 7.0)
-        .collect();
-    assert_eq!(shown.len(), 15);
-    for (k, n) in shown.iter().enumerate() {
-        assert!(
-            (n - (2 * k + 1) as f64).abs() < 0.3,
-            "output frame {k} shows source frame {n:.2}, not {}",
-            2 * k + 1
+        .map(|(_, y)| ((y - 16.0) / 3.0).round() as i64)
+        .collect()
+}
+
+/// The source frames FFmpeg's `-vf VF` keeps of `clip` (encoded losslessly, then read back).
+fn ffmpeg_frame_numbers(clip: &Path, vf: &str, dir: &Path) -> Vec<i64> {
+    let theirs = dir.join("ffmpeg.mp4");
+    ff(&[
+        "-i",
+        s(clip),
+        "-vf",
+        vf,
+        "-c:v",
+        "libx264",
+        "-qp",
+        "0",
+        s(&theirs),
+    ]);
+    frame_numbers(&theirs)
+}
+
+#[test]
+fn concat_and_export_convert_frame_rates_by_one_rule_ffmpegs_fps_filter() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A preset that always runs at 30 fps.
+    let presets = d.join("presets.toml");
+    std::fs::write(
+        &presets,
+        "[s30]\nbase = \"x\"\nwidth = 320\nheight = 180\nfps_min = 30\nfps_max = 30\n",
+    )
+    .unwrap();
+    let lead = d.join("lead30.mp4");
+    lavfi_clip(&lead, "color=c=black:s=320x180:r=30:d=1", &[]);
+    // 60 fps halves (a one-frame flash on an odd frame is in neither output); at 50 and 24 fps
+    // source frames start exactly on the middle of an output frame.
+    for fps in [60, 50, 24] {
+        let clip = d.join(format!("n{fps}.mp4"));
+        numbered_clip(&clip, fps);
+        let theirs = ffmpeg_frame_numbers(&clip, "fps=30", d);
+        assert_eq!(theirs.len(), 30, "{fps} fps: {theirs:?}");
+        let out = d.join(format!("out{fps}"));
+        let r = cutroom(&[
+            "export",
+            s(&clip),
+            "--presets",
+            s(&presets),
+            "-p",
+            "s30",
+            "-o",
+            s(&out),
+        ]);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let exported = frame_numbers(&out.join(format!("n{fps}.s30.mp4")));
+        // Joined after a 30 fps shot, the clip is converted to the cut's 30 fps.
+        let cut = d.join(format!("cut{fps}.mp4"));
+        let r = cutroom(&["concat", s(&lead), s(&clip), "-o", s(&cut)]);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let joined = frame_numbers(&cut);
+        assert_eq!(joined.len(), 60, "{fps} fps: {joined:?}");
+        assert_eq!(
+            exported, theirs,
+            "{fps} fps: export against ffmpeg's fps=30"
+        );
+        assert_eq!(
+            joined[30..],
+            theirs[..],
+            "{fps} fps: concat against ffmpeg's fps=30"
         );
     }
+}
+
+#[test]
+fn at_speed_2_output_frame_k_is_source_frame_2k_as_ffmpegs_setpts_and_fps() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("numbered.mp4");
+    numbered_clip(&clip, 30);
+    let video = export_small(d, &clip, &["--speed", "2"]);
+    // Nearest frame, never blended, by the frame-rate rule: source frame 2k + 1 starts on the
+    // middle of output frame k, so it waits for frame k + 1, which shows 2k + 2 instead. A
+    // one-frame flash on a whole second at 30 fps (an even frame, as on the marker clips) is
+    // seen at 2x; one on an odd frame is not.
+    let shown = frame_numbers(&video);
+    assert_eq!(shown, (0..15).map(|k| 2 * k).collect::<Vec<_>>());
+    assert_eq!(shown, ffmpeg_frame_numbers(&clip, "setpts=PTS/2,fps=30", d));
 }
 
 /// The rows `[top, bottom]` of the white pixels of `f` (text on black), if any.

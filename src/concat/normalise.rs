@@ -1,16 +1,17 @@
 //! The normalise path: every shot decoded, scaled and padded to the target size, converted to
-//! the target frame rate (each output frame shows the source frame on screen at its midpoint),
-//! faded or crossfaded at transitions, and encoded once with x264.
+//! the target frame rate (by [`crate::cadence`]'s rule, as export converts it), faded or crossfaded at transitions, and encoded once with x264.
 
 use super::card;
 use super::pixels::{self, weight};
 use super::plan::{Content, Edge, Plan, PlannedShot, Target};
 use super::Options;
+use crate::cadence::Slots;
 use crate::error::{Error, Result};
 use crate::picture::colour;
 use crate::picture::square::display_width;
 use crate::picture::turn::Turn;
 use crate::progress::{Progress, Stream};
+use crate::time::Ticks;
 use cutroom_ffi::{
     CodecParams, Decoder as _, Input, Packet, Pixel, Rational, VideoDecoder, VideoEncoder,
     VideoEncoderConfig, VideoFilter, VideoFrame,
@@ -190,9 +191,8 @@ struct ShotReader<'a> {
     ahead: Option<VideoFrame>,
     eof_sent: bool,
     drained: bool,
-    /// Slot `j`'s midpoint is `(2j + 1) * mid_num / mid_den` source ticks after the in-point.
-    mid_num: i128,
-    mid_den: i128,
+    /// The shot's output frames over its source ticks from the in-point.
+    slots: Slots,
 }
 
 impl<'a> ShotReader<'a> {
@@ -203,19 +203,11 @@ impl<'a> ShotReader<'a> {
         input.seek_to_keyframe(s.stream(), s.decode_start(shot.in_pts).0)?;
         let colour = colour::graph(&s.info.params.colour(), &s.path)?;
         let dec = VideoDecoder::new(&input, s.stream(), None)?;
-        let (fr, tb) = (t.frame_rate, s.time_base.rational());
-        // Slot j's midpoint is (2j + 1) / 2 frame durations after the in-point at the clip's
-        // own speed; a retimed clip spreads its source span over the slots it plays in.
-        let (mid_num, mid_den) = if shot.retime.changes_speed() {
-            (
-                i128::from((shot.end_pts - shot.in_pts).0),
-                2 * i128::from(shot.played.0),
-            )
-        } else {
-            (
-                i128::from(fr.den) * i128::from(tb.den),
-                2 * i128::from(fr.num) * i128::from(tb.num),
-            )
+        // Output frames at the target rate, at the clip's own speed; a retimed clip spreads
+        // its source span over the frames it plays in.
+        let slots = match shot.retime.changes_speed() {
+            true => Slots::spread(shot.played.0, shot.end_pts - shot.in_pts),
+            false => Slots::at_rate(s.time_base, t.frame_rate),
         };
         Ok(Self {
             shot,
@@ -228,21 +220,19 @@ impl<'a> ShotReader<'a> {
             ahead: None,
             eof_sent: false,
             drained: false,
-            mid_num,
-            mid_den,
+            slots,
         })
     }
 
     /// The conformed frame for output slot `j` (slots are asked for in order).
     fn frame(&mut self, j: i64) -> Result<&mut VideoFrame> {
-        let at = self.shot.in_pts.0
-            + ((2 * i128::from(j) + 1) * self.mid_num).div_euclid(self.mid_den) as i64;
+        let (from, to) = (self.shot.in_pts, self.shot.end_pts);
         loop {
             if self.ahead.is_none() && !self.drained {
                 self.ahead = self.decode_next()?;
             }
             match &self.ahead {
-                Some(f) if pts(f) <= at && pts(f) < self.shot.end_pts.0 => {
+                Some(f) if pts(f) < to.0 && self.slots.first_shown(Ticks(pts(f)) - from) <= j => {
                     let raw = self.ahead.take().expect("matched Some");
                     self.current = Some(Held {
                         raw,

@@ -2,11 +2,11 @@
 //! the output frame rate, reframing them in its own filter graph, encoding them once and
 //! writing the packets to every output that asked for exactly this encode.
 
-use super::cadence::Cadence;
 use super::cover::{Pick, Picker};
 use super::motion::Smoother;
 use super::reframe::{filter_graph, follow_graph, follow_window, Reframe};
 use crate::avwrite::{AvWriter, EncodedAudio};
+use crate::cadence::Cadence;
 use crate::error::{Error, Result};
 use crate::output::AtomicOutput;
 use crate::picture::turn::Turn;

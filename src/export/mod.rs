@@ -9,7 +9,6 @@
 //! [`crate::avwrite`]).
 
 mod branch;
-pub mod cadence;
 pub mod cover;
 pub mod edit;
 mod fanout;

@@ -5,6 +5,7 @@ use super::reframe::Fit;
 use super::soundtracks::Track;
 use super::{cover, overlay, preset, Request};
 use crate::audio::soundtrack::RATE as AUDIO_RATE;
+use crate::cadence::{frame_count, grid, Cadence};
 use crate::error::{Error, Result};
 use crate::output::{check_outputs, Planned};
 use crate::picture::turn::Turn;
@@ -12,17 +13,14 @@ use crate::time::{Ticks, TimeBase};
 use cutroom_ffi::{Rational, VideoEncoderConfig};
 use preset::Preset;
 use std::path::PathBuf;
-
-use super::cadence::{frame_count, grid, Cadence};
 /// One output being planned: preset, grid, path and warnings.
 pub(super) struct Plan {
     pub(super) preset: Preset,
     pub(super) target: PathBuf,
     pub(super) rate: Rational,
     pub(super) frames: u64,
-    /// Source time base and nominal rate (for the frame-rate grid).
+    /// Source time base (for the frame-rate grid).
     pub(super) time_base: TimeBase,
-    pub(super) src_rate: Rational,
     pub(super) warnings: Vec<String>,
 }
 
@@ -79,7 +77,7 @@ pub(super) fn group(req: &Request, plans: &[Plan]) -> Vec<Job> {
             k,
             Job {
                 outputs: vec![i],
-                cadence: Cadence::new(p.time_base, p.src_rate, p.rate, p.frames),
+                cadence: Cadence::new(p.time_base, p.rate, p.frames),
                 track: Track {
                     samples,
                     loudness_lufs: p.preset.loudness_lufs,
@@ -177,7 +175,6 @@ pub(super) fn plan(req: &Request, picture: &PictureInfo) -> Result<Vec<Plan>> {
             rate,
             frames,
             time_base: picture.time_base,
-            src_rate: nominal_rate(&picture.rates),
             warnings,
         });
     }
