@@ -295,9 +295,12 @@ fn the_official_openrouter_and_replicate_clients_drive_their_flavours() {
     std::fs::write(&mp4, body).unwrap();
     assert_eq!(marker_offsets_ms(&mp4).len(), 1);
     assert_eq!(r["rep_listed"][0], done["id"]);
+    let cancelled = &r["rep_cancelled"];
+    assert_eq!(cancelled["status"], "canceled", "{r}");
+    assert!(cancelled["output"].is_null(), "{r}");
     assert_eq!(r["rep_refused"]["status"], 422);
     assert_eq!(or.stats()["jobs_created"], 1);
-    assert_eq!(rep.stats()["jobs_created"], 1);
+    assert_eq!(rep.stats()["jobs_created"], 2);
 }
 
 /// fal-client speaks only https: the fal flavour served over TLS with a test CA (trusted through

@@ -1901,6 +1901,130 @@ fn a_job_replaced_by_retry_failed_stays_in_the_cost() {
     assert_eq!(stat(&emu, "jobs_created"), 2);
 }
 
+/// A job cancelled on the provider's side (Replicate's `POST /predictions/{id}/cancel`, as from
+/// its dashboard) is said as such by `render` and `fetch`; cancelled before it started it is not
+/// billed (Replicate bills the time a prediction ran), and `--retry-failed` renders the shot
+/// again, the cancelled job listed as retried.
+#[test]
+fn a_job_cancelled_at_the_provider_is_said_not_billed_and_retried() {
+    let emu = Emulator::start(
+        &[
+            "--render-time",
+            "10s",
+            "--poll-after",
+            "100ms",
+            "--flavor",
+            "replicate",
+        ],
+        &[],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("providers.toml");
+    std::fs::write(
+        &catalog,
+        "[[model]]\nprovider = \"replicate\"\nname = \"owner/video\"\nusd_per_second = 0.05\n",
+    )
+    .unwrap();
+    let list = write_shots(
+        dir.path(),
+        &format!("model = \"owner/video\"\n{}", shots(1, "256x144", 2)),
+    );
+    let out = dir.path().join("out");
+    let args = |extra: &[&str]| -> Vec<String> {
+        let base = [
+            "render",
+            s(&list),
+            "-o",
+            s(&out),
+            "--provider",
+            "replicate",
+            "--json",
+        ];
+        let more = ["--providers", s(&catalog), "--allow-any"];
+        [&base[..], &more[..], extra]
+            .concat()
+            .iter()
+            .map(|a| a.to_string())
+            .collect()
+    };
+    let render = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
+        .args(args(&[]))
+        .env(emu.base_var(), &emu.base_url)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(20);
+    let id = loop {
+        if let Some(id) = emu.stats()["log"][0]["id"].as_str() {
+            break id.to_string();
+        }
+        assert!(Instant::now() < until, "no job was made");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let cancel = format!("{}/predictions/{id}/cancel", emu.base_url);
+    let (status, _, body) = http_request("POST", &cancel, &[]);
+    assert_eq!(status, 200);
+    let cancelled: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(cancelled["status"], "canceled", "{cancelled}");
+    // Within a tenth of the render time the prediction had not started (the usual case);
+    // on a machine slow enough to miss it, it ran, and its cost is unknown.
+    let started = !cancelled["started_at"].is_null();
+    let first = render.wait_with_output().unwrap();
+    assert_eq!(first.status.code(), Some(1));
+    let first: Value = serde_json::from_slice(&first.stdout).unwrap();
+    let when = if started { "finished" } else { "started" };
+    let said = format!("job {id} was cancelled on the provider's side (canceled) before it {when}");
+    assert_eq!(first["shots"][0]["error"], said.as_str(), "{first}");
+    let (cost, unknown) = match started {
+        false => (serde_json::json!(0.0), serde_json::json!([])),
+        true => (Value::Null, serde_json::json!(["shot-1"])),
+    };
+    assert_eq!(first["shots"][0]["cost_usd"], cost, "{first}");
+    assert_eq!(first["cost"]["unknown"], unknown, "{first}");
+    let fetch = emu.cutroom(
+        &["fetch", &id, "-o", s(&out), "--provider", "replicate"],
+        "k",
+    );
+    let err = String::from_utf8_lossy(&fetch.stderr);
+    assert_eq!(fetch.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("video {id} was cancelled on the provider's side")),
+        "{err}"
+    );
+
+    // --retry-failed makes one new job, which renders; the cancelled one is listed as retried.
+    let again = emu.cutroom(
+        &args(&["--retry-failed"])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        "k",
+    );
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
+    let shot = &again["shots"][0];
+    assert_ne!(shot["id"], id.as_str());
+    assert_eq!(
+        ffprobe(Path::new(shot["file"].as_str().unwrap()))["streams"][0]["width"],
+        256
+    );
+    assert_eq!(shot["retried"][0]["id"], id.as_str(), "{again}");
+    assert_eq!(shot["retried"][0]["error"], said.as_str(), "{again}");
+    assert_eq!(shot["retried"][0]["cost_usd"], cost, "{again}");
+    assert_eq!(shot["cost_usd"], 0.1, "{again}");
+    if !started {
+        assert_eq!(again["cost"]["total_usd"], 0.1, "{again}");
+        assert_eq!(again["cost"]["unknown"], serde_json::json!([]), "{again}");
+    }
+    assert_eq!(stat(&emu, "jobs_created"), 2);
+}
+
 #[test]
 fn costs_come_from_usage_or_the_catalog_and_max_cost_refuses_to_start() {
     let emu = Emulator::start(

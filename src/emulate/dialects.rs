@@ -3,7 +3,7 @@
 //! same job store and clips as the OpenAI flavour.
 
 use super::ranges::serve_bytes;
-use super::state::Emulator;
+use super::state::{Emulator, Job};
 use crate::fetch::{format_rfc3339, parse_size, Phase, Provider, Video};
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
@@ -125,6 +125,8 @@ fn word(flavor: Provider, phase: Phase) -> &'static str {
         (Provider::Replicate, Phase::Waiting) => "starting",
         (Provider::Replicate, Phase::Running) => "processing",
         (Provider::Replicate, Phase::Done) => "succeeded",
+        (Provider::Replicate, Phase::Cancelled) => "canceled",
+        (_, Phase::Cancelled) => "cancelled",
         (_, Phase::Waiting) => "pending",
         (_, Phase::Running) => "in_progress",
         (_, Phase::Done) => "completed",
@@ -359,18 +361,21 @@ async fn fal_result(
     }
 }
 
-fn prediction(v: &Video, err: Option<String>, root: &str, input: Value) -> Value {
+/// Replicate's prediction of job `j` as it is now, its URLs under `root`.
+fn prediction(emu: &Emulator, j: &Job, root: &str) -> Value {
+    let v = emu.view(j);
     let done = v.status.phase() == Phase::Done;
     json!({
         "id": v.id,
         "model": v.model,
         "version": "emulated",
-        "input": input,
+        "input": input_of(&v),
         "logs": "",
         "output": if done { json!(format!("{root}/files/{}.mp4", v.id)) } else { Value::Null },
-        "error": err,
+        "error": v.error.as_ref().map(|e| e.message.clone()),
         "status": word(Provider::Replicate, v.status.phase()),
         "created_at": v.created_at.map(format_rfc3339),
+        "started_at": emu.started_at(j).map(format_rfc3339),
         "completed_at": v.completed_at.map(format_rfc3339),
         "urls": {
             "get": format!("{root}/v1/predictions/{}", v.id),
@@ -406,7 +411,8 @@ async fn replicate_create(
     }
     match start(&emu, &format!("{owner}/{name}"), &f["input"]) {
         Ok(v) => {
-            let p = prediction(&v, None, &origin(&emu, &headers), input_of(&v));
+            let root = origin(&emu, &headers);
+            let p = emu.find(&v.id, |j| prediction(&emu, j, &root));
             emu.answer_create((StatusCode::CREATED, Json(p)).into_response())
                 .await
         }
@@ -419,11 +425,9 @@ async fn replicate_get(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    match job(&emu, &id) {
-        Some((v, e)) => {
-            let input = input_of(&v);
-            Json(prediction(&v, e, &origin(&emu, &headers), input)).into_response()
-        }
+    let root = origin(&emu, &headers);
+    match emu.find(&id, |j| prediction(&emu, j, &root)) {
+        Some(p) => Json(p).into_response(),
         None => error(Provider::Replicate, StatusCode::NOT_FOUND, "Not found."),
     }
 }
@@ -437,21 +441,21 @@ async fn replicate_list(State(emu): State<Arc<Emulator>>, headers: HeaderMap) ->
         .iter()
         .rev()
         .filter(|j| emu.listed(j))
-        .map(|j| {
-            let v = emu.view(j);
-            let e = v.error.as_ref().map(|e| e.message.clone());
-            let input = input_of(&v);
-            prediction(&v, e, &root, input)
-        })
+        .map(|j| prediction(&emu, j, &root))
         .collect();
     Json(json!({"previous": null, "next": null, "results": jobs})).into_response()
 }
 
+/// `POST /v1/predictions/{id}/cancel`: a prediction still starting or processing ends
+/// `canceled`; the answer is the prediction as it is then (as it was, if it had ended).
 async fn replicate_cancel(
     State(emu): State<Arc<Emulator>>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    if !emu.cancel(&id) {
+        return error(Provider::Replicate, StatusCode::NOT_FOUND, "Not found.");
+    }
     replicate_get(State(emu), Path(id), headers).await
 }
 

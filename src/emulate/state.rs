@@ -60,6 +60,8 @@ pub(super) struct Job {
     /// Why it will fail (`error.code`, `error.message`), when it will.
     fails: Option<(&'static str, &'static str)>,
     pub(super) clip: Option<Slot>,
+    /// When it was cancelled, if it was before it ended.
+    cancelled: Option<Instant>,
 }
 
 /// The emulator: options, jobs, clips and counters.
@@ -105,6 +107,10 @@ impl Emulator {
         let total = self.opts.render_time.as_secs_f64();
         let elapsed = job.created.elapsed().as_secs_f64();
         let clip = job.clip.as_ref().and_then(|c| c.get());
+        if job.cancelled.is_some() {
+            v.status = Status::new("cancelled");
+            return v;
+        }
         if elapsed < total * 0.1 {
             return v; // queued
         }
@@ -136,6 +142,27 @@ impl Emulator {
             }
         }
         v
+    }
+
+    /// When the job started rendering (unix seconds; a tenth of the render time after it was
+    /// made), if it did before now or before it was cancelled.
+    pub(super) fn started_at(&self, job: &Job) -> Option<i64> {
+        let queued = self.opts.render_time / 10;
+        let until = job.cancelled.unwrap_or_else(Instant::now);
+        (until.duration_since(job.created) >= queued).then(|| ceil_secs(job.created_wall + queued))
+    }
+
+    /// Cancel job `id`, as a provider's cancel endpoint does: a job still queued or rendering
+    /// ends `cancelled`; one that ended stays as it is. False when there is no such job.
+    pub(super) fn cancel(&self, id: &str) -> bool {
+        let mut jobs = self.jobs.lock().expect("not poisoned");
+        let Some(job) = jobs.iter_mut().find(|j| j.video.id == id) else {
+            return false;
+        };
+        if !self.view(job).status.is_terminal() {
+            job.cancelled = Some(Instant::now());
+        }
+        true
     }
 
     /// True once the job's content is past its expiry (to the nanosecond).
@@ -198,6 +225,7 @@ impl Emulator {
             created_wall: SystemTime::now(),
             fails,
             clip: fails.is_none().then(|| self.clips.request(&spec)),
+            cancelled: None,
         };
         self.stats.jobs_created.fetch_add(1, Ordering::Relaxed);
         self.jobs.lock().expect("not poisoned").push(job);

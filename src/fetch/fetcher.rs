@@ -160,6 +160,12 @@ async fn look_up_and_download(
                 v.failure()
             )))
         }
+        Phase::Cancelled => {
+            return Err(Error::Remote(format!(
+                "video {id} {} and has no content",
+                v.cancellation()
+            )))
+        }
         _ => {
             return Err(Error::Remote(format!(
                 "video {id} is {} and has no content",

@@ -258,6 +258,27 @@ impl Video {
         }
     }
 
+    /// True when the provider says the job never started: Replicate's `aborted` (its deadline
+    /// passed in the queue), or a cancelled job whose `started_at` the provider gives as null.
+    /// Such a job did no work, and is not billed.
+    pub fn never_started(&self) -> bool {
+        self.status.as_str().eq_ignore_ascii_case("aborted")
+            || self.extra.get("started_at").is_some_and(|t| t.is_null())
+    }
+
+    /// What happened to a cancelled job, in words: "was cancelled on the provider's side
+    /// (WORD) before it started" (or "before it finished").
+    pub fn cancellation(&self) -> String {
+        let when = match self.never_started() {
+            true => "started",
+            false => "finished",
+        };
+        format!(
+            "was cancelled on the provider's side ({}) before it {when}",
+            self.status
+        )
+    }
+
     /// Why the job failed, naming a moderation refusal as such.
     pub fn failure(&self) -> String {
         match &self.error {
@@ -435,6 +456,29 @@ mod tests {
                 serde_json::from_value(serde_json::json!({"id": "x", "status": word})).unwrap();
             assert_eq!(v.status.phase(), phase, "{word}");
             assert_eq!(v.status.as_str(), word, "kept verbatim");
+        }
+        // A cancelled job never started when the provider says so (Replicate's `aborted`, a
+        // null `started_at`); without a word about it, it may have run.
+        let cancelled = |j: serde_json::Value| serde_json::from_value::<Video>(j).unwrap();
+        for (j, never) in [
+            (serde_json::json!({"id": "p", "status": "aborted"}), true),
+            (
+                serde_json::json!({"id": "p", "status": "canceled", "started_at": null}),
+                true,
+            ),
+            (
+                serde_json::json!({"id": "p", "status": "canceled", "started_at": "2026-11-28T11:15:07Z"}),
+                false,
+            ),
+            (serde_json::json!({"id": "v", "status": "cancelled"}), false),
+        ] {
+            let v = cancelled(j);
+            assert_eq!(v.never_started(), never, "{v:?}");
+            let when = if never { "started" } else { "finished" };
+            assert!(
+                v.cancellation().ends_with(&format!(") before it {when}")),
+                "{v:?}"
+            );
         }
         let j = r#"{"id":"v","status":null,"progress":null,"seconds":8,"size":null,
             "created_at":1.7e9,"model":"google/veo-3.1-fast","usage":{"duration_seconds":8},

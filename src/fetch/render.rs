@@ -265,7 +265,8 @@ fn no_content(id: &str, v: &Video) -> Option<String> {
     let now = unix_now();
     match (v.status.phase(), v.expires_at) {
         (Phase::Failed, _) => Some(format!("job {id} failed: {}", v.failure())),
-        (Phase::Cancelled | Phase::Expired, _) => Some(format!("job {id} is {}", v.status)),
+        (Phase::Cancelled, _) => Some(format!("job {id} {}", v.cancellation())),
+        (Phase::Expired, _) => Some(format!("job {id} is {}", v.status)),
         (Phase::Done, Some(t)) if t <= now => Some(format!("job {id}: {}", expired_since(t, now))),
         _ => None,
     }
@@ -331,13 +332,18 @@ impl Run<'_> {
 
     /// What job `id` of `shot` was billed: as the sidecar of its download records it; for a
     /// job that `ended` without content, as a finished one if it finished (its link expired),
-    /// else only as far as its provider says.
+    /// nothing if it was cancelled before it started, else only as far as its provider says.
     fn billed(&self, shot: &Shot, id: &str, ended: Option<&Video>) -> Billed {
         if let Some(entry) = self.cache.load(&safe_name(id)) {
             return self.cost(shot, entry.video.as_ref());
         }
         match ended {
             Some(v) if v.status.phase() == Phase::Done => self.cost(shot, Some(v)),
+            Some(v) if v.status.phase() == Phase::Cancelled && v.never_started() => Billed {
+                seconds_billed: Some(0.0),
+                cost_usd: Some(0.0),
+                cost_estimated: false,
+            },
             Some(v) if v.extra.get("usage").is_some_and(|u| !u.is_null()) => {
                 let b = self.cost(shot, Some(v));
                 match b.cost_estimated {

@@ -48,6 +48,10 @@ res["rep_created"] = {"id": p.id, "status": p.status}
 p.wait()
 res["rep_done"] = {"id": p.id, "status": p.status, "output": p.output, "error": p.error}
 res["rep_listed"] = [x.id for x in rc.predictions.list().results]
+q = rc.models.predictions.create(model="google/veo-3", input={"prompt": "a lighthouse", "duration": 2})
+q.cancel()
+q.reload()
+res["rep_cancelled"] = {"id": q.id, "status": q.status, "output": q.output}
 try:
     rc.models.predictions.create(model="google/veo-3", input={"prompt": "forbidden fruit"})
 except replicate.exceptions.ReplicateError as e:
