@@ -1409,6 +1409,49 @@ fn swap_folds_a_five_one_soundtrack_down_without_clipping() {
     assert_folded_like_ffmpeg(&out, &surround, &d.join("theirs.wav"));
 }
 
+/// A 5.1 Ogg Vorbis bed, each channel its own tone, is folded down as its WAV original is (every
+/// tone within 1 dB in each output channel). symphonia's Vorbis decoder undoes channel coupling
+/// first step first (Vorbis I 4.3.5: last first), so with more than one step it scrambled the
+/// surrounds: the back right's tone came out 20 dB low on the right, and on the left too.
+#[test]
+fn a_surround_ogg_vorbis_bed_is_folded_down_as_its_wav_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // FL FR FC LFE BL BR
+    let tones = [300.0, 500.0, 700.0, 60.0, 1100.0, 1300.0];
+    let sines: Vec<String> = tones
+        .iter()
+        .map(|f| format!("0.25*sin(2*PI*{f}*t)"))
+        .collect();
+    let wav = d.join("bed.wav");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        &format!("aevalsrc={}:c=5.1:s=48000:d=3", sines.join("|")),
+        s(&wav),
+    ]);
+    let ogg = d.join("bed.ogg");
+    ff(&["-i", s(&wav), "-c:a", "libvorbis", s(&ogg)]);
+    let folded = |bed: &Path| {
+        let out = d.join("out.mp4");
+        let clip = fixture("marker_portrait_30.mp4");
+        cutroom_ok(&["swap", "-q", s(&clip), "--audio", s(bed), "-o", s(&out)]);
+        decode_pcm(&out, 48000, 2)
+    };
+    let (ours, theirs) = (folded(&ogg), folded(&wav));
+    for ch in 0..2 {
+        for f in tones {
+            let level = |pcm: &[f32]| db(tone_level(&pcm[ch..], 2, f, 0.5, 2.5));
+            let (o, t) = (level(&ours), level(&theirs));
+            assert!(
+                (o - t).abs() <= 1.0 || o.max(t) < -40.0,
+                "channel {ch}, {f} Hz: {o:.1} dB, from the WAV {t:.1} dB"
+            );
+        }
+    }
+}
+
 /// `--loudness` is the loudness of the soundtrack as written: a 0.1 s sting at the start of a
 /// 6 s clip (which the AAC priming shortens by 21 ms) still reads the target (it read -15.0
 /// LUFS for -14), and a target the output does not get is said, on stderr and in `--json`.

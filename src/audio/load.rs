@@ -1,6 +1,6 @@
 //! Loading a soundtrack file into PCM: WAV with `hound`, MP3 / AAC / M4A / FLAC / Ogg Vorbis with
-//! `symphonia`, anything else (Opus, AC-3, video containers symphonia does not read, ...) through
-//! FFmpeg. Every error names the file.
+//! `symphonia`, anything else (Opus, AC-3, video containers symphonia does not read, Vorbis of
+//! more than two channels, ...) through FFmpeg. Every error names the file.
 //!
 //! symphonia's MP4 reader ignores edit lists, so for MP4/M4A the track's `elst` is applied here
 //! (the encoder priming is cut, the presented length kept). MP3 encoder delay and padding
@@ -15,6 +15,7 @@ use cutroom_ffi::MediaKind;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
+use symphonia::core::codecs::audio::well_known::CODEC_ID_VORBIS;
 use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
@@ -423,6 +424,14 @@ pub fn decode_symphonia(path: &Path, mono: bool) -> Result<std::result::Result<D
     let Some(params) = track.codec_params.as_ref().and_then(|p| p.audio()) else {
         return Ok(Err("symphonia finds no audio codec parameters".into()));
     };
+    // symphonia 0.6 undoes Vorbis channel coupling first step first (Vorbis I 4.3.5: last
+    // first): a stream of more than two channels, coupled in several steps, comes out with its
+    // channels mixed up.
+    if params.codec == CODEC_ID_VORBIS && params.channels.as_ref().is_some_and(|c| c.count() > 2) {
+        return Ok(Err(
+            "symphonia's Vorbis decoder mixes up more than two channels".into(),
+        ));
+    }
     let mut decoder = match symphonia::default::get_codecs()
         .make_audio_decoder(params, &AudioDecoderOptions::default())
     {
