@@ -538,6 +538,54 @@ fn duck_reports_and_ducks_phrases_not_words_and_ignores_a_lone_click() {
     );
 }
 
+/// A voice that speaks from the first frame (as rendered talking heads do) has the music already
+/// down at the start: the look-ahead reaches before the sound begins, so the dip is as far down
+/// at sample 0 as it would be there had the sound started earlier. (The music started at full
+/// level and took the attack to come down, over the first word.)
+#[test]
+fn duck_under_a_voice_speaking_from_the_first_frame_starts_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let voice = d.join("voice.wav");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc='0.3*(random(0)*2-1)*lt(t,2)+0.001*(random(1)*2-1)':s=48000:d=4",
+        "-c:a",
+        "pcm_f32le",
+        s(&voice),
+    ]);
+    let clip = d.join("clip.mp4");
+    test_clip(&clip, "4", None);
+    let music = tone_8k(d, 4);
+    let (out, stems) = (d.join("out.mp4"), d.join("stems"));
+    let said = cutroom_ok(&[
+        "duck",
+        s(&clip),
+        "--voice",
+        s(&voice),
+        "--music",
+        s(&music),
+        "-o",
+        s(&out),
+        "--stems",
+        s(&stems),
+    ]);
+    assert!(said.contains("1 speech segment(s): 0.00-2.0"), "{said}");
+    let (_, g) = read_wav(&stems.join("gain.wav"));
+    let first = db(f64::from(g[0]));
+    assert!(
+        (first + 12.0).abs() < 0.01,
+        "gain at sample 0: {first:.2} dB"
+    );
+    // What a viewer hears: the music's tone over the first 40 ms, against it restored.
+    let pcm = decode_pcm(&out, 48000, 2);
+    let open = db(tone_level(&pcm, 2, 8000.0, 3.0, 3.9));
+    let start = db(tone_level(&pcm, 2, 8000.0, 0.0, 0.04)) - open;
+    assert!(start <= -11.0, "music over the first 40 ms: {start:.2} dB");
+}
+
 #[test]
 fn duck_over_a_silent_voice_says_no_speech_was_heard() {
     let dir = tempfile::tempdir().unwrap();

@@ -296,7 +296,8 @@ pub fn envelope(
     let (look, hold) = (frames(shape.lookahead_ms), frames(shape.hold_ms));
     // Target: ducked from `look` before each phrase to `hold` after it.
     let mut ducked = vec![false; len];
-    for (start, end) in activity.phrases(rate, shape) {
+    let phrases = activity.phrases(rate, shape);
+    for &(start, end) in &phrases {
         let from = start.saturating_sub(look).min(len);
         let to = (end + hold).min(len);
         ducked[from..to].iter_mut().for_each(|d| *d = true);
@@ -304,7 +305,12 @@ pub fn envelope(
     let depth = shape.depth_db.min(0.0);
     let down = -depth / frames(shape.attack_ms).max(1) as f64;
     let up = -depth / frames(shape.release_ms).max(1) as f64;
-    let mut g = 0.0f64;
+    // A dip whose look-ahead reaches before the sound starts is as far down at frame 0 as it
+    // would be there had the sound started earlier.
+    let before = phrases
+        .first()
+        .map_or(0, |&(start, _)| look.saturating_sub(start));
+    let mut g = (-down * before as f64).max(depth);
     ducked.into_iter().map(move |d| {
         g = if d {
             (g - down).max(depth)
