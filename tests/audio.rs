@@ -1049,6 +1049,67 @@ fn audio_symphonia_refuses_is_read_by_ffmpeg() {
     assert!((durations(&out).1 - 4.0).abs() < 0.001);
 }
 
+/// `--true-peak` without `--loudness` holds the ceiling in `swap` and `concat` as it does in
+/// `duck`, and keeps the level where nothing peaks over it: a bed whose 5 kHz bursts reach
+/// 1.5 (+3.5 dBFS) comes out under -1 dBTP (the option was ignored: +8.6 dBTP, clipped in
+/// players), its quiet tone between them as loud as it went in.
+#[test]
+fn a_true_peak_ceiling_given_alone_is_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let hot = d.join("hot.wav");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc='0.1*sin(2*PI*440*t)+1.5*sgn(sin(2*PI*5000*t))*between(mod(t,1),0.5,0.55)'\
+         :s=48000:c=stereo:d=6",
+        "-c:a",
+        "pcm_f32le",
+        s(&hot),
+    ]);
+    let clip = fixture("marker_portrait_30.mp4");
+    // The hot sound under the clip, its level kept: the shot concat joins.
+    let shot = d.join("shot.mp4");
+    cutroom_ok(&["swap", "-q", s(&clip), "--audio", s(&hot), "-o", s(&shot)]);
+    let (swapped, joined) = (d.join("swapped.mp4"), d.join("joined.mp4"));
+    cutroom_ok(&[
+        "swap",
+        "-q",
+        s(&clip),
+        "--audio",
+        s(&hot),
+        "--true-peak",
+        "-1",
+        "-o",
+        s(&swapped),
+    ]);
+    cutroom_ok(&[
+        "concat",
+        "-q",
+        s(&shot),
+        s(&shot),
+        "--true-peak",
+        "-1",
+        "-o",
+        s(&joined),
+    ]);
+    let tone = |pcm: &[f32]| db(tone_level(pcm, 2, 440.0, 0.1, 0.4));
+    let before = tone(&decode_pcm(&shot, 48000, 2));
+    for out in [&swapped, &joined] {
+        let theirs = ebur128(out);
+        assert!(
+            theirs.true_peak <= -1.0 + 0.05,
+            "{out:?} peaks at {theirs:?}"
+        );
+        let after = tone(&decode_pcm(out, 48000, 2));
+        assert!(
+            (after - before).abs() <= 0.2,
+            "{out:?}: the tone under the peaks went from {before:.2} to {after:.2} dB"
+        );
+    }
+}
+
 /// The true peak printed is the encoded file's: AAC raises peaks (bursts of a 5 kHz square by
 /// about 5 dB, far outside the old 2 dB "codec check" window), so the encoded track is always
 /// measured, and brought under the ceiling when it is over (an independent meter agrees).

@@ -108,21 +108,32 @@ pub struct LoudnessArgs {
     /// the level is left as it is.
     #[arg(long, allow_hyphen_values = true, value_name = "LUFS")]
     pub loudness: Option<f64>,
-    /// True-peak ceiling in dBTP for the limiter of --loudness. `duck` holds its mix (two
-    /// summed tracks can clip) under it even without --loudness, with no other gain.
-    #[arg(long, default_value_t = -1.0, allow_hyphen_values = true, value_name = "DB")]
-    pub true_peak: f64,
+    /// True-peak ceiling in dBTP (-1 when not given) for the limiter of --loudness. Given
+    /// without --loudness, the level is kept and only the peaks are held under it; `duck` holds
+    /// its mix (two summed tracks can clip) under it even when it is not given.
+    #[arg(long, allow_hyphen_values = true, value_name = "DB")]
+    pub true_peak: Option<f64>,
 }
 
+/// The true-peak ceiling when `--true-peak` is not given, dBTP.
+const DEFAULT_TRUE_PEAK: f64 = -1.0;
+
 impl LoudnessArgs {
-    /// What to do with the level; `otherwise` applies when `--loudness` is not given.
+    /// The true-peak ceiling, dBTP.
+    pub fn ceiling(&self) -> f64 {
+        self.true_peak.unwrap_or(DEFAULT_TRUE_PEAK)
+    }
+
+    /// What to do with the level: `--loudness`, else a `--true-peak` given alone (the peaks
+    /// held, the level kept), else `otherwise`.
     pub fn level(&self, otherwise: Level) -> Result<Level> {
-        check_true_peak(self.true_peak, "--true-peak").map_err(Error::Usage)?;
-        match self.loudness {
-            None => Ok(otherwise),
-            Some(l) => LoudnessTarget::new(l, self.true_peak, ["--loudness", "--true-peak"])
+        let ceiling = check_true_peak(self.ceiling(), "--true-peak").map_err(Error::Usage)?;
+        match (self.loudness, self.true_peak) {
+            (Some(l), _) => LoudnessTarget::new(l, ceiling, ["--loudness", "--true-peak"])
                 .map(Level::Normalize)
                 .map_err(Error::Usage),
+            (None, Some(_)) => Ok(Level::Limit(ceiling)),
+            (None, None) => Ok(otherwise),
         }
     }
 }

@@ -83,7 +83,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         hold_ms: args.hold,
     };
     shape.check("--").map_err(Error::Usage)?;
-    let level = args.loudness.level(Level::Limit(args.loudness.true_peak))?;
+    let level = args.loudness.level(Level::Limit(args.loudness.ceiling()))?;
     let sources = [Some(&args.video), Some(&args.music), args.voice.as_ref()];
     let ducked = Step::new(
         "c2pa.filtered",
