@@ -37,9 +37,10 @@ pub enum Error {
         /// What is wrong there.
         reason: String,
     },
-    /// Several inputs are bad; all of them are listed so the user can fix them in one go.
-    #[error("{} inputs are unusable:\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
-    Many(Vec<Error>),
+    /// Several things failed (what they are says the header); all of them are listed so the
+    /// user can fix them in one go.
+    #[error("{}:\n{}", .0.header(.1.len()), .1.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    Many(Several, Vec<Error>),
     /// The command line is wrong (conflicting options, a bad value): exit code 2. A value read
     /// from a file (a spec, a presets file) is that file's [`Error::BadInput`] instead.
     #[error("{0}")]
@@ -85,6 +86,28 @@ pub enum Error {
         /// The error itself.
         source: Box<Error>,
     },
+}
+
+/// What the errors of an [`Error::Many`] are about, which its header says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Several {
+    /// Inputs the command cannot use (files, shots, a spec's values).
+    Inputs,
+    /// Outputs that could not be made (an encoder's or a writer's failure).
+    Outputs,
+    /// Requests a remote service refused or did not answer.
+    Requests,
+}
+
+impl Several {
+    /// The header of `n` such errors: `3 inputs are unusable`.
+    fn header(self, n: usize) -> String {
+        match self {
+            Self::Inputs => format!("{n} inputs are unusable"),
+            Self::Outputs => format!("{n} outputs failed"),
+            Self::Requests => format!("{n} requests failed"),
+        }
+    }
 }
 
 impl Error {
@@ -144,7 +167,9 @@ impl Error {
     pub fn read_from(self, path: &Path) -> Self {
         match self {
             Self::Usage(reason) => Self::bad_input(path, reason),
-            Self::Many(all) => Self::Many(all.into_iter().map(|e| e.read_from(path)).collect()),
+            Self::Many(of, all) => {
+                Self::Many(of, all.into_iter().map(|e| e.read_from(path)).collect())
+            }
             Self::Context { what, source } => Self::Context {
                 what,
                 source: Box::new(source.read_from(path)),
@@ -157,12 +182,13 @@ impl Error {
         }
     }
 
-    /// `Ok` when `errors` is empty, else the one error, or all of them as [`Error::Many`].
-    pub fn all(mut errors: Vec<Error>) -> Result<()> {
+    /// `Ok` when `errors` (about `of`) is empty, else the one error, or all of them as
+    /// [`Error::Many`].
+    pub fn all(of: Several, mut errors: Vec<Error>) -> Result<()> {
         match errors.len() {
             0 => Ok(()),
             1 => Err(errors.remove(0)),
-            _ => Err(Self::Many(errors)),
+            _ => Err(Self::Many(of, errors)),
         }
     }
 
@@ -177,7 +203,7 @@ impl Error {
             Self::Unavailable(_) => exit::UNAVAILABLE,
             Self::Internal(_) => exit::INTERNAL,
             Self::Context { source, .. } | Self::Shot { source, .. } => source.exit_code(),
-            Self::Many(all) => {
+            Self::Many(_, all) => {
                 let mut codes = all.iter().map(Self::exit_code);
                 let first = codes.next().unwrap_or(exit::ERROR);
                 if codes.all(|c| c == first) {
@@ -259,11 +285,17 @@ mod tests {
         let busy = || Error::Unavailable("port in use".into());
         let usage = || Error::Usage("--fps 0".into());
         assert_eq!(
-            Error::Many(vec![busy(), busy().context("shot 2")]).exit_code(),
+            Error::Many(Several::Inputs, vec![busy(), busy().context("shot 2")]).exit_code(),
             exit::UNAVAILABLE
         );
-        assert_eq!(Error::Many(vec![usage(), usage()]).exit_code(), exit::USAGE);
-        assert_eq!(Error::Many(vec![usage(), busy()]).exit_code(), exit::ERROR);
+        assert_eq!(
+            Error::Many(Several::Inputs, vec![usage(), usage()]).exit_code(),
+            exit::USAGE
+        );
+        assert_eq!(
+            Error::Many(Several::Inputs, vec![usage(), busy()]).exit_code(),
+            exit::ERROR
+        );
     }
 
     #[test]
@@ -274,8 +306,11 @@ mod tests {
             .read_from(spec);
         assert_eq!(e.exit_code(), exit::ERROR);
         assert_eq!(e.to_string(), "shot 2: cut.toml: URL \"x\": relative URL");
-        let many = Error::Many(vec![Error::Usage("a".into()), Error::Internal("b".into())]);
-        let Error::Many(all) = many.read_from(spec) else {
+        let many = Error::Many(
+            Several::Inputs,
+            vec![Error::Usage("a".into()), Error::Internal("b".into())],
+        );
+        let Error::Many(_, all) = many.read_from(spec) else {
             panic!("still several")
         };
         assert!(matches!(&all[0], Error::BadInput { path, .. } if path == spec));

@@ -62,7 +62,9 @@ pub fn located(path: &Path, line: usize, column: usize, field: &str, message: &s
 /// spec's and are left as they are; each of several is named.
 pub fn in_spec(path: &Path, e: Error) -> Error {
     match e {
-        Error::Many(all) => Error::Many(all.into_iter().map(|e| in_spec(path, e)).collect()),
+        Error::Many(of, all) => {
+            Error::Many(of, all.into_iter().map(|e| in_spec(path, e)).collect())
+        }
         Error::Shot { number, source }
             if !matches!(source.exit_code(), exit::UNAVAILABLE | exit::INTERNAL) =>
         {

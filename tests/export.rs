@@ -822,6 +822,48 @@ fn bad_input_is_named_and_leaves_no_output() {
 }
 
 #[test]
+fn several_outputs_that_fail_are_headed_as_outputs_and_leave_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let master = d.join("master.mp4");
+    testsrc_with_sound(&master, 4, CLICKS, &[]);
+    let presets = d.join("presets.toml");
+    std::fs::write(
+        &presets,
+        "[wide]\nbase = \"x\"\nwidth = 320\nheight = 180\n\
+         [tall]\nbase = \"x\"\nwidth = 180\nheight = 320\n",
+    )
+    .unwrap();
+    let out = d.join("out");
+    // Every output is larger than 50 kB: writing each fails, as on a full disk.
+    let run = cutroom_with_file_limit(
+        50,
+        &[
+            "export",
+            s(&master),
+            "--presets",
+            s(&presets),
+            "-p",
+            "wide",
+            "-p",
+            "tall",
+            "-o",
+            s(&out),
+        ],
+    );
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(err.contains("error: 2 outputs failed:\n"), "{err}");
+    assert!(!err.contains("input"), "{err}");
+    for preset in ["wide", "tall"] {
+        let target = out.join(format!("master.{preset}.mp4"));
+        assert!(err.contains(&format!("  {}: ", target.display())), "{err}");
+    }
+    assert!(err.contains("File too large"), "{err}");
+    assert!(!out.exists(), "no partial output, no directory made for it");
+}
+
+#[test]
 fn safe_zone_sheet_shows_each_vertical_output_with_its_ui_zones() {
     let dir = tempfile::tempdir().unwrap();
     let master = dir.path().join("box.mp4");

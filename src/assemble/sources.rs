@@ -4,7 +4,7 @@
 //! so a re-run never creates (and bills) a second job for a shot.
 
 use super::spec::{Cut, RenderBlock, Source};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Several};
 use crate::fetch::{
     fetch_url, fetch_video, render, Billed, Cache, Client, Fetched, RenderOptions, Retried, Variant,
 };
@@ -224,7 +224,7 @@ pub async fn resolve(
             Err(e) => errors.push(e.of_shot(i)),
         }
     }
-    Error::all(errors).map_err(|e| specfile::in_spec(spec, e))?;
+    Error::all(Several::Inputs, errors).map_err(|e| specfile::in_spec(spec, e))?;
     Ok(inputs.into_iter().map(|i| i.expect("every shot")).collect())
 }
 

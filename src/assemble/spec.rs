@@ -9,7 +9,7 @@ use crate::audio::fit::Fit;
 use crate::audio::loudness::LoudnessTarget;
 use crate::audio::sidechain::{check_threshold, DuckShape};
 use crate::captions::style::{Logo, Overlays, Style, TextOverlay};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Several};
 use crate::export::cover::Cover;
 use crate::export::preset::{Preset, PresetBook};
 use crate::export::reframe::{Fit as FrameFit, Focus, FocusChoice, Reframe};
@@ -554,6 +554,7 @@ impl Cut {
             }
         }
         Error::all(
+            Several::Inputs,
             errors
                 .into_iter()
                 .map(|e| Error::bad_input(path, e))
@@ -637,7 +638,7 @@ impl Cut {
         if errors.is_empty() {
             self.output_presets(path)?;
         }
-        Error::all(errors)
+        Error::all(Several::Inputs, errors)
     }
 }
 

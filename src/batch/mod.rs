@@ -6,7 +6,7 @@ pub mod emit;
 pub mod state;
 
 use crate::assemble::spec::Cut;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Several};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -127,7 +127,7 @@ pub fn check_vars(
             ),
         )
     });
-    Error::all(errors.collect())
+    Error::all(Several::Inputs, errors.collect())
 }
 
 /// RFC 4180 records: comma-separated fields, `"` quoting with `""` for a quote, CRLF or LF;

@@ -2,7 +2,7 @@
 
 use super::api::{ApiArgs, WaitArgs};
 use super::{print_json, Global};
-use cutroom::error::exit;
+use cutroom::error::{exit, Several};
 use cutroom::fetch::{Deleted, Video};
 use cutroom::{Error, Result};
 use serde::Serialize;
@@ -83,7 +83,7 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
                     }
                 }
                 print_videos(videos, json)?;
-                Error::all(failed).map(|()| exit::OK)
+                Error::all(Several::Requests, failed).map(|()| exit::OK)
             }
             Action::Remix { id, prompt } => {
                 print_videos(vec![client.remix(&id, &prompt).await?], json)
@@ -109,7 +109,7 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
                         println!("{} deleted", d.id);
                     }
                 }
-                Error::all(failed).map(|()| exit::OK)
+                Error::all(Several::Requests, failed).map(|()| exit::OK)
             }
         }
     })?

@@ -4,7 +4,7 @@
 use super::source::Source;
 use super::Options;
 use crate::captions::ShotTime;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Several};
 use crate::time::{Samples, Spans, Ticks, TimeBase};
 use crate::timeline::spec::{MAX_SPEED, MIN_SPEED};
 use crate::timeline::{EditSpec, Footage, TimeSpec, Transition};
@@ -318,7 +318,7 @@ pub fn plan(spec: &EditSpec, contents: Vec<Result<Content>>, opts: &Options) -> 
             Err(e) => errors.push(e.of_shot(i)),
         }
     }
-    Error::all(errors)?;
+    Error::all(Several::Inputs, errors)?;
     let mut reasons = normalise_reasons(&shots, opts);
     let mut warnings: Vec<String> = Vec::new();
     for w in shots

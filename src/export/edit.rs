@@ -50,7 +50,9 @@ impl Edit {
                     _ => source.context("--end-card"),
                 }
             }
-            Error::Many(all) => Error::Many(all.into_iter().map(|e| self.name_shots(e)).collect()),
+            Error::Many(of, all) => {
+                Error::Many(of, all.into_iter().map(|e| self.name_shots(e)).collect())
+            }
             e => e,
         }
     }

@@ -25,7 +25,7 @@ use crate::audio::soundtrack::{Mastered, SoundFrom};
 use crate::captions::layout::Canvas;
 use crate::captions::style::Overlays;
 use crate::captions::{sidecar, Captions};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Several};
 use crate::media;
 use crate::output::{ensure_not_input, AtomicOutput, Batch};
 use crate::pcm::Pcm;
@@ -441,7 +441,7 @@ fn run(
             Err(e) => errors.push(e),
         }
     }
-    Error::all(errors)?;
+    Error::all(Several::Outputs, errors)?;
     let mut outputs = Vec::new();
     let mut panels = Vec::new();
     let mut files = Vec::new();

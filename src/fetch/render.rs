@@ -9,7 +9,7 @@ use super::model::{Phase, Variant, Video};
 use super::poll::{show, PollOptions};
 use super::provider::{fal_app, Provider};
 use super::shots::{self, Billed, Job, Retried, Shot, StateFile};
-use crate::error::{with_hint, Error, Result};
+use crate::error::{with_hint, Error, Result, Several};
 use crate::http::backoff::Backoff;
 use crate::progress::Progress;
 use futures_util::StreamExt;
@@ -179,7 +179,7 @@ pub async fn render(
             )),
         }
     }
-    Error::all(bad)?;
+    Error::all(Several::Inputs, bad)?;
     for (name, _) in &opts.resolve {
         if !shots.iter().any(|s| &s.name == name) {
             return Err(Error::Usage(format!(

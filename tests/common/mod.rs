@@ -71,6 +71,22 @@ pub fn cutroom(args: &[&str]) -> Output {
         .expect("run cutroom")
 }
 
+/// Run the cutroom binary with `args` where no file may grow past `kb` kB: a write past it
+/// fails with `File too large` (the file size limit of `ulimit -f`, its signal ignored), as on
+/// a full disk.
+pub fn cutroom_with_file_limit(kb: u32, args: &[&str]) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; ulimit -f {}; exec \"$0\" \"$@\"",
+            kb * 2
+        ))
+        .arg(env!("CARGO_BIN_EXE_cutroom"))
+        .args(args)
+        .output()
+        .expect("run cutroom under sh")
+}
+
 /// Stdout of a successful run, parsed as JSON; panics with stderr otherwise.
 pub fn cutroom_json(args: &[&str]) -> serde_json::Value {
     let out = cutroom(args);
