@@ -1052,7 +1052,7 @@ fn audio_symphonia_refuses_is_read_by_ffmpeg() {
 /// `--true-peak` without `--loudness` holds the ceiling in `swap` and `concat` as it does in
 /// `duck`, and keeps the level where nothing peaks over it: a bed whose 5 kHz bursts reach
 /// 1.5 (+3.5 dBFS) comes out under -1 dBTP (the option was ignored: +8.6 dBTP, clipped in
-/// players), its quiet tone between them as loud as it went in.
+/// players, and swap now says so), its quiet tone between them as loud as it went in.
 #[test]
 fn a_true_peak_ceiling_given_alone_is_held() {
     let dir = tempfile::tempdir().unwrap();
@@ -1069,9 +1069,25 @@ fn a_true_peak_ceiling_given_alone_is_held() {
         s(&hot),
     ]);
     let clip = fixture("marker_portrait_30.mp4");
-    // The hot sound under the clip, its level kept: the shot concat joins.
+    // The hot sound under the clip, its level kept (the shot concat joins): it clips, and swap
+    // says so.
     let shot = d.join("shot.mp4");
-    cutroom_ok(&["swap", "-q", s(&clip), "--audio", s(&hot), "-o", s(&shot)]);
+    let kept = cutroom_json(&[
+        "swap",
+        s(&clip),
+        "--audio",
+        s(&hot),
+        "-o",
+        s(&shot),
+        "--json",
+    ]);
+    let warned = kept["warnings"].as_array().unwrap();
+    assert!(
+        warned
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("over full scale")),
+        "{kept}"
+    );
     let (swapped, joined) = (d.join("swapped.mp4"), d.join("joined.mp4"));
     cutroom_ok(&[
         "swap",

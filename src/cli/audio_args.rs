@@ -139,15 +139,27 @@ impl LoudnessArgs {
 }
 
 /// The warning for a `--loudness` target the soundtrack `written` did not get
-/// ([`LoudnessTarget::shortfall`]).
+/// ([`LoudnessTarget::shortfall`]), or for a level kept as it was that peaks over full scale.
 pub fn level_warning(level: Level, written: &SoundtrackReport) -> Option<String> {
-    let Level::Normalize(target) = level else {
-        return None;
-    };
-    let secs = written.frames as f64 / f64::from(written.rate.max(1));
-    target
-        .shortfall(&written.loudness, secs)
-        .map(|why| format!("--loudness {}: {why}", target.integrated_lufs))
+    match level {
+        Level::Normalize(target) => {
+            let secs = written.frames as f64 / f64::from(written.rate.max(1));
+            target
+                .shortfall(&written.loudness, secs)
+                .map(|why| format!("--loudness {}: {why}", target.integrated_lufs))
+        }
+        Level::Keep => written
+            .loudness
+            .true_peak_dbtp
+            .filter(|&tp| tp > 0.0)
+            .map(|tp| {
+                format!(
+                    "the sound peaks at {tp:+.1} dBTP, over full scale: players clip it \
+                     (--true-peak -1 holds it under -1 dBTP, --loudness -14 also levels it)"
+                )
+            }),
+        Level::Limit(_) => None,
+    }
 }
 
 /// One line about a written file: its length and loudness.
