@@ -449,6 +449,51 @@ fn fetch_and_videos_show_speak_replicate() {
     assert_eq!(row(&table, id)[1..3], ["succeeded", "100"], "{table}");
 }
 
+/// `videos list` walks Replicate's pages (its `next` cursor URL) and gives every prediction
+/// once, newest first, or oldest first with `--order asc` (Replicate itself lists only newest
+/// first).
+#[test]
+fn videos_list_walks_replicates_pages_in_either_order() {
+    let flags = ["--render-time", "200ms", "--poll-after", "50ms"];
+    let emu = Emulator::start(
+        &[&flags[..], &["--flavor", "replicate", "--page-size", "2"]].concat(),
+        &[],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let list = format!("model = \"owner/video\"\n{}", shots(3, "256x144", 2));
+    let list = write_shots(dir.path(), &list);
+    let out = dir.path().join("out");
+    render_as(&emu, "replicate", &list, &out);
+    let made: Vec<Value> = emu.stats()["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].clone())
+        .collect();
+    assert_eq!(made.len(), 3);
+    let listed = |order: &str| {
+        let args = [
+            "videos",
+            "list",
+            "--provider",
+            "replicate",
+            "--order",
+            order,
+            "--json",
+        ];
+        let v = emu.cutroom_json(&args);
+        v["videos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["id"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(listed("asc"), made);
+    let newest_first: Vec<Value> = made.iter().rev().cloned().collect();
+    assert_eq!(listed("desc"), newest_first);
+}
+
 #[test]
 fn expired_links_unknown_ids_and_bad_media_are_clear_errors() {
     let emu = Emulator::start(

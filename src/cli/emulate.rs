@@ -80,7 +80,7 @@ pub struct Args {
     /// Accept any model, even size (16-4096) and length (1-60 s): tests use tiny clips.
     #[arg(long)]
     allow_any: bool,
-    /// Page size of GET /videos without `limit`.
+    /// Page size of GET /videos without `limit`, and of Replicate's GET /predictions.
     #[arg(long, value_name = "N", default_value_t = 20)]
     page_size: u32,
     /// The API dialect, each with its routes, status words and error envelope: openai (base

@@ -6,12 +6,13 @@ use super::ranges::serve_bytes;
 use super::state::{Emulator, Job};
 use crate::fetch::{format_rfc3339, parse_size, Phase, Provider, Video};
 use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The API routes of `flavor` (not OpenAI's) and the path of its root under the server.
@@ -432,18 +433,27 @@ async fn replicate_get(
     }
 }
 
-async fn replicate_list(State(emu): State<Arc<Emulator>>, headers: HeaderMap) -> Response {
+/// `GET /v1/predictions[?cursor=N]`: newest first, `--page-size` a page, `next` the URL of the
+/// following page (Replicate's cursor, here the offset).
+async fn replicate_list(
+    State(emu): State<Arc<Emulator>>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
     let root = origin(&emu, &headers);
-    let jobs: Vec<Value> = emu
-        .jobs
-        .lock()
-        .expect("not poisoned")
+    let from: usize = q.get("cursor").and_then(|c| c.parse().ok()).unwrap_or(0);
+    let size = emu.opts.page_size as usize;
+    let jobs = emu.jobs.lock().expect("not poisoned");
+    let listed: Vec<&Job> = jobs.iter().rev().filter(|j| emu.listed(j)).collect();
+    let page: Vec<Value> = listed
         .iter()
-        .rev()
-        .filter(|j| emu.listed(j))
+        .skip(from)
+        .take(size)
         .map(|j| prediction(&emu, j, &root))
         .collect();
-    Json(json!({"previous": null, "next": null, "results": jobs})).into_response()
+    let next = (from + size < listed.len())
+        .then(|| format!("{root}/v1/predictions?cursor={}", from + size));
+    Json(json!({"previous": null, "next": next, "results": page})).into_response()
 }
 
 /// `POST /v1/predictions/{id}/cancel`: a prediction still starting or processing ends

@@ -64,7 +64,8 @@ pub struct Options {
     pub noise: u8,
     /// What create accepts.
     pub limits: Limits,
-    /// Page size of `GET /videos` when the request gives no `limit`.
+    /// Page size of `GET /videos` when the request gives no `limit`, and of Replicate's
+    /// `GET /predictions`.
     pub page_size: u32,
     /// Refuse a create whose prompt contains this word, as the provider's moderation does.
     pub moderate: Option<String>,

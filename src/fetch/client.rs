@@ -604,7 +604,8 @@ impl Client {
         Ok(self.call(Method::GET, &url, &Body::Empty).await?.0)
     }
 
-    /// Every video, following `after`/`has_more` across pages of `page_size`.
+    /// Every video in `order` (`asc`: oldest first), following `after`/`has_more` across pages
+    /// of `page_size`. Replicate lists only newest first: its list is turned around for `asc`.
     pub async fn list_all(&self, order: &str, page_size: u32) -> Result<Vec<Video>> {
         let mut all = Vec::new();
         let mut after: Option<String> = None;
@@ -613,6 +614,9 @@ impl Client {
             all.extend(page.data);
             let next = page.last_id.filter(|_| page.has_more);
             if next.is_none() || next == after {
+                if self.cfg.provider == Provider::Replicate && order == "asc" {
+                    all.reverse();
+                }
                 return Ok(all);
             }
             after = next;
