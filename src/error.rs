@@ -111,11 +111,11 @@ impl Several {
 }
 
 impl Error {
-    /// An [`Error::Io`] for `path`.
+    /// An [`Error::Io`] for `path` (see [`os_error`]).
     pub fn io(path: &Path, source: std::io::Error) -> Self {
         Self::Io {
             path: path.to_path_buf(),
-            source,
+            source: os_error(source),
         }
     }
 
@@ -131,8 +131,9 @@ impl Error {
     /// temporary directory.
     pub fn work_dir(source: std::io::Error) -> Self {
         Self::Unavailable(format!(
-            "cannot make a work directory in {}: {source}",
-            std::env::temp_dir().display()
+            "cannot make a work directory in {}: {}",
+            std::env::temp_dir().display(),
+            os_error(source)
         ))
     }
 
@@ -217,6 +218,20 @@ impl Error {
     }
 }
 
+/// `e` as the OS said it, without the temp file's name `tempfile` adds to its errors
+/// (`... at path "/out/.tmpAb12"`): an error names the file the user gave, never our own.
+pub fn os_error(e: std::io::Error) -> std::io::Error {
+    // tempfile's wrapper is private and gives no way back to the OS error but its text.
+    let said = match e.get_ref() {
+        Some(wrapped) => wrapped.to_string(),
+        None => return e,
+    };
+    match said.split_once(" at path \"") {
+        Some((os, _)) => std::io::Error::new(e.kind(), os.to_string()),
+        None => e,
+    }
+}
+
 /// `message` followed by what to do about it: the one way a hint joins an error, after `; `,
 /// the message's own closing full stop (often a remote API's sentence) dropped first.
 pub fn with_hint(message: &str, hint: &str) -> String {
@@ -269,6 +284,28 @@ mod tests {
         assert_eq!(e.exit_code(), exit::ERROR);
         let busy = Error::Unavailable("port in use".into()).context("shot 1");
         assert_eq!(busy.exit_code(), exit::UNAVAILABLE);
+    }
+
+    #[test]
+    fn an_os_error_from_tempfile_names_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("gone");
+        let e = tempfile::Builder::new().tempfile_in(&missing).unwrap_err();
+        assert!(
+            e.to_string().contains(".tmp"),
+            "tempfile names its file: {e}"
+        );
+        let target = missing.join("cut.mp4");
+        let said = Error::io(&target, e).to_string();
+        assert_eq!(
+            said,
+            format!(
+                "{}: No such file or directory (os error 2)",
+                target.display()
+            )
+        );
+        let e = tempfile::Builder::new().tempdir_in(&missing).unwrap_err();
+        assert!(!Error::work_dir(e).to_string().contains(".tmp"));
     }
 
     #[test]

@@ -13,13 +13,21 @@ pub struct Lock {
     _file: File,
 }
 
+/// Open (or make) the lock file `path`; an error names its directory, the one the user gave
+/// (the lock file is ours).
 fn open_lock(path: &Path) -> Result<File> {
     std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(path)
-        .map_err(|e| Error::io(path, e))
+        .map_err(|e| {
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            Error::bad_input(dir, format!("cannot write in this directory: {e}"))
+        })
 }
 
 impl Lock {
@@ -88,5 +96,26 @@ impl Drop for RunLock {
     fn drop(&mut self) {
         // Removed while still held: a run waiting on this file finds it gone and takes a new one.
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_file_that_cannot_be_made_is_said_of_its_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("gone");
+        let Err(e) = RunLock::take(&gone.join(".assemble.lock"), || {}) else {
+            panic!("no lock in a missing directory")
+        };
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: cannot write in this directory: No such file or directory (os error 2)",
+                gone.display()
+            )
+        );
     }
 }

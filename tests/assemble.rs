@@ -628,6 +628,32 @@ fn an_unreadable_music_bed_stops_the_run_at_once_and_writes_nothing() {
 }
 
 #[test]
+fn a_joined_cut_that_cannot_be_written_is_said_of_the_output_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("shot.mp4");
+    testsrc_with_sound(&clip, 4, CLICKS, &[]);
+    let spec = dir.path().join("cut.toml");
+    let shot = format!("[[shot]]\nsrc = \"{}\"\n", clip.display());
+    std::fs::write(&spec, format!("outputs = [\"x\"]\n{shot}{shot}")).unwrap();
+    let out = dir.path().join("out");
+    // The joined master (a copy of both shots' packets, larger than 50 kB) cannot be written,
+    // as on a full disk: the error names the directory given, not the run's working files.
+    let run = cutroom_with_file_limit(50, &["-q", "assemble", s(&spec), "-o", s(&out)]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "error: {}: writing the joined cut: ",
+            out.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("File too large"), "{err}");
+    assert!(!err.contains(".assemble-"), "{err}");
+    assert!(!out.exists(), "nothing left");
+}
+
+#[test]
 fn schema_validates_the_demo_spec_and_rejects_unknown_keys() {
     let schema = cutroom_json(&["schema"]);
     let dir = tempfile::tempdir().unwrap();

@@ -1626,6 +1626,33 @@ fn recording_server(reply: String) -> (String, Arc<Mutex<Vec<String>>>) {
     (format!("http://{addr}"), heads)
 }
 
+/// A download that cannot be written (a full disk) names the file asked for, never the temp
+/// file it was written to, and leaves nothing.
+#[test]
+fn a_download_that_cannot_be_written_names_its_target() {
+    let body = "x".repeat(200_000);
+    let (base, _) = recording_server(format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("got");
+    std::fs::create_dir(&out).unwrap();
+    let url = format!("{base}/renders/clip.mp4");
+    let run = cutroom_with_file_limit(50, &["fetch", &url, "-o", s(&out)]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: File too large",
+            out.join("clip.mp4").display()
+        )),
+        "{err}"
+    );
+    assert!(!err.contains(&format!("{}/.", out.display())), "{err}");
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "nothing left");
+}
+
 /// A download redirected to a host that cannot be reached, or that refuses it, names the
 /// redirect's target after the URL asked for, both without user info or query; the key goes
 /// to the API's origin only, never to the redirect's host.

@@ -196,7 +196,8 @@ pub fn run(
     };
     let spans = prepared.plan.spans();
     let timeline = Timeline::of(&prepared.plan, &inputs);
-    let (shots_sound, picture) = concat::execute_for_export(prepared, &copts, &master, progress)?;
+    let (shots_sound, picture) = concat::execute_for_export(prepared, &copts, &master, progress)
+        .map_err(|e| on_out_dir(e, &master, out_dir))?;
     progress.finish(None);
     timings.concat_s = t.elapsed().as_secs_f64();
 
@@ -395,4 +396,18 @@ fn check_outputs(
         .collect();
     let planned: Vec<Planned> = files.iter().map(|f| Planned::in_new_dir(f)).collect();
     output::check_outputs(&planned, &read)
+}
+
+/// An error about the joined master, a file of the run's working directory, said of the
+/// output directory the user gave.
+fn on_out_dir(e: Error, master: &Path, out_dir: &Path) -> Error {
+    match e {
+        Error::BadInput { path, reason } if path == master => {
+            Error::bad_input(out_dir, format!("writing the joined cut: {reason}"))
+        }
+        Error::Io { path, source } if path == master => {
+            Error::bad_input(out_dir, format!("writing the joined cut: {source}"))
+        }
+        e => e,
+    }
 }

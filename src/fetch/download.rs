@@ -152,7 +152,7 @@ impl Client {
                 served_as = ctype.map(str::to_string);
                 let target = target_for(ctype)?;
                 let file = AtomicOutput::new(&target)?;
-                let writer = Writer::start(file.path())?;
+                let writer = Writer::start(&file)?;
                 out = Some((file, writer));
             }
             let writer = &mut out.as_mut().expect("set above").1;

@@ -1,6 +1,7 @@
 //! Writes and hashes a download while the network reads it.
 
 use crate::error::{Error, Result};
+use crate::output::AtomicOutput;
 use sha2::{Digest, Sha256};
 use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
@@ -19,14 +20,17 @@ pub(super) enum Chunk {
 pub(super) struct Writer {
     file: Stage<u64>,
     hash: Stage<String>,
+    /// The file the user asked for (errors name it, not the temp file written).
     path: PathBuf,
 }
 
 impl Writer {
-    pub(super) fn start(path: &Path) -> Result<Self> {
+    /// Write `out`'s temp file.
+    pub(super) fn start(out: &AtomicOutput) -> Result<Self> {
+        let path = out.target();
         let file = std::fs::OpenOptions::new()
             .write(true)
-            .open(path)
+            .open(out.path())
             .map_err(|e| Error::io(path, e))?;
         // Small chunks (TLS records) are gathered; chunks of 256 KiB or more (hyper reads up to
         // ~400 KiB at a time on a fast link) go straight to the file, uncopied.
