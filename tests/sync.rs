@@ -330,7 +330,8 @@ fn concat_two(a: &Path, b: &Path, out: &Path) -> PathBuf {
 /// late: the sound steps at the join and does not drift, and the report says which shot is
 /// late. sync read the step as a drift of +454 ms/min (the least-squares slope over both
 /// shots); the drift is now fitted within shots, and a step at a join the picture does not
-/// show (black to black, no shot list) is found as such.
+/// show (black to black, no shot list) is found as such. The overall offset, with the evidence
+/// split evenly, was their mean (+40 ms); it is now the late shot's.
 #[test]
 fn a_step_between_shots_is_no_drift() {
     let dir = tempfile::tempdir().unwrap();
@@ -364,6 +365,17 @@ fn a_step_between_shots_is_no_drift() {
         assert_eq!(f["verdict"], "fail", "{}", f["reason"]);
         let drift = f["drift_ms_per_min"].as_f64().expect("a drift figure");
         assert!(drift.abs() < 1.0, "drift {drift} ms/min: {f}");
+        // The evidence splits evenly between the shots: the overall offset is the late shot's
+        // (the one using more of the band), not the mean +40 ms that no part of the cut has;
+        // nor does a window across the join read one.
+        let offset = f["offset_ms"].as_f64().expect("an offset");
+        assert!((offset - 80.0).abs() <= 2.0, "overall {offset} ms: {f}");
+        for w in f["windows"].as_array().unwrap() {
+            let Some(o) = w["offset_ms"].as_f64() else {
+                continue;
+            };
+            assert!(o.abs() <= 2.0 || (o - 80.0).abs() <= 2.0, "window {w}");
+        }
     };
     // Shots from the list, or from the cut the picture shows: shot 2 is the late one.
     for f in [sync_one(&seen, Some(&list)), sync_one(&seen, None)] {

@@ -8,6 +8,7 @@
 //!    over sliding windows; it needs no discrete events, at a millisecond's resolution.
 
 use super::envelope::correlate;
+use super::standard::Standard;
 use super::visual::{Event, Kind, Visual};
 use crate::audio::onsets::Envelope;
 use crate::audio::onsets::Onset;
@@ -109,6 +110,9 @@ pub struct Evidence<'a> {
     pub frame: Ticks,
     /// Largest offset searched (ms).
     pub max_lag_ms: i64,
+    /// The standard judged against: of two offsets the evidence splits evenly between, the
+    /// one using more of its band is the span's.
+    pub standard: Standard,
 }
 
 impl Evidence<'_> {
@@ -214,7 +218,7 @@ impl Evidence<'_> {
             .iter()
             .filter(|p| p.event.time >= from && p.event.time < to)
             .collect();
-        let events = events_measure(&inside);
+        let events = events_measure(&inside, self.standard);
         let impulses: Vec<(f64, f32)> = self
             .visual
             .impulses
@@ -421,10 +425,11 @@ fn breaks_in(pts: &[Point]) -> Vec<(usize, f64)> {
         .collect()
 }
 
-/// The weighted median offset of paired events, with a confidence from how well supported the
-/// pairings are and how many separate sounds are clearly paired (none when fewer than
+/// The weighted median offset of paired events (of two a step apart that split the weight
+/// evenly, the one using more of `standard`'s band), with a confidence from how well supported
+/// the pairings are and how many separate sounds are clearly paired (none when fewer than
 /// [`MIN_AGREEING`]).
-fn events_measure(pairs: &[&Pair]) -> Option<Measure> {
+fn events_measure(pairs: &[&Pair], standard: Standard) -> Option<Measure> {
     if pairs.is_empty() {
         return None;
     }
@@ -453,15 +458,17 @@ fn events_measure(pairs: &[&Pair]) -> Option<Measure> {
         1.0 - 0.3f64.powi(sounds.len() as i32)
     };
     Some(Measure {
-        offset_ms: weighted_median(&by_offset),
+        offset_ms: weighted_median(&by_offset, |o| standard.usage(o)),
         confidence: supported / weight * count,
         method: Method::Events,
     })
 }
 
-/// The median of `(value, weight)` pairs sorted by value; the mean of the two middle values
-/// when the weight splits evenly between them.
-fn weighted_median(sorted: &[(f64, f64)]) -> f64 {
+/// The median of `(value, weight)` pairs sorted by value. When the weight splits evenly
+/// between two middle values, their mean if they are closer than [`STEP_MS`] (two readings of
+/// one offset), else the one `worse` rates higher: a cut half at 0 and half at +80 ms has no
+/// part at +40 ms.
+fn weighted_median(sorted: &[(f64, f64)], worse: impl Fn(f64) -> f64) -> f64 {
     let total: f64 = sorted.iter().map(|v| v.1).sum();
     let mut acc = 0.0;
     for (i, &(v, w)) in sorted.iter().enumerate() {
@@ -470,7 +477,12 @@ fn weighted_median(sorted: &[(f64, f64)]) -> f64 {
             return v;
         }
         if (acc - total / 2.0).abs() <= 1e-12 {
-            return sorted.get(i + 1).map_or(v, |n| (v + n.0) / 2.0);
+            return match sorted.get(i + 1) {
+                None => v,
+                Some(&(n, _)) if n - v < STEP_MS => (v + n) / 2.0,
+                Some(&(n, _)) if worse(n) > worse(v) => n,
+                Some(_) => v,
+            };
         }
     }
     sorted.last().map_or(0.0, |v| v.0)
@@ -567,6 +579,7 @@ mod tests {
             time_base: TimeBase::of_rate(cutroom_ffi::Rational::new(25, 1)).unwrap(),
             frame: Ticks(1),
             max_lag_ms: 500,
+            standard: Standard::R37,
         };
         let pairs = ev.pairs();
         assert_eq!(pairs.len(), 3);
@@ -603,6 +616,7 @@ mod tests {
             time_base: tb,
             frame: Ticks(512),
             max_lag_ms: 500,
+            standard: Standard::R37,
         };
         // 10 s from the second frame: 4 s windows every 2 s, the last one cut at the end.
         let (first, end) = (Ticks(512), Ticks(512 + 10 * 15360));
@@ -627,8 +641,17 @@ mod tests {
 
     #[test]
     fn weighted_median_and_shared_slope() {
-        assert_eq!(weighted_median(&[(1.0, 1.0), (2.0, 1.0), (9.0, 1.0)]), 2.0);
-        assert_eq!(weighted_median(&[(1.0, 1.0), (3.0, 1.0)]), 2.0);
+        let r37 = |o| Standard::R37.usage(o);
+        assert_eq!(
+            weighted_median(&[(1.0, 1.0), (2.0, 1.0), (9.0, 1.0)], r37),
+            2.0
+        );
+        assert_eq!(weighted_median(&[(1.0, 1.0), (3.0, 1.0)], r37), 2.0);
+        // Split evenly across a step: an offset one side has, the one using more of the band
+        // (R37: 40 ms early, 60 ms late), never the mean.
+        assert_eq!(weighted_median(&[(0.0, 2.0), (80.0, 2.0)], r37), 80.0);
+        assert_eq!(weighted_median(&[(-35.0, 1.0), (50.0, 1.0)], r37), -35.0);
+        assert_eq!(weighted_median(&[(-25.0, 1.0), (50.0, 1.0)], r37), 50.0);
         let pts: Vec<(f64, f64, f64)> = (0..10)
             .map(|i| (i as f64, 5.0 + 0.5 * i as f64, 1.0))
             .collect();

@@ -133,6 +133,7 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
         time_base: video.time_base,
         frame: video.frame,
         max_lag_ms: i64::from(opts.max_lag_ms),
+        standard: opts.standard,
     };
     let pairs = evidence.pairs();
     let whole = evidence.span(&pairs, first, end);
@@ -440,15 +441,18 @@ fn judge(
                 ))
             }),
     );
-    let usage = |o: f64| {
-        if o >= 0.0 {
-            o / standard.max_late_ms()
-        } else {
-            -o / standard.max_early_ms()
-        }
-    };
     // On a tie (to the reported 0.1 ms) the earliest wins: the whole file before any shot, a
-    // shot before a window.
+    // shot before a window; but when the shots' offsets differ, the shot before the whole file,
+    // whose offset is then one shot's (the one the evidence favours).
+    if shots_differ(shots).is_some_and(|(spread, _)| spread >= estimate::STEP_MS) {
+        let overall = checks.remove(0);
+        let after_shots = checks
+            .iter()
+            .take_while(|c| matches!(c.1, Some((Some(_), ..))))
+            .count();
+        checks.insert(after_shots, overall);
+    }
+    let usage = |o: f64| standard.usage(o);
     let (worst, span) = checks
         .iter()
         .copied()

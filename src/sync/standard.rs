@@ -66,6 +66,15 @@ impl Standard {
         o >= -self.max_early_ms() && o <= self.max_late_ms()
     }
 
+    /// How much of the band on its side `offset_ms` uses: 1 at the limit, over 1 past it.
+    pub fn usage(self, offset_ms: f64) -> f64 {
+        if offset_ms >= 0.0 {
+            offset_ms / self.max_late_ms()
+        } else {
+            -offset_ms / self.max_early_ms()
+        }
+    }
+
     /// The JSON description.
     pub fn describe(self) -> StandardReport {
         StandardReport {
