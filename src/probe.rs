@@ -98,8 +98,11 @@ pub struct StreamProbe {
     pub channel_layout: Option<String>,
     /// Audio: presented samples (duration x rate).
     pub samples: Option<u64>,
-    /// Audio: encoder delay trimmed by the edit list (or FFmpeg's skip), in samples.
+    /// Audio: the encoder delay (priming) the edit list (or FFmpeg's skip) trims, in samples.
     pub encoder_delay_samples: Option<i64>,
+    /// Audio: samples the edit list skips beyond the encoder delay: the lead-in a copy trim
+    /// (`-ss … -c copy`) keeps before its cut; 0 for a file as its encoder wrote it.
+    pub start_trim_samples: Option<i64>,
     /// Audio and video, with `--decode`: packets the decoder refused as damaged and skipped
     /// (a player shows a frozen picture or a gap there); null without `--decode`.
     pub damaged_packets: Option<u64>,
@@ -268,6 +271,7 @@ fn stream_probe(info: &StreamInfo, scan: &mut Scan, layout: Option<&mp4::Layout>
     let audio = info.kind == MediaKind::Audio;
     let rate = |r: Rational| (!r.is_unknown()).then(|| r.to_string());
     let colour = if video { p.colour() } else { Colour::default() };
+    let skip = audio.then(|| start_skip(info, scan.first_pts, layout));
     StreamProbe {
         index: info.index,
         kind: info.kind,
@@ -308,7 +312,8 @@ fn stream_probe(info: &StreamInfo, scan: &mut Scan, layout: Option<&mp4::Layout>
         } else {
             None
         },
-        encoder_delay_samples: audio.then(|| encoder_delay(info, scan.first_pts, layout)),
+        encoder_delay_samples: skip.map(|s| s.encoder_delay),
+        start_trim_samples: skip.map(|s| s.trimmed),
         damaged_packets: scan.damaged,
     }
 }
@@ -325,26 +330,54 @@ fn is_vfr(pts: &mut [i64]) -> bool {
     hi - lo > 1
 }
 
-/// Encoder delay in samples of the audio stream `info`: its own MP4 track's edit-list start
-/// trim when there is one (the track matched by id, not the file's first sound track), else the
+/// What an audio stream skips at its start, in samples: the encoder delay and a trim beyond it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StartSkip {
+    /// The encoder's priming.
+    pub encoder_delay: i64,
+    /// Skipped beyond the priming: the lead-in a copy trim keeps before its cut.
+    pub trimmed: i64,
+}
+
+/// AAC encoders' delays: FFmpeg's (one frame, the format's own decoder delay) and Apple's.
+const AAC_ENCODER_DELAYS: [i64; 2] = [1024, 2112];
+
+/// What the audio stream `info` skips at its start: its own MP4 track's edit-list start trim
+/// when there is one (the track matched by id, not the file's first sound track), else the
 /// negative start of its first packet (`first_pts`), else the codec's declared initial padding.
-pub fn encoder_delay(
+/// Of that skip, the priming the codec declares is the encoder delay; AAC declares none, and a
+/// skip that is no AAC encoder's delay (a `-ss … -c copy` trim keeps the lead-in to its cut)
+/// holds one frame of it, 1024 samples; the rest is trimmed.
+pub fn start_skip(
     info: &StreamInfo,
     first_pts: Option<i64>,
     layout: Option<&mp4::Layout>,
-) -> i64 {
+) -> StartSkip {
     let rate = i64::from(info.params.sample_rate());
-    if let Some(t) = layout
+    let declared = info.params.initial_padding();
+    let skip = match layout
         .and_then(|l| l.track_by_id(info.id))
         .filter(|t| t.handler == "soun" && !t.edits.is_empty() && t.timescale > 0)
     {
-        return t.edit_start() * rate / i64::from(t.timescale);
-    }
-    match first_pts {
-        Some(p) if p < 0 => {
-            let tb = info.time_base;
-            (-p as i128 * i128::from(tb.num) * i128::from(rate) / i128::from(tb.den.max(1))) as i64
-        }
-        _ => info.params.initial_padding(),
+        Some(t) => t.edit_start() * rate / i64::from(t.timescale),
+        None => match first_pts {
+            Some(p) if p < 0 => {
+                let tb = info.time_base;
+                (-p as i128 * i128::from(tb.num) * i128::from(rate) / i128::from(tb.den.max(1)))
+                    as i64
+            }
+            _ => declared,
+        },
+    };
+    let encoder_delay = if declared > 0 {
+        declared.min(skip)
+    } else if info.params.codec_name() == "aac" && !AAC_ENCODER_DELAYS.contains(&skip) {
+        skip.min(AAC_ENCODER_DELAYS[0])
+    } else {
+        skip
+    };
+    StartSkip {
+        encoder_delay,
+        trimmed: skip - encoder_delay,
     }
 }

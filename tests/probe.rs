@@ -159,6 +159,40 @@ fn aac_encoder_delay_is_1024_and_matches_first_packet() {
     assert_eq!(wav["streams"][0]["encoder_delay_samples"], 0);
 }
 
+/// A `-ss 2 -c copy` trim keeps the audio from a packet before the cut and skips the lead-in
+/// with its edit list: of that skip only one AAC frame (1024 samples) is the encoder delay, the
+/// rest is the trim. probe called the whole skip (3840 samples here) the encoder delay.
+#[test]
+fn a_copy_trim_is_told_from_the_encoder_delay() {
+    let dir = tempfile::tempdir().unwrap();
+    let (clip, cut) = (dir.path().join("clip.mp4"), dir.path().join("cut.mp4"));
+    marker_clip(&clip, 320, 180, 30, 8.0, 8.0, 0.0, &[]);
+    ff(&["-ss", "2", "-i", s(&clip), "-c", "copy", s(&cut)]);
+    let audio = |path: &Path| {
+        let o = probe_one(path);
+        let streams = o["streams"].as_array().unwrap().clone();
+        streams.into_iter().find(|s| s["kind"] == "audio").unwrap()
+    };
+    let whole = audio(&clip);
+    assert_eq!(
+        (
+            &whole["encoder_delay_samples"],
+            &whole["start_trim_samples"]
+        ),
+        (&Value::from(1024), &Value::from(0))
+    );
+    // ffprobe shows the whole skip as the first audio packet's negative pts.
+    let skip = -ffprobe_packets(&cut, "a:0")[0]["pts"].as_i64().unwrap();
+    assert!(skip > 2 * 1024, "the trim skips {skip} samples");
+    let trimmed = audio(&cut);
+    assert_eq!(trimmed["encoder_delay_samples"], 1024, "{trimmed}");
+    assert_eq!(trimmed["start_trim_samples"], skip - 1024, "{trimmed}");
+    let text = cutroom(&["probe", s(&cut)]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    let words = format!("encoder delay 1024, start trim {}", skip - 1024);
+    assert!(text.contains(&words), "{text}");
+}
+
 #[test]
 fn a_timecode_track_is_named() {
     // FFmpeg has no codec for a QuickTime timecode track: probe names it by its tag, as

@@ -132,12 +132,16 @@ fn stream_line(s: &StreamProbe) -> String {
             colour(s),
         ),
         MediaKind::Audio => format!(
-            "{common}  {} Hz {} ({} ch) {} samples, encoder delay {}",
+            "{common}  {} Hz {} ({} ch) {} samples, encoder delay {}{}",
             opt(&s.sample_rate),
             opt(&s.channel_layout),
             opt(&s.channels),
             opt(&s.samples),
             opt(&s.encoder_delay_samples),
+            match s.start_trim_samples {
+                Some(n) if n > 0 => format!(", start trim {n}"),
+                _ => String::new(),
+            },
         ),
         _ => common,
     }

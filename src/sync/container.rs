@@ -95,7 +95,8 @@ impl PacketLog {
         }
         if let Some(l) = &self.audio {
             let first_pts = l.packets.first().and_then(|p| p.0);
-            r.audio_priming_samples = Some(crate::probe::encoder_delay(&l.info, first_pts, layout));
+            let skip = crate::probe::start_skip(&l.info, first_pts, layout);
+            r.audio_priming_samples = Some(skip.encoder_delay);
             audio_continuity(l, &mut r);
         }
         if let Some(l) = &self.video {
