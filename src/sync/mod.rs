@@ -259,8 +259,18 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
              sound): nothing to pair with the picture"
                 .into()
         } else if seen.events.is_empty() && seen.impulses.iter().all(|i| i.1 == 0.0) {
-            "the picture has no visual events (a static picture): nothing to pair with the sound"
-                .into()
+            // A face tracked is a picture that moves, if too little for whole-frame activity.
+            match report.lips.as_ref().map_or(0, |l| l.faces.len()) {
+                0 => "the picture has no visual events (a static picture): nothing to pair with \
+                      the sound"
+                    .into(),
+                1 => "the picture has no visual events (flash, cut, impact): nothing but the \
+                      face's mouth to pair with the sound"
+                    .into(),
+                _ => "the picture has no visual events (flash, cut, impact): nothing but the \
+                      faces' mouths to pair with the sound"
+                    .into(),
+            }
         } else {
             let missing = what_is_missing(&heard, &seen, &pairs, &whole, seconds);
             match whole.measure {
