@@ -535,16 +535,21 @@ fn decide(
         .zip(lips)
         .map(|(s, l)| match l.filter(|l| lips_decides(l, standard)) {
             Some(l) => SpanEstimate {
-                measure: Some(Measure {
-                    offset_ms: (l.offset_ms + lips::CORRECTION_MS) as f64,
-                    confidence: l.confidence,
-                    method: Method::Lips,
-                }),
+                measure: Some(lips_measure(&l)),
                 ..*s
             },
             None => *s,
         })
         .collect()
+}
+
+/// A lips reading as a measure of its span's offset.
+fn lips_measure(l: &lips::LipsMeasure) -> Measure {
+    Measure {
+        offset_ms: (l.offset_ms + lips::CORRECTION_MS) as f64,
+        confidence: l.confidence,
+        method: Method::Lips,
+    }
 }
 
 /// What lips found over a clip of `windows` windows, in words: "speaking face 1, 3 of 4
@@ -581,21 +586,26 @@ fn parts_noun(windows: usize) -> &'static str {
     }
 }
 
-/// `s` for the JSON, its bounds in seconds of `time_base`'s ticks.
+/// `s` for the JSON, its bounds in seconds of `time_base`'s ticks. Its offset is the one that
+/// decided it when confident; else, as for the whole file, a confident lips reading too close
+/// to a limit to call (`lips`), which the verdict leaves out; else the tentative one.
 fn span_report(
     s: &SpanEstimate,
     lips: Option<&lips::LipsMeasure>,
     time_base: TimeBase,
 ) -> SpanReport {
+    let confident = |m: &Measure| m.confidence >= MIN_CONFIDENCE;
+    let measure = s
+        .measure
+        .filter(confident)
+        .or_else(|| lips.map(lips_measure).filter(confident))
+        .or(s.measure);
     SpanReport {
         start_s: round(time_base.secs(s.start), 1000.0),
         end_s: round(time_base.secs(s.end), 1000.0),
-        offset_ms: s.measure.map(|m| round(m.offset_ms, 10.0)),
-        confidence: s.measure.map_or(0.0, |m| round(m.confidence, 1000.0)),
-        method: s
-            .measure
-            .filter(|m| m.confidence >= MIN_CONFIDENCE)
-            .map(|m| m.method),
+        offset_ms: measure.map(|m| round(m.offset_ms, 10.0)),
+        confidence: measure.map_or(0.0, |m| round(m.confidence, 1000.0)),
+        method: measure.filter(confident).map(|m| m.method),
         face: lips.map(|l| l.face),
         lips_offset_ms: lips.map(|l| (l.offset_ms + lips::CORRECTION_MS) as f64),
         lips_confidence: lips.map_or(0.0, |l| round(l.confidence, 1000.0)),
