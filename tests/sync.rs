@@ -1127,6 +1127,29 @@ fn of_several_audio_tracks_the_default_one_is_checked_and_the_others_named() {
     );
 }
 
+/// A cut spec of `assemble` given to `--spec` is said to be one, with where assemble reports
+/// its deliverables' sync (it said "name: unknown field `name`, expected `shot`").
+#[test]
+fn an_assemble_spec_given_as_the_shot_list_is_said_to_be_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = fixture("marker_portrait_30.mp4");
+    let cut = dir.path().join("cut.toml");
+    let text = format!(
+        "name = \"qa\"\noutputs = [\"youtube\"]\n\n[[shot]]\nsrc = {:?}\n",
+        s(&clip)
+    );
+    std::fs::write(&cut, text).unwrap();
+    let (code, files) = sync_json(&["--spec", s(&cut), s(&clip)]);
+    assert_eq!(code, 1);
+    let error = files[0]["error"].as_str().unwrap();
+    let said = format!(
+        "{}: a cut spec of `cutroom assemble`, not a shot list",
+        cut.display()
+    );
+    assert!(error.starts_with(&said), "{error}");
+    assert!(error.contains("`outputs[].shots`"), "{error}");
+}
+
 #[test]
 fn a_bad_spec_is_named_and_reported_for_every_file() {
     let dir = tempfile::tempdir().unwrap();

@@ -2,11 +2,14 @@
 
 use super::bars::Bars;
 use super::{for_each_file, print_files, FileEntry, Global};
+use cutroom::assemble::spec::Cut;
 use cutroom::error::exit;
 use cutroom::output::{check_outputs, Planned};
 use cutroom::progress::Progress;
 use cutroom::sync::{self, plot, spec, Standard, SyncReport, Verdict};
-use cutroom::Result;
+use cutroom::time::Spans;
+use cutroom::timeline::EditSpec;
+use cutroom::{Error, Result};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `cutroom sync`.
@@ -41,6 +44,23 @@ pub struct Args {
     max_lag: u32,
 }
 
+/// The shots of the list `path` (`--spec`). A cut spec of `assemble` is no shot list: it is said
+/// to be one, and where the sync of its deliverables is.
+fn shot_list(path: &Path) -> Result<Spans> {
+    spec::shot_spans(path).map_err(|e| {
+        if EditSpec::load(path).is_err() && Cut::load(path).is_ok() {
+            Error::bad_input(
+                path,
+                "a cut spec of `cutroom assemble`, not a shot list (`--spec` takes the list \
+                 `cutroom concat --spec` does): assemble checks the sync of each deliverable it \
+                 makes, shot by shot, in its report.json (`outputs[].shots`)",
+            )
+        } else {
+            e
+        }
+    })
+}
+
 /// `--standard`'s values: each standard's id, its full name as help.
 fn standard_parser() -> impl clap::builder::TypedValueParser<Value = Standard> {
     use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
@@ -60,7 +80,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         let planned: Vec<_> = plots.iter().map(|p| Planned::file(p)).collect();
         check_outputs(&planned, &inputs)?;
     }
-    let shots = match args.spec.as_deref().map(spec::shot_spans).transpose() {
+    let shots = match args.spec.as_deref().map(shot_list).transpose() {
         Ok(shots) => shots,
         Err(e) => {
             // No file can be checked against a bad list: each is reported with its error.
