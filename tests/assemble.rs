@@ -653,6 +653,58 @@ fn a_joined_cut_that_cannot_be_written_is_said_of_the_output_directory() {
     assert!(!out.exists(), "nothing left");
 }
 
+/// `cutroom -q assemble SPEC -o OUT --json` run in `cwd`, which must succeed: its report.
+fn assemble_in(cwd: &Path, spec: &str, out: &str) -> Value {
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
+        .current_dir(cwd)
+        .args(["-q", "assemble", spec, "-o", out, "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    serde_json::from_slice(&run.stdout).unwrap()
+}
+
+#[test]
+fn a_rerun_naming_its_spec_otherwise_reports_its_own_spec_and_inputs_with_the_reused_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    std::fs::create_dir(&a).unwrap();
+    testsrc_with_sound(&a.join("shot.mp4"), 2, CLICKS, &[]);
+    std::fs::write(
+        a.join("cut.toml"),
+        "outputs = [\"x\"]\n[[shot]]\nsrc = \"shot.mp4\"\n",
+    )
+    .unwrap();
+    let first = assemble_in(&a, "cut.toml", "../out");
+    assert_eq!(first["spec"], "cut.toml");
+    let made = dir.path().join("out/cut.x.mp4");
+    let made_at = std::fs::metadata(&made).unwrap().modified().unwrap();
+    // The same cut from the directory above: nothing changed, so the deliverable is kept, but
+    // the report names the spec and the shot as this run was given them.
+    let again = assemble_in(dir.path(), "a/cut.toml", "out");
+    assert_eq!(again["spec"], "a/cut.toml");
+    assert_eq!(again["inputs"][0]["file"], "a/shot.mp4");
+    assert_eq!(again["inputs"][0]["source"], "a/shot.mp4");
+    let (o, earlier) = (&again["outputs"][0], &first["outputs"][0]);
+    assert_eq!(o["reused"], true);
+    for field in ["key", "bytes", "loudness", "sync_verdict", "sync_offset_ms"] {
+        assert_eq!(o[field], earlier[field], "{field}");
+    }
+    assert_eq!(
+        std::fs::metadata(&made).unwrap().modified().unwrap(),
+        made_at
+    );
+    let written: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(written["spec"], "a/cut.toml");
+    assert_eq!(written["inputs"], again["inputs"]);
+}
+
 #[test]
 fn schema_validates_the_demo_spec_and_rejects_unknown_keys() {
     let schema = cutroom_json(&["schema"]);
@@ -2231,7 +2283,7 @@ fn a_rerun_from_another_directory_reuses_and_a_changed_input_redoes_what_depends
     let (sq, rl) = (made(0), made(1));
 
     // Same spec and inputs, from the parent directory and from the root, then by absolute
-    // paths: nothing to do.
+    // paths: no deliverable to make, but a report naming the spec and shot as this run does.
     for (cwd, spec, out) in [
         (
             d.to_path_buf(),
@@ -2245,7 +2297,12 @@ fn a_rerun_from_another_directory_reuses_and_a_changed_input_redoes_what_depends
         ),
     ] {
         let again = assemble_in(&cwd, &spec, &out);
-        assert_eq!(again["reused"], true, "from {}: {again}", cwd.display());
+        assert_eq!(
+            again["spec"],
+            spec.as_str(),
+            "from {}: {again}",
+            cwd.display()
+        );
         assert_eq!(reused(&again), [true, true], "{again}");
     }
     assert_eq!((made(0), made(1)), (sq, rl), "a deliverable was made again");

@@ -75,15 +75,17 @@ pub fn keys(
 /// What an earlier run in `out_dir` left that this one can keep.
 #[derive(Debug, Default)]
 pub struct Reuse {
-    /// The earlier report, when its run key is this run's and every file it lists is intact,
-    /// `report.html` too: nothing is to be done (marked `"reused": true`, and so is each of its outputs).
+    /// The earlier report, when its run key is this run's, every file it lists is intact,
+    /// `report.html` too, and it names this run's spec and input files: nothing is to be done
+    /// (marked `"reused": true`, and so is each of its outputs).
     pub all: Option<serde_json::Value>,
     /// Per output of this run: the earlier entry with the same key whose file is intact.
     pub outputs: Vec<Option<Output>>,
 }
 
-/// What of an earlier run in `out_dir` this run (with `keys`) can keep.
-pub fn reusable(out_dir: &Path, keys: &Keys) -> Reuse {
+/// What of an earlier run in `out_dir` this run (with `keys`, the spec at `spec`, `inputs`) can
+/// keep.
+pub fn reusable(out_dir: &Path, keys: &Keys, spec: &Path, inputs: &[ShotInput]) -> Reuse {
     let earlier: Option<serde_json::Value> = std::fs::read(out_dir.join("report.json"))
         .ok()
         .and_then(|t| serde_json::from_slice(&t).ok());
@@ -123,6 +125,7 @@ pub fn reusable(out_dir: &Path, keys: &Keys) -> Reuse {
         && out_dir.join("report.html").is_file();
     let all = (report["key"].as_str() == Some(keys.run.as_str())
         && files
+        && names(&report, spec, inputs)
         && outputs.iter().all(Option::is_some))
     .then(|| {
         report["reused"] = true.into();
@@ -132,6 +135,19 @@ pub fn reusable(out_dir: &Path, keys: &Keys) -> Reuse {
         report
     });
     Reuse { all, outputs }
+}
+
+/// Whether an earlier `report` names the spec and the shots' sources and files as this run
+/// does (a run from another directory, or with the spec moved, names them otherwise: its report
+/// is made again, its outputs reused).
+fn names(report: &serde_json::Value, spec: &Path, inputs: &[ShotInput]) -> bool {
+    let listed = report["inputs"].as_array().map_or(&[][..], Vec::as_slice);
+    report["spec"].as_str() == Some(&spec.display().to_string())
+        && listed.len() == inputs.len()
+        && listed.iter().zip(inputs).all(|(earlier, now)| {
+            earlier["source"].as_str() == Some(now.source.as_str())
+                && earlier["file"].as_str().map(Path::new) == now.file.as_deref()
+        })
 }
 
 /// Point the files an earlier `report` names in its output directory at `out_dir`: they were

@@ -138,7 +138,7 @@ pub(super) fn assemble_into(
     ))??;
     let sources_s = t.elapsed().as_secs_f64();
     let keys = assemble::keys(cut, spec, &inputs, policy.key.as_ref())?;
-    let reuse = assemble::reusable(out, &keys);
+    let reuse = assemble::reusable(out, &keys, spec, &inputs);
     let report = match reuse.all {
         Some(r) => r,
         None => {
