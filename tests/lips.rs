@@ -653,4 +653,15 @@ fn shots_too_unsure_to_judge_are_shown_in_brackets() {
     );
     assert!(line.contains(&format!("1@0.0s ({:+.0})", at(0))), "{line}");
     assert!(line.contains(&format!("2@5.0s {:+.0}", at(1))), "{line}");
+    // The unsure shot's bracketed figure is its most confident reading: th_retalk3's mouth
+    // (-1 ms, confidence 0.44) rather than the whole-frame correlation's +308 ms (0.06).
+    let first = &shots[0];
+    let conf = |k: &str| first[k].as_f64().unwrap();
+    assert!(
+        conf("lips_confidence") > conf("correlation_confidence"),
+        "{first}"
+    );
+    assert_eq!(first["offset_ms"], first["lips_offset_ms"], "{first}");
+    assert_eq!(first["confidence"], first["lips_confidence"], "{first}");
+    assert!(first["method"].is_null(), "{first}");
 }

@@ -588,18 +588,23 @@ fn parts_noun(windows: usize) -> &'static str {
 
 /// `s` for the JSON, its bounds in seconds of `time_base`'s ticks. Its offset is the one that
 /// decided it when confident; else, as for the whole file, a confident lips reading too close
-/// to a limit to call (`lips`), which the verdict leaves out; else the tentative one.
+/// to a limit to call (`lips`), which the verdict leaves out; else the most confident of the
+/// tentative ones (lips, or events and correlation combined).
 fn span_report(
     s: &SpanEstimate,
     lips: Option<&lips::LipsMeasure>,
     time_base: TimeBase,
 ) -> SpanReport {
     let confident = |m: &Measure| m.confidence >= MIN_CONFIDENCE;
+    let tentative = [s.measure, lips.map(lips_measure)]
+        .into_iter()
+        .flatten()
+        .max_by(|a, b| a.confidence.total_cmp(&b.confidence));
     let measure = s
         .measure
         .filter(confident)
         .or_else(|| lips.map(lips_measure).filter(confident))
-        .or(s.measure);
+        .or(tentative);
     SpanReport {
         start_s: round(time_base.secs(s.start), 1000.0),
         end_s: round(time_base.secs(s.end), 1000.0),
