@@ -477,38 +477,56 @@ fn test_clip(out: &Path, secs: &str, sound: Option<&str>) {
 /// are one phrase, listed and ducked as one; a lone 10 ms click is neither listed nor ducked
 /// for; a lone 40 ms beep is a sound like any other, listed and ducked for (the demo's marker
 /// beeps stay heard over its music).
+/// A `duck` of a silent test clip of `secs` s with a voice (the `aevalsrc` expression `voice`,
+/// 48 kHz) over the 8 kHz tone, writing its stems: what to run and where it writes.
+struct Duck {
+    args: Vec<String>,
+    out: PathBuf,
+    stems: PathBuf,
+}
+
+impl Duck {
+    fn voice_over_tone(d: &Path, voice: &str, secs: u32) -> Self {
+        let wav = d.join("voice.wav");
+        let source = format!("aevalsrc='{voice}':s=48000:d={secs}");
+        ff(&["-f", "lavfi", "-i", &source, "-c:a", "pcm_f32le", s(&wav)]);
+        let clip = d.join("clip.mp4");
+        test_clip(&clip, &secs.to_string(), None);
+        let music = tone_8k(d, secs);
+        let (out, stems) = (d.join("out.mp4"), d.join("stems"));
+        let args = [
+            "duck",
+            s(&clip),
+            "--voice",
+            s(&wav),
+            "--music",
+            s(&music),
+            "-o",
+            s(&out),
+            "--stems",
+            s(&stems),
+        ]
+        .map(String::from)
+        .to_vec();
+        Self { args, out, stems }
+    }
+
+    fn args(&self) -> Vec<&str> {
+        self.args.iter().map(String::as_str).collect()
+    }
+}
+
 #[test]
 fn duck_reports_and_ducks_phrases_not_words_and_ignores_a_lone_click() {
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let voice = d.join("voice.wav");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "aevalsrc='0.3*(random(0)*2-1)*(between(t,1,2)*lt(mod(t-1,0.15),0.03)+between(t,4,4.01)+between(t,5,5.04))\
-         +0.001*(random(1)*2-1)':s=48000:d=6",
-        "-c:a",
-        "pcm_f32le",
-        s(&voice),
-    ]);
-    let clip = d.join("clip.mp4");
-    test_clip(&clip, "6", None);
-    let music = tone_8k(d, 6);
-    let (out, stems) = (d.join("out.mp4"), d.join("stems"));
-    let r = cutroom_json(&[
-        "duck",
-        s(&clip),
-        "--voice",
-        s(&voice),
-        "--music",
-        s(&music),
-        "-o",
-        s(&out),
-        "--stems",
-        s(&stems),
-        "--json",
-    ]);
+    let duck = Duck::voice_over_tone(
+        dir.path(),
+        "0.3*(random(0)*2-1)*(between(t,1,2)*lt(mod(t-1,0.15),0.03)+between(t,4,4.01)+between(t,5,5.04))\
+         +0.001*(random(1)*2-1)",
+        6,
+    );
+    let r = cutroom_json(&[duck.args().as_slice(), &["--json"]].concat());
+    let stems = duck.stems;
     let speech = r["speech"].as_array().unwrap();
     assert_eq!(speech.len(), 2, "{r}");
     let span = |i: usize| {
@@ -545,33 +563,13 @@ fn duck_reports_and_ducks_phrases_not_words_and_ignores_a_lone_click() {
 #[test]
 fn duck_under_a_voice_speaking_from_the_first_frame_starts_down() {
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let voice = d.join("voice.wav");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "aevalsrc='0.3*(random(0)*2-1)*lt(t,2)+0.001*(random(1)*2-1)':s=48000:d=4",
-        "-c:a",
-        "pcm_f32le",
-        s(&voice),
-    ]);
-    let clip = d.join("clip.mp4");
-    test_clip(&clip, "4", None);
-    let music = tone_8k(d, 4);
-    let (out, stems) = (d.join("out.mp4"), d.join("stems"));
-    let said = cutroom_ok(&[
-        "duck",
-        s(&clip),
-        "--voice",
-        s(&voice),
-        "--music",
-        s(&music),
-        "-o",
-        s(&out),
-        "--stems",
-        s(&stems),
-    ]);
+    let duck = Duck::voice_over_tone(
+        dir.path(),
+        "0.3*(random(0)*2-1)*lt(t,2)+0.001*(random(1)*2-1)",
+        4,
+    );
+    let said = cutroom_ok(&duck.args());
+    let (out, stems) = (duck.out, duck.stems);
     assert!(said.contains("1 speech segment(s): 0.00-2.0"), "{said}");
     let (_, g) = read_wav(&stems.join("gain.wav"));
     let first = db(f64::from(g[0]));
