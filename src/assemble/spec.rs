@@ -520,6 +520,9 @@ impl Cut {
             ["loudness.target", "loudness.true_peak"],
         )?;
         self.reframe.reframe()?;
+        if let Some(last) = self.shot.last() {
+            last.transition.out_of_last(self.shot.len())?;
+        }
         if let Some(m) = &self.music {
             if !(-60.0..=60.0).contains(&m.gain) {
                 return Err(format!(
@@ -894,6 +897,21 @@ mod tests {
         );
         assert!(s.in_point.is_some() && s.out.is_some());
         assert!(matches!(c.shot[1].source(2), Ok(Source::Render(_))));
+    }
+
+    /// A transition out of the last shot is refused as `concat --spec` refuses it (it was
+    /// dropped without a word: the deliverable as long as the plain sum of the shots).
+    #[test]
+    fn a_transition_out_of_the_last_shot_is_refused() {
+        let shot = "[[shot]]\nsrc = \"a.mp4\"\n";
+        let fade = "transition = { kind = \"crossfade\", duration = \"0.5\" }\n";
+        let spec = |t: &str| format!("outputs = [\"square\"]\n{shot}{t}{shot}{t}");
+        assert!(parse(&spec("")).unwrap().check_values().is_ok());
+        let e = parse(&spec(fade)).unwrap().check_values().unwrap_err();
+        assert_eq!(
+            e,
+            "shot 2 is the last one but has a crossfade transition into a next shot"
+        );
     }
 
     #[test]

@@ -215,6 +215,18 @@ impl fmt::Display for TransitionKind {
 }
 
 impl Transition {
+    /// A transition out of shot `n`, the last of the cut: only a cut, as there is no next shot
+    /// to go into.
+    pub fn out_of_last(&self, n: usize) -> std::result::Result<(), String> {
+        match self {
+            Self::Cut => Ok(()),
+            _ => Err(format!(
+                "shot {n} is the last one but has a {} transition into a next shot",
+                self.kind()
+            )),
+        }
+    }
+
     /// Its kind: `cut`, `fade` or `crossfade`.
     pub fn kind(&self) -> TransitionKind {
         match self {
@@ -280,14 +292,7 @@ impl EditSpec {
         for (i, shot) in self.shot.iter().enumerate() {
             shot.footage(i + 1)?;
         }
-        if last.transition != Transition::Cut {
-            return Err(format!(
-                "shot {} is the last one but has a {} transition into a next shot",
-                self.shot.len(),
-                last.transition.kind()
-            ));
-        }
-        Ok(())
+        last.transition.out_of_last(self.shot.len())
     }
 }
 
