@@ -529,8 +529,8 @@ fn expired_links_unknown_ids_and_bad_media_are_clear_errors() {
         "{err}"
     );
     assert!(
-        std::fs::read_dir(&later).unwrap().next().is_none(),
-        "nothing left behind"
+        !later.exists(),
+        "nothing left behind, not even the directory"
     );
     // An id that tries to climb out of the directory is just an unknown id.
     let out = emu.cutroom(&["fetch", "../../escape", "-o", s(&later)], "sk-test");
@@ -591,7 +591,7 @@ fn expired_links_unknown_ids_and_bad_media_are_clear_errors() {
         !err.contains(&format!("{}/.", s(&later))),
         "no temp file named: {err}"
     );
-    assert!(std::fs::read_dir(&later).unwrap().next().is_none());
+    assert!(!later.exists());
 }
 
 /// `fetch ID` sends the content GET at once, beside the job lookup (two requests in hand at once
@@ -642,10 +642,7 @@ fn fetch_gets_the_content_beside_the_lookup_and_still_refuses_unfinished_jobs() 
         err.contains(&format!("video {bad} failed to render")) && err.contains("moderation"),
         "{err}"
     );
-    assert!(
-        std::fs::read_dir(&other).unwrap().next().is_none(),
-        "nothing left"
-    );
+    assert!(!other.exists(), "nothing left, not even the directory");
 
     // A job still rendering (a remix just made) is waited for, then fetched.
     let remix = emu.cutroom_json(&["videos", "remix", id, "--prompt", "a calm lake", "--json"]);
@@ -700,7 +697,7 @@ fn plain_urls_resume_and_respect_the_size_cap() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("over the download cap"));
-    assert!(std::fs::read_dir(&capped).unwrap().next().is_none());
+    assert!(!capped.exists());
     // Plain http to anything but loopback is refused before any connection.
     let out = cutroom(&["fetch", "http://example.com/a.mp4", "-o", s(&capped)]);
     assert_eq!(out.status.code(), Some(1));
@@ -1027,8 +1024,8 @@ fn failed_renders_are_reported_and_retried_only_on_request() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stat(&emu, "jobs_created"), 4);
     assert!(
-        std::fs::read_dir(&out_dir).unwrap().next().is_none(),
-        "no file for a failed render"
+        !out_dir.exists(),
+        "no file, no directory for a failed render"
     );
 }
 
@@ -3075,4 +3072,39 @@ fn fetch_reports_the_variants_asked_for() {
     assert_eq!(got, ["video", "thumbnail"], "{f}");
     assert_eq!(f["fetched"][0]["cached"], true, "{f}");
     assert!(files.values().all(|v| v["transfer_s"].is_null()), "{f}");
+}
+
+/// A `fetch` or `render` that fails removes the output directory it made (with the parents it
+/// made), never one that was there before, even empty.
+#[test]
+fn a_failed_fetch_removes_only_the_directories_it_made() {
+    let emu = quick_emulator(&["--fail-jobs", "1"]);
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = dir.path().join("new").join("deeper");
+    let kept = dir.path().join("kept");
+    std::fs::create_dir(&kept).unwrap();
+    for out in [&fresh, &kept] {
+        let run = emu.cutroom(&["fetch", "video_missing", "-o", s(out)], "sk-test");
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{err}");
+        assert!(err.contains("not found"), "{err}");
+    }
+    assert!(
+        !dir.path().join("new").exists(),
+        "a failed fetch left its directory"
+    );
+    assert_eq!(std::fs::read_dir(&kept).unwrap().count(), 0);
+    // A render whose every job fails downloads nothing: no directory either.
+    let list = write_shots(dir.path(), &shots(1, "160x90", 1));
+    let run = emu.cutroom(
+        &["render", s(&list), "-o", s(&fresh), "--allow-any"],
+        "sk-test",
+    );
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(
+        !dir.path().join("new").exists(),
+        "a failed render left its directory"
+    );
+    assert!(kept.is_dir());
 }

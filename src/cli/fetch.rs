@@ -7,6 +7,7 @@ use cutroom::error::exit;
 use cutroom::fetch::{
     fetch_url, fetch_video, is_url, item_source, safe_name, Cache, Fetched, Variant,
 };
+use cutroom::output;
 use cutroom::progress::Progress;
 use cutroom::Result;
 use futures_util::StreamExt;
@@ -55,6 +56,9 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     for item in args.items.iter().filter(|i| !is_url(i)) {
         client.check_id(item)?;
     }
+    // Made by this run: removed again if it is still empty at the end (every item failed).
+    let mut made = output::Batch::new();
+    made.make_dir(&args.output)?;
     let cache = Cache::new(&args.output)?;
     let mut variants = vec![Variant::Video];
     variants.extend(args.thumbnail.then_some(Variant::Thumbnail));

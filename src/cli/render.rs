@@ -5,6 +5,7 @@ use super::bars::Bars;
 use super::{print_json, Global};
 use cutroom::error::exit;
 use cutroom::fetch::{render, CostTotal, ShotReport, StateFile};
+use cutroom::output;
 use cutroom::Result;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -28,6 +29,9 @@ pub struct Args {
 /// Render the shot list; exit 1 if any shot did not finish.
 pub fn run(args: Args, global: &Global) -> Result<i32> {
     let (client, opts) = args.render.client_and_options()?;
+    // Made by this run: removed again if it is still empty at the end (nothing downloaded).
+    let mut made = output::Batch::new();
+    made.make_dir(&args.output)?;
     let shots = args.render.block_on(render(
         &client,
         &args.shots,
