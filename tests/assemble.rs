@@ -2084,7 +2084,8 @@ fn every_file_the_report_names_exists() {
 
 /// A cut whose last shot is 80 ms late fails its sync check although the whole file reads
 /// +0.1 ms: the summary line says why (the reason, with the late shot's offset and span), not
-/// just `sync fail (+0.1 ms)`, a figure inside the band.
+/// just `sync fail (+0.1 ms)`, a figure inside the band; its offset is the late shot's, which
+/// fails (`sync_worst_offset_ms`), with the whole file's beside it.
 #[test]
 fn a_failed_sync_check_says_why_in_the_summary() {
     let dir = tempfile::tempdir().unwrap();
@@ -2106,11 +2107,15 @@ fn a_failed_sync_check_says_why_in_the_summary() {
     assert!(overall.abs() < 2.0, "{o}");
     let reason = o["sync_reason"].as_str().unwrap();
     assert!(reason.starts_with("audio 80.1 ms late at 10.0"), "{reason}");
+    let worst = o["sync_worst_offset_ms"].as_f64().unwrap();
+    assert!((worst - 80.0).abs() < 2.0, "{o}");
     // The same report, printed (the run reuses everything).
     let run = cutroom(&["-q", "assemble", s(&spec), "-o", s(&out)]);
     assert_eq!(run.status.code(), Some(3));
     let text = String::from_utf8_lossy(&run.stdout);
     assert!(text.contains(reason), "{text}");
+    let headline = format!("sync fail, offset {worst:+.1} ms (worst; whole file {overall:+.1} ms)");
+    assert!(text.contains(&headline), "{text}");
 }
 
 /// `{{name}}` works in any string of the spec, also those read as a time or a kind (a trim,

@@ -310,19 +310,18 @@ fn sync_one(cut: &Path, list: Option<&Path>) -> Value {
     sync_json(&args).1.remove(0)
 }
 
-/// `cutroom concat A B -o OUT` and a shot list naming both, for `--spec`.
-fn concat_two(a: &Path, b: &Path, out: &Path) -> PathBuf {
-    cutroom_json(&["concat", "--json", "-q", s(a), s(b), "-o", s(out)]);
+/// `cutroom concat SHOTS... -o OUT` and a shot list naming them, for `--spec`.
+fn concat_shots(shots: &[&Path], out: &Path) -> PathBuf {
+    let mut args = vec!["concat", "--json", "-q"];
+    args.extend(shots.iter().map(|p| s(p)));
+    args.extend(["-o", s(out)]);
+    cutroom_json(&args);
     let list = out.with_extension("toml");
-    std::fs::write(
-        &list,
-        format!(
-            "[[shot]]\nsrc = \"{}\"\n\n[[shot]]\nsrc = \"{}\"\n",
-            s(a),
-            s(b)
-        ),
-    )
-    .unwrap();
+    let listed: Vec<String> = shots
+        .iter()
+        .map(|p| format!("[[shot]]\nsrc = \"{}\"\n", s(p)))
+        .collect();
+    std::fs::write(&list, listed.join("\n")).unwrap();
     list
 }
 
@@ -350,8 +349,8 @@ fn a_step_between_shots_is_no_drift() {
         s(&b_seen),
     ]);
     let (seen, unseen) = (d.join("seen.mp4"), d.join("unseen.mp4"));
-    let list = concat_two(&a, &b_seen, &seen);
-    concat_two(&a, &b, &unseen);
+    let list = concat_shots(&[&a, &b_seen], &seen);
+    concat_shots(&[&a, &b], &unseen);
     // What a viewer hears: the first four beeps on their flashes, the last four 80 ms late.
     for cut in [&seen, &unseen] {
         let heard: Vec<f64> = marker_offsets_ms(cut).iter().map(|m| m.1).collect();
@@ -416,6 +415,32 @@ fn a_step_between_shots_is_no_drift() {
     );
 }
 
+/// Shots at 0, 0 and +100 ms: the verdict fails on the third, and the headline's offset is
+/// its +100 ms (with the whole file's, which most of the evidence reads), not the +0.1 ms
+/// inside the band the headline showed alone. The JSON keeps `offset_ms` the whole file's.
+#[test]
+fn the_headline_shows_the_offset_that_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (a, b, c) = (d.join("a.mp4"), d.join("b.mp4"), d.join("c.mp4"));
+    for (clip, off) in [(&a, 0.0), (&b, 0.0), (&c, 100.0)] {
+        marker_clip(clip, 320, 180, 30, 6.0, 6.0, off, &[]);
+    }
+    let cut = d.join("cut.mp4");
+    let list = concat_shots(&[&a, &b, &c], &cut);
+    let f = sync_one(&cut, Some(&list));
+    assert_eq!(f["verdict"], "fail", "{f}");
+    let overall = f["offset_ms"].as_f64().expect("an overall offset");
+    let worst = f["worst_offset_ms"].as_f64().expect("a worst offset");
+    assert!(overall.abs() <= 2.0 && (worst - 100.0).abs() <= 2.0, "{f}");
+    let run = cutroom(&["sync", "-q", "--spec", s(&list), s(&cut)]);
+    assert_eq!(run.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&run.stdout);
+    let headline = text.lines().nth(1).unwrap_or_default();
+    let want = format!("FAIL  offset {worst:+.1} ms (worst; whole file {overall:+.1} ms)");
+    assert!(headline.trim_start().starts_with(&want), "{text}");
+}
+
 /// Sound that really drifts (resampled 0.1 % slow: 1 ms later every second, +60 ms/min) keeps
 /// its drift: alone, and as both shots of a cut whose second shot is also 80 ms late, where the
 /// drift is fitted within the shots and the step at the join (80 ms less the first shot's 16
@@ -433,7 +458,7 @@ fn a_drift_within_shots_is_measured_across_a_step() {
     };
     let (first, second) = (slow(0.0, "first"), slow(80.0, "second"));
     let cut = d.join("cut.mp4");
-    let list = concat_two(&first, &second, &cut);
+    let list = concat_shots(&[&first, &second], &cut);
     // What a viewer hears: the beeps fall 1 ms behind their flashes every second of each shot.
     let heard = marker_offsets_ms(&cut);
     assert_eq!(heard.len(), 16, "{heard:?}");

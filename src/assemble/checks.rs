@@ -43,6 +43,10 @@ pub struct Output {
     pub sync_reason: String,
     /// Measured audio-video offset, ms (positive: audio late).
     pub sync_offset_ms: Option<f64>,
+    /// The confident offset (whole file, shot or window) that uses most of the standard's band:
+    /// on a `fail`, the one that failed it (null when inconclusive).
+    #[serde(default)]
+    pub sync_worst_offset_ms: Option<f64>,
     /// The method that decided the verdict (`events`, `correlation`; null when inconclusive).
     #[serde(default)]
     pub sync_method: Option<Method>,
@@ -106,6 +110,7 @@ pub(super) fn check(
         verdict,
         reason,
         offset_ms,
+        worst_offset_ms,
         method,
         shots,
         ..
@@ -123,6 +128,7 @@ pub(super) fn check(
         sync_verdict: verdict,
         sync_reason: reason,
         sync_offset_ms: offset_ms,
+        sync_worst_offset_ms: worst_offset_ms,
         sync_method: method,
         shots: shots
             .into_iter()

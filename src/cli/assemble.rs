@@ -13,6 +13,7 @@ use cutroom::lock::RunLock;
 use cutroom::output;
 use cutroom::progress::Progress;
 use cutroom::provenance::{check_tsa, Policy};
+use cutroom::sync::{self, Verdict};
 use cutroom::Result;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -60,7 +61,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         for o in report["outputs"].as_array().into_iter().flatten() {
             let num = |k: &str| o[k].as_f64().unwrap_or(f64::NAN);
             outln!(
-                "{}  {} {}x{} {:.3} s {} kB  loudness {} LUFS  sync {} ({})",
+                "{}  {} {}x{} {:.3} s {} kB  loudness {} LUFS  sync {}, offset {}",
                 o["path"].as_str().unwrap_or(""),
                 o["preset"].as_str().unwrap_or(""),
                 o["width"],
@@ -71,11 +72,8 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                     .as_f64()
                     .map_or("-".into(), |l| format!("{l:.1}")),
                 o["sync_verdict"].as_str().unwrap_or(""),
-                o["sync_offset_ms"]
-                    .as_f64()
-                    .map_or("no offset".into(), |m| format!("{m:+.1} ms")),
+                headline(o),
             );
-            // The offset above is the whole file's: a shot or window can fail on its own.
             if o["sync_verdict"] != "pass" {
                 outln!("  sync: {}", o["sync_reason"].as_str().unwrap_or(""));
             }
@@ -88,6 +86,17 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     } else {
         exit::OK
     })
+}
+
+/// The sync offset of output `o` (of report.json) for its summary line, as `sync`'s headline.
+fn headline(o: &serde_json::Value) -> String {
+    let verdict =
+        serde_json::from_value(o["sync_verdict"].clone()).unwrap_or(Verdict::Inconclusive);
+    sync::headline(
+        verdict,
+        o["sync_worst_offset_ms"].as_f64(),
+        o["sync_offset_ms"].as_f64(),
+    )
 }
 
 /// The signing `cut` asks for: `sign`'s options, else its `[provenance]`; an https time-stamp

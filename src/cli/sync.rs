@@ -154,7 +154,7 @@ fn print_summary(r: &SyncReport) {
     outln!(
         "  {}  offset {}  confidence {:.2}  drift {}  ({}, -{}/+{} ms)",
         r.verdict.as_str().to_uppercase(),
-        ms(r.offset_ms),
+        r.headline(),
         r.confidence,
         r.drift_ms_per_min
             .map_or("-".into(), |d| format!("{d:+.1} ms/min")),

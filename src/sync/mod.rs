@@ -723,6 +723,30 @@ pub struct SyncReport {
     pub container: ContainerReport,
 }
 
+impl SyncReport {
+    /// The offset of a headline in words ([`headline`]).
+    pub fn headline(&self) -> String {
+        headline(self.verdict, self.worst_offset_ms, self.offset_ms)
+    }
+}
+
+/// The offset a headline shows, in words: the one the verdict turns on. On a `fail`, the worst
+/// confident offset `worst` (the failing shot's or window's, which may differ from the whole
+/// file's), else the overall offset; with the overall one when it differs to the reported
+/// 0.1 ms: `+100.1 ms (worst; whole file +0.1 ms)`; `-` without one.
+pub fn headline(verdict: Verdict, worst: Option<f64>, overall: Option<f64>) -> String {
+    let shown = match verdict {
+        Verdict::Fail => worst.or(overall),
+        _ => overall,
+    };
+    let ms = |o: f64| format!("{o:+.1} ms");
+    match (shown, overall) {
+        (None, _) => "-".into(),
+        (Some(h), Some(o)) if ms(h) != ms(o) => format!("{} (worst; whole file {})", ms(h), ms(o)),
+        (Some(h), _) => ms(h),
+    }
+}
+
 /// The overall result of each method.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Methods {

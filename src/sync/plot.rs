@@ -181,12 +181,12 @@ where
     let (lo, hi) = offsets.fold((-early, late), |(l, h), o| (l.min(o), h.max(o)));
     let pad = ((hi - lo) * 0.12).max(20.0);
     let title = format!(
-        "{}: {} (offset {}, drift {}, {})",
+        "{}: {}, offset {}, drift {}, {}",
         Path::new(&r.path)
             .file_name()
             .map_or(r.path.clone(), |n| n.to_string_lossy().into_owned()),
         r.verdict.as_str(),
-        r.offset_ms.map_or("-".into(), |o| format!("{o:+.1} ms")),
+        r.headline(),
         r.drift_ms_per_min
             .map_or("-".into(), |d| format!("{d:+.1} ms/min")),
         r.standard.name
