@@ -1250,6 +1250,49 @@ fn overlapping_cues_end_where_the_next_begins_and_the_last_at_the_video_end() {
     }
 }
 
+/// A `<` or `{` that starts no SubRip markup (`<3`, `{laughs}`) is text: it used to open a
+/// tag that swallowed the rest of the line, burning in and writing out only "WE".
+#[test]
+fn srt_text_with_a_less_than_sign_or_braces_is_burnt_in_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=2", &[]);
+    let srt = dir.path().join("love.srt");
+    std::fs::write(
+        &srt,
+        "1\n00:00:00,000 --> 00:00:02,000\n<b>WE</b> <3 CATS {LOUDLY}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let run = cutroom(&[
+        "export",
+        s(&clip),
+        "-p",
+        "x",
+        "--captions",
+        s(&srt),
+        "-o",
+        s(&out),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let sidecar = std::fs::read_to_string(out.join("clip.x.srt")).unwrap();
+    assert!(sidecar.contains("\nWE <3 CATS {LOUDLY}\n"), "{sidecar}");
+    let vtt = std::fs::read_to_string(out.join("clip.x.vtt")).unwrap();
+    assert!(vtt.contains("\nWE &lt;3 CATS {LOUDLY}\n"), "{vtt}");
+    let frame = frame_at(&out.join("clip.x.mp4"), 1.0, &dir.path().join("f.png"));
+    assert_ocr(
+        &frame,
+        &["WE", "CATS", "LOUDLY"],
+        &[],
+        &dir.path().join("ocr.pgm"),
+        "at 1 s",
+    );
+}
+
 #[test]
 fn bad_caption_files_are_named_with_their_line_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();

@@ -32,23 +32,52 @@ fn timing(s: &str, line: usize) -> Result<(i64, i64), Failure> {
     Ok((stamp(a, line)?, stamp(b, line)?))
 }
 
-/// Text with markup tags (`<i>`, `<c.red>`, `<v Name>`) and ASS override blocks removed.
-fn plain(s: &str) -> String {
+/// The markup of a caption format, which [`plain`] removes.
+#[derive(Debug, Clone, Copy)]
+enum Markup {
+    /// SubRip: HTML-like tags (`<i>`, `</font>`) and ASS override blocks (`{\an8}`); any other
+    /// `<` or `{` is text (`I <3 you`, `{laughs}`), as players show it.
+    Srt,
+    /// WebVTT: every `<` starts a tag (text writes `&lt;`); `{` is text.
+    Vtt,
+    /// ASS/SSA: `{...}` override blocks; `<` is text, and there are no entities.
+    Ass,
+}
+
+/// Text with `markup`'s tags and override blocks removed and its entities decoded.
+fn plain(s: &str, markup: Markup) -> String {
     let mut out = String::new();
-    let mut depth = None::<char>;
-    for c in s.chars() {
-        match (depth, c) {
-            (None, '<') => depth = Some('>'),
-            (None, '{') => depth = Some('}'),
-            (Some(end), c) if c == end => depth = None,
-            (Some(_), _) => {}
-            (None, c) => out.push(c),
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        let after = &rest[c.len_utf8()..];
+        let tag = |close: char| rest.find(close).map(|e| e + 1);
+        let skip = match (markup, c) {
+            (Markup::Vtt, '<') => Some(tag('>').unwrap_or(rest.len())),
+            (Markup::Srt, '<')
+                if after.starts_with(|n: char| n.is_ascii_alphabetic() || n == '/') =>
+            {
+                tag('>')
+            }
+            (Markup::Srt, '{') if after.starts_with('\\') => tag('}'),
+            (Markup::Ass, '{') => tag('}'),
+            _ => None,
+        };
+        match skip {
+            Some(n) => rest = &rest[n..],
+            None => {
+                out.push(c);
+                rest = after;
+            }
         }
     }
-    out.replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&nbsp;", " ")
+    match markup {
+        Markup::Ass => out,
+        _ => out
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&nbsp;", " ")
+            .replace("&amp;", "&"),
+    }
 }
 
 /// The blocks of a text separated by blank lines, each with its first line number.
@@ -89,7 +118,10 @@ pub(crate) fn srt(text: &str) -> Result<Vec<Lined>, Failure> {
         }
         let line = first + at;
         let (start, end) = timing(lines[at], line)?;
-        let text: Vec<String> = lines[at + 1..].iter().map(|l| plain(l)).collect();
+        let text: Vec<String> = lines[at + 1..]
+            .iter()
+            .map(|l| plain(l, Markup::Srt))
+            .collect();
         cues.push((line, Cue::new(start, end, text.join("\n"))));
     }
     Ok(cues)
@@ -119,7 +151,7 @@ pub(crate) fn vtt(text: &str) -> Result<Vec<Lined>, Failure> {
         let line = first + at;
         let (start, end) = timing(lines[at], line)?;
         let body = lines[at + 1..].join("\n");
-        let mut cue = Cue::new(start, end, plain(&body));
+        let mut cue = Cue::new(start, end, plain(&body, Markup::Vtt));
         let timed = body
             .match_indices('<')
             .any(|(i, _)| body[i + 1..].starts_with(|c: char| c.is_ascii_digit()));
@@ -148,19 +180,19 @@ fn vtt_words(body: &str, start: i64, end: i64, line: usize) -> Result<Vec<Word>,
         rest = &rest[close + 1..];
     }
     segments.last_mut().expect("one").1.push_str(rest);
-    Ok(words_of(segments, end))
+    Ok(words_of(segments, end, Markup::Vtt))
 }
 
 /// Words from timed text segments `(start, text)`: a segment lasts until the next one starts
 /// (the last until `end`) and its words share that time evenly; text glued to the previous
 /// segment (`Hel{\k20}lo`) continues its word.
-fn words_of(segments: Vec<(i64, String)>, end: i64) -> Vec<Word> {
+fn words_of(segments: Vec<(i64, String)>, end: i64, markup: Markup) -> Vec<Word> {
     let mut words: Vec<Word> = Vec::new();
     let mut open = false;
     for (i, (t, raw)) in segments.iter().enumerate() {
         let t = *t;
         let stop = segments.get(i + 1).map_or(end, |s| s.0).max(t);
-        let text = plain(raw);
+        let text = plain(raw, markup);
         let mut parts: Vec<&str> = text.split_whitespace().collect();
         if parts.is_empty() {
             open &= text.is_empty();
@@ -225,7 +257,7 @@ pub(crate) fn ass(text: &str) -> Result<Vec<Lined>, Failure> {
             };
             let (start, end) = (stamp(field("start")?, n)?, stamp(field("end")?, n)?);
             let body = field("text")?.replace("\\N", "\n").replace("\\n", "\n");
-            let mut cue = Cue::new(start, end, plain(&body));
+            let mut cue = Cue::new(start, end, plain(&body, Markup::Ass));
             if body.contains("\\k") || body.contains("\\K") {
                 cue.words = ass_words(&body, start, end, n)?;
             }
@@ -268,7 +300,7 @@ fn ass_words(body: &str, start: i64, end: i64, line: usize) -> Result<Vec<Word>,
         rest = &rest[close + 1..];
     }
     segments.last_mut().expect("one").1.push_str(rest);
-    Ok(words_of(segments, end))
+    Ok(words_of(segments, end, Markup::Ass))
 }
 
 /// A JSON list of `{"word", "start", "end"}` (seconds), grouped into cues at sentence ends
@@ -377,6 +409,17 @@ mod tests {
         );
         assert_eq!(c[0].1.text, "Hello\nworld");
         assert_eq!(c[1].0, 7);
+    }
+
+    #[test]
+    fn only_each_formats_own_markup_is_removed() {
+        let srt = srt("1\n00:00:01,000 --> 00:00:02,000\nI <3 U {laughs} <i>so</i> {\\an8}much\n")
+            .unwrap();
+        assert_eq!(srt[0].1.text, "I <3 U {laughs} so much");
+        let vtt = vtt("WEBVTT\n\n00:01.000 --> 00:02.000\n{b} <i>&lt;3</i> &amp;lt;\n").unwrap();
+        assert_eq!(vtt[0].1.text, "{b} <3 &lt;");
+        let s = "[Events]\nFormat: Start, End, Text\nDialogue: 0:00:01.00,0:00:02.00,a <3 {\\i1}b&amp;\n";
+        assert_eq!(ass(s).unwrap()[0].1.text, "a <3 b&amp;");
     }
 
     #[test]
