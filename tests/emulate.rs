@@ -180,7 +180,7 @@ fn the_official_openai_client_drives_the_emulator() {
     assert_eq!(r["after_retries"], 0, "the SDK waited out the 429s");
 }
 
-/// `cutroom render` of six shots against each flavour under 503s, a 30/min rate limit and
+/// `cutroom render` of six shots against each flavour under 503s, a 5/s rate limit and
 /// downloads cut midway: six valid clips (decoded back: one flash+beep pair each, in sync) and
 /// exactly six jobs created.
 #[test]
@@ -203,7 +203,7 @@ fn every_flavour_renders_six_shots_through_faults_with_one_job_each() {
                         "--fail-rate",
                         "0.2",
                         "--rate-limit",
-                        "30/min",
+                        "5/s",
                         "--drop-downloads",
                     ],
                     &[],
