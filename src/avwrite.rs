@@ -511,6 +511,7 @@ fn decode_packets<P: std::borrow::Borrow<Packet>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pcm::Layout;
 
     #[test]
     fn decoding_while_encoding_hears_what_decode_hears() {
@@ -520,6 +521,7 @@ mod tests {
         let pcm = Pcm {
             rate: 48000,
             channels: 2,
+            layout: Layout::DEFAULT,
             data,
         };
         let mut heard = Vec::new();
@@ -562,6 +564,7 @@ mod tests {
         Pcm {
             rate,
             channels: 2,
+            layout: Layout::DEFAULT,
             data,
         }
     }

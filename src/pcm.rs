@@ -6,6 +6,7 @@ use crate::media;
 use crate::progress::{Progress, Stream};
 use crate::time::Ticks;
 use crate::video_index;
+pub use cutroom_ffi::Layout;
 use cutroom_ffi::{rescale, AudioDecoder, Decoder as _, Input, MediaKind, Packet, Rational};
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,9 @@ pub struct Pcm {
     pub rate: u32,
     /// Channel count.
     pub channels: u16,
+    /// Where the channels play (as the source file says; converted sound is in FFmpeg's default
+    /// layout for its count).
+    pub layout: Layout,
     /// Interleaved samples, `frames() * channels` values.
     pub data: Vec<f32>,
 }
@@ -26,6 +30,7 @@ impl Pcm {
         Self {
             rate,
             channels,
+            layout: Layout::DEFAULT,
             data: vec![0.0; frames * usize::from(channels)],
         }
     }
@@ -63,6 +68,7 @@ impl Pcm {
         Pcm {
             rate: self.rate,
             channels: self.channels,
+            layout: self.layout,
             data: self.data[start * ch..end * ch].to_vec(),
         }
     }
@@ -125,6 +131,7 @@ impl Pcm {
         let ch = usize::from(self.channels);
         let len = self.frames();
         let mut out = Pcm::silence(self.rate, self.channels, frames);
+        out.layout = self.layout;
         if len == 0 {
             return out;
         }
@@ -164,10 +171,24 @@ pub fn decode_aligned(
     channels: u16,
     progress: &dyn Progress,
 ) -> Result<Option<Pcm>> {
+    decode_laid_out(path, rate, channels, Layout::DEFAULT, progress)
+}
+
+/// [`decode_aligned`] with the channels laid out as `layout` (given the stream's own layout and
+/// count, its channels come out as they are).
+pub fn decode_laid_out(
+    path: &Path,
+    rate: u32,
+    channels: u16,
+    layout: Layout,
+    progress: &dyn Progress,
+) -> Result<Option<Pcm>> {
     let mut input = media::open(path)?;
     let Some(mut dec) = AlignedDecoder::new(&input, rate, channels)? else {
         return Ok(None);
     };
+    dec.dec.set_layout(layout);
+    dec.pcm.layout = layout;
     while let Some(pkt) = input.read_packet()? {
         dec.push(&pkt)?;
     }
@@ -237,6 +258,7 @@ impl AlignedDecoder {
             pcm: Pcm {
                 rate,
                 channels,
+                layout: Layout::DEFAULT,
                 data: Vec::new(),
             },
         }))
@@ -443,6 +465,7 @@ mod tests {
         let mut p = Pcm {
             rate: 1000,
             channels: 2,
+            layout: Layout::DEFAULT,
             data: vec![1.0; 20],
         };
         assert_eq!(p.frames(), 10);
@@ -468,6 +491,7 @@ mod tests {
         let p = Pcm {
             rate: 1000,
             channels: 1,
+            layout: Layout::DEFAULT,
             data: vec![1.0; 100],
         };
         let l = p.looped(350, 20);

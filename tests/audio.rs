@@ -1575,6 +1575,70 @@ fn a_surround_ogg_vorbis_bed_is_folded_down_as_its_wav_is() {
     }
 }
 
+/// A surround bed is folded down where its file says each channel plays, as `ffmpeg -ac 2`
+/// folds it: each channel's own tone within 0.5 dB of FFmpeg's level on each side, and absent
+/// where FFmpeg leaves it out. A quad bed (FL FR BL BR) was folded as 4.0 (FL FR FC BC): its
+/// back right came out on the left, 5 dB down. Read by hound (WAV), symphonia (FLAC) and FFmpeg
+/// (PCM in MOV); a WAV that names no positions (channel mask 0) is read as FFmpeg's default
+/// for the count (4.0), as FFmpeg reads it.
+#[test]
+fn a_surround_bed_is_folded_down_where_its_file_says_each_channel_plays() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = fixture("marker_portrait_30.mp4");
+    let check = |bed: &Path, channels: usize| {
+        let out = d.join("out.mp4");
+        cutroom_ok(&["swap", "-q", s(&clip), "--audio", s(bed), "-o", s(&out)]);
+        let theirs = d.join("theirs.wav");
+        ff(&["-i", s(bed), "-ac", "2", s(&theirs)]);
+        let (ours, theirs) = (decode_pcm(&out, 48000, 2), decode_pcm(&theirs, 48000, 2));
+        for c in 0..channels {
+            let f = 300.0 + 200.0 * c as f64;
+            for (side, name) in ["left", "right"].iter().enumerate() {
+                let level = |pcm: &[f32]| db(tone_level(&pcm[side..], 2, f, 0.5, 2.5));
+                let (o, t) = (level(&ours), level(&theirs));
+                assert!(
+                    (o - t).abs() <= 0.5 || (o < -40.0 && t < -40.0),
+                    "{}: channel {c} ({f} Hz) on the {name}: {o:.1} dB, ffmpeg -ac 2 {t:.1} dB",
+                    bed.display()
+                );
+            }
+        }
+    };
+    let bed = |layout: &str, channels: usize, ext: &str| {
+        let sines: Vec<String> = (0..channels)
+            .map(|c| format!("0.25*sin(2*PI*{}*t)", 300 + 200 * c))
+            .collect();
+        let source = format!("aevalsrc={}:c={layout}:s=48000:d=3", sines.join("|"));
+        let path = d.join(format!("bed-{}.{ext}", layout.replace(['(', ')'], "")));
+        ff(&["-f", "lavfi", "-i", &source, "-c:a", "pcm_s16le", s(&path)]);
+        path
+    };
+    let layouts = [
+        ("quad", 4),
+        ("4.0", 4),
+        ("5.0", 5),
+        ("5.1", 6),
+        ("5.1(side)", 6),
+        ("7.1", 8),
+    ];
+    for (layout, channels) in layouts {
+        check(&bed(layout, channels, "wav"), channels);
+    }
+    let quad = bed("quad", 4, "wav");
+    let flac = d.join("quad.flac");
+    ff(&["-i", s(&quad), s(&flac)]);
+    check(&flac, 4);
+    check(&bed("quad", 4, "mov"), 4);
+    // WAVE_FORMAT_EXTENSIBLE's dwChannelMask, 40 bytes in (ffmpeg writes `fmt ` first), set to 0.
+    let mut bytes = std::fs::read(&quad).unwrap();
+    assert_eq!(bytes[40..44], [0x33, 0, 0, 0], "a quad mask where expected");
+    bytes[40..44].fill(0);
+    let unnamed = d.join("unnamed.wav");
+    std::fs::write(&unnamed, bytes).unwrap();
+    check(&unnamed, 4);
+}
+
 /// `--loudness` is the loudness of the soundtrack as written: a 0.1 s sting at the start of a
 /// 6 s clip (which the AAC priming shortens by 21 ms) still reads the target (it read -15.0
 /// LUFS for -14), and a target the output does not get is said, on stderr and in `--json`.

@@ -3,6 +3,7 @@
 use crate::codec::{receive_packet, Decoder, Opened};
 use crate::error::{Context, Error, Result};
 use crate::input::{Input, Packet};
+use crate::layout::Layout;
 use crate::params::CodecParams;
 use crate::time::Rational;
 use ff::software::resampling;
@@ -32,6 +33,7 @@ pub struct AudioDecoder {
     stream: usize,
     rate: u32,
     channels: u16,
+    layout: Layout,
     resampler: Option<(resampling::Context, (Sample, u64, u32))>,
     time_base: Rational,
     /// The end of the stream was sent; the resampler is flushed once the decoder is drained.
@@ -89,10 +91,17 @@ impl AudioDecoder {
             stream,
             rate,
             channels,
+            layout: Layout::DEFAULT,
             resampler: None,
             time_base: tb,
             eof: false,
         })
+    }
+
+    /// Lay the channels out as `layout` (by default, FFmpeg's default layout for the count):
+    /// with the stream's own layout and channel count, its channels come out as they are.
+    pub fn set_layout(&mut self, layout: Layout) {
+        self.layout = layout;
     }
 
     /// The time base of `AudioSamples::pts`.
@@ -121,7 +130,7 @@ impl AudioDecoder {
                 frame.format(),
                 frame.channel_layout(),
                 frame.rate(),
-                ChannelLayout::default(i32::from(self.channels)),
+                self.layout.ff(self.channels),
                 self.rate,
             )?;
             self.resampler = Some((swr, key));
@@ -129,7 +138,7 @@ impl AudioDecoder {
         // Room for everything this frame can yield, so nothing piles up inside the resampler.
         let room =
             frame.samples() as u64 * u64::from(self.rate) / u64::from(frame.rate().max(1)) + 256;
-        let mut out = output_frame(self.rate, self.channels, room as usize);
+        let mut out = output_frame(self.rate, self.channels, self.layout, room as usize);
         let (swr, _) = self.resampler.as_mut().expect("resampler set above");
         swr.run(&frame, &mut out).op("resample audio")?;
         Ok(Some(AudioSamples {
@@ -141,9 +150,9 @@ impl AudioDecoder {
     /// The samples still held inside the resampler once the decoder is drained.
     fn flush_resampler(&mut self) -> Result<Vec<f32>> {
         let mut all = Vec::new();
-        let (rate, channels) = (self.rate, self.channels);
+        let (rate, channels, layout) = (self.rate, self.channels, self.layout);
         while let Some((swr, _)) = self.resampler.as_mut() {
-            let mut out = output_frame(rate, channels, 4096);
+            let mut out = output_frame(rate, channels, layout, 4096);
             swr.flush(&mut out).op("flush resampler")?;
             if out.samples() == 0 {
                 break;
@@ -188,12 +197,18 @@ impl Decoder for AudioDecoder {
     }
 }
 
-/// An allocated packed-`f32` frame with room for `samples` samples at `rate` and `channels`.
-pub(crate) fn output_frame(rate: u32, channels: u16, samples: usize) -> ff::frame::Audio {
+/// An allocated packed-`f32` frame with room for `samples` samples at `rate` and `channels`
+/// laid out as `layout`.
+pub(crate) fn output_frame(
+    rate: u32,
+    channels: u16,
+    layout: Layout,
+    samples: usize,
+) -> ff::frame::Audio {
     let mut out = ff::frame::Audio::new(
         Sample::F32(SampleType::Packed),
         samples,
-        ChannelLayout::default(i32::from(channels)),
+        layout.ff(channels),
     );
     out.set_rate(rate);
     out

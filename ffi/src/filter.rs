@@ -2,6 +2,7 @@
 //! and audio (`atempo`, ...).
 
 use crate::error::{Context, Result};
+use crate::layout::Layout;
 use crate::time::Rational;
 use crate::video::{Pixel, VideoFrame};
 use ffmpeg_next as ff;
@@ -145,7 +146,8 @@ impl AudioFilter {
         if frames == 0 {
             return Ok(());
         }
-        let mut frame = crate::audio::output_frame(self.rate, self.channels, frames);
+        let mut frame =
+            crate::audio::output_frame(self.rate, self.channels, Layout::DEFAULT, frames);
         for (dst, v) in frame
             .data_mut(0)
             .chunks_exact_mut(4)

@@ -1,5 +1,6 @@
 //! Codec parameters: what a stream carries, enough to copy it into a muxer or compare streams.
 
+use crate::layout::Layout;
 use ffmpeg_next as ff;
 use std::ffi::CStr;
 
@@ -159,6 +160,16 @@ impl CodecParams {
     /// Audio channel count (0 for non-audio).
     pub fn channels(&self) -> u32 {
         self.raw().ch_layout.nb_channels.max(0) as u32
+    }
+
+    /// Where the audio channels play ([`Layout::DEFAULT`] when the file names no positions).
+    pub fn layout(&self) -> Layout {
+        let layout = &self.raw().ch_layout;
+        match layout.order {
+            // SAFETY: a layout of native order keeps its mask in the union (FFmpeg's contract).
+            ff::ffi::AVChannelOrder::AV_CHANNEL_ORDER_NATIVE => Layout(unsafe { layout.u.mask }),
+            _ => Layout::DEFAULT,
+        }
     }
 
     /// Audio channel layout description (`stereo`, `mono`, `5.1`, ...); `None` when the file

@@ -2,6 +2,7 @@
 //! same converter [`crate::AudioDecoder`] uses, so every path into cutroom converts alike.
 
 use crate::error::{Context, Result};
+use crate::layout::Layout;
 use ff::software::resampling;
 use ff::util::format::sample::{Sample, Type as SampleType};
 use ff::ChannelLayout;
@@ -9,25 +10,34 @@ use ffmpeg_next as ff;
 
 /// Converts interleaved `f32` from one rate / channel count to another.
 ///
-/// Channels are mapped through FFmpeg's default layout for the count (1 mono, 2 stereo,
-/// 6 5.1, ...), so the downmix is swresample's standard matrix, scaled so a full-scale input
-/// cannot clip: mono goes to both stereo channels at -3 dB, 5.1 folds centre and surrounds into
-/// left/right at -3 dB and drops the LFE.
+/// The input's channels play where its [`Layout`] says; the output is in FFmpeg's default
+/// layout for its count (1 mono, 2 stereo). The downmix is swresample's standard matrix for
+/// those layouts, scaled so a full-scale input cannot clip: mono goes to both stereo channels
+/// at -3 dB, 5.1 folds centre and surrounds into left/right at -3 dB and drops the LFE, quad
+/// folds each back channel into its own side at -3 dB.
 pub struct Resampler {
     swr: resampling::Context,
     in_channels: u16,
+    in_layout: Layout,
     in_rate: u32,
     out_channels: u16,
     out_rate: u32,
 }
 
 impl Resampler {
-    /// A converter from `in_rate` Hz / `in_channels` to `out_rate` Hz / `out_channels`.
-    pub fn new(in_rate: u32, in_channels: u16, out_rate: u32, out_channels: u16) -> Result<Self> {
+    /// A converter from `in_rate` Hz / `in_channels` laid out as `in_layout` to `out_rate` Hz /
+    /// `out_channels`.
+    pub fn new(
+        in_rate: u32,
+        in_channels: u16,
+        in_layout: Layout,
+        out_rate: u32,
+        out_channels: u16,
+    ) -> Result<Self> {
         crate::init();
         let swr = converter(
             Sample::F32(SampleType::Packed),
-            ChannelLayout::default(i32::from(in_channels)),
+            in_layout.ff(in_channels),
             in_rate,
             ChannelLayout::default(i32::from(out_channels)),
             out_rate,
@@ -35,6 +45,7 @@ impl Resampler {
         Ok(Self {
             swr,
             in_channels,
+            in_layout,
             in_rate,
             out_channels,
             out_rate,
@@ -52,7 +63,7 @@ impl Resampler {
         let mut input = ff::frame::Audio::new(
             Sample::F32(SampleType::Packed),
             frames,
-            ChannelLayout::default(i32::from(self.in_channels)),
+            self.in_layout.ff(self.in_channels),
         );
         input.set_rate(self.in_rate);
         let bytes = input.data_mut(0);
@@ -60,7 +71,12 @@ impl Resampler {
             dst.copy_from_slice(&v.to_ne_bytes());
         }
         let room = frames as u64 * u64::from(self.out_rate) / u64::from(self.in_rate.max(1)) + 256;
-        let mut out = crate::audio::output_frame(self.out_rate, self.out_channels, room as usize);
+        let mut out = crate::audio::output_frame(
+            self.out_rate,
+            self.out_channels,
+            Layout::DEFAULT,
+            room as usize,
+        );
         self.swr.run(&input, &mut out).op("resample audio")?;
         Ok(crate::audio::packed_f32(&out, self.out_channels))
     }
@@ -69,7 +85,8 @@ impl Resampler {
     pub fn flush(&mut self) -> Result<Vec<f32>> {
         let mut all = Vec::new();
         loop {
-            let mut out = crate::audio::output_frame(self.out_rate, self.out_channels, 4096);
+            let mut out =
+                crate::audio::output_frame(self.out_rate, self.out_channels, Layout::DEFAULT, 4096);
             self.swr.flush(&mut out).op("flush resampler")?;
             if out.samples() == 0 {
                 return Ok(all);
@@ -111,10 +128,11 @@ pub fn resample(
     interleaved: &[f32],
     in_rate: u32,
     in_channels: u16,
+    in_layout: Layout,
     out_rate: u32,
     out_channels: u16,
 ) -> Result<Vec<f32>> {
-    let mut r = Resampler::new(in_rate, in_channels, out_rate, out_channels)?;
+    let mut r = Resampler::new(in_rate, in_channels, in_layout, out_rate, out_channels)?;
     let mut out = Vec::with_capacity(
         interleaved.len() / usize::from(in_channels.max(1))
             * usize::from(out_channels)
@@ -147,7 +165,7 @@ mod tests {
                 }
             })
             .collect();
-        let out = resample(&input, 44100, 1, 48000, 2).unwrap();
+        let out = resample(&input, 44100, 1, Layout::DEFAULT, 48000, 2).unwrap();
         assert!((out.len() as i64 / 2 - 48000).abs() <= 2, "{}", out.len());
         // Time is kept: the signal starts at 0.5 s = frame 24000.
         let first = out.chunks(2).position(|f| f[0].abs() > 0.01).unwrap();

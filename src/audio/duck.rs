@@ -11,7 +11,7 @@ use super::soundtrack::{finish, Finished, Level, SoundtrackReport, CHANNELS, RAT
 use super::stems::write_wav;
 use crate::error::{Error, Result};
 use crate::output::{check_outputs, Batch, Planned};
-use crate::pcm::{decode_aligned, stream_aligned, Pcm};
+use crate::pcm::{decode_aligned, stream_aligned, Layout, Pcm};
 use crate::progress::Progress;
 use crate::provenance::Signing;
 use std::path::{Path, PathBuf};
@@ -198,6 +198,7 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
         let mut gain = Pcm {
             rate: RATE,
             channels: 1,
+            layout: Layout::DEFAULT,
             data: gain,
         };
         voice.fit(final_len);

@@ -111,11 +111,13 @@ pub fn place(track: Pcm, len: usize, p: &Placement) -> Pcm {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pcm::Layout;
 
     fn ramp(n: usize) -> Pcm {
         Pcm {
             rate: 1000,
             channels: 1,
+            layout: Layout::DEFAULT,
             data: (1..=n).map(|i| i as f32).collect(),
         }
     }

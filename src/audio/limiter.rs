@@ -298,6 +298,7 @@ impl<'a> Limiter<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pcm::Layout;
 
     fn sine(freq: f64, amp: f32, phase: f64, secs: f64) -> Pcm {
         let rate = 48000;
@@ -311,6 +312,7 @@ mod tests {
         Pcm {
             rate,
             channels: 2,
+            layout: Layout::DEFAULT,
             data,
         }
     }

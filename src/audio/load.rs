@@ -8,13 +8,14 @@
 
 use crate::error::{Error, Result};
 use crate::mp4;
-use crate::pcm::{self, Pcm};
+use crate::pcm::{self, Layout, Pcm};
 use crate::progress::{Progress, Stream};
 use crate::time::{Ticks, TimeBase};
 use cutroom_ffi::MediaKind;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
+use symphonia::core::audio::Channels;
 use symphonia::core::codecs::audio::well_known::CODEC_ID_VORBIS;
 use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::errors::Error as SymError;
@@ -93,21 +94,33 @@ fn check_is_wav(path: &Path) -> Result<bool> {
 }
 
 /// Decode `path` and convert it to `rate` Hz and `channels` channels (mono is spread to both
-/// stereo channels at -3 dB each, 5.1 is folded down with FFmpeg's standard matrix: see
-/// [`cutroom_ffi::Resampler`]).
+/// stereo channels at -3 dB each, more channels are folded down from where the file says they
+/// play with FFmpeg's standard matrix: see [`cutroom_ffi::Resampler`]).
 pub fn load_as(path: &Path, rate: u32, channels: u16, progress: &dyn Progress) -> Result<Pcm> {
     convert(load(path, progress)?, rate, channels)
 }
 
-/// Convert `pcm` to `rate` Hz and `channels` channels (a no-op when it already is).
+/// Convert `pcm` to `rate` Hz and `channels` channels in FFmpeg's default layout for the count
+/// (a no-op when it already is).
 pub fn convert(pcm: Pcm, rate: u32, channels: u16) -> Result<Pcm> {
-    if pcm.rate == rate && pcm.channels == channels {
-        return Ok(pcm);
+    if pcm.rate == rate && pcm.channels == channels && pcm.layout.is_default(channels) {
+        return Ok(Pcm {
+            layout: Layout::DEFAULT,
+            ..pcm
+        });
     }
-    let data = cutroom_ffi::resample(&pcm.data, pcm.rate, pcm.channels, rate, channels)?;
+    let data = cutroom_ffi::resample(
+        &pcm.data,
+        pcm.rate,
+        pcm.channels,
+        pcm.layout,
+        rate,
+        channels,
+    )?;
     Ok(Pcm {
         rate,
         channels,
+        layout: Layout::DEFAULT,
         data,
     })
 }
@@ -123,8 +136,46 @@ fn load_wav(path: &Path) -> Result<Option<Pcm>> {
     Ok(Some(Pcm {
         rate: spec.sample_rate,
         channels: spec.channels,
+        layout: wav_layout(path),
         data,
     }))
+}
+
+/// The channel layout of a WAV file hound reads: a WAVE_FORMAT_EXTENSIBLE `fmt ` chunk's channel
+/// mask (which hound skips), the default for any other (read as FFmpeg reads the header).
+fn wav_layout(path: &Path) -> Layout {
+    let Ok(mut f) = File::open(path).map(std::io::BufReader::new) else {
+        return Layout::DEFAULT;
+    };
+    let mut riff = [0u8; 12];
+    if f.read_exact(&mut riff).is_err() {
+        return Layout::DEFAULT;
+    }
+    let mut head = [0u8; 8];
+    while f.read_exact(&mut head).is_ok() {
+        let size = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
+        if &head[..4] != b"fmt " {
+            if f.seek_relative(i64::from(size) + i64::from(size % 2))
+                .is_err()
+            {
+                break;
+            }
+            continue;
+        }
+        // wFormatTag 0xFFFE, cbSize at 16 (at least 22), dwChannelMask at 20.
+        let mut fmt = [0u8; 24];
+        let extensible = size >= 40
+            && f.read_exact(&mut fmt).is_ok()
+            && u16::from_le_bytes([fmt[0], fmt[1]]) == 0xfffe
+            && u16::from_le_bytes([fmt[16], fmt[17]]) >= 22;
+        return match extensible {
+            true => Layout(u64::from(u32::from_le_bytes([
+                fmt[20], fmt[21], fmt[22], fmt[23],
+            ]))),
+            false => Layout::DEFAULT,
+        };
+    }
+    Layout::DEFAULT
 }
 
 /// A WAV file opened with hound; `None` for encodings hound does not support.
@@ -190,7 +241,9 @@ impl<'a> Pieces<'a> {
         let wav = match check_is_wav(path)? {
             true => open_wav(path)?.filter(|r| {
                 let spec = r.spec();
-                (spec.sample_rate, spec.channels) == (rate, channels) && r.duration() > 0
+                (spec.sample_rate, spec.channels) == (rate, channels)
+                    && wav_layout(path).is_default(channels)
+                    && r.duration() > 0
             }),
             false => None,
         };
@@ -244,6 +297,7 @@ impl<'a> Pieces<'a> {
         Ok(Pcm {
             rate: self.rate,
             channels: self.channels,
+            layout: Layout::DEFAULT,
             data,
         })
     }
@@ -439,6 +493,7 @@ pub fn decode_symphonia(path: &Path, mono: bool) -> Result<std::result::Result<D
         Err(e) => return Ok(Err(format!("symphonia has no decoder for it: {e}"))),
     };
     let mut spec: Option<(u32, u16)> = None;
+    let mut layout = Layout::DEFAULT;
     let mut data: Vec<f32> = Vec::new();
     // One decoded piece, when it is mixed down.
     let mut piece: Vec<f32> = Vec::new();
@@ -459,6 +514,7 @@ pub fn decode_symphonia(path: &Path, mono: bool) -> Result<std::result::Result<D
             Ok(buf) => {
                 let s = buf.spec();
                 let this = (s.rate(), s.channels().count() as u16);
+                layout = symphonia_layout(s.channels());
                 if *spec.get_or_insert(this) != this {
                     return Err(Error::bad_input(
                         path,
@@ -499,6 +555,7 @@ pub fn decode_symphonia(path: &Path, mono: bool) -> Result<std::result::Result<D
         pcm: Pcm {
             rate,
             channels: if mono { 1 } else { channels },
+            layout: if mono { Layout::DEFAULT } else { layout },
             data,
         },
         first: first.unwrap_or(0),
@@ -507,6 +564,15 @@ pub fn decode_symphonia(path: &Path, mono: bool) -> Result<std::result::Result<D
         packets,
         bad,
     }))
+}
+
+/// The layout of channels symphonia decoded: their positions, when they are among the 18
+/// standard ones, whose bits are FFmpeg's; else the default for the count.
+fn symphonia_layout(channels: &Channels) -> Layout {
+    match channels {
+        Channels::Positioned(p) if p.bits() < 1 << 18 => Layout(p.bits()),
+        _ => Layout::DEFAULT,
+    }
 }
 
 /// Append the mean of each interleaved frame of `channels` values to `out`.
@@ -539,6 +605,7 @@ fn load_ffmpeg(path: &Path, what: &str, progress: &dyn Progress) -> Result<Pcm> 
     };
     let rate = streams[a].params.sample_rate();
     let channels = streams[a].params.channels() as u16;
+    let layout = streams[a].params.layout();
     if rate == 0 || channels == 0 {
         return Err(Error::bad_input(
             path,
@@ -546,7 +613,7 @@ fn load_ffmpeg(path: &Path, what: &str, progress: &dyn Progress) -> Result<Pcm> 
         ));
     }
     drop(input);
-    pcm::decode_aligned(path, rate, channels, progress)?
+    pcm::decode_laid_out(path, rate, channels, layout, progress)?
         .ok_or_else(|| Error::bad_input(path, "no audio stream"))
 }
 

@@ -405,6 +405,7 @@ fn meter_error(e: ebur128::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pcm::Layout;
 
     fn tone(amp: f32, secs: f64) -> Pcm {
         let n = (secs * 48000.0) as usize;
@@ -417,6 +418,7 @@ mod tests {
         Pcm {
             rate: 48000,
             channels: 2,
+            layout: Layout::DEFAULT,
             data,
         }
     }

@@ -324,6 +324,7 @@ pub fn envelope(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pcm::Layout;
 
     #[test]
     fn a_bed_ducked_in_pieces_is_the_bed_ducked_whole() {
@@ -366,6 +367,7 @@ mod tests {
         Pcm {
             rate: 1000,
             channels: 1,
+            layout: Layout::DEFAULT,
             data,
         }
     }
@@ -387,6 +389,7 @@ mod tests {
         let floor = Pcm {
             rate: 1000,
             channels: 1,
+            layout: Layout::DEFAULT,
             data: noise(3000, 3).map(|v| v * 0.003).collect(),
         };
         assert!(detect(&floor, Threshold::Auto).segments().is_empty());

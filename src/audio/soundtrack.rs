@@ -9,7 +9,7 @@ use crate::avwrite::EncodedAudio;
 use crate::error::{Error, Result};
 use crate::pcm::Pcm;
 use crate::provenance::Step;
-use cutroom_ffi::Resampler;
+use cutroom_ffi::{Layout, Resampler};
 use serde::Serialize;
 use std::fmt;
 use std::path::Path;
@@ -256,7 +256,7 @@ impl StrictPeak {
     fn new(rate: u32, channels: u16) -> Result<Self> {
         Ok(Self {
             meter: TruePeakMeter::new(rate, channels)?,
-            up: Resampler::new(rate, channels, rate * 4, channels)?,
+            up: Resampler::new(rate, channels, Layout::DEFAULT, rate * 4, channels)?,
             max: 0.0,
         })
     }

@@ -71,6 +71,7 @@ fn tempo(pcm: &Pcm, speed: f64) -> Result<Pcm> {
     Ok(Pcm {
         rate: pcm.rate,
         channels: pcm.channels,
+        layout: pcm.layout,
         data,
     })
 }

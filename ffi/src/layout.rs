@@ -1,0 +1,55 @@
+//! Where interleaved channels play: a channel mask, read as FFmpeg reads one.
+
+use ff::ChannelLayout;
+use ffmpeg_next as ff;
+
+/// The speaker positions of interleaved channels, in channel order, as a channel mask: FFmpeg's
+/// `AV_CH_*` bits, which for the 18 standard positions are WAVEFORMATEXTENSIBLE's
+/// `dwChannelMask` bits and symphonia's `Position` bits (FL 0x1, FR 0x2, FC 0x4, LFE 0x8,
+/// BL 0x10, BR 0x20, BC 0x100, SL 0x200, SR 0x400, ...). A mask that does not name one position
+/// per channel (none at all: a file that names no positions) stands for FFmpeg's default
+/// layout for the count (4 channels: 4.0, FL FR FC BC), as FFmpeg reads such a file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Layout(pub u64);
+
+impl Layout {
+    /// FFmpeg's default layout for the count (mono, stereo, 3.0, 4.0, 5.0(side), 5.1(side),
+    /// 6.1, 7.1, ...).
+    pub const DEFAULT: Layout = Layout(0);
+
+    /// The mask of `channels` channels so laid out: this one when it names one position per
+    /// channel, else FFmpeg's default for the count (0 past the counts it has one for).
+    pub fn mask(self, channels: u16) -> u64 {
+        if self.0.count_ones() == u32::from(channels) {
+            self.0
+        } else {
+            ChannelLayout::default(i32::from(channels)).bits()
+        }
+    }
+
+    /// True when `channels` channels so laid out are in FFmpeg's default layout for the count.
+    pub fn is_default(self, channels: u16) -> bool {
+        self.mask(channels) == Layout::DEFAULT.mask(channels)
+    }
+
+    /// FFmpeg's layout of `channels` channels so laid out.
+    pub(crate) fn ff(self, channels: u16) -> ChannelLayout {
+        ChannelLayout::from_bits_truncate(self.mask(channels))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mask_names_one_position_per_channel_or_stands_for_the_default() {
+        let quad = Layout(0x33);
+        assert_eq!(quad.mask(4), 0x33);
+        assert!(!quad.is_default(4));
+        // 4.0 (FL FR FC BC), as FFmpeg guesses a 4-channel file that names no positions.
+        assert_eq!(Layout::DEFAULT.mask(4), 0x107);
+        assert_eq!(Layout(0x7).mask(4), 0x107);
+        assert!(Layout(0x3).is_default(2));
+    }
+}
