@@ -1293,6 +1293,46 @@ fn srt_text_with_a_less_than_sign_or_braces_is_burnt_in_whole() {
     );
 }
 
+/// Characters the shipped font cannot draw (CJK, emoji) came out as empty boxes without a word;
+/// the file and the first line with one are named, and the characters listed once each.
+#[test]
+fn caption_characters_the_font_cannot_draw_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=2", &[]);
+    let srt = dir.path().join("ja.srt");
+    std::fs::write(
+        &srt,
+        "1\n00:00:00,000 --> 00:00:01,000\nCaf\u{e9} \u{5e9}\u{5dc}\u{5d5}\u{5dd}\n\n\
+         2\n00:00:01,000 --> 00:00:02,000\n\u{4eca}\u{65e5}\u{306f} \u{1f525}\u{fe0f}\u{4eca}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
+        .env("FONTCONFIG_FILE", no_system_fonts(dir.path()))
+        .args([
+            "export",
+            s(&clip),
+            "-p",
+            "x",
+            "--captions",
+            s(&srt),
+            "-o",
+            s(&out),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    let warning = format!(
+        "{}: line 6: 4 character(s) the caption font (DejaVu Sans) has no glyph for, drawn as \
+         empty boxes unless a system font has them: \u{4eca} \u{65e5} \u{306f} \u{1f525}\n",
+        s(&srt)
+    );
+    assert!(err.contains(&warning), "{err}");
+    assert!(out.join("clip.x.mp4").exists());
+}
+
 #[test]
 fn bad_caption_files_are_named_with_their_line_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();

@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// The family name scripts ask for.
 pub const FAMILY: &str = "DejaVu Sans";
@@ -31,4 +32,44 @@ pub fn install(dir: &Path) -> Result<()> {
         std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
     }
     Ok(())
+}
+
+/// The characters of `text` that neither shipped face has a glyph for, each once in order of
+/// appearance: libass draws them as empty boxes unless a system font has them (CJK, emoji).
+/// Spaces, controls and the invisible format characters (joiners, direction marks, variation
+/// selectors) are never missing.
+pub fn missing(text: &str) -> Vec<char> {
+    static FACES: OnceLock<Vec<ttf_parser::Face<'static>>> = OnceLock::new();
+    let faces = FACES.get_or_init(|| {
+        FILES
+            .iter()
+            .map(|(_, bytes)| ttf_parser::Face::parse(bytes, 0).expect("the shipped font parses"))
+            .collect()
+    });
+    let invisible = |c: char| {
+        c.is_whitespace()
+            || c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}')
+    };
+    let mut out = Vec::new();
+    for c in text.chars() {
+        if !invisible(c) && !out.contains(&c) && faces.iter().all(|f| f.glyph_index(c).is_none()) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cjk_and_emoji_are_missing_latin_arabic_and_hebrew_are_not() {
+        assert_eq!(missing("Caf\u{e9} \u{645}\u{631}\u{62d}\u{628}\u{627} \u{5e9}\u{5dc}\u{5d5}\u{5dd} \u{200f}!"), Vec::<char>::new());
+        assert_eq!(
+            missing("Hi \u{4eca}\u{65e5} \u{1f525}\u{fe0f}\u{4eca}"),
+            ['\u{4eca}', '\u{65e5}', '\u{1f525}']
+        );
+    }
 }

@@ -121,7 +121,14 @@ impl Captions {
         let lined = parse(text).map_err(|(l, w)| at(l, w))?;
         let mut cues: Vec<Cue> = Vec::with_capacity(lined.len());
         let (mut overlapped, mut past_end) = (0, 0);
+        let mut undrawable: Option<(usize, Vec<char>)> = None;
         for (line, mut cue) in lined {
+            for c in font::missing(&cue.text) {
+                let (_, chars) = undrawable.get_or_insert((line, Vec::new()));
+                if !chars.contains(&c) {
+                    chars.push(c);
+                }
+            }
             if cue.end <= cue.start {
                 return Err(at(line, "the cue ends before it starts".into()));
             }
@@ -170,6 +177,18 @@ impl Captions {
             progress.warn(&format!(
                 "{}: {past_end} cue(s) run past the end of the video; each now ends there",
                 path.display()
+            ));
+        }
+        if let Some((line, chars)) = undrawable {
+            let shown: String = chars.iter().take(8).flat_map(|&c| [c, ' ']).collect();
+            progress.warn(&format!(
+                "{}: line {line}: {} character(s) the caption font ({}) has no glyph for, drawn \
+                 as empty boxes unless a system font has them: {}{}",
+                path.display(),
+                chars.len(),
+                font::FAMILY,
+                shown.trim_end(),
+                if chars.len() > 8 { " ..." } else { "" }
             ));
         }
         if cues.is_empty() {
