@@ -2463,6 +2463,26 @@ fn a_remote_service_cannot_send_cutroom_to_this_machine() {
                     "location: https://storage.example.test/files/clip.mp4?sig=s\r\n",
                     b"",
                 ),
+                // Into the user's network: a LAN host, unique-local IPv6, the cloud metadata
+                // address, a private address in IPv4-mapped form.
+                "/v1/exports/lan.mp4" => answer(
+                    "302 Found",
+                    "location: https://192.168.1.20/share/clip.mp4\r\n",
+                    b"",
+                ),
+                "/v1/exports/ula.mp4" => {
+                    answer("302 Found", "location: https://[fd00::7]/clip.mp4\r\n", b"")
+                }
+                "/v1/exports/metadata" => answer(
+                    "302 Found",
+                    "location: https://169.254.169.254/latest/meta-data/\r\n",
+                    b"",
+                ),
+                "/v1/exports/mapped.mp4" => answer(
+                    "302 Found",
+                    "location: https://[::ffff:10.0.0.1]/clip.mp4\r\n",
+                    b"",
+                ),
                 "/files/clip.mp4?sig=s" => answer("200 OK", "content-type: video/mp4\r\n", &clip),
                 "/v1/predictions/p1" => {
                     let job = serde_json::json!({"id": "p1", "status": "succeeded",
@@ -2502,6 +2522,28 @@ fn a_remote_service_cannot_send_cutroom_to_this_machine() {
     assert!(!err.contains("secret"), "{err}");
     assert_eq!(*local_heads.lock().unwrap(), Vec::<String>::new());
     assert!(!out.exists() || std::fs::read_dir(&out).unwrap().count() == 0);
+    let lan = "a link into a private network from https://videos.example.test, which is not in one";
+    for (path, to) in [
+        ("lan.mp4", "https://192.168.1.20/share/clip.mp4"),
+        ("ula.mp4", "https://[fd00::7]/clip.mp4"),
+        ("metadata", "https://169.254.169.254/latest/meta-data/"),
+        ("mapped.mp4", "https://[::ffff:a00:1]/clip.mp4"),
+    ] {
+        let (code, err) = fetch(&["--insecure-http", &format!("{base}/exports/{path}")]);
+        assert_eq!(code, Some(1), "{err}");
+        let want = format!("GET {base}/exports/{path}: redirected to {to}: {lan}");
+        assert!(err.contains(&want), "{want}\n{err}");
+    }
+    assert!(!out.exists());
+    // Nothing was sent there.
+    let connects = seen.lock().unwrap().clone();
+    assert!(
+        connects
+            .iter()
+            .filter(|l| l.starts_with("CONNECT"))
+            .all(|l| l.starts_with("CONNECT videos.example.test:")),
+        "{connects:?}"
+    );
 
     // Signed storage links on another host keep working over https; the key stays home.
     let (code, err) = fetch(&[&format!("{base}/exports/stored.mp4")]);

@@ -2,11 +2,12 @@
 //! server's hints, redirects that never carry the key to another origin, and errors that quote
 //! the API's own message (never the key).
 
-use super::config::{check_hop, check_url, same_origin, ApiConfig};
+use super::config::{check_hop, check_url, same_origin, too_near, ApiConfig};
 use super::model::{
     mentions_moderation, CreateVideo, Deleted, Variant, Video, VideoError, VideoList,
 };
 use super::provider::{output_url, Provider};
+use super::reach::{refused, Guard, Lookup, Reach};
 use crate::error::{with_hint, Error, Result};
 use crate::http::backoff::{server_hint, Backoff};
 use crate::http::{describe, redact_url, trusted, untrusted_certificate};
@@ -36,12 +37,19 @@ pub(crate) enum Body {
     },
 }
 
-/// A reqwest client with `cfg`'s timeouts, also trusting `cfg.ca_cert` when `with_ca`.
-fn http_client(cfg: &ApiConfig, with_ca: bool) -> Result<reqwest::Client> {
+/// A reqwest client with `cfg`'s timeouts, also trusting `cfg.ca_cert` when `with_ca`, whose
+/// names must resolve no nearer than `bound` ([`Guard`]).
+fn http_client(
+    cfg: &ApiConfig,
+    with_ca: bool,
+    bound: Reach,
+    lookup: &Lookup,
+) -> Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("cutroom/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(cfg.connect_timeout)
         .read_timeout(cfg.idle_timeout)
+        .dns_resolver(Arc::new(Guard::new(bound, lookup.clone())))
         .redirect(reqwest::redirect::Policy::none());
     if let Some(path) = cfg.ca_cert.as_ref().filter(|_| with_ca) {
         for cert in trusted(path)? {
@@ -56,12 +64,16 @@ fn http_client(cfg: &ApiConfig, with_ca: bool) -> Result<reqwest::Client> {
 /// A client for one OpenAI-compatible endpoint.
 #[derive(Debug, Clone)]
 pub struct Client {
-    /// For http URLs, and https ones when no extra CA is given.
+    /// For http URLs, and https ones when no extra CA is given, that may lead anywhere (the
+    /// URLs the user gave, and where a server on this machine sends cutroom).
     http: reqwest::Client,
-    /// For https URLs when an extra CA is given, made when the first one comes (at once for an
-    /// https base URL): a plain-http run (a loopback emulator) never parses the PEM file, and
-    /// `SSL_CERT_FILE` often names the whole system bundle (1.2-1.7 ms CPU per run).
-    tls: Arc<OnceLock<reqwest::Client>>,
+    /// The others, by [`slot`], made when the first URL needing one comes: for https URLs
+    /// when an extra CA is given (at once for an https base URL: a plain-http run, a loopback
+    /// emulator, never parses the PEM file, and `SSL_CERT_FILE` often names the whole system
+    /// bundle, 1.2-1.7 ms CPU per run), and for URLs a server farther out named.
+    more: Arc<[OnceLock<reqwest::Client>; 6]>,
+    /// How names are looked up.
+    lookup: Lookup,
     cfg: ApiConfig,
     /// When it was made: log lines say how long after.
     born: std::time::Instant,
@@ -72,30 +84,40 @@ pub struct Client {
 impl Client {
     /// A client for `cfg`; refuses a base URL that breaks the transport policy.
     pub fn new(cfg: ApiConfig) -> Result<Self> {
+        Self::looking_up(cfg, Lookup::system())
+    }
+
+    /// [`Client::new`], names looked up by `lookup`.
+    fn looking_up(cfg: ApiConfig, lookup: Lookup) -> Result<Self> {
         check_url(&cfg.base_url, cfg.insecure_http)?;
-        let tls = OnceLock::new();
+        let more: [OnceLock<reqwest::Client>; 6] = Default::default();
         if cfg.ca_cert.is_some() && cfg.base_url.scheme() == "https" {
-            let _ = tls.set(http_client(&cfg, true)?);
+            let _ =
+                more[slot(Reach::Local, true)].set(http_client(&cfg, true, Reach::Local, &lookup)?);
         }
         Ok(Self {
-            http: http_client(&cfg, false)?,
-            tls: Arc::new(tls),
+            http: http_client(&cfg, false, Reach::Local, &lookup)?,
+            more: Arc::new(more),
+            lookup,
             cfg,
             born: std::time::Instant::now(),
             said_wait: Arc::default(),
         })
     }
 
-    /// The HTTP client for `url`: the one trusting the extra CA for https, made on first use.
-    fn client_for(&self, url: &Url) -> Result<&reqwest::Client> {
-        if self.cfg.ca_cert.is_none() || url.scheme() != "https" {
+    /// The HTTP client for `url`, which may lead no nearer than `bound`: the one trusting the
+    /// extra CA for https, made on first use.
+    fn client_for(&self, url: &Url, bound: Reach) -> Result<&reqwest::Client> {
+        let with_ca = self.cfg.ca_cert.is_some() && url.scheme() == "https";
+        if !with_ca && bound == Reach::Local {
             return Ok(&self.http);
         }
-        if let Some(c) = self.tls.get() {
+        let cell = &self.more[slot(bound, with_ca)];
+        if let Some(c) = cell.get() {
             return Ok(c);
         }
-        let made = http_client(&self.cfg, true)?;
-        Ok(self.tls.get_or_init(|| made))
+        let made = http_client(&self.cfg, with_ca, bound, &self.lookup)?;
+        Ok(cell.get_or_init(|| made))
     }
 
     /// The configuration.
@@ -178,11 +200,12 @@ impl Client {
         &self,
         method: &Method,
         url: &Url,
+        bound: Reach,
         body: &Body,
         headers: &HeaderMap,
     ) -> Result<reqwest::RequestBuilder> {
         let mut rb = self
-            .client_for(url)?
+            .client_for(url, bound)?
             .request(method.clone(), url.clone())
             .headers(headers.clone());
         if let Some((name, value)) = self.auth(url) {
@@ -207,16 +230,20 @@ impl Client {
     }
 
     /// One attempt, following redirects of a GET to any host (each hop checked by
-    /// [`check_hop`]; the key only ever goes to the API's origin). What fails after a
-    /// redirect names the hop it failed at, redacted, after the URL asked for.
+    /// [`check_hop`], and its name's addresses when resolved; the key only ever goes to the
+    /// API's origin). `from` is the server that named `url` (a job's video URL), if not the
+    /// user. What fails after a redirect names the hop it failed at, redacted, after the URL
+    /// asked for.
     async fn send_once(
         &self,
         method: &Method,
         url: &Url,
+        from: Option<&Url>,
         body: &Body,
         headers: &HeaderMap,
     ) -> Result<std::result::Result<Response, Failure>> {
         let asked = format!("{method} {}", redact_url(url));
+        let mut from = from.cloned();
         let mut url = url.clone();
         let limit = self.cfg.first_byte_timeout;
         for hop in 0..=MAX_REDIRECTS {
@@ -224,10 +251,17 @@ impl Client {
                 0 => String::new(),
                 _ => format!("redirected to {}: ", redact_url(&url)),
             };
-            let sent = self.build(method, &url, body, headers)?.send();
+            let bound = from.as_ref().map_or(Reach::Local, Reach::of_url);
+            let sent = self.build(method, &url, bound, body, headers)?.send();
             let mut resp = match tokio::time::timeout(limit, sent).await {
                 Ok(Ok(r)) => r,
                 Ok(Err(e)) => {
+                    if let (Some(r), Some(from)) = (refused(&e), &from) {
+                        // A name leading nearer than its sender: never tried again.
+                        let why =
+                            too_near(Reach::of_ip(r.ip), &from.origin().ascii_serialization());
+                        return Err(Error::Remote(format!("{asked}: {at}{r}: {why}")));
+                    }
                     if let Some(why) = untrusted_certificate(&e) {
                         // Waiting cannot fix a certificate, and nothing was sent.
                         return Err(Error::Remote(format!(
@@ -269,7 +303,7 @@ impl Client {
                 redact_url(&url),
                 redact_url(&next)
             ));
-            url = next;
+            from = Some(std::mem::replace(&mut url, next));
         }
         Err(Error::Remote(format!(
             "{asked}: more than {MAX_REDIRECTS} redirects, the last to {}",
@@ -281,7 +315,7 @@ impl Client {
     /// `None`, for a caller with a patient way to fall back on.
     pub(crate) async fn get_once(&self, url: &Url) -> Option<Response> {
         let sent = self
-            .send_once(&Method::GET, url, &Body::Empty, &HeaderMap::new())
+            .send_once(&Method::GET, url, None, &Body::Empty, &HeaderMap::new())
             .await;
         let status = match &sent {
             Ok(Ok(r)) => r.status().as_u16().to_string(),
@@ -302,7 +336,20 @@ impl Client {
         body: &Body,
         headers: &HeaderMap,
     ) -> Result<Response> {
-        self.send_with(method, url, body, headers, Repeat::Always)
+        self.send_from(method, url, None, body, headers).await
+    }
+
+    /// [`Client::send`] of a URL the server `from` named (a job's video URL): it may lead no
+    /// nearer to the user than `from` is.
+    pub(crate) async fn send_from(
+        &self,
+        method: Method,
+        url: &Url,
+        from: Option<&Url>,
+        body: &Body,
+        headers: &HeaderMap,
+    ) -> Result<Response> {
+        self.send_with(method, url, from, body, headers, Repeat::Always)
             .await?
             .map_err(|f| Error::Remote(f.why))
     }
@@ -314,6 +361,7 @@ impl Client {
         &self,
         method: Method,
         url: &Url,
+        from: Option<&Url>,
         body: &Body,
         headers: &HeaderMap,
         repeat: Repeat,
@@ -322,7 +370,7 @@ impl Client {
         let shown = redact_url(url);
         let mut attempt = 0;
         loop {
-            let result = self.send_once(&method, url, body, headers).await?;
+            let result = self.send_once(&method, url, from, body, headers).await?;
             let (hint, why) = match result {
                 Ok(resp) => {
                     let status = resp.status();
@@ -452,7 +500,7 @@ impl Client {
         let shown = format!("POST {}", redact_url(&url));
         let lost = |why: String| Created::Uncertain { why };
         let resp = match self
-            .send_with(Method::POST, &url, &body, &headers, Repeat::Unsent)
+            .send_with(Method::POST, &url, None, &body, &headers, Repeat::Unsent)
             .await?
         {
             Ok(r) => r,
@@ -695,6 +743,12 @@ impl Client {
     }
 }
 
+/// The place of the client for URLs that may lead no nearer than `bound`, trusting the extra
+/// CA or not, in [`Client`]'s `more`.
+fn slot(bound: Reach, with_ca: bool) -> usize {
+    bound as usize * 2 + usize::from(with_ca)
+}
+
 /// A request that got no answer.
 struct Failure {
     /// What happened (no URL but a redirect's target, redacted: a URL may carry a token).
@@ -884,6 +938,150 @@ fn image_mime(path: &std::path::Path) -> &'static str {
 mod tests {
     use super::*;
     use reqwest::ResponseBuilderExt;
+    use std::sync::Mutex;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// An HTTP server on 127.0.0.1 answering each request with `answer(path)`, a whole HTTP
+    /// answer: its port and the paths asked for.
+    async fn serve(
+        answer: impl Fn(u16, &str) -> String + Send + Sync + 'static,
+    ) -> (u16, Arc<Mutex<Vec<String>>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let (log, answer) = (asked.clone(), Arc::new(answer));
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                let (log, answer) = (log.clone(), answer.clone());
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).await? == 1 {
+                        head.push(byte[0]);
+                    }
+                    let head = String::from_utf8_lossy(&head).into_owned();
+                    let path = head.split(' ').nth(1).unwrap_or_default().to_string();
+                    log.lock().unwrap().push(path.clone());
+                    conn.write_all(answer(port, &path).as_bytes()).await?;
+                    conn.shutdown().await
+                });
+            }
+        });
+        (port, asked)
+    }
+
+    /// A server that names a host (a redirect, a job's video URL) may send cutroom no nearer to
+    /// the user than it is itself, judged on the addresses the name resolves to: names of a
+    /// remote API that resolve to loopback or a private network, and the cloud metadata
+    /// address, are refused at once (never retried, nothing sent there); the same names are
+    /// followed from a server on this machine, and the user may give them.
+    #[tokio::test]
+    async fn a_name_that_resolves_nearer_than_its_sender_is_refused() {
+        let (port, asked) = serve(|port, path| {
+            let to = match path {
+                "/v1/to-inner" => format!("http://inner.test:{port}/clip"),
+                "/v1/to-mapped" => format!("http://mapped.test:{port}/clip"),
+                "/v1/to-lan" => format!("http://lan.test:{port}/clip"),
+                "/v1/to-metadata" => "http://169.254.169.254/latest/meta-data/".into(),
+                "/clip" => return "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok".into(),
+                _ => return "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n".into(),
+            };
+            format!("HTTP/1.1 302 Found\r\nlocation: {to}\r\ncontent-length: 0\r\n\r\n")
+        })
+        .await;
+        let hosts = Lookup::hosts(&[
+            ("api.test", "127.0.0.1"),
+            ("inner.test", "127.0.0.1"),
+            ("mapped.test", "::ffff:127.0.0.1"),
+            ("lan.test", "10.0.0.1"),
+        ]);
+        let client = |base: &str| {
+            let mut cfg = ApiConfig::new(base).unwrap();
+            cfg.insecure_http = true;
+            Client::looking_up(cfg, hosts.clone()).unwrap()
+        };
+        let remote = client(&format!("http://api.test:{port}/v1"));
+        let get = |c: &Client, url: String| {
+            let c = c.clone();
+            async move {
+                let url = Url::parse(&url).unwrap();
+                c.send(Method::GET, &url, &Body::Empty, &HeaderMap::new())
+                    .await
+            }
+        };
+        let api = format!("http://api.test:{port}");
+        let here = "a link to this machine from";
+        let lan = "a link into a private network from";
+        let t0 = std::time::Instant::now();
+        for (path, said) in [
+            (
+                "to-inner",
+                format!("inner.test resolves to 127.0.0.1, on this machine: {here} {api}"),
+            ),
+            (
+                "to-mapped",
+                format!("mapped.test resolves to ::ffff:127.0.0.1, on this machine: {here} {api}"),
+            ),
+            (
+                "to-lan",
+                format!("lan.test resolves to 10.0.0.1, in a private network: {lan} {api}"),
+            ),
+            (
+                "to-metadata",
+                format!("http://169.254.169.254/latest/meta-data/: {lan} {api}"),
+            ),
+        ] {
+            let e = get(&remote, format!("{api}/v1/{path}"))
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with(&format!("GET {api}/v1/{path}: redirected to ")),
+                "{e}"
+            );
+            assert!(e.contains(&said), "{e}");
+        }
+        // A job's video URL named by the remote API: the same rule.
+        let url = Url::parse(&format!("http://inner.test:{port}/clip")).unwrap();
+        let base = &remote.config().base_url;
+        let e = remote
+            .send_from(
+                Method::GET,
+                &url,
+                Some(base),
+                &Body::Empty,
+                &HeaderMap::new(),
+            )
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(&format!(
+                "inner.test resolves to 127.0.0.1, on this machine: {here} {api}"
+            )),
+            "{e}"
+        );
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "refusals were retried"
+        );
+        assert!(
+            !asked.lock().unwrap().contains(&"/clip".to_string()),
+            "{asked:?}"
+        );
+
+        // The user may name them, and a server on this machine may send cutroom to them.
+        let ok = get(&remote, format!("http://inner.test:{port}/clip"))
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), 200);
+        let local = client(&format!("http://127.0.0.1:{port}/v1"));
+        let ok = get(&local, format!("http://127.0.0.1:{port}/v1/to-inner"))
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), 200);
+        assert_eq!(ok.url().host_str(), Some("inner.test"));
+    }
 
     #[tokio::test]
     async fn an_http_error_keeps_its_status_and_url() {

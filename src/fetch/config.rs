@@ -1,6 +1,7 @@
 //! Client configuration: where the API is, how to authenticate, and what the transport allows.
 
 use super::provider::Provider;
+use super::reach::Reach;
 use crate::error::{Error, Result};
 use crate::http::redact_url;
 use reqwest::Url;
@@ -140,37 +141,41 @@ pub fn check_url(url: &Url, insecure_http: bool) -> Result<()> {
 }
 
 /// Refuse `to`, a URL that a server at `from` sent cutroom to (a redirect's `Location`, a
-/// job's download link), by [`check_url`]'s rule, and also when it is on this machine and
-/// `from` is not: a remote service may not make cutroom reach the user's own machine (a local
-/// emulator redirecting to itself is fine).
+/// job's download link), by [`check_url`]'s rule, and also when its address is nearer to the
+/// user than `from`'s ([`Reach`]): a remote service may not make cutroom reach the user's
+/// network or machine (a local emulator redirecting to itself is fine). A name is judged here
+/// by its text; its addresses are checked when it is resolved ([`super::reach::Guard`]).
 pub(crate) fn check_hop(from: &Url, to: &Url, insecure_http: bool) -> Result<()> {
-    if is_local(to) && !is_local(from) {
+    let (near, bound) = (Reach::of_url(to), Reach::of_url(from));
+    if near > bound {
         return Err(Error::Usage(format!(
-            "{}: a link to this machine from {}, which is not on it; refused (only a service \
-             on loopback may send cutroom to loopback)",
+            "{}: {}",
             redact_url(to),
-            from.origin().ascii_serialization()
+            too_near(near, &from.origin().ascii_serialization())
         )));
     }
     check_url(to, insecure_http)
+}
+
+/// Why a link `near` the user from `from`, which is farther out, is refused.
+pub(crate) fn too_near(near: Reach, from: &str) -> String {
+    match near {
+        Reach::Local => format!(
+            "a link to this machine from {from}, which is not on it; refused (only a service \
+             on loopback may send cutroom to loopback)"
+        ),
+        _ => format!(
+            "a link into a private network from {from}, which is not in one; refused (a \
+             remote service may not make cutroom reach the user's network)"
+        ),
+    }
 }
 
 /// True when `url`'s host is this machine: `localhost` (and `*.localhost`), `127.0.0.0/8`,
 /// `::1`, the unspecified `0.0.0.0` and `::` (a connection to them reaches this machine), and
 /// those as IPv4-mapped IPv6.
 fn is_local(url: &Url) -> bool {
-    let v4 = |ip: std::net::Ipv4Addr| ip.is_loopback() || ip.is_unspecified();
-    match url.host() {
-        Some(url::Host::Domain(d)) => {
-            let d = d.trim_end_matches('.').to_ascii_lowercase();
-            d == "localhost" || d.ends_with(".localhost")
-        }
-        Some(url::Host::Ipv4(ip)) => v4(ip),
-        Some(url::Host::Ipv6(ip)) => {
-            ip.is_loopback() || ip.is_unspecified() || ip.to_ipv4_mapped().is_some_and(v4)
-        }
-        None => false,
-    }
+    Reach::of_url(url) == Reach::Local
 }
 
 /// True when `a` and `b` share scheme, host and port (the key goes only to the API's origin).
@@ -246,6 +251,18 @@ mod tests {
             check_hop(&u("http://127.0.0.1:9/v1"), &u(to), false).unwrap();
             check_hop(&u("http://localhost:9/v1"), &u(to), false).unwrap();
         }
+        // A private network: from a server in one (by its address), not from farther out.
+        let lan = "a link into a private network from https://api.example.com, which is not in one";
+        for to in [
+            "https://10.1.2.3/x",
+            "https://169.254.169.254/",
+            "https://[fe80::1]/",
+        ] {
+            let e = check_hop(&remote, &u(to), true).unwrap_err().to_string();
+            assert!(e.contains(lan), "{to}: {e}");
+            check_hop(&u("https://192.168.0.9/v1"), &u(to), false).unwrap();
+        }
+        assert!(check_hop(&u("https://10.0.0.1/v1"), &u("http://127.0.0.1/"), true).is_err());
         // Elsewhere, the rule of the URLs the user gives.
         check_hop(&remote, &u("https://cdn.example.net/a.mp4?sig=x"), false).unwrap();
         check_hop(

@@ -58,6 +58,9 @@ pub struct Request<'a> {
     pub variant: Variant,
     /// When the provider stops serving it (unix seconds), if known.
     pub expires_at: Option<i64>,
+    /// The server that named the URL (a job's video URL on another host), whose place bounds
+    /// where it may lead; `None` for a URL the user gave, or one on the API's own origin.
+    pub from: Option<&'a Url>,
 }
 
 impl Client {
@@ -103,7 +106,7 @@ impl Client {
             let resp = match first.take() {
                 Some((resp, _)) => resp,
                 None => {
-                    self.send(Method::GET, req.url, &Body::Empty, &headers)
+                    self.send_from(Method::GET, req.url, req.from, &Body::Empty, &headers)
                         .await?
                 }
             };

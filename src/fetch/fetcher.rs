@@ -2,7 +2,7 @@
 
 use super::cache::{safe_name, Cache, Entry};
 use super::client::Client;
-use super::config::check_url;
+use super::config::{check_url, same_origin};
 use super::download::{Downloaded, Request};
 use super::model::{Phase, Variant, Video};
 use super::poll::PollOptions;
@@ -125,6 +125,7 @@ async fn look_up_and_download(
                 url: &url,
                 variant,
                 expires_at: None,
+                from: None,
             };
             Some(
                 client
@@ -187,10 +188,12 @@ async fn download_done(
     bar: &dyn Progress,
 ) -> Result<Downloaded> {
     let url = client.content_url(v, variant)?;
+    let base = &client.config().base_url;
     let req = Request {
         url: &url,
         variant,
         expires_at: v.expires_at,
+        from: (!same_origin(&url, base)).then_some(base),
     };
     client.download(req, target_for, bar).await
 }
@@ -222,6 +225,7 @@ pub async fn fetch_url(
         url: &url,
         variant: Variant::Video,
         expires_at: None,
+        from: None,
     };
     let got = client
         .download(

@@ -17,6 +17,7 @@ mod limits;
 mod model;
 mod poll;
 mod provider;
+mod reach;
 mod render;
 mod rfc3339;
 mod shots;
