@@ -1575,6 +1575,47 @@ fn a_surround_ogg_vorbis_bed_is_folded_down_as_its_wav_is() {
     }
 }
 
+/// `dir/bed-LAYOUT.EXT`: 3 s of 16-bit PCM (in a WAV or a MOV) in FFmpeg's `layout` of
+/// `channels` channels, channel `c` a tone of 300 + 200 `c` Hz at -12 dBFS.
+fn tones(dir: &Path, layout: &str, channels: usize, ext: &str) -> PathBuf {
+    let sines: Vec<String> = (0..channels)
+        .map(|c| format!("0.25*sin(2*PI*{}*t)", 300 + 200 * c))
+        .collect();
+    let source = format!("aevalsrc={}:c={layout}:s=48000:d=3", sines.join("|"));
+    let path = dir.join(format!("bed-{}.{ext}", layout.replace(['(', ')'], "")));
+    ff(&["-f", "lavfi", "-i", &source, "-c:a", "pcm_s16le", s(&path)]);
+    path
+}
+
+/// `cutroom loudness` weighs each channel where its file says it plays, as FFmpeg's meter does
+/// (within 0.1 LU of `ebur128`, which prints tenths): 2.1's third channel is an LFE (it was
+/// counted as a centre, 1.8 LU loud), 4.0's third a centre at 1 (it was a surround at 1.41),
+/// 7.1(wide)'s last two front centres at 1 (they were sides).
+#[test]
+fn loudness_weighs_each_channel_where_its_file_says_it_plays() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let layouts = [
+        ("2.1", 3),
+        ("4.0", 4),
+        ("quad", 4),
+        ("6.0", 6),
+        ("hexagonal", 6),
+        ("7.1(wide)", 8),
+        ("octagonal", 8),
+    ];
+    for (layout, channels) in layouts {
+        let wav = tones(d, layout, channels, "wav");
+        let r = cutroom_json(&["loudness", "--json", s(&wav)]);
+        let ours = r["files"][0]["integrated_lufs"].as_f64().unwrap();
+        let theirs = ebur128(&wav).integrated;
+        assert!(
+            (ours - theirs).abs() <= 0.1,
+            "{layout}: {ours:.2} LUFS, ffmpeg ebur128 {theirs} LUFS"
+        );
+    }
+}
+
 /// A surround bed is folded down where its file says each channel plays, as `ffmpeg -ac 2`
 /// folds it: each channel's own tone within 0.5 dB of FFmpeg's level on each side, and absent
 /// where FFmpeg leaves it out. A quad bed (FL FR BL BR) was folded as 4.0 (FL FR FC BC): its
@@ -1605,15 +1646,7 @@ fn a_surround_bed_is_folded_down_where_its_file_says_each_channel_plays() {
             }
         }
     };
-    let bed = |layout: &str, channels: usize, ext: &str| {
-        let sines: Vec<String> = (0..channels)
-            .map(|c| format!("0.25*sin(2*PI*{}*t)", 300 + 200 * c))
-            .collect();
-        let source = format!("aevalsrc={}:c={layout}:s=48000:d=3", sines.join("|"));
-        let path = d.join(format!("bed-{}.{ext}", layout.replace(['(', ')'], "")));
-        ff(&["-f", "lavfi", "-i", &source, "-c:a", "pcm_s16le", s(&path)]);
-        path
-    };
+    let bed = |layout: &str, channels: usize, ext: &str| tones(d, layout, channels, ext);
     let layouts = [
         ("quad", 4),
         ("4.0", 4),

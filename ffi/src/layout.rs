@@ -27,6 +27,19 @@ impl Layout {
         }
     }
 
+    /// The position bit of each of `channels` channels so laid out, in channel order (0 for a
+    /// channel past FFmpeg's default layouts).
+    pub fn positions(self, channels: u16) -> Vec<u64> {
+        let mut mask = self.mask(channels);
+        (0..channels)
+            .map(|_| {
+                let bit = mask & mask.wrapping_neg();
+                mask &= !bit;
+                bit
+            })
+            .collect()
+    }
+
     /// True when `channels` channels so laid out are in FFmpeg's default layout for the count.
     pub fn is_default(self, channels: u16) -> bool {
         self.mask(channels) == Layout::DEFAULT.mask(channels)
@@ -46,6 +59,7 @@ mod tests {
     fn a_mask_names_one_position_per_channel_or_stands_for_the_default() {
         let quad = Layout(0x33);
         assert_eq!(quad.mask(4), 0x33);
+        assert_eq!(quad.positions(4), [0x1, 0x2, 0x10, 0x20]);
         assert!(!quad.is_default(4));
         // 4.0 (FL FR FC BC), as FFmpeg guesses a 4-channel file that names no positions.
         assert_eq!(Layout::DEFAULT.mask(4), 0x107);

@@ -3,7 +3,7 @@
 
 use super::limiter::{self, Limiter};
 use crate::error::{Error, Result};
-use crate::pcm::{self, Pcm};
+use crate::pcm::{self, Layout, Pcm};
 use crate::progress::Progress;
 use ebur128::{Channel, EbuR128, Mode};
 use serde::Serialize;
@@ -105,14 +105,15 @@ impl LoudnessReport {
     }
 }
 
-/// Measure `pcm`. Channels are weighted as BS.1770 says: L, R, C at 1, surrounds at 1.41, the
-/// LFE of 5.1 ignored; a mono channel counts once (as FFmpeg's `ebur128` filter does), which is
+/// Measure `pcm`. Channels are weighted where its layout says they play, as BS.1770 says: L,
+/// R, C at 1, surrounds at 1.41, an LFE ignored; a mono channel counts once (as FFmpeg's `ebur128` filter does), which is
 /// also what it measures after cutroom's equal-power conversion to stereo.
 pub fn measure(pcm: &Pcm) -> Result<LoudnessReport> {
     let step = block_len(pcm);
     measure_blocks(
         pcm.rate,
         pcm.channels,
+        pcm.layout,
         pcm.data.chunks(step).map(<[f32]>::to_vec),
     )
 }
@@ -135,7 +136,7 @@ pub fn measure_file(
                     .map_err(|_| Error::Internal("loudness meter stopped".into()))
             })
         });
-        let report = measure_blocks(rate, channels, rx.into_iter());
+        let report = measure_blocks(rate, channels, Layout::DEFAULT, rx.into_iter());
         let decoded = decoded.join().expect("audio decoding thread");
         let report = report?;
         Ok(decoded?.then_some(report))
@@ -148,14 +149,15 @@ fn block_len(pcm: &Pcm) -> usize {
     (pcm.rate as usize).div_ceil(10) * usize::from(pcm.channels)
 }
 
-/// Measure a signal at `rate` Hz with `channels` channels given as consecutive `blocks` (made
+/// Measure a signal at `rate` Hz with `channels` channels laid out as `layout`, given as consecutive `blocks` (made
 /// as they are read or decoded, so the signal is measured without being kept).
 fn measure_blocks(
     rate: u32,
     channels: u16,
+    layout: Layout,
     blocks: impl Iterator<Item = Vec<f32>>,
 ) -> Result<LoudnessReport> {
-    let mut levels = LevelMeter::new(rate, channels)?;
+    let mut levels = LevelMeter::new(rate, channels, layout)?;
     // The true-peak interpolator is the costly part: it runs on its own thread.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<f32>>(16);
     let (tp, fed) = std::thread::scope(|s| {
@@ -200,10 +202,16 @@ pub struct LevelMeter {
 }
 
 impl LevelMeter {
-    /// A meter for interleaved audio at `rate` Hz with `channels` channels.
-    pub fn new(rate: u32, channels: u16) -> Result<Self> {
+    /// A meter for interleaved audio at `rate` Hz with `channels` channels laid out as
+    /// `layout`.
+    pub fn new(rate: u32, channels: u16, layout: Layout) -> Result<Self> {
         Ok(Self {
-            meter: meter(rate, channels, Mode::I | Mode::LRA | Mode::S | Mode::M)?,
+            meter: meter(
+                rate,
+                channels,
+                layout,
+                Mode::I | Mode::LRA | Mode::S | Mode::M,
+            )?,
             step: (rate as usize).div_ceil(10) * usize::from(channels),
             filled: 0,
             max_s: f64::NEG_INFINITY,
@@ -299,7 +307,7 @@ pub fn normalize(pcm: &mut Pcm, target: &LoudnessTarget) -> Result<LoudnessRepor
             limiter.apply(&pcm.data, &mut block);
             block
         });
-        report = measure_blocks(pcm.rate, pcm.channels, blocks)?;
+        report = measure_blocks(pcm.rate, pcm.channels, pcm.layout, blocks)?;
         let lufs = report.integrated_lufs.unwrap_or(f64::NEG_INFINITY);
         let tp = report.true_peak_dbtp.unwrap_or(f64::NEG_INFINITY);
         let miss = target.integrated_lufs - lufs;
@@ -345,7 +353,7 @@ impl TruePeakMeter {
     /// A meter for interleaved audio at `rate` Hz with `channels` channels.
     pub fn new(rate: u32, channels: u16) -> Result<Self> {
         Ok(Self {
-            meter: meter(rate, channels, Mode::TRUE_PEAK)?,
+            meter: meter(rate, channels, Layout::DEFAULT, Mode::TRUE_PEAK)?,
             channels,
         })
     }
@@ -367,28 +375,31 @@ impl TruePeakMeter {
 
 /// Integrated loudness alone (`None` for silence): the cheap first measurement of `normalize`.
 fn integrated(pcm: &Pcm) -> Result<Option<f64>> {
-    let mut m = meter(pcm.rate, pcm.channels, Mode::I)?;
+    let mut m = meter(pcm.rate, pcm.channels, pcm.layout, Mode::I)?;
     m.add_frames_f32(&pcm.data).map_err(meter_error)?;
     Ok(finite(m.loudness_global().map_err(meter_error)?))
 }
 
-/// A meter for `channels` in FFmpeg's default order. The `ebur128` crate weighs the first six
-/// as 5.1 (the LFE left out, the surrounds at 1.41) and leaves the rest out; the side
-/// surrounds of 6.1 and 7.1 (FL FR FC LFE BC SL SR, FL FR FC LFE BL BR SL SR) count as
-/// surrounds too, as in FFmpeg's meter.
-fn meter(rate: u32, channels: u16, mode: Mode) -> Result<EbuR128> {
+/// A meter for `channels` laid out as `layout`, each weighted where it plays as FFmpeg's
+/// `ebur128` filter weighs it: an LFE not at all, a back, side, top back or surround direct
+/// channel at 1.41 (BS.1770's surrounds), any other at 1.
+fn meter(rate: u32, channels: u16, layout: Layout, mode: Mode) -> Result<EbuR128> {
+    /// LFE and LFE2.
+    const LFE: u64 = 0x8 | 0x8_0000_0000;
+    /// BL BR BC SL SR, TBL TBC TBR, SDL SDR.
+    const SURROUND: u64 = 0x10 | 0x20 | 0x100 | 0x200 | 0x400 | 0x3_8000 | 0x6_0000_0000;
     let cannot = || {
         Error::Internal(format!(
             "loudness meter: cannot measure {channels} channels at {rate} Hz"
         ))
     };
     let mut m = EbuR128::new(u32::from(channels), rate, mode).map_err(|_| cannot())?;
-    let sides: &[(u32, Channel)] = match channels {
-        7 => &[(6, Channel::Mm090)],
-        8 => &[(6, Channel::Mp090), (7, Channel::Mm090)],
-        _ => &[],
-    };
-    for &(c, kind) in sides {
+    for (c, position) in (0..).zip(layout.positions(channels)) {
+        let kind = match position {
+            p if p & LFE != 0 => Channel::Unused,
+            p if p & SURROUND != 0 => Channel::LeftSurround,
+            _ => Channel::Center,
+        };
         m.set_channel(c, kind).map_err(|_| cannot())?;
     }
     Ok(m)
@@ -405,7 +416,6 @@ fn meter_error(e: ebur128::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pcm::Layout;
 
     fn tone(amp: f32, secs: f64) -> Pcm {
         let n = (secs * 48000.0) as usize;
@@ -479,7 +489,7 @@ mod tests {
 
     #[test]
     fn a_meter_refusal_is_an_internal_error_not_a_usage_error() {
-        let e = meter(48000, 0, Mode::I).unwrap_err();
+        let e = meter(48000, 0, Layout::DEFAULT, Mode::I).unwrap_err();
         assert!(matches!(e, Error::Internal(_)), "{e:?}");
         assert_eq!(e.exit_code(), crate::error::exit::INTERNAL);
     }

@@ -202,7 +202,7 @@ pub fn master(mut out: Pcm, level: Level) -> Result<Mastered> {
             Level::Keep => {}
         }
         let mut peak = StrictPeak::new(out.rate, out.channels)?;
-        let mut levels = LevelMeter::new(out.rate, out.channels)?;
+        let mut levels = LevelMeter::new(out.rate, out.channels, out.layout)?;
         let encoded = EncodedAudio::encode_and_decode(&out, |run| {
             peak.add(run)?;
             levels.add(run)
