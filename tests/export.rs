@@ -1443,6 +1443,75 @@ fn overlays_file_times_a_faded_logo_and_a_title() {
     }
 }
 
+/// A logo in a bottom corner sat in the caption band, drawn over the captions' last words
+/// (Reels: above the bottom zone, where the captions go); it now keeps clear of them.
+#[test]
+fn a_bottom_corner_logo_keeps_clear_of_the_captions() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=2", &[]);
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=red:s=200x100",
+        "-frames:v",
+        "1",
+        s(&d.join("logo.png")),
+    ]);
+    std::fs::write(
+        d.join("overlays.toml"),
+        "[logo]\nfile = \"logo.png\"\ncorner = \"bottom-right\"\n",
+    )
+    .unwrap();
+    let srt = d.join("words.srt");
+    std::fs::write(
+        &srt,
+        "1\n00:00:01,000 --> 00:00:02,000\nSecond caption must wrap across lines\n",
+    )
+    .unwrap();
+    let out = d.join("out");
+    let run = cutroom(
+        &[
+            "export",
+            s(&clip),
+            "-p",
+            "reels",
+            "-p",
+            "youtube",
+            "--captions",
+            s(&srt),
+        ]
+        .into_iter()
+        .chain(["--overlays", s(&d.join("overlays.toml")), "-o", s(&out)])
+        .collect::<Vec<_>>(),
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for preset in ["reels", "youtube"] {
+        let video = out.join(format!("clip.{preset}.mp4"));
+        let red = |p: [u8; 3]| p[0] > 200 && p[1] < 60 && p[2] < 60;
+        let logo = frame_at(&video, 0.5, &d.join("logo.png.png"))
+            .bbox(red)
+            .unwrap();
+        let frame = frame_at(&video, 1.5, &d.join(format!("{preset}.png")));
+        assert_eq!(frame.bbox(red), Some(logo), "{preset}: the logo stays put");
+        let text = frame.bbox(white).unwrap();
+        assert!(
+            text.3 < logo.1 || text.1 > logo.3 || text.2 < logo.0 || text.0 > logo.2,
+            "{preset}: captions {text:?} under the logo {logo:?}"
+        );
+        let words = ["SECOND", "CAPTION", "MUST", "WRAP", "ACROSS", "LINES"];
+        if !assert_ocr(&frame, &words, &[], &d.join("ocr.pgm"), preset) {
+            return;
+        }
+    }
+}
+
 /// A still image (a JPEG) as RGB, through `png`.
 fn read_image(image: &Path, png: &Path) -> Rgb {
     ff(&["-i", s(image), "-pix_fmt", "rgb24", s(png)]);

@@ -126,6 +126,20 @@ impl Canvas {
         }
     }
 
+    /// The band `lines` lines of captions in `style` take (as a zone, `[x0, y0, x1, y1]`
+    /// fractions), for what must keep clear of them (a logo).
+    pub fn caption_zone(&self, style: &Style, lines: u32) -> [f64; 4] {
+        let p = self.captions(style, lines);
+        let (w, h) = (f64::from(self.width), f64::from(self.height));
+        let bottom = 1.0 - f64::from(p.vertical) / h;
+        [
+            f64::from(p.left) / w,
+            bottom - f64::from(lines * p.font) / h,
+            1.0 - f64::from(p.right) / w,
+            bottom,
+        ]
+    }
+
     /// A text overlay's block at `position` (top, center, bottom, lower_third).
     pub fn text(&self, style: &Style, lines: u32, position: &str) -> Placement {
         let band = self.captions(style, lines);

@@ -182,7 +182,7 @@ pub struct Logo {
     /// The image (PNG with alpha).
     pub file: PathBuf,
     /// `top-left`, `top-right`, `bottom-left` or `bottom-right` (default: top-right); kept
-    /// clear of the platform's UI zones.
+    /// clear of the platform's UI zones and of the captions.
     #[serde(default = "default_corner")]
     pub corner: String,
     /// Left edge as a fraction of the frame width (with `y`, instead of a corner).

@@ -79,7 +79,15 @@ impl<'a> Burn<'a> {
         std::fs::write(&path, script).map_err(|e| Error::io(&path, e))?;
         let mut g = ass::filter(&path, &self.dir.path().join("fonts"));
         if let (Some(logo), Some(copy)) = (&self.overlays.logo, &self.logo) {
-            g.push_str(&logo_graph(logo, copy, f)?);
+            // The logo keeps clear of the captions as of the UI zones.
+            let mut canvas = f.canvas.clone();
+            if !self.captions.cues.is_empty() {
+                let style = &self.overlays.captions;
+                canvas
+                    .zones
+                    .push(canvas.caption_zone(style, style.max_lines));
+            }
+            g.push_str(&logo_graph(logo, copy, &canvas, f)?);
         }
         Ok(g)
     }
@@ -125,10 +133,10 @@ pub(super) fn check_times(
 }
 
 /// `[base]` overlaid with the logo (read from `file`, its copy), scaled, faded to its opacity,
-/// placed and timed.
-fn logo_graph(logo: &Logo, file: &Path, f: &Frame) -> Result<String> {
+/// placed on `canvas` (frame `f`'s, with any more zones to keep clear of) and timed.
+fn logo_graph(logo: &Logo, file: &Path, canvas: &Canvas, f: &Frame) -> Result<String> {
     let (iw, ih) = crate::fetch::check::image_size(&logo.file)?;
-    let (w, h) = (f.canvas.width, f.canvas.height);
+    let (w, h) = (canvas.width, canvas.height);
     let lw = even((logo.width * f64::from(w)).round() as u32);
     let lh = even((f64::from(lw) * f64::from(ih) / f64::from(iw.max(1))).round() as u32);
     let (x, y) = match (logo.x, logo.y) {
@@ -136,7 +144,7 @@ fn logo_graph(logo: &Logo, file: &Path, f: &Frame) -> Result<String> {
             (x * f64::from(w)).round() as u32,
             (y * f64::from(h)).round() as u32,
         ),
-        _ => corner(&f.canvas, &logo.corner, logo.margin, lw, lh),
+        _ => corner(canvas, &logo.corner, logo.margin, lw, lh),
     };
     let first = logo
         .start
