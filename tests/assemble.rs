@@ -2118,6 +2118,50 @@ fn a_failed_sync_check_says_why_in_the_summary() {
     assert!(text.contains(&headline), "{text}");
 }
 
+/// A text card under a steady music bed has no sound start of its own to time: its shot
+/// gives no offset (it read -413 ms at confidence 0.00, a figure a user could take for a
+/// measure) and says why (`sound: steady`), in report.json and report.html.
+#[test]
+fn a_card_under_a_steady_bed_gives_no_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (a, c) = (d.join("a.mp4"), d.join("c.mp4"));
+    marker_clip(&a, 320, 180, 30, 8.0, 8.0, 0.0, &[]);
+    marker_clip(&c, 320, 180, 30, 8.0, 8.0, 100.0, &[]);
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=220:d=30,volume=0.3",
+        "-ar",
+        "48000",
+        "-ac",
+        "2",
+        s(&d.join("bed.wav")),
+    ]);
+    let spec = small_square_cut(
+        d,
+        "name = \"c\"\n[[shot]]\nsrc = \"a.mp4\"\n[[shot]]\ntext = \"Bye\"\nduration = \"3s\"\n\
+         [[shot]]\nsrc = \"c.mp4\"\n[music]\nfile = \"bed.wav\"\n",
+    );
+    let out = d.join("out");
+    let run = cutroom(&["-q", "assemble", s(&spec), "-o", s(&out), "--json"]);
+    assert_eq!(run.status.code(), Some(3));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let shots = report["outputs"][0]["shots"].as_array().unwrap();
+    let sounds: Vec<&str> = shots.iter().map(|s| s["sound"].as_str().unwrap()).collect();
+    assert_eq!(sounds, ["onsets", "steady", "onsets"], "{shots:?}");
+    let card = &shots[1];
+    assert!(card["offset_ms"].is_null(), "{card}");
+    assert_eq!(card["confidence"], 0.0, "{card}");
+    assert_eq!(card["verdict"], "inconclusive", "{card}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("<td>2</td><td>8.00-11.00 s</td><td>steady sound</td>"),
+        "{html}"
+    );
+}
+
 /// `{{name}}` works in any string of the spec, also those read as a time or a kind (a trim,
 /// a card's length, a transition): the spec was parsed once before substituting, so
 /// `in = "{{start}}"` was refused as "bad time '{{start}}'" although `start` was declared.

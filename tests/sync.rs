@@ -441,6 +441,67 @@ fn the_headline_shows_the_offset_that_fails() {
     assert!(headline.trim_start().starts_with(&want), "{text}");
 }
 
+/// A cut's shots without sound (a text card, a clip without an audio track, one of digital
+/// silence: often a render that lost its sound) are said to be silent, in the shot's
+/// `sound`, its place in the text's shots line and the reason, with no offset; they do not
+/// change the verdict, which judges the timing of the sound there is.
+#[test]
+fn silent_shots_are_named_and_give_no_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (a, c) = (d.join("a.mp4"), d.join("c.mp4"));
+    marker_clip(&a, 320, 180, 30, 6.0, 6.0, 0.0, &[]);
+    marker_clip(&c, 320, 180, 30, 6.0, 6.0, 0.0, &[]);
+    let (mute, zeros) = (d.join("mute.mp4"), d.join("zeros.mp4"));
+    ff(&["-i", s(&a), "-an", "-c", "copy", s(&mute)]);
+    ff(&["-i", s(&a), "-af", "volume=0", "-c:v", "copy", s(&zeros)]);
+    let list = d.join("cut.toml");
+    std::fs::write(
+        &list,
+        format!(
+            "[[shot]]\nsrc = \"{}\"\n[[shot]]\ntext = \"Bye\"\nduration = 2\n\
+             [[shot]]\nsrc = \"{}\"\n[[shot]]\nsrc = \"{}\"\n[[shot]]\nsrc = \"{}\"\n",
+            s(&a),
+            s(&mute),
+            s(&zeros),
+            s(&c)
+        ),
+    )
+    .unwrap();
+    let cut = d.join("cut.mp4");
+    cutroom_json(&["concat", "--json", "-q", "--spec", s(&list), "-o", s(&cut)]);
+    let f = sync_one(&cut, Some(&list));
+    assert_eq!(f["verdict"], "pass", "{f}");
+    let shots = f["shots"].as_array().unwrap();
+    let sounds: Vec<&str> = shots.iter().map(|s| s["sound"].as_str().unwrap()).collect();
+    assert_eq!(
+        sounds,
+        ["onsets", "silent", "silent", "silent", "onsets"],
+        "{f}"
+    );
+    for s in &shots[1..4] {
+        assert!(
+            s["offset_ms"].is_null() && s["lips_offset_ms"].is_null(),
+            "{s}"
+        );
+        assert_eq!(s["verdict"], "inconclusive", "{s}");
+    }
+    let reason = f["reason"].as_str().unwrap();
+    assert!(
+        reason.ends_with(
+            "; shot 2 is silent (6.0-8.0 s), shot 3 is silent (8.0-14.0 s), shot 4 is silent \
+             (14.0-20.0 s)"
+        ),
+        "{reason}"
+    );
+    let run = cutroom(&["sync", "-q", "--spec", s(&list), s(&cut)]);
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        text.contains("1@0.0s +0  2@6.0s silent  3@8.0s silent  4@14.0s silent  5@20.0s +0"),
+        "{text}"
+    );
+}
+
 /// Sound that really drifts (resampled 0.1 % slow: 1 ms later every second, +60 ms/min) keeps
 /// its drift: alone, and as both shots of a cut whose second shot is also 80 ms late, where the
 /// drift is fitted within the shots and the step at the join (80 ms less the first shot's 16

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::export;
 use crate::output::AtomicOutput;
 use crate::sync::estimate::Method;
+use crate::sync::sound::Sound;
 use crate::sync::{self, SyncReport, Verdict};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -80,6 +81,10 @@ pub struct ShotSync {
     /// The method behind a confident offset (null when not confident).
     #[serde(default)]
     pub method: Option<Method>,
+    /// What its sound gives to time: `onsets`, `steady` or `silent` (`sync`'s `shots[].sound`;
+    /// null in a report of an earlier version).
+    #[serde(default)]
+    pub sound: Option<Sound>,
 }
 
 /// Measure one deliverable: loudness of its decoded audio and the sync check; its sync plot is
@@ -140,6 +145,7 @@ pub(super) fn check(
                 confidence: s.span.confidence,
                 verdict: s.verdict,
                 method: s.span.method,
+                sound: Some(s.span.sound),
             })
             .collect(),
         sync_plot: plot.display().to_string(),

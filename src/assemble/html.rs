@@ -4,6 +4,7 @@
 use super::Report;
 use crate::error::{Error, Result};
 use crate::output::AtomicOutput;
+use crate::sync::sound::Sound;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -96,7 +97,10 @@ pub fn write(path: &Path, report: &Report) -> Result<AtomicOutput> {
                 sh.index + 1,
                 sh.start_s,
                 sh.end_s,
-                opt(sh.offset_ms, "ms"),
+                match sh.sound.and_then(Sound::instead_of_offset) {
+                    Some(words) if sh.offset_ms.is_none() => words.into(),
+                    _ => opt(sh.offset_ms, "ms"),
+                },
                 sh.confidence
             );
         }

@@ -28,6 +28,31 @@ pub struct AudioOnsets {
     pub envelope: Envelope,
     /// Share of the milliseconds with sound (above the gate): near 1 for music or ambience.
     pub sounding: f64,
+    /// RMS level per millisecond, on the milliseconds of `envelope`.
+    pub level: Envelope,
+}
+
+impl AudioOnsets {
+    /// Share of the milliseconds from `from` to `to` (s) with sound above the gate (0 for an
+    /// empty span or one outside the sound).
+    pub fn sounding_between(&self, from: f64, to: f64) -> f64 {
+        let ms = |t: f64| (t * 1000.0).floor() as i64 - self.level.start_ms;
+        let (a, b) = (ms(from), ms(to));
+        if b <= a {
+            return 0.0;
+        }
+        let on = (a.max(0)..b.max(0))
+            .filter(|&k| self.level.values.get(k as usize).is_some_and(|v| *v > GATE))
+            .count();
+        on as f64 / (b - a) as f64
+    }
+
+    /// The sound starts from `from` to `to` (s).
+    pub fn between(&self, from: f64, to: f64) -> &[Onset] {
+        let a = self.onsets.partition_point(|o| o.time < from);
+        let b = self.onsets.partition_point(|o| o.time < to);
+        &self.onsets[a..b.max(a)]
+    }
 }
 
 /// Values at milliseconds `start_ms`, `start_ms + 1`, ... of the timeline.
@@ -139,6 +164,10 @@ pub fn detect(samples: &[f32], rate: u32, start: i64) -> AudioOnsets {
             start_ms: first_ms,
             values: rises,
         },
+        level: Envelope {
+            start_ms: first_ms,
+            values: rms,
+        },
     }
 }
 
@@ -170,6 +199,18 @@ mod tests {
         for (o, w) in o.onsets.iter().zip(want) {
             assert!((o.time - w).abs() < 1e-6, "{} vs {w}", o.time);
         }
+    }
+
+    #[test]
+    fn a_span_sounds_where_its_milliseconds_do() {
+        let o = detect(&beeps(&[48000]), 48000, 0);
+        // The 40 ms beep from 1.0 s: all of 1.00-1.04 s, a tenth of 1.0-1.4 s, none before.
+        assert!((o.sounding_between(1.0, 1.04) - 1.0).abs() < 0.05);
+        assert!((o.sounding_between(1.0, 1.4) - 0.1).abs() < 0.01);
+        assert_eq!(o.sounding_between(0.0, 0.9), 0.0);
+        assert_eq!(o.sounding_between(5.0, 6.0), 0.0);
+        assert_eq!(o.between(0.9, 1.1).len(), 1);
+        assert!(o.between(1.1, 3.0).is_empty());
     }
 
     #[test]

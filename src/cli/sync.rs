@@ -205,7 +205,7 @@ fn print_summary(r: &SyncReport) {
             .iter()
             .map(|s| {
                 let offset = match s.span.offset_ms {
-                    None => "-".into(),
+                    None => s.span.sound.instead_of_offset().unwrap_or("-").into(),
                     Some(o) if s.verdict == Verdict::Inconclusive => format!("({o:+.0})"),
                     Some(o) => format!("{o:+.0}"),
                 };

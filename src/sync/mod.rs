@@ -16,6 +16,7 @@ pub mod estimate;
 pub use cutroom_face as face;
 pub mod lips;
 pub mod plot;
+pub mod sound;
 pub mod spec;
 pub mod standard;
 pub mod video;
@@ -31,6 +32,7 @@ use crate::time::{Spans, Ticks, TimeBase};
 use container::ContainerReport;
 use estimate::{Evidence, Measure, Method, Pair, SpanEstimate, Step};
 use serde::Serialize;
+use sound::Sound;
 use standard::StandardReport;
 use std::path::Path;
 
@@ -188,6 +190,19 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
             .map(|s| (evidence.secs(s.start), evidence.secs(s.end)))
             .collect::<Vec<_>>()
     };
+    // What each span's own sound gives to time (a shot's: less its neighbours' overlap).
+    let sounds = |spans: &[(f64, f64)]| -> Vec<Sound> {
+        spans
+            .iter()
+            .map(|&(from, to)| Sound::of(&heard, from, to))
+            .collect()
+    };
+    let window_sounds = sounds(&spans_of(&windows));
+    let shot_sounds = sounds(&sound::own_parts(&spans_of(&shots)));
+    let keep = |spans: &[SpanEstimate], sounds: &[Sound]| -> Vec<SpanEstimate> {
+        spans.iter().zip(sounds).map(|(s, h)| h.keep(*s)).collect()
+    };
+    let (windows, shots) = (keep(&windows, &window_sounds), keep(&shots, &shot_sounds));
     let lips = lips::measure(
         &video,
         &faces,
@@ -213,20 +228,22 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     report.windows = windows
         .iter()
         .zip(&window_lips)
-        .map(|(s, l)| span_report(s, l.as_ref(), video.time_base))
+        .zip(&window_sounds)
+        .map(|((s, l), h)| span_report(s, l.as_ref(), *h, video.time_base))
         .collect();
     report.shots = shots
         .iter()
         .zip(&lips.shots)
+        .zip(&shot_sounds)
         .enumerate()
-        .map(|(index, (s, l))| ShotReport {
+        .map(|(index, ((s, l), h))| ShotReport {
             index,
             verdict: match s.measure.filter(|m| m.confidence >= MIN_CONFIDENCE) {
                 Some(m) if opts.standard.allows(m.offset_ms) => Verdict::Pass,
                 Some(_) => Verdict::Fail,
                 None => Verdict::Inconclusive,
             },
-            span: span_report(s, l.as_ref(), video.time_base),
+            span: span_report(s, l.as_ref(), *h, video.time_base),
         })
         .collect();
     report.events = pairs.iter().map(event_report).collect();
@@ -312,7 +329,28 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
             };
         }
     }
+    if let Some(words) = silent_words(&report.shots) {
+        report.reason = format!("{}; {words}", report.reason);
+    }
     Ok(report)
+}
+
+/// The silent shots of a cut whose other shots sound, in words: "shot 3 is silent (16.0-19.0
+/// s)"; `None` when none is, or all are (the reason says the audio is silence).
+fn silent_words(shots: &[ShotReport]) -> Option<String> {
+    let silent: Vec<String> = shots
+        .iter()
+        .filter(|s| s.span.sound == Sound::Silent)
+        .map(|s| {
+            format!(
+                "shot {} is silent ({:.1}-{:.1} s)",
+                s.index + 1,
+                s.span.start_s,
+                s.span.end_s
+            )
+        })
+        .collect();
+    (!silent.is_empty() && silent.len() < shots.len()).then(|| silent.join(", "))
 }
 
 /// How far apart the confident shots' offsets lie (ms), with the two furthest apart in words:
@@ -589,12 +627,14 @@ fn parts_noun(windows: usize) -> &'static str {
 /// `s` for the JSON, its bounds in seconds of `time_base`'s ticks. Its offset is the one that
 /// decided it when confident; else, as for the whole file, a confident lips reading too close
 /// to a limit to call (`lips`), which the verdict leaves out; else the most confident of the
-/// tentative ones (lips, or events and correlation combined).
+/// tentative ones (lips, or events and correlation combined). A silent span has none.
 fn span_report(
     s: &SpanEstimate,
     lips: Option<&lips::LipsMeasure>,
+    sound: Sound,
     time_base: TimeBase,
 ) -> SpanReport {
+    let lips = lips.filter(|_| sound != Sound::Silent);
     let confident = |m: &Measure| m.confidence >= MIN_CONFIDENCE;
     let tentative = [s.measure, lips.map(lips_measure)]
         .into_iter()
@@ -620,6 +660,7 @@ fn span_report(
         events_offset_ms: s.events.map(|m| round(m.offset_ms, 10.0)),
         correlation_offset_ms: s.correlation.map(|m| round(m.offset_ms, 10.0)),
         correlation_confidence: s.correlation.map_or(0.0, |m| round(m.confidence, 1000.0)),
+        sound,
     }
 }
 
@@ -814,6 +855,9 @@ pub struct SpanReport {
     pub correlation_offset_ms: Option<f64>,
     /// Confidence of the correlation alone.
     pub correlation_confidence: f64,
+    /// What its sound gives to time (a shot's own, less a crossfade's overlap): `onsets`,
+    /// `steady` (no distinct start: no offset but a face's) or `silent` (no offset).
+    pub sound: Sound,
 }
 
 /// One shot's estimate.
