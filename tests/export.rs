@@ -1512,6 +1512,58 @@ fn a_bottom_corner_logo_keeps_clear_of_the_captions() {
     }
 }
 
+/// A logo much taller than wide, scaled to its `width`, was taller than the frame: it covered
+/// TikTok's top bar and caption zone, and YouTube's whole height. It now fits between them.
+#[test]
+fn a_tall_logo_fits_between_the_top_and_bottom_ui_zones() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=1", &[]);
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=red:s=40x400",
+        "-frames:v",
+        "1",
+        s(&d.join("logo.png")),
+    ]);
+    let out = d.join("out");
+    let run = cutroom(&[
+        "export",
+        s(&clip),
+        "-p",
+        "tiktok",
+        "-p",
+        "youtube",
+        "--logo",
+        s(&d.join("logo.png")),
+        "-o",
+        s(&out),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for (preset, top, bottom) in [("tiktok", 0.08, 0.75), ("youtube", 0.0, 1.0)] {
+        let frame = frame_at(
+            &out.join(format!("clip.{preset}.mp4")),
+            0.5,
+            &d.join(format!("{preset}.png")),
+        );
+        let (_, y0, _, y1) = frame
+            .bbox(|p| p[0] > 200 && p[1] < 60 && p[2] < 60)
+            .unwrap();
+        let h = f64::from(frame.height);
+        assert!(
+            f64::from(y0) > top * h && f64::from(y1) < bottom * h - 1.0 && y1 - y0 > 400,
+            "{preset}: the logo spans rows {y0}-{y1} of {h}"
+        );
+    }
+}
+
 /// A still image (a JPEG) as RGB, through `png`.
 fn read_image(image: &Path, png: &Path) -> Rgb {
     ff(&["-i", s(image), "-pix_fmt", "rgb24", s(png)]);

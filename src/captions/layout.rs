@@ -70,7 +70,7 @@ impl Canvas {
     }
 
     /// Top of the bottom UI zones (fraction), 1 when there are none.
-    fn bottom_limit(&self) -> f64 {
+    pub fn bottom_limit(&self) -> f64 {
         self.zones
             .iter()
             .filter(|z| z[3] >= 0.999 && z[2] - z[0] >= 0.5)
@@ -79,7 +79,7 @@ impl Canvas {
     }
 
     /// Bottom of the top UI zones (fraction), 0 when there are none.
-    fn top_limit(&self) -> f64 {
+    pub fn top_limit(&self) -> f64 {
         self.zones
             .iter()
             .filter(|z| z[1] <= 0.001 && z[2] - z[0] >= 0.5)

@@ -192,7 +192,8 @@ pub struct Logo {
     /// Distance from the frame's (or UI zone's) edge, a fraction of the frame width.
     #[serde(default = "default_margin")]
     pub margin: f64,
-    /// Width as a fraction of the frame width.
+    /// Width as a fraction of the frame width (less for an image too tall to fit between the
+    /// top and bottom UI zones at that width).
     #[serde(default = "default_logo_width")]
     pub width: f64,
     /// Opacity, 0-1.

@@ -136,14 +136,15 @@ pub(super) fn check_times(
 /// placed on `canvas` (frame `f`'s, with any more zones to keep clear of) and timed.
 fn logo_graph(logo: &Logo, file: &Path, canvas: &Canvas, f: &Frame) -> Result<String> {
     let (iw, ih) = crate::fetch::check::image_size(&logo.file)?;
-    let (w, h) = (canvas.width, canvas.height);
-    let lw = even((logo.width * f64::from(w)).round() as u32);
-    let lh = even((f64::from(lw) * f64::from(ih) / f64::from(iw.max(1))).round() as u32);
+    let (w, h) = (f64::from(canvas.width), f64::from(canvas.height));
+    let aspect = f64::from(ih) / f64::from(iw.max(1));
+    // No higher than the room between the top and bottom UI zones: a tall image at its width
+    // would cover them, or the whole frame.
+    let room = (canvas.bottom_limit() - canvas.top_limit()) * h - 2.0 * logo.margin * w;
+    let lw = even((logo.width * w).min(room / aspect).max(2.0).round() as u32);
+    let lh = even((f64::from(lw) * aspect).round().max(2.0) as u32);
     let (x, y) = match (logo.x, logo.y) {
-        (Some(x), Some(y)) => (
-            (x * f64::from(w)).round() as u32,
-            (y * f64::from(h)).round() as u32,
-        ),
+        (Some(x), Some(y)) => ((x * w).round() as u32, (y * h).round() as u32),
         _ => corner(canvas, &logo.corner, logo.margin, lw, lh),
     };
     let first = logo
