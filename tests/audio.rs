@@ -461,6 +461,45 @@ fn duck_lowers_music_by_the_depth_while_speech_plays() {
     }
 }
 
+/// `duck --gain` lowers the bed before ducking, as a cut spec's `[music] gain` does: a -12 dBFS
+/// tone with `--gain -6` is heard at -18 dBFS in the gaps and at -30 dBFS in the dips (decoded
+/// from the output); a gain out of -60..60 dB is refused.
+#[test]
+fn duck_gain_lowers_the_music_in_the_gaps_and_the_dips() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = talking_clip(d);
+    let music = tone_8k(d, 6);
+    let out = d.join("out.mp4");
+    let run = |gain: &str| {
+        let args = ["duck", s(&clip), "--music", s(&music), "--gain", gain];
+        cutroom(&[&args[..], &["-o", s(&out)]].concat())
+    };
+    let said = run("-6");
+    assert!(
+        said.status.success(),
+        "{}",
+        String::from_utf8_lossy(&said.stderr)
+    );
+    let pcm = decode_pcm(&out, 48000, 2);
+    let tone = db(0.25);
+    for ((a, b), (c, e)) in QUIET.into_iter().zip(SPEECH) {
+        let gap = db(tone_level(&pcm, 2, 8000.0, a, b)) - tone;
+        assert!((gap + 6.0).abs() <= 0.5, "gap {a}-{b} s: {gap:.2} dB");
+        let dip = db(tone_level(&pcm, 2, 8000.0, c, e)) - tone;
+        assert!((dip + 18.0).abs() <= 1.0, "dip {c}-{e} s: {dip:.2} dB");
+    }
+    std::fs::remove_file(&out).unwrap();
+    let refused = run("-70");
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--gain must be between -60 and 60 dB, not -70"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
 /// `out`: a 160x120 25 fps test picture `secs` long (H.264), with the lavfi source `sound`
 /// (AAC) when given.
 fn test_clip(out: &Path, secs: &str, sound: Option<&str>) {

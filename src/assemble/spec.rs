@@ -7,7 +7,7 @@
 
 use crate::audio::fit::Fit;
 use crate::audio::loudness::LoudnessTarget;
-use crate::audio::sidechain::{check_threshold, DuckShape};
+use crate::audio::sidechain::{check_music_gain, check_threshold, DuckShape};
 use crate::captions::style::{Logo, Overlays, Style, TextOverlay};
 use crate::error::{Error, Result, Several};
 use crate::export::cover::Cover;
@@ -524,12 +524,7 @@ impl Cut {
             last.transition.out_of_last(self.shot.len())?;
         }
         if let Some(m) = &self.music {
-            if !(-60.0..=60.0).contains(&m.gain) {
-                return Err(format!(
-                    "music.gain must be between -60 and 60 dB, not {}",
-                    m.gain
-                ));
-            }
+            check_music_gain(m.gain, "music.gain")?;
             m.shape().check("music.")?;
             m.fit()?;
             if let Some(t) = m.threshold {

@@ -28,6 +28,8 @@ pub struct DuckOptions {
     pub fade_out: usize,
     /// How speech is told from background.
     pub threshold: Threshold,
+    /// Level of the music bed, dB, applied before ducking (0: as the file is).
+    pub gain_db: f64,
     /// Depth and timing of the dip.
     pub shape: DuckShape,
     /// Loudness or peak handling of the mix.
@@ -103,6 +105,7 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
         })
     };
     let gains = |activity: &Activity, frames| envelope(activity, frames, RATE, &opts.shape);
+    let bed_gain = 10f32.powf(opts.gain_db as f32 / 20.0);
     let (mix, activity, sources, gain) = if files.voice.is_none() && files.stems.is_none() {
         // The clip's own voice is read twice (for where it speaks, then into the mix) rather
         // than held beside the music: the mix is made in the music's buffer.
@@ -126,7 +129,12 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
         let mut music = music?;
         bar.status("ducking");
         let frames = music.frames();
-        duck_bed(&mut music.data, CHANNELS, 1.0, gains(&activity, frames));
+        duck_bed(
+            &mut music.data,
+            CHANNELS,
+            bed_gain,
+            gains(&activity, frames),
+        );
         // Sample addition commutes exactly: the mix is the same as made in the voice's buffer.
         let mut at = 0;
         stream_aligned(files.video, RATE, CHANNELS, Some(frames), bar, |b| {
@@ -158,8 +166,13 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
         // voice's buffer and the music let go, so one copy of the sound goes on to be mastered.
         let gain: Option<Vec<f32>> = files.stems.map(|_| gains(&activity, frames).collect());
         match &gain {
-            Some(g) => duck_bed(&mut music.data, CHANNELS, 1.0, g.iter().copied()),
-            None => duck_bed(&mut music.data, CHANNELS, 1.0, gains(&activity, frames)),
+            Some(g) => duck_bed(&mut music.data, CHANNELS, bed_gain, g.iter().copied()),
+            None => duck_bed(
+                &mut music.data,
+                CHANNELS,
+                bed_gain,
+                gains(&activity, frames),
+            ),
         }
         voice.fit(frames);
         if files.stems.is_some() {

@@ -94,6 +94,16 @@ pub fn check_threshold(db: f64, name: &str) -> std::result::Result<Threshold, St
     }
 }
 
+/// A music bed's gain in dB (applied before ducking) checked as the command line and the spec
+/// both check it: -60 to 60.
+pub fn check_music_gain(db: f64, name: &str) -> std::result::Result<f64, String> {
+    if (-60.0..=60.0).contains(&db) {
+        Ok(db)
+    } else {
+        Err(format!("{name} must be between -60 and 60 dB, not {db}"))
+    }
+}
+
 /// The voice's speech activity.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Activity {

@@ -6,7 +6,7 @@ use super::provenance_args::ProvenanceArgs;
 use super::Global;
 use cutroom::audio::duck::{duck, DuckFiles, DuckOptions};
 use cutroom::audio::fit::Fit;
-use cutroom::audio::sidechain::{check_threshold, DuckShape, Threshold};
+use cutroom::audio::sidechain::{check_music_gain, check_threshold, DuckShape, Threshold};
 use cutroom::audio::soundtrack::Level;
 use cutroom::error::exit;
 use cutroom::progress::Tally;
@@ -28,6 +28,10 @@ pub struct Args {
     /// Output MP4.
     #[arg(short, long, value_name = "OUT", value_parser = super::mp4_output())]
     output: PathBuf,
+    /// Level of the music bed, dB, applied before ducking (0: as the file is; -60 to 60), as
+    /// a cut spec's `[music] gain`: lowers music already mastered loud.
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true, value_name = "DB", value_parser = parse_gain)]
+    gain: f64,
     /// Music gain while the voice speaks, dB.
     #[arg(long, default_value_t = -12.0, allow_hyphen_values = true, value_name = "DB")]
     depth: f64,
@@ -73,6 +77,13 @@ fn parse_threshold(s: &str) -> std::result::Result<Threshold, String> {
     check_threshold(db, "--threshold")
 }
 
+fn parse_gain(s: &str) -> std::result::Result<f64, String> {
+    let db = s
+        .parse::<f64>()
+        .map_err(|_| format!("expected a gain in dB (-60 to 60), not {s:?}"))?;
+    check_music_gain(db, "--gain")
+}
+
 /// Duck, mix, write, and report on stdout.
 pub fn run(args: Args, global: &Global) -> Result<i32> {
     let shape = DuckShape {
@@ -98,6 +109,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         placement: args.place.placement(Fit::Loop)?,
         fade_out: args.place.fade_out_frames(),
         threshold: args.threshold,
+        gain_db: args.gain,
         shape,
         level,
         sign: args.provenance.signing(edit, &args.output, &tally)?,
