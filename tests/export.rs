@@ -1347,6 +1347,13 @@ fn bad_caption_files_are_named_with_their_line_and_nothing_is_written() {
             "cues must be in time order",
         ),
         (
+            "together.srt",
+            "1\n00:00:01,000 --> 00:00:01,500\nA\n\n2\n00:00:01,000 --> 00:00:01,500\nB\n",
+            6,
+            "the cue starts at the same time as the previous one (1.000 s): one cue is shown at \
+             a time; put both texts in one cue",
+        ),
+        (
             "late.vtt",
             "WEBVTT\n\n00:02.500 --> 00:03.000\nLate\n",
             3,

@@ -133,7 +133,17 @@ impl Captions {
                 return Err(at(line, "the cue ends before it starts".into()));
             }
             if let Some(prev) = cues.last_mut() {
-                if cue.start <= prev.start {
+                if cue.start == prev.start {
+                    return Err(at(
+                        line,
+                        format!(
+                            "the cue starts at the same time as the previous one ({} s): one \
+                             cue is shown at a time; put both texts in one cue",
+                            secs(cue.start)
+                        ),
+                    ));
+                }
+                if cue.start < prev.start {
                     return Err(at(
                         line,
                         format!(
