@@ -3150,3 +3150,91 @@ fn a_failed_fetch_removes_only_the_directories_it_made() {
     );
     assert!(kept.is_dir());
 }
+
+/// A download that broke off is kept beside its target (`.ID.video.part`, hidden), and the next
+/// run asks only for the rest (`Range`, with the emulator's `ETag` in `If-Range`): the file is
+/// byte for byte the render, and nothing is left but it and its sidecar. A kept download whose
+/// server no longer proves it unchanged (another `ETag`: here another emulator) is fetched whole.
+#[test]
+fn a_download_cut_short_resumes_on_the_next_run() {
+    let emu = quick_emulator(&["--drop-downloads", "--noise", "20"]);
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(1, "640x360", 2));
+    let r = emu.cutroom_json(&[
+        "render",
+        s(&list),
+        "-o",
+        s(&dir.path().join("a")),
+        "--allow-any",
+        "--json",
+    ]);
+    let id = r["shots"][0]["id"].as_str().unwrap().to_string();
+    let source = PathBuf::from(r["shots"][0]["file"].as_str().unwrap());
+    let len = std::fs::metadata(&source).unwrap().len();
+    let out = dir.path().join("b");
+    let kept = out.join(format!(".{id}.video.part"));
+    let served = || stat(&emu, "bytes_served");
+
+    let before = served();
+    let run = emu.cutroom(&["fetch", &id, "-o", s(&out), "--retries", "0"], "sk-test");
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(err.contains("download broke off 1 times"), "{err}");
+    let half = std::fs::metadata(&kept).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(half, len / 2, "the first half is kept: {err}");
+    assert_eq!(served() - before, len / 2);
+    assert!(!out.join(format!("{id}.mp4")).exists());
+
+    let before = served();
+    let run = emu.cutroom(
+        &["fetch", &id, "-o", s(&out), "--retries", "0", "-v"],
+        "sk-test",
+    );
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    assert!(err.contains(&format!("resuming at byte {half}")), "{err}");
+    assert_eq!(served() - before, len - half, "only the rest was fetched");
+    assert_eq!(
+        sha256sum(&out.join(format!("{id}.mp4"))),
+        sha256sum(&source)
+    );
+    let mut left: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, [format!("{id}.json"), format!("{id}.mp4")]);
+
+    // A kept download the server no longer vouches for (its meta names another ETag, as when
+    // the file changed there) is asked for whole: a 200 from byte 0, cut again by the
+    // emulator, kept again under the new ETag, and the run after that completes it.
+    let url = format!("{}/videos/{id}/content", emu.base_url);
+    let cut = dir.path().join("c");
+    let fetch = |v: &str| {
+        emu.cutroom(
+            &["fetch", &url, "-o", s(&cut), "--retries", "0", v],
+            "sk-test",
+        )
+    };
+    assert_eq!(fetch("-q").status.code(), Some(1));
+    let meta = cut.join(".content.video.part.json");
+    let mut m: Value = serde_json::from_slice(&std::fs::read(&meta).unwrap()).unwrap();
+    let etag = m["validator"].clone();
+    m["validator"] = "\"changed\"".into();
+    std::fs::write(&meta, m.to_string()).unwrap();
+    let before = served();
+    let run = fetch("-v");
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(err.contains("sent the whole file"), "{err}");
+    assert_eq!(
+        served() - before,
+        len / 2,
+        "a whole answer, cut at half again"
+    );
+    let m: Value = serde_json::from_slice(&std::fs::read(&meta).unwrap()).unwrap();
+    assert_eq!(m["validator"], etag);
+    let run = fetch("-q");
+    assert_eq!(run.status.code(), Some(0), "{run:?}");
+    assert_eq!(sha256sum(&cut.join("content.mp4")), sha256sum(&source));
+}

@@ -7,9 +7,10 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use std::sync::atomic::Ordering;
 
-/// Serve `bytes` honouring a `Range: bytes=START-[END]` request; with `--drop-downloads` a
-/// request without `Range` is cut after half its bytes (the connection is aborted), so only a
-/// client that resumes gets the whole file.
+/// Serve `bytes` honouring a `Range: bytes=START-[END]` request, with a strong `ETag`; a
+/// `Range` whose `If-Range` names another validator gets the whole file (RFC 9110 13.1.5).
+/// With `--drop-downloads` a request without `Range` is cut after half its bytes (the
+/// connection is aborted), so only a client that resumes gets the whole file.
 pub(super) fn serve_bytes(
     emu: &Emulator,
     bytes: Bytes,
@@ -17,8 +18,12 @@ pub(super) fn serve_bytes(
     headers: &HeaderMap,
 ) -> Response {
     let len = bytes.len() as u64;
+    // The clips live as long as the emulator and never change: where they are names them.
+    let etag = format!("\"{:x}-{len:x}\"", bytes.as_ptr() as usize);
+    let same = |v: &HeaderValue| v.to_str().is_ok_and(|v| v.trim() == etag);
     let range = headers
         .get(header::RANGE)
+        .filter(|_| headers.get(header::IF_RANGE).is_none_or(same))
         .and_then(|v| v.to_str().ok())
         .and_then(parse_range);
     let (status, start, end) = match range {
@@ -41,6 +46,8 @@ pub(super) fn serve_bytes(
     let body = if emu.opts.drop_downloads && range.is_none() && part.len() > 1 {
         emu.stats.dropped_downloads.fetch_add(1, Ordering::Relaxed);
         let half = part.slice(..part.len() / 2);
+        let served = half.len() as u64;
+        emu.stats.bytes_served.fetch_add(served, Ordering::Relaxed);
         // Let the first half reach the socket before the connection is aborted.
         let cut = futures_util::stream::once(async {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -51,6 +58,8 @@ pub(super) fn serve_bytes(
         });
         Body::from_stream(futures_util::stream::iter([Ok(half)]).chain(cut))
     } else {
+        let served = part.len() as u64;
+        emu.stats.bytes_served.fetch_add(served, Ordering::Relaxed);
         Body::from(part)
     };
     let mut resp = Response::new(body);
@@ -62,6 +71,7 @@ pub(super) fn serve_bytes(
     );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(header::ETAG, HeaderValue::from_str(&etag).expect("ascii"));
     if status == StatusCode::PARTIAL_CONTENT {
         h.insert(
             header::CONTENT_RANGE,

@@ -124,6 +124,7 @@ async fn stats(State(emu): State<Arc<Emulator>>) -> Response {
         "rate_limited": get(&s.rate_limited),
         "server_errors": get(&s.server_errors),
         "dropped_downloads": get(&s.dropped_downloads),
+        "bytes_served": get(&s.bytes_served),
         "dropped_creates": get(&s.dropped_creates),
         "failed_creates": get(&s.failed_creates),
         "max_in_flight": get(&s.max_in_flight),

@@ -25,6 +25,8 @@ pub(super) struct Stats {
     pub(super) server_errors: AtomicU64,
     /// Downloads cut midway.
     pub(super) dropped_downloads: AtomicU64,
+    /// Content bytes put in download answers' bodies (a cut one's first half only).
+    pub(super) bytes_served: AtomicU64,
     /// Creates whose job was made but whose answer was dropped.
     pub(super) dropped_creates: AtomicU64,
     /// Creates whose job was made but which were answered 500.

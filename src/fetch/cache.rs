@@ -139,6 +139,12 @@ impl Cache {
         Ok(path)
     }
 
+    /// Where an unfinished download of `variant` of `name` is kept for a re-run to resume:
+    /// `.<name>.<variant>.part` (and its `.json`), hidden, never a temp name of a run.
+    pub(crate) fn partial(&self, name: &str, variant: Variant) -> PathBuf {
+        self.dir.join(format!(".{name}.{}.part", variant.as_str()))
+    }
+
     /// The directory.
     pub fn dir(&self) -> &Path {
         &self.dir

@@ -1,18 +1,20 @@
 //! Downloads: stream to a temp file beside the target, resume with `Range` when the connection
-//! drops, check the length, probe the result as valid media, and only then rename into place.
+//! drops (in this run, or in the next when the caller keeps the file: [`Partial`]), check the
+//! length, probe the result as valid media, and only then rename into place.
 
 use super::check::{image_size, whole_video};
 use super::client::{api_error, redirected, Body, Client};
 use super::model::Variant;
+use super::partial::{Meta, Partial};
 use super::writer::{Chunk, Writer};
 use crate::error::{Error, Result};
 use crate::http::{describe, redact_url};
 use crate::output::AtomicOutput;
 use crate::progress::Progress;
 use futures_util::StreamExt;
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_RANGE, CONTENT_TYPE, RANGE};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_RANGE, CONTENT_TYPE, IF_RANGE, RANGE};
 use reqwest::{Method, Response, StatusCode, Url};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// A finished, verified download.
@@ -31,7 +33,7 @@ pub struct Downloaded {
 /// A download complete and checked but not yet in place: [`Unsaved::save`] renames it to its
 /// target; dropped, it is removed.
 pub(crate) struct Unsaved {
-    file: AtomicOutput,
+    file: Staged,
     bytes: u64,
     sha256: String,
     transfer: Duration,
@@ -49,6 +51,37 @@ impl Unsaved {
     }
 }
 
+/// Where a download is written until it is saved.
+enum Staged {
+    /// A temp file, gone with the run.
+    Temp(AtomicOutput),
+    /// A file kept for a re-run to resume, and the target.
+    Kept(Partial, PathBuf),
+}
+
+impl Staged {
+    fn path(&self) -> &Path {
+        match self {
+            Self::Temp(t) => t.path(),
+            Self::Kept(p, _) => p.path(),
+        }
+    }
+
+    fn target(&self) -> &Path {
+        match self {
+            Self::Temp(t) => t.target(),
+            Self::Kept(_, target) => target,
+        }
+    }
+
+    fn commit(self) -> Result<PathBuf> {
+        match self {
+            Self::Temp(t) => t.commit(),
+            Self::Kept(p, target) => p.save(&target),
+        }
+    }
+}
+
 /// What is being fetched, for messages and the expiry check.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
@@ -61,6 +94,9 @@ pub struct Request<'a> {
     /// The server that named the URL (a job's video URL on another host), whose place bounds
     /// where it may lead; `None` for a URL the user gave, or one on the API's own origin.
     pub from: Option<&'a Url>,
+    /// Where an unfinished download is kept for a re-run to resume (`.NAME.VARIANT.part`); `None`: in
+    /// a temp file, gone with the run.
+    pub partial: Option<&'a Path>,
 }
 
 impl Client {
@@ -81,7 +117,8 @@ impl Client {
     }
 
     /// [`Client::download`] up to the rename. `first` is the 200 answer of a GET of `req.url`
-    /// already sent, and when it was sent; without it the GET is sent here.
+    /// already sent, and when it was sent; without it the GET is sent here, resuming what an
+    /// earlier run kept at `req.partial` when the server proves it unchanged (`If-Range`).
     pub(crate) async fn download_unsaved(
         &self,
         req: Request<'_>,
@@ -92,38 +129,75 @@ impl Client {
         let shown = redact_url(req.url);
         let started = first.as_ref().map_or_else(Instant::now, |f| f.1);
         let cap = self.config().max_download_bytes;
-        let mut out: Option<(AtomicOutput, Writer)> = None;
+        let kept = match req.partial {
+            Some(p) => Partial::take(p, req.url)?,
+            None => None,
+        };
+        // With a whole answer in hand, there is nothing to resume.
+        let (mut part, resume) = kept.map_or((None, None), |(p, r)| {
+            (Some(p), r.filter(|_| first.is_none()))
+        });
+        let mut written = resume.as_ref().map_or(0, |r| r.0);
+        let mut meta: Option<Meta> = resume.map(|r| r.1);
+        let mut total: Option<u64> = meta.as_ref().map(|m| m.total);
+        if written > 0 {
+            self.log(format_args!(
+                "{shown}: resuming at byte {written}, kept by an earlier run"
+            ));
+        }
+        let mut out: Option<(Staged, Writer)> = None;
         let mut served_as: Option<String> = None;
-        let mut written = 0u64;
-        let mut total: Option<u64> = None;
         let mut breaks = 0u32;
+        // A failure that a re-run can resume from keeps the file.
+        let keep = |out: &mut Option<(Staged, Writer)>, part: &mut Option<Partial>| match (
+            out.as_mut().map(|o| &mut o.0),
+            part.as_mut(),
+        ) {
+            (Some(Staged::Kept(p, _)), _) | (None, Some(p)) => p.keep(),
+            _ => {}
+        };
         loop {
             let mut headers = HeaderMap::new();
             if written > 0 {
                 let range = HeaderValue::from_str(&format!("bytes={written}-")).expect("ascii");
                 headers.insert(RANGE, range);
+                let validator = meta.as_ref().map(|m| HeaderValue::from_str(&m.validator));
+                if let Some(Ok(v)) = validator {
+                    headers.insert(IF_RANGE, v);
+                }
             }
             let resp = match first.take() {
                 Some((resp, _)) => resp,
-                None => {
-                    self.send_from(Method::GET, req.url, req.from, &Body::Empty, &headers)
-                        .await?
-                }
+                None => match self
+                    .send_from(Method::GET, req.url, req.from, &Body::Empty, &headers)
+                    .await
+                {
+                    Ok(resp) => resp,
+                    Err(e) => {
+                        keep(&mut out, &mut part);
+                        return Err(e);
+                    }
+                },
             };
             let status = resp.status();
             let via = redirected(&resp);
             match status {
                 StatusCode::OK => {
                     if written > 0 {
-                        self.log(format_args!("{shown}: server ignored Range, starting over"));
-                        out.as_mut()
-                            .expect("open once bytes were written")
-                            .1
-                            .send(Chunk::Restart)
-                            .await?;
+                        self.log(format_args!(
+                            "{shown}: the server sent the whole file (Range ignored, or the \
+                             file changed), starting over"
+                        ));
+                        if let Some((_, writer)) = out.as_mut() {
+                            writer.send(Chunk::Restart).await?;
+                        }
                         written = 0;
                     }
                     total = resp.content_length();
+                    meta = Meta::of(req.url, resp.headers(), total);
+                    if let Some((Staged::Kept(p, _), _)) = &out {
+                        p.set_meta(meta.as_ref())?;
+                    }
                 }
                 StatusCode::PARTIAL_CONTENT => {
                     let (start, len) = content_range(resp.headers()).ok_or_else(|| {
@@ -132,6 +206,14 @@ impl Client {
                         ))
                     })?;
                     if start != written || total.is_some_and(|t| Some(t) != len) {
+                        if out.is_none() {
+                            // What an earlier run kept does not fit this answer: start over.
+                            self.log(format_args!(
+                                "{shown}: the kept bytes do not fit the answer, starting over"
+                            ));
+                            (written, total, meta) = (0, None, None);
+                            continue;
+                        }
                         return Err(Error::Remote(format!(
                             "{shown}: asked to resume at byte {written}, the server answered from byte {start} of {len:?}"
                         )));
@@ -142,7 +224,12 @@ impl Client {
                 StatusCode::NOT_FOUND => {
                     return Err(not_found(&shown, via.as_deref(), req.expires_at))
                 }
-                _ => return Err(api_error(&format!("GET {shown}"), resp, None).await),
+                _ => {
+                    if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+                        keep(&mut out, &mut part);
+                    }
+                    return Err(api_error(&format!("GET {shown}"), resp, None).await);
+                }
             }
             if let Some(t) = total.filter(|t| *t > cap) {
                 return Err(too_big(&shown, t, cap));
@@ -154,12 +241,19 @@ impl Client {
                     .and_then(|v| v.to_str().ok());
                 served_as = ctype.map(str::to_string);
                 let target = target_for(ctype)?;
-                let file = AtomicOutput::new(&target)?;
-                let writer = Writer::start(&file)?;
-                out = Some((file, writer));
+                let staged = match part.take() {
+                    Some(p) => {
+                        p.set_meta(meta.as_ref())?;
+                        Staged::Kept(p, target)
+                    }
+                    None => Staged::Temp(AtomicOutput::new(&target)?),
+                };
+                let writer = Writer::start(staged.path(), staged.target(), written)?;
+                out = Some((staged, writer));
             }
             let writer = &mut out.as_mut().expect("set above").1;
             bar.set_total(total.unwrap_or(0));
+            bar.set_done(written);
             let mut body = resp.bytes_stream();
             let mut broke: Option<String> = None;
             while let Some(chunk) = body.next().await {
@@ -192,6 +286,7 @@ impl Client {
             breaks += 1;
             let why = broke.unwrap_or_else(|| "body ended early".into());
             if breaks > self.config().retries {
+                keep(&mut out, &mut part);
                 return Err(Error::Remote(format!(
                     "{shown}: download broke off {breaks} times, last at byte {written} of {}: {why}",
                     total.map(|t| t.to_string()).unwrap_or_else(|| "?".into())

@@ -13,7 +13,7 @@ use futures_util::future::{select, Either};
 use reqwest::Url;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::pin::pin;
 use std::time::Instant;
 
@@ -88,11 +88,13 @@ pub async fn fetch_video(
         bar.status(&format!("downloading {}", variant.as_str()));
         let known = entry.clone();
         let target_for = |ct: Option<&str>| cache.target(&name, &known, variant, ct);
+        let kept = cache.partial(&name, variant);
         let got = match &video {
-            Some(v) => download_done(client, v, variant, &target_for, bar).await?,
+            Some(v) => download_done(client, v, variant, &target_for, &kept, bar).await?,
             None => {
                 let (v, got) =
-                    look_up_and_download(client, id, variant, poll, &target_for, bar).await?;
+                    look_up_and_download(client, id, variant, poll, &target_for, &kept, bar)
+                        .await?;
                 entry.video = Some(v.clone());
                 video = Some(v);
                 got
@@ -107,17 +109,20 @@ pub async fn fetch_video(
 
 /// Look job `id` up and download its `variant`. Where the content URL follows from the id
 /// (OpenAI-shaped services, OpenRouter), its GET is sent at once, beside the lookup, saving a
-/// round trip; the file is kept only when the lookup finds the job done. A job not done, or a
-/// content GET not answered 200, goes the usual way: wait for the job, then download.
+/// round trip; the file is kept only when the lookup finds the job done. A job not done, a
+/// content GET not answered 200, or a download an earlier run left at `kept` goes the usual
+/// way: wait for the job, then download (resuming it).
 async fn look_up_and_download(
     client: &Client,
     id: &str,
     variant: Variant,
     poll: &PollOptions,
     target_for: &dyn Fn(Option<&str>) -> Result<PathBuf>,
+    kept: &Path,
     bar: &dyn Progress,
 ) -> Result<(Video, Downloaded)> {
-    if let Ok(Some(url)) = client.id_content_url(id, variant) {
+    let early = client.id_content_url(id, variant).ok().flatten();
+    if let Some(url) = early.filter(|_| !kept.exists()) {
         let sent = Instant::now();
         let content = pin!(async {
             let resp = client.get_once(&url).await?;
@@ -126,6 +131,7 @@ async fn look_up_and_download(
                 variant,
                 expires_at: None,
                 from: None,
+                partial: Some(kept),
             };
             Some(
                 client
@@ -146,7 +152,7 @@ async fn look_up_and_download(
             return match got {
                 Some(unsaved) => Ok((v, unsaved?.save()?)),
                 None => {
-                    let got = download_done(client, &v, variant, target_for, bar).await?;
+                    let got = download_done(client, &v, variant, target_for, kept, bar).await?;
                     Ok((v, got))
                 }
             };
@@ -175,16 +181,17 @@ async fn look_up_and_download(
         }
     }
     bar.status(&format!("downloading {}", variant.as_str()));
-    let got = download_done(client, &v, variant, target_for, bar).await?;
+    let got = download_done(client, &v, variant, target_for, kept, bar).await?;
     Ok((v, got))
 }
 
-/// Download `variant` of the finished job `v`.
+/// Download `variant` of the finished job `v`, resuming what an earlier run left at `kept`.
 async fn download_done(
     client: &Client,
     v: &Video,
     variant: Variant,
     target_for: &dyn Fn(Option<&str>) -> Result<PathBuf>,
+    kept: &Path,
     bar: &dyn Progress,
 ) -> Result<Downloaded> {
     let url = client.content_url(v, variant)?;
@@ -194,6 +201,7 @@ async fn download_done(
         variant,
         expires_at: v.expires_at,
         from: (!same_origin(&url, base)).then_some(base),
+        partial: Some(kept),
     };
     client.download(req, target_for, bar).await
 }
@@ -221,11 +229,13 @@ pub async fn fetch_url(
         return report(cache, entry, None, &[Variant::Video], &BTreeMap::new());
     }
     bar.status("downloading");
+    let kept = cache.partial(&name, Variant::Video);
     let req = Request {
         url: &url,
         variant: Variant::Video,
         expires_at: None,
         from: None,
+        partial: Some(&kept),
     };
     let got = client
         .download(

@@ -15,6 +15,7 @@ mod download;
 mod fetcher;
 mod limits;
 mod model;
+mod partial;
 mod poll;
 mod provider;
 mod reach;

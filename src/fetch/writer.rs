@@ -1,9 +1,8 @@
 //! Writes and hashes a download while the network reads it.
 
 use crate::error::{Error, Result};
-use crate::output::AtomicOutput;
 use sha2::{Digest, Sha256};
-use std::io::{Seek, Write};
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 /// Messages to the writer threads, which write and hash while the network reads.
@@ -25,22 +24,31 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// Write `out`'s temp file.
-    pub(super) fn start(out: &AtomicOutput) -> Result<Self> {
-        let path = out.target();
-        let file = std::fs::OpenOptions::new()
+    /// Write the file at `at` for `target` (errors name the target) after its first `prefix`
+    /// bytes (a resumed download's, hashed first), dropping any after them.
+    pub(super) fn start(at: &Path, target: &Path, prefix: u64) -> Result<Self> {
+        let path = target;
+        let io = |e| Error::io(path, e);
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
             .write(true)
-            .open(out.path())
-            .map_err(|e| Error::io(path, e))?;
+            .open(at)
+            .map_err(io)?;
+        let mut hash = Sha256::new();
+        if prefix > 0 {
+            std::io::copy(&mut (&file).take(prefix), &mut hash).map_err(io)?;
+        }
+        file.set_len(prefix).map_err(io)?;
+        file.seek(std::io::SeekFrom::Start(prefix)).map_err(io)?;
         // Small chunks (TLS records) are gathered; chunks of 256 KiB or more (hyper reads up to
         // ~400 KiB at a time on a fast link) go straight to the file, uncopied.
         let file = FileSink {
             w: std::io::BufWriter::with_capacity(256 << 10, file),
-            n: 0,
+            n: prefix,
         };
         Ok(Self {
             file: Stage::start(file),
-            hash: Stage::start(HashSink(Sha256::new())),
+            hash: Stage::start(HashSink(hash)),
             path: path.to_path_buf(),
         })
     }

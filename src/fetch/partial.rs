@@ -1,0 +1,143 @@
+//! An unfinished download kept beside its target between runs, so that a re-run asks only for
+//! the rest: `.NAME.VARIANT.part`, with `.NAME.VARIANT.part.json` naming the URL (by a hash)
+//! and the server's validator and length, sent back in `If-Range` to prove the bytes unchanged.
+
+use crate::error::{Error, Result};
+use reqwest::header::{HeaderMap, ETAG, LAST_MODIFIED};
+use reqwest::Url;
+use rustix::fs::{flock, FlockOperation};
+use serde::{Deserialize, Serialize};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// What a kept download was: written when its first byte is, so a kill leaves both.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Meta {
+    /// SHA-256 of the URL (a signed URL's token stays out of the file).
+    pub url: String,
+    /// The strong `ETag`, else the `Last-Modified` date, for `If-Range`.
+    pub validator: String,
+    /// The whole length.
+    pub total: u64,
+}
+
+impl Meta {
+    /// The meta of a download of `url` answered with `headers` for `total` bytes; `None`
+    /// without a validator `If-Range` can use (a weak `ETag` cannot: RFC 9110 13.1.5).
+    pub(crate) fn of(url: &Url, headers: &HeaderMap, total: Option<u64>) -> Option<Self> {
+        let text = |h| {
+            headers
+                .get(h)
+                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+        };
+        let validator = text(ETAG)
+            .filter(|e| !e.starts_with("W/"))
+            .or_else(|| text(LAST_MODIFIED))?;
+        Some(Self {
+            url: url_hash(url),
+            validator: validator.to_string(),
+            total: total?,
+        })
+    }
+}
+
+fn url_hash(url: &Url) -> String {
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(url.as_str().as_bytes());
+    super::writer::hex(&digest)
+}
+
+/// The bytes kept so far, and what they are.
+pub(crate) type Kept = (u64, Meta);
+
+/// A kept download, locked while this run holds it (another run then downloads into a temp
+/// file of its own). Dropped unsaved, it is removed unless [`Partial::keep`] was called.
+pub(crate) struct Partial {
+    path: PathBuf,
+    /// Holds the lock.
+    _file: File,
+    keep: bool,
+}
+
+impl Partial {
+    /// Take `path` (made if missing) for a download of `url`: its bytes so far and the meta
+    /// they were fetched under when both are there, for `url`, and short of the whole.
+    /// `None` when another run holds it.
+    pub(crate) fn take(path: &Path, url: &Url) -> Result<Option<(Self, Option<Kept>)>> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        if flock(&file, FlockOperation::NonBlockingLockExclusive).is_err() {
+            return Ok(None);
+        }
+        let had = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        let meta = std::fs::read(meta_path(path))
+            .ok()
+            .and_then(|m| serde_json::from_slice::<Meta>(&m).ok())
+            .filter(|m| m.url == url_hash(url) && had > 0 && had < m.total);
+        let part = Self {
+            path: path.to_path_buf(),
+            _file: file,
+            keep: false,
+        };
+        Ok(Some((part, meta.map(|m| (had, m)))))
+    }
+
+    /// Its path.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Record what its bytes are (none: it cannot be resumed, and will not outlive the run).
+    pub(crate) fn set_meta(&self, meta: Option<&Meta>) -> Result<()> {
+        let at = meta_path(&self.path);
+        match meta {
+            Some(m) => std::fs::write(&at, serde_json::to_vec(m).expect("serialisable"))
+                .map_err(|e| Error::io(&at, e)),
+            None => match std::fs::remove_file(&at) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(&at, e)),
+                _ => Ok(()),
+            },
+        }
+    }
+
+    /// Keep it when dropped unsaved (the transfer broke off: a re-run resumes it), if it holds
+    /// bytes and their meta.
+    pub(crate) fn keep(&mut self) {
+        self.keep = true;
+    }
+
+    /// Rename it to `target` (`rw-r--r--`, or the permissions of the file it replaces), its
+    /// meta removed.
+    pub(crate) fn save(mut self, target: &Path) -> Result<PathBuf> {
+        use std::os::unix::fs::PermissionsExt;
+        let perms = std::fs::metadata(target)
+            .map(|m| m.permissions())
+            .unwrap_or_else(|_| std::fs::Permissions::from_mode(0o644));
+        std::fs::set_permissions(&self.path, perms).map_err(|e| Error::io(target, e))?;
+        std::fs::rename(&self.path, target).map_err(|e| Error::io(target, e))?;
+        self.keep = true; // nothing left to remove but the meta
+        let _ = std::fs::remove_file(meta_path(&self.path));
+        Ok(target.to_path_buf())
+    }
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        // Only bytes a re-run can resume: some, and what they are.
+        let some = std::fs::metadata(&self.path).is_ok_and(|m| m.len() > 0);
+        if !(self.keep && some && meta_path(&self.path).exists()) {
+            let _ = std::fs::remove_file(&self.path);
+            let _ = std::fs::remove_file(meta_path(&self.path));
+        }
+    }
+}
+
+/// Where the meta of the kept download `path` is.
+fn meta_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".json");
+    PathBuf::from(p)
+}
