@@ -150,8 +150,17 @@ impl AvWriter {
     }
 }
 
-/// A muxing error named after the output the user asked for, not its hidden temp file.
+/// A muxing error named after the output the user asked for, not its hidden temp file; a
+/// write the OS refused said in its words ([`crate::Error::cannot_write`]).
 fn on_target(out: &AtomicOutput, e: cutroom_ffi::Error) -> crate::Error {
+    if let cutroom_ffi::Error::Write { errno, reason, .. } = &e {
+        return match errno {
+            Some(n) => {
+                crate::Error::cannot_write(out.target(), &std::io::Error::from_raw_os_error(*n))
+            }
+            None => crate::Error::bad_input(out.target(), format!("cannot write: {reason}")),
+        };
+    }
     let msg = e.to_string();
     let temp = format!("{}: ", out.path().display());
     crate::Error::bad_input(out.target(), msg.strip_prefix(&temp).unwrap_or(&msg))

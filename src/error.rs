@@ -9,7 +9,7 @@ pub enum Error {
     #[error(transparent)]
     Media(#[from] cutroom_ffi::Error),
     /// A file could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {}", path.display(), os_words(source))]
     Io {
         /// The file.
         path: PathBuf,
@@ -117,6 +117,12 @@ impl Error {
             path: path.to_path_buf(),
             source: os_error(source),
         }
+    }
+
+    /// `path` could not be written, the OS's reason in plain words ([`os_words`]):
+    /// `out/c.mp4: cannot write: the disk is full`.
+    pub fn cannot_write(path: &Path, source: &std::io::Error) -> Self {
+        Self::bad_input(path, format!("cannot write: {}", os_words(source)))
     }
 
     /// An [`Error::BadInput`] for `path`.
@@ -232,6 +238,35 @@ pub fn os_error(e: std::io::Error) -> std::io::Error {
     }
 }
 
+/// What the OS said, in plain words for the user and without Rust's `(os error N)`: "the disk
+/// is full", "the file system is read-only", "permission denied", else the OS's own sentence.
+pub fn os_words(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::StorageFull => "the disk is full".into(),
+        K::ReadOnlyFilesystem => "the file system is read-only".into(),
+        K::PermissionDenied => "permission denied".into(),
+        // An OS error a library kept only as text (`... (os error 28)`): its number says it.
+        _ if e.raw_os_error().is_none() => match os_error_in(&e.to_string()) {
+            Some(n) => os_words(&std::io::Error::from_raw_os_error(n)),
+            None => e.to_string(),
+        },
+        _ => {
+            let said = e.to_string();
+            match said.rsplit_once(" (os error ") {
+                Some((words, _)) => words.to_string(),
+                None => said,
+            }
+        }
+    }
+}
+
+/// The OS error number in `text` (`... (os error 28) ...`), where a library kept only its text.
+pub fn os_error_in(text: &str) -> Option<i32> {
+    let (_, after) = text.rsplit_once("(os error ")?;
+    after.split(')').next()?.parse().ok()
+}
+
 /// `message` followed by what to do about it: the one way a hint joins an error, after `; `,
 /// the message's own closing full stop (often a remote API's sentence) dropped first.
 pub fn with_hint(message: &str, hint: &str) -> String {
@@ -299,13 +334,32 @@ mod tests {
         let said = Error::io(&target, e).to_string();
         assert_eq!(
             said,
-            format!(
-                "{}: No such file or directory (os error 2)",
-                target.display()
-            )
+            format!("{}: No such file or directory", target.display())
         );
         let e = tempfile::Builder::new().tempdir_in(&missing).unwrap_err();
         assert!(!Error::work_dir(e).to_string().contains(".tmp"));
+    }
+
+    #[test]
+    fn os_errors_are_said_in_plain_words_without_their_number() {
+        let os = |n| os_words(&std::io::Error::from_raw_os_error(n));
+        // ENOSPC, EROFS, EACCES, EPERM, EFBIG, ENOENT on Linux.
+        assert_eq!(os(28), "the disk is full");
+        assert_eq!(os(30), "the file system is read-only");
+        assert_eq!(os(13), "permission denied");
+        assert_eq!(os(1), "permission denied");
+        assert_eq!(os(27), "File too large");
+        assert_eq!(os(2), "No such file or directory");
+        let e = Error::io(
+            Path::new("out/c.mp4"),
+            std::io::Error::from_raw_os_error(28),
+        );
+        assert_eq!(e.to_string(), "out/c.mp4: the disk is full");
+        // Kept by a library as text only (plotters through image).
+        let wrapped = std::io::Error::other("No space left on device (os error 28)");
+        assert_eq!(os_words(&wrapped), "the disk is full");
+        let text = "ImageError(IoError(Custom { error: \"Read-only file system (os error 30)\" }))";
+        assert_eq!(os_error_in(text), Some(30));
     }
 
     #[test]

@@ -26,6 +26,7 @@ fn open_lock(path: &Path) -> Result<File> {
                 Some(d) if !d.as_os_str().is_empty() => d,
                 _ => Path::new("."),
             };
+            let e = crate::error::os_words(&e);
             Error::bad_input(dir, format!("cannot write in this directory: {e}"))
         })
 }
@@ -113,7 +114,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             format!(
-                "{}: cannot write in this directory: No such file or directory (os error 2)",
+                "{}: cannot write in this directory: No such file or directory",
                 gone.display()
             )
         );

@@ -3,7 +3,7 @@
 //! time ([`AtomicOutput`]) or all of a command's files together ([`Batch`]).
 
 use crate::cleanup;
-use crate::error::{os_error, Error, Result};
+use crate::error::{os_error, os_words, Error, Result};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
@@ -46,7 +46,7 @@ impl AtomicOutput {
             .suffix(&suffix)
             .tempfile_in(&dir)
             .map_err(|e| {
-                let e = os_error(e);
+                let e = os_words(&os_error(e));
                 Error::bad_input(target, format!("cannot write in {}: {e}", dir.display()))
             })?
             .into_temp_path();

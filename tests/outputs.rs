@@ -921,3 +921,71 @@ fn a_text_file_that_is_not_utf8_is_named_for_what_it_is() {
         assert!(!out.exists());
     }
 }
+
+/// A write the OS refuses (here a file size limit, as a full disk) is one line naming the
+/// output and the OS's reason in words: no FFmpeg internals (`write packet`, `write
+/// trailer`), no Rust `(os error N)`, no plotting library's debug text; and a named pipe
+/// given as an assemble shot is said to be one, not "no such file".
+#[test]
+fn a_refused_write_is_said_in_plain_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = fixture("marker_portrait_30.mp4");
+    let music = fixture("music.wav");
+    let spec = d.join("cut.toml");
+    std::fs::write(
+        &spec,
+        format!("outputs = [\"square\"]\n[[shot]]\nsrc = \"{}\"\n", s(&clip)),
+    )
+    .unwrap();
+    let (cut, swapped, out) = (d.join("cut.mp4"), d.join("sw.mp4"), d.join("out"));
+    for (args, target) in [
+        (
+            vec!["concat", "-q", s(&clip), s(&clip), "-o", s(&cut)],
+            cut.clone(),
+        ),
+        (
+            vec!["export", "-q", s(&clip), "-p", "square", "-o", s(&out)],
+            out.join("marker_portrait_30.square.mp4"),
+        ),
+        (
+            vec![
+                "swap",
+                "-q",
+                s(&clip),
+                "--audio",
+                s(&music),
+                "-o",
+                s(&swapped),
+            ],
+            swapped.clone(),
+        ),
+        (vec!["assemble", "-q", s(&spec), "-o", s(&out)], out.clone()),
+    ] {
+        let err = fails_over_file_size(8, &args);
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("{}", target.display())) && err.contains("File too large"),
+            "{args:?}: {err}"
+        );
+        for internal in [
+            "write packet",
+            "write trailer",
+            "write header",
+            "os error",
+            "Error(",
+        ] {
+            assert!(!err.contains(internal), "{args:?}: {err}");
+        }
+    }
+    let fifo = d.join("pipe.mp4");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    std::fs::write(
+        &spec,
+        format!("outputs = [\"square\"]\n[[shot]]\nsrc = \"{}\"\n", s(&fifo)),
+    )
+    .unwrap();
+    let err = fails(&["assemble", "-q", s(&spec), "-o", s(&out)]);
+    assert!(err.contains("is a named pipe (FIFO)"), "{err}");
+}

@@ -29,6 +29,16 @@ pub enum Error {
         /// The codec name.
         codec: String,
     },
+    /// Writing a file failed (a full disk, a file size limit, a read-only file system).
+    #[error("{}: cannot write: {reason}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The OS error number, when FFmpeg's error is one.
+        errno: Option<i32>,
+        /// FFmpeg's reason.
+        reason: String,
+    },
     /// Any other FFmpeg failure, with the operation that failed.
     #[error("{op}: {reason}")]
     Ffmpeg {

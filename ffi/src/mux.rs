@@ -142,10 +142,9 @@ impl Muxer {
         if !flags.is_empty() {
             d.set("movflags", &flags);
         }
-        self.ctx.write_header_with(d).map_err(|e| Error::Ffmpeg {
-            op: format!("{}: write header", self.path.display()),
-            reason: e.to_string(),
-        })?;
+        self.ctx
+            .write_header_with(d)
+            .map_err(|e| write_error(&self.path, e))?;
         for (i, tb) in self.stream_tbs.iter_mut().enumerate() {
             *tb = self
                 .ctx
@@ -169,10 +168,7 @@ impl Muxer {
         pkt.inner.set_position(-1);
         pkt.inner
             .write_interleaved(&mut self.ctx)
-            .map_err(|e| Error::Ffmpeg {
-                op: format!("{}: write packet", self.path.display()),
-                reason: e.to_string(),
-            })
+            .map_err(|e| write_error(&self.path, e))
     }
 
     /// Flush interleaving queues and write the trailer (the faststart pass happens here).
@@ -183,9 +179,20 @@ impl Muxer {
                 reason: "header was never written".into(),
             });
         }
-        self.ctx.write_trailer().map_err(|e| Error::Ffmpeg {
-            op: format!("{}: write trailer", self.path.display()),
-            reason: e.to_string(),
-        })
+        self.ctx
+            .write_trailer()
+            .map_err(|e| write_error(&self.path, e))
+    }
+}
+
+/// A write to `path` that FFmpeg refused, with the OS error number when it is one.
+fn write_error(path: &Path, e: ff::Error) -> Error {
+    Error::Write {
+        path: path.to_path_buf(),
+        errno: match e {
+            ff::Error::Other { errno } => Some(errno),
+            _ => None,
+        },
+        reason: e.to_string(),
     }
 }

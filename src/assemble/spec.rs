@@ -573,6 +573,11 @@ impl Cut {
                     path,
                     format!("{what}: {} is a directory, not a file", p.display()),
                 ));
+            } else if p.exists() && !p.is_file() {
+                // A named pipe, a device: said for what it is, as every command says it.
+                if let Err(e) = crate::media::check_file(p, "a file") {
+                    errors.push(Error::bad_input(path, format!("{what}: {e}")));
+                }
             } else if !p.is_file() {
                 let url = what.ends_with(": src") && crate::fetch::is_url(&p.to_string_lossy());
                 let hint = if url { " (a URL goes in `url`)" } else { "" };

@@ -59,7 +59,11 @@ pub fn draw(report: &SyncReport, out: &Path) -> Result<()> {
 pub fn draw_staged(report: &SyncReport, out: &Path) -> Result<AtomicOutput> {
     let format = Format::of(out)?;
     let target = AtomicOutput::new(out)?;
-    let failed = |e: String| Error::bad_input(out, format!("drawing the plot: {e}"));
+    let failed = |e: String| match crate::error::os_error_in(&e) {
+        // The file could not be written (plotters keeps the OS error only as text).
+        Some(n) => Error::cannot_write(out, &std::io::Error::from_raw_os_error(n)),
+        None => Error::bad_input(out, format!("drawing the plot: {e}")),
+    };
     // Both backends lay text out with the bundled font.
     static REGISTER: Once = Once::new();
     REGISTER.call_once(|| {
