@@ -111,6 +111,12 @@ fn lips_follows_the_audio_shift_and_decides() {
         reason.contains("lips: face 0 reads") && reason.contains("margin a lips fail needs"),
         "{reason}"
     );
+    // The other methods' tentative reading is theirs, not the file's (it read as if it were).
+    let theirs = "other evidence (events and correlation, not used): ";
+    let at = reason
+        .find(theirs)
+        .unwrap_or_else(|| panic!("the other methods are not named: {reason}"));
+    assert!(!reason[..at].contains("tentative"), "{reason}");
     // Too close to call, yet measured: the confident reading is the reported offset.
     assert_eq!(f["offset_ms"], f["lips"]["offset_ms"], "{f}");
     assert_eq!(f["method"], "lips", "{f}");

@@ -314,7 +314,7 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
                 format!(
                     "too close to call: {reads}; its readings ({:+} to {:+} ms) are not all \
                      within {}, nor past a limit by their spread and the {} ms margin a lips \
-                     fail needs; other evidence: {}",
+                     fail needs; other evidence (events and correlation, not used): {}",
                     lo + lips::CORRECTION_MS,
                     hi + lips::CORRECTION_MS,
                     standard.name(),
