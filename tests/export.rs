@@ -1521,6 +1521,108 @@ fn a_bottom_corner_logo_keeps_clear_of_the_captions() {
 
 /// A logo much taller than wide, scaled to its `width`, was taller than the frame: it covered
 /// TikTok's top bar and caption zone, and YouTube's whole height. It now fits between them.
+/// The runs of rows of `f` holding white pixels in `[y0, y1)`, gaps under 3 rows bridged: the
+/// lines of text on a dark picture.
+fn text_lines(f: &Rgb, y0: u32, y1: u32) -> Vec<[u32; 2]> {
+    let mut lines: Vec<[u32; 2]> = Vec::new();
+    for y in y0..y1 {
+        if !(0..f.width).any(|x| white(f.at(x, y))) {
+            continue;
+        }
+        match lines.last_mut() {
+            Some(l) if y <= l[1] + 3 => l[1] = y,
+            _ => lines.push([y, y]),
+        }
+    }
+    lines
+}
+
+/// All-caps captions were broken at `max_chars` as if every letter were of average width: a
+/// line of capitals wider than the band was wrapped again by libass, so a cue of two lines
+/// showed three, the third above the band, into a bottom logo placed clear of two. Lines are
+/// now broken by the font's real advances: every page keeps to `max_lines` inside its band.
+#[test]
+fn all_caps_captions_keep_to_max_lines_clear_of_a_bottom_logo() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=black:s=360x640:r=30:d=2", &[]);
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=red:s=200x100",
+        "-frames:v",
+        "1",
+        s(&d.join("logo.png")),
+    ]);
+    let presets = d.join("presets.toml");
+    std::fs::write(
+        &presets,
+        "[tall]\nbase = \"reels\"\nwidth = 360\nheight = 640\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("overlays.toml"),
+        "[logo]\nfile = \"logo.png\"\ncorner = \"bottom-right\"\nwidth = 0.25\n",
+    )
+    .unwrap();
+    let srt = d.join("shout.srt");
+    let words = "WOW WHAT A MOMENT WE HAD DOWN HOME WITH MOM AND DAD";
+    std::fs::write(&srt, format!("1\n00:00:00,000 --> 00:00:02,000\n{words}\n")).unwrap();
+    let out = d.join("out");
+    let run = cutroom(&[
+        "export",
+        s(&clip),
+        "--presets",
+        s(&presets),
+        "-p",
+        "tall",
+        "--captions",
+        s(&srt),
+        "--overlays",
+        s(&d.join("overlays.toml")),
+        "-o",
+        s(&out),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let video = out.join("clip.tall.mp4");
+    ff(&["-i", s(&video), "-vf", "fps=5", s(&d.join("f%02d.png"))]);
+    let red = |p: [u8; 3]| p[0] > 200 && p[1] < 60 && p[2] < 60;
+    let mut read = Vec::new();
+    for k in 1..=10 {
+        let frame = read_png(&d.join(format!("f{k:02}.png")));
+        let logo = frame.bbox(red).expect("the logo");
+        // Reels' bottom 35 % and 6 % sides are UI.
+        let lines = text_lines(&frame, 0, 416);
+        assert!(
+            (1..=2).contains(&lines.len()),
+            "frame {k}: {} lines of caption at rows {lines:?}, max_lines is 2",
+            lines.len()
+        );
+        let text = frame.bbox(white).unwrap();
+        assert!(
+            text.0 >= 22 && text.2 <= 338 && text.3 < 416,
+            "frame {k}: the caption {text:?} is out of the band"
+        );
+        assert!(
+            text.3 < logo.1 || text.1 > logo.3 || text.2 < logo.0 || text.0 > logo.2,
+            "frame {k}: caption {text:?} under the logo {logo:?}"
+        );
+        match ocr_words(&frame, &d.join("ocr.pgm")) {
+            Some(w) => read.extend(w),
+            None => return,
+        }
+    }
+    for w in words.split(' ').filter(|w| w.len() > 1) {
+        assert!(read.iter().any(|r| r == w), "{w} never read in {read:?}");
+    }
+}
+
 #[test]
 fn a_tall_logo_fits_between_the_top_and_bottom_ui_zones() {
     let dir = tempfile::tempdir().unwrap();

@@ -3,7 +3,7 @@
 //! end placed between two frames of its rate so each lands on an exact frame.
 
 use super::font::FAMILY;
-use super::layout::{pages, tokens, Canvas, Placement};
+use super::layout::{pages, tokens, wrap, Canvas, Measure, Placement};
 use super::style::{Style, TextOverlay};
 use super::{Captions, Word};
 use crate::timeline::look::colour;
@@ -104,39 +104,25 @@ fn event(out: &mut String, a: i64, b: i64, rate: Rational, style: &str, text: &s
     }
 }
 
-/// A font-size override for a line of `longest` characters where `max_chars` fit at `font`
-/// (nothing when it fits), so it still fits the band.
-fn fit(longest: usize, max_chars: u32, font: u32) -> String {
-    let longest = u32::try_from(longest).unwrap_or(u32::MAX);
-    match longest > max_chars {
-        true => format!("{{\\fs{}}}", (font * max_chars / longest).max(1)),
-        false => String::new(),
-    }
-}
-
 /// The lines of a page as event text, word `hot` (if any) in the highlight colour; a line
-/// longer than `max_chars` (one long word) gets a font that much smaller than `font`, so it
-/// still fits the band.
+/// wider than the room of `m` (one long word) gets a font that much smaller, so it still fits
+/// the band.
 fn page_text(
     words: &[Word],
     lines: &[Vec<usize>],
     hot: Option<usize>,
     s: &Style,
-    font: u32,
+    m: &Measure,
 ) -> String {
     let hi = ass_colour(&s.highlight, 0);
     let base = ass_colour(&s.look.color, 0);
-    let longest = lines
+    let text =
+        |l: &Vec<usize>| -> Vec<&str> { l.iter().map(|&i| words[i].text.as_str()).collect() };
+    let widest = lines
         .iter()
-        .map(|l| {
-            l.iter()
-                .map(|&i| words[i].text.chars().count() + 1)
-                .sum::<usize>()
-                - 1
-        })
-        .max()
-        .unwrap_or(0);
-    fit(longest, s.max_chars, font)
+        .map(|l| m.width(&text(l).join(" ")))
+        .fold(0.0, f64::max);
+    m.shrink(widest)
         + &lines
             .iter()
             .map(|l| {
@@ -156,6 +142,45 @@ fn page_text(
             .join("\\N")
 }
 
+/// A text overlay's lines (its own, each wrapped to fit `m`) as words per line.
+fn overlay_lines(text: &str, m: &Measure) -> Vec<Vec<String>> {
+    text.lines()
+        .flat_map(|line| {
+            let words: Vec<Word> = line
+                .split_whitespace()
+                .map(|w| Word {
+                    text: w.to_string(),
+                    start: 0,
+                    end: 0,
+                })
+                .collect();
+            match words.is_empty() {
+                true => vec![Vec::new()],
+                false => wrap(&words, m)
+                    .into_iter()
+                    .map(|l| l.into_iter().map(|i| words[i].text.clone()).collect())
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// A text overlay's placement on `canvas` and its lines wrapped to fit it (the block's height
+/// decides the side rails it meets, and those the room: two rounds settle it).
+fn place_overlay(canvas: &Canvas, t: &TextOverlay) -> (Placement, Measure, Vec<Vec<String>>) {
+    let mut count = t.text.lines().count().max(1) as u32;
+    let mut p = canvas.text(&t.style, count, &t.position);
+    let mut m = Measure::of(canvas, p, &t.style);
+    let mut lines = overlay_lines(&t.text, &m);
+    for _ in 0..2 {
+        count = lines.len().max(1) as u32;
+        p = canvas.text(&t.style, count, &t.position);
+        m = Measure::of(canvas, p, &t.style);
+        lines = overlay_lines(&t.text, &m);
+    }
+    (p, m, lines)
+}
+
 /// The script for a `canvas` frame at `rate`: `captions` in `style`, and `texts` (times
 /// resolved against `duration` ns, the length of the deliverable).
 pub fn script(
@@ -171,29 +196,29 @@ pub fn script(
         canvas.width, canvas.height
     );
     let band = canvas.captions(style, style.max_lines);
+    let measure = Measure::of(canvas, band, style);
     out.push_str(&style_line("Caption", style, band));
-    let mut fonts = Vec::with_capacity(texts.len());
+    let mut blocks = Vec::with_capacity(texts.len());
     for (i, t) in texts.iter().enumerate() {
-        let lines = t.text.lines().count().max(1) as u32;
-        let p = canvas.text(&t.style, lines, &t.position);
+        let (p, m, lines) = place_overlay(canvas, t);
         out.push_str(&style_line(&format!("Text{i}"), &t.style, p));
-        fonts.push(p.font);
+        blocks.push((m, lines));
     }
     out.push_str("\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n");
     let f = |t: i64| frame_at(t, rate);
     for cue in &captions.cues {
         let words = tokens(cue);
         let timed = !cue.words.is_empty();
-        for page in pages(cue, &words, style.max_lines, style.max_chars) {
+        for page in pages(cue, &words, style.max_lines, &measure) {
             if !timed {
-                let text = page_text(&words, &page.lines, None, style, band.font);
+                let text = page_text(&words, &page.lines, None, style, &measure);
                 event(&mut out, f(page.start), f(page.end), rate, "Caption", &text);
                 continue;
             }
             // Word by word: each word lit from its start until the next one's.
             let ids: Vec<usize> = page.lines.iter().flatten().copied().collect();
             let lit = |k: usize| words[ids[k]].start.clamp(page.start, page.end);
-            let plain = page_text(&words, &page.lines, None, style, band.font);
+            let plain = page_text(&words, &page.lines, None, style, &measure);
             event(&mut out, f(page.start), f(lit(0)), rate, "Caption", &plain);
             for k in 0..ids.len() {
                 let until = if k + 1 < ids.len() {
@@ -201,7 +226,7 @@ pub fn script(
                 } else {
                     page.end
                 };
-                let text = page_text(&words, &page.lines, Some(ids[k]), style, band.font);
+                let text = page_text(&words, &page.lines, Some(ids[k]), style, &measure);
                 event(&mut out, f(lit(k)), f(until), rate, "Caption", &text);
             }
         }
@@ -209,10 +234,11 @@ pub fn script(
     for (i, t) in texts.iter().enumerate() {
         let a = t.start.map_or(0, |s| spec_ns(s, rate));
         let b = t.end.map_or(duration, |e| spec_ns(e, rate)).min(duration);
-        // libass wraps long lines at spaces; a word longer than a line is drawn smaller.
-        let longest = t.text.split_whitespace().map(|w| w.chars().count()).max();
-        let text = fit(longest.unwrap_or(0), t.style.max_chars, fonts[i])
-            + &literal(&t.text).replace('\n', "\\N");
+        // Lines wrapped to fit; a word longer than a line is drawn smaller.
+        let (m, lines) = &blocks[i];
+        let lines: Vec<String> = lines.iter().map(|l| l.join(" ")).collect();
+        let widest = lines.iter().map(|l| m.width(l)).fold(0.0, f64::max);
+        let text = m.shrink(widest) + &literal(&lines.join("\n")).replace('\n', "\\N");
         event(&mut out, f(a), f(b), rate, &format!("Text{i}"), &text);
     }
     out
@@ -268,8 +294,8 @@ mod tests {
     #[test]
     fn a_word_longer_than_a_line_gets_a_smaller_font_and_boxes_use_border_style_3() {
         let canvas = Canvas {
-            width: 1280,
-            height: 720,
+            width: 360,
+            height: 640,
             zones: Vec::new(),
         };
         let mut style = Style::default();
@@ -288,12 +314,13 @@ mod tests {
             &[],
             2 * NANOS,
         );
-        let font = canvas.captions(&style, style.max_lines).font;
-        // 38 characters on the long line, 24 allowed.
-        assert!(
-            s.contains(&format!("{{\\fs{}}}see\\Nhttps://", font * 24 / 38)),
-            "{s}"
-        );
+        let band = canvas.captions(&style, style.max_lines);
+        let m = Measure::of(&canvas, band, &style);
+        // The long line is wider than the band: the font shrinks by the ratio of the widths.
+        let long = m.width("https://example.com/a/rather/long/path");
+        assert!(long > m.room, "{long} {m:?}");
+        let font = (f64::from(band.font) * m.room / long).floor();
+        assert!(s.contains(&format!("{{\\fs{font}}}see\\Nhttps://")), "{s}");
         assert!(s.contains(",3,"), "box: BorderStyle 3 in {s}");
     }
 }

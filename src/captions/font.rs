@@ -34,23 +34,30 @@ pub fn install(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The characters of `text` that neither shipped face has a glyph for, each once in order of
-/// appearance: libass draws them as empty boxes unless a system font has them (CJK, emoji).
-/// Spaces, controls and the invisible format characters (joiners, direction marks, variation
-/// selectors) are never missing.
-pub fn missing(text: &str) -> Vec<char> {
+/// The shipped faces, parsed once: regular, bold.
+fn faces() -> &'static [ttf_parser::Face<'static>] {
     static FACES: OnceLock<Vec<ttf_parser::Face<'static>>> = OnceLock::new();
-    let faces = FACES.get_or_init(|| {
+    FACES.get_or_init(|| {
         FILES
             .iter()
             .map(|(_, bytes)| ttf_parser::Face::parse(bytes, 0).expect("the shipped font parses"))
             .collect()
-    });
-    let invisible = |c: char| {
-        c.is_whitespace()
-            || c.is_control()
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}')
-    };
+    })
+}
+
+/// Spaces, controls and the invisible format characters (joiners, direction marks, variation
+/// selectors): never missing, never wide.
+fn invisible(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}')
+}
+
+/// The characters of `text` that neither shipped face has a glyph for, each once in order of
+/// appearance: libass draws them as empty boxes unless a system font has them (CJK, emoji).
+/// Spaces, controls and the invisible format characters are never missing.
+pub fn missing(text: &str) -> Vec<char> {
+    let faces = faces();
     let mut out = Vec::new();
     for c in text.chars() {
         if !invisible(c) && !out.contains(&c) && faces.iter().all(|f| f.glyph_index(c).is_none()) {
@@ -58,6 +65,31 @@ pub fn missing(text: &str) -> Vec<char> {
         }
     }
     out
+}
+
+/// How wide `text` is drawn on one line, as a fraction of the font size (libass's: the face's
+/// ascender to descender, the line height): the advances of the face it is drawn with (`bold`
+/// or regular, else the other), a character neither has counted one em (CJK is about that wide
+/// in the system font that draws it). Kerning only narrows a line, so a line measured to fit
+/// does.
+pub fn width(text: &str, bold: bool) -> f64 {
+    let faces = faces();
+    let face = &faces[usize::from(bold)];
+    let height = f64::from(face.ascender()) - f64::from(face.descender());
+    let units: f64 = text
+        .chars()
+        .filter(|&c| c == ' ' || !invisible(c))
+        .map(|c| {
+            let drawn = [face, &faces[usize::from(!bold)]]
+                .into_iter()
+                .find_map(|f| Some((f, f.glyph_index(c)?)));
+            match drawn {
+                Some((f, g)) => f64::from(f.glyph_hor_advance(g).unwrap_or(0)),
+                None => f64::from(face.units_per_em()),
+            }
+        })
+        .sum();
+    units / height
 }
 
 #[cfg(test)]
@@ -71,5 +103,15 @@ mod tests {
             missing("Hi \u{4eca}\u{65e5} \u{1f525}\u{fe0f}\u{4eca}"),
             ['\u{4eca}', '\u{65e5}', '\u{1f525}']
         );
+    }
+
+    #[test]
+    fn capitals_are_wider_than_small_letters_and_bold_than_regular() {
+        // DejaVu Sans: 'm' advances 1995 of 2048 units to the em, the em 2048 of 2384 to the
+        // line height.
+        assert!((width("m", false) - 1995.0 / 2384.0).abs() < 1e-9);
+        assert!(width("WWWW", false) > 1.5 * width("iiii", false));
+        assert!(width("SHOUT", true) > width("SHOUT", false));
+        assert_eq!(width("\u{4eca}", false), 2048.0 / 2384.0);
     }
 }

@@ -1,9 +1,10 @@
-//! Where text goes on a frame and how it breaks: lines wrapped at `max_chars`, cues longer than
-//! `max_lines` shown in parts, and the caption band placed above a platform's bottom UI zone and
-//! clear of its side rails, with the font shrunk when a full line would not fit between them.
+//! Where text goes on a frame and how it breaks: lines wrapped at `max_chars` and at the width
+//! the font's real advances take ([`Measure`]), cues longer than `max_lines` shown in parts,
+//! and the caption band placed above a platform's bottom UI zone and clear of its side rails,
+//! with the font shrunk when a full line would not fit between them.
 
 use super::style::Style;
-use super::{Cue, Word};
+use super::{font, Cue, Word};
 
 /// A frame to lay text out on: its size and UI zones (`[x0, y0, x1, y1]` fractions).
 #[derive(Debug, Clone, PartialEq)]
@@ -16,9 +17,10 @@ pub struct Canvas {
     pub zones: Vec<[f64; 4]>,
 }
 
-/// Average advance of a character as a fraction of the ASS font size (the line height of
-/// DejaVu Sans: its em is 1/1.164 of it; bold text is wider). Generous, so a line of
-/// `max_chars` characters fits the measured width.
+/// Average advance of a character of ordinary text as a fraction of the ASS font size (the
+/// line height of DejaVu Sans: its em is 1/1.164 of it; bold text is wider), which sizes the
+/// font so `max_chars` characters fit a line. Lines are broken by the real advances
+/// ([`Measure`]), so wider text (capitals) takes more, shorter lines.
 const ADVANCE: f64 = 0.56;
 const ADVANCE_BOLD: f64 = 0.6;
 /// Distance kept from the frame's edges (fraction of the width) and from a UI zone or the
@@ -201,33 +203,87 @@ pub fn tokens(cue: &Cue) -> Vec<Word> {
         .collect()
 }
 
-/// Break `words` into lines of at most `max_chars` characters (a longer word is a line of its
-/// own; libass breaks it further only if it cannot fit the frame).
-pub fn wrap(words: &[Word], max_chars: u32) -> Vec<Vec<usize>> {
-    let max = max_chars as usize;
+/// How a line of text is measured against the room it has: at most `max_chars` characters,
+/// and no wider than `room` pixels in a `font`-pixel font (`bold` or not), by the font's own
+/// advances ([`font::width`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Measure {
+    /// Font size (ASS units: the line height), pixels.
+    pub font: f64,
+    /// Bold face.
+    pub bold: bool,
+    /// Width a line may take, pixels.
+    pub room: f64,
+    /// Characters a line may hold.
+    pub max_chars: u32,
+}
+
+impl Measure {
+    /// The room of placement `p` on `canvas` for text in `style`: between its side margins,
+    /// less the outline (or box) either side.
+    pub fn of(canvas: &Canvas, p: Placement, style: &Style) -> Self {
+        let font = f64::from(p.font);
+        let look = &style.look;
+        let border = match look.boxed {
+            true => look.outline.max(0.15),
+            false => look.outline,
+        } * font;
+        let margins = f64::from(p.left + p.right);
+        Self {
+            font,
+            bold: look.bold,
+            room: (f64::from(canvas.width) - margins - 2.0 * border).max(1.0),
+            max_chars: style.max_chars,
+        }
+    }
+
+    /// Pixels `text` takes on one line.
+    pub fn width(&self, text: &str) -> f64 {
+        font::width(text, self.bold) * self.font
+    }
+
+    /// A font-size override for the widest of `lines` (pixels at this font) when it is wider
+    /// than the room (a word longer than a line), so it still fits; nothing when all fit.
+    pub fn shrink(&self, widest: f64) -> String {
+        match widest > self.room {
+            true => format!(
+                "{{\\fs{}}}",
+                ((self.font * self.room / widest).floor() as u32).max(1)
+            ),
+            false => String::new(),
+        }
+    }
+}
+
+/// Break `words` into lines that fit `m` (a word too long for a line is a line of its own; it
+/// is drawn smaller, see [`Measure::shrink`]).
+pub fn wrap(words: &[Word], m: &Measure) -> Vec<Vec<usize>> {
+    let max = m.max_chars as usize;
+    let space = m.width(" ");
     let mut lines: Vec<Vec<usize>> = Vec::new();
-    let mut len = 0;
+    let (mut len, mut width) = (0, 0.0);
     for (i, w) in words.iter().enumerate() {
-        let n = w.text.chars().count();
+        let (n, wide) = (w.text.chars().count(), m.width(&w.text));
         match lines.last_mut() {
-            Some(line) if len + 1 + n <= max => {
+            Some(line) if len + 1 + n <= max && width + space + wide <= m.room => {
                 line.push(i);
                 len += 1 + n;
+                width += space + wide;
             }
             _ => {
                 lines.push(vec![i]);
-                len = n;
+                (len, width) = (n, wide);
             }
         }
     }
     lines
 }
 
-/// The pages of `cue` with `max_lines` lines of `max_chars`: with word times a page lasts from
+/// The pages of `cue` with `max_lines` lines that fit `m`: with word times a page lasts from
 /// its first word to the next page's first word; without, the cue's time is shared by the
 /// pages in proportion to their characters.
-pub fn pages(cue: &Cue, words: &[Word], max_lines: u32, max_chars: u32) -> Vec<Page> {
-    let lines = wrap(words, max_chars);
+pub fn pages(cue: &Cue, words: &[Word], max_lines: u32, m: &Measure) -> Vec<Page> {
+    let lines = wrap(words, m);
     let groups: Vec<Vec<Vec<usize>>> = lines
         .chunks(max_lines as usize)
         .map(<[_]>::to_vec)
@@ -283,9 +339,38 @@ mod tests {
     fn long_cues_wrap_and_page_in_proportion() {
         let cue = Cue::new(0, 9_000, "aaaa bbbb cccc dddd eeee ffff".into());
         let words = tokens(&cue);
-        assert_eq!(wrap(&words, 9), vec![vec![0, 1], vec![2, 3], vec![4, 5]]);
-        let p = pages(&cue, &words, 2, 9);
+        let m = Measure {
+            font: 20.0,
+            bold: true,
+            room: 1000.0,
+            max_chars: 9,
+        };
+        assert_eq!(wrap(&words, &m), vec![vec![0, 1], vec![2, 3], vec![4, 5]]);
+        let p = pages(&cue, &words, 2, &m);
         assert_eq!(p.len(), 2);
         assert_eq!((p[0].start, p[0].end, p[1].end), (0, 6_000, 9_000));
+    }
+
+    #[test]
+    fn capitals_wrap_sooner_than_small_letters_and_every_line_fits_its_room() {
+        let m = Measure {
+            font: 20.0,
+            bold: true,
+            room: 230.0,
+            max_chars: 24,
+        };
+        let text = "this is a long caption that has to wrap";
+        let lines = |s: &str| {
+            let words = tokens(&Cue::new(0, 1, s.into()));
+            let lines = wrap(&words, &m);
+            for l in &lines {
+                let line: Vec<&str> = l.iter().map(|&i| words[i].text.as_str()).collect();
+                assert!(m.width(&line.join(" ")) <= m.room, "{line:?}");
+            }
+            lines.len()
+        };
+        assert_eq!((lines(text), lines(&text.to_uppercase())), (2, 3));
+        assert_eq!(m.shrink(230.0), "");
+        assert_eq!(m.shrink(460.0), "{\\fs10}");
     }
 }
