@@ -1333,6 +1333,52 @@ fn caption_characters_the_font_cannot_draw_are_named() {
     assert!(out.join("clip.x.mp4").exists());
 }
 
+/// A text overlay's or a title card's CJK or emoji came out as empty boxes without a word (only
+/// caption files were checked); each is named as captions are: the file and overlay, or the
+/// option, and the characters.
+#[test]
+fn overlay_and_card_characters_the_font_cannot_draw_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=1", &[]);
+    let overlays = d.join("overlays.toml");
+    std::fs::write(
+        &overlays,
+        "[[text]]\ntext = \"Plain\"\n[[text]]\ntext = \"Sale \u{4eca}\u{65e5}\"\n",
+    )
+    .unwrap();
+    let card = "text = \"\u{1f525} Hot\", duration = 0.5";
+    let run = cutroom(&[
+        "export",
+        s(&clip),
+        "--presets",
+        s(&small_preset(d)),
+        "-p",
+        "small",
+        "--overlays",
+        s(&overlays),
+        "--title-card",
+        card,
+        "-o",
+        s(&d.join("out")),
+    ]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    let lacks = "the caption font (DejaVu Sans) has no glyph for, drawn as empty boxes unless a \
+                 system font has them";
+    for warning in [
+        format!(
+            "{}: text 2: 2 character(s) {lacks}: \u{4eca} \u{65e5}\n",
+            s(&overlays)
+        ),
+        format!("--title-card: 1 character(s) {lacks}: \u{1f525}\n"),
+    ] {
+        assert!(err.contains(&warning), "{warning} not in {err}");
+    }
+    assert!(!err.contains("text 1"), "{err}");
+}
+
 #[test]
 fn bad_caption_files_are_named_with_their_line_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();

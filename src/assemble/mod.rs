@@ -173,6 +173,9 @@ pub fn run(
             .collect(),
         command_line: false,
     };
+    for w in concat::card::undrawable(spec_path, &edit.shot) {
+        progress.warn(&w);
+    }
     cleanup::remove_stale(out_dir);
     let prefix = cleanup::assemble_dir_prefix();
     let _live = cleanup::Live::names(out_dir, &prefix);

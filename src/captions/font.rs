@@ -67,6 +67,23 @@ pub fn missing(text: &str) -> Vec<char> {
     out
 }
 
+/// The warning about the characters of `text` neither shipped face has a glyph for (see
+/// [`missing`]), naming where they are (`at`: the file and its line or entry) and listing them;
+/// `None` when there are none. The one wording for captions, text overlays and text cards.
+pub fn warning(at: &str, text: &str) -> Option<String> {
+    let chars = missing(text);
+    let shown: String = chars.iter().take(8).flat_map(|&c| [c, ' ']).collect();
+    (!chars.is_empty()).then(|| {
+        format!(
+            "{at}: {} character(s) the caption font ({FAMILY}) has no glyph for, drawn as empty \
+             boxes unless a system font has them: {}{}",
+            chars.len(),
+            shown.trim_end(),
+            if chars.len() > 8 { " ..." } else { "" }
+        )
+    })
+}
+
 /// How wide `text` is drawn on one line, as a fraction of the font size (libass's: the face's
 /// ascender to descender, the line height): the advances of the face it is drawn with (`bold`
 /// or regular, else the other), a character neither has counted one em (CJK is about that wide

@@ -121,13 +121,11 @@ impl Captions {
         let lined = parse(text).map_err(|(l, w)| at(l, w))?;
         let mut cues: Vec<Cue> = Vec::with_capacity(lined.len());
         let (mut overlapped, mut past_end) = (0, 0);
-        let mut undrawable: Option<(usize, Vec<char>)> = None;
+        // The first line with characters the font cannot draw, and every such character.
+        let mut undrawable: Option<(usize, String)> = None;
         for (line, mut cue) in lined {
             for c in font::missing(&cue.text) {
-                let (_, chars) = undrawable.get_or_insert((line, Vec::new()));
-                if !chars.contains(&c) {
-                    chars.push(c);
-                }
+                undrawable.get_or_insert((line, String::new())).1.push(c);
             }
             if cue.end <= cue.start {
                 return Err(at(line, "the cue ends before it starts".into()));
@@ -190,16 +188,10 @@ impl Captions {
             ));
         }
         if let Some((line, chars)) = undrawable {
-            let shown: String = chars.iter().take(8).flat_map(|&c| [c, ' ']).collect();
-            progress.warn(&format!(
-                "{}: line {line}: {} character(s) the caption font ({}) has no glyph for, drawn \
-                 as empty boxes unless a system font has them: {}{}",
-                path.display(),
-                chars.len(),
-                font::FAMILY,
-                shown.trim_end(),
-                if chars.len() > 8 { " ..." } else { "" }
-            ));
+            let at = format!("{}: line {line}", path.display());
+            if let Some(w) = font::warning(&at, &chars) {
+                progress.warn(&w);
+            }
         }
         if cues.is_empty() {
             // An empty transcript would burn nothing and write no sidecar, silently.

@@ -77,6 +77,20 @@ impl Overlays {
         Ok(())
     }
 
+    /// The warnings about text overlays holding characters the shipped font cannot draw
+    /// (CJK, emoji), each naming the file they were read from and the overlay.
+    pub fn undrawable(&self) -> Vec<String> {
+        let file = self
+            .file
+            .as_deref()
+            .map_or_else(|| "overlays".into(), |f| f.display().to_string());
+        let at = |i| format!("{file}: {}", crate::specfile::entry("text", i));
+        let texts = self.text.iter().enumerate();
+        texts
+            .filter_map(|(i, t)| super::font::warning(&at(i), &t.text))
+            .collect()
+    }
+
     /// Anything to burn in besides captions?
     pub fn any(&self) -> bool {
         self.logo.is_some() || !self.text.is_empty()

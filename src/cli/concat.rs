@@ -132,6 +132,11 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         ..opts
     };
     let bar = Tally::new(&bars);
+    if let Some(path) = &args.spec {
+        for w in concat::card::undrawable(path, &spec.shot) {
+            bar.warn(&w);
+        }
+    }
     bar.start("concat", 2 * spec.shot.len() as u64);
     let prepared = concat::prepare(&spec, &opts, &bar).map_err(|e| match &args.spec {
         Some(path) => specfile::in_spec(path, e),

@@ -9,8 +9,9 @@ use crate::captions::{ass, font, Captions};
 use crate::error::{Error, Result};
 use crate::picture::rgb::Rgb;
 use crate::timeline::look::Look;
-use crate::timeline::{Footage, NANOS};
+use crate::timeline::{Footage, Shot, NANOS};
 use cutroom_ffi::{Pixel, Rational, VideoFilter, VideoFrame};
+use std::path::Path;
 
 /// The picture of a colour or text card, `width`x`height`, `yuv420p`.
 pub fn picture(card: &Footage, width: u32, height: u32) -> Result<VideoFrame> {
@@ -26,6 +27,16 @@ pub fn picture(card: &Footage, width: u32, height: u32) -> Result<VideoFrame> {
             p.display()
         ))),
     }
+}
+
+/// The warnings about the text cards among `shots` (of the edit spec `spec`) holding
+/// characters the shipped font cannot draw (CJK, emoji), each naming the spec and the shot.
+pub fn undrawable(spec: &Path, shots: &[Shot]) -> Vec<String> {
+    let at = |i: usize| format!("{}: shot {}", spec.display(), i + 1);
+    let cards = shots.iter().enumerate();
+    cards
+        .filter_map(|(i, s)| font::warning(&at(i), s.text.as_deref()?))
+        .collect()
 }
 
 /// A frame of one colour.

@@ -8,7 +8,7 @@
 //! choice and [`execute`] for the work.
 
 pub mod audio;
-mod card;
+pub mod card;
 pub mod copy;
 pub mod normalise;
 mod pixels;

@@ -86,6 +86,12 @@ impl Edit {
 pub fn export_edited(req: &Request, edit: &Edit, progress: &dyn Progress) -> Result<Report> {
     let spec = edit.spec(req);
     spec.validate().map_err(Error::Usage)?;
+    for (option, card) in [("--title-card", &edit.title), ("--end-card", &edit.end)] {
+        let text = card.as_ref().and_then(|c| c.text.as_deref());
+        if let Some(w) = text.and_then(|t| crate::captions::font::warning(option, t)) {
+            progress.warn(&w);
+        }
+    }
     let opts = concat::Options {
         sample_rate: RATE,
         channels: CHANNELS,

@@ -365,6 +365,9 @@ fn run(
 ) -> Result<(Report, Batch)> {
     let tally = Tally::new(progress);
     let progress = &tally;
+    for w in req.overlays.undrawable() {
+        progress.warn(&w);
+    }
     let plans = plan(req, picture)?;
     let levelled = !matches!(sound, Sound::Given(_));
     let jobs = group(req, &plans);
