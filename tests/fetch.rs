@@ -3238,3 +3238,74 @@ fn a_download_cut_short_resumes_on_the_next_run() {
     assert_eq!(run.status.code(), Some(0), "{run:?}");
     assert_eq!(sha256sum(&cut.join("content.mp4")), sha256sum(&source));
 }
+
+/// A download that stalls half way (the emulator's `--stall-downloads`: the connection open,
+/// nothing more sent) ends after `--idle-timeout` of silence, resumed in the same run, or with
+/// one clear error that keeps the bytes for the next run; so does a run that `--timeout` ends
+/// in the middle of the transfer: what it fetched is kept, and the next run asks only for the
+/// rest.
+#[test]
+fn a_stalled_download_times_out_and_keeps_its_bytes() {
+    let emu = quick_emulator(&["--stall-downloads"]);
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(1, "320x180", 1));
+    // Stalled, then resumed at once after 300 ms of silence.
+    let r = emu.cutroom_json(&[
+        "render",
+        s(&list),
+        "-o",
+        s(&dir.path().join("a")),
+        "--allow-any",
+        "--idle-timeout",
+        "300ms",
+        "--json",
+    ]);
+    let id = r["shots"][0]["id"].as_str().unwrap().to_string();
+    let source = PathBuf::from(r["shots"][0]["file"].as_str().unwrap());
+    let len = std::fs::metadata(&source).unwrap().len();
+    let served = || stat(&emu, "bytes_served");
+
+    let cases: [(&str, &str, &[&str]); 2] = [
+        (
+            "b",
+            "--idle-timeout=300ms",
+            &[
+                "broke off 1 times, last at byte",
+                "no data for 0.3 s (--idle-timeout)",
+            ],
+        ),
+        (
+            "c",
+            "--timeout=1s",
+            &["gave up after 1 s (--timeout); rerun to resume"],
+        ),
+    ];
+    for (out, limit, said) in cases {
+        let out = dir.path().join(out);
+        let kept = out.join(format!(".{id}.video.part"));
+        let before = served();
+        let run = emu.cutroom(
+            &["fetch", &id, "-o", s(&out), "--retries=0", limit],
+            "sk-test",
+        );
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{err}");
+        assert!(said.iter().all(|w| err.contains(w)), "{limit}: {err}");
+        assert_eq!(served() - before, len / 2);
+        let half = std::fs::metadata(&kept).map(|m| m.len()).unwrap_or(0);
+        assert_eq!(half, len / 2, "{limit}: the first half is kept: {err}");
+        assert!(!out.join(format!("{id}.mp4")).exists());
+
+        let before = served();
+        let run = emu.cutroom(&["fetch", &id, "-o", s(&out), "-v"], "sk-test");
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(0), "{err}");
+        assert!(err.contains(&format!("resuming at byte {half}")), "{err}");
+        assert_eq!(served() - before, len - half, "only the rest was fetched");
+        assert_eq!(
+            sha256sum(&out.join(format!("{id}.mp4"))),
+            sha256sum(&source)
+        );
+        assert!(!kept.exists());
+    }
+}

@@ -30,6 +30,10 @@ pub struct Args {
     /// aborted), so only a resuming client gets the file; resumes are served whole.
     #[arg(long)]
     drop_downloads: bool,
+    /// Stop every download without a Range header after half its bytes, the connection held
+    /// open with nothing more sent (a stalled transfer); resumes are served whole.
+    #[arg(long, conflicts_with = "drop_downloads")]
+    stall_downloads: bool,
     /// Fraction (0-1) of creates that make the job, then drop the connection unanswered.
     #[arg(long, value_name = "F", default_value_t = 0.0)]
     drop_creates: f64,
@@ -163,6 +167,7 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
         fail_jobs: args.fail_jobs,
         rate_limit: args.rate_limit,
         drop_downloads: args.drop_downloads,
+        stall_downloads: args.stall_downloads,
         latency: args.latency,
         drop_creates: args.drop_creates,
         seed: args.seed,

@@ -40,6 +40,9 @@ pub struct Options {
     pub rate_limit: Option<(u32, Duration)>,
     /// Cut every download without a `Range` header after half its bytes.
     pub drop_downloads: bool,
+    /// Stop every download without a `Range` header after half its bytes, the connection
+    /// held open with nothing more sent (a stalled transfer).
+    pub stall_downloads: bool,
     /// Delay before answering each API request.
     pub latency: Duration,
     /// Fraction of creates that make the job and then drop the connection unanswered.
@@ -92,6 +95,7 @@ impl Default for Options {
             fail_jobs: 0.0,
             rate_limit: None,
             drop_downloads: false,
+            stall_downloads: false,
             latency: Duration::ZERO,
             drop_creates: 0.0,
             fail_creates: 0.0,

@@ -43,14 +43,19 @@ pub(super) fn serve_bytes(
         ),
     };
     let part = bytes.slice(start as usize..end as usize);
-    let body = if emu.opts.drop_downloads && range.is_none() && part.len() > 1 {
+    let (drop, stall) = (emu.opts.drop_downloads, emu.opts.stall_downloads);
+    let body = if (drop || stall) && range.is_none() && part.len() > 1 {
         emu.stats.dropped_downloads.fetch_add(1, Ordering::Relaxed);
         let half = part.slice(..part.len() / 2);
         let served = half.len() as u64;
         emu.stats.bytes_served.fetch_add(served, Ordering::Relaxed);
-        // Let the first half reach the socket before the connection is aborted.
-        let cut = futures_util::stream::once(async {
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // Let the first half reach the socket before the connection is aborted; a stall sends
+        // nothing more until the client gives up.
+        let cut = futures_util::stream::once(async move {
+            match stall {
+                true => std::future::pending::<()>().await,
+                false => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            }
             Err(std::io::Error::new(
                 std::io::ErrorKind::ConnectionAborted,
                 "dropped by --drop-downloads",

@@ -5,7 +5,7 @@
 use super::check::{image_size, whole_video};
 use super::client::{api_error, redirected, Body, Client};
 use super::model::Variant;
-use super::partial::{Meta, Partial};
+use super::partial::{Fate, Meta, Partial};
 use super::writer::{Chunk, Writer};
 use crate::error::{Error, Result};
 use crate::http::{describe, redact_url};
@@ -119,24 +119,91 @@ impl Client {
     /// [`Client::download`] up to the rename. `first` is the 200 answer of a GET of `req.url`
     /// already sent, and when it was sent; without it the GET is sent here, resuming what an
     /// earlier run kept at `req.partial` when the server proves it unchanged (`If-Range`).
+    /// What it kept there stays when the transfer breaks off, or when the caller gives up
+    /// waiting for it (drops the future), for a re-run to resume.
     pub(crate) async fn download_unsaved(
         &self,
         req: Request<'_>,
-        mut first: Option<(Response, Instant)>,
+        first: Option<(Response, Instant)>,
         target_for: impl Fn(Option<&str>) -> Result<PathBuf>,
         bar: &dyn Progress,
     ) -> Result<Unsaved> {
         let shown = redact_url(req.url);
         let started = first.as_ref().map_or_else(Instant::now, |f| f.1);
+        let mut held = Held::default();
+        let got = self.transfer(req, first, target_for, bar, &mut held).await;
+        // From here on the bytes are not for a re-run, unless the transfer kept them.
+        held.fate.settle();
+        let (written, total, served_as) = got?;
+        let transfer = started.elapsed();
+        self.log(format_args!("{shown}: last byte ({written} bytes)"));
+        let (file, writer) = held.out.expect("a successful answer opened the output");
+        let (bytes, sha256) = writer.finish().await?;
+        self.log(format_args!("{shown}: written and hashed"));
+        let target = file.target().to_path_buf();
+        if bytes != written || total.is_some_and(|t| t != bytes) {
+            return Err(Error::bad_input(
+                &target,
+                format!("download length {bytes} differs from the announced {total:?}"),
+            ));
+        }
+        let temp = file.path().to_path_buf();
+        let variant = req.variant;
+        tokio::task::spawn_blocking(move || match variant {
+            Variant::Video => whole_video(&temp),
+            _ => image_size(&temp).map(|_| ()),
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("media check failed: {e}")))?
+        .map_err(|e| {
+            // The reason alone: the temp file it was found in is gone.
+            let why = match e {
+                Error::BadInput { reason, .. } => reason,
+                e => e.to_string(),
+            };
+            let served = served_as.map_or(String::new(), |t| format!(" (served as {t})"));
+            Error::bad_input(
+                &target,
+                format!(
+                    "downloaded {} from {shown} is not valid media{served}: {why}",
+                    variant.as_str()
+                ),
+            )
+        })?;
+        self.log(format_args!("{shown}: media checked"));
+        Ok(Unsaved {
+            file,
+            bytes,
+            sha256,
+            transfer,
+        })
+    }
+
+    /// The network part of [`Client::download_unsaved`]: the answers' bodies written into
+    /// `held.out` (`held.part` until the first answer), through resumes, until the whole
+    /// length came or the transfer is given up (kept by [`Fate::keep`] when a re-run can
+    /// resume it). The bytes written, the announced length and the served content type.
+    async fn transfer(
+        &self,
+        req: Request<'_>,
+        mut first: Option<(Response, Instant)>,
+        target_for: impl Fn(Option<&str>) -> Result<PathBuf>,
+        bar: &dyn Progress,
+        held: &mut Held,
+    ) -> Result<(u64, Option<u64>, Option<String>)> {
+        let shown = redact_url(req.url);
         let cap = self.config().max_download_bytes;
+        let fate = &held.fate;
         let kept = match req.partial {
-            Some(p) => Partial::take(p, req.url)?,
+            Some(p) => Partial::take(p, req.url, fate)?,
             None => None,
         };
         // With a whole answer in hand, there is nothing to resume.
-        let (mut part, resume) = kept.map_or((None, None), |(p, r)| {
+        let (part, resume) = kept.map_or((None, None), |(p, r)| {
             (Some(p), r.filter(|_| first.is_none()))
         });
+        held.part = part;
+        let (part, out) = (&mut held.part, &mut held.out);
         let mut written = resume.as_ref().map_or(0, |r| r.0);
         let mut meta: Option<Meta> = resume.map(|r| r.1);
         let mut total: Option<u64> = meta.as_ref().map(|m| m.total);
@@ -145,17 +212,8 @@ impl Client {
                 "{shown}: resuming at byte {written}, kept by an earlier run"
             ));
         }
-        let mut out: Option<(Staged, Writer)> = None;
         let mut served_as: Option<String> = None;
         let mut breaks = 0u32;
-        // A failure that a re-run can resume from keeps the file.
-        let keep = |out: &mut Option<(Staged, Writer)>, part: &mut Option<Partial>| match (
-            out.as_mut().map(|o| &mut o.0),
-            part.as_mut(),
-        ) {
-            (Some(Staged::Kept(p, _)), _) | (None, Some(p)) => p.keep(),
-            _ => {}
-        };
         loop {
             let mut headers = HeaderMap::new();
             if written > 0 {
@@ -174,7 +232,7 @@ impl Client {
                 {
                     Ok(resp) => resp,
                     Err(e) => {
-                        keep(&mut out, &mut part);
+                        fate.keep(); // a re-run resumes
                         return Err(e);
                     }
                 },
@@ -226,7 +284,7 @@ impl Client {
                 }
                 _ => {
                     if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
-                        keep(&mut out, &mut part);
+                        fate.keep(); // a re-run resumes
                     }
                     return Err(api_error(&format!("GET {shown}"), resp, None).await);
                 }
@@ -249,7 +307,7 @@ impl Client {
                     None => Staged::Temp(AtomicOutput::new(&target)?),
                 };
                 let writer = Writer::start(staged.path(), staged.target(), written)?;
-                out = Some((staged, writer));
+                *out = Some((staged, writer));
             }
             let writer = &mut out.as_mut().expect("set above").1;
             bar.set_total(total.unwrap_or(0));
@@ -268,7 +326,14 @@ impl Client {
                     }
                     Err(e) => {
                         let at = via.as_ref().map(|to| format!("redirected to {to}: "));
-                        broke = Some(format!("{}{}", at.unwrap_or_default(), describe(&e)));
+                        let why = match e.is_timeout() {
+                            true => format!(
+                                "no data for {} s (--idle-timeout)",
+                                self.config().idle_timeout.as_secs_f64()
+                            ),
+                            false => describe(&e),
+                        };
+                        broke = Some(format!("{}{why}", at.unwrap_or_default()));
                         break;
                     }
                 }
@@ -286,7 +351,7 @@ impl Client {
             breaks += 1;
             let why = broke.unwrap_or_else(|| "body ended early".into());
             if breaks > self.config().retries {
-                keep(&mut out, &mut part);
+                fate.keep(); // a re-run resumes
                 return Err(Error::Remote(format!(
                     "{shown}: download broke off {breaks} times, last at byte {written} of {}: {why}",
                     total.map(|t| t.to_string()).unwrap_or_else(|| "?".into())
@@ -295,49 +360,17 @@ impl Client {
             self.log(format_args!("{shown}: {why} at byte {written}; resuming"));
             tokio::time::sleep(Duration::from_millis(100 * u64::from(breaks))).await;
         }
-        let transfer = started.elapsed();
-        self.log(format_args!("{shown}: last byte ({written} bytes)"));
-        let (file, writer) = out.expect("a successful answer opened the output");
-        let (bytes, sha256) = writer.finish().await?;
-        self.log(format_args!("{shown}: written and hashed"));
-        let target = file.target().to_path_buf();
-        if bytes != written || total.is_some_and(|t| t != bytes) {
-            return Err(Error::bad_input(
-                &target,
-                format!("download length {bytes} differs from the announced {total:?}"),
-            ));
-        }
-        let temp = file.path().to_path_buf();
-        let variant = req.variant;
-        tokio::task::spawn_blocking(move || match variant {
-            Variant::Video => whole_video(&temp),
-            _ => image_size(&temp).map(|_| ()),
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("media check failed: {e}")))?
-        .map_err(|e| {
-            // The reason alone: the temp file it was found in is gone.
-            let why = match e {
-                Error::BadInput { reason, .. } => reason,
-                e => e.to_string(),
-            };
-            let served = served_as.map_or(String::new(), |t| format!(" (served as {t})"));
-            Error::bad_input(
-                &target,
-                format!(
-                    "downloaded {} from {shown} is not valid media{served}: {why}",
-                    variant.as_str()
-                ),
-            )
-        })?;
-        self.log(format_args!("{shown}: media checked"));
-        Ok(Unsaved {
-            file,
-            bytes,
-            sha256,
-            transfer,
-        })
+        Ok((written, total, served_as))
     }
+}
+
+/// What a download holds while it runs, owned by [`Client::download_unsaved`] so that the
+/// kept bytes' fate is settled before they are dropped.
+#[derive(Default)]
+struct Held {
+    fate: Fate,
+    part: Option<Partial>,
+    out: Option<(Staged, Writer)>,
 }
 
 /// `bytes START-END/TOTAL` -> (START, TOTAL when known).

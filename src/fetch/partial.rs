@@ -9,6 +9,8 @@ use rustix::fs::{flock, FlockOperation};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
 
 /// What a kept download was: written when its first byte is, so a kill leaves both.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,20 +51,53 @@ fn url_hash(url: &Url) -> String {
 /// The bytes kept so far, and what they are.
 pub(crate) type Kept = (u64, Meta);
 
+/// Whether a kept download's bytes outlive the run, shared by the download and its
+/// [`Partial`]: undecided while the transfer runs, so a download abandoned midway (its future
+/// dropped: `--timeout`) keeps them, as one that broke off does ([`Fate::keep`]); settled
+/// ([`Fate::settle`]) when the download returns, they go unless it asked to keep them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Fate(Arc<AtomicU8>);
+
+const UNDECIDED: u8 = 0;
+const KEEP: u8 = 1;
+const DISCARD: u8 = 2;
+
+impl Fate {
+    /// Keep the bytes (the transfer broke off: a re-run resumes them).
+    pub(crate) fn keep(&self) {
+        self.0.store(KEEP, Ordering::Relaxed);
+    }
+
+    /// The download returned: its bytes go (saved, refused as wrong) unless it kept them.
+    pub(crate) fn settle(&self) {
+        let _ = self
+            .0
+            .compare_exchange(UNDECIDED, DISCARD, Ordering::Relaxed, Ordering::Relaxed);
+    }
+
+    fn discarded(&self) -> bool {
+        self.0.load(Ordering::Relaxed) == DISCARD
+    }
+}
+
 /// A kept download, locked while this run holds it (another run then downloads into a temp
-/// file of its own). Dropped unsaved, it is removed unless [`Partial::keep`] was called.
+/// file of its own). Dropped unsaved, it is removed if its [`Fate`] says so.
 pub(crate) struct Partial {
     path: PathBuf,
     /// Holds the lock.
     _file: File,
-    keep: bool,
+    fate: Fate,
 }
 
 impl Partial {
     /// Take `path` (made if missing) for a download of `url`: its bytes so far and the meta
     /// they were fetched under when both are there, for `url`, and short of the whole.
     /// `None` when another run holds it.
-    pub(crate) fn take(path: &Path, url: &Url) -> Result<Option<(Self, Option<Kept>)>> {
+    pub(crate) fn take(
+        path: &Path,
+        url: &Url,
+        fate: &Fate,
+    ) -> Result<Option<(Self, Option<Kept>)>> {
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -80,7 +115,7 @@ impl Partial {
         let part = Self {
             path: path.to_path_buf(),
             _file: file,
-            keep: false,
+            fate: fate.clone(),
         };
         Ok(Some((part, meta.map(|m| (had, m)))))
     }
@@ -103,22 +138,15 @@ impl Partial {
         }
     }
 
-    /// Keep it when dropped unsaved (the transfer broke off: a re-run resumes it), if it holds
-    /// bytes and their meta.
-    pub(crate) fn keep(&mut self) {
-        self.keep = true;
-    }
-
     /// Rename it to `target` (`rw-r--r--`, or the permissions of the file it replaces), its
     /// meta removed.
-    pub(crate) fn save(mut self, target: &Path) -> Result<PathBuf> {
+    pub(crate) fn save(self, target: &Path) -> Result<PathBuf> {
         use std::os::unix::fs::PermissionsExt;
         let perms = std::fs::metadata(target)
             .map(|m| m.permissions())
             .unwrap_or_else(|_| std::fs::Permissions::from_mode(0o644));
         std::fs::set_permissions(&self.path, perms).map_err(|e| Error::io(target, e))?;
         std::fs::rename(&self.path, target).map_err(|e| Error::io(target, e))?;
-        self.keep = true; // nothing left to remove but the meta
         let _ = std::fs::remove_file(meta_path(&self.path));
         Ok(target.to_path_buf())
     }
@@ -126,9 +154,9 @@ impl Partial {
 
 impl Drop for Partial {
     fn drop(&mut self) {
-        // Only bytes a re-run can resume: some, and what they are.
-        let some = std::fs::metadata(&self.path).is_ok_and(|m| m.len() > 0);
-        if !(self.keep && some && meta_path(&self.path).exists()) {
+        // Only bytes a re-run can resume: what they are is known. Not by their length now: the
+        // writer thread may still be flushing them.
+        if self.fate.discarded() || !meta_path(&self.path).exists() {
             let _ = std::fs::remove_file(&self.path);
             let _ = std::fs::remove_file(meta_path(&self.path));
         }
