@@ -2150,6 +2150,81 @@ fn white_rows(f: &Rgb) -> Option<[u32; 2]> {
     Some([*rows.first()?, *rows.last()?])
 }
 
+/// A title card was made at the input's shape (landscape) and reframed with it: on a 9:16
+/// output `crop` cut its words off and `pad` shrank them to a third, in a band of the card's
+/// colour between bars. Each deliverable now draws the card at its own shape: the card's
+/// colour fills the frame and its text is as high as `size` says, every word read.
+#[test]
+fn a_title_card_on_a_vertical_output_is_drawn_at_its_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=1", &[]);
+    let presets = d.join("presets.toml");
+    std::fs::write(
+        &presets,
+        "[tall]\nbase = \"reels\"\nwidth = 360\nheight = 640\n",
+    )
+    .unwrap();
+    let card = "text = \"IN THEATRES FRIDAY\", color = \"#204060\", duration = 1";
+    // Size 0.08 of 640 px: capitals 0.626 of it high.
+    let cap = 0.626 * 0.08 * 640.0;
+    for fit in ["crop", "pad"] {
+        let out = d.join(fit);
+        let run = cutroom(&[
+            "export",
+            s(&clip),
+            "--presets",
+            s(&presets),
+            "-p",
+            "tall",
+            "--fit",
+            fit,
+            "--title-card",
+            card,
+            "-o",
+            s(&out),
+        ]);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let frame = frame_at(
+            &out.join("clip.tall.mp4"),
+            0.5,
+            &d.join(format!("{fit}.png")),
+        );
+        for (x, y) in [(2, 2), (357, 2), (2, 637), (357, 637), (180, 40)] {
+            let p = frame.at(x, y);
+            assert!(
+                p.iter()
+                    .zip([0x20, 0x40, 0x60])
+                    .all(|(&c, w)| c.abs_diff(w) <= 8),
+                "{fit}: {p:?} at {x},{y}, not the card's colour"
+            );
+        }
+        if !assert_ocr(
+            &frame,
+            &["IN", "THEATRES", "FRIDAY"],
+            &[],
+            &d.join("ocr.pgm"),
+            fit,
+        ) {
+            return;
+        }
+        let lines = text_lines(&frame, 0, 640);
+        assert!(!lines.is_empty(), "{fit}: no text");
+        for l in &lines {
+            let h = f64::from(l[1] - l[0] + 1);
+            assert!(
+                (h - cap).abs() <= 2.0,
+                "{fit}: a line {h} px high, not {cap:.1}: {lines:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn card_text_and_captions_at_the_same_size_have_the_same_cap_height() {
     let dir = tempfile::tempdir().unwrap();

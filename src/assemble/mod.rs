@@ -27,6 +27,7 @@ pub use soundtrack::{DuckKey, SoundtrackReport};
 
 use crate::audio::fit::Fit;
 use crate::audio::masters::Masters;
+use crate::captions::style::Overlays;
 use crate::cleanup;
 use crate::concat::{self, Summary};
 use crate::error::{Error, Result};
@@ -198,6 +199,8 @@ pub fn run(
         ..Summary::of(&prepared.plan, &master)
     };
     let spans = prepared.plan.spans();
+    // Each deliverable draws the cards again at its own shape.
+    let cards = concat::card::shown(&prepared.plan);
     let timeline = Timeline::of(&prepared.plan, &inputs);
     let (shots_sound, picture) = concat::execute_for_export(prepared, &copts, &master, progress)
         .map_err(|e| on_out_dir(e, &master, out_dir))?;
@@ -235,7 +238,10 @@ pub fn run(
             safe_zones: None,
             cover: Some(cut.cover.unwrap_or(Cover::Sharpest)),
             captions,
-            overlays: cut.overlays(spec_path),
+            overlays: Overlays {
+                cards,
+                ..cut.overlays(spec_path)
+            },
             // Checked against every output of the run by `check_outputs` above.
             reads: Vec::new(),
             thumbnails: Some(spans.middles()),

@@ -405,6 +405,7 @@ impl Cut {
             captions: self.captions.clone(),
             logo: self.logo.clone(),
             text: self.text.clone(),
+            cards: Vec::new(),
             file: Some(spec.to_path_buf()),
         }
     }

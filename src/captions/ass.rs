@@ -2,11 +2,13 @@
 //! they carry word times) and text overlays, laid out for its frame, every event's start and
 //! end placed between two frames of its rate so each lands on an exact frame.
 
+use super::cards::{Ramp, ShownCard};
 use super::font::FAMILY;
 use super::layout::{pages, tokens, wrap, Canvas, Measure, Placement};
 use super::style::{Style, TextOverlay};
 use super::{Captions, Word};
-use crate::timeline::look::colour;
+use crate::picture::rgb::Rgb;
+use crate::timeline::look::{colour, Look};
 use crate::timeline::{TimeSpec, NANOS};
 use cutroom_ffi::Rational;
 use std::fmt::Write;
@@ -51,9 +53,12 @@ fn ass_time(f: i64, rate: Rational) -> String {
     format!("{h}:{m:02}:{s:02}.{c:02}")
 }
 
-/// `&HAABBGGRR` of an RGB colour key (opaque; `alpha` 0-255 transparent).
+/// `&HAABBGGRR` of an RGB colour key, as FFmpeg draws it ([`Rgb::for_bt601_drawing`]; opaque;
+/// `alpha` 0-255 transparent).
 fn ass_colour(s: &str, alpha: u8) -> String {
-    let [r, g, b] = colour(s).unwrap_or([255, 255, 255]);
+    let [r, g, b] = Rgb(colour(s).unwrap_or([255, 255, 255]))
+        .for_bt601_drawing()
+        .0;
     format!("&H{alpha:02X}{b:02X}{g:02X}{r:02X}")
 }
 
@@ -181,6 +186,89 @@ fn place_overlay(canvas: &Canvas, t: &TextOverlay) -> (Placement, Measure, Vec<V
     (p, m, lines)
 }
 
+/// A card's style as a text overlay's on a `width`x`height` frame: lines as long as 90 % of
+/// the width holds at its size (a longer word is drawn smaller, see [`Measure::shrink`]).
+pub fn card_style(look: &Look, width: u32, height: u32) -> Style {
+    let per_line = Canvas::chars_across(f64::from(width), look.size * f64::from(height), look.bold);
+    Style {
+        look: look.clone(),
+        max_lines: u32::MAX,
+        max_chars: per_line,
+        ..Style::default()
+    }
+}
+
+/// A card's text as a text overlay centred on a `canvas` frame without UI zones (a card fills
+/// the frame), from `start` to `end` ns.
+pub fn card_text(text: &str, look: &Look, canvas: &Canvas, span: (i64, i64)) -> TextOverlay {
+    TextOverlay {
+        text: text.to_string(),
+        start: Some(TimeSpec::Nanos(span.0)),
+        end: Some(TimeSpec::Nanos(span.1)),
+        position: "center".into(),
+        style: card_style(look, canvas.width, canvas.height),
+    }
+}
+
+/// The events of `card` (its style `Card{i}`) over its frames at `rate`: a rectangle of its
+/// colour filling the frame and its text (`m`, `lines`: placed as [`place_overlay`] places it),
+/// both faded in and out over its crossfades, and a black veil over its fades through black.
+fn card_events(out: &mut String, canvas: &Canvas, rate: Rational, i: usize, card: &ShownCard) {
+    let (w, h) = (canvas.width, canvas.height);
+    let f = |t: i64| frame_at(t, rate);
+    let (a, b) = (f(card.start), f(card.end));
+    let (fade_in, fade_out) = (card.head.blend_ms(), card.tail.blend_ms());
+    let fad = match fade_in + fade_out {
+        0 => String::new(),
+        _ => format!("\\fad({fade_in},{fade_out})"),
+    };
+    let [r, g, bl] = card.background.for_bt601_drawing().0;
+    let fill = |colour: String, extra: &str| {
+        format!("{{\\an7\\pos(0,0)\\bord0\\shad0\\1c&H{colour}&{extra}\\p1}}m 0 0 l {w} 0 {w} {h} 0 {h}")
+    };
+    event(
+        out,
+        a,
+        b,
+        rate,
+        "CardFill",
+        &fill(format!("{bl:02X}{g:02X}{r:02X}"), &fad),
+    );
+    if !card.text.trim().is_empty() {
+        let bare = Canvas {
+            zones: Vec::new(),
+            ..canvas.clone()
+        };
+        let t = card_text(&card.text, &card.look, &bare, (card.start, card.end));
+        let (_, m, lines) = place_overlay(&bare, &t);
+        let lines: Vec<String> = lines.iter().map(|l| l.join(" ")).collect();
+        let widest = lines.iter().map(|l| m.width(l)).fold(0.0, f64::max);
+        let text = format!("{{\\pos({},{}){fad}}}", w / 2, h / 2)
+            + &m.shrink(widest)
+            + &literal(&lines.join("\n")).replace('\n', "\\N");
+        event(out, a, b, rate, &format!("Card{i}"), &text);
+    }
+    // Fades through black: a black veil clearing over the fade in, thickening over the fade out.
+    let veil = |out: &mut String, from: i64, to: i64, alpha: (&str, &str)| {
+        let ms = frame_time(to, rate, 1000) - frame_time(from, rate, 1000);
+        let ramp = format!("\\alpha&H{}&\\t(0,{ms},\\alpha&H{}&)", alpha.0, alpha.1);
+        event(
+            out,
+            from,
+            to,
+            rate,
+            "CardFill",
+            &fill("000000".into(), &ramp),
+        );
+    };
+    if let Ramp::Black(ns) = card.head {
+        veil(out, a, f(card.start + ns), ("00", "FF"));
+    }
+    if let Ramp::Black(ns) = card.tail {
+        veil(out, f(card.end - ns), b, ("FF", "00"));
+    }
+}
+
 /// The script for a `canvas` frame at `rate`: `captions` in `style`, and `texts` (times
 /// resolved against `duration` ns, the length of the deliverable).
 pub fn script(
@@ -189,6 +277,7 @@ pub fn script(
     style: &Style,
     captions: &Captions,
     texts: &[TextOverlay],
+    cards: &[ShownCard],
     duration: i64,
 ) -> String {
     let mut out = format!(
@@ -204,7 +293,23 @@ pub fn script(
         out.push_str(&style_line(&format!("Text{i}"), &t.style, p));
         blocks.push((m, lines));
     }
+    if !cards.is_empty() {
+        out.push_str("Style: CardFill,{FAMILY},20,&H00FFFFFF,&H00FFFFFF,&H00000000,&H00000000,0,0,0,0,100,100,0,0,1,0,0,7,0,0,0,1\n".replace("{FAMILY}", FAMILY).as_str());
+    }
+    for (i, c) in cards.iter().enumerate() {
+        let bare = Canvas {
+            zones: Vec::new(),
+            ..canvas.clone()
+        };
+        let t = card_text(&c.text, &c.look, &bare, (c.start, c.end));
+        let (p, _, _) = place_overlay(&bare, &t);
+        out.push_str(&style_line(&format!("Card{i}"), &t.style, p));
+    }
     out.push_str("\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n");
+    // Cards first, so captions and overlays are drawn over them.
+    for (i, c) in cards.iter().enumerate() {
+        card_events(&mut out, canvas, rate, i, c);
+    }
     let f = |t: i64| frame_at(t, rate);
     for cue in &captions.cues {
         let words = tokens(cue);
@@ -311,6 +416,7 @@ mod tests {
             Rational::new(30, 1),
             &style,
             &captions,
+            &[],
             &[],
             2 * NANOS,
         );

@@ -7,6 +7,7 @@
 //! Times are integer nanoseconds from the first frame (of the file the captions belong to).
 
 pub mod ass;
+pub mod cards;
 pub mod font;
 pub mod layout;
 mod parse;

@@ -22,6 +22,11 @@ pub struct Overlays {
     /// Text overlays.
     #[serde(default)]
     pub text: Vec<TextOverlay>,
+    /// The colour and text cards of the cut, drawn again at each deliverable's shape (from
+    /// the cut's plan, not from a file).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub cards: Vec<super::cards::ShownCard>,
     /// The file they were read from (an overlays file, a cut spec), which an error about one
     /// of them names.
     #[serde(skip)]
@@ -93,7 +98,7 @@ impl Overlays {
 
     /// Anything to burn in besides captions?
     pub fn any(&self) -> bool {
-        self.logo.is_some() || !self.text.is_empty()
+        self.logo.is_some() || !self.text.is_empty() || !self.cards.is_empty()
     }
 }
 

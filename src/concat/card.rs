@@ -3,11 +3,14 @@
 //! through libass with the shipped font, [`crate::captions::font`]: no system font lookup, the
 //! same pixels on every machine, the same style keys as captions and text overlays).
 
+use super::plan::{Content, Edge, Plan, PlannedShot};
+use crate::captions::cards::{Ramp, ShownCard};
 use crate::captions::layout::Canvas;
-use crate::captions::style::{Style, TextOverlay};
+use crate::captions::style::Style;
 use crate::captions::{ass, font, Captions};
 use crate::error::{Error, Result};
 use crate::picture::rgb::Rgb;
+use crate::time::{Ticks, TimeBase};
 use crate::timeline::look::Look;
 use crate::timeline::{Footage, Shot, NANOS};
 use cutroom_ffi::{Pixel, Rational, VideoFilter, VideoFrame};
@@ -39,6 +42,38 @@ pub fn undrawable(spec: &Path, shots: &[Shot]) -> Vec<String> {
         .collect()
 }
 
+/// The colour and text cards of `plan` as they show on its timeline, for deliverables of
+/// another shape to draw again at their own ([`ShownCard`]).
+pub fn shown(plan: &Plan) -> Vec<ShownCard> {
+    let ns = |t: Ticks| t.rescale(plan.target.time_base, TimeBase::NANOS).0;
+    let ramp = |e: Edge| match e {
+        Edge::Cut => Ramp::Cut,
+        Edge::Crossfade(d) => Ramp::Blend(ns(d)),
+        Edge::Fade(d) => Ramp::Black(ns(d)),
+    };
+    let card = |s: &PlannedShot| {
+        let (text, look, background) = match &s.content {
+            Content::Card(Footage::Color(c)) => (String::new(), Look::default(), *c),
+            Content::Card(Footage::Text {
+                text,
+                style,
+                background,
+            }) => (text.clone(), style.clone(), *background),
+            _ => return None,
+        };
+        Some(ShownCard {
+            text,
+            look,
+            background,
+            start: ns(s.start),
+            end: ns(s.end()),
+            head: ramp(s.head),
+            tail: ramp(s.tail),
+        })
+    };
+    plan.shots.iter().filter_map(card).collect()
+}
+
 /// A frame of one colour.
 fn filled(c: Rgb, width: u32, height: u32) -> VideoFrame {
     let mut f = VideoFrame::new(Pixel::Yuv420p, width, height);
@@ -46,19 +81,6 @@ fn filled(c: Rgb, width: u32, height: u32) -> VideoFrame {
         f.plane_mut(p).fill(*v);
     }
     f
-}
-
-/// A card's style as a text overlay's on a `width`x`height` frame: lines as long as 90 % of
-/// the width holds at its size (libass wraps longer ones at spaces; a longer word is drawn
-/// smaller, see [`ass::script`]).
-fn overlay_style(s: &Look, width: u32, height: u32) -> Style {
-    let per_line = Canvas::chars_across(f64::from(width), s.size * f64::from(height), s.bold);
-    Style {
-        look: s.clone(),
-        max_lines: u32::MAX,
-        max_chars: per_line,
-        ..Style::default()
-    }
 }
 
 /// `text` drawn centred on `base` in `style`, through a one-event ASS script in a temporary
@@ -72,13 +94,7 @@ fn text_card(text: &str, style: &Look, base: VideoFrame) -> Result<VideoFrame> {
         height: h,
         zones: Vec::new(),
     };
-    let overlay = TextOverlay {
-        text: text.to_string(),
-        start: None,
-        end: None,
-        position: "center".into(),
-        style: overlay_style(style, w, h),
-    };
+    let overlay = ass::card_text(text, style, &canvas, (0, NANOS));
     // One frame a second, the card's one frame at 0.
     let rate = Rational::new(1, 1);
     let script = ass::script(
@@ -87,6 +103,7 @@ fn text_card(text: &str, style: &Look, base: VideoFrame) -> Result<VideoFrame> {
         &Style::default(),
         &Captions::default(),
         &[overlay],
+        &[],
         NANOS,
     );
     let path = dir.path().join("card.ass");

@@ -112,6 +112,8 @@ pub fn export_edited(req: &Request, edit: &Edit, progress: &dyn Progress) -> Res
     let silent = !clip.content.clip().is_some_and(|c| c.has_audio);
     let (time, _) = clip.time_on_cut(prepared.plan.target.time_base);
     let mut edited = req.clone();
+    // Each deliverable draws the cards again at its own shape.
+    edited.overlays.cards = concat::card::shown(&prepared.plan);
     edited.captions = req.captions.on_cut(&time);
     let cards = edit.title.iter().chain(&edit.end);
     edited.reads.extend(cards.filter_map(|c| c.image.clone()));

@@ -73,6 +73,7 @@ impl<'a> Burn<'a> {
             &self.overlays.captions,
             self.captions,
             &self.overlays.text,
+            &self.overlays.cards,
             ns,
         );
         let path = self.dir.path().join(format!("encode{job}.ass"));

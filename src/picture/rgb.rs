@@ -55,6 +55,22 @@ impl Rgb {
         ]
     }
 
+    /// The colour to give FFmpeg 5.1's drawing code (the `ass` filter blending libass's
+    /// pictures), which turns RGB into YUV by BT.601 whatever the frame's matrix: this colour's
+    /// BT.709 YUV ([`Self::bt709`]) read back by BT.601, so that the frame holds this colour
+    /// as a BT.709 deliverable shows it (`#c02020` came out as `#cd2f1d`).
+    pub fn for_bt601_drawing(self) -> Self {
+        let [r, g, b] = self.0.map(|v| f64::from(v) / 255.0);
+        let y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        let (pb, pr) = ((b - y) / 1.8556, (r - y) / 1.5748);
+        let code = |v: f64| (255.0 * v).round().clamp(0.0, 255.0) as u8;
+        Self([
+            code(y + 1.402 * pr),
+            code(y - 0.344_136 * pb - 0.714_136 * pr),
+            code(y + 1.772 * pb),
+        ])
+    }
+
     /// `0xRRGGBB`, as FFmpeg's colour options take it.
     pub fn ffmpeg(self) -> String {
         let [r, g, b] = self.0;
@@ -79,6 +95,21 @@ impl fmt::Display for Rgb {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colours_for_bt601_drawing_keep_greys_and_their_bt709_yuv() {
+        assert_eq!(
+            Rgb([128, 128, 128]).for_bt601_drawing(),
+            Rgb([128, 128, 128])
+        );
+        // Drawn by BT.601, the colour given has the BT.709 YUV of the one wanted.
+        let wanted = Rgb([192, 32, 32]);
+        let [r, g, b] = wanted.for_bt601_drawing().0.map(f64::from);
+        let y601 = 16.0 + 219.0 * (0.299 * r + 0.587 * g + 0.114 * b) / 255.0;
+        let cr601 = 128.0 + 224.0 * (0.5 * r - 0.418_688 * g - 0.081_312 * b) / 255.0;
+        let [y, _, cr] = wanted.bt709();
+        assert!((y601 - f64::from(y)).abs() < 1.0 && (cr601 - f64::from(cr)).abs() < 1.0);
+    }
 
     #[test]
     fn colours_parse_and_convert_to_limited_range() {
