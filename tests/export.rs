@@ -1979,6 +1979,57 @@ fn a_caption_file_without_cues_is_refused() {
     }
 }
 
+/// A cue of markup only (`<i></i>`, `{\an8}`) was written to the sidecars as a cue without
+/// text (a blank line after its times, which ends an SRT file for many readers); such cues are
+/// left out, said on stderr, and a file of nothing else holds no captions.
+#[test]
+fn cues_of_markup_only_are_left_out_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=2", &[]);
+    let srt = d.join("tags.srt");
+    std::fs::write(
+        &srt,
+        "1\n00:00:00,000 --> 00:00:00,500\n<i></i>\n\n2\n00:00:00,500 --> 00:00:01,000\n\
+         {\\an8}\n\n3\n00:00:01,000 --> 00:00:02,000\nHello\n",
+    )
+    .unwrap();
+    let out = d.join("out");
+    let run = cutroom(&[
+        "export",
+        s(&clip),
+        "--presets",
+        s(&small_preset(d)),
+        "-p",
+        "small",
+        "--captions",
+        s(&srt),
+        "-o",
+        s(&out),
+    ]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    let warning = format!(
+        "{}: 2 cue(s) hold no text once their tags are dropped; left out\n",
+        s(&srt)
+    );
+    assert!(err.contains(&warning), "{err}");
+    let sidecar = std::fs::read_to_string(out.join("clip.small.srt")).unwrap();
+    assert_eq!(sidecar, "1\n00:00:01,000 --> 00:00:02,000\nHello\n\n");
+    let vtt = std::fs::read_to_string(out.join("clip.small.vtt")).unwrap();
+    assert_eq!(vtt, "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello\n\n");
+    std::fs::write(&srt, "1\n00:00:00,000 --> 00:00:01,000\n<b></b>\n").unwrap();
+    let err = export_refused(
+        &[s(&clip), "-p", "x", "--captions", s(&srt)],
+        &d.join("none"),
+    );
+    assert!(
+        err.contains(&format!("{}: holds no captions", s(&srt))),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_text_title_card_reads_and_captions_follow_the_speed() {
     let dir = tempfile::tempdir().unwrap();

@@ -121,10 +121,16 @@ impl Captions {
         let at = |line: usize, what: String| Error::bad_input(path, format!("line {line}: {what}"));
         let lined = parse(text).map_err(|(l, w)| at(l, w))?;
         let mut cues: Vec<Cue> = Vec::with_capacity(lined.len());
-        let (mut overlapped, mut past_end) = (0, 0);
+        let (mut overlapped, mut past_end, mut blank) = (0, 0, 0);
         // The first line with characters the font cannot draw, and every such character.
         let mut undrawable: Option<(usize, String)> = None;
         for (line, mut cue) in lined {
+            if cue.text.trim().is_empty() {
+                // Markup only (`<i></i>`, `{\an8}`): nothing to show, and a cue without text
+                // ends an SRT sidecar for many readers.
+                blank += 1;
+                continue;
+            }
             for c in font::missing(&cue.text) {
                 undrawable.get_or_insert((line, String::new())).1.push(c);
             }
@@ -175,6 +181,12 @@ impl Captions {
                 }
             }
             cues.push(cue);
+        }
+        if blank > 0 {
+            progress.warn(&format!(
+                "{}: {blank} cue(s) hold no text once their tags are dropped; left out",
+                path.display()
+            ));
         }
         if overlapped > 0 {
             progress.warn(&format!(
