@@ -494,12 +494,49 @@ fn silent_shots_are_named_and_give_no_offset() {
         ),
         "{reason}"
     );
-    let run = cutroom(&["sync", "-q", "--spec", s(&list), s(&cut)]);
+    let png = d.join("plot.png");
+    let run = cutroom(&["sync", "-q", "--spec", s(&list), "--plot", s(&png), s(&cut)]);
     let text = String::from_utf8_lossy(&run.stdout);
     assert!(
         text.contains("1@0.0s +0  2@6.0s silent  3@8.0s silent  4@14.0s silent  5@20.0s +0"),
         "{text}"
     );
+    // The plot draws no curve across the silent shots (6-20 s): their span is greyed.
+    let plot = read_png(&png);
+    let band = |p: [u8; 3]| {
+        p.iter()
+            .zip([222, 243, 222])
+            .all(|(&c, w)| c.abs_diff(w) <= 2)
+    };
+    let (x0, y0, x1, _) = plot.bbox(band).expect("the standard's band is drawn");
+    let windows = f["windows"].as_array().unwrap();
+    let (start, end) = (&windows[0]["start_s"], &windows[windows.len() - 1]["end_s"]);
+    let (start, end) = (start.as_f64().unwrap(), end.as_f64().unwrap());
+    let x = |t: f64| x0 + ((t - start) / (end - start) * f64::from(x1 - x0)).round() as u32;
+    // Clear of the windows' dots at 6 and 20 s and of the legend, upper left: no blue.
+    let blue = |p: [u8; 3]| {
+        p.iter()
+            .zip([30, 90, 200])
+            .all(|(&c, w)| c.abs_diff(w) <= 40)
+    };
+    for cx in x(9.0)..x(19.0) {
+        for cy in 0..plot.height {
+            let p = plot.at(cx, cy);
+            assert!(
+                !blue(p),
+                "a curve across the silent shots at ({cx}, {cy}): {p:?}"
+            );
+        }
+    }
+    // Just above the band: white (or the grid's grey) outside the silent span, greyed in it.
+    let row = |from: f64, to: f64| (x(from)..x(to)).map(|cx| plot.at(cx, y0 - 6));
+    assert!(row(1.0, 5.0).filter(|p| *p == [255; 3]).count() > 20);
+    for p in row(9.0, 19.0) {
+        assert!(
+            p[0] == p[1] && p[1] == p[2] && (150..250).contains(&p[0]),
+            "the silent span is not greyed: {p:?}"
+        );
+    }
 }
 
 /// Sound that really drifts (resampled 0.1 % slow: 1 ms later every second, +60 ms/min) keeps

@@ -11,6 +11,7 @@ use crate::output::AtomicOutput;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
 use std::sync::Once;
 
@@ -19,6 +20,8 @@ static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-subset.ttf");
 const SIZE: (u32, u32) = (1200, 560);
 /// Height added for the mouth and speech curves.
 const LIPS_HEIGHT: u32 = 300;
+/// Opacity of the grey over a shot with nothing to time.
+const BLANK_ALPHA: f64 = 0.18;
 
 /// The plot formats, chosen by the output's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,19 +149,9 @@ where
         .legend(swatch(speech_color, 2));
     // The mouth curve breaks where no face speaks.
     let mouth_color = RGBColor(30, 90, 200);
-    let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
-    for (&t, m) in c.time.iter().zip(&c.mouth) {
-        match m {
-            Some(v) => runs.last_mut().expect("one run").push((t, clamp(*v))),
-            None if runs.last().is_some_and(|r| !r.is_empty()) => runs.push(Vec::new()),
-            None => {}
-        }
-    }
+    let mouth = c.time.iter().zip(&c.mouth).map(|(&t, m)| (t, m.map(clamp)));
     chart
-        .draw_series(
-            runs.into_iter()
-                .map(|run| PathElement::new(run, mouth_color.stroke_width(2))),
-        )
+        .draw_series(runs(mouth).map(|run| PathElement::new(run, mouth_color.stroke_width(2))))
         .map_err(e)?
         .label("mouth opening")
         .legend(swatch(mouth_color, 2));
@@ -215,6 +208,46 @@ where
     chart
         .draw_series(LineSeries::new([(start, 0.0), (end, 0.0)], BLACK.mix(0.4)))
         .map_err(e)?;
+    // Shots whose sound gives nothing to time are greyed, full height, and named at the
+    // bottom (clear of the legend): no curve crosses them.
+    let blank = RGBColor(120, 120, 120);
+    let blanks: Vec<(f64, f64, &str)> = r
+        .shots
+        .iter()
+        .filter(|s| s.span.offset_ms.is_none())
+        .filter_map(|s| {
+            Some((
+                s.span.start_s,
+                s.span.end_s,
+                s.span.sound.instead_of_offset()?,
+            ))
+        })
+        .collect();
+    let (y0, y1) = (lo - pad, hi + pad);
+    chart
+        .draw_series(blanks.iter().map(|&(from, to, _)| {
+            Rectangle::new([(from, y0), (to, y1)], blank.mix(BLANK_ALPHA).filled())
+        }))
+        .map_err(e)?
+        .label("no sound to time (silent or steady)")
+        .legend(move |(x, y)| {
+            Rectangle::new(
+                [(x, y - 6), (x + 16, y + 6)],
+                blank.mix(BLANK_ALPHA).filled(),
+            )
+        });
+    chart
+        .draw_series(blanks.iter().map(|&(from, to, words)| {
+            Text::new(
+                words,
+                ((from + to) / 2.0, y0 + (y1 - y0) * 0.03),
+                ("sans-serif", 15)
+                    .into_font()
+                    .color(&blank)
+                    .pos(Pos::new(HPos::Center, VPos::Bottom)),
+            )
+        }))
+        .map_err(e)?;
     let shot_color = RGBColor(230, 120, 20);
     chart
         .draw_series(r.shots.iter().filter_map(|s| {
@@ -233,11 +266,13 @@ where
         .iter()
         .filter_map(|w| Some(((w.start_s + w.end_s) / 2.0, w.offset_ms?, w.confidence)))
         .collect();
+    // The curve breaks at a window without an offset (a silent stretch, no evidence).
+    let offsets = r
+        .windows
+        .iter()
+        .map(|w| ((w.start_s + w.end_s) / 2.0, w.offset_ms));
     chart
-        .draw_series(LineSeries::new(
-            points.iter().map(|p| (p.0, p.1)),
-            window_color.stroke_width(2),
-        ))
+        .draw_series(runs(offsets).map(|run| PathElement::new(run, window_color.stroke_width(2))))
         .map_err(e)?
         .label("per window (filled: confident)")
         .legend(swatch(window_color, 2));
@@ -272,6 +307,19 @@ where
         .map_err(e)?;
     }
     Ok(())
+}
+
+/// The stretches of a curve between its missing values, each drawn as one line.
+fn runs(points: impl Iterator<Item = (f64, Option<f64>)>) -> impl Iterator<Item = Vec<(f64, f64)>> {
+    let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+    for (t, v) in points {
+        match v {
+            Some(v) => runs.last_mut().expect("one run").push((t, v)),
+            None if runs.last().is_some_and(|r| !r.is_empty()) => runs.push(Vec::new()),
+            None => {}
+        }
+    }
+    runs.into_iter().filter(|r| !r.is_empty())
 }
 
 type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
