@@ -991,31 +991,15 @@ fn captions_follow_trims_crossfades_and_offsets_with_logo_and_text_overlays() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     for (name, colour, secs) in [("a.mp4", "0x3060C0", "3"), ("b.mp4", "0x206040", "2")] {
-        ff(&[
-            "-f",
-            "lavfi",
-            "-i",
+        from_lavfi(
+            &d.join(name),
             &format!("color=c={colour}:s=640x360:r=30:d={secs}"),
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-pix_fmt",
-            "yuv420p",
-            d.join(name).to_str().unwrap(),
-        ]);
+            &[
+                "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+            ],
+        );
     }
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "color=c=magenta:s=128x64",
-        "-frames:v",
-        "1",
-        "-pix_fmt",
-        "rgba",
-        d.join("logo.png").to_str().unwrap(),
-    ]);
+    still(&d.join("logo.png"), "color=c=magenta:s=128x64,format=rgba");
     // Shot a plays source 1-3 s at cut 0-2 s: ALPHA is trimmed away, BRAVO lands at 0.3 s.
     std::fs::write(
         d.join("a.srt"),
@@ -1973,13 +1957,7 @@ fn assemble_memory_grows_by_a_few_copies_of_the_sound_with_length() {
         let clip = dir.path().join(format!("talk{secs}.mp4"));
         let music = dir.path().join(format!("music{secs}.wav"));
         bursts_clip(&clip, secs);
-        ff(&[
-            "-f",
-            "lavfi",
-            "-i",
-            &format!("aevalsrc='0.2*sin(2*PI*220*t)':s=48000:c=stereo:d={secs}"),
-            music.to_str().unwrap(),
-        ]);
+        hum(&music, secs);
         let spec = dir.path().join(format!("cut{secs}.toml"));
         let cut = format!(
             "outputs = [\"a\", \"b\"]\npresets = \"tiny.toml\"\n[[shot]]\nsrc = \"{}\"\n\
@@ -2153,17 +2131,11 @@ fn a_card_under_a_steady_bed_gives_no_offset() {
     let (a, c) = (d.join("a.mp4"), d.join("c.mp4"));
     marker_clip(&a, 320, 180, 30, 8.0, 8.0, 0.0, &[]);
     marker_clip(&c, 320, 180, 30, 8.0, 8.0, 100.0, &[]);
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
+    from_lavfi(
+        &d.join("bed.wav"),
         "sine=f=220:d=30,volume=0.3",
-        "-ar",
-        "48000",
-        "-ac",
-        "2",
-        s(&d.join("bed.wav")),
-    ]);
+        &["-ar", "48000", "-ac", "2"],
+    );
     let spec = small_square_cut(
         d,
         "name = \"c\"\n[[shot]]\nsrc = \"a.mp4\"\n[[shot]]\ntext = \"Bye\"\nduration = \"3s\"\n\

@@ -9,13 +9,11 @@ use std::path::{Path, PathBuf};
 /// A 3 s stereo 48 kHz reference: silence with 1 kHz beeps (0.5 peak) at 1.0-1.2 s and 2.0-2.2 s.
 fn reference(dir: &Path) -> PathBuf {
     let p = dir.join("ref.wav");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
+    from_lavfi(
+        &p,
         "aevalsrc='0.5*sin(2*PI*1000*t)*(between(t,1,1.2)+between(t,2,2.2))':s=48000:c=stereo:d=3",
-        s(&p),
-    ]);
+        &[],
+    );
     p
 }
 
@@ -185,13 +183,11 @@ fn swap_fits_offsets_and_fades() {
     let clip = fixture("marker_landscape_25.mp4");
     // 2.5 s of a steady 440 Hz tone, 0.5 peak.
     let tone = dir.path().join("tone.flac");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
+    from_lavfi(
+        &tone,
         "aevalsrc=0.70711*sin(2*PI*440*t):s=48000:c=stereo:d=2.5",
-        s(&tone),
-    ]);
+        &[],
+    );
     let rms = |pcm: &[f32], from: f64, to: f64| -> f64 {
         let (a, b) = ((from * 96000.0) as usize, (to * 96000.0) as usize);
         let w = &pcm[a..b.min(pcm.len())];
@@ -277,15 +273,7 @@ fn swap_refuses_bad_audio() {
     .unwrap();
     // A WAV header promising more data than there is.
     let wav = inputs.path().join("cut.wav");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=d=1",
-        "-c:a",
-        "pcm_s16le",
-        s(&wav),
-    ]);
+    from_lavfi(&wav, "sine=d=1", &["-c:a", "pcm_s16le"]);
     let bytes = std::fs::read(&wav).unwrap();
     let truncated = inputs.path().join("truncated.wav");
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
@@ -358,15 +346,11 @@ fn talking_clip(dir: &Path) -> PathBuf {
 /// A steady 8 kHz tone (above the voice's band), stereo 48 kHz, `secs` long.
 fn tone_8k(dir: &Path, secs: u32) -> PathBuf {
     let p = dir.join(format!("tone{secs}.wav"));
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
+    from_lavfi(
+        &p,
         &format!("aevalsrc=0.25*sin(2*PI*8000*t):s=48000:c=stereo:d={secs}"),
-        "-c:a",
-        "pcm_f32le",
-        s(&p),
-    ]);
+        &["-c:a", "pcm_f32le"],
+    );
     p
 }
 
@@ -754,17 +738,11 @@ fn duck_refuses_bad_input() {
 fn loudness_reports_agree_with_ffmpeg() {
     let dir = tempfile::tempdir().unwrap();
     let silent = dir.path().join("silent.wav");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
+    from_lavfi(
+        &silent,
         "anullsrc=r=48000:cl=stereo",
-        "-t",
-        "2",
-        "-c:a",
-        "pcm_s16le",
-        s(&silent),
-    ]);
+        &["-t", "2", "-c:a", "pcm_s16le"],
+    );
     let mono = dir.path().join("music_mono44.mp3");
     ff(&[
         "-i",
@@ -852,15 +830,11 @@ fn long_soundtracks_keep_sync_through_the_two_thread_encode() {
     let clip = dir.path().join("long_markers.mp4");
     marker_clip(&clip, 128, 72, 25, 24.0, 24.0, 0.0, &[]);
     let music = dir.path().join("bed.wav");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
+    from_lavfi(
+        &music,
         "aevalsrc=0.1*sin(2*PI*8000*t)*(0.7+0.3*sin(2*PI*0.5*t)):s=48000:c=stereo:d=24",
-        "-c:a",
-        "pcm_f32le",
-        s(&music),
-    ]);
+        &["-c:a", "pcm_f32le"],
+    );
     let out = dir.path().join("long_ducked.mp4");
     cutroom_ok(&["duck", s(&clip), "--music", s(&music), "-o", s(&out), "-q"]);
     let offs = marker_offsets_ms(&out);
@@ -1095,16 +1069,12 @@ fn a_true_peak_ceiling_given_alone_is_held() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let hot = d.join("hot.wav");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
+    from_lavfi(
+        &hot,
         "aevalsrc='0.1*sin(2*PI*440*t)+1.5*sgn(sin(2*PI*5000*t))*between(mod(t,1),0.5,0.55)'\
          :s=48000:c=stereo:d=6",
-        "-c:a",
-        "pcm_f32le",
-        s(&hot),
-    ]);
+        &["-c:a", "pcm_f32le"],
+    );
     let clip = fixture("marker_portrait_30.mp4");
     // The hot sound under the clip, its level kept (the shot concat joins): it clips, and swap
     // says so.
@@ -1171,17 +1141,11 @@ fn duck_and_swap_hold_the_true_peak_ceiling_in_the_encoded_file() {
     let dir = tempfile::tempdir().unwrap();
     let clip = talking_clip(dir.path());
     let music = dir.path().join("bursts.mp3");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
+    from_lavfi(
+        &music,
         "aevalsrc='0.5*sgn(sin(2*PI*5000*t))*lt(mod(t,0.5),0.05)':s=48000:c=stereo:d=6",
-        "-c:a",
-        "libmp3lame",
-        "-b:a",
-        "192k",
-        s(&music),
-    ]);
+        &["-c:a", "libmp3lame", "-b:a", "192k"],
+    );
     let printed = |said: &str| -> f64 {
         let tp = said.split("true peak ").nth(1).expect("a true peak");
         tp.split_whitespace().next().unwrap().parse().unwrap()
@@ -1223,13 +1187,7 @@ fn duck_memory_grows_by_one_copy_of_the_sound_with_length() {
         let clip = dir.path().join(format!("talk{secs}.mp4"));
         let music = dir.path().join(format!("music{secs}.wav"));
         bursts_clip(&clip, secs);
-        ff(&[
-            "-f",
-            "lavfi",
-            "-i",
-            &format!("aevalsrc='0.2*sin(2*PI*220*t)':s=48000:c=stereo:d={secs}"),
-            s(&music),
-        ]);
+        hum(&music, secs);
         let out = dir.path().join(format!("out{secs}.mp4"));
         let (mb, run) = peak_mb(&[
             "duck",
@@ -1261,17 +1219,12 @@ fn duck_prints_the_files_true_peak_under_minus_one_dbtp_on_a_20_s_clip() {
     let clip = dir.path().join("talk20.mp4");
     bursts_clip(&clip, 20);
     let music = dir.path().join("music.mp3");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "aevalsrc='0.3*sin(2*PI*220*t)+0.4*sgn(sin(2*PI*5000*t))*lt(mod(t,0.5),0.05)':s=48000:c=stereo:d=20",
-        "-c:a",
-        "libmp3lame",
-        "-b:a",
-        "192k",
-        s(&music),
-    ]);
+    from_lavfi(
+        &music,
+        "aevalsrc='0.3*sin(2*PI*220*t)+0.4*sgn(sin(2*PI*5000*t))*lt(mod(t,0.5),0.05)'\
+         :s=48000:c=stereo:d=20",
+        &["-c:a", "libmp3lame", "-b:a", "192k"],
+    );
     let out = dir.path().join("duck.mp4");
     let said = cutroom_ok(&[
         "duck",
@@ -1550,15 +1503,11 @@ fn swap_folds_a_five_one_soundtrack_down_without_clipping() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let surround = d.join("surround.wav");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
+    from_lavfi(
+        &surround,
         "aevalsrc=0.5*sin(2*PI*1000*t):s=48000:d=3",
-        "-af",
-        "pan=5.1|FL=c0|FR=c0|FC=c0|BL=c0|BR=c0",
-        s(&surround),
-    ]);
+        &["-af", "pan=5.1|FL=c0|FR=c0|FC=c0|BL=c0|BR=c0"],
+    );
     let out = d.join("out.mp4");
     cutroom_ok(&[
         "swap",
@@ -1586,13 +1535,11 @@ fn a_surround_ogg_vorbis_bed_is_folded_down_as_its_wav_is() {
         .map(|f| format!("0.25*sin(2*PI*{f}*t)"))
         .collect();
     let wav = d.join("bed.wav");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
+    from_lavfi(
+        &wav,
         &format!("aevalsrc={}:c=5.1:s=48000:d=3", sines.join("|")),
-        s(&wav),
-    ]);
+        &[],
+    );
     let ogg = d.join("bed.ogg");
     ff(&["-i", s(&wav), "-c:a", "libvorbis", s(&ogg)]);
     let folded = |bed: &Path| {
@@ -1833,15 +1780,7 @@ fn a_fade_longer_than_the_sound_or_the_output_is_warned_of() {
     let dir = tempfile::tempdir().unwrap();
     let (blip, out) = (dir.path().join("blip.wav"), dir.path().join("out.mp4"));
     let video = fixture("no_audio.mp4");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=f=440:d=0.1",
-        "-ar",
-        "48000",
-        s(&blip),
-    ]);
+    from_lavfi(&blip, "sine=f=440:d=0.1", &["-ar", "48000"]);
     let swap = |fades: &[&str]| {
         let run = ["swap", s(&video), "--audio", s(&blip)];
         let j = cutroom_json(&[&run[..], fades, &["-o", s(&out), "--json"]].concat());

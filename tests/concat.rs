@@ -1132,15 +1132,7 @@ fn colour_text_and_image_cards_join_clips_with_the_same_transitions_in_sync() {
     let clip = make_clips(d, &[portrait(4.0, 4.0)]).remove(0);
     // A 200x100 still, padded into the 360x640 frame.
     let image = d.join("end.png");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "color=c=0x2050a0:s=200x100",
-        "-frames:v",
-        "1",
-        s(&image),
-    ]);
+    still(&image, "color=c=0x2050a0:s=200x100");
     let spec = d.join("cut.toml");
     std::fs::write(
         &spec,

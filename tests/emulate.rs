@@ -35,21 +35,7 @@ fn the_official_openai_client_drives_the_emulator() {
     let limited = Emulator::start(&["--rate-limit", "5/s"], &[]);
     let dir = tempfile::tempdir().unwrap();
     let reference = dir.path().join("ref.png");
-    let st = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "color=c=red:s=720x1280",
-            "-frames:v",
-            "1",
-        ])
-        .arg(&reference)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    still(&reference, "color=c=red:s=720x1280");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/openai_conformance.py");
     let mut cmd = Command::new(&python);
     cmd.arg(&script)

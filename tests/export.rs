@@ -1114,15 +1114,7 @@ fn overlays_timed_out_of_the_output_are_refused() {
     let clip = dir.path().join("clip.mp4");
     lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=2", &[]);
     let logo = dir.path().join("logo.png");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "color=c=red:s=64x32",
-        "-frames:v",
-        "1",
-        s(&logo),
-    ]);
+    still(&logo, "color=c=red:s=64x32");
     let out = dir.path().join("out");
     for (name, toml, what) in [
         (
@@ -1434,15 +1426,10 @@ fn overlays_file_times_a_faded_logo_and_a_title() {
     let d = dir.path();
     let clip = d.join("clip.mp4");
     lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=3", &[]);
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
+    still(
+        &d.join("logo.png"),
         "color=c=magenta:s=96x48,format=rgba,pad=128:64:16:8:color=black@0",
-        "-frames:v",
-        "1",
-        s(&d.join("logo.png")),
-    ]);
+    );
     std::fs::write(
         d.join("overlays.toml"),
         "[logo]\nfile = \"logo.png\"\ncorner = \"bottom-left\"\nopacity = 0.5\nstart = 1\nend = 2\n\n[[text]]\ntext = \"TITLE\"\nend = 1\nstyle = { size = 0.08 }\n",
@@ -1504,15 +1491,7 @@ fn a_bottom_corner_logo_keeps_clear_of_the_captions() {
     let d = dir.path();
     let clip = d.join("clip.mp4");
     lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=2", &[]);
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "color=c=red:s=200x100",
-        "-frames:v",
-        "1",
-        s(&d.join("logo.png")),
-    ]);
+    still(&d.join("logo.png"), "color=c=red:s=200x100");
     std::fs::write(
         d.join("overlays.toml"),
         "[logo]\nfile = \"logo.png\"\ncorner = \"bottom-right\"\n",
@@ -1593,15 +1572,7 @@ fn all_caps_captions_keep_to_max_lines_clear_of_a_bottom_logo() {
     let d = dir.path();
     let clip = d.join("clip.mp4");
     lavfi_clip(&clip, "color=c=black:s=360x640:r=30:d=2", &[]);
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "color=c=red:s=200x100",
-        "-frames:v",
-        "1",
-        s(&d.join("logo.png")),
-    ]);
+    still(&d.join("logo.png"), "color=c=red:s=200x100");
     let presets = d.join("presets.toml");
     std::fs::write(
         &presets,
@@ -1675,15 +1646,7 @@ fn a_tall_logo_fits_between_the_top_and_bottom_ui_zones() {
     let d = dir.path();
     let clip = d.join("clip.mp4");
     lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=1", &[]);
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "color=c=red:s=40x400",
-        "-frames:v",
-        "1",
-        s(&d.join("logo.png")),
-    ]);
+    still(&d.join("logo.png"), "color=c=red:s=40x400");
     let out = d.join("out");
     let run = cutroom(&[
         "export",

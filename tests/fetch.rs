@@ -913,22 +913,7 @@ fn input_reference_goes_as_multipart_and_is_checked_first() {
     let emu = Emulator::start(&["--render-time", "200ms", "--poll-after", "50ms"], &[]);
     let dir = tempfile::tempdir().unwrap();
     for (name, size) in [("good.png", "720x1280"), ("bad.png", "640x360")] {
-        let st = std::process::Command::new("ffmpeg")
-            .args([
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                &format!("color=c=blue:s={size}"),
-                "-frames:v",
-                "1",
-            ])
-            .arg(dir.path().join(name))
-            .status()
-            .unwrap();
-        assert!(st.success());
+        still(&dir.path().join(name), &format!("color=c=blue:s={size}"));
     }
     let bad = write_shots(
         dir.path(),

@@ -1,7 +1,7 @@
 //! Outputs never destroy inputs, a failing command leaves nothing behind (nor half of its
 //! files), temp files do not outlive a run, and bad input is named for what it is.
 
-use crate::common::{cutroom, ff, fixture, s, sha256sum};
+use crate::common::{cutroom, cutroom_with_file_limit, ff, fixture, s, sha256sum, still};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -17,14 +17,7 @@ fn fails(args: &[&str]) -> String {
 /// Stderr of a run that must fail with exit code 1 when no file may grow past `kb` kB (with
 /// SIGXFSZ ignored, writes past it fail with EFBIG, as on a full disk).
 fn fails_over_file_size(kb: u32, args: &[&str]) -> String {
-    let res = Command::new("bash")
-        .arg("-c")
-        .arg(format!("trap '' XFSZ; ulimit -f {kb}; exec \"$@\""))
-        .arg("bash")
-        .arg(env!("CARGO_BIN_EXE_cutroom"))
-        .args(args)
-        .output()
-        .unwrap();
+    let res = cutroom_with_file_limit(kb, args);
     let err = String::from_utf8_lossy(&res.stderr).into_owned();
     assert_eq!(res.status.code(), Some(1), "{args:?} must fail: {err}");
     err
@@ -101,18 +94,10 @@ fn assemble_never_writes_a_deliverable_over_a_shot() {
 fn still_in_out(dir: &Path, name: &str) -> (PathBuf, String) {
     let out = dir.join("out");
     std::fs::create_dir(&out).unwrap();
-    let still = out.join(name);
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "color=c=0x804020:s=320x240",
-        "-frames:v",
-        "1",
-        s(&still),
-    ]);
-    let hash = sha256sum(&still);
-    (still, hash)
+    let jpeg = out.join(name);
+    still(&jpeg, "color=c=0x804020:s=320x240");
+    let hash = sha256sum(&jpeg);
+    (jpeg, hash)
 }
 
 #[test]

@@ -22,6 +22,23 @@ pub fn ff(args: &[&str]) {
     );
 }
 
+/// `out` made by the ffmpeg CLI from the lavfi source `source` (a sound such as `aevalsrc=...`,
+/// or a picture), with the output options `extra` (a codec, say; its format by its name).
+pub fn from_lavfi(out: &Path, source: &str, extra: &[&str]) {
+    ff(&[&["-f", "lavfi", "-i", source], extra, &[s(out)]].concat());
+}
+
+/// One picture of the lavfi graph `graph` (its first frame) as `out` (PNG or JPEG, by its name).
+pub fn still(out: &Path, graph: &str) {
+    from_lavfi(out, graph, &["-frames:v", "1"]);
+}
+
+/// `secs` s of a steady 220 Hz hum (0.2 peak), stereo 48 kHz, as `out`: a music bed.
+pub fn hum(out: &Path, secs: u32) {
+    let source = format!("aevalsrc='0.2*sin(2*PI*220*t)':s=48000:c=stereo:d={secs}");
+    from_lavfi(out, &source, &[]);
+}
+
 /// Run `cmd`, which must succeed (else panic with its stderr); its output.
 pub fn succeeded(cmd: &mut Command) -> Output {
     let out = cmd.output().expect("run the command");
@@ -1333,17 +1350,9 @@ pub fn test_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
 
 /// A 64x64 red PNG, `end.png` in `d`.
 pub fn red_still(d: &Path) -> PathBuf {
-    let still = d.join("end.png");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "color=c=red:s=64x64",
-        "-frames:v",
-        "1",
-        s(&still),
-    ]);
-    still
+    let end = d.join("end.png");
+    still(&end, "color=c=red:s=64x64");
+    end
 }
 
 /// A rustls server configuration serving the PEM certificate chain `cert` with its key `key`.
