@@ -45,19 +45,47 @@ fn verdict_r37(offset_ms: f64) -> &'static str {
 #[test]
 fn marker_offsets_at_every_frame_rate() {
     let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
     let offsets = [-200.0, -120.0, -40.0, 0.0, 33.0, 80.0, 150.0, 300.0];
+    let rates = [24, 25, 30, 60];
     let mut cases = Vec::new();
-    for fps in [24, 25, 30, 60] {
+    for fps in rates {
         for off in offsets {
-            cases.push((fps, off, dir.path().join(format!("m_{fps}_{off}.mp4"))));
+            cases.push((fps, off, d.join(format!("m_{fps}_{off}.mp4"))));
         }
     }
-    parallel(
-        cases
-            .iter()
-            .map(|(fps, off, p)| move || marker_clip(p, 320, 180, *fps, 7.0, 7.0, *off, &[]))
-            .collect(),
-    );
+    // Each picture (per rate) and each sound (per offset) is encoded once: the clips at 24 fps
+    // whole, the other rates' pictures alone, each joined with the sounds by a stream copy
+    // (the same packets as a clip made whole). 6 s: the flashes at 1, 3 and 5 s.
+    let picture = |fps: u32| d.join(format!("v_{fps}.mp4"));
+    let mut made: Vec<Box<dyn FnOnce() + Send + '_>> = Vec::new();
+    for (fps, off, p) in &cases[..offsets.len()] {
+        made.push(Box::new(move || {
+            marker_clip(p, 320, 180, *fps, 6.0, 6.0, *off, &[])
+        }));
+    }
+    for &fps in &rates[1..] {
+        let v = picture(fps);
+        made.push(Box::new(move || marker_picture(&v, 320, 180, fps, 6.0)));
+    }
+    parallel(made);
+    // The cases run rate by rate: the 24 fps clip of the same offset is at k mod offsets.len().
+    for (k, (fps, _, p)) in cases.iter().enumerate().skip(offsets.len()) {
+        let (v, sound) = (picture(*fps), &cases[k % offsets.len()].2);
+        let args = [
+            "-i",
+            s(&v),
+            "-i",
+            s(sound),
+            "-map",
+            "0:v",
+            "-map",
+            "1:a",
+            "-c",
+            "copy",
+        ];
+        ff(&[&args[..], &["-movflags", "+faststart", s(p)]].concat());
+    }
     let paths: Vec<&str> = cases.iter().map(|c| s(&c.2)).collect();
     let (code, files) = sync_json(&paths);
     assert_eq!(code, 3, "some clips fail R37");

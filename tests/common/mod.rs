@@ -179,6 +179,17 @@ pub fn marker_clip(
     assert!(status.success(), "marker.sh failed for {}", out.display());
 }
 
+/// A marker clip without sound (the flashes of [`marker_clip`] alone).
+pub fn marker_picture(out: &Path, w: u32, h: u32, fps: u32, secs: f64) {
+    let status = Command::new(fixture("marker.sh"))
+        .arg(out)
+        .args([w, h, fps].map(|n| n.to_string()))
+        .args([secs.to_string(), "48000".into(), "0".into()])
+        .status()
+        .expect("run fixtures/marker.sh");
+    assert!(status.success(), "marker.sh failed for {}", out.display());
+}
+
 /// `ffprobe -show_format -show_streams` of `path` as JSON.
 pub fn ffprobe(path: &Path) -> serde_json::Value {
     let out = Command::new("ffprobe")
