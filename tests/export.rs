@@ -1942,6 +1942,72 @@ fn a_caption_file_without_cues_is_refused() {
     }
 }
 
+/// A caption of one 80-letter word was drawn at the size that fitted it on one line: 5-pixel
+/// capitals across a 360-pixel frame. It is now cut across lines at the band's size, shown in
+/// pages of `max_lines`.
+#[test]
+fn a_caption_of_one_long_word_is_cut_across_lines_at_the_bands_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=black:s=360x640:r=30:d=2", &[]);
+    let presets = d.join("presets.toml");
+    std::fs::write(
+        &presets,
+        "[tall]\nbase = \"reels\"\nwidth = 360\nheight = 640\n",
+    )
+    .unwrap();
+    let word = format!("{0}{0}ANTIDISESTAB", "SUPERCALIFRAGILISTICEXPIALIDOCIOUS");
+    assert_eq!(word.len(), 80);
+    let srt = d.join("word.srt");
+    std::fs::write(&srt, format!("1\n00:00:00,000 --> 00:00:02,000\n{word}\n")).unwrap();
+    let out = d.join("out");
+    let run = cutroom(&[
+        "export",
+        s(&clip),
+        "--presets",
+        s(&presets),
+        "-p",
+        "tall",
+        "--captions",
+        s(&srt),
+        "-o",
+        s(&out),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    ff(&[
+        "-i",
+        s(&out.join("clip.tall.mp4")),
+        "-vf",
+        "fps=4",
+        s(&d.join("f%d.png")),
+    ]);
+    // The band's font: 0.045 of 640 px, shrunk so 24 characters fit between Reels' 6 % sides.
+    let font = (0.83 * 360.0 / (24.0 * 0.6_f64)).floor();
+    let cap = 0.626 * font;
+    for k in 1..=8 {
+        let frame = read_png(&d.join(format!("f{k}.png")));
+        let lines = text_lines(&frame, 0, 640);
+        assert!((1..=2).contains(&lines.len()), "frame {k}: lines {lines:?}");
+        for l in &lines {
+            let h = f64::from(l[1] - l[0] + 1);
+            assert!(
+                (h - cap).abs() <= 2.0,
+                "frame {k}: capitals {h} px high, not {cap:.1}"
+            );
+        }
+        let text = frame.bbox(white).unwrap();
+        assert!(
+            text.0 >= 22 && text.2 <= 338,
+            "frame {k}: {text:?} out of the band"
+        );
+    }
+}
+
 /// A cue of markup only (`<i></i>`, `{\an8}`) was written to the sidecars as a cue without
 /// text (a blank line after its times, which ends an SRT file for many readers); such cues are
 /// left out, said on stderr, and a file of nothing else holds no captions.

@@ -4,7 +4,7 @@
 
 use super::cards::{Ramp, ShownCard};
 use super::font::FAMILY;
-use super::layout::{pages, tokens, wrap, Canvas, Measure, Placement};
+use super::layout::{fitted, pages, tokens, wrap, Canvas, Measure, Placement};
 use super::style::{Style, TextOverlay};
 use super::{Captions, Word};
 use crate::picture::rgb::Rgb;
@@ -134,7 +134,11 @@ fn page_text(
                 l.iter()
                     .map(|&i| {
                         let w = literal(&words[i].text);
-                        if hot == Some(i) {
+                        // Every piece of the word spoken (pieces share its times).
+                        let spoken = |h: usize| {
+                            (words[h].start, words[h].end) == (words[i].start, words[i].end)
+                        };
+                        if hot.is_some_and(spoken) {
                             format!("{{\\1c{hi}}}{w}{{\\1c{base}}}")
                         } else {
                             w
@@ -159,6 +163,7 @@ fn overlay_lines(text: &str, m: &Measure) -> Vec<Vec<String>> {
                     end: 0,
                 })
                 .collect();
+            let words = fitted(words, m);
             match words.is_empty() {
                 true => vec![Vec::new()],
                 false => wrap(&words, m)
@@ -312,7 +317,7 @@ pub fn script(
     }
     let f = |t: i64| frame_at(t, rate);
     for cue in &captions.cues {
-        let words = tokens(cue);
+        let words = fitted(tokens(cue), &measure);
         let timed = !cue.words.is_empty();
         for page in pages(cue, &words, style.max_lines, &measure) {
             if !timed {
@@ -397,7 +402,7 @@ mod tests {
     }
 
     #[test]
-    fn a_word_longer_than_a_line_gets_a_smaller_font_and_boxes_use_border_style_3() {
+    fn a_word_longer_than_a_line_is_cut_across_lines_and_boxes_use_border_style_3() {
         let canvas = Canvas {
             width: 360,
             height: 640,
@@ -422,11 +427,19 @@ mod tests {
         );
         let band = canvas.captions(&style, style.max_lines);
         let m = Measure::of(&canvas, band, &style);
-        // The long line is wider than the band: the font shrinks by the ratio of the widths.
-        let long = m.width("https://example.com/a/rather/long/path");
-        assert!(long > m.room, "{long} {m:?}");
-        let font = (f64::from(band.font) * m.room / long).floor();
-        assert!(s.contains(&format!("{{\\fs{font}}}see\\Nhttps://")), "{s}");
+        // The URL is wider than the band: it is cut into pieces that fit, at the band's font,
+        // shown over as many pages as they take.
+        let url = "https://example.com/a/rather/long/path";
+        assert!(m.width(url) > m.room, "{m:?}");
+        let shown: Vec<&str> = s
+            .lines()
+            .filter_map(|l| l.strip_prefix("Dialogue: "))
+            .map(|l| l.splitn(10, ',').nth(9).unwrap())
+            .collect();
+        assert!(shown.len() > 1 && !s.contains("\\fs"), "{s}");
+        let lines: Vec<&str> = shown.iter().flat_map(|t| t.split("\\N")).collect();
+        assert!(lines.iter().all(|l| m.width(l) <= m.room), "{lines:?}");
+        assert_eq!(lines.concat(), format!("see{url}"));
         assert!(s.contains(",3,"), "box: BorderStyle 3 in {s}");
     }
 }

@@ -255,8 +255,35 @@ impl Measure {
     }
 }
 
-/// Break `words` into lines that fit `m` (a word too long for a line is a line of its own; it
-/// is drawn smaller, see [`Measure::shrink`]).
+/// `words` with each word wider than a line of `m` cut into pieces that fit, at character
+/// boundaries, each piece keeping the word's times: a word of 80 letters (a URL, a compound)
+/// is shown across lines and pages rather than shrunk until it cannot be read.
+pub fn fitted(words: Vec<Word>, m: &Measure) -> Vec<Word> {
+    let mut out = Vec::with_capacity(words.len());
+    for w in words {
+        if m.width(&w.text) <= m.room {
+            out.push(w);
+            continue;
+        }
+        let mut piece = String::new();
+        for c in w.text.chars() {
+            let mut longer = piece.clone();
+            longer.push(c);
+            if !piece.is_empty() && m.width(&longer) > m.room {
+                let text = std::mem::replace(&mut piece, c.to_string());
+                out.push(Word { text, ..w.clone() });
+            } else {
+                piece = longer;
+            }
+        }
+        out.push(Word { text: piece, ..w });
+    }
+    out
+}
+
+/// Break `words` into lines that fit `m` (a word too long for a line is a line of its own:
+/// [`fitted`] cuts it first; one that still does not fit is drawn smaller, see
+/// [`Measure::shrink`]).
 pub fn wrap(words: &[Word], m: &Measure) -> Vec<Vec<usize>> {
     let max = m.max_chars as usize;
     let space = m.width(" ");
@@ -370,6 +397,11 @@ mod tests {
             lines.len()
         };
         assert_eq!((lines(text), lines(&text.to_uppercase())), (2, 3));
+        let long = tokens(&Cue::new(0, 1, format!("see {}", "W".repeat(40))));
+        let cut = fitted(long, &m);
+        assert!(cut.len() > 2 && cut.iter().all(|w| m.width(&w.text) <= m.room));
+        let rejoined: String = cut[1..].iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(rejoined, "W".repeat(40));
         assert_eq!(m.shrink(230.0), "");
         assert_eq!(m.shrink(460.0), "{\\fs10}");
     }

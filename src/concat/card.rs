@@ -144,7 +144,7 @@ mod tests {
     }
 
     #[test]
-    fn card_text_is_centred_and_a_word_too_long_for_the_frame_is_drawn_smaller() {
+    fn card_text_is_centred_and_a_word_too_long_for_the_frame_is_cut_inside_it() {
         let card = |text: &str| Footage::Text {
             text: text.into(),
             style: Look::default(),
