@@ -204,14 +204,26 @@ pub fn card_style(look: &Look, width: u32, height: u32) -> Style {
 }
 
 /// A card's text as a text overlay centred on a `canvas` frame without UI zones (a card fills
-/// the frame), from `start` to `end` ns.
+/// the frame), from `start` to `end` ns; smaller than its `size` when its lines would not fit
+/// 90 % of the frame's height (a paragraph on a 9:16 frame), so none runs off it.
 pub fn card_text(text: &str, look: &Look, canvas: &Canvas, span: (i64, i64)) -> TextOverlay {
-    TextOverlay {
-        text: text.to_string(),
-        start: Some(TimeSpec::Nanos(span.0)),
-        end: Some(TimeSpec::Nanos(span.1)),
-        position: "center".into(),
-        style: card_style(look, canvas.width, canvas.height),
+    let mut look = look.clone();
+    let room = 0.9 * f64::from(canvas.height);
+    loop {
+        let t = TextOverlay {
+            text: text.to_string(),
+            start: Some(TimeSpec::Nanos(span.0)),
+            end: Some(TimeSpec::Nanos(span.1)),
+            position: "center".into(),
+            style: card_style(&look, canvas.width, canvas.height),
+        };
+        let (p, _, lines) = place_overlay(canvas, &t);
+        let high = lines.len() as f64 * f64::from(p.font);
+        if high <= room || look.size <= 0.01 {
+            return t;
+        }
+        // The lines' area goes with the square of the size.
+        look.size = (look.size * (room / high).sqrt().min(0.95)).max(0.01);
     }
 }
 

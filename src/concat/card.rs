@@ -144,7 +144,7 @@ mod tests {
     }
 
     #[test]
-    fn card_text_is_centred_and_a_word_too_long_for_the_frame_is_cut_inside_it() {
+    fn card_text_is_centred_and_a_long_word_or_paragraph_stays_inside_the_frame() {
         let card = |text: &str| Footage::Text {
             text: text.into(),
             style: Look::default(),
@@ -159,5 +159,15 @@ mod tests {
         let f = picture(&card("Supercalifragilisticexpialidocious"), 360, 640).unwrap();
         let (x0, _, x1, _) = bright_box(&f).expect("white letters");
         assert!(x0 > 0 && x1 < 359, "the word runs off the frame: {x0}-{x1}");
+        // A paragraph taller than the frame at its size is drawn smaller, all of it inside.
+        let words = "Thanks for watching this whole trailer. Tickets are on sale now at every \
+                     cinema near you, and the soundtrack is out on all the usual places this \
+                     Friday. Follow us for more clips and stories from the set.";
+        let f = picture(&card(words), 360, 640).unwrap();
+        let (_, y0, _, y1) = bright_box(&f).expect("white letters");
+        assert!(
+            y0 > 16 && y1 < 624,
+            "the text runs off the frame: rows {y0}-{y1}"
+        );
     }
 }
