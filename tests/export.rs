@@ -1942,6 +1942,52 @@ fn a_caption_file_without_cues_is_refused() {
     }
 }
 
+/// `--pad-color #c02020` came out as #cd2f1d: FFmpeg 5.1's pad filter fills by BT.601 in a
+/// BT.709 frame. The bars now show the colour asked for.
+#[test]
+fn pad_bars_are_the_colour_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=gray:s=640x360:r=30:d=1", &[]);
+    let presets = d.join("presets.toml");
+    std::fs::write(
+        &presets,
+        "[tall]\nbase = \"reels\"\nwidth = 360\nheight = 640\n",
+    )
+    .unwrap();
+    let out = d.join("out");
+    let run = cutroom(&[
+        "export",
+        s(&clip),
+        "--presets",
+        s(&presets),
+        "-p",
+        "tall",
+        "--fit",
+        "pad",
+        "--pad-color",
+        "#c02020",
+        "-o",
+        s(&out),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let frame = frame_at(&out.join("clip.tall.mp4"), 0.5, &d.join("f.png"));
+    for (x, y) in [(10, 10), (180, 630)] {
+        let p = frame.at(x, y);
+        assert!(
+            p.iter()
+                .zip([0xc0, 0x20, 0x20])
+                .all(|(&c, w)| c.abs_diff(w) <= 6),
+            "{p:?} at {x},{y}, not #c02020"
+        );
+    }
+}
+
 /// A caption of one 80-letter word was drawn at the size that fitted it on one line: 5-pixel
 /// capitals across a 360-pixel frame. It is now cut across lines at the band's size, shown in
 /// pages of `max_lines`.

@@ -277,7 +277,8 @@ pub fn filter_graph(
             fg.h,
             fg.x,
             fg.y,
-            r.pad_color.ffmpeg()
+            // FFmpeg 5.1's pad filter fills by BT.601 whatever the frame's matrix.
+            r.pad_color.for_bt601_drawing().ffmpeg()
         )),
         Fit::Blur => {
             let (bw, bh) = (
@@ -387,9 +388,10 @@ mod tests {
         );
         r.fit = Fit::Pad;
         r.pad_color = "#102030".parse().unwrap();
+        // #102030 as pad's BT.601 fill must be given it to store #102030's BT.709.
         assert_eq!(
             filter_graph(1920, 1080, Turn::None, 1080, 1920, &r),
-            "scale=1080:608,pad=1080:1920:0:656:color=0x102030"
+            "scale=1080:608,pad=1080:1920:0:656:color=0x12212f"
         );
         r.fit = Fit::Blur;
         let g = filter_graph(1920, 1080, Turn::None, 1080, 1920, &r);

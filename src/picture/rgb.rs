@@ -56,7 +56,8 @@ impl Rgb {
     }
 
     /// The colour to give FFmpeg 5.1's drawing code (the `ass` filter blending libass's
-    /// pictures), which turns RGB into YUV by BT.601 whatever the frame's matrix: this colour's
+    /// pictures, `pad`'s bars), which turns RGB into YUV by BT.601 whatever the frame's
+    /// matrix: this colour's
     /// BT.709 YUV ([`Self::bt709`]) read back by BT.601, so that the frame holds this colour
     /// as a BT.709 deliverable shows it (`#c02020` came out as `#cd2f1d`).
     pub fn for_bt601_drawing(self) -> Self {
