@@ -3294,3 +3294,87 @@ fn a_stalled_download_times_out_and_keeps_its_bytes() {
         assert!(!kept.exists());
     }
 }
+
+/// A server on 127.0.0.1 answering each request with `reply(request line)`, a whole HTTP
+/// answer, then closing the connection.
+fn scripted_server(reply: impl Fn(&str) -> Vec<u8> + Send + Sync + 'static) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let reply = Arc::new(reply);
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { return };
+            let reply = reply.clone();
+            std::thread::spawn(move || -> std::io::Result<()> {
+                let mut r = BufReader::new(conn);
+                let (mut first, mut line) = (String::new(), String::new());
+                r.read_line(&mut first)?;
+                while r.read_line(&mut line)? > 0 && line != "\r\n" {
+                    line.clear();
+                }
+                let w = r.get_mut();
+                w.write_all(&reply(first.trim()))?;
+                w.flush()
+            });
+        }
+    });
+    base
+}
+
+/// An HTTP answer with `status`, `ctype` and `body`.
+fn answer(status: &str, ctype: &str, body: &[u8]) -> Vec<u8> {
+    let mut a = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\n\
+         openai-poll-after-ms: 50\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    a.extend_from_slice(body);
+    a
+}
+
+/// A lookup of one job answered with another job (a relay mixing up its jobs) is refused:
+/// its status is not this job's, and its content would be another render saved under this
+/// job's name.
+#[test]
+fn an_answer_about_another_job_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = |c: &str| {
+        let p = dir.path().join(format!("{c}.mp4"));
+        tone_clip(&p, 160, 90, 25, 1.0, c, None);
+        std::fs::read(&p).unwrap()
+    };
+    let (ours, theirs) = (clip("red"), clip("blue"));
+    let lookups = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = lookups.clone();
+    let base = scripted_server(move |request| {
+        let path = request.split(' ').nth(1).unwrap_or("");
+        match path.split('?').next().unwrap_or("") {
+            "/v1/videos/video_ours" => {
+                // Rendering, then done: each time about the other job.
+                let n = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let status = ["in_progress", "completed"][n.min(1)];
+                let job =
+                    format!(r#"{{"id": "video_theirs", "object": "video", "status": "{status}"}}"#);
+                answer("200 OK", "application/json", job.as_bytes())
+            }
+            "/v1/videos/video_ours/content" => answer("200 OK", "video/mp4", &ours),
+            "/v1/videos/video_theirs/content" => answer("200 OK", "video/mp4", &theirs),
+            _ => answer("404 Not Found", "text/plain", b""),
+        }
+    });
+    let out = dir.path().join("got");
+    let (run, _) = run_against(
+        &format!("{base}/v1"),
+        &["fetch", "video_ours", "-o", s(&out), "--retries", "0"],
+    );
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("is about job \"video_theirs\", not \"video_ours\""),
+        "{err}"
+    );
+    assert!(!out.join("video_ours.mp4").exists(), "{err}");
+    assert!(lookups.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+}

@@ -543,6 +543,15 @@ impl Client {
             return Ok(None);
         };
         if let Some(o) = value.as_object_mut() {
+            // An answer about another job (a relay mixing its jobs up) would lend this one its
+            // status and, where the content URL follows from the id, its render.
+            if let Some(other) = o.get("id").and_then(|v| v.as_str()).filter(|o| *o != id) {
+                return Err(Error::Remote(format!(
+                    "GET {}: the answer is about job {other:?}, not {id:?}; refused (its status \
+                     and file are not this job's)",
+                    redact_url(&url)
+                )));
+            }
             o.entry("id").or_insert(id.into());
             // fal: a finished request's result (`video.url`) is a second resource.
             let done = o.get("status").and_then(|s| s.as_str()) == Some("COMPLETED");
