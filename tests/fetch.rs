@@ -3378,3 +3378,49 @@ fn an_answer_about_another_job_is_refused() {
     assert!(!out.join("video_ours.mp4").exists(), "{err}");
     assert!(lookups.load(std::sync::atomic::Ordering::SeqCst) >= 1);
 }
+
+/// Kept downloads that no run will resume are removed by the next run that uses their
+/// directory: one whose file another run finished (the sidecar records it), one without the
+/// meta a resume needs, one untouched for over 7 days; a younger one stays for its re-run, and
+/// so does a file whose name is not a kept download's.
+#[test]
+fn kept_downloads_no_run_will_resume_are_swept() {
+    let emu = quick_emulator(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(1, "320x180", 1));
+    let out = dir.path().join("a");
+    let r = emu.cutroom_json(&["render", s(&list), "-o", s(&out), "--allow-any", "--json"]);
+    let id = r["shots"][0]["id"].as_str().unwrap();
+    let plant = |name: &str, meta: bool, days: u64| {
+        let part = out.join(format!(".{name}.part"));
+        std::fs::write(&part, b"0123456789").unwrap();
+        let mut files = vec![part.clone()];
+        if meta {
+            let m = out.join(format!(".{name}.part.json"));
+            std::fs::write(&m, r#"{"url": "0", "validator": "\"x\"", "total": 100}"#).unwrap();
+            files.push(m);
+        }
+        let t = std::time::SystemTime::now() - Duration::from_secs(days * 86_400);
+        for f in files {
+            let f = std::fs::File::options().write(true).open(f).unwrap();
+            f.set_modified(t).unwrap();
+        }
+    };
+    plant(&format!("{id}.video"), true, 0);
+    plant("lost.thumbnail", false, 0);
+    plant("stale.video", true, 8);
+    plant("young.video", true, 6);
+    std::fs::write(out.join(".notes.part"), "the user's").unwrap();
+    let run = emu.cutroom(&["fetch", id, "-o", s(&out)], "sk-test");
+    assert!(run.status.success(), "{run:?}");
+    let mut left: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [".notes.part", ".young.video.part", ".young.video.part.json"]
+    );
+}

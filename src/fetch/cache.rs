@@ -44,13 +44,20 @@ pub struct Cache {
 }
 
 impl Cache {
-    /// Use (and create) `dir`.
+    /// Use (and create) `dir`, removing the kept downloads there that no run will resume:
+    /// those done meanwhile, those without meta and those untouched for 7 days.
     pub fn new(dir: &Path) -> Result<Self> {
         crate::output::make_dir(dir)?;
-        Ok(Self {
+        let cache = Self {
             dir: dir.to_path_buf(),
             claimed: Arc::default(),
-        })
+        };
+        super::partial::sweep(dir, |name, variant| {
+            cache
+                .load(name)
+                .is_some_and(|e| e.files.contains_key(&variant))
+        });
+        Ok(cache)
     }
 
     /// The name of `source`'s files: `stem`, unless the directory holds it for another source

@@ -2,6 +2,7 @@
 //! the rest: `.NAME.VARIANT.part`, with `.NAME.VARIANT.part.json` naming the URL (by a hash)
 //! and the server's validator and length, sent back in `If-Range` to prove the bytes unchanged.
 
+use super::model::Variant;
 use crate::error::{Error, Result};
 use reqwest::header::{HeaderMap, ETAG, LAST_MODIFIED};
 use reqwest::Url;
@@ -11,6 +12,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 /// What a kept download was: written when its first byte is, so a kill leaves both.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,15 +100,23 @@ impl Partial {
         url: &Url,
         fate: &Fate,
     ) -> Result<Option<(Self, Option<Kept>)>> {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(|e| Error::io(path, e))?;
-        if flock(&file, FlockOperation::NonBlockingLockExclusive).is_err() {
-            return Ok(None);
-        }
+        use std::os::unix::fs::MetadataExt;
+        let file = loop {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(path)
+                .map_err(|e| Error::io(path, e))?;
+            if flock(&file, FlockOperation::NonBlockingLockExclusive).is_err() {
+                return Ok(None);
+            }
+            // A sweep ([`sweep`]) may have removed it between the open and the lock.
+            let ino = file.metadata().map_err(|e| Error::io(path, e))?.ino();
+            if std::fs::metadata(path).is_ok_and(|m| m.ino() == ino) {
+                break file;
+            }
+        };
         let had = file.metadata().map_err(|e| Error::io(path, e))?.len();
         let meta = std::fs::read(meta_path(path))
             .ok()
@@ -163,9 +173,79 @@ impl Drop for Partial {
     }
 }
 
+/// How long a kept download waits for a re-run to resume it: a run using its directory
+/// removes it when untouched for longer (providers' download links expire within a day).
+pub(crate) const KEPT_FOR: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Remove the kept downloads in `dir` that no run will resume: of a name and variant whose
+/// download is done (`done`: the cache records it; a run beside the one that kept it finished
+/// it), without the meta a resume needs, or untouched for [`KEPT_FOR`]. One a download holds
+/// (locked) is left alone.
+pub(crate) fn sweep(dir: &Path, done: impl Fn(&str, Variant) -> bool) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = SystemTime::now();
+    for e in entries.flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let Some((name, variant)) = kept_name(&file) else {
+            continue;
+        };
+        let path = e.path();
+        let Ok(held) = File::open(&path) else {
+            continue;
+        };
+        if flock(&held, FlockOperation::NonBlockingLockExclusive).is_err() {
+            continue; // a download holds it
+        }
+        let meta = meta_path(&path);
+        let touched = [&path, &meta]
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+            .max();
+        let old = touched.is_none_or(|t| now.duration_since(t).is_ok_and(|age| age > KEPT_FOR));
+        if done(name, variant) || !meta.exists() || old {
+            let _ = std::fs::remove_file(&meta);
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+/// The name and variant of a kept download's file name, `.NAME.VARIANT.part`.
+fn kept_name(file: &str) -> Option<(&str, Variant)> {
+    let stem = file.strip_prefix('.')?.strip_suffix(".part")?;
+    let (name, variant) = stem.rsplit_once('.')?;
+    Some((name, Variant::parse(variant)?)).filter(|(n, _)| !n.is_empty())
+}
+
 /// Where the meta of the kept download `path` is.
 fn meta_path(path: &Path) -> PathBuf {
     let mut p = path.as_os_str().to_owned();
     p.push(".json");
     PathBuf::from(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_names_are_read_back() {
+        assert_eq!(
+            kept_name(".video_1.video.part"),
+            Some(("video_1", Variant::Video))
+        );
+        assert_eq!(
+            kept_name(".clip-3f2a.v2.thumbnail.part"),
+            Some(("clip-3f2a.v2", Variant::Thumbnail))
+        );
+        for other in [
+            ".video_1.video.part.json",
+            ".notes.part",
+            "..video.part",
+            "a.video.part",
+        ] {
+            assert_eq!(kept_name(other), None, "{other}");
+        }
+    }
 }
