@@ -3295,8 +3295,8 @@ fn a_stalled_download_times_out_and_keeps_its_bytes() {
     }
 }
 
-/// A server on 127.0.0.1 answering each request with `reply(request line)`, a whole HTTP
-/// answer, then closing the connection.
+/// A server on 127.0.0.1 answering each request with `reply(head)` (the request line and
+/// headers), a whole HTTP answer, then closing the connection.
 fn scripted_server(reply: impl Fn(&str) -> Vec<u8> + Send + Sync + 'static) -> String {
     use std::io::{BufRead, BufReader, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -3308,13 +3308,13 @@ fn scripted_server(reply: impl Fn(&str) -> Vec<u8> + Send + Sync + 'static) -> S
             let reply = reply.clone();
             std::thread::spawn(move || -> std::io::Result<()> {
                 let mut r = BufReader::new(conn);
-                let (mut first, mut line) = (String::new(), String::new());
-                r.read_line(&mut first)?;
+                let (mut head, mut line) = (String::new(), String::new());
                 while r.read_line(&mut line)? > 0 && line != "\r\n" {
+                    head.push_str(&line);
                     line.clear();
                 }
                 let w = r.get_mut();
-                w.write_all(&reply(first.trim()))?;
+                w.write_all(&reply(&head))?;
                 w.flush()
             });
         }
@@ -3348,8 +3348,8 @@ fn an_answer_about_another_job_is_refused() {
     let (ours, theirs) = (clip("red"), clip("blue"));
     let lookups = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let seen = lookups.clone();
-    let base = scripted_server(move |request| {
-        let path = request.split(' ').nth(1).unwrap_or("");
+    let base = scripted_server(move |head| {
+        let path = head.split(' ').nth(1).unwrap_or("");
         match path.split('?').next().unwrap_or("") {
             "/v1/videos/video_ours" => {
                 // Rendering, then done: each time about the other job.
@@ -3423,4 +3423,69 @@ fn kept_downloads_no_run_will_resume_are_swept() {
         left,
         [".notes.part", ".young.video.part", ".young.video.part.json"]
     );
+}
+
+/// A download served without a length (chunked) that breaks off is resumed with `If-Range`
+/// too: when the file changed on the server meanwhile, the answer is the whole new file, never
+/// its rest spliced after the old one's first bytes.
+#[test]
+fn a_resumed_download_without_a_length_is_proven_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("red.mp4");
+    tone_clip(&p, 160, 90, 25, 1.0, "red", None);
+    let old = std::fs::read(&p).unwrap();
+    // The same layout, a byte of samples changed in each half: a new version.
+    let half = old.len() / 2;
+    let mut new = old.clone();
+    new[100] ^= 0xff;
+    new[half + 16] ^= 0xff;
+    let served = new.clone();
+    let base = scripted_server(move |head| {
+        let asked = |h: &str| {
+            head.lines()
+                .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case(h)))
+                .map(|(_, v)| v.trim().to_string())
+        };
+        match (asked("range"), asked("if-range")) {
+            // The old version, chunked, cut after half its bytes.
+            (None, _) => {
+                let mut a = b"HTTP/1.1 200 OK\r\ncontent-type: video/mp4\r\netag: \"old\"\r\n\
+                              transfer-encoding: chunked\r\n\r\n"
+                    .to_vec();
+                a.extend_from_slice(format!("{half:x}\r\n").as_bytes());
+                a.extend_from_slice(&old[..half]);
+                a.extend_from_slice(b"\r\n");
+                a
+            }
+            // Changed since "old": the whole new version.
+            (Some(_), Some(v)) if v != "\"new\"" => answer("200 OK", "video/mp4", &served),
+            // The rest of the new version, as a server that is not asked If-Range sends it.
+            (Some(r), _) => {
+                let from: usize = r
+                    .trim_start_matches("bytes=")
+                    .trim_end_matches('-')
+                    .parse()
+                    .unwrap();
+                let rest = &served[from..];
+                let mut a = format!(
+                    "HTTP/1.1 206 Partial Content\r\ncontent-type: video/mp4\r\netag: \"new\"\r\n\
+                     content-range: bytes {from}-{}/{}\r\ncontent-length: {}\r\n\
+                     connection: close\r\n\r\n",
+                    served.len() - 1,
+                    served.len(),
+                    rest.len()
+                )
+                .into_bytes();
+                a.extend_from_slice(rest);
+                a
+            }
+        }
+    });
+    let out = dir.path().join("got");
+    let url = format!("{base}/clip.mp4");
+    let (run, _) = run_against(&base, &["fetch", &url, "-o", s(&out), "-v"]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    assert!(err.contains("sent the whole file"), "{err}");
+    assert_eq!(std::fs::read(out.join("clip.mp4")).unwrap(), new, "{err}");
 }

@@ -5,7 +5,7 @@
 use super::check::{image_size, whole_video};
 use super::client::{api_error, redirected, Body, Client};
 use super::model::Variant;
-use super::partial::{Fate, Meta, Partial};
+use super::partial::{validator, Fate, Meta, Partial};
 use super::writer::{Chunk, Writer};
 use crate::error::{Error, Result};
 use crate::http::{describe, redact_url};
@@ -207,6 +207,8 @@ impl Client {
         let mut written = resume.as_ref().map_or(0, |r| r.0);
         let mut meta: Option<Meta> = resume.map(|r| r.1);
         let mut total: Option<u64> = meta.as_ref().map(|m| m.total);
+        // Also when there is no meta (no length): a resume in this run is proven unchanged too.
+        let mut proof: Option<String> = meta.as_ref().map(|m| m.validator.clone());
         if written > 0 {
             self.log(format_args!(
                 "{shown}: resuming at byte {written}, kept by an earlier run"
@@ -219,8 +221,7 @@ impl Client {
             if written > 0 {
                 let range = HeaderValue::from_str(&format!("bytes={written}-")).expect("ascii");
                 headers.insert(RANGE, range);
-                let validator = meta.as_ref().map(|m| HeaderValue::from_str(&m.validator));
-                if let Some(Ok(v)) = validator {
+                if let Some(Ok(v)) = proof.as_deref().map(HeaderValue::from_str) {
                     headers.insert(IF_RANGE, v);
                 }
             }
@@ -252,7 +253,8 @@ impl Client {
                         written = 0;
                     }
                     total = resp.content_length();
-                    meta = Meta::of(req.url, resp.headers(), total);
+                    proof = validator(resp.headers());
+                    meta = Meta::of(req.url, proof.as_deref(), total);
                     if let Some((Staged::Kept(p, _), _)) = &out {
                         p.set_meta(meta.as_ref())?;
                     }
@@ -269,7 +271,7 @@ impl Client {
                             self.log(format_args!(
                                 "{shown}: the kept bytes do not fit the answer, starting over"
                             ));
-                            (written, total, meta) = (0, None, None);
+                            (written, total, meta, proof) = (0, None, None, None);
                             continue;
                         }
                         return Err(Error::Remote(format!(

@@ -26,23 +26,25 @@ pub(crate) struct Meta {
 }
 
 impl Meta {
-    /// The meta of a download of `url` answered with `headers` for `total` bytes; `None`
-    /// without a validator `If-Range` can use (a weak `ETag` cannot: RFC 9110 13.1.5).
-    pub(crate) fn of(url: &Url, headers: &HeaderMap, total: Option<u64>) -> Option<Self> {
-        let text = |h| {
-            headers
-                .get(h)
-                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
-        };
-        let validator = text(ETAG)
-            .filter(|e| !e.starts_with("W/"))
-            .or_else(|| text(LAST_MODIFIED))?;
+    /// The meta of a download of `url` whose answer gave `validator` and `total` bytes;
+    /// `None` without either: a later run cannot resume it.
+    pub(crate) fn of(url: &Url, validator: Option<&str>, total: Option<u64>) -> Option<Self> {
         Some(Self {
             url: url_hash(url),
-            validator: validator.to_string(),
+            validator: validator?.to_string(),
             total: total?,
         })
     }
+}
+
+/// The validator of an answer with `headers` that `If-Range` can send back: its strong `ETag`,
+/// else its `Last-Modified` date (a weak `ETag` cannot be used: RFC 9110 13.1.5).
+pub(crate) fn validator(headers: &HeaderMap) -> Option<String> {
+    let text = |h| headers.get(h).and_then(|v| v.to_str().ok());
+    text(ETAG)
+        .filter(|e| !e.starts_with("W/"))
+        .or_else(|| text(LAST_MODIFIED))
+        .map(str::to_string)
 }
 
 fn url_hash(url: &Url) -> String {
