@@ -3489,3 +3489,49 @@ fn a_resumed_download_without_a_length_is_proven_unchanged() {
     assert!(err.contains("sent the whole file"), "{err}");
     assert_eq!(std::fs::read(out.join("clip.mp4")).unwrap(), new, "{err}");
 }
+
+/// A render's link refused once it expired (a 403, as signed storage links answer, or a 410)
+/// is said to have expired, with what to do, not as a bare HTTP refusal; a 410 without a known
+/// expiry is said as gone.
+#[test]
+fn a_link_refused_with_403_or_410_after_it_expired_says_so() {
+    let job = |id: &str, expires: &str| {
+        let j = format!(r#"{{"id": "{id}", "object": "video", "status": "completed"{expires}}}"#);
+        answer("200 OK", "application/json", j.as_bytes())
+    };
+    let base = scripted_server(move |head| {
+        let path = head.split(' ').nth(1).unwrap_or("");
+        match path.split('?').next().unwrap_or("") {
+            "/v1/videos/video_old" => job("video_old", r#", "expires_at": 1000"#),
+            "/v1/videos/video_gone" => job("video_gone", ""),
+            "/v1/videos/video_old/content" => answer(
+                "403 Forbidden",
+                "application/xml",
+                b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+            ),
+            "/v1/videos/video_gone/content" => answer("410 Gone", "text/plain", b""),
+            _ => answer("404 Not Found", "text/plain", b""),
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    for (id, said) in [
+        (
+            "video_old",
+            "the download expired at Thu, 01 Jan 1970 00:16:40 GMT",
+        ),
+        (
+            "video_gone",
+            "HTTP 410: gone (deleted, or its link expired)",
+        ),
+    ] {
+        let out = dir.path().join(id);
+        let (run, _) = run_against(
+            &format!("{base}/v1"),
+            &["fetch", id, "-o", s(&out), "--retries", "0"],
+        );
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{err}");
+        assert!(err.contains(said), "{err}");
+        assert!(!out.exists(), "{err}");
+    }
+}

@@ -240,6 +240,9 @@ impl Client {
             };
             let status = resp.status();
             let via = redirected(&resp);
+            if let Some(e) = dead_link(&shown, via.as_deref(), req.expires_at, status) {
+                return Err(e);
+            }
             match status {
                 StatusCode::OK => {
                     if written > 0 {
@@ -281,9 +284,6 @@ impl Client {
                     total = len.or(total);
                 }
                 StatusCode::RANGE_NOT_SATISFIABLE if total == Some(written) && written > 0 => break,
-                StatusCode::NOT_FOUND => {
-                    return Err(not_found(&shown, via.as_deref(), req.expires_at))
-                }
                 _ => {
                     if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
                         fate.keep(); // a re-run resumes
@@ -393,30 +393,43 @@ fn too_big(shown: &str, bytes: u64, cap: u64) -> Error {
     ))
 }
 
-/// The 404 of a content download of `shown` (answered by `via` after a redirect): an expired
-/// link when `expires_at` has passed.
-fn not_found(shown: &str, via: Option<&str>, expires_at: Option<i64>) -> Error {
+/// The refusal of a content download of `shown` (answered by `via` after a redirect) whose
+/// link is dead: a 404 or 410, or a 403 once `expires_at` has passed (as signed storage links
+/// answer), said as an expired link when it has; `None` for any other answer.
+fn dead_link(
+    shown: &str,
+    via: Option<&str>,
+    expires_at: Option<i64>,
+    status: StatusCode,
+) -> Option<Error> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let message = match expires_at {
-        Some(t) if t <= now => format!(
+    let expired = expires_at.filter(|t| *t <= now);
+    let why = match status {
+        StatusCode::NOT_FOUND => "not found (deleted, or never rendered)",
+        StatusCode::GONE => "gone (deleted, or its link expired)",
+        StatusCode::FORBIDDEN if expired.is_some() => "",
+        _ => return None,
+    };
+    let message = match expired {
+        Some(t) => format!(
             "{shown}: {}; providers keep renders only for a limited time, so render the shot \
              again (or remix it)",
             expired_since(t, now)
         ),
-        _ => {
+        None => {
             let at = via.map(|to| format!("redirected to {to}: "));
             let at = at.unwrap_or_default();
-            format!("{shown}: {at}HTTP 404: not found (deleted, or never rendered)")
+            format!("{shown}: {at}HTTP {}: {why}", status.as_u16())
         }
     };
-    Error::Http {
-        status: 404,
+    Some(Error::Http {
+        status: status.as_u16(),
         url: via.unwrap_or(shown).to_string(),
         message,
-    }
+    })
 }
 
 /// `the download expired at DATE (N s ago)`.
@@ -450,14 +463,23 @@ mod tests {
 
     #[test]
     fn expired_is_named() {
-        let e = not_found("u", None, Some(1_000));
+        let dead = |expires, status| dead_link("u", None, expires, status);
+        let e = dead(Some(1_000), StatusCode::NOT_FOUND).unwrap();
         assert!(
             matches!(&e, Error::Http { status: 404, url, .. } if url == "u"),
             "{e:?}"
         );
         let e = e.to_string();
         assert!(e.contains("expired"), "{e}");
-        let e = not_found("u", None, None).to_string();
+        let e = dead(None, StatusCode::NOT_FOUND).unwrap().to_string();
         assert!(e.contains("404") && !e.contains("expired"), "{e}");
+        for status in [StatusCode::FORBIDDEN, StatusCode::GONE] {
+            let e = dead(Some(1_000), status).unwrap().to_string();
+            assert!(e.contains("the download expired at"), "{e}");
+        }
+        let e = dead(None, StatusCode::GONE).unwrap().to_string();
+        assert!(e.contains("HTTP 410: gone"), "{e}");
+        assert!(dead(None, StatusCode::FORBIDDEN).is_none());
+        assert!(dead(Some(i64::MAX), StatusCode::FORBIDDEN).is_none());
     }
 }
