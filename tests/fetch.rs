@@ -3164,7 +3164,7 @@ fn a_download_cut_short_resumes_on_the_next_run() {
     let run = emu.cutroom(&["fetch", &id, "-o", s(&out), "--retries", "0"], "sk-test");
     let err = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(1), "{err}");
-    assert!(err.contains("download broke off 1 times"), "{err}");
+    assert!(err.contains("download broke off once"), "{err}");
     let half = std::fs::metadata(&kept).map(|m| m.len()).unwrap_or(0);
     assert_eq!(half, len / 2, "the first half is kept: {err}");
     assert_eq!(served() - before, len / 2);
@@ -3255,7 +3255,7 @@ fn a_stalled_download_times_out_and_keeps_its_bytes() {
             "b",
             "--idle-timeout=300ms",
             &[
-                "broke off 1 times, last at byte",
+                "broke off once, last at byte",
                 "no data for 0.3 s (--idle-timeout)",
             ],
         ),

@@ -354,8 +354,12 @@ impl Client {
             let why = broke.unwrap_or_else(|| "body ended early".into());
             if breaks > self.config().retries {
                 fate.keep(); // a re-run resumes
+                let times = match breaks {
+                    1 => "once".to_string(),
+                    n => format!("{n} times"),
+                };
                 return Err(Error::Remote(format!(
-                    "{shown}: download broke off {breaks} times, last at byte {written} of {}: {why}",
+                    "{shown}: download broke off {times}, last at byte {written} of {}: {why}",
                     total.map(|t| t.to_string()).unwrap_or_else(|| "?".into())
                 )));
             }
