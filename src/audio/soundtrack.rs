@@ -9,7 +9,6 @@ use crate::avwrite::EncodedAudio;
 use crate::error::{Error, Result};
 use crate::pcm::Pcm;
 use crate::provenance::Step;
-use cutroom_ffi::{Layout, Resampler};
 use serde::Serialize;
 use std::fmt;
 use std::path::Path;
@@ -201,7 +200,7 @@ pub fn master(mut out: Pcm, level: Level) -> Result<Mastered> {
             }
             Level::Keep => {}
         }
-        let mut peak = StrictPeak::new(out.rate, out.channels)?;
+        let mut peak = TruePeakMeter::new(out.rate, out.channels)?;
         let mut levels = LevelMeter::new(out.rate, out.channels, out.layout)?;
         let encoded = EncodedAudio::encode_and_decode(&out, |run| {
             peak.add(run)?;
@@ -240,43 +239,4 @@ pub fn master(mut out: Pcm, level: Level) -> Result<Mastered> {
             ceiling.unwrap_or(0.0)
         ),
     }))
-}
-
-/// The true peak of decoded audio by two methods, the larger: the `ebur128` crate's (48-tap
-/// interpolator) and the largest sample after swresample's upsampling to 4x the rate (the way
-/// FFmpeg's `ebur128` filter does it). Meters differ by a few tenths of a dB near the top of
-/// the band; the deliverable must pass both.
-struct StrictPeak {
-    meter: TruePeakMeter,
-    up: Resampler,
-    max: f32,
-}
-
-impl StrictPeak {
-    fn new(rate: u32, channels: u16) -> Result<Self> {
-        Ok(Self {
-            meter: TruePeakMeter::new(rate, channels)?,
-            up: Resampler::new(rate, channels, Layout::DEFAULT, rate * 4, channels)?,
-            max: 0.0,
-        })
-    }
-
-    fn add(&mut self, run: &[f32]) -> Result<()> {
-        self.meter.add(run)?;
-        let up = self.up.run(run)?;
-        self.max = up.iter().fold(self.max, |m, v| m.max(v.abs()));
-        Ok(())
-    }
-
-    /// The true peak, dBTP; `None` for digital silence.
-    fn db(mut self) -> Result<Option<f64>> {
-        let tail = self.up.flush()?;
-        let max = tail.iter().fold(self.max, |m, v| m.max(v.abs()));
-        let db = self
-            .meter
-            .db()?
-            .unwrap_or(f64::NEG_INFINITY)
-            .max(20.0 * f64::from(max).log10());
-        Ok(db.is_finite().then_some(db))
-    }
 }

@@ -611,6 +611,31 @@ pub fn ebur128(path: &Path) -> Ebur128 {
     }
 }
 
+/// The true peak of `path` in dBTP as FFmpeg's `ebur128=peak=true` reads it, to a thousandth
+/// of its linear value (the summary of [`ebur128`] prints tenths of a dB).
+pub fn ffmpeg_true_peak(path: &Path) -> f64 {
+    let out = succeeded(
+        Command::new("ffmpeg")
+            .args(["-hide_banner", "-nostats", "-i"])
+            .arg(path)
+            .args([
+                "-af",
+                "ebur128=peak=true:metadata=1,ametadata=print:key=lavfi.r128.true_peak:file=-",
+                "-f",
+                "null",
+                "-",
+            ]),
+    );
+    let linear: f64 = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("lavfi.r128.true_peak="))
+        .unwrap_or_else(|| panic!("no true peak for {}", path.display()))
+        .parse()
+        .unwrap();
+    20.0 * linear.log10()
+}
+
 /// The first audio stream of `path` decoded by the ffmpeg CLI to interleaved f32 at `rate` Hz
 /// and `channels` channels (edit list applied, as a player hears it).
 pub fn decode_pcm(path: &Path, rate: u32, channels: u16) -> Vec<f32> {
