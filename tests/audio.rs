@@ -1689,6 +1689,12 @@ fn a_surround_bed_is_folded_down_where_its_file_says_each_channel_plays() {
     let flac = d.join("quad.flac");
     ff(&["-i", s(&quad), s(&flac)]);
     check(&flac, 4);
+    // FFmpeg names any other layout in a WAVEFORMATEXTENSIBLE_CHANNEL_MASK tag (4.0: 0x107).
+    for (layout, name) in [("4.0", "four.flac"), ("quad(side)", "side.flac")] {
+        let tagged = d.join(name);
+        ff(&["-i", s(&bed(layout, 4, "wav")), s(&tagged)]);
+        check(&tagged, 4);
+    }
     check(&bed("quad", 4, "mov"), 4);
     // WAVE_FORMAT_EXTENSIBLE's dwChannelMask, 40 bytes in (ffmpeg writes `fmt ` first), set to 0.
     let mut bytes = std::fs::read(&quad).unwrap();

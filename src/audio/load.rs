@@ -454,6 +454,7 @@ pub fn decode_symphonia(path: &Path, mono: bool) -> Result<std::result::Result<D
         Ok(f) => f,
         Err(e) => return Ok(Err(format!("symphonia cannot read the container: {e}"))),
     };
+    let tagged = tagged_mask(&mut format.metadata());
     let Some(track) = format.default_track(TrackType::Audio) else {
         return Ok(Err("symphonia finds no audio track".into()));
     };
@@ -551,6 +552,11 @@ pub fn decode_symphonia(path: &Path, mono: bool) -> Result<std::result::Result<D
     let Some((rate, channels)) = spec else {
         return Ok(Err("symphonia decodes no samples from it".into()));
     };
+    // A FLAC or Ogg file's WAVEFORMATEXTENSIBLE_CHANNEL_MASK tag names its channels, as FFmpeg
+    // reads it (FFmpeg writes it for any layout not FLAC's default for the count: 4.0 is 0x107).
+    if let Some(mask) = tagged.filter(|m| m.count_ones() == u32::from(channels)) {
+        layout = Layout(mask);
+    }
     Ok(Ok(Decoded {
         pcm: Pcm {
             rate,
@@ -573,6 +579,30 @@ fn symphonia_layout(channels: &Channels) -> Layout {
         Channels::Positioned(p) if p.bits() < 1 << 18 => Layout(p.bits()),
         _ => Layout::DEFAULT,
     }
+}
+
+/// The channel mask a `WAVEFORMATEXTENSIBLE_CHANNEL_MASK` tag gives (`0x107` or decimal), when
+/// it names only standard positions.
+fn tagged_mask(metadata: &mut symphonia::core::meta::Metadata<'_>) -> Option<u64> {
+    let revision = metadata.skip_to_latest()?;
+    let tracks = revision.per_track.iter().map(|t| &t.metadata);
+    std::iter::once(&revision.media)
+        .chain(tracks)
+        .flat_map(|c| &c.tags)
+        .filter(|t| {
+            t.raw
+                .key
+                .eq_ignore_ascii_case("WAVEFORMATEXTENSIBLE_CHANNEL_MASK")
+        })
+        .find_map(|t| {
+            let text = t.raw.value.to_string();
+            let text = text.trim();
+            match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+                Some(hex) => u64::from_str_radix(hex, 16).ok(),
+                None => text.parse().ok(),
+            }
+        })
+        .filter(|&m| m > 0 && m < 1 << 18)
 }
 
 /// Append the mean of each interleaved frame of `channels` values to `out`.
