@@ -789,6 +789,21 @@ fn no_evidence_is_inconclusive_never_a_number() {
         .unwrap()
         .contains("not_media.mp4"));
     assert_eq!(files[1]["verdict"], "inconclusive");
+    // Nor is a file FFmpeg opens with neither picture nor sound (a spec given by mistake: its
+    // `[[shot]]` lines read as LRC lyrics): an error naming it, not "inconclusive".
+    let spec = d.join("cut.toml");
+    std::fs::write(
+        &spec,
+        "[[shot]]\nsrc = \"a.mp4\"\n[[shot]]\nsrc = \"b.mp4\"\n",
+    )
+    .unwrap();
+    let (code, files) = sync_json(&[s(&spec)]);
+    assert_eq!(code, 1, "{files:?}");
+    let error = files[0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("cut.toml") && error.contains("neither picture nor sound"),
+        "{error}"
+    );
 }
 
 /// Issue #14 item 6: evidence too thin for any verdict. A static black picture with beeps at

@@ -70,6 +70,15 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
         audio.as_ref(),
         scan.video.as_ref().map(video::VideoTrack::picture),
     );
+    if container.video_codec.is_none() && container.audio_codec.is_none() {
+        return Err(Error::bad_input(
+            path,
+            format!(
+                "neither picture nor sound in it (FFmpeg reads it as {}): not a render",
+                container.format
+            ),
+        ));
+    }
     let mut report = SyncReport {
         path: path.display().to_string(),
         verdict: Verdict::Inconclusive,
