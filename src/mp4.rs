@@ -49,6 +49,10 @@ pub struct Track {
     /// Samples whose bytes lie wholly inside the file, and samples the tables declare (`None`
     /// like `data_end`).
     pub samples: Option<SampleCount>,
+    /// The encoder priming an iTunes gapless tag (`iTunSMPB`) gives, in samples: FFmpeg gives
+    /// it to the last track read before the tag, and skips it from an AAC track's start in
+    /// place of its edit list's.
+    pub priming: Option<u32>,
 }
 
 /// How many of a track's samples the file holds.
@@ -165,10 +169,48 @@ pub fn read_layout(path: &Path) -> std::io::Result<Option<Layout>> {
         match kind {
             b"mvhd" => layout.movie_timescale = mvhd_timescale(body).unwrap_or(0),
             b"trak" => layout.tracks.push(parse_trak(body, top.len)),
+            b"udta" => {
+                if let (Some(p), Some(t)) = (gapless_priming(body), layout.tracks.last_mut()) {
+                    t.priming = Some(p);
+                }
+            }
             _ => {}
         }
     }
     Ok(Some(layout))
+}
+
+/// The priming of the `----:com.apple.iTunes:iTunSMPB` tag in a `udta` body (`udta/meta/ilst`),
+/// read as FFmpeg reads it: the second of its hex words, when the next two parse too and it is
+/// from 1 to 16383.
+fn gapless_priming(udta: &[u8]) -> Option<u32> {
+    let meta = children(udta).find(|(k, _)| *k == b"meta")?.1;
+    // An ISO `meta` is a full box (4 bytes of version and flags before its children), a
+    // QuickTime one is not.
+    let meta = match meta.get(4..8) {
+        Some(b"hdlr") => meta,
+        _ => meta.get(4..)?,
+    };
+    let ilst = children(meta).find(|(k, _)| *k == b"ilst")?.1;
+    children(ilst)
+        .filter(|(k, _)| *k == b"----")
+        .find_map(|(_, item)| {
+            let field = |kind: &[u8; 4], skip: usize| {
+                children(item)
+                    .find(|(k, _)| *k == kind)
+                    .and_then(|(_, b)| b.get(skip..))
+            };
+            (field(b"name", 4)? == b"iTunSMPB").then_some(())?;
+            let text = std::str::from_utf8(field(b"data", 8)?).ok()?;
+            let words: Vec<u32> = text
+                .split_ascii_whitespace()
+                .skip(1)
+                .take(3)
+                .map_while(|w| u32::from_str_radix(w, 16).ok())
+                .collect();
+            (words.len() == 3).then_some(words[0])
+        })
+        .filter(|p| (1..16384).contains(p))
 }
 
 /// True when `path` is an ISO-BMFF file whose last top-level box is a `moov` that runs past
@@ -308,6 +350,7 @@ fn parse_trak(body: &[u8], file_len: u64) -> Track {
         edits: Vec::new(),
         data_end: None,
         samples: None,
+        priming: None,
     };
     for (kind, b) in children(body) {
         match kind {
@@ -318,6 +361,7 @@ fn parse_trak(body: &[u8], file_len: u64) -> Track {
                 }
                 .unwrap_or(0)
             }
+            b"udta" => t.priming = gapless_priming(b).or(t.priming),
             b"edts" => {
                 for (k, e) in children(b) {
                     if k == b"elst" {
@@ -513,6 +557,7 @@ mod tests {
             edits: e,
             data_end: None,
             samples: None,
+            priming: None,
         };
         assert_eq!(t.edit_start(), 1024);
         assert_eq!(t.empty_lead(), 500);

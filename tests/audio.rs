@@ -82,6 +82,78 @@ fn loads_every_format_on_time() {
     }
 }
 
+/// `src` (an M4A whose `moov` is its last box) with an iTunes gapless tag (`iTunSMPB`) of
+/// `priming` samples added in `moov/udta/meta/ilst`, as iTunes writes it, as `dst`.
+fn with_itunes_priming(src: &Path, dst: &Path, priming: u32, samples: u64) {
+    let boxed = |kind: &[u8], body: &[u8]| -> Vec<u8> {
+        [&(body.len() as u32 + 8).to_be_bytes()[..], kind, body].concat()
+    };
+    let text = format!(" 00000000 {priming:08X} 00000000 {samples:016X} 00000000 00000000");
+    let item = [
+        boxed(b"mean", b"\0\0\0\0com.apple.iTunes"),
+        boxed(b"name", b"\0\0\0\0iTunSMPB"),
+        boxed(
+            b"data",
+            &[&[0, 0, 0, 1, 0, 0, 0, 0], text.as_bytes()].concat(),
+        ),
+    ]
+    .concat();
+    let hdlr = boxed(b"hdlr", &[&[0u8; 8][..], b"mdirappl", &[0u8; 10]].concat());
+    let ilst = boxed(b"ilst", &boxed(b"----", &item));
+    let udta = boxed(
+        b"udta",
+        &boxed(b"meta", &[&[0u8; 4][..], &hdlr, &ilst].concat()),
+    );
+    let mut b = std::fs::read(src).unwrap();
+    let mut at = 0;
+    while &b[at + 4..at + 8] != b"moov" {
+        at += u32::from_be_bytes(b[at..at + 4].try_into().unwrap()) as usize;
+    }
+    let size = u32::from_be_bytes(b[at..at + 4].try_into().unwrap()) as usize;
+    assert_eq!(at + size, b.len(), "moov must be the last box");
+    b[at..at + 4].copy_from_slice(&((size + udta.len()) as u32).to_be_bytes());
+    b.extend_from_slice(&udta);
+    std::fs::write(dst, b).unwrap();
+}
+
+/// A music bed in an M4A starts where a player starts it, to the sample: its edit list's
+/// priming skip applied, or without an edit list the priming of its iTunes gapless tag
+/// (iTunes' encoder delay is 2112 samples), as FFmpeg reads them.
+#[test]
+fn m4a_music_starts_where_ffmpeg_starts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // A 3 ms click at 1.000 s, in 3 s; for the iTunes-like file 1088 samples of silence
+    // first, which the AAC encoder's own 1024 samples of priming make 2112.
+    let click = "if(between(n\\,48000\\,48143)\\,0.8*sin(2*PI*3000*t)\\,0)";
+    let plain = dir.path().join("plain.m4a");
+    let aac = ["-c:a", "aac", "-b:a", "192k"];
+    from_lavfi(&plain, &format!("aevalsrc={click}:s=48000:d=3"), &aac);
+    let early = dir.path().join("early.m4a");
+    let late =
+        "aevalsrc=if(between(n\\,49088\\,49231)\\,0.8*sin(2*PI*3000*t)\\,0):s=48000:d=3.0227";
+    from_lavfi(&early, late, &[&aac[..], &["-use_editlist", "0"]].concat());
+    let itunes = dir.path().join("itunes.m4a");
+    with_itunes_priming(&early, &itunes, 2112, 144000);
+    let loudest = |v: &[f32], ch: usize| {
+        (0..v.len() / ch)
+            .max_by(|&a, &b| v[a * ch].abs().total_cmp(&v[b * ch].abs()))
+            .unwrap()
+    };
+    for m4a in [&plain, &itunes] {
+        let theirs = loudest(&decode_pcm(m4a, 48000, 1), 1);
+        let ours = load::load(m4a, &Silent).unwrap();
+        let at = loudest(&ours.data, usize::from(ours.channels));
+        assert_eq!(
+            at,
+            theirs,
+            "{}: the click is {} samples off",
+            m4a.display(),
+            at as i64 - theirs as i64
+        );
+        assert!((47990..48300).contains(&at), "{}: {at}", m4a.display());
+    }
+}
+
 /// Video packet hashes of `path` (ffprobe).
 fn video_hashes(path: &Path) -> Vec<String> {
     ffprobe_packets(path, "v:0")

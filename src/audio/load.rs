@@ -3,7 +3,8 @@
 //! more than two channels, ...) through FFmpeg. Every error names the file.
 //!
 //! symphonia's MP4 reader ignores edit lists, so for MP4/M4A the track's `elst` is applied here
-//! (the encoder priming is cut, the presented length kept). MP3 encoder delay and padding
+//! (the encoder priming is cut, the presented length kept; for AAC an iTunes `iTunSMPB` tag's
+//! priming in its place, as FFmpeg reads it). MP3 encoder delay and padding
 //! (LAME/Xing tag) are trimmed by symphonia's gapless mode.
 
 use crate::error::{Error, Result};
@@ -16,7 +17,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 use symphonia::core::audio::Channels;
-use symphonia::core::codecs::audio::well_known::CODEC_ID_VORBIS;
+use symphonia::core::codecs::audio::well_known::{CODEC_ID_AAC, CODEC_ID_VORBIS};
 use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
@@ -361,7 +362,8 @@ impl Decoded {
     /// The sound as the file presents it. For an MP4/M4A: cut to the track's length (the last
     /// AAC frame decodes whole, padding included), then its first sound track's edit list
     /// applied: the media start (encoder priming) dropped, the presented length kept, a
-    /// leading empty edit counted in the start.
+    /// leading empty edit counted in the start. An AAC track's iTunes priming tag
+    /// (`iTunSMPB`) sets what is dropped in place of the edit list, as FFmpeg reads it.
     pub fn present(self, path: &Path) -> Result<Presented> {
         let mut pcm = self.pcm;
         let mut start = self.first;
@@ -381,7 +383,9 @@ impl Decoded {
             }
         }
         let movie = layout.movie_timescale;
-        let timed = |t: &&mp4::Track| !t.edits.is_empty() && t.timescale > 0 && movie > 0;
+        let timed = |t: &&mp4::Track| {
+            (!t.edits.is_empty() || t.priming.is_some()) && t.timescale > 0 && movie > 0
+        };
         let Some(track) = layout.track("soun").filter(timed) else {
             return Ok(Presented {
                 pcm,
@@ -393,8 +397,11 @@ impl Decoded {
             TimeBase::from_u32(1, scale).map_or(0, |tb| Ticks(ticks).samples(tb, rate).0)
         };
         let at_movie = |ticks: u64| samples(i64::try_from(ticks).unwrap_or(i64::MAX), movie);
-        // Drop what the edit list skips, from the first sample decoded.
-        let skip = samples(track.edit_start().max(0), track.timescale);
+        // Drop what the edit list (or the priming tag) skips, from the first sample decoded.
+        let skip = match track.priming.filter(|_| self.aac) {
+            Some(priming) => i64::from(priming),
+            None => samples(track.edit_start().max(0), track.timescale),
+        };
         let drop = (skip - start).clamp(0, pcm.frames() as i64);
         pcm.shift(-drop);
         start += drop - skip + at_movie(track.empty_lead());
@@ -428,6 +435,8 @@ pub struct Decoded {
     /// The sample frames the file states it holds, when it states them exactly (FLAC, an MP3
     /// with a LAME tag).
     pub declared: Option<u64>,
+    /// The track is AAC.
+    pub aac: bool,
     /// Packets of the track read.
     pub packets: usize,
     /// Packets that did not decode (concealed, skipped).
@@ -487,6 +496,7 @@ pub fn decode_symphonia(path: &Path, mono: bool) -> Result<std::result::Result<D
             "symphonia's Vorbis decoder mixes up more than two channels".into(),
         ));
     }
+    let aac = params.codec == CODEC_ID_AAC;
     let mut decoder = match symphonia::default::get_codecs()
         .make_audio_decoder(params, &AudioDecoderOptions::default())
     {
@@ -567,6 +577,7 @@ pub fn decode_symphonia(path: &Path, mono: bool) -> Result<std::result::Result<D
         first: first.unwrap_or(0),
         media_len,
         declared,
+        aac,
         packets,
         bad,
     }))
