@@ -1988,6 +1988,62 @@ fn pad_bars_are_the_colour_asked_for() {
     }
 }
 
+/// A square cut padded onto 9:16 had its captions above Reels' bottom 35 %, on the lower half
+/// of the picture, where a talking head's mouth is; they now go in the bar above the picture,
+/// below the top UI zone, and the picture is left as it was.
+#[test]
+fn captions_of_a_padded_vertical_export_go_in_the_bar_off_the_picture() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=0x3060C0:s=480x480:r=30:d=2", &[]);
+    let presets = d.join("presets.toml");
+    std::fs::write(
+        &presets,
+        "[tall]\nbase = \"reels\"\nwidth = 720\nheight = 1280\n",
+    )
+    .unwrap();
+    let srt = d.join("words.srt");
+    std::fs::write(&srt, "1\n00:00:00,500 --> 00:00:01,800\nHELLO WORLD\n").unwrap();
+    let out = d.join("out");
+    let run = cutroom(&[
+        "export",
+        s(&clip),
+        "--presets",
+        s(&presets),
+        "-p",
+        "tall",
+        "--fit",
+        "pad",
+        "--captions",
+        s(&srt),
+        "-o",
+        s(&out),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let video = out.join("clip.tall.mp4");
+    let blank = frame_at(&video, 0.2, &d.join("blank.png"));
+    let frame = frame_at(&video, 1.0, &d.join("caption.png"));
+    // 480x480 scaled to 720x720, rows 280-1000 of 1280; Reels' top zone ends at 14 %.
+    let picture_top = 280.0 / 1280.0;
+    let b = changed_box(&blank, &frame).expect("the caption changes the picture");
+    assert!(
+        b[1] >= 0.14 && b[3] <= picture_top,
+        "caption {b:?} not in the bar between the top UI zone (0.14) and the picture ({picture_top})"
+    );
+    assert_ocr(
+        &frame,
+        &["HELLO", "WORLD"],
+        &[],
+        &d.join("ocr.pgm"),
+        "tall at 1 s",
+    );
+}
+
 /// A caption of one 80-letter word was drawn at the size that fitted it on one line: 5-pixel
 /// capitals across a 360-pixel frame. It is now cut across lines at the band's size, shown in
 /// pages of `max_lines`.

@@ -252,10 +252,7 @@ fn card_events(out: &mut String, canvas: &Canvas, rate: Rational, i: usize, card
         &fill(format!("{bl:02X}{g:02X}{r:02X}"), &fad),
     );
     if !card.text.trim().is_empty() {
-        let bare = Canvas {
-            zones: Vec::new(),
-            ..canvas.clone()
-        };
+        let bare = Canvas::bare(canvas.width, canvas.height);
         let t = card_text(&card.text, &card.look, &bare, (card.start, card.end));
         let (_, m, lines) = place_overlay(&bare, &t);
         let lines: Vec<String> = lines.iter().map(|l| l.join(" ")).collect();
@@ -314,10 +311,7 @@ pub fn script(
         out.push_str("Style: CardFill,{FAMILY},20,&H00FFFFFF,&H00FFFFFF,&H00000000,&H00000000,0,0,0,0,100,100,0,0,1,0,0,7,0,0,0,1\n".replace("{FAMILY}", FAMILY).as_str());
     }
     for (i, c) in cards.iter().enumerate() {
-        let bare = Canvas {
-            zones: Vec::new(),
-            ..canvas.clone()
-        };
+        let bare = Canvas::bare(canvas.width, canvas.height);
         let t = card_text(&c.text, &c.look, &bare, (c.start, c.end));
         let (p, _, _) = place_overlay(&bare, &t);
         out.push_str(&style_line(&format!("Card{i}"), &t.style, p));
@@ -415,11 +409,7 @@ mod tests {
 
     #[test]
     fn a_word_longer_than_a_line_is_cut_across_lines_and_boxes_use_border_style_3() {
-        let canvas = Canvas {
-            width: 360,
-            height: 640,
-            zones: Vec::new(),
-        };
+        let canvas = Canvas::bare(360, 640);
         let mut style = Style::default();
         style.look.boxed = true;
         let cue = super::super::Cue::new(

@@ -1,7 +1,8 @@
 //! Where text goes on a frame and how it breaks: lines wrapped at `max_chars` and at the width
 //! the font's real advances take ([`Measure`]), cues longer than `max_lines` shown in parts,
 //! and the caption band placed above a platform's bottom UI zone and clear of its side rails,
-//! with the font shrunk when a full line would not fit between them.
+//! with the font shrunk when a full line would not fit between them; on a frame with bars
+//! around the picture (pad, blur), in the top bar when it covers less of the picture there.
 
 use super::style::Style;
 use super::{font, Cue, Word};
@@ -15,6 +16,9 @@ pub struct Canvas {
     pub height: u32,
     /// UI zones to keep clear.
     pub zones: Vec<[f64; 4]>,
+    /// Where the picture is (`[x0, y0, x1, y1]` fractions) when bars surround it (a reframing
+    /// by pad or blur to another shape), which captions keep off where they can.
+    pub picture: Option<[f64; 4]>,
 }
 
 /// Average advance of a character of ordinary text as a fraction of the ASS font size (the
@@ -27,6 +31,9 @@ const ADVANCE_BOLD: f64 = 0.6;
 /// bottom edge (fraction of the height).
 const SIDE: f64 = 0.05;
 const GAP: f64 = 0.025;
+/// How much smaller than its size the caption band may be drawn to fit in a bar instead of
+/// over the picture.
+const BAR_SHRINK: f64 = 0.8;
 
 /// A block of text placed on the frame (ASS alignment and margins, in frame pixels).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,17 +51,26 @@ pub struct Placement {
 }
 
 impl Canvas {
+    /// A `width`x`height` frame without UI zones that the picture fills (a card's).
+    pub fn bare(width: u32, height: u32) -> Self {
+        Self {
+            width,
+            height,
+            zones: Vec::new(),
+            picture: None,
+        }
+    }
+
     /// A TikTok frame with its UI zones (for tests).
     #[cfg(test)]
     pub(crate) fn tiktok() -> Self {
         Self {
-            width: 1080,
-            height: 1920,
             zones: vec![
                 [0.0, 0.0, 1.0, 0.08],
                 [0.0, 0.75, 1.0, 1.0],
                 [0.87, 0.3, 1.0, 0.75],
             ],
+            ..Self::bare(1080, 1920)
         }
     }
 
@@ -100,17 +116,87 @@ impl Canvas {
     }
 
     /// The caption band: `lines` lines of `style`, centred, its bottom above the bottom UI
-    /// zone; the font shrinks so `max_chars` characters fit between the side rails.
+    /// zone; the font shrinks so `max_chars` characters fit between the side rails. With bars
+    /// around the picture the band goes where it covers the least of it: there, or in the top
+    /// bar just above the picture (drawn up to a fifth smaller if that makes it fit the bar),
+    /// so a talking head's mouth is not hidden under the captions of a padded 9:16 export.
     pub fn captions(&self, style: &Style, lines: u32) -> Placement {
+        let low = self.bottom_band(style, lines);
+        let Some(pic) = self.picture else {
+            return low;
+        };
+        let covers = |p: Placement| {
+            let (y0, y1) = self.rows(p, lines);
+            (y1.min(pic[3]) - y0.max(pic[1])).max(0.0)
+        };
+        // Just above the picture (a top-corner logo keeps the top of the bar), and never
+        // higher than the top UI zone allows.
+        let top = self.top_limit() + GAP;
+        let in_top_bar = |scale: f64| {
+            let rows = |high: f64| {
+                let y0 = (pic[1] - high).max(top);
+                (y0, y0 + high)
+            };
+            let p = self.band(style, lines, scale, rows);
+            let high = f64::from(lines * p.font) / f64::from(self.height);
+            Placement {
+                align: 8,
+                vertical: self.px(rows(high).0, self.height),
+                ..p
+            }
+        };
+        let high_top = in_top_bar(1.0);
+        let candidates = [low, high_top, in_top_bar(BAR_SHRINK)];
+        // The first that keeps off the picture, else the one covering least (the usual band
+        // on a tie).
+        candidates
+            .iter()
+            .copied()
+            .find(|&p| covers(p) < 0.5 / f64::from(self.height))
+            .unwrap_or_else(|| match covers(high_top) < covers(low) {
+                true => high_top,
+                false => low,
+            })
+    }
+
+    /// The rows (top and bottom, fractions) `lines` lines placed at `p` take.
+    fn rows(&self, p: Placement, lines: u32) -> (f64, f64) {
         let h = f64::from(self.height);
+        let (high, v) = (f64::from(lines * p.font) / h, f64::from(p.vertical) / h);
+        match p.align {
+            8 => (v, v + high),
+            _ => (1.0 - v - high, 1.0 - v),
+        }
+    }
+
+    /// The caption band above the bottom UI zone, whatever the picture under it.
+    fn bottom_band(&self, style: &Style, lines: u32) -> Placement {
         let bottom = self.bottom_limit() - GAP;
+        let p = self.band(style, lines, 1.0, |high| (bottom - high, bottom));
+        Placement {
+            vertical: self.px(1.0 - bottom, self.height),
+            ..p
+        }
+    }
+
+    /// `lines` lines of `style` at `scale` of its size across the frame, in the rows `rows`
+    /// gives for a band `high` (fraction) high: the font shrinks so `max_chars` characters fit
+    /// between the side rails those rows meet (bottom-centred; the caller sets `vertical`).
+    fn band(
+        &self,
+        style: &Style,
+        lines: u32,
+        scale: f64,
+        rows: impl Fn(f64) -> (f64, f64),
+    ) -> Placement {
+        let h = f64::from(self.height);
         let mut font = style.look.size * h;
         let mut side = SIDE;
         // The band's height depends on the font and its width on the rails it meets: two
-        // rounds settle it (a smaller font only lowers the band's top).
+        // rounds settle it (a smaller font only narrows the band's rows).
         for _ in 0..2 {
-            let top = bottom - f64::from(lines) * font / h;
-            side = self.side_margin(top, bottom);
+            let (y0, y1) = rows(f64::from(lines) * font * scale / h);
+            side = self.side_margin(y0, y1);
             let room = (1.0 - 2.0 * side) * f64::from(self.width);
             let advance = if style.look.bold {
                 ADVANCE_BOLD
@@ -120,11 +206,11 @@ impl Canvas {
             font = font.min(room / (f64::from(style.max_chars) * advance));
         }
         Placement {
-            font: font.floor().max(8.0) as u32,
+            font: (font * scale).floor().max(8.0) as u32,
             align: 2,
             left: self.px(side, self.width),
             right: self.px(side, self.width),
-            vertical: self.px(1.0 - bottom, self.height),
+            vertical: 0,
         }
     }
 
@@ -132,11 +218,11 @@ impl Canvas {
     /// fractions), for what must keep clear of them (a logo).
     pub fn caption_zone(&self, style: &Style, lines: u32) -> [f64; 4] {
         let p = self.captions(style, lines);
-        let (w, h) = (f64::from(self.width), f64::from(self.height));
-        let bottom = 1.0 - f64::from(p.vertical) / h;
+        let w = f64::from(self.width);
+        let (top, bottom) = self.rows(p, lines);
         [
             f64::from(p.left) / w,
-            bottom - f64::from(lines * p.font) / h,
+            top,
             1.0 - f64::from(p.right) / w,
             bottom,
         ]
@@ -144,7 +230,7 @@ impl Canvas {
 
     /// A text overlay's block at `position` (top, center, bottom, lower_third).
     pub fn text(&self, style: &Style, lines: u32, position: &str) -> Placement {
-        let band = self.captions(style, lines);
+        let band = self.bottom_band(style, lines);
         let top = self.top_limit() + GAP;
         let side = |y0: f64, y1: f64| self.px(self.side_margin(y0, y1), self.width);
         let font_h = f64::from(band.font) * f64::from(lines) / f64::from(self.height);
@@ -360,6 +446,48 @@ mod tests {
         assert_eq!(p.left, p.right);
         let chars = f64::from(Style::default().max_chars) * ADVANCE_BOLD * f64::from(p.font);
         assert!(chars <= 1080.0 - 2.0 * f64::from(p.right) + 1.0, "{p:?}");
+    }
+
+    #[test]
+    fn with_bars_captions_take_the_top_bar_when_they_cover_less_of_the_picture_there() {
+        let reels = |picture| Canvas {
+            zones: vec![
+                [0.0, 0.0, 1.0, 0.14],
+                [0.0, 0.65, 1.0, 1.0],
+                [0.0, 0.14, 0.06, 0.65],
+                [0.94, 0.14, 1.0, 0.65],
+            ],
+            picture,
+            ..Canvas::bare(1080, 1920)
+        };
+        let style = Style::default();
+        let plain = reels(None).captions(&style, 2);
+        assert_eq!(plain.align, 2);
+        // 16:9 (rows 656-1264): the top bar holds the band at its size.
+        let wide = reels(Some([0.0, 656.0 / 1920.0, 1.0, 1264.0 / 1920.0]));
+        let p = wide.captions(&style, 2);
+        let (y0, y1) = wide.rows(p, 2);
+        assert_eq!((p.align, p.font), (8, plain.font));
+        assert!(y0 >= 0.14 && y1 <= 656.0 / 1920.0, "{p:?}");
+        let z = wide.caption_zone(&style, 2);
+        assert_eq!(
+            (z[1], z[3]),
+            (y0, y1),
+            "the logo keeps clear of the band where it is"
+        );
+        // 1:1 (rows 420-1500): only a fifth smaller.
+        let square = reels(Some([0.0, 420.0 / 1920.0, 1.0, 1500.0 / 1920.0]));
+        let p = square.captions(&style, 2);
+        let (y0, y1) = square.rows(p, 2);
+        assert!(p.align == 8 && p.font < plain.font, "{p:?}");
+        assert!(
+            f64::from(p.font) >= 0.8 * f64::from(plain.font) - 1.0,
+            "{p:?}"
+        );
+        assert!(y0 >= 0.14 && y1 <= 420.0 / 1920.0 + 0.5 / 1920.0, "{p:?}");
+        // 4:5 (rows 285-1635): no bar has room, and the top would cover as much: as usual.
+        let tall = reels(Some([0.0, 285.0 / 1920.0, 1.0, 1635.0 / 1920.0]));
+        assert_eq!(tall.captions(&style, 2), plain);
     }
 
     #[test]

@@ -89,11 +89,7 @@ fn text_card(text: &str, style: &Look, base: VideoFrame) -> Result<VideoFrame> {
     let dir = tempfile::tempdir().map_err(Error::work_dir)?;
     font::install(dir.path())?;
     let (w, h) = (base.width(), base.height());
-    let canvas = Canvas {
-        width: w,
-        height: h,
-        zones: Vec::new(),
-    };
+    let canvas = Canvas::bare(w, h);
     let overlay = ass::card_text(text, style, &canvas, (0, NANOS));
     // One frame a second, the card's one frame at 0.
     let rate = Rational::new(1, 1);

@@ -179,6 +179,11 @@ impl NormalisedPicture {
         self.plan.duration
     }
 
+    /// Picture size.
+    pub fn size(&self) -> (u32, u32) {
+        (self.plan.target.width, self.plan.target.height)
+    }
+
     /// Make every frame, in order, handing each to `each` (see [`normalise::frames`]).
     pub fn run(
         self,

@@ -29,7 +29,7 @@ use crate::error::{Error, Result, Several};
 use crate::media;
 use crate::output::{ensure_not_input, AtomicOutput, Batch};
 use crate::pcm::Pcm;
-use crate::picture::square::SquarePixels;
+use crate::picture::square::{display_width, SquarePixels};
 use crate::picture::turn::Turn;
 use crate::progress::{Damaged, Progress, Tally, Warnings};
 use crate::provenance::{Signing, Step};
@@ -43,7 +43,7 @@ use cutroom_ffi::{
 use fanout::{decode, forward, Fanout, Source};
 use plan::{check_request, group, plan, PictureInfo, Plan};
 use preset::Preset;
-use reframe::{Fit, Reframe};
+use reframe::{picture_area, Fit, Reframe};
 use serde::Serialize;
 use soundtracks::{encode_soundtracks, Sound, Track};
 use std::path::{Path, PathBuf};
@@ -227,6 +227,10 @@ pub fn export_staged(
         start_time: info.start_time.map(Ticks),
         duration: video_duration(&req.input, &info)?,
         turn: Turn::from_rotation(info.rotation),
+        size: Turn::from_rotation(info.rotation).apply(
+            display_width(info.params.width(), info.sample_aspect),
+            info.params.height(),
+        ),
     };
     let square = SquarePixels::new(&info, &req.input)?;
     let sound = given.map_or(Sound::Input, Sound::Given);
@@ -250,6 +254,8 @@ pub struct FrameFeed {
     pub frame_rate: Rational,
     /// Their total length in `time_base` ticks.
     pub duration: Ticks,
+    /// Their size.
+    pub size: (u32, u32),
 }
 
 /// The sound of a [`FrameFeed`]'s export.
@@ -299,6 +305,7 @@ pub fn export_frames(
         start_time: None,
         duration: feed.duration,
         turn: Turn::None,
+        size: feed.size,
     };
     let mut frames = Some(feed.frames);
     let source = Source::Once(Box::new(move |fanout: &mut Fanout<'_>| {
@@ -329,6 +336,7 @@ pub fn export_join(
         time_base: picture.time_base(),
         frame_rate: picture.frame_rate(),
         duration: picture.duration(),
+        size: picture.size(),
     };
     let input = req.input.clone();
     // The pictures' progress is the export's; their damaged packets are the report's too.
@@ -393,6 +401,13 @@ fn run(
                         .iter()
                         .flat_map(|&o| plans[o].preset.ui_zones.iter().copied())
                         .collect(),
+                    picture: picture_area(
+                        picture.size.0,
+                        picture.size.1,
+                        lead.preset.width,
+                        lead.preset.height,
+                        &req.reframe,
+                    ),
                 },
                 rate: lead.rate,
                 frames: lead.frames,

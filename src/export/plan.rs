@@ -36,6 +36,8 @@ pub(super) struct PictureInfo {
     pub(super) duration: Ticks,
     /// The turn that shows the pictures upright.
     pub(super) turn: Turn,
+    /// The pictures' size, upright and in square pixels.
+    pub(super) size: (u32, u32),
 }
 
 /// One encode: outputs whose pictures and encoder settings are identical share it.

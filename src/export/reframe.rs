@@ -186,6 +186,27 @@ pub fn fit_rect(src_w: u32, src_h: u32, out_w: u32, out_h: u32) -> Rect {
     }
 }
 
+/// Where the picture lands (`[x0, y0, x1, y1]` fractions of the output) when reframing an
+/// upright `src_w`x`src_h` picture as `r` asks leaves bars around it (pad, blur), else `None`.
+pub fn picture_area(
+    src_w: u32,
+    src_h: u32,
+    out_w: u32,
+    out_h: u32,
+    r: &Reframe,
+) -> Option<[f64; 4]> {
+    let fg = fit_rect(src_w, src_h, out_w, out_h);
+    let (w, h) = (f64::from(out_w), f64::from(out_h));
+    (r.fit != Fit::Crop && (fg.w, fg.h) != (out_w, out_h)).then(|| {
+        [
+            f64::from(fg.x) / w,
+            f64::from(fg.y) / h,
+            f64::from(fg.x + fg.w) / w,
+            f64::from(fg.y + fg.h) / h,
+        ]
+    })
+}
+
 /// For `--focus auto` (crop mode): the window of the upright picture centred on `centre`, in
 /// the stored (unturned) `src_w`x`src_h` picture's coordinates, ready for cropping before the
 /// turn. `None` when the picture already has the output's shape.
