@@ -171,16 +171,18 @@ pub fn decode_aligned(
     channels: u16,
     progress: &dyn Progress,
 ) -> Result<Option<Pcm>> {
-    decode_laid_out(path, rate, channels, Layout::DEFAULT, progress)
+    decode_laid_out(path, rate, channels, Layout::DEFAULT, None, progress)
 }
 
 /// [`decode_aligned`] with the channels laid out as `layout` (given the stream's own layout and
-/// count, its channels come out as they are).
+/// count, its channels come out as they are); with `until`, the file is read only until that
+/// many aligned frames are decoded (there may be more).
 pub fn decode_laid_out(
     path: &Path,
     rate: u32,
     channels: u16,
     layout: Layout,
+    until: Option<usize>,
     progress: &dyn Progress,
 ) -> Result<Option<Pcm>> {
     let mut input = media::open(path)?;
@@ -189,8 +191,12 @@ pub fn decode_laid_out(
     };
     dec.dec.set_layout(layout);
     dec.pcm.layout = layout;
+    let until = until.map_or(i64::MAX, |u| i64::try_from(u).unwrap_or(i64::MAX));
     while let Some(pkt) = input.read_packet()? {
         dec.push(&pkt)?;
+        if dec.lead().saturating_add(dec.pcm.frames() as i64) >= until {
+            break;
+        }
     }
     dec.finish(progress).map(Some)
 }

@@ -70,7 +70,7 @@ fn loads_every_format_on_time() {
         let pk = peak(&pcm);
         assert!((pk - level).abs() < 0.05, "{name}: peak {pk}");
         // Converted to the deliverable format, time and level hold.
-        let st = load::load_as(&p, 48000, 2, &Silent).unwrap();
+        let st = load::load_as(&p, 48000, 2, None, &Silent).unwrap();
         assert_eq!((st.rate, st.channels), (48000, 2));
         assert!(
             (st.frames() as i64 - 144000).abs() <= 48,
@@ -152,6 +152,52 @@ fn m4a_music_starts_where_ffmpeg_starts_it() {
         );
         assert!((47990..48300).contains(&at), "{}: {at}", m4a.display());
     }
+}
+
+/// A long music bed is decoded only as far as the picture uses it: `swap` of a 5 min bed onto
+/// a 6 s clip takes no more memory than with a 10 s bed (it held the whole bed twice, at its
+/// own rate and at 48 kHz: 240 MB; 1 h under a 20 s clip took 2.7 GB and 48 s), and what it
+/// decodes is the whole file's start, to the sample, through every reader (symphonia with an
+/// edit list, FFmpeg, hound).
+#[test]
+fn a_long_music_bed_is_decoded_only_as_far_as_it_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let noise = "anoisesrc=c=pink:r=44100:a=0.3:d=4,aformat=channel_layouts=stereo";
+    for (name, args) in [
+        ("bed.flac", &[][..]),
+        ("bed.m4a", &["-c:a", "aac"][..]),
+        ("bed.opus", &["-c:a", "libopus"][..]),
+        ("bed.wav", &[][..]),
+    ] {
+        let bed = d.join(name);
+        from_lavfi(&bed, noise, args);
+        let whole = load::load_as(&bed, 48000, 2, None, &Silent).unwrap();
+        let part = load::load_as(&bed, 48000, 2, Some(48000), &Silent).unwrap();
+        let n = part.frames();
+        assert!((48000..whole.frames() / 2).contains(&n), "{name}: {n}");
+        assert!(
+            part.data[..96000] == whole.data[..96000],
+            "{name}: the start differs"
+        );
+    }
+    let out = d.join("out.mp4");
+    let clip = fixture("marker_landscape_25.mp4");
+    let run = |secs: u32| {
+        let bed = d.join(format!("bed{secs}.flac"));
+        let sound =
+            format!("sine=f=440:r=44100:d=10,apad=whole_dur={secs},aformat=channel_layouts=stereo");
+        from_lavfi(&bed, &sound, &[]);
+        let (mb, run) = peak_mb(&["swap", s(&clip), "--audio", s(&bed), "-o", s(&out), "-q"]);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        mb
+    };
+    let (short, long) = (run(10), run(300));
+    assert_sound_growth(short, long, 290.0, 0.25);
 }
 
 /// Video packet hashes of `path` (ffprobe).

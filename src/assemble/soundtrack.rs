@@ -70,7 +70,7 @@ pub(super) fn soundtrack(
     shots.fit(len);
     let voice = match &cut.voice {
         Some(v) => {
-            let mut pcm = load::load_as(&v.file, RATE, CH, progress)?;
+            let mut pcm = load::load_as(&v.file, RATE, CH, Some(len), progress)?;
             pcm.fit(len);
             Some(pcm)
         }
@@ -91,7 +91,7 @@ pub(super) fn soundtrack(
         Some((m, activity)) => {
             let gain = 10f32.powf(m.gain as f32 / 20.0);
             let mut gains = envelope(&activity, len, RATE, &m.shape());
-            let mut bed = load::Pieces::open(&m.file, RATE, CH, progress)?;
+            let mut bed = load::Pieces::open(&m.file, RATE, CH, len, progress)?;
             if fit == Fit::Loop && bed.frames() < len {
                 // A bed shorter than the cut is looped: it is held whole (it is shorter).
                 let mut bed = place(

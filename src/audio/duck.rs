@@ -97,7 +97,14 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
         )
     };
     let music = || {
-        load::load_as(files.music, RATE, CHANNELS, bar).map(|m| {
+        load::load_as(
+            files.music,
+            RATE,
+            CHANNELS,
+            Some(opts.placement.used(len)),
+            bar,
+        )
+        .map(|m| {
             if let Some(w) = opts.placement.fade_in_warning(m.frames(), len, RATE) {
                 bar.warn(&w);
             }
@@ -150,7 +157,7 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
         let (voice, music) = std::thread::scope(|s| {
             let music = s.spawn(music);
             let voice = match files.voice {
-                Some(v) => load::load_as(v, RATE, CHANNELS, bar),
+                Some(v) => load::load_as(v, RATE, CHANNELS, Some(len), bar),
                 None => decode_aligned(files.video, RATE, CHANNELS, bar)
                     .and_then(|v| v.ok_or_else(no_voice)),
             };

@@ -58,6 +58,14 @@ impl Placement {
         }
     }
 
+    /// How many frames of a soundtrack, from its sample 0, a picture `len` frames long uses:
+    /// what the offset skips, then the room its lead leaves.
+    pub fn used(&self, len: usize) -> usize {
+        let lead = usize::try_from(self.offset.max(0)).unwrap_or(usize::MAX);
+        let skip = usize::try_from(-self.offset.min(0)).unwrap_or(usize::MAX);
+        skip.saturating_add(len.saturating_sub(lead))
+    }
+
     /// The warning for a fade-in longer than the part of the new sound (`track` frames at
     /// `rate`) a picture `len` frames long plays: the sound never reaches full level.
     pub fn fade_in_warning(&self, track: usize, len: usize, rate: u32) -> Option<String> {

@@ -32,27 +32,60 @@ use symphonia::core::meta::MetadataOptions;
 /// packets skipped are reported to `progress`. Of several audio tracks, FFmpeg's default one
 /// is read, as for a clip's own sound, with a warning naming those left out.
 pub fn load(path: &Path, progress: &dyn Progress) -> Result<Pcm> {
+    load_part(path, None, progress)
+}
+
+/// How much of a soundtrack a caller uses: its first `frames` at `rate` Hz from its sample 0
+/// (a picture's length, and what an offset skips). Decoding stops a little past them (100 ms
+/// more, for the resampler), so a 1 h bed under a 20 s clip is decoded for 20 s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Used {
+    /// Frames used, at `rate`.
+    frames: usize,
+    /// Their rate, Hz.
+    rate: u32,
+}
+
+impl Used {
+    /// The frames at `rate` Hz to decode from sample 0 for what is used.
+    fn at(self, rate: u32) -> usize {
+        let frames = u128::from(rate) * self.frames as u128;
+        let frames = frames.div_ceil(u128::from(self.rate.max(1))) + u128::from(rate / 10);
+        usize::try_from(frames).unwrap_or(usize::MAX)
+    }
+}
+
+/// [`load`], decoded only as far as `used` (all of it with `None`). The checks of a file's
+/// end (cut short) are made when the file is decoded to its end.
+fn load_part(path: &Path, used: Option<Used>, progress: &dyn Progress) -> Result<Pcm> {
     let pcm = if check_is_wav(path)? {
-        match load_wav(path)? {
+        match load_wav(path, used)? {
             Some(p) => p,
-            None => load_ffmpeg(path, "a WAV encoding hound does not read", progress)?,
+            None => load_ffmpeg(path, "a WAV encoding hound does not read", used, progress)?,
         }
     } else if let Some(left_out) = several_tracks(path) {
         // symphonia would read the first track, not the one a clip's sound comes from.
         progress.warn(&left_out);
-        load_ffmpeg(path, "one of several audio tracks", progress)?
+        load_ffmpeg(path, "one of several audio tracks", used, progress)?
     } else {
-        let pcm = match load_symphonia(path, progress)? {
+        let pcm = match load_symphonia(path, used, progress)? {
             Ok(p) => p,
-            Err(why) => load_ffmpeg(path, &why, progress)?,
+            Err(why) => load_ffmpeg(path, &why, used, progress)?,
         };
-        check_ends(path, &pcm)?;
+        if !past(used, &pcm) {
+            check_ends(path, &pcm)?;
+        }
         pcm
     };
     if pcm.frames() == 0 {
         return Err(Error::bad_input(path, "audio decodes to no samples"));
     }
     Ok(pcm)
+}
+
+/// True when `pcm` holds all that `used` asks for: its file may not have been decoded to its end.
+fn past(used: Option<Used>, pcm: &Pcm) -> bool {
+    used.is_some_and(|u| pcm.frames() >= u.at(pcm.rate))
 }
 
 /// The warning for a file with more than one audio track ([`crate::media::unused_audio`]);
@@ -96,9 +129,17 @@ fn check_is_wav(path: &Path) -> Result<bool> {
 
 /// Decode `path` and convert it to `rate` Hz and `channels` channels (mono is spread to both
 /// stereo channels at -3 dB each, more channels are folded down from where the file says they
-/// play with FFmpeg's standard matrix: see [`cutroom_ffi::Resampler`]).
-pub fn load_as(path: &Path, rate: u32, channels: u16, progress: &dyn Progress) -> Result<Pcm> {
-    convert(load(path, progress)?, rate, channels)
+/// play with FFmpeg's standard matrix: see [`cutroom_ffi::Resampler`]). With `used` (frames
+/// at `rate`), only as far as they are used: at least `used` frames when the file holds them.
+pub fn load_as(
+    path: &Path,
+    rate: u32,
+    channels: u16,
+    used: Option<usize>,
+    progress: &dyn Progress,
+) -> Result<Pcm> {
+    let used = used.map(|frames| Used { frames, rate });
+    convert(load_part(path, used, progress)?, rate, channels)
 }
 
 /// Convert `pcm` to `rate` Hz and `channels` channels in FFmpeg's default layout for the count
@@ -126,14 +167,19 @@ pub fn convert(pcm: Pcm, rate: u32, channels: u16) -> Result<Pcm> {
     })
 }
 
-/// A WAV file through hound; `None` for encodings hound does not support (a-law, ADPCM, ...).
-fn load_wav(path: &Path) -> Result<Option<Pcm>> {
+/// A WAV file through hound, as far as `used`; `None` for encodings hound does not support
+/// (a-law, ADPCM, ...).
+fn load_wav(path: &Path, used: Option<Used>) -> Result<Option<Pcm>> {
     let Some(mut r) = open_wav(path)? else {
         return Ok(None);
     };
     let spec = r.spec();
+    let samples = used.map_or(usize::MAX, |u| {
+        u.at(spec.sample_rate)
+            .saturating_mul(usize::from(spec.channels))
+    });
     let mut data = Vec::new();
-    read_wav(path, &mut r, usize::MAX, &mut data)?;
+    read_wav(path, &mut r, samples, &mut data)?;
     Ok(Some(Pcm {
         rate: spec.sample_rate,
         channels: spec.channels,
@@ -221,7 +267,8 @@ fn read_wav(path: &Path, r: &mut WavReader, samples: usize, out: &mut Vec<f32>) 
 
 /// A soundtrack file handed out a piece at a time at a rate and channel count, the samples
 /// [`load_as`] gives: a WAV file already at them is read as it goes (a long music bed is never
-/// held whole); any other file is decoded whole by [`load_as`] and handed out from memory.
+/// held whole); any other file is decoded by [`load_as`], as far as it is used, and handed
+/// out from memory.
 pub struct Pieces<'a> {
     path: &'a Path,
     source: PieceSource,
@@ -236,9 +283,16 @@ enum PieceSource {
 }
 
 impl<'a> Pieces<'a> {
-    /// Open `path` for reading at `rate` Hz with `channels` channels (damaged packets skipped
-    /// in decoding it are reported to `progress`).
-    pub fn open(path: &'a Path, rate: u32, channels: u16, progress: &dyn Progress) -> Result<Self> {
+    /// Open `path` for reading at `rate` Hz with `channels` channels, of which the first
+    /// `used` frames are used (damaged packets skipped in decoding it are reported to
+    /// `progress`).
+    pub fn open(
+        path: &'a Path,
+        rate: u32,
+        channels: u16,
+        used: usize,
+        progress: &dyn Progress,
+    ) -> Result<Self> {
         let wav = match check_is_wav(path)? {
             true => open_wav(path)?.filter(|r| {
                 let spec = r.spec();
@@ -254,7 +308,7 @@ impl<'a> Pieces<'a> {
                 (PieceSource::Wav(r), frames)
             }
             None => {
-                let pcm = load_as(path, rate, channels, progress)?;
+                let pcm = load_as(path, rate, channels, Some(used), progress)?;
                 let frames = pcm.frames();
                 (PieceSource::Whole { pcm, at: 0 }, frames)
             }
@@ -308,9 +362,10 @@ impl<'a> Pieces<'a> {
 /// then asks FFmpeg: symphonia refuses valid files, an x265 `hvcC` over 1 KB, AC-3 in MOV).
 fn load_symphonia(
     path: &Path,
+    used: Option<Used>,
     progress: &dyn Progress,
 ) -> Result<std::result::Result<Pcm, String>> {
-    let decoded = match decode_symphonia(path, false)? {
+    let decoded = match decode_part(path, false, used)? {
         Ok(d) => d,
         Err(why) => return Ok(Err(why)),
     };
@@ -325,7 +380,8 @@ fn load_symphonia(
     progress.damaged(path, Stream::Audio, bad as u64);
     // One MP3 frame short is rounding; more is a file that ends early.
     let got = decoded.pcm.frames() as u64;
-    if let Some(declared) = decoded.declared.filter(|&d| got + 2 * 1152 < d) {
+    let declared = decoded.declared.filter(|_| !past(used, &decoded.pcm));
+    if let Some(declared) = declared.filter(|&d| got + 2 * 1152 < d) {
         let secs = |n: u64| n as f64 / f64::from(decoded.pcm.rate.max(1));
         return Err(Error::bad_input(
             path,
@@ -398,10 +454,7 @@ impl Decoded {
         };
         let at_movie = |ticks: u64| samples(i64::try_from(ticks).unwrap_or(i64::MAX), movie);
         // Drop what the edit list (or the priming tag) skips, from the first sample decoded.
-        let skip = match track.priming.filter(|_| self.aac) {
-            Some(priming) => i64::from(priming),
-            None => samples(track.edit_start().max(0), track.timescale),
-        };
+        let skip = media_skip(track, self.aac, rate);
         let drop = (skip - start).clamp(0, pcm.frames() as i64);
         pcm.shift(-drop);
         start += drop - skip + at_movie(track.empty_lead());
@@ -421,6 +474,37 @@ impl Decoded {
             picture,
         })
     }
+}
+
+/// The samples an MP4 sound track's start skips (its edit list's media start, or an AAC
+/// track's iTunes priming in its place, as FFmpeg reads it), at `rate` Hz.
+fn media_skip(track: &mp4::Track, aac: bool, rate: u32) -> i64 {
+    match track.priming.filter(|_| aac) {
+        Some(priming) => i64::from(priming),
+        None => TimeBase::from_u32(1, track.timescale)
+            .map_or(0, |tb| Ticks(track.edit_start().max(0)).samples(tb, rate).0),
+    }
+}
+
+/// At most how many samples (at `rate` Hz) of an MP4's sound track come before its sample 0
+/// as [`Decoded::present`] places it: what its start skips, and what plays before the
+/// picture's first frame; 0 for any other file.
+fn lead_in(path: &Path, aac: bool, rate: u32) -> i64 {
+    let Ok(Some(layout)) = mp4::read_layout(path) else {
+        return 0;
+    };
+    let Some(track) = layout.track("soun") else {
+        return 0;
+    };
+    let early = layout.track("vide").map_or(0, |v| {
+        let ahead = v.empty_lead().saturating_sub(track.empty_lead());
+        TimeBase::from_u32(1, layout.movie_timescale).map_or(0, |tb| {
+            Ticks(i64::try_from(ahead).unwrap_or(i64::MAX))
+                .samples(tb, rate)
+                .0
+        })
+    });
+    media_skip(track, aac, rate).saturating_add(early)
 }
 
 /// The first audio track as symphonia decodes it, before any timing is applied.
@@ -448,6 +532,16 @@ pub struct Decoded {
 /// counted and skipped. With `mono`, each decoded piece is mixed down to one channel (the mean
 /// of the channels) as it comes, so a long track is never held with all its channels.
 pub fn decode_symphonia(path: &Path, mono: bool) -> Result<std::result::Result<Decoded, String>> {
+    decode_part(path, mono, None)
+}
+
+/// [`decode_symphonia`], stopped once what `used` asks for is decoded (as
+/// [`Decoded::present`] will place it).
+fn decode_part(
+    path: &Path,
+    mono: bool,
+    used: Option<Used>,
+) -> Result<std::result::Result<Decoded, String>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mss = MediaSourceStream::new(Box::new(file), Default::default());
     let mut hint = Hint::new();
@@ -509,6 +603,8 @@ pub fn decode_symphonia(path: &Path, mono: bool) -> Result<std::result::Result<D
     // One decoded piece, when it is mixed down.
     let mut piece: Vec<f32> = Vec::new();
     let mut first = None;
+    // Frames to decode, once the rate is known.
+    let mut enough = None;
     let (mut packets, mut bad) = (0usize, 0usize);
     loop {
         let packet = match format.next_packet() {
@@ -553,6 +649,16 @@ pub fn decode_symphonia(path: &Path, mono: bool) -> Result<std::result::Result<D
                     let start = data.len();
                     data.resize(start + buf.samples_interleaved(), 0.0);
                     buf.copy_to_slice_interleaved(&mut data[start..]);
+                }
+                let enough = *enough.get_or_insert_with(|| {
+                    used.map(|u| {
+                        let lead = usize::try_from(lead_in(path, aac, this.0)).unwrap_or(0);
+                        u.at(this.0).saturating_add(lead)
+                    })
+                });
+                let channels = if mono { 1 } else { usize::from(this.1.max(1)) };
+                if enough.is_some_and(|e| data.len() / channels >= e) {
+                    break;
                 }
             }
             Err(SymError::DecodeError(_)) => bad += 1,
@@ -626,9 +732,14 @@ fn mix_down(interleaved: &[f32], channels: usize, out: &mut Vec<f32>) {
     );
 }
 
-/// Any other file through FFmpeg, at its own rate and channel count; `what` says why another
-/// reader did not do it (part of the error when FFmpeg cannot either).
-fn load_ffmpeg(path: &Path, what: &str, progress: &dyn Progress) -> Result<Pcm> {
+/// Any other file through FFmpeg, at its own rate and channel count, as far as `used`; `what`
+/// says why another reader did not do it (part of the error when FFmpeg cannot either).
+fn load_ffmpeg(
+    path: &Path,
+    what: &str,
+    used: Option<Used>,
+    progress: &dyn Progress,
+) -> Result<Pcm> {
     let input = crate::media::open(path).map_err(|e| {
         let why = match e {
             Error::Media(cutroom_ffi::Error::Open { reason, .. }) => reason,
@@ -654,7 +765,8 @@ fn load_ffmpeg(path: &Path, what: &str, progress: &dyn Progress) -> Result<Pcm> 
         ));
     }
     drop(input);
-    pcm::decode_laid_out(path, rate, channels, layout, progress)?
+    let until = used.map(|u| u.at(rate));
+    pcm::decode_laid_out(path, rate, channels, layout, until, progress)?
         .ok_or_else(|| Error::bad_input(path, "no audio stream"))
 }
 

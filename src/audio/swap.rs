@@ -37,8 +37,8 @@ pub fn swap(
     let bar = progress;
     bar.start("swap", picture.packets() as u64);
     bar.status("decoding audio");
-    let track = load::load_as(audio, RATE, CHANNELS, bar)?;
     let len = picture.frames_at(RATE);
+    let track = load::load_as(audio, RATE, CHANNELS, Some(opts.placement.used(len)), bar)?;
     if let Some(w) = opts.placement.fade_in_warning(track.frames(), len, RATE) {
         bar.warn(&w);
     }
