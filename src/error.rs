@@ -48,6 +48,10 @@ pub enum Error {
     /// A network or remote-API failure.
     #[error("{0}")]
     Remote(String),
+    /// A finished render that can no longer be downloaded: the provider dropped its result or
+    /// its file, and no fresh link is to be had. Only a new (billed) render replaces it.
+    #[error("{0}")]
+    Gone(String),
     /// A remote API answered with an error status.
     #[error("{message}")]
     Http {

@@ -3535,3 +3535,216 @@ fn a_link_refused_with_403_or_410_after_it_expired_says_so() {
         assert!(!out.exists(), "{err}");
     }
 }
+
+/// An emulator with 200 ms renders, any model allowed, and `faults`.
+fn brief_renders(faults: &[&str]) -> Emulator {
+    let flags = [
+        "--allow-any",
+        "--render-time",
+        "200ms",
+        "--poll-after",
+        "50ms",
+    ];
+    Emulator::start(&[&flags[..], faults].concat(), &[])
+}
+
+/// A fal request whose status says COMPLETED while its result answers 404 (asked twice) is a
+/// render that is gone, said as such with what rendering it again costs and the flag that does
+/// it: `--retry-failed` (for jobs that failed) bills no new job for it, `--resolve SHOT=new`
+/// makes exactly one, and the lost job, finished and billed, stays in the shot's `retried`.
+#[test]
+fn a_fal_render_whose_result_is_gone_is_rendered_again_only_when_named() {
+    let emu = brief_renders(&["--flavor", "fal", "--lose-results", "1"]);
+    let dir = tempfile::tempdir().unwrap();
+    let list = format!("model = \"fal-ai/veo3/fast\"\n{}", shots(1, "256x144", 2));
+    let list = write_shots(dir.path(), &list);
+    let out = dir.path().join("out");
+    let base = [
+        "render",
+        s(&list),
+        "-o",
+        s(&out),
+        "--allow-any",
+        "--provider",
+        "fal",
+    ];
+    for extra in [&[][..], &["--retry-failed"]] {
+        let o = emu.cutroom(&[&base[..], extra].concat(), "sk-test");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{extra:?}: {err}");
+        for want in [
+            "finished (COMPLETED), but fal no longer has its result",
+            "answered 404, asked twice",
+            "rendering it again is a new job, billed again",
+            "rerun with --resolve 'shot-1=new' to render the shot again",
+        ] {
+            assert!(err.contains(want), "{extra:?}: no {want:?} in {err}");
+        }
+        assert!(!err.contains("no longer exists"), "{err}");
+        assert_eq!(
+            stat(&emu, "jobs_created"),
+            1,
+            "{extra:?}: a job billed unasked"
+        );
+    }
+    let lost = format!(
+        "fal-ai/veo3/requests/{}",
+        emu.stats()["log"][0]["id"].as_str().unwrap()
+    );
+    let fetched = dir.path().join("fetched");
+    let o = emu.cutroom(
+        &["fetch", &lost, "-o", s(&fetched), "--provider", "fal"],
+        "sk-test",
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("fal no longer has its result"), "{err}");
+    assert!(!fetched.exists(), "{err}");
+    let r = emu.cutroom_json(&[&base[..], &["--resolve", "shot-1=new", "--json"]].concat());
+    let shot = &r["shots"][0];
+    assert!(shot["error"].is_null(), "{r}");
+    assert_eq!(shot["created"], true, "{r}");
+    let file = Path::new(shot["file"].as_str().unwrap());
+    assert_eq!(marker_offsets_ms(file).len(), 1);
+    assert_eq!(stat(&emu, "jobs_created"), 2);
+    assert_eq!(shot["retried"].as_array().map(Vec::len), Some(1), "{r}");
+    assert_eq!(shot["retried"][0]["id"], lost.as_str(), "{r}");
+    assert_eq!(shot["retried"][0]["seconds_billed"], 2.0, "{r}");
+    // Run again with the same flag: the shot is done, nothing is rendered again.
+    let again = emu.cutroom_json(&[&base[..], &["--resolve", "shot-1=new", "--json"]].concat());
+    assert_eq!(again["shots"][0]["cached"], true, "{again}");
+    assert_eq!(stat(&emu, "jobs_created"), 2);
+}
+
+/// A fal or Replicate render whose link stopped working, with no `expires_at` to tell (fal's
+/// file gone, Replicate's prediction naming no output after its hour; emulator `--lose-files`):
+/// a fresh look at the job gives no other link, so the render is said to be gone, naming the job and the flag
+/// that renders the shot again; `--retry-failed` bills nothing for it, `--resolve SHOT=new`
+/// one new job.
+#[test]
+fn fal_and_replicate_renders_whose_links_died_say_how_to_render_again() {
+    for (flavor, model) in [("fal", "fal-ai/veo3/fast"), ("replicate", "google/veo-3")] {
+        let emu = brief_renders(&["--flavor", flavor, "--lose-files", "1"]);
+        let dir = tempfile::tempdir().unwrap();
+        let list = format!("model = \"{model}\"\n{}", shots(1, "256x144", 2));
+        let list = write_shots(dir.path(), &list);
+        let run = |extra: &[&str]| {
+            let out = dir.path().join("out");
+            let args = ["render", s(&list), "-o", s(&out), "--allow-any"];
+            let flags = ["--provider", flavor];
+            emu.cutroom(&[&args[..], &flags, extra].concat(), "sk-test")
+        };
+        for extra in [&[][..], &["--retry-failed"]] {
+            let o = run(extra);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(1), "{flavor} {extra:?}: {err}");
+            let said = match flavor {
+                "fal" => "its video link http://127.0.0.1:",
+                _ => "names no video URL: the provider removed it (Replicate removes",
+            };
+            for want in [
+                said,
+                "the render is gone",
+                "rendering it again is a new job, billed again",
+                "rerun with --resolve 'shot-1=new' to render the shot again",
+            ] {
+                assert!(
+                    err.contains(want),
+                    "{flavor} {extra:?}: no {want:?} in {err}"
+                );
+            }
+            assert_eq!(stat(&emu, "jobs_created"), 1, "{flavor} {extra:?}");
+            assert!(!dir.path().join("out/shot-1.mp4").exists());
+        }
+        let o = run(&["--resolve", "shot-1=new", "--json"]);
+        let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let shot = &r["shots"][0];
+        assert!(shot["error"].is_null(), "{flavor}: {r}");
+        let file = Path::new(shot["file"].as_str().unwrap());
+        assert_eq!(marker_offsets_ms(file).len(), 1, "{flavor}");
+        assert_eq!(stat(&emu, "jobs_created"), 2, "{flavor}");
+    }
+}
+
+/// A fal or Replicate link refused as expired (403) is not the end: the job is looked at
+/// again and the fresh link it names is downloaded; a fal result answered 404 once, right
+/// after COMPLETED, is asked for again and used.
+#[test]
+fn an_expired_result_link_is_refreshed_from_the_job() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let clip = std::fs::read(fixture("marker_portrait_30.mp4")).unwrap();
+    let served = clip.clone();
+    let port = Arc::new(Mutex::new(String::new()));
+    let at = port.clone();
+    let (looks, r2_asks) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let base = scripted_server(move |head| {
+        let path = head.split(' ').nth(1).unwrap_or("");
+        let root = at.lock().unwrap().clone();
+        // Each look at a job hands out a link signed anew; the first of each job's has expired.
+        let fresh = || {
+            let n = looks.fetch_add(1, Ordering::SeqCst);
+            format!("{root}/files/clip.mp4?sig={n}")
+        };
+        let json =
+            |v: serde_json::Value| answer("200 OK", "application/json", v.to_string().as_bytes());
+        match path {
+            "/v1/predictions/p1" => json(serde_json::json!({"id": "p1", "status": "succeeded",
+                "output": fresh(), "input": {"prompt": "a cat"}})),
+            "/fal-ai/veo3/requests/r1/status" | "/fal-ai/veo3/requests/r2/status" => {
+                json(serde_json::json!({"status": "COMPLETED"}))
+            }
+            "/fal-ai/veo3/requests/r1" => json(serde_json::json!({"video": {"url": fresh()}})),
+            // Right after COMPLETED, the result is not there yet the first time.
+            "/fal-ai/veo3/requests/r2" => match r2_asks.fetch_add(1, Ordering::SeqCst) {
+                0 => answer(
+                    "404 Not Found",
+                    "application/json",
+                    br#"{"detail": "Request not found"}"#,
+                ),
+                _ => json(
+                    serde_json::json!({"video": {"url": format!("{root}/files/clip.mp4?sig=ok")}}),
+                ),
+            },
+            "/files/clip.mp4?sig=0" | "/files/clip.mp4?sig=2" => answer(
+                "403 Forbidden",
+                "application/xml",
+                b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+            ),
+            p if p.starts_with("/files/clip.mp4?sig=") => answer("200 OK", "video/mp4", &served),
+            _ => answer("404 Not Found", "text/plain", b""),
+        }
+    });
+    *port.lock().unwrap() = base.clone();
+    for (provider, api, id) in [
+        ("replicate", format!("{base}/v1"), "p1"),
+        ("fal", base.clone(), "fal-ai/veo3/requests/r1"),
+        ("fal", base.clone(), "fal-ai/veo3/requests/r2"),
+    ] {
+        let out = dir.path().join(id.replace('/', "_"));
+        let (run, _) = run_against(
+            &api,
+            &[
+                "fetch",
+                id,
+                "-o",
+                s(&out),
+                "--provider",
+                provider,
+                "--base-url",
+                &api,
+            ],
+        );
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(0), "{id}: {err}");
+        let got: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        let mp4 = got
+            .iter()
+            .find(|p| p.extension().is_some_and(|e| e == "mp4"))
+            .unwrap();
+        assert_eq!(std::fs::read(mp4).unwrap(), clip, "{id}");
+    }
+}

@@ -166,7 +166,8 @@ pub struct RenderArgs {
     #[arg(long)]
     allow_any: bool,
     /// Create a new (billed) job for a shot whose recorded job failed, expired before it was
-    /// downloaded, or no longer exists.
+    /// downloaded, or no longer exists (not for one that finished and whose render is gone:
+    /// --resolve SHOT=new).
     #[arg(long)]
     retry_failed: bool,
     /// Refuse to start when the shots still to create are estimated above this many USD.
@@ -176,7 +177,9 @@ pub struct RenderArgs {
     #[arg(long, value_name = "FILE")]
     providers: Option<std::path::PathBuf>,
     /// Settle a create an earlier run left pending where the provider cannot list jobs
-    /// (OpenRouter, fal): `SHOT=JOB_ID` uses that job, `SHOT=new` creates it again. Repeatable.
+    /// (OpenRouter, fal): `SHOT=JOB_ID` uses that job, `SHOT=new` creates it again. `SHOT=new`
+    /// also renders again a shot whose job finished but whose render is gone (a new, billed
+    /// job). Repeatable.
     #[arg(long, value_name = "SHOT=ID|new", value_parser = Resolve::parse)]
     resolve: Vec<(String, Resolve)>,
     #[command(flatten)]

@@ -63,9 +63,19 @@ pub struct Args {
     /// The openai-poll-after-ms hint on retrieve answers.
     #[arg(long, value_name = "DUR", default_value = "500ms", value_parser = parse_duration)]
     poll_after: Duration,
-    /// Content stays downloadable this long after completion, then 404 `video_expired`.
+    /// Content stays downloadable this long after completion, then 404 `video_expired`
+    /// (Replicate's predictions then name no output, as its API's are after an hour).
     #[arg(long, value_name = "DUR", default_value = "1h", value_parser = parse_duration)]
     expire_after: Duration,
+    /// fal: the results of the first N requests made are gone, as when fal no longer has
+    /// them: answered 404 `Request not found` while their status says COMPLETED.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    lose_results: u32,
+    /// fal, OpenRouter, Replicate: the files of the first N jobs made are gone once done, as
+    /// after the provider's retention: their links answer 404, Replicate's predictions name no
+    /// output.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    lose_files: u32,
     /// Shift the clips' beeps by this many ms (positive: audio late), to rehearse sync QA:
     /// -999 to 999, as a flash comes every 2 s (a larger shift would set each beep nearer
     /// another flash, or before the clip's start).
@@ -178,6 +188,8 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
         render_time: args.render_time,
         poll_after: args.poll_after,
         expire_after: args.expire_after,
+        lose_results: args.lose_results,
+        lose_files: args.lose_files,
         av_offset_ms: args.av_offset_ms,
         noise: args.noise,
         limits: Limits {

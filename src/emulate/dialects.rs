@@ -242,9 +242,10 @@ async fn openrouter_content(
 
 /// The MP4 of finished job `id`, served with `Range` (and `--drop-downloads`).
 pub(super) fn clip_of(emu: &Emulator, flavor: Provider, id: &str, headers: &HeaderMap) -> Response {
-    let Some((video, clip, expired)) = emu.find(id, |j| {
+    let Some((video, clip, expired, lost)) = emu.find(id, |j| {
         let clip = j.clip.as_ref().and_then(|c| c.get()).cloned();
-        (emu.view(j), clip, emu.expired(j))
+        let lost = j.among_first(emu.opts.lose_files);
+        (emu.view(j), clip, emu.expired(j), lost)
     }) else {
         return error(flavor, StatusCode::NOT_FOUND, "not found");
     };
@@ -253,6 +254,9 @@ pub(super) fn clip_of(emu: &Emulator, flavor: Provider, id: &str, headers: &Head
     }
     if expired {
         return error(flavor, StatusCode::NOT_FOUND, "the content has expired");
+    }
+    if lost {
+        return error(flavor, StatusCode::NOT_FOUND, "not found");
     }
     match clip {
         Some(Ok(clip)) => serve_bytes(emu, clip.video.clone(), "video/mp4", headers),
@@ -339,6 +343,10 @@ async fn fal_result(
     let Some((v, err)) = job(&emu, &id) else {
         return error(Provider::Fal, StatusCode::NOT_FOUND, "Request not found");
     };
+    let lost = emu.find(&id, |j| j.among_first(emu.opts.lose_results));
+    if v.status.phase() == Phase::Done && lost == Some(true) {
+        return error(Provider::Fal, StatusCode::NOT_FOUND, "Request not found");
+    }
     match v.status.phase() {
         Phase::Done => Json(json!({
             "video": {
@@ -365,7 +373,9 @@ async fn fal_result(
 /// Replicate's prediction of job `j` as it is now, its URLs under `root`.
 fn prediction(emu: &Emulator, j: &Job, root: &str) -> Value {
     let v = emu.view(j);
-    let done = v.status.phase() == Phase::Done;
+    // An API prediction's output is removed an hour after it ends (`--expire-after`).
+    let gone = emu.expired(j) || j.among_first(emu.opts.lose_files);
+    let done = v.status.phase() == Phase::Done && !gone;
     json!({
         "id": v.id,
         "model": v.model,

@@ -6,7 +6,7 @@
 //! marker clips (see [`crate::synth`]) at the requested size and length, plus thumbnails and
 //! spritesheets. Faults can be switched on to rehearse what providers do: 503s, 429s with
 //! `Retry-After`, downloads cut midway, creates accepted then answered 500, dropped or answered late,
-//! latency, expiring links, failed renders.
+//! latency, expiring links, lost results, failed renders.
 //! `GET /emulator/stats` counts what happened (jobs created, faults injected). With a signing
 //! key its renders carry Content Credentials as a generator's do.
 
@@ -59,8 +59,15 @@ pub struct Options {
     pub render_time: Duration,
     /// The `openai-poll-after-ms` hint on retrieve answers.
     pub poll_after: Duration,
-    /// Content stays downloadable this long after completion.
+    /// Content stays downloadable this long after completion (Replicate's predictions then
+    /// name no output).
     pub expire_after: Duration,
+    /// fal: the results of the first this many requests made are gone (answered 404 while
+    /// their status says COMPLETED).
+    pub lose_results: u32,
+    /// The files of the first this many jobs made are gone once done: fal's and OpenRouter's
+    /// links answer 404, Replicate's predictions name no output.
+    pub lose_files: u32,
     /// Shift the clips' beeps by this many ms (positive: audio late), for sync QA rehearsal.
     pub av_offset_ms: i64,
     /// Luma noise in the clips (0: none); makes big files for download benchmarks.
@@ -105,6 +112,8 @@ impl Default for Options {
             render_time: Duration::from_secs(3),
             poll_after: Duration::from_millis(500),
             expire_after: Duration::from_secs(3600),
+            lose_results: 0,
+            lose_files: 0,
             seed: None,
             av_offset_ms: 0,
             noise: 0,

@@ -64,6 +64,15 @@ pub(super) struct Job {
     pub(super) clip: Option<Slot>,
     /// When it was cancelled, if it was before it ended.
     cancelled: Option<Instant>,
+    /// How many jobs were made before it.
+    made_after: u64,
+}
+
+impl Job {
+    /// True when it is one of the first `n` jobs made (`--lose-results`, `--lose-files`).
+    pub(super) fn among_first(&self, n: u32) -> bool {
+        self.made_after < u64::from(n)
+    }
 }
 
 /// The emulator: options, jobs, clips and counters.
@@ -228,8 +237,8 @@ impl Emulator {
             fails,
             clip: fails.is_none().then(|| self.clips.request(&spec)),
             cancelled: None,
+            made_after: self.stats.jobs_created.fetch_add(1, Ordering::Relaxed),
         };
-        self.stats.jobs_created.fetch_add(1, Ordering::Relaxed);
         self.jobs.lock().expect("not poisoned").push(job);
         video
     }

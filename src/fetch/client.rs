@@ -21,6 +21,13 @@ use std::time::Duration;
 /// Redirect hops followed for one GET.
 const MAX_REDIRECTS: usize = 5;
 
+/// What an [`Error::Gone`] ends with.
+pub(crate) const GONE: &str =
+    "the render is gone, and rendering it again is a new job, billed again";
+
+/// How long to wait before asking again for a fal result answered 404.
+const RESULT_AGAIN: Duration = Duration::from_millis(500);
+
 /// A wait before a retry this long is said on stderr, not only logged.
 const LONG_WAIT: Duration = Duration::from_secs(10);
 
@@ -556,17 +563,40 @@ impl Client {
             // fal: a finished request's result (`video.url`) is a second resource.
             let done = o.get("status").and_then(|s| s.as_str()) == Some("COMPLETED");
             if provider == Provider::Fal && done {
-                let result = self.job_url(id, &[])?;
-                match self.get_json(&result).await? {
-                    Some((serde_json::Value::Object(r), _)) => o.extend(r),
-                    _ => return Ok(None),
-                }
+                o.extend(self.fal_result(id).await?);
             }
         }
         let video = provider
             .video(value, None)
             .map_err(|e| e.context(format!("GET {}", redact_url(&url))))?;
         Ok(Some((video, hint)))
+    }
+
+    /// The result of fal request `id`, which its status says is `COMPLETED`. A 404 there may be
+    /// a passing glitch, so it is asked once more a moment later; a second 404 means fal no
+    /// longer has the result, so the render is gone ([`Error::Gone`]).
+    async fn fal_result(&self, id: &str) -> Result<serde_json::Map<String, serde_json::Value>> {
+        let url = self.job_url(id, &[])?;
+        for ask in 0..2 {
+            if ask > 0 {
+                tokio::time::sleep(RESULT_AGAIN).await;
+            }
+            match self.get_json(&url).await? {
+                Some((serde_json::Value::Object(r), _)) => return Ok(r),
+                Some((other, _)) => {
+                    return Err(Error::Remote(format!(
+                        "GET {}: unexpected answer: {other}",
+                        redact_url(&url)
+                    )))
+                }
+                None => {}
+            }
+        }
+        Err(Error::Gone(format!(
+            "fal request {id} finished (COMPLETED), but fal no longer has its result (GET {} \
+             answered 404, asked twice): {GONE}",
+            redact_url(&url)
+        )))
     }
 
     /// `GET url` as JSON with the server's poll hint; `None` on 404.
@@ -710,8 +740,18 @@ impl Client {
         if let Some(url) = self.id_content_url(&video.id, variant)? {
             return Ok(url);
         }
-        let u = output_url(video)
-            .ok_or_else(|| Error::Remote(format!("job {} names no video URL", video.id)))?;
+        let u = output_url(video).ok_or_else(|| {
+            let said = format!("job {} names no video URL", video.id);
+            // A finished job that names no file any more: its output was removed (Replicate
+            // removes an API prediction's output values and files after an hour).
+            match video.status.phase() == super::model::Phase::Done {
+                true => Error::Gone(format!(
+                    "{said}: the provider removed it ({}); {GONE}",
+                    provider.keeps_files()
+                )),
+                false => Error::Remote(said),
+            }
+        })?;
         let bad = |e: String| Error::Remote(format!("job {}: video URL {e}", video.id));
         let url = Url::parse(&u).map_err(|e| bad(e.to_string()))?;
         check_hop(&self.cfg.base_url, &url, self.cfg.insecure_http)

@@ -1,7 +1,7 @@
 //! `fetch`: bring completed renders (by id) or any https URL into a cache directory, verified.
 
 use super::cache::{safe_name, Cache, Entry};
-use super::client::Client;
+use super::client::{Client, GONE};
 use super::config::{check_url, same_origin};
 use super::download::{Downloaded, Request};
 use super::model::{Phase, Variant, Video};
@@ -185,7 +185,10 @@ async fn look_up_and_download(
     Ok((v, got))
 }
 
-/// Download `variant` of the finished job `v`, resuming what an earlier run left at `kept`.
+/// Download `variant` of the finished job `v`, resuming what an earlier run left at `kept`. A
+/// link the job named (fal, Replicate) that is refused as dead (403, 404, 410) may have
+/// expired: the job is looked at again, and a fresh link it names is downloaded instead; the
+/// same link again (or none) means the render is gone ([`Error::Gone`]).
 async fn download_done(
     client: &Client,
     v: &Video,
@@ -195,12 +198,50 @@ async fn download_done(
     bar: &dyn Progress,
 ) -> Result<Downloaded> {
     let url = client.content_url(v, variant)?;
+    let got = download_from(client, v, &url, variant, target_for, kept, bar).await;
+    let status = match got.as_ref().map_err(Error::without_context) {
+        Err(Error::Http { status, .. }) if matches!(status, 403 | 404 | 410) => *status,
+        _ => return got,
+    };
+    if client.id_content_url(&v.id, variant)?.is_some() {
+        return got; // the API's own content URL: no other link to be had
+    }
+    let fresh = client.video(&v.id).await?;
+    match client.content_url(&fresh, variant) {
+        Ok(again) if again != url => {
+            client.log(format_args!(
+                "{}: refused with {status}; the job now names {}",
+                redact_url(&url),
+                redact_url(&again)
+            ));
+            download_from(client, &fresh, &again, variant, target_for, kept, bar).await
+        }
+        _ => Err(Error::Gone(format!(
+            "job {} finished, but its video link {} is refused (HTTP {status}), and a fresh \
+             look at the job names no other ({}): {GONE}",
+            v.id,
+            redact_url(&url),
+            client.config().provider.keeps_files(),
+        ))),
+    }
+}
+
+/// Download `variant` of job `v` from `url`.
+async fn download_from(
+    client: &Client,
+    v: &Video,
+    url: &Url,
+    variant: Variant,
+    target_for: &dyn Fn(Option<&str>) -> Result<PathBuf>,
+    kept: &Path,
+    bar: &dyn Progress,
+) -> Result<Downloaded> {
     let base = &client.config().base_url;
     let req = Request {
-        url: &url,
+        url,
         variant,
         expires_at: v.expires_at,
-        from: (!same_origin(&url, base)).then_some(base),
+        from: (!same_origin(url, base)).then_some(base),
         partial: Some(kept),
     };
     client.download(req, target_for, bar).await

@@ -102,6 +102,17 @@ impl Provider {
         }
     }
 
+    /// How long the provider keeps a finished job's file, as far as it says.
+    pub fn keeps_files(self) -> &'static str {
+        match self {
+            Self::Replicate => {
+                "Replicate removes an API prediction's output files an hour after it ends"
+            }
+            Self::Fal => "fal's result links can expire",
+            Self::OpenAi | Self::OpenRouter => "providers keep renders only for a limited time",
+        }
+    }
+
     /// True when jobs can be listed (an uncertain create is then looked up before it is re-sent).
     pub fn can_list(self) -> bool {
         matches!(self, Self::OpenAi | Self::Replicate)

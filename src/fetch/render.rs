@@ -195,8 +195,14 @@ pub async fn render(
         let mut total = 0.0;
         for s in &shots {
             if let Some(Job { id: Some(id), .. }) = state.get(&s.key).await {
-                // Already created (and billed), unless --retry-failed creates it again.
-                if !opts.retry_failed || !recreated(client, cached.as_ref(), &id).await? {
+                // Already created (and billed), unless --retry-failed or --resolve SHOT=new
+                // creates it again.
+                let renew = opts.resolve.contains(&(s.name.clone(), Resolve::New));
+                let again = Again {
+                    failed: opts.retry_failed,
+                    renew,
+                };
+                if !recreated(client, cached.as_ref(), &id, again).await? {
                     continue;
                 }
             }
@@ -246,16 +252,34 @@ pub async fn render(
     Ok(reports.into_iter().map(|(_, r)| r).collect())
 }
 
-/// True when `--retry-failed` replaces the recorded job `id` with a new one: its file is not in
-/// `cache`, and the job is gone or can give none (see [`no_content`]).
-async fn recreated(client: &Client, cache: Option<&Cache>, id: &str) -> Result<bool> {
+/// Which recorded jobs a run may replace with new ones.
+#[derive(Debug, Clone, Copy)]
+struct Again {
+    /// Jobs that failed, expired or are gone (`--retry-failed`).
+    failed: bool,
+    /// A job whose render is gone (`--resolve SHOT=new`).
+    renew: bool,
+}
+
+/// True when the run may replace the recorded job `id` with a new one: its file is not in
+/// `cache`, and the job is gone or can give none (see [`no_content`]) with `again.failed`, or
+/// with `again.renew` it finished (its render may be gone: only the download tells, so it
+/// counts) or is known to be gone.
+async fn recreated(client: &Client, cache: Option<&Cache>, id: &str, again: Again) -> Result<bool> {
     let entry = cache.and_then(|c| c.load(&safe_name(id)).map(|e| (c, e)));
     if entry.is_some_and(|(c, e)| c.verified(&e, Variant::Video).is_some()) {
         return Ok(false);
     }
-    Ok(match client.retrieve(id).await? {
-        None => true,
-        Some((v, _)) => no_content(id, &v).is_some(),
+    Ok(match client.retrieve(id).await {
+        Ok(None) => again.failed,
+        Ok(Some((v, _))) => match no_content(id, &v) {
+            Some(_) => again.failed,
+            None => again.renew && v.status.phase() == Phase::Done,
+        },
+        Err(e) => match e.without_context() {
+            Error::Gone(_) => again.renew,
+            _ => return Err(e),
+        },
     })
 }
 
@@ -641,57 +665,126 @@ impl Run<'_> {
                     }
                 }
             }
-            let problem = match self.client.retrieve(&id).await? {
-                None => Some(format!("job {id} no longer exists (deleted or expired)")),
-                Some((v, _)) => {
-                    // Already final: no second lookup before the download.
-                    let v = match v.status.is_terminal() {
-                        true => {
-                            show(bar, &v);
-                            v
-                        }
-                        false => self.client.wait(&id, &self.opts.poll, bar).await?,
-                    };
-                    let problem = no_content(&id, &v);
-                    if problem.is_some() {
-                        *ended = Some(v);
+            let looked = async {
+                let Some((v, _)) = self.client.retrieve(&id).await? else {
+                    let gone = format!("job {id} no longer exists (deleted or expired)");
+                    return Ok(Some(Dead::Failed(gone)));
+                };
+                // Already final: no second lookup before the download.
+                let v = match v.status.is_terminal() {
+                    true => {
+                        show(bar, &v);
+                        v
                     }
-                    problem
+                    false => self.client.wait(&id, &self.opts.poll, bar).await?,
+                };
+                let problem = no_content(&id, &v);
+                if problem.is_some() {
+                    *ended = Some(v);
+                }
+                Ok(problem.map(Dead::Failed))
+            };
+            let dead = match looked.await {
+                Ok(dead) => dead,
+                Err(e) => Some(Dead::lost(e)?),
+            };
+            let dead = match dead {
+                Some(dead) => dead,
+                None => {
+                    let got = fetch_video(
+                        self.client,
+                        self.cache,
+                        &id,
+                        &[Variant::Video],
+                        &self.opts.poll,
+                        bar,
+                    )
+                    .await;
+                    match got {
+                        Ok(got) => {
+                            if let Some(f) = got.files.get(&Variant::Video) {
+                                report.file = Some(f.path.clone());
+                                report.bytes = Some(f.bytes);
+                                report.sha256 = Some(f.sha256.clone());
+                            }
+                            return Ok(());
+                        }
+                        Err(e) => Dead::lost(e)?,
+                    }
                 }
             };
-            if let Some(problem) = problem {
-                if self.opts.retry_failed && !report.created {
-                    // Replace the dead job with a new one, once; what it was billed stays.
-                    if let Some(dead) = self.state.get(&shot.key).await {
-                        let billed = self.billed(shot, &id, ended.as_ref());
-                        let error = problem;
-                        replacing = Some((dead, Retried { id, error, billed }));
-                        continue;
-                    }
+            if let Dead::Lost(_) = dead {
+                *ended = Some(finished(&id)); // billed as a finished job
+            }
+            // A failed job is replaced on --retry-failed; a finished one whose render is gone
+            // only on --resolve SHOT=new, which names the shot: it was a success, billed.
+            let resolve = format!("--resolve '{}=new'", shot.name);
+            let (replace, hint) = match &dead {
+                Dead::Failed(_) => (
+                    self.opts.retry_failed,
+                    "rerun with --retry-failed to render it again (a new, billed job)".to_string(),
+                ),
+                Dead::Lost(_) => (
+                    self.opts
+                        .resolve
+                        .contains(&(shot.name.clone(), Resolve::New)),
+                    format!("rerun with {resolve} to render the shot again"),
+                ),
+            };
+            if replace && !report.created {
+                // Replace the dead job with a new one, once; what it was billed stays.
+                if let Some(job) = self.state.get(&shot.key).await {
+                    let billed = match &dead {
+                        Dead::Failed(_) => self.billed(shot, &id, ended.as_ref()),
+                        Dead::Lost(_) => self.cost(shot, ended.as_ref()),
+                    };
+                    let error = dead.message();
+                    replacing = Some((job, Retried { id, error, billed }));
+                    continue;
                 }
-                return Err(Error::Remote(match report.created {
-                    true => problem,
-                    false => with_hint(
-                        &problem,
-                        "rerun with --retry-failed to render it again (a new, billed job)",
-                    ),
-                }));
             }
-            let got = fetch_video(
-                self.client,
-                self.cache,
-                &id,
-                &[Variant::Video],
-                &self.opts.poll,
-                bar,
-            )
-            .await?;
-            if let Some(f) = got.files.get(&Variant::Video) {
-                report.file = Some(f.path.clone());
-                report.bytes = Some(f.bytes);
-                report.sha256 = Some(f.sha256.clone());
-            }
-            return Ok(());
+            // A job this run made and saw fail is not worth a retry hint; a lost render needs
+            // the way forward whoever made it.
+            let message = match report.created && matches!(dead, Dead::Failed(_)) {
+                true => dead.message(),
+                false => with_hint(&dead.message(), &hint),
+            };
+            return Err(match dead {
+                Dead::Failed(_) => Error::Remote(message),
+                Dead::Lost(_) => Error::Gone(message),
+            });
+        }
+    }
+}
+
+/// Job `id` as a finished one, all else unknown.
+fn finished(id: &str) -> Video {
+    let v = serde_json::json!({ "id": id, "status": "completed" });
+    serde_json::from_value(v).expect("every field but the id may be missing")
+}
+
+/// Why a shot's recorded job gives no file.
+enum Dead {
+    /// It failed, was cancelled, expired or is gone from the API: `--retry-failed` renders the
+    /// shot again.
+    Failed(String),
+    /// It finished, but its render can no longer be downloaded ([`Error::Gone`]): only
+    /// `--resolve SHOT=new` renders the shot again.
+    Lost(String),
+}
+
+impl Dead {
+    /// `e` as a lost render, when it says the render is gone; else `e` itself.
+    fn lost(e: Error) -> Result<Self> {
+        match e.without_context() {
+            Error::Gone(why) => Ok(Self::Lost(why.clone())),
+            _ => Err(e),
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Self::Failed(m) | Self::Lost(m) => m.clone(),
         }
     }
 }
