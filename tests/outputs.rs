@@ -263,6 +263,11 @@ fn duck_out_of_space_while_writing_stems_leaves_nothing() {
         ],
     );
     assert!(err.contains("voice.wav"), "names the stem: {err}");
+    // The OS's sentence, without Rust's "(os error 27)".
+    assert!(
+        err.contains("cannot write: File too large") && !err.contains("os error"),
+        "{err}"
+    );
     assert!(!out.exists(), "the MP4 is not kept without its stems");
     assert!(
         !stems.exists(),

@@ -15,7 +15,10 @@ pub fn write_wav(path: &Path, pcm: &Pcm) -> Result<AtomicOutput> {
         bits_per_sample: 32,
         sample_format: hound::SampleFormat::Float,
     };
-    let fail = |e: hound::Error| Error::bad_input(path, format!("cannot write WAV: {e}"));
+    let fail = |e: hound::Error| match e {
+        hound::Error::IoError(e) => Error::cannot_write(path, &e),
+        e => Error::bad_input(path, format!("cannot write WAV: {e}")),
+    };
     let mut w = hound::WavWriter::create(out.path(), spec).map_err(fail)?;
     for &v in &pcm.data {
         w.write_sample(v).map_err(fail)?;
