@@ -606,12 +606,7 @@ fn duck_gain_lowers_the_music_in_the_gaps_and_the_dips() {
 /// (AAC) when given.
 fn test_clip(out: &Path, secs: &str, sound: Option<&str>) {
     let picture = format!("testsrc=s=160x120:r=25:d={secs}");
-    let mut args = vec!["-f", "lavfi", "-i", &picture];
-    if let Some(sound) = sound {
-        args.extend(["-f", "lavfi", "-i", sound, "-c:a", "aac"]);
-    }
-    args.extend(["-t", secs, "-c:v", "libx264", "-preset", "veryfast"]);
-    ff(&[&args[..], &["-pix_fmt", "yuv420p", s(out)]].concat());
+    lavfi_clip(out, &picture, sound, &["-t", secs]);
 }
 
 /// Words 30 ms long every 150 ms (pauses of 120 ms, shorter than the look-ahead plus the hold)

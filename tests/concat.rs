@@ -387,17 +387,12 @@ fn an_anamorphic_shot_is_joined_in_display_shape() {
     let dir = tempfile::tempdir().unwrap();
     let clip = |name: &str, picture: &str| {
         let path = dir.path().join(name);
-        let status = ffmpeg()
-            .args(["-f", "lavfi", "-i", picture])
-            .args(["-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-t", "1"])
-            .args([
-                "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-            ])
-            .args(["-c:a", "aac", "-shortest"])
-            .arg(&path)
-            .status()
-            .unwrap();
-        assert!(status.success());
+        lavfi_clip(
+            &path,
+            picture,
+            Some("anullsrc=r=48000:cl=stereo"),
+            &["-t", "1", "-shortest"],
+        );
         path
     };
     let plain = clip("plain.mp4", "color=c=0x3060C0:s=640x360:r=30:d=1");
@@ -1048,18 +1043,12 @@ fn an_hdr_shot_is_tone_mapped_when_normalised() {
 fn rotation_is_kept_by_the_copy_and_applied_by_the_normalise_path() {
     let dir = tempfile::tempdir().unwrap();
     let plain = dir.path().join("plain.mp4");
-    let status = ffmpeg()
-        .args(["-f", "lavfi", "-i"])
-        .arg("color=c=0x3060C0:s=360x640:r=30:d=1,drawbox=x=20:y=20:w=80:h=120:c=white:t=fill")
-        .args(["-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-t", "1"])
-        .args([
-            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-        ])
-        .args(["-c:a", "aac", "-shortest"])
-        .arg(&plain)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    lavfi_clip(
+        &plain,
+        "color=c=0x3060C0:s=360x640:r=30:d=1,drawbox=x=20:y=20:w=80:h=120:c=white:t=fill",
+        Some("anullsrc=r=48000:cl=stereo"),
+        &["-t", "1", "-shortest"],
+    );
     let rotated = dir.path().join("rotated.mp4");
     ff(&[
         "-i",

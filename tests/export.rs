@@ -8,20 +8,6 @@ use std::path::{Path, PathBuf};
 /// One frame at 30 fps, the sync tolerance of the acceptance list.
 const ONE_FRAME_MS: f64 = 1000.0 / 30.0;
 
-/// A silent H.264 clip of the lavfi `picture` graph (`extra_out`: more output options).
-fn lavfi_clip(out: &Path, picture: &str, extra_out: &[&str]) {
-    let status = ffmpeg()
-        .args(["-f", "lavfi", "-i", picture])
-        .args([
-            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-        ])
-        .args(extra_out)
-        .arg(out)
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 /// `cutroom export ARGS -o OUT`, which must be refused: exit status 1 and nothing at `out`;
 /// its stderr.
 fn export_refused(args: &[&str], out: &Path) -> String {
@@ -37,6 +23,7 @@ fn box_clip(out: &Path, secs: u32, boxes: &str, extra_out: &[&str]) {
     lavfi_clip(
         out,
         &format!("color=c=0x3060C0:s=640x360:r=30:d={secs},{boxes}"),
+        None,
         extra_out,
     );
 }
@@ -311,6 +298,7 @@ fn focus_auto_follows_a_moving_subject_smoothly() {
         &master,
         "color=c=0x3060C0:s=640x360:r=30:d=3[bg];color=c=white:s=60x60:r=30[b];\
          [bg][b]overlay=x='20+180*t':y=150:shortest=1",
+        None,
         &[],
     );
     let artifacts = artifact_dir("export");
@@ -438,6 +426,7 @@ fn anamorphic_source_is_reframed_in_display_pixels() {
         &master,
         "color=c=0x3060C0:s=1440x1080:r=30:d=2,\
          drawbox=x=517:y=270:w=405:h=540:c=white:t=fill,setsar=4/3",
+        None,
         &[],
     );
     let probe = cutroom_json(&["probe", "--json", s(&master)]);
@@ -557,6 +546,7 @@ fn hdr_sources_are_tone_mapped_to_bt709_sdr() {
     lavfi_clip(
         &sdr,
         "testsrc2=s=640x360:r=30:d=2",
+        None,
         &[
             "-color_primaries",
             "bt709",
@@ -996,7 +986,7 @@ const CAPTIONS_SRT: &str = "1\n00:00:00,500 --> 00:00:01,800\nHELLO WORLD\n\n2\n
 fn captions_are_read_on_their_frames_only_clear_of_ui_zones_with_sidecars() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("clip.mp4");
-    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=4", &[]);
+    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=4", None, &[]);
     let srt = dir.path().join("words.srt");
     std::fs::write(&srt, CAPTIONS_SRT).unwrap();
     let out = dir.path().join("out");
@@ -1070,7 +1060,7 @@ fn captions_are_read_on_their_frames_only_clear_of_ui_zones_with_sidecars() {
 fn word_times_light_each_word_as_it_is_spoken() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("clip.mp4");
-    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=3", &[]);
+    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=3", None, &[]);
     let vtt = dir.path().join("words.vtt");
     std::fs::write(
         &vtt,
@@ -1112,7 +1102,7 @@ fn word_times_light_each_word_as_it_is_spoken() {
 fn overlays_timed_out_of_the_output_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("clip.mp4");
-    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=2", &[]);
+    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=2", None, &[]);
     let logo = dir.path().join("logo.png");
     still(&logo, "color=c=red:s=64x32");
     let out = dir.path().join("out");
@@ -1162,7 +1152,7 @@ fn a_rerun_without_captions_or_cover_removes_the_earlier_runs_sidecars_and_cover
 ) {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("clip.mp4");
-    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=1", &[]);
+    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=1", None, &[]);
     let srt = dir.path().join("words.srt");
     std::fs::write(&srt, "1\n00:00:00,000 --> 00:00:00,500\nHI\n").unwrap();
     let out = dir.path().join("out");
@@ -1199,7 +1189,7 @@ fn a_rerun_without_captions_or_cover_removes_the_earlier_runs_sidecars_and_cover
 fn overlapping_cues_end_where_the_next_begins_and_the_last_at_the_video_end() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("clip.mp4");
-    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=2", &[]);
+    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=2", None, &[]);
     let srt = dir.path().join("rolling.srt");
     std::fs::write(
         &srt,
@@ -1248,7 +1238,7 @@ fn overlapping_cues_end_where_the_next_begins_and_the_last_at_the_video_end() {
 fn srt_text_with_a_less_than_sign_or_braces_is_burnt_in_whole() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("clip.mp4");
-    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=2", &[]);
+    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=2", None, &[]);
     let srt = dir.path().join("love.srt");
     std::fs::write(
         &srt,
@@ -1291,7 +1281,7 @@ fn srt_text_with_a_less_than_sign_or_braces_is_burnt_in_whole() {
 fn caption_characters_the_font_cannot_draw_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("clip.mp4");
-    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=2", &[]);
+    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=2", None, &[]);
     let srt = dir.path().join("ja.srt");
     std::fs::write(
         &srt,
@@ -1333,7 +1323,7 @@ fn overlay_and_card_characters_the_font_cannot_draw_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let clip = d.join("clip.mp4");
-    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=1", &[]);
+    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=1", None, &[]);
     let overlays = d.join("overlays.toml");
     std::fs::write(
         &overlays,
@@ -1375,7 +1365,7 @@ fn overlay_and_card_characters_the_font_cannot_draw_are_named() {
 fn bad_caption_files_are_named_with_their_line_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("clip.mp4");
-    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=2", &[]);
+    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=2", None, &[]);
     let out = dir.path().join("out");
     for (name, text, line, what) in [
         (
@@ -1425,7 +1415,7 @@ fn overlays_file_times_a_faded_logo_and_a_title() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let clip = d.join("clip.mp4");
-    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=3", &[]);
+    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=3", None, &[]);
     still(
         &d.join("logo.png"),
         "color=c=magenta:s=96x48,format=rgba,pad=128:64:16:8:color=black@0",
@@ -1490,7 +1480,7 @@ fn a_bottom_corner_logo_keeps_clear_of_the_captions() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let clip = d.join("clip.mp4");
-    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=2", &[]);
+    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=2", None, &[]);
     still(&d.join("logo.png"), "color=c=red:s=200x100");
     std::fs::write(
         d.join("overlays.toml"),
@@ -1571,7 +1561,7 @@ fn all_caps_captions_keep_to_max_lines_clear_of_a_bottom_logo() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let clip = d.join("clip.mp4");
-    lavfi_clip(&clip, "color=c=black:s=360x640:r=30:d=2", &[]);
+    lavfi_clip(&clip, "color=c=black:s=360x640:r=30:d=2", None, &[]);
     still(&d.join("logo.png"), "color=c=red:s=200x100");
     let presets = d.join("presets.toml");
     std::fs::write(
@@ -1645,7 +1635,7 @@ fn a_tall_logo_fits_between_the_top_and_bottom_ui_zones() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let clip = d.join("clip.mp4");
-    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=1", &[]);
+    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=1", None, &[]);
     still(&d.join("logo.png"), "color=c=red:s=40x400");
     let out = d.join("out");
     let run = cutroom(&[
@@ -1795,7 +1785,7 @@ fn the_human_report_names_each_cover() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let src = d.join("in.mp4");
-    lavfi_clip(&src, "testsrc2=s=320x180:r=30:d=1", &[]);
+    lavfi_clip(&src, "testsrc2=s=320x180:r=30:d=1", None, &[]);
     let out = d.join("out");
     let r = cutroom(&[
         "export",
@@ -1924,7 +1914,7 @@ fn speed_and_cards_on_export_keep_every_marker_where_the_timeline_says() {
 fn a_caption_file_without_cues_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("clip.mp4");
-    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=1", &[]);
+    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=1", None, &[]);
     let out = dir.path().join("out");
     for (name, text) in [
         ("empty.srt", &b""[..]),
@@ -1949,7 +1939,7 @@ fn pad_bars_are_the_colour_asked_for() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let clip = d.join("clip.mp4");
-    lavfi_clip(&clip, "color=c=gray:s=640x360:r=30:d=1", &[]);
+    lavfi_clip(&clip, "color=c=gray:s=640x360:r=30:d=1", None, &[]);
     let presets = d.join("presets.toml");
     std::fs::write(
         &presets,
@@ -1996,7 +1986,7 @@ fn captions_of_a_padded_vertical_export_go_in_the_bar_off_the_picture() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let clip = d.join("clip.mp4");
-    lavfi_clip(&clip, "color=c=0x3060C0:s=480x480:r=30:d=2", &[]);
+    lavfi_clip(&clip, "color=c=0x3060C0:s=480x480:r=30:d=2", None, &[]);
     let presets = d.join("presets.toml");
     std::fs::write(
         &presets,
@@ -2052,7 +2042,7 @@ fn a_caption_of_one_long_word_is_cut_across_lines_at_the_bands_size() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let clip = d.join("clip.mp4");
-    lavfi_clip(&clip, "color=c=black:s=360x640:r=30:d=2", &[]);
+    lavfi_clip(&clip, "color=c=black:s=360x640:r=30:d=2", None, &[]);
     let presets = d.join("presets.toml");
     std::fs::write(
         &presets,
@@ -2118,7 +2108,7 @@ fn cues_of_markup_only_are_left_out_and_said() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let clip = d.join("clip.mp4");
-    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=2", &[]);
+    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=2", None, &[]);
     let srt = d.join("tags.srt");
     std::fs::write(
         &srt,
@@ -2166,7 +2156,7 @@ fn a_text_title_card_reads_and_captions_follow_the_speed() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let clip = d.join("clip.mp4");
-    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=4", &[]);
+    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=4", None, &[]);
     // At 2x after a 1 s title: source 2.0-3.0 s plays at 2.0-2.5 s of the output.
     let srt = d.join("subs.srt");
     std::fs::write(&srt, "1\n00:00:02,000 --> 00:00:03,000\nHELLO WORLD\n").unwrap();
@@ -2228,6 +2218,7 @@ fn numbered_clip(out: &Path, fps: u32) {
         &format!(
             "color=c=black:s=320x180:r={fps}:d=1,format=yuv420p,geq=lum='16+3*N':cb=128:cr=128"
         ),
+        None,
         &[],
     );
 }
@@ -2269,7 +2260,7 @@ fn concat_and_export_convert_frame_rates_by_one_rule_ffmpegs_fps_filter() {
     )
     .unwrap();
     let lead = d.join("lead30.mp4");
-    lavfi_clip(&lead, "color=c=black:s=320x180:r=30:d=1", &[]);
+    lavfi_clip(&lead, "color=c=black:s=320x180:r=30:d=1", None, &[]);
     // 60 fps halves (a one-frame flash on an odd frame is in neither output); at 50 and 24 fps
     // source frames start exactly on the middle of an output frame.
     for fps in [60, 50, 24] {
@@ -2341,7 +2332,7 @@ fn a_title_card_on_a_vertical_output_is_drawn_at_its_shape() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let clip = d.join("clip.mp4");
-    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=1", &[]);
+    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=1", None, &[]);
     let presets = d.join("presets.toml");
     std::fs::write(
         &presets,
@@ -2412,7 +2403,7 @@ fn card_text_and_captions_at_the_same_size_have_the_same_cap_height() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let clip = d.join("clip.mp4");
-    lavfi_clip(&clip, "color=c=black:s=640x360:r=30:d=2", &[]);
+    lavfi_clip(&clip, "color=c=black:s=640x360:r=30:d=2", None, &[]);
     let srt = d.join("subs.srt");
     std::fs::write(&srt, "1\n00:00:00,200 --> 00:00:00,800\nHELLO\n").unwrap();
     let overlays = d.join("look.toml");
@@ -2752,7 +2743,7 @@ fn a_missing_logo_is_named_as_a_missing_file() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let clip = d.join("clip.mp4");
-    lavfi_clip(&clip, "color=c=0x3060C0:s=320x180:r=25:d=1", &[]);
+    lavfi_clip(&clip, "color=c=0x3060C0:s=320x180:r=25:d=1", None, &[]);
     let logo = d.join("logo.png");
     let out = d.join("out");
     let err = export_refused(&[s(&clip), "-p", "square", "--logo", s(&logo)], &out);
@@ -2771,7 +2762,7 @@ fn a_logo_named_with_a_colon_or_not_in_utf8_is_burnt_in() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let clip = d.join("clip.mp4");
-    lavfi_clip(&clip, "color=c=0x3060C0:s=320x180:r=25:d=1", &[]);
+    lavfi_clip(&clip, "color=c=0x3060C0:s=320x180:r=25:d=1", None, &[]);
     let red = red_still(d);
     for name in [OsStr::new("lo:go.png"), OsStr::from_bytes(b"l\xf6go.png")] {
         std::fs::copy(&red, d.join(name)).unwrap();
@@ -2799,7 +2790,7 @@ fn outputs_keep_the_bytes_of_an_input_name_that_is_not_utf8() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let clip = d.join(OsStr::from_bytes(b"pr\xe9sentation.mp4"));
-    lavfi_clip(&clip, "color=c=gray:s=320x180:r=25:d=1", &[]);
+    lavfi_clip(&clip, "color=c=gray:s=320x180:r=25:d=1", None, &[]);
     let srt = d.join("subs.srt");
     std::fs::write(&srt, "1\n00:00:00,000 --> 00:00:00,500\nHi\n").unwrap();
     let out = d.join("out");

@@ -730,29 +730,6 @@ fn codecs_symphonia_lacks_go_through_ffmpeg() {
     }
 }
 
-/// A clip from two lavfi sources (H.264 + AAC).
-fn lavfi_clip(video: &str, audio: &str, out: &Path) {
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
-        video,
-        "-f",
-        "lavfi",
-        "-i",
-        audio,
-        "-c:v",
-        "libx264",
-        "-preset",
-        "veryfast",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
-        s(out),
-    ]);
-}
-
 #[test]
 fn no_evidence_is_inconclusive_never_a_number() {
     let dir = tempfile::tempdir().unwrap();
@@ -761,7 +738,7 @@ fn no_evidence_is_inconclusive_never_a_number() {
     let silence = d.join("silence.mp4");
     marker_clip(&silence, 320, 180, 25, 5.0, 5.0, 0.0, &["-af", "volume=0"]);
     let still = d.join("still.mp4");
-    lavfi_clip("color=c=gray:s=320x180:r=25:d=5", beeps, &still);
+    lavfi_clip(&still, "color=c=gray:s=320x180:r=25:d=5", Some(beeps), &[]);
     let no_audio = fixture("no_audio.mp4");
     let no_video = fixture("dialogue.wav");
     let (code, files) = sync_json(&[s(&silence), s(&still), s(&no_audio), s(&no_video)]);
@@ -830,9 +807,10 @@ fn thin_evidence_gives_no_verdict() {
     for rate in ["30", "24000/1001"] {
         let p = d.join(format!("tone_{}.mp4", rate.replace('/', "_")));
         lavfi_clip(
-            &format!("testsrc2=s=320x180:r={rate}:d=2"),
-            "sine=f=440:d=2:sample_rate=48000",
             &p,
+            &format!("testsrc2=s=320x180:r={rate}:d=2"),
+            Some("sine=f=440:d=2:sample_rate=48000"),
+            &[],
         );
         files.push((p, "steady sound"));
     }

@@ -2,6 +2,7 @@
 //! oracle (ffprobe figures, marker times measured from what FFmpeg decodes).
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -13,7 +14,7 @@ pub fn ffmpeg() -> Command {
 }
 
 /// Run the ffmpeg CLI quietly with `args`; panic with its message when it fails.
-pub fn ff(args: &[&str]) {
+pub fn ff<A: AsRef<OsStr> + std::fmt::Debug>(args: &[A]) {
     let out = ffmpeg().args(args).output().expect("run ffmpeg");
     assert!(
         out.status.success(),
@@ -26,6 +27,20 @@ pub fn ff(args: &[&str]) {
 /// or a picture), with the output options `extra` (a codec, say; its format by its name).
 pub fn from_lavfi(out: &Path, source: &str, extra: &[&str]) {
     ff(&[&["-f", "lavfi", "-i", source], extra, &[s(out)]].concat());
+}
+
+/// `out`: an H.264 clip (libx264 `veryfast`, yuv420p) of the lavfi picture graph `picture`, with
+/// the lavfi source `sound` as AAC when given, and the output options `extra` (a length, a rate).
+pub fn lavfi_clip(out: &Path, picture: &str, sound: Option<&str>, extra: &[&str]) {
+    let mut args = vec!["-f", "lavfi", "-i", picture];
+    if let Some(sound) = sound {
+        args.extend(["-f", "lavfi", "-i", sound, "-c:a", "aac"]);
+    }
+    args.extend([
+        "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+    ]);
+    let args: Vec<&OsStr> = args.iter().chain(extra).map(OsStr::new).collect();
+    ff(&[&args[..], &[out.as_os_str()]].concat());
 }
 
 /// One picture of the lavfi graph `graph` (its first frame) as `out` (PNG or JPEG, by its name).
@@ -404,25 +419,14 @@ fn offsets_of(m: Markers) -> Vec<(f64, f64)> {
 /// Make a clip with a flat `color` picture (an FFmpeg colour: `gray`, `0x404040`, ...) and,
 /// with `tone = Some(amplitude)`, a steady 1 kHz sine in 48 kHz stereo (`None`: no audio).
 pub fn tone_clip(out: &Path, w: u32, h: u32, fps: u32, secs: f64, color: &str, tone: Option<f64>) {
-    let mut cmd = ffmpeg();
-    cmd.args(["-f", "lavfi", "-i"])
-        .arg(format!("color=c={color}:s={w}x{h}:r={fps}:d={secs}"));
-    if let Some(a) = tone {
-        cmd.args(["-f", "lavfi", "-i"])
-            .arg(format!(
-                "aevalsrc={a}*sin(2*PI*1000*t):s=48000:c=stereo:d={secs}"
-            ))
-            .args(["-c:a", "aac", "-b:a", "128k"]);
+    let picture = format!("color=c={color}:s={w}x{h}:r={fps}:d={secs}");
+    let sound = tone.map(|a| format!("aevalsrc={a}*sin(2*PI*1000*t):s=48000:c=stereo:d={secs}"));
+    let gop = fps.to_string();
+    let mut extra = vec!["-crf", "20", "-g", &gop, "-movflags", "+faststart"];
+    if sound.is_some() {
+        extra.extend(["-b:a", "128k"]);
     }
-    let status = cmd
-        .args([
-            "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
-        ])
-        .args(["-g", &fps.to_string(), "-movflags", "+faststart"])
-        .arg(out)
-        .status()
-        .expect("run ffmpeg");
-    assert!(status.success(), "tone clip {} failed", out.display());
+    lavfi_clip(out, &picture, sound.as_deref(), &extra);
 }
 
 /// 10 ms 1 kHz clicks at -1 dBFS once a second (an `aevalsrc` expression): no louder than -17
@@ -434,9 +438,7 @@ pub const CLICKS: &str = "0.9*sin(2*PI*1000*t)*lt(mod(t\\,1)\\,0.01)";
 pub fn testsrc_with_sound(out: &Path, secs: u32, sound: &str, extra: &[&str]) {
     let picture = format!("testsrc2=s=320x240:r=30:d={secs}");
     let sound = format!("aevalsrc={sound}:s=48000:d={secs}");
-    let input = ["-f", "lavfi", "-i", &picture, "-f", "lavfi", "-i", &sound];
-    let codecs = ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac"];
-    ff(&[&input[..], &codecs, extra, &[s(out)]].concat());
+    lavfi_clip(out, &picture, Some(&sound), extra);
 }
 
 /// `out`'s sound is `surround` folded down to stereo as `ffmpeg -ac 2` does it (within 0.3 LU,
