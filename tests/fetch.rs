@@ -3748,3 +3748,67 @@ fn an_expired_result_link_is_refreshed_from_the_job() {
         assert_eq!(std::fs::read(mp4).unwrap(), clip, "{id}");
     }
 }
+
+/// Through a proxy (`HTTPS_PROXY`), which resolves the names it is sent, a remote service still
+/// cannot send cutroom to a name that resolves here to this machine or a private network:
+/// the name is looked up here first and refused, nothing sent there. The name is this
+/// machine's own host name (it resolves to loopback or the container's private address).
+#[test]
+fn through_a_proxy_a_name_resolving_near_is_refused() {
+    use std::net::ToSocketAddrs;
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let host = host.trim().to_ascii_lowercase();
+    let near = (host.as_str(), 443)
+        .to_socket_addrs()
+        .map(|a| a.map(|a| a.ip()).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let Some(ip) = near.iter().find(|ip| match ip {
+        std::net::IpAddr::V4(v4) => v4.is_loopback() || v4.is_private(),
+        std::net::IpAddr::V6(v6) => v6.is_loopback(),
+    }) else {
+        eprintln!("skipped: host name {host:?} does not resolve to a loopback or private address");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = std::fs::read(fixture("marker_portrait_30.mp4")).unwrap();
+    let to = format!("https://{host}/clip.mp4");
+    let location = format!("location: {to}\r\n");
+    let (proxy, ca, seen) = remote_hosts(d, &["videos.example.test", &host], move |request| {
+        let path = request.split(' ').nth(1).unwrap_or_default();
+        let mut a = match path {
+            "/v1/exports/near.mp4" => {
+                format!("HTTP/1.1 302 Found\r\n{location}content-length: 0\r\n\r\n").into_bytes()
+            }
+            _ => format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: video/mp4\r\ncontent-length: {}\r\n\r\n",
+                clip.len()
+            )
+            .into_bytes(),
+        };
+        if path != "/v1/exports/near.mp4" {
+            a.extend_from_slice(&clip);
+        }
+        a
+    });
+    let base = "https://videos.example.test/v1";
+    let out = d.join("out");
+    let url = format!("{base}/exports/near.mp4");
+    let run = cutroom_via(&proxy, &ca, Some(base), &["fetch", &url, "-o", s(&out)]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    let want = format!("GET {url}: redirected to {to}: {host} resolves to {ip}, ");
+    assert!(err.contains(&want), "{want}\n{err}");
+    assert!(
+        err.contains("from https://videos.example.test, which is not "),
+        "{err}"
+    );
+    assert!(!out.exists());
+    let connects = seen.lock().unwrap().clone();
+    assert!(
+        !connects
+            .iter()
+            .any(|l| l.starts_with(&format!("CONNECT {host}:"))),
+        "{connects:?}"
+    );
+}

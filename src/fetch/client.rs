@@ -81,6 +81,8 @@ pub struct Client {
     more: Arc<[OnceLock<reqwest::Client>; 6]>,
     /// How names are looked up.
     lookup: Lookup,
+    /// True when the environment names a proxy ([`super::reach::proxied`]).
+    proxied: bool,
     cfg: ApiConfig,
     /// When it was made: log lines say how long after.
     born: std::time::Instant,
@@ -105,6 +107,7 @@ impl Client {
         Ok(Self {
             http: http_client(&cfg, false, Reach::Local, &lookup)?,
             more: Arc::new(more),
+            proxied: super::reach::proxied(),
             lookup,
             cfg,
             born: std::time::Instant::now(),
@@ -259,6 +262,15 @@ impl Client {
                 _ => format!("redirected to {}: ", redact_url(&url)),
             };
             let bound = from.as_ref().map_or(Reach::Local, Reach::of_url);
+            if let (true, Some(from), Some(url::Host::Domain(name))) =
+                (self.proxied && bound < Reach::Local, &from, url.host())
+            {
+                // A proxy resolves the name, past the resolver's check: look it up here too.
+                if let Some(r) = self.lookup.nearer(name, bound).await {
+                    let why = too_near(Reach::of_ip(r.ip), &from.origin().ascii_serialization());
+                    return Err(Error::Remote(format!("{asked}: {at}{r}: {why}")));
+                }
+            }
             let sent = self.build(method, &url, bound, body, headers)?.send();
             let mut resp = match tokio::time::timeout(limit, sent).await {
                 Ok(Ok(r)) => r,

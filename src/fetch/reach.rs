@@ -1,7 +1,7 @@
 //! How near to the user a server is, and the resolver that keeps a remote server from sending
 //! cutroom nearer: a URL a server names (a redirect, a job's video URL) may lead only to
 //! addresses as far out as that server's own, checked on the addresses a name resolves to, so a
-//! DNS name cannot dodge it.
+//! DNS name cannot dodge it (through a proxy too, where the name is looked up here first).
 
 use futures_util::future::BoxFuture;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -145,6 +145,42 @@ impl Lookup {
     }
 }
 
+impl Lookup {
+    /// The first address of `name` nearer than `bound`, when it resolves here to one: for a
+    /// URL sent through a proxy, which resolves it itself (a name that does not resolve here
+    /// is left to the proxy).
+    pub async fn nearer(&self, name: &str, bound: Reach) -> Option<Refused> {
+        let ips = (self.0)(name.to_string()).await.ok()?;
+        let ip = ips.into_iter().find(|ip| Reach::of_ip(*ip) > bound)?;
+        Some(Refused {
+            name: name.to_string(),
+            ip,
+        })
+    }
+}
+
+/// True when the environment names a proxy (`HTTPS_PROXY` and the like), through which
+/// requests go without cutroom resolving their names.
+pub fn proxied() -> bool {
+    !proxies().is_empty()
+}
+
+/// The host names of the proxies the environment names.
+fn proxies() -> Vec<String> {
+    [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ]
+    .iter()
+    .filter_map(|v| std::env::var(v).ok())
+    .filter_map(|p| proxy_host(&p))
+    .collect()
+}
+
 impl std::fmt::Debug for Lookup {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Lookup")
@@ -162,22 +198,10 @@ pub struct Guard {
 impl Guard {
     /// A resolver for URLs that may lead as near as `bound`.
     pub fn new(bound: Reach, lookup: Lookup) -> Self {
-        let proxies = [
-            "HTTPS_PROXY",
-            "https_proxy",
-            "HTTP_PROXY",
-            "http_proxy",
-            "ALL_PROXY",
-            "all_proxy",
-        ]
-        .iter()
-        .filter_map(|v| std::env::var(v).ok())
-        .filter_map(|p| proxy_host(&p))
-        .collect();
         Self {
             bound,
             lookup,
-            proxies,
+            proxies: proxies(),
         }
     }
 }
