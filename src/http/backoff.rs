@@ -49,6 +49,12 @@ impl Backoff {
     }
 }
 
+/// `secs` (finite, not negative) as a [`Duration`]; beyond what one holds, the longest (a hint
+/// is capped anyway).
+fn seconds(secs: f64) -> Duration {
+    Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
+}
+
 /// How long the server asks the client to wait: `retry-after-ms`, then `Retry-After` (seconds
 /// or an HTTP date), then `openai-poll-after-ms`.
 pub fn server_hint(headers: &HeaderMap) -> Option<Duration> {
@@ -62,7 +68,7 @@ pub fn server_hint(headers: &HeaderMap) -> Option<Duration> {
         text(name)
             .and_then(|v| v.parse::<f64>().ok())
             .filter(|ms| ms.is_finite() && *ms >= 0.0)
-            .map(|ms| Duration::from_secs_f64(ms / 1000.0))
+            .map(|ms| seconds(ms / 1000.0))
     };
     if let Some(d) = millis("retry-after-ms") {
         return Some(d);
@@ -70,7 +76,7 @@ pub fn server_hint(headers: &HeaderMap) -> Option<Duration> {
     if let Some(v) = text("retry-after") {
         if let Ok(secs) = v.parse::<f64>() {
             if secs.is_finite() && secs >= 0.0 {
-                return Some(Duration::from_secs_f64(secs));
+                return Some(seconds(secs));
             }
         }
         if let Ok(at) = httpdate::parse_http_date(v) {
@@ -117,5 +123,28 @@ mod tests {
             got > Duration::from_secs(28) && got <= Duration::from_secs(30),
             "{got:?}"
         );
+    }
+
+    /// A hint too long for a `Duration` (`Retry-After: 1e20`, as a broken or hostile server
+    /// may send) is the longest wait, capped like any hint, never a panic.
+    #[test]
+    fn a_huge_hint_is_capped_not_a_crash() {
+        for (name, value) in [
+            ("retry-after", "1e20"),
+            ("retry-after", "99999999999999999999999"),
+            ("retry-after-ms", "1e300"),
+            ("openai-poll-after-ms", "1e40"),
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert(name, HeaderValue::from_static(value));
+            let hint = server_hint(&h);
+            assert!(
+                hint.is_some_and(|d| d >= MAX_HINT),
+                "{name}: {value}: {hint:?}"
+            );
+            let wait =
+                Backoff::new(Duration::from_millis(1), Duration::from_secs(1)).next_delay(hint);
+            assert!(wait <= MAX_HINT.mul_f64(1.25), "{name}: {value}: {wait:?}");
+        }
     }
 }
