@@ -1672,6 +1672,55 @@ fn a_tall_logo_fits_between_the_top_and_bottom_ui_zones() {
     }
 }
 
+/// A text overlay of eight lines at `size = 0.08` (8 characters a line, so the width does not
+/// make it smaller) ran from below Reels' top zone into its bottom 35 %; it is drawn smaller until its lines fit between the two, as a tall card is.
+#[test]
+fn a_tall_text_overlay_is_drawn_smaller_to_fit_between_the_ui_zones() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=black:s=360x640:r=30:d=1", None, &[]);
+    let presets = d.join("presets.toml");
+    std::fs::write(
+        &presets,
+        "[tall]\nbase = \"reels\"\nwidth = 360\nheight = 640\n",
+    )
+    .unwrap();
+    let overlays = d.join("overlays.toml");
+    std::fs::write(
+        &overlays,
+        "[[text]]\ntext = \"ALPHA\\nBRAVO\\nCHARLIE\\nDELTA\\nECHO\\nFOXTROT\\nGOLF\\nHOTEL\"\n\
+         position = \"top\"\nstyle = { size = 0.08, max_chars = 8 }\n",
+    )
+    .unwrap();
+    let out = d.join("out");
+    let run = cutroom(&[
+        "export",
+        s(&clip),
+        "--presets",
+        s(&presets),
+        "-p",
+        "tall",
+        "--overlays",
+        s(&overlays),
+        "-o",
+        s(&out),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let frame = frame_at(&out.join("clip.tall.mp4"), 0.5, &d.join("f.png"));
+    let (_, y0, _, y1) = frame.bbox(white).expect("the text is drawn");
+    assert!(
+        f64::from(y0) >= 0.14 * 640.0 && f64::from(y1) <= 0.65 * 640.0,
+        "the text spans rows {y0}-{y1}, not between Reels' zones (90-416)"
+    );
+    assert_eq!(text_lines(&frame, 0, 640).len(), 8);
+    assert_ocr(&frame, &["ALPHA", "HOTEL"], &[], &d.join("ocr.pgm"), "tall");
+}
+
 /// A still image (a JPEG) as RGB, through `png`.
 fn read_image(image: &Path, png: &Path) -> Rgb {
     ff(&["-i", s(image), "-pix_fmt", "rgb24", s(png)]);

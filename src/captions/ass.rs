@@ -207,23 +207,53 @@ pub fn card_style(look: &Look, width: u32, height: u32) -> Style {
 /// the frame), from `start` to `end` ns; smaller than its `size` when its lines would not fit
 /// 90 % of the frame's height (a paragraph on a 9:16 frame), so none runs off it.
 pub fn card_text(text: &str, look: &Look, canvas: &Canvas, span: (i64, i64)) -> TextOverlay {
-    let mut look = look.clone();
     let room = 0.9 * f64::from(canvas.height);
+    fit_height(canvas, room, look.size, |size| TextOverlay {
+        text: text.to_string(),
+        start: Some(TimeSpec::Nanos(span.0)),
+        end: Some(TimeSpec::Nanos(span.1)),
+        position: "center".into(),
+        style: card_style(
+            &Look {
+                size,
+                ..look.clone()
+            },
+            canvas.width,
+            canvas.height,
+        ),
+    })
+}
+
+/// A text overlay as drawn on `canvas`: smaller than its `size` when its lines would not fit
+/// the height its position has between the UI zones ([`Canvas::text_room`]), so none runs
+/// off the frame or under the platform's UI.
+fn fitted_overlay(canvas: &Canvas, t: &TextOverlay) -> TextOverlay {
+    let room = canvas.text_room(&t.position);
+    fit_height(canvas, room, t.style.look.size, |size| {
+        let mut t = t.clone();
+        t.style.look.size = size;
+        t
+    })
+}
+
+/// The text overlay `at(size)` makes, at `size` or smaller until its lines, as placed on
+/// `canvas`, fit `room` pixels of height (down to a size of 0.01).
+fn fit_height(
+    canvas: &Canvas,
+    room: f64,
+    size: f64,
+    at: impl Fn(f64) -> TextOverlay,
+) -> TextOverlay {
+    let mut size = size;
     loop {
-        let t = TextOverlay {
-            text: text.to_string(),
-            start: Some(TimeSpec::Nanos(span.0)),
-            end: Some(TimeSpec::Nanos(span.1)),
-            position: "center".into(),
-            style: card_style(&look, canvas.width, canvas.height),
-        };
+        let t = at(size);
         let (p, _, lines) = place_overlay(canvas, &t);
         let high = lines.len() as f64 * f64::from(p.font);
-        if high <= room || look.size <= 0.01 {
+        if high <= room || size <= 0.01 {
             return t;
         }
         // The lines' area goes with the square of the size.
-        look.size = (look.size * (room / high).sqrt().min(0.95)).max(0.01);
+        size = (size * (room / high).sqrt().min(0.95)).max(0.01);
     }
 }
 
@@ -303,7 +333,8 @@ pub fn script(
     out.push_str(&style_line("Caption", style, band));
     let mut blocks = Vec::with_capacity(texts.len());
     for (i, t) in texts.iter().enumerate() {
-        let (p, m, lines) = place_overlay(canvas, t);
+        let t = fitted_overlay(canvas, t);
+        let (p, m, lines) = place_overlay(canvas, &t);
         out.push_str(&style_line(&format!("Text{i}"), &t.style, p));
         blocks.push((m, lines));
     }

@@ -228,6 +228,24 @@ impl Canvas {
         ]
     }
 
+    /// The height (pixels) a text overlay at `position` has between the UI zones (with
+    /// [`Canvas::text`]'s gaps): from its top or bottom edge to the far zone, or for `center`
+    /// twice the distance from the middle to the nearer one.
+    pub fn text_room(&self, position: &str) -> f64 {
+        let (top, bottom) = (self.top_limit() + GAP, self.bottom_limit() - GAP);
+        let room = match position {
+            "center" => 2.0 * (0.5 - top).min(bottom - 0.5),
+            "lower_third" => self.lower_third() - top,
+            _ => bottom - top,
+        };
+        room.max(0.0) * f64::from(self.height)
+    }
+
+    /// The bottom of a lower third (fraction): above the bottom UI zone, at most 0.8.
+    fn lower_third(&self) -> f64 {
+        (self.bottom_limit() - GAP).min(0.8)
+    }
+
     /// A text overlay's block at `position` (top, center, bottom, lower_third).
     pub fn text(&self, style: &Style, lines: u32, position: &str) -> Placement {
         let band = self.bottom_band(style, lines);
@@ -250,7 +268,7 @@ impl Canvas {
                 ..band
             },
             "lower_third" => {
-                let bottom = (self.bottom_limit() - GAP).min(0.8);
+                let bottom = self.lower_third();
                 Placement {
                     align: 1,
                     left: side(bottom - font_h, bottom),
