@@ -2917,3 +2917,89 @@ fn each_output_reports_its_loudness_and_a_target_out_of_reach() {
         }
     }
 }
+/// Each word Tesseract reads in the light text of `frame` (as [`ocr_words`] reads it) with its
+/// left and right edges; `None` when the `tesseract` CLI is not installed.
+fn ocr_boxes(frame: &Rgb, scratch: &Path) -> Option<Vec<(String, u32, u32)>> {
+    let mut pgm = format!("P5\n{} {}\n255\n", frame.width, frame.height).into_bytes();
+    pgm.extend(
+        frame
+            .data
+            .chunks_exact(3)
+            .map(|p| if p.iter().all(|&c| c > 180) { 0u8 } else { 255 }),
+    );
+    std::fs::write(scratch, pgm).unwrap();
+    let Ok(out) = std::process::Command::new("tesseract")
+        .arg(scratch)
+        .args(["stdout", "--psm", "11", "tsv"])
+        .output()
+    else {
+        eprintln!("skipping the OCR checks: tesseract is not installed (make deps)");
+        return None;
+    };
+    // level page block par line word left top width height conf text
+    let words = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            let text: String = f.get(11)?.chars().filter(|c| c.is_alphanumeric()).collect();
+            let (left, width): (u32, u32) = (f[6].parse().ok()?, f[8].parse().ok()?);
+            (!text.is_empty()).then(|| (text.to_uppercase(), left, left + width))
+        })
+        .collect();
+    Some(words)
+}
+
+/// Hebrew and Arabic lines holding Latin words and digits were laid out left to right (the
+/// style's Encoding 1 gave libass a left-to-right paragraph): `שלום WORLD 123` showed the
+/// Hebrew word first on the left, where a reader of Hebrew ends. Each line now takes its
+/// direction from its first strong letter (Encoding -1), as the Unicode algorithm says.
+#[test]
+fn right_to_left_lines_with_latin_words_and_digits_read_from_the_right() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=black:s=640x360:r=30:d=1", None, &[]);
+    let srt = d.join("rtl.srt");
+    std::fs::write(&srt, "1\n00:00:00,000 --> 00:00:01,000\nשלום WORLD 123\n").unwrap();
+    let overlays = d.join("overlays.toml");
+    std::fs::write(
+        &overlays,
+        "[[text]]\ntext = \"سلام HELLO\"\nposition = \"top\"\n",
+    )
+    .unwrap();
+    let video = export_small(
+        d,
+        &clip,
+        &["--captions", s(&srt), "--overlays", s(&overlays)],
+    );
+    let frame = frame_at(&video, 0.5, &d.join("f.png"));
+    let Some(words) = ocr_boxes(&frame, &d.join("ocr.pgm")) else {
+        return;
+    };
+    let find = |w: &str| {
+        words
+            .iter()
+            .find(|(t, ..)| t == w)
+            .unwrap_or_else(|| panic!("{w} not read in {words:?}"))
+            .clone()
+    };
+    // The ink of each line: the overlay in the top half, the caption in the bottom one.
+    let ink = |y0: u32, y1: u32| {
+        let cols: Vec<u32> = (0..frame.width)
+            .filter(|&x| (y0..y1).any(|y| white(frame.at(x, y))))
+            .collect();
+        (cols[0], cols[cols.len() - 1] + 1)
+    };
+    for (line, (x0, x1), first, last) in [
+        ("caption", ink(180, 360), "WORLD", "123"),
+        ("overlay", ink(0, 180), "HELLO", "HELLO"),
+    ] {
+        let (first, last) = (find(first), find(last));
+        assert!(
+            first.1 <= x0 + 4 && x1 > last.2 + 20,
+            "{line}: the Latin words ({first:?} to {last:?}) do not start the line at the left \
+             ({x0}-{x1}), with the right-to-left word after them on the right"
+        );
+    }
+}

@@ -70,6 +70,9 @@ fn literal(s: &str) -> String {
         .replace('\\', "\\\u{2060}")
 }
 
+/// A style of the script. Its Encoding, -1, has libass take each line's direction from its
+/// first letter that has one (Unicode's rule), so a Hebrew or Arabic line holding Latin words
+/// or digits reads from the right; with 1 every line ran left to right.
 fn style_line(name: &str, s: &Style, p: Placement) -> String {
     let s = &s.look;
     let font = f64::from(p.font);
@@ -83,7 +86,7 @@ fn style_line(name: &str, s: &Style, p: Placement) -> String {
         (1, s.outline * font, ass_colour(&s.box_color, 0x80))
     };
     format!(
-        "Style: {name},{FAMILY},{},{},{},{},{back},{},0,0,0,100,100,0,0,{border},{outline:.1},{:.1},{},{},{},{},1\n",
+        "Style: {name},{FAMILY},{},{},{},{},{back},{},0,0,0,100,100,0,0,{border},{outline:.1},{:.1},{},{},{},{},-1\n",
         p.font,
         ass_colour(&s.color, 0),
         ass_colour(&s.color, 0),
