@@ -2917,27 +2917,13 @@ fn each_output_reports_its_loudness_and_a_target_out_of_reach() {
         }
     }
 }
-/// Each word Tesseract reads in the light text of `frame` (as [`ocr_words`] reads it) with its
+
+/// Each word Tesseract reads in the light text of `frame` (as [`tesseract`] reads it) with its
 /// left and right edges; `None` when the `tesseract` CLI is not installed.
 fn ocr_boxes(frame: &Rgb, scratch: &Path) -> Option<Vec<(String, u32, u32)>> {
-    let mut pgm = format!("P5\n{} {}\n255\n", frame.width, frame.height).into_bytes();
-    pgm.extend(
-        frame
-            .data
-            .chunks_exact(3)
-            .map(|p| if p.iter().all(|&c| c > 180) { 0u8 } else { 255 }),
-    );
-    std::fs::write(scratch, pgm).unwrap();
-    let Ok(out) = std::process::Command::new("tesseract")
-        .arg(scratch)
-        .args(["stdout", "--psm", "11", "tsv"])
-        .output()
-    else {
-        eprintln!("skipping the OCR checks: tesseract is not installed (make deps)");
-        return None;
-    };
+    let tsv = tesseract(frame, scratch, &["--psm", "11", "tsv"])?;
     // level page block par line word left top width height conf text
-    let words = String::from_utf8_lossy(&out.stdout)
+    let words = tsv
         .lines()
         .skip(1)
         .filter_map(|l| {

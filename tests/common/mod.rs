@@ -1010,10 +1010,10 @@ pub fn hdr_clip(sdr: &Path, out: &Path, transfer: &str) {
     ]);
 }
 
-/// The words Tesseract reads in the light text of `frame` (pixels with every channel over 180,
-/// drawn black on white in a PGM at `scratch`), upper-cased with punctuation stripped; `None`
-/// (with a message) when the `tesseract` CLI is not installed (`make deps` installs it).
-pub fn ocr_words(frame: &Rgb, scratch: &Path) -> Option<Vec<String>> {
+/// Tesseract's output (`tesseract SCRATCH stdout ARGS`) for the light text of `frame` (pixels
+/// with every channel over 180, drawn black on white in a PGM at `scratch`); `None` (with a
+/// message) when the `tesseract` CLI is not installed (`make deps` installs it).
+pub fn tesseract(frame: &Rgb, scratch: &Path, args: &[&str]) -> Option<String> {
     let mut pgm = format!("P5\n{} {}\n255\n", frame.width, frame.height).into_bytes();
     pgm.extend(
         frame
@@ -1024,7 +1024,8 @@ pub fn ocr_words(frame: &Rgb, scratch: &Path) -> Option<Vec<String>> {
     std::fs::write(scratch, pgm).unwrap();
     let out = match Command::new("tesseract")
         .arg(scratch)
-        .args(["stdout", "--psm", "11"])
+        .arg("stdout")
+        .args(args)
         .output()
     {
         Ok(o) => o,
@@ -1038,9 +1039,15 @@ pub fn ocr_words(frame: &Rgb, scratch: &Path) -> Option<Vec<String>> {
         "tesseract failed on {}",
         scratch.display()
     );
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The words Tesseract reads in the light text of `frame` (as [`tesseract`] reads it),
+/// upper-cased with punctuation stripped; `None` when the `tesseract` CLI is not installed.
+pub fn ocr_words(frame: &Rgb, scratch: &Path) -> Option<Vec<String>> {
+    let text = tesseract(frame, scratch, &["--psm", "11"])?;
     Some(
-        String::from_utf8_lossy(&out.stdout)
-            .split_whitespace()
+        text.split_whitespace()
             .map(|w| {
                 w.chars()
                     .filter(|c| c.is_alphanumeric())
