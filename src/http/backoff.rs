@@ -79,8 +79,13 @@ pub fn server_hint(headers: &HeaderMap) -> Option<Duration> {
                 return Some(seconds(secs));
             }
         }
-        if let Ok(at) = httpdate::parse_http_date(v) {
-            return Some(at.duration_since(SystemTime::now()).unwrap_or_default());
+        // A date already past (the server's clock behind ours) gives no wait to honour: the
+        // usual backoff step applies, not back-to-back retries.
+        if let Some(wait) = httpdate::parse_http_date(v)
+            .ok()
+            .and_then(|at| at.duration_since(SystemTime::now()).ok())
+        {
+            return Some(wait);
         }
     }
     millis("openai-poll-after-ms")
@@ -123,6 +128,20 @@ mod tests {
             got > Duration::from_secs(28) && got <= Duration::from_secs(30),
             "{got:?}"
         );
+    }
+
+    /// A `Retry-After` date already past (clock skew) is no hint: the backoff's own step is
+    /// waited, where a zero hint made the retries follow each other back to back.
+    #[test]
+    fn a_past_date_is_no_hint() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "retry-after",
+            HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"),
+        );
+        assert_eq!(server_hint(&h), None);
+        let mut b = Backoff::new(Duration::from_millis(400), Duration::from_secs(8));
+        assert!(b.next_delay(server_hint(&h)) >= Duration::from_millis(200));
     }
 
     /// A hint too long for a `Duration` (`Retry-After: 1e20`, as a broken or hostile server
