@@ -188,12 +188,7 @@ fn a_long_music_bed_is_decoded_only_as_far_as_it_is_used() {
         let sound =
             format!("sine=f=440:r=44100:d=10,apad=whole_dur={secs},aformat=channel_layouts=stereo");
         from_lavfi(&bed, &sound, &[]);
-        let (mb, run) = peak_mb(&["swap", s(&clip), "--audio", s(&bed), "-o", s(&out), "-q"]);
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
+        let (mb, _) = peak_mb_ok(&["swap", s(&clip), "--audio", s(&bed), "-o", s(&out), "-q"]);
         mb
     };
     let (short, long) = (run(10), run(300));
@@ -224,14 +219,9 @@ fn durations(path: &Path) -> (f64, f64) {
     (d("video"), d("audio"))
 }
 
-fn cutroom_ok(args: &[&str]) -> String {
-    let out = cutroom(args);
-    assert!(
-        out.status.success(),
-        "cutroom {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+/// What a successful `cutroom ARGS` printed on stdout.
+fn cutroom_stdout(args: &[&str]) -> String {
+    String::from_utf8_lossy(&cutroom_ok(args).stdout).into_owned()
 }
 
 /// Assert the loudness target holds on `path` as FFmpeg measures it.
@@ -276,7 +266,7 @@ fn swap_keeps_the_picture_and_sync() {
         if let Some(l) = loudness {
             args.extend(["--loudness", l]);
         }
-        let said = cutroom_ok(&args);
+        let said = cutroom_stdout(&args);
         assert!(said.contains("6.000 s"), "{said}");
         let offs = marker_offsets_ms(&out);
         assert_eq!(offs.len(), 3, "{name}: {offs:?}");
@@ -485,7 +475,7 @@ fn duck_lowers_music_by_the_depth_while_speech_plays() {
     let music = tone_8k(dir.path(), 4);
     let out = dir.path().join("ducked.mp4");
     let stems = dir.path().join("stems");
-    let said = cutroom_ok(&[
+    let said = cutroom_stdout(&[
         "duck",
         s(&clip),
         "--music",
@@ -704,7 +694,7 @@ fn duck_under_a_voice_speaking_from_the_first_frame_starts_down() {
         "0.3*(random(0)*2-1)*lt(t,2)+0.001*(random(1)*2-1)",
         4,
     );
-    let said = cutroom_ok(&duck.args());
+    let said = cutroom_stdout(&duck.args());
     let (out, stems) = (duck.out, duck.stems);
     assert!(said.contains("1 speech segment(s): 0.00-2.0"), "{said}");
     let (_, g) = read_wav(&stems.join("gain.wav"));
@@ -729,7 +719,7 @@ fn duck_over_a_silent_voice_says_no_speech_was_heard() {
     let music = tone_8k(d, 3);
     let out = d.join("out.mp4");
     let stems = d.join("stems");
-    let run = cutroom(&[
+    let run = cutroom_ok(&[
         "duck",
         s(&clip),
         "--music",
@@ -739,7 +729,6 @@ fn duck_over_a_silent_voice_says_no_speech_was_heard() {
         "--stems",
         s(&stems),
     ]);
-    assert!(run.status.success(), "{run:?}");
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(
         stdout.contains("no speech heard in the voice: the music is not ducked"),
@@ -1041,7 +1030,7 @@ fn offsets_and_late_start_times_cost_no_memory() {
         assert_eq!(run.status.code(), Some(2), "{cmd:?}: {err}");
         assert!(err.contains("--offset"), "{err}");
         assert!(!out.exists());
-        let (mb, run) = peak_mb(&[
+        let (mb, _) = peak_mb_ok(&[
             cmd[0],
             "-q",
             s(&base),
@@ -1052,11 +1041,6 @@ fn offsets_and_late_start_times_cost_no_memory() {
             "-o",
             s(&out),
         ]);
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
         assert!(mb < 300.0, "{cmd:?} --offset 3600 took {mb:.0} MB");
         let (v, a) = durations(&out);
         assert!((v - 4.0).abs() < 1e-6 && (a - 4.0).abs() < 0.001, "{v} {a}");
@@ -1080,12 +1064,7 @@ fn offsets_and_late_start_times_cost_no_memory() {
         "3600",
         s(&late),
     ]);
-    let (mb, run) = peak_mb(&["loudness", "--json", s(&late)]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let (mb, run) = peak_mb_ok(&["loudness", "--json", s(&late)]);
     assert!(
         mb < 300.0,
         "loudness of a clip stamped at 1 h took {mb:.0} MB"
@@ -1113,12 +1092,7 @@ fn offsets_and_late_start_times_cost_no_memory() {
             "3600",
             s(&alone),
         ]);
-        let (mb, run) = peak_mb(&["loudness", "--json", s(&alone)]);
-        assert!(
-            run.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&run.stderr)
-        );
+        let (mb, run) = peak_mb_ok(&["loudness", "--json", s(&alone)]);
         assert!(mb < 300.0, "{name}: took {mb:.0} MB");
         let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
         let d = v["files"][0]["duration_s"].as_f64().unwrap();
@@ -1142,12 +1116,7 @@ fn offsets_and_late_start_times_cost_no_memory() {
         "copy",
         s(&apart),
     ]);
-    let (mb, run) = peak_mb(&["duck", "-q", s(&apart), "--music", s(&music), "-o", s(&out)]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let (mb, _) = peak_mb_ok(&["duck", "-q", s(&apart), "--music", s(&music), "-o", s(&out)]);
     assert!(
         mb < 300.0,
         "duck of a clip whose sound starts at 1 h took {mb:.0} MB"
@@ -1306,7 +1275,7 @@ fn duck_and_swap_hold_the_true_peak_ceiling_in_the_encoded_file() {
     };
     for cmd in [["duck", "--music"], ["swap", "--audio"]] {
         let out = dir.path().join(format!("{}.mp4", cmd[0]));
-        let said = cutroom_ok(&[
+        let said = cutroom_stdout(&[
             cmd[0],
             s(&clip),
             cmd[1],
@@ -1343,7 +1312,7 @@ fn duck_memory_grows_by_one_copy_of_the_sound_with_length() {
         bursts_clip(&clip, secs);
         hum(&music, secs);
         let out = dir.path().join(format!("out{secs}.mp4"));
-        let (mb, run) = peak_mb(&[
+        let (mb, _) = peak_mb_ok(&[
             "duck",
             "-q",
             s(&clip),
@@ -1354,11 +1323,6 @@ fn duck_memory_grows_by_one_copy_of_the_sound_with_length() {
             "-o",
             s(&out),
         ]);
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
         mb
     };
     assert_sound_growth(peak(20), peak(80), 60.0, 1.5);
@@ -1380,7 +1344,7 @@ fn duck_prints_the_files_true_peak_under_minus_one_dbtp_on_a_20_s_clip() {
         &["-c:a", "libmp3lame", "-b:a", "192k"],
     );
     let out = dir.path().join("duck.mp4");
-    let said = cutroom_ok(&[
+    let said = cutroom_stdout(&[
         "duck",
         "-q",
         s(&clip),
@@ -1485,7 +1449,7 @@ fn hidden_pre_roll_stays_hidden() {
     let presented = markers(&cut);
     assert_eq!(presented.flashes.len(), 2, "{presented:?}");
     let out = dir.path().join("swap.mp4");
-    let said = cutroom_ok(&["swap", s(&cut), "--audio", s(&cut), "-o", s(&out)]);
+    let said = cutroom_stdout(&["swap", s(&cut), "--audio", s(&cut), "-o", s(&out)]);
     assert!(said.contains("3.500 s"), "{said}");
     let (v, a) = durations(&out);
     assert!((v - 3.5).abs() < 0.02 && (a - 3.5).abs() < 0.02, "{v} {a}");
@@ -1495,12 +1459,7 @@ fn hidden_pre_roll_stays_hidden() {
     assert_eq!(offs.len(), 2, "{offs:?}");
     assert!(offs.iter().all(|(_, o)| o.abs() <= 1.0), "{offs:?}");
     let joined = dir.path().join("joined.mp4");
-    let run = cutroom(&["concat", "-q", s(&cut), s(&base), "-o", s(&joined)]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    cutroom_ok(&["concat", "-q", s(&cut), s(&base), "-o", s(&joined)]);
     let m = markers(&joined);
     let want = [0.5, 2.5, 4.5, 6.5];
     assert_eq!(m.flashes.len(), want.len(), "{m:?}");
@@ -1830,7 +1789,7 @@ fn swap_loudness_is_met_on_the_output_or_said_to_be_missed() {
     let clip = fixture("marker_portrait_30.mp4");
     let out = d.join("out.mp4");
     let run = |audio: &Path, clip: &Path, lufs: &str| {
-        let run = cutroom(&[
+        let run = cutroom_ok(&[
             "swap",
             s(clip),
             "--audio",
@@ -1841,7 +1800,6 @@ fn swap_loudness_is_met_on_the_output_or_said_to_be_missed() {
             s(&out),
             "--json",
         ]);
-        assert!(run.status.success(), "{run:?}");
         let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
         (v, String::from_utf8_lossy(&run.stderr).into_owned())
     };
@@ -1883,7 +1841,7 @@ fn a_sound_under_a_gating_block_is_too_short_to_measure_not_silent() {
     let clip = d.join("sting.mp4");
     test_clip(&clip, "0.2", None);
     let out = d.join("out.mp4");
-    let said = cutroom_ok(&[
+    let said = cutroom_stdout(&[
         "swap",
         s(&clip),
         "--audio",
@@ -1895,7 +1853,7 @@ fn a_sound_under_a_gating_block_is_too_short_to_measure_not_silent() {
         said.contains("0.200 s, loudness too short to measure (under 0.4 s), true peak -"),
         "{said}"
     );
-    let measured = cutroom_ok(&["loudness", s(&out)]);
+    let measured = cutroom_stdout(&["loudness", s(&out)]);
     assert!(
         measured.contains("too short to measure") && !measured.contains("silent"),
         "{measured}"
@@ -1909,7 +1867,7 @@ fn an_offset_past_the_end_of_the_output_is_warned_of() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.mp4");
     let swap = |offset: &str| {
-        let run = cutroom(&[
+        let run = cutroom_ok(&[
             "swap",
             s(&fixture("no_audio.mp4")),
             "--audio",
@@ -1919,7 +1877,6 @@ fn an_offset_past_the_end_of_the_output_is_warned_of() {
             "-o",
             s(&out),
         ]);
-        assert!(run.status.success(), "{run:?}");
         String::from_utf8_lossy(&run.stderr).into_owned()
     };
     let warned = swap("100");
@@ -2049,9 +2006,8 @@ fn a_soundtrack_with_two_audio_tracks_uses_the_default_one_and_says_so() {
         two.display()
     );
 
-    let run = cutroom(&["loudness", "--json", s(&two)]);
+    let run = cutroom_ok(&["loudness", "--json", s(&two)]);
     let err = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{err}");
     let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     let got = v["files"][0]["integrated_lufs"].as_f64().unwrap();
     assert!(
@@ -2067,7 +2023,7 @@ fn a_soundtrack_with_two_audio_tracks_uses_the_default_one_and_says_so() {
 
     let out = dir.path().join("swapped.mp4");
     let clip = fixture("marker_portrait_30.mp4");
-    let run = cutroom(&[
+    let run = cutroom_ok(&[
         "swap",
         s(&clip),
         "--audio",
@@ -2077,7 +2033,6 @@ fn a_soundtrack_with_two_audio_tracks_uses_the_default_one_and_says_so() {
         "--json",
     ]);
     let err = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{err}");
     assert!(err.contains(&left_out), "{err}");
     let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert!(said(&v["warnings"]), "{v}");

@@ -148,7 +148,7 @@ fn three_presets_meet_the_delivery_spec_in_sync_within_the_memory_goal() {
     let master = dir.path().join("master.mp4");
     marker_clip(&master, 640, 360, 30, 4.0, 4.0, 0.0, &[]);
     let out = dir.path().join("out");
-    let (mb, run) = peak_mb(&[
+    let (mb, run) = peak_mb_ok(&[
         "export",
         s(&master),
         "--preset",
@@ -161,11 +161,6 @@ fn three_presets_meet_the_delivery_spec_in_sync_within_the_memory_goal() {
         s(&out),
         "--json",
     ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
     // Three x264 encoders at once held ~510 MB whatever the length (#14 item 16); in two
     // waves the export stays under the 500 MB goal (432 MB measured on two cores).
     assert!(mb < 480.0, "three presets took {mb:.0} MB");
@@ -667,12 +662,7 @@ fn platform_duration_limits_warn_or_fail_with_strict() {
         "-o",
         s(&out),
     ];
-    let run = cutroom(&[&args[..], &["--json"]].concat());
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let run = cutroom_ok(&[&args[..], &["--json"]].concat());
     let r: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(r["outputs"][0]["platform"], "Tiny");
     assert_eq!(r["outputs"][0]["width"], 320);
@@ -991,16 +981,11 @@ fn captions_are_read_on_their_frames_only_clear_of_ui_zones_with_sidecars() {
     std::fs::write(&srt, CAPTIONS_SRT).unwrap();
     let out = dir.path().join("out");
     // No system font is reachable: the captions are drawn with the shipped font or not at all.
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
-        .env("FONTCONFIG_FILE", no_system_fonts(dir.path()))
-        .args(["export", s(&clip), "-p", "tiktok", "-p", "reels", "-p", "x"])
-        .args(["--captions", s(&srt), "-o", s(&out), "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let run = succeeded(
+        cutroom_command()
+            .env("FONTCONFIG_FILE", no_system_fonts(dir.path()))
+            .args(["export", s(&clip), "-p", "tiktok", "-p", "reels", "-p", "x"])
+            .args(["--captions", s(&srt), "-o", s(&out), "--json"]),
     );
     let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     let first = ["HELLO", "WORLD"];
@@ -1198,7 +1183,7 @@ fn overlapping_cues_end_where_the_next_begins_and_the_last_at_the_video_end() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    let run = cutroom(&[
+    let run = cutroom_ok(&[
         "export",
         s(&clip),
         "-p",
@@ -1209,7 +1194,6 @@ fn overlapping_cues_end_where_the_next_begins_and_the_last_at_the_video_end() {
         s(&out),
     ]);
     let err = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{err}");
     assert!(
         err.contains(&format!(
             "{}: 2 cue(s) overlap the next; each now ends where the next begins",
@@ -1246,7 +1230,7 @@ fn srt_text_with_a_less_than_sign_or_braces_is_burnt_in_whole() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    let run = cutroom(&[
+    cutroom_ok(&[
         "export",
         s(&clip),
         "-p",
@@ -1256,11 +1240,6 @@ fn srt_text_with_a_less_than_sign_or_braces_is_burnt_in_whole() {
         "-o",
         s(&out),
     ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
     let sidecar = std::fs::read_to_string(out.join("clip.x.srt")).unwrap();
     assert!(sidecar.contains("\nWE <3 CATS {LOUDLY}\n"), "{sidecar}");
     let vtt = std::fs::read_to_string(out.join("clip.x.vtt")).unwrap();
@@ -1290,22 +1269,21 @@ fn caption_characters_the_font_cannot_draw_are_named() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
-        .env("FONTCONFIG_FILE", no_system_fonts(dir.path()))
-        .args([
-            "export",
-            s(&clip),
-            "-p",
-            "x",
-            "--captions",
-            s(&srt),
-            "-o",
-            s(&out),
-        ])
-        .output()
-        .unwrap();
+    let run = succeeded(
+        cutroom_command()
+            .env("FONTCONFIG_FILE", no_system_fonts(dir.path()))
+            .args([
+                "export",
+                s(&clip),
+                "-p",
+                "x",
+                "--captions",
+                s(&srt),
+                "-o",
+                s(&out),
+            ]),
+    );
     let err = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{err}");
     let warning = format!(
         "{}: line 6: 4 character(s) the caption font (DejaVu Sans) has no glyph for, drawn as \
          empty boxes unless a system font has them: \u{4eca} \u{65e5} \u{306f} \u{1f525}\n",
@@ -1331,7 +1309,7 @@ fn overlay_and_card_characters_the_font_cannot_draw_are_named() {
     )
     .unwrap();
     let card = "text = \"\u{1f525} Hot\", duration = 0.5";
-    let run = cutroom(&[
+    let run = cutroom_ok(&[
         "export",
         s(&clip),
         "--presets",
@@ -1346,7 +1324,6 @@ fn overlay_and_card_characters_the_font_cannot_draw_are_named() {
         s(&d.join("out")),
     ]);
     let err = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{err}");
     let lacks = "the caption font (DejaVu Sans) has no glyph for, drawn as empty boxes unless a \
                  system font has them";
     for warning in [
@@ -1494,7 +1471,7 @@ fn a_bottom_corner_logo_keeps_clear_of_the_captions() {
     )
     .unwrap();
     let out = d.join("out");
-    let run = cutroom(
+    cutroom_ok(
         &[
             "export",
             s(&clip),
@@ -1508,11 +1485,6 @@ fn a_bottom_corner_logo_keeps_clear_of_the_captions() {
         .into_iter()
         .chain(["--overlays", s(&d.join("overlays.toml")), "-o", s(&out)])
         .collect::<Vec<_>>(),
-    );
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
     );
     for preset in ["reels", "youtube"] {
         let video = out.join(format!("clip.{preset}.mp4"));
@@ -1578,7 +1550,7 @@ fn all_caps_captions_keep_to_max_lines_clear_of_a_bottom_logo() {
     let words = "WOW WHAT A MOMENT WE HAD DOWN HOME WITH MOM AND DAD";
     std::fs::write(&srt, format!("1\n00:00:00,000 --> 00:00:02,000\n{words}\n")).unwrap();
     let out = d.join("out");
-    let run = cutroom(&[
+    cutroom_ok(&[
         "export",
         s(&clip),
         "--presets",
@@ -1592,11 +1564,6 @@ fn all_caps_captions_keep_to_max_lines_clear_of_a_bottom_logo() {
         "-o",
         s(&out),
     ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
     let video = out.join("clip.tall.mp4");
     ff(&["-i", s(&video), "-vf", "fps=5", s(&d.join("f%02d.png"))]);
     let red = |p: [u8; 3]| p[0] > 200 && p[1] < 60 && p[2] < 60;
@@ -1638,7 +1605,7 @@ fn a_tall_logo_fits_between_the_top_and_bottom_ui_zones() {
     lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=1", None, &[]);
     still(&d.join("logo.png"), "color=c=red:s=40x400");
     let out = d.join("out");
-    let run = cutroom(&[
+    cutroom_ok(&[
         "export",
         s(&clip),
         "-p",
@@ -1650,11 +1617,6 @@ fn a_tall_logo_fits_between_the_top_and_bottom_ui_zones() {
         "-o",
         s(&out),
     ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
     for (preset, top, bottom) in [("tiktok", 0.08, 0.75), ("youtube", 0.0, 1.0)] {
         let frame = frame_at(
             &out.join(format!("clip.{preset}.mp4")),
@@ -1694,7 +1656,7 @@ fn a_tall_text_overlay_is_drawn_smaller_to_fit_between_the_ui_zones() {
     )
     .unwrap();
     let out = d.join("out");
-    let run = cutroom(&[
+    cutroom_ok(&[
         "export",
         s(&clip),
         "--presets",
@@ -1706,11 +1668,6 @@ fn a_tall_text_overlay_is_drawn_smaller_to_fit_between_the_ui_zones() {
         "-o",
         s(&out),
     ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
     let frame = frame_at(&out.join("clip.tall.mp4"), 0.5, &d.join("f.png"));
     let (_, y0, _, y1) = frame.bbox(white).expect("the text is drawn");
     assert!(
@@ -1836,7 +1793,7 @@ fn the_human_report_names_each_cover() {
     let src = d.join("in.mp4");
     lavfi_clip(&src, "testsrc2=s=320x180:r=30:d=1", None, &[]);
     let out = d.join("out");
-    let r = cutroom(&[
+    let r = cutroom_ok(&[
         "export",
         s(&src),
         "-p",
@@ -1848,7 +1805,6 @@ fn the_human_report_names_each_cover() {
         "-o",
         s(&out),
     ]);
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let text = String::from_utf8_lossy(&r.stdout);
     let cover = out.join("in.square.jpg");
     assert!(cover.is_file());
@@ -1873,8 +1829,7 @@ fn export_small(dir: &Path, clip: &Path, extra: &[&str]) -> PathBuf {
     let mut args = vec!["export", s(clip), "--presets", s(&presets), "-p", "small"];
     args.extend(["-o", s(&out)]);
     args.extend_from_slice(extra);
-    let r = cutroom(&args);
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    cutroom_ok(&args);
     let stem = clip.file_stem().unwrap().to_str().unwrap();
     out.join(format!("{stem}.small.mp4"))
 }
@@ -1996,7 +1951,7 @@ fn pad_bars_are_the_colour_asked_for() {
     )
     .unwrap();
     let out = d.join("out");
-    let run = cutroom(&[
+    cutroom_ok(&[
         "export",
         s(&clip),
         "--presets",
@@ -2010,11 +1965,6 @@ fn pad_bars_are_the_colour_asked_for() {
         "-o",
         s(&out),
     ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
     let frame = frame_at(&out.join("clip.tall.mp4"), 0.5, &d.join("f.png"));
     for (x, y) in [(10, 10), (180, 630)] {
         let p = frame.at(x, y);
@@ -2045,7 +1995,7 @@ fn captions_of_a_padded_vertical_export_go_in_the_bar_off_the_picture() {
     let srt = d.join("words.srt");
     std::fs::write(&srt, "1\n00:00:00,500 --> 00:00:01,800\nHELLO WORLD\n").unwrap();
     let out = d.join("out");
-    let run = cutroom(&[
+    cutroom_ok(&[
         "export",
         s(&clip),
         "--presets",
@@ -2059,11 +2009,6 @@ fn captions_of_a_padded_vertical_export_go_in_the_bar_off_the_picture() {
         "-o",
         s(&out),
     ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
     let video = out.join("clip.tall.mp4");
     let blank = frame_at(&video, 0.2, &d.join("blank.png"));
     let frame = frame_at(&video, 1.0, &d.join("caption.png"));
@@ -2103,7 +2048,7 @@ fn a_caption_of_one_long_word_is_cut_across_lines_at_the_bands_size() {
     let srt = d.join("word.srt");
     std::fs::write(&srt, format!("1\n00:00:00,000 --> 00:00:02,000\n{word}\n")).unwrap();
     let out = d.join("out");
-    let run = cutroom(&[
+    cutroom_ok(&[
         "export",
         s(&clip),
         "--presets",
@@ -2115,11 +2060,6 @@ fn a_caption_of_one_long_word_is_cut_across_lines_at_the_bands_size() {
         "-o",
         s(&out),
     ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
     ff(&[
         "-i",
         s(&out.join("clip.tall.mp4")),
@@ -2166,7 +2106,7 @@ fn cues_of_markup_only_are_left_out_and_said() {
     )
     .unwrap();
     let out = d.join("out");
-    let run = cutroom(&[
+    let run = cutroom_ok(&[
         "export",
         s(&clip),
         "--presets",
@@ -2179,7 +2119,6 @@ fn cues_of_markup_only_are_left_out_and_said() {
         s(&out),
     ]);
     let err = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{err}");
     let warning = format!(
         "{}: 2 cue(s) hold no text once their tags are dropped; left out\n",
         s(&srt)
@@ -2211,24 +2150,23 @@ fn a_text_title_card_reads_and_captions_follow_the_speed() {
     std::fs::write(&srt, "1\n00:00:02,000 --> 00:00:03,000\nHELLO WORLD\n").unwrap();
     let out = d.join("out");
     // No system font is reachable: the card is drawn with the shipped font or not at all.
-    let r = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
-        .env("FONTCONFIG_FILE", no_system_fonts(d))
-        .args([
-            "export",
-            s(&clip),
-            "--presets",
-            s(&small_preset(d)),
-            "-p",
-            "small",
-        ])
-        .args(["--speed", "2", "--captions", s(&srt), "-o", s(&out)])
-        .args([
-            "--title-card",
-            "text = \"SUMMER SALE\", duration = 1, style = { size = 0.12, bold = true }",
-        ])
-        .output()
-        .unwrap();
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    succeeded(
+        cutroom_command()
+            .env("FONTCONFIG_FILE", no_system_fonts(d))
+            .args([
+                "export",
+                s(&clip),
+                "--presets",
+                s(&small_preset(d)),
+                "-p",
+                "small",
+            ])
+            .args(["--speed", "2", "--captions", s(&srt), "-o", s(&out)])
+            .args([
+                "--title-card",
+                "text = \"SUMMER SALE\", duration = 1, style = { size = 0.12, bold = true }",
+            ]),
+    );
     let video = out.join("clip.small.mp4");
     let vdur = ffprobe(&video)["streams"][0]["duration"]
         .as_str()
@@ -2318,7 +2256,7 @@ fn concat_and_export_convert_frame_rates_by_one_rule_ffmpegs_fps_filter() {
         let theirs = ffmpeg_frame_numbers(&clip, "fps=30", d);
         assert_eq!(theirs.len(), 30, "{fps} fps: {theirs:?}");
         let out = d.join(format!("out{fps}"));
-        let r = cutroom(&[
+        cutroom_ok(&[
             "export",
             s(&clip),
             "--presets",
@@ -2328,12 +2266,10 @@ fn concat_and_export_convert_frame_rates_by_one_rule_ffmpegs_fps_filter() {
             "-o",
             s(&out),
         ]);
-        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
         let exported = frame_numbers(&out.join(format!("n{fps}.s30.mp4")));
         // Joined after a 30 fps shot, the clip is converted to the cut's 30 fps.
         let cut = d.join(format!("cut{fps}.mp4"));
-        let r = cutroom(&["concat", s(&lead), s(&clip), "-o", s(&cut)]);
-        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        cutroom_ok(&["concat", s(&lead), s(&clip), "-o", s(&cut)]);
         let joined = frame_numbers(&cut);
         assert_eq!(joined.len(), 60, "{fps} fps: {joined:?}");
         assert_eq!(
@@ -2393,7 +2329,7 @@ fn a_title_card_on_a_vertical_output_is_drawn_at_its_shape() {
     let cap = 0.626 * 0.08 * 640.0;
     for fit in ["crop", "pad"] {
         let out = d.join(fit);
-        let run = cutroom(&[
+        cutroom_ok(&[
             "export",
             s(&clip),
             "--presets",
@@ -2407,11 +2343,6 @@ fn a_title_card_on_a_vertical_output_is_drawn_at_its_shape() {
             "-o",
             s(&out),
         ]);
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
         let frame = frame_at(
             &out.join("clip.tall.mp4"),
             0.5,
@@ -2570,19 +2501,12 @@ for body in sys.argv[2:]:
     except jsonschema.ValidationError:
         print("rejected")
 "##;
-    let run = std::process::Command::new(python)
+    let run = succeeded(std::process::Command::new(python)
         .args(["-c", script])
         .arg(&schema_path)
         .arg("text = \"Hi\", color = \"#101010\", duration = \"2s\", style = { size = 0.1 }, transition = { kind = \"fade\", duration = 0.5 }")
         .arg("src = \"a.mp4\", duration = 1")
-        .arg("text = \"Hi\", duration = 1, style = { size = 0.1, max_chars = 20 }")
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+        .arg("text = \"Hi\", duration = 1, style = { size = 0.1, max_chars = 20 }"));
     assert_eq!(
         String::from_utf8_lossy(&run.stdout),
         "accepted\nrejected\nrejected\n"
@@ -2719,28 +2643,23 @@ fn picture_bits_do_not_depend_on_what_fresh_memory_held() {
     .unwrap();
     let export = |fill: &str| -> Vec<String> {
         let out = dir.path().join(format!("out{fill}"));
-        let run = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
-            .args(["-q", "export", s(&fixture("marker_landscape_25.mp4"))])
-            .args([
-                "--presets",
-                s(&presets),
-                "-p",
-                "sq",
-                "-p",
-                "wide",
-                "-p",
-                "eight",
-                "-o",
-                s(&out),
-            ])
-            .env("LD_PRELOAD", &shim)
-            .env("FILL16", fill)
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
+        succeeded(
+            cutroom_command()
+                .args(["-q", "export", s(&fixture("marker_landscape_25.mp4"))])
+                .args([
+                    "--presets",
+                    s(&presets),
+                    "-p",
+                    "sq",
+                    "-p",
+                    "wide",
+                    "-p",
+                    "eight",
+                    "-o",
+                    s(&out),
+                ])
+                .env("LD_PRELOAD", &shim)
+                .env("FILL16", fill),
         );
         ["sq", "wide", "eight"]
             .map(|p| stream_hashes(&out.join(format!("marker_landscape_25.{p}.mp4"))))
@@ -2816,13 +2735,12 @@ fn a_logo_named_with_a_colon_or_not_in_utf8_is_burnt_in() {
     for name in [OsStr::new("lo:go.png"), OsStr::from_bytes(b"l\xf6go.png")] {
         std::fs::copy(&red, d.join(name)).unwrap();
         let out = d.join("out");
-        let run = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
-            .args(["export", "clip.mp4", "-p", "square", "-o", "out", "--logo"])
-            .arg(name)
-            .current_dir(d)
-            .output()
-            .unwrap();
-        assert!(run.status.success(), "{name:?}: {run:?}");
+        succeeded(
+            cutroom_command()
+                .args(["export", "clip.mp4", "-p", "square", "-o", "out", "--logo"])
+                .arg(name)
+                .current_dir(d),
+        );
         let frame = frame_at(&out.join("clip.square.mp4"), 0.5, &d.join("f.png"));
         let red = frame.bbox(|p| p[0] > 200 && p[1] < 60 && p[2] < 60);
         assert!(red.is_some(), "{name:?}: no logo");
@@ -2843,22 +2761,16 @@ fn outputs_keep_the_bytes_of_an_input_name_that_is_not_utf8() {
     let srt = d.join("subs.srt");
     std::fs::write(&srt, "1\n00:00:00,000 --> 00:00:00,500\nHi\n").unwrap();
     let out = d.join("out");
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
-        .arg("export")
-        .arg(&clip)
-        .args([
-            "-p",
-            "square",
-            "--cover",
-            "0.2s",
-            "--captions",
-            s(&srt),
-            "-o",
-            s(&out),
-        ])
-        .output()
-        .unwrap();
-    assert!(run.status.success(), "{run:?}");
+    succeeded(cutroom_command().arg("export").arg(&clip).args([
+        "-p",
+        "square",
+        "--cover",
+        "0.2s",
+        "--captions",
+        s(&srt),
+        "-o",
+        s(&out),
+    ]));
     let mut names: Vec<Vec<u8>> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().as_bytes().to_vec())
@@ -2890,9 +2802,8 @@ fn each_output_reports_its_loudness_and_a_target_out_of_reach() {
     testsrc_with_sound(&clicks, 3, CLICKS, &[]);
     let out = dir.path().join("out");
     for (src, reachable) in [(fixture("marker_landscape_25.mp4"), true), (clicks, false)] {
-        let run = cutroom(&["export", s(&src), "-p", "square", "-o", s(&out), "--json"]);
+        let run = cutroom_ok(&["export", s(&src), "-p", "square", "-o", s(&out), "--json"]);
         let err = String::from_utf8_lossy(&run.stderr);
-        assert!(run.status.success(), "{err}");
         let r: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
         let o = &r["outputs"][0];
         let got = o["loudness"]["integrated_lufs"]

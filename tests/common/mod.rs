@@ -95,12 +95,20 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The cutroom binary as a command, for a run that sets an environment or a working directory.
+pub fn cutroom_command() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cutroom"))
+}
+
 /// Run the cutroom binary with `args`.
 pub fn cutroom(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cutroom"))
-        .args(args)
-        .output()
-        .expect("run cutroom")
+    cutroom_command().args(args).output().expect("run cutroom")
+}
+
+/// Run the cutroom binary with `args`, which must succeed (else panic with the command and its
+/// stderr); its output.
+pub fn cutroom_ok(args: &[&str]) -> Output {
+    succeeded(cutroom_command().args(args))
 }
 
 /// Run the cutroom binary with `args` where no file may grow past `kb` kB: a write past it
@@ -121,13 +129,7 @@ pub fn cutroom_with_file_limit(kb: u32, args: &[&str]) -> Output {
 
 /// Stdout of a successful run, parsed as JSON; panics with stderr otherwise.
 pub fn cutroom_json(args: &[&str]) -> serde_json::Value {
-    let out = cutroom(args);
-    assert!(
-        out.status.success(),
-        "cutroom {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+    serde_json::from_slice(&cutroom_ok(args).stdout).expect("JSON on stdout")
 }
 
 /// The `--json` report of a quiet, successful `cutroom assemble SPEC -o OUT`.
@@ -136,12 +138,25 @@ pub fn assemble_json(spec: &Path, out: &Path) -> serde_json::Value {
 }
 
 /// Peak resident memory of a run in MB (`/usr/bin/time`), with its output.
-pub fn peak_mb(args: &[&str]) -> (f64, std::process::Output) {
-    let out = std::process::Command::new("/usr/bin/time")
-        .args(["-f", "maxrss_kb=%M", env!("CARGO_BIN_EXE_cutroom")])
-        .args(args)
-        .output()
-        .expect("run /usr/bin/time");
+pub fn peak_mb(args: &[&str]) -> (f64, Output) {
+    peak_mb_of(timed_cutroom(args).output().expect("run /usr/bin/time"))
+}
+
+/// [`peak_mb`] of a run that must succeed (else panic with the command and its stderr).
+pub fn peak_mb_ok(args: &[&str]) -> (f64, Output) {
+    peak_mb_of(succeeded(&mut timed_cutroom(args)))
+}
+
+/// `cutroom ARGS` under `/usr/bin/time`, which prints its peak memory on stderr.
+fn timed_cutroom(args: &[&str]) -> Command {
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.args(["-f", "maxrss_kb=%M", env!("CARGO_BIN_EXE_cutroom")])
+        .args(args);
+    cmd
+}
+
+/// The peak memory in MB that `/usr/bin/time` printed on the stderr of `out`, with `out`.
+fn peak_mb_of(out: Output) -> (f64, Output) {
     let err = String::from_utf8_lossy(&out.stderr);
     let kb: f64 = err
         .lines()
