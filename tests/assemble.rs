@@ -680,15 +680,10 @@ fn a_joined_cut_that_cannot_be_written_is_said_of_the_output_directory() {
 
 /// `cutroom -q assemble SPEC -o OUT --json` run in `cwd`, which must succeed: its report.
 fn assemble_in(cwd: &Path, spec: &str, out: &str) -> Value {
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
-        .current_dir(cwd)
-        .args(["-q", "assemble", spec, "-o", out, "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let run = succeeded(
+        cutroom_command()
+            .current_dir(cwd)
+            .args(["-q", "assemble", spec, "-o", out, "--json"]),
     );
     serde_json::from_slice(&run.stdout).unwrap()
 }
@@ -1967,18 +1962,13 @@ fn assemble_memory_grows_by_a_few_copies_of_the_sound_with_length() {
         );
         std::fs::write(&spec, cut).unwrap();
         let out = dir.path().join(format!("out{secs}"));
-        let (mb, run) = peak_mb(&[
+        let (mb, _) = peak_mb_ok(&[
             "assemble",
             "-q",
             spec.to_str().unwrap(),
             "-o",
             out.to_str().unwrap(),
         ]);
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
         mb
     };
     assert_sound_growth(peak(10), peak(40), 30.0, 4.0);
@@ -2459,9 +2449,8 @@ fn a_run_into_a_directory_another_run_is_writing_waits_and_its_files_stay() {
         assert!(t.elapsed().as_secs() < 60, "the first run never started");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let second = cutroom(&["-q", "assemble", s(&short), "-o", s(&out), "--json"]);
+    let second = cutroom_ok(&["-q", "assemble", s(&short), "-o", s(&out), "--json"]);
     let err = String::from_utf8_lossy(&second.stderr);
-    assert!(second.status.success(), "{err}");
     let later: Value = serde_json::from_slice(&second.stdout).unwrap();
     let first = first.wait_with_output().unwrap();
     assert!(

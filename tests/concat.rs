@@ -514,7 +514,7 @@ fn trims_land_on_the_right_frames_in_both_paths() {
 
     // The same with --snap-keyframes: copied from the keyframes before, with warnings.
     let out = dir.path().join("snapped.mp4");
-    let run = cutroom(&[
+    let run = cutroom_ok(&[
         "concat",
         "--json",
         "--snap-keyframes",
@@ -523,7 +523,6 @@ fn trims_land_on_the_right_frames_in_both_paths() {
         "-o",
         s(&out),
     ]);
-    assert!(run.status.success());
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(
         stderr.contains("warning") && stderr.contains("keyframe before"),
@@ -825,8 +824,7 @@ fn explain_prints_the_plan() {
     let out = dir.path().join("e.mp4");
     let good = fixture("marker_portrait_30.mp4");
     let land = fixture("marker_landscape_25.mp4");
-    let r = cutroom(&["concat", "--explain", s(&good), s(&land), "-o", s(&out)]);
-    assert!(r.status.success());
+    let r = cutroom_ok(&["concat", "--explain", s(&good), s(&land), "-o", s(&out)]);
     let text = String::from_utf8_lossy(&r.stdout);
     assert!(text.starts_with("path: normalise"), "{text}");
     assert!(
@@ -846,8 +844,7 @@ fn the_summary_line_counts_one_shot_as_one_shot() {
         let mut args = vec!["concat", "-q"];
         args.extend(std::iter::repeat_n(s(&good), files));
         args.extend(["-o", s(&out)]);
-        let r = cutroom(&args);
-        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let r = cutroom_ok(&args);
         let line = String::from_utf8_lossy(&r.stdout);
         assert!(line.contains(&format!(": {want}")), "{line}");
     }
@@ -966,7 +963,7 @@ fn loudness_option_normalises_the_joined_soundtrack() {
     music_clip(&music, 320, 240);
     let out = dir.path().join("joined.mp4");
     let m = music.to_str().unwrap();
-    let o = cutroom(&[
+    cutroom_ok(&[
         "concat",
         m,
         m,
@@ -976,7 +973,6 @@ fn loudness_option_normalises_the_joined_soundtrack() {
         "-o",
         out.to_str().unwrap(),
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let e = ebur128(&out);
     assert!((e.integrated + 14.0).abs() <= 0.5, "{} LUFS", e.integrated);
     assert!(e.true_peak <= -1.0, "true peak {} dBTP", e.true_peak);
@@ -1264,7 +1260,7 @@ fn card_characters_the_font_cannot_draw_are_named_with_the_spec() {
     )
     .unwrap();
     let out = d.join("out.mp4");
-    let run = cutroom(&[
+    let run = cutroom_ok(&[
         "concat",
         "--spec",
         s(&spec),
@@ -1274,7 +1270,6 @@ fn card_characters_the_font_cannot_draw_are_named_with_the_spec() {
         s(&out),
     ]);
     let err = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{err}");
     let warning = format!(
         "cutroom: warning: {}: shot 2: 1 character(s) the caption font (DejaVu Sans) has no \
          glyph for, drawn as empty boxes unless a system font has them: \u{7d42}\n",
@@ -1513,12 +1508,7 @@ fn a_long_shot_is_joined_without_holding_its_sound() {
         let clip = dir.path().join(format!("talk{secs}.mp4"));
         bursts_clip(&clip, secs);
         let out = dir.path().join(format!("out{secs}.mp4"));
-        let (mb, run) = peak_mb(&["concat", "-q", s(&clip), "-o", s(&out)]);
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
+        let (mb, _) = peak_mb_ok(&["concat", "-q", s(&clip), "-o", s(&out)]);
         mb
     };
     assert_sound_growth(peak(20), peak(320), 300.0, 0.25);
@@ -1594,9 +1584,8 @@ fn audio_tracks_beyond_the_first_are_named_as_left_out() {
         ],
         vec!["assemble", s(&cut), "-o", s(&out("assembled"))],
     ] {
-        let run = cutroom(&[&args[..], &["-q"]].concat());
+        let run = cutroom_ok(&[&args[..], &["-q"]].concat());
         let err = String::from_utf8_lossy(&run.stderr);
-        assert!(run.status.success(), "{args:?}: {err}");
         assert_eq!(err.matches(&said).count(), 1, "{args:?}: {err}");
     }
     let report = cutroom_json(&["concat", s(&clip), "-o", s(&out("j2.mp4")), "--json", "-q"]);
@@ -1641,9 +1630,8 @@ fn a_loudness_target_out_of_reach_is_warned_of() {
     testsrc_with_sound(&clicks, 2, CLICKS, &[]);
     let out = dir.path().join("out.mp4");
     let c = s(&clicks);
-    let run = cutroom(&["concat", c, c, "--loudness", "-14", "-o", s(&out), "--json"]);
+    let run = cutroom_ok(&["concat", c, c, "--loudness", "-14", "-o", s(&out), "--json"]);
     let err = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{err}");
     let r: Value = serde_json::from_slice(&run.stdout).unwrap();
     let got = ebur128(&out).integrated;
     assert!(got < -15.0, "{got} LUFS");

@@ -1,7 +1,9 @@
 //! Outputs never destroy inputs, a failing command leaves nothing behind (nor half of its
 //! files), temp files do not outlive a run, and bad input is named for what it is.
 
-use crate::common::{cutroom, cutroom_with_file_limit, ff, fixture, s, sha256sum, still};
+use crate::common::{
+    cutroom, cutroom_ok, cutroom_with_file_limit, ff, fixture, s, sha256sum, still,
+};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -404,7 +406,7 @@ fn signals_remove_the_temp_files_and_the_next_run_removes_a_killed_runs() {
         let left = hidden(dir.path());
         assert_eq!(left.len(), 1, "{left:?}");
         assert!(left[0].starts_with(".out.mp4."), "{left:?}");
-        let res = cutroom(&[
+        cutroom_ok(&[
             "swap",
             s(&a),
             "--audio",
@@ -412,11 +414,6 @@ fn signals_remove_the_temp_files_and_the_next_run_removes_a_killed_runs() {
             "-o",
             s(&out),
         ]);
-        assert!(
-            res.status.success(),
-            "{}",
-            String::from_utf8_lossy(&res.stderr)
-        );
         assert!(hidden(dir.path()).is_empty(), "{:?}", hidden(dir.path()));
     }
     // assemble: its working directory and its half-written deliverables go too.
@@ -496,12 +493,7 @@ fn stale_temp_files_of_dead_runs_are_removed_and_no_others() {
     let out = dir.path().join("out.mp4");
     let clip = fixture("marker_portrait_30.mp4");
     let music = fixture("music.wav");
-    let res = cutroom(&["swap", s(&clip), "--audio", s(&music), "-o", s(&out)]);
-    assert!(
-        res.status.success(),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
-    );
+    cutroom_ok(&["swap", s(&clip), "--audio", s(&music), "-o", s(&out)]);
     let mut expected = keep.to_vec();
     expected.sort();
     assert_eq!(hidden(dir.path()), expected);
@@ -694,9 +686,7 @@ fn prores_and_matroska_shots_are_joined_or_refused_naming_the_file() {
         let mut args = vec!["concat"];
         args.extend(shots.iter().map(|p| s(p)));
         args.extend(["-o", s(&out)]);
-        let res = cutroom(&args);
-        let err = String::from_utf8_lossy(&res.stderr);
-        assert!(res.status.success(), "{args:?}: {err}");
+        cutroom_ok(&args);
         let probe = crate::common::ffprobe(&out);
         let secs: f64 = probe["format"]["duration"]
             .as_str()

@@ -512,16 +512,6 @@ mod provenance {
         p.to_str().unwrap()
     }
 
-    /// `out` of a run that must have succeeded.
-    fn succeeded(out: std::process::Output) -> std::process::Output {
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    }
-
     /// `n` 2 s 640x360 renders from an emulator that signs its renders (with its further
     /// arguments `more`): (emulator, the render files, their ids).
     fn signed_renders(
@@ -731,7 +721,7 @@ mod provenance {
 
         // concat: both renders, Ed25519.
         let cut = d.join("cut.mp4");
-        let out = succeeded(cutroom(&[
+        let out = cutroom_ok(&[
             "concat",
             s(&renders[0]),
             s(&renders[1]),
@@ -741,7 +731,7 @@ mod provenance {
             s(&ed_cert),
             "--sign-key",
             s(&ed_key),
-        ]));
+        ]);
         assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"));
         assert_deliverable(&cut);
         let prov = probe_one(&cut)["provenance"].clone();
@@ -751,7 +741,7 @@ mod provenance {
         // export from the signed cut, keys from the environment, RSA (PS256), cropped.
         let exp = d.join("exports");
         succeeded(
-            Command::new(env!("CARGO_BIN_EXE_cutroom"))
+            cutroom_command()
                 .args([
                     "export",
                     s(&cut),
@@ -764,9 +754,7 @@ mod provenance {
                     "-q",
                 ])
                 .env("CUTROOM_SIGN_CERT", &rsa_cert)
-                .env("CUTROOM_SIGN_KEY", &rsa_key)
-                .output()
-                .unwrap(),
+                .env("CUTROOM_SIGN_KEY", &rsa_key),
         );
         let square = exp.join("cut.square.mp4");
         assert_deliverable(&square);
@@ -774,7 +762,7 @@ mod provenance {
 
         // swap: a render and a music file (no credentials), P-384.
         let swapped = d.join("swapped.mp4");
-        succeeded(cutroom(&[
+        cutroom_ok(&[
             "swap",
             s(&renders[0]),
             "--audio",
@@ -787,7 +775,7 @@ mod provenance {
             s(&ec_cert),
             "--sign-key",
             s(&ec_key),
-        ]));
+        ]);
         assert_deliverable(&swapped);
         assert_eq!(probe_one(&swapped)["provenance"]["algorithm"], "es384");
 
@@ -811,7 +799,7 @@ mod provenance {
         )
         .unwrap();
         let out_dir = d.join("out");
-        succeeded(cutroom(&["assemble", s(&spec), "-o", s(&out_dir), "-q"]));
+        cutroom_ok(&["assemble", s(&spec), "-o", s(&out_dir), "-q"]);
         let promo = out_dir.join("promo.square.mp4");
         assert_deliverable(&promo);
         let at = probe_one(&promo)["provenance"]["signed_at"].clone();
@@ -860,7 +848,7 @@ mod provenance {
         let (_emu, renders, _) = signed_renders(d, 1, &[]);
         let (cert, key) = signing_cert(d, "editor", "ec");
         let ducked = d.join("ducked.mp4");
-        succeeded(cutroom(&[
+        cutroom_ok(&[
             "duck",
             s(&renders[0]),
             "--music",
@@ -875,7 +863,7 @@ mod provenance {
             s(&cert),
             "--sign-key",
             s(&key),
-        ]));
+        ]);
         assert_deliverable(&ducked);
         assert_eq!(probe_one(&ducked)["provenance"]["algorithm"], "es256");
         let v = &verify(&python, &[&ducked])[0];
@@ -895,7 +883,7 @@ mod provenance {
         let d = dir.path();
         let (_emu, renders, _) = signed_renders(d, 1, &[]);
         let out_file = d.join("plain.mp4");
-        let out = succeeded(cutroom(&["concat", s(&renders[0]), "-o", s(&out_file)]));
+        let out = cutroom_ok(&["concat", s(&renders[0]), "-o", s(&out_file)]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
             err.contains("warning")
@@ -941,13 +929,13 @@ mod provenance {
         );
         assert!(!refused.exists());
         // Unsigned sources: no warning at all.
-        let out = succeeded(cutroom(&[
+        let out = cutroom_ok(&[
             "concat",
             s(&fixture("no_audio.mp4")),
             "-o",
             s(&refused),
             "--require-provenance",
-        ]));
+        ]);
         assert!(!String::from_utf8_lossy(&out.stderr).contains("Content Credentials"));
     }
 
@@ -962,7 +950,7 @@ mod provenance {
             let mut args = vec!["concat", s(&clip), s(&clip), "-o", s(&out)];
             args.extend(["--sign-cert", s(&cert), "--sign-key", s(&key)]);
             args.extend(extra);
-            succeeded(cutroom(&args));
+            cutroom_ok(&args);
             let p = probe_one(&out)["provenance"].clone();
             assert_eq!(p["state"], "valid", "{p}");
             p["actions"]
@@ -1254,12 +1242,10 @@ mod provenance {
         let (cert, key) = signing_cert(d, "editor", "ec");
         let cut = d.join("cut.mp4");
         succeeded(
-            Command::new(env!("CARGO_BIN_EXE_cutroom"))
+            cutroom_command()
                 .args(["concat", s(&renders[0]), "-o", s(&cut)])
                 .args(["--sign-cert", s(&cert), "--sign-key", s(&key)])
-                .env("CUTROOM_SIGN_TSA", &tsa.url)
-                .output()
-                .unwrap(),
+                .env("CUTROOM_SIGN_TSA", &tsa.url),
         );
         {
             // One check before the work, with no output file yet; then one request per
@@ -1363,7 +1349,7 @@ mod provenance {
         // Its first connection closed unanswered, then a 503, then time-stamps.
         let tsa = time_stamp_authority(d, Tsa::Flaky);
         let cut = d.join("cut.mp4");
-        let out = cutroom(&[
+        cutroom_ok(&[
             "concat",
             s(&fixture("no_audio.mp4")),
             "-o",
@@ -1375,11 +1361,6 @@ mod provenance {
             "--sign-tsa",
             &tsa.url,
         ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
         let signed = probe_one(&cut)["provenance"].clone();
         assert_eq!(signed["time_stamped_by"], "cutroom test TSA", "{signed}");
         assert!(signed["signed_at"].is_string(), "{signed}");
@@ -1414,7 +1395,7 @@ mod provenance {
         let (cert, key) = signing_cert(d, "editor", "ec");
         let cut = d.join("cut.mp4");
         let concat = |ca: Option<&Path>| {
-            let mut c = Command::new(env!("CARGO_BIN_EXE_cutroom"));
+            let mut c = cutroom_command();
             c.args(["concat", s(&fixture("no_audio.mp4")), "-o", s(&cut)])
                 .args(["--sign-cert", s(&cert), "--sign-key", s(&key)])
                 .args(["--sign-tsa", &tsa.url])
@@ -1422,10 +1403,10 @@ mod provenance {
             if let Some(ca) = ca {
                 c.env("SSL_CERT_FILE", ca);
             }
-            c.output().unwrap()
+            c
         };
         // Its CA not given: refused before the work, naming the authority and the fix.
-        let out = concat(None);
+        let out = concat(None).output().unwrap();
         assert_eq!(out.status.code(), Some(1));
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
@@ -1438,7 +1419,7 @@ mod provenance {
         assert!(!cut.exists());
         assert_eq!(tsa.count(), 0, "no request got through");
         // Trusted through SSL_CERT_FILE: checked, then time-stamped.
-        succeeded(concat(Some(&ca)));
+        succeeded(&mut concat(Some(&ca)));
         assert_eq!(tsa.count(), 2);
         let p = probe_one(&cut)["provenance"].clone();
         assert_eq!(p["time_stamped_by"], "cutroom test TSA", "{p}");
@@ -1447,12 +1428,10 @@ mod provenance {
         let spec = signed_spec(d, "outputs = [\"square\"]\n", (&cert, &key), &tsa.url);
         let out_dir = d.join("out");
         succeeded(
-            Command::new(env!("CARGO_BIN_EXE_cutroom"))
+            cutroom_command()
                 .args(["assemble", s(&spec), "-o", s(&out_dir), "-q"])
                 .args(["--ca-cert", s(&ca)])
-                .env_remove("SSL_CERT_FILE")
-                .output()
-                .unwrap(),
+                .env_remove("SSL_CERT_FILE"),
         );
         assert_eq!(tsa.count(), 4, "a check, then the one deliverable");
         let p = probe_one(&out_dir.join("cut.square.mp4"))["provenance"].clone();
@@ -1517,7 +1496,7 @@ mod provenance {
         let variants = d.join("variants.csv");
         std::fs::write(&variants, "variant,lang\nen,en\nfr,fr\n").unwrap();
         let batch = |out: &Path, env: &[(&str, &Path)], more: &[&str]| {
-            let mut c = Command::new(env!("CARGO_BIN_EXE_cutroom"));
+            let mut c = cutroom_command();
             c.args([
                 "-q",
                 "batch",
@@ -1531,16 +1510,16 @@ mod provenance {
             for (k, v) in env {
                 c.env(k, v);
             }
-            c.output().unwrap()
+            c
         };
         let env_out = d.join("by-env");
-        succeeded(batch(
+        succeeded(&mut batch(
             &env_out,
             &[("CUTROOM_SIGN_CERT", &cert), ("CUTROOM_SIGN_KEY", &key)],
             &[],
         ));
         let opt_out = d.join("by-option");
-        succeeded(batch(
+        succeeded(&mut batch(
             &opt_out,
             &[],
             &["--sign-cert", s(&cert), "--sign-key", s(&key)],
@@ -1558,7 +1537,9 @@ mod provenance {
             &bad_out,
             &[("CUTROOM_SIGN_CERT", &cert), ("CUTROOM_SIGN_KEY", &cert)],
             &[],
-        );
+        )
+        .output()
+        .unwrap();
         let err = String::from_utf8_lossy(&run.stderr);
         assert_eq!(run.status.code(), Some(1), "{err}");
         assert!(err.contains(s(&cert)), "{err}");
