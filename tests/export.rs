@@ -2028,6 +2028,98 @@ fn captions_of_a_padded_vertical_export_go_in_the_bar_off_the_picture() {
     );
 }
 
+/// A `top` text overlay shown with captions in the top bar of a padded square cut on Reels
+/// met them there: libass pushed the captions down onto the picture (the speaker's mouth is
+/// what the bar keeps them off). The overlay now goes where neither covers the other: in the
+/// bar above the captions when both fit, else just below them, inside the safe area.
+#[test]
+fn a_top_overlay_and_captions_in_the_top_bar_both_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=0x3060C0:s=480x480:r=30:d=1", None, &[]);
+    let presets = d.join("presets.toml");
+    std::fs::write(
+        &presets,
+        "[tall]\nbase = \"reels\"\nwidth = 720\nheight = 1280\n",
+    )
+    .unwrap();
+    let srt = d.join("words.srt");
+    std::fs::write(
+        &srt,
+        "1\n00:00:00,500 --> 00:00:00,900\nHELLO FROM THE FIRST SHOT OF THE DAY\n",
+    )
+    .unwrap();
+    let overlays = d.join("overlays.toml");
+    std::fs::write(
+        &overlays,
+        "[[text]]\ntext = \"NEW COLLECTION\\nOUT NOW\"\nposition = \"top\"\nstart = 0.3\n",
+    )
+    .unwrap();
+    let out = d.join("out");
+    let run = cutroom(&[
+        "export",
+        s(&clip),
+        "--presets",
+        s(&presets),
+        "-p",
+        "tall",
+        "--fit",
+        "pad",
+        "--captions",
+        s(&srt),
+        "--overlays",
+        s(&overlays),
+        "-o",
+        s(&out),
+    ]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    assert!(!err.contains("warning"), "both have a place: {err}");
+    let video = out.join("clip.tall.mp4");
+    let blank = frame_at(&video, 0.1, &d.join("blank.png"));
+    let title = frame_at(&video, 0.4, &d.join("title.png"));
+    let both = frame_at(&video, 0.7, &d.join("both.png"));
+    assert!(text_lines(&blank, 0, 1280).is_empty());
+    // The overlay's two lines, then the same two and the caption's two, none merged.
+    let (titled, shown) = (text_lines(&title, 0, 1280), text_lines(&both, 0, 1280));
+    let caption: Vec<[u32; 2]> = shown
+        .iter()
+        .filter(|l| !titled.contains(l))
+        .copied()
+        .collect();
+    assert!(
+        titled.len() == 2 && shown.len() == 4 && caption.len() == 2,
+        "overlay lines {titled:?}, with the caption {shown:?}"
+    );
+    // 480x480 scaled to 720x720, rows 280-1000 of 1280; Reels' zones: top 14 %, bottom 35 %.
+    assert!(
+        caption[0][0] as f64 >= 0.14 * 1280.0 && caption[1][1] < 280,
+        "caption rows {caption:?} not in the bar between the top UI zone (179) and the picture (280)"
+    );
+    assert!(
+        titled[0][0] as f64 >= 0.14 * 1280.0 && (titled[1][1] as f64) < 0.65 * 1280.0,
+        "overlay rows {titled:?} not between Reels' UI zones (179-832)"
+    );
+    assert_ocr(
+        &both,
+        &[
+            "HELLO",
+            "FROM",
+            "FIRST",
+            "SHOT",
+            "DAY",
+            "NEW",
+            "COLLECTION",
+            "OUT",
+            "NOW",
+        ],
+        &[],
+        &d.join("ocr.pgm"),
+        "tall at 0.7 s",
+    );
+}
+
 /// A caption of one 80-letter word was drawn at the size that fitted it on one line: 5-pixel
 /// capitals across a 360-pixel frame. It is now cut across lines at the band's size, shown in
 /// pages of `max_lines`.

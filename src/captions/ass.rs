@@ -228,15 +228,58 @@ pub fn card_text(text: &str, look: &Look, canvas: &Canvas, span: (i64, i64)) -> 
 }
 
 /// A text overlay as drawn on `canvas`: smaller than its `size` when its lines would not fit
-/// the height its position has between the UI zones ([`Canvas::text_room`]), so none runs
-/// off the frame or under the platform's UI.
-fn fitted_overlay(canvas: &Canvas, t: &TextOverlay) -> TextOverlay {
-    let room = canvas.text_room(&t.position);
+/// `room` pixels of height (by default the height its position has between the UI zones,
+/// [`Canvas::text_room`]), so none runs off the frame or under the platform's UI.
+fn fitted_overlay(canvas: &Canvas, t: &TextOverlay, room: Option<f64>) -> TextOverlay {
+    let room = room.unwrap_or_else(|| canvas.text_room(&t.position));
     fit_height(canvas, room, t.style.look.size, |size| {
         let mut t = t.clone();
         t.style.look.size = size;
         t
     })
+}
+
+/// A text overlay laid out on `canvas`: its style, placement and lines (and the measure they
+/// were wrapped to).
+struct Block {
+    style: Style,
+    p: Placement,
+    m: Measure,
+    lines: Vec<Vec<String>>,
+}
+
+/// Text overlay `t` laid out on `canvas` ([`fitted_overlay`], [`place_overlay`]), clear of
+/// the caption rows `captions` when it is shown with them: where it is asked when that keeps
+/// clear of them, else just above or below them ([`Canvas::clear_of`]), drawn smaller when
+/// neither side has room at its size; and whether it is clear of them (else it is where asked).
+fn overlay_block(canvas: &Canvas, t: &TextOverlay, captions: Option<(f64, f64)>) -> (Block, bool) {
+    let fitted = fitted_overlay(canvas, t, None);
+    let (p, m, lines) = place_overlay(canvas, &fitted);
+    let asked = Block {
+        style: fitted.style.clone(),
+        p,
+        m,
+        lines,
+    };
+    let Some(rows) = captions else {
+        return (asked, true);
+    };
+    let beside = |t: &TextOverlay| {
+        let (p, _, lines) = place_overlay(canvas, t);
+        let p = canvas.clear_of(p, lines.len().max(1) as u32, rows)?;
+        // Its new rows may meet other side rails.
+        let m = Measure::of(canvas, p, &t.style);
+        let lines = overlay_lines(&t.text, &m);
+        Some(Block {
+            style: t.style.clone(),
+            p,
+            m,
+            lines,
+        })
+    };
+    beside(&fitted)
+        .or_else(|| beside(&fitted_overlay(canvas, t, Some(canvas.room_beside(rows)))))
+        .map_or((asked, false), |b| (b, true))
 }
 
 /// The text overlay `at(size)` makes, at `size` or smaller until its lines, as placed on
@@ -317,7 +360,9 @@ fn card_events(out: &mut String, canvas: &Canvas, rate: Rational, i: usize, card
 }
 
 /// The script for a `canvas` frame at `rate`: `captions` in `style`, and `texts` (times
-/// resolved against `duration` ns, the length of the deliverable).
+/// resolved against `duration` ns, the length of the deliverable), each kept clear of the
+/// captions it is shown with; and the warnings about those no place keeps clear of them
+/// (`text N: ...`).
 pub fn script(
     canvas: &Canvas,
     rate: Rational,
@@ -326,7 +371,7 @@ pub fn script(
     texts: &[TextOverlay],
     cards: &[ShownCard],
     duration: i64,
-) -> String {
+) -> (String, Vec<String>) {
     let mut out = format!(
         "[Script Info]\nScriptType: v4.00+\nPlayResX: {}\nPlayResY: {}\nWrapStyle: 0\nScaledBorderAndShadow: yes\nYCbCr Matrix: TV.709\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n",
         canvas.width, canvas.height
@@ -334,12 +379,35 @@ pub fn script(
     let band = canvas.captions(style, style.max_lines);
     let measure = Measure::of(canvas, band, style);
     out.push_str(&style_line("Caption", style, band));
+    let f = |t: i64| frame_at(t, rate);
+    let span = |t: &TextOverlay| {
+        let a = t.start.map_or(0, |s| spec_ns(s, rate));
+        (
+            a,
+            t.end.map_or(duration, |e| spec_ns(e, rate)).min(duration),
+        )
+    };
+    let caption_rows = canvas.rows(band, style.max_lines);
     let mut blocks = Vec::with_capacity(texts.len());
+    let mut warnings = Vec::new();
     for (i, t) in texts.iter().enumerate() {
-        let t = fitted_overlay(canvas, t);
-        let (p, m, lines) = place_overlay(canvas, &t);
-        out.push_str(&style_line(&format!("Text{i}"), &t.style, p));
-        blocks.push((m, lines));
+        let (a, b) = span(t);
+        let met = captions
+            .cues
+            .iter()
+            .any(|c| f(c.start) < f(b) && f(c.end) > f(a));
+        let (block, clear) = overlay_block(canvas, t, met.then_some(caption_rows));
+        if !clear {
+            warnings.push(format!(
+                "{}: no place between the UI zones of the {}x{} output keeps it clear of the \
+                 captions; drawn where asked, and the two meet",
+                crate::specfile::entry("text", i),
+                canvas.width,
+                canvas.height
+            ));
+        }
+        out.push_str(&style_line(&format!("Text{i}"), &block.style, block.p));
+        blocks.push((block.m, block.lines));
     }
     if !cards.is_empty() {
         out.push_str("Style: CardFill,{FAMILY},20,&H00FFFFFF,&H00FFFFFF,&H00000000,&H00000000,0,0,0,0,100,100,0,0,1,0,0,7,0,0,0,1\n".replace("{FAMILY}", FAMILY).as_str());
@@ -355,7 +423,6 @@ pub fn script(
     for (i, c) in cards.iter().enumerate() {
         card_events(&mut out, canvas, rate, i, c);
     }
-    let f = |t: i64| frame_at(t, rate);
     for cue in &captions.cues {
         let words = fitted(tokens(cue), &measure);
         let timed = !cue.words.is_empty();
@@ -382,8 +449,7 @@ pub fn script(
         }
     }
     for (i, t) in texts.iter().enumerate() {
-        let a = t.start.map_or(0, |s| spec_ns(s, rate));
-        let b = t.end.map_or(duration, |e| spec_ns(e, rate)).min(duration);
+        let (a, b) = span(t);
         // Lines wrapped to fit; a word longer than a line is drawn smaller.
         let (m, lines) = &blocks[i];
         let lines: Vec<String> = lines.iter().map(|l| l.join(" ")).collect();
@@ -391,7 +457,7 @@ pub fn script(
         let text = m.shrink(widest) + &literal(&lines.join("\n")).replace('\n', "\\N");
         event(&mut out, f(a), f(b), rate, &format!("Text{i}"), &text);
     }
-    out
+    (out, warnings)
 }
 
 /// The `ass` filter drawing `script` with the fonts of the directory `fonts` only (see
@@ -452,7 +518,7 @@ mod tests {
             "see https://example.com/a/rather/long/path".into(),
         );
         let captions = Captions { cues: vec![cue] };
-        let s = script(
+        let (s, _) = script(
             &canvas,
             Rational::new(30, 1),
             &style,

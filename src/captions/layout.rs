@@ -34,6 +34,9 @@ const GAP: f64 = 0.025;
 /// How much smaller than its size the caption band may be drawn to fit in a bar instead of
 /// over the picture.
 const BAR_SHRINK: f64 = 0.8;
+/// Distance kept between the captions and a text block moved clear of them (fraction of the
+/// height).
+const APART: f64 = 0.0125;
 
 /// A block of text placed on the frame (ASS alignment and margins, in frame pixels).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,13 +163,61 @@ impl Canvas {
     }
 
     /// The rows (top and bottom, fractions) `lines` lines placed at `p` take.
-    fn rows(&self, p: Placement, lines: u32) -> (f64, f64) {
+    pub fn rows(&self, p: Placement, lines: u32) -> (f64, f64) {
         let h = f64::from(self.height);
         let (high, v) = (f64::from(lines * p.font) / h, f64::from(p.vertical) / h);
         match p.align {
-            8 => (v, v + high),
+            7..=9 => (v, v + high),
+            4..=6 => (0.5 - high / 2.0, 0.5 + high / 2.0),
             _ => (1.0 - v - high, 1.0 - v),
         }
+    }
+
+    /// A block of `lines` lines at `p` moved clear of the rows `[c0, c1]` (fractions: the
+    /// captions') when it meets them: just above or just below them, whichever is nearer its
+    /// own place, between the UI zones (side margins for its new rows); `p` itself when it
+    /// does not meet them, `None` when neither side has room for it.
+    pub fn clear_of(&self, p: Placement, lines: u32, (c0, c1): (f64, f64)) -> Option<Placement> {
+        let (y0, y1) = self.rows(p, lines);
+        if y1 + APART <= c0 || y0 >= c1 + APART {
+            return Some(p);
+        }
+        let high = y1 - y0;
+        let (top, bottom) = (self.top_limit() + GAP, self.bottom_limit() - GAP);
+        let eps = 0.5 / f64::from(self.height);
+        [c0 - APART - high, c1 + APART]
+            .into_iter()
+            .filter(|&y| y >= top - eps && y + high <= bottom + eps)
+            .min_by(|a, b| (a - y0).abs().total_cmp(&(b - y0).abs()))
+            .map(|y| {
+                let side = self.px(self.side_margin(y, y + high), self.width);
+                // Anchored on the captions' side, so a line more (wrapped at the new rows'
+                // margins) grows away from them.
+                let above = y < c0;
+                let column = match p.align {
+                    1 | 4 | 7 => 1,
+                    3 | 6 | 9 => 3,
+                    _ => 2,
+                };
+                Placement {
+                    align: if above { column } else { column + 6 },
+                    left: side,
+                    right: side,
+                    vertical: match above {
+                        true => self.px(1.0 - y - high, self.height),
+                        false => self.px(y, self.height),
+                    },
+                    ..p
+                }
+            })
+    }
+
+    /// The free heights (pixels) above and below the rows `[c0, c1]` between the UI zones,
+    /// the larger: the room a text block moved clear of them has.
+    pub fn room_beside(&self, (c0, c1): (f64, f64)) -> f64 {
+        let (top, bottom) = (self.top_limit() + GAP, self.bottom_limit() - GAP);
+        let room = (c0 - APART - top).max(bottom - c1 - APART);
+        room.max(0.0) * f64::from(self.height)
     }
 
     /// The caption band above the bottom UI zone, whatever the picture under it.
@@ -506,6 +557,37 @@ mod tests {
         // 4:5 (rows 285-1635): no bar has room, and the top would cover as much: as usual.
         let tall = reels(Some([0.0, 285.0 / 1920.0, 1.0, 1635.0 / 1920.0]));
         assert_eq!(tall.captions(&style, 2), plain);
+    }
+
+    #[test]
+    fn a_text_block_meeting_the_captions_moves_beside_them_inside_the_safe_area() {
+        let c = Canvas::tiktok();
+        let style = Style::default();
+        let band = c.captions(&style, 2);
+        let (c0, c1) = c.rows(band, 2);
+        // A `bottom` overlay is the caption band: it goes just above it.
+        let bottom = c.text(&style, 1, "bottom");
+        let p = c.clear_of(bottom, 1, (c0, c1)).unwrap();
+        let (y0, y1) = c.rows(p, 1);
+        assert!(y1 <= c0 - APART + 1e-3 && y0 >= 0.08, "{p:?}");
+        assert_eq!(p.align, 2);
+        // A `top` one is clear of them: it stays.
+        let top = c.text(&style, 1, "top");
+        assert_eq!(c.clear_of(top, 1, (c0, c1)), Some(top));
+        // A lower third meeting them keeps to the left.
+        let third = c.text(&style, 2, "lower_third");
+        assert_eq!(c.clear_of(third, 2, (c0, c1)).map(|p| p.align), Some(1));
+        // Captions filling the room between the zones leave none.
+        let narrow = Canvas {
+            zones: vec![[0.0, 0.0, 1.0, 0.4], [0.0, 0.6, 1.0, 1.0]],
+            ..Canvas::bare(1080, 1920)
+        };
+        let rows = (0.45, 0.55);
+        assert_eq!(
+            narrow.clear_of(narrow.text(&style, 1, "center"), 1, rows),
+            None
+        );
+        assert!(narrow.room_beside(rows) < f64::from(band.font));
     }
 
     #[test]

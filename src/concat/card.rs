@@ -93,7 +93,7 @@ fn text_card(text: &str, style: &Look, base: VideoFrame) -> Result<VideoFrame> {
     let overlay = ass::card_text(text, style, &canvas, (0, NANOS));
     // One frame a second, the card's one frame at 0.
     let rate = Rational::new(1, 1);
-    let script = ass::script(
+    let (script, _) = ass::script(
         &canvas,
         rate,
         &Style::default(),

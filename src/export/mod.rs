@@ -376,7 +376,7 @@ fn run(
     for w in req.overlays.undrawable() {
         progress.warn(&w);
     }
-    let plans = plan(req, picture)?;
+    let mut plans = plan(req, picture)?;
     let levelled = !matches!(sound, Sound::Given(_));
     let jobs = group(req, &plans);
     // Every output is moved into place together, once all are complete (by the caller).
@@ -415,6 +415,25 @@ fn run(
             burn.as_ref().map(|b| b.graph(i, &frame)).transpose()
         })
         .collect::<Result<Vec<_>>>()?;
+    // A text overlay that meets the captions: said once, and in each output's report.
+    let mut said = Vec::new();
+    let burns: Vec<Option<String>> = burns
+        .into_iter()
+        .zip(&jobs)
+        .map(|(burn, job)| {
+            let (graph, warnings) = burn?;
+            for w in warnings {
+                if !said.contains(&w) {
+                    progress.warn(&w);
+                }
+                for &o in &job.outputs {
+                    plans[o].warnings.push(w.clone());
+                }
+                said.push(w);
+            }
+            Some(graph)
+        })
+        .collect();
     // The soundtracks first: the whole sound (230 MB of samples for ten minutes) is then never
     // resident beside the encoders' frames, and a bad one fails the export before it starts.
     let soundtracks = match req.audio {

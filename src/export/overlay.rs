@@ -64,10 +64,12 @@ impl<'a> Burn<'a> {
         }))
     }
 
-    /// The filters to append to encode `job`'s graph (a chain continuing its last filter).
-    pub fn graph(&self, job: usize, f: &Frame) -> Result<String> {
+    /// The filters to append to encode `job`'s graph (a chain continuing its last filter),
+    /// and the warnings about its text overlays (see [`ass::script`]), naming the file they
+    /// are in.
+    pub fn graph(&self, job: usize, f: &Frame) -> Result<(String, Vec<String>)> {
         let ns = ass::frame_time(f.frames as i64, f.rate, crate::timeline::NANOS);
-        let script = ass::script(
+        let (script, warnings) = ass::script(
             &f.canvas,
             f.rate,
             &self.overlays.captions,
@@ -90,7 +92,15 @@ impl<'a> Burn<'a> {
             }
             g.push_str(&logo_graph(logo, copy, &canvas, f)?);
         }
-        Ok(g)
+        let file = self.overlays.file.as_deref().map(Path::display);
+        let warnings = warnings
+            .into_iter()
+            .map(|w| match &file {
+                Some(file) => format!("{file}: {w}"),
+                None => w,
+            })
+            .collect();
+        Ok((g, warnings))
     }
 }
 
