@@ -1969,35 +1969,15 @@ fn a_music_bed_without_a_stated_length_cut_short_is_refused() {
 fn a_soundtrack_with_two_audio_tracks_uses_the_default_one_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let two = dir.path().join("two.mp4");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
+    tracks_clip(
+        &two,
         "testsrc2=s=320x240:r=30:d=3",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=f=440:r=48000:d=3,volume=-30dB",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=f=440:r=48000:d=3,volume=-10dB",
-        "-map",
-        "0",
-        "-map",
-        "1",
-        "-map",
-        "2",
-        "-c:v",
-        "libx264",
-        "-c:a",
-        "aac",
-        "-disposition:a:0",
-        "0",
-        "-disposition:a:1",
-        "default",
-        s(&two),
-    ]);
+        &[
+            "sine=f=440:r=48000:d=3,volume=-30dB",
+            "sine=f=440:r=48000:d=3,volume=-10dB",
+        ],
+        &["-disposition:a:0", "0", "-disposition:a:1", "default"],
+    );
     let loud = dir.path().join("loud.wav");
     ff(&["-i", s(&two), "-map", "0:2", s(&loud)]);
     let want = ebur128(&loud).integrated;

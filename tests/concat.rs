@@ -1520,40 +1520,12 @@ fn a_long_shot_is_joined_without_holding_its_sound() {
 fn audio_tracks_beyond_the_first_are_named_as_left_out() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("tracks.mp4");
-    ff(&[
-        "-f",
-        "lavfi",
-        "-i",
+    tracks_clip(
+        &clip,
         "color=c=red:s=160x90:r=25:d=1",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=f=440:d=1",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=f=880:d=1",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=f=1760:d=1",
-        "-map",
-        "0",
-        "-map",
-        "1",
-        "-map",
-        "2",
-        "-map",
-        "3",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "veryfast",
-        "-c:a",
-        "aac",
-        "-shortest",
-        s(&clip),
-    ]);
+        &["sine=f=440:d=1", "sine=f=880:d=1", "sine=f=1760:d=1"],
+        &["-shortest"],
+    );
     let music = dir.path().join("music.wav");
     ff(&["-f", "lavfi", "-i", "sine=f=220:d=2", s(&music)]);
     let said = format!(

@@ -43,6 +43,29 @@ pub fn lavfi_clip(out: &Path, picture: &str, sound: Option<&str>, extra: &[&str]
     ff(&[&args[..], &[out.as_os_str()]].concat());
 }
 
+/// `out`: an H.264 clip (libx264 `veryfast`, yuv420p) of the lavfi picture graph `picture` with
+/// one AAC track per lavfi source in `sounds`, in their order, and the output options `extra`
+/// (which track is the default, say).
+pub fn tracks_clip(out: &Path, picture: &str, sounds: &[&str], extra: &[&str]) {
+    let mut args: Vec<String> = ["-f", "lavfi", "-i", picture].map(String::from).to_vec();
+    for sound in sounds {
+        args.extend(["-f", "lavfi", "-i", sound].map(String::from));
+    }
+    args.extend(["-map".into(), "0:v".into()]);
+    for i in 1..=sounds.len() {
+        args.extend(["-map".into(), format!("{i}:a")]);
+    }
+    args.extend(
+        [
+            "-c:a", "aac", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+        ]
+        .map(String::from),
+    );
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args.push(s(out).to_string());
+    ff(&args);
+}
+
 /// One picture of the lavfi graph `graph` (its first frame) as `out` (PNG or JPEG, by its name).
 pub fn still(out: &Path, graph: &str) {
     from_lavfi(out, graph, &["-frames:v", "1"]);
