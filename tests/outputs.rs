@@ -2,7 +2,7 @@
 //! files), temp files do not outlive a run, and bad input is named for what it is.
 
 use crate::common::{
-    cutroom, cutroom_ok, cutroom_with_file_limit, ff, fixture, s, sha256sum, still,
+    cutroom, cutroom_ok, cutroom_with_file_limit, ff, fixture, lavfi_clip, s, sha256sum, still,
 };
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -331,23 +331,13 @@ fn export_checks_the_safe_zones_location_before_writing_any_mp4() {
 fn slow_concat_inputs(dir: &Path) -> (PathBuf, PathBuf) {
     let (a, b) = (dir.join("a.mp4"), dir.join("b.mp4"));
     for (p, size) in [(&a, "640x360"), (&b, "480x270")] {
-        ff(&[
-            "-f",
-            "lavfi",
-            "-i",
-            &format!("testsrc2=s={size}:r=30:d=8"),
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=f=440:d=8",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-c:a",
-            "aac",
-            s(p),
-        ]);
+        let picture = format!("testsrc2=s={size}:r=30:d=8");
+        lavfi_clip(
+            p,
+            &picture,
+            Some("sine=f=440:d=8"),
+            &["-preset", "ultrafast"],
+        );
     }
     (a, b)
 }
@@ -747,24 +737,12 @@ fn assemble_failing_late_keeps_the_earlier_deliverable_and_writes_none() {
     // (~100 kB) and a contact sheet of noise (~430 kB): under a 300 kB file size limit the
     // deliverable is complete when the contact sheet fails.
     for (name, size) in [("a.mp4", "640x360"), ("b.mp4", "480x270")] {
-        ff(&[
-            "-f",
-            "lavfi",
-            "-i",
+        lavfi_clip(
+            &dir.path().join(name),
             &format!("nullsrc=s={size}:r=30:d=2,geq=lum='random(1)*255':cb=128:cr=128"),
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=d=2",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-c:a",
-            "aac",
-            "-shortest",
-            s(&dir.path().join(name)),
-        ]);
+            Some("sine=d=2"),
+            &["-preset", "ultrafast", "-shortest"],
+        );
     }
     std::fs::write(
         dir.path().join("p.toml"),

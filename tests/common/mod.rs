@@ -30,7 +30,8 @@ pub fn from_lavfi(out: &Path, source: &str, extra: &[&str]) {
 }
 
 /// `out`: an H.264 clip (libx264 `veryfast`, yuv420p) of the lavfi picture graph `picture`, with
-/// the lavfi source `sound` as AAC when given, and the output options `extra` (a length, a rate).
+/// the lavfi source `sound` as AAC when given, and the output options `extra` (a length, a rate,
+/// a faster `-preset`: the last one given is used).
 pub fn lavfi_clip(out: &Path, picture: &str, sound: Option<&str>, extra: &[&str]) {
     let mut args = vec!["-f", "lavfi", "-i", picture];
     if let Some(sound) = sound {
