@@ -132,48 +132,32 @@ fn export_never_writes_a_cover_over_a_card_image() {
 
 #[test]
 fn assemble_never_writes_a_cover_over_a_card_image() {
-    let dir = tempfile::tempdir().unwrap();
-    let (still, before) = still_in_out(dir.path(), "cut.square.jpg");
-    let spec = dir.path().join("cut.toml");
-    std::fs::write(
-        &spec,
-        format!(
-            "name = \"cut\"\noutputs = [\"square\"]\n[[shot]]\nsrc = \"{}\"\n\
-             [[shot]]\nimage = \"out/cut.square.jpg\"\nduration = 1\n",
-            s(&fixture("marker_portrait_30.mp4"))
-        ),
-    )
-    .unwrap();
-    let out = still.parent().unwrap();
-    let err = fails(&["assemble", s(&spec), "-o", s(out)]);
-    assert!(
-        err.contains("cut.square.jpg") && err.contains("also an input"),
-        "{err}"
-    );
-    assert_eq!(sha256sum(&still), before);
-    assert!(!out.join("cut.square.mp4").exists() && !out.join("report.json").exists());
+    assert_assemble_never_writes_over_a_card_image("cut.square.jpg");
 }
 
 #[test]
 fn assemble_never_writes_a_sync_plot_over_a_card_image() {
+    assert_assemble_never_writes_over_a_card_image("cut.square.sync.png");
+}
+
+/// An assemble whose output `name` (a cover, a sync plot) is the image of one of its cards
+/// is refused naming it, leaves the image as it was and writes no deliverable nor report.
+fn assert_assemble_never_writes_over_a_card_image(name: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let (still, before) = still_in_out(dir.path(), "cut.square.sync.png");
+    let (still, before) = still_in_out(dir.path(), name);
     let spec = dir.path().join("cut.toml");
     std::fs::write(
         &spec,
         format!(
             "name = \"cut\"\noutputs = [\"square\"]\n[[shot]]\nsrc = \"{}\"\n\
-             [[shot]]\nimage = \"out/cut.square.sync.png\"\nduration = 1\n",
+             [[shot]]\nimage = \"out/{name}\"\nduration = 1\n",
             s(&fixture("marker_portrait_30.mp4"))
         ),
     )
     .unwrap();
     let out = still.parent().unwrap();
     let err = fails(&["assemble", s(&spec), "-o", s(out)]);
-    assert!(
-        err.contains("cut.square.sync.png") && err.contains("also an input"),
-        "{err}"
-    );
+    assert!(err.contains(name) && err.contains("also an input"), "{err}");
     assert_eq!(sha256sum(&still), before);
     assert!(!out.join("cut.square.mp4").exists() && !out.join("report.json").exists());
 }
