@@ -1811,9 +1811,10 @@ fn swap_loudness_is_met_on_the_output_or_said_to_be_missed() {
     // A sine cannot be louder than its peak: -0.5 LUFS under a -1 dBTP ceiling is out of reach.
     let (v, err) = run(&fixture("music.wav"), &clip, "-0.5");
     let got = v["loudness"]["integrated_lufs"].as_f64().unwrap();
+    let tp = v["loudness"]["true_peak_dbtp"].as_f64().unwrap();
     let said = format!(
-        "--loudness -0.5: the soundtrack reaches {got:.1} LUFS, as loud as the -1 dBTP true-peak \
-         ceiling allows"
+        "--loudness -0.5: the soundtrack reaches {got:.1} LUFS at a true peak of {tp:.1} dBTP, as \
+         loud as the -1 dBTP true-peak ceiling allows"
     );
     assert_eq!(v["warnings"], serde_json::json!([said]), "{v}");
     assert!(err.contains(&format!("cutroom: warning: {said}")), "{err}");
@@ -1830,6 +1831,60 @@ fn swap_loudness_is_met_on_the_output_or_said_to_be_missed() {
         ]),
         "{v}"
     );
+}
+
+/// A tone above the AAC encoder's band (21 kHz) levelled to -10 LUFS is written far quieter:
+/// the warning names the encoder, not the ceiling (the true peak is well under it), with the
+/// figures ffmpeg's meter reads on the output; no pass chases the loudness the encoder drops.
+#[test]
+fn swap_loudness_the_encoder_drops_is_blamed_on_the_encoder() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let tone = d.join("tone.wav");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=21000:d=2:r=48000",
+        "-ac",
+        "2",
+        s(&tone),
+    ]);
+    let clip = d.join("clip.mp4");
+    test_clip(&clip, "2", None);
+    let out = d.join("out.mp4");
+    let v = cutroom_json(&[
+        "swap",
+        s(&clip),
+        "--audio",
+        s(&tone),
+        "--loudness",
+        "-10",
+        "--true-peak",
+        "-1",
+        "-o",
+        s(&out),
+        "--json",
+    ]);
+    let theirs = ebur128(&out);
+    let got = v["loudness"]["integrated_lufs"].as_f64().unwrap();
+    let tp = v["loudness"]["true_peak_dbtp"].as_f64().unwrap();
+    assert!((got - theirs.integrated).abs() <= 0.2, "{v} vs {theirs:?}");
+    assert!((tp - theirs.true_peak).abs() <= 0.3, "{v} vs {theirs:?}");
+    assert!(
+        theirs.true_peak < -3.0 && theirs.integrated < -15.0,
+        "{theirs:?}"
+    );
+    let said = v["warnings"][0].as_str().unwrap_or_default();
+    let head = format!(
+        "--loudness -10: the soundtrack reaches {got:.1} LUFS at a true peak of {tp:.1} dBTP, \
+         {:.1} dB under the -1 dBTP ceiling: the AAC encoder removed {:.1} LU of the sound, which \
+         measured -10.0 LUFS before encoding, 100% of its power above 19 kHz",
+        -1.0 - tp,
+        -10.0 - got
+    );
+    assert!(said.starts_with(&head), "{said}\n{head}");
+    assert_eq!(v["warnings"].as_array().unwrap().len(), 1, "{v}");
 }
 
 /// A sound shorter than one 400 ms gating block has no integrated loudness because it is too

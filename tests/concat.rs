@@ -1612,7 +1612,9 @@ fn a_loudness_target_out_of_reach_is_warned_of() {
     let said = warned[0].as_str().unwrap();
     let reached: f64 = said
         .strip_prefix("--loudness -14: the soundtrack reaches ")
-        .and_then(|w| w.strip_suffix(" LUFS, as loud as the -1 dBTP true-peak ceiling allows"))
+        .and_then(|w| w.split_once(" LUFS at a true peak of "))
+        .filter(|(_, w)| w.ends_with(" dBTP, as loud as the -1 dBTP true-peak ceiling allows"))
+        .map(|(l, _)| l)
         .unwrap_or_else(|| panic!("{said}"))
         .parse()
         .unwrap();

@@ -2912,8 +2912,8 @@ fn each_output_reports_its_loudness_and_a_target_out_of_reach() {
         } else {
             assert!(got < -15.0, "{o}");
             let said = format!(
-                "loudness target -14 LUFS: the soundtrack reaches {got:.1} LUFS, as loud as the -1 \
-                 dBTP true-peak ceiling allows"
+                "loudness target -14 LUFS: the soundtrack reaches {got:.1} LUFS at a true peak of \
+                 {peak:.1} dBTP, as loud as the -1 dBTP true-peak ceiling allows"
             );
             assert_eq!(warned, &[serde_json::json!(said)], "{o}");
             assert!(err.contains(&said), "{err}");

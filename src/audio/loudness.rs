@@ -43,23 +43,80 @@ impl LoudnessTarget {
     }
 }
 
-impl LoudnessTarget {
-    /// How a soundtrack `secs` long that measures `got` as written falls short of this target,
-    /// in words for a warning; `None` when it meets it. It falls short when it is silent or too
-    /// short to measure (then it was left as it was), or more than 0.1 LU under the target
-    /// because the true-peak ceiling allows no more.
-    pub fn shortfall(&self, got: &LoudnessReport, secs: f64) -> Option<String> {
-        match got.integrated_lufs {
-            None => Some(format!(
-                "the soundtrack is {}, so its level is left as it is",
-                LoudnessReport::unmeasured(secs)
-            )),
-            Some(l) if l < self.integrated_lufs - 0.1 => Some(format!(
-                "the soundtrack reaches {l:.1} LUFS, as loud as the {} dBTP true-peak ceiling \
-                 allows",
-                self.true_peak_db
-            )),
-            Some(_) => None,
+/// Why a soundtrack normalised to a target is written more than 0.1 LU under it, as measured
+/// in mastering it ([`crate::audio::soundtrack::master`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Shortfall {
+    /// Silent or too short to measure: its level was left as it was.
+    Unmeasured,
+    /// The limiter held the levelled sound under `limit_db` dBTP: the ceiling, or lower where
+    /// the encode raised the peaks over it.
+    Ceiling { limit_db: f64 },
+    /// The levelled sound measured `before_lufs`; the AAC encode lost the rest, and
+    /// `high_share` of its power lies above [`AAC_BAND_HZ`].
+    Encode { before_lufs: f64, high_share: f64 },
+}
+
+/// Where FFmpeg's AAC encoder (at cutroom's 96 kb/s a channel) stops keeping sound, Hz:
+/// measured, a 19.5 kHz tone at -10 LUFS is written 1.1 LU quieter, a 20 kHz one 13.6 LU.
+pub const AAC_BAND_HZ: f64 = 19_000.0;
+
+/// How far under the ceiling the limiter must have been held, dB, for a warning to say the
+/// encode's raised peaks put it there (a tenth of a dB is the usual allowance, not a cause).
+const LOWERED_DB: f64 = 0.5;
+
+impl Shortfall {
+    /// This shortfall from `target` of a soundtrack `secs` long that measures `got` as written,
+    /// in words for a warning: the cause and the figures of the output.
+    pub fn words(&self, target: &LoudnessTarget, got: &LoudnessReport, secs: f64) -> String {
+        let ceiling = target.true_peak_db;
+        let l = match (self, got.integrated_lufs) {
+            (Self::Unmeasured, _) | (_, None) => {
+                return format!(
+                    "the soundtrack is {}, so its level is left as it is",
+                    LoudnessReport::unmeasured(secs)
+                )
+            }
+            (_, Some(l)) => l,
+        };
+        let tp = got.true_peak_dbtp.unwrap_or(f64::NEG_INFINITY);
+        let reaches = format!("the soundtrack reaches {l:.1} LUFS at a true peak of {tp:.1} dBTP");
+        match *self {
+            Self::Unmeasured => unreachable!("returned above"),
+            Self::Ceiling { limit_db } => {
+                let lowered = if limit_db < ceiling - LOWERED_DB {
+                    format!(
+                        " (the limiter held it under {limit_db:.1} dBTP, as the AAC encode raised \
+                         its peaks)"
+                    )
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{reaches}, as loud as the {ceiling} dBTP true-peak ceiling allows{lowered}"
+                )
+            }
+            Self::Encode {
+                before_lufs,
+                high_share,
+            } => {
+                let band = if high_share >= 0.1 {
+                    format!(
+                        ", {:.0}% of its power above {:.0} kHz, where the encoder keeps little",
+                        high_share * 100.0,
+                        AAC_BAND_HZ / 1000.0
+                    )
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{reaches}, {:.1} dB under the {ceiling} dBTP ceiling: the AAC encoder \
+                     removed {:.1} LU of the sound, which measured {before_lufs:.1} LUFS before \
+                     encoding{band}",
+                    ceiling - tp,
+                    before_lufs - l
+                )
+            }
         }
     }
 }
@@ -275,12 +332,39 @@ impl LevelMeter {
     }
 }
 
-/// Bring `pcm` to `target`: one linear gain to the target integrated loudness, then the
+/// Bring `pcm` to `target` ([`plan`], then [`Plan::apply`]). Returns the report of the result.
+pub fn normalize(pcm: &mut Pcm, target: &LoudnessTarget) -> Result<LoudnessReport> {
+    let plan = plan(pcm, target)?;
+    let report = plan.report;
+    plan.apply(pcm);
+    Ok(report)
+}
+
+/// How [`normalize`] levels a sound, worked out before it is changed: the caller may decide
+/// against it (a target the ceiling does not allow).
+pub struct Plan {
+    /// The gain and limiter ceiling (dBTP), and the [`limiter::block_peaks`] of the sound;
+    /// `None` for silence, left as it is.
+    levelling: Option<(f32, f64, Vec<f32>)>,
+    /// The figures of the sound as levelled.
+    pub report: LoudnessReport,
+}
+
+impl Plan {
+    /// Level `pcm`, the sound planned for.
+    pub fn apply(self, pcm: &mut Pcm) {
+        if let Some((g, ceiling, peaks)) = self.levelling {
+            limiter::scale_and_limit(pcm, g, ceiling, Some(&peaks));
+        }
+    }
+}
+
+/// Plan bringing `pcm` to `target`: one linear gain to the target integrated loudness, then the
 /// true-peak limiter (look-ahead, so nothing clips) holds the ceiling. When limiting costs
 /// loudness the gain is raised (secant steps) and the pass repeated, a few times at most; a
-/// target the ceiling makes unreachable ends as loud as the limiter allows. Returns the report
-/// of the result. Silence (no gating block) is left untouched and reported as silent.
-pub fn normalize(pcm: &mut Pcm, target: &LoudnessTarget) -> Result<LoudnessReport> {
+/// target the ceiling makes unreachable ends as loud as the limiter allows. Silence (no gating
+/// block) is left untouched and reported as silent.
+pub fn plan(pcm: &Pcm, target: &LoudnessTarget) -> Result<Plan> {
     // Where the signal peaks, block by block, serves every pass (a gain only scales it).
     let (peaks, start) = std::thread::scope(|s| {
         let peaks = s.spawn(|| limiter::block_peaks(pcm));
@@ -288,7 +372,10 @@ pub fn normalize(pcm: &mut Pcm, target: &LoudnessTarget) -> Result<LoudnessRepor
         (peaks.join().expect("envelope thread"), start)
     });
     let Some(start) = start? else {
-        return measure(pcm);
+        return Ok(Plan {
+            levelling: None,
+            report: measure(pcm)?,
+        });
     };
     let mut gain_db = target.integrated_lufs - start;
     // A hair under the ceiling, so the meter's rounding does not call for a second pass.
@@ -296,8 +383,7 @@ pub fn normalize(pcm: &mut Pcm, target: &LoudnessTarget) -> Result<LoudnessRepor
     let mut last: Option<(f64, f64)> = None;
     let mut report;
     let mut pass = 0;
-    // Each pass measures the gained and limited signal a block at a time; the last one's is
-    // then made in place.
+    // Each pass measures the gained and limited signal a block at a time.
     let step = block_len(pcm);
     let mut g;
     loop {
@@ -335,8 +421,10 @@ pub fn normalize(pcm: &mut Pcm, target: &LoudnessTarget) -> Result<LoudnessRepor
             }
         }
     }
-    limiter::scale_and_limit(pcm, g, ceiling, Some(&peaks));
-    Ok(report)
+    Ok(Plan {
+        levelling: Some((g, ceiling, peaks)),
+        report,
+    })
 }
 
 /// How far under the true-peak ceiling the limiter aims, dB.

@@ -1,6 +1,7 @@
 //! The audio stage: loading soundtracks, fitting them to a picture, ducking music under
 //! speech, measuring and normalising loudness and limiting peaks.
 
+pub mod band;
 pub mod biquad;
 pub mod duck;
 pub mod ends;

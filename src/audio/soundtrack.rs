@@ -1,9 +1,12 @@
 //! Finishing a new soundtrack for a picture: final length (with a clean video cut for
 //! `--fit trim`), fade-out, loudness or peak control, and the MP4 rewrite.
 
+use super::band;
 use super::fit::Fit;
 use super::limiter;
-use super::loudness::{self, LevelMeter, LoudnessReport, LoudnessTarget, TruePeakMeter};
+use super::loudness::{
+    self, LevelMeter, LoudnessReport, LoudnessTarget, Shortfall, TruePeakMeter, AAC_BAND_HZ,
+};
 use super::picture::Picture;
 use crate::avwrite::EncodedAudio;
 use crate::error::{Error, Result};
@@ -50,6 +53,8 @@ const MAX_REAIMS: usize = 2;
 const MAX_ENCODES: usize = 6 + MAX_REAIMS;
 /// How far the encoded loudness may be from the target, LU.
 const LOUDNESS_TOLERANCE_LU: f64 = 0.05;
+/// How far under the target a soundtrack may be written before a warning says why, LU.
+const SHORT_LU: f64 = 0.1;
 
 /// A soundtrack ready to be written under (part of) a picture.
 pub struct Finished {
@@ -102,6 +107,8 @@ pub struct SoundtrackReport {
     pub loudness: LoudnessReport,
     /// True peak of the encoded AAC as decoded, dBTP (`None` for digital silence).
     pub encoded_true_peak_dbtp: Option<f64>,
+    /// Why it is short of a `--loudness` target, as [`Mastered::shortfall`].
+    pub shortfall: Option<Shortfall>,
 }
 
 /// Cut or pad `pcm` to the picture (with [`Fit::Trim`], cut the picture to the soundtrack),
@@ -134,6 +141,7 @@ pub fn finish(
         cut: keep < picture.packets(),
         loudness: mastered.loudness,
         encoded_true_peak_dbtp: mastered.encoded_true_peak_dbtp,
+        shortfall: mastered.shortfall,
     };
     Ok(Finished {
         pcm: mastered.pcm,
@@ -154,6 +162,18 @@ pub struct Mastered {
     pub loudness: LoudnessReport,
     /// True peak of the encoded AAC as decoded, dBTP (`None` for digital silence).
     pub encoded_true_peak_dbtp: Option<f64>,
+    /// Why a normalised soundtrack is more than 0.1 LU under its target (`None` when it is not,
+    /// or was not normalised).
+    pub shortfall: Option<Shortfall>,
+}
+
+/// One encode of the levelled sound, measured.
+struct Encode {
+    encoded: EncodedAudio,
+    loudness: LoudnessReport,
+    tp: Option<f64>,
+    /// The integrated loudness of the levelled sound before encoding.
+    before: Option<f64>,
 }
 
 /// Apply `level` to a finished-length soundtrack and encode it. The encoded AAC is always
@@ -162,10 +182,11 @@ pub struct Mastered {
 /// encoded true peak is over it, the limiter's ceiling is lowered by the overshoot and the
 /// level applied and encoded again (at most `MAX_ENCODES` times), so the file holds the
 /// ceiling. A normalised sound whose encode misses the target by more than 0.05 LU (the AAC
-/// priming hides its first 21 ms: all of a short sting's start) is aimed again by the miss.
-/// The work is done in `out`'s own buffer, so long sound is never held twice (a
-/// retry levels the levelled sound again). Every command that writes a soundtrack (swap, duck,
-/// concat, export) masters it here.
+/// priming hides its first 21 ms: all of a short sting's start) is aimed again by the miss,
+/// when the ceiling allows that much more (else the encode stands: no more passes chase a
+/// target the encoder does not give). The work is done in `out`'s own buffer, so long sound
+/// is never held twice (a retry levels the levelled sound again). Every command that writes a
+/// soundtrack (swap, duck, concat, export) masters it here.
 pub fn master(mut out: Pcm, level: Level) -> Result<Mastered> {
     let ceiling = match level {
         Level::Keep => None,
@@ -179,21 +200,29 @@ pub fn master(mut out: Pcm, level: Level) -> Result<Mastered> {
         _ => 0.0,
     };
     let mut reaims = 0;
+    // The encode a re-aim would replace, kept until the re-aim is known to be reachable.
+    let mut standing: Option<Encode> = None;
     for _ in 0..MAX_ENCODES {
-        // Whether the sound before encoding reached `aim_lufs` (the ceiling may not allow it).
+        // Whether the sound before encoding reached `aim_lufs` (the ceiling may not allow it),
+        // and its loudness.
         let mut reached = false;
+        let mut before = None;
         match level {
             Level::Normalize(_) => {
-                let got = loudness::normalize(
-                    &mut out,
+                let plan = loudness::plan(
+                    &out,
                     &LoudnessTarget {
                         integrated_lufs: aim_lufs,
                         true_peak_db: aim,
                     },
                 )?;
-                reached = got
-                    .integrated_lufs
-                    .is_some_and(|l| (l - aim_lufs).abs() <= LOUDNESS_TOLERANCE_LU);
+                before = plan.report.integrated_lufs;
+                reached = before.is_some_and(|l| (l - aim_lufs).abs() <= LOUDNESS_TOLERANCE_LU);
+                if let Some(e) = standing.take().filter(|_| !reached) {
+                    // The ceiling does not allow making up what the encode lost.
+                    return Ok(finished(out, e, level, aim));
+                }
+                plan.apply(&mut out);
             }
             Level::Limit(_) => {
                 limiter::limit(&mut out, aim);
@@ -214,22 +243,24 @@ pub fn master(mut out: Pcm, level: Level) -> Result<Mastered> {
                 continue;
             }
         }
-        if let (Level::Normalize(t), Some(e)) = (level, loudness.integrated_lufs) {
+        let e = Encode {
+            encoded,
+            loudness,
+            tp,
+            before,
+        };
+        if let (Level::Normalize(t), Some(l)) = (level, loudness.integrated_lufs) {
             // The encode lost loudness the sound had (its priming hides the first 21 ms, all
             // of a short sting's start): aim again by the miss.
-            let miss = t.integrated_lufs - e;
+            let miss = t.integrated_lufs - l;
             if reached && reaims < MAX_REAIMS && miss.abs() > LOUDNESS_TOLERANCE_LU {
                 reaims += 1;
                 aim_lufs += miss;
+                standing = Some(e);
                 continue;
             }
         }
-        return Ok(Mastered {
-            pcm: out,
-            encoded,
-            loudness,
-            encoded_true_peak_dbtp: tp,
-        });
+        return Ok(finished(out, e, level, aim));
     }
     Err(Error::Media(cutroom_ffi::Error::Ffmpeg {
         op: "encode the soundtrack".into(),
@@ -239,4 +270,30 @@ pub fn master(mut out: Pcm, level: Level) -> Result<Mastered> {
             ceiling.unwrap_or(0.0)
         ),
     }))
+}
+
+/// `out` mastered as encoded in `e` at `level`, its limiter at `limit_db` dBTP; why it is short
+/// of a loudness target told from what was measured.
+fn finished(out: Pcm, e: Encode, level: Level, limit_db: f64) -> Mastered {
+    let shortfall = match level {
+        Level::Normalize(t) => match (e.loudness.integrated_lufs, e.before) {
+            (None, _) => Some(Shortfall::Unmeasured),
+            (Some(l), _) if l >= t.integrated_lufs - SHORT_LU => None,
+            (Some(_), Some(before)) if before >= t.integrated_lufs - SHORT_LU => {
+                Some(Shortfall::Encode {
+                    before_lufs: before,
+                    high_share: band::share_above(&out, AAC_BAND_HZ),
+                })
+            }
+            (Some(_), _) => Some(Shortfall::Ceiling { limit_db }),
+        },
+        _ => None,
+    };
+    Mastered {
+        pcm: out,
+        encoded: e.encoded,
+        loudness: e.loudness,
+        encoded_true_peak_dbtp: e.tp,
+        shortfall,
+    }
 }

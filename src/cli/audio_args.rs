@@ -139,14 +139,19 @@ impl LoudnessArgs {
 }
 
 /// The warning for a `--loudness` target the soundtrack `written` did not get
-/// ([`LoudnessTarget::shortfall`]), or for a level kept as it was that peaks over full scale.
+/// ([`cutroom::audio::loudness::Shortfall::words`]), or for a level kept as it was that peaks
+/// over full scale.
 pub fn level_warning(level: Level, written: &SoundtrackReport) -> Option<String> {
     match level {
         Level::Normalize(target) => {
             let secs = written.frames as f64 / f64::from(written.rate.max(1));
-            target
-                .shortfall(&written.loudness, secs)
-                .map(|why| format!("--loudness {}: {why}", target.integrated_lufs))
+            written.shortfall.map(|why| {
+                format!(
+                    "--loudness {}: {}",
+                    target.integrated_lufs,
+                    why.words(&target, &written.loudness, secs)
+                )
+            })
         }
         Level::Keep => written
             .loudness

@@ -363,7 +363,8 @@ fn encode_sound(
             let secs = mix.frames() as f64 / f64::from(mix.rate.max(1));
             let m = soundtrack::master(mix, level)?;
             if let Level::Normalize(t) = level {
-                if let Some(why) = t.shortfall(&m.loudness, secs) {
+                if let Some(why) = m.shortfall {
+                    let why = why.words(&t, &m.loudness, secs);
                     progress.warn(&format!("--loudness {}: {why}", t.integrated_lufs));
                 }
             }

@@ -20,7 +20,7 @@ pub mod reframe;
 pub mod safezones;
 mod soundtracks;
 
-use crate::audio::loudness::{LoudnessReport, LoudnessTarget};
+use crate::audio::loudness::{LoudnessReport, LoudnessTarget, Shortfall};
 use crate::audio::soundtrack::{Mastered, SoundFrom};
 use crate::captions::layout::Canvas;
 use crate::captions::style::Overlays;
@@ -45,7 +45,7 @@ use plan::{check_request, group, plan, PictureInfo, Plan};
 use preset::Preset;
 use reframe::{picture_area, Fit, Reframe};
 use serde::Serialize;
-use soundtracks::{encode_soundtracks, Sound, Track};
+use soundtracks::{encode_soundtracks, Heard, Sound, Track};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver};
 
@@ -452,12 +452,12 @@ fn run(
     let mut heard = vec![None; plans.len()];
     for (job, track) in jobs.iter().zip(&soundtracks) {
         for &i in &job.outputs {
-            heard[i] = track.as_ref().map(|(_, l): &(_, LoudnessReport)| *l);
+            heard[i] = track.as_ref().map(|(_, l, why): &Heard| (*l, *why));
         }
     }
     let soundtracks = soundtracks
         .into_iter()
-        .map(|t| t.map(|(aac, _)| aac))
+        .map(|t| t.map(|(aac, _, _)| aac))
         .collect();
     let encodes = fanout::Encodes {
         req,
@@ -547,10 +547,9 @@ fn run(
         .into_iter()
         .map(|(i, filter)| {
             let file = batch.staged(&plans[i].target).unwrap_or(&plans[i].target);
-            let levelled = levelled.then_some(heard[i]).flatten();
-            exported(
-                req, &plans[i], file, &filter, audio_kind, heard[i], levelled,
-            )
+            let (loudness, why) = heard[i].unzip();
+            let short = levelled.then_some(why).flatten().flatten();
+            exported(req, &plans[i], file, &filter, audio_kind, loudness, short)
         })
         .collect::<Result<Vec<_>>>()?;
     let report = Report {
@@ -564,8 +563,9 @@ fn run(
 }
 
 /// The report entry of an output written to `file` (its temp path until committed), whose
-/// sound measures `loudness` as encoded; `levelled` when it was brought to the preset's target
-/// here (its loudness again), then a target it fell short of is a warning.
+/// sound measures `loudness` as encoded; `short` when it was brought to the preset's target
+/// here and fell short of it, which is a warning (unless it was too quiet or short to measure:
+/// then it is the input's sound as it is, nothing to say).
 fn exported(
     req: &Request,
     p: &Plan,
@@ -573,7 +573,7 @@ fn exported(
     filter: &str,
     audio: SoundFrom,
     loudness: Option<LoudnessReport>,
-    levelled: Option<LoudnessReport>,
+    short: Option<Shortfall>,
 ) -> Result<Exported> {
     let bytes = std::fs::metadata(file)
         .map_err(|e| Error::io(&p.target, e))?
@@ -583,13 +583,13 @@ fn exported(
         integrated_lufs: p.preset.loudness_lufs,
         true_peak_db: p.preset.true_peak_dbtp,
     };
-    // A sound too quiet or short to measure is the input's as it is: nothing to say.
-    let measured = levelled.filter(|l| l.integrated_lufs.is_some());
     let duration_s = p.frames as f64 / p.rate.as_f64();
-    if let Some(why) = measured.and_then(|l| target.shortfall(&l, duration_s)) {
+    let short = short.filter(|s| *s != Shortfall::Unmeasured);
+    if let (Some(why), Some(l)) = (short, loudness) {
         warnings.push(format!(
-            "loudness target {} LUFS: {why}",
-            target.integrated_lufs
+            "loudness target {} LUFS: {}",
+            target.integrated_lufs,
+            why.words(&target, &l, duration_s)
         ));
     }
     Ok(Exported {

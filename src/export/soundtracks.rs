@@ -2,7 +2,7 @@
 //! length and loudness target.
 
 use super::GivenSoundtrack;
-use crate::audio::loudness::{self, LoudnessReport, LoudnessTarget};
+use crate::audio::loudness::{self, LoudnessReport, LoudnessTarget, Shortfall};
 use crate::audio::soundtrack::{self, Level, CHANNELS as AUDIO_CHANNELS, RATE as AUDIO_RATE};
 use crate::avwrite::EncodedAudio;
 use crate::error::Result;
@@ -29,27 +29,31 @@ pub(super) struct Track {
     pub(super) true_peak_dbtp: f64,
 }
 
+/// A soundtrack as encoded, its loudness as heard and why it is short of its target.
+pub(super) type Heard = (EncodedAudio, LoudnessReport, Option<Shortfall>);
+
 /// The soundtrack of each of `tracks`, AAC-encoded once per distinct track: a given one
 /// (already mastered) as it is, a track of another length cut from it and encoded; else the
 /// caller's own sound or the input's (silence when it has none) mastered to the track's
 /// loudness target, the input's decoded again for each distinct track rather than copied (no
 /// second copy of a long sound is held). Damaged packets skipped in decoding the input are
-/// reported to `progress`. Each comes with its loudness as encoded (the AAC decoded back).
+/// reported to `progress`. Each comes with its loudness as encoded (the AAC decoded back) and,
+/// when mastered here, why it is short of the target.
 pub(super) fn encode_soundtracks(
     input: &Path,
     sound: Sound<'_>,
     tracks: &[Track],
     progress: &dyn Progress,
-) -> Result<Vec<(EncodedAudio, LoudnessReport)>> {
+) -> Result<Vec<Heard>> {
     let (mut held, given) = match sound {
         Sound::Given(make) => {
             let m = make()?;
-            (Some(m.pcm), Some((m.encoded, m.loudness)))
+            (Some(m.pcm), Some((m.encoded, m.loudness, None)))
         }
         Sound::Own(pcm) => (Some(pcm), None),
         Sound::Input => (None, None),
     };
-    type Made = (Track, (EncodedAudio, LoudnessReport));
+    type Made = (Track, Heard);
     let mut encoded: Vec<Made> = Vec::new();
     for (i, track) in tracks.iter().enumerate() {
         let made = |t: &Track, done: &[Made]| done.iter().any(|(d, _)| d == t);
@@ -83,7 +87,7 @@ pub(super) fn encode_soundtracks(
                     Some(_) => {
                         let aac = EncodedAudio::encode(&pcm)?;
                         let heard = loudness::measure(&aac.decode()?)?;
-                        (aac, heard)
+                        (aac, heard, None)
                     }
                     // The input's (or the feed's own) sound is brought to the preset's
                     // loudness target.
@@ -93,7 +97,7 @@ pub(super) fn encode_soundtracks(
                             true_peak_db: track.true_peak_dbtp,
                         });
                         let m = soundtrack::master(pcm, level)?;
-                        (m.encoded, m.loudness)
+                        (m.encoded, m.loudness, m.shortfall)
                     }
                 }
             }
