@@ -525,7 +525,8 @@ fn expired_links_unknown_ids_and_bad_media_are_clear_errors() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("expired") && err.contains("render the shot again"),
+        err.contains("the download expired at")
+            && err.contains("rendering it again is a new job, billed again"),
         "{err}"
     );
     assert!(
@@ -537,28 +538,30 @@ fn expired_links_unknown_ids_and_bad_media_are_clear_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not found"));
     assert!(!dir.path().join("escape.mp4").exists() && !dir.path().join("escape.json").exists());
-    // Rendering the list into a new directory: the recorded job expired, so it says how to
-    // get a new one, and --retry-failed makes exactly one.
+    // Rendering the list into a new directory: the recorded job finished and its download
+    // expired, so its render is gone, as on every provider: said so with what rendering it
+    // again costs and the flag that does it. --retry-failed (for jobs that failed) bills
+    // nothing for it; --resolve SHOT=new makes exactly one new job.
     let elsewhere = dir.path().join("c");
-    let out = emu.cutroom(
-        &["render", s(&list), "-o", s(&elsewhere), "--allow-any"],
-        "sk-test",
-    );
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("expired") && err.contains("--retry-failed"),
-        "{err}"
-    );
-    let fresh = emu.cutroom_json(&[
-        "render",
-        s(&list),
-        "-o",
-        s(&elsewhere),
-        "--allow-any",
-        "--retry-failed",
-        "--json",
-    ]);
+    let render = ["render", s(&list), "-o", s(&elsewhere), "--allow-any"];
+    for extra in [&[][..], &["--retry-failed"]] {
+        let out = emu.cutroom(&[&render[..], extra].concat(), "sk-test");
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        for want in [
+            &format!("job {id} finished, but the download expired at ")[..],
+            "the render is gone, and rendering it again is a new job, billed again",
+            "rerun with --resolve 'shot-1=new' to render the shot again",
+        ] {
+            assert!(err.contains(want), "{extra:?}: no {want:?} in {err}");
+        }
+        assert_eq!(
+            stat(&emu, "jobs_created"),
+            1,
+            "{extra:?}: a job billed unasked"
+        );
+    }
+    let fresh = emu.cutroom_json(&[&render[..], &["--resolve", "shot-1=new", "--json"]].concat());
     assert_eq!(fresh["shots"][0]["error"], Value::Null);
     assert_eq!(fresh["shots"][0]["created"], true);
     assert_eq!(stat(&emu, "jobs_created"), 2);
@@ -3492,7 +3495,7 @@ fn a_resumed_download_without_a_length_is_proven_unchanged() {
 
 /// A render's link refused once it expired (a 403, as signed storage links answer, or a 410)
 /// is said to have expired, with what to do, not as a bare HTTP refusal; a 410 without a known
-/// expiry is said as gone.
+/// expiry says the render is gone.
 #[test]
 fn a_link_refused_with_403_or_410_after_it_expired_says_so() {
     let job = |id: &str, expires: &str| {
@@ -3521,7 +3524,7 @@ fn a_link_refused_with_403_or_410_after_it_expired_says_so() {
         ),
         (
             "video_gone",
-            "HTTP 410: gone (deleted, or its link expired)",
+            "answered 410; providers keep renders only for a limited time): the render is gone",
         ),
     ] {
         let out = dir.path().join(id);
@@ -3616,14 +3619,19 @@ fn a_fal_render_whose_result_is_gone_is_rendered_again_only_when_named() {
     assert_eq!(stat(&emu, "jobs_created"), 2);
 }
 
-/// A fal or Replicate render whose link stopped working, with no `expires_at` to tell (fal's
-/// file gone, Replicate's prediction naming no output after its hour; emulator `--lose-files`):
-/// a fresh look at the job gives no other link, so the render is said to be gone, naming the job and the flag
-/// that renders the shot again; `--retry-failed` bills nothing for it, `--resolve SHOT=new`
-/// one new job.
+/// On every provider, a finished render whose file is gone with no `expires_at` to tell
+/// (emulator `--lose-files`: the API's content answers 404, fal's file is gone, Replicate's
+/// prediction names no output after its hour; for fal and Replicate a fresh look at the job
+/// gives no other link) is said to be gone, naming the job and the flag that renders the shot
+/// again; `--retry-failed` bills nothing for it, `--resolve SHOT=new` one new job.
 #[test]
-fn fal_and_replicate_renders_whose_links_died_say_how_to_render_again() {
-    for (flavor, model) in [("fal", "fal-ai/veo3/fast"), ("replicate", "google/veo-3")] {
+fn renders_whose_files_are_gone_say_how_to_render_again_on_every_provider() {
+    for (flavor, model) in [
+        ("openai", "sora-2"),
+        ("openrouter", "google/veo-3"),
+        ("fal", "fal-ai/veo3/fast"),
+        ("replicate", "google/veo-3"),
+    ] {
         let emu = brief_renders(&["--flavor", flavor, "--lose-files", "1"]);
         let dir = tempfile::tempdir().unwrap();
         let list = format!("model = \"{model}\"\n{}", shots(1, "256x144", 2));
@@ -3640,7 +3648,8 @@ fn fal_and_replicate_renders_whose_links_died_say_how_to_render_again() {
             assert_eq!(o.status.code(), Some(1), "{flavor} {extra:?}: {err}");
             let said = match flavor {
                 "fal" => "its video link http://127.0.0.1:",
-                _ => "names no video URL: the provider removed it (Replicate removes",
+                "replicate" => "names no video URL: the provider removed it (Replicate removes",
+                _ => "finished, but its file is no longer served (GET http://127.0.0.1:",
             };
             for want in [
                 said,

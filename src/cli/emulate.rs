@@ -71,9 +71,8 @@ pub struct Args {
     /// them: answered 404 `Request not found` while their status says COMPLETED.
     #[arg(long, value_name = "N", default_value_t = 0)]
     lose_results: u32,
-    /// fal, OpenRouter, Replicate: the files of the first N jobs made are gone once done, as
-    /// after the provider's retention: their links answer 404, Replicate's predictions name no
-    /// output.
+    /// The files of the first N jobs made are gone once done, as after the provider's
+    /// retention: their content or links answer 404, Replicate's predictions name no output.
     #[arg(long, value_name = "N", default_value_t = 0)]
     lose_files: u32,
     /// Shift the clips' beeps by this many ms (positive: audio late), to rehearse sync QA:

@@ -65,8 +65,8 @@ pub struct Options {
     /// fal: the results of the first this many requests made are gone (answered 404 while
     /// their status says COMPLETED).
     pub lose_results: u32,
-    /// The files of the first this many jobs made are gone once done: fal's and OpenRouter's
-    /// links answer 404, Replicate's predictions name no output.
+    /// The files of the first this many jobs made are gone once done: their content (OpenAI,
+    /// OpenRouter) or links (fal) answer 404, Replicate's predictions name no output.
     pub lose_files: u32,
     /// Shift the clips' beeps by this many ms (positive: audio late), for sync QA rehearsal.
     pub av_offset_ms: i64,

@@ -475,9 +475,10 @@ async fn content(
             Some("variant"),
         );
     };
-    let Some((video, clip, expired)) = emu.find(&id, |j| {
+    let Some((video, clip, expired, lost)) = emu.find(&id, |j| {
         let clip = j.clip.as_ref().and_then(|c| c.get()).cloned();
-        (emu.view(j), clip, emu.expired(j))
+        let lost = j.among_first(emu.opts.lose_files);
+        (emu.view(j), clip, emu.expired(j), lost)
     }) else {
         return not_found(&id);
     };
@@ -498,6 +499,9 @@ async fn content(
             Some("video_id"),
             Some("video_expired"),
         );
+    }
+    if lost {
+        return not_found(&id);
     }
     let Some(Ok(clip)) = clip else {
         return error(

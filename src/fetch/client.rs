@@ -25,6 +25,11 @@ const MAX_REDIRECTS: usize = 5;
 pub(crate) const GONE: &str =
     "the render is gone, and rendering it again is a new job, billed again";
 
+/// The message of an [`Error::Gone`]: job `id` finished, but `why` it can no longer be had.
+pub(crate) fn finished_but(id: &str, why: &str) -> String {
+    format!("job {id} finished, but {why}: {GONE}")
+}
+
 /// How long to wait before asking again for a fal result answered 404.
 const RESULT_AGAIN: Duration = Duration::from_millis(500);
 

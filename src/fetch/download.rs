@@ -406,10 +406,7 @@ fn dead_link(
     expires_at: Option<i64>,
     status: StatusCode,
 ) -> Option<Error> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let now = unix_now();
     let expired = expires_at.filter(|t| *t <= now);
     let why = match status {
         StatusCode::NOT_FOUND => "not found (deleted, or never rendered)",
@@ -434,6 +431,14 @@ fn dead_link(
         url: via.unwrap_or(shown).to_string(),
         message,
     })
+}
+
+/// Now, in unix seconds (as `expires_at` and `created_at` are).
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// `the download expired at DATE (N s ago)`.

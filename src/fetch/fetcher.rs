@@ -1,9 +1,9 @@
 //! `fetch`: bring completed renders (by id) or any https URL into a cache directory, verified.
 
 use super::cache::{safe_name, Cache, Entry};
-use super::client::{Client, GONE};
+use super::client::{finished_but, Client};
 use super::config::{check_url, same_origin};
-use super::download::{Downloaded, Request};
+use super::download::{expired_since, unix_now, Downloaded, Request};
 use super::model::{Phase, Variant, Video};
 use super::poll::PollOptions;
 use crate::error::{Error, Result};
@@ -204,7 +204,8 @@ async fn download_done(
         _ => return got,
     };
     if client.id_content_url(&v.id, variant)?.is_some() {
-        return got; // the API's own content URL: no other link to be had
+        // The API's own content URL: no other link to be had.
+        return got.map_err(|e| gone_at_api(client, v, e));
     }
     let fresh = client.video(&v.id).await?;
     match client.content_url(&fresh, variant) {
@@ -216,14 +217,40 @@ async fn download_done(
             ));
             download_from(client, &fresh, &again, variant, target_for, kept, bar).await
         }
-        _ => Err(Error::Gone(format!(
-            "job {} finished, but its video link {} is refused (HTTP {status}), and a fresh \
-             look at the job names no other ({}): {GONE}",
-            v.id,
-            redact_url(&url),
-            client.config().provider.keeps_files(),
-        ))),
+        _ => {
+            let why = format!(
+                "its video link {} is refused (HTTP {status}), and a fresh look at the job \
+                 names no other ({})",
+                redact_url(&url),
+                client.config().provider.keeps_files(),
+            );
+            Err(Error::Gone(finished_but(&v.id, &why)))
+        }
     }
+}
+
+/// `e`, the API's own content URL refusing the file of the finished job `v`, as
+/// [`Error::Gone`] when it says the file is gone: a 404 or 410, or a 403 once the job's
+/// `expires_at` has passed (before, a 403 refuses the key, not the file); else `e` itself.
+fn gone_at_api(client: &Client, v: &Video, e: Error) -> Error {
+    let now = unix_now();
+    let expired = v.expires_at.filter(|t| *t <= now);
+    let (status, url) = match e.without_context() {
+        Error::Http { status, url, .. }
+            if matches!(status, 404 | 410) || (*status == 403 && expired.is_some()) =>
+        {
+            (*status, url)
+        }
+        _ => return e,
+    };
+    let why = match expired {
+        Some(t) => format!("{}, and GET {url} answered {status}", expired_since(t, now)),
+        None => format!(
+            "its file is no longer served (GET {url} answered {status}; {})",
+            client.config().provider.keeps_files()
+        ),
+    };
+    Error::Gone(finished_but(&v.id, &why))
 }
 
 /// Download `variant` of job `v` from `url`.

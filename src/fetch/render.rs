@@ -1,8 +1,8 @@
 //! `render`: a job per shot, polled and downloaded concurrently, resumable without re-billing.
 
 use super::cache::{safe_name, Cache};
-use super::client::{Client, Created};
-use super::download::expired_since;
+use super::client::{finished_but, Client, Created};
+use super::download::{expired_since, unix_now};
 use super::fetcher::fetch_video;
 use super::limits::Limits;
 use super::model::{Phase, Variant, Video};
@@ -26,8 +26,9 @@ pub struct RenderOptions {
     pub poll: PollOptions,
     /// Local validation.
     pub limits: Limits,
-    /// Create a new job for a shot whose recorded job failed, expired before its download, or
-    /// no longer exists.
+    /// Create a new job for a shot whose recorded job failed, was cancelled or no longer
+    /// exists (not for one that finished and whose render is gone: that takes
+    /// `--resolve SHOT=new`).
     pub retry_failed: bool,
     /// Refuse to start when the shots still to create are estimated above this (USD).
     pub max_cost: Option<f64>,
@@ -255,7 +256,7 @@ pub async fn render(
 /// Which recorded jobs a run may replace with new ones.
 #[derive(Debug, Clone, Copy)]
 struct Again {
-    /// Jobs that failed, expired or are gone (`--retry-failed`).
+    /// Jobs that failed, were cancelled or no longer exist (`--retry-failed`).
     failed: bool,
     /// A job whose render is gone (`--resolve SHOT=new`).
     renew: bool,
@@ -273,7 +274,8 @@ async fn recreated(client: &Client, cache: Option<&Cache>, id: &str, again: Agai
     Ok(match client.retrieve(id).await {
         Ok(None) => again.failed,
         Ok(Some((v, _))) => match no_content(id, &v) {
-            Some(_) => again.failed,
+            Some(Dead::Failed(_)) => again.failed,
+            Some(Dead::Lost(_)) => again.renew,
             None => again.renew && v.status.phase() == Phase::Done,
         },
         Err(e) => match e.without_context() {
@@ -283,15 +285,21 @@ async fn recreated(client: &Client, cache: Option<&Cache>, id: &str, again: Agai
     })
 }
 
-/// Why job `id`, as `v` shows it, gives no file: it failed, was cancelled or expired, or its
-/// download expired; `None` when it does (or may yet).
-fn no_content(id: &str, v: &Video) -> Option<String> {
+/// Why job `id`, as `v` shows it, gives no file: it failed or was cancelled, or it finished
+/// and its render is gone (its status says it expired, or its download expired); `None` when
+/// it does (or may yet).
+fn no_content(id: &str, v: &Video) -> Option<Dead> {
     let now = unix_now();
     match (v.status.phase(), v.expires_at) {
-        (Phase::Failed, _) => Some(format!("job {id} failed: {}", v.failure())),
-        (Phase::Cancelled, _) => Some(format!("job {id} {}", v.cancellation())),
-        (Phase::Expired, _) => Some(format!("job {id} is {}", v.status)),
-        (Phase::Done, Some(t)) if t <= now => Some(format!("job {id}: {}", expired_since(t, now))),
+        (Phase::Failed, _) => Some(Dead::Failed(format!("job {id} failed: {}", v.failure()))),
+        (Phase::Cancelled, _) => Some(Dead::Failed(format!("job {id} {}", v.cancellation()))),
+        (Phase::Expired, _) => {
+            let why = format!("its status is now {}", v.status);
+            Some(Dead::Lost(finished_but(id, &why)))
+        }
+        (Phase::Done, Some(t)) if t <= now => {
+            Some(Dead::Lost(finished_but(id, &expired_since(t, now))))
+        }
         _ => None,
     }
 }
@@ -311,13 +319,6 @@ fn unresolved(provider: Provider, shot: &str, what: &str) -> Error {
 
 /// How far the API's clock may lag ours when matching a job to the intent to create it.
 const CLOCK_SKEW_S: i64 = 300;
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
 
 struct Run<'a> {
     client: &'a Client,
@@ -362,7 +363,10 @@ impl Run<'_> {
             return self.cost(shot, entry.video.as_ref());
         }
         match ended {
-            Some(v) if v.status.phase() == Phase::Done => self.cost(shot, Some(v)),
+            // Finished, its render since gone.
+            Some(v) if matches!(v.status.phase(), Phase::Done | Phase::Expired) => {
+                self.cost(shot, Some(v))
+            }
             Some(v) if v.status.phase() == Phase::Cancelled && v.never_started() => Billed {
                 seconds_billed: Some(0.0),
                 cost_usd: Some(0.0),
@@ -682,7 +686,7 @@ impl Run<'_> {
                 if problem.is_some() {
                     *ended = Some(v);
                 }
-                Ok(problem.map(Dead::Failed))
+                Ok(problem)
             };
             let dead = match looked.await {
                 Ok(dead) => dead,
@@ -714,7 +718,7 @@ impl Run<'_> {
                 }
             };
             if let Dead::Lost(_) = dead {
-                *ended = Some(finished(&id)); // billed as a finished job
+                ended.get_or_insert_with(|| finished(&id)); // billed as a finished job
             }
             // A failed job is replaced on --retry-failed; a finished one whose render is gone
             // only on --resolve SHOT=new, which names the shot: it was a success, billed.
@@ -765,11 +769,12 @@ fn finished(id: &str) -> Video {
 
 /// Why a shot's recorded job gives no file.
 enum Dead {
-    /// It failed, was cancelled, expired or is gone from the API: `--retry-failed` renders the
-    /// shot again.
+    /// It failed, was cancelled, or is gone from the API (not known to have finished):
+    /// `--retry-failed` renders the shot again.
     Failed(String),
-    /// It finished, but its render can no longer be downloaded ([`Error::Gone`]): only
-    /// `--resolve SHOT=new` renders the shot again.
+    /// It finished, but its render can no longer be downloaded (its download expired, its file
+    /// or result is gone: [`Error::Gone`]), whatever the provider: only `--resolve SHOT=new`
+    /// renders the shot again.
     Lost(String),
 }
 
@@ -787,4 +792,27 @@ impl Dead {
             Self::Failed(m) | Self::Lost(m) => m.clone(),
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_finished_job_past_its_expiry_is_lost_not_failed() {
+        let job = |status: &str, expires_at: Option<i64>| {
+            let v = serde_json::json!({"id": "j", "status": status, "expires_at": expires_at});
+            serde_json::from_value::<Video>(v).unwrap()
+        };
+        let lost = |d: Option<Dead>| matches!(d, Some(Dead::Lost(m)) if m.contains(GONE_WORDS));
+        assert!(lost(no_content("j", &job("completed", Some(1_000)))));
+        assert!(lost(no_content("j", &job("expired", None))));
+        assert!(matches!(
+            no_content("j", &job("failed", None)),
+            Some(Dead::Failed(_))
+        ));
+        assert!(no_content("j", &job("completed", Some(unix_now() + 60))).is_none());
+    }
+
+    const GONE_WORDS: &str = "the render is gone";
 }
