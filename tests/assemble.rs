@@ -2528,3 +2528,57 @@ fn a_variants_column_the_spec_does_not_declare_names_the_variants_file() {
         assert!(!out.exists(), "the batch directory was made");
     }
 }
+
+/// A spec and its shots in a directory whose name is not UTF-8 (a Latin-1 `café`), assembled
+/// into another such directory: the shot was serialised into report.json as a path (a panic,
+/// exit 101) and the deliverable was looked for under its name with U+FFFD (`no such file`
+/// after all the work). The deliverable is made where asked, plays its markers in sync, the
+/// report names the paths as text, and a re-run keeps the deliverable.
+#[test]
+fn a_spec_and_output_directory_named_in_latin1_are_assembled_and_reused() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let cafe = dir.path().join(OsStr::from_bytes(b"caf\xe9 cuts"));
+    std::fs::create_dir(&cafe).unwrap();
+    marker_clip(&cafe.join("shot.mp4"), 160, 90, 25, 3.0, 3.0, 0.0, &[]);
+    std::fs::write(
+        cafe.join("p.toml"),
+        "[sq]\nbase = \"square\"\nwidth = 96\nheight = 96\n",
+    )
+    .unwrap();
+    let spec = cafe.join("cut.toml");
+    std::fs::write(
+        &spec,
+        "outputs = [\"sq\"]\npresets = \"p.toml\"\n[[shot]]\nsrc = \"shot.mp4\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join(OsStr::from_bytes(b"d\xe9livr\xe9"));
+    let run = || -> Value {
+        let run = succeeded(
+            cutroom_command()
+                .args(["-q", "assemble", "--json"])
+                .arg(&spec)
+                .arg("-o")
+                .arg(&out),
+        );
+        serde_json::from_slice(&run.stdout).expect("the report")
+    };
+    let first = run();
+    let made = out.join("cut.sq.mp4");
+    let offsets = marker_offsets_ms(&made);
+    assert_eq!(offsets.len(), 1, "{offsets:?}");
+    assert!(offsets[0].1.abs() <= 1.0, "{offsets:?}");
+    assert!(out.join("cut.sq.sync.png").is_file());
+    let shot = first["inputs"][0]["file"]
+        .as_str()
+        .expect("the shot's file as text");
+    assert!(shot.ends_with("caf\u{fffd} cuts/shot.mp4"), "{shot}");
+    let made_at = std::fs::metadata(&made).unwrap().modified().unwrap();
+    let again = run();
+    assert_eq!(again["outputs"][0]["reused"], true, "{again}");
+    assert_eq!(
+        std::fs::metadata(&made).unwrap().modified().unwrap(),
+        made_at
+    );
+}

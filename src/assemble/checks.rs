@@ -95,9 +95,9 @@ pub(super) fn check(
     key: String,
     opts: &sync::Options,
 ) -> Result<(Output, AtomicOutput)> {
-    let path = PathBuf::from(&o.path);
+    let path = &o.file;
     // The deliverable is read where it is staged, until the run commits it.
-    let read = file.as_deref().unwrap_or(&path);
+    let read = file.as_deref().unwrap_or(path);
     // The loudness is metered as the sound decodes, never held whole.
     let (loudness, report) = std::thread::scope(|s| {
         let loudness = s.spawn(|| loudness::measure_file(read, RATE, CH, &crate::progress::Silent));
@@ -105,7 +105,7 @@ pub(super) fn check(
         (loudness.join().expect("loudness thread"), report)
     });
     let Some(loudness) = loudness? else {
-        return Err(Error::bad_input(&path, "the deliverable has no audio"));
+        return Err(Error::bad_input(path, "the deliverable has no audio"));
     };
     let mut report = report?;
     report.path = o.path.clone();

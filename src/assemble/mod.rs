@@ -300,7 +300,7 @@ pub fn run(
         .iter()
         .zip(made_keys)
         .map(|(o, key)| {
-            let file = staged.staged(Path::new(&o.path)).map(Path::to_path_buf);
+            let file = staged.staged(&o.file).map(Path::to_path_buf);
             check(o, file, key, &sopts)
         })
         .collect::<Result<Vec<_>>>()?

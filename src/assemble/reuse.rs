@@ -96,11 +96,17 @@ pub fn reusable(out_dir: &Path, keys: &Keys, spec: &Path, inputs: &[ShotInput]) 
         };
     };
     rebase(&mut report, out_dir);
+    // Looked for by name in `out_dir` itself: the report's text of a directory whose name is
+    // not UTF-8 names no file.
+    let here = |p: &str| Path::new(p).file_name().map(|n| out_dir.join(n));
+    let is_file = |p: &str| here(p).is_some_and(|p| p.is_file());
     let intact = |o: &Output| {
-        std::fs::metadata(&o.path).is_ok_and(|m| m.len() == o.bytes)
-            && Path::new(&o.sync_plot).is_file()
-            && o.sidecars.iter().all(|p| Path::new(p).is_file())
-            && o.cover.iter().all(|p| Path::new(p).is_file())
+        here(&o.path)
+            .and_then(|p| std::fs::metadata(p).ok())
+            .is_some_and(|m| m.len() == o.bytes)
+            && is_file(&o.sync_plot)
+            && o.sidecars.iter().all(|p| is_file(p))
+            && o.cover.iter().all(|p| is_file(p))
     };
     let mut made: Vec<Output> = report["outputs"]
         .as_array()
@@ -121,7 +127,7 @@ pub fn reusable(out_dir: &Path, keys: &Keys, spec: &Path, inputs: &[ShotInput]) 
         .collect();
     let files = ["timeline", "contact_sheet"]
         .iter()
-        .all(|f| report[*f].as_str().is_some_and(|p| Path::new(p).is_file()))
+        .all(|f| report[*f].as_str().is_some_and(is_file))
         && out_dir.join("report.html").is_file();
     let all = (report["key"].as_str() == Some(keys.run.as_str())
         && files
@@ -146,7 +152,8 @@ fn names(report: &serde_json::Value, spec: &Path, inputs: &[ShotInput]) -> bool 
         && listed.len() == inputs.len()
         && listed.iter().zip(inputs).all(|(earlier, now)| {
             earlier["source"].as_str() == Some(now.source.as_str())
-                && earlier["file"].as_str().map(Path::new) == now.file.as_deref()
+                && earlier["file"].as_str().map(str::to_owned)
+                    == now.file.as_ref().map(|f| f.display().to_string())
         })
 }
 

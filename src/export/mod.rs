@@ -134,8 +134,11 @@ pub const THUMBNAIL_BOX: u32 = 320;
 /// One written output.
 #[derive(Debug, Clone, Serialize)]
 pub struct Exported {
-    /// Where it was written.
+    /// Where it was written, as text (a name that is not UTF-8 shows U+FFFD).
     pub path: String,
+    /// Where it was written, byte for byte.
+    #[serde(skip)]
+    pub file: PathBuf,
     /// Preset name.
     pub preset: String,
     /// The preset's platform.
@@ -594,6 +597,7 @@ fn exported(
     }
     Ok(Exported {
         path: p.target.display().to_string(),
+        file: p.target.clone(),
         preset: p.preset.name.clone(),
         platform: p.preset.platform.clone(),
         width: p.preset.width,
