@@ -2120,6 +2120,78 @@ fn a_top_overlay_and_captions_in_the_top_bar_both_read_whole() {
     );
 }
 
+/// A caption or text overlay of two lines was wrapped greedily, a full line over an orphaned
+/// word ("HELLO FROM THE FIRST" over "SHOT"); lines are now balanced.
+#[test]
+fn two_line_captions_and_overlays_are_balanced_not_a_line_over_an_orphan() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=black:s=720x1280:r=30:d=1", None, &[]);
+    let presets = d.join("presets.toml");
+    std::fs::write(
+        &presets,
+        "[tall]\nbase = \"reels\"\nwidth = 720\nheight = 1280\n",
+    )
+    .unwrap();
+    let srt = d.join("words.srt");
+    std::fs::write(
+        &srt,
+        "1\n00:00:00,000 --> 00:00:01,000\nHELLO FROM THE FIRST SHOT\n",
+    )
+    .unwrap();
+    let overlays = d.join("overlays.toml");
+    std::fs::write(
+        &overlays,
+        "[[text]]\ntext = \"THE SPRING LOOKS ARE HERE NOW\"\n",
+    )
+    .unwrap();
+    let out = d.join("out");
+    cutroom_ok(&[
+        "export",
+        s(&clip),
+        "--presets",
+        s(&presets),
+        "-p",
+        "tall",
+        "--captions",
+        s(&srt),
+        "--overlays",
+        s(&overlays),
+        "-o",
+        s(&out),
+    ]);
+    let frame = frame_at(&out.join("clip.tall.mp4"), 0.5, &d.join("f.png"));
+    let lines = text_lines(&frame, 0, 1280);
+    assert_eq!(
+        lines.len(),
+        4,
+        "overlay and caption, two lines each: {lines:?}"
+    );
+    let width = |l: [u32; 2]| {
+        let xs: Vec<u32> = (0..720)
+            .filter(|&x| (l[0]..=l[1]).any(|y| white(frame.at(x, y))))
+            .collect();
+        f64::from(xs[xs.len() - 1] - xs[0])
+    };
+    for (what, pair) in [("overlay", &lines[..2]), ("caption", &lines[2..])] {
+        let (a, b) = (width(pair[0]), width(pair[1]));
+        assert!(
+            a.min(b) > 0.6 * a.max(b),
+            "{what}: lines {a} and {b} pixels wide, not balanced"
+        );
+    }
+    assert_ocr(
+        &frame,
+        &[
+            "HELLO", "FROM", "FIRST", "SHOT", "SPRING", "LOOKS", "HERE", "NOW",
+        ],
+        &[],
+        &d.join("ocr.pgm"),
+        "tall at 0.5 s",
+    );
+}
+
 /// A caption of one 80-letter word was drawn at the size that fitted it on one line: 5-pixel
 /// capitals across a 360-pixel frame. It is now cut across lines at the band's size, shown in
 /// pages of `max_lines`.

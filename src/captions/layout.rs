@@ -436,28 +436,45 @@ pub fn fitted(words: Vec<Word>, m: &Measure) -> Vec<Word> {
     out
 }
 
-/// Break `words` into lines that fit `m` (a word too long for a line is a line of its own:
-/// [`fitted`] cuts it first; one that still does not fit is drawn smaller, see
-/// [`Measure::shrink`]).
+/// Break `words` into lines that fit `m`, as few as fit and as even as they can be: the
+/// classic minimum-raggedness wrap (the least sum of the squared room each line leaves, the
+/// last line's too, so two lines are not a full one over an orphaned word) over the font's
+/// advances. A word too long for a line is a line of its own ([`fitted`] cuts it first; one
+/// that still does not fit is drawn smaller, see [`Measure::shrink`]).
 pub fn wrap(words: &[Word], m: &Measure) -> Vec<Vec<usize>> {
     let max = m.max_chars as usize;
     let space = m.width(" ");
-    let mut lines: Vec<Vec<usize>> = Vec::new();
-    let (mut len, mut width) = (0, 0.0);
-    for (i, w) in words.iter().enumerate() {
-        let (n, wide) = (w.text.chars().count(), m.width(&w.text));
-        match lines.last_mut() {
-            Some(line) if len + 1 + n <= max && width + space + wide <= m.room => {
-                line.push(i);
-                len += 1 + n;
-                width += space + wide;
+    let wide: Vec<f64> = words.iter().map(|w| m.width(&w.text)).collect();
+    // best[j]: for the first j words, the fewest lines, the least raggedness with that many
+    // and where the last line starts.
+    let mut best: Vec<(usize, f64, usize)> = vec![(0, 0.0, 0); words.len() + 1];
+    for j in 1..=words.len() {
+        let (mut len, mut width) = (0, 0.0);
+        let mut pick: Option<(usize, f64, usize)> = None;
+        // The last line is words i..j: longer as i goes down, until it does not fit.
+        for i in (0..j).rev() {
+            let gap = usize::from(i + 1 < j);
+            len += words[i].text.chars().count() + gap;
+            width += wide[i] + gap as f64 * space;
+            if i + 1 < j && (len > max || width > m.room) {
+                break;
             }
-            _ => {
-                lines.push(vec![i]);
-                (len, width) = (n, wide);
+            let slack = (m.room - width).max(0.0);
+            let (lines, cost) = (best[i].0 + 1, best[i].1 + slack * slack);
+            if pick.is_none_or(|(l, c, _)| lines < l || (lines == l && cost < c)) {
+                pick = Some((lines, cost, i));
             }
         }
+        best[j] = pick.expect("a word alone always makes a line");
     }
+    let mut lines = Vec::new();
+    let mut j = words.len();
+    while j > 0 {
+        let i = best[j].2;
+        lines.push((i..j).collect());
+        j = i;
+    }
+    lines.reverse();
     lines
 }
 
@@ -604,6 +621,45 @@ mod tests {
         let p = pages(&cue, &words, 2, &m);
         assert_eq!(p.len(), 2);
         assert_eq!((p[0].start, p[0].end, p[1].end), (0, 6_000, 9_000));
+    }
+
+    #[test]
+    fn two_lines_are_balanced_not_a_full_line_over_an_orphaned_word() {
+        let m = Measure {
+            font: 40.0,
+            bold: true,
+            room: 1000.0,
+            max_chars: 24,
+        };
+        let words = tokens(&Cue::new(0, 1, "Hello from the first shot".into()));
+        // Greedily "Hello from the first" (20 characters) over "shot".
+        let lines = wrap(&words, &m);
+        let text = |l: &Vec<usize>| {
+            let line: Vec<&str> = l.iter().map(|&i| words[i].text.as_str()).collect();
+            line.join(" ")
+        };
+        let shown: Vec<String> = lines.iter().map(text).collect();
+        assert_eq!(shown, ["Hello from", "the first shot"]);
+        // As few lines as greedy, each within the room and max_chars.
+        let long = tokens(&Cue::new(
+            0,
+            1,
+            "one two three four five six seven eight nine ten eleven twelve".into(),
+        ));
+        let lines = wrap(&long, &m);
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines.concat(), (0..long.len()).collect::<Vec<_>>());
+        let widths: Vec<f64> = lines
+            .iter()
+            .map(|l| {
+                let line: Vec<&str> = l.iter().map(|&i| long[i].text.as_str()).collect();
+                m.width(&line.join(" "))
+            })
+            .collect();
+        let (lo, hi) = widths
+            .iter()
+            .fold((f64::MAX, 0.0f64), |(a, b), &w| (a.min(w), b.max(w)));
+        assert!(lo > 0.7 * hi, "{widths:?}");
     }
 
     #[test]
