@@ -2146,6 +2146,7 @@ fn costs_come_from_usage_or_the_catalog_and_max_cost_refuses_to_start() {
     );
     assert_eq!(o.status.code(), Some(5));
     assert_eq!(stat(&emu, "jobs_created"), 0);
+    // A cap of exactly the estimate is not over it: three shots at $0.10 are $0.30.
     let r = emu.cutroom_json(&[
         "render",
         s(&tiny),
@@ -2154,7 +2155,7 @@ fn costs_come_from_usage_or_the_catalog_and_max_cost_refuses_to_start() {
         "--providers",
         p,
         "--max-cost",
-        "0.5",
+        "0.30",
         "--json",
     ]);
     for shot in r["shots"].as_array().unwrap() {

@@ -193,7 +193,7 @@ pub async fn render(
     if let Some(max) = opts.max_cost {
         // An existing directory only: a refused run leaves nothing behind.
         let cached = out.is_dir().then(|| Cache::new(out)).transpose()?;
-        let mut total = 0.0;
+        let mut total = 0;
         for s in &shots {
             if let Some(Job { id: Some(id), .. }) = state.get(&s.key).await {
                 // Already created (and billed), unless --retry-failed or --resolve SHOT=new
@@ -222,11 +222,12 @@ pub async fn render(
                     s.name
                 )));
             };
-            total += price;
+            total += micro_usd(price);
         }
-        if total > max {
+        if total > micro_usd(max) {
             return Err(Error::OverLimit(format!(
-                "the shots still to render are estimated at ${total:.2}, over --max-cost ${max:.2}"
+                "the shots still to render are estimated at ${:.2}, over --max-cost ${max:.2}",
+                total as f64 / 1e6
             )));
         }
     }
@@ -251,6 +252,12 @@ pub async fn render(
             .await;
     reports.sort_by_key(|(i, _)| *i);
     Ok(reports.into_iter().map(|(_, r)| r).collect())
+}
+
+/// `usd` in millionths of a dollar, so that sums of prices compare exactly (three shots at
+/// $0.10 are $0.30, not $0.30000000000000004, over a cap of $0.30).
+fn micro_usd(usd: f64) -> i64 {
+    (usd * 1e6).round() as i64
 }
 
 /// Which recorded jobs a run may replace with new ones.
