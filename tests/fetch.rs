@@ -1078,6 +1078,90 @@ fn max_cost_counts_the_jobs_retry_failed_creates_again() {
     assert_eq!(stat(&emu, "jobs_created"), 3);
 }
 
+/// `--max-cost` counts the re-render `--resolve SHOT=new` asks for before anything is created:
+/// a cap it would pass refuses with the figures (exit 5), one it fits in proceeds. And a run
+/// never creates more than the cap allows, even a job the estimate at its start could not
+/// foresee: a resumed job still rendering then, that fails, is not replaced on
+/// `--retry-failed` when the re-render took the room, and the shot says so with the figures.
+#[test]
+fn max_cost_counts_a_re_render_and_holds_for_every_job_a_run_creates() {
+    // 2 s renders of sora-2 (assumed): $0.20 a 2 s shot. The first job's file is lost, and a
+    // prompt with "storm" fails (moderation) once rendered.
+    let emu = Emulator::start(
+        &[
+            "--allow-any",
+            "--render-time",
+            "2s",
+            "--poll-after",
+            "50ms",
+            "--lose-files",
+            "1",
+            "--moderate-render",
+            "storm",
+        ],
+        &[],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let calm = "size = \"160x90\"\nseconds = 2\n[[shot]]\nname = \"calm\"\nprompt = \"calm sea\"\n";
+    let list = write_shots(dir.path(), calm);
+    let render = |extra: &[&str]| {
+        let args = ["render", s(&list), "-o", s(&out), "--allow-any"];
+        emu.cutroom(&[&args[..], extra].concat(), "sk-test")
+    };
+    // calm's job finishes and its file is gone.
+    let o = render(&[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("the render is gone"), "{err}");
+    let o = render(&["--resolve", "calm=new", "--max-cost", "0.10"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(5), "{err}");
+    assert!(
+        err.contains("estimated at $0.20, over --max-cost $0.10"),
+        "{err}"
+    );
+    assert_eq!(
+        stat(&emu, "jobs_created"),
+        1,
+        "nothing created over the cap"
+    );
+    // A second shot, whose job a run cut short by --timeout leaves rendering.
+    let storm = "[[shot]]\nname = \"storm\"\nprompt = \"storm at sea\"\n";
+    std::fs::write(&list, format!("{calm}{storm}")).unwrap();
+    render(&["--timeout", "700ms"]);
+    let state = dir.path().join("shots.state.json");
+    assert_eq!(recorded_ids(&state).len(), 2, "storm's job is recorded");
+    // The estimate, while storm's job still renders, is calm's re-render: $0.20, in the cap.
+    // Then storm's job fails, and replacing it would pass the cap: it is not replaced.
+    let o = render(&[
+        "--resolve",
+        "calm=new",
+        "--retry-failed",
+        "--max-cost",
+        "0.20",
+        "--json",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (calm, storm) = (&r["shots"][0], &r["shots"][1]);
+    assert!(calm["error"].is_null(), "{r}");
+    assert_eq!(calm["created"], true, "{r}");
+    assert_eq!(
+        marker_offsets_ms(Path::new(calm["file"].as_str().unwrap())).len(),
+        1
+    );
+    let said = storm["error"].as_str().unwrap();
+    for want in [
+        "blocked by our moderation system",
+        "not rendered again: at an estimated $0.20 it would bring the jobs this run created \
+         to $0.40, over --max-cost $0.20",
+    ] {
+        assert!(said.contains(want), "no {want:?} in {said}");
+    }
+    assert_eq!(stat(&emu, "jobs_created"), 3, "one job over the cap: {r}");
+}
+
 /// The shots of a list whose state file records a job id.
 fn recorded_ids(state: &Path) -> Vec<String> {
     std::fs::read(state)

@@ -170,7 +170,8 @@ pub struct RenderArgs {
     /// included, on any provider: --resolve SHOT=new).
     #[arg(long)]
     retry_failed: bool,
-    /// Refuse to start when the shots still to create are estimated above this many USD.
+    /// Refuse to start when the shots still to create are estimated above this many USD; a job
+    /// the run would create past it (replacing one that failed meanwhile) is not created.
     #[arg(long, value_name = "USD", value_parser = parse_usd)]
     max_cost: Option<f64>,
     /// Extra or replacing model entries (the built-in providers.toml format).

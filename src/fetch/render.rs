@@ -30,7 +30,8 @@ pub struct RenderOptions {
     /// exists (not for one that finished and whose render is gone: that takes
     /// `--resolve SHOT=new`).
     pub retry_failed: bool,
-    /// Refuse to start when the shots still to create are estimated above this (USD).
+    /// Refuse to start when the shots still to create are estimated above this (USD); never
+    /// create jobs priced above it in all.
     pub max_cost: Option<f64>,
     /// How to settle the pending creates of named shots (`--resolve SHOT=ID|new`).
     pub resolve: Vec<(String, Resolve)>,
@@ -207,22 +208,7 @@ pub async fn render(
                     continue;
                 }
             }
-            let (model, size, seconds) = s.request.resolved();
-            let secs: f64 = seconds.parse().unwrap_or(0.0);
-            let price = opts
-                .limits
-                .catalog
-                .find(provider, model)
-                .and_then(|e| e.cost(size, secs));
-            let Some(price) = price else {
-                return Err(Error::Usage(format!(
-                    "--max-cost: no price is known for {model} at {} (shot {:?}); add \
-                     usd_per_second for it with --providers FILE",
-                    provider.name(),
-                    s.name
-                )));
-            };
-            total += micro_usd(price);
+            total += price(opts, provider, s)?;
         }
         if total > micro_usd(max) {
             return Err(Error::OverLimit(format!(
@@ -239,6 +225,7 @@ pub async fn render(
         state: &state,
         opts,
         claims: tokio::sync::RwLock::new(()),
+        spent: std::sync::Mutex::new(0),
     };
     let mut reports: Vec<(usize, ShotReport)> =
         futures_util::stream::iter(shots.iter().zip(&bars).enumerate())
@@ -252,6 +239,26 @@ pub async fn render(
             .await;
     reports.sort_by_key(|(i, _)| *i);
     Ok(reports.into_iter().map(|(_, r)| r).collect())
+}
+
+/// The catalog's price of one render of `shot`, in micro-USD ([`micro_usd`]); a usage error
+/// naming the shot when none is known.
+fn price(opts: &RenderOptions, provider: Provider, shot: &Shot) -> Result<i64> {
+    let (model, size, seconds) = shot.request.resolved();
+    let secs: f64 = seconds.parse().unwrap_or(0.0);
+    let price = opts
+        .limits
+        .catalog
+        .find(provider, model)
+        .and_then(|e| e.cost(size, secs));
+    price.map(micro_usd).ok_or_else(|| {
+        Error::Usage(format!(
+            "--max-cost: no price is known for {model} at {} (shot {:?}); add usd_per_second \
+             for it with --providers FILE",
+            provider.name(),
+            shot.name
+        ))
+    })
 }
 
 /// `usd` in millionths of a dollar, so that sums of prices compare exactly (three shots at
@@ -335,6 +342,9 @@ struct Run<'a> {
     /// Held shared from sending a create to recording its job, and exclusively while looking
     /// up an uncertain create, so a lookup never claims a job another shot is about to record.
     claims: tokio::sync::RwLock<()>,
+    /// The prices of the jobs this run created or is creating, in micro-USD, held against
+    /// `--max-cost` (see [`Run::take`]).
+    spent: std::sync::Mutex<i64>,
 }
 
 impl Run<'_> {
@@ -426,6 +436,33 @@ impl Run<'_> {
         }
     }
 
+    /// Take the price of one job of `shot` from what `--max-cost` leaves this run, before it
+    /// is created: 0 without a cap, else the price taken, or an [`Error::OverLimit`] with the
+    /// figures when it does not fit (`why`: the dead job it would replace). So a run never
+    /// creates more than the cap allows, even a job the estimate at the start could not
+    /// foresee (a resumed job that fails later and is replaced on `--retry-failed`).
+    fn take(&self, shot: &Shot, why: Option<&str>) -> Result<i64> {
+        let Some(max) = self.opts.max_cost else {
+            return Ok(0);
+        };
+        let price = price(self.opts, self.client.config().provider, shot)?;
+        let mut spent = self.spent.lock().expect("not poisoned");
+        if *spent + price > micro_usd(max) {
+            let figures = format!(
+                "at an estimated ${:.2} it would bring the jobs this run created to ${:.2}, \
+                 over --max-cost ${max:.2}",
+                price as f64 / 1e6,
+                (*spent + price) as f64 / 1e6
+            );
+            return Err(Error::OverLimit(match why {
+                Some(why) => with_hint(why, &format!("not rendered again: {figures}")),
+                None => format!("not rendered: {figures}"),
+            }));
+        }
+        *spent += price;
+        Ok(price)
+    }
+
     /// Create the shot's job, never twice: the intent goes to the state file before anything
     /// is sent, and a create whose outcome is unknown (here, or in an earlier run that left an
     /// `pending` intent) is looked up before it is sent again. `replacing` is the record of
@@ -457,6 +494,7 @@ impl Run<'_> {
             }
             (t, _) => t,
         };
+        let price = self.take(shot, replacing.as_ref().map(|(_, r)| r.error.as_str()))?;
         let resumed = intent_at.is_some();
         let (intent_at, token) = match intent_at {
             // A state file from before intents had tokens: the time stands in.
@@ -526,6 +564,7 @@ impl Run<'_> {
                 Err(e) => {
                     if uncertain == 0 && !resumed {
                         // Surely refused: nothing billed, the shot is as it was.
+                        *self.spent.lock().expect("not poisoned") -= price;
                         match replacing {
                             Some((dead, _)) => {
                                 report.retried.pop();
