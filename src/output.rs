@@ -197,6 +197,23 @@ pub fn json<T: serde::Serialize>(path: &Path, value: &T) -> Result<AtomicOutput>
     Ok(out)
 }
 
+/// Serialise a path as report text (`#[serde(serialize_with = "output::path_text")]`): a name
+/// that is not UTF-8 shows U+FFFD, as `display` does, where serde's own refuses it.
+pub fn path_text<S: serde::Serializer>(path: &Path, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_str(&path.display())
+}
+
+/// [`path_text`] of a path that may be absent (null).
+pub fn opt_path_text<S: serde::Serializer>(
+    path: &Option<PathBuf>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match path {
+        Some(p) => path_text(p, s),
+        None => s.serialize_none(),
+    }
+}
+
 /// Create `dir` and its missing parents; when a file or a broken symbolic link stands where a
 /// directory must go, say so (rather than `File exists (os error 17)`).
 pub fn make_dir(dir: &Path) -> Result<()> {

@@ -3906,3 +3906,59 @@ fn through_a_proxy_a_name_resolving_near_is_refused() {
         "{connects:?}"
     );
 }
+
+/// `render --json` and `fetch --json` into a directory whose name is not UTF-8 (Latin-1
+/// `rendu café`) panicked (exit 101, a backtrace) writing the report, the MP4 already there:
+/// serde writes no such path as JSON text. The report names it as text, U+FFFD for the byte.
+#[test]
+fn render_and_fetch_reports_name_a_latin1_directory_as_text() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let emu = Emulator::start(&["--render-time", "0s", "--poll-after", "50ms"], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(1, "1280x720", 4));
+    let json = |args: &[&OsStr]| -> Value {
+        let run = succeeded(
+            cutroom_command()
+                .args(args)
+                .arg("--json")
+                .env(emu.base_var(), &emu.base_url)
+                .env("OPENAI_API_KEY", "sk-test")
+                .env_remove("OPENAI_AUTH_HEADER"),
+        );
+        serde_json::from_slice(&run.stdout).expect("the report")
+    };
+    let rendered = dir.path().join(OsStr::from_bytes(b"rendu caf\xe9"));
+    let r = json(&[
+        "-q".as_ref(),
+        "render".as_ref(),
+        list.as_ref(),
+        "-o".as_ref(),
+        rendered.as_ref(),
+    ]);
+    let shot = &r["shots"][0];
+    let id = shot["id"].as_str().expect("a job id");
+    let file = rendered.join(format!("{id}.mp4"));
+    assert!(
+        shot["file"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("rendu caf\u{fffd}/{id}.mp4")),
+        "{shot}"
+    );
+    assert_eq!(shot["sha256"].as_str().unwrap(), sha256sum(&file));
+    let fetched = dir.path().join(OsStr::from_bytes(b"re\xe7u"));
+    let f = json(&[
+        "-q".as_ref(),
+        "fetch".as_ref(),
+        id.as_ref(),
+        "-o".as_ref(),
+        fetched.as_ref(),
+    ]);
+    let text = f.to_string();
+    assert!(text.contains(&format!("re\u{fffd}u/{id}.mp4")), "{text}");
+    assert_eq!(
+        sha256sum(&fetched.join(format!("{id}.mp4"))),
+        sha256sum(&file)
+    );
+}

@@ -50,7 +50,7 @@ pub struct ShotInput {
     /// The source as the spec gives it (`src` path, URL, video id, or `render:<prompt>`).
     pub source: String,
     /// The local file used (null for a colour or text card), as text.
-    #[serde(serialize_with = "as_text")]
+    #[serde(serialize_with = "crate::output::opt_path_text")]
     pub file: Option<PathBuf>,
     /// `local`, `downloaded`, `cached`, `rendered`, `resumed` or `card`.
     pub how: ShotFrom,
@@ -62,17 +62,6 @@ pub struct ShotInput {
     pub billed: Billed,
     /// A render's jobs that `--retry-failed` replaced, as in `cutroom render --json`.
     pub retried: Vec<Retried>,
-}
-
-/// A path as report text: a name that is not UTF-8 shows U+FFFD, as the report's other paths.
-fn as_text<S: serde::Serializer>(
-    file: &Option<PathBuf>,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    match file {
-        Some(f) => s.collect_str(&f.display()),
-        None => s.serialize_none(),
-    }
 }
 
 /// The render shot list assemble writes into the shot cache (the `cutroom render` format).

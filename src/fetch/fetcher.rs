@@ -21,6 +21,7 @@ use std::time::Instant;
 #[derive(Debug, Clone, Serialize)]
 pub struct FileReport {
     /// Where it is.
+    #[serde(serialize_with = "crate::output::path_text")]
     pub path: PathBuf,
     /// Length in bytes.
     pub bytes: u64,

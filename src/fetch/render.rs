@@ -77,6 +77,7 @@ pub struct ShotReport {
     /// True when the file was already downloaded and verified.
     pub cached: bool,
     /// The downloaded MP4.
+    #[serde(serialize_with = "crate::output::opt_path_text")]
     pub file: Option<PathBuf>,
     /// Its length in bytes.
     pub bytes: Option<u64>,
