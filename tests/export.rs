@@ -1937,7 +1937,8 @@ fn a_caption_file_without_cues_is_refused() {
 }
 
 /// `--pad-color #c02020` came out as #cd2f1d: FFmpeg 5.1's pad filter fills by BT.601 in a
-/// BT.709 frame. The bars now show the colour asked for.
+/// BT.709 frame. The bars now show the colour asked for, given in hex or as a CSS colour name
+/// (only black, white and gray were names before); a colour that is neither is named.
 #[test]
 fn pad_bars_are_the_colour_asked_for() {
     let dir = tempfile::tempdir().unwrap();
@@ -1951,30 +1952,49 @@ fn pad_bars_are_the_colour_asked_for() {
     )
     .unwrap();
     let out = d.join("out");
-    cutroom_ok(&[
+    for (colour, rgb) in [("#c02020", [0xc0, 0x20, 0x20]), ("Tomato", [255, 99, 71])] {
+        cutroom_ok(&[
+            "export",
+            s(&clip),
+            "--presets",
+            s(&presets),
+            "-p",
+            "tall",
+            "--fit",
+            "pad",
+            "--pad-color",
+            colour,
+            "-o",
+            s(&out),
+        ]);
+        let frame = frame_at(&out.join("clip.tall.mp4"), 0.5, &d.join("f.png"));
+        for (x, y) in [(10, 10), (180, 630)] {
+            let p = frame.at(x, y);
+            assert!(
+                p.iter().zip(rgb).all(|(&c, w)| c.abs_diff(w) <= 6),
+                "{p:?} at {x},{y}, not {colour} {rgb:?}"
+            );
+        }
+    }
+    let refused = d.join("refused");
+    let run = cutroom(&[
         "export",
         s(&clip),
-        "--presets",
-        s(&presets),
         "-p",
-        "tall",
+        "square",
         "--fit",
         "pad",
         "--pad-color",
-        "#c02020",
+        "reddish",
         "-o",
-        s(&out),
+        s(&refused),
     ]);
-    let frame = frame_at(&out.join("clip.tall.mp4"), 0.5, &d.join("f.png"));
-    for (x, y) in [(10, 10), (180, 630)] {
-        let p = frame.at(x, y);
-        assert!(
-            p.iter()
-                .zip([0xc0, 0x20, 0x20])
-                .all(|(&c, w)| c.abs_diff(w) <= 6),
-            "{p:?} at {x},{y}, not #c02020"
-        );
-    }
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success() && !refused.exists(), "{err}");
+    assert!(
+        err.contains("\"reddish\"") && err.contains("CSS colour name"),
+        "{err}"
+    );
 }
 
 /// A square cut padded onto 9:16 had its captions above Reels' bottom 35 %, on the lower half

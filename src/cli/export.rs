@@ -42,7 +42,7 @@ pub struct Args {
     /// (with --fit crop: follow the centre of motion, smoothed).
     #[arg(long, value_name = "X,Y|auto", default_value = "0.5,0.5", value_parser = parse::<FocusChoice>)]
     focus: FocusChoice,
-    /// Bar colour for --fit pad: black, white, gray, #RRGGBB or #RGB.
+    /// Bar colour for --fit pad: a CSS colour name, #RRGGBB or #RGB.
     #[arg(long, value_name = "COLOR", default_value = "black", value_parser = Rgb::parse)]
     pad_color: Rgb,
     /// Write no audio track (by default the input's sound, or silence when it has none).

@@ -2,6 +2,7 @@
 //! export: the turn that shows it upright, square pixels, BT.709 SDR colour, and plain colours.
 
 pub mod colour;
+pub mod css;
 pub mod rgb;
 pub mod square;
 pub mod turn;

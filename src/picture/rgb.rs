@@ -1,8 +1,11 @@
-//! An opaque sRGB colour as the command line and the spec files give it: `black`, `white`,
-//! `gray`, `#RRGGBB`, `#RGB` or `0xRRGGBB`.
+//! An opaque sRGB colour as the command line and the spec files give it: a CSS colour name
+//! (`navy`, `tomato`, `rebeccapurple`), `#RRGGBB`, `#RGB` or `0xRRGGBB`.
 
 use std::fmt;
 use std::str::FromStr;
+
+/// The forms a colour is given in, for messages.
+pub const FORMS: &str = "expected a CSS colour name such as red, navy or tomato, #RRGGBB or #RGB";
 
 /// An opaque sRGB colour (bars, colour cards, text and caption looks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,16 +17,14 @@ impl Rgb {
     /// White.
     pub const WHITE: Self = Self([255, 255, 255]);
 
-    /// Parse a name (black, white, gray/grey) or hex (`#RRGGBB`, `#RGB`, `0xRRGGBB`).
+    /// Parse a CSS colour name (any case) or hex (`#RRGGBB`, `#RGB`, `0xRRGGBB`); the one
+    /// colour reader of every flag and spec key.
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = s.trim();
-        match s.to_ascii_lowercase().as_str() {
-            "black" => return Ok(Self::BLACK),
-            "white" => return Ok(Self::WHITE),
-            "gray" | "grey" => return Ok(Self([128, 128, 128])),
-            _ => {}
+        if let Some(c) = super::css::named(s) {
+            return Ok(Self(c));
         }
-        let bad = || format!("bad colour {s:?} (expected black, white, gray, #RRGGBB or #RGB)");
+        let bad = || format!("bad colour {s:?} ({FORMS})");
         let hex = s
             .strip_prefix('#')
             .or_else(|| s.strip_prefix("0x"))
@@ -119,7 +120,15 @@ mod tests {
         assert_eq!(Rgb::parse("0x102030"), Ok(Rgb([16, 32, 48])));
         assert_eq!(Rgb::parse("White"), Ok(Rgb::WHITE));
         assert_eq!(Rgb::parse("grey"), Ok(Rgb([128, 128, 128])));
-        for bad in ["101010", "#12345", "#gg0000", "red", "#1010101", ""] {
+        assert_eq!(Rgb::parse("Navy"), Ok(Rgb([0, 0, 128])));
+        assert_eq!(Rgb::parse("rebeccapurple"), Ok(Rgb([102, 51, 153])));
+        assert_eq!(Rgb::parse("lightgrey"), Rgb::parse("LightGray"));
+        let names = super::super::css::NAMED.map(|(n, _)| n);
+        assert!(
+            names.windows(2).all(|w| w[0] < w[1]),
+            "sorted for the search"
+        );
+        for bad in ["101010", "#12345", "#gg0000", "reddish", "#1010101", ""] {
             assert!(Rgb::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(Rgb::BLACK.bt709(), [16, 128, 128]);

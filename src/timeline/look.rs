@@ -20,7 +20,7 @@ pub struct Look {
     /// text cards 0.01-0.5 (default 0.08).
     #[schemars(skip_serializing_if = "per_place")]
     pub size: f64,
-    /// Text colour: black, white, gray, #RRGGBB or #RGB (default white).
+    /// Text colour: a CSS colour name, #RRGGBB or #RGB (default white).
     #[schemars(skip_serializing_if = "per_place")]
     pub color: String,
     /// Outline thickness as a fraction of the font size, 0-0.5 (0: none; default 0.08 for
@@ -107,11 +107,11 @@ impl Look {
     }
 }
 
-/// A colour key's value as RGB: black, white, gray, #RRGGBB or #RGB.
+/// A colour key's value as RGB ([`Rgb::parse`]: a CSS colour name, #RRGGBB or #RGB).
 pub fn colour(s: &str) -> Result<[u8; 3], String> {
     Rgb::parse(s)
         .map(|c| c.0)
-        .map_err(|_| format!("'{s}': expected black, white, gray, #RRGGBB or #RGB"))
+        .map_err(|_| format!("'{s}': {}", crate::picture::rgb::FORMS))
 }
 
 /// A style table read key by key: [`Look`]'s keys and the type's own.
@@ -226,11 +226,14 @@ mod tests {
         assert!(e.to_string().contains("duplicate field `bold`"), "{e}");
         assert!(Look::default().check("style", 0.5).is_ok());
         let e = Look {
-            box_color: "red".into(),
+            box_color: "reddish".into(),
             ..Look::caption()
         }
         .check("captions", 0.2)
         .unwrap_err();
-        assert!(e.starts_with("captions.box_color: 'red'"), "{e}");
+        assert!(
+            e.starts_with("captions.box_color: 'reddish': expected a CSS colour name"),
+            "{e}"
+        );
     }
 }
