@@ -3467,6 +3467,33 @@ fn an_answer_about_another_job_is_refused() {
     assert!(lookups.load(std::sync::atomic::Ordering::SeqCst) >= 1);
 }
 
+/// A gateway answering 200 with an HTML maintenance page where the API's JSON is expected is
+/// said as such, with the page's words, not as a JSON parser's complaint.
+#[test]
+fn a_web_page_where_json_is_expected_is_said_as_such() {
+    let base = scripted_server(|_| {
+        let page = b"<!DOCTYPE html><html><head><title>Down for maintenance</title></head>\
+            <body><h1>We'll be back soon</h1></body></html>";
+        answer("200 OK", "text/html; charset=utf-8", page)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("got");
+    let (run, _) = run_against(
+        &format!("{base}/v1"),
+        &["fetch", "video_1", "-o", s(&out), "--retries", "0"],
+    );
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "/v1/videos/video_1: the server answered with a web page (text/html; charset=utf-8: \
+             \"Down for maintenance We'll be back soon\"), not the API's JSON"
+        ),
+        "{err}"
+    );
+    assert!(!out.exists(), "{err}");
+}
+
 /// Kept downloads that no run will resume are removed by the next run that uses their
 /// directory: one whose file another run finished (the sidecar records it), one without the
 /// meta a resume needs, one untouched for over 7 days; a younger one stays for its re-run, and

@@ -30,6 +30,40 @@ pub(crate) fn finished_but(id: &str, why: &str) -> String {
     format!("job {id} finished, but {why}: {GONE}")
 }
 
+/// Why the answer `bytes` to `shown` (with `headers`) is not the API's JSON (`e`): a web page
+/// (a gateway's error or maintenance page, often served with 200) is said as such, with its
+/// first words.
+fn not_json(shown: &str, headers: &HeaderMap, bytes: &[u8], e: &serde_json::Error) -> String {
+    let ctype = headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("no Content-Type");
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
+    if !ctype.contains("html") && !text.trim_start().starts_with('<') {
+        return format!("{shown}: unexpected answer ({ctype}): {e}");
+    }
+    // The page's words, without its markup (a tag parts words).
+    let mut words = String::new();
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                words.push(' ');
+            }
+            '>' => in_tag = false,
+            _ if !in_tag => words.push(c),
+            _ => {}
+        }
+    }
+    let words: Vec<&str> = words.split_whitespace().take(12).collect();
+    format!(
+        "{shown}: the server answered with a web page ({ctype}: \"{}\"), not the API's JSON: a \
+         gateway's error or maintenance page, or --base-url is not the API's",
+        words.join(" ")
+    )
+}
+
 /// How long to wait before asking again for a fal result answered 404.
 const RESULT_AGAIN: Duration = Duration::from_millis(500);
 
@@ -470,15 +504,13 @@ impl Client {
             .await);
         }
         let headers = resp.headers().clone();
-        let bytes = resp.bytes().await.map_err(|e| {
-            Error::Remote(format!("{method} {}: {}", redact_url(url), describe(&e)))
-        })?;
-        let value = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::Remote(format!(
-                "{method} {}: unexpected answer: {e}",
-                redact_url(url)
-            ))
-        })?;
+        let shown = format!("{method} {}", redact_url(url));
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| Error::Remote(format!("{shown}: {}", describe(&e))))?;
+        let value = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Remote(not_json(&shown, &headers, &bytes, &e)))?;
         Ok((value, headers))
     }
 
@@ -540,13 +572,14 @@ impl Client {
         if !status.is_success() {
             return Err(api_error(&shown, resp, Some(provider)).await);
         }
+        let answered = resp.headers().clone();
         let bytes = match resp.bytes().await {
             Ok(b) => b,
             Err(e) => return Ok(lost(format!("{shown}: {}", describe(&e)))),
         };
         let value = match serde_json::from_slice(&bytes) {
             Ok(v) => v,
-            Err(e) => return Ok(lost(format!("{shown}: unexpected answer: {e}"))),
+            Err(e) => return Ok(lost(not_json(&shown, &answered, &bytes, &e))),
         };
         Ok(match provider.video(value, Some(model)) {
             Ok(v) => Created::Job(Box::new(v)),
@@ -633,13 +666,14 @@ impl Client {
             .await);
         }
         let hint = server_hint(resp.headers());
-        let value = resp.json().await.map_err(|e| {
-            Error::Remote(format!(
-                "GET {}: unexpected answer: {}",
-                redact_url(url),
-                describe(&e)
-            ))
-        })?;
+        let headers = resp.headers().clone();
+        let shown = format!("GET {}", redact_url(url));
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| Error::Remote(format!("{shown}: {}", describe(&e))))?;
+        let value = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Remote(not_json(&shown, &headers, &bytes, &e)))?;
         Ok(Some((value, hint)))
     }
 
