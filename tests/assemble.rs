@@ -2262,6 +2262,27 @@ fn a_rerun_that_does_nothing_marks_every_output_reused() {
     let kept: Value =
         serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(kept["outputs"][0]["reused"], false, "{kept}");
+    // A deliverable damaged in place (the same size) is made again, not kept: a re-run that
+    // looked only at the size reused a file that no longer decodes.
+    let file = PathBuf::from(first["outputs"][0]["path"].as_str().unwrap());
+    assert_eq!(first["outputs"][0]["sha256"], sha256sum(&file), "{first}");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid..mid + 2000].fill(0);
+    std::fs::write(&file, &bytes).unwrap();
+    let damaged = assemble_json(&spec, &out);
+    assert!(damaged.get("reused").is_none(), "{damaged}");
+    assert_eq!(damaged["outputs"][0]["reused"], false, "{damaged}");
+    assert_eq!(
+        damaged["outputs"][0]["sha256"],
+        sha256sum(&file),
+        "{damaged}"
+    );
+    assert!(
+        decodes_cleanly(&file),
+        "{} was not made again",
+        file.display()
+    );
 }
 
 /// A re-run reuses what is current whatever its working directory: `report.json` records the

@@ -6,6 +6,7 @@ use crate::audio::loudness::{self, LoudnessReport};
 use crate::audio::soundtrack::{CHANNELS as CH, RATE};
 use crate::error::{Error, Result};
 use crate::export;
+use crate::fetch::sha256_file;
 use crate::output::AtomicOutput;
 use crate::sync::estimate::Method;
 use crate::sync::sound::Sound;
@@ -22,8 +23,8 @@ pub struct Output {
     /// settings other than `outputs`, the preset's definition and the cutroom version. A later
     /// run with the same key and the file intact reuses it.
     pub key: String,
-    /// True when this run found the file made by an earlier one (same key, same size) and kept
-    /// it, with that run's figures.
+    /// True when this run found the file made by an earlier one (same key, same content) and
+    /// kept it, with that run's figures.
     #[serde(default)]
     pub reused: bool,
     /// Preset name.
@@ -36,6 +37,10 @@ pub struct Output {
     pub duration_s: f64,
     /// File size, bytes.
     pub bytes: u64,
+    /// SHA-256 of the file as written: a later run keeps it only while it still hashes to this
+    /// (null in a report of an earlier version, whose files are made again).
+    #[serde(default)]
+    pub sha256: Option<String>,
     /// Loudness of the file's decoded audio.
     pub loudness: LoudnessReport,
     /// Sync verdict: `pass`, `fail` or `inconclusive`.
@@ -109,6 +114,7 @@ pub(super) fn check(
     };
     let mut report = report?;
     report.path = o.path.clone();
+    let sha256 = sha256_file(read).map_err(|e| Error::io(read, e))?;
     let plot = path.with_extension("sync.png");
     let staged_plot = sync::plot::draw_staged(&report, &plot)?;
     let SyncReport {
@@ -129,6 +135,7 @@ pub(super) fn check(
         height: o.height,
         duration_s: o.duration_s,
         bytes: o.bytes,
+        sha256: Some(sha256),
         loudness,
         sync_verdict: verdict,
         sync_reason: reason,

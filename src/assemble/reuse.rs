@@ -79,7 +79,8 @@ pub struct Reuse {
     /// `report.html` too, and it names this run's spec and input files: nothing is to be done
     /// (marked `"reused": true`, and so is each of its outputs).
     pub all: Option<serde_json::Value>,
-    /// Per output of this run: the earlier entry with the same key whose file is intact.
+    /// Per output of this run: the earlier entry with the same key whose file is intact (its
+    /// recorded size and SHA-256).
     pub outputs: Vec<Option<Output>>,
 }
 
@@ -100,11 +101,13 @@ pub fn reusable(out_dir: &Path, keys: &Keys, spec: &Path, inputs: &[ShotInput]) 
     // not UTF-8 names no file.
     let here = |p: &str| Path::new(p).file_name().map(|n| out_dir.join(n));
     let is_file = |p: &str| here(p).is_some_and(|p| p.is_file());
+    // The file's size, then its content: a file damaged in place keeps its size.
     let intact = |o: &Output| {
-        here(&o.path)
-            .and_then(|p| std::fs::metadata(p).ok())
-            .is_some_and(|m| m.len() == o.bytes)
-            && is_file(&o.sync_plot)
+        here(&o.path).is_some_and(|p| {
+            std::fs::metadata(&p).is_ok_and(|m| m.len() == o.bytes)
+                && o.sha256.is_some()
+                && sha256_file(&p).ok() == o.sha256
+        }) && is_file(&o.sync_plot)
             && o.sidecars.iter().all(|p| is_file(p))
             && o.cover.iter().all(|p| is_file(p))
     };
