@@ -1085,13 +1085,14 @@ fn max_cost_counts_the_jobs_retry_failed_creates_again() {
 /// `--retry-failed` when the re-render took the room, and the shot says so with the figures.
 #[test]
 fn max_cost_counts_a_re_render_and_holds_for_every_job_a_run_creates() {
-    // 2 s renders of sora-2 (assumed): $0.20 a 2 s shot. The first job's file is lost, and a
-    // prompt with "storm" fails (moderation) once rendered.
+    // 3 s renders of sora-2 (assumed): $0.20 a 2 s shot. The first job's file is lost, and a
+    // prompt with "storm" fails (moderation) once rendered. (3 s: storm's job must still be
+    // rendering when the run after the --timeout one starts, with room on a loaded machine.)
     let emu = Emulator::start(
         &[
             "--allow-any",
             "--render-time",
-            "2s",
+            "3s",
             "--poll-after",
             "50ms",
             "--lose-files",
