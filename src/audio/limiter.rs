@@ -5,6 +5,8 @@
 use crate::pcm::Pcm;
 use std::collections::VecDeque;
 use std::f64::consts::PI;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 /// Oversampling factor of the true-peak estimate (ITU-R BS.1770-4, annex 2: 4x below 96 kHz).
 const FACTOR: usize = 4;
@@ -114,9 +116,8 @@ pub fn true_peak_db(pcm: &Pcm) -> f64 {
     20.0 * f64::from(p).log10()
 }
 
-/// The largest value of [`true_peak_envelope`] in each block of [`ENVELOPE_BLOCK`] frames: with
-/// them a [`Limiter`] skips the envelope of every block under its ceiling.
-pub fn block_peaks(pcm: &Pcm) -> Vec<f32> {
+/// The largest value of [`true_peak_envelope`] in each block of [`ENVELOPE_BLOCK`] frames.
+fn block_peaks(pcm: &Pcm) -> Vec<f32> {
     let ch = usize::from(pcm.channels);
     (0..pcm.frames())
         .step_by(ENVELOPE_BLOCK)
@@ -128,6 +129,67 @@ pub fn block_peaks(pcm: &Pcm) -> Vec<f32> {
         .collect()
 }
 
+/// Most frames of envelope an [`Envelope`] keeps (16 MB; 87 s at 48 kHz): beyond them, blocks
+/// are worked out again on each pass.
+const KEPT_FRAMES: usize = 1 << 22;
+
+/// The true-peak envelope of a signal as [`Limiter`]s read it on several passes (levelling
+/// tries a few gains before it applies one): each block's largest value, so a block under the
+/// ceiling is skipped, and the envelopes of the blocks near or over it, kept for the next
+/// passes (up to `KEPT_FRAMES` frames, 16 MB), so each is worked out once and no envelope of the
+/// quiet blocks is held.
+pub struct Envelope {
+    peaks: Vec<f32>,
+    kept: Vec<OnceLock<Vec<f32>>>,
+    /// Blocks that may still be kept.
+    room: AtomicUsize,
+}
+
+impl Envelope {
+    /// The envelope of `pcm`, its blocks' peaks worked out, the envelopes of those peaking over
+    /// `keep_over` (1.0 = full scale) kept.
+    pub fn new(pcm: &Pcm, keep_over: f32) -> Self {
+        let ch = usize::from(pcm.channels);
+        let mut room = KEPT_FRAMES / ENVELOPE_BLOCK;
+        let (peaks, kept) = (0..pcm.frames())
+            .step_by(ENVELOPE_BLOCK)
+            .map(|f| {
+                let env = envelope_range(&pcm.data, ch, f, f + ENVELOPE_BLOCK);
+                let peak = env.iter().copied().fold(0f32, f32::max);
+                let kept = OnceLock::new();
+                if peak > keep_over && room > 0 {
+                    room -= 1;
+                    kept.set(env).expect("a new cell");
+                }
+                (peak, kept)
+            })
+            .unzip();
+        Self {
+            peaks,
+            kept,
+            room: AtomicUsize::new(room),
+        }
+    }
+
+    /// The envelope of block `b` of `src` (interleaved, `ch` channels: the signal this was
+    /// made of) into `env`.
+    fn block(&self, src: &[f32], ch: usize, b: usize, env: &mut Vec<f32>) {
+        let from = b * ENVELOPE_BLOCK;
+        let work = || envelope_range(src, ch, from, from + ENVELOPE_BLOCK);
+        if let Some(kept) = self.kept[b].get() {
+            env.clone_from(kept);
+        } else if self
+            .room
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |r| r.checked_sub(1))
+            .is_ok()
+        {
+            env.clone_from(self.kept[b].get_or_init(work));
+        } else {
+            *env = work();
+        }
+    }
+}
+
 /// Limit `pcm` so its true peak stays at or under `ceiling_db` dBTP. Returns the largest gain
 /// reduction applied in dB (0 when nothing was over).
 pub fn limit(pcm: &mut Pcm, ceiling_db: f64) -> f64 {
@@ -135,11 +197,16 @@ pub fn limit(pcm: &mut Pcm, ceiling_db: f64) -> f64 {
 }
 
 /// Multiply `pcm` by `scale`, then [`limit`] it, in place (the envelope is taken from the
-/// samples ahead, still unscaled; `peaks` are their [`block_peaks`] when known). Returns the
-/// largest gain reduction applied in dB.
-pub fn scale_and_limit(pcm: &mut Pcm, scale: f32, ceiling_db: f64, peaks: Option<&[f32]>) -> f64 {
+/// samples ahead, still unscaled; `envelope` is theirs when known). Returns the largest gain
+/// reduction applied in dB.
+pub fn scale_and_limit(
+    pcm: &mut Pcm,
+    scale: f32,
+    ceiling_db: f64,
+    envelope: Option<&Envelope>,
+) -> f64 {
     let ch = usize::from(pcm.channels);
-    let mut l = Limiter::new(pcm.rate, pcm.channels, scale, ceiling_db, peaks);
+    let mut l = Limiter::new(pcm.rate, pcm.channels, scale, ceiling_db, envelope);
     let step = ENVELOPE_BLOCK * ch;
     // The limiter reads the envelope from at most a block behind the frame it limits (and
     // the interpolator a few frames more): limited blocks are written back two blocks late.
@@ -169,8 +236,8 @@ pub const ENVELOPE_BLOCK: usize = 8192;
 /// without a second buffer as long as the signal.
 pub struct Limiter<'a> {
     channels: usize,
-    /// [`block_peaks`] of the unscaled signal, when known.
-    peaks: Option<&'a [f32]>,
+    /// The [`Envelope`] of the unscaled signal, when known.
+    envelope: Option<&'a Envelope>,
     /// [`true_peak_envelope`] of the unscaled signal for frames `[env_from, env_from +
     /// env.len())`.
     env: Vec<f32>,
@@ -197,20 +264,20 @@ pub struct Limiter<'a> {
 
 impl<'a> Limiter<'a> {
     /// A limiter at `ceiling_db` dBTP for a signal at `rate` Hz with `channels` channels that
-    /// is `scale` times the one given to [`Limiter::apply`] as `src` (whose [`block_peaks`]
-    /// are `peaks`, when known).
+    /// is `scale` times the one given to [`Limiter::apply`] as `src` (whose [`Envelope`] is
+    /// `envelope`, when known).
     pub fn new(
         rate: u32,
         channels: u16,
         scale: f32,
         ceiling_db: f64,
-        peaks: Option<&'a [f32]>,
+        envelope: Option<&'a Envelope>,
     ) -> Self {
         let ceiling = (10f64.powf(ceiling_db / 20.0) / f64::from(scale)) as f32;
         let look = ((LOOKAHEAD_MS * f64::from(rate) / 1000.0).round() as usize).max(1);
         Self {
             channels: usize::from(channels),
-            peaks,
+            envelope,
             env: Vec::new(),
             env_from: 0,
             ceiling,
@@ -229,15 +296,21 @@ impl<'a> Limiter<'a> {
     /// Gain frame `i` of `src` needs on its own.
     fn need(&mut self, src: &[f32], i: usize) -> f32 {
         if !(self.env_from..self.env_from + self.env.len()).contains(&i) {
-            let from = i - i % ENVELOPE_BLOCK;
-            if self
-                .peaks
-                .is_some_and(|p| p[i / ENVELOPE_BLOCK] <= self.ceiling)
-            {
-                return 1.0; // nothing in this block is over
+            let b = i / ENVELOPE_BLOCK;
+            match self.envelope {
+                // Nothing in this block is over.
+                Some(e) if e.peaks[b] <= self.ceiling => return 1.0,
+                Some(e) => e.block(src, self.channels, b, &mut self.env),
+                None => {
+                    self.env = envelope_range(
+                        src,
+                        self.channels,
+                        b * ENVELOPE_BLOCK,
+                        (b + 1) * ENVELOPE_BLOCK,
+                    )
+                }
             }
-            self.env = envelope_range(src, self.channels, from, from + ENVELOPE_BLOCK);
-            self.env_from = from;
+            self.env_from = b * ENVELOPE_BLOCK;
         }
         let p = self.env[i - self.env_from];
         if p > self.ceiling {

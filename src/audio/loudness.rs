@@ -2,7 +2,7 @@
 //! FFmpeg's meter measures it) and normalisation to a
 //! target by one linear gain followed by a true-peak limiter; no other dynamics processing.
 
-use super::limiter::{self, Limiter};
+use super::limiter::{self, Envelope, Limiter};
 use crate::error::{Error, Result};
 use crate::pcm::{self, Layout, Pcm};
 use crate::progress::Progress;
@@ -343,9 +343,9 @@ pub fn normalize(pcm: &mut Pcm, target: &LoudnessTarget) -> Result<LoudnessRepor
 /// How [`normalize`] levels a sound, worked out before it is changed: the caller may decide
 /// against it (a target the ceiling does not allow).
 pub struct Plan {
-    /// The gain and limiter ceiling (dBTP), and the [`limiter::block_peaks`] of the sound;
+    /// The gain and limiter ceiling (dBTP), and the [`limiter::Envelope`] of the sound;
     /// `None` for silence, left as it is.
-    levelling: Option<(f32, f64, Vec<f32>)>,
+    levelling: Option<(f32, f64, Envelope)>,
     /// The figures of the sound as levelled.
     pub report: LoudnessReport,
 }
@@ -353,8 +353,8 @@ pub struct Plan {
 impl Plan {
     /// Level `pcm`, the sound planned for.
     pub fn apply(self, pcm: &mut Pcm) {
-        if let Some((g, ceiling, peaks)) = self.levelling {
-            limiter::scale_and_limit(pcm, g, ceiling, Some(&peaks));
+        if let Some((g, ceiling, envelope)) = self.levelling {
+            limiter::scale_and_limit(pcm, g, ceiling, Some(&envelope));
         }
     }
 }
@@ -365,19 +365,17 @@ impl Plan {
 /// target the ceiling makes unreachable ends as loud as the limiter allows. Silence (no gating
 /// block) is left untouched and reported as silent.
 pub fn plan(pcm: &Pcm, target: &LoudnessTarget) -> Result<Plan> {
-    // Where the signal peaks, block by block, serves every pass (a gain only scales it).
-    let (peaks, start) = std::thread::scope(|s| {
-        let peaks = s.spawn(|| limiter::block_peaks(pcm));
-        let start = integrated(pcm);
-        (peaks.join().expect("envelope thread"), start)
-    });
-    let Some(start) = start? else {
+    let Some(start) = integrated(pcm)? else {
         return Ok(Plan {
             levelling: None,
             report: measure(pcm)?,
         });
     };
     let mut gain_db = target.integrated_lufs - start;
+    // Where the signal peaks serves every pass (a gain only scales it): the envelope of what
+    // the first pass's gain takes near or over the ceiling is kept for every pass.
+    let near = 10f64.powf((target.true_peak_db - gain_db - KEEP_MARGIN_DB) / 20.0);
+    let envelope = Envelope::new(pcm, near as f32);
     // A hair under the ceiling, so the meter's rounding does not call for a second pass.
     let mut ceiling = target.true_peak_db - CEILING_MARGIN_DB;
     let mut last: Option<(f64, f64)> = None;
@@ -389,7 +387,7 @@ pub fn plan(pcm: &Pcm, target: &LoudnessTarget) -> Result<Plan> {
     loop {
         pass += 1;
         g = 10f64.powf(gain_db / 20.0) as f32;
-        let mut limiter = Limiter::new(pcm.rate, pcm.channels, g, ceiling, Some(&peaks));
+        let mut limiter = Limiter::new(pcm.rate, pcm.channels, g, ceiling, Some(&envelope));
         let blocks = pcm.data.chunks(step).map(|chunk| {
             let mut block: Vec<f32> = chunk.iter().map(|v| v * g).collect();
             limiter.apply(&pcm.data, &mut block);
@@ -422,10 +420,14 @@ pub fn plan(pcm: &Pcm, target: &LoudnessTarget) -> Result<Plan> {
         }
     }
     Ok(Plan {
-        levelling: Some((g, ceiling, peaks)),
+        levelling: Some((g, ceiling, envelope)),
         report,
     })
 }
+
+/// How far under the ceiling the first pass's gain may leave a block for its envelope to be
+/// kept for the next passes (which raise the gain when limiting costs loudness), dB.
+const KEEP_MARGIN_DB: f64 = 6.0;
 
 /// How far under the true-peak ceiling the limiter aims, dB.
 const CEILING_MARGIN_DB: f64 = 0.01;
