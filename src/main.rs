@@ -8,6 +8,7 @@
 mod cli;
 
 use cli::Command;
+use cutroom::error::os_words;
 use cutroom::Error;
 use std::process::ExitCode;
 
@@ -32,10 +33,11 @@ fn exec_media() -> Error {
     let exe = match std::env::current_exe() {
         Ok(exe) => exe,
         Err(e) => {
+            let e = os_words(&e);
             return Error::bad_input(
                 std::path::Path::new(MEDIA_BINARY),
                 format!("cannot find it: the path of the running cutroom is unknown ({e})"),
-            )
+            );
         }
     };
     let media = exe.with_file_name(MEDIA_BINARY);
@@ -44,7 +46,7 @@ fn exec_media() -> Error {
     if let Some(arg0) = args.next() {
         cmd.arg0(arg0);
     }
-    let e = cmd.args(args).exec();
+    let e = os_words(&cmd.args(args).exec());
     Error::bad_input(
         &media,
         format!(

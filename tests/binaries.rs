@@ -70,6 +70,12 @@ fn a_missing_cutroom_media_is_named() {
     let looked = dir.path().join("cutroom-media");
     assert!(err.contains(looked.to_str().unwrap()), "{err}");
     assert!(err.contains("installed beside cutroom"), "{err}");
+    // The OS's words, not Rust's "(os error 2)".
+    assert!(
+        err.contains("cannot run the media binary (No such file or directory);"),
+        "{err}"
+    );
+    assert!(!err.contains("os error"), "{err}");
     // The network commands need no sibling.
     let out = Command::new(&alone).arg("--version").output().unwrap();
     assert!(out.status.success());
@@ -162,5 +168,27 @@ fn settings_exported_empty_are_not_given() {
         Some(0),
         "{}",
         String::from_utf8_lossy(&joined.stderr)
+    );
+}
+
+/// A command whose stdout cannot be written (a full disk: `/dev/full`) says so in the OS's
+/// words, without Rust's "(os error 28)", and fails.
+#[test]
+fn stdout_on_a_full_disk_is_said_in_words() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cutroom"))
+        .args(["loudness", s(&fixture("music.wav"))])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.trim_end(),
+        "cutroom: error: cannot write to stdout: the disk is full",
+        "{err}"
     );
 }

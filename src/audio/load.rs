@@ -7,7 +7,7 @@
 //! priming in its place, as FFmpeg reads it). MP3 encoder delay and padding
 //! (LAME/Xing tag) are trimmed by symphonia's gapless mode.
 
-use crate::error::{Error, Result};
+use crate::error::{os_words, Error, Result};
 use crate::mp4;
 use crate::pcm::{self, Layout, Pcm};
 use crate::progress::{Progress, Stream};
@@ -227,7 +227,8 @@ fn wav_layout(path: &Path) -> Layout {
 
 /// A WAV file opened with hound; `None` for encodings hound does not support.
 fn open_wav(path: &Path) -> Result<Option<WavReader>> {
-    let corrupt = |e: hound::Error| Error::bad_input(path, format!("corrupt WAV file: {e}"));
+    let corrupt =
+        |e: hound::Error| Error::bad_input(path, format!("corrupt WAV file: {}", wav_words(&e)));
     let r = match hound::WavReader::open(path) {
         Ok(r) => r,
         Err(hound::Error::Unsupported) => return Ok(None),
@@ -260,7 +261,10 @@ fn read_wav(path: &Path, r: &mut WavReader, samples: usize, out: &mut Vec<f32>) 
     read.map_err(|e| {
         Error::bad_input(
             path,
-            format!("WAV data ends early or is damaged (truncated file?): {e}"),
+            format!(
+                "WAV data ends early or is damaged (truncated file?): {}",
+                wav_words(&e)
+            ),
         )
     })
 }
@@ -355,6 +359,22 @@ impl<'a> Pieces<'a> {
             layout: Layout::DEFAULT,
             data,
         })
+    }
+}
+
+/// What symphonia said, an OS error in the OS's words ([`os_words`]: no `(os error 5)`).
+fn sym_words(e: &SymError) -> String {
+    match e {
+        SymError::IoError(e) => os_words(e),
+        e => e.to_string(),
+    }
+}
+
+/// What hound said, an OS error in the OS's words ([`os_words`]).
+fn wav_words(e: &hound::Error) -> String {
+    match e {
+        hound::Error::IoError(e) => os_words(e),
+        e => e.to_string(),
     }
 }
 
@@ -555,7 +575,10 @@ fn decode_part(
         MetadataOptions::default(),
     ) {
         Ok(f) => f,
-        Err(e) => return Ok(Err(format!("symphonia cannot read the container: {e}"))),
+        Err(e) => {
+            let e = sym_words(&e);
+            return Ok(Err(format!("symphonia cannot read the container: {e}")));
+        }
     };
     let tagged = tagged_mask(&mut format.metadata());
     let Some(track) = format.default_track(TrackType::Audio) else {
@@ -595,7 +618,10 @@ fn decode_part(
         .make_audio_decoder(params, &AudioDecoderOptions::default())
     {
         Ok(d) => d,
-        Err(e) => return Ok(Err(format!("symphonia has no decoder for it: {e}"))),
+        Err(e) => {
+            let e = sym_words(&e);
+            return Ok(Err(format!("symphonia has no decoder for it: {e}")));
+        }
     };
     let mut spec: Option<(u32, u16)> = None;
     let mut layout = Layout::DEFAULT;
@@ -611,7 +637,12 @@ fn decode_part(
             Ok(Some(p)) => p,
             Ok(None) => break,
             Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(e) => return Ok(Err(format!("symphonia fails reading it: {e}"))),
+            Err(e) => {
+                return Ok(Err(format!(
+                    "symphonia fails reading it: {}",
+                    sym_words(&e)
+                )))
+            }
         };
         if packet.track_id != track_id {
             continue;
@@ -662,7 +693,12 @@ fn decode_part(
                 }
             }
             Err(SymError::DecodeError(_)) => bad += 1,
-            Err(e) => return Ok(Err(format!("symphonia fails decoding it: {e}"))),
+            Err(e) => {
+                return Ok(Err(format!(
+                    "symphonia fails decoding it: {}",
+                    sym_words(&e)
+                )))
+            }
         }
     }
     let Some((rate, channels)) = spec else {
@@ -773,6 +809,16 @@ fn load_ffmpeg(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_os_error_symphonia_or_hound_pass_on_is_in_the_os_words() {
+        let eio = || std::io::Error::from_raw_os_error(5);
+        assert_eq!(sym_words(&SymError::IoError(eio())), "Input/output error");
+        assert_eq!(
+            wav_words(&hound::Error::IoError(eio())),
+            "Input/output error"
+        );
+    }
 
     #[test]
     fn mixdown_averages_channels() {

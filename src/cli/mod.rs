@@ -245,6 +245,7 @@ pub fn stdout_failed(e: std::io::Error) -> ! {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         std::process::exit(exit::OK);
     }
+    let e = cutroom::error::os_words(&e);
     eprintln!("cutroom: error: cannot write to stdout: {e}");
     std::process::exit(exit::ERROR);
 }
