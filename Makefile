@@ -3,10 +3,10 @@ SHELL := bash
 CARGO ?= cargo
 # Debian packages: FFmpeg's libraries and headers for ffmpeg-next, clang for bindgen, and the
 # ffmpeg CLI, GNU time, Tesseract and openssl, which only tests and benchmarks use (the oracle, the peer,
-# peak memory, reading burnt-in captions, a test CA).
+# peak memory, reading burnt-in captions, a test CA) and strace (slowing renames, to interrupt one).
 APT_PACKAGES := clang libclang-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev \
 	libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev ffmpeg python3-venv bc curl \
-	time tesseract-ocr openssl
+	time tesseract-ocr openssl strace
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build test bench demo fixtures

@@ -13,6 +13,8 @@ static LIVE: Mutex<Vec<(u64, PathBuf, Option<String>)>> = Mutex::new(Vec::new())
 /// Directories already swept of stale temp files by this process.
 static SWEPT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+/// Held while a set of outputs is moved into place ([`moving_into_place`]).
+static MOVING: Mutex<()> = Mutex::new(());
 
 /// Prefix of [`crate::output::AtomicOutput`]'s temp files for target `name`:
 /// `.<name>.<pid>.` (followed by 6 random characters and the target's extension).
@@ -60,8 +62,16 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// While the guard lives, SIGINT and SIGTERM wait to remove temp files and exit: a set of
+/// outputs being moved into place ([`crate::output::Batch::commit`]) is then moved whole, never
+/// left half new (an output renamed, the next one's temp file removed).
+pub fn moving_into_place() -> std::sync::MutexGuard<'static, ()> {
+    lock(&MOVING)
+}
+
 /// On SIGINT or SIGTERM, remove every live temp path and exit with 128 + the signal number, as
-/// the default action would report it. Call once, at start-up.
+/// the default action would report it (after a set of outputs being moved into place is in
+/// place). Call once, at start-up.
 pub fn on_signals() {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
@@ -69,6 +79,8 @@ pub fn on_signals() {
     };
     std::thread::spawn(move || {
         if let Some(sig) = signals.forever().next() {
+            // Before the live names: a commit lets its names go as it renames them.
+            let _whole = moving_into_place();
             // Held until the exit: no temp name is registered or let go meanwhile.
             let live = lock(&LIVE);
             for (_, dir, prefix) in live.iter() {

@@ -162,6 +162,8 @@ impl Batch {
         for out in &mut self.outputs {
             out.seal()?;
         }
+        // Ctrl-C now waits for the whole set to be in place.
+        let _whole = cleanup::moving_into_place();
         self.made_dirs.clear();
         let done = std::mem::take(&mut self.outputs)
             .into_iter()

@@ -931,3 +931,56 @@ fn a_refused_write_is_said_in_plain_words() {
     let err = fails(&["assemble", "-q", s(&spec), "-o", s(&out)]);
     assert!(err.contains("is a named pipe (FIFO)"), "{err}");
 }
+
+/// Ctrl-C while `duck --stems` moves its five outputs into place (each rename slowed to
+/// 300 ms by strace, so the signal lands between them) leaves the whole set, never a new MP4
+/// without its stems (it did: `out.mp4` renamed, the stems' temp files removed), and no temp
+/// file.
+#[test]
+fn ctrl_c_while_a_set_of_outputs_is_moved_into_place_leaves_the_whole_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, st) = (dir.path().join("out.mp4"), dir.path().join("st"));
+    let clip = dir.path().join("talk.mp4");
+    lavfi_clip(
+        &clip,
+        "testsrc=s=160x120:r=25:d=1",
+        Some("sine=f=300:d=1"),
+        &["-t", "1"],
+    );
+    let renames = "rename,renameat,renameat2";
+    let mut strace = Command::new("strace")
+        .args(["-qq", "-f", "-o", "/dev/null", "-e"])
+        .arg(format!("trace={renames}"))
+        .arg("-e")
+        .arg(format!("inject={renames}:delay_enter=300000"))
+        .arg(env!("CARGO_BIN_EXE_cutroom"))
+        .args(["duck", "-q", s(&clip), "--music", s(&fixture("music.wav"))])
+        .args(["--stems", s(&st), "-o", s(&out)])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("run strace (apt-get install strace)");
+    let start = Instant::now();
+    while !out.exists() {
+        assert!(strace.try_wait().unwrap().is_none(), "ended uninterrupted");
+        assert!(start.elapsed() < Duration::from_secs(120), "no output");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The traced cutroom: strace's child.
+    let children = format!("/proc/{0}/task/{0}/children", strace.id());
+    let pid = std::fs::read_to_string(children).unwrap();
+    let kill = Command::new("kill")
+        .args(["-INT", pid.trim()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    assert_eq!(strace.wait().unwrap().code(), Some(130));
+    let mut stems: Vec<String> = std::fs::read_dir(&st)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    stems.sort();
+    assert_eq!(stems, ["gain.wav", "mix.wav", "music.wav", "voice.wav"]);
+    for d in [dir.path(), st.as_path()] {
+        assert!(hidden(d).is_empty(), "{:?}", hidden(d));
+    }
+}
