@@ -532,6 +532,7 @@ fn a_shots_download_error_keeps_its_http_status_and_url() {
         limits: Limits::default(),
         retry_failed: false,
         max_cost: None,
+        spent: Default::default(),
         resolve: Vec::new(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -1449,6 +1450,55 @@ out = "2"
             out.status.success(),
             "{what}: {}",
             String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// `--max-cost` is the batch's, not each variant's: two variants rendering a shot each
+    /// under a cap that fits one made both (twice the cap, billed).
+    #[test]
+    fn a_batchs_variants_share_its_max_cost() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(
+            d.join("p.toml"),
+            "[sq]\nbase = \"square\"\nwidth = 96\nheight = 96\n",
+        )
+        .unwrap();
+        let spec = d.join("cut.toml");
+        std::fs::write(
+            &spec,
+            "name = \"c-{{p}}\"\noutputs = [\"sq\"]\npresets = \"p.toml\"\n[vars]\np = \"boat\"\n\
+             [[shot]]\n[shot.render]\nprompt = \"a {{p}}\"\nmodel = \"google/veo-3\"\n\
+             seconds = 1\nsize = \"160x90\"\n",
+        )
+        .unwrap();
+        let variants = d.join("v.csv");
+        std::fs::write(&variants, "variant,p\nv1,boat\nv2,ship\n").unwrap();
+        let providers = d.join("providers.toml");
+        std::fs::write(
+            &providers,
+            "[[model]]\nprovider = \"replicate\"\nname = \"google/veo-3\"\nusd_per_second = 0.10\n",
+        )
+        .unwrap();
+        let emu = Emulator::start(&REPLICATE_EMULATOR, &[]);
+        let run = |cap: &str, out: &str| {
+            let mut c = batch_cmd(&emu, &spec, &variants, &d.join(out));
+            // A variant's error is on the batch's table (stdout).
+            c.args(["--max-cost", cap, "--providers"])
+                .arg(&providers)
+                .stdout(Stdio::piped());
+            let o = c.output().unwrap();
+            let said = [o.stdout, o.stderr].concat();
+            (o.status.code(), String::from_utf8_lossy(&said).into_owned())
+        };
+        // $0.10 a render: a cap of $0.15 fits one.
+        let (code, err) = run("0.15", "out");
+        assert_ne!(code, Some(0), "{err}");
+        assert!(err.contains("over --max-cost"), "{err}");
+        assert_eq!(
+            emu.stats()["jobs_created"],
+            1,
+            "one render fits the cap: {err}"
         );
     }
 

@@ -171,7 +171,8 @@ pub struct RenderArgs {
     #[arg(long)]
     retry_failed: bool,
     /// Refuse to start when the shots still to create are estimated above this many USD; a job
-    /// the run would create past it (replacing one that failed meanwhile) is not created.
+    /// the run would create past it (replacing one that failed meanwhile) is not created. A
+    /// batch's variants share it (each shard process holds it for its own variants).
     #[arg(long, value_name = "USD", value_parser = parse_usd)]
     max_cost: Option<f64>,
     /// Extra or replacing model entries (the built-in providers.toml format).
@@ -221,6 +222,7 @@ impl RenderArgs {
             },
             retry_failed: self.retry_failed,
             max_cost: self.max_cost,
+            spent: Default::default(),
             resolve: self.resolve.clone(),
         };
         Ok((self.api.client()?, opts))

@@ -15,6 +15,7 @@ use crate::progress::Progress;
 use futures_util::StreamExt;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How to render a shot list.
@@ -33,6 +34,10 @@ pub struct RenderOptions {
     /// Refuse to start when the shots still to create are estimated above this (USD); never
     /// create jobs priced above it in all.
     pub max_cost: Option<f64>,
+    /// The prices of the jobs created under `max_cost` so far, in micro-USD: shared by every
+    /// render given these options (or a clone of them), so the cap holds for all of them
+    /// together (a batch's variants), not for each.
+    pub spent: Arc<Mutex<i64>>,
     /// How to settle the pending creates of named shots (`--resolve SHOT=ID|new`).
     pub resolve: Vec<(String, Resolve)>,
 }
@@ -211,9 +216,17 @@ pub async fn render(
             }
             total += price(opts, provider, s)?;
         }
-        if total > micro_usd(max) {
+        let spent = *opts.spent.lock().expect("not poisoned");
+        if spent + total > micro_usd(max) {
+            let earlier = match spent {
+                0 => String::new(),
+                n => format!(
+                    " (after ${:.2} of jobs created earlier in this run)",
+                    n as f64 / 1e6
+                ),
+            };
             return Err(Error::OverLimit(format!(
-                "the shots still to render are estimated at ${:.2}, over --max-cost ${max:.2}",
+                "the shots still to render are estimated at ${:.2}, over --max-cost ${max:.2}{earlier}",
                 total as f64 / 1e6
             )));
         }
@@ -226,7 +239,6 @@ pub async fn render(
         state: &state,
         opts,
         claims: tokio::sync::RwLock::new(()),
-        spent: std::sync::Mutex::new(0),
     };
     let mut reports: Vec<(usize, ShotReport)> =
         futures_util::stream::iter(shots.iter().zip(&bars).enumerate())
@@ -343,9 +355,6 @@ struct Run<'a> {
     /// Held shared from sending a create to recording its job, and exclusively while looking
     /// up an uncertain create, so a lookup never claims a job another shot is about to record.
     claims: tokio::sync::RwLock<()>,
-    /// The prices of the jobs this run created or is creating, in micro-USD, held against
-    /// `--max-cost` (see [`Run::take`]).
-    spent: std::sync::Mutex<i64>,
 }
 
 impl Run<'_> {
@@ -447,7 +456,7 @@ impl Run<'_> {
             return Ok(0);
         };
         let price = price(self.opts, self.client.config().provider, shot)?;
-        let mut spent = self.spent.lock().expect("not poisoned");
+        let mut spent = self.opts.spent.lock().expect("not poisoned");
         if *spent + price > micro_usd(max) {
             let figures = format!(
                 "at an estimated ${:.2} it would bring the jobs this run created to ${:.2}, \
@@ -565,7 +574,7 @@ impl Run<'_> {
                 Err(e) => {
                     if uncertain == 0 && !resumed {
                         // Surely refused: nothing billed, the shot is as it was.
-                        *self.spent.lock().expect("not poisoned") -= price;
+                        *self.opts.spent.lock().expect("not poisoned") -= price;
                         match replacing {
                             Some((dead, _)) => {
                                 report.retried.pop();
