@@ -520,19 +520,13 @@ fn decode_packets<P: std::borrow::Borrow<Packet>>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pcm::Layout;
 
     #[test]
     fn decoding_while_encoding_hears_what_decode_hears() {
         let data = (0..48000 * 2)
             .map(|i| 0.5 * (i as f32 * 0.02).sin())
             .collect();
-        let pcm = Pcm {
-            rate: 48000,
-            channels: 2,
-            layout: Layout::DEFAULT,
-            data,
-        };
+        let pcm = Pcm::stereo(48000, data);
         let mut heard = Vec::new();
         let enc = EncodedAudio::encode_and_decode(&pcm, |run| {
             heard.extend_from_slice(run);
@@ -570,12 +564,7 @@ mod tests {
                 [chord + click, chord - click]
             })
             .collect();
-        Pcm {
-            rate,
-            channels: 2,
-            layout: Layout::DEFAULT,
-            data,
-        }
+        Pcm::stereo(rate, data)
     }
 
     /// RMS error per 1024-sample frame between `decoded` and `pcm` (frame 0 is the priming).

@@ -35,6 +35,17 @@ impl Pcm {
         }
     }
 
+    /// `data`: interleaved stereo samples at `rate`, in the default layout (tests' sounds).
+    #[cfg(test)]
+    pub(crate) fn stereo(rate: u32, data: Vec<f32>) -> Self {
+        Self {
+            rate,
+            channels: 2,
+            layout: Layout::DEFAULT,
+            data,
+        }
+    }
+
     /// Length in sample frames.
     pub fn frames(&self) -> usize {
         self.data.len() / usize::from(self.channels.max(1))
@@ -468,12 +479,7 @@ mod tests {
 
     #[test]
     fn fit_shift_and_fades_work_in_frames() {
-        let mut p = Pcm {
-            rate: 1000,
-            channels: 2,
-            layout: Layout::DEFAULT,
-            data: vec![1.0; 20],
-        };
+        let mut p = Pcm::stereo(1000, vec![1.0; 20]);
         assert_eq!(p.frames(), 10);
         p.shift(2);
         assert_eq!(p.frames(), 12);

@@ -46,7 +46,6 @@ pub fn share_above(pcm: &Pcm, hz: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pcm::Layout;
 
     fn tones(rate: u32, hz: &[f64]) -> Pcm {
         let data = (0..rate as usize)
@@ -59,12 +58,7 @@ mod tests {
                 [0.2 * v as f32; 2]
             })
             .collect();
-        Pcm {
-            rate,
-            channels: 2,
-            layout: Layout::DEFAULT,
-            data,
-        }
+        Pcm::stereo(rate, data)
     }
 
     #[test]

@@ -371,7 +371,6 @@ impl<'a> Limiter<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pcm::Layout;
 
     fn sine(freq: f64, amp: f32, phase: f64, secs: f64) -> Pcm {
         let rate = 48000;
@@ -382,12 +381,7 @@ mod tests {
                 [v, v]
             })
             .collect();
-        Pcm {
-            rate,
-            channels: 2,
-            layout: Layout::DEFAULT,
-            data,
-        }
+        Pcm::stereo(rate, data)
     }
 
     #[test]

@@ -529,12 +529,7 @@ mod tests {
                 [v, v]
             })
             .collect();
-        Pcm {
-            rate: 48000,
-            channels: 2,
-            layout: Layout::DEFAULT,
-            data,
-        }
+        Pcm::stereo(48000, data)
     }
 
     #[test]

@@ -30,6 +30,19 @@ pub(crate) fn finished_but(id: &str, why: &str) -> String {
     format!("job {id} finished, but {why}: {GONE}")
 }
 
+/// The body of a 2xx answer to `shown` (the method and redacted URL), decoded as JSON, with
+/// the answer's headers: a body that is not JSON (a gateway's web page) is said as such.
+async fn json_body<T: DeserializeOwned>(resp: Response, shown: &str) -> Result<(T, HeaderMap)> {
+    let headers = resp.headers().clone();
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| Error::Remote(format!("{shown}: {}", describe(&e))))?;
+    let value = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::Remote(not_json(shown, &headers, &bytes, &e)))?;
+    Ok((value, headers))
+}
+
 /// Why the answer `bytes` to `shown` (with `headers`) is not the API's JSON (`e`): a web page
 /// (a gateway's error or maintenance page, often served with 200) is said as such, with its
 /// first words.
@@ -492,26 +505,12 @@ impl Client {
         url: &Url,
         body: &Body,
     ) -> Result<(T, HeaderMap)> {
-        let resp = self
-            .send(method.clone(), url, body, &HeaderMap::new())
-            .await?;
-        if !resp.status().is_success() {
-            return Err(api_error(
-                &format!("{method} {}", redact_url(url)),
-                resp,
-                Some(self.cfg.provider),
-            )
-            .await);
-        }
-        let headers = resp.headers().clone();
         let shown = format!("{method} {}", redact_url(url));
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| Error::Remote(format!("{shown}: {}", describe(&e))))?;
-        let value = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::Remote(not_json(&shown, &headers, &bytes, &e)))?;
-        Ok((value, headers))
+        let resp = self.send(method, url, body, &HeaderMap::new()).await?;
+        if !resp.status().is_success() {
+            return Err(api_error(&shown, resp, Some(self.cfg.provider)).await);
+        }
+        json_body(resp, &shown).await
     }
 
     /// `POST /videos`: start a render (multipart when there is an `input_reference`), with an
@@ -657,23 +656,12 @@ impl Client {
         if resp.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }
+        let shown = format!("GET {}", redact_url(url));
         if !resp.status().is_success() {
-            return Err(api_error(
-                &format!("GET {}", redact_url(url)),
-                resp,
-                Some(self.cfg.provider),
-            )
-            .await);
+            return Err(api_error(&shown, resp, Some(self.cfg.provider)).await);
         }
         let hint = server_hint(resp.headers());
-        let headers = resp.headers().clone();
-        let shown = format!("GET {}", redact_url(url));
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| Error::Remote(format!("{shown}: {}", describe(&e))))?;
-        let value = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::Remote(not_json(&shown, &headers, &bytes, &e)))?;
+        let (value, _) = json_body(resp, &shown).await?;
         Ok(Some((value, hint)))
     }
 
