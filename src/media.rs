@@ -57,6 +57,36 @@ pub fn unused_audio(input: &Input) -> Option<String> {
     })
 }
 
+/// The warning for the tracks of a file that an output made from it does not carry: subtitle,
+/// timecode and other data tracks, and video tracks besides FFmpeg's best one (outputs hold one
+/// picture and one sound track). `None` when there are none.
+pub fn tracks_not_carried(input: &Input) -> Option<String> {
+    let video = input.best_stream(MediaKind::Video);
+    let dropped: Vec<String> = input
+        .streams()
+        .iter()
+        .filter(|s| s.kind != MediaKind::Audio && Some(s.index) != video)
+        .map(|s| {
+            let codec = s.params.codec_name();
+            let what = match s.kind {
+                MediaKind::Data if codec == "tmcd" => "timecode",
+                kind => kind.as_str(),
+            };
+            format!("{what} track #{} ({codec})", s.index)
+        })
+        .collect();
+    let (last, rest) = dropped.split_last()?;
+    let list = match rest {
+        [] => last.clone(),
+        _ => format!("{} and {last}", rest.join(", ")),
+    };
+    Some(format!(
+        "{}: its {list} {} not carried into the output (only the picture and the sound are)",
+        input.path().display(),
+        if rest.is_empty() { "is" } else { "are" },
+    ))
+}
+
 /// Open `path` like [`open`], accepting a still image: then also say what kind of image it is.
 pub fn open_media(path: &Path) -> Result<(Input, Option<String>)> {
     check_file(path, "a media file")?;

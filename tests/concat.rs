@@ -1514,61 +1514,97 @@ fn a_long_shot_is_joined_without_holding_its_sound() {
     assert_sound_growth(peak(20), peak(320), 300.0, 0.25);
 }
 
-/// A clip with three audio tracks (say dialogue, music, effects): concat, export, duck and
-/// assemble read its first and say, naming the file, which tracks the output leaves out.
+/// A clip with three audio tracks (say dialogue, music, effects), subtitles and a timecode
+/// track: concat, export, swap, duck and assemble read its first audio track and say once,
+/// naming the file, which tracks the output leaves out (the subtitles and timecode were dropped
+/// without a word).
 #[test]
-fn audio_tracks_beyond_the_first_are_named_as_left_out() {
+fn tracks_an_output_does_not_carry_are_named_as_left_out() {
     let dir = tempfile::tempdir().unwrap();
-    let clip = dir.path().join("tracks.mp4");
+    let raw = dir.path().join("raw.mp4");
     tracks_clip(
-        &clip,
+        &raw,
         "color=c=red:s=160x90:r=25:d=1",
         &["sine=f=440:d=1", "sine=f=880:d=1", "sine=f=1760:d=1"],
         &["-shortest"],
     );
+    let subs = dir.path().join("subs.srt");
+    std::fs::write(&subs, "1\n00:00:00,100 --> 00:00:00,900\nHello\n").unwrap();
+    let clip = dir.path().join("tracks.mp4");
+    ff(&[
+        "-i",
+        s(&raw),
+        "-i",
+        s(&subs),
+        "-map",
+        "0",
+        "-map",
+        "1",
+        "-c",
+        "copy",
+        "-c:s",
+        "mov_text",
+        "-timecode",
+        "01:00:00:00",
+        s(&clip),
+    ]);
     let music = dir.path().join("music.wav");
     ff(&["-f", "lavfi", "-i", "sine=f=220:d=2", s(&music)]);
-    let said = format!(
+    let audio = format!(
         "{}: has 3 audio tracks; only stream #1 is used, streams #2, #3 left out",
+        clip.display()
+    );
+    let others = format!(
+        "{}: its subtitle track #4 (mov_text) and timecode track #5 (tmcd) are not carried \
+         into the output (only the picture and the sound are)",
         clip.display()
     );
     let out = |name: &str| dir.path().join(name);
     let cut = out("cut.toml");
     let spec = "name = \"cut\"\noutputs = [\"square\"]\n[[shot]]\nsrc = \"tracks.mp4\"\n";
     std::fs::write(&cut, spec).unwrap();
-    for args in [
-        vec!["concat", s(&clip), s(&clip), "-o", s(&out("joined.mp4"))],
-        vec![
-            "export",
-            s(&clip),
-            "--preset",
-            "square",
-            "-o",
-            s(&out("social")),
-        ],
-        vec![
-            "duck",
-            s(&clip),
-            "--music",
-            s(&music),
-            "-o",
-            s(&out("ducked.mp4")),
-        ],
-        vec!["assemble", s(&cut), "-o", s(&out("assembled"))],
+    let (m, o) = (s(&music), |n| out(n).to_str().unwrap().to_string());
+    for (args, said) in [
+        (
+            vec!["concat", s(&clip), s(&clip), "-o", &o("joined.mp4")],
+            vec![&audio, &others],
+        ),
+        (
+            vec!["export", s(&clip), "--preset", "square", "-o", &o("social")],
+            vec![&audio, &others],
+        ),
+        (
+            vec!["duck", s(&clip), "--music", m, "-o", &o("ducked.mp4")],
+            vec![&audio, &others],
+        ),
+        (
+            vec!["swap", s(&clip), "--audio", m, "-o", &o("swapped.mp4")],
+            vec![&others],
+        ),
+        (
+            vec!["assemble", s(&cut), "-o", &o("assembled")],
+            vec![&audio, &others],
+        ),
     ] {
         let run = cutroom_ok(&[&args[..], &["-q"]].concat());
         let err = String::from_utf8_lossy(&run.stderr);
-        assert_eq!(err.matches(&said).count(), 1, "{args:?}: {err}");
+        for said in said {
+            assert_eq!(err.matches(said.as_str()).count(), 1, "{args:?}: {err}");
+        }
     }
     let report = cutroom_json(&["concat", s(&clip), "-o", s(&out("j2.mp4")), "--json", "-q"]);
-    assert!(
-        report["warnings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|w| w.as_str().unwrap().starts_with(&said)),
-        "{report}"
-    );
+    let warned: Vec<&str> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    for said in [&audio, &others] {
+        assert!(
+            warned.iter().any(|w| w.starts_with(said.as_str())),
+            "{report}"
+        );
+    }
 }
 
 /// A 5.1 shot whose front, centre and surround channels carry the same tone at -6 dBFS is

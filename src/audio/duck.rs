@@ -82,6 +82,9 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
     let len = picture.frames_at(RATE);
     let bar = progress;
     bar.start("duck", picture.packets() as u64);
+    if let Some(w) = &picture.not_carried {
+        bar.warn(w);
+    }
     if let Some(w) = picture
         .unused_audio
         .as_ref()

@@ -19,6 +19,9 @@ pub struct Picture {
     index: VideoIndex,
     /// The warning for the clip's audio tracks besides its first (see [`media::unused_audio`]).
     pub unused_audio: Option<String>,
+    /// The warning for the clip's tracks the output does not carry (see
+    /// [`media::tracks_not_carried`]).
+    pub not_carried: Option<String>,
 }
 
 impl Picture {
@@ -41,10 +44,12 @@ impl Picture {
             ));
         }
         let unused_audio = media::unused_audio(&input);
+        let not_carried = media::tracks_not_carried(&input);
         let index = VideoIndex::read(path, &mut input, |_| Ok(()))?;
         Ok(Self {
             index,
             unused_audio,
+            not_carried,
         })
     }
 

@@ -36,6 +36,9 @@ pub fn swap(
     let picture = Picture::scan(video)?;
     let bar = progress;
     bar.start("swap", picture.packets() as u64);
+    if let Some(w) = &picture.not_carried {
+        bar.warn(w);
+    }
     bar.status("decoding audio");
     let len = picture.frames_at(RATE);
     let track = load::load_as(audio, RATE, CHANNELS, Some(opts.placement.used(len)), bar)?;

@@ -321,10 +321,11 @@ pub fn plan(spec: &EditSpec, contents: Vec<Result<Content>>, opts: &Options) -> 
     Error::all(Several::Inputs, errors)?;
     let mut reasons = normalise_reasons(&shots, opts);
     let mut warnings: Vec<String> = Vec::new();
-    for w in shots
-        .iter()
-        .filter_map(|s| s.content.clip()?.unused_audio.as_ref())
-    {
+    for w in shots.iter().filter_map(|s| s.content.clip()).flat_map(|c| {
+        [&c.unused_audio, &c.not_carried]
+            .into_iter()
+            .filter_map(Option::as_ref)
+    }) {
         if !warnings.contains(w) {
             warnings.push(w.clone());
         }

@@ -65,6 +65,8 @@ pub struct Source {
     pub has_audio: bool,
     /// The warning for its audio tracks left out (see [`media::unused_audio`]).
     pub unused_audio: Option<String>,
+    /// The warning for its tracks the join does not carry (see [`media::tracks_not_carried`]).
+    pub not_carried: Option<String>,
     /// The file is a still image (one picture, no length of its own).
     pub still: bool,
 }
@@ -151,6 +153,7 @@ impl Source {
             frame_rate,
             has_audio,
             unused_audio: media::unused_audio(&input),
+            not_carried: media::tracks_not_carried(&input),
             still: still.is_some(),
         };
         Ok(Loaded {

@@ -212,6 +212,9 @@ pub fn export_staged(
         .best_stream(MediaKind::Video)
         .ok_or_else(|| Error::bad_input(&req.input, "no video stream to export"))?;
     let info = input.streams()[v].clone();
+    if let Some(w) = media::tracks_not_carried(&input) {
+        progress.warn(&w);
+    }
     let audio_kind = match (req.audio, input.best_stream(MediaKind::Audio)) {
         (false, _) => SoundFrom::None,
         (true, _) if given.is_some() => SoundFrom::Given,
