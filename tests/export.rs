@@ -1997,6 +1997,61 @@ fn pad_bars_are_the_colour_asked_for() {
     );
 }
 
+/// A colour with an alpha (`#ff000080`) was refused wherever a colour is given. Text, outline
+/// and box colours now take it, drawn with that alpha; the colours drawn opaque (bars, colour
+/// cards) refuse it, saying so.
+#[test]
+fn text_colours_take_an_alpha_and_opaque_ones_refuse_it_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=1", None, &[]);
+    let overlays = d.join("overlays.toml");
+    std::fs::write(
+        &overlays,
+        "[[text]]\ntext = \"HI\"\nposition = \"center\"\n\
+         style = { size = 0.15, box = true, box_color = \"#ff000080\" }\n",
+    )
+    .unwrap();
+    let video = export_small(d, &clip, &["--overlays", s(&overlays)]);
+    let frame = frame_at(&video, 0.5, &d.join("f.png"));
+    // Half-opaque red over the blue clip: ~((255+48)/2, 96/2, 192/2).
+    let near = |p: [u8; 3], q: [u8; 3]| p.iter().zip(q).all(|(&a, b)| a.abs_diff(b) <= 16);
+    let (x0, y0, x1, y1) = frame
+        .bbox(|p| near(p, [151, 48, 96]))
+        .expect("a half-opaque red box");
+    assert!(
+        x1 - x0 > 40 && y1 - y0 > 40 && (x0..x1).contains(&320) && (y0..y1).contains(&180),
+        "box {:?}",
+        (x0, y0, x1, y1)
+    );
+    for (args, said) in [
+        (
+            vec!["--fit", "pad", "--pad-color", "#ff000080"],
+            "\"#ff000080\" has an alpha (80, 50 % opaque)",
+        ),
+        (
+            vec!["--end-card", "color = \"#10101080\", duration = \"1s\""],
+            "\"#10101080\" has an alpha (80, 50 % opaque)",
+        ),
+    ] {
+        let refused = d.join("refused");
+        let run = cutroom(
+            &[
+                &["export", s(&clip), "-p", "square", "-o", s(&refused)],
+                &args[..],
+            ]
+            .concat(),
+        );
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(
+            !run.status.success() && !refused.exists(),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains(said), "{args:?}: {err}");
+    }
+}
+
 /// A square cut padded onto 9:16 had its captions above Reels' bottom 35 %, on the lower half
 /// of the picture, where a talking head's mouth is; they now go in the bar above the picture,
 /// below the top UI zone, and the picture is left as it was.

@@ -7,7 +7,7 @@ use super::font::FAMILY;
 use super::layout::{fitted, pages, tokens, wrap, Canvas, Measure, Placement};
 use super::style::{Style, TextOverlay};
 use super::{Captions, Word};
-use crate::picture::rgb::Rgb;
+use crate::picture::rgb::{Rgb, Rgba};
 use crate::timeline::look::{colour, Look};
 use crate::timeline::{TimeSpec, NANOS};
 use cutroom_ffi::Rational;
@@ -53,12 +53,16 @@ fn ass_time(f: i64, rate: Rational) -> String {
     format!("{h}:{m:02}:{s:02}.{c:02}")
 }
 
-/// `&HAABBGGRR` of an RGB colour key, as FFmpeg draws it ([`Rgb::for_bt601_drawing`]; opaque;
-/// `alpha` 0-255 transparent).
-fn ass_colour(s: &str, alpha: u8) -> String {
-    let [r, g, b] = Rgb(colour(s).unwrap_or([255, 255, 255]))
-        .for_bt601_drawing()
-        .0;
+/// `&HAABBGGRR` of a colour key, as FFmpeg draws it ([`Rgb::for_bt601_drawing`]), its alpha
+/// further faded by `fade` (ASS's sense: 0 as given, 255 transparent).
+fn ass_colour(s: &str, fade: u8) -> String {
+    let c = colour(s).unwrap_or(Rgba {
+        rgb: Rgb::WHITE,
+        alpha: 255,
+    });
+    let [r, g, b] = c.rgb.for_bt601_drawing().0;
+    let opaque = u32::from(c.alpha) * u32::from(255 - fade);
+    let alpha = 255 - (opaque + 127) / 255;
     format!("&H{alpha:02X}{b:02X}{g:02X}{r:02X}")
 }
 
@@ -122,8 +126,12 @@ fn page_text(
     s: &Style,
     m: &Measure,
 ) -> String {
-    let hi = ass_colour(&s.highlight, 0);
-    let base = ass_colour(&s.look.color, 0);
+    // `\1c` sets the colour only, `\1a` its alpha.
+    let fill = |key: &str| {
+        let c = ass_colour(key, 0);
+        format!("\\1c&H{}&\\1a&H{}&", &c[4..], &c[2..4])
+    };
+    let (hi, base) = (fill(&s.highlight), fill(&s.look.color));
     let text =
         |l: &Vec<usize>| -> Vec<&str> { l.iter().map(|&i| words[i].text.as_str()).collect() };
     let widest = lines
@@ -142,7 +150,7 @@ fn page_text(
                             (words[h].start, words[h].end) == (words[i].start, words[i].end)
                         };
                         if hot.is_some_and(spoken) {
-                            format!("{{\\1c{hi}}}{w}{{\\1c{base}}}")
+                            format!("{{{hi}}}{w}{{{base}}}")
                         } else {
                             w
                         }

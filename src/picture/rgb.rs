@@ -1,11 +1,16 @@
-//! An opaque sRGB colour as the command line and the spec files give it: a CSS colour name
-//! (`navy`, `tomato`, `rebeccapurple`), `#RRGGBB`, `#RGB` or `0xRRGGBB`.
+//! An sRGB colour as the command line and the spec files give it: a CSS colour name
+//! (`navy`, `tomato`, `rebeccapurple`), `#RRGGBB`, `#RGB` or `0xRRGGBB`, and where text is
+//! drawn also with an alpha: `#RRGGBBAA`, `#RGBA` or `0xRRGGBBAA` (CSS's order, `00`
+//! transparent to `ff` opaque).
 
 use std::fmt;
 use std::str::FromStr;
 
 /// The forms a colour is given in, for messages.
 pub const FORMS: &str = "expected a CSS colour name such as red, navy or tomato, #RRGGBB or #RGB";
+/// The forms a colour with an alpha is given in, for messages.
+pub const FORMS_ALPHA: &str =
+    "expected a CSS colour name such as red, navy or tomato, #RRGGBB, #RGB, #RRGGBBAA or #RGBA";
 
 /// An opaque sRGB colour (bars, colour cards, text and caption looks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,29 +23,18 @@ impl Rgb {
     pub const WHITE: Self = Self([255, 255, 255]);
 
     /// Parse a CSS colour name (any case) or hex (`#RRGGBB`, `#RGB`, `0xRRGGBB`); the one
-    /// colour reader of every flag and spec key.
+    /// reader of the colours drawn opaque (bars, colour cards). A colour with an alpha is
+    /// refused, saying so.
     pub fn parse(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        if let Some(c) = super::css::named(s) {
-            return Ok(Self(c));
-        }
-        let bad = || format!("bad colour {s:?} ({FORMS})");
-        let hex = s
-            .strip_prefix('#')
-            .or_else(|| s.strip_prefix("0x"))
-            .ok_or_else(bad)?;
-        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(bad());
-        }
-        let digit = |i: usize, n: usize| u8::from_str_radix(&hex[i..i + n], 16).map_err(|_| bad());
-        match hex.len() {
-            6 => Ok(Self([digit(0, 2)?, digit(2, 2)?, digit(4, 2)?])),
-            3 => Ok(Self([
-                digit(0, 1)? * 17,
-                digit(1, 1)? * 17,
-                digit(2, 1)? * 17,
-            ])),
-            _ => Err(bad()),
+        let c = Rgba::parse(s).map_err(|_| format!("bad colour {:?} ({FORMS})", s.trim()))?;
+        match c.alpha {
+            255 => Ok(c.rgb),
+            a => Err(format!(
+                "colour {:?} has an alpha ({a:02x}, {:.0} % opaque), but this colour is drawn \
+                 opaque: give it as #RRGGBB",
+                s.trim(),
+                f64::from(a) / 2.55
+            )),
         }
     }
 
@@ -77,6 +71,51 @@ impl Rgb {
     pub fn ffmpeg(self) -> String {
         let [r, g, b] = self.0;
         format!("0x{r:02x}{g:02x}{b:02x}")
+    }
+}
+
+/// An sRGB colour and its opacity (`alpha` 255: opaque), as text, outlines and boxes take it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rgba {
+    /// The colour.
+    pub rgb: Rgb,
+    /// Its opacity, 0 (transparent) to 255 (opaque).
+    pub alpha: u8,
+}
+
+impl Rgba {
+    /// Parse a CSS colour name (any case; opaque) or hex: `#RRGGBB`, `#RGB`, `0xRRGGBB`
+    /// (opaque) or with an alpha last, `#RRGGBBAA`, `#RGBA`, `0xRRGGBBAA`; the one colour
+    /// reader of every flag and spec key.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if let Some(c) = super::css::named(s) {
+            return Ok(Self {
+                rgb: Rgb(c),
+                alpha: 255,
+            });
+        }
+        let bad = || format!("bad colour {s:?} ({FORMS_ALPHA})");
+        let hex = s
+            .strip_prefix('#')
+            .or_else(|| s.strip_prefix("0x"))
+            .ok_or_else(bad)?;
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        let n = match hex.len() {
+            3 | 4 => 1,
+            6 | 8 => 2,
+            _ => return Err(bad()),
+        };
+        let digit = |i: usize| {
+            let v = u8::from_str_radix(&hex[i * n..(i + 1) * n], 16).map_err(|_| bad());
+            v.map(|v| if n == 1 { v * 17 } else { v })
+        };
+        Ok(Self {
+            rgb: Rgb([digit(0)?, digit(1)?, digit(2)?]),
+            alpha: if hex.len() % 4 == 0 { digit(3)? } else { 255 },
+        })
     }
 }
 
@@ -128,9 +167,24 @@ mod tests {
             names.windows(2).all(|w| w[0] < w[1]),
             "sorted for the search"
         );
-        for bad in ["101010", "#12345", "#gg0000", "reddish", "#1010101", ""] {
+        for bad in [
+            "101010", "#12345", "#gg0000", "reddish", "#1010101", "", "#12",
+        ] {
             assert!(Rgb::parse(bad).is_err(), "{bad}");
+            assert!(Rgba::parse(bad).is_err(), "{bad}");
         }
+        let half = Rgba::parse("#ff000080").unwrap();
+        assert_eq!((half.rgb, half.alpha), (Rgb([255, 0, 0]), 128));
+        let e = Rgb::parse("#ff000080").unwrap_err();
+        assert!(
+            e.contains("\"#ff000080\" has an alpha (80, 50 % opaque)"),
+            "{e}"
+        );
+        assert_eq!(Rgb::parse("#ff0000ff"), Ok(Rgb([255, 0, 0])));
+        let short = Rgba::parse("#f008").unwrap();
+        assert_eq!((short.rgb, short.alpha), (Rgb([255, 0, 0]), 136));
+        assert_eq!(Rgba::parse("0x10203040").unwrap().alpha, 0x40);
+        assert_eq!(Rgba::parse("navy").unwrap().alpha, 255);
         assert_eq!(Rgb::BLACK.bt709(), [16, 128, 128]);
         assert_eq!(Rgb::WHITE.bt709(), [235, 128, 128]);
         assert_eq!(Rgb([255, 0, 0]).bt709(), [63, 102, 240]);

@@ -3,7 +3,7 @@
 //! key by key ([`read_table`]), so a style that adds keys of its own still refuses any other
 //! key with an error naming it (serde's `flatten` cannot do that).
 
-use crate::picture::rgb::Rgb;
+use crate::picture::rgb::Rgba;
 use schemars::JsonSchema;
 use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use std::fmt;
@@ -20,7 +20,8 @@ pub struct Look {
     /// text cards 0.01-0.5 (default 0.08).
     #[schemars(skip_serializing_if = "per_place")]
     pub size: f64,
-    /// Text colour: a CSS colour name, #RRGGBB or #RGB (default white).
+    /// Text colour: a CSS colour name, #RRGGBB or #RGB, or with an alpha #RRGGBBAA or #RGBA
+    /// (default white).
     #[schemars(skip_serializing_if = "per_place")]
     pub color: String,
     /// Outline thickness as a fraction of the font size, 0-0.5 (0: none; default 0.08 for
@@ -33,7 +34,7 @@ pub struct Look {
     /// Draw the text on an opaque box (`box_color`) instead of outlined (default false).
     #[schemars(rename = "box", skip_serializing_if = "per_place")]
     pub boxed: bool,
-    /// Colour of the box (and of the outline) (default black).
+    /// Colour of the box (and of the outline), with an alpha as `color` (default black).
     #[schemars(skip_serializing_if = "per_place")]
     pub box_color: String,
     /// Bold text (default: captions bold, text cards regular).
@@ -107,11 +108,10 @@ impl Look {
     }
 }
 
-/// A colour key's value as RGB ([`Rgb::parse`]: a CSS colour name, #RRGGBB or #RGB).
-pub fn colour(s: &str) -> Result<[u8; 3], String> {
-    Rgb::parse(s)
-        .map(|c| c.0)
-        .map_err(|_| format!("'{s}': {}", crate::picture::rgb::FORMS))
+/// A colour key's value ([`Rgba::parse`]: a CSS colour name, #RRGGBB or #RGB, or with an
+/// alpha #RRGGBBAA or #RGBA).
+pub fn colour(s: &str) -> Result<Rgba, String> {
+    Rgba::parse(s).map_err(|_| format!("'{s}': {}", crate::picture::rgb::FORMS_ALPHA))
 }
 
 /// A style table read key by key: [`Look`]'s keys and the type's own.
@@ -217,7 +217,7 @@ mod tests {
                 ..Look::default()
             }
         );
-        assert_eq!(colour(&card.color), Ok([255, 170, 0]));
+        assert_eq!(colour(&card.color).unwrap().rgb.0, [255, 170, 0]);
         let e = toml::from_str::<Look>("size = 0.1\nmax_chars = 30")
             .unwrap_err()
             .to_string();
