@@ -595,6 +595,25 @@ fn expired_links_unknown_ids_and_bad_media_are_clear_errors() {
         "no temp file named: {err}"
     );
     assert!(!later.exists());
+    // A recorded job the API no longer has (its lookup answers 404) may have finished and
+    // been billed: --retry-failed (nor --max-cost's estimate) does not count it as failed, and
+    // no job is created unasked; --resolve SHOT=new is named.
+    emu.cutroom_json(&["videos", "delete", id, "--json"]);
+    let render = ["render", s(&list), "-o", s(&later), "--allow-any"];
+    let out = emu.cutroom(
+        &[&render[..], &["--retry-failed", "--max-cost", "0.01"]].concat(),
+        "sk-test",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for want in [
+        &format!("job {id} is no longer on the API (its lookup answered 404")[..],
+        "it may have finished and been billed: the render is gone",
+        "rerun with --resolve 'shot-1=new' to render the shot again",
+    ] {
+        assert!(err.contains(want), "no {want:?} in {err}");
+    }
+    assert_eq!(stat(&emu, "jobs_created"), 2, "a job billed unasked: {err}");
 }
 
 /// `fetch ID` sends the content GET at once, beside the job lookup (two requests in hand at once
@@ -1028,6 +1047,11 @@ fn max_cost_counts_the_jobs_retry_failed_creates_again() {
             "200ms",
             "--poll-after",
             "50ms",
+            // This seed's draws fail the first job made, not the next two.
+            "--fail-jobs",
+            "0.5",
+            "--seed",
+            "2",
         ],
         &[],
     );
@@ -1039,12 +1063,15 @@ fn max_cost_counts_the_jobs_retry_failed_creates_again() {
         args.extend(extra);
         emu.cutroom(&args, "sk-test")
     };
-    // Two shots of sora-2 (assumed), 1 s each at $0.10/s: $0.20; then the first one's job dies.
-    assert_eq!(render(&[]).status.code(), Some(0));
+    // Two shots of sora-2 (assumed), 1 s each at $0.10/s: $0.20, made in order; the first fails.
+    let out = render(&["--concurrency", "1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("shot \"shot-1\"") && !err.contains("shot-2"),
+        "{err}"
+    );
     assert_eq!(stat(&emu, "jobs_created"), 2);
-    let first = &recorded_ids(&dir.path().join("shots.state.json"))[0];
-    let url = format!("{}/videos/{first}", emu.base_url);
-    assert_eq!(http_request("DELETE", &url, &[]).0, 200);
     std::fs::remove_dir_all(&out_dir).unwrap();
 
     let out = render(&["--retry-failed", "--max-cost", "0.05"]);

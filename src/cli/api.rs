@@ -165,9 +165,9 @@ pub struct RenderArgs {
     /// Accept any model, size and length (an emulator, or a provider beyond the OpenAI lists).
     #[arg(long)]
     allow_any: bool,
-    /// Create a new (billed) job for a shot whose recorded job failed, was cancelled, or no
-    /// longer exists (not for one that finished and whose render is gone, its download expired
-    /// included, on any provider: --resolve SHOT=new).
+    /// Create a new (billed) job for a shot whose recorded job failed or was cancelled (not for
+    /// one that finished and whose render is gone, its download expired included, nor for one
+    /// the API no longer has, which may have finished: --resolve SHOT=new).
     #[arg(long)]
     retry_failed: bool,
     /// Refuse to start when the shots still to create are estimated above this many USD; a job
@@ -181,7 +181,7 @@ pub struct RenderArgs {
     /// Settle a create an earlier run left pending where the provider cannot list jobs
     /// (OpenRouter, fal): `SHOT=JOB_ID` uses that job, `SHOT=new` creates it again. `SHOT=new`
     /// also renders again a shot whose job finished but whose render is gone (its download
-    /// expired, its file removed): a new, billed job. Repeatable.
+    /// expired, its file removed, the job no longer on the API): a new, billed job. Repeatable.
     #[arg(long, value_name = "SHOT=ID|new", value_parser = Resolve::parse)]
     resolve: Vec<(String, Resolve)>,
     #[command(flatten)]

@@ -1,7 +1,7 @@
 //! `render`: a job per shot, polled and downloaded concurrently, resumable without re-billing.
 
 use super::cache::{safe_name, Cache};
-use super::client::{finished_but, Client, Created};
+use super::client::{finished_but, Client, Created, GONE};
 use super::download::{expired_since, unix_now};
 use super::fetcher::fetch_video;
 use super::limits::Limits;
@@ -27,8 +27,8 @@ pub struct RenderOptions {
     pub poll: PollOptions,
     /// Local validation.
     pub limits: Limits,
-    /// Create a new job for a shot whose recorded job failed, was cancelled or no longer
-    /// exists (not for one that finished and whose render is gone: that takes
+    /// Create a new job for a shot whose recorded job failed or was cancelled (not for one
+    /// that finished and whose render is gone, nor one the API no longer has: that takes
     /// `--resolve SHOT=new`).
     pub retry_failed: bool,
     /// Refuse to start when the shots still to create are estimated above this (USD); never
@@ -283,23 +283,23 @@ fn micro_usd(usd: f64) -> i64 {
 /// Which recorded jobs a run may replace with new ones.
 #[derive(Debug, Clone, Copy)]
 struct Again {
-    /// Jobs that failed, were cancelled or no longer exist (`--retry-failed`).
+    /// Jobs that failed or were cancelled (`--retry-failed`).
     failed: bool,
-    /// A job whose render is gone (`--resolve SHOT=new`).
+    /// A job whose render is gone, or that the API no longer has (`--resolve SHOT=new`).
     renew: bool,
 }
 
 /// True when the run may replace the recorded job `id` with a new one: its file is not in
-/// `cache`, and the job is gone or can give none (see [`no_content`]) with `again.failed`, or
+/// `cache`, and the job failed or was cancelled (see [`no_content`]) with `again.failed`, or
 /// with `again.renew` it finished (its render may be gone: only the download tells, so it
-/// counts) or is known to be gone.
+/// counts), is known to be gone, or the API no longer has it.
 async fn recreated(client: &Client, cache: Option<&Cache>, id: &str, again: Again) -> Result<bool> {
     let entry = cache.and_then(|c| c.load(&safe_name(id)).map(|e| (c, e)));
     if entry.is_some_and(|(c, e)| c.verified(&e, Variant::Video).is_some()) {
         return Ok(false);
     }
     Ok(match client.retrieve(id).await {
-        Ok(None) => again.failed,
+        Ok(None) => again.renew,
         Ok(Some((v, _))) => match no_content(id, &v) {
             Some(Dead::Failed(_)) => again.failed,
             Some(Dead::Lost(_)) => again.renew,
@@ -727,8 +727,7 @@ impl Run<'_> {
             }
             let looked = async {
                 let Some((v, _)) = self.client.retrieve(&id).await? else {
-                    let gone = format!("job {id} no longer exists (deleted or expired)");
-                    return Ok(Some(Dead::Failed(gone)));
+                    return Ok(Some(Dead::Lost(not_on_the_api(&id))));
                 };
                 // Already final: no second lookup before the download.
                 let v = match v.status.is_terminal() {
@@ -817,6 +816,16 @@ impl Run<'_> {
     }
 }
 
+/// Why job `id`, whose lookup answered 404, gives no file: the API no longer has it (deleted,
+/// or past its retention), so whether it finished, and was billed, cannot be known: it counts
+/// as a render that is gone, never as a failed job `--retry-failed` replaces unasked.
+fn not_on_the_api(id: &str) -> String {
+    format!(
+        "job {id} is no longer on the API (its lookup answered 404: deleted, or past the \
+         provider's retention), so it may have finished and been billed: {GONE}"
+    )
+}
+
 /// Job `id` as a finished one, all else unknown.
 fn finished(id: &str) -> Video {
     let v = serde_json::json!({ "id": id, "status": "completed" });
@@ -825,12 +834,11 @@ fn finished(id: &str) -> Video {
 
 /// Why a shot's recorded job gives no file.
 enum Dead {
-    /// It failed, was cancelled, or is gone from the API (not known to have finished):
-    /// `--retry-failed` renders the shot again.
+    /// It failed or was cancelled: `--retry-failed` renders the shot again.
     Failed(String),
     /// It finished, but its render can no longer be downloaded (its download expired, its file
-    /// or result is gone: [`Error::Gone`]), whatever the provider: only `--resolve SHOT=new`
-    /// renders the shot again.
+    /// or result is gone: [`Error::Gone`]), or the API no longer has the job (it may have
+    /// finished), whatever the provider: only `--resolve SHOT=new` renders the shot again.
     Lost(String),
 }
 
