@@ -80,7 +80,9 @@ impl AvWriter {
     ) -> Result<Self> {
         let out = AtomicOutput::new(target)?;
         let named = |e| on_target(&out, e);
-        let mut mux = Muxer::create(out.path(), "mp4").map_err(named)?;
+        let mut mux = out
+            .create_with(|p| Muxer::create(p, "mp4"))
+            .map_err(named)?;
         let video = mux.add_stream(params, video_tb).map_err(named)?;
         if let Some(m) = copied.matrix {
             mux.set_display_matrix(video, m).map_err(named)?;

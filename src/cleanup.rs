@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 /// Temp names in use by this process: id, directory, and the name prefix (holding our PID),
 /// or no prefix for a directory the run made for its outputs.
@@ -15,6 +15,8 @@ static SWEPT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 /// Held while a set of outputs is moved into place ([`moving_into_place`]).
 static MOVING: Mutex<()> = Mutex::new(());
+/// Shared while a temp file is created ([`making`]); taken for good by the signal handler.
+static MAKING: RwLock<()> = RwLock::new(());
 
 /// Prefix of [`crate::output::AtomicOutput`]'s temp files for target `name`:
 /// `.<name>.<pid>.` (followed by 6 random characters and the target's extension).
@@ -62,6 +64,17 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Run `make`, which makes a registered temp name appear: creates the file, opens it for
+/// writing as FFmpeg does (recreating it if it was removed), or renames another onto it. It
+/// never runs once a signal's sweep has begun, so the sweep misses no file and none appears
+/// after it; it must not call `making` itself.
+pub fn making<T>(make: impl FnOnce() -> T) -> T {
+    let _shared = MAKING
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    make()
+}
+
 /// While the guard lives, SIGINT and SIGTERM wait to remove temp files and exit: a set of
 /// outputs being moved into place ([`crate::output::Batch::commit`]) is then moved whole, never
 /// left half new (an output renamed, the next one's temp file removed).
@@ -81,7 +94,11 @@ pub fn on_signals() {
         if let Some(sig) = signals.forever().next() {
             // Before the live names: a commit lets its names go as it renames them.
             let _whole = moving_into_place();
-            // Held until the exit: no temp name is registered or let go meanwhile.
+            // Held until the exit: no temp file appears after the sweep (a temp file being
+            // created is there before it), and no temp name is registered or let go meanwhile.
+            let _made = MAKING
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let live = lock(&LIVE);
             for (_, dir, prefix) in live.iter() {
                 let Some(prefix) = prefix else { continue };

@@ -41,15 +41,17 @@ impl AtomicOutput {
         cleanup::remove_stale(&dir);
         let prefix = cleanup::temp_prefix(&name);
         let live = cleanup::Live::names(&dir, &prefix);
-        let temp = tempfile::Builder::new()
-            .prefix(&prefix)
-            .suffix(&suffix)
-            .tempfile_in(&dir)
-            .map_err(|e| {
-                let e = os_words(&os_error(e));
-                Error::bad_input(target, format!("cannot write in {}: {e}", dir.display()))
-            })?
-            .into_temp_path();
+        let temp = cleanup::making(|| {
+            tempfile::Builder::new()
+                .prefix(&prefix)
+                .suffix(&suffix)
+                .tempfile_in(&dir)
+        })
+        .map_err(|e| {
+            let e = os_words(&os_error(e));
+            Error::bad_input(target, format!("cannot write in {}: {e}", dir.display()))
+        })?
+        .into_temp_path();
         Ok(Self {
             target: target.to_path_buf(),
             temp,
@@ -61,6 +63,18 @@ impl AtomicOutput {
     /// The temp path to write to.
     pub fn path(&self) -> &Path {
         &self.temp
+    }
+
+    /// Open the temp file for writing with `open` (which may create it anew: FFmpeg, a WAV or
+    /// PNG writer), never once a signal's clean-up has begun (see [`cleanup::making`]).
+    pub fn create_with<T>(&self, open: impl FnOnce(&Path) -> T) -> T {
+        cleanup::making(|| open(&self.temp))
+    }
+
+    /// Write `bytes` as the whole file (errors name the target).
+    pub fn write(&self, bytes: impl AsRef<[u8]>) -> Result<()> {
+        self.create_with(|p| std::fs::write(p, bytes))
+            .map_err(|e| Error::io(&self.target, e))
     }
 
     /// The final path.
@@ -194,8 +208,7 @@ impl Drop for Batch {
 /// Write `value` as pretty JSON for `path`, in a temp file beside it that the caller commits.
 pub fn json<T: serde::Serialize>(path: &Path, value: &T) -> Result<AtomicOutput> {
     let out = AtomicOutput::new(path)?;
-    let text = serde_json::to_vec_pretty(value).expect("serialisable");
-    std::fs::write(out.path(), text).map_err(|e| Error::io(path, e))?;
+    out.write(serde_json::to_vec_pretty(value).expect("serialisable"))?;
     Ok(out)
 }
 

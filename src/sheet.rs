@@ -116,7 +116,9 @@ pub fn write(target: &Path, panels: &[Panel], per_row: usize) -> Result<AtomicOu
         y += row_h(row) + MARGIN;
     }
     let out = AtomicOutput::new(target)?;
-    let file = std::fs::File::create(out.path()).map_err(|e| Error::io(target, e))?;
+    let file = out
+        .create_with(|p| std::fs::File::create(p))
+        .map_err(|e| Error::io(target, e))?;
     let mut enc = png::Encoder::new(std::io::BufWriter::new(file), sheet.width, sheet.height);
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);

@@ -2,7 +2,7 @@
 //! per deliverable its figures and sync plot.
 
 use super::Report;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::output::AtomicOutput;
 use crate::sync::sound::Sound;
 use std::fmt::Write as _;
@@ -112,6 +112,6 @@ pub fn write(path: &Path, report: &Report) -> Result<AtomicOutput> {
         t = rel(&report.timeline)
     );
     let out = AtomicOutput::new(path)?;
-    std::fs::write(out.path(), h).map_err(|e| Error::io(path, e))?;
+    out.write(h)?;
     Ok(out)
 }

@@ -132,7 +132,7 @@ pub async fn resolve(
         // Written by rename: batch variants sharing this directory may read it meanwhile.
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
             let out = crate::output::AtomicOutput::new(&path)?;
-            std::fs::write(out.path(), &text).map_err(|e| Error::io(&path, e))?;
+            out.write(&text)?;
             out.commit()?;
         }
         let reports = render(client, &path, shots_dir, opts, progress).await?;

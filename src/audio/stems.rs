@@ -19,7 +19,9 @@ pub fn write_wav(path: &Path, pcm: &Pcm) -> Result<AtomicOutput> {
         hound::Error::IoError(e) => Error::cannot_write(path, &e),
         e => Error::bad_input(path, format!("cannot write WAV: {e}")),
     };
-    let mut w = hound::WavWriter::create(out.path(), spec).map_err(fail)?;
+    let mut w = out
+        .create_with(|p| hound::WavWriter::create(p, spec))
+        .map_err(fail)?;
     for &v in &pcm.data {
         w.write_sample(v).map_err(fail)?;
     }

@@ -499,7 +499,7 @@ fn run(
             if let Some(jpeg) = &jpeg {
                 let path = cover::path(&plans[i].target);
                 let out = AtomicOutput::new(&path)?;
-                std::fs::write(out.path(), jpeg).map_err(|e| Error::io(&path, e))?;
+                out.write(jpeg)?;
                 batch.add(out);
             }
             let p = &plans[i];
@@ -536,7 +536,7 @@ fn run(
             ];
             for (path, text) in overlay::sidecars(&p.target).iter().zip(texts) {
                 let out = AtomicOutput::new(path)?;
-                std::fs::write(out.path(), text).map_err(|e| Error::io(path, e))?;
+                out.write(text)?;
                 batch.add(out);
             }
         }

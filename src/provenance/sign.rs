@@ -357,11 +357,13 @@ fn add_ingredient(builder: &mut Builder, src: &Path, id: &str, relationship: &st
 fn embed(builder: &mut Builder, staged: &Path, target: &Path, key: &SigningKey) -> Result<()> {
     let dir = staged.parent().unwrap_or(Path::new("."));
     let prefix = cleanup::temp_prefix(&file_name(target));
-    let mut signed = tempfile::Builder::new()
-        .prefix(&prefix)
-        .suffix(".mp4")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(target, e))?;
+    let mut signed = cleanup::making(|| {
+        tempfile::Builder::new()
+            .prefix(&prefix)
+            .suffix(".mp4")
+            .tempfile_in(dir)
+    })
+    .map_err(|e| Error::io(target, e))?;
     let mut source = std::fs::File::open(staged).map_err(|e| Error::io(target, e))?;
     key.sign(builder, &mut source, signed.as_file_mut(), |e| {
         Error::bad_input(target, format!("signing failed: {e}"))
@@ -370,8 +372,6 @@ fn embed(builder: &mut Builder, staged: &Path, target: &Path, key: &SigningKey) 
         e @ Error::Remote(_) => e.context(format!("signing {}", target.display())),
         e => e,
     })?;
-    signed
-        .persist(staged)
-        .map_err(|e| Error::io(target, e.error))?;
+    cleanup::making(|| signed.persist(staged)).map_err(|e| Error::io(target, e.error))?;
     Ok(())
 }

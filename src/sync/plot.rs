@@ -82,12 +82,16 @@ pub fn draw_staged(report: &SyncReport, out: &Path) -> Result<AtomicOutput> {
         Format::Png => {
             let root = BitMapBackend::new(target.path(), size).into_drawing_area();
             charts(report, lips, &root).map_err(failed)?;
-            root.present().map_err(|e| failed(e.to_string()))?;
+            target
+                .create_with(|_| root.present())
+                .map_err(|e| failed(e.to_string()))?;
         }
         Format::Svg => {
             let root = SVGBackend::new(target.path(), size).into_drawing_area();
             charts(report, lips, &root).map_err(failed)?;
-            root.present().map_err(|e| failed(e.to_string()))?;
+            target
+                .create_with(|_| root.present())
+                .map_err(|e| failed(e.to_string()))?;
         }
     }
     Ok(target)
