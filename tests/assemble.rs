@@ -2125,6 +2125,54 @@ fn every_file_the_report_names_exists() {
     }
 }
 
+/// A spec whose file stem is not UTF-8 (`caf\xe9.toml`, Latin-1) names the deliverables with
+/// the stem's own bytes (`caf\xe9.sq.mp4`), as `export` names them after its input; they were
+/// named `caf\u{FFFD}.sq.mp4`.
+#[test]
+fn a_spec_stem_that_is_not_utf8_names_the_deliverables_with_its_bytes() {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = fixture("marker_portrait_30.mp4");
+    let body = format!("[[shot]]\nsrc = \"{}\"\nout = \"1\"\n", s(&clip));
+    let spec = d.join(std::ffi::OsStr::from_bytes(b"caf\xe9.toml"));
+    std::fs::rename(small_square_cut(d, &body), &spec).unwrap();
+    let out = d.join("out");
+    let run = cutroom_command()
+        .args(["-q", "assemble"])
+        .arg(&spec)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let mut names: Vec<Vec<u8>> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_vec())
+        .filter(|n| n.starts_with(b"caf"))
+        .collect();
+    names.sort();
+    let want: Vec<Vec<u8>> = ["jpg", "mp4", "sync.png"]
+        .map(|ext| [&b"caf\xe9.sq."[..], ext.as_bytes()].concat())
+        .to_vec();
+    assert_eq!(
+        names,
+        want,
+        "{:?}",
+        names
+            .iter()
+            .map(|n| String::from_utf8_lossy(n))
+            .collect::<Vec<_>>()
+    );
+    assert!(decodes_cleanly(
+        &out.join(std::ffi::OsStr::from_bytes(&want[1]))
+    ));
+}
+
 /// A cut whose last shot is 80 ms late fails its sync check although the whole file reads
 /// +0.1 ms: the summary line says why (the reason, with the late shot's offset and span), not
 /// just `sync fail (+0.1 ms)`, a figure inside the band; its offset is the late shot's, which

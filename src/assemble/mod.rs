@@ -46,6 +46,7 @@ use checks::check;
 use serde::Serialize;
 use sources::ShotInput;
 use spec::Cut;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -105,14 +106,23 @@ pub struct Timings {
     pub check_s: f64,
 }
 
-/// The name of the cut: `name`, or the spec's file stem.
-pub fn cut_name(cut: &Cut, spec_path: &Path) -> String {
-    cut.name.clone().unwrap_or_else(|| {
-        spec_path
+/// The name of the cut: `name`, or the spec's file stem, its bytes kept (a stem that is not
+/// UTF-8 names the deliverables as it names the spec, not with U+FFFD).
+pub fn cut_name(cut: &Cut, spec_path: &Path) -> OsString {
+    match &cut.name {
+        Some(name) => name.into(),
+        None => spec_path
             .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "cut".into())
-    })
+            .unwrap_or("cut".as_ref())
+            .to_os_string(),
+    }
+}
+
+/// `<name>.<ext>`, the bytes of `name` kept.
+fn named(name: &OsStr, ext: &str) -> OsString {
+    let mut file = name.to_os_string();
+    file.push(format!(".{ext}"));
+    file
 }
 
 /// Assemble `cut` (read from `spec_path`) from the local shot files `inputs` into `out_dir`.
@@ -184,7 +194,7 @@ pub fn run(
         .prefix(&prefix)
         .tempdir_in(out_dir)
         .map_err(|e| Error::io(out_dir, e))?;
-    let master = tmp.path().join(format!("{name}.mp4"));
+    let master = tmp.path().join(named(&name, "mp4"));
     let copts = concat::Options::default();
     progress.start("concat", 0);
     let prepared =
@@ -319,7 +329,7 @@ pub fn run(
     timings.check_s = t.elapsed().as_secs_f64();
 
     let timeline_path = out_dir.join("timeline.otio");
-    staged.add(timeline.write(&timeline_path, &name, cut)?);
+    staged.add(timeline.write(&timeline_path, &name.to_string_lossy(), cut)?);
 
     let sync_ok = outputs.iter().all(|o| o.sync_verdict != Verdict::Fail);
     let mut cost = CostTotal::of(&[]);
@@ -329,7 +339,7 @@ pub fn run(
     let report = Report {
         spec: spec_path.display().to_string(),
         key: keys.run,
-        name,
+        name: name.to_string_lossy().into_owned(),
         inputs,
         cost,
         cut: summary,
@@ -374,7 +384,7 @@ fn signing(cut: &Cut, inputs: &[ShotInput], policy: &Policy) -> Signing {
 fn check_outputs(
     cut: &Cut,
     spec_path: &Path,
-    name: &str,
+    name: &OsStr,
     inputs: &[ShotInput],
     out_dir: &Path,
 ) -> Result<()> {
@@ -382,14 +392,14 @@ fn check_outputs(
         .outputs
         .iter()
         .flat_map(|p| {
-            ["mp4", "jpg", "sync.png"].map(|ext| out_dir.join(format!("{name}.{p}.{ext}")))
+            ["mp4", "jpg", "sync.png"].map(|ext| out_dir.join(named(name, &format!("{p}.{ext}"))))
         })
         .collect();
     if cut.caption_files().next().is_some() {
         let sidecars = cut
             .outputs
             .iter()
-            .flat_map(|p| ["srt", "vtt"].map(|e| out_dir.join(format!("{name}.{p}.{e}"))));
+            .flat_map(|p| ["srt", "vtt"].map(|e| out_dir.join(named(name, &format!("{p}.{e}")))));
         files.extend(sidecars.collect::<Vec<_>>());
     }
     files.extend(
