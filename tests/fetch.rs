@@ -3522,6 +3522,88 @@ fn a_web_page_where_json_is_expected_is_said_as_such() {
     assert!(!out.exists(), "{err}");
 }
 
+/// A gateway's maintenance page (an HTML 503, a 502, a page served with 200) while a job is
+/// waited for does not end the wait, even past the request's own retries: the job is looked
+/// at again with backoff (here as the pages' hint says), said once on stderr with the page's
+/// words, and the render is saved when the service is back; for `render` and `fetch` alike.
+#[test]
+fn a_maintenance_page_while_polling_is_waited_out() {
+    let clip = std::fs::read(fixture("marker_landscape_25.mp4")).unwrap();
+    let gateway = || {
+        let clip = clip.clone();
+        let lookups = std::sync::atomic::AtomicUsize::new(0);
+        scripted_server(move |head| {
+            let page = |title: &str| {
+                format!(
+                    "<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
+                )
+            };
+            let job = |status: &str| {
+                format!(r#"{{"id": "video_1", "object": "video", "status": "{status}"}}"#)
+            };
+            let path = head.split(' ').nth(1).unwrap_or("");
+            match path.split('?').next().unwrap_or("") {
+                "/v1/videos" => answer("200 OK", "application/json", job("queued").as_bytes()),
+                "/v1/videos/video_1" => {
+                    match lookups.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+                        0 => answer("200 OK", "application/json", job("in_progress").as_bytes()),
+                        1 => answer(
+                            "503 Service Unavailable",
+                            "text/html",
+                            page("503 Service Temporarily Unavailable").as_bytes(),
+                        ),
+                        2 => answer(
+                            "502 Bad Gateway",
+                            "text/html",
+                            page("502 Bad Gateway").as_bytes(),
+                        ),
+                        3 => answer(
+                            "200 OK",
+                            "text/html",
+                            page("Down for maintenance").as_bytes(),
+                        ),
+                        _ => answer("200 OK", "application/json", job("completed").as_bytes()),
+                    }
+                }
+                "/v1/videos/video_1/content" => answer("200 OK", "video/mp4", &clip),
+                _ => answer("404 Not Found", "text/plain", b""),
+            }
+        })
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(1, "160x90", 1));
+    let out = dir.path().join("o");
+    for (what, args) in [
+        (
+            "render",
+            vec!["render", s(&list), "-o", s(&out), "--allow-any"],
+        ),
+        ("fetch", vec!["fetch", "video_1", "-o", s(&out)]),
+    ] {
+        std::fs::remove_dir_all(&out).ok();
+        let base = format!("{}/v1", gateway());
+        let (run, _) = run_against(&base, &[&args[..], &["--retries", "0"]].concat());
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(0), "{what}: {err}");
+        assert_eq!(
+            std::fs::read(out.join("video_1.mp4")).unwrap(),
+            clip,
+            "{what}"
+        );
+        let said = format!(
+            "GET {base}/videos/video_1: HTTP 503 (a web page, text/html: \"503 Service \
+             Temporarily Unavailable 503 Service Temporarily Unavailable\"); job video_1 is \
+             looked at again in "
+        );
+        assert_eq!(err.matches(&said).count(), 1, "{what}: {err}");
+        assert_eq!(
+            err.matches("looked at again").count(),
+            1,
+            "{what}: said once: {err}"
+        );
+    }
+}
+
 /// Kept downloads that no run will resume are removed by the next run that uses their
 /// directory: one whose file another run finished (the sidecar records it), one without the
 /// meta a resume needs, one untouched for over 7 days; a younger one stays for its re-run, and

@@ -47,13 +47,29 @@ async fn json_body<T: DeserializeOwned>(resp: Response, shown: &str) -> Result<(
 /// (a gateway's error or maintenance page, often served with 200) is said as such, with its
 /// first words.
 fn not_json(shown: &str, headers: &HeaderMap, bytes: &[u8], e: &serde_json::Error) -> String {
-    let ctype = headers
+    let ctype = content_type(headers);
+    match page_words(ctype, bytes) {
+        Some(words) => format!(
+            "{shown}: the server answered with a web page ({ctype}: \"{words}\"), not the API's \
+             JSON: a gateway's error or maintenance page, or --base-url is not the API's"
+        ),
+        None => format!("{shown}: unexpected answer ({ctype}): {e}"),
+    }
+}
+
+/// The Content-Type of an answer with `headers`.
+fn content_type(headers: &HeaderMap) -> &str {
+    headers
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("no Content-Type");
+        .unwrap_or("no Content-Type")
+}
+
+/// The first words of `bytes` when it is a web page (by `ctype` or its first character).
+fn page_words(ctype: &str, bytes: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
     if !ctype.contains("html") && !text.trim_start().starts_with('<') {
-        return format!("{shown}: unexpected answer ({ctype}): {e}");
+        return None;
     }
     // The page's words, without its markup (a tag parts words).
     let mut words = String::new();
@@ -70,11 +86,7 @@ fn not_json(shown: &str, headers: &HeaderMap, bytes: &[u8], e: &serde_json::Erro
         }
     }
     let words: Vec<&str> = words.split_whitespace().take(12).collect();
-    format!(
-        "{shown}: the server answered with a web page ({ctype}: \"{}\"), not the API's JSON: a \
-         gateway's error or maintenance page, or --base-url is not the API's",
-        words.join(" ")
-    )
+    Some(words.join(" "))
 }
 
 /// How long to wait before asking again for a fal result answered 404.
@@ -140,6 +152,8 @@ pub struct Client {
     born: std::time::Instant,
     /// Set once a long wait before a retry was said (once a run: parallel requests wait alike).
     said_wait: Arc<AtomicBool>,
+    /// Set once a lookup of a job being waited for got no usable answer (once a run).
+    said_down: Arc<AtomicBool>,
 }
 
 impl Client {
@@ -164,6 +178,7 @@ impl Client {
             cfg,
             born: std::time::Instant::now(),
             said_wait: Arc::default(),
+            said_down: Arc::default(),
         })
     }
 
@@ -589,14 +604,25 @@ impl Client {
     /// `GET /videos/{id}`, with the server's poll hint (`openai-poll-after-ms` and friends).
     /// `None` when the job does not exist (404).
     pub async fn retrieve(&self, id: &str) -> Result<Option<(Video, Option<Duration>)>> {
+        match self.look_up(id).await? {
+            Got::Json(found) => Ok(Some(found)),
+            Got::NotFound => Ok(None),
+            Got::Unavailable(e, _) => Err(e),
+        }
+    }
+
+    /// [`Client::retrieve`], telling apart an answer that waiting may fix.
+    pub(crate) async fn look_up(&self, id: &str) -> Result<Got<(Video, Option<Duration>)>> {
         let provider = self.cfg.provider;
         let status_tail: &[&str] = match provider {
             Provider::Fal => &["status"],
             _ => &[],
         };
         let url = self.job_url(id, status_tail)?;
-        let Some((mut value, hint)) = self.get_json(&url).await? else {
-            return Ok(None);
+        let (mut value, hint) = match self.get_json(&url).await? {
+            Got::Json(got) => got,
+            Got::NotFound => return Ok(Got::NotFound),
+            Got::Unavailable(e, hint) => return Ok(Got::Unavailable(e, hint)),
         };
         if let Some(o) = value.as_object_mut() {
             // An answer about another job (a relay mixing its jobs up) would lend this one its
@@ -612,33 +638,41 @@ impl Client {
             // fal: a finished request's result (`video.url`) is a second resource.
             let done = o.get("status").and_then(|s| s.as_str()) == Some("COMPLETED");
             if provider == Provider::Fal && done {
-                o.extend(self.fal_result(id).await?);
+                match self.fal_result(id).await? {
+                    Ok(result) => o.extend(result),
+                    Err(e) => return Ok(Got::Unavailable(e, None)),
+                }
             }
         }
         let video = provider
             .video(value, None)
             .map_err(|e| e.context(format!("GET {}", redact_url(&url))))?;
-        Ok(Some((video, hint)))
+        Ok(Got::Json((video, hint)))
     }
 
     /// The result of fal request `id`, which its status says is `COMPLETED`. A 404 there may be
     /// a passing glitch, so it is asked once more a moment later; a second 404 means fal no
     /// longer has the result, so the render is gone ([`Error::Gone`]).
-    async fn fal_result(&self, id: &str) -> Result<serde_json::Map<String, serde_json::Value>> {
+    /// `Ok(Err(e))`: no usable answer, of a kind waiting may fix ([`Got::Unavailable`]).
+    async fn fal_result(
+        &self,
+        id: &str,
+    ) -> Result<Result<serde_json::Map<String, serde_json::Value>>> {
         let url = self.job_url(id, &[])?;
         for ask in 0..2 {
             if ask > 0 {
                 tokio::time::sleep(RESULT_AGAIN).await;
             }
             match self.get_json(&url).await? {
-                Some((serde_json::Value::Object(r), _)) => return Ok(r),
-                Some((other, _)) => {
+                Got::Json((serde_json::Value::Object(r), _)) => return Ok(Ok(r)),
+                Got::Json((other, _)) => {
                     return Err(Error::Remote(format!(
                         "GET {}: unexpected answer: {other}",
                         redact_url(&url)
                     )))
                 }
-                None => {}
+                Got::NotFound => {}
+                Got::Unavailable(e, _) => return Ok(Err(e)),
             }
         }
         Err(Error::Gone(format!(
@@ -648,21 +682,49 @@ impl Client {
         )))
     }
 
-    /// `GET url` as JSON with the server's poll hint; `None` on 404.
-    async fn get_json(&self, url: &Url) -> Result<Option<(serde_json::Value, Option<Duration>)>> {
-        let resp = self
-            .send(Method::GET, url, &Body::Empty, &HeaderMap::new())
-            .await?;
-        if resp.status() == StatusCode::NOT_FOUND {
-            return Ok(None);
+    /// `GET url` as JSON with the server's poll hint (retried as [`Client::send`] does).
+    async fn get_json(&self, url: &Url) -> Result<Got<(serde_json::Value, Option<Duration>)>> {
+        let none = HeaderMap::new();
+        let resp = match self
+            .send_with(Method::GET, url, None, &Body::Empty, &none, Repeat::Always)
+            .await?
+        {
+            Ok(resp) => resp,
+            Err(Failure { why, .. }) => return Ok(Got::Unavailable(Error::Remote(why), None)),
+        };
+        let status = resp.status();
+        if status == StatusCode::NOT_FOUND {
+            return Ok(Got::NotFound);
         }
         let shown = format!("GET {}", redact_url(url));
-        if !resp.status().is_success() {
-            return Err(api_error(&shown, resp, Some(self.cfg.provider)).await);
-        }
         let hint = server_hint(resp.headers());
-        let (value, _) = json_body(resp, &shown).await?;
-        Ok(Some((value, hint)))
+        if !status.is_success() {
+            let e = api_error(&shown, resp, Some(self.cfg.provider)).await;
+            return match retryable(status) {
+                true => Ok(Got::Unavailable(e, hint)),
+                false => Err(e),
+            };
+        }
+        // A body cut short, or a gateway's page served with 200.
+        Ok(match json_body(resp, &shown).await {
+            Ok((value, _)) => Got::Json((value, hint)),
+            Err(e) => Got::Unavailable(e, hint),
+        })
+    }
+
+    /// Say that a lookup of job `id`, being waited for, got no usable answer (`e`): on stderr
+    /// the first time in a run, in the log every time.
+    pub(crate) fn unavailable(&self, id: &str, e: &Error, again: Duration) {
+        let msg = format!(
+            "{e}; job {id} is looked at again in {:.1} s, with backoff, until --timeout",
+            again.as_secs_f64()
+        );
+        if !self.said_down.swap(true, Ordering::Relaxed) {
+            self.cfg
+                .warn
+                .warn(&format!("{msg} (said once; -v logs every lookup)"));
+        }
+        self.log(msg);
     }
 
     /// `GET /videos/{id}`, a missing job being an error.
@@ -845,6 +907,18 @@ struct Failure {
     unsent: bool,
 }
 
+/// What a GET of the API's JSON got.
+pub(crate) enum Got<T> {
+    /// The answer.
+    Json(T),
+    /// 404.
+    NotFound,
+    /// No usable answer, of a kind waiting may fix, past the retries: no answer, a 408, 409,
+    /// 429 or 5xx, a body cut short, or a web page where the JSON is due (a gateway's error or
+    /// maintenance page, even served with 200); with the server's hint of when to ask again.
+    Unavailable(Error, Option<Duration>),
+}
+
 /// Marks an answer that came after a redirect: see [`redirected`].
 #[derive(Clone)]
 struct Redirected;
@@ -899,6 +973,7 @@ pub(crate) async fn api_error(what: &str, resp: Response, provider: Option<Provi
         .unwrap_or_default();
     let closed = closed_openai(resp.url());
     let path = resp.url().path().to_string();
+    let ctype = content_type(resp.headers()).to_string();
     let body = resp.bytes().await.unwrap_or_default();
     let dialect = match provider {
         Some(Provider::OpenAi) if !closed => other_dialect(status.as_u16(), &path, &body),
@@ -923,9 +998,13 @@ pub(crate) async fn api_error(what: &str, resp: Response, provider: Option<Provi
                 false => format!("{}: {msg}{param}", tag.join("/")),
             }
         }
-        _ => String::from_utf8_lossy(&body[..body.len().min(200)])
-            .trim()
-            .to_string(),
+        _ => match page_words(&ctype, &body) {
+            // A gateway's error or maintenance page: its words, not its markup.
+            Some(words) => format!("(a web page, {ctype}: \"{words}\")"),
+            None => String::from_utf8_lossy(&body[..body.len().min(200)])
+                .trim()
+                .to_string(),
+        },
     };
     // An answer without a body still has its status's name ("Method Not Allowed").
     let detail = match detail.is_empty() {

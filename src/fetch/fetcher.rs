@@ -123,6 +123,7 @@ async fn look_up_and_download(
     bar: &dyn Progress,
 ) -> Result<(Video, Downloaded)> {
     let early = client.id_content_url(id, variant).ok().flatten();
+    let mut seen = false; // the job has answered
     if let Some(url) = early.filter(|_| !kept.exists()) {
         let sent = Instant::now();
         let content = pin!(async {
@@ -145,7 +146,9 @@ async fn look_up_and_download(
             Either::Left((looked, content)) => (looked, Either::Left(content)),
             Either::Right((got, lookup)) => (lookup.await, Either::Right(got)),
         };
-        if let Some((v, _)) = looked?.filter(|(v, _)| v.status.phase() == Phase::Done) {
+        let looked = looked?;
+        seen = looked.is_some();
+        if let Some((v, _)) = looked.filter(|(v, _)| v.status.phase() == Phase::Done) {
             let got = match content {
                 Either::Left(content) => content.await,
                 Either::Right(got) => got,
@@ -159,7 +162,7 @@ async fn look_up_and_download(
             };
         }
     }
-    let v = client.wait(id, poll, bar).await?;
+    let v = client.wait(id, poll, bar, seen).await?;
     match v.status.phase() {
         Phase::Done => {}
         Phase::Failed => {

@@ -1,7 +1,7 @@
 //! Waiting for a job: poll with backoff (or the server's `openai-poll-after-ms`) until it
 //! reaches a final phase, within an overall timeout.
 
-use super::client::Client;
+use super::client::{Client, Got};
 use super::model::{Status, Video};
 use crate::error::{Error, Result};
 use crate::http::backoff::Backoff;
@@ -38,15 +38,41 @@ pub fn show(bar: &dyn Progress, v: &Video) {
 
 impl Client {
     /// Poll `id` until its status is final (done, failed, cancelled, expired: all returned as
-    /// `Ok`), showing progress on `bar`. A job that disappears, or one still running at the timeout, is an error.
-    pub async fn wait(&self, id: &str, opts: &PollOptions, bar: &dyn Progress) -> Result<Video> {
+    /// `Ok`), showing progress on `bar`. A job that disappears, or one still running at the
+    /// timeout, is an error. Once the job has answered (`seen`: the caller saw it already), a
+    /// lookup that gets no usable answer (a gateway's 502 or 503 maintenance page, no answer,
+    /// past the request's own retries) does not end the wait: the job is looked at again with
+    /// backoff until the timeout.
+    pub async fn wait(
+        &self,
+        id: &str,
+        opts: &PollOptions,
+        bar: &dyn Progress,
+        mut seen: bool,
+    ) -> Result<Video> {
         let deadline = Instant::now() + opts.timeout;
         let mut backoff = Backoff::new(opts.initial, opts.max);
         let mut last: Option<(Status, u32)> = None;
         loop {
-            let Some((video, hint)) = self.retrieve(id).await? else {
-                return Err(self.missing(id));
+            let (video, hint) = match self.look_up(id).await? {
+                Got::Json(found) => found,
+                Got::NotFound => return Err(self.missing(id)),
+                Got::Unavailable(e, _) if !seen => return Err(e),
+                Got::Unavailable(e, hint) => {
+                    let wait = backoff.next_delay(hint);
+                    if Instant::now() + wait > deadline {
+                        return Err(e.context(format!(
+                            "gave up waiting for video {id} after {} s",
+                            opts.timeout.as_secs()
+                        )));
+                    }
+                    self.unavailable(id, &e, wait);
+                    bar.status("unavailable");
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
             };
+            seen = true;
             show(bar, &video);
             if video.status.is_terminal() {
                 return Ok(video);

@@ -735,7 +735,7 @@ impl Run<'_> {
                         show(bar, &v);
                         v
                     }
-                    false => self.client.wait(&id, &self.opts.poll, bar).await?,
+                    false => self.client.wait(&id, &self.opts.poll, bar, true).await?,
                 };
                 let problem = no_content(&id, &v);
                 if problem.is_some() {
