@@ -3495,6 +3495,74 @@ fn an_answer_about_another_job_is_refused() {
     assert!(lookups.load(std::sync::atomic::Ordering::SeqCst) >= 1);
 }
 
+/// A job's lookup redirected off the API's origin is not followed (the answer there would be
+/// taken for the job's status, and its file for the render), while a download may still be
+/// redirected to a storage host, without the key.
+#[test]
+fn a_lookup_redirected_off_the_apis_origin_is_not_followed() {
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let log = asked.clone();
+    let clip = std::fs::read(fixture("marker_landscape_25.mp4")).unwrap();
+    let elsewhere = scripted_server(move |head| {
+        log.lock().unwrap().push(head.to_string());
+        match head.split(' ').nth(1).unwrap_or("") {
+            "/clip.mp4" => answer("200 OK", "video/mp4", &clip),
+            _ => answer(
+                "200 OK",
+                "application/json",
+                br#"{"id": "video_1", "object": "video", "status": "completed"}"#,
+            ),
+        }
+    });
+    let to = elsewhere.clone();
+    let api = scripted_server(move |head| {
+        let path = head.split(' ').nth(1).unwrap_or("");
+        let target = match path.split('?').next().unwrap_or("") {
+            "/v1/videos/video_1" => format!("{to}{path}"),
+            _ => format!("{to}/clip.mp4"),
+        };
+        format!("HTTP/1.1 302 Found\r\nlocation: {target}\r\ncontent-length: 0\r\n\r\n")
+            .into_bytes()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("got");
+    let base = format!("{api}/v1");
+    let (run, _) = run_against(
+        &base,
+        &["fetch", "video_1", "-o", s(&out), "--retries", "0"],
+    );
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "GET {base}/videos/video_1: redirected to {elsewhere}/v1/videos/video_1, off the \
+             API's origin ({api}): not followed"
+        )),
+        "{err}"
+    );
+    assert!(!out.exists(), "{err}");
+    let seen = asked.lock().unwrap().clone();
+    assert!(
+        !seen.iter().any(|h| h.contains("/v1/videos/video_1 ")),
+        "{seen:?}"
+    );
+    // A plain download redirected there is followed, without the key.
+    let url = format!("{api}/files/clip.mp4");
+    let (run, _) = run_against(&base, &["fetch", &url, "-o", s(&out), "--retries", "0"]);
+    assert_eq!(run.status.code(), Some(0), "{run:?}");
+    let seen = asked.lock().unwrap().clone();
+    assert!(
+        seen.iter().any(|h| h.starts_with("GET /clip.mp4 ")),
+        "{seen:?}"
+    );
+    assert!(
+        !seen
+            .iter()
+            .any(|h| h.to_lowercase().contains("authorization")),
+        "{seen:?}"
+    );
+}
+
 /// A gateway answering 200 with an HTML maintenance page where the API's JSON is expected is
 /// said as such, with the page's words, not as a JSON parser's complaint.
 #[test]

@@ -306,14 +306,14 @@ impl Client {
         })
     }
 
-    /// One attempt, following redirects of a GET to any host (each hop checked by
-    /// [`check_hop`], and its name's addresses when resolved; the key only ever goes to the
-    /// API's origin). `from` is the server that named `url` (a job's video URL), if not the
-    /// user. What fails after a redirect names the hop it failed at, redacted, after the URL
-    /// asked for.
+    /// One attempt, following redirects of a GET (each hop checked by [`check_hop`], and its
+    /// name's addresses when resolved; the key only ever goes to the API's origin): to any
+    /// host for a download, within the API's origin for the API's JSON ([`Kind`]). `from` is
+    /// the server that named `url` (a job's video URL), if not the user. What fails after a
+    /// redirect names the hop it failed at, redacted, after the URL asked for.
     async fn send_once(
         &self,
-        method: &Method,
+        (method, kind): (&Method, Kind),
         url: &Url,
         from: Option<&Url>,
         body: &Body,
@@ -384,6 +384,14 @@ impl Client {
                 })?;
             check_hop(&url, &next, self.cfg.insecure_http)
                 .map_err(|e| Error::Remote(format!("{asked}: redirected to {e}")))?;
+            if kind == Kind::Api && !same_origin(&next, &self.cfg.base_url) {
+                return Err(Error::Remote(format!(
+                    "{asked}: {at}redirected to {}, off the API's origin ({}): not followed (the \
+                     API's answers come only from there)",
+                    redact_url(&next),
+                    self.cfg.base_url.origin().ascii_serialization()
+                )));
+            }
             self.log(format_args!(
                 "{} redirects to {}",
                 redact_url(&url),
@@ -401,7 +409,13 @@ impl Client {
     /// `None`, for a caller with a patient way to fall back on.
     pub(crate) async fn get_once(&self, url: &Url) -> Option<Response> {
         let sent = self
-            .send_once(&Method::GET, url, None, &Body::Empty, &HeaderMap::new())
+            .send_once(
+                (&Method::GET, Kind::Download),
+                url,
+                None,
+                &Body::Empty,
+                &HeaderMap::new(),
+            )
             .await;
         let status = match &sent {
             Ok(Ok(r)) => r.status().as_u16().to_string(),
@@ -412,21 +426,11 @@ impl Client {
         sent.ok()?.ok().filter(|r| r.status() == StatusCode::OK)
     }
 
-    /// Send a request, retrying what waiting can fix (408, 409, 429, 5xx, connection errors)
-    /// with backoff that honours the server's hints. Returns the final response, whatever its
-    /// status; only transport failures past the last retry are errors.
-    pub(crate) async fn send(
-        &self,
-        method: Method,
-        url: &Url,
-        body: &Body,
-        headers: &HeaderMap,
-    ) -> Result<Response> {
-        self.send_from(method, url, None, body, headers).await
-    }
-
-    /// [`Client::send`] of a URL the server `from` named (a job's video URL): it may lead no
-    /// nearer to the user than `from` is.
+    /// Send a download's request, retrying what waiting can fix (408, 409, 429, 5xx,
+    /// connection errors) with backoff that honours the server's hints. Returns the final
+    /// response, whatever its status; only transport failures past the last retry are errors.
+    /// `from` is the server that named `url` (a job's video URL), if not the user: it may lead
+    /// no nearer to the user than `from` is.
     pub(crate) async fn send_from(
         &self,
         method: Method,
@@ -435,14 +439,14 @@ impl Client {
         body: &Body,
         headers: &HeaderMap,
     ) -> Result<Response> {
-        self.send_with(method, url, from, body, headers, Repeat::Always)
+        self.send_with(method, url, from, body, headers, Kind::Download)
             .await?
             .map_err(|f| Error::Remote(f.why))
     }
 
-    /// [`Client::send`] with a retry policy: [`Repeat::Unsent`] retries only what surely was
-    /// not acted on (429, 503, a refused connection) and returns any other outcome at once.
-    /// A request that got no answer after its last try is a [`Failure`].
+    /// [`Client::send_from`] for a `kind` of request: [`Kind::Create`] retries only what
+    /// surely was not acted on (429, 503, a refused connection) and returns any other outcome
+    /// at once. A request that got no answer after its last try is a [`Failure`].
     async fn send_with(
         &self,
         method: Method,
@@ -450,20 +454,22 @@ impl Client {
         from: Option<&Url>,
         body: &Body,
         headers: &HeaderMap,
-        repeat: Repeat,
+        kind: Kind,
     ) -> Result<std::result::Result<Response, Failure>> {
         let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
         let shown = redact_url(url);
         let mut attempt = 0;
         loop {
-            let result = self.send_once(&method, url, from, body, headers).await?;
+            let result = self
+                .send_once((&method, kind), url, from, body, headers)
+                .await?;
             let (hint, why) = match result {
                 Ok(resp) => {
                     let status = resp.status();
                     self.log(format_args!("{method} {shown} -> {}", status.as_u16()));
-                    let again = match repeat {
-                        Repeat::Always => retryable(status),
-                        Repeat::Unsent => unprocessed(status),
+                    let again = match kind {
+                        Kind::Download | Kind::Api => retryable(status),
+                        Kind::Create => unprocessed(status),
                     };
                     if !again || attempt >= self.cfg.retries {
                         return Ok(Ok(resp));
@@ -474,7 +480,7 @@ impl Client {
                     )
                 }
                 Err(Failure { why, unsent }) => {
-                    if attempt >= self.cfg.retries || (repeat == Repeat::Unsent && !unsent) {
+                    if attempt >= self.cfg.retries || (kind == Kind::Create && !unsent) {
                         let why = format!("{method} {shown}: {why}");
                         return Ok(Err(Failure { why, unsent }));
                     }
@@ -521,7 +527,10 @@ impl Client {
         body: &Body,
     ) -> Result<(T, HeaderMap)> {
         let shown = format!("{method} {}", redact_url(url));
-        let resp = self.send(method, url, body, &HeaderMap::new()).await?;
+        let resp = self
+            .send_with(method, url, None, body, &HeaderMap::new(), Kind::Api)
+            .await?
+            .map_err(|f| Error::Remote(f.why))?;
         if !resp.status().is_success() {
             return Err(api_error(&shown, resp, Some(self.cfg.provider)).await);
         }
@@ -570,7 +579,7 @@ impl Client {
         let shown = format!("POST {}", redact_url(&url));
         let lost = |why: String| Created::Uncertain { why };
         let resp = match self
-            .send_with(Method::POST, &url, None, &body, &headers, Repeat::Unsent)
+            .send_with(Method::POST, &url, None, &body, &headers, Kind::Create)
             .await?
         {
             Ok(r) => r,
@@ -686,7 +695,7 @@ impl Client {
     async fn get_json(&self, url: &Url) -> Result<Got<(serde_json::Value, Option<Duration>)>> {
         let none = HeaderMap::new();
         let resp = match self
-            .send_with(Method::GET, url, None, &Body::Empty, &none, Repeat::Always)
+            .send_with(Method::GET, url, None, &Body::Empty, &none, Kind::Api)
             .await?
         {
             Ok(resp) => resp,
@@ -930,13 +939,18 @@ pub(crate) fn redirected(resp: &Response) -> Option<String> {
         .map(|_| redact_url(resp.url()))
 }
 
-/// Which failures [`Client::send_with`] retries.
+/// What a request is: which failures [`Client::send_with`] retries, and where a redirect may
+/// lead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Repeat {
-    /// Everything waiting can fix: the request is idempotent.
-    Always,
-    /// Only what never reached the server: a create, which would bill twice.
-    Unsent,
+enum Kind {
+    /// A download: everything waiting can fix is retried, and a redirect may lead to any host
+    /// (a storage host; the key stays home).
+    Download,
+    /// A request for the API's JSON (a job's status, a list): retried as a download, but a
+    /// redirect only within the API's origin: an answer from elsewhere is not the API's.
+    Api,
+    /// A create: only what never reached the server is retried (else it would bill twice).
+    Create,
 }
 
 /// The outcome of [`Client::create`].
@@ -1172,7 +1186,7 @@ mod tests {
             let c = c.clone();
             async move {
                 let url = Url::parse(&url).unwrap();
-                c.send(Method::GET, &url, &Body::Empty, &HeaderMap::new())
+                c.send_from(Method::GET, &url, None, &Body::Empty, &HeaderMap::new())
                     .await
             }
         };
