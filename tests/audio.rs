@@ -339,6 +339,47 @@ fn swap_fits_offsets_and_fades() {
     assert!((rms(&pcm, 0.45, 0.55) / steady - 0.5).abs() < 0.05);
     assert!((rms(&pcm, 5.45, 5.55) / steady - 0.5).abs() < 0.05);
     assert!(rms(&pcm, 5.95, 6.0) < 0.05);
+    // A 50 ms bed (50 cycles of 1 kHz) loops with no dip and no click at its seams: the level
+    // of every 5 ms holds within 0.5 dB (repeats overlapped out of phase dipped 11 dB every
+    // 37.5 ms) and no sample steps further than the tone's own steepest step.
+    let bed = dir.path().join("bed.wav");
+    from_lavfi(
+        &bed,
+        "aevalsrc=0.5*sin(2*PI*1000*t):s=48000:c=stereo:d=0.05",
+        &[],
+    );
+    let out = dir.path().join("bed.mp4");
+    cutroom_ok(&[
+        "swap",
+        s(&clip),
+        "--audio",
+        s(&bed),
+        "--fit",
+        "loop",
+        "-o",
+        s(&out),
+        "-q",
+    ]);
+    let pcm = decode_pcm(&out, 48000, 2);
+    let left: Vec<f32> = pcm.iter().step_by(2).copied().collect();
+    let db = |w: &[f32]| {
+        10.0 * (w.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / w.len() as f64).log10()
+    };
+    let body = &left[4800..48000 * 5];
+    let levels: Vec<f64> = body.chunks(240).map(db).collect();
+    let (lo, hi) = levels
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(l, h), &v| (l.min(v), h.max(v)));
+    assert!(hi - lo < 0.5, "5 ms levels {lo:.1}..{hi:.1} dB");
+    let step = body
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max);
+    let steepest = 0.5 * 2.0 * std::f32::consts::PI * 1000.0 / 48000.0;
+    assert!(
+        step < 1.1 * steepest,
+        "a step of {step} (the tone's steepest: {steepest})"
+    );
 }
 
 /// A run that must fail with a message naming `file`, leaving nothing at `out`.

@@ -4,7 +4,7 @@ use crate::error::Error;
 use crate::pcm::Pcm;
 use std::str::FromStr;
 
-/// Crossfade at each loop seam.
+/// Longest crossfade at each loop seam (see [`Pcm::looped`]).
 pub const LOOP_CROSSFADE_MS: f64 = 50.0;
 
 /// What to do when the soundtrack and the picture differ in length.

@@ -9,7 +9,8 @@ use cutroom::{Error, Result};
 /// Where the new audio goes on the picture.
 #[derive(clap::Args)]
 pub struct PlaceArgs {
-    /// When the audio is shorter than the video: `loop` it (50 ms crossfade at each seam),
+    /// When the audio is shorter than the video: `loop` it (a crossfade of up to 50 ms at each
+    /// seam, the repeats in phase and at one level),
     /// `pad` it with silence, or `trim` the video to it (cut, with nothing re-encoded, at the
     /// last point at or before the audio's end where a prefix of its packets in decode order
     /// shows no later frame). Longer audio is always cut at the video's end.
