@@ -2052,6 +2052,99 @@ fn text_colours_take_an_alpha_and_opaque_ones_refuse_it_by_name() {
     }
 }
 
+/// Text met text: a top-right logo sat on the end of a top title, two titles shown together
+/// were moved apart by libass (wherever it found room), and the captions sat on the last
+/// lines of a tall end card. The logo now moves below the title (a logo no place keeps clear
+/// of a text is refused, naming both), the second title goes below the first (three tall
+/// ones: the last drawn smaller where there is room), the card's text keeps above the
+/// captions.
+#[test]
+fn a_logo_two_titles_a_tall_card_and_captions_keep_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=2", None, &[]);
+    still(&d.join("logo.png"), "color=c=red:s=200x100,format=rgba");
+    let srt = d.join("subs.srt");
+    std::fs::write(
+        &srt,
+        "1\n00:00:00,000 --> 00:00:02,000\nCAPTIONS READ HERE\n",
+    )
+    .unwrap();
+    let overlays = d.join("overlays.toml");
+    let title = |text: &str| {
+        format!("[[text]]\ntext = \"{text}\"\nposition = \"top\"\nend = 1.5\nstyle = {{ size = 0.08 }}\n")
+    };
+    std::fs::write(
+        &overlays,
+        "[captions]\nsize = 0.08\n\n[logo]\nfile = \"logo.png\"\nwidth = 0.25\nend = 1\n\n"
+            .to_string()
+            + &title("NEW COLLECTION OUT NOW")
+            + &title("SECOND TITLE"),
+    )
+    .unwrap();
+    let card = "text = \"ONE TWO THREE FOUR FIVE SIX SEVEN EIGHT NINE TEN ELEVEN TWELVE\", \
+                duration = \"1.5s\", style = { size = 0.25 }, \
+                transition = { kind = \"crossfade\", duration = 1 }";
+    let out = d.join("out");
+    let args = [
+        "--captions",
+        s(&srt),
+        "--overlays",
+        s(&overlays),
+        "--end-card",
+        card,
+    ];
+    cutroom_ok(&[&["export", s(&clip), "-p", "x", "-o", s(&out)], &args[..]].concat());
+    let video = out.join("clip.x.mp4");
+    for (t, words) in [
+        (
+            0.5,
+            "NEW COLLECTION OUT NOW SECOND TITLE CAPTIONS READ HERE",
+        ),
+        // Captions show on the card while it fades in over the end of the clip.
+        (
+            1.9,
+            "ONE TWO THREE FOUR FIVE SIX SEVEN EIGHT NINE TEN ELEVEN TWELVE CAPTIONS READ HERE",
+        ),
+    ] {
+        let frame = frame_at(&video, t, &d.join("f.png"));
+        let Some(read) = ocr_words(&frame, &d.join("ocr.pgm")) else {
+            return;
+        };
+        let lost: Vec<&str> = words
+            .split(' ')
+            .filter(|w| !read.iter().any(|r| r == w))
+            .collect();
+        assert!(lost.is_empty(), "at {t} s {lost:?} hidden: read {read:?}");
+    }
+    // A logo shown on the card, which leaves it no room, is refused, naming the two.
+    std::fs::write(&overlays, "[logo]\nfile = \"logo.png\"\nwidth = 0.25\n").unwrap();
+    let refused = d.join("refused");
+    let err = export_refused(&[&[s(&clip), "-p", "x"], &args[..]].concat(), &refused);
+    assert!(
+        err.contains(
+            "overlays.toml: the logo and the text of the card at 1.000 s are shown together"
+        ),
+        "{err}"
+    );
+    let tall = |text: &str| {
+        format!("[[text]]\ntext = \"{text}\"\nposition = \"center\"\nstyle = {{ size = 0.2 }}\n")
+    };
+    std::fs::write(
+        &overlays,
+        tall("ONE\\nTWO") + &tall("THREE\\nFOUR") + &tall("FIVE\\nSIX"),
+    )
+    .unwrap();
+    let video = export_small(d, &clip, &["--overlays", s(&overlays)]);
+    let frame = frame_at(&video, 0.5, &d.join("f.png"));
+    if let Some(read) = ocr_words(&frame, &d.join("ocr.pgm")) {
+        for w in ["ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX"] {
+            assert!(read.iter().any(|r| r == w), "{w} hidden: read {read:?}");
+        }
+    }
+}
+
 /// A square cut padded onto 9:16 had its captions above Reels' bottom 35 %, on the lower half
 /// of the picture, where a talking head's mouth is; they now go in the bar above the picture,
 /// below the top UI zone, and the picture is left as it was.

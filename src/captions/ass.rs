@@ -216,9 +216,16 @@ pub fn card_style(look: &Look, width: u32, height: u32) -> Style {
 
 /// A card's text as a text overlay centred on a `canvas` frame without UI zones (a card fills
 /// the frame), from `start` to `end` ns; smaller than its `size` when its lines would not fit
-/// 90 % of the frame's height (a paragraph on a 9:16 frame), so none runs off it.
-pub fn card_text(text: &str, look: &Look, canvas: &Canvas, span: (i64, i64)) -> TextOverlay {
-    let room = 0.9 * f64::from(canvas.height);
+/// the rows `rows` (fractions; [`Canvas::card_rows`]: 90 % of the frame's height, less the
+/// captions shown on it), so none runs off it or under the captions.
+pub fn card_text(
+    text: &str,
+    look: &Look,
+    canvas: &Canvas,
+    span: (i64, i64),
+    rows: (f64, f64),
+) -> TextOverlay {
+    let room = (rows.1 - rows.0) * f64::from(canvas.height);
     fit_height(canvas, room, look.size, |size| TextOverlay {
         text: text.to_string(),
         start: Some(TimeSpec::Nanos(span.0)),
@@ -257,10 +264,11 @@ struct Block {
 }
 
 /// Text overlay `t` laid out on `canvas` ([`fitted_overlay`], [`place_overlay`]), clear of
-/// the caption rows `captions` when it is shown with them: where it is asked when that keeps
-/// clear of them, else just above or below them ([`Canvas::clear_of`]), drawn smaller when
-/// neither side has room at its size; and whether it is clear of them (else it is where asked).
-fn overlay_block(canvas: &Canvas, t: &TextOverlay, captions: Option<(f64, f64)>) -> (Block, bool) {
+/// the rows `taken` (the captions' and other text's shown with it): where it is asked when
+/// that keeps clear of them, else just above or below them ([`Canvas::clear_of`]), drawn
+/// smaller when no side has room at its size; and whether it is clear of them (else it is
+/// where asked).
+fn overlay_block(canvas: &Canvas, t: &TextOverlay, taken: &[(f64, f64)]) -> (Block, bool) {
     let fitted = fitted_overlay(canvas, t, None);
     let (p, m, lines) = place_overlay(canvas, &fitted);
     let asked = Block {
@@ -269,12 +277,12 @@ fn overlay_block(canvas: &Canvas, t: &TextOverlay, captions: Option<(f64, f64)>)
         m,
         lines,
     };
-    let Some(rows) = captions else {
+    if taken.is_empty() {
         return (asked, true);
-    };
+    }
     let beside = |t: &TextOverlay| {
         let (p, _, lines) = place_overlay(canvas, t);
-        let p = canvas.clear_of(p, lines.len().max(1) as u32, rows)?;
+        let p = canvas.clear_of(p, lines.len().max(1) as u32, taken)?;
         // Its new rows may meet other side rails.
         let m = Measure::of(canvas, p, &t.style);
         let lines = overlay_lines(&t.text, &m);
@@ -286,8 +294,38 @@ fn overlay_block(canvas: &Canvas, t: &TextOverlay, captions: Option<(f64, f64)>)
         })
     };
     beside(&fitted)
-        .or_else(|| beside(&fitted_overlay(canvas, t, Some(canvas.room_beside(rows)))))
+        .or_else(|| beside(&fitted_overlay(canvas, t, Some(canvas.room_beside(taken)))))
         .map_or((asked, false), |b| (b, true))
+}
+
+impl Block {
+    /// The rows (fractions) its lines take.
+    fn rows(&self, canvas: &Canvas) -> (f64, f64) {
+        canvas.rows(self.p, self.lines.len().max(1) as u32)
+    }
+
+    /// The box (`[x0, y0, x1, y1]` fractions) its widest line and its outline take.
+    fn zone(&self, canvas: &Canvas) -> [f64; 4] {
+        let w = f64::from(canvas.width);
+        let widest = self
+            .lines
+            .iter()
+            .map(|l| self.m.width(&l.join(" ")))
+            .fold(0.0, f64::max)
+            .min(self.m.room);
+        let (l, r) = (f64::from(self.p.left), w - f64::from(self.p.right));
+        let border = ((r - l - self.m.room) / 2.0).max(0.0);
+        let (x0, x1) = match self.p.align {
+            1 | 4 | 7 => (l, l + widest + 2.0 * border),
+            3 | 6 | 9 => (r - widest - 2.0 * border, r),
+            _ => {
+                let mid = (l + r) / 2.0;
+                (mid - widest / 2.0 - border, mid + widest / 2.0 + border)
+            }
+        };
+        let (y0, y1) = self.rows(canvas);
+        [(x0 / w).max(0.0), y0, (x1 / w).min(1.0), y1]
+    }
 }
 
 /// The text overlay `at(size)` makes, at `size` or smaller until its lines, as placed on
@@ -312,9 +350,16 @@ fn fit_height(
 }
 
 /// The events of `card` (its style `Card{i}`) over its frames at `rate`: a rectangle of its
-/// colour filling the frame and its text (`m`, `lines`: placed as [`place_overlay`] places it),
-/// both faded in and out over its crossfades, and a black veil over its fades through black.
-fn card_events(out: &mut String, canvas: &Canvas, rate: Rational, i: usize, card: &ShownCard) {
+/// colour filling the frame and its text (placed as [`place_overlay`] places it, centred in
+/// the rows `rows`), both faded in and out over its crossfades, and a black veil over its
+/// fades through black; and the box its text takes (`[x0, y0, x1, y1]` fractions), if any.
+fn card_events(
+    out: &mut String,
+    canvas: &Canvas,
+    rate: Rational,
+    (i, card): (usize, &ShownCard),
+    rows: (f64, f64),
+) -> Option<[f64; 4]> {
     let (w, h) = (canvas.width, canvas.height);
     let f = |t: i64| frame_at(t, rate);
     let (a, b) = (f(card.start), f(card.end));
@@ -335,16 +380,24 @@ fn card_events(out: &mut String, canvas: &Canvas, rate: Rational, i: usize, card
         "CardFill",
         &fill(format!("{bl:02X}{g:02X}{r:02X}"), &fad),
     );
+    let mut zone = None;
     if !card.text.trim().is_empty() {
         let bare = Canvas::bare(canvas.width, canvas.height);
-        let t = card_text(&card.text, &card.look, &bare, (card.start, card.end));
+        let t = card_text(&card.text, &card.look, &bare, (card.start, card.end), rows);
         let (_, m, lines) = place_overlay(&bare, &t);
         let lines: Vec<String> = lines.iter().map(|l| l.join(" ")).collect();
         let widest = lines.iter().map(|l| m.width(l)).fold(0.0, f64::max);
-        let text = format!("{{\\pos({},{}){fad}}}", w / 2, h / 2)
+        let mid = ((rows.0 + rows.1) / 2.0 * f64::from(h)).round();
+        let text = format!("{{\\pos({},{mid}){fad}}}", w / 2)
             + &m.shrink(widest)
             + &literal(&lines.join("\n")).replace('\n', "\\N");
         event(out, a, b, rate, &format!("Card{i}"), &text);
+        let (half_w, half_h) = (
+            widest.min(m.room) / 2.0 / f64::from(w),
+            lines.len() as f64 * m.font / 2.0 / f64::from(h),
+        );
+        let y = (rows.0 + rows.1) / 2.0;
+        zone = Some([0.5 - half_w, y - half_h, 0.5 + half_w, y + half_h]);
     }
     // Fades through black: a black veil clearing over the fade in, thickening over the fade out.
     let veil = |out: &mut String, from: i64, to: i64, alpha: (&str, &str)| {
@@ -365,12 +418,35 @@ fn card_events(out: &mut String, canvas: &Canvas, rate: Rational, i: usize, card
     if let Ramp::Black(ns) = card.tail {
         veil(out, f(card.end - ns), b, ("FF", "00"));
     }
+    zone
 }
 
-/// The script for a `canvas` frame at `rate`: `captions` in `style`, and `texts` (times
-/// resolved against `duration` ns, the length of the deliverable), each kept clear of the
-/// captions it is shown with; and the warnings about those no place keeps clear of them
-/// (`text N: ...`).
+/// An ASS script and what was learnt laying it out.
+pub struct Script {
+    /// The script.
+    pub text: String,
+    /// Warnings about text overlays no place keeps clear of the captions (`text N: ...`).
+    pub warnings: Vec<String>,
+    /// The text of each overlay and card, for what must keep clear of it (a logo).
+    pub texts: Vec<ShownText>,
+}
+
+/// A block of text as drawn: what it is, its frames and its box.
+pub struct ShownText {
+    /// `text N` (an overlay) or `the card at S s`.
+    pub what: String,
+    /// Its first frame and the frame after its last.
+    pub frames: (i64, i64),
+    /// The box its lines take, `[x0, y0, x1, y1]` fractions.
+    pub zone: [f64; 4],
+}
+
+/// The script for a `canvas` frame at `rate`: `captions` in `style`, `texts` (times resolved
+/// against `duration` ns, the length of the deliverable) and the text of `cards`, each text
+/// overlay kept clear of the captions and of the overlays before it that it is shown with,
+/// and a card's text clear of the captions shown on it. A text overlay no place keeps clear
+/// of the captions is drawn where asked, with a warning; one no place keeps clear of another
+/// overlay is an error naming the two (libass would move one of them, wherever it finds room).
 pub fn script(
     canvas: &Canvas,
     rate: Rational,
@@ -379,7 +455,7 @@ pub fn script(
     texts: &[TextOverlay],
     cards: &[ShownCard],
     duration: i64,
-) -> (String, Vec<String>) {
+) -> Result<Script, String> {
     let mut out = format!(
         "[Script Info]\nScriptType: v4.00+\nPlayResX: {}\nPlayResY: {}\nWrapStyle: 0\nScaledBorderAndShadow: yes\nYCbCr Matrix: TV.709\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n",
         canvas.width, canvas.height
@@ -396,40 +472,88 @@ pub fn script(
         )
     };
     let caption_rows = canvas.rows(band, style.max_lines);
-    let mut blocks = Vec::with_capacity(texts.len());
-    let mut warnings = Vec::new();
-    for (i, t) in texts.iter().enumerate() {
-        let (a, b) = span(t);
-        let met = captions
+    // Whether a caption shows on any frame of `[a, b)` ns.
+    let with_captions = |(a, b): (i64, i64)| {
+        captions
             .cues
             .iter()
-            .any(|c| f(c.start) < f(b) && f(c.end) > f(a));
-        let (block, clear) = overlay_block(canvas, t, met.then_some(caption_rows));
-        if !clear {
-            warnings.push(format!(
-                "{}: no place between the UI zones of the {}x{} output keeps it clear of the \
-                 captions; drawn where asked, and the two meet",
-                crate::specfile::entry("text", i),
-                canvas.width,
-                canvas.height
-            ));
-        }
+            .any(|c| f(c.start) < f(b) && f(c.end) > f(a))
+    };
+    let mut blocks: Vec<Block> = Vec::with_capacity(texts.len());
+    let mut placed: Vec<ShownText> = Vec::with_capacity(texts.len());
+    let mut warnings = Vec::new();
+    let size = format!("{}x{}", canvas.width, canvas.height);
+    for (i, t) in texts.iter().enumerate() {
+        let (a, b) = span(t);
+        let frames = (f(a), f(b));
+        let met: Vec<usize> = (0..i)
+            .filter(|&j| placed[j].frames.0 < frames.1 && placed[j].frames.1 > frames.0)
+            .collect();
+        let others: Vec<(f64, f64)> = met.iter().map(|&j| blocks[j].rows(canvas)).collect();
+        let cap = with_captions((a, b)).then_some(caption_rows);
+        let (block, clear) = overlay_block(canvas, t, &[&others[..], cap.as_slice()].concat());
+        let block = match (clear, others.is_empty()) {
+            (true, _) => block,
+            (false, true) => {
+                warnings.push(format!(
+                    "{}: no place between the UI zones of the {size} output keeps it clear of \
+                     the captions; drawn where asked, and the two meet",
+                    crate::specfile::entry("text", i),
+                ));
+                block
+            }
+            (false, false) => {
+                let (block, clear) = overlay_block(canvas, t, &others);
+                if !clear {
+                    return Err(format!(
+                        "{} and {} are shown together and no place between the UI zones of the \
+                         {size} output keeps them apart: shorten one, make it smaller or show \
+                         them at different times",
+                        crate::specfile::entry("text", met[0]),
+                        crate::specfile::entry("text", i),
+                    ));
+                }
+                warnings.push(format!(
+                    "{}: no place between the UI zones of the {size} output keeps it clear of \
+                     the captions and of {}; kept clear of {0}, and it meets the captions",
+                    crate::specfile::entry("text", i),
+                    crate::specfile::entry("text", met[0]),
+                ));
+                block
+            }
+        };
         out.push_str(&style_line(&format!("Text{i}"), &block.style, block.p));
-        blocks.push((block.m, block.lines));
+        placed.push(ShownText {
+            what: crate::specfile::entry("text", i),
+            frames,
+            zone: block.zone(canvas),
+        });
+        blocks.push(block);
     }
     if !cards.is_empty() {
         out.push_str("Style: CardFill,{FAMILY},20,&H00FFFFFF,&H00FFFFFF,&H00000000,&H00000000,0,0,0,0,100,100,0,0,1,0,0,7,0,0,0,1\n".replace("{FAMILY}", FAMILY).as_str());
     }
+    // A card's text keeps clear of the captions shown on it.
+    let card_rows: Vec<(f64, f64)> = cards
+        .iter()
+        .map(|c| canvas.card_rows(with_captions((c.start, c.end)).then_some(caption_rows)))
+        .collect();
     for (i, c) in cards.iter().enumerate() {
         let bare = Canvas::bare(canvas.width, canvas.height);
-        let t = card_text(&c.text, &c.look, &bare, (c.start, c.end));
+        let t = card_text(&c.text, &c.look, &bare, (c.start, c.end), card_rows[i]);
         let (p, _, _) = place_overlay(&bare, &t);
         out.push_str(&style_line(&format!("Card{i}"), &t.style, p));
     }
     out.push_str("\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n");
     // Cards first, so captions and overlays are drawn over them.
     for (i, c) in cards.iter().enumerate() {
-        card_events(&mut out, canvas, rate, i, c);
+        if let Some(zone) = card_events(&mut out, canvas, rate, (i, c), card_rows[i]) {
+            placed.push(ShownText {
+                what: format!("the text of the card at {:.3} s", c.start as f64 / 1e9),
+                frames: (f(c.start), f(c.end)),
+                zone,
+            });
+        }
     }
     for cue in &captions.cues {
         let words = fitted(tokens(cue), &measure);
@@ -459,13 +583,17 @@ pub fn script(
     for (i, t) in texts.iter().enumerate() {
         let (a, b) = span(t);
         // Lines wrapped to fit; a word longer than a line is drawn smaller.
-        let (m, lines) = &blocks[i];
+        let Block { m, lines, .. } = &blocks[i];
         let lines: Vec<String> = lines.iter().map(|l| l.join(" ")).collect();
         let widest = lines.iter().map(|l| m.width(l)).fold(0.0, f64::max);
         let text = m.shrink(widest) + &literal(&lines.join("\n")).replace('\n', "\\N");
         event(&mut out, f(a), f(b), rate, &format!("Text{i}"), &text);
     }
-    (out, warnings)
+    Ok(Script {
+        text: out,
+        warnings,
+        texts: placed,
+    })
 }
 
 /// The `ass` filter drawing `script` with the fonts of the directory `fonts` only (see
@@ -526,7 +654,7 @@ mod tests {
             "see https://example.com/a/rather/long/path".into(),
         );
         let captions = Captions { cues: vec![cue] };
-        let (s, _) = script(
+        let s = script(
             &canvas,
             Rational::new(30, 1),
             &style,
@@ -534,7 +662,9 @@ mod tests {
             &[],
             &[],
             2 * NANOS,
-        );
+        )
+        .unwrap()
+        .text;
         let band = canvas.captions(&style, style.max_lines);
         let m = Measure::of(&canvas, band, &style);
         // The URL is wider than the band: it is cut into pieces that fit, at the band's font,

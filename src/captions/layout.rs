@@ -173,27 +173,32 @@ impl Canvas {
         }
     }
 
-    /// A block of `lines` lines at `p` moved clear of the rows `[c0, c1]` (fractions: the
-    /// captions') when it meets them: just above or just below them, whichever is nearer its
-    /// own place, between the UI zones (side margins for its new rows); `p` itself when it
-    /// does not meet them, `None` when neither side has room for it.
-    pub fn clear_of(&self, p: Placement, lines: u32, (c0, c1): (f64, f64)) -> Option<Placement> {
+    /// A block of `lines` lines at `p` moved clear of the rows `taken` (`[y0, y1]` fractions:
+    /// the captions', other text's) when it meets any: just above or just below one of them,
+    /// whichever is nearest its own place and clear of all, between the UI zones (side margins
+    /// for its new rows); `p` itself when it meets none, `None` when no place has room for it.
+    pub fn clear_of(&self, p: Placement, lines: u32, taken: &[(f64, f64)]) -> Option<Placement> {
         let (y0, y1) = self.rows(p, lines);
-        if y1 + APART <= c0 || y0 >= c1 + APART {
+        let free = |y0: f64, y1: f64| {
+            taken
+                .iter()
+                .all(|&(c0, c1)| y1 + APART <= c0 + 1e-9 || y0 + 1e-9 >= c1 + APART)
+        };
+        if free(y0, y1) {
             return Some(p);
         }
         let high = y1 - y0;
         let (top, bottom) = (self.top_limit() + GAP, self.bottom_limit() - GAP);
         let eps = 0.5 / f64::from(self.height);
-        [c0 - APART - high, c1 + APART]
-            .into_iter()
-            .filter(|&y| y >= top - eps && y + high <= bottom + eps)
-            .min_by(|a, b| (a - y0).abs().total_cmp(&(b - y0).abs()))
-            .map(|y| {
+        taken
+            .iter()
+            .flat_map(|&(c0, c1)| [(c0 - APART - high, true), (c1 + APART, false)])
+            .filter(|&(y, _)| y >= top - eps && y + high <= bottom + eps && free(y, y + high))
+            .min_by(|a, b| (a.0 - y0).abs().total_cmp(&(b.0 - y0).abs()))
+            .map(|(y, above)| {
                 let side = self.px(self.side_margin(y, y + high), self.width);
-                // Anchored on the captions' side, so a line more (wrapped at the new rows'
-                // margins) grows away from them.
-                let above = y < c0;
+                // Anchored on the side of the rows it keeps clear of, so a line more (wrapped
+                // at the new rows' margins) grows away from them.
                 let column = match p.align {
                     1 | 4 | 7 => 1,
                     3 | 6 | 9 => 3,
@@ -212,12 +217,36 @@ impl Canvas {
             })
     }
 
-    /// The free heights (pixels) above and below the rows `[c0, c1]` between the UI zones,
-    /// the larger: the room a text block moved clear of them has.
-    pub fn room_beside(&self, (c0, c1): (f64, f64)) -> f64 {
+    /// The tallest free height (pixels) between the UI zones and the rows `taken`: the room a
+    /// text block moved clear of them has.
+    pub fn room_beside(&self, taken: &[(f64, f64)]) -> f64 {
         let (top, bottom) = (self.top_limit() + GAP, self.bottom_limit() - GAP);
-        let room = (c0 - APART - top).max(bottom - c1 - APART);
-        room.max(0.0) * f64::from(self.height)
+        let mut rows: Vec<(f64, f64)> = taken.to_vec();
+        rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut room: f64 = 0.0;
+        let mut from = top;
+        for (c0, c1) in rows {
+            room = room.max(c0 - APART - from);
+            from = from.max(c1 + APART);
+        }
+        room.max(bottom - from).max(0.0) * f64::from(self.height)
+    }
+
+    /// The rows (fractions) a card's text is centred in and fits: 90 % of the frame's height,
+    /// or with `captions` (their rows) shown on the card, the larger part of it above or
+    /// below them.
+    pub fn card_rows(&self, captions: Option<(f64, f64)>) -> (f64, f64) {
+        let (top, bottom) = (0.05, 0.95);
+        match captions {
+            None => (top, bottom),
+            Some((c0, c1)) => {
+                let (above, below) = ((top, c0 - APART), (c1 + APART, bottom));
+                match above.1 - above.0 >= below.1 - below.0 {
+                    true => above,
+                    false => below,
+                }
+            }
+        }
     }
 
     /// The caption band above the bottom UI zone, whatever the picture under it.
@@ -584,27 +613,32 @@ mod tests {
         let (c0, c1) = c.rows(band, 2);
         // A `bottom` overlay is the caption band: it goes just above it.
         let bottom = c.text(&style, 1, "bottom");
-        let p = c.clear_of(bottom, 1, (c0, c1)).unwrap();
+        let p = c.clear_of(bottom, 1, &[(c0, c1)]).unwrap();
         let (y0, y1) = c.rows(p, 1);
         assert!(y1 <= c0 - APART + 1e-3 && y0 >= 0.08, "{p:?}");
         assert_eq!(p.align, 2);
         // A `top` one is clear of them: it stays.
         let top = c.text(&style, 1, "top");
-        assert_eq!(c.clear_of(top, 1, (c0, c1)), Some(top));
+        assert_eq!(c.clear_of(top, 1, &[(c0, c1)]), Some(top));
         // A lower third meeting them keeps to the left.
         let third = c.text(&style, 2, "lower_third");
-        assert_eq!(c.clear_of(third, 2, (c0, c1)).map(|p| p.align), Some(1));
+        assert_eq!(c.clear_of(third, 2, &[(c0, c1)]).map(|p| p.align), Some(1));
+        // A second `top` block shown with the first goes just below it, clear of both.
+        let first = c.rows(top, 1);
+        let second = c.clear_of(top, 1, &[(c0, c1), first]).unwrap();
+        let (s0, s1) = c.rows(second, 1);
+        assert!(s0 >= first.1 + APART - 1e-3 && s1 <= c0, "{second:?}");
         // Captions filling the room between the zones leave none.
         let narrow = Canvas {
             zones: vec![[0.0, 0.0, 1.0, 0.4], [0.0, 0.6, 1.0, 1.0]],
             ..Canvas::bare(1080, 1920)
         };
-        let rows = (0.45, 0.55);
+        let rows = [(0.45, 0.55)];
         assert_eq!(
-            narrow.clear_of(narrow.text(&style, 1, "center"), 1, rows),
+            narrow.clear_of(narrow.text(&style, 1, "center"), 1, &rows),
             None
         );
-        assert!(narrow.room_beside(rows) < f64::from(band.font));
+        assert!(narrow.room_beside(&rows) < f64::from(band.font));
     }
 
     #[test]

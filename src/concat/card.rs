@@ -90,10 +90,10 @@ fn text_card(text: &str, style: &Look, base: VideoFrame) -> Result<VideoFrame> {
     font::install(dir.path())?;
     let (w, h) = (base.width(), base.height());
     let canvas = Canvas::bare(w, h);
-    let overlay = ass::card_text(text, style, &canvas, (0, NANOS));
+    let overlay = ass::card_text(text, style, &canvas, (0, NANOS), canvas.card_rows(None));
     // One frame a second, the card's one frame at 0.
     let rate = Rational::new(1, 1);
-    let (script, _) = ass::script(
+    let script = ass::script(
         &canvas,
         rate,
         &Style::default(),
@@ -101,9 +101,10 @@ fn text_card(text: &str, style: &Look, base: VideoFrame) -> Result<VideoFrame> {
         &[overlay],
         &[],
         NANOS,
-    );
+    )
+    .expect("one text overlay meets nothing");
     let path = dir.path().join("card.ass");
-    std::fs::write(&path, script).map_err(|e| Error::io(&path, e))?;
+    std::fs::write(&path, script.text).map_err(|e| Error::io(&path, e))?;
     let spec = ass::filter(&path, dir.path());
     let mut f = VideoFilter::new(&spec, w, h, "yuv420p", rate.invert(), Pixel::Yuv420p)?;
     let mut base = base;

@@ -69,7 +69,16 @@ impl<'a> Burn<'a> {
     /// are in.
     pub fn graph(&self, job: usize, f: &Frame) -> Result<(String, Vec<String>)> {
         let ns = ass::frame_time(f.frames as i64, f.rate, crate::timeline::NANOS);
-        let (script, warnings) = ass::script(
+        let file = self.overlays.file.as_deref().map(Path::display);
+        let named = |w: String| match &file {
+            Some(file) => format!("{file}: {w}"),
+            None => w,
+        };
+        let refused = |w: String| match &self.overlays.file {
+            Some(file) => Error::bad_input(file, w),
+            None => Error::Usage(w),
+        };
+        let script = ass::script(
             &f.canvas,
             f.rate,
             &self.overlays.captions,
@@ -77,12 +86,14 @@ impl<'a> Burn<'a> {
             &self.overlays.text,
             &self.overlays.cards,
             ns,
-        );
+        )
+        .map_err(refused)?;
         let path = self.dir.path().join(format!("encode{job}.ass"));
-        std::fs::write(&path, script).map_err(|e| Error::io(&path, e))?;
+        std::fs::write(&path, &script.text).map_err(|e| Error::io(&path, e))?;
         let mut g = ass::filter(&path, &self.dir.path().join("fonts"));
         if let (Some(logo), Some(copy)) = (&self.overlays.logo, &self.logo) {
-            // The logo keeps clear of the captions as of the UI zones.
+            // The logo keeps clear of the captions and of the text overlays shown with it, as
+            // of the UI zones.
             let mut canvas = f.canvas.clone();
             if !self.captions.cues.is_empty() {
                 let style = &self.overlays.captions;
@@ -90,17 +101,23 @@ impl<'a> Burn<'a> {
                     .zones
                     .push(canvas.caption_zone(style, style.max_lines));
             }
-            g.push_str(&logo_graph(logo, copy, &canvas, f)?);
+            let (first, last) = logo_frames(logo, f);
+            let texts: Vec<&ass::ShownText> = (script.texts.iter())
+                .filter(|t| t.frames.0 <= last && t.frames.1 > first)
+                .collect();
+            let boxes: Vec<[f64; 4]> = texts.iter().map(|t| t.zone).collect();
+            let (graph, at) = logo_graph(logo, copy, (&canvas, &boxes), f)?;
+            let meets = |z: &[f64; 4]| at[0] < z[2] && at[2] > z[0] && at[1] < z[3] && at[3] > z[1];
+            if let Some(t) = texts.iter().find(|t| meets(&t.zone)) {
+                return Err(refused(format!(
+                    "the logo and {} are shown together and no place on the {}x{} output keeps \
+                     them apart: make the logo smaller, move it or show them at different times",
+                    t.what, canvas.width, canvas.height
+                )));
+            }
+            g.push_str(&graph);
         }
-        let file = self.overlays.file.as_deref().map(Path::display);
-        let warnings = warnings
-            .into_iter()
-            .map(|w| match &file {
-                Some(file) => format!("{file}: {w}"),
-                None => w,
-            })
-            .collect();
-        Ok((g, warnings))
+        Ok((g, script.warnings.into_iter().map(named).collect()))
     }
 }
 
@@ -143,9 +160,26 @@ pub(super) fn check_times(
     Ok(())
 }
 
+/// The logo's first and last frame (inclusive) on frame `f`'s output.
+fn logo_frames(logo: &Logo, f: &Frame) -> (i64, i64) {
+    let first = logo
+        .start
+        .map_or(0, |t| ass::frame_at(ass::spec_ns(t, f.rate), f.rate));
+    let last = logo.end.map_or(f.frames as i64, |t| {
+        ass::frame_at(ass::spec_ns(t, f.rate), f.rate)
+    }) - 1;
+    (first, last)
+}
+
 /// `[base]` overlaid with the logo (read from `file`, its copy), scaled, faded to its opacity,
-/// placed on `canvas` (frame `f`'s, with any more zones to keep clear of) and timed.
-fn logo_graph(logo: &Logo, file: &Path, canvas: &Canvas, f: &Frame) -> Result<String> {
+/// placed on `canvas` (frame `f`'s, with any more zones to keep clear of) clear of the text
+/// `boxes` and timed; and the box it covers (`[x0, y0, x1, y1]` fractions).
+fn logo_graph(
+    logo: &Logo,
+    file: &Path,
+    (canvas, boxes): (&Canvas, &[[f64; 4]]),
+    f: &Frame,
+) -> Result<(String, [f64; 4])> {
     let (iw, ih) = crate::fetch::check::image_size(&logo.file)?;
     let (w, h) = (f64::from(canvas.width), f64::from(canvas.height));
     let aspect = f64::from(ih) / f64::from(iw.max(1));
@@ -156,18 +190,22 @@ fn logo_graph(logo: &Logo, file: &Path, canvas: &Canvas, f: &Frame) -> Result<St
     let lh = even((f64::from(lw) * aspect).round().max(2.0) as u32);
     let (x, y) = match (logo.x, logo.y) {
         (Some(x), Some(y)) => ((x * w).round() as u32, (y * h).round() as u32),
-        _ => corner(canvas, &logo.corner, logo.margin, lw, lh),
+        _ => corner(canvas, boxes, (&logo.corner, logo.margin), lw, lh),
     };
-    let first = logo
-        .start
-        .map_or(0, |t| ass::frame_at(ass::spec_ns(t, f.rate), f.rate));
-    let last = logo.end.map_or(f.frames as i64, |t| {
-        ass::frame_at(ass::spec_ns(t, f.rate), f.rate)
-    }) - 1;
-    Ok(format!(
-        "[base];movie=filename={},format=rgba,scale={lw}:{lh},colorchannelmixer=aa={:.3}[logo];[base][logo]overlay=x={x}:y={y}:enable='between(n,{first},{last})'",
-        ass::graph_arg(file),
-        logo.opacity
+    let (first, last) = logo_frames(logo, f);
+    let at = [
+        f64::from(x) / w,
+        f64::from(y) / h,
+        f64::from(x + lw) / w,
+        f64::from(y + lh) / h,
+    ];
+    Ok((
+        format!(
+            "[base];movie=filename={},format=rgba,scale={lw}:{lh},colorchannelmixer=aa={:.3}[logo];[base][logo]overlay=x={x}:y={y}:enable='between(n,{first},{last})'",
+            ass::graph_arg(file),
+            logo.opacity
+        ),
+        at,
     ))
 }
 
@@ -177,8 +215,15 @@ fn even(n: u32) -> u32 {
 
 /// The top-left of a `lw`x`lh` logo in `corner`, `margin` (of the width) from the frame's
 /// edges, moved off any UI zone it would cover (down from a top zone, up from a bottom one,
-/// in from a side rail).
-pub(super) fn corner(c: &Canvas, corner: &str, margin: f64, lw: u32, lh: u32) -> (u32, u32) {
+/// in from a side rail) and off any text box of `texts` (down from the top corners, up from
+/// the bottom ones).
+pub(super) fn corner(
+    c: &Canvas,
+    texts: &[[f64; 4]],
+    (corner, margin): (&str, f64),
+    lw: u32,
+    lh: u32,
+) -> (u32, u32) {
     let (w, h) = (f64::from(c.width), f64::from(c.height));
     let (lw, lh) = (f64::from(lw), f64::from(lh));
     let m = margin * w;
@@ -186,13 +231,14 @@ pub(super) fn corner(c: &Canvas, corner: &str, margin: f64, lw: u32, lh: u32) ->
     let left = corner.ends_with("left");
     let mut x = if left { m } else { w - m - lw };
     let mut y = if top { m } else { h - m - lh };
-    for _ in 0..4 {
-        let hit = c
-            .zones
+    let zones = c.zones.iter().map(|z| (z, z[2] - z[0] >= 0.5));
+    let zones: Vec<(&[f64; 4], bool)> = zones.chain(texts.iter().map(|z| (z, true))).collect();
+    for _ in 0..2 * zones.len() {
+        let hit = zones
             .iter()
-            .find(|z| x < z[2] * w && x + lw > z[0] * w && y < z[3] * h && y + lh > z[1] * h);
-        let Some(z) = hit else { break };
-        if z[2] - z[0] >= 0.5 {
+            .find(|(z, _)| x < z[2] * w && x + lw > z[0] * w && y < z[3] * h && y + lh > z[1] * h);
+        let Some((z, across)) = hit else { break };
+        if *across {
             y = if top { z[3] * h + m } else { z[1] * h - m - lh };
         } else {
             x = if left {
@@ -218,10 +264,10 @@ mod tests {
     #[test]
     fn a_top_right_logo_moves_below_tiktoks_top_bar() {
         let c = Canvas::tiktok();
-        let (x, y) = corner(&c, "top-right", 0.04, 200, 100);
+        let (x, y) = corner(&c, &[], ("top-right", 0.04), 200, 100);
         assert_eq!(x, 1080 - 43 - 200);
         assert!(f64::from(y) >= 0.08 * 1920.0 + 43.0, "{y}");
-        let (_, y) = corner(&c, "bottom-left", 0.04, 200, 100);
+        let (_, y) = corner(&c, &[], ("bottom-left", 0.04), 200, 100);
         assert!(f64::from(y + 100) <= 0.75 * 1920.0, "{y}");
     }
 }
