@@ -3495,6 +3495,51 @@ fn an_answer_about_another_job_is_refused() {
     assert!(lookups.load(std::sync::atomic::Ordering::SeqCst) >= 1);
 }
 
+/// A service answering two creates with one job (a relay mixing its jobs up): the second
+/// shot does not take the first one's render as its own; it stays pending, said so.
+#[test]
+fn one_job_answered_for_two_creates_is_not_taken_twice() {
+    let clip = std::fs::read(fixture("marker_landscape_25.mp4")).unwrap();
+    let base = scripted_server(move |head| {
+        let job = |status: &str| {
+            format!(r#"{{"id": "video_1", "object": "video", "status": "{status}"}}"#)
+        };
+        match head.split(' ').nth(1).unwrap_or("") {
+            "/v1/videos" => answer("200 OK", "application/json", job("queued").as_bytes()),
+            "/v1/videos/video_1" => {
+                answer("200 OK", "application/json", job("completed").as_bytes())
+            }
+            "/v1/videos/video_1/content?variant=video" => answer("200 OK", "video/mp4", &clip),
+            _ => answer("404 Not Found", "text/plain", b""),
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(2, "160x90", 1));
+    let out = dir.path().join("o");
+    let args = ["render", s(&list), "-o", s(&out), "--allow-any", "--json"];
+    let (run, _) = run_against(
+        &format!("{base}/v1"),
+        &[&args[..], &["--concurrency", "1"]].concat(),
+    );
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    let r: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(r["shots"][0]["id"], "video_1", "{r}");
+    assert_eq!(r["shots"][0]["error"], Value::Null, "{r}");
+    assert_eq!(r["shots"][1]["id"], Value::Null, "{r}");
+    assert_eq!(r["shots"][1]["file"], Value::Null, "{r}");
+    let e = r["shots"][1]["error"].as_str().unwrap();
+    assert!(
+        e.contains("its create was answered with job video_1, which shot \"shot-1\" holds or held")
+            && e.contains("the shot stays pending"),
+        "{e}"
+    );
+    assert_eq!(
+        recorded_ids(&dir.path().join("shots.state.json")),
+        ["video_1"]
+    );
+}
+
 /// A job's lookup redirected off the API's origin is not followed (the answer there would be
 /// taken for the job's status, and its file for the render), while a download may still be
 /// redirected to a storage host, without the key.

@@ -594,7 +594,23 @@ impl Run<'_> {
                 intent: None,
                 retried: report.retried.clone(),
             };
-            self.state.set(&shot.key, job).await?;
+            if let Some(holder) = self.state.record_new(&shot.key, job).await? {
+                // One job for two creates (a relay mixing its jobs up): its render is the
+                // other shot's, and this create's own job, if it made one, is unknown.
+                let what = format!(
+                    "its create was answered with job {}, which shot {holder:?} holds or held: \
+                     the service gave one job for two creates, so that render is not taken for \
+                     this shot's",
+                    v.id
+                );
+                return Err(match can_list {
+                    true => Error::Remote(format!(
+                        "{what}; the shot stays pending: the next run looks for its own job \
+                         among the API's before creating it again"
+                    )),
+                    false => unresolved(provider, &shot.name, &what),
+                });
+            }
             report.created = true;
             return Ok(v.id);
         }

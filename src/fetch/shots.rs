@@ -242,6 +242,22 @@ impl StateFile {
         write_json_atomic(&self.path, &*state)
     }
 
+    /// Record `job`, just created, for `key`, unless its id is already recorded (another
+    /// shot's job, or a job a retry replaced): then nothing is written, and the name of the
+    /// shot that holds or held it is returned.
+    pub async fn record_new(&self, key: &str, job: Job) -> Result<Option<String>> {
+        let mut state = self.state.lock().await;
+        let holder = state.jobs.iter().find(|(k, j)| {
+            (*k != key && j.id == job.id)
+                || j.retried.iter().any(|r| Some(&r.id) == job.id.as_ref())
+        });
+        if let Some((_, j)) = holder {
+            return Ok(Some(j.shot.clone()));
+        }
+        state.jobs.insert(key.to_string(), job);
+        write_json_atomic(&self.path, &*state).map(|()| None)
+    }
+
     /// Forget `key` (a create the server surely refused) and write the file.
     pub async fn remove(&self, key: &str) -> Result<()> {
         let mut state = self.state.lock().await;
