@@ -3495,6 +3495,45 @@ fn an_answer_about_another_job_is_refused() {
     assert!(lookups.load(std::sync::atomic::Ordering::SeqCst) >= 1);
 }
 
+/// A provider whose clock runs behind ours (here 2 h) names an `expires_at` already past by
+/// ours for a render it still serves: the render is downloaded, not called gone (which would
+/// have the user pay for it again); only the download's refusal says it expired.
+#[test]
+fn an_expiry_past_by_our_clock_alone_does_not_lose_a_render() {
+    let clip = std::fs::read(fixture("marker_landscape_25.mp4")).unwrap();
+    let base = scripted_server(move |head| {
+        let then = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            - 7200;
+        let job = |status: &str| {
+            format!(
+                r#"{{"id": "video_1", "object": "video", "status": "{status}",
+                "created_at": {then}, "completed_at": {then}, "expires_at": {}}}"#,
+                then + 3600
+            )
+        };
+        match head.split(' ').nth(1).unwrap_or("") {
+            "/v1/videos" => answer("200 OK", "application/json", job("queued").as_bytes()),
+            "/v1/videos/video_1" => {
+                answer("200 OK", "application/json", job("completed").as_bytes())
+            }
+            "/v1/videos/video_1/content?variant=video" => answer("200 OK", "video/mp4", &clip),
+            _ => answer("404 Not Found", "text/plain", b""),
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(1, "160x90", 1));
+    let out = dir.path().join("o");
+    let (run, _) = run_against(
+        &format!("{base}/v1"),
+        &["render", s(&list), "-o", s(&out), "--allow-any"],
+    );
+    assert_eq!(run.status.code(), Some(0), "{run:?}");
+    assert!(out.join("video_1.mp4").is_file());
+}
+
 /// A service answering two creates with one job (a relay mixing its jobs up): the second
 /// shot does not take the first one's render as its own; it stays pending, said so.
 #[test]

@@ -2,7 +2,7 @@
 
 use super::cache::{safe_name, Cache};
 use super::client::{finished_but, Client, Created, GONE};
-use super::download::{expired_since, unix_now};
+use super::download::unix_now;
 use super::fetcher::fetch_video;
 use super::limits::Limits;
 use super::model::{Phase, Variant, Video};
@@ -312,20 +312,17 @@ async fn recreated(client: &Client, cache: Option<&Cache>, id: &str, again: Agai
     })
 }
 
-/// Why job `id`, as `v` shows it, gives no file: it failed or was cancelled, or it finished
-/// and its render is gone (its status says it expired, or its download expired); `None` when
-/// it does (or may yet).
+/// Why job `id`, as `v` shows it, gives no file: it failed or was cancelled, or its status
+/// says its render expired; `None` when it does (or may yet). An `expires_at` already past by
+/// our clock does not say so: the provider's clock may run behind ours, and only the download
+/// tells (its refusal is then said as the download having expired).
 fn no_content(id: &str, v: &Video) -> Option<Dead> {
-    let now = unix_now();
-    match (v.status.phase(), v.expires_at) {
-        (Phase::Failed, _) => Some(Dead::Failed(format!("job {id} failed: {}", v.failure()))),
-        (Phase::Cancelled, _) => Some(Dead::Failed(format!("job {id} {}", v.cancellation()))),
-        (Phase::Expired, _) => {
+    match v.status.phase() {
+        Phase::Failed => Some(Dead::Failed(format!("job {id} failed: {}", v.failure()))),
+        Phase::Cancelled => Some(Dead::Failed(format!("job {id} {}", v.cancellation()))),
+        Phase::Expired => {
             let why = format!("its status is now {}", v.status);
             Some(Dead::Lost(finished_but(id, &why)))
-        }
-        (Phase::Done, Some(t)) if t <= now => {
-            Some(Dead::Lost(finished_but(id, &expired_since(t, now))))
         }
         _ => None,
     }
@@ -754,8 +751,8 @@ impl Run<'_> {
                     false => self.client.wait(&id, &self.opts.poll, bar, true).await?,
                 };
                 let problem = no_content(&id, &v);
-                if problem.is_some() {
-                    *ended = Some(v);
+                if problem.is_some() || v.status.phase() == Phase::Done {
+                    *ended = Some(v); // billed as it ended, should its file not be had
                 }
                 Ok(problem)
             };
@@ -879,13 +876,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_finished_job_past_its_expiry_is_lost_not_failed() {
+    fn an_expired_job_is_lost_not_failed_and_a_past_expiry_is_left_to_the_download() {
         let job = |status: &str, expires_at: Option<i64>| {
             let v = serde_json::json!({"id": "j", "status": status, "expires_at": expires_at});
             serde_json::from_value::<Video>(v).unwrap()
         };
         let lost = |d: Option<Dead>| matches!(d, Some(Dead::Lost(m)) if m.contains(GONE_WORDS));
-        assert!(lost(no_content("j", &job("completed", Some(1_000)))));
+        // By our clock; the provider's may run behind it: the download tells.
+        assert!(no_content("j", &job("completed", Some(1_000))).is_none());
         assert!(lost(no_content("j", &job("expired", None))));
         assert!(matches!(
             no_content("j", &job("failed", None)),
