@@ -2145,6 +2145,63 @@ fn a_logo_two_titles_a_tall_card_and_captions_keep_apart() {
     }
 }
 
+/// Mean luma of each frame FFmpeg's filter graph `graph` makes of the inputs `inputs`.
+fn luma_per_frame(inputs: &[&str], graph: &str) -> Vec<f64> {
+    let mut cmd = ffmpeg();
+    for i in inputs {
+        cmd.args(["-i", i]);
+    }
+    let g = format!("{graph},signalstats,metadata=print:key=lavfi.signalstats.YAVG:file=-");
+    let out = cmd
+        .args(["-filter_complex", &g, "-f", "null", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("lavfi.signalstats.YAVG="))
+        .map(|v| v.parse().unwrap())
+        .collect()
+}
+
+/// An end card crossfading in was blended twice on a deliverable of the cut's shape: the cut's
+/// frames crossfade to the card and the card drawn again over them faded in as well, so the
+/// video faded out as (1 - t)², 38 levels of luma brighter than FFmpeg's `xfade` halfway. The
+/// crossfade is now the cut's alone: frame by frame within one step of `xfade`'s ramp (its
+/// first blended frame is the clip whole, the card shows from the next), no black frame, no
+/// jump, the right length.
+#[test]
+fn an_end_card_crossfades_in_as_ffmpegs_xfade() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=2", None, &[]);
+    let card = "color = \"#ffffff\", duration = \"2s\", \
+                transition = { kind = \"crossfade\", duration = 1 }";
+    let video = export_small(d, &clip, &["--end-card", card]);
+    let ours = luma_per_frame(&[s(&video)], "[0:v]null");
+    let xfade = luma_per_frame(
+        &[s(&clip)],
+        "color=c=white:s=640x360:r=30:d=2,format=yuv420p,settb=1/30[card];\
+         [0:v]settb=1/30[clip];[clip][card]xfade=transition=fade:duration=1:offset=1",
+    );
+    assert_eq!((ours.len(), xfade.len()), (90, 90));
+    let step = (xfade[60] - xfade[29]) / 30.0;
+    for (k, (o, x)) in ours.iter().zip(&xfade).enumerate() {
+        assert!(
+            (o - x).abs() <= step + 1.5,
+            "frame {k}: {o:.1}, xfade {x:.1}"
+        );
+    }
+    for w in ours.windows(2) {
+        assert!(w[1] >= w[0] - 1.0 && w[1] - w[0] <= step + 1.5, "{ours:?}");
+    }
+}
+
 /// A square cut padded onto 9:16 had its captions above Reels' bottom 35 %, on the lower half
 /// of the picture, where a talking head's mouth is; they now go in the bar above the picture,
 /// below the top UI zone, and the picture is left as it was.

@@ -362,8 +362,22 @@ fn card_events(
 ) -> Option<[f64; 4]> {
     let (w, h) = (canvas.width, canvas.height);
     let f = |t: i64| frame_at(t, rate);
-    let (a, b) = (f(card.start), f(card.end));
-    let (fade_in, fade_out) = (card.head.blend_ms(), card.tail.blend_ms());
+    let (mut a, mut b) = (f(card.start), f(card.end));
+    let (mut fade_in, mut fade_out) = (card.head.blend_ms(), card.tail.blend_ms());
+    // On a deliverable of the cut's shape the cut's frames crossfade the card as it is laid
+    // out here: it is drawn only once they show it whole, so the crossfade is the cut's own
+    // (FFmpeg's `xfade`), not that blended again with the card drawn fading over it.
+    if card.same_shape(w, h) && rows == canvas.card_rows(None) {
+        let blend = |r: Ramp| match r {
+            Ramp::Blend(ns) => ns,
+            _ => 0,
+        };
+        (a, b) = (
+            f(card.start + blend(card.head)),
+            f(card.end - blend(card.tail)),
+        );
+        (fade_in, fade_out) = (0, 0);
+    }
     let fad = match fade_in + fade_out {
         0 => String::new(),
         _ => format!("\\fad({fade_in},{fade_out})"),

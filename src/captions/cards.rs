@@ -45,4 +45,16 @@ pub struct ShownCard {
     pub head: Ramp,
     /// How it goes out.
     pub tail: Ramp,
+    /// The cut's frame size (the card is in its frames at that shape).
+    pub shape: (u32, u32),
+}
+
+impl ShownCard {
+    /// Whether a `width`x`height` deliverable has the cut's shape: the cut's own frames,
+    /// scaled, then show the card whole, crossfades included.
+    pub fn same_shape(&self, width: u32, height: u32) -> bool {
+        let (w, h) = self.shape;
+        (u64::from(w) * u64::from(height)).abs_diff(u64::from(h) * u64::from(width))
+            <= u64::from(w.max(h)).max(1)
+    }
 }
