@@ -1031,6 +1031,15 @@ fn an_hdr_shot_is_tone_mapped_when_normalised() {
         (hdr_part - sdr_part).abs() < 0.15 * sdr_part,
         "HLG shot {hdr_part:.1}, SDR shot {sdr_part:.1}"
     );
+    // Copied, HEVC keeps the `hvc1` sample entry Apple's players need (the muxer's default,
+    // `hev1`, which they refuse, was written), and `hev1` stays `hev1`.
+    for tag in ["hvc1", "hev1"] {
+        let tagged = dir.path().join(format!("{tag}.mp4"));
+        ff(&["-i", s(&hlg), "-c", "copy", "-tag:v", tag, s(&tagged)]);
+        let r = concat_json(&[s(&tagged), s(&tagged), "-o", s(&out)]);
+        assert_eq!(r["path"], "copy", "{r}");
+        assert_eq!(stream(&ffprobe(&out), "video")["codec_tag_string"], tag);
+    }
 }
 
 /// The copy path keeps the shots' display matrix; shots of different rotation are normalised,

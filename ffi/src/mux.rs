@@ -85,11 +85,19 @@ impl Muxer {
             .add_stream(ff::encoder::find(ff::codec::Id::None))
             .op("add stream")?;
         st.set_parameters(params.0.clone());
-        // Clearing the codec tag lets the muxer pick the right one for its container.
+        // Clearing the codec tag lets the muxer pick the right one for its container; but for
+        // HEVC it picks `hev1`, which Apple's players refuse: HEVC is written `hvc1` (its
+        // parameter sets in the sample entry, as `ffmpeg -tag:v hvc1`), unless it came as `hev1`.
+        let (hvc1, hev1) = (u32::from_le_bytes(*b"hvc1"), u32::from_le_bytes(*b"hev1"));
+        let tag = match params.0.id() {
+            ff::codec::Id::HEVC if params.codec_tag() == hev1 => hev1,
+            ff::codec::Id::HEVC => hvc1,
+            _ => 0,
+        };
         // SAFETY: `st.parameters()` wraps (without owning) the codecpar of a stream of our open
         // output context, which lives as long as the context; `&mut self.ctx` makes this the only
         // access, and writing an integer field is sound.
-        unsafe { (*st.parameters().as_mut_ptr()).codec_tag = 0 };
+        unsafe { (*st.parameters().as_mut_ptr()).codec_tag = tag };
         st.set_time_base(ff::Rational::from(time_base));
         self.stream_tbs.push(time_base);
         Ok(st.index())

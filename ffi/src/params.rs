@@ -42,6 +42,11 @@ impl CodecParams {
         id.name().to_string()
     }
 
+    /// The container's four-character code of the codec (`hvc1`, `avc1`, ...), 0 when none.
+    pub(crate) fn codec_tag(&self) -> u32 {
+        self.raw().codec_tag
+    }
+
     /// The codec profile's name (`High`, `LC`, ...), when the codec has named profiles.
     pub fn profile_name(&self) -> Option<String> {
         let raw = self.raw();
