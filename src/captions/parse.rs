@@ -150,7 +150,7 @@ pub(crate) fn vtt(text: &str) -> Result<Vec<Lined>, Failure> {
             .ok_or_else(|| (first, "a cue needs a 'START --> END' line".to_string()))?;
         let line = first + at;
         let (start, end) = timing(lines[at], line)?;
-        let body = lines[at + 1..].join("\n");
+        let body = without_ruby_text(&lines[at + 1..].join("\n"));
         let mut cue = Cue::new(start, end, plain(&body, Markup::Vtt));
         let timed = body
             .match_indices('<')
@@ -161,6 +161,27 @@ pub(crate) fn vtt(text: &str) -> Result<Vec<Lined>, Failure> {
         cues.push((line, cue));
     }
     Ok(cues)
+}
+
+/// A WebVTT cue body without its ruby text (`<rt>kan</rt>`: the reading drawn small above a
+/// letter, which on one line would read as part of the text: `漢kan`).
+fn without_ruby_text(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some(open) = rest.find("<rt") {
+        let (before, from) = rest.split_at(open);
+        if !from[3..].starts_with(['>', '.', ' ']) {
+            out.push_str(&rest[..open + 3]);
+            rest = &rest[open + 3..];
+            continue;
+        }
+        out.push_str(before);
+        rest = from
+            .find("</rt>")
+            .map_or("", |close| &from[close + "</rt>".len()..]);
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The words of a cue body with `<timestamp>` tags: each timestamp starts the text after it.
@@ -418,6 +439,8 @@ mod tests {
         assert_eq!(srt[0].1.text, "I <3 U {laughs} so much");
         let vtt = vtt("WEBVTT\n\n00:01.000 --> 00:02.000\n{b} <i>&lt;3</i> &amp;lt;\n").unwrap();
         assert_eq!(vtt[0].1.text, "{b} <3 &lt;");
+        let ruby = "WEBVTT\n\n00:01.000 --> 00:02.000\n<ruby>漢<rt>kan</rt></ruby> <rtx>ok</rtx>\n";
+        assert_eq!(super::vtt(ruby).unwrap()[0].1.text, "漢 ok");
         let s = "[Events]\nFormat: Start, End, Text\nDialogue: 0:00:01.00,0:00:02.00,a <3 {\\i1}b&amp;\n";
         assert_eq!(ass(s).unwrap()[0].1.text, "a <3 b&amp;");
     }
