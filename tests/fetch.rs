@@ -3534,6 +3534,44 @@ fn an_expiry_past_by_our_clock_alone_does_not_lose_a_render() {
     assert!(out.join("video_1.mp4").is_file());
 }
 
+/// A relay giving its job's figures as text (`"seconds": 1`, `"progress": "100"`, `usage` with
+/// `"cost": "0.37"` and `"duration_seconds": "1"`, nulls beside them): the cost is the
+/// provider's figure, not the catalog's estimate.
+#[test]
+fn figures_a_relay_gives_as_text_are_read_as_figures() {
+    let clip = std::fs::read(fixture("marker_landscape_25.mp4")).unwrap();
+    let base = scripted_server(move |head| {
+        let job = |status: &str| {
+            format!(
+                r#"{{"id": "video_1", "object": "video", "status": "{status}", "seconds": 1,
+                "progress": "100", "size": null, "created_at": null, "error": null,
+                "usage": {{"cost": "0.37", "duration_seconds": "1", "note": null}}}}"#
+            )
+        };
+        match head.split(' ').nth(1).unwrap_or("") {
+            "/v1/videos" => answer("200 OK", "application/json", job("queued").as_bytes()),
+            "/v1/videos/video_1" => {
+                answer("200 OK", "application/json", job("completed").as_bytes())
+            }
+            "/v1/videos/video_1/content?variant=video" => answer("200 OK", "video/mp4", &clip),
+            _ => answer("404 Not Found", "text/plain", b""),
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(1, "160x90", 1));
+    let out = dir.path().join("o");
+    let (run, _) = run_against(
+        &format!("{base}/v1"),
+        &["render", s(&list), "-o", s(&out), "--allow-any", "--json"],
+    );
+    assert_eq!(run.status.code(), Some(0), "{run:?}");
+    let r: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(r["shots"][0]["cost_usd"], 0.37, "{r}");
+    assert_eq!(r["shots"][0]["cost_estimated"], false, "{r}");
+    assert_eq!(r["shots"][0]["seconds_billed"], 1.0, "{r}");
+    assert_eq!(r["cost"]["total_usd"], 0.37, "{r}");
+}
+
 /// A service answering two creates with one job (a relay mixing its jobs up): the second
 /// shot does not take the first one's render as its own; it stays pending, said so.
 #[test]

@@ -414,17 +414,10 @@ impl Run<'_> {
     /// LiteLLM's `duration_seconds`) or the catalog.
     fn cost(&self, shot: &Shot, video: Option<&Video>) -> Billed {
         let usage = video.and_then(|v| v.extra.get("usage"));
-        let num = |k: &str| {
-            usage
-                .and_then(|u| u.get(k))
-                .and_then(serde_json::Value::as_f64)
-        };
+        let num = |k: &str| usage.and_then(|u| u.get(k)).and_then(figure);
         let (model, size, seconds) = shot.request.resolved();
-        let length = video
-            .and_then(|v| v.seconds.as_deref())
-            .unwrap_or(seconds)
-            .parse::<f64>()
-            .ok();
+        let length = video.and_then(|v| v.seconds.as_deref()).unwrap_or(seconds);
+        let length = figure(&serde_json::Value::from(length));
         let secs = num("duration_seconds").or(length);
         if let Some(cost) = num("cost") {
             return Billed {
@@ -839,6 +832,16 @@ fn not_on_the_api(id: &str) -> String {
     )
 }
 
+/// A figure a provider gives as a number or as text (`0.4` or `"0.4"`, as relays do): finite
+/// and not negative, else none.
+fn figure(v: &serde_json::Value) -> Option<f64> {
+    let f = match v {
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok(),
+        v => v.as_f64(),
+    };
+    f.filter(|f| f.is_finite() && *f >= 0.0)
+}
+
 /// Job `id` as a finished one, all else unknown.
 fn finished(id: &str) -> Video {
     let v = serde_json::json!({ "id": id, "status": "completed" });
@@ -893,4 +896,21 @@ mod tests {
     }
 
     const GONE_WORDS: &str = "the render is gone";
+
+    #[test]
+    fn a_figure_may_come_as_text() {
+        use serde_json::json;
+        assert_eq!(figure(&json!(0.37)), Some(0.37));
+        assert_eq!(figure(&json!("0.37")), Some(0.37));
+        assert_eq!(figure(&json!(" 4 ")), Some(4.0));
+        for bad in [
+            json!("NaN"),
+            json!("-1"),
+            json!("four"),
+            json!(null),
+            json!({}),
+        ] {
+            assert_eq!(figure(&bad), None, "{bad}");
+        }
+    }
 }
