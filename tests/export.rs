@@ -2128,6 +2128,17 @@ fn a_logo_two_titles_a_tall_card_and_captions_keep_apart() {
         ),
         "{err}"
     );
+    // A logo placed by x and y so it runs off the frame is refused rather than cut off.
+    std::fs::write(
+        &overlays,
+        "[logo]\nfile = \"logo.png\"\nx = 0.9\ny = 0.9\nwidth = 0.5\n",
+    )
+    .unwrap();
+    let err = export_refused(&[s(&clip), "-p", "x", "--overlays", s(&overlays)], &refused);
+    assert!(
+        err.contains("overlays.toml: the logo at x = 0.9, y = 0.9 (640x320 pixels) runs off the 1280x720 output"),
+        "{err}"
+    );
     let tall = |text: &str| {
         format!("[[text]]\ntext = \"{text}\"\nposition = \"center\"\nstyle = {{ size = 0.2 }}\n")
     };

@@ -107,6 +107,19 @@ impl<'a> Burn<'a> {
                 .collect();
             let boxes: Vec<[f64; 4]> = texts.iter().map(|t| t.zone).collect();
             let (graph, at) = logo_graph(logo, copy, (&canvas, &boxes), f)?;
+            if at[2] > 1.0 + 1e-6 || at[3] > 1.0 + 1e-6 {
+                let px = |v: f64, n: u32| (v * f64::from(n)).round();
+                return Err(refused(format!(
+                    "the logo at x = {}, y = {} ({}x{} pixels) runs off the {}x{} output: give x \
+                     and y so it ends inside the frame",
+                    at[0],
+                    at[1],
+                    px(at[2] - at[0], canvas.width),
+                    px(at[3] - at[1], canvas.height),
+                    canvas.width,
+                    canvas.height
+                )));
+            }
             let meets = |z: &[f64; 4]| at[0] < z[2] && at[2] > z[0] && at[1] < z[3] && at[3] > z[1];
             if let Some(t) = texts.iter().find(|t| meets(&t.zone)) {
                 return Err(refused(format!(
