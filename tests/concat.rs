@@ -1616,6 +1616,52 @@ fn tracks_an_output_does_not_carry_are_named_as_left_out() {
     }
 }
 
+/// A clip whose sound track starts after its picture ends (offset by mistake by 10 s) gives a
+/// silent shot, and the join says so, naming the file (it was silent without a word); a sound
+/// starting late within the picture is no such case.
+#[test]
+fn a_sound_starting_after_the_picture_is_named_as_a_silent_shot() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = fixture("marker_portrait_30.mp4");
+    let offset = |secs: &str, name: &str| {
+        let clip = dir.path().join(name);
+        let m = s(&marker);
+        ff(&[
+            "-t",
+            "2",
+            "-i",
+            m,
+            "-itsoffset",
+            secs,
+            "-i",
+            m,
+            "-map",
+            "0:v",
+            "-map",
+            "1:a",
+            "-c",
+            "copy",
+            s(&clip),
+        ]);
+        clip
+    };
+    let (far, near) = (offset("10", "far.mp4"), offset("0.5", "near.mp4"));
+    let out = dir.path().join("out.mp4");
+    let r = concat_json(&[s(&far), s(&near), "-o", s(&out)]);
+    let warned: Vec<&str> = r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    let said = format!("{}: its sound starts at ", far.display());
+    assert_eq!(warned.len(), 1, "{r}");
+    assert!(
+        warned[0].starts_with(&said) && warned[0].ends_with("so the shot is silent"),
+        "{r}"
+    );
+}
+
 /// A 5.1 shot whose front, centre and surround channels carry the same tone at -6 dBFS is
 /// folded down to stereo without getting louder than its loudest channel (FFmpeg's standard
 /// matrix, scaled so a full-scale input cannot clip: `ffmpeg -ac 2` does the same); unscaled,

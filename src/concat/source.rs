@@ -67,6 +67,8 @@ pub struct Source {
     pub unused_audio: Option<String>,
     /// The warning for its tracks the join does not carry (see [`media::tracks_not_carried`]).
     pub not_carried: Option<String>,
+    /// The warning for a sound that starts only after the picture ends (the shot is silent).
+    pub sound_after_picture: Option<String>,
     /// The file is a still image (one picture, no length of its own).
     pub still: bool,
 }
@@ -149,6 +151,7 @@ impl Source {
             None => Sound::Silent,
         };
         let source = Self {
+            sound_after_picture: sound_after_picture(&input, &index),
             index,
             frame_rate,
             has_audio,
@@ -172,6 +175,21 @@ impl Source {
     pub fn audio_origin(&self) -> Ticks {
         Ticks(self.info.start_time.unwrap_or(0))
     }
+}
+
+/// The warning for a file whose sound starts at or after the end of its picture (a track
+/// offset by mistake): none of it plays with the picture, so the shot is silent.
+fn sound_after_picture(input: &Input, index: &VideoIndex) -> Option<String> {
+    let audio = &input.streams()[input.best_stream(MediaKind::Audio)?];
+    let start = audio.start_time? as f64 * audio.time_base.as_f64();
+    let (from, to) = (index.secs(index.first()), index.secs(index.end));
+    (start >= to).then(|| {
+        format!(
+            "{}: its sound starts at {start:.3} s, after its picture ({from:.3}-{to:.3} s) \
+             ends: none of it plays with the picture, so the shot is silent",
+            input.path().display()
+        )
+    })
 }
 
 /// [`Source::load`] every path, on all cores; one result per path, in order. The files stay
