@@ -1769,11 +1769,12 @@ out = "2"
                 .env_clear()
                 .env("PATH", std::env::var_os("PATH").unwrap())
                 .env("CUTROOM_BASE_URL", "https://gateway.example/v1")
+                .env("OPENAI_BASE_URL", "https://relay.example/v1?key=q-secret-9")
                 .env("CUTROOM_PROVIDER", "replicate")
                 .env("REPLICATE_API_TOKEN", "r8_secret_token")
                 .env("OPENAI_API_KEY", "sk-secret-key"),
         );
-        for secret in ["r8_secret_token", "sk-secret-key"] {
+        for secret in ["r8_secret_token", "sk-secret-key", "q-secret-9"] {
             assert!(!out.contains(secret) && !err.contains(secret), "{out}{err}");
         }
         let env = &container(&job)["env"];
@@ -1783,13 +1784,14 @@ out = "2"
             "https://gateway.example/v1"
         );
         assert_eq!(var("CUTROOM_PROVIDER")["value"], "replicate");
-        for key in ["OPENAI_API_KEY", "REPLICATE_API_TOKEN"] {
+        // A base URL whose query may be a key (`?key=`) is read from the Secret too.
+        for key in ["OPENAI_API_KEY", "REPLICATE_API_TOKEN", "OPENAI_BASE_URL"] {
             let from = &var(key)["valueFrom"]["secretKeyRef"];
             assert_eq!(from["name"], "cutroom-keys", "{env}");
             assert_eq!(from["key"], key, "{env}");
             assert!(err.contains(&format!("--from-literal={key}=")), "{err}");
         }
-        assert_eq!(env.as_array().unwrap().len(), 4, "{env}");
+        assert_eq!(env.as_array().unwrap().len(), 5, "{env}");
         assert!(
             err.contains("kubectl create secret generic cutroom-keys"),
             "{err}"
@@ -1847,37 +1849,54 @@ out = "2"
         assert!(command.contains("/srv/models.toml"), "{command}");
     }
 
-    /// A time-stamp authority's password given on the command line is never written into an
-    /// emitted job (its command line passes the options on as typed): a usage error says to
-    /// give it as CUTROOM_SIGN_TSA, which a Kubernetes job reads from its Secret. A TSA URL
-    /// without user info is passed on.
+    /// A time-stamp authority's password, or a base URL's query that may be a key, given on
+    /// the command line is never written into an emitted job (its command line passes the
+    /// options on as typed): a usage error says to give it as CUTROOM_SIGN_TSA or
+    /// CUTROOM_BASE_URL, which a Kubernetes job reads from its Secret. A TSA URL without user
+    /// info, and a base URL with only Azure's api-version, are passed on.
     #[test]
-    fn a_tsa_password_on_the_command_line_is_never_written_into_an_emitted_job() {
+    fn a_secret_in_a_url_on_the_command_line_is_never_written_into_an_emitted_job() {
         let dir = tempfile::tempdir().unwrap();
         write_batch(dir.path());
-        let emit = |engine: &str, tsa: &str| {
+        let emit = |engine: &str, flag: &str, url: &str| {
             emit_cmd(dir.path(), "out", "2", engine)
-                .args(["--sign-tsa", tsa])
+                .args([flag, url])
                 .env_remove("CUTROOM_SIGN_TSA")
+                .env_remove("CUTROOM_BASE_URL")
                 .output()
                 .unwrap()
         };
         for engine in ["k8s", "slurm"] {
-            let run = emit(engine, "https://tsa-user:tsa-pw-77@tsa.example/");
-            let (out, err) = (
-                String::from_utf8_lossy(&run.stdout),
-                String::from_utf8_lossy(&run.stderr),
-            );
-            assert_eq!(run.status.code(), Some(2), "{engine}: {err}");
-            assert!(out.is_empty(), "{engine}: {out}");
-            assert!(!err.contains("tsa-pw-77"), "{engine}: {err}");
-            assert!(
-                err.contains("--sign-tsa") && err.contains("CUTROOM_SIGN_TSA"),
-                "{engine}: {err}"
-            );
-            let run = emit(engine, "https://tsa.example/");
-            assert!(run.status.success(), "{engine}: {run:?}");
-            assert!(String::from_utf8_lossy(&run.stdout).contains("https://tsa.example/"));
+            for (flag, var, url, secret, fine) in [
+                (
+                    "--sign-tsa",
+                    "CUTROOM_SIGN_TSA",
+                    "https://tsa-user:tsa-pw-77@tsa.example/",
+                    "tsa-pw-77",
+                    "https://tsa.example/",
+                ),
+                (
+                    "--base-url",
+                    "CUTROOM_BASE_URL",
+                    "https://gw.example/v1?key=q-secret-9",
+                    "q-secret-9",
+                    "https://az.example/openai/v1?api-version=preview",
+                ),
+            ] {
+                let run = emit(engine, flag, url);
+                let (out, err) = (
+                    String::from_utf8_lossy(&run.stdout),
+                    String::from_utf8_lossy(&run.stderr),
+                );
+                assert_eq!(run.status.code(), Some(2), "{engine}: {err}");
+                assert!(out.is_empty(), "{engine}: {out}");
+                assert!(!err.contains(secret), "{engine}: {err}");
+                assert!(err.contains(flag) && err.contains(var), "{engine}: {err}");
+                assert!(!err.contains("  "), "{engine}: one line, one space: {err}");
+                let run = emit(engine, flag, fine);
+                assert!(run.status.success(), "{engine}: {run:?}");
+                assert!(String::from_utf8_lossy(&run.stdout).contains(fine));
+            }
         }
     }
 

@@ -333,19 +333,16 @@ fn emit_job(args: &Args, engine: Engine, variants: usize) -> Result<i32> {
         .skip_while(|a| a.starts_with('-'))
         .skip(1)
         .collect();
-    // The command line is written into the job: a time-stamp authority's password with it.
-    if argv
-        .iter()
-        .any(|a| a.split('=').next() == Some("--sign-tsa"))
-        && args
-            .provenance
-            .sign_tsa
-            .as_deref()
-            .is_some_and(holds_credentials)
-    {
-        return Err(Error::Usage(format!(
-            "--sign-tsa's URL holds a user and password, which --emit would write into the job              for all to read; give it as {TSA_VAR} instead (a Kubernetes job reads it from a              Secret, a Slurm job from the environment it is submitted with)"
-        )));
+    // The command line is written into the job, and with it a secret a URL given there holds.
+    for (flag, var) in [("--sign-tsa", TSA_VAR), ("--base-url", "CUTROOM_BASE_URL")] {
+        if given(&argv, flag).is_some_and(holds_secret) {
+            return Err(Error::Usage(format!(
+                "{flag}'s URL holds a user and password, or a query that may be a key, which \
+                 --emit would write into the job for all to read; give it as {var} instead (a \
+                 Kubernetes job reads it from a Secret, a Slurm job from the environment it is \
+                 submitted with)"
+            )));
+        }
     }
     let env = match engine {
         Engine::K8s => pod_env(),
@@ -418,25 +415,36 @@ fn emit_job(args: &Args, engine: Engine, variants: usize) -> Result<i32> {
     Ok(exit::OK)
 }
 
+/// The value of option `flag` in the command line `argv` (`--flag V` or `--flag=V`).
+fn given<'a>(argv: &'a [String], flag: &str) -> Option<&'a str> {
+    argv.iter()
+        .enumerate()
+        .find_map(|(i, a)| match a.split_once('=') {
+            Some((f, v)) if f == flag => Some(v),
+            _ if a == flag => argv.get(i + 1).map(String::as_str),
+            _ => None,
+        })
+}
+
 /// The API settings of this shell for the pods of an emitted Kubernetes job, which inherit no
-/// environment: where the API is as values, the keys set here from the Secret
-/// [`emit::SECRET`] (named on stderr, never their values).
+/// environment: where the API is as values, the keys set here, and a URL that may hold a
+/// secret ([`holds_secret`]), from the Secret [`emit::SECRET`] (named on stderr, never their
+/// values).
 fn pod_env() -> Vec<emit::EnvVar> {
     let set = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
-    // A time-stamp authority's URL may carry a user and password (sent as basic auth).
-    let tsa = set(TSA_VAR).map(|v| (holds_credentials(&v), v));
+    let secret_url =
+        |var: &&str| URL_SETTINGS.contains(var) && set(var).is_some_and(|v| holds_secret(&v));
     let mut env: Vec<emit::EnvVar> = POD_SETTINGS
         .iter()
+        .chain([TSA_VAR].iter())
+        .filter(|var| !secret_url(var))
         .filter_map(|&var| set(var).map(|v| emit::EnvVar::Value(var.into(), v)))
         .collect();
-    if let Some((false, v)) = &tsa {
-        env.push(emit::EnvVar::Value(TSA_VAR.into(), v.clone()));
-    }
     let keys: Vec<&str> = Provider::ALL
         .iter()
         .map(|p| p.key_var())
         .filter(|&k| set(k).is_some())
-        .chain(tsa.filter(|t| t.0).map(|_| TSA_VAR))
+        .chain(URL_SETTINGS.into_iter().filter(|v| secret_url(v)))
         .collect();
     if !keys.is_empty() {
         let literals: Vec<String> = keys
@@ -456,12 +464,21 @@ fn pod_env() -> Vec<emit::EnvVar> {
 }
 
 /// The time-stamp authority's variable: in the pods as a value, or from the Secret when its URL
-/// holds user info.
+/// may hold a secret.
 const TSA_VAR: &str = "CUTROOM_SIGN_TSA";
 
-/// Whether a URL may carry a secret: user info, or unreadable as a URL.
-fn holds_credentials(url: &str) -> bool {
-    reqwest::Url::parse(url).map_or(true, |u| !u.username().is_empty() || u.password().is_some())
+/// The settings that are URLs: in the pods as values, or from the Secret when one may hold a
+/// secret ([`holds_secret`]).
+const URL_SETTINGS: [&str; 3] = ["CUTROOM_BASE_URL", "OPENAI_BASE_URL", TSA_VAR];
+
+/// Whether a URL may carry a secret: user info, a query parameter other than Azure's
+/// `api-version` (`?key=`, `?code=`, a token), or unreadable as a URL.
+fn holds_secret(url: &str) -> bool {
+    reqwest::Url::parse(url).map_or(true, |u| {
+        !u.username().is_empty()
+            || u.password().is_some()
+            || u.query_pairs().any(|(k, _)| k != "api-version")
+    })
 }
 
 /// The environment variables that say where the API is and how to speak to it, and which
@@ -475,3 +492,31 @@ const POD_SETTINGS: [&str; 6] = [
     "CUTROOM_SIGN_CERT",
     "CUTROOM_SIGN_KEY",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_given_either_way_is_found_and_judged() {
+        let argv: Vec<String> = ["-o", "out", "--base-url=https://a.example/v1?key=k"]
+            .map(String::from)
+            .into();
+        assert_eq!(
+            given(&argv, "--base-url"),
+            Some("https://a.example/v1?key=k")
+        );
+        let argv: Vec<String> = ["--sign-tsa", "https://t.example/"]
+            .map(String::from)
+            .into();
+        assert_eq!(given(&argv, "--sign-tsa"), Some("https://t.example/"));
+        assert_eq!(given(&argv, "--base-url"), None);
+        assert!(holds_secret("https://a.example/v1?key=k"));
+        assert!(holds_secret("https://u:p@a.example/"));
+        assert!(holds_secret("not a url"));
+        assert!(!holds_secret(
+            "https://az.example/openai/v1?api-version=preview"
+        ));
+        assert!(!holds_secret("https://a.example/v1"));
+    }
+}
