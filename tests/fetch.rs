@@ -3572,6 +3572,78 @@ fn figures_a_relay_gives_as_text_are_read_as_figures() {
     assert_eq!(r["cost"]["total_usd"], 0.37, "{r}");
 }
 
+/// An API whose clock runs 15 min behind ours (its `created_at` and `Date` alike) and whose
+/// create makes the job, then answers 500: the lookup reads the job's time in the API's clock
+/// (by its answer's `Date`) and finds it, so the shot is not created (and billed) again.
+#[test]
+fn a_lookup_reads_job_times_in_the_apis_clock() {
+    let clip = std::fs::read(fixture("marker_landscape_25.mp4")).unwrap();
+    let creates = Arc::new(Mutex::new(0));
+    let made = creates.clone();
+    let base = scripted_server(move |head| {
+        let then = std::time::SystemTime::now() - Duration::from_secs(900);
+        let dated = |status: &str, body: &str| {
+            let mut a = format!(
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ndate: {}\r\n\
+                 content-length: {}\r\nconnection: close\r\n\r\n",
+                httpdate::fmt_http_date(then),
+                body.len()
+            );
+            a.push_str(body);
+            a.into_bytes()
+        };
+        let secs = then
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let job = format!(
+            r#"{{"id": "video_1", "object": "video", "status": "completed", "prompt": "shot number 1",
+            "created_at": {secs}}}"#
+        );
+        match head.split(' ').nth(1).unwrap_or("") {
+            "/v1/videos" => {
+                *made.lock().unwrap() += 1;
+                dated(
+                    "500 Internal Server Error",
+                    r#"{"error": {"message": "oops"}}"#,
+                )
+            }
+            p if p.starts_with("/v1/videos?") => {
+                let data = if *made.lock().unwrap() > 0 {
+                    &job[..]
+                } else {
+                    ""
+                };
+                dated(
+                    "200 OK",
+                    &format!(r#"{{"object": "list", "data": [{data}], "has_more": false}}"#),
+                )
+            }
+            "/v1/videos/video_1" => dated("200 OK", &job),
+            "/v1/videos/video_1/content?variant=video" => answer("200 OK", "video/mp4", &clip),
+            _ => answer("404 Not Found", "text/plain", b""),
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(1, "160x90", 1));
+    let out = dir.path().join("o");
+    let (run, _) = run_against(
+        &format!("{base}/v1"),
+        &[
+            "render",
+            s(&list),
+            "-o",
+            s(&out),
+            "--allow-any",
+            "--retries",
+            "1",
+        ],
+    );
+    assert_eq!(run.status.code(), Some(0), "{run:?}");
+    assert_eq!(*creates.lock().unwrap(), 1, "{run:?}");
+    assert!(out.join("video_1.mp4").is_file());
+}
+
 /// A service answering two creates with one job (a relay mixing its jobs up): the second
 /// shot does not take the first one's render as its own; it stays pending, said so.
 #[test]

@@ -293,6 +293,7 @@ async fn list(State(emu): State<Arc<Emulator>>, Query(q): Query<ListQuery>) -> R
         last_id: data.last().map(|v| v.id.clone()),
         has_more: rest.len() > data.len(),
         data,
+        answered_at: None,
     })
     .into_response()
 }

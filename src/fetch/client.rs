@@ -89,6 +89,13 @@ fn page_words(ctype: &str, bytes: &[u8]) -> Option<String> {
     Some(words.join(" "))
 }
 
+/// The server's clock when it answered with `headers` (its `Date`), unix seconds.
+fn answered_at(headers: &HeaderMap) -> Option<i64> {
+    let date = headers.get(reqwest::header::DATE)?.to_str().ok()?;
+    let at = httpdate::parse_http_date(date).ok()?;
+    Some(at.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() as i64)
+}
+
 /// How long to wait before asking again for a fal result answered 404.
 const RESULT_AGAIN: Duration = Duration::from_millis(500);
 
@@ -774,7 +781,7 @@ impl Client {
                 }
                 None => self.endpoint(&["predictions"]),
             };
-            let (page, _): (serde_json::Value, _) =
+            let (page, headers): (serde_json::Value, _) =
                 self.call(Method::GET, &url, &Body::Empty).await?;
             let next = page["next"].as_str().map(str::to_string);
             let mut data = Vec::new();
@@ -787,6 +794,7 @@ impl Client {
                 has_more: next.is_some(),
                 last_id: next,
                 data,
+                answered_at: answered_at(&headers),
             });
         }
         let mut url = self.endpoint(&["videos"]);
@@ -798,7 +806,11 @@ impl Client {
                 q.append_pair("after", a);
             }
         }
-        Ok(self.call(Method::GET, &url, &Body::Empty).await?.0)
+        let (page, headers) = self.call(Method::GET, &url, &Body::Empty).await?;
+        Ok(VideoList {
+            answered_at: answered_at(&headers),
+            ..page
+        })
     }
 
     /// Every video in `order` (`asc`: oldest first), following `after`/`has_more` across pages

@@ -307,6 +307,10 @@ pub struct VideoList {
     /// More pages follow.
     #[serde(default, deserialize_with = "null_default")]
     pub has_more: bool,
+    /// The server's clock when it answered (its `Date` header), unix seconds: not the API's
+    /// JSON, but what its `created_at` times are read against.
+    #[serde(skip)]
+    pub answered_at: Option<i64>,
 }
 
 /// The answer of `DELETE /videos/{id}`.

@@ -341,7 +341,8 @@ fn unresolved(provider: Provider, shot: &str, what: &str) -> Error {
     ))
 }
 
-/// How far the API's clock may lag ours when matching a job to the intent to create it.
+/// How far the API's clock may lag ours when matching a job to the intent to create it, beyond
+/// the lag its answer's `Date` shows.
 const CLOCK_SKEW_S: i64 = 300;
 
 struct Run<'a> {
@@ -654,8 +655,11 @@ impl Run<'_> {
         let mut after: Option<String> = None;
         'pages: loop {
             let page = self.client.list_page(after.as_deref(), 100, "desc").await?;
+            // How far the API's clock runs behind ours, by its answer's Date: its created_at
+            // times are read in ours.
+            let lag = page.answered_at.map_or(0, |t| (unix_now() - t).max(0));
             for v in &page.data {
-                if v.created_at.is_some_and(|t| t < since - CLOCK_SKEW_S) {
+                if v.created_at.is_some_and(|t| t + lag < since - CLOCK_SKEW_S) {
                     break 'pages;
                 }
                 // A field the provider leaves out does not contradict; the prompt must match.
