@@ -2711,7 +2711,8 @@ fn white_rows(f: &Rgb) -> Option<[u32; 2]> {
 /// A title card was made at the input's shape (landscape) and reframed with it: on a 9:16
 /// output `crop` cut its words off and `pad` shrank them to a third, in a band of the card's
 /// colour between bars. Each deliverable now draws the card at its own shape: the card's
-/// colour fills the frame and its text is as high as `size` says, every word read.
+/// colour fills the frame and its text is as high as `size` says, every word read. A
+/// paragraph ran under the UI zones; it now fits between them.
 #[test]
 fn a_title_card_on_a_vertical_output_is_drawn_at_its_shape() {
     let dir = tempfile::tempdir().unwrap();
@@ -2724,6 +2725,18 @@ fn a_title_card_on_a_vertical_output_is_drawn_at_its_shape() {
         "[tall]\nbase = \"reels\"\nwidth = 360\nheight = 640\n",
     )
     .unwrap();
+    // A paragraph fits between Reels' UI zones (top 14 %, bottom 35 %), not under them.
+    let tall = "text = \"ONE TWO THREE FOUR FIVE SIX SEVEN EIGHT NINE TEN ELEVEN TWELVE\", \
+                duration = 1, style = { size = 0.1 }";
+    let out = d.join("tall");
+    let args = ["--presets", s(&presets), "-p", "tall", "--end-card", tall];
+    cutroom_ok(&[&["export", s(&clip), "-o", s(&out)], &args[..]].concat());
+    let frame = frame_at(&out.join("clip.tall.mp4"), 1.5, &d.join("tall.png"));
+    let [y0, y1] = white_rows(&frame).expect("the card's text");
+    assert!(
+        f64::from(y0) >= 0.14 * 640.0 && f64::from(y1) <= 0.65 * 640.0,
+        "text rows {y0}-{y1} of 640 meet the UI zones"
+    );
     let card = "text = \"IN THEATRES FRIDAY\", color = \"#204060\", duration = 1";
     // Size 0.08 of 640 px: capitals 0.626 of it high.
     let cap = 0.626 * 0.08 * 640.0;

@@ -216,8 +216,8 @@ pub fn card_style(look: &Look, width: u32, height: u32) -> Style {
 
 /// A card's text as a text overlay centred on a `canvas` frame without UI zones (a card fills
 /// the frame), from `start` to `end` ns; smaller than its `size` when its lines would not fit
-/// the rows `rows` (fractions; [`Canvas::card_rows`]: 90 % of the frame's height, less the
-/// captions shown on it), so none runs off it or under the captions.
+/// the rows `rows` (fractions; [`Canvas::card_rows`]: 90 % of the frame's height between the
+/// UI zones, less the captions shown on it), so none runs off it or under the captions.
 pub fn card_text(
     text: &str,
     look: &Look,
@@ -365,9 +365,9 @@ fn card_events(
     let (mut a, mut b) = (f(card.start), f(card.end));
     let (mut fade_in, mut fade_out) = (card.head.blend_ms(), card.tail.blend_ms());
     // On a deliverable of the cut's shape the cut's frames crossfade the card as it is laid
-    // out here: it is drawn only once they show it whole, so the crossfade is the cut's own
+    // out here (when nothing moves its text): it is drawn only once they show it whole, so the crossfade is the cut's own
     // (FFmpeg's `xfade`), not that blended again with the card drawn fading over it.
-    if card.same_shape(w, h) && rows == canvas.card_rows(None) {
+    if card.same_shape(w, h) && rows == Canvas::bare(w, h).card_rows(None) {
         let blend = |r: Ramp| match r {
             Ramp::Blend(ns) => ns,
             _ => 0,

@@ -232,11 +232,12 @@ impl Canvas {
         room.max(bottom - from).max(0.0) * f64::from(self.height)
     }
 
-    /// The rows (fractions) a card's text is centred in and fits: 90 % of the frame's height,
-    /// or with `captions` (their rows) shown on the card, the larger part of it above or
-    /// below them.
+    /// The rows (fractions) a card's text is centred in and fits: 90 % of the frame's height
+    /// and between the UI zones, or with `captions` (their rows) shown on the card, the larger
+    /// part of that above or below them.
     pub fn card_rows(&self, captions: Option<(f64, f64)>) -> (f64, f64) {
-        let (top, bottom) = (0.05, 0.95);
+        let top = (self.top_limit() + GAP).max(0.05);
+        let bottom = (self.bottom_limit() - GAP).min(0.95);
         match captions {
             None => (top, bottom),
             Some((c0, c1)) => {
