@@ -2722,20 +2722,41 @@ fn a_title_card_on_a_vertical_output_is_drawn_at_its_shape() {
     let presets = d.join("presets.toml");
     std::fs::write(
         &presets,
-        "[tall]\nbase = \"reels\"\nwidth = 360\nheight = 640\n",
+        "[tall]\nbase = \"reels\"\nwidth = 360\nheight = 640\n\n\
+         [tiktall]\nbase = \"tiktok\"\nwidth = 360\nheight = 640\n",
     )
     .unwrap();
-    // A paragraph fits between Reels' UI zones (top 14 %, bottom 35 %), not under them.
+    // A paragraph fits between Reels' UI zones (top 14 %, bottom 35 %), not under them, and
+    // clear of TikTok's right rail (x from 0.87, y 0.3 to 0.75).
     let tall = "text = \"ONE TWO THREE FOUR FIVE SIX SEVEN EIGHT NINE TEN ELEVEN TWELVE\", \
                 duration = 1, style = { size = 0.1 }";
     let out = d.join("tall");
-    let args = ["--presets", s(&presets), "-p", "tall", "--end-card", tall];
+    let args = [
+        "--presets",
+        s(&presets),
+        "-p",
+        "tall",
+        "-p",
+        "tiktall",
+        "--end-card",
+        tall,
+    ];
     cutroom_ok(&[&["export", s(&clip), "-o", s(&out)], &args[..]].concat());
     let frame = frame_at(&out.join("clip.tall.mp4"), 1.5, &d.join("tall.png"));
     let [y0, y1] = white_rows(&frame).expect("the card's text");
     assert!(
         f64::from(y0) >= 0.14 * 640.0 && f64::from(y1) <= 0.65 * 640.0,
         "text rows {y0}-{y1} of 640 meet the UI zones"
+    );
+    let frame = frame_at(&out.join("clip.tiktall.mp4"), 1.5, &d.join("tiktall.png"));
+    let frame = &frame;
+    let right = (192..480)
+        .flat_map(|y| (0..360).filter(move |&x| white(frame.at(x, y))))
+        .max()
+        .expect("the card's text");
+    assert!(
+        right < 313,
+        "text reaches x = {right} of 360, under the rail"
     );
     let card = "text = \"IN THEATRES FRIDAY\", color = \"#204060\", duration = 1";
     // Size 0.08 of 640 px: capitals 0.626 of it high.

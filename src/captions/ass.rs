@@ -396,7 +396,7 @@ fn card_events(
     );
     let mut zone = None;
     if !card.text.trim().is_empty() {
-        let bare = Canvas::bare(canvas.width, canvas.height);
+        let bare = canvas.card();
         let t = card_text(&card.text, &card.look, &bare, (card.start, card.end), rows);
         let (_, m, lines) = place_overlay(&bare, &t);
         let lines: Vec<String> = lines.iter().map(|l| l.join(" ")).collect();
@@ -553,7 +553,7 @@ pub fn script(
         .map(|c| canvas.card_rows(with_captions((c.start, c.end)).then_some(caption_rows)))
         .collect();
     for (i, c) in cards.iter().enumerate() {
-        let bare = Canvas::bare(canvas.width, canvas.height);
+        let bare = canvas.card();
         let t = card_text(&c.text, &c.look, &bare, (c.start, c.end), card_rows[i]);
         let (p, _, _) = place_overlay(&bare, &t);
         out.push_str(&style_line(&format!("Card{i}"), &t.style, p));

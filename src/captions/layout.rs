@@ -64,6 +64,18 @@ impl Canvas {
         }
     }
 
+    /// The frame a card's text is laid out on: this one's size and side rails (a card fills
+    /// the frame, and [`Canvas::card_rows`] keeps its text between the top and bottom zones).
+    pub fn card(&self) -> Self {
+        Self {
+            zones: (self.zones.iter())
+                .filter(|z| z[2] - z[0] < 0.5)
+                .copied()
+                .collect(),
+            ..Self::bare(self.width, self.height)
+        }
+    }
+
     /// A TikTok frame with its UI zones (for tests).
     #[cfg(test)]
     pub(crate) fn tiktok() -> Self {
