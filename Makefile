@@ -26,9 +26,11 @@ build: deps
 
 ## test: every test, then clippy, rustdoc (broken links) and rustfmt as errors.
 # CARGO_INCREMENTAL=0: a clean build has nothing to reuse, and the incremental caches cost time and ~7 GB.
+# One test thread more than cores: about a fifth of the integration tests' core time was idle,
+# tests waiting on servers, renders and timeouts of their own making.
 test: export CARGO_INCREMENTAL = 0
 test: deps
-	$(CARGO) test --workspace
+	$(CARGO) test --workspace -- --test-threads=$$(( $$(nproc) + 1 ))
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace
 	$(CARGO) fmt --all -- --check
