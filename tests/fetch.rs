@@ -3438,6 +3438,18 @@ fn scripted_server(reply: impl Fn(&str) -> Vec<u8> + Send + Sync + 'static) -> S
     base
 }
 
+/// A server on 127.0.0.1 for one job, `video_1`: its create answers `job("queued")`, its
+/// lookup `job("completed")` and its content the committed marker clip.
+fn one_job_server(job: impl Fn(&str) -> String + Send + Sync + 'static) -> String {
+    let clip = std::fs::read(fixture("marker_landscape_25.mp4")).unwrap();
+    scripted_server(move |head| match head.split(' ').nth(1).unwrap_or("") {
+        "/v1/videos" => answer("200 OK", "application/json", job("queued").as_bytes()),
+        "/v1/videos/video_1" => answer("200 OK", "application/json", job("completed").as_bytes()),
+        "/v1/videos/video_1/content?variant=video" => answer("200 OK", "video/mp4", &clip),
+        _ => answer("404 Not Found", "text/plain", b""),
+    })
+}
+
 /// An HTTP answer with `status`, `ctype` and `body`.
 fn answer(status: &str, ctype: &str, body: &[u8]) -> Vec<u8> {
     let mut a = format!(
@@ -3500,28 +3512,17 @@ fn an_answer_about_another_job_is_refused() {
 /// have the user pay for it again); only the download's refusal says it expired.
 #[test]
 fn an_expiry_past_by_our_clock_alone_does_not_lose_a_render() {
-    let clip = std::fs::read(fixture("marker_landscape_25.mp4")).unwrap();
-    let base = scripted_server(move |head| {
+    let base = one_job_server(move |status| {
         let then = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_secs()
             - 7200;
-        let job = |status: &str| {
-            format!(
-                r#"{{"id": "video_1", "object": "video", "status": "{status}",
-                "created_at": {then}, "completed_at": {then}, "expires_at": {}}}"#,
-                then + 3600
-            )
-        };
-        match head.split(' ').nth(1).unwrap_or("") {
-            "/v1/videos" => answer("200 OK", "application/json", job("queued").as_bytes()),
-            "/v1/videos/video_1" => {
-                answer("200 OK", "application/json", job("completed").as_bytes())
-            }
-            "/v1/videos/video_1/content?variant=video" => answer("200 OK", "video/mp4", &clip),
-            _ => answer("404 Not Found", "text/plain", b""),
-        }
+        format!(
+            r#"{{"id": "video_1", "object": "video", "status": "{status}",
+            "created_at": {then}, "completed_at": {then}, "expires_at": {}}}"#,
+            then + 3600
+        )
     });
     let dir = tempfile::tempdir().unwrap();
     let list = write_shots(dir.path(), &shots(1, "160x90", 1));
@@ -3539,23 +3540,12 @@ fn an_expiry_past_by_our_clock_alone_does_not_lose_a_render() {
 /// provider's figure, not the catalog's estimate.
 #[test]
 fn figures_a_relay_gives_as_text_are_read_as_figures() {
-    let clip = std::fs::read(fixture("marker_landscape_25.mp4")).unwrap();
-    let base = scripted_server(move |head| {
-        let job = |status: &str| {
-            format!(
-                r#"{{"id": "video_1", "object": "video", "status": "{status}", "seconds": 1,
-                "progress": "100", "size": null, "created_at": null, "error": null,
-                "usage": {{"cost": "0.37", "duration_seconds": "1", "note": null}}}}"#
-            )
-        };
-        match head.split(' ').nth(1).unwrap_or("") {
-            "/v1/videos" => answer("200 OK", "application/json", job("queued").as_bytes()),
-            "/v1/videos/video_1" => {
-                answer("200 OK", "application/json", job("completed").as_bytes())
-            }
-            "/v1/videos/video_1/content?variant=video" => answer("200 OK", "video/mp4", &clip),
-            _ => answer("404 Not Found", "text/plain", b""),
-        }
+    let base = one_job_server(move |status| {
+        format!(
+            r#"{{"id": "video_1", "object": "video", "status": "{status}", "seconds": 1,
+            "progress": "100", "size": null, "created_at": null, "error": null,
+            "usage": {{"cost": "0.37", "duration_seconds": "1", "note": null}}}}"#
+        )
     });
     let dir = tempfile::tempdir().unwrap();
     let list = write_shots(dir.path(), &shots(1, "160x90", 1));
@@ -3648,19 +3638,8 @@ fn a_lookup_reads_job_times_in_the_apis_clock() {
 /// shot does not take the first one's render as its own; it stays pending, said so.
 #[test]
 fn one_job_answered_for_two_creates_is_not_taken_twice() {
-    let clip = std::fs::read(fixture("marker_landscape_25.mp4")).unwrap();
-    let base = scripted_server(move |head| {
-        let job = |status: &str| {
-            format!(r#"{{"id": "video_1", "object": "video", "status": "{status}"}}"#)
-        };
-        match head.split(' ').nth(1).unwrap_or("") {
-            "/v1/videos" => answer("200 OK", "application/json", job("queued").as_bytes()),
-            "/v1/videos/video_1" => {
-                answer("200 OK", "application/json", job("completed").as_bytes())
-            }
-            "/v1/videos/video_1/content?variant=video" => answer("200 OK", "video/mp4", &clip),
-            _ => answer("404 Not Found", "text/plain", b""),
-        }
+    let base = one_job_server(move |status| {
+        format!(r#"{{"id": "video_1", "object": "video", "status": "{status}"}}"#)
     });
     let dir = tempfile::tempdir().unwrap();
     let list = write_shots(dir.path(), &shots(2, "160x90", 1));
