@@ -1481,3 +1481,12 @@ pub fn flip_mdat_byte(path: &Path) {
     }
     panic!("{} has no mdat", path.display());
 }
+
+/// Assert that file `names` (as bytes, in any order) are `stem` followed by each of `exts`,
+/// showing them as text when they differ.
+pub fn assert_byte_names(mut names: Vec<Vec<u8>>, stem: &[u8], exts: &[&str]) {
+    names.sort();
+    let want: Vec<Vec<u8>> = exts.iter().map(|e| [stem, e.as_bytes()].concat()).collect();
+    let shown: Vec<_> = names.iter().map(|n| String::from_utf8_lossy(n)).collect();
+    assert_eq!(names, want, "{shown:?}");
+}
