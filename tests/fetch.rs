@@ -3411,6 +3411,71 @@ fn a_stalled_download_times_out_and_keeps_its_bytes() {
     }
 }
 
+/// A download that trickles (the emulator's `--trickle-downloads`: a byte every 0.5 s after
+/// half the file, never silent for `--idle-timeout`) counts as stalled once it comes slower
+/// than `--min-speed` over `--min-speed-time`: resumed in the same run, or past `--retries`
+/// one clear error that keeps the bytes for the next run.
+#[test]
+fn a_trickling_download_is_stalled_by_the_speed_floor() {
+    let emu = quick_emulator(&["--trickle-downloads"]);
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(1, "320x180", 1));
+    let floor = [
+        "--min-speed",
+        "1K",
+        "--min-speed-time",
+        "1s",
+        "--timeout",
+        "20s",
+    ];
+    let t0 = Instant::now();
+    let a = dir.path().join("a");
+    let run = emu.cutroom(
+        &[
+            &[
+                "render",
+                s(&list),
+                "-o",
+                s(&a),
+                "--allow-any",
+                "--json",
+                "-v",
+            ],
+            &floor[..],
+        ]
+        .concat(),
+        "sk-test",
+    );
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    // Half the file, then a byte every 0.5 s: without the floor it would take an hour.
+    assert!(t0.elapsed() < Duration::from_secs(15), "{:?}", t0.elapsed());
+    assert!(
+        err.contains("bytes in 1 s, under --min-speed 1024 bytes/s") && err.contains("resuming"),
+        "{err}"
+    );
+    let r: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let id = r["shots"][0]["id"].as_str().unwrap().to_string();
+    let len = std::fs::metadata(r["shots"][0]["file"].as_str().unwrap())
+        .unwrap()
+        .len();
+
+    let b = dir.path().join("b");
+    let run = emu.cutroom(
+        &[&["fetch", &id, "-o", s(&b), "--retries=0"], &floor[..]].concat(),
+        "sk-test",
+    );
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("broke off once, last at byte") && err.contains("under --min-speed"),
+        "{err}"
+    );
+    let kept = std::fs::metadata(b.join(format!(".{id}.video.part"))).unwrap();
+    assert!(kept.len() >= len / 2, "the bytes are kept: {err}");
+    assert!(!b.join(format!("{id}.mp4")).exists());
+}
+
 /// A server on 127.0.0.1 answering each request with `reply(head)` (the request line and
 /// headers), a whole HTTP answer, then closing the connection.
 fn scripted_server(reply: impl Fn(&str) -> Vec<u8> + Send + Sync + 'static) -> String {

@@ -50,6 +50,14 @@ pub struct ApiArgs {
     /// Longest silence in the middle of an answer (a stalled download resumes after it).
     #[arg(long, global = true, help_heading = API_OPTIONS, value_name = "DUR", default_value = "30s", value_parser = parse_duration)]
     idle_timeout: Duration,
+    /// A download slower than this over --min-speed-time (bytes a second, or with K, M
+    /// suffix) counts as stalled: it is resumed like a dropped connection, counted against
+    /// --retries (0: no floor). The default lets a 50 MB render finish inside --timeout.
+    #[arg(long, global = true, help_heading = API_OPTIONS, value_name = "SIZE", default_value = "16K", value_parser = parse_size_arg)]
+    min_speed: u64,
+    /// The span --min-speed is measured over.
+    #[arg(long, global = true, help_heading = API_OPTIONS, value_name = "DUR", default_value = "30s", value_parser = parse_duration)]
+    min_speed_time: Duration,
     /// Refuse downloads larger than this (bytes, or with K, M, G suffix: binary units).
     #[arg(long, global = true, help_heading = API_OPTIONS, value_name = "SIZE", default_value = "4G", value_parser = parse_size_arg)]
     max_download: u64,
@@ -97,6 +105,8 @@ impl ApiArgs {
         cfg.connect_timeout = self.connect_timeout;
         cfg.first_byte_timeout = self.first_byte_timeout;
         cfg.idle_timeout = self.idle_timeout;
+        cfg.min_speed = self.min_speed;
+        cfg.min_speed_time = self.min_speed_time;
         cfg.max_download_bytes = self.max_download;
         cfg.warn = Shared(Arc::new(Bars::new(true)));
         if self.verbose {

@@ -34,6 +34,11 @@ pub struct Args {
     /// open with nothing more sent (a stalled transfer); resumes are served whole.
     #[arg(long, conflicts_with = "drop_downloads")]
     stall_downloads: bool,
+    /// Send every download without a Range header at one byte every 0.5 s after half its
+    /// bytes (never silent for long, never done: only a minimum speed ends it); resumes are
+    /// served whole.
+    #[arg(long, conflicts_with_all = ["drop_downloads", "stall_downloads"])]
+    trickle_downloads: bool,
     /// Fraction (0-1) of creates that make the job, then drop the connection unanswered.
     #[arg(long, value_name = "F", default_value_t = 0.0)]
     drop_creates: f64,
@@ -177,6 +182,7 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
         rate_limit: args.rate_limit,
         drop_downloads: args.drop_downloads,
         stall_downloads: args.stall_downloads,
+        trickle_downloads: args.trickle_downloads,
         latency: args.latency,
         drop_creates: args.drop_creates,
         seed: args.seed,

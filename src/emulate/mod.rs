@@ -43,6 +43,9 @@ pub struct Options {
     /// Stop every download without a `Range` header after half its bytes, the connection
     /// held open with nothing more sent (a stalled transfer).
     pub stall_downloads: bool,
+    /// Send every download without a `Range` header at one byte every 0.5 s after half its
+    /// bytes (a transfer too slow to finish that never goes silent).
+    pub trickle_downloads: bool,
     /// Delay before answering each API request.
     pub latency: Duration,
     /// Fraction of creates that make the job and then drop the connection unanswered.
@@ -103,6 +106,7 @@ impl Default for Options {
             rate_limit: None,
             drop_downloads: false,
             stall_downloads: false,
+            trickle_downloads: false,
             latency: Duration::ZERO,
             drop_creates: 0.0,
             fail_creates: 0.0,

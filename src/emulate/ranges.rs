@@ -6,11 +6,14 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 /// Serve `bytes` honouring a `Range: bytes=START-[END]` request, with a strong `ETag`; a
 /// `Range` whose `If-Range` names another validator gets the whole file (RFC 9110 13.1.5).
 /// With `--drop-downloads` a request without `Range` is cut after half its bytes (the
-/// connection is aborted), so only a client that resumes gets the whole file.
+/// connection is aborted), so only a client that resumes gets the whole file; with
+/// `--stall-downloads` it then goes silent, with `--trickle-downloads` it then sends a byte
+/// every 0.5 s.
 pub(super) fn serve_bytes(
     emu: &Emulator,
     bytes: Bytes,
@@ -43,25 +46,44 @@ pub(super) fn serve_bytes(
         ),
     };
     let part = bytes.slice(start as usize..end as usize);
-    let (drop, stall) = (emu.opts.drop_downloads, emu.opts.stall_downloads);
-    let body = if (drop || stall) && range.is_none() && part.len() > 1 {
+    let o = &emu.opts;
+    let cut = o.drop_downloads || o.stall_downloads || o.trickle_downloads;
+    let body = if cut && range.is_none() && part.len() > 1 {
         emu.stats.dropped_downloads.fetch_add(1, Ordering::Relaxed);
-        let half = part.slice(..part.len() / 2);
-        let served = half.len() as u64;
-        emu.stats.bytes_served.fetch_add(served, Ordering::Relaxed);
-        // Let the first half reach the socket before the connection is aborted; a stall sends
-        // nothing more until the client gives up.
-        let cut = futures_util::stream::once(async move {
-            match stall {
-                true => std::future::pending::<()>().await,
-                false => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
-            }
-            Err(std::io::Error::new(
-                std::io::ErrorKind::ConnectionAborted,
-                "dropped by --drop-downloads",
-            ))
-        });
-        Body::from_stream(futures_util::stream::iter([Ok(half)]).chain(cut))
+        let (half, rest) = (part.slice(..part.len() / 2), part.slice(part.len() / 2..));
+        let served = Arc::clone(&emu.stats.bytes_served);
+        served.fetch_add(half.len() as u64, Ordering::Relaxed);
+        let head = futures_util::stream::iter([Ok(half)]);
+        if o.trickle_downloads {
+            // The rest at one byte every 0.5 s: never silent for long, never done.
+            let tail = futures_util::stream::unfold(rest, move |rest| {
+                let served = Arc::clone(&served);
+                async move {
+                    if rest.is_empty() {
+                        return None;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    served.fetch_add(1, Ordering::Relaxed);
+                    Some((Ok::<_, std::io::Error>(rest.slice(..1)), rest.slice(1..)))
+                }
+            });
+            Body::from_stream(head.chain(tail))
+        } else {
+            // Let the first half reach the socket before the connection is aborted; a stall
+            // sends nothing more until the client gives up.
+            let stall = o.stall_downloads;
+            let cut = futures_util::stream::once(async move {
+                match stall {
+                    true => std::future::pending::<()>().await,
+                    false => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+                }
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    "dropped by --drop-downloads",
+                ))
+            });
+            Body::from_stream(head.chain(cut))
+        }
     } else {
         let served = part.len() as u64;
         emu.stats.bytes_served.fetch_add(served, Ordering::Relaxed);

@@ -25,8 +25,9 @@ pub(super) struct Stats {
     pub(super) server_errors: AtomicU64,
     /// Downloads cut midway.
     pub(super) dropped_downloads: AtomicU64,
-    /// Content bytes put in download answers' bodies (a cut one's first half only).
-    pub(super) bytes_served: AtomicU64,
+    /// Content bytes put in download answers' bodies (a cut one's first half only, and what
+    /// a trickling one sent).
+    pub(super) bytes_served: Arc<AtomicU64>,
     /// Creates whose job was made but whose answer was dropped.
     pub(super) dropped_creates: AtomicU64,
     /// Creates whose job was made but which were answered 500.

@@ -11,6 +11,11 @@ use std::time::Duration;
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 /// The default cap on one downloaded file (4 GiB).
 pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = 4 << 30;
+/// The default download speed floor, bytes a second (16 KiB/s: a 50 MB render takes 53 min,
+/// inside the default `--timeout` of 60 min; slower, it could not finish in time).
+pub const DEFAULT_MIN_SPEED: u64 = 16 << 10;
+/// The default span the speed floor is measured over.
+pub const DEFAULT_MIN_SPEED_TIME: Duration = Duration::from_secs(30);
 
 /// An API key. `Debug` prints `ApiKey(<redacted>)` and there is no `Display`, so the key cannot
 /// reach a log line, an error message or a panic by accident.
@@ -71,6 +76,11 @@ pub struct ApiConfig {
     pub first_byte_timeout: Duration,
     /// Longest silence while an answer's body arrives.
     pub idle_timeout: Duration,
+    /// A download slower than this many bytes a second over `min_speed_time` counts as
+    /// stalled, and is resumed like a dropped connection (0: no floor).
+    pub min_speed: u64,
+    /// The span `min_speed` is measured over.
+    pub min_speed_time: Duration,
     /// Refuse downloads larger than this many bytes.
     pub max_download_bytes: u64,
     /// Where requests, retries and resumes are logged (never headers or keys); silent by
@@ -86,7 +96,8 @@ pub struct ApiConfig {
 impl ApiConfig {
     /// A configuration for `base_url` with the defaults: no key, bearer auth, https (or
     /// loopback http) only, 8 retries, timeouts of 10 s to connect, 30 s to the first byte and
-    /// 30 s of silence, 4 GiB download cap.
+    /// 30 s of silence, downloads at least [`DEFAULT_MIN_SPEED`] bytes a second over
+    /// [`DEFAULT_MIN_SPEED_TIME`], 4 GiB download cap.
     pub fn new(base_url: &str) -> Result<Self> {
         let mut base_url = Url::parse(base_url.trim())
             .map_err(|e| Error::Usage(format!("base URL {base_url:?}: {e}")))?;
@@ -112,6 +123,8 @@ impl ApiConfig {
             connect_timeout: Duration::from_secs(10),
             first_byte_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(30),
+            min_speed: DEFAULT_MIN_SPEED,
+            min_speed_time: DEFAULT_MIN_SPEED_TIME,
             max_download_bytes: DEFAULT_MAX_DOWNLOAD_BYTES,
             log: Default::default(),
             warn: Default::default(),

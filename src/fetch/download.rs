@@ -316,7 +316,22 @@ impl Client {
             bar.set_done(written);
             let mut body = resp.bytes_stream();
             let mut broke: Option<String> = None;
-            while let Some(chunk) = body.next().await {
+            let mut floor = Floor::new(self.config(), written);
+            loop {
+                let chunk = match floor.deadline() {
+                    Some(at) => match tokio::time::timeout_at(at, body.next()).await {
+                        Ok(next) => next,
+                        Err(_) => match floor.check(written) {
+                            Ok(()) => continue,
+                            Err(why) => {
+                                broke = Some(why);
+                                break;
+                            }
+                        },
+                    },
+                    None => body.next().await,
+                };
+                let Some(chunk) = chunk else { break };
                 match chunk {
                     Ok(data) => {
                         written += data.len() as u64;
@@ -367,6 +382,49 @@ impl Client {
             tokio::time::sleep(Duration::from_millis(100 * u64::from(breaks))).await;
         }
         Ok((written, total, served_as))
+    }
+}
+
+/// The minimum speed of a download's answer (`--min-speed` over `--min-speed-time`), measured
+/// over back-to-back spans: a body that came slower over a span counts as stalled, as curl's
+/// `--speed-limit`/`--speed-time` do, so a trickle that never goes silent for
+/// `--idle-timeout` is still resumed.
+struct Floor {
+    /// Bytes a second (0: no floor).
+    speed: u64,
+    span: Duration,
+    /// When the span began, and the bytes written then.
+    since: tokio::time::Instant,
+    at: u64,
+}
+
+impl Floor {
+    fn new(cfg: &super::config::ApiConfig, written: u64) -> Self {
+        Self {
+            speed: cfg.min_speed,
+            span: cfg.min_speed_time,
+            since: tokio::time::Instant::now(),
+            at: written,
+        }
+    }
+
+    /// When the span ends, if there is a floor.
+    fn deadline(&self) -> Option<tokio::time::Instant> {
+        (self.speed > 0 && !self.span.is_zero()).then(|| self.since + self.span)
+    }
+
+    /// At the span's end, with `written` bytes: a new span, or why the answer is too slow.
+    fn check(&mut self, written: u64) -> std::result::Result<(), String> {
+        let got = written - self.at;
+        let secs = self.span.as_secs_f64();
+        if (got as f64) < self.speed as f64 * secs {
+            return Err(format!(
+                "{got} bytes in {secs} s, under --min-speed {} bytes/s (--min-speed-time {secs} s)",
+                self.speed
+            ));
+        }
+        (self.since, self.at) = (tokio::time::Instant::now(), written);
+        Ok(())
     }
 }
 
