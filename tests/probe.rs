@@ -1018,6 +1018,19 @@ mod provenance {
                 && err.contains("self-signed"),
             "{err}"
         );
+        // A good certificate with another pair's key (here its CA's): before this check the
+        // deliverable was written, exit 0, its claim signature a mismatch for every reader.
+        let ext = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+                   extendedKeyUsage=emailProtection\n";
+        let ca = (ca_cert, ca_key);
+        let (cert, _) = issue_cert(d, &ca, "signer", "ec", "/CN=signer/O=cutroom tests", ext);
+        let err = refused_signing(d, &[], &cert, &ca.1);
+        assert!(
+            err.contains(s(&cert))
+                && err.contains(s(&ca.1))
+                && err.contains("the private key is not the certificate's"),
+            "{err}"
+        );
     }
 
     /// How the loopback time-stamp authority answers.

@@ -48,16 +48,40 @@ impl SigningKey {
             alg,
             tsa: None,
         };
-        loaded.signer().map_err(|e| {
+        loaded.check_pair().map_err(|why| {
             Error::bad_input(
                 cert,
                 format!(
-                    "cannot sign with this certificate and {}: {e}",
+                    "cannot sign with this certificate and {}: {why}",
                     key.display()
                 ),
             )
         })?;
         Ok(loaded)
+    }
+
+    /// Make a signer of the pair and check that the key signs for the certificate: a fixed
+    /// message signed with the key must verify with the certificate's public key (a key of
+    /// another pair signs a claim no reader validates, `claimSignature.mismatch`).
+    fn check_pair(&self) -> std::result::Result<(), String> {
+        use c2pa::crypto::raw_signature::validator_for_signing_alg;
+        const MESSAGE: &[u8] = b"cutroom: does this key sign for this certificate?";
+        let signature = self
+            .signer()
+            .and_then(|s| s.sign(MESSAGE))
+            .map_err(|e| e.to_string())?;
+        let first = first_certificate(&self.chain)?;
+        let (_, cert) = x509_parser::parse_x509_certificate(first.contents())
+            .map_err(|e| format!("is not an X.509 certificate: {e}"))?;
+        let validator = validator_for_signing_alg(self.alg)
+            .ok_or_else(|| format!("no validator for {}", self.alg))?;
+        validator
+            .validate(&signature, MESSAGE, cert.public_key().raw)
+            .map_err(|_| {
+                "the private key is not the certificate's: its signatures do not verify with \
+                 the certificate's public key (give the key the certificate was issued for)"
+                    .to_string()
+            })
     }
 
     /// This key with each signature time-stamped by `tsa` (RFC 3161), or by none.
@@ -116,10 +140,7 @@ impl SigningKey {
 /// certificate, a CA, expired or not yet valid, no suitable key usage, no organisation, ...
 fn signing_profile(chain: &[u8]) -> std::result::Result<(), String> {
     use c2pa::crypto::cose::{check_end_entity_certificate_profile, CertificateTrustPolicy};
-    let first = pem::parse_many(chain)
-        .ok()
-        .and_then(|all| all.into_iter().find(|p| p.tag() == "CERTIFICATE"))
-        .ok_or("is not a PEM certificate chain")?;
+    let first = first_certificate(chain)?;
     let mut log = c2pa::status_tracker::StatusTracker::default();
     let policy = CertificateTrustPolicy::default();
     check_end_entity_certificate_profile(first.contents(), &policy, &mut log, None).map_err(
@@ -149,6 +170,14 @@ fn signing_profile(chain: &[u8]) -> std::result::Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// The first certificate of the PEM `chain` (the signing certificate).
+fn first_certificate(chain: &[u8]) -> std::result::Result<pem::Pem, String> {
+    pem::parse_many(chain)
+        .ok()
+        .and_then(|all| all.into_iter().find(|p| p.tag() == "CERTIFICATE"))
+        .ok_or_else(|| "is not a PEM certificate chain".to_string())
 }
 
 /// The algorithm of a PKCS#8 PEM private key, or why it cannot sign.
