@@ -2,10 +2,10 @@
 //! pad to an exact length, fades and joins. Positions are sample frames, never float seconds.
 
 use crate::error::{Error, Result};
-use crate::media;
 use crate::progress::{Progress, Stream};
 use crate::time::Ticks;
 use crate::video_index;
+use crate::{media, mp4};
 pub use cutroom_ffi::Layout;
 use cutroom_ffi::{rescale, AudioDecoder, Decoder as _, Input, MediaKind, Packet, Rational};
 use std::path::{Path, PathBuf};
@@ -221,19 +221,27 @@ impl Pcm {
 /// preceded by silence, at most the picture's length of it; audio that starts earlier is cut).
 /// Without a picture, sample 0 is the first sound: a start time (say 1 h) is not turned into
 /// silence. The edit list / encoder delay is applied. `None` when the file has no audio stream.
-/// Damaged packets skipped are reported to `progress`.
+/// A sound none of which plays with the picture is taken as silence, with a warning to
+/// `progress` saying why; so are damaged packets skipped.
 pub fn decode_aligned(
     path: &Path,
     rate: u32,
     channels: u16,
     progress: &dyn Progress,
 ) -> Result<Option<Pcm>> {
-    decode_laid_out(path, rate, channels, Layout::DEFAULT, None, progress)
+    let Some(dec) = decoded(path, rate, channels, Layout::DEFAULT, None)? else {
+        return Ok(None);
+    };
+    if let Some(w) = dec.outside() {
+        progress.warn(&dec.taken_as_silence(&w));
+    }
+    dec.finish(progress).map(Some)
 }
 
 /// [`decode_aligned`] with the channels laid out as `layout` (given the stream's own layout and
 /// count, its channels come out as they are); with `until`, the file is read only until that
-/// many aligned frames are decoded (there may be more).
+/// many aligned frames are decoded (there may be more). A sound none of which plays with the
+/// picture is not warned of (a soundtrack file's own picture places it, see `audio::load`).
 pub fn decode_laid_out(
     path: &Path,
     rate: u32,
@@ -242,6 +250,19 @@ pub fn decode_laid_out(
     until: Option<usize>,
     progress: &dyn Progress,
 ) -> Result<Option<Pcm>> {
+    decoded(path, rate, channels, layout, until)?
+        .map(|dec| dec.finish(progress))
+        .transpose()
+}
+
+/// The decoder of [`decode_laid_out`] once it has read what it needs, not yet flushed.
+fn decoded(
+    path: &Path,
+    rate: u32,
+    channels: u16,
+    layout: Layout,
+    until: Option<usize>,
+) -> Result<Option<AlignedDecoder>> {
     let mut input = media::open(path)?;
     let Some(mut dec) = AlignedDecoder::new(&input, rate, channels)? else {
         return Ok(None);
@@ -255,7 +276,7 @@ pub fn decode_laid_out(
             break;
         }
     }
-    dec.finish(progress).map(Some)
+    Ok(Some(dec))
 }
 
 /// What decoded sample 0 stands for.
@@ -284,7 +305,10 @@ pub struct AlignedDecoder {
     a_tb: Rational,
     out_tb: Rational,
     origin: Origin,
+    span: Option<SoundSpan>,
     first_pts: Option<i64>,
+    /// Frames decoded so far (the sound handed out is cleared from `pcm`).
+    decoded: usize,
     pcm: Pcm,
 }
 
@@ -317,7 +341,9 @@ impl AlignedDecoder {
             a_tb: streams[a].time_base,
             out_tb,
             origin,
+            span: SoundSpan::of(input),
             first_pts: None,
+            decoded: 0,
             pcm: Pcm {
                 rate,
                 channels,
@@ -356,6 +382,7 @@ impl AlignedDecoder {
                 self.first_pts = run.pts.map(|p| rescale(p, a_tb, out_tb));
             }
             self.pcm.data.extend_from_slice(&run.data);
+            self.decoded += run.data.len() / usize::from(self.pcm.channels.max(1));
             Ok(true)
         })?;
         Ok(())
@@ -387,17 +414,117 @@ impl AlignedDecoder {
         Error::bad_input(&self.path, "audio stream decodes to no samples")
     }
 
-    /// Flush the decoder; the aligned sound. Damaged packets skipped are reported to
-    /// `progress`.
+    /// Why none of the sound plays with the picture, as far as the file has been read (see
+    /// [`SoundSpan::outside`]): where the container says the sound lies, else where the sound
+    /// decoded so far lies.
+    pub fn outside(&self) -> Option<String> {
+        let Origin::Picture {
+            at, end: Some(end), ..
+        } = self.origin
+        else {
+            return None;
+        };
+        let secs = |t: i64| t as f64 * self.out_tb.as_f64();
+        let mut span = self.span?;
+        if let Some(first) = self.first_pts {
+            span.start = span.start.or(Some(secs(first)));
+            let last = first.saturating_add(i64::try_from(self.decoded).unwrap_or(i64::MAX));
+            span.end = span.end.or(Some(secs(last)));
+        }
+        span.outside((secs(at), secs(end)))
+    }
+
+    /// The warning for a sound none of which plays with the picture (`why`: [`Self::outside`]).
+    fn taken_as_silence(&self, why: &str) -> String {
+        format!("{}: {why}, so it is taken as silence", self.path.display())
+    }
+
+    /// Flush the decoder; the aligned sound (empty when all of it lies before the picture).
+    /// Damaged packets skipped are reported to `progress`.
     pub fn finish(mut self, progress: &dyn Progress) -> Result<Pcm> {
         self.flush(progress)?;
-        if self.pcm.data.is_empty() {
+        if self.pcm.data.is_empty() && self.outside().is_none() {
             return Err(self.no_samples());
         }
         let lead = self.lead();
         self.pcm.shift(lead);
         Ok(self.pcm)
     }
+}
+
+/// Where a file's first audio stream plays on the file's timeline, in seconds, as its
+/// container says (FFmpeg's start time and duration, edit lists applied).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SoundSpan {
+    start: Option<f64>,
+    end: Option<f64>,
+    /// MP4/MOV: the track's edit list starts past the end of its samples, so none of it plays
+    /// (FFmpeg's start time and duration then describe the samples, not what plays).
+    edit_past_end: bool,
+}
+
+impl SoundSpan {
+    /// The span of `input`'s first audio stream (`None` without one).
+    pub fn of(input: &Input) -> Option<Self> {
+        let a = &input.streams()[input.best_stream(MediaKind::Audio)?];
+        let tb = a.time_base.as_f64();
+        let start = a.start_time.map(|s| s as f64 * tb);
+        let layout = mp4::read_layout(input.path()).ok().flatten();
+        let past_end = layout.as_ref().and_then(|l| {
+            let t = l.track_by_id(a.id)?;
+            let skip = t.edit_start();
+            let len = i64::try_from(t.duration).ok()?;
+            (!t.edits.is_empty() && t.timescale > 0 && skip >= len).then(|| {
+                // Where its last sample would play: the edit maps `skip` to the lead's end.
+                let lead = t.empty_lead() as f64 / f64::from(l.movie_timescale.max(1));
+                lead - (skip - len) as f64 / f64::from(t.timescale)
+            })
+        });
+        Some(match past_end {
+            Some(end) => Self {
+                start,
+                end: Some(end),
+                edit_past_end: true,
+            },
+            None => Self {
+                start,
+                end: start.zip(a.duration).map(|(s, d)| s + d as f64 * tb),
+                edit_past_end: false,
+            },
+        })
+    }
+
+    /// Why none of the sound plays with a picture shown from `from` to `to` seconds: it lies
+    /// wholly after or wholly before it (a track offset by mistake), said with the times and,
+    /// for an edit list that skips all of it, that; `None` when some of it plays.
+    pub fn outside(&self, (from, to): (f64, f64)) -> Option<String> {
+        let none = "none of it plays with the picture";
+        if let Some(start) = self.start.filter(|s| *s >= to && !self.edit_past_end) {
+            return Some(format!(
+                "its sound starts at {start:.3} s, after its picture ({from:.3}-{to:.3} s) ends: \
+                 {none}"
+            ));
+        }
+        let end = self.end.filter(|e| *e <= from)?;
+        let why = if self.edit_past_end {
+            " (its audio track's edit list starts past the end of its samples)"
+        } else {
+            ""
+        };
+        Some(format!(
+            "its sound ends at {end:.3} s, before its picture ({from:.3}-{to:.3} s) starts{why}: \
+             {none}"
+        ))
+    }
+}
+
+/// [`SoundSpan::outside`] for `input`'s first audio stream against its picture as the
+/// container declares it (`None` without both, or for a picture of unknown length).
+pub fn sound_outside_picture(input: &Input) -> Option<String> {
+    let v = &input.streams()[input.best_stream(MediaKind::Video)?];
+    let (start, len) = (v.start_time?, v.duration?);
+    let secs = |t: i64| t as f64 * v.time_base.as_f64();
+    SoundSpan::of(input)?.outside((secs(start), secs(start + len)))
 }
 
 /// [`decode_aligned`] handed to `sink` a piece at a time as it decodes instead of held whole
@@ -430,8 +557,11 @@ pub fn stream_aligned(
     }
     dec.flush(progress)?;
     out.hand(&mut dec, &mut sink)?;
-    if !out.decoded {
-        return Err(dec.no_samples());
+    let outside = dec.outside();
+    match &outside {
+        Some(w) => progress.warn(&dec.taken_as_silence(w)),
+        None if !out.decoded => return Err(dec.no_samples()),
+        None => {}
     }
     if len.is_some() {
         out.silence(out.left, &mut sink)?;

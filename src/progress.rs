@@ -79,7 +79,7 @@ pub struct Damaged {
 /// Passes everything on to another sink and keeps the warnings and damaged packets reported
 /// through it, for a command's report (its `--json` carries what it said on stderr). A stream
 /// decoded more than once (a file exported in several waves) is counted and warned about once,
-/// with the most any one decode skipped; a warning given twice is kept once. Jobs' sinks
+/// with the most any one decode skipped; a warning given twice is said and kept once. Jobs' sinks
 /// ([`Progress::job`]) are not counted.
 pub struct Tally<'a> {
     inner: &'a dyn Progress,
@@ -135,13 +135,17 @@ impl Progress for Tally<'_> {
         self.inner.finish(outcome);
     }
     fn warn(&self, msg: &str) {
-        {
+        let new = {
             let mut kept = self.warnings.lock().expect("no poisoned tally");
-            if !kept.iter().any(|w| w == msg) {
+            let new = !kept.iter().any(|w| w == msg);
+            if new {
                 kept.push(msg.to_string());
             }
+            new
+        };
+        if new {
+            self.inner.warn(msg);
         }
-        self.inner.warn(msg);
     }
     fn note(&self, msg: &str) {
         self.inner.note(msg);

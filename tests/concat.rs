@@ -1616,50 +1616,81 @@ fn tracks_an_output_does_not_carry_are_named_as_left_out() {
     }
 }
 
-/// A clip whose sound track starts after its picture ends (offset by mistake by 10 s) gives a
-/// silent shot, and the join says so, naming the file (it was silent without a word); a sound
-/// starting late within the picture is no such case.
+/// A clip whose sound track lies wholly after or wholly before its picture (offset by mistake
+/// by 10 s, either track, either way) gives a silent shot, and the join says so, naming the
+/// file and what is wrong with it (a sound after the picture was silent without a word; a sound
+/// before it, whose MP4 edit list then starts past its end, stopped the join with "audio stream
+/// decodes to no samples"); a sound starting late within the picture is no such case.
 #[test]
-fn a_sound_starting_after_the_picture_is_named_as_a_silent_shot() {
+fn a_sound_wholly_after_or_before_the_picture_is_named_as_a_silent_shot() {
     let dir = tempfile::tempdir().unwrap();
     let marker = fixture("marker_portrait_30.mp4");
-    let offset = |secs: &str, name: &str| {
+    // The picture (its first 2 s when the sound moves) and the sound, one moved by `secs`.
+    let offset = |secs: &str, track: &str, name: &str| {
         let clip = dir.path().join(name);
         let m = s(&marker);
-        ff(&[
-            "-t",
-            "2",
-            "-i",
-            m,
-            "-itsoffset",
-            secs,
-            "-i",
-            m,
-            "-map",
-            "0:v",
-            "-map",
-            "1:a",
-            "-c",
-            "copy",
-            s(&clip),
-        ]);
+        let (v, a) = if track == "v" {
+            (["-itsoffset", secs], ["-ss", "0"])
+        } else {
+            (["-t", "2"], ["-itsoffset", secs])
+        };
+        let mut args = v.to_vec();
+        args.extend_from_slice(&["-i", m]);
+        args.extend_from_slice(&a);
+        let out = s(&clip);
+        args.extend_from_slice(&["-i", m, "-map", "0:v", "-map", "1:a", "-c", "copy", out]);
+        ff(&args);
         clip
     };
-    let (far, near) = (offset("10", "far.mp4"), offset("0.5", "near.mp4"));
+    let far = offset("10", "a", "far.mp4");
+    let near = offset("0.5", "a", "near.mp4");
+    let early = offset("-10", "a", "early.mp4");
+    let late_picture = offset("10", "v", "late_picture.mp4");
     let out = dir.path().join("out.mp4");
-    let r = concat_json(&[s(&far), s(&near), "-o", s(&out)]);
+    let r = concat_json(&[
+        s(&far),
+        s(&near),
+        s(&early),
+        s(&late_picture),
+        "-o",
+        s(&out),
+    ]);
     let warned: Vec<&str> = r["warnings"]
         .as_array()
         .unwrap()
         .iter()
         .map(|w| w.as_str().unwrap())
         .collect();
-    let said = format!("{}: its sound starts at ", far.display());
-    assert_eq!(warned.len(), 1, "{r}");
-    assert!(
-        warned[0].starts_with(&said) && warned[0].ends_with("so the shot is silent"),
-        "{r}"
-    );
+    let said = [
+        format!(
+            "{}: its sound starts at 9.978 s, after its picture",
+            far.display()
+        ),
+        format!(
+            "{}: its sound ends at -4.000 s, before its picture (0.000-2.167 s) starts (its \
+             audio track's edit list starts past the end of its samples):",
+            early.display()
+        ),
+        format!(
+            "{}: its sound ends at 6.000 s, before its picture (10.000-16.000 s) starts:",
+            late_picture.display()
+        ),
+    ];
+    assert_eq!(warned.len(), 3, "{r}");
+    for (w, said) in warned.iter().zip(&said) {
+        assert!(
+            w.starts_with(said.as_str())
+                && w.ends_with("none of it plays with the picture, so the shot is silent"),
+            "{w}"
+        );
+    }
+    let audio: Vec<&str> = r["shots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["audio"].as_str().unwrap())
+        .collect();
+    assert_eq!(audio, ["silence", "source", "silence", "silence"], "{r}");
 }
 
 /// A 5.1 shot whose front, centre and surround channels carry the same tone at -6 dBFS is

@@ -78,7 +78,13 @@ fn load_part(path: &Path, used: Option<Used>, progress: &dyn Progress) -> Result
         pcm
     };
     if pcm.frames() == 0 {
-        return Err(Error::bad_input(path, "audio decodes to no samples"));
+        let outside = crate::media::open(path)
+            .ok()
+            .and_then(|i| pcm::sound_outside_picture(&i));
+        return Err(Error::bad_input(
+            path,
+            outside.as_deref().unwrap_or("audio decodes to no samples"),
+        ));
     }
     Ok(pcm)
 }

@@ -322,7 +322,7 @@ pub fn plan(spec: &EditSpec, contents: Vec<Result<Content>>, opts: &Options) -> 
     let mut reasons = normalise_reasons(&shots, opts);
     let mut warnings: Vec<String> = Vec::new();
     for w in shots.iter().filter_map(|s| s.content.clip()).flat_map(|c| {
-        [&c.unused_audio, &c.not_carried, &c.sound_after_picture]
+        [&c.unused_audio, &c.not_carried, &c.sound_outside_picture]
             .into_iter()
             .filter_map(Option::as_ref)
     }) {

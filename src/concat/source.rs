@@ -6,7 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::media;
-use crate::pcm::{AlignedDecoder, Pcm};
+use crate::pcm::{AlignedDecoder, Pcm, SoundSpan};
 use crate::picture::square::display_width;
 use crate::picture::turn::Turn;
 use crate::progress::Progress;
@@ -61,14 +61,15 @@ pub struct Source {
     pub index: VideoIndex,
     /// The video's nominal frame rate (see [`crate::video_index::nominal_rate`]).
     pub frame_rate: Rational,
-    /// The file has an audio stream.
+    /// The file has an audio stream, some of which plays with the picture.
     pub has_audio: bool,
     /// The warning for its audio tracks left out (see [`media::unused_audio`]).
     pub unused_audio: Option<String>,
     /// The warning for its tracks the join does not carry (see [`media::tracks_not_carried`]).
     pub not_carried: Option<String>,
-    /// The warning for a sound that starts only after the picture ends (the shot is silent).
-    pub sound_after_picture: Option<String>,
+    /// The warning for a sound that lies wholly before or after the picture (the shot is
+    /// silent: see [`SoundSpan::outside`]).
+    pub sound_outside_picture: Option<String>,
     /// The file is a still image (one picture, no length of its own).
     pub still: bool,
 }
@@ -145,16 +146,23 @@ impl Source {
         let frame_rate = index
             .frame_rate
             .ok_or_else(|| Error::bad_input(path, "video frame rate is unknown"))?;
+        let picture = (index.secs(index.first()), index.secs(index.end));
+        let outside = match &sound {
+            Some(dec) => dec.outside(),
+            None => SoundSpan::of(&input).and_then(|s| s.outside(picture)),
+        }
+        .map(|w| format!("{}: {w}, so the shot is silent", path.display()));
         let sound = match sound.zip(progress).map(|(s, p)| s.finish(p)).transpose()? {
+            _ if outside.is_some() => Sound::Silent,
             Some(pcm) => Sound::Decoded(pcm),
             None if later => Sound::Later(path.to_path_buf()),
             None => Sound::Silent,
         };
         let source = Self {
-            sound_after_picture: sound_after_picture(&input, &index),
+            has_audio: has_audio && outside.is_none(),
+            sound_outside_picture: outside,
             index,
             frame_rate,
-            has_audio,
             unused_audio: media::unused_audio(&input),
             not_carried: media::tracks_not_carried(&input),
             still: still.is_some(),
@@ -175,21 +183,6 @@ impl Source {
     pub fn audio_origin(&self) -> Ticks {
         Ticks(self.info.start_time.unwrap_or(0))
     }
-}
-
-/// The warning for a file whose sound starts at or after the end of its picture (a track
-/// offset by mistake): none of it plays with the picture, so the shot is silent.
-fn sound_after_picture(input: &Input, index: &VideoIndex) -> Option<String> {
-    let audio = &input.streams()[input.best_stream(MediaKind::Audio)?];
-    let start = audio.start_time? as f64 * audio.time_base.as_f64();
-    let (from, to) = (index.secs(index.first()), index.secs(index.end));
-    (start >= to).then(|| {
-        format!(
-            "{}: its sound starts at {start:.3} s, after its picture ({from:.3}-{to:.3} s) \
-             ends: none of it plays with the picture, so the shot is silent",
-            input.path().display()
-        )
-    })
 }
 
 /// [`Source::load`] every path, on all cores; one result per path, in order. The files stay
