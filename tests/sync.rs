@@ -1179,6 +1179,68 @@ fn the_picture_ends_where_its_container_says_as_probe_reads_it() {
     );
 }
 
+/// The face models want the picture as it is shown: a talking head stored upside down with a
+/// display matrix turning it upright (a phone held the other way up), and one stored squeezed
+/// to half its width with pixels twice as wide (anamorphic), read as the upright, square-pixel
+/// clip does: the same face at the same place, lips deciding, the offset within a frame.
+/// (Before, the decoded picture went to the face models as stored: 39 faces found upside down
+/// and 7 squeezed, no mouth followed, both inconclusive.)
+#[test]
+fn faces_are_read_as_the_picture_is_shown() {
+    let Some(real) = real_clips() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (up, turned, down, squeezed) = (
+        d.join("up.mp4"),
+        d.join("turned.mp4"),
+        d.join("down.mp4"),
+        d.join("squeezed.mp4"),
+    );
+    let h264 = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "20"];
+    let out = |v: &str, file: &Path| -> Vec<String> {
+        let mut a = vec!["-map".into(), format!("[{v}]"), "-map".into(), "0:a".into()];
+        a.extend(h264.iter().map(|s| s.to_string()));
+        a.extend(["-c:a".into(), "copy".into(), s(file).into()]);
+        a
+    };
+    let mut args: Vec<String> = [
+        "-i",
+        s(&real.join("th_retalk2.mp4")),
+        "-filter_complex",
+        "[0:v]scale=422:422,split=3[a][b][c];[b]hflip,vflip[b2];[c]scale=212:422,setsar=2[c2]",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(out("a", &up));
+    args.extend(out("b2", &turned));
+    args.extend(out("c2", &squeezed));
+    ff(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    // The display matrix is written on a copy (FFmpeg 5.1 drops it on an encode).
+    let rotate = ["-c", "copy", "-metadata:s:v:0", "rotate=180"];
+    ff(&[&["-i", s(&turned)][..], &rotate, &[s(&down)]].concat());
+    let (code, files) = sync_json(&[s(&up), s(&down), s(&squeezed)]);
+    let verdicts: Vec<&Value> = files.iter().map(|f| &f["verdict"]).collect();
+    assert_eq!(code, 0, "{verdicts:?}");
+    let upright = &files[0];
+    for f in &files {
+        assert_eq!(f["verdict"], "pass", "{f}");
+        assert_eq!(f["method"], "lips", "{f}");
+        let faces = f["lips"]["faces"].as_array().unwrap();
+        assert_eq!(faces.len(), 1, "{f}");
+        for k in 0..4 {
+            let (b, want) = (&faces[0]["box"][k], &upright["lips"]["faces"][0]["box"][k]);
+            assert!(
+                (b.as_f64().unwrap() - want.as_f64().unwrap()).abs() < 0.05,
+                "{f}"
+            );
+        }
+        let offset = |f: &Value| f["offset_ms"].as_f64().unwrap();
+        assert!(
+            (offset(f) - offset(upright)).abs() <= 40.0,
+            "{f} against {upright}"
+        );
+    }
+}
 #[test]
 fn damaged_packets_skipped_in_decoding_are_reported() {
     let dir = tempfile::tempdir().unwrap();

@@ -16,6 +16,7 @@ pub mod estimate;
 pub use cutroom_face as face;
 pub mod lips;
 pub mod plot;
+pub mod shown;
 pub mod sound;
 pub mod spec;
 pub mod standard;

@@ -7,6 +7,7 @@ use super::container::{PacketLog, Picture};
 use super::face::roi::Roi;
 use super::face::yuv::{self, Plane, Yuv};
 use super::face::{self, FaceTrack, Rgb};
+use super::shown::Shown;
 use crate::error::{Error, Result};
 use crate::media;
 use crate::progress::Progress;
@@ -119,6 +120,7 @@ pub fn scan(path: &Path, bar: &dyn Progress) -> Result<Scan> {
     };
     let info = &streams[index];
     let (width, height) = (info.params.width(), info.params.height());
+    let shown = Shown::new(width, height, info.sample_aspect, info.rotation);
     let (w, h) = analysis_size(width, height);
     let opts = DecoderOptions {
         skip_loop_filter: true,
@@ -131,7 +133,7 @@ pub fn scan(path: &Path, bar: &dyn Progress) -> Result<Scan> {
     std::thread::scope(|s| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<VideoFrame>(FACE_QUEUE);
         let faces = s.spawn(move || -> Result<Vec<FaceTrack>> {
-            let mut mouths = Mouths::new(width, height).map_err(|e| face_error(path, e))?;
+            let mut mouths = Mouths::new(width, height, shown).map_err(|e| face_error(path, e))?;
             for frame in rx {
                 mouths.add(path, &frame)?;
             }
@@ -173,9 +175,11 @@ fn fit(w: u32, h: u32, scale: f64) -> (u32, u32) {
     (side(w), side(h))
 }
 
-/// The face thread's state: the tracker and what makes the pictures it asks for.
+/// The face thread's state: the tracker (of the picture as shown) and what makes the pictures
+/// it asks for.
 struct Mouths {
     tracker: face::Tracker,
+    shown: Shown,
     small: Scaler,
     /// The box-average factor of the landmark crops ([`face::reduction`]).
     reduce: usize,
@@ -185,12 +189,20 @@ struct Mouths {
 }
 
 impl Mouths {
-    fn new(w: u32, h: u32) -> TractResult<Self> {
+    /// For decoded frames of `w` x `h` pixels, shown as `shown`.
+    fn new(w: u32, h: u32, shown: Shown) -> TractResult<Self> {
         let (w, h) = (w.max(2), h.max(2));
+        let (shown_w, shown_h) = shown.size();
         let side = face::detect::SIZE as f64;
-        let (sw, sh) = fit(w, h, side / f64::from(w.max(h)));
+        // The small picture as shown, scaled from the stored frame before it is turned.
+        let (sw, sh) = shown.turned(fit(
+            shown_w,
+            shown_h,
+            side / f64::from(shown_w.max(shown_h)),
+        ));
         Ok(Self {
-            tracker: face::Tracker::new(w, h)?,
+            tracker: face::Tracker::new(shown_w, shown_h)?,
+            shown,
             small: Scaler::new(Pixel::Rgb24, sw, sh, true),
             reduce: face::reduction(w, h),
             scratch: yuv::Scratch::default(),
@@ -201,6 +213,7 @@ impl Mouths {
     fn add(&mut self, path: &Path, frame: &VideoFrame) -> Result<()> {
         let mut pictures = FramePictures {
             frame,
+            shown: self.shown,
             small: &mut self.small,
             reduce: self.reduce,
             scratch: &mut self.scratch,
@@ -212,9 +225,10 @@ impl Mouths {
     }
 }
 
-/// One decoded frame, giving the tracker the pictures it asks for.
+/// One decoded frame, giving the tracker the pictures it asks for, as shown.
 struct FramePictures<'a> {
     frame: &'a VideoFrame,
+    shown: Shown,
     small: &'a mut Scaler,
     reduce: usize,
     scratch: &'a mut yuv::Scratch,
@@ -223,7 +237,7 @@ struct FramePictures<'a> {
 
 impl face::Pictures for FramePictures<'_> {
     fn small(&mut self) -> TractResult<Rgb> {
-        Ok(rgb(&self.small.run(self.frame)?))
+        Ok(self.shown.turn(rgb(&self.small.run(self.frame)?)))
     }
 
     fn crop(&mut self, roi: &Roi, n: usize) -> TractResult<Vec<f32>> {
@@ -238,9 +252,26 @@ impl face::Pictures for FramePictures<'_> {
         let pic = planes(frame).ok_or_else(|| TractError::msg("no planar YUV picture"))?;
         // A box of margin keeps the bilinear reads at the crop's edge inside the reduced area.
         let k = self.reduce as f32;
+        if self.shown.as_stored() {
+            let (x0, y0, x1, y1) = roi.bounds();
+            let area = (x0 - k, y0 - k, x1 + k, y1 + k);
+            return Ok(roi.sample(&pic.reduced(self.reduce, area, self.scratch), n));
+        }
+        // The crop's grid (its pixel (0, 0)'s centre and one pixel right and down) on the
+        // stored picture, and the area it covers there.
+        let to_stored = |u: f32, v: f32| self.shown.to_stored(roi.to_picture(u, v, n));
+        let at = to_stored(0.5, 0.5);
+        let step = |(x, y): (f32, f32)| (x - at.0, y - at.1);
+        let (du, dv) = (step(to_stored(1.5, 0.5)), step(to_stored(0.5, 1.5)));
         let (x0, y0, x1, y1) = roi.bounds();
-        let area = (x0 - k, y0 - k, x1 + k, y1 + k);
-        Ok(roi.sample(&pic.reduced(self.reduce, area, self.scratch), n))
+        let corners = [(x0, y0), (x1, y0), (x0, y1), (x1, y1)].map(|c| self.shown.to_stored(c));
+        let (xs, ys) = (corners.map(|c| c.0), corners.map(|c| c.1));
+        let min = |v: [f32; 4]| v.into_iter().fold(f32::MAX, f32::min);
+        let max = |v: [f32; 4]| v.into_iter().fold(f32::MIN, f32::max);
+        let area = (min(xs) - k, min(ys) - k, max(xs) + k, max(ys) + k);
+        Ok(pic
+            .reduced(self.reduce, area, self.scratch)
+            .sample(at, du, dv, n))
     }
 }
 
