@@ -1676,6 +1676,32 @@ fn a_tall_text_overlay_is_drawn_smaller_to_fit_between_the_ui_zones() {
     );
     assert_eq!(text_lines(&frame, 0, 640).len(), 8);
     assert_ocr(&frame, &["ALPHA", "HOTEL"], &[], &d.join("ocr.pgm"), "tall");
+    // Text that would only fit under the smallest readable size (12 pixels a line here, a
+    // thirtieth of the 360-pixel width) is refused, naming the file, the overlay and the text,
+    // not shrunk until it cannot be read.
+    let words = "Free shipping on every order this week only. ".repeat(30);
+    std::fs::write(
+        &overlays,
+        format!("[[text]]\ntext = \"{words}\"\nposition = \"top\"\nstyle = {{ size = 0.06 }}\n"),
+    )
+    .unwrap();
+    let refused = d.join("refused");
+    let args = [
+        "--presets",
+        s(&presets),
+        "-p",
+        "tall",
+        "--overlays",
+        s(&overlays),
+    ];
+    let err = export_refused(&[&[s(&clip)], &args[..]].concat(), &refused);
+    assert!(
+        err.contains(&format!(
+            "{}: text 1 (\"Free shipping on every order this week...\")",
+            s(&overlays)
+        )) && err.contains("smallest readable size (0.019 of the frame height, 12 pixels a line)"),
+        "{err}"
+    );
 }
 
 /// A still image (a JPEG) as RGB, through `png`.

@@ -74,6 +74,19 @@ fn literal(s: &str) -> String {
         .replace('\\', "\\\u{2060}")
 }
 
+/// `text` in quotes for a message: its first line, cut at a space within 40 characters.
+fn quoted(text: &str) -> String {
+    let first = text.lines().next().unwrap_or("");
+    let short = match first.char_indices().nth(40) {
+        None => first,
+        Some((end, _)) => first[..end]
+            .rfind(' ')
+            .map_or(&first[..end], |s| &first[..s]),
+    };
+    let cut = short.len() < first.len() || text.lines().nth(1).is_some();
+    format!("\"{short}{}\"", if cut { "..." } else { "" })
+}
+
 /// A style of the script. Its Encoding, -1, has libass take each line's direction from its
 /// first letter that has one (Unicode's rule), so a Hebrew or Arabic line holding Latin words
 /// or digits reads from the right; with 1 every line ran left to right.
@@ -217,14 +230,15 @@ pub fn card_style(look: &Look, width: u32, height: u32) -> Style {
 /// A card's text as a text overlay centred on a `canvas` frame without UI zones (a card fills
 /// the frame), from `start` to `end` ns; smaller than its `size` when its lines would not fit
 /// the rows `rows` (fractions; [`Canvas::card_rows`]: 90 % of the frame's height between the
-/// UI zones, less the captions shown on it), so none runs off it or under the captions.
+/// UI zones, less the captions shown on it), so none runs off it or under the captions; an
+/// error when they would not fit at the smallest readable size ([`readable`]).
 pub fn card_text(
     text: &str,
     look: &Look,
     canvas: &Canvas,
     span: (i64, i64),
     rows: (f64, f64),
-) -> TextOverlay {
+) -> Result<TextOverlay, String> {
     let room = (rows.1 - rows.0) * f64::from(canvas.height);
     fit_height(canvas, room, look.size, |size| TextOverlay {
         text: text.to_string(),
@@ -244,8 +258,13 @@ pub fn card_text(
 
 /// A text overlay as drawn on `canvas`: smaller than its `size` when its lines would not fit
 /// `room` pixels of height (by default the height its position has between the UI zones,
-/// [`Canvas::text_room`]), so none runs off the frame or under the platform's UI.
-fn fitted_overlay(canvas: &Canvas, t: &TextOverlay, room: Option<f64>) -> TextOverlay {
+/// [`Canvas::text_room`]), so none runs off the frame or under the platform's UI; an error
+/// when they would not fit at the smallest readable size ([`fit_height`]).
+fn fitted_overlay(
+    canvas: &Canvas,
+    t: &TextOverlay,
+    room: Option<f64>,
+) -> Result<TextOverlay, String> {
     let room = room.unwrap_or_else(|| canvas.text_room(&t.position));
     fit_height(canvas, room, t.style.look.size, |size| {
         let mut t = t.clone();
@@ -267,9 +286,13 @@ struct Block {
 /// the rows `taken` (the captions' and other text's shown with it): where it is asked when
 /// that keeps clear of them, else just above or below them ([`Canvas::clear_of`]), drawn
 /// smaller when no side has room at its size; and whether it is clear of them (else it is
-/// where asked).
-fn overlay_block(canvas: &Canvas, t: &TextOverlay, taken: &[(f64, f64)]) -> (Block, bool) {
-    let fitted = fitted_overlay(canvas, t, None);
+/// where asked). An error when it does not fit where asked at the smallest readable size.
+fn overlay_block(
+    canvas: &Canvas,
+    t: &TextOverlay,
+    taken: &[(f64, f64)],
+) -> Result<(Block, bool), String> {
+    let fitted = fitted_overlay(canvas, t, None)?;
     let (p, m, lines) = place_overlay(canvas, &fitted);
     let asked = Block {
         style: fitted.style.clone(),
@@ -278,7 +301,7 @@ fn overlay_block(canvas: &Canvas, t: &TextOverlay, taken: &[(f64, f64)]) -> (Blo
         lines,
     };
     if taken.is_empty() {
-        return (asked, true);
+        return Ok((asked, true));
     }
     let beside = |t: &TextOverlay| {
         let (p, _, lines) = place_overlay(canvas, t);
@@ -293,9 +316,10 @@ fn overlay_block(canvas: &Canvas, t: &TextOverlay, taken: &[(f64, f64)]) -> (Blo
             lines,
         })
     };
-    beside(&fitted)
-        .or_else(|| beside(&fitted_overlay(canvas, t, Some(canvas.room_beside(taken)))))
-        .map_or((asked, false), |b| (b, true))
+    let smaller = || fitted_overlay(canvas, t, Some(canvas.room_beside(taken))).ok();
+    Ok(beside(&fitted)
+        .or_else(|| beside(&smaller()?))
+        .map_or((asked, false), |b| (b, true)))
 }
 
 impl Block {
@@ -328,36 +352,59 @@ impl Block {
     }
 }
 
+/// The smallest size (line height, fraction of the frame height) text is drawn smaller to on
+/// a `canvas` frame: a thirtieth of the frame's shorter side, 13 points a line (11-point
+/// letters, the smallest Apple's guidelines call legible) when a phone held the frame's way
+/// shows that side across its 390 points (docs/captions.md).
+pub fn readable(canvas: &Canvas) -> f64 {
+    f64::from(canvas.width.min(canvas.height)) / 30.0 / f64::from(canvas.height)
+}
+
 /// The text overlay `at(size)` makes, at `size` or smaller until its lines, as placed on
-/// `canvas`, fit `room` pixels of height (down to a size of 0.01).
+/// `canvas`, fit `room` pixels of height; never smaller than [`readable`] (or `size`, when
+/// asked smaller): what does not fit at that size is an error saying why.
 fn fit_height(
     canvas: &Canvas,
     room: f64,
     size: f64,
     at: impl Fn(f64) -> TextOverlay,
-) -> TextOverlay {
+) -> Result<TextOverlay, String> {
+    let floor = readable(canvas).min(size);
     let mut size = size;
     loop {
         let t = at(size);
         let (p, _, lines) = place_overlay(canvas, &t);
         let high = lines.len() as f64 * f64::from(p.font);
-        if high <= room || size <= 0.01 {
-            return t;
+        if high <= room {
+            return Ok(t);
+        }
+        if size <= floor {
+            return Err(format!(
+                "its {} lines do not fit the {:.0} pixels of height it has on the {}x{} output \
+                 even at the smallest readable size ({size:.3} of the frame height, {} pixels a \
+                 line): shorten it, or give it more characters a line (max_chars)",
+                lines.len(),
+                room,
+                canvas.width,
+                canvas.height,
+                p.font,
+            ));
         }
         // The lines' area goes with the square of the size.
-        size = (size * (room / high).sqrt().min(0.95)).max(0.01);
+        size = (size * (room / high).sqrt().min(0.95)).max(floor);
     }
 }
 
 /// The events of `card` (its style `Card{i}`) over its frames at `rate`: a rectangle of its
-/// colour filling the frame and its text (placed as [`place_overlay`] places it, centred in
-/// the rows `rows`), both faded in and out over its crossfades, and a black veil over its
-/// fades through black; and the box its text takes (`[x0, y0, x1, y1]` fractions), if any.
+/// colour filling the frame and its text `t` (as [`card_text`] fits it, placed as
+/// [`place_overlay`] places it, centred in the rows `rows`), both faded in and out over its
+/// crossfades, and a black veil over its fades through black; and the box its text takes
+/// (`[x0, y0, x1, y1]` fractions), if any.
 fn card_events(
     out: &mut String,
     canvas: &Canvas,
     rate: Rational,
-    (i, card): (usize, &ShownCard),
+    (i, card, t): (usize, &ShownCard, &TextOverlay),
     rows: (f64, f64),
 ) -> Option<[f64; 4]> {
     let (w, h) = (canvas.width, canvas.height);
@@ -396,9 +443,7 @@ fn card_events(
     );
     let mut zone = None;
     if !card.text.trim().is_empty() {
-        let bare = canvas.card();
-        let t = card_text(&card.text, &card.look, &bare, (card.start, card.end), rows);
-        let (_, m, lines) = place_overlay(&bare, &t);
+        let (_, m, lines) = place_overlay(&canvas.card(), t);
         let lines: Vec<String> = lines.iter().map(|l| l.join(" ")).collect();
         let widest = lines.iter().map(|l| m.width(l)).fold(0.0, f64::max);
         let mid = ((rows.0 + rows.1) / 2.0 * f64::from(h)).round();
@@ -505,7 +550,12 @@ pub fn script(
             .collect();
         let others: Vec<(f64, f64)> = met.iter().map(|&j| blocks[j].rows(canvas)).collect();
         let cap = with_captions((a, b)).then_some(caption_rows);
-        let (block, clear) = overlay_block(canvas, t, &[&others[..], cap.as_slice()].concat());
+        let unfit = |e: String| {
+            let at = crate::specfile::entry("text", i);
+            format!("{at} ({}): {e}", quoted(&t.text))
+        };
+        let (block, clear) =
+            overlay_block(canvas, t, &[&others[..], cap.as_slice()].concat()).map_err(unfit)?;
         let block = match (clear, others.is_empty()) {
             (true, _) => block,
             (false, true) => {
@@ -517,7 +567,7 @@ pub fn script(
                 block
             }
             (false, false) => {
-                let (block, clear) = overlay_block(canvas, t, &others);
+                let (block, clear) = overlay_block(canvas, t, &others).map_err(unfit)?;
                 if !clear {
                     return Err(format!(
                         "{} and {} are shown together and no place between the UI zones of the \
@@ -552,16 +602,22 @@ pub fn script(
         .iter()
         .map(|c| canvas.card_rows(with_captions((c.start, c.end)).then_some(caption_rows)))
         .collect();
+    let card_what = |c: &ShownCard| format!("the text card at {:.3} s", c.start as f64 / 1e9);
+    let mut card_texts = Vec::with_capacity(cards.len());
     for (i, c) in cards.iter().enumerate() {
         let bare = canvas.card();
-        let t = card_text(&c.text, &c.look, &bare, (c.start, c.end), card_rows[i]);
+        let t = card_text(&c.text, &c.look, &bare, (c.start, c.end), card_rows[i])
+            .map_err(|e| format!("{} ({}): {e}", card_what(c), quoted(&c.text)))?;
         let (p, _, _) = place_overlay(&bare, &t);
         out.push_str(&style_line(&format!("Card{i}"), &t.style, p));
+        card_texts.push(t);
     }
     out.push_str("\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n");
     // Cards first, so captions and overlays are drawn over them.
     for (i, c) in cards.iter().enumerate() {
-        if let Some(zone) = card_events(&mut out, canvas, rate, (i, c), card_rows[i]) {
+        if let Some(zone) =
+            card_events(&mut out, canvas, rate, (i, c, &card_texts[i]), card_rows[i])
+        {
             placed.push(ShownText {
                 what: format!("the text of the card at {:.3} s", c.start as f64 / 1e9),
                 frames: (f(c.start), f(c.end)),

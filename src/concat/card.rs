@@ -85,13 +85,15 @@ fn filled(c: Rgb, width: u32, height: u32) -> VideoFrame {
 }
 
 /// `text` drawn centred on `base` in `style`, through a one-event ASS script in a temporary
-/// directory (with the font) that is removed when done.
+/// directory (with the font) that is removed when done; an error naming the card when its
+/// text does not fit the frame at the smallest readable size.
 fn text_card(text: &str, style: &Look, base: VideoFrame) -> Result<VideoFrame> {
-    let dir = tempfile::tempdir().map_err(Error::work_dir)?;
-    font::install(dir.path())?;
     let (w, h) = (base.width(), base.height());
     let canvas = Canvas::bare(w, h);
-    let overlay = ass::card_text(text, style, &canvas, (0, NANOS), canvas.card_rows(None));
+    let overlay = ass::card_text(text, style, &canvas, (0, NANOS), canvas.card_rows(None))
+        .map_err(|e| Error::bad_input(Path::new(&format!("text card {text:?}")), e))?;
+    let dir = tempfile::tempdir().map_err(Error::work_dir)?;
+    font::install(dir.path())?;
     // One frame a second, the card's one frame at 0.
     let rate = Rational::new(1, 1);
     let script = ass::script(
