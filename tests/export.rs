@@ -1366,9 +1366,9 @@ fn bad_caption_files_are_named_with_their_line_and_nothing_is_written() {
         ),
         (
             "broken.srt",
-            "1\n00:00:00,000 -> 00:00:01,000\nA\n",
-            1,
-            "START --> END",
+            "1\n00:00:00,000 --> 00:00:00,500\nA\n\n2\n00:00:00,500 -> 00:00:01,000\nB\n",
+            6,
+            "found '00:00:00,500 -> 00:00:01,000': the arrow between the times is two hyphens",
         ),
         (
             "karaoke.ass",

@@ -32,6 +32,37 @@ fn timing(s: &str, line: usize) -> Result<(i64, i64), Failure> {
     Ok((stamp(a, line)?, stamp(b, line)?))
 }
 
+/// The failure of a cue block `lines` (from line `first`) without its `START --> END` line
+/// (`example`), at the line that should be it: the first that starts like a time, else the
+/// one after a cue number (SRT) or identifier (WebVTT), else the first.
+fn no_timing(first: usize, lines: &[&str], example: &str) -> Failure {
+    let timelike = |l: &&str| l.starts_with(|c: char| c.is_ascii_digit()) && l.contains(':');
+    let at = lines.iter().position(timelike).unwrap_or_else(|| {
+        let numbered = lines[0].trim().chars().all(|c| c.is_ascii_digit());
+        usize::from(lines.len() > 1 && (numbered || !example.contains(',')))
+    });
+    let found = lines[at].trim();
+    if found.contains("-->") {
+        return (
+            first + at,
+            "unexpected text before the timing: a cue has at most one line (its identifier) \
+             before it"
+                .into(),
+        );
+    }
+    let arrow = ["->", "- >", "\u{2013}>", "\u{2014}>", "=>"]
+        .iter()
+        .any(|a| found.contains(a));
+    let hint = match arrow {
+        true => ": the arrow between the times is two hyphens and '>', '-->'",
+        false => "",
+    };
+    (
+        first + at,
+        format!("expected the cue's timing, 'START --> END' ({example}), found '{found}'{hint}"),
+    )
+}
+
 /// The markup of a caption format, which [`plain`] removes.
 #[derive(Debug, Clone, Copy)]
 enum Markup {
@@ -103,13 +134,7 @@ pub(crate) fn srt(text: &str) -> Result<Vec<Lined>, Failure> {
         let at = lines
             .iter()
             .position(|l| l.contains("-->"))
-            .ok_or_else(|| {
-                (
-                    first,
-                    "a cue needs a 'START --> END' line (00:00:01,000 --> 00:00:02,500)"
-                        .to_string(),
-                )
-            })?;
+            .ok_or_else(|| no_timing(first, &lines, "00:00:01,000 --> 00:00:02,500"))?;
         if at > 1 {
             return Err((
                 first,
@@ -147,7 +172,7 @@ pub(crate) fn vtt(text: &str) -> Result<Vec<Lined>, Failure> {
             .iter()
             .position(|l| l.contains("-->"))
             .filter(|&a| a <= 1)
-            .ok_or_else(|| (first, "a cue needs a 'START --> END' line".to_string()))?;
+            .ok_or_else(|| no_timing(first, &lines, "00:01.000 --> 00:02.500"))?;
         let line = first + at;
         let (start, end) = timing(lines[at], line)?;
         let body = without_ruby_text(&lines[at + 1..].join("\n"));
@@ -450,6 +475,38 @@ mod tests {
         let e = srt("1\n00:00:01,000 --> 00:00:0x,500\nHi\n").unwrap_err();
         assert_eq!(e.0, 2);
         assert!(e.1.contains("00:00:0x,500"), "{}", e.1);
+    }
+
+    #[test]
+    fn a_timing_line_without_its_arrow_is_named_not_the_cues_first_line() {
+        let arrow = "the arrow between the times is two hyphens and '>'";
+        let two = "1\n00:00:00,000 --> 00:00:00,500\nA\n\n2\n00:00:00,500 -> 00:00:00,900\nB\n";
+        let e = srt(two).unwrap_err();
+        assert_eq!(e.0, 6, "{}", e.1);
+        assert!(e.1.contains("found '00:00:00,500 -> 00:00:00,900': ") && e.1.contains(arrow));
+        // Without its number; a line of text where the timing should be.
+        assert_eq!(
+            srt("00:00:01,000 \u{2014}> 00:00:02,000\nA\n")
+                .unwrap_err()
+                .0,
+            1
+        );
+        let e = srt("1\nHello\n").unwrap_err();
+        assert_eq!(
+            e,
+            (
+                2,
+                "expected the cue's timing, 'START --> END' (00:00:01,000 --> \
+             00:00:02,500), found 'Hello'"
+                    .into()
+            )
+        );
+        let e = vtt("WEBVTT\n\ncue-1\n00:00.000 -- > 00:00.500\nA\n").unwrap_err();
+        assert_eq!(e.0, 4, "{}", e.1);
+        assert!(e.1.contains(arrow), "{}", e.1);
+        let e = vtt("WEBVTT\n\ncue-1\nstray\n00:00.000 --> 00:00.500\nA\n").unwrap_err();
+        assert_eq!(e.0, 5, "{}", e.1);
+        assert!(e.1.contains("unexpected text before the timing"), "{}", e.1);
     }
 
     #[test]
