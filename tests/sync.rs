@@ -955,11 +955,31 @@ fn json_schema_and_container_checks() {
         "1/1000",
         s(&jittery),
     ]);
-    let (_, files) = sync_json(&[s(&fixture("vfr.mp4")), s(&jittery)]);
+    // One audio packet's timestamp 10 ms late (a gap before it, an overlap after it: old
+    // Matroska muxers wrote Vorbis so) is no break in the sound: it read as a gap and an
+    // overlap, "the sound falls up to 10.0 ms behind" (235 ms on anim_bbb.webm).
+    let moved = dir.path().join("moved.mkv");
+    ff(&[
+        "-i",
+        s(&fixture("marker_landscape_25.mp4")),
+        "-c",
+        "copy",
+        "-bsf:a",
+        "setts=ts=if(eq(N\\,40)\\,TS+10\\,TS)",
+        s(&moved),
+    ]);
+    let (_, files) = sync_json(&[s(&fixture("vfr.mp4")), s(&jittery), s(&moved)]);
     assert!(files[0]["container"]["video_held_frames"].as_u64().unwrap() > 0);
     let c = &files[1]["container"];
     assert!(c["video_jitter_ms"].as_f64().unwrap() >= 10.0, "{c}");
     assert!(c["warnings"].to_string().contains("jitter"), "{c}");
+    let c = &files[2]["container"];
+    assert_eq!(
+        (&c["audio_gaps"], &c["audio_overlaps"]),
+        (&0.into(), &0.into()),
+        "{c}"
+    );
+    assert!(!c["warnings"].to_string().contains("audio packets"), "{c}");
     // The offset still follows each frame's own time, as FFmpeg plays it.
     let oracle = marker_offsets_ms(&jittery);
     let got = files[1]["offset_ms"].as_f64().unwrap();

@@ -137,7 +137,10 @@ fn ms(s: f64) -> f64 {
     (s * 1e4).round() / 10.0
 }
 
-/// Compare each audio packet's timestamp with where the previous one ends once decoded.
+/// Compare each audio packet's timestamp with where the previous one ends once decoded. A gap
+/// undone at once by an overlap of the same size (or the reverse) is one packet's timestamp
+/// off, not a break in the sound (old Matroska muxers wrote Vorbis timestamps so, at block
+/// size changes): neither is counted.
 fn audio_continuity(l: &StreamLog, r: &mut ContainerReport) {
     let tb = l.info.time_base;
     let rate = i64::from(l.info.params.sample_rate().max(1));
@@ -147,20 +150,34 @@ fn audio_continuity(l: &StreamLog, r: &mut ContainerReport) {
         .then(|| frame * i64::from(tb.den) / (rate * i64::from(tb.num.max(1))))
         .filter(|t| *t > 0);
     let tick_ms = tb.as_f64() * 1000.0;
+    // Each packet's start minus where the one before it ends (a tick either way is rounding).
+    let mut deltas = Vec::with_capacity(l.packets.len());
     let mut prev_end: Option<i64> = None;
     for &(pts, _, dur) in &l.packets {
         let Some(pts) = pts else { continue };
         if let Some(end) = prev_end {
-            let delta = pts - end;
-            if delta > 1 {
-                r.audio_gaps += 1;
-                r.audio_gap_ms += delta as f64 * tick_ms;
-            } else if delta < -1 {
-                r.audio_overlaps += 1;
-                r.audio_overlap_ms += -delta as f64 * tick_ms;
-            }
+            deltas.push(pts - end);
         }
         prev_end = Some(pts + frame_ticks.unwrap_or(dur));
+    }
+    let mut i = 0;
+    while i < deltas.len() {
+        let delta = deltas[i];
+        let undone = deltas
+            .get(i + 1)
+            .is_some_and(|next| delta.abs() > 1 && (delta + next).abs() <= 1);
+        if undone {
+            i += 2;
+            continue;
+        }
+        if delta > 1 {
+            r.audio_gaps += 1;
+            r.audio_gap_ms += delta as f64 * tick_ms;
+        } else if delta < -1 {
+            r.audio_overlaps += 1;
+            r.audio_overlap_ms += -delta as f64 * tick_ms;
+        }
+        i += 1;
     }
     r.audio_gap_ms = (r.audio_gap_ms * 10.0).round() / 10.0;
     r.audio_overlap_ms = (r.audio_overlap_ms * 10.0).round() / 10.0;
@@ -201,18 +218,26 @@ fn warnings(r: &ContainerReport, frame_s: Option<f64>) -> Vec<String> {
         }
     }
     if r.audio_overlaps > 0 {
+        let times = match r.audio_overlaps {
+            1 => "once".to_string(),
+            n => format!("{n} times"),
+        };
         w.push(format!(
-            "audio packets overlap their predecessors {} times ({:.1} ms in all): players play \
+            "audio packets overlap their predecessors {times} ({:.1} ms in all): players play \
              every decoded sample, so the sound falls up to {:.1} ms behind the timestamps \
              (typical of joins made with `ffmpeg -f concat -c copy`)",
-            r.audio_overlaps, r.audio_overlap_ms, r.audio_overlap_ms
+            r.audio_overlap_ms, r.audio_overlap_ms
         ));
     }
     if r.audio_gaps > 0 {
+        let gaps = match r.audio_gaps {
+            1 => "1 gap".to_string(),
+            n => format!("{n} gaps"),
+        };
         w.push(format!(
-            "audio timestamps leave {} gaps ({:.1} ms in all): players that close gaps pull the \
+            "audio timestamps leave {gaps} ({:.1} ms in all): players that close gaps pull the \
              sound up to {:.1} ms early",
-            r.audio_gaps, r.audio_gap_ms, r.audio_gap_ms
+            r.audio_gap_ms, r.audio_gap_ms
         ));
     }
     if r.video_dts_non_monotonic > 0 {
