@@ -1453,8 +1453,9 @@ out = "2"
         );
     }
 
-    /// `--max-cost` is the batch's, not each variant's: two variants rendering a shot each
-    /// under a cap that fits one made both (twice the cap, billed).
+    /// `--max-cost` is the batch's, not each variant's nor each shard's: two variants
+    /// rendering a shot each under a cap that fits one made both (twice the cap, billed), and
+    /// so did two shards of them, each holding the whole cap.
     #[test]
     fn a_batchs_variants_share_its_max_cost() {
         let dir = tempfile::tempdir().unwrap();
@@ -1481,24 +1482,41 @@ out = "2"
         )
         .unwrap();
         let emu = Emulator::start(&REPLICATE_EMULATOR, &[]);
-        let run = |cap: &str, out: &str| {
+        let start = |cap: &str, out: &str, shard: &[&str]| {
             let mut c = batch_cmd(&emu, &spec, &variants, &d.join(out));
             // A variant's error is on the batch's table (stdout).
             c.args(["--max-cost", cap, "--providers"])
                 .arg(&providers)
-                .stdout(Stdio::piped());
-            let o = c.output().unwrap();
+                .args(shard)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            c.spawn().unwrap()
+        };
+        let said = |c: Child| {
+            let o = c.wait_with_output().unwrap();
             let said = [o.stdout, o.stderr].concat();
             (o.status.code(), String::from_utf8_lossy(&said).into_owned())
         };
         // $0.10 a render: a cap of $0.15 fits one.
-        let (code, err) = run("0.15", "out");
+        let (code, err) = said(start("0.15", "out", &[]));
         assert_ne!(code, Some(0), "{err}");
         assert!(err.contains("over --max-cost"), "{err}");
         assert_eq!(
             emu.stats()["jobs_created"],
             1,
             "one render fits the cap: {err}"
+        );
+        // Two shards at once, one variant each: still one render.
+        let shards = [
+            start("0.15", "sharded", &["--shard", "0/2"]),
+            start("0.15", "sharded", &["--shard", "1/2"]),
+        ];
+        let said: Vec<_> = shards.into_iter().map(said).collect();
+        assert_eq!(emu.stats()["jobs_created"], 2, "one render more: {said:?}");
+        assert!(
+            said.iter()
+                .any(|(code, err)| *code != Some(0) && err.contains("over --max-cost")),
+            "{said:?}"
         );
     }
 

@@ -182,7 +182,7 @@ pub struct RenderArgs {
     retry_failed: bool,
     /// Refuse to start when the shots still to create are estimated above this many USD; a job
     /// the run would create past it (replacing one that failed meanwhile) is not created. A
-    /// batch's variants share it (each shard process holds it for its own variants).
+    /// batch's cap is for every job its variants, shards and runs create (DIR/.budget.json).
     #[arg(long, value_name = "USD", value_parser = parse_usd)]
     max_cost: Option<f64>,
     /// Extra or replacing model entries (the built-in providers.toml format).

@@ -11,7 +11,7 @@ use cutroom::batch::state::{self, Entry, Status};
 use cutroom::batch::{self, emit, Shard, Variant};
 use cutroom::error::{exit, Error};
 use cutroom::export::EncoderThreads;
-use cutroom::fetch::Provider;
+use cutroom::fetch::{Provider, Spent};
 use cutroom::lock::Lock;
 use cutroom::progress::Progress;
 use cutroom::provenance::{check_tsa, Policy};
@@ -130,7 +130,9 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         }
         None => (0..variants.len()).collect(),
     };
-    let (client, opts) = args.render.client_and_options()?;
+    let (client, mut opts) = args.render.client_and_options()?;
+    // One --max-cost for every shard and run of the batch.
+    opts.spent = Spent::batch(&args.output);
     // A key given here (options, environment) is every variant's: a bad one stops the batch.
     if args.provenance.sign_cert.is_some() || args.provenance.sign_key.is_some() {
         args.provenance.policy(client.config().ca_cert.as_deref())?;

@@ -22,6 +22,7 @@ mod reach;
 mod render;
 mod rfc3339;
 mod shots;
+mod spent;
 mod writer;
 
 pub use cache::{safe_name, write_json_atomic, Cache, CachedFile, Entry};
@@ -43,4 +44,5 @@ pub use provider::Provider;
 pub use render::{render, CostTotal, RenderOptions, Resolve, ShotReport};
 pub use rfc3339::{format_rfc3339, parse_rfc3339};
 pub use shots::{load as load_shots, Billed, Job, Retried, Shot, StateFile};
+pub use spent::Spent;
 pub use writer::sha256_file;

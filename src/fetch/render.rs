@@ -9,13 +9,13 @@ use super::model::{Phase, Variant, Video};
 use super::poll::{show, PollOptions};
 use super::provider::{fal_app, Provider};
 use super::shots::{self, Billed, Job, Retried, Shot, StateFile};
+use super::spent::{Over, Spent};
 use crate::error::{with_hint, Error, Result, Several};
 use crate::http::backoff::Backoff;
 use crate::progress::Progress;
 use futures_util::StreamExt;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How to render a shot list.
@@ -34,10 +34,11 @@ pub struct RenderOptions {
     /// Refuse to start when the shots still to create are estimated above this (USD); never
     /// create jobs priced above it in all.
     pub max_cost: Option<f64>,
-    /// The prices of the jobs created under `max_cost` so far, in micro-USD: shared by every
-    /// render given these options (or a clone of them), so the cap holds for all of them
-    /// together (a batch's variants), not for each.
-    pub spent: Arc<Mutex<i64>>,
+    /// The prices of the jobs created under `max_cost` so far: shared by every render given
+    /// these options (or a clone of them), so the cap holds for all of them together (a
+    /// batch's variants), not for each; [`Spent::batch`] also shares it with other processes
+    /// (a batch's shards).
+    pub spent: Spent,
     /// How to settle the pending creates of named shots (`--resolve SHOT=ID|new`).
     pub resolve: Vec<(String, Resolve)>,
 }
@@ -202,7 +203,12 @@ pub async fn render(
         let cached = out.is_dir().then(|| Cache::new(out)).transpose()?;
         let mut total = 0;
         for s in &shots {
-            if let Some(Job { id: Some(id), .. }) = state.get(&s.key).await {
+            let job = state.get(&s.key).await;
+            let pending = job.as_ref().filter(|j| j.id.is_none());
+            if pending.is_some() && opts.spent.holds(&intent_key(s, &intent_token(pending)))? {
+                continue; // a pending create an earlier run of the batch counted
+            }
+            if let Some(Job { id: Some(id), .. }) = job {
                 // Already created (and billed), unless --retry-failed or --resolve SHOT=new
                 // creates it again.
                 let renew = opts.resolve.contains(&(s.name.clone(), Resolve::New));
@@ -216,13 +222,14 @@ pub async fn render(
             }
             total += price(opts, provider, s)?;
         }
-        let spent = *opts.spent.lock().expect("not poisoned");
+        let spent = opts.spent.total()?;
         if spent + total > micro_usd(max) {
             let earlier = match spent {
                 0 => String::new(),
                 n => format!(
-                    " (after ${:.2} of jobs created earlier in this run)",
-                    n as f64 / 1e6
+                    " (after ${:.2} of jobs created earlier by {})",
+                    n as f64 / 1e6,
+                    opts.spent.whose()
                 ),
             };
             return Err(Error::OverLimit(format!(
@@ -272,6 +279,20 @@ fn price(opts: &RenderOptions, provider: Provider, shot: &Shot) -> Result<i64> {
             shot.name
         ))
     })
+}
+
+/// The token of a create's intent: that of `pending`, the intent recorded and resumed (in a
+/// state file from before intents had tokens, its time stands in), else a new one.
+fn intent_token(pending: Option<&Job>) -> String {
+    match pending {
+        Some(j) => j.intent.clone().unwrap_or(j.created_at.to_string()),
+        None => format!("{:016x}", fastrand::u64(..)),
+    }
+}
+
+/// The create's `Idempotency-Key`, which also names its price under `--max-cost`.
+fn intent_key(shot: &Shot, token: &str) -> String {
+    format!("cutroom-{}-{token}", shot.key)
 }
 
 /// `usd` in millionths of a dollar, so that sums of prices compare exactly (three shots at
@@ -437,31 +458,31 @@ impl Run<'_> {
         }
     }
 
-    /// Take the price of one job of `shot` from what `--max-cost` leaves this run, before it
-    /// is created: 0 without a cap, else the price taken, or an [`Error::OverLimit`] with the
-    /// figures when it does not fit (`why`: the dead job it would replace). So a run never
-    /// creates more than the cap allows, even a job the estimate at the start could not
-    /// foresee (a resumed job that fails later and is replaced on `--retry-failed`).
-    fn take(&self, shot: &Shot, why: Option<&str>) -> Result<i64> {
+    /// Take the price of the create `intent` of `shot` from what `--max-cost` leaves, before
+    /// it is sent (nothing without a cap; once for an intent): an [`Error::OverLimit`] with
+    /// the figures when it does not fit (`why`: the dead job it would replace). So the jobs
+    /// created under the cap never add up past it, even one the estimate at the start could
+    /// not foresee (a resumed job that fails later and is replaced on `--retry-failed`), or
+    /// one another shard of a batch created meanwhile.
+    fn take(&self, shot: &Shot, intent: &str, why: Option<&str>) -> Result<()> {
         let Some(max) = self.opts.max_cost else {
-            return Ok(0);
+            return Ok(());
         };
         let price = price(self.opts, self.client.config().provider, shot)?;
-        let mut spent = self.opts.spent.lock().expect("not poisoned");
-        if *spent + price > micro_usd(max) {
-            let figures = format!(
-                "at an estimated ${:.2} it would bring the jobs this run created to ${:.2}, \
-                 over --max-cost ${max:.2}",
-                price as f64 / 1e6,
-                (*spent + price) as f64 / 1e6
-            );
-            return Err(Error::OverLimit(match why {
-                Some(why) => with_hint(why, &format!("not rendered again: {figures}")),
-                None => format!("not rendered: {figures}"),
-            }));
-        }
-        *spent += price;
-        Ok(price)
+        let Err(Over(spent)) = self.opts.spent.take(intent, price, micro_usd(max))? else {
+            return Ok(());
+        };
+        let figures = format!(
+            "at an estimated ${:.2} it would bring the jobs {} created to ${:.2}, over \
+             --max-cost ${max:.2}",
+            price as f64 / 1e6,
+            self.opts.spent.whose(),
+            (spent + price) as f64 / 1e6
+        );
+        Err(Error::OverLimit(match why {
+            Some(why) => with_hint(why, &format!("not rendered again: {figures}")),
+            None => format!("not rendered: {figures}"),
+        }))
     }
 
     /// Create the shot's job, never twice: the intent goes to the state file before anything
@@ -495,19 +516,15 @@ impl Run<'_> {
             }
             (t, _) => t,
         };
-        let price = self.take(shot, replacing.as_ref().map(|(_, r)| r.error.as_str()))?;
         let resumed = intent_at.is_some();
-        let (intent_at, token) = match intent_at {
-            // A state file from before intents had tokens: the time stands in.
-            Some(t) => (
-                t,
-                pending
-                    .and_then(|j| j.intent.clone())
-                    .unwrap_or(t.to_string()),
-            ),
+        let token = intent_token(pending.filter(|_| resumed));
+        let idempotency_key = intent_key(shot, &token);
+        let why = replacing.as_ref().map(|(_, r)| r.error.as_str());
+        self.take(shot, &idempotency_key, why)?;
+        let intent_at = match intent_at {
+            Some(t) => t,
             None => {
                 let t = unix_now();
-                let token = format!("{:016x}", fastrand::u64(..));
                 report
                     .retried
                     .extend(replacing.as_ref().map(|(_, r)| r.clone()));
@@ -520,10 +537,9 @@ impl Run<'_> {
                 };
                 self.state.set(&shot.key, job).await?;
                 report.id = None;
-                (t, token)
+                t
             }
         };
-        let idempotency_key = format!("cutroom-{}-{token}", shot.key);
         let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
         let mut uncertain = 0;
         let can_list = provider.can_list();
@@ -565,7 +581,9 @@ impl Run<'_> {
                 Err(e) => {
                     if uncertain == 0 && !resumed {
                         // Surely refused: nothing billed, the shot is as it was.
-                        *self.opts.spent.lock().expect("not poisoned") -= price;
+                        if self.opts.max_cost.is_some() {
+                            self.opts.spent.refund(&idempotency_key)?;
+                        }
                         match replacing {
                             Some((dead, _)) => {
                                 report.retried.pop();

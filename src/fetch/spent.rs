@@ -1,0 +1,133 @@
+//! What `--max-cost` has spent: the estimated price of each job created under it, by the
+//! create's intent (`cutroom-SHOTKEY-TOKEN`, so a create resumed or sent again counts once).
+//! Held in memory for one run, or in a file under a lock for every process of a batch, so that
+//! its shards share one cap.
+
+use crate::error::{Error, Result};
+use crate::lock::Lock;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// The prices taken under `--max-cost`, in micro-USD by intent. Clones share them.
+#[derive(Debug, Clone, Default)]
+pub struct Spent(Arc<Held>);
+
+/// Prices in micro-USD by intent.
+type Prices = BTreeMap<String, i64>;
+
+#[derive(Debug)]
+enum Held {
+    /// This process's: the jobs this run creates.
+    Run(Mutex<Prices>),
+    /// `DIR/.budget.json`, read and rewritten under `DIR/.budget.lock` by every shard of a
+    /// batch and every run of it.
+    Batch(PathBuf),
+}
+
+impl Default for Held {
+    fn default() -> Self {
+        Self::Run(Mutex::default())
+    }
+}
+
+/// Why a price does not fit: what was spent before it.
+pub(crate) struct Over(pub(crate) i64);
+
+impl Spent {
+    /// The ledger of the batch directory `dir`, shared by its shards and runs.
+    pub fn batch(dir: &Path) -> Self {
+        Self(Arc::new(Held::Batch(dir.join(".budget.json"))))
+    }
+
+    /// Whose jobs it counts, for messages.
+    pub(crate) fn whose(&self) -> String {
+        match &*self.0 {
+            Held::Run(_) => "this run".into(),
+            Held::Batch(_) => "this batch's shards and runs".into(),
+        }
+    }
+
+    /// The sum of the prices taken.
+    pub(crate) fn total(&self) -> Result<i64> {
+        self.with(|p| p.values().sum())
+    }
+
+    /// True when the create `intent` was counted (by an earlier run of a batch).
+    pub(crate) fn holds(&self, intent: &str) -> Result<bool> {
+        self.with(|p| p.contains_key(intent))
+    }
+
+    /// Count `price` for the create `intent` unless it is counted already, when the total
+    /// stays within `max`; else what was spent before it.
+    pub(crate) fn take(
+        &self,
+        intent: &str,
+        price: i64,
+        max: i64,
+    ) -> Result<std::result::Result<(), Over>> {
+        self.with(|p| {
+            if p.contains_key(intent) {
+                return Ok(());
+            }
+            let before: i64 = p.values().sum();
+            if before + price > max {
+                return Err(Over(before));
+            }
+            p.insert(intent.to_string(), price);
+            Ok(())
+        })
+    }
+
+    /// Give back the price of the create `intent`, surely refused (nothing billed).
+    pub(crate) fn refund(&self, intent: &str) -> Result<()> {
+        self.with(|p| {
+            p.remove(intent);
+        })
+    }
+
+    /// Run `f` on the prices, locked; a file is rewritten (temp file and rename) when `f`
+    /// changed them.
+    fn with<T>(&self, f: impl FnOnce(&mut Prices) -> T) -> Result<T> {
+        let path = match &*self.0 {
+            Held::Run(m) => return Ok(f(&mut m.lock().expect("not poisoned"))),
+            Held::Batch(p) => p,
+        };
+        let _lock = Lock::wait(&path.with_extension("lock"))?;
+        let mut prices: Prices = match std::fs::read(path) {
+            Ok(b) => serde_json::from_slice(&b).map_err(|e| {
+                Error::bad_input(path, format!("unreadable --max-cost ledger ({e})"))
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Prices::new(),
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        let before = prices.clone();
+        let t = f(&mut prices);
+        if prices != before {
+            crate::output::json(path, &prices)?.commit()?;
+        }
+        Ok(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batchs_processes_share_one_ledger_and_count_an_intent_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (Spent::batch(dir.path()), Spent::batch(dir.path()));
+        assert!(a.take("k1", 100, 150).unwrap().is_ok());
+        assert!(b.take("k1", 100, 150).unwrap().is_ok(), "counted once");
+        assert!(matches!(b.take("k2", 100, 150).unwrap(), Err(Over(100))));
+        assert!(b.holds("k1").unwrap() && !b.holds("k2").unwrap());
+        a.refund("k1").unwrap();
+        assert!(b.take("k2", 100, 150).unwrap().is_ok());
+        assert_eq!(a.total().unwrap(), 100);
+        let run = Spent::default();
+        assert!(run.take("k1", 100, 150).unwrap().is_ok());
+        assert_eq!(run.clone().total().unwrap(), 100);
+        assert_eq!(Spent::default().total().unwrap(), 0);
+    }
+}
