@@ -456,11 +456,13 @@ impl AlignedDecoder {
 /// container says (FFmpeg's start time and duration, edit lists applied).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SoundSpan {
-    start: Option<f64>,
-    end: Option<f64>,
+    /// Where its first sample plays.
+    pub start: Option<f64>,
+    /// Where its last sample ends.
+    pub end: Option<f64>,
     /// MP4/MOV: the track's edit list starts past the end of its samples, so none of it plays
     /// (FFmpeg's start time and duration then describe the samples, not what plays).
-    edit_past_end: bool,
+    pub edit_past_end: bool,
 }
 
 impl SoundSpan {

@@ -1,6 +1,7 @@
 //! `probe`: what exactly is in a media file: container, streams, timing, priming, VFR.
 
 use crate::error::{Error, Result};
+use crate::pcm::SoundSpan;
 use crate::provenance::{self, Provenance};
 use crate::video_index::VideoIndex;
 use crate::{media, mp4};
@@ -28,6 +29,14 @@ pub struct FileProbe {
     pub edit_lists: Option<bool>,
     /// First audio stream's duration minus first video stream's, in ms (null without both).
     pub av_duration_delta_ms: Option<f64>,
+    /// Where the sound every command uses starts minus where the picture's first frame does,
+    /// in ms (positive: the sound starts later); null without both.
+    pub av_start_delta_ms: Option<f64>,
+    /// Where that sound ends minus where the picture's last frame ends, in ms; null without both
+    /// or when the container does not say where the sound ends.
+    pub av_end_delta_ms: Option<f64>,
+    /// What the file's timing means for a user, in words (the `note:` lines of the table).
+    pub notes: Vec<String>,
     /// Every stream, in container order.
     pub streams: Vec<StreamProbe>,
     /// The file's Content Credentials (C2PA manifest), validated; null when it has none.
@@ -208,7 +217,8 @@ pub fn probe(path: &Path, decode: bool) -> Result<FileProbe> {
             _ => Ok(()),
         }
     };
-    let index = match input.best_stream(MediaKind::Video) {
+    let video = input.best_stream(MediaKind::Video);
+    let index = match video {
         None => None,
         Some(_) => match VideoIndex::read(path, &mut input, &mut add) {
             Ok(ix) => Some(ix),
@@ -221,6 +231,9 @@ pub fn probe(path: &Path, decode: bool) -> Result<FileProbe> {
     while let Some(pkt) = input.read_packet()? {
         add(&pkt)?;
     }
+    // How long before the first frame shown its stream's packets start (a copy trim's lead-in).
+    let video_lead_in =
+        video.and_then(|v| Some(-scans[v].first_pts?.min(0) as f64 * infos[v].time_base.as_f64()));
     if let Some(ix) = &index {
         scans[ix.stream()].timed_by(ix);
     }
@@ -243,6 +256,18 @@ pub fn probe(path: &Path, decode: bool) -> Result<FileProbe> {
         (Some(a), Some(v)) => Some(((a - v) * 1e6).round() / 1e3),
         _ => None,
     };
+    let audio = input.best_stream(MediaKind::Audio);
+    let timing = match (index.as_ref(), audio) {
+        (Some(ix), Some(a)) => av_timing(&input, ix, &streams[a], video_lead_in.unwrap_or(0.0)),
+        _ => AvTiming::default(),
+    };
+    let mut notes = timing.notes;
+    if timing.start_delta_ms.is_none_or(|d| d.abs() < 1.0) && notes.is_empty() {
+        if let Some(d) = av_delta.filter(|d| d.abs() >= 1.0) {
+            let than = if d < 0.0 { "shorter" } else { "longer" };
+            notes.push(format!("audio is {:.1} ms {than} than video", d.abs()));
+        }
+    }
     Ok(FileProbe {
         path: path.display().to_string(),
         format: input.format_name(),
@@ -251,9 +276,98 @@ pub fn probe(path: &Path, decode: bool) -> Result<FileProbe> {
         faststart: layout.as_ref().map(mp4::Layout::faststart),
         edit_lists: layout.as_ref().map(mp4::Layout::has_edit_lists),
         av_duration_delta_ms: av_delta,
+        av_start_delta_ms: timing.start_delta_ms,
+        av_end_delta_ms: timing.end_delta_ms,
+        notes,
         streams,
         provenance: provenance::read(path)?,
     })
+}
+
+/// The sound's timing against the picture: the deltas and what they mean for a user.
+#[derive(Default)]
+struct AvTiming {
+    start_delta_ms: Option<f64>,
+    end_delta_ms: Option<f64>,
+    notes: Vec<String>,
+}
+
+/// A start trim beyond the picture's lead-in that a copy trim's lead-in does not reach (a `-ss
+/// … -c copy` cut keeps the audio from up to a few packets before its cut: 60 ms measured).
+const MOVED_TRIM_S: f64 = 0.1;
+
+/// Where the sound every command uses (`audio`) lies against the picture (`index`), and notes
+/// saying, for a sound offset from it, which track, by how much and what players, `concat` and
+/// `sync` make of it. `video_lead_in`: seconds the picture's edit list skips (a copy trim's).
+fn av_timing(
+    input: &Input,
+    index: &VideoIndex,
+    audio: &StreamProbe,
+    video_lead_in: f64,
+) -> AvTiming {
+    let Some(mut span) = SoundSpan::of(input) else {
+        return AvTiming::default();
+    };
+    // A container without stream durations: the end of its last packet, as read.
+    span.end = span.end.or_else(|| Some(span.start? + audio.duration_s?));
+    let (from, to) = (index.secs(index.first()), index.secs(index.end));
+    let ms = |s: f64| (s * 1e4).round() / 10.0;
+    let mut t = AvTiming {
+        start_delta_ms: span.start.map(|s| ms(s - from)),
+        end_delta_ms: span.end.map(|e| ms(e - to)),
+        notes: Vec::new(),
+    };
+    let track = format!("audio #{}", audio.index);
+    if let Some(w) = span.outside((from, to)) {
+        t.notes.push(format!(
+            "{track}: {w}; concat joins the shot silent, and duck and export take it as silence"
+        ));
+        return t;
+    }
+    let sync = "sync measures the offset from the content";
+    match t.start_delta_ms.filter(|d| d.abs() >= 1.0) {
+        Some(d) if d > 0.0 => t.notes.push(format!(
+            "{track} starts {d:.1} ms after the picture: players and concat keep that (silence \
+             before it), so a sound that belongs with the first frame plays {d:.1} ms late; {sync}"
+        )),
+        Some(d) => t.notes.push(format!(
+            "{track} starts {:.1} ms before the picture: players play that much before the \
+             first frame and concat drops it, so a sound that belongs with the first frame plays \
+             {:.1} ms early; {sync}",
+            -d, -d
+        )),
+        None => {}
+    }
+    if t.notes.is_empty() {
+        // The start trim beyond the encoder delay, against the picture's lead-in.
+        let rate = f64::from(audio.sample_rate.unwrap_or(0).max(1));
+        let trim = audio.start_trim_samples.unwrap_or(0) as f64 / rate;
+        if trim - video_lead_in > MOVED_TRIM_S {
+            t.notes.push(format!(
+                "{track}'s edit list skips {:.1} ms of its sound beyond the encoder delay, the \
+                 picture's {:.1} ms: the sound plays {:.1} ms earlier than it was laid against \
+                 the picture (as `-itsoffset -{:.3}` moves it), and concat joins it so; {sync}",
+                ms(trim),
+                ms(video_lead_in),
+                ms(trim - video_lead_in),
+                trim - video_lead_in
+            ));
+        }
+    }
+    if t.notes.is_empty() {
+        return t;
+    }
+    match t.end_delta_ms.filter(|d| d.abs() >= 1.0) {
+        Some(d) if d > 0.0 => t.notes.push(format!(
+            "{track} ends {d:.1} ms after the picture: concat cuts it at the end of the last frame"
+        )),
+        Some(d) => t.notes.push(format!(
+            "{track} ends {:.1} ms before the picture: concat pads it with silence",
+            -d
+        )),
+        None => {}
+    }
+    t
 }
 
 fn secs(ticks: i64, tb: Rational) -> f64 {

@@ -191,6 +191,63 @@ fn a_copy_trim_is_told_from_the_encoder_delay() {
     let text = String::from_utf8_lossy(&text.stdout);
     let words = format!("encoder delay 1024, start trim {}", skip - 1024);
     assert!(text.contains(&words), "{text}");
+    // A copy trim's lead-in is no offset: nothing to note.
+    assert_eq!(probe_one(&cut)["notes"], serde_json::json!([]));
+}
+
+/// An audio track offset from the picture (`-itsoffset` on either track, either way) is noted
+/// with the track, how much, and what players and concat make of it; probe said only "audio is
+/// 21.3 ms longer than video" for a sound starting 478 ms late, and "500.0 ms shorter" for one
+/// starting 500 ms early.
+#[test]
+fn an_offset_audio_track_is_noted_with_its_track_and_amount() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = fixture("marker_portrait_30.mp4");
+    let moved = |secs: &str, track: usize, name: &str| {
+        let out = dir.path().join(name);
+        let mut args = vec!["-i", s(&m), "-i", s(&m)];
+        args.splice(2 * track..2 * track, ["-itsoffset", secs]);
+        args.extend(["-map", "0:v", "-map", "1:a", "-c", "copy", s(&out)]);
+        ff(&args);
+        probe_one(&out)
+    };
+    let notes = |p: &Value| -> Vec<String> {
+        let n = p["notes"].as_array().unwrap();
+        n.iter().map(|n| n.as_str().unwrap().to_string()).collect()
+    };
+    // The sound 0.5 s late (its priming then plays: 478 ms after the first frame).
+    let late = moved("0.5", 1, "late.mp4");
+    assert_eq!(late["av_start_delta_ms"], 478.0, "{late}");
+    let n = notes(&late);
+    assert!(
+        n[0].starts_with("audio #1 starts 478.0 ms after the picture: players and concat keep")
+            && n[0].contains("plays 478.0 ms late; sync measures"),
+        "{n:?}"
+    );
+    assert!(n[1].starts_with("audio #1 ends 49"), "{n:?}");
+    // The picture 0.5 s late: the sound starts before it.
+    let early = moved("0.5", 0, "early.mp4");
+    assert_eq!(early["av_start_delta_ms"], -500.0, "{early}");
+    let n = notes(&early);
+    assert!(
+        n[0].starts_with("audio #1 starts 500.0 ms before the picture:")
+            && n[0].contains("concat drops it"),
+        "{n:?}"
+    );
+    // The sound moved 0.5 s earlier: both start at 0, its edit list skips 500 ms.
+    let skipped = moved("-0.5", 1, "skipped.mp4");
+    assert_eq!(skipped["av_start_delta_ms"], 0.0, "{skipped}");
+    let n = notes(&skipped);
+    assert!(
+        n[0].starts_with(
+            "audio #1's edit list skips 500.0 ms of its sound beyond the encoder delay"
+        ) && n[0].contains("plays 500.0 ms earlier"),
+        "{n:?}"
+    );
+    assert_eq!(
+        n[1],
+        "audio #1 ends 500.0 ms before the picture: concat pads it with silence"
+    );
 }
 
 #[test]

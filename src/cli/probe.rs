@@ -62,12 +62,8 @@ fn print_table(p: &FileProbe) {
     for s in &p.streams {
         outln!("  {}", stream_line(s));
     }
-    if let Some(d) = p.av_duration_delta_ms.filter(|d| d.abs() >= 1.0) {
-        outln!(
-            "  note: audio is {:.1} ms {} than video",
-            d.abs(),
-            if d < 0.0 { "shorter" } else { "longer" }
-        );
+    for n in &p.notes {
+        outln!("  note: {n}");
     }
     if let Some(prov) = &p.provenance {
         outln!("  provenance: {}", prov.summary());
