@@ -670,6 +670,40 @@ mod provenance {
             text.contains("invalid (") && text.contains("assertion.bmffHash.mismatch"),
             "{text}"
         );
+        // Signed from the changed render, the cut warns of it and its line names the invalid
+        // ingredient (it read "1 ingredients (1 with credentials), valid" with no warning).
+        let (cert, key) = signing_cert(dir.path(), "editor", "ec");
+        let cut = dir.path().join("cut.mp4");
+        let sign = ["--sign-cert", s(&cert), "--sign-key", s(&key)];
+        let out = cutroom(&[&["concat", s(render), "-o", s(&cut)][..], &sign].concat());
+        assert!(out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(s(render)) && err.contains("Content Credentials do not validate"),
+            "{err}"
+        );
+        let name = render.file_name().unwrap().to_str().unwrap();
+        let text = String::from_utf8_lossy(&cutroom(&["probe", s(&cut)]).stdout).into_owned();
+        assert!(
+            text.contains(&format!("(1 with credentials, invalid: {name}), valid")),
+            "{text}"
+        );
+        // A second manifest store appended: no signer to name (it read "signed by an unnamed
+        // signer"), the store cannot be read.
+        let mut bytes = std::fs::read(&cut).unwrap();
+        let be32 = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        let at = be32(0);
+        assert_eq!(&bytes[at + 4..at + 8], b"uuid");
+        let store = bytes[at..at + be32(at)].to_vec();
+        bytes.extend(store);
+        std::fs::write(&cut, bytes).unwrap();
+        let text = String::from_utf8_lossy(&cutroom(&["probe", s(&cut)]).stdout).into_owned();
+        assert!(
+            text.contains("provenance: Content Credentials that cannot be read (")
+                && text.contains("), invalid")
+                && !text.contains("signed by"),
+            "{text}"
+        );
     }
 
     /// The actions list every deliverable's manifest must open and close with, each done by

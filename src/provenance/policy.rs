@@ -18,14 +18,25 @@ pub struct Policy {
 
 impl Policy {
     /// Before any work: without a key, a source of `edit` that carries credentials means
-    /// `output` loses them: warn `progress`, or with `require` fail naming the source. (A
-    /// source that cannot be read is left to the command's own checks of its inputs.)
+    /// `output` loses them: warn `progress`, or with `require` fail naming the source; with
+    /// one, a source whose credentials do not validate (changed after signing) is warned of,
+    /// as `output` will name it an invalid ingredient. (A source that cannot be read is left
+    /// to the command's own checks of its inputs.)
     pub fn check(&self, edit: &Edit, output: &Path, progress: &dyn Progress) -> Result<()> {
-        if self.key.is_some() {
-            return Ok(());
-        }
         for src in &edit.sources {
             let Ok(Some(p)) = read(src) else { continue };
+            if self.key.is_some() {
+                if p.state == "invalid" {
+                    progress.warn(&format!(
+                        "{}: its Content Credentials do not validate ({}): {} names it as an \
+                         ingredient whose credentials are invalid",
+                        src.display(),
+                        p.summary(),
+                        output.display()
+                    ));
+                }
+                continue;
+            }
             let what = format!(
                 "carries Content Credentials ({}) that {} would not: give --sign-cert and \
                  --sign-key (or CUTROOM_SIGN_CERT/CUTROOM_SIGN_KEY) to carry them through",
