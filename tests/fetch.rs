@@ -3958,7 +3958,8 @@ fn kept_downloads_no_run_will_resume_are_swept() {
 
 /// A download served without a length (chunked) that breaks off is resumed with `If-Range`
 /// too: when the file changed on the server meanwhile, the answer is the whole new file, never
-/// its rest spliced after the old one's first bytes.
+/// its rest spliced after the old one's first bytes; nor when the server ignores `If-Range`
+/// and answers 206 with the new file's validator: that is started over.
 #[test]
 fn a_resumed_download_without_a_length_is_proven_unchanged() {
     let dir = tempfile::tempdir().unwrap();
@@ -3970,55 +3971,70 @@ fn a_resumed_download_without_a_length_is_proven_unchanged() {
     let mut new = old.clone();
     new[100] ^= 0xff;
     new[half + 16] ^= 0xff;
-    let served = new.clone();
-    let base = scripted_server(move |head| {
-        let asked = |h: &str| {
-            head.lines()
-                .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case(h)))
-                .map(|(_, v)| v.trim().to_string())
+    for honours_if_range in [true, false] {
+        let (old, served) = (old.clone(), new.clone());
+        let whole = std::sync::atomic::AtomicBool::new(false);
+        let base = scripted_server(move |head| {
+            let asked = |h: &str| {
+                head.lines()
+                    .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case(h)))
+                    .map(|(_, v)| v.trim().to_string())
+            };
+            match (asked("range"), asked("if-range")) {
+                // Asked again from the start, after the change.
+                (None, _) if whole.load(std::sync::atomic::Ordering::SeqCst) => {
+                    answer("200 OK", "video/mp4", &served)
+                }
+                // The old version, chunked, cut after half its bytes.
+                (None, _) => {
+                    whole.store(true, std::sync::atomic::Ordering::SeqCst);
+                    let mut a = b"HTTP/1.1 200 OK\r\ncontent-type: video/mp4\r\netag: \"old\"\r\n\
+                                  transfer-encoding: chunked\r\n\r\n"
+                        .to_vec();
+                    a.extend_from_slice(format!("{half:x}\r\n").as_bytes());
+                    a.extend_from_slice(&old[..half]);
+                    a.extend_from_slice(b"\r\n");
+                    a
+                }
+                // Changed since "old": the whole new version.
+                (Some(_), Some(v)) if honours_if_range && v != "\"new\"" => {
+                    answer("200 OK", "video/mp4", &served)
+                }
+                // The rest of the new version, as a server that is not asked If-Range (or
+                // ignores it) sends it.
+                (Some(r), _) => {
+                    let from: usize = r
+                        .trim_start_matches("bytes=")
+                        .trim_end_matches('-')
+                        .parse()
+                        .unwrap();
+                    let rest = &served[from..];
+                    let mut a = format!(
+                        "HTTP/1.1 206 Partial Content\r\ncontent-type: video/mp4\r\netag: \"new\"\r\n\
+                         content-range: bytes {from}-{}/{}\r\ncontent-length: {}\r\n\
+                         connection: close\r\n\r\n",
+                        served.len() - 1,
+                        served.len(),
+                        rest.len()
+                    )
+                    .into_bytes();
+                    a.extend_from_slice(rest);
+                    a
+                }
+            }
+        });
+        let out = dir.path().join(format!("got-{honours_if_range}"));
+        let url = format!("{base}/clip.mp4");
+        let (run, _) = run_against(&base, &["fetch", &url, "-o", s(&out), "-v"]);
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(0), "{err}");
+        let said = match honours_if_range {
+            true => "sent the whole file",
+            false => "the file changed on the server (\"new\", was \"old\")",
         };
-        match (asked("range"), asked("if-range")) {
-            // The old version, chunked, cut after half its bytes.
-            (None, _) => {
-                let mut a = b"HTTP/1.1 200 OK\r\ncontent-type: video/mp4\r\netag: \"old\"\r\n\
-                              transfer-encoding: chunked\r\n\r\n"
-                    .to_vec();
-                a.extend_from_slice(format!("{half:x}\r\n").as_bytes());
-                a.extend_from_slice(&old[..half]);
-                a.extend_from_slice(b"\r\n");
-                a
-            }
-            // Changed since "old": the whole new version.
-            (Some(_), Some(v)) if v != "\"new\"" => answer("200 OK", "video/mp4", &served),
-            // The rest of the new version, as a server that is not asked If-Range sends it.
-            (Some(r), _) => {
-                let from: usize = r
-                    .trim_start_matches("bytes=")
-                    .trim_end_matches('-')
-                    .parse()
-                    .unwrap();
-                let rest = &served[from..];
-                let mut a = format!(
-                    "HTTP/1.1 206 Partial Content\r\ncontent-type: video/mp4\r\netag: \"new\"\r\n\
-                     content-range: bytes {from}-{}/{}\r\ncontent-length: {}\r\n\
-                     connection: close\r\n\r\n",
-                    served.len() - 1,
-                    served.len(),
-                    rest.len()
-                )
-                .into_bytes();
-                a.extend_from_slice(rest);
-                a
-            }
-        }
-    });
-    let out = dir.path().join("got");
-    let url = format!("{base}/clip.mp4");
-    let (run, _) = run_against(&base, &["fetch", &url, "-o", s(&out), "-v"]);
-    let err = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(0), "{err}");
-    assert!(err.contains("sent the whole file"), "{err}");
-    assert_eq!(std::fs::read(out.join("clip.mp4")).unwrap(), new, "{err}");
+        assert!(err.contains(said), "{err}");
+        assert_eq!(std::fs::read(out.join("clip.mp4")).unwrap(), new, "{err}");
+    }
 }
 
 /// A render's link refused once it expired (a 403, as signed storage links answer, or a 410)

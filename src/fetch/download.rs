@@ -263,6 +263,19 @@ impl Client {
                     }
                 }
                 StatusCode::PARTIAL_CONTENT => {
+                    let now = validator(resp.headers());
+                    if let Some((was, now)) = proof.as_deref().zip(now).filter(|(w, n)| w != n) {
+                        // A server that ignores If-Range: the rest of another file.
+                        self.log(format_args!(
+                            "{shown}: the file changed on the server ({now}, was {was}), \
+                             starting over"
+                        ));
+                        if let Some((_, writer)) = out.as_mut() {
+                            writer.send(Chunk::Restart).await?;
+                        }
+                        (written, total, meta, proof) = (0, None, None, None);
+                        continue;
+                    }
                     let (start, len) = content_range(resp.headers()).ok_or_else(|| {
                         Error::Remote(format!(
                             "{shown}: 206 answer without a usable Content-Range"
