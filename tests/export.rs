@@ -2205,37 +2205,66 @@ fn luma_per_frame(inputs: &[&str], graph: &str) -> Vec<f64> {
         .collect()
 }
 
-/// An end card crossfading in was blended twice on a deliverable of the cut's shape: the cut's
-/// frames crossfade to the card and the card drawn again over them faded in as well, so the
-/// video faded out as (1 - t)², 38 levels of luma brighter than FFmpeg's `xfade` halfway. The
-/// crossfade is now the cut's alone: frame by frame within one step of `xfade`'s ramp (its
-/// first blended frame is the clip whole, the card shows from the next), no black frame, no
-/// jump, the right length.
+/// An end card crossfading in was blended twice: the cut's frames crossfade to the card and
+/// the card drawn again over them faded in as well, so the video faded out as (1 - t)², 38
+/// levels of luma brighter than FFmpeg's `xfade` halfway. On the cut's shape, then on a
+/// deliverable of another shape too (square from 16:9), the crossfade is now one linear ramp:
+/// frame by frame within one step of `xfade`'s (its first blended frame is the clip whole, the
+/// card shows from the next), no black frame, no jump, the right length.
 #[test]
-fn an_end_card_crossfades_in_as_ffmpegs_xfade() {
+fn an_end_card_crossfades_in_as_ffmpegs_xfade_on_every_shape() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let clip = d.join("clip.mp4");
     lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=2", None, &[]);
+    let presets = d.join("presets.toml");
+    std::fs::write(
+        &presets,
+        "[small]\nbase = \"x\"\nwidth = 640\nheight = 360\n\n\
+         [box]\nbase = \"square\"\nwidth = 360\nheight = 360\n",
+    )
+    .unwrap();
     let card = "color = \"#ffffff\", duration = \"2s\", \
                 transition = { kind = \"crossfade\", duration = 1 }";
-    let video = export_small(d, &clip, &["--end-card", card]);
-    let ours = luma_per_frame(&[s(&video)], "[0:v]null");
+    let out = d.join("out");
+    cutroom_ok(&[
+        "export",
+        s(&clip),
+        "--presets",
+        s(&presets),
+        "-p",
+        "small",
+        "-p",
+        "box",
+        "--fit",
+        "crop",
+        "--end-card",
+        card,
+        "-o",
+        s(&out),
+    ]);
     let xfade = luma_per_frame(
         &[s(&clip)],
         "color=c=white:s=640x360:r=30:d=2,format=yuv420p,settb=1/30[card];\
          [0:v]settb=1/30[clip];[clip][card]xfade=transition=fade:duration=1:offset=1",
     );
-    assert_eq!((ours.len(), xfade.len()), (90, 90));
     let step = (xfade[60] - xfade[29]) / 30.0;
-    for (k, (o, x)) in ours.iter().zip(&xfade).enumerate() {
-        assert!(
-            (o - x).abs() <= step + 1.5,
-            "frame {k}: {o:.1}, xfade {x:.1}"
-        );
-    }
-    for w in ours.windows(2) {
-        assert!(w[1] >= w[0] - 1.0 && w[1] - w[0] <= step + 1.5, "{ours:?}");
+    for preset in ["small", "box"] {
+        let video = out.join(format!("clip.{preset}.mp4"));
+        let ours = luma_per_frame(&[s(&video)], "[0:v]null");
+        assert_eq!((ours.len(), xfade.len()), (90, 90));
+        for (k, (o, x)) in ours.iter().zip(&xfade).enumerate() {
+            assert!(
+                (o - x).abs() <= step + 1.5,
+                "{preset}: frame {k}: {o:.1}, xfade {x:.1}"
+            );
+        }
+        for w in ours.windows(2) {
+            assert!(
+                w[1] >= w[0] - 1.0 && w[1] - w[0] <= step + 1.5,
+                "{preset}: {ours:?}"
+            );
+        }
     }
 }
 

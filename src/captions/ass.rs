@@ -397,60 +397,65 @@ fn fit_height(
 
 /// The events of `card` (its style `Card{i}`) over its frames at `rate`: a rectangle of its
 /// colour filling the frame and its text `t` (as [`card_text`] fits it, placed as
-/// [`place_overlay`] places it, centred in the rows `rows`), both faded in and out over its
-/// crossfades, and a black veil over its fades through black; and the box its text takes
-/// (`[x0, y0, x1, y1]` fractions), if any.
+/// [`place_overlay`] places it, centred in the rows `rows`), both crossfaded in and out, and a
+/// black veil over its fades through black; and the box its text takes (`[x0, y0, x1, y1]`
+/// fractions), if any. Under a crossfade the frames show the other shot alone
+/// ([`crate::concat::normalise::frames`]), so the card is drawn over them at `k/(n+1)` of its
+/// opacity on frame `k` of `n`, the ramp of the cut's own blend (FFmpeg's `xfade`): a linear
+/// crossfade on every deliverable, whatever its shape. Into another card (`into_card`) it
+/// stays whole, the next card crossfading in over it.
 fn card_events(
     out: &mut String,
     canvas: &Canvas,
     rate: Rational,
     (i, card, t): (usize, &ShownCard, &TextOverlay),
-    rows: (f64, f64),
+    (rows, into_card): ((f64, f64), bool),
 ) -> Option<[f64; 4]> {
     let (w, h) = (canvas.width, canvas.height);
     let f = |t: i64| frame_at(t, rate);
-    let (mut a, mut b) = (f(card.start), f(card.end));
-    let (mut fade_in, mut fade_out) = (card.head.blend_ms(), card.tail.blend_ms());
-    // On a deliverable of the cut's shape the cut's frames crossfade the card as it is laid
-    // out here (when nothing moves its text): it is drawn only once they show it whole, so the crossfade is the cut's own
-    // (FFmpeg's `xfade`), not that blended again with the card drawn fading over it.
-    if card.same_shape(w, h) && rows == Canvas::bare(w, h).card_rows(None) {
-        let blend = |r: Ramp| match r {
-            Ramp::Blend(ns) => ns,
-            _ => 0,
-        };
-        (a, b) = (
-            f(card.start + blend(card.head)),
-            f(card.end - blend(card.tail)),
-        );
-        (fade_in, fade_out) = (0, 0);
-    }
-    let fad = match fade_in + fade_out {
-        0 => String::new(),
-        _ => format!("\\fad({fade_in},{fade_out})"),
+    let (a, b) = (f(card.start), f(card.end));
+    let head = match card.head {
+        Ramp::Blend(ns) => f(card.start + ns),
+        _ => a,
     };
+    let tail = match card.tail {
+        Ramp::Blend(ns) if !into_card => f(card.end - ns),
+        _ => b,
+    };
+    // Frame `k` of the ramp `[from, to)`, rising or falling, as a fade tag (ASS's sense: 0
+    // whole, 255 transparent; it multiplies the colours' own alpha).
+    let fade = |k: i64, (from, to): (i64, i64), rising: bool| {
+        let n = to - from;
+        let shown = if rising { k - from + 1 } else { to - k };
+        let opacity = (shown * 255 + (n + 1) / 2) / (n + 1);
+        format!("\\fade({0},{0},{0},0,0,0,0)", 255 - opacity)
+    };
+    let ramp = |span: (i64, i64), rising: bool| {
+        (span.0..span.1).map(move |k| (k, k + 1, fade(k, span, rising)))
+    };
+    let pieces: Vec<(i64, i64, String)> = ramp((a, head), true)
+        .chain([(head, tail, String::new())])
+        .chain(ramp((tail, b), false))
+        .collect();
     let [r, g, bl] = card.background.for_bt601_drawing().0;
     let fill = |colour: String, extra: &str| {
         format!("{{\\an7\\pos(0,0)\\bord0\\shad0\\1c&H{colour}&{extra}\\p1}}m 0 0 l {w} 0 {w} {h} 0 {h}")
     };
-    event(
-        out,
-        a,
-        b,
-        rate,
-        "CardFill",
-        &fill(format!("{bl:02X}{g:02X}{r:02X}"), &fad),
-    );
+    for (from, to, fad) in &pieces {
+        let colour = format!("{bl:02X}{g:02X}{r:02X}");
+        event(out, *from, *to, rate, "CardFill", &fill(colour, fad));
+    }
     let mut zone = None;
     if !card.text.trim().is_empty() {
         let (_, m, lines) = place_overlay(&canvas.card(), t);
         let lines: Vec<String> = lines.iter().map(|l| l.join(" ")).collect();
         let widest = lines.iter().map(|l| m.width(l)).fold(0.0, f64::max);
         let mid = ((rows.0 + rows.1) / 2.0 * f64::from(h)).round();
-        let text = format!("{{\\pos({},{mid}){fad}}}", w / 2)
-            + &m.shrink(widest)
-            + &literal(&lines.join("\n")).replace('\n', "\\N");
-        event(out, a, b, rate, &format!("Card{i}"), &text);
+        let body = m.shrink(widest) + &literal(&lines.join("\n")).replace('\n', "\\N");
+        for (from, to, fad) in &pieces {
+            let text = format!("{{\\pos({},{mid}){fad}}}", w / 2) + &body;
+            event(out, *from, *to, rate, &format!("Card{i}"), &text);
+        }
         let (half_w, half_h) = (
             widest.min(m.room) / 2.0 / f64::from(w),
             lines.len() as f64 * m.font / 2.0 / f64::from(h),
@@ -615,9 +620,13 @@ pub fn script(
     out.push_str("\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n");
     // Cards first, so captions and overlays are drawn over them.
     for (i, c) in cards.iter().enumerate() {
-        if let Some(zone) =
-            card_events(&mut out, canvas, rate, (i, c, &card_texts[i]), card_rows[i])
-        {
+        // Crossfading into the next card (which then starts where this one's tail does).
+        let into_card = match c.tail {
+            Ramp::Blend(ns) => cards.iter().any(|o| o.start == c.end - ns),
+            _ => false,
+        };
+        let card = (i, c, &card_texts[i]);
+        if let Some(zone) = card_events(&mut out, canvas, rate, card, (card_rows[i], into_card)) {
             placed.push(ShownText {
                 what: format!("the text of the card at {:.3} s", c.start as f64 / 1e9),
                 frames: (f(c.start), f(c.end)),

@@ -2,7 +2,8 @@
 //! hold a card at the cut's shape, which a deliverable of another shape would crop or shrink
 //! with its reframing (a card's text cut off or tiny on 9:16). Each deliverable's script
 //! covers the card's frames with a rectangle of its colour and its text laid out for that
-//! frame as the card itself is laid out ([`super::ass::script`]), fading as the card fades.
+//! frame as the card itself is laid out ([`super::ass::script`]), fading as the card fades;
+//! under its crossfades the cut's frames show the other shot alone, so it crossfades once.
 
 use crate::picture::rgb::Rgb;
 use crate::timeline::look::Look;
@@ -12,20 +13,11 @@ use crate::timeline::look::Look;
 pub enum Ramp {
     /// A cut (or the start or end of the cut).
     Cut,
-    /// A crossfade over this many ns: the card is blended with its neighbour.
+    /// A crossfade over this many ns: the card is drawn over its neighbour's frames, its
+    /// opacity rising (or falling) linearly.
     Blend(i64),
     /// A fade from or to black over this many ns.
     Black(i64),
-}
-
-impl Ramp {
-    /// The crossfade's length in ms (0 for the others).
-    pub fn blend_ms(self) -> i64 {
-        match self {
-            Self::Blend(ns) => ns / 1_000_000,
-            _ => 0,
-        }
-    }
 }
 
 /// A colour or text card as it shows on the cut.
@@ -45,16 +37,4 @@ pub struct ShownCard {
     pub head: Ramp,
     /// How it goes out.
     pub tail: Ramp,
-    /// The cut's frame size (the card is in its frames at that shape).
-    pub shape: (u32, u32),
-}
-
-impl ShownCard {
-    /// Whether a `width`x`height` deliverable has the cut's shape: the cut's own frames,
-    /// scaled, then show the card whole, crossfades included.
-    pub fn same_shape(&self, width: u32, height: u32) -> bool {
-        let (w, h) = self.shape;
-        (u64::from(w) * u64::from(height)).abs_diff(u64::from(h) * u64::from(width))
-            <= u64::from(w.max(h)).max(1)
-    }
 }

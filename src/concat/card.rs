@@ -69,7 +69,6 @@ pub fn shown(plan: &Plan) -> Vec<ShownCard> {
             end: ns(s.end()),
             head: ramp(s.head),
             tail: ramp(s.tail),
-            shape: (plan.target.width, plan.target.height),
         })
     };
     plan.shots.iter().filter_map(card).collect()

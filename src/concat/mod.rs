@@ -184,13 +184,14 @@ impl NormalisedPicture {
         (self.plan.target.width, self.plan.target.height)
     }
 
-    /// Make every frame, in order, handing each to `each` (see [`normalise::frames`]).
+    /// Make every frame, in order, handing each to `each` (see [`normalise::frames`]); the
+    /// crossfades with cards are left to the caller, which draws the cards ([`card::shown`]).
     pub fn run(
         self,
         bar: &dyn Progress,
         each: impl FnMut(&cutroom_ffi::VideoFrame) -> Result<()>,
     ) -> Result<()> {
-        normalise::frames(&self.plan, self.inputs, bar, each)
+        normalise::frames(&self.plan, self.inputs, bar, true, each)
     }
 }
 

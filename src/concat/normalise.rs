@@ -65,7 +65,7 @@ impl Normaliser {
         mut sink: impl FnMut(Packet) -> Result<()>,
     ) -> Result<()> {
         let enc = &mut self.enc;
-        frames(plan, inputs, bar, |frame| {
+        frames(plan, inputs, bar, false, |frame| {
             enc.send(frame)?;
             drain(enc, &mut sink)
         })?;
@@ -78,16 +78,22 @@ impl Normaliser {
 /// and conform every shot of `plan`, handing each output picture in order to `each`: the
 /// target's size and `yuv420p`, square pixels, faded or crossfaded at transitions, pts counted
 /// in frames from 0 (one tick of the target time base per frame). `bar` advances once per shot
-/// and hears of the damaged packets each shot's decoder skipped.
+/// and hears of the damaged packets each shot's decoder skipped. With `cards_drawn` (the
+/// caller draws the cards over the frames, fading, [`crate::captions::ass::script`]) a
+/// crossfade with a card is not blended: its frames are the other shot's (the outgoing
+/// shot's when a card comes in), so the card drawn over them crossfades once, linearly.
 pub fn frames(
     plan: &Plan,
     inputs: Vec<Option<Input>>,
     bar: &dyn Progress,
+    cards_drawn: bool,
     mut each: impl FnMut(&VideoFrame) -> Result<()>,
 ) -> Result<()> {
     // Frames of a shot's crossfade tail, waiting to be mixed into the next shot's head.
     let mut overlap: VecDeque<VideoFrame> = VecDeque::new();
+    let mut after_card = false;
     for (shot, kept) in plan.shots.iter().zip(inputs) {
+        let card = matches!(shot.content, Content::Card(_));
         let mut reader = Reader::open(shot, kept, &plan.target)?;
         // Output ticks are frames: slot j is the shot's j-th frame.
         let len = shot.len.0;
@@ -104,7 +110,11 @@ pub fn frames(
                     let prev = overlap
                         .pop_front()
                         .expect("the shot before queued its crossfade tail (same length)");
-                    Some(pixels::blend(&prev, frame, weight(j + 1, d.0 + 1)))
+                    match (cards_drawn, card, after_card) {
+                        (true, true, _) => Some(prev),
+                        (true, false, true) => None,
+                        _ => Some(pixels::blend(&prev, frame, weight(j + 1, d.0 + 1))),
+                    }
                 }
                 (Edge::Fade(h), _) if j < h.0 => Some(pixels::fade(frame, weight(j, h.0))),
                 (_, Edge::Fade(k)) if j >= len - k.0 => {
@@ -126,6 +136,7 @@ pub fn frames(
         }
         reader.report_damage(bar);
         bar.advance(1);
+        after_card = card;
     }
     Ok(())
 }
