@@ -4037,6 +4037,52 @@ fn a_resumed_download_without_a_length_is_proven_unchanged() {
     }
 }
 
+/// A server's words are quoted short and never with the key: a relay echoing the key in its
+/// 401, a failed job's reason echoing it (as a prompt holding it would be), a 1 MB error
+/// message: each one short error line without it.
+#[test]
+fn servers_words_are_quoted_short_and_without_the_key() {
+    let key = "sk-echoed-secret-123";
+    let base = scripted_server(move |head| {
+        let path = head.split(' ').nth(1).unwrap_or("");
+        let (status, body) = match path {
+            "/v1/videos/echo" => (
+                "401 Unauthorized",
+                serde_json::json!({"error": {"message": format!("Incorrect API key provided: {key}"),
+                    "code": "invalid_api_key"}}),
+            ),
+            "/v1/videos/failed" => (
+                "200 OK",
+                serde_json::json!({"id": "failed", "status": "failed", "error": {
+                    "code": "moderation_blocked",
+                    "message": format!("prompt {key} refused {}", "and more ".repeat(1000))}}),
+            ),
+            _ => (
+                "400 Bad Request",
+                serde_json::json!({"error": {"message": "x".repeat(1 << 20)}}),
+            ),
+        };
+        answer(status, "application/json", body.to_string().as_bytes())
+    });
+    let dir = tempfile::tempdir().unwrap();
+    for (id, said) in [
+        ("echo", "Incorrect API key provided: <redacted>"),
+        ("failed", "prompt <redacted> refused and more"),
+        ("huge", "HTTP 400"),
+    ] {
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
+            .args(["fetch", id, "-o", s(dir.path()), "--retries", "0"])
+            .env("OPENAI_BASE_URL", format!("{base}/v1"))
+            .env("OPENAI_API_KEY", key)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{id}: {err}");
+        assert!(err.contains(said) && !err.contains(key), "{id}: {err}");
+        assert!(err.len() < 1000, "{id}: {} bytes: {err}", err.len());
+    }
+}
+
 /// A render's link refused once it expired (a 403, as signed storage links answer, or a 410)
 /// is said to have expired, with what to do, not as a bare HTTP refusal; a 410 without a known
 /// expiry says the render is gone.

@@ -10,7 +10,7 @@ use super::provider::{output_url, Provider};
 use super::reach::{refused, Guard, Lookup, Reach};
 use crate::error::{with_hint, Error, Result};
 use crate::http::backoff::{server_hint, Backoff};
-use crate::http::{describe, redact_url, trusted, untrusted_certificate};
+use crate::http::{describe, quote, redact_url, trusted, untrusted_certificate};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
@@ -86,7 +86,7 @@ fn page_words(ctype: &str, bytes: &[u8]) -> Option<String> {
         }
     }
     let words: Vec<&str> = words.split_whitespace().take(12).collect();
-    Some(words.join(" "))
+    Some(quote(&words.join(" ")))
 }
 
 /// The server's clock when it answered with `headers` (its `Date`), unix seconds.
@@ -991,7 +991,7 @@ fn unprocessed(s: StatusCode) -> bool {
 
 /// The error for a non-2xx answer: status plus the envelope's type, code and message; a 401
 /// names the key variable of `provider` when the caller knows it.
-pub(crate) async fn api_error(what: &str, resp: Response, provider: Option<Provider>) -> Error {
+pub(crate) async fn api_error(what: &str, mut resp: Response, provider: Option<Provider>) -> Error {
     let status = resp.status();
     let url = redact_url(resp.url());
     let via = redirected(&resp)
@@ -1000,7 +1000,14 @@ pub(crate) async fn api_error(what: &str, resp: Response, provider: Option<Provi
     let closed = closed_openai(resp.url());
     let path = resp.url().path().to_string();
     let ctype = content_type(resp.headers()).to_string();
-    let body = resp.bytes().await.unwrap_or_default();
+    // Its first 64 KiB: enough for any message, and a huge error page is not held.
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= 64 << 10 {
+            break;
+        }
+    }
     let dialect = match provider {
         Some(Provider::OpenAi) if !closed => other_dialect(status.as_u16(), &path, &body),
         _ => None,
@@ -1027,9 +1034,7 @@ pub(crate) async fn api_error(what: &str, resp: Response, provider: Option<Provi
         _ => match page_words(&ctype, &body) {
             // A gateway's error or maintenance page: its words, not its markup.
             Some(words) => format!("(a web page, {ctype}: \"{words}\")"),
-            None => String::from_utf8_lossy(&body[..body.len().min(200)])
-                .trim()
-                .to_string(),
+            None => quote(String::from_utf8_lossy(&body[..body.len().min(200)]).trim()),
         },
     };
     // An answer without a body still has its status's name ("Method Not Allowed").

@@ -23,9 +23,12 @@ pub const DEFAULT_MIN_SPEED_TIME: Duration = Duration::from_secs(30);
 pub struct ApiKey(String);
 
 impl ApiKey {
-    /// Wrap a key.
+    /// Wrap a key, which a server's words then never carry into a message
+    /// ([`crate::http::quote`]).
     pub fn new(key: impl Into<String>) -> Self {
-        Self(key.into())
+        let key = key.into();
+        crate::http::keep_secret(&key);
+        Self(key)
     }
 
     /// The key in the environment variable `var`, when set and not empty.
@@ -33,7 +36,7 @@ impl ApiKey {
         std::env::var(var)
             .ok()
             .filter(|k| !k.trim().is_empty())
-            .map(|k| Self(k.trim().to_string()))
+            .map(|k| Self::new(k.trim()))
     }
 
     /// The secret itself, for the one place that puts it in a request header.

@@ -1,5 +1,6 @@
 //! The JSON shapes of the `/v1/videos` API (create requests are checked in `limits`).
 
+use crate::http::quote;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -116,7 +117,7 @@ impl<'de> Deserialize<'de> for VideoError {
 
 impl VideoError {
     /// Read an error given as a string, an object with `message`/`detail`/`msg` and
-    /// `code`/`type`, or anything else (shown as JSON).
+    /// `code`/`type`, or anything else (shown as JSON); its words as [`quote`] quotes them.
     pub fn from_value(v: &serde_json::Value) -> Self {
         use serde_json::Value;
         let text = |v: &Value| match v {
@@ -128,14 +129,16 @@ impl VideoError {
             Value::Object(o) => {
                 let pick = |keys: &[&str]| keys.iter().find_map(|k| o.get(*k).and_then(text));
                 VideoError {
-                    code: pick(&["code", "type"]),
-                    message: pick(&["message", "detail", "msg", "error"])
-                        .unwrap_or_else(|| v.to_string()),
+                    code: pick(&["code", "type"]).map(|c| quote(&c)),
+                    message: quote(
+                        &pick(&["message", "detail", "msg", "error"])
+                            .unwrap_or_else(|| v.to_string()),
+                    ),
                 }
             }
             other => VideoError {
                 code: None,
-                message: text(other).unwrap_or_default(),
+                message: quote(&text(other).unwrap_or_default()),
             },
         }
     }

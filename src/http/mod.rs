@@ -1,6 +1,6 @@
 //! HTTP pieces shared by the video API's client (`fetch`) and the time-stamp authority's
-//! (`provenance`): trusted roots from a PEM file, transport errors in words, URLs fit for
-//! messages, waiting between attempts.
+//! (`provenance`): trusted roots from a PEM file, transport errors in words, URLs and servers'
+//! words fit for messages, waiting between attempts.
 
 pub mod backoff;
 
@@ -78,5 +78,53 @@ pub fn redact_url(url: &Url) -> String {
         format!("{u}?...")
     } else {
         u.to_string()
+    }
+}
+
+/// The secrets of this process (API keys) that a server's words must not carry into a message.
+static SECRETS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// The longest quote of a server's words in a message, in characters.
+const QUOTE_CHARS: usize = 300;
+
+/// Never let `secret` through [`quote`] (shorter than 8 characters, it would blot out common
+/// words, and is no real key).
+pub fn keep_secret(secret: &str) {
+    let mut all = SECRETS.lock().expect("not poisoned");
+    if secret.len() >= 8 && !all.iter().any(|s| s == secret) {
+        all.push(secret.to_string());
+    }
+}
+
+/// A server's words (an error message, a failed job's reason) fit for a message: any secret
+/// of this process it echoes (a key a relay quotes back, a prompt holding one) replaced by
+/// `<redacted>`, and at most [`QUOTE_CHARS`] characters, saying how many more there were.
+pub fn quote(text: &str) -> String {
+    let mut text = text.to_string();
+    for secret in SECRETS.lock().expect("not poisoned").iter() {
+        text = text.replace(secret.as_str(), "<redacted>");
+    }
+    match text.char_indices().nth(QUOTE_CHARS) {
+        Some((at, _)) => {
+            let more = text[at..].chars().count();
+            format!("{}... ({more} more characters)", text[..at].trim_end())
+        }
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_are_short_and_keep_secrets() {
+        keep_secret("sk-quote-secret-1");
+        keep_secret("short");
+        let q = quote("Incorrect API key provided: sk-quote-secret-1. A short note.");
+        assert_eq!(q, "Incorrect API key provided: <redacted>. A short note.");
+        let q = quote(&"é".repeat(1000));
+        assert!(q.ends_with("... (700 more characters)"), "{q}");
+        assert_eq!(q.chars().count(), 300 + "... (700 more characters)".len());
     }
 }
