@@ -98,7 +98,7 @@ pub fn keep_secret(secret: &str) {
 
 /// A server's words (an error message, a failed job's reason) fit for a message: any secret
 /// of this process it echoes (a key a relay quotes back, a prompt holding one) replaced by
-/// `<redacted>`, and at most [`QUOTE_CHARS`] characters, saying how many more there were.
+/// `<redacted>`, and at most 300 characters, saying how many more there were.
 pub fn quote(text: &str) -> String {
     let mut text = text.to_string();
     for secret in SECRETS.lock().expect("not poisoned").iter() {
