@@ -1348,16 +1348,22 @@ fn bad_cards_fail_with_one_clear_error() {
 fn sped_fitted_and_frozen_shots_keep_every_marker_where_the_timeline_says() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    // Flashes and beeps at 1, 3 and 5 s of a 6 s clip.
+    // Flashes and beeps at 1, 3 and 5 s of a 6 s clip; the last shot's sound has its right
+    // channel in opposite phase to its left (a miswired microphone), which a mono sum cancels:
+    // the retime's sound onsets were then missed and its beeps put 28 ms early.
     let clip = make_clips(d, &[portrait(6.0, 6.0)]).remove(0);
+    let inverted = d.join("inverted.mp4");
+    let pan = "pan=stereo|c0=c0|c1=-1*c0";
+    ff(&["-i", s(&clip), "-c:v", "copy", "-af", pan, s(&inverted)]);
     let spec = d.join("cut.toml");
     std::fs::write(
         &spec,
         format!(
             "[[shot]]\nsrc = \"{0}\"\nspeed = 1.5\nfreeze = \"1s\"\n\n\
              [[shot]]\ncolor = \"#000000\"\nduration = 1\n\n\
-             [[shot]]\nsrc = \"{0}\"\nfit = \"8s\"\n",
-            s(&clip)
+             [[shot]]\nsrc = \"{1}\"\nfit = \"8s\"\n",
+            s(&clip),
+            s(&inverted)
         ),
     )
     .unwrap();

@@ -150,7 +150,8 @@ impl Activity {
     }
 }
 
-/// Block levels of `voice` in dBFS RMS (mono mix, high-passed at 100 Hz).
+/// Block levels of `voice` in dBFS RMS (each channel high-passed at 100 Hz, their powers
+/// averaged: a channel in opposite phase to another adds to the level, never cancels it).
 pub fn block_levels(voice: &Pcm) -> (usize, Vec<f64>) {
     let mut levels = BlockLevels::new(voice.rate, voice.channels);
     levels.add(&voice.data);
@@ -162,7 +163,8 @@ pub fn block_levels(voice: &Pcm) -> (usize, Vec<f64>) {
 pub struct BlockLevels {
     block: usize,
     ch: usize,
-    high_pass: Biquad,
+    /// One filter per channel.
+    high_pass: Vec<Biquad>,
     sum: f64,
     count: usize,
     levels: Vec<f64>,
@@ -176,7 +178,7 @@ impl BlockLevels {
                 .ms_to_frames(BLOCK_MS)
                 .max(1),
             ch: usize::from(channels),
-            high_pass: Biquad::high_pass(100.0, f64::from(rate)),
+            high_pass: vec![Biquad::high_pass(100.0, f64::from(rate)); usize::from(channels)],
             sum: 0.0,
             count: 0,
             levels: Vec::new(),
@@ -186,9 +188,12 @@ impl BlockLevels {
     /// Feed the next frames (interleaved).
     pub fn add(&mut self, interleaved: &[f32]) {
         for frame in interleaved.chunks(self.ch) {
-            let x = frame.iter().map(|&v| f64::from(v)).sum::<f64>() / self.ch as f64;
-            let y = self.high_pass.run(x);
-            self.sum += y * y;
+            let power: f64 = frame
+                .iter()
+                .zip(&mut self.high_pass)
+                .map(|(&v, hp)| hp.run(f64::from(v)).powi(2))
+                .sum();
+            self.sum += power / self.ch as f64;
             self.count += 1;
             if self.count == self.block {
                 self.levels.push(to_db(self.sum / self.count as f64));

@@ -41,13 +41,15 @@ pub fn stretch(pcm: &Pcm, frames: usize) -> Result<Pcm> {
     Ok(out)
 }
 
-/// Source frames 1 ms before each onset of `pcm` (mixed to mono), ascending.
+/// Source frames 1 ms before each onset of `pcm` (its channels' mean power, so a channel in
+/// opposite phase to another never cancels it), ascending.
 fn onset_frames(pcm: &Pcm) -> Vec<usize> {
     let ch = usize::from(pcm.channels.max(1));
+    // The detector reads only the power of what it is given.
     let mono: Vec<f32> = pcm
         .data
         .chunks_exact(ch)
-        .map(|f| f.iter().sum::<f32>() / ch as f32)
+        .map(|f| (f.iter().map(|v| v * v).sum::<f32>() / ch as f32).sqrt())
         .collect();
     let early = pcm.ms_to_frames(1.0) as f64;
     onsets::detect(&mono, pcm.rate, 0)
