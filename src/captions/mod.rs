@@ -116,7 +116,7 @@ impl Captions {
                 ))
             }
         };
-        let text = crate::specfile::read(path, "caption file")?;
+        let text = read_text(path)?;
         let text = text.trim_start_matches('\u{feff}');
         let at = |line: usize, what: String| Error::bad_input(path, format!("line {line}: {what}"));
         let lined = parse(text).map_err(|(l, w)| at(l, w))?;
@@ -292,6 +292,55 @@ impl ShotTime {
     }
 }
 
+/// The text of the caption file `path`: UTF-8, or UTF-16 with its byte order mark (Windows
+/// tools' "Unicode"). Anything else (Latin-1 or Windows-1252 accents, UTF-16 without its mark)
+/// is an error naming the line of the first byte that is not UTF-8, rather than a cue read
+/// wrong.
+fn read_text(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::bad_input(path, "no such caption file"),
+        _ => Error::io(path, e),
+    })?;
+    let save = "save it as UTF-8";
+    let utf16 = |unit: fn([u8; 2]) -> u16| {
+        let body = &bytes[2..];
+        let units = body.chunks_exact(2).map(|c| unit([c[0], c[1]]));
+        let text: String = char::decode_utf16(units)
+            .collect::<std::result::Result<_, _>>()
+            .ok()
+            .filter(|_| body.len() % 2 == 0)
+            .ok_or_else(|| Error::bad_input(path, format!("not valid UTF-16 text; {save}")))?;
+        Ok(text)
+    };
+    match bytes.get(..2) {
+        Some([0xFF, 0xFE]) => return utf16(u16::from_le_bytes),
+        Some([0xFE, 0xFF]) => return utf16(u16::from_be_bytes),
+        _ => {}
+    }
+    let line = |at: usize| bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Err(Error::bad_input(
+            path,
+            format!(
+                "line {}: a NUL byte: UTF-16 text without its byte order mark? {save}",
+                line(at)
+            ),
+        ));
+    }
+    String::from_utf8(bytes.clone()).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        Error::bad_input(
+            path,
+            format!(
+                "line {}: byte 0x{:02X} is not UTF-8 (Latin-1 or Windows-1252 text, or a media \
+                 file given by mistake?); {save}",
+                line(at),
+                bytes[at]
+            ),
+        )
+    })
+}
+
 /// Seconds with millisecond precision, for messages.
 fn secs(ns: i64) -> String {
     format!("{:.3}", ns as f64 / NANOS as f64)
@@ -301,6 +350,40 @@ fn secs(ns: i64) -> String {
 mod tests {
     use super::*;
     use cutroom_ffi::Rational;
+
+    #[test]
+    fn utf16_caption_files_are_read_and_latin1_is_named_at_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let srt = "1\n00:00:00,100 --> 00:00:00,900\nCafé naïve\n";
+        let units: Vec<u16> = srt.encode_utf16().collect();
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(units.iter().flat_map(|u| u.to_le_bytes()))
+            .collect();
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain(units.iter().flat_map(|u| u.to_be_bytes()))
+            .collect();
+        let load = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            Captions::load(&path, None, &crate::progress::Silent).map(|c| c.cues[0].text.clone())
+        };
+        assert_eq!(load("le.srt", &le).unwrap(), "Café naïve");
+        assert_eq!(load("be.srt", &be).unwrap(), "Café naïve");
+        let latin1 = b"1\n00:00:00,100 --> 00:00:00,900\nCaf\xe9\n";
+        let e = load("latin1.srt", latin1).unwrap_err().to_string();
+        assert!(e.ends_with("latin1.srt: line 3: byte 0xE9 is not UTF-8 (Latin-1 or Windows-1252 text, or a media file given by mistake?); save it as UTF-8"), "{e}");
+        let e = load("nobom.srt", &le[2..]).unwrap_err().to_string();
+        assert!(
+            e.contains("nobom.srt: line 1: a NUL byte: UTF-16 text without"),
+            "{e}"
+        );
+        let e = load("odd.srt", &le[..le.len() - 1])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("odd.srt: not valid UTF-16 text"), "{e}");
+    }
 
     #[test]
     fn shot_time_maps_trimmed_and_retimed_shots() {
