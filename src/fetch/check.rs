@@ -75,6 +75,21 @@ fn not_mp4(path: &Path) -> Result<String> {
             "truncated or unfinished MP4: no moov box (the download or render was cut short)".into()
         }
         None if head.is_empty() => "empty file, not an MP4".into(),
+        None if head.starts_with(&[0x1a, 0x45, 0xdf, 0xa3]) => {
+            "a WebM or Matroska video, not an MP4: cutroom takes renders as MP4 (ask the \
+             provider for MP4 output)"
+                .into()
+        }
+        None if head.starts_with(b"#EXTM3U") => {
+            "an HLS playlist (.m3u8), not an MP4: the job names a stream, not a file (ask the \
+             provider for an MP4 download)"
+                .into()
+        }
+        None if head.starts_with(&[0x1f, 0x8b]) => {
+            "gzip-compressed data, not an MP4: the server compressed the file unasked \
+             (Content-Encoding: gzip), which cutroom does not undo"
+                .into()
+        }
         None => match imagesize::image_type(&head) {
             Ok(image) => format!("a {image:?} image, not an MP4"),
             Err(_) => "not an MP4 (no ISO-BMFF boxes)".into(),
@@ -137,6 +152,20 @@ mod tests {
         assert!(whole_video(&fixtures.join("not_media.mp4")).is_err());
         let e = whole_video(&fixtures.join("music.wav")).unwrap_err();
         assert!(e.to_string().contains("no picture"), "{e}");
+        // What a job may name instead of an MP4 is named.
+        let other = dir.path().join("other");
+        for (head, said) in [
+            (
+                &[0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42][..],
+                "a WebM or Matroska video",
+            ),
+            (b"#EXTM3U\n#EXT-X-VERSION:3\n", "an HLS playlist (.m3u8)"),
+            (&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0], "gzip-compressed data"),
+        ] {
+            std::fs::write(&other, head).unwrap();
+            let e = whole_video(&other).unwrap_err().to_string();
+            assert!(e.contains(said), "{e}");
+        }
     }
 
     #[test]
