@@ -766,6 +766,41 @@ fn no_evidence_is_inconclusive_never_a_number() {
         .unwrap()
         .contains("not_media.mp4"));
     assert_eq!(files[1]["verdict"], "inconclusive");
+    // A Matroska file cut short after its header (a download interrupted): its picture's
+    // index fails, an error naming it. It hung: the face thread waited for frames forever.
+    let whole = d.join("whole.mkv");
+    ff(&[
+        "-i",
+        s(&fixture("marker_landscape_25.mp4")),
+        "-c",
+        "copy",
+        s(&whole),
+    ]);
+    let bytes = std::fs::read(&whole).unwrap();
+    let cluster = bytes.windows(4).position(|w| w == [0x1f, 0x43, 0xb6, 0x75]);
+    let header = d.join("header.mkv");
+    std::fs::write(&header, &bytes[..cluster.expect("a cluster") + 4]).unwrap();
+    let mut run = cutroom_command()
+        .args(["sync", "-q", s(&header)])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = run.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            run.kill().unwrap();
+            panic!("sync of a Matroska header alone still runs after 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut run.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("header.mkv"), "{err}");
     // Nor is a file FFmpeg opens with neither picture nor sound (a spec given by mistake: its
     // `[[shot]]` lines read as LRC lyrics): an error naming it, not "inconclusive".
     let spec = d.join("cut.toml");

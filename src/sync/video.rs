@@ -153,6 +153,8 @@ pub fn scan(path: &Path, bar: &dyn Progress) -> Result<Scan> {
             Ok(a.finish(&ix, dec.damaged_packets()))
         };
         let video = decode();
+        // The face thread ends when its queue closes: also when the decode failed.
+        drop(a);
         let faces = faces
             .join()
             .unwrap_or_else(|_| Err(Error::bad_input(path, "face analysis panicked")));
