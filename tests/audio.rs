@@ -1170,7 +1170,9 @@ fn offsets_and_late_start_times_cost_no_memory() {
 }
 
 /// Audio symphonia cannot read (an x265 MP4 whose `hvcC` is over 1 KB; AC-3 in MOV) is read
-/// by FFmpeg instead, by `loudness`, `swap --audio` and `duck --music/--voice`.
+/// by FFmpeg instead, by `loudness`, `swap --audio` and `duck --music/--voice`; so is HE-AAC,
+/// which symphonia decoded as its AAC-LC core (half the rate, SBR's upper band lost; one
+/// channel of HE-AAC v2).
 #[test]
 fn audio_symphonia_refuses_is_read_by_ffmpeg() {
     let dir = tempfile::tempdir().unwrap();
@@ -1221,6 +1223,30 @@ fn audio_symphonia_refuses_is_read_by_ffmpeg() {
         s(&out),
     ]);
     assert!((durations(&out).1 - 4.0).abs() < 0.001);
+    // HE-AAC (no encoder here makes it): an AAC-LC track at 24 kHz whose AudioSpecificConfig
+    // then says SBR is present, at 48 kHz (FFmpeg writes the SBR extension, absent).
+    let he = dir.path().join("he.mp4");
+    let lc = dir.path().join("lc24.mp4");
+    ff(&[
+        "-i",
+        s(&base),
+        "-c:v",
+        "copy",
+        "-c:a",
+        "aac",
+        "-ar",
+        "24000",
+        s(&lc),
+    ]);
+    let mut bytes = std::fs::read(&lc).unwrap();
+    let asc = [0x05, 0x80, 0x80, 0x80, 0x05, 0x13, 0x10, 0x56, 0xe5, 0x00];
+    let at = bytes.windows(asc.len()).position(|w| w == asc).unwrap();
+    bytes[at + asc.len() - 1] = 0x98;
+    std::fs::write(&he, bytes).unwrap();
+    let v = cutroom_json(&["loudness", "--json", s(&he)]);
+    assert_eq!(v["files"][0]["sample_rate"], 48000, "{v}");
+    let lufs = v["files"][0]["integrated_lufs"].as_f64().unwrap();
+    assert!((lufs - ebur128(&he).integrated).abs() <= 0.3, "{v}");
 }
 
 /// `--true-peak` without `--loudness` holds the ceiling in `swap` and `concat` as it does in

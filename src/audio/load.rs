@@ -1,6 +1,6 @@
 //! Loading a soundtrack file into PCM: WAV with `hound`, MP3 / AAC / M4A / FLAC / Ogg Vorbis with
 //! `symphonia`, anything else (Opus, AC-3, video containers symphonia does not read, Vorbis of
-//! more than two channels, ...) through FFmpeg. Every error names the file.
+//! more than two channels, HE-AAC, ...) through FFmpeg. Every error names the file.
 //!
 //! symphonia's MP4 reader ignores edit lists, so for MP4/M4A the track's `elst` is applied here
 //! (the encoder priming is cut, the presented length kept; for AAC an iTunes `iTunSMPB` tag's
@@ -561,6 +561,26 @@ pub fn decode_symphonia(path: &Path, mono: bool) -> Result<std::result::Result<D
     decode_part(path, mono, None)
 }
 
+/// Why symphonia's AAC decoder would get an AAC track wrong: it decodes HE-AAC as its AAC-LC
+/// core, at half the rate with SBR's upper band lost and, for HE-AAC v2, in one channel with the
+/// parametric stereo lost. FFmpeg decodes it whole, so its decoder's rate or channel count
+/// differs from the core's (`core`: symphonia's rate and channels); `None` when they agree.
+fn beyond_the_core(path: &Path, core: (Option<u32>, Option<usize>)) -> Option<String> {
+    let input = crate::media::open(path).ok()?;
+    let params = &input.streams()[input.best_stream(MediaKind::Audio)?].params;
+    let whole = (params.sample_rate(), params.channels() as usize);
+    (core != (Some(whole.0), Some(whole.1))).then(|| {
+        format!(
+            "HE-AAC (SBR or parametric stereo), of which symphonia decodes only the AAC-LC core \
+             ({} Hz, {} ch) of the {} Hz, {} ch sound",
+            core.0.unwrap_or(0),
+            core.1.unwrap_or(0),
+            whole.0,
+            whole.1
+        )
+    })
+}
+
 /// [`decode_symphonia`], stopped once what `used` asks for is decoded (as
 /// [`Decoded::present`] will place it).
 fn decode_part(
@@ -620,6 +640,15 @@ fn decode_part(
         ));
     }
     let aac = params.codec == CODEC_ID_AAC;
+    if aac {
+        let core = (
+            params.sample_rate,
+            params.channels.as_ref().map(|c| c.count()),
+        );
+        if let Some(why) = beyond_the_core(path, core) {
+            return Ok(Err(why));
+        }
+    }
     let mut decoder = match symphonia::default::get_codecs()
         .make_audio_decoder(params, &AudioDecoderOptions::default())
     {
