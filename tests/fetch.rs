@@ -1666,6 +1666,50 @@ fn a_server_that_never_answers_is_given_up_on_in_bounded_time() {
     assert!(!dir.path().join("clip.mp4").exists());
 }
 
+/// A proxy that cannot be reached is named as such, not only the server asked for (which
+/// may be up: a local emulator behind an `HTTP_PROXY` meant for the internet); `NO_PROXY`
+/// exempting the host goes direct, and the note goes with it.
+#[test]
+fn a_proxy_that_cannot_be_reached_is_named() {
+    let dead = || {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let (server, proxy) = (dead(), dead());
+    let dir = tempfile::tempdir().unwrap();
+    let run = |no_proxy: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
+            .args([
+                "fetch",
+                "video_1",
+                "-o",
+                s(dir.path()),
+                "--retries",
+                "0",
+                "-q",
+            ])
+            .env("OPENAI_BASE_URL", format!("http://127.0.0.1:{server}/v1"))
+            .env("OPENAI_API_KEY", "sk-test")
+            .env(
+                "HTTP_PROXY",
+                format!("http://user:proxy-pw@127.0.0.1:{proxy}"),
+            )
+            .env("NO_PROXY", no_proxy)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = run("example.com");
+    let said = format!("(through the proxy in HTTP_PROXY (http://127.0.0.1:{proxy}/);");
+    assert!(err.contains(&said) && !err.contains("proxy-pw"), "{err}");
+    let err = run("localhost,127.0.0.1");
+    assert!(
+        err.contains("cannot connect") && !err.contains("proxy"),
+        "{err}"
+    );
+}
+
 #[test]
 fn an_unreachable_service_is_reported_while_it_is_tried_again() {
     // A loopback port nobody listens on: every connection is refused.

@@ -363,8 +363,16 @@ impl Client {
                              CA with --ca-cert PEM or SSL_CERT_FILE"
                         )));
                     }
+                    // A proxy that cannot be reached reads as the server that cannot be.
+                    let via = super::reach::proxy_for(&url)
+                        .filter(|_| e.is_connect())
+                        .map(|p| {
+                            format!(
+                                " (through the proxy in {p}; NO_PROXY=HOST goes direct to HOST)"
+                            )
+                        });
                     return Ok(Err(Failure {
-                        why: format!("{at}{}", describe(&e)),
+                        why: format!("{at}{}{}", describe(&e), via.unwrap_or_default()),
                         unsent: e.is_connect(),
                     }));
                 }

@@ -165,6 +165,38 @@ pub fn proxied() -> bool {
     !proxies().is_empty()
 }
 
+/// The proxy setting a request to `url` goes through, as `VAR (URL)` with the URL redacted,
+/// when the environment names one for its scheme and `NO_PROXY` does not exempt its host (by
+/// name, domain suffix or `*`, as reqwest reads it; a CIDR range is not read here).
+pub(crate) fn proxy_for(url: &Url) -> Option<String> {
+    let env = |v: &str| std::env::var(v).ok().filter(|s| !s.trim().is_empty());
+    let host = url
+        .host_str()?
+        .trim_matches(['[', ']'])
+        .to_ascii_lowercase();
+    let exempt = env("NO_PROXY")
+        .or_else(|| env("no_proxy"))
+        .is_some_and(|list| {
+            list.split(',').map(str::trim).any(|n| {
+                let n = n.trim_start_matches('.').to_ascii_lowercase();
+                n == "*" || host == n || host.ends_with(&format!(".{n}"))
+            })
+        });
+    let vars: &[&str] = match url.scheme() {
+        "https" => &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"],
+        _ => &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"],
+    };
+    let (var, setting) = vars
+        .iter()
+        .find_map(|v| Some((*v, env(v)?)))
+        .filter(|_| !exempt)?;
+    let shown = match Url::parse(setting.trim()) {
+        Ok(u) => crate::http::redact_url(&u),
+        Err(_) => "(not a URL)".into(),
+    };
+    Some(format!("{var} ({shown})"))
+}
+
 /// The host names of the proxies the environment names.
 fn proxies() -> Vec<String> {
     [
