@@ -62,8 +62,9 @@ pub struct Args {
     /// Also write each output's cover picture, `<stem>.<preset>.jpg` (JPEG, the output's size),
     /// taken from that output's own frames as they are encoded (reframed, captions and overlays
     /// burned in): the frame at this time (`3.2`, `3.2s`, `96f`) or `auto`, the sharpest frame
-    /// (highest variance of the luma's Laplacian) of the first third. Without it, an earlier
-    /// run's cover beside an output is removed.
+    /// (highest variance of the luma's Laplacian) of the first third (when that is all black
+    /// or one flat colour, of as many frames from the first with a picture). Without it, an
+    /// earlier run's cover beside an output is removed.
     #[arg(long, value_name = "TIME|auto", value_parser = Cover::parse)]
     cover: Option<Cover>,
     /// Burn in these captions (.srt, .vtt, .ass, or .json words), placed clear of each

@@ -1,7 +1,8 @@
 //! The cover picture of each deliverable (`<name>.<preset>.jpg`): a frame of the deliverable
 //! itself, as the viewer sees it (reframed, captions and overlays burned in), at a given time
 //! or, by default, the sharpest frame of the first third (the highest variance of the luma's
-//! Laplacian: blur and fades score low).
+//! Laplacian: blur and fades score low); when every frame of the first third is blank (black,
+//! one flat colour), the sharpest of as many frames from the first that is not.
 
 use crate::timeline::TimeSpec;
 use cutroom_ffi::VideoFrame;
@@ -66,10 +67,18 @@ impl Pick {
     }
 }
 
+/// The [`sharpness`] under which a frame is blank (black, one flat colour): its Laplacian
+/// varies by less than one level of luma (a black frame of x264 scores 0.01, a picture
+/// hundreds, a fade from black at a tenth of its light about 5).
+const BLANK: f64 = 1.0;
+
 /// Keeps the cover frame as a branch's frames go by.
 #[derive(Default)]
 pub(crate) struct Picker {
     best: Option<(f64, VideoFrame)>,
+    /// The frame before which [`Pick::SharpestBefore`] looks, once moved past its own (the
+    /// first third was blank).
+    until: Option<u64>,
 }
 
 impl Picker {
@@ -77,8 +86,21 @@ impl Picker {
     pub(crate) fn offer(&mut self, pick: Pick, k: u64, frame: &VideoFrame) -> crate::Result<()> {
         match pick {
             Pick::Frame(f) if f == k => self.best = Some((0.0, frame.share()?)),
-            Pick::SharpestBefore(n) if k < n => {
+            Pick::SharpestBefore(n) => {
+                let until = *self.until.get_or_insert(n);
+                let blank = self.best.as_ref().is_none_or(|(b, _)| *b < BLANK);
+                if k >= until && !blank {
+                    return Ok(());
+                }
                 let v = sharpness(frame);
+                if k >= until {
+                    if v < BLANK {
+                        return Ok(());
+                    }
+                    // The first frame with a picture after a blank first third: as many
+                    // frames from it.
+                    self.until = Some(k + n);
+                }
                 if self.best.as_ref().is_none_or(|(b, _)| v > *b) {
                     self.best = Some((v, frame.share()?));
                 }
@@ -123,4 +145,59 @@ pub fn sharpness(frame: &VideoFrame) -> f64 {
 /// The cover path of a deliverable: `<name>.<preset>.jpg` beside it.
 pub fn path(target: &Path) -> PathBuf {
     target.with_extension("jpg")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cutroom_ffi::Pixel;
+
+    /// A 64x64 frame: flat grey `y`, or a checkerboard of 8-pixel squares (`sharp`).
+    fn frame(y: u8, sharp: bool) -> VideoFrame {
+        let mut f = VideoFrame::new(Pixel::Yuv420p, 64, 64);
+        let stride = f.stride(0);
+        for (i, v) in f.plane_mut(0).iter_mut().enumerate() {
+            let (r, c) = (i / stride, i % stride);
+            *v = if sharp && (r / 8 + c / 8) % 2 == 0 {
+                235
+            } else {
+                y
+            };
+        }
+        f
+    }
+
+    /// The frame picked from `frames` (of which the first `n` are the first third).
+    fn picked(frames: &[VideoFrame], n: u64) -> Option<u64> {
+        let mut p = Picker::default();
+        for (k, f) in frames.iter().enumerate() {
+            p.offer(Pick::SharpestBefore(n), k as u64, f).unwrap();
+        }
+        let got = p.take()?;
+        frames
+            .iter()
+            .position(|f| f.plane(0) == got.plane(0))
+            .map(|k| k as u64)
+    }
+
+    #[test]
+    fn a_blank_first_third_looks_on_from_the_first_picture() {
+        let black = || frame(16, false);
+        // Sharp in the first third: that frame, not a sharper one later.
+        let mut frames = vec![black(), frame(100, true), black(), frame(16, true)];
+        assert_eq!(picked(&frames, 2), Some(1));
+        // Black for the first third (and at the end): the sharpest of the two frames from
+        // the first with a picture, not black.
+        frames = vec![
+            black(),
+            black(),
+            frame(200, true),
+            frame(16, true),
+            frame(100, true),
+        ];
+        assert_eq!(picked(&frames, 2), Some(3));
+        // Black throughout: a black frame.
+        frames = vec![black(), black(), black()];
+        assert_eq!(picked(&frames, 1), Some(0));
+    }
 }
