@@ -1239,9 +1239,11 @@ fn the_picture_ends_where_its_container_says_as_probe_reads_it() {
 /// to half its width with pixels twice as wide (anamorphic), read as the upright, square-pixel
 /// clip does: the same face at the same place, lips deciding, the offset within a frame.
 /// (Before, the decoded picture went to the face models as stored: 39 faces found upside down
-/// and 7 squeezed, no mouth followed, both inconclusive.)
+/// and 7 squeezed, no mouth followed, both inconclusive.) With its sound made silent, the
+/// speaking face has no voice to follow: no lips reading (it read "lips: face 0 reads +620 ms,
+/// 2 of 2 windows agree" on silence).
 #[test]
-fn faces_are_read_as_the_picture_is_shown() {
+fn faces_are_read_as_the_picture_is_shown_and_not_against_silence() {
     let Some(real) = real_clips() else { return };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -1273,11 +1275,22 @@ fn faces_are_read_as_the_picture_is_shown() {
     // The display matrix is written on a copy (FFmpeg 5.1 drops it on an encode).
     let rotate = ["-c", "copy", "-metadata:s:v:0", "rotate=180"];
     ff(&[&["-i", s(&turned)][..], &rotate, &[s(&down)]].concat());
-    let (code, files) = sync_json(&[s(&up), s(&down), s(&squeezed)]);
+    let mute = d.join("mute.mp4");
+    let silent = ["-c:v", "copy", "-af", "volume=0", "-c:a", "aac"];
+    ff(&[&["-i", s(&up)][..], &silent, &[s(&mute)]].concat());
+    let (code, files) = sync_json(&[s(&up), s(&down), s(&squeezed), s(&mute)]);
     let verdicts: Vec<&Value> = files.iter().map(|f| &f["verdict"]).collect();
-    assert_eq!(code, 0, "{verdicts:?}");
+    assert_eq!(code, 4, "{verdicts:?}");
+    let muted = &files[3];
+    let reason = muted["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("silence") && !reason.contains("lips"),
+        "{reason}"
+    );
+    assert!(muted["lips"]["offset_ms"].is_null(), "{muted}");
+    assert!(muted["methods"]["lips"]["offset_ms"].is_null(), "{muted}");
     let upright = &files[0];
-    for f in &files {
+    for f in &files[..3] {
         assert_eq!(f["verdict"], "pass", "{f}");
         assert_eq!(f["method"], "lips", "{f}");
         let faces = f["lips"]["faces"].as_array().unwrap();
@@ -1296,6 +1309,7 @@ fn faces_are_read_as_the_picture_is_shown() {
         );
     }
 }
+
 #[test]
 fn damaged_packets_skipped_in_decoding_are_reported() {
     let dir = tempfile::tempdir().unwrap();

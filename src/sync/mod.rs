@@ -213,7 +213,7 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
         spans.iter().zip(sounds).map(|(s, h)| h.keep(*s)).collect()
     };
     let (windows, shots) = (keep(&windows, &window_sounds), keep(&shots, &shot_sounds));
-    let lips = lips::measure(
+    let mut lips = lips::measure(
         &video,
         &faces,
         audio,
@@ -221,6 +221,11 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
         &spans_of(&windows),
         &spans_of(&shots),
     );
+    let silence = heard.onsets.is_empty() && heard.sounding < sound::SILENT_SHARE;
+    if silence {
+        // No voice to hold a mouth against: no reading, as for a silent span.
+        lips.overall = None;
+    }
     let lips_report = lips::LipsReport::new(&lips, &faces, &video);
     report.methods.lips = MethodReport {
         offset_ms: lips_report.offset_ms,
@@ -279,7 +284,7 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     }
     report.lips = Some(lips_report);
     if report.verdict == Verdict::Inconclusive && report.offset_ms.is_none() {
-        report.reason = if heard.onsets.is_empty() && heard.sounding < 0.05 {
+        report.reason = if silence {
             "the audio is silence: nothing to pair with the picture".into()
         } else if heard.onsets.is_empty() {
             "the audio has no distinct sound starts (continuous music, ambience or a steady \
