@@ -84,6 +84,21 @@ pub fn warning(at: &str, text: &str) -> Option<String> {
     })
 }
 
+/// How many characters of `text` take room on a line, as `max_chars` counts them: combining
+/// marks (accents typed after their letter, Hebrew points, Arabic vowels), which the shipped
+/// face draws over the letter before them, and invisible characters do not count, so `Tiếng`
+/// is five typed either way.
+pub fn letters(text: &str) -> usize {
+    let face = &faces()[0];
+    let marks = |c: char| {
+        face.glyph_index(c)
+            .is_some_and(|g| face.glyph_hor_advance(g) == Some(0))
+    };
+    text.chars()
+        .filter(|&c| c == ' ' || !(invisible(c) || marks(c)))
+        .count()
+}
+
 /// How wide `text` is drawn on one line, as a fraction of the font size (libass's: the face's
 /// ascender to descender, the line height): the advances of the face it is drawn with (`bold`
 /// or regular, else the other), a character neither has counted one em (CJK is about that wide
@@ -120,6 +135,23 @@ mod tests {
             missing("Hi \u{4eca}\u{65e5} \u{1f525}\u{fe0f}\u{4eca}"),
             ['\u{4eca}', '\u{65e5}', '\u{1f525}']
         );
+    }
+
+    #[test]
+    fn combining_marks_are_not_letters_of_their_own() {
+        // Vietnamese with its accents typed after the letter, and as one character each;
+        // Hebrew with points, Arabic with vowels; a joiner.
+        assert_eq!(letters("Tie\u{302}\u{301}ng Vie\u{323}\u{302}t"), 10);
+        assert_eq!(letters("Ti\u{1ebf}ng Vi\u{1ec7}t"), 10);
+        assert_eq!(
+            letters("\u{5e9}\u{5c1}\u{5b8}\u{5dc}\u{5d5}\u{5b9}\u{5dd}"),
+            4
+        );
+        assert_eq!(
+            letters("\u{645}\u{64e}\u{631}\u{652}\u{62d}\u{64e}\u{628}\u{64b}\u{627}"),
+            5
+        );
+        assert_eq!(letters("a\u{200d}b c"), 4);
     }
 
     #[test]

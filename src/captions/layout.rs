@@ -496,7 +496,7 @@ pub fn wrap(words: &[Word], m: &Measure) -> Vec<Vec<usize>> {
         // The last line is words i..j: longer as i goes down, until it does not fit.
         for i in (0..j).rev() {
             let gap = usize::from(i + 1 < j);
-            len += words[i].text.chars().count() + gap;
+            len += font::letters(&words[i].text) + gap;
             width += wide[i] + gap as f64 * space;
             if i + 1 < j && (len > max || width > m.room) {
                 break;
@@ -533,7 +533,7 @@ pub fn pages(cue: &Cue, words: &[Word], max_lines: u32, m: &Measure) -> Vec<Page
     let chars = |g: &Vec<Vec<usize>>| -> i64 {
         g.iter()
             .flatten()
-            .map(|&i| words[i].text.chars().count() as i64 + 1)
+            .map(|&i| font::letters(&words[i].text) as i64 + 1)
             .sum()
     };
     let total: i64 = groups.iter().map(chars).sum::<i64>().max(1);
@@ -707,6 +707,21 @@ mod tests {
             .iter()
             .fold((f64::MAX, 0.0f64), |(a, b), &w| (a.min(w), b.max(w)));
         assert!(lo > 0.7 * hi, "{widths:?}");
+    }
+
+    #[test]
+    fn accents_typed_after_their_letters_wrap_as_the_same_text_composed() {
+        let m = Measure {
+            font: 20.0,
+            bold: true,
+            room: 1000.0,
+            max_chars: 16,
+        };
+        let lines = |s: &str| wrap(&tokens(&Cue::new(0, 1, s.into())), &m);
+        let composed = lines("Ti\u{1ebf}ng Vi\u{1ec7}t r\u{1ea5}t hay v\u{1ec1} m\u{1ea1}ng");
+        let decomposed = lines("Tie\u{302}\u{301}ng Vie\u{323}\u{302}t ra\u{302}\u{301}t hay ve\u{302}\u{300} ma\u{323}ng");
+        assert_eq!(composed, decomposed);
+        assert_eq!(composed.len(), 2);
     }
 
     #[test]
