@@ -75,7 +75,7 @@ fn literal(s: &str) -> String {
 }
 
 /// `text` in quotes for a message: its first line, cut at a space within 40 characters.
-fn quoted(text: &str) -> String {
+pub fn quoted(text: &str) -> String {
     let first = text.lines().next().unwrap_or("");
     let short = match first.char_indices().nth(40) {
         None => first,

@@ -90,7 +90,7 @@ fn text_card(text: &str, style: &Look, base: VideoFrame) -> Result<VideoFrame> {
     let (w, h) = (base.width(), base.height());
     let canvas = Canvas::bare(w, h);
     let overlay = ass::card_text(text, style, &canvas, (0, NANOS), canvas.card_rows(None))
-        .map_err(|e| Error::bad_input(Path::new(&format!("text card {text:?}")), e))?;
+        .map_err(|e| Error::bad_input(Path::new(&format!("text card {}", ass::quoted(text))), e))?;
     let dir = tempfile::tempdir().map_err(Error::work_dir)?;
     font::install(dir.path())?;
     // One frame a second, the card's one frame at 0.
@@ -167,6 +167,17 @@ mod tests {
         assert!(
             y0 > 16 && y1 < 624,
             "the text runs off the frame: rows {y0}-{y1}"
+        );
+        // Twenty times that would only fit unreadably small: refused, its start quoted.
+        let Err(e) = picture(&card(&words.repeat(20)), 360, 640) else {
+            panic!("a card of 4 kB of text drawn");
+        };
+        let e = e.to_string();
+        assert!(
+            e.starts_with("text card \"Thanks for watching this whole")
+                && e.contains("...\": its ")
+                && e.contains("smallest readable size (0.019 of the frame height"),
+            "{e}"
         );
     }
 }
