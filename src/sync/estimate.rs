@@ -245,6 +245,15 @@ impl Evidence<'_> {
 
     /// Windows of [`WINDOW_MS`] every [`HOP_MS`] over `[start, end)`.
     pub fn windows(&self, pairs: &[Pair], start: Ticks, end: Ticks) -> Vec<SpanEstimate> {
+        self.window_spans(start, end)
+            .into_iter()
+            .map(|(s, e)| self.span(pairs, s, e))
+            .collect()
+    }
+
+    /// The spans of [`windows`](Self::windows): every [`HOP_MS`] from `start`, [`WINDOW_MS`]
+    /// long, the last one cut at `end` (one window for a span of a window or less).
+    pub fn window_spans(&self, start: Ticks, end: Ticks) -> Vec<(Ticks, Ticks)> {
         let at = |k: i64| start + self.ticks_of_ms(k * HOP_MS);
         let window = self.ticks_of_ms(WINDOW_MS);
         let mut out = Vec::new();
@@ -254,7 +263,7 @@ impl Evidence<'_> {
             if k > 0 && at(k + 1) >= end {
                 break;
             }
-            out.push(self.span(pairs, s, (s + window).min(end)));
+            out.push((s, (s + window).min(end)));
             k += 1;
         }
         out

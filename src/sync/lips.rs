@@ -46,6 +46,12 @@ const LOBE_MS: i64 = 120;
 /// Spans shorter than this are not split into parts that must agree (s): the parts would be
 /// too short to correlate.
 const MIN_PART_S: f64 = 1.5;
+/// A clip or shot of several windows is confirmed only when one of its agreeing windows reaches
+/// this confidence on its own (the verdicts' threshold).
+const SURE: f64 = 0.5;
+
+/// One value per frame; `None` where there is none.
+type Series = Vec<Option<f32>>;
 
 /// A lip-sync measurement over one span.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -116,20 +122,23 @@ pub struct LipsEstimate {
 }
 
 /// Measure lip sync from the face tracks of `video` against `audio`, over lags up to
-/// `max_lag_ms` (at most [`MAX_LAG_MS`]): over the clip, each of `windows` and each of `shots`
-/// (spans in seconds of presentation time).
+/// `max_lag_ms` (at most [`MAX_LAG_MS`]): over the clip and each of its `windows`, and over each
+/// of `shots`, each given by its own windows (spans in seconds of presentation time), so that a
+/// shot is judged as the clip would be if it were the whole file.
 ///
-/// A span's offset is the peak of its speaker's correlation curve; it is trusted in proportion
-/// to the parts of the span that find the same peak on their own (within a frame): the
-/// clip's windows for the clip, the two ends for a window or shot (its halves; for a span of
-/// 3-4 s its first and last 2 s).
+/// A window's offset is the peak of its speaker's correlation curve, trusted in proportion to
+/// its two ends that find the same peak on their own (within a frame): its halves, or for a
+/// window of 3-4 s its first and last 2 s. A clip or shot of several windows reads the peak of
+/// the mean of its windows' speaker curves, trusted as far as its windows agree (and, unless
+/// one of them is sure of it on its own, no further than the surest); one of a single window
+/// reads that window.
 pub fn measure(
     video: &VideoTrack,
     faces: &[FaceTrack],
     audio: Audio,
     max_lag_ms: i64,
     windows: &[(f64, f64)],
-    shots: &[(f64, f64)],
+    shots: &[Vec<(f64, f64)>],
 ) -> LipsEstimate {
     let max_lag_ms = max_lag_ms.clamp(0, MAX_LAG_MS);
     let n = video.frames.len();
@@ -151,6 +160,25 @@ pub fn measure(
         })
         .collect();
     let half = ((HIGH_PASS_S / frame_s / 2.0).round() as usize).max(1);
+    // Nothing is differenced or averaged across a shot's start: another picture and sound.
+    let mut cuts: Vec<usize> = shots
+        .iter()
+        .filter_map(|w| w.first())
+        .map(|&(s, _)| times.partition_point(|&t| t < s - 1e-9))
+        .filter(|&i| i > 0 && i < n)
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let by_shot = |x: &[Option<f32>], f: &dyn Fn(&[Option<f32>]) -> Series| {
+        let mut out = Vec::with_capacity(x.len());
+        for (a, b) in std::iter::once(0)
+            .chain(cuts.iter().copied())
+            .zip(cuts.iter().copied().chain([x.len()]))
+        {
+            out.extend(f(&x[a..b]));
+        }
+        out
+    };
     let openings: Vec<Vec<Option<f32>>> = faces
         .iter()
         .map(|f| {
@@ -160,16 +188,27 @@ pub fn measure(
                     m[i] = Some(v);
                 }
             }
-            high_pass(&m, half)
+            by_shot(&m, &|x| high_pass(x, half))
         })
         .collect();
     // What is correlated: the mouth's speed, frame to frame.
-    let mouths: Vec<Vec<Option<f32>>> = openings.iter().map(|m| differences(m)).collect();
-    let (first, end) = (times.first().copied().unwrap_or(0.0), video.end());
-    // Every span correlated: the windows, the shots, then the two ends of each.
-    let mut spans: Vec<(f64, f64)> = windows.iter().chain(shots).copied().collect();
+    let mouths: Vec<Vec<Option<f32>>> = openings.iter().map(|m| by_shot(m, &differences)).collect();
+    // Every window correlated once (a shot's window may be one of the clip's), then the two
+    // ends of each.
+    let mut spans: Vec<(f64, f64)> = Vec::new();
+    let mut index = |span: (f64, f64)| -> usize {
+        let same = |s: &(f64, f64)| (s.0 - span.0).abs() < 1e-9 && (s.1 - span.1).abs() < 1e-9;
+        spans.iter().position(same).unwrap_or_else(|| {
+            spans.push(span);
+            spans.len() - 1
+        })
+    };
+    let clip_windows: Vec<usize> = windows.iter().map(|&w| index(w)).collect();
+    let shot_windows: Vec<Vec<usize>> = shots
+        .iter()
+        .map(|w| w.iter().map(|&w| index(w)).collect())
+        .collect();
     let whole = spans.len();
-    spans.push((first, end));
     let parts: Vec<(f64, f64)> = spans.iter().flat_map(|&(s, e)| ends(s, e)).collect();
     spans.extend(parts);
     let ranges: Vec<(usize, usize)> = spans
@@ -197,7 +236,7 @@ pub fn measure(
             .iter()
             .map(|&(a, b)| level.mean(a + shift, b + shift))
             .collect();
-        let speech = high_pass(&differences(&speech), half);
+        let speech = by_shot(&speech, &|x| high_pass(&differences(x), half));
         for (w, &range) in ranges.iter().enumerate() {
             for (f, m) in mouths.iter().enumerate() {
                 if (present(m, range) as f64) < MIN_PRESENT * (range.1 - range.0) as f64 {
@@ -216,62 +255,93 @@ pub fn measure(
         })
     };
     let long_enough = |p: &usize| spans[*p].1 - spans[*p].0 >= MIN_PART_S;
-    // A span's speaker and peak, trusted as far as its parts agree: its two ends, and for a
-    // shot also the windows lying wholly inside it (a shot is a clip of its own).
-    let ends_of = |k: usize| whole + 1 + 2 * k;
-    let span_measure = |k: usize| -> Option<(usize, LipsMeasure)> {
-        let (f, m) = (0..faces.len())
-            .filter_map(|f| Some((f, peak(&curves[k][f], max_lag_ms, faces[f].id)?)))
-            .max_by(|a, b| a.1.peak.total_cmp(&b.1.peak))?;
-        let h = ends_of(k);
-        let (start, end) = spans[k];
-        // A window is a part of a shot only when it is shorter: one as long is the shot itself.
-        let inside = (0..windows.len()).filter(|&w| {
-            k >= windows.len()
-                && spans[w].0 >= start - 1e-9
-                && spans[w].1 <= end + 1e-9
-                && spans[w].1 - spans[w].0 < end - start - 1e-6
-        });
-        let ends = (h..h + 2).filter(long_enough).count();
-        let parts: Vec<Option<LipsMeasure>> = (h..h + 2)
-            .filter(long_enough)
-            .chain(inside)
-            .map(|p| peak(&curves[p][f], max_lag_ms, faces[f].id))
-            .collect();
-        Some((f, with_parts(m, &parts, ends, agrees)))
-    };
-    let window_measures: Vec<Option<(usize, LipsMeasure)>> =
-        (0..windows.len()).map(span_measure).collect();
-    let shot_measures: Vec<Option<LipsMeasure>> = (windows.len()..whole)
-        .map(|k| span_measure(k).map(|m| m.1))
-        .collect();
-    // The clip: the mean of the windows' speaker curves, trusted as far as the windows agree
-    // with it (its ends when it has a single window).
-    let mut total = vec![0.0; lags];
-    let mut weight = 0.0;
-    let mut speakers = vec![None; n];
-    for (w, best) in window_measures.iter().enumerate() {
-        if let Some((f, _)) = *best {
-            let wt = present(&mouths[f], ranges[w]) as f64;
-            for (t, c) in total.iter_mut().zip(&curves[w][f]) {
-                *t += c * wt;
-            }
-            weight += wt;
-            for s in &mut speakers[ranges[w].0..ranges[w].1] {
-                s.get_or_insert(f);
-            }
-        }
-    }
-    let windows_out: Vec<LipsWindow> = windows
-        .iter()
-        .zip(&window_measures)
-        .map(|(&(start, end), m)| LipsWindow {
-            start,
-            end,
-            measure: m.map(|m| m.1),
+    // A window's speaker and peak, trusted as far as its two ends agree.
+    let window_measures: Vec<Option<(usize, LipsMeasure)>> = (0..whole)
+        .map(|k| {
+            let (f, m) = (0..faces.len())
+                .filter_map(|f| Some((f, peak(&curves[k][f], max_lag_ms, faces[f].id)?)))
+                .max_by(|a, b| a.1.peak.total_cmp(&b.1.peak))?;
+            let h = whole + 2 * k;
+            let parts: Vec<Option<LipsMeasure>> = (h..h + 2)
+                .filter(long_enough)
+                .map(|p| peak(&curves[p][f], max_lag_ms, faces[f].id))
+                .collect();
+            let ends = parts.len();
+            Some((f, with_parts(m, &parts, ends, agrees)))
         })
         .collect();
-    if weight == 0.0 {
+    // A clip or shot: the mean of its windows' speaker curves (weighted by the frames showing
+    // the speaker's mouth), trusted as far as its windows agree with it and no further than
+    // its surest agreeing window (windows that agree only by landing on the same lobe, each
+    // unsure of it, confirm nothing); the speaker of its most confident window is its speaker.
+    // One window: that window.
+    let judge = |own: &[usize]| -> Option<(LipsMeasure, Vec<f64>)> {
+        if let [w] = own {
+            let (f, m) = window_measures[*w]?;
+            return Some((m, curves[*w][f].clone()));
+        }
+        let mut total = vec![0.0; lags];
+        let mut weight = 0.0;
+        for &w in own {
+            if let Some((f, _)) = window_measures[w] {
+                let wt = present(&mouths[f], ranges[w]) as f64;
+                for (t, c) in total.iter_mut().zip(&curves[w][f]) {
+                    *t += c * wt;
+                }
+                weight += wt;
+            }
+        }
+        if weight == 0.0 {
+            return None;
+        }
+        for t in &mut total {
+            *t /= weight;
+        }
+        let speaker = own
+            .iter()
+            .filter_map(|&w| window_measures[w])
+            .max_by(|a, b| a.1.peak.total_cmp(&b.1.peak))
+            .map_or(0, |m| m.0);
+        let parts: Vec<Option<LipsMeasure>> = own
+            .iter()
+            .map(|&w| window_measures[w].map(|m| m.1))
+            .collect();
+        let m = with_parts(
+            peak(&total, max_lag_ms, faces[speaker].id)?,
+            &parts,
+            0,
+            agrees,
+        );
+        let surest = parts
+            .iter()
+            .filter(|&&p| agrees(&m, p))
+            .flatten()
+            .map(|p| p.confidence)
+            .fold(0.0, f64::max);
+        let m = LipsMeasure {
+            confidence: if surest >= SURE {
+                m.confidence
+            } else {
+                m.confidence.min(surest)
+            },
+            ..m
+        };
+        Some((m, total))
+    };
+    let shot_measures: Vec<Option<LipsMeasure>> = shot_windows
+        .iter()
+        .map(|own| judge(own).map(|m| m.0))
+        .collect();
+    let windows_out: Vec<LipsWindow> = windows
+        .iter()
+        .zip(&clip_windows)
+        .map(|(&(start, end), &w)| LipsWindow {
+            start,
+            end,
+            measure: window_measures[w].map(|m| m.1),
+        })
+        .collect();
+    let Some((overall, total)) = judge(&clip_windows) else {
         return LipsEstimate {
             overall: None,
             windows: windows_out,
@@ -279,31 +349,17 @@ pub fn measure(
             curve: Vec::new(),
             curves: Curves::default(),
         };
+    };
+    // The plot's mouth: in each frame, the speaker of the first window holding it.
+    let mut speakers = vec![None; n];
+    for &w in &clip_windows {
+        if let Some((f, _)) = window_measures[w] {
+            for s in &mut speakers[ranges[w].0..ranges[w].1] {
+                s.get_or_insert(f);
+            }
+        }
     }
-    for t in &mut total {
-        *t /= weight;
-    }
-    let speaker = window_measures
-        .iter()
-        .flatten()
-        .max_by(|a, b| a.1.peak.total_cmp(&b.1.peak))
-        .map_or(0, |m| m.0);
-    let overall = peak(&total, max_lag_ms, faces[speaker].id).map(|m| {
-        let (parts, ends): (Vec<Option<LipsMeasure>>, usize) = if window_measures.len() > 1 {
-            (window_measures.iter().map(|w| w.map(|w| w.1)).collect(), 0)
-        } else {
-            let h = ends_of(whole);
-            let ends: Vec<_> = (h..h + 2)
-                .filter(long_enough)
-                .map(|p| peak(&curves[p][speaker], max_lag_ms, m.face))
-                .collect();
-            let n = ends.len();
-            (ends, n)
-        };
-        with_parts(m, &parts, ends, agrees)
-    });
-    let at = overall.map_or(0, |m| m.offset_ms);
-    let shift = (at as f64 * rate / 1000.0).round() as i64;
+    let shift = (overall.offset_ms as f64 * rate / 1000.0).round() as i64;
     let speech: Vec<Option<f32>> = bounds
         .iter()
         .map(|&(a, b)| level.mean(a + shift, b + shift))
@@ -315,13 +371,13 @@ pub fn measure(
                 .map(|i| speakers[i].and_then(|f| openings[f][i]))
                 .collect::<Vec<_>>(),
         ),
-        speech: standardise(&high_pass(&speech, half))
+        speech: standardise(&by_shot(&speech, &|x| high_pass(x, half)))
             .into_iter()
             .map(|v| v.unwrap_or(0.0))
             .collect(),
     };
     LipsEstimate {
-        overall,
+        overall: Some(overall),
         windows: windows_out,
         shots: shot_measures,
         curve: total,

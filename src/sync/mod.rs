@@ -213,13 +213,26 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
         spans.iter().zip(sounds).map(|(s, h)| h.keep(*s)).collect()
     };
     let (windows, shots) = (keep(&windows, &window_sounds), keep(&shots, &shot_sounds));
+    // Each shot is judged over windows of its own part (less a crossfade's overlap, where
+    // another face and voice mix in), as if it were the whole file.
+    let ticks = |t: f64| video.time_base.ticks_of_secs(t);
+    let shot_windows: Vec<Vec<(f64, f64)>> = sound::own_parts(&spans_of(&shots))
+        .into_iter()
+        .map(|(from, to)| {
+            evidence
+                .window_spans(ticks(from), ticks(to))
+                .into_iter()
+                .map(|(s, e)| (evidence.secs(s), evidence.secs(e)))
+                .collect()
+        })
+        .collect();
     let mut lips = lips::measure(
         &video,
         &faces,
         audio,
         i64::from(opts.max_lag_ms),
         &spans_of(&windows),
-        &spans_of(&shots),
+        &shot_windows,
     );
     let silence = heard.onsets.is_empty() && heard.sounding < sound::SILENT_SHARE;
     if silence {
