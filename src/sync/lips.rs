@@ -140,6 +140,24 @@ pub fn measure(
     windows: &[(f64, f64)],
     shots: &[Vec<(f64, f64)>],
 ) -> LipsEstimate {
+    if faces.is_empty() {
+        // No mouth to hold the speech against: nothing to measure (a long scene without a
+        // face spent most of its analysis on the speech level before).
+        return LipsEstimate {
+            overall: None,
+            windows: windows
+                .iter()
+                .map(|&(start, end)| LipsWindow {
+                    start,
+                    end,
+                    measure: None,
+                })
+                .collect(),
+            shots: vec![None; shots.len()],
+            curve: Vec::new(),
+            curves: Curves::default(),
+        };
+    }
     let max_lag_ms = max_lag_ms.clamp(0, MAX_LAG_MS);
     let n = video.frames.len();
     let frame_s = video.frame_duration();
