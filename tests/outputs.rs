@@ -327,7 +327,8 @@ fn slow_concat_inputs(dir: &Path) -> (PathBuf, PathBuf) {
 }
 
 /// Start `args`, wait until a hidden entry starting with `prefix` appears in `dir` (a temp
-/// file or directory), then send `signal`; the exit status.
+/// directory, or a temp file being written: an empty one may be the check that the directory
+/// is writable, removed at once), then send `signal`; the exit status.
 fn interrupt(args: &[&str], dir: &Path, prefix: &str, signal: &str) -> std::process::ExitStatus {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cutroom"))
         .args(args)
@@ -336,7 +337,11 @@ fn interrupt(args: &[&str], dir: &Path, prefix: &str, signal: &str) -> std::proc
         .spawn()
         .unwrap();
     let start = Instant::now();
-    while !(dir.is_dir() && hidden(dir).iter().any(|n| n.starts_with(prefix))) {
+    let written = |n: &String| {
+        n.starts_with(prefix)
+            && std::fs::metadata(dir.join(n)).is_ok_and(|m| m.is_dir() || m.len() > 0)
+    };
+    while !(dir.is_dir() && hidden(dir).iter().any(written)) {
         if let Some(status) = child.try_wait().unwrap() {
             let mut err = String::new();
             std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
