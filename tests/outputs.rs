@@ -935,8 +935,9 @@ fn a_refused_write_is_said_in_plain_words() {
     assert!(err.contains("is a named pipe (FIFO)"), "{err}");
 }
 
-/// Ctrl-C while `duck --stems` moves its five outputs into place (each rename slowed to
-/// 300 ms by strace, so the signal lands between them) leaves the whole set, never a new MP4
+/// Ctrl-C while `duck --stems` moves its five outputs into place (each rename slowed to 1 s
+/// by strace, so the signal lands between them even on a loaded machine: at 300 ms a loaded CI
+/// rehearsal once delivered it after the last) leaves the whole set, never a new MP4
 /// without its stems (it did: `out.mp4` renamed, the stems' temp files removed), and no temp
 /// file.
 #[test]
@@ -968,7 +969,7 @@ fn ctrl_c_while_a_set_of_outputs_is_moved_into_place_leaves_the_whole_set() {
         .args(["-qq", "-f", "-o", "/dev/null", "-e"])
         .arg(format!("trace={renames}"))
         .arg("-e")
-        .arg(format!("inject={renames}:delay_enter=300000"))
+        .arg(format!("inject={renames}:delay_enter=1000000"))
         .arg(env!("CARGO_BIN_EXE_cutroom"))
         .args(["duck", "-q", s(&clip), "--music", s(&fixture("music.wav"))])
         .args(["--stems", s(&st), "-o", s(&out)])
