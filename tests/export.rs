@@ -8,6 +8,13 @@ use std::path::{Path, PathBuf};
 /// One frame at 30 fps, the sync tolerance of the acceptance list.
 const ONE_FRAME_MS: f64 = 1000.0 / 30.0;
 
+/// `d/presets.toml` holding `toml` (the `--presets` file of a test's custom outputs).
+fn presets_file(d: &Path, toml: &str) -> PathBuf {
+    let presets = d.join("presets.toml");
+    std::fs::write(&presets, toml).unwrap();
+    presets
+}
+
 /// `cutroom export ARGS -o OUT`, which must be refused: exit status 1 and nothing at `out`;
 /// its stderr.
 fn export_refused(args: &[&str], out: &Path) -> String {
@@ -807,13 +814,11 @@ fn several_outputs_that_fail_are_headed_as_outputs_and_leave_nothing() {
     let d = dir.path();
     let master = d.join("master.mp4");
     testsrc_with_sound(&master, 4, CLICKS, &[]);
-    let presets = d.join("presets.toml");
-    std::fs::write(
-        &presets,
+    let presets = presets_file(
+        d,
         "[wide]\nbase = \"x\"\nwidth = 320\nheight = 180\n\
          [tall]\nbase = \"x\"\nwidth = 180\nheight = 320\n",
-    )
-    .unwrap();
+    );
     let out = d.join("out");
     // Every output is larger than 50 kB: writing each fails, as on a full disk.
     let run = cutroom_with_file_limit(
@@ -1535,12 +1540,7 @@ fn all_caps_captions_keep_to_max_lines_clear_of_a_bottom_logo() {
     let clip = d.join("clip.mp4");
     lavfi_clip(&clip, "color=c=black:s=360x640:r=30:d=2", None, &[]);
     still(&d.join("logo.png"), "color=c=red:s=200x100");
-    let presets = d.join("presets.toml");
-    std::fs::write(
-        &presets,
-        "[tall]\nbase = \"reels\"\nwidth = 360\nheight = 640\n",
-    )
-    .unwrap();
+    let presets = presets_file(d, "[tall]\nbase = \"reels\"\nwidth = 360\nheight = 640\n");
     std::fs::write(
         d.join("overlays.toml"),
         "[logo]\nfile = \"logo.png\"\ncorner = \"bottom-right\"\nwidth = 0.25\n",
@@ -1642,12 +1642,7 @@ fn a_tall_text_overlay_is_drawn_smaller_to_fit_between_the_ui_zones() {
     let d = dir.path();
     let clip = d.join("clip.mp4");
     lavfi_clip(&clip, "color=c=black:s=360x640:r=30:d=1", None, &[]);
-    let presets = d.join("presets.toml");
-    std::fs::write(
-        &presets,
-        "[tall]\nbase = \"reels\"\nwidth = 360\nheight = 640\n",
-    )
-    .unwrap();
+    let presets = presets_file(d, "[tall]\nbase = \"reels\"\nwidth = 360\nheight = 640\n");
     let overlays = d.join("overlays.toml");
     std::fs::write(
         &overlays,
@@ -1744,12 +1739,7 @@ fn each_output_gets_a_cover_the_sharpest_frame_of_the_first_third_or_the_one_ask
         "libx264",
         s(&src),
     ]);
-    let presets = d.join("presets.toml");
-    std::fs::write(
-        &presets,
-        "[wide]\nbase = \"x\"\nwidth = 320\nheight = 180\n[sq]\nbase = \"x\"\nwidth = 240\nheight = 240\n",
-    )
-    .unwrap();
+    let presets = presets_file(d, "[wide]\nbase = \"x\"\nwidth = 320\nheight = 180\n[sq]\nbase = \"x\"\nwidth = 240\nheight = 240\n");
     let export = |out: &Path, cover: &str| {
         cutroom_json(&[
             "export",
@@ -1971,12 +1961,7 @@ fn pad_bars_are_the_colour_asked_for() {
     let d = dir.path();
     let clip = d.join("clip.mp4");
     lavfi_clip(&clip, "color=c=gray:s=640x360:r=30:d=1", None, &[]);
-    let presets = d.join("presets.toml");
-    std::fs::write(
-        &presets,
-        "[tall]\nbase = \"reels\"\nwidth = 360\nheight = 640\n",
-    )
-    .unwrap();
+    let presets = presets_file(d, "[tall]\nbase = \"reels\"\nwidth = 360\nheight = 640\n");
     let out = d.join("out");
     for (colour, rgb) in [("#c02020", [0xc0, 0x20, 0x20]), ("Tomato", [255, 99, 71])] {
         cutroom_ok(&[
@@ -2217,13 +2202,11 @@ fn an_end_card_crossfades_in_as_ffmpegs_xfade_on_every_shape() {
     let d = dir.path();
     let clip = d.join("clip.mp4");
     lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=2", None, &[]);
-    let presets = d.join("presets.toml");
-    std::fs::write(
-        &presets,
+    let presets = presets_file(
+        d,
         "[small]\nbase = \"x\"\nwidth = 640\nheight = 360\n\n\
          [box]\nbase = \"square\"\nwidth = 360\nheight = 360\n",
-    )
-    .unwrap();
+    );
     let card = "color = \"#ffffff\", duration = \"2s\", \
                 transition = { kind = \"crossfade\", duration = 1 }";
     let out = d.join("out");
@@ -2277,12 +2260,7 @@ fn captions_of_a_padded_vertical_export_go_in_the_bar_off_the_picture() {
     let d = dir.path();
     let clip = d.join("clip.mp4");
     lavfi_clip(&clip, "color=c=0x3060C0:s=480x480:r=30:d=2", None, &[]);
-    let presets = d.join("presets.toml");
-    std::fs::write(
-        &presets,
-        "[tall]\nbase = \"reels\"\nwidth = 720\nheight = 1280\n",
-    )
-    .unwrap();
+    let presets = presets_file(d, "[tall]\nbase = \"reels\"\nwidth = 720\nheight = 1280\n");
     let srt = d.join("words.srt");
     std::fs::write(&srt, "1\n00:00:00,500 --> 00:00:01,800\nHELLO WORLD\n").unwrap();
     let out = d.join("out");
@@ -2329,12 +2307,7 @@ fn a_top_overlay_and_captions_in_the_top_bar_both_read_whole() {
     let d = dir.path();
     let clip = d.join("clip.mp4");
     lavfi_clip(&clip, "color=c=0x3060C0:s=480x480:r=30:d=1", None, &[]);
-    let presets = d.join("presets.toml");
-    std::fs::write(
-        &presets,
-        "[tall]\nbase = \"reels\"\nwidth = 720\nheight = 1280\n",
-    )
-    .unwrap();
+    let presets = presets_file(d, "[tall]\nbase = \"reels\"\nwidth = 720\nheight = 1280\n");
     let srt = d.join("words.srt");
     std::fs::write(
         &srt,
@@ -2419,12 +2392,7 @@ fn two_line_captions_and_overlays_are_balanced_not_a_line_over_an_orphan() {
     let d = dir.path();
     let clip = d.join("clip.mp4");
     lavfi_clip(&clip, "color=c=black:s=720x1280:r=30:d=1", None, &[]);
-    let presets = d.join("presets.toml");
-    std::fs::write(
-        &presets,
-        "[tall]\nbase = \"reels\"\nwidth = 720\nheight = 1280\n",
-    )
-    .unwrap();
+    let presets = presets_file(d, "[tall]\nbase = \"reels\"\nwidth = 720\nheight = 1280\n");
     let srt = d.join("words.srt");
     std::fs::write(
         &srt,
@@ -2492,12 +2460,7 @@ fn a_caption_of_one_long_word_is_cut_across_lines_at_the_bands_size() {
     let d = dir.path();
     let clip = d.join("clip.mp4");
     lavfi_clip(&clip, "color=c=black:s=360x640:r=30:d=2", None, &[]);
-    let presets = d.join("presets.toml");
-    std::fs::write(
-        &presets,
-        "[tall]\nbase = \"reels\"\nwidth = 360\nheight = 640\n",
-    )
-    .unwrap();
+    let presets = presets_file(d, "[tall]\nbase = \"reels\"\nwidth = 360\nheight = 640\n");
     let word = format!("{0}{0}ANTIDISESTAB", "SUPERCALIFRAGILISTICEXPIALIDOCIOUS");
     assert_eq!(word.len(), 80);
     let srt = d.join("word.srt");
@@ -2695,12 +2658,10 @@ fn concat_and_export_convert_frame_rates_by_one_rule_ffmpegs_fps_filter() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     // A preset that always runs at 30 fps.
-    let presets = d.join("presets.toml");
-    std::fs::write(
-        &presets,
+    let presets = presets_file(
+        d,
         "[s30]\nbase = \"x\"\nwidth = 320\nheight = 180\nfps_min = 30\nfps_max = 30\n",
-    )
-    .unwrap();
+    );
     let lead = d.join("lead30.mp4");
     lavfi_clip(&lead, "color=c=black:s=320x180:r=30:d=1", None, &[]);
     // 60 fps halves (a one-frame flash on an odd frame is in neither output); at 50 and 24 fps
@@ -2774,13 +2735,11 @@ fn a_title_card_on_a_vertical_output_is_drawn_at_its_shape() {
     let d = dir.path();
     let clip = d.join("clip.mp4");
     lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=1", None, &[]);
-    let presets = d.join("presets.toml");
-    std::fs::write(
-        &presets,
+    let presets = presets_file(
+        d,
         "[tall]\nbase = \"reels\"\nwidth = 360\nheight = 640\n\n\
          [tiktall]\nbase = \"tiktok\"\nwidth = 360\nheight = 640\n",
-    )
-    .unwrap();
+    );
     // A paragraph fits between Reels' UI zones (top 14 %, bottom 35 %), not under them, and
     // clear of TikTok's right rail (x from 0.87, y 0.3 to 0.75).
     let tall = "text = \"ONE TWO THREE FOUR FIVE SIX SEVEN EIGHT NINE TEN ELEVEN TWELVE\", \
