@@ -46,9 +46,6 @@ const LOBE_MS: i64 = 120;
 /// Spans shorter than this are not split into parts that must agree (s): the parts would be
 /// too short to correlate.
 const MIN_PART_S: f64 = 1.5;
-/// A clip or shot of several windows is confirmed only when one of its agreeing windows reaches
-/// this confidence on its own (the verdicts' threshold).
-const SURE: f64 = 0.5;
 
 /// One value per frame; `None` where there is none.
 type Series = Vec<Option<f32>>;
@@ -289,9 +286,10 @@ pub fn measure(
         })
         .collect();
     // A clip or shot: the mean of its windows' speaker curves (weighted by the frames showing
-    // the speaker's mouth), trusted as far as its windows agree with it and no further than
-    // its surest agreeing window (windows that agree only by landing on the same lobe, each
-    // unsure of it, confirm nothing); the speaker of its most confident window is its speaker.
+    // the speaker's mouth), trusted as far as its windows agree with it and, unless one of
+    // them reaches the verdicts' threshold alone, no further than the surest (windows that agree
+    // only by landing on the same lobe, each unsure of it, confirm nothing); the speaker of its
+    // most confident window is its speaker.
     // One window: that window.
     let judge = |own: &[usize]| -> Option<(LipsMeasure, Vec<f64>)> {
         if let [w] = own {
@@ -337,7 +335,7 @@ pub fn measure(
             .map(|p| p.confidence)
             .fold(0.0, f64::max);
         let m = LipsMeasure {
-            confidence: if surest >= SURE {
+            confidence: if surest >= super::MIN_CONFIDENCE {
                 m.confidence
             } else {
                 m.confidence.min(surest)
