@@ -4,7 +4,7 @@
 //! made them (the PID in the name) is gone.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 
 /// Temp names in use by this process: id, directory, and the name prefix (holding our PID),
@@ -17,6 +17,8 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 static MOVING: Mutex<()> = Mutex::new(());
 /// Shared while a temp file is created ([`making`]); taken for good by the signal handler.
 static MAKING: RwLock<()> = RwLock::new(());
+/// Set when SIGINT or SIGTERM has arrived and its handler is on its way to the exit.
+static SIGNALLED: AtomicBool = AtomicBool::new(false);
 
 /// Prefix of [`crate::output::AtomicOutput`]'s temp files for target `name`:
 /// `.<name>.<pid>.` (followed by 6 random characters and the target's extension).
@@ -82,6 +84,16 @@ pub fn moving_into_place() -> std::sync::MutexGuard<'static, ()> {
     lock(&MOVING)
 }
 
+/// After a set of outputs is in place: when a signal arrived meanwhile, wait here for its
+/// handler to exit with the signal's status, rather than race it to a normal exit (status 0).
+pub fn yield_to_a_signal() {
+    if SIGNALLED.load(Ordering::SeqCst) {
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
 /// On SIGINT or SIGTERM, remove every live temp path and exit with 128 + the signal number, as
 /// the default action would report it (after a set of outputs being moved into place is in
 /// place). Call once, at start-up.
@@ -92,6 +104,7 @@ pub fn on_signals() {
     };
     std::thread::spawn(move || {
         if let Some(sig) = signals.forever().next() {
+            SIGNALLED.store(true, Ordering::SeqCst);
             // Before the live names: a commit lets its names go as it renames them.
             let _whole = moving_into_place();
             // Held until the exit: no temp file appears after the sweep (a temp file being

@@ -177,7 +177,7 @@ impl Batch {
             out.seal()?;
         }
         // Ctrl-C now waits for the whole set to be in place.
-        let _whole = cleanup::moving_into_place();
+        let whole = cleanup::moving_into_place();
         self.made_dirs.clear();
         let done = std::mem::take(&mut self.outputs)
             .into_iter()
@@ -191,6 +191,8 @@ impl Batch {
                 _ => {}
             }
         }
+        drop(whole);
+        cleanup::yield_to_a_signal();
         Ok(done)
     }
 }
