@@ -706,12 +706,84 @@ fn codecs_symphonia_lacks_go_through_ffmpeg() {
         40.0,
         &["-c:a", "libvorbis"],
     );
-    let (_, files) = sync_json(&[s(&opus), s(&mp3), s(&vorbis)]);
+    // The same sounds with the right channel polarity-inverted (a mixing fault: summed to mono
+    // they cancel), through FFmpeg and through symphonia; and the MP3's inverted from 3 s on.
+    let invert = |from: &Path, codec: &str, from_s: f64| {
+        let out = from.with_file_name(format!("inverted_{from_s}_{codec}.mp4"));
+        let right = format!("if(gte(t,{from_s}),-val(1),val(1))");
+        ff(&[
+            "-i",
+            s(from),
+            "-c:v",
+            "copy",
+            "-af",
+            &format!("aeval='val(0)|{right}':c=same,aformat=channel_layouts=stereo"),
+            "-c:a",
+            codec,
+            s(&out),
+        ]);
+        out
+    };
+    let inverted = [
+        invert(&opus, "libopus", 0.0),
+        invert(&mp3, "libmp3lame", 0.0),
+        invert(&mp3, "libmp3lame", 3.0),
+    ];
+    let mut args = vec![s(&opus), s(&mp3), s(&vorbis)];
+    args.extend(inverted.iter().map(|p| s(p)));
+    let (_, files) = sync_json(&args);
     let decoders: Vec<&str> = files
         .iter()
         .map(|f| f["audio_decoder"].as_str().unwrap())
         .collect();
-    assert_eq!(decoders, ["ffmpeg", "symphonia", "symphonia"]);
+    assert_eq!(
+        decoders,
+        [
+            "ffmpeg",
+            "symphonia",
+            "symphonia",
+            "ffmpeg",
+            "symphonia",
+            "symphonia"
+        ]
+    );
+    // Wholly inverted: checked with the channel turned back, as the sound before it, and said.
+    for (f, was) in files[3..5].iter().zip(&files[..2]) {
+        assert_eq!(f["verdict"], was["verdict"], "{f}");
+        let (got, want) = (f["offset_ms"].as_f64().unwrap(), was["offset_ms"].as_f64());
+        assert!(
+            (got - want.unwrap()).abs() <= 1.0,
+            "{got} ms, as it was {want:?} ms"
+        );
+        assert_eq!(
+            f["container"]["audio_inverted_channels"],
+            serde_json::json!([2])
+        );
+        assert!(f["container"]["warnings"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("audio channel 2 of 2 is polarity-inverted"));
+    }
+    assert_eq!(
+        files[1]["container"]["audio_inverted_channels"],
+        serde_json::json!([])
+    );
+    // Inverted from 3 s on: the beep at 4.94 s cancels (the one at 2.94 s does not), and the
+    // report says where, to the half second.
+    let half = &files[5]["container"];
+    assert_eq!(half["audio_inverted_channels"], serde_json::json!([]));
+    let spans: Vec<(f64, f64)> = (half["audio_cancelled_spans"].as_array().unwrap().iter())
+        .map(|s| (s[0].as_f64().unwrap(), s[1].as_f64().unwrap()))
+        .collect();
+    assert!(
+        spans.iter().any(|s| s.0 <= 4.94 && s.1 >= 4.98)
+            && spans.iter().all(|s| s.0 >= 2.98 && s.1 <= 6.0),
+        "{spans:?}"
+    );
+    assert!(half["warnings"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("the audio channels cancel when summed to mono at 4.5-"));
     assert!(files[0]["audio_decoder_note"]
         .as_str()
         .unwrap()

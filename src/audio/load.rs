@@ -391,7 +391,7 @@ fn load_symphonia(
     used: Option<Used>,
     progress: &dyn Progress,
 ) -> Result<std::result::Result<Pcm, String>> {
-    let decoded = match decode_part(path, false, used)? {
+    let decoded = match decode_part(path, None, used)? {
         Ok(d) => d,
         Err(why) => return Ok(Err(why)),
     };
@@ -555,11 +555,18 @@ pub struct Decoded {
 
 /// Decode the first audio track of `path` with symphonia; the inner `Err` says why symphonia
 /// cannot (the caller then asks FFmpeg). A truncated tail ends the stream; damaged packets are
-/// counted and skipped. With `mono`, each decoded piece is mixed down to one channel (the mean
-/// of the channels) as it comes, so a long track is never held with all its channels.
-pub fn decode_symphonia(path: &Path, mono: bool) -> Result<std::result::Result<Decoded, String>> {
+/// counted and skipped. With `mono`, each decoded piece is mixed down to one channel by it as
+/// it comes, so a long track is never held with all its channels.
+pub fn decode_symphonia(
+    path: &Path,
+    mono: Option<MixDown>,
+) -> Result<std::result::Result<Decoded, String>> {
     decode_part(path, mono, None)
 }
+
+/// Mixes one decoded piece (interleaved, with its channel count) down to one channel, appended
+/// to the output.
+pub type MixDown<'a> = &'a mut dyn FnMut(&[f32], usize, &mut Vec<f32>);
 
 /// Why symphonia's AAC decoder would get an AAC track wrong: it decodes HE-AAC as its AAC-LC
 /// core, at half the rate with SBR's upper band lost and, for HE-AAC v2, in one channel with the
@@ -585,7 +592,7 @@ fn beyond_the_core(path: &Path, core: (Option<u32>, Option<usize>)) -> Option<St
 /// [`Decoded::present`] will place it).
 fn decode_part(
     path: &Path,
-    mono: bool,
+    mut mono: Option<MixDown>,
     used: Option<Used>,
 ) -> Result<std::result::Result<Decoded, String>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
@@ -707,10 +714,10 @@ fn decode_part(
                         },
                     );
                 }
-                if mono {
+                if let Some(mix) = mono.as_mut() {
                     piece.resize(buf.samples_interleaved(), 0.0);
                     buf.copy_to_slice_interleaved(&mut piece);
-                    mix_down(&piece, usize::from(this.1.max(1)), &mut data);
+                    mix(&piece, usize::from(this.1.max(1)), &mut data);
                 } else {
                     let start = data.len();
                     data.resize(start + buf.samples_interleaved(), 0.0);
@@ -722,7 +729,11 @@ fn decode_part(
                         u.at(this.0).saturating_add(lead)
                     })
                 });
-                let channels = if mono { 1 } else { usize::from(this.1.max(1)) };
+                let channels = if mono.is_some() {
+                    1
+                } else {
+                    usize::from(this.1.max(1))
+                };
                 if enough.is_some_and(|e| data.len() / channels >= e) {
                     break;
                 }
@@ -747,8 +758,12 @@ fn decode_part(
     Ok(Ok(Decoded {
         pcm: Pcm {
             rate,
-            channels: if mono { 1 } else { channels },
-            layout: if mono { Layout::DEFAULT } else { layout },
+            channels: if mono.is_some() { 1 } else { channels },
+            layout: if mono.is_some() {
+                Layout::DEFAULT
+            } else {
+                layout
+            },
             data,
         },
         first: first.unwrap_or(0),
@@ -791,16 +806,6 @@ fn tagged_mask(metadata: &mut symphonia::core::meta::Metadata<'_>) -> Option<u64
             }
         })
         .filter(|&m| m > 0 && m < 1 << 18)
-}
-
-/// Append the mean of each interleaved frame of `channels` values to `out`.
-fn mix_down(interleaved: &[f32], channels: usize, out: &mut Vec<f32>) {
-    let scale = 1.0 / channels as f32;
-    out.extend(
-        interleaved
-            .chunks_exact(channels)
-            .map(|f| f.iter().sum::<f32>() * scale),
-    );
 }
 
 /// Any other file through FFmpeg, at its own rate and channel count, as far as `used`; `what`
@@ -853,12 +858,5 @@ mod tests {
             wav_words(&hound::Error::IoError(eio())),
             "Input/output error"
         );
-    }
-
-    #[test]
-    fn mixdown_averages_channels() {
-        let mut out = Vec::new();
-        mix_down(&[1.0, 0.0, 0.5, 0.5], 2, &mut out);
-        assert_eq!(out, vec![0.5, 0.5]);
     }
 }

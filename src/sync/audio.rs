@@ -1,5 +1,6 @@
-//! Audio for sync analysis: the audio track players play (FFmpeg's default) decoded to mono
-//! `f32`, placed on the presentation timeline with its edit list / encoder delay applied.
+//! Audio for sync analysis: the audio track players play (FFmpeg's default) decoded and mixed
+//! down to mono `f32`, placed on the presentation timeline with its edit list / encoder delay
+//! applied.
 //!
 //! symphonia decodes what it can (AAC in MP4, MP3, FLAC, WAV, Vorbis, ...). Its MP4 reader
 //! ignores `elst`, so the trim is applied by the soundtrack loader's own code
@@ -10,6 +11,13 @@
 //! Decoded samples are laid end to end from the first one, as players play them: a file whose
 //! packet timestamps disagree with what its packets decode to (the `-f concat -c copy` joins)
 //! drifts for the listener, and that drift is what sync must see.
+//!
+//! The down-mix ([`Mixer`]) is the mean of the channels as they are decoded. Channels that
+//! cancel when summed (one of a stereo pair polarity-inverted: a wiring or mixing fault) would
+//! leave silence, or a residue that times nothing right: when the mean keeps less than half the
+//! energy uncorrelated channels would give, the track is decoded again with the polarities
+//! that keep the most, and the channels turned are reported. Stretches that still cancel are
+//! reported too.
 
 use crate::audio::load;
 use crate::error::Result;
@@ -30,6 +38,14 @@ pub enum Decoder {
 /// A decoded audio track, mixed down to mono.
 #[derive(Debug, Clone)]
 pub struct Audio {
+    /// Channels of the track, before the down-mix.
+    pub channels: usize,
+    /// Channels (from 0) whose polarity was turned in the down-mix, because they cancelled the
+    /// others when summed as they are.
+    pub inverted: Vec<usize>,
+    /// Stretches (seconds of presentation time, to about a tenth of a second) where the
+    /// channels still cancel in the down-mix: their sound is lost to it.
+    pub cancelled: Vec<(f64, f64)>,
     /// Sample rate in Hz.
     pub rate: u32,
     /// Position of the first sample on the presentation timeline, in samples (1/`rate`).
@@ -58,6 +74,7 @@ pub fn decode(path: &Path) -> Result<Option<Audio>> {
     };
     let params = &input.streams()[index].params;
     let codec = params.codec_name();
+    let rate = params.sample_rate();
     // symphonia's AAC decoder is AAC-LC only (no SBR/PS): HE-AAC goes to FFmpeg.
     let profile = params
         .profile_name()
@@ -74,26 +91,52 @@ pub fn decode(path: &Path) -> Result<Option<Audio>> {
         );
         return decode_ffmpeg(path, index, why).map(Some);
     }
-    match decode_symphonia(path, &codec)? {
+    match decode_symphonia(path, &codec, rate)? {
         Ok(audio) => Ok(Some(audio)),
         Err(why) => decode_ffmpeg(path, index, why).map(Some),
     }
 }
 
+/// Decode with `decode` through a [`Mixer`] for `rate` Hz; again with polarities turned when
+/// the channels cancel as they are. The mixer of the decode kept is returned with its result.
+fn mixed<T>(rate: u32, mut decode: impl FnMut(&mut Mixer) -> Result<T>) -> Result<(T, Mixer)> {
+    let mut mixer = Mixer::new(rate, Vec::new());
+    let first = decode(&mut mixer)?;
+    let Some(signs) = mixer.polarity() else {
+        return Ok((first, mixer));
+    };
+    drop(first);
+    let mut mixer = Mixer::new(rate, signs);
+    let second = decode(&mut mixer)?;
+    Ok((second, mixer))
+}
+
 /// symphonia's decode placed on the presentation timeline by the same code that loads a
 /// soundtrack ([`load::decode_symphonia`], [`load::Decoded::present`]: the MP4 edit list
 /// applied); the inner `Err` says why symphonia cannot do this file (fall back).
-fn decode_symphonia(path: &Path, codec: &str) -> Result<std::result::Result<Audio, String>> {
+fn decode_symphonia(
+    path: &Path,
+    codec: &str,
+    rate: u32,
+) -> Result<std::result::Result<Audio, String>> {
     // Mixed down as it decodes: the stereo track of a 10-minute clip is never held whole.
-    let (presented, damaged) = match load::decode_symphonia(path, true)? {
+    let (decoded, mut mixer) = mixed(rate, |m| {
+        load::decode_symphonia(path, Some(&mut |piece, n, out| m.mix(piece, n, out)))
+    })?;
+    let (presented, damaged) = match decoded {
         Ok(d) => {
             let damaged = d.bad as u64;
             (d.present(path)?, damaged)
         }
         Err(why) => return Ok(Err(format!("{why} ({codec})"))),
     };
+    let rate = presented.pcm.rate;
     Ok(Ok(Audio {
-        rate: presented.pcm.rate,
+        channels: mixer.channels(),
+        inverted: mixer.inverted(),
+        // Decoded frames counted from the first presented one: off by the priming trimmed.
+        cancelled: mixer.cancelled(presented.start, rate),
+        rate,
         start: presented.start,
         samples: presented.pcm.data,
         decoder: Decoder::Symphonia,
@@ -101,30 +144,253 @@ fn decode_symphonia(path: &Path, codec: &str) -> Result<std::result::Result<Audi
     }))
 }
 
-/// FFmpeg's decode (mono at the native rate), for codecs symphonia lacks.
+/// FFmpeg's decode at the native rate and channels, mixed down here, for codecs symphonia
+/// lacks.
 fn decode_ffmpeg(path: &Path, index: usize, why: String) -> Result<Audio> {
-    let mut input = media::open(path)?;
-    let info = input.streams()[index].clone();
-    let rate = info.params.sample_rate().max(1);
-    let mut dec = AudioDecoder::new(&input, index, rate, 1)?;
-    let tb = dec.time_base();
-    let mut samples = Vec::new();
-    let mut start = None;
-    dec.decode_input(&mut input, |run| -> Result<bool> {
-        if start.is_none() && !run.data.is_empty() {
-            start = run
-                .pts
-                .zip(TimeBase::new(tb))
-                .map(|(p, tb)| Ticks(p).samples(tb, rate).0);
-        }
-        samples.extend_from_slice(&run.data);
-        Ok(true)
+    let rate = media::open(path)?.streams()[index]
+        .params
+        .sample_rate()
+        .max(1);
+    let ((samples, start, damaged), mut mixer) = mixed(rate, |m| {
+        let mut input = media::open(path)?;
+        let params = input.streams()[index].params.clone();
+        let channels = u16::try_from(params.channels().max(1)).unwrap_or(u16::MAX);
+        let mut dec = AudioDecoder::new(&input, index, rate, channels)?;
+        dec.set_layout(params.layout());
+        let tb = dec.time_base();
+        let mut samples = Vec::new();
+        let mut start = None;
+        dec.decode_input(&mut input, |run| -> Result<bool> {
+            if start.is_none() && !run.data.is_empty() {
+                start = run
+                    .pts
+                    .zip(TimeBase::new(tb))
+                    .map(|(p, tb)| Ticks(p).samples(tb, rate).0);
+            }
+            m.mix(&run.data, usize::from(channels), &mut samples);
+            Ok(true)
+        })?;
+        Ok((samples, start.unwrap_or(0), dec.damaged_packets()))
     })?;
     Ok(Audio {
+        channels: mixer.channels(),
+        inverted: mixer.inverted(),
+        cancelled: mixer.cancelled(start, rate),
         rate,
-        start: start.unwrap_or(0),
+        start,
         samples,
         decoder: Decoder::Ffmpeg(why),
-        damaged: dec.damaged_packets(),
+        damaged,
     })
+}
+
+/// Below this share of the energy uncorrelated channels would give, the sum of the channels
+/// cancels (identical channels give twice it, uncorrelated ones all of it, a pair of which
+/// one is inverted none).
+const CANCELS: f64 = 0.5;
+/// A block whose channels have sound (over -50 dBFS mean square) and whose sum keeps under a
+/// tenth of that energy cancels: its sound is lost to the mix.
+const BLOCK_CANCELS: f64 = 0.1;
+const BLOCK_SOUND: f64 = 1e-5;
+/// More channels than this are mixed as they are (2^(n-1) polarities are tried).
+const MAX_TURNED: usize = 8;
+
+/// The down-mix to one channel: the mean of the channels, each with its polarity, as they are
+/// decoded; and, on the way, how the channels correlate over the whole track and the half
+/// seconds where their sum cancels.
+struct Mixer {
+    rate: u32,
+    /// +1 or -1 per channel; empty until the first piece (then all +1) unless given.
+    signs: Vec<f32>,
+    /// Sums of `x_c * x_d` over the track, `c <= d`, row after row.
+    cross: Vec<f64>,
+    /// The half second being measured: energy of the sum, of the channels, frames.
+    block: (f64, f64, usize),
+    /// Frames mixed before the block.
+    frames: usize,
+    /// Blocks (first frame, frames) whose sum cancels, adjacent ones merged.
+    cancels: Vec<(usize, usize)>,
+}
+
+impl Mixer {
+    fn new(rate: u32, signs: Vec<f32>) -> Self {
+        Self {
+            rate: rate.max(1),
+            signs,
+            cross: Vec::new(),
+            block: (0.0, 0.0, 0),
+            frames: 0,
+            cancels: Vec::new(),
+        }
+    }
+
+    /// Mix the interleaved `piece` of `n` channels onto `out`.
+    fn mix(&mut self, piece: &[f32], n: usize, out: &mut Vec<f32>) {
+        let n = n.max(1);
+        if self.signs.len() != n {
+            self.signs = vec![1.0; n];
+        }
+        if self.cross.len() != n * (n + 1) / 2 {
+            self.cross = vec![0.0; n * (n + 1) / 2];
+        }
+        let scale = 1.0 / n as f32;
+        let block = (self.rate as usize / 2).max(1);
+        for frame in piece.chunks_exact(n) {
+            let sum = frame
+                .iter()
+                .zip(&self.signs)
+                .map(|(x, s)| x * s)
+                .sum::<f32>()
+                * scale;
+            out.push(sum);
+            let mut k = 0;
+            let mut energy = 0.0;
+            for (c, &x) in frame.iter().enumerate() {
+                let x = f64::from(x);
+                energy += x * x;
+                for &y in &frame[c..] {
+                    self.cross[k] += x * f64::from(y);
+                    k += 1;
+                }
+            }
+            self.block.0 += f64::from(sum) * f64::from(sum);
+            self.block.1 += energy;
+            self.block.2 += 1;
+            if self.block.2 == block {
+                self.close_block();
+            }
+        }
+    }
+
+    /// Judge the block measured so far and start the next.
+    fn close_block(&mut self) {
+        let (sum, channels, frames) = std::mem::replace(&mut self.block, (0.0, 0.0, 0));
+        let n = self.signs.len().max(1) as f64;
+        let sounds = channels > BLOCK_SOUND * n * frames as f64;
+        if n > 1.0 && sounds && sum * n * n < BLOCK_CANCELS * channels {
+            match self.cancels.last_mut() {
+                Some((from, len)) if *from + *len == self.frames => *len += frames,
+                _ => self.cancels.push((self.frames, frames)),
+            }
+        }
+        self.frames += frames;
+    }
+
+    fn channels(&self) -> usize {
+        self.signs.len().max(1)
+    }
+
+    /// The energy of the sum with `signs`, over the whole track.
+    fn energy(&self, signs: &[f32]) -> f64 {
+        let mut k = 0;
+        let mut e = 0.0;
+        for c in 0..signs.len() {
+            for d in c..signs.len() {
+                let twice = if c == d { 1.0 } else { 2.0 };
+                e += twice * f64::from(signs[c] * signs[d]) * self.cross[k];
+                k += 1;
+            }
+        }
+        e
+    }
+
+    /// The polarities that keep the most energy when the channels as they are cancel (the
+    /// first channel kept as it is); `None` when they do not.
+    fn polarity(&self) -> Option<Vec<f32>> {
+        let n = self.signs.len();
+        if !(2..=MAX_TURNED).contains(&n) || self.cross.len() != n * (n + 1) / 2 {
+            return None;
+        }
+        // Row c of `cross` starts with `x_c * x_c`.
+        let apart: f64 = (0..n)
+            .map(|c| self.cross[c * n - c * c.saturating_sub(1) / 2])
+            .sum();
+        if apart <= 0.0 || self.energy(&self.signs) >= CANCELS * apart {
+            return None;
+        }
+        let turned = |bits: u32| -> Vec<f32> {
+            (0..n)
+                .map(|c| match c > 0 && bits >> (c - 1) & 1 == 1 {
+                    true => -1.0,
+                    false => 1.0,
+                })
+                .collect()
+        };
+        let best = (0..1u32 << (n - 1))
+            .map(turned)
+            .max_by(|a, b| self.energy(a).total_cmp(&self.energy(b)))?;
+        (best != self.signs).then_some(best)
+    }
+
+    /// The channels (from 0) whose polarity the mix turns.
+    fn inverted(&self) -> Vec<usize> {
+        (self.signs.iter().enumerate())
+            .filter(|(_, s)| **s < 0.0)
+            .map(|(c, _)| c)
+            .collect()
+    }
+
+    /// The stretches whose sum cancels, in seconds with the first frame mixed at sample
+    /// `start` of `rate` Hz (a last block of at least a tenth of a second counted).
+    fn cancelled(&mut self, start: i64, rate: u32) -> Vec<(f64, f64)> {
+        if self.block.2 * 10 >= self.rate as usize {
+            self.close_block();
+        }
+        let secs = |frame: usize| {
+            let s = (start + frame as i64) as f64 / f64::from(rate.max(1));
+            (s * 10.0).round() / 10.0
+        };
+        (self.cancels.iter())
+            .map(|&(from, len)| (secs(from), secs(from + len)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mixed_down(mixer: &mut Mixer, frames: &[[f32; 2]]) -> Vec<f32> {
+        let mut out = Vec::new();
+        mixer.mix(frames.as_flattened(), 2, &mut out);
+        out
+    }
+
+    #[test]
+    fn the_mix_is_the_mean_of_the_channels() {
+        let mut m = Mixer::new(48000, Vec::new());
+        assert_eq!(
+            mixed_down(&mut m, &[[1.0, 0.0], [0.5, 0.5]]),
+            vec![0.5, 0.5]
+        );
+        assert_eq!(m.polarity(), None);
+    }
+
+    #[test]
+    fn channels_that_cancel_are_turned_and_their_stretches_named() {
+        // 1 s of a tone in phase, then 1 s with the right channel inverted.
+        let tone = |i: usize| (i as f32 * 0.05).sin() * 0.5;
+        let frames: Vec<[f32; 2]> = (0..2000)
+            .map(|i| match i < 1000 {
+                true => [tone(i), tone(i)],
+                false => [tone(i), -tone(i)],
+            })
+            .collect();
+        let mut m = Mixer::new(1000, Vec::new());
+        let out = mixed_down(&mut m, &frames);
+        assert!(out[1200..].iter().all(|x| x.abs() < 1e-6));
+        // Half the track cancels: as they are the channels keep as much as uncorrelated ones.
+        assert_eq!(m.polarity(), None);
+        assert_eq!(m.cancelled(500, 1000), vec![(1.5, 2.5)]);
+        // All of it cancels: the right channel is turned.
+        let inverted: Vec<[f32; 2]> = frames[1000..].to_vec();
+        let mut m = Mixer::new(1000, Vec::new());
+        mixed_down(&mut m, &inverted);
+        let signs = m.polarity().expect("turned");
+        assert_eq!(signs, vec![1.0, -1.0]);
+        let mut m = Mixer::new(1000, signs);
+        let out = mixed_down(&mut m, &inverted);
+        assert!((out[10] - tone(1010)).abs() < 1e-6);
+        assert_eq!((m.inverted(), m.cancelled(0, 1000)), (vec![1], vec![]));
+    }
 }

@@ -73,6 +73,9 @@ impl PacketLog {
             video_duration_s: self.video.as_ref().and_then(dur),
             audio_duration_s: self.audio.as_ref().and_then(dur),
             audio_played_s: audio.map(|a| a.samples.len() as f64 / f64::from(a.rate)),
+            audio_inverted_channels: audio.map(|a| a.inverted.iter().map(|c| c + 1).collect()),
+            audio_cancelled_spans: audio
+                .map(|a| a.cancelled.iter().map(|&(f, t)| [f, t]).collect()),
             av_start_delta_ms: None,
             av_end_delta_ms: None,
             edit_lists: layout.map(mp4::Layout::has_edit_lists),
@@ -103,6 +106,9 @@ impl PacketLog {
             video_timing(l, &mut r);
         }
         r.warnings = warnings(&r, video.map(|v| v.frame_s));
+        if let Some(a) = audio {
+            r.warnings.splice(0..0, polarity_warnings(a));
+        }
         if let (Some(l), false) = (&self.audio, self.other_audio.is_empty()) {
             let n = self.other_audio.len();
             r.warnings.insert(
@@ -205,6 +211,38 @@ fn video_timing(l: &StreamLog, r: &mut ContainerReport) {
     r.video_jitter_ms = Some((jitter as f64 * tick_ms * 1000.0).round() / 1000.0);
 }
 
+/// The down-mix's findings in words: channels turned because they cancelled the others, and
+/// stretches where the channels still cancel.
+fn polarity_warnings(a: &Audio) -> Vec<String> {
+    let mut w = Vec::new();
+    let list = |items: Vec<String>| items.join(", ");
+    if !a.inverted.is_empty() {
+        let (one, many) = (a.inverted.len() == 1, a.channels);
+        w.push(format!(
+            "audio channel{} {} of {many} {} polarity-inverted against the others: summed to \
+             mono they cancel, so mono playback (a phone speaker, a mono mix) loses the sound; \
+             checked with {} turned back",
+            if one { "" } else { "s" },
+            list(a.inverted.iter().map(|c| (c + 1).to_string()).collect()),
+            if one { "is" } else { "are" },
+            if one { "it" } else { "them" },
+        ));
+    }
+    if !a.cancelled.is_empty() {
+        w.push(format!(
+            "the audio channels cancel when summed to mono at {} s (a channel polarity-inverted \
+             there): mono playback loses that sound, and it gives this check nothing to time",
+            list(
+                a.cancelled
+                    .iter()
+                    .map(|(f, t)| format!("{f:.1}-{t:.1}"))
+                    .collect()
+            )
+        ));
+    }
+    w
+}
+
 fn warnings(r: &ContainerReport, frame_s: Option<f64>) -> Vec<String> {
     let mut w = Vec::new();
     for (what, n, so) in [
@@ -296,6 +334,12 @@ pub struct ContainerReport {
     pub audio_duration_s: Option<f64>,
     /// Length of the decoded audio, as a player plays it (s).
     pub audio_played_s: Option<f64>,
+    /// Channels (from 1) whose polarity the down-mix turned, as they cancelled the others
+    /// (null without audio).
+    pub audio_inverted_channels: Option<Vec<usize>>,
+    /// Stretches `[from_s, to_s]` where the channels still cancel in the down-mix (null
+    /// without audio).
+    pub audio_cancelled_spans: Option<Vec<[f64; 2]>>,
     /// First audio sample minus first video frame on the timeline (ms; positive: audio starts later).
     pub av_start_delta_ms: Option<f64>,
     /// End of the played audio minus end of the last frame (ms; positive: audio runs longer).
