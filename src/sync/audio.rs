@@ -12,7 +12,7 @@
 //! packet timestamps disagree with what its packets decode to (the `-f concat -c copy` joins)
 //! drifts for the listener, and that drift is what sync must see.
 //!
-//! The down-mix ([`Mixer`]) is the mean of the channels as they are decoded. Channels that
+//! The down-mix (`Mixer`) is the mean of the channels as they are decoded. Channels that
 //! cancel when summed (one of a stereo pair polarity-inverted: a wiring or mixing fault) would
 //! leave silence, or a residue that times nothing right: when the mean keeps less than half the
 //! energy uncorrelated channels would give, the track is decoded again with the polarities
