@@ -1699,6 +1699,52 @@ fn a_tall_text_overlay_is_drawn_smaller_to_fit_between_the_ui_zones() {
     );
 }
 
+/// Captions and an overlay with `max_chars = 80` shrank their font until 80 characters fit a
+/// line: 12 pixels a line on 720x1280, half the smallest readable size (a thirtieth of the
+/// shorter side, 24 pixels here) that overlays too long for their room keep. The font now
+/// stays at that size and the text wraps into more lines.
+#[test]
+fn many_characters_a_line_keep_captions_and_overlays_at_a_readable_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=black:s=720x1280:r=30:d=1", None, &[]);
+    let presets = presets_file(d, "[tall]\nbase = \"reels\"\nwidth = 720\nheight = 1280\n");
+    let overlays = d.join("overlays.toml");
+    std::fs::write(
+        &overlays,
+        "[captions]\nmax_chars = 80\n\n[[text]]\ntext = \"FREE SHIPPING ON EVERY ORDER THIS WEEK\"\n\
+         position = \"top\"\nstyle = { max_chars = 80 }\n",
+    )
+    .unwrap();
+    let srt = d.join("long.srt");
+    let words = "WE SHIP EVERY ORDER TODAY AND TOMORROW FROM OUR NEW HOME";
+    std::fs::write(&srt, format!("1\n00:00:00,000 --> 00:00:01,000\n{words}\n")).unwrap();
+    let out = d.join("out");
+    let mut args = vec!["export", s(&clip), "--presets", s(&presets), "-p", "tall"];
+    args.extend([
+        "--captions",
+        s(&srt),
+        "--overlays",
+        s(&overlays),
+        "-o",
+        s(&out),
+    ]);
+    cutroom_ok(&args);
+    let frame = frame_at(&out.join("clip.tall.mp4"), 0.5, &d.join("f.png"));
+    // Capitals stand 0.626 of the line height: 15 pixels at 24.
+    let lines = text_lines(&frame, 0, 1280);
+    assert!(lines.len() >= 3, "overlay and caption lines: {lines:?}");
+    for l in &lines {
+        assert!(
+            l[1] - l[0] + 1 >= 14,
+            "capitals at rows {l:?}, under 24 pixels a line"
+        );
+    }
+    let shown: Vec<&str> = words.split(' ').chain(["FREE", "SHIPPING"]).collect();
+    assert_ocr(&frame, &shown, &[], &d.join("ocr.pgm"), "tall");
+}
+
 /// A still image (a JPEG) as RGB, through `png`.
 fn read_image(image: &Path, png: &Path) -> Rgb {
     ff(&["-i", s(image), "-pix_fmt", "rgb24", s(png)]);

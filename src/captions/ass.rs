@@ -231,7 +231,7 @@ pub fn card_style(look: &Look, width: u32, height: u32) -> Style {
 /// the frame), from `start` to `end` ns; smaller than its `size` when its lines would not fit
 /// the rows `rows` (fractions; [`Canvas::card_rows`]: 90 % of the frame's height between the
 /// UI zones, less the captions shown on it), so none runs off it or under the captions; an
-/// error when they would not fit at the smallest readable size ([`readable`]).
+/// error when they would not fit at the smallest readable size ([`Canvas::readable`]).
 pub fn card_text(
     text: &str,
     look: &Look,
@@ -352,16 +352,8 @@ impl Block {
     }
 }
 
-/// The smallest size (line height, fraction of the frame height) text is drawn smaller to on
-/// a `canvas` frame: a thirtieth of the frame's shorter side, 13 points a line (11-point
-/// letters, the smallest Apple's guidelines call legible) when a phone held the frame's way
-/// shows that side across its 390 points (docs/captions.md).
-pub fn readable(canvas: &Canvas) -> f64 {
-    f64::from(canvas.width.min(canvas.height)) / 30.0 / f64::from(canvas.height)
-}
-
 /// The text overlay `at(size)` makes, at `size` or smaller until its lines, as placed on
-/// `canvas`, fit `room` pixels of height; never smaller than [`readable`] (or `size`, when
+/// `canvas`, fit `room` pixels of height; never smaller than [`Canvas::readable`] (or `size`, when
 /// asked smaller): what does not fit at that size is an error saying why.
 fn fit_height(
     canvas: &Canvas,
@@ -369,7 +361,7 @@ fn fit_height(
     size: f64,
     at: impl Fn(f64) -> TextOverlay,
 ) -> Result<TextOverlay, String> {
-    let floor = readable(canvas).min(size);
+    let floor = canvas.readable().min(size);
     let mut size = size;
     loop {
         let t = at(size);

@@ -98,6 +98,14 @@ impl Canvas {
             .max(1.0) as u32
     }
 
+    /// The smallest size (line height, fraction of the frame height) text is drawn smaller to
+    /// on this frame: a thirtieth of its shorter side, 13 points a line (11-point letters, the
+    /// smallest Apple's guidelines call legible) when a phone held the frame's way shows that
+    /// side across its 390 points (docs/export.md#text-size).
+    pub fn readable(&self) -> f64 {
+        f64::from(self.width.min(self.height)) / 30.0 / f64::from(self.height)
+    }
+
     fn px(&self, f: f64, n: u32) -> u32 {
         (f * f64::from(n)).round().max(0.0) as u32
     }
@@ -274,7 +282,9 @@ impl Canvas {
 
     /// `lines` lines of `style` at `scale` of its size across the frame, in the rows `rows`
     /// gives for a band `high` (fraction) high: the font shrinks so `max_chars` characters fit
-    /// between the side rails those rows meet (bottom-centred; the caller sets `vertical`).
+    /// between the side rails those rows meet, never under [`Canvas::readable`] (or the size
+    /// asked, when smaller: fewer characters then fit a line, and a cue takes more lines;
+    /// bottom-centred; the caller sets `vertical`).
     fn band(
         &self,
         style: &Style,
@@ -298,8 +308,9 @@ impl Canvas {
             };
             font = font.min(room / (f64::from(style.max_chars) * advance));
         }
+        let floor = (self.readable().min(style.look.size) * h + 1e-6).floor();
         Placement {
-            font: (font * scale).floor().max(8.0) as u32,
+            font: (font * scale).floor().max(floor).max(8.0) as u32,
             align: 2,
             left: self.px(side, self.width),
             right: self.px(side, self.width),
