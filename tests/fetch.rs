@@ -305,12 +305,14 @@ fn videos_list_pages_show_delete_and_remix() {
     let show = emu.cutroom_json(&["videos", "show", &listed[0], "--json"]);
     assert_eq!(show["videos"][0]["status"], "completed");
     assert_eq!(show["videos"][0]["size"], "160x90");
+    // A prompt holding escape sequences (set the clipboard, clear the screen) and a line
+    // break: the table shows them escaped, never sent to the terminal, and on its own line.
     let remix = emu.cutroom_json(&[
         "videos",
         "remix",
         &listed[0],
         "--prompt",
-        "again, at night",
+        "again\u{1b}]52;c;cm0gLXJm\u{7}\u{1b}[2J\nforged",
         "--json",
     ]);
     assert_eq!(
@@ -330,6 +332,11 @@ fn videos_list_pages_show_delete_and_remix() {
         text.lines().count(),
         1 + 5,
         "header + 4 left + the remix:\n{text}"
+    );
+    assert!(
+        text.contains(r"again\u{1b}]52;c;cm0gLXJm\u{7}\u{1b}[2J\nforged")
+            && !text.contains('\u{1b}'),
+        "{text:?}"
     );
     // Several ids: one that fails (the one deleted above) does not stop or hide the others;
     // each is reported, the exit status is 1.

@@ -4,6 +4,7 @@ use super::api::{ApiArgs, WaitArgs};
 use super::{print_json, Global};
 use cutroom::error::{exit, Several};
 use cutroom::fetch::{Deleted, Video};
+use cutroom::http::printable;
 use cutroom::{Error, Result};
 use serde::Serialize;
 
@@ -125,17 +126,19 @@ fn print_videos(videos: Vec<Video>, json: bool) -> Result<i32> {
         "id", "status", "%", "model", "size", "s"
     );
     for v in videos {
-        let mut prompt: String = v
+        // The provider's words, never its escape sequences (`printable`).
+        let prompt: String = v
             .prompt
-            .clone()
+            .as_deref()
             .unwrap_or_default()
             .chars()
             .take(40)
             .collect();
+        let mut prompt = printable(&prompt);
         if v.error.is_some() {
             prompt = format!("error {}", v.failure());
         }
-        let shown = |f: &Option<String>| f.clone().unwrap_or_else(|| "-".into());
+        let shown = |f: &Option<String>| f.as_deref().map_or_else(|| "-".into(), printable);
         println!(
             "{:<40} {:<12} {:>4} {:<11} {:<10} {:>4}  {prompt}",
             v.id,

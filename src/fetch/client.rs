@@ -1025,15 +1025,18 @@ pub(crate) async fn api_error(what: &str, mut resp: Response, provider: Option<P
     let detail = match serde_json::from_slice::<serde_json::Value>(&body) {
         Ok(v) if v.is_object() => {
             let e = v.get("error").filter(|e| !e.is_null()).unwrap_or(&v);
-            let mut tag: Vec<&str> = ["type", "code"]
+            let mut tag: Vec<String> = ["type", "code"]
                 .iter()
                 .filter_map(|k| e.get(*k).and_then(|c| c.as_str()))
                 .filter(|c| !c.is_empty())
+                .map(quote)
                 .collect();
             tag.dedup();
             let msg = VideoError::from_value(e).message;
             let param = e.get("param").and_then(|p| p.as_str());
-            let param = param.map(|p| format!(" (param {p})")).unwrap_or_default();
+            let param = param
+                .map(|p| format!(" (param {})", quote(p)))
+                .unwrap_or_default();
             match tag.is_empty() {
                 true => format!("{msg}{param}"),
                 false => format!("{}: {msg}{param}", tag.join("/")),

@@ -1,6 +1,6 @@
 //! The JSON shapes of the `/v1/videos` API (create requests are checked in `limits`).
 
-use crate::http::quote;
+use crate::http::{printable, quote};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -74,9 +74,13 @@ impl Status {
     }
 }
 
+/// The word, [`printable`] (the provider's, shown on a terminal), or `(none)`.
 impl std::fmt::Display for Status {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_empty() { "(none)" } else { &self.0 })
+        match self.0.is_empty() {
+            true => f.write_str("(none)"),
+            false => f.write_str(&printable(&self.0)),
+        }
     }
 }
 

@@ -215,8 +215,16 @@ impl Provider {
                 Self::OpenAi | Self::OpenRouter => {}
             }
         }
-        serde_json::from_value(v.clone())
-            .map_err(|e| Error::Remote(format!("unexpected job answer ({e}): {v}")))
+        let video: Video = serde_json::from_value(v.clone())
+            .map_err(|e| Error::Remote(format!("unexpected job answer ({e}): {v}")))?;
+        // An id is shown and put in paths: one that would drive a terminal is no job's.
+        if video.id.chars().any(crate::http::unprintable) {
+            return Err(Error::Remote(format!(
+                "the answer names job {:?}, an id holding control characters: refused",
+                video.id
+            )));
+        }
+        Ok(video)
     }
 }
 
@@ -290,5 +298,26 @@ mod tests {
             )
             .unwrap();
         assert_eq!(fal.id, "fal-ai/veo3/requests/r1");
+    }
+
+    /// A job's words reach a terminal only escaped: an id that would drive it is refused, a
+    /// status word is shown escaped.
+    #[test]
+    fn a_job_cannot_drive_the_terminal() {
+        let e = Provider::OpenAi
+            .video(json!({"id": "video_1\u{1b}[2J"}), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(r#"job "video_1\u{1b}[2J", an id holding control"#),
+            "{e}"
+        );
+        let v = Provider::OpenAi
+            .video(
+                json!({"id": "v", "status": "queued\u{1b}]52;c;eA==\u{7}"}),
+                None,
+            )
+            .unwrap();
+        assert_eq!(v.status.to_string(), r"queued\u{1b}]52;c;eA==\u{7}");
     }
 }

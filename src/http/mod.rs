@@ -98,12 +98,13 @@ pub fn keep_secret(secret: &str) {
 
 /// A server's words (an error message, a failed job's reason) fit for a message: any secret
 /// of this process it echoes (a key a relay quotes back, a prompt holding one) replaced by
-/// `<redacted>`, and at most 300 characters, saying how many more there were.
+/// `<redacted>`, [`printable`], and at most 300 characters, saying how many more there were.
 pub fn quote(text: &str) -> String {
     let mut text = text.to_string();
     for secret in SECRETS.lock().expect("not poisoned").iter() {
         text = text.replace(secret.as_str(), "<redacted>");
     }
+    let text = printable(&text);
     match text.char_indices().nth(QUOTE_CHARS) {
         Some((at, _)) => {
             let more = text[at..].chars().count();
@@ -111,6 +112,27 @@ pub fn quote(text: &str) -> String {
         }
         None => text,
     }
+}
+
+/// True for a character a server's text must not bring to a terminal as it is: a control
+/// character (ESC begins the sequences that clear the screen or set the clipboard, and a line
+/// break or carriage return forges lines) or a bidirectional override, which reorders the rest
+/// of the line.
+pub fn unprintable(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` fit for a terminal: each [`unprintable`] character written as its escape (`\u{1b}`,
+/// `\n`), the rest as it is.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match unprintable(c) {
+            true => out.extend(c.escape_debug()),
+            false => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -126,5 +148,19 @@ mod tests {
         let q = quote(&"é".repeat(1000));
         assert!(q.ends_with("... (700 more characters)"), "{q}");
         assert_eq!(q.chars().count(), 300 + "... (700 more characters)".len());
+    }
+
+    /// A server's words cannot drive the terminal they are printed on: escape sequences
+    /// (clear the screen, set the clipboard by OSC 52), forged lines and bidirectional
+    /// overrides are shown as escapes.
+    #[test]
+    fn quotes_cannot_drive_the_terminal() {
+        let q = quote("bad\u{1b}]52;c;cm0gLXJm\u{7}\u{1b}[2J\r\nfake line\u{202e}txt.exe\u{0}");
+        assert_eq!(
+            q,
+            "bad\\u{1b}]52;c;cm0gLXJm\\u{7}\\u{1b}[2J\\r\\nfake line\\u{202e}txt.exe\\0"
+        );
+        assert!(!q.chars().any(unprintable), "{q}");
+        assert_eq!(printable("é ok\ttab"), "é ok\\ttab");
     }
 }
