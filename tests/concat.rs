@@ -1699,6 +1699,55 @@ fn a_sound_wholly_after_or_before_the_picture_is_named_as_a_silent_shot() {
     assert_eq!(audio, ["silence", "source", "silence", "silence"], "{r}");
 }
 
+/// A shot whose sound has a hole in its timestamps (its packets from 1.5 to 2.5 s missing, as
+/// a damaged or cut-short upload leaves them) keeps the sound after the hole in its place, as
+/// players play it: silence fills the hole. Before, the decoded sound was joined up, and every
+/// marker after the hole was heard 1 s early (in `concat` through FFmpeg's decoder, in `swap
+/// --audio` through symphonia's).
+#[test]
+fn a_hole_in_a_shots_sound_is_silence_and_the_sound_after_it_stays_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = fixture("marker_portrait_30.mp4");
+    let hole = dir.path().join("hole.mp4");
+    ff(&[
+        "-i",
+        s(&marker),
+        "-c",
+        "copy",
+        "-bsf:a",
+        "noise=drop='between(pts*tb,1.5,2.5)'",
+        s(&hole),
+    ]);
+    let out = dir.path().join("out.mp4");
+    cutroom_ok(&["concat", "-q", s(&marker), s(&hole), "-o", s(&out)]);
+    let whole = |src, at| Expect {
+        src,
+        from: 0.0,
+        to: 6.0,
+        at,
+    };
+    assert_markers(
+        &out,
+        &[whole(&marker, 0.0), whole(&hole, 6.0)],
+        None,
+        1.0,
+        1.0,
+    );
+    let pcm = audio_samples(&out);
+    assert!(rms(&pcm, 7.6, 8.4) < 1e-4, "the hole is silent");
+    let swapped = dir.path().join("swapped.mp4");
+    cutroom_ok(&[
+        "swap",
+        "-q",
+        s(&marker),
+        "--audio",
+        s(&hole),
+        "-o",
+        s(&swapped),
+    ]);
+    assert_markers(&swapped, &[whole(&marker, 0.0)], None, 1.0, 1.0);
+}
+
 /// A 5.1 shot whose front, centre and surround channels carry the same tone at -6 dBFS is
 /// folded down to stereo without getting louder than its loudest channel (FFmpeg's standard
 /// matrix, scaled so a full-scale input cannot clip: `ffmpeg -ac 2` does the same); unscaled,

@@ -5,7 +5,7 @@ use crate::error::{Context, Error, Result};
 use crate::input::{Input, Packet};
 use crate::layout::Layout;
 use crate::params::CodecParams;
-use crate::time::Rational;
+use crate::time::{rescale, Rational};
 use ff::software::resampling;
 use ff::util::format::sample::{Sample, Type as SampleType};
 use ff::ChannelLayout;
@@ -23,7 +23,10 @@ pub struct AudioSamples {
 /// Decodes one audio stream to interleaved `f32` at a fixed rate and channel count.
 ///
 /// FFmpeg applies the container's edit list / encoder-delay skip on decode, so the first sample
-/// out is the first sample meant to be heard.
+/// out is the first sample meant to be heard. A hole in the stream's timestamps (packets
+/// missing mid-stream, or refused as damaged) is filled with silence, as a player leaves it
+/// silent, so the sound after it keeps its place (at most [`MAX_GAP_S`] of it: a longer jump is
+/// taken as broken timestamps and closed up).
 ///
 /// Decode with the [`Decoder`] loop; after the end of the stream, the last run it yields holds
 /// what the resampler still held (`pts` `None`).
@@ -36,9 +39,15 @@ pub struct AudioDecoder {
     layout: Layout,
     resampler: Option<(resampling::Context, (Sample, u64, u32))>,
     time_base: Rational,
+    /// Where the sound decoded so far ends: the timestamp and rate of a frame, and the
+    /// samples decoded from its start (see [`AudioDecoder::gap`]).
+    decoded: Option<(i64, u32, u64)>,
     /// The end of the stream was sent; the resampler is flushed once the decoder is drained.
     eof: bool,
 }
+
+/// The longest hole in an audio stream's timestamps that is filled with silence, seconds.
+pub const MAX_GAP_S: u32 = 60;
 
 impl AudioDecoder {
     /// A decoder for `stream` of `input`, converting to `rate` Hz and `channels` channels.
@@ -94,6 +103,7 @@ impl AudioDecoder {
             layout: Layout::DEFAULT,
             resampler: None,
             time_base: tb,
+            decoded: None,
             eof: false,
         })
     }
@@ -116,6 +126,7 @@ impl AudioDecoder {
             return Ok(None);
         }
         let pts = frame.timestamp();
+        let gap = self.gap(pts, frame.rate(), frame.samples() as u64);
         if frame.channel_layout().is_empty() || frame.channel_layout().bits() == 0 {
             frame.set_channel_layout(ChannelLayout::default(i32::from(frame.channels())));
         }
@@ -135,16 +146,53 @@ impl AudioDecoder {
             )?;
             self.resampler = Some((swr, key));
         }
-        // Room for everything this frame can yield, so nothing piles up inside the resampler.
-        let room =
-            frame.samples() as u64 * u64::from(self.rate) / u64::from(frame.rate().max(1)) + 256;
+        // Room for everything this frame (and a hole's silence) can yield, so nothing piles up
+        // inside the resampler.
+        let input = frame.samples() as u64 + gap;
+        let room = input * u64::from(self.rate) / u64::from(frame.rate().max(1)) + 256;
         let mut out = output_frame(self.rate, self.channels, self.layout, room as usize);
         let (swr, _) = self.resampler.as_mut().expect("resampler set above");
+        if gap > 0 {
+            // The silence goes in on the input side, after what the resampler still holds.
+            let gap = i32::try_from(gap).expect("a hole is at most MAX_GAP_S long");
+            // SAFETY: the context is a live, initialised SwrContext owned by `swr`.
+            let r = unsafe { ff::ffi::swr_inject_silence(swr.as_mut_ptr(), gap) };
+            if r < 0 {
+                return Err(ff::Error::from(r)).op("fill a hole in the audio with silence");
+            }
+        }
         swr.run(&frame, &mut out).op("resample audio")?;
         Ok(Some(AudioSamples {
             pts,
             data: packed_f32(&out, self.channels),
         }))
+    }
+
+    /// Samples of silence (at `rate`) missing before a frame of `samples` samples at `pts`: the
+    /// hole between the end of the sound decoded so far and `pts`, when it is over 1 ms and two
+    /// ticks of the time base (a rounded timestamp is no hole) and at most [`MAX_GAP_S`]. The
+    /// end is counted from one frame's timestamp in samples, so rounded timestamps never add
+    /// up; it restarts at a frame after a hole, or at a change of rate.
+    fn gap(&mut self, pts: Option<i64>, rate: u32, samples: u64) -> u64 {
+        let tb = self.time_base;
+        let at_rate = Rational::new(1, rate.max(1) as i32);
+        let (gap, decoded) = match (self.decoded, pts) {
+            (Some((from, r, n)), Some(pts)) if r == rate => {
+                let end = from + rescale(n as i64, at_rate, tb);
+                let late = pts - end;
+                let ticks_1ms = rescale(1, Rational::new(1, 1000), tb).max(2);
+                let gap = rescale(late, tb, at_rate);
+                if late > ticks_1ms && gap <= i64::from(MAX_GAP_S) * i64::from(rate) {
+                    (gap as u64, Some((pts, rate, samples)))
+                } else {
+                    (0, Some((from, r, n + samples)))
+                }
+            }
+            (Some((from, r, n)), None) if r == rate => (0, Some((from, r, n + samples))),
+            _ => (0, pts.map(|p| (p, rate, samples))),
+        };
+        self.decoded = decoded;
+        gap
     }
 
     /// The samples still held inside the resampler once the decoder is drained.

@@ -24,7 +24,7 @@ mod resample;
 mod time;
 mod video;
 
-pub use audio::{AudioDecoder, AudioEncoder, AudioSamples};
+pub use audio::{AudioDecoder, AudioEncoder, AudioSamples, MAX_GAP_S};
 pub use codec::Decoder;
 pub use error::{Error, Result};
 pub use filter::{AudioFilter, VideoFilter};

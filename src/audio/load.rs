@@ -701,18 +701,21 @@ fn decode_part(
                         "sample rate or channel count changes mid-stream",
                     ));
                 }
-                if first.is_none() && buf.frames() > 0 {
+                let channels = if mono.is_some() {
+                    1
+                } else {
+                    usize::from(this.1.max(1))
+                };
+                if buf.frames() > 0 {
                     // The packet's pts plus what the decoder trimmed (a Vorbis decoder's first
-                    // packet only primes the overlap and yields nothing).
-                    let at = packet.pts.get() + packet.trim_start.get() as i64;
-                    first = Some(
-                        match time_base
-                            .and_then(|tb| TimeBase::from_u32(tb.numer.get(), tb.denom.get()))
-                        {
-                            Some(tb) => Ticks(at).samples(tb, this.0).0,
-                            None => at,
-                        },
-                    );
+                    // packet only primes the overlap and yields nothing), in samples.
+                    let tb =
+                        time_base.and_then(|tb| TimeBase::from_u32(tb.numer.get(), tb.denom.get()));
+                    let ticks = packet.pts.get() + packet.trim_start.get() as i64;
+                    let at = tb.map_or(ticks, |tb| Ticks(ticks).samples(tb, this.0).0);
+                    let from = *first.get_or_insert(at);
+                    let hole = hole(at - from - (data.len() / channels) as i64, tb, this.0);
+                    data.resize(data.len() + hole * channels, 0.0);
                 }
                 if let Some(mix) = mono.as_mut() {
                     piece.resize(buf.samples_interleaved(), 0.0);
@@ -729,11 +732,6 @@ fn decode_part(
                         u.at(this.0).saturating_add(lead)
                     })
                 });
-                let channels = if mono.is_some() {
-                    1
-                } else {
-                    usize::from(this.1.max(1))
-                };
                 if enough.is_some_and(|e| data.len() / channels >= e) {
                     break;
                 }
@@ -773,6 +771,19 @@ fn decode_part(
         packets,
         bad,
     }))
+}
+
+/// Frames of silence to put in a hole of `late` samples (at `rate`) between the sound decoded
+/// so far and a packet's timestamp (in `tb`), as FFmpeg's decoder fills one
+/// ([`cutroom_ffi::AudioDecoder`]): none for a rounded timestamp (up to 1 ms and two ticks),
+/// an early one, or a jump past [`cutroom_ffi::MAX_GAP_S`].
+fn hole(late: i64, tb: Option<TimeBase>, rate: u32) -> usize {
+    let tick = tb.map_or(0, |tb| Ticks(1).samples(tb, rate).0);
+    let rounded = i64::from(rate / 1000).max(2 * tick);
+    if late <= rounded || late > i64::from(cutroom_ffi::MAX_GAP_S) * i64::from(rate) {
+        return 0;
+    }
+    usize::try_from(late).unwrap_or(0)
 }
 
 /// The layout of channels symphonia decoded: their positions, when they are among the 18
