@@ -21,6 +21,7 @@ pub mod fetch;
 pub mod http;
 pub mod lock;
 pub mod media;
+pub mod mkv;
 pub mod mp4;
 pub mod otio;
 pub mod output;

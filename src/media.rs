@@ -96,7 +96,7 @@ pub fn open_media(path: &Path) -> Result<(Input, Option<String>)> {
             path,
             "truncated or unfinished MP4: no moov box (the download or render was cut short)",
         ),
-        _ => Error::from(e),
+        _ => matroska_cut_short(path).unwrap_or_else(|| Error::from(e)),
     })?;
     let still = still_image(&input.format_name());
     check_complete(path)?;
@@ -162,10 +162,15 @@ fn still_image(format: &str) -> Option<String> {
     }
 }
 
-/// Refuse an MP4/MOV whose `moov` or sample tables run past the end of the file. A faststart
-/// file cut short still opens (its `moov` is whole) and just ends early; the tables say how much
-/// is missing, without reading the samples. Other containers pass.
+/// Refuse an MP4/MOV whose `moov` or sample tables run past the end of the file, and a
+/// Matroska or WebM file whose segment does. A faststart file cut short still opens (its `moov`
+/// is whole) and just ends early; the tables say how much is missing, without reading the
+/// samples; a Matroska file opens and ends early too, and its segment's stated size says so.
+/// Other containers pass.
 pub fn check_complete(path: &Path) -> Result<()> {
+    if let Some(e) = matroska_cut_short(path) {
+        return Err(e);
+    }
     if mp4::moov_cut_short(path).unwrap_or(false) {
         // FFmpeg opens one cut before its first track: a movie with no streams.
         return Err(moov_cut_short(path));
@@ -187,6 +192,19 @@ pub fn check_complete(path: &Path) -> Result<()> {
             "cut short: {} of {} {what} present (the file ends early: an interrupted download \
              or copy?)",
             count.present, count.total
+        ),
+    ))
+}
+
+/// The error for a Matroska or WebM file whose segment runs past the end of the file.
+fn matroska_cut_short(path: &Path) -> Option<Error> {
+    let cut = crate::mkv::cut_short(path).ok()??;
+    Some(Error::bad_input(
+        path,
+        format!(
+            "cut short: {} of the {} bytes its Matroska segment declares are present (the file \
+             ends early: an interrupted download or copy?)",
+            cut.present, cut.declared
         ),
     ))
 }

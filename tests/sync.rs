@@ -873,6 +873,19 @@ fn no_evidence_is_inconclusive_never_a_number() {
     std::io::Read::read_to_string(&mut run.stderr.take().unwrap(), &mut err).unwrap();
     assert_eq!(status.code(), Some(1), "{err}");
     assert!(err.contains("header.mkv"), "{err}");
+    assert!(err.contains("cut short"), "{err}");
+    // Cut after some frames, it opened and was timed as a whole file, no word of the rest:
+    // now an error saying it is cut short, as for an MP4.
+    let half = d.join("half.mkv");
+    std::fs::write(&half, &bytes[..bytes.len() / 2]).unwrap();
+    let (code, files) = sync_json(&[s(&half)]);
+    assert_eq!(code, 1);
+    let error = files[0]["error"].as_str().unwrap();
+    assert!(
+        error.starts_with(&format!("{}: cut short: ", half.display()))
+            && error.contains("bytes its Matroska segment declares are present"),
+        "{error}"
+    );
     // Nor is a file FFmpeg opens with neither picture nor sound (a spec given by mistake: its
     // `[[shot]]` lines read as LRC lyrics): an error naming it, not "inconclusive".
     let spec = d.join("cut.toml");
