@@ -1295,6 +1295,10 @@ fn bad_cards_fail_with_one_clear_error() {
     let out = d.join("out.mp4");
     let spec = d.join("cut.toml");
     let clip = fixture("marker_portrait_30.mp4");
+    // A text card that does not fit its frame at the smallest readable size was refused only
+    // once the shots before it were encoded, naming neither the spec nor the shot.
+    let paragraph = "Thanks for watching this whole trailer. ".repeat(150);
+    let long = format!("text = \"{paragraph}\"\nduration = 1");
     for (shot, says) in [
         ("color = \"#101010\"", "colour card needs a duration"),
         ("text = \"Hi\"", "text card needs a duration"),
@@ -1319,6 +1323,10 @@ fn bad_cards_fail_with_one_clear_error() {
         (
             "color = \"#101010\"\nduration = \"1f\"\nfps = 3",
             "unknown field `fps`",
+        ),
+        (
+            long.as_str(),
+            "cut.toml: shot 2: text card \"Thanks for watching this whole trailer....\": its ",
         ),
     ] {
         std::fs::write(

@@ -2929,6 +2929,9 @@ fn bad_speed_or_card_on_export_is_one_clear_error_and_writes_nothing() {
     let d = dir.path();
     let clip = fixture("marker_portrait_30.mp4");
     let out = d.join("out");
+    // A card that does not fit the frame at the smallest readable size was refused unnamed.
+    let paragraph = "Thanks for watching this whole trailer. ".repeat(150);
+    let long = format!("text = \"{paragraph}\", duration = 1");
     for (args, says) in [
         (&["--speed", "5"][..], "expected a speed from 0.25 to 4"),
         (
@@ -2965,6 +2968,10 @@ fn bad_speed_or_card_on_export_is_one_clear_error_and_writes_nothing() {
         (
             &["--end-card", "image = \"nope.png\", duration = 1"][..],
             "nope.png",
+        ),
+        (
+            &["--end-card", long.as_str()][..],
+            "error: --end-card: text card \"Thanks for watching this whole trailer....\": its ",
         ),
     ] {
         let mut all = vec!["export", s(&clip), "-p", "square", "-o", s(&out)];

@@ -240,7 +240,8 @@ pub fn card_text(
     rows: (f64, f64),
 ) -> Result<TextOverlay, String> {
     let room = (rows.1 - rows.0) * f64::from(canvas.height);
-    fit_height(canvas, room, look.size, |size| TextOverlay {
+    let advice = "shorten it, or spread it over more cards";
+    fit_height(canvas, room, look.size, advice, |size| TextOverlay {
         text: text.to_string(),
         start: Some(TimeSpec::Nanos(span.0)),
         end: Some(TimeSpec::Nanos(span.1)),
@@ -266,7 +267,8 @@ fn fitted_overlay(
     room: Option<f64>,
 ) -> Result<TextOverlay, String> {
     let room = room.unwrap_or_else(|| canvas.text_room(&t.position));
-    fit_height(canvas, room, t.style.look.size, |size| {
+    let advice = "shorten it, or give it more characters a line (max_chars)";
+    fit_height(canvas, room, t.style.look.size, advice, |size| {
         let mut t = t.clone();
         t.style.look.size = size;
         t
@@ -353,12 +355,13 @@ impl Block {
 }
 
 /// The text overlay `at(size)` makes, at `size` or smaller until its lines, as placed on
-/// `canvas`, fit `room` pixels of height; never smaller than [`Canvas::readable`] (or `size`, when
-/// asked smaller): what does not fit at that size is an error saying why.
+/// `canvas`, fit `room` pixels of height; never smaller than [`Canvas::readable`] (or `size`,
+/// when asked smaller): what does not fit at that size is an error saying why, then `advice`.
 fn fit_height(
     canvas: &Canvas,
     room: f64,
     size: f64,
+    advice: &str,
     at: impl Fn(f64) -> TextOverlay,
 ) -> Result<TextOverlay, String> {
     let floor = canvas.readable().min(size);
@@ -374,7 +377,7 @@ fn fit_height(
             return Err(format!(
                 "its {} lines do not fit the {:.0} pixels of height it has on the {}x{} output \
                  even at the smallest readable size ({size:.3} of the frame height, {} pixels a \
-                 line): shorten it, or give it more characters a line (max_chars)",
+                 line): {advice}",
                 lines.len(),
                 room,
                 canvas.width,

@@ -6,9 +6,9 @@
 use super::plan::{Content, Edge, Plan, PlannedShot};
 use crate::captions::cards::{Ramp, ShownCard};
 use crate::captions::layout::Canvas;
-use crate::captions::style::Style;
+use crate::captions::style::{Style, TextOverlay};
 use crate::captions::{ass, font, Captions};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Several};
 use crate::picture::rgb::Rgb;
 use crate::time::{Ticks, TimeBase};
 use crate::timeline::look::Look;
@@ -30,6 +30,26 @@ pub fn picture(card: &Footage, width: u32, height: u32) -> Result<VideoFrame> {
             p.display()
         ))),
     }
+}
+
+/// Check that every text card of `plan` fits its frame (the target's size) at the smallest
+/// readable size, before any picture is made: an error naming each shot that does not and its
+/// card.
+pub fn check(plan: &Plan) -> Result<()> {
+    let (w, h) = (plan.target.width, plan.target.height);
+    let errors = plan
+        .shots
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match &s.content {
+            Content::Card(Footage::Text { text, style, .. }) => {
+                fitted(text, style, &Canvas::bare(w, h))
+                    .err()
+                    .map(|e| e.of_shot(i))
+            }
+            _ => None,
+        });
+    Error::all(Several::Inputs, errors.collect())
 }
 
 /// The warnings about the text cards among `shots` (of the edit spec `spec`) holding
@@ -83,14 +103,19 @@ fn filled(c: Rgb, width: u32, height: u32) -> VideoFrame {
     f
 }
 
+/// The text overlay of a text card of `text` in `style` on `canvas` (its one frame, at 0), or
+/// an error naming the card when its text does not fit the frame at the smallest readable size.
+fn fitted(text: &str, style: &Look, canvas: &Canvas) -> Result<TextOverlay> {
+    ass::card_text(text, style, canvas, (0, NANOS), canvas.card_rows(None))
+        .map_err(|e| Error::bad_input(Path::new(&format!("text card {}", ass::quoted(text))), e))
+}
+
 /// `text` drawn centred on `base` in `style`, through a one-event ASS script in a temporary
-/// directory (with the font) that is removed when done; an error naming the card when its
-/// text does not fit the frame at the smallest readable size.
+/// directory (with the font) that is removed when done ([`fitted`]).
 fn text_card(text: &str, style: &Look, base: VideoFrame) -> Result<VideoFrame> {
     let (w, h) = (base.width(), base.height());
     let canvas = Canvas::bare(w, h);
-    let overlay = ass::card_text(text, style, &canvas, (0, NANOS), canvas.card_rows(None))
-        .map_err(|e| Error::bad_input(Path::new(&format!("text card {}", ass::quoted(text))), e))?;
+    let overlay = fitted(text, style, &canvas)?;
     let dir = tempfile::tempdir().map_err(Error::work_dir)?;
     font::install(dir.path())?;
     // One frame a second, the card's one frame at 0.

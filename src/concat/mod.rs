@@ -130,6 +130,7 @@ pub fn prepare(spec: &EditSpec, opts: &Options, bar: &dyn Progress) -> Result<Pr
         })
         .unzip();
     let plan = plan::plan(spec, contents, opts)?;
+    card::check(&plan)?;
     Ok(Prepared {
         plan,
         sounds,
