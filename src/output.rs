@@ -48,7 +48,13 @@ impl AtomicOutput {
                 .tempfile_in(&dir)
         })
         .map_err(|e| {
-            let e = os_words(&os_error(e));
+            let e = os_error(e);
+            // The directory exists (checked above): a file system that takes no new files
+            // (/proc) says there is no such file.
+            let e = match e.kind() {
+                std::io::ErrorKind::NotFound => "the file system there takes no new files".into(),
+                _ => os_words(&e),
+            };
             Error::bad_input(target, format!("cannot write in {}: {e}", dir.display()))
         })?
         .into_temp_path();

@@ -1126,6 +1126,25 @@ fn plot_png_and_svg() {
         assert!(text.contains("<svg") && text.contains("EBU R37"), "{k}");
     }
     assert!(!svg.exists(), "with two files the plots are numbered");
+    // A place that takes no new files: said in words, before the work (no report).
+    let out = cutroom(&[
+        "sync",
+        "--json",
+        "-q",
+        "--plot",
+        "/proc/offset.png",
+        s(&clip),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stdout.is_empty(),
+        "no analysis before the plot's place is known good"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "cutroom: error: /proc/offset.png: cannot write in /proc: the file system there takes \
+         no new files\n"
+    );
 }
 
 #[test]

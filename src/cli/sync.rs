@@ -4,7 +4,7 @@ use super::bars::Bars;
 use super::{for_each_file, print_files, FileEntry, Global};
 use cutroom::assemble::spec::Cut;
 use cutroom::error::exit;
-use cutroom::output::{check_outputs, Planned};
+use cutroom::output::{check_outputs, AtomicOutput, Planned};
 use cutroom::progress::Progress;
 use cutroom::sync::{self, plot, spec, Standard, SyncReport, Verdict};
 use cutroom::time::Spans;
@@ -79,6 +79,10 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         let plots: Vec<PathBuf> = (0..n).map(|i| plot_path(p, i, n)).collect();
         let planned: Vec<_> = plots.iter().map(|p| Planned::file(p)).collect();
         check_outputs(&planned, &inputs)?;
+        // A place that takes no file is said before the work, not after it.
+        for p in &plots {
+            drop(AtomicOutput::new(p)?);
+        }
     }
     let shots = match args.spec.as_deref().map(shot_list).transpose() {
         Ok(shots) => shots,
