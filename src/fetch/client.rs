@@ -825,18 +825,18 @@ impl Client {
     /// of `page_size`. Replicate lists only newest first: its list is turned around for `asc`.
     pub async fn list_all(&self, order: &str, page_size: u32) -> Result<Vec<Video>> {
         let mut all = Vec::new();
+        let mut cursors = Cursors::default();
         let mut after: Option<String> = None;
         loop {
             let page = self.list_page(after.as_deref(), page_size, order).await?;
-            all.extend(page.data);
-            let next = page.last_id.filter(|_| page.has_more);
-            if next.is_none() || next == after {
+            all.extend(page.data.iter().cloned());
+            after = cursors.next(self, &page);
+            if after.is_none() {
                 if self.cfg.provider == Provider::Replicate && order == "asc" {
                     all.reverse();
                 }
                 return Ok(all);
             }
-            after = next;
         }
     }
 
@@ -919,6 +919,30 @@ impl Client {
         let mut url = self.job_url(id, &["content"])?;
         url.query_pairs_mut().append_pair(query.0, query.1);
         Ok(Some(url))
+    }
+}
+
+/// The cursors a paged job listing has followed. A server naming one again (its paging goes
+/// round in a loop, or ignores the cursor) would be listed for ever: that ends the listing,
+/// said on stderr.
+#[derive(Default)]
+pub(crate) struct Cursors(std::collections::HashSet<String>);
+
+impl Cursors {
+    /// The cursor of the page after `page`, or `None` at the end of the listing, or when
+    /// `page` names a cursor already followed.
+    pub(crate) fn next(&mut self, client: &Client, page: &VideoList) -> Option<String> {
+        let next = page.last_id.clone().filter(|_| page.has_more)?;
+        if self.0.insert(next.clone()) {
+            return Some(next);
+        }
+        client.cfg.warn.warn(&format!(
+            "the job listing named page cursor \"{}\" again after {} pages (the server's \
+             paging goes round): the listing ends there",
+            quote(&next),
+            self.0.len() + 1
+        ));
+        None
     }
 }
 
@@ -1290,6 +1314,53 @@ mod tests {
             .unwrap();
         assert_eq!(ok.status(), 200);
         assert_eq!(ok.url().host_str(), Some("inner.test"));
+    }
+
+    /// A listing whose server names a page cursor again (a -> b -> a, or a -> a) ends there,
+    /// saying so, where it asked for pages for ever (until --timeout, holding every page).
+    #[tokio::test]
+    async fn a_listing_whose_cursors_go_round_ends() {
+        struct Said(Mutex<Vec<String>>);
+        impl crate::progress::Progress for Said {
+            fn warn(&self, msg: &str) {
+                self.0.lock().unwrap().push(msg.to_string());
+            }
+        }
+        for (cycle, pages) in [(["a", "b"], 3), (["a", "a"], 2)] {
+            let (port, asked) = serve(move |_, path| {
+                let next = match path.split("after=").nth(1) {
+                    Some(c) if c.starts_with(cycle[0]) => cycle[1],
+                    _ => cycle[0],
+                };
+                let body = format!(
+                    r#"{{"data": [{{"id": "v_{next}"}}], "last_id": "{next}", "has_more": true}}"#
+                );
+                format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+            })
+            .await;
+            let said = Arc::new(Said(Mutex::default()));
+            let mut cfg = ApiConfig::new(&format!("http://127.0.0.1:{port}/v1")).unwrap();
+            cfg.warn = crate::progress::Shared(said.clone());
+            let listed = tokio::time::timeout(
+                Duration::from_secs(10),
+                Client::new(cfg).unwrap().list_all("desc", 10),
+            )
+            .await
+            .expect("the listing ends")
+            .unwrap();
+            assert_eq!(listed.len(), pages, "{cycle:?}");
+            assert_eq!(asked.lock().unwrap().len(), pages, "{cycle:?}");
+            let said = said.0.lock().unwrap().join("\n");
+            assert!(
+                said.contains(&format!(
+                    "named page cursor \"a\" again after {pages} pages"
+                )),
+                "{said}"
+            );
+        }
     }
 
     #[tokio::test]

@@ -1,7 +1,7 @@
 //! `render`: a job per shot, polled and downloaded concurrently, resumable without re-billing.
 
 use super::cache::{safe_name, Cache};
-use super::client::{finished_but, Client, Created, GONE};
+use super::client::{finished_but, Client, Created, Cursors, GONE};
 use super::download::unix_now;
 use super::fetcher::fetch_video;
 use super::limits::Limits;
@@ -671,6 +671,7 @@ impl Run<'_> {
         let (model, size, seconds) = shot.request.resolved();
         let mut found: Option<Video> = None;
         let mut after: Option<String> = None;
+        let mut cursors = Cursors::default();
         'pages: loop {
             let page = self.client.list_page(after.as_deref(), 100, "desc").await?;
             // How far the API's clock runs behind ours, by its answer's Date: its created_at
@@ -691,9 +692,9 @@ impl Run<'_> {
                     found = Some(v.clone()); // newest first: the last match is the oldest
                 }
             }
-            match page.last_id.filter(|_| page.has_more) {
-                Some(next) if Some(&next) != after.as_ref() => after = Some(next),
-                _ => break,
+            after = cursors.next(self.client, &page);
+            if after.is_none() {
+                break;
             }
         }
         let Some(v) = found else { return Ok(None) };
