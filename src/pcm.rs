@@ -240,8 +240,9 @@ pub fn decode_aligned(
 
 /// [`decode_aligned`] with the channels laid out as `layout` (given the stream's own layout and
 /// count, its channels come out as they are); with `until`, the file is read only until that
-/// many aligned frames are decoded (there may be more). A sound none of which plays with the
-/// picture is not warned of (a soundtrack file's own picture places it, see `audio::load`).
+/// many aligned frames are decoded (there may be more). A sound none of which is left once
+/// placed against the picture (it lies wholly before it) is an error saying where both lie (a
+/// soundtrack file's own picture places it, see `audio::load`).
 pub fn decode_laid_out(
     path: &Path,
     rate: u32,
@@ -250,9 +251,16 @@ pub fn decode_laid_out(
     until: Option<usize>,
     progress: &dyn Progress,
 ) -> Result<Option<Pcm>> {
-    decoded(path, rate, channels, layout, until)?
-        .map(|dec| dec.finish(progress))
-        .transpose()
+    let Some(mut dec) = decoded(path, rate, channels, layout, until)? else {
+        return Ok(None);
+    };
+    dec.flush(progress)?;
+    let outside = dec.outside();
+    let pcm = dec.place()?;
+    match outside {
+        Some(why) if pcm.data.is_empty() => Err(Error::bad_input(path, why)),
+        _ => Ok(Some(pcm)),
+    }
 }
 
 /// The decoder of [`decode_laid_out`] once it has read what it needs, not yet flushed.
@@ -443,6 +451,11 @@ impl AlignedDecoder {
     /// Damaged packets skipped are reported to `progress`.
     pub fn finish(mut self, progress: &dyn Progress) -> Result<Pcm> {
         self.flush(progress)?;
+        self.place()
+    }
+
+    /// The sound decoded (and flushed), placed against the picture.
+    fn place(mut self) -> Result<Pcm> {
         if self.pcm.data.is_empty() && self.outside().is_none() {
             return Err(self.no_samples());
         }

@@ -1169,6 +1169,49 @@ fn offsets_and_late_start_times_cost_no_memory() {
     assert!(offs.iter().all(|(_, o)| o.abs() <= 1.0), "{offs:?}");
 }
 
+/// A soundtrack file with a picture in Matroska is placed as a clip's own sound is, sample 0
+/// at its first frame: a sound 0.3 s after its picture is laid 0.3 s late, and one wholly
+/// before its picture is refused saying so, as for an MP4. symphonia read it from its first
+/// sound: 0.3 s early (its AAC priming kept, 21 ms late on top), and the sound before the
+/// picture was taken whole.
+#[test]
+fn a_matroska_soundtrack_is_placed_against_its_own_picture() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = fixture("marker_portrait_30.mp4");
+    let m = s(&marker);
+    // The picture moved by `picture` seconds, the sound read with `sound`'s options.
+    let moved = |name: &str, picture: &str, sound: &[&str]| {
+        let out = dir.path().join(name);
+        let mut args = vec!["-itsoffset", picture, "-i", m];
+        args.extend_from_slice(sound);
+        args.extend_from_slice(&["-i", m, "-map", "0:v", "-map", "1:a", "-c", "copy"]);
+        args.push(s(&out));
+        ff(&args);
+        out
+    };
+    let late = moved("late.mkv", "0", &["-itsoffset", "0.3"]);
+    let out = dir.path().join("out.mp4");
+    cutroom_ok(&["swap", "-q", m, "--audio", s(&late), "-o", s(&out)]);
+    let offs = marker_offsets_ms(&out);
+    assert_eq!(offs.len(), 3, "{offs:?}");
+    assert!(
+        offs.iter().all(|(_, o)| (o - 300.0).abs() <= 1.5),
+        "{offs:?}"
+    );
+    // Its first 2 s of sound (with all 6 s FFmpeg misreads the picture's start, as 0).
+    let before = moved("before.mkv", "10", &["-t", "2"]);
+    let gone = dir.path().join("gone.mp4");
+    let run = cutroom(&["swap", "-q", m, "--audio", s(&before), "-o", s(&gone)]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("{}: its sound ends at ", before.display()))
+            && err.contains("before its picture (10.021-16.021 s) starts: none of it plays"),
+        "{err}"
+    );
+    assert!(!gone.exists());
+}
+
 /// Audio symphonia cannot read (an x265 MP4 whose `hvcC` is over 1 KB; AC-3 in MOV) is read
 /// by FFmpeg instead, by `loudness`, `swap --audio` and `duck --music/--voice`; so is HE-AAC,
 /// which symphonia decoded as its AAC-LC core (half the rate, SBR's upper band lost; one

@@ -63,10 +63,8 @@ fn load_part(path: &Path, used: Option<Used>, progress: &dyn Progress) -> Result
             Some(p) => p,
             None => load_ffmpeg(path, "a WAV encoding hound does not read", used, progress)?,
         }
-    } else if let Some(left_out) = several_tracks(path) {
-        // symphonia would read the first track, not the one a clip's sound comes from.
-        progress.warn(&left_out);
-        load_ffmpeg(path, "one of several audio tracks", used, progress)?
+    } else if let Some(why) = for_ffmpeg(path, progress) {
+        load_ffmpeg(path, why, used, progress)?
     } else {
         let pcm = match load_symphonia(path, used, progress)? {
             Ok(p) => p,
@@ -94,10 +92,24 @@ fn past(used: Option<Used>, pcm: &Pcm) -> bool {
     used.is_some_and(|u| pcm.frames() >= u.at(pcm.rate))
 }
 
-/// The warning for a file with more than one audio track ([`crate::media::unused_audio`]);
-/// `None` with one, or when FFmpeg cannot open it (the loaders then say why).
-fn several_tracks(path: &Path) -> Option<String> {
-    crate::media::unused_audio(&crate::media::open(path).ok()?)
+/// Why `path` is read by FFmpeg rather than symphonia, which would read it otherwise than a
+/// clip's own sound is read: several audio tracks (symphonia takes the first, not FFmpeg's
+/// default one; the tracks left out are warned of to `progress`), or a moving picture outside
+/// an MP4 (a Matroska clip: symphonia's sample 0 would be its first sound, not its first
+/// frame). `None` when symphonia may read it, or FFmpeg cannot open it (the loaders then say
+/// why).
+fn for_ffmpeg(path: &Path, progress: &dyn Progress) -> Option<&'static str> {
+    let input = crate::media::open(path).ok()?;
+    if let Some(left_out) = crate::media::unused_audio(&input) {
+        progress.warn(&left_out);
+        return Some("one of several audio tracks");
+    }
+    // A cover picture has no frame rate.
+    let moving = input
+        .best_stream(MediaKind::Video)
+        .is_some_and(|v| !input.streams()[v].avg_frame_rate.is_unknown());
+    let mp4 = matches!(mp4::read_layout(path), Ok(Some(_)));
+    (moving && !mp4).then_some("a sound placed against a picture outside an MP4")
 }
 
 /// Refuse an Ogg or MP3 file that ends early (see [`super::ends`]); `pcm` is what it decoded to.
