@@ -694,6 +694,27 @@ mod provenance {
         let be32 = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
         let at = be32(0);
         assert_eq!(&bytes[at + 4..at + 8], b"uuid");
+        // The store's box retyped `free` (a manifest taken out in place) read as never signed:
+        // now set aside, invalid. Remuxed, nothing is left: said so, not as never signed.
+        let freed = dir.path().join("freed.mp4");
+        let mut retyped = bytes.clone();
+        retyped[at + 4..at + 8].copy_from_slice(b"free");
+        std::fs::write(&freed, retyped).unwrap();
+        let p = probe_one(&freed)["provenance"].clone();
+        assert_eq!(p["state"], "invalid", "{p}");
+        let text = String::from_utf8_lossy(&cutroom(&["probe", s(&freed)]).stdout).into_owned();
+        assert!(
+            text.contains("provenance: Content Credentials set aside (left in a `free` box"),
+            "{text}"
+        );
+        let remuxed = dir.path().join("remuxed.mp4");
+        ff(&["-i", s(&cut), "-c", "copy", s(&remuxed)]);
+        assert_eq!(probe_one(&remuxed)["provenance"], Value::Null);
+        let text = String::from_utf8_lossy(&cutroom(&["probe", s(&remuxed)]).stdout).into_owned();
+        assert!(
+            text.contains("provenance: none (no C2PA manifest in the file: either never signed"),
+            "{text}"
+        );
         let store = bytes[at..at + be32(at)].to_vec();
         bytes.extend(store);
         std::fs::write(&cut, bytes).unwrap();

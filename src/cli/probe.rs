@@ -65,8 +65,13 @@ fn print_table(p: &FileProbe) {
     for n in &p.notes {
         outln!("  note: {n}");
     }
-    if let Some(prov) = &p.provenance {
-        outln!("  provenance: {}", prov.summary());
+    match &p.provenance {
+        Some(prov) => outln!("  provenance: {}", prov.summary()),
+        None => {
+            if let Some(words) = cutroom::provenance::absent(std::path::Path::new(&p.path)) {
+                outln!("  provenance: {words}");
+            }
+        }
     }
 }
 

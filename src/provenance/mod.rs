@@ -9,6 +9,6 @@ mod sign;
 mod timestamp;
 
 pub use policy::{check_tsa, Policy, Signing};
-pub use read::{read, ActionInfo, IngredientInfo, Provenance};
+pub use read::{absent, read, ActionInfo, IngredientInfo, Provenance};
 pub use sign::{sign_render, sign_staged, Edit, SigningKey, Step};
 pub use timestamp::TimeStampAuthority;
