@@ -1491,6 +1491,19 @@ fn a_bottom_corner_logo_keeps_clear_of_the_captions() {
         .chain(["--overlays", s(&d.join("overlays.toml")), "-o", s(&out)])
         .collect::<Vec<_>>(),
     );
+    // A logo placed by x and y over the captions was drawn over them, hiding their words:
+    // it is refused, naming both.
+    let xy = d.join("xy.toml");
+    std::fs::write(&xy, "[logo]\nfile = \"logo.png\"\nx = 0.3\ny = 0.8\n").unwrap();
+    let args = ["-p", "youtube", "--captions", s(&srt), "--overlays", s(&xy)];
+    let err = export_refused(&[&[s(&clip)], &args[..]].concat(), &d.join("refused"));
+    assert!(
+        err.contains(&format!(
+            "{}: the logo at x = 0.3, y = 0.8 covers the captions on the 1920x1080 output",
+            s(&xy)
+        )),
+        "{err}"
+    );
     for preset in ["reels", "youtube"] {
         let video = out.join(format!("clip.{preset}.mp4"));
         let red = |p: [u8; 3]| p[0] > 200 && p[1] < 60 && p[2] < 60;

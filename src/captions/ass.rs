@@ -491,6 +491,7 @@ pub struct Script {
 }
 
 /// A block of text as drawn: what it is, its frames and its box.
+#[derive(Debug, Clone)]
 pub struct ShownText {
     /// `text N` (an overlay) or `the card at S s`.
     pub what: String,

@@ -4,7 +4,7 @@
 
 use crate::captions::layout::Canvas;
 use crate::captions::style::{Logo, Overlays};
-use crate::captions::{ass, font, Captions};
+use crate::captions::{ass, font, Captions, Cue};
 use crate::cleanup;
 use crate::error::{Error, Result};
 use crate::timeline::NANOS;
@@ -95,16 +95,25 @@ impl<'a> Burn<'a> {
             // The logo keeps clear of the captions and of the text overlays shown with it, as
             // of the UI zones.
             let mut canvas = f.canvas.clone();
+            let (first, last) = logo_frames(logo, f);
+            let mut texts: Vec<ass::ShownText> = (script.texts.iter())
+                .filter(|t| t.frames.0 <= last && t.frames.1 > first)
+                .cloned()
+                .collect();
             if !self.captions.cues.is_empty() {
                 let style = &self.overlays.captions;
-                canvas
-                    .zones
-                    .push(canvas.caption_zone(style, style.max_lines));
+                let zone = canvas.caption_zone(style, style.max_lines);
+                canvas.zones.push(zone);
+                let frame = |t: i64| ass::frame_at(t, f.rate);
+                let shown = |c: &&Cue| frame(c.start) <= last && frame(c.end) > first;
+                if let Some(c) = self.captions.cues.iter().find(shown) {
+                    texts.push(ass::ShownText {
+                        what: "the captions".into(),
+                        frames: (frame(c.start), frame(c.end)),
+                        zone,
+                    });
+                }
             }
-            let (first, last) = logo_frames(logo, f);
-            let texts: Vec<&ass::ShownText> = (script.texts.iter())
-                .filter(|t| t.frames.0 <= last && t.frames.1 > first)
-                .collect();
             let boxes: Vec<[f64; 4]> = texts.iter().map(|t| t.zone).collect();
             let (graph, at) = logo_graph(logo, copy, (&canvas, &boxes), f)?;
             if at[2] > 1.0 + 1e-6 || at[3] > 1.0 + 1e-6 {
@@ -122,11 +131,20 @@ impl<'a> Burn<'a> {
             }
             let meets = |z: &[f64; 4]| at[0] < z[2] && at[2] > z[0] && at[1] < z[3] && at[3] > z[1];
             if let Some(t) = texts.iter().find(|t| meets(&t.zone)) {
-                return Err(refused(format!(
-                    "the logo and {} are shown together and no place on the {}x{} output keeps \
-                     them apart: make the logo smaller, move it or show them at different times",
-                    t.what, canvas.width, canvas.height
-                )));
+                let (w, h) = (canvas.width, canvas.height);
+                return Err(refused(match (logo.x, logo.y) {
+                    (Some(x), Some(y)) => format!(
+                        "the logo at x = {x}, y = {y} covers {} on the {w}x{h} output: move it, \
+                         make it smaller, give it a corner or show them at different times",
+                        t.what
+                    ),
+                    _ => format!(
+                        "the logo and {} are shown together and no place on the {w}x{h} output \
+                         keeps them apart: make the logo smaller, move it or show them at \
+                         different times",
+                        t.what
+                    ),
+                }));
             }
             g.push_str(&graph);
         }
