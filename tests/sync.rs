@@ -1126,24 +1126,17 @@ fn plot_png_and_svg() {
         assert!(text.contains("<svg") && text.contains("EBU R37"), "{k}");
     }
     assert!(!svg.exists(), "with two files the plots are numbered");
-    // A place that takes no new files: said in words, before the work (no report).
-    let out = cutroom(&[
-        "sync",
-        "--json",
-        "-q",
-        "--plot",
-        "/proc/offset.png",
-        s(&clip),
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        out.stdout.is_empty(),
-        "no analysis before the plot's place is known good"
-    );
+    // A place that takes no new files: said in words, before the work (each file's error, as
+    // for a bad shot list, and no analysis).
+    let (code, files) = sync_json(&["--plot", "/proc/offset.png", s(&clip)]);
+    assert_eq!(code, 1);
     assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "cutroom: error: /proc/offset.png: cannot write in /proc: the file system there takes \
-         no new files\n"
+        files,
+        [serde_json::json!({
+            "path": s(&clip),
+            "error": "/proc/offset.png: cannot write in /proc: the file system there takes no \
+                      new files",
+        })]
     );
 }
 

@@ -73,21 +73,13 @@ fn standard_parser() -> impl clap::builder::TypedValueParser<Value = Standard> {
 pub fn run(args: Args, global: &Global) -> Result<i32> {
     if let Some(p) = &args.plot {
         plot::Format::of(p)?;
-        let mut inputs: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
-        inputs.extend(args.spec.as_deref());
-        let n = args.files.len();
-        let plots: Vec<PathBuf> = (0..n).map(|i| plot_path(p, i, n)).collect();
-        let planned: Vec<_> = plots.iter().map(|p| Planned::file(p)).collect();
-        check_outputs(&planned, &inputs)?;
-        // A place that takes no file is said before the work, not after it.
-        for p in &plots {
-            drop(AtomicOutput::new(p)?);
-        }
     }
-    let shots = match args.spec.as_deref().map(shot_list).transpose() {
+    let checked = check_plots(&args).and_then(|()| args.spec.as_deref().map(shot_list).transpose());
+    let shots = match checked {
         Ok(shots) => shots,
         Err(e) => {
-            // No file can be checked against a bad list: each is reported with its error.
+            // No file can be checked against a bad list, nor plotted where no file can be
+            // written: each is reported with the error.
             eprintln!("cutroom: error: {e}");
             let entries: Vec<FileEntry<SyncReport>> = (args.files.iter())
                 .map(|path| FileEntry::Err {
@@ -133,6 +125,24 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     } else {
         exit::OK
     })
+}
+
+/// Check that each file's plot can be written where `--plot` puts it, before any work: not over
+/// an input, and in a place that takes a new file.
+fn check_plots(args: &Args) -> Result<()> {
+    let Some(p) = &args.plot else {
+        return Ok(());
+    };
+    let mut inputs: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
+    inputs.extend(args.spec.as_deref());
+    let n = args.files.len();
+    let plots: Vec<PathBuf> = (0..n).map(|i| plot_path(p, i, n)).collect();
+    let planned: Vec<_> = plots.iter().map(|p| Planned::file(p)).collect();
+    check_outputs(&planned, &inputs)?;
+    for p in &plots {
+        drop(AtomicOutput::new(p)?);
+    }
+    Ok(())
 }
 
 /// The plot path for file `i` of `n`: `out` itself for one file, `out-<i+1>.ext` for several.
