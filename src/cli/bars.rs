@@ -11,6 +11,33 @@ pub struct Bars {
     multi: MultiProgress,
     /// The current task's bar (the next [`Progress::start`] replaces it).
     bar: Mutex<Option<ProgressBar>>,
+    /// Its look: a task's or a job's.
+    look: Look,
+}
+
+/// How a bar is drawn once its size is known, and before (a bar of 0 would read 100 %).
+#[derive(Clone, Copy)]
+struct Look {
+    known: &'static str,
+    unknown: &'static str,
+}
+
+const TASK: Look = Look {
+    known: "{prefix:>10} [{bar:30}] {percent:>3}% {msg} (eta {eta})",
+    unknown: "{prefix:>10} {spinner} {msg}",
+};
+const JOB: Look = Look {
+    known: "{prefix:>14} [{bar:30}] {percent:>3}% {msg}",
+    unknown: "{prefix:>14} {spinner} {msg}",
+};
+
+impl Look {
+    fn style(self, total: u64) -> ProgressStyle {
+        let template = if total == 0 { self.unknown } else { self.known };
+        ProgressStyle::with_template(template)
+            .expect("valid template")
+            .progress_chars("=> ")
+    }
 }
 
 impl Bars {
@@ -24,6 +51,7 @@ impl Bars {
         Self {
             multi,
             bar: Mutex::new(None),
+            look: TASK,
         }
     }
 
@@ -38,13 +66,9 @@ impl Bars {
         }
     }
 
-    fn add(&self, total: u64, template: &str, label: &str) -> ProgressBar {
+    fn add(&self, total: u64, look: Look, label: &str) -> ProgressBar {
         let pb = self.multi.add(ProgressBar::new(total));
-        pb.set_style(
-            ProgressStyle::with_template(template)
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
+        pb.set_style(look.style(total));
         pb.set_prefix(label.to_string());
         pb
     }
@@ -52,18 +76,19 @@ impl Bars {
 
 impl Progress for Bars {
     fn start(&self, what: &str, total: u64) {
-        let pb = self.add(
-            total,
-            "{prefix:>10} [{bar:30}] {percent:>3}% {msg} (eta {eta})",
-            what,
-        );
+        let pb = self.add(total, TASK, what);
         if let Some(old) = self.bar.lock().expect("bar lock").replace(pb) {
             old.finish_and_clear();
         }
     }
 
     fn set_total(&self, total: u64) {
-        self.with(|b| b.set_length(total));
+        self.with(|b| {
+            if (b.length() == Some(0)) != (total == 0) {
+                b.set_style(self.look.style(total));
+            }
+            b.set_length(total);
+        });
     }
 
     fn advance(&self, n: u64) {
@@ -97,10 +122,11 @@ impl Progress for Bars {
 
     /// A bar of percent (a download may re-size it to bytes) with a status message.
     fn job(&self, label: &str) -> Box<dyn Progress> {
-        let bar = self.add(100, "{prefix:>14} [{bar:30}] {percent:>3}% {msg}", label);
+        let bar = self.add(100, JOB, label);
         Box::new(Bars {
             multi: self.multi.clone(),
             bar: Mutex::new(Some(bar)),
+            look: JOB,
         })
     }
 }
