@@ -9,7 +9,7 @@ use super::model::{
 use super::provider::{output_url, Provider};
 use super::reach::{refused, Guard, Lookup, Reach};
 use crate::error::{with_hint, Error, Result};
-use crate::http::backoff::{server_hint, Backoff};
+use crate::http::backoff::{server_hint, span, Backoff, MAX_HINT};
 use crate::http::{describe, quote, redact_url, trusted, untrusted_certificate};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, Response, StatusCode, Url};
@@ -486,13 +486,13 @@ impl Client {
                         Kind::Download | Kind::Api => retryable(status),
                         Kind::Create => unprocessed(status),
                     };
-                    if !again || attempt >= self.cfg.retries {
+                    let hint = server_hint(resp.headers());
+                    // Told to come back later than any wait here (a 429 or 503 saying a day):
+                    // retrying meanwhile would only use the retries up.
+                    if !again || attempt >= self.cfg.retries || hint.is_some_and(|h| h > MAX_HINT) {
                         return Ok(Ok(resp));
                     }
-                    (
-                        server_hint(resp.headers()),
-                        format!("HTTP {}", status.as_u16()),
-                    )
+                    (hint, format!("HTTP {}", status.as_u16()))
                 }
                 Err(Failure { why, unsent }) => {
                     if attempt >= self.cfg.retries || (kind == Kind::Create && !unsent) {
@@ -1026,6 +1026,17 @@ fn unprocessed(s: StatusCode) -> bool {
 pub(crate) async fn api_error(what: &str, mut resp: Response, provider: Option<Provider>) -> Error {
     let status = resp.status();
     let url = redact_url(resp.url());
+    // A wait longer than any between tries ends them ([`Client::send_with`]): said, with when.
+    let later = server_hint(resp.headers())
+        .filter(|h| retryable(status) && *h > MAX_HINT)
+        .map(|h| {
+            format!(
+                "; the server asks to wait {} before trying again, longer than cutroom waits \
+                 between tries ({}): try again then",
+                span(h),
+                span(MAX_HINT)
+            )
+        });
     let via = redirected(&resp)
         .map(|to| format!("redirected to {to}: "))
         .unwrap_or_default();
@@ -1094,7 +1105,11 @@ pub(crate) async fn api_error(what: &str, mut resp: Response, provider: Option<P
         (404 | 410, _) if closed => Some(CLOSED.into()),
         _ => dialect,
     };
-    let message = format!("{what}: {via}HTTP {} {detail}", status.as_u16());
+    let message = format!(
+        "{what}: {via}HTTP {} {detail}{}",
+        status.as_u16(),
+        later.unwrap_or_default()
+    );
     Error::Http {
         status: status.as_u16(),
         url,
@@ -1169,6 +1184,7 @@ fn image_mime(path: &std::path::Path) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use super::super::poll::PollOptions;
     use super::*;
     use reqwest::ResponseBuilderExt;
     use std::sync::Mutex;
@@ -1361,6 +1377,76 @@ mod tests {
                 "{said}"
             );
         }
+    }
+
+    /// A 429 or 503 whose Retry-After asks for longer than any wait between tries (a day, in
+    /// seconds or as a date) ends the request at once, saying when to come back, where it
+    /// was tried again every 5 min, 8 times (40 min), told "waiting 340 s as the server
+    /// asks"; a job being waited for is given up at once when the wait would pass --timeout.
+    /// A hint that is no hint (garbage) keeps the backoff.
+    #[tokio::test]
+    async fn a_wait_longer_than_any_retry_ends_the_request_saying_when() {
+        let tomorrow = httpdate::fmt_http_date(
+            std::time::SystemTime::now() + Duration::from_secs(2 * 86400 + 60),
+        );
+        let (port, asked) = serve(move |_, path| {
+            let (status, after) = match path {
+                p if p.contains("date") => ("503 Service Unavailable", tomorrow.as_str()),
+                p if p.contains("garbage") => ("429 Too Many Requests", "soon"),
+                _ => ("429 Too Many Requests", "86400"),
+            };
+            let body = r#"{"error": {"message": "slow down", "type": "rate_limit"}}"#;
+            format!(
+                "HTTP/1.1 {status}\r\nretry-after: {after}\r\ncontent-type: application/json\r\n\
+                 content-length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        })
+        .await;
+        let cfg = ApiConfig::new(&format!("http://127.0.0.1:{port}/v1")).unwrap();
+        let client = Client::new(cfg).unwrap();
+        let t0 = std::time::Instant::now();
+        let e = client.video("day").await.unwrap_err().to_string();
+        assert!(
+            e.contains(
+                "HTTP 429 rate_limit: slow down; the server asks to wait 24 h before \
+                 trying again, longer than cutroom waits between tries (5 min): try again then"
+            ),
+            "{e}"
+        );
+        let e = client.video("date").await.unwrap_err().to_string();
+        assert!(
+            e.contains("HTTP 503 rate_limit: slow down; the server asks to wait 48 h"),
+            "{e}"
+        );
+        let opts = PollOptions::default();
+        let e = client
+            .wait("day", &opts, &crate::progress::Silent, true)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(
+                "gave up waiting for video day: the next look would come past \
+                 --timeout (3600 s): GET "
+            ) && e.contains("the server asks to wait 24 h"),
+            "{e}"
+        );
+        assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+        assert_eq!(asked.lock().unwrap().len(), 3, "each asked once");
+        let mut cfg = ApiConfig::new(&format!("http://127.0.0.1:{port}/v1")).unwrap();
+        cfg.retries = 1;
+        let e = Client::new(cfg)
+            .unwrap()
+            .video("garbage")
+            .await
+            .unwrap_err();
+        assert!(!e.to_string().contains("asks to wait"), "{e}");
+        assert_eq!(
+            asked.lock().unwrap().len(),
+            5,
+            "tried again after a backoff"
+        );
     }
 
     #[tokio::test]

@@ -59,10 +59,12 @@ impl Client {
                 Got::NotFound => return Err(self.missing(id)),
                 Got::Unavailable(e, _) if !seen => return Err(e),
                 Got::Unavailable(e, hint) => {
-                    let wait = backoff.next_delay(hint);
+                    // A server asking for a wait past the deadline is taken at its word.
+                    let wait = backoff.next_delay(hint).max(hint.unwrap_or_default());
                     if Instant::now() + wait > deadline {
                         return Err(e.context(format!(
-                            "gave up waiting for video {id} after {} s",
+                            "gave up waiting for video {id}: the next look would come past \
+                             --timeout ({} s)",
                             opts.timeout.as_secs()
                         )));
                     }

@@ -4,8 +4,8 @@
 use reqwest::header::HeaderMap;
 use std::time::{Duration, SystemTime};
 
-/// The longest server hint honoured as given; longer ones are clamped to it.
-const MAX_HINT: Duration = Duration::from_secs(300);
+/// The longest server hint waited out: a request told to wait longer is not tried again.
+pub const MAX_HINT: Duration = Duration::from_secs(300);
 
 /// Exponential backoff: `initial`, then doubling up to `max`, each delay jittered.
 #[derive(Debug, Clone)]
@@ -46,6 +46,15 @@ impl Backoff {
     /// Start over (after progress).
     pub fn reset(&mut self) {
         self.attempt = 0;
+    }
+}
+
+/// `d` in words for a message: `90 s`, `20 min`, `24 h`.
+pub fn span(d: Duration) -> String {
+    match d.as_secs() {
+        s if s < 120 => format!("{:.0} s", d.as_secs_f64()),
+        s if s < 2 * 3600 => format!("{} min", s / 60),
+        s => format!("{} h", s / 3600),
     }
 }
 
