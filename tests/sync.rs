@@ -1193,6 +1193,19 @@ fn stream_start_times_shift_the_offset() {
     assert!((files[1]["offset_ms"].as_f64().unwrap() + 250.0).abs() < 2.0);
     assert_eq!(files[1]["container"]["video_start_s"], 0.25);
     assert!(files[1]["container"]["av_start_delta_ms"].as_f64().unwrap() < -249.0);
+    // The reason tells the container's part of the offset from the streams' own.
+    for f in &files {
+        let delta = f["container"]["av_start_delta_ms"].as_f64().unwrap();
+        let rest = f["offset_ms"].as_f64().unwrap() - delta;
+        let words = format!(
+            "the container starts the sound {:.1} ms {} the picture (start times, edit lists): \
+             {delta:+.1} ms of the offset is that timing, {rest:+.1} ms is in the sound and \
+             picture themselves",
+            delta.abs(),
+            if delta > 0.0 { "after" } else { "before" },
+        );
+        assert!(f["reason"].as_str().unwrap().ends_with(&words), "{f}");
+    }
 }
 
 /// Issue #15: a confident wrong verdict is the worst outcome. The real clips that are not talking

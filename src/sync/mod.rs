@@ -360,7 +360,32 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     if let Some(words) = silent_words(&report.shots) {
         report.reason = format!("{}; {words}", report.reason);
     }
+    let frame_ms = video.time_base.secs(video.frame) * 1000.0;
+    if let Some(words) = container_part(&report, frame_ms) {
+        report.reason = format!("{}; {words}", report.reason);
+    }
     Ok(report)
+}
+
+/// How much of the offset is the container's timing (the stream start times and edit lists
+/// placing the sound's first sample away from the first frame) and how much is in the sound
+/// and picture themselves, in words, when the container moves the sound by a frame or more
+/// and an offset is measured: "the container starts the sound 478.7 ms after the picture (start
+/// times, edit lists): +478.7 ms of the offset is that timing, +21.3 ms is in the sound and
+/// picture themselves".
+fn container_part(report: &SyncReport, frame_ms: f64) -> Option<String> {
+    let offset = report.offset_ms?;
+    let delta = report.container.av_start_delta_ms?;
+    (delta.abs() >= frame_ms).then(|| {
+        format!(
+            "the container starts the sound {:.1} ms {} the picture (start times, edit lists): \
+             {delta:+.1} ms of the offset is that timing, {:+.1} ms is in the sound and picture \
+             themselves",
+            delta.abs(),
+            if delta > 0.0 { "after" } else { "before" },
+            offset - delta
+        )
+    })
 }
 
 /// The silent shots of a cut whose other shots sound, in words: "shot 3 is silent (16.0-19.0
