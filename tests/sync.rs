@@ -231,11 +231,14 @@ fn concat_copy_case(d: &Path, clips: &[(f64, f64, f64)]) -> (Vec<f64>, Value) {
     for ((_, _, off), p) in clips.iter().zip(&paths) {
         truth.push(off + shift);
         let (v, a) = clip_lengths(p);
-        shift += (a - v) * 1000.0;
+        // Sound longer than its picture overlaps the next shot's and is played whole; a
+        // shorter one leaves a hole in the timestamps, played silent.
+        shift += ((a - v) * 1000.0).max(0.0);
     }
     let (code, files) = sync_json(&["--spec", s(&d.join("seq.toml")), s(&seq)]);
-    assert_eq!(code, 3);
     let f = files[0].clone();
+    let verdict = f["verdict"].as_str().unwrap();
+    assert_eq!(code, if verdict == "fail" { 3 } else { 0 }, "{f}");
     assert_eq!(f["shots_from"], "spec");
     let got = f["shots"].as_array().unwrap();
     assert_eq!(got.len(), clips.len());
@@ -310,20 +313,32 @@ fn concat_copy_sequence_drifts_per_shot() {
 }
 
 #[test]
-fn concat_copy_with_short_audio_pulls_the_sound_early() {
+fn concat_copy_with_short_audio_keeps_its_place_and_its_gaps_are_said() {
     let dir = tempfile::tempdir().unwrap();
-    // Audio 100 ms shorter than each 4 s picture: the joins leave timestamp gaps that players
-    // close, so every later shot's sound comes early.
+    // Audio 100 ms shorter than each 4 s picture: the joins leave timestamp gaps, which the
+    // decoders play silent (as FFmpeg does, and players that follow the timestamps), so every
+    // shot's sound keeps its place; players that close the gaps instead pull it early, and
+    // the container checks say by how much.
     let clips = [(4.0, 3.9, 0.0); 4];
     let (truth, f) = concat_copy_case(dir.path(), &clips);
-    assert!(truth[3] < -200.0, "{truth:?}");
-    assert_eq!(f["verdict"], "fail", "{}", f["reason"]);
-    assert!(f["drift_ms_per_min"].is_null(), "{f}");
-    assert_steps_between_shots(&f, &truth);
+    assert_eq!(truth, [0.0; 4]);
+    assert_eq!(f["verdict"], "pass", "{}", f["reason"]);
     let c = &f["container"];
     assert_eq!(c["audio_gaps"], 3, "{c}");
+    let gaps = c["audio_gap_ms"].as_f64().unwrap();
+    let lengths: Vec<(f64, f64)> = (0..3)
+        .map(|k| clip_lengths(&dir.path().join(format!("shot{k}.mp4"))))
+        .collect();
+    let closed: f64 = lengths.iter().map(|(v, a)| (v - a) * 1000.0).sum();
+    assert!((gaps - closed).abs() <= 1.0, "{gaps} ms, {closed} ms: {c}");
     assert!(
-        (c["audio_gap_ms"].as_f64().unwrap() + truth[3]).abs() <= 1.0,
+        c["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().starts_with(&format!(
+                "audio timestamps leave 3 gaps ({gaps:.1} ms in all)"
+            ))),
         "{c}"
     );
 }

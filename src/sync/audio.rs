@@ -9,8 +9,9 @@
 //! which applies the trim itself.
 //!
 //! Decoded samples are laid end to end from the first one, as players play them: a file whose
-//! packet timestamps disagree with what its packets decode to (the `-f concat -c copy` joins)
-//! drifts for the listener, and that drift is what sync must see.
+//! packets decode to more than their timestamps leave room for (the `-f concat -c copy` joins)
+//! drifts for the listener, and that drift is what sync must see. A hole in the timestamps is
+//! played silent by both decoders, as players that follow the timestamps play it.
 //!
 //! The down-mix (`Mixer`) is the mean of the channels as they are decoded. Channels that
 //! cancel when summed (one of a stereo pair polarity-inverted: a wiring or mixing fault) would
