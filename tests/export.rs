@@ -1376,6 +1376,18 @@ fn bad_caption_files_are_named_with_their_line_and_nothing_is_written() {
             "found '00:00:00,500 -> 00:00:01,000': the arrow between the times is two hyphens",
         ),
         (
+            "zero.srt",
+            "1\n00:00:00,000 --> 00:00:01,000\nA\n\n2\n00:00:01,000 --> 00:00:01,000\nB\n",
+            6,
+            "the cue ends as it starts (1.000 s): it lasts no time",
+        ),
+        (
+            "backwards.vtt",
+            "WEBVTT\n\n00:01.500 --> 00:01.000\nB\n",
+            3,
+            "the cue ends at 1.000 s, before it starts (1.500 s)",
+        ),
+        (
             "karaoke.ass",
             "[Events]\nFormat: Start, End, Text\nDialogue: 0:00:00.00,0:00:01.00,{\\kx}A\n",
             3,

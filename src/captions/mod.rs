@@ -135,7 +135,14 @@ impl Captions {
                 undrawable.get_or_insert((line, String::new())).1.push(c);
             }
             if cue.end <= cue.start {
-                return Err(at(line, "the cue ends before it starts".into()));
+                let (a, b) = (secs(cue.start), secs(cue.end));
+                return Err(at(
+                    line,
+                    match cue.end == cue.start {
+                        true => format!("the cue ends as it starts ({a} s): it lasts no time"),
+                        false => format!("the cue ends at {b} s, before it starts ({a} s)"),
+                    },
+                ));
             }
             if let Some(prev) = cues.last_mut() {
                 if cue.start == prev.start {
