@@ -1756,6 +1756,67 @@ fn a_hole_in_a_shots_sound_is_silence_and_the_sound_after_it_stays_in_place() {
     assert_markers(&swapped, &[whole(&marker, 0.0)], None, 1.0, 1.0);
 }
 
+/// `--audio-channels 1` of a shot whose right channel is polarity-inverted (a miswired
+/// microphone: mixed to one channel, L + R cancels) takes the right channel turned back, with
+/// a warning naming the file: its beeps are heard at their flashes, as loud as the same shot's
+/// uninverted. Before, that shot was silent and nothing was said.
+#[test]
+fn a_shot_in_opposite_phase_is_not_cancelled_by_a_one_channel_join() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = fixture("marker_portrait_30.mp4");
+    let inverted = dir.path().join("inverted.mp4");
+    ff(&[
+        "-i",
+        s(&marker),
+        "-c:v",
+        "copy",
+        "-af",
+        "aeval='val(0)|-val(1)':c=same",
+        "-c:a",
+        "aac",
+        s(&inverted),
+    ]);
+    let out = dir.path().join("out.mp4");
+    let r = concat_json(&[
+        s(&inverted),
+        s(&marker),
+        "--audio-channels",
+        "1",
+        "-o",
+        s(&out),
+    ]);
+    assert_eq!(r["audio"]["channels"], 1, "{r}");
+    let said = format!(
+        "{}: its two channels are in opposite phase (mixed to one channel as they are, they \
+         cancel: ",
+        inverted.display()
+    );
+    let warned = r["warnings"].as_array().unwrap();
+    assert!(
+        warned.len() == 1 && warned[0].as_str().unwrap().starts_with(&said),
+        "{r}"
+    );
+    let whole = |src, at| Expect {
+        src,
+        from: 0.0,
+        to: 6.0,
+        at,
+    };
+    assert_markers(
+        &out,
+        &[whole(&inverted, 0.0), whole(&marker, 6.0)],
+        None,
+        1.0,
+        1.0,
+    );
+    let pcm = audio_samples(&out);
+    let (turned, straight) = (rms(&pcm, 1.0, 1.04), rms(&pcm, 7.0, 7.04));
+    assert!(
+        (20.0 * (turned / straight).log10()).abs() < 0.5,
+        "{turned} vs {straight}"
+    );
+}
+
 /// A 5.1 shot whose front, centre and surround channels carry the same tone at -6 dBFS is
 /// folded down to stereo without getting louder than its loudest channel (FFmpeg's standard
 /// matrix, scaled so a full-scale input cannot clip: `ffmpeg -ac 2` does the same); unscaled,

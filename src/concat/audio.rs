@@ -134,7 +134,7 @@ impl AudioPlan {
             let done = self.shots.get(i + 1).map_or(self.len, |s| s.start) - shot.start;
             let mut out = Placer::new(shot, tail, done, &mut sink);
             match sound {
-                Sound::Later(path) if shot.source_len == shot.played => {
+                Sound::Later { path, mono: false } if shot.source_len == shot.played => {
                     self.stream_later(shot, &path, progress, &mut out)?;
                 }
                 sound => {

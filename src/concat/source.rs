@@ -27,8 +27,9 @@ pub enum Sound {
     Silent,
     /// Decoded in the reading pass.
     Decoded(Pcm),
-    /// Past [`SOUND_AHEAD_BYTES`]: decoded when the join reaches the shot.
-    Later(PathBuf),
+    /// Past [`SOUND_AHEAD_BYTES`]: decoded when the join reaches the shot (`mono`: a stereo
+    /// sound mixed to one channel by [`to_mono`], so decoded whole).
+    Later { path: PathBuf, mono: bool },
 }
 
 impl Sound {
@@ -38,8 +39,51 @@ impl Sound {
         match self {
             Sound::Silent => Ok(None),
             Sound::Decoded(pcm) => Ok(Some(pcm)),
-            Sound::Later(path) => crate::pcm::decode_aligned(&path, rate, channels, progress),
+            Sound::Later { path, mono: false } => {
+                crate::pcm::decode_aligned(&path, rate, channels, progress)
+            }
+            Sound::Later { path, mono: true } => {
+                Ok(crate::pcm::decode_aligned(&path, rate, 2, progress)?
+                    .map(|pcm| to_mono(&path, pcm, progress)))
+            }
         }
+    }
+}
+
+/// A stereo sound mixed to one channel as swresample mixes it, `(L + R) / 2`; or, when that
+/// cancels (its channels in opposite phase, a miswired microphone or a mixing fault: the mix
+/// 10 dB or more under their difference), with its second channel turned back first,
+/// `(L - R) / 2`, and a warning to `progress` naming `path` (mixed as it is, such a shot was
+/// silent).
+pub fn to_mono(path: &Path, pcm: Pcm, progress: &dyn Progress) -> Pcm {
+    let (mut sum, mut diff) = (0f64, 0f64);
+    for f in pcm.data.chunks_exact(2) {
+        let (l, r) = (f64::from(f[0]), f64::from(f[1]));
+        sum += (l + r) * (l + r);
+        diff += (l - r) * (l - r);
+    }
+    let turned = diff > 10.0 * sum;
+    if turned {
+        let down = match sum > 0.0 {
+            true => format!("{:.0} dB down", 10.0 * (diff / sum).log10()),
+            false => "to nothing".into(),
+        };
+        progress.warn(&format!(
+            "{}: its two channels are in opposite phase (mixed to one channel as they are, they \
+             cancel: {down}); the second is turned back before they are mixed",
+            path.display()
+        ));
+    }
+    let sign = if turned { -1.0 } else { 1.0 };
+    Pcm {
+        rate: pcm.rate,
+        channels: 1,
+        layout: crate::pcm::Layout::DEFAULT,
+        data: pcm
+            .data
+            .chunks_exact(2)
+            .map(|f| (f[0] + sign * f[1]) / 2.0)
+            .collect(),
     }
 }
 
@@ -114,7 +158,11 @@ impl Source {
 
     fn read(path: &Path, sound: Option<(u32, u16, &AtomicUsize, &dyn Progress)>) -> Result<Loaded> {
         let (mut input, still) = media::open_media(path)?;
-        let has_audio = input.best_stream(MediaKind::Audio).is_some();
+        let audio = input.best_stream(MediaKind::Audio);
+        let has_audio = audio.is_some();
+        // A stereo sound for a one-channel join is mixed down here (see `to_mono`).
+        let mono = audio.is_some_and(|a| input.streams()[a].params.channels() == 2)
+            && sound.is_some_and(|s| s.1 == 1);
         let mut later = false;
         let progress = sound.map(|s| s.3);
         let mut sound = match sound {
@@ -131,7 +179,7 @@ impl Source {
                     })
                     .is_ok();
                 if fits {
-                    AlignedDecoder::new(&input, rate, channels)?
+                    AlignedDecoder::new(&input, rate, if mono { 2 } else { channels })?
                 } else {
                     later = true;
                     None
@@ -154,8 +202,12 @@ impl Source {
         .map(|w| format!("{}: {w}, so the shot is silent", path.display()));
         let sound = match sound.zip(progress).map(|(s, p)| s.finish(p)).transpose()? {
             _ if outside.is_some() => Sound::Silent,
+            Some(pcm) if mono => Sound::Decoded(to_mono(path, pcm, progress.expect("decoding"))),
             Some(pcm) => Sound::Decoded(pcm),
-            None if later => Sound::Later(path.to_path_buf()),
+            None if later => Sound::Later {
+                path: path.to_path_buf(),
+                mono,
+            },
             None => Sound::Silent,
         };
         let source = Self {
