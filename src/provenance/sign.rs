@@ -184,10 +184,18 @@ fn first_certificate(chain: &[u8]) -> std::result::Result<pem::Pem, String> {
 fn algorithm(pem_text: &[u8]) -> std::result::Result<SigningAlg, String> {
     use pkcs8::der::Decode;
     let pem = pem::parse(pem_text).map_err(|e| format!("is not a PEM private key: {e}"))?;
+    let convert = "`openssl pkcs8 -topk8 -nocrypt -in KEY -out signer.key`";
+    let encrypted = pem.tag() == "ENCRYPTED PRIVATE KEY"
+        || (pem.headers().get("Proc-Type")).is_some_and(|t| t.contains("ENCRYPTED"));
+    if encrypted {
+        return Err(format!(
+            "is encrypted with a passphrase, which cutroom does not take: write an unencrypted \
+             PKCS#8 copy, kept private, with {convert} (it asks for the passphrase)"
+        ));
+    }
     if pem.tag() != "PRIVATE KEY" {
         return Err(format!(
-            "is a PEM `{}`, not an unencrypted PKCS#8 `PRIVATE KEY` \
-             (convert it with `openssl pkcs8 -topk8 -nocrypt`)",
+            "is a PEM `{}`, not an unencrypted PKCS#8 `PRIVATE KEY` (convert it with {convert})",
             pem.tag()
         ));
     }
@@ -403,4 +411,30 @@ fn embed(builder: &mut Builder, staged: &Path, target: &Path, key: &SigningKey) 
     })?;
     cleanup::making(|| signed.persist(staged)).map_err(|e| Error::io(target, e.error))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::algorithm;
+
+    #[test]
+    fn a_key_with_a_passphrase_is_said_to_have_one() {
+        let pkcs8 =
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n";
+        let legacy = "-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\
+                      DEK-Info: AES-256-CBC,53067F85D2E45E311EA31A0B3444EDFD\n\nAAAA\n\
+                      -----END EC PRIVATE KEY-----\n";
+        for key in [pkcs8, legacy] {
+            let why = algorithm(key.as_bytes()).unwrap_err();
+            assert!(
+                why.starts_with("is encrypted with a passphrase, which cutroom does not take")
+                    && why.contains("`openssl pkcs8 -topk8 -nocrypt -in KEY -out signer.key`"),
+                "{why}"
+            );
+        }
+        let plain = "-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n";
+        assert!(algorithm(plain.as_bytes())
+            .unwrap_err()
+            .starts_with("is a PEM `EC PRIVATE KEY`, not an unencrypted PKCS#8"));
+    }
 }
