@@ -1770,6 +1770,60 @@ fn many_characters_a_line_keep_captions_and_overlays_at_a_readable_size() {
     assert_ocr(&frame, &shown, &[], &d.join("ocr.pgm"), "tall");
 }
 
+/// Six lines of captions at `size = 0.2` stood 1.2 frames high on 16:9: the first line ran
+/// off the top, unread. The band is now drawn smaller to fit between the UI zones, down to
+/// the smallest readable size; more lines than fit there are refused.
+#[test]
+fn a_caption_band_taller_than_the_frame_is_drawn_smaller_not_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=1", None, &[]);
+    let overlays = d.join("overlays.toml");
+    let style =
+        |lines: u32| format!("[captions]\nsize = 0.2\nmax_lines = {lines}\nmax_chars = 10\n");
+    std::fs::write(&overlays, style(6)).unwrap();
+    let srt = d.join("tall.srt");
+    let words = "ONE TWO THREE FOUR FIVE SIX SEVEN EIGHT NINE TEN ELEVEN";
+    std::fs::write(&srt, format!("1\n00:00:00,000 --> 00:00:01,000\n{words}\n")).unwrap();
+    let args = ["--captions", s(&srt), "--overlays", s(&overlays)];
+    let video = export_small(d, &clip, &args);
+    let frame = frame_at(&video, 0.5, &d.join("f.png"));
+    let (_, y0, _, y1) = frame.bbox(white).expect("the captions are drawn");
+    assert!(
+        y0 >= 4 && y1 < 356,
+        "the captions span rows {y0}-{y1} of 360"
+    );
+    assert_eq!(text_lines(&frame, 0, 360).len(), 6);
+    assert_ocr(
+        &frame,
+        &words.split(' ').collect::<Vec<_>>(),
+        &[],
+        &d.join("ocr.pgm"),
+        "6 lines",
+    );
+    std::fs::write(&overlays, style(40)).unwrap();
+    let presets = small_preset(d);
+    let args = [
+        "--presets",
+        s(&presets),
+        "-p",
+        "small",
+        "--captions",
+        s(&srt),
+        "--overlays",
+        s(&overlays),
+    ];
+    let err = export_refused(&[&[s(&clip)], &args[..]].concat(), &d.join("refused"));
+    assert!(
+        err.contains(&format!(
+            "{}: captions: 40 lines (max_lines) do not fit between the UI zones of the 640x360 output",
+            s(&overlays)
+        )),
+        "{err}"
+    );
+}
+
 /// A still image (a JPEG) as RGB, through `png`.
 fn read_image(image: &Path, png: &Path) -> Rgb {
     ff(&["-i", s(image), "-pix_fmt", "rgb24", s(png)]);

@@ -521,6 +521,16 @@ pub fn script(
         canvas.width, canvas.height
     );
     let band = canvas.captions(style, style.max_lines);
+    let caption_rows = canvas.rows(band, style.max_lines);
+    if !captions.cues.is_empty()
+        && caption_rows.0 < canvas.top_limit() - 0.5 / f64::from(canvas.height)
+    {
+        return Err(format!(
+            "captions: {} lines (max_lines) do not fit between the UI zones of the {}x{} \
+             output even at the smallest readable size ({} pixels a line): lower max_lines",
+            style.max_lines, canvas.width, canvas.height, band.font
+        ));
+    }
     let measure = Measure::of(canvas, band, style);
     out.push_str(&style_line("Caption", style, band));
     let f = |t: i64| frame_at(t, rate);
@@ -531,7 +541,6 @@ pub fn script(
             t.end.map_or(duration, |e| spec_ns(e, rate)).min(duration),
         )
     };
-    let caption_rows = canvas.rows(band, style.max_lines);
     // Whether a caption shows on any frame of `[a, b)` ns.
     let with_captions = |(a, b): (i64, i64)| {
         captions

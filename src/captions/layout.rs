@@ -139,12 +139,21 @@ impl Canvas {
     }
 
     /// The caption band: `lines` lines of `style`, centred, its bottom above the bottom UI
-    /// zone; the font shrinks so `max_chars` characters fit between the side rails. With bars
+    /// zone; the font shrinks so `max_chars` characters fit between the side rails and the
+    /// lines between the top and bottom UI zones (never under [`Canvas::readable`]). With bars
     /// around the picture the band goes where it covers the least of it: there, or in the top
     /// bar just above the picture (drawn up to a fifth smaller if that makes it fit the bar),
     /// so a talking head's mouth is not hidden under the captions of a padded 9:16 export.
     pub fn captions(&self, style: &Style, lines: u32) -> Placement {
-        let low = self.bottom_band(style, lines);
+        // No taller than the room between the UI zones: six lines of a large size ran off the
+        // top of a 16:9 frame.
+        let full = self.bottom_band(style, lines, 1.0);
+        let high = f64::from(lines * full.font) / f64::from(self.height);
+        let fit = ((self.bottom_limit() - self.top_limit() - 2.0 * GAP) / high).min(1.0);
+        let low = match fit < 1.0 {
+            true => self.bottom_band(style, lines, fit),
+            false => full,
+        };
         let Some(pic) = self.picture else {
             return low;
         };
@@ -160,7 +169,7 @@ impl Canvas {
                 let y0 = (pic[1] - high).max(top);
                 (y0, y0 + high)
             };
-            let p = self.band(style, lines, scale, rows);
+            let p = self.band(style, lines, scale * fit, rows);
             let high = f64::from(lines * p.font) / f64::from(self.height);
             Placement {
                 align: 8,
@@ -270,10 +279,11 @@ impl Canvas {
         }
     }
 
-    /// The caption band above the bottom UI zone, whatever the picture under it.
-    fn bottom_band(&self, style: &Style, lines: u32) -> Placement {
+    /// The caption band above the bottom UI zone at `scale` of its size, whatever the picture
+    /// under it.
+    fn bottom_band(&self, style: &Style, lines: u32, scale: f64) -> Placement {
         let bottom = self.bottom_limit() - GAP;
-        let p = self.band(style, lines, 1.0, |high| (bottom - high, bottom));
+        let p = self.band(style, lines, scale, |high| (bottom - high, bottom));
         Placement {
             vertical: self.px(1.0 - bottom, self.height),
             ..p
@@ -352,7 +362,7 @@ impl Canvas {
 
     /// A text overlay's block at `position` (top, center, bottom, lower_third).
     pub fn text(&self, style: &Style, lines: u32, position: &str) -> Placement {
-        let band = self.bottom_band(style, lines);
+        let band = self.bottom_band(style, lines, 1.0);
         let top = self.top_limit() + GAP;
         let side = |y0: f64, y1: f64| self.px(self.side_margin(y0, y1), self.width);
         let font_h = f64::from(band.font) * f64::from(lines) / f64::from(self.height);
