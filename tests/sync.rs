@@ -828,13 +828,28 @@ fn no_evidence_is_inconclusive_never_a_number() {
     lavfi_clip(&still, "color=c=gray:s=320x180:r=25:d=5", Some(beeps), &[]);
     let no_audio = fixture("no_audio.mp4");
     let no_video = fixture("dialogue.wav");
-    let (code, files) = sync_json(&[s(&silence), s(&still), s(&no_audio), s(&no_video)]);
+    // One frame under 5 s of beeps (a render whose picture was lost) read "a static picture".
+    let one_frame = d.join("one_frame.mp4");
+    lavfi_clip(
+        &one_frame,
+        "color=c=gray:s=320x180:r=25:d=0.04",
+        Some(beeps),
+        &[],
+    );
+    let (code, files) = sync_json(&[
+        s(&silence),
+        s(&still),
+        s(&no_audio),
+        s(&no_video),
+        s(&one_frame),
+    ]);
     assert_eq!(code, 4, "inconclusive exits 4");
     let reasons = [
         "silence",
         "static picture",
         "no audio stream",
         "no video stream",
+        "the picture is a single frame (0.040 s) and the sound runs 5.0 s",
     ];
     for (f, why) in files.iter().zip(reasons) {
         assert_eq!(f["verdict"], "inconclusive", "{f}");

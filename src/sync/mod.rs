@@ -303,6 +303,12 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
             "the audio has no distinct sound starts (continuous music, ambience or a steady \
              sound): nothing to pair with the picture"
                 .into()
+        } else if video.frames.len() == 1 {
+            format!(
+                "the picture is a single frame ({seconds:.3} s) and the sound runs {:.1} s (a \
+                 still, or a render that lost its picture): nothing to pair with the sound",
+                report.container.audio_played_s.unwrap_or(0.0)
+            )
         } else if seen.events.is_empty() && seen.impulses.iter().all(|i| i.1 == 0.0) {
             // A face tracked is a picture that moves, if too little for whole-frame activity.
             match report.lips.as_ref().map_or(0, |l| l.faces.len()) {
