@@ -317,9 +317,14 @@ impl Mixer {
                 })
                 .collect()
         };
+        // The most energy; of polarities keeping as much (a silent channel turned or not), the
+        // one turning fewest channels.
+        let energy = |bits: &u32| self.energy(&turned(*bits));
+        let most = (0..1u32 << (n - 1)).map(|b| energy(&b)).fold(0.0, f64::max);
         let best = (0..1u32 << (n - 1))
-            .map(turned)
-            .max_by(|a, b| self.energy(a).total_cmp(&self.energy(b)))?;
+            .filter(|b| energy(b) >= most * (1.0 - 1e-9))
+            .min_by_key(|b| b.count_ones())
+            .map(turned)?;
         (best != self.signs).then_some(best)
     }
 
@@ -393,5 +398,12 @@ mod tests {
         let out = mixed_down(&mut m, &inverted);
         assert!((out[10] - tone(1010)).abs() < 1e-6);
         assert_eq!((m.inverted(), m.cancelled(0, 1000)), (vec![1], vec![]));
+        // Of four channels, the second inverted and the last two silent: only it is turned.
+        let four: Vec<f32> = (inverted.iter())
+            .flat_map(|[l, r]| [*l, *r, 0.0, 0.0])
+            .collect();
+        let mut m = Mixer::new(1000, Vec::new());
+        m.mix(&four, 4, &mut Vec::new());
+        assert_eq!(m.polarity(), Some(vec![1.0, -1.0, 1.0, 1.0]));
     }
 }
