@@ -1516,6 +1516,33 @@ fn a_bottom_corner_logo_keeps_clear_of_the_captions() {
         )),
         "{err}"
     );
+    // Placed there on TikTok, without captions, it lies in the bottom UI zone: drawn where
+    // asked, with a warning (there was none).
+    let presets = presets_file(d, "[tall]\nbase = \"tiktok\"\nwidth = 360\nheight = 640\n");
+    let report = cutroom_json(&[
+        "export",
+        s(&clip),
+        "--presets",
+        s(&presets),
+        "-p",
+        "tall",
+        "--overlays",
+        s(&xy),
+        "-o",
+        s(&d.join("zone")),
+        "--json",
+    ]);
+    let warning = format!(
+        "{}: the logo at x = 0.3, y = 0.8 is under a UI zone of the 360x640 output",
+        s(&xy)
+    );
+    let warnings = report["outputs"][0]["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().starts_with(&warning)),
+        "{warnings:?}"
+    );
     for preset in ["reels", "youtube"] {
         let video = out.join(format!("clip.{preset}.mp4"));
         let red = |p: [u8; 3]| p[0] > 200 && p[1] < 60 && p[2] < 60;

@@ -91,6 +91,7 @@ impl<'a> Burn<'a> {
         let path = self.dir.path().join(format!("encode{job}.ass"));
         std::fs::write(&path, &script.text).map_err(|e| Error::io(&path, e))?;
         let mut g = ass::filter(&path, &self.dir.path().join("fonts"));
+        let mut warnings = script.warnings;
         if let (Some(logo), Some(copy)) = (&self.overlays.logo, &self.logo) {
             // The logo keeps clear of the captions and of the text overlays shown with it, as
             // of the UI zones.
@@ -147,8 +148,17 @@ impl<'a> Burn<'a> {
                 }));
             }
             g.push_str(&graph);
+            // A logo placed by x and y stays where asked, even under the platform's UI.
+            if let (Some(x), Some(y), true) = (logo.x, logo.y, f.canvas.zones.iter().any(meets)) {
+                warnings.push(format!(
+                    "the logo at x = {x}, y = {y} is under a UI zone of the {}x{} output, where \
+                     the platform's buttons or text cover it: give it a corner, or x and y \
+                     clear of the zones (--safe-zones draws them)",
+                    canvas.width, canvas.height
+                ));
+            }
         }
-        Ok((g, script.warnings.into_iter().map(named).collect()))
+        Ok((g, warnings.into_iter().map(named).collect()))
     }
 }
 
