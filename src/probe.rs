@@ -6,8 +6,8 @@ use crate::provenance::{self, Provenance};
 use crate::video_index::VideoIndex;
 use crate::{media, mp4};
 use cutroom_ffi::{
-    AudioDecoder, Colour, Decoder as _, DecoderOptions, Input, MediaKind, Packet, Rational,
-    StreamInfo, VideoDecoder,
+    AudioDecoder, CodecParams, Colour, Decoder as _, DecoderOptions, Input, MediaKind, Packet,
+    Rational, StreamInfo, VideoDecoder,
 };
 use serde::Serialize;
 use std::path::Path;
@@ -268,6 +268,16 @@ pub fn probe(path: &Path, decode: bool) -> Result<FileProbe> {
             notes.push(format!("audio is {:.1} ms {than} than video", d.abs()));
         }
     }
+    if let Some(a) = audio.filter(|&a| sbr_ratio(&infos[a].params) == 2) {
+        let rate = f64::from(infos[a].params.sample_rate().max(1));
+        notes.push(format!(
+            "audio #{a} is HE-AAC (SBR): FFmpeg's decoder, which cutroom decodes with, does not \
+             make up the SBR decoder's delay ({SBR_DECODER_DELAY} core samples, {:.1} ms), so a \
+             file whose edit list leaves it to the player (Apple's and fdkaac's do) is heard \
+             that much late in concat, swap, duck and export, as in FFmpeg-based players",
+            (SBR_DECODER_DELAY * 2) as f64 / rate * 1000.0
+        ));
+    }
     Ok(FileProbe {
         path: path.display().to_string(),
         format: input.format_name(),
@@ -453,8 +463,37 @@ pub struct StartSkip {
     pub trimmed: i64,
 }
 
-/// AAC encoders' delays: FFmpeg's (one frame, the format's own decoder delay) and Apple's.
+/// AAC encoders' delays in samples of the core (AAC-LC) rate: FFmpeg's (one frame, the format's
+/// own decoder delay) and Apple's.
 const AAC_ENCODER_DELAYS: [i64; 2] = [1024, 2112];
+
+/// The delay of HE-AAC's SBR decoder, in samples of the core rate, which Apple's and fdkaac's
+/// edit lists leave to the player and FFmpeg's decoder does not make up.
+const SBR_DECODER_DELAY: i64 = 481;
+
+/// How many samples FFmpeg's decoder makes of one sample of the AAC core the stream's
+/// AudioSpecificConfig declares: 2 for HE-AAC (SBR doubles the core's rate), else 1.
+pub fn sbr_ratio(params: &CodecParams) -> i64 {
+    const RATES: [u32; 13] = [
+        96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350,
+    ];
+    let asc = params.extradata();
+    let bits = |from: usize, n: usize| -> Option<u32> {
+        (from..from + n).try_fold(0u32, |v, i| {
+            Some(v << 1 | u32::from(asc.get(i / 8)? >> (7 - i % 8) & 1))
+        })
+    };
+    let at = if bits(0, 5) == Some(31) { 11 } else { 5 };
+    let core = match bits(at, 4) {
+        Some(15) => bits(at + 4, 24),
+        Some(i) => RATES.get(i as usize).copied(),
+        None => None,
+    };
+    match core {
+        Some(c) if params.codec_name() == "aac" && c > 0 && params.sample_rate() == 2 * c => 2,
+        _ => 1,
+    }
+}
 
 /// What the audio stream `info` skips at its start: its own MP4 track's edit-list start trim
 /// when there is one (the track matched by id, not the file's first sound track), else the
@@ -483,10 +522,14 @@ pub fn start_skip(
             _ => declared,
         },
     };
+    // HE-AAC's delays are counted at the output rate, twice the core's.
+    let sbr = sbr_ratio(&info.params);
     let encoder_delay = if declared > 0 {
         declared.min(skip)
-    } else if info.params.codec_name() == "aac" && !AAC_ENCODER_DELAYS.contains(&skip) {
-        skip.min(AAC_ENCODER_DELAYS[0])
+    } else if info.params.codec_name() == "aac"
+        && !AAC_ENCODER_DELAYS.iter().any(|d| d * sbr == skip)
+    {
+        skip.min(AAC_ENCODER_DELAYS[0] * sbr)
     } else {
         skip
     };

@@ -1290,6 +1290,22 @@ fn audio_symphonia_refuses_is_read_by_ffmpeg() {
     assert_eq!(v["files"][0]["sample_rate"], 48000, "{v}");
     let lufs = v["files"][0]["integrated_lufs"].as_f64().unwrap();
     assert!((lufs - ebur128(&he).integrated).abs() <= 0.3, "{v}");
+    // probe counts its edit list's 1024 core samples of priming as 2048 at 48 kHz, all encoder
+    // delay (it read 1024 of delay and 1024 of a copy trim's lead-in), and says what FFmpeg's
+    // decoder does not make up.
+    let p = cutroom_json(&["probe", "--json", s(&he)]);
+    let file = &p["files"][0];
+    assert_eq!(file["streams"][1]["encoder_delay_samples"], 2048, "{p}");
+    assert_eq!(file["streams"][1]["start_trim_samples"], 0, "{p}");
+    let notes = file["notes"].as_array().unwrap();
+    assert!(
+        notes.iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .starts_with("audio #1 is HE-AAC (SBR): FFmpeg's decoder")
+            && n.as_str().unwrap().contains("(481 core samples, 20.0 ms)")),
+        "{p}"
+    );
 }
 
 /// `--true-peak` without `--loudness` holds the ceiling in `swap` and `concat` as it does in
