@@ -317,12 +317,12 @@ impl Mixer {
                 })
                 .collect()
         };
-        // The most energy; of polarities keeping as much (a silent channel turned or not), the
-        // one turning fewest channels.
+        // The most energy; of polarities keeping as much, to 1 % (a silent channel, or one
+        // holding a codec's faint noise, turned or not), the one turning fewest channels.
         let energy = |bits: &u32| self.energy(&turned(*bits));
         let most = (0..1u32 << (n - 1)).map(|b| energy(&b)).fold(0.0, f64::max);
         let best = (0..1u32 << (n - 1))
-            .filter(|b| energy(b) >= most * (1.0 - 1e-9))
+            .filter(|b| energy(b) >= most * 0.99)
             .min_by_key(|b| b.count_ones())
             .map(turned)?;
         (best != self.signs).then_some(best)
@@ -398,9 +398,10 @@ mod tests {
         let out = mixed_down(&mut m, &inverted);
         assert!((out[10] - tone(1010)).abs() < 1e-6);
         assert_eq!((m.inverted(), m.cancelled(0, 1000)), (vec![1], vec![]));
-        // Of four channels, the second inverted and the last two silent: only it is turned.
-        let four: Vec<f32> = (inverted.iter())
-            .flat_map(|[l, r]| [*l, *r, 0.0, 0.0])
+        // Of four channels, the second inverted, the third silent and the fourth faint noise:
+        // only the second is turned.
+        let four: Vec<f32> = (inverted.iter().enumerate())
+            .flat_map(|(i, [l, r])| [*l, *r, 0.0, 1e-4 * tone(i * 7)])
             .collect();
         let mut m = Mixer::new(1000, Vec::new());
         m.mix(&four, 4, &mut Vec::new());
