@@ -767,6 +767,35 @@ fn the_key_stays_secret_and_other_auth_headers_work() {
         "{all}"
     );
     assert!(!all.contains(wrong), "the key leaked: {all}");
+    // A key read from a file saved with a byte-order mark and CRLF works; one with a line
+    // break or typographic quotes in it is refused before any request, the key unprinted.
+    let listed = emu.cutroom(&["videos", "list"], &format!("\u{feff}{key}\r\n"));
+    let err = String::from_utf8_lossy(&listed.stderr);
+    assert!(listed.status.success(), "{err}");
+    let before = stat(&emu, "requests");
+    for (bad, why) in [
+        (
+            format!("{key}\nsk-other-key-1"),
+            "a line break at character 24 of 38",
+        ),
+        (
+            format!("\u{201c}{key}\u{201d}"),
+            "the character '\u{201c}' (U+201C) at character 1",
+        ),
+    ] {
+        let out = emu.cutroom(&["videos", "list"], &bad);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!("OPENAI_API_KEY holds {why}")) && !err.contains(key),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        stat(&emu, "requests"),
+        before,
+        "nothing sent with a bad key"
+    );
     // The right key in Azure's `api-key` header, with verbose logs: works, never printed.
     let out = emu.cutroom(
         &[

@@ -80,7 +80,7 @@ impl ApiArgs {
         let base = base_url(self.base_url.as_deref(), named, openai_env.as_deref());
         let mut cfg = ApiConfig::new(base)?;
         cfg.provider = named.unwrap_or(cfg.provider);
-        cfg.key = ApiKey::from_env(cfg.provider.key_var());
+        cfg.key = ApiKey::from_env(cfg.provider.key_var())?;
         let azure = cfg
             .base_url
             .host_str()

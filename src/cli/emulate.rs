@@ -171,7 +171,7 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
     let require_key = match args.require_key {
         false => None,
         true => Some(
-            ApiKey::from_env(var)
+            ApiKey::from_env(var)?
                 .ok_or_else(|| Error::Usage(format!("--require-key needs {var} set")))?,
         ),
     };

@@ -31,12 +31,36 @@ impl ApiKey {
         Self(key)
     }
 
-    /// The key in the environment variable `var`, when set and not empty.
-    pub fn from_env(var: &str) -> Option<Self> {
-        std::env::var(var)
-            .ok()
-            .filter(|k| !k.trim().is_empty())
-            .map(|k| Self::new(k.trim()))
+    /// The key in the environment variable `var`, when set and not empty, without the
+    /// spaces, line ends and byte-order mark a file it was read from may add around it. A key
+    /// is one word of visible ASCII: any other character in it (a line break of a file of two
+    /// lines, typographic quotes) is refused, where it was sent as it was (or, a line break,
+    /// not at all) and the server's 401 left the user guessing.
+    pub fn from_env(var: &str) -> Result<Option<Self>> {
+        let Some(raw) = std::env::var_os(var) else {
+            return Ok(None);
+        };
+        let text = raw.to_string_lossy();
+        let key = text.trim().trim_start_matches('\u{feff}').trim();
+        if key.is_empty() {
+            return Ok(None);
+        }
+        if let Some((at, c)) = key.chars().enumerate().find(|(_, c)| !c.is_ascii_graphic()) {
+            let what = match c {
+                '\n' | '\r' => "a line break".to_string(),
+                ' ' | '\t' => "a space".to_string(),
+                '\u{fffd}' => "bytes that are not UTF-8".to_string(),
+                c if c.is_control() => "a control character".to_string(),
+                c => format!("the character {c:?} (U+{:04X})", u32::from(c)),
+            };
+            return Err(Error::Usage(format!(
+                "{var} holds {what} at character {} of {}: an API key is one word of visible \
+                 ASCII; check the file or secret it was read from",
+                at + 1,
+                key.chars().count()
+            )));
+        }
+        Ok(Some(Self::new(key)))
     }
 
     /// The secret itself, for the one place that puts it in a request header.
