@@ -766,6 +766,11 @@ fn bad_inputs_fail_with_one_clear_error_and_no_output() {
             "in = 7",
             "in 7.000 s is at or past the end of the shot (6.000 s)",
         ),
+        (
+            "in = 5.99",
+            "in 5.990 s is within half a frame of the end of the shot (6.000 s): it lands on the \
+             end, and nothing of the shot would be left",
+        ),
         ("out = 6.5", "out 6.500 s is past the end of the shot"),
         ("in = 2\nout = 1.5", "out 1.500 s is not after in 2.000 s"),
         (

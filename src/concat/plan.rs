@@ -463,9 +463,17 @@ fn resolve_trim(
     let raw_out = out.map(|t| at(t, "out")).transpose()?.unwrap_or(s.end);
     let half = Ticks(s.frame_ticks().0 / 2);
     let show = |t: Option<TimeSpec>| t.map(|t| t.describe()).unwrap_or_default();
-    if raw_in >= s.end - half {
+    if raw_in >= s.end {
         return Err(bad(format!(
             "in {} is at or past the end of the shot ({dur:.3} s)",
+            show(in_point)
+        )));
+    }
+    if raw_in >= s.end - half {
+        // Before the end, but it lands on it (the nearest frame start).
+        return Err(bad(format!(
+            "in {} is within half a frame of the end of the shot ({dur:.3} s): it lands on \
+             the end, and nothing of the shot would be left",
             show(in_point)
         )));
     }
