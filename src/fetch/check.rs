@@ -57,10 +57,17 @@ pub(super) fn whole_video(path: &Path) -> Result<()> {
 /// Why a file without an MP4 layout is not one, from its first bytes.
 fn not_mp4(path: &Path) -> Result<String> {
     use std::io::Read;
-    let mut head = Vec::with_capacity(16);
+    // Enough for the words of a page or JSON error served in the file's place.
+    let mut head = Vec::with_capacity(4096);
     std::fs::File::open(path)
-        .and_then(|f| f.take(16).read_to_end(&mut head))
+        .and_then(|f| f.take(4096).read_to_end(&mut head))
         .map_err(|e| Error::io(path, e))?;
+    if let Some(text) = answer_words(&head) {
+        return Ok(format!(
+            "{text}, not an MP4: the link answered with a page or an error instead of the file \
+             (it may have expired, or want a sign-in)"
+        ));
+    }
     let audio = match head.as_slice() {
         [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'A', b'V', b'E', ..] => Some("WAV"),
         [b'f', b'L', b'a', b'C', ..] => Some("FLAC"),
@@ -95,6 +102,26 @@ fn not_mp4(path: &Path) -> Result<String> {
             Err(_) => "not an MP4 (no ISO-BMFF boxes)".into(),
         },
     })
+}
+
+/// What a web page, XML or JSON document whose first bytes are `head` says, as
+/// `a web page ("words")` or `a JSON answer ("message")`; `None` for other bytes.
+fn answer_words(head: &[u8]) -> Option<String> {
+    if let Some(words) = super::client::page_words("", head) {
+        return Some(format!("a web page or XML document (\"{words}\")"));
+    }
+    let start = head.iter().find(|b| !b.is_ascii_whitespace())?;
+    if *start != b'{' {
+        return None;
+    }
+    let said = serde_json::from_slice::<serde_json::Value>(head)
+        .ok()
+        .map(|v| {
+            let e = v.get("error").filter(|e| !e.is_null()).unwrap_or(&v);
+            super::model::VideoError::from_value(e).to_string()
+        })
+        .map_or(String::new(), |m| format!(" (\"{m}\")"));
+    Some(format!("a JSON answer{said}"))
 }
 
 /// Width and height of the image at `path`, read from its header (PNG, JPEG, WebP, GIF, BMP,
@@ -161,6 +188,23 @@ mod tests {
             ),
             (b"#EXTM3U\n#EXT-X-VERSION:3\n", "an HLS playlist (.m3u8)"),
             (&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0], "gzip-compressed data"),
+            // A link answered 200 with a sign-in page, a storage's XML error or a JSON one:
+            // their words, where all three read "not an MP4 (no ISO-BMFF boxes)".
+            (
+                b"<!DOCTYPE html><html><head><title>Sign in</title></head>\n<body><h1>Please \
+                  sign in to continue</h1></body></html>",
+                "a web page or XML document (\"Sign in Please sign in to continue\"), not an \
+                 MP4: the link answered with a page or an error instead of the file",
+            ),
+            (
+                b"<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>Request has \
+                  expired</Message></Error>",
+                "a web page or XML document (\"AccessDenied Request has expired\")",
+            ),
+            (
+                br#"{"error": {"code": "AccessDenied", "message": "signature expired"}}"#,
+                "a JSON answer (\"AccessDenied: signature expired\"), not an MP4",
+            ),
         ] {
             std::fs::write(&other, head).unwrap();
             let e = whole_video(&other).unwrap_err().to_string();

@@ -66,7 +66,7 @@ fn content_type(headers: &HeaderMap) -> &str {
 }
 
 /// The first words of `bytes` when it is a web page (by `ctype` or its first character).
-fn page_words(ctype: &str, bytes: &[u8]) -> Option<String> {
+pub(super) fn page_words(ctype: &str, bytes: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
     if !ctype.contains("html") && !text.trim_start().starts_with('<') {
         return None;
