@@ -12,6 +12,7 @@ pub mod loudness;
 pub mod masters;
 pub mod onsets;
 pub mod picture;
+pub mod polarity;
 pub mod sidechain;
 pub mod soundtrack;
 pub mod stems;

@@ -4,6 +4,7 @@
 //! fits [`SOUND_AHEAD_BYTES`]; a longer one is decoded again when the join reaches it, so a
 //! join holds at most that plus one shot's sound, however many long shots it has).
 
+use crate::audio::polarity::{self, Correlation};
 use crate::error::{Error, Result};
 use crate::media;
 use crate::pcm::{AlignedDecoder, Pcm, SoundSpan};
@@ -51,21 +52,17 @@ impl Sound {
 }
 
 /// A stereo sound mixed to one channel as swresample mixes it, `(L + R) / 2`; or, when that
-/// cancels (its channels in opposite phase, a miswired microphone or a mixing fault: the mix
-/// 10 dB or more under their difference), with its second channel turned back first,
-/// `(L - R) / 2`, and a warning to `progress` naming `path` (mixed as it is, such a shot was
-/// silent).
+/// cancels (its channels in opposite phase, a miswired microphone or a mixing fault: see
+/// [`polarity`]), with its second channel turned back first, `(L - R) / 2`, and a warning to
+/// `progress` naming `path` (mixed as it is, such a shot was silent).
 pub fn to_mono(path: &Path, pcm: Pcm, progress: &dyn Progress) -> Pcm {
-    let (mut sum, mut diff) = (0f64, 0f64);
-    for f in pcm.data.chunks_exact(2) {
-        let (l, r) = (f64::from(f[0]), f64::from(f[1]));
-        sum += (l + r) * (l + r);
-        diff += (l - r) * (l - r);
-    }
-    let turned = diff > 10.0 * sum;
-    if turned {
-        let down = match sum > 0.0 {
-            true => format!("{:.0} dB down", 10.0 * (diff / sum).log10()),
+    let mut correlation = Correlation::new(2);
+    correlation.add_all(&pcm.data);
+    let signs = correlation.turned().unwrap_or_default();
+    if !signs.is_empty() {
+        let (kept, lost) = (correlation.energy(&signs), correlation.energy(&[]));
+        let down = match lost > 0.0 {
+            true => format!("{:.0} dB down", 10.0 * (kept / lost).log10()),
             false => "to nothing".into(),
         };
         progress.warn(&format!(
@@ -74,16 +71,13 @@ pub fn to_mono(path: &Path, pcm: Pcm, progress: &dyn Progress) -> Pcm {
             path.display()
         ));
     }
-    let sign = if turned { -1.0 } else { 1.0 };
+    let mut data = Vec::with_capacity(pcm.data.len() / 2);
+    polarity::mix_down(&pcm.data, 2, &signs, &mut data);
     Pcm {
         rate: pcm.rate,
         channels: 1,
         layout: crate::pcm::Layout::DEFAULT,
-        data: pcm
-            .data
-            .chunks_exact(2)
-            .map(|f| (f[0] + sign * f[1]) / 2.0)
-            .collect(),
+        data,
     }
 }
 

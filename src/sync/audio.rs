@@ -21,6 +21,7 @@
 //! reported too.
 
 use crate::audio::load;
+use crate::audio::polarity::{self, Correlation};
 use crate::error::Result;
 use crate::media;
 use crate::time::{Ticks, TimeBase};
@@ -185,16 +186,10 @@ fn decode_ffmpeg(path: &Path, index: usize, why: String) -> Result<Audio> {
     })
 }
 
-/// Below this share of the energy uncorrelated channels would give, the sum of the channels
-/// cancels (identical channels give twice it, uncorrelated ones all of it, a pair of which
-/// one is inverted none).
-const CANCELS: f64 = 0.5;
 /// A block whose channels have sound (over -50 dBFS mean square) and whose sum keeps under a
 /// tenth of that energy cancels: its sound is lost to the mix.
 const BLOCK_CANCELS: f64 = 0.1;
 const BLOCK_SOUND: f64 = 1e-5;
-/// More channels than this are mixed as they are (2^(n-1) polarities are tried).
-const MAX_TURNED: usize = 8;
 
 /// The down-mix to one channel: the mean of the channels, each with its polarity, as they are
 /// decoded; and, on the way, how the channels correlate over the whole track and the half
@@ -203,8 +198,8 @@ struct Mixer {
     rate: u32,
     /// +1 or -1 per channel; empty until the first piece (then all +1) unless given.
     signs: Vec<f32>,
-    /// Sums of `x_c * x_d` over the track, `c <= d`, row after row.
-    cross: Vec<f64>,
+    /// How the channels correlate over the track.
+    correlation: Correlation,
     /// The half second being measured: energy of the sum, of the channels, frames.
     block: (f64, f64, usize),
     /// Frames mixed before the block.
@@ -218,7 +213,7 @@ impl Mixer {
         Self {
             rate: rate.max(1),
             signs,
-            cross: Vec::new(),
+            correlation: Correlation::default(),
             block: (0.0, 0.0, 0),
             frames: 0,
             cancels: Vec::new(),
@@ -231,29 +226,14 @@ impl Mixer {
         if self.signs.len() != n {
             self.signs = vec![1.0; n];
         }
-        if self.cross.len() != n * (n + 1) / 2 {
-            self.cross = vec![0.0; n * (n + 1) / 2];
+        if self.correlation.channels() != n {
+            self.correlation = Correlation::new(n);
         }
-        let scale = 1.0 / n as f32;
         let block = (self.rate as usize / 2).max(1);
-        for frame in piece.chunks_exact(n) {
-            let sum = frame
-                .iter()
-                .zip(&self.signs)
-                .map(|(x, s)| x * s)
-                .sum::<f32>()
-                * scale;
-            out.push(sum);
-            let mut k = 0;
-            let mut energy = 0.0;
-            for (c, &x) in frame.iter().enumerate() {
-                let x = f64::from(x);
-                energy += x * x;
-                for &y in &frame[c..] {
-                    self.cross[k] += x * f64::from(y);
-                    k += 1;
-                }
-            }
+        let from = out.len();
+        polarity::mix_down(piece, n, &self.signs, out);
+        for (frame, &sum) in piece.chunks_exact(n).zip(&out[from..]) {
+            let energy = self.correlation.add(frame);
             self.block.0 += f64::from(sum) * f64::from(sum);
             self.block.1 += energy;
             self.block.2 += 1;
@@ -281,51 +261,10 @@ impl Mixer {
         self.signs.len().max(1)
     }
 
-    /// The energy of the sum with `signs`, over the whole track.
-    fn energy(&self, signs: &[f32]) -> f64 {
-        let mut k = 0;
-        let mut e = 0.0;
-        for c in 0..signs.len() {
-            for d in c..signs.len() {
-                let twice = if c == d { 1.0 } else { 2.0 };
-                e += twice * f64::from(signs[c] * signs[d]) * self.cross[k];
-                k += 1;
-            }
-        }
-        e
-    }
-
-    /// The polarities that keep the most energy when the channels as they are cancel (the
-    /// first channel kept as it is); `None` when they do not.
+    /// The polarities that keep the most energy when the channels as they are cancel;
+    /// `None` when they do not (see [`Correlation::turned`]).
     fn polarity(&self) -> Option<Vec<f32>> {
-        let n = self.signs.len();
-        if !(2..=MAX_TURNED).contains(&n) || self.cross.len() != n * (n + 1) / 2 {
-            return None;
-        }
-        // Row c of `cross` starts with `x_c * x_c`.
-        let apart: f64 = (0..n)
-            .map(|c| self.cross[c * n - c * c.saturating_sub(1) / 2])
-            .sum();
-        if apart <= 0.0 || self.energy(&self.signs) >= CANCELS * apart {
-            return None;
-        }
-        let turned = |bits: u32| -> Vec<f32> {
-            (0..n)
-                .map(|c| match c > 0 && bits >> (c - 1) & 1 == 1 {
-                    true => -1.0,
-                    false => 1.0,
-                })
-                .collect()
-        };
-        // The most energy; of polarities keeping as much, to 1 % (a silent channel, or one
-        // holding a codec's faint noise, turned or not), the one turning fewest channels.
-        let energy = |bits: &u32| self.energy(&turned(*bits));
-        let most = (0..1u32 << (n - 1)).map(|b| energy(&b)).fold(0.0, f64::max);
-        let best = (0..1u32 << (n - 1))
-            .filter(|b| energy(b) >= most * 0.99)
-            .min_by_key(|b| b.count_ones())
-            .map(turned)?;
-        (best != self.signs).then_some(best)
+        self.correlation.turned()
     }
 
     /// The channels (from 0) whose polarity the mix turns.
@@ -398,13 +337,5 @@ mod tests {
         let out = mixed_down(&mut m, &inverted);
         assert!((out[10] - tone(1010)).abs() < 1e-6);
         assert_eq!((m.inverted(), m.cancelled(0, 1000)), (vec![1], vec![]));
-        // Of four channels, the second inverted, the third silent and the fourth faint noise:
-        // only the second is turned.
-        let four: Vec<f32> = (inverted.iter().enumerate())
-            .flat_map(|(i, [l, r])| [*l, *r, 0.0, 1e-4 * tone(i * 7)])
-            .collect();
-        let mut m = Mixer::new(1000, Vec::new());
-        m.mix(&four, 4, &mut Vec::new());
-        assert_eq!(m.polarity(), Some(vec![1.0, -1.0, 1.0, 1.0]));
     }
 }
