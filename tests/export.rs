@@ -1517,9 +1517,13 @@ fn a_bottom_corner_logo_keeps_clear_of_the_captions() {
         "{err}"
     );
     // Placed there on TikTok, without captions, it lies in the bottom UI zone: drawn where
-    // asked, with a warning (there was none).
-    let presets = presets_file(d, "[tall]\nbase = \"tiktok\"\nwidth = 360\nheight = 640\n");
-    let report = cutroom_json(&[
+    // asked, with a warning (there was none). Each warning, this one and the 2 s clip's over
+    // a 1 s limit, is said once on stderr (they were said twice) and kept in the report.
+    let presets = presets_file(
+        d,
+        "[tall]\nbase = \"tiktok\"\nwidth = 360\nheight = 640\nmax_duration_s = 1\n",
+    );
+    let run = cutroom_ok(&[
         "export",
         s(&clip),
         "--presets",
@@ -1532,17 +1536,28 @@ fn a_bottom_corner_logo_keeps_clear_of_the_captions() {
         s(&d.join("zone")),
         "--json",
     ]);
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     let warning = format!(
         "{}: the logo at x = 0.3, y = 0.8 is under a UI zone of the 360x640 output",
         s(&xy)
     );
     let warnings = report["outputs"][0]["warnings"].as_array().unwrap();
+    let limit = "2.0 s is longer than TikTok's limit of 1 s";
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert_eq!(warnings[0], limit, "{warnings:?}");
     assert!(
-        warnings
-            .iter()
-            .any(|w| w.as_str().unwrap().starts_with(&warning)),
+        warnings[1].as_str().unwrap().starts_with(&warning),
         "{warnings:?}"
     );
+    let err = String::from_utf8_lossy(&run.stderr);
+    let output = d.join("zone").join("clip.tall.mp4");
+    for said in [
+        format!("cutroom: warning: {}: {limit}\n", s(&output)),
+        format!("cutroom: warning: {warning}"),
+    ] {
+        assert_eq!(err.matches(&said).count(), 1, "{said}: {err}");
+    }
+    assert_eq!(err.matches("warning").count(), 2, "{err}");
     for preset in ["reels", "youtube"] {
         let video = out.join(format!("clip.{preset}.mp4"));
         let red = |p: [u8; 3]| p[0] > 200 && p[1] < 60 && p[2] < 60;

@@ -203,11 +203,6 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         true => export(&req, None, &bars)?,
         false => export_edited(&req, &edit, &bars)?,
     };
-    for o in &report.outputs {
-        for w in &o.warnings {
-            eprintln!("cutroom: warning: {}: {w}", o.path);
-        }
-    }
     if args.json {
         print_json(&report);
     } else {

@@ -383,6 +383,12 @@ fn run(
         progress.warn(&w);
     }
     let mut plans = plan(req, picture)?;
+    // Said here; those of the burns (pushed to the plans below) as they are made.
+    for p in &plans {
+        for w in &p.warnings {
+            progress.warn(&format!("{}: {w}", p.target.display()));
+        }
+    }
     let levelled = !matches!(sound, Sound::Given(_));
     let jobs = group(req, &plans);
     // Every output is moved into place together, once all are complete (by the caller).
@@ -555,7 +561,8 @@ fn run(
             let file = batch.staged(&plans[i].target).unwrap_or(&plans[i].target);
             let (loudness, why) = heard[i].unzip();
             let short = levelled.then_some(why).flatten().flatten();
-            exported(req, &plans[i], file, &filter, audio_kind, loudness, short)
+            let heard = (loudness, short);
+            exported(req, &plans[i], file, &filter, audio_kind, heard, progress)
         })
         .collect::<Result<Vec<_>>>()?;
     let report = Report {
@@ -571,15 +578,16 @@ fn run(
 /// The report entry of an output written to `file` (its temp path until committed), whose
 /// sound measures `loudness` as encoded; `short` when it was brought to the preset's target
 /// here and fell short of it, which is a warning (unless it was too quiet or short to measure:
-/// then it is the input's sound as it is, nothing to say).
+/// then it is the input's sound as it is, nothing to say); that warning is said on `progress`
+/// too (the plan's were said as it was made).
 fn exported(
     req: &Request,
     p: &Plan,
     file: &Path,
     filter: &str,
     audio: SoundFrom,
-    loudness: Option<LoudnessReport>,
-    short: Option<Shortfall>,
+    (loudness, short): (Option<LoudnessReport>, Option<Shortfall>),
+    progress: &dyn Progress,
 ) -> Result<Exported> {
     let bytes = std::fs::metadata(file)
         .map_err(|e| Error::io(&p.target, e))?
@@ -592,11 +600,13 @@ fn exported(
     let duration_s = p.frames as f64 / p.rate.as_f64();
     let short = short.filter(|s| *s != Shortfall::Unmeasured);
     if let (Some(why), Some(l)) = (short, loudness) {
-        warnings.push(format!(
+        let w = format!(
             "loudness target {} LUFS: {}",
             target.integrated_lufs,
             why.words(&target, &l, duration_s)
-        ));
+        );
+        progress.warn(&format!("{}: {w}", p.target.display()));
+        warnings.push(w);
     }
     Ok(Exported {
         path: p.target.display().to_string(),
