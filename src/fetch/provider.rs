@@ -215,8 +215,10 @@ impl Provider {
                 Self::OpenAi | Self::OpenRouter => {}
             }
         }
-        let video: Video = serde_json::from_value(v.clone())
-            .map_err(|e| Error::Remote(format!("unexpected job answer ({e}): {v}")))?;
+        let video: Video = serde_json::from_value(v.clone()).map_err(|e| {
+            let said = crate::http::quote(&v.to_string());
+            Error::Remote(format!("unexpected job answer ({e}): {said}"))
+        })?;
         // An id is shown and put in paths: one that would drive a terminal is no job's.
         if video.id.chars().any(crate::http::unprintable) {
             return Err(Error::Remote(format!(
@@ -319,5 +321,20 @@ mod tests {
             )
             .unwrap();
         assert_eq!(v.status.to_string(), r"queued\u{1b}]52;c;eA==\u{7}");
+    }
+
+    /// A job answer that cannot be read is quoted as any server's words are: short, the key
+    /// it echoes redacted (it was printed whole: 200 KB, the key with it).
+    #[test]
+    fn an_unreadable_job_answer_is_quoted_short_without_the_key() {
+        crate::http::keep_secret("sk-provider-secret-9");
+        let prompt = format!("sk-provider-secret-9 {}", "y".repeat(200_000));
+        let e = Provider::OpenAi
+            .video(json!({"id": ["v"], "prompt": prompt}), None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("unexpected job answer ("), "{e}");
+        assert!(e.len() < 1000 && e.contains("<redacted>"), "{e}");
+        assert!(!e.contains("sk-provider-secret-9"), "{e}");
     }
 }
