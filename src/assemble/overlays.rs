@@ -10,22 +10,21 @@ use crate::time::{Ticks, TimeBase};
 
 /// The captions of `cut` on the timeline of its `plan`. A cue starting past the end of its
 /// video (the cut, or the shot's source) is an error naming the file and line; one ending past
-/// it is cut there, with a warning on `progress`.
+/// it is cut there, with a warning on `progress`, as is a cue cut short or left out where the
+/// files meet ([`Captions::merge`]).
 pub(super) fn on_cut(cut: &Cut, plan: &Plan, progress: &dyn Progress) -> Result<Captions> {
     let out_tb = plan.target.time_base;
     let ns = |t: Ticks, tb| t.rescale(tb, TimeBase::NANOS).0;
     let mut parts = Vec::new();
     if let Some(f) = &cut.captions.file {
-        parts.push(Captions::load(
-            f,
-            Some(ns(plan.duration, out_tb)),
-            progress,
-        )?);
+        let whole = Captions::load(f, Some(ns(plan.duration, out_tb)), progress)?;
+        parts.push((f.as_path(), whole));
     }
     for (shot, planned) in cut.shot.iter().zip(&plan.shots) {
         let Some(f) = &shot.captions else { continue };
         let (time, length) = planned.time_on_cut(plan.target.time_base);
-        parts.push(Captions::load(f, Some(length), progress)?.on_cut(&time));
+        let shot = Captions::load(f, Some(length), progress)?.on_cut(&time);
+        parts.push((f.as_path(), shot));
     }
-    Ok(Captions::merge(parts))
+    Ok(Captions::merge(parts, progress))
 }

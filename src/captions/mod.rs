@@ -235,17 +235,42 @@ impl Captions {
         Self { cues }
     }
 
-    /// Several caption sets on one timeline, in time order. Where two meet (shots' captions in
-    /// a crossfade, or the cut's over a shot's), the earlier cue ends as the later begins.
-    pub fn merge(parts: Vec<Self>) -> Self {
-        let mut cues: Vec<Cue> = parts.into_iter().flat_map(|p| p.cues).collect();
-        cues.sort_by_key(|c| c.start);
+    /// Several caption sets on one timeline, each with the file it came from, in time order.
+    /// Where two meet (shots' captions in a crossfade, or the cut's over a shot's), the earlier
+    /// cue ends as the later begins; of two starting together, the earlier set's is left out.
+    /// `progress` is warned of each, naming both cues' files and their times on the timeline.
+    pub fn merge(parts: Vec<(&Path, Self)>, progress: &dyn Progress) -> Self {
+        let mut cues: Vec<(&Path, Cue)> = parts
+            .into_iter()
+            .flat_map(|(f, p)| p.cues.into_iter().map(move |c| (f, c)))
+            .collect();
+        cues.sort_by_key(|(_, c)| c.start);
         for i in 1..cues.len() {
-            let next = cues[i].start;
-            cues[i - 1].end_by(next);
+            let (by, next) = (cues[i].0, cues[i].1.start);
+            let (file, cue) = &mut cues[i - 1];
+            if cue.end <= next {
+                continue;
+            }
+            let at = format!(
+                "{}: the cue at {}-{} s",
+                file.display(),
+                secs(cue.start),
+                secs(cue.end)
+            );
+            let by = format!("{}'s cue at {} s", by.display(), secs(next));
+            progress.warn(&match cue.start == next {
+                true => format!(
+                    "{at} starts with {by}: one cue is shown at a time, so it is left out; \
+                     put both texts in one cue"
+                ),
+                false => format!("{at} overlaps {by}; it now ends there"),
+            });
+            cue.end_by(next);
         }
-        cues.retain(|c| c.end > c.start);
-        Self { cues }
+        let cues = cues.into_iter().map(|(_, c)| c);
+        Self {
+            cues: cues.filter(|c| c.end > c.start).collect(),
+        }
     }
 }
 
@@ -357,6 +382,47 @@ fn secs(ns: i64) -> String {
 mod tests {
     use super::*;
     use cutroom_ffi::Rational;
+
+    /// Merged sets (a cut's captions over a shot's): a cue cut short by another's start, or
+    /// left out for one starting with it, is a warning naming both files and times (it was
+    /// silent, and the second was lost).
+    #[test]
+    fn merged_captions_say_which_cue_was_cut_short_or_left_out() {
+        let cue = |a: i64, b: i64, t: &str| Cue::new(a * NANOS / 10, b * NANOS / 10, t.into());
+        let set = |cues: Vec<Cue>| Captions { cues };
+        let (cut, shot) = (Path::new("cut.srt"), Path::new("shots/2.srt"));
+        let tally = crate::progress::Tally::new(&crate::progress::Silent);
+        let merged = Captions::merge(
+            vec![
+                (cut, set(vec![cue(10, 30, "Hello"), cue(40, 50, "Again")])),
+                (shot, set(vec![cue(20, 35, "Shot"), cue(40, 45, "Same")])),
+            ],
+            &tally,
+        );
+        let shown: Vec<_> = merged
+            .cues
+            .iter()
+            .map(|c| (c.start, c.end, c.text.as_str()))
+            .collect();
+        let s = NANOS / 10;
+        assert_eq!(
+            shown,
+            [
+                (10 * s, 20 * s, "Hello"),
+                (20 * s, 35 * s, "Shot"),
+                (40 * s, 45 * s, "Same")
+            ]
+        );
+        assert_eq!(
+            tally.warnings(),
+            [
+                "cut.srt: the cue at 1.000-3.000 s overlaps shots/2.srt's cue at 2.000 s; it \
+                 now ends there",
+                "cut.srt: the cue at 4.000-5.000 s starts with shots/2.srt's cue at 4.000 s: one \
+                 cue is shown at a time, so it is left out; put both texts in one cue",
+            ]
+        );
+    }
 
     #[test]
     fn utf16_caption_files_are_read_and_latin1_is_named_at_its_line() {
