@@ -580,7 +580,24 @@ fn judge(
         Some((None, s, e)) => format!(" at {s:.1}-{e:.1} s"),
         None => String::new(),
     };
-    if checks.iter().all(|c| standard.allows(c.0)) {
+    // Holes in the sound's timestamps are played silent here, as players that follow the
+    // timestamps play them; players that close them (FFmpeg decoding to WAV, Chrome) pull the
+    // sound after them early by as much. A file in sync for only some players does not pass.
+    let gaps = report.container.audio_gap_ms;
+    let closed = checks.iter().map(|c| c.0).fold(f64::INFINITY, f64::min) - gaps;
+    if gaps > 0.0 && checks.iter().all(|c| standard.allows(c.0)) && !standard.allows(closed) {
+        report.verdict = Verdict::Fail;
+        report.reason = format!(
+            "in sync where the timestamps place the sound (at worst audio {:.1} ms {}{at}), \
+             but they leave {gaps:.1} ms of gaps in it: players that close gaps (FFmpeg decoding \
+             to WAV, Chrome) hear it up to {:.1} ms early; {} allows {} ms early",
+            worst.abs(),
+            side(worst),
+            -closed,
+            standard.name(),
+            standard.max_early_ms()
+        );
+    } else if checks.iter().all(|c| standard.allows(c.0)) {
         report.verdict = Verdict::Pass;
         report.reason = format!(
             "within {} everywhere: at worst audio {:.1} ms {}{at} (limit {} ms {})",
