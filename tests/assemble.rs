@@ -424,6 +424,26 @@ fn a_misspelt_spec_key_is_the_specs_bad_input_not_a_usage_error() {
     assert!(err.contains("cut.toml:4:1: shot 1: "), "{err}");
 }
 
+/// A text card that fits the cut (360x640) but not a deliverable's shape (1080x1080) was named
+/// by its time only (`the text card at 1.000 s`); it is named by its shot, as concat names it.
+#[test]
+fn a_text_card_too_long_for_a_deliverable_is_named_by_its_shot() {
+    let words: Vec<String> = (0..250).map(|i| format!("word{i}")).collect();
+    let (code, err) = assemble_code_and_error(&format!(
+        "outputs = [\"square\"]\n[[shot]]\nsrc = \"{}\"\n[[shot]]\ntext = \"{}\"\nduration = 1\n",
+        fixture("marker_portrait_30.mp4").display(),
+        words.join(" ")
+    ));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains(
+            "cut.toml: shot 2: text card \"word0 word1 word2 word3 word4 word5...\": its 40 lines \
+             do not fit the 972 pixels of height it has on the 1080x1080 output"
+        ),
+        "{err}"
+    );
+}
+
 #[test]
 fn unknown_and_repeated_output_presets_are_the_specs_bad_input() {
     let (code, err) = assemble_code_and_error(&format!(

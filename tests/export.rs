@@ -3053,6 +3053,9 @@ fn bad_speed_or_card_on_export_is_one_clear_error_and_writes_nothing() {
     // A card that does not fit the frame at the smallest readable size was refused unnamed.
     let paragraph = "Thanks for watching this whole trailer. ".repeat(150);
     let long = format!("text = \"{paragraph}\", duration = 1");
+    // One that fits the 360x640 input but not the square output was named by its time only.
+    let words: Vec<String> = (0..250).map(|i| format!("word{i}")).collect();
+    let square_only = format!("text = \"{}\", duration = 1", words.join(" "));
     for (args, says) in [
         (&["--speed", "5"][..], "expected a speed from 0.25 to 4"),
         (
@@ -3093,6 +3096,11 @@ fn bad_speed_or_card_on_export_is_one_clear_error_and_writes_nothing() {
         (
             &["--end-card", long.as_str()][..],
             "error: --end-card: text card \"Thanks for watching this whole trailer....\": its ",
+        ),
+        (
+            &["--end-card", square_only.as_str()][..],
+            "error: --end-card: text card \"word0 word1 word2 word3 word4 word5...\": its 40 lines \
+             do not fit the 972 pixels of height it has on the 1080x1080 output",
         ),
     ] {
         let mut all = vec!["export", s(&clip), "-p", "square", "-o", s(&out)];

@@ -612,12 +612,11 @@ pub fn script(
         .iter()
         .map(|c| canvas.card_rows(with_captions((c.start, c.end)).then_some(caption_rows)))
         .collect();
-    let card_what = |c: &ShownCard| format!("the text card at {:.3} s", c.start as f64 / 1e9);
     let mut card_texts = Vec::with_capacity(cards.len());
     for (i, c) in cards.iter().enumerate() {
         let bare = canvas.card();
         let t = card_text(&c.text, &c.look, &bare, (c.start, c.end), card_rows[i])
-            .map_err(|e| format!("{} ({}): {e}", card_what(c), quoted(&c.text)))?;
+            .map_err(|e| format!("{}: text card {}: {e}", c.what, quoted(&c.text)))?;
         let (p, _, _) = place_overlay(&bare, &t);
         out.push_str(&style_line(&format!("Card{i}"), &t.style, p));
         card_texts.push(t);

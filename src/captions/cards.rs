@@ -23,6 +23,8 @@ pub enum Ramp {
 /// A colour or text card as it shows on the cut.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShownCard {
+    /// What it is to the user, for messages: `shot 3`, `--end-card`.
+    pub what: String,
     /// Its text (empty for a colour card).
     pub text: String,
     /// How the text looks.

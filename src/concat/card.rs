@@ -63,7 +63,7 @@ pub fn undrawable(spec: &Path, shots: &[Shot]) -> Vec<String> {
 }
 
 /// The colour and text cards of `plan` as they show on its timeline, for deliverables of
-/// another shape to draw again at their own ([`ShownCard`]).
+/// another shape to draw again at their own ([`ShownCard`]), each named by its shot.
 pub fn shown(plan: &Plan) -> Vec<ShownCard> {
     let ns = |t: Ticks| t.rescale(plan.target.time_base, TimeBase::NANOS).0;
     let ramp = |e: Edge| match e {
@@ -71,7 +71,7 @@ pub fn shown(plan: &Plan) -> Vec<ShownCard> {
         Edge::Crossfade(d) => Ramp::Blend(ns(d)),
         Edge::Fade(d) => Ramp::Black(ns(d)),
     };
-    let card = |s: &PlannedShot| {
+    let card = |(i, s): (usize, &PlannedShot)| {
         let (text, look, background) = match &s.content {
             Content::Card(Footage::Color(c)) => (String::new(), Look::default(), *c),
             Content::Card(Footage::Text {
@@ -82,6 +82,7 @@ pub fn shown(plan: &Plan) -> Vec<ShownCard> {
             _ => return None,
         };
         Some(ShownCard {
+            what: format!("shot {}", i + 1),
             text,
             look,
             background,
@@ -91,7 +92,7 @@ pub fn shown(plan: &Plan) -> Vec<ShownCard> {
             tail: ramp(s.tail),
         })
     };
-    plan.shots.iter().filter_map(card).collect()
+    plan.shots.iter().enumerate().filter_map(card).collect()
 }
 
 /// A frame of one colour.

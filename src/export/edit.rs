@@ -114,6 +114,13 @@ pub fn export_edited(req: &Request, edit: &Edit, progress: &dyn Progress) -> Res
     let mut edited = req.clone();
     // Each deliverable draws the cards again at its own shape.
     edited.overlays.cards = concat::card::shown(&prepared.plan);
+    // Named by the options that made them, as their errors are (`name_shots`).
+    for (k, c) in edited.overlays.cards.iter_mut().enumerate() {
+        c.what = match k == 0 && edit.title.is_some() {
+            true => "--title-card".into(),
+            false => "--end-card".into(),
+        };
+    }
     edited.captions = req.captions.on_cut(&time);
     let cards = edit.title.iter().chain(&edit.end);
     edited.reads.extend(cards.filter_map(|c| c.image.clone()));
