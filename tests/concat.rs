@@ -54,6 +54,20 @@ struct Expect<'a> {
     at: f64,
 }
 
+/// Every marker of the 6 s marker clips `shots`, joined whole one after another, in `out` at
+/// its place and with its A/V offset, within 1 ms.
+fn assert_whole_markers(out: &Path, shots: &[&Path]) {
+    let expect: Vec<Expect> = (shots.iter().enumerate())
+        .map(|(k, &src)| Expect {
+            src,
+            from: 0.0,
+            to: 6.0,
+            at: 6.0 * k as f64,
+        })
+        .collect();
+    assert_markers(out, &expect, None, 1.0, 1.0);
+}
+
 /// Every marker of every shot's used part must appear in `out` at its place (within `tol_ms`)
 /// and with the A/V offset it has in the source (within `sync_ms`).
 fn assert_markers(out: &Path, shots: &[Expect], vf: Option<&str>, tol_ms: f64, sync_ms: f64) {
@@ -1733,19 +1747,7 @@ fn a_hole_in_a_shots_sound_is_silence_and_the_sound_after_it_stays_in_place() {
     ]);
     let out = dir.path().join("out.mp4");
     cutroom_ok(&["concat", "-q", s(&marker), s(&hole), "-o", s(&out)]);
-    let whole = |src, at| Expect {
-        src,
-        from: 0.0,
-        to: 6.0,
-        at,
-    };
-    assert_markers(
-        &out,
-        &[whole(&marker, 0.0), whole(&hole, 6.0)],
-        None,
-        1.0,
-        1.0,
-    );
+    assert_whole_markers(&out, &[&marker, &hole]);
     let pcm = audio_samples(&out);
     assert!(rms(&pcm, 7.6, 8.4) < 1e-4, "the hole is silent");
     let swapped = dir.path().join("swapped.mp4");
@@ -1758,7 +1760,7 @@ fn a_hole_in_a_shots_sound_is_silence_and_the_sound_after_it_stays_in_place() {
         "-o",
         s(&swapped),
     ]);
-    assert_markers(&swapped, &[whole(&marker, 0.0)], None, 1.0, 1.0);
+    assert_whole_markers(&swapped, &[&marker]);
 }
 
 /// `--audio-channels 1` of a shot whose right channel is polarity-inverted (a miswired
@@ -1801,19 +1803,7 @@ fn a_shot_in_opposite_phase_is_not_cancelled_by_a_one_channel_join() {
         warned.len() == 1 && warned[0].as_str().unwrap().starts_with(&said),
         "{r}"
     );
-    let whole = |src, at| Expect {
-        src,
-        from: 0.0,
-        to: 6.0,
-        at,
-    };
-    assert_markers(
-        &out,
-        &[whole(&inverted, 0.0), whole(&marker, 6.0)],
-        None,
-        1.0,
-        1.0,
-    );
+    assert_whole_markers(&out, &[&inverted, &marker]);
     let pcm = audio_samples(&out);
     let (turned, straight) = (rms(&pcm, 1.0, 1.04), rms(&pcm, 7.0, 7.04));
     assert!(
