@@ -2296,13 +2296,15 @@ fn a_logo_two_titles_a_tall_card_and_captions_keep_apart() {
             .collect();
         assert!(lost.is_empty(), "at {t} s {lost:?} hidden: read {read:?}");
     }
-    // A logo shown on the card, which leaves it no room, is refused, naming the two.
+    // A logo shown on the card, which leaves it no room, is refused, naming the two: the card
+    // as the user gave it (it said `the text of the card at 1.000 s`).
     std::fs::write(&overlays, "[logo]\nfile = \"logo.png\"\nwidth = 0.25\n").unwrap();
     let refused = d.join("refused");
     let err = export_refused(&[&[s(&clip), "-p", "x"], &args[..]].concat(), &refused);
     assert!(
         err.contains(
-            "overlays.toml: the logo and the text of the card at 1.000 s are shown together"
+            "overlays.toml: the logo and the text of --end-card (\"ONE TWO THREE FOUR FIVE SIX \
+             SEVEN EIGHT...\") are shown together"
         ),
         "{err}"
     );

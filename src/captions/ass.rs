@@ -493,7 +493,8 @@ pub struct Script {
 /// A block of text as drawn: what it is, its frames and its box.
 #[derive(Debug, Clone)]
 pub struct ShownText {
-    /// `text N` (an overlay) or `the card at S s`.
+    /// `text N` (an overlay) or `the text of shot N ("...")` (a card, named by its
+    /// [`ShownCard::what`]).
     pub what: String,
     /// Its first frame and the frame after its last.
     pub frames: (i64, i64),
@@ -632,7 +633,7 @@ pub fn script(
         let card = (i, c, &card_texts[i]);
         if let Some(zone) = card_events(&mut out, canvas, rate, card, (card_rows[i], into_card)) {
             placed.push(ShownText {
-                what: format!("the text of the card at {:.3} s", c.start as f64 / 1e9),
+                what: format!("the text of {} ({})", c.what, quoted(&c.text)),
                 frames: (f(c.start), f(c.end)),
                 zone,
             });
