@@ -388,11 +388,11 @@ fn lips_reads_a_sound_made_from_the_mouth_at_its_offset() {
             let face = scan
                 .faces
                 .iter()
-                .max_by_key(|f| f.mouth.len())
+                .max_by_key(|f| f.frames.len())
                 .expect("a face");
             let mut mouth = vec![None; scan.video.unwrap().frames.len()];
-            for &(i, m) in &face.mouth {
-                mouth[i] = Some(m);
+            for f in &face.frames {
+                mouth[f.index] = Some(f.opening);
             }
             mouths.push((frames, mouth));
         }
@@ -689,6 +689,22 @@ fn shots_read_as_their_clips_alone_and_unsure_ones_are_bracketed() {
     assert_eq!(unsure["offset_ms"], unsure["lips_offset_ms"], "{unsure}");
     assert_eq!(unsure["confidence"], unsure["lips_confidence"], "{unsure}");
     assert!(unsure["method"].is_null(), "{unsure}");
+    // The face tracked across the cut (th_retalk1's sits where th_retalk3's did) is two faces:
+    // one per shot, each shot's windows spoken by its own.
+    let lips = &v["files"][0]["lips"];
+    let faces = lips["faces"].as_array().unwrap();
+    let span = |f: &Value| {
+        let s = |k: &str| f[k].as_f64().unwrap();
+        (f["id"].as_u64().unwrap(), s("start_s"), s("end_s"))
+    };
+    assert_eq!(
+        faces.iter().map(span).collect::<Vec<_>>(),
+        [(0, 0.0, 5.0), (1, 5.0, 11.08)],
+        "{lips}"
+    );
+    assert_eq!(shots[0]["face"], 0, "{shots:?}");
+    assert_eq!(shots[1]["face"], 1, "{shots:?}");
+    assert!(text.contains("(2 faces found)"), "{text}");
 }
 
 /// Two overlapping windows that each hold their peak unsurely (confidence 0.18 and 0.30) and

@@ -160,9 +160,18 @@ fn run(state: &mut TypedSimpleState, input: Vec<f32>, side: usize) -> TractResul
 pub struct FaceTrack {
     /// Track number, from 0, in order of appearance.
     pub id: u32,
-    /// `(frame index, mouth opening)`: inner-lip gap over the eyes' outer-corner distance.
-    pub mouth: Vec<(usize, f32)>,
-    /// Mean box of the face `(x, y, w, h)` in frame sides.
+    /// The frames it was seen in, in order.
+    pub frames: Vec<FaceFrame>,
+}
+
+/// A tracked face in one frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FaceFrame {
+    /// Frame index.
+    pub index: usize,
+    /// Mouth opening: inner-lip gap over the eyes' outer-corner distance.
+    pub opening: f32,
+    /// Landmark bounding box `(cx, cy, w, h)` in frame sides.
     pub area: Area,
 }
 
@@ -171,7 +180,6 @@ struct Live {
     roi: Roi,
     /// Landmark bounding box `(cx, cy, w, h)` in frame sides, last frame.
     bbox: Area,
-    area_sum: Area,
 }
 
 /// Follows faces over frames given one at a time.
@@ -240,12 +248,10 @@ impl Tracker {
                     self.live.push(Live {
                         track: FaceTrack {
                             id: self.next_id,
-                            mouth: Vec::new(),
-                            area: b,
+                            frames: Vec::new(),
                         },
                         roi: Roi::from_detection(&d, w, h),
                         bbox: b,
-                        area_sum: (0.0, 0.0, 0.0, 0.0),
                     });
                     self.next_id += 1;
                 }
@@ -262,11 +268,13 @@ impl Tracker {
             };
             match found {
                 Some((opening, roi, bbox)) => {
-                    live.track.mouth.push((index, opening));
+                    live.track.frames.push(FaceFrame {
+                        index,
+                        opening,
+                        area: bbox,
+                    });
                     live.roi = roi;
                     live.bbox = bbox;
-                    let s = &mut live.area_sum;
-                    *s = (s.0 + bbox.0, s.1 + bbox.1, s.2 + bbox.2, s.3 + bbox.3);
                     kept.push(live);
                 }
                 None => self.end(live),
@@ -296,11 +304,8 @@ impl Tracker {
         }
     }
 
-    fn end(&mut self, mut live: Live) {
-        let n = live.track.mouth.len() as f32;
-        if n > 0.0 {
-            let s = live.area_sum;
-            live.track.area = (s.0 / n, s.1 / n, s.2 / n, s.3 / n);
+    fn end(&mut self, live: Live) {
+        if !live.track.frames.is_empty() {
             self.done.push(live.track);
         }
     }

@@ -14,7 +14,7 @@
 
 use super::audio::Audio;
 use super::estimate::WINDOW_MS;
-use super::face::FaceTrack;
+use super::face::{Area, FaceTrack};
 use super::video::VideoTrack;
 use rustfft::num_complex::Complex;
 use rustfft::FftPlanner;
@@ -116,6 +116,70 @@ pub struct LipsEstimate {
     pub curve: Vec<f64>,
     /// Mouth and speech at the found offset.
     pub curves: Curves,
+    /// The faces, the tracks cut at shot starts.
+    pub faces: Vec<Face>,
+}
+
+/// A face as reported: a track's frames within one shot. The tracker follows a face across a
+/// cut when the next shot's face sits where the last one's did; that is another person, or the
+/// same one seen anew, so it is another face. Its mouth is still measured on the whole track,
+/// so that a window across the cut has a mouth to hold the speech against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Face {
+    /// Face number, from 0, in order of appearance.
+    pub id: u32,
+    /// Index of its track.
+    pub track: usize,
+    /// Its frames: `track.frames[frames]`.
+    pub frames: std::ops::Range<usize>,
+    /// First frame index.
+    pub first: usize,
+    /// Last frame index.
+    pub last: usize,
+    /// Mean landmark box `(cx, cy, w, h)` in frame sides.
+    pub area: Area,
+}
+
+/// `tracks` cut before each of the frame indices `cuts` (ascending), numbered in order of
+/// appearance.
+fn faces_of(tracks: &[FaceTrack], cuts: &[usize]) -> Vec<Face> {
+    let mut out: Vec<Face> = Vec::new();
+    for (track, t) in tracks.iter().enumerate() {
+        let mut from = 0;
+        while from < t.frames.len() {
+            let first = t.frames[from].index;
+            let next = cuts.partition_point(|&c| c <= first);
+            let to = match cuts.get(next) {
+                Some(&cut) => from + t.frames[from..].partition_point(|f| f.index < cut),
+                None => t.frames.len(),
+            };
+            let n = (to - from) as f32;
+            let sum = t.frames[from..to]
+                .iter()
+                .fold((0.0, 0.0, 0.0, 0.0), |s, f| {
+                    (
+                        s.0 + f.area.0,
+                        s.1 + f.area.1,
+                        s.2 + f.area.2,
+                        s.3 + f.area.3,
+                    )
+                });
+            out.push(Face {
+                id: 0,
+                track,
+                frames: from..to,
+                first,
+                last: t.frames[to - 1].index,
+                area: (sum.0 / n, sum.1 / n, sum.2 / n, sum.3 / n),
+            });
+            from = to;
+        }
+    }
+    out.sort_by_key(|f| (f.first, tracks[f.track].id));
+    for (id, f) in out.iter_mut().enumerate() {
+        f.id = id as u32;
+    }
+    out
 }
 
 /// Measure lip sync from the face tracks of `video` against `audio`, over lags up to
@@ -153,6 +217,7 @@ pub fn measure(
             shots: vec![None; shots.len()],
             curve: Vec::new(),
             curves: Curves::default(),
+            faces: Vec::new(),
         };
     }
     let max_lag_ms = max_lag_ms.clamp(0, MAX_LAG_MS);
@@ -194,13 +259,27 @@ pub fn measure(
         }
         out
     };
+    let people = faces_of(faces, &cuts);
+    // The face of track `f` seen most in the frames `lo..hi`.
+    let who = |f: usize, (lo, hi): (usize, usize)| -> u32 {
+        people
+            .iter()
+            .filter(|p| p.track == f)
+            .max_by_key(|p| {
+                (
+                    p.last.min(hi) as i64 - p.first.max(lo) as i64,
+                    -(p.id as i64),
+                )
+            })
+            .map_or(0, |p| p.id)
+    };
     let openings: Vec<Vec<Option<f32>>> = faces
         .iter()
         .map(|f| {
             let mut m = vec![None; n];
-            for &(i, v) in &f.mouth {
-                if i < n {
-                    m[i] = Some(v);
+            for p in &f.frames {
+                if p.index < n {
+                    m[p.index] = Some(p.opening);
                 }
             }
             by_shot(&m, &|x| high_pass(x, half))
@@ -274,12 +353,12 @@ pub fn measure(
     let window_measures: Vec<Option<(usize, LipsMeasure)>> = (0..whole)
         .map(|k| {
             let (f, m) = (0..faces.len())
-                .filter_map(|f| Some((f, peak(&curves[k][f], max_lag_ms, faces[f].id)?)))
+                .filter_map(|f| Some((f, peak(&curves[k][f], max_lag_ms, who(f, ranges[k]))?)))
                 .max_by(|a, b| a.1.peak.total_cmp(&b.1.peak))?;
             let h = whole + 2 * k;
             let parts: Vec<Option<LipsMeasure>> = (h..h + 2)
                 .filter(long_enough)
-                .map(|p| peak(&curves[p][f], max_lag_ms, faces[f].id))
+                .map(|p| peak(&curves[p][f], max_lag_ms, m.face))
                 .collect();
             let ends = parts.len();
             Some((f, with_parts(m, &parts, ends, agrees)))
@@ -317,17 +396,12 @@ pub fn measure(
             .iter()
             .filter_map(|&w| window_measures[w])
             .max_by(|a, b| a.1.peak.total_cmp(&b.1.peak))
-            .map_or(0, |m| m.0);
+            .map_or(0, |m| m.1.face);
         let parts: Vec<Option<LipsMeasure>> = own
             .iter()
             .map(|&w| window_measures[w].map(|m| m.1))
             .collect();
-        let m = with_parts(
-            peak(&total, max_lag_ms, faces[speaker].id)?,
-            &parts,
-            0,
-            agrees,
-        );
+        let m = with_parts(peak(&total, max_lag_ms, speaker)?, &parts, 0, agrees);
         let surest = parts
             .iter()
             .filter(|&&p| agrees(&m, p))
@@ -364,6 +438,7 @@ pub fn measure(
             shots: shot_measures,
             curve: Vec::new(),
             curves: Curves::default(),
+            faces: people,
         };
     };
     // The plot's mouth: in each frame, the speaker of the first window holding it.
@@ -398,6 +473,7 @@ pub fn measure(
         shots: shot_measures,
         curve: total,
         curves: plot,
+        faces: people,
     }
 }
 
@@ -768,8 +844,8 @@ pub struct FaceReport {
 }
 
 impl LipsReport {
-    /// The report of `est` over `faces` of `video`.
-    pub fn new(est: &LipsEstimate, faces: &[FaceTrack], video: &VideoTrack) -> Self {
+    /// The report of `est` over `video`.
+    pub fn new(est: &LipsEstimate, video: &VideoTrack) -> Self {
         let r3 = |v: f64| (v * 1000.0).round() / 1000.0 + 0.0;
         let ms = |m: &LipsMeasure| (m.offset_ms + CORRECTION_MS) as f64;
         Self {
@@ -796,17 +872,15 @@ impl LipsReport {
                     face: w.measure.map(|m| m.face),
                 })
                 .collect(),
-            faces: faces
+            faces: est
+                .faces
                 .iter()
-                .filter_map(|f| {
-                    let (first, last) = (f.mouth.first()?.0, f.mouth.last()?.0);
-                    Some(FaceReport {
-                        id: f.id,
-                        start_s: r3(video.time(first)),
-                        end_s: r3(video.time(last) + video.frame_duration()),
-                        frames: f.mouth.len(),
-                        area: [f.area.0, f.area.1, f.area.2, f.area.3].map(|v| r3(f64::from(v))),
-                    })
+                .map(|f| FaceReport {
+                    id: f.id,
+                    start_s: r3(video.time(f.first)),
+                    end_s: r3(video.time(f.last) + video.frame_duration()),
+                    frames: f.frames.len(),
+                    area: [f.area.0, f.area.1, f.area.2, f.area.3].map(|v| r3(f64::from(v))),
                 })
                 .collect(),
             curves: est.curves.clone(),
@@ -830,6 +904,33 @@ mod tests {
             abstaining: 0,
             range_ms: (offset_ms, offset_ms),
         })
+    }
+
+    /// Tracks are cut at shot starts and the faces numbered in order of appearance; a track
+    /// ending before a cut stays whole.
+    #[test]
+    fn tracks_running_across_a_cut_are_two_faces() {
+        let track = |id: u32, frames: std::ops::Range<usize>, x: f32| FaceTrack {
+            id,
+            frames: frames
+                .map(|index| crate::sync::face::FaceFrame {
+                    index,
+                    opening: 0.1,
+                    area: (x, 0.5, 0.2, 0.2),
+                })
+                .collect(),
+        };
+        let tracks = [track(0, 0..20, 0.25), track(1, 5..8, 0.75)];
+        let faces = faces_of(&tracks, &[10, 30]);
+        let got: Vec<(u32, usize, usize, usize, f32)> = faces
+            .iter()
+            .map(|f| (f.id, f.track, f.first, f.last, f.area.0))
+            .collect();
+        assert_eq!(
+            got,
+            [(0, 0, 0, 9, 0.25), (1, 1, 5, 7, 0.75), (2, 0, 10, 19, 0.25)]
+        );
+        assert_eq!(faces[2].frames, 10..20);
     }
 
     /// A window of confidence 0 peaking outside the clip's lobe abstains; one peaking a lobe

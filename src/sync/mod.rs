@@ -239,7 +239,7 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
         // No voice to hold a mouth against: no reading, as for a silent span.
         lips.overall = None;
     }
-    let lips_report = lips::LipsReport::new(&lips, &faces, &video);
+    let lips_report = lips::LipsReport::new(&lips, &video);
     report.methods.lips = MethodReport {
         offset_ms: lips_report.offset_ms,
         confidence: lips_report.confidence,
