@@ -3055,17 +3055,27 @@ fn bad_speed_or_card_on_export_is_one_clear_error_and_writes_nothing() {
     // A card that does not fit the frame at the smallest readable size was refused unnamed.
     let paragraph = "Thanks for watching this whole trailer. ".repeat(150);
     let long = format!("text = \"{paragraph}\", duration = 1");
-    // One that fits the 360x640 input but not the square output was named by its time only.
+    // One that fits the 360x640 input but not the square output was named by its time only,
+    // then exited 2 (a usage error) where the same card too long for the input exits 1, and
+    // with --overlays it was blamed on that file.
     let words: Vec<String> = (0..250).map(|i| format!("word{i}")).collect();
     let square_only = format!("text = \"{}\", duration = 1", words.join(" "));
-    for (args, says) in [
-        (&["--speed", "5"][..], "expected a speed from 0.25 to 4"),
+    let overlays = d.join("overlays.toml");
+    std::fs::write(&overlays, "[captions]\nsize = 0.06\n").unwrap();
+    let not_fit =
+        "error: --end-card: text card \"word0 word1 word2 word3 word4 word5...\": its 40 \
+                   lines do not fit the 972 pixels of height it has on the 1080x1080 output";
+    // Exit 2 for what clap refuses on the command line, 1 for bad input.
+    for (args, code, says) in [
+        (&["--speed", "5"][..], 2, "expected a speed from 0.25 to 4"),
         (
             &["--speed", "2", "--fit-to", "3s"][..],
+            2,
             "cannot be used with",
         ),
         (
             &["--fit-to", "60s"][..],
+            1,
             "marker_portrait_30.mp4: fit 60.000 s would play it at speed 0.100",
         ),
         (
@@ -3073,15 +3083,18 @@ fn bad_speed_or_card_on_export_is_one_clear_error_and_writes_nothing() {
                 "--title-card",
                 "color = \"#000000\", duration = \"1f\", transition = { kind = \"fade\", duration = 1 }",
             ][..],
+            1,
             "error: --title-card: color card #000000: lasts 0.033 s, too short for its \
              transitions",
         ),
         (
             &["--title-card", "text = \"Hi\""][..],
+            2,
             "a text card needs a duration",
         ),
         (
             &["--end-card", "src = \"a.mp4\", duration = 1"][..],
+            2,
             "unknown field `src`",
         ),
         (
@@ -3089,27 +3102,31 @@ fn bad_speed_or_card_on_export_is_one_clear_error_and_writes_nothing() {
                 "--title-card",
                 "text = \"Hi\", duration = 1, style = { colour = \"red\" }",
             ][..],
+            2,
             "unknown field `colour`, expected one of `size`, `color`",
         ),
         (
             &["--end-card", "image = \"nope.png\", duration = 1"][..],
+            1,
             "nope.png",
         ),
         (
             &["--end-card", long.as_str()][..],
+            1,
             "error: --end-card: text card \"Thanks for watching this whole trailer....\": its ",
         ),
+        (&["--end-card", square_only.as_str()][..], 1, not_fit),
         (
-            &["--end-card", square_only.as_str()][..],
-            "error: --end-card: text card \"word0 word1 word2 word3 word4 word5...\": its 40 lines \
-             do not fit the 972 pixels of height it has on the 1080x1080 output",
+            &["--end-card", square_only.as_str(), "--overlays", s(&overlays)][..],
+            1,
+            not_fit,
         ),
     ] {
         let mut all = vec!["export", s(&clip), "-p", "square", "-o", s(&out)];
         all.extend_from_slice(args);
         let r = cutroom(&all);
         let err = String::from_utf8_lossy(&r.stderr);
-        assert!(!r.status.success(), "{args:?}");
+        assert_eq!(r.status.code(), Some(code), "{args:?}: {err}");
         assert!(err.contains(says), "{args:?}: {err}");
         assert!(!out.exists(), "{args:?} wrote {}", out.display());
     }

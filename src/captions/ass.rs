@@ -502,6 +502,17 @@ pub struct ShownText {
     pub zone: [f64; 4],
 }
 
+/// Why [`script`] cannot lay its texts out.
+#[derive(Debug)]
+pub enum Unfit {
+    /// The captions or a text overlay (their style and text are the overlays' file's): what
+    /// is wrong, naming them.
+    Overlays(String),
+    /// The text of card `.0` (an index of the cards) does not fit: why (the caller names the
+    /// card, [`ShownCard::what`]).
+    Card(usize, String),
+}
+
 /// The script for a `canvas` frame at `rate`: `captions` in `style`, `texts` (times resolved
 /// against `duration` ns, the length of the deliverable) and the text of `cards`, each text
 /// overlay kept clear of the captions and of the overlays before it that it is shown with,
@@ -516,7 +527,7 @@ pub fn script(
     texts: &[TextOverlay],
     cards: &[ShownCard],
     duration: i64,
-) -> Result<Script, String> {
+) -> Result<Script, Unfit> {
     let mut out = format!(
         "[Script Info]\nScriptType: v4.00+\nPlayResX: {}\nPlayResY: {}\nWrapStyle: 0\nScaledBorderAndShadow: yes\nYCbCr Matrix: TV.709\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n",
         canvas.width, canvas.height
@@ -526,11 +537,11 @@ pub fn script(
     if !captions.cues.is_empty()
         && caption_rows.0 < canvas.top_limit() - 0.5 / f64::from(canvas.height)
     {
-        return Err(format!(
+        return Err(Unfit::Overlays(format!(
             "captions: {} lines (max_lines) do not fit between the UI zones of the {}x{} \
              output even at the smallest readable size ({} pixels a line): lower max_lines",
             style.max_lines, canvas.width, canvas.height, band.font
-        ));
+        )));
     }
     let measure = Measure::of(canvas, band, style);
     out.push_str(&style_line("Caption", style, band));
@@ -563,7 +574,7 @@ pub fn script(
         let cap = with_captions((a, b)).then_some(caption_rows);
         let unfit = |e: String| {
             let at = crate::specfile::entry("text", i);
-            format!("{at} ({}): {e}", quoted(&t.text))
+            Unfit::Overlays(format!("{at} ({}): {e}", quoted(&t.text)))
         };
         let (block, clear) =
             overlay_block(canvas, t, &[&others[..], cap.as_slice()].concat()).map_err(unfit)?;
@@ -580,13 +591,13 @@ pub fn script(
             (false, false) => {
                 let (block, clear) = overlay_block(canvas, t, &others).map_err(unfit)?;
                 if !clear {
-                    return Err(format!(
+                    return Err(Unfit::Overlays(format!(
                         "{} and {} are shown together and no place between the UI zones of the \
                          {size} output keeps them apart: shorten one, make it smaller or show \
                          them at different times",
                         crate::specfile::entry("text", met[0]),
                         crate::specfile::entry("text", i),
-                    ));
+                    )));
                 }
                 warnings.push(format!(
                     "{}: no place between the UI zones of the {size} output keeps it clear of \
@@ -617,7 +628,7 @@ pub fn script(
     for (i, c) in cards.iter().enumerate() {
         let bare = canvas.card();
         let t = card_text(&c.text, &c.look, &bare, (c.start, c.end), card_rows[i])
-            .map_err(|e| format!("{}: text card {}: {e}", c.what, quoted(&c.text)))?;
+            .map_err(|e| Unfit::Card(i, e))?;
         let (p, _, _) = place_overlay(&bare, &t);
         out.push_str(&style_line(&format!("Card{i}"), &t.style, p));
         card_texts.push(t);

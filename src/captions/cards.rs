@@ -7,6 +7,7 @@
 
 use crate::picture::rgb::Rgb;
 use crate::timeline::look::Look;
+use std::fmt;
 
 /// How a card meets its neighbour at one end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,8 +24,8 @@ pub enum Ramp {
 /// A colour or text card as it shows on the cut.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShownCard {
-    /// What it is to the user, for messages: `shot 3`, `--end-card`.
-    pub what: String,
+    /// Where the user gave it, which names it in messages.
+    pub what: Given,
     /// Its text (empty for a colour card).
     pub text: String,
     /// How the text looks.
@@ -39,4 +40,22 @@ pub struct ShownCard {
     pub head: Ramp,
     /// How it goes out.
     pub tail: Ramp,
+}
+
+/// Where the user gave a card: what names it in messages (`shot 3`, `--end-card`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Given {
+    /// Shot N (from 1) of the cut spec the overlays are read from.
+    Shot(usize),
+    /// A command-line option (`--end-card`).
+    Option(&'static str),
+}
+
+impl fmt::Display for Given {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Shot(n) => write!(f, "shot {n}"),
+            Self::Option(o) => f.write_str(o),
+        }
+    }
 }

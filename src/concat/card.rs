@@ -4,7 +4,7 @@
 //! same pixels on every machine, the same style keys as captions and text overlays).
 
 use super::plan::{Content, Edge, Plan, PlannedShot};
-use crate::captions::cards::{Ramp, ShownCard};
+use crate::captions::cards::{Given, Ramp, ShownCard};
 use crate::captions::layout::Canvas;
 use crate::captions::style::{Style, TextOverlay};
 use crate::captions::{ass, font, Captions};
@@ -82,7 +82,7 @@ pub fn shown(plan: &Plan) -> Vec<ShownCard> {
             _ => return None,
         };
         Some(ShownCard {
-            what: format!("shot {}", i + 1),
+            what: Given::Shot(i + 1),
             text,
             look,
             background,
@@ -93,6 +93,14 @@ pub fn shown(plan: &Plan) -> Vec<ShownCard> {
         })
     };
     plan.shots.iter().enumerate().filter_map(card).collect()
+}
+
+/// The error of a text card of `text` that does not fit its frame (`reason`): the card's bad
+/// input, `text card "Thanks for...": reason`, which the caller names by its shot (in its
+/// spec) or option.
+pub fn unfit(text: &str, reason: impl Into<String>) -> Error {
+    let card = format!("text card {}", ass::quoted(text));
+    Error::bad_input(Path::new(&card), reason)
 }
 
 /// A frame of one colour.
@@ -108,7 +116,7 @@ fn filled(c: Rgb, width: u32, height: u32) -> VideoFrame {
 /// an error naming the card when its text does not fit the frame at the smallest readable size.
 fn fitted(text: &str, style: &Look, canvas: &Canvas) -> Result<TextOverlay> {
     ass::card_text(text, style, canvas, (0, NANOS), canvas.card_rows(None))
-        .map_err(|e| Error::bad_input(Path::new(&format!("text card {}", ass::quoted(text))), e))
+        .map_err(|e| unfit(text, e))
 }
 
 /// `text` drawn centred on `base` in `style`, through a one-event ASS script in a temporary

@@ -7,6 +7,7 @@
 
 use super::{export_join, FeedSound, Report, Request};
 use crate::audio::soundtrack::{CHANNELS, RATE};
+use crate::captions::cards::Given;
 use crate::concat::{self, plan::VideoPath};
 use crate::error::{Error, Result};
 use crate::progress::{Progress, Tally, Warnings};
@@ -116,10 +117,10 @@ pub fn export_edited(req: &Request, edit: &Edit, progress: &dyn Progress) -> Res
     edited.overlays.cards = concat::card::shown(&prepared.plan);
     // Named by the options that made them, as their errors are (`name_shots`).
     for (k, c) in edited.overlays.cards.iter_mut().enumerate() {
-        c.what = match k == 0 && edit.title.is_some() {
-            true => "--title-card".into(),
-            false => "--end-card".into(),
-        };
+        c.what = Given::Option(match k == 0 && edit.title.is_some() {
+            true => "--title-card",
+            false => "--end-card",
+        });
     }
     edited.captions = req.captions.on_cut(&time);
     let cards = edit.title.iter().chain(&edit.end);

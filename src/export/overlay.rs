@@ -2,11 +2,13 @@
 //! script (laid out for its frame and clear of its outputs' UI zones) drawn by libass with the
 //! shipped font only, and the logo laid over it; both appended to the branch's filter graph.
 
+use crate::captions::cards::Given;
 use crate::captions::layout::Canvas;
 use crate::captions::style::{Logo, Overlays};
 use crate::captions::{ass, font, Captions, Cue};
 use crate::cleanup;
 use crate::error::{Error, Result};
+use crate::specfile;
 use crate::timeline::NANOS;
 use cutroom_ffi::Rational;
 use std::path::{Path, PathBuf};
@@ -87,7 +89,19 @@ impl<'a> Burn<'a> {
             &self.overlays.cards,
             ns,
         )
-        .map_err(refused)?;
+        .map_err(|e| match e {
+            ass::Unfit::Overlays(e) => refused(e),
+            ass::Unfit::Card(i, e) => {
+                // Named as concat names a card that does not fit the cut's frame.
+                let card = &self.overlays.cards[i];
+                let e = crate::concat::card::unfit(&card.text, e);
+                match (card.what, &self.overlays.file) {
+                    // In a cut, the overlays' file is its spec.
+                    (Given::Shot(n), Some(spec)) => specfile::in_spec(spec, e.of_shot(n - 1)),
+                    (what, _) => e.context(what.to_string()),
+                }
+            }
+        })?;
         let path = self.dir.path().join(format!("encode{job}.ass"));
         std::fs::write(&path, &script.text).map_err(|e| Error::io(&path, e))?;
         let mut g = ass::filter(&path, &self.dir.path().join("fonts"));
@@ -172,7 +186,7 @@ pub(super) fn check_times(
 ) -> std::result::Result<(), String> {
     let texts = overlays.text.iter().enumerate();
     let timed = texts
-        .map(|(i, t)| (crate::specfile::entry("text", i), t.start, t.end))
+        .map(|(i, t)| (specfile::entry("text", i), t.start, t.end))
         .chain(
             overlays
                 .logo
