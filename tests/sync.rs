@@ -337,6 +337,27 @@ fn concat_copy_with_short_audio_keeps_its_place_and_its_gaps_are_said() {
         .collect();
     let closed: f64 = lengths.iter().map(|(v, a)| (v - a) * 1000.0).sum();
     assert!((gaps - closed).abs() <= 1.0, "{gaps} ms, {closed} ms: {c}");
+    // What failed is said: where players that close the gaps hear the sound, in the JSON and
+    // the headline (which showed `FAIL  offset +0.4 ms`, a figure inside the band).
+    let overall = f["offset_ms"].as_f64().unwrap();
+    let heard = f["gaps_closed_offset_ms"]
+        .as_f64()
+        .expect("the gaps-closed offset");
+    assert!((heard - (overall - gaps)).abs() <= 1.0, "{heard}: {f}");
+    let (list, seq) = (dir.path().join("seq.toml"), dir.path().join("seq.mp4"));
+    let run = cutroom(&["sync", "-q", "--spec", s(&list), s(&seq)]);
+    assert_eq!(run.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&run.stdout);
+    let want =
+        format!("FAIL  offset {heard:+.1} ms (gaps closed; as timestamped {overall:+.1} ms)");
+    assert!(
+        text.lines()
+            .nth(1)
+            .unwrap_or_default()
+            .trim_start()
+            .starts_with(&want),
+        "{text}"
+    );
     assert!(
         c["warnings"]
             .as_array()

@@ -89,6 +89,7 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
         confidence: 0.0,
         method: None,
         worst_offset_ms: None,
+        gaps_closed_offset_ms: None,
         drift_ms_per_min: None,
         shot_spread_ms: None,
         offset_steps: Vec::new(),
@@ -585,6 +586,7 @@ fn judge(
     // sound after them early by as much. A file in sync for only some players does not pass.
     let gaps = report.container.audio_gap_ms;
     let closed = checks.iter().map(|c| c.0).fold(f64::INFINITY, f64::min) - gaps;
+    report.gaps_closed_offset_ms = (gaps > 0.0).then(|| round(closed, 10.0));
     if gaps > 0.0 && checks.iter().all(|c| standard.allows(c.0)) && !standard.allows(closed) {
         report.verdict = Verdict::Fail;
         report.reason = format!(
@@ -806,6 +808,11 @@ pub struct SyncReport {
     pub method: Option<Method>,
     /// The confident measurement (overall, window or shot) closest to or furthest past a limit.
     pub worst_offset_ms: Option<f64>,
+    /// The earliest confident offset with the gaps in the sound's timestamps closed up (less
+    /// `container.audio_gap_ms`): where players that close them hear the sound at worst; null
+    /// without gaps, or when inconclusive. A `fail` whose `worst_offset_ms` is within the band
+    /// failed on it.
+    pub gaps_closed_offset_ms: Option<f64>,
     /// Offset change per minute within shots (least squares over paired events or windows,
     /// one slope shared by the shots, each with its own offset); null when inconclusive or
     /// when no stretch of a shot without a step has three measures spanning 3 s.
@@ -841,9 +848,24 @@ pub struct SyncReport {
 }
 
 impl SyncReport {
-    /// The offset of a headline in words ([`headline`]).
+    /// The offset of a headline in words ([`headline`]); on a `fail` for the gaps in the sound's
+    /// timestamps alone, where players that close them hear it: `-223.6 ms (gaps closed; as
+    /// timestamped +0.4 ms)`.
     pub fn headline(&self) -> String {
-        headline(self.verdict, self.worst_offset_ms, self.offset_ms)
+        let allows = |o: f64| self.standard.id.allows(o);
+        match self.gaps_closed_offset_ms {
+            Some(closed)
+                if self.verdict == Verdict::Fail
+                    && !allows(closed)
+                    && self.worst_offset_ms.is_some_and(allows) =>
+            {
+                format!(
+                    "{closed:+.1} ms (gaps closed; as timestamped {})",
+                    headline(Verdict::Pass, None, self.offset_ms)
+                )
+            }
+            _ => headline(self.verdict, self.worst_offset_ms, self.offset_ms),
+        }
     }
 }
 
