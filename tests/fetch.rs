@@ -1614,6 +1614,59 @@ fn two_renders_of_one_list_at_once_create_one_job_per_shot() {
     assert!(waited, "the second run said it waits for the first");
     assert_eq!(created, n);
     assert_eq!(stat(&emu, "jobs_created") as usize, n);
+
+    // A state file that cannot be read is kept, and its error names the way on that bills no
+    // shot twice (deleting it would create every job again); moved aside, each shot resolved
+    // to the job it named, no job is created.
+    let state = list.with_file_name("shots.state.json");
+    let recorded: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    let resolves: Vec<String> = recorded["jobs"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|j| {
+            format!(
+                "{}={}",
+                j["shot"].as_str().unwrap(),
+                j["id"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let garbled = br#"{"version": 1, "jobs": {"#;
+    std::fs::write(&state, garbled).unwrap();
+    let o = emu.cutroom(
+        &["render", s(&list), "-o", s(&out), "--allow-any"],
+        "sk-test",
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    for want in [
+        "shots.state.json",
+        "--resolve 'SHOT=JOB_ID'",
+        "(and billed)",
+    ] {
+        assert!(stderr.contains(want), "no {want:?} in {stderr}");
+    }
+    assert!(!stderr.contains("remove it"), "{stderr}");
+    assert_eq!(std::fs::read(&state).unwrap(), garbled, "the file is kept");
+    std::fs::rename(&state, dir.path().join("aside.json")).unwrap();
+    let mut again = vec!["render", s(&list), "-o", s(&out), "--allow-any", "--json"];
+    for r in &resolves {
+        again.extend(["--resolve", r.as_str()]);
+    }
+    let r = emu.cutroom_json(&again);
+    for shot in r["shots"].as_array().unwrap() {
+        assert!(
+            shot["error"].is_null() && shot["created"] == false,
+            "{shot}"
+        );
+    }
+    assert_eq!(
+        stat(&emu, "jobs_created") as usize,
+        n,
+        "no job created again"
+    );
+    assert_eq!(recorded_ids(&state).len(), n);
 }
 
 /// A server on 127.0.0.1 that accepts connections, reads what comes and answers each with

@@ -189,7 +189,9 @@ pub struct RenderArgs {
     #[arg(long, value_name = "FILE")]
     providers: Option<std::path::PathBuf>,
     /// Settle a create an earlier run left pending where the provider cannot list jobs
-    /// (OpenRouter, fal): `SHOT=JOB_ID` uses that job, `SHOT=new` creates it again. `SHOT=new`
+    /// (OpenRouter, fal): `SHOT=JOB_ID` uses that job, `SHOT=new` creates it again;
+    /// `SHOT=JOB_ID` also gives a shot the state file does not record (moved aside) its job,
+    /// creating none. `SHOT=new`
     /// also renders again a shot whose job finished but whose render is gone (its download
     /// expired, its file removed, the job no longer on the API): a new, billed job. Repeatable.
     #[arg(long, value_name = "SHOT=ID|new", value_parser = Resolve::parse)]

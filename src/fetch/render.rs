@@ -208,6 +208,13 @@ pub async fn render(
             if pending.is_some() && opts.spent.holds(&intent_key(s, &intent_token(pending)))? {
                 continue; // a pending create an earlier run of the batch counted
             }
+            let named = opts
+                .resolve
+                .iter()
+                .any(|(n, r)| *n == s.name && matches!(r, Resolve::Job(_)));
+            if named && job.as_ref().is_none_or(|j| j.id.is_none()) {
+                continue; // the job the user names is taken: nothing is created
+            }
             if let Some(Job { id: Some(id), .. }) = job {
                 // Already created (and billed), unless --retry-failed or --resolve SHOT=new
                 // creates it again.
@@ -504,6 +511,11 @@ impl Run<'_> {
             (Some(t), Some((_, Resolve::Job(id)))) => {
                 return self.adopt(shot, id, t, &report.retried).await
             }
+            // A shot the state file does not record (moved aside, unreadable): its job as the
+            // user names it, never a second one.
+            (None, Some((_, Resolve::Job(id)))) if replacing.is_none() => {
+                return self.adopt(shot, id, unix_now(), &report.retried).await
+            }
             (Some(_), Some((_, Resolve::New))) => None,
             (Some(t), None) if !provider.can_list() => {
                 let when = std::time::UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
@@ -625,8 +637,9 @@ impl Run<'_> {
         }
     }
 
-    /// Record job `id` (as the user found it in the provider's request log) as the one the
-    /// pending create of `shot` made, once the API confirms it exists. fal's bare request ids
+    /// Record job `id` (as the user found it in the provider's request log, or in a state file
+    /// moved aside) as the one the pending create of `shot` made, or as the job of a shot the
+    /// state file does not record, once the API confirms it exists. fal's bare request ids
     /// are completed with the app's path.
     async fn adopt(
         &self,

@@ -204,10 +204,12 @@ impl StateFile {
             }
         }
         let state = match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                Error::bad_input(&path, format!("unreadable render state ({e}); fix or remove it (removing re-creates every job)"))
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => State { version: 1, ..State::default() },
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| Error::bad_input(&path, unreadable(&e)))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => State {
+                version: 1,
+                ..State::default()
+            },
             Err(e) => return Err(Error::io(&path, e)),
         };
         Ok(Self {
@@ -264,6 +266,17 @@ impl StateFile {
         state.jobs.remove(key);
         write_json_atomic(&self.path, &*state)
     }
+}
+
+/// Why a state file cannot be read, and the way on that bills no shot twice: it holds the
+/// jobs already created, so it is kept; deleting it would create every one of them again.
+fn unreadable(e: &serde_json::Error) -> String {
+    format!(
+        "unreadable render state ({e}); it records the jobs already created (and billed) for \
+         this list, so it is left as it is: fix it there, or move it aside and rerun with \
+         --resolve 'SHOT=JOB_ID' for each shot whose job it names (deleting it would create, \
+         and bill, every shot's job again)"
+    )
 }
 
 fn stem(shots: &Path) -> String {

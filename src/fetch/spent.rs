@@ -96,7 +96,14 @@ impl Spent {
         let _lock = Lock::wait(&path.with_extension("lock"))?;
         let mut prices: Prices = match std::fs::read(path) {
             Ok(b) => serde_json::from_slice(&b).map_err(|e| {
-                Error::bad_input(path, format!("unreadable --max-cost ledger ({e})"))
+                Error::bad_input(
+                    path,
+                    format!(
+                        "unreadable --max-cost ledger ({e}); it holds the prices of the jobs \
+                         this batch's runs created, so it is left as it is: fix it there \
+                         (deleting it would let the batch spend its --max-cost again)"
+                    ),
+                )
             })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Prices::new(),
             Err(e) => return Err(Error::io(path, e)),
@@ -129,5 +136,14 @@ mod tests {
         assert!(run.take("k1", 100, 150).unwrap().is_ok());
         assert_eq!(run.clone().total().unwrap(), 100);
         assert_eq!(Spent::default().total().unwrap(), 0);
+        // Unreadable, it is kept: forgotten, the batch could spend its cap again.
+        std::fs::write(dir.path().join(".budget.json"), "{\"k1\": 1").unwrap();
+        let e = a.take("k3", 1, 150).err().unwrap().to_string();
+        assert!(
+            e.contains("left as it is") && e.contains("spend its --max-cost again"),
+            "{e}"
+        );
+        let kept = std::fs::read_to_string(dir.path().join(".budget.json")).unwrap();
+        assert_eq!(kept, "{\"k1\": 1");
     }
 }
