@@ -15,6 +15,34 @@ fn presets_file(d: &Path, toml: &str) -> PathBuf {
     presets
 }
 
+/// A test's temp dir holding `clip.mp4`, silent, from the lavfi source `picture`, and
+/// `presets.toml` defining `tall`: Reels (its UI zones) at `width`x`height`, small to encode
+/// fast.
+struct Tall {
+    dir: tempfile::TempDir,
+    clip: PathBuf,
+    presets: PathBuf,
+}
+
+impl Tall {
+    fn new(picture: &str, (width, height): (u32, u32)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let clip = dir.path().join("clip.mp4");
+        lavfi_clip(&clip, picture, None, &[]);
+        let presets = presets_file(
+            dir.path(),
+            &format!("[tall]\nbase = \"reels\"\nwidth = {width}\nheight = {height}\n"),
+        );
+        Self { dir, clip, presets }
+    }
+
+    /// `export clip.mp4 --presets presets.toml -p tall`, then `more`.
+    fn args<'a>(&'a self, more: &[&'a str]) -> Vec<&'a str> {
+        let export = ["export", s(&self.clip), "--presets", s(&self.presets)];
+        [&export[..], &["-p", "tall"], more].concat()
+    }
+}
+
 /// `cutroom export ARGS -o OUT`, which must be refused: exit status 1 and nothing at `out`;
 /// its stderr.
 fn export_refused(args: &[&str], out: &Path) -> String {
@@ -1602,12 +1630,9 @@ fn text_lines(f: &Rgb, y0: u32, y1: u32) -> Vec<[u32; 2]> {
 /// now broken by the font's real advances: every page keeps to `max_lines` inside its band.
 #[test]
 fn all_caps_captions_keep_to_max_lines_clear_of_a_bottom_logo() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let clip = d.join("clip.mp4");
-    lavfi_clip(&clip, "color=c=black:s=360x640:r=30:d=2", None, &[]);
+    let tall = Tall::new("color=c=black:s=360x640:r=30:d=2", (360, 640));
+    let d = tall.dir.path();
     still(&d.join("logo.png"), "color=c=red:s=200x100");
-    let presets = presets_file(d, "[tall]\nbase = \"reels\"\nwidth = 360\nheight = 640\n");
     std::fs::write(
         d.join("overlays.toml"),
         "[logo]\nfile = \"logo.png\"\ncorner = \"bottom-right\"\nwidth = 0.25\n",
@@ -1617,20 +1642,14 @@ fn all_caps_captions_keep_to_max_lines_clear_of_a_bottom_logo() {
     let words = "WOW WHAT A MOMENT WE HAD DOWN HOME WITH MOM AND DAD";
     std::fs::write(&srt, format!("1\n00:00:00,000 --> 00:00:02,000\n{words}\n")).unwrap();
     let out = d.join("out");
-    cutroom_ok(&[
-        "export",
-        s(&clip),
-        "--presets",
-        s(&presets),
-        "-p",
-        "tall",
+    cutroom_ok(&tall.args(&[
         "--captions",
         s(&srt),
         "--overlays",
         s(&d.join("overlays.toml")),
         "-o",
         s(&out),
-    ]);
+    ]));
     let video = out.join("clip.tall.mp4");
     ff(&["-i", s(&video), "-vf", "fps=5", s(&d.join("f%02d.png"))]);
     let red = |p: [u8; 3]| p[0] > 200 && p[1] < 60 && p[2] < 60;
@@ -1705,11 +1724,8 @@ fn a_tall_logo_fits_between_the_top_and_bottom_ui_zones() {
 /// make it smaller) ran from below Reels' top zone into its bottom 35 %; it is drawn smaller until its lines fit between the two, as a tall card is.
 #[test]
 fn a_tall_text_overlay_is_drawn_smaller_to_fit_between_the_ui_zones() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let clip = d.join("clip.mp4");
-    lavfi_clip(&clip, "color=c=black:s=360x640:r=30:d=1", None, &[]);
-    let presets = presets_file(d, "[tall]\nbase = \"reels\"\nwidth = 360\nheight = 640\n");
+    let tall = Tall::new("color=c=black:s=360x640:r=30:d=1", (360, 640));
+    let d = tall.dir.path();
     let overlays = d.join("overlays.toml");
     std::fs::write(
         &overlays,
@@ -1718,18 +1734,7 @@ fn a_tall_text_overlay_is_drawn_smaller_to_fit_between_the_ui_zones() {
     )
     .unwrap();
     let out = d.join("out");
-    cutroom_ok(&[
-        "export",
-        s(&clip),
-        "--presets",
-        s(&presets),
-        "-p",
-        "tall",
-        "--overlays",
-        s(&overlays),
-        "-o",
-        s(&out),
-    ]);
+    cutroom_ok(&tall.args(&["--overlays", s(&overlays), "-o", s(&out)]));
     let frame = frame_at(&out.join("clip.tall.mp4"), 0.5, &d.join("f.png"));
     let (_, y0, _, y1) = frame.bbox(white).expect("the text is drawn");
     assert!(
@@ -1748,15 +1753,9 @@ fn a_tall_text_overlay_is_drawn_smaller_to_fit_between_the_ui_zones() {
     )
     .unwrap();
     let refused = d.join("refused");
-    let args = [
-        "--presets",
-        s(&presets),
-        "-p",
-        "tall",
-        "--overlays",
-        s(&overlays),
-    ];
-    let err = export_refused(&[&[s(&clip)], &args[..]].concat(), &refused);
+    // `export_refused` says `export` itself.
+    let args = tall.args(&["--overlays", s(&overlays)]);
+    let err = export_refused(&args[1..], &refused);
     assert!(
         err.contains(&format!(
             "{}: text 1 (\"Free shipping on every order this week...\")",
@@ -1772,11 +1771,8 @@ fn a_tall_text_overlay_is_drawn_smaller_to_fit_between_the_ui_zones() {
 /// stays at that size and the text wraps into more lines.
 #[test]
 fn many_characters_a_line_keep_captions_and_overlays_at_a_readable_size() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let clip = d.join("clip.mp4");
-    lavfi_clip(&clip, "color=c=black:s=720x1280:r=30:d=1", None, &[]);
-    let presets = presets_file(d, "[tall]\nbase = \"reels\"\nwidth = 720\nheight = 1280\n");
+    let tall = Tall::new("color=c=black:s=720x1280:r=30:d=1", (720, 1280));
+    let d = tall.dir.path();
     let overlays = d.join("overlays.toml");
     std::fs::write(
         &overlays,
@@ -1788,16 +1784,14 @@ fn many_characters_a_line_keep_captions_and_overlays_at_a_readable_size() {
     let words = "WE SHIP EVERY ORDER TODAY AND TOMORROW FROM OUR NEW HOME";
     std::fs::write(&srt, format!("1\n00:00:00,000 --> 00:00:01,000\n{words}\n")).unwrap();
     let out = d.join("out");
-    let mut args = vec!["export", s(&clip), "--presets", s(&presets), "-p", "tall"];
-    args.extend([
+    cutroom_ok(&tall.args(&[
         "--captions",
         s(&srt),
         "--overlays",
         s(&overlays),
         "-o",
         s(&out),
-    ]);
-    cutroom_ok(&args);
+    ]));
     let frame = frame_at(&out.join("clip.tall.mp4"), 0.5, &d.join("f.png"));
     // Capitals stand 0.626 of the line height: 15 pixels at 24.
     let lines = text_lines(&frame, 0, 1280);
@@ -2124,27 +2118,11 @@ fn a_caption_file_without_cues_is_refused() {
 /// (only black, white and gray were names before); a colour that is neither is named.
 #[test]
 fn pad_bars_are_the_colour_asked_for() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let clip = d.join("clip.mp4");
-    lavfi_clip(&clip, "color=c=gray:s=640x360:r=30:d=1", None, &[]);
-    let presets = presets_file(d, "[tall]\nbase = \"reels\"\nwidth = 360\nheight = 640\n");
+    let tall = Tall::new("color=c=gray:s=640x360:r=30:d=1", (360, 640));
+    let d = tall.dir.path();
     let out = d.join("out");
     for (colour, rgb) in [("#c02020", [0xc0, 0x20, 0x20]), ("Tomato", [255, 99, 71])] {
-        cutroom_ok(&[
-            "export",
-            s(&clip),
-            "--presets",
-            s(&presets),
-            "-p",
-            "tall",
-            "--fit",
-            "pad",
-            "--pad-color",
-            colour,
-            "-o",
-            s(&out),
-        ]);
+        cutroom_ok(&tall.args(&["--fit", "pad", "--pad-color", colour, "-o", s(&out)]));
         let frame = frame_at(&out.join("clip.tall.mp4"), 0.5, &d.join("f.png"));
         for (x, y) in [(10, 10), (180, 630)] {
             let p = frame.at(x, y);
@@ -2157,7 +2135,7 @@ fn pad_bars_are_the_colour_asked_for() {
     let refused = d.join("refused");
     let run = cutroom(&[
         "export",
-        s(&clip),
+        s(&tall.clip),
         "-p",
         "square",
         "--fit",
@@ -2425,28 +2403,12 @@ fn an_end_card_crossfades_in_as_ffmpegs_xfade_on_every_shape() {
 /// below the top UI zone, and the picture is left as it was.
 #[test]
 fn captions_of_a_padded_vertical_export_go_in_the_bar_off_the_picture() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let clip = d.join("clip.mp4");
-    lavfi_clip(&clip, "color=c=0x3060C0:s=480x480:r=30:d=2", None, &[]);
-    let presets = presets_file(d, "[tall]\nbase = \"reels\"\nwidth = 720\nheight = 1280\n");
+    let tall = Tall::new("color=c=0x3060C0:s=480x480:r=30:d=2", (720, 1280));
+    let d = tall.dir.path();
     let srt = d.join("words.srt");
     std::fs::write(&srt, "1\n00:00:00,500 --> 00:00:01,800\nHELLO WORLD\n").unwrap();
     let out = d.join("out");
-    cutroom_ok(&[
-        "export",
-        s(&clip),
-        "--presets",
-        s(&presets),
-        "-p",
-        "tall",
-        "--fit",
-        "pad",
-        "--captions",
-        s(&srt),
-        "-o",
-        s(&out),
-    ]);
+    cutroom_ok(&tall.args(&["--fit", "pad", "--captions", s(&srt), "-o", s(&out)]));
     let video = out.join("clip.tall.mp4");
     let blank = frame_at(&video, 0.2, &d.join("blank.png"));
     let frame = frame_at(&video, 1.0, &d.join("caption.png"));
@@ -2472,11 +2434,8 @@ fn captions_of_a_padded_vertical_export_go_in_the_bar_off_the_picture() {
 /// bar above the captions when both fit, else just below them, inside the safe area.
 #[test]
 fn a_top_overlay_and_captions_in_the_top_bar_both_read_whole() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let clip = d.join("clip.mp4");
-    lavfi_clip(&clip, "color=c=0x3060C0:s=480x480:r=30:d=1", None, &[]);
-    let presets = presets_file(d, "[tall]\nbase = \"reels\"\nwidth = 720\nheight = 1280\n");
+    let tall = Tall::new("color=c=0x3060C0:s=480x480:r=30:d=1", (720, 1280));
+    let d = tall.dir.path();
     let srt = d.join("words.srt");
     std::fs::write(
         &srt,
@@ -2490,13 +2449,7 @@ fn a_top_overlay_and_captions_in_the_top_bar_both_read_whole() {
     )
     .unwrap();
     let out = d.join("out");
-    let run = cutroom(&[
-        "export",
-        s(&clip),
-        "--presets",
-        s(&presets),
-        "-p",
-        "tall",
+    let run = cutroom(&tall.args(&[
         "--fit",
         "pad",
         "--captions",
@@ -2505,7 +2458,7 @@ fn a_top_overlay_and_captions_in_the_top_bar_both_read_whole() {
         s(&overlays),
         "-o",
         s(&out),
-    ]);
+    ]));
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{err}");
     assert!(!err.contains("warning"), "both have a place: {err}");
@@ -2557,11 +2510,8 @@ fn a_top_overlay_and_captions_in_the_top_bar_both_read_whole() {
 /// word ("HELLO FROM THE FIRST" over "SHOT"); lines are now balanced.
 #[test]
 fn two_line_captions_and_overlays_are_balanced_not_a_line_over_an_orphan() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let clip = d.join("clip.mp4");
-    lavfi_clip(&clip, "color=c=black:s=720x1280:r=30:d=1", None, &[]);
-    let presets = presets_file(d, "[tall]\nbase = \"reels\"\nwidth = 720\nheight = 1280\n");
+    let tall = Tall::new("color=c=black:s=720x1280:r=30:d=1", (720, 1280));
+    let d = tall.dir.path();
     let srt = d.join("words.srt");
     std::fs::write(
         &srt,
@@ -2575,20 +2525,14 @@ fn two_line_captions_and_overlays_are_balanced_not_a_line_over_an_orphan() {
     )
     .unwrap();
     let out = d.join("out");
-    cutroom_ok(&[
-        "export",
-        s(&clip),
-        "--presets",
-        s(&presets),
-        "-p",
-        "tall",
+    cutroom_ok(&tall.args(&[
         "--captions",
         s(&srt),
         "--overlays",
         s(&overlays),
         "-o",
         s(&out),
-    ]);
+    ]));
     let frame = frame_at(&out.join("clip.tall.mp4"), 0.5, &d.join("f.png"));
     let lines = text_lines(&frame, 0, 1280);
     assert_eq!(
@@ -2625,28 +2569,14 @@ fn two_line_captions_and_overlays_are_balanced_not_a_line_over_an_orphan() {
 /// pages of `max_lines`.
 #[test]
 fn a_caption_of_one_long_word_is_cut_across_lines_at_the_bands_size() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let clip = d.join("clip.mp4");
-    lavfi_clip(&clip, "color=c=black:s=360x640:r=30:d=2", None, &[]);
-    let presets = presets_file(d, "[tall]\nbase = \"reels\"\nwidth = 360\nheight = 640\n");
+    let tall = Tall::new("color=c=black:s=360x640:r=30:d=2", (360, 640));
+    let d = tall.dir.path();
     let word = format!("{0}{0}ANTIDISESTAB", "SUPERCALIFRAGILISTICEXPIALIDOCIOUS");
     assert_eq!(word.len(), 80);
     let srt = d.join("word.srt");
     std::fs::write(&srt, format!("1\n00:00:00,000 --> 00:00:02,000\n{word}\n")).unwrap();
     let out = d.join("out");
-    cutroom_ok(&[
-        "export",
-        s(&clip),
-        "--presets",
-        s(&presets),
-        "-p",
-        "tall",
-        "--captions",
-        s(&srt),
-        "-o",
-        s(&out),
-    ]);
+    cutroom_ok(&tall.args(&["--captions", s(&srt), "-o", s(&out)]));
     ff(&[
         "-i",
         s(&out.join("clip.tall.mp4")),
