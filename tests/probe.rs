@@ -250,6 +250,48 @@ fn an_offset_audio_track_is_noted_with_its_track_and_amount() {
     );
 }
 
+/// A Matroska picture starting 7 s after its sound, past the seconds FFmpeg's analysis reads,
+/// was described from its header alone: probe said it starts at 0 and lasts the whole file,
+/// with no profile or pixel format, and `swap`, copying its packets (which then had no
+/// decoding times), failed with "cannot write: Invalid argument". Now it is analysed whole:
+/// it starts at 7 s, its picture is copied and the new sound lies on its first frame.
+#[test]
+fn a_matroska_picture_starting_late_is_read_where_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = fixture("marker_portrait_30.mp4");
+    let late = dir.path().join("late.mkv");
+    ff(&[
+        "-itsoffset",
+        "7",
+        "-i",
+        s(&m),
+        "-i",
+        s(&m),
+        "-map",
+        "0:v",
+        "-map",
+        "1:a",
+        "-c",
+        "copy",
+        s(&late),
+    ]);
+    let p = probe_one(&late);
+    let v = &p["streams"][0];
+    assert_eq!(v["kind"], "video", "{p}");
+    let start = v["start_time_s"].as_f64().unwrap();
+    assert!(close(start, 7.0, 0.03), "{p}");
+    assert!(close(v["duration_s"].as_f64().unwrap(), 6.0, 0.03), "{p}");
+    assert_eq!(
+        (&v["profile"], &v["pix_fmt"]),
+        (&"High".into(), &"yuv420p".into())
+    );
+    let out = dir.path().join("out.mp4");
+    cutroom_ok(&["swap", "-q", s(&late), "--audio", s(&m), "-o", s(&out)]);
+    let offs = marker_offsets_ms(&out);
+    assert_eq!(offs.len(), 3, "{offs:?}");
+    assert!(offs.iter().all(|(_, o)| o.abs() <= 1.5), "{offs:?}");
+}
+
 #[test]
 fn a_timecode_track_is_named() {
     // FFmpeg has no codec for a QuickTime timecode track: probe names it by its tag, as

@@ -4,6 +4,7 @@ use crate::error::{Error, Result};
 use crate::params::CodecParams;
 use crate::time::Rational;
 use ff::packet::Ref as _;
+use ff::Rescale as _;
 use ffmpeg_next as ff;
 use std::path::{Path, PathBuf};
 
@@ -74,36 +75,29 @@ pub struct Input {
 }
 
 impl Input {
-    /// Open `path` and read its stream headers.
+    /// Open `path` and read its stream headers. A Matroska track FFmpeg's analysis of the
+    /// first seconds never met (a picture starting 7 s after the sound) is described only by
+    /// its header: FFmpeg gives it the whole file's start and duration, no pixel format and no
+    /// frame reordering (so its packets get no decoding times); such a file is analysed again
+    /// over all of it.
     pub fn open(path: &Path) -> Result<Self> {
         crate::init();
         let url = file_url(path)?;
-        let mut ps = std::ptr::null_mut();
-        // SAFETY: `url` is a NUL-terminated string that outlives the calls; `ps` starts null, so
-        // avformat_open_input allocates the context and on failure frees it and leaves it null.
-        // A context that opened is closed here if its streams cannot be read, else owned by
-        // the `Input` wrapper, which closes it on drop (as `ff::format::input` does).
-        let opened = unsafe {
-            match ff::ffi::avformat_open_input(
-                &mut ps,
-                url.as_ptr(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-            ) {
-                0 => match ff::ffi::avformat_find_stream_info(ps, std::ptr::null_mut()) {
-                    r if r >= 0 => Ok(ff::format::context::Input::wrap(ps)),
-                    e => {
-                        ff::ffi::avformat_close_input(&mut ps);
-                        Err(ff::Error::from(e))
-                    }
-                },
-                e => Err(ff::Error::from(e)),
-            }
-        };
-        let ctx = opened.map_err(|e| Error::Open {
+        let open_err = |e| Error::Open {
             path: path.to_path_buf(),
             reason: describe(e),
-        })?;
+        };
+        let mut ctx = open_url(&url, None).map_err(open_err)?;
+        if unseen_tracks(&ctx) {
+            let bytes = std::fs::metadata(path)
+                .map_or(i64::MAX, |m| i64::try_from(m.len()).unwrap_or(i64::MAX));
+            // The container's length (µs) and a second, else an hour.
+            let us = match ctx.duration() {
+                d if d > 0 => d.saturating_add(1_000_000),
+                _ => 3_600_000_000,
+            };
+            ctx = open_url(&url, Some((us, bytes.saturating_add(1)))).map_err(open_err)?;
+        }
         Ok(Self {
             ctx,
             path: path.to_path_buf(),
@@ -204,6 +198,64 @@ impl Input {
     pub(crate) fn stream_params(&self, index: usize) -> Option<ff::codec::Parameters> {
         self.ctx.stream(index).map(|s| s.parameters())
     }
+}
+
+/// Open `url` and analyse its streams, over `window` (µs, bytes) instead of FFmpeg's default
+/// (5 s, 5 MB) when given.
+fn open_url(
+    url: &std::ffi::CStr,
+    window: Option<(i64, i64)>,
+) -> std::result::Result<ff::format::context::Input, ff::Error> {
+    let mut opts = ff::Dictionary::new();
+    if let Some((us, bytes)) = window {
+        opts.set("analyzeduration", &us.to_string());
+        opts.set("probesize", &bytes.to_string());
+    }
+    let mut ps = std::ptr::null_mut();
+    // SAFETY: `url` is a NUL-terminated string that outlives the calls; `ps` starts null, so
+    // avformat_open_input allocates the context and on failure frees it and leaves it null.
+    // The options dictionary is handed over and taken back (and freed) after the call, as
+    // `ff::format::input_with_dictionary` does. A context that opened is closed here if its
+    // streams cannot be read, else owned by the wrapper, which closes it on drop.
+    unsafe {
+        let mut dict = opts.disown();
+        let r =
+            ff::ffi::avformat_open_input(&mut ps, url.as_ptr(), std::ptr::null_mut(), &mut dict);
+        drop(ff::Dictionary::own(dict));
+        match r {
+            0 => match ff::ffi::avformat_find_stream_info(ps, std::ptr::null_mut()) {
+                r if r >= 0 => Ok(ff::format::context::Input::wrap(ps)),
+                e => {
+                    ff::ffi::avformat_close_input(&mut ps);
+                    Err(ff::Error::from(e))
+                }
+            },
+            e => Err(ff::Error::from(e)),
+        }
+    }
+}
+
+/// A Matroska picture or sound track the analysis never met: Matroska states no track's start
+/// or length, and FFmpeg gives a track it learnt nothing of from packets the whole file's
+/// (a track it met has its first packet's start and no length).
+fn unseen_tracks(ctx: &ff::format::context::Input) -> bool {
+    if !ctx.format().name().contains("matroska") {
+        return false;
+    }
+    // SAFETY: `ctx` owns an open AVFormatContext; start_time is a plain field.
+    let start = unsafe { (*ctx.as_ptr()).start_time };
+    let whole = |t: i64, tb| match t {
+        ff::ffi::AV_NOPTS_VALUE => t,
+        t => t.rescale(ff::Rational::new(1, ff::ffi::AV_TIME_BASE), tb),
+    };
+    ctx.streams().any(|s| {
+        matches!(
+            s.parameters().medium(),
+            ff::media::Type::Video | ff::media::Type::Audio
+        ) && start != ff::ffi::AV_NOPTS_VALUE
+            && s.start_time() == whole(start, s.time_base())
+            && s.duration() == whole(ctx.duration(), s.time_base())
+    })
 }
 
 fn stream_info(s: &ff::format::stream::Stream<'_>) -> StreamInfo {
