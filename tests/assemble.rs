@@ -2113,7 +2113,8 @@ fn small_square_cut(d: &Path, body: &str) -> PathBuf {
 
 /// A deliverable that fails its sync check (the marker clip's sound 200 ms late) makes the
 /// exit code 3, a check that did not pass (as `sync` exits), not 1 (an error), with every
-/// output written.
+/// output written. Its export's warning (6 s over a preset's 5 s limit), said on stderr, is
+/// in its report entry too (`outputs[].warnings`; there was no such field).
 #[test]
 fn a_failed_sync_check_exits_3_with_everything_written() {
     let dir = tempfile::tempdir().unwrap();
@@ -2131,6 +2132,9 @@ fn a_failed_sync_check_exits_3_with_everything_written() {
         s(&late),
     ]);
     let spec = small_square_cut(d, "name = \"late\"\n[[shot]]\nsrc = \"late.mp4\"\n");
+    let presets = d.join("small.toml");
+    let limited = std::fs::read_to_string(&presets).unwrap() + "max_duration_s = 5\n";
+    std::fs::write(&presets, limited).unwrap();
     let out = d.join("out");
     let run = cutroom(&["-q", "assemble", s(&spec), "-o", s(&out), "--json"]);
     assert_eq!(
@@ -2142,6 +2146,10 @@ fn a_failed_sync_check_exits_3_with_everything_written() {
     let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(report["outputs"][0]["sync_verdict"], "fail", "{report}");
     assert_eq!(report["sync_ok"], false, "{report}");
+    let limit = "6.0 s is longer than Square feed, 1:1's limit of 5 s";
+    assert_eq!(report["outputs"][0]["warnings"], serde_json::json!([limit]));
+    let said = format!("{}: {limit}", out.join("late.sq.mp4").display());
+    assert!(String::from_utf8_lossy(&run.stderr).contains(&said));
     for name in ["late.sq.mp4", "report.json", "report.html", "timeline.otio"] {
         assert!(out.join(name).is_file(), "{name}");
     }

@@ -66,6 +66,10 @@ pub struct Output {
     /// Its cover picture (`<name>.<preset>.jpg`); an output whose cover is gone is made again.
     #[serde(default)]
     pub cover: Option<String>,
+    /// What its export warned of (said on stderr too: a length over the platform's limit, its
+    /// overlays); empty in a report of an earlier version.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// The sync measurement of one shot span of a deliverable.
@@ -158,6 +162,7 @@ pub(super) fn check(
         sync_plot: plot.display().to_string(),
         sidecars: o.sidecars.clone(),
         cover: o.cover.clone(),
+        warnings: o.warnings.clone(),
     };
     Ok((output, staged_plot))
 }
