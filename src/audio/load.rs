@@ -243,7 +243,8 @@ fn wav_layout(path: &Path) -> Layout {
     Layout::DEFAULT
 }
 
-/// A WAV file opened with hound; `None` for encodings hound does not support.
+/// A WAV file opened with hound; `None` for encodings hound does not support (it opens 64-bit
+/// float but reads no float but 32-bit).
 fn open_wav(path: &Path) -> Result<Option<WavReader>> {
     let corrupt =
         |e: hound::Error| Error::bad_input(path, format!("corrupt WAV file: {}", wav_words(&e)));
@@ -256,7 +257,8 @@ fn open_wav(path: &Path) -> Result<Option<WavReader>> {
     if spec.channels == 0 || spec.sample_rate == 0 {
         return Err(Error::bad_input(path, "WAV header declares no channels"));
     }
-    Ok(Some(r))
+    let wide_float = spec.sample_format == hound::SampleFormat::Float && spec.bits_per_sample != 32;
+    Ok((!wide_float).then_some(r))
 }
 
 type WavReader = hound::WavReader<std::io::BufReader<File>>;
