@@ -3300,6 +3300,31 @@ fn a_missing_logo_is_named_as_a_missing_file() {
     );
 }
 
+/// An animated GIF or APNG given as a logo played once over the first second and then stayed
+/// on its last picture, silently; it is refused, naming the file.
+#[test]
+fn an_animated_logo_is_refused_not_played_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = fixture("marker_portrait_30.mp4");
+    // Red, then green: five pictures at 5 fps.
+    let anim = "color=red:s=64x32:r=5:d=0.2[a];color=green:s=64x32:r=5:d=0.8[b];\
+                [a][b]concat=n=2:v=1,format=rgb8";
+    for (name, format, said) in [("logo.gif", "gif", "(gif)"), ("logo.png", "apng", "(apng)")] {
+        let logo = d.join(name);
+        ff(&["-filter_complex", anim, "-f", format, s(&logo)]);
+        let out = d.join("out");
+        let err = export_refused(&[s(&clip), "-p", "square", "--logo", s(&logo)], &out);
+        assert!(
+            err.contains(&format!(
+                "{}: an animation {said}, which a logo would play once",
+                logo.display()
+            )),
+            "{err}"
+        );
+    }
+}
+
 /// A logo whose name cannot pass through a filter graph as it is (a colon FFmpeg takes for a
 /// protocol, bytes that are not UTF-8) is burnt in all the same.
 #[test]

@@ -78,6 +78,7 @@ impl Overlays {
         }
         if let Some(l) = &self.logo {
             l.check().map_err(bad)?;
+            l.check_still()?;
         }
         Ok(())
     }
@@ -279,6 +280,35 @@ impl Logo {
         }
         if !self.file.exists() {
             return Err(format!("logo.file {}: no such file", self.file.display()));
+        }
+        Ok(())
+    }
+
+    /// Refuse an image of more than one picture (an animated GIF or APNG: FFmpeg reads one
+    /// packet a picture), which the logo's filter would play once, over the first frames,
+    /// and then hold on its last picture. A file FFmpeg cannot read is left to the
+    /// logo's other checks.
+    fn check_still(&self) -> Result<()> {
+        use cutroom_ffi::{Input, MediaKind};
+        let Ok(mut input) = Input::open(&self.file) else {
+            return Ok(());
+        };
+        let Some(v) = input.best_stream(MediaKind::Video) else {
+            return Ok(());
+        };
+        let mut pictures = 0;
+        while let Ok(Some(p)) = input.read_packet() {
+            pictures += usize::from(p.stream() == v);
+            if pictures > 1 {
+                return Err(Error::bad_input(
+                    &self.file,
+                    format!(
+                        "an animation ({}), which a logo would play once and then stop on its \
+                         last picture: give one still image (a PNG with alpha)",
+                        input.format_name()
+                    ),
+                ));
+            }
         }
         Ok(())
     }
