@@ -19,7 +19,8 @@ fn parallel<F: FnOnce() + Send>(jobs: Vec<F>) {
     });
 }
 
-/// `cutroom sync --json ARGS...`: the exit code and the `files[]` entries.
+/// `cutroom sync --json ARGS...`: the exit code and the `files[]` entries, each checked against
+/// docs/sync.md ([`assert_documented`]).
 fn sync_json(args: &[&str]) -> (i32, Vec<Value>) {
     let mut all = vec!["sync", "--json", "-q"];
     all.extend_from_slice(args);
@@ -31,6 +32,7 @@ fn sync_json(args: &[&str]) -> (i32, Vec<Value>) {
         )
     });
     let files = v["files"].as_array().expect("files[]").clone();
+    files.iter().for_each(assert_documented);
     (out.status.code().expect("exit code"), files)
 }
 
@@ -1697,93 +1699,271 @@ fn the_priming_reported_is_the_checked_tracks_own() {
     assert_eq!(c["audio_priming_samples"], ac3, "{c}");
 }
 
-/// The fields of a table of docs/sync.md whose header row starts with `| {first} |`: each row's
-/// first cell's names (`frame_rate`, `duration_s`; `windows[]` as `windows`), with the
-/// `{a, b}` keys its meaning lists for an object.
-fn documented_fields(first: &str) -> Vec<(String, Vec<String>)> {
+/// A field of a table of docs/sync.md: its name (`methods.events`; `windows[]` as `windows`),
+/// its JSON types, and for an object or an array of objects the keys its meaning lists
+/// (`{a, b[]}`), with those listed for each of them that is an array of objects in turn
+/// (`` `b[]`: `{c, d}` ``).
+#[derive(Clone, Debug)]
+struct Documented {
+    name: String,
+    types: Vec<String>,
+    keys: Vec<String>,
+    nested: Vec<(String, Vec<String>)>,
+}
+
+/// The keys of the `{a, b (x\|y), c[]}` list `s` starts with: `a`, `b`, `c[]`.
+fn brace_keys(s: &str) -> Vec<String> {
+    let list = s.split('}').next().unwrap();
+    let keys = list.split(", ").map(|k| k.split(' ').next().unwrap());
+    keys.map(String::from).collect()
+}
+
+/// The fields of the table of docs/sync.md whose header row starts with `| {first} |`. A type
+/// cell gives one type for all the row's names or one per name (`int, number`); `array of
+/// int` is an array; `shots[]` has "the window fields plus `index` and `verdict`".
+fn documented(first: &str) -> Vec<Documented> {
     let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/sync.md"))
         .unwrap();
     let table = doc
-        .split(&format!("| {first} |"))
+        .split(&format!("\n| {first} |"))
         .nth(1)
         .expect("the table")
         .split("\n\n")
         .next()
         .unwrap();
-    let mut fields = Vec::new();
+    let mut fields: Vec<Documented> = Vec::new();
     for row in table.lines().skip(2) {
-        let cells: Vec<&str> = row.split(" | ").collect();
-        let keys = |cell: &str| -> Vec<String> {
-            match cell.trim().strip_prefix("`{") {
-                Some(rest) => rest
-                    .split('}')
-                    .next()
-                    .unwrap()
-                    .split(", ")
-                    .map(|k| k.trim_end_matches("[]").to_string())
-                    .collect(),
-                None => Vec::new(),
-            }
+        let row = row.strip_prefix("| ").and_then(|r| r.strip_suffix(" |"));
+        let cells: Vec<&str> = row.expect("a table row").split(" | ").collect();
+        let [names, types, meaning] = cells[..] else {
+            panic!("not three cells: {cells:?}")
         };
-        let object_keys = if cells[1].starts_with("object") {
-            keys(cells[2])
+        let names: Vec<&str> = names.split(", ").collect();
+        let types: Vec<&str> = types.split(", ").collect();
+        assert!(
+            types.len() == 1 || types.len() == names.len(),
+            "{names:?}: {types:?}"
+        );
+        let keys = if let Some(rest) = meaning.strip_prefix("the window fields plus ") {
+            let windows = fields
+                .iter()
+                .find(|f| f.name == "windows")
+                .expect("windows[] first");
+            let named = rest
+                .split(" (")
+                .next()
+                .unwrap()
+                .split('`')
+                .skip(1)
+                .step_by(2);
+            windows
+                .keys
+                .iter()
+                .cloned()
+                .chain(named.map(String::from))
+                .collect()
         } else {
-            Vec::new()
+            meaning
+                .split_once("`{")
+                .map_or(Vec::new(), |(_, list)| brace_keys(list))
         };
-        for name in cells[0].trim_start_matches("| ").split(", ") {
-            let name = name.trim_matches('`').trim_end_matches("[]");
-            fields.push((name.to_string(), object_keys.clone()));
+        let nested = keys
+            .iter()
+            .filter(|k| k.ends_with("[]"))
+            .filter_map(|k| {
+                let (_, list) = meaning.split_once(&format!("`{k}`: `{{"))?;
+                Some((k.trim_end_matches("[]").to_string(), brace_keys(list)))
+            })
+            .collect();
+        for (i, name) in names.iter().enumerate() {
+            let types = types[if types.len() == 1 { 0 } else { i }];
+            fields.push(Documented {
+                name: name.trim_matches('`').trim_end_matches("[]").to_string(),
+                types: types
+                    .split("\\|")
+                    .map(|t| t.split(' ').next().unwrap().to_string())
+                    .collect(),
+                keys: keys.clone(),
+                nested: Vec::clone(&nested),
+            });
         }
     }
     fields
 }
 
-/// Every field docs/sync.md lists is in every report, whatever the file carries (a field that
-/// does not apply is null): `methods.events` of a file without audio or without video lacked
-/// `pairs`, `visual_events` and `audio_onsets`; a picture without sound had no `frame_rate`
-/// or `duration_s`.
-#[test]
-fn every_documented_field_is_in_every_report() {
-    let top = documented_fields("field");
-    let container = documented_fields("container field");
-    assert!(
-        top.len() > 20 && container.len() > 20,
-        "{top:?} {container:?}"
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let voice = dir.path().join("voice.m4a");
-    ff(&["-i", s(&fixture("dialogue.wav")), "-c:a", "aac", s(&voice)]);
-    let files = [fixture("short_audio.mp4"), fixture("no_audio.mp4"), voice];
-    let args: Vec<&str> = files.iter().map(|p| s(p)).collect();
-    let (_, reports) = sync_json(&args);
-    for r in &reports {
-        for (name, keys) in &top {
-            if name == "error" {
-                continue;
-            }
-            let v = name.split('.').fold(r, |v, k| &v[k]);
-            let present = match name.split_once('.') {
-                Some((parent, k)) => r[parent].get(k).is_some(),
-                None => r.get(name).is_some(),
-            };
-            assert!(present, "{}: no {name}: {r}", r["path"]);
-            if v.is_object() {
-                for k in keys {
-                    assert!(v.get(k).is_some(), "{}: {name} has no {k}: {v}", r["path"]);
+/// The fields of `sync --json`'s reports and of their `container`, as docs/sync.md lists them.
+fn schema() -> &'static (Vec<Documented>, Vec<Documented>) {
+    static SCHEMA: std::sync::OnceLock<(Vec<Documented>, Vec<Documented>)> =
+        std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let (top, container) = (documented("field"), documented("container field"));
+        let keys = |name: &str| {
+            top.iter()
+                .find(|f| f.name == name)
+                .map_or(0, |f| f.keys.len())
+        };
+        // A parser that lost the tables or their keys would check nothing.
+        assert!(
+            top.len() > 20 && container.len() > 20,
+            "{top:?} {container:?}"
+        );
+        assert!(
+            keys("windows") > 10 && keys("shots") == keys("windows") + 2,
+            "{top:?}"
+        );
+        assert!(
+            keys("lips") > 10 && keys("events") == 4 && keys("standard") == 4,
+            "{top:?}"
+        );
+        (top, container)
+    })
+}
+
+/// Whether `v` is of the documented JSON type `t`.
+fn is_type(v: &Value, t: &str) -> bool {
+    match t {
+        "string" => v.is_string(),
+        "number" => v.is_number(),
+        "int" => v.is_i64() || v.is_u64(),
+        "bool" => v.is_boolean(),
+        "object" => v.is_object(),
+        "array" => v.is_array(),
+        "null" => v.is_null(),
+        _ => panic!("docs/sync.md: unknown type {t}"),
+    }
+}
+
+/// `v`, an object, has exactly the keys `keys` (`b[]` as `b`), in `what`.
+fn assert_keys(v: &Value, keys: &[String], what: &str) {
+    let mut got: Vec<&str> = v
+        .as_object()
+        .expect(what)
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut want: Vec<&str> = keys.iter().map(|k| k.trim_end_matches("[]")).collect();
+    got.sort_unstable();
+    want.sort_unstable();
+    assert_eq!(got, want, "{what}: the keys docs/sync.md lists: {v}");
+}
+
+/// The fields `fields` of `v` (a report, or its `container`) are as documented: each present,
+/// of a documented type, each object or array item with exactly its documented keys (and its
+/// arrays' items theirs); and `v` has no field the table does not list.
+fn assert_fields(v: &Value, fields: &[Documented], what: &str) {
+    let mut listed: Vec<(&str, Option<&str>)> = Vec::new();
+    for f in fields.iter().filter(|f| f.name != "error") {
+        let (parent, name) = match f.name.split_once('.') {
+            Some((p, n)) => (&v[p], n),
+            None => (v, f.name.as_str()),
+        };
+        listed.push(match f.name.split_once('.') {
+            Some((p, n)) => (p, Some(n)),
+            None => (name, None),
+        });
+        let x = parent
+            .get(name)
+            .unwrap_or_else(|| panic!("{what}: no {}: {v}", f.name));
+        assert!(
+            f.types.iter().any(|t| is_type(x, t)),
+            "{what}: {} is {x}, not {:?}",
+            f.name,
+            f.types
+        );
+        let items: Vec<&Value> = match x {
+            Value::Array(a) => a.iter().collect(),
+            Value::Object(_) => vec![x],
+            _ => Vec::new(),
+        };
+        for item in items.into_iter().filter(|_| !f.keys.is_empty()) {
+            assert_keys(item, &f.keys, &format!("{what}: {}", f.name));
+            for (k, keys) in &f.nested {
+                for sub in item[k].as_array().into_iter().flatten() {
+                    assert_keys(sub, keys, &format!("{what}: {}.{k}[]", f.name));
                 }
             }
         }
+    }
+    for (k, x) in v.as_object().expect(what) {
+        let children: Vec<String> = (listed.iter())
+            .filter(|(p, _)| p == k)
+            .filter_map(|(_, c)| c.map(String::from))
+            .collect();
+        assert!(
+            listed.iter().any(|(p, _)| p == k),
+            "{what}: {k} is not in docs/sync.md"
+        );
+        if !children.is_empty() {
+            assert_keys(x, &children, &format!("{what}: {k}"));
+        }
+    }
+}
+
+/// `r`, an entry of `sync --json`'s `files[]`, is what docs/sync.md documents: an error is
+/// `{path, error}` alone; a report has every field of both tables, of the documented type,
+/// objects and array items with exactly the keys listed, and nothing else. Every report the
+/// tests read goes through it ([`sync_json`]), so the docs and the output cannot drift apart.
+fn assert_documented(r: &Value) {
+    let (top, container) = schema();
+    let what = r["path"].as_str().unwrap_or("a report");
+    if r.get("error").is_some() {
+        assert_keys(r, &["path".into(), "error".into()], what);
+        assert!(r["error"].as_str().is_some_and(|e| !e.is_empty()), "{r}");
+        return;
+    }
+    assert_fields(r, top, what);
+    assert_fields(&r["container"], container, &format!("{what}: container"));
+}
+
+/// Every field docs/sync.md lists is in every report, whatever the file carries (a field that
+/// does not apply is null; `methods.events` of a file without audio or without video lacked
+/// `pairs`, `visual_events` and `audio_onsets`; a picture without sound had no `frame_rate`
+/// or `duration_s`), and nothing else is: a marker clip (windows, shots, events), a picture
+/// without sound, a sound without picture, a file that is no media (an error), and a real
+/// talking head when the real clips are here (lips' windows and faces). [`sync_json`] checks
+/// each against docs/sync.md.
+#[test]
+fn every_documented_field_is_in_every_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let voice = dir.path().join("voice.m4a");
+    ff(&["-i", s(&fixture("dialogue.wav")), "-c:a", "aac", s(&voice)]);
+    let mut files = vec![
+        fixture("marker_landscape_25.mp4"),
+        fixture("no_audio.mp4"),
+        voice,
+        fixture("not_media.mp4"),
+    ];
+    files.extend(real_clips().map(|r| r.join("th_retalk2.mp4")));
+    let args: Vec<&str> = files.iter().map(|p| s(p)).collect();
+    let (code, reports) = sync_json(&args);
+    assert_eq!((code, reports.len()), (1, files.len()));
+    let kind = |r: &Value| {
+        (
+            r.get("error").is_some(),
+            r["events"].as_array().map(Vec::len),
+        )
+    };
+    assert!(
+        reports[0]["events"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty()),
+        "{}",
+        reports[0]
+    );
+    assert!(kind(&reports[3]).0, "{}", reports[3]);
+    for r in reports.iter().filter(|r| !kind(r).0) {
         // The picture's rate and length, whenever there is a picture.
         let picture = r["container"]["video_codec"].is_string();
         for k in ["frame_rate", "duration_s"] {
             assert_eq!(r[k].is_number(), picture, "{}: {k} {}", r["path"], r[k]);
         }
-        for (name, _) in &container {
-            assert!(
-                r["container"].get(name).is_some(),
-                "{}: container has no {name}",
-                r["path"]
-            );
-        }
+    }
+    if let Some(talking) = reports.get(4) {
+        assert!(
+            talking["lips"]["faces"]
+                .as_array()
+                .is_some_and(|f| !f.is_empty()),
+            "{talking}"
+        );
     }
 }
