@@ -90,6 +90,10 @@ pub struct Captions {
     pub cues: Vec<Cue>,
 }
 
+/// The fastest a cue can be read, characters a second (spaces included, as subtitle guides
+/// count them): Netflix's guide allows 20 for adults; over 25 even fast readers miss words.
+const MAX_READING_RATE: f64 = 25.0;
+
 /// The caption formats, by file extension.
 const FORMATS: &str = ".srt, .vtt, .ass/.ssa or .json (a list of {word, start, end})";
 
@@ -97,7 +101,8 @@ impl Captions {
     /// Read a caption file (the format from its extension), and check that its cues are in
     /// order and start before `duration` ns (the end of the video they belong to) when given.
     /// A cue that overlaps the next (rolling captions) ends where the next begins, and one
-    /// that runs past `duration` ends there; `progress` is warned of either. Errors name the
+    /// that runs past `duration` ends there; `progress` is warned of either, and of cues shown
+    /// too briefly for their text to be read (over 25 characters a second). Errors name the
     /// file and the line; a file without cues is an error.
     pub fn load(path: &Path, duration: Option<i64>, progress: &dyn Progress) -> Result<Self> {
         let ext = path
@@ -121,6 +126,7 @@ impl Captions {
         let at = |line: usize, what: String| Error::bad_input(path, format!("line {line}: {what}"));
         let lined = parse(text).map_err(|(l, w)| at(l, w))?;
         let mut cues: Vec<Cue> = Vec::with_capacity(lined.len());
+        let mut lines = Vec::with_capacity(lined.len());
         let (mut overlapped, mut past_end, mut blank) = (0, 0, 0);
         // The first line with characters the font cannot draw, and every such character.
         let mut undrawable: Option<(usize, String)> = None;
@@ -188,6 +194,7 @@ impl Captions {
                 }
             }
             cues.push(cue);
+            lines.push(line);
         }
         if blank > 0 {
             progress.warn(&format!(
@@ -205,6 +212,24 @@ impl Captions {
             progress.warn(&format!(
                 "{}: {past_end} cue(s) run past the end of the video; each now ends there",
                 path.display()
+            ));
+        }
+        // As shown: each cue's end after the overlaps and the video's end are taken off.
+        let rate =
+            |c: &Cue| font::letters(&c.text) as f64 * NANOS as f64 / (c.end - c.start) as f64;
+        let fast: Vec<(usize, &Cue)> = (lines.iter().copied().zip(&cues))
+            .filter(|(_, c)| rate(c) > MAX_READING_RATE)
+            .collect();
+        if let Some(&(line, c)) = fast.first() {
+            progress.warn(&format!(
+                "{}: line {line}: {} cue(s) shown too briefly to be read, over \
+                 {MAX_READING_RATE} characters a second (this one {} in {} s, {:.0} a second): \
+                 give them more time or fewer words",
+                path.display(),
+                fast.len(),
+                font::letters(&c.text),
+                secs(c.end - c.start),
+                rate(c)
             ));
         }
         if let Some((line, chars)) = undrawable {
@@ -421,6 +446,46 @@ mod tests {
                 "cut.srt: the cue at 4.000-5.000 s starts with shots/2.srt's cue at 4.000 s: one \
                  cue is shown at a time, so it is left out; put both texts in one cue",
             ]
+        );
+    }
+
+    /// A cue of 40 words shown for a second was burnt in, a page of it every tenth of a
+    /// second, with no word said; cues too fast to read are now a warning naming the first.
+    #[test]
+    fn cues_too_fast_to_read_are_a_warning_naming_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fast.srt");
+        let forty = ["one two three four five six seven eight nine ten"; 4].join(" ");
+        let srt = format!(
+            "1\n00:00:00,000 --> 00:00:02,000\nTwenty-five characters ok\n\n\
+             2\n00:00:02,000 --> 00:00:03,000\n{forty}\n\n\
+             3\n00:00:03,000 --> 00:00:04,000\nThirteen more\n"
+        );
+        std::fs::write(&path, srt).unwrap();
+        let tally = crate::progress::Tally::new(&crate::progress::Silent);
+        let captions = Captions::load(&path, Some(5 * NANOS), &tally).unwrap();
+        assert_eq!(captions.cues.len(), 3);
+        assert_eq!(forty.len(), 195);
+        assert_eq!(
+            tally.warnings(),
+            [format!(
+                "{}: line 6: 1 cue(s) shown too briefly to be read, over 25 characters a second \
+                 (this one 195 in 1.000 s, 195 a second): give them more time or fewer words",
+                path.display()
+            )]
+        );
+        // Cut short by the next cue (rolling captions), a cue is as fast as it is shown.
+        let rolling = "1\n00:00:00,000 --> 00:00:03,000\nTwenty-five characters ok\n\n\
+                       2\n00:00:00,500 --> 00:00:03,000\nThirteen more\n";
+        std::fs::write(&path, rolling).unwrap();
+        let tally = crate::progress::Tally::new(&crate::progress::Silent);
+        Captions::load(&path, None, &tally).unwrap();
+        let said = tally.warnings();
+        assert!(
+            said.iter()
+                .any(|w| w.contains("line 2: 1 cue(s) shown too briefly")
+                    && w.contains("(this one 25 in 0.500 s, 50 a second)")),
+            "{said:?}"
         );
     }
 
