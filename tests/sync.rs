@@ -1699,6 +1699,52 @@ fn the_priming_reported_is_the_checked_tracks_own() {
     assert_eq!(c["audio_priming_samples"], ac3, "{c}");
 }
 
+/// A stream in a codec this FFmpeg cannot decode is an error naming the file, the stream and
+/// the codec (its tag): it read `no decoder for codec none`, naming neither. The streams are
+/// made unknown in copies of a fixture (no encode): the picture's sample entry renamed, and the
+/// sound's too, with its object type (which FFmpeg reads AAC from) made a private one.
+#[test]
+fn a_codec_ffmpeg_cannot_decode_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = std::fs::read(fixture("marker_landscape_25.mp4")).unwrap();
+    let renamed = |from: &[u8; 4], to: &[u8; 4]| -> Vec<u8> {
+        let mut d = clip.clone();
+        let at: Vec<usize> = (0..d.len() - 4).filter(|&i| &d[i..i + 4] == from).collect();
+        assert!(!at.is_empty(), "{from:?}");
+        for i in at {
+            d[i..i + 4].copy_from_slice(to);
+        }
+        d
+    };
+    let picture = dir.path().join("picture.mp4");
+    std::fs::write(&picture, renamed(b"avc1", b"zz01")).unwrap();
+    let mut sound = renamed(b"mp4a", b"zz4a");
+    let esds = (0..sound.len())
+        .find(|&i| &sound[i..i + 4] == b"esds")
+        .unwrap();
+    // The DecoderConfigDescriptor (tag 4, a 4-byte length) and its objectTypeIndication.
+    let config = (esds..sound.len())
+        .find(|&i| sound[i..i + 4] == [4, 0x80, 0x80, 0x80])
+        .unwrap();
+    assert_eq!(sound[config + 5], 0x40, "AAC's object type");
+    sound[config + 5] = 0xc0;
+    let sound_path = dir.path().join("sound.mp4");
+    std::fs::write(&sound_path, sound).unwrap();
+    let (code, files) = sync_json(&[s(&picture), s(&sound_path)]);
+    assert_eq!(code, 1);
+    for (f, (p, kind, tag)) in files
+        .iter()
+        .zip([(&picture, "video", "zz01"), (&sound_path, "audio", "zz4a")])
+    {
+        let want = format!(
+            "{}: its {kind} stream is `{tag}`, which this FFmpeg build cannot decode: its sync \
+             cannot be checked",
+            p.display()
+        );
+        assert_eq!(f["error"], want.as_str(), "{f}");
+    }
+}
+
 /// A field of a table of docs/sync.md: its name (`methods.events`; `windows[]` as `windows`),
 /// its JSON types, and for an object or an array of objects the keys its meaning lists
 /// (`{a, b[]}`), with those listed for each of them that is an array of objects in turn
