@@ -294,6 +294,43 @@ fn fixtures_with_mono_44k_short_and_missing_audio_join_in_sync() {
     );
 }
 
+/// A clip on a phone's 600 Hz clock with B-frames, which FFmpeg reads with every frame lasting
+/// 1 tick: its last frame was taken to end 1/600 s after it starts, so each such shot lost a
+/// frame's length (two 6 s shots joined to 11.935 s, the second 32 ms early) and `swap` cut its
+/// sound 32 ms short. A frame is now at least half a frame long: the join lasts 12 s with every
+/// marker in place, and so does the copied picture of `swap`.
+#[test]
+fn a_clip_on_a_phones_600_hz_clock_keeps_its_last_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let phone = dir.path().join("phone.mp4");
+    let m = fixture("marker_portrait_30.mp4");
+    ff(&[
+        "-i",
+        s(&m),
+        "-c",
+        "copy",
+        "-video_track_timescale",
+        "600",
+        s(&phone),
+    ]);
+    let out = dir.path().join("cut.mp4");
+    let j = concat_json(&[s(&phone), s(&phone), "-o", s(&out)]);
+    assert_eq!(
+        (&j["path"], &j["duration_s"]),
+        (&"copy".into(), &12.0.into())
+    );
+    assert_whole_markers(&out, &[&phone, &phone]);
+    assert_duration(&out, 12.0, 600.0);
+    let swapped = dir.path().join("swapped.mp4");
+    let run = cutroom_ok(&["swap", "-q", s(&phone), "--audio", s(&m), "-o", s(&swapped)]);
+    let said = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        said.starts_with(&format!("{}: 6.000 s", swapped.display())),
+        "{said}"
+    );
+    assert_duration(&swapped, 6.0, 600.0);
+}
+
 #[test]
 fn a_variable_frame_rate_shot_is_normalised_to_its_base_rate() {
     let dir = tempfile::tempdir().unwrap();

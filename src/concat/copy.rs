@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::output::Seal;
 use crate::progress::Progress;
 use crate::time::Ticks;
+use crate::video_index::packet_duration;
 use cutroom_ffi::Input;
 use std::path::{Path, PathBuf};
 
@@ -42,6 +43,7 @@ pub fn write(
             if !p.pts().or(p.dts()).map(Ticks).is_some_and(wanted) {
                 continue;
             }
+            p.set_duration(packet_duration(&p, s.frame_ticks()).0);
             p.rescale(tb.rational());
             p.offset(offset.0);
             w.write_video(p)?;
