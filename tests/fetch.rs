@@ -326,6 +326,7 @@ fn videos_list_pages_show_delete_and_remix() {
     let gone = emu.cutroom(&["videos", "show", &listed[1]], "sk-test");
     assert_eq!(gone.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&gone.stderr).contains("not found"));
+    assert!(gone.stdout.is_empty(), "no table of no video");
     let table = emu.cutroom(&["videos", "list"], "sk-test");
     let text = String::from_utf8_lossy(&table.stdout);
     assert_eq!(

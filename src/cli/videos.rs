@@ -83,7 +83,11 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
                         Err(e) => failed.push(e),
                     }
                 }
-                print_videos(videos, json)?;
+                // A table of no video (every id failed) would be a header alone: the errors
+                // say it all. JSON keeps its shape.
+                if json || !videos.is_empty() {
+                    print_videos(videos, json)?;
+                }
                 Error::all(Several::Requests, failed).map(|()| exit::OK)
             }
             Action::Remix { id, prompt } => {
