@@ -2500,6 +2500,35 @@ fn a_shot_list_typo_is_one_line_with_its_place_and_the_key_meant() {
     assert!(!out.exists());
 }
 
+/// A prompt holding a control character (NUL, ESC) is refused before any request, naming the
+/// shot list, the shot and the character; tabs and line breaks pass.
+#[test]
+fn a_prompt_holding_a_control_character_is_refused_naming_the_shot() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(
+        dir.path(),
+        "seconds = 4\n[[shot]]\nname = \"fine\"\nprompt = \"a boat,\\tat dusk\\r\\n\"\n\
+         [[shot]]\nname = \"esc\"\nprompt = \"a boat \\u001b[2J\"\n\
+         [[shot]]\nname = \"nul\"\nprompt = \"a boat\\u0000\"\n",
+    );
+    let out = dir.path().join("renders");
+    let nowhere = ["--base-url", "http://127.0.0.1:9/v1"];
+    let run = cutroom(&[&["render", s(&list), "-o", s(&out)][..], &nowhere].concat());
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_ne!(run.status.code(), Some(0), "{err}");
+    for want in [
+        "shots.toml: shot \"esc\": the prompt holds the control character U+001B (character 8)",
+        "shots.toml: shot \"nul\": the prompt holds the control character U+0000 (character 7)",
+    ] {
+        assert!(err.contains(want), "no {want:?} in {err}");
+    }
+    assert!(
+        !err.contains("\"fine\"") && !err.contains("connect"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
 /// Requests kept by [`remote_hosts`]: the `CONNECT` lines and the requests tunnelled.
 type Seen = Arc<Mutex<Vec<String>>>;
 

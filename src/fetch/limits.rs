@@ -130,6 +130,26 @@ impl Limits {
     }
 }
 
+/// Refuse a prompt holding a control character (NUL, ESC, any other of C0 or C1, DEL) but a
+/// tab or a line break (LF, or CR before LF): a service takes it as it is, into the render's
+/// prompt, its job listings and every terminal that shows them. `Err` names the character and
+/// where it is.
+fn check_prompt(prompt: &str) -> std::result::Result<(), String> {
+    let mut chars = prompt.chars().enumerate().peekable();
+    while let Some((i, c)) = chars.next() {
+        let line_end = c == '\r' && chars.peek().is_some_and(|(_, n)| *n == '\n');
+        if c.is_control() && !matches!(c, '\t' | '\n') && !line_end {
+            return Err(format!(
+                "the prompt holds the control character U+{:04X} (character {}), which a \
+                 service would take as it is: remove it (tabs and line breaks are fine)",
+                c as u32,
+                i + 1
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl CreateVideo {
     /// Check the request before anything is sent (and billed): prompt, model/size/seconds
     /// against `limits` for `provider`, and an `input_reference` that is a readable image of
@@ -138,6 +158,7 @@ impl CreateVideo {
         if self.prompt.trim().is_empty() {
             return Err(Error::Usage("prompt is empty".into()));
         }
+        check_prompt(&self.prompt).map_err(Error::Usage)?;
         let (model, size, seconds) = self.resolved();
         let reference = self.input_reference.is_some();
         let warning = limits
@@ -202,5 +223,24 @@ mod tests {
         assert_eq!(check("m", "320x240", "0").unwrap_err().param, "seconds");
         assert_eq!(check("google/veo-3.1-fast", "320x240", "1"), Ok(None));
         assert_eq!(check("a b", "320x240", "1").unwrap_err().param, "model");
+    }
+
+    #[test]
+    fn prompts_hold_no_control_characters_but_tabs_and_line_breaks() {
+        assert!(check_prompt("a lighthouse,\tslow push in\r\nat dusk\n").is_ok());
+        assert!(check_prompt("une île, 灯台").is_ok());
+        for (bad, code, at) in [
+            ("a\0b", "U+0000", 2),
+            ("a \u{1b}[2J", "U+001B", 3),
+            ("a\rb", "U+000D", 2),
+            ("\u{7f}", "U+007F", 1),
+            ("x\u{9b}2J", "U+009B", 2),
+        ] {
+            let e = check_prompt(bad).unwrap_err();
+            assert!(
+                e.contains(code) && e.contains(&format!("(character {at})")),
+                "{e}"
+            );
+        }
     }
 }
