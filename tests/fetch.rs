@@ -3172,6 +3172,23 @@ fn a_missing_video_on_an_openai_service_hints_no_other_dialect() {
         );
         assert!(!err.contains("--provider"), "{args:?}: {err}");
     }
+    // A base URL without its /v1: every request is "not found", which says so.
+    let root = emu.base_url.strip_suffix("/v1").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(1, "1280x720", 4));
+    let out = dir.path().join("o");
+    let fix = format!("the base URL's path has no /v1, under which openai services answer: try --base-url {root}/v1");
+    for args in [
+        vec!["videos", "show", "video_gone"],
+        vec!["videos", "list"],
+        vec!["render", s(&list), "-o", s(&out), "--allow-any"],
+    ] {
+        let run = emu.cutroom(&[&args[..], &["--base-url", root]].concat(), "sk-test");
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(&fix), "{args:?}: {err}");
+    }
+    assert_eq!(stat(&emu, "jobs_created"), 0);
 }
 
 #[test]

@@ -547,7 +547,7 @@ impl Client {
             .await?
             .map_err(|f| Error::Remote(f.why))?;
         if !resp.status().is_success() {
-            return Err(api_error(&shown, resp, Some(self.cfg.provider)).await);
+            return Err(api_error(&shown, resp, Some(&self.cfg)).await);
         }
         json_body(resp, &shown).await
     }
@@ -604,11 +604,11 @@ impl Client {
         };
         let status = resp.status();
         if retryable(status) && !unprocessed(status) {
-            let why = api_error(&shown, resp, Some(provider)).await.to_string();
+            let why = api_error(&shown, resp, Some(&self.cfg)).await.to_string();
             return Ok(lost(why));
         }
         if !status.is_success() {
-            return Err(api_error(&shown, resp, Some(provider)).await);
+            return Err(api_error(&shown, resp, Some(&self.cfg)).await);
         }
         let answered = resp.headers().clone();
         let bytes = match resp.bytes().await {
@@ -723,7 +723,7 @@ impl Client {
         let shown = format!("GET {}", redact_url(url));
         let hint = server_hint(resp.headers());
         if !status.is_success() {
-            let e = api_error(&shown, resp, Some(self.cfg.provider)).await;
+            let e = api_error(&shown, resp, Some(&self.cfg)).await;
             return match retryable(status) {
                 true => Ok(Got::Unavailable(e, hint)),
                 false => Err(e),
@@ -759,12 +759,17 @@ impl Client {
         }
     }
 
-    /// The error of job `id` not found; on OpenAI's own API host, why and what to do.
+    /// The error of job `id` not found; on OpenAI's own API host, why and what to do; at a
+    /// base URL without its version, that.
     pub(crate) fn missing(&self, id: &str) -> Error {
         let what = format!("video {id:?} not found (deleted, expired or never created)");
-        Error::Remote(match closed_openai(&self.cfg.base_url) {
-            true => with_hint(&what, CLOSED),
-            false => what,
+        let hint = match closed_openai(&self.cfg.base_url) {
+            true => Some(CLOSED.to_string()),
+            false => self.cfg.unversioned(),
+        };
+        Error::Remote(match hint {
+            Some(hint) => with_hint(&what, &hint),
+            None => what,
         })
     }
 
@@ -1022,8 +1027,10 @@ fn unprocessed(s: StatusCode) -> bool {
 }
 
 /// The error for a non-2xx answer: status plus the envelope's type, code and message; a 401
-/// names the key variable of `provider` when the caller knows it.
-pub(crate) async fn api_error(what: &str, mut resp: Response, provider: Option<Provider>) -> Error {
+/// names the key variable of the provider of `api` when the caller is its client, a 404 or 405
+/// the version its base URL lacks.
+pub(crate) async fn api_error(what: &str, mut resp: Response, api: Option<&ApiConfig>) -> Error {
+    let provider = api.map(|a| a.provider);
     let status = resp.status();
     let url = redact_url(resp.url());
     // A wait longer than any between tries ends them ([`Client::send_with`]): said, with when.
@@ -1103,6 +1110,10 @@ pub(crate) async fn api_error(what: &str, mut resp: Response, provider: Option<P
         )),
         (401, None) => Some("check the key (OPENAI_API_KEY, OPENROUTER_API_KEY, FAL_KEY or REPLICATE_API_TOKEN, by --provider) and --auth-header".into()),
         (404 | 410, _) if closed => Some(CLOSED.into()),
+        (404 | 405, _) => match (api.and_then(ApiConfig::unversioned), dialect) {
+            (Some(version), Some(dialect)) => Some(with_hint(&version, &dialect)),
+            (version, dialect) => version.or(dialect),
+        },
         _ => dialect,
     };
     let message = format!(

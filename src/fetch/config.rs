@@ -121,6 +121,37 @@ pub struct ApiConfig {
 }
 
 impl ApiConfig {
+    /// What to say of a "not found" when the base URL's path names no API version (as
+    /// `http://127.0.0.1:8080` for `.../v1`) where its provider serves one (`/v1`,
+    /// OpenRouter's `/api/v1`): the base URL with it added.
+    pub(crate) fn unversioned(&self) -> Option<String> {
+        let versioned = |s: &str| {
+            s.len() > 1 && s.starts_with('v') && s[1..].bytes().all(|b| b.is_ascii_digit())
+        };
+        let path = self.base_url.path().trim_end_matches('/');
+        if path.split('/').any(versioned) {
+            return None;
+        }
+        let root = Url::parse(self.provider.default_base_url()).ok()?;
+        let want = root.path().trim_end_matches('/');
+        // What the base lacks of the provider's own path (`/v1` of `/api/v1` after `/api`).
+        let add = want
+            .strip_prefix(path)
+            .filter(|a| a.starts_with('/'))
+            .unwrap_or(want);
+        if add.is_empty() {
+            return None; // fal: no version in its paths
+        }
+        let mut fixed = self.base_url.clone();
+        fixed.set_path(&format!("{path}{add}"));
+        Some(format!(
+            "the base URL's path has no {add}, under which {} services answer: try \
+             --base-url {}",
+            self.provider.name(),
+            redact_url(&fixed)
+        ))
+    }
+
     /// A configuration for `base_url` with the defaults: no key, bearer auth, https (or
     /// loopback http) only, 8 retries, timeouts of 10 s to connect, 30 s to the first byte and
     /// 30 s of silence, downloads at least [`DEFAULT_MIN_SPEED`] bytes a second over
@@ -228,6 +259,35 @@ pub fn same_origin(a: &Url, b: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_base_url_without_its_version_is_told_which() {
+        let hint = |url: &str, provider: Provider| {
+            let mut c = ApiConfig::new(url).unwrap();
+            c.provider = provider;
+            c.unversioned()
+        };
+        let said = |url, p| hint(url, p).unwrap_or_default();
+        assert!(said("http://127.0.0.1:8080", Provider::OpenAi)
+            .ends_with("try --base-url http://127.0.0.1:8080/v1"));
+        assert!(said(
+            "https://x.openai.azure.com/openai/?api-version=preview",
+            Provider::OpenAi
+        )
+        .ends_with("try --base-url https://x.openai.azure.com/openai/v1?..."));
+        assert!(said("https://gw.example/api", Provider::OpenRouter)
+            .ends_with("try --base-url https://gw.example/api/v1"));
+        assert!(said("https://gw.example", Provider::OpenRouter)
+            .ends_with("try --base-url https://gw.example/api/v1"));
+        for (url, p) in [
+            ("http://127.0.0.1:8080/v1", Provider::OpenAi),
+            ("https://relay.example/openai/v2/", Provider::OpenAi),
+            ("https://openrouter.ai/api/v1", Provider::OpenRouter),
+            ("https://queue.fal.run", Provider::Fal),
+        ] {
+            assert_eq!(hint(url, p), None, "{url}");
+        }
+    }
 
     #[test]
     fn key_is_redacted_in_debug() {
