@@ -1525,30 +1525,48 @@ fn sync_memory_grows_by_one_mono_copy_of_the_sound() {
 /// the second, 80 ms late, while the first is in sync. sync read the first (symphonia's pick)
 /// and passed the file at +0.1 ms, without a word about the other track.
 #[test]
-fn of_several_audio_tracks_the_default_one_is_checked_and_the_others_named() {
+fn of_several_tracks_the_default_ones_are_checked_and_the_others_named() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (in_sync, late) = (d.join("in_sync.mp4"), d.join("late.mp4"));
     marker_clip(&in_sync, 320, 180, 25, 6.0, 6.0, 0.0, &[]);
     marker_clip(&late, 320, 180, 25, 6.0, 6.0, 80.0, &[]);
+    // Streams #0 picture (default), #1 and #2 sound (#2 default), #3 a second picture, #4 a
+    // cover (a picture of one frame, no track to watch).
     let two = d.join("two.mp4");
     ff(&[
         "-i",
         s(&in_sync),
         "-i",
         s(&late),
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=red:s=64x64:d=0.04",
         "-map",
         "0:v",
         "-map",
         "0:a",
         "-map",
         "1:a",
+        "-map",
+        "1:v",
+        "-map",
+        "2:v",
         "-c",
         "copy",
+        "-c:v:2",
+        "mjpeg",
+        "-frames:v:2",
+        "1",
         "-disposition:a:0",
         "0",
         "-disposition:a:1",
         "default",
+        "-disposition:v:1",
+        "0",
+        "-disposition:v:2",
+        "attached_pic",
         s(&two),
     ]);
     let oracle = marker_offsets_ms(&two);
@@ -1567,6 +1585,15 @@ fn of_several_audio_tracks_the_default_one_is_checked_and_the_others_named() {
             let w = w.as_str().unwrap();
             w.contains("2 audio tracks") && w.contains("#2") && w.contains("#1")
         }),
+        "{warnings:?}"
+    );
+    // The second picture is named as not checked (it was not said); the cover is no track.
+    assert!(
+        warnings.iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .starts_with("2 video tracks: only stream #0 is checked")
+            && w.as_str().unwrap().ends_with("stream #3 not")),
         "{warnings:?}"
     );
 }

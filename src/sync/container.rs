@@ -3,7 +3,7 @@
 
 use super::audio::Audio;
 use crate::mp4;
-use cutroom_ffi::{Packet, Rational, StreamInfo};
+use cutroom_ffi::{MediaKind, Packet, Rational, StreamInfo};
 use serde::Serialize;
 
 /// Timestamps of the packets of the analysed video and audio streams, in file order.
@@ -13,6 +13,8 @@ pub struct PacketLog {
     audio: Option<StreamLog>,
     /// The audio streams not analysed.
     other_audio: Vec<usize>,
+    /// The video streams not analysed, each with its packets read (a cover picture has one).
+    other_video: Vec<(usize, u64)>,
 }
 
 struct StreamLog {
@@ -23,7 +25,7 @@ struct StreamLog {
 
 impl PacketLog {
     /// An empty log for the given video and audio stream indices of `streams`; `other_audio`:
-    /// the audio streams left out.
+    /// the audio streams left out. The other video streams are noted.
     pub fn new(
         streams: &[StreamInfo],
         video: Option<usize>,
@@ -31,6 +33,10 @@ impl PacketLog {
         other_audio: Vec<usize>,
         format: String,
     ) -> Self {
+        let other_video = (streams.iter())
+            .filter(|s| s.kind == MediaKind::Video && Some(s.index) != video)
+            .map(|s| (s.index, 0))
+            .collect();
         let log = |i: Option<usize>| {
             i.map(|i| StreamLog {
                 info: streams[i].clone(),
@@ -42,11 +48,15 @@ impl PacketLog {
             video: log(video),
             audio: log(audio),
             other_audio,
+            other_video,
         }
     }
 
-    /// Note one packet (packets of other streams are ignored).
+    /// Note one packet (of other streams, only other video streams' are counted).
     pub fn record(&mut self, pkt: &Packet) {
+        for (index, count) in &mut self.other_video {
+            *count += u64::from(*index == pkt.stream());
+        }
         for log in [&mut self.video, &mut self.audio].into_iter().flatten() {
             if log.info.index == pkt.stream() && !pkt.is_discard() {
                 log.packets.push((pkt.pts(), pkt.dts(), pkt.duration()));
@@ -109,23 +119,34 @@ impl PacketLog {
         if let Some(a) = audio {
             r.warnings.splice(0..0, polarity_warnings(a));
         }
-        if let (Some(l), false) = (&self.audio, self.other_audio.is_empty()) {
-            let n = self.other_audio.len();
-            r.warnings.insert(
-                0,
-                format!(
-                    "{} audio tracks: only stream #{} is checked (FFmpeg's pick, as cutroom's \
-                     other commands make it: flagged default, then the highest bit rate), \
-                     stream{} {} not",
-                    n + 1,
-                    l.info.index,
-                    if n > 1 { "s" } else { "" },
-                    crate::media::stream_list(&self.other_audio)
-                ),
-            );
-        }
+        // A video stream of one picture (a cover) is no other picture to watch.
+        let other_video: Vec<usize> = (self.other_video.iter())
+            .filter(|(_, packets)| *packets > 1)
+            .map(|(index, _)| *index)
+            .collect();
+        let tracks = [
+            ("audio", &self.audio, &self.other_audio),
+            ("video", &self.video, &other_video),
+        ];
+        let several = tracks.into_iter().filter_map(|(kind, l, others)| {
+            let l = l.as_ref().filter(|_| !others.is_empty())?;
+            Some(other_tracks(kind, l.info.index, others))
+        });
+        r.warnings.splice(0..0, several.collect::<Vec<_>>());
         r
     }
+}
+
+/// The warning for a file with several `kind` tracks of which only `used` is checked.
+fn other_tracks(kind: &str, used: usize, others: &[usize]) -> String {
+    let n = others.len();
+    format!(
+        "{} {kind} tracks: only stream #{used} is checked (FFmpeg's pick, as cutroom's other \
+         commands make it: flagged default, then the highest bit rate), stream{} {} not",
+        n + 1,
+        if n > 1 { "s" } else { "" },
+        crate::media::stream_list(others)
+    )
 }
 
 /// What decoding the picture tells the container checks.
