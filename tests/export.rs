@@ -3305,6 +3305,59 @@ fn a_missing_logo_is_named_as_a_missing_file() {
     );
 }
 
+/// A text overlay shown on a card was drawn over the card's text (libass leaves positioned
+/// text where it is put): it now goes just above or below it, and where no place keeps the
+/// two apart the overlays file is refused, naming both.
+#[test]
+fn a_text_overlay_shown_on_a_card_keeps_clear_of_its_text() {
+    let tall = Tall::new("color=c=0x3060C0:s=360x640:r=30:d=1", (360, 640));
+    let d = tall.dir.path();
+    let overlays = d.join("overlays.toml");
+    let overlay = |text: &str, size: f64| {
+        format!(
+            "[[text]]\ntext = \"{text}\"\nposition = \"center\"\nstart = 1.3\n\
+             style = {{ size = {size} }}\n"
+        )
+    };
+    std::fs::write(&overlays, overlay("SHOP NOW", 0.06)).unwrap();
+    let card = "text = \"THANK YOU ALL FOR WATCHING\", duration = 1, style = { size = 0.1 }";
+    let out = d.join("out");
+    let args = ["--overlays", s(&overlays), "--end-card", card];
+    cutroom_ok(&tall.args(&[&args[..], &["-o", s(&out)]].concat()));
+    let video = out.join("clip.tall.mp4");
+    // The card alone, then with the overlay: its lines stay, the overlay's is a line apart.
+    let alone = text_lines(&frame_at(&video, 1.1, &d.join("a.png")), 0, 640);
+    let frame = frame_at(&video, 1.6, &d.join("f.png"));
+    let both = text_lines(&frame, 0, 640);
+    assert!(!alone.is_empty(), "no card text");
+    assert_eq!(
+        both.len(),
+        alone.len() + 1,
+        "card {alone:?}, with the overlay {both:?}"
+    );
+    assert!(
+        alone.iter().all(|l| both.contains(l)),
+        "card {alone:?}, with the overlay {both:?}"
+    );
+    let words = ["THANK", "YOU", "ALL", "FOR", "WATCHING", "SHOP", "NOW"];
+    assert_ocr(&frame, &words, &[], &d.join("ocr.pgm"), "card and overlay");
+    // A card whose text fills the room between the UI zones leaves none: refused.
+    let long = "text = \"THANKS FOR WATCHING THIS WHOLE TRAILER AND SEE YOU IN THE CINEMA THIS \
+                FRIDAY\", duration = 1, style = { size = 0.2 }";
+    std::fs::write(&overlays, overlay("SHOP NOW AT OUR STORE TODAY", 0.1)).unwrap();
+    let refused = d.join("refused");
+    let args = tall.args(&["--overlays", s(&overlays), "--end-card", long]);
+    let err = export_refused(&args[1..], &refused);
+    assert!(
+        err.contains(&format!(
+            "{}: the text of --end-card (\"THANKS FOR WATCHING THIS WHOLE TRAILER...\") and \
+             text 1 are shown together and no place",
+            overlays.display()
+        )),
+        "{err}"
+    );
+}
+
 /// An animated GIF or APNG given as a logo played once over the first second and then stayed
 /// on its last picture, silently; it is refused, naming the file.
 #[test]

@@ -393,8 +393,7 @@ fn fit_height(
 /// The events of `card` (its style `Card{i}`) over its frames at `rate`: a rectangle of its
 /// colour filling the frame and its text `t` (as [`card_text`] fits it, placed as
 /// [`place_overlay`] places it, centred in the rows `rows`), both crossfaded in and out, and a
-/// black veil over its fades through black; and the box its text takes (`[x0, y0, x1, y1]`
-/// fractions), if any. Under a crossfade the frames show the other shot alone
+/// black veil over its fades through black. Under a crossfade the frames show the other shot alone
 /// ([`crate::concat::normalise::frames`]), so the card is drawn over them at `k/(n+1)` of its
 /// opacity on frame `k` of `n`, the ramp of the cut's own blend (FFmpeg's `xfade`): a linear
 /// crossfade on every deliverable, whatever its shape. Into another card (`into_card`) it
@@ -405,7 +404,7 @@ fn card_events(
     rate: Rational,
     (i, card, t): (usize, &ShownCard, &TextOverlay),
     (rows, into_card): ((f64, f64), bool),
-) -> Option<[f64; 4]> {
+) {
     let (w, h) = (canvas.width, canvas.height);
     let f = |t: i64| frame_at(t, rate);
     let (a, b) = (f(card.start), f(card.end));
@@ -440,7 +439,6 @@ fn card_events(
         let colour = format!("{bl:02X}{g:02X}{r:02X}");
         event(out, *from, *to, rate, "CardFill", &fill(colour, fad));
     }
-    let mut zone = None;
     if !card.text.trim().is_empty() {
         let (_, m, lines) = place_overlay(&canvas.card(), t);
         let lines: Vec<String> = lines.iter().map(|l| l.join(" ")).collect();
@@ -451,12 +449,6 @@ fn card_events(
             let text = format!("{{\\pos({},{mid}){fad}}}", w / 2) + &body;
             event(out, *from, *to, rate, &format!("Card{i}"), &text);
         }
-        let (half_w, half_h) = (
-            widest.min(m.room) / 2.0 / f64::from(w),
-            lines.len() as f64 * m.font / 2.0 / f64::from(h),
-        );
-        let y = (rows.0 + rows.1) / 2.0;
-        zone = Some([0.5 - half_w, y - half_h, 0.5 + half_w, y + half_h]);
     }
     // Fades through black: a black veil clearing over the fade in, thickening over the fade out.
     let veil = |out: &mut String, from: i64, to: i64, alpha: (&str, &str)| {
@@ -477,7 +469,28 @@ fn card_events(
     if let Ramp::Black(ns) = card.tail {
         veil(out, f(card.end - ns), b, ("FF", "00"));
     }
-    zone
+}
+
+/// The box (`[x0, y0, x1, y1]` fractions) the text `t` of `card` takes, as [`card_events`]
+/// draws it centred in the rows `rows`; `None` for a card without text.
+fn card_zone(
+    canvas: &Canvas,
+    card: &ShownCard,
+    t: &TextOverlay,
+    rows: (f64, f64),
+) -> Option<[f64; 4]> {
+    if card.text.trim().is_empty() {
+        return None;
+    }
+    let (_, m, lines) = place_overlay(&canvas.card(), t);
+    let widest = lines
+        .iter()
+        .map(|l| m.width(&l.join(" ")))
+        .fold(0.0, f64::max);
+    let half_w = widest.min(m.room) / 2.0 / f64::from(canvas.width);
+    let half_h = lines.len() as f64 * m.font / 2.0 / f64::from(canvas.height);
+    let y = (rows.0 + rows.1) / 2.0;
+    Some([0.5 - half_w, y - half_h, 0.5 + half_w, y + half_h])
 }
 
 /// An ASS script and what was learnt laying it out.
@@ -560,6 +573,32 @@ pub fn script(
             .iter()
             .any(|c| f(c.start) < f(b) && f(c.end) > f(a))
     };
+    if !cards.is_empty() {
+        out.push_str("Style: CardFill,{FAMILY},20,&H00FFFFFF,&H00FFFFFF,&H00000000,&H00000000,0,0,0,0,100,100,0,0,1,0,0,7,0,0,0,1\n".replace("{FAMILY}", FAMILY).as_str());
+    }
+    // A card's text keeps clear of the captions shown on it; the text overlays shown with it
+    // keep clear of its text.
+    let card_rows: Vec<(f64, f64)> = cards
+        .iter()
+        .map(|c| canvas.card_rows(with_captions((c.start, c.end)).then_some(caption_rows)))
+        .collect();
+    let mut card_texts = Vec::with_capacity(cards.len());
+    let mut card_shown = Vec::with_capacity(cards.len());
+    for (i, c) in cards.iter().enumerate() {
+        let bare = canvas.card();
+        let t = card_text(&c.text, &c.look, &bare, (c.start, c.end), card_rows[i])
+            .map_err(|e| Unfit::Card(i, e))?;
+        let (p, _, _) = place_overlay(&bare, &t);
+        out.push_str(&style_line(&format!("Card{i}"), &t.style, p));
+        card_shown.extend(
+            card_zone(canvas, c, &t, card_rows[i]).map(|zone| ShownText {
+                what: format!("the text of {} ({})", c.what, quoted(&c.text)),
+                frames: (f(c.start), f(c.end)),
+                zone,
+            }),
+        );
+        card_texts.push(t);
+    }
     let mut blocks: Vec<Block> = Vec::with_capacity(texts.len());
     let mut placed: Vec<ShownText> = Vec::with_capacity(texts.len());
     let mut warnings = Vec::new();
@@ -567,10 +606,11 @@ pub fn script(
     for (i, t) in texts.iter().enumerate() {
         let (a, b) = span(t);
         let frames = (f(a), f(b));
-        let met: Vec<usize> = (0..i)
-            .filter(|&j| placed[j].frames.0 < frames.1 && placed[j].frames.1 > frames.0)
+        // The overlays before it and the cards' text shown with it.
+        let met: Vec<&ShownText> = (placed.iter().chain(&card_shown))
+            .filter(|s| s.frames.0 < frames.1 && s.frames.1 > frames.0)
             .collect();
-        let others: Vec<(f64, f64)> = met.iter().map(|&j| blocks[j].rows(canvas)).collect();
+        let others: Vec<(f64, f64)> = met.iter().map(|s| (s.zone[1], s.zone[3])).collect();
         let cap = with_captions((a, b)).then_some(caption_rows);
         let unfit = |e: String| {
             let at = crate::specfile::entry("text", i);
@@ -595,7 +635,7 @@ pub fn script(
                         "{} and {} are shown together and no place between the UI zones of the \
                          {size} output keeps them apart: shorten one, make it smaller or show \
                          them at different times",
-                        crate::specfile::entry("text", met[0]),
+                        met[0].what,
                         crate::specfile::entry("text", i),
                     )));
                 }
@@ -603,7 +643,7 @@ pub fn script(
                     "{}: no place between the UI zones of the {size} output keeps it clear of \
                      the captions and of {}; kept clear of {0}, and it meets the captions",
                     crate::specfile::entry("text", i),
-                    crate::specfile::entry("text", met[0]),
+                    met[0].what,
                 ));
                 block
             }
@@ -616,23 +656,6 @@ pub fn script(
         });
         blocks.push(block);
     }
-    if !cards.is_empty() {
-        out.push_str("Style: CardFill,{FAMILY},20,&H00FFFFFF,&H00FFFFFF,&H00000000,&H00000000,0,0,0,0,100,100,0,0,1,0,0,7,0,0,0,1\n".replace("{FAMILY}", FAMILY).as_str());
-    }
-    // A card's text keeps clear of the captions shown on it.
-    let card_rows: Vec<(f64, f64)> = cards
-        .iter()
-        .map(|c| canvas.card_rows(with_captions((c.start, c.end)).then_some(caption_rows)))
-        .collect();
-    let mut card_texts = Vec::with_capacity(cards.len());
-    for (i, c) in cards.iter().enumerate() {
-        let bare = canvas.card();
-        let t = card_text(&c.text, &c.look, &bare, (c.start, c.end), card_rows[i])
-            .map_err(|e| Unfit::Card(i, e))?;
-        let (p, _, _) = place_overlay(&bare, &t);
-        out.push_str(&style_line(&format!("Card{i}"), &t.style, p));
-        card_texts.push(t);
-    }
     out.push_str("\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n");
     // Cards first, so captions and overlays are drawn over them.
     for (i, c) in cards.iter().enumerate() {
@@ -642,14 +665,9 @@ pub fn script(
             _ => false,
         };
         let card = (i, c, &card_texts[i]);
-        if let Some(zone) = card_events(&mut out, canvas, rate, card, (card_rows[i], into_card)) {
-            placed.push(ShownText {
-                what: format!("the text of {} ({})", c.what, quoted(&c.text)),
-                frames: (f(c.start), f(c.end)),
-                zone,
-            });
-        }
+        card_events(&mut out, canvas, rate, card, (card_rows[i], into_card));
     }
+    placed.extend(card_shown);
     for cue in &captions.cues {
         let words = fitted(tokens(cue), &measure);
         let timed = !cue.words.is_empty();
