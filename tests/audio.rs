@@ -387,8 +387,8 @@ fn swap_fits_offsets_and_fades() {
     );
 }
 
-/// A run that must fail with a message naming `file`, leaving nothing at `out`.
-fn assert_refused(args: &[&str], file: &Path, out: &Path, what: &str) {
+/// A run that must fail with a message naming `file`, leaving nothing at `out`; the message.
+fn assert_refused(args: &[&str], file: &Path, out: &Path, what: &str) -> String {
     let res = cutroom(args);
     let err = String::from_utf8_lossy(&res.stderr);
     assert_eq!(res.status.code(), Some(1), "{what}: {err}");
@@ -407,8 +407,13 @@ fn assert_refused(args: &[&str], file: &Path, out: &Path, what: &str) {
         leftovers.is_empty(),
         "{what}: temp files left: {leftovers:?}"
     );
+    err.into_owned()
 }
 
+/// Bad soundtracks are refused naming the file, with nothing written; a WAV cut short within
+/// the part used is refused whichever reader decodes it (a 64-bit float or a-law WAV, which
+/// FFmpeg reads, was taken with silence after the cut, at most with a warning of "1 damaged
+/// packets skipped"), one cut after it is used.
 #[test]
 fn swap_refuses_bad_audio() {
     let dir = tempfile::tempdir().unwrap();
@@ -425,28 +430,43 @@ fn swap_refuses_bad_audio() {
             .collect::<Vec<_>>(),
     )
     .unwrap();
-    // A WAV header promising more data than there is.
-    let wav = inputs.path().join("cut.wav");
-    from_lavfi(&wav, "sine=d=1", &["-c:a", "pcm_s16le"]);
-    let bytes = std::fs::read(&wav).unwrap();
-    let truncated = inputs.path().join("truncated.wav");
-    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    // WAV headers promising more data than there is.
+    let cut_short = |codec: &str| {
+        let wav = inputs.path().join(format!("{codec}.wav"));
+        from_lavfi(&wav, "sine=d=1", &["-c:a", codec]);
+        let bytes = std::fs::read(&wav).unwrap();
+        let truncated = inputs.path().join(format!("truncated-{codec}.wav"));
+        std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+        truncated
+    };
     let cases = [
         (empty, "empty"),
         (garbage, "corrupt"),
-        (truncated, "truncated"),
+        (cut_short("pcm_s16le"), "truncated"),
+        (cut_short("pcm_f64le"), "truncated 64-bit float"),
+        (cut_short("pcm_alaw"), "truncated a-law"),
         (fixture("not_media.mp4"), "not media"),
         (fixture("no_audio.mp4"), "no audio stream"),
         (inputs.path().join("missing.wav"), "missing"),
     ];
     for (audio, what) in cases {
-        assert_refused(
+        let err = assert_refused(
             &["swap", s(&clip), "--audio", s(&audio), "-o", s(&out)],
             &audio,
             &out,
             what,
         );
+        if what.starts_with("truncated") {
+            assert!(err.contains(": cut short: "), "{what}: {err}");
+        }
     }
+    // Cut after the part the 6 s clip uses: used, as a bed is read only that far.
+    let long = inputs.path().join("long.wav");
+    from_lavfi(&long, "sine=d=8", &["-c:a", "pcm_f64le"]);
+    let bytes = std::fs::read(&long).unwrap();
+    let used = inputs.path().join("cut-late.wav");
+    std::fs::write(&used, &bytes[..bytes.len() * 7 / 8]).unwrap();
+    cutroom_ok(&["swap", "-q", s(&clip), "--audio", s(&used), "-o", s(&out)]);
 }
 
 /// Amplitude of the `freq` component of the first channel of interleaved `pcm` (48 kHz,

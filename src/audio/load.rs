@@ -14,7 +14,7 @@ use crate::progress::{Progress, Stream};
 use crate::time::{Ticks, TimeBase};
 use cutroom_ffi::MediaKind;
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::Path;
 use symphonia::core::audio::Channels;
 use symphonia::core::codecs::audio::well_known::{CODEC_ID_AAC, CODEC_ID_VORBIS};
@@ -58,7 +58,7 @@ impl Used {
 /// [`load`], decoded only as far as `used` (all of it with `None`). The checks of a file's
 /// end (cut short) are made when the file is decoded to its end.
 fn load_part(path: &Path, used: Option<Used>, progress: &dyn Progress) -> Result<Pcm> {
-    let pcm = if check_is_wav(path)? {
+    let pcm = if check_is_wav(path, used)? {
         match load_wav(path, used)? {
             Some(p) => p,
             None => load_ffmpeg(path, "a WAV encoding hound does not read", used, progress)?,
@@ -134,15 +134,20 @@ fn check_ends(path: &Path, pcm: &Pcm) -> Result<()> {
     }
 }
 
-/// Check that `path` is a readable, complete audio file; true when it is a WAV file.
-fn check_is_wav(path: &Path) -> Result<bool> {
+/// Check that `path` is a readable audio file, complete as far as it is `used` (a WAV file;
+/// the others' ends are checked as they are decoded); true when it is a WAV file.
+fn check_is_wav(path: &Path, used: Option<Used>) -> Result<bool> {
     crate::media::check_file(path, "an audio file")?;
     crate::media::check_complete(path)?;
     let mut head = [0u8; 12];
     let n = File::open(path)
         .and_then(|mut f| f.read(&mut head))
         .map_err(|e| Error::io(path, e))?;
-    Ok(n == 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WAVE")
+    let wav = n == 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WAVE";
+    match wav.then(|| wav_cut_short(path, used)).flatten() {
+        Some(why) => Err(Error::bad_input(path, why)),
+        None => Ok(wav),
+    }
 }
 
 /// Decode `path` and convert it to `rate` Hz and `channels` channels (mono is spread to both
@@ -209,38 +214,66 @@ fn load_wav(path: &Path, used: Option<Used>) -> Result<Option<Pcm>> {
 /// The channel layout of a WAV file hound reads: a WAVE_FORMAT_EXTENSIBLE `fmt ` chunk's channel
 /// mask (which hound skips), the default for any other (read as FFmpeg reads the header).
 fn wav_layout(path: &Path) -> Layout {
-    let Ok(mut f) = File::open(path).map(std::io::BufReader::new) else {
+    let Some((mut f, size)) = wav_chunk(path, b"fmt ") else {
         return Layout::DEFAULT;
     };
-    let mut riff = [0u8; 12];
-    if f.read_exact(&mut riff).is_err() {
-        return Layout::DEFAULT;
+    // wFormatTag 0xFFFE, cbSize at 16 (at least 22), dwChannelMask at 20.
+    let mut fmt = [0u8; 24];
+    let extensible = size >= 40
+        && f.read_exact(&mut fmt).is_ok()
+        && u16::from_le_bytes([fmt[0], fmt[1]]) == 0xfffe
+        && u16::from_le_bytes([fmt[16], fmt[17]]) >= 22;
+    match extensible {
+        true => Layout(u64::from(u32::from_le_bytes([
+            fmt[20], fmt[21], fmt[22], fmt[23],
+        ]))),
+        false => Layout::DEFAULT,
     }
+}
+
+/// Why the WAV file at `path` ends before its `data` chunk does (an interrupted download or
+/// copy), when that is within what is `used` (all of it with `None`); `None` for a whole one,
+/// or one whose writer left the size open (0 or all ones: a recording still being written).
+/// Whichever reader decodes it, such a file is refused.
+fn wav_cut_short(path: &Path, used: Option<Used>) -> Option<String> {
+    let (mut f, declared) = wav_chunk(path, b"data")?;
+    let at = f.stream_position().ok()?;
+    let present = f.get_ref().metadata().ok()?.len().saturating_sub(at);
+    if declared == 0 || declared == u32::MAX || present >= u64::from(declared) {
+        return None;
+    }
+    if let Some(used) = used {
+        // The `fmt ` chunk's sample rate (bytes 4-7) and bytes per frame (12-13).
+        let (mut fmt, _) = wav_chunk(path, b"fmt ")?;
+        let mut head = [0u8; 14];
+        fmt.read_exact(&mut head).ok()?;
+        let rate = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
+        let block = u64::from(u16::from_le_bytes([head[12], head[13]]));
+        if (used.at(rate) as u64).saturating_mul(block) <= present {
+            return None;
+        }
+    }
+    Some(format!(
+        "cut short: {present} of the {declared} bytes of its WAV data are present (the file \
+         ends early: an interrupted download or copy?)"
+    ))
+}
+
+/// The chunk `id` of the WAV file at `path`: the file, read up to the chunk's contents, and
+/// the size its header declares; `None` when the file has no such chunk before it ends.
+fn wav_chunk(path: &Path, id: &[u8; 4]) -> Option<(std::io::BufReader<File>, u32)> {
+    let mut f = std::io::BufReader::new(File::open(path).ok()?);
+    f.seek_relative(12).ok()?;
     let mut head = [0u8; 8];
     while f.read_exact(&mut head).is_ok() {
         let size = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
-        if &head[..4] != b"fmt " {
-            if f.seek_relative(i64::from(size) + i64::from(size % 2))
-                .is_err()
-            {
-                break;
-            }
-            continue;
+        if &head[..4] == id {
+            return Some((f, size));
         }
-        // wFormatTag 0xFFFE, cbSize at 16 (at least 22), dwChannelMask at 20.
-        let mut fmt = [0u8; 24];
-        let extensible = size >= 40
-            && f.read_exact(&mut fmt).is_ok()
-            && u16::from_le_bytes([fmt[0], fmt[1]]) == 0xfffe
-            && u16::from_le_bytes([fmt[16], fmt[17]]) >= 22;
-        return match extensible {
-            true => Layout(u64::from(u32::from_le_bytes([
-                fmt[20], fmt[21], fmt[22], fmt[23],
-            ]))),
-            false => Layout::DEFAULT,
-        };
+        f.seek_relative(i64::from(size) + i64::from(size % 2))
+            .ok()?;
     }
-    Layout::DEFAULT
+    None
 }
 
 /// A WAV file opened with hound; `None` for encodings hound does not support (it opens 64-bit
@@ -317,7 +350,7 @@ impl<'a> Pieces<'a> {
         used: usize,
         progress: &dyn Progress,
     ) -> Result<Self> {
-        let wav = match check_is_wav(path)? {
+        let wav = match check_is_wav(path, Some(Used { frames: used, rate }))? {
             true => open_wav(path)?.filter(|r| {
                 let spec = r.spec();
                 (spec.sample_rate, spec.channels) == (rate, channels)
