@@ -9,6 +9,7 @@ use c2pa::{Builder, Context, Ingredient, Relationship, SigningAlg};
 use serde_json::{json, Value};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
+use x509_parser::time::ASN1Time;
 
 /// IPTC digital source types cutroom writes.
 const IPTC: &str = "http://cv.iptc.org/newscodes/digitalsourcetype/";
@@ -141,6 +142,7 @@ impl SigningKey {
 fn signing_profile(chain: &[u8]) -> std::result::Result<(), String> {
     use c2pa::crypto::cose::{check_end_entity_certificate_profile, CertificateTrustPolicy};
     let first = first_certificate(chain)?;
+    order_and_dates(chain, ASN1Time::now())?;
     let mut log = c2pa::status_tracker::StatusTracker::default();
     let policy = CertificateTrustPolicy::default();
     check_end_entity_certificate_profile(first.contents(), &policy, &mut log, None).map_err(
@@ -168,6 +170,61 @@ fn signing_profile(chain: &[u8]) -> std::result::Result<(), String> {
                     as a mismatch; issue it with an O="
                 .into(),
         );
+    }
+    Ok(())
+}
+
+/// Why the PEM `chain` cannot sign at `now`, in the words a user acts on, where c2pa's own
+/// would mislead: a chain given issuer first (c2pa: "self-signed disallowed"), a signing
+/// certificate not valid yet (c2pa: "certificate expired"), or expired (with the date).
+fn order_and_dates(chain: &[u8], now: ASN1Time) -> std::result::Result<(), String> {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let pems: Vec<pem::Pem> = pem::parse_many(chain)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| p.tag() == "CERTIFICATE")
+        .collect();
+    let certs: Vec<X509Certificate> = (pems.iter())
+        .map_while(|p| X509Certificate::from_der(p.contents()).ok().map(|(_, c)| c))
+        .collect();
+    let Some(first) = certs.first() else {
+        return Ok(());
+    };
+    let name = |c: &X509Certificate| {
+        let subject = c.subject();
+        let cn = subject.iter_common_name().next();
+        (cn.or_else(|| subject.iter_organization().next()))
+            .and_then(|a| a.as_str().ok())
+            .map_or_else(|| subject.to_string(), str::to_string)
+    };
+    if first.is_ca() {
+        if let Some(signer) = certs.iter().find(|c| !c.is_ca()) {
+            return Err(format!(
+                "cannot sign Content Credentials: the chain is in the wrong order: its first \
+                 certificate (`{}`) is a CA, the signing certificate (`{}`) comes after it; put \
+                 the signing certificate first, then its issuers",
+                name(first),
+                name(signer)
+            ));
+        }
+    }
+    let when = |t: ASN1Time| t.to_rfc2822().unwrap_or_else(|_| t.to_string());
+    let validity = first.validity();
+    if now < validity.not_before {
+        return Err(format!(
+            "cannot sign Content Credentials: the signing certificate (`{}`) is not valid until \
+             {} (not yet valid: is this machine's clock right?)",
+            name(first),
+            when(validity.not_before)
+        ));
+    }
+    if now > validity.not_after {
+        return Err(format!(
+            "cannot sign Content Credentials: the signing certificate (`{}`) expired on {}; \
+             renew it",
+            name(first),
+            when(validity.not_after)
+        ));
     }
     Ok(())
 }
@@ -415,7 +472,106 @@ fn embed(builder: &mut Builder, staged: &Path, target: &Path, key: &SigningKey) 
 
 #[cfg(test)]
 mod tests {
-    use super::algorithm;
+    use super::{algorithm, order_and_dates, ASN1Time};
+
+    /// Run the `openssl` CLI in `dir`.
+    fn openssl(dir: &std::path::Path, args: &[&str]) {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("run openssl");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// A chain given issuer first, a signing certificate not valid yet and one expired are
+    /// each said so: c2pa said "self-signed disallowed" for the first, "certificate expired"
+    /// for both others.
+    #[test]
+    fn a_chain_out_of_order_or_out_of_date_is_said_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        let ca = [
+            "-subj",
+            "/CN=Test CA/O=Example",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+        ];
+        let ca_out = ["-keyout", "ca.key", "-out", "ca.pem", "-days", "30"];
+        openssl(d, &[&["req", "-x509"][..], &ec, &ca, &ca_out].concat());
+        let signer = [
+            "-keyout",
+            "s.key",
+            "-out",
+            "s.csr",
+            "-subj",
+            "/CN=Signer/O=Example",
+        ];
+        openssl(d, &[&["req"][..], &ec, &signer].concat());
+        std::fs::write(d.join("s.ext"), "basicConstraints=critical,CA:FALSE\n").unwrap();
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "s.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "30",
+                "-out",
+                "s.pem",
+                "-extfile",
+                "s.ext",
+            ],
+        );
+        let read = |f: &str| std::fs::read_to_string(d.join(f)).unwrap();
+        let (signer, ca) = (read("s.pem"), read("ca.pem"));
+        let chain = format!("{signer}{ca}");
+        let now = ASN1Time::now();
+        assert_eq!(order_and_dates(chain.as_bytes(), now), Ok(()));
+        let why = order_and_dates(format!("{ca}{signer}").as_bytes(), now).unwrap_err();
+        assert_eq!(
+            why,
+            "cannot sign Content Credentials: the chain is in the wrong order: its first \
+             certificate (`Test CA`) is a CA, the signing certificate (`Signer`) comes after it; \
+             put the signing certificate first, then its issuers"
+        );
+        let days = |n: i64| ASN1Time::from_timestamp(now.timestamp() + n * 86_400).unwrap();
+        let before = days(-1);
+        let why = order_and_dates(chain.as_bytes(), before).unwrap_err();
+        assert!(
+            why.starts_with(
+                "cannot sign Content Credentials: the signing certificate (`Signer`) \
+                             is not valid until "
+            ) && why.ends_with("(not yet valid: is this machine's clock right?)"),
+            "{why}"
+        );
+        let after = days(31);
+        let why = order_and_dates(chain.as_bytes(), after).unwrap_err();
+        assert!(
+            why.starts_with(
+                "cannot sign Content Credentials: the signing certificate (`Signer`) \
+                             expired on "
+            ) && why.ends_with("; renew it"),
+            "{why}"
+        );
+    }
 
     #[test]
     fn a_key_with_a_passphrase_is_said_to_have_one() {
