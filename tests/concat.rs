@@ -1098,8 +1098,9 @@ fn an_hdr_shot_is_tone_mapped_when_normalised() {
     }
 }
 
-/// The copy path keeps the shots' display matrix; shots of different rotation are normalised,
-/// each turned upright.
+/// The copy path keeps the shots' display matrix, and says the size it is shown at (it said
+/// only the stored 360x640 of a picture shown 640x360); shots of different rotation are
+/// normalised, each turned upright.
 #[test]
 fn rotation_is_kept_by_the_copy_and_applied_by_the_normalise_path() {
     let dir = tempfile::tempdir().unwrap();
@@ -1128,6 +1129,16 @@ fn rotation_is_kept_by_the_copy_and_applied_by_the_normalise_path() {
     let out = dir.path().join("copy.mp4");
     let j = concat_json(&[s(&rotated), s(&rotated), "-o", s(&out)]);
     assert_eq!(j["path"], "copy", "{j}");
+    let v = &j["video"];
+    let sizes = [
+        &v["width"],
+        &v["height"],
+        &v["shown_width"],
+        &v["shown_height"],
+    ];
+    assert_eq!(sizes, [360, 640, 640, 360], "{v}");
+    let said = cutroom_ok(&["concat", s(&rotated), s(&rotated), "-o", s(&out)]).stdout;
+    assert!(String::from_utf8_lossy(&said).contains("(h264 360x640 shown 640x360 30/1 fps)"));
     let f = frame_at(&out, 1.5, &dir.path().join("copy.png"));
     assert_eq!((f.width, f.height), (640, 360), "the copy plays sideways");
     assert_eq!(f.bbox(white), Some((bx0, by0, bx1, by1)));
@@ -1135,6 +1146,10 @@ fn rotation_is_kept_by_the_copy_and_applied_by_the_normalise_path() {
     let out = dir.path().join("mixed.mp4");
     let j = concat_json(&[s(&plain), s(&rotated), "-o", s(&out)]);
     assert_eq!(j["path"], "normalise", "{j}");
+    assert_eq!(
+        (&j["video"]["shown_width"], &j["video"]["shown_height"]),
+        (&360.into(), &640.into())
+    );
     assert!(
         j["reasons"].to_string().contains("rotation"),
         "{}",

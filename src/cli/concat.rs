@@ -169,7 +169,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         });
     } else {
         outln!(
-            "{}: {} shot{}, {:.3} s, video {} ({} {}x{} {} fps), audio aac {} Hz {} ch",
+            "{}: {} shot{}, {:.3} s, video {} ({} {} {} fps), audio aac {} Hz {} ch",
             args.output.display(),
             summary.shots.len(),
             if summary.shots.len() == 1 { "" } else { "s" },
@@ -180,8 +180,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                 "normalised"
             },
             summary.video.codec,
-            summary.video.width,
-            summary.video.height,
+            summary.video.size(),
             summary.video.frame_rate,
             summary.audio.sample_rate,
             summary.audio.channels
@@ -200,12 +199,11 @@ fn explain(s: &Summary) -> String {
         out += &format!("  warning: {w}\n");
     }
     out += &format!(
-        "output: {} {} {}x{} {} fps (time base {}), aac {} Hz {} ch, {:.3} s = {} ticks = {} \
+        "output: {} {} {} {} fps (time base {}), aac {} Hz {} ch, {:.3} s = {} ticks = {} \
          samples\n",
         s.output.as_deref().unwrap_or_default(),
         s.video.codec,
-        s.video.width,
-        s.video.height,
+        s.video.size(),
         s.video.frame_rate,
         s.video.time_base,
         s.audio.sample_rate,

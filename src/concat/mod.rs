@@ -410,10 +410,27 @@ pub struct VideoSummary {
     pub width: u32,
     /// Height.
     pub height: u32,
+    /// The picture as players show it: turned by the display rotation and with square pixels
+    /// (a copy keeps the shots' rotation and pixel shape); `width` x `height` when normalised.
+    pub shown_width: u32,
+    /// See `shown_width`.
+    pub shown_height: u32,
     /// Frame rate `num/den`.
     pub frame_rate: String,
     /// The time base every `*_ticks` field counts in, `num/den`.
     pub time_base: String,
+}
+
+impl VideoSummary {
+    /// `WxH`, and `shown WxH` after it when players show the picture at another size (a copy
+    /// keeping a rotation or non-square pixels).
+    pub fn size(&self) -> String {
+        let (w, h) = (self.width, self.height);
+        match (self.shown_width, self.shown_height) {
+            (sw, sh) if (sw, sh) != (w, h) => format!("{w}x{h} shown {sw}x{sh}"),
+            _ => format!("{w}x{h}"),
+        }
+    }
 }
 
 /// Output audio of a [`Summary`].
@@ -471,9 +488,12 @@ impl Summary {
     pub fn of(plan: &Plan, output: &Path) -> Self {
         let t = &plan.target;
         let secs = |ticks: Ticks| round_us(t.time_base.secs(ticks));
-        let codec = match plan.path {
-            VideoPath::Copy => plan.shots[0].source().info.params.codec_name(),
-            VideoPath::Normalise => "h264".into(),
+        let (codec, (shown_width, shown_height)) = match plan.path {
+            VideoPath::Copy => {
+                let first = plan.shots[0].source();
+                (first.info.params.codec_name(), first.shown_size())
+            }
+            VideoPath::Normalise => ("h264".into(), (t.width, t.height)),
         };
         Self {
             output: Some(output.display().to_string()),
@@ -484,6 +504,8 @@ impl Summary {
                 codec,
                 width: t.width,
                 height: t.height,
+                shown_width,
+                shown_height,
                 frame_rate: t.frame_rate.to_string(),
                 time_base: t.time_base.rational().to_string(),
             },
