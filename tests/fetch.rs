@@ -3785,26 +3785,44 @@ fn an_expiry_past_by_our_clock_alone_does_not_lose_a_render() {
 /// provider's figure, not the catalog's estimate.
 #[test]
 fn figures_a_relay_gives_as_text_are_read_as_figures() {
-    let base = one_job_server(move |status| {
-        format!(
-            r#"{{"id": "video_1", "object": "video", "status": "{status}", "seconds": 1,
-            "progress": "100", "size": null, "created_at": null, "error": null,
-            "usage": {{"cost": "0.37", "duration_seconds": "1", "note": null}}}}"#
-        )
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let list = write_shots(dir.path(), &shots(1, "160x90", 1));
-    let out = dir.path().join("o");
-    let (run, _) = run_against(
-        &format!("{base}/v1"),
-        &["render", s(&list), "-o", s(&out), "--allow-any", "--json"],
-    );
-    assert_eq!(run.status.code(), Some(0), "{run:?}");
-    let r: Value = serde_json::from_slice(&run.stdout).unwrap();
-    assert_eq!(r["shots"][0]["cost_usd"], 0.37, "{r}");
-    assert_eq!(r["shots"][0]["cost_estimated"], false, "{r}");
-    assert_eq!(r["shots"][0]["seconds_billed"], 1.0, "{r}");
-    assert_eq!(r["cost"]["total_usd"], 0.37, "{r}");
+    // As sent, and inside the `{"data": ...}` a gateway wraps its answers in (read as it
+    // stood, the job had no id at create and no status after: waited for until --timeout).
+    for wrapped in [false, true] {
+        let base = one_job_server(move |status| {
+            let job = format!(
+                r#"{{"id": "video_1", "object": "video", "status": "{status}", "seconds": 1,
+                "progress": "100", "size": null, "created_at": null, "error": null,
+                "usage": {{"cost": "0.37", "duration_seconds": "1", "note": null}}}}"#
+            );
+            match wrapped {
+                true => format!(r#"{{"data": {job}, "success": true}}"#),
+                false => job,
+            }
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let list = write_shots(dir.path(), &shots(1, "160x90", 1));
+        let out = dir.path().join("o");
+        let (run, _) = run_against(
+            &format!("{base}/v1"),
+            &[
+                "render",
+                s(&list),
+                "-o",
+                s(&out),
+                "--allow-any",
+                "--json",
+                "--timeout",
+                "20s",
+            ],
+        );
+        assert_eq!(run.status.code(), Some(0), "{wrapped}: {run:?}");
+        let r: Value = serde_json::from_slice(&run.stdout).unwrap();
+        assert_eq!(r["shots"][0]["id"], "video_1", "{r}");
+        assert_eq!(r["shots"][0]["cost_usd"], 0.37, "{r}");
+        assert_eq!(r["shots"][0]["cost_estimated"], false, "{r}");
+        assert_eq!(r["shots"][0]["seconds_billed"], 1.0, "{r}");
+        assert_eq!(r["cost"]["total_usd"], 0.37, "{r}");
+    }
 }
 
 /// An API whose clock runs 15 min behind ours (its `created_at` and `Date` alike) and whose

@@ -6,7 +6,7 @@ use super::config::{check_hop, check_url, same_origin, too_near, ApiConfig};
 use super::model::{
     mentions_moderation, CreateVideo, Deleted, Variant, Video, VideoError, VideoList,
 };
-use super::provider::{output_url, Provider};
+use super::provider::{output_url, unwrapped, Provider};
 use super::reach::{refused, Guard, Lookup, Reach};
 use crate::error::{with_hint, Error, Result};
 use crate::http::backoff::{server_hint, span, Backoff, MAX_HINT};
@@ -643,11 +643,12 @@ impl Client {
             _ => &[],
         };
         let url = self.job_url(id, status_tail)?;
-        let (mut value, hint) = match self.get_json(&url).await? {
+        let (value, hint) = match self.get_json(&url).await? {
             Got::Json(got) => got,
             Got::NotFound => return Ok(Got::NotFound),
             Got::Unavailable(e, hint) => return Ok(Got::Unavailable(e, hint)),
         };
+        let mut value = unwrapped(value);
         if let Some(o) = value.as_object_mut() {
             // An answer about another job (a relay mixing its jobs up) would lend this one its
             // status and, where the content URL follows from the id, its render.

@@ -184,9 +184,10 @@ impl Provider {
     }
 
     /// Read a job answer as a [`Video`]: the fields under their OpenAI names, everything else
-    /// kept. fal's ids are the job's path under the queue root (`{app}/requests/{id}`), so a
-    /// bare id is enough to find it again.
-    pub fn video(self, mut v: Value, model: Option<&str>) -> Result<Video> {
+    /// kept (out of the `{"data": {...}}` a gateway may wrap it in). fal's ids are the job's path
+    /// under the queue root (`{app}/requests/{id}`), so a bare id is enough to find it again.
+    pub fn video(self, v: Value, model: Option<&str>) -> Result<Video> {
+        let mut v = unwrapped(v);
         if let Some(o) = v.as_object_mut() {
             match self {
                 Self::Fal => {
@@ -259,6 +260,23 @@ pub fn output_url(v: &Video) -> Option<String> {
         .or_else(|| x.get("unsigned_urls").and_then(first))
 }
 
+/// A job answer out of the envelope a gateway adds around it (`{"data": {...}}`, the job's
+/// fields inside, none beside but the envelope's own): read as it stands, its job would have
+/// no status, and be waited for until `--timeout`.
+pub(crate) fn unwrapped(v: Value) -> Value {
+    let job = |o: &Map<String, Value>| o.contains_key("id") || o.contains_key("request_id");
+    match v {
+        Value::Object(mut o)
+            if !job(&o)
+                && o.get("data")
+                    .is_some_and(|d| d.as_object().is_some_and(job)) =>
+        {
+            o.remove("data").expect("checked")
+        }
+        v => v,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,6 +291,22 @@ mod tests {
         assert_eq!(p("https://notopenrouter.ai/v1"), Provider::OpenAi);
         assert_eq!(Provider::parse("FAL").unwrap(), Provider::Fal);
         assert!(Provider::parse("sora").is_err());
+    }
+
+    #[test]
+    fn a_gateways_data_envelope_is_opened_only_around_a_job() {
+        let job = json!({"id": "v", "status": "queued"});
+        assert_eq!(unwrapped(json!({"data": job, "success": true})), job);
+        let fal = json!({"request_id": "r"});
+        assert_eq!(unwrapped(json!({"data": fal})), fal);
+        for kept in [
+            json!({"object": "list", "data": [job]}),
+            json!({"id": "v", "data": {"id": "w"}}),
+            json!({"data": {"url": "x"}}),
+            json!("text"),
+        ] {
+            assert_eq!(unwrapped(kept.clone()), kept);
+        }
     }
 
     #[test]
