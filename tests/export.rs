@@ -2286,6 +2286,17 @@ fn a_logo_two_titles_a_tall_card_and_captions_keep_apart() {
         ),
         "{err}"
     );
+    // The same logo given as --logo was a usage error (exit 2) naming nothing; it is bad
+    // input (exit 1, `export_refused`), named by its option.
+    let logo = d.join("logo.png");
+    let err = export_refused(
+        &[s(&clip), "-p", "x", "--logo", s(&logo), "--end-card", card],
+        &refused,
+    );
+    assert!(
+        err.contains("error: --logo: the logo and the text of --end-card (\"ONE TWO"),
+        "{err}"
+    );
     // A logo placed by x and y so it runs off the frame is refused rather than cut off.
     std::fs::write(
         &overlays,

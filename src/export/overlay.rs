@@ -80,6 +80,11 @@ impl<'a> Burn<'a> {
             Some(file) => Error::bad_input(file, w),
             None => Error::Usage(w),
         };
+        // A logo given without an overlays file is `--logo`'s: bad input all the same.
+        let logo_refused = |w: String| {
+            let from = self.overlays.file.as_deref();
+            Error::bad_input(from.unwrap_or(Path::new("--logo")), w)
+        };
         let script = ass::script(
             &f.canvas,
             f.rate,
@@ -133,7 +138,7 @@ impl<'a> Burn<'a> {
             let (graph, at) = logo_graph(logo, copy, (&canvas, &boxes), f)?;
             if at[2] > 1.0 + 1e-6 || at[3] > 1.0 + 1e-6 {
                 let px = |v: f64, n: u32| (v * f64::from(n)).round();
-                return Err(refused(format!(
+                return Err(logo_refused(format!(
                     "the logo at x = {}, y = {} ({}x{} pixels) runs off the {}x{} output: give x \
                      and y so it ends inside the frame",
                     at[0],
@@ -147,7 +152,7 @@ impl<'a> Burn<'a> {
             let meets = |z: &[f64; 4]| at[0] < z[2] && at[2] > z[0] && at[1] < z[3] && at[3] > z[1];
             if let Some(t) = texts.iter().find(|t| meets(&t.zone)) {
                 let (w, h) = (canvas.width, canvas.height);
-                return Err(refused(match (logo.x, logo.y) {
+                return Err(logo_refused(match (logo.x, logo.y) {
                     (Some(x), Some(y)) => format!(
                         "the logo at x = {x}, y = {y} covers {} on the {w}x{h} output: move it, \
                          make it smaller, give it a corner or show them at different times",
