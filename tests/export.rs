@@ -1952,7 +1952,21 @@ fn each_output_gets_a_cover_the_sharpest_frame_of_the_first_third_or_the_one_ask
             "{}: cover sharpness {got:.1}, sharp frames {sharp:.1}, blurred {blurred:.1}",
             video.display()
         );
+        assert_eq!(o["warnings"], serde_json::json!([]), "{o}");
     }
+    // A clip black all through has a blank cover, said so (it was not).
+    let black = d.join("black.mp4");
+    lavfi_clip(&black, "color=c=black:s=320x180:r=30:d=1", None, &[]);
+    let out = d.join("black");
+    let args = ["export", s(&black), "--presets", s(&presets), "-p", "sq"];
+    let r = cutroom_json(&[&args[..], &["--cover", "auto", "-o", s(&out), "--json"]].concat());
+    assert_eq!(
+        r["outputs"][0]["warnings"],
+        serde_json::json!([
+            "the cover is blank: no frame of the output has a picture (all black or one flat \
+             colour)"
+        ])
+    );
     // Asked for a time: that frame, blurred as it is.
     let out = d.join("at");
     let r = export(&out, "0.4s");

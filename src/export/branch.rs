@@ -57,6 +57,8 @@ pub(crate) struct Finished {
     pub outputs: Vec<AtomicOutput>,
     /// The cover frame, when asked for.
     pub cover: Option<VideoFrame>,
+    /// The cover is the sharpest of frames all blank ([`Picker::blank`]).
+    pub blank_cover: bool,
 }
 
 /// Run `b` until the source ends, its outputs carrying `audio` (none for `--no-audio`):
@@ -275,6 +277,7 @@ impl Stage<'_> {
             filter: self.graph,
             snapshot: self.snapshot,
             outputs,
+            blank_cover: self.cover.blank(),
             cover: self.cover.take(),
         }))
     }

@@ -110,6 +110,12 @@ impl Picker {
         Ok(())
     }
 
+    /// Whether the sharpest frame it kept is blank: every frame it looked at was black or one
+    /// flat colour (never so for a cover at a time, which is the frame asked for).
+    pub(crate) fn blank(&self) -> bool {
+        self.until.is_some() && self.best.as_ref().is_some_and(|(b, _)| *b < BLANK)
+    }
+
     /// The chosen frame.
     pub(crate) fn take(self) -> Option<VideoFrame> {
         self.best.map(|(_, f)| f)

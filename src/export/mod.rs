@@ -507,6 +507,12 @@ fn run(
                 let out = AtomicOutput::new(&path)?;
                 out.write(jpeg)?;
                 batch.add(out);
+                if f.blank_cover {
+                    let w = "the cover is blank: no frame of the output has a picture (all \
+                             black or one flat colour)";
+                    progress.warn(&format!("{}: {w}", path.display()));
+                    plans[i].warnings.push(w.into());
+                }
             }
             let p = &plans[i];
             if let Some(frame) = &f.snapshot {
