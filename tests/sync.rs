@@ -1382,6 +1382,21 @@ fn spec_shots_are_where_concat_put_them() {
         said.len() == 1 && said[0].contains(&runs) && said[0].contains("6.000 s"),
         "{said:?} ({runs})"
     );
+    // A list whose second shot starts where the file ends (a cut short of its list): that
+    // shot is not in the file, and the reason says so (it said "shot 2 is silent (6.0-12.0 s)").
+    let two = d.join("two.toml");
+    std::fs::write(
+        &two,
+        "[[shot]]\nsrc = \"shot0.mp4\"\n\n[[shot]]\nsrc = \"shot1.mp4\"\n",
+    )
+    .unwrap();
+    let (_, files) = sync_json(&["--spec", s(&two), s(&d.join("shot1.mp4"))]);
+    let reason = files[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.ends_with("; shot 2 starts past the end of the picture (6.0 s)")
+            && !reason.contains("silent"),
+        "{reason}"
+    );
 }
 
 #[test]

@@ -364,7 +364,7 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
             };
         }
     }
-    if let Some(words) = silent_words(&report.shots) {
+    if let Some(words) = silent_words(&report.shots, video.end()) {
         report.reason = format!("{}; {words}", report.reason);
     }
     let frame_ms = video.time_base.secs(video.frame) * 1000.0;
@@ -418,9 +418,13 @@ fn container_part(report: &SyncReport, frame_ms: f64) -> Option<String> {
 }
 
 /// The silent shots of a cut whose other shots sound, in words: "shot 3 is silent (16.0-19.0
-/// s)"; `None` when none is, or all are (the reason says the audio is silence).
-fn silent_words(shots: &[ShotReport]) -> Option<String> {
-    let silent: Vec<String> = shots
+/// s)"; `None` when none is, or all are (the reason says the audio is silence). Shots of a
+/// `--spec` list that start where the picture has ended (`end`, s) are not in the file, not
+/// silent: "shot 2 starts past the end of the picture (6.0 s)".
+fn silent_words(shots: &[ShotReport], end: f64) -> Option<String> {
+    let (past, within): (Vec<&ShotReport>, Vec<&ShotReport>) =
+        shots.iter().partition(|s| s.span.start_s >= end - 1e-3);
+    let silent: Vec<String> = within
         .iter()
         .filter(|s| s.span.sound == Sound::Silent)
         .map(|s| {
@@ -432,7 +436,21 @@ fn silent_words(shots: &[ShotReport]) -> Option<String> {
             )
         })
         .collect();
-    (!silent.is_empty() && silent.len() < shots.len()).then(|| silent.join(", "))
+    let mut words = Vec::new();
+    if !silent.is_empty() && silent.len() < within.len() {
+        words.push(silent.join(", "));
+    }
+    if !past.is_empty() {
+        let numbers: Vec<String> = past.iter().map(|s| (s.index + 1).to_string()).collect();
+        words.push(format!(
+            "{} past the end of the picture ({end:.1} s)",
+            match numbers.len() {
+                1 => format!("shot {} starts", numbers[0]),
+                _ => format!("shots {} start", numbers.join(", ")),
+            }
+        ));
+    }
+    (!words.is_empty()).then(|| words.join("; "))
 }
 
 /// How far apart the confident shots' offsets lie (ms), with the two furthest apart in words:
