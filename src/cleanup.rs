@@ -19,6 +19,14 @@ static MOVING: Mutex<()> = Mutex::new(());
 static MAKING: RwLock<()> = RwLock::new(());
 /// Set when SIGINT or SIGTERM has arrived and its handler is on its way to the exit.
 static SIGNALLED: AtomicBool = AtomicBool::new(false);
+/// What the handler says on stderr before it exits ([`note_on_signal`]).
+static NOTE: Mutex<Option<String>> = Mutex::new(None);
+
+/// Say `note` (how to resume what was interrupted) on stderr should SIGINT or SIGTERM end
+/// the run; `None` says nothing.
+pub fn note_on_signal(note: Option<String>) {
+    *lock(&NOTE) = note;
+}
 
 /// Prefix of [`crate::output::AtomicOutput`]'s temp files for target `name`:
 /// `.<name>.<pid>.` (followed by 6 random characters and the target's extension).
@@ -131,6 +139,9 @@ pub fn on_signals() {
             // Innermost first; only when empty: never what someone else put there meanwhile.
             for (_, dir, _) in live.iter().rev().filter(|(_, _, p)| p.is_none()) {
                 let _ = std::fs::remove_dir(dir);
+            }
+            if let Some(note) = lock(&NOTE).as_ref() {
+                eprintln!("cutroom: {note}");
             }
             std::process::exit(128 + sig);
         }

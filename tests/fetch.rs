@@ -1284,6 +1284,40 @@ fn kill_while_creating(emu: &Emulator, args: &[&str], made: u64) {
     child.wait().unwrap();
 }
 
+/// Ctrl-C while a job renders: the run ends with 130, its state file keeps the job, and its
+/// last words say how to resume it without a second job.
+#[test]
+fn an_interrupted_render_says_how_to_resume() {
+    let emu = Emulator::start(&["--render-time", "60s", "--poll-after", "100ms"], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(1, "720x1280", 4));
+    let out = dir.path().join("out");
+    let state = list.with_file_name("shots.state.json");
+    let child = spawn_render(&emu, &[s(&list), "-o", s(&out)]);
+    let t0 = Instant::now();
+    while recorded_ids(&state).is_empty() {
+        assert!(t0.elapsed() < Duration::from_secs(60), "no job recorded");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "interrupted: {} records the jobs",
+            state.display()
+        )) && stderr.contains("rerun the same command to resume them"),
+        "{stderr}"
+    );
+    assert_eq!(recorded_ids(&state).len(), 1, "the job is kept");
+    assert_eq!(stat(&emu, "jobs_created"), 1);
+}
+
 /// `render` of `n` shots plus a second take of the first one, against an emulator started
 /// with `faults` that drop create answers: every shot ends with a clip and a job of its own
 /// (two takes of one prompt never share one) and no shot made a second job.

@@ -212,6 +212,12 @@ impl StateFile {
             },
             Err(e) => return Err(Error::io(&path, e)),
         };
+        crate::cleanup::note_on_signal(Some(format!(
+            "interrupted: {} records the jobs created so far; rerun the same command to resume \
+             them (a recorded job is never created again; a create left unanswered is looked for, \
+             or left to --resolve, before any other)",
+            path.display()
+        )));
         Ok(Self {
             path,
             state: tokio::sync::Mutex::new(state),
@@ -277,6 +283,13 @@ fn unreadable(e: &serde_json::Error) -> String {
          --resolve 'SHOT=JOB_ID' for each shot whose job it names (deleting it would create, \
          and bill, every shot's job again)"
     )
+}
+
+impl Drop for StateFile {
+    /// Past the render, an interruption leaves no job to resume.
+    fn drop(&mut self) {
+        crate::cleanup::note_on_signal(None);
+    }
 }
 
 fn stem(shots: &Path) -> String {
