@@ -727,7 +727,9 @@ mod provenance {
         let name = render.file_name().unwrap().to_str().unwrap();
         let text = String::from_utf8_lossy(&cutroom(&["probe", s(&cut)]).stdout).into_owned();
         assert!(
-            text.contains(&format!("(1 with credentials, invalid: {name}), valid")),
+            text.contains(&format!(
+                "1 ingredient (1 with credentials, invalid: {name}), valid"
+            )),
             "{text}"
         );
         // A second manifest store appended: no signer to name (it read "signed by an unnamed

@@ -364,9 +364,10 @@ impl Provenance {
                 true => String::new(),
                 false => format!(", invalid: {}", invalid.join(", ")),
             };
+            let n = self.ingredients.len();
+            let plural = if n == 1 { "" } else { "s" };
             parts.push(format!(
-                "{} ingredients ({signed} with credentials{invalid})",
-                self.ingredients.len()
+                "{n} ingredient{plural} ({signed} with credentials{invalid})"
             ));
         }
         if let Some(at) = &self.signed_at {
