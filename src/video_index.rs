@@ -199,13 +199,15 @@ pub fn nominal_rate(real: Rational, avg: Rational) -> Option<Rational> {
 }
 
 /// How long the video packet `pkt` shows: its own duration, or one frame (`frame`, see
-/// [`stream_frame_ticks`]) when the container gives none, or less than half a frame: not a
-/// frame's length but a placeholder (FFmpeg gives every frame of an MP4 with B-frames on a
-/// 600 Hz clock, a phone's, 1 tick). The one rule every reader of video packet timing
-/// follows, and the length a copied packet is written with.
+/// [`stream_frame_ticks`]) when the container gives none, or 1 tick where a frame is longer:
+/// not a frame's length but a placeholder (FFmpeg gives every frame of an MP4 with B-frames on
+/// a 600 Hz clock, a phone's, 1 tick). A short last frame the container does give (5 ticks of
+/// a 512-tick frame) is kept. The one rule every reader of video packet timing follows, and
+/// the length a copied packet is written with.
 pub fn packet_duration(pkt: &Packet, frame: Ticks) -> Ticks {
     match pkt.duration() {
-        d if d > 0 && 2 * d >= frame.0 => Ticks(d),
+        1 if frame.0 > 2 => frame,
+        d if d > 0 => Ticks(d),
         _ => frame,
     }
 }
