@@ -444,6 +444,30 @@ fn a_text_card_too_long_for_a_deliverable_is_named_by_its_shot() {
     );
 }
 
+/// A render block that `render` refuses (a control character in its prompt, seconds the model
+/// does not offer) was blamed on the list generated from the spec (`out/shots/render.toml:
+/// shot "shot-02": ...`), with that list left behind; both are said of the spec and its shot,
+/// and nothing is written.
+#[test]
+fn a_refused_render_block_is_named_by_the_spec_and_its_shot() {
+    let (code, err) = assemble_code_and_error(
+        "outputs = [\"square\"]\n[[shot]]\n[shot.render]\nprompt = \"a cat\\u001b[2J\"\n\
+         [[shot]]\n[shot.render]\nprompt = \"ok\"\nseconds = 5\n",
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains(
+            "cut.toml: shot 1: [shot.render]: the prompt holds the control character U+001B"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("cut.toml: shot 2: [shot.render]: seconds: seconds \"5\" not supported"),
+        "{err}"
+    );
+    assert!(!err.contains("render.toml"), "{err}");
+}
+
 #[test]
 fn unknown_and_repeated_output_presets_are_the_specs_bad_input() {
     let (code, err) = assemble_code_and_error(&format!(

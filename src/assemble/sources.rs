@@ -99,6 +99,18 @@ pub async fn resolve(
         .enumerate()
         .map(|(i, s)| s.source(i + 1).map_err(|e| Error::bad_input(spec, e)))
         .collect::<Result<_>>()?;
+    // Render blocks checked as `render` checks its list, before anything is written or sent:
+    // a refusal names the spec and the shot, not the list generated from them.
+    let provider = client.config().provider;
+    let refused = sources.iter().enumerate().filter_map(|(i, s)| match s {
+        Source::Render(r) => r
+            .request()
+            .validate(&opts.limits, provider)
+            .err()
+            .map(|e| Error::bad_input(spec, format!("shot {}: [shot.render]: {e}", i + 1))),
+        _ => None,
+    });
+    Error::all(Several::Inputs, refused.collect())?;
     let remote = sources
         .iter()
         .any(|s| !matches!(s, Source::File(_) | Source::Card));

@@ -171,6 +171,19 @@ pub struct RenderBlock {
     pub input_reference: Option<PathBuf>,
 }
 
+impl RenderBlock {
+    /// The create request this block makes.
+    pub fn request(&self) -> crate::fetch::CreateVideo {
+        crate::fetch::CreateVideo {
+            prompt: self.prompt.clone(),
+            model: self.model.clone(),
+            seconds: self.seconds.map(|s| s.to_string()),
+            size: self.size.clone(),
+            input_reference: self.input_reference.clone(),
+        }
+    }
+}
+
 /// The music bed.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
