@@ -1774,16 +1774,65 @@ fn a_codec_ffmpeg_cannot_decode_is_named() {
     std::fs::write(&sound_path, sound).unwrap();
     let (code, files) = sync_json(&[s(&picture), s(&sound_path)]);
     assert_eq!(code, 1);
+    let want = |p: &Path, kind: &str, tag: &str| {
+        format!(
+            "{}: its {kind} stream is `{tag}`, which this FFmpeg build cannot decode",
+            p.display()
+        )
+    };
     for (f, (p, kind, tag)) in files
         .iter()
         .zip([(&picture, "video", "zz01"), (&sound_path, "audio", "zz4a")])
     {
-        let want = format!(
-            "{}: its {kind} stream is `{tag}`, which this FFmpeg build cannot decode: its sync \
-             cannot be checked",
-            p.display()
-        );
-        assert_eq!(f["error"], want.as_str(), "{f}");
+        assert_eq!(f["error"], want(p, kind, tag).as_str(), "{f}");
+    }
+    // The commands that decode the picture or the sound say the same (they said `no decoder
+    // for codec none`), and write nothing.
+    let marker = fixture("marker_landscape_25.mp4");
+    let (joined, exported) = (dir.path().join("joined.mp4"), dir.path().join("exported"));
+    let cases: [(Vec<&str>, &Path, &str, &str, &Path); 3] = [
+        (
+            vec![
+                "concat",
+                s(&picture),
+                s(&marker),
+                "--normalise",
+                "-o",
+                s(&joined),
+            ],
+            &picture,
+            "video",
+            "zz01",
+            &joined,
+        ),
+        (
+            vec!["export", s(&picture), "-p", "square", "-o", s(&exported)],
+            &picture,
+            "video",
+            "zz01",
+            &exported,
+        ),
+        (
+            vec![
+                "concat",
+                s(&sound_path),
+                s(&marker),
+                "--normalise",
+                "-o",
+                s(&joined),
+            ],
+            &sound_path,
+            "audio",
+            "zz4a",
+            &joined,
+        ),
+    ];
+    for (args, p, kind, tag, out) in cases {
+        let run = cutroom(&args);
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(&want(p, kind, tag)), "{args:?}: {err}");
+        assert!(!out.exists(), "{args:?}");
     }
 }
 

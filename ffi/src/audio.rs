@@ -61,8 +61,7 @@ impl AudioDecoder {
             .get(stream)
             .map(|s| s.time_base)
             .unwrap_or(Rational::new(1, 48000));
-        let op = format!("{}: decode audio", input.path().display());
-        Self::open(params, tb, stream, rate, channels, op)
+        Self::open(params, tb, stream, rate, channels, Some(input.path()))
     }
 
     /// A decoder for packets of a stream described by `params` (timestamps in `time_base`), not
@@ -75,8 +74,7 @@ impl AudioDecoder {
         channels: u16,
     ) -> Result<Self> {
         crate::init();
-        let op = "decode audio".to_string();
-        Self::open(params.0.clone(), time_base, 0, rate, channels, op)
+        Self::open(params.0.clone(), time_base, 0, rate, channels, None)
     }
 
     fn open(
@@ -85,16 +83,24 @@ impl AudioDecoder {
         stream: usize,
         rate: u32,
         channels: u16,
-        op: String,
+        path: Option<&std::path::Path>,
     ) -> Result<Self> {
+        let stored = crate::CodecParams(params.clone());
         let ctx = ff::codec::context::Context::from_parameters(params).op("open audio decoder")?;
         let mut dec = ctx.decoder();
         dec.set_packet_time_base(ff::Rational::from(tb));
         let codec = dec.id().name().to_string();
-        let dec = dec.audio().map_err(|_| Error::Codec {
-            what: "decoder",
-            codec,
+        let dec = dec.audio().map_err(|_| match path {
+            Some(path) => Error::undecodable(path, "audio", &stored),
+            None => Error::Codec {
+                what: "decoder",
+                codec,
+            },
         })?;
+        let op = match path {
+            Some(path) => format!("{}: decode audio", path.display()),
+            None => "decode audio".into(),
+        };
         Ok(Self {
             dec: Opened::new(dec.0, op),
             stream,

@@ -1,6 +1,6 @@
 //! The error type of the ffi crate.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What went wrong inside FFmpeg, with the file it concerned where there is one.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +29,17 @@ pub enum Error {
         /// The codec name.
         codec: String,
     },
+    /// A stream of a file is in a codec this FFmpeg build has no decoder for.
+    #[error("{}: its {kind} stream is {codec}, which this FFmpeg build cannot decode", path.display())]
+    Undecodable {
+        /// The file.
+        path: PathBuf,
+        /// `video` or `audio`.
+        kind: &'static str,
+        /// The codec in words: `` `zz01` `` (FFmpeg's name, or the container's tag), or "a codec
+        /// FFmpeg does not know".
+        codec: String,
+    },
     /// Writing a file failed (a full disk, a file size limit, a read-only file system).
     #[error("{}: cannot write: {reason}", path.display())]
     Write {
@@ -47,6 +58,25 @@ pub enum Error {
         /// FFmpeg's reason.
         reason: String,
     },
+}
+
+impl Error {
+    /// A stream of `path` whose codec `params` describe has no decoder here.
+    pub(crate) fn undecodable(
+        path: &Path,
+        kind: &'static str,
+        params: &crate::CodecParams,
+    ) -> Self {
+        let codec = match params.codec_name().as_str() {
+            "none" => "a codec FFmpeg does not know".into(),
+            c => format!("`{c}`"),
+        };
+        Self::Undecodable {
+            path: path.to_path_buf(),
+            kind,
+            codec,
+        }
+    }
 }
 
 /// Result with [`Error`].

@@ -217,6 +217,7 @@ impl VideoDecoder {
             .get(stream)
             .map(|s| s.time_base)
             .unwrap_or(Rational::new(1, 90000));
+        let stored = crate::CodecParams(params.clone());
         let mut ctx =
             ff::codec::context::Context::from_parameters(params).op("open video decoder")?;
         ctx.set_threading(ff::threading::Config {
@@ -237,11 +238,9 @@ impl VideoDecoder {
         }
         let mut dec = ctx.decoder();
         dec.set_packet_time_base(ff::Rational::from(tb));
-        let codec = dec.id().name().to_string();
-        let dec = dec.video().map_err(|_| Error::Codec {
-            what: "decoder",
-            codec,
-        })?;
+        let dec = dec
+            .video()
+            .map_err(|_| Error::undecodable(input.path(), "video", &stored))?;
         let op = format!("{}: decode video", input.path().display());
         Ok(Self {
             dec: Opened::new(dec.0, op),

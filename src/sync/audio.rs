@@ -157,8 +157,7 @@ fn decode_ffmpeg(path: &Path, index: usize, why: String) -> Result<Audio> {
         let mut input = media::open(path)?;
         let params = input.streams()[index].params.clone();
         let channels = u16::try_from(params.channels().max(1)).unwrap_or(u16::MAX);
-        let mut dec = AudioDecoder::new(&input, index, rate, channels)
-            .map_err(|e| super::undecodable(path, "audio", &params.codec_name(), e))?;
+        let mut dec = AudioDecoder::new(&input, index, rate, channels)?;
         dec.set_layout(params.layout());
         let tb = dec.time_base();
         let mut samples = Vec::new();

@@ -374,28 +374,6 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     Ok(report)
 }
 
-/// `e`, from opening the decoder of `path`'s `kind` stream (codec `codec`, FFmpeg's name or the
-/// container's tag): a codec this FFmpeg cannot decode is said to be one, naming the codec
-/// (FFmpeg's own error names neither it nor the file).
-fn undecodable(path: &Path, kind: &str, codec: &str, e: cutroom_ffi::Error) -> Error {
-    match e {
-        cutroom_ffi::Error::Codec { .. } => {
-            let codec = match codec {
-                "none" => "a codec FFmpeg does not know".into(),
-                c => format!("`{c}`"),
-            };
-            Error::bad_input(
-                path,
-                format!(
-                    "its {kind} stream is {codec}, which this FFmpeg build cannot decode: its \
-                     sync cannot be checked"
-                ),
-            )
-        }
-        e => e.into(),
-    }
-}
-
 /// How much of the offset is the container's timing (the stream start times and edit lists
 /// placing the sound's first sample away from the first frame) and how much is in the sound
 /// and picture themselves, in words, when the container moves the sound by a frame or more

@@ -128,8 +128,7 @@ pub fn scan(path: &Path, bar: &dyn Progress) -> Result<Scan> {
         threads: 0,
         area_scaling: true,
     };
-    let mut dec = VideoDecoder::with_options(&input, index, None, opts)
-        .map_err(|e| super::undecodable(path, "video", &info.params.codec_name(), e))?;
+    let mut dec = VideoDecoder::with_options(&input, index, None, opts)?;
     bar.set_total(info.frames.max(1) as u64);
     std::thread::scope(|s| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<VideoFrame>(FACE_QUEUE);
