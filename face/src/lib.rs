@@ -20,7 +20,6 @@ pub mod yuv;
 use detect::Detection;
 use roi::Roi;
 use std::sync::OnceLock;
-use tract_linalg::multithread::{multithread_tract_scope, Executor};
 use tract_onnx::prelude::*;
 
 /// A packed 8-bit RGB picture.
@@ -197,9 +196,6 @@ pub struct Tracker {
     since_detect: usize,
     /// Searches since a face was last tracked.
     searches: usize,
-    /// Runs the models' matrix products: on as many threads as the machine has cores, so that
-    /// the face thread, which every frame waits for, is not held to one core.
-    executor: Executor,
 }
 
 impl Tracker {
@@ -217,19 +213,11 @@ impl Tracker {
             frame: 0,
             since_detect: usize::MAX,
             searches: 0,
-            executor: match std::thread::available_parallelism().map_or(1, |n| n.get()) {
-                1 => Executor::SingleThread,
-                n => Executor::multithread(n),
-            },
         })
     }
 
     /// The next frame, its pixels read from `frame` as needed.
     pub fn add(&mut self, frame: &mut dyn Pictures) -> TractResult<()> {
-        multithread_tract_scope(self.executor.clone(), || self.add_frame(frame))
-    }
-
-    fn add_frame(&mut self, frame: &mut dyn Pictures) -> TractResult<()> {
         let index = self.frame;
         self.frame += 1;
         let every = if self.live.is_empty() {
