@@ -439,9 +439,14 @@ fn swap_refuses_bad_audio() {
         std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
         truncated
     };
+    // A WAV header and nothing after it, which c2pa's RIFF reader cannot walk either.
+    let header_only = inputs.path().join("header-only.wav");
+    let whole = cut_short("pcm_s16le");
+    std::fs::write(&header_only, &std::fs::read(&whole).unwrap()[..44]).unwrap();
     let cases = [
         (empty, "empty"),
         (garbage, "corrupt"),
+        (header_only, "header only"),
         (cut_short("pcm_s16le"), "truncated"),
         (cut_short("pcm_f64le"), "truncated 64-bit float"),
         (cut_short("pcm_alaw"), "truncated a-law"),
@@ -459,6 +464,8 @@ fn swap_refuses_bad_audio() {
         if what.starts_with("truncated") {
             assert!(err.contains(": cut short: "), "{what}: {err}");
         }
+        // Nothing said of credentials a bed that cannot be read does not carry.
+        assert!(!err.contains("Content Credentials"), "{what}: {err}");
     }
     // Cut after the part the 6 s clip uses: used, as a bed is read only that far.
     let long = inputs.path().join("long.wav");

@@ -95,14 +95,16 @@ pub fn read(path: &Path) -> Result<Option<Provenance>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let reader = match Reader::from_context(Context::new()).with_stream(format, file) {
         Ok(r) => r,
-        // No store; or a file c2pa cannot walk, not even its container's signature (not media,
-        // or damage: the media checks report it themselves).
+        // No store; or a file c2pa cannot walk, not even its container's signature or chunks
+        // (not media, or damage: the media checks report it themselves; a WAV that is only
+        // its header was said to carry "Content Credentials that cannot be read").
         Err(
             c2pa::Error::JumbfNotFound
             | c2pa::Error::UnsupportedType
             | c2pa::Error::IoError(_)
             | c2pa::Error::BmffError(_)
-            | c2pa::Error::RiffError(_),
+            | c2pa::Error::RiffError(_)
+            | c2pa::Error::InvalidAsset(_),
         ) => return Ok(set_aside(path).map(|kind| Provenance::set_aside(&kind))),
         Err(e) => return Ok(Some(Provenance::unreadable(&e))),
     };
