@@ -179,11 +179,7 @@ fn signing_profile(chain: &[u8]) -> std::result::Result<(), String> {
 /// certificate not valid yet (c2pa: "certificate expired"), or expired (with the date).
 fn order_and_dates(chain: &[u8], now: ASN1Time) -> std::result::Result<(), String> {
     use x509_parser::prelude::{FromDer, X509Certificate};
-    let pems: Vec<pem::Pem> = pem::parse_many(chain)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|p| p.tag() == "CERTIFICATE")
-        .collect();
+    let pems = certificates(chain);
     let certs: Vec<X509Certificate> = (pems.iter())
         .map_while(|p| X509Certificate::from_der(p.contents()).ok().map(|(_, c)| c))
         .collect();
@@ -229,11 +225,17 @@ fn order_and_dates(chain: &[u8], now: ASN1Time) -> std::result::Result<(), Strin
     Ok(())
 }
 
+/// The certificates of the PEM `chain`, in its order (none when it is not PEM).
+fn certificates(chain: &[u8]) -> Vec<pem::Pem> {
+    let all = pem::parse_many(chain).unwrap_or_default();
+    all.into_iter()
+        .filter(|p| p.tag() == "CERTIFICATE")
+        .collect()
+}
+
 /// The first certificate of the PEM `chain` (the signing certificate).
 fn first_certificate(chain: &[u8]) -> std::result::Result<pem::Pem, String> {
-    pem::parse_many(chain)
-        .ok()
-        .and_then(|all| all.into_iter().find(|p| p.tag() == "CERTIFICATE"))
+    (certificates(chain).into_iter().next())
         .ok_or_else(|| "is not a PEM certificate chain".to_string())
 }
 
