@@ -2,6 +2,8 @@
 
 use crate::error::{Error, Result};
 use crate::pcm::SoundSpan;
+use crate::picture::square::display_width;
+use crate::picture::turn::Turn;
 use crate::provenance::{self, Provenance};
 use crate::video_index::VideoIndex;
 use crate::{media, mp4};
@@ -76,6 +78,11 @@ pub struct StreamProbe {
     pub height: Option<u32>,
     /// Video: pixel format (`yuv420p`, ...).
     pub pix_fmt: Option<String>,
+    /// Video: the width players show the picture at: turned by its display rotation, with
+    /// square pixels (`width` when neither applies); see [`shown_size`].
+    pub shown_width: Option<u32>,
+    /// Video: the height players show the picture at (see `shown_width`).
+    pub shown_height: Option<u32>,
     /// Video: display rotation in degrees (ffprobe's sign), 0 when none.
     pub rotation_deg: Option<f64>,
     /// Video: sample (pixel) aspect ratio `num/den`, `1/1` for square pixels.
@@ -380,6 +387,23 @@ fn av_timing(
     t
 }
 
+/// The size players show a video stream at: upright (its display rotation), with square pixels.
+pub fn shown_size(info: &StreamInfo) -> (u32, u32) {
+    let p = &info.params;
+    Turn::from_rotation(info.rotation)
+        .apply(display_width(p.width(), info.sample_aspect), p.height())
+}
+
+/// `WxH` of a picture stored at `stored`, and `shown WxH` after it when players show it at
+/// another size (a display rotation, non-square pixels).
+pub fn size_words(stored: (u32, u32), shown: (u32, u32)) -> String {
+    let (w, h) = stored;
+    match shown {
+        (sw, sh) if (sw, sh) != (w, h) => format!("{w}x{h} shown {sw}x{sh}"),
+        _ => format!("{w}x{h}"),
+    }
+}
+
 fn secs(ticks: i64, tb: Rational) -> f64 {
     ticks as f64 * tb.as_f64()
 }
@@ -396,6 +420,7 @@ fn stream_probe(info: &StreamInfo, scan: &mut Scan, layout: Option<&mp4::Layout>
     let rate = |r: Rational| (!r.is_unknown()).then(|| r.to_string());
     let colour = if video { p.colour() } else { Colour::default() };
     let skip = audio.then(|| start_skip(info, scan.first_pts, layout));
+    let shown = video.then(|| shown_size(info));
     StreamProbe {
         index: info.index,
         kind: info.kind,
@@ -408,6 +433,8 @@ fn stream_probe(info: &StreamInfo, scan: &mut Scan, layout: Option<&mp4::Layout>
         frames: scan.packets,
         width: video.then(|| p.width()),
         height: video.then(|| p.height()),
+        shown_width: shown.map(|s| s.0),
+        shown_height: shown.map(|s| s.1),
         pix_fmt: if video { p.format_name() } else { None },
         rotation_deg: video.then_some(info.rotation),
         sample_aspect: video.then(|| info.sample_aspect.to_string()),

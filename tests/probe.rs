@@ -397,10 +397,11 @@ fn bad_files_fail_one_line_each_while_good_ones_are_reported() {
 }
 
 #[test]
-fn faststart_and_rotation_match_ffprobe() {
+fn faststart_rotation_and_shown_size_match_ffmpeg() {
     let dir = tempfile::tempdir().unwrap();
     let slow = dir.path().join("moov_last.mp4");
     let rotated = dir.path().join("rotated.mp4");
+    let wide = dir.path().join("wide_pixels.mp4");
     let src = fixture("marker_portrait_30.mp4");
     for (out, extra) in [
         (&slow, vec![]),
@@ -408,6 +409,8 @@ fn faststart_and_rotation_match_ffprobe() {
             &rotated,
             vec!["-metadata:s:v:0", "rotate=90", "-movflags", "+faststart"],
         ),
+        // 360x640 stored with 4:3 pixels: 480x640 on screen.
+        (&wide, vec!["-aspect", "3:4"]),
     ] {
         let ok = std::process::Command::new("ffmpeg")
             .args(["-v", "error", "-y", "-i"])
@@ -432,6 +435,39 @@ fn faststart_and_rotation_match_ffprobe() {
         side as f64
     );
     assert_ne!(side, 0);
+
+    // The size players show: FFmpeg's first frame, turned upright and with square pixels.
+    for (file, stored, shown) in [
+        (&src, "360x640", None),
+        (&rotated, "360x640", Some("640x360")),
+        (&wide, "360x640", Some("480x640")),
+    ] {
+        let png = dir.path().join("shown.png");
+        ff(&[
+            "-i",
+            file.to_str().unwrap(),
+            "-frames:v",
+            "1",
+            "-vf",
+            "scale=iw*sar:ih,setsar=1",
+            png.to_str().unwrap(),
+        ]);
+        let frame = read_png(&png);
+        let v = &probe_one(file)["streams"][0];
+        assert_eq!(
+            (&v["shown_width"], &v["shown_height"]),
+            (&frame.width.into(), &frame.height.into()),
+            "{}: {v}",
+            file.display()
+        );
+        assert_eq!((&v["width"], &v["height"]), (&360.into(), &640.into()));
+        let text = cutroom_ok(&["probe", file.to_str().unwrap()]).stdout;
+        let size = match shown {
+            Some(shown) => format!("  {stored} shown {shown}"),
+            None => format!("  {stored} yuv420p"),
+        };
+        assert!(String::from_utf8_lossy(&text).contains(&size), "{size}");
+    }
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use super::bars::Bars;
 use super::{for_each_file, print_files, Global};
 use cutroom::error::exit;
-use cutroom::probe::{probe, FileProbe, StreamProbe};
+use cutroom::probe::{probe, size_words, FileProbe, StreamProbe};
 use cutroom::progress::Progress;
 use cutroom::Result;
 use cutroom_ffi::MediaKind;
@@ -115,9 +115,11 @@ fn stream_line(s: &StreamProbe) -> String {
     );
     match s.kind {
         MediaKind::Video => format!(
-            "{common}  {}x{}{} {} {} fps (r {}){}{}{}",
-            opt(&s.width),
-            opt(&s.height),
+            "{common}  {}{} {} {} fps (r {}){}{}{}",
+            match (s.width, s.height, s.shown_width, s.shown_height) {
+                (Some(w), Some(h), Some(sw), Some(sh)) => size_words((w, h), (sw, sh)),
+                _ => format!("{}x{}", opt(&s.width), opt(&s.height)),
+            },
             match s.sample_aspect.as_deref() {
                 Some(a) if a != "1/1" => format!(" (pixels {a})"),
                 _ => String::new(),

@@ -425,11 +425,10 @@ impl VideoSummary {
     /// `WxH`, and `shown WxH` after it when players show the picture at another size (a copy
     /// keeping a rotation or non-square pixels).
     pub fn size(&self) -> String {
-        let (w, h) = (self.width, self.height);
-        match (self.shown_width, self.shown_height) {
-            (sw, sh) if (sw, sh) != (w, h) => format!("{w}x{h} shown {sw}x{sh}"),
-            _ => format!("{w}x{h}"),
-        }
+        crate::probe::size_words(
+            (self.width, self.height),
+            (self.shown_width, self.shown_height),
+        )
     }
 }
 

@@ -8,8 +8,6 @@ use crate::audio::polarity::{self, Correlation};
 use crate::error::{Error, Result};
 use crate::media;
 use crate::pcm::{AlignedDecoder, Pcm, SoundSpan};
-use crate::picture::square::display_width;
-use crate::picture::turn::Turn;
 use crate::progress::Progress;
 use crate::time::Ticks;
 use crate::video_index::VideoIndex;
@@ -123,11 +121,7 @@ impl std::ops::Deref for Source {
 impl Source {
     /// The picture's size as shown: upright (its display rotation), with square pixels.
     pub fn shown_size(&self) -> (u32, u32) {
-        let p = &self.info.params;
-        Turn::from_rotation(self.info.rotation).apply(
-            display_width(p.width(), self.info.sample_aspect),
-            p.height(),
-        )
+        crate::probe::shown_size(&self.info)
     }
 
     /// Open `path` (a clip, or a still image) and read it once: the timing of every video
