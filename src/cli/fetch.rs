@@ -127,7 +127,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                     );
                 }
                 if let Some(p) = &f.provenance {
-                    println!("  provenance: {}", p.summary());
+                    println!("  provenance: {}", p.block("    "));
                 }
             }
             Entry::Ok(_) => {}

@@ -66,7 +66,7 @@ fn print_table(p: &FileProbe) {
         outln!("  note: {n}");
     }
     match &p.provenance {
-        Some(prov) => outln!("  provenance: {}", prov.summary()),
+        Some(prov) => outln!("  provenance: {}", prov.block("    ")),
         None => {
             if let Some(words) = cutroom::provenance::absent(std::path::Path::new(&p.path)) {
                 outln!("  provenance: {words}");
