@@ -754,3 +754,83 @@ fn windows_agreeing_by_chance_do_not_fail_a_clip_in_sync() {
     }
     assert!(lips["confidence"].as_f64().unwrap() < 0.5, "{lips}");
 }
+
+/// Two talking faces side by side, the sound of one of them: the face whose mouth follows the
+/// voice is the speaker, in every window, and the clip reads as that speaker's clip alone does
+/// (th_retalk3 -1 ms, th_retalk2 +40 ms; docs/lips.md), so it passes, and fails with the sound
+/// 200 ms late. The other face's mouth moves too (it is speaking, unheard): picking it would
+/// read another offset or none.
+#[test]
+fn the_face_whose_mouth_follows_the_voice_is_the_speaker() {
+    let Some(real) = real_clips() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // th_retalk3 on the left, th_retalk2 on the right, the sound of input `voice`.
+    let pair = |voice: usize, name: &str| {
+        let out = dir.path().join(name);
+        ff(&[
+            "-i",
+            s(&real.join("th_retalk3.mp4")),
+            "-i",
+            s(&real.join("th_retalk2.mp4")),
+            "-filter_complex",
+            "[0:v]scale=512:512,setsar=1[l];[1:v]scale=512:512,setsar=1[r];[l][r]hstack[v]",
+            "-map",
+            "[v]",
+            "-map",
+            &format!("{voice}:a:0"),
+            "-t",
+            "5",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "medium",
+            "-crf",
+            "18",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "192k",
+            "-ar",
+            "48000",
+            "-ac",
+            "2",
+            s(&out),
+        ]);
+        out
+    };
+    let (left, right) = (pair(0, "left.mp4"), pair(1, "right.mp4"));
+    let late = dir.path().join("left_late.mp4");
+    let n = decode_pcm(&left, 48000, 1).len();
+    refilter_audio(&left, &audio_shift_filter(200, n), &late, "20");
+    let out = cutroom(&["sync", "--json", "-q", s(&left), s(&right), s(&late)]);
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let files = v["files"].as_array().unwrap();
+    for (f, speaks_left, reading, verdict) in [
+        (&files[0], true, -1.0, "pass"),
+        (&files[1], false, 40.0, "pass"),
+        (&files[2], true, 199.0, "fail"),
+    ] {
+        let lips = &f["lips"];
+        let faces = lips["faces"].as_array().unwrap();
+        assert_eq!(faces.len(), 2, "{lips}");
+        let centre = |id: &Value| {
+            let face = faces.iter().find(|x| &x["id"] == id).unwrap();
+            face["box"][0].as_f64().unwrap()
+        };
+        let speaker = &lips["speaker"];
+        assert_eq!(centre(speaker) < 0.5, speaks_left, "{lips}");
+        for w in f["windows"].as_array().unwrap() {
+            assert_eq!(&w["face"], speaker, "{f}");
+        }
+        assert_eq!(f["method"], "lips", "{f}");
+        assert_eq!(f["verdict"], verdict, "{f}");
+        let at = lips["offset_ms"].as_f64().unwrap();
+        assert!(
+            (at - reading).abs() <= 15.0,
+            "{at} against {reading}: {lips}"
+        );
+    }
+}

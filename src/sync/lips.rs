@@ -9,7 +9,7 @@
 //! level's rise and fall: the derivatives sharpen the correlation peak, so lobes a syllable
 //! apart separate), high-passed (a centred moving mean over `HIGH_PASS_S` removed, so head
 //! motion and level changes do not count) and correlated (Pearson). In each window the face
-//! whose mouth correlates best is the speaker; the clip's curve is the mean of the windows'
+//! whose reading is surest is the speaker; the clip's curve is the mean of the windows'
 //! speaker curves.
 
 use super::audio::Audio;
@@ -349,19 +349,58 @@ pub fn measure(
         })
     };
     let long_enough = |p: &usize| spans[*p].1 - spans[*p].0 >= MIN_PART_S;
-    // A window's speaker and peak, trusted as far as its two ends agree.
+    // A window's speaker and peak, trusted as far as its two ends agree. The speaker is the
+    // face whose reading is surest: a mouth merely busier than the speaker's can correlate a
+    // little higher at some lag without standing out there. In a window where no face's
+    // reading is confirmed, it is the face speaking in the nearest window where one is (a
+    // speaker goes on speaking), else the clearest, then strongest, peak's.
+    let candidates: Vec<Vec<(usize, f64, LipsMeasure)>> = (0..whole)
+        .map(|k| {
+            let h = whole + 2 * k;
+            (0..faces.len())
+                .filter_map(|f| {
+                    let m = peak(&curves[k][f], max_lag_ms, who(f, ranges[k]))?;
+                    let parts: Vec<Option<LipsMeasure>> = (h..h + 2)
+                        .filter(long_enough)
+                        .map(|p| peak(&curves[p][f], max_lag_ms, m.face))
+                        .collect();
+                    let ends = parts.len();
+                    Some((f, m.confidence, with_parts(m, &parts, ends, agrees)))
+                })
+                .collect()
+        })
+        .collect();
+    let surest = |k: usize| {
+        candidates[k]
+            .iter()
+            .copied()
+            .filter(|c| c.2.confidence > 0.0)
+            .max_by(|a, b| a.2.confidence.total_cmp(&b.2.confidence))
+    };
+    let centre = |k: usize| spans[k].0 + spans[k].1;
     let window_measures: Vec<Option<(usize, LipsMeasure)>> = (0..whole)
         .map(|k| {
-            let (f, m) = (0..faces.len())
-                .filter_map(|f| Some((f, peak(&curves[k][f], max_lag_ms, who(f, ranges[k]))?)))
-                .max_by(|a, b| a.1.peak.total_cmp(&b.1.peak))?;
-            let h = whole + 2 * k;
-            let parts: Vec<Option<LipsMeasure>> = (h..h + 2)
-                .filter(long_enough)
-                .map(|p| peak(&curves[p][f], max_lag_ms, m.face))
-                .collect();
-            let ends = parts.len();
-            Some((f, with_parts(m, &parts, ends, agrees)))
+            let chosen = surest(k).or_else(|| {
+                let nearest = (0..whole)
+                    .filter_map(|j| Some((j, surest(j)?.0)))
+                    .filter(|&(_, f)| candidates[k].iter().any(|c| c.0 == f))
+                    .min_by(|a, b| {
+                        (centre(a.0) - centre(k))
+                            .abs()
+                            .total_cmp(&(centre(b.0) - centre(k)).abs())
+                    });
+                let clearest = || {
+                    candidates[k].iter().copied().max_by(|a, b| {
+                        (a.1, a.2.peak)
+                            .partial_cmp(&(b.1, b.2.peak))
+                            .unwrap_or(std::cmp::Ordering::Equal)
+                    })
+                };
+                nearest
+                    .and_then(|(_, f)| candidates[k].iter().copied().find(|c| c.0 == f))
+                    .or_else(clearest)
+            });
+            chosen.map(|(f, _, m)| (f, m))
         })
         .collect();
     // A clip or shot: the mean of its windows' speaker curves (weighted by the frames showing
@@ -395,7 +434,11 @@ pub fn measure(
         let speaker = own
             .iter()
             .filter_map(|&w| window_measures[w])
-            .max_by(|a, b| a.1.peak.total_cmp(&b.1.peak))
+            .max_by(|a, b| {
+                (a.1.confidence, a.1.peak)
+                    .partial_cmp(&(b.1.confidence, b.1.peak))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            })
             .map_or(0, |m| m.1.face);
         let parts: Vec<Option<LipsMeasure>> = own
             .iter()
