@@ -305,14 +305,30 @@ fn videos_list_pages_show_delete_and_remix() {
     let show = emu.cutroom_json(&["videos", "show", &listed[0], "--json"]);
     assert_eq!(show["videos"][0]["status"], "completed");
     assert_eq!(show["videos"][0]["size"], "160x90");
-    // A prompt holding escape sequences (set the clipboard, clear the screen) and a line
-    // break: the table shows them escaped, never sent to the terminal, and on its own line.
+    // A remix's prompt is checked as a render's: an ESC or another control character
+    // is refused before any request (a blank prompt too), naming the character.
+    let hostile = "again\u{1b}]52;c;cm0gLXJm\u{7}\u{1b}[2J\nforged";
+    let before = stat(&emu, "requests");
+    for (prompt, said) in [
+        (hostile, "control character U+001B (character 6)"),
+        ("night\u{1}", "control character U+0001 (character 6)"),
+        (" \n", "prompt is empty"),
+    ] {
+        let o = emu.cutroom(&["videos", "remix", &listed[0], "--prompt", prompt], "k");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!("remix of {}: ", listed[0])) && err.contains(said),
+            "{err}"
+        );
+    }
+    assert_eq!(stat(&emu, "requests"), before, "nothing sent");
     let remix = emu.cutroom_json(&[
         "videos",
         "remix",
         &listed[0],
         "--prompt",
-        "again\u{1b}]52;c;cm0gLXJm\u{7}\u{1b}[2J\nforged",
+        "again\tat night",
         "--json",
     ]);
     assert_eq!(
@@ -320,6 +336,12 @@ fn videos_list_pages_show_delete_and_remix() {
         listed[0].as_str()
     );
     assert_eq!(remix["videos"][0]["status"], "queued");
+    // A prompt holding escape sequences (set the clipboard, clear the screen) and a line
+    // break, as another client (a dashboard, a script) may create it: the table shows them
+    // escaped, never sent to the terminal, and on its own line.
+    let body =
+        serde_json::json!({"prompt": hostile, "model": "sora-2", "seconds": "1", "size": "160x90"});
+    assert_eq!(post_json(&format!("{}/videos", emu.base_url), &body), 200);
     let del = emu.cutroom_json(&["videos", "delete", &listed[1], "--json"]);
     assert_eq!(del["deleted"][0]["deleted"], true);
     assert_eq!(del["deleted"][0]["object"], "video.deleted");
@@ -331,8 +353,8 @@ fn videos_list_pages_show_delete_and_remix() {
     let text = String::from_utf8_lossy(&table.stdout);
     assert_eq!(
         text.lines().count(),
-        1 + 5,
-        "header + 4 left + the remix:\n{text}"
+        1 + 6,
+        "header + 4 left + the remix + the hostile job:\n{text}"
     );
     assert!(
         text.contains(r"again\u{1b}]52;c;cm0gLXJm\u{7}\u{1b}[2J\nforged")
@@ -367,6 +389,30 @@ fn videos_list_pages_show_delete_and_remix() {
         let gone = emu.cutroom(&["videos", "show", id], "k");
         assert_eq!(gone.status.code(), Some(1), "{id} deleted");
     }
+}
+
+/// POST `body` as JSON to a loopback `http://` URL with a test key, as a client other than
+/// cutroom would: the answer's status.
+fn post_json(url: &str, body: &Value) -> u16 {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = rest.split_once('/').expect("a path");
+    let body = body.to_string();
+    let mut stream = std::net::TcpStream::connect(host).expect("connect");
+    write!(
+        stream,
+        "POST /{path} HTTP/1.0\r\nHost: {host}\r\nAuthorization: Bearer k\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
 }
 
 /// A job of `flavor` (made by `render`), fetched by id into a new directory through downloads

@@ -853,10 +853,13 @@ impl Client {
         Ok(self.call(Method::DELETE, &url, &Body::Empty).await?.0)
     }
 
-    /// `POST /videos/{id}/remix`: a new job from a completed one with a new prompt.
+    /// `POST /videos/{id}/remix`: a new job from a completed one with a new prompt, checked as
+    /// a create's is before anything is sent.
     pub async fn remix(&self, id: &str, prompt: &str) -> Result<Video> {
         self.only("remix", &[Provider::OpenAi])?;
         let url = self.job_url(id, &["remix"])?;
+        super::limits::check_prompt(prompt)
+            .map_err(|e| Error::Usage(format!("remix of {id}: {e}")))?;
         let body = Body::Json(serde_json::json!({ "prompt": prompt }));
         Ok(self.call(Method::POST, &url, &body).await?.0)
     }

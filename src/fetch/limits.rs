@@ -130,11 +130,14 @@ impl Limits {
     }
 }
 
-/// Refuse a prompt holding a control character (NUL, ESC, any other of C0 or C1, DEL) but a
-/// tab or a line break (LF, or CR before LF): a service takes it as it is, into the render's
-/// prompt, its job listings and every terminal that shows them. `Err` names the character and
-/// where it is.
-fn check_prompt(prompt: &str) -> std::result::Result<(), String> {
+/// Refuse an empty prompt, or one holding a control character (NUL, ESC, any other of C0 or
+/// C1, DEL) but a tab or a line break (LF, or CR before LF): a service takes it as it is, into
+/// the render's prompt, its job listings and every terminal that shows them. `Err` names the
+/// character and where it is. Every request that sends a prompt (create, remix) checks it.
+pub(crate) fn check_prompt(prompt: &str) -> std::result::Result<(), String> {
+    if prompt.trim().is_empty() {
+        return Err("prompt is empty".into());
+    }
     let mut chars = prompt.chars().enumerate().peekable();
     while let Some((i, c)) = chars.next() {
         let line_end = c == '\r' && chars.peek().is_some_and(|(_, n)| *n == '\n');
@@ -155,9 +158,6 @@ impl CreateVideo {
     /// against `limits` for `provider`, and an `input_reference` that is a readable image of
     /// the requested size. `Ok(Some(warning))` for a model the catalog does not list.
     pub fn validate(&self, limits: &Limits, provider: Provider) -> Result<Option<String>> {
-        if self.prompt.trim().is_empty() {
-            return Err(Error::Usage("prompt is empty".into()));
-        }
         check_prompt(&self.prompt).map_err(Error::Usage)?;
         let (model, size, seconds) = self.resolved();
         let reference = self.input_reference.is_some();
@@ -229,6 +229,7 @@ mod tests {
     fn prompts_hold_no_control_characters_but_tabs_and_line_breaks() {
         assert!(check_prompt("a lighthouse,\tslow push in\r\nat dusk\n").is_ok());
         assert!(check_prompt("une île, 灯台").is_ok());
+        assert!(check_prompt(" \n").unwrap_err().contains("empty"));
         for (bad, code, at) in [
             ("a\0b", "U+0000", 2),
             ("a \u{1b}[2J", "U+001B", 3),
