@@ -19,13 +19,34 @@ static MOVING: Mutex<()> = Mutex::new(());
 static MAKING: RwLock<()> = RwLock::new(());
 /// Set when SIGINT or SIGTERM has arrived and its handler is on its way to the exit.
 static SIGNALLED: AtomicBool = AtomicBool::new(false);
-/// What the handler says on stderr before it exits ([`note_on_signal`]).
-static NOTE: Mutex<Option<String>> = Mutex::new(None);
+/// What the handler says on stderr before it exits, by [`Note`] ([`note_on_signal`]).
+static NOTES: Mutex<Vec<(u64, String)>> = Mutex::new(Vec::new());
 
 /// Say `note` (how to resume what was interrupted) on stderr should SIGINT or SIGTERM end
-/// the run; `None` says nothing.
-pub fn note_on_signal(note: Option<String>) {
-    *lock(&NOTE) = note;
+/// the run while the returned guard lives. Several may live at once (a batch's variants
+/// rendering side by side): each is said, in the order they were made.
+pub fn note_on_signal(note: String) -> Note {
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    lock(&NOTES).push((id, note));
+    Note(id)
+}
+
+/// A note said on SIGINT or SIGTERM until dropped ([`note_on_signal`]).
+#[derive(Debug)]
+pub struct Note(u64);
+
+impl Drop for Note {
+    fn drop(&mut self) {
+        lock(&NOTES).retain(|(id, _)| *id != self.0);
+    }
+}
+
+/// What the signal handler says now: one `cutroom: NOTE` line per live note.
+fn said_on_signal() -> String {
+    lock(&NOTES)
+        .iter()
+        .map(|(_, note)| format!("cutroom: {note}\n"))
+        .collect()
 }
 
 /// Prefix of [`crate::output::AtomicOutput`]'s temp files for target `name`:
@@ -140,9 +161,7 @@ pub fn on_signals() {
             for (_, dir, _) in live.iter().rev().filter(|(_, _, p)| p.is_none()) {
                 let _ = std::fs::remove_dir(dir);
             }
-            if let Some(note) = lock(&NOTE).as_ref() {
-                eprintln!("cutroom: {note}");
-            }
+            eprint!("{}", said_on_signal());
             std::process::exit(128 + sig);
         }
     });
@@ -220,6 +239,26 @@ fn owner(name: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_live_note_is_said_on_a_signal() {
+        let first = note_on_signal("first.state.json keeps its jobs".into());
+        let second = note_on_signal("second.state.json keeps its jobs".into());
+        drop(first);
+        let said = said_on_signal();
+        assert!(
+            !said.contains("first") && said.contains("cutroom: second.state.json keeps"),
+            "{said}"
+        );
+        let third = note_on_signal("third".into());
+        let said = said_on_signal();
+        assert!(
+            said.find("cutroom: second").unwrap() < said.find("cutroom: third\n").unwrap(),
+            "{said}"
+        );
+        drop((second, third));
+        assert!(!said_on_signal().contains("keeps"));
+    }
 
     #[test]
     fn only_our_names_have_owners() {

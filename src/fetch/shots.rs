@@ -164,6 +164,8 @@ pub struct StateFile {
     path: PathBuf,
     state: tokio::sync::Mutex<State>,
     _lock: std::fs::File,
+    /// Says, should a signal end the run while the file is open, that it keeps the jobs.
+    _note: crate::cleanup::Note,
 }
 
 impl StateFile {
@@ -212,16 +214,17 @@ impl StateFile {
             },
             Err(e) => return Err(Error::io(&path, e)),
         };
-        crate::cleanup::note_on_signal(Some(format!(
+        let note = crate::cleanup::note_on_signal(format!(
             "interrupted: {} records the jobs created so far; rerun the same command to resume \
              them (a recorded job is never created again; a create left unanswered is looked for, \
              or left to --resolve, before any other)",
             path.display()
-        )));
+        ));
         Ok(Self {
             path,
             state: tokio::sync::Mutex::new(state),
             _lock: lock,
+            _note: note,
         })
     }
 
@@ -283,13 +286,6 @@ fn unreadable(e: &serde_json::Error) -> String {
          --resolve 'SHOT=JOB_ID' for each shot whose job it names (deleting it would create, \
          and bill, every shot's job again)"
     )
-}
-
-impl Drop for StateFile {
-    /// Past the render, an interruption leaves no job to resume.
-    fn drop(&mut self) {
-        crate::cleanup::note_on_signal(None);
-    }
 }
 
 fn stem(shots: &Path) -> String {
