@@ -2277,6 +2277,12 @@ fn a_failed_sync_check_says_why_in_the_summary() {
     assert!(reason.starts_with("audio 80.1 ms late at 10.0"), "{reason}");
     let worst = o["sync_worst_offset_ms"].as_f64().unwrap();
     assert!((worst - 80.0).abs() < 2.0, "{o}");
+    // sync's figure for a fail on the gaps in the sound's timestamps is carried (none here).
+    assert_eq!(
+        o.get("sync_gaps_closed_offset_ms"),
+        Some(&Value::Null),
+        "{o}"
+    );
     // The same report, printed (the run reuses everything).
     let run = cutroom(&["-q", "assemble", s(&spec), "-o", s(&out)]);
     assert_eq!(run.status.code(), Some(3));

@@ -53,6 +53,11 @@ pub struct Output {
     /// on a `fail`, the one that failed it (null when inconclusive).
     #[serde(default)]
     pub sync_worst_offset_ms: Option<f64>,
+    /// The earliest confident offset with the gaps in the sound's timestamps closed up: where
+    /// players that close them hear the sound at worst (`sync`'s `gaps_closed_offset_ms`; null
+    /// without gaps). A `fail` whose `sync_worst_offset_ms` is within the band failed on it.
+    #[serde(default)]
+    pub sync_gaps_closed_offset_ms: Option<f64>,
     /// The method that decided the verdict (`events`, `correlation`; null when inconclusive).
     #[serde(default)]
     pub sync_method: Option<Method>,
@@ -126,6 +131,7 @@ pub(super) fn check(
         reason,
         offset_ms,
         worst_offset_ms,
+        gaps_closed_offset_ms,
         method,
         shots,
         ..
@@ -145,6 +151,7 @@ pub(super) fn check(
         sync_reason: reason,
         sync_offset_ms: offset_ms,
         sync_worst_offset_ms: worst_offset_ms,
+        sync_gaps_closed_offset_ms: gaps_closed_offset_ms,
         sync_method: method,
         shots: shots
             .into_iter()

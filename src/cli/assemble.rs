@@ -13,7 +13,7 @@ use cutroom::lock::RunLock;
 use cutroom::output;
 use cutroom::progress::Progress;
 use cutroom::provenance::{check_tsa, Policy};
-use cutroom::sync::{self, Verdict};
+use cutroom::sync::{self, Standard, Verdict};
 use cutroom::Result;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -72,7 +72,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                     .as_f64()
                     .map_or("-".into(), |l| format!("{l:.1}")),
                 o["sync_verdict"].as_str().unwrap_or(""),
-                headline(o),
+                headline(o, cut.sync.standard),
             );
             if o["sync_verdict"] != "pass" {
                 outln!("  sync: {}", o["sync_reason"].as_str().unwrap_or(""));
@@ -88,14 +88,17 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     })
 }
 
-/// The sync offset of output `o` (of report.json) for its summary line, as `sync`'s headline.
-fn headline(o: &serde_json::Value) -> String {
+/// The sync offset of output `o` (of report.json) for its summary line, as `sync`'s headline
+/// against `standard`.
+fn headline(o: &serde_json::Value, standard: Standard) -> String {
     let verdict =
         serde_json::from_value(o["sync_verdict"].clone()).unwrap_or(Verdict::Inconclusive);
     sync::headline(
         verdict,
         o["sync_worst_offset_ms"].as_f64(),
         o["sync_offset_ms"].as_f64(),
+        o["sync_gaps_closed_offset_ms"].as_f64(),
+        standard,
     )
 }
 
@@ -169,4 +172,28 @@ pub(super) fn assemble_into(
     };
     made.commit()?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deliverable failed for the gaps in its sound's timestamps alone shows where players
+    /// that close them hear it, not the timestamps' offset inside the band (`+0.4 ms`).
+    #[test]
+    fn a_fail_for_gaps_alone_shows_the_gaps_closed_offset() {
+        let mut o = serde_json::json!({
+            "sync_verdict": "fail",
+            "sync_offset_ms": 0.4,
+            "sync_worst_offset_ms": 0.4,
+            "sync_gaps_closed_offset_ms": -223.6,
+        });
+        assert_eq!(
+            headline(&o, Standard::R37),
+            "-223.6 ms (gaps closed; as timestamped +0.4 ms)"
+        );
+        // Within a wider band than the one it failed: the timestamps' offset, as sync says.
+        o["sync_gaps_closed_offset_ms"] = (-30.0).into();
+        assert_eq!(headline(&o, Standard::Bt1359), "+0.4 ms");
+    }
 }

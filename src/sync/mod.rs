@@ -866,37 +866,45 @@ pub struct SyncReport {
 }
 
 impl SyncReport {
-    /// The offset of a headline in words ([`headline`]); on a `fail` for the gaps in the sound's
-    /// timestamps alone, where players that close them hear it: `-223.6 ms (gaps closed; as
-    /// timestamped +0.4 ms)`.
+    /// The offset of its headline in words ([`headline`]).
     pub fn headline(&self) -> String {
-        let allows = |o: f64| self.standard.id.allows(o);
-        match self.gaps_closed_offset_ms {
-            Some(closed)
-                if self.verdict == Verdict::Fail
-                    && !allows(closed)
-                    && self.worst_offset_ms.is_some_and(allows) =>
-            {
-                format!(
-                    "{closed:+.1} ms (gaps closed; as timestamped {})",
-                    headline(Verdict::Pass, None, self.offset_ms)
-                )
-            }
-            _ => headline(self.verdict, self.worst_offset_ms, self.offset_ms),
-        }
+        headline(
+            self.verdict,
+            self.worst_offset_ms,
+            self.offset_ms,
+            self.gaps_closed_offset_ms,
+            self.standard.id,
+        )
     }
 }
 
 /// The offset a headline shows, in words: the one the verdict turns on. On a `fail`, the worst
 /// confident offset `worst` (the failing shot's or window's, which may differ from the whole
 /// file's), else the overall offset; with the overall one when it differs to the reported
-/// 0.1 ms: `+100.1 ms (worst; whole file +0.1 ms)`; `-` without one.
-pub fn headline(verdict: Verdict, worst: Option<f64>, overall: Option<f64>) -> String {
+/// 0.1 ms: `+100.1 ms (worst; whole file +0.1 ms)`; `-` without one. On a `fail` for the gaps in
+/// the sound's timestamps alone (`worst` within `standard`, `gaps_closed` past it), where players
+/// that close them hear it: `-223.6 ms (gaps closed; as timestamped +0.4 ms)`.
+pub fn headline(
+    verdict: Verdict,
+    worst: Option<f64>,
+    overall: Option<f64>,
+    gaps_closed: Option<f64>,
+    standard: Standard,
+) -> String {
+    let ms = |o: f64| format!("{o:+.1} ms");
+    let gaps_failed = |c: &f64| {
+        verdict == Verdict::Fail
+            && !standard.allows(*c)
+            && worst.is_some_and(|w| standard.allows(w))
+    };
+    if let Some(closed) = gaps_closed.filter(gaps_failed) {
+        let timestamped = overall.map_or_else(|| "-".into(), ms);
+        return format!("{} (gaps closed; as timestamped {timestamped})", ms(closed));
+    }
     let shown = match verdict {
         Verdict::Fail => worst.or(overall),
         _ => overall,
     };
-    let ms = |o: f64| format!("{o:+.1} ms");
     match (shown, overall) {
         (None, _) => "-".into(),
         (Some(h), Some(o)) if ms(h) != ms(o) => format!("{} (worst; whole file {})", ms(h), ms(o)),
