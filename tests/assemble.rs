@@ -2170,7 +2170,7 @@ fn a_failed_sync_check_exits_3_with_everything_written() {
     let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(report["outputs"][0]["sync_verdict"], "fail", "{report}");
     assert_eq!(report["sync_ok"], false, "{report}");
-    let limit = "6.0 s is longer than Square feed, 1:1's limit of 5 s";
+    let limit = "6.0 s is longer than the 5 s limit of Square feed, 1:1";
     assert_eq!(report["outputs"][0]["warnings"], serde_json::json!([limit]));
     let said = format!("{}: {limit}", out.join("late.sq.mp4").display());
     assert!(String::from_utf8_lossy(&run.stderr).contains(&said));

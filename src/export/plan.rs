@@ -160,8 +160,8 @@ pub(super) fn plan(req: &Request, picture: &PictureInfo) -> Result<Vec<Plan>> {
         let mut warnings = Vec::new();
         if secs > f64::from(p.max_duration_s) {
             let msg = format!(
-                "{secs:.1} s is longer than {}'s limit of {} s",
-                p.platform, p.max_duration_s
+                "{secs:.1} s is longer than the {} s limit of {}",
+                p.max_duration_s, p.platform
             );
             if req.strict {
                 return Err(Error::bad_input(
