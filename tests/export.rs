@@ -17,7 +17,7 @@ fn presets_file(d: &Path, toml: &str) -> PathBuf {
 
 /// A test's temp dir holding `clip.mp4`, silent, from the lavfi source `picture`, and
 /// `presets.toml` defining `tall`: Reels (its UI zones) at `width`x`height`, small to encode
-/// fast.
+/// fast, without Reels' 3 s minimum (the clips are a second or two).
 struct Tall {
     dir: tempfile::TempDir,
     clip: PathBuf,
@@ -31,7 +31,9 @@ impl Tall {
         lavfi_clip(&clip, picture, None, &[]);
         let presets = presets_file(
             dir.path(),
-            &format!("[tall]\nbase = \"reels\"\nwidth = {width}\nheight = {height}\n"),
+            &format!(
+                "[tall]\nbase = \"reels\"\nwidth = {width}\nheight = {height}\nmin_duration_s = 0\n"
+            ),
         );
         Self { dir, clip, presets }
     }
@@ -726,6 +728,46 @@ fn platform_duration_limits_warn_or_fail_with_strict() {
     assert!(
         !strict_out.exists(),
         "nothing is written on a refused export"
+    );
+}
+
+/// A one-frame export for TikTok and Reels (which take nothing under 3 s) was written without
+/// a word, while a long one was warned of; now it is warned of too, and refused with --strict.
+#[test]
+fn a_one_frame_export_is_warned_of_as_too_short_for_tiktok_and_reels() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("flash.mp4");
+    lavfi_clip(
+        &clip,
+        "color=c=white:s=320x180:r=30,trim=end_frame=1",
+        None,
+        &[],
+    );
+    let out = d.join("out");
+    let args = [
+        "export",
+        s(&clip),
+        "-p",
+        "tiktok",
+        "-p",
+        "reels",
+        "-o",
+        s(&out),
+    ];
+    let run = cutroom_ok(&[&args[..], &["--json"]].concat());
+    let r: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    for (i, platform) in ["TikTok", "Instagram Reels"].into_iter().enumerate() {
+        let short = format!("0.033 s is shorter than the 3 s minimum of {platform}");
+        assert_eq!(r["outputs"][i]["warnings"], serde_json::json!([short]));
+        assert!(err.contains(&short), "{err}");
+    }
+    let strict = d.join("strict");
+    let err = export_refused(&[s(&clip), "-p", "reels", "--strict"], &strict);
+    assert!(
+        err.contains("preset `reels`: 0.033 s is shorter than the 3 s minimum"),
+        "{err}"
     );
 }
 

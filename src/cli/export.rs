@@ -48,8 +48,8 @@ pub struct Args {
     /// Write no audio track (by default the input's sound, or silence when it has none).
     #[arg(long)]
     no_audio: bool,
-    /// Fail (exit 1, nothing written) when an output is longer than its platform allows; by
-    /// default that is a warning on stderr and in the JSON.
+    /// Fail (exit 1, nothing written) when an output is longer, or shorter, than its platform
+    /// allows; by default that is a warning on stderr and in the JSON.
     #[arg(long)]
     strict: bool,
     /// Override every preset's x264 speed preset (ultrafast ... veryslow).

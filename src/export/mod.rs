@@ -62,7 +62,7 @@ pub struct Request {
     pub reframe: Reframe,
     /// Write an audio track (the input's, or silence when it has none).
     pub audio: bool,
-    /// Fail, rather than warn, when an output is longer than its platform allows.
+    /// Fail, rather than warn, when an output is longer, or shorter, than its platform allows.
     pub strict: bool,
     /// Replace every preset's x264 speed preset.
     pub x264_preset: Option<String>,

@@ -158,11 +158,20 @@ pub(super) fn plan(req: &Request, picture: &PictureInfo) -> Result<Vec<Plan>> {
         let target = req.out_dir.join(name);
         let secs = frames as f64 / rate.as_f64();
         let mut warnings = Vec::new();
-        if secs > f64::from(p.max_duration_s) {
-            let msg = format!(
+        let outside = if secs > f64::from(p.max_duration_s) {
+            Some(format!(
                 "{secs:.1} s is longer than the {} s limit of {}",
                 p.max_duration_s, p.platform
-            );
+            ))
+        } else if secs < f64::from(p.min_duration_s) {
+            Some(format!(
+                "{secs:.3} s is shorter than the {} s minimum of {}",
+                p.min_duration_s, p.platform
+            ))
+        } else {
+            None
+        };
+        if let Some(msg) = outside {
             if req.strict {
                 return Err(Error::bad_input(
                     &req.input,

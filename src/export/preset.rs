@@ -57,6 +57,9 @@ pub struct Preset {
     pub true_peak_dbtp: f64,
     /// The platform's upload duration limit in seconds.
     pub max_duration_s: u32,
+    /// The shortest video the platform takes, in seconds (0: no minimum).
+    #[serde(default)]
+    pub min_duration_s: u32,
     /// The platform's UI overlays, `[x0, y0, x1, y1]` as fractions of the frame.
     #[serde(default)]
     pub ui_zones: Vec<[f64; 4]>,
@@ -300,6 +303,9 @@ mod tests {
         assert_eq!(reels.loudness_lufs, -14.0);
         assert_eq!(book.get("x").unwrap().width, 1280);
         assert!(book.get("nope").is_err());
+        // TikTok and Instagram take nothing under 3 s (their posting APIs' minimum).
+        let min = |n| book.get(n).unwrap().min_duration_s;
+        assert_eq!((min("tiktok"), min("reels"), min("youtube")), (3, 3, 0));
     }
 
     #[test]
