@@ -2609,6 +2609,71 @@ fn a_prompt_holding_a_control_character_is_refused_naming_the_shot() {
     assert!(!out.exists());
 }
 
+/// A `--resolve SHOT=...` naming no shot the list or spec renders (a typo would leave the
+/// pending create to no one, or bill the shot again) is refused before anything is made or
+/// sent, naming the list or spec, the closest name and the shots, by render, assemble and
+/// batch alike.
+#[test]
+fn a_resolve_naming_no_shot_is_refused_naming_the_shots() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(
+        dir.path(),
+        "seconds = 4\n[[shot]]\nname = \"opening\"\nprompt = \"a\"\n\
+         [[shot]]\nname = \"keeper\"\nprompt = \"b\"\n",
+    );
+    let local = fixture("marker_landscape_25.mp4");
+    let render = "[[shot]]\n[shot.render]\nprompt = \"a boat\"\nseconds = 4\nsize = \"720x1280\"\n";
+    let spec = |name: &str, render: &str| {
+        let path = dir.path().join(name);
+        let text = format!(
+            "outputs = [\"square\"]\n[[shot]]\nsrc = {:?}\n{render}",
+            local.display()
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let (cut, plain) = (spec("cut.toml", render), spec("plain.toml", ""));
+    let variants = dir.path().join("variants.csv");
+    std::fs::write(&variants, "variant\nv1\nv2\n").unwrap();
+    let out = dir.path().join("out");
+    let nowhere = ["--base-url", "http://127.0.0.1:9/v1", "-o", s(&out)];
+    for (args, said) in [
+        (
+            vec!["render", s(&list), "--resolve", "openning=video_1"],
+            "shots.toml has no shot named \"openning\" (did you mean \"opening\"?); its shots: \
+             opening, keeper",
+        ),
+        (
+            vec!["assemble", s(&cut), "--resolve", "shot-2=video_1"],
+            "cut.toml has no shot named \"shot-2\" (did you mean \"shot-02\"?); its shots: shot-02",
+        ),
+        (
+            vec!["assemble", s(&plain), "--resolve", "shot-1=new"],
+            "plain.toml has no shot named \"shot-1\"; it renders none",
+        ),
+        (
+            vec![
+                "batch",
+                s(&cut),
+                "--variants",
+                s(&variants),
+                "--resolve",
+                "2=video_1",
+            ],
+            "cut.toml has no shot named \"2\"; its shots: shot-02",
+        ),
+    ] {
+        let run = cutroom(&[&args[..], &nowhere].concat());
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(said) && !err.contains("connect"),
+            "{args:?}: {err}"
+        );
+        assert!(!out.exists(), "{args:?}: nothing made");
+    }
+}
+
 /// Requests kept by [`remote_hosts`]: the `CONNECT` lines and the requests tunnelled.
 type Seen = Arc<Mutex<Vec<String>>>;
 

@@ -6,7 +6,8 @@
 use super::spec::{Cut, RenderBlock, Source};
 use crate::error::{Error, Result, Several};
 use crate::fetch::{
-    fetch_url, fetch_video, render, Billed, Cache, Client, Fetched, RenderOptions, Retried, Variant,
+    check_resolve, fetch_url, fetch_video, render, Billed, Cache, Client, Fetched, RenderOptions,
+    Retried, Variant,
 };
 use crate::progress::Progress;
 use crate::specfile;
@@ -111,6 +112,12 @@ pub async fn resolve(
         _ => None,
     });
     Error::all(Several::Inputs, refused.collect())?;
+    let rendered = rendered_shots(cut);
+    check_resolve(
+        spec,
+        &rendered.iter().map(String::as_str).collect::<Vec<_>>(),
+        &opts.resolve,
+    )?;
     let remote = sources
         .iter()
         .any(|s| !matches!(s, Source::File(_) | Source::Card));
@@ -242,6 +249,17 @@ pub async fn resolve(
 }
 
 /// `shot-01`, ... by position in the cut.
+/// The names of the shots of `cut` made by `[shot.render]` (`shot-01`, ... by their place in
+/// the spec), as `--resolve` names them.
+pub fn rendered_shots(cut: &Cut) -> Vec<String> {
+    let rendered = cut
+        .shot
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.render.is_some());
+    rendered.map(|(i, _)| shot_name(i)).collect()
+}
+
 fn shot_name(i: usize) -> String {
     format!("shot-{:02}", i + 1)
 }

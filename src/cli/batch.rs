@@ -11,7 +11,7 @@ use cutroom::batch::state::{self, Entry, Status};
 use cutroom::batch::{self, emit, Shard, Variant};
 use cutroom::error::{exit, Error};
 use cutroom::export::EncoderThreads;
-use cutroom::fetch::{Provider, Spent};
+use cutroom::fetch::{check_resolve, Provider, Spent};
 use cutroom::lock::Lock;
 use cutroom::progress::Progress;
 use cutroom::provenance::{check_tsa, Policy};
@@ -131,6 +131,14 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         None => (0..variants.len()).collect(),
     };
     let (client, mut opts) = args.render.client_and_options()?;
+    // A --resolve naming no shot any variant renders is refused before any variant is made.
+    let rendered: std::collections::BTreeSet<String> = cuts
+        .iter()
+        .flatten()
+        .flat_map(assemble::sources::rendered_shots)
+        .collect();
+    let rendered: Vec<&str> = rendered.iter().map(String::as_str).collect();
+    check_resolve(&args.spec, &rendered, &opts.resolve)?;
     // One --max-cost for every shard and run of the batch.
     opts.spent = Spent::batch(&args.output);
     // A key given here (options, environment) is every variant's: a bad one stops the batch.

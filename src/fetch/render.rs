@@ -162,6 +162,27 @@ impl CostTotal {
     }
 }
 
+/// Refuse a `--resolve SHOT=...` naming no shot the list at `list` renders (`shots`, by
+/// name): a misspelt shot would be ignored, and its pending create settled by no one (or its
+/// job created again). The error names the list, the shot, the closest name and the shots.
+pub fn check_resolve(list: &Path, shots: &[&str], resolve: &[(String, Resolve)]) -> Result<()> {
+    let unknown = resolve.iter().filter(|(n, _)| !shots.contains(&n.as_str()));
+    let errors = unknown.map(|(name, _)| {
+        let hint = crate::specfile::closest(name, shots.iter().copied())
+            .map(|c| format!(" (did you mean {c:?}?)"))
+            .unwrap_or_default();
+        let known = match shots.is_empty() {
+            true => "it renders none".to_string(),
+            false => format!("its shots: {}", shots.join(", ")),
+        };
+        Error::Usage(format!(
+            "--resolve: {} has no shot named {name:?}{hint}; {known}",
+            list.display()
+        ))
+    });
+    Error::all(Several::Inputs, errors.collect())
+}
+
 /// Render every shot of the list at `shots_path` into `out`: create (or resume) a job per shot,
 /// poll, download and verify, `concurrency` shots at a time. Every shot is validated before
 /// the first job is created. Per-shot failures are in the reports; the call fails only when
@@ -189,14 +210,8 @@ pub async fn render(
         }
     }
     Error::all(Several::Inputs, bad)?;
-    for (name, _) in &opts.resolve {
-        if !shots.iter().any(|s| &s.name == name) {
-            return Err(Error::Usage(format!(
-                "--resolve: {} has no shot named {name:?}",
-                shots_path.display()
-            )));
-        }
-    }
+    let names: Vec<&str> = shots.iter().map(|s| s.name.as_str()).collect();
+    check_resolve(shots_path, &names, &opts.resolve)?;
     let state = StateFile::open(shots_path, progress).await?;
     if let Some(max) = opts.max_cost {
         // An existing directory only: a refused run leaves nothing behind.
