@@ -468,6 +468,59 @@ fn a_refused_render_block_is_named_by_the_spec_and_its_shot() {
     assert!(!err.contains("render.toml"), "{err}");
 }
 
+/// A render block's reference image, named beside a spec given by a relative path (`cutroom
+/// assemble cut.toml` in its directory), is sent: it was looked for beside the shot list
+/// assemble writes (`out/shots/render.toml: shot "shot-01": input_reference
+/// out/shots/ref.png: No such file or directory`).
+#[test]
+fn a_render_blocks_reference_image_is_taken_beside_a_relative_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let emu = Emulator::start(
+        &[
+            "--render-time",
+            "1s",
+            "--poll-after",
+            "100ms",
+            "--allow-any",
+        ],
+        &[],
+    );
+    let image = d.join("ref.png");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=red:s=160x90",
+        "-frames:v",
+        "1",
+        s(&image),
+    ]);
+    small_square_cut(
+        d,
+        "[[shot]]\n[shot.render]\nprompt = \"a cat\"\nseconds = 1\nsize = \"160x90\"\n\
+         input_reference = \"ref.png\"\n",
+    );
+    let run = succeeded(
+        cutroom_command()
+            .current_dir(d)
+            .args([
+                "-q",
+                "assemble",
+                "cut.toml",
+                "-o",
+                "out",
+                "--allow-any",
+                "--json",
+            ])
+            .env(emu.base_var(), &emu.base_url)
+            .env("OPENAI_API_KEY", "sk-test"),
+    );
+    let report: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(report["inputs"][0]["how"], "rendered", "{report}");
+    assert!(decodes_cleanly(&d.join("out/cut.sq.mp4")));
+}
+
 #[test]
 fn unknown_and_repeated_output_presets_are_the_specs_bad_input() {
     let (code, err) = assemble_code_and_error(&format!(

@@ -1,13 +1,13 @@
 //! Getting every shot's file: local files as they are; URLs and video ids downloaded into the
-//! shot cache (`out/shots/`, [`crate::fetch::Cache`]); render blocks through
-//! [`crate::fetch::render`], whose state file beside the generated shot list remembers each job
-//! so a re-run never creates (and bills) a second job for a shot.
+//! shot cache (`out/shots/`, [`crate::fetch::Cache`]); render blocks, checked here, through
+//! [`crate::fetch::render_validated`], whose state file beside the generated shot list
+//! remembers each job so a re-run never creates (and bills) a second job for a shot.
 
 use super::spec::{Cut, RenderBlock, Source};
 use crate::error::{Error, Result, Several};
 use crate::fetch::{
-    check_resolve, fetch_url, fetch_video, render, Billed, Cache, Client, Fetched, RenderOptions,
-    Retried, Variant,
+    check_resolve, fetch_url, fetch_video, render_validated, Billed, Cache, Client, Fetched,
+    RenderOptions, Retried, Variant,
 };
 use crate::progress::Progress;
 use crate::specfile;
@@ -100,18 +100,23 @@ pub async fn resolve(
         .enumerate()
         .map(|(i, s)| s.source(i + 1).map_err(|e| Error::bad_input(spec, e)))
         .collect::<Result<_>>()?;
-    // Render blocks checked as `render` checks its list, before anything is written or sent:
-    // a refusal names the spec and the shot, not the list generated from them.
+    // Render blocks checked as `render` checks its list, once, before anything is written or
+    // sent: a refusal names the spec and the shot, not the list generated from them.
     let provider = client.config().provider;
-    let refused = sources.iter().enumerate().filter_map(|(i, s)| match s {
-        Source::Render(r) => r
-            .request()
-            .validate(&opts.limits, provider)
-            .err()
-            .map(|e| Error::bad_input(spec, format!("shot {}: [shot.render]: {e}", i + 1))),
-        _ => None,
-    });
-    Error::all(Several::Inputs, refused.collect())?;
+    let mut refused = Vec::new();
+    let mut warned = std::collections::BTreeSet::new();
+    for (i, s) in sources.iter().enumerate() {
+        let Source::Render(r) = s else { continue };
+        match r.request().validate(&opts.limits, provider) {
+            Ok(Some(w)) if warned.insert(w.clone()) => progress.warn(&w),
+            Ok(_) => {}
+            Err(e) => refused.push(Error::bad_input(
+                spec,
+                format!("shot {}: [shot.render]: {e}", i + 1),
+            )),
+        }
+    }
+    Error::all(Several::Inputs, refused)?;
     let rendered = rendered_shots(cut);
     check_resolve(
         spec,
@@ -127,14 +132,15 @@ pub async fn resolve(
     let mut inputs: Vec<Option<ShotInput>> = vec![None; sources.len()];
     let mut errors = Vec::new();
     // Renders: one shot list, rendered concurrently by the fetch module.
-    let renders: Vec<(usize, &RenderBlock)> = sources
+    let renders: Vec<(usize, RenderBlock)> = sources
         .iter()
         .enumerate()
         .filter_map(|(i, s)| match s {
             Source::Render(r) => Some((i, r)),
             _ => None,
         })
-        .collect();
+        .map(|(i, r)| Ok((i, listed(r)?)))
+        .collect::<Result<_>>()?;
     if !renders.is_empty() {
         let list = ShotList {
             shot: renders
@@ -154,7 +160,7 @@ pub async fn resolve(
             out.write(&text)?;
             out.commit()?;
         }
-        let reports = render(client, &path, shots_dir, opts, progress).await?;
+        let reports = render_validated(client, &path, shots_dir, opts, progress).await?;
         for ((i, r), rep) in renders.iter().zip(reports) {
             let source = format!("render:{}", r.prompt);
             match (rep.file, rep.error) {
@@ -246,6 +252,16 @@ pub async fn resolve(
     }
     Error::all(Several::Inputs, errors).map_err(|e| specfile::in_spec(spec, e))?;
     Ok(inputs.into_iter().map(|i| i.expect("every shot")).collect())
+}
+
+/// Render block `r` as the shot list in the shot cache gives it: its reference image by an
+/// absolute path, since the list's relative paths are taken beside the list, not the spec.
+fn listed(r: &RenderBlock) -> Result<RenderBlock> {
+    let mut r = r.clone();
+    if let Some(p) = &mut r.input_reference {
+        *p = std::path::absolute(&*p).map_err(|e| Error::io(&*p, e))?;
+    }
+    Ok(r)
 }
 
 /// `shot-01`, ... by position in the cut.

@@ -41,7 +41,9 @@ pub use model::{
 };
 pub use poll::{show, PollOptions};
 pub use provider::Provider;
-pub use render::{check_resolve, render, CostTotal, RenderOptions, Resolve, ShotReport};
+pub use render::{
+    check_resolve, render, render_validated, CostTotal, RenderOptions, Resolve, ShotReport,
+};
 pub use rfc3339::{format_rfc3339, parse_rfc3339};
 pub use shots::{load as load_shots, Billed, Job, Retried, Shot, StateFile};
 pub use spent::Spent;

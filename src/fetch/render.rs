@@ -194,9 +194,8 @@ pub async fn render(
     opts: &RenderOptions,
     progress: &dyn Progress,
 ) -> Result<Vec<ShotReport>> {
-    let endpoint = client.config().base_url.to_string();
     let provider = client.config().provider;
-    let shots = shots::load(shots_path, &endpoint)?;
+    let shots = shots::load(shots_path, client.config().base_url.as_str())?;
     let mut bad = Vec::new();
     let mut warned = std::collections::BTreeSet::new();
     for s in &shots {
@@ -212,6 +211,34 @@ pub async fn render(
     Error::all(Several::Inputs, bad)?;
     let names: Vec<&str> = shots.iter().map(|s| s.name.as_str()).collect();
     check_resolve(shots_path, &names, &opts.resolve)?;
+    render_shots(client, shots_path, shots, out, opts, progress).await
+}
+
+/// As [`render`], for a list whose every request and `--resolve` name its caller has checked
+/// already (`CreateVideo::validate` and [`check_resolve`], said as the caller's: assemble
+/// checks its spec's render blocks), so that nothing is checked, nor a reference image read,
+/// twice.
+pub async fn render_validated(
+    client: &Client,
+    shots_path: &Path,
+    out: &Path,
+    opts: &RenderOptions,
+    progress: &dyn Progress,
+) -> Result<Vec<ShotReport>> {
+    let shots = shots::load(shots_path, client.config().base_url.as_str())?;
+    render_shots(client, shots_path, shots, out, opts, progress).await
+}
+
+/// Render `shots`, validated, of the list at `shots_path` (see [`render`]).
+async fn render_shots(
+    client: &Client,
+    shots_path: &Path,
+    shots: Vec<Shot>,
+    out: &Path,
+    opts: &RenderOptions,
+    progress: &dyn Progress,
+) -> Result<Vec<ShotReport>> {
+    let provider = client.config().provider;
     let state = StateFile::open(shots_path, progress).await?;
     if let Some(max) = opts.max_cost {
         // An existing directory only: a refused run leaves nothing behind.
