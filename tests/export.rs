@@ -1475,7 +1475,7 @@ fn bad_caption_files_are_named_with_their_line_and_nothing_is_written() {
 }
 
 #[test]
-fn overlays_file_times_a_faded_logo_and_a_title() {
+fn overlays_file_places_and_times_a_logo_given_by_logo_and_a_title() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let clip = d.join("clip.mp4");
@@ -1484,9 +1484,12 @@ fn overlays_file_times_a_faded_logo_and_a_title() {
         &d.join("logo.png"),
         "color=c=magenta:s=96x48,format=rgba,pad=128:64:16:8:color=black@0",
     );
+    // --logo wins over the table's file, which it places and times (--logo replaced the
+    // whole table: a full, top-right logo over the whole video, silently).
+    still(&d.join("house.png"), "color=c=green:s=64x64");
     std::fs::write(
         d.join("overlays.toml"),
-        "[logo]\nfile = \"logo.png\"\ncorner = \"bottom-left\"\nopacity = 0.5\nstart = 1\nend = 2\n\n[[text]]\ntext = \"TITLE\"\nend = 1\nstyle = { size = 0.08 }\n",
+        "[logo]\nfile = \"house.png\"\ncorner = \"bottom-left\"\nopacity = 0.5\nstart = 1\nend = 2\n\n[[text]]\ntext = \"TITLE\"\nend = 1\nstyle = { size = 0.08 }\n",
     )
     .unwrap();
     let out = d.join("out");
@@ -1497,6 +1500,8 @@ fn overlays_file_times_a_faded_logo_and_a_title() {
         "x",
         "--overlays",
         s(&d.join("overlays.toml")),
+        "--logo",
+        s(&d.join("logo.png")),
         "-o",
         s(&out),
         "--json",

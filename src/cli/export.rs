@@ -77,8 +77,8 @@ pub struct Args {
     /// prints its schema.
     #[arg(long, value_name = "TOML")]
     overlays: Option<PathBuf>,
-    /// Lay this PNG (with alpha) as a logo in the top-right corner, clear of the UI zones (see
-    /// --overlays for more).
+    /// Lay this PNG (with alpha) as a logo in the top-right corner, clear of the UI zones; with
+    /// --overlays, in place of its `[logo]`'s file, placed and timed by that table's keys.
     #[arg(long, value_name = "PNG")]
     logo: Option<PathBuf>,
     /// Play the input this many times faster (0.25-4; below 1 slower), as a cut.toml shot's
@@ -146,7 +146,11 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     if let Some(logo) = args.logo {
         // A logo that cannot be read is named as every input is, not as a key of a file.
         cutroom::media::check_file(&logo, "an image")?;
-        overlays.logo = Some(Logo::at(logo));
+        // --logo wins over the overlays file's [logo] file; the table still places it.
+        match overlays.logo.as_mut() {
+            Some(l) => l.file = logo,
+            None => overlays.logo = Some(Logo::at(logo)),
+        }
         overlays.check(Path::new("--logo"))?;
     }
     let caption_file = args.captions.as_ref().or(overlays.captions.file.as_ref());
