@@ -1905,6 +1905,22 @@ fn a_caption_band_taller_than_the_frame_is_drawn_smaller_not_cut_off() {
         )),
         "{err}"
     );
+    // Without an overlays file, two lines (the default) that a preset's zones leave no room
+    // for were refused as a usage error (exit 2) naming nothing; now bad input, `--captions`.
+    let slot = presets_file(
+        d,
+        "[slot]\nbase = \"x\"\nwidth = 320\nheight = 320\n\
+         ui_zones = [[0.0, 0.0, 1.0, 0.48], [0.0, 0.52, 1.0, 1.0]]\n",
+    );
+    let args = ["--presets", s(&slot), "-p", "slot", "--captions", s(&srt)];
+    let err = export_refused(&[&[s(&clip)], &args[..]].concat(), &d.join("refused"));
+    assert!(
+        err.contains(
+            "cutroom: error: --captions: captions: 2 lines (max_lines) do not fit between the \
+             UI zones of the 320x320 output"
+        ) && err.contains("lower [captions] max_lines"),
+        "{err}"
+    );
 }
 
 /// A still image (a JPEG) as RGB, through `png`.

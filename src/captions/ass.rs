@@ -552,7 +552,8 @@ pub fn script(
     {
         return Err(Unfit::Overlays(format!(
             "captions: {} lines (max_lines) do not fit between the UI zones of the {}x{} \
-             output even at the smallest readable size ({} pixels a line): lower max_lines",
+             output even at the smallest readable size ({} pixels a line): lower [captions] \
+             max_lines",
             style.max_lines, canvas.width, canvas.height, band.font
         )));
     }

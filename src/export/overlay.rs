@@ -76,15 +76,13 @@ impl<'a> Burn<'a> {
             Some(file) => format!("{file}: {w}"),
             None => w,
         };
-        let refused = |w: String| match &self.overlays.file {
-            Some(file) => Error::bad_input(file, w),
-            None => Error::Usage(w),
+        // Bad input, naming the overlays file; without one, the option the refused thing came
+        // from (the captions in their default style are `--captions`'s, the logo `--logo`'s).
+        let from = |option: &'static str| {
+            let file = self.overlays.file.as_deref();
+            move |w: String| Error::bad_input(file.unwrap_or(Path::new(option)), w)
         };
-        // A logo given without an overlays file is `--logo`'s: bad input all the same.
-        let logo_refused = |w: String| {
-            let from = self.overlays.file.as_deref();
-            Error::bad_input(from.unwrap_or(Path::new("--logo")), w)
-        };
+        let (refused, logo_refused) = (from("--captions"), from("--logo"));
         let script = ass::script(
             &f.canvas,
             f.rate,
