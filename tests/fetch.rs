@@ -1847,7 +1847,7 @@ fn a_proxy_that_cannot_be_reached_is_named() {
     };
     let (server, proxy) = (dead(), dead());
     let dir = tempfile::tempdir().unwrap();
-    let run = |no_proxy: &str| {
+    let run = |base: &str, no_proxy: &str| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
             .args([
                 "fetch",
@@ -1858,25 +1858,90 @@ fn a_proxy_that_cannot_be_reached_is_named() {
                 "0",
                 "-q",
             ])
-            .env("OPENAI_BASE_URL", format!("http://127.0.0.1:{server}/v1"))
+            .env("OPENAI_BASE_URL", base)
             .env("OPENAI_API_KEY", "sk-test")
             .env(
-                "HTTP_PROXY",
+                "HTTPS_PROXY",
                 format!("http://user:proxy-pw@127.0.0.1:{proxy}"),
             )
+            .env("HTTP_PROXY", format!("http://127.0.0.1:{proxy}"))
             .env("NO_PROXY", no_proxy)
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{out:?}");
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
-    let err = run("example.com");
-    let said = format!("(through the proxy in HTTP_PROXY (http://127.0.0.1:{proxy}/);");
+    let err = run("https://gateway.example/v1", "example.com");
+    let said = format!("(through the proxy in HTTPS_PROXY (http://127.0.0.1:{proxy}/);");
     assert!(err.contains(&said) && !err.contains("proxy-pw"), "{err}");
-    let err = run("localhost,127.0.0.1");
+    // This machine is never reached through a proxy (it could not reach a local emulator),
+    // whatever NO_PROXY says.
+    let local = format!("http://127.0.0.1:{server}/v1");
+    for no_proxy in ["example.com", ""] {
+        let err = run(&local, no_proxy);
+        assert!(
+            err.contains("cannot connect") && !err.contains("proxy"),
+            "{err}"
+        );
+    }
+}
+
+/// A plain-http request goes to a proxy whole, the key's header with it: one to a host other
+/// than this machine (`--insecure-http`) is refused before anything is sent unless
+/// `--key-through-proxy`, and one to this machine never goes through the proxy.
+#[test]
+fn a_proxy_is_never_handed_the_key_in_clear_unasked() {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = format!("http://{}", listener.local_addr().unwrap());
+    let seen: Seen = Arc::default();
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let mut head = Vec::new();
+            for line in BufReader::new(&conn).lines().map_while(Result::ok) {
+                if line.is_empty() {
+                    break;
+                }
+                head.push(line);
+            }
+            log.lock().unwrap().push(head.join("\n"));
+            let _ = (&conn).write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n");
+        }
+    });
+    let emu = Emulator::start(&[], &[]);
+    let run = |base: &str, more: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
+            .args([&["videos", "list", "--retries", "0", "-q"][..], more].concat())
+            .env("OPENAI_BASE_URL", base)
+            .env("OPENAI_API_KEY", "sk-proxied-key")
+            .env("ALL_PROXY", &proxy)
+            .env_remove("NO_PROXY")
+            .output()
+            .unwrap()
+    };
+    let local = run(&emu.base_url, &[]);
+    assert!(local.status.success(), "{local:?}");
+    let remote = "http://gateway.example/v1";
+    let refused = run(remote, &["--insecure-http"]);
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("cannot connect") && !err.contains("proxy"),
+        err.contains("plain http through the proxy in ALL_PROXY")
+            && err.contains("NO_PROXY=gateway.example")
+            && err.contains("--key-through-proxy")
+            && !err.contains("sk-proxied-key"),
         "{err}"
+    );
+    assert!(seen.lock().unwrap().is_empty(), "nothing reached the proxy");
+    let asked = run(remote, &["--insecure-http", "--key-through-proxy"]);
+    assert_eq!(asked.status.code(), Some(1), "{asked:?}: the proxy's 502");
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen.len() == 1
+            && seen[0].starts_with("GET http://gateway.example/v1/videos")
+            && seen[0].contains("Bearer sk-proxied-key"),
+        "{seen:?}"
     );
 }
 

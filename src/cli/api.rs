@@ -38,6 +38,11 @@ pub struct ApiArgs {
     /// Allow plain http:// to hosts other than loopback (the key and renders go in clear text).
     #[arg(long, global = true, help_heading = API_OPTIONS)]
     insecure_http: bool,
+    /// Send plain-http requests through the proxy HTTP_PROXY or ALL_PROXY names although it
+    /// reads them whole, the key with them (without it such a run is refused; https requests
+    /// cross a proxy in a tunnel, and requests to loopback never go through one).
+    #[arg(long, global = true, help_heading = API_OPTIONS)]
+    key_through_proxy: bool,
     /// Retries of one request on 429, 408, 409, 5xx and dropped connections (docs/render.md).
     #[arg(long, global = true, help_heading = API_OPTIONS, value_name = "N", default_value_t = 8)]
     retries: u32,
@@ -101,6 +106,7 @@ impl ApiArgs {
         }
         cfg.auth_header = header;
         cfg.insecure_http = self.insecure_http;
+        cfg.key_through_proxy = self.key_through_proxy;
         cfg.retries = self.retries;
         cfg.connect_timeout = self.connect_timeout;
         cfg.first_byte_timeout = self.first_byte_timeout;

@@ -129,6 +129,9 @@ fn http_client(
         .read_timeout(cfg.idle_timeout)
         .dns_resolver(Arc::new(Guard::new(bound, lookup.clone())))
         .redirect(reqwest::redirect::Policy::none());
+    for proxy in super::reach::client_proxies() {
+        builder = builder.proxy(proxy);
+    }
     if let Some(path) = cfg.ca_cert.as_ref().filter(|_| with_ca) {
         for cert in trusted(path)? {
             builder = builder.add_root_certificate(cert);
@@ -137,6 +140,26 @@ fn http_client(
     builder
         .build()
         .map_err(|e| Error::Remote(format!("cannot start the HTTP client: {e}")))
+}
+
+/// Refuse to hand a proxy the key: a plain-http request (`--insecure-http`) goes to the proxy
+/// whole, its key header with it (an https one crosses it in a `CONNECT` tunnel, and requests
+/// to this machine never go through one), unless `cfg.key_through_proxy`.
+fn check_proxy(cfg: &ApiConfig) -> Result<()> {
+    let url = &cfg.base_url;
+    let Some(via) = super::reach::proxy_for(url).filter(|_| url.scheme() == "http") else {
+        return Ok(());
+    };
+    if cfg.key.is_none() || cfg.key_through_proxy {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "{}: plain http through the proxy in {via} would hand it every request whole, the \
+         key with it: use https:// (the proxy then only tunnels), set NO_PROXY={} to go \
+         direct, or pass --key-through-proxy if that proxy may read the key",
+        redact_url(url),
+        url.host_str().unwrap_or_default()
+    )))
 }
 
 /// A client for one OpenAI-compatible endpoint.
@@ -172,6 +195,7 @@ impl Client {
     /// [`Client::new`], names looked up by `lookup`.
     fn looking_up(cfg: ApiConfig, lookup: Lookup) -> Result<Self> {
         check_url(&cfg.base_url, cfg.insecure_http)?;
+        check_proxy(&cfg)?;
         let more: [OnceLock<reqwest::Client>; 6] = Default::default();
         if cfg.ca_cert.is_some() && cfg.base_url.scheme() == "https" {
             let _ =

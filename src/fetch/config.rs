@@ -95,6 +95,9 @@ pub struct ApiConfig {
     pub auth_header: String,
     /// Allow plain `http://` to hosts other than loopback.
     pub insecure_http: bool,
+    /// Send plain-http requests carrying the key through the proxy the environment names
+    /// (which reads them whole); without it, such a client is refused.
+    pub key_through_proxy: bool,
     /// How often one request is retried on 429, 5xx and connection errors.
     pub retries: u32,
     /// Longest wait for a connection to open.
@@ -177,6 +180,7 @@ impl ApiConfig {
             key: None,
             auth_header: "authorization".into(),
             insecure_http: false,
+            key_through_proxy: false,
             retries: 8,
             connect_timeout: Duration::from_secs(10),
             first_byte_timeout: Duration::from_secs(30),

@@ -165,32 +165,69 @@ pub fn proxied() -> bool {
     !proxies().is_empty()
 }
 
+/// The hosts no request goes to through a proxy, in `NO_PROXY`'s form: this machine
+/// ([`Reach::Local`]), as in Go's `net/http`. A proxy cannot reach the user's loopback (a local
+/// emulator), and would be handed a plain-http request whole, the key with it.
+const THIS_MACHINE: &str =
+    "localhost,127.0.0.0/8,0.0.0.0/8,::1,::,::ffff:127.0.0.0/104,::ffff:0.0.0.0/104";
+
+/// A variable of the environment, unless unset or blank.
+fn env(var: &str) -> Option<String> {
+    std::env::var(var).ok().filter(|s| !s.trim().is_empty())
+}
+
+/// The proxy variable (the first set of its list) and setting for requests of `scheme`.
+fn proxy_setting(scheme: &str) -> Option<(&'static str, String)> {
+    let vars: &[&'static str] = match scheme {
+        "https" => &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"],
+        _ => &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"],
+    };
+    vars.iter()
+        .find_map(|v| Some((*v, env(v)?.trim().to_string())))
+}
+
+/// The proxies the environment names, for the HTTP client: http and https requests each
+/// through the first setting of [`proxy_setting`]'s list, except to the hosts `NO_PROXY`
+/// names (by name and domain, address or CIDR range, or `*`) and to this machine.
+pub(crate) fn client_proxies() -> Vec<reqwest::Proxy> {
+    let no = format!(
+        "{},{THIS_MACHINE}",
+        env("NO_PROXY")
+            .or_else(|| env("no_proxy"))
+            .unwrap_or_default()
+    );
+    let made = [
+        proxy_setting("http").map(|(_, p)| reqwest::Proxy::http(p)),
+        proxy_setting("https").map(|(_, p)| reqwest::Proxy::https(p)),
+    ];
+    // A setting that is no URL is left out, as reqwest leaves it.
+    made.into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|p| p.no_proxy(reqwest::NoProxy::from_string(&no)))
+        .collect()
+}
+
 /// The proxy setting a request to `url` goes through, as `VAR (URL)` with the URL redacted,
-/// when the environment names one for its scheme and `NO_PROXY` does not exempt its host (by
-/// name, domain suffix or `*`, as reqwest reads it; a CIDR range is not read here).
+/// when the environment names one for its scheme and neither is its host on this machine nor
+/// does `NO_PROXY` exempt it (by name, domain suffix or `*`; an address range is not read
+/// here).
 pub(crate) fn proxy_for(url: &Url) -> Option<String> {
-    let env = |v: &str| std::env::var(v).ok().filter(|s| !s.trim().is_empty());
     let host = url
         .host_str()?
         .trim_matches(['[', ']'])
         .to_ascii_lowercase();
-    let exempt = env("NO_PROXY")
-        .or_else(|| env("no_proxy"))
-        .is_some_and(|list| {
-            list.split(',').map(str::trim).any(|n| {
-                let n = n.trim_start_matches('.').to_ascii_lowercase();
-                n == "*" || host == n || host.ends_with(&format!(".{n}"))
-            })
-        });
-    let vars: &[&str] = match url.scheme() {
-        "https" => &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"],
-        _ => &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"],
-    };
-    let (var, setting) = vars
-        .iter()
-        .find_map(|v| Some((*v, env(v)?)))
-        .filter(|_| !exempt)?;
-    let shown = match Url::parse(setting.trim()) {
+    let exempt = Reach::of_url(url) == Reach::Local
+        || env("NO_PROXY")
+            .or_else(|| env("no_proxy"))
+            .is_some_and(|list| {
+                list.split(',').map(str::trim).any(|n| {
+                    let n = n.trim_start_matches('.').to_ascii_lowercase();
+                    n == "*" || host == n || host.ends_with(&format!(".{n}"))
+                })
+            });
+    let (var, setting) = proxy_setting(url.scheme()).filter(|_| !exempt)?;
+    let shown = match Url::parse(&setting) {
         Ok(u) => crate::http::redact_url(&u),
         Err(_) => "(not a URL)".into(),
     };
