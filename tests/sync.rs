@@ -730,6 +730,58 @@ fn cuts_split_shots_without_a_spec() {
         assert!((o - off).abs() <= 5.0, "shot {k}: {o} ms, want {off}");
     }
     assert_eq!(f["verdict"], "fail", "the 100 ms shot fails R37");
+    // Two of them joined from a list, the second from 1.5 s: checked against that list, the
+    // shots are its own; against it in the other order, whose join (at 2.48 s, on the frame grid) the picture does
+    // not show while it cuts at 4 s, they were the list's, wrong, and said nothing. They are
+    // now read from the cut, and the list said not to fit.
+    let (list, reversed) = (d.join("two.toml"), d.join("reversed.toml"));
+    let (first, second) = (
+        "[[shot]]\nsrc = \"c0.mkv\"\n",
+        "[[shot]]\nsrc = \"c1.mkv\"\nin = 1.5\n",
+    );
+    std::fs::write(&list, format!("{first}{second}")).unwrap();
+    std::fs::write(&reversed, format!("{second}{first}")).unwrap();
+    let two = d.join("two.mp4");
+    cutroom_json(&["concat", "--json", "-q", "--spec", s(&list), "-o", s(&two)]);
+    let starts = |f: &Value| -> Vec<f64> {
+        let shots = f["shots"].as_array().unwrap();
+        shots
+            .iter()
+            .map(|s| s["start_s"].as_f64().unwrap())
+            .collect()
+    };
+    let warned = |f: &Value| -> Vec<String> {
+        (f["container"]["warnings"].as_array().unwrap().iter())
+            .filter_map(|w| w.as_str().filter(|w| w.starts_with("--spec")))
+            .map(str::to_string)
+            .collect()
+    };
+    let f = sync_one(&two, Some(&list));
+    assert_eq!(
+        (f["shots_from"].as_str(), starts(&f)),
+        (Some("spec"), vec![0.0, 4.0])
+    );
+    assert!(warned(&f).is_empty(), "{f}");
+    let f = sync_one(&two, Some(&reversed));
+    assert_eq!(
+        (f["shots_from"].as_str(), starts(&f)),
+        (Some("cuts"), vec![0.0, 4.0]),
+        "{f}"
+    );
+    let said = warned(&f);
+    assert!(
+        said.len() == 1
+            && said[0].contains("joins shots at 2.480 s, where the picture shows no cut")
+            && said[0].contains("the picture cuts at 4.000 s"),
+        "{said:?}"
+    );
+    assert!(
+        f["reason"]
+            .as_str()
+            .unwrap()
+            .ends_with("not the --spec list, whose joins are not where the picture cuts"),
+        "{f}"
+    );
 }
 
 #[test]
@@ -1374,28 +1426,51 @@ fn spec_shots_are_where_concat_put_them() {
     assert!(spec_warning(&files[0]).is_empty(), "{}", files[0]);
     // The list of another sequence (the file is one 6 s shot, the list runs longer): the
     // shots past the file's end are not measured, and the report says the list does not fit.
+    // The file is cut short of its list: in sync as far as it goes, it passed (exit 0). It
+    // fails, saying which shot is short and by how much.
     let (code, files) = sync_json(&["--spec", s(&spec), s(&d.join("shot1.mp4"))]);
-    assert_eq!(code, 0);
-    let said = spec_warning(&files[0]);
-    let runs = format!("{:.3} s", f(&cut, "duration_s"));
-    assert!(
-        said.len() == 1 && said[0].contains(&runs) && said[0].contains("6.000 s"),
-        "{said:?} ({runs})"
+    let listed = f(&cut, "duration_s");
+    let short = listed - 6.0;
+    let r = &files[0];
+    assert_eq!((code, r["verdict"].as_str()), (3, Some("fail")), "{r}");
+    assert!(spec_warning(r).is_empty(), "{r}");
+    let reason = r["reason"].as_str().unwrap();
+    let said = format!(
+        "the file ends {short:.3} s before its shot list (the picture at 6.000 s, the list at \
+         {listed:.3} s): shot 2 is cut short by {short:.3} s ({:.3} of its {:.3} s are in it); \
+         of what it holds: within EBU R37 everywhere",
+        6.0 - want[1]["start_s"].as_f64().unwrap(),
+        want[1]["duration_s"].as_f64().unwrap(),
     );
-    // A list whose second shot starts where the file ends (a cut short of its list): that
-    // shot is not in the file, and the reason says so (it said "shot 2 is silent (6.0-12.0 s)").
+    assert!(reason.starts_with(&said), "{reason}\n{said}");
+    let missing: Vec<f64> = (r["shots"].as_array().unwrap().iter())
+        .map(|s| s["missing_s"].as_f64().unwrap())
+        .collect();
+    assert!(
+        missing[0] == 0.0 && (missing[1] - short).abs() < 1e-3,
+        "{missing:?}"
+    );
+    assert_eq!(r["shots"][1]["verdict"], "fail");
+    // A list whose second shot starts where the file ends: that shot is missing, said so (it
+    // said "shot 2 is silent (6.0-12.0 s)", then that it starts past the end of the picture).
     let two = d.join("two.toml");
     std::fs::write(
         &two,
         "[[shot]]\nsrc = \"shot0.mp4\"\n\n[[shot]]\nsrc = \"shot1.mp4\"\n",
     )
     .unwrap();
-    let (_, files) = sync_json(&["--spec", s(&two), s(&d.join("shot1.mp4"))]);
-    let reason = files[0]["reason"].as_str().unwrap();
+    let run = cutroom(&["sync", "-q", "--spec", s(&two), s(&d.join("shot1.mp4"))]);
+    assert_eq!(run.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&run.stdout);
     assert!(
-        reason.ends_with("; shot 2 starts past the end of the picture (6.0 s)")
-            && !reason.contains("silent"),
-        "{reason}"
+        text.contains("FAIL  offset +0.1 ms (the file ends 6.000 s before its list)")
+            && text.contains(
+                "the file ends 6.000 s before its shot list (the picture at 6.000 s, the list at \
+             12.000 s): shot 2 (6.000 s) is missing; of what it holds:"
+            )
+            && text.contains("1@0.0s +0  2@6.0s missing")
+            && !text.contains("silent"),
+        "{text}"
     );
 }
 
@@ -1857,7 +1932,7 @@ fn brace_keys(s: &str) -> Vec<String> {
 
 /// The fields of the table of docs/sync.md whose header row starts with `| {first} |`. A type
 /// cell gives one type for all the row's names or one per name (`int, number`); `array of
-/// int` is an array; `shots[]` has "the window fields plus `index` and `verdict`".
+/// int` is an array; `shots[]` has "the window fields plus `index`, `verdict` and `missing_s`".
 fn documented(first: &str) -> Vec<Documented> {
     let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/sync.md"))
         .unwrap();
@@ -1945,7 +2020,7 @@ fn schema() -> &'static (Vec<Documented>, Vec<Documented>) {
             "{top:?} {container:?}"
         );
         assert!(
-            keys("windows") > 10 && keys("shots") == keys("windows") + 2,
+            keys("windows") > 10 && keys("shots") == keys("windows") + 3,
             "{top:?}"
         );
         assert!(

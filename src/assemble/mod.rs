@@ -302,6 +302,7 @@ pub fn run(
         standard: cut.sync.standard,
         max_lag_ms: 500,
         shots: Some(spans),
+        shots_listed: false,
     };
     // One at a time: a check holds its file's decoded sound for sync (a long cut's checks at
     // once would hold them all); each runs its loudness meter beside the sync analysis.

@@ -95,6 +95,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         standard: args.standard,
         max_lag_ms: args.max_lag,
         shots,
+        shots_listed: true,
     };
     let bar = Bars::new(global.quiet);
     let entries = for_each_file(&args.files, |i, path| {
@@ -218,7 +219,9 @@ fn print_summary(r: &SyncReport) {
             .shots
             .iter()
             .map(|s| {
+                let length = s.span.end_s - s.span.start_s;
                 let offset = match s.span.offset_ms {
+                    _ if s.missing_s.is_some_and(|m| m >= length - 1e-3) => "missing".into(),
                     None => s.span.sound.instead_of_offset().unwrap_or("-").into(),
                     Some(o) if s.verdict == Verdict::Inconclusive => format!("({o:+.0})"),
                     Some(o) => format!("{o:+.0}"),

@@ -51,6 +51,10 @@ pub struct Options {
     pub max_lag_ms: u32,
     /// Shot boundaries from an edit spec, from the file's first frame; detected cuts when `None`.
     pub shots: Option<Spans>,
+    /// `shots` is a list the user gave (`--spec`), which may not be the file's: when its joins
+    /// are not where the picture cuts, the shots are read from the cuts. (The plan a file was
+    /// made from is kept, with the same warning.)
+    pub shots_listed: bool,
 }
 
 /// Analyse one file. Progress (frames) goes to `bar`.
@@ -151,27 +155,68 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     let pairs = evidence.pairs();
     let whole = evidence.span(&pairs, first, end);
     let windows = evidence.windows(&pairs, first, end);
+    // Shots from the list where it fits the picture; from the picture's cuts where its joins
+    // are not where the picture cuts (its shots in another order, or trimmed otherwise).
+    let mut missing: Option<Vec<Ticks>> = None;
     let shot_spans = match &opts.shots {
-        Some(spans) => spans
-            .spans
-            .iter()
-            .map(|&(s, e)| {
-                let on_video = |t: Ticks| first + t.rescale(spans.time_base, video.time_base);
-                (on_video(s), on_video(e))
-            })
-            .collect(),
+        Some(spans) => {
+            let on_video = |t: Ticks| first + t.rescale(spans.time_base, video.time_base);
+            let listed: Vec<(Ticks, Ticks)> = (spans.spans.iter())
+                .map(|&(s, e)| (on_video(s), on_video(e)))
+                .collect();
+            let cuts: Vec<Ticks> = (seen.events.iter())
+                .filter(|e| e.kind == visual::Kind::Cut)
+                .map(|e| video.time_base.ticks_of_secs(e.time))
+                .collect();
+            let secs = |t: &[Ticks]| {
+                let t: Vec<String> = t
+                    .iter()
+                    .map(|&t| format!("{:.3}", evidence.secs(t)))
+                    .collect();
+                t.join(", ")
+            };
+            match spec::fit(&listed, &cuts, video.frame, end) {
+                spec::Fit::Fits => listed,
+                spec::Fit::Short(past) => {
+                    missing = Some(past);
+                    listed
+                }
+                spec::Fit::Long => {
+                    report.container.warnings.push(format!(
+                        "--spec: its shots run {:.3} s, the picture {seconds:.3} s: the list \
+                         does not fit this file (is it the one it was joined from?); the picture \
+                         past its last shot is in no shot",
+                        video
+                            .time_base
+                            .secs(Ticks(listed[listed.len() - 1].1 .0 - first.0))
+                    ));
+                    listed
+                }
+                spec::Fit::Misplaced { joins, cuts } => {
+                    report.container.warnings.push(format!(
+                        "--spec: the list's shots do not follow the picture's: it joins shots at \
+                         {} s, where the picture shows no cut, and the picture cuts at {} s, \
+                         where the list joins none (its shots in another order, or trimmed \
+                         otherwise, than this file's){}",
+                        secs(&joins),
+                        secs(&cuts),
+                        if opts.shots_listed {
+                            "; shots are read from the picture's cuts"
+                        } else {
+                            ""
+                        }
+                    ));
+                    if opts.shots_listed {
+                        report.shots_from = ShotsFrom::Cuts;
+                        evidence.shots_from_cuts(first, end).spans
+                    } else {
+                        listed
+                    }
+                }
+            }
+        }
         None => evidence.shots_from_cuts(first, end).spans,
     };
-    if let (Some(_), Some(&(_, listed))) = (&opts.shots, shot_spans.last()) {
-        if (listed.0 - end.0).abs() * 2 > video.frame.0 * 3 {
-            report.container.warnings.push(format!(
-                "--spec: its shots run {:.3} s, the picture {seconds:.3} s: the list does not \
-                 fit this file (is it the one it was joined from?); shots past its end have no \
-                 measure",
-                video.time_base.secs(Ticks(listed.0 - first.0))
-            ));
-        }
-    }
     let shots: Vec<SpanEstimate> = shot_spans
         .iter()
         .map(|&(s, e)| evidence.span(&pairs, s, e))
@@ -265,14 +310,22 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
         .zip(&lips.shots)
         .zip(&shot_sounds)
         .enumerate()
-        .map(|(index, ((s, l), h))| ShotReport {
-            index,
-            verdict: match s.measure.filter(|m| m.confidence >= MIN_CONFIDENCE) {
-                Some(m) if opts.standard.allows(m.offset_ms) => Verdict::Pass,
-                Some(_) => Verdict::Fail,
-                None => Verdict::Inconclusive,
-            },
-            span: span_report(s, l.as_ref(), *h, video.time_base),
+        .map(|(index, ((s, l), h))| {
+            let missing_s = (report.shots_from == ShotsFrom::Spec).then(|| {
+                let past = missing.as_ref().map_or(Ticks::ZERO, |m| m[index]);
+                round(evidence.secs(past), 1000.0)
+            });
+            ShotReport {
+                index,
+                verdict: match s.measure.filter(|m| m.confidence >= MIN_CONFIDENCE) {
+                    _ if missing_s.is_some_and(|m| m > 0.0) => Verdict::Fail,
+                    Some(m) if opts.standard.allows(m.offset_ms) => Verdict::Pass,
+                    Some(_) => Verdict::Fail,
+                    None => Verdict::Inconclusive,
+                },
+                missing_s,
+                span: span_report(s, l.as_ref(), *h, video.time_base),
+            }
         })
         .collect();
     report.events = pairs.iter().map(event_report).collect();
@@ -364,12 +417,24 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
             };
         }
     }
-    if let Some(words) = silent_words(&report.shots, video.end()) {
+    if let Some(words) = silent_words(&report.shots) {
         report.reason = format!("{}; {words}", report.reason);
     }
     let frame_ms = video.time_base.secs(video.frame) * 1000.0;
     if let Some(words) = container_part(&report, frame_ms) {
         report.reason = format!("{}; {words}", report.reason);
+    }
+    if opts.shots.is_some() && report.shots_from == ShotsFrom::Cuts {
+        report.reason = format!(
+            "{}; shots from the picture's cuts, not the --spec list, whose joins are not where \
+             the picture cuts",
+            report.reason
+        );
+    }
+    // A file that does not hold its list whole fails, whatever the timing of what it holds.
+    if let Some(words) = short_words(&report.shots, video.end()) {
+        report.verdict = Verdict::Fail;
+        report.reason = format!("{words}; of what it holds: {}", report.reason);
     }
     Ok(report)
 }
@@ -397,11 +462,14 @@ fn container_part(report: &SyncReport, frame_ms: f64) -> Option<String> {
 
 /// The silent shots of a cut whose other shots sound, in words: "shot 3 is silent (16.0-19.0
 /// s)"; `None` when none is, or all are (the reason says the audio is silence). Shots of a
-/// `--spec` list that start where the picture has ended (`end`, s) are not in the file, not
-/// silent: "shot 2 starts past the end of the picture (6.0 s)".
-fn silent_words(shots: &[ShotReport], end: f64) -> Option<String> {
-    let (past, within): (Vec<&ShotReport>, Vec<&ShotReport>) =
-        shots.iter().partition(|s| s.span.start_s >= end - 1e-3);
+/// `--spec` list missing from the file ([`short_words`]) are not silent.
+fn silent_words(shots: &[ShotReport]) -> Option<String> {
+    let within: Vec<&ShotReport> = (shots.iter())
+        .filter(|s| {
+            s.missing_s
+                .is_none_or(|m| m < s.span.end_s - s.span.start_s)
+        })
+        .collect();
     let silent: Vec<String> = within
         .iter()
         .filter(|s| s.span.sound == Sound::Silent)
@@ -414,21 +482,37 @@ fn silent_words(shots: &[ShotReport], end: f64) -> Option<String> {
             )
         })
         .collect();
-    let mut words = Vec::new();
-    if !silent.is_empty() && silent.len() < within.len() {
-        words.push(silent.join(", "));
-    }
-    if !past.is_empty() {
-        let numbers: Vec<String> = past.iter().map(|s| (s.index + 1).to_string()).collect();
-        words.push(format!(
-            "{} past the end of the picture ({end:.1} s)",
-            match numbers.len() {
-                1 => format!("shot {} starts", numbers[0]),
-                _ => format!("shots {} start", numbers.join(", ")),
+    (!silent.is_empty() && silent.len() < within.len()).then(|| silent.join(", "))
+}
+
+/// The shots of a `--spec` list the file does not hold whole, in words: "the file ends 4.000 s
+/// before its shot list: shot 2 is cut short by 1.000 s (3.000 of its 4.000 s are in it), shot
+/// 3 (3.000 s) is missing"; `None` when it holds them all.
+fn short_words(shots: &[ShotReport], end: f64) -> Option<String> {
+    let words: Vec<String> = (shots.iter())
+        .filter_map(|s| Some((s, s.missing_s.filter(|&m| m > 0.0)?)))
+        .map(|(s, m)| {
+            let length = s.span.end_s - s.span.start_s;
+            if m >= length - 1e-3 {
+                format!("shot {} ({length:.3} s) is missing", s.index + 1)
+            } else {
+                format!(
+                    "shot {} is cut short by {m:.3} s ({:.3} of its {length:.3} s are in it)",
+                    s.index + 1,
+                    length - m
+                )
             }
-        ));
-    }
-    (!words.is_empty()).then(|| words.join("; "))
+        })
+        .collect();
+    let listed = shots.last()?.span.end_s;
+    (!words.is_empty()).then(|| {
+        format!(
+            "the file ends {:.3} s before its shot list (the picture at {end:.3} s, the list at \
+             {listed:.3} s): {}",
+            listed - end,
+            words.join(", ")
+        )
+    })
 }
 
 /// How far apart the confident shots' offsets lie (ms), with the two furthest apart in words:
@@ -866,8 +950,23 @@ pub struct SyncReport {
 }
 
 impl SyncReport {
-    /// The offset of its headline in words ([`headline`]).
+    /// The offset of its headline in words ([`headline`]); on a `fail` for a file that ends
+    /// before its `--spec` list alone, that: `+0.1 ms (the file ends 2.000 s before its list)`.
     pub fn headline(&self) -> String {
+        let allows = |o: f64| self.standard.id.allows(o);
+        let listed = (self.shots.iter())
+            .filter(|s| s.missing_s.is_some_and(|m| m > 0.0))
+            .map(|s| s.span.end_s)
+            .fold(None, |a: Option<f64>, e| Some(a.map_or(e, |a| a.max(e))));
+        if let (Some(listed), Some(length)) = (listed, self.duration_s) {
+            if self.worst_offset_ms.is_none_or(allows) {
+                return format!(
+                    "{} (the file ends {:.3} s before its list)",
+                    headline(Verdict::Pass, None, self.offset_ms, None, self.standard.id),
+                    listed - length
+                );
+            }
+        }
         headline(
             self.verdict,
             self.worst_offset_ms,
@@ -990,8 +1089,11 @@ pub struct ShotReport {
     /// Shot number, from 0.
     pub index: usize,
     /// The shot judged alone: `pass` or `fail` when its offset is confident, else
-    /// `inconclusive`.
+    /// `inconclusive`; `fail` when some of it is missing.
     pub verdict: Verdict,
+    /// Of a shot of the `--spec` list, how much of it lies past the picture's end (s): 0 when
+    /// the file holds it whole, its length when it holds none of it; null for shots from cuts.
+    pub missing_s: Option<f64>,
     /// Its span and estimate.
     #[serde(flatten)]
     pub span: SpanReport,
