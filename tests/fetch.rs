@@ -4236,6 +4236,30 @@ fn a_web_page_where_json_is_expected_is_said_as_such() {
     assert!(!out.exists(), "{err}");
 }
 
+/// An answer where the API's JSON is due that runs on past 16 MiB (here 17 MiB of valid JSON, a
+/// prompt without end) is not read further, nor held in memory: one error naming the request.
+#[test]
+fn an_endless_json_answer_is_not_held_in_memory() {
+    let base = scripted_server(|_| {
+        let mut job = br#"{"id": "video_1", "status": "in_progress", "prompt": ""#.to_vec();
+        job.resize(17 << 20, b'a');
+        job.extend_from_slice(br#""}"#);
+        answer("200 OK", "application/json", &job)
+    });
+    let (run, _) = run_against(
+        &format!("{base}/v1"),
+        &["videos", "show", "video_1", "--retries", "0"],
+    );
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("GET http://127.0.0.1:")
+            && err.contains("/v1/videos/video_1: the answer runs past 16 MiB")
+            && run.stdout.is_empty(),
+        "{err}"
+    );
+}
+
 /// A gateway's maintenance page (an HTML 503, a 502, a page served with 200) while a job is
 /// waited for does not end the wait, even past the request's own retries: the job is looked
 /// at again with backoff (here as the pages' hint says), said once on stderr with the page's

@@ -30,17 +30,39 @@ pub(crate) fn finished_but(id: &str, why: &str) -> String {
     format!("job {id} finished, but {why}: {GONE}")
 }
 
+/// The longest answer read where the API's JSON is due: a page of 100 jobs is about 100 KB,
+/// and an answer past this (a gateway streaming without end) is not held in memory.
+const MAX_JSON: usize = 16 << 20;
+
 /// The body of a 2xx answer to `shown` (the method and redacted URL), decoded as JSON, with
 /// the answer's headers: a body that is not JSON (a gateway's web page) is said as such.
 async fn json_body<T: DeserializeOwned>(resp: Response, shown: &str) -> Result<(T, HeaderMap)> {
     let headers = resp.headers().clone();
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| Error::Remote(format!("{shown}: {}", describe(&e))))?;
+    let bytes = json_bytes(resp, shown).await.map_err(Error::Remote)?;
     let value = serde_json::from_slice(&bytes)
         .map_err(|e| Error::Remote(not_json(shown, &headers, &bytes, &e)))?;
     Ok((value, headers))
+}
+
+/// The bytes of an answer to `shown` where the API's JSON is due, at most [`MAX_JSON`] of
+/// them: `Err` says why it could not be read, or that it is longer.
+async fn json_bytes(mut resp: Response, shown: &str) -> std::result::Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| format!("{shown}: {}", describe(&e)))?
+    {
+        if body.len() + chunk.len() > MAX_JSON {
+            return Err(format!(
+                "{shown}: the answer runs past {} MiB, far longer than any of the API's: not \
+                 read further (a gateway or proxy answering for the API?)",
+                MAX_JSON >> 20
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Why the answer `bytes` to `shown` (with `headers`) is not the API's JSON (`e`): a web page
@@ -635,9 +657,9 @@ impl Client {
             return Err(api_error(&shown, resp, Some(&self.cfg)).await);
         }
         let answered = resp.headers().clone();
-        let bytes = match resp.bytes().await {
+        let bytes = match json_bytes(resp, &shown).await {
             Ok(b) => b,
-            Err(e) => return Ok(lost(format!("{shown}: {}", describe(&e)))),
+            Err(why) => return Ok(lost(why)),
         };
         let value = match serde_json::from_slice(&bytes) {
             Ok(v) => v,
