@@ -906,6 +906,28 @@ fn the_summary_line_counts_one_shot_as_one_shot() {
     }
 }
 
+/// 24 shots under a limit of 16 open files (`ulimit -n 16`; macOS allows 256 by default) are
+/// joined: each file kept open for the video pass failed the join from `shot 11: ...: cannot
+/// open as media: Too many open files`.
+#[test]
+fn many_shots_join_under_a_low_open_file_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("many.mp4");
+    let clip = fixture("marker_portrait_30.mp4");
+    let run = succeeded(
+        std::process::Command::new("sh")
+            .args(["-c", "ulimit -n 16 && exec \"$@\"", "sh"])
+            .arg(env!("CARGO_BIN_EXE_cutroom"))
+            .args(["concat", "-q"])
+            .args(std::iter::repeat_n(&clip, 24))
+            .arg("-o")
+            .arg(&out),
+    );
+    let line = String::from_utf8_lossy(&run.stdout);
+    assert!(line.contains(": 24 shots, 144.000 s,"), "{line}");
+    assert_duration(&out, 144.0, 30.0);
+}
+
 /// Two 6 s 360x640 30 fps marker clips (the second with 5.96 s of sound) and their edit spec.
 fn two_marker_shots() -> ([PathBuf; 2], cutroom::timeline::EditSpec) {
     let clips = [

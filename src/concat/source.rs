@@ -225,9 +225,18 @@ impl Source {
     }
 }
 
+/// How many files the process may have open: its soft `RLIMIT_NOFILE` (256 by default on
+/// macOS, 1024 on most Linux systems, `ulimit -n`).
+fn open_file_room() -> usize {
+    use rustix::process::{getrlimit, Resource};
+    getrlimit(Resource::Nofile)
+        .current
+        .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX))
+}
+
 /// [`Source::load`] every path, on all cores; one result per path, in order. The files stay
-/// open for the video pass when there are at most `keep_open` of them. `bar` advances once
-/// per file.
+/// open for the video pass when there are at most `keep_open` of them, and at most half as
+/// many as the process may open (its `ulimit -n`). `bar` advances once per file.
 pub fn load_all(
     paths: &[PathBuf],
     rate: u32,
@@ -236,6 +245,7 @@ pub fn load_all(
     bar: &dyn Progress,
 ) -> Vec<Result<Loaded>> {
     let n = paths.len();
+    let keep_open = keep_open.min(open_file_room() / 2);
     let workers = std::thread::available_parallelism()
         .map_or(1, |p| p.get())
         .clamp(1, n.max(1));
