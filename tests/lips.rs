@@ -834,3 +834,57 @@ fn the_face_whose_mouth_follows_the_voice_is_the_speaker() {
         );
     }
 }
+
+/// A talking head whose sound was swapped for a steady tone (a test bed, a hum) has no speech
+/// for its mouth to follow: no lips reading, in no window and no shot, and the text says why.
+/// (Before, the tone's codec noise, a level moving under 0.3 dB, was correlated like speech:
+/// th_retalk3 read +15 ms at confidence 0.35, and in a 20 s cut of three talking heads
+/// swapped for such a bed its first shot was a lips `pass` at confidence 0.77.)
+#[test]
+fn a_steady_tone_gives_a_mouth_nothing_to_follow() {
+    let Some(real) = real_clips() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let tone = dir.path().join("tone.wav");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=110:sample_rate=48000",
+        "-t",
+        "6",
+        "-ac",
+        "2",
+        s(&tone),
+    ]);
+    let swapped = dir.path().join("swapped.mp4");
+    cutroom_ok(&[
+        "swap",
+        s(&real.join("th_retalk3.mp4")),
+        "--audio",
+        s(&tone),
+        "--loudness",
+        "-14",
+        "-o",
+        s(&swapped),
+        "-q",
+    ]);
+    let out = cutroom(&["sync", "--json", "-q", s(&swapped)]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &v["files"][0];
+    assert_eq!(f["verdict"], "inconclusive", "{f}");
+    let lips = &f["lips"];
+    assert_eq!(lips["faces"].as_array().unwrap().len(), 1, "{lips}");
+    assert!(lips["offset_ms"].is_null(), "{lips}");
+    for w in f["windows"].as_array().unwrap() {
+        assert!(w["lips_offset_ms"].is_null(), "{f}");
+    }
+    for shot in f["shots"].as_array().unwrap() {
+        assert!(shot["lips_offset_ms"].is_null(), "{f}");
+    }
+    let text = cutroom(&["sync", s(&swapped)]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("the sound's level holds steady (within 1 dB in every window)"),
+        "{text}"
+    );
+}

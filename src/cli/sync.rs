@@ -211,6 +211,10 @@ fn print_summary(r: &SyncReport) {
                 l.runner_up.unwrap_or(0.0),
             ),
             _ if l.faces.is_empty() => outln!("  lips: no face found"),
+            _ if l.steady => outln!(
+                "  lips: {faces} found, but the sound's level holds steady (within 1 dB in \
+                 every window): no speech for a mouth to follow"
+            ),
             _ => outln!("  lips: {faces} found, no mouth seen long enough to measure"),
         }
     }

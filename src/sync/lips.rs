@@ -41,6 +41,11 @@ const MEL_BANDS: usize = 40;
 const MEL_RANGE: (f64, f64) = (80.0, 7600.0);
 const LEVEL_WINDOW_S: f64 = 0.025;
 const LEVEL_HOP_S: f64 = 0.005;
+/// A span's speech level, high-passed as it is correlated, must move this much between its
+/// frames' 10th and 90th percentiles (dB) for a mouth to be held against it: in the
+/// development clips' windows speech moves 10-23 dB, quiet singing 1.9 dB; a steady tone under
+/// 0.3 dB, whose codec noise correlates with a mouth by chance.
+const MIN_LEVEL_SPREAD_DB: f64 = 1.0;
 /// Lags closer than this to the peak belong to its lobe when looking for a runner-up (ms).
 const LOBE_MS: i64 = 120;
 /// Spans shorter than this are not split into parts that must agree (s): the parts would be
@@ -118,6 +123,9 @@ pub struct LipsEstimate {
     pub curves: Curves,
     /// The faces, the tracks cut at shot starts.
     pub faces: Vec<Face>,
+    /// The sound's level moves too little in every span for a mouth to follow (a steady
+    /// tone or hum): why faces were found and nothing measured.
+    pub steady: bool,
 }
 
 /// A face as reported: a track's frames within one shot. The tracker follows a face across a
@@ -218,6 +226,7 @@ pub fn measure(
             curve: Vec::new(),
             curves: Curves::default(),
             faces: Vec::new(),
+            steady: false,
         };
     }
     let max_lag_ms = max_lag_ms.clamp(0, MAX_LAG_MS);
@@ -315,6 +324,13 @@ pub fn measure(
         .collect();
     let level = SpeechLevel::new(&audio);
     drop(audio);
+    // Spans whose sound holds its level have nothing for a mouth to follow.
+    let heard: Vec<Option<f32>> = bounds.iter().map(|&(a, b)| level.mean(a, b)).collect();
+    let heard = by_shot(&heard, &|x| high_pass(x, half));
+    let moving: Vec<bool> = ranges
+        .iter()
+        .map(|&(lo, hi)| level_spread_db(&heard[lo..hi]) >= MIN_LEVEL_SPREAD_DB)
+        .collect();
     // The curves reach a lobe beyond the lags searched, so that a peak near the end of the
     // search is seen whole, and one beyond it is not taken for a peak at the end.
     let reach = max_lag_ms + LOBE_MS;
@@ -332,6 +348,9 @@ pub fn measure(
             .collect();
         let speech = by_shot(&speech, &|x| high_pass(&differences(x), half));
         for (w, &range) in ranges.iter().enumerate() {
+            if !moving[w] {
+                continue;
+            }
             for (f, m) in mouths.iter().enumerate() {
                 if (present(m, range) as f64) < MIN_PRESENT * (range.1 - range.0) as f64 {
                     continue;
@@ -482,6 +501,7 @@ pub fn measure(
             curve: Vec::new(),
             curves: Curves::default(),
             faces: people,
+            steady: !moving[..whole].contains(&true),
         };
     };
     // The plot's mouth: in each frame, the speaker of the first window holding it.
@@ -517,6 +537,7 @@ pub fn measure(
         curve: total,
         curves: plot,
         faces: people,
+        steady: false,
     }
 }
 
@@ -697,6 +718,18 @@ fn pearson(a: &[Option<f32>], b: &[Option<f32>]) -> f64 {
     cov / (va * vb).sqrt()
 }
 
+/// How far a speech level moves (dB, natural-log energies): between its 10th and 90th
+/// percentiles; 0 with fewer than two values.
+fn level_spread_db(level: &[Option<f32>]) -> f64 {
+    let mut v: Vec<f32> = level.iter().flatten().copied().collect();
+    if v.len() < 2 {
+        return 0.0;
+    }
+    v.sort_by(f32::total_cmp);
+    let at = |q: f64| f64::from(v[((v.len() - 1) as f64 * q).round() as usize]);
+    (at(0.9) - at(0.1)) * 10.0 / std::f64::consts::LN_10
+}
+
 /// Each value minus the one before it (`None` where either is missing).
 fn differences(x: &[Option<f32>]) -> Vec<Option<f32>> {
     (0..x.len())
@@ -853,6 +886,9 @@ pub struct LipsReport {
     /// Mouth and speech at the offset, for the plot.
     #[serde(skip)]
     pub curves: Curves,
+    /// Faces were found, but the sound's level holds steady: nothing for a mouth to follow.
+    #[serde(skip)]
+    pub steady: bool,
 }
 
 /// One window of [`LipsReport`].
@@ -927,6 +963,7 @@ impl LipsReport {
                 })
                 .collect(),
             curves: est.curves.clone(),
+            steady: est.steady,
         }
     }
 }
