@@ -6,7 +6,7 @@ CARGO ?= cargo
 # peak memory, reading burnt-in captions, a test CA) and strace (slowing renames, to interrupt one).
 APT_PACKAGES := clang libclang-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev \
 	libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev ffmpeg python3-venv bc curl \
-	time tesseract-ocr openssl strace
+	time tesseract-ocr tesseract-ocr-tha openssl strace fonts-tlwg-loma-ttf
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build test bench demo fixtures

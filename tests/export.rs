@@ -1335,12 +1335,19 @@ fn srt_text_with_a_less_than_sign_or_braces_is_burnt_in_whole() {
 fn caption_characters_the_font_cannot_draw_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("clip.mp4");
-    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=2", None, &[]);
+    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=3", None, &[]);
     let srt = dir.path().join("ja.srt");
+    // Thai ("hello, welcome") came out as empty boxes, warned of as CJK is: DejaVu Sans has no
+    // Thai; it is now drawn with the Thai fallback font (Loma, make deps), no system font.
+    let thai = "\u{e2a}\u{e27}\u{e31}\u{e2a}\u{e14}\u{e35}\u{e04}\u{e23}\u{e31}\u{e1a} \
+                \u{e22}\u{e34}\u{e19}\u{e14}\u{e35}\u{e15}\u{e49}\u{e2d}\u{e19}\u{e23}\u{e31}\u{e1a}";
     std::fs::write(
         &srt,
-        "1\n00:00:00,000 --> 00:00:01,000\nCaf\u{e9} \u{5e9}\u{5dc}\u{5d5}\u{5dd}\n\n\
-         2\n00:00:01,000 --> 00:00:02,000\n\u{4eca}\u{65e5}\u{306f} \u{1f525}\u{fe0f}\u{4eca}\n",
+        format!(
+            "1\n00:00:00,000 --> 00:00:01,000\nCaf\u{e9} \u{5e9}\u{5dc}\u{5d5}\u{5dd}\n\n\
+             2\n00:00:01,000 --> 00:00:02,000\n\u{4eca}\u{65e5}\u{306f} \u{1f525}\u{fe0f}\u{4eca}\n\n\
+             3\n00:00:02,000 --> 00:00:03,000\n{thai}\n"
+        ),
     )
     .unwrap();
     let out = dir.path().join("out");
@@ -1365,7 +1372,15 @@ fn caption_characters_the_font_cannot_draw_are_named() {
         s(&srt)
     );
     assert!(err.contains(&warning), "{err}");
-    assert!(out.join("clip.x.mp4").exists());
+    let frame = frame_at(&out.join("clip.x.mp4"), 2.5, &dir.path().join("thai.png"));
+    let read = tesseract(
+        &frame,
+        &dir.path().join("thai.pgm"),
+        &["-l", "tha", "--psm", "6"],
+    );
+    // Tesseract's Thai model is tesseract-ocr-tha (make deps).
+    let read: String = read.expect("tesseract").split_whitespace().collect();
+    assert_eq!(read, thai.replace(' ', ""), "the Thai caption reads back");
 }
 
 /// A text overlay's or a title card's CJK or emoji came out as empty boxes without a word (only

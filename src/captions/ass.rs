@@ -67,11 +67,14 @@ fn ass_colour(s: &str, fade: u8) -> String {
 }
 
 /// Text made literal for an ASS event (braces would start override blocks, a backslash an
-/// escape).
+/// escape), its letters of a script the shipped font lacks set in their fallback font
+/// ([`super::font::with_fallbacks`]).
 fn literal(s: &str) -> String {
-    s.replace('{', "(")
+    let plain = s
+        .replace('{', "(")
         .replace('}', ")")
-        .replace('\\', "\\\u{2060}")
+        .replace('\\', "\\\u{2060}");
+    super::font::with_fallbacks(&plain)
 }
 
 /// `text` in quotes for a message: its first line, cut at a space within 40 characters.

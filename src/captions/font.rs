@@ -1,6 +1,8 @@
 //! The one font captions and text overlays are drawn with: DejaVu Sans (regular and bold,
 //! `assets/fonts/`, licence beside it), compiled in and written to a private directory that
-//! libass is given as its only font directory, so every machine draws the same pixels.
+//! libass is given as its only font directory, so every machine draws the same pixels. A script
+//! it lacks is drawn with a named fallback font of a Debian package, read from where the
+//! package installs it (see [`FALLBACKS`]), and written beside it.
 
 use crate::error::{Error, Result};
 use std::path::Path;
@@ -20,18 +22,119 @@ const FILES: [(&str, &[u8]); 2] = [
     ),
 ];
 
+/// A font for a script the shipped one has no letters for, from a Debian package (`make deps`
+/// installs it): libass finds no system font in a bare container and draws empty boxes.
+pub struct Fallback {
+    /// The script, as a warning names it.
+    pub script: &'static str,
+    /// Its letters.
+    pub letters: std::ops::RangeInclusive<char>,
+    /// The font's family name, which the script asks for around those letters.
+    pub family: &'static str,
+    /// The Debian package installing it.
+    pub package: &'static str,
+    /// Its regular and bold faces, where the package installs them.
+    pub files: [&'static str; 2],
+}
+
+/// The fallback fonts, by script: Thai from TLWG's Loma (a sans serif; GPL with the font
+/// exception, read from the system, not compiled in).
+pub const FALLBACKS: [Fallback; 1] = [Fallback {
+    script: "Thai",
+    letters: '\u{e00}'..='\u{e7f}',
+    family: "Loma",
+    package: "fonts-tlwg-loma-ttf",
+    files: [
+        "/usr/share/fonts/truetype/tlwg/Loma.ttf",
+        "/usr/share/fonts/truetype/tlwg/Loma-Bold.ttf",
+    ],
+}];
+
 /// The regular face's file in a directory [`install`] wrote.
 pub fn regular(dir: &Path) -> std::path::PathBuf {
     dir.join(FILES[0].0)
 }
 
-/// Write the font files into `dir` (which exists).
+/// Write the font files into `dir` (which exists): the shipped faces and every installed
+/// fallback's.
 pub fn install(dir: &Path) -> Result<()> {
     for (name, bytes) in FILES {
         let path = dir.join(name);
         std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
     }
+    for (fallback, faces) in FALLBACKS.iter().zip(fallback_faces()) {
+        if faces.is_some() {
+            for file in fallback.files.map(Path::new) {
+                let path = dir.join(file.file_name().expect("a file name"));
+                std::fs::copy(file, &path).map_err(|e| Error::io(file, e))?;
+            }
+        }
+    }
     Ok(())
+}
+
+/// A font's regular and bold faces.
+type Pair = [ttf_parser::Face<'static>; 2];
+
+/// Each fallback's faces, parsed once; `None` when its package is not installed.
+fn fallback_faces() -> &'static [Option<Pair>] {
+    static FACES: OnceLock<Vec<Option<Pair>>> = OnceLock::new();
+    FACES.get_or_init(|| {
+        let face = |file: &str| {
+            let bytes: &'static [u8] = Vec::leak(std::fs::read(file).ok()?);
+            ttf_parser::Face::parse(bytes, 0).ok()
+        };
+        FALLBACKS
+            .iter()
+            .map(|f| Some([face(f.files[0])?, face(f.files[1])?]))
+            .collect()
+    })
+}
+
+/// The fallback that draws `c`, which the shipped faces lack, and its faces when installed.
+fn fallback(c: char) -> Option<(&'static Fallback, Option<&'static Pair>)> {
+    let i = FALLBACKS.iter().position(|f| f.letters.contains(&c))?;
+    Some((&FALLBACKS[i], fallback_faces()[i].as_ref()))
+}
+
+/// The face of `c` (`bold` or regular, else the other) among the shipped ones, then the
+/// installed fallbacks', and its glyph.
+fn drawn(c: char, bold: bool) -> Option<(&'static ttf_parser::Face<'static>, ttf_parser::GlyphId)> {
+    let pick = |faces: &'static [ttf_parser::Face<'static>]| {
+        [&faces[usize::from(bold)], &faces[usize::from(!bold)]]
+            .into_iter()
+            .find_map(|f| Some((f, f.glyph_index(c)?)))
+    };
+    pick(faces()).or_else(|| pick(fallback(c)?.1?))
+}
+
+/// `text` (made literal for an ASS event) with each run of letters the shipped faces lack but
+/// an installed fallback has set in that fallback's family, `{\fnFAMILY}...{\fn}`, so libass
+/// draws them with it rather than looking for a system font.
+pub fn with_fallbacks(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut current: Option<&str> = None;
+    for c in text.chars() {
+        let own = faces().iter().any(|f| f.glyph_index(c).is_some());
+        let family = match fallback(c) {
+            Some((f, Some(_))) if !own => Some(f.family),
+            // A space or an invisible mark inside a run stays in it.
+            _ if current.is_some() && invisible(c) => current,
+            _ => None,
+        };
+        if family != current {
+            match family {
+                Some(f) => out.push_str(&format!("{{\\fn{f}}}")),
+                None => out.push_str("{\\fn}"),
+            }
+            current = family;
+        }
+        out.push(c);
+    }
+    if current.is_some() {
+        out.push_str("{\\fn}");
+    }
+    out
 }
 
 /// The shipped faces, parsed once: regular, bold.
@@ -53,33 +156,42 @@ fn invisible(c: char) -> bool {
         || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}')
 }
 
-/// The characters of `text` that neither shipped face has a glyph for, each once in order of
-/// appearance: libass draws them as empty boxes unless a system font has them (CJK, emoji).
-/// Spaces, controls and the invisible format characters are never missing.
+/// The characters of `text` that neither shipped face nor an installed fallback has a glyph
+/// for, each once in order of appearance: libass draws them as empty boxes unless a system font
+/// has them (CJK, emoji). Spaces, controls and the invisible format characters are never
+/// missing.
 pub fn missing(text: &str) -> Vec<char> {
-    let faces = faces();
     let mut out = Vec::new();
     for c in text.chars() {
-        if !invisible(c) && !out.contains(&c) && faces.iter().all(|f| f.glyph_index(c).is_none()) {
+        if !invisible(c) && !out.contains(&c) && drawn(c, false).is_none() {
             out.push(c);
         }
     }
     out
 }
 
-/// The warning about the characters of `text` neither shipped face has a glyph for (see
-/// [`missing`]), naming where they are (`at`: the file and its line or entry) and listing them;
-/// `None` when there are none. The one wording for captions, text overlays and text cards.
+/// The warning about the characters of `text` no font here has a glyph for (see [`missing`]),
+/// naming where they are (`at`: the file and its line or entry) and listing them, and the
+/// package of a fallback font that would draw them when it is not installed; `None` when there
+/// are none. The one wording for captions, text overlays and text cards.
 pub fn warning(at: &str, text: &str) -> Option<String> {
     let chars = missing(text);
     let shown: String = chars.iter().take(8).flat_map(|&c| [c, ' ']).collect();
+    let mut packages: Vec<String> = Vec::new();
+    for (f, _) in chars.iter().filter_map(|&c| fallback(c)) {
+        let install = format!("; {} needs {} installed (make deps)", f.script, f.package);
+        if !packages.contains(&install) {
+            packages.push(install);
+        }
+    }
     (!chars.is_empty()).then(|| {
         format!(
             "{at}: {} character(s) the caption font ({FAMILY}) has no glyph for, drawn as empty \
-             boxes unless a system font has them: {}{}",
+             boxes unless a system font has them: {}{}{}",
             chars.len(),
             shown.trim_end(),
-            if chars.len() > 8 { " ..." } else { "" }
+            if chars.len() > 8 { " ..." } else { "" },
+            packages.concat()
         )
     })
 }
@@ -89,39 +201,27 @@ pub fn warning(at: &str, text: &str) -> Option<String> {
 /// face draws over the letter before them, and invisible characters do not count, so `Tiếng`
 /// is five typed either way.
 pub fn letters(text: &str) -> usize {
-    let face = &faces()[0];
-    let marks = |c: char| {
-        face.glyph_index(c)
-            .is_some_and(|g| face.glyph_hor_advance(g) == Some(0))
-    };
+    let marks = |c: char| drawn(c, false).is_some_and(|(f, g)| f.glyph_hor_advance(g) == Some(0));
     text.chars()
         .filter(|&c| c == ' ' || !(invisible(c) || marks(c)))
         .count()
 }
 
-/// How wide `text` is drawn on one line, as a fraction of the font size (libass's: the face's
+/// How wide `text` is drawn on one line, as a fraction of the font size (libass's: each face's
 /// ascender to descender, the line height): the advances of the face it is drawn with (`bold`
-/// or regular, else the other), a character neither has counted one em (CJK is about that wide
-/// in the system font that draws it). Kerning only narrows a line, so a line measured to fit
-/// does.
+/// or regular, else the other; a fallback's for its script), a character no face has counted
+/// one em (CJK is about that wide in the system font that draws it). Kerning only narrows a
+/// line, so a line measured to fit does.
 pub fn width(text: &str, bold: bool) -> f64 {
-    let faces = faces();
-    let face = &faces[usize::from(bold)];
-    let height = f64::from(face.ascender()) - f64::from(face.descender());
-    let units: f64 = text
-        .chars()
+    let height = |f: &ttf_parser::Face| f64::from(f.ascender()) - f64::from(f.descender());
+    let own = &faces()[usize::from(bold)];
+    text.chars()
         .filter(|&c| c == ' ' || !invisible(c))
-        .map(|c| {
-            let drawn = [face, &faces[usize::from(!bold)]]
-                .into_iter()
-                .find_map(|f| Some((f, f.glyph_index(c)?)));
-            match drawn {
-                Some((f, g)) => f64::from(f.glyph_hor_advance(g).unwrap_or(0)),
-                None => f64::from(face.units_per_em()),
-            }
+        .map(|c| match drawn(c, bold) {
+            Some((f, g)) => f64::from(f.glyph_hor_advance(g).unwrap_or(0)) / height(f),
+            None => f64::from(own.units_per_em()) / height(own),
         })
-        .sum();
-    units / height
+        .sum()
 }
 
 #[cfg(test)]
@@ -135,6 +235,23 @@ mod tests {
             missing("Hi \u{4eca}\u{65e5} \u{1f525}\u{fe0f}\u{4eca}"),
             ['\u{4eca}', '\u{65e5}', '\u{1f525}']
         );
+    }
+
+    #[test]
+    fn thai_is_set_in_its_fallback_font_and_its_marks_take_no_room() {
+        // สวัสดี ครับ: "hello" (the marks U+0E31 and U+0E35 sit over their letters).
+        let thai = "\u{e2a}\u{e27}\u{e31}\u{e2a}\u{e14}\u{e35} \u{e04}\u{e23}\u{e31}\u{e1a}";
+        assert!(
+            missing(thai).is_empty(),
+            "Thai needs fonts-tlwg-loma-ttf (make deps)"
+        );
+        assert_eq!(
+            with_fallbacks(&format!("Hi {thai}!")),
+            format!("Hi {{\\fnLoma}}{thai}{{\\fn}}!")
+        );
+        assert_eq!(letters(thai), 8);
+        assert!(width(thai, false) > width("\u{e2a}\u{e27}\u{e2a}\u{e14}", false));
+        assert!(warning("x", thai).is_none());
     }
 
     #[test]
