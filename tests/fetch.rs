@@ -4032,6 +4032,17 @@ fn figures_a_relay_gives_as_text_are_read_as_figures() {
         assert_eq!(r["shots"][0]["cost_estimated"], false, "{r}");
         assert_eq!(r["shots"][0]["seconds_billed"], 1.0, "{r}");
         assert_eq!(r["cost"]["total_usd"], 0.37, "{r}");
+        // The clip served (6 s of 640x360) is not the render asked for (1 s of 160x90): kept,
+        // as billed, and said.
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(
+            err.contains(
+                "warning: shot \"shot-1\": the render of job video_1 is 6.00 s long where 1 s \
+                 were asked for, and 640x360 where 160x90 was asked for: kept as the provider \
+                 made (and billed) it"
+            ),
+            "{err}"
+        );
     }
 }
 

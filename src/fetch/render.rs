@@ -310,6 +310,44 @@ async fn render_shots(
     Ok(reports.into_iter().map(|(_, r)| r).collect())
 }
 
+/// How the render of job `id` just saved at `path` differs from what `shot` asked (and paid)
+/// for: a length off by more than half a second, or another picture size (as players show
+/// it). `None` when it is as asked, or when it cannot be read (the download's checks found
+/// it whole). It is kept: it is what the provider made, and billed.
+fn unlike_asked(shot: &Shot, id: &str, path: &Path) -> Option<String> {
+    let (_, size, seconds) = shot.request.resolved();
+    let probe = crate::probe::probe(path, false).ok()?;
+    let video = probe
+        .streams
+        .iter()
+        .find(|s| s.kind == cutroom_ffi::MediaKind::Video)?;
+    let mut unlike = Vec::new();
+    if let (Some(got), Ok(asked)) = (probe.duration_s, seconds.parse::<f64>()) {
+        if (got - asked).abs() > 0.5 {
+            unlike.push(format!("{got:.2} s long where {asked} s were asked for"));
+        }
+    }
+    let shown = (
+        video.shown_width.or(video.width)?,
+        video.shown_height.or(video.height)?,
+    );
+    if Some(shown) != super::model::parse_size(size) {
+        unlike.push(format!(
+            "{}x{} where {size} was asked for",
+            shown.0, shown.1
+        ));
+    }
+    (!unlike.is_empty()).then(|| {
+        format!(
+            "shot {:?}: the render of job {id} is {}: kept as the provider made (and billed) it; \
+             look at {} before using it",
+            shot.name,
+            unlike.join(", and "),
+            path.display()
+        )
+    })
+}
+
 /// The catalog's price of one render of `shot`, in micro-USD ([`micro_usd`]); a usage error
 /// naming the shot when none is known.
 fn price(opts: &RenderOptions, provider: Provider, shot: &Shot) -> Result<i64> {
@@ -846,6 +884,11 @@ impl Run<'_> {
                     match got {
                         Ok(got) => {
                             if let Some(f) = got.files.get(&Variant::Video) {
+                                if !got.cached {
+                                    if let Some(w) = unlike_asked(shot, &id, &f.path) {
+                                        bar.warn(&w);
+                                    }
+                                }
                                 report.file = Some(f.path.clone());
                                 report.bytes = Some(f.bytes);
                                 report.sha256 = Some(f.sha256.clone());
