@@ -1731,6 +1731,32 @@ fn two_renders_of_one_list_at_once_create_one_job_per_shot() {
     assert!(!stderr.contains("remove it"), "{stderr}");
     assert_eq!(std::fs::read(&state).unwrap(), garbled, "the file is kept");
     std::fs::rename(&state, dir.path().join("aside.json")).unwrap();
+    // Each shot named another shot's job (a mix-up): refused, as that job's render is not
+    // the shot's; nothing is recorded or created.
+    let ids: Vec<&str> = resolves
+        .iter()
+        .map(|r| r.split_once('=').unwrap().1)
+        .collect();
+    let mixed: Vec<String> = resolves
+        .iter()
+        .enumerate()
+        .map(|(i, r)| format!("{}={}", r.split_once('=').unwrap().0, ids[(i + 1) % n]))
+        .collect();
+    let mut wrong = vec!["render", s(&list), "-o", s(&out), "--allow-any"];
+    for r in &mixed {
+        wrong.extend(["--resolve", r.as_str()]);
+    }
+    let o = emu.cutroom(&wrong, "sk-test");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("was made for the prompt \"shot number ")
+            .count(),
+        n,
+        "{stderr}"
+    );
+    assert!(recorded_ids(&state).is_empty(), "{stderr}");
     let mut again = vec!["render", s(&list), "-o", s(&out), "--allow-any", "--json"];
     for r in &resolves {
         again.extend(["--resolve", r.as_str()]);

@@ -733,9 +733,21 @@ impl Run<'_> {
             Provider::Fal if !id.contains('/') => format!("{}/requests/{id}", fal_app(model)),
             _ => id.to_string(),
         };
-        if self.client.retrieve(&id).await?.is_none() {
+        let Some((video, _)) = self.client.retrieve(&id).await? else {
             return Err(Error::Usage(format!(
                 "--resolve: job {id} does not exist on the API"
+            )));
+        };
+        // Another shot's job (a typo, or a batch whose variants give this shot other prompts)
+        // would be taken, and downloaded, as this shot's render.
+        let asked = shot.request.prompt.trim();
+        if let Some(made) = video.prompt.as_deref().filter(|p| p.trim() != asked) {
+            return Err(Error::Usage(format!(
+                "--resolve '{}={id}': job {id} was made for the prompt \"{}\", not this \
+                 shot's \"{}\": name the job made for this shot",
+                shot.name,
+                crate::http::quote(made),
+                crate::http::printable(asked)
             )));
         }
         let job = Job {
