@@ -3462,9 +3462,11 @@ fn a_text_overlay_shown_on_a_card_keeps_clear_of_its_text() {
 }
 
 /// An animated GIF or APNG given as a logo played once over the first second and then stayed
-/// on its last picture, silently; it is refused, naming the file.
+/// on its last picture, silently; it is refused, naming the file. Given as an image card it was
+/// refused as a clip given a duration ("trim a clip with in and out"), and so was a GIF of one
+/// picture; one check now serves both: the animation is named, the still GIF shown.
 #[test]
-fn an_animated_logo_is_refused_not_played_once() {
+fn an_animated_logo_or_image_card_is_refused_and_a_still_gif_card_is_shown() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let clip = fixture("marker_portrait_30.mp4");
@@ -3483,7 +3485,34 @@ fn an_animated_logo_is_refused_not_played_once() {
             )),
             "{err}"
         );
+        let card = format!("image = \"{}\", duration = \"1s\"", s(&logo));
+        let err = export_refused(&[s(&clip), "-p", "square", "--end-card", &card], &out);
+        assert!(
+            err.contains(&format!(
+                "--end-card: {}: holds more than one picture {said}, and an image card shows \
+                 one still picture",
+                logo.display()
+            )),
+            "{err}"
+        );
     }
+    let one = d.join("one.gif");
+    ff(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=red:s=64x32",
+        "-frames:v",
+        "1",
+        s(&one),
+    ]);
+    let short = d.join("short.mp4");
+    lavfi_clip(&short, "color=c=0x3060C0:s=320x180:r=30:d=1", None, &[]);
+    let card = format!("image = \"{}\", duration = \"1s\"", s(&one));
+    let video = export_small(d, &short, &["--end-card", &card]);
+    let frame = frame_at(&video, 1.5, &d.join("card.png"));
+    let p = frame.at(320, 180);
+    assert!(p[0] > 200 && p[1] < 60 && p[2] < 60, "the card shows {p:?}");
 }
 
 /// A logo whose name cannot pass through a filter graph as it is (a colon FFmpeg takes for a

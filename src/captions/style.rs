@@ -284,33 +284,19 @@ impl Logo {
         Ok(())
     }
 
-    /// Refuse an image of more than one picture (an animated GIF or APNG: FFmpeg reads one
-    /// packet a picture), which the logo's filter would play once, over the first frames,
-    /// and then hold on its last picture. A file FFmpeg cannot read is left to the
-    /// logo's other checks.
+    /// Refuse an image of more than one picture (an animated GIF or APNG), which the logo's
+    /// filter would play once, over the first frames, and then hold on its last picture.
     fn check_still(&self) -> Result<()> {
-        use cutroom_ffi::{Input, MediaKind};
-        let Ok(mut input) = Input::open(&self.file) else {
-            return Ok(());
-        };
-        let Some(v) = input.best_stream(MediaKind::Video) else {
-            return Ok(());
-        };
-        let mut pictures = 0;
-        while let Ok(Some(p)) = input.read_packet() {
-            pictures += usize::from(p.stream() == v);
-            if pictures > 1 {
-                return Err(Error::bad_input(
-                    &self.file,
-                    format!(
-                        "an animation ({}), which a logo would play once and then stop on its \
-                         last picture: give one still image (a PNG with alpha)",
-                        input.format_name()
-                    ),
-                ));
-            }
+        match crate::picture::still::moving(&self.file) {
+            Some(format) => Err(Error::bad_input(
+                &self.file,
+                format!(
+                    "an animation ({format}), which a logo would play once and then stop on its \
+                     last picture: give one still image (a PNG with alpha)"
+                ),
+            )),
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 

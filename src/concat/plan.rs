@@ -274,7 +274,10 @@ pub fn plan(spec: &EditSpec, contents: Vec<Result<Content>>, opts: &Options) -> 
     let mut errors = Vec::new();
     let mut shots = Vec::new();
     for (i, (shot, content)) in spec.shot.iter().zip(contents).enumerate() {
-        let planned = content.and_then(|content| {
+        let planned = content.and_then(|mut content| {
+            if let (Some(_), Content::File(s)) = (&shot.image, &mut content) {
+                still_image(s)?;
+            }
             let (in_pts, end_pts) = match &content {
                 Content::File(s) if s.still => {
                     still_shot(s, shot, spec.command_line)?;
@@ -386,6 +389,22 @@ pub fn plan(spec: &EditSpec, contents: Vec<Result<Content>>, opts: &Options) -> 
 
 fn label(i: usize, s: &Source) -> String {
     format!("shot {} ({})", i + 1, s.path.display())
+}
+
+/// An image card's file (`image`): one picture, held as a still image whatever its format (a
+/// one-picture GIF or MP4 too); more (an animated GIF or APNG, a clip) are refused by name.
+fn still_image(s: &mut Source) -> Result<()> {
+    if let Some(format) = crate::picture::still::moving(&s.path) {
+        return Err(Error::bad_input(
+            &s.path,
+            format!(
+                "holds more than one picture ({format}), and an image card shows one still \
+                 picture for its duration: give one still image, or play it as a clip (src)"
+            ),
+        ));
+    }
+    s.still = true;
+    Ok(())
 }
 
 /// Check a still image's shot: it needs a duration (a still has no length of its own; one named

@@ -5,6 +5,7 @@ pub mod colour;
 pub mod css;
 pub mod rgb;
 pub mod square;
+pub mod still;
 pub mod turn;
 
 /// `v` rounded to the nearest even whole number, at least 2 (4:2:0 chroma needs even sizes).
