@@ -453,6 +453,11 @@ fn unresolved(provider: Provider, shot: &str, what: &str) -> Error {
 /// the lag its answer's `Date` shows.
 const CLOCK_SKEW_S: i64 = 300;
 
+/// Pages of 100 jobs a lookup of an uncertain create reads at most: a listing that never
+/// reaches the create's time (jobs without times, pages without end) would hold every shot's
+/// create until --timeout.
+const LOOKUP_PAGES: usize = 50;
+
 struct Run<'a> {
     client: &'a Client,
     cache: &'a Cache,
@@ -777,7 +782,19 @@ impl Run<'_> {
         let mut found: Option<Video> = None;
         let mut after: Option<String> = None;
         let mut cursors = Cursors::default();
-        'pages: loop {
+        'pages: for read in 1.. {
+            if read > LOOKUP_PAGES {
+                // Not found is not known: sending the create again could bill it twice.
+                let name = &shot.name;
+                return Err(Error::Remote(format!(
+                    "its create may have made a job, and the API's job list ran past {} jobs \
+                     without reaching the create's time: look for the job on the provider's \
+                     dashboard, then rerun the same command with --resolve '{name}=JOB_ID' to \
+                     use it, or with --resolve '{name}=new' to create it again (billed twice \
+                     if it was made)",
+                    LOOKUP_PAGES * 100
+                )));
+            }
             let page = self.client.list_page(after.as_deref(), 100, "desc").await?;
             // How far the API's clock runs behind ours, by its answer's Date: its created_at
             // times are read in ours.
