@@ -153,8 +153,15 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
         standard: opts.standard,
     };
     let pairs = evidence.pairs();
+    let share = |s: &SpanEstimate| PairedShare::of(s, &evidence, &pairs);
     let whole = evidence.span(&pairs, first, end);
-    let windows = evidence.windows(&pairs, first, end);
+    let whole_share = share(&whole);
+    let chance =
+        (!whole_share.most()).then_some((whole_share.agreeing.1, whole_share.candidates.1));
+    let whole = whole_share.judged();
+    let windows: Vec<SpanEstimate> = (evidence.windows(&pairs, first, end).iter())
+        .map(|w| share(w).judged())
+        .collect();
     // Shots from the list where it fits the picture; from the picture's cuts where its joins
     // are not where the picture cuts (its shots in another order, or trimmed otherwise).
     let mut missing: Option<Vec<Ticks>> = None;
@@ -219,7 +226,7 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     };
     let shots: Vec<SpanEstimate> = shot_spans
         .iter()
-        .map(|&(s, e)| evidence.span(&pairs, s, e))
+        .map(|&(s, e)| share(&evidence.span(&pairs, s, e)).judged())
         .collect();
     report.methods = Methods {
         events: EventsReport {
@@ -377,7 +384,7 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
                     .into(),
             }
         } else {
-            let missing = what_is_missing(&heard, &seen, &pairs, &whole, seconds);
+            let missing = what_is_missing(&heard, &seen, &pairs, &whole, chance, seconds);
             match whole.measure {
                 // The tentative finding, as judged.
                 Some(_) => format!("{missing}; {}", report.reason),
@@ -437,6 +444,69 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
         report.reason = format!("{words}; of what it holds: {}", report.reason);
     }
     Ok(report)
+}
+
+/// Paired events this close (ms) to a span's offset agree with it: the spread the pairing
+/// itself allows a neighbourhood (a step of a few frames at a join).
+const AGREEING_MS: f64 = 150.0;
+
+/// Of a span's visual events that have a sound start within the search (weighted by kind),
+/// how much pairs clearly (support over 0.5) at the span's offset (within [`AGREEING_MS`]):
+/// paired events decide a span only when more than half of what they could have paired did,
+/// at that offset. A picture unrelated to its sound pairs a few of its events by chance, and
+/// they agree by chance too: a bouncing object over beeps every 2 s (each impact with one beep
+/// within +-1 s) paired 4 of its 8 impacts, at -163, -29, +304 and +342 ms, and read `FAIL
+/// +341.6 ms` at confidence 0.57.
+struct PairedShare {
+    span: SpanEstimate,
+    /// Weight of the visual events with a candidate sound start, and how many they are.
+    candidates: (f64, usize),
+    /// Weight of those clearly paired at the span's offset, and how many they are.
+    agreeing: (f64, usize),
+}
+
+impl PairedShare {
+    fn of(span: &SpanEstimate, evidence: &Evidence, pairs: &[Pair]) -> Self {
+        let (from, to) = (evidence.secs(span.start), evidence.secs(span.end));
+        let inside = |t: f64| from <= t && t < to;
+        let lag = evidence.max_lag_ms as f64 / 1000.0;
+        let near: Vec<f64> = (evidence.visual.events.iter())
+            .filter(|e| inside(e.time))
+            .filter(|e| (evidence.onsets.iter()).any(|o| (o.time - e.time).abs() <= lag))
+            .map(|e| e.kind.weight())
+            .collect();
+        let at = |p: &&Pair| {
+            span.measure
+                .is_some_and(|m| (p.offset_ms - m.offset_ms).abs() <= AGREEING_MS)
+        };
+        let agreeing: Vec<f64> = (pairs.iter())
+            .filter(|p| inside(p.event.time) && p.support > 0.5)
+            .filter(at)
+            .map(|p| p.event.kind.weight())
+            .collect();
+        Self {
+            span: *span,
+            candidates: (near.iter().sum(), near.len()),
+            agreeing: (agreeing.iter().sum(), agreeing.len()),
+        }
+    }
+
+    /// More than half of what the events could pair did, at the span's offset.
+    fn most(&self) -> bool {
+        self.agreeing.0 * 2.0 > self.candidates.0
+    }
+
+    /// The span with its events left out of its measure when they are no evidence (the
+    /// correlation's alone then, as when nothing pairs); their own reading is kept.
+    fn judged(&self) -> SpanEstimate {
+        match self.span.measure {
+            Some(m) if m.method == Method::Events && !self.most() => SpanEstimate {
+                measure: self.span.correlation,
+                ..self.span
+            },
+            _ => self.span,
+        }
+    }
 }
 
 /// How much of the offset is the container's timing (the stream start times and edit lists
@@ -574,12 +644,15 @@ fn steps_words(steps: &[Step]) -> Option<String> {
 }
 
 /// Why the sound and the picture give no verdict, in words: how distinct the sound is and
-/// what each method found.
+/// what each method found. `chance`: how many visual events pair clearly at the offset, and how
+/// many have a sound start within the search, when too few of them do for the pairings to be
+/// more than chance ([`PairedShare`]).
 fn what_is_missing(
     heard: &onsets::AudioOnsets,
     seen: &visual::Visual,
     pairs: &[Pair],
     whole: &SpanEstimate,
+    chance: Option<(usize, usize)>,
     seconds: f64,
 ) -> String {
     let starts = heard.onsets.len();
@@ -595,7 +668,13 @@ fn what_is_missing(
     let clear = pairs.iter().filter(|p| p.support > 0.5).count();
     let events = match seen.events.len() {
         0 => "no visual events (flash, cut, impact)".to_string(),
-        n => format!("{clear} of {n} visual events pair clearly with a sound"),
+        n => match chance {
+            Some((agreeing, near)) => format!(
+                "{clear} of {n} visual events pair clearly with a sound, {agreeing} of the {near} \
+                 with a sound start within the search at one offset: no more than chance pairs"
+            ),
+            None => format!("{clear} of {n} visual events pair clearly with a sound"),
+        },
     };
     let correlation = match whole.correlation {
         Some(c) => format!(
