@@ -75,10 +75,13 @@ enum Markup {
     Ass,
 }
 
-/// Text with `markup`'s tags and override blocks removed and its entities decoded.
+/// Text with `markup`'s tags and override blocks removed and its entities decoded. The text
+/// after an ASS drawing tag (`{\p1}` to `{\p0}`) is vector drawing commands, not words
+/// (`m 0 0 l 100 0 100 100`): it goes too.
 fn plain(s: &str, markup: Markup) -> String {
     let mut out = String::new();
     let mut rest = s;
+    let mut drawing = false;
     while let Some(c) = rest.chars().next() {
         let after = &rest[c.len_utf8()..];
         let tag = |close: char| rest.find(close).map(|e| e + 1);
@@ -94,9 +97,16 @@ fn plain(s: &str, markup: Markup) -> String {
             _ => None,
         };
         match skip {
-            Some(n) => rest = &rest[n..],
+            Some(n) => {
+                if c == '{' {
+                    drawing = draws(&rest[..n]).unwrap_or(drawing);
+                }
+                rest = &rest[n..];
+            }
             None => {
-                out.push(c);
+                if !drawing {
+                    out.push(c);
+                }
                 rest = after;
             }
         }
@@ -109,6 +119,18 @@ fn plain(s: &str, markup: Markup) -> String {
             .replace("&nbsp;", " ")
             .replace("&amp;", "&"),
     }
+}
+
+/// Whether the ASS override `block` (`{...}`) turns drawing mode on (`\p1`, any scale above
+/// 0) or off (`\p0`), by its last such tag; `None` without one (`\pos(...)` is not one).
+fn draws(block: &str) -> Option<bool> {
+    block
+        .trim_end_matches('}')
+        .split('\\')
+        .skip(1)
+        .filter_map(|tag| tag.strip_prefix('p')?.trim().parse::<u32>().ok())
+        .last()
+        .map(|scale| scale > 0)
 }
 
 /// The blocks of a text separated by blank lines, each with its first line number.
@@ -542,6 +564,15 @@ mod tests {
                 ("again", 1750, 2000)
             ]
         );
+    }
+
+    /// A drawing (`{\p1}` commands `{\p0}`) was burnt in as its commands' text.
+    #[test]
+    fn ass_drawings_are_left_out_and_positions_are_not_drawings() {
+        let s = "[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\nDialogue: 0,0:00:01.00,0:00:02.00,Default,,0,0,0,,{\\pos(10,10)}MOVING {\\p1}m 0 0 l 100 0 100 100{\\p0}ON\nDialogue: 0,0:00:02.00,0:00:03.00,Default,,0,0,0,,{\\an8\\p2}m 0 0 l 9 9\n";
+        let c = ass(s).unwrap();
+        assert_eq!(c[0].1.text, "MOVING ON");
+        assert_eq!(c[1].1.text, "");
     }
 
     #[test]
