@@ -143,6 +143,7 @@ fn signing_profile(chain: &[u8]) -> std::result::Result<(), String> {
     use c2pa::crypto::cose::{check_end_entity_certificate_profile, CertificateTrustPolicy};
     let first = first_certificate(chain)?;
     order_and_dates(chain, ASN1Time::now())?;
+    extended_key_usage(&first)?;
     let mut log = c2pa::status_tracker::StatusTracker::default();
     let policy = CertificateTrustPolicy::default();
     check_end_entity_certificate_profile(first.contents(), &policy, &mut log, None).map_err(
@@ -223,6 +224,24 @@ fn order_and_dates(chain: &[u8], now: ASN1Time) -> std::result::Result<(), Strin
         ));
     }
     Ok(())
+}
+
+/// An end-entity signing certificate `first` (PEM) with no extended key usage at all is
+/// refused in words (c2pa: "certificate params incorrect"); one with the wrong usages, or a CA,
+/// c2pa names itself.
+fn extended_key_usage(first: &pem::Pem) -> std::result::Result<(), String> {
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(first.contents()) else {
+        return Ok(());
+    };
+    match cert.extended_key_usage() {
+        Ok(None) if !cert.is_ca() => Err(
+            "cannot sign Content Credentials: the signing certificate has no extended key usage; \
+             C2PA wants one such as emailProtection (issue it with \
+             `extendedKeyUsage=emailProtection`)"
+                .into(),
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// The certificates of the PEM `chain`, in its order (none when it is not PEM).
@@ -487,7 +506,7 @@ fn embed(builder: &mut Builder, staged: &Path, target: &Path, key: &SigningKey) 
 
 #[cfg(test)]
 mod tests {
-    use super::{algorithm, order_and_dates, ASN1Time};
+    use super::{algorithm, extended_key_usage, first_certificate, order_and_dates, ASN1Time};
 
     /// Run the `openssl` CLI in `dir`.
     fn openssl(dir: &std::path::Path, args: &[&str]) {
@@ -560,6 +579,14 @@ mod tests {
         let chain = format!("{signer}{ca}");
         let now = ASN1Time::now();
         assert_eq!(order_and_dates(chain.as_bytes(), now), Ok(()));
+        // Issued with no extended key usage: said so (c2pa: "certificate params incorrect").
+        let first = first_certificate(chain.as_bytes()).unwrap();
+        assert_eq!(
+            extended_key_usage(&first).unwrap_err(),
+            "cannot sign Content Credentials: the signing certificate has no extended key usage; \
+             C2PA wants one such as emailProtection (issue it with \
+             `extendedKeyUsage=emailProtection`)"
+        );
         let why = order_and_dates(format!("{ca}{signer}").as_bytes(), now).unwrap_err();
         assert_eq!(
             why,
@@ -586,6 +613,9 @@ mod tests {
             ) && why.ends_with("; renew it"),
             "{why}"
         );
+        // A CA is left to c2pa, which says it is one.
+        let ca_alone = first_certificate(ca.as_bytes()).unwrap();
+        assert_eq!(extended_key_usage(&ca_alone), Ok(()));
     }
 
     #[test]
