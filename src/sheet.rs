@@ -109,7 +109,7 @@ pub fn write(target: &Path, panels: &[Panel], per_row: usize) -> Result<AtomicOu
     for row in &rows {
         let mut x = MARGIN;
         for p in *row {
-            draw_text(&mut sheet, &p.label, x, y, [235, 235, 235]);
+            draw_text(&mut sheet, &p.label, (x, y, p.frame.width), [235, 235, 235]);
             sheet.blit(&p.frame, x, y + label_h);
             x += p.frame.width + MARGIN;
         }
@@ -132,21 +132,21 @@ pub fn write(target: &Path, panels: &[Panel], per_row: usize) -> Result<AtomicOu
     Ok(out)
 }
 
-/// Draw `text` (letters, digits, `-`, `_`, `x`, space) in a 5x7 pixel font scaled up.
-fn draw_text(img: &mut RgbImage, text: &str, x: u32, y: u32, rgb: [u8; 3]) {
+/// Draw `text` (letters, digits, `-`, `_`, `x`, space) in a 5x7 pixel font scaled up, at
+/// `x`, `y`, within `width` pixels (its panel's): smaller for a long label over a narrow
+/// panel, which ran over the next panel's label, down to one pixel a dot, then cut there.
+fn draw_text(img: &mut RgbImage, text: &str, (x, y, width): (u32, u32, u32), rgb: [u8; 3]) {
+    let chars = text.chars().count().max(1) as u32;
+    let scale = (width / (6 * chars)).clamp(1, GLYPH_SCALE);
     for (n, ch) in text.chars().enumerate() {
         let rows = glyph(ch);
-        let gx = x + n as u32 * 6 * GLYPH_SCALE;
+        let gx = n as u32 * 6 * scale;
         for (r, bits) in rows.iter().enumerate() {
             for c in 0..5u32 {
                 if bits & (0x10 >> c) != 0 {
-                    for dy in 0..GLYPH_SCALE {
-                        for dx in 0..GLYPH_SCALE {
-                            img.put(
-                                gx + c * GLYPH_SCALE + dx,
-                                y + r as u32 * GLYPH_SCALE + dy,
-                                rgb,
-                            );
+                    for dy in 0..scale {
+                        for dx in (0..scale).filter(|dx| gx + c * scale + dx < width) {
+                            img.put(x + gx + c * scale + dx, y + r as u32 * scale + dy, rgb);
                         }
                     }
                 }
@@ -238,5 +238,18 @@ mod tests {
         assert_eq!(at(MARGIN + 5, top + 5), [255, 0, 0]);
         assert_eq!(at(2 * MARGIN + 45, top + 5), [0, 255, 0]);
         assert_eq!(at(MARGIN + 5, top + 30 + MARGIN + label_h + 5), [0, 0, 255]);
+    }
+
+    /// A label wider than its panel (`tt 360x640` over a 180-pixel panel of --safe-zones) ran
+    /// over the next panel's; it is drawn smaller, inside its own panel's width.
+    #[test]
+    fn a_long_label_keeps_to_its_panels_width() {
+        let mut img = RgbImage::filled(400, 40, BACKGROUND);
+        draw_text(&mut img, "tt 360x640", (10, 2, 180), [235, 235, 235]);
+        let lit = |x: u32| (0..40).any(|y| img.data[3 * (y * 400 + x) as usize] == 235);
+        assert!((10..190).any(lit), "the label is drawn");
+        assert!(!(190..400).any(lit), "the label runs past its panel");
+        // 10 characters of 6 dots in 180 pixels: 3 pixels a dot, the 4 of a short label.
+        assert!(lit(10 + 9 * 18), "the last character is drawn whole");
     }
 }
