@@ -107,7 +107,7 @@ fn not_mp4(path: &Path) -> Result<String> {
 /// What a web page, XML or JSON document whose first bytes are `head` says, as
 /// `a web page ("words")` or `a JSON answer ("message")`; `None` for other bytes.
 fn answer_words(head: &[u8]) -> Option<String> {
-    if let Some(words) = super::client::page_words("", head) {
+    if let Some(words) = crate::http::page_words("", head) {
         return Some(format!("a web page or XML document (\"{words}\")"));
     }
     let start = head.iter().find(|b| !b.is_ascii_whitespace())?;

@@ -70,7 +70,7 @@ async fn json_bytes(mut resp: Response, shown: &str) -> std::result::Result<Vec<
 /// first words.
 fn not_json(shown: &str, headers: &HeaderMap, bytes: &[u8], e: &serde_json::Error) -> String {
     let ctype = content_type(headers);
-    match page_words(ctype, bytes) {
+    match crate::http::page_words(ctype, bytes) {
         Some(words) => format!(
             "{shown}: the server answered with a web page ({ctype}: \"{words}\"), not the API's \
              JSON: a gateway's error or maintenance page, or --base-url is not the API's"
@@ -85,30 +85,6 @@ fn content_type(headers: &HeaderMap) -> &str {
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("no Content-Type")
-}
-
-/// The first words of `bytes` when it is a web page (by `ctype` or its first character).
-pub(super) fn page_words(ctype: &str, bytes: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
-    if !ctype.contains("html") && !text.trim_start().starts_with('<') {
-        return None;
-    }
-    // The page's words, without its markup (a tag parts words).
-    let mut words = String::new();
-    let mut in_tag = false;
-    for c in text.chars() {
-        match c {
-            '<' => {
-                in_tag = true;
-                words.push(' ');
-            }
-            '>' => in_tag = false,
-            _ if !in_tag => words.push(c),
-            _ => {}
-        }
-    }
-    let words: Vec<&str> = words.split_whitespace().take(12).collect();
-    Some(quote(&words.join(" ")))
 }
 
 /// The server's clock when it answered with `headers` (its `Date`), unix seconds.
@@ -1134,7 +1110,7 @@ pub(crate) async fn api_error(what: &str, mut resp: Response, api: Option<&ApiCo
                 false => format!("{}: {msg}{param}", tag.join("/")),
             }
         }
-        _ => match page_words(&ctype, &body) {
+        _ => match crate::http::page_words(&ctype, &body) {
             // A gateway's error or maintenance page: its words, not its markup.
             Some(words) => format!("(a web page, {ctype}: \"{words}\")"),
             None => quote(String::from_utf8_lossy(&body[..body.len().min(200)]).trim()),

@@ -96,6 +96,30 @@ pub fn keep_secret(secret: &str) {
     }
 }
 
+/// The first words of `bytes` when it is a web page (by `ctype` or its first character).
+pub fn page_words(ctype: &str, bytes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
+    if !ctype.contains("html") && !text.trim_start().starts_with('<') {
+        return None;
+    }
+    // The page's words, without its markup (a tag parts words).
+    let mut words = String::new();
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                words.push(' ');
+            }
+            '>' => in_tag = false,
+            _ if !in_tag => words.push(c),
+            _ => {}
+        }
+    }
+    let words: Vec<&str> = words.split_whitespace().take(12).collect();
+    Some(quote(&words.join(" ")))
+}
+
 /// A server's words (an error message, a failed job's reason) fit for a message: any secret
 /// of this process it echoes (a key a relay quotes back, a prompt holding one) replaced by
 /// `<redacted>`, [`printable`], and at most 300 characters, saying how many more there were.
