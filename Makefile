@@ -1,9 +1,10 @@
 # cutroom: one-command setup, build, test, benchmark and demo.
 SHELL := bash
 CARGO ?= cargo
-# Debian packages: FFmpeg's libraries and headers for ffmpeg-next, clang for bindgen, and the
-# ffmpeg CLI, GNU time, Tesseract and openssl, which only tests and benchmarks use (the oracle, the peer,
-# peak memory, reading burnt-in captions, a test CA) and strace (slowing renames, to interrupt one).
+# Debian packages: FFmpeg's libraries and headers for ffmpeg-next, clang for bindgen, TLWG's
+# Loma (Thai captions), and the ffmpeg CLI, GNU time, Tesseract with its Thai model and openssl,
+# which only tests and benchmarks use (the oracle, the peer, peak memory, reading burnt-in
+# captions, a test CA) and strace (slowing renames, to interrupt one).
 APT_PACKAGES := clang libclang-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev \
 	libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev ffmpeg python3-venv bc curl \
 	time tesseract-ocr tesseract-ocr-tha openssl strace fonts-tlwg-loma-ttf

@@ -29,7 +29,7 @@ use crate::error::{Error, Result, Several};
 use crate::media;
 use crate::output::{ensure_not_input, AtomicOutput, Batch};
 use crate::pcm::Pcm;
-use crate::picture::square::{display_width, SquarePixels};
+use crate::picture::square::SquarePixels;
 use crate::picture::turn::Turn;
 use crate::progress::{Damaged, Progress, Tally, Warnings};
 use crate::provenance::{Signing, Step};
@@ -233,10 +233,7 @@ pub fn export_staged(
         start_time: info.start_time.map(Ticks),
         duration: video_duration(&req.input, &info)?,
         turn: Turn::from_rotation(info.rotation),
-        size: Turn::from_rotation(info.rotation).apply(
-            display_width(info.params.width(), info.sample_aspect),
-            info.params.height(),
-        ),
+        size: crate::probe::shown_size(&info),
     };
     let square = SquarePixels::new(&info, &req.input)?;
     let sound = given.map_or(Sound::Input, Sound::Given);
