@@ -34,6 +34,9 @@ pub struct Edit {
 pub struct Track {
     /// `tkhd` track id.
     pub id: u32,
+    /// `tkhd` presentation size turned by its matrix: the size players show a picture at
+    /// (non-square pixels and a display rotation applied); `None` without one (sound).
+    pub shown: Option<(u32, u32)>,
     /// `hdlr` handler type (`vide`, `soun`, ...).
     pub handler: String,
     /// `mdhd` media timescale (ticks per second).
@@ -321,6 +324,17 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
+/// `tkhd`'s presentation size (16.16 at `matrix` + 36) turned by its matrix at `matrix`: a
+/// quarter turn (a and d zero) swaps it; `None` when it is zero (sound).
+fn tkhd_shown(b: &[u8], matrix: usize) -> Option<(u32, u32)> {
+    let (w, h) = (be32(b, matrix + 36)? >> 16, be32(b, matrix + 40)? >> 16);
+    if w == 0 || h == 0 {
+        return None;
+    }
+    let (a, d) = (be32(b, matrix)?, be32(b, matrix + 16)?);
+    Some(if a == 0 && d == 0 { (h, w) } else { (w, h) })
+}
+
 fn be64(b: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_be_bytes(b.get(at..at + 8)?.try_into().ok()?))
 }
@@ -344,6 +358,7 @@ fn mdhd_duration(b: &[u8]) -> Option<u64> {
 fn parse_trak(body: &[u8], file_len: u64) -> Track {
     let mut t = Track {
         id: 0,
+        shown: None,
         handler: String::new(),
         timescale: 0,
         duration: 0,
@@ -355,11 +370,14 @@ fn parse_trak(body: &[u8], file_len: u64) -> Track {
     for (kind, b) in children(body) {
         match kind {
             b"tkhd" => {
-                t.id = match b.first() {
-                    Some(1) => be32(b, 20),
-                    _ => be32(b, 12),
-                }
-                .unwrap_or(0)
+                // version(1) flags(3), times and id, duration, reserved, layer, group, volume,
+                // reserved, then the matrix (9 x 4 bytes) and the 16.16 width and height.
+                let (id, matrix) = match b.first() {
+                    Some(1) => (20, 52),
+                    _ => (12, 40),
+                };
+                t.id = be32(b, id).unwrap_or(0);
+                t.shown = tkhd_shown(b, matrix);
             }
             b"udta" => t.priming = gapless_priming(b).or(t.priming),
             b"edts" => {
@@ -551,6 +569,7 @@ mod tests {
         let e = parse_elst(&b).unwrap();
         let t = Track {
             id: 1,
+            shown: None,
             handler: "soun".into(),
             timescale: 48000,
             duration: 0,
@@ -561,6 +580,34 @@ mod tests {
         };
         assert_eq!(t.edit_start(), 1024);
         assert_eq!(t.empty_lead(), 500);
+    }
+
+    #[test]
+    fn a_track_header_gives_the_size_players_show() {
+        // tkhd v0: version and flags, times, id, reserved, duration, reserved, layer, group,
+        // volume, reserved; then the matrix and the 16.16 width and height.
+        let tkhd = |matrix: [i32; 9], w: u32, h: u32| {
+            let mut b = vec![0u8; 40];
+            for m in matrix {
+                b.extend_from_slice(&m.to_be_bytes());
+            }
+            b.extend_from_slice(&(w << 16).to_be_bytes());
+            b.extend_from_slice(&(h << 16).to_be_bytes());
+            b
+        };
+        let one = 1 << 16;
+        let upright = [one, 0, 0, 0, one, 0, 0, 0, 1 << 30];
+        let quarter = [0, one, 0, -one, 0, 0, 0, 0, 1 << 30];
+        let half = [-one, 0, 0, 0, -one, 0, 0, 0, 1 << 30];
+        assert_eq!(tkhd_shown(&tkhd(upright, 640, 360), 40), Some((640, 360)));
+        assert_eq!(tkhd_shown(&tkhd(quarter, 640, 360), 40), Some((360, 640)));
+        assert_eq!(tkhd_shown(&tkhd(half, 640, 360), 40), Some((640, 360)));
+        assert_eq!(tkhd_shown(&tkhd(upright, 0, 0), 40), None);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/marker_portrait_30.mp4");
+        let layout = read_layout(&path).unwrap().unwrap();
+        let video = layout.track("vide").unwrap();
+        assert_eq!(video.shown, Some((360, 640)));
+        assert_eq!(layout.track("soun").unwrap().shown, None);
     }
 
     #[test]

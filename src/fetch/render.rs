@@ -316,21 +316,18 @@ async fn render_shots(
 /// it whole). It is kept: it is what the provider made, and billed.
 fn unlike_asked(shot: &Shot, id: &str, path: &Path) -> Option<String> {
     let (_, size, seconds) = shot.request.resolved();
-    let probe = crate::probe::probe(path, false).ok()?;
-    let video = probe
-        .streams
-        .iter()
-        .find(|s| s.kind == cutroom_ffi::MediaKind::Video)?;
+    // From the MP4's boxes, in pure Rust: this binary links no FFmpeg.
+    let layout = crate::mp4::read_layout(path).ok()??;
+    let video = layout.track("vide")?;
     let mut unlike = Vec::new();
-    if let (Some(got), Ok(asked)) = (probe.duration_s, seconds.parse::<f64>()) {
+    let scale = layout.movie_timescale;
+    let got = (scale > 0).then(|| video.presented(scale) as f64 / f64::from(scale));
+    if let (Some(got), Ok(asked)) = (got, seconds.parse::<f64>()) {
         if (got - asked).abs() > 0.5 {
             unlike.push(format!("{got:.2} s long where {asked} s were asked for"));
         }
     }
-    let shown = (
-        video.shown_width.or(video.width)?,
-        video.shown_height.or(video.height)?,
-    );
+    let shown = video.shown?;
     if Some(shown) != super::model::parse_size(size) {
         unlike.push(format!(
             "{}x{} where {size} was asked for",
