@@ -705,6 +705,11 @@ fn shots_read_as_their_clips_alone_and_unsure_ones_are_bracketed() {
     assert_eq!(shots[0]["face"], 0, "{shots:?}");
     assert_eq!(shots[1]["face"], 1, "{shots:?}");
     assert!(text.contains("(2 faces found)"), "{text}");
+    // None of its visual events pairs: the reason says so, without a share of chance pairings
+    // ("0 of 2 ... pair clearly, 0 of the 2 ... at one offset: no more than chance pairs").
+    let reason = v["files"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains(" 0 of "), "{reason}");
+    assert!(!reason.contains("chance"), "{reason}");
 }
 
 /// Two overlapping windows that each hold their peak unsurely (confidence 0.18 and 0.30) and

@@ -669,11 +669,12 @@ fn what_is_missing(
     let events = match seen.events.len() {
         0 => "no visual events (flash, cut, impact)".to_string(),
         n => match chance {
-            Some((agreeing, near)) => format!(
+            // Some pair clearly, but too few agree on one offset.
+            Some((agreeing, near)) if clear > 0 => format!(
                 "{clear} of {n} visual events pair clearly with a sound, {agreeing} of the {near} \
                  with a sound start within the search at one offset: no more than chance pairs"
             ),
-            None => format!("{clear} of {n} visual events pair clearly with a sound"),
+            _ => format!("{clear} of {n} visual events pair clearly with a sound"),
         },
     };
     let correlation = match whole.correlation {
