@@ -188,6 +188,9 @@ fn every_flavour_renders_six_shots_through_faults_with_one_job_each() {
                         "200ms",
                         "--fail-rate",
                         "0.2",
+                        // Seeded: its first draw (0.17) fails, so a 503 is certain.
+                        "--seed",
+                        "5",
                         "--rate-limit",
                         "5/s",
                         "--drop-downloads",
