@@ -4280,54 +4280,79 @@ fn a_web_page_where_json_is_expected_is_said_as_such() {
 /// A create answered 500 (it may have made a job) is looked up in the job list; a list that
 /// never reaches the create's time (jobs without times, pages without end) is read for 50
 /// pages, not until --timeout, and the shot stops naming --resolve: the create is not sent
-/// again blindly.
+/// again blindly. Nor when the list's cursor comes back (a server ignoring `after` gives its
+/// first page again), where the lookup ended as if nothing were found and sent the create
+/// again (billed twice); and `videos list` there is an error naming the cursor, no table.
 #[test]
 fn a_job_list_without_end_does_not_hold_a_lost_create() {
     use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-    let (creates, pages) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-    let (c, p) = (creates.clone(), pages.clone());
-    let base = scripted_server(move |head| {
-        let path = head.split(' ').nth(1).unwrap_or("");
-        match path.split('?').next().unwrap_or("") {
-            "/v1/videos" if head.starts_with("POST") => {
-                c.fetch_add(1, SeqCst);
-                answer("500 Internal Server Error", "application/json", b"{}")
+    for repeats in [false, true] {
+        let (creates, pages) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (c, p) = (creates.clone(), pages.clone());
+        let base = scripted_server(move |head| {
+            let path = head.split(' ').nth(1).unwrap_or("");
+            match path.split('?').next().unwrap_or("") {
+                "/v1/videos" if head.starts_with("POST") => {
+                    c.fetch_add(1, SeqCst);
+                    answer("500 Internal Server Error", "application/json", b"{}")
+                }
+                "/v1/videos" => {
+                    let n = match repeats {
+                        true => 0,
+                        false => p.fetch_add(1, SeqCst),
+                    };
+                    let page = format!(
+                        r#"{{"data": [{{"id": "video_{n}", "status": "completed"}}],
+                        "has_more": true, "last_id": "video_{n}"}}"#
+                    );
+                    answer("200 OK", "application/json", page.as_bytes())
+                }
+                _ => answer("404 Not Found", "text/plain", b""),
             }
-            "/v1/videos" => {
-                let n = p.fetch_add(1, SeqCst);
-                let page = format!(
-                    r#"{{"data": [{{"id": "video_{n}", "status": "completed"}}],
-                    "has_more": true, "last_id": "video_{n}"}}"#
-                );
-                answer("200 OK", "application/json", page.as_bytes())
-            }
-            _ => answer("404 Not Found", "text/plain", b""),
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let list = write_shots(dir.path(), &shots(1, "160x90", 1));
+        let out = dir.path().join("o");
+        let (run, _) = run_against(
+            &format!("{base}/v1"),
+            &[
+                "render",
+                s(&list),
+                "-o",
+                s(&out),
+                "--allow-any",
+                "--timeout",
+                "60s",
+            ],
+        );
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{err}");
+        let why = match repeats {
+            true => "the job listing named page cursor \"video_0\" again after 2 pages",
+            false => "the job listing still had more after 50 pages",
+        };
+        assert!(
+            err.contains("the API's job list could not be read back to the create's time")
+                && err.contains(why)
+                && err.contains("--resolve 'shot-1=JOB_ID'"),
+            "{err}"
+        );
+        assert_eq!(creates.load(SeqCst), 1, "never sent again: {err}");
+        if !repeats {
+            assert_eq!(pages.load(SeqCst), 50, "{err}");
+            continue;
         }
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let list = write_shots(dir.path(), &shots(1, "160x90", 1));
-    let out = dir.path().join("o");
-    let (run, _) = run_against(
-        &format!("{base}/v1"),
-        &[
-            "render",
-            s(&list),
-            "-o",
-            s(&out),
-            "--allow-any",
-            "--timeout",
-            "60s",
-        ],
-    );
-    let err = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains("the API's job list ran past 5000 jobs without reaching the create's time")
-            && err.contains("--resolve 'shot-1=JOB_ID'"),
-        "{err}"
-    );
-    assert_eq!(creates.load(SeqCst), 1, "never sent again");
-    assert_eq!(pages.load(SeqCst), 50, "{err}");
+        let (run, _) = run_against(&format!("{base}/v1"), &["videos", "list"]);
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(
+                "named page cursor \"video_0\" again after 2 pages (the server's paging \
+                 goes round, or ignores the cursor): the list is not complete"
+            ) && run.stdout.is_empty(),
+            "{err}"
+        );
+    }
 }
 
 /// An answer where the API's JSON is due that runs on past 16 MiB (here 17 MiB of valid JSON, a

@@ -34,6 +34,10 @@ pub(crate) fn finished_but(id: &str, why: &str) -> String {
 /// and an answer past this (a gateway streaming without end) is not held in memory.
 const MAX_JSON: usize = 16 << 20;
 
+/// Pages a listing of every job reads at most (100,000 jobs at the largest page): a server
+/// saying there is more on every page would be listed until --timeout.
+const LIST_PAGES: usize = 1000;
+
 /// The body of a 2xx answer to `shown` (the method and redacted URL), decoded as JSON, with
 /// the answer's headers: a body that is not JSON (a gateway's web page) is said as such.
 async fn json_body<T: DeserializeOwned>(resp: Response, shown: &str) -> Result<(T, HeaderMap)> {
@@ -850,15 +854,16 @@ impl Client {
     }
 
     /// Every video in `order` (`asc`: oldest first), following `after`/`has_more` across pages
-    /// of `page_size`. Replicate lists only newest first: its list is turned around for `asc`.
+    /// of `page_size`, at most 1000 pages. Replicate lists only newest first: its list is
+    /// turned around for `asc`.
     pub async fn list_all(&self, order: &str, page_size: u32) -> Result<Vec<Video>> {
         let mut all = Vec::new();
-        let mut cursors = Cursors::default();
+        let mut cursors = Cursors::new(LIST_PAGES);
         let mut after: Option<String> = None;
         loop {
             let page = self.list_page(after.as_deref(), page_size, order).await?;
             all.extend(page.data.iter().cloned());
-            after = cursors.next(self, &page);
+            after = cursors.next(&page)?;
             if after.is_none() {
                 if self.cfg.provider == Provider::Replicate && order == "asc" {
                     all.reverse();
@@ -953,27 +958,50 @@ impl Client {
     }
 }
 
-/// The cursors a paged job listing has followed. A server naming one again (its paging goes
-/// round in a loop, or ignores the cursor) would be listed for ever: that ends the listing,
-/// said on stderr.
-#[derive(Default)]
-pub(crate) struct Cursors(std::collections::HashSet<String>);
+/// The cursors a paged job listing has followed, and how many pages it may read. A server
+/// naming a cursor again (its paging goes round in a loop, or ignores the cursor), or saying
+/// there is more page after page, would be listed for ever: each is an error, as what was
+/// listed is not the whole list.
+pub(crate) struct Cursors {
+    seen: std::collections::HashSet<String>,
+    pages: usize,
+    cap: usize,
+}
 
 impl Cursors {
-    /// The cursor of the page after `page`, or `None` at the end of the listing, or when
-    /// `page` names a cursor already followed.
-    pub(crate) fn next(&mut self, client: &Client, page: &VideoList) -> Option<String> {
-        let next = page.last_id.clone().filter(|_| page.has_more)?;
-        if self.0.insert(next.clone()) {
-            return Some(next);
+    /// A listing of at most `cap` pages.
+    pub(crate) fn new(cap: usize) -> Self {
+        Cursors {
+            seen: Default::default(),
+            pages: 0,
+            cap,
         }
-        client.cfg.warn.warn(&format!(
-            "the job listing named page cursor \"{}\" again after {} pages (the server's \
-             paging goes round): the listing ends there",
-            quote(&next),
-            self.0.len() + 1
-        ));
-        None
+    }
+
+    /// The cursor of the page after `page`, or `None` at the end of the listing; an error when
+    /// `page` names a cursor already followed, or is the `cap`th and says there is more.
+    pub(crate) fn next(&mut self, page: &VideoList) -> Result<Option<String>> {
+        self.pages += 1;
+        let Some(next) = page.last_id.clone().filter(|_| page.has_more) else {
+            return Ok(None);
+        };
+        if self.seen.contains(&next) {
+            return Err(Error::Remote(format!(
+                "the job listing named page cursor \"{}\" again after {} pages (the server's \
+                 paging goes round, or ignores the cursor): the list is not complete",
+                quote(&next),
+                self.pages
+            )));
+        }
+        if self.pages >= self.cap {
+            return Err(Error::Remote(format!(
+                "the job listing still had more after {} pages (the server says has_more on \
+                 every page): the list is not complete",
+                self.pages
+            )));
+        }
+        self.seen.insert(next.clone());
+        Ok(Some(next))
     }
 }
 
@@ -1369,21 +1397,21 @@ mod tests {
         assert_eq!(ok.url().host_str(), Some("inner.test"));
     }
 
-    /// A listing whose server names a page cursor again (a -> b -> a, or a -> a) ends there,
-    /// saying so, where it asked for pages for ever (until --timeout, holding every page).
+    /// A listing whose server names a page cursor again (a -> b -> a, or a -> a, as one
+    /// ignoring the cursor does) is an error naming it, and one whose server says has_more on
+    /// every page with a new cursor ends at 1000 pages, said: it asked for pages for ever
+    /// (until --timeout, holding every page), and printed a list that was not whole.
     #[tokio::test]
-    async fn a_listing_whose_cursors_go_round_ends() {
-        struct Said(Mutex<Vec<String>>);
-        impl crate::progress::Progress for Said {
-            fn warn(&self, msg: &str) {
-                self.0.lock().unwrap().push(msg.to_string());
-            }
-        }
-        for (cycle, pages) in [(["a", "b"], 3), (["a", "a"], 2)] {
+    async fn a_listing_whose_cursors_go_round_or_never_end_is_an_error() {
+        for (cycle, pages) in [(["a", "b"], 3), (["a", "a"], 2), (["", ""], LIST_PAGES)] {
+            let n = Arc::new(std::sync::atomic::AtomicUsize::new(0));
             let (port, asked) = serve(move |_, path| {
                 let next = match path.split("after=").nth(1) {
-                    Some(c) if c.starts_with(cycle[0]) => cycle[1],
-                    _ => cycle[0],
+                    _ if cycle[0].is_empty() => {
+                        format!("p{}", n.fetch_add(1, std::sync::atomic::Ordering::SeqCst))
+                    }
+                    Some(c) if c.starts_with(cycle[0]) => cycle[1].to_string(),
+                    _ => cycle[0].to_string(),
                 };
                 let body = format!(
                     r#"{{"data": [{{"id": "v_{next}"}}], "last_id": "{next}", "has_more": true}}"#
@@ -1394,24 +1422,23 @@ mod tests {
                 )
             })
             .await;
-            let said = Arc::new(Said(Mutex::default()));
-            let mut cfg = ApiConfig::new(&format!("http://127.0.0.1:{port}/v1")).unwrap();
-            cfg.warn = crate::progress::Shared(said.clone());
-            let listed = tokio::time::timeout(
-                Duration::from_secs(10),
+            let cfg = ApiConfig::new(&format!("http://127.0.0.1:{port}/v1")).unwrap();
+            let e = tokio::time::timeout(
+                Duration::from_secs(30),
                 Client::new(cfg).unwrap().list_all("desc", 10),
             )
             .await
             .expect("the listing ends")
-            .unwrap();
-            assert_eq!(listed.len(), pages, "{cycle:?}");
+            .unwrap_err()
+            .to_string();
             assert_eq!(asked.lock().unwrap().len(), pages, "{cycle:?}");
-            let said = said.0.lock().unwrap().join("\n");
+            let said = match cycle[0] {
+                "" => format!("the job listing still had more after {pages} pages"),
+                _ => format!("named page cursor \"a\" again after {pages} pages"),
+            };
             assert!(
-                said.contains(&format!(
-                    "named page cursor \"a\" again after {pages} pages"
-                )),
-                "{said}"
+                e.contains(&said) && e.contains("the list is not complete"),
+                "{e}"
             );
         }
     }

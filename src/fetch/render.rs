@@ -778,20 +778,18 @@ impl Run<'_> {
         let (model, size, seconds) = shot.request.resolved();
         let mut found: Option<Video> = None;
         let mut after: Option<String> = None;
-        let mut cursors = Cursors::default();
-        'pages: for read in 1.. {
-            if read > LOOKUP_PAGES {
-                // Not found is not known: sending the create again could bill it twice.
-                let name = &shot.name;
-                return Err(Error::Remote(format!(
-                    "its create may have made a job, and the API's job list ran past {} jobs \
-                     without reaching the create's time: look for the job on the provider's \
-                     dashboard, then rerun the same command with --resolve '{name}=JOB_ID' to \
-                     use it, or with --resolve '{name}=new' to create it again (billed twice \
-                     if it was made)",
-                    LOOKUP_PAGES * 100
-                )));
-            }
+        let mut cursors = Cursors::new(LOOKUP_PAGES);
+        // Not found is not known: sending the create again could bill it twice.
+        let unknown = |why: Error| {
+            let name = &shot.name;
+            Error::Remote(format!(
+                "its create may have made a job, and the API's job list could not be read back \
+                 to the create's time: {why}; look for the job on the provider's dashboard, then \
+                 rerun the same command with --resolve '{name}=JOB_ID' to use it, or with \
+                 --resolve '{name}=new' to create it again (billed twice if it was made)"
+            ))
+        };
+        'pages: loop {
             let page = self.client.list_page(after.as_deref(), 100, "desc").await?;
             // How far the API's clock runs behind ours, by its answer's Date: its created_at
             // times are read in ours.
@@ -811,7 +809,7 @@ impl Run<'_> {
                     found = Some(v.clone()); // newest first: the last match is the oldest
                 }
             }
-            after = cursors.next(self.client, &page);
+            after = cursors.next(&page).map_err(unknown)?;
             if after.is_none() {
                 break;
             }
