@@ -107,7 +107,6 @@ pub fn open_media(path: &Path) -> Result<(Input, Option<String>)> {
 /// pipe, a device or `/dev/stdin` is refused for what it is, since media files are read more
 /// than once and seeked in.
 pub fn check_file(path: &Path, what: &str) -> Result<()> {
-    use std::os::unix::fs::FileTypeExt;
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::bad_input(path, "no such file"),
         _ => Error::io(path, e),
@@ -115,16 +114,8 @@ pub fn check_file(path: &Path, what: &str) -> Result<()> {
     let t = meta.file_type();
     let other = if t.is_dir() {
         Some("a directory")
-    } else if t.is_fifo() {
-        Some("a named pipe (FIFO)")
-    } else if t.is_char_device() {
-        Some("a character device (a terminal, /dev/null, ...)")
-    } else if t.is_block_device() {
-        Some("a block device")
-    } else if t.is_socket() {
-        Some("a socket")
     } else {
-        None
+        crate::output::special_kind(t)
     };
     if let Some(other) = other {
         let hint = if t.is_dir() {

@@ -29,6 +29,9 @@ impl AtomicOutput {
         if !dir.is_dir() {
             return Err(Error::bad_input(target, "output directory does not exist"));
         }
+        if let Some(why) = not_replaceable(target) {
+            return Err(Error::bad_input(target, why));
+        }
         let name = target
             .file_name()
             .ok_or_else(|| Error::bad_input(target, "output path has no file name"))?
@@ -265,6 +268,44 @@ fn not_a_dir(dir: &Path) -> Option<String> {
     })
 }
 
+/// What a file of type `t` is when it is a named pipe, a device or a socket, described.
+pub fn special_kind(t: std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_fifo() {
+        Some("a named pipe (FIFO)")
+    } else if t.is_char_device() {
+        Some("a character device (a terminal, /dev/null, ...)")
+    } else if t.is_block_device() {
+        Some("a block device")
+    } else if t.is_socket() {
+        Some("a socket")
+    } else {
+        None
+    }
+}
+
+/// Why an output cannot go at `path`, which is there but is no plain file: a finished output
+/// is renamed into place, which would put a plain file where a pipe, a device or a symbolic
+/// link was (as root, `/dev/null` or `/dev/stdout` itself) and write nothing through it.
+fn not_replaceable(path: &Path) -> Option<String> {
+    let meta = path.symlink_metadata().ok()?;
+    let kind = std::fs::metadata(path)
+        .ok()
+        .and_then(|m| special_kind(m.file_type()));
+    let what = match kind {
+        Some(kind) => kind.to_string(),
+        None if meta.file_type().is_symlink() => {
+            let to = std::fs::read_link(path).unwrap_or_default();
+            format!("a symbolic link (to {})", to.display())
+        }
+        None => return None,
+    };
+    Some(format!(
+        "is {what}: an output is moved into place whole, which would replace it rather than \
+         write to it; give the path of a file"
+    ))
+}
+
 /// An output a command is about to write, for [`check_outputs`].
 #[derive(Debug, Clone, Copy)]
 pub struct Planned<'a> {
@@ -310,6 +351,9 @@ pub fn check_outputs(outputs: &[Planned<'_>], inputs: &[&Path]) -> Result<()> {
                 path,
                 "is a directory; give a file name for the output",
             ));
+        }
+        if let Some(why) = not_replaceable(path) {
+            return Err(Error::bad_input(path, why));
         }
         let dir = parent(path);
         if !dir.is_dir() {

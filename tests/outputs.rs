@@ -538,6 +538,37 @@ fn pipes_devices_and_still_images_are_named_for_what_they_are() {
     let err = fails(&["loudness", "/dev/null"]);
     assert!(err.contains("character device"), "{err}");
     assert!(!out.exists());
+    // As an output: a finished output is renamed into place, which replaced the pipe, and (as
+    // root) `/dev/stdout`, a link like these (to the pipe the test reads, or to a file when
+    // redirected), or `/dev/null` itself, with a plain file.
+    let stdout = dir.path().join("stdout.mp4");
+    std::os::unix::fs::symlink("/proc/self/fd/1", &stdout).unwrap();
+    let link = dir.path().join("link.mp4");
+    std::os::unix::fs::symlink(&clip, &link).unwrap();
+    let music = fixture("music.wav");
+    for (target, what) in [
+        (&fifo, "is a named pipe"),
+        (&stdout, "is a named pipe"),
+        (&link, "is a symbolic link"),
+    ] {
+        for args in [
+            vec!["concat", s(&clip), s(&clip), "-o", s(target)],
+            vec!["swap", s(&clip), "--audio", s(&music), "-o", s(target)],
+            vec!["duck", s(&clip), "--music", s(&music), "-o", s(target)],
+        ] {
+            let err = fails(&args);
+            assert!(
+                err.contains(s(target)) && err.contains(what) && err.contains("give the path"),
+                "{args:?}: {err}"
+            );
+        }
+    }
+    let fifo_kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(&fifo_kind));
+    for link in [&stdout, &link] {
+        assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+    }
+    assert!(hidden(dir.path()).is_empty());
     for (ext, codec) in [("png", "png"), ("jpg", "mjpeg")] {
         let still = dir.path().join(format!("still-{ext}.mp4"));
         ff(&[
