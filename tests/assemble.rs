@@ -2032,7 +2032,7 @@ out = "2"
             "5",
             "--retry-failed",
             "--resolve",
-            "hero=new",
+            "shot-01=new",
             "--timeout=90s",
             "-j",
             "2",

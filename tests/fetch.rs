@@ -1778,6 +1778,40 @@ fn two_renders_of_one_list_at_once_create_one_job_per_shot() {
         "no job created again"
     );
     assert_eq!(recorded_ids(&state).len(), n);
+
+    // A second take of shot 1's prompt named shot 1's job (recorded for it): refused, where
+    // both shots shared one render (and its cost was counted twice); nothing is created.
+    let mut text = std::fs::read_to_string(&list).unwrap();
+    text.push_str("[[shot]]\nname = \"take-2\"\nprompt = \"shot number 1\"\n");
+    std::fs::write(&list, text).unwrap();
+    let first = resolves
+        .iter()
+        .find_map(|r| r.strip_prefix("shot-1="))
+        .unwrap();
+    let take = format!("take-2={first}");
+    let o = emu.cutroom(
+        &[
+            "render",
+            s(&list),
+            "-o",
+            s(&out),
+            "--allow-any",
+            "--resolve",
+            &take,
+        ],
+        "sk-test",
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "--resolve '{take}': job {first} is shot \"shot-1\"'s in {}",
+            state.display()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(recorded_ids(&state).len(), n, "{stderr}");
+    assert_eq!(stat(&emu, "jobs_created") as usize, n);
 }
 
 /// A server on 127.0.0.1 that accepts connections, reads what comes and answers each with
@@ -2757,12 +2791,57 @@ fn a_resolve_naming_no_shot_is_refused_naming_the_shots() {
             ],
             "cut.toml has no shot named \"2\"; its shots: shot-02",
         ),
+        // The job a batch would emit runs the same check: refused here, not in every pod.
+        (
+            vec![
+                "batch",
+                s(&cut),
+                "--variants",
+                s(&variants),
+                "--resolve",
+                "2=video_1",
+                "--emit",
+                "k8s",
+                "--shards",
+                "2",
+            ],
+            "cut.toml has no shot named \"2\"; its shots: shot-02",
+        ),
+        // One job for two shots would give both one render; one shot settled two ways.
+        (
+            vec![
+                "render",
+                s(&list),
+                "--resolve",
+                "opening=video_1",
+                "--resolve",
+                "keeper=video_1",
+            ],
+            "--resolve names job video_1 for shots \"opening\" and \"keeper\": a job is one \
+             shot's render",
+        ),
+        (
+            vec![
+                "batch",
+                s(&cut),
+                "--variants",
+                s(&variants),
+                "--resolve",
+                "shot-02=video_1",
+                "--resolve=shot-02=new",
+                "--emit",
+                "slurm",
+                "--shards",
+                "2",
+            ],
+            "--resolve settles shot \"shot-02\" two ways: shot-02=video_1 and shot-02=new",
+        ),
     ] {
         let run = cutroom(&[&args[..], &nowhere].concat());
         let err = String::from_utf8_lossy(&run.stderr);
         assert_eq!(run.status.code(), Some(2), "{args:?}: {err}");
         assert!(
-            err.contains(said) && !err.contains("connect"),
+            err.contains(said) && !err.contains("connect") && run.stdout.is_empty(),
             "{args:?}: {err}"
         );
         assert!(!out.exists(), "{args:?}: nothing made");

@@ -226,6 +226,11 @@ impl RenderArgs {
         self.wait.block_on(fut)
     }
 
+    /// The shots' creates `--resolve` settles.
+    pub fn resolve(&self) -> &[(String, Resolve)] {
+        &self.resolve
+    }
+
     /// The API client and the render options.
     pub fn client_and_options(&self) -> Result<(Client, RenderOptions)> {
         let opts = RenderOptions {

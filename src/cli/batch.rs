@@ -102,11 +102,25 @@ enum Engine {
 
 pub fn run(args: Args, global: &Global) -> Result<i32> {
     let variants = batch::load(&args.variants)?;
+    let declared = assemble::spec::declared_variables(&args.spec)?;
+    batch::check_vars(&args.variants, &variants, &args.spec, &declared)?;
+    // Each variant's spec, read up front: a bad one is that variant's error.
+    let cuts: Vec<Result<Cut>> = variants
+        .iter()
+        .map(|v| Cut::load_with(&args.spec, &v.vars))
+        .collect();
+    // A --resolve naming no shot any variant renders (or one job for two shots) is refused
+    // before any variant is made, or any job emitted to make them.
+    let rendered: std::collections::BTreeSet<String> = cuts
+        .iter()
+        .flatten()
+        .flat_map(assemble::sources::rendered_shots)
+        .collect();
+    let rendered: Vec<&str> = rendered.iter().map(String::as_str).collect();
+    check_resolve(&args.spec, &rendered, args.render.resolve())?;
     if let Some(engine) = args.emit {
         return emit_job(&args, engine, variants.len());
     }
-    let declared = assemble::spec::declared_variables(&args.spec)?;
-    batch::check_vars(&args.variants, &variants, &args.spec, &declared)?;
     let shard = Shard::select(args.shard.as_deref(), args.shards, |k| {
         std::env::var(k).ok()
     })
@@ -114,11 +128,6 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     if let Some(s) = shard {
         warn_idle_shards(s.count, variants.len());
     }
-    // Each variant's spec, read up front: a bad one is that variant's error.
-    let cuts: Vec<Result<Cut>> = variants
-        .iter()
-        .map(|v| Cut::load_with(&args.spec, &v.vars))
-        .collect();
     let weights: Vec<u64> = cuts
         .iter()
         .map(|c| c.as_ref().map_or(1, |c| batch::work(c, &args.spec)))
@@ -131,14 +140,6 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         None => (0..variants.len()).collect(),
     };
     let (client, mut opts) = args.render.client_and_options()?;
-    // A --resolve naming no shot any variant renders is refused before any variant is made.
-    let rendered: std::collections::BTreeSet<String> = cuts
-        .iter()
-        .flatten()
-        .flat_map(assemble::sources::rendered_shots)
-        .collect();
-    let rendered: Vec<&str> = rendered.iter().map(String::as_str).collect();
-    check_resolve(&args.spec, &rendered, &opts.resolve)?;
     // One --max-cost for every shard and run of the batch.
     opts.spent = Spent::batch(&args.output);
     // A key given here (options, environment) is every variant's: a bad one stops the batch.

@@ -67,6 +67,14 @@ impl Resolve {
         };
         Ok((name.to_string(), how))
     }
+
+    /// As given after `SHOT=`.
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Job(id) => id,
+            Self::New => "new",
+        }
+    }
 }
 
 /// The outcome of one shot (`shots[]` of `cutroom render --json`).
@@ -167,20 +175,42 @@ impl CostTotal {
 /// job created again). The error names the list, the shot, the closest name and the shots.
 pub fn check_resolve(list: &Path, shots: &[&str], resolve: &[(String, Resolve)]) -> Result<()> {
     let unknown = resolve.iter().filter(|(n, _)| !shots.contains(&n.as_str()));
-    let errors = unknown.map(|(name, _)| {
-        let hint = crate::specfile::closest(name, shots.iter().copied())
-            .map(|c| format!(" (did you mean {c:?}?)"))
-            .unwrap_or_default();
-        let known = match shots.is_empty() {
-            true => "it renders none".to_string(),
-            false => format!("its shots: {}", shots.join(", ")),
-        };
-        Error::Usage(format!(
-            "--resolve: {} has no shot named {name:?}{hint}; {known}",
-            list.display()
-        ))
-    });
-    Error::all(Several::Inputs, errors.collect())
+    let mut errors: Vec<Error> = unknown
+        .map(|(name, _)| {
+            let hint = crate::specfile::closest(name, shots.iter().copied())
+                .map(|c| format!(" (did you mean {c:?}?)"))
+                .unwrap_or_default();
+            let known = match shots.is_empty() {
+                true => "it renders none".to_string(),
+                false => format!("its shots: {}", shots.join(", ")),
+            };
+            Error::Usage(format!(
+                "--resolve: {} has no shot named {name:?}{hint}; {known}",
+                list.display()
+            ))
+        })
+        .collect();
+    // One shot settled two ways, or one job named for two shots (which would share a render).
+    for (i, (name, how)) in resolve.iter().enumerate() {
+        let earlier = &resolve[..i];
+        if let Some((_, first)) = earlier.iter().find(|(n, _)| n == name) {
+            if first != how {
+                errors.push(Error::Usage(format!(
+                    "--resolve settles shot {name:?} two ways: {name}={} and {name}={}",
+                    first.as_str(),
+                    how.as_str()
+                )));
+            }
+        } else if let Resolve::Job(id) = how {
+            if let Some((other, _)) = earlier.iter().find(|(_, h)| h == how) {
+                errors.push(Error::Usage(format!(
+                    "--resolve names job {id} for shots {other:?} and {name:?}: a job is one \
+                     shot's render"
+                )));
+            }
+        }
+    }
+    Error::all(Several::Inputs, errors)
 }
 
 /// Render every shot of the list at `shots_path` into `out`: create (or resume) a job per shot,
@@ -735,6 +765,15 @@ impl Run<'_> {
             Provider::Fal if !id.contains('/') => format!("{}/requests/{id}", fal_app(model)),
             _ => id.to_string(),
         };
+        // Another shot's job (recorded for it in the state file) would give both one render.
+        if let Some(other) = self.state.holder(&shot.key, &id).await {
+            return Err(Error::Usage(format!(
+                "--resolve '{}={id}': job {id} is shot {other:?}'s in {}: name the job made \
+                 for this shot",
+                shot.name,
+                self.state.path().display()
+            )));
+        }
         let Some((video, _)) = self.client.retrieve(&id).await? else {
             return Err(Error::Usage(format!(
                 "--resolve: job {id} does not exist on the API"

@@ -156,6 +156,17 @@ struct State {
     jobs: BTreeMap<String, Job>,
 }
 
+impl State {
+    /// See [`StateFile::holder`].
+    fn holder(&self, key: &str, id: &str) -> Option<String> {
+        let held = |j: &Job| j.retried.iter().any(|r| r.id == id);
+        self.jobs
+            .iter()
+            .find(|(k, j)| (*k != key && j.id.as_deref() == Some(id)) || held(j))
+            .map(|(_, j)| j.shot.clone())
+    }
+}
+
 /// The state file `<list stem>.state.json` beside a shot list, held under an exclusive lock on
 /// `<list stem>.state.lock` for as long as this value lives (the OS releases it when the
 /// process dies, however it dies).
@@ -258,15 +269,17 @@ impl StateFile {
     /// shot that holds or held it is returned.
     pub async fn record_new(&self, key: &str, job: Job) -> Result<Option<String>> {
         let mut state = self.state.lock().await;
-        let holder = state.jobs.iter().find(|(k, j)| {
-            (*k != key && j.id == job.id)
-                || j.retried.iter().any(|r| Some(&r.id) == job.id.as_ref())
-        });
-        if let Some((_, j)) = holder {
-            return Ok(Some(j.shot.clone()));
+        if let Some(shot) = job.id.as_deref().and_then(|id| state.holder(key, id)) {
+            return Ok(Some(shot));
         }
         state.jobs.insert(key.to_string(), job);
         write_json_atomic(&self.path, &*state).map(|()| None)
+    }
+
+    /// The name of the shot, other than the one of `key`, that holds job `id`, or held it (a
+    /// job a retry replaced, any shot's).
+    pub async fn holder(&self, key: &str, id: &str) -> Option<String> {
+        self.state.lock().await.holder(key, id)
     }
 
     /// Forget `key` (a create the server surely refused) and write the file.
