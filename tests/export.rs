@@ -1500,8 +1500,9 @@ fn overlays_file_places_and_times_a_logo_given_by_logo_and_a_title() {
         "color=c=magenta:s=96x48,format=rgba,pad=128:64:16:8:color=black@0",
     );
     // --logo wins over the table's file, which it places and times (--logo replaced the
-    // whole table: a full, top-right logo over the whole video, silently).
-    still(&d.join("house.png"), "color=c=green:s=64x64");
+    // whole table: a full, top-right logo over the whole video, silently). The table's own
+    // image is not there: it is not the one drawn, so it is not looked for (it was refused,
+    // `overlays.toml: logo.file .../house.png: no such file`).
     std::fs::write(
         d.join("overlays.toml"),
         "[logo]\nfile = \"house.png\"\ncorner = \"bottom-left\"\nopacity = 0.5\nstart = 1\nend = 2\n\n[[text]]\ntext = \"TITLE\"\nend = 1\nstyle = { size = 0.08 }\n",

@@ -35,15 +35,35 @@ pub struct Overlays {
 }
 
 impl Overlays {
-    /// Read an overlays TOML file (`[captions]`, `[logo]`, `[[text]]`); paths in it are
-    /// relative to it.
-    pub fn load(path: &Path) -> Result<Self> {
-        let text = crate::specfile::read(path, "overlays file")?;
-        let mut o: Self = crate::specfile::toml(path, &text)?;
-        o.file = Some(path.to_path_buf());
-        let dir = path.parent().unwrap_or(Path::new(""));
-        o.resolve(dir);
-        o.check(path)?;
+    /// Export's overlays: an overlays TOML file's (`[captions]`, `[logo]`, `[[text]]`; paths
+    /// in it are relative to it), with `logo` (`--logo`), when given, as the image its `[logo]`
+    /// places and times (without one, in the top-right corner) in place of the table's own
+    /// `file`, which is then not looked for. Every key, and the image that will be drawn (only
+    /// it), are checked once; a `--logo` that is not there is named as any input is.
+    pub fn load(path: Option<&Path>, logo: Option<PathBuf>) -> Result<Self> {
+        let mut o = Self::default();
+        if let Some(path) = path {
+            let text = crate::specfile::read(path, "overlays file")?;
+            o = crate::specfile::toml(path, &text)?;
+            o.file = Some(path.to_path_buf());
+            o.resolve(path.parent().unwrap_or(Path::new("")));
+        }
+        let named = path.unwrap_or(Path::new("--logo"));
+        match (logo, o.logo.as_mut()) {
+            (Some(image), table) => {
+                crate::media::check_file(&image, "an image")?;
+                match table {
+                    Some(l) => l.file = image,
+                    None => o.logo = Some(Logo::at(image)),
+                }
+            }
+            (None, Some(l)) if !l.file.exists() => {
+                let missing = format!("logo.file {}: no such file", l.file.display());
+                return Err(Error::bad_input(named, missing));
+            }
+            (None, _) => {}
+        }
+        o.check(named)?;
         Ok(o)
     }
 
@@ -57,7 +77,8 @@ impl Overlays {
         }
     }
 
-    /// Range checks of every key; `file` names the spec in the error.
+    /// Range checks of every key, and the logo's image one still picture; `file` names the
+    /// spec in the error (the logo's image is there: the caller looked).
     pub fn check(&self, file: &Path) -> Result<()> {
         let bad = |what: String| Error::bad_input(file, what);
         self.captions.check("captions").map_err(bad)?;
@@ -277,9 +298,6 @@ impl Logo {
         if let (Some(x), Some(y)) = (self.x, self.y) {
             frac("x", x, 0.0, 1.0)?;
             frac("y", y, 0.0, 1.0)?;
-        }
-        if !self.file.exists() {
-            return Err(format!("logo.file {}: no such file", self.file.display()));
         }
         Ok(())
     }

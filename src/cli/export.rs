@@ -3,7 +3,7 @@
 use super::bars::Bars;
 use super::provenance_args::ProvenanceArgs;
 use super::{print_json, Global};
-use cutroom::captions::style::{Logo, Overlays};
+use cutroom::captions::style::Overlays;
 use cutroom::captions::Captions;
 use cutroom::error::exit;
 use cutroom::export::cover::Cover;
@@ -16,7 +16,7 @@ use cutroom::provenance;
 use cutroom::timeline::spec::{MAX_SPEED, MIN_SPEED};
 use cutroom::timeline::{Card, TimeSpec};
 use cutroom::Result;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Arguments of `cutroom export`.
 #[derive(clap::Args)]
@@ -139,20 +139,8 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         .iter()
         .map(|n| book.get(n).cloned())
         .collect::<Result<Vec<_>>>()?;
-    let mut overlays = match &args.overlays {
-        Some(f) => Overlays::load(f)?,
-        None => Overlays::default(),
-    };
-    if let Some(logo) = args.logo {
-        // A logo that cannot be read is named as every input is, not as a key of a file.
-        cutroom::media::check_file(&logo, "an image")?;
-        // --logo wins over the overlays file's [logo] file; the table still places it.
-        match overlays.logo.as_mut() {
-            Some(l) => l.file = logo,
-            None => overlays.logo = Some(Logo::at(logo)),
-        }
-        overlays.check(Path::new("--logo"))?;
-    }
+    // --logo wins over the overlays file's [logo] file; the table still places it.
+    let overlays = Overlays::load(args.overlays.as_deref(), args.logo)?;
     let caption_file = args.captions.as_ref().or(overlays.captions.file.as_ref());
     let bars = Bars::new(global.quiet);
     let captions = match caption_file {
