@@ -4101,7 +4101,8 @@ fn an_expiry_past_by_our_clock_alone_does_not_lose_a_render() {
 
 /// A relay giving its job's figures as text (`"seconds": 1`, `"progress": "100"`, `usage` with
 /// `"cost": "0.37"` and `"duration_seconds": "1"`, nulls beside them): the cost is the
-/// provider's figure, not the catalog's estimate.
+/// provider's figure, not the catalog's estimate. A render unlike the job is warned of by
+/// `render` and `fetch` alike.
 #[test]
 fn figures_a_relay_gives_as_text_are_read_as_figures() {
     // As sent, and inside the `{"data": ...}` a gateway wraps its answers in (read as it
@@ -4150,6 +4151,21 @@ fn figures_a_relay_gives_as_text_are_read_as_figures() {
                  were asked for, and 640x360 where 160x90 was asked for: kept as the provider \
                  made (and billed) it"
             ),
+            "{err}"
+        );
+        // So does `fetch` of the job, held to the job's own figures (its size is null).
+        let (run, _) = run_against(
+            &format!("{base}/v1"),
+            &["fetch", "video_1", "-o", s(&dir.path().join("f"))],
+        );
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(0), "{wrapped}: {err}");
+        assert!(
+            err.contains(&format!(
+                "warning: video video_1: its render is 6.00 s long where 1 s were asked for: \
+                 kept as the provider made (and billed) it; look at {} before using it",
+                dir.path().join("f").join("video_1.mp4").display()
+            )) && !err.contains("where null"),
             "{err}"
         );
     }

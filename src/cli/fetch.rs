@@ -93,7 +93,12 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                 };
                 bar.finish(None);
                 match got {
-                    Ok(f) => Entry::Ok(Box::new(f)),
+                    Ok(f) => {
+                        if let Some(w) = &f.unlike {
+                            bar.warn(w);
+                        }
+                        Entry::Ok(Box::new(f))
+                    }
                     Err(e) => Entry::Err {
                         source,
                         error: e.to_string(),

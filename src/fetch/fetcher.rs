@@ -44,6 +44,51 @@ pub struct Fetched {
     pub files: BTreeMap<Variant, FileReport>,
     /// The video's Content Credentials (C2PA manifest), validated; null when it has none.
     pub provenance: Option<crate::provenance::Provenance>,
+    /// How a video downloaded in this run differs from the length and size its job gives
+    /// ([`unlike_asked`]), to be warned of; not in the JSON.
+    #[serde(skip)]
+    pub unlike: Option<String>,
+}
+
+/// How the render at `path` differs from the `seconds` and `size` (`WxH`) it was asked for,
+/// said of `what` (`shot "a": the render of job ID`): a length off by more than half a second,
+/// or another picture size as players show it. `None` when it is as asked, when a figure is
+/// not given, or when the file cannot be read (the download's checks found it whole). It is
+/// kept: it is what the provider made, and billed.
+pub(crate) fn unlike_asked(
+    what: &str,
+    path: &Path,
+    seconds: Option<&str>,
+    size: Option<&str>,
+) -> Option<String> {
+    // From the MP4's boxes, in pure Rust: the network binary links no FFmpeg.
+    let layout = crate::mp4::read_layout(path).ok()??;
+    let video = layout.track("vide")?;
+    let mut unlike = Vec::new();
+    let scale = layout.movie_timescale;
+    let got = (scale > 0).then(|| video.presented(scale) as f64 / f64::from(scale));
+    let asked = seconds.and_then(|s| s.trim().parse::<f64>().ok());
+    if let (Some(got), Some(asked)) = (got, asked) {
+        if (got - asked).abs() > 0.5 {
+            unlike.push(format!("{got:.2} s long where {asked} s were asked for"));
+        }
+    }
+    let asked = size.and_then(|s| super::model::parse_size(s.trim()).map(|wh| (s, wh)));
+    if let (Some(shown), Some((size, wh))) = (video.shown, asked) {
+        if shown != wh {
+            unlike.push(format!(
+                "{}x{} where {size} was asked for",
+                shown.0, shown.1
+            ));
+        }
+    }
+    (!unlike.is_empty()).then(|| {
+        format!(
+            "{what} is {}: kept as the provider made (and billed) it; look at {} before using it",
+            unlike.join(", and "),
+            path.display()
+        )
+    })
 }
 
 /// True when `item` is a URL (any `scheme://`) rather than a video id; [`fetch_url`] refuses
@@ -105,7 +150,13 @@ pub async fn fetch_video(
         client.log(format_args!("{name}: saved"));
         transfers.insert(variant, got.transfer.as_secs_f64());
     }
-    report(cache, entry, Some(id), variants, &transfers)
+    let mut fetched = report(cache, entry, Some(id), variants, &transfers)?;
+    if let (Some(v), Some(f)) = (&video, fetched.files.get(&Variant::Video)) {
+        let what = format!("video {id}: its render");
+        let (seconds, size) = (v.seconds.as_deref(), v.size.as_deref());
+        fetched.unlike = unlike_asked(&what, &f.path, seconds, size);
+    }
+    Ok(fetched)
 }
 
 /// Look job `id` up and download its `variant`. Where the content URL follows from the id
@@ -370,5 +421,6 @@ fn report(
             })
             .collect(),
         provenance,
+        unlike: None,
     })
 }

@@ -3,7 +3,7 @@
 use super::cache::{safe_name, Cache};
 use super::client::{finished_but, Client, Created, Cursors, GONE};
 use super::download::unix_now;
-use super::fetcher::fetch_video;
+use super::fetcher::{fetch_video, unlike_asked};
 use super::limits::Limits;
 use super::model::{Phase, Variant, Video};
 use super::poll::{show, PollOptions};
@@ -338,41 +338,6 @@ async fn render_shots(
             .await;
     reports.sort_by_key(|(i, _)| *i);
     Ok(reports.into_iter().map(|(_, r)| r).collect())
-}
-
-/// How the render of job `id` just saved at `path` differs from what `shot` asked (and paid)
-/// for: a length off by more than half a second, or another picture size (as players show
-/// it). `None` when it is as asked, or when it cannot be read (the download's checks found
-/// it whole). It is kept: it is what the provider made, and billed.
-fn unlike_asked(shot: &Shot, id: &str, path: &Path) -> Option<String> {
-    let (_, size, seconds) = shot.request.resolved();
-    // From the MP4's boxes, in pure Rust: this binary links no FFmpeg.
-    let layout = crate::mp4::read_layout(path).ok()??;
-    let video = layout.track("vide")?;
-    let mut unlike = Vec::new();
-    let scale = layout.movie_timescale;
-    let got = (scale > 0).then(|| video.presented(scale) as f64 / f64::from(scale));
-    if let (Some(got), Ok(asked)) = (got, seconds.parse::<f64>()) {
-        if (got - asked).abs() > 0.5 {
-            unlike.push(format!("{got:.2} s long where {asked} s were asked for"));
-        }
-    }
-    let shown = video.shown?;
-    if Some(shown) != super::model::parse_size(size) {
-        unlike.push(format!(
-            "{}x{} where {size} was asked for",
-            shown.0, shown.1
-        ));
-    }
-    (!unlike.is_empty()).then(|| {
-        format!(
-            "shot {:?}: the render of job {id} is {}: kept as the provider made (and billed) it; \
-             look at {} before using it",
-            shot.name,
-            unlike.join(", and "),
-            path.display()
-        )
-    })
 }
 
 /// The catalog's price of one render of `shot`, in micro-USD ([`micro_usd`]); a usage error
@@ -948,7 +913,12 @@ impl Run<'_> {
                         Ok(got) => {
                             if let Some(f) = got.files.get(&Variant::Video) {
                                 if !got.cached {
-                                    if let Some(w) = unlike_asked(shot, &id, &f.path) {
+                                    let (_, size, seconds) = shot.request.resolved();
+                                    let what =
+                                        format!("shot {:?}: the render of job {id}", shot.name);
+                                    let unlike =
+                                        unlike_asked(&what, &f.path, Some(seconds), Some(size));
+                                    if let Some(w) = unlike {
                                         bar.warn(&w);
                                     }
                                 }
