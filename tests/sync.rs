@@ -708,6 +708,40 @@ fn a_drift_within_shots_is_measured_across_a_step() {
     );
 }
 
+/// Sound stretched part-way (sped up 8.7 % from 5 s, as a 44.1 kHz stretch played at 48 kHz
+/// is): its beeps at 7 and 9 s come 160 and 320 ms early. The pairs of 1, 3 and 5 s agree at
+/// +0.1 ms, and sync passed the file "within EBU R37 everywhere" at confidence 0.95; a window
+/// whose events do not pair at the offset now leaves it inconclusive, and says where.
+#[test]
+fn a_sound_that_stops_holding_its_offset_does_not_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let steady = dir.path().join("steady.mp4");
+    marker_clip(&steady, 320, 180, 30, 10.0, 10.0, 0.0, &[]);
+    let out = dir.path().join("stretched.mp4");
+    refilter_audio(
+        &steady,
+        "asplit[a][b];[a]atrim=0:5,asetpts=PTS-STARTPTS[x];\
+         [b]atrim=5,asetpts=PTS-STARTPTS,atempo=1.087[y];[x][y]concat=n=2:v=0:a=1",
+        &out,
+        "10",
+    );
+    // What a viewer hears: in sync to 5 s, then the beeps run ahead of their flashes.
+    let heard = marker_offsets_ms(&out);
+    assert!(
+        heard.iter().any(|&(t, o)| t > 8.0 && o < -250.0),
+        "{heard:?}"
+    );
+    let (code, files) = sync_json(&[out.to_str().unwrap()]);
+    let f = &files[0];
+    assert_eq!(f["verdict"], "inconclusive", "{f}");
+    assert_eq!(code, 4, "{f}");
+    let reason = f["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("does not hold") && reason.contains("4.0-8.0 s"),
+        "{reason}"
+    );
+}
+
 #[test]
 fn cuts_split_shots_without_a_spec() {
     let dir = tempfile::tempdir().unwrap();
