@@ -1734,6 +1734,22 @@ fn two_renders_of_one_list_at_once_create_one_job_per_shot() {
     }
     assert!(!stderr.contains("remove it"), "{stderr}");
     assert_eq!(std::fs::read(&state).unwrap(), garbled, "the file is kept");
+    // So is one a newer cutroom wrote (its jobs where this one would not look: each shot was
+    // created again, and what this one did not know dropped when it rewrote the file).
+    let newer = br#"{"version": 2, "jobs": {}, "shots": {"shot-1": {"id": "video_x"}}}"#;
+    std::fs::write(&state, newer).unwrap();
+    let o = emu.cutroom(
+        &["render", s(&list), "-o", s(&out), "--allow-any"],
+        "sk-test",
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("shots.state.json: render state of version 2 (this cutroom reads version 1), written by a newer cutroom"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&state).unwrap(), newer, "the file is kept");
+    assert_eq!(stat(&emu, "jobs_created") as usize, n, "{stderr}");
     std::fs::rename(&state, dir.path().join("aside.json")).unwrap();
     // Each shot named another shot's job (a mix-up): refused, as that job's render is not
     // the shot's; nothing is recorded or created.

@@ -149,6 +149,9 @@ pub struct Retried {
     pub billed: Billed,
 }
 
+/// The version of the state file this cutroom writes, and the newest it reads.
+const VERSION: u32 = 1;
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct State {
     version: u32,
@@ -216,15 +219,29 @@ impl StateFile {
                 Err(e) => return Err(Error::io(&lock_path, e.into())),
             }
         }
-        let state = match std::fs::read(&path) {
+        let state: State = match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map_err(|e| Error::bad_input(&path, unreadable(&e)))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => State {
-                version: 1,
+                version: VERSION,
                 ..State::default()
             },
             Err(e) => return Err(Error::io(&path, e)),
         };
+        // A newer cutroom's file may record its jobs where this one does not look (every
+        // shot would be created again) and would lose what it does not know when rewritten.
+        if state.version > VERSION {
+            return Err(Error::bad_input(
+                &path,
+                format!(
+                    "render state of version {} (this cutroom reads version {VERSION}), written \
+                     by a newer cutroom: it is left as it is; render this list with that \
+                     cutroom, as this one would not find the jobs it records and would create \
+                     (and bill) them again",
+                    state.version
+                ),
+            ));
+        }
         let note = crate::cleanup::note_on_signal(format!(
             "interrupted: {} records the jobs created so far; rerun the same command to resume \
              them (a recorded job is never created again; a create left unanswered is looked for, \
