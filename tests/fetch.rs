@@ -4388,6 +4388,43 @@ fn a_web_page_where_json_is_expected_is_said_as_such() {
     assert!(!out.exists(), "{err}");
 }
 
+/// A relay answering 200 with an error envelope (`{"error": {...}}`, no job) in the place of a
+/// create's job or a lookup's is that error, with its words (quoted: short, escaped): the
+/// create was taken for a lost answer and sent again until --timeout (five times in 20 s),
+/// the lookup for a job yet to say its status, waited for until --timeout.
+#[test]
+fn an_error_answered_with_200_is_said_not_waited_for() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    let creates = Arc::new(AtomicUsize::new(0));
+    let c = creates.clone();
+    let base = scripted_server(move |head| {
+        c.fetch_add(usize::from(head.starts_with("POST")), SeqCst);
+        let refusal = br#"{"error": {"message": "\u001b[2JYou exceeded your quota",
+            "type": "insufficient_quota"}}"#;
+        answer("200 OK", "application/json", refusal)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(1, "160x90", 1));
+    let out = dir.path().join("o");
+    let said = "the service answered with an error in the place of the job: insufficient_quota: \
+                \\u{1b}[2JYou exceeded your quota";
+    for args in [
+        vec!["render", s(&list), "-o", s(&out), "--allow-any"],
+        vec!["fetch", "video_1", "-o", s(&out)],
+    ] {
+        let (run, took) = run_against(
+            &format!("{base}/v1"),
+            &[&args[..], &["--timeout", "30s"]].concat(),
+        );
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(said), "{err}");
+        assert!(took < Duration::from_secs(10), "{args:?}: {took:?}");
+        assert!(!out.exists(), "{err}");
+    }
+    assert_eq!(creates.load(SeqCst), 1, "sent once");
+}
+
 /// A create answered 500 (it may have made a job) is looked up in the job list; a list that
 /// never reaches the create's time (jobs without times, pages without end) is read for 50
 /// pages, not until --timeout, and the shot stops naming --resolve: the create is not sent

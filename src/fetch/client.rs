@@ -645,6 +645,10 @@ impl Client {
             Ok(v) => v,
             Err(e) => return Ok(lost(not_json(&shown, &answered, &bytes, &e))),
         };
+        // Refused in words, as a 4xx is: no job was made.
+        if let Some(e) = error_instead_of_job(&shown, &value) {
+            return Err(e);
+        }
         Ok(match provider.video(value, Some(model)) {
             Ok(v) => Created::Job(Box::new(v)),
             Err(e) => lost(format!("{shown}: {e}")),
@@ -675,6 +679,9 @@ impl Client {
             Got::Unavailable(e, hint) => return Ok(Got::Unavailable(e, hint)),
         };
         let mut value = unwrapped(value);
+        if let Some(e) = error_instead_of_job(&format!("GET {}", redact_url(&url)), &value) {
+            return Err(e);
+        }
         if let Some(o) = value.as_object_mut() {
             // An answer about another job (a relay mixing its jobs up) would lend this one its
             // status and, where the content URL follows from the id, its render.
@@ -1083,6 +1090,46 @@ fn unprocessed(s: StatusCode) -> bool {
 /// The error for a non-2xx answer: status plus the envelope's type, code and message; a 401
 /// names the key variable of the provider of `api` when the caller is its client, a 404 or 405
 /// the version its base URL lacks.
+/// The words of an error answer's JSON `v`, quoted: `{"error": {type, code, message, param}}`
+/// (OpenAI), `{"error": "..."}` (OpenRouter), `{"detail": ...}` (fal, Replicate), or `v` itself.
+fn envelope_words(v: &serde_json::Value) -> String {
+    let e = v.get("error").filter(|e| !e.is_null()).unwrap_or(v);
+    let mut tag: Vec<String> = ["type", "code"]
+        .iter()
+        .filter_map(|k| e.get(*k).and_then(|c| c.as_str()))
+        .filter(|c| !c.is_empty())
+        .map(quote)
+        .collect();
+    tag.dedup();
+    let msg = VideoError::from_value(e).message;
+    let param = e.get("param").and_then(|p| p.as_str());
+    let param = param
+        .map(|p| format!(" (param {})", quote(p)))
+        .unwrap_or_default();
+    match tag.is_empty() {
+        true => format!("{msg}{param}"),
+        false => format!("{}: {msg}{param}", tag.join("/")),
+    }
+}
+
+/// The error a 2xx answer `v` carries in the place of a job: an object with an `error` and
+/// neither an id nor a status, as relays answer a refusal (a quota, a key) with 200. Taken
+/// for a job, it was a create's lost answer (sent again until --timeout) or a job that never
+/// says its status (waited for until --timeout).
+fn error_instead_of_job(shown: &str, v: &serde_json::Value) -> Option<Error> {
+    let o = v.as_object()?;
+    let job = ["id", "request_id", "status"]
+        .iter()
+        .any(|k| o.contains_key(*k));
+    if job || o.get("error").is_none_or(serde_json::Value::is_null) {
+        return None;
+    }
+    Some(Error::Remote(format!(
+        "{shown}: the service answered with an error in the place of the job: {}",
+        envelope_words(v)
+    )))
+}
+
 pub(crate) async fn api_error(what: &str, mut resp: Response, api: Option<&ApiConfig>) -> Error {
     let provider = api.map(|a| a.provider);
     let status = resp.status();
@@ -1119,25 +1166,7 @@ pub(crate) async fn api_error(what: &str, mut resp: Response, api: Option<&ApiCo
     // `{"error": {type, code, message, param}}` (OpenAI), `{"error": "..."}` (OpenRouter),
     // `{"detail": ...}` (fal, Replicate), or anything else, shown as text.
     let detail = match serde_json::from_slice::<serde_json::Value>(&body) {
-        Ok(v) if v.is_object() => {
-            let e = v.get("error").filter(|e| !e.is_null()).unwrap_or(&v);
-            let mut tag: Vec<String> = ["type", "code"]
-                .iter()
-                .filter_map(|k| e.get(*k).and_then(|c| c.as_str()))
-                .filter(|c| !c.is_empty())
-                .map(quote)
-                .collect();
-            tag.dedup();
-            let msg = VideoError::from_value(e).message;
-            let param = e.get("param").and_then(|p| p.as_str());
-            let param = param
-                .map(|p| format!(" (param {})", quote(p)))
-                .unwrap_or_default();
-            match tag.is_empty() {
-                true => format!("{msg}{param}"),
-                false => format!("{}: {msg}{param}", tag.join("/")),
-            }
-        }
+        Ok(v) if v.is_object() => envelope_words(&v),
         _ => match crate::http::page_words(&ctype, &body) {
             // A gateway's error or maintenance page: its words, not its markup.
             Some(words) => format!("(a web page, {ctype}: \"{words}\")"),
