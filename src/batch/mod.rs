@@ -22,6 +22,9 @@ pub struct Variant {
 /// The column or key naming a variant.
 const NAME_KEY: &str = "variant";
 
+/// The longest variant name, in bytes: a file name holds 255, and its lock file adds to it.
+const MAX_NAME: usize = 200;
+
 /// Read a variants file: CSV with a header row of variable names, or TOML (`.toml`) with
 /// `[[variant]]` tables. Names must be unique and usable as directory names.
 pub fn load(path: &Path) -> Result<Vec<Variant>> {
@@ -78,10 +81,18 @@ pub fn load(path: &Path) -> Result<Vec<Variant>> {
             let name = vars
                 .remove(NAME_KEY)
                 .unwrap_or_else(|| format!("v{}", i + 1));
-            if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\']) {
+            // Its directory, its lock file, and a line of the batch's report: a control
+            // character (NUL, a line break) or a name past what a file name holds failed the
+            // batch midway, after the variants before it were made, or forged a line.
+            let unfit = name.is_empty()
+                || name.starts_with('.')
+                || name.contains(['/', '\\'])
+                || name.chars().any(char::is_control)
+                || name.len() > MAX_NAME;
+            if unfit {
                 return Err(bad(format!(
-                    "variant {name:?}: a variant's name is its directory: not empty, no `/`, \
-                     not starting with `.`"
+                    "variant {name:?}: a variant's name is its directory: not empty, no `/` nor \
+                     control character, not starting with `.`, at most {MAX_NAME} bytes"
                 )));
             }
             if !seen.insert(name.clone()) {
@@ -295,6 +306,34 @@ mod tests {
             ]
         );
         assert!(csv_records("a\n\"open").is_err());
+    }
+
+    /// A name that cannot be a directory of its own is the variants file's error, before any
+    /// variant is made (NUL and a name of 300 bytes failed the batch midway, a line break
+    /// forged a line of its report).
+    #[test]
+    fn a_variant_name_must_make_a_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.csv");
+        let long = "x".repeat(MAX_NAME + 1);
+        for name in [
+            "a\0b",
+            "\"a\nb\"",
+            "a\u{1b}[2J",
+            &long,
+            "../up",
+            ".hidden",
+            "",
+        ] {
+            std::fs::write(&path, format!("variant,lang\nok,en\n{name},fr\n")).unwrap();
+            let e = load(&path).unwrap_err().to_string();
+            assert!(
+                e.contains("a variant's name is its directory"),
+                "{name:?}: {e}"
+            );
+        }
+        std::fs::write(&path, format!("variant\n{}\nnaïve-é\n", &long[1..])).unwrap();
+        assert_eq!(load(&path).unwrap().len(), 2);
     }
 
     #[test]
