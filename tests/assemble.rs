@@ -2169,10 +2169,17 @@ fn damaged_packets_skipped_in_decoding_are_reported() {
         bad.display(),
         good.display()
     );
-    std::fs::write(&spec, cut).unwrap();
+    std::fs::write(&spec, &cut).unwrap();
     let out = dir.path().join("out");
     let run = cutroom(&["assemble", s(&spec), "-o", s(&out), "--json"]);
     assert_damage_reported(&run, &bad, "audio");
+    // A damaged picture is copied into the master undecoded; the export's decode of the master
+    // meets it, and it was said of the master (`out/.assemble-…/cut.mp4`), a temp file.
+    let bad = clip_with_damaged_picture(dir.path(), &good);
+    let cut = cut.replace("bad.mp4", "bad_picture.mp4");
+    std::fs::write(&spec, cut).unwrap();
+    let run = cutroom(&["assemble", s(&spec), "-o", s(&out), "--json"]);
+    assert_damage_reported(&run, &bad, "video");
 }
 
 /// `d/cut.toml`: `body` delivered as `sq`, a 240x240 square preset (in `d/small.toml`).

@@ -13,6 +13,7 @@
 //! the report and an OpenTimelineIO timeline are written.
 
 mod checks;
+mod damage;
 mod html;
 mod overlays;
 mod reuse;
@@ -260,7 +261,12 @@ pub fn run(
         };
         let given: export::GivenSoundtrack = Box::new(make_sound);
         match picture {
-            concat::Picture::File(_) => export::export_staged(&req, Some(given), progress)?,
+            concat::Picture::File(_) => {
+                let held = damage::MasterDamage::new(progress, &master);
+                let made = export::export_staged(&req, Some(given), &held)?;
+                held.blame(inputs.iter().filter_map(|i| i.file.as_deref()))?;
+                made
+            }
             concat::Picture::Frames(frames) => export::export_join(
                 &req,
                 frames,
