@@ -4430,7 +4430,8 @@ fn an_error_answered_with_200_is_said_not_waited_for() {
 /// pages, not until --timeout, and the shot stops naming --resolve: the create is not sent
 /// again blindly. Nor when the list's cursor comes back (a server ignoring `after` gives its
 /// first page again), where the lookup ended as if nothing were found and sent the create
-/// again (billed twice); and `videos list` there is an error naming the cursor, no table.
+/// again (billed twice); and `videos list` there is an error naming the cursor, no table. The
+/// shot's cost is unknown (its create may have made a job), where it read "$0.00".
 #[test]
 fn a_job_list_without_end_does_not_hold_a_lost_create() {
     use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -4486,6 +4487,15 @@ fn a_job_list_without_end_does_not_hold_a_lost_create() {
             "{err}"
         );
         assert_eq!(creates.load(SeqCst), 1, "never sent again: {err}");
+        // Its job may exist, and be billed: its cost is unknown, not "$0.00".
+        let table = String::from_utf8_lossy(&run.stdout);
+        assert!(
+            table.contains(
+                "cost: unknown (no usage or price, or a create whose job is not found, for 1 \
+                 shot(s))"
+            ),
+            "{table}"
+        );
         if !repeats {
             assert_eq!(pages.load(SeqCst), 50, "{err}");
             continue;

@@ -99,8 +99,12 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             ),
             _ => String::new(),
         };
+        let why = match shots.iter().any(|s| s.pending) {
+            true => "no usage or price, or a create whose job is not found,",
+            false => "no usage or price",
+        };
         match (cost.total_usd, unknown) {
-            (None, n) => println!("cost: unknown (no usage or price for {n} shot(s)){this_run}"),
+            (None, n) => println!("cost: unknown ({why} for {n} shot(s)){this_run}"),
             (Some(t), 0) => println!("cost: ${t:.2}{how}{this_run}"),
             (Some(t), n) => {
                 println!("cost: at least ${t:.2}{how}, unknown for {n} shot(s){this_run}")

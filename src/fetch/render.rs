@@ -106,6 +106,9 @@ pub struct ShotReport {
     /// Why the shot did not finish (its message in the JSON).
     #[serde(serialize_with = "message")]
     pub error: Option<Error>,
+    /// True when its create may have made a job that no run has found yet (its intent is
+    /// pending in the state file): it may be billed, at a cost not known.
+    pub pending: bool,
 }
 
 /// An error as its message.
@@ -121,7 +124,8 @@ pub struct CostTotal {
     pub total_usd: Option<f64>,
     /// True when any part of it is the catalog's estimate.
     pub estimated: bool,
-    /// Shots whose cost is unknown (no `usage` and no price), not in the total.
+    /// Shots whose cost is unknown (no `usage` and no price, or a create whose job is not
+    /// found), not in the total.
     pub unknown: Vec<String>,
     /// How many shots' costs are in the total.
     #[serde(skip)]
@@ -138,7 +142,9 @@ impl CostTotal {
             known: 0,
         };
         for s in shots {
-            total.add_shot(&s.name, s.id.is_some().then_some(&s.billed), &s.retried);
+            // A create that may have made a job counts as a job of unknown cost, not as $0.
+            let job = s.id.is_some() || s.pending;
+            total.add_shot(&s.name, job.then_some(&s.billed), &s.retried);
         }
         total
     }
@@ -474,10 +480,15 @@ impl Run<'_> {
             billed: Billed::default(),
             retried: Vec::new(),
             error: None,
+            pending: false,
         };
         let mut ended: Option<Video> = None;
         if let Err(e) = self.shot_inner(shot, bar, &mut report, &mut ended).await {
             report.error = Some(e);
+        }
+        if report.id.is_none() {
+            let job = self.state.get(&shot.key).await;
+            report.pending = job.is_some_and(|j| j.id.is_none());
         }
         if let Some(id) = &report.id {
             report.billed = self.billed(shot, id, ended.as_ref());
