@@ -317,6 +317,16 @@ impl EncodedAudio {
         })
     }
 
+    /// The encoded bytes (what the track adds to a file, besides its index).
+    pub fn bytes(&self) -> u64 {
+        self.packets.iter().map(|p| p.data().len() as u64).sum()
+    }
+
+    /// The number of packets (AAC frames).
+    pub fn packets(&self) -> u64 {
+        self.packets.len() as u64
+    }
+
     /// Decode the packets back to PCM, as a player will hear them (the encoder's priming
     /// stands where the first `delay` samples of the input were).
     pub fn decode(&self) -> Result<Pcm> {

@@ -349,7 +349,8 @@ pub struct VideoEncoderConfig {
     pub profile: String,
     /// Keyframe interval in frames (closed GOP, no scene-cut keyframes between).
     pub gop: u32,
-    /// Maximum bit rate in bit/s (VBV), when capped.
+    /// Maximum bit rate in bit/s (VBV, over a buffer of one second of it, which x264 starts
+    /// 0.9 full), when capped.
     pub max_bit_rate: Option<u64>,
     /// Encoder threads (0: automatic).
     pub threads: usize,
@@ -432,7 +433,7 @@ impl VideoEncoder {
         if let Some(max) = cfg.max_bit_rate {
             enc.set_max_bit_rate(max as usize);
             // SAFETY: as above: one integer field of the unopened context we hold mutably.
-            unsafe { (*enc.as_mut_ptr()).rc_buffer_size = (max * 2).min(i32::MAX as u64) as i32 };
+            unsafe { (*enc.as_mut_ptr()).rc_buffer_size = max.min(i32::MAX as u64) as i32 };
         }
         let mut opts = ff::Dictionary::new();
         opts.set("preset", &cfg.preset);

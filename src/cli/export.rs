@@ -49,7 +49,8 @@ pub struct Args {
     #[arg(long)]
     no_audio: bool,
     /// Fail (exit 1, nothing written) when an output is longer, or shorter, than its platform
-    /// allows; by default that is a warning on stderr and in the JSON.
+    /// allows, or over its preset's bit-rate cap; by default that is a warning on stderr and in
+    /// the JSON.
     #[arg(long)]
     strict: bool,
     /// Override every preset's x264 speed preset (ultrafast ... veryslow).

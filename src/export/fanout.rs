@@ -128,7 +128,7 @@ pub(super) fn encode(
                         .map(|&i| e.plans[i].target.clone())
                         .collect(),
                     cadence: job.cadence.clone(),
-                    encoder: encoder_config(&lead.preset, lead.rate, e.req, threads),
+                    encoder: encoder_config(lead, e.req, threads, soundtrack.as_ref()),
                     reframe: e.req.reframe,
                     turn: e.picture.turn,
                     snapshot_at: job.snapshot_at,

@@ -62,7 +62,8 @@ pub struct Request {
     pub reframe: Reframe,
     /// Write an audio track (the input's, or silence when it has none).
     pub audio: bool,
-    /// Fail, rather than warn, when an output is longer, or shorter, than its platform allows.
+    /// Fail, rather than warn, when an output is longer, or shorter, than its platform allows,
+    /// or over its preset's bit-rate cap.
     pub strict: bool,
     /// Replace every preset's x264 speed preset.
     pub x264_preset: Option<String>,
@@ -601,6 +602,24 @@ fn exported(
         true_peak_db: p.preset.true_peak_dbtp,
     };
     let duration_s = p.frames as f64 / p.rate.as_f64();
+    // The file's rate as a platform measures it (its size over its length), against the cap
+    // the encoder was held to (see plan::video_cap).
+    let kbps = bytes as f64 * 8.0 / duration_s / 1000.0;
+    if kbps > f64::from(p.preset.max_kbps) {
+        let msg = format!(
+            "{kbps:.0} kb/s (its size over its length) is over the {} kb/s cap of {} \
+             (max_kbps): the platform may re-encode or refuse it",
+            p.preset.max_kbps, p.preset.platform
+        );
+        if req.strict {
+            return Err(Error::bad_input(
+                &req.input,
+                format!("preset `{}`: {msg} (--strict)", p.preset.name),
+            ));
+        }
+        progress.warn(&format!("{}: {msg}", p.target.display()));
+        warnings.push(msg);
+    }
     let short = short.filter(|s| *s != Shortfall::Unmeasured);
     if let (Some(why), Some(l)) = (short, loudness) {
         let w = format!(

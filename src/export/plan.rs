@@ -5,6 +5,7 @@ use super::reframe::Fit;
 use super::soundtracks::Track;
 use super::{cover, overlay, preset, Request};
 use crate::audio::soundtrack::RATE as AUDIO_RATE;
+use crate::avwrite::EncodedAudio;
 use crate::cadence::{frame_count, grid, Cadence};
 use crate::error::{Error, Result};
 use crate::output::{check_outputs, Planned};
@@ -55,10 +56,11 @@ pub(super) struct Job {
 /// loudness target carry another soundtrack, so they are not the same encode.
 pub(super) fn group(req: &Request, plans: &[Plan]) -> Vec<Job> {
     let key = |p: &Plan| {
-        let c = encoder_config(&p.preset, p.rate, req, 0);
+        // The video's cap depends on the soundtrack too, which the key holds as its target.
+        let c = encoder_config(p, req, 0, None);
         (
             (c.width, c.height, c.frame_rate, p.frames),
-            (c.crf.to_bits(), c.preset, c.gop, c.max_bit_rate),
+            (c.crf.to_bits(), c.preset, c.gop, p.preset.max_kbps),
             (
                 p.preset.loudness_lufs.to_bits(),
                 p.preset.true_peak_dbtp.to_bits(),
@@ -212,12 +214,14 @@ pub(super) fn plan(req: &Request, picture: &PictureInfo) -> Result<Vec<Plan>> {
     Ok(plans)
 }
 
+/// The x264 settings of output `plan`, whose file carries `audio` (its soundtrack, encoded).
 pub(super) fn encoder_config(
-    p: &Preset,
-    rate: Rational,
+    plan: &Plan,
     req: &Request,
     threads: usize,
+    audio: Option<&EncodedAudio>,
 ) -> VideoEncoderConfig {
+    let (p, rate) = (&plan.preset, plan.rate);
     VideoEncoderConfig {
         width: p.width,
         height: p.height,
@@ -229,7 +233,37 @@ pub(super) fn encoder_config(
             .unwrap_or_else(|| p.x264_preset.clone()),
         profile: "high".into(),
         gop: p.gop_frames(rate),
-        max_bit_rate: Some(u64::from(p.max_kbps) * 1000),
+        max_bit_rate: Some(video_cap(plan, audio)),
         threads,
     }
+}
+
+/// Share of the preset's cap kept in hand for what the estimate below leaves out (a C2PA
+/// manifest, the encoder's SEI, x264's rounding).
+const CAP_MARGIN: f64 = 0.01;
+/// The MP4's boxes besides the samples' index (ftyp, moov's headers, the H.264 and AAC
+/// configurations), in bytes: about 3.5 kB measured; rounded up.
+const MP4_BOXES: u64 = 6_000;
+/// The index's bytes per video frame (sample size, composition offset, chunk offset) and per
+/// AAC packet (sample size, chunk offset).
+const INDEX_PER_FRAME: u64 = 16;
+const INDEX_PER_PACKET: u64 = 8;
+/// The least video cap, bit/s: below it x264 cannot honour the buffer at all (the file's
+/// measured rate then says it is over its cap).
+const LEAST_VIDEO_CAP: f64 = 50_000.0;
+
+/// The video's cap, bit/s (x264's VBV maximum, over a buffer of one second of it) that keeps
+/// output `plan`'s whole file, `audio` (its soundtrack) and the MP4's boxes included, under its
+/// preset's `max_kbps` as platforms measure it: the file's size over its length. Over a file of
+/// `d` seconds x264 may spend `cap × d` and, besides, the buffer's initial fill (0.9 of it, x264's
+/// `vbv-init`): so the video gets `(budget − sound − boxes) / (d + 0.9)`. Without this the
+/// cap applied to the video alone, over a buffer of two seconds: a 4 s Reels export of a
+/// detailed picture measured 11 958 kb/s against the cap of 10 000.
+pub(super) fn video_cap(plan: &Plan, audio: Option<&EncodedAudio>) -> u64 {
+    let secs = plan.frames as f64 / plan.rate.as_f64();
+    let budget = f64::from(plan.preset.max_kbps) * 1000.0 * secs * (1.0 - CAP_MARGIN);
+    let (sound, packets) = audio.map_or((0, 0), |a| (a.bytes(), a.packets()));
+    let boxes = MP4_BOXES + INDEX_PER_FRAME * plan.frames + INDEX_PER_PACKET * packets;
+    let video = budget - 8.0 * (sound + boxes) as f64;
+    (video / (secs + 0.9)).max(LEAST_VIDEO_CAP) as u64
 }
