@@ -3859,7 +3859,7 @@ fn a_download_cut_short_resumes_on_the_next_run() {
 /// nothing more sent) ends after `--idle-timeout` of silence, resumed in the same run, or with
 /// one clear error that keeps the bytes for the next run; so does a run that `--timeout` ends
 /// in the middle of the transfer: what it fetched is kept, and the next run asks only for the
-/// rest.
+/// rest. A run a signal ends there says that it keeps them, and how to resume.
 #[test]
 fn a_stalled_download_times_out_and_keeps_its_bytes() {
     let emu = quick_emulator(&["--stall-downloads"]);
@@ -3924,6 +3924,40 @@ fn a_stalled_download_times_out_and_keeps_its_bytes() {
         );
         assert!(!kept.exists());
     }
+
+    // SIGTERM in the middle of the transfer (as Ctrl-C): the kept bytes are said, with the way
+    // on, where the run ended without a word.
+    let out = dir.path().join("d");
+    let kept = out.join(format!(".{id}.video.part"));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
+        .args(["fetch", &id, "-o", s(&out)])
+        .env(emu.base_var(), &emu.base_url)
+        .env("OPENAI_API_KEY", "sk-test")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while !out.join(format!(".{id}.video.part.json")).exists() {
+        assert!(t0.elapsed() < Duration::from_secs(30), "no download kept");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(143), "{err}");
+    assert!(
+        err.contains(&format!(
+            "interrupted: what was written of a download is kept in {}; rerun the same command \
+             to resume it",
+            kept.display()
+        )),
+        "{err}"
+    );
+    assert!(kept.exists(), "{err}");
 }
 
 /// A download that trickles (the emulator's `--trickle-downloads`: a byte every 0.5 s after

@@ -91,6 +91,8 @@ pub(crate) struct Partial {
     /// Holds the lock.
     _file: File,
     fate: Fate,
+    /// Says, should a signal end the run while its bytes can be resumed, that they are kept.
+    note: std::sync::Mutex<Option<crate::cleanup::Note>>,
 }
 
 impl Partial {
@@ -128,6 +130,7 @@ impl Partial {
             path: path.to_path_buf(),
             _file: file,
             fate: fate.clone(),
+            note: Default::default(),
         };
         Ok(Some((part, meta.map(|m| (had, m)))))
     }
@@ -140,6 +143,13 @@ impl Partial {
     /// Record what its bytes are (none: it cannot be resumed, and will not outlive the run).
     pub(crate) fn set_meta(&self, meta: Option<&Meta>) -> Result<()> {
         let at = meta_path(&self.path);
+        *self.note.lock().expect("not poisoned") = meta.map(|_| {
+            crate::cleanup::note_on_signal(format!(
+                "interrupted: what was written of a download is kept in {}; rerun the same \
+                 command to resume it",
+                self.path.display()
+            ))
+        });
         match meta {
             Some(m) => std::fs::write(&at, serde_json::to_vec(m).expect("serialisable"))
                 .map_err(|e| Error::io(&at, e)),
