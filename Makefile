@@ -7,7 +7,7 @@ CARGO ?= cargo
 # captions, a test CA) and strace (slowing renames, to interrupt one).
 APT_PACKAGES := clang libclang-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev \
 	libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev ffmpeg python3-venv bc curl \
-	time tesseract-ocr tesseract-ocr-tha openssl strace fonts-tlwg-loma-ttf
+	time tesseract-ocr tesseract-ocr-tha tesseract-ocr-hin openssl strace fonts-tlwg-loma-ttf fonts-lohit-deva
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build test bench demo fixtures

@@ -1335,18 +1335,22 @@ fn srt_text_with_a_less_than_sign_or_braces_is_burnt_in_whole() {
 fn caption_characters_the_font_cannot_draw_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("clip.mp4");
-    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=3", None, &[]);
+    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=4", None, &[]);
     let srt = dir.path().join("ja.srt");
     // Thai ("hello, welcome") came out as empty boxes, warned of as CJK is: DejaVu Sans has no
     // Thai; it is now drawn with the Thai fallback font (Loma, make deps), no system font.
     let thai = "\u{e2a}\u{e27}\u{e31}\u{e2a}\u{e14}\u{e35}\u{e04}\u{e23}\u{e31}\u{e1a} \
                 \u{e22}\u{e34}\u{e19}\u{e14}\u{e35}\u{e15}\u{e49}\u{e2d}\u{e19}\u{e23}\u{e31}\u{e1a}";
+    // Hindi ("hello world") too, now with Lohit Devanagari (fonts-lohit-deva, make deps).
+    let hindi =
+        "\u{928}\u{92e}\u{938}\u{94d}\u{924}\u{947} \u{926}\u{941}\u{928}\u{93f}\u{92f}\u{93e}";
     std::fs::write(
         &srt,
         format!(
             "1\n00:00:00,000 --> 00:00:01,000\nCaf\u{e9} \u{5e9}\u{5dc}\u{5d5}\u{5dd}\n\n\
              2\n00:00:01,000 --> 00:00:02,000\n\u{4eca}\u{65e5}\u{306f} \u{1f525}\u{fe0f}\u{4eca}\n\n\
-             3\n00:00:02,000 --> 00:00:03,000\n{thai}\n"
+             3\n00:00:02,000 --> 00:00:03,000\n{thai}\n\n\
+             4\n00:00:03,000 --> 00:00:04,000\n{hindi}\n"
         ),
     )
     .unwrap();
@@ -1381,6 +1385,15 @@ fn caption_characters_the_font_cannot_draw_are_named() {
     // Tesseract's Thai model is tesseract-ocr-tha (make deps).
     let read: String = read.expect("tesseract").split_whitespace().collect();
     assert_eq!(read, thai.replace(' ', ""), "the Thai caption reads back");
+    let frame = frame_at(&out.join("clip.x.mp4"), 3.5, &dir.path().join("hindi.png"));
+    // Tesseract's Hindi model is tesseract-ocr-hin (make deps).
+    let read = tesseract(
+        &frame,
+        &dir.path().join("hindi.pgm"),
+        &["-l", "hin", "--psm", "6"],
+    );
+    let read: String = read.expect("tesseract").split_whitespace().collect();
+    assert_eq!(read, hindi.replace(' ', ""), "the Hindi caption reads back");
 }
 
 /// A text overlay's or a title card's CJK or emoji came out as empty boxes without a word (only

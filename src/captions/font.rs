@@ -33,22 +33,35 @@ pub struct Fallback {
     pub family: &'static str,
     /// The Debian package installing it.
     pub package: &'static str,
-    /// Its regular and bold faces, where the package installs them.
+    /// Its regular and bold faces, where the package installs them (the regular twice for a
+    /// font without a bold face: libass then emboldens it).
     pub files: [&'static str; 2],
 }
 
-/// The fallback fonts, by script: Thai from TLWG's Loma (a sans serif; GPL with the font
-/// exception, read from the system, not compiled in).
-pub const FALLBACKS: [Fallback; 1] = [Fallback {
-    script: "Thai",
-    letters: '\u{e00}'..='\u{e7f}',
-    family: "Loma",
-    package: "fonts-tlwg-loma-ttf",
-    files: [
-        "/usr/share/fonts/truetype/tlwg/Loma.ttf",
-        "/usr/share/fonts/truetype/tlwg/Loma-Bold.ttf",
-    ],
-}];
+/// The fallback fonts, by script, read from the system, not compiled in: Thai from TLWG's Loma
+/// (a sans serif; GPL with the font exception), Devanagari (Hindi, Marathi, Nepali) from Lohit
+/// Devanagari (OFL; a regular face only).
+pub const FALLBACKS: [Fallback; 2] = [
+    Fallback {
+        script: "Thai",
+        letters: '\u{e00}'..='\u{e7f}',
+        family: "Loma",
+        package: "fonts-tlwg-loma-ttf",
+        files: [
+            "/usr/share/fonts/truetype/tlwg/Loma.ttf",
+            "/usr/share/fonts/truetype/tlwg/Loma-Bold.ttf",
+        ],
+    },
+    Fallback {
+        script: "Devanagari",
+        letters: '\u{900}'..='\u{97f}',
+        family: "Lohit Devanagari",
+        package: "fonts-lohit-deva",
+        files: [LOHIT_DEVANAGARI; 2],
+    },
+];
+
+const LOHIT_DEVANAGARI: &str = "/usr/share/fonts/truetype/lohit-devanagari/Lohit-Devanagari.ttf";
 
 /// The regular face's file in a directory [`install`] wrote.
 pub fn regular(dir: &Path) -> std::path::PathBuf {
@@ -252,6 +265,22 @@ mod tests {
         assert_eq!(letters(thai), 8);
         assert!(width(thai, false) > width("\u{e2a}\u{e27}\u{e2a}\u{e14}", false));
         assert!(warning("x", thai).is_none());
+    }
+
+    #[test]
+    fn devanagari_is_set_in_its_fallback_font() {
+        // नमस्ते: "hello" (the virama U+094D joins स and त, and the vowel sign U+0947 sits
+        // over त: neither takes room of its own).
+        let hindi = "\u{928}\u{92e}\u{938}\u{94d}\u{924}\u{947}";
+        assert!(
+            missing(hindi).is_empty(),
+            "Devanagari needs fonts-lohit-deva (make deps)"
+        );
+        assert_eq!(
+            with_fallbacks(&format!("Hi {hindi}!")),
+            format!("Hi {{\\fnLohit Devanagari}}{hindi}{{\\fn}}!")
+        );
+        assert_eq!(letters(hindi), 4);
     }
 
     #[test]
