@@ -2752,6 +2752,22 @@ fn a_prompt_holding_a_control_character_is_refused_naming_the_shot() {
         "{err}"
     );
     assert!(!out.exists());
+    // So is a name holding one, shown in the table and every message (it drove the terminal
+    // there, and a line break forged a line).
+    let list = write_shots(
+        dir.path(),
+        "seconds = 4\n[[shot]]\nname = \"a\\u001b[31m\\nforged\"\nprompt = \"a boat\"\n",
+    );
+    let run = cutroom(&[&["render", s(&list), "-o", s(&out)][..], &nowhere].concat());
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "shots.toml: shot 1: its name \"a\\u{1b}[31m\\nforged\" holds a control character"
+        ) && !err.contains('\u{1b}'),
+        "{err}"
+    );
+    assert!(!out.exists());
 }
 
 /// A `--resolve SHOT=...` naming no shot the list or spec renders (a typo would leave the

@@ -75,6 +75,18 @@ pub fn load(path: &Path, endpoint: &str) -> Result<Vec<Shot>> {
     let mut shots = Vec::new();
     for (i, s) in file.shot.into_iter().enumerate() {
         let name = s.name.unwrap_or_else(|| format!("shot-{:02}", i + 1));
+        // Shown in the table and every message about the shot: an ESC would drive the
+        // terminal, a line break forge a line.
+        if name.chars().any(char::is_control) {
+            return Err(Error::bad_input(
+                path,
+                format!(
+                    "shot {}: its name {name:?} holds a control character: name it in visible \
+                     characters",
+                    i + 1
+                ),
+            ));
+        }
         if let Some(first) = names.insert(name.clone(), i) {
             return Err(Error::bad_input(
                 path,
