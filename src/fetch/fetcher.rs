@@ -44,8 +44,9 @@ pub struct Fetched {
     pub files: BTreeMap<Variant, FileReport>,
     /// The video's Content Credentials (C2PA manifest), validated; null when it has none.
     pub provenance: Option<crate::provenance::Provenance>,
-    /// How a video downloaded in this run differs from the length and size its job gives
-    /// ([`unlike_asked`]), to be warned of; not in the JSON.
+    /// How a video downloaded in this run differs from the length and size its job gives (a
+    /// length off by more than half a second, another picture size), to be warned of; not in
+    /// the JSON.
     #[serde(skip)]
     pub unlike: Option<String>,
 }
