@@ -3459,6 +3459,32 @@ fn a_detailed_export_stays_under_its_presets_bit_rate_cap_sound_included() {
     );
 }
 
+/// A 1x1 picture failed deep in the filter graph, as two failed outputs naming no file
+/// (`filter graph 'split=2[bg][fg];[bg]crop=0:0:1:1:exact=1,...': Invalid argument`): it is
+/// refused by name before any work.
+#[test]
+fn a_one_pixel_picture_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("dot.mp4");
+    lavfi_clip(
+        &clip,
+        "color=c=red:s=2x2:r=30:d=0.2,scale=1:1",
+        None,
+        &["-pix_fmt", "yuv444p"],
+    );
+    let err = export_refused(
+        &[s(&clip), "-p", "x", "-p", "reels"],
+        &dir.path().join("out"),
+    );
+    assert_eq!(
+        err.trim(),
+        format!(
+            "cutroom: error: {}: its picture is 1x1 pixels: too small to reframe (2x2 at least)",
+            s(&clip)
+        )
+    );
+}
+
 /// A `--logo` that is not there is named as any missing input is (`cutroom: error: FILE: no
 /// such file`), not as the `logo.file` key of an overlays file that was never given.
 #[test]

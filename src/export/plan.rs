@@ -151,6 +151,15 @@ pub(super) fn plan(req: &Request, picture: &PictureInfo) -> Result<Vec<Plan>> {
         .input
         .file_stem()
         .ok_or_else(|| Error::bad_input(&req.input, "input path has no file name"))?;
+    // A picture one pixel wide or high leaves no window to crop (crop and blur) and fails
+    // deep in the filter graph; it is named here, before any work.
+    let (w, h) = picture.size;
+    if w < 2 || h < 2 {
+        return Err(Error::bad_input(
+            &req.input,
+            format!("its picture is {w}x{h} pixels: too small to reframe (2x2 at least)"),
+        ));
+    }
     let mut plans = Vec::new();
     for p in &req.presets {
         let rate = p.frame_rate(&picture.rates);
