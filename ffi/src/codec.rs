@@ -10,19 +10,17 @@ const EAGAIN: ff::Error = ff::Error::Other {
     errno: ff::error::EAGAIN,
 };
 
-/// Whether a decoder's error is its verdict on the packet's data (skip it, decode on, as the
-/// ffmpeg CLI does) rather than a failure of the machine or the call: "invalid data", a code
-/// that is no system errno, which a codec's own parser returns (the AAC/AC-3 header parser's
-/// `AAC_AC3_PARSE_ERROR_*`, e.g. -0x3030c0a), the bare -1 (EPERM: a decoder makes no system
-/// call) that older decoders return for bad data, and "patches welcome", which the AAC decoder
-/// says of random bits that name a tool it lacks. Out of memory, a misused decoder and FFmpeg's
-/// other named failures stay errors.
+/// Whether a decoder's error is its verdict on the packet's data (skip it, decode on) rather
+/// than a failure of the machine or the call: "invalid data", or a code that is no system
+/// errno, which a codec's own parser returns (the AAC/AC-3 header parser's
+/// `AAC_AC3_PARSE_ERROR_*`, e.g. -0x3030c0a). Out of memory, a misused decoder and FFmpeg's
+/// named failures stay errors.
 fn damaged(e: &ff::Error) -> bool {
     /// Above every system errno (Linux's end below 150; FFmpeg's tags are far larger).
     const LAST_ERRNO: i32 = 4095;
     match e {
-        ff::Error::InvalidData | ff::Error::PatchWelcome => true,
-        ff::Error::Other { errno } => *errno == ff::error::EPERM || *errno > LAST_ERRNO,
+        ff::Error::InvalidData => true,
+        ff::Error::Other { errno } => *errno > LAST_ERRNO,
         _ => false,
     }
 }
@@ -168,23 +166,5 @@ pub(crate) fn receive_packet(
         Ok(()) => Ok(Some(Packet::from_ff(pkt, tb))),
         Err(EAGAIN) | Err(ff::Error::Eof) => Ok(None),
         Err(e) => Err(e).op(op),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn what_a_decoder_says_of_bad_data_is_damage_and_a_failing_machine_is_not() {
-        for e in [-1, -0x3030c0a] {
-            assert!(damaged(&ff::Error::from(e)), "{e}");
-        }
-        assert!(damaged(&ff::Error::InvalidData));
-        assert!(damaged(&ff::Error::PatchWelcome));
-        for errno in [ff::error::ENOMEM, ff::error::EINVAL] {
-            assert!(!damaged(&ff::Error::Other { errno }), "{errno}");
-        }
-        assert!(!damaged(&ff::Error::Bug));
     }
 }
