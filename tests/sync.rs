@@ -1137,6 +1137,57 @@ fn thin_evidence_gives_no_verdict() {
     assert_eq!(code, 4);
 }
 
+/// A quiet sound is read louder and said to be quiet; one too faint for that is silence, with
+/// its level: the marker fixture's beeps 40 dB down (loudest 20 ms at -48.8 dBFS) read as "the
+/// audio is silence", and 90 dB down (-98.8 dBFS) passed on the correlation alone, 0 onsets.
+#[test]
+fn a_quiet_sound_is_read_and_a_faint_one_is_silence_at_its_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = fixture("marker_landscape_25.mp4");
+    let files: Vec<PathBuf> = ["-40", "-90"]
+        .iter()
+        .map(|db| {
+            let out = dir.path().join(format!("quiet{db}.mp4"));
+            let volume = format!("volume={db}dB");
+            let args = [
+                "-i",
+                s(&clip),
+                "-c:v",
+                "copy",
+                "-af",
+                &volume,
+                "-c:a",
+                "aac",
+            ];
+            ff(&[&args[..], &[s(&out)]].concat());
+            out
+        })
+        .collect();
+    let (code, got) = sync_json(&[s(&files[0]), s(&files[1])]);
+    assert_eq!(code, 4, "{got:?}");
+    let (quiet, faint) = (&got[0], &got[1]);
+    assert_eq!(quiet["verdict"], "pass", "{quiet}");
+    assert!(quiet["offset_ms"].as_f64().unwrap().abs() < 1.0, "{quiet}");
+    let loudest = quiet["container"]["audio_loudest_dbfs"].as_f64().unwrap();
+    assert!((-50.0..-47.0).contains(&loudest), "{quiet}");
+    let said = format!(
+        "the sound is quiet: its loudest 20 ms are at {loudest:.1} dBFS; read {:.1} dB louder",
+        -20.0 - loudest
+    );
+    assert!(
+        quiet["container"]["warnings"].to_string().contains(&said),
+        "{quiet}"
+    );
+    assert_eq!(faint["verdict"], "inconclusive", "{faint}");
+    assert!(faint["offset_ms"].is_null(), "{faint}");
+    let loudest = faint["container"]["audio_loudest_dbfs"].as_f64().unwrap();
+    assert!((-100.0..-97.0).contains(&loudest), "{faint}");
+    assert_eq!(
+        faint["reason"],
+        format!("the audio is silence (its loudest 20 ms at {loudest:.1} dBFS): nothing to pair with the picture"),
+    );
+}
+
 #[test]
 fn standards_and_exit_codes() {
     let dir = tempfile::tempdir().unwrap();

@@ -19,6 +19,10 @@
 //! energy uncorrelated channels would give, the track is decoded again with the polarities
 //! that keep the most, and the channels turned are reported. Stretches that still cancel are
 //! reported too.
+//!
+//! A quiet sound (speech mixed at -45 dBFS: its starts under the onsets' gate, about -50 dBFS,
+//! read as silence) is read louder, as a listener turns the volume up: raised until its loudest
+//! 20 ms reach -20 dBFS, and the gain reported.
 
 use crate::audio::load;
 use crate::audio::polarity::{self, Correlation};
@@ -58,18 +62,53 @@ pub struct Audio {
     pub decoder: Decoder,
     /// Packets the decoder skipped as damaged (the sound has a gap there).
     pub damaged: u64,
+    /// The level of the loudest 20 ms as decoded (dBFS); `None` for digital silence.
+    pub loudest_db: Option<f64>,
+    /// The gain (dB) the samples were raised by to read a quiet sound; 0 for most.
+    pub raised_db: f64,
 }
+
+/// A sound whose loudest 20 ms lie under this (dBFS) is quiet: it is read louder.
+const QUIET_DB: f64 = -30.0;
+/// A quiet sound is raised until its loudest 20 ms reach this (dBFS).
+const RAISED_TO_DB: f64 = -20.0;
+/// Under this (dBFS, its loudest 20 ms) a sound is silence (a codec's or a converter's residue),
+/// not raised.
+const SILENCE_DB: f64 = -80.0;
 
 impl Audio {
     /// Presentation time in seconds of sample `i` of [`Audio::samples`].
     pub fn time_of(&self, i: usize) -> f64 {
         (self.start + i as i64) as f64 / f64::from(self.rate)
     }
+
+    /// Measure the loudest 20 ms, and raise a quiet sound to be read.
+    fn leveled(mut self) -> Self {
+        let block = (self.rate as usize / 50).max(1);
+        let loudest = (self.samples.chunks(block))
+            .map(|b| b.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>() / b.len() as f64)
+            .fold(0.0, f64::max);
+        self.loudest_db = (loudest > 0.0).then(|| 10.0 * loudest.log10());
+        if let Some(db) = self
+            .loudest_db
+            .filter(|db| (SILENCE_DB..QUIET_DB).contains(db))
+        {
+            self.raised_db = RAISED_TO_DB - db;
+            let gain = 10f64.powf(self.raised_db / 20.0) as f32;
+            self.samples.iter_mut().for_each(|x| *x *= gain);
+        }
+        self
+    }
 }
 
 /// Decode the audio track of `path` that players play; `Ok(None)` when the file has no audio
 /// stream.
 pub fn decode(path: &Path) -> Result<Option<Audio>> {
+    Ok(decoded(path)?.map(Audio::leveled))
+}
+
+/// [`decode`] before the level is measured.
+fn decoded(path: &Path) -> Result<Option<Audio>> {
     let input = media::open(path)?;
     let Some((index, others)) = media::audio_tracks(&input) else {
         return Ok(None);
@@ -143,6 +182,8 @@ fn decode_symphonia(
         samples: presented.pcm.data,
         decoder: Decoder::Symphonia,
         damaged,
+        loudest_db: None,
+        raised_db: 0.0,
     }))
 }
 
@@ -183,6 +224,8 @@ fn decode_ffmpeg(path: &Path, index: usize, why: String) -> Result<Audio> {
         samples,
         decoder: Decoder::Ffmpeg(why),
         damaged,
+        loudest_db: None,
+        raised_db: 0.0,
     })
 }
 

@@ -86,6 +86,9 @@ impl PacketLog {
             audio_inverted_channels: audio.map(|a| a.inverted.iter().map(|c| c + 1).collect()),
             audio_cancelled_spans: audio
                 .map(|a| a.cancelled.iter().map(|&(f, t)| [f, t]).collect()),
+            audio_loudest_dbfs: audio
+                .and_then(|a| a.loudest_db)
+                .map(|db| (db * 10.0).round() / 10.0),
             av_start_delta_ms: None,
             av_end_delta_ms: None,
             edit_lists: layout.map(mp4::Layout::has_edit_lists),
@@ -117,7 +120,7 @@ impl PacketLog {
         }
         r.warnings = warnings(&r, video.map(|v| v.frame_s));
         if let Some(a) = audio {
-            r.warnings.splice(0..0, polarity_warnings(a));
+            r.warnings.splice(0..0, sound_warnings(a));
         }
         // A video stream of one picture (a cover) is no other picture to watch.
         let other_video: Vec<usize> = (self.other_video.iter())
@@ -232,10 +235,17 @@ fn video_timing(l: &StreamLog, r: &mut ContainerReport) {
     r.video_jitter_ms = Some((jitter as f64 * tick_ms * 1000.0).round() / 1000.0);
 }
 
-/// The down-mix's findings in words: channels turned because they cancelled the others, and
-/// stretches where the channels still cancel.
-fn polarity_warnings(a: &Audio) -> Vec<String> {
+/// The decoded sound's findings in words: a quiet sound read louder; the down-mix's channels
+/// turned because they cancelled the others, and stretches where the channels still cancel.
+fn sound_warnings(a: &Audio) -> Vec<String> {
     let mut w = Vec::new();
+    if let Some(db) = a.loudest_db.filter(|_| a.raised_db > 0.0) {
+        w.push(format!(
+            "the sound is quiet: its loudest 20 ms are at {db:.1} dBFS; read {:.1} dB louder, \
+             as a listener turns it up",
+            a.raised_db
+        ));
+    }
     let list = |items: Vec<String>| items.join(", ");
     if !a.inverted.is_empty() {
         let (one, many) = (a.inverted.len() == 1, a.channels);
@@ -361,6 +371,9 @@ pub struct ContainerReport {
     /// Stretches `[from_s, to_s]` where the channels still cancel in the down-mix (null
     /// without audio).
     pub audio_cancelled_spans: Option<Vec<[f64; 2]>>,
+    /// The level of the sound's loudest 20 ms as decoded (dBFS, to 0.1 dB; null without audio
+    /// or for digital silence).
+    pub audio_loudest_dbfs: Option<f64>,
     /// First audio sample minus first video frame on the timeline (ms; positive: audio starts later).
     pub av_start_delta_ms: Option<f64>,
     /// End of the played audio minus end of the last frame (ms; positive: audio runs longer).

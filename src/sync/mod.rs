@@ -288,8 +288,14 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
         &shot_windows,
     );
     let silence = heard.onsets.is_empty() && heard.sounding < sound::SILENT_SHARE;
+    // Silence gives nothing to time, as in a silent span: no lips reading (no voice to hold a
+    // mouth against), and none of events or correlation (a sound at -99 dBFS, too faint to
+    // raise, passed on its correlation alone).
+    let whole = match silence {
+        true => Sound::Silent.keep(whole),
+        false => whole,
+    };
     if silence {
-        // No voice to hold a mouth against: no reading, as for a silent span.
         lips.overall = None;
     }
     let lips_report = lips::LipsReport::new(&lips, &video);
@@ -362,7 +368,11 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     report.lips = Some(lips_report);
     if report.verdict == Verdict::Inconclusive && report.offset_ms.is_none() {
         report.reason = if silence {
-            "the audio is silence: nothing to pair with the picture".into()
+            let level = match report.container.audio_loudest_dbfs {
+                Some(db) => format!("its loudest 20 ms at {db:.1} dBFS"),
+                None => "digital silence".into(),
+            };
+            format!("the audio is silence ({level}): nothing to pair with the picture")
         } else if heard.onsets.is_empty() {
             "the audio has no distinct sound starts (continuous music, ambience or a steady \
              sound): nothing to pair with the picture"
