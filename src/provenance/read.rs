@@ -1,6 +1,7 @@
 //! Reading a file's C2PA manifest store: who signed it, what made it, whether it validates.
 
 use crate::error::{Error, Result};
+use crate::http::redact_url;
 use c2pa::{Context, Ingredient, Manifest, Reader, ValidationState};
 use serde::Serialize;
 use std::path::Path;
@@ -75,6 +76,8 @@ pub struct IngredientInfo {
 const UNREADABLE: &str = "manifest store unreadable: ";
 /// How the failure of a manifest store taken out of force begins.
 const SET_ASIDE: &str = "manifest store set aside: ";
+/// How the failure of a manifest kept on a server begins.
+const REMOTE: &str = "manifest store remote: ";
 
 const DST_GENERATED: [&str; 2] = [
     "trainedAlgorithmicMedia",
@@ -106,6 +109,9 @@ pub fn read(path: &Path) -> Result<Option<Provenance>> {
             | c2pa::Error::RiffError(_)
             | c2pa::Error::InvalidAsset(_),
         ) => return Ok(set_aside(path).map(|kind| Provenance::set_aside(&kind))),
+        // The file points to its manifest on a server (XMP `dcterms:provenance`): c2pa is built
+        // without a way to fetch it, and cutroom contacts no server a file names.
+        Err(c2pa::Error::RemoteManifestUrl(url)) => return Ok(Some(Provenance::remote(&url))),
         Err(e) => return Ok(Some(Provenance::unreadable(&e))),
     };
     Ok(reader.active_manifest().map(|m| describe(&reader, m)))
@@ -301,6 +307,15 @@ impl Provenance {
         ))
     }
 
+    /// A manifest kept at `url` (shown without user info or query), not fetched.
+    fn remote(url: &str) -> Self {
+        let shown = url::Url::parse(url).map_or_else(|_| url.to_string(), |u| redact_url(&u));
+        Self::failed(format!(
+            "{REMOTE}at {shown}, not fetched: cutroom contacts no server a file names, so it \
+             cannot be checked"
+        ))
+    }
+
     /// Credentials that cannot be validated at all, for the reason `failure`.
     fn failed(failure: String) -> Self {
         Self {
@@ -346,12 +361,13 @@ impl Provenance {
             .fold(state, |block, line| format!("{block}\n{indent}{line}"))
     }
 
-    /// A store that cannot be parsed, or was set aside, and why.
+    /// A store that cannot be parsed, was set aside or is remote, and why.
     fn unusable(&self) -> Option<String> {
         let find = |prefix: &str| self.failures.iter().find_map(|f| f.strip_prefix(prefix));
-        match (find(UNREADABLE), find(SET_ASIDE)) {
-            (Some(why), _) => Some(format!("Content Credentials that cannot be read ({why})")),
-            (_, Some(why)) => Some(format!("Content Credentials set aside ({why})")),
+        match (find(UNREADABLE), find(SET_ASIDE), find(REMOTE)) {
+            (Some(why), ..) => Some(format!("Content Credentials that cannot be read ({why})")),
+            (_, Some(why), _) => Some(format!("Content Credentials set aside ({why})")),
+            (.., Some(why)) => Some(format!("Content Credentials in a remote manifest ({why})")),
             _ => None,
         }
     }
@@ -421,5 +437,62 @@ impl Provenance {
             state.push_str(" (signer not on a trust list)");
         }
         (who, details, state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An MP4 with an XMP `uuid` box, appended at its end, whose `dcterms:provenance` names
+    /// `url`: a manifest kept on a server, as `Builder::set_remote_url` with no embedding
+    /// leaves a file.
+    fn pointing_to(url: &str, dir: &Path) -> std::path::PathBuf {
+        let xmp = format!(
+            "<?xpacket begin=\"\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?><x:xmpmeta \
+             xmlns:x=\"adobe:ns:meta/\"><rdf:RDF \
+             xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description \
+             rdf:about=\"\" xmlns:dcterms=\"http://purl.org/dc/terms/\" \
+             dcterms:provenance=\"{url}\"> </rdf:Description></rdf:RDF></x:xmpmeta><?xpacket \
+             end=\"w\"?>"
+        );
+        const XMP_UUID: [u8; 16] = [
+            0xbe, 0x7a, 0xcf, 0xcb, 0x97, 0xa9, 0x42, 0xe8, 0x9c, 0x71, 0x99, 0x94, 0x91, 0xe3,
+            0xaf, 0xac,
+        ];
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/no_audio.mp4");
+        let mut bytes = std::fs::read(fixture).unwrap();
+        let size = u32::try_from(8 + 16 + xmp.len()).unwrap();
+        bytes.extend(size.to_be_bytes());
+        bytes.extend(b"uuid");
+        bytes.extend(XMP_UUID);
+        bytes.extend(xmp.as_bytes());
+        let out = dir.join("remote.mp4");
+        std::fs::write(&out, bytes).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_remote_manifest_is_said_and_never_fetched() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        server.set_nonblocking(true).unwrap();
+        let port = server.local_addr().unwrap().port();
+        let url = format!("http://user:pw@127.0.0.1:{port}/m.c2pa?token=secret");
+        let p = read(&pointing_to(&url, dir.path()))
+            .unwrap()
+            .expect("credentials");
+        assert_eq!(p.state, "invalid");
+        assert_eq!(
+            p.summary(),
+            format!(
+                "Content Credentials in a remote manifest (at http://127.0.0.1:{port}/m.c2pa?..., \
+                 not fetched: cutroom contacts no server a file names, so it cannot be checked), \
+                 invalid"
+            )
+        );
+        // Nothing came to the server the file names.
+        let none = server.accept().map(|_| ()).map_err(|e| e.kind());
+        assert_eq!(none, Err(std::io::ErrorKind::WouldBlock));
     }
 }
