@@ -791,6 +791,18 @@ mod provenance {
             text.contains("provenance: Content Credentials set aside (left in a `free` box"),
             "{text}"
         );
+        // Bytes appended after the last box (players and FFmpeg read on): c2pa cannot walk the
+        // file, which read as never signed; now its store cannot be read, invalid.
+        let appended = dir.path().join("appended.mp4");
+        std::fs::write(&appended, [&bytes[..], b"garbage!"].concat()).unwrap();
+        let text = String::from_utf8_lossy(&cutroom(&["probe", s(&appended)]).stdout).into_owned();
+        assert!(
+            text.contains(
+                "provenance: Content Credentials that cannot be read (asset could not be parsed: \
+                 Box size extends beyond asset bounds), invalid"
+            ),
+            "{text}"
+        );
         let remuxed = dir.path().join("remuxed.mp4");
         ff(&["-i", s(&cut), "-c", "copy", s(&remuxed)]);
         assert_eq!(probe_one(&remuxed)["provenance"], Value::Null);

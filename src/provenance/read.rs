@@ -102,13 +102,21 @@ pub fn read(path: &Path) -> Result<Option<Provenance>> {
         // (not media, or damage: the media checks report it themselves; a WAV that is only
         // its header was said to carry "Content Credentials that cannot be read").
         Err(
-            c2pa::Error::JumbfNotFound
+            e @ (c2pa::Error::JumbfNotFound
             | c2pa::Error::UnsupportedType
             | c2pa::Error::IoError(_)
             | c2pa::Error::BmffError(_)
             | c2pa::Error::RiffError(_)
-            | c2pa::Error::InvalidAsset(_),
-        ) => return Ok(set_aside(path).map(|kind| Provenance::set_aside(&kind))),
+            | c2pa::Error::InvalidAsset(_)),
+        ) => {
+            // Unless an MP4 holds a store all the same: in a box of its own that c2pa cannot
+            // reach (bytes appended after its last box), or retyped out of force.
+            return Ok(match store_box(path).as_deref() {
+                None => None,
+                Some("uuid") => Some(Provenance::unreadable(&e)),
+                Some(kind) => Some(Provenance::set_aside(kind)),
+            });
+        }
         // The file points to its manifest on a server (XMP `dcterms:provenance`): c2pa is built
         // without a way to fetch it, and cutroom contacts no server a file names.
         Err(c2pa::Error::RemoteManifestUrl(url)) => return Ok(Some(Provenance::remote(&url))),
@@ -117,15 +125,15 @@ pub fn read(path: &Path) -> Result<Option<Provenance>> {
     Ok(reader.active_manifest().map(|m| describe(&reader, m)))
 }
 
-/// The type of the `free` or `skip` box of an MP4 that holds a C2PA manifest store: its
-/// `uuid` box retyped, as tools that edit a file in place take a box out. The file was
-/// signed; its manifest binds it no longer.
-fn set_aside(path: &Path) -> Option<String> {
+/// The type of the top-level box of an MP4 that holds a C2PA manifest store: `uuid`, where
+/// signing puts it; `free` or `skip`, its `uuid` box retyped, as tools that edit a file in place
+/// take a box out (the file was signed; its manifest binds it no longer).
+fn store_box(path: &Path) -> Option<String> {
     use std::io::{Read, Seek, SeekFrom};
     let layout = crate::mp4::read_layout(path).ok()??;
     let mut f = std::fs::File::open(path).ok()?;
     (layout.boxes.iter())
-        .filter(|b| ["free", "skip"].contains(&b.kind.as_str()) && b.size > 64)
+        .filter(|b| ["uuid", "free", "skip"].contains(&b.kind.as_str()) && b.size > 64)
         .find_map(|b| {
             let mut head = vec![0u8; b.size.min(512) as usize];
             f.seek(SeekFrom::Start(b.offset)).ok()?;
