@@ -69,13 +69,16 @@ fn shifted_reports(real: &Path, clip: &str, shifts: &[i64]) -> Vec<Value> {
 /// inconclusive, saying why; `fail` at +-200 ms; the speaking face is named per window and in
 /// the reason. With the sound late, the clip's first window (0-4 s) peaks hundreds of ms away
 /// unconfirmed by its own halves: it has no reading and abstains, so the second, confirmed,
-/// decides (`pass` at +40 ms, `fail` at +200; both were inconclusive, 1 of 2 windows agreeing).
-/// A window's offset is the one its `method` names, lips where lips is confident.
+/// decides a `fail` (+200 ms; it was inconclusive, 1 of 2 windows agreeing) but not a `pass`:
+/// a pass is a claim about every part, and with the sound 1500 ms late, beyond the search, the
+/// second window alone found a chance lobe at +10 ms and passed the file; at +40 ms, so read
+/// in part, it is inconclusive too. A window's offset is the one its `method` names, lips where
+/// lips is confident.
 #[test]
 fn lips_follows_the_audio_shift_and_decides() {
     let Some(real) = real_clips() else { return };
     let clip = "th_retalk3";
-    let shifts = [0, -80, 200, -200, 40];
+    let shifts = [0, -80, 200, -200, 40, 1500];
     let reports = shifted_reports(&real, clip, &shifts);
     let offset = |k: usize| {
         let l = &reports[k]["lips"];
@@ -89,7 +92,7 @@ fn lips_follows_the_audio_shift_and_decides() {
     };
     let zero = offset(0);
     assert!(zero.abs() <= 45.0, "{clip} in sync reads {zero} ms");
-    for (k, &s) in shifts.iter().enumerate().skip(1) {
+    for (k, &s) in shifts.iter().enumerate().skip(1).take(4) {
         let o = offset(k);
         eprintln!("{clip} {s:+}: {o:+} ms (unshifted {zero:+} ms)");
         assert!(
@@ -155,7 +158,8 @@ fn lips_follows_the_audio_shift_and_decides() {
     for (f, verdict) in [
         (&reports[2], "fail"),
         (&reports[3], "fail"),
-        (&reports[4], "pass"),
+        (&reports[4], "inconclusive"),
+        (&reports[5], "inconclusive"),
     ] {
         assert_eq!(
             (f["verdict"].as_str(), f["method"].as_str()),
@@ -163,11 +167,18 @@ fn lips_follows_the_audio_shift_and_decides() {
             "{f}"
         );
     }
-    for f in [&reports[2], &reports[4]] {
+    for f in [&reports[2], &reports[4], &reports[5]] {
         assert_eq!(f["lips"]["abstaining"], 1, "{f}");
         let reason = f["reason"].as_str().unwrap();
         assert!(
             reason.contains("1 of 2 windows agree, 1 without a reading of its own"),
+            "{reason}"
+        );
+    }
+    for f in [&reports[4], &reports[5]] {
+        let reason = f["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("a lips pass needs every part to read it on its own"),
             "{reason}"
         );
     }

@@ -419,16 +419,24 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
                 report.confidence = round(m.confidence, 1000.0);
                 report.method = Some(Method::Lips);
                 let (lo, hi) = m.range_ms;
-                format!(
-                    "too close to call: {reads}; its readings ({:+} to {:+} ms) are not all \
-                     within {}, nor past a limit by their spread and the {} ms margin a lips \
-                     fail needs; other evidence (events and correlation, not used): {}",
-                    lo + lips::CORRECTION_MS,
-                    hi + lips::CORRECTION_MS,
-                    standard.name(),
-                    lips::FAIL_MARGIN_MS,
-                    report.reason,
-                )
+                if m.abstaining > 0 && lips_within(&m, standard) {
+                    format!(
+                        "not read throughout: {reads}; a lips pass needs every part to read \
+                         it on its own; other evidence (events and correlation, not used): {}",
+                        report.reason,
+                    )
+                } else {
+                    format!(
+                        "too close to call: {reads}; its readings ({:+} to {:+} ms) are not all \
+                         within {}, nor past a limit by their spread and the {} ms margin a \
+                         lips fail needs; other evidence (events and correlation, not used): {}",
+                        lo + lips::CORRECTION_MS,
+                        hi + lips::CORRECTION_MS,
+                        standard.name(),
+                        lips::FAIL_MARGIN_MS,
+                        report.reason,
+                    )
+                }
             } else {
                 format!(
                     "{}; {reads} (confidence {:.2}, needs {MIN_CONFIDENCE})",
@@ -891,12 +899,21 @@ fn round(v: f64, per_unit: f64) -> f64 {
     (v * per_unit).round() / per_unit + 0.0
 }
 
+/// Whether a lips reading and every agreeing part's are inside the limits.
+fn lips_within(m: &lips::LipsMeasure, standard: Standard) -> bool {
+    let allows = |o: i64| standard.allows((o + lips::CORRECTION_MS) as f64);
+    allows(m.range_ms.0) && allows(m.offset_ms) && allows(m.range_ms.1)
+}
+
 /// Whether lips may decide: confident, and a `pass` with its reading and every agreeing part's
-/// inside the limits, or a `fail` with the reading past a limit by more than the parts' spread
-/// and [`lips::FAIL_MARGIN_MS`] (a reading that close to a limit is too close to call).
+/// inside the limits and no part without a reading of its own (a pass is a claim about every
+/// part: th_retalk3, a 5 s clip, with its sound 1500 ms late, beyond the search, passed at +10
+/// ms on its second window while its first abstained), or a `fail` with the reading past a
+/// limit by more than the parts' spread and [`lips::FAIL_MARGIN_MS`] (a reading that close to
+/// a limit is too close to call).
 fn lips_decides(m: &lips::LipsMeasure, standard: Standard) -> bool {
     let allows = |o: i64| standard.allows((o + lips::CORRECTION_MS) as f64);
-    let pass = allows(m.range_ms.0) && allows(m.offset_ms) && allows(m.range_ms.1);
+    let pass = m.abstaining == 0 && lips_within(m, standard);
     let (o, reach) = (m.offset_ms, m.spread_ms() + lips::FAIL_MARGIN_MS);
     // Both ends past the same limit: the standard allows zero offset.
     let fail =
