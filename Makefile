@@ -2,7 +2,8 @@
 SHELL := bash
 CARGO ?= cargo
 # Debian packages: FFmpeg's libraries and headers for ffmpeg-next, clang for bindgen, TLWG's
-# Loma (Thai captions), and the ffmpeg CLI, GNU time, Tesseract with its Thai model and openssl,
+# Loma and Lohit Devanagari (Thai and Hindi captions), and the ffmpeg CLI, GNU time, Tesseract
+# with its Thai and Hindi models and openssl,
 # which only tests and benchmarks use (the oracle, the peer, peak memory, reading burnt-in
 # captions, a test CA) and strace (slowing renames, to interrupt one).
 APT_PACKAGES := clang libclang-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev \
