@@ -814,6 +814,16 @@ fn duck_over_a_silent_voice_says_no_speech_was_heard() {
     let (_, g) = read_wav(&stems.join("gain.wav"));
     assert!(!g.is_empty());
     assert!(g.iter().all(|&v| db(f64::from(v)).abs() < 0.01), "ducked");
+    // The other way round, a bed of digital silence (this clip's sound) under a voice was
+    // laid without a word: the output is the voice alone.
+    let marker = fixture("marker_portrait_30.mp4");
+    let run = cutroom_ok(&["duck", s(&marker), "--music", s(&clip), "-o", s(&out)]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    let said = format!(
+        "warning: {}: the music bed is digital silence where the output plays it",
+        clip.display()
+    );
+    assert_eq!(stderr.matches(&said).count(), 1, "{stderr}");
 }
 
 #[test]

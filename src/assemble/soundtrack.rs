@@ -2,7 +2,7 @@
 //! under whichever speaks, mastered and AAC-encoded once.
 
 use super::spec::Cut;
-use crate::audio::fit::{place, Fit, Placement};
+use crate::audio::fit::{place, silent_bed_warning, Fit, Placement};
 use crate::audio::load;
 use crate::audio::loudness::{LoudnessReport, LoudnessTarget};
 use crate::audio::masters::Masters;
@@ -92,6 +92,7 @@ pub(super) fn soundtrack(
             let gain = 10f32.powf(m.gain as f32 / 20.0);
             let mut gains = envelope(&activity, len, RATE, &m.shape());
             let mut bed = load::Pieces::open(&m.file, RATE, CH, len, progress)?;
+            let mut heard = false;
             if fit == Fit::Loop && bed.frames() < len {
                 // A bed shorter than the cut is looped: it is held whole (it is shorter).
                 let mut bed = place(
@@ -103,6 +104,7 @@ pub(super) fn soundtrack(
                         fade_in: 0,
                     },
                 );
+                heard = bed.data.iter().any(|&v| v != 0.0);
                 duck_bed(&mut bed.data, CH, gain, gains);
                 mix.mix_in(&bed);
             } else {
@@ -118,6 +120,7 @@ pub(super) fn soundtrack(
                     if piece.is_empty() {
                         break;
                     }
+                    heard |= piece.iter().any(|&v| v != 0.0);
                     duck_bed(&mut piece, CH, gain, &mut gains);
                     for (o, v) in mix.data[at..].iter_mut().zip(&piece) {
                         *o += v;
@@ -126,6 +129,9 @@ pub(super) fn soundtrack(
                 }
                 // Past the bed's end its padding is silence (added, as before: -0.0 becomes 0.0).
                 mix.data[at..].iter_mut().for_each(|o| *o += 0.0);
+            }
+            if !heard {
+                progress.warn(&silent_bed_warning(&m.file));
             }
             Some(match cut.voice {
                 Some(_) => DuckKey::Voice,

@@ -1,7 +1,7 @@
 //! `duck`: lay a music bed under a clip's dialogue, lowered while someone speaks, the picture
 //! copied untouched.
 
-use super::fit::{place, Placement};
+use super::fit::{place, silent_bed_warning, Placement};
 use super::load;
 use super::picture::Picture;
 use super::sidechain::{
@@ -111,7 +111,11 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
             if let Some(w) = opts.placement.fade_in_warning(m.frames(), len, RATE) {
                 bar.warn(&w);
             }
-            place(m, len, &opts.placement)
+            let bed = place(m, len, &opts.placement);
+            if bed.data.iter().all(|&v| v == 0.0) {
+                bar.warn(&silent_bed_warning(files.music));
+            }
+            bed
         })
     };
     let gains = |activity: &Activity, frames| envelope(activity, frames, RATE, &opts.shape);

@@ -83,6 +83,16 @@ impl Placement {
     }
 }
 
+/// The warning for a music bed that is digital silence wherever the output plays it (`file`,
+/// the bed as given): nothing is laid under the sound, as the user may not expect.
+pub fn silent_bed_warning(file: &std::path::Path) -> String {
+    format!(
+        "{}: the music bed is digital silence where the output plays it: nothing is laid \
+         under the sound",
+        file.display()
+    )
+}
+
 /// Lay `track` on a picture `len` frames long. The result is `len` frames long, except with
 /// [`Fit::Trim`] and a soundtrack that ends early: then it ends where the soundtrack ends. A
 /// longer soundtrack is always cut at the picture's end. Fade-out is left to the caller, once
