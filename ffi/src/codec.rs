@@ -25,6 +25,26 @@ fn damaged(e: &ff::Error) -> bool {
     }
 }
 
+/// A decoder's refusal to go on, as an error of `op`: the bare -1 (EPERM) and "patches welcome"
+/// that FFmpeg's decoders return for data they cannot read are said as what they mean for a
+/// file, not as a permission refused or a request for patches.
+fn refusal(e: ff::Error, op: &str) -> Error {
+    let reason = match e {
+        ff::Error::PatchWelcome
+        | ff::Error::Other {
+            errno: ff::error::EPERM,
+        } => format!(
+            "damaged data the decoder cannot go past, or a feature this FFmpeg build lacks \
+             (FFmpeg says: {e}); if the file was downloaded or copied, fetch it again"
+        ),
+        e => e.to_string(),
+    };
+    Error::Ffmpeg {
+        op: op.to_string(),
+        reason,
+    }
+}
+
 /// A decoder of one stream: packets in, frames out, drained at the end.
 ///
 /// The provided methods are the decode loop (feed a packet, take every frame it completes;
@@ -125,7 +145,7 @@ impl Opened {
                 self.damaged += 1;
                 Ok(())
             }
-            Err(e) => Err(e).op(&self.op),
+            Err(e) => Err(refusal(e, &self.op)),
         }
     }
 
@@ -145,7 +165,7 @@ impl Opened {
                     self.damaged += 1;
                     continue;
                 }
-                Err(e) => Err(e).op(&self.op),
+                Err(e) => Err(refusal(e, &self.op)),
             };
         }
     }
