@@ -871,14 +871,23 @@ fn judge(
             side(worst)
         );
         (report.verdict, report.reason) = match against {
-            Some(a) => (
-                Verdict::Inconclusive,
-                format!(
-                    "{}; {}",
-                    a.words(overall.offset_ms),
-                    within.replace("{}", " where the evidence reads")
-                ),
-            ),
+            Some(a) => {
+                // No offset is the file's: the one read holds only where the evidence reads.
+                report.offset_ms = None;
+                report.method = None;
+                report.worst_offset_ms = None;
+                report.gaps_closed_offset_ms = None;
+                report.drift_ms_per_min = None;
+                report.offset_steps.clear();
+                (
+                    Verdict::Inconclusive,
+                    format!(
+                        "{}; {}",
+                        a.words(overall.offset_ms),
+                        within.replace("{}", " where the evidence reads")
+                    ),
+                )
+            }
             None => (Verdict::Pass, within.replace("{}", " everywhere")),
         };
     } else {
