@@ -115,25 +115,41 @@ impl<'a> Tally<'a> {
     }
 }
 
+/// In an `impl Progress` for a sink with a field `inner: &dyn Progress`: passes the progress
+/// itself (`start` to `finish`), `note` and `job` on to `inner`, for a sink that changes only
+/// its warnings or damaged packets.
+macro_rules! pass_progress_on {
+    () => {
+        fn start(&self, what: &str, total: u64) {
+            self.inner.start(what, total);
+        }
+        fn set_total(&self, total: u64) {
+            self.inner.set_total(total);
+        }
+        fn advance(&self, n: u64) {
+            self.inner.advance(n);
+        }
+        fn set_done(&self, done: u64) {
+            self.inner.set_done(done);
+        }
+        fn status(&self, msg: &str) {
+            self.inner.status(msg);
+        }
+        fn finish(&self, outcome: Option<&str>) {
+            self.inner.finish(outcome);
+        }
+        fn note(&self, msg: &str) {
+            self.inner.note(msg);
+        }
+        fn job(&self, label: &str) -> Box<dyn $crate::progress::Progress> {
+            self.inner.job(label)
+        }
+    };
+}
+pub(crate) use pass_progress_on;
+
 impl Progress for Tally<'_> {
-    fn start(&self, what: &str, total: u64) {
-        self.inner.start(what, total);
-    }
-    fn set_total(&self, total: u64) {
-        self.inner.set_total(total);
-    }
-    fn advance(&self, n: u64) {
-        self.inner.advance(n);
-    }
-    fn set_done(&self, done: u64) {
-        self.inner.set_done(done);
-    }
-    fn status(&self, msg: &str) {
-        self.inner.status(msg);
-    }
-    fn finish(&self, outcome: Option<&str>) {
-        self.inner.finish(outcome);
-    }
+    pass_progress_on!();
     fn warn(&self, msg: &str) {
         let new = {
             let mut kept = self.warnings.lock().expect("no poisoned tally");
@@ -146,12 +162,6 @@ impl Progress for Tally<'_> {
         if new {
             self.inner.warn(msg);
         }
-    }
-    fn note(&self, msg: &str) {
-        self.inner.note(msg);
-    }
-    fn job(&self, label: &str) -> Box<dyn Progress> {
-        self.inner.job(label)
     }
     fn damaged(&self, file: &Path, stream: Stream, packets: u64) {
         if packets == 0 {

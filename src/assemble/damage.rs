@@ -4,7 +4,7 @@
 
 use crate::error::Result;
 use crate::probe;
-use crate::progress::{Progress, Stream};
+use crate::progress::{pass_progress_on, Progress, Stream};
 use cutroom_ffi::MediaKind;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -53,32 +53,9 @@ impl<'a> MasterDamage<'a> {
 }
 
 impl Progress for MasterDamage<'_> {
-    fn start(&self, what: &str, total: u64) {
-        self.inner.start(what, total);
-    }
-    fn set_total(&self, total: u64) {
-        self.inner.set_total(total);
-    }
-    fn advance(&self, n: u64) {
-        self.inner.advance(n);
-    }
-    fn set_done(&self, done: u64) {
-        self.inner.set_done(done);
-    }
-    fn status(&self, msg: &str) {
-        self.inner.status(msg);
-    }
-    fn finish(&self, outcome: Option<&str>) {
-        self.inner.finish(outcome);
-    }
+    pass_progress_on!();
     fn warn(&self, msg: &str) {
         self.inner.warn(msg);
-    }
-    fn note(&self, msg: &str) {
-        self.inner.note(msg);
-    }
-    fn job(&self, label: &str) -> Box<dyn Progress> {
-        self.inner.job(label)
     }
     fn damaged(&self, file: &Path, stream: Stream, packets: u64) {
         if file == self.master && stream == Stream::Video {
