@@ -4168,7 +4168,7 @@ fn an_expiry_past_by_our_clock_alone_does_not_lose_a_render() {
 /// A relay giving its job's figures as text (`"seconds": 1`, `"progress": "100"`, `usage` with
 /// `"cost": "0.37"` and `"duration_seconds": "1"`, nulls beside them): the cost is the
 /// provider's figure, not the catalog's estimate. A render unlike the job is warned of by
-/// `render` and `fetch` alike.
+/// `render`, `fetch` and `assemble` alike.
 #[test]
 fn figures_a_relay_gives_as_text_are_read_as_figures() {
     // As sent, and inside the `{"data": ...}` a gateway wraps its answers in (read as it
@@ -4232,6 +4232,36 @@ fn figures_a_relay_gives_as_text_are_read_as_figures() {
                  kept as the provider made (and billed) it; look at {} before using it",
                 dir.path().join("f").join("video_1.mp4").display()
             )) && !err.contains("where null"),
+            "{err}"
+        );
+        if wrapped {
+            continue;
+        }
+        // And `assemble` of a shot naming the job (it said nothing), naming its spec's shot.
+        let d = dir.path();
+        std::fs::write(
+            d.join("p.toml"),
+            "[sq]\nbase = \"square\"\nwidth = 96\nheight = 96\n",
+        )
+        .unwrap();
+        let spec = d.join("cut.toml");
+        std::fs::write(
+            &spec,
+            "name = \"c\"\noutputs = [\"sq\"]\npresets = \"p.toml\"\n[[shot]]\nvideo_id = \"video_1\"\n",
+        )
+        .unwrap();
+        let (run, _) = run_against(
+            &format!("{base}/v1"),
+            &["assemble", s(&spec), "-o", s(&d.join("a")), "-q"],
+        );
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(0), "{err}");
+        assert!(
+            err.contains(&format!(
+                "warning: {}: shot 1: video video_1: its render is 6.00 s long where 1 s were \
+                 asked for: kept as the provider made (and billed) it",
+                spec.display()
+            )),
             "{err}"
         );
     }

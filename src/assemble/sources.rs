@@ -225,11 +225,14 @@ pub async fn resolve(
                 .await
                 .map(|f| (f.source.clone(), f)),
             (Source::VideoId(id), Some(c)) => {
-                fetch_video(client, c, id, &[Variant::Video], &opts.poll, &bar)
+                fetch_video(client, c, id, &[Variant::Video], &opts.poll, &bar, None)
                     .await
                     .map(|f| (id.clone(), f))
             }
         };
+        if let Some(w) = got.as_ref().ok().and_then(|(_, f)| f.unlike.as_ref()) {
+            progress.warn(&format!("{}: shot {}: {w}", spec.display(), i + 1));
+        }
         match got {
             Ok((source, f)) => match f.files.get(&Variant::Video) {
                 Some(file) => {

@@ -89,7 +89,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                 let got = if is_url(item) {
                     fetch_url(client, cache, item, bar.as_ref()).await
                 } else {
-                    fetch_video(client, cache, item, variants, poll, bar.as_ref()).await
+                    fetch_video(client, cache, item, variants, poll, bar.as_ref(), None).await
                 };
                 bar.finish(None);
                 match got {

@@ -51,12 +51,25 @@ pub struct Fetched {
     pub unlike: Option<String>,
 }
 
+/// The length and picture size a render was asked for (`render`'s shot), said of `what`
+/// (`shot "a": the render of job ID`). Without it, [`fetch_video`] holds a render to its job's
+/// own `seconds` and `size`.
+#[derive(Debug, Clone)]
+pub struct Asked<'a> {
+    /// How the render is named in the warning.
+    pub what: String,
+    /// Seconds asked for.
+    pub seconds: &'a str,
+    /// `WIDTHxHEIGHT` asked for.
+    pub size: &'a str,
+}
+
 /// How the render at `path` differs from the `seconds` and `size` (`WxH`) it was asked for,
-/// said of `what` (`shot "a": the render of job ID`): a length off by more than half a second,
-/// or another picture size as players show it. `None` when it is as asked, when a figure is
-/// not given, or when the file cannot be read (the download's checks found it whole). It is
-/// kept: it is what the provider made, and billed.
-pub(crate) fn unlike_asked(
+/// said of `what`: a length off by more than half a second, or another picture size as
+/// players show it. `None` when it is as asked, when a figure is not given, or when the file
+/// cannot be read (the download's checks found it whole). It is kept: it is what the provider
+/// made, and billed.
+fn unlike_asked(
     what: &str,
     path: &Path,
     seconds: Option<&str>,
@@ -114,7 +127,9 @@ pub fn item_source(item: &str) -> String {
 }
 
 /// Fetch `variants` of the completed video `id` into `cache`, waiting for it while it renders.
-/// Files already cached with a matching SHA-256 are not downloaded again.
+/// Files already cached with a matching SHA-256 are not downloaded again. A video downloaded
+/// in this run that is not what was `asked` (else what its job says) is told in
+/// [`Fetched::unlike`], for every caller (`fetch`, `render`, `assemble`) to warn of.
 pub async fn fetch_video(
     client: &Client,
     cache: &Cache,
@@ -122,6 +137,7 @@ pub async fn fetch_video(
     variants: &[Variant],
     poll: &PollOptions,
     bar: &dyn Progress,
+    asked: Option<Asked<'_>>,
 ) -> Result<Fetched> {
     let name = safe_name(id);
     cache.claim(&name, id)?;
@@ -153,9 +169,13 @@ pub async fn fetch_video(
     }
     let mut fetched = report(cache, entry, Some(id), variants, &transfers)?;
     if let (Some(v), Some(f)) = (&video, fetched.files.get(&Variant::Video)) {
-        let what = format!("video {id}: its render");
-        let (seconds, size) = (v.seconds.as_deref(), v.size.as_deref());
-        fetched.unlike = unlike_asked(&what, &f.path, seconds, size);
+        fetched.unlike = match asked {
+            Some(a) => unlike_asked(&a.what, &f.path, Some(a.seconds), Some(a.size)),
+            None => {
+                let what = format!("video {id}: its render");
+                unlike_asked(&what, &f.path, v.seconds.as_deref(), v.size.as_deref())
+            }
+        };
     }
     Ok(fetched)
 }

@@ -33,7 +33,7 @@ pub use config::{
     DEFAULT_MIN_SPEED_TIME,
 };
 pub use download::{Downloaded, Request};
-pub use fetcher::{fetch_url, fetch_video, is_url, item_source, Fetched, FileReport};
+pub use fetcher::{fetch_url, fetch_video, is_url, item_source, Asked, Fetched, FileReport};
 pub use limits::{Invalid, Limits};
 pub use model::{
     mentions_moderation, parse_size, ApiErrorBody, CreateVideo, Deleted, ErrorEnvelope, Phase,

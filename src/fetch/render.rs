@@ -3,7 +3,7 @@
 use super::cache::{safe_name, Cache};
 use super::client::{finished_but, Client, Created, Cursors, GONE};
 use super::download::unix_now;
-use super::fetcher::{fetch_video, unlike_asked};
+use super::fetcher::{fetch_video, Asked};
 use super::limits::Limits;
 use super::model::{Phase, Variant, Video};
 use super::poll::{show, PollOptions};
@@ -911,6 +911,12 @@ impl Run<'_> {
             let dead = match dead {
                 Some(dead) => dead,
                 None => {
+                    let (_, size, seconds) = shot.request.resolved();
+                    let asked = Asked {
+                        what: format!("shot {:?}: the render of job {id}", shot.name),
+                        seconds,
+                        size,
+                    };
                     let got = fetch_video(
                         self.client,
                         self.cache,
@@ -918,21 +924,15 @@ impl Run<'_> {
                         &[Variant::Video],
                         &self.opts.poll,
                         bar,
+                        Some(asked),
                     )
                     .await;
                     match got {
                         Ok(got) => {
+                            if let Some(w) = &got.unlike {
+                                bar.warn(w);
+                            }
                             if let Some(f) = got.files.get(&Variant::Video) {
-                                if !got.cached {
-                                    let (_, size, seconds) = shot.request.resolved();
-                                    let what =
-                                        format!("shot {:?}: the render of job {id}", shot.name);
-                                    let unlike =
-                                        unlike_asked(&what, &f.path, Some(seconds), Some(size));
-                                    if let Some(w) = unlike {
-                                        bar.warn(&w);
-                                    }
-                                }
                                 report.file = Some(f.path.clone());
                                 report.bytes = Some(f.bytes);
                                 report.sha256 = Some(f.sha256.clone());
