@@ -157,6 +157,10 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         .collect();
     check_tsa(mine.iter().filter_map(|&i| policies[i].as_ref().ok()))?;
     output::make_dir(&args.output)?;
+    if opts.max_cost.is_some() {
+        // A ledger that cannot be read, or a newer cutroom's, stops the batch before any variant.
+        opts.spent.total()?;
+    }
     let out = args.output.as_path();
     let shard_name = shard.map(|s| format!("{}/{}", s.index, s.count));
     state::update(out, |r| {

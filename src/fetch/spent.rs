@@ -5,6 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::lock::Lock;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -15,6 +16,17 @@ pub struct Spent(Arc<Held>);
 
 /// Prices in micro-USD by intent.
 type Prices = BTreeMap<String, i64>;
+
+/// The version of the ledger this cutroom writes, and the newest it reads.
+const VERSION: u32 = 1;
+
+/// The ledger file: `{"version": 1, "prices": {...}}` (a cutroom before versions wrote the
+/// prices alone, which is read as they are).
+#[derive(Serialize, Deserialize)]
+struct Ledger {
+    version: u32,
+    prices: Prices,
+}
 
 #[derive(Debug)]
 enum Held {
@@ -49,7 +61,7 @@ impl Spent {
     }
 
     /// The sum of the prices taken.
-    pub(crate) fn total(&self) -> Result<i64> {
+    pub fn total(&self) -> Result<i64> {
         self.with(|p| p.values().sum())
     }
 
@@ -94,26 +106,59 @@ impl Spent {
             Held::Batch(p) => p,
         };
         let _lock = Lock::wait(&path.with_extension("lock"))?;
-        let mut prices: Prices = match std::fs::read(path) {
-            Ok(b) => serde_json::from_slice(&b).map_err(|e| {
-                Error::bad_input(
-                    path,
-                    format!(
-                        "unreadable --max-cost ledger ({e}); it holds the prices of the jobs \
-                         this batch's runs created, so it is left as it is: fix it there \
-                         (deleting it would let the batch spend its --max-cost again)"
-                    ),
-                )
-            })?,
+        let mut prices = match std::fs::read(path) {
+            Ok(b) => read(path, &b)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Prices::new(),
             Err(e) => return Err(Error::io(path, e)),
         };
         let before = prices.clone();
         let t = f(&mut prices);
         if prices != before {
-            crate::output::json(path, &prices)?.commit()?;
+            let ledger = Ledger {
+                version: VERSION,
+                prices,
+            };
+            crate::output::json(path, &ledger)?.commit()?;
         }
         Ok(t)
+    }
+}
+
+/// The prices of the ledger `path` holding `bytes`; one that cannot be read, or that a newer
+/// cutroom wrote (it may count the prices where this one does not look), is an error and left
+/// as it is: forgotten, it would let the batch spend its cap again.
+fn read(path: &Path, bytes: &[u8]) -> Result<Prices> {
+    #[derive(Deserialize)]
+    struct Version {
+        version: Option<u32>,
+    }
+    let kept = "it holds the prices of the jobs this batch's runs created, so it is left as it \
+                is";
+    let unreadable = |e: serde_json::Error| {
+        Error::bad_input(
+            path,
+            format!(
+                "unreadable --max-cost ledger ({e}); {kept}: fix it there (deleting it would \
+                 let the batch spend its --max-cost again)"
+            ),
+        )
+    };
+    match serde_json::from_slice::<Version>(bytes)
+        .map_err(unreadable)?
+        .version
+    {
+        None => serde_json::from_slice(bytes).map_err(unreadable),
+        Some(v) if v > VERSION => Err(Error::bad_input(
+            path,
+            format!(
+                "--max-cost ledger of version {v} (this cutroom reads version {VERSION}), \
+                 written by a newer cutroom: {kept}; run this batch with that cutroom, as this \
+                 one might not count what it records and could spend the --max-cost again"
+            ),
+        )),
+        Some(_) => Ok(serde_json::from_slice::<Ledger>(bytes)
+            .map_err(unreadable)?
+            .prices),
     }
 }
 
@@ -145,5 +190,28 @@ mod tests {
         );
         let kept = std::fs::read_to_string(dir.path().join(".budget.json")).unwrap();
         assert_eq!(kept, "{\"k1\": 1");
+        // A newer cutroom's is kept too: this one might not see the prices it counts.
+        let newer = r#"{"version": 2, "spent": {"k1": 150}}"#;
+        std::fs::write(dir.path().join(".budget.json"), newer).unwrap();
+        let e = a.take("k3", 1, 150).err().unwrap().to_string();
+        assert!(
+            e.contains(".budget.json: --max-cost ledger of version 2 (this cutroom reads version 1), written by a newer cutroom")
+                && e.contains("left as it is"),
+            "{e}"
+        );
+        let kept = std::fs::read_to_string(dir.path().join(".budget.json")).unwrap();
+        assert_eq!(kept, newer);
+        // One written before the ledger had a version is read, and rewritten with one.
+        std::fs::write(dir.path().join(".budget.json"), "{\"k1\": 100}").unwrap();
+        assert!(matches!(a.take("k2", 100, 150).unwrap(), Err(Over(100))));
+        assert!(a.take("k2", 50, 150).unwrap().is_ok());
+        let written: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join(".budget.json")).unwrap())
+                .unwrap();
+        assert_eq!(
+            written,
+            serde_json::json!({"version": 1, "prices": {"k1": 100, "k2": 50}})
+        );
+        assert_eq!(b.total().unwrap(), 150);
     }
 }
