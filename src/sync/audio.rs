@@ -66,6 +66,9 @@ pub struct Audio {
     pub loudest_db: Option<f64>,
     /// The gain (dB) the samples were raised by to read a quiet sound; 0 for most.
     pub raised_db: f64,
+    /// How far the samples laid end to end fall behind where the timestamps place them (from
+    /// FFmpeg's decode; none known when symphonia decoded it).
+    pub behind: Behind,
 }
 
 /// A sound whose loudest 20 ms lie under this (dBFS) is quiet: it is read louder.
@@ -184,6 +187,7 @@ fn decode_symphonia(
         damaged,
         loudest_db: None,
         raised_db: 0.0,
+        behind: Behind::new(rate),
     }))
 }
 
@@ -194,7 +198,7 @@ fn decode_ffmpeg(path: &Path, index: usize, why: String) -> Result<Audio> {
         .params
         .sample_rate()
         .max(1);
-    let ((samples, start, damaged), mut mixer) = mixed(rate, |m| {
+    let ((samples, start, damaged, behind), mut mixer) = mixed(rate, |m| {
         let mut input = media::open(path)?;
         let params = input.streams()[index].params.clone();
         let channels = u16::try_from(params.channels().max(1)).unwrap_or(u16::MAX);
@@ -203,17 +207,22 @@ fn decode_ffmpeg(path: &Path, index: usize, why: String) -> Result<Audio> {
         let tb = dec.time_base();
         let mut samples = Vec::new();
         let mut start = None;
+        let mut behind = Behind::new(rate);
         dec.decode_input(&mut input, |run| -> Result<bool> {
+            let at = run
+                .pts
+                .zip(TimeBase::new(tb))
+                .map(|(p, tb)| Ticks(p).samples(tb, rate).0);
             if start.is_none() && !run.data.is_empty() {
-                start = run
-                    .pts
-                    .zip(TimeBase::new(tb))
-                    .map(|(p, tb)| Ticks(p).samples(tb, rate).0);
+                start = at;
+            }
+            if let (Some(start), Some(at)) = (start, at) {
+                behind.note(start + samples.len() as i64, at);
             }
             m.mix(&run.data, usize::from(channels), &mut samples);
             Ok(true)
         })?;
-        Ok((samples, start.unwrap_or(0), dec.damaged_packets()))
+        Ok((samples, start.unwrap_or(0), dec.damaged_packets(), behind))
     })?;
     Ok(Audio {
         channels: mixer.channels(),
@@ -226,7 +235,61 @@ fn decode_ffmpeg(path: &Path, index: usize, why: String) -> Result<Audio> {
         damaged,
         loudest_db: None,
         raised_db: 0.0,
+        behind,
     })
+}
+
+/// Where the sound laid end to end falls behind its timestamps: a run of decoded samples that
+/// starts later than its timestamp says (its packets decode to more than the timestamps leave
+/// room for: overlaps at a `-c copy` join, or a sample rate that changes while the timestamps
+/// go on counting the first one's frames, as AAC in MPEG-TS can). A run that starts earlier is
+/// a hole the decoder fills with silence, which the run after it shows.
+#[derive(Debug, Clone)]
+pub struct Behind {
+    rate: u32,
+    /// `(position, behind)` in samples at `rate`: from each position on, where `behind`
+    /// changed by 1 ms or more.
+    points: Vec<(i64, i64)>,
+}
+
+impl Behind {
+    fn new(rate: u32) -> Self {
+        Self {
+            rate: rate.max(1),
+            points: Vec::new(),
+        }
+    }
+
+    /// A run whose first sample lies at `laid` end to end and at `stamped` by its timestamp.
+    fn note(&mut self, laid: i64, stamped: i64) {
+        if laid < stamped {
+            return;
+        }
+        let behind = laid - stamped;
+        let last = self.points.last().map_or(0, |l| l.1);
+        if (behind - last).abs() >= i64::from(self.rate / 1000).max(1) {
+            self.points.push((laid, behind));
+        }
+    }
+
+    /// How far (ms) the sound played end to end at `t` seconds lies behind where its
+    /// timestamps place it: a player that follows them plays the sound there that much earlier.
+    pub fn ms_at(&self, t: f64) -> f64 {
+        let at = (t * f64::from(self.rate)).floor() as i64;
+        let k = self.points.partition_point(|&(p, _)| p <= at);
+        k.checked_sub(1).map_or(0.0, |k| self.ms(self.points[k].1))
+    }
+
+    /// The most the sound falls behind its timestamps (ms) and from when it does (s).
+    pub fn most(&self) -> Option<(f64, f64)> {
+        let first = self.points.iter().find(|b| b.1 > 0)?;
+        let most = self.points.iter().map(|b| b.1).max()?;
+        Some((self.ms(most), first.0 as f64 / f64::from(self.rate)))
+    }
+
+    fn ms(&self, samples: i64) -> f64 {
+        samples as f64 * 1000.0 / f64::from(self.rate)
+    }
 }
 
 /// A block whose channels have sound (over -50 dBFS mean square) and whose sum keeps under a

@@ -101,6 +101,13 @@ impl PacketLog {
             video_frame_interval_ms: None,
             video_jitter_ms: None,
             video_held_frames: 0,
+            audio_behind_timestamps_ms: audio
+                .filter(|a| matches!(a.decoder, super::audio::Decoder::Ffmpeg(_)))
+                .map(|a| {
+                    a.behind
+                        .most()
+                        .map_or(0.0, |(ms, _)| (ms * 10.0).round() / 10.0)
+                }),
             audio_damaged_packets: audio.map(|a| a.damaged),
             video_damaged_packets: video.map(|v| v.damaged),
             warnings: Vec::new(),
@@ -121,6 +128,7 @@ impl PacketLog {
         r.warnings = warnings(&r, video.map(|v| v.frame_s));
         if let Some(a) = audio {
             r.warnings.splice(0..0, sound_warnings(a));
+            r.warnings.extend(outrun_warning(a, r.audio_overlap_ms));
         }
         // A video stream of one picture (a cover) is no other picture to watch.
         let other_video: Vec<usize> = (self.other_video.iter())
@@ -274,6 +282,27 @@ fn sound_warnings(a: &Audio) -> Vec<String> {
     w
 }
 
+/// A sound that falls behind its timestamps by this much (ms) more than their overlaps say
+/// outruns them (the steps' threshold: ten times the events' precision).
+const OUTRUN_MS: f64 = 10.0;
+
+/// The warning for a sound whose decoded samples fall behind their timestamps by more than
+/// the overlaps explain: its sample rate changes while the timestamps go on counting the first
+/// rate's frames (AAC in MPEG-TS, each ADTS frame with its own rate), or they are wrong.
+fn outrun_warning(a: &Audio, overlap_ms: f64) -> Option<String> {
+    let (most, from) = a
+        .behind
+        .most()
+        .filter(|(ms, _)| *ms > overlap_ms + OUTRUN_MS)?;
+    Some(format!(
+        "from {from:.1} s the sound decodes to more than its timestamps leave room for, up to \
+         {most:.1} ms by its end (its sample rate changes while the timestamps go on counting \
+         the first rate's frames, as AAC in MPEG-TS can, or they are wrong): players that play \
+         every sample hear it as checked here, players that follow the timestamps (FFmpeg, \
+         ffplay) up to {most:.1} ms earlier"
+    ))
+}
+
 fn warnings(r: &ContainerReport, frame_s: Option<f64>) -> Vec<String> {
     let mut w = Vec::new();
     for (what, n, so) in [
@@ -398,6 +427,10 @@ pub struct ContainerReport {
     pub video_jitter_ms: Option<f64>,
     /// Frames shown for more than 1.5 intervals (drops, gaps, VFR).
     pub video_held_frames: usize,
+    /// How far the sound played sample by sample ends up behind where its timestamps place
+    /// it, at most (ms): overlaps, or a sample rate that changes while the timestamps go on
+    /// counting the first; null without audio or when symphonia decoded it.
+    pub audio_behind_timestamps_ms: Option<f64>,
     /// Audio packets the decoder skipped as damaged (null without audio).
     pub audio_damaged_packets: Option<u64>,
     /// Video packets the decoder skipped as damaged (null without video).

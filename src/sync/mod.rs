@@ -279,6 +279,7 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
                 .collect()
         })
         .collect();
+    let behind = audio.behind.clone();
     let mut lips = lips::measure(
         &video,
         &faces,
@@ -444,6 +445,16 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
                 )
             };
         }
+    }
+    if report.verdict == Verdict::Pass {
+        timestamps_hold(
+            &mut report,
+            &behind,
+            &pairs,
+            &windows,
+            video.time_base,
+            standard,
+        );
     }
     if let Some(words) = silent_words(&report.shots) {
         report.reason = format!("{}; {words}", report.reason);
@@ -901,6 +912,62 @@ fn judge(
             side(worst)
         );
     }
+}
+
+/// A `pass` of a sound whose samples, played end to end, fall behind where its timestamps place
+/// them (a sample rate that changes while the timestamps go on counting the first one's
+/// frames, as AAC in MPEG-TS can) is left inconclusive when players that follow the
+/// timestamps (FFmpeg, ffplay) hear it beyond the standard: its timing depends on the player.
+/// Where they hear it: each clear pairing's and each lips-decided window's offset less how far
+/// the sound there lies behind its timestamps. (A `-c copy` join's overlaps move the sound
+/// as far as they move its reading, so its clips read as timestamped.)
+fn timestamps_hold(
+    report: &mut SyncReport,
+    behind: &audio::Behind,
+    pairs: &[Pair],
+    windows: &[SpanEstimate],
+    time_base: TimeBase,
+    standard: Standard,
+) {
+    let followed = |at: f64, offset: f64| (offset - behind.ms_at(at + offset / 1000.0), at);
+    let paired = (pairs.iter())
+        .filter(|p| p.support > 0.5)
+        .map(|p| followed(p.event.time, p.offset_ms));
+    let spoken = (windows.iter())
+        .filter_map(|w| {
+            let m = w.measure.filter(|m| m.confidence >= MIN_CONFIDENCE)?;
+            (m.method == Method::Lips).then_some((w, m.offset_ms))
+        })
+        .map(|(w, o)| followed(time_base.secs(Ticks((w.start.0 + w.end.0) / 2)), o));
+    let Some((worst, at)) = paired
+        .chain(spoken)
+        .max_by(|a, b| standard.usage(a.0).total_cmp(&standard.usage(b.0)))
+        .filter(|w| !standard.allows(w.0))
+    else {
+        return;
+    };
+    let (most, from) = behind.most().unwrap_or((0.0, 0.0));
+    let side = if worst < 0.0 { "early" } else { "late" };
+    let limit = match worst < 0.0 {
+        true => standard.max_early_ms(),
+        false => standard.max_late_ms(),
+    };
+    report.verdict = Verdict::Inconclusive;
+    report.reason = format!(
+        "the timing depends on the player: played sample by sample, {}; but from {from:.1} s \
+         the sound decodes to more than its timestamps leave room for (up to {most:.1} ms), \
+         and players that follow them (FFmpeg, ffplay) hear it {:.1} ms {side} at {at:.1} s; \
+         {} allows {limit} ms {side}",
+        report.reason,
+        worst.abs(),
+        standard.name(),
+    );
+    report.offset_ms = None;
+    report.method = None;
+    report.worst_offset_ms = None;
+    report.gaps_closed_offset_ms = None;
+    report.drift_ms_per_min = None;
+    report.offset_steps.clear();
 }
 
 /// `v` rounded to `1/per_unit`, with no negative zero.
