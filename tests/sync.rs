@@ -1516,6 +1516,35 @@ fn stream_start_times_shift_the_offset() {
         );
         assert!(f["reason"].as_str().unwrap().ends_with(&words), "{f}");
     }
+    // The sound 100 ms late in an MP4 without edit lists: FFmpeg stretches its first packet, so
+    // it starts with the picture's lead (B-frames) and then leaves a gap. The reason said the
+    // container starts the sound 80.0 ms before the picture and +179.4 ms "is in the sound and
+    // picture themselves"; the gap is the container's timing too.
+    let no_edits = dir.path().join("no_edits.mp4");
+    ff(&[
+        "-i",
+        s(&audio_late),
+        "-c",
+        "copy",
+        "-use_editlist",
+        "0",
+        s(&no_edits),
+    ]);
+    let own = files[0]["offset_ms"].as_f64().unwrap()
+        - files[0]["container"]["av_start_delta_ms"].as_f64().unwrap();
+    let (_, files) = sync_json(&[s(&no_edits)]);
+    let reason = files[0]["reason"].as_str().unwrap();
+    let rest = reason
+        .split("of the offset is that timing, ")
+        .nth(1)
+        .and_then(|r| r.split(" ms is in the sound").next())
+        .and_then(|r| r.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("{reason}"));
+    assert!(
+        (rest - own).abs() < 1.0,
+        "{rest} ms, the streams' own {own} ms: {reason}"
+    );
+    assert!(reason.contains("ms of gaps in its timestamps before the first sound paired"));
 }
 
 /// Issue #15: a confident wrong verdict is the worst outcome. The real clips that are not talking

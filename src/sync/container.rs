@@ -95,6 +95,7 @@ impl PacketLog {
             audio_priming_samples: None,
             audio_gaps: 0,
             audio_gap_ms: 0.0,
+            audio_gaps_at: Vec::new(),
             audio_overlaps: 0,
             audio_overlap_ms: 0.0,
             video_dts_non_monotonic: 0,
@@ -190,9 +191,11 @@ fn audio_continuity(l: &StreamLog, r: &mut ContainerReport) {
     let tick_ms = tb.as_f64() * 1000.0;
     // Each packet's start minus where the one before it ends (a tick either way is rounding).
     let mut deltas = Vec::with_capacity(l.packets.len());
+    let mut starts = Vec::with_capacity(l.packets.len());
     let mut prev_end: Option<i64> = None;
     for &(pts, _, dur) in &l.packets {
         let Some(pts) = pts else { continue };
+        starts.push(pts);
         if let Some(end) = prev_end {
             deltas.push(pts - end);
         }
@@ -211,6 +214,8 @@ fn audio_continuity(l: &StreamLog, r: &mut ContainerReport) {
         if delta > 1 {
             r.audio_gaps += 1;
             r.audio_gap_ms += delta as f64 * tick_ms;
+            r.audio_gaps_at
+                .push((starts[i + 1] as f64 * tb.as_f64(), delta as f64 * tick_ms));
         } else if delta < -1 {
             r.audio_overlaps += 1;
             r.audio_overlap_ms += -delta as f64 * tick_ms;
@@ -415,6 +420,9 @@ pub struct ContainerReport {
     pub audio_gaps: usize,
     /// Sum of those gaps (ms).
     pub audio_gap_ms: f64,
+    /// Where each of those gaps ends (s) and how long it is (ms).
+    #[serde(skip)]
+    pub audio_gaps_at: Vec<(f64, f64)>,
     /// Audio packets that start before the previous one ends once decoded.
     pub audio_overlaps: usize,
     /// Sum of those overlaps (ms): how far a player that plays every sample falls behind.

@@ -600,21 +600,53 @@ impl Against {
 }
 
 /// How much of the offset is the container's timing (the stream start times and edit lists
-/// placing the sound's first sample away from the first frame) and how much is in the sound
-/// and picture themselves, in words, when the container moves the sound by a frame or more
-/// and an offset is measured: "the container starts the sound 478.7 ms after the picture (start
-/// times, edit lists): +478.7 ms of the offset is that timing, +21.3 ms is in the sound and
-/// picture themselves".
+/// placing the sound's first sample away from the first frame, and gaps its timestamps leave
+/// before the first sound paired) and how much is in the sound and picture themselves, in
+/// words, when the container moves the sound by a frame or more and an offset is measured:
+/// "the container starts the sound 478.7 ms after the picture (start times, edit lists):
+/// +478.7 ms of the offset is that timing, +21.3 ms is in the sound and picture themselves".
+/// A sound stamped 0.5 s late in an MP4 without edit lists (FFmpeg stretches its first
+/// packet) starts before the picture, then leaves a gap: both are that timing. Gaps among the
+/// paired sounds move some of them only, so no one share of the offset is theirs: then nothing
+/// is said.
 fn container_part(report: &SyncReport, frame_ms: f64) -> Option<String> {
     let offset = report.offset_ms?;
-    let delta = report.container.av_start_delta_ms?;
+    let start = report.container.av_start_delta_ms?;
+    let heard: Vec<f64> = (report.events.iter())
+        .filter(|e| e.support > 0.5)
+        .map(|e| e.time_s + e.offset_ms / 1000.0)
+        .collect();
+    let first = heard.iter().copied().fold(f64::INFINITY, f64::min);
+    let gaps = &report.container.audio_gaps_at;
+    let before = |at: f64| gaps.iter().filter(|g| g.0 <= at).map(|g| g.1).sum::<f64>();
+    if heard.iter().any(|&t| before(t) != before(first)) {
+        return None;
+    }
+    let gap = if first.is_finite() {
+        before(first)
+    } else {
+        0.0
+    };
+    let delta = round(start + gap, 10.0);
+    let mut what = Vec::new();
+    if start.abs() >= 0.1 {
+        let side = if start > 0.0 { "after" } else { "before" };
+        what.push(format!(
+            "starts the sound {:.1} ms {side} the picture",
+            start.abs()
+        ));
+    }
+    if gap > 0.0 {
+        what.push(format!(
+            "leaves {gap:.1} ms of gaps in its timestamps before the first sound paired"
+        ));
+    }
     (delta.abs() >= frame_ms).then(|| {
         format!(
-            "the container starts the sound {:.1} ms {} the picture (start times, edit lists): \
-             {delta:+.1} ms of the offset is that timing, {:+.1} ms is in the sound and picture \
-             themselves",
-            delta.abs(),
-            if delta > 0.0 { "after" } else { "before" },
+            "the container {} (start times, edit lists{}): {delta:+.1} ms of the offset is that \
+             timing, {:+.1} ms is in the sound and picture themselves",
+            what.join(" and "),
+            if gap > 0.0 { ", timestamps" } else { "" },
             offset - delta
         )
     })
