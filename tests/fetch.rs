@@ -4267,6 +4267,63 @@ fn figures_a_relay_gives_as_text_are_read_as_figures() {
     }
 }
 
+/// A job whose status is no word cutroom knows (a final state under another name, or none
+/// beside an error) was waited for, silently with -q, until --timeout, which said to raise it;
+/// now it is one error at once naming the field and its value, the job kept for a rerun that
+/// creates nothing. Gateways' words (Kling's `succeed`, a `progress` of `"45%"`) are read.
+#[test]
+fn a_status_cutroom_does_not_know_is_said_not_waited_for() {
+    let creates = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let made = creates.clone();
+    let base = scripted_server(move |head| {
+        let job = |status: &str| {
+            let job = format!(r#"{{"id": "video_1", "object": "video", "status": "{status}"}}"#);
+            answer("200 OK", "application/json", job.as_bytes())
+        };
+        match head.split(' ').take(2).collect::<Vec<_>>()[..] {
+            ["POST", "/v1/videos"] => {
+                made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                job("queued")
+            }
+            ["GET", "/v1/videos/video_1"] => job("thinking"),
+            _ => answer("404 Not Found", "text/plain", b""),
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(1, "160x90", 1));
+    let state = dir.path().join("shots.state.json");
+    let out = dir.path().join("o");
+    for run in ["fetch", "render", "render again"] {
+        let args: &[&str] = match run {
+            "fetch" => &["fetch", "video_1", "-o", s(&out)],
+            _ => &["render", s(&list), "-o", s(&out), "--allow-any"],
+        };
+        let (o, took) = run_against(
+            &format!("{base}/v1"),
+            &[args, &["-q", "--timeout", "30s"]].concat(),
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{run}: {err}");
+        assert!(took < Duration::from_secs(15), "{run}: {took:?} {err}");
+        assert!(
+            err.contains(
+                "job video_1 answers \"status\": \"thinking\", a word cutroom does not know: \
+                 not waited for, as it may never change; the job is kept: rerun the same \
+                 command to look at it again (it is not created again)"
+            ),
+            "{run}: {err}"
+        );
+        if run != "fetch" {
+            assert_eq!(recorded_ids(&state), ["video_1"], "{run}: {err}");
+        }
+    }
+    assert_eq!(creates.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let v: cutroom::fetch::Video =
+        serde_json::from_str(r#"{"id": "v", "status": "succeed", "progress": "45%"}"#).unwrap();
+    assert_eq!(v.percent(), 45);
+    assert_eq!(v.status.phase(), cutroom::fetch::Phase::Done);
+}
+
 /// An API whose clock runs 15 min behind ours (its `created_at` and `Date` alike) and whose
 /// create makes the job, then answers 500: the lookup reads the job's time in the API's clock
 /// (by its answer's `Date`) and finds it, so the shot is not created (and billed) again.

@@ -27,7 +27,8 @@ pub enum Phase {
     Cancelled,
     /// Past its lifetime.
     Expired,
-    /// A word cutroom does not know (kept and shown; polling goes on).
+    /// A word cutroom does not know, or none (kept and shown; a job waited for is not waited
+    /// for further: it may never change).
     Unknown,
 }
 
@@ -52,15 +53,18 @@ impl Status {
     pub fn phase(&self) -> Phase {
         let word = self.0.trim().to_ascii_lowercase().replace(['-', ' '], "_");
         match word.as_str() {
-            "queued" | "pending" | "submitted" | "starting" | "in_queue" | "waiting"
-            | "created" | "not_started" | "scheduled" => Phase::Waiting,
-            "in_progress" | "processing" | "running" | "generating" | "rendering" | "started" => {
-                Phase::Running
-            }
-            "completed" | "complete" | "succeeded" | "success" | "done" | "finished" => Phase::Done,
-            "failed" | "failure" | "error" | "errored" | "rejected" => Phase::Failed,
+            "queued" | "queueing" | "queuing" | "pending" | "submitted" | "starting"
+            | "in_queue" | "waiting" | "created" | "not_started" | "scheduled" | "preparing"
+            | "throttled" => Phase::Waiting,
+            "in_progress" | "processing" | "running" | "generating" | "rendering" | "started"
+            | "dreaming" | "upscaling" | "uploading" | "postprocessing" | "post_processing"
+            | "finalizing" => Phase::Running,
+            "completed" | "complete" | "succeeded" | "succeed" | "success" | "successful"
+            | "done" | "finished" | "ready" => Phase::Done,
+            "failed" | "fail" | "failure" | "error" | "errored" | "rejected" | "timeout"
+            | "timed_out" | "moderated" | "blocked" => Phase::Failed,
             "cancelled" | "canceled" | "aborted" => Phase::Cancelled,
-            "expired" => Phase::Expired,
+            "expired" | "deleted" => Phase::Expired,
             _ => Phase::Unknown,
         }
     }
@@ -171,14 +175,19 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
-/// A whole number given as an integer, a float or a numeric string; anything else is absent.
+/// A whole number given as an integer, a float or a numeric string (a percent sign after it
+/// allowed: `"45%"`); anything else is absent.
 fn lenient_int<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Option<i64>, D::Error> {
     use serde_json::Value;
     Ok(match Value::deserialize(d)? {
         Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f.round() as i64)),
-        Value::String(s) => s.trim().parse::<f64>().ok().map(|f| f.round() as i64),
+        Value::String(s) => {
+            let s = s.trim();
+            let s = s.strip_suffix('%').unwrap_or(s).trim_end();
+            s.parse::<f64>().ok().map(|f| f.round() as i64)
+        }
         _ => None,
     })
 }
@@ -291,7 +300,7 @@ impl Video {
         match &self.error {
             Some(e) if e.is_moderation() => format!("refused by moderation ({e})"),
             Some(e) => e.to_string(),
-            None => "no reason given".into(),
+            None => format!("no reason given (status {})", self.status),
         }
     }
 }
@@ -460,6 +469,12 @@ mod tests {
             ("aborted", Phase::Cancelled),
             ("expired", Phase::Expired),
             ("failed", Phase::Failed),
+            ("succeed", Phase::Done),
+            ("Success", Phase::Done),
+            ("Fail", Phase::Failed),
+            ("Queueing", Phase::Waiting),
+            ("dreaming", Phase::Running),
+            ("THROTTLED", Phase::Waiting),
             ("thinking", Phase::Unknown),
         ];
         for (word, phase) in words {

@@ -2,7 +2,7 @@
 //! reaches a final phase, within an overall timeout.
 
 use super::client::{Client, Got};
-use super::model::{Status, Video};
+use super::model::{Phase, Status, Video};
 use crate::error::{Error, Result};
 use crate::http::backoff::Backoff;
 use crate::progress::Progress;
@@ -34,6 +34,24 @@ pub fn show(bar: &dyn Progress, v: &Video) {
     bar.set_total(100);
     bar.set_done(u64::from(v.percent()));
     bar.status(&v.status.to_string());
+}
+
+/// The error for a job whose status is no word cutroom knows, or none: not waited for, as it
+/// may never change (a final state under another name would be waited for until `--timeout`).
+fn unknown_status(v: &Video) -> Error {
+    let said = match v.status.as_str() {
+        "" => "no \"status\"".to_string(),
+        _ => format!("\"status\": \"{}\", a word cutroom does not know", v.status),
+    };
+    let error = v
+        .error
+        .as_ref()
+        .map_or(String::new(), |e| format!(" (its error: {e})"));
+    Error::Remote(format!(
+        "job {} answers {said}{error}: not waited for, as it may never change; the job is \
+         kept: rerun the same command to look at it again (it is not created again)",
+        v.id
+    ))
 }
 
 impl Client {
@@ -78,6 +96,9 @@ impl Client {
             show(bar, &video);
             if video.status.is_terminal() {
                 return Ok(video);
+            }
+            if video.status.phase() == Phase::Unknown {
+                return Err(unknown_status(&video));
             }
             let now = (video.status.clone(), video.percent());
             if last.is_some_and(|l| l != now) {
