@@ -4270,11 +4270,14 @@ fn figures_a_relay_gives_as_text_are_read_as_figures() {
 /// A job whose status is no word cutroom knows (a final state under another name, or none
 /// beside an error) was waited for, silently with -q, until --timeout, which said to raise it;
 /// now it is one error at once naming the field and its value, the job kept for a rerun that
-/// creates nothing. Gateways' words (Kling's `succeed`, a `progress` of `"45%"`) are read.
+/// creates nothing. Gateways' words (Kling's `succeed`, a `progress` of `"45%"`) are read. A
+/// job queued for ever is given up at --timeout, saying so (it said "raise --timeout" only).
 #[test]
 fn a_status_cutroom_does_not_know_is_said_not_waited_for() {
     let creates = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let made = creates.clone();
+    let word = Arc::new(Mutex::new("thinking"));
+    let said = word.clone();
     let base = scripted_server(move |head| {
         let job = |status: &str| {
             let job = format!(r#"{{"id": "video_1", "object": "video", "status": "{status}"}}"#);
@@ -4285,7 +4288,7 @@ fn a_status_cutroom_does_not_know_is_said_not_waited_for() {
                 made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 job("queued")
             }
-            ["GET", "/v1/videos/video_1"] => job("thinking"),
+            ["GET", "/v1/videos/video_1"] => job(&said.lock().unwrap()),
             _ => answer("404 Not Found", "text/plain", b""),
         }
     });
@@ -4309,7 +4312,7 @@ fn a_status_cutroom_does_not_know_is_said_not_waited_for() {
             err.contains(
                 "job video_1 answers \"status\": \"thinking\", a word cutroom does not know: \
                  not waited for, as it may never change; the job is kept: rerun the same \
-                 command to look at it again (it is not created again)"
+                 command to look at it again (no new job is created)"
             ),
             "{run}: {err}"
         );
@@ -4317,6 +4320,31 @@ fn a_status_cutroom_does_not_know_is_said_not_waited_for() {
             assert_eq!(recorded_ids(&state), ["video_1"], "{run}: {err}");
         }
     }
+    // A job queued for ever: --timeout ends the wait, saying the job is kept for a rerun.
+    *word.lock().unwrap() = "queued";
+    let (o, _) = run_against(
+        &format!("{base}/v1"),
+        &[
+            "render",
+            s(&list),
+            "-o",
+            s(&out),
+            "--allow-any",
+            "--timeout",
+            "1s",
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "gave up waiting for video video_1 after 1 s (--timeout): still queued at 0%; the \
+             job is kept: rerun the same command to look at it again (no new job is created), \
+             with a longer --timeout if need be"
+        ),
+        "{err}"
+    );
+    assert_eq!(recorded_ids(&state), ["video_1"], "{err}");
     assert_eq!(creates.load(std::sync::atomic::Ordering::SeqCst), 1);
     let v: cutroom::fetch::Video =
         serde_json::from_str(r#"{"id": "v", "status": "succeed", "progress": "45%"}"#).unwrap();

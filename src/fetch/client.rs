@@ -1521,7 +1521,8 @@ mod tests {
         assert!(
             e.starts_with(
                 "gave up waiting for video day: the next look would come past \
-                 --timeout (3600 s): GET "
+                 --timeout (3600 s); the job is kept: rerun the same command to look at it \
+                 again (no new job is created): GET "
             ) && e.contains("the server asks to wait 24 h"),
             "{e}"
         );

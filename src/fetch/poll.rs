@@ -48,11 +48,14 @@ fn unknown_status(v: &Video) -> Error {
         .as_ref()
         .map_or(String::new(), |e| format!(" (its error: {e})"));
     Error::Remote(format!(
-        "job {} answers {said}{error}: not waited for, as it may never change; the job is \
-         kept: rerun the same command to look at it again (it is not created again)",
+        "job {} answers {said}{error}: not waited for, as it may never change; {KEPT}",
         v.id
     ))
 }
+
+/// What an error that ends a wait says of the job: it goes on, and a rerun does not pay again.
+const KEPT: &str = "the job is kept: rerun the same command to look at it again (no new job is \
+                    created)";
 
 impl Client {
     /// Poll `id` until its status is final (done, failed, cancelled, expired: all returned as
@@ -82,7 +85,7 @@ impl Client {
                     if Instant::now() + wait > deadline {
                         return Err(e.context(format!(
                             "gave up waiting for video {id}: the next look would come past \
-                             --timeout ({} s)",
+                             --timeout ({} s); {KEPT}",
                             opts.timeout.as_secs()
                         )));
                     }
@@ -108,7 +111,8 @@ impl Client {
             let wait = backoff.next_delay(hint);
             if Instant::now() + wait > deadline {
                 return Err(Error::Remote(format!(
-                    "gave up waiting for video {id} after {} s: still {} at {}% (raise --timeout)",
+                    "gave up waiting for video {id} after {} s (--timeout): still {} at {}%; \
+                     {KEPT}, with a longer --timeout if need be",
                     opts.timeout.as_secs(),
                     video.status,
                     video.percent()
