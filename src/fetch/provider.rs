@@ -244,20 +244,22 @@ fn gcd(a: u32, b: u32) -> u32 {
     }
 }
 
-/// The downloadable URL in a finished job of a dialect that gives one (fal's `video.url`,
-/// Replicate's `output`, OpenRouter's `unsigned_urls`).
+/// The downloadable URL in a finished job of a dialect that gives one, under the first of
+/// `video`, `videos`, `output`, `data`, `unsigned_urls` that names one (fal's `video.url`,
+/// Replicate's `output`, OpenRouter's `unsigned_urls`, and gateways' `output[0].url`,
+/// `data[0].url`): a URL as text, the first of a list, or an object's `url`.
 pub fn output_url(v: &Video) -> Option<String> {
-    let x = &v.extra;
-    let first = |v: &Value| match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Array(a) => a.first().and_then(Value::as_str).map(str::to_string),
-        _ => None,
-    };
-    x.get("video")
-        .and_then(|v| v.get("url"))
-        .and_then(first)
-        .or_else(|| x.get("output").and_then(first))
-        .or_else(|| x.get("unsigned_urls").and_then(first))
+    fn url(v: &Value, depth: u8) -> Option<String> {
+        match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Array(a) if depth > 0 => a.first().and_then(|v| url(v, depth - 1)),
+            Value::Object(o) if depth > 0 => o.get("url").and_then(|v| url(v, depth - 1)),
+            _ => None,
+        }
+    }
+    ["video", "videos", "output", "data", "unsigned_urls"]
+        .iter()
+        .find_map(|k| v.extra.get(*k).and_then(|x| url(x, 2)))
 }
 
 /// A job answer out of the envelope a gateway adds around it (`{"data": {...}}`, the job's
@@ -306,6 +308,44 @@ mod tests {
             json!("text"),
         ] {
             assert_eq!(unwrapped(kept.clone()), kept);
+        }
+    }
+
+    /// The shapes gateways name a finished job's file in; one not read was taken for a render
+    /// the provider removed (gone, to be rendered and billed again).
+    #[test]
+    fn a_jobs_video_url_is_read_in_every_shape_gateways_give() {
+        let u = "https://cdn.example/v.mp4";
+        for extra in [
+            json!({"video": {"url": u}}),
+            json!({"video": u}),
+            json!({"videos": [{"url": u}]}),
+            json!({"output": u}),
+            json!({"output": [u]}),
+            json!({"output": [{"url": u}]}),
+            json!({"output": {"url": u}}),
+            json!({"data": [{"url": u}]}),
+            json!({"unsigned_urls": [u]}),
+            json!({"output": null, "data": [{"url": u}]}),
+        ] {
+            let mut job = json!({"id": "p", "status": "succeeded"});
+            job.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            let v: Video = serde_json::from_value(job).unwrap();
+            assert_eq!(output_url(&v).as_deref(), Some(u), "{extra}");
+        }
+        for none in [
+            json!({"output": null}),
+            json!({"output": [[[u]]]}),
+            json!({}),
+        ] {
+            let mut job = json!({"id": "p", "status": "succeeded"});
+            job.as_object_mut()
+                .unwrap()
+                .extend(none.as_object().unwrap().clone());
+            let v: Video = serde_json::from_value(job).unwrap();
+            assert_eq!(output_url(&v), None, "{none}");
         }
     }
 
