@@ -2,13 +2,13 @@
 SHELL := bash
 CARGO ?= cargo
 # Debian packages: FFmpeg's libraries and headers for ffmpeg-next, clang for bindgen, TLWG's
-# Loma and Lohit Devanagari (Thai and Hindi captions), and the ffmpeg CLI, GNU time, Tesseract
-# with its Thai and Hindi models and openssl,
+# Loma, Lohit Devanagari and VL Gothic (Thai, Hindi and Japanese captions), and the ffmpeg CLI,
+# GNU time, Tesseract with its Thai, Hindi and Japanese models and openssl,
 # which only tests and benchmarks use (the oracle, the peer, peak memory, reading burnt-in
 # captions, a test CA) and strace (slowing renames, to interrupt one).
 APT_PACKAGES := clang libclang-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev \
 	libavfilter-dev libavdevice-dev libswscale-dev libswresample-dev ffmpeg python3-venv bc curl \
-	time tesseract-ocr tesseract-ocr-tha tesseract-ocr-hin openssl strace fonts-tlwg-loma-ttf fonts-lohit-deva
+	time tesseract-ocr tesseract-ocr-tha tesseract-ocr-hin tesseract-ocr-jpn openssl strace fonts-tlwg-loma-ttf fonts-lohit-deva fonts-vlgothic
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build test bench demo fixtures

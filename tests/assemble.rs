@@ -570,14 +570,14 @@ fn a_text_overlay_past_the_end_names_the_spec_and_the_entry() {
     );
 }
 
-/// A text card's or a text overlay's CJK or emoji drew empty boxes without a word; each is
+/// A text card's or a text overlay's Hangul or emoji drew empty boxes without a word; each is
 /// named with the spec and its entry, before anything is made (here the run then stops at a
 /// text overlay timed past the end, so nothing is encoded).
 #[test]
 fn card_and_overlay_characters_the_font_cannot_draw_are_named_with_the_spec() {
     let (code, err) = assemble_code_and_error(&format!(
         "outputs = [\"square\"]\n[[shot]]\nsrc = \"{}\"\n[[shot]]\ntext = \"\u{5e9}\u{5dc}\u{5d5}\u{5dd} \
-         \u{4e16}\u{754c}\"\nduration = 1\n[[text]]\ntext = \"\u{1f525}\"\n[[text]]\ntext = \"Late\"\n\
+         \u{c138}\u{acc4}\"\nduration = 1\n[[text]]\ntext = \"\u{1f525}\"\n[[text]]\ntext = \"Late\"\n\
          start = 10\n",
         fixture("marker_portrait_30.mp4").display()
     ));
@@ -587,7 +587,7 @@ fn card_and_overlay_characters_the_font_cannot_draw_are_named_with_the_spec() {
     assert_eq!(
         err,
         format!(
-            "cutroom: warning: cut.toml: shot 2: 2 character(s) {lacks}: \u{4e16} \u{754c}\n\
+            "cutroom: warning: cut.toml: shot 2: 2 character(s) {lacks}: \u{c138} \u{acc4}\n\
              cutroom: warning: cut.toml: text 1: 1 character(s) {lacks}: \u{1f525}\n\
              cutroom: error: cut.toml: text 2 starts at 10.000 s, past the end of the output \
              (7.000 s)\n"

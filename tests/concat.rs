@@ -1349,7 +1349,7 @@ fn a_still_image_without_a_duration_is_an_error_that_says_how_to_give_one() {
     assert_duration(&out, 8.0, 30.0);
 }
 
-/// A text card's CJK drew empty boxes without a word; the spec and the shot are named.
+/// A text card's Hangul drew empty boxes without a word; the spec and the shot are named.
 #[test]
 fn card_characters_the_font_cannot_draw_are_named_with_the_spec() {
     let dir = tempfile::tempdir().unwrap();
@@ -1358,7 +1358,7 @@ fn card_characters_the_font_cannot_draw_are_named_with_the_spec() {
     std::fs::write(
         &spec,
         "[[shot]]\ncolor = \"#101010\"\nduration = \"3f\"\n\
-         [[shot]]\ntext = \"Fin \u{7d42}\"\nduration = \"3f\"\n",
+         [[shot]]\ntext = \"Fin \u{b05d}\"\nduration = \"3f\"\n",
     )
     .unwrap();
     let out = d.join("out.mp4");
@@ -1374,7 +1374,7 @@ fn card_characters_the_font_cannot_draw_are_named_with_the_spec() {
     let err = String::from_utf8_lossy(&run.stderr);
     let warning = format!(
         "cutroom: warning: {}: shot 2: 1 character(s) the caption font (DejaVu Sans) has no \
-         glyph for, drawn as empty boxes unless a system font has them: \u{7d42}\n",
+         glyph for, drawn as empty boxes unless a system font has them: \u{b05d}\n",
         s(&spec)
     );
     assert!(err.contains(&warning), "{err}");

@@ -1329,28 +1329,40 @@ fn srt_text_with_a_less_than_sign_or_braces_is_burnt_in_whole() {
     );
 }
 
-/// Characters the shipped font cannot draw (CJK, emoji) came out as empty boxes without a word;
-/// the file and the first line with one are named, and the characters listed once each.
+/// Characters the shipped font cannot draw (Hangul, emoji) came out as empty boxes without a
+/// word; the file and the first line with one are named, and the characters listed once each.
+/// Japanese, boxes too before, is drawn with VL Gothic (fonts-vlgothic, make deps) in captions,
+/// a text overlay and a card, a long line wrapped between its letters: all read back.
 #[test]
 fn caption_characters_the_font_cannot_draw_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("clip.mp4");
-    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=4", None, &[]);
+    lavfi_clip(&clip, "color=c=gray:s=320x180:r=30:d=5", None, &[]);
     let srt = dir.path().join("ja.srt");
-    // Thai ("hello, welcome") came out as empty boxes, warned of as CJK is: DejaVu Sans has no
+    // Thai ("hello, welcome") came out as empty boxes, warned of as Hangul is: DejaVu Sans has no
     // Thai; it is now drawn with the Thai fallback font (Loma, make deps), no system font.
     let thai = "\u{e2a}\u{e27}\u{e31}\u{e2a}\u{e14}\u{e35}\u{e04}\u{e23}\u{e31}\u{e1a} \
                 \u{e22}\u{e34}\u{e19}\u{e14}\u{e35}\u{e15}\u{e49}\u{e2d}\u{e19}\u{e23}\u{e31}\u{e1a}";
     // Hindi ("hello world") too, now with Lohit Devanagari (fonts-lohit-deva, make deps).
     let hindi =
         "\u{928}\u{92e}\u{938}\u{94d}\u{924}\u{947} \u{926}\u{941}\u{928}\u{93f}\u{92f}\u{93e}";
+    // Japanese, with no spaces: too long for a line, it wraps between letters.
+    let japanese = "今日はいい天気ですね。散歩に行きましょう、公園まで歩いて十五分です。";
+    let (title, thanks) = ("新商品のお知らせ", "ご視聴ありがとうございました");
+    let overlays = dir.path().join("ja.toml");
+    std::fs::write(
+        &overlays,
+        format!("[[text]]\ntext = \"{title}\"\nposition = \"top\"\nstart = 4\nend = 5\n"),
+    )
+    .unwrap();
     std::fs::write(
         &srt,
         format!(
             "1\n00:00:00,000 --> 00:00:01,000\nCaf\u{e9} \u{5e9}\u{5dc}\u{5d5}\u{5dd}\n\n\
-             2\n00:00:01,000 --> 00:00:02,000\n\u{4eca}\u{65e5}\u{306f} \u{1f525}\u{fe0f}\u{4eca}\n\n\
+             2\n00:00:01,000 --> 00:00:02,000\n\u{c548}\u{b155} \u{1f525}\u{fe0f}\u{c548}\n\n\
              3\n00:00:02,000 --> 00:00:03,000\n{thai}\n\n\
-             4\n00:00:03,000 --> 00:00:04,000\n{hindi}\n"
+             4\n00:00:03,000 --> 00:00:04,000\n{hindi}\n\n\
+             5\n00:00:04,000 --> 00:00:05,000\n{japanese}\n"
         ),
     )
     .unwrap();
@@ -1365,17 +1377,22 @@ fn caption_characters_the_font_cannot_draw_are_named() {
                 "x",
                 "--captions",
                 s(&srt),
+                "--overlays",
+                s(&overlays),
+                "--end-card",
+                &format!("text = \"{thanks}\", duration = 1"),
                 "-o",
                 s(&out),
             ]),
     );
     let err = String::from_utf8_lossy(&run.stderr);
     let warning = format!(
-        "{}: line 6: 4 character(s) the caption font (DejaVu Sans) has no glyph for, drawn as \
-         empty boxes unless a system font has them: \u{4eca} \u{65e5} \u{306f} \u{1f525}\n",
+        "{}: line 6: 3 character(s) the caption font (DejaVu Sans) has no glyph for, drawn as \
+         empty boxes unless a system font has them: \u{c548} \u{b155} \u{1f525}\n",
         s(&srt)
     );
     assert!(err.contains(&warning), "{err}");
+    assert_eq!(err.matches("no glyph").count(), 1, "{err}");
     let frame = frame_at(&out.join("clip.x.mp4"), 2.5, &dir.path().join("thai.png"));
     let read = tesseract(
         &frame,
@@ -1394,9 +1411,40 @@ fn caption_characters_the_font_cannot_draw_are_named() {
     );
     let read: String = read.expect("tesseract").split_whitespace().collect();
     assert_eq!(read, hindi.replace(' ', ""), "the Hindi caption reads back");
+    // Tesseract's Japanese model is tesseract-ocr-jpn (make deps).
+    let jpn = |at: f64, name: &str| {
+        let frame = frame_at(
+            &out.join("clip.x.mp4"),
+            at,
+            &dir.path().join(format!("{name}.png")),
+        );
+        let read = tesseract(
+            &frame,
+            &dir.path().join(format!("{name}.pgm")),
+            &["-l", "jpn", "--psm", "6"],
+        );
+        let read = read.expect("tesseract");
+        let lines: Vec<String> = (read.lines())
+            .map(|l| l.split_whitespace().collect())
+            .filter(|l: &String| !l.is_empty())
+            .collect();
+        lines
+    };
+    // The overlay at the top, the caption in two lines at the bottom.
+    let read = jpn(4.5, "japanese");
+    assert_eq!(read.len(), 3, "{read:?}");
+    assert_eq!(
+        (read[0].as_str(), read[1..].concat()),
+        (title, japanese.to_string())
+    );
+    assert_eq!(
+        jpn(5.5, "card"),
+        [thanks],
+        "the Japanese end card reads back"
+    );
 }
 
-/// A text overlay's or a title card's CJK or emoji came out as empty boxes without a word (only
+/// A text overlay's or a title card's Hangul or emoji came out as empty boxes without a word (only
 /// caption files were checked); each is named as captions are: the file and overlay, or the
 /// option, and the characters.
 #[test]
@@ -1408,7 +1456,7 @@ fn overlay_and_card_characters_the_font_cannot_draw_are_named() {
     let overlays = d.join("overlays.toml");
     std::fs::write(
         &overlays,
-        "[[text]]\ntext = \"Plain\"\n[[text]]\ntext = \"Sale \u{4eca}\u{65e5}\"\n",
+        "[[text]]\ntext = \"Plain\"\n[[text]]\ntext = \"Sale \u{d55c}\u{ad6d}\"\n",
     )
     .unwrap();
     let card = "text = \"\u{1f525} Hot\", duration = 0.5";
@@ -1431,7 +1479,7 @@ fn overlay_and_card_characters_the_font_cannot_draw_are_named() {
                  system font has them";
     for warning in [
         format!(
-            "{}: text 2: 2 character(s) {lacks}: \u{4eca} \u{65e5}\n",
+            "{}: text 2: 2 character(s) {lacks}: \u{d55c} \u{ad6d}\n",
             s(&overlays)
         ),
         format!("--title-card: 1 character(s) {lacks}: \u{1f525}\n"),

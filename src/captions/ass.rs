@@ -4,7 +4,7 @@
 
 use super::cards::{Ramp, ShownCard};
 use super::font::FAMILY;
-use super::layout::{fitted, pages, tokens, wrap, Canvas, Measure, Placement};
+use super::layout::{fitted, joined, pages, tokens, wrap, Canvas, Measure, Placement};
 use super::style::{Style, TextOverlay};
 use super::{Captions, Word};
 use crate::picture::rgb::{Rgb, Rgba};
@@ -148,38 +148,30 @@ fn page_text(
         format!("\\1c&H{}&\\1a&H{}&", &c[4..], &c[2..4])
     };
     let (hi, base) = (fill(&s.highlight), fill(&s.look.color));
-    let text =
-        |l: &Vec<usize>| -> Vec<&str> { l.iter().map(|&i| words[i].text.as_str()).collect() };
-    let widest = lines
-        .iter()
-        .map(|l| m.width(&text(l).join(" ")))
-        .fold(0.0, f64::max);
+    let text = |l: &Vec<usize>| joined(l.iter().map(|&i| (words[i].glued, &words[i].text)));
+    let widest = lines.iter().map(|l| m.width(&text(l))).fold(0.0, f64::max);
     m.shrink(widest)
         + &lines
             .iter()
             .map(|l| {
-                l.iter()
-                    .map(|&i| {
-                        let w = literal(&words[i].text);
-                        // Every piece of the word spoken (pieces share its times).
-                        let spoken = |h: usize| {
-                            (words[h].start, words[h].end) == (words[i].start, words[i].end)
-                        };
-                        if hot.is_some_and(spoken) {
-                            format!("{{{hi}}}{w}{{{base}}}")
-                        } else {
-                            w
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" ")
+                joined(l.iter().map(|&i| {
+                    let w = literal(&words[i].text);
+                    // Every piece of the word spoken (pieces share its times).
+                    let spoken =
+                        |h: usize| (words[h].start, words[h].end) == (words[i].start, words[i].end);
+                    let w = match hot.is_some_and(spoken) {
+                        true => format!("{{{hi}}}{w}{{{base}}}"),
+                        false => w,
+                    };
+                    (words[i].glued, w)
+                }))
             })
             .collect::<Vec<_>>()
             .join("\\N")
 }
 
-/// A text overlay's lines (its own, each wrapped to fit `m`) as words per line.
-fn overlay_lines(text: &str, m: &Measure) -> Vec<Vec<String>> {
+/// A text overlay's lines (its own, each wrapped to fit `m`).
+fn overlay_lines(text: &str, m: &Measure) -> Vec<String> {
     text.lines()
         .flat_map(|line| {
             let words: Vec<Word> = line
@@ -188,14 +180,15 @@ fn overlay_lines(text: &str, m: &Measure) -> Vec<Vec<String>> {
                     text: w.to_string(),
                     start: 0,
                     end: 0,
+                    glued: false,
                 })
                 .collect();
             let words = fitted(words, m);
             match words.is_empty() {
-                true => vec![Vec::new()],
+                true => vec![String::new()],
                 false => wrap(&words, m)
                     .into_iter()
-                    .map(|l| l.into_iter().map(|i| words[i].text.clone()).collect())
+                    .map(|l| joined(l.into_iter().map(|i| (words[i].glued, &words[i].text))))
                     .collect(),
             }
         })
@@ -204,7 +197,7 @@ fn overlay_lines(text: &str, m: &Measure) -> Vec<Vec<String>> {
 
 /// A text overlay's placement on `canvas` and its lines wrapped to fit it (the block's height
 /// decides the side rails it meets, and those the room: two rounds settle it).
-fn place_overlay(canvas: &Canvas, t: &TextOverlay) -> (Placement, Measure, Vec<Vec<String>>) {
+fn place_overlay(canvas: &Canvas, t: &TextOverlay) -> (Placement, Measure, Vec<String>) {
     let mut count = t.text.lines().count().max(1) as u32;
     let mut p = canvas.text(&t.style, count, &t.position);
     let mut m = Measure::of(canvas, p, &t.style);
@@ -284,7 +277,7 @@ struct Block {
     style: Style,
     p: Placement,
     m: Measure,
-    lines: Vec<Vec<String>>,
+    lines: Vec<String>,
 }
 
 /// Text overlay `t` laid out on `canvas` ([`fitted_overlay`], [`place_overlay`]), clear of
@@ -339,7 +332,7 @@ impl Block {
         let widest = self
             .lines
             .iter()
-            .map(|l| self.m.width(&l.join(" ")))
+            .map(|l| self.m.width(l))
             .fold(0.0, f64::max)
             .min(self.m.room);
         let (l, r) = (f64::from(self.p.left), w - f64::from(self.p.right));
@@ -444,7 +437,6 @@ fn card_events(
     }
     if !card.text.trim().is_empty() {
         let (_, m, lines) = place_overlay(&canvas.card(), t);
-        let lines: Vec<String> = lines.iter().map(|l| l.join(" ")).collect();
         let widest = lines.iter().map(|l| m.width(l)).fold(0.0, f64::max);
         let mid = ((rows.0 + rows.1) / 2.0 * f64::from(h)).round();
         let body = m.shrink(widest) + &literal(&lines.join("\n")).replace('\n', "\\N");
@@ -486,10 +478,7 @@ fn card_zone(
         return None;
     }
     let (_, m, lines) = place_overlay(&canvas.card(), t);
-    let widest = lines
-        .iter()
-        .map(|l| m.width(&l.join(" ")))
-        .fold(0.0, f64::max);
+    let widest = lines.iter().map(|l| m.width(l)).fold(0.0, f64::max);
     let half_w = widest.min(m.room) / 2.0 / f64::from(canvas.width);
     let half_h = lines.len() as f64 * m.font / 2.0 / f64::from(canvas.height);
     let y = (rows.0 + rows.1) / 2.0;
@@ -701,7 +690,6 @@ pub fn script(
         let (a, b) = span(t);
         // Lines wrapped to fit; a word longer than a line is drawn smaller.
         let Block { m, lines, .. } = &blocks[i];
-        let lines: Vec<String> = lines.iter().map(|l| l.join(" ")).collect();
         let widest = lines.iter().map(|l| m.width(l)).fold(0.0, f64::max);
         let text = m.shrink(widest) + &literal(&lines.join("\n")).replace('\n', "\\N");
         event(&mut out, f(a), f(b), rate, &format!("Text{i}"), &text);

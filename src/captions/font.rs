@@ -27,8 +27,8 @@ const FILES: [(&str, &[u8]); 2] = [
 pub struct Fallback {
     /// The script, as a warning names it.
     pub script: &'static str,
-    /// Its letters.
-    pub letters: std::ops::RangeInclusive<char>,
+    /// Its letters (Unicode blocks).
+    pub letters: &'static [std::ops::RangeInclusive<char>],
     /// The font's family name, which the script asks for around those letters.
     pub family: &'static str,
     /// The Debian package installing it.
@@ -40,11 +40,12 @@ pub struct Fallback {
 
 /// The fallback fonts, by script, read from the system, not compiled in: Thai from TLWG's Loma
 /// (a sans serif; GPL with the font exception), Devanagari (Hindi, Marathi, Nepali) from Lohit
-/// Devanagari (OFL; a regular face only).
-pub const FALLBACKS: [Fallback; 2] = [
+/// Devanagari (OFL; a regular face only), Japanese (kana, the kanji of JIS X 0208 and 0213,
+/// CJK punctuation and full-width forms) from VL Gothic (BSD-style; a regular face only).
+pub const FALLBACKS: [Fallback; 3] = [
     Fallback {
         script: "Thai",
-        letters: '\u{e00}'..='\u{e7f}',
+        letters: &['\u{e00}'..='\u{e7f}'],
         family: "Loma",
         package: "fonts-tlwg-loma-ttf",
         files: [
@@ -54,12 +55,34 @@ pub const FALLBACKS: [Fallback; 2] = [
     },
     Fallback {
         script: "Devanagari",
-        letters: '\u{900}'..='\u{97f}',
+        letters: &['\u{900}'..='\u{97f}'],
         family: "Lohit Devanagari",
         package: "fonts-lohit-deva",
         files: [LOHIT_DEVANAGARI; 2],
     },
+    Fallback {
+        script: "Japanese",
+        letters: JAPANESE,
+        family: "VL Gothic",
+        package: "fonts-vlgothic",
+        files: [VL_GOTHIC; 2],
+    },
 ];
+
+/// The blocks of Japanese text: CJK punctuation, kana, enclosed and compatibility signs, the
+/// ideographs (extension A, the unified block, compatibility ones, the supplementary planes)
+/// and the full- and half-width forms.
+pub const JAPANESE: &[std::ops::RangeInclusive<char>] = &[
+    '\u{3000}'..='\u{30ff}',
+    '\u{31f0}'..='\u{31ff}',
+    '\u{3200}'..='\u{4dbf}',
+    '\u{4e00}'..='\u{9fff}',
+    '\u{f900}'..='\u{faff}',
+    '\u{ff00}'..='\u{ffef}',
+    '\u{20000}'..='\u{3134f}',
+];
+
+const VL_GOTHIC: &str = "/usr/share/fonts/truetype/vlgothic/VL-Gothic-Regular.ttf";
 
 const LOHIT_DEVANAGARI: &str = "/usr/share/fonts/truetype/lohit-devanagari/Lohit-Devanagari.ttf";
 
@@ -106,7 +129,9 @@ fn fallback_faces() -> &'static [Option<Pair>] {
 
 /// The fallback that draws `c`, which the shipped faces lack, and its faces when installed.
 fn fallback(c: char) -> Option<(&'static Fallback, Option<&'static Pair>)> {
-    let i = FALLBACKS.iter().position(|f| f.letters.contains(&c))?;
+    let i = FALLBACKS
+        .iter()
+        .position(|f| f.letters.iter().any(|r| r.contains(&c)))?;
     Some((&FALLBACKS[i], fallback_faces()[i].as_ref()))
 }
 
@@ -171,7 +196,7 @@ fn invisible(c: char) -> bool {
 
 /// The characters of `text` that neither shipped face nor an installed fallback has a glyph
 /// for, each once in order of appearance: libass draws them as empty boxes unless a system font
-/// has them (CJK, emoji). Spaces, controls and the invisible format characters are never
+/// has them (Korean, emoji). Spaces, controls and the invisible format characters are never
 /// missing.
 pub fn missing(text: &str) -> Vec<char> {
     let mut out = Vec::new();
@@ -185,13 +210,15 @@ pub fn missing(text: &str) -> Vec<char> {
 
 /// The warning about the characters of `text` no font here has a glyph for (see [`missing`]),
 /// naming where they are (`at`: the file and its line or entry) and listing them, and the
-/// package of a fallback font that would draw them when it is not installed; `None` when there
-/// are none. The one wording for captions, text overlays and text cards.
+/// package of a fallback font that would draw them when it is not installed (an installed one
+/// lacking a letter, a rare kanji, is not); `None` when there are none. The one wording for
+/// captions, text overlays and text cards.
 pub fn warning(at: &str, text: &str) -> Option<String> {
     let chars = missing(text);
     let shown: String = chars.iter().take(8).flat_map(|&c| [c, ' ']).collect();
     let mut packages: Vec<String> = Vec::new();
-    for (f, _) in chars.iter().filter_map(|&c| fallback(c)) {
+    let absent = chars.iter().filter_map(|&c| fallback(c));
+    for (f, _) in absent.filter(|(_, faces)| faces.is_none()) {
         let install = format!("; {} needs {} installed (make deps)", f.script, f.package);
         if !packages.contains(&install) {
             packages.push(install);
@@ -223,7 +250,7 @@ pub fn letters(text: &str) -> usize {
 /// How wide `text` is drawn on one line, as a fraction of the font size (libass's: each face's
 /// ascender to descender, the line height): the advances of the face it is drawn with (`bold`
 /// or regular, else the other; a fallback's for its script), a character no face has counted
-/// one em (CJK is about that wide in the system font that draws it). Kerning only narrows a
+/// one em (Hangul is about that wide in the system font that draws it). Kerning only narrows a
 /// line, so a line measured to fit does.
 pub fn width(text: &str, bold: bool) -> f64 {
     let height = |f: &ttf_parser::Face| f64::from(f.ascender()) - f64::from(f.descender());
@@ -242,12 +269,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cjk_and_emoji_are_missing_latin_arabic_and_hebrew_are_not() {
+    fn hangul_and_emoji_are_missing_latin_arabic_and_hebrew_are_not() {
         assert_eq!(missing("Caf\u{e9} \u{645}\u{631}\u{62d}\u{628}\u{627} \u{5e9}\u{5dc}\u{5d5}\u{5dd} \u{200f}!"), Vec::<char>::new());
         assert_eq!(
-            missing("Hi \u{4eca}\u{65e5} \u{1f525}\u{fe0f}\u{4eca}"),
-            ['\u{4eca}', '\u{65e5}', '\u{1f525}']
+            missing("Hi \u{d55c}\u{ad6d} \u{1f525}\u{fe0f}\u{d55c}"),
+            ['\u{d55c}', '\u{ad6d}', '\u{1f525}']
         );
+    }
+
+    #[test]
+    fn japanese_is_set_in_its_fallback_font() {
+        // 今日は、カタカナ！: kanji, hiragana, katakana and full-width punctuation.
+        let japanese = "\u{4eca}\u{65e5}\u{306f}\u{3001}\u{30ab}\u{30bf}\u{30ab}\u{30ca}\u{ff01}";
+        assert!(
+            missing(japanese).is_empty(),
+            "Japanese needs fonts-vlgothic (make deps)"
+        );
+        assert_eq!(
+            with_fallbacks(&format!("Hi {japanese}")),
+            format!("Hi {{\\fnVL Gothic}}{japanese}{{\\fn}}")
+        );
+        assert_eq!(letters(japanese), 9);
+        // Full-width: each as wide as a capital M or more.
+        assert!(width("\u{4eca}", true) >= width("M", true));
+        assert!(warning("x", japanese).is_none());
+        // A Chinese character VL Gothic lacks is missing, and no package is said to be needed.
+        let w = warning("x", "\u{4eca}\u{4eec}").expect("\u{4eec} is not Japanese");
+        assert!(w.ends_with(": \u{4eec}"), "{w}");
     }
 
     #[test]
@@ -307,6 +355,6 @@ mod tests {
         assert!((width("m", false) - 1995.0 / 2384.0).abs() < 1e-9);
         assert!(width("WWWW", false) > 1.5 * width("iiii", false));
         assert!(width("SHOUT", true) > width("SHOUT", false));
-        assert_eq!(width("\u{4eca}", false), 2048.0 / 2384.0);
+        assert_eq!(width("\u{d55c}", false), 2048.0 / 2384.0);
     }
 }

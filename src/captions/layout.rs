@@ -417,8 +417,22 @@ pub fn tokens(cue: &Cue) -> Vec<Word> {
             text: w.to_string(),
             start: cue.start,
             end: cue.end,
+            glued: false,
         })
         .collect()
+}
+
+/// The text of a line of words, each after a space unless glued to the one before
+/// ([`Word::glued`]).
+pub fn joined<S: AsRef<str>>(words: impl IntoIterator<Item = (bool, S)>) -> String {
+    let mut out = String::new();
+    for (k, (glued, text)) in words.into_iter().enumerate() {
+        if k > 0 && !glued {
+            out.push(' ');
+        }
+        out.push_str(text.as_ref());
+    }
+    out
 }
 
 /// How a line of text is measured against the room it has: at most `max_chars` characters,
@@ -473,29 +487,79 @@ impl Measure {
     }
 }
 
-/// `words` with each word wider than a line of `m` cut into pieces that fit, at character
-/// boundaries, each piece keeping the word's times: a word of 80 letters (a URL, a compound)
-/// is shown across lines and pages rather than shrunk until it cannot be read.
+/// `words` cut where a line may break inside them, each piece keeping the word's times and
+/// glued to the one before ([`Word::glued`]): Japanese text, which has no spaces, between its
+/// letters ([`breaks`]); then a piece still wider than a line of `m` at the character that
+/// would run past it, so a word of 80 letters (a URL, a compound) is shown across lines and
+/// pages rather than shrunk until it cannot be read.
 pub fn fitted(words: Vec<Word>, m: &Measure) -> Vec<Word> {
     let mut out = Vec::with_capacity(words.len());
     for w in words {
-        if m.width(&w.text) <= m.room {
-            out.push(w);
-            continue;
-        }
-        let mut piece = String::new();
-        for c in w.text.chars() {
-            let mut longer = piece.clone();
-            longer.push(c);
-            if !piece.is_empty() && m.width(&longer) > m.room {
-                let text = std::mem::replace(&mut piece, c.to_string());
-                out.push(Word { text, ..w.clone() });
-            } else {
-                piece = longer;
+        for (k, text) in breaks(&w.text).into_iter().enumerate() {
+            let glued = w.glued || k > 0;
+            if m.width(text) <= m.room {
+                out.push(Word {
+                    text: text.to_string(),
+                    glued,
+                    ..w.clone()
+                });
+                continue;
             }
+            let mut piece = String::new();
+            let mut first = true;
+            for c in text.chars() {
+                let mut longer = piece.clone();
+                longer.push(c);
+                // A mark or an invisible character stays with the letter before it.
+                if font::letters(&c.to_string()) > 0
+                    && !piece.is_empty()
+                    && m.width(&longer) > m.room
+                {
+                    let text = std::mem::replace(&mut piece, c.to_string());
+                    out.push(Word {
+                        text,
+                        glued: glued || !first,
+                        ..w.clone()
+                    });
+                    first = false;
+                } else {
+                    piece = longer;
+                }
+            }
+            out.push(Word {
+                text: piece,
+                glued: glued || !first,
+                ..w.clone()
+            });
         }
-        out.push(Word { text: piece, ..w });
     }
+    out
+}
+
+/// `word` split where a line may break inside it: around a letter of Japanese text (kana,
+/// kanji, full-width forms, [`font::JAPANESE`]), but not before a mark or an invisible
+/// character, a closing bracket or punctuation, a small kana or the long-vowel mark, nor after
+/// an opening bracket (the kinsoku rules of Japanese typesetting, JIS X 4051).
+pub fn breaks(word: &str) -> Vec<&str> {
+    let japanese = |c: char| font::JAPANESE.iter().any(|r| r.contains(&c));
+    let no_start = |c: char| {
+        "、。，．・：；？！゛゜ヽヾゝゞ々〻ー‐゠–〜～…‥」』）］｝〕〉》】〙〗〟’”｠»ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶ｡｣､･ｧｨｩｪｫｬｭｮｯｰ),.!?:;%"
+            .contains(c)
+            || ('\u{31f0}'..='\u{31ff}').contains(&c)
+            || font::letters(&c.to_string()) == 0
+    };
+    let no_end = |c: char| "「『（［｛〔〈《【〘〖〝‘“｟«｢([{".contains(c);
+    let mut out = Vec::new();
+    let mut from = 0;
+    let mut chars = word.char_indices().peekable();
+    while let Some((_, a)) = chars.next() {
+        let Some(&(i, b)) = chars.peek() else { break };
+        if (japanese(a) || japanese(b)) && !no_start(b) && !no_end(a) {
+            out.push(&word[from..i]);
+            from = i;
+        }
+    }
+    out.push(&word[from..]);
     out
 }
 
@@ -516,7 +580,7 @@ pub fn wrap(words: &[Word], m: &Measure) -> Vec<Vec<usize>> {
         let mut pick: Option<(usize, f64, usize)> = None;
         // The last line is words i..j: longer as i goes down, until it does not fit.
         for i in (0..j).rev() {
-            let gap = usize::from(i + 1 < j);
+            let gap = usize::from(i + 1 < j && !words[i + 1].glued);
             len += font::letters(&words[i].text) + gap;
             width += wide[i] + gap as f64 * space;
             if i + 1 < j && (len > max || width > m.room) {
@@ -743,6 +807,41 @@ mod tests {
         let decomposed = lines("Tie\u{302}\u{301}ng Vie\u{323}\u{302}t ra\u{302}\u{301}t hay ve\u{302}\u{300} ma\u{323}ng");
         assert_eq!(composed, decomposed);
         assert_eq!(composed.len(), 2);
+    }
+
+    #[test]
+    fn japanese_breaks_between_letters_but_not_before_closing_marks() {
+        assert_eq!(breaks("ok"), ["ok"]);
+        // No break before 。、 or a small kana, nor after an opening bracket.
+        assert_eq!(
+            breaks("「きょう」は晴れ。iPhone"),
+            ["「きょ", "う」", "は", "晴", "れ。", "iPhone"]
+        );
+        let m = Measure {
+            font: 40.0,
+            bold: true,
+            room: 600.0,
+            max_chars: 24,
+        };
+        let text = "今日はいい天気ですね。散歩に行きましょう、公園まで歩いて十五分です。";
+        let words = fitted(tokens(&Cue::new(0, 1, text.into())), &m);
+        let lines: Vec<String> = wrap(&words, &m)
+            .iter()
+            .map(|l| joined(l.iter().map(|&i| (words[i].glued, &words[i].text))))
+            .collect();
+        // Even lines, each within the room, no space added, none starting with a mark.
+        assert_eq!(lines.concat(), text);
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        for l in &lines {
+            assert!(
+                m.width(l) <= m.room && !l.starts_with(['。', '、']),
+                "{lines:?}"
+            );
+            assert!(
+                l.chars().count().abs_diff(text.chars().count() / 3) <= 2,
+                "{lines:?}"
+            );
+        }
     }
 
     #[test]

@@ -20,7 +20,8 @@ use crate::time::{Ticks, TimeBase};
 use crate::timeline::NANOS;
 use std::path::Path;
 
-/// One timed word (or syllable group) of a cue, for word-by-word highlighting.
+/// One timed word (or syllable group) of a cue, for word-by-word highlighting; in layout, a
+/// piece of text a line may break before.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
     /// The text.
@@ -29,6 +30,9 @@ pub struct Word {
     pub start: i64,
     /// End (exclusive), ns.
     pub end: i64,
+    /// It follows the word before on a line without a space: a piece of a word cut across
+    /// lines, or of Japanese text, which breaks between letters ([`layout::fitted`]).
+    pub glued: bool,
 }
 
 /// One caption: shown from `start` until `end` (exclusive).
@@ -74,9 +78,9 @@ impl Cue {
                 .words
                 .iter()
                 .map(|w| Word {
-                    text: w.text.clone(),
                     start: f(w.start),
                     end: f(w.end),
+                    ..w.clone()
                 })
                 .collect(),
         })

@@ -281,6 +281,7 @@ fn words_of(segments: Vec<(i64, String)>, end: i64, markup: Markup) -> Vec<Word>
                 text: p.to_string(),
                 start: share(j),
                 end: share(j + 1),
+                glued: false,
             });
         }
         open = !text.ends_with(char::is_whitespace);
@@ -401,6 +402,7 @@ pub(crate) fn json_words(text: &str) -> Result<Vec<Lined>, Failure> {
             text: e.word.trim().to_string(),
             start: ns(e.start)?,
             end: ns(e.end)?,
+            glued: false,
         };
         if w.end <= w.start {
             return Err((line, format!("'{}' ends before it starts", w.text)));

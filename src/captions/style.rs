@@ -105,7 +105,7 @@ impl Overlays {
     }
 
     /// The warnings about text overlays holding characters the shipped font cannot draw
-    /// (CJK, emoji), each naming the file they were read from and the overlay.
+    /// (Hangul, emoji), each naming the file they were read from and the overlay.
     pub fn undrawable(&self) -> Vec<String> {
         let file = self
             .file

@@ -53,7 +53,7 @@ pub fn check(plan: &Plan) -> Result<()> {
 }
 
 /// The warnings about the text cards among `shots` (of the edit spec `spec`) holding
-/// characters the shipped font cannot draw (CJK, emoji), each naming the spec and the shot.
+/// characters the shipped font cannot draw (Hangul, emoji), each naming the spec and the shot.
 pub fn undrawable(spec: &Path, shots: &[Shot]) -> Vec<String> {
     let at = |i: usize| format!("{}: shot {}", spec.display(), i + 1);
     let cards = shots.iter().enumerate();
