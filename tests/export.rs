@@ -3507,6 +3507,51 @@ fn a_detailed_export_stays_under_its_presets_bit_rate_cap_sound_included() {
     );
 }
 
+/// A signature (--sign-cert) was added as the outputs were moved into place, after their size
+/// was reported and checked against the cap: a one-frame export's 14 kB manifest took it over
+/// its preset's cap unseen. The size reported and checked is now the signed file's.
+#[test]
+fn a_signed_export_is_measured_against_its_cap_as_signed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("one.mp4");
+    lavfi_clip(&clip, "testsrc2=s=320x180:r=30,trim=end_frame=1", None, &[]);
+    // One frame, 1/30 s: about 6 kB unsigned, 1 500 kb/s; 20 kB signed, 5 000 kb/s.
+    let presets = presets_file(
+        d,
+        "[small]\nbase = \"x\"\nwidth = 320\nheight = 180\nmax_kbps = 4000\n",
+    );
+    let (cert, key) = signing_cert(d, "signer", "ec");
+    let out = d.join("out");
+    let run = cutroom_ok(&[
+        "export",
+        s(&clip),
+        "--presets",
+        s(&presets),
+        "-p",
+        "small",
+        "--sign-cert",
+        s(&cert),
+        "--sign-key",
+        s(&key),
+        "--json",
+        "-o",
+        s(&out),
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let file = out.join("one.small.mp4");
+    let bytes = std::fs::metadata(&file).unwrap().len();
+    assert_eq!(
+        report["outputs"][0]["bytes"], bytes,
+        "the signed file's size"
+    );
+    let kbps = bytes as f64 * 8.0 / (1.0 / 30.0) / 1000.0;
+    assert!(kbps > 4000.0, "{kbps:.0} kb/s");
+    let said = format!("{kbps:.0} kb/s (its size over its length) is over the 4000 kb/s cap");
+    let warnings = report["outputs"][0]["warnings"].to_string();
+    assert!(warnings.contains(&said), "{warnings}");
+}
+
 /// A 1x1 picture failed deep in the filter graph, as two failed outputs naming no file
 /// (`filter graph 'split=2[bg][fg];[bg]crop=0:0:1:1:exact=1,...': Invalid argument`): it is
 /// refused by name before any work.

@@ -534,8 +534,13 @@ fn run(
     panels.sort_by_key(|(i, _)| *i);
     files.sort_by_key(|(i, _)| *i);
     for (i, f) in files {
+        // Signed now, so its size in the report and against its preset's cap is the file's
+        // as written (a signature added at the commit took a short one over its cap unseen).
         let p = &plans[i];
-        batch.add(f.sealed(req.sign.seal(&p.target, steps(req, p, levelled))));
+        if let Some(seal) = req.sign.seal(&p.target, steps(req, p, levelled)) {
+            seal(f.path())?;
+        }
+        batch.add(f);
     }
     retire_stale(req, &plans, &mut batch);
     if !req.captions.cues.is_empty() {

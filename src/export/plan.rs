@@ -242,14 +242,17 @@ pub(super) fn encoder_config(
             .unwrap_or_else(|| p.x264_preset.clone()),
         profile: "high".into(),
         gop: p.gop_frames(rate),
-        max_bit_rate: Some(video_cap(plan, audio)),
+        max_bit_rate: Some(video_cap(plan, audio, req.sign.policy.key.is_some())),
         threads,
     }
 }
 
-/// Share of the preset's cap kept in hand for what the estimate below leaves out (a C2PA
-/// manifest, the encoder's SEI, x264's rounding).
+/// Share of the preset's cap kept in hand for what the estimate below leaves out (the
+/// encoder's SEI, x264's rounding).
 const CAP_MARGIN: f64 = 0.01;
+/// The room a C2PA manifest takes in a signed file (`--sign-cert`): 14.0 kB measured with one
+/// source and a chain of two certificates (docs/provenance.md).
+const SIGNATURE: u64 = 16_000;
 /// The MP4's boxes besides the samples' index (ftyp, moov's headers, the H.264 and AAC
 /// configurations), in bytes: about 3.5 kB measured; rounded up.
 const MP4_BOXES: u64 = 6_000;
@@ -262,17 +265,21 @@ const INDEX_PER_PACKET: u64 = 8;
 const LEAST_VIDEO_CAP: f64 = 50_000.0;
 
 /// The video's cap, bit/s (x264's VBV maximum, over a buffer of one second of it) that keeps
-/// output `plan`'s whole file, `audio` (its soundtrack) and the MP4's boxes included, under its
+/// output `plan`'s whole file, `audio` (its soundtrack), the MP4's boxes and, when `signed`, its
+/// C2PA manifest included, under its
 /// preset's `max_kbps` as platforms measure it: the file's size over its length. Over a file of
 /// `d` seconds x264 may spend `cap × d` and, besides, the buffer's initial fill (0.9 of it, x264's
 /// `vbv-init`): so the video gets `(budget − sound − boxes) / (d + 0.9)`. Without this the
 /// cap applied to the video alone, over a buffer of two seconds: a 4 s Reels export of a
 /// detailed picture measured 11 958 kb/s against the cap of 10 000.
-pub(super) fn video_cap(plan: &Plan, audio: Option<&EncodedAudio>) -> u64 {
+pub(super) fn video_cap(plan: &Plan, audio: Option<&EncodedAudio>, signed: bool) -> u64 {
     let secs = plan.frames as f64 / plan.rate.as_f64();
     let budget = f64::from(plan.preset.max_kbps) * 1000.0 * secs * (1.0 - CAP_MARGIN);
     let (sound, packets) = audio.map_or((0, 0), |a| (a.bytes(), a.packets()));
-    let boxes = MP4_BOXES + INDEX_PER_FRAME * plan.frames + INDEX_PER_PACKET * packets;
+    let boxes = MP4_BOXES
+        + INDEX_PER_FRAME * plan.frames
+        + INDEX_PER_PACKET * packets
+        + if signed { SIGNATURE } else { 0 };
     let video = budget - 8.0 * (sound + boxes) as f64;
     (video / (secs + 0.9)).max(LEAST_VIDEO_CAP) as u64
 }
