@@ -1595,6 +1595,40 @@ fn damaged_packets_skipped_in_decoding_are_reported() {
     assert!(decodes_cleanly(&out));
 }
 
+/// A few packets FFmpeg's AAC decoder answers with a bare -1 ("Operation not permitted": a
+/// program config element that runs past its packet) are skipped and reported like other
+/// damage, within the bound a file past which is refused (outputs::decoding_errors_name_the_file);
+/// concat failed with `bad.mp4: decode audio: Operation not permitted` (and random bytes that name
+/// a tool the decoder lacks with `Not yet implemented in FFmpeg, patches welcome`).
+#[test]
+fn damage_the_decoder_calls_unpermitted_is_skipped_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (good, bad) = (dir.path().join("good.mp4"), dir.path().join("bad.mp4"));
+    // Its middle second is silent: 4-byte AAC packets, whose start a PCE header overwrites.
+    lavfi_clip(
+        &good,
+        "testsrc=s=64x64:r=10:d=3",
+        Some("sine=f=440:d=3,volume=enable='between(t,1,2)':volume=0"),
+        &["-ac", "1"],
+    );
+    let mut bytes = std::fs::read(&good).unwrap();
+    let field = |p: &serde_json::Value, k: &str| p[k].as_str().unwrap().parse::<usize>().unwrap();
+    let silent: Vec<usize> = ffprobe_packets(&good, "a:0")
+        .iter()
+        .filter(|p| field(p, "size") == 4)
+        .map(|p| field(p, "pos"))
+        .collect();
+    assert!(silent.len() > 20, "{silent:?}");
+    for &pos in &silent[10..13] {
+        bytes[pos..pos + 4].copy_from_slice(&[0xa0, 0xff, 0xff, 0xff]);
+    }
+    std::fs::write(&bad, &bytes).unwrap();
+    let out = dir.path().join("out.mp4");
+    let run = cutroom(&["concat", s(&bad), s(&good), "-o", s(&out), "--json"]);
+    assert_damage_reported(&run, &bad, "audio");
+    assert!(decodes_cleanly(&out));
+}
+
 #[test]
 fn damaged_picture_packets_skipped_in_normalising_are_reported() {
     let dir = tempfile::tempdir().unwrap();

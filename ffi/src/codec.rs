@@ -10,39 +10,36 @@ const EAGAIN: ff::Error = ff::Error::Other {
     errno: ff::error::EAGAIN,
 };
 
-/// Whether a decoder's error is its verdict on the packet's data (skip it, decode on) rather
-/// than a failure of the machine or the call: "invalid data", or a code that is no system
-/// errno, which a codec's own parser returns (the AAC/AC-3 header parser's
-/// `AAC_AC3_PARSE_ERROR_*`, e.g. -0x3030c0a). Out of memory, a misused decoder and FFmpeg's
-/// named failures stay errors.
+/// Whether a decoder's error is its verdict on the packet's data (skip it, decode on, as the
+/// ffmpeg CLI does) rather than a failure of the machine or the call: "invalid data", a code
+/// that is no system errno, which a codec's own parser returns (the AAC/AC-3 header parser's
+/// `AAC_AC3_PARSE_ERROR_*`, e.g. -0x3030c0a), the bare -1 (EPERM: a decoder makes no system
+/// call) that older decoders return for bad data, and "patches welcome", which the AAC decoder
+/// says of random bits that name a tool it lacks. How much of this a stream may have is
+/// [`damage_refusal`]'s bound. Out of memory, a misused decoder and FFmpeg's other named
+/// failures stay errors.
 fn damaged(e: &ff::Error) -> bool {
     /// Above every system errno (Linux's end below 150; FFmpeg's tags are far larger).
     const LAST_ERRNO: i32 = 4095;
     match e {
-        ff::Error::InvalidData => true,
-        ff::Error::Other { errno } => *errno > LAST_ERRNO,
+        ff::Error::InvalidData | ff::Error::PatchWelcome => true,
+        ff::Error::Other { errno } => *errno == ff::error::EPERM || *errno > LAST_ERRNO,
         _ => false,
     }
 }
 
-/// A decoder's refusal to go on, as an error of `op`: the bare -1 (EPERM) and "patches welcome"
-/// that FFmpeg's decoders return for data they cannot read are said as what they mean for a
-/// file, not as a permission refused or a request for patches.
-fn refusal(e: ff::Error, op: &str) -> Error {
-    let reason = match e {
-        ff::Error::PatchWelcome
-        | ff::Error::Other {
-            errno: ff::error::EPERM,
-        } => format!(
-            "damaged data the decoder cannot go past, or a feature this FFmpeg build lacks \
-             (FFmpeg says: {e}); if the file was downloaded or copied, fetch it again"
-        ),
-        e => e.to_string(),
-    };
-    Error::Ffmpeg {
-        op: op.to_string(),
-        reason,
-    }
+/// Why a stream of which `damaged` of `packets` packets did not decode is refused: a decoder
+/// conceals an odd damaged packet (the sound has a gap, the picture holds its last frame), but
+/// past 1 packet in 10 the file is corrupt, not touched by damage. `None` within the bound. The
+/// one bound of every decoder, FFmpeg's and symphonia's.
+pub fn damage_refusal(damaged: u64, packets: u64) -> Option<String> {
+    (damaged.saturating_mul(10) > packets).then(|| {
+        format!(
+            "{damaged} of {packets} packets do not decode (more than 1 in 10): the data is \
+             damaged, or uses a feature this FFmpeg build lacks; if the file was downloaded or \
+             copied, fetch it again"
+        )
+    })
 }
 
 /// A decoder of one stream: packets in, frames out, drained at the end.
@@ -58,7 +55,8 @@ pub trait Decoder {
     fn stream(&self) -> usize;
 
     /// Feed one packet of this decoder's stream. A damaged packet is skipped (and counted in
-    /// [`Decoder::damaged_packets`]); decoding goes on.
+    /// [`Decoder::damaged_packets`]); decoding goes on. A stream past [`damage_refusal`]'s bound
+    /// is an error once it is drained.
     fn send(&mut self, pkt: &Packet) -> Result<()>;
 
     /// Signal the end of the stream; then drain with [`Decoder::receive`].
@@ -124,6 +122,8 @@ pub(crate) struct Opened {
     dec: ff::decoder::Opened,
     /// `<file>: decode audio` and the like, for errors.
     op: String,
+    /// Packets sent.
+    packets: u64,
     damaged: u64,
 }
 
@@ -132,6 +132,7 @@ impl Opened {
         Self {
             dec,
             op,
+            packets: 0,
             damaged: 0,
         }
     }
@@ -139,13 +140,14 @@ impl Opened {
     /// Feed one packet. A full decoder ("try again": the caller drains it) is not an error; a
     /// damaged packet is counted and skipped.
     pub(crate) fn send(&mut self, pkt: &Packet) -> Result<()> {
+        self.packets += 1;
         match self.dec.send_packet(&pkt.inner) {
             Ok(()) | Err(EAGAIN) => Ok(()),
             Err(e) if damaged(&e) => {
                 self.damaged += 1;
                 Ok(())
             }
-            Err(e) => Err(refusal(e, &self.op)),
+            Err(e) => Err(e).op(&self.op),
         }
     }
 
@@ -155,23 +157,36 @@ impl Opened {
 
     /// Pull one decoded frame into `frame`: `true` when it holds one, `false` when the decoder
     /// needs more input or is drained. A packet found damaged while decoding here (FFmpeg
-    /// decodes buffered packets on this call too) is counted and skipped: FFmpeg drops it.
+    /// decodes buffered packets on this call too) is counted and skipped: FFmpeg drops it. Once
+    /// drained, a stream past [`damage_refusal`]'s bound is an error.
     pub(crate) fn receive(&mut self, frame: &mut ff::Frame) -> Result<bool> {
         loop {
             return match self.dec.receive_frame(frame) {
                 Ok(()) => Ok(true),
-                Err(EAGAIN) | Err(ff::Error::Eof) => Ok(false),
+                Err(EAGAIN) => Ok(false),
+                Err(ff::Error::Eof) => match damage_refusal(self.damaged, self.packets) {
+                    Some(reason) => Err(self.error(reason)),
+                    None => Ok(false),
+                },
                 Err(e) if damaged(&e) => {
                     self.damaged += 1;
                     continue;
                 }
-                Err(e) => Err(refusal(e, &self.op)),
+                Err(e) => Err(e).op(&self.op),
             };
         }
     }
 
     pub(crate) fn damaged(&self) -> u64 {
         self.damaged
+    }
+
+    /// An error of this decoder's operation (`<file>: decode audio: {reason}`).
+    pub(crate) fn error(&self, reason: String) -> Error {
+        Error::Ffmpeg {
+            op: self.op.clone(),
+            reason,
+        }
     }
 }
 
@@ -186,5 +201,32 @@ pub(crate) fn receive_packet(
         Ok(()) => Ok(Some(Packet::from_ff(pkt, tb))),
         Err(EAGAIN) | Err(ff::Error::Eof) => Ok(None),
         Err(e) => Err(e).op(op),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_a_decoder_says_of_bad_data_is_damage_and_a_failing_machine_is_not() {
+        for e in [-1, -0x3030c0a] {
+            assert!(damaged(&ff::Error::from(e)), "{e}");
+        }
+        assert!(damaged(&ff::Error::InvalidData));
+        assert!(damaged(&ff::Error::PatchWelcome));
+        for errno in [ff::error::ENOMEM, ff::error::EINVAL] {
+            assert!(!damaged(&ff::Error::Other { errno }), "{errno}");
+        }
+        assert!(!damaged(&ff::Error::Bug));
+    }
+
+    #[test]
+    fn one_damaged_packet_in_ten_is_read_and_more_is_refused() {
+        assert_eq!(damage_refusal(0, 0), None);
+        assert_eq!(damage_refusal(10, 100), None);
+        let why = damage_refusal(11, 100).expect("refused");
+        assert!(why.starts_with("11 of 100 packets do not decode"), "{why}");
+        assert!(why.ends_with("fetch it again"), "{why}");
     }
 }

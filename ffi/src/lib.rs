@@ -25,7 +25,7 @@ mod time;
 mod video;
 
 pub use audio::{AudioDecoder, AudioEncoder, AudioSamples, MAX_GAP_S};
-pub use codec::Decoder;
+pub use codec::{damage_refusal, Decoder};
 pub use error::{Error, Result};
 pub use filter::{AudioFilter, VideoFilter};
 pub use image::{encode_image, ImageFormat};

@@ -442,15 +442,7 @@ fn load_symphonia(
         Ok(d) => d,
         Err(why) => return Ok(Err(why)),
     };
-    // Decoders conceal an odd damaged packet; a file that is mostly damage is refused.
-    let (packets, bad) = (decoded.packets, decoded.bad);
-    if packets > 0 && bad * 10 > packets {
-        return Err(Error::bad_input(
-            path,
-            format!("corrupt audio data: {bad} of {packets} packets do not decode"),
-        ));
-    }
-    progress.damaged(path, Stream::Audio, bad as u64);
+    progress.damaged(path, Stream::Audio, decoded.bad as u64);
     // One MP3 frame short is rounding; more is a file that ends early.
     let got = decoded.pcm.frames() as u64;
     let declared = decoded.declared.filter(|_| !past(used, &decoded.pcm));
@@ -594,15 +586,14 @@ pub struct Decoded {
     pub declared: Option<u64>,
     /// The track is AAC.
     pub aac: bool,
-    /// Packets of the track read.
-    pub packets: usize,
-    /// Packets that did not decode (concealed, skipped).
+    /// Packets that did not decode (concealed, skipped), within
+    /// [`cutroom_ffi::damage_refusal`]'s bound.
     pub bad: usize,
 }
 
 /// Decode the first audio track of `path` with symphonia; the inner `Err` says why symphonia
 /// cannot (the caller then asks FFmpeg). A truncated tail ends the stream; damaged packets are
-/// counted and skipped. With `mono`, each decoded piece is mixed down to one channel by it as
+/// counted and skipped, and a track past [`cutroom_ffi::damage_refusal`]'s bound is refused. With `mono`, each decoded piece is mixed down to one channel by it as
 /// it comes, so a long track is never held with all its channels.
 pub fn decode_symphonia(
     path: &Path,
@@ -800,6 +791,9 @@ fn decode_part(
     if let Some(mask) = tagged.filter(|m| m.count_ones() == u32::from(channels)) {
         layout = Layout(mask);
     }
+    if let Some(why) = cutroom_ffi::damage_refusal(bad as u64, packets as u64) {
+        return Err(Error::bad_input(path, format!("decode audio: {why}")));
+    }
     Ok(Ok(Decoded {
         pcm: Pcm {
             rate,
@@ -815,7 +809,6 @@ fn decode_part(
         media_len,
         declared,
         aac,
-        packets,
         bad,
     }))
 }
