@@ -1630,7 +1630,7 @@ fn damage_the_decoder_calls_unpermitted_is_skipped_and_reported() {
 }
 
 #[test]
-fn damaged_picture_packets_skipped_in_normalising_are_reported() {
+fn damaged_picture_packets_are_skipped_in_normalising_and_said_or_refused_in_copying() {
     let dir = tempfile::tempdir().unwrap();
     let (good, _) = clip_with_damaged_sound(dir.path());
     let bad = clip_with_damaged_picture(dir.path(), &good);
@@ -1646,6 +1646,43 @@ fn damaged_picture_packets_skipped_in_normalising_are_reported() {
     ];
     assert_damage_reported(&cutroom(&args), &bad, "video");
     assert!(decodes_cleanly(&out));
+    // The copy path decodes no picture: the damage was copied without a word. Now it is said by
+    // file and time (the packets' NAL units run past their ends, as FFmpeg's decoder finds),
+    // and a shot past the bound of 1 damaged packet in 10 is refused.
+    let run = cutroom(&["concat", s(&bad), s(&good), "-o", s(&out), "--json"]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    let times: Vec<f64> = ffprobe_packets(&bad, "v:0")[15..18]
+        .iter()
+        .map(|p| p["pts_time"].as_str().unwrap().parse().unwrap())
+        .collect();
+    let (first, last) = (
+        times.iter().copied().fold(f64::MAX, f64::min),
+        times.iter().copied().fold(0.0, f64::max),
+    );
+    let said = format!(
+        "{}: 3 of the 40 video packets copied are damaged, at {first:.3}-{last:.3} s of the file",
+        bad.display()
+    );
+    assert_eq!(err.matches(&said).count(), 1, "{err}");
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert!(report["warnings"].to_string().contains(&said), "{report}");
+    let worse = dir.path().join("worse.mp4");
+    let mut bytes = std::fs::read(&bad).unwrap();
+    for p in &ffprobe_packets(&bad, "v:0")[20..25] {
+        let pos: usize = p["pos"].as_str().unwrap().parse().unwrap();
+        bytes[pos..pos + 4].fill(0xff);
+    }
+    std::fs::write(&worse, &bytes).unwrap();
+    std::fs::remove_file(&out).unwrap();
+    let err = fails(&[s(&good), s(&worse), "-o", s(&out)], &out);
+    assert!(
+        err.contains(&format!(
+            "shot 2: {}: video: 8 of 40 packets do not decode",
+            worse.display()
+        )) && err.contains("fetch it again"),
+        "{err}"
+    );
 }
 
 /// Issue 14 item 16: a shot whose sound is too long to decode up front is decoded a piece at a

@@ -8,8 +8,36 @@ use crate::output::Seal;
 use crate::progress::Progress;
 use crate::time::Ticks;
 use crate::video_index::packet_duration;
-use cutroom_ffi::Input;
+use cutroom_ffi::{damage_refusal, Input};
 use std::path::{Path, PathBuf};
+
+/// Say the damaged packets (see `concat::framing`) the copy would take from each shot's file,
+/// by file and time, to `bar`, or refuse a shot past [`damage_refusal`]'s bound: copied, they
+/// break the picture up until the next keyframe in every player.
+pub fn check_damage(plan: &Plan, bar: &dyn Progress) -> Result<()> {
+    for (i, shot) in plan.shots.iter().enumerate() {
+        let s = shot.source();
+        let wanted = |pts: Ticks| pts >= shot.in_pts && pts < shot.end_pts;
+        let hit: Vec<Ticks> = s.broken.iter().copied().filter(|&t| wanted(t)).collect();
+        let (Some(first), Some(last)) = (hit.iter().min(), hit.iter().max()) else {
+            continue;
+        };
+        let copied = s.shown().filter(|p| wanted(p.pts)).count();
+        if let Some(why) = damage_refusal(hit.len() as u64, copied as u64) {
+            return Err(Error::bad_input(&s.path, format!("video: {why}")).of_shot(i));
+        }
+        bar.warn(&format!(
+            "{}: {} of the {copied} video packets copied are damaged, at {:.3}-{:.3} s of the \
+             file: players show the picture broken from there to the next keyframe; if the \
+             file was downloaded or copied, fetch it again",
+            s.path.display(),
+            hit.len(),
+            s.secs(*first - s.first()),
+            s.secs(*last - s.first())
+        ));
+    }
+    Ok(())
+}
 
 /// Write `target`: the shots' video packets copied from their files (`inputs`: one per shot,
 /// kept open from the reading pass or `None`), with the encoded soundtrack `audio` (or none),

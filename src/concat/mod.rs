@@ -10,6 +10,7 @@
 pub mod audio;
 pub mod card;
 pub mod copy;
+mod framing;
 pub mod normalise;
 mod pixels;
 pub mod plan;
@@ -275,6 +276,7 @@ fn join(
     };
     match plan.path {
         VideoPath::Copy => {
+            copy::check_damage(&plan, bar)?;
             let sound = sound()?;
             copy::write(&plan, inputs, sound.encoded, output, seal, bar)?;
             Ok(sound.kept)

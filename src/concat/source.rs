@@ -4,6 +4,7 @@
 //! fits [`SOUND_AHEAD_BYTES`]; a longer one is decoded again when the join reaches it, so a
 //! join holds at most that plus one shot's sound, however many long shots it has).
 
+use super::framing;
 use crate::audio::polarity::{self, Correlation};
 use crate::error::{Error, Result};
 use crate::media;
@@ -108,6 +109,9 @@ pub struct Source {
     pub sound_outside_picture: Option<String>,
     /// The file is a still image (one picture, no length of its own).
     pub still: bool,
+    /// The timestamps of its video packets whose NAL units do not fit them: damaged data,
+    /// which a decoder refuses and the copy path would copy (see `concat::framing`).
+    pub broken: Vec<Ticks>,
 }
 
 impl std::ops::Deref for Source {
@@ -175,9 +179,21 @@ impl Source {
             }
             _ => None,
         };
-        let index = VideoIndex::read(path, &mut input, |pkt| match sound.as_mut() {
-            Some(s) => s.push(pkt),
-            None => Ok(()),
+        let video = input.best_stream(MediaKind::Video);
+        let nal = video.and_then(|v| {
+            let params = &input.streams()[v].params;
+            framing::length_size(&params.codec_name(), params.extradata())
+        });
+        let mut broken = Vec::new();
+        let index = VideoIndex::read(path, &mut input, |pkt| {
+            let framed = |size| framing::framed(pkt.data(), size);
+            if Some(pkt.stream()) == video && nal.is_some_and(|n| !framed(n)) {
+                broken.extend(pkt.pts().or(pkt.dts()).map(Ticks));
+            }
+            match sound.as_mut() {
+                Some(s) => s.push(pkt),
+                None => Ok(()),
+            }
         })?;
         let frame_rate = index
             .frame_rate
@@ -206,6 +222,7 @@ impl Source {
             unused_audio: media::unused_audio(&input),
             not_carried: media::tracks_not_carried(&input),
             still: still.is_some(),
+            broken,
         };
         Ok(Loaded {
             source,
