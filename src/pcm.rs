@@ -382,7 +382,9 @@ impl AlignedDecoder {
         Ok(())
     }
 
-    /// Take every run the decoder holds now into the sound decoded so far.
+    /// Take every run the decoder holds now into the sound decoded so far; a sound whose
+    /// timestamps do not follow a change of its rate cannot be placed, and is an error
+    /// ([`AudioDecoder::unfollowed_rate_change`]).
     fn drain(&mut self) -> Result<()> {
         let (a_tb, out_tb) = (self.a_tb, self.out_tb);
         self.dec.drain(|run| -> Result<bool> {
@@ -393,7 +395,10 @@ impl AlignedDecoder {
             self.decoded += run.data.len() / usize::from(self.pcm.channels.max(1));
             Ok(true)
         })?;
-        Ok(())
+        match self.dec.unfollowed_rate_change() {
+            Some(why) => Err(Error::bad_input(&self.path, why)),
+            None => Ok(()),
+        }
     }
 
     /// Flush the decoder (what it still held joins the sound decoded so far) and report the

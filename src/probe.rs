@@ -182,12 +182,19 @@ impl Check {
         })
     }
 
-    fn push(&mut self, pkt: &Packet) -> Result<()> {
+    /// Decode `pkt`; a sound whose timestamps do not follow a change of its rate is an error,
+    /// as for every command that decodes it.
+    fn push(&mut self, pkt: &Packet, path: &Path) -> Result<()> {
         match self {
-            Self::Audio(d) => d.push(pkt, |_| Ok::<_, Error>(true)),
-            Self::Video(d) => d.push(pkt, |_| Ok::<_, Error>(true)),
+            Self::Audio(d) => {
+                d.push(pkt, |_| Ok::<_, Error>(true))?;
+                match d.unfollowed_rate_change() {
+                    Some(why) => Err(Error::bad_input(path, why)),
+                    None => Ok(()),
+                }
+            }
+            Self::Video(d) => d.push(pkt, |_| Ok::<_, Error>(true)).map(drop),
         }
-        .map(drop)
     }
 
     /// Drain the decoder: the damaged packets it skipped.
@@ -220,7 +227,7 @@ pub fn probe(path: &Path, decode: bool) -> Result<FileProbe> {
         let i = pkt.stream();
         scans[i].add(pkt, infos[i].kind == MediaKind::Video);
         match checks.get_mut(i) {
-            Some(Some(check)) => check.push(pkt),
+            Some(Some(check)) => check.push(pkt, path),
             _ => Ok(()),
         }
     };

@@ -2297,3 +2297,99 @@ fn a_soundtrack_with_two_audio_tracks_uses_the_default_one_and_says_so() {
         "swap laid {laid}, the default track is {want}"
     );
 }
+
+/// An MPEG-TS whose AAC changes from 48 to 44.1 kHz mid-stream, its timestamps counting 48 kHz
+/// frames on (two ADTS streams spliced, then muxed): the sound after the change lasts 8.8 %
+/// longer than its timestamps say, which was decoded silently (concat joined it, swap laid it).
+/// Now refused, naming the file and the time of the change; a splice whose timestamps follow
+/// the change decodes as before.
+#[test]
+fn a_sample_rate_change_its_timestamps_do_not_follow_is_refused_by_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name);
+    for (rate, f) in [(48000, "a48.aac"), (44100, "a44.aac")] {
+        let sine = format!("sine=f=440:d=1:sample_rate={rate}");
+        ff(&[
+            "-f",
+            "lavfi",
+            "-i",
+            &sine,
+            "-c:a",
+            "aac",
+            "-f",
+            "adts",
+            s(&p(f)),
+        ]);
+    }
+    let mut spliced = std::fs::read(p("a48.aac")).unwrap();
+    spliced.extend(std::fs::read(p("a44.aac")).unwrap());
+    std::fs::write(p("spliced.aac"), spliced).unwrap();
+    let clip = fixture("marker_portrait_30.mp4");
+    let (spliced, bad) = (p("spliced.aac"), p("bad.ts"));
+    ff(&[
+        "-i",
+        s(&clip),
+        "-i",
+        s(&spliced),
+        "-map",
+        "0:v",
+        "-map",
+        "1:a",
+        "-c",
+        "copy",
+        s(&bad),
+    ]);
+    // The change: after the 48 kHz stream's frames (its priming and a part frame included).
+    let frames = ffprobe_packets(&p("a48.aac"), "a:0").len();
+    let at = format!("{:.3} s of the file", frames as f64 * 1024.0 / 48000.0);
+    let out = p("out.mp4");
+    for args in [
+        vec!["concat", s(&bad), "-o", s(&out)],
+        vec!["swap", s(&clip), "--audio", s(&bad), "-o", s(&out)],
+    ] {
+        let run = cutroom(&args);
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{args:?}: {err}");
+        let said = format!(
+            "{}: its sample rate changes from 48000 to 44100 Hz at {at}, but its timestamps \
+             do not follow",
+            bad.display()
+        );
+        assert!(err.contains(&said), "{args:?}: {err}");
+        assert!(!out.exists());
+    }
+    // Timestamps that follow the change: each part muxed on its own, the second from where the
+    // first ends.
+    let second = format!("{}", frames as f64 * 1024.0 / 48000.0);
+    ff(&[
+        "-i",
+        s(&p("a48.aac")),
+        "-c",
+        "copy",
+        "-muxdelay",
+        "0",
+        s(&p("s1.ts")),
+    ]);
+    ff(&[
+        "-i",
+        s(&p("a44.aac")),
+        "-c",
+        "copy",
+        "-muxdelay",
+        "0",
+        "-output_ts_offset",
+        &second,
+        s(&p("s2.ts")),
+    ]);
+    let mut good = std::fs::read(p("s1.ts")).unwrap();
+    good.extend(std::fs::read(p("s2.ts")).unwrap());
+    let good_ts = p("good.ts");
+    std::fs::write(&good_ts, good).unwrap();
+    let pcm = load::load(&good_ts, &Silent).unwrap_or_else(|e| panic!("{e}"));
+    let secs = pcm.frames() as f64 / f64::from(pcm.rate);
+    let want = frames as f64 * 1024.0 / 48000.0 + 1.0;
+    assert!(
+        (secs - want).abs() < 0.05,
+        "{secs} s decoded, {want} s meant"
+    );
+}

@@ -44,6 +44,24 @@ pub struct AudioDecoder {
     decoded: Option<(i64, u32, u64)>,
     /// The end of the stream was sent; the resampler is flushed once the decoder is drained.
     eof: bool,
+    /// The file's start, in `time_base` (errors give times from it).
+    origin: i64,
+    /// The rate of the last frame, and the last change of rate mid-stream.
+    rate_in: Option<u32>,
+    change: Option<RateChange>,
+    /// See [`AudioDecoder::unfollowed_rate_change`].
+    unfollowed: Option<String>,
+}
+
+/// A change of sample rate mid-stream (an MPEG-TS of two streams spliced): the frame
+/// after it, and the samples decoded since.
+#[derive(Debug, Clone, Copy)]
+struct RateChange {
+    from: u32,
+    to: u32,
+    /// The timestamp of its first frame.
+    at: i64,
+    samples: u64,
 }
 
 /// The longest hole in an audio stream's timestamps that is filled with silence, seconds.
@@ -61,7 +79,15 @@ impl AudioDecoder {
             .get(stream)
             .map(|s| s.time_base)
             .unwrap_or(Rational::new(1, 48000));
-        Self::open(params, tb, stream, rate, channels, Some(input.path()))
+        // The file's start, as FFmpeg counts it: its streams' earliest.
+        let origin = input
+            .streams()
+            .iter()
+            .filter_map(|s| s.start_time.map(|t| rescale(t, s.time_base, tb)))
+            .min();
+        let mut dec = Self::open(params, tb, stream, rate, channels, Some(input.path()))?;
+        dec.origin = origin.unwrap_or(0);
+        Ok(dec)
     }
 
     /// A decoder for packets of a stream described by `params` (timestamps in `time_base`), not
@@ -111,6 +137,10 @@ impl AudioDecoder {
             time_base: tb,
             decoded: None,
             eof: false,
+            origin: 0,
+            rate_in: None,
+            change: None,
+            unfollowed: None,
         })
     }
 
@@ -132,6 +162,7 @@ impl AudioDecoder {
             return Ok(None);
         }
         let pts = frame.timestamp();
+        self.check_rate(pts, frame.rate(), frame.samples() as u64);
         let gap = self.gap(pts, frame.rate(), frame.samples() as u64);
         if frame.channel_layout().is_empty() || frame.channel_layout().bits() == 0 {
             frame.set_channel_layout(ChannelLayout::default(i32::from(frame.channels())));
@@ -172,6 +203,55 @@ impl AudioDecoder {
             pts,
             data: packed_f32(&out, self.channels),
         }))
+    }
+
+    /// Why where the sound belongs cannot be told, as far as it is decoded: its sample rate
+    /// changed mid-stream and its timestamps did not follow (a splice whose timestamps go on
+    /// counting frames of the old rate: 48 kHz frames stamped over 44.1 kHz sound make the
+    /// sound after it 8.8 % longer than its timestamps say, or, the other way, stuffed with
+    /// holes), said with the time of the change, once sound and timestamps part by over 5 ms.
+    /// A caller that lays the sound on a timeline refuses it; `None` while none is found.
+    pub fn unfollowed_rate_change(&self) -> Option<&str> {
+        self.unfollowed.as_deref()
+    }
+
+    /// Note a frame's rate and timestamp for [`Self::unfollowed_rate_change`].
+    fn check_rate(&mut self, pts: Option<i64>, rate: u32, samples: u64) {
+        let tb = self.time_base;
+        match (self.rate_in.replace(rate), pts) {
+            (Some(from), Some(at)) if from != rate => {
+                self.change = Some(RateChange {
+                    from,
+                    to: rate,
+                    at,
+                    samples: 0,
+                });
+            }
+            _ => {}
+        }
+        let Some(change) = self.change.as_mut().filter(|c| c.to == rate) else {
+            self.change = None;
+            return;
+        };
+        if let Some(pts) = pts.filter(|_| self.unfollowed.is_none()) {
+            let secs = |ticks: i64| ticks as f64 * tb.as_f64();
+            let stamped = secs(pts - change.at);
+            let lasted = change.samples as f64 / f64::from(rate.max(1));
+            if (stamped - lasted).abs() > 0.005 {
+                self.unfollowed = Some(format!(
+                    "its sample rate changes from {} to {} Hz at {:.3} s of the file, but its \
+                     timestamps do not follow (the sound after the change lasts {:.1} ms where \
+                     they give it {:.1} ms), so where its sound belongs cannot be told; \
+                     re-encode the sound at one rate",
+                    change.from,
+                    change.to,
+                    secs(change.at - self.origin),
+                    lasted * 1000.0,
+                    stamped * 1000.0
+                ));
+            }
+        }
+        change.samples += samples;
     }
 
     /// Samples of silence (at `rate`) missing before a frame of `samples` samples at `pts`: the

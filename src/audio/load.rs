@@ -733,10 +733,19 @@ fn decode_part(
                 let s = buf.spec();
                 let this = (s.rate(), s.channels().count() as u16);
                 layout = symphonia_layout(s.channels());
-                if *spec.get_or_insert(this) != this {
+                let was = *spec.get_or_insert(this);
+                if was != this {
+                    let at = time_base.map_or(0.0, |tb| {
+                        packet.pts.get() as f64 * f64::from(tb.numer.get())
+                            / f64::from(tb.denom.get())
+                    });
                     return Err(Error::bad_input(
                         path,
-                        "sample rate or channel count changes mid-stream",
+                        format!(
+                            "its sound changes from {} Hz, {} ch to {} Hz, {} ch at {at:.3} s \
+                             mid-stream; re-encode it at one rate",
+                            was.0, was.1, this.0, this.1
+                        ),
                     ));
                 }
                 let channels = if mono.is_some() {
