@@ -85,6 +85,27 @@ fn loads_every_format_on_time() {
         let t = onset(&st, 0.1);
         assert!((t - 1.0).abs() < 0.001, "{name}: converted beep at {t} s");
     }
+    // A WAV whose writer left its sizes open (all ones: written to a pipe; 0: still being
+    // written) was refused ("data chunk length is not a multiple of sample size", "audio
+    // decodes to no samples"); FFmpeg reads it to its end.
+    let bytes = std::fs::read(dir.path().join("s24.wav")).unwrap();
+    let mut at = 12;
+    while &bytes[at..at + 4] != b"data" {
+        at += 8 + u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+    }
+    for open in [u32::MAX, 0] {
+        let mut piped = bytes.clone();
+        for size in [4, at + 4] {
+            piped[size..size + 4].copy_from_slice(&open.to_le_bytes());
+        }
+        let p = dir.path().join("piped.wav");
+        std::fs::write(&p, &piped).unwrap();
+        let pcm = load::load(&p, &Silent).unwrap_or_else(|e| panic!("size {open:#x}: {e}"));
+        let secs = pcm.frames() as f64 / f64::from(pcm.rate);
+        assert!((secs - 3.0).abs() < 0.001, "size {open:#x}: {secs} s long");
+        let t = onset(&pcm, 0.1);
+        assert!((t - 1.0).abs() < 0.001, "size {open:#x}: beep at {t} s");
+    }
 }
 
 /// `src` (an M4A whose `moov` is its last box) with an iTunes gapless tag (`iTunSMPB`) of

@@ -61,7 +61,7 @@ fn load_part(path: &Path, used: Option<Used>, progress: &dyn Progress) -> Result
     let pcm = if check_is_wav(path, used)? {
         match load_wav(path, used)? {
             Some(p) => p,
-            None => load_ffmpeg(path, "a WAV encoding hound does not read", used, progress)?,
+            None => load_ffmpeg(path, "a WAV file hound does not read", used, progress)?,
         }
     } else if let Some(why) = for_ffmpeg(path, progress) {
         load_ffmpeg(path, why, used, progress)?
@@ -277,8 +277,13 @@ fn wav_chunk(path: &Path, id: &[u8; 4]) -> Option<(std::io::BufReader<File>, u32
 }
 
 /// A WAV file opened with hound; `None` for encodings hound does not support (it opens 64-bit
-/// float but reads no float but 32-bit).
+/// float but reads no float but 32-bit), and for a `data` chunk whose size its writer left
+/// open (0 or all ones: written to a pipe, or still being written), which hound refuses or
+/// reads as empty and FFmpeg reads to the file's end.
 fn open_wav(path: &Path) -> Result<Option<WavReader>> {
+    if wav_chunk(path, b"data").is_some_and(|(_, size)| size == 0 || size == u32::MAX) {
+        return Ok(None);
+    }
     let corrupt =
         |e: hound::Error| Error::bad_input(path, format!("corrupt WAV file: {}", wav_words(&e)));
     let r = match hound::WavReader::open(path) {
