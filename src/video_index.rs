@@ -112,6 +112,19 @@ impl VideoIndex {
         })
     }
 
+    /// Presentation time, from the first frame, of the first packet whose decode time does not
+    /// come after the one before it (two streams spliced with overlapping times): an MP4
+    /// muxer refuses such packets, so the picture cannot be copied. `None` when every decode
+    /// time rises, or the container gives none (Matroska: the copy works them out).
+    pub fn dts_step_back(&self) -> Option<Ticks> {
+        if self.lacks_dts {
+            return None;
+        }
+        let shown: Vec<&PacketTimes> = self.packets.iter().filter(|p| p.shown).collect();
+        let back = shown.windows(2).find(|w| w[1].dts <= w[0].dts)?;
+        Some(back[1].pts - self.first())
+    }
+
     /// Open `path` and index its video stream.
     pub fn scan(path: &Path) -> Result<Self> {
         Self::read(path, &mut media::open(path)?, |_| Ok(()))

@@ -2007,3 +2007,64 @@ fn a_loudness_target_out_of_reach_is_warned_of() {
     assert!((reached - got).abs() <= 0.15, "{said}: ffmpeg reads {got}");
     assert!(err.contains(&format!("cutroom: warning: {said}")), "{err}");
 }
+
+/// Two stream copies spliced into one MPEG-TS, the second's times overlapping the first's: its
+/// decoding times go back at the splice, which an MP4 muxer refuses. concat's copy path and
+/// swap failed with `out.mp4: cannot write: Invalid argument` (the output blamed, no word of
+/// the input); now concat normalises it, saying why, and swap refuses it by name and time.
+#[test]
+fn a_picture_whose_decoding_times_go_back_is_normalised_or_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name);
+    let clip = fixture("marker_portrait_30.mp4");
+    ff(&[
+        "-i",
+        s(&clip),
+        "-t",
+        "2",
+        "-c",
+        "copy",
+        "-an",
+        "-muxdelay",
+        "0",
+        s(&p("a.ts")),
+    ]);
+    ff(&[
+        "-ss",
+        "2",
+        "-i",
+        s(&clip),
+        "-t",
+        "2",
+        "-c",
+        "copy",
+        "-an",
+        "-muxdelay",
+        "0",
+        "-output_ts_offset",
+        "1.9",
+        s(&p("b.ts")),
+    ]);
+    let mut spliced = std::fs::read(p("a.ts")).unwrap();
+    spliced.extend(std::fs::read(p("b.ts")).unwrap());
+    let ts = p("spliced.ts");
+    std::fs::write(&ts, spliced).unwrap();
+    let out = p("out.mp4");
+    let run = cutroom_ok(&["concat", s(&ts), "-o", s(&out), "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(report["path"], "normalise", "{report}");
+    let why = format!("shot 1 ({}): its decoding times go back at ", ts.display());
+    assert!(report["reasons"].to_string().contains(&why), "{report}");
+    assert!(decodes_cleanly(&out));
+    std::fs::remove_file(&out).unwrap();
+    let music = fixture("music.wav");
+    let run = cutroom(&["swap", s(&ts), "--audio", s(&music), "-o", s(&out)]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    let said = format!("{}: its video's decoding times go back at ", ts.display());
+    assert!(
+        err.contains(&said) && !err.contains("Invalid argument"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}

@@ -46,6 +46,18 @@ impl Picture {
         let unused_audio = media::unused_audio(&input);
         let not_carried = media::tracks_not_carried(&input);
         let index = VideoIndex::read(path, &mut input, |_| Ok(()))?;
+        if let Some(at) = index.dts_step_back() {
+            return Err(Error::bad_input(
+                path,
+                format!(
+                    "its video's decoding times go back at {:.3} s (two streams spliced?), which \
+                     an MP4 cannot hold, so its picture cannot be copied; make an H.264 master \
+                     first, e.g. with `cutroom concat {} -o master.mp4`",
+                    index.secs(at),
+                    path.display()
+                ),
+            ));
+        }
         Ok(Self {
             index,
             unused_audio,

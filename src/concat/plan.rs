@@ -655,6 +655,14 @@ fn normalise_reasons(shots: &[PlannedShot], opts: &Options) -> Vec<String> {
                 label(i, s)
             ));
         }
+        if let Some(at) = s.dts_step_back() {
+            r.push(format!(
+                "{}: its decoding times go back at {:.3} s (two streams spliced?), which an MP4 \
+                 cannot hold",
+                label(i, s),
+                s.secs(at)
+            ));
+        }
     }
     r
 }
