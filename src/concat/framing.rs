@@ -48,7 +48,7 @@ mod tests {
         assert!(framed(&good, 4));
         assert!(framed(&[], 4));
         let mut long = good;
-        long[3] = 3;
+        long[3] = 8;
         assert!(!framed(&long, 4));
         assert!(!framed(&[0, 0, 0, 0, 0x65], 4));
         assert!(!framed(&[0xff, 0xff, 0xff, 0xff, 0x65], 4));
