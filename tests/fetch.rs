@@ -4909,6 +4909,52 @@ fn a_resumed_download_without_a_length_is_proven_unchanged() {
         assert!(err.contains(said), "{err}");
         assert_eq!(std::fs::read(out.join("clip.mp4")).unwrap(), new, "{err}");
     }
+    // A resume answered with the same validator but another length (a server changing the
+    // file under one ETag) is refused in words: it read "of Some(N)".
+    let (len, grown) = (old.len(), [new.clone(), vec![0; 100]].concat());
+    let base = scripted_server(
+        move |head| match head.to_ascii_lowercase().find("range: bytes=") {
+            None => {
+                let mut a = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: video/mp4\r\netag: \"one\"\r\n\
+                 content-length: {len}\r\nconnection: close\r\n\r\n"
+                )
+                .into_bytes();
+                a.extend_from_slice(&old[..half]);
+                a
+            }
+            Some(_) => {
+                let rest = &grown[half..];
+                let mut a = format!(
+                    "HTTP/1.1 206 Partial Content\r\ncontent-type: video/mp4\r\netag: \"one\"\r\n\
+                 content-range: bytes {half}-{}/{}\r\ncontent-length: {}\r\n\
+                 connection: close\r\n\r\n",
+                    grown.len() - 1,
+                    grown.len(),
+                    rest.len()
+                )
+                .into_bytes();
+                a.extend_from_slice(rest);
+                a
+            }
+        },
+    );
+    let out = dir.path().join("grown");
+    let (run, _) = run_against(
+        &base,
+        &["fetch", &format!("{base}/clip.mp4"), "-o", s(&out)],
+    );
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "asked to resume at byte {half} of {len} bytes, the server answered from byte \
+             {half} of {} bytes: its rest would not be the file begun, so it is not taken",
+            len + 100
+        )),
+        "{err}"
+    );
+    assert!(!out.join("clip.mp4").exists(), "{err}");
 }
 
 /// A server's words are quoted short and never with the key: a relay echoing the key in its

@@ -290,8 +290,15 @@ impl Client {
                             (written, total, meta, proof) = (0, None, None, None);
                             continue;
                         }
+                        let of = |n: Option<u64>| {
+                            n.map_or("a length not given".into(), |n| format!("{n} bytes"))
+                        };
                         return Err(Error::Remote(format!(
-                            "{shown}: asked to resume at byte {written}, the server answered from byte {start} of {len:?}"
+                            "{shown}: asked to resume at byte {written} of {}, the server \
+                             answered from byte {start} of {}: its rest would not be the file \
+                             begun, so it is not taken",
+                            of(total),
+                            of(len)
                         )));
                     }
                     total = len.or(total);
