@@ -2258,6 +2258,37 @@ fn dot_ids_and_foreign_schemes_are_refused_before_any_request() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("unsupported scheme \"ftp\""), "{err}");
+    // A URL that does not parse is named without its password or query (a signed token):
+    // both were printed whole.
+    for (args, code, said) in [
+        (
+            &[
+                "fetch",
+                "https://cdn.example:99999/v.mp4?sig=s3cret",
+                "-o",
+                s(dir.path()),
+            ][..],
+            1, // the item's failure
+            "URL \"https://cdn.example:99999/v.mp4?...\": invalid port number",
+        ),
+        (
+            &[
+                "fetch",
+                "video_1",
+                "-o",
+                s(dir.path()),
+                "--base-url",
+                "http://alice:s3cret@127.0.0.1:99999/v1?k=s3cret",
+            ],
+            2,
+            "base URL \"http://127.0.0.1:99999/v1?...\": invalid port number",
+        ),
+    ] {
+        let out = emu.cutroom(args, "sk-test");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{err}");
+        assert!(err.contains(said) && !err.contains("s3cret"), "{err}");
+    }
     assert_eq!(stat(&emu, "requests"), 0, "nothing was sent");
 }
 

@@ -160,8 +160,10 @@ impl ApiConfig {
     /// 30 s of silence, downloads at least [`DEFAULT_MIN_SPEED`] bytes a second over
     /// [`DEFAULT_MIN_SPEED_TIME`], 4 GiB download cap.
     pub fn new(base_url: &str) -> Result<Self> {
-        let mut base_url = Url::parse(base_url.trim())
-            .map_err(|e| Error::Usage(format!("base URL {base_url:?}: {e}")))?;
+        let mut base_url = Url::parse(base_url.trim()).map_err(|e| {
+            let shown = crate::http::redact_url_text(base_url.trim());
+            Error::Usage(format!("base URL {shown:?}: {e}"))
+        })?;
         if base_url.cannot_be_a_base() {
             return Err(Error::Usage(format!(
                 "base URL {base_url} cannot be a base"

@@ -358,7 +358,10 @@ pub async fn fetch_url(
     url: &str,
     bar: &dyn Progress,
 ) -> Result<Fetched> {
-    let url = Url::parse(url).map_err(|e| Error::Usage(format!("URL {url:?}: {e}")))?;
+    let url = Url::parse(url).map_err(|e| {
+        let shown = crate::http::redact_url_text(url);
+        Error::Usage(format!("URL {shown:?}: {e}"))
+    })?;
     check_url(&url, client.config().insecure_http)?;
     let source = url_source(&url);
     let stem = url

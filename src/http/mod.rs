@@ -81,6 +81,25 @@ pub fn redact_url(url: &Url) -> String {
     }
 }
 
+/// [`redact_url`] of text that does not parse as a URL (a port out of range, say): all between
+/// `://` and its last `@` (user info: a password) dropped, and its query (a signed token) and
+/// fragment replaced by `?...`.
+pub fn redact_url_text(raw: &str) -> String {
+    let raw = match raw.split_once("://") {
+        Some((scheme, rest)) => {
+            format!(
+                "{scheme}://{}",
+                rest.rsplit_once('@').map_or(rest, |(_, r)| r)
+            )
+        }
+        None => raw.to_string(),
+    };
+    match raw.find(['?', '#']) {
+        Some(i) => format!("{}?...", &raw[..i]),
+        None => raw,
+    }
+}
+
 /// The secrets of this process (API keys) that a server's words must not carry into a message.
 static SECRETS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
