@@ -61,10 +61,9 @@ fn a_missing_cutroom_media_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let alone = dir.path().join("cutroom");
     std::fs::copy(env!("CARGO_BIN_EXE_cutroom"), &alone).unwrap();
-    let out = Command::new(&alone)
-        .args(["probe", fixture("no_audio.mp4").to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = output_of_copy(
+        Command::new(&alone).args(["probe", fixture("no_audio.mp4").to_str().unwrap()]),
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     let looked = dir.path().join("cutroom-media");
@@ -79,6 +78,22 @@ fn a_missing_cutroom_media_is_named() {
     // The network commands need no sibling.
     let out = Command::new(&alone).arg("--version").output().unwrap();
     assert!(out.status.success());
+}
+
+/// `cmd`'s output, where its program was copied a moment ago: while the copy held it open for
+/// writing, another test's thread may have forked, and its child keeps that descriptor until
+/// it execs, so the kernel can answer "text file busy" (ETXTBSY) for a few milliseconds.
+fn output_of_copy(cmd: &mut Command) -> std::process::Output {
+    const ETXTBSY: i32 = 26;
+    for _ in 0..100 {
+        match cmd.output() {
+            Err(e) if e.raw_os_error() == Some(ETXTBSY) => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            out => return out.expect("run the copied cutroom"),
+        }
+    }
+    panic!("the copied cutroom stayed busy for 2 s");
 }
 
 /// What `cutroom` writes to a terminal (a pseudo-terminal made by util-linux's `script`) while
