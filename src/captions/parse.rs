@@ -113,12 +113,53 @@ fn plain(s: &str, markup: Markup) -> String {
     }
     match markup {
         Markup::Ass => out,
-        _ => out
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&nbsp;", " ")
-            .replace("&amp;", "&"),
+        _ => entities(&out),
     }
+}
+
+/// `text` with its character references decoded, once (`&amp;lt;` is `&lt;`): `&lt;`, `&gt;`,
+/// `&amp;`, `&quot;`, `&apos;`, `&nbsp;` (a space), `&lrm;`, `&rlm;` and the numeric ones
+/// (`&#233;`, `&#xE9;`; not a control character); any other `&` is text.
+fn entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let decoded = rest[1..].find(';').filter(|&e| e <= 10).and_then(|e| {
+            let c = match &rest[1..1 + e] {
+                "lt" => '<',
+                "gt" => '>',
+                "amp" => '&',
+                "quot" => '"',
+                "apos" => '\'',
+                "nbsp" => ' ',
+                "lrm" => '\u{200e}',
+                "rlm" => '\u{200f}',
+                name => {
+                    let n = name.strip_prefix('#')?;
+                    let code = match n.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                        None => n.parse().ok()?,
+                    };
+                    char::from_u32(code).filter(|c| !c.is_control())?
+                }
+            };
+            Some((c, e + 2))
+        });
+        match decoded {
+            Some((c, n)) => {
+                out.push(c);
+                rest = &rest[n..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Whether the ASS override `block` (`{...}`) turns drawing mode on (`\p1`, any scale above
@@ -325,7 +366,9 @@ pub(crate) fn ass(text: &str) -> Result<Vec<Lined>, Failure> {
                     .ok_or_else(|| (n, format!("the Dialogue line has no {name} field")))
             };
             let (start, end) = (stamp(field("start")?, n)?, stamp(field("end")?, n)?);
-            let body = field("text")?.replace("\\N", "\n").replace("\\n", "\n");
+            // \N and \n break lines (the captions' own wrap then applies), \h is a space.
+            let body =
+                (field("text")?.replace("\\N", "\n").replace("\\n", "\n")).replace("\\h", " ");
             let mut cue = Cue::new(start, end, plain(&body, Markup::Ass));
             if body.contains("\\k") || body.contains("\\K") {
                 cue.words = ass_words(&body, start, end, n)?;
@@ -488,10 +531,15 @@ mod tests {
         assert_eq!(srt[0].1.text, "I <3 U {laughs} so much");
         let vtt = vtt("WEBVTT\n\n00:01.000 --> 00:02.000\n{b} <i>&lt;3</i> &amp;lt;\n").unwrap();
         assert_eq!(vtt[0].1.text, "{b} <3 &lt;");
+        let refs = "WEBVTT\n\n00:01.000 --> 00:02.000\nCaf&#233; &#x41;&#X42; &quot;q&apos; &#0; &bogus; &\n";
+        assert_eq!(
+            super::vtt(refs).unwrap()[0].1.text,
+            "Caf\u{e9} AB \"q' &#0; &bogus; &"
+        );
         let ruby = "WEBVTT\n\n00:01.000 --> 00:02.000\n<ruby>漢<rt>kan</rt></ruby> <rtx>ok</rtx>\n";
         assert_eq!(super::vtt(ruby).unwrap()[0].1.text, "漢 ok");
-        let s = "[Events]\nFormat: Start, End, Text\nDialogue: 0:00:01.00,0:00:02.00,a <3 {\\i1}b&amp;\n";
-        assert_eq!(ass(s).unwrap()[0].1.text, "a <3 b&amp;");
+        let s = "[Events]\nFormat: Start, End, Text\nDialogue: 0:00:01.00,0:00:02.00,a <3 {\\i1}b&amp;\\hc\n";
+        assert_eq!(ass(s).unwrap()[0].1.text, "a <3 b&amp; c");
     }
 
     #[test]
