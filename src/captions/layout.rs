@@ -510,11 +510,8 @@ pub fn fitted(words: Vec<Word>, m: &Measure) -> Vec<Word> {
             for c in text.chars() {
                 let mut longer = piece.clone();
                 longer.push(c);
-                // A mark or an invisible character stays with the letter before it.
-                if font::letters(&c.to_string()) > 0
-                    && !piece.is_empty()
-                    && m.width(&longer) > m.room
-                {
+                let joined = piece.chars().last().is_some_and(|p| cluster(p, c));
+                if !joined && !piece.is_empty() && m.width(&longer) > m.room {
                     let text = std::mem::replace(&mut piece, c.to_string());
                     out.push(Word {
                         text,
@@ -536,17 +533,28 @@ pub fn fitted(words: Vec<Word>, m: &Measure) -> Vec<Word> {
     out
 }
 
+/// Whether `c` belongs to the written cluster of `prev` before it, so no line breaks between
+/// them: a mark or an invisible character (no room of its own), a Thai vowel or tone mark after
+/// its consonant (`ทำ`: SARA AM, which takes room, alone at a line's start was drawn on a dotted
+/// circle), a Devanagari vowel sign or virama, and whatever follows a Thai leading vowel
+/// (`เ`), a virama (a conjunct) or a zero-width joiner.
+fn cluster(prev: char, c: char) -> bool {
+    font::letters(&c.to_string()) == 0
+        || matches!(c, '\u{e30}'..='\u{e3a}' | '\u{e45}' | '\u{e47}'..='\u{e4e}')
+        || matches!(c, '\u{900}'..='\u{903}' | '\u{93a}'..='\u{94f}' | '\u{951}'..='\u{957}' | '\u{962}' | '\u{963}')
+        || matches!(prev, '\u{e40}'..='\u{e44}' | '\u{94d}' | '\u{200d}')
+}
+
 /// `word` split where a line may break inside it: around a letter of Japanese text (kana,
-/// kanji, full-width forms, [`font::JAPANESE`]), but not before a mark or an invisible
-/// character, a closing bracket or punctuation, a small kana or the long-vowel mark, nor after
-/// an opening bracket (the kinsoku rules of Japanese typesetting, JIS X 4051).
+/// kanji, full-width forms, [`font::JAPANESE`]), but not inside a written cluster (a letter
+/// and its marks), before a closing bracket or punctuation, a small kana or the long-vowel
+/// mark, nor after an opening bracket (the kinsoku rules of Japanese typesetting, JIS X 4051).
 pub fn breaks(word: &str) -> Vec<&str> {
     let japanese = |c: char| font::JAPANESE.iter().any(|r| r.contains(&c));
     let no_start = |c: char| {
         "、。，．・：；？！゛゜ヽヾゝゞ々〻ー‐゠–〜～…‥」』）］｝〕〉》】〙〗〟’”｠»ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶ｡｣､･ｧｨｩｪｫｬｭｮｯｰ),.!?:;%"
             .contains(c)
             || ('\u{31f0}'..='\u{31ff}').contains(&c)
-            || font::letters(&c.to_string()) == 0
     };
     let no_end = |c: char| "「『（［｛〔〈《【〘〖〝‘“｟«｢([{".contains(c);
     let mut out = Vec::new();
@@ -554,7 +562,7 @@ pub fn breaks(word: &str) -> Vec<&str> {
     let mut chars = word.char_indices().peekable();
     while let Some((_, a)) = chars.next() {
         let Some(&(i, b)) = chars.peek() else { break };
-        if (japanese(a) || japanese(b)) && !no_start(b) && !no_end(a) {
+        if (japanese(a) || japanese(b)) && !no_start(b) && !no_end(a) && !cluster(a, b) {
             out.push(&word[from..i]);
             from = i;
         }
@@ -841,6 +849,41 @@ mod tests {
                 l.chars().count().abs_diff(text.chars().count() / 3) <= 2,
                 "{lines:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_thai_or_hindi_word_cut_across_lines_keeps_each_cluster_whole() {
+        // "ทำให้เกิด" three times, "नमस्ते दुनिया" run together: cut at every width a piece can take.
+        let thai = "\u{e17}\u{e33}\u{e43}\u{e2b}\u{e49}\u{e40}\u{e01}\u{e34}\u{e14}".repeat(3);
+        let hindi =
+            "\u{928}\u{92e}\u{938}\u{94d}\u{924}\u{947}\u{926}\u{941}\u{928}\u{93f}\u{92f}\u{93e}";
+        for text in [thai.as_str(), hindi] {
+            let wide = Measure {
+                font: 20.0,
+                bold: false,
+                room: 1e9,
+                max_chars: 1000,
+            };
+            for room in (5..=60).map(|r| f64::from(r) * wide.width(text) / 60.0) {
+                let m = Measure { room, ..wide };
+                let pieces = fitted(tokens(&Cue::new(0, 1, text.into())), &m);
+                let whole: String = pieces.iter().map(|w| w.text.as_str()).collect();
+                assert_eq!(whole, text);
+                for pair in pieces.windows(2) {
+                    let (a, b) = (&pair[0].text, &pair[1].text);
+                    // No vowel sign or tone mark starts a line; no leading vowel or virama
+                    // ends one.
+                    let signs = [
+                        '\u{e33}', '\u{e34}', '\u{e49}', '\u{947}', '\u{941}', '\u{93f}', '\u{93e}',
+                    ];
+                    let open = ['\u{e40}', '\u{e43}', '\u{94d}'];
+                    assert!(
+                        !b.starts_with(signs) && !a.ends_with(open),
+                        "{a:?} | {b:?} at {room:.0}"
+                    );
+                }
+            }
         }
     }
 
