@@ -7,7 +7,7 @@
 
 use crate::error::{Error, Result};
 use crate::http::backoff::{server_hint, Backoff};
-use crate::http::{describe, redact_url, trusted, untrusted_certificate};
+use crate::http::{describe, redact_url, redact_url_text, trusted, untrusted_certificate};
 use c2pa::crypto::time_stamp::{default_rfc3161_message, default_rfc3161_request, TimeStampError};
 use c2pa::http::{http, HttpResolverError, SyncHttpResolver};
 use c2pa::{BoxedSigner, Context, Signer, SigningAlg};
@@ -49,8 +49,9 @@ impl TimeStampAuthority {
     pub fn parse(url: &str, ca: Option<&Path>) -> Result<Self> {
         let parsed = Url::parse(url).map_err(|e| {
             Error::Usage(format!(
-                "time-stamp authority {url:?} is not a URL ({e}); give e.g. \
-                 http://timestamp.digicert.com"
+                "time-stamp authority {:?} is not a URL ({e}); give e.g. \
+                 http://timestamp.digicert.com",
+                redact_url_text(url)
             ))
         })?;
         let roots = match (parsed.scheme(), ca) {
@@ -299,5 +300,16 @@ mod tests {
             assert!(matches!(e, Error::Usage(_)), "{e}");
             assert!(e.to_string().contains("time-stamp authority"), "{e}");
         }
+        // One that does not parse is shown without its user info and query too.
+        let e = TimeStampAuthority::parse("http://user:s3cretpw@tsa.example:99999/?key=k", None)
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("\"http://tsa.example:99999/?...\""),
+            "{e}"
+        );
+        assert!(
+            !e.to_string().contains("s3cretpw") && !e.to_string().contains("key=k"),
+            "{e}"
+        );
     }
 }
