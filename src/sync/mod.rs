@@ -916,12 +916,7 @@ fn judge(
         (report.verdict, report.reason) = match against {
             Some(a) => {
                 // No offset is the file's: the one read holds only where the evidence reads.
-                report.offset_ms = None;
-                report.method = None;
-                report.worst_offset_ms = None;
-                report.gaps_closed_offset_ms = None;
-                report.drift_ms_per_min = None;
-                report.offset_steps.clear();
+                report.forget_offset();
                 (
                     Verdict::Inconclusive,
                     format!(
@@ -994,12 +989,7 @@ fn timestamps_hold(
         worst.abs(),
         standard.name(),
     );
-    report.offset_ms = None;
-    report.method = None;
-    report.worst_offset_ms = None;
-    report.gaps_closed_offset_ms = None;
-    report.drift_ms_per_min = None;
-    report.offset_steps.clear();
+    report.forget_offset();
 }
 
 /// `v` rounded to `1/per_unit`, with no negative zero.
@@ -1237,6 +1227,17 @@ pub struct SyncReport {
 }
 
 impl SyncReport {
+    /// No offset is the file's (an inconclusive verdict reached after one was read): the
+    /// offset, its method, worst offset, drift and steps are cleared.
+    fn forget_offset(&mut self) {
+        self.offset_ms = None;
+        self.method = None;
+        self.worst_offset_ms = None;
+        self.gaps_closed_offset_ms = None;
+        self.drift_ms_per_min = None;
+        self.offset_steps.clear();
+    }
+
     /// The offset of its headline in words ([`headline`]); on a `fail` for a file that ends
     /// before its `--spec` list alone, that: `+0.1 ms (the file ends 2.000 s before its list)`.
     pub fn headline(&self) -> String {
