@@ -134,6 +134,8 @@ struct Scan {
     pts: Vec<i64>,
     /// Damaged packets skipped by the decoder (with `--decode`).
     damaged: Option<u64>,
+    /// `(pts, duration)` of the first two timestamped packets, in file order.
+    first_two: Vec<(i64, i64)>,
 }
 
 impl Scan {
@@ -141,6 +143,9 @@ impl Scan {
         self.packets += 1;
         if let Some(pts) = pkt.pts() {
             let end = pts + pkt.duration();
+            if self.first_two.len() < 2 {
+                self.first_two.push((pts, pkt.duration()));
+            }
             self.first_pts = Some(self.first_pts.map_or(pts, |f| f.min(pts)));
             self.end = Some(self.end.map_or(end, |e| e.max(end)));
             if video && !pkt.is_discard() {
@@ -272,7 +277,13 @@ pub fn probe(path: &Path, decode: bool) -> Result<FileProbe> {
     };
     let audio = input.best_stream(MediaKind::Audio);
     let timing = match (index.as_ref(), audio) {
-        (Some(ix), Some(a)) => av_timing(&input, ix, &streams[a], video_lead_in.unwrap_or(0.0)),
+        (Some(ix), Some(a)) => av_timing(
+            &input,
+            ix,
+            &streams[a],
+            video_lead_in.unwrap_or(0.0),
+            Stretched::of(&infos[a], &scans[a]),
+        ),
         _ => AvTiming::default(),
     };
     let mut notes = timing.notes;
@@ -320,18 +331,85 @@ struct AvTiming {
 /// … -c copy` cut keeps the audio from up to a few packets before its cut: 60 ms measured).
 const MOVED_TRIM_S: f64 = 0.1;
 
+/// An audio track whose first packet is stamped longer than it decodes, up to where the second
+/// starts: its writer moved it earlier to start the track there and stretched it to keep the rest
+/// in place (a muxer without edit lists does so: FFmpeg's with `-use_editlist 0`). Players,
+/// `concat` and `sync` play the rest as timestamped, the gap as silence.
+struct Stretched {
+    /// Where the first packet is stamped to start (s).
+    at: f64,
+    /// How long it is stamped to last (s).
+    stamped: f64,
+    /// How long it decodes to (s).
+    decoded: f64,
+}
+
+impl Stretched {
+    /// The stretch of the audio stream `info`'s first packet, read by `scan`; `None` when its
+    /// stamps follow what it decodes to (within a millisecond) or its codec's packets vary.
+    fn of(info: &StreamInfo, scan: &Scan) -> Option<Self> {
+        let &[(pts, stamped), (next, _)] = scan.first_two.as_slice() else {
+            return None;
+        };
+        let decoded = frame_ticks(info)?;
+        let tb = info.time_base;
+        let st = Self {
+            at: secs(pts, tb),
+            stamped: secs(stamped, tb),
+            decoded: secs(decoded, tb),
+        };
+        ((next - pts - stamped).abs() <= 1 && st.moved() >= 0.001).then_some(st)
+    }
+
+    /// How much earlier than where it was laid the first packet is stamped (s).
+    fn moved(&self) -> f64 {
+        self.stamped - self.decoded
+    }
+}
+
+/// The ticks of `info`'s time base one packet of a fixed-size audio codec decodes to
+/// (`frame_size` samples, whatever the container stamps); `None` for a codec whose packets
+/// vary in length.
+pub fn frame_ticks(info: &StreamInfo) -> Option<i64> {
+    let tb = info.time_base;
+    let rate = i64::from(info.params.sample_rate().max(1));
+    let frame = i64::from(info.params.frame_size());
+    (frame > 0)
+        .then(|| frame * i64::from(tb.den) / (rate * i64::from(tb.num.max(1))))
+        .filter(|t| *t > 0)
+}
+
 /// Where the sound every command uses (`audio`) lies against the picture (`index`), and notes
 /// saying, for a sound offset from it, which track, by how much and what players, `concat` and
-/// `sync` make of it. `video_lead_in`: seconds the picture's edit list skips (a copy trim's).
+/// `sync` make of it. `video_lead_in`: seconds the picture's edit list skips (a copy trim's);
+/// `stretched`: the sound's first packet, stamped earlier than it was laid.
 fn av_timing(
     input: &Input,
     index: &VideoIndex,
     audio: &StreamProbe,
     video_lead_in: f64,
+    stretched: Option<Stretched>,
 ) -> AvTiming {
     let Some(mut span) = SoundSpan::of(input) else {
         return AvTiming::default();
     };
+    let track = format!("audio #{}", audio.index);
+    let mut notes = Vec::new();
+    if let Some(st) = &stretched {
+        span.start = span.start.map(|s| s + st.moved());
+        notes.push(format!(
+            "{track}'s first packet is stamped {:.3}-{:.3} s but decodes to {:.1} ms: its \
+             writer moved it {:.1} ms earlier and stretched it to start the track there (as a \
+             muxer without edit lists does); players, concat and sync play the rest of the sound \
+             as timestamped (a gap of silence after the first packet), so the sound is laid from \
+             {:.3} s",
+            st.at,
+            st.at + st.stamped,
+            st.decoded * 1e3,
+            st.moved() * 1e3,
+            st.at + st.moved(),
+        ));
+    }
     // A container without stream durations: the end of its last packet, as read.
     span.end = span.end.or_else(|| Some(span.start? + audio.duration_s?));
     let (from, to) = (index.secs(index.first()), index.secs(index.end));
@@ -339,9 +417,8 @@ fn av_timing(
     let mut t = AvTiming {
         start_delta_ms: span.start.map(|s| ms(s - from)),
         end_delta_ms: span.end.map(|e| ms(e - to)),
-        notes: Vec::new(),
+        notes,
     };
-    let track = format!("audio #{}", audio.index);
     if let Some(w) = span.outside((from, to)) {
         t.notes.push(format!(
             "{track}: {w}; concat joins the shot silent, and duck and export take it as silence"

@@ -203,14 +203,17 @@ fn a_copy_trim_is_told_from_the_encoder_delay() {
 fn an_offset_audio_track_is_noted_with_its_track_and_amount() {
     let dir = tempfile::tempdir().unwrap();
     let m = fixture("marker_portrait_30.mp4");
-    let moved = |secs: &str, track: usize, name: &str| {
+    let moved_with = |secs: &str, track: usize, name: &str, more: &[&str]| {
         let out = dir.path().join(name);
         let mut args = vec!["-i", s(&m), "-i", s(&m)];
         args.splice(2 * track..2 * track, ["-itsoffset", secs]);
-        args.extend(["-map", "0:v", "-map", "1:a", "-c", "copy", s(&out)]);
+        args.extend(["-map", "0:v", "-map", "1:a", "-c", "copy"]);
+        args.extend(more);
+        args.push(s(&out));
         ff(&args);
         probe_one(&out)
     };
+    let moved = |secs: &str, track: usize, name: &str| moved_with(secs, track, name, &[]);
     let notes = |p: &Value| -> Vec<String> {
         let n = p["notes"].as_array().unwrap();
         n.iter().map(|n| n.as_str().unwrap().to_string()).collect()
@@ -225,6 +228,27 @@ fn an_offset_audio_track_is_noted_with_its_track_and_amount() {
         "{n:?}"
     );
     assert!(n[1].starts_with("audio #1 ends 49"), "{n:?}");
+    // Without edit lists the muxer stamps the sound's first packet (its priming) at 0 and
+    // stretches it to where the second starts (0.167 s, the sound moved 0.1 s): players and
+    // sync play the rest as timestamped, from 0.167 s, the first packet laid 21.3 ms before
+    // it, 78.7 ms after the first frame (0.067 s: B-frames, no edit list). Probe said the
+    // sound "starts 66.7 ms before the picture ... plays 66.7 ms early".
+    let stretched = moved_with("0.1", 1, "stretched.mp4", &["-use_editlist", "0"]);
+    assert_eq!(stretched["edit_lists"], false, "{stretched}");
+    assert_eq!(stretched["av_start_delta_ms"], 78.7, "{stretched}");
+    let n = notes(&stretched);
+    assert_eq!(
+        n[0],
+        "audio #1's first packet is stamped 0.000-0.167 s but decodes to 21.3 ms: its writer \
+         moved it 145.3 ms earlier and stretched it to start the track there (as a muxer \
+         without edit lists does); players, concat and sync play the rest of the sound as \
+         timestamped (a gap of silence after the first packet), so the sound is laid from 0.145 s"
+    );
+    assert!(
+        n[1].starts_with("audio #1 starts 78.7 ms after the picture:")
+            && n[1].contains("plays 78.7 ms late"),
+        "{n:?}"
+    );
     // The picture 0.5 s late: the sound starts before it.
     let early = moved("0.5", 0, "early.mp4");
     assert_eq!(early["av_start_delta_ms"], -500.0, "{early}");

@@ -182,12 +182,8 @@ fn ms(s: f64) -> f64 {
 /// size changes): neither is counted.
 fn audio_continuity(l: &StreamLog, r: &mut ContainerReport) {
     let tb = l.info.time_base;
-    let rate = i64::from(l.info.params.sample_rate().max(1));
-    let frame = i64::from(l.info.params.frame_size());
     // A fixed-size codec decodes `frame_size` samples per packet, whatever the container says.
-    let frame_ticks = (frame > 0)
-        .then(|| frame * i64::from(tb.den) / (rate * i64::from(tb.num.max(1))))
-        .filter(|t| *t > 0);
+    let frame_ticks = crate::probe::frame_ticks(&l.info);
     let tick_ms = tb.as_f64() * 1000.0;
     // Each packet's start minus where the one before it ends (a tick either way is rounding).
     let mut deltas = Vec::with_capacity(l.packets.len());
