@@ -4196,6 +4196,65 @@ fn an_expiry_past_by_our_clock_alone_does_not_lose_a_render() {
     assert!(out.join("video_1.mp4").is_file());
 }
 
+/// A relay whose content URL answers 404 for a finished job that names its video at a link
+/// of its own (`video_url`, as relays give) had the render called gone, and `render` advised
+/// rendering it again (`--resolve 'shot-1=new'`: a second, billed job); now the link is
+/// downloaded. A link the origin policy refuses (the cloud metadata address) is said to hold
+/// the render, with no new render advised.
+#[test]
+fn a_relays_missing_content_is_fetched_from_the_link_its_job_names() {
+    let clip = std::fs::read(fixture("marker_landscape_25.mp4")).unwrap();
+    let link = Arc::new(Mutex::new(String::new()));
+    let (named, served) = (link.clone(), clip.clone());
+    let base = scripted_server(move |head| {
+        let job = |status: &str| {
+            let url = named.lock().unwrap();
+            format!(r#"{{"id": "video_1", "status": "{status}", "video_url": "{url}"}}"#)
+        };
+        match head.split(' ').nth(1).unwrap_or("") {
+            "/v1/videos" => answer("200 OK", "application/json", job("queued").as_bytes()),
+            "/v1/videos/video_1" => answer("200 OK", "application/json", job("done").as_bytes()),
+            "/files/r.mp4" => answer("200 OK", "video/mp4", &served),
+            _ => answer(
+                "404 Not Found",
+                "application/json",
+                br#"{"error": "not found"}"#,
+            ),
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(1, "640x360", 6));
+    let render = |out: &str| {
+        let out = dir.path().join(out);
+        let args = ["render", s(&list), "-o", s(&out), "--allow-any", "--json"];
+        run_against(&format!("{base}/v1"), &args).0
+    };
+    *link.lock().unwrap() = format!("{base}/files/r.mp4");
+    let run = render("ok");
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    let r: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let file = r["shots"][0]["file"].as_str().unwrap();
+    assert_eq!(std::fs::read(file).unwrap(), clip, "{r}");
+    std::fs::remove_file(dir.path().join("shots.state.json")).unwrap();
+    *link.lock().unwrap() = "http://169.254.169.254/latest/r.mp4".into();
+    let run = render("refused");
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    for want in [
+        "job video_1 finished and its render exists, but GET http://127.0.0.1:",
+        "/v1/videos/video_1/content?... answered 404 and the link the job names is not \
+         followed: job video_1: video URL http://169.254.169.254/latest/r.mp4: ",
+        "no new render is needed",
+    ] {
+        assert!(err.contains(want), "no {want:?} in {err}");
+    }
+    assert!(
+        !err.contains("billed again") && !err.contains("--resolve"),
+        "{err}"
+    );
+}
+
 /// A relay giving its job's figures as text (`"seconds": 1`, `"progress": "100"`, `usage` with
 /// `"cost": "0.37"` and `"duration_seconds": "1"`, nulls beside them): the cost is the
 /// provider's figure, not the catalog's estimate. A render unlike the job is warned of by

@@ -913,23 +913,31 @@ impl Client {
         if let Some(url) = self.id_content_url(&video.id, variant)? {
             return Ok(url);
         }
-        let u = output_url(video).ok_or_else(|| {
+        self.named_url(video).unwrap_or_else(|| {
             let said = format!("job {} names no video URL", video.id);
             // A finished job that names no file any more: its output was removed (Replicate
             // removes an API prediction's output values and files after an hour).
-            match video.status.phase() == super::model::Phase::Done {
+            Err(match video.status.phase() == super::model::Phase::Done {
                 true => Error::Gone(format!(
                     "{said}: the provider removed it ({}); {GONE}",
                     provider.keeps_files()
                 )),
                 false => Error::Remote(said),
-            }
-        })?;
+            })
+        })
+    }
+
+    /// The video URL job `video` names in its answer (fal's and Replicate's only link, a
+    /// relay's `video_url` beside its content URL), checked as a redirect from the API is;
+    /// `None` when it names none.
+    pub(crate) fn named_url(&self, video: &Video) -> Option<Result<Url>> {
         let bad = |e: String| Error::Remote(format!("job {}: video URL {e}", video.id));
-        let url = Url::parse(&u).map_err(|e| bad(e.to_string()))?;
-        check_hop(&self.cfg.base_url, &url, self.cfg.insecure_http)
-            .map_err(|e| bad(e.to_string()))?;
-        Ok(url)
+        let url = Url::parse(&output_url(video)?).map_err(|e| bad(e.to_string()));
+        Some(url.and_then(|url| {
+            check_hop(&self.cfg.base_url, &url, self.cfg.insecure_http)
+                .map_err(|e| bad(e.to_string()))?;
+            Ok(url)
+        }))
     }
 
     /// The job id whose video content URL on this API (as a fetch of the id asks for it, or

@@ -261,8 +261,11 @@ async fn look_up_and_download(
     Ok((v, got))
 }
 
-/// Download `variant` of the finished job `v`, resuming what an earlier run left at `kept`. A
-/// link the job named (fal, Replicate) that is refused as dead (403, 404, 410) may have
+/// Download `variant` of the finished job `v`, resuming what an earlier run left at `kept`.
+/// The API's own content URL refusing it as dead (403, 404, 410) says the render is gone,
+/// unless the job also names its video at a link of its own (a relay's `video_url`): that
+/// link is downloaded instead, or, when the origin policy refuses it, the error says where
+/// the render is. A link the job named (fal, Replicate, a relay) refused as dead may have
 /// expired: the job is looked at again, and a fresh link it names is downloaded instead; the
 /// same link again (or none) means the render is gone ([`Error::Gone`]).
 async fn download_done(
@@ -273,19 +276,33 @@ async fn download_done(
     kept: &Path,
     bar: &dyn Progress,
 ) -> Result<Downloaded> {
-    let url = client.content_url(v, variant)?;
-    let got = download_from(client, v, &url, variant, target_for, kept, bar).await;
-    let status = match got.as_ref().map_err(Error::without_context) {
-        Err(Error::Http { status, .. }) if matches!(status, 403 | 404 | 410) => *status,
-        _ => return got,
-    };
-    if client.id_content_url(&v.id, variant)?.is_some() {
-        // The API's own content URL: no other link to be had.
-        return got.map_err(|e| gone_at_api(client, v, e));
+    let mut url = client.content_url(v, variant)?;
+    let mut got = download_from(client, v, &url, variant, target_for, kept, bar).await;
+    let mut refused = String::new(); // what the API's own content URL answered, once refused
+    if let Some(status) = dead(&got) {
+        if client.id_content_url(&v.id, variant)?.is_some() {
+            let named = client.named_url(v).filter(|_| variant == Variant::Video);
+            let named = match named {
+                Some(Ok(named)) if named != url => named,
+                Some(Err(e)) => return Err(named_but_refused(v, &url, status, e)),
+                _ => return got.map_err(|e| gone_at_api(client, v, e)),
+            };
+            client.log(format_args!(
+                "{}: refused with {status}; the job names {}",
+                redact_url(&url),
+                redact_url(&named)
+            ));
+            refused = format!("GET {} answered {status}, and ", redact_url(&url));
+            got = download_from(client, v, &named, variant, target_for, kept, bar).await;
+            url = named;
+        }
     }
+    let Some(status) = dead(&got) else {
+        return got;
+    };
     let fresh = client.video(&v.id).await?;
-    match client.content_url(&fresh, variant) {
-        Ok(again) if again != url => {
+    match client.named_url(&fresh) {
+        Some(Ok(again)) if again != url => {
             client.log(format_args!(
                 "{}: refused with {status}; the job now names {}",
                 redact_url(&url),
@@ -295,14 +312,35 @@ async fn download_done(
         }
         _ => {
             let why = format!(
-                "its video link {} is refused (HTTP {status}), and a fresh look at the job \
-                 names no other ({})",
+                "{refused}its video link {} is refused (HTTP {status}), and a fresh look at the \
+                 job names no other ({})",
                 redact_url(&url),
                 client.config().provider.keeps_files(),
             );
             Err(Error::Gone(finished_but(&v.id, &why)))
         }
     }
+}
+
+/// The status of a download refused as a dead link (403, 404, 410), if it was.
+fn dead(got: &Result<Downloaded>) -> Option<u16> {
+    match got.as_ref().map_err(Error::without_context) {
+        Err(Error::Http { status, .. }) if matches!(status, 403 | 404 | 410) => Some(*status),
+        _ => None,
+    }
+}
+
+/// The finished job `v`, whose content at the API's `url` answered `status`, names its video
+/// at a link the origin policy refuses (`e`): the render exists there, so it is not called
+/// gone (which would have it rendered, and billed, again).
+fn named_but_refused(v: &Video, url: &Url, status: u16, e: Error) -> Error {
+    Error::Remote(format!(
+        "job {id} finished and its render exists, but GET {} answered {status} and the link the \
+         job names is not followed: {e}; no new render is needed: download it from that link \
+         yourself if you trust it (`cutroom videos show {id} --json` shows the job whole)",
+        redact_url(url),
+        id = v.id,
+    ))
 }
 
 /// `e`, the API's own content URL refusing the file of the finished job `v`, as

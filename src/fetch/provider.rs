@@ -244,22 +244,40 @@ fn gcd(a: u32, b: u32) -> u32 {
     }
 }
 
-/// The downloadable URL in a finished job of a dialect that gives one, under the first of
-/// `video`, `videos`, `output`, `data`, `unsigned_urls` that names one (fal's `video.url`,
+/// The downloadable URL a finished job names, under the first of `video`, `videos`, `output`,
+/// `data`, `unsigned_urls`, `video_url`, `url`, `metadata` that names one (fal's `video.url`,
 /// Replicate's `output`, OpenRouter's `unsigned_urls`, and gateways' `output[0].url`,
-/// `data[0].url`): a URL as text, the first of a list, or an object's `url`.
+/// `output.video_url`, `data[0].url`, `video_url`, `metadata.url`): a URL as text, the first
+/// of a list, or an object's `url` or `video_url`.
 pub fn output_url(v: &Video) -> Option<String> {
     fn url(v: &Value, depth: u8) -> Option<String> {
         match v {
             Value::String(s) => Some(s.clone()),
             Value::Array(a) if depth > 0 => a.first().and_then(|v| url(v, depth - 1)),
-            Value::Object(o) if depth > 0 => o.get("url").and_then(|v| url(v, depth - 1)),
+            Value::Object(o) if depth > 0 => ["url", "video_url"]
+                .iter()
+                .find_map(|k| o.get(*k).and_then(|v| url(v, depth - 1))),
             _ => None,
         }
     }
-    ["video", "videos", "output", "data", "unsigned_urls"]
-        .iter()
+    let keys = [
+        "video",
+        "videos",
+        "output",
+        "data",
+        "unsigned_urls",
+        "video_url",
+        "url",
+    ];
+    keys.iter()
         .find_map(|k| v.extra.get(*k).and_then(|x| url(x, 2)))
+        // Only an object's: a relay's `metadata` holds other text beside its link.
+        .or_else(|| {
+            v.extra
+                .get("metadata")
+                .filter(|m| m.is_object())
+                .and_then(|m| url(m, 1))
+        })
 }
 
 /// A job answer out of the envelope a gateway adds around it (`{"data": {...}}`, the job's
@@ -327,6 +345,10 @@ mod tests {
             json!({"data": [{"url": u}]}),
             json!({"unsigned_urls": [u]}),
             json!({"output": null, "data": [{"url": u}]}),
+            json!({"output": {"video_url": u, "thumbnail_url": "t"}}),
+            json!({"video_url": u}),
+            json!({"url": u}),
+            json!({"metadata": {"url": u}}),
         ] {
             let mut job = json!({"id": "p", "status": "succeeded"});
             job.as_object_mut()
@@ -338,6 +360,7 @@ mod tests {
         for none in [
             json!({"output": null}),
             json!({"output": [[[u]]]}),
+            json!({"metadata": "x"}),
             json!({}),
         ] {
             let mut job = json!({"id": "p", "status": "succeeded"});
