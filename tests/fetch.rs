@@ -2192,6 +2192,59 @@ fn a_long_wait_the_server_asks_for_is_said_once() {
     assert!(err.contains("gave up after 2 s (--timeout)"), "{err}");
 }
 
+/// A rate limit's short waits (a fraction of a second each, request after request) added up
+/// in silence under -q, for minutes over a long list; now their sum is said once it reaches
+/// 10 s (half --max-retry-wait here), and held to --max-retry-wait: a create turned away past
+/// it is not sent again, and the shot is left to a rerun, no job made or pending.
+#[test]
+fn short_waits_before_retries_are_said_and_held_to_a_cap() {
+    let creates = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = creates.clone();
+    let base = scripted_server(move |head| {
+        if !head.starts_with("POST ") {
+            let list = br#"{"object": "list", "data": [], "has_more": false}"#;
+            return answer("200 OK", "application/json", list);
+        }
+        seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let busy = "HTTP/1.1 429 Too Many Requests\r\nretry-after-ms: 150\r\n\
+                    content-length: 0\r\nconnection: close\r\n\r\n";
+        busy.as_bytes().to_vec()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(1, "160x90", 1));
+    let out = dir.path().join("o");
+    let args = [
+        "render",
+        s(&list),
+        "-o",
+        s(&out),
+        "--allow-any",
+        "-q",
+        "--retries",
+        "100",
+        "--max-retry-wait",
+        "1s",
+    ];
+    let (run, took) = run_against(&format!("{base}/v1"), &args);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(took < Duration::from_secs(10), "{took:?}: {err}");
+    for want in [
+        "/v1/videos: HTTP 429; waiting 0 s as the server asks before trying again; the waits \
+         before retries add up to 1 s in this run, at most 1 s (--max-retry-wait; said once",
+        "/v1/videos: HTTP 429; not tried again, nor is any request of this run turned away \
+         from now on: the waits before retries reached 1 s (--max-retry-wait)",
+    ] {
+        assert_eq!(err.matches(want).count(), 1, "no {want:?} in {err}");
+    }
+    // Each wait 150-190 ms: about six creates in the second, all turned away (no job made).
+    let sent = creates.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((4..=9).contains(&sent), "{sent} creates: {err}");
+    let state = std::fs::read_to_string(dir.path().join("shots.state.json")).unwrap();
+    let state: Value = serde_json::from_str(&state).unwrap();
+    assert_eq!(state["jobs"], serde_json::json!({}), "{state}");
+}
+
 #[test]
 fn a_ca_file_that_cannot_be_used_is_named_with_the_setting_that_gave_it() {
     let dir = tempfile::tempdir().unwrap();

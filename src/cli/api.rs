@@ -46,6 +46,11 @@ pub struct ApiArgs {
     /// Retries of one request on 429, 408, 409, 5xx and dropped connections (docs/render.md).
     #[arg(long, global = true, help_heading = API_OPTIONS, value_name = "N", default_value_t = 8)]
     retries: u32,
+    /// The longest the waits before retries add up to in a run, on the clock (a rate limit's
+    /// short waits, request after request): past it, a request turned away is not tried
+    /// again. Said on stderr once they reach 10 s (or half this), even with -q.
+    #[arg(long, global = true, help_heading = API_OPTIONS, value_name = "DUR", default_value = "20m", value_parser = parse_duration)]
+    max_retry_wait: Duration,
     /// Longest wait for a connection to the server.
     #[arg(long, global = true, help_heading = API_OPTIONS, value_name = "DUR", default_value = "10s", value_parser = parse_duration)]
     connect_timeout: Duration,
@@ -108,6 +113,7 @@ impl ApiArgs {
         cfg.insecure_http = self.insecure_http;
         cfg.key_through_proxy = self.key_through_proxy;
         cfg.retries = self.retries;
+        cfg.max_retry_wait = self.max_retry_wait;
         cfg.connect_timeout = self.connect_timeout;
         cfg.first_byte_timeout = self.first_byte_timeout;
         cfg.idle_timeout = self.idle_timeout;

@@ -9,7 +9,7 @@ use super::model::{
 use super::provider::{output_url, unwrapped, Provider};
 use super::reach::{refused, Guard, Lookup, Reach};
 use crate::error::{with_hint, Error, Result};
-use crate::http::backoff::{server_hint, span, Backoff, MAX_HINT};
+use crate::http::backoff::{server_hint, span, Backoff, Waits, MAX_HINT};
 use crate::http::{describe, quote, redact_url, trusted, untrusted_certificate};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, Response, StatusCode, Url};
@@ -101,7 +101,8 @@ fn answered_at(headers: &HeaderMap) -> Option<i64> {
 /// How long to wait before asking again for a fal result answered 404.
 const RESULT_AGAIN: Duration = Duration::from_millis(500);
 
-/// A wait before a retry this long is said on stderr, not only logged.
+/// Waits before retries adding up to this long in a run (or to half the cap, if less) are
+/// said on stderr, not only logged.
 const LONG_WAIT: Duration = Duration::from_secs(10);
 
 /// A request body that can be built again for every attempt.
@@ -182,8 +183,12 @@ pub struct Client {
     cfg: ApiConfig,
     /// When it was made: log lines say how long after.
     born: std::time::Instant,
-    /// Set once a long wait before a retry was said (once a run: parallel requests wait alike).
+    /// The run's waits before retries, held to `cfg.max_retry_wait`.
+    waits: Arc<Waits>,
+    /// Set once the waits were said to add up (once a run: parallel requests wait alike).
     said_wait: Arc<AtomicBool>,
+    /// Set once the waits were said to have reached their cap.
+    said_cap: Arc<AtomicBool>,
     /// Set once a lookup of a job being waited for got no usable answer (once a run).
     said_down: Arc<AtomicBool>,
 }
@@ -204,6 +209,7 @@ impl Client {
                 more[slot(Reach::Local, true)].set(http_client(&cfg, true, Reach::Local, &lookup)?);
         }
         Ok(Self {
+            waits: Arc::new(Waits::new(cfg.max_retry_wait)),
             http: http_client(&cfg, false, Reach::Local, &lookup)?,
             more: Arc::new(more),
             proxied: super::reach::proxied(),
@@ -211,6 +217,7 @@ impl Client {
             cfg,
             born: std::time::Instant::now(),
             said_wait: Arc::default(),
+            said_cap: Arc::default(),
             said_down: Arc::default(),
         })
     }
@@ -500,11 +507,18 @@ impl Client {
         let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
         let shown = redact_url(url);
         let mut attempt = 0;
+        // The outcome as the caller gets it: a failure names the request.
+        let outcome = |result: std::result::Result<Response, Failure>| {
+            Ok(result.map_err(|Failure { why, unsent }| Failure {
+                why: format!("{method} {shown}: {why}"),
+                unsent,
+            }))
+        };
         loop {
             let result = self
                 .send_once((&method, kind), url, from, body, headers)
                 .await?;
-            let (hint, why) = match result {
+            let (hint, why, last) = match &result {
                 Ok(resp) => {
                     let status = resp.status();
                     self.log(format_args!("{method} {shown} -> {}", status.as_u16()));
@@ -515,17 +529,13 @@ impl Client {
                     let hint = server_hint(resp.headers());
                     // Told to come back later than any wait here (a 429 or 503 saying a day):
                     // retrying meanwhile would only use the retries up.
-                    if !again || attempt >= self.cfg.retries || hint.is_some_and(|h| h > MAX_HINT) {
-                        return Ok(Ok(resp));
-                    }
-                    (hint, format!("HTTP {}", status.as_u16()))
+                    let last =
+                        !again || attempt >= self.cfg.retries || hint.is_some_and(|h| h > MAX_HINT);
+                    (hint, format!("HTTP {}", status.as_u16()), last)
                 }
                 Err(Failure { why, unsent }) => {
-                    if attempt >= self.cfg.retries || (kind == Kind::Create && !unsent) {
-                        let why = format!("{method} {shown}: {why}");
-                        return Ok(Err(Failure { why, unsent }));
-                    }
-                    if attempt == 0 {
+                    let last = attempt >= self.cfg.retries || (kind == Kind::Create && !unsent);
+                    if attempt == 0 && !last {
                         // Without this the retries of an unreachable host pass in silence.
                         self.cfg.warn.warn(&format!(
                             "{method} {shown}: {why}; trying {} more times with backoff \
@@ -533,22 +543,43 @@ impl Client {
                             self.cfg.retries
                         ));
                     }
-                    (None, why)
+                    (None, why.clone(), last)
                 }
             };
+            if last {
+                return outcome(result);
+            }
             attempt += 1;
             let wait = backoff.next_delay(hint);
-            if wait >= LONG_WAIT && !self.said_wait.swap(true, Ordering::Relaxed) {
-                // Else a rate-limited run sits silent for a minute or more.
+            let cap = self.waits.cap();
+            let Some(total) = self.waits.take(std::time::Instant::now(), wait) else {
+                // Short waits add up: a rate-limited run is not held for ever, nor in silence.
+                if !self.said_cap.swap(true, Ordering::Relaxed) {
+                    self.cfg.warn.warn(&format!(
+                        "{method} {shown}: {why}; not tried again, nor is any request of this \
+                         run turned away from now on: the waits before retries reached {} \
+                         (--max-retry-wait); a shot whose create was turned away is created \
+                         by a rerun, once",
+                        span(cap)
+                    ));
+                }
+                return outcome(result);
+            };
+            drop(result);
+            if total >= LONG_WAIT.min(cap / 2) && !self.said_wait.swap(true, Ordering::Relaxed) {
+                // Else a rate-limited run sits silent for minutes, a second or two at a time.
                 let asks = if hint.is_some() {
                     " as the server asks"
                 } else {
                     ""
                 };
                 self.cfg.warn.warn(&format!(
-                    "{method} {shown}: {why}; waiting {:.0} s{asks} before trying again \
-                     (said once; -v logs every retry)",
-                    wait.as_secs_f64()
+                    "{method} {shown}: {why}; waiting {:.0} s{asks} before trying again; the \
+                     waits before retries add up to {} in this run, at most {} \
+                     (--max-retry-wait; said once, -v logs every retry)",
+                    wait.as_secs_f64(),
+                    span(total),
+                    span(cap)
                 ));
             }
             self.log(format_args!(

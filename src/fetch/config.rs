@@ -17,6 +17,10 @@ pub const DEFAULT_MIN_SPEED: u64 = 16 << 10;
 /// The default span the speed floor is measured over.
 pub const DEFAULT_MIN_SPEED_TIME: Duration = Duration::from_secs(30);
 
+/// The longest a run waits before retries in all, on the clock (a rate limit's short waits
+/// add up): past it, a request the server turns away is not tried again.
+pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(20 * 60);
+
 /// An API key. `Debug` prints `ApiKey(<redacted>)` and there is no `Display`, so the key cannot
 /// reach a log line, an error message or a panic by accident.
 #[derive(Clone)]
@@ -100,6 +104,8 @@ pub struct ApiConfig {
     pub key_through_proxy: bool,
     /// How often one request is retried on 429, 5xx and connection errors.
     pub retries: u32,
+    /// The longest the waits before retries add up to in a run, on the clock.
+    pub max_retry_wait: Duration,
     /// Longest wait for a connection to open.
     pub connect_timeout: Duration,
     /// Longest wait from sending a request to the answer's headers.
@@ -156,7 +162,7 @@ impl ApiConfig {
     }
 
     /// A configuration for `base_url` with the defaults: no key, bearer auth, https (or
-    /// loopback http) only, 8 retries, timeouts of 10 s to connect, 30 s to the first byte and
+    /// loopback http) only, 8 retries waiting [`DEFAULT_MAX_RETRY_WAIT`] in all, timeouts of 10 s to connect, 30 s to the first byte and
     /// 30 s of silence, downloads at least [`DEFAULT_MIN_SPEED`] bytes a second over
     /// [`DEFAULT_MIN_SPEED_TIME`], 4 GiB download cap.
     pub fn new(base_url: &str) -> Result<Self> {
@@ -184,6 +190,7 @@ impl ApiConfig {
             insecure_http: false,
             key_through_proxy: false,
             retries: 8,
+            max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
             connect_timeout: Duration::from_secs(10),
             first_byte_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(30),

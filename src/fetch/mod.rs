@@ -29,8 +29,8 @@ pub use cache::{safe_name, write_json_atomic, Cache, CachedFile, Entry};
 pub use catalog::{Catalog, ModelEntry};
 pub use client::{Client, Created};
 pub use config::{
-    check_url, ApiConfig, ApiKey, DEFAULT_BASE_URL, DEFAULT_MAX_DOWNLOAD_BYTES, DEFAULT_MIN_SPEED,
-    DEFAULT_MIN_SPEED_TIME,
+    check_url, ApiConfig, ApiKey, DEFAULT_BASE_URL, DEFAULT_MAX_DOWNLOAD_BYTES,
+    DEFAULT_MAX_RETRY_WAIT, DEFAULT_MIN_SPEED, DEFAULT_MIN_SPEED_TIME,
 };
 pub use download::{Downloaded, Request};
 pub use fetcher::{fetch_url, fetch_video, is_url, item_source, Asked, Fetched, FileReport};

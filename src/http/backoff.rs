@@ -2,7 +2,8 @@
 //! (`retry-after-ms`, `Retry-After`, `openai-poll-after-ms`).
 
 use reqwest::header::HeaderMap;
-use std::time::{Duration, SystemTime};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
 
 /// The longest server hint waited out: a request told to wait longer is not tried again.
 pub const MAX_HINT: Duration = Duration::from_secs(300);
@@ -46,6 +47,48 @@ impl Backoff {
     /// Start over (after progress).
     pub fn reset(&mut self) {
         self.attempt = 0;
+    }
+}
+
+/// The waits before retries of a run, added up as time on the clock (waits of parallel
+/// requests that overlap count once), and held to a cap: short waits (a rate limit's second
+/// or two, request after request) add up to minutes.
+#[derive(Debug)]
+pub struct Waits {
+    cap: Duration,
+    /// The total so far, when the last wait counted ends, and whether the cap was reached.
+    state: Mutex<(Duration, Option<Instant>, bool)>,
+}
+
+impl Waits {
+    /// Waits held to `cap` in all.
+    pub fn new(cap: Duration) -> Self {
+        Self {
+            cap,
+            state: Mutex::default(),
+        }
+    }
+
+    /// The cap.
+    pub fn cap(&self) -> Duration {
+        self.cap
+    }
+
+    /// Count a wait of `wait` from `now`: the run's total with it, or `None` (and from then on
+    /// always `None`) when it would take the total past the cap.
+    pub fn take(&self, now: Instant, wait: Duration) -> Option<Duration> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let (total, until, over) = &mut *state;
+        let end = now + wait;
+        let start = until.map_or(now, |u| u.max(now));
+        let added = end.saturating_duration_since(start);
+        if *over || *total + added > self.cap {
+            *over = true;
+            return None;
+        }
+        *total += added;
+        *until = Some(until.map_or(end, |u| u.max(end)));
+        Some(*total)
     }
 }
 
@@ -151,6 +194,24 @@ mod tests {
         assert_eq!(server_hint(&h), None);
         let mut b = Backoff::new(Duration::from_millis(400), Duration::from_secs(8));
         assert!(b.next_delay(server_hint(&h)) >= Duration::from_millis(200));
+    }
+
+    /// Waits are added as time on the clock: overlapping ones count once, and once one would
+    /// pass the cap, none is taken any more.
+    #[test]
+    fn waits_add_up_on_the_clock_to_a_cap() {
+        let waits = Waits::new(Duration::from_secs(10));
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        assert_eq!(waits.take(t0, s(2)), Some(s(2)));
+        // A parallel request's wait over the same seconds adds only what goes past them.
+        assert_eq!(waits.take(t0 + s(1), s(2)), Some(s(3)));
+        assert_eq!(waits.take(t0 + s(1), s(1)), Some(s(3)));
+        // Later, apart: added whole.
+        assert_eq!(waits.take(t0 + s(5), s(4)), Some(s(7)));
+        assert_eq!(waits.take(t0 + s(20), s(4)), None);
+        assert_eq!(waits.take(t0 + s(30), Duration::ZERO), None);
+        assert_eq!(waits.cap(), s(10));
     }
 
     /// A hint too long for a `Duration` (`Retry-After: 1e20`, as a broken or hostile server
