@@ -723,6 +723,41 @@ fn shots_read_as_their_clips_alone_and_unsure_ones_are_bracketed() {
     assert!(!reason.contains("chance"), "{reason}");
 }
 
+/// A shot that fails judged alone fails the cut that holds it, though the whole cut is one
+/// unsure reading (each shot spoken by its own face): th_retalk2 (+40 ms, a pass alone) joined
+/// before th_retalk3 with its sound 200 ms early was inconclusive, exit 4, its second shot a
+/// confident `fail` at -191 ms (a new user's find, with the sound 200 ms late: `assemble`
+/// shipped such a cut with `sync_ok`). The same cut with th_retalk3 in sync passes.
+#[test]
+fn a_shot_that_fails_alone_fails_its_cut() {
+    let Some(real) = real_clips() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let early = shifted(&real.join("th_retalk3.mp4"), dir.path(), -200);
+    let first = real.join("th_retalk2.mp4");
+    let cut = |second: &Path, name: &str| {
+        let out = dir.path().join(name);
+        cutroom_ok(&["concat", s(&first), s(second), "-o", s(&out), "-q"]);
+        out
+    };
+    let (bad, good) = (
+        cut(&early, "early.mp4"),
+        cut(&dir.path().join("base.mp4"), "good.mp4"),
+    );
+    let run = cutroom(&["sync", "--json", "-q", s(&bad), s(&good)]);
+    assert_eq!(run.status.code(), Some(3), "{run:?}");
+    let v: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let f = &v["files"][0];
+    let shots = f["shots"].as_array().unwrap();
+    assert_eq!(shots[1]["verdict"], "fail", "{f}");
+    assert_eq!(f["verdict"], "fail", "{f}");
+    let worst = f["worst_offset_ms"].as_f64().unwrap();
+    assert!((worst + 200.0).abs() <= 20.0, "{f}");
+    assert_eq!(f["worst_offset_ms"], shots[1]["offset_ms"], "{f}");
+    let reason = f["reason"].as_str().unwrap();
+    assert!(reason.contains("(shot 2, judged alone"), "{reason}");
+    assert_eq!(v["files"][1]["verdict"], "pass", "{}", v["files"][1]);
+}
+
 /// Two overlapping windows that each hold their peak unsurely (confidence 0.18 and 0.30) and
 /// land on the same lobe confirm nothing: th_retalk1 (in sync, its readings ambiguous between
 /// lobes about 370 ms apart) cut from 0.5 s and exported for YouTube was a confident lips `fail`

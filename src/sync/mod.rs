@@ -826,6 +826,14 @@ fn judge(
         return;
     };
     report.confidence = round(overall.confidence, 1000.0);
+    let side = |o: f64| if o >= 0.0 { "late" } else { "early" };
+    let limit = |o: f64| {
+        if o >= 0.0 {
+            standard.max_late_ms()
+        } else {
+            standard.max_early_ms()
+        }
+    };
     if overall.confidence < MIN_CONFIDENCE {
         // No number is reported as the answer; the methods keep their tentative findings.
         report.drift_ms_per_min = None;
@@ -835,6 +843,31 @@ fn judge(
              tentative offset {:+.1} ms)",
             overall.confidence, overall.offset_ms
         );
+        // A shot that fails judged alone fails the file that holds it, however unsure the
+        // whole: a cut of shots each spoken by its own face is rarely one confident reading.
+        let failing = (report.shots.iter())
+            .filter(|s| s.verdict == Verdict::Fail && s.missing_s.is_none_or(|m| m <= 0.0))
+            .filter_map(|s| Some((s, s.span.offset_ms?)))
+            .max_by(|a, b| standard.usage(a.1).total_cmp(&standard.usage(b.1)));
+        if let Some((shot, worst)) = failing {
+            report.verdict = Verdict::Fail;
+            report.worst_offset_ms = Some(worst);
+            report.confidence = shot.span.confidence;
+            report.reason = format!(
+                "audio {:.1} ms {} at {:.1}-{:.1} s (shot {}, judged alone, confidence {:.2}); \
+                 {} allows {} ms {}; the whole file: {}",
+                worst.abs(),
+                side(worst),
+                shot.span.start_s,
+                shot.span.end_s,
+                shot.index + 1,
+                shot.span.confidence,
+                standard.name(),
+                limit(worst),
+                side(worst),
+                report.reason
+            );
+        }
         return;
     }
     report.offset_ms = Some(round(overall.offset_ms, 10.0));
@@ -873,14 +906,6 @@ fn judge(
         .max_by(|a, b| usage(round(a.0, 10.0)).total_cmp(&usage(round(b.0, 10.0))))
         .expect("at least the overall offset");
     report.worst_offset_ms = Some(round(worst, 10.0));
-    let side = |o: f64| if o >= 0.0 { "late" } else { "early" };
-    let limit = |o: f64| {
-        if o >= 0.0 {
-            standard.max_late_ms()
-        } else {
-            standard.max_early_ms()
-        }
-    };
     let at = match span {
         Some((Some(k), s, e)) => format!(" at {s:.1}-{e:.1} s (shot {})", k + 1),
         Some((None, s, e)) => format!(" at {s:.1}-{e:.1} s"),
