@@ -3095,14 +3095,42 @@ fn a_title_card_on_a_vertical_output_is_drawn_at_its_shape() {
     }
 }
 
+/// Thai and Devanagari captions were drawn at 0.73 of the size of Latin ones (libass sizes each
+/// font by its own line height: 1.59 em for Loma and Lohit Devanagari, 1.164 for DejaVu Sans);
+/// every font is now drawn at DejaVu Sans's em, so each script reads at a like size.
 #[test]
 fn card_text_and_captions_at_the_same_size_have_the_same_cap_height() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let clip = d.join("clip.mp4");
-    lavfi_clip(&clip, "color=c=black:s=640x360:r=30:d=2", None, &[]);
+    lavfi_clip(&clip, "color=c=black:s=640x360:r=30:d=2.4", None, &[]);
     let srt = d.join("subs.srt");
-    std::fs::write(&srt, "1\n00:00:00,200 --> 00:00:00,800\nHELLO\n").unwrap();
+    // Letters without marks above or below: Latin x, Thai NO NU, Devanagari NA (its headline
+    // on top), the kanji for mouth.
+    let scripts = [
+        "xxx",
+        "\u{e19}\u{e19}\u{e19}",
+        "\u{928}\u{928}\u{928}",
+        "\u{53e3}\u{53e3}\u{53e3}",
+    ];
+    let cues: String = (scripts.iter().enumerate())
+        .map(|(i, t)| {
+            let ms = 1000 + 300 * i;
+            format!(
+                "{}\n00:00:0{},{:03} --> 00:00:0{},{:03}\n{t}\n\n",
+                i + 2,
+                ms / 1000,
+                ms % 1000,
+                (ms + 300) / 1000,
+                (ms + 300) % 1000
+            )
+        })
+        .collect();
+    std::fs::write(
+        &srt,
+        format!("1\n00:00:00,200 --> 00:00:00,800\nHELLO\n\n{cues}"),
+    )
+    .unwrap();
     let overlays = d.join("look.toml");
     std::fs::write(
         &overlays,
@@ -3143,6 +3171,33 @@ fn card_text_and_captions_at_the_same_size_have_the_same_cap_height() {
         "card {} px, caption {} px",
         heights[0],
         heights[1]
+    );
+    // Each script's letters as high as DejaVu Sans's x-height or capitals: measured 17, 17, 20
+    // and 26 pixels for the x, Thai, Devanagari and the kanji beside capitals of 23 (Thai and
+    // Devanagari were 12 and 14 pixels, 0.71 of the x-height and 0.61 of the capitals; the
+    // kanji 23).
+    let high: Vec<f64> = (0..scripts.len())
+        .map(|i| {
+            let t = 2.15 + 0.3 * i as f64;
+            let frame = frame_at(&video, t, &d.join(format!("{t}.png")));
+            let [top, bottom] = white_rows(&frame).expect("white letters");
+            f64::from(bottom - top + 1)
+        })
+        .collect();
+    let (x, caps) = (high[0], heights[1]);
+    let thai = high[1] / x;
+    assert!((0.9..1.2).contains(&thai), "Thai {} px, x {x} px", high[1]);
+    let deva = high[2] / caps;
+    assert!(
+        (0.8..1.05).contains(&deva),
+        "Devanagari {} px, capitals {caps} px",
+        high[2]
+    );
+    let kanji = high[3] / caps;
+    assert!(
+        (0.95..1.25).contains(&kanji),
+        "kanji {} px, capitals {caps} px",
+        high[3]
     );
 }
 

@@ -3,7 +3,7 @@
 //! end placed between two frames of its rate so each lands on an exact frame.
 
 use super::cards::{Ramp, ShownCard};
-use super::font::FAMILY;
+use super::font::{self, FAMILY};
 use super::layout::{fitted, joined, pages, tokens, wrap, Canvas, Measure, Placement};
 use super::style::{Style, TextOverlay};
 use super::{Captions, Word};
@@ -198,13 +198,12 @@ fn overlay_lines(text: &str, m: &Measure) -> Vec<String> {
 /// A text overlay's placement on `canvas` and its lines wrapped to fit it (the block's height
 /// decides the side rails it meets, and those the room: two rounds settle it).
 fn place_overlay(canvas: &Canvas, t: &TextOverlay) -> (Placement, Measure, Vec<String>) {
-    let mut count = t.text.lines().count().max(1) as u32;
-    let mut p = canvas.text(&t.style, count, &t.position);
+    let high = |count: usize| count.max(1) as f64 * font::line_height(&t.text);
+    let mut p = canvas.text(&t.style, high(t.text.lines().count()), &t.position);
     let mut m = Measure::of(canvas, p, &t.style);
     let mut lines = overlay_lines(&t.text, &m);
     for _ in 0..2 {
-        count = lines.len().max(1) as u32;
-        p = canvas.text(&t.style, count, &t.position);
+        p = canvas.text(&t.style, high(lines.len()), &t.position);
         m = Measure::of(canvas, p, &t.style);
         lines = overlay_lines(&t.text, &m);
     }
@@ -303,7 +302,8 @@ fn overlay_block(
     }
     let beside = |t: &TextOverlay| {
         let (p, _, lines) = place_overlay(canvas, t);
-        let p = canvas.clear_of(p, lines.len().max(1) as u32, taken)?;
+        let high = lines.len().max(1) as f64 * font::line_height(&t.text);
+        let p = canvas.clear_of(p, high, taken)?;
         // Its new rows may meet other side rails.
         let m = Measure::of(canvas, p, &t.style);
         let lines = overlay_lines(&t.text, &m);
@@ -323,7 +323,8 @@ fn overlay_block(
 impl Block {
     /// The rows (fractions) its lines take.
     fn rows(&self, canvas: &Canvas) -> (f64, f64) {
-        canvas.rows(self.p, self.lines.len().max(1) as u32)
+        let high = self.lines.len().max(1) as f64 * font::line_height(&self.lines.concat());
+        canvas.rows(self.p, high)
     }
 
     /// The box (`[x0, y0, x1, y1]` fractions) its widest line and its outline take.
@@ -365,7 +366,7 @@ fn fit_height(
     loop {
         let t = at(size);
         let (p, _, lines) = place_overlay(canvas, &t);
-        let high = lines.len() as f64 * f64::from(p.font);
+        let high = lines.len() as f64 * font::line_height(&t.text) * f64::from(p.font);
         if high <= room {
             return Ok(t);
         }
@@ -480,7 +481,8 @@ fn card_zone(
     let (_, m, lines) = place_overlay(&canvas.card(), t);
     let widest = lines.iter().map(|l| m.width(l)).fold(0.0, f64::max);
     let half_w = widest.min(m.room) / 2.0 / f64::from(canvas.width);
-    let half_h = lines.len() as f64 * m.font / 2.0 / f64::from(canvas.height);
+    let high = lines.len() as f64 * font::line_height(&t.text) * m.font;
+    let half_h = high / 2.0 / f64::from(canvas.height);
     let y = (rows.0 + rows.1) / 2.0;
     Some([0.5 - half_w, y - half_h, 0.5 + half_w, y + half_h])
 }
@@ -537,8 +539,9 @@ pub fn script(
         "[Script Info]\nScriptType: v4.00+\nPlayResX: {}\nPlayResY: {}\nWrapStyle: 0\nScaledBorderAndShadow: yes\nYCbCr Matrix: TV.709\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n",
         canvas.width, canvas.height
     );
-    let band = canvas.captions(style, style.max_lines);
-    let caption_rows = canvas.rows(band, style.max_lines);
+    let band_lines = f64::from(style.max_lines) * captions.line_height();
+    let band = canvas.captions(style, band_lines);
+    let caption_rows = canvas.rows(band, band_lines);
     if !captions.cues.is_empty()
         && caption_rows.0 < canvas.top_limit() - 0.5 / f64::from(canvas.height)
     {
@@ -770,7 +773,7 @@ mod tests {
         )
         .unwrap()
         .text;
-        let band = canvas.captions(&style, style.max_lines);
+        let band = canvas.captions(&style, f64::from(style.max_lines));
         let m = Measure::of(&canvas, band, &style);
         // The URL is wider than the band: it is cut into pieces that fit, at the band's font,
         // shown over as many pages as they take.

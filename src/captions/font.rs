@@ -147,32 +147,103 @@ fn drawn(c: char, bold: bool) -> Option<(&'static ttf_parser::Face<'static>, ttf
 }
 
 /// `text` (made literal for an ASS event) with each run of letters the shipped faces lack but
-/// an installed fallback has set in that fallback's family, `{\fnFAMILY}...{\fn}`, so libass
-/// draws them with it rather than looking for a system font.
+/// an installed fallback has set in that fallback's family at the shipped font's em,
+/// `{\fnFAMILY\fscxS\fscyS}...{\fn\fscx\fscy}` (see `scale`), so libass draws them with it
+/// rather than looking for a system font, as large as the letters around them.
 pub fn with_fallbacks(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut current: Option<&str> = None;
+    let mut current: Option<(&Fallback, &Pair)> = None;
     for c in text.chars() {
         let own = faces().iter().any(|f| f.glyph_index(c).is_some());
-        let family = match fallback(c) {
-            Some((f, Some(_))) if !own => Some(f.family),
+        let run = match fallback(c) {
+            Some((f, Some(faces))) if !own => Some((f, faces)),
             // A space or an invisible mark inside a run stays in it.
             _ if current.is_some() && invisible(c) => current,
             _ => None,
         };
-        if family != current {
-            match family {
-                Some(f) => out.push_str(&format!("{{\\fn{f}}}")),
-                None => out.push_str("{\\fn}"),
+        let family = |r: Option<(&Fallback, &Pair)>| r.map(|(f, _)| f.family);
+        if family(run) != family(current) {
+            match run {
+                Some((f, faces)) => {
+                    let s = format!("{:.1}", 100.0 * scale(&faces[0]));
+                    out.push_str(&format!("{{\\fn{}\\fscx{s}\\fscy{s}}}", f.family));
+                }
+                None => out.push_str(RESET),
             }
-            current = family;
+            current = run;
         }
         out.push(c);
     }
     if current.is_some() {
-        out.push_str("{\\fn}");
+        out.push_str(RESET);
     }
     out
+}
+
+/// Back to the style's font and scale after a fallback's run.
+const RESET: &str = "{\\fn\\fscx\\fscy}";
+
+/// A face's ascender and descender (up from and down to the baseline), font units, as libass
+/// reads them: Windows' (OS/2) when the face has them, else the horizontal header's. Their sum
+/// is its line height: libass draws a font at the size that makes it the ASS font size (VL
+/// Gothic's is 1.27 em; its typographic one, read before, 1.0).
+fn extent(f: &ttf_parser::Face) -> (f64, f64) {
+    // ttf-parser gives Windows' descender negated, as the header's.
+    let win = f
+        .tables()
+        .os2
+        .map(|t| (t.windows_ascender(), t.windows_descender()));
+    let hhea = &f.tables().hhea;
+    let (asc, desc) = match win {
+        Some((a, d)) if a != d => (a, d),
+        _ => (hhea.ascender, hhea.descender),
+    };
+    (f64::from(asc), -f64::from(desc))
+}
+
+/// A face's line height, font units ([`extent`]).
+fn height(f: &ttf_parser::Face) -> f64 {
+    let (asc, desc) = extent(f);
+    asc + desc
+}
+
+/// The shipped font's em as a fraction of its line height (2048 / 2384), which every face is
+/// drawn at.
+fn em() -> f64 {
+    let own = &faces()[0];
+    f64::from(own.units_per_em()) / height(own)
+}
+
+/// How much larger than libass would draw it at the same font size fallback face `f` is drawn,
+/// so its em is the shipped font's: libass sizes every font by its own line height, and Loma's
+/// and Lohit Devanagari's are 1.59 em against DejaVu Sans's 1.164, so their letters came out at
+/// 0.73 of the size of the Latin ones beside them (1.365 for Loma, 1.372 for Lohit
+/// Devanagari, 1.091 for VL Gothic).
+fn scale(f: &ttf_parser::Face) -> f64 {
+    em() * height(f) / f64::from(f.units_per_em())
+}
+
+/// How tall a line holding `text` is drawn, in line heights of the shipped font (1 for text it
+/// draws alone): from the highest ascender to the lowest descender of the faces drawing it,
+/// each at the shipped font's em, as libass stacks lines (1.365 with Thai, 1.372 with
+/// Devanagari: their marks above and below need the room).
+pub fn line_height(text: &str) -> f64 {
+    let mut used: Vec<&ttf_parser::Face> = vec![&faces()[0]];
+    for c in text.chars().filter(|&c| !invisible(c)) {
+        if let Some((f, _)) = drawn(c, false) {
+            if !used.iter().any(|u| std::ptr::eq(*u, f)) {
+                used.push(f);
+            }
+        }
+    }
+    let ems = |f: &&ttf_parser::Face| {
+        let (asc, desc) = extent(f);
+        let em = em() / f64::from(f.units_per_em());
+        (asc * em, desc * em)
+    };
+    let asc = used.iter().map(|f| ems(f).0).fold(0.0, f64::max);
+    let desc = used.iter().map(|f| ems(f).1).fold(0.0, f64::max);
+    asc + desc
 }
 
 /// The shipped faces, parsed once: regular, bold.
@@ -247,21 +318,22 @@ pub fn letters(text: &str) -> usize {
         .count()
 }
 
-/// How wide `text` is drawn on one line, as a fraction of the font size (libass's: each face's
-/// ascender to descender, the line height): the advances of the face it is drawn with (`bold`
-/// or regular, else the other; a fallback's for its script), a character no face has counted
-/// one em (Hangul is about that wide in the system font that draws it). Kerning only narrows a
-/// line, so a line measured to fit does.
+/// How wide `text` is drawn on one line, as a fraction of the font size (libass's: the shipped
+/// face's line height, see `extent`): the advances of the face it is drawn with (`bold` or
+/// regular, else the other; a fallback's for its script), every face at the shipped font's em
+/// (see `scale`), a character no face has counted one em (Hangul is about that wide in the system
+/// font that draws it). Kerning only narrows a line, so a line measured to fit does.
 pub fn width(text: &str, bold: bool) -> f64 {
-    let height = |f: &ttf_parser::Face| f64::from(f.ascender()) - f64::from(f.descender());
-    let own = &faces()[usize::from(bold)];
     text.chars()
         .filter(|&c| c == ' ' || !invisible(c))
         .map(|c| match drawn(c, bold) {
-            Some((f, g)) => f64::from(f.glyph_hor_advance(g).unwrap_or(0)) / height(f),
-            None => f64::from(own.units_per_em()) / height(own),
+            Some((f, g)) => {
+                f64::from(f.glyph_hor_advance(g).unwrap_or(0)) / f64::from(f.units_per_em())
+            }
+            None => 1.0,
         })
-        .sum()
+        .sum::<f64>()
+        * em()
 }
 
 #[cfg(test)]
@@ -287,7 +359,7 @@ mod tests {
         );
         assert_eq!(
             with_fallbacks(&format!("Hi {japanese}")),
-            format!("Hi {{\\fnVL Gothic}}{japanese}{{\\fn}}")
+            format!("Hi {{\\fnVL Gothic\\fscx109.1\\fscy109.1}}{japanese}{{\\fn\\fscx\\fscy}}")
         );
         assert_eq!(letters(japanese), 9);
         // Full-width: each as wide as a capital M or more.
@@ -308,7 +380,7 @@ mod tests {
         );
         assert_eq!(
             with_fallbacks(&format!("Hi {thai}!")),
-            format!("Hi {{\\fnLoma}}{thai}{{\\fn}}!")
+            format!("Hi {{\\fnLoma\\fscx136.5\\fscy136.5}}{thai}{{\\fn\\fscx\\fscy}}!")
         );
         assert_eq!(letters(thai), 8);
         assert!(width(thai, false) > width("\u{e2a}\u{e27}\u{e2a}\u{e14}", false));
@@ -326,9 +398,35 @@ mod tests {
         );
         assert_eq!(
             with_fallbacks(&format!("Hi {hindi}!")),
-            format!("Hi {{\\fnLohit Devanagari}}{hindi}{{\\fn}}!")
+            format!(
+                "Hi {{\\fnLohit Devanagari\\fscx137.2\\fscy137.2}}{hindi}{{\\fn\\fscx\\fscy}}!"
+            )
         );
         assert_eq!(letters(hindi), 4);
+    }
+
+    #[test]
+    fn every_face_is_drawn_at_the_shipped_fonts_em_and_thai_lines_are_taller() {
+        // Arabic and Hebrew are DejaVu Sans's own: a line of the shipped font's height.
+        assert_eq!(line_height("Hello \u{645}\u{631} \u{5e9}"), 1.0);
+        // Loma: Windows ascender 2353 and descender 902 of its 2048 units to the em, at
+        // DejaVu Sans's em (2048 of the 2384 units of its line height).
+        let thai = line_height("Hi \u{e2a}\u{e27}\u{e31}");
+        assert!((thai - 3255.0 / 2384.0).abs() < 1e-9, "{thai}");
+        // Lohit Devanagari's descender is the deeper, Loma's ascender the higher.
+        let hindi = line_height("\u{928}\u{92e}");
+        let both = line_height("\u{e2a} \u{928}");
+        assert!(both > thai && both > hindi, "{thai} {hindi} {both}");
+        // A Thai letter's advance in ems, at the shipped font's em (Loma's SARA AA, 0.5 em in
+        // its own; measured as its own line height's fraction it was 1.365 times too narrow).
+        let aa = advance_em('\u{e32}');
+        assert!((width("\u{e32}", false) - aa * 2048.0 / 2384.0).abs() < 1e-9);
+    }
+
+    /// The advance of `c`, in ems of the face drawing it.
+    fn advance_em(c: char) -> f64 {
+        let (f, g) = drawn(c, false).unwrap();
+        f64::from(f.glyph_hor_advance(g).unwrap()) / f64::from(f.units_per_em())
     }
 
     #[test]

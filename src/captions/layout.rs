@@ -7,7 +7,10 @@
 use super::style::Style;
 use super::{font, Cue, Word};
 
-/// A frame to lay text out on: its size and UI zones (`[x0, y0, x1, y1]` fractions).
+/// A frame to lay text out on: its size and UI zones (`[x0, y0, x1, y1]` fractions). A block's
+/// `lines`, where a method takes them, are its height in lines of its font size: a line holding
+/// a script drawn taller than the shipped font (Thai, Devanagari) counts for more than one
+/// ([`font::line_height`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Canvas {
     /// Width, pixels.
@@ -144,11 +147,11 @@ impl Canvas {
     /// around the picture the band goes where it covers the least of it: there, or in the top
     /// bar just above the picture (drawn up to a fifth smaller if that makes it fit the bar),
     /// so a talking head's mouth is not hidden under the captions of a padded 9:16 export.
-    pub fn captions(&self, style: &Style, lines: u32) -> Placement {
+    pub fn captions(&self, style: &Style, lines: f64) -> Placement {
         // No taller than the room between the UI zones: six lines of a large size ran off the
         // top of a 16:9 frame.
         let full = self.bottom_band(style, lines, 1.0);
-        let high = f64::from(lines * full.font) / f64::from(self.height);
+        let high = lines * f64::from(full.font) / f64::from(self.height);
         let fit = ((self.bottom_limit() - self.top_limit() - 2.0 * GAP) / high).min(1.0);
         let low = match fit < 1.0 {
             true => self.bottom_band(style, lines, fit),
@@ -170,7 +173,7 @@ impl Canvas {
                 (y0, y0 + high)
             };
             let p = self.band(style, lines, scale * fit, rows);
-            let high = f64::from(lines * p.font) / f64::from(self.height);
+            let high = lines * f64::from(p.font) / f64::from(self.height);
             Placement {
                 align: 8,
                 vertical: self.px(rows(high).0, self.height),
@@ -192,9 +195,9 @@ impl Canvas {
     }
 
     /// The rows (top and bottom, fractions) `lines` lines placed at `p` take.
-    pub fn rows(&self, p: Placement, lines: u32) -> (f64, f64) {
+    pub fn rows(&self, p: Placement, lines: f64) -> (f64, f64) {
         let h = f64::from(self.height);
-        let (high, v) = (f64::from(lines * p.font) / h, f64::from(p.vertical) / h);
+        let (high, v) = (lines * f64::from(p.font) / h, f64::from(p.vertical) / h);
         match p.align {
             7..=9 => (v, v + high),
             4..=6 => (0.5 - high / 2.0, 0.5 + high / 2.0),
@@ -206,7 +209,7 @@ impl Canvas {
     /// the captions', other text's) when it meets any: just above or just below one of them,
     /// whichever is nearest its own place and clear of all, between the UI zones (side margins
     /// for its new rows); `p` itself when it meets none, `None` when no place has room for it.
-    pub fn clear_of(&self, p: Placement, lines: u32, taken: &[(f64, f64)]) -> Option<Placement> {
+    pub fn clear_of(&self, p: Placement, lines: f64, taken: &[(f64, f64)]) -> Option<Placement> {
         let (y0, y1) = self.rows(p, lines);
         let free = |y0: f64, y1: f64| {
             taken
@@ -281,7 +284,7 @@ impl Canvas {
 
     /// The caption band above the bottom UI zone at `scale` of its size, whatever the picture
     /// under it.
-    fn bottom_band(&self, style: &Style, lines: u32, scale: f64) -> Placement {
+    fn bottom_band(&self, style: &Style, lines: f64, scale: f64) -> Placement {
         let bottom = self.bottom_limit() - GAP;
         let p = self.band(style, lines, scale, |high| (bottom - high, bottom));
         Placement {
@@ -298,7 +301,7 @@ impl Canvas {
     fn band(
         &self,
         style: &Style,
-        lines: u32,
+        lines: f64,
         scale: f64,
         rows: impl Fn(f64) -> (f64, f64),
     ) -> Placement {
@@ -308,7 +311,7 @@ impl Canvas {
         // The band's height depends on the font and its width on the rails it meets: two
         // rounds settle it (a smaller font only narrows the band's rows).
         for _ in 0..2 {
-            let (y0, y1) = rows(f64::from(lines) * font * scale / h);
+            let (y0, y1) = rows(lines * font * scale / h);
             side = self.side_margin(y0, y1);
             let room = (1.0 - 2.0 * side) * f64::from(self.width);
             let advance = if style.look.bold {
@@ -330,7 +333,7 @@ impl Canvas {
 
     /// The band `lines` lines of captions in `style` take (as a zone, `[x0, y0, x1, y1]`
     /// fractions), for what must keep clear of them (a logo).
-    pub fn caption_zone(&self, style: &Style, lines: u32) -> [f64; 4] {
+    pub fn caption_zone(&self, style: &Style, lines: f64) -> [f64; 4] {
         let p = self.captions(style, lines);
         let w = f64::from(self.width);
         let (top, bottom) = self.rows(p, lines);
@@ -361,11 +364,11 @@ impl Canvas {
     }
 
     /// A text overlay's block at `position` (top, center, bottom, lower_third).
-    pub fn text(&self, style: &Style, lines: u32, position: &str) -> Placement {
+    pub fn text(&self, style: &Style, lines: f64, position: &str) -> Placement {
         let band = self.bottom_band(style, lines, 1.0);
         let top = self.top_limit() + GAP;
         let side = |y0: f64, y1: f64| self.px(self.side_margin(y0, y1), self.width);
-        let font_h = f64::from(band.font) * f64::from(lines) / f64::from(self.height);
+        let font_h = f64::from(band.font) * lines / f64::from(self.height);
         match position {
             "top" => Placement {
                 align: 8,
@@ -660,7 +663,7 @@ mod tests {
 
     #[test]
     fn captions_sit_above_the_bottom_bar_and_clear_of_the_rail() {
-        let p = Canvas::tiktok().captions(&Style::default(), 2);
+        let p = Canvas::tiktok().captions(&Style::default(), 2.0);
         assert_eq!(p.align, 2);
         assert!(p.vertical as f64 >= 0.25 * 1920.0, "{p:?}");
         assert!(p.right as f64 >= 0.13 * 1080.0, "{p:?}");
@@ -682,15 +685,15 @@ mod tests {
             ..Canvas::bare(1080, 1920)
         };
         let style = Style::default();
-        let plain = reels(None).captions(&style, 2);
+        let plain = reels(None).captions(&style, 2.0);
         assert_eq!(plain.align, 2);
         // 16:9 (rows 656-1264): the top bar holds the band at its size.
         let wide = reels(Some([0.0, 656.0 / 1920.0, 1.0, 1264.0 / 1920.0]));
-        let p = wide.captions(&style, 2);
-        let (y0, y1) = wide.rows(p, 2);
+        let p = wide.captions(&style, 2.0);
+        let (y0, y1) = wide.rows(p, 2.0);
         assert_eq!((p.align, p.font), (8, plain.font));
         assert!(y0 >= 0.14 && y1 <= 656.0 / 1920.0, "{p:?}");
-        let z = wide.caption_zone(&style, 2);
+        let z = wide.caption_zone(&style, 2.0);
         assert_eq!(
             (z[1], z[3]),
             (y0, y1),
@@ -698,8 +701,8 @@ mod tests {
         );
         // 1:1 (rows 420-1500): only a fifth smaller.
         let square = reels(Some([0.0, 420.0 / 1920.0, 1.0, 1500.0 / 1920.0]));
-        let p = square.captions(&style, 2);
-        let (y0, y1) = square.rows(p, 2);
+        let p = square.captions(&style, 2.0);
+        let (y0, y1) = square.rows(p, 2.0);
         assert!(p.align == 8 && p.font < plain.font, "{p:?}");
         assert!(
             f64::from(p.font) >= 0.8 * f64::from(plain.font) - 1.0,
@@ -708,31 +711,34 @@ mod tests {
         assert!(y0 >= 0.14 && y1 <= 420.0 / 1920.0 + 0.5 / 1920.0, "{p:?}");
         // 4:5 (rows 285-1635): no bar has room, and the top would cover as much: as usual.
         let tall = reels(Some([0.0, 285.0 / 1920.0, 1.0, 1635.0 / 1920.0]));
-        assert_eq!(tall.captions(&style, 2), plain);
+        assert_eq!(tall.captions(&style, 2.0), plain);
     }
 
     #[test]
     fn a_text_block_meeting_the_captions_moves_beside_them_inside_the_safe_area() {
         let c = Canvas::tiktok();
         let style = Style::default();
-        let band = c.captions(&style, 2);
-        let (c0, c1) = c.rows(band, 2);
+        let band = c.captions(&style, 2.0);
+        let (c0, c1) = c.rows(band, 2.0);
         // A `bottom` overlay is the caption band: it goes just above it.
-        let bottom = c.text(&style, 1, "bottom");
-        let p = c.clear_of(bottom, 1, &[(c0, c1)]).unwrap();
-        let (y0, y1) = c.rows(p, 1);
+        let bottom = c.text(&style, 1.0, "bottom");
+        let p = c.clear_of(bottom, 1.0, &[(c0, c1)]).unwrap();
+        let (y0, y1) = c.rows(p, 1.0);
         assert!(y1 <= c0 - APART + 1e-3 && y0 >= 0.08, "{p:?}");
         assert_eq!(p.align, 2);
         // A `top` one is clear of them: it stays.
-        let top = c.text(&style, 1, "top");
-        assert_eq!(c.clear_of(top, 1, &[(c0, c1)]), Some(top));
+        let top = c.text(&style, 1.0, "top");
+        assert_eq!(c.clear_of(top, 1.0, &[(c0, c1)]), Some(top));
         // A lower third meeting them keeps to the left.
-        let third = c.text(&style, 2, "lower_third");
-        assert_eq!(c.clear_of(third, 2, &[(c0, c1)]).map(|p| p.align), Some(1));
+        let third = c.text(&style, 2.0, "lower_third");
+        assert_eq!(
+            c.clear_of(third, 2.0, &[(c0, c1)]).map(|p| p.align),
+            Some(1)
+        );
         // A second `top` block shown with the first goes just below it, clear of both.
-        let first = c.rows(top, 1);
-        let second = c.clear_of(top, 1, &[(c0, c1), first]).unwrap();
-        let (s0, s1) = c.rows(second, 1);
+        let first = c.rows(top, 1.0);
+        let second = c.clear_of(top, 1.0, &[(c0, c1), first]).unwrap();
+        let (s0, s1) = c.rows(second, 1.0);
         assert!(s0 >= first.1 + APART - 1e-3 && s1 <= c0, "{second:?}");
         // Captions filling the room between the zones leave none.
         let narrow = Canvas {
@@ -741,7 +747,7 @@ mod tests {
         };
         let rows = [(0.45, 0.55)];
         assert_eq!(
-            narrow.clear_of(narrow.text(&style, 1, "center"), 1, &rows),
+            narrow.clear_of(narrow.text(&style, 1.0, "center"), 1.0, &rows),
             None
         );
         assert!(narrow.room_beside(&rows) < f64::from(band.font));
@@ -828,7 +834,7 @@ mod tests {
         let m = Measure {
             font: 40.0,
             bold: true,
-            room: 600.0,
+            room: 500.0,
             max_chars: 24,
         };
         let text = "今日はいい天気ですね。散歩に行きましょう、公園まで歩いて十五分です。";

@@ -301,6 +301,14 @@ impl Captions {
             cues: cues.filter(|c| c.end > c.start).collect(),
         }
     }
+
+    /// How tall a line of these captions is drawn, in line heights of the shipped font: the
+    /// tallest of any cue's ([`font::line_height`]), which the caption band keeps room for.
+    pub fn line_height(&self) -> f64 {
+        (self.cues.iter())
+            .map(|c| font::line_height(&c.text))
+            .fold(1.0, f64::max)
+    }
 }
 
 /// How one shot's source time lands on the cut: the part `[src_in, src_end)` of the source

@@ -120,7 +120,8 @@ impl<'a> Burn<'a> {
                 .collect();
             if !self.captions.cues.is_empty() {
                 let style = &self.overlays.captions;
-                let zone = canvas.caption_zone(style, style.max_lines);
+                let lines = f64::from(style.max_lines) * self.captions.line_height();
+                let zone = canvas.caption_zone(style, lines);
                 canvas.zones.push(zone);
                 let frame = |t: i64| ass::frame_at(t, f.rate);
                 let shown = |c: &&Cue| frame(c.start) <= last && frame(c.end) > first;
