@@ -3648,6 +3648,22 @@ fn a_missing_logo_is_named_as_a_missing_file() {
         err.trim(),
         format!("cutroom: error: {}: no such file", logo.display())
     );
+    // An overlays file whose [logo] only places it, with no --logo to give the image (with
+    // one it was refused the same way, `missing field 'file'`: the table now places --logo).
+    let overlays = d.join("place.toml");
+    std::fs::write(&overlays, "[logo]\ncorner = \"bottom-left\"\n").unwrap();
+    let err = export_refused(
+        &[s(&clip), "-p", "square", "--overlays", s(&overlays)],
+        &out,
+    );
+    assert_eq!(
+        err.trim(),
+        format!(
+            "cutroom: error: {}: [logo] has no file: name its image (file = \"logo.png\") or \
+             give one with --logo",
+            overlays.display()
+        )
+    );
 }
 
 /// A text overlay shown on a card was drawn over the card's text (libass leaves positioned

@@ -418,7 +418,7 @@ fn check_outputs(
         .chain(cut.voice.iter().map(|v| v.file.as_path()))
         .chain(cut.presets.as_deref())
         .chain(cut.caption_files())
-        .chain(cut.logo.iter().map(|l| l.file.as_path()))
+        .chain(cut.logo.iter().filter_map(|l| l.file.as_deref()))
         .collect();
     let planned: Vec<Planned> = files.iter().map(|f| Planned::in_new_dir(f)).collect();
     output::check_outputs(&planned, &read)

@@ -45,7 +45,7 @@ pub fn keys(
         .chain(cut.music.iter().map(|m| m.file.as_path()))
         .chain(cut.voice.iter().map(|v| v.file.as_path()))
         .chain(cut.caption_files())
-        .chain(cut.logo.iter().map(|l| l.file.as_path()));
+        .chain(cut.logo.iter().filter_map(|l| l.file.as_deref()));
     for f in files {
         base.update(sha256_file(f).map_err(|e| Error::io(f, e))?.as_bytes());
     }

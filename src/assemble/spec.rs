@@ -511,7 +511,7 @@ impl Cut {
             self.voice.as_mut().map(|v| &mut v.file),
             self.presets.as_mut(),
             self.captions.file.as_mut(),
-            self.logo.as_mut().map(|l| &mut l.file),
+            self.logo.as_mut().and_then(|l| l.file.as_mut()),
             self.provenance.sign_cert.as_mut(),
             self.provenance.sign_key.as_mut(),
         ];
@@ -644,8 +644,8 @@ impl Cut {
         if let Some(c) = &self.captions.file {
             missing("captions.file".into(), c);
         }
-        if let Some(l) = &self.logo {
-            missing("logo.file".into(), &l.file);
+        if let Some(f) = self.logo.as_ref().and_then(|l| l.file.as_ref()) {
+            missing("logo.file".into(), f);
         }
         errors.extend(bad_sources);
         if errors.is_empty() {

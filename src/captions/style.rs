@@ -38,8 +38,9 @@ impl Overlays {
     /// Export's overlays: an overlays TOML file's (`[captions]`, `[logo]`, `[[text]]`; paths
     /// in it are relative to it), with `logo` (`--logo`), when given, as the image its `[logo]`
     /// places and times (without one, in the top-right corner) in place of the table's own
-    /// `file`, which is then not looked for. Every key, and the image that will be drawn (only
-    /// it), are checked once; a `--logo` that is not there is named as any input is.
+    /// `file`, which is then not looked for (and may be left out). Every key, and the image
+    /// that will be drawn (only it), are checked once; a `--logo` that is not there is named as
+    /// any input is, a `[logo]` with neither an image nor `--logo` names the file.
     pub fn load(path: Option<&Path>, logo: Option<PathBuf>) -> Result<Self> {
         let mut o = Self::default();
         if let Some(path) = path {
@@ -53,12 +54,18 @@ impl Overlays {
             (Some(image), table) => {
                 crate::media::check_file(&image, "an image")?;
                 match table {
-                    Some(l) => l.file = image,
+                    Some(l) => l.file = Some(image),
                     None => o.logo = Some(Logo::at(image)),
                 }
             }
-            (None, Some(l)) if !l.file.exists() => {
-                let missing = format!("logo.file {}: no such file", l.file.display());
+            (None, Some(Logo { file: None, .. })) => {
+                return Err(Error::bad_input(
+                    named,
+                    format!("{NO_IMAGE} or give one with --logo"),
+                ));
+            }
+            (None, Some(Logo { file: Some(f), .. })) if !f.exists() => {
+                let missing = format!("logo.file {}: no such file", f.display());
                 return Err(Error::bad_input(named, missing));
             }
             (None, _) => {}
@@ -72,8 +79,8 @@ impl Overlays {
         if let Some(f) = self.captions.file.as_mut() {
             *f = dir.join(&*f);
         }
-        if let Some(l) = self.logo.as_mut() {
-            l.file = dir.join(&l.file);
+        if let Some(f) = self.logo.as_mut().and_then(|l| l.file.as_mut()) {
+            *f = dir.join(&*f);
         }
     }
 
@@ -220,8 +227,9 @@ fn default_position() -> String {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Logo {
-    /// The image (PNG with alpha).
-    pub file: PathBuf,
+    /// The image (PNG with alpha). Required in a cut spec; an export's overlays file may leave
+    /// it out when `--logo` gives the image its `[logo]` places and times.
+    pub file: Option<PathBuf>,
     /// `top-left`, `top-right`, `bottom-left` or `bottom-right` (default: top-right); kept
     /// clear of the platform's UI zones and of the captions.
     #[serde(default = "default_corner")]
@@ -249,6 +257,9 @@ pub struct Logo {
 fn default_corner() -> String {
     "top-right".into()
 }
+
+/// What a `[logo]` without an image is told.
+const NO_IMAGE: &str = "[logo] has no file: name its image (file = \"logo.png\")";
 fn default_margin() -> f64 {
     0.04
 }
@@ -263,7 +274,7 @@ impl Logo {
     /// `file` with every other key at its default.
     pub fn at(file: PathBuf) -> Self {
         Self {
-            file,
+            file: Some(file),
             corner: default_corner(),
             x: None,
             y: None,
@@ -276,6 +287,9 @@ impl Logo {
     }
 
     fn check(&self) -> std::result::Result<(), String> {
+        if self.file.is_none() {
+            return Err(NO_IMAGE.into());
+        }
         if !["top-left", "top-right", "bottom-left", "bottom-right"].contains(&self.corner.as_str())
         {
             return Err(format!(
@@ -305,9 +319,12 @@ impl Logo {
     /// Refuse an image of more than one picture (an animated GIF or APNG), which the logo's
     /// filter would play once, over the first frames, and then hold on its last picture.
     fn check_still(&self) -> Result<()> {
-        match crate::picture::still::moving(&self.file) {
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        match crate::picture::still::moving(file) {
             Some(format) => Err(Error::bad_input(
-                &self.file,
+                file,
                 format!(
                     "an animation ({format}), which a logo would play once and then stop on its \
                      last picture: give one still image (a PNG with alpha)"
@@ -321,6 +338,39 @@ impl Logo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_logo_table_without_a_file_places_the_logo_option_and_alone_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let toml = dir.path().join("overlays.toml");
+        std::fs::write(&toml, "[logo]\ncorner = \"bottom-left\"\nwidth = 0.3\n").unwrap();
+        let png = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/logo.png");
+        // `--logo` gives the image the table places (it was `missing field 'file'`).
+        let logo = Overlays::load(Some(&toml), Some(png.clone()))
+            .unwrap()
+            .logo
+            .unwrap();
+        assert_eq!(
+            (logo.file, logo.corner.as_str(), logo.width),
+            (Some(png), "bottom-left", 0.3)
+        );
+        let e = Overlays::load(Some(&toml), None).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{}: [logo] has no file: name its image (file = \"logo.png\") or give one with \
+                 --logo",
+                toml.display()
+            )
+        );
+        // A cut spec's [logo] has no --logo to take it from.
+        let cut: Overlays = toml::from_str("[logo]\ncorner = \"top-left\"").unwrap();
+        let e = cut.check(Path::new("cut.toml")).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "cut.toml: [logo] has no file: name its image (file = \"logo.png\")"
+        );
+    }
 
     #[test]
     fn the_caption_style_reads_the_look_keys_and_its_own_and_names_an_unknown_key() {

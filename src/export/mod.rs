@@ -95,7 +95,7 @@ impl Request {
     fn read_paths(&self) -> Vec<&Path> {
         std::iter::once(self.input.as_path())
             .chain(self.reads.iter().map(PathBuf::as_path))
-            .chain(self.overlays.logo.iter().map(|l| l.file.as_path()))
+            .chain(self.overlays.logo.iter().filter_map(|l| l.file.as_deref()))
             .collect()
     }
 }

@@ -19,9 +19,9 @@ pub(super) struct Burn<'a> {
     _live: cleanup::Live,
     captions: &'a Captions,
     overlays: &'a Overlays,
-    /// The logo's copy in `dir`: its own name may not pass through a filter graph (a name
-    /// that is not UTF-8, or whose colon FFmpeg takes for a protocol).
-    logo: Option<PathBuf>,
+    /// The logo's copy in `dir` (its own name may not pass through a filter graph: a name
+    /// that is not UTF-8, or whose colon FFmpeg takes for a protocol) and its size in pixels.
+    logo: Option<(PathBuf, (u32, u32))>,
 }
 
 /// One output frame of an encode: size, rate, length and the UI zones of all its outputs.
@@ -48,12 +48,14 @@ impl<'a> Burn<'a> {
         let fonts = dir.path().join("fonts");
         std::fs::create_dir(&fonts).map_err(|e| Error::io(&fonts, e))?;
         font::install(&fonts)?;
-        let logo = match &overlays.logo {
-            Some(l) => {
-                let ext = l.file.extension().and_then(|e| e.to_str()).unwrap_or("png");
+        // Checked: a logo has its image ([`Overlays::check`]).
+        let logo = match overlays.logo.as_ref().and_then(|l| l.file.as_ref()) {
+            Some(file) => {
+                let size = crate::fetch::check::image_size(file)?;
+                let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("png");
                 let copy = dir.path().join(format!("logo.{ext}"));
-                std::fs::copy(&l.file, &copy).map_err(|e| Error::io(&l.file, e))?;
-                Some(copy)
+                std::fs::copy(file, &copy).map_err(|e| Error::io(file, e))?;
+                Some((copy, size))
             }
             None => None,
         };
@@ -109,7 +111,7 @@ impl<'a> Burn<'a> {
         std::fs::write(&path, &script.text).map_err(|e| Error::io(&path, e))?;
         let mut g = ass::filter(&path, &self.dir.path().join("fonts"));
         let mut warnings = script.warnings;
-        if let (Some(logo), Some(copy)) = (&self.overlays.logo, &self.logo) {
+        if let (Some(logo), Some((copy, size))) = (&self.overlays.logo, &self.logo) {
             // The logo keeps clear of the captions and of the text overlays shown with it, as
             // of the UI zones.
             let mut canvas = f.canvas.clone();
@@ -134,7 +136,7 @@ impl<'a> Burn<'a> {
                 }
             }
             let boxes: Vec<[f64; 4]> = texts.iter().map(|t| t.zone).collect();
-            let (graph, at) = logo_graph(logo, copy, (&canvas, &boxes), f)?;
+            let (graph, at) = logo_graph(logo, (copy, *size), (&canvas, &boxes), f)?;
             if at[2] > 1.0 + 1e-6 || at[3] > 1.0 + 1e-6 {
                 let px = |v: f64, n: u32| (v * f64::from(n)).round();
                 return Err(logo_refused(format!(
@@ -230,16 +232,15 @@ fn logo_frames(logo: &Logo, f: &Frame) -> (i64, i64) {
     (first, last)
 }
 
-/// `[base]` overlaid with the logo (read from `file`, its copy), scaled, faded to its opacity,
+/// `[base]` overlaid with the logo (read from `file`, its copy, `iw`x`ih` pixels), scaled, faded to its opacity,
 /// placed on `canvas` (frame `f`'s, with any more zones to keep clear of) clear of the text
 /// `boxes` and timed; and the box it covers (`[x0, y0, x1, y1]` fractions).
 fn logo_graph(
     logo: &Logo,
-    file: &Path,
+    (file, (iw, ih)): (&Path, (u32, u32)),
     (canvas, boxes): (&Canvas, &[[f64; 4]]),
     f: &Frame,
 ) -> Result<(String, [f64; 4])> {
-    let (iw, ih) = crate::fetch::check::image_size(&logo.file)?;
     let (w, h) = (f64::from(canvas.width), f64::from(canvas.height));
     let aspect = f64::from(ih) / f64::from(iw.max(1));
     // No higher than the room between the top and bottom UI zones: a tall image at its width
