@@ -2350,6 +2350,23 @@ fn a_failed_sync_check_says_why_in_the_summary() {
     assert!(text.contains(reason), "{text}");
     let headline = format!("sync fail, offset {worst:+.1} ms (worst; whole file {overall:+.1} ms)");
     assert!(text.contains(&headline), "{text}");
+    // Every file the run wrote is named: each deliverable's cover and sync plot beside it (the
+    // text named the timeline and report.json only), then the run's own files.
+    let with = text
+        .lines()
+        .find(|l| l.starts_with("  with "))
+        .unwrap_or("");
+    for f in [&o["cover"], &o["sync_plot"]] {
+        let f = f.as_str().unwrap();
+        assert!(with.split(' ').any(|w| w == f), "{f}: {text}");
+    }
+    let run_files = [&report["timeline"], &report["contact_sheet"]];
+    for f in run_files.into_iter().filter_map(|f| f.as_str()) {
+        assert!(text.lines().any(|l| l == f), "{f}: {text}");
+    }
+    for f in ["report.json", "report.html"] {
+        assert!(text.lines().any(|l| l == s(&out.join(f))), "{f}: {text}");
+    }
 }
 
 /// A text card under a steady music bed has no sound start of its own to time: its shot

@@ -77,9 +77,22 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             if o["sync_verdict"] != "pass" {
                 outln!("  sync: {}", o["sync_reason"].as_str().unwrap_or(""));
             }
+            let beside = [&o["cover"], &o["sync_plot"]]
+                .into_iter()
+                .chain(o["sidecars"].as_array().into_iter().flatten());
+            let beside: Vec<&str> = beside.filter_map(|f| f.as_str()).collect();
+            if !beside.is_empty() {
+                outln!("  with {}", beside.join(" "));
+            }
         }
-        outln!("{}", report["timeline"].as_str().unwrap_or(""));
-        outln!("{}", args.output.join("report.json").display());
+        for f in [&report["timeline"], &report["contact_sheet"]] {
+            if let Some(f) = f.as_str() {
+                outln!("{f}");
+            }
+        }
+        for f in ["report.json", "report.html"] {
+            outln!("{}", args.output.join(f).display());
+        }
     }
     Ok(if assemble::fails(&report, &cut) {
         exit::CHECK_FAILED
