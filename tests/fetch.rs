@@ -4308,6 +4308,62 @@ fn a_relays_missing_content_is_fetched_from_the_link_its_job_names() {
     );
 }
 
+/// A create answered 200 with a job cutroom cannot use (its id holding NUL, or no id) was
+/// taken for a lost answer: looked up, not found, and sent again, once a second, each one a
+/// job made and billed (3 creates in 5 s, 9 by --retries). Now the shot stops at the first,
+/// kept pending, and a rerun creates nothing until --resolve settles it.
+#[test]
+fn a_create_answered_with_a_job_cutroom_cannot_use_is_never_sent_again() {
+    for answer_job in [
+        r#"{"id": "a\u0000b", "status": "queued"}"#,
+        r#"{"status": "queued"}"#,
+    ] {
+        let creates = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = creates.clone();
+        let base = scripted_server(move |head| {
+            if !head.starts_with("POST ") {
+                let list = br#"{"object": "list", "data": [], "has_more": false}"#;
+                return answer("200 OK", "application/json", list);
+            }
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            answer("200 OK", "application/json", answer_job.as_bytes())
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let list = write_shots(dir.path(), &shots(1, "160x90", 1));
+        let out = dir.path().join("o");
+        let args = [
+            "render",
+            s(&list),
+            "-o",
+            s(&out),
+            "--allow-any",
+            "--timeout",
+            "20s",
+        ];
+        for run in 0..2 {
+            let (o, _) = run_against(&format!("{base}/v1"), &args);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(1), "{answer_job} {run}: {err}");
+            for want in [
+                "the service accepted the create, so a job was made (and may be billed) that \
+                 cutroom cannot follow: it is not created again",
+                "--resolve 'shot-1=new' to create it again",
+            ] {
+                assert!(
+                    err.contains(want),
+                    "{answer_job} {run}: no {want:?} in {err}"
+                );
+            }
+            let sent = creates.load(std::sync::atomic::Ordering::SeqCst);
+            assert_eq!(sent, 1, "{answer_job} {run}: {err}");
+        }
+        let state = std::fs::read_to_string(dir.path().join("shots.state.json")).unwrap();
+        let state: Value = serde_json::from_str(&state).unwrap();
+        let job = state["jobs"].as_object().unwrap().values().next().unwrap();
+        assert!(job["id"].is_null() && job["accepted"] == true, "{state}");
+    }
+}
+
 /// A relay giving its job's figures as text (`"seconds": 1`, `"progress": "100"`, `usage` with
 /// `"cost": "0.37"` and `"duration_seconds": "1"`, nulls beside them): the cost is the
 /// provider's figure, not the catalog's estimate. A render unlike the job is warned of by

@@ -680,9 +680,12 @@ impl Client {
         if let Some(e) = error_instead_of_job(&shown, &value) {
             return Err(e);
         }
+        // Accepted: a job was made, whether or not its answer can be used.
         Ok(match provider.video(value, Some(model)) {
             Ok(v) => Created::Job(Box::new(v)),
-            Err(e) => lost(format!("{shown}: {e}")),
+            Err(e) => Created::Unusable {
+                why: format!("{shown}: {e}"),
+            },
         })
     }
 
@@ -1111,6 +1114,13 @@ pub enum Created {
     /// look before creating again.
     Uncertain {
         /// What happened.
+        why: String,
+    },
+    /// The server accepted the create (a JSON answer, 2xx, not an error), so a job was made,
+    /// but the answer names none that can be used (no id, or one holding control characters):
+    /// never to be sent again unasked.
+    Unusable {
+        /// What the answer lacks.
         why: String,
     },
 }

@@ -447,6 +447,18 @@ fn unresolved(provider: Provider, shot: &str, what: &str) -> Error {
     ))
 }
 
+/// The error of a create the service accepted (`why`: its answer names no job cutroom can
+/// use): a job was made, and may be billed, so it is not created again unasked.
+fn accepted_unusable(shot: &str, why: &str) -> Error {
+    Error::Remote(format!(
+        "{why}; the service accepted the create, so a job was made (and may be billed) that \
+         cutroom cannot follow: it is not created again. Look for it in the provider's \
+         dashboard or request log, then rerun the same command with --resolve '{shot}=JOB_ID' \
+         to use it, or with --resolve '{shot}=new' to create it again (billed twice if it was \
+         made)"
+    ))
+}
+
 /// How far the API's clock may lag ours when matching a job to the intent to create it, beyond
 /// the lag its answer's `Date` shows.
 const CLOCK_SKEW_S: i64 = 300;
@@ -605,6 +617,11 @@ impl Run<'_> {
                 return self.adopt(shot, id, unix_now(), &report.retried).await
             }
             (Some(_), Some((_, Resolve::New))) => None,
+            (Some(_), None) if pending.is_some_and(|j| j.accepted) => {
+                let why = "an earlier run's create of this shot was answered with a job cutroom \
+                           cannot use";
+                return Err(accepted_unusable(&shot.name, why));
+            }
             (Some(t), None) if !provider.can_list() => {
                 let when = std::time::UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
                 let what = format!(
@@ -634,6 +651,7 @@ impl Run<'_> {
                     created_at: t,
                     intent: Some(token.clone()),
                     retried: report.retried.clone(),
+                    accepted: false,
                 };
                 self.state.set(&shot.key, job).await?;
                 report.id = None;
@@ -655,6 +673,19 @@ impl Run<'_> {
             let claim = self.claims.read().await;
             let v = match self.client.create(&shot.request, &idempotency_key).await {
                 Ok(Created::Job(v)) => v,
+                Ok(Created::Unusable { why }) => {
+                    drop(claim);
+                    let job = Job {
+                        shot: shot.name.clone(),
+                        id: None,
+                        created_at: intent_at,
+                        intent: Some(token.clone()),
+                        retried: report.retried.clone(),
+                        accepted: true,
+                    };
+                    self.state.set(&shot.key, job).await?;
+                    return Err(accepted_unusable(&shot.name, &why));
+                }
                 Ok(Created::Uncertain { why }) => {
                     drop(claim);
                     uncertain += 1;
@@ -702,6 +733,7 @@ impl Run<'_> {
                 created_at: v.created_at.unwrap_or_else(unix_now),
                 intent: None,
                 retried: report.retried.clone(),
+                accepted: false,
             };
             if let Some(holder) = self.state.record_new(&shot.key, job).await? {
                 // One job for two creates (a relay mixing its jobs up): its render is the
@@ -773,6 +805,7 @@ impl Run<'_> {
             created_at: intent_at,
             intent: None,
             retried: retried.to_vec(),
+            accepted: false,
         };
         self.state.set(&shot.key, job).await?;
         Ok(id)
@@ -840,6 +873,7 @@ impl Run<'_> {
             created_at: v.created_at.unwrap_or(since),
             intent: None,
             retried: retried.to_vec(),
+            accepted: false,
         };
         self.state.set(&shot.key, job).await?;
         Ok(Some(v.id))

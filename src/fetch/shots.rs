@@ -146,6 +146,11 @@ pub struct Job {
     /// The shot's earlier jobs that `--retry-failed` replaced, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retried: Vec<Retried>,
+    /// True when the pending create was accepted with an answer naming no job cutroom can use
+    /// (no id, or one holding control characters): a job was made, so it is never created
+    /// again unasked, and only `--resolve` settles the shot.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub accepted: bool,
 }
 
 /// A job of a shot that `--retry-failed` replaced with a new one (`retried[]` of a shot in
