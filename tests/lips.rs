@@ -233,7 +233,23 @@ fn plot_and_summary_show_the_lips() {
         "{text}"
     );
     let img = read_png(&png);
-    assert_eq!((img.width, img.height), (1200, 860));
+    assert_eq!(img.width, 1200);
+    // Below them the reason, long here, in lines that fit the width (it was one line over
+    // the offset chart, running off the image).
+    let ink = (860..img.height)
+        .flat_map(|y| (0..img.width).map(move |x| (x, y)))
+        .filter(|&(x, y)| img.at(x, y).iter().any(|&c| c < 128))
+        .fold(None, |b: Option<(u32, u32, u32, u32)>, (x, y)| {
+            let (x0, y0, x1, y1) = b.unwrap_or((x, y, x, y));
+            Some((x0.min(x), y0.min(y), x1.max(x), y1.max(y)))
+        });
+    let (x0, y0, x1, y1) = ink.expect("the reason is drawn");
+    assert!(x0 >= 16 && x1 < 1200 - 16, "{:?}", (x0, y0, x1, y1));
+    assert!(
+        y1 - y0 > 2 * 21,
+        "three lines or more: {:?}",
+        (x0, y0, x1, y1)
+    );
     // Below the offset chart: the mouth (blue) and the speech (red) curves over the clip.
     let count = |rgb: [u8; 3], x0: u32, x1: u32| {
         (560..860)

@@ -1426,9 +1426,14 @@ fn plot_png_and_svg() {
     assert_eq!(out.status.code(), Some(3));
     let bytes = std::fs::read(&png).expect("png written");
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
-    let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
-    let height = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
-    assert_eq!((width, height), (1200, 560));
+    let plot = read_png(&png);
+    assert_eq!(plot.width, 1200);
+    // The verdict's reason below the chart, in red, in lines that fit: it was one line drawn
+    // over the chart (inconclusive only), running off the image's right edge.
+    let red = |p: [u8; 3]| p[0] > 180 && p[1] < 90 && p[2] < 90;
+    let (x0, y0, x1, y1) = plot.bbox(red).expect("the reason is drawn");
+    assert!(y0 >= 560 && y1 < plot.height, "{:?}", (x0, y0, x1, y1));
+    assert!(x0 >= 16 && x1 <= 1200 - 16, "{:?}", (x0, y0, x1, y1));
     let svg = dir.path().join("offset.svg");
     cutroom(&["sync", "-q", "--plot", s(&svg), s(&clip), s(&clip)]);
     for k in [1, 2] {

@@ -20,6 +20,10 @@ static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-subset.ttf");
 const SIZE: (u32, u32) = (1200, 560);
 /// Height added for the mouth and speech curves.
 const LIPS_HEIGHT: u32 = 300;
+/// The verdict's reason, under the charts: its size, line height and margins (px).
+const REASON_FONT: u32 = 16;
+const REASON_LINE: u32 = 21;
+const REASON_MARGIN: u32 = 16;
 /// Opacity of the grey over a shot with nothing to time.
 const BLANK_ALPHA: f64 = 0.18;
 
@@ -77,18 +81,22 @@ pub fn draw_staged(report: &SyncReport, out: &Path) -> Result<AtomicOutput> {
         .lips
         .as_ref()
         .filter(|l| l.curves.mouth.iter().any(Option::is_some));
-    let size = (SIZE.0, SIZE.1 + lips.map_or(0, |_| LIPS_HEIGHT));
+    let reason = reason_lines(&format!("{}: {}", report.verdict.as_str(), report.reason));
+    let size = (
+        SIZE.0,
+        SIZE.1 + lips.map_or(0, |_| LIPS_HEIGHT) + reason_height(&reason),
+    );
     match format {
         Format::Png => {
             let root = BitMapBackend::new(target.path(), size).into_drawing_area();
-            charts(report, lips, &root).map_err(failed)?;
+            charts(report, lips, &reason, &root).map_err(failed)?;
             target
                 .create_with(|_| root.present())
                 .map_err(|e| failed(e.to_string()))?;
         }
         Format::Svg => {
             let root = SVGBackend::new(target.path(), size).into_drawing_area();
-            charts(report, lips, &root).map_err(failed)?;
+            charts(report, lips, &reason, &root).map_err(failed)?;
             target
                 .create_with(|_| root.present())
                 .map_err(|e| failed(e.to_string()))?;
@@ -97,21 +105,67 @@ pub fn draw_staged(report: &SyncReport, out: &Path) -> Result<AtomicOutput> {
     Ok(target)
 }
 
+/// `reason` in lines that fit the plot's width, broken between words.
+fn reason_lines(reason: &str) -> Vec<String> {
+    let font = ("sans-serif", REASON_FONT).into_font();
+    let fits = |line: &str| {
+        font.box_size(line)
+            .is_ok_and(|(w, _)| w <= SIZE.0 - 2 * REASON_MARGIN)
+    };
+    let mut lines: Vec<String> = Vec::new();
+    for word in reason.split(' ') {
+        match lines.last_mut() {
+            Some(line) if fits(&format!("{line} {word}")) => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
+}
+
+fn reason_height(lines: &[String]) -> u32 {
+    lines.len() as u32 * REASON_LINE + 2 * REASON_MARGIN
+}
+
 fn charts<DB: DrawingBackend>(
     r: &SyncReport,
     lips: Option<&LipsReport>,
+    reason: &[String],
     root: &DrawingArea<DB, Shift>,
 ) -> std::result::Result<(), String>
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let (top, bottom) = root.split_vertically(SIZE.1);
+    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
+    root.fill(&WHITE).map_err(e)?;
+    let (top, rest) = root.split_vertically(SIZE.1);
     chart(r, &top)?;
-    match lips {
-        Some(l) => lips_chart(l, &bottom),
-        None => Ok(()),
+    let words = match lips {
+        Some(l) => {
+            let (curves, words) = rest.split_vertically(LIPS_HEIGHT);
+            lips_chart(l, &curves)?;
+            words
+        }
+        None => rest,
+    };
+    // The verdict's reason in full, in red unless it passed.
+    let color = match r.verdict {
+        Verdict::Pass => RGBColor(40, 40, 40),
+        _ => RED,
+    };
+    for (k, line) in reason.iter().enumerate() {
+        let y = (REASON_MARGIN + k as u32 * REASON_LINE) as i32;
+        words
+            .draw(&Text::new(
+                line.as_str(),
+                (REASON_MARGIN as i32, y),
+                ("sans-serif", REASON_FONT).into_font().color(&color),
+            ))
+            .map_err(e)?;
     }
+    Ok(())
 }
 
 /// The speaker's mouth opening and the speech level moved by the found offset, both
@@ -301,16 +355,7 @@ where
         .map_err(e)?
         .label("per event")
         .legend(move |(x, y)| Cross::new((x + 8, y), 4, event_color.stroke_width(1)));
-    legend(&mut chart).map_err(e)?;
-    if r.verdict == Verdict::Inconclusive {
-        root.draw(&Text::new(
-            format!("inconclusive: {}", r.reason),
-            (90, SIZE.1 as i32 - 90),
-            ("sans-serif", 16).into_font().color(&RED),
-        ))
-        .map_err(e)?;
-    }
-    Ok(())
+    legend(&mut chart).map_err(e)
 }
 
 /// The stretches of a curve between its missing values, each drawn as one line.
