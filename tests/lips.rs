@@ -527,6 +527,13 @@ fn a_clip_too_short_for_its_halves_stays_unconfirmed() {
             "{s}"
         );
     }
+    // Said so in words (it said "0 of 0 parts agree").
+    let reason = f["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("reads ")
+            && reason.contains(", no part of it long enough to read on its own"),
+        "{reason}"
+    );
 }
 
 /// A window whose own halves both disagree with it does not confirm the clip. (lp_d11 with

@@ -1081,6 +1081,9 @@ fn lips_words(m: &lips::LipsMeasure, windows: usize) -> String {
 /// How the parts of a clip of `windows` windows agree with its lips reading, in words: "2 of 3
 /// windows agree, 1 without a reading of its own".
 fn agreement(m: &lips::LipsMeasure, windows: usize) -> String {
+    if m.parts == 0 {
+        return "no part of it long enough to read on its own".into();
+    }
     let abstaining = match m.abstaining {
         0 => String::new(),
         n => format!(
