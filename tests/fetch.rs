@@ -5158,13 +5158,17 @@ fn a_resumed_download_without_a_length_is_proven_unchanged() {
 
 /// A server's words are quoted short and never with the key: a relay echoing the key in its
 /// 401, a failed job's reason echoing it (as a prompt holding it would be), a 1 MB error
-/// message: each one short error line without it.
+/// message, a key in the base URL's query echoed back: each one short error line without it.
 #[test]
 fn servers_words_are_quoted_short_and_without_the_key() {
     let key = "sk-echoed-secret-123";
     let base = scripted_server(move |head| {
         let path = head.split(' ').nth(1).unwrap_or("");
-        let (status, body) = match path {
+        let (status, body) = match path.split('?').next().unwrap_or("") {
+            "/v1/videos/echoq" => (
+                "400 Bad Request",
+                serde_json::json!({"error": {"message": format!("bad request {path}")}}),
+            ),
             "/v1/videos/echo" => (
                 "401 Unauthorized",
                 serde_json::json!({"error": {"message": format!("Incorrect API key provided: {key}"),
@@ -5184,20 +5188,28 @@ fn servers_words_are_quoted_short_and_without_the_key() {
         answer(status, "application/json", body.to_string().as_bytes())
     });
     let dir = tempfile::tempdir().unwrap();
+    // A key in the base URL's query (a gateway's `?key=`) echoed back, as the API key is.
+    let in_query = "qs-secret-456";
     for (id, said) in [
         ("echo", "Incorrect API key provided: <redacted>"),
         ("failed", "prompt <redacted> refused and more"),
         ("huge", "HTTP 400"),
+        (
+            "echoq",
+            "bad request /v1/videos/echoq?key=<redacted>&api-version=2025-04-01-preview",
+        ),
     ] {
+        let query = "?key=qs-secret-456&api-version=2025-04-01-preview";
         let run = std::process::Command::new(env!("CARGO_BIN_EXE_cutroom"))
             .args(["fetch", id, "-o", s(dir.path()), "--retries", "0"])
-            .env("OPENAI_BASE_URL", format!("{base}/v1"))
+            .env("OPENAI_BASE_URL", format!("{base}/v1{query}"))
             .env("OPENAI_API_KEY", key)
             .output()
             .unwrap();
         let err = String::from_utf8_lossy(&run.stderr);
         assert_eq!(run.status.code(), Some(1), "{id}: {err}");
         assert!(err.contains(said) && !err.contains(key), "{id}: {err}");
+        assert!(!err.contains(in_query), "{id}: {err}");
         assert!(err.len() < 1000, "{id}: {} bytes: {err}", err.len());
     }
 }

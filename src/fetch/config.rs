@@ -182,6 +182,19 @@ impl ApiConfig {
         }
         let path = base_url.path().trim_end_matches('/').to_string();
         base_url.set_path(&path);
+        // A query may carry a key (a gateway's `?key=`): a server's words echoing it are quoted
+        // without it, as they are without the API key. Azure's `api-version` is no secret.
+        for pair in base_url.query().unwrap_or_default().split('&') {
+            match pair.split_once('=') {
+                Some((name, raw)) if name != "api-version" => {
+                    crate::http::keep_secret(raw);
+                    for (_, value) in url::form_urlencoded::parse(pair.as_bytes()) {
+                        crate::http::keep_secret(&value);
+                    }
+                }
+                _ => {}
+            }
+        }
         Ok(Self {
             provider: Provider::for_url(&base_url),
             base_url,
