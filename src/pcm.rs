@@ -2,7 +2,7 @@
 //! pad to an exact length, fades and joins. Positions are sample frames, never float seconds.
 
 use crate::error::{Error, Result};
-use crate::progress::{Progress, Stream};
+use crate::progress::{Progress, Skipped, Stream};
 use crate::time::Ticks;
 use crate::video_index;
 use crate::{media, mp4};
@@ -406,7 +406,7 @@ impl AlignedDecoder {
     fn flush(&mut self, progress: &dyn Progress) -> Result<()> {
         self.dec.send_eof()?;
         self.drain()?;
-        progress.damaged(&self.path, Stream::Audio, self.dec.damaged_packets());
+        progress.damaged(&self.path, Stream::Audio, Skipped::of(&self.dec));
         Ok(())
     }
 

@@ -4,6 +4,7 @@ use crate::error::{Error, Result};
 use crate::pcm::SoundSpan;
 use crate::picture::square::display_width;
 use crate::picture::turn::Turn;
+use crate::progress::Skipped;
 use crate::provenance::{self, Provenance};
 use crate::video_index::VideoIndex;
 use crate::{media, mp4};
@@ -122,6 +123,9 @@ pub struct StreamProbe {
     /// Audio and video, with `--decode`: packets the decoder refused as damaged and skipped
     /// (a player shows a frozen picture or a gap there); null without `--decode`.
     pub damaged_packets: Option<u64>,
+    /// With `--decode`: when the first and last of those packets are stamped to show, `[from,
+    /// to]` in seconds; null without `--decode`, without damage, or when not known.
+    pub damaged_at_s: Option<[f64; 2]>,
 }
 
 /// Per-stream figures gathered by reading every packet.
@@ -133,7 +137,7 @@ struct Scan {
     /// Video: presentation times of the frames shown.
     pts: Vec<i64>,
     /// Damaged packets skipped by the decoder (with `--decode`).
-    damaged: Option<u64>,
+    damaged: Option<Skipped>,
     /// `(pts, duration)` of the first two timestamped packets, in file order.
     first_two: Vec<(i64, i64)>,
 }
@@ -203,15 +207,15 @@ impl Check {
     }
 
     /// Drain the decoder: the damaged packets it skipped.
-    fn finish(self) -> Result<u64> {
+    fn finish(self) -> Result<Skipped> {
         Ok(match self {
             Self::Audio(mut d) => {
                 d.finish(|_| Ok::<_, Error>(true))?;
-                d.damaged_packets()
+                Skipped::of(&d)
             }
             Self::Video(mut d) => {
                 d.finish(|_| Ok::<_, Error>(true))?;
-                d.damaged_packets()
+                Skipped::of(&d)
             }
         })
     }
@@ -549,7 +553,11 @@ fn stream_probe(info: &StreamInfo, scan: &mut Scan, layout: Option<&mp4::Layout>
         },
         encoder_delay_samples: skip.map(|s| s.encoder_delay),
         start_trim_samples: skip.map(|s| s.trimmed),
-        damaged_packets: scan.damaged,
+        damaged_packets: scan.damaged.map(|d| d.packets),
+        damaged_at_s: scan
+            .damaged
+            .and_then(|d| d.at)
+            .map(|(a, b)| [a, b].map(|t| (t * 1e3).round() / 1e3)),
     }
 }
 

@@ -33,14 +33,44 @@ pub trait Progress: Send + Sync {
     fn job(&self, _label: &str) -> Box<dyn Progress> {
         Box::new(Silent)
     }
-    /// A decoder skipped `packets` damaged packets of `file`'s `stream` (the sound has a gap
-    /// or the picture freezes there); shown as a warning. Nothing when `packets` is 0.
-    fn damaged(&self, file: &Path, stream: Stream, packets: u64) {
-        if packets > 0 {
+    /// A decoder skipped damaged packets of `file`'s `stream` (the sound has a gap or the
+    /// picture freezes there); shown as a warning, with where. Nothing when none were skipped.
+    fn damaged(&self, file: &Path, stream: Stream, skipped: Skipped) {
+        if skipped.packets > 0 {
             self.warn(&format!(
-                "{packets} damaged packets skipped in {} ({stream})",
-                file.display()
+                "{} damaged packets skipped in {} ({stream}){}",
+                skipped.packets,
+                file.display(),
+                skipped.where_words()
             ));
+        }
+    }
+}
+
+/// Packets of one stream a decoder skipped as damaged, and where they lie.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Skipped {
+    /// How many.
+    pub packets: u64,
+    /// When the first and last of them are stamped to show (s); `None` when not known.
+    pub at: Option<(f64, f64)>,
+}
+
+impl Skipped {
+    /// What `dec` has skipped so far.
+    pub fn of(dec: &impl cutroom_ffi::Decoder) -> Self {
+        Self {
+            packets: dec.damaged_packets(),
+            at: dec.damaged_at(),
+        }
+    }
+
+    /// `, at 1.300-2.000 s of the file` (one time for one place), or nothing when not known.
+    pub fn where_words(&self) -> String {
+        match self.at {
+            Some((a, b)) if (b - a).abs() < 5e-4 => format!(", at {a:.3} s of the file"),
+            Some((a, b)) => format!(", at {a:.3}-{b:.3} s of the file"),
+            None => String::new(),
         }
     }
 }
@@ -66,7 +96,7 @@ impl std::fmt::Display for Stream {
 
 /// Damaged packets of one stream of a file that decoding skipped: an entry of a report's
 /// `damaged_packets`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Damaged {
     /// The file.
     pub file: String,
@@ -74,6 +104,10 @@ pub struct Damaged {
     pub stream: Stream,
     /// Packets skipped.
     pub packets: u64,
+    /// When the first of them is stamped to show (s, to the millisecond); null when not known.
+    pub first_s: Option<f64>,
+    /// When the last of them is stamped to show (s, to the millisecond); null when not known.
+    pub last_s: Option<f64>,
 }
 
 /// Passes everything on to another sink and keeps the warnings and damaged packets reported
@@ -83,7 +117,7 @@ pub struct Damaged {
 /// ([`Progress::job`]) are not counted.
 pub struct Tally<'a> {
     inner: &'a dyn Progress,
-    seen: Mutex<BTreeMap<(PathBuf, Stream), u64>>,
+    seen: Mutex<BTreeMap<(PathBuf, Stream), Skipped>>,
     warnings: Mutex<Vec<String>>,
 }
 
@@ -105,11 +139,14 @@ impl<'a> Tally<'a> {
     /// The damaged packets reported so far, by file and stream.
     pub fn damaged_packets(&self) -> Vec<Damaged> {
         let seen = self.seen.lock().expect("no poisoned tally");
+        let ms = |s: f64| (s * 1e3).round() / 1e3;
         seen.iter()
-            .map(|((file, stream), &packets)| Damaged {
+            .map(|((file, stream), skipped)| Damaged {
                 file: file.display().to_string(),
                 stream: *stream,
-                packets,
+                packets: skipped.packets,
+                first_s: skipped.at.map(|a| ms(a.0)),
+                last_s: skipped.at.map(|a| ms(a.1)),
             })
             .collect()
     }
@@ -163,19 +200,21 @@ impl Progress for Tally<'_> {
             self.inner.warn(msg);
         }
     }
-    fn damaged(&self, file: &Path, stream: Stream, packets: u64) {
-        if packets == 0 {
+    fn damaged(&self, file: &Path, stream: Stream, skipped: Skipped) {
+        if skipped.packets == 0 {
             return;
         }
         let more = {
             let mut seen = self.seen.lock().expect("no poisoned tally");
-            let n = seen.entry((file.to_path_buf(), stream)).or_insert(0);
-            let more = packets > *n;
-            *n = (*n).max(packets);
+            let kept = seen.entry((file.to_path_buf(), stream)).or_default();
+            let more = skipped.packets > kept.packets;
+            if more {
+                *kept = skipped;
+            }
             more
         };
         if more {
-            self.inner.damaged(file, stream, packets);
+            self.inner.damaged(file, stream, skipped);
         }
     }
 }
@@ -191,8 +230,8 @@ impl Progress for Warnings<'_> {
     fn note(&self, msg: &str) {
         self.0.note(msg);
     }
-    fn damaged(&self, file: &Path, stream: Stream, packets: u64) {
-        self.0.damaged(file, stream, packets);
+    fn damaged(&self, file: &Path, stream: Stream, skipped: Skipped) {
+        self.0.damaged(file, stream, skipped);
     }
 }
 

@@ -1657,9 +1657,9 @@ fn hidden_pre_roll_stays_hidden() {
     }
 }
 
-/// Decode the audio of `path` to 48 kHz mono with cutroom's decoder: the samples out and the
-/// packets it skipped as damaged.
-fn decode_counting_damage(path: &Path) -> (usize, u64) {
+/// Decode the audio of `path` to 48 kHz mono with cutroom's decoder: the samples out, the
+/// packets it skipped as damaged and when the first and last of them are stamped to show.
+fn decode_counting_damage(path: &Path) -> (usize, u64, Option<(f64, f64)>) {
     use cutroom_ffi::{AudioDecoder, Decoder as _, Input, MediaKind};
     let mut input = Input::open(path).unwrap();
     let a = input.best_stream(MediaKind::Audio).unwrap();
@@ -1670,7 +1670,7 @@ fn decode_counting_damage(path: &Path) -> (usize, u64) {
         Ok(true)
     })
     .unwrap_or_else(|e| panic!("{e}"));
-    (samples, dec.damaged_packets())
+    (samples, dec.damaged_packets(), dec.damaged_at())
 }
 
 #[test]
@@ -1681,10 +1681,21 @@ fn damaged_aac_packets_are_skipped_and_counted_and_the_rest_decodes() {
     // CLI skips them all and decodes on.
     let (good, bad) = aac_with_damage(dir.path());
 
-    let (whole, none) = decode_counting_damage(&good);
-    assert_eq!(none, 0, "an intact file has no damaged packets");
-    let (left, damaged) = decode_counting_damage(&bad);
+    let (whole, none, nowhere) = decode_counting_damage(&good);
+    assert_eq!(
+        (none, nowhere),
+        (0, None),
+        "an intact file has no damaged packets"
+    );
+    let (left, damaged, at) = decode_counting_damage(&bad);
     assert!(damaged >= 2, "{damaged} damaged packets counted");
+    // Where: among the packets the damage hit (the warnings gave a count only).
+    let (first, last) = at.expect("where the damage is");
+    let (lo, hi) = garbled_span(&bad, "a");
+    assert!(
+        lo <= first && first < last && last <= hi,
+        "{first}-{last} s said, {lo}-{hi} s garbled"
+    );
     assert!(
         left <= whole && whole - left <= damaged as usize * 1024,
         "{left} samples of {whole} decoded with {damaged} packets skipped"

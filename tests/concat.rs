@@ -1646,6 +1646,27 @@ fn damaged_picture_packets_are_skipped_in_normalising_and_said_or_refused_in_cop
     ];
     assert_damage_reported(&cutroom(&args), &bad, "video");
     assert!(decodes_cleanly(&out));
+    // The decoder says where: a frame-threaded decoder answers for a packet some packets after
+    // it is sent, and once the end is sent; the times are the damaged packets' whatever the
+    // threads (these are packets 15-17 of 40).
+    let garbled = garbled_span(&bad, "v");
+    for threads in [1, 2, 8, 40] {
+        use cutroom_ffi::{Decoder as _, DecoderOptions, Input, VideoDecoder};
+        let mut input = Input::open(&bad).unwrap();
+        let opts = DecoderOptions {
+            threads,
+            ..DecoderOptions::default()
+        };
+        let mut dec = VideoDecoder::with_options(&input, 0, None, opts).unwrap();
+        dec.decode_input(&mut input, |_| cutroom_ffi::Result::Ok(true))
+            .unwrap();
+        assert_eq!(dec.damaged_packets(), 3, "{threads} threads");
+        let (a, b) = dec.damaged_at().expect("times");
+        assert!(
+            (a - garbled.0).abs() < 1e-9 && (b - garbled.1).abs() < 1e-9,
+            "{threads} threads: {a}-{b} s said, {garbled:?} garbled"
+        );
+    }
     // The copy path decodes no picture: the damage was copied without a word. Now it is said by
     // file and time (the packets' NAL units run past their ends, as FFmpeg's decoder finds),
     // and a shot past the bound of 1 damaged packet in 10 is refused.

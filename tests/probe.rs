@@ -656,9 +656,21 @@ fn decode_counts_the_damaged_packets_of_each_stream() {
     // Picture and sound both decoded: an intact clip has none in either.
     let clip = fixture("marker_portrait_30.mp4");
     assert_eq!(damaged(&clip, true), vec![Value::from(0), Value::from(0)]);
+    // Where: among the packets the damage hit, in the JSON and on the stream's line.
+    let v = cutroom_json(&["probe", "--json", "--decode", bad.to_str().unwrap()]);
+    let at = &v["files"][0]["streams"][0]["damaged_at_s"];
+    let (first, last) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
+    let (lo, hi) = garbled_span(&bad, "a");
+    assert!(
+        lo - 1e-3 <= first && first < last && last <= hi + 1e-3,
+        "{at} {lo}-{hi}"
+    );
     let table = cutroom(&["probe", "--decode", bad.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&table.stdout);
-    assert!(text.contains(&format!("damaged {n}")), "{text}");
+    assert!(
+        text.contains(&format!("damaged {n} at {first:.3}-{last:.3} s ")),
+        "{text}"
+    );
 }
 
 /// Content Credentials: renders signed as a generator signs them, read back by probe and fetch.

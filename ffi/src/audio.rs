@@ -329,6 +329,10 @@ impl Decoder for AudioDecoder {
     fn damaged_packets(&self) -> u64 {
         self.dec.damaged()
     }
+
+    fn damaged_at(&self) -> Option<(f64, f64)> {
+        self.dec.damaged_at()
+    }
 }
 
 /// An allocated packed-`f32` frame with room for `samples` samples at `rate` and `channels`

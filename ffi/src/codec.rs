@@ -5,6 +5,7 @@ use crate::error::{Context, Error, Result};
 use crate::input::{Input, Packet};
 use crate::time::Rational;
 use ffmpeg_next as ff;
+use std::collections::VecDeque;
 
 const EAGAIN: ff::Error = ff::Error::Other {
     errno: ff::error::EAGAIN,
@@ -68,6 +69,10 @@ pub trait Decoder {
     /// How many packets the decoder refused as damaged and skipped so far.
     fn damaged_packets(&self) -> u64;
 
+    /// When the first and last of those packets are stamped to show, in seconds of their
+    /// timestamps (`None` when there are none, or none of them has a timestamp).
+    fn damaged_at(&self) -> Option<(f64, f64)>;
+
     /// Hand every frame the decoder holds now to `each`.
     fn drain<E: From<Error>>(
         &mut self,
@@ -116,8 +121,8 @@ pub trait Decoder {
 }
 
 /// An opened FFmpeg decoder with the send/receive protocol applied, the operation to name in
-/// errors, and the count of damaged packets skipped: what [`crate::AudioDecoder`] and
-/// [`crate::VideoDecoder`] share.
+/// errors, and the count of damaged packets skipped and where they lie: what
+/// [`crate::AudioDecoder`] and [`crate::VideoDecoder`] share.
 pub(crate) struct Opened {
     dec: ff::decoder::Opened,
     /// `<file>: decode audio` and the like, for errors.
@@ -125,15 +130,35 @@ pub(crate) struct Opened {
     /// Packets sent.
     packets: u64,
     damaged: u64,
+    /// The packets sent and not answered for yet, oldest first, by decoding time and time
+    /// shown (s). A decoder answers for each packet in turn, with a frame (which carries that
+    /// packet's decoding time), nothing (a frame held back for reordering) or an error; a
+    /// frame-threaded one `lag` packets after it is sent, and for the last `lag` once the end
+    /// is sent.
+    pending: VecDeque<(Option<i64>, Option<f64>)>,
+    lag: usize,
+    /// The first and last times of the damaged packets (s).
+    damaged_at: Option<(f64, f64)>,
 }
 
 impl Opened {
     pub(crate) fn new(dec: ff::decoder::Opened, op: String) -> Self {
+        // SAFETY: `dec` owns a valid, opened AVCodecContext; two plain fields are read.
+        let lag = unsafe {
+            let ctx = dec.as_ptr();
+            match (*ctx).active_thread_type & ff::ffi::FF_THREAD_FRAME {
+                0 => 0,
+                _ => usize::try_from((*ctx).thread_count - 1).unwrap_or(0),
+            }
+        };
         Self {
             dec,
             op,
             packets: 0,
             damaged: 0,
+            pending: VecDeque::new(),
+            lag,
+            damaged_at: None,
         }
     }
 
@@ -141,10 +166,15 @@ impl Opened {
     /// damaged packet is counted and skipped.
     pub(crate) fn send(&mut self, pkt: &Packet) -> Result<()> {
         self.packets += 1;
+        let tb = pkt.time_base().as_f64();
+        let shown = pkt.pts().or(pkt.dts()).map(|t| t as f64 * tb);
+        self.pending.push_back((pkt.dts(), shown));
         match self.dec.send_packet(&pkt.inner) {
             Ok(()) | Err(EAGAIN) => Ok(()),
             Err(e) if damaged(&e) => {
-                self.damaged += 1;
+                // The packet answered for: the one sent `lag` packets ago.
+                let at = self.pending.len().checked_sub(1 + self.lag);
+                self.count_damaged(at.unwrap_or(0));
                 Ok(())
             }
             Err(e) => Err(e).op(&self.op),
@@ -155,6 +185,25 @@ impl Opened {
         self.dec.send_eof().op(&self.op)
     }
 
+    /// One more damaged packet: the one pending at `index`, answered for.
+    fn count_damaged(&mut self, index: usize) {
+        self.damaged += 1;
+        if let Some((_, Some(t))) = self.pending.remove(index) {
+            let (first, last) = self.damaged_at.unwrap_or((t, t));
+            self.damaged_at = Some((first.min(t), last.max(t)));
+        }
+    }
+
+    /// `frame` came out: the packets pending up to the one it answers for are answered.
+    fn answered(&mut self, frame: &ff::Frame) {
+        // SAFETY: `frame` holds a valid AVFrame the decoder just filled; one field is read.
+        let dts = unsafe { (*frame.as_ptr()).pkt_dts };
+        match self.pending.iter().position(|p| p.0 == Some(dts)) {
+            Some(i) => drop(self.pending.drain(..=i)),
+            None => drop(self.pending.pop_front()),
+        }
+    }
+
     /// Pull one decoded frame into `frame`: `true` when it holds one, `false` when the decoder
     /// needs more input or is drained. A packet found damaged while decoding here (FFmpeg
     /// decodes buffered packets on this call too) is counted and skipped: FFmpeg drops it. Once
@@ -162,14 +211,18 @@ impl Opened {
     pub(crate) fn receive(&mut self, frame: &mut ff::Frame) -> Result<bool> {
         loop {
             return match self.dec.receive_frame(frame) {
-                Ok(()) => Ok(true),
+                Ok(()) => {
+                    self.answered(frame);
+                    Ok(true)
+                }
                 Err(EAGAIN) => Ok(false),
                 Err(ff::Error::Eof) => match damage_refusal(self.damaged, self.packets) {
                     Some(reason) => Err(self.error(reason)),
                     None => Ok(false),
                 },
                 Err(e) if damaged(&e) => {
-                    self.damaged += 1;
+                    // The next packet pending is answered for (in turn, once the end is sent).
+                    self.count_damaged(0);
                     continue;
                 }
                 Err(e) => Err(e).op(&self.op),
@@ -179,6 +232,10 @@ impl Opened {
 
     pub(crate) fn damaged(&self) -> u64 {
         self.damaged
+    }
+
+    pub(crate) fn damaged_at(&self) -> Option<(f64, f64)> {
+        self.damaged_at
     }
 
     /// An error of this decoder's operation (`<file>: decode audio: {reason}`).

@@ -289,6 +289,10 @@ impl Decoder for VideoDecoder {
     fn damaged_packets(&self) -> u64 {
         self.dec.damaged()
     }
+
+    fn damaged_at(&self) -> Option<(f64, f64)> {
+        self.dec.damaged_at()
+    }
 }
 
 /// Converts pictures to one pixel format and size (libswscale), whatever their own.

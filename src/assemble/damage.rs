@@ -4,7 +4,7 @@
 
 use crate::error::Result;
 use crate::probe;
-use crate::progress::{pass_progress_on, Progress, Stream};
+use crate::progress::{pass_progress_on, Progress, Skipped, Stream};
 use cutroom_ffi::MediaKind;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,7 +28,7 @@ impl<'a> MasterDamage<'a> {
     }
 
     /// When the master's picture had damaged packets, decode the picture of each of `shots`
-    /// (each file once, as `probe --decode` does) and report what each skipped.
+    /// (each file once, as `probe --decode` does) and report what each skipped, and where.
     pub(super) fn blame<'p>(&self, shots: impl IntoIterator<Item = &'p Path>) -> Result<()> {
         if !self.found.load(Ordering::Relaxed) {
             return Ok(());
@@ -40,12 +40,13 @@ impl<'a> MasterDamage<'a> {
             }
             seen.push(shot);
             let probed = probe::probe(shot, true)?;
-            let skipped = probed
-                .streams
-                .iter()
-                .find(|s| s.kind == MediaKind::Video)
-                .and_then(|s| s.damaged_packets)
-                .unwrap_or(0);
+            let Some(video) = probed.streams.iter().find(|s| s.kind == MediaKind::Video) else {
+                continue;
+            };
+            let skipped = Skipped {
+                packets: video.damaged_packets.unwrap_or(0),
+                at: video.damaged_at_s.map(|[a, b]| (a, b)),
+            };
             self.inner.damaged(shot, Stream::Video, skipped);
         }
         Ok(())
@@ -57,13 +58,13 @@ impl Progress for MasterDamage<'_> {
     fn warn(&self, msg: &str) {
         self.inner.warn(msg);
     }
-    fn damaged(&self, file: &Path, stream: Stream, packets: u64) {
+    fn damaged(&self, file: &Path, stream: Stream, skipped: Skipped) {
         if file == self.master && stream == Stream::Video {
-            if packets > 0 {
+            if skipped.packets > 0 {
                 self.found.store(true, Ordering::Relaxed);
             }
-        } else {
-            self.inner.damaged(file, stream, packets);
+            return;
         }
+        self.inner.damaged(file, stream, skipped);
     }
 }

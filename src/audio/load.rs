@@ -10,7 +10,7 @@
 use crate::error::{os_words, Error, Result};
 use crate::mp4;
 use crate::pcm::{self, Layout, Pcm};
-use crate::progress::{Progress, Stream};
+use crate::progress::{Progress, Skipped, Stream};
 use crate::time::{Ticks, TimeBase};
 use cutroom_ffi::MediaKind;
 use std::fs::File;
@@ -447,7 +447,14 @@ fn load_symphonia(
         Ok(d) => d,
         Err(why) => return Ok(Err(why)),
     };
-    progress.damaged(path, Stream::Audio, decoded.bad as u64);
+    progress.damaged(
+        path,
+        Stream::Audio,
+        Skipped {
+            packets: decoded.bad as u64,
+            at: decoded.bad_at,
+        },
+    );
     // One MP3 frame short is rounding; more is a file that ends early.
     let got = decoded.pcm.frames() as u64;
     let declared = decoded.declared.filter(|_| !past(used, &decoded.pcm));
@@ -594,6 +601,8 @@ pub struct Decoded {
     /// Packets that did not decode (concealed, skipped), within
     /// [`cutroom_ffi::damage_refusal`]'s bound.
     pub bad: usize,
+    /// When the first and last of them are stamped to show (s).
+    pub bad_at: Option<(f64, f64)>,
 }
 
 /// Decode the first audio track of `path` with symphonia; the inner `Err` says why symphonia
@@ -716,7 +725,11 @@ fn decode_part(
     let mut first = None;
     // Frames to decode, once the rate is known.
     let mut enough = None;
-    let (mut packets, mut bad) = (0usize, 0usize);
+    let (mut packets, mut bad, mut bad_at) = (0usize, 0usize, None);
+    // Where a packet is stamped to show (s).
+    let stamped = |pts: i64| {
+        time_base.map(|tb| pts as f64 * f64::from(tb.numer.get()) / f64::from(tb.denom.get()))
+    };
     loop {
         let packet = match format.next_packet() {
             Ok(Some(p)) => p,
@@ -740,10 +753,7 @@ fn decode_part(
                 layout = symphonia_layout(s.channels());
                 let was = *spec.get_or_insert(this);
                 if was != this {
-                    let at = time_base.map_or(0.0, |tb| {
-                        packet.pts.get() as f64 * f64::from(tb.numer.get())
-                            / f64::from(tb.denom.get())
-                    });
+                    let at = stamped(packet.pts.get()).unwrap_or(0.0);
                     return Err(Error::bad_input(
                         path,
                         format!(
@@ -788,7 +798,13 @@ fn decode_part(
                     break;
                 }
             }
-            Err(SymError::DecodeError(_)) => bad += 1,
+            Err(SymError::DecodeError(_)) => {
+                bad += 1;
+                if let Some(t) = stamped(packet.pts.get()) {
+                    let (a, b): (f64, f64) = bad_at.unwrap_or((t, t));
+                    bad_at = Some((a.min(t), b.max(t)));
+                }
+            }
             Err(e) => {
                 return Ok(Err(format!(
                     "symphonia fails decoding it: {}",
@@ -824,6 +840,7 @@ fn decode_part(
         declared,
         aac,
         bad,
+        bad_at,
     }))
 }
 

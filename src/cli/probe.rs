@@ -19,9 +19,9 @@ pub struct Args {
     #[arg(long)]
     json: bool,
     /// Also decode every audio and video stream and count the damaged packets the decoder
-    /// skips (`damaged N` on the stream line, `damaged_packets` in the JSON): every command
-    /// skips them and decodes on, so a player shows a frozen picture or a gap there. Slower: a
-    /// whole decode.
+    /// skips, and say where (`damaged N at A-B s` on the stream line, `damaged_packets` and
+    /// `damaged_at_s` in the JSON): every command skips them and decodes on, so a player shows
+    /// a frozen picture or a gap there. Slower: a whole decode.
     #[arg(long)]
     decode: bool,
 }
@@ -110,8 +110,16 @@ fn stream_line(s: &StreamProbe) -> String {
             .map(|t| format!("{t:.3}"))
             .unwrap_or_else(|| "-".into()),
         s.frames,
-        s.damaged_packets
-            .map_or_else(String::new, |n| format!(" damaged {n}")),
+        s.damaged_packets.map_or_else(String::new, |n| {
+            let at = s.damaged_at_s.map_or_else(String::new, |[a, b]| {
+                if b > a {
+                    format!(" at {a:.3}-{b:.3} s")
+                } else {
+                    format!(" at {a:.3} s")
+                }
+            });
+            format!(" damaged {n}{at}")
+        }),
     );
     match s.kind {
         MediaKind::Video => format!(

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::picture::colour;
 use crate::picture::square::display_width;
 use crate::picture::turn::Turn;
-use crate::progress::{Progress, Stream};
+use crate::progress::{Progress, Skipped, Stream};
 use crate::time::Ticks;
 use cutroom_ffi::{
     CodecParams, Decoder as _, Input, Packet, Pixel, Rational, VideoDecoder, VideoEncoder,
@@ -168,7 +168,7 @@ impl<'a> Reader<'a> {
     /// Report the damaged packets the shot's decoder skipped to `progress`.
     fn report_damage(&self, progress: &dyn Progress) {
         if let Self::File(r) = self {
-            let skipped = r.dec.damaged_packets();
+            let skipped = Skipped::of(&r.dec);
             progress.damaged(&r.shot.source().path, Stream::Video, skipped);
         }
     }

@@ -9,7 +9,7 @@ use super::{cover, overlay, EncoderThreads, Request};
 use crate::avwrite::EncodedAudio;
 use crate::error::{Error, Result};
 use crate::picture::square::SquarePixels;
-use crate::progress::{Progress, Stream};
+use crate::progress::{Progress, Skipped, Stream};
 use crate::sheet::RgbImage;
 use crate::time::{Instants, Ticks, TimeBase};
 use cutroom_ffi::{rescale, Decoder as _, Input, VideoDecoder, VideoFrame};
@@ -247,7 +247,7 @@ impl Fanout<'_> {
 pub(super) fn decode(mut input: Input, v: usize, fanout: &mut Fanout<'_>) -> Result<bool> {
     let mut dec = VideoDecoder::new(&input, v, None)?;
     let all = dec.decode_input(&mut input, |frame| fanout.send(frame))?;
-    let skipped = dec.damaged_packets();
+    let skipped = Skipped::of(&dec);
     fanout
         .progress
         .damaged(input.path(), Stream::Video, skipped);

@@ -1248,8 +1248,8 @@ pub fn clip_with_damaged_picture(dir: &Path, good: &Path) -> PathBuf {
 
 /// Check that a successful run of a command given `bad` (of [`clip_with_damaged_sound`] or
 /// [`clip_with_damaged_picture`]) and undamaged files reported the damaged packets of its
-/// `stream` (`audio`, `video`): one `damaged_packets` entry in its `--json` report, and the
-/// warning on stderr.
+/// `stream` (`audio`, `video`) and where they lie (within [`garbled_span`]): one
+/// `damaged_packets` entry in its `--json` report, and one warning on stderr.
 pub fn assert_damage_reported(run: &Output, bad: &Path, stream: &str) {
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{err}");
@@ -1257,14 +1257,50 @@ pub fn assert_damage_reported(run: &Output, bad: &Path, stream: &str) {
     let damaged = &report["damaged_packets"];
     let n = damaged[0]["packets"].as_u64().unwrap_or(0);
     assert!(n >= 2, "{damaged}");
-    let entry =
-        serde_json::json!([{"file": bad.to_str().unwrap(), "stream": stream, "packets": n}]);
+    let at = |k: &str| {
+        damaged[0][k]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{k}: {damaged}"))
+    };
+    let (first, last) = (at("first_s"), at("last_s"));
+    let (lo, hi) = garbled_span(bad, &stream[..1]);
+    assert!(
+        lo - 1e-3 <= first && first < last && last <= hi + 1e-3,
+        "{first}-{last} s said, {lo}-{hi} s garbled: {damaged}"
+    );
+    let entry = serde_json::json!([{"file": bad.to_str().unwrap(), "stream": stream,
+        "packets": n, "first_s": first, "last_s": last}]);
     assert_eq!(damaged, &entry);
     let said = format!(
-        "warning: {n} damaged packets skipped in {} ({stream})",
+        "warning: {n} damaged packets skipped in {} ({stream}), at {first:.3}-{last:.3} s of the \
+         file\n",
         bad.display()
     );
     assert_eq!(err.matches(&said).count(), 1, "{err}");
+}
+
+/// When the first and last packets of stream `sel` (`a`, `v`) of `path` that hold three 0xff
+/// bytes in a row (what the damaging helpers here write) are stamped to show (s).
+pub fn garbled_span(path: &Path, sel: &str) -> (f64, f64) {
+    let bytes = std::fs::read(path).unwrap();
+    let field = |p: &serde_json::Value, k: &str| p[k].as_str().unwrap().parse::<f64>().unwrap();
+    let times: Vec<f64> = ffprobe_packets(path, &format!("{sel}:0"))
+        .iter()
+        .filter(|p| {
+            let (pos, size) = (field(p, "pos") as usize, field(p, "size") as usize);
+            bytes[pos..pos + size].windows(3).any(|w| w == [0xff; 3])
+        })
+        .map(|p| field(p, "pts_time"))
+        .collect();
+    assert!(
+        !times.is_empty(),
+        "{} holds no garbled packet",
+        path.display()
+    );
+    (
+        times.iter().copied().fold(f64::MAX, f64::min),
+        times.iter().copied().fold(f64::MIN, f64::max),
+    )
 }
 
 /// A `secs` long clip (64x64 at 10 fps) whose sound is dialogue-like: bursts of speech-band
