@@ -6,15 +6,18 @@ use crate::error::Result;
 use crate::probe;
 use crate::progress::{pass_progress_on, Progress, Skipped, Stream};
 use cutroom_ffi::MediaKind;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 /// Passes everything on to another sink but the damaged video packets of the master, which it
-/// notes for [`MasterDamage::blame`].
+/// notes for [`MasterDamage::blame`], and keeps which files' damaged picture it passed on
+/// (the copy path's framing check says a shot's by file and time before the master is made).
 pub(super) struct MasterDamage<'a> {
     inner: &'a dyn Progress,
     master: &'a Path,
     found: AtomicBool,
+    said: Mutex<Vec<PathBuf>>,
 }
 
 impl<'a> MasterDamage<'a> {
@@ -24,21 +27,23 @@ impl<'a> MasterDamage<'a> {
             inner,
             master,
             found: AtomicBool::new(false),
+            said: Mutex::new(Vec::new()),
         }
     }
 
     /// When the master's picture had damaged packets, decode the picture of each of `shots`
-    /// (each file once, as `probe --decode` does) and report what each skipped, and where.
+    /// whose damage was not said already (each file once, as `probe --decode` does) and report
+    /// what each skipped, and where.
     pub(super) fn blame<'p>(&self, shots: impl IntoIterator<Item = &'p Path>) -> Result<()> {
         if !self.found.load(Ordering::Relaxed) {
             return Ok(());
         }
-        let mut seen: Vec<&Path> = Vec::new();
+        let mut seen = self.said.lock().expect("no poisoned sink").clone();
         for shot in shots {
-            if seen.contains(&shot) {
+            if seen.iter().any(|s| s == shot) {
                 continue;
             }
-            seen.push(shot);
+            seen.push(shot.to_path_buf());
             let probed = probe::probe(shot, true)?;
             let Some(video) = probed.streams.iter().find(|s| s.kind == MediaKind::Video) else {
                 continue;
@@ -64,6 +69,12 @@ impl Progress for MasterDamage<'_> {
                 self.found.store(true, Ordering::Relaxed);
             }
             return;
+        }
+        if stream == Stream::Video && skipped.packets > 0 {
+            self.said
+                .lock()
+                .expect("no poisoned sink")
+                .push(file.to_path_buf());
         }
         self.inner.damaged(file, stream, skipped);
     }

@@ -213,7 +213,9 @@ pub fn run(
     // Each deliverable draws the cards again at its own shape.
     let cards = concat::card::shown(&prepared.plan);
     let timeline = Timeline::of(&prepared.plan, &inputs);
-    let (shots_sound, picture) = concat::execute_for_export(prepared, &copts, &master, progress)
+    // Damage in the master's picture, said of its shots (the copy's check says some first).
+    let held = damage::MasterDamage::new(progress, &master);
+    let (shots_sound, picture) = concat::execute_for_export(prepared, &copts, &master, &held)
         .map_err(|e| on_out_dir(e, &master, out_dir))?;
     progress.finish(None);
     timings.concat_s = t.elapsed().as_secs_f64();
@@ -262,7 +264,6 @@ pub fn run(
         let given: export::GivenSoundtrack = Box::new(make_sound);
         match picture {
             concat::Picture::File(_) => {
-                let held = damage::MasterDamage::new(progress, &master);
                 let made = export::export_staged(&req, Some(given), &held)?;
                 held.blame(inputs.iter().filter_map(|i| i.file.as_deref()))?;
                 made

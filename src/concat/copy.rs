@@ -5,7 +5,7 @@ use super::plan::Plan;
 use crate::avwrite::{AvWriter, EncodedAudio};
 use crate::error::{Error, Result};
 use crate::output::Seal;
-use crate::progress::Progress;
+use crate::progress::{Progress, Skipped, Stream};
 use crate::time::Ticks;
 use crate::video_index::packet_duration;
 use cutroom_ffi::{damage_refusal, Input};
@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 
 /// Say the damaged packets (see `concat::framing`) the copy would take from each shot's file,
 /// by file and time, to `bar`, or refuse a shot past [`damage_refusal`]'s bound: copied, they
-/// break the picture up until the next keyframe in every player.
-pub fn check_damage(plan: &Plan, bar: &dyn Progress) -> Result<()> {
+/// break the picture up until the next keyframe in every player. With `decoded` (the copy is
+/// decoded for an export, whose decoder skips them) they are said as damaged packets skipped.
+pub fn check_damage(plan: &Plan, bar: &dyn Progress, decoded: bool) -> Result<()> {
     for (i, shot) in plan.shots.iter().enumerate() {
         let s = shot.source();
         let wanted = |pts: Ticks| pts >= shot.in_pts && pts < shot.end_pts;
@@ -26,14 +27,24 @@ pub fn check_damage(plan: &Plan, bar: &dyn Progress) -> Result<()> {
         if let Some(why) = damage_refusal(hit.len() as u64, copied as u64) {
             return Err(Error::bad_input(&s.path, format!("video: {why}")).of_shot(i));
         }
+        let at = (s.secs(*first - s.first()), s.secs(*last - s.first()));
+        if decoded {
+            let packets = hit.len() as u64;
+            let skipped = Skipped {
+                packets,
+                at: Some(at),
+            };
+            bar.damaged(&s.path, Stream::Video, skipped);
+            continue;
+        }
         bar.warn(&format!(
             "{}: {} of the {copied} video packets copied are damaged, at {:.3}-{:.3} s of the \
              file: players show the picture broken from there to the next keyframe; if the \
              file was downloaded or copied, fetch it again",
             s.path.display(),
             hit.len(),
-            s.secs(*first - s.first()),
-            s.secs(*last - s.first())
+            at.0,
+            at.1
         ));
     }
     Ok(())

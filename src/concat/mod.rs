@@ -276,7 +276,7 @@ fn join(
     };
     match plan.path {
         VideoPath::Copy => {
-            copy::check_damage(&plan, bar)?;
+            copy::check_damage(&plan, bar, keep_sound)?;
             let sound = sound()?;
             copy::write(&plan, inputs, sound.encoded, output, seal, bar)?;
             Ok(sound.kept)

@@ -1277,6 +1277,8 @@ pub fn assert_damage_reported(run: &Output, bad: &Path, stream: &str) {
         bad.display()
     );
     assert_eq!(err.matches(&said).count(), 1, "{err}");
+    // Nothing else says it (assemble said a copied shot's damage twice).
+    assert_eq!(err.matches(&*bad.display().to_string()).count(), 1, "{err}");
 }
 
 /// When the first and last packets of stream `sel` (`a`, `v`) of `path` that hold three 0xff
