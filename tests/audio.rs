@@ -327,13 +327,36 @@ fn swap_fits_offsets_and_fades() {
         let w = &pcm[a..b.min(pcm.len())];
         (w.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / w.len() as f64).sqrt()
     };
+    // What the fit did, said on stderr and in --json (nothing was said).
+    let fit_said = std::cell::RefCell::new((String::new(), serde_json::Value::Null));
     let run = |extra: &[&str]| -> (PathBuf, Vec<f32>) {
         let out = dir.path().join(format!("fit{}.mp4", extra.join("_")));
         let mut args = vec!["swap", s(&clip), "--audio", s(&tone), "-o", s(&out), "-q"];
         args.extend_from_slice(extra);
-        cutroom_ok(&args);
+        args.push("--json");
+        let run = cutroom_ok(&args);
+        let err = String::from_utf8_lossy(&run.stderr).into_owned();
+        let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        *fit_said.borrow_mut() = (err, json);
         let pcm = decode_pcm(&out, 48000, 2);
         (out, pcm)
+    };
+    // The note wanted (none: ""), and the JSON's silence after the new audio and its cut.
+    let said = |want: &str, padded: f64, cut: bool| {
+        let (err, json) = &*fit_said.borrow();
+        match want {
+            "" => assert!(!err.contains("the new audio"), "{err}"),
+            _ => assert_eq!(*err, format!("cutroom: {}: {want}\n", tone.display())),
+        }
+        let fit = (json["audio_padded_s"].as_f64().unwrap(), &json["audio_cut"]);
+        assert!((fit.0 - padded).abs() < 1e-9 && fit.1 == cut, "{json}");
+        assert_eq!(json["warnings"], serde_json::json!([]), "{json}");
+    };
+    let padded = |end: &str, gap: &str| {
+        format!(
+            "the new audio ends at {end} s, {gap} s before the picture (6.000 s): silence to \
+             its end (--fit loop repeats the audio, --fit trim cuts the picture to it)"
+        )
     };
     let steady = 0.5f64;
     // pad (the default): tone, then silence to the picture's end.
@@ -341,9 +364,11 @@ fn swap_fits_offsets_and_fades() {
     assert!((durations(&out).1 - 6.0).abs() < 0.001);
     assert!((rms(&pcm, 1.0, 2.0) - steady).abs() < 0.03);
     assert!(rms(&pcm, 2.7, 5.9) < 0.001);
+    said(&padded("2.500", "3.500"), 3.5, false);
     // loop: the tone goes on to the end.
     let (_, pcm) = run(&["--fit", "loop"]);
     assert!((rms(&pcm, 2.6, 5.9) - steady).abs() < 0.03);
+    said("", 0.0, false);
     // trim: the picture is cut at a clean point at or before 2.5 s; packets are a prefix.
     let (out, _) = run(&["--fit", "trim"]);
     let (v, a) = durations(&out);
@@ -356,9 +381,22 @@ fn swap_fits_offsets_and_fades() {
     assert!(rms(&pcm, 0.0, 0.95) < 0.001);
     assert!((rms(&pcm, 1.05, 3.45) - steady).abs() < 0.03);
     assert!(rms(&pcm, 3.55, 5.9) < 0.001);
+    said(&padded("3.500", "2.500"), 2.5, false);
     let (_, pcm) = run(&["--offset", "-1"]);
     assert!((rms(&pcm, 0.0, 1.45) - steady).abs() < 0.03);
     assert!(rms(&pcm, 1.55, 5.9) < 0.001);
+    said(&padded("1.500", "4.500"), 4.5, false);
+    // A sound running past the picture's end is cut there, and said (it was not).
+    let (_, pcm) = run(&["--offset", "4"]);
+    assert!((rms(&pcm, 4.05, 5.9) - steady).abs() < 0.03);
+    said(
+        "the new audio runs on past the picture's end (6.000 s): it is cut there",
+        0.0,
+        true,
+    );
+    // One that ends with the picture is not.
+    run(&["--offset", "3.5"]);
+    said("", 0.0, false);
     // fades: half-way through a 1 s linear fade-in the level is half.
     let (_, pcm) = run(&["--fit", "loop", "--fade-in", "1", "--fade-out", "1"]);
     assert!(rms(&pcm, 0.0, 0.05) < 0.05);
@@ -2193,7 +2231,17 @@ fn an_offset_past_the_end_of_the_output_is_warned_of() {
         ),
         "{warned}"
     );
-    assert_eq!(swap("1"), "");
+    // An offset inside the output is no warning; the silence after the sound is a note.
+    let inside = swap("1");
+    assert_eq!(
+        inside,
+        format!(
+            "cutroom: {}: the new audio ends at 5.000 s, 1.000 s before the picture (6.000 s): \
+             silence to its end (--fit loop repeats the audio, --fit trim cuts the picture to \
+             it)\n",
+            fixture("music.wav").display()
+        )
+    );
 }
 
 /// A fade longer than what it fades leaves the sound never at full level (a 0.1 s sound under

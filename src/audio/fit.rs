@@ -66,6 +66,24 @@ impl Placement {
         skip.saturating_add(len.saturating_sub(lead))
     }
 
+    /// What fitting a sound `track` frames long (decoded at least one frame past what is
+    /// [`used`](Self::used), when it holds them) to a picture `len` frames long does to it.
+    pub fn fitted(&self, track: usize, len: usize) -> Fitted {
+        let lead = usize::try_from(self.offset.max(0)).unwrap_or(usize::MAX);
+        let skip = usize::try_from(-self.offset.min(0)).unwrap_or(usize::MAX);
+        let (sound, room) = (track.saturating_sub(skip), len.saturating_sub(lead));
+        // A sound that plays nowhere (an offset past either end) is said otherwise.
+        let heard = sound > 0 && room > 0;
+        Fitted {
+            ends: lead.saturating_add(sound.min(room)),
+            padded: match self.fit {
+                Fit::Pad if heard => room.saturating_sub(sound),
+                _ => 0,
+            },
+            cut: heard && sound > room,
+        }
+    }
+
     /// The warning for a fade-in longer than the part of the new sound (`track` frames at
     /// `rate`) a picture `len` frames long plays: the sound never reaches full level.
     pub fn fade_in_warning(&self, track: usize, len: usize, rate: u32) -> Option<String> {
@@ -77,6 +95,40 @@ impl Placement {
                  output), so it never reaches full level",
                 secs(self.fade_in),
                 secs(heard),
+                secs(len)
+            )
+        })
+    }
+}
+
+/// What fitting a sound to the picture did to it ([`Placement::fitted`]), in frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fitted {
+    /// Where the sound ends on the picture.
+    pub ends: usize,
+    /// Silence after it to the picture's end (`--fit pad`).
+    pub padded: usize,
+    /// It ran on past the picture's end and was cut there.
+    pub cut: bool,
+}
+
+impl Fitted {
+    /// What happened to the sound, in words, for a picture `len` frames long at `rate`;
+    /// `None` when it was neither padded nor cut.
+    pub fn words(&self, len: usize, rate: u32) -> Option<String> {
+        let secs = |frames: usize| frames as f64 / f64::from(rate.max(1));
+        if self.cut {
+            return Some(format!(
+                "the new audio runs on past the picture's end ({:.3} s): it is cut there",
+                secs(len)
+            ));
+        }
+        (self.padded > 0).then(|| {
+            format!(
+                "the new audio ends at {:.3} s, {:.3} s before the picture ({:.3} s): silence \
+                 to its end (--fit loop repeats the audio, --fit trim cuts the picture to it)",
+                secs(self.ends),
+                secs(self.padded),
                 secs(len)
             )
         })

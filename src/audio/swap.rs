@@ -1,6 +1,6 @@
 //! `swap`: replace a clip's soundtrack with another audio file, the picture copied untouched.
 
-use super::fit::{place, Placement};
+use super::fit::{place, Fitted, Placement};
 use super::load;
 use super::picture::Picture;
 use super::soundtrack::{finish, Level, SoundtrackReport, CHANNELS, RATE};
@@ -24,14 +24,15 @@ pub struct SwapOptions {
 }
 
 /// Write `out`: the picture of `video` copied bit for bit, with `audio` as its only soundtrack
-/// (48 kHz stereo AAC). Returns what the soundtrack is.
+/// (48 kHz stereo AAC). Returns what the soundtrack is, and what fitting did to the new audio
+/// (said to `progress` as a note).
 pub fn swap(
     video: &Path,
     audio: &Path,
     out: &Path,
     opts: &SwapOptions,
     progress: &dyn Progress,
-) -> Result<SoundtrackReport> {
+) -> Result<(SoundtrackReport, Fitted)> {
     ensure_not_input(out, &[video, audio])?;
     let picture = Picture::scan(video)?;
     let bar = progress;
@@ -41,7 +42,10 @@ pub fn swap(
     }
     bar.status("decoding audio");
     let len = picture.frames_at(RATE);
-    let track = load::load_as(audio, RATE, CHANNELS, Some(opts.placement.used(len)), bar)?;
+    // A frame past what is used, to tell a sound that runs on past the picture.
+    let used = opts.placement.used(len).saturating_add(1);
+    let track = load::load_as(audio, RATE, CHANNELS, Some(used), bar)?;
+    let fitted = opts.placement.fitted(track.frames(), len);
     if let Some(w) = opts.placement.fade_in_warning(track.frames(), len, RATE) {
         bar.warn(&w);
     }
@@ -61,5 +65,9 @@ pub fn swap(
         .sealed(opts.sign.seal(out, []))
         .commit()?;
     bar.finish(None);
-    Ok(finished.report)
+    // Said of the output written (a run that fails says only why).
+    if let Some(w) = fitted.words(len, RATE) {
+        bar.note(&format!("{}: {w}", audio.display()));
+    }
+    Ok((finished.report, fitted))
 }

@@ -1,6 +1,6 @@
 //! Options shared by the soundtrack commands (`swap`, `duck`): placement and loudness.
 
-use cutroom::audio::fit::{Fit, Placement};
+use cutroom::audio::fit::{Fit, Fitted, Placement};
 use cutroom::audio::loudness::{check_true_peak, LoudnessReport, LoudnessTarget};
 use cutroom::audio::soundtrack::{Level, SoundtrackReport, RATE};
 use cutroom::progress::{Progress, Tally};
@@ -201,6 +201,12 @@ pub struct Written {
     pub duration_s: f64,
     /// True when the picture was cut to the audio (`--fit trim`).
     pub video_cut: bool,
+    /// `swap`: seconds of silence after the new audio to the picture's end (`--fit pad`), 0
+    /// when none; null for `duck`.
+    pub audio_padded_s: Option<f64>,
+    /// `swap`: true when the new audio ran on past the picture's end and was cut there; null
+    /// for `duck`.
+    pub audio_cut: Option<bool>,
     /// The soundtrack's rate, Hz.
     pub sample_rate: u32,
     /// EBU R128 figures of the encoded soundtrack.
@@ -210,16 +216,21 @@ pub struct Written {
 }
 
 impl Written {
-    /// The report of `f`, written to `path`, with the run's `warnings`.
+    /// The report of `f`, written to `path`, with what fitting did to `swap`'s new audio and
+    /// the run's `warnings`.
     pub fn of(
         path: &std::path::Path,
         f: &cutroom::audio::soundtrack::SoundtrackReport,
+        fitted: Option<Fitted>,
         warnings: Vec<String>,
     ) -> Self {
+        let secs = |frames: usize| frames as f64 / f64::from(f.rate.max(1));
         Self {
             output: path.display().to_string(),
-            duration_s: f.frames as f64 / f64::from(f.rate),
+            duration_s: secs(f.frames),
             video_cut: f.cut,
+            audio_padded_s: fitted.map(|x| secs(x.padded)),
+            audio_cut: fitted.map(|x| x.cut),
             sample_rate: f.rate,
             loudness: f.loudness,
             warnings,

@@ -48,10 +48,11 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         level,
         sign: args.provenance.signing(edit, &args.output, &tally)?,
     };
-    let finished = swap(&args.video, &args.audio, &args.output, &opts, &tally)?;
+    let (finished, fitted) = swap(&args.video, &args.audio, &args.output, &opts, &tally)?;
     let warnings = run_warnings(&tally, &args.place, level, &finished);
     if args.json {
-        super::print_json(&Written::of(&args.output, &finished, warnings));
+        let written = Written::of(&args.output, &finished, Some(fitted), warnings);
+        super::print_json(&written);
     } else {
         outln!("{}", summary(&args.output, &finished));
     }
