@@ -1646,26 +1646,48 @@ fn damaged_picture_packets_are_skipped_in_normalising_and_said_or_refused_in_cop
     ];
     assert_damage_reported(&cutroom(&args), &bad, "video");
     assert!(decodes_cleanly(&out));
+    // The last three packets damaged: a frame-threaded decoder refused one on being sent the
+    // end of the stream, and every command that decodes the picture failed with `tail.mp4:
+    // decode video: Invalid data found when processing input`; now they are skipped and said.
+    let tail = dir.path().join("tail.mp4");
+    let mut bytes = std::fs::read(&good).unwrap();
+    for p in &ffprobe_packets(&good, "v:0")[37..40] {
+        let pos: usize = p["pos"].as_str().unwrap().parse().unwrap();
+        bytes[pos..pos + 4].fill(0xff);
+    }
+    std::fs::write(&tail, &bytes).unwrap();
+    let args = [
+        "concat",
+        "--normalise",
+        s(&tail),
+        s(&good),
+        "-o",
+        s(&out),
+        "--json",
+    ];
+    assert_damage_reported(&cutroom(&args), &tail, "video");
     // The decoder says where: a frame-threaded decoder answers for a packet some packets after
     // it is sent, and once the end is sent; the times are the damaged packets' whatever the
-    // threads (these are packets 15-17 of 40).
-    let garbled = garbled_span(&bad, "v");
-    for threads in [1, 2, 8, 40] {
-        use cutroom_ffi::{Decoder as _, DecoderOptions, Input, VideoDecoder};
-        let mut input = Input::open(&bad).unwrap();
-        let opts = DecoderOptions {
-            threads,
-            ..DecoderOptions::default()
-        };
-        let mut dec = VideoDecoder::with_options(&input, 0, None, opts).unwrap();
-        dec.decode_input(&mut input, |_| cutroom_ffi::Result::Ok(true))
-            .unwrap();
-        assert_eq!(dec.damaged_packets(), 3, "{threads} threads");
-        let (a, b) = dec.damaged_at().expect("times");
-        assert!(
-            (a - garbled.0).abs() < 1e-9 && (b - garbled.1).abs() < 1e-9,
-            "{threads} threads: {a}-{b} s said, {garbled:?} garbled"
-        );
+    // threads (packets 15-17 of 40, and 37-39).
+    for file in [&bad, &tail] {
+        let garbled = garbled_span(file, "v");
+        for threads in [1, 2, 8, 40] {
+            use cutroom_ffi::{Decoder as _, DecoderOptions, Input, VideoDecoder};
+            let mut input = Input::open(file).unwrap();
+            let opts = DecoderOptions {
+                threads,
+                ..DecoderOptions::default()
+            };
+            let mut dec = VideoDecoder::with_options(&input, 0, None, opts).unwrap();
+            dec.decode_input(&mut input, |_| cutroom_ffi::Result::Ok(true))
+                .unwrap_or_else(|e| panic!("{threads} threads: {e}"));
+            assert_eq!(dec.damaged_packets(), 3, "{threads} threads");
+            let (a, b) = dec.damaged_at().expect("times");
+            assert!(
+                (a - garbled.0).abs() < 1e-9 && (b - garbled.1).abs() < 1e-9,
+                "{threads} threads: {a}-{b} s said, {garbled:?} garbled"
+            );
+        }
     }
     // The copy path decodes no picture: the damage was copied without a word. Now it is said by
     // file and time (the packets' NAL units run past their ends, as FFmpeg's decoder finds),

@@ -181,8 +181,17 @@ impl Opened {
         }
     }
 
+    /// Send the end of the stream. A frame-threaded decoder answers here for the first packet
+    /// still pending: one it refuses as damaged is counted and skipped, as on sending.
     pub(crate) fn send_eof(&mut self) -> Result<()> {
-        self.dec.send_eof().op(&self.op)
+        match self.dec.send_eof() {
+            Ok(()) => Ok(()),
+            Err(e) if damaged(&e) => {
+                self.count_damaged(0);
+                Ok(())
+            }
+            Err(e) => Err(e).op(&self.op),
+        }
     }
 
     /// One more damaged packet: the one pending at `index`, answered for.
