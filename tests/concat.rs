@@ -181,6 +181,8 @@ fn thirteen_clips_copy_bit_exact_with_every_marker_in_sync() {
     let total: f64 = specs.iter().map(|c| c.secs).sum();
     assert_eq!(j["duration_s"].as_f64().unwrap(), total);
     assert_eq!(j["samples"], (total * 48000.0).round() as i64);
+    // The shots' level kept: nothing measured, nothing said of it.
+    assert!(j["audio"]["loudness"].is_null(), "{j}");
     let mut at = 0.0;
     let mut expect = Vec::new();
     for (c, p) in specs.iter().zip(&clips) {
@@ -1041,7 +1043,7 @@ fn loudness_option_normalises_the_joined_soundtrack() {
     music_clip(&music, 320, 240);
     let out = dir.path().join("joined.mp4");
     let m = music.to_str().unwrap();
-    cutroom_ok(&[
+    let run = cutroom_ok(&[
         "concat",
         m,
         m,
@@ -1054,6 +1056,27 @@ fn loudness_option_normalises_the_joined_soundtrack() {
     let e = ebur128(&out);
     assert!((e.integrated + 14.0).abs() <= 0.5, "{} LUFS", e.integrated);
     assert!(e.true_peak <= -1.0, "true peak {} dBTP", e.true_peak);
+    // The level reached is said, as measured on the output (it said nothing of it).
+    let text = String::from_utf8_lossy(&run.stdout);
+    let said = text
+        .lines()
+        .find_map(|l| l.strip_prefix("  loudness "))
+        .and_then(|l| l.split_once(" LUFS, true peak "))
+        .and_then(|(l, p)| {
+            Some((
+                l.parse::<f64>().ok()?,
+                p.strip_suffix(" dBTP")?.parse::<f64>().ok()?,
+            ))
+        })
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        (said.0 - e.integrated).abs() <= 0.15,
+        "{text}: ffmpeg reads {e:?}"
+    );
+    assert!(
+        (said.1 - e.true_peak).abs() <= 0.25,
+        "{text}: ffmpeg reads {e:?}"
+    );
     let bad = cutroom(&["concat", m, "--loudness", "5", "-o", out.to_str().unwrap()]);
     assert_eq!(
         bad.status.code(),
@@ -2036,6 +2059,8 @@ fn a_loudness_target_out_of_reach_is_warned_of() {
     let r: Value = serde_json::from_slice(&run.stdout).unwrap();
     let got = ebur128(&out).integrated;
     assert!(got < -15.0, "{got} LUFS");
+    let measured = r["audio"]["loudness"]["integrated_lufs"].as_f64().unwrap();
+    assert!((measured - got).abs() <= 0.15, "{r}: ffmpeg reads {got}");
     let warned = r["warnings"].as_array().unwrap();
     assert_eq!(warned.len(), 1, "{r}");
     let said = warned[0].as_str().unwrap();

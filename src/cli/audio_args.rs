@@ -171,23 +171,27 @@ pub fn level_warning(level: Level, written: &SoundtrackReport) -> Option<String>
 /// One line about a written file: its length and loudness.
 pub fn summary(path: &std::path::Path, f: &cutroom::audio::soundtrack::SoundtrackReport) -> String {
     let secs = f.frames as f64 / f64::from(f.rate);
-    let db = |v: Option<f64>, unit: &str, none: &str| {
-        v.map_or_else(|| none.to_string(), |v| format!("{v:.1} {unit}"))
-    };
     let cut = if f.cut {
         " (video cut to the audio)"
     } else {
         ""
     };
     format!(
-        "{}: {secs:.3} s{cut}, loudness {}, true peak {}",
+        "{}: {secs:.3} s{cut}, {}",
         path.display(),
-        db(
-            f.loudness.integrated_lufs,
-            "LUFS",
-            LoudnessReport::unmeasured(secs)
-        ),
-        db(f.loudness.true_peak_dbtp, "dBTP", "silent"),
+        levels(&f.loudness, secs)
+    )
+}
+
+/// A written soundtrack's level in words: `loudness -14.0 LUFS, true peak -1.0 dBTP`.
+pub fn levels(l: &LoudnessReport, secs: f64) -> String {
+    let db = |v: Option<f64>, unit: &str, none: &str| {
+        v.map_or_else(|| none.to_string(), |v| format!("{v:.1} {unit}"))
+    };
+    format!(
+        "loudness {}, true peak {}",
+        db(l.integrated_lufs, "LUFS", LoudnessReport::unmeasured(secs)),
+        db(l.true_peak_dbtp, "dBTP", "silent"),
     )
 }
 

@@ -1,6 +1,6 @@
 //! `cutroom concat FILE... -o OUT` / `cutroom concat --spec SPEC -o OUT`.
 
-use super::audio_args::LoudnessArgs;
+use super::audio_args::{self, LoudnessArgs};
 use super::bars::Bars;
 use super::provenance_args::ProvenanceArgs;
 use super::{print_json, Global};
@@ -154,9 +154,10 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             print!("{text}");
         }
     }
-    concat::execute(prepared, &opts, &args.output, &bar)?;
+    let loudness = concat::execute(prepared, &opts, &args.output, &bar)?;
     bar.finish(None);
     let mut summary = summary;
+    summary.audio.loudness = loudness;
     for w in bar.warnings() {
         if !summary.warnings.contains(&w) {
             summary.warnings.push(w);
@@ -185,6 +186,9 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             summary.audio.sample_rate,
             summary.audio.channels
         );
+        if let Some(l) = &summary.audio.loudness {
+            outln!("  {}", audio_args::levels(l, summary.duration_s));
+        }
     }
     Ok(exit::OK)
 }

@@ -16,6 +16,7 @@ mod pixels;
 pub mod plan;
 pub mod source;
 
+use crate::audio::loudness::LoudnessReport;
 use crate::audio::soundtrack::{self, Level, SoundFrom};
 use crate::avwrite::{AacStream, AvWriter, EncodedAudio};
 use crate::error::Result;
@@ -140,14 +141,15 @@ pub fn prepare(spec: &EditSpec, opts: &Options, bar: &dyn Progress) -> Result<Pr
 }
 
 /// Carry out a prepared join, writing `output` (atomically: nothing is left there on failure).
-/// `bar` advances once per shot of video.
+/// `bar` advances once per shot of video. Returns the soundtrack's loudness as encoded (the
+/// AAC decoded back) when its level was set, `None` when the shots' level was kept.
 pub fn execute(
     prepared: Prepared,
     opts: &Options,
     output: &Path,
     bar: &dyn Progress,
-) -> Result<()> {
-    join(prepared, opts, output, bar, false).map(drop)
+) -> Result<Option<LoudnessReport>> {
+    join(prepared, opts, output, bar, false).map(|j| j.loudness)
 }
 
 /// The picture of a join carried out for an export (see [`execute_for_export`]).
@@ -211,9 +213,9 @@ pub fn execute_for_export(
 ) -> Result<(Pcm, Picture)> {
     match prepared.plan.path {
         VideoPath::Copy => {
-            let sound = join(prepared, opts, output, bar, true)?;
+            let joined = join(prepared, opts, output, bar, true)?;
             Ok((
-                sound.expect("the join keeps its sound when asked to"),
+                joined.kept.expect("the join keeps its sound when asked to"),
                 Picture::File(output.to_path_buf()),
             ))
         }
@@ -249,7 +251,7 @@ fn join(
     output: &Path,
     bar: &dyn Progress,
     keep_sound: bool,
-) -> Result<Option<Pcm>> {
+) -> Result<Joined> {
     let Prepared {
         plan,
         sounds,
@@ -265,12 +267,19 @@ fn join(
         Ok(if keep_sound {
             Sound {
                 encoded: None,
-                kept: Some(mix_sound(&layout, sounds, bar)?),
+                joined: Joined {
+                    kept: Some(mix_sound(&layout, sounds, bar)?),
+                    loudness: None,
+                },
             }
         } else {
+            let (encoded, loudness) = encode_sound(&layout, sounds, opts.level, bar)?;
             Sound {
-                encoded: Some(encode_sound(&layout, sounds, opts.level, bar)?),
-                kept: None,
+                encoded: Some(encoded),
+                joined: Joined {
+                    kept: None,
+                    loudness,
+                },
             }
         })
     };
@@ -279,23 +288,23 @@ fn join(
             copy::check_damage(&plan, bar, keep_sound)?;
             let sound = sound()?;
             copy::write(&plan, inputs, sound.encoded, output, seal, bar)?;
-            Ok(sound.kept)
+            Ok(sound.joined)
         }
         VideoPath::Normalise => {
             // The sound is mixed and encoded on another thread while the picture is encoded;
             // picture packets wait in memory only until the sound is ready.
             let video = normalise::Normaliser::new(&plan, opts)?;
             let (params, tb) = (video.params(), video.time_base());
-            std::thread::scope(|s| -> Result<Option<Pcm>> {
+            std::thread::scope(|s| -> Result<Joined> {
                 let mut audio = Some(s.spawn(sound));
                 let mut writer: Option<AvWriter> = None;
-                let mut kept = None;
+                let mut joined = None;
                 let mut waiting = Vec::new();
                 let mut start = |audio: ScopedJoinHandle<'_, Result<Sound>>,
                                  waiting: &mut Vec<Packet>|
                  -> Result<AvWriter> {
                     let sound = audio.join().expect("audio thread panicked")?;
-                    kept = sound.kept;
+                    joined = Some(sound.joined);
                     let mut w = AvWriter::create_encoded(output, &params, tb, sound.encoded)?;
                     for p in waiting.drain(..) {
                         w.write_video(p)?;
@@ -321,7 +330,7 @@ fn join(
                     (None, None) => unreachable!("the writer starts when the audio is taken"),
                 };
                 w.finish(seal)?;
-                Ok(kept)
+                Ok(joined.expect("set when the writer started"))
             })
         }
     }
@@ -330,7 +339,13 @@ fn join(
 /// The join's sound: encoded for the output file, or kept for the caller.
 struct Sound {
     encoded: Option<EncodedAudio>,
+    joined: Joined,
+}
+
+/// What a join gives back: the sound kept for the caller, or the loudness of the one encoded.
+struct Joined {
     kept: Option<Pcm>,
+    loudness: Option<LoudnessReport>,
 }
 
 /// Mix the soundtrack from the shots' sound (damaged packets reported to `progress`).
@@ -347,20 +362,21 @@ fn mix_sound(
     Ok(mix)
 }
 
-/// Mix the soundtrack from the shots' sound, set its level and encode it to AAC once.
+/// Mix the soundtrack from the shots' sound, set its level and encode it to AAC once; with a
+/// level set, also its loudness as encoded.
 fn encode_sound(
     layout: &audio::AudioPlan,
     sounds: Vec<source::Sound>,
     level: Level,
     progress: &dyn Progress,
-) -> Result<EncodedAudio> {
+) -> Result<(EncodedAudio, Option<LoudnessReport>)> {
     match level {
         // Nothing to measure or correct: each stretch is encoded as it is mixed, so the whole
         // soundtrack is never held.
         Level::Keep => {
             let mut aac = AacStream::new(layout.rate, layout.channels)?;
             layout.stream(sounds, progress, |samples| aac.push(samples))?;
-            aac.finish()
+            Ok((aac.finish()?, None))
         }
         _ => {
             let mix = mix_sound(layout, sounds, progress)?;
@@ -372,7 +388,7 @@ fn encode_sound(
                     progress.warn(&format!("--loudness {}: {why}", t.integrated_lufs));
                 }
             }
-            Ok(m.encoded)
+            Ok((m.encoded, Some(m.loudness)))
         }
     }
 }
@@ -443,6 +459,9 @@ pub struct AudioSummary {
     pub sample_rate: u32,
     /// Channels.
     pub channels: u16,
+    /// Its loudness as encoded (the AAC decoded back) when `--loudness` or `--true-peak` set
+    /// it; `None` when the shots' level was kept.
+    pub loudness: Option<LoudnessReport>,
 }
 
 /// One shot of a [`Summary`].
@@ -514,6 +533,7 @@ impl Summary {
                 codec: "aac",
                 sample_rate: t.sample_rate,
                 channels: t.channels,
+                loudness: None,
             },
             duration_s: secs(plan.duration),
             duration_ticks: plan.duration.0,
