@@ -2231,7 +2231,14 @@ fn a_failed_sync_check_exits_3_with_everything_written() {
     assert_eq!(report["outputs"][0]["sync_verdict"], "fail", "{report}");
     assert_eq!(report["sync_ok"], false, "{report}");
     let limit = "6.0 s is longer than the 5 s limit of Square feed, 1:1";
-    assert_eq!(report["outputs"][0]["warnings"], serde_json::json!([limit]));
+    // And its cover is blank: each frame of the marker clip is one flat colour (black, or a
+    // white flash), between blurred bars whose edges were taken for a picture.
+    let blank = "the cover is blank: no frame of the output has a picture (all black or one \
+                 flat colour)";
+    assert_eq!(
+        report["outputs"][0]["warnings"],
+        serde_json::json!([limit, blank])
+    );
     let said = format!("{}: {limit}", out.join("late.sq.mp4").display());
     assert!(String::from_utf8_lossy(&run.stderr).contains(&said));
     for name in ["late.sq.mp4", "report.json", "report.html", "timeline.otio"] {

@@ -2094,9 +2094,10 @@ fn each_output_gets_a_cover_the_sharpest_frame_of_the_first_third_or_the_one_ask
         );
         assert_eq!(o["warnings"], serde_json::json!([]), "{o}");
     }
-    // A clip black all through has a blank cover, said so (it was not).
+    // A clip black all through has a blank cover, said so (it was not), and so has one of a
+    // flat colour between blurred bars (their edges were taken for a picture, unsaid).
     let black = d.join("black.mp4");
-    lavfi_clip(&black, "color=c=black:s=320x180:r=30:d=1", None, &[]);
+    lavfi_clip(&black, "color=c=0x336699:s=320x180:r=30:d=1", None, &[]);
     let out = d.join("black");
     let args = ["export", s(&black), "--presets", s(&presets), "-p", "sq"];
     let r = cutroom_json(&[&args[..], &["--cover", "auto", "-o", s(&out), "--json"]].concat());

@@ -45,6 +45,9 @@ pub(crate) struct Branch {
     pub burn: Option<String>,
     /// The output frame to keep as the cover, if any.
     pub cover: Option<Pick>,
+    /// Where the picture is (`[x0, y0, x1, y1]` fractions) when bars surround it, the area
+    /// the cover is picked by.
+    pub picture: Option<[f64; 4]>,
 }
 
 /// A finished branch.
@@ -85,7 +88,7 @@ pub(crate) fn run(
         b: &b,
         window: None,
         snapshot: None,
-        cover: Picker::default(),
+        cover: Picker::within(b.picture),
         encoded: 0,
         progress,
     };

@@ -2,7 +2,8 @@
 //! itself, as the viewer sees it (reframed, captions and overlays burned in), at a given time
 //! or, by default, the sharpest frame of the first third (the highest variance of the luma's
 //! Laplacian: blur and fades score low); when every frame of the first third is blank (black,
-//! one flat colour), the sharpest of as many frames from the first that is not.
+//! one flat colour), the sharpest of as many frames from the first that is not. With bars
+//! around the picture (pad, blur) only the picture is scored: the bars' edges are no picture.
 
 use crate::timeline::TimeSpec;
 use cutroom_ffi::VideoFrame;
@@ -75,6 +76,8 @@ const BLANK: f64 = 1.0;
 /// Keeps the cover frame as a branch's frames go by.
 #[derive(Default)]
 pub(crate) struct Picker {
+    /// Where the picture is (`[x0, y0, x1, y1]` fractions) when bars surround it.
+    within: Option<[f64; 4]>,
     best: Option<(f64, VideoFrame)>,
     /// The frame before which [`Pick::SharpestBefore`] looks, once moved past its own (the
     /// first third was blank).
@@ -82,6 +85,14 @@ pub(crate) struct Picker {
 }
 
 impl Picker {
+    /// A picker scoring the frames `within` the picture's area (`None`: the whole frame).
+    pub(crate) fn within(within: Option<[f64; 4]>) -> Self {
+        Self {
+            within,
+            ..Self::default()
+        }
+    }
+
     /// Output frame `k` (`yuv420p`) goes by.
     pub(crate) fn offer(&mut self, pick: Pick, k: u64, frame: &VideoFrame) -> crate::Result<()> {
         match pick {
@@ -92,7 +103,7 @@ impl Picker {
                 if k >= until && !blank {
                     return Ok(());
                 }
-                let v = sharpness(frame);
+                let v = sharpness(frame, self.within);
                 if k >= until {
                     if v < BLANK {
                         return Ok(());
@@ -122,15 +133,26 @@ impl Picker {
     }
 }
 
-/// Variance of the 4-neighbour Laplacian of the luma plane (on a grid of at most about 540
-/// rows, so a 1080p frame costs a quarter of its pixels).
-pub fn sharpness(frame: &VideoFrame) -> f64 {
+/// Variance of the 4-neighbour Laplacian of the luma plane `within` an area (`[x0, y0, x1,
+/// y1]` fractions, its edges left out; `None`: the whole frame), on a grid of at most about
+/// 540 rows, so a 1080p frame costs a quarter of its pixels.
+pub fn sharpness(frame: &VideoFrame, within: Option<[f64; 4]>) -> f64 {
     let (w, h) = (frame.width() as usize, frame.height() as usize);
     let step = (h / 540).max(1);
+    let [x0, y0, x1, y1] = within.unwrap_or([0.0, 0.0, 1.0, 1.0]);
+    // A pixel in from the area's edges (a scaled picture's border blends into the bar).
+    let span = |a: f64, b: f64, n: usize| {
+        let at = |v: f64| (v * n as f64).round() as usize;
+        (
+            (at(a) + step).max(step),
+            at(b).min(n).saturating_sub(step + 1),
+        )
+    };
+    let ((c0, c1), (r0, r1)) = (span(x0, x1, w), span(y0, y1, h));
     let (y, stride) = (frame.plane(0), frame.stride(0));
     let (mut sum, mut sq, mut n) = (0f64, 0f64, 0f64);
-    for r in (step..h.saturating_sub(step)).step_by(step) {
-        for c in (step..w.saturating_sub(step)).step_by(step) {
+    for r in (r0..=r1).step_by(step) {
+        for c in (c0..=c1).step_by(step) {
             let at = |r: usize, c: usize| f64::from(y[r * stride + c]);
             let l = 4.0 * at(r, c)
                 - at(r - step, c)
@@ -184,6 +206,23 @@ mod tests {
             .iter()
             .position(|f| f.plane(0) == got.plane(0))
             .map(|k| k as u64)
+    }
+
+    #[test]
+    fn only_the_picture_between_bars_is_scored() {
+        // A flat picture in the middle rows between darker bars: the bars' edges are no
+        // picture.
+        let mut f = frame(120, false);
+        let stride = f.stride(0);
+        for (i, v) in f.plane_mut(0).iter_mut().enumerate() {
+            if !(16..48).contains(&(i / stride)) {
+                *v = 40;
+            }
+        }
+        assert!(sharpness(&f, None) > BLANK);
+        assert!(sharpness(&f, Some([0.0, 0.25, 1.0, 0.75])) < BLANK);
+        let sharp = frame(16, true);
+        assert!(sharpness(&sharp, Some([0.0, 0.25, 1.0, 0.75])) > BLANK);
     }
 
     #[test]

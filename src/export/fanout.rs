@@ -134,6 +134,13 @@ pub(super) fn encode(
                     snapshot_at: job.snapshot_at,
                     burn: e.burns[i].clone(),
                     cover: covers[i],
+                    picture: super::reframe::picture_area(
+                        e.picture.size.0,
+                        e.picture.size.1,
+                        lead.preset.width,
+                        lead.preset.height,
+                        &e.req.reframe,
+                    ),
                 };
                 handles.push(s.spawn(move || branch::run(b, soundtrack, rx, progress)));
                 frame_txs.push(tx);
