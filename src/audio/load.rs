@@ -492,64 +492,100 @@ pub struct Presented {
 }
 
 impl Decoded {
-    /// The sound as the file presents it. For an MP4/M4A: cut to the track's length (the last
-    /// AAC frame decodes whole, padding included), then its first sound track's edit list
-    /// applied: the media start (encoder priming) dropped, the presented length kept, a
-    /// leading empty edit counted in the start. An AAC track's iTunes priming tag
-    /// (`iTunSMPB`) sets what is dropped in place of the edit list, as FFmpeg reads it.
+    /// The sound as the file presents it ([`Presentation`]).
     pub fn present(self, path: &Path) -> Result<Presented> {
+        let how = Presentation::of(path, self.first, self.media_len, self.aac, self.pcm.rate)?;
+        let (kept, start) = how.cut(self.pcm.frames());
         let mut pcm = self.pcm;
-        let mut start = self.first;
-        let Some(layout) = mp4::read_layout(path).map_err(|e| Error::io(path, e))? else {
-            return Ok(Presented {
-                pcm,
-                start,
-                picture: None,
-            });
+        pcm.fit(kept.end);
+        pcm.shift(-(kept.start as i64));
+        Ok(Presented {
+            pcm,
+            start,
+            picture: how.picture,
+        })
+    }
+}
+
+/// Which of a decode's frames (counted from its first, holes included) a file presents, and
+/// when. For an MP4/M4A: cut to the track's length (the last AAC frame decodes whole, padding
+/// included), then its first sound track's edit list applied: the media start (encoder
+/// priming) dropped, the presented length kept, a leading empty edit counted in the start. An
+/// AAC track's iTunes priming tag (`iTunSMPB`) sets what is dropped in place of the edit list,
+/// as FFmpeg reads it. Known before the decode ends, so a decode can be cut as it comes.
+#[derive(Debug, Clone)]
+pub struct Presentation {
+    /// Where the first decoded frame sits in the track's media time, in samples.
+    first: i64,
+    /// The track's length in the container, in frames (an MP4 that states one).
+    cap: Option<usize>,
+    /// An edit list (or priming tag): frames dropped from the decode's start, what it moves
+    /// the start by besides, and the presented length in frames.
+    edit: Option<(i64, i64, Option<usize>)>,
+    /// The picture's leading empty edit and presented length, in samples (an MP4 with an
+    /// audio edit list and a video track).
+    pub picture: Option<(i64, i64)>,
+}
+
+impl Presentation {
+    /// How `path` presents a decode at `rate` Hz whose first frame sits at `first` of its
+    /// media time ([`Decoded`]'s fields).
+    pub fn of(
+        path: &Path,
+        first: i64,
+        media_len: Option<(u64, u64)>,
+        aac: bool,
+        rate: u32,
+    ) -> Result<Self> {
+        let mut how = Self {
+            first,
+            cap: None,
+            edit: None,
+            picture: None,
         };
-        let rate = pcm.rate;
-        if let Some((ticks, per_sec)) = self.media_len.filter(|(_, d)| *d > 0) {
+        let Some(layout) = mp4::read_layout(path).map_err(|e| Error::io(path, e))? else {
+            return Ok(how);
+        };
+        if let Some((ticks, per_sec)) = media_len.filter(|(_, d)| *d > 0) {
             let frames = ((u128::from(ticks) * u128::from(rate) + u128::from(per_sec) / 2)
                 / u128::from(per_sec)) as usize;
-            if frames > 0 && frames < pcm.frames() {
-                pcm.fit(frames);
-            }
+            how.cap = (frames > 0).then_some(frames);
         }
         let movie = layout.movie_timescale;
         let timed = |t: &&mp4::Track| {
             (!t.edits.is_empty() || t.priming.is_some()) && t.timescale > 0 && movie > 0
         };
         let Some(track) = layout.track("soun").filter(timed) else {
-            return Ok(Presented {
-                pcm,
-                start,
-                picture: None,
-            });
+            return Ok(how);
         };
         let samples = |ticks: i64, scale: u32| {
             TimeBase::from_u32(1, scale).map_or(0, |tb| Ticks(ticks).samples(tb, rate).0)
         };
         let at_movie = |ticks: u64| samples(i64::try_from(ticks).unwrap_or(i64::MAX), movie);
         // Drop what the edit list (or the priming tag) skips, from the first sample decoded.
-        let skip = media_skip(track, self.aac, rate);
-        let drop = (skip - start).clamp(0, pcm.frames() as i64);
-        pcm.shift(-drop);
-        start += drop - skip + at_movie(track.empty_lead());
+        let skip = media_skip(track, aac, rate);
         let presented = track.presented(movie);
-        if presented > 0 {
-            let keep = usize::try_from(at_movie(presented)).unwrap_or(0);
-            if keep < pcm.frames() {
-                pcm.fit(keep);
-            }
-        }
-        let picture = layout
+        let keep = (presented > 0).then(|| usize::try_from(at_movie(presented)).unwrap_or(0));
+        how.edit = Some((skip - first, at_movie(track.empty_lead()) - skip, keep));
+        how.picture = layout
             .track("vide")
             .map(|v| (at_movie(v.empty_lead()), at_movie(v.presented(movie))));
-        Ok(Presented {
-            pcm,
-            start,
-            picture,
-        })
+        Ok(how)
+    }
+
+    /// The frames presented of a decode of `frames` frames, and the presentation time of the
+    /// first (in samples). With `usize::MAX`, those of a decode not yet ended: the frames it
+    /// presents of as many as it will have.
+    pub fn cut(&self, frames: usize) -> (std::ops::Range<usize>, i64) {
+        let len = self.cap.map_or(frames, |c| c.min(frames));
+        match self.edit {
+            None => (0..len, self.first),
+            Some((drop, shift, keep)) => {
+                let drop = usize::try_from(drop.max(0)).unwrap_or(usize::MAX).min(len);
+                let end = keep.map_or(len, |k| len.min(drop.saturating_add(k)));
+                (drop..end, self.first + drop as i64 + shift)
+            }
+        }
     }
 }
 
@@ -607,18 +643,25 @@ pub struct Decoded {
 
 /// Decode the first audio track of `path` with symphonia; the inner `Err` says why symphonia
 /// cannot (the caller then asks FFmpeg). A truncated tail ends the stream; damaged packets are
-/// counted and skipped, and a track past [`cutroom_ffi::damage_refusal`]'s bound is refused. With `mono`, each decoded piece is mixed down to one channel by it as
-/// it comes, so a long track is never held with all its channels.
+/// counted and skipped, and a track past [`cutroom_ffi::damage_refusal`]'s bound is refused.
+/// With `mono`, each decoded piece goes to it as it comes and none is held (the result's `pcm`
+/// is then empty), so a long track is never held whole.
 pub fn decode_symphonia(
     path: &Path,
-    mono: Option<MixDown>,
+    mono: Option<&mut dyn MonoSink>,
 ) -> Result<std::result::Result<Decoded, String>> {
     decode_part(path, mono, None)
 }
 
-/// Mixes one decoded piece (interleaved, with its channel count) down to one channel, appended
-/// to the output.
-pub type MixDown<'a> = &'a mut dyn FnMut(&[f32], usize, &mut Vec<f32>);
+/// Takes a decode as it comes, mixed down to one channel by it.
+pub trait MonoSink {
+    /// Before any piece: how the file presents the decode's frames, at `rate` Hz.
+    fn begin(&mut self, how: Presentation, rate: u32);
+    /// A decoded piece, interleaved, of `channels` channels.
+    fn mix(&mut self, piece: &[f32], channels: usize);
+    /// `frames` of silence: a hole in the timestamps.
+    fn silence(&mut self, frames: usize);
+}
 
 /// Why symphonia's AAC decoder would get an AAC track wrong: it decodes HE-AAC as its AAC-LC
 /// core, at half the rate with SBR's upper band lost and, for HE-AAC v2, in one channel with the
@@ -644,7 +687,7 @@ fn beyond_the_core(path: &Path, core: (Option<u32>, Option<usize>)) -> Option<St
 /// [`Decoded::present`] will place it).
 fn decode_part(
     path: &Path,
-    mut mono: Option<MixDown>,
+    mut mono: Option<&mut dyn MonoSink>,
     used: Option<Used>,
 ) -> Result<std::result::Result<Decoded, String>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
@@ -723,6 +766,8 @@ fn decode_part(
     // One decoded piece, when it is mixed down.
     let mut piece: Vec<f32> = Vec::new();
     let mut first = None;
+    // Frames decoded when they go to `mono`.
+    let (streamed, mut sent) = (mono.is_some(), 0usize);
     // Frames to decode, once the rate is known.
     let mut enough = None;
     let (mut packets, mut bad, mut bad_at) = (0usize, 0usize, None);
@@ -763,10 +808,10 @@ fn decode_part(
                         ),
                     ));
                 }
-                let channels = if mono.is_some() {
-                    1
-                } else {
-                    usize::from(this.1.max(1))
+                let channels = usize::from(this.1.max(1));
+                let done = |data: &[f32], sent: usize| match streamed {
+                    true => sent,
+                    false => data.len() / channels,
                 };
                 if buf.frames() > 0 {
                     // The packet's pts plus what the decoder trimmed (a Vorbis decoder's first
@@ -775,14 +820,26 @@ fn decode_part(
                         time_base.and_then(|tb| TimeBase::from_u32(tb.numer.get(), tb.denom.get()));
                     let ticks = packet.pts.get() + packet.trim_start.get() as i64;
                     let at = tb.map_or(ticks, |tb| Ticks(ticks).samples(tb, this.0).0);
+                    if first.is_none() {
+                        if let Some(m) = mono.as_mut() {
+                            m.begin(Presentation::of(path, at, media_len, aac, this.0)?, this.0);
+                        }
+                    }
                     let from = *first.get_or_insert(at);
-                    let hole = hole(at - from - (data.len() / channels) as i64, tb, this.0);
-                    data.resize(data.len() + hole * channels, 0.0);
+                    let hole = hole(at - from - done(&data, sent) as i64, tb, this.0);
+                    match mono.as_mut() {
+                        Some(m) => {
+                            m.silence(hole);
+                            sent += hole;
+                        }
+                        None => data.resize(data.len() + hole * channels, 0.0),
+                    }
                 }
-                if let Some(mix) = mono.as_mut() {
+                if let Some(m) = mono.as_mut() {
                     piece.resize(buf.samples_interleaved(), 0.0);
                     buf.copy_to_slice_interleaved(&mut piece);
-                    mix(&piece, usize::from(this.1.max(1)), &mut data);
+                    m.mix(&piece, channels);
+                    sent += buf.frames();
                 } else {
                     let start = data.len();
                     data.resize(start + buf.samples_interleaved(), 0.0);
@@ -794,7 +851,7 @@ fn decode_part(
                         u.at(this.0).saturating_add(lead)
                     })
                 });
-                if enough.is_some_and(|e| data.len() / channels >= e) {
+                if enough.is_some_and(|e| done(&data, sent) >= e) {
                     break;
                 }
             }

@@ -100,74 +100,150 @@ impl Envelope {
 /// Find onsets in the mono `samples` at `rate` Hz, the first at presentation time `start`
 /// (in samples).
 pub fn detect(samples: &[f32], rate: u32, start: i64) -> AudioOnsets {
-    let time_of = |i: usize| (start + i as i64) as f64 / f64::from(rate);
-    let rate = i64::from(rate);
-    // Millisecond k of the timeline covers samples [k * rate / 1000, (k + 1) * rate / 1000).
-    let first_ms = start.div_euclid(rate) * 1000 + start.rem_euclid(rate) * 1000 / rate;
-    let end = start + samples.len() as i64;
-    let bound = |k: i64| ((k * rate).div_euclid(1000) - start).clamp(0, end - start);
-    let n_ms = ((end * 1000).div_euclid(rate) - first_ms + 1).max(0) as usize;
-    let rms: Vec<f32> = (0..n_ms as i64)
-        .map(|j| {
-            let (a, b) = (
-                bound(first_ms + j) as usize,
-                bound(first_ms + j + 1) as usize,
-            );
-            let s = &samples[a..b];
-            if s.is_empty() {
-                0.0
-            } else {
-                (s.iter().map(|v| v * v).sum::<f32>() / s.len() as f32).sqrt()
-            }
-        })
-        .collect();
-    let rises: Vec<f32> = (0..rms.len())
-        .map(|k| {
-            let prev = rms[k.saturating_sub(8)..k]
+    let mut d = Detector::new(rate, start);
+    d.push(samples);
+    d.finish()
+}
+
+/// [`detect`] fed the samples as they come, holding only the few tens of milliseconds of them
+/// still to be looked at: the onsets of a long sound without the sound held whole.
+#[derive(Debug, Clone)]
+pub struct Detector {
+    rate: i64,
+    /// Presentation time of the first sample, in samples.
+    start: i64,
+    /// Timeline millisecond of the first level.
+    first_ms: i64,
+    /// Samples taken.
+    len: i64,
+    /// The samples held, the first of them sample `held_from` (from the first taken).
+    held: Vec<f32>,
+    held_from: i64,
+    /// Level per millisecond, of the milliseconds whose samples have all come.
+    rms: Vec<f32>,
+    /// The next millisecond that may start a sound.
+    next: usize,
+    onsets: Vec<Onset>,
+}
+
+impl Detector {
+    /// A detector for mono samples at `rate` Hz, the first at presentation time `start` (in
+    /// samples).
+    pub fn new(rate: u32, start: i64) -> Self {
+        let rate = i64::from(rate);
+        Self {
+            rate,
+            start,
+            // Millisecond k of the timeline covers samples [k * rate / 1000, (k + 1) * rate / 1000).
+            first_ms: start.div_euclid(rate) * 1000 + start.rem_euclid(rate) * 1000 / rate,
+            len: 0,
+            held: Vec::new(),
+            held_from: 0,
+            rms: Vec::new(),
+            next: BEFORE_MS.0,
+            onsets: Vec::new(),
+        }
+    }
+
+    /// Where level `j` starts, in samples from the first (clamped to those taken, once
+    /// they are all taken: `end`).
+    fn bound(&self, j: i64, end: Option<i64>) -> i64 {
+        let at = ((self.first_ms + j) * self.rate).div_euclid(1000) - self.start;
+        at.clamp(0, end.unwrap_or(i64::MAX))
+    }
+
+    /// The held samples `[a, b)` (from the first taken).
+    fn samples(&self, a: i64, b: i64) -> &[f32] {
+        &self.held[(a - self.held_from) as usize..(b - self.held_from) as usize]
+    }
+
+    /// Take the next `samples`.
+    pub fn push(&mut self, samples: &[f32]) {
+        self.held.extend_from_slice(samples);
+        self.len += samples.len() as i64;
+        while self.bound(self.rms.len() as i64 + 1, None) <= self.len {
+            self.level(None);
+        }
+        self.look(None);
+        // Keep what the next sound start and the next level still need.
+        let need =
+            (self.bound(self.next as i64 - 6, None)).min(self.bound(self.rms.len() as i64, None));
+        if need - self.held_from > 1 << 14 {
+            self.held.drain(..(need - self.held_from) as usize);
+            self.held_from = need;
+        }
+    }
+
+    /// The level of the next millisecond.
+    fn level(&mut self, end: Option<i64>) {
+        let j = self.rms.len() as i64;
+        let s = self.samples(self.bound(j, end), self.bound(j + 1, end));
+        let v = if s.is_empty() {
+            0.0
+        } else {
+            (s.iter().map(|v| v * v).sum::<f32>() / s.len() as f32).sqrt()
+        };
+        self.rms.push(v);
+    }
+
+    /// Look for sound starts as far as the levels and samples taken allow (all of them once
+    /// they are all taken: `end`).
+    fn look(&mut self, end: Option<i64>) {
+        let n = self.rms.len();
+        while self.next < n && (end.is_some() || self.next + 20 <= n) {
+            let k = self.next;
+            let rms = &self.rms;
+            let before = rms[k - BEFORE_MS.0..=k - BEFORE_MS.1]
                 .iter()
                 .copied()
                 .fold(0.0, f32::max);
-            (rms[k] - prev).max(0.0)
-        })
-        .collect();
-    let mut onsets = Vec::new();
-    let mut k = BEFORE_MS.0;
-    while k < rms.len() {
-        let before = rms[k - BEFORE_MS.0..=k - BEFORE_MS.1]
-            .iter()
-            .copied()
-            .fold(0.0, f32::max);
-        if rms[k] > GATE && rms[k] > RISE * before {
-            let a = bound(first_ms + k as i64 - 6) as usize;
-            let b = bound(first_ms + k as i64 + 20) as usize;
-            let peak = samples[a..b].iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            if let Some(i) = samples[a..b].iter().position(|v| v.abs() >= peak / 2.0) {
-                let strength = rms[k..(k + 20).min(rms.len())]
+            if rms[k] > GATE && rms[k] > RISE * before {
+                let a = self.bound(k as i64 - 6, end);
+                let s = self.samples(a, self.bound(k as i64 + 20, end));
+                let peak = s.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                if let Some(i) = s.iter().position(|v| v.abs() >= peak / 2.0) {
+                    let strength = rms[k..(k + 20).min(n)].iter().copied().fold(0.0, f32::max);
+                    let time = (self.start + a + i as i64) as f64 / self.rate as f64;
+                    self.onsets.push(Onset { time, strength });
+                }
+                self.next += REFRACTORY_MS;
+            } else {
+                self.next += 1;
+            }
+        }
+    }
+
+    /// The onsets, envelope and levels of all the samples taken.
+    pub fn finish(mut self) -> AudioOnsets {
+        let end = Some(self.len);
+        let last = ((self.start + self.len) * 1000).div_euclid(self.rate) - self.first_ms + 1;
+        while (self.rms.len() as i64) < last {
+            self.level(end);
+        }
+        self.look(end);
+        let rms = self.rms;
+        let rises: Vec<f32> = (0..rms.len())
+            .map(|k| {
+                let prev = rms[k.saturating_sub(8)..k]
                     .iter()
                     .copied()
                     .fold(0.0, f32::max);
-                onsets.push(Onset {
-                    time: time_of(a + i),
-                    strength,
-                });
-            }
-            k += REFRACTORY_MS;
-        } else {
-            k += 1;
+                (rms[k] - prev).max(0.0)
+            })
+            .collect();
+        let sounding = rms.iter().filter(|v| **v > GATE).count() as f64 / rms.len().max(1) as f64;
+        AudioOnsets {
+            onsets: self.onsets,
+            sounding,
+            envelope: Envelope {
+                start_ms: self.first_ms,
+                values: rises,
+            },
+            level: Envelope {
+                start_ms: self.first_ms,
+                values: rms,
+            },
         }
-    }
-    let sounding = rms.iter().filter(|v| **v > GATE).count() as f64 / rms.len().max(1) as f64;
-    AudioOnsets {
-        onsets,
-        sounding,
-        envelope: Envelope {
-            start_ms: first_ms,
-            values: rises,
-        },
-        level: Envelope {
-            start_ms: first_ms,
-            values: rms,
-        },
     }
 }
 
@@ -211,6 +287,30 @@ mod tests {
         assert_eq!(o.sounding_between(5.0, 6.0), 0.0);
         assert_eq!(o.between(0.9, 1.1).len(), 1);
         assert!(o.between(1.1, 3.0).is_empty());
+    }
+
+    /// Fed in pieces of any size, the detector finds what it finds in the whole sound, and
+    /// holds only the last few tens of milliseconds of it.
+    #[test]
+    fn pieces_give_what_the_whole_sound_gives() {
+        let sound = beeps(&[20000, 70001, 70001 + 2400 + 7, 140000]);
+        let whole = detect(&sound, 48000, -1024);
+        assert_eq!(whole.onsets.len(), 3, "{:?}", whole.onsets);
+        for piece in [1, 47, 1000, 48000] {
+            let mut d = Detector::new(48000, -1024);
+            for p in sound.chunks(piece) {
+                d.push(p);
+                assert!(d.held.len() < 1 << 15, "{} samples held", d.held.len());
+            }
+            let o = d.finish();
+            assert_eq!(o.onsets, whole.onsets, "in pieces of {piece}");
+            assert_eq!(o.envelope.values, whole.envelope.values);
+            assert_eq!(
+                (o.level.start_ms, &o.level.values),
+                (whole.level.start_ms, &whole.level.values)
+            );
+            assert_eq!(o.sounding, whole.sounding);
+        }
     }
 
     #[test]

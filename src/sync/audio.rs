@@ -2,9 +2,12 @@
 //! down to mono `f32`, placed on the presentation timeline with its edit list / encoder delay
 //! applied.
 //!
+//! The samples are read as they decode (their onsets, their loudest 20 ms) and never held; what
+//! needs them again decodes them again ([`Audio::replay`]).
+//!
 //! symphonia decodes what it can (AAC in MP4, MP3, FLAC, WAV, Vorbis, ...). Its MP4 reader
 //! ignores `elst`, so the trim is applied by the soundtrack loader's own code
-//! ([`load::Decoded::present`]). Codecs symphonia lacks (Opus, AC-3, ...), and files with several
+//! ([`load::Presentation`]), as the samples come. Codecs symphonia lacks (Opus, AC-3, ...), and files with several
 //! audio tracks (symphonia reads the first, players the default), are decoded through FFmpeg,
 //! which applies the trim itself.
 //!
@@ -24,13 +27,15 @@
 //! read as silence) is read louder, as a listener turns the volume up: raised until its loudest
 //! 20 ms reach -20 dBFS, and the gain reported.
 
-use crate::audio::load;
+use crate::audio::load::{self, MonoSink, Presentation};
+use crate::audio::onsets::{AudioOnsets, Detector};
 use crate::audio::polarity::{self, Correlation};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::media;
 use crate::time::{Ticks, TimeBase};
 use cutroom_ffi::{AudioDecoder, Decoder as _};
-use std::path::Path;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 /// Which library decoded the audio.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +46,9 @@ pub enum Decoder {
     Ffmpeg(String),
 }
 
-/// A decoded audio track, mixed down to mono.
+/// A decoded audio track, mixed down to mono and read as it was decoded: the samples are
+/// never held (a 60-minute track is 691 MB of them); what needs them again decodes them again
+/// ([`Audio::replay`]).
 #[derive(Debug, Clone)]
 pub struct Audio {
     /// Channels of the track, before the down-mix.
@@ -57,7 +64,9 @@ pub struct Audio {
     /// Position of the first sample on the presentation timeline, in samples (1/`rate`).
     pub start: i64,
     /// Mono samples, one per tick of 1/`rate`.
-    pub samples: Vec<f32>,
+    pub len: usize,
+    /// Its sound starts and levels, read louder when it is quiet.
+    pub heard: AudioOnsets,
     /// Who decoded it.
     pub decoder: Decoder,
     /// Packets the decoder skipped as damaged (the sound has a gap there).
@@ -69,6 +78,8 @@ pub struct Audio {
     /// How far the samples laid end to end fall behind where the timestamps place them (from
     /// FFmpeg's decode; none known when symphonia decoded it).
     pub behind: Behind,
+    /// How to decode the same samples again.
+    source: Source,
 }
 
 /// A sound whose loudest 20 ms lie under this (dBFS) is quiet: it is read louder.
@@ -80,37 +91,125 @@ const RAISED_TO_DB: f64 = -20.0;
 const SILENCE_DB: f64 = -80.0;
 
 impl Audio {
-    /// Presentation time in seconds of sample `i` of [`Audio::samples`].
+    /// Presentation time in seconds of sample `i` of the mono samples.
     pub fn time_of(&self, i: usize) -> f64 {
         (self.start + i as i64) as f64 / f64::from(self.rate)
     }
 
-    /// Measure the loudest 20 ms, and raise a quiet sound to be read.
-    fn leveled(mut self) -> Self {
-        let block = (self.rate as usize / 50).max(1);
-        let loudest = (self.samples.chunks(block))
-            .map(|b| b.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>() / b.len() as f64)
-            .fold(0.0, f64::max);
-        self.loudest_db = (loudest > 0.0).then(|| 10.0 * loudest.log10());
-        if let Some(db) = self
-            .loudest_db
-            .filter(|db| (SILENCE_DB..QUIET_DB).contains(db))
-        {
-            self.raised_db = RAISED_TO_DB - db;
-            let gain = 10f64.powf(self.raised_db / 20.0) as f32;
-            self.samples.iter_mut().for_each(|x| *x *= gain);
+    /// Decode the mono samples again, as they were read (a quiet sound raised), to `take` as
+    /// they come.
+    pub fn replay(&self, take: &mut dyn FnMut(&[f32])) -> Result<()> {
+        let gain = 10f64.powf(self.raised_db / 20.0) as f32;
+        let mut raised = Vec::new();
+        let mut take = |_: i64, _: u32, s: &[f32]| match self.raised_db > 0.0 {
+            true => {
+                raised.clear();
+                raised.extend(s.iter().map(|x| x * gain));
+                take(&raised);
+            }
+            false => take(s),
+        };
+        let mut mixer = Mixer::new(self.rate, self.source.signs.clone());
+        let path = &self.source.path;
+        match self.source.ffmpeg {
+            Some(index) => decode_ffmpeg(path, index, &mut mixer, &mut take).map(drop),
+            None => match decode_symphonia(path, &mut mixer, &mut take)? {
+                Ok(_) => Ok(()),
+                Err(why) => Err(Error::bad_input(path, format!("decode audio again: {why}"))),
+            },
         }
-        self
+    }
+}
+
+/// The loudest 20 ms of a sound, as it comes: the mean square of each 20 ms block from the
+/// first sample, the largest kept.
+struct Loudest {
+    block: usize,
+    /// The block being summed: sum of squares, samples.
+    sum: f64,
+    n: usize,
+    most: f64,
+}
+
+impl Loudest {
+    fn new(rate: u32) -> Self {
+        Self {
+            block: (rate as usize / 50).max(1),
+            sum: 0.0,
+            n: 0,
+            most: 0.0,
+        }
+    }
+
+    fn push(&mut self, samples: &[f32]) {
+        for &x in samples {
+            self.sum += f64::from(x) * f64::from(x);
+            self.n += 1;
+            if self.n == self.block {
+                self.close();
+            }
+        }
+    }
+
+    fn close(&mut self) {
+        self.most = self.most.max(self.sum / self.n as f64);
+        (self.sum, self.n) = (0.0, 0);
+    }
+
+    /// The level (dBFS) of the loudest block; `None` for digital silence.
+    fn db(mut self) -> Option<f64> {
+        if self.n > 0 {
+            self.close();
+        }
+        (self.most > 0.0).then(|| 10.0 * self.most.log10())
+    }
+}
+
+/// What a decode reads as the samples come: their sound starts and their loudest 20 ms.
+struct Reading {
+    rate: u32,
+    onsets: Option<Detector>,
+    loudest: Loudest,
+}
+
+impl Reading {
+    fn new(rate: u32) -> Self {
+        Self {
+            rate,
+            onsets: None,
+            loudest: Loudest::new(rate),
+        }
+    }
+
+    fn take(&mut self, start: i64, samples: &[f32]) {
+        let rate = self.rate;
+        (self
+            .onsets
+            .get_or_insert_with(|| Detector::new(rate, start)))
+        .push(samples);
+        self.loudest.push(samples);
     }
 }
 
 /// Decode the audio track of `path` that players play; `Ok(None)` when the file has no audio
-/// stream.
+/// stream. A quiet sound is read louder: its onsets are read again from a second decode, raised.
 pub fn decode(path: &Path) -> Result<Option<Audio>> {
-    Ok(decoded(path)?.map(Audio::leveled))
+    let Some(mut audio) = decoded(path)? else {
+        return Ok(None);
+    };
+    if let Some(db) = audio
+        .loudest_db
+        .filter(|db| (SILENCE_DB..QUIET_DB).contains(db))
+    {
+        audio.raised_db = RAISED_TO_DB - db;
+        let mut onsets = Detector::new(audio.rate, audio.start);
+        audio.replay(&mut |s| onsets.push(s))?;
+        audio.heard = onsets.finish();
+    }
+    Ok(Some(audio))
 }
 
-/// [`decode`] before the level is measured.
+/// [`decode`] before a quiet sound is raised.
 fn decoded(path: &Path) -> Result<Option<Audio>> {
     let input = media::open(path)?;
     let Some((index, others)) = media::audio_tracks(&input) else {
@@ -124,21 +223,104 @@ fn decoded(path: &Path) -> Result<Option<Audio>> {
         .profile_name()
         .filter(|p| codec == "aac" && p != "LC");
     drop(input);
+    let ffmpeg = |why: String| -> Result<Audio> {
+        read(path, rate, Some((index, why)))?
+            .map_err(|why| Error::bad_input(path, format!("decode audio: {why}")))
+    };
     if let Some(p) = profile {
-        let why = format!("symphonia decodes AAC-LC only, this is {p}");
-        return decode_ffmpeg(path, index, why).map(Some);
+        return ffmpeg(format!("symphonia decodes AAC-LC only, this is {p}")).map(Some);
     }
     if others.iter().any(|&o| o < index) {
         let n = others.len() + 1;
-        let why = format!(
+        return ffmpeg(format!(
             "stream #{index} is the default of {n} audio tracks, symphonia reads only the first"
-        );
-        return decode_ffmpeg(path, index, why).map(Some);
+        ))
+        .map(Some);
     }
-    match decode_symphonia(path, &codec, rate)? {
+    match read(path, rate, None)? {
         Ok(audio) => Ok(Some(audio)),
-        Err(why) => decode_ffmpeg(path, index, why).map(Some),
+        Err(why) => ffmpeg(format!("{why} ({codec})")).map(Some),
     }
+}
+
+/// Where a decode's presented mono samples go as they come, with the presentation time of the
+/// first (in samples at the rate, Hz, that follows).
+type Take<'a> = &'a mut dyn FnMut(i64, u32, &[f32]);
+
+/// What a decode of the track found besides its samples.
+struct Run {
+    /// Presentation time of the first sample (in samples) and the rate.
+    start: i64,
+    rate: u32,
+    /// Samples presented.
+    len: usize,
+    damaged: u64,
+    behind: Behind,
+}
+
+/// Read the track of `path` (`rate` Hz as the container says; from stream `ffmpeg.0` with
+/// FFmpeg, for the reason `ffmpeg.1`, else with symphonia: the inner `Err` says why it cannot),
+/// down-mixed as it decodes: again with the polarities turned when the channels cancel as they
+/// are.
+fn read(
+    path: &Path,
+    rate: u32,
+    ffmpeg: Option<(usize, String)>,
+) -> Result<std::result::Result<Audio, String>> {
+    let index = ffmpeg.as_ref().map(|f| f.0);
+    let rate = match index {
+        Some(_) => rate.max(1),
+        None => rate,
+    };
+    let ((run, reading), mut mixer) = mixed(rate, |m| {
+        let mut reading = None;
+        let mut take = |start, rate, s: &[f32]| {
+            (reading.get_or_insert_with(|| Reading::new(rate))).take(start, s);
+        };
+        let run = match index {
+            Some(index) => Ok(decode_ffmpeg(path, index, m, &mut take)?),
+            None => decode_symphonia(path, m, &mut take)?,
+        };
+        Ok((run, reading))
+    })?;
+    let run = match run {
+        Ok(run) => run,
+        Err(why) => return Ok(Err(why)),
+    };
+    let reading = reading.unwrap_or_else(|| Reading::new(run.rate));
+    let onsets = (reading.onsets).unwrap_or_else(|| Detector::new(run.rate, run.start));
+    Ok(Ok(Audio {
+        channels: mixer.channels(),
+        inverted: mixer.inverted(),
+        // symphonia's frames counted from the first presented one: off by the priming trimmed.
+        cancelled: mixer.cancelled(run.start, run.rate),
+        rate: run.rate,
+        start: run.start,
+        len: run.len,
+        heard: onsets.finish(),
+        decoder: match ffmpeg {
+            Some((_, why)) => Decoder::Ffmpeg(why),
+            None => Decoder::Symphonia,
+        },
+        damaged: run.damaged,
+        loudest_db: reading.loudest.db(),
+        raised_db: 0.0,
+        behind: run.behind,
+        source: Source {
+            path: path.to_path_buf(),
+            ffmpeg: index,
+            signs: mixer.signs.clone(),
+        },
+    }))
+}
+
+/// How to decode a track again: its file, the FFmpeg stream when FFmpeg decoded it, the
+/// down-mix's polarities.
+#[derive(Debug, Clone)]
+struct Source {
+    path: PathBuf,
+    ffmpeg: Option<usize>,
+    signs: Vec<f32>,
 }
 
 /// Decode with `decode` through a [`Mixer`] for `rate` Hz; again with polarities turned when
@@ -155,86 +337,123 @@ fn mixed<T>(rate: u32, mut decode: impl FnMut(&mut Mixer) -> Result<T>) -> Resul
     Ok((second, mixer))
 }
 
-/// symphonia's decode placed on the presentation timeline by the same code that loads a
-/// soundtrack ([`load::decode_symphonia`], [`load::Decoded::present`]: the MP4 edit list
-/// applied); the inner `Err` says why symphonia cannot do this file (fall back).
+/// symphonia's decode through `mixer`, placed on the presentation timeline by the same code
+/// that loads a soundtrack ([`load::decode_symphonia`], [`Presentation`]: the MP4 edit list
+/// applied), to `take` as it comes; the inner `Err` says why symphonia cannot do this file
+/// (fall back).
 fn decode_symphonia(
     path: &Path,
-    codec: &str,
-    rate: u32,
-) -> Result<std::result::Result<Audio, String>> {
-    // Mixed down as it decodes: the stereo track of a 10-minute clip is never held whole.
-    let (decoded, mut mixer) = mixed(rate, |m| {
-        load::decode_symphonia(path, Some(&mut |piece, n, out| m.mix(piece, n, out)))
-    })?;
-    let (presented, damaged) = match decoded {
-        Ok(d) => {
-            let damaged = d.bad as u64;
-            (d.present(path)?, damaged)
-        }
-        Err(why) => return Ok(Err(format!("{why} ({codec})"))),
+    mixer: &mut Mixer,
+    take: Take,
+) -> Result<std::result::Result<Run, String>> {
+    let mut sink = Presenting {
+        mixer,
+        kept: (0..0, 0),
+        rate: 0,
+        decoded: 0,
+        piece: Vec::new(),
+        take,
     };
-    let rate = presented.pcm.rate;
-    Ok(Ok(Audio {
-        channels: mixer.channels(),
-        inverted: mixer.inverted(),
-        // Decoded frames counted from the first presented one: off by the priming trimmed.
-        cancelled: mixer.cancelled(presented.start, rate),
+    let decoded = match load::decode_symphonia(path, Some(&mut sink))? {
+        Ok(d) => d,
+        Err(why) => return Ok(Err(why)),
+    };
+    let rate = decoded.pcm.rate;
+    let how = Presentation::of(path, decoded.first, decoded.media_len, decoded.aac, rate)?;
+    let (kept, start) = how.cut(sink.decoded);
+    Ok(Ok(Run {
+        start,
         rate,
-        start: presented.start,
-        samples: presented.pcm.data,
-        decoder: Decoder::Symphonia,
-        damaged,
-        loudest_db: None,
-        raised_db: 0.0,
+        len: kept.len(),
+        damaged: decoded.bad as u64,
         behind: Behind::new(rate),
     }))
 }
 
-/// FFmpeg's decode at the native rate and channels, mixed down here, for codecs symphonia
-/// lacks.
-fn decode_ffmpeg(path: &Path, index: usize, why: String) -> Result<Audio> {
-    let rate = media::open(path)?.streams()[index]
-        .params
-        .sample_rate()
-        .max(1);
-    let ((samples, start, damaged, behind), mut mixer) = mixed(rate, |m| {
-        let mut input = media::open(path)?;
-        let params = input.streams()[index].params.clone();
-        let channels = u16::try_from(params.channels().max(1)).unwrap_or(u16::MAX);
-        let mut dec = AudioDecoder::new(&input, index, rate, channels)?;
-        dec.set_layout(params.layout());
-        let tb = dec.time_base();
-        let mut samples = Vec::new();
-        let mut start = None;
-        let mut behind = Behind::new(rate);
-        dec.decode_input(&mut input, |run| -> Result<bool> {
-            let at = run
-                .pts
-                .zip(TimeBase::new(tb))
-                .map(|(p, tb)| Ticks(p).samples(tb, rate).0);
-            if start.is_none() && !run.data.is_empty() {
-                start = at;
-            }
-            if let (Some(start), Some(at)) = (start, at) {
-                behind.note(start + samples.len() as i64, at);
-            }
-            m.mix(&run.data, usize::from(channels), &mut samples);
-            Ok(true)
-        })?;
-        Ok((samples, start.unwrap_or(0), dec.damaged_packets(), behind))
+/// A symphonia decode as it comes: mixed down, the frames the file presents passed on.
+struct Presenting<'a> {
+    mixer: &'a mut Mixer,
+    /// The frames presented (from the first decoded) and the time of the first.
+    kept: (Range<usize>, i64),
+    rate: u32,
+    /// Frames decoded so far.
+    decoded: usize,
+    piece: Vec<f32>,
+    take: Take<'a>,
+}
+
+impl Presenting<'_> {
+    /// Pass on the presented part of the frames in `piece`.
+    fn pass(&mut self) {
+        let (from, to) = (self.decoded, self.decoded + self.piece.len());
+        let (a, b) = (
+            self.kept.0.start.clamp(from, to),
+            self.kept.0.end.clamp(from, to),
+        );
+        if a < b {
+            (self.take)(self.kept.1, self.rate, &self.piece[a - from..b - from]);
+        }
+        self.decoded = to;
+    }
+}
+
+impl MonoSink for Presenting<'_> {
+    fn begin(&mut self, how: Presentation, rate: u32) {
+        self.kept = how.cut(usize::MAX);
+        self.rate = rate;
+    }
+
+    fn mix(&mut self, piece: &[f32], channels: usize) {
+        self.piece.clear();
+        self.mixer.mix(piece, channels, &mut self.piece);
+        self.pass();
+    }
+
+    fn silence(&mut self, frames: usize) {
+        self.piece.clear();
+        self.piece.resize(frames, 0.0);
+        self.pass();
+    }
+}
+
+/// FFmpeg's decode of stream `index` at the native rate and channels, mixed down by `mixer`,
+/// to `take` as it comes, for codecs symphonia lacks. FFmpeg applies the edit list itself.
+fn decode_ffmpeg(path: &Path, index: usize, mixer: &mut Mixer, take: Take) -> Result<Run> {
+    let mut input = media::open(path)?;
+    let params = input.streams()[index].params.clone();
+    let rate = params.sample_rate().max(1);
+    let channels = u16::try_from(params.channels().max(1)).unwrap_or(u16::MAX);
+    let mut dec = AudioDecoder::new(&input, index, rate, channels)?;
+    dec.set_layout(params.layout());
+    let tb = dec.time_base();
+    let mut piece = Vec::new();
+    let mut len = 0usize;
+    let mut start = None;
+    let mut behind = Behind::new(rate);
+    dec.decode_input(&mut input, |run| -> Result<bool> {
+        let at = run
+            .pts
+            .zip(TimeBase::new(tb))
+            .map(|(p, tb)| Ticks(p).samples(tb, rate).0);
+        if start.is_none() && !run.data.is_empty() {
+            start = at;
+        }
+        if let (Some(start), Some(at)) = (start, at) {
+            behind.note(start + len as i64, at);
+        }
+        piece.clear();
+        mixer.mix(&run.data, usize::from(channels), &mut piece);
+        if !piece.is_empty() {
+            take(start.unwrap_or(0), rate, &piece);
+        }
+        len += piece.len();
+        Ok(true)
     })?;
-    Ok(Audio {
-        channels: mixer.channels(),
-        inverted: mixer.inverted(),
-        cancelled: mixer.cancelled(start, rate),
+    Ok(Run {
+        start: start.unwrap_or(0),
         rate,
-        start,
-        samples,
-        decoder: Decoder::Ffmpeg(why),
-        damaged,
-        loudest_db: None,
-        raised_db: 0.0,
+        len,
+        damaged: dec.damaged_packets(),
         behind,
     })
 }

@@ -82,7 +82,7 @@ impl PacketLog {
             audio_start_s: self.audio.as_ref().and_then(start),
             video_duration_s: self.video.as_ref().and_then(dur),
             audio_duration_s: self.audio.as_ref().and_then(dur),
-            audio_played_s: audio.map(|a| a.samples.len() as f64 / f64::from(a.rate)),
+            audio_played_s: audio.map(|a| a.len as f64 / f64::from(a.rate)),
             audio_inverted_channels: audio.map(|a| a.inverted.iter().map(|c| c + 1).collect()),
             audio_cancelled_spans: audio
                 .map(|a| a.cancelled.iter().map(|&(f, t)| [f, t]).collect()),
@@ -115,7 +115,7 @@ impl PacketLog {
         };
         if let (Some(a), Some((first, end))) = (audio, video.and_then(|v| v.shown)) {
             r.av_start_delta_ms = Some(ms(a.time_of(0) - first));
-            r.av_end_delta_ms = Some(ms(a.time_of(a.samples.len()) - end));
+            r.av_end_delta_ms = Some(ms(a.time_of(a.len) - end));
         }
         if let Some(l) = &self.audio {
             let first_pts = l.packets.first().and_then(|p| p.0);

@@ -16,6 +16,7 @@ use super::audio::Audio;
 use super::estimate::WINDOW_MS;
 use super::face::{Area, FaceTrack};
 use super::video::VideoTrack;
+use crate::error::Result;
 use rustfft::num_complex::Complex;
 use rustfft::FftPlanner;
 use serde::Serialize;
@@ -204,15 +205,15 @@ fn faces_of(tracks: &[FaceTrack], cuts: &[usize]) -> Vec<Face> {
 pub fn measure(
     video: &VideoTrack,
     faces: &[FaceTrack],
-    audio: Audio,
+    audio: &Audio,
     max_lag_ms: i64,
     windows: &[(f64, f64)],
     shots: &[Vec<(f64, f64)>],
-) -> LipsEstimate {
+) -> Result<LipsEstimate> {
     if faces.is_empty() {
         // No mouth to hold the speech against: nothing to measure (a long scene without a
         // face spent most of its analysis on the speech level before).
-        return LipsEstimate {
+        return Ok(LipsEstimate {
             overall: None,
             windows: windows
                 .iter()
@@ -227,7 +228,7 @@ pub fn measure(
             curves: Curves::default(),
             faces: Vec::new(),
             steady: false,
-        };
+        });
     }
     let max_lag_ms = max_lag_ms.clamp(0, MAX_LAG_MS);
     let n = video.frames.len();
@@ -322,8 +323,10 @@ pub fn measure(
             (lo, hi)
         })
         .collect();
-    let level = SpeechLevel::new(&audio);
-    drop(audio);
+    // The sound decoded again for it: its samples are not held.
+    let mut level = SpeechLevel::new(audio.rate);
+    audio.replay(&mut |s| level.push(s))?;
+    let level = level.finish();
     // Spans whose sound holds its level have nothing for a mouth to follow.
     let heard: Vec<Option<f32>> = bounds.iter().map(|&(a, b)| level.mean(a, b)).collect();
     let heard = by_shot(&heard, &|x| high_pass(x, half));
@@ -494,7 +497,7 @@ pub fn measure(
         })
         .collect();
     let Some((overall, total)) = judge(&clip_windows) else {
-        return LipsEstimate {
+        return Ok(LipsEstimate {
             overall: None,
             windows: windows_out,
             shots: shot_measures,
@@ -502,7 +505,7 @@ pub fn measure(
             curves: Curves::default(),
             faces: people,
             steady: !moving[..whole].contains(&true),
-        };
+        });
     };
     // The plot's mouth: in each frame, the speaker of the first window holding it.
     let mut speakers = vec![None; n];
@@ -530,7 +533,7 @@ pub fn measure(
             .map(|v| v.unwrap_or(0.0))
             .collect(),
     };
-    LipsEstimate {
+    Ok(LipsEstimate {
         overall: Some(overall),
         windows: windows_out,
         shots: shot_measures,
@@ -538,7 +541,7 @@ pub fn measure(
         curves: plot,
         faces: people,
         steady: false,
-    }
+    })
 }
 
 /// The two parts of the span `start..end` that must agree with it: its halves, or for a span
@@ -739,7 +742,9 @@ fn differences(x: &[Option<f32>]) -> Vec<Option<f32>> {
 
 /// The speech level of the sound: every hop, the mean over [`MEL_BANDS`] mel bands of each
 /// band's log energy in a Hann window centred on the hop, held over the hop's samples; read
-/// as a mean over any span of samples from its running sum.
+/// as a mean over any span of samples from its running sum. Made from the samples as they
+/// come ([`SpeechLevel::push`]), holding a window of them and the hops' band energies (a sixth
+/// of the samples' size) until the last, whose mean sets the log's floor.
 struct SpeechLevel {
     /// Samples per hop.
     hop: usize,
@@ -749,12 +754,14 @@ struct SpeechLevel {
     level: Vec<f64>,
     /// The held level summed over the samples before each hop's first.
     sum: Vec<f64>,
+    /// While the samples come: what is read of them so far.
+    reading: Option<Box<LevelReading>>,
 }
 
 impl SpeechLevel {
-    fn new(audio: &Audio) -> Self {
-        let rate = f64::from(audio.rate);
-        let samples = &audio.samples;
+    /// A level of samples at `rate` Hz, to [`push`](Self::push) and [`finish`](Self::finish).
+    fn new(rate: u32) -> Self {
+        let rate = f64::from(rate);
         let hop = ((LEVEL_HOP_S * rate).round() as usize).max(1);
         let window = ((LEVEL_WINDOW_S * rate).round() as usize).max(2);
         let size = window.next_power_of_two();
@@ -764,32 +771,54 @@ impl SpeechLevel {
                 (0.5 - 0.5 * x.cos()) as f32
             })
             .collect();
-        let bands = mel_bands(size, rate);
-        let hops = samples.len() / hop + 1;
-        let fft = FftPlanner::<f32>::new().plan_fft_forward(size);
-        let mut buf = vec![Complex::default(); size];
-        let mut energies: Vec<f32> = Vec::with_capacity(hops * MEL_BANDS);
-        for k in 0..hops {
-            // The window centred on the hop's first sample; silence outside the sound.
-            let first = (k * hop) as i64 - (window / 2) as i64;
-            for (i, b) in buf.iter_mut().enumerate() {
-                let at = first + i as i64;
-                let v = match (i < window, usize::try_from(at).ok()) {
-                    (true, Some(at)) => samples.get(at).map_or(0.0, |s| s * hann[i]),
-                    _ => 0.0,
-                };
-                *b = Complex::new(v, 0.0);
-            }
-            fft.process(&mut buf);
-            for (start, weights) in &bands {
-                let e: f32 = weights
-                    .iter()
-                    .zip(&buf[*start..])
-                    .map(|(w, c)| w * c.norm_sqr())
-                    .sum();
-                energies.push(e);
-            }
+        Self {
+            hop,
+            len: 0,
+            level: Vec::new(),
+            sum: Vec::new(),
+            reading: Some(Box::new(LevelReading {
+                window,
+                hann,
+                bands: mel_bands(size, rate),
+                fft: FftPlanner::<f32>::new().plan_fft_forward(size),
+                buf: vec![Complex::default(); size],
+                held: Vec::new(),
+                held_from: 0,
+                energies: Vec::new(),
+            })),
         }
+    }
+
+    /// The next samples.
+    fn push(&mut self, samples: &[f32]) {
+        let hop = self.hop;
+        let Some(r) = self.reading.as_mut() else {
+            return;
+        };
+        r.held.extend_from_slice(samples);
+        self.len += samples.len();
+        // The hops whose windows the samples cover whole.
+        while (r.hops() * hop + r.window - r.window / 2) as i64 <= self.len as i64 {
+            r.hop(hop, self.len);
+        }
+        let need = (r.hops() * hop).saturating_sub(r.window / 2);
+        if need - r.held_from > 1 << 14 {
+            r.held.drain(..need - r.held_from);
+            r.held_from = need;
+        }
+    }
+
+    /// The level of all the samples pushed.
+    fn finish(self) -> Self {
+        let hop = self.hop;
+        let Some(mut r) = self.reading else {
+            return self;
+        };
+        let hops = self.len / hop + 1;
+        while r.hops() < hops {
+            r.hop(hop, self.len);
+        }
+        let energies = r.energies;
         let mean = energies.iter().map(|&e| f64::from(e)).sum::<f64>() / energies.len() as f64;
         let floor = mean * 1e-4 + 1e-12;
         let level: Vec<f64> = energies
@@ -803,9 +832,10 @@ impl SpeechLevel {
         }
         Self {
             hop,
-            len: samples.len(),
+            len: self.len,
             level,
             sum,
+            reading: None,
         }
     }
 
@@ -823,6 +853,50 @@ impl SpeechLevel {
         }
         let (a, b) = (a as usize, b as usize);
         Some(((self.before(b) - self.before(a)) / (b - a) as f64) as f32)
+    }
+}
+
+/// A speech level's samples read as they come: the band energies of each hop so far.
+struct LevelReading {
+    window: usize,
+    hann: Vec<f32>,
+    bands: Vec<(usize, Vec<f32>)>,
+    fft: std::sync::Arc<dyn rustfft::Fft<f32>>,
+    buf: Vec<Complex<f32>>,
+    /// The samples held, the first of them sample `held_from`.
+    held: Vec<f32>,
+    held_from: usize,
+    /// Each hop's band energies, hop by hop.
+    energies: Vec<f32>,
+}
+
+impl LevelReading {
+    /// Hops read.
+    fn hops(&self) -> usize {
+        self.energies.len() / MEL_BANDS
+    }
+
+    /// Read the next hop (of `hop` samples) of a sound of `len` samples so far: the window
+    /// centred on its first sample, silence outside the sound.
+    fn hop(&mut self, hop: usize, len: usize) {
+        let first = (self.hops() * hop) as i64 - (self.window / 2) as i64;
+        for (i, b) in self.buf.iter_mut().enumerate() {
+            let at = first + i as i64;
+            let v = match (i < self.window, usize::try_from(at).ok()) {
+                (true, Some(at)) if at < len => self.held[at - self.held_from] * self.hann[i],
+                _ => 0.0,
+            };
+            *b = Complex::new(v, 0.0);
+        }
+        self.fft.process(&mut self.buf);
+        for (start, weights) in &self.bands {
+            let e: f32 = weights
+                .iter()
+                .zip(&self.buf[*start..])
+                .map(|(w, c)| w * c.norm_sqr())
+                .sum();
+            self.energies.push(e);
+        }
     }
 }
 
@@ -984,6 +1058,33 @@ mod tests {
             abstaining: 0,
             range_ms: (offset_ms, offset_ms),
         })
+    }
+
+    /// The speech level read as the samples come, in pieces of any size, is the level of all
+    /// of them at once, and holds only a window of them.
+    #[test]
+    fn the_speech_level_read_in_pieces_is_the_whole_sound_s() {
+        let sound: Vec<f32> = (0..48000 * 3 + 77)
+            .map(|i| ((i as f32 * 0.07).sin() * (i as f32 * 0.0003).sin()).powi(3))
+            .collect();
+        let read = |piece: usize| {
+            let mut level = SpeechLevel::new(48000);
+            for p in sound.chunks(piece) {
+                level.push(p);
+                let held = level.reading.as_ref().map_or(0, |r| r.held.len());
+                assert!(held < 48000 / 2, "{held} samples held");
+            }
+            level.finish()
+        };
+        let whole = read(sound.len());
+        for piece in [1, 239, 4096] {
+            let level = read(piece);
+            assert_eq!(
+                (level.len, &level.level, &level.sum),
+                (whole.len, &whole.level, &whole.sum)
+            );
+        }
+        assert_eq!(whole.level.len(), sound.len() / 240 + 1);
     }
 
     /// Tracks are cut at shot starts and the faces numbered in order of appearance; a track

@@ -141,7 +141,7 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     };
     let (first, end) = (Ticks(video.frames[0].pts), video.end);
     let seen = visual::analyse(&video);
-    let heard = onsets::detect(&audio.samples, audio.rate, audio.start);
+    let heard = &audio.heard;
     let envelope = heard.envelope.smoothed(2);
     let evidence = Evidence {
         visual: &seen,
@@ -257,7 +257,7 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     let sounds = |spans: &[(f64, f64)]| -> Vec<Sound> {
         spans
             .iter()
-            .map(|&(from, to)| Sound::of(&heard, from, to))
+            .map(|&(from, to)| Sound::of(heard, from, to))
             .collect()
     };
     let window_sounds = sounds(&spans_of(&windows));
@@ -283,11 +283,11 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
     let mut lips = lips::measure(
         &video,
         &faces,
-        audio,
+        &audio,
         i64::from(opts.max_lag_ms),
         &spans_of(&windows),
         &shot_windows,
-    );
+    )?;
     let silence = heard.onsets.is_empty() && heard.sounding < sound::SILENT_SHARE;
     // Silence gives nothing to time, as in a silent span: no lips reading (no voice to hold a
     // mouth against), and none of events or correlation (a sound at -99 dBFS, too faint to
@@ -398,7 +398,7 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
                     .into(),
             }
         } else {
-            let missing = what_is_missing(&heard, &seen, &pairs, &whole, chance, seconds);
+            let missing = what_is_missing(heard, &seen, &pairs, &whole, chance, seconds);
             match whole.measure {
                 // The tentative finding, as judged.
                 Some(_) => format!("{missing}; {}", report.reason),
