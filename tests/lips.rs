@@ -73,12 +73,15 @@ fn shifted_reports(real: &Path, clip: &str, shifts: &[i64]) -> Vec<Value> {
 /// a pass is a claim about every part, and with the sound 1500 ms late, beyond the search, the
 /// second window alone found a chance lobe at +10 ms and passed the file; at +40 ms, so read
 /// in part, it is inconclusive too. A window's offset is the one its `method` names, lips where
-/// lips is confident.
+/// lips is confident. With the sound 1000 ms early, beyond the search, the clip read a chance
+/// lobe at -253 ms, confidence 0.62, every window agreeing, and failed there: a figure that
+/// moves the sound the wrong amount. Its mouth matches the sound better near -1000 ms, in
+/// every window: inconclusive, "beyond the ±500 ms lips search", no offset.
 #[test]
 fn lips_follows_the_audio_shift_and_decides() {
     let Some(real) = real_clips() else { return };
     let clip = "th_retalk3";
-    let shifts = [0, -80, 200, -200, 40, 1500];
+    let shifts = [0, -80, 200, -200, 40, 1500, -1000];
     let reports = shifted_reports(&real, clip, &shifts);
     let offset = |k: usize| {
         let l = &reports[k]["lips"];
@@ -180,6 +183,37 @@ fn lips_follows_the_audio_shift_and_decides() {
         assert!(
             reason.contains("a lips pass needs every part to read it on its own"),
             "{reason}"
+        );
+    }
+    let f = &reports[6];
+    assert_eq!(
+        (&f["verdict"], &f["offset_ms"], &f["lips"]["confidence"]),
+        (
+            &Value::from("inconclusive"),
+            &Value::Null,
+            &Value::from(0.0)
+        ),
+        "{f}"
+    );
+    let reason = f["reason"].as_str().unwrap();
+    let near = reason
+        .split("near ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next()?.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("{reason}"));
+    assert!(
+        reason.starts_with("beyond the ±500 ms lips search") && (near + 1000.0).abs() <= 45.0,
+        "{reason}"
+    );
+    for w in f["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(f["shots"].as_array().unwrap())
+    {
+        assert!(
+            w["lips_confidence"].as_f64().unwrap() < 0.5 && w["method"].is_null(),
+            "{w}"
         );
     }
 }

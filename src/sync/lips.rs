@@ -33,6 +33,11 @@ pub const FAIL_MARGIN_MS: i64 = 45;
 /// Largest offset searched (ms, each way): real renders are rarely off by more, and a wider
 /// search only adds chances of a false peak (SyncNet searches ±15 frames).
 pub const MAX_LAG_MS: i64 = 500;
+/// How far beyond the search a reading is looked for, and in what steps (ms): a mouth that
+/// matches the sound better out there than anywhere within, in every window, says the sound is
+/// off by more than the search, and a reading within it is chance.
+const BEYOND_MS: i64 = 1500;
+const BEYOND_STEP_MS: i64 = 5;
 /// Width of the moving mean removed from both series (s).
 const HIGH_PASS_S: f64 = 1.0;
 /// A face must show its mouth for this share of a span to speak in it.
@@ -127,6 +132,10 @@ pub struct LipsEstimate {
     /// The sound's level moves too little in every span for a mouth to follow (a steady
     /// tone or hum): why faces were found and nothing measured.
     pub steady: bool,
+    /// Where, beyond the lags searched, the clip's mouth matches the sound better than at any
+    /// offset within them, each of its windows finding it there too (ms): its sound is off by
+    /// more than the search, and no reading within it decides ([`measure`]).
+    pub beyond_ms: Option<i64>,
 }
 
 /// A face as reported: a track's frames within one shot. The tracker follows a face across a
@@ -228,6 +237,7 @@ pub fn measure(
             curves: Curves::default(),
             faces: Vec::new(),
             steady: false,
+            beyond_ms: None,
         });
     }
     let max_lag_ms = max_lag_ms.clamp(0, MAX_LAG_MS);
@@ -343,19 +353,26 @@ pub fn measure(
     let present = |m: &[Option<f32>], (lo, hi): (usize, usize)| {
         m[lo..hi].iter().filter(|v| v.is_some()).count()
     };
-    for (k, lag) in (-reach..=reach).enumerate() {
+    // The speech's rise and fall with the sound moved by `lag` ms.
+    let speech_at = |lag: i64| {
         let shift = (lag as f64 * rate / 1000.0).round() as i64;
         let speech: Vec<Option<f32>> = bounds
             .iter()
             .map(|&(a, b)| level.mean(a + shift, b + shift))
             .collect();
-        let speech = by_shot(&speech, &|x| high_pass(&differences(x), half));
+        by_shot(&speech, &|x| high_pass(&differences(x), half))
+    };
+    let shown = |m: &[Option<f32>], range: (usize, usize)| {
+        present(m, range) as f64 >= MIN_PRESENT * (range.1 - range.0) as f64
+    };
+    for (k, lag) in (-reach..=reach).enumerate() {
+        let speech = speech_at(lag);
         for (w, &range) in ranges.iter().enumerate() {
             if !moving[w] {
                 continue;
             }
             for (f, m) in mouths.iter().enumerate() {
-                if (present(m, range) as f64) < MIN_PRESENT * (range.1 - range.0) as f64 {
+                if !shown(m, range) {
                     continue;
                 }
                 curves[w][f][k] = pearson(&m[range.0..range.1], &speech[range.0..range.1]);
@@ -483,11 +500,11 @@ pub fn measure(
         };
         Some((m, total))
     };
-    let shot_measures: Vec<Option<LipsMeasure>> = shot_windows
+    let mut shot_measures: Vec<Option<LipsMeasure>> = shot_windows
         .iter()
         .map(|own| judge(own).map(|m| m.0))
         .collect();
-    let windows_out: Vec<LipsWindow> = windows
+    let mut windows_out: Vec<LipsWindow> = windows
         .iter()
         .zip(&clip_windows)
         .map(|(&(start, end), &w)| LipsWindow {
@@ -496,6 +513,121 @@ pub fn measure(
             measure: window_measures[w].map(|m| m.1),
         })
         .collect();
+    // Sound off by more than the search: the clip (a shot) reads confidently within it, yet
+    // its mouth matches the sound better beyond it, out to BEYOND_MS, and so does each of its
+    // windows (a clip of one window: each of its ends) at the same lag; what it reads within
+    // the search is then chance (th_retalk3 with its sound 1000 ms early read -253 ms at
+    // confidence 0.62, every window agreeing, and -993 ms out there): no reading decides, in
+    // it or in its windows. Looked at only for a confident reading, so at no cost elsewhere.
+    let beyond_search = |overall: LipsMeasure,
+                         windows_out: &mut [LipsWindow],
+                         shot_measures: &mut [Option<LipsMeasure>]|
+     -> (LipsMeasure, Option<i64>) {
+        let confident = |m: &LipsMeasure| m.confidence >= super::MIN_CONFIDENCE;
+        if !confident(&overall) && !shot_measures.iter().flatten().any(confident) {
+            return (overall, None);
+        }
+        let far_lags: Vec<i64> = (1..)
+            .map(|i| reach + i * BEYOND_STEP_MS)
+            .take_while(|&l| l <= BEYOND_MS)
+            .flat_map(|l| [-l, l])
+            .collect();
+        // Each span's correlation at `far_lags` for its window's speaker.
+        let speaker = |span: usize| {
+            let w = if span < whole {
+                span
+            } else {
+                (span - whole) / 2
+            };
+            window_measures[w].map(|m| m.0)
+        };
+        let mut far = vec![vec![f64::NAN; far_lags.len()]; spans.len()];
+        for (j, &lag) in far_lags.iter().enumerate() {
+            let speech = speech_at(lag);
+            for (w, &range) in ranges.iter().enumerate() {
+                match speaker(w) {
+                    Some(f) if moving[w] && shown(&mouths[f], range) => {
+                        far[w][j] =
+                            pearson(&mouths[f][range.0..range.1], &speech[range.0..range.1]);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let best = |c: &[f64]| {
+            (c.iter().zip(&far_lags))
+                .filter(|(v, _)| v.is_finite())
+                .max_by(|a, b| a.0.total_cmp(b.0))
+                .map(|(&v, &l)| (l, v))
+        };
+        let top = |c: &[f64]| {
+            (c.iter().copied())
+                .filter(|v| v.is_finite())
+                .fold(f64::NAN, f64::max)
+        };
+        // Where the span of the windows `own`, read at `m`, matches beyond the search.
+        let beyond = |own: &[usize], m: &LipsMeasure| -> Option<i64> {
+            // The parts' peaks within the search and their curves beyond it.
+            let parts: Vec<(f64, &[f64])> = match own {
+                [w] => {
+                    let f = window_measures[*w]?.0;
+                    [whole + 2 * w, whole + 2 * w + 1]
+                        .into_iter()
+                        .filter(long_enough)
+                        .map(|p| (top(&curves[p][f]), &far[p][..]))
+                        .collect()
+                }
+                _ => (own.iter())
+                    .filter_map(|&w| Some((window_measures[w]?.1.peak, &far[w][..])))
+                    .collect(),
+            };
+            let mut mean = vec![0.0; far_lags.len()];
+            let mut weight = 0.0;
+            for &w in own {
+                if let Some((f, _)) = window_measures[w] {
+                    let wt = present(&mouths[f], ranges[w]) as f64;
+                    for (t, c) in mean.iter_mut().zip(&far[w]) {
+                        *t += c * wt;
+                    }
+                    weight += wt;
+                }
+            }
+            let (lag, v) = best(&mean.iter().map(|t| t / weight).collect::<Vec<_>>())?;
+            let near = |l: i64| (l - lag).abs() <= tolerance + BEYOND_STEP_MS;
+            let so_do_parts = (parts.iter())
+                .all(|&(within, c)| best(c).is_some_and(|(l, v)| v > within && near(l)));
+            (v > m.peak && !parts.is_empty() && so_do_parts).then_some(lag)
+        };
+        let unsure = |m: &mut LipsMeasure| m.confidence = 0.0;
+        let in_span =
+            |w: &LipsWindow, (from, to): (f64, f64)| w.start >= from - 1e-9 && w.end <= to + 1e-9;
+        let mut overall = overall;
+        let clip = Some(&overall)
+            .filter(|m| confident(m))
+            .and_then(|m| beyond(&clip_windows, m));
+        for (own, m) in shot_windows.iter().zip(shot_measures.iter_mut()) {
+            let Some(m) = m.as_mut().filter(|m| confident(m)) else {
+                continue;
+            };
+            if clip.is_some() || beyond(own, m).is_some() {
+                unsure(m);
+                let span = (spans[own[0]].0, spans[own[own.len() - 1]].1);
+                for w in windows_out
+                    .iter_mut()
+                    .filter(|w| clip.is_some() || in_span(w, span))
+                {
+                    w.measure.as_mut().filter(|m| confident(m)).map(unsure);
+                }
+            }
+        }
+        if clip.is_some() {
+            unsure(&mut overall);
+            for w in windows_out.iter_mut() {
+                w.measure.as_mut().filter(|m| confident(m)).map(unsure);
+            }
+        }
+        (overall, clip)
+    };
     let Some((overall, total)) = judge(&clip_windows) else {
         return Ok(LipsEstimate {
             overall: None,
@@ -505,8 +637,10 @@ pub fn measure(
             curves: Curves::default(),
             faces: people,
             steady: !moving[..whole].contains(&true),
+            beyond_ms: None,
         });
     };
+    let (overall, beyond_ms) = beyond_search(overall, &mut windows_out, &mut shot_measures);
     // The plot's mouth: in each frame, the speaker of the first window holding it.
     let mut speakers = vec![None; n];
     for &w in &clip_windows {
@@ -541,6 +675,7 @@ pub fn measure(
         curves: plot,
         faces: people,
         steady: false,
+        beyond_ms,
     })
 }
 

@@ -414,7 +414,19 @@ pub fn analyze(path: &Path, opts: &Options, bar: &dyn Progress) -> Result<SyncRe
                 m.offset_ms + lips::CORRECTION_MS,
                 agreement(&m, lips.windows.len()),
             );
-            report.reason = if m.confidence >= MIN_CONFIDENCE {
+            report.reason = if let Some(lag) = lips.beyond_ms {
+                format!(
+                    "beyond the ±{} ms lips search: face {} matches the sound better near {:+} \
+                     ms than at any offset within it, and so does each of its windows: the sound \
+                     is likely off by more than the search, and the {:+} ms read within it is \
+                     chance; {}",
+                    i64::from(opts.max_lag_ms).min(lips::MAX_LAG_MS),
+                    m.face,
+                    lag + lips::CORRECTION_MS,
+                    m.offset_ms + lips::CORRECTION_MS,
+                    report.reason,
+                )
+            } else if m.confidence >= MIN_CONFIDENCE {
                 // The offset is measured; only the verdict is too close to call.
                 report.offset_ms = Some((m.offset_ms + lips::CORRECTION_MS) as f64);
                 report.confidence = round(m.confidence, 1000.0);
