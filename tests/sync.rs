@@ -1097,6 +1097,31 @@ fn no_evidence_is_inconclusive_never_a_number() {
         .unwrap()
         .contains("not_media.mp4"));
     assert_eq!(files[1]["verdict"], "inconclusive");
+    // So are a 0-byte file, a directory and a URL, each named with why; a URL's user info and
+    // query (a password, a signed token) are printed nowhere (they were, in "no such file").
+    let empty = d.join("empty.mp4");
+    std::fs::write(&empty, b"").unwrap();
+    let url = "https://user:hunter2@cdn.example/render.mp4?token=s3cr3t";
+    let out = cutroom(&["sync", "--json", "-q", s(&empty), s(d), url]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors: Vec<&str> = (v["files"].as_array().unwrap().iter())
+        .map(|f| f["error"].as_str().unwrap())
+        .collect();
+    let whys = ["empty file", "is a directory", "is a URL, not a file"];
+    assert!(
+        errors.iter().zip(whys).all(|(e, why)| e.contains(why)),
+        "{errors:?}"
+    );
+    let printed = format!("{v}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        !printed.contains("hunter2") && !printed.contains("s3cr3t"),
+        "{printed}"
+    );
+    assert_eq!(
+        v["files"][2]["path"], "https://cdn.example/render.mp4?...",
+        "{v}"
+    );
     // A Matroska file cut short after its header (a download interrupted): its picture's
     // index fails, an error naming it. It hung: the face thread waited for frames forever.
     let whole = d.join("whole.mkv");

@@ -266,7 +266,8 @@ pub enum FileEntry<T> {
 }
 
 /// Run `work` on every file (with its index), in order; each failure is printed as one line on
-/// stderr and kept as an entry, so the other files are still reported.
+/// stderr and kept as an entry, so the other files are still reported. A URL is no file: it is
+/// said to be one, shown without its user info and query (a password, a signed token).
 pub fn for_each_file<T>(
     files: &[std::path::PathBuf],
     mut work: impl FnMut(usize, &std::path::Path) -> Result<T>,
@@ -274,17 +275,36 @@ pub fn for_each_file<T>(
     files
         .iter()
         .enumerate()
-        .map(|(i, path)| match work(i, path) {
-            Ok(v) => FileEntry::Ok(v),
-            Err(e) => {
-                eprintln!("cutroom: error: {e}");
-                FileEntry::Err {
-                    path: path.display().to_string(),
-                    error: e.to_string(),
+        .map(|(i, path)| {
+            let url = (path.to_str())
+                .filter(|p| p.split_once("://").is_some_and(|(s, _)| is_scheme(s)))
+                .map(cutroom::http::redact_url_text);
+            let result = match &url {
+                Some(shown) => Err(cutroom::Error::bad_input(
+                    std::path::Path::new(shown),
+                    "is a URL, not a file: download it first (`cutroom fetch URL -o DIR`)",
+                )),
+                None => work(i, path),
+            };
+            match result {
+                Ok(v) => FileEntry::Ok(v),
+                Err(e) => {
+                    eprintln!("cutroom: error: {e}");
+                    FileEntry::Err {
+                        path: url.unwrap_or_else(|| path.display().to_string()),
+                        error: e.to_string(),
+                    }
                 }
             }
         })
         .collect()
+}
+
+/// A URL scheme: a letter, then letters, digits, `+`, `-` or `.`.
+fn is_scheme(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
 }
 
 /// Print the entries as `{"files": [...]}` with `json`, else each success with `line`; true when
