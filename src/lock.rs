@@ -53,6 +53,7 @@ impl Lock {
 /// A lock file held by one run at a time and removed by that run as it lets go (also on
 /// SIGINT/SIGTERM), so it leaves nothing behind; a run killed outright leaves the file, which
 /// the next one takes and removes.
+#[derive(Debug)]
 pub struct RunLock {
     path: PathBuf,
     _file: File,
@@ -63,7 +64,6 @@ impl RunLock {
     /// Take the lock file `path`, calling `waiting` once first when another process holds it.
     pub fn take(path: &Path, waiting: impl FnOnce()) -> Result<Self> {
         let mut waiting = Some(waiting);
-        let io = |e: rustix::io::Errno| Error::io(path, e.into());
         loop {
             let f = open_lock(path)?;
             match flock(&f, FlockOperation::NonBlockingLockExclusive) {
@@ -72,24 +72,51 @@ impl RunLock {
                     if let Some(w) = waiting.take() {
                         w();
                     }
-                    flock(&f, FlockOperation::LockExclusive).map_err(io)?;
+                    flock(&f, FlockOperation::LockExclusive)
+                        .map_err(|e| Error::io(path, e.into()))?;
                 }
-                Err(e) => return Err(io(e)),
+                Err(e) => return Err(Error::io(path, e.into())),
             }
-            // The run before removed the file as it let go: the lock is ours only when the
-            // file locked is still the one at `path`.
-            let held = f.metadata().map_err(|e| Error::io(path, e))?;
-            let there = std::fs::metadata(path);
-            if there.is_ok_and(|m| (m.dev(), m.ino()) == (held.dev(), held.ino())) {
-                let dir = path.parent().unwrap_or(Path::new("."));
-                let name = path.file_name().unwrap_or_default().to_string_lossy();
-                return Ok(Self {
-                    path: path.to_path_buf(),
-                    _file: f,
-                    _live: cleanup::Live::names(dir, &name),
-                });
+            if let Some(lock) = Self::still_there(path, f)? {
+                return Ok(lock);
             }
         }
+    }
+
+    /// Take the lock file `path`, or `None` while another process (or thread) holds it: for a
+    /// caller that waits its own way (an async task).
+    pub fn try_take(path: &Path) -> Result<Option<Self>> {
+        loop {
+            let f = open_lock(path)?;
+            match flock(&f, FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => {}
+                Err(rustix::io::Errno::WOULDBLOCK) => return Ok(None),
+                Err(e) => return Err(Error::io(path, e.into())),
+            }
+            if let Some(lock) = Self::still_there(path, f)? {
+                return Ok(Some(lock));
+            }
+        }
+    }
+
+    /// The lock of `f`, locked, when it is still the file at `path`: the run before removes the
+    /// file as it lets go, so a lock taken on the removed file is no one's (`None`: open again).
+    fn still_there(path: &Path, f: File) -> Result<Option<Self>> {
+        let held = f.metadata().map_err(|e| Error::io(path, e))?;
+        let there = std::fs::metadata(path);
+        if !there.is_ok_and(|m| (m.dev(), m.ino()) == (held.dev(), held.ino())) {
+            return Ok(None);
+        }
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        Ok(Some(Self {
+            path: path.to_path_buf(),
+            _file: f,
+            _live: cleanup::Live::names(dir, &name),
+        }))
     }
 }
 

@@ -1366,6 +1366,8 @@ fn an_interrupted_render_says_how_to_resume() {
     );
     assert_eq!(recorded_ids(&state).len(), 1, "the job is kept");
     assert_eq!(stat(&emu, "jobs_created"), 1);
+    // The lock file goes with the run: one left would read as a run still going, or crashed.
+    assert!(!list.with_file_name("shots.state.lock").exists());
 }
 
 /// `render` of `n` shots plus a second take of the first one, against an emulator started
@@ -1698,6 +1700,10 @@ fn two_renders_of_one_list_at_once_create_one_job_per_shot() {
     }
     assert!(waited, "the second run said it waits for the first");
     assert_eq!(created, n);
+    assert!(
+        !list.with_file_name("shots.state.lock").exists(),
+        "a finished run leaves no lock file"
+    );
     assert_eq!(stat(&emu, "jobs_created") as usize, n);
 
     // A state file that cannot be read is kept, and its error names the way on that bills no
@@ -2240,9 +2246,8 @@ fn short_waits_before_retries_are_said_and_held_to_a_cap() {
     // Each wait 150-190 ms: about six creates in the second, all turned away (no job made).
     let sent = creates.load(std::sync::atomic::Ordering::SeqCst);
     assert!((4..=9).contains(&sent), "{sent} creates: {err}");
-    let state = std::fs::read_to_string(dir.path().join("shots.state.json")).unwrap();
-    let state: Value = serde_json::from_str(&state).unwrap();
-    assert_eq!(state["jobs"], serde_json::json!({}), "{state}");
+    // No intent is left pending: the state file, which would record no job, is not kept.
+    assert!(!dir.path().join("shots.state.json").exists());
 }
 
 #[test]
@@ -2670,6 +2675,12 @@ fn costs_come_from_usage_or_the_catalog_and_max_cost_refuses_to_start() {
         "{err}"
     );
     assert_eq!(stat(&emu, "jobs_created"), 0);
+    // A refused run leaves nothing it made: no state file, lock file nor output directory.
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["shots.toml"]);
     // A model priced by --providers: estimates per shot and in total.
     let prices = dir.path().join("prices.toml");
     std::fs::write(

@@ -5,6 +5,7 @@ use super::cache::write_json_atomic;
 use super::model::CreateVideo;
 use super::writer::{hex, sha256_file};
 use crate::error::{Error, Result};
+use crate::lock::RunLock;
 use crate::progress::Progress;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -188,13 +189,14 @@ impl State {
 }
 
 /// The state file `<list stem>.state.json` beside a shot list, held under an exclusive lock on
-/// `<list stem>.state.lock` for as long as this value lives (the OS releases it when the
-/// process dies, however it dies).
+/// `<list stem>.state.lock` for as long as this value lives: the lock file is removed as it
+/// lets go, on SIGINT or SIGTERM too (the OS releases the lock when the process dies, however
+/// it dies; a file so left is taken by the next run).
 #[derive(Debug)]
 pub struct StateFile {
     path: PathBuf,
     state: tokio::sync::Mutex<State>,
-    _lock: std::fs::File,
+    _lock: RunLock,
     /// Says, should a signal end the run while the file is open, that it keeps the jobs.
     _note: crate::cleanup::Note,
 }
@@ -212,30 +214,21 @@ impl StateFile {
     pub async fn open(shots: &Path, progress: &dyn Progress) -> Result<Self> {
         let path = Self::path_for(shots);
         let lock_path = shots.with_file_name(format!("{}.state.lock", stem(shots)));
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| Error::io(&lock_path, e))?;
         let mut told = false;
-        loop {
-            match rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
-                Ok(()) => break,
-                Err(rustix::io::Errno::WOULDBLOCK) => {
-                    if !told {
-                        progress.note(&format!(
-                            "waiting for another render of {} to finish (it holds {})",
-                            shots.display(),
-                            lock_path.display()
-                        ));
-                        told = true;
-                    }
-                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                }
-                Err(e) => return Err(Error::io(&lock_path, e.into())),
+        let lock = loop {
+            if let Some(lock) = RunLock::try_take(&lock_path)? {
+                break lock;
             }
-        }
+            if !told {
+                progress.note(&format!(
+                    "waiting for another render of {} to finish (it holds {})",
+                    shots.display(),
+                    lock_path.display()
+                ));
+                told = true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        };
         let state: State = match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map_err(|e| Error::bad_input(&path, unreadable(&e)))?,
@@ -316,11 +309,18 @@ impl StateFile {
         self.state.lock().await.holder(key, id)
     }
 
-    /// Forget `key` (a create the server surely refused) and write the file.
+    /// Forget `key` (a create the server surely refused) and write the file, or remove it when
+    /// it records no job any more (a run that created nothing leaves none).
     pub async fn remove(&self, key: &str) -> Result<()> {
         let mut state = self.state.lock().await;
         state.jobs.remove(key);
-        write_json_atomic(&self.path, &*state)
+        if !state.jobs.is_empty() {
+            return write_json_atomic(&self.path, &*state);
+        }
+        match std::fs::remove_file(&self.path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(&self.path, e)),
+            _ => Ok(()),
+        }
     }
 }
 
