@@ -2681,6 +2681,33 @@ fn costs_come_from_usage_or_the_catalog_and_max_cost_refuses_to_start() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(left, ["shots.toml"]);
+    // Nor does a refused assemble: not the directory it made, nor in one given its shot list.
+    let spec = dir.path().join("cut.toml");
+    std::fs::write(
+        &spec,
+        "outputs = [\"square\"]\n[[shot]]\n[shot.render]\nprompt = \"a\"\nseconds = 4\n\
+         size = \"720x1280\"\n",
+    )
+    .unwrap();
+    let (made, given) = (dir.path().join("made/cut"), dir.path().join("given"));
+    std::fs::create_dir(&given).unwrap();
+    std::fs::write(given.join("mine.txt"), "the user's").unwrap();
+    for o in [&made, &given] {
+        let run = emu.cutroom(
+            &["assemble", s(&spec), "-o", s(o), "--max-cost", "0.1"],
+            "sk-test",
+        );
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(5), "{err}");
+        assert!(err.contains("over --max-cost $0.10"), "{err}");
+    }
+    assert!(!dir.path().join("made").exists());
+    let left: Vec<_> = std::fs::read_dir(&given)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["mine.txt"]);
+    assert_eq!(stat(&emu, "jobs_created"), 0);
     // A model priced by --providers: estimates per shot and in total.
     let prices = dir.path().join("prices.toml");
     std::fs::write(

@@ -7,7 +7,7 @@ use super::spec::{Cut, RenderBlock, Source};
 use crate::error::{Error, Result, Several};
 use crate::fetch::{
     check_resolve, fetch_url, fetch_video, render_validated, Billed, Cache, Client, Fetched,
-    RenderOptions, Retried, Variant,
+    RenderOptions, Retried, StateFile, Variant,
 };
 use crate::progress::Progress;
 use crate::specfile;
@@ -126,8 +126,10 @@ pub async fn resolve(
     let remote = sources
         .iter()
         .any(|s| !matches!(s, Source::File(_) | Source::Card));
+    // Made by this run: removed again when a refusal leaves it empty.
+    let mut made = crate::output::Batch::new();
     if remote {
-        crate::output::make_dir(shots_dir)?;
+        made.make_dir(shots_dir)?;
     }
     let mut inputs: Vec<Option<ShotInput>> = vec![None; sources.len()];
     let mut errors = Vec::new();
@@ -154,13 +156,24 @@ pub async fn resolve(
         let text = toml::to_string(&list)
             .map_err(|e| Error::Internal(format!("cannot write the render list: {e}")))?;
         let path = shots_dir.join(RENDER_LIST);
+        let new_list = !path.exists();
         // Written by rename: batch variants sharing this directory may read it meanwhile.
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
             let out = crate::output::AtomicOutput::new(&path)?;
             out.write(&text)?;
             out.commit()?;
         }
-        let reports = render_validated(client, &path, shots_dir, opts, progress).await?;
+        let reports = match render_validated(client, &path, shots_dir, opts, progress).await {
+            Ok(r) => r,
+            Err(e) => {
+                // Refused before any job (--max-cost, a state file it cannot read): a list
+                // this run wrote, beside no state, is taken back, as is the directory.
+                if new_list && !StateFile::path_for(&path).exists() {
+                    let _ = std::fs::remove_file(&path);
+                }
+                return Err(e);
+            }
+        };
         for ((i, r), rep) in renders.iter().zip(reports) {
             let source = format!("render:{}", r.prompt);
             match (rep.file, rep.error) {
@@ -254,6 +267,7 @@ pub async fn resolve(
         }
     }
     Error::all(Several::Inputs, errors).map_err(|e| specfile::in_spec(spec, e))?;
+    made.commit()?;
     Ok(inputs.into_iter().map(|i| i.expect("every shot")).collect())
 }
 
