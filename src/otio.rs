@@ -7,8 +7,11 @@ use cutroom_ffi::Rational;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
-/// One shot of the cut as the timeline shows it. Its ranges are integer frames at the
-/// source's own rate, as an NLE reads the source file; the dissolve is at the timeline rate.
+/// One shot of the cut as the timeline shows it. Where it starts in its source is a frame at
+/// the source's own rate, as an NLE reads the source file; how long it lasts is in frames at
+/// the timeline's rate, as the cut holds it (a 6.5 s trim of a 24 fps source in a 25 fps cut
+/// is 163 frames, 6.52 s), so the clips add up to the cut and each starts where it does in the
+/// deliverables. The dissolve is at the timeline rate too.
 #[derive(Debug, Clone)]
 pub struct TimelineClip {
     /// Clip name (shown in the NLE).
@@ -21,8 +24,11 @@ pub struct TimelineClip {
     pub media_frames: i64,
     /// First source frame used (the trim in).
     pub source_in: i64,
-    /// Source frames used from `source_in`.
+    /// Frames of the timeline the clip lasts.
     pub frames: i64,
+    /// Source seconds played per second of the cut (1: its own speed); anything else is
+    /// written as a `LinearTimeWarp` effect.
+    pub speed: f64,
     /// Dissolve into the next clip, in frames at the timeline rate (0: a cut).
     pub transition_frames: i64,
 }
@@ -39,34 +45,36 @@ pub struct TimelineBed {
 }
 
 /// The clips of the cut `plan` lays out, named `shot-01`..., each showing its `media` (one
-/// per shot, `None` for a card): a clip's ranges in its source's own frames, a card's or a
-/// still's in the cut's. A crossfade becomes a dissolve centred on the cut: each clip's range
-/// ends (or starts) at the cut, the transition reaching into the handles. A dip through
-/// black keeps the sequence's length and stays a cut in the timeline.
+/// per shot, `None` for a card): a clip's start in its source's own frames, a card's or a
+/// still's in the cut's; every length in the cut's frames. A crossfade becomes a dissolve
+/// centred on the cut: each clip's range ends (or starts) at the cut, the transition reaching
+/// into the handles. A dip through black keeps the sequence's length and stays a cut in the
+/// timeline.
 pub fn clips(plan: &Plan, media: Vec<Option<PathBuf>>) -> Vec<TimelineClip> {
     let out_tb = plan.target.time_base;
     let cut_frames = frame_base(plan.target.frame_rate, out_tb);
+    let on_cut = |t: Ticks| t.rescale(out_tb, cut_frames).0;
     let mut clips: Vec<TimelineClip> = plan
         .shots
         .iter()
         .zip(media)
         .enumerate()
         .map(|(i, (s, media))| {
-            let (rate, media_frames, source_in, source_end) = match s.content.clip() {
+            let frames = on_cut(s.end()) - on_cut(s.start);
+            let (rate, media_frames, source_in, speed) = match s.content.clip() {
                 Some(c) => {
-                    let frames = frame_base(c.frame_rate, c.time_base);
-                    let at = |t: Ticks| (t - c.first()).rescale(c.time_base, frames).0;
+                    let own = frame_base(c.frame_rate, c.time_base);
+                    let ns = TimeBase::NANOS;
+                    let source = (s.end_pts - s.in_pts).rescale(c.time_base, ns).0 as f64;
+                    let played = s.played.rescale(out_tb, ns).0 as f64;
                     (
                         c.frame_rate,
                         c.pts.len() as i64,
-                        at(s.in_pts),
-                        at(s.end_pts),
+                        (s.in_pts - c.first()).rescale(c.time_base, own).0,
+                        if played > 0.0 { source / played } else { 1.0 },
                     )
                 }
-                None => {
-                    let len = s.len.rescale(out_tb, cut_frames).0;
-                    (plan.target.frame_rate, len, 0, len)
-                }
+                None => (plan.target.frame_rate, frames, 0, 1.0),
             };
             TimelineClip {
                 name: format!("shot-{:02}", i + 1),
@@ -74,7 +82,9 @@ pub fn clips(plan: &Plan, media: Vec<Option<PathBuf>>) -> Vec<TimelineClip> {
                 rate,
                 media_frames,
                 source_in,
-                frames: source_end - source_in,
+                frames,
+                // A trim's length rounded to the cut's frames is not a retime.
+                speed: if s.retime.changes_speed() { speed } else { 1.0 },
                 transition_frames: 0,
             }
         })
@@ -85,16 +95,20 @@ pub fn clips(plan: &Plan, media: Vec<Option<PathBuf>>) -> Vec<TimelineClip> {
         };
         let d = d.rescale(out_tb, cut_frames);
         let half = Ticks(d.0 / 2);
-        let (out_frames, in_frames) = (
-            frame_base(clips[i - 1].rate, cut_frames),
-            frame_base(clips[i].rate, cut_frames),
-        );
-        let tail = (d - half).rescale(cut_frames, out_frames).0;
-        let head = half.rescale(cut_frames, in_frames).0;
+        let next = &plan.shots[i];
+        // The handle the dissolve takes from the next clip, in its source's frames.
+        let head_src = match next.content.clip() {
+            Some(c) => {
+                let ns = half.rescale(cut_frames, TimeBase::NANOS).0 as f64 * clips[i].speed;
+                let own = frame_base(c.frame_rate, c.time_base);
+                Ticks(ns.round() as i64).rescale(TimeBase::NANOS, own).0
+            }
+            None => half.0,
+        };
         clips[i - 1].transition_frames = d.0;
-        clips[i - 1].frames -= tail;
-        clips[i].source_in += head;
-        clips[i].frames -= head;
+        clips[i - 1].frames -= d.0 - half.0;
+        clips[i].source_in += head_src;
+        clips[i].frames -= half.0;
     }
     clips
 }
@@ -111,7 +125,14 @@ pub fn timeline(name: &str, rate: Rational, clips: &[TimelineClip], beds: &[Time
     let audio = track("A1", "Audio", clip_items(clips, rate));
     let mut tracks = vec![video, audio];
     for (i, bed) in beds.iter().enumerate() {
-        let item = clip(&bed.name, Some(&bed.media), rate, bed.frames, 0, bed.frames);
+        let item = clip(
+            &bed.name,
+            Some(&bed.media),
+            (rate, bed.frames, 0),
+            bed.frames,
+            rate,
+            1.0,
+        );
         tracks.push(track(&format!("A{}", i + 2), "Audio", vec![item]));
     }
     json!({
@@ -138,10 +159,10 @@ fn clip_items(clips: &[TimelineClip], rate: Rational) -> Vec<Value> {
         items.push(clip(
             &c.name,
             c.media.as_deref(),
-            c.rate,
-            c.media_frames,
-            c.source_in,
+            (c.rate, c.media_frames, c.source_in),
             c.frames,
+            rate,
+            c.speed,
         ));
         if c.transition_frames > 0 && i + 1 < clips.len() {
             let half = c.transition_frames / 2;
@@ -172,15 +193,18 @@ fn track(name: &str, kind: &str, children: Vec<Value>) -> Value {
     })
 }
 
+/// A clip of `media` (`None`: a card) whose source (`rate`, `media_frames` frames long) is
+/// used from frame `start`, lasting `frames` of the timeline at `timeline_rate`, played at
+/// `speed`.
 fn clip(
     name: &str,
     media: Option<&Path>,
-    rate: Rational,
-    media_frames: i64,
-    start: i64,
+    (rate, media_frames, start): (Rational, i64, i64),
     frames: i64,
+    timeline_rate: Rational,
+    speed: f64,
 ) -> Value {
-    let available = range(0, media_frames, rate);
+    let available = range((0, rate), (media_frames, rate));
     let reference = match media {
         Some(media) => json!({
             "OTIO_SCHEMA": "ExternalReference.1",
@@ -199,20 +223,36 @@ fn clip(
             "available_range": available,
         }),
     };
+    let effects: Vec<Value> = if speed == 1.0 {
+        Vec::new()
+    } else {
+        vec![json!({
+            "OTIO_SCHEMA": "LinearTimeWarp.1",
+            "metadata": {},
+            "name": "speed",
+            "effect_name": "LinearTimeWarp",
+            "time_scalar": speed,
+        })]
+    };
     json!({
         "OTIO_SCHEMA": "Clip.1",
         "metadata": {},
         "name": name,
-        "source_range": range(start, frames, rate),
-        "effects": [],
+        "source_range": range((start, rate), (frames, timeline_rate)),
+        "effects": effects,
         "markers": [],
         "enabled": true,
         "media_reference": reference,
     })
 }
 
-fn range(start: i64, frames: i64, rate: Rational) -> Value {
-    json!({"OTIO_SCHEMA": "TimeRange.1", "start_time": time(start, rate), "duration": time(frames, rate)})
+/// A `TimeRange` from `start` lasting `duration`, each a value at its own rate.
+fn range(start: (i64, Rational), duration: (i64, Rational)) -> Value {
+    json!({
+        "OTIO_SCHEMA": "TimeRange.1",
+        "start_time": time(start.0, start.1),
+        "duration": time(duration.0, duration.1),
+    })
 }
 
 /// A `RationalTime`: OTIO keeps the rate as a number, so it becomes one only here.
@@ -249,6 +289,7 @@ mod tests {
                 media_frames: 120,
                 source_in: 10,
                 frames: 60,
+                speed: 1.0,
                 transition_frames: 12,
             },
             TimelineClip {
@@ -258,6 +299,7 @@ mod tests {
                 media_frames: 90,
                 source_in: 0,
                 frames: 90,
+                speed: 2.0,
                 transition_frames: 0,
             },
         ];
@@ -267,7 +309,11 @@ mod tests {
         assert_eq!(v[0]["source_range"]["start_time"]["value"], 10.0);
         assert_eq!(v[1]["OTIO_SCHEMA"], "Transition.1");
         assert_eq!(v[1]["in_offset"]["rate"], 30.0);
-        assert_eq!(v[2]["source_range"]["duration"]["rate"], 25.0);
+        // Where a clip starts is in its source's frames, how long it lasts in the cut's.
+        assert_eq!(v[2]["source_range"]["start_time"]["rate"], 25.0);
+        assert_eq!(v[2]["source_range"]["duration"]["rate"], 30.0);
+        assert_eq!(v[0]["effects"], json!([]));
+        assert_eq!(v[2]["effects"][0]["time_scalar"], 2.0);
         assert_eq!(
             v[2]["media_reference"]["available_range"]["duration"]["rate"],
             25.0

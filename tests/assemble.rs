@@ -1012,8 +1012,9 @@ fn demo_spec_makes_checked_deliverables_in_sync_at_every_shot() {
 }
 
 #[test]
-fn timeline_clips_keep_each_sources_own_rate_and_frames() {
-    // A 25 fps shot (trimmed to 0.4-2.4 s) crossfaded after a 30 fps one: a 30 fps cut.
+fn timeline_clips_start_on_their_sources_frames_and_last_as_the_cut_holds_them() {
+    // A 25 fps shot (trimmed to 0.4-2.4 s) crossfaded after a 30 fps one: a 30 fps cut; then
+    // 13 frames of the 25 fps one (0.52 s), which the cut holds for 16 of its frames.
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a30.mp4"), dir.path().join("b25.mp4"));
     tone_clip(&a, 320, 180, 30, 2.0, "red", Some(0.3));
@@ -1022,9 +1023,10 @@ fn timeline_clips_keep_each_sources_own_rate_and_frames() {
     let spec = format!(
         "outputs = [\"square\"]\npresets = \"small.toml\"\n\
          [[shot]]\nsrc = \"{}\"\ntransition = {{ kind = \"crossfade\", duration = \"0.4\" }}\n\
-         [[shot]]\nsrc = \"{}\"\nin = \"0.4\"\nout = \"2.4\"\n",
+         [[shot]]\nsrc = \"{b}\"\nin = \"0.4\"\nout = \"2.4\"\n\
+         [[shot]]\nsrc = \"{b}\"\nout = \"0.52\"\n",
         a.display(),
-        b.display()
+        b = b.display()
     );
     let spec_path = dir.path().join("cut.toml");
     std::fs::write(&spec_path, spec).unwrap();
@@ -1048,10 +1050,26 @@ fn timeline_clips_keep_each_sources_own_rate_and_frames() {
     assert_eq!(range(first, "source_range"), ((0.0, 30.0), (54.0, 30.0)));
     let avail = |c: &Value| range(&c["media_reference"], "available_range");
     assert_eq!(avail(first), ((0.0, 30.0), (60.0, 30.0)));
-    // Shot 2 in its own 25 fps frames: in at 10, out at 60, 5 frames (0.2 s) under the
-    // dissolve; the file has 75 frames.
-    assert_eq!(range(second, "source_range"), ((15.0, 25.0), (45.0, 25.0)));
+    // Shot 2 from its own 25 fps frame 10 (0.4 s), 5 of them (0.2 s) under the dissolve; it
+    // lasts as long in the cut's 30 fps frames as shot 1 (the file has 75 frames).
+    assert_eq!(range(second, "source_range"), ((15.0, 25.0), (54.0, 30.0)));
     assert_eq!(avail(second), ((0.0, 25.0), (75.0, 25.0)));
+    // Shot 3 lasts what the cut gives it, so the clips add up to the deliverable.
+    let held = report["cut"]["shots"][2]["duration_ticks"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(report["cut"]["video"]["time_base"], "1/30");
+    assert_eq!(held, 16);
+    assert_eq!(range(&v[3], "source_range"), ((0.0, 25.0), (16.0, 30.0)));
+    let total: f64 = [first, second, &v[3]]
+        .iter()
+        .map(|c| range(c, "source_range").1 .0)
+        .sum();
+    assert_eq!(
+        Some(total as i64),
+        report["cut"]["duration_ticks"].as_i64(),
+        "{report}"
+    );
 }
 
 /// Pixels with every channel over 180 (the captions' white text) in rows `[y0, y1)`.

@@ -14,6 +14,7 @@ fn timeline_loads_in_opentimelineio() {
             media_frames: 180,
             source_in: 15 * i,
             frames: 90 + 10 * i,
+            speed: if i == 2 { 2.0 } else { 1.0 },
             transition_frames: if i == 0 { 10 } else { 0 },
         })
         .collect();
@@ -45,6 +46,7 @@ print(json.dumps({
   "ranges": [[c.source_range.start_time.value, c.source_range.duration.value] for c in clips],
   "urls": [c.media_reference.target_url for c in clips],
   "transitions": len([i for i in v if isinstance(i, otio.schema.Transition)]),
+  "speeds": [[e.time_scalar for e in c.effects if isinstance(e, otio.schema.LinearTimeWarp)] for c in clips],
   "duration": t.duration().to_seconds(),
   "audio_tracks": len(t.audio_tracks()),
 }))
@@ -66,6 +68,7 @@ print(json.dumps({
         serde_json::json!([[0.0, 90.0], [15.0, 100.0], [30.0, 110.0]])
     );
     assert_eq!(v["transitions"], 1);
+    assert_eq!(v["speeds"], serde_json::json!([[], [], [2.0]]));
     assert_eq!(v["audio_tracks"], 2);
     assert!(
         (v["duration"].as_f64().unwrap() - 300.0 / 30.0).abs() < 1e-9,

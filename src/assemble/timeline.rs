@@ -1,5 +1,5 @@
-//! The run's OpenTimelineIO file (`timeline.otio`): the cut's clips in their sources' own rates
-//! and frames, dissolves in the cut's, and the music bed under them.
+//! The run's OpenTimelineIO file (`timeline.otio`): the cut's clips (each from a frame of its
+//! source, lasting as long as the cut holds it), dissolves, and the music bed under them.
 
 use super::sources::ShotInput;
 use super::spec::Cut;
