@@ -94,6 +94,10 @@ impl VideoIndex {
             return Err(Error::bad_input(path, "video stream has no frames"));
         }
         pts.sort_unstable();
+        let last = *pts.last().expect("a frame is shown");
+        if let Some(p) = packets.iter_mut().find(|p| p.shown && p.pts == last) {
+            p.duration = last_frame(&info, frame, p.pts, p.duration);
+        }
         let end = packets
             .iter()
             .filter(|p| p.shown)
@@ -186,6 +190,19 @@ impl VideoIndex {
         frame_ticks(self.frame_rate, self.time_base)
     }
 
+    /// How long `pkt`, read from this stream, shows: [`packet_duration`], the last frame
+    /// lasting to where the stream says it ends when FFmpeg cuts it short (behind an empty
+    /// edit). The length a copy writes it with.
+    pub fn duration_of(&self, pkt: &Packet) -> Ticks {
+        let (frame, said) = (self.frame_ticks(), packet_duration(pkt, self.frame_ticks()));
+        match pkt.pts().or(pkt.dts()).map(Ticks) {
+            Some(pts) if !pkt.is_discard() && self.pts.last() == Some(&pts) => {
+                last_frame(&self.info, frame, pts, said)
+            }
+            _ => said,
+        }
+    }
+
     /// Seconds for a tick count of the video time base (for reports only).
     pub fn secs(&self, ticks: Ticks) -> f64 {
         self.time_base.secs(ticks)
@@ -214,14 +231,30 @@ pub fn nominal_rate(real: Rational, avg: Rational) -> Option<Rational> {
 /// How long the video packet `pkt` shows: its own duration, or one frame (`frame`, see
 /// [`stream_frame_ticks`]) when the container gives none, or 1 tick where a frame is longer:
 /// not a frame's length but a placeholder (FFmpeg gives every frame of an MP4 with B-frames on
-/// a 600 Hz clock, a phone's, 1 tick). A short last frame the container does give (5 ticks of
-/// a 512-tick frame) is kept. The one rule every reader of video packet timing follows, and
-/// the length a copied packet is written with.
+/// a 600 Hz clock, a phone's, 1 tick). Other short durations are kept. The one rule every
+/// reader of video packet timing follows (the last frame as [`VideoIndex::duration_of`] ends
+/// it), and the length a copied packet is written with.
 pub fn packet_duration(pkt: &Packet, frame: Ticks) -> Ticks {
     match pkt.duration() {
         1 if frame.0 > 2 => frame,
         d if d > 0 => Ticks(d),
         _ => frame,
+    }
+}
+
+/// How long the last frame of the video stream `info` (at `pts`, said to last `said`) shows:
+/// to where the stream says it ends (its start plus its duration) when that is later by at
+/// most one frame (`frame`). FFmpeg's MP4 reader ends the last frame of a track without
+/// B-frames at the track's length counted from 0, so behind an empty edit (a picture starting
+/// one frame in, th_retalk1's 33 ms) it is cut by that much: 5 ticks where its table says 512.
+fn last_frame(info: &StreamInfo, frame: Ticks, pts: Ticks, said: Ticks) -> Ticks {
+    let declared = info
+        .start_time
+        .zip(info.duration)
+        .map(|(s, d)| Ticks(s + d) - pts);
+    match declared {
+        Some(d) if d > said && d - said <= frame => d,
+        _ => said,
     }
 }
 

@@ -333,6 +333,56 @@ fn a_clip_on_a_phones_600_hz_clock_keeps_its_last_frame() {
     assert_duration(&swapped, 6.0, 600.0);
 }
 
+/// A picture starting one frame in (an empty edit, th_retalk1's: `-itsoffset`) without
+/// B-frames: FFmpeg's MP4 reader ends its last frame at the track's length counted from 0, 5
+/// ticks after it starts, so `concat` and `swap` made this 2 s picture 1.967 s long (th_retalk1
+/// 6.067 s) where `probe` and `export` read 2.000 s. One length now, the last frame written whole.
+#[test]
+fn a_picture_starting_one_frame_in_has_one_length_in_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let late = dir.path().join("late.mp4");
+    ff(&[
+        "-itsoffset",
+        "0.033333",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=64x64:r=30:d=2",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-fps_mode",
+        "passthrough",
+        s(&late),
+    ]);
+    let probed = cutroom_json(&["probe", "--json", s(&late)]);
+    let v = &probed["files"][0]["streams"][0];
+    let near = |a: f64, b: f64| (a - b).abs() < 1e-3;
+    assert!(near(num(&v["start_time_s"]), 0.033), "{v}");
+    assert!(near(num(&v["duration_s"]), 2.0), "{v}");
+    let export_ns = cutroom::export::video_length_ns(&late).unwrap();
+    assert_eq!(export_ns, 2_000_000_000);
+    let video_s = |out: &Path| num(&stream(&ffprobe(out), "video")["duration"]);
+    let cut = dir.path().join("cut.mp4");
+    let j = concat_json(&[s(&late), "-o", s(&cut)]);
+    assert_eq!((num(&j["duration_s"]), video_s(&cut)), (2.0, 2.0));
+    let swapped = dir.path().join("swapped.mp4");
+    let m = fixture("music.wav");
+    let run = cutroom_ok(&[
+        "swap",
+        "-q",
+        "--json",
+        s(&late),
+        "--audio",
+        s(&m),
+        "-o",
+        s(&swapped),
+    ]);
+    let said: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!((num(&said["duration_s"]), video_s(&swapped)), (2.0, 2.0));
+}
+
 #[test]
 fn a_variable_frame_rate_shot_is_normalised_to_its_base_rate() {
     let dir = tempfile::tempdir().unwrap();

@@ -7,7 +7,7 @@ use crate::media;
 use crate::output::AtomicOutput;
 use crate::progress::Progress;
 use crate::time::Ticks;
-use crate::video_index::{packet_duration, VideoIndex};
+use crate::video_index::VideoIndex;
 use cutroom_ffi::MediaKind;
 use std::path::Path;
 
@@ -138,8 +138,8 @@ impl Picture {
             if p.stream() != ix.stream() {
                 continue;
             }
+            p.set_duration(ix.duration_of(&p).0);
             p.offset(-ix.first().0);
-            p.set_duration(packet_duration(&p, ix.frame_ticks()).0);
             w.write_video(p)?;
             written += 1;
             bar.advance(1);

@@ -7,7 +7,6 @@ use crate::error::{Error, Result};
 use crate::output::Seal;
 use crate::progress::{Progress, Skipped, Stream};
 use crate::time::Ticks;
-use crate::video_index::packet_duration;
 use cutroom_ffi::{damage_refusal, Input};
 use std::path::{Path, PathBuf};
 
@@ -82,7 +81,7 @@ pub fn write(
             if !p.pts().or(p.dts()).map(Ticks).is_some_and(wanted) {
                 continue;
             }
-            p.set_duration(packet_duration(&p, s.frame_ticks()).0);
+            p.set_duration(s.duration_of(&p).0);
             p.rescale(tb.rational());
             p.offset(offset.0);
             w.write_video(p)?;

@@ -37,9 +37,7 @@ use crate::sheet::RgbImage;
 use crate::time::{Instants, Ticks, TimeBase};
 use crate::video_index::VideoIndex;
 use cover::Cover;
-use cutroom_ffi::{
-    encode_image, rescale, ImageFormat, MediaKind, Rational, StreamInfo, VideoFrame,
-};
+use cutroom_ffi::{encode_image, rescale, ImageFormat, MediaKind, Rational, VideoFrame};
 use fanout::{decode, forward, Fanout, Source};
 use plan::{check_request, group, plan, PictureInfo, Plan};
 use preset::Preset;
@@ -232,7 +230,7 @@ pub fn export_staged(
             .ok_or_else(|| Error::bad_input(&req.input, "the video stream has no time base"))?,
         rates: [info.real_frame_rate, info.avg_frame_rate],
         start_time: info.start_time.map(Ticks),
-        duration: video_duration(&req.input, &info)?,
+        duration: VideoIndex::scan(&req.input)?.duration(),
         turn: Turn::from_rotation(info.rotation),
         size: crate::probe::shown_size(&info),
     };
@@ -669,26 +667,12 @@ fn exported(
 
 /// The length of `input`'s video in ns: the time captions on it must end by.
 pub fn video_length_ns(input: &Path) -> Result<i64> {
-    let file = media::open(input)?;
-    let v = file
-        .best_stream(MediaKind::Video)
-        .ok_or_else(|| Error::bad_input(input, "no video stream to export"))?;
-    let info = &file.streams()[v];
-    let ticks = video_duration(input, info)?;
+    let index = VideoIndex::scan(input)?;
     Ok(rescale(
-        ticks.0,
-        info.time_base,
+        index.duration().0,
+        index.time_base.rational(),
         Rational::new(1, crate::timeline::NANOS as i32),
     ))
-}
-
-/// The video stream's duration in its time base. When the container does not declare it
-/// (Matroska, MPEG-TS), the stream's packets are indexed (not decoded) to find where it ends.
-fn video_duration(path: &Path, info: &StreamInfo) -> Result<Ticks> {
-    match info.duration {
-        Some(d) => Ok(Ticks(d)),
-        None => Ok(VideoIndex::scan(path)?.duration()),
-    }
 }
 
 /// Have the batch remove what an earlier run wrote beside these outputs and this run does not
