@@ -997,3 +997,72 @@ fn a_steady_tone_gives_a_mouth_nothing_to_follow() {
         "{text}"
     );
 }
+
+/// A deliverable reads as its source: th_retalk3 in sync and with its sound 200 ms early,
+/// exported 9:16 as `reels` exports it (the square picture over a blurred, enlarged copy of
+/// itself, whose bars hold a large blurred copy of the face) with captions and a logo, at a
+/// small size, keeps its verdict and its offset within a frame; the face followed is the
+/// picture's, the one face found: the blurred copy never votes. (Measured on the development
+/// talking heads, docs/lips.md "Measured: deliverables".)
+#[test]
+fn a_deliverable_reads_as_its_source() {
+    let Some(real) = real_clips() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let presets = dir.path().join("presets.toml");
+    std::fs::write(
+        &presets,
+        "[small]\nbase = \"reels\"\nwidth = 360\nheight = 640\n",
+    )
+    .unwrap();
+    let captions = dir.path().join("captions.srt");
+    std::fs::write(
+        &captions,
+        "1\n00:00:00,300 --> 00:00:02,000\nHello and welcome back\n\n\
+         2\n00:00:02,400 --> 00:00:04,500\nToday: lips and sound\n",
+    )
+    .unwrap();
+    let mut files = Vec::new();
+    for shift in [0, -200] {
+        let source = shifted(&real.join("th_retalk3.mp4"), dir.path(), shift);
+        cutroom_ok(&[
+            "export",
+            s(&source),
+            "--presets",
+            s(&presets),
+            "-p",
+            "small",
+            "--captions",
+            s(&captions),
+            "--logo",
+            s(&fixture("demo/logo.png")),
+            "-o",
+            s(dir.path()),
+            "-q",
+        ]);
+        let deliverable = dir.path().join(format!("s{shift:+}.small.mp4"));
+        files.extend([source, deliverable]);
+    }
+    let mut args = vec!["sync", "--json", "-q"];
+    args.extend(files.iter().map(|f| s(f)));
+    let out = cutroom(&args);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reports = v["files"].as_array().unwrap();
+    for (pair, verdict) in reports.chunks(2).zip(["pass", "fail"]) {
+        let (source, deliverable) = (&pair[0], &pair[1]);
+        for f in pair {
+            assert_eq!(f["verdict"], verdict, "{f}");
+            assert_eq!(f["method"], "lips", "{f}");
+        }
+        let faces = deliverable["lips"]["faces"].as_array().unwrap();
+        assert_eq!(faces.len(), 1, "{deliverable}");
+        // The picture's face: a square picture across a 9:16 frame, its middle.
+        let face = &faces[0]["box"];
+        let (cy, h) = (face[1].as_f64().unwrap(), face[3].as_f64().unwrap());
+        assert!((cy - 0.5).abs() < 0.1 && h < 0.35, "{deliverable}");
+        let at = |f: &Value| f["offset_ms"].as_f64().unwrap();
+        assert!(
+            (at(deliverable) - at(source)).abs() <= 40.0,
+            "{deliverable} against {source}"
+        );
+    }
+}
