@@ -814,10 +814,19 @@ fn the_key_stays_secret_and_other_auth_headers_work() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        all.contains("401") && all.contains("OPENAI_API_KEY"),
+        all.contains("401")
+            && all.contains("the key in OPENAI_API_KEY was refused (not shown here)"),
         "{all}"
     );
     assert!(!all.contains(wrong), "the key leaked: {all}");
+    // No key at all (the variable set empty counts as unset): that is what the 401 says.
+    let out = emu.cutroom(&["videos", "list"], "");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("HTTP 401")
+            && err.contains("; no key was sent: OPENAI_API_KEY is not set (or is empty)"),
+        "{err}"
+    );
     // A key read from a file saved with a byte-order mark and CRLF works; one with a line
     // break or typographic quotes in it is refused before any request, the key unprinted.
     let listed = emu.cutroom(&["videos", "list"], &format!("\u{feff}{key}\r\n"));
@@ -910,7 +919,11 @@ fn each_provider_reads_its_own_key_variable() {
         let o = run(("OPENAI_API_KEY", key));
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{flavor}: {err}");
-        assert!(err.contains("401") && err.contains(var), "{flavor}: {err}");
+        let unset = format!("no key was sent: {var} is not set (or is empty)");
+        assert!(
+            err.contains("401") && err.contains(&unset),
+            "{flavor}: {err}"
+        );
         // The hint names this provider's variable, not every provider's.
         assert!(!err.contains("FAL_KEY"), "{flavor}: {err}");
         // Each flavour words the 401 as its provider does (Replicate: problem details).
@@ -2058,6 +2071,13 @@ fn an_unreachable_service_is_reported_while_it_is_tried_again() {
     // Said once, before the retries, even with -q; and the final error after them.
     let said = "trying 2 more times with backoff (--retries 0 gives up at once)";
     assert_eq!(err.matches(said).count(), 1, "{err}");
+    // In the user's words, naming the base URL and what to check, not the library's.
+    let why = format!(
+        "GET {base}/videos/video_1: cannot connect to {base}: connection refused (is the \
+         service running? check --base-url)"
+    );
+    assert_eq!(err.matches(&why).count(), 2, "{err}");
+    assert!(!err.contains("tcp connect error"), "{err}");
     assert!(err.find(said) < err.rfind("error"), "{err}");
     assert!(!err.contains("sk-test"), "{err}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);

@@ -10,7 +10,9 @@ use super::provider::{output_url, unwrapped, Provider};
 use super::reach::{refused, Guard, Lookup, Reach};
 use crate::error::{with_hint, Error, Result};
 use crate::http::backoff::{server_hint, span, Backoff, Waits, MAX_HINT};
-use crate::http::{describe, quote, redact_url, trusted, untrusted_certificate};
+use crate::http::{
+    describe, no_connection, quote, redact_url, trusted, untrusted_certificate, NoConnection,
+};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
@@ -404,8 +406,12 @@ impl Client {
                                 " (through the proxy in {p}; NO_PROXY=HOST goes direct to HOST)"
                             )
                         });
+                    let why = match (no_connection(&e), via) {
+                        (Some(why), via) => self.cannot_connect(&url, &why, via),
+                        (None, via) => format!("{}{}", describe(&e), via.unwrap_or_default()),
+                    };
                     return Ok(Err(Failure {
-                        why: format!("{at}{}{}", describe(&e), via.unwrap_or_default()),
+                        why: format!("{at}{why}"),
                         unsent: e.is_connect(),
                     }));
                 }
@@ -451,6 +457,28 @@ impl Client {
             "{asked}: more than {MAX_REDIRECTS} redirects, the last to {}",
             redact_url(&url)
         )))
+    }
+
+    /// Why no connection to `url` could be made (`why`), in words naming where: the base URL
+    /// for the API's own origin, with what to check, else the origin (never a path or query,
+    /// which may carry a token); `via`, the proxy it went through.
+    fn cannot_connect(&self, url: &Url, why: &NoConnection, via: Option<String>) -> String {
+        let api = same_origin(url, &self.cfg.base_url);
+        let whom = match api {
+            true => redact_url(&self.cfg.base_url),
+            false => url.origin().ascii_serialization(),
+        };
+        let check = match (via, why) {
+            (Some(via), _) => via,
+            (None, _) if !api => String::new(),
+            (None, NoConnection::Refused) => " (is the service running? check --base-url)".into(),
+            (None, NoConnection::Unresolved) => " (check the host name in --base-url)".into(),
+            (None, NoConnection::Tls(_)) if url.scheme() == "https" => {
+                " (does the service speak https? check --base-url)".into()
+            }
+            (None, _) => " (is the host up and reachable from here? check --base-url)".into(),
+        };
+        format!("cannot connect to {whom}: {why}{check}")
     }
 
     /// One GET of `url` (redirects followed, never retried): the answer when it is a 200, else
@@ -538,9 +566,14 @@ impl Client {
                     if attempt == 0 && !last {
                         // Without this the retries of an unreachable host pass in silence.
                         self.cfg.warn.warn(&format!(
-                            "{method} {shown}: {why}; trying {} more times with backoff \
+                            "{method} {shown}: {why}; trying {} more {} with backoff \
                              (--retries 0 gives up at once)",
-                            self.cfg.retries
+                            self.cfg.retries,
+                            if self.cfg.retries == 1 {
+                                "time"
+                            } else {
+                                "times"
+                            }
                         ));
                     }
                     (None, why.clone(), last)
@@ -1235,8 +1268,16 @@ pub(crate) async fn api_error(what: &str, mut resp: Response, api: Option<&ApiCo
         false => detail,
     };
     let hint = match (status.as_u16(), provider) {
+        // Unset, no key went: the variable is what to fix, not a key.
+        (401, Some(p)) if api.is_some_and(|a| a.key.is_none()) => Some(format!(
+            "no key was sent: {} is not set (or is empty); set it to this service's key (the \
+             variable --provider {} reads)",
+            p.key_var(),
+            p.name()
+        )),
         (401, Some(p)) => Some(format!(
-            "check the key ({}, for --provider {}) and --auth-header",
+            "the key in {} was refused (not shown here): check that it is this service's key \
+             (--provider {}), and --auth-header",
             p.key_var(),
             p.name()
         )),

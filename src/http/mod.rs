@@ -22,24 +22,114 @@ pub fn trusted(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
     read().map_err(|e| e.context("the CA certificates to trust (--ca-cert or SSL_CERT_FILE)"))
 }
 
-/// A transport error with its causes, without the URL (it may carry a token).
+/// A transport error in words, without the URL (it may carry a token): `cannot connect:
+/// connection refused`, `timed out`, `connection broke off: ...`.
 pub fn describe(e: &reqwest::Error) -> String {
-    let mut msg = if e.is_timeout() {
-        "timed out".to_string()
-    } else if e.is_connect() {
-        "cannot connect".to_string()
+    if let Some(why) = no_connection(e) {
+        return format!("cannot connect: {why}");
+    }
+    let what = if e.is_timeout() {
+        "timed out"
     } else if e.is_body() {
-        "connection broke off".to_string()
+        "connection broke off"
     } else {
-        "request failed".to_string()
+        "request failed"
     };
-    let mut src = std::error::Error::source(e);
+    match innermost(e) {
+        Some(why) => format!("{what}: {why}"),
+        None => what.to_string(),
+    }
+}
+
+/// Why no connection to the server could be made, in a user's words, when that is why `e`
+/// failed: the connection refused, the name not resolving, no answer, the TLS handshake
+/// failing. The library's wording (`client error (Connect): tcp connect error`) stays out.
+pub fn no_connection(e: &reqwest::Error) -> Option<NoConnection> {
+    use std::io::ErrorKind as K;
+    if !e.is_connect() {
+        return None;
+    }
+    if e.is_timeout() {
+        return Some(NoConnection::NoAnswer);
+    }
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(s) = src {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
+        // hyper's connector says a failed lookup in these words, whatever the resolver's are.
+        if s.to_string().starts_with("dns error") {
+            return Some(NoConnection::Unresolved);
+        }
+        let mut inner: &(dyn std::error::Error + 'static) = s;
+        while let Some(wrapped) = inner
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            inner = wrapped;
+        }
+        if let Some(t) = inner.downcast_ref::<tokio_rustls::rustls::Error>() {
+            return Some(NoConnection::Tls(t.to_string()));
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return Some(match io.kind() {
+                K::ConnectionRefused => NoConnection::Refused,
+                K::TimedOut => NoConnection::NoAnswer,
+                K::HostUnreachable | K::NetworkUnreachable => NoConnection::NoRoute,
+                K::ConnectionReset | K::ConnectionAborted | K::UnexpectedEof => {
+                    NoConnection::Closed
+                }
+                _ => NoConnection::Other(crate::error::os_words(io)),
+            });
+        }
         src = s.source();
     }
-    msg
+    Some(NoConnection::Other(innermost(e).unwrap_or_default()))
+}
+
+/// Why a connection could not be made ([`no_connection`]); shown in words.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NoConnection {
+    /// Nothing listens at the port (or a firewall rejects it).
+    Refused,
+    /// The host name does not resolve.
+    Unresolved,
+    /// No answer within the connect timeout.
+    NoAnswer,
+    /// No route to the host or its network.
+    NoRoute,
+    /// The server closed the connection as it opened.
+    Closed,
+    /// The TLS handshake failed (the server speaks plain HTTP, an old TLS, ...): its reason.
+    Tls(String),
+    /// Another reason, in the OS's or library's words.
+    Other(String),
+}
+
+impl std::fmt::Display for NoConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Refused => f.write_str("connection refused"),
+            Self::Unresolved => f.write_str("the host name does not resolve"),
+            Self::NoAnswer => f.write_str("no answer (timed out)"),
+            Self::NoRoute => f.write_str("no route to the host"),
+            Self::Closed => f.write_str("the server closed the connection"),
+            Self::Tls(why) => write!(f, "the TLS handshake failed ({why})"),
+            Self::Other(why) => f.write_str(why),
+        }
+    }
+}
+
+/// The innermost cause of `e` in its own words (an OS error's without its number).
+fn innermost(e: &reqwest::Error) -> Option<String> {
+    let mut last: Option<&(dyn std::error::Error + 'static)> = None;
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        last = Some(s);
+        src = s.source();
+    }
+    let last = last?;
+    Some(match last.downcast_ref::<std::io::Error>() {
+        Some(io) => crate::error::os_words(io),
+        None => last.to_string(),
+    })
 }
 
 /// The TLS library's reason when `e` is a server certificate refused as untrusted or invalid.
@@ -191,6 +281,54 @@ mod tests {
         let q = quote(&"é".repeat(1000));
         assert!(q.ends_with("... (700 more characters)"), "{q}");
         assert_eq!(q.chars().count(), 300 + "... (700 more characters)".len());
+    }
+
+    /// Why no connection could be made is said in words (not hyper's `client error
+    /// (Connect): tcp connect error`): a port nobody listens on, a name that does not
+    /// resolve, a plain-HTTP server asked for TLS.
+    #[test]
+    fn a_connection_that_cannot_be_made_is_said_in_words() {
+        use std::io::Write;
+        struct NoName;
+        impl reqwest::dns::Resolve for NoName {
+            fn resolve(&self, _: reqwest::dns::Name) -> reqwest::dns::Resolving {
+                Box::pin(async { Err("no such name".into()) })
+            }
+        }
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let plain = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let plain_port = plain.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for c in plain.incoming().flatten() {
+                let _ = (&c).write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+            }
+        });
+        let client = reqwest::Client::builder()
+            .dns_resolver(std::sync::Arc::new(NoName))
+            .no_proxy()
+            .build()
+            .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let failed = |url: String| rt.block_on(client.get(url).send()).unwrap_err();
+        let refused = failed(format!("http://127.0.0.1:{closed}/v1?key=k"));
+        assert_eq!(no_connection(&refused), Some(NoConnection::Refused));
+        assert_eq!(describe(&refused), "cannot connect: connection refused");
+        let unresolved = failed("http://nowhere.example/".into());
+        assert_eq!(no_connection(&unresolved), Some(NoConnection::Unresolved));
+        let tls = failed(format!("https://127.0.0.1:{plain_port}/"));
+        let Some(NoConnection::Tls(why)) = no_connection(&tls) else {
+            panic!("{tls:?}")
+        };
+        assert!(
+            !why.is_empty() && !describe(&tls).contains("client error"),
+            "{why}"
+        );
     }
 
     /// A server's words cannot drive the terminal they are printed on: escape sequences
