@@ -4234,6 +4234,73 @@ fn answer(status: &str, ctype: &str, body: &[u8]) -> Vec<u8> {
     a
 }
 
+/// A job `render` holds (its create answered) whose lookups are rate-limited (429) past their
+/// retries is waited out, never given up: first after its create, then as its file is
+/// fetched; `fetch ID` waits out a rate-limited first lookup too.
+#[test]
+fn a_rate_limited_lookup_of_a_job_held_is_waited_out() {
+    let clip = std::fs::read(fixture("marker_landscape_25.mp4")).unwrap();
+    let lookups = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = lookups.clone();
+    let job = |status: &str| {
+        format!(
+            r#"{{"id": "video_1", "object": "video", "status": "{status}", "model": "m", "seconds": "1", "size": "160x90"}}"#
+        )
+    };
+    let base = scripted_server(move |head| match head.split(' ').nth(1).unwrap_or("") {
+        "/v1/videos" => answer("200 OK", "application/json", job("queued").as_bytes()),
+        "/v1/videos/video_1" => {
+            // Lookups 1-2 and 4-5 are turned away; 3 and from 6 on answer the finished job.
+            let n = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            match n {
+                0 | 1 | 3 | 4 => "HTTP/1.1 429 Too Many Requests\r\nretry-after-ms: 50\r\n\
+                                  content-length: 0\r\nconnection: close\r\n\r\n"
+                    .as_bytes()
+                    .to_vec(),
+                _ => answer("200 OK", "application/json", job("completed").as_bytes()),
+            }
+        }
+        "/v1/videos/video_1/content?variant=video" => answer("200 OK", "video/mp4", &clip),
+        _ => answer("404 Not Found", "text/plain", b""),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let list = write_shots(dir.path(), &shots(1, "160x90", 1));
+    let out = dir.path().join("o");
+    let (run, _) = run_against(
+        &format!("{base}/v1"),
+        &[
+            "render",
+            s(&list),
+            "-o",
+            s(&out),
+            "--allow-any",
+            "--retries",
+            "0",
+        ],
+    );
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    assert!(out.join("video_1.mp4").exists(), "{err}");
+    assert!(
+        err.contains("HTTP 429") && err.contains("is looked at again"),
+        "{err}"
+    );
+    assert!(lookups.load(std::sync::atomic::Ordering::SeqCst) >= 6);
+    // `fetch ID`: its first lookup rate-limited (lookups 1-2 again).
+    lookups.store(0, std::sync::atomic::Ordering::SeqCst);
+    let other = dir.path().join("f");
+    let (run, _) = run_against(
+        &format!("{base}/v1"),
+        &["fetch", "video_1", "-o", s(&other), "--retries", "0", "-q"],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(other.join("video_1.mp4").exists());
+}
+
 /// A lookup of one job answered with another job (a relay mixing up its jobs) is refused:
 /// its status is not this job's, and its content would be another render saved under this
 /// job's name.

@@ -1113,6 +1113,12 @@ pub(crate) enum Got<T> {
     Unavailable(Error, Option<Duration>),
 }
 
+/// True when `e` is a 429: the service is there and asks for patience, so a lookup so
+/// answered past its retries is waited out, never a reason to give a job up.
+pub(crate) fn rate_limited(e: &Error) -> bool {
+    matches!(e.without_context(), Error::Http { status: 429, .. })
+}
+
 /// Marks an answer that came after a redirect: see [`redirected`].
 #[derive(Clone)]
 struct Redirected;

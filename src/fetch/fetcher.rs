@@ -1,7 +1,7 @@
 //! `fetch`: bring completed renders (by id) or any https URL into a cache directory, verified.
 
 use super::cache::{safe_name, Cache, Entry};
-use super::client::{finished_but, Client};
+use super::client::{finished_but, rate_limited, Client};
 use super::config::{check_url, same_origin};
 use super::download::{expired_since, unix_now, Downloaded, Request};
 use super::model::{Phase, Variant, Video};
@@ -218,7 +218,11 @@ async fn look_up_and_download(
             Either::Left((looked, content)) => (looked, Either::Left(content)),
             Either::Right((got, lookup)) => (lookup.await, Either::Right(got)),
         };
-        let looked = looked?;
+        // A rate-limited lookup is left to the wait below, which waits it out.
+        let looked = match looked {
+            Err(e) if rate_limited(&e) => None,
+            looked => looked?,
+        };
         seen = looked.is_some();
         if let Some((v, _)) = looked.filter(|(v, _)| v.status.phase() == Phase::Done) {
             let got = match content {

@@ -1,7 +1,7 @@
 //! Waiting for a job: poll with backoff (or the server's `openai-poll-after-ms`) until it
 //! reaches a final phase, within an overall timeout.
 
-use super::client::{Client, Got};
+use super::client::{rate_limited, Client, Got};
 use super::model::{Phase, Status, Video};
 use crate::error::{Error, Result};
 use crate::http::backoff::Backoff;
@@ -63,7 +63,7 @@ impl Client {
     /// timeout, is an error. Once the job has answered (`seen`: the caller saw it already), a
     /// lookup that gets no usable answer (a gateway's 502 or 503 maintenance page, no answer,
     /// past the request's own retries) does not end the wait: the job is looked at again with
-    /// backoff until the timeout.
+    /// backoff until the timeout; a rate limit (429) is so waited out even before.
     pub async fn wait(
         &self,
         id: &str,
@@ -78,20 +78,12 @@ impl Client {
             let (video, hint) = match self.look_up(id).await? {
                 Got::Json(found) => found,
                 Got::NotFound => return Err(self.missing(id)),
-                Got::Unavailable(e, _) if !seen => return Err(e),
+                // Before the job has answered, only a rate limit is waited out: the service
+                // is there (a 503 from the start may be no service of this kind at all).
+                Got::Unavailable(e, _) if !seen && !rate_limited(&e) => return Err(e),
                 Got::Unavailable(e, hint) => {
-                    // A server asking for a wait past the deadline is taken at its word.
-                    let wait = backoff.next_delay(hint).max(hint.unwrap_or_default());
-                    if Instant::now() + wait > deadline {
-                        return Err(e.context(format!(
-                            "gave up waiting for video {id}: the next look would come past \
-                             --timeout ({} s); {KEPT}",
-                            opts.timeout.as_secs()
-                        )));
-                    }
-                    self.unavailable(id, &e, wait);
-                    bar.status("unavailable");
-                    tokio::time::sleep(wait).await;
+                    self.wait_out(id, e, hint, &mut backoff, deadline, opts, bar)
+                        .await?;
                     continue;
                 }
             };
@@ -120,5 +112,57 @@ impl Client {
             }
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// Look up job `id`, which the caller holds (its create answered, or a state file records
+    /// it): a lookup without a usable answer past its retries (a 429, a gateway's 503 or
+    /// maintenance page, no answer) is waited out as [`Client::wait`] does, until `--timeout`,
+    /// never a reason to give the job up. `None`: the API does not know it (404).
+    pub(crate) async fn look_up_held(
+        &self,
+        id: &str,
+        opts: &PollOptions,
+        bar: &dyn Progress,
+    ) -> Result<Option<Video>> {
+        let deadline = Instant::now() + opts.timeout;
+        let mut backoff = Backoff::new(opts.initial, opts.max);
+        loop {
+            match self.look_up(id).await? {
+                Got::Json((v, _)) => return Ok(Some(v)),
+                Got::NotFound => return Ok(None),
+                Got::Unavailable(e, hint) => {
+                    self.wait_out(id, e, hint, &mut backoff, deadline, opts, bar)
+                        .await?
+                }
+            }
+        }
+    }
+
+    /// Wait before looking at job `id` again after `e`, a lookup without a usable answer (the
+    /// server's `hint` of when to ask again taken at its word), or give up saying so when that
+    /// would pass `deadline`.
+    #[allow(clippy::too_many_arguments)]
+    async fn wait_out(
+        &self,
+        id: &str,
+        e: Error,
+        hint: Option<Duration>,
+        backoff: &mut Backoff,
+        deadline: Instant,
+        opts: &PollOptions,
+        bar: &dyn Progress,
+    ) -> Result<()> {
+        let wait = backoff.next_delay(hint).max(hint.unwrap_or_default());
+        if Instant::now() + wait > deadline {
+            return Err(e.context(format!(
+                "gave up waiting for video {id}: the next look would come past --timeout ({} \
+                 s); {KEPT}",
+                opts.timeout.as_secs()
+            )));
+        }
+        self.unavailable(id, &e, wait);
+        bar.status("unavailable");
+        tokio::time::sleep(wait).await;
+        Ok(())
     }
 }

@@ -921,7 +921,9 @@ impl Run<'_> {
                 }
             }
             let looked = async {
-                let Some((v, _)) = self.client.retrieve(&id).await? else {
+                // A job held: a rate-limited (429) or unavailable lookup is waited out.
+                let looked = self.client.look_up_held(&id, &self.opts.poll, bar).await?;
+                let Some(v) = looked else {
                     return Ok(Some(Dead::Lost(not_on_the_api(&id))));
                 };
                 // Already final: no second lookup before the download.
