@@ -852,8 +852,10 @@ fn judge(
         report.offset_steps.clear();
         report.reason = format!(
             "the evidence is too weak to judge (confidence {:.2}, needs {MIN_CONFIDENCE}; \
-             tentative offset {:+.1} ms)",
-            overall.confidence, overall.offset_ms
+             tentative offset {:+.1} ms by {})",
+            overall.confidence,
+            overall.offset_ms,
+            overall.method.as_str()
         );
         // A shot that fails judged alone fails the file that holds it, however unsure the
         // whole: a cut of shots each spoken by its own face is rarely one confident reading.
