@@ -40,6 +40,7 @@ fn write_cut(dir: &Path) -> std::path::PathBuf {
 name = "t"
 outputs = ["reels", "square"]
 presets = "small.toml"
+frame_rate = 30
 
 [[shot]]
 transition = {{ kind = "fade", duration = "0.4" }}
@@ -108,7 +109,8 @@ fn emulated_renders_to_checked_deliverables_and_timeline() {
             .collect::<Vec<_>>(),
         ["rendered", "local", "rendered"]
     );
-    // 3 + 3 + 3 s; the fade keeps the length, the crossfade overlaps 0.32 s (10 frames).
+    // 3 + 3 + 3 s; the fade keeps the length, the crossfade overlaps 0.32 s (10 frames: the
+    // spec's frame_rate; the cut's size is the largest clip's, the local 640x360 one's).
     let total = report["cut"]["duration_s"].as_f64().unwrap();
     assert!((total - 26.0 / 3.0).abs() < 0.01, "cut is {total} s");
 
@@ -2885,4 +2887,85 @@ fn a_spec_and_output_directory_named_in_latin1_are_assembled_and_reused() {
         std::fs::metadata(&made).unwrap().modified().unwrap(),
         made_at
     );
+}
+
+/// A cut of mixed shapes takes the largest clip's frame (it took the first clip's: a 64x64
+/// square boxed every later shot into it) and its rate from `frame_rate`; a shot of another
+/// shape is padded with black bars unless its `conform` crops it (no bars); the boxed shot and
+/// the one the crop scales up 3.3x are warned of by number and file, with the key that changes
+/// them, on stderr and in `cut.warnings`.
+#[test]
+fn a_cut_of_mixed_shapes_takes_the_largest_frame_and_fits_each_shot_as_its_conform_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (name, (w, h), fps, colour) in [
+        ("a.mp4", (64, 64), 30, "red"),
+        ("b.mp4", (160, 90), 24, "white"),
+        ("c.mp4", (48, 96), 30, "green"),
+    ] {
+        tone_clip(&d.join(name), w, h, fps, 1.0, colour, Some(0.3));
+    }
+    std::fs::write(
+        d.join("p.toml"),
+        "[wide]\nbase = \"youtube\"\nwidth = 160\nheight = 90\n",
+    )
+    .unwrap();
+    let spec = d.join("cut.toml");
+    std::fs::write(
+        &spec,
+        "outputs = [\"wide\"]\npresets = \"p.toml\"\nframe_rate = 25\n\
+         [[shot]]\nsrc = \"a.mp4\"\n[[shot]]\nsrc = \"b.mp4\"\n\
+         [[shot]]\nsrc = \"c.mp4\"\nconform = \"crop\"\n\
+         [sync]\nfail_on_error = false\n",
+    )
+    .unwrap();
+    let out = d.join("out");
+    let run = cutroom(&["assemble", s(&spec), "-o", s(&out), "--json"]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    let report: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let video = &report["cut"]["video"];
+    assert_eq!(
+        (&video["width"], &video["height"], &video["frame_rate"]),
+        (&160.into(), &90.into(), &"25/1".into()),
+        "{video}"
+    );
+    let warnings: Vec<&str> = report["cut"]["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let boxed = format!(
+        "shot 1 ({}): its 64x64 picture is boxed in the cut's 160x90 frame, black bars over 44 %",
+        d.join("a.mp4").display()
+    );
+    let soft = format!(
+        "shot 3 ({}): its 48x96 picture is scaled up 3.33x to the cut's 160x90 frame",
+        d.join("c.mp4").display()
+    );
+    for w in [&boxed, &soft] {
+        assert!(
+            warnings.iter().any(|x| x.starts_with(w.as_str())),
+            "{w}: {warnings:?}"
+        );
+        assert!(stderr.contains(w.as_str()), "{w}: {stderr}");
+    }
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(warnings[0].contains("conform = \"crop\""), "{warnings:?}");
+    // The left edge (x 0-24) of each shot's middle frame, against its centre.
+    let video = out.join("cut.wide.mp4");
+    let edge = |t: f64| {
+        let f = frame_at(&video, t, &d.join(format!("{t}.png")));
+        (f.mean(0, 20, 24, 70), f.mean(70, 35, 90, 55))
+    };
+    let (bars, red) = edge(0.5);
+    assert!(bars.iter().all(|&c| c < 30.0), "pad: black bars: {bars:?}");
+    assert!(red[0] > 150.0 && red[1] < 80.0, "{red:?}");
+    let (cropped, green) = edge(2.5);
+    assert!(
+        cropped[1] > 80.0 && cropped[0] < 40.0,
+        "crop: no bars: {cropped:?}"
+    );
+    assert!(green[1] > 80.0, "{green:?}");
 }

@@ -437,7 +437,10 @@ fn mixed_sizes_and_rates_make_one_valid_output() {
     ];
     let clips = make_clips(dir.path(), &specs);
     let out = dir.path().join("mixed.mp4");
-    let j = concat_json(&[s(&clips[0]), s(&clips[1]), s(&clips[2]), "-o", s(&out)]);
+    // The first shot's frame (the default is the largest clip's, 1080x1920 at 24 fps: the
+    // smaller frame keeps the test's encode short).
+    let (a, b, c) = (s(&clips[0]), s(&clips[1]), s(&clips[2]));
+    let j = concat_json(&[a, b, c, "-o", s(&out), "--size", "720x1280", "--fps", "30"]);
     assert_eq!(j["path"], "normalise");
     let reasons = j["reasons"].to_string();
     assert!(reasons.contains("size 1080x1920") && reasons.contains("frame rate 24/1"));
@@ -2185,4 +2188,30 @@ fn a_picture_whose_decoding_times_go_back_is_normalised_or_refused_by_name() {
         "{err}"
     );
     assert!(!out.exists());
+}
+
+/// Shots of different sizes are joined in the largest clip's frame at its rate (they took the
+/// first clip's, a 64x64 square at 25 fps, so a 160x90 shot after it was boxed and shrunk).
+#[test]
+fn shots_of_different_sizes_join_in_the_largest_clips_frame_and_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (small, large) = (dir.path().join("small.mp4"), dir.path().join("large.mp4"));
+    tone_clip(&small, 64, 64, 25, 0.4, "red", None);
+    tone_clip(&large, 160, 90, 30, 0.4, "white", None);
+    let out = dir.path().join("out.mp4");
+    let j = cutroom_json(&[
+        "concat",
+        s(&small),
+        s(&large),
+        "-o",
+        s(&out),
+        "--json",
+        "-q",
+    ]);
+    let v = &j["video"];
+    assert_eq!(
+        (&v["width"], &v["height"], &v["frame_rate"]),
+        (&160.into(), &90.into(), &"30/1".into()),
+        "{j}"
+    );
 }

@@ -119,6 +119,39 @@ pub fn cut_name(cut: &Cut, spec_path: &Path) -> OsString {
     }
 }
 
+/// Of a shot boxed by the cut (black bars over more than [`BOXED`] of its frame, its fit not
+/// chosen) or scaled up more than [`UPSCALED`], a warning naming it and the keys that change it.
+fn framing_warnings(plan: &concat::plan::Plan) -> Vec<String> {
+    let (tw, th) = (plan.target.width, plan.target.height);
+    let mut out = Vec::new();
+    for f in concat::plan::framings(plan) {
+        let (sw, sh) = f.shown;
+        let shot = format!("shot {} ({})", f.shot, f.path.display());
+        if f.fit.is_none() && f.bars > BOXED {
+            out.push(format!(
+                "{shot}: its {sw}x{sh} picture is boxed in the cut's {tw}x{th} frame, black \
+                 bars over {:.0} % of it: conform = \"crop\" (the spec's, or the shot's) fills \
+                 the frame, size = \"WxH\" sets the cut's",
+                f.bars * 100.0
+            ));
+        }
+        if f.scale > UPSCALED {
+            out.push(format!(
+                "{shot}: its {sw}x{sh} picture is scaled up {:.2}x to the cut's {tw}x{th} \
+                 frame and looks soft: a smaller size = \"WxH\" keeps it sharp",
+                f.scale
+            ));
+        }
+    }
+    out
+}
+
+/// A shot boxed with bars over this part of the cut's frame is warned of.
+const BOXED: f64 = 0.10;
+
+/// A shot scaled up more than this by the cut is warned of.
+const UPSCALED: f64 = 1.5;
+
 /// `<name>.<ext>`, the bytes of `name` kept.
 fn named(name: &OsStr, ext: &str) -> OsString {
     let mut file = name.to_os_string();
@@ -196,10 +229,19 @@ pub fn run(
         .tempdir_in(out_dir)
         .map_err(|e| Error::io(out_dir, e))?;
     let master = tmp.path().join(named(&name, "mp4"));
-    let copts = concat::Options::default();
+    let frame = cut.frame().map_err(bad)?;
+    let copts = concat::Options {
+        size: frame.size,
+        frame_rate: frame.frame_rate,
+        fit: frame.fit,
+        shot_fits: frame.shot_fits,
+        ..concat::Options::default()
+    };
     progress.start("concat", 0);
-    let prepared =
+    let mut prepared =
         concat::prepare(&edit, &copts, progress).map_err(|e| specfile::in_spec(spec_path, e))?;
+    let framing = framing_warnings(&prepared.plan);
+    prepared.plan.warnings.extend(framing);
     for w in &prepared.plan.warnings {
         progress.warn(w);
     }

@@ -55,6 +55,14 @@ pub struct Cut {
     /// How pictures of another shape are reframed.
     #[serde(default)]
     pub reframe: ReframeSpec,
+    /// The cut's frame size `WxH` (even numbers; default: the largest clip's, at most 1080p's
+    /// pixel count).
+    pub size: Option<String>,
+    /// The cut's frame rate: `30`, or `"30000/1001"` (default: the clip that sets the size's).
+    pub frame_rate: Option<Rate>,
+    /// How a shot of another shape than the cut fills its frame: `pad` (black bars, default)
+    /// or `crop` (fill it, cut what sticks out, centred).
+    pub conform: Option<String>,
     /// Each deliverable's cover picture (`<name>.<preset>.jpg`): the frame at this time, or
     /// `"auto"` (default): the sharpest frame of the first third.
     #[schemars(with = "String")]
@@ -134,6 +142,32 @@ pub struct CutShot {
     pub transition: Transition,
     /// Captions timed in this shot's source (they follow its trims and place on the cut).
     pub captions: Option<PathBuf>,
+    /// How this shot fills the cut's frame if its shape differs (`pad`, `crop`), over the
+    /// spec's `conform`.
+    pub conform: Option<String>,
+}
+
+/// A frame rate as the spec gives it: a whole number or a string (`"30000/1001"`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Rate {
+    /// `30`.
+    Number(f64),
+    /// `"30000/1001"` or `"30"`.
+    Text(String),
+}
+
+/// The cut's frame as the spec sets it: size, rate, the spec's fit and each shot's.
+#[derive(Debug, Clone, Default)]
+pub struct Frame {
+    /// `size`.
+    pub size: Option<(u32, u32)>,
+    /// `frame_rate`.
+    pub frame_rate: Option<cutroom_ffi::Rational>,
+    /// `conform`.
+    pub fit: Option<crate::concat::plan::Conform>,
+    /// Each shot's `conform`.
+    pub shot_fits: Vec<Option<crate::concat::plan::Conform>>,
 }
 
 /// Where a shot comes from.
@@ -412,6 +446,44 @@ impl CutShot {
 }
 
 impl Cut {
+    /// The cut's frame (`size`, `frame_rate`, `conform` and the shots' `conform`), checked as
+    /// `cutroom concat --size`/`--fps` check theirs.
+    pub fn frame(&self) -> std::result::Result<Frame, String> {
+        use crate::concat::plan::{parse_rate, parse_size};
+        let fit = |key: &str, v: &Option<String>| {
+            v.as_deref()
+                .map(|f| {
+                    f.parse::<crate::concat::plan::Conform>()
+                        .map_err(|e| format!("{key}: {e}"))
+                })
+                .transpose()
+        };
+        let frame_rate = self.frame_rate.as_ref().map(|r| match r {
+            Rate::Number(n) => n.to_string(),
+            Rate::Text(t) => t.clone(),
+        });
+        Ok(Frame {
+            size: self
+                .size
+                .as_deref()
+                .map(parse_size)
+                .transpose()
+                .map_err(|e| format!("size: {e}"))?,
+            frame_rate: frame_rate
+                .as_deref()
+                .map(parse_rate)
+                .transpose()
+                .map_err(|e| format!("frame_rate: {e}"))?,
+            fit: fit("conform", &self.conform)?,
+            shot_fits: self
+                .shot
+                .iter()
+                .enumerate()
+                .map(|(i, s)| fit(&format!("shot {}: conform", i + 1), &s.conform))
+                .collect::<std::result::Result<_, _>>()?,
+        })
+    }
+
     /// The overlays of every deliverable (caption style, logo, text), read from `spec`.
     pub fn overlays(&self, spec: &Path) -> Overlays {
         Overlays {
@@ -534,6 +606,7 @@ impl Cut {
             ["loudness.target", "loudness.true_peak"],
         )?;
         self.reframe.reframe()?;
+        self.frame()?;
         if let Some(last) = self.shot.last() {
             last.transition.out_of_last(self.shot.len())?;
         }
@@ -948,9 +1021,40 @@ mod tests {
                 "music = { file = \"m.wav\", threshold = nan }",
                 "music.threshold",
             ),
+            ("size = \"1921x1080\"", "size"),
+            ("size = \"big\"", "size"),
+            ("frame_rate = 29.97", "frame_rate"),
+            ("frame_rate = \"30/0\"", "frame_rate"),
+            ("conform = \"fill\"", "conform"),
         ] {
             let e = check(extra).unwrap_err();
             assert!(e.starts_with(key), "{extra}: {e}");
         }
+        let e = parse(&format!("{base}conform = \"zoom\""))
+            .unwrap()
+            .check_values()
+            .unwrap_err();
+        assert!(e.starts_with("shot 1: conform: \"zoom\""), "{e}");
+    }
+
+    #[test]
+    fn the_cuts_frame_keys_set_its_size_rate_and_fits() {
+        let cut = parse(
+            "size = \"1080x1920\"\nframe_rate = \"30000/1001\"\nconform = \"crop\"\n\
+             outputs = [\"square\"]\n[[shot]]\nsrc = \"a.mp4\"\n\
+             [[shot]]\nsrc = \"b.mp4\"\nconform = \"pad\"\n",
+        )
+        .unwrap();
+        let f = cut.frame().unwrap();
+        assert_eq!(f.size, Some((1080, 1920)));
+        assert_eq!(f.frame_rate, Some(cutroom_ffi::Rational::new(30000, 1001)));
+        use crate::concat::plan::Conform;
+        assert_eq!(f.fit, Some(Conform::Crop));
+        assert_eq!(f.shot_fits, [None, Some(Conform::Pad)]);
+        let rate = parse("frame_rate = 24\noutputs = []\n").unwrap().frame();
+        assert_eq!(
+            rate.unwrap().frame_rate,
+            Some(cutroom_ffi::Rational::new(24, 1))
+        );
     }
 }

@@ -5,7 +5,7 @@ use super::bars::Bars;
 use super::provenance_args::ProvenanceArgs;
 use super::{print_json, Global};
 use cutroom::audio::soundtrack::{self, Level};
-use cutroom::concat::plan::VideoPath;
+use cutroom::concat::plan::{self, VideoPath};
 use cutroom::concat::{self, Options, Summary};
 use cutroom::error::exit;
 use cutroom::progress::{Damaged, Progress, Tally};
@@ -30,13 +30,13 @@ pub struct Args {
     /// The MP4 to write (replaced atomically; never one of the shots).
     #[arg(short, long, value_name = "OUT", value_parser = super::mp4_output())]
     output: PathBuf,
-    /// Output size when the video is normalised, WxH (default: the first shot's); a size other
+    /// Output size when the video is normalised, WxH (default: the largest clip's); a size other
     /// than the shots' forces the normalise path.
-    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    #[arg(long, value_name = "WxH", value_parser = plan::parse_size)]
     size: Option<(u32, u32)>,
     /// Output frame rate when the video is normalised, e.g. 30 or 30000/1001 (default: the
-    /// first shot's); a rate other than the shots' forces the normalise path.
-    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    /// largest clip's); a rate other than the shots' forces the normalise path.
+    #[arg(long, value_name = "RATE", value_parser = plan::parse_rate)]
     fps: Option<Rational>,
     /// x264 quality when the video is re-encoded (0-51, lower is better).
     #[arg(long, value_name = "N", default_value_t = 20.0, value_parser = parse_crf)]
@@ -68,26 +68,6 @@ pub struct Args {
     loudness: LoudnessArgs,
     #[command(flatten)]
     provenance: ProvenanceArgs,
-}
-
-fn parse_size(s: &str) -> std::result::Result<(u32, u32), String> {
-    let bad = || format!("'{s}' is not a size like 1080x1920 (even numbers, 16 or more)");
-    let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
-    let (w, h): (u32, u32) = (w.parse().map_err(|_| bad())?, h.parse().map_err(|_| bad())?);
-    if w < 16 || h < 16 || w % 2 == 1 || h % 2 == 1 || w > 8192 || h > 8192 {
-        return Err(bad());
-    }
-    Ok((w, h))
-}
-
-fn parse_rate(s: &str) -> std::result::Result<Rational, String> {
-    let bad = || format!("'{s}' is not a frame rate like 30 or 30000/1001");
-    let (n, d) = s.split_once('/').unwrap_or((s, "1"));
-    let (n, d): (i32, i32) = (n.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
-    if n <= 0 || d <= 0 || n / d > 240 {
-        return Err(bad());
-    }
-    Ok(Rational::new(n, d))
 }
 
 fn parse_crf(s: &str) -> std::result::Result<f32, String> {

@@ -35,10 +35,15 @@ use std::thread::ScopedJoinHandle;
 /// How to join.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Output size for the normalise path (default: the first shot's).
+    /// Output size for the normalise path (default: [`plan::default_frame`]'s).
     pub size: Option<(u32, u32)>,
-    /// Output frame rate for the normalise path (default: the first shot's).
+    /// Output frame rate for the normalise path (default: [`plan::default_frame`]'s).
     pub frame_rate: Option<Rational>,
+    /// How a shot of another shape than the output fills its frame on the normalise path
+    /// (`None`: not chosen, padded).
+    pub fit: Option<plan::Conform>,
+    /// A fit chosen for one shot (by index), over `fit`.
+    pub shot_fits: Vec<Option<plan::Conform>>,
     /// x264 constant rate factor.
     pub crf: f32,
     /// x264 preset.
@@ -65,6 +70,8 @@ impl Default for Options {
         Self {
             size: None,
             frame_rate: None,
+            fit: None,
+            shot_fits: Vec::new(),
             crf: 20.0,
             preset: "veryfast".into(),
             snap_keyframes: false,

@@ -3,7 +3,7 @@
 
 use super::card;
 use super::pixels::{self, weight};
-use super::plan::{Content, Edge, Plan, PlannedShot, Target};
+use super::plan::{cover_size, fit_size, Conform, Content, Edge, Plan, PlannedShot, Target};
 use super::Options;
 use crate::cadence::Slots;
 use crate::error::{Error, Result};
@@ -260,7 +260,11 @@ impl<'a> ShotReader<'a> {
             .ok_or_else(|| Error::bad_input(path, "no picture decodes at the shot's in-point"))?;
         if held.conformed.is_none() {
             let info = &self.shot.source().info;
-            let shape = (info.sample_aspect, Turn::from_rotation(info.rotation));
+            let shape = (
+                info.sample_aspect,
+                Turn::from_rotation(info.rotation),
+                self.shot.fit,
+            );
             held.conformed = Some(conform(
                 &mut self.filter,
                 self.target,
@@ -309,27 +313,19 @@ fn pts(f: &VideoFrame) -> i64 {
 }
 
 /// Convert `raw` to BT.709 SDR with `colour` (see [`crate::picture::colour`]), turn it upright
-/// (its display rotation), scale it (pixels of shape `sar`) to fit inside the target with
-/// square pixels (display aspect kept, even size), pad it centred with black, as `yuv420p`. The filter graph is rebuilt when the
-/// source size or format changes.
+/// (its display rotation) and fit it (pixels of shape `sar`) to the target with square pixels
+/// as `yuv420p`: by default (`None`, or pad) scaled to fit inside (display aspect kept, even
+/// size) and padded centred with black; with crop scaled to fill it and cut to it, centred.
+/// The filter graph is rebuilt when the source size or format changes.
 fn conform(
     filter: &mut Option<(VideoFilter, (u32, u32, String))>,
     (tw, th): (u32, u32),
     raw: &VideoFrame,
-    (sar, turn): (Rational, Turn),
+    (sar, turn, fit): (Rational, Turn, Option<Conform>),
     colour: Option<&str>,
 ) -> Result<VideoFrame> {
     let key = (raw.width(), raw.height(), raw.pixel_name());
     if filter.as_ref().is_none_or(|(_, k)| *k != key) {
-        let (sw, sh) = turn.apply(display_width(key.0, sar), key.1);
-        let (sw, sh) = (u64::from(sw), u64::from(sh));
-        let (tw64, th64) = (u64::from(tw), u64::from(th));
-        let even = |v: u64| (v.div_ceil(2) * 2).max(2) as u32;
-        let (w, h) = if sw * th64 >= sh * tw64 {
-            (tw, even((sh * tw64 + sw / 2) / sw).min(th))
-        } else {
-            (even((sw * th64 + sh / 2) / sh).min(tw), th)
-        };
         // RGB pictures (still images) become BT.709 limited-range YUV, as the output is
         // tagged (swscale would use BT.601).
         let rgb = !["yuv", "nv"].iter().any(|p| key.2.starts_with(p));
@@ -338,12 +334,26 @@ fn conform(
         } else {
             ""
         };
+        let turned = turn.apply(display_width(key.0, sar), key.1);
+        let (w, h, fill) = match fit {
+            Some(Conform::Crop) => {
+                let (w, h) = cover_size(turned, (tw, th));
+                (
+                    w,
+                    h,
+                    format!("crop={tw}:{th}:{}:{}", (w - tw) / 2, (h - th) / 2),
+                )
+            }
+            _ => {
+                let (w, h) = fit_size(turned, (tw, th));
+                let (x, y) = ((tw - w) / 2, (th - h) / 2);
+                (w, h, format!("pad={tw}:{th}:{x}:{y}:black"))
+            }
+        };
         let spec = format!(
-            "{}{}scale={w}:{h}:flags=bicubic{matrix},pad={tw}:{th}:{}:{}:black,setsar=1",
+            "{}{}scale={w}:{h}:flags=bicubic{matrix},{fill},setsar=1",
             colour.map_or(String::new(), |c| format!("{c},")),
             turn.filter().map_or(String::new(), |f| format!("{f},")),
-            (tw - w) / 2,
-            (th - h) / 2
         );
         let f = VideoFilter::new(
             &spec,

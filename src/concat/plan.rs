@@ -131,6 +131,9 @@ pub struct PlannedShot {
     pub tail: Edge,
     /// The transition into the next shot, as the spec gave it.
     pub transition: Transition,
+    /// How its picture fills the output's frame when its shape differs (`None`: not chosen,
+    /// padded).
+    pub fit: Option<Conform>,
     /// Its duration in output ticks (0 for a cut).
     pub transition_ticks: Ticks,
 }
@@ -197,6 +200,164 @@ pub const DEFAULT_CARD_SIZE: (u32, u32) = (1920, 1080);
 
 /// The output frame rate when no shot is a video clip (only cards and still images).
 pub const DEFAULT_CARD_RATE: i32 = 30;
+
+/// How a shot of another shape than the output fills its frame (an assemble spec's `conform`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conform {
+    /// Scaled to fit inside, black bars around it.
+    Pad,
+    /// Scaled to fill the frame, what sticks out cut off, centred.
+    Crop,
+}
+
+impl std::str::FromStr for Conform {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "pad" => Ok(Self::Pad),
+            "crop" => Ok(Self::Crop),
+            _ => Err(format!("{s:?}: expected pad or crop")),
+        }
+    }
+}
+
+/// At most this many pixels in a default frame (1920x1080's): a larger clip sets the shape,
+/// not the size, so the cut costs no more than a 1080p one.
+pub const MAX_DEFAULT_PIXELS: u64 = 1920 * 1080;
+
+/// The output's frame when no size or rate is given: the largest video clip's (most pixels
+/// shown upright; the first of equals, so shots all of one size keep it) with its frame rate,
+/// brought down to [`MAX_DEFAULT_PIXELS`] keeping its shape; else the first still image's at
+/// [`DEFAULT_CARD_RATE`]; else [`DEFAULT_CARD_SIZE`] at that rate (a card's size means
+/// nothing).
+pub fn default_frame(shots: &[PlannedShot]) -> ((u32, u32), Rational) {
+    let card_rate = Rational::new(DEFAULT_CARD_RATE, 1);
+    let area = |(w, h): (u32, u32)| u64::from(w) * u64::from(h);
+    let largest = shots
+        .iter()
+        .filter_map(|s| s.content.clip())
+        .fold(None::<&Source>, |best, c| match best {
+            Some(b) if area(b.shown_size()) >= area(c.shown_size()) => Some(b),
+            _ => Some(c),
+        });
+    let (size, rate) = match largest {
+        Some(c) => (c.shown_size(), c.frame_rate),
+        None => match shots.iter().find_map(|s| s.content.file()) {
+            Some(still) => (still.shown_size(), card_rate),
+            None => return (DEFAULT_CARD_SIZE, card_rate),
+        },
+    };
+    let (w, h) = match area(size) > MAX_DEFAULT_PIXELS {
+        true => {
+            let k = (MAX_DEFAULT_PIXELS as f64 / area(size) as f64).sqrt();
+            let down = |v: u32| (f64::from(v) * k) as u32;
+            (down(size.0), down(size.1))
+        }
+        false => size,
+    };
+    ((w & !1, h & !1), rate)
+}
+
+/// A size `WxH` (`--size`, an assemble spec's `size`): even numbers, 16 to 8192.
+pub fn parse_size(s: &str) -> std::result::Result<(u32, u32), String> {
+    let bad = || format!("'{s}' is not a size like 1080x1920 (even numbers, 16 or more)");
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
+    let (w, h): (u32, u32) = (w.parse().map_err(|_| bad())?, h.parse().map_err(|_| bad())?);
+    if w < 16 || h < 16 || w % 2 == 1 || h % 2 == 1 || w > 8192 || h > 8192 {
+        return Err(bad());
+    }
+    Ok((w, h))
+}
+
+/// A frame rate `N` or `N/D` (`--fps`, an assemble spec's `frame_rate`), up to 240.
+pub fn parse_rate(s: &str) -> std::result::Result<Rational, String> {
+    let bad = || format!("'{s}' is not a frame rate like 30 or 30000/1001");
+    let (n, d) = s.split_once('/').unwrap_or((s, "1"));
+    let (n, d): (i32, i32) = (n.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
+    if n <= 0 || d <= 0 || n / d > 240 {
+        return Err(bad());
+    }
+    Ok(Rational::new(n, d))
+}
+
+/// The size (even) at which a `sw`x`sh` picture fits inside `tw`x`th` with its shape kept.
+pub fn fit_size((sw, sh): (u32, u32), (tw, th): (u32, u32)) -> (u32, u32) {
+    let (sw, sh) = (u64::from(sw.max(1)), u64::from(sh.max(1)));
+    let (tw64, th64) = (u64::from(tw), u64::from(th));
+    let even = |v: u64| (v.div_ceil(2) * 2).max(2) as u32;
+    if sw * th64 >= sh * tw64 {
+        (tw, even((sh * tw64 + sw / 2) / sw).min(th))
+    } else {
+        (even((sw * th64 + sh / 2) / sh).min(tw), th)
+    }
+}
+
+/// The size (even) at which a `sw`x`sh` picture fills `tw`x`th` with its shape kept, cut to it
+/// centred.
+pub fn cover_size((sw, sh): (u32, u32), (tw, th): (u32, u32)) -> (u32, u32) {
+    let (sw, sh) = (u64::from(sw.max(1)), u64::from(sh.max(1)));
+    let (tw64, th64) = (u64::from(tw), u64::from(th));
+    let even = |v: u64| (v.div_ceil(2) * 2) as u32;
+    if sw * th64 >= sh * tw64 {
+        (even((sw * th64 + sh / 2) / sh).max(tw), th)
+    } else {
+        (tw, even((sh * tw64 + sw / 2) / sw).max(th))
+    }
+}
+
+/// How a shot's picture lands in the output's frame on the normalise path.
+#[derive(Debug, Clone)]
+pub struct Framing {
+    /// The shot's number, from 1.
+    pub shot: usize,
+    /// Its file.
+    pub path: PathBuf,
+    /// Its picture's size as shown (upright, square pixels).
+    pub shown: (u32, u32),
+    /// Its fit (`None`: not chosen, padded).
+    pub fit: Option<Conform>,
+    /// The part of the frame its picture leaves to bars (0 when cropped).
+    pub bars: f64,
+    /// How much its picture is scaled up (below 1: down).
+    pub scale: f64,
+}
+
+/// How each file's picture (clips and stills) lands in the frame of a normalise `plan` (none on
+/// the copy path, whose shots all have the output's size).
+pub fn framings(plan: &Plan) -> Vec<Framing> {
+    if plan.path != VideoPath::Normalise {
+        return Vec::new();
+    }
+    let t = (plan.target.width, plan.target.height);
+    let mut out = Vec::new();
+    for (i, shot) in plan.shots.iter().enumerate() {
+        let Some(src) = shot.content.file() else {
+            continue;
+        };
+        let (sw, sh) = src.shown_size();
+        let (w, h) = fit_size((sw, sh), t);
+        let frame = f64::from(t.0) * f64::from(t.1);
+        let (bars, scale) = match shot.fit {
+            Some(Conform::Crop) => (
+                0.0,
+                (f64::from(t.0) / f64::from(sw)).max(f64::from(t.1) / f64::from(sh)),
+            ),
+            _ => (
+                1.0 - f64::from(w) * f64::from(h) / frame,
+                (f64::from(w) / f64::from(sw)).min(f64::from(h) / f64::from(sh)),
+            ),
+        };
+        out.push(Framing {
+            shot: i + 1,
+            path: src.path.clone(),
+            shown: (sw, sh),
+            fit: shot.fit,
+            bars,
+            scale,
+        });
+    }
+    out
+}
 
 /// The whole plan.
 #[derive(Debug, Clone)]
@@ -314,6 +475,7 @@ pub fn plan(spec: &EditSpec, contents: Vec<Result<Content>>, opts: &Options) -> 
                 tail: Edge::Cut,
                 transition: shot.transition,
                 transition_ticks: Ticks::ZERO,
+                fit: opts.shot_fits.get(i).copied().flatten().or(opts.fit),
             })
         });
         match planned {
@@ -348,20 +510,9 @@ pub fn plan(spec: &EditSpec, contents: Vec<Result<Content>>, opts: &Options) -> 
             (VideoPath::Copy, target)
         }
         None => {
-            // The size and rate of the first clip (a still's or a card's mean nothing), else
-            // of the first still image.
-            let first_clip = shots.iter().find_map(|s| s.content.clip());
-            let first = first_clip.or_else(|| shots.iter().find_map(|s| s.content.file()));
-            let (w, h) = opts.size.unwrap_or_else(|| {
-                let Some(first) = first else {
-                    return DEFAULT_CARD_SIZE;
-                };
-                let (w, h) = first.shown_size();
-                (w & !1, h & !1)
-            });
-            let frame_rate = opts.frame_rate.unwrap_or_else(|| {
-                first_clip.map_or(Rational::new(DEFAULT_CARD_RATE, 1), |c| c.frame_rate)
-            });
+            let ((w, h), rate) = default_frame(&shots);
+            let (w, h) = opts.size.unwrap_or((w, h));
+            let frame_rate = opts.frame_rate.unwrap_or(rate);
             let target = Target {
                 width: w,
                 height: h,
