@@ -4301,6 +4301,47 @@ fn a_rate_limited_lookup_of_a_job_held_is_waited_out() {
     assert!(other.join("video_1.mp4").exists());
 }
 
+/// No shots, downloads or variants at once is refused as the command line is read (it was
+/// taken for 1, silently), and nothing is made.
+#[test]
+fn none_at_once_is_refused_as_the_command_line_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let o = s(&out);
+    for (args, flag) in [
+        (
+            vec!["fetch", "video_1", "-o", o, "--concurrency", "0"],
+            "--concurrency <N>",
+        ),
+        (
+            vec!["render", "shots.toml", "-o", o, "--concurrency", "0"],
+            "--concurrency <N>",
+        ),
+        (
+            vec![
+                "batch",
+                "cut.toml",
+                "--variants",
+                "v.csv",
+                "-o",
+                o,
+                "-j",
+                "0",
+            ],
+            "--jobs <N>",
+        ),
+    ] {
+        let run = cutroom(&args);
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!("invalid value '0' for '{flag}'")),
+            "{err}"
+        );
+        assert!(!out.exists());
+    }
+}
+
 /// A lookup of one job answered with another job (a relay mixing up its jobs) is refused:
 /// its status is not this job's, and its content would be another render saved under this
 /// job's name.

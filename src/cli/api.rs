@@ -182,7 +182,7 @@ impl WaitArgs {
 #[derive(clap::Args, Debug)]
 pub struct RenderArgs {
     /// Shots in flight at once (create, poll, download).
-    #[arg(long, value_name = "N", default_value_t = 4)]
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     concurrency: usize,
     /// Accept any model, size and length (an emulator, or a provider beyond the OpenAI lists).
     #[arg(long)]

@@ -41,7 +41,7 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     shards: Option<usize>,
     /// Variants assembled side by side (default: the cores), each encoder on one thread.
-    #[arg(long, short = 'j', value_name = "N")]
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     jobs: Option<usize>,
     /// Print the job running the batch's shards instead of running it: a Kubernetes Indexed
     /// Job manifest, or a Slurm sbatch array script (with `--shards`).

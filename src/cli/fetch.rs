@@ -30,7 +30,7 @@ pub struct Args {
     #[arg(long)]
     spritesheet: bool,
     /// Downloads at once.
-    #[arg(long, value_name = "N", default_value_t = 4)]
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     concurrency: usize,
     #[command(flatten)]
     wait: WaitArgs,
@@ -107,7 +107,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             }
         });
         futures_util::stream::iter(jobs)
-            .buffered(args.concurrency.max(1))
+            .buffered(args.concurrency)
             .collect()
             .await
     })?;
