@@ -4483,6 +4483,9 @@ fn a_create_answered_with_a_job_cutroom_cannot_use_is_never_sent_again() {
     for answer_job in [
         r#"{"id": "a\u0000b", "status": "queued"}"#,
         r#"{"status": "queued"}"#,
+        // An id no URL can name (it was recorded, then every lookup refused it as a user's
+        // typo: "\"..\" is not a video id").
+        r#"{"id": "..", "status": "queued"}"#,
     ] {
         let creates = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let seen = creates.clone();
@@ -4519,6 +4522,9 @@ fn a_create_answered_with_a_job_cutroom_cannot_use_is_never_sent_again() {
                     err.contains(want),
                     "{answer_job} {run}: no {want:?} in {err}"
                 );
+            }
+            if run == 0 && answer_job.contains(r#""..""#) {
+                assert!(err.contains(r#"the answer names job "..", an id"#), "{err}");
             }
             let sent = creates.load(std::sync::atomic::Ordering::SeqCst);
             assert_eq!(sent, 1, "{answer_job} {run}: {err}");

@@ -264,13 +264,13 @@ impl Client {
     /// empty id, `.` or `..` (in any segment) is refused: as a path segment it would name
     /// another resource.
     pub(crate) fn job_url(&self, id: &str, tail: &[&str]) -> Result<Url> {
+        if !self.cfg.provider.addressable(id) {
+            return Err(Error::Usage(format!("{id:?} is not a video id")));
+        }
         let parts: Vec<&str> = match self.cfg.provider {
             Provider::Fal => id.split('/').collect(),
             _ => vec![id],
         };
-        if parts.iter().any(|p| matches!(p.trim(), "" | "." | "..")) {
-            return Err(Error::Usage(format!("{id:?} is not a video id")));
-        }
         let mut segments = match self.cfg.provider {
             Provider::OpenAi | Provider::OpenRouter => vec!["videos"],
             Provider::Replicate => vec!["predictions"],

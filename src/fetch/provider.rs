@@ -220,14 +220,32 @@ impl Provider {
             let said = crate::http::quote(&v.to_string());
             Error::Remote(format!("unexpected job answer ({e}): {said}"))
         })?;
-        // An id is shown and put in paths: one that would drive a terminal is no job's.
+        // An id is shown and put in paths: one that would drive a terminal is no job's, nor
+        // one naming another resource as a path segment.
         if video.id.chars().any(crate::http::unprintable) {
             return Err(Error::Remote(format!(
                 "the answer names job {:?}, an id holding control characters: refused",
                 video.id
             )));
         }
+        if !self.addressable(&video.id) {
+            return Err(Error::Remote(format!(
+                "the answer names job {:?}, an id that cannot be looked up (empty, `.` or `..` \
+                 in a URL's path would name another resource): refused",
+                video.id
+            )));
+        }
         Ok(video)
+    }
+
+    /// True when `id` can name a job in this dialect's URLs: not empty, `.` or `..` (in any of
+    /// fal's `/`-parted segments), which as a path segment would name another resource.
+    pub fn addressable(self, id: &str) -> bool {
+        let bad = |p: &str| matches!(p.trim(), "" | "." | "..");
+        match self {
+            Self::Fal => !id.split('/').any(bad),
+            _ => !bad(id),
+        }
     }
 }
 
