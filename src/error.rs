@@ -101,6 +101,8 @@ pub enum Several {
     Outputs,
     /// Requests a remote service refused or did not answer.
     Requests,
+    /// Shots of a shot list that were not rendered.
+    Shots,
 }
 
 impl Several {
@@ -110,6 +112,7 @@ impl Several {
             Self::Inputs => format!("{n} inputs are unusable"),
             Self::Outputs => format!("{n} outputs failed"),
             Self::Requests => format!("{n} requests failed"),
+            Self::Shots => format!("{n} shots failed"),
         }
     }
 }

@@ -2081,6 +2081,34 @@ fn an_unreachable_service_is_reported_while_it_is_tried_again() {
     assert!(err.find(said) < err.rfind("error"), "{err}");
     assert!(!err.contains("sk-test"), "{err}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    // Several items or shots failing are listed under one header, each on its own line.
+    let list = write_shots(dir.path(), &shots(2, "160x90", 1));
+    let out = dir.path().join("o");
+    for (args, header, first) in [
+        (
+            vec!["fetch", "video_1", "video_2", "-o", s(&out)],
+            "cutroom: error: 2 requests failed:\n",
+            "  GET ",
+        ),
+        (
+            vec!["render", s(&list), "-o", s(&out), "--allow-any"],
+            "cutroom: error: 2 shots failed:\n",
+            "  shot \"shot-1\": POST ",
+        ),
+    ] {
+        let (run, _) = run_against(&base, &[&args[..], &["--retries", "0", "-q"]].concat());
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{err}");
+        assert_eq!(err.matches("cutroom: error:").count(), 1, "{err}");
+        assert!(err.contains(&format!("{header}{first}")), "{err}");
+        assert_eq!(err.matches("\n  ").count(), 2, "{err}");
+    }
+    // The refused shots left no state or lock file, nor the output directory.
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["shots.toml"]);
 }
 
 /// A server on 127.0.0.1 that answers every request with `reply` and closes the connection,

@@ -3,7 +3,7 @@
 use super::api::{ApiArgs, WaitArgs};
 use super::bars::Bars;
 use super::{print_json, Global};
-use cutroom::error::exit;
+use cutroom::error::{exit, Error, Several};
 use cutroom::fetch::{
     fetch_url, fetch_video, is_url, item_source, safe_name, Cache, Fetched, Variant,
 };
@@ -46,7 +46,16 @@ pub struct Args {
 #[serde(untagged)]
 enum Entry {
     Ok(Box<Fetched>),
-    Err { source: String, error: String },
+    Err {
+        source: String,
+        #[serde(serialize_with = "as_text")]
+        error: Error,
+    },
+}
+
+/// An error as its message.
+fn as_text<S: serde::Serializer>(e: &Error, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_str(e)
 }
 
 /// Fetch every item; report all, exit 1 if any failed.
@@ -99,10 +108,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                         }
                         Entry::Ok(Box::new(f))
                     }
-                    Err(e) => Entry::Err {
-                        source,
-                        error: e.to_string(),
-                    },
+                    Err(error) => Entry::Err { source, error },
                 }
             }
         });
@@ -111,13 +117,8 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             .collect()
             .await
     })?;
-    let mut failed = false;
     for e in &entries {
         match e {
-            Entry::Err { error, .. } => {
-                failed = true;
-                eprintln!("cutroom: error: {error}");
-            }
             Entry::Ok(f) if !args.json => {
                 for file in f.files.values() {
                     let how = match file.transfer_s {
@@ -135,7 +136,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                     println!("  provenance: {}", p.block("    "));
                 }
             }
-            Entry::Ok(_) => {}
+            _ => {}
         }
     }
     if args.json {
@@ -144,6 +145,19 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             fetched: &'a [Entry],
         }
         print_json(&Report { fetched: &entries });
+    }
+    // Each item that failed, under a header when there are several; exit 1 whatever their
+    // kinds, as the others were fetched.
+    let errors: Vec<Error> = entries
+        .into_iter()
+        .filter_map(|e| match e {
+            Entry::Err { error, .. } => Some(error),
+            Entry::Ok(_) => None,
+        })
+        .collect();
+    let failed = !errors.is_empty();
+    if let Err(e) = Error::all(Several::Requests, errors) {
+        eprintln!("cutroom: error: {e}");
     }
     Ok(if failed { exit::ERROR } else { exit::OK })
 }

@@ -3,7 +3,7 @@
 use super::api::RenderArgs;
 use super::bars::Bars;
 use super::{print_json, Global};
-use cutroom::error::exit;
+use cutroom::error::{exit, Error, Several};
 use cutroom::fetch::{render, CostTotal, ShotReport, StateFile};
 use cutroom::output;
 use cutroom::Result;
@@ -111,10 +111,14 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             }
         }
     }
-    for s in &shots {
-        if let Some(e) = &s.error {
-            eprintln!("cutroom: error: shot {:?}: {e}", s.name);
-        }
+    // Each shot that did not finish, under a header when there are several; exit 1 whatever
+    // their kinds, as the run went on past them.
+    let errors = shots
+        .into_iter()
+        .filter_map(|s| s.error.map(|e| e.context(format!("shot {:?}", s.name))))
+        .collect();
+    if let Err(e) = Error::all(Several::Shots, errors) {
+        eprintln!("cutroom: error: {e}");
     }
     Ok(if failed { exit::ERROR } else { exit::OK })
 }
