@@ -398,6 +398,117 @@ fn focus_auto_follows_a_moving_subject_smoothly() {
     assert_eq!(run.status.code(), Some(2), "--focus auto needs --fit crop");
 }
 
+/// The faces MediaPipe's detector finds in each of the pictures of `video` sampled `fps` times
+/// a second: boxes `[x0, y0, x1, y1]` in fractions of the picture (decoded back by the ffmpeg
+/// CLI, fitted into the detector's 128-pixel square).
+fn faces_seen(video: &Path, (w, h): (usize, usize), fps: u32) -> Vec<Vec<[f32; 4]>> {
+    use cutroom::sync::face::{detect::SIZE, Detector, Rgb};
+    let (sw, sh) = match w >= h {
+        true => (SIZE, SIZE * h / w),
+        false => (SIZE * w / h, SIZE),
+    };
+    let out = ffmpeg()
+        .arg("-i")
+        .arg(video)
+        .args(["-vf", &format!("fps={fps},scale={sw}:{sh}:flags=area")])
+        .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        out.status.success(),
+        "ffmpeg could not decode {}",
+        video.display()
+    );
+    let mut detector = Detector::new().unwrap();
+    out.stdout
+        .chunks_exact(sw * sh * 3)
+        .map(|picture| {
+            let rgb = Rgb {
+                width: sw,
+                height: sh,
+                data: picture.to_vec(),
+            };
+            let found = detector.detect(&rgb).unwrap();
+            let bbox = |d: &cutroom::sync::face::detect::Detection| {
+                [
+                    d.cx - d.w / 2.0,
+                    d.cy - d.h / 2.0,
+                    d.cx + d.w / 2.0,
+                    d.cy + d.h / 2.0,
+                ]
+            };
+            found.iter().map(bbox).collect()
+        })
+        .collect()
+}
+
+/// A real talking head on the left of a wider picture, a white box moving on its right: the
+/// 9:16 window of `--focus auto` keeps the face wholly in frame (motion alone followed the box,
+/// and the face was never seen), and the report says it followed one face.
+#[test]
+fn focus_auto_keeps_a_talking_head_in_frame() {
+    let Some(real) = real_clips() else { return };
+    let tall = Tall::new("color=c=0x305070:s=640x360:r=25:d=2", (360, 640));
+    let master = tall.dir.path().join("left.mp4");
+    ff(&[
+        "-i",
+        s(&real.join("th_retalk1.mp4")),
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=0x305070:s=640x360:r=25:d=2[bg];color=c=white:s=60x60:r=25[b];\
+         [bg][b]overlay=x='400+80*t':y='140+40*sin(3*t)':shortest=1",
+        "-filter_complex",
+        "[0:v]setpts=PTS-STARTPTS,scale=300:300,setsar=1[th];\
+         [1:v][th]overlay=x=0:y=30:shortest=1,format=yuv420p",
+        "-t",
+        "2",
+        "-an",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        s(&master),
+    ]);
+    // The talking head as composed: one face, left of the middle.
+    let source = faces_seen(&master, (640, 360), 5);
+    assert!(
+        source.iter().all(|f| f.len() == 1 && f[0][2] < 0.5),
+        "{source:?}"
+    );
+    let out = tall.dir.path().join("out");
+    let r = cutroom_json(&[
+        "export",
+        s(&master),
+        "--presets",
+        s(&tall.presets),
+        "-p",
+        "tall",
+        "--fit",
+        "crop",
+        "--focus",
+        "auto",
+        "--no-audio",
+        "-o",
+        s(&out),
+        "--json",
+    ]);
+    let o = &r["outputs"][0];
+    let video = PathBuf::from(o["path"].as_str().unwrap());
+    for (i, faces) in faces_seen(&video, (360, 640), 5).iter().enumerate() {
+        let t = f64::from(i as u32) / 5.0;
+        let [x0, y0, x1, y1] = *faces
+            .first()
+            .unwrap_or_else(|| panic!("no face in the output at {t} s"));
+        assert!(
+            x0 >= 0.0 && y0 >= 0.0 && x1 <= 1.0 && y1 <= 1.0,
+            "the face is cut at {t} s: {faces:?}"
+        );
+    }
+    assert_eq!(o["focus"]["followed"], "faces", "{o}");
+    assert_eq!(o["focus"]["faces"], 1, "{o}");
+}
+
 #[test]
 fn rotated_source_is_shown_upright() {
     let dir = tempfile::tempdir().unwrap();

@@ -155,6 +155,74 @@ fn run(state: &mut TypedSimpleState, input: Vec<f32>, side: usize) -> TractResul
         .collect()
 }
 
+/// MediaPipe's face detector alone: where the faces are in a small picture, for callers that
+/// need no landmarks (the [`Tracker`] runs it too).
+pub struct Detector {
+    models: &'static Models,
+    state: TypedSimpleState,
+}
+
+impl Detector {
+    /// The detector with the embedded model (loaded on first use).
+    pub fn new() -> TractResult<Self> {
+        let models = models()?;
+        Ok(Self {
+            models,
+            state: models.detector.spawn()?,
+        })
+    }
+
+    /// Faces in `small` (which fits in the detector's square, aspect kept, centred on its
+    /// padding as MediaPipe pads), in `small`'s sides, best scored first.
+    pub fn detect(&mut self, small: &Rgb) -> TractResult<Vec<Detection>> {
+        let side = detect::SIZE;
+        let (px, py) = ((side - small.width) / 2, (side - small.height) / 2);
+        let mut input = vec![-1.0f32; side * side * 3];
+        for y in 0..small.height {
+            let row = &small.data[y * small.width * 3..(y + 1) * small.width * 3];
+            for (c, plane) in input.chunks_exact_mut(side * side).enumerate() {
+                let at = (y + py) * side + px;
+                let values = row.iter().skip(c).step_by(3);
+                for (o, v) in plane[at..at + small.width].iter_mut().zip(values) {
+                    *o = f32::from(*v) / 127.5 - 1.0;
+                }
+            }
+        }
+        let (sx, sy) = (
+            side as f32 / small.width as f32,
+            side as f32 / small.height as f32,
+        );
+        let (ox, oy) = (px as f32 / side as f32, py as f32 / side as f32);
+        let unbox = |(x, y): (f32, f32)| ((x - ox) * sx, (y - oy) * sy);
+        Ok(self
+            .detect_planes(input)?
+            .into_iter()
+            .map(|d| {
+                let (cx, cy) = unbox((d.cx, d.cy));
+                Detection {
+                    cx,
+                    cy,
+                    w: d.w * sx,
+                    h: d.h * sy,
+                    keypoints: d.keypoints.map(unbox),
+                    score: d.score,
+                }
+            })
+            .collect())
+    }
+
+    /// Faces in a detector picture given as planes in [-1, 1], in its sides.
+    fn detect_planes(&mut self, input: Vec<f32>) -> TractResult<Vec<Detection>> {
+        let out = run(&mut self.state, input, detect::SIZE)?;
+        let (boxes, scores) = match (out.first(), out.get(1)) {
+            (Some(a), Some(b)) if a.len() == detect::ANCHORS * detect::VALUES => (a, b),
+            (Some(a), Some(b)) => (b, a),
+            _ => return Err(TractError::msg("the face detector gave no output")),
+        };
+        Ok(detect::decode(boxes, scores, &self.models.anchors))
+    }
+}
+
 /// One face followed over consecutive frames.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FaceTrack {
@@ -184,8 +252,7 @@ struct Live {
 
 /// Follows faces over frames given one at a time.
 pub struct Tracker {
-    models: &'static Models,
-    detector: TypedSimpleState,
+    detector: Detector,
     landmarks: TypedSimpleState,
     /// Frame size (pixels).
     size: (f32, f32),
@@ -203,8 +270,7 @@ impl Tracker {
     pub fn new(width: u32, height: u32) -> TractResult<Self> {
         let models = models()?;
         Ok(Self {
-            models,
-            detector: models.detector.spawn()?,
+            detector: Detector::new()?,
             landmarks: models.landmarks.spawn()?,
             size: (width.max(1) as f32, height.max(1) as f32),
             live: Vec::new(),
@@ -229,7 +295,7 @@ impl Tracker {
         self.since_detect = self.since_detect.saturating_add(1);
         if search {
             self.since_detect = 0;
-            let mut found = self.detect(&frame.small()?)?;
+            let mut found = self.detector.detect(&frame.small()?)?;
             if self.live.is_empty() {
                 // The first search and every TILED_EVERY-th while none is found look closer.
                 if found.is_empty() && self.searches % TILED_EVERY == 0 {
@@ -310,44 +376,6 @@ impl Tracker {
         }
     }
 
-    /// Faces in `small` (which fits in the detector's square), in frame sides.
-    fn detect(&mut self, small: &Rgb) -> TractResult<Vec<Detection>> {
-        let side = detect::SIZE;
-        let (px, py) = ((side - small.width) / 2, (side - small.height) / 2);
-        let mut input = vec![-1.0f32; side * side * 3];
-        for y in 0..small.height {
-            let row = &small.data[y * small.width * 3..(y + 1) * small.width * 3];
-            for (c, plane) in input.chunks_exact_mut(side * side).enumerate() {
-                let at = (y + py) * side + px;
-                let values = row.iter().skip(c).step_by(3);
-                for (o, v) in plane[at..at + small.width].iter_mut().zip(values) {
-                    *o = f32::from(*v) / 127.5 - 1.0;
-                }
-            }
-        }
-        let (sx, sy) = (
-            side as f32 / small.width as f32,
-            side as f32 / small.height as f32,
-        );
-        let (ox, oy) = (px as f32 / side as f32, py as f32 / side as f32);
-        let unbox = |(x, y): (f32, f32)| ((x - ox) * sx, (y - oy) * sy);
-        Ok(self
-            .detect_planes(input)?
-            .into_iter()
-            .map(|d| {
-                let (cx, cy) = unbox((d.cx, d.cy));
-                Detection {
-                    cx,
-                    cy,
-                    w: d.w * sx,
-                    h: d.h * sy,
-                    keypoints: d.keypoints.map(unbox),
-                    score: d.score,
-                }
-            })
-            .collect())
-    }
-
     /// Faces in the frame's [`tiles`], in frame sides: one detection per face, the best
     /// scored of the tiles that overlap it.
     fn detect_tiled(&mut self, frame: &mut dyn Pictures) -> TractResult<Vec<Detection>> {
@@ -363,7 +391,7 @@ impl Tracker {
             let input = frame.crop(&roi, detect::SIZE)?;
             let input = input.into_iter().map(|v| v * 2.0 - 1.0).collect();
             let to_frame = |(x, y): (f32, f32)| ((x0 + x * side) / w, (y0 + y * side) / h);
-            for d in self.detect_planes(input)? {
+            for d in self.detector.detect_planes(input)? {
                 let (cx, cy) = to_frame((d.cx, d.cy));
                 let d = Detection {
                     cx,
@@ -381,17 +409,6 @@ impl Tracker {
             }
         }
         Ok(found)
-    }
-
-    /// Faces in a detector picture given as planes in [-1, 1], in its sides.
-    fn detect_planes(&mut self, input: Vec<f32>) -> TractResult<Vec<Detection>> {
-        let out = run(&mut self.detector, input, detect::SIZE)?;
-        let (boxes, scores) = match (out.first(), out.get(1)) {
-            (Some(a), Some(b)) if a.len() == detect::ANCHORS * detect::VALUES => (a, b),
-            (Some(a), Some(b)) => (b, a),
-            _ => return Err(TractError::msg("the face detector gave no output")),
-        };
-        Ok(detect::decode(boxes, scores, &self.models.anchors))
     }
 
     /// The landmarks in the crop `roi` of the frame: the mouth opening, the next frame's crop

@@ -319,7 +319,7 @@ pub struct ReframeSpec {
     /// `blur`, `crop` or `pad`.
     #[serde(default = "default_reframe_fit")]
     pub fit: String,
-    /// Crop centre `x,y` (0-1) or `auto` (follow motion).
+    /// Crop centre `x,y` (0-1) or `auto` (keep the faces in frame, else follow motion).
     #[serde(default = "default_focus")]
     pub focus: String,
 }

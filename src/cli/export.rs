@@ -8,6 +8,7 @@ use cutroom::captions::Captions;
 use cutroom::error::exit;
 use cutroom::export::cover::Cover;
 use cutroom::export::edit::{export_edited, Edit};
+use cutroom::export::faces::Followed;
 use cutroom::export::preset::PresetBook;
 use cutroom::export::reframe::{Fit, Focus, FocusChoice, Reframe};
 use cutroom::export::{default_out_dir, export, video_length_ns, EncoderThreads, Request};
@@ -39,7 +40,7 @@ pub struct Args {
     #[arg(long, value_name = "crop|pad|blur", default_value = "blur", value_parser = parse::<Fit>)]
     fit: Fit,
     /// Centre of the crop window as X,Y fractions of the picture (0,0 top left), or `auto`
-    /// (with --fit crop: follow the centre of motion, smoothed).
+    /// (with --fit crop: keep the faces in frame, else follow the centre of motion, smoothed).
     #[arg(long, value_name = "X,Y|auto", default_value = "0.5,0.5", value_parser = parse::<FocusChoice>)]
     focus: FocusChoice,
     /// Bar colour for --fit pad: a CSS colour name, #RRGGBB or #RGB.
@@ -200,8 +201,16 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         print_json(&report);
     } else {
         for o in &report.outputs {
+            let follows = o.focus.map(|f| match f.followed {
+                Followed::Faces => format!(
+                    ", follows faces ({} at most, {:.0} % of frames)",
+                    f.faces,
+                    f.face_share * 100.0
+                ),
+                Followed::Motion => ", follows motion (no face seen)".into(),
+            });
             println!(
-                "{}  {} {}x{} {:.3} fps {:.3} s {} kB ({}, audio {})",
+                "{}  {} {}x{} {:.3} fps {:.3} s {} kB ({}{}, audio {})",
                 o.path,
                 o.preset,
                 o.width,
@@ -210,6 +219,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                 o.duration_s,
                 o.bytes.div_ceil(1000),
                 o.fit,
+                follows.unwrap_or_default(),
                 o.audio
             );
             if !o.sidecars.is_empty() {

@@ -3,8 +3,9 @@
 //! writing the packets to every output that asked for exactly this encode.
 
 use super::cover::{Pick, Picker};
+use super::faces::{Aim, Face, FocusReport};
 use super::motion::Smoother;
-use super::reframe::{filter_graph, follow_graph, follow_window, Reframe};
+use super::reframe::{cover_window, filter_graph, follow_graph, follow_window, Focus, Reframe};
 use crate::avwrite::{AvWriter, EncodedAudio};
 use crate::cadence::Cadence;
 use crate::error::{Error, Result};
@@ -21,10 +22,19 @@ use std::sync::Arc;
 /// What the decoding thread sends to every branch.
 pub(crate) enum Msg {
     /// A decoded frame (shared by all branches), its pts in source ticks from the first frame,
-    /// and its centre of motion (measured only for `--focus auto`).
-    Frame(Arc<VideoFrame>, Ticks, Option<(f64, f64)>),
+    /// and what `--focus auto` follows in it.
+    Frame(Arc<VideoFrame>, Ticks, Seen),
     /// The source ended normally; anything else ending the channel aborts the branch.
     End,
+}
+
+/// What `--focus auto` saw in a frame (nothing without it).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Seen {
+    /// Its centre of motion.
+    pub motion: Option<(f64, f64)>,
+    /// Its faces (shared by all branches).
+    pub faces: Option<Arc<[Face]>>,
 }
 
 /// Everything one branch needs to know before the first frame.
@@ -62,6 +72,8 @@ pub(crate) struct Finished {
     pub cover: Option<VideoFrame>,
     /// The cover is the sharpest of frames all blank ([`Picker::blank`]).
     pub blank_cover: bool,
+    /// What a moving window (`--focus auto`) followed.
+    pub focus: Option<FocusReport>,
 }
 
 /// Run `b` until the source ends, its outputs carrying `audio` (none for `--no-audio`):
@@ -87,6 +99,7 @@ pub(crate) fn run(
         out,
         b: &b,
         window: None,
+        aim: None,
         snapshot: None,
         cover: Picker::within(b.picture),
         encoded: 0,
@@ -103,7 +116,9 @@ pub(crate) fn run(
     let mut smoother = Smoother::new(radius);
     loop {
         match rx.recv() {
-            Ok(Msg::Frame(frame, pts, centre)) if follow => {
+            Ok(Msg::Frame(frame, pts, seen)) if follow => {
+                let aim = stage.aim.get_or_insert_with(|| b.aim(&frame));
+                let centre = aim.centre(seen.faces.as_deref(), seen.motion);
                 if let Some(((frame, pts), c)) = smoother.push((frame, pts), centre) {
                     let frame = stage.follow_crop(frame, c)?;
                     source.show(&mut stage, frame, pts)?;
@@ -125,6 +140,19 @@ pub(crate) fn run(
         stage.push(&last, k)?;
     }
     stage.finish()
+}
+
+impl Branch {
+    /// `--focus auto`: the aim of a window of this output's shape over pictures like `frame`.
+    fn aim(&self, frame: &VideoFrame) -> Aim {
+        let (w, h) = self.turn.apply(frame.width(), frame.height());
+        let (cfg, centre) = (&self.encoder, Focus::default());
+        let win = cover_window(w, h, cfg.width, cfg.height, centre);
+        Aim::new((
+            f64::from(win.w) / f64::from(w.max(1)),
+            f64::from(win.h) / f64::from(h.max(1)),
+        ))
+    }
 }
 
 /// Source frames on their way to the output grid.
@@ -157,6 +185,8 @@ struct Stage<'a> {
     b: &'a Branch,
     /// `--focus auto`: the size of the moving crop window, once frames are cropped.
     window: Option<(u32, u32)>,
+    /// `--focus auto`: where each frame's window is aimed.
+    aim: Option<Aim>,
     snapshot: Option<RgbImage>,
     cover: Picker,
     encoded: u64,
@@ -277,6 +307,7 @@ impl Stage<'_> {
             .map(AvWriter::close)
             .collect::<Result<_>>()?;
         Ok(Some(Finished {
+            focus: self.window.and(self.aim.as_ref()).map(Aim::report),
             filter: self.graph,
             snapshot: self.snapshot,
             outputs,

@@ -1,6 +1,7 @@
 //! An export's fan-out: the source's pictures handed to every branch, in waves of encodes.
 
-use super::branch::{self, Branch, Finished, Msg};
+use super::branch::{self, Branch, Finished, Msg, Seen};
+use super::faces::Finder;
 use super::motion::Tracker;
 use super::plan::{encoder_config, nominal_rate, PictureInfo};
 use super::plan::{Job, Plan};
@@ -114,6 +115,10 @@ pub(super) fn encode(
     for wave in waves(e.jobs, e.plans, replayable) {
         let threads = encoder_threads(wave.len(), e.req.encoder_threads);
         let first = wave.start == 0;
+        let follow = e.req.reframe.follow_motion;
+        let mut finder = follow
+            .then(|| Finder::new(e.picture.turn, &e.req.input))
+            .transpose()?;
         let (decoded, ran) = std::thread::scope(|s| {
             let mut frame_txs = Vec::new();
             let mut handles = Vec::new();
@@ -150,11 +155,8 @@ pub(super) fn encode(
             let mut fanout = Fanout {
                 senders: &frame_txs,
                 square: &mut *square,
-                tracker: e
-                    .req
-                    .reframe
-                    .follow_motion
-                    .then(|| Tracker::new(e.picture.turn)),
+                tracker: follow.then(|| Tracker::new(e.picture.turn)),
+                finder: finder.take(),
                 thumbs: Thumbnails::new(wanted, e.picture.time_base, &e.req.input),
                 period: match nominal_rate(&e.picture.rates) {
                     r if r.is_unknown() => Ticks(1),
@@ -210,11 +212,13 @@ fn encoder_threads(branches: usize, mode: EncoderThreads) -> usize {
 }
 
 /// Hands every picture of the source to every branch: with square pixels, pts counted from
-/// the first frame, and its centre of motion when tracking; keeps the thumbnails asked for.
+/// the first frame, and its centre of motion and faces when tracking; keeps the thumbnails
+/// asked for.
 pub(super) struct Fanout<'a> {
     senders: &'a [SyncSender<Msg>],
     square: &'a mut SquarePixels,
     tracker: Option<Tracker>,
+    finder: Option<Finder>,
     thumbs: Thumbnails<'a>,
     /// Ticks of one frame at the nominal rate (for a frame without pts).
     period: Ticks,
@@ -237,13 +241,19 @@ impl Fanout<'_> {
         let frame = self.square.convert(frame, self.input)?;
         let origin = *self.origin.get_or_insert(pts);
         self.thumbs.offer(&frame, pts - origin)?;
-        let centre = match self.tracker.as_mut() {
-            Some(t) => t.track(&frame)?,
-            None => None,
+        let seen = Seen {
+            motion: match self.tracker.as_mut() {
+                Some(t) => t.track(&frame)?,
+                None => None,
+            },
+            faces: match self.finder.as_mut() {
+                Some(f) => f.look(&frame)?,
+                None => None,
+            },
         };
         let frame = Arc::new(frame);
         Ok(self.senders.iter().all(|tx| {
-            tx.send(Msg::Frame(Arc::clone(&frame), pts - origin, centre))
+            tx.send(Msg::Frame(Arc::clone(&frame), pts - origin, seen.clone()))
                 .is_ok()
         }))
     }

@@ -11,6 +11,7 @@
 mod branch;
 pub mod cover;
 pub mod edit;
+pub mod faces;
 mod fanout;
 pub mod motion;
 mod overlay;
@@ -176,6 +177,8 @@ pub struct Exported {
     pub sidecars: Vec<String>,
     /// Its cover picture (`<name>.<preset>.jpg`, a JPEG of its size), when asked for.
     pub cover: Option<String>,
+    /// What its moving window followed (`--focus auto` on a picture of another shape).
+    pub focus: Option<faces::FocusReport>,
 }
 
 /// A soundtrack the caller gives instead of the input's, so one built in memory need not be
@@ -525,10 +528,10 @@ fn run(
                 Some(g) => format!("{g},{}", f.filter),
                 None => f.filter.clone(),
             };
-            outputs.push((i, filter));
+            outputs.push((i, filter, f.focus));
         }
     }
-    outputs.sort_by_key(|(i, _)| *i);
+    outputs.sort_by_key(|(i, _, _)| *i);
     panels.sort_by_key(|(i, _)| *i);
     files.sort_by_key(|(i, _)| *i);
     for (i, f) in files {
@@ -564,12 +567,13 @@ fn run(
     };
     let outputs = outputs
         .into_iter()
-        .map(|(i, filter)| {
+        .map(|(i, filter, focus)| {
             let file = batch.staged(&plans[i].target).unwrap_or(&plans[i].target);
             let (loudness, why) = heard[i].unzip();
             let short = levelled.then_some(why).flatten().flatten();
             let heard = (loudness, short);
-            exported(req, &plans[i], file, &filter, audio_kind, heard, progress)
+            let e = exported(req, &plans[i], file, &filter, audio_kind, heard, progress)?;
+            Ok(Exported { focus, ..e })
         })
         .collect::<Result<Vec<_>>>()?;
     let report = Report {
@@ -662,6 +666,7 @@ fn exported(
         cover: req
             .cover
             .map(|_| cover::path(&p.target).display().to_string()),
+        focus: None,
     })
 }
 

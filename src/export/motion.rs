@@ -4,7 +4,8 @@
 //! of what changed since the previous thumbnail is that frame's raw focus. A centred moving
 //! average over about a second either side (a lookahead: frames wait in the branch until
 //! their future is known) turns the raw points into a smooth path; frames without motion
-//! borrow their neighbours' points, and a clip without any motion stays centred.
+//! borrow their neighbours' points, and a clip without any motion stays centred. Points aimed
+//! at faces ([`super::faces`]) weigh more in the average than motion's.
 
 use crate::error::Result;
 use crate::picture::turn::Turn;
@@ -18,6 +19,9 @@ pub const THUMB_WIDTH: u32 = 96;
 const NOISE: u8 = 10;
 /// Total difference below which a frame has no usable motion (about 4 fully changed pixels).
 const MIN_MOTION: u64 = 4 * 255;
+
+/// A raw point `(x, y)` and its weight in the moving average.
+pub type Weighted = ((f64, f64), f64);
 
 /// A small 8-bit grey picture, rows packed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,12 +61,13 @@ pub fn motion_centre(prev: &Thumb, cur: &Thumb) -> Option<(f64, f64)> {
     })
 }
 
-/// Delays items by `radius` and gives each the mean of the known raw points within `radius`
-/// items either side (the previous result when none is known; the centre at the start).
+/// Delays items by `radius` and gives each the weighted mean of the known raw points within
+/// `radius` items either side (the previous result when none is known; the centre at the
+/// start).
 #[derive(Debug)]
 pub struct Smoother<T> {
     radius: usize,
-    raw: VecDeque<Option<(f64, f64)>>,
+    raw: VecDeque<Option<Weighted>>,
     raw_base: usize,
     held: VecDeque<(usize, T)>,
     next: usize,
@@ -84,7 +89,7 @@ impl<T> Smoother<T> {
 
     /// Add the next item with its raw point; returns the item `radius` places back, when there
     /// is one, with its smoothed point.
-    pub fn push(&mut self, item: T, point: Option<(f64, f64)>) -> Option<(T, (f64, f64))> {
+    pub fn push(&mut self, item: T, point: Option<Weighted>) -> Option<(T, (f64, f64))> {
         self.raw.push_back(point);
         self.held.push_back((self.next, item));
         self.next += 1;
@@ -118,10 +123,10 @@ impl<T> Smoother<T> {
                 .collect();
         }
         if !known.is_empty() {
-            let n = known.len() as f64;
+            let total = known.iter().map(|(_, w)| w).sum::<f64>();
             self.last = (
-                known.iter().map(|p| p.0).sum::<f64>() / n,
-                known.iter().map(|p| p.1).sum::<f64>() / n,
+                known.iter().map(|(p, w)| w * p.0).sum::<f64>() / total,
+                known.iter().map(|(p, w)| w * p.1).sum::<f64>() / total,
             );
         }
         while self.raw_base < (i + 1).saturating_sub(self.radius) {
@@ -132,7 +137,7 @@ impl<T> Smoother<T> {
     }
 
     /// The raw points known among items `lo..=hi`.
-    fn known(&self, lo: usize, hi: usize) -> Vec<(f64, f64)> {
+    fn known(&self, lo: usize, hi: usize) -> Vec<Weighted> {
         (lo..=hi)
             .filter_map(|j| self.raw[j - self.raw_base])
             .collect()
@@ -236,7 +241,7 @@ mod tests {
             let mut s = Smoother::new(2);
             let mut out = Vec::new();
             for (i, p) in points.iter().enumerate() {
-                out.extend(s.push(i, *p));
+                out.extend(s.push(i, p.map(|p| (p, 1.0))));
             }
             out.extend(s.finish());
             assert_eq!(
@@ -260,5 +265,11 @@ mod tests {
         assert!((run(&start)[0] - 0.1).abs() < 1e-9);
         // No motion at all: centred.
         assert_eq!(run(&[None, None]), [0.5, 0.5]);
+        // A point weighing ten counts ten times.
+        let mut s = Smoother::new(1);
+        assert!(s.push(0, Some(((0.1, 0.5), 1.0))).is_none());
+        s.push(1, Some(((0.1, 0.5), 1.0)));
+        let (_, (x, _)) = s.push(2, Some(((0.65, 0.5), 10.0))).unwrap();
+        assert!((x - (0.1 + 0.1 + 6.5) / 12.0).abs() < 1e-9, "{x}");
     }
 }

@@ -88,7 +88,7 @@ impl FromStr for Focus {
 pub enum FocusChoice {
     /// A fixed centre.
     At(Focus),
-    /// Follow the centre of motion, smoothed.
+    /// Keep the faces in frame, else follow the centre of motion, smoothed.
     Auto,
 }
 
@@ -110,7 +110,8 @@ pub struct Reframe {
     pub fit: Fit,
     /// Crop window centre (crop mode, and the blurred background's window).
     pub focus: Focus,
-    /// Crop mode only: move the window with the centre of motion (`--focus auto`).
+    /// Crop mode only: move the window with the faces, else the centre of motion
+    /// (`--focus auto`).
     pub follow_motion: bool,
     /// Bar colour (pad mode).
     pub pad_color: Rgb,
