@@ -30,7 +30,8 @@ pub fn describe(e: &reqwest::Error) -> String {
     }
     let what = if e.is_timeout() {
         "timed out"
-    } else if e.is_body() {
+    } else if e.is_body() || e.is_decode() {
+        // A body's stream failing reads as a decode error (a body shorter than its length).
         "connection broke off"
     } else {
         "request failed"
@@ -328,6 +329,32 @@ mod tests {
         assert!(
             !why.is_empty() && !describe(&tls).contains("client error"),
             "{why}"
+        );
+        // An answer shorter than the length it announced broke off; it was no failed request.
+        let short = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let short_port = short.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for c in short.incoming().flatten() {
+                let _ = (&c).write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc");
+            }
+        });
+        let cut = rt.block_on(async {
+            let mut resp = client
+                .get(format!("http://127.0.0.1:{short_port}/"))
+                .send()
+                .await
+                .unwrap();
+            loop {
+                match resp.chunk().await {
+                    Ok(Some(_)) => {}
+                    Ok(None) => panic!("a whole answer"),
+                    Err(e) => return e,
+                }
+            }
+        });
+        assert!(
+            describe(&cut).starts_with("connection broke off: "),
+            "{cut:?}"
         );
     }
 
