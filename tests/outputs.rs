@@ -808,14 +808,27 @@ fn assemble_failing_late_keeps_the_earlier_deliverable_and_writes_none() {
 }
 
 /// Every output is an MP4: `-o cut.mkv` is refused (exit 2, nothing written) rather than an
-/// MP4 written under a name that says Matroska.
+/// MP4 written under a name that says Matroska, and so is `-o cut` (an MP4 was written under a
+/// name without an extension, which no player or upload form takes for a video).
 #[test]
 fn an_output_named_for_another_container_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let clip = fixture("marker_portrait_30.mp4");
     let music = fixture("music.wav");
-    for (cmd, ext) in [("concat", "mkv"), ("swap", "webm"), ("duck", "MKV")] {
-        let out = dir.path().join(format!("out.{ext}"));
+    let cases = [
+        ("concat", "mkv"),
+        ("swap", "webm"),
+        ("duck", "MKV"),
+        ("concat", ""),
+        ("swap", ""),
+        ("duck", ""),
+        ("swap", "v2"),
+    ];
+    for (cmd, ext) in cases {
+        let out = match ext {
+            "" => dir.path().join("out"),
+            _ => dir.path().join(format!("out.{ext}")),
+        };
         let mut args = vec![cmd, s(&clip)];
         match cmd {
             "concat" => args.push(s(&clip)),
@@ -826,7 +839,14 @@ fn an_output_named_for_another_container_is_refused() {
         let run = cutroom(&args);
         let err = String::from_utf8_lossy(&run.stderr);
         assert_eq!(run.status.code(), Some(2), "{cmd}: {err}");
-        assert!(err.contains(&format!("not .{ext}")), "{cmd}: {err}");
+        let why = match ext {
+            "" => format!(
+                "name it .mp4, .m4v or .mov ({} has no extension)",
+                out.display()
+            ),
+            _ => format!("name it .mp4, .m4v or .mov, not .{ext}"),
+        };
+        assert!(err.contains(&why), "{cmd}: {err}");
         assert!(!out.exists(), "{cmd}");
     }
 }

@@ -27,7 +27,8 @@ pub struct Args {
     /// docs/concat.md#the-edit-spec.
     #[arg(long, value_name = "FILE")]
     spec: Option<PathBuf>,
-    /// The MP4 to write (replaced atomically; never one of the shots).
+    /// The MP4 to write (named .mp4, .m4v or .mov; replaced atomically; never one of the
+    /// shots).
     #[arg(short, long, value_name = "OUT", value_parser = super::mp4_output())]
     output: PathBuf,
     /// Output size when the video is normalised, WxH (default: the largest clip's); a size other

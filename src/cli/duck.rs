@@ -25,7 +25,7 @@ pub struct Args {
     /// Use this file as the voice (sidechain and dialogue) instead of the clip's own audio.
     #[arg(long, value_name = "FILE")]
     voice: Option<PathBuf>,
-    /// Output MP4.
+    /// Output MP4 (named .mp4, .m4v or .mov).
     #[arg(short, long, value_name = "OUT", value_parser = super::mp4_output())]
     output: PathBuf,
     /// Level of the music bed, dB, applied before ducking (0: as the file is; -60 to 60), as

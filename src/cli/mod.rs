@@ -211,23 +211,27 @@ pub fn run_network(cmd: NetworkCommand, global: &Global) -> Result<i32> {
     }
 }
 
-/// An `-o OUT` of a command that writes an MP4: refused when its extension names another
-/// container (`out.mkv` would be an MP4 under a name that says otherwise).
+/// An `-o OUT` of a command that writes an MP4: refused unless its extension is one an MP4
+/// goes by (`out.mkv` would be an MP4 under a name that says otherwise, `out` one no player or
+/// upload form takes for a video).
 pub fn mp4_output() -> impl clap::builder::TypedValueParser<Value = std::path::PathBuf> {
     use clap::builder::TypedValueParser;
     clap::builder::OsStringValueParser::new().try_map(|s| mp4_path(s.into()))
 }
 
 fn mp4_path(path: std::path::PathBuf) -> std::result::Result<std::path::PathBuf, String> {
-    const OTHER: [&str; 14] = [
-        "mkv", "webm", "avi", "ts", "m2ts", "mts", "flv", "wmv", "ogv", "mxf", "gif", "m4a", "mp3",
-        "wav",
-    ];
-    match path.extension().and_then(|e| e.to_str()) {
-        Some(e) if OTHER.contains(&e.to_ascii_lowercase().as_str()) => Err(format!(
+    const MP4: [&str; 3] = ["mp4", "m4v", "mov"];
+    let ext = path.extension().map(|e| e.to_string_lossy().into_owned());
+    match ext {
+        Some(e) if MP4.contains(&e.to_ascii_lowercase().as_str()) => Ok(path),
+        Some(e) => Err(format!(
             "the output is an MP4 (H.264 + AAC): name it .mp4, .m4v or .mov, not .{e}"
         )),
-        _ => Ok(path),
+        None => Err(format!(
+            "the output is an MP4 (H.264 + AAC): name it .mp4, .m4v or .mov ({} has no \
+             extension)",
+            path.display()
+        )),
     }
 }
 

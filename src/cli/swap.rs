@@ -21,7 +21,7 @@ pub struct Args {
     /// The new soundtrack: WAV, MP3, AAC/M4A, FLAC, Ogg Vorbis, or anything FFmpeg decodes.
     #[arg(long, value_name = "FILE")]
     audio: PathBuf,
-    /// Output MP4.
+    /// Output MP4 (named .mp4, .m4v or .mov).
     #[arg(short, long, value_name = "OUT", value_parser = super::mp4_output())]
     output: PathBuf,
     #[command(flatten)]
