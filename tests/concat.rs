@@ -277,6 +277,24 @@ fn fixtures_with_mono_44k_short_and_missing_audio_join_in_sync() {
         .map(|s| s["audio"].as_str().unwrap())
         .collect();
     assert_eq!(audio, ["source", "source", "silence", "source"]);
+    // What the join did to each shot's sound: only mono_44k's is changed.
+    let changed: Vec<&Value> = j["shots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["audio_changed"])
+        .collect();
+    let mono = "its sound, mono (1 ch) at 44100 Hz, is put on both channels at -3 dB each and \
+                resampled to 48000 Hz";
+    assert_eq!(
+        changed,
+        [&Value::Null, &mono.into(), &Value::Null, &Value::Null]
+    );
+    let from = &j["shots"][1]["source_audio"];
+    assert_eq!(
+        (&from["sample_rate"], &from["channels"]),
+        (&44100.into(), &1.into())
+    );
     let expect: Vec<Expect> = clips
         .iter()
         .enumerate()
@@ -2092,9 +2110,19 @@ fn a_five_one_shot_is_folded_down_without_clipping() {
     ];
     testsrc_with_sound(&clip, 2, "0.5*sin(2*PI*1000*t)", &surround);
     let out = dir.path().join("out.mp4");
-    let r = concat_json(&[s(&clip), "-o", s(&out)]);
+    let run = cutroom_ok(&["concat", "--json", s(&clip), "-o", s(&out)]);
+    let r: Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(r["audio"]["channels"], 2, "{r}");
     assert_folded_like_ffmpeg(&out, &clip, &dir.path().join("theirs.wav"));
+    // Said once, on stderr and in the shot's report (it was done without a word).
+    let said = r["shots"][0]["audio_changed"].as_str().expect("a note");
+    assert!(
+        said.starts_with("its sound, 5.1 (6 ch) at 48000 Hz, is folded down to stereo"),
+        "{said}"
+    );
+    let err = String::from_utf8_lossy(&run.stderr);
+    let note = format!("cutroom: shot 1: {}: {said}\n", clip.display());
+    assert_eq!(err.matches(&note).count(), 1, "{err}");
 }
 
 /// `--loudness` a join cannot reach under the true-peak ceiling (10 ms clicks at -1 dBFS once a

@@ -251,6 +251,9 @@ pub fn run(
         output: None,
         ..Summary::of(&prepared.plan, &master)
     };
+    for n in summary.audio_notes() {
+        progress.note(&n);
+    }
     let spans = prepared.plan.spans();
     // Each deliverable draws the cards again at its own shape.
     let cards = concat::card::shown(&prepared.plan);

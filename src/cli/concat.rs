@@ -137,6 +137,10 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     }
     let loudness = concat::execute(prepared, &opts, &args.output, &bar)?;
     bar.finish(None);
+    // Said of the output written (a run that fails says only why).
+    for n in summary.audio_notes() {
+        bar.note(&n);
+    }
     let mut summary = summary;
     summary.audio.loudness = loudness;
     for w in bar.warnings() {

@@ -500,6 +500,11 @@ pub struct ShotSummary {
     pub samples: i64,
     /// `source` (its own sound) or `silence` (the file has no audio).
     pub audio: SoundFrom,
+    /// Its sound as its file has it (rate, channels, layout); `None` when silent.
+    pub source_audio: Option<source::SoundFormat>,
+    /// What the join did to that sound besides encoding it (folded down, mixed, resampled), as
+    /// [`Summary::audio_notes`] says it; `None` when it kept its rate and channels.
+    pub audio_changed: Option<String>,
     /// Transition into the next shot: `cut`, `fade` or `crossfade`.
     pub transition: TransitionKind,
     /// Its duration in seconds (null for a cut).
@@ -559,6 +564,7 @@ impl Summary {
                         None => (t.time_base, Ticks::ZERO, s.len),
                     };
                     let samples0 = plan.sample(s.start);
+                    let sound = s.content.clip().and_then(|c| c.audio.as_ref());
                     ShotSummary {
                         src: s.content.describe(),
                         source_time_base: tb.rational().to_string(),
@@ -572,10 +578,12 @@ impl Summary {
                         duration_ticks: s.len.0,
                         start_sample: samples0.0,
                         samples: (plan.sample(s.end()) - samples0).0,
-                        audio: match s.content.clip().is_some_and(|c| c.has_audio) {
+                        audio: match s.content.clip().is_some_and(|c| c.has_audio()) {
                             true => SoundFrom::Source,
                             false => SoundFrom::Silence,
                         },
+                        source_audio: sound.cloned(),
+                        audio_changed: sound.and_then(|f| f.changes(t.sample_rate, t.channels)),
                         transition: s.transition.kind(),
                         transition_s: (s.transition_ticks > Ticks::ZERO)
                             .then(|| secs(s.transition_ticks)),
@@ -589,6 +597,24 @@ impl Summary {
                 })
                 .collect(),
         }
+    }
+}
+
+impl Summary {
+    /// One line per shot whose sound the join changed besides encoding it (see
+    /// [`ShotSummary::audio_changed`]): `shot 2: a.mp4: its sound, ... is resampled to 48000 Hz`.
+    pub fn audio_notes(&self) -> Vec<String> {
+        let shots = self.shots.iter().enumerate();
+        shots
+            .filter_map(|(i, s)| {
+                Some(format!(
+                    "shot {}: {}: {}",
+                    i + 1,
+                    s.src,
+                    s.audio_changed.as_ref()?
+                ))
+            })
+            .collect()
     }
 }
 

@@ -110,7 +110,7 @@ pub fn export_edited(req: &Request, edit: &Edit, progress: &dyn Progress) -> Res
         ));
     }
     let clip = &prepared.plan.shots[usize::from(edit.title.is_some())];
-    let silent = !clip.content.clip().is_some_and(|c| c.has_audio);
+    let silent = !clip.content.clip().is_some_and(|c| c.has_audio());
     let (time, _) = clip.time_on_cut(prepared.plan.target.time_base);
     let mut edited = req.clone();
     // Each deliverable draws the cards again at its own shape.
