@@ -685,6 +685,54 @@ fn duck_lowers_music_by_the_depth_while_speech_plays() {
     }
 }
 
+/// `duck` notes what fitting did to the bed, as `swap` does to its new audio (it was padded or
+/// cut at the picture's end without a word), and `--json` carries it.
+#[test]
+fn duck_notes_a_bed_padded_or_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let (clip, music) = (fixture("marker_portrait_30.mp4"), fixture("music.wav"));
+    let out = dir.path().join("out.mp4");
+    let duck = |extra: &[&str]| {
+        let args = [
+            "duck",
+            "--json",
+            s(&clip),
+            "--music",
+            s(&music),
+            "-o",
+            s(&out),
+        ];
+        let run = cutroom_ok(&[&args[..], extra].concat());
+        let j: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        (j, String::from_utf8_lossy(&run.stderr).into_owned())
+    };
+    // The 4 s bed, looped (duck's default), gets no note; with --fit pad it is padded, and said.
+    let (looped, err) = duck(&[]);
+    assert!(!err.contains("the music bed"), "{err}");
+    assert_eq!(
+        (&looped["audio_padded_s"], &looped["audio_cut"]),
+        (&0.0.into(), &false.into())
+    );
+    let (padded, err) = duck(&["--fit", "pad"]);
+    let note = format!(
+        "cutroom: {}: the music bed ends at 4.000 s, 2.000 s before the picture (6.000 s): \
+         silence to its end (--fit loop repeats the audio, --fit trim cuts the picture to it)\n",
+        music.display()
+    );
+    assert_eq!(err, note);
+    assert_eq!(
+        (&padded["audio_padded_s"], &padded["audio_cut"]),
+        (&2.0.into(), &false.into())
+    );
+    let (cut, err) = duck(&["--offset", "3"]);
+    let note = format!(
+        "cutroom: {}: the music bed runs on past the picture's end (6.000 s): it is cut there\n",
+        music.display()
+    );
+    assert_eq!(err, note);
+    assert_eq!(cut["audio_cut"], true);
+}
+
 /// `duck --gain` lowers the bed before ducking, as a cut spec's `[music] gain` does: a -12 dBFS
 /// tone with `--gain -6` is heard at -18 dBFS in the gaps and at -30 dBFS in the dips (decoded
 /// from the output); a gain out of -60..60 dB is refused.

@@ -1,7 +1,7 @@
 //! `duck`: lay a music bed under a clip's dialogue, lowered while someone speaks, the picture
 //! copied untouched.
 
-use super::fit::{place, silent_bed_warning, Placement};
+use super::fit::{place, silent_bed_warning, Fitted, Placement};
 use super::load;
 use super::picture::Picture;
 use super::sidechain::{
@@ -65,6 +65,8 @@ pub struct DuckReport {
     pub speech: Vec<(f64, f64)>,
     /// Stem files written.
     pub stems: Vec<PathBuf>,
+    /// What fitting did to the music bed (padded, or cut at the picture's end).
+    pub fitted: Fitted,
 }
 
 /// Duck the music under the voice, mix, and write the MP4 (and the stems).
@@ -99,28 +101,24 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
             "no audio track to duck the music under; give the dialogue with --voice FILE",
         )
     };
+    // A frame past what is used, to tell a bed that runs on past the picture.
+    let used = opts.placement.used(len).saturating_add(1);
     let music = || {
-        load::load_as(
-            files.music,
-            RATE,
-            CHANNELS,
-            Some(opts.placement.used(len)),
-            bar,
-        )
-        .map(|m| {
+        load::load_as(files.music, RATE, CHANNELS, Some(used), bar).map(|m| {
             if let Some(w) = opts.placement.fade_in_warning(m.frames(), len, RATE) {
                 bar.warn(&w);
             }
+            let fitted = opts.placement.fitted(m.frames(), len);
             let bed = place(m, len, &opts.placement);
             if bed.data.iter().all(|&v| v == 0.0) {
                 bar.warn(&silent_bed_warning(files.music));
             }
-            bed
+            (bed, fitted)
         })
     };
     let gains = |activity: &Activity, frames| envelope(activity, frames, RATE, &opts.shape);
     let bed_gain = 10f32.powf(opts.gain_db as f32 / 20.0);
-    let (mix, activity, sources, gain) = if files.voice.is_none() && files.stems.is_none() {
+    let (mix, activity, sources, gain, fitted) = if files.voice.is_none() && files.stems.is_none() {
         // The clip's own voice is read twice (for where it speaks, then into the mix) rather
         // than held beside the music: the mix is made in the music's buffer.
         let (levels, music) = std::thread::scope(|s| {
@@ -140,7 +138,7 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
             (levels, music.join().expect("music decoding thread"))
         });
         let activity = detect_in(levels?, opts.threshold);
-        let mut music = music?;
+        let (mut music, fitted) = music?;
         bar.status("ducking");
         let frames = music.frames();
         duck_bed(
@@ -158,7 +156,7 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
             at += b.len();
             Ok(())
         })?;
-        (music, activity, None, None)
+        (music, activity, None, None, fitted)
     } else {
         // Voice and music decode at the same time.
         let (voice, music) = std::thread::scope(|s| {
@@ -172,7 +170,7 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
         });
         let mut voice = voice?;
         voice.fit(len);
-        let mut music = music?;
+        let (mut music, fitted) = music?;
         bar.status("ducking");
         let activity = detect(&voice, opts.threshold);
         let frames = music.frames();
@@ -192,10 +190,10 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
         if files.stems.is_some() {
             let mut mix = voice.clone();
             mix.mix_in(&music);
-            (mix, activity, Some((voice, music)), gain)
+            (mix, activity, Some((voice, music)), gain, fitted)
         } else {
             voice.mix_in(&music);
-            (voice, activity, None, None)
+            (voice, activity, None, None, fitted)
         }
     };
     bar.status("loudness");
@@ -236,6 +234,10 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
         }
     }
     let stems = batch.commit()?.split_off(1);
+    // Said of the output written (a run that fails says only why), as `swap` says it.
+    if let Some(w) = fitted.words("the music bed", len, RATE) {
+        bar.note(&format!("{}: {w}", files.music.display()));
+    }
     let secs = |f: usize| f as f64 / f64::from(RATE);
     Ok(DuckReport {
         soundtrack: report,
@@ -247,5 +249,6 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
             .filter(|(a, b)| a < b)
             .collect(),
         stems,
+        fitted,
     })
 }

@@ -113,20 +113,20 @@ pub struct Fitted {
 }
 
 impl Fitted {
-    /// What happened to the sound, in words, for a picture `len` frames long at `rate`;
-    /// `None` when it was neither padded nor cut.
-    pub fn words(&self, len: usize, rate: u32) -> Option<String> {
+    /// What happened to the sound (`what`: `the new audio`, `the music bed`), in words, for a
+    /// picture `len` frames long at `rate`; `None` when it was neither padded nor cut.
+    pub fn words(&self, what: &str, len: usize, rate: u32) -> Option<String> {
         let secs = |frames: usize| frames as f64 / f64::from(rate.max(1));
         if self.cut {
             return Some(format!(
-                "the new audio runs on past the picture's end ({:.3} s): it is cut there",
+                "{what} runs on past the picture's end ({:.3} s): it is cut there",
                 secs(len)
             ));
         }
         (self.padded > 0).then(|| {
             format!(
-                "the new audio ends at {:.3} s, {:.3} s before the picture ({:.3} s): silence \
-                 to its end (--fit loop repeats the audio, --fit trim cuts the picture to it)",
+                "{what} ends at {:.3} s, {:.3} s before the picture ({:.3} s): silence to its \
+                 end (--fit loop repeats the audio, --fit trim cuts the picture to it)",
                 secs(self.ends),
                 secs(self.padded),
                 secs(len)

@@ -66,7 +66,7 @@ pub fn swap(
         .commit()?;
     bar.finish(None);
     // Said of the output written (a run that fails says only why).
-    if let Some(w) = fitted.words(len, RATE) {
+    if let Some(w) = fitted.words("the new audio", len, RATE) {
         bar.note(&format!("{}: {w}", audio.display()));
     }
     Ok((finished.report, fitted))

@@ -205,12 +205,12 @@ pub struct Written {
     pub duration_s: f64,
     /// True when the picture was cut to the audio (`--fit trim`).
     pub video_cut: bool,
-    /// `swap`: seconds of silence after the new audio to the picture's end (`--fit pad`), 0
-    /// when none; null for `duck`.
-    pub audio_padded_s: Option<f64>,
-    /// `swap`: true when the new audio ran on past the picture's end and was cut there; null
-    /// for `duck`.
-    pub audio_cut: Option<bool>,
+    /// Seconds of silence after the new audio (`duck`: the music bed) to the picture's end
+    /// (`--fit pad`), 0 when none.
+    pub audio_padded_s: f64,
+    /// True when the new audio (`duck`: the music bed) ran on past the picture's end and was
+    /// cut there.
+    pub audio_cut: bool,
     /// The soundtrack's rate, Hz.
     pub sample_rate: u32,
     /// EBU R128 figures of the encoded soundtrack.
@@ -220,12 +220,12 @@ pub struct Written {
 }
 
 impl Written {
-    /// The report of `f`, written to `path`, with what fitting did to `swap`'s new audio and
+    /// The report of `f`, written to `path`, with what fitting did to the new audio or bed and
     /// the run's `warnings`.
     pub fn of(
         path: &std::path::Path,
         f: &cutroom::audio::soundtrack::SoundtrackReport,
-        fitted: Option<Fitted>,
+        fitted: Fitted,
         warnings: Vec<String>,
     ) -> Self {
         let secs = |frames: usize| frames as f64 / f64::from(f.rate.max(1));
@@ -233,8 +233,8 @@ impl Written {
             output: path.display().to_string(),
             duration_s: secs(f.frames),
             video_cut: f.cut,
-            audio_padded_s: fitted.map(|x| secs(x.padded)),
-            audio_cut: fitted.map(|x| x.cut),
+            audio_padded_s: secs(fitted.padded),
+            audio_cut: fitted.cut,
             sample_rate: f.rate,
             loudness: f.loudness,
             warnings,

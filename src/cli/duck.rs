@@ -133,7 +133,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             stems: &'a [PathBuf],
         }
         super::print_json(&Json {
-            written: Written::of(&args.output, &report.soundtrack, None, warnings),
+            written: Written::of(&args.output, &report.soundtrack, report.fitted, warnings),
             speech_threshold_dbfs: report.threshold_dbfs,
             speech: report.speech.iter().map(|&(a, b)| [a, b]).collect(),
             stems: &report.stems,

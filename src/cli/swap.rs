@@ -51,7 +51,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     let (finished, fitted) = swap(&args.video, &args.audio, &args.output, &opts, &tally)?;
     let warnings = run_warnings(&tally, &args.place, level, &finished);
     if args.json {
-        let written = Written::of(&args.output, &finished, Some(fitted), warnings);
+        let written = Written::of(&args.output, &finished, fitted, warnings);
         super::print_json(&written);
     } else {
         outln!("{}", summary(&args.output, &finished));
