@@ -10,10 +10,12 @@ use super::sidechain::{
 use super::soundtrack::{finish, Finished, Level, SoundtrackReport, CHANNELS, RATE};
 use super::stems::write_wav;
 use crate::error::{Error, Result};
+use crate::media;
 use crate::output::{check_outputs, Batch, Planned};
 use crate::pcm::{decode_aligned, stream_aligned, Layout, Pcm};
 use crate::progress::Progress;
 use crate::provenance::Signing;
+use cutroom_ffi::MediaKind;
 use std::path::{Path, PathBuf};
 
 /// The stem files `--stems DIR` holds, in the order of [`DuckReport::stems`].
@@ -69,6 +71,14 @@ pub struct DuckReport {
     pub fitted: Fitted,
 }
 
+/// The channel count of `video`'s sound (FFmpeg's pick of its audio tracks; 1 without one).
+fn own_channels(video: &Path) -> Result<u16> {
+    let input = media::open(video)?;
+    let audio = input.best_stream(MediaKind::Audio);
+    let channels = audio.map_or(1, |a| input.streams()[a].params.channels().max(1));
+    Ok(u16::try_from(channels).unwrap_or(u16::MAX))
+}
+
 /// Duck the music under the voice, mix, and write the MP4 (and the stems).
 pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> Result<DuckReport> {
     let mut inputs = vec![files.video, files.music];
@@ -120,11 +130,13 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
     let bed_gain = 10f32.powf(opts.gain_db as f32 / 20.0);
     let (mix, activity, sources, gain, fitted) = if files.voice.is_none() && files.stems.is_none() {
         // The clip's own voice is read twice (for where it speaks, then into the mix) rather
-        // than held beside the music: the mix is made in the music's buffer.
+        // than held beside the music: the mix is made in the music's buffer. Where it speaks
+        // is found in the voice at its own channels (see [`BlockLevels`]).
+        let own = own_channels(files.video)?;
         let (levels, music) = std::thread::scope(|s| {
             let music = s.spawn(music);
-            let mut levels = BlockLevels::new(RATE, CHANNELS);
-            let voice = stream_aligned(files.video, RATE, CHANNELS, Some(len), bar, |b| {
+            let mut levels = BlockLevels::new(RATE, own);
+            let voice = stream_aligned(files.video, RATE, own, Some(len), bar, |b| {
                 levels.add(b);
                 Ok(())
             });
@@ -158,21 +170,24 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
         })?;
         (music, activity, None, None, fitted)
     } else {
-        // Voice and music decode at the same time.
+        // Voice and music decode at the same time; the voice at its own channels, where it
+        // speaks is found in (see [`BlockLevels`]), then made stereo for the mix.
         let (voice, music) = std::thread::scope(|s| {
             let music = s.spawn(music);
             let voice = match files.voice {
-                Some(v) => load::load_as(v, RATE, CHANNELS, Some(len), bar),
-                None => decode_aligned(files.video, RATE, CHANNELS, bar)
-                    .and_then(|v| v.ok_or_else(no_voice)),
+                Some(v) => load::load_at(v, RATE, Some(len), bar),
+                None => own_channels(files.video).and_then(|own| {
+                    decode_aligned(files.video, RATE, own, bar)?.ok_or_else(no_voice)
+                }),
             };
             (voice, music.join().expect("music decoding thread"))
         });
         let mut voice = voice?;
         voice.fit(len);
+        let activity = detect(&voice, opts.threshold);
+        let mut voice = load::convert(voice, RATE, CHANNELS)?;
         let (mut music, fitted) = music?;
         bar.status("ducking");
-        let activity = detect(&voice, opts.threshold);
         let frames = music.frames();
         // The stems keep the gain and both sources; without them the mix is made in the
         // voice's buffer and the music let go, so one copy of the sound goes on to be mastered.

@@ -165,6 +165,20 @@ pub fn load_as(
     convert(load_part(path, used, progress)?, rate, channels)
 }
 
+/// [`load_as`] keeping the file's own channels (in FFmpeg's default layout for their count):
+/// a voice measured as it was recorded.
+pub fn load_at(
+    path: &Path,
+    rate: u32,
+    used: Option<usize>,
+    progress: &dyn Progress,
+) -> Result<Pcm> {
+    let used = used.map(|frames| Used { frames, rate });
+    let pcm = load_part(path, used, progress)?;
+    let channels = pcm.channels;
+    convert(pcm, rate, channels)
+}
+
 /// Convert `pcm` to `rate` Hz and `channels` channels in FFmpeg's default layout for the count
 /// (a no-op when it already is).
 pub fn convert(pcm: Pcm, rate: u32, channels: u16) -> Result<Pcm> {

@@ -1,7 +1,8 @@
 //! The ducking sidechain: when is the voice speaking, and the music gain that follows it.
 //!
-//! The voice is high-passed at 100 Hz (rumble and hum do not count), its level taken as RMS over
-//! 10 ms blocks, and a block is speech when its level is above the threshold. Runs shorter than
+//! The voice, at its own channels, is high-passed at 100 Hz (rumble and hum do not count), its
+//! level taken as its loudest channel's RMS over 10 ms blocks, and a block is speech when its
+//! level is above the threshold. Runs shorter than
 //! 20 ms (clicks) are ignored; runs closer than the look-ahead plus the hold are one phrase (the
 //! dip holds across the pause). Each phrase is extended backwards by the look-ahead (the
 //! dip starts before the first word) and forwards by the hold. The gain then moves in straight
@@ -150,8 +151,11 @@ impl Activity {
     }
 }
 
-/// Block levels of `voice` in dBFS RMS (each channel high-passed at 100 Hz, their powers
-/// averaged: a channel in opposite phase to another adds to the level, never cancels it).
+/// Block levels of `voice` in dBFS RMS: each channel high-passed at 100 Hz, the loudest
+/// channel's level. The same voice reads the same on one channel, on two (a camera's dual
+/// mono), on one of two (a lavalier on the left) or in opposite phase on two (no mono sum to
+/// cancel); measured on a mono voice spread over stereo at -3 dB each it read 3 dB lower. Pass
+/// the voice at its own channels.
 pub fn block_levels(voice: &Pcm) -> (usize, Vec<f64>) {
     let mut levels = BlockLevels::new(voice.rate, voice.channels);
     levels.add(&voice.data);
@@ -165,7 +169,8 @@ pub struct BlockLevels {
     ch: usize,
     /// One filter per channel.
     high_pass: Vec<Biquad>,
-    sum: f64,
+    /// Each channel's sum of squares over the block so far.
+    sums: Vec<f64>,
     count: usize,
     levels: Vec<f64>,
 }
@@ -179,7 +184,7 @@ impl BlockLevels {
                 .max(1),
             ch: usize::from(channels),
             high_pass: vec![Biquad::high_pass(100.0, f64::from(rate)); usize::from(channels)],
-            sum: 0.0,
+            sums: vec![0.0; usize::from(channels)],
             count: 0,
             levels: Vec::new(),
         }
@@ -188,16 +193,12 @@ impl BlockLevels {
     /// Feed the next frames (interleaved).
     pub fn add(&mut self, interleaved: &[f32]) {
         for frame in interleaved.chunks(self.ch) {
-            let power: f64 = frame
-                .iter()
-                .zip(&mut self.high_pass)
-                .map(|(&v, hp)| hp.run(f64::from(v)).powi(2))
-                .sum();
-            self.sum += power / self.ch as f64;
+            for ((&v, hp), sum) in frame.iter().zip(&mut self.high_pass).zip(&mut self.sums) {
+                *sum += hp.run(f64::from(v)).powi(2);
+            }
             self.count += 1;
             if self.count == self.block {
-                self.levels.push(to_db(self.sum / self.count as f64));
-                (self.sum, self.count) = (0.0, 0);
+                self.push();
             }
         }
     }
@@ -205,9 +206,17 @@ impl BlockLevels {
     /// Samples per block and the level of each block (a partial last block counts).
     pub fn finish(mut self) -> (usize, Vec<f64>) {
         if self.count > 0 {
-            self.levels.push(to_db(self.sum / self.count as f64));
+            self.push();
         }
         (self.block, self.levels)
+    }
+
+    /// End the block: its loudest channel's level.
+    fn push(&mut self) {
+        let loudest = self.sums.iter().copied().fold(0.0, f64::max);
+        self.levels.push(to_db(loudest / self.count as f64));
+        self.sums.iter_mut().for_each(|s| *s = 0.0);
+        self.count = 0;
     }
 }
 
