@@ -128,6 +128,13 @@ fn progress_bars_are_drawn_on_a_terminal_and_quiet_hides_them() {
         shown.contains("export [") && shown.contains('%'),
         "no export bar on the terminal: {shown:?}"
     );
+    // The bar says what is being done: the soundtrack, then the encode (it said `soundtrack`
+    // to the end).
+    let last = shown.rfind("% ").map(|at| &shown[at..]).unwrap_or_default();
+    assert!(
+        shown.contains("% soundtrack") && last.starts_with("% encoding tiktok"),
+        "the bar's last words: {last:?}"
+    );
     let quiet = on_a_terminal(true, &dir.path().join("quiet"));
     assert!(!quiet.contains("export ["), "-q drew a bar: {quiet:?}");
     // Both ran: the summary line names the output.

@@ -115,6 +115,12 @@ pub(super) fn encode(
     for wave in waves(e.jobs, e.plans, replayable) {
         let threads = encoder_threads(wave.len(), e.req.encoder_threads);
         let first = wave.start == 0;
+        let names: Vec<&str> = e.jobs[wave.clone()]
+            .iter()
+            .flat_map(|j| &j.outputs)
+            .map(|&i| e.plans[i].preset.name.as_str())
+            .collect();
+        progress.status(&format!("encoding {}", names.join(", ")));
         let follow = e.req.reframe.follow_motion;
         let mut finder = follow
             .then(|| Finder::new(e.picture.turn, &e.req.input))
