@@ -3866,6 +3866,19 @@ fn an_animated_logo_or_image_card_is_refused_and_a_still_gif_card_is_shown() {
             "{err}"
         );
     }
+    // A video given as a logo was called an animation; it is named as a video, refused.
+    let err = export_refused(
+        &[s(&clip), "-p", "square", "--logo", s(&clip)],
+        &d.join("out"),
+    );
+    assert!(
+        err.contains(&format!(
+            "{}: a video (mov,mp4,m4a,3gp,3g2,mj2), not a still image: a logo is one picture, so \
+             a video is refused, not shown by its first frame",
+            clip.display()
+        )),
+        "{err}"
+    );
     let one = d.join("one.gif");
     ff(&[
         "-f",

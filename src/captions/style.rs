@@ -317,21 +317,29 @@ impl Logo {
     }
 
     /// Refuse an image of more than one picture (an animated GIF or APNG), which the logo's
-    /// filter would play once, over the first frames, and then hold on its last picture.
+    /// filter would play once, over the first frames, and then hold on its last picture, and
+    /// a video, named as one.
     fn check_still(&self) -> Result<()> {
         let Some(file) = &self.file else {
             return Ok(());
         };
-        match crate::picture::still::moving(file) {
-            Some(format) => Err(Error::bad_input(
-                file,
-                format!(
+        let Some(format) = crate::picture::still::moving(file) else {
+            return Ok(());
+        };
+        Err(Error::bad_input(
+            file,
+            match crate::picture::still::animation(&format) {
+                true => format!(
                     "an animation ({format}), which a logo would play once and then stop on its \
                      last picture: give one still image (a PNG with alpha)"
                 ),
-            )),
-            None => Ok(()),
-        }
+                false => format!(
+                    "a video ({format}), not a still image: a logo is one picture, so a video \
+                     is refused, not shown by its first frame: give one still image (a PNG with \
+                     alpha; a frame of the video: ffmpeg -i VIDEO -frames:v 1 logo.png)"
+                ),
+            },
+        ))
     }
 }
 

@@ -20,3 +20,9 @@ pub fn moving(path: &Path) -> Option<String> {
     }
     None
 }
+
+/// Whether FFmpeg's demuxer `format` (as [`moving`] names it) reads animated pictures (a GIF,
+/// an APNG) rather than a video.
+pub fn animation(format: &str) -> bool {
+    matches!(format, "gif" | "apng" | "webp_pipe")
+}
