@@ -10,8 +10,9 @@ use crate::time::{Ticks, TimeBase};
 
 /// The captions of `cut` on the timeline of its `plan`. A cue starting past the end of its
 /// video (the cut, or the shot's source) is an error naming the file and line; one ending past
-/// it is cut there, with a warning on `progress`, as is a cue cut short or left out where the
-/// files meet ([`Captions::merge`]).
+/// the cut, or the part of its source a shot uses, is cut there, with a warning on `progress`,
+/// as is a cue cut short or left out where the files meet ([`Captions::merge`]); cues too
+/// brief to read are warned of as they are shown ([`Captions::load_shot`]).
 pub(super) fn on_cut(cut: &Cut, plan: &Plan, progress: &dyn Progress) -> Result<Captions> {
     let out_tb = plan.target.time_base;
     let ns = |t: Ticks, tb| t.rescale(tb, TimeBase::NANOS).0;
@@ -23,7 +24,7 @@ pub(super) fn on_cut(cut: &Cut, plan: &Plan, progress: &dyn Progress) -> Result<
     for (shot, planned) in cut.shot.iter().zip(&plan.shots) {
         let Some(f) = &shot.captions else { continue };
         let (time, length) = planned.time_on_cut(plan.target.time_base);
-        let shot = Captions::load(f, Some(length), progress)?.on_cut(&time);
+        let shot = Captions::load_shot(f, length, &time, progress)?;
         parts.push((f.as_path(), shot));
     }
     Ok(Captions::merge(parts, progress))

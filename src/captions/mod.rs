@@ -67,6 +67,14 @@ impl Cue {
         }
     }
 
+    /// The cue on the cut when it falls in a shot's part of its source (see
+    /// [`Captions::on_cut`]).
+    fn on_cut(&self, time: &ShotTime) -> Option<Self> {
+        (self.end > time.src_in && self.start < time.src_end)
+            .then(|| self.mapped(|t| time.to_cut(t.clamp(time.src_in, time.src_end))))
+            .flatten()
+    }
+
     /// The cue moved by `f` (start, end and every word), or `None` when it maps to nothing.
     fn mapped(&self, f: impl Fn(i64) -> i64) -> Option<Self> {
         let (start, end) = (f(self.start), f(self.end));
@@ -109,6 +117,64 @@ impl Captions {
     /// too briefly for their text to be read (over 25 characters a second). Errors name the
     /// file and the line; a file without cues is an error.
     pub fn load(path: &Path, duration: Option<i64>, progress: &dyn Progress) -> Result<Self> {
+        let (cues, lines, past_end) = Self::read(path, duration, progress)?;
+        if past_end > 0 {
+            progress.warn(&format!(
+                "{}: {past_end} cue(s) run past the end of the video; each now ends there",
+                path.display()
+            ));
+        }
+        warn_unreadable(path, &cues, &lines, progress);
+        Ok(Self { cues })
+    }
+
+    /// A shot's caption file on the cut: read against its source's length, `duration` ns (as
+    /// [`Captions::load`] reads, with its errors), then the cues of the part of the source the
+    /// shot uses moved onto the cut by `time` ([`Captions::on_cut`]). The warnings are about
+    /// what is shown: cues cut at the ends of that part, none in it, cues too brief to read as
+    /// played (not cues of the source the shot leaves out).
+    pub fn load_shot(
+        path: &Path,
+        duration: i64,
+        time: &ShotTime,
+        progress: &dyn Progress,
+    ) -> Result<Self> {
+        let (cues, lines, _) = Self::read(path, Some(duration), progress)?;
+        let (mut shown, mut shown_lines, mut cut) = (Vec::new(), Vec::new(), 0);
+        for (cue, line) in cues.iter().zip(lines) {
+            if let Some(c) = cue.on_cut(time) {
+                cut += usize::from(cue.start < time.src_in || cue.end > time.src_end);
+                shown.push(c);
+                shown_lines.push(line);
+            }
+        }
+        let part = format!("{}-{} s", secs(time.src_in), secs(time.src_end));
+        if cut > 0 {
+            progress.warn(&format!(
+                "{}: {cut} cue(s) run past the part of the source the shot uses ({part}); each \
+                 is shown only within it",
+                path.display()
+            ));
+        }
+        if shown.is_empty() {
+            progress.warn(&format!(
+                "{}: no cue falls in the part of the source the shot uses ({part}): none is \
+                 shown",
+                path.display()
+            ));
+        }
+        warn_unreadable(path, &shown, &shown_lines, progress);
+        Ok(Self { cues: shown })
+    }
+
+    /// The cues of a caption file, each with its line, and how many ran past `duration` (cut
+    /// there): [`Captions::load`]'s errors, and its warnings that do not depend on when the
+    /// cues are shown.
+    fn read(
+        path: &Path,
+        duration: Option<i64>,
+        progress: &dyn Progress,
+    ) -> Result<(Vec<Cue>, Vec<usize>, usize)> {
         let ext = path
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase())
@@ -212,30 +278,6 @@ impl Captions {
                 path.display()
             ));
         }
-        if past_end > 0 {
-            progress.warn(&format!(
-                "{}: {past_end} cue(s) run past the end of the video; each now ends there",
-                path.display()
-            ));
-        }
-        // As shown: each cue's end after the overlaps and the video's end are taken off.
-        let rate =
-            |c: &Cue| font::letters(&c.text) as f64 * NANOS as f64 / (c.end - c.start) as f64;
-        let fast: Vec<(usize, &Cue)> = (lines.iter().copied().zip(&cues))
-            .filter(|(_, c)| rate(c) > MAX_READING_RATE)
-            .collect();
-        if let Some(&(line, c)) = fast.first() {
-            progress.warn(&format!(
-                "{}: line {line}: {} cue(s) shown too briefly to be read, over \
-                 {MAX_READING_RATE} characters a second (this one {} in {} s, {:.0} a second): \
-                 give them more time or fewer words",
-                path.display(),
-                fast.len(),
-                font::letters(&c.text),
-                secs(c.end - c.start),
-                rate(c)
-            ));
-        }
         if let Some((line, chars)) = undrawable {
             let at = format!("{}: line {line}", path.display());
             if let Some(w) = font::warning(&at, &chars) {
@@ -249,18 +291,13 @@ impl Captions {
                 "holds no captions (no cues); leave it out for none",
             ));
         }
-        Ok(Self { cues })
+        Ok((cues, lines, past_end))
     }
 
     /// The cues that fall in a shot, moved onto the cut's timeline by `time` (clipped to the
     /// part of the source the shot uses).
     pub fn on_cut(&self, time: &ShotTime) -> Self {
-        let cues = self
-            .cues
-            .iter()
-            .filter(|c| c.end > time.src_in && c.start < time.src_end)
-            .filter_map(|c| c.mapped(|t| time.to_cut(t.clamp(time.src_in, time.src_end))))
-            .collect();
+        let cues = self.cues.iter().filter_map(|c| c.on_cut(time)).collect();
         Self { cues }
     }
 
@@ -411,6 +448,28 @@ fn read_text(path: &Path) -> Result<String> {
 }
 
 /// Seconds with millisecond precision, for messages.
+/// Warn `progress` of `cues` (of the file `path`, at `lines`) shown too briefly for their text
+/// to be read, naming the first.
+fn warn_unreadable(path: &Path, cues: &[Cue], lines: &[usize], progress: &dyn Progress) {
+    // As shown: each cue's end after the overlaps and the video's end are taken off.
+    let rate = |c: &Cue| font::letters(&c.text) as f64 * NANOS as f64 / (c.end - c.start) as f64;
+    let fast: Vec<(usize, &Cue)> = (lines.iter().copied().zip(cues))
+        .filter(|(_, c)| rate(c) > MAX_READING_RATE)
+        .collect();
+    if let Some(&(line, c)) = fast.first() {
+        progress.warn(&format!(
+            "{}: line {line}: {} cue(s) shown too briefly to be read, over \
+                 {MAX_READING_RATE} characters a second (this one {} in {} s, {:.0} a second): \
+                 give them more time or fewer words",
+            path.display(),
+            fast.len(),
+            font::letters(&c.text),
+            secs(c.end - c.start),
+            rate(c)
+        ));
+    }
+}
+
 fn secs(ns: i64) -> String {
     format!("{:.3}", ns as f64 / NANOS as f64)
 }
@@ -498,6 +557,59 @@ mod tests {
                 .any(|w| w.contains("line 2: 1 cue(s) shown too briefly")
                     && w.contains("(this one 25 in 0.500 s, 50 a second)")),
             "{said:?}"
+        );
+    }
+
+    /// A shot's captions were warned of against its whole source: cues the trim leaves out
+    /// "run past the end of the video" and were "too brief", while a cue the trim cut short
+    /// went unsaid; now the warnings are about what the shot shows.
+    #[test]
+    fn a_shots_captions_are_warned_of_as_the_shot_shows_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.srt");
+        std::fs::write(
+            &path,
+            "1\n00:00:00,200 --> 00:00:00,500\nALPHA BRAVO CHARLIE DELTA ECHO\n\n\
+             2\n00:00:01,200 --> 00:00:02,900\nOne two three four five six seven eight nine\n\n\
+             3\n00:00:02,950 --> 00:00:03,500\nPAST\n",
+        )
+        .unwrap();
+        // The shot plays 1-2 s of its 3 s source, from the cut's start.
+        let shot = |src_in: i64, src_end: i64| ShotTime {
+            src_in,
+            src_end,
+            cut_start: 0,
+            cut_len: None,
+        };
+        let tally = crate::progress::Tally::new(&crate::progress::Silent);
+        let c = Captions::load_shot(&path, 3 * NANOS, &shot(NANOS, 2 * NANOS), &tally).unwrap();
+        assert_eq!(c.cues.len(), 1);
+        assert_eq!((c.cues[0].start, c.cues[0].end), (NANOS / 5, NANOS));
+        let p = path.display();
+        assert_eq!(
+            tally.warnings(),
+            [
+                format!(
+                    "{p}: 1 cue(s) run past the part of the source the shot uses \
+                     (1.000-2.000 s); each is shown only within it"
+                ),
+                format!(
+                    "{p}: line 6: 1 cue(s) shown too briefly to be read, over 25 characters a \
+                     second (this one 44 in 0.800 s, 55 a second): give them more time or fewer \
+                     words"
+                ),
+            ]
+        );
+        // A shot between the cues shows none, and says so.
+        let tally = crate::progress::Tally::new(&crate::progress::Silent);
+        let c = Captions::load_shot(&path, 3 * NANOS, &shot(NANOS / 2, NANOS), &tally).unwrap();
+        assert!(c.cues.is_empty());
+        assert_eq!(
+            tally.warnings(),
+            [format!(
+                "{p}: no cue falls in the part of the source the shot uses (0.500-1.000 s): none \
+                 is shown"
+            )]
         );
     }
 
