@@ -15,10 +15,11 @@
 
 use super::motion::Weighted;
 use crate::error::{Error, Result};
+use crate::picture::small::Shrinker;
 use crate::picture::turn::Turn;
 use cutroom_face::detect::{Detection, SIZE};
 use cutroom_face::{Detector, Rgb};
-use cutroom_ffi::{Pixel, Rational, VideoFilter, VideoFrame};
+use cutroom_ffi::{Pixel, VideoFrame};
 use serde::Serialize;
 use std::path::Path;
 use std::sync::Arc;
@@ -48,8 +49,7 @@ impl Face {
 
 /// Finds the faces of each decoded frame (on the decoding thread).
 pub struct Finder {
-    turn: Turn,
-    filter: Option<VideoFilter>,
+    shrinker: Shrinker,
     detector: Detector,
     frame: usize,
     /// The faces last seen and the frame they were seen on.
@@ -61,8 +61,7 @@ impl Finder {
     /// A finder for frames of `input` shown after `turn`.
     pub fn new(turn: Turn, input: &Path) -> Result<Self> {
         Ok(Self {
-            turn,
-            filter: None,
+            shrinker: Shrinker::new(turn, Pixel::Rgb24),
             detector: Detector::new().map_err(|e| face_error(input, e))?,
             frame: 0,
             held: None,
@@ -141,45 +140,17 @@ impl Finder {
 
     /// The upright picture with its shorter side [`SIZE`] pixels, packed RGB.
     fn small(&mut self, frame: &VideoFrame) -> Result<Rgb> {
-        if self.filter.is_none() {
-            let (w, h) = self.turn.apply(frame.width(), frame.height());
+        let small = self.shrinker.shrink(frame, |w, h| {
             let s = SIZE as f64 / f64::from(w.min(h).max(1));
             let side = |v: u32| ((f64::from(v) * s).round() as u32).max(SIZE as u32);
-            let spec: Vec<String> = self
-                .turn
-                .filter()
-                .map(String::from)
-                .into_iter()
-                .chain([format!("scale={}:{}:flags=area", side(w), side(h))])
-                .collect();
-            self.filter = Some(VideoFilter::new(
-                &spec.join(","),
-                frame.width(),
-                frame.height(),
-                &frame.pixel_name(),
-                Rational::new(1, 1),
-                Pixel::Rgb24,
-            )?);
-        }
-        let filter = self.filter.as_mut().expect("created above");
-        filter.push(frame)?;
-        let mut small = None;
-        while let Some(p) = filter.pull()? {
-            let (w, h) = (p.width() as usize, p.height() as usize);
-            let data = p
-                .plane(0)
-                .chunks(p.stride(0))
-                .take(h)
-                .flat_map(|r| &r[..w * 3])
-                .copied()
-                .collect();
-            small = Some(Rgb {
-                width: w,
-                height: h,
-                data,
-            });
-        }
-        small.ok_or_else(|| Error::bad_input(&self.input, "face analysis: no picture"))
+            (side(w), side(h))
+        })?;
+        let p = small.ok_or_else(|| Error::bad_input(&self.input, "face analysis: no picture"))?;
+        Ok(Rgb {
+            width: p.width as usize,
+            height: p.height as usize,
+            data: p.data,
+        })
     }
 }
 

@@ -8,8 +8,9 @@
 //! at faces ([`super::faces`]) weigh more in the average than motion's.
 
 use crate::error::Result;
+use crate::picture::small::Shrinker;
 use crate::picture::turn::Turn;
-use cutroom_ffi::{Pixel, Rational, VideoFilter, VideoFrame};
+use cutroom_ffi::{Pixel, VideoFrame};
 use std::collections::VecDeque;
 
 /// Thumbnail width in pixels (the height keeps the picture's shape).
@@ -146,8 +147,7 @@ impl<T> Smoother<T> {
 
 /// Measures each decoded frame's centre of motion on thumbnails in display orientation.
 pub struct Tracker {
-    turn: Turn,
-    filter: Option<VideoFilter>,
+    shrinker: Shrinker,
     prev: Option<Thumb>,
 }
 
@@ -155,53 +155,27 @@ impl Tracker {
     /// A tracker for frames shown after `turn`.
     pub fn new(turn: Turn) -> Self {
         Self {
-            turn,
-            filter: None,
+            shrinker: Shrinker::new(turn, Pixel::Gray),
             prev: None,
         }
     }
 
     /// The centre of motion since the previous frame, as fractions of the upright picture.
     pub fn track(&mut self, frame: &VideoFrame) -> Result<Option<(f64, f64)>> {
-        if self.filter.is_none() {
-            let (w, h) = self.turn.apply(frame.width(), frame.height());
+        let small = self.shrinker.shrink(frame, |w, h| {
             let th = ((f64::from(THUMB_WIDTH) * f64::from(h) / f64::from(w)).round() as u32).max(1);
-            let spec: Vec<String> = self
-                .turn
-                .filter()
-                .map(String::from)
-                .into_iter()
-                .chain([format!("scale={THUMB_WIDTH}:{th}:flags=area")])
-                .collect();
-            self.filter = Some(VideoFilter::new(
-                &spec.join(","),
-                frame.width(),
-                frame.height(),
-                &frame.pixel_name(),
-                Rational::new(1, 1),
-                Pixel::Gray,
-            )?);
-        }
-        let filter = self.filter.as_mut().expect("created above");
-        filter.push(frame)?;
-        let mut centre = None;
-        while let Some(g) = filter.pull()? {
-            let (w, h) = (g.width(), g.height());
-            let data = g
-                .plane(0)
-                .chunks(g.stride(0))
-                .take(h as usize)
-                .flat_map(|r| &r[..w as usize])
-                .copied()
-                .collect();
-            let thumb = Thumb {
-                width: w,
-                height: h,
-                data,
-            };
-            centre = self.prev.as_ref().and_then(|p| motion_centre(p, &thumb));
-            self.prev = Some(thumb);
-        }
+            (THUMB_WIDTH, th)
+        })?;
+        let Some(g) = small else {
+            return Ok(None);
+        };
+        let thumb = Thumb {
+            width: g.width,
+            height: g.height,
+            data: g.data,
+        };
+        let centre = self.prev.as_ref().and_then(|p| motion_centre(p, &thumb));
+        self.prev = Some(thumb);
         Ok(centre)
     }
 }
