@@ -715,20 +715,7 @@ fn duck_hears_one_voice_alike_from_the_clip_or_a_mono_file() {
         s(&clip),
     ]);
     let out = d.join("out.mp4");
-    let duck = |extra: &[&str]| {
-        let args = [
-            "duck",
-            "--json",
-            s(&clip),
-            "--music",
-            s(&music),
-            "-o",
-            s(&out),
-        ];
-        let run = cutroom_ok(&[&args[..], extra].concat());
-        let j: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
-        (j, String::from_utf8_lossy(&run.stderr).into_owned())
-    };
+    let duck = |extra: &[&str]| duck_json(&clip, &music, &out, extra);
     for threshold in ["-28", "auto"] {
         let (a, b) = (
             d.join(format!("own{threshold}")),
@@ -764,6 +751,14 @@ fn duck_hears_one_voice_alike_from_the_clip_or_a_mono_file() {
     }
 }
 
+/// `duck --json clip --music music -o out` with `extra`: its report and its stderr.
+fn duck_json(clip: &Path, music: &Path, out: &Path, extra: &[&str]) -> (serde_json::Value, String) {
+    let args = ["duck", "--json", s(clip), "--music", s(music), "-o", s(out)];
+    let run = cutroom_ok(&[&args[..], extra].concat());
+    let j = serde_json::from_slice(&run.stdout).unwrap();
+    (j, String::from_utf8_lossy(&run.stderr).into_owned())
+}
+
 /// `duck` notes what fitting did to the bed, as `swap` does to its new audio (it was padded or
 /// cut at the picture's end without a word), and `--json` carries it.
 #[test]
@@ -771,20 +766,7 @@ fn duck_notes_a_bed_padded_or_cut() {
     let dir = tempfile::tempdir().unwrap();
     let (clip, music) = (fixture("marker_portrait_30.mp4"), fixture("music.wav"));
     let out = dir.path().join("out.mp4");
-    let duck = |extra: &[&str]| {
-        let args = [
-            "duck",
-            "--json",
-            s(&clip),
-            "--music",
-            s(&music),
-            "-o",
-            s(&out),
-        ];
-        let run = cutroom_ok(&[&args[..], extra].concat());
-        let j: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
-        (j, String::from_utf8_lossy(&run.stderr).into_owned())
-    };
+    let duck = |extra: &[&str]| duck_json(&clip, &music, &out, extra);
     // The 4 s bed, looped (duck's default), gets no note; with --fit pad it is padded, and said.
     let (looped, err) = duck(&[]);
     assert!(!err.contains("the music bed"), "{err}");
