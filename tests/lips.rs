@@ -768,10 +768,12 @@ fn shots_read_as_their_clips_alone_and_unsure_ones_are_bracketed() {
         let s = |k: &str| f[k].as_f64().unwrap();
         (f["id"].as_u64().unwrap(), s("start_s"), s("end_s"))
     };
-    // The cut lasts 11.100 s: th_retalk1's 6.100 s, its last frame whole (not 6.067 s).
+    // The cut lasts 11.100 s: th_retalk1's 6.100 s, its last frame whole (not 6.067 s), and
+    // its face is followed to the cut's end.
+    assert_eq!(v["files"][0]["duration_s"], 11.1, "{}", v["files"][0]);
     assert_eq!(
         faces.iter().map(span).collect::<Vec<_>>(),
-        [(0, 0.0, 5.0), (1, 5.0, 11.12)],
+        [(0, 0.0, 5.0), (1, 5.0, 11.1)],
         "{lips}"
     );
     assert_eq!(shots[0]["face"], 0, "{shots:?}");
