@@ -193,6 +193,26 @@ fn settings_exported_empty_are_not_given() {
     );
 }
 
+/// A report read by a pipeline that stops reading early (`cutroom sync f | grep -q FAIL`)
+/// still exits with its verdict: the reader is gone before sync prints, yet a file 200 ms out
+/// of sync exits 3, not 0, and nothing is said on stderr of the closed pipe.
+#[test]
+fn a_verdict_survives_a_reader_that_went_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("late.mp4");
+    crate::common::marker_clip(&clip, 320, 180, 30, 6.0, 6.0, 200.0, &[]);
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_cutroom"))
+        .args(["sync", "-q", s(&clip)])
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(!err.contains("stdout"), "{err}");
+}
+
 /// A command whose stdout cannot be written (a full disk: `/dev/full`) says so in the OS's
 /// words, without Rust's "(os error 28)", and fails.
 #[test]

@@ -132,7 +132,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         if args.json {
             eprint!("{text}");
         } else {
-            print!("{text}");
+            outln!("{}", text.trim_end_matches('\n'));
         }
     }
     let loudness = concat::execute(prepared, &opts, &args.output, &bar)?;

@@ -222,6 +222,6 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
             _ => None,
         },
     };
-    block_on_threaded(serve(opts, |base| println!("{base}")))??;
+    block_on_threaded(serve(opts, |base| outln!("{base}")))??;
     Ok(0)
 }

@@ -209,7 +209,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                 ),
                 Followed::Motion => ", follows motion (no face seen)".into(),
             });
-            println!(
+            outln!(
                 "{}  {} {}x{} {:.3} fps {:.3} s {} kB ({}{}, audio {})",
                 o.path,
                 o.preset,
@@ -223,14 +223,14 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                 o.audio
             );
             if !o.sidecars.is_empty() {
-                println!("  captions: {}", o.sidecars.join(" "));
+                outln!("  captions: {}", o.sidecars.join(" "));
             }
             if let Some(c) = &o.cover {
-                println!("  cover: {c}");
+                outln!("  cover: {c}");
             }
         }
         if let Some(p) = &report.safe_zones {
-            println!("{p}  safe zones");
+            outln!("{p}  safe zones");
         }
     }
     Ok(exit::OK)

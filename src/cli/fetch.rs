@@ -125,7 +125,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                         Some(_) => "fetched",
                         None => "cached",
                     };
-                    println!(
+                    outln!(
                         "{how} {} ({} bytes, sha256 {})",
                         file.path.display(),
                         file.bytes,
@@ -133,7 +133,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                     );
                 }
                 if let Some(p) = &f.provenance {
-                    println!("  provenance: {}", p.block("    "));
+                    outln!("  provenance: {}", p.block("    "));
                 }
             }
             _ => {}

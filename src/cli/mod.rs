@@ -1,12 +1,14 @@
 //! Subcommands: each module holds one command's arguments and its run function.
 
 /// `println!` for command output: when stdout is closed early (`cutroom probe f | head -1`)
-/// the process ends quietly instead of panicking.
+/// the rest is dropped instead of panicking, and the command ends with its own exit code.
 macro_rules! outln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
-            $crate::cli::stdout_failed(e);
+        if !$crate::cli::stdout_gone() {
+            if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+                $crate::cli::stdout_failed(e);
+            }
         }
     }};
 }
@@ -243,11 +245,21 @@ pub fn print_json<T: serde::Serialize>(value: &T) {
     );
 }
 
-/// End the process after a failed write to stdout: quietly (status 0) when the reader went away,
-/// with an error otherwise.
-pub fn stdout_failed(e: std::io::Error) -> ! {
+/// Set when stdout's reader went away (`cutroom sync a.mp4 | head -1`).
+static STDOUT_GONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether stdout's reader went away: what is left to print is dropped.
+pub fn stdout_gone() -> bool {
+    STDOUT_GONE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// After a failed write to stdout: when the reader went away, print nothing more but finish,
+/// so the exit code is still the command's (a `sync` failure piped into `grep -q` exits 3, not
+/// 0); otherwise end the process with an error.
+pub fn stdout_failed(e: std::io::Error) {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
-        std::process::exit(exit::OK);
+        STDOUT_GONE.store(true, std::sync::atomic::Ordering::Relaxed);
+        return;
     }
     let e = cutroom::error::os_words(&e);
     eprintln!("cutroom: error: cannot write to stdout: {e}");

@@ -62,11 +62,11 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                     (Some(c), true) => format!("${c:.2} estimate"),
                     (None, _) => "cost unknown".into(),
                 };
-                println!("{:<14} {:<40} retried ({cost}): {}", s.name, r.id, r.error);
+                outln!("{:<14} {:<40} retried ({cost}): {}", s.name, r.id, r.error);
             }
             let id = s.id.as_deref().unwrap_or("-");
             match (&s.file, &s.error) {
-                (_, Some(e)) => println!("{:<14} {id:<40} error: {e}", s.name),
+                (_, Some(e)) => outln!("{:<14} {id:<40} error: {e}", s.name),
                 (Some(f), None) => {
                     let how = if s.cached {
                         "cached"
@@ -75,9 +75,9 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                     } else {
                         "resumed"
                     };
-                    println!("{:<14} {id:<40} {how} {}", s.name, f.display())
+                    outln!("{:<14} {id:<40} {how} {}", s.name, f.display())
                 }
-                (None, None) => println!("{:<14} {id:<40}", s.name),
+                (None, None) => outln!("{:<14} {id:<40}", s.name),
             }
         }
     }
@@ -104,10 +104,10 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             false => "no usage or price",
         };
         match (cost.total_usd, unknown) {
-            (None, n) => println!("cost: unknown ({why} for {n} shot(s)){this_run}"),
-            (Some(t), 0) => println!("cost: ${t:.2}{how}{this_run}"),
+            (None, n) => outln!("cost: unknown ({why} for {n} shot(s)){this_run}"),
+            (Some(t), 0) => outln!("cost: ${t:.2}{how}{this_run}"),
             (Some(t), n) => {
-                println!("cost: at least ${t:.2}{how}, unknown for {n} shot(s){this_run}")
+                outln!("cost: at least ${t:.2}{how}, unknown for {n} shot(s){this_run}")
             }
         }
     }

@@ -111,7 +111,7 @@ pub fn run(args: Args, _global: &Global) -> Result<i32> {
                     print_json(&Report { deleted });
                 } else {
                     for d in deleted {
-                        println!("{} deleted", d.id);
+                        outln!("{} deleted", d.id);
                     }
                 }
                 Error::all(Several::Requests, failed).map(|()| exit::OK)
@@ -125,9 +125,14 @@ fn print_videos(videos: Vec<Video>, json: bool) -> Result<i32> {
         print_json(&Videos { videos });
         return Ok(0);
     }
-    println!(
+    outln!(
         "{:<40} {:<12} {:>4} {:<11} {:<10} {:>4}  prompt",
-        "id", "status", "%", "model", "size", "s"
+        "id",
+        "status",
+        "%",
+        "model",
+        "size",
+        "s"
     );
     for v in videos {
         // The provider's words, never its escape sequences (`printable`).
@@ -143,7 +148,7 @@ fn print_videos(videos: Vec<Video>, json: bool) -> Result<i32> {
             prompt = format!("error {}", v.failure());
         }
         let shown = |f: &Option<String>| f.as_deref().map_or_else(|| "-".into(), printable);
-        println!(
+        outln!(
             "{:<40} {:<12} {:>4} {:<11} {:<10} {:>4}  {prompt}",
             v.id,
             v.status.to_string(),
