@@ -2582,3 +2582,84 @@ fn a_sample_rate_change_its_timestamps_do_not_follow_is_refused_by_time() {
         "{secs} s decoded, {want} s meant"
     );
 }
+
+/// `swap` and `duck` say once per file what converting its sound to the output's 48 kHz stereo
+/// does to it, in the words `concat` uses for a shot (on stderr and in `--json`'s
+/// `audio_changed`): a 5.1 96 kHz bed, a mono 22.05 kHz music file and a mono 44.1 kHz voice
+/// were folded, spread and resampled without a word. The output is 48 kHz stereo at the target.
+#[test]
+fn swap_and_duck_say_what_converting_a_sound_does_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let bed = d.join("bed51.wav");
+    from_lavfi(
+        &bed,
+        "sine=f=440:r=96000:d=6",
+        &[
+            "-af",
+            "pan=5.1(side)|FL=c0|FR=c0|FC=c0|SL=c0|SR=c0",
+            "-c:a",
+            "pcm_s24le",
+        ],
+    );
+    let music = d.join("music22.wav");
+    from_lavfi(&music, "sine=f=300:r=22050:d=6", &[]);
+    let voice = d.join("voice.wav");
+    ff(&["-i", s(&fixture("dialogue.wav")), "-ar", "44100", s(&voice)]);
+    let (clip, stereo) = (fixture("marker_portrait_30.mp4"), fixture("music.wav"));
+    let note = |file: &Path, words: &str| format!("{}: its sound, {words}", file.display());
+    let folded = note(
+        &bed,
+        "5.1(side) (6 ch) at 96000 Hz, is folded down to stereo (FFmpeg's matrix: centre and \
+         surrounds into left and right at -3 dB, LFE dropped) and resampled to 48000 Hz",
+    );
+    let spread = |file: &Path, rate: u32| {
+        note(
+            file,
+            &format!(
+                "1 ch at {rate} Hz, is put on both channels at -3 dB each and resampled to \
+                 48000 Hz"
+            ),
+        )
+    };
+    let runs: [(&str, Vec<&str>, Vec<String>); 3] = [
+        ("swap", vec!["--audio", s(&bed)], vec![folded]),
+        (
+            "duck",
+            vec!["--music", s(&music), "--voice", s(&voice)],
+            vec![spread(&music, 22050), spread(&voice, 44100)],
+        ),
+        // A bed already 48 kHz stereo (and the clip's own stereo voice) gets no note.
+        ("duck", vec!["--music", s(&stereo)], vec![]),
+    ];
+    for (i, (cmd, files, notes)) in runs.iter().enumerate() {
+        let out = d.join(format!("out{i}.mp4"));
+        let mut args = vec![*cmd, "-q", "--json", s(&clip)];
+        args.extend(files);
+        args.extend(["--loudness", "-14", "-o", s(&out)]);
+        let run = cutroom_ok(&args);
+        let r: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        let err = String::from_utf8_lossy(&run.stderr);
+        for n in notes {
+            assert_eq!(err.matches(&format!("cutroom: {n}\n")).count(), 1, "{err}");
+        }
+        assert_eq!(r["audio_changed"], serde_json::json!(notes), "{r}");
+        assert!(!err.contains("its sound,") || !notes.is_empty(), "{err}");
+        let a = &ffprobe(&out)["streams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["codec_type"] == "audio")
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (&a["sample_rate"], &a["channels"]),
+            (&"48000".into(), &2.into())
+        );
+        let meter = ebur128(&out);
+        assert!(
+            (meter.integrated + 14.0).abs() <= 0.2,
+            "{cmd} {i}: {meter:?}"
+        );
+    }
+}

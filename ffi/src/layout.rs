@@ -2,6 +2,7 @@
 
 use ff::ChannelLayout;
 use ffmpeg_next as ff;
+use std::ffi::CStr;
 
 /// The speaker positions of interleaved channels, in channel order, as a channel mask: FFmpeg's
 /// `AV_CH_*` bits, which for the 18 standard positions are WAVEFORMATEXTENSIBLE's
@@ -45,10 +46,40 @@ impl Layout {
         self.mask(channels) == Layout::DEFAULT.mask(channels)
     }
 
+    /// FFmpeg's name of `channels` channels so laid out (`mono`, `stereo`, `quad`,
+    /// `5.1(side)`, or its positions: `FL+FR+LFE`); `None` when this mask names no position per
+    /// channel (a file that gives only a count).
+    pub fn name(self, channels: u16) -> Option<String> {
+        if self.0.count_ones() != u32::from(channels) {
+            return None;
+        }
+        // SAFETY: an all-zero layout is FFmpeg's empty one (order UNSPEC, no channels), which
+        // `av_channel_layout_from_mask` overwrites; a native-order layout owns no memory.
+        let mut layout: ff::ffi::AVChannelLayout = unsafe { std::mem::zeroed() };
+        // SAFETY: `layout` is a valid layout to write.
+        let r = unsafe { ff::ffi::av_channel_layout_from_mask(&mut layout, self.0) };
+        (r >= 0).then(|| describe(&layout)).flatten()
+    }
+
     /// FFmpeg's layout of `channels` channels so laid out.
     pub(crate) fn ff(self, channels: u16) -> ChannelLayout {
         ChannelLayout::from_bits_truncate(self.mask(channels))
     }
+}
+
+/// FFmpeg's description of `layout` (`av_channel_layout_describe`).
+pub(crate) fn describe(layout: &ff::ffi::AVChannelLayout) -> Option<String> {
+    let mut buf = [0u8; 128];
+    // SAFETY: `buf` is writable for the length passed (the function writes at most that, NUL
+    // included); `layout` is an initialised layout, only read.
+    let n =
+        unsafe { ff::ffi::av_channel_layout_describe(layout, buf.as_mut_ptr().cast(), buf.len()) };
+    if n <= 0 {
+        return None;
+    }
+    CStr::from_bytes_until_nul(&buf)
+        .ok()
+        .map(|s| s.to_string_lossy().into_owned())
 }
 
 #[cfg(test)]
@@ -65,5 +96,8 @@ mod tests {
         assert_eq!(Layout::DEFAULT.mask(4), 0x107);
         assert_eq!(Layout(0x7).mask(4), 0x107);
         assert!(Layout(0x3).is_default(2));
+        assert_eq!(Layout(0x60f).name(6).as_deref(), Some("5.1(side)"));
+        assert_eq!(Layout(0x4).name(1).as_deref(), Some("mono"));
+        assert_eq!(Layout::DEFAULT.name(2), None);
     }
 }

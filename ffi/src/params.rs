@@ -187,18 +187,7 @@ impl CodecParams {
         if raw.ch_layout.order == ff::ffi::AVChannelOrder::AV_CHANNEL_ORDER_UNSPEC {
             return None; // the file declares a count but no layout (WAV without a mask)
         }
-        let mut buf = [0u8; 128];
-        // SAFETY: `buf` is writable for the length passed (the function writes at most that,
-        // NUL included); `ch_layout` is an initialised layout of these parameters, only read.
-        let n = unsafe {
-            ff::ffi::av_channel_layout_describe(&raw.ch_layout, buf.as_mut_ptr().cast(), buf.len())
-        };
-        if n <= 0 {
-            return None;
-        }
-        CStr::from_bytes_until_nul(&buf)
-            .ok()
-            .map(|s| s.to_string_lossy().into_owned())
+        crate::layout::describe(&raw.ch_layout)
     }
 
     /// The codec-private extradata (SPS/PPS for H.264, AudioSpecificConfig for AAC).

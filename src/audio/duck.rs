@@ -2,6 +2,7 @@
 //! copied untouched.
 
 use super::fit::{place, silent_bed_warning, Fitted, Placement};
+use super::format::SoundFormat;
 use super::load;
 use super::picture::Picture;
 use super::sidechain::{
@@ -9,6 +10,7 @@ use super::sidechain::{
 };
 use super::soundtrack::{finish, Finished, Level, SoundtrackReport, CHANNELS, RATE};
 use super::stems::write_wav;
+use super::swap::changed;
 use crate::error::{Error, Result};
 use crate::media;
 use crate::output::{check_outputs, Batch, Planned};
@@ -69,14 +71,21 @@ pub struct DuckReport {
     pub stems: Vec<PathBuf>,
     /// What fitting did to the music bed (padded, or cut at the picture's end).
     pub fitted: Fitted,
+    /// What converting the music and the voice to 48 kHz stereo did to them, the words of
+    /// their notes (see [`super::swap::changed`]); empty when neither was changed.
+    pub audio_changed: Vec<String>,
 }
 
-/// The channel count of `video`'s sound (FFmpeg's pick of its audio tracks; 1 without one).
-fn own_channels(video: &Path) -> Result<u16> {
+/// The format of `video`'s sound (FFmpeg's pick of its audio tracks; `None` without one).
+fn own_sound(video: &Path) -> Result<Option<SoundFormat>> {
     let input = media::open(video)?;
     let audio = input.best_stream(MediaKind::Audio);
-    let channels = audio.map_or(1, |a| input.streams()[a].params.channels().max(1));
-    Ok(u16::try_from(channels).unwrap_or(u16::MAX))
+    Ok(audio.map(|a| SoundFormat::of(&input.streams()[a].params)))
+}
+
+/// The channel count of a sound of `format` (1 for none).
+fn channels(format: Option<&SoundFormat>) -> u16 {
+    format.map_or(1, |f| f.channels.max(1))
 }
 
 /// Duck the music under the voice, mix, and write the MP4 (and the stems).
@@ -114,7 +123,7 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
     // A frame past what is used, to tell a bed that runs on past the picture.
     let used = opts.placement.used(len).saturating_add(1);
     let music = || {
-        load::load_as(files.music, RATE, CHANNELS, Some(used), bar).map(|m| {
+        load::load_with_format(files.music, RATE, CHANNELS, Some(used), bar).map(|(m, format)| {
             if let Some(w) = opts.placement.fade_in_warning(m.frames(), len, RATE) {
                 bar.warn(&w);
             }
@@ -123,16 +132,17 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
             if bed.data.iter().all(|&v| v == 0.0) {
                 bar.warn(&silent_bed_warning(files.music));
             }
-            (bed, fitted)
+            (bed, fitted, format)
         })
     };
     let gains = |activity: &Activity, frames| envelope(activity, frames, RATE, &opts.shape);
     let bed_gain = 10f32.powf(opts.gain_db as f32 / 20.0);
-    let (mix, activity, sources, gain, fitted) = if files.voice.is_none() && files.stems.is_none() {
+    let (mix, activity, sources, gain, told) = if files.voice.is_none() && files.stems.is_none() {
         // The clip's own voice is read twice (for where it speaks, then into the mix) rather
         // than held beside the music: the mix is made in the music's buffer. Where it speaks
         // is found in the voice at its own channels (see [`BlockLevels`]).
-        let own = own_channels(files.video)?;
+        let own_format = own_sound(files.video)?;
+        let own = channels(own_format.as_ref());
         let (levels, music) = std::thread::scope(|s| {
             let music = s.spawn(music);
             let mut levels = BlockLevels::new(RATE, own);
@@ -150,7 +160,7 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
             (levels, music.join().expect("music decoding thread"))
         });
         let activity = detect_in(levels?, opts.threshold);
-        let (mut music, fitted) = music?;
+        let (mut music, fitted, music_format) = music?;
         bar.status("ducking");
         let frames = music.frames();
         duck_bed(
@@ -168,25 +178,27 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
             at += b.len();
             Ok(())
         })?;
-        (music, activity, None, None, fitted)
+        let told = (fitted, [Some(music_format), own_format]);
+        (music, activity, None, None, told)
     } else {
         // Voice and music decode at the same time; the voice at its own channels, where it
         // speaks is found in (see [`BlockLevels`]), then made stereo for the mix.
         let (voice, music) = std::thread::scope(|s| {
             let music = s.spawn(music);
             let voice = match files.voice {
-                Some(v) => load::load_at(v, RATE, Some(len), bar),
-                None => own_channels(files.video).and_then(|own| {
-                    decode_aligned(files.video, RATE, own, bar)?.ok_or_else(no_voice)
+                Some(v) => load::load_at(v, RATE, Some(len), bar).map(|(p, f)| (p, Some(f))),
+                None => own_sound(files.video).and_then(|own| {
+                    let pcm = decode_aligned(files.video, RATE, channels(own.as_ref()), bar)?;
+                    Ok((pcm.ok_or_else(no_voice)?, own))
                 }),
             };
             (voice, music.join().expect("music decoding thread"))
         });
-        let mut voice = voice?;
+        let (mut voice, voice_format) = voice?;
         voice.fit(len);
         let activity = detect(&voice, opts.threshold);
         let mut voice = load::convert(voice, RATE, CHANNELS)?;
-        let (mut music, fitted) = music?;
+        let (mut music, fitted, music_format) = music?;
         bar.status("ducking");
         let frames = music.frames();
         // The stems keep the gain and both sources; without them the mix is made in the
@@ -202,15 +214,17 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
             ),
         }
         voice.fit(frames);
+        let told = (fitted, [Some(music_format), voice_format]);
         if files.stems.is_some() {
             let mut mix = voice.clone();
             mix.mix_in(&music);
-            (mix, activity, Some((voice, music)), gain, fitted)
+            (mix, activity, Some((voice, music)), gain, told)
         } else {
             voice.mix_in(&music);
-            (voice, activity, None, None, fitted)
+            (voice, activity, None, None, told)
         }
     };
+    let (fitted, [music_format, voice_format]) = told;
     bar.status("loudness");
     let finished = finish(
         &picture,
@@ -253,6 +267,14 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
     if let Some(w) = fitted.words("the music bed", len, RATE) {
         bar.note(&format!("{}: {w}", files.music.display()));
     }
+    let voice_path = files.voice.unwrap_or(files.video);
+    let audio_changed: Vec<String> = [(files.music, music_format), (voice_path, voice_format)]
+        .iter()
+        .filter_map(|(path, format)| changed(path, format.as_ref()?))
+        .collect();
+    for n in &audio_changed {
+        bar.note(n);
+    }
     let secs = |f: usize| f as f64 / f64::from(RATE);
     Ok(DuckReport {
         soundtrack: report,
@@ -265,5 +287,6 @@ pub fn duck(files: &DuckFiles, opts: &DuckOptions, progress: &dyn Progress) -> R
             .collect(),
         stems,
         fitted,
+        audio_changed,
     })
 }

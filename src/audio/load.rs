@@ -7,6 +7,7 @@
 //! priming in its place, as FFmpeg reads it). MP3 encoder delay and padding
 //! (LAME/Xing tag) are trimmed by symphonia's gapless mode.
 
+use super::format::SoundFormat;
 use crate::error::{os_words, Error, Result};
 use crate::mp4;
 use crate::pcm::{self, Layout, Pcm};
@@ -161,22 +162,45 @@ pub fn load_as(
     used: Option<usize>,
     progress: &dyn Progress,
 ) -> Result<Pcm> {
-    let used = used.map(|frames| Used { frames, rate });
-    convert(load_part(path, used, progress)?, rate, channels)
+    load_with_format(path, rate, channels, used, progress).map(|(pcm, _)| pcm)
 }
 
-/// [`load_as`] keeping the file's own channels (in FFmpeg's default layout for their count):
-/// a voice measured as it was recorded.
+/// [`load_as`], with the file's sound as decoded, before it was converted (what converting did
+/// to it: [`SoundFormat::changes`]).
+pub fn load_with_format(
+    path: &Path,
+    rate: u32,
+    channels: u16,
+    used: Option<usize>,
+    progress: &dyn Progress,
+) -> Result<(Pcm, SoundFormat)> {
+    load_to(path, rate, Some(channels), used, progress)
+}
+
+/// [`load_with_format`] keeping the file's own channels (in FFmpeg's default layout for their
+/// count): a voice measured as it was recorded.
 pub fn load_at(
     path: &Path,
     rate: u32,
     used: Option<usize>,
     progress: &dyn Progress,
-) -> Result<Pcm> {
+) -> Result<(Pcm, SoundFormat)> {
+    load_to(path, rate, None, used, progress)
+}
+
+/// [`load_with_format`] to `channels`, or to the file's own count with `None`.
+fn load_to(
+    path: &Path,
+    rate: u32,
+    channels: Option<u16>,
+    used: Option<usize>,
+    progress: &dyn Progress,
+) -> Result<(Pcm, SoundFormat)> {
     let used = used.map(|frames| Used { frames, rate });
     let pcm = load_part(path, used, progress)?;
-    let channels = pcm.channels;
-    convert(pcm, rate, channels)
+    let format = SoundFormat::of_pcm(&pcm);
+    let channels = channels.unwrap_or(pcm.channels);
+    Ok((convert(pcm, rate, channels)?, format))
 }
 
 /// Convert `pcm` to `rate` Hz and `channels` channels in FFmpeg's default layout for the count

@@ -6,6 +6,7 @@ pub mod biquad;
 pub mod duck;
 pub mod ends;
 pub mod fit;
+pub mod format;
 pub mod limiter;
 pub mod load;
 pub mod loudness;

@@ -1,6 +1,7 @@
 //! `swap`: replace a clip's soundtrack with another audio file, the picture copied untouched.
 
 use super::fit::{place, Fitted, Placement};
+use super::format::SoundFormat;
 use super::load;
 use super::picture::Picture;
 use super::soundtrack::{finish, Level, SoundtrackReport, CHANNELS, RATE};
@@ -23,16 +24,28 @@ pub struct SwapOptions {
     pub sign: Signing,
 }
 
+/// What a `swap` run made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SwapReport {
+    /// The soundtrack written.
+    pub soundtrack: SoundtrackReport,
+    /// What fitting did to the new audio (padded, or cut at the picture's end).
+    pub fitted: Fitted,
+    /// What converting the new audio to 48 kHz stereo did to it, the words of its note
+    /// (`bed.wav: its sound, 5.1(side) (6 ch) at 96000 Hz, is folded down to stereo ...`).
+    pub audio_changed: Option<String>,
+}
+
 /// Write `out`: the picture of `video` copied bit for bit, with `audio` as its only soundtrack
-/// (48 kHz stereo AAC). Returns what the soundtrack is, and what fitting did to the new audio
-/// (said to `progress` as a note).
+/// (48 kHz stereo AAC). Returns what the soundtrack is, what fitting did to the new audio and
+/// what converting did to its sound (each said to `progress` as a note).
 pub fn swap(
     video: &Path,
     audio: &Path,
     out: &Path,
     opts: &SwapOptions,
     progress: &dyn Progress,
-) -> Result<(SoundtrackReport, Fitted)> {
+) -> Result<SwapReport> {
     ensure_not_input(out, &[video, audio])?;
     let picture = Picture::scan(video)?;
     let bar = progress;
@@ -44,7 +57,7 @@ pub fn swap(
     let len = picture.frames_at(RATE);
     // A frame past what is used, to tell a sound that runs on past the picture.
     let used = opts.placement.used(len).saturating_add(1);
-    let track = load::load_as(audio, RATE, CHANNELS, Some(used), bar)?;
+    let (track, format) = load::load_with_format(audio, RATE, CHANNELS, Some(used), bar)?;
     let fitted = opts.placement.fitted(track.frames(), len);
     if let Some(w) = opts.placement.fade_in_warning(track.frames(), len, RATE) {
         bar.warn(&w);
@@ -69,5 +82,21 @@ pub fn swap(
     if let Some(w) = fitted.words("the new audio", len, RATE) {
         bar.note(&format!("{}: {w}", audio.display()));
     }
-    Ok((finished.report, fitted))
+    let audio_changed = changed(audio, &format);
+    if let Some(n) = &audio_changed {
+        bar.note(n);
+    }
+    Ok(SwapReport {
+        soundtrack: finished.report,
+        fitted,
+        audio_changed,
+    })
+}
+
+/// The note for a soundtrack file `path` whose sound, `format` as decoded, is converted to the
+/// output's 48 kHz stereo: `bed.wav: its sound, ... is resampled to 48000 Hz`; `None` when it
+/// already is.
+pub fn changed(path: &Path, format: &SoundFormat) -> Option<String> {
+    let words = format.changes(RATE, CHANNELS)?;
+    Some(format!("{}: {words}", path.display()))
 }

@@ -213,6 +213,9 @@ pub struct Written {
     pub audio_cut: bool,
     /// The soundtrack's rate, Hz.
     pub sample_rate: u32,
+    /// What converting each sound file read to the soundtrack's rate and channels did to it,
+    /// the words of its note on stderr (`bed.wav: its sound, ...`).
+    pub audio_changed: Vec<String>,
     /// EBU R128 figures of the encoded soundtrack.
     pub loudness: cutroom::audio::loudness::LoudnessReport,
     /// The warnings the run printed on stderr.
@@ -220,12 +223,13 @@ pub struct Written {
 }
 
 impl Written {
-    /// The report of `f`, written to `path`, with what fitting did to the new audio or bed and
-    /// the run's `warnings`.
+    /// The report of `f`, written to `path`, with what fitting did to the new audio or bed,
+    /// what converting did to the sound files read (`audio_changed`) and the run's `warnings`.
     pub fn of(
         path: &std::path::Path,
         f: &cutroom::audio::soundtrack::SoundtrackReport,
         fitted: Fitted,
+        audio_changed: Vec<String>,
         warnings: Vec<String>,
     ) -> Self {
         let secs = |frames: usize| frames as f64 / f64::from(f.rate.max(1));
@@ -236,6 +240,7 @@ impl Written {
             audio_padded_s: secs(fitted.padded),
             audio_cut: fitted.cut,
             sample_rate: f.rate,
+            audio_changed,
             loudness: f.loudness,
             warnings,
         }

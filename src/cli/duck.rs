@@ -133,7 +133,13 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             stems: &'a [PathBuf],
         }
         super::print_json(&Json {
-            written: Written::of(&args.output, &report.soundtrack, report.fitted, warnings),
+            written: Written::of(
+                &args.output,
+                &report.soundtrack,
+                report.fitted,
+                report.audio_changed.clone(),
+                warnings,
+            ),
             speech_threshold_dbfs: report.threshold_dbfs,
             speech: report.speech.iter().map(|&(a, b)| [a, b]).collect(),
             stems: &report.stems,

@@ -48,10 +48,12 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         level,
         sign: args.provenance.signing(edit, &args.output, &tally)?,
     };
-    let (finished, fitted) = swap(&args.video, &args.audio, &args.output, &opts, &tally)?;
+    let swapped = swap(&args.video, &args.audio, &args.output, &opts, &tally)?;
+    let finished = swapped.soundtrack;
     let warnings = run_warnings(&tally, &args.place, level, &finished);
     if args.json {
-        let written = Written::of(&args.output, &finished, fitted, warnings);
+        let changed = Vec::from_iter(swapped.audio_changed);
+        let written = Written::of(&args.output, &finished, swapped.fitted, changed, warnings);
         super::print_json(&written);
     } else {
         outln!("{}", summary(&args.output, &finished));

@@ -5,6 +5,7 @@
 //! join holds at most that plus one shot's sound, however many long shots it has).
 
 use super::framing;
+pub use crate::audio::format::SoundFormat;
 use crate::audio::polarity::{self, Correlation};
 use crate::error::{Error, Result};
 use crate::media;
@@ -12,8 +13,7 @@ use crate::pcm::{AlignedDecoder, Pcm, SoundSpan};
 use crate::progress::Progress;
 use crate::time::Ticks;
 use crate::video_index::VideoIndex;
-use cutroom_ffi::{CodecParams, Input, MediaKind, Rational};
-use serde::Serialize;
+use cutroom_ffi::{Input, MediaKind, Rational};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -248,60 +248,6 @@ impl Source {
     /// The instant audio sample 0 of `pcm::decode_aligned` stands for (the stream start time).
     pub fn audio_origin(&self) -> Ticks {
         Ticks(self.info.start_time.unwrap_or(0))
-    }
-}
-
-/// A shot's sound as its file has it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SoundFormat {
-    /// Sample rate, Hz.
-    pub sample_rate: u32,
-    /// Channel count.
-    pub channels: u16,
-    /// Channel layout (`stereo`, `5.1(side)`); `None` when the file gives a count only.
-    pub channel_layout: Option<String>,
-}
-
-impl SoundFormat {
-    /// The format of the audio stream whose parameters are `params`.
-    pub fn of(params: &CodecParams) -> Self {
-        Self {
-            sample_rate: params.sample_rate(),
-            channels: u16::try_from(params.channels()).unwrap_or(u16::MAX),
-            channel_layout: params.channel_layout(),
-        }
-    }
-
-    /// What a join at `rate` Hz with `channels` channels does to this sound besides encoding
-    /// it, in words (`its sound, 5.1(side) (6 ch) at 44100 Hz, is folded down to stereo (...)
-    /// and resampled to 48000 Hz`); `None` when it keeps its rate and channels.
-    pub fn changes(&self, rate: u32, channels: u16) -> Option<String> {
-        let layout = match &self.channel_layout {
-            Some(l) => format!("{l} ({} ch)", self.channels),
-            None => format!("{} ch", self.channels),
-        };
-        let mut done = Vec::new();
-        match (self.channels, channels) {
-            (from, to) if from == to => {}
-            (1, 2) => done.push("put on both channels at -3 dB each".to_string()),
-            (_, 1) => done.push("mixed to one channel".to_string()),
-            (_, 2) => done.push(
-                "folded down to stereo (FFmpeg's matrix: centre and surrounds into left and \
-                 right at -3 dB, LFE dropped)"
-                    .to_string(),
-            ),
-            (_, to) => done.push(format!("laid out as {to} channels")),
-        }
-        if self.sample_rate != rate {
-            done.push(format!("resampled to {rate} Hz"));
-        }
-        (!done.is_empty()).then(|| {
-            format!(
-                "its sound, {layout} at {} Hz, is {}",
-                self.sample_rate,
-                done.join(" and ")
-            )
-        })
     }
 }
 
