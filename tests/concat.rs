@@ -1935,7 +1935,8 @@ fn tracks_an_output_does_not_carry_are_named_as_left_out() {
 /// by 10 s, either track, either way) gives a silent shot, and the join says so, naming the
 /// file and what is wrong with it (a sound after the picture was silent without a word; a sound
 /// before it, whose MP4 edit list then starts past its end, stopped the join with "audio stream
-/// decodes to no samples"); a sound starting late within the picture is no such case.
+/// decodes to no samples"); a sound starting late within the picture is no such case (its
+/// sound running on past the picture is said to be cut off there).
 #[test]
 fn a_sound_wholly_after_or_before_the_picture_is_named_as_a_silent_shot() {
     let dir = tempfile::tempdir().unwrap();
@@ -1991,7 +1992,13 @@ fn a_sound_wholly_after_or_before_the_picture_is_named_as_a_silent_shot() {
             late_picture.display()
         ),
     ];
-    assert_eq!(warned.len(), 3, "{r}");
+    // The late sound within the picture runs on 4.5 s past it: cut off there, and said.
+    assert_eq!(warned.len(), 4, "{r}");
+    let tail = format!("shot 2: {}: its sound runs ", near.display());
+    assert!(
+        warned[3].starts_with(&tail) && warned[3].ends_with("and is cut off there"),
+        "{r}"
+    );
     for (w, said) in warned.iter().zip(&said) {
         assert!(
             w.starts_with(said.as_str())
@@ -2242,4 +2249,86 @@ fn shots_of_different_sizes_join_in_the_largest_clips_frame_and_rate() {
         (&160.into(), &90.into(), &"30/1".into()),
         "{j}"
     );
+}
+
+/// A shot whose sound runs on 400 ms past its last frame (a voice tail, a render's sound longer
+/// than its picture) loses that tail at the cut: said once per shot, on stderr and in the
+/// report's warnings, with how long and how loud it is. The cut's sound after the shot is the
+/// next shot's (silence), not the tail; a shot whose sound past its picture is silence (a
+/// render's AAC padding), one as long as its picture, and the same shot trimmed before its
+/// end (the tail dropped on purpose) are not warned of.
+#[test]
+fn sound_past_a_shots_last_frame_is_said_to_be_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let picture = "testsrc=s=320x240:r=25:d=2";
+    let tail = d.join("tail.mp4");
+    lavfi_clip(
+        &tail,
+        picture,
+        Some("aevalsrc=0.25*sin(2*PI*1000*t):s=48000:c=stereo:d=2.4"),
+        &[],
+    );
+    let padded = d.join("padded.mp4");
+    lavfi_clip(
+        &padded,
+        picture,
+        Some("aevalsrc=0.25*sin(2*PI*1000*t)*lt(t\\,2):s=48000:c=stereo:d=2.4"),
+        &[],
+    );
+    let silent = d.join("silent.mp4");
+    lavfi_clip(
+        &silent,
+        picture,
+        Some("anullsrc=r=48000:cl=stereo"),
+        &["-t", "2"],
+    );
+    let out = d.join("out.mp4");
+    let run = cutroom_ok(&[
+        "concat",
+        "--json",
+        s(&tail),
+        s(&silent),
+        s(&padded),
+        "-o",
+        s(&out),
+    ]);
+    let r: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    let start = format!("shot 1: {}: its sound runs ", tail.display());
+    let warned: Vec<&str> = r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w.as_str().filter(|w| w.contains("past its last frame")))
+        .collect();
+    assert_eq!(warned.len(), 1, "{r}");
+    let said = warned[0];
+    assert_eq!(
+        err.matches(&format!("cutroom: warning: {said}\n")).count(),
+        1,
+        "{err}"
+    );
+    let figures = said
+        .strip_prefix(&start)
+        .and_then(|w| w.strip_suffix(" dBFS) and is cut off there"))
+        .unwrap_or_else(|| panic!("{said}"));
+    let (ms, peak) = figures
+        .split_once(" ms past its last frame (peak ")
+        .unwrap();
+    let (ms, peak): (f64, f64) = (ms.parse().unwrap(), peak.parse().unwrap());
+    assert!((395.0..=410.0).contains(&ms), "{said}");
+    assert!((peak + 12.0).abs() < 1.0, "{said}");
+    // What is heard: the tone to the cut at 2 s, then the silent shot, then the padded one.
+    let pcm = audio_samples(&out);
+    assert!(rms(&pcm, 0.5, 1.9) > 0.1, "the first shot's tone");
+    assert!(rms(&pcm, 2.01, 3.9) < 1e-3, "the tail is not heard");
+    assert!(rms(&pcm, 4.1, 5.9) > 0.1, "the last shot's tone");
+    assert_eq!(r["duration_s"], 6.0, "{r}");
+    // Trimmed before its end, the tail is dropped on purpose: nothing said.
+    let spec = d.join("cut.toml");
+    let shot = |src: &Path, out: &str| format!("[[shot]]\nsrc = {:?}\nout = {out}\n", s(src));
+    std::fs::write(&spec, shot(&tail, "1.5") + &shot(&silent, "2")).unwrap();
+    let trimmed = concat_json(&["--spec", s(&spec), "-o", s(&out)]);
+    assert_eq!(trimmed["warnings"], serde_json::json!([]), "{trimmed}");
 }

@@ -4,6 +4,7 @@
 
 use super::plan::{Edge, Plan};
 use super::source::Sound;
+use crate::audio::sidechain::{BlockLevels, NOISE_FLOOR_DBFS};
 use crate::audio::stretch::stretch;
 use crate::error::Result;
 use crate::pcm::{self, Pcm};
@@ -36,6 +37,9 @@ pub struct AudioShot {
     pub fade_in: usize,
     /// Fade-out length at the tail.
     pub fade_out: usize,
+    /// The shot's file, when the shot plays it to its picture's end: its sound past that is
+    /// dropped at the cut, and said when more than a frame of it is heard.
+    pub to_picture_end: Option<String>,
 }
 
 impl AudioShot {
@@ -60,6 +64,8 @@ pub struct AudioPlan {
     pub channels: u16,
     /// Total samples.
     pub len: usize,
+    /// Samples of one frame of the output's picture.
+    pub frame: usize,
     /// The shots.
     pub shots: Vec<AudioShot>,
 }
@@ -105,13 +111,20 @@ impl AudioPlan {
                     len,
                     fade_in,
                     fade_out,
+                    to_picture_end: shot
+                        .content
+                        .clip()
+                        .filter(|src| shot.end_pts >= src.end)
+                        .map(|src| src.path.display().to_string()),
                 }
             })
             .collect();
+        let frame = f64::from(rate) / plan.target.frame_rate.as_f64();
         Self {
             rate,
             channels,
             len: plan.sample(plan.duration).count(),
+            frame: frame.round() as usize,
             shots,
         }
     }
@@ -133,14 +146,23 @@ impl AudioPlan {
         for (i, (shot, sound)) in self.shots.iter().zip(sounds).enumerate() {
             let done = self.shots.get(i + 1).map_or(self.len, |s| s.start) - shot.start;
             let mut out = Placer::new(shot, tail, done, &mut sink);
+            let mut dropped = Dropped::new(self.rate, self.channels);
             match sound {
                 Sound::Later { path, mono: false } if shot.source_len == shot.played => {
-                    self.stream_later(shot, &path, progress, &mut out)?;
+                    self.stream_later(shot, &path, progress, &mut out, &mut dropped)?;
                 }
                 sound => {
                     if let Some(pcm) = sound.decode(self.rate, self.channels, progress)? {
+                        let end = usize::try_from(shot.skip.0 + shot.source_len as i64);
+                        let end = end.unwrap_or(0).min(pcm.frames());
+                        dropped.add(&pcm.data[end * usize::from(self.channels)..]);
                         out.push(&shot.retimed(pcm)?.data)?;
                     }
+                }
+            }
+            if let Some(file) = &shot.to_picture_end {
+                if let Some(w) = dropped.said(self.frame, self.rate) {
+                    progress.warn(&format!("shot {}: {file}: {w}", i + 1));
                 }
             }
             tail = out.finish()?;
@@ -149,13 +171,15 @@ impl AudioPlan {
     }
 
     /// [`AudioShot::retimed`] of a shot not retimed, decoded from `path` and handed to `out` a
-    /// piece at a time.
+    /// piece at a time; the sound past it goes to `dropped` when the shot plays its file to
+    /// its picture's end (decoded to its end only then).
     fn stream_later(
         &self,
         shot: &AudioShot,
         path: &std::path::Path,
         progress: &dyn Progress,
         out: &mut Placer<'_, impl FnMut(&[f32]) -> Result<()>>,
+        dropped: &mut Dropped,
     ) -> Result<()> {
         let ch = usize::from(self.channels);
         let mut left = shot.source_len;
@@ -166,16 +190,75 @@ impl AudioPlan {
         left -= lead;
         pcm::silence_in_pieces(lead, ch, |z| out.push(z))?;
         let mut drop = usize::try_from(shot.skip.0.max(0)).unwrap_or(usize::MAX);
-        let wanted = Some(drop.saturating_add(left));
+        let wanted = match shot.to_picture_end {
+            Some(_) => None,
+            None => Some(drop.saturating_add(left)),
+        };
         pcm::stream_aligned(path, self.rate, self.channels, wanted, progress, |piece| {
             let frames = piece.len() / ch;
             let skip = drop.min(frames);
             drop -= skip;
             let take = (frames - skip).min(left);
             left -= take;
+            dropped.add(&piece[(skip + take) * ch..]);
             out.push(&piece[skip * ch..(skip + take) * ch])
         })?;
         Ok(())
+    }
+}
+
+/// A shot's sound past its picture's end, measured as the cut drops it: how long it is heard
+/// (to its last sample over [`NOISE_FLOOR_DBFS`] in its last 10 ms block over it, rumble under
+/// 100 Hz left out, as `duck` hears a voice) and its peak.
+struct Dropped {
+    channels: usize,
+    levels: BlockLevels,
+    /// Frames seen, and the end of the last one with a sample over the floor.
+    frames: usize,
+    loud_end: usize,
+    peak: f32,
+}
+
+impl Dropped {
+    fn new(rate: u32, channels: u16) -> Self {
+        Self {
+            channels: usize::from(channels),
+            levels: BlockLevels::new(rate, channels),
+            frames: 0,
+            loud_end: 0,
+            peak: 0.0,
+        }
+    }
+
+    /// The next frames of the sound past the picture (interleaved).
+    fn add(&mut self, data: &[f32]) {
+        self.levels.add(data);
+        let floor = 10f32.powf(NOISE_FLOOR_DBFS as f32 / 20.0);
+        for frame in data.chunks(self.channels) {
+            self.frames += 1;
+            let loudest = frame.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            if loudest > floor {
+                self.loud_end = self.frames;
+            }
+            self.peak = self.peak.max(loudest);
+        }
+    }
+
+    /// What the cut drops, in words, when more than `frame` samples (a frame of the picture)
+    /// of it at `rate` are heard: `its sound runs 400 ms past its last frame (peak -6.0 dBFS)
+    /// and is cut off there`.
+    fn said(self, frame: usize, rate: u32) -> Option<String> {
+        let (block, levels) = self.levels.finish();
+        let heard = levels.iter().rposition(|&l| l >= NOISE_FLOOR_DBFS)? + 1;
+        let heard = self.loud_end.min(heard * block);
+        (heard > frame).then(|| {
+            format!(
+                "its sound runs {:.0} ms past its last frame (peak {:.1} dBFS) and is cut off \
+                 there",
+                heard as f64 * 1000.0 / f64::from(rate),
+                20.0 * f64::from(self.peak).log10()
+            )
+        })
     }
 }
 
