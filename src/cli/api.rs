@@ -54,10 +54,11 @@ pub struct ApiArgs {
     /// Longest wait for a connection to the server.
     #[arg(long, global = true, help_heading = API_OPTIONS, value_name = "DUR", default_value = "10s", value_parser = parse_duration)]
     connect_timeout: Duration,
-    /// Longest wait from sending a request to the first byte of its answer.
+    /// Longest wait from sending a request to the first byte of its answer (its headers).
     #[arg(long, global = true, help_heading = API_OPTIONS, value_name = "DUR", default_value = "30s", value_parser = parse_duration)]
     first_byte_timeout: Duration,
-    /// Longest silence in the middle of an answer (a stalled download resumes after it).
+    /// Longest silence in the middle of an answer's body (a stalled download resumes after
+    /// it).
     #[arg(long, global = true, help_heading = API_OPTIONS, value_name = "DUR", default_value = "30s", value_parser = parse_duration)]
     idle_timeout: Duration,
     /// A download slower than this over --min-speed-time (bytes a second, or with K, M

@@ -42,9 +42,13 @@ const LIST_PAGES: usize = 1000;
 
 /// The body of a 2xx answer to `shown` (the method and redacted URL), decoded as JSON, with
 /// the answer's headers: a body that is not JSON (a gateway's web page) is said as such.
-async fn json_body<T: DeserializeOwned>(resp: Response, shown: &str) -> Result<(T, HeaderMap)> {
+async fn json_body<T: DeserializeOwned>(
+    resp: Response,
+    shown: &str,
+    idle: Duration,
+) -> Result<(T, HeaderMap)> {
     let headers = resp.headers().clone();
-    let bytes = json_bytes(resp, shown).await.map_err(Error::Remote)?;
+    let bytes = json_bytes(resp, shown, idle).await.map_err(Error::Remote)?;
     let value = serde_json::from_slice(&bytes)
         .map_err(|e| Error::Remote(not_json(shown, &headers, &bytes, &e)))?;
     Ok((value, headers))
@@ -52,12 +56,15 @@ async fn json_body<T: DeserializeOwned>(resp: Response, shown: &str) -> Result<(
 
 /// The bytes of an answer to `shown` where the API's JSON is due, at most [`MAX_JSON`] of
 /// them: `Err` says why it could not be read, or that it is longer.
-async fn json_bytes(mut resp: Response, shown: &str) -> std::result::Result<Vec<u8>, String> {
+async fn json_bytes(
+    mut resp: Response,
+    shown: &str,
+    idle: Duration,
+) -> std::result::Result<Vec<u8>, String> {
     let mut body = Vec::new();
-    while let Some(chunk) = resp
-        .chunk()
+    while let Some(chunk) = body_chunk(&mut resp, idle)
         .await
-        .map_err(|e| format!("{shown}: {}", describe(&e)))?
+        .map_err(|why| format!("{shown}: {why}"))?
     {
         if body.len() + chunk.len() > MAX_JSON {
             return Err(format!(
@@ -69,6 +76,23 @@ async fn json_bytes(mut resp: Response, shown: &str) -> std::result::Result<Vec<
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// The next piece of `resp`'s body, `None` at its end; `Err` says why it broke off, or that
+/// nothing came for `idle` (`--idle-timeout`).
+pub(crate) async fn body_chunk(
+    resp: &mut Response,
+    idle: Duration,
+) -> std::result::Result<Option<bytes::Bytes>, String> {
+    match tokio::time::timeout(idle, resp.chunk()).await {
+        Ok(got) => got.map_err(|e| describe(&e)),
+        Err(_) => Err(idle_words(idle)),
+    }
+}
+
+/// No data for `idle`, in words.
+pub(crate) fn idle_words(idle: Duration) -> String {
+    format!("no data for {} s (--idle-timeout)", idle.as_secs_f64())
 }
 
 /// Why the answer `bytes` to `shown` (with `headers`) is not the API's JSON (`e`): a web page
@@ -130,8 +154,9 @@ fn http_client(
 ) -> Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("cutroom/", env!("CARGO_PKG_VERSION")))
+        // No read timeout here: it would also cut the wait for an answer's headers, which is
+        // `first_byte_timeout`'s; the body's reads are held to `idle_timeout` ([`body_chunk`]).
         .connect_timeout(cfg.connect_timeout)
-        .read_timeout(cfg.idle_timeout)
         .dns_resolver(Arc::new(Guard::new(bound, lookup.clone())))
         .redirect(reqwest::redirect::Policy::none());
     for proxy in super::reach::client_proxies() {
@@ -417,7 +442,7 @@ impl Client {
                 }
                 Err(_) => {
                     return Ok(Err(Failure {
-                        why: format!("{at}no answer within {} s", limit.as_secs_f64()),
+                        why: format!("{at}{}", self.no_answer(&url)),
                         unsent: false,
                     }))
                 }
@@ -476,9 +501,38 @@ impl Client {
             (None, NoConnection::Tls(_)) if url.scheme() == "https" => {
                 " (does the service speak https? check --base-url)".into()
             }
+            (None, NoConnection::NoAnswer) => " (is the host up and reachable from here, or \
+                does a firewall drop the connection? check --base-url)"
+                .into(),
             (None, _) => " (is the host up and reachable from here? check --base-url)".into(),
         };
+        let why = match why {
+            // How long it waited: a blackholed address gives no other sign.
+            NoConnection::NoAnswer => format!(
+                "no answer within {} s (--connect-timeout)",
+                self.cfg.connect_timeout.as_secs_f64()
+            ),
+            why => why.to_string(),
+        };
         format!("cannot connect to {whom}: {why}{check}")
+    }
+
+    /// Why a request sent to `url` got no answer: the server took the connection but sent
+    /// nothing within `--first-byte-timeout`; named as [`Client::cannot_connect`] names it.
+    fn no_answer(&self, url: &Url) -> String {
+        let secs = self.cfg.first_byte_timeout.as_secs_f64();
+        match same_origin(url, &self.cfg.base_url) {
+            true => format!(
+                "{} took the connection but sent no answer within {secs} s \
+                 (--first-byte-timeout) (is the service overloaded or stuck? check --base-url)",
+                redact_url(&self.cfg.base_url)
+            ),
+            false => format!(
+                "{} took the connection but sent no answer within {secs} s \
+                 (--first-byte-timeout)",
+                url.origin().ascii_serialization()
+            ),
+        }
     }
 
     /// One GET of `url` (redirects followed, never retried): the answer when it is a 200, else
@@ -535,6 +589,7 @@ impl Client {
         let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
         let shown = redact_url(url);
         let mut attempt = 0;
+        let started = std::time::Instant::now();
         // The outcome as the caller gets it: a failure names the request.
         let outcome = |result: std::result::Result<Response, Failure>| {
             Ok(result.map_err(|Failure { why, unsent }| Failure {
@@ -580,6 +635,18 @@ impl Client {
                 }
             };
             if last {
+                // How long it was tried, for a failure that every retry met.
+                let result = result.map_err(|Failure { why, unsent }| Failure {
+                    why: match attempt {
+                        0 => why,
+                        n => format!(
+                            "{why}; tried {} times in {}",
+                            n + 1,
+                            span(started.elapsed())
+                        ),
+                    },
+                    unsent,
+                });
                 return outcome(result);
             }
             attempt += 1;
@@ -639,7 +706,7 @@ impl Client {
         if !resp.status().is_success() {
             return Err(api_error(&shown, resp, Some(&self.cfg)).await);
         }
-        json_body(resp, &shown).await
+        json_body(resp, &shown, self.cfg.idle_timeout).await
     }
 
     /// `POST /videos`: start a render (multipart when there is an `input_reference`), with an
@@ -701,7 +768,7 @@ impl Client {
             return Err(api_error(&shown, resp, Some(&self.cfg)).await);
         }
         let answered = resp.headers().clone();
-        let bytes = match json_bytes(resp, &shown).await {
+        let bytes = match json_bytes(resp, &shown, self.cfg.idle_timeout).await {
             Ok(b) => b,
             Err(why) => return Ok(lost(why)),
         };
@@ -831,7 +898,7 @@ impl Client {
             };
         }
         // A body cut short, or a gateway's page served with 200.
-        Ok(match json_body(resp, &shown).await {
+        Ok(match json_body(resp, &shown, self.cfg.idle_timeout).await {
             Ok((value, _)) => Got::Json((value, hint)),
             Err(e) => Got::Unavailable(e, hint),
         })
@@ -1241,7 +1308,8 @@ pub(crate) async fn api_error(what: &str, mut resp: Response, api: Option<&ApiCo
     let ctype = content_type(resp.headers()).to_string();
     // Its first 64 KiB: enough for any message, and a huge error page is not held.
     let mut body = Vec::new();
-    while let Ok(Some(chunk)) = resp.chunk().await {
+    let idle = api.map_or(super::config::DEFAULT_IDLE_TIMEOUT, |a| a.idle_timeout);
+    while let Ok(Some(chunk)) = body_chunk(&mut resp, idle).await {
         body.extend_from_slice(&chunk);
         if body.len() >= 64 << 10 {
             break;

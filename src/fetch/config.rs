@@ -7,6 +7,9 @@ use crate::http::redact_url;
 use reqwest::Url;
 use std::time::Duration;
 
+/// The longest silence while an answer's body arrives, by default (`--idle-timeout`).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The API root of the `openai` provider when neither `--base-url` nor `OPENAI_BASE_URL` is set.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 /// The default cap on one downloaded file (4 GiB).
@@ -206,7 +209,7 @@ impl ApiConfig {
             max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
             connect_timeout: Duration::from_secs(10),
             first_byte_timeout: Duration::from_secs(30),
-            idle_timeout: Duration::from_secs(30),
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
             min_speed: DEFAULT_MIN_SPEED,
             min_speed_time: DEFAULT_MIN_SPEED_TIME,
             max_download_bytes: DEFAULT_MAX_DOWNLOAD_BYTES,

@@ -3,7 +3,7 @@
 //! length, probe the result as valid media, and only then rename into place.
 
 use super::check::{image_size, whole_video};
-use super::client::{api_error, redirected, Body, Client};
+use super::client::{api_error, idle_words, redirected, Body, Client};
 use super::model::Variant;
 use super::partial::{validator, Fate, Meta, Partial};
 use super::writer::{Chunk, Writer};
@@ -337,23 +337,29 @@ impl Client {
             let mut body = resp.bytes_stream();
             let mut broke: Option<String> = None;
             let mut floor = Floor::new(self.config(), written);
+            let idle = self.config().idle_timeout;
+            let mut silent_at = tokio::time::Instant::now() + idle;
             loop {
-                let chunk = match floor.deadline() {
-                    Some(at) => match tokio::time::timeout_at(at, body.next()).await {
-                        Ok(next) => next,
-                        Err(_) => match floor.check(written) {
-                            Ok(()) => continue,
-                            Err(why) => {
-                                broke = Some(why);
-                                break;
-                            }
-                        },
+                let at = floor.deadline().map_or(silent_at, |f| f.min(silent_at));
+                let chunk = match tokio::time::timeout_at(at, body.next()).await {
+                    Ok(next) => next,
+                    Err(_) if tokio::time::Instant::now() >= silent_at => {
+                        let at = via.as_ref().map(|to| format!("redirected to {to}: "));
+                        broke = Some(format!("{}{}", at.unwrap_or_default(), idle_words(idle)));
+                        break;
+                    }
+                    Err(_) => match floor.check(written) {
+                        Ok(()) => continue,
+                        Err(why) => {
+                            broke = Some(why);
+                            break;
+                        }
                     },
-                    None => body.next().await,
                 };
                 let Some(chunk) = chunk else { break };
                 match chunk {
                     Ok(data) => {
+                        silent_at = tokio::time::Instant::now() + idle;
                         written += data.len() as u64;
                         if written > cap {
                             return Err(too_big(&shown, written, cap));
@@ -363,14 +369,7 @@ impl Client {
                     }
                     Err(e) => {
                         let at = via.as_ref().map(|to| format!("redirected to {to}: "));
-                        let why = match e.is_timeout() {
-                            true => format!(
-                                "no data for {} s (--idle-timeout)",
-                                self.config().idle_timeout.as_secs_f64()
-                            ),
-                            false => describe(&e),
-                        };
-                        broke = Some(format!("{}{why}", at.unwrap_or_default()));
+                        broke = Some(format!("{}{}", at.unwrap_or_default(), describe(&e)));
                         break;
                     }
                 }
