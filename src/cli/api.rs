@@ -312,20 +312,32 @@ pub fn parse_size_arg(s: &str) -> std::result::Result<u64, String> {
 /// fetch had ~750 context switches on the multi-threaded runtime, ~130 on this one), while
 /// file writes and hashing run on tokio's blocking threads.
 pub fn block_on<F: std::future::Future>(fut: F) -> Result<F::Output> {
-    run(tokio::runtime::Builder::new_current_thread(), fut)
+    Ok(client_runtime()?.block_on(fut))
 }
 
 /// Run `fut` on a multi-threaded tokio runtime (the emulator's server).
 pub fn block_on_threaded<F: std::future::Future>(fut: F) -> Result<F::Output> {
-    run(tokio::runtime::Builder::new_multi_thread(), fut)
+    Ok(shared_runtime()?.block_on(fut))
 }
 
-fn run<F: std::future::Future>(mut builder: tokio::runtime::Builder, fut: F) -> Result<F::Output> {
-    let rt = builder
+/// The runtime of one client command ([`block_on`]).
+pub fn client_runtime() -> Result<tokio::runtime::Runtime> {
+    runtime(tokio::runtime::Builder::new_current_thread())
+}
+
+/// A multi-threaded runtime, which several threads may drive at once: a batch's variants,
+/// whose one HTTP client keeps its pooled connections on the runtime that opened them (with a
+/// runtime per variant, one ending broke the connections the others took from the pool:
+/// "runtime dropped the dispatch task").
+pub fn shared_runtime() -> Result<tokio::runtime::Runtime> {
+    runtime(tokio::runtime::Builder::new_multi_thread())
+}
+
+fn runtime(mut builder: tokio::runtime::Builder) -> Result<tokio::runtime::Runtime> {
+    builder
         .enable_all()
         .build()
-        .map_err(|e| Error::Unavailable(format!("cannot start the async runtime: {e}")))?;
-    Ok(rt.block_on(fut))
+        .map_err(|e| Error::Unavailable(format!("cannot start the async runtime: {e}")))
 }
 
 #[cfg(test)]

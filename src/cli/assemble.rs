@@ -1,6 +1,6 @@
 //! `cutroom assemble cut.toml -o out/`.
 
-use super::api::{block_on, RenderArgs};
+use super::api::{client_runtime, RenderArgs};
 use super::bars::Bars;
 use super::provenance_args::ProvenanceArgs;
 use super::{print_json, Global};
@@ -45,6 +45,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
         &args.spec,
         &args.output,
         &shots_dir,
+        &client_runtime()?,
         &client,
         &opts,
         EncoderThreads::Shared,
@@ -131,7 +132,8 @@ pub(super) fn policy(cut: &Cut, sign: &ProvenanceArgs, client: &Client) -> Resul
 }
 
 /// Assemble `cut` (read from `spec`) into `out`, its renders and downloads cached in
-/// `shots_dir`, keeping what an earlier run there left intact, its soundtrack mastered through
+/// `shots_dir` (fetched on `rt`, the runtime of `client`'s connections), keeping what an
+/// earlier run there left intact, its soundtrack mastered through
 /// `masters` when runs share them, signed as `policy` says (see [`policy`]); the report as
 /// written. One run at a time writes into `out`: another waits for it to end (and then keeps
 /// what it made, or makes its own): of two runs, the later one's files stay.
@@ -141,6 +143,7 @@ pub(super) fn assemble_into(
     spec: &Path,
     out: &Path,
     shots_dir: &Path,
+    rt: &tokio::runtime::Runtime,
     client: &Client,
     opts: &RenderOptions,
     encoder_threads: EncoderThreads,
@@ -158,9 +161,9 @@ pub(super) fn assemble_into(
         ))
     })?;
     let t = Instant::now();
-    let inputs = block_on(sources::resolve(
+    let inputs = rt.block_on(sources::resolve(
         cut, spec, shots_dir, client, opts, progress,
-    ))??;
+    ))?;
     let sources_s = t.elapsed().as_secs_f64();
     let keys = assemble::keys(cut, spec, &inputs, policy.key.as_ref())?;
     let reuse = assemble::reusable(out, &keys, spec, &inputs);

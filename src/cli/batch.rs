@@ -189,6 +189,8 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     let queue = Mutex::new(order.into_iter());
     // Variants with the same sound share its mastering (loudness passes, AAC encodes).
     let masters = Masters::default();
+    // One runtime for every variant: the client's pooled connections live on it.
+    let rt = super::api::shared_runtime()?;
     let all_ok = std::sync::atomic::AtomicBool::new(true);
     let worker = || -> Result<()> {
         loop {
@@ -215,6 +217,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
                     &args.spec,
                     &dir,
                     &shots,
+                    &rt,
                     &client,
                     &opts,
                     EncoderThreads::One,
