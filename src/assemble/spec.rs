@@ -449,7 +449,8 @@ impl Cut {
     /// The cut's frame (`size`, `frame_rate`, `conform` and the shots' `conform`), checked as
     /// `cutroom concat --size`/`--fps` check theirs.
     pub fn frame(&self) -> std::result::Result<Frame, String> {
-        use crate::concat::plan::{parse_rate, parse_size};
+        use crate::concat::plan::parse_rate;
+        use crate::picture::size::parse_frame;
         let fit = |key: &str, v: &Option<String>| {
             v.as_deref()
                 .map(|f| {
@@ -466,7 +467,7 @@ impl Cut {
             size: self
                 .size
                 .as_deref()
-                .map(parse_size)
+                .map(parse_frame)
                 .transpose()
                 .map_err(|e| format!("size: {e}"))?,
             frame_rate: frame_rate

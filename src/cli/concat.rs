@@ -33,7 +33,7 @@ pub struct Args {
     output: PathBuf,
     /// Output size when the video is normalised, WxH (default: the largest clip's); a size other
     /// than the shots' forces the normalise path.
-    #[arg(long, value_name = "WxH", value_parser = plan::parse_size)]
+    #[arg(long, value_name = "WxH", value_parser = cutroom::picture::size::parse_frame)]
     size: Option<(u32, u32)>,
     /// Output frame rate when the video is normalised, e.g. 30 or 30000/1001 (default: the
     /// largest clip's); a rate other than the shots' forces the normalise path.

@@ -258,17 +258,6 @@ pub fn default_frame(shots: &[PlannedShot]) -> ((u32, u32), Rational) {
     ((w & !1, h & !1), rate)
 }
 
-/// A size `WxH` (`--size`, an assemble spec's `size`): even numbers, 16 to 8192.
-pub fn parse_size(s: &str) -> std::result::Result<(u32, u32), String> {
-    let bad = || format!("'{s}' is not a size like 1080x1920 (even numbers, 16 or more)");
-    let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
-    let (w, h): (u32, u32) = (w.parse().map_err(|_| bad())?, h.parse().map_err(|_| bad())?);
-    if w < 16 || h < 16 || w % 2 == 1 || h % 2 == 1 || w > 8192 || h > 8192 {
-        return Err(bad());
-    }
-    Ok((w, h))
-}
-
 /// A frame rate `N` or `N/D` (`--fps`, an assemble spec's `frame_rate`), up to 240.
 pub fn parse_rate(s: &str) -> std::result::Result<Rational, String> {
     let bad = || format!("'{s}' is not a frame rate like 30 or 30000/1001");

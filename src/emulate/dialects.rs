@@ -4,7 +4,8 @@
 
 use super::ranges::serve_bytes;
 use super::state::{Emulator, Job};
-use crate::fetch::{format_rfc3339, parse_size, Phase, Provider, Video};
+use crate::fetch::{format_rfc3339, Phase, Provider, Video};
+use crate::picture::size;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -81,7 +82,7 @@ fn start(emu: &Emulator, model: &str, f: &Value) -> Result<Video, String> {
         return bad("duration must be a whole number of seconds, 1-60");
     };
     let size = match f["size"].as_str() {
-        Some(s) => parse_size(s),
+        Some(s) => size::parse(s).ok(),
         None => size_from(
             f["resolution"].as_str().unwrap_or("720p"),
             f["aspect_ratio"].as_str().unwrap_or("16:9"),

@@ -6,8 +6,8 @@ use super::ranges::serve_bytes;
 use super::state::{Emulator, Once};
 use crate::error::{Error, Result};
 use crate::fetch::{
-    parse_size, Deleted, Phase, Provider, Variant, Video, VideoList, DEFAULT_MODEL,
-    DEFAULT_SECONDS, DEFAULT_SIZE,
+    Deleted, Phase, Provider, Variant, Video, VideoList, DEFAULT_MODEL, DEFAULT_SECONDS,
+    DEFAULT_SIZE,
 };
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
@@ -199,7 +199,7 @@ async fn create(State(emu): State<Arc<Emulator>>, req: Request) -> Response {
                     Some("input_reference"),
                 )
             }
-            Some(d) if Some(d) != parse_size(&size) => {
+            Some(d) if Ok(d) != crate::picture::size::parse(&size) => {
                 return invalid(
                     &format!(
                     "Inpaint image must match the requested width and height ({size}); got {}x{}.",

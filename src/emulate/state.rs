@@ -3,7 +3,8 @@
 
 use super::clips::{Clips, Slot};
 use super::Options;
-use crate::fetch::{parse_size, Status, Video, VideoError};
+use crate::fetch::{Status, Video, VideoError};
+use crate::picture::size;
 use crate::synth::MarkerSpec;
 use axum::body::{Body, Bytes};
 use axum::response::Response;
@@ -191,7 +192,7 @@ impl Emulator {
         seconds: String,
         remixed_from: Option<String>,
     ) -> Video {
-        let (width, height) = parse_size(&size).expect("validated");
+        let (width, height) = size::parse(&size).expect("validated");
         let spec = MarkerSpec {
             av_offset_ms: self.opts.av_offset_ms,
             noise: self.opts.noise,

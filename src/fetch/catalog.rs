@@ -1,9 +1,9 @@
 //! Capabilities and prices as data: the compiled-in `providers.toml` plus the user's
 //! `--providers FILE`, consulted before the first create (validation) and for cost estimates.
 
-use super::model::parse_size;
 use super::provider::Provider;
 use crate::error::{Error, Result};
+use crate::picture::size;
 use serde::Deserialize;
 use std::path::Path;
 
@@ -35,7 +35,7 @@ pub struct ModelEntry {
 impl ModelEntry {
     /// The price of `seconds` of video at `size`, when published.
     pub fn cost(&self, size: &str, seconds: f64) -> Option<f64> {
-        let short = parse_size(size).map(|(w, h)| w.min(h));
+        let short = size::parse(size).ok().map(|(w, h)| w.min(h));
         let rate = match (self.usd_per_second_above_720p, short) {
             (Some(hd), Some(s)) if s > 720 => Some(hd),
             _ => self.usd_per_second,
@@ -78,10 +78,10 @@ impl Catalog {
         for m in f.model {
             Provider::parse(&m.provider)
                 .map_err(|e| Error::bad_input(path, format!("model {:?}: {e}", m.name)))?;
-            if m.sizes.iter().any(|s| parse_size(s).is_none()) {
+            if let Some(e) = m.sizes.iter().find_map(|s| size::parse(s).err()) {
                 return Err(Error::bad_input(
                     path,
-                    format!("model {:?}: sizes must be WIDTHxHEIGHT", m.name),
+                    format!("model {:?}: sizes: {e}", m.name),
                 ));
             }
             let bad_price = [m.usd_per_second, m.usd_per_second_above_720p]

@@ -87,7 +87,7 @@ fn unlike_asked(
             unlike.push(format!("{got:.2} s long where {asked} s were asked for"));
         }
     }
-    let asked = size.and_then(|s| super::model::parse_size(s.trim()).map(|wh| (s, wh)));
+    let asked = size.and_then(|s| crate::picture::size::parse(s.trim()).ok().map(|wh| (s, wh)));
     if let (Some(shown), Some((size, wh))) = (video.shown, asked) {
         if shown != wh {
             unlike.push(format!(

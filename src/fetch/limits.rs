@@ -2,9 +2,10 @@
 //! form of model, size and seconds, and the catalog's choices for the provider's model.
 
 use super::catalog::Catalog;
-use super::model::{parse_size, CreateVideo};
+use super::model::CreateVideo;
 use super::provider::Provider;
 use crate::error::{Error, Result};
+use crate::picture::size::{self, parse_even};
 use std::sync::Arc;
 
 /// What a create may ask for: anything well-formed (`allow_any`), or what the catalog lists for
@@ -61,17 +62,8 @@ impl Limits {
                 format!("{} names its models {form}, not {model:?}", provider.name()),
             );
         }
-        let Some((w, h)) = parse_size(size) else {
-            return invalid(
-                "size",
-                format!("invalid size {size:?}; expected WIDTHxHEIGHT"),
-            );
-        };
-        if !(16..=4096).contains(&w) || !(16..=4096).contains(&h) || w % 2 + h % 2 != 0 {
-            return invalid(
-                "size",
-                format!("size {size:?} must be even, 16-4096 per side"),
-            );
+        if let Err(e) = parse_even(size, 4096) {
+            return invalid("size", e);
         }
         let Some(secs) = seconds.parse::<u32>().ok().filter(|s| (1..=60).contains(s)) else {
             return invalid(
@@ -181,7 +173,7 @@ impl CreateVideo {
             })?;
         if let Some(path) = &self.input_reference {
             let (w, h) = super::check::image_size(path)?;
-            if Some((w, h)) != parse_size(size) {
+            if Ok((w, h)) != size::parse(size) {
                 return Err(Error::bad_input(
                     path,
                     format!("input_reference is {w}x{h} but the requested size is {size}"),

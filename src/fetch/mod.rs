@@ -36,8 +36,8 @@ pub use download::{Downloaded, Request};
 pub use fetcher::{fetch_url, fetch_video, is_url, item_source, Asked, Fetched, FileReport};
 pub use limits::{Invalid, Limits};
 pub use model::{
-    mentions_moderation, parse_size, ApiErrorBody, CreateVideo, Deleted, ErrorEnvelope, Phase,
-    Status, Variant, Video, VideoError, VideoList, DEFAULT_MODEL, DEFAULT_SECONDS, DEFAULT_SIZE,
+    mentions_moderation, ApiErrorBody, CreateVideo, Deleted, ErrorEnvelope, Phase, Status, Variant,
+    Video, VideoError, VideoList, DEFAULT_MODEL, DEFAULT_SECONDS, DEFAULT_SIZE,
 };
 pub use poll::{show, PollOptions};
 pub use provider::Provider;

@@ -409,12 +409,6 @@ pub struct CreateVideo {
     pub input_reference: Option<PathBuf>,
 }
 
-/// Parse `WIDTHxHEIGHT`.
-pub fn parse_size(size: &str) -> Option<(u32, u32)> {
-    let (w, h) = size.split_once('x')?;
-    Some((w.parse().ok()?, h.parse().ok()?))
-}
-
 impl CreateVideo {
     /// A request for `prompt` with every other field left to the API's defaults.
     pub fn new(prompt: impl Into<String>) -> Self {

@@ -2,8 +2,9 @@
 //! created and looked at, how the key is sent, how a create request is worded and how a job
 //! answer reads as a [`Video`].
 
-use super::model::{parse_size, CreateVideo, Video};
+use super::model::{CreateVideo, Video};
 use crate::error::{Error, Result};
+use crate::picture::size;
 use reqwest::Url;
 use serde_json::{json, Map, Value};
 
@@ -172,7 +173,7 @@ impl Provider {
         if let Some(s) = secs {
             o.insert("duration".into(), s.into());
         }
-        if let Some((w, h)) = parse_size(size) {
+        if let Ok((w, h)) = size::parse(size) {
             o.insert("resolution".into(), format!("{}p", w.min(h)).into());
             let g = gcd(w, h).max(1);
             o.insert("aspect_ratio".into(), format!("{}:{}", w / g, h / g).into());

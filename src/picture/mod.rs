@@ -4,6 +4,7 @@
 pub mod colour;
 pub mod css;
 pub mod rgb;
+pub mod size;
 pub mod small;
 pub mod square;
 pub mod still;
