@@ -1918,6 +1918,74 @@ fn all_caps_captions_keep_to_max_lines_clear_of_a_bottom_logo() {
     }
 }
 
+/// A 120x40 logo was scaled to 18 % of a 1080-wide frame, 1.6 times its pixels, soft, and
+/// nothing was said; each output it is enlarged on over 1.5 times now warns, naming the file,
+/// its size, the size drawn (the size seen in the decoded frame) and the size that is sharp.
+#[test]
+fn a_small_logo_enlarged_past_its_pixels_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=1", None, &[]);
+    let logo = d.join("logo.png");
+    still(&logo, "color=c=red:s=120x40");
+    // A 1080x1920 output draws it 194 pixels wide; a 360x640 one 66 (smaller: sharp).
+    let presets = presets_file(
+        d,
+        "[big]\nbase = \"reels\"\nmin_duration_s = 0\n\n\
+         [small]\nbase = \"reels\"\nwidth = 360\nheight = 640\nmin_duration_s = 0\n",
+    );
+    let out = d.join("out");
+    let run = cutroom_ok(&[
+        "export",
+        s(&clip),
+        "--presets",
+        s(&presets),
+        "-p",
+        "big",
+        "-p",
+        "small",
+        "--logo",
+        s(&logo),
+        "-o",
+        s(&out),
+        "--json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let warning = format!(
+        "the logo {} (120x40 pixels) is enlarged 1.6 times to 194x66 on the 1080x1920 output \
+         and will look soft: give an image of 194x66 pixels or more, or draw this one at 180x60 \
+         at most ([logo] width = 0.166)",
+        s(&logo)
+    );
+    let big = &report["outputs"][0];
+    assert_eq!(big["warnings"], serde_json::json!([warning]));
+    assert_eq!(report["outputs"][1]["warnings"], serde_json::json!([]));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(err.matches("will look soft").count(), 1, "{err}");
+    assert!(
+        err.contains(&format!("cutroom: warning: {warning}\n")),
+        "{err}"
+    );
+    // Drawn at the size said, in the graph and in the decoded picture (within the edge the
+    // chroma's half resolution softens).
+    assert!(
+        big["filter"].as_str().unwrap().contains("scale=194:66,"),
+        "{}",
+        big["filter"]
+    );
+    let frame = frame_at(&out.join("clip.big.mp4"), 0.5, &d.join("big.png"));
+    let (x0, y0, x1, y1) = frame
+        .bbox(|p| p[0] > 180 && p[1] < 90 && p[2] < 90)
+        .expect("the logo");
+    assert!(
+        (x1 - x0).abs_diff(194) <= 2 && (y1 - y0).abs_diff(66) <= 2,
+        "the logo is drawn {}x{}",
+        x1 - x0,
+        y1 - y0
+    );
+}
+
 #[test]
 fn a_tall_logo_fits_between_the_top_and_bottom_ui_zones() {
     let dir = tempfile::tempdir().unwrap();

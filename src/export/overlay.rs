@@ -136,7 +136,7 @@ impl<'a> Burn<'a> {
                 }
             }
             let boxes: Vec<[f64; 4]> = texts.iter().map(|t| t.zone).collect();
-            let (graph, at) = logo_graph(logo, (copy, *size), (&canvas, &boxes), f)?;
+            let (graph, at, drawn) = logo_graph(logo, (copy, *size), (&canvas, &boxes), f)?;
             if at[2] > 1.0 + 1e-6 || at[3] > 1.0 + 1e-6 {
                 let px = |v: f64, n: u32| (v * f64::from(n)).round();
                 return Err(logo_refused(format!(
@@ -168,6 +168,8 @@ impl<'a> Burn<'a> {
                 }));
             }
             g.push_str(&graph);
+            let file = logo.file.as_deref().unwrap_or(copy);
+            warnings.extend(enlarged(file, *size, drawn, &canvas));
             // A logo placed by x and y stays where asked, even under the platform's UI.
             if let (Some(x), Some(y), true) = (logo.x, logo.y, f.canvas.zones.iter().any(meets)) {
                 warnings.push(format!(
@@ -234,13 +236,14 @@ fn logo_frames(logo: &Logo, f: &Frame) -> (i64, i64) {
 
 /// `[base]` overlaid with the logo (read from `file`, its copy, `iw`x`ih` pixels), scaled, faded to its opacity,
 /// placed on `canvas` (frame `f`'s, with any more zones to keep clear of) clear of the text
-/// `boxes` and timed; and the box it covers (`[x0, y0, x1, y1]` fractions).
+/// `boxes` and timed; the box it covers (`[x0, y0, x1, y1]` fractions) and its drawn size in
+/// pixels.
 fn logo_graph(
     logo: &Logo,
     (file, (iw, ih)): (&Path, (u32, u32)),
     (canvas, boxes): (&Canvas, &[[f64; 4]]),
     f: &Frame,
-) -> Result<(String, [f64; 4])> {
+) -> Result<(String, [f64; 4], (u32, u32))> {
     let (w, h) = (f64::from(canvas.width), f64::from(canvas.height));
     let aspect = f64::from(ih) / f64::from(iw.max(1));
     // No higher than the room between the top and bottom UI zones: a tall image at its width
@@ -266,6 +269,42 @@ fn logo_graph(
             logo.opacity
         ),
         at,
+        (lw, lh),
+    ))
+}
+
+/// The most a logo is enlarged before it looks soft: past it, its edges and letters blur.
+const SHARP_SCALE: f64 = 1.5;
+
+/// The warning about a logo (`file`, `size` pixels) drawn `drawn` pixels on `canvas`, more than
+/// [`SHARP_SCALE`] times its own size: the size an image must have to be sharp there, and the
+/// largest this one is drawn sharp at (and the `[logo] width` that draws it so).
+fn enlarged(file: &Path, size: (u32, u32), drawn: (u32, u32), canvas: &Canvas) -> Option<String> {
+    let scale = f64::from(drawn.0) / f64::from(size.0.max(1));
+    if scale <= SHARP_SCALE {
+        return None;
+    }
+    let at_most = |n: u32| (f64::from(n) * SHARP_SCALE).floor();
+    let width = (at_most(size.0) / f64::from(canvas.width) * 1000.0).floor() / 1000.0;
+    let key = match width >= 0.01 {
+        true => format!(" ([logo] width = {width})"),
+        false => String::new(),
+    };
+    Some(format!(
+        "the logo {} ({}x{} pixels) is enlarged {scale:.1} times to {}x{} on the {}x{} output \
+         and will look soft: give an image of {}x{} pixels or more, or draw this one at {}x{} \
+         at most{key}",
+        file.display(),
+        size.0,
+        size.1,
+        drawn.0,
+        drawn.1,
+        canvas.width,
+        canvas.height,
+        drawn.0,
+        drawn.1,
+        at_most(size.0),
+        at_most(size.1),
     ))
 }
 
