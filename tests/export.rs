@@ -3064,6 +3064,84 @@ fn a_text_title_card_reads_and_captions_follow_the_speed() {
     }
 }
 
+/// Reading rates were checked on the caption file's own times: at `--speed 1.5` a cue of 27
+/// characters showed for 1 s (27 a second) unsaid, and at `--speed 0.5`, which doubles every
+/// cue's time, one that read fine there was still warned of; neither was in the report. The
+/// cues are now judged as the output shows them (the times of its sidecar), named by number,
+/// line, text and time, on stderr once and in the report.
+#[test]
+fn captions_too_fast_to_read_are_judged_as_played_at_speed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = d.join("clip.mp4");
+    lavfi_clip(&clip, "color=c=0x3060C0:s=640x360:r=30:d=6", None, &[]);
+    let srt = d.join("subs.srt");
+    std::fs::write(
+        &srt,
+        "1\n00:00:00,500 --> 00:00:02,000\nWelcome back to the channel\n\n\
+         2\n00:00:02,000 --> 00:00:03,000\nToday we test four new lenses\n\n\
+         3\n00:00:03,500 --> 00:00:05,500\nStay to the end\n",
+    )
+    .unwrap();
+    let presets = small_preset(d);
+    let warning = |rest: &str| format!("{}: {rest}: give them more time or fewer words", s(&srt));
+    for (speed, said, sidecar) in [
+        (
+            "1",
+            Some(warning(
+                "1 cue(s) shown too briefly to be read, over 25 characters a second; the \
+                 first, cue 2 (line 6) \"Today we test four new lenses\" at 2.000-3.000 s of \
+                 the output: 29 characters in 1.000 s, 29 a second",
+            )),
+            "00:00:02,000 --> 00:00:03,000\nToday",
+        ),
+        (
+            "1.5",
+            Some(warning(
+                "2 cue(s) shown too briefly to be read, over 25 characters a second; the \
+                 first, cue 1 (line 2) \"Welcome back to the channel\" at 0.333-1.333 s of \
+                 the output: 27 characters in 1.000 s, 27 a second",
+            )),
+            "00:00:00,333 --> 00:00:01,333\nWelcome",
+        ),
+        ("0.5", None, "00:00:04,000 --> 00:00:06,000\nToday"),
+    ] {
+        let out = d.join(format!("out{speed}"));
+        let run = cutroom_ok(&[
+            "export",
+            s(&clip),
+            "--presets",
+            s(&presets),
+            "-p",
+            "small",
+            "--speed",
+            speed,
+            "--captions",
+            s(&srt),
+            "-o",
+            s(&out),
+            "--json",
+        ]);
+        let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        let err = String::from_utf8_lossy(&run.stderr);
+        let warnings = &report["outputs"][0]["warnings"];
+        match &said {
+            Some(w) => {
+                assert_eq!(warnings, &serde_json::json!([w]), "at {speed}x");
+                assert_eq!(err.matches("too briefly").count(), 1, "at {speed}x: {err}");
+                assert!(err.contains(&format!("cutroom: warning: {w}\n")), "{err}");
+            }
+            None => {
+                assert_eq!(warnings, &serde_json::json!([]), "at {speed}x");
+                assert!(!err.contains("too briefly"), "at {speed}x: {err}");
+            }
+        }
+        // The times said are those the output shows the cue at.
+        let shown = std::fs::read_to_string(out.join("clip.small.srt")).unwrap();
+        assert!(shown.contains(sidecar), "at {speed}x: {shown}");
+    }
+}
+
 /// A silent 320x180 clip of one second at `fps` whose frame n has luma 16 + 3n: each decoded
 /// frame says which source frame it is.
 fn numbered_clip(out: &Path, fps: u32) {

@@ -296,6 +296,8 @@ pub fn run(
             safe_zones: None,
             cover: Some(cut.cover.unwrap_or(Cover::Sharpest)),
             captions,
+            // Checked as they are read onto the cut (`overlays::on_cut`).
+            captions_from: None,
             overlays: Overlays {
                 cards,
                 ..cut.overlays(spec_path)

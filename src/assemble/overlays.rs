@@ -12,13 +12,16 @@ use crate::time::{Ticks, TimeBase};
 /// video (the cut, or the shot's source) is an error naming the file and line; one ending past
 /// the cut, or the part of its source a shot uses, is cut there, with a warning on `progress`,
 /// as is a cue cut short or left out where the files meet ([`Captions::merge`]); cues too
-/// brief to read are warned of as they are shown ([`Captions::load_shot`]).
+/// brief to read are warned of as they are shown ([`Captions::too_brief`]).
 pub(super) fn on_cut(cut: &Cut, plan: &Plan, progress: &dyn Progress) -> Result<Captions> {
     let out_tb = plan.target.time_base;
     let ns = |t: Ticks, tb| t.rescale(tb, TimeBase::NANOS).0;
     let mut parts = Vec::new();
     if let Some(f) = &cut.captions.file {
         let whole = Captions::load(f, Some(ns(plan.duration, out_tb)), progress)?;
+        if let Some(w) = whole.too_brief(f) {
+            progress.warn(&w);
+        }
         parts.push((f.as_path(), whole));
     }
     for (shot, planned) in cut.shot.iter().zip(&plan.shots) {

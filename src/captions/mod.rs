@@ -46,6 +46,10 @@ pub struct Cue {
     pub text: String,
     /// Word times, when the file has them (else empty).
     pub words: Vec<Word>,
+    /// Its place in its file, from 1 (for messages).
+    pub number: usize,
+    /// The line of its file it starts on.
+    pub line: usize,
 }
 
 impl Cue {
@@ -55,6 +59,8 @@ impl Cue {
             end,
             text,
             words: Vec::new(),
+            number: 0,
+            line: 0,
         }
     }
 
@@ -82,6 +88,8 @@ impl Cue {
             start,
             end,
             text: self.text.clone(),
+            number: self.number,
+            line: self.line,
             words: self
                 .words
                 .iter()
@@ -113,18 +121,18 @@ impl Captions {
     /// Read a caption file (the format from its extension), and check that its cues are in
     /// order and start before `duration` ns (the end of the video they belong to) when given.
     /// A cue that overlaps the next (rolling captions) ends where the next begins, and one
-    /// that runs past `duration` ends there; `progress` is warned of either, and of cues shown
-    /// too briefly for their text to be read (over 25 characters a second). Errors name the
-    /// file and the line; a file without cues is an error.
+    /// that runs past `duration` ends there; `progress` is warned of either. Errors name the
+    /// file and the line; a file without cues is an error. Whether the cues can be read in
+    /// the time they are shown is for the caller to ask ([`Captions::too_brief`]) once they
+    /// are timed as shown (an export's `--speed` shortens them).
     pub fn load(path: &Path, duration: Option<i64>, progress: &dyn Progress) -> Result<Self> {
-        let (cues, lines, past_end) = Self::read(path, duration, progress)?;
+        let (cues, past_end) = Self::read(path, duration, progress)?;
         if past_end > 0 {
             progress.warn(&format!(
                 "{}: {past_end} cue(s) run past the end of the video; each now ends there",
                 path.display()
             ));
         }
-        warn_unreadable(path, &cues, &lines, progress);
         Ok(Self { cues })
     }
 
@@ -139,13 +147,12 @@ impl Captions {
         time: &ShotTime,
         progress: &dyn Progress,
     ) -> Result<Self> {
-        let (cues, lines, _) = Self::read(path, Some(duration), progress)?;
-        let (mut shown, mut shown_lines, mut cut) = (Vec::new(), Vec::new(), 0);
-        for (cue, line) in cues.iter().zip(lines) {
+        let (cues, _) = Self::read(path, Some(duration), progress)?;
+        let (mut shown, mut cut) = (Vec::new(), 0);
+        for cue in &cues {
             if let Some(c) = cue.on_cut(time) {
                 cut += usize::from(cue.start < time.src_in || cue.end > time.src_end);
                 shown.push(c);
-                shown_lines.push(line);
             }
         }
         let part = format!("{}-{} s", secs(time.src_in), secs(time.src_end));
@@ -163,18 +170,21 @@ impl Captions {
                 path.display()
             ));
         }
-        warn_unreadable(path, &shown, &shown_lines, progress);
-        Ok(Self { cues: shown })
+        let shown = Self { cues: shown };
+        if let Some(w) = shown.too_brief(path) {
+            progress.warn(&w);
+        }
+        Ok(shown)
     }
 
-    /// The cues of a caption file, each with its line, and how many ran past `duration` (cut
-    /// there): [`Captions::load`]'s errors, and its warnings that do not depend on when the
-    /// cues are shown.
+    /// The cues of a caption file, and how many ran past `duration` (cut there):
+    /// [`Captions::load`]'s errors, and its warnings that do not depend on when the cues are
+    /// shown.
     fn read(
         path: &Path,
         duration: Option<i64>,
         progress: &dyn Progress,
-    ) -> Result<(Vec<Cue>, Vec<usize>, usize)> {
+    ) -> Result<(Vec<Cue>, usize)> {
         let ext = path
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase())
@@ -196,11 +206,11 @@ impl Captions {
         let at = |line: usize, what: String| Error::bad_input(path, format!("line {line}: {what}"));
         let lined = parse(text).map_err(|(l, w)| at(l, w))?;
         let mut cues: Vec<Cue> = Vec::with_capacity(lined.len());
-        let mut lines = Vec::with_capacity(lined.len());
         let (mut overlapped, mut past_end, mut blank) = (0, 0, 0);
         // The first line with characters the font cannot draw, and every such character.
         let mut undrawable: Option<(usize, String)> = None;
-        for (line, mut cue) in lined {
+        for (k, (line, mut cue)) in lined.into_iter().enumerate() {
+            (cue.number, cue.line) = (k + 1, line);
             if cue.text.trim().is_empty() {
                 // Markup only (`<i></i>`, `{\an8}`): nothing to show, and a cue without text
                 // ends an SRT sidecar for many readers.
@@ -264,7 +274,6 @@ impl Captions {
                 }
             }
             cues.push(cue);
-            lines.push(line);
         }
         if blank > 0 {
             progress.warn(&format!(
@@ -291,7 +300,7 @@ impl Captions {
                 "holds no captions (no cues); leave it out for none",
             ));
         }
-        Ok((cues, lines, past_end))
+        Ok((cues, past_end))
     }
 
     /// The cues that fall in a shot, moved onto the cut's timeline by `time` (clipped to the
@@ -337,6 +346,32 @@ impl Captions {
         Self {
             cues: cues.filter(|c| c.end > c.start).collect(),
         }
+    }
+
+    /// The warning about the cues shown too briefly for their text to be read, over 25
+    /// characters a second as they are timed here (on the output, after any change of speed),
+    /// naming the file they were read from, `path`, how many there are and the first: its
+    /// number, line, text and time, and its reading rate.
+    pub fn too_brief(&self, path: &Path) -> Option<String> {
+        let rate =
+            |c: &Cue| font::letters(&c.text) as f64 * NANOS as f64 / (c.end - c.start) as f64;
+        let mut fast = self.cues.iter().filter(|c| rate(c) > MAX_READING_RATE);
+        let c = fast.next()?;
+        Some(format!(
+            "{}: {} cue(s) shown too briefly to be read, over {MAX_READING_RATE} characters a \
+             second; the first, cue {} (line {}) {} at {}-{} s of the output: {} characters in \
+             {} s, {:.0} a second: give them more time or fewer words",
+            path.display(),
+            1 + fast.count(),
+            c.number,
+            c.line,
+            ass::quoted(&c.text),
+            secs(c.start),
+            secs(c.end),
+            font::letters(&c.text),
+            secs(c.end - c.start),
+            rate(c)
+        ))
     }
 
     /// How tall a line of these captions is drawn, in line heights of the shipped font: the
@@ -448,28 +483,6 @@ fn read_text(path: &Path) -> Result<String> {
 }
 
 /// Seconds with millisecond precision, for messages.
-/// Warn `progress` of `cues` (of the file `path`, at `lines`) shown too briefly for their text
-/// to be read, naming the first.
-fn warn_unreadable(path: &Path, cues: &[Cue], lines: &[usize], progress: &dyn Progress) {
-    // As shown: each cue's end after the overlaps and the video's end are taken off.
-    let rate = |c: &Cue| font::letters(&c.text) as f64 * NANOS as f64 / (c.end - c.start) as f64;
-    let fast: Vec<(usize, &Cue)> = (lines.iter().copied().zip(cues))
-        .filter(|(_, c)| rate(c) > MAX_READING_RATE)
-        .collect();
-    if let Some(&(line, c)) = fast.first() {
-        progress.warn(&format!(
-            "{}: line {line}: {} cue(s) shown too briefly to be read, over \
-                 {MAX_READING_RATE} characters a second (this one {} in {} s, {:.0} a second): \
-                 give them more time or fewer words",
-            path.display(),
-            fast.len(),
-            font::letters(&c.text),
-            secs(c.end - c.start),
-            rate(c)
-        ));
-    }
-}
-
 fn secs(ns: i64) -> String {
     format!("{:.3}", ns as f64 / NANOS as f64)
 }
@@ -521,7 +534,8 @@ mod tests {
     }
 
     /// A cue of 40 words shown for a second was burnt in, a page of it every tenth of a
-    /// second, with no word said; cues too fast to read are now a warning naming the first.
+    /// second, with no word said; cues too fast to read are now a warning naming the first,
+    /// as shown: at its time once moved (played faster), not the file's.
     #[test]
     fn cues_too_fast_to_read_are_a_warning_naming_the_first() {
         let dir = tempfile::tempdir().unwrap();
@@ -537,26 +551,66 @@ mod tests {
         let captions = Captions::load(&path, Some(5 * NANOS), &tally).unwrap();
         assert_eq!(captions.cues.len(), 3);
         assert_eq!(forty.len(), 195);
+        // Said when asked, once the cues are timed as shown.
+        assert!(tally.warnings().is_empty());
+        let p = path.display();
         assert_eq!(
-            tally.warnings(),
-            [format!(
-                "{}: line 6: 1 cue(s) shown too briefly to be read, over 25 characters a second \
-                 (this one 195 in 1.000 s, 195 a second): give them more time or fewer words",
-                path.display()
-            )]
+            captions.too_brief(&path).unwrap(),
+            format!(
+                "{p}: 1 cue(s) shown too briefly to be read, over 25 characters a second; the \
+                 first, cue 2 (line 6) \"one two three four five six seven eight...\" at \
+                 2.000-3.000 s of the output: 195 characters in 1.000 s, 195 a second: give \
+                 them more time or fewer words"
+            )
+        );
+        // Played 1.5 times faster, the first cue's 25 characters show in 1.333 s: 19 a second,
+        // read; at 2.5 times, in 0.8 s: 31 a second, too fast. Twice as slow, none is.
+        let played = |speed: i64| {
+            let time = ShotTime {
+                src_in: 0,
+                src_end: 5 * NANOS,
+                cut_start: 0,
+                cut_len: Some(5 * NANOS * 10 / speed),
+            };
+            captions.on_cut(&time).too_brief(&path)
+        };
+        assert!(played(15).unwrap().starts_with(&format!(
+            "{p}: 1 cue(s) shown too briefly to be read, over 25 characters a second; the first, \
+             cue 2 (line 6)"
+        )));
+        assert_eq!(
+            played(25).unwrap(),
+            format!(
+                "{p}: 3 cue(s) shown too briefly to be read, over 25 characters a second; the \
+                 first, cue 1 (line 2) \"Twenty-five characters ok\" at 0.000-0.800 s of the \
+                 output: 25 characters in 0.800 s, 31 a second: give them more time or fewer \
+                 words"
+            )
+        );
+        let slower = captions.on_cut(&ShotTime {
+            src_in: 0,
+            src_end: 5 * NANOS,
+            cut_start: 0,
+            cut_len: Some(10 * NANOS),
+        });
+        assert!(
+            slower.too_brief(&path).is_some(),
+            "195 in 2 s is still too fast"
         );
         // Cut short by the next cue (rolling captions), a cue is as fast as it is shown.
         let rolling = "1\n00:00:00,000 --> 00:00:03,000\nTwenty-five characters ok\n\n\
                        2\n00:00:00,500 --> 00:00:03,000\nThirteen more\n";
         std::fs::write(&path, rolling).unwrap();
         let tally = crate::progress::Tally::new(&crate::progress::Silent);
-        Captions::load(&path, None, &tally).unwrap();
-        let said = tally.warnings();
+        let said = Captions::load(&path, None, &tally)
+            .unwrap()
+            .too_brief(&path)
+            .unwrap();
         assert!(
-            said.iter()
-                .any(|w| w.contains("line 2: 1 cue(s) shown too briefly")
-                    && w.contains("(this one 25 in 0.500 s, 50 a second)")),
-            "{said:?}"
+            said.contains("1 cue(s) shown too briefly")
+                && said.contains("cue 1 (line 2)")
+                && said.contains("25 characters in 0.500 s, 50 a second"),
+            "{said}"
         );
     }
 
@@ -594,9 +648,10 @@ mod tests {
                      (1.000-2.000 s); each is shown only within it"
                 ),
                 format!(
-                    "{p}: line 6: 1 cue(s) shown too briefly to be read, over 25 characters a \
-                     second (this one 44 in 0.800 s, 55 a second): give them more time or fewer \
-                     words"
+                    "{p}: 1 cue(s) shown too briefly to be read, over 25 characters a second; \
+                     the first, cue 2 (line 6) \"One two three four five six seven eight...\" at \
+                     0.200-1.000 s of the output: 44 characters in 0.800 s, 55 a second: give \
+                     them more time or fewer words"
                 ),
             ]
         );

@@ -183,6 +183,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
             .cloned()
             .collect(),
         captions,
+        captions_from: caption_file.cloned(),
         overlays,
         sign,
     };

@@ -6,7 +6,7 @@ use super::motion::Tracker;
 use super::plan::{encoder_config, nominal_rate, PictureInfo};
 use super::plan::{Job, Plan};
 use super::THUMBNAIL_BOX;
-use super::{cover, overlay, EncoderThreads, Request};
+use super::{cover, EncoderThreads, Request};
 use crate::avwrite::EncodedAudio;
 use crate::error::{Error, Result};
 use crate::picture::square::SquarePixels;
@@ -100,10 +100,6 @@ pub(super) fn encode(
         .iter()
         .map(|job| {
             let lead = &e.plans[job.outputs[0]];
-            let overlays = &e.req.overlays;
-            overlay::check_times(overlays, job.cadence.total(), lead.rate).map_err(|m| {
-                Error::bad_input(overlays.file.as_deref().unwrap_or(&lead.target), m)
-            })?;
             (e.req.cover)
                 .map(|c| cover::Pick::of(c, job.cadence.total(), lead.rate))
                 .transpose()

@@ -75,6 +75,10 @@ pub struct Request {
     /// Captions to burn in (times from the first frame), each output also getting them as
     /// sidecar `<stem>.<preset>.srt` and `.vtt`.
     pub captions: Captions,
+    /// The file `captions` were read from, when the export is to check that they can be read
+    /// as shown: cues too brief are then a warning naming it, on stderr and in every output's
+    /// report. `None` when the caller has checked them (a cut's, merged from several files).
+    pub captions_from: Option<PathBuf>,
     /// Caption style, logo and text overlays.
     pub overlays: Overlays,
     /// Write each deliverable's cover picture, this frame (`None`: no cover).
@@ -397,6 +401,21 @@ fn run(
     let total: u64 = jobs.iter().map(|j| j.cadence.total()).sum();
     progress.start("export", total);
     let anamorphic = square.graph().map(String::from);
+    // Overlays no frame would show are refused before anything is said of them.
+    for job in &jobs {
+        let lead = &plans[job.outputs[0]];
+        let overlays = &req.overlays;
+        overlay::check_times(overlays, job.cadence.total(), lead.rate)
+            .map_err(|m| Error::bad_input(overlays.file.as_deref().unwrap_or(&lead.target), m))?;
+    }
+    // Cues as shown, after any edit: said once, and in each output's report.
+    let captions_from = req.captions_from.as_deref();
+    if let Some(w) = captions_from.and_then(|f| req.captions.too_brief(f)) {
+        progress.warn(&w);
+        for p in &mut plans {
+            p.warnings.push(w.clone());
+        }
+    }
     let burn = overlay::Burn::new(&req.captions, &req.overlays)?;
     let burns = jobs
         .iter()
