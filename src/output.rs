@@ -171,6 +171,13 @@ impl Batch {
         self.stale.push(path);
     }
 
+    /// Take on every output, directory and retired file of `other`.
+    pub fn append(&mut self, mut other: Batch) {
+        self.outputs.append(&mut other.outputs);
+        self.made_dirs.append(&mut other.made_dirs);
+        self.stale.append(&mut other.stale);
+    }
+
     /// Where the output for `target` is until committed.
     pub fn staged(&self, target: &Path) -> Option<&Path> {
         self.outputs

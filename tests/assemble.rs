@@ -2969,3 +2969,86 @@ fn a_cut_of_mixed_shapes_takes_the_largest_frame_and_fits_each_shot_as_its_confo
     );
     assert!(green[1] > 80.0, "{green:?}");
 }
+
+/// A landscape and a portrait shot make a landscape cut, in which the portrait shot is boxed
+/// (black bars left and right, as the wide deliverable shows it). The vertical deliverable is
+/// made from the shots' own pictures at its shape: the portrait shot fills it (its green to
+/// every edge; it was a small box inside bars inside the blurred reframing of the cut), the
+/// landscape shot sits on its blurred copy as the reframing of the cut put it, and the colour
+/// card and the crossfade are the cut's. Both deliverables last the cut's frames.
+#[test]
+fn each_deliverable_is_made_from_the_shots_at_its_own_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    tone_clip(&d.join("wide.mp4"), 320, 180, 30, 1.0, "white", Some(0.3));
+    tone_clip(&d.join("tall.mp4"), 180, 320, 30, 1.0, "green", Some(0.3));
+    std::fs::write(
+        d.join("p.toml"),
+        "[tall]\nbase = \"reels\"\nwidth = 180\nheight = 320\n\
+         [wide]\nbase = \"youtube\"\nwidth = 320\nheight = 180\n",
+    )
+    .unwrap();
+    let spec = d.join("cut.toml");
+    std::fs::write(
+        &spec,
+        "outputs = [\"tall\", \"wide\"]\npresets = \"p.toml\"\n\
+         [[shot]]\nsrc = \"wide.mp4\"\ntransition = { kind = \"crossfade\", duration = \"0.2\" }\n\
+         [[shot]]\nsrc = \"tall.mp4\"\n\
+         [[shot]]\ncolor = \"navy\"\nduration = \"0.5s\"\n\
+         [sync]\nfail_on_error = false\n",
+    )
+    .unwrap();
+    let out = d.join("out");
+    let report = assemble_json(&spec, &out);
+    assert_eq!(report["cut"]["video"]["width"], 320, "{}", report["cut"]);
+    let outputs = report["outputs"].as_array().unwrap();
+    let presets: Vec<&str> = outputs
+        .iter()
+        .filter_map(|o| o["preset"].as_str())
+        .collect();
+    assert_eq!(presets, ["tall", "wide"]);
+    for o in outputs {
+        assert_eq!(o["duration_s"], report["cut"]["duration_s"], "{o}");
+    }
+    let frame = |preset: &str, t: f64| {
+        let video = out.join(format!("cut.{preset}.mp4"));
+        frame_at(&video, t, &d.join(format!("{preset}{t}.png")))
+    };
+    let green = |c: [f64; 3], at: &str| {
+        assert!(c[1] > 90.0 && c[0] < 40.0 && c[2] < 40.0, "{at}: {c:?}");
+    };
+    // The portrait shot (0.8-1.8 s) in the vertical deliverable: green to every edge.
+    let tall = frame("tall", 1.4);
+    green(tall.mean(0, 0, 180, 16), "tall: top rows");
+    green(tall.mean(0, 304, 180, 320), "tall: bottom rows");
+    green(tall.mean(0, 0, 12, 320), "tall: left columns");
+    green(tall.mean(168, 0, 180, 320), "tall: right columns");
+    // ... and boxed in the wide one, as in the cut.
+    let wide = frame("wide", 1.4);
+    let bars = wide.mean(0, 0, 100, 180);
+    assert!(bars.iter().all(|&c| c < 30.0), "wide: bars: {bars:?}");
+    green(wide.mean(150, 20, 170, 160), "wide: centre");
+    // The landscape shot: fills the wide one, and sits on its darkened blurred copy in the
+    // vertical one.
+    let white = |c: [f64; 3], at: &str| assert!(c.iter().all(|&v| v > 200.0), "{at}: {c:?}");
+    white(
+        frame("wide", 0.3).mean(0, 0, 320, 180),
+        "wide: landscape shot",
+    );
+    let tall = frame("tall", 0.3);
+    white(tall.mean(0, 140, 180, 180), "tall: landscape shot");
+    let blur = tall.mean(0, 0, 180, 40);
+    assert!(
+        blur.iter().all(|&v| v > 60.0 && v < 200.0),
+        "tall: blurred background: {blur:?}"
+    );
+    // The card, at each deliverable's size.
+    for preset in ["tall", "wide"] {
+        let f = frame(preset, 2.1);
+        let c = f.mean(0, 0, f.width, f.height);
+        assert!(
+            c[2] > 90.0 && c[0] < 30.0 && c[1] < 30.0,
+            "{preset}: card: {c:?}"
+        );
+    }
+}

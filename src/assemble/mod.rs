@@ -17,6 +17,7 @@ mod damage;
 mod html;
 mod overlays;
 mod reuse;
+mod shapes;
 mod soundtrack;
 pub mod sources;
 pub mod spec;
@@ -315,12 +316,7 @@ pub fn run(
                 held.blame(inputs.iter().filter_map(|i| i.file.as_deref()))?;
                 made
             }
-            concat::Picture::Frames(frames) => export::export_join(
-                &req,
-                frames,
-                Some(export::FeedSound::Given(given)),
-                progress,
-            )?,
+            concat::Picture::Frames(frames) => shapes::export(&req, frames, given, progress)?,
         }
     };
     timings.export_s = t.elapsed().as_secs_f64();

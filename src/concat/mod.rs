@@ -172,9 +172,28 @@ pub enum Picture {
 pub struct NormalisedPicture {
     plan: Plan,
     inputs: Vec<Option<Input>>,
+    refit: Option<normalise::Refit>,
 }
 
 impl NormalisedPicture {
+    /// The plan they follow.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The same cut (timing, transitions, cards) in a frame of `size`, each file's picture
+    /// brought to it from its source by `refit` rather than conformed to the cut's frame; the
+    /// files are opened again.
+    pub fn reshaped(&self, size: (u32, u32), refit: normalise::Refit) -> Self {
+        let mut plan = self.plan.clone();
+        (plan.target.width, plan.target.height) = size;
+        Self {
+            inputs: plan.shots.iter().map(|_| None).collect(),
+            plan,
+            refit: Some(refit),
+        }
+    }
+
     /// Time base of the frames' pts: one tick per frame.
     pub fn time_base(&self) -> TimeBase {
         self.plan.target.time_base
@@ -202,7 +221,8 @@ impl NormalisedPicture {
         bar: &dyn Progress,
         each: impl FnMut(&cutroom_ffi::VideoFrame) -> Result<()>,
     ) -> Result<()> {
-        normalise::frames(&self.plan, self.inputs, bar, true, each)
+        let refit = self.refit.as_ref();
+        normalise::frames(&self.plan, self.inputs, bar, true, refit, each)
     }
 }
 
@@ -233,7 +253,12 @@ pub fn execute_for_export(
                 inputs,
             } = prepared;
             let mix = mix_sound(&audio::AudioPlan::of(&plan), sounds, bar)?;
-            Ok((mix, Picture::Frames(NormalisedPicture { plan, inputs })))
+            let picture = NormalisedPicture {
+                plan,
+                inputs,
+                refit: None,
+            };
+            Ok((mix, Picture::Frames(picture)))
         }
     }
 }

@@ -17,6 +17,12 @@ use cutroom_ffi::{
     VideoEncoderConfig, VideoFilter, VideoFrame,
 };
 use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// A caller's reframing of a shot's picture to a frame of another shape: the FFmpeg graph from
+/// its upright, square-pixel `(w, h)` (the first) to the frame's `(w, h)` (the second), in place
+/// of the cut's conform (see [`crate::concat::NormalisedPicture::reshaped`]).
+pub type Refit = Arc<dyn Fn((u32, u32), (u32, u32)) -> String + Send + Sync>;
 
 /// The x264 encoder of the normalise path (its parameters are known before any frame, so the
 /// output can be started while it works).
@@ -65,7 +71,7 @@ impl Normaliser {
         mut sink: impl FnMut(Packet) -> Result<()>,
     ) -> Result<()> {
         let enc = &mut self.enc;
-        frames(plan, inputs, bar, false, |frame| {
+        frames(plan, inputs, bar, false, None, |frame| {
             enc.send(frame)?;
             drain(enc, &mut sink)
         })?;
@@ -81,12 +87,14 @@ impl Normaliser {
 /// and hears of the damaged packets each shot's decoder skipped. With `cards_drawn` (the
 /// caller draws the cards over the frames, fading, [`crate::captions::ass::script`]) a
 /// crossfade with a card is not blended: its frames are the other shot's (the outgoing
-/// shot's when a card comes in), so the card drawn over them crossfades once, linearly.
+/// shot's when a card comes in), so the card drawn over them crossfades once, linearly. With
+/// `refit`, each file's picture is brought to the target by it rather than by its conform.
 pub fn frames(
     plan: &Plan,
     inputs: Vec<Option<Input>>,
     bar: &dyn Progress,
     cards_drawn: bool,
+    refit: Option<&Refit>,
     mut each: impl FnMut(&VideoFrame) -> Result<()>,
 ) -> Result<()> {
     // Frames of a shot's crossfade tail, waiting to be mixed into the next shot's head.
@@ -94,7 +102,7 @@ pub fn frames(
     let mut after_card = false;
     for (shot, kept) in plan.shots.iter().zip(inputs) {
         let card = matches!(shot.content, Content::Card(_));
-        let mut reader = Reader::open(shot, kept, &plan.target)?;
+        let mut reader = Reader::open(shot, kept, &plan.target, refit)?;
         // Output ticks are frames: slot j is the shot's j-th frame.
         let len = shot.len.0;
         for j in 0..len {
@@ -158,9 +166,17 @@ enum Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn open(shot: &'a PlannedShot, kept: Option<Input>, t: &Target) -> Result<Self> {
+    fn open(
+        shot: &'a PlannedShot,
+        kept: Option<Input>,
+        t: &Target,
+        refit: Option<&'a Refit>,
+    ) -> Result<Self> {
         Ok(match &shot.content {
-            Content::File(s) => Self::File(Box::new(ShotReader::open(shot, s.reopen(kept)?, t)?)),
+            Content::File(s) => {
+                let input = s.reopen(kept)?;
+                Self::File(Box::new(ShotReader::open(shot, input, t, refit)?))
+            }
             Content::Card(c) => Self::Card(card::picture(c, t.width, t.height)?),
         })
     }
@@ -195,6 +211,8 @@ struct ShotReader<'a> {
     input: Input,
     dec: VideoDecoder,
     target: (u32, u32),
+    /// The caller's reframing, in place of the shot's conform.
+    refit: Option<&'a Refit>,
     filter: Option<(VideoFilter, (u32, u32, String))>,
     /// The conversion to BT.709 SDR that the source's colour needs, if any.
     colour: Option<String>,
@@ -207,7 +225,12 @@ struct ShotReader<'a> {
 }
 
 impl<'a> ShotReader<'a> {
-    fn open(shot: &'a PlannedShot, mut input: Input, t: &Target) -> Result<Self> {
+    fn open(
+        shot: &'a PlannedShot,
+        mut input: Input,
+        t: &Target,
+        refit: Option<&'a Refit>,
+    ) -> Result<Self> {
         let s = shot.source();
         // Start decoding at the keyframe before the in-point, by its decoding time (the input
         // was read to its end).
@@ -225,6 +248,7 @@ impl<'a> ShotReader<'a> {
             input,
             dec,
             target: (t.width, t.height),
+            refit,
             filter: None,
             colour,
             current: None,
@@ -264,6 +288,7 @@ impl<'a> ShotReader<'a> {
                 info.sample_aspect,
                 Turn::from_rotation(info.rotation),
                 self.shot.fit,
+                self.refit,
             );
             held.conformed = Some(conform(
                 &mut self.filter,
@@ -315,13 +340,14 @@ fn pts(f: &VideoFrame) -> i64 {
 /// Convert `raw` to BT.709 SDR with `colour` (see [`crate::picture::colour`]), turn it upright
 /// (its display rotation) and fit it (pixels of shape `sar`) to the target with square pixels
 /// as `yuv420p`: by default (`None`, or pad) scaled to fit inside (display aspect kept, even
-/// size) and padded centred with black; with crop scaled to fill it and cut to it, centred.
+/// size) and padded centred with black; with crop scaled to fill it and cut to it, centred;
+/// with `refit`, brought to square pixels (even size) and reframed by it.
 /// The filter graph is rebuilt when the source size or format changes.
 fn conform(
     filter: &mut Option<(VideoFilter, (u32, u32, String))>,
     (tw, th): (u32, u32),
     raw: &VideoFrame,
-    (sar, turn, fit): (Rational, Turn, Option<Conform>),
+    (sar, turn, fit, refit): (Rational, Turn, Option<Conform>, Option<&Refit>),
     colour: Option<&str>,
 ) -> Result<VideoFrame> {
     let key = (raw.width(), raw.height(), raw.pixel_name());
@@ -335,8 +361,12 @@ fn conform(
             ""
         };
         let turned = turn.apply(display_width(key.0, sar), key.1);
-        let (w, h, fill) = match fit {
-            Some(Conform::Crop) => {
+        let (w, h, fill) = match (refit, fit) {
+            (Some(refit), _) => {
+                let (w, h) = ((turned.0 & !1).max(2), (turned.1 & !1).max(2));
+                (w, h, format!("format=yuv420p,{}", refit((w, h), (tw, th))))
+            }
+            (None, Some(Conform::Crop)) => {
                 let (w, h) = cover_size(turned, (tw, th));
                 (
                     w,
@@ -344,7 +374,7 @@ fn conform(
                     format!("crop={tw}:{th}:{}:{}", (w - tw) / 2, (h - th) / 2),
                 )
             }
-            _ => {
+            (None, _) => {
                 let (w, h) = fit_size(turned, (tw, th));
                 let (x, y) = ((tw - w) / 2, (th - h) / 2);
                 (w, h, format!("pad={tw}:{th}:{x}:{y}:black"))
