@@ -2332,3 +2332,93 @@ fn sound_past_a_shots_last_frame_is_said_to_be_cut_off() {
     let trimmed = concat_json(&["--spec", s(&spec), "-o", s(&out)]);
     assert_eq!(trimmed["warnings"], serde_json::json!([]), "{trimmed}");
 }
+
+/// Without `--fps` the cut plays at the rate most of its time is at, the higher on a tie: a 2 s
+/// 24 fps shot with the larger picture and a 2 s 30 fps shot make a 30 fps cut of 120 frames
+/// (it took the larger shot's 24 fps, and the 30 fps shot lost a fifth of its frames unsaid),
+/// and the 24 fps shot's repeated frames are a warning naming it, on stderr and in the report;
+/// with the 30 fps shot 1 s long the cut is 24 fps, and the warning is of its dropped frames.
+#[test]
+fn the_default_rate_is_the_one_most_of_the_cut_plays_at_and_each_conversion_is_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let big = d.join("big24.mp4");
+    tone_clip(&big, 320, 180, 24, 2.0, "white", Some(0.3));
+    for (secs, rate, frames, shot, said) in [
+        (
+            2.0,
+            "30/1",
+            120,
+            &big,
+            "its 24 fps picture plays at the cut's 30 fps: 1 frame in 5 repeats the one before, \
+             so its motion judders",
+        ),
+        (
+            1.0,
+            "24/1",
+            72,
+            &d.join("small30_1.0.mp4"),
+            "its 30 fps picture plays at the cut's 24 fps: 1 of its frames in 5 is dropped, so \
+             its motion judders",
+        ),
+    ] {
+        let small = d.join(format!("small30_{secs:.1}.mp4"));
+        tone_clip(&small, 160, 90, 30, secs, "gray", Some(0.3));
+        let cut = d.join(format!("cut{secs}.mp4"));
+        let run = cutroom(&["concat", "--json", s(&big), s(&small), "-o", s(&cut)]);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(0), "{stderr}");
+        let r: Value = serde_json::from_slice(&run.stdout).unwrap();
+        assert_eq!(r["video"]["frame_rate"], rate, "{r}");
+        let n = if shot == &big { 1 } else { 2 };
+        let warning = format!("shot {n} ({}): {said}", shot.display());
+        assert_eq!(r["warnings"], serde_json::json!([warning]), "{r}");
+        assert!(
+            stderr.contains(&format!("cutroom: warning: {warning}")),
+            "{stderr}"
+        );
+        let decoded = luma_means(&cut);
+        assert_eq!(decoded.len(), frames, "{rate}");
+        let fps = ffprobe(&cut)["streams"][0]["r_frame_rate"].clone();
+        assert_eq!(fps, rate);
+    }
+}
+
+/// `--conform crop` fills the cut's frame with a shot of another shape (a portrait shot in a
+/// landscape cut: its green reaches the frame's left and right edges, where the default pads
+/// it with black bars), as an assemble spec's `conform` does; another value is a usage error.
+#[test]
+fn conform_crop_fills_the_frame_with_a_shot_of_another_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (wide, tall) = (d.join("wide.mp4"), d.join("tall.mp4"));
+    tone_clip(&wide, 320, 180, 30, 1.0, "white", Some(0.3));
+    tone_clip(&tall, 90, 160, 30, 1.0, "green", Some(0.3));
+    for (conform, edge_green) in [(None, false), (Some("crop"), true)] {
+        let cut = d.join(format!("{conform:?}.mp4"));
+        let mut args = vec!["concat", "-q", s(&wide), s(&tall), "-o", s(&cut)];
+        args.extend(conform.iter().flat_map(|c| ["--conform", *c]));
+        cutroom_ok(&args);
+        let f = frame_at(&cut, 1.5, &d.join(format!("{conform:?}.png")));
+        for edge in [f.mean(0, 0, 16, 180), f.mean(304, 0, 320, 180)] {
+            let green = edge[1] > 90.0 && edge[0] < 40.0;
+            let black = edge.iter().all(|&c| c < 30.0);
+            assert!(
+                if edge_green { green } else { black },
+                "{conform:?}: {edge:?}"
+            );
+        }
+    }
+    let bad = cutroom(&[
+        "concat",
+        s(&wide),
+        s(&tall),
+        "-o",
+        "x.mp4",
+        "--conform",
+        "blur",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("expected pad or crop"), "{err}");
+}

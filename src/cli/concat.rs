@@ -35,10 +35,16 @@ pub struct Args {
     /// than the shots' forces the normalise path.
     #[arg(long, value_name = "WxH", value_parser = cutroom::picture::size::parse_frame)]
     size: Option<(u32, u32)>,
-    /// Output frame rate when the video is normalised, e.g. 30 or 30000/1001 (default: the
-    /// largest clip's); a rate other than the shots' forces the normalise path.
+    /// Output frame rate when the video is normalised, e.g. 30 or 30000/1001 (default: the rate
+    /// most of the cut plays at, the higher on a tie); a rate other than the shots' forces the
+    /// normalise path.
     #[arg(long, value_name = "RATE", value_parser = plan::parse_rate)]
     fps: Option<Rational>,
+    /// How a shot of another shape than the output fills its frame when the video is
+    /// normalised: pad (scaled to fit inside, black bars around it) or crop (scaled to fill
+    /// it, what sticks out cut off, centred); an assemble spec's conform.
+    #[arg(long, value_name = "FIT", value_parser = |s: &str| s.parse::<plan::Conform>())]
+    conform: Option<plan::Conform>,
     /// x264 quality when the video is re-encoded (0-51, lower is better).
     #[arg(long, value_name = "N", default_value_t = 20.0, value_parser = parse_crf)]
     crf: f32,
@@ -95,6 +101,7 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     let opts = Options {
         size: args.size,
         frame_rate: args.fps,
+        fit: args.conform,
         crf: args.crf,
         preset: args.preset.clone(),
         snap_keyframes: args.snap_keyframes,

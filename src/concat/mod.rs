@@ -14,6 +14,7 @@ mod framing;
 pub mod normalise;
 mod pixels;
 pub mod plan;
+pub mod rate;
 pub mod source;
 
 use crate::audio::loudness::LoudnessReport;

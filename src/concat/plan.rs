@@ -1,6 +1,7 @@
 //! Planning a concat: trims resolved to source frames, the video path chosen (stream copy or
 //! normalise, and why), and every shot laid out on one integer output timeline.
 
+use super::rate::{self, gcd};
 use super::source::Source;
 use super::Options;
 use crate::captions::ShotTime;
@@ -225,11 +226,11 @@ impl std::str::FromStr for Conform {
 /// not the size, so the cut costs no more than a 1080p one.
 pub const MAX_DEFAULT_PIXELS: u64 = 1920 * 1080;
 
-/// The output's frame when no size or rate is given: the largest video clip's (most pixels
-/// shown upright; the first of equals, so shots all of one size keep it) with its frame rate,
-/// brought down to [`MAX_DEFAULT_PIXELS`] keeping its shape; else the first still image's at
-/// [`DEFAULT_CARD_RATE`]; else [`DEFAULT_CARD_SIZE`] at that rate (a card's size means
-/// nothing).
+/// The output's frame when no size or rate is given: the largest video clip's size (most
+/// pixels shown upright; the first of equals, so shots all of one size keep it), brought down
+/// to [`MAX_DEFAULT_PIXELS`] keeping its shape, at the rate most of the cut plays at
+/// ([`rate::most_played`]); else the first still image's at [`DEFAULT_CARD_RATE`]; else
+/// [`DEFAULT_CARD_SIZE`] at that rate (a card's size means nothing).
 pub fn default_frame(shots: &[PlannedShot]) -> ((u32, u32), Rational) {
     let card_rate = Rational::new(DEFAULT_CARD_RATE, 1);
     let area = |(w, h): (u32, u32)| u64::from(w) * u64::from(h);
@@ -241,7 +242,10 @@ pub fn default_frame(shots: &[PlannedShot]) -> ((u32, u32), Rational) {
             _ => Some(c),
         });
     let (size, rate) = match largest {
-        Some(c) => (c.shown_size(), c.frame_rate),
+        Some(c) => (
+            c.shown_size(),
+            rate::most_played(shots.iter().filter_map(played)).unwrap_or(c.frame_rate),
+        ),
         None => match shots.iter().find_map(|s| s.content.file()) {
             Some(still) => (still.shown_size(), card_rate),
             None => return (DEFAULT_CARD_SIZE, card_rate),
@@ -256,6 +260,21 @@ pub fn default_frame(shots: &[PlannedShot]) -> ((u32, u32), Rational) {
         false => size,
     };
     ((w & !1, h & !1), rate)
+}
+
+/// A clip's own frame rate and the ns it plays in the cut (its trim, over its speed, or its
+/// `fit`); `None` for a still or a card.
+fn played(s: &PlannedShot) -> Option<(Rational, i64)> {
+    let c = s.content.clip()?;
+    let own = (s.end_pts - s.in_pts)
+        .rescale(c.time_base, TimeBase::NANOS)
+        .0;
+    let played = match (s.retime.fit, s.retime.speed) {
+        (Some(TimeSpec::Nanos(ns)), _) => ns,
+        (None, Some(speed)) if speed > 0.0 => (own as f64 / speed).round() as i64,
+        _ => own,
+    };
+    Some((c.frame_rate, played))
 }
 
 /// A frame rate `N` or `N/D` (`--fps`, an assemble spec's `frame_rate`), up to 240.
@@ -513,6 +532,15 @@ pub fn plan(spec: &EditSpec, contents: Vec<Result<Content>>, opts: &Options) -> 
                 channels: opts.channels,
             };
             lay_out(&mut shots, &target)?;
+            // A retimed clip's frames are spread by its speed, which says so.
+            for (i, s) in shots.iter().enumerate() {
+                let Some(c) = s.content.clip().filter(|_| !s.retime.changes_speed()) else {
+                    continue;
+                };
+                if let Some(w) = rate::conversion(c.frame_rate, frame_rate) {
+                    warnings.push(format!("{}: {w}", label(i, c)));
+                }
+            }
             (VideoPath::Normalise, target)
         }
     };
@@ -822,14 +850,6 @@ fn common_time_base(shots: &[PlannedShot]) -> Option<TimeBase> {
         }
     }
     TimeBase::new(Rational::new(1, den as i32))
-}
-
-fn gcd(a: i64, b: i64) -> i64 {
-    if b == 0 {
-        a
-    } else {
-        gcd(b, a % b)
-    }
 }
 
 /// Plan a stream copy: one exact output time base, trims on keyframes of closed GOPs (snapped
