@@ -121,19 +121,21 @@ pub fn cut_name(cut: &Cut, spec_path: &Path) -> OsString {
 }
 
 /// Of a shot boxed by the cut (black bars over more than [`BOXED`] of its frame, its fit not
-/// chosen) or scaled up more than [`UPSCALED`], a warning naming it and the keys that change it.
-fn framing_warnings(plan: &concat::plan::Plan) -> Vec<String> {
+/// chosen) in the deliverables `shown` in (those that show the cut's frame; none, none is
+/// boxed) or scaled up more than [`UPSCALED`], a warning naming it and the keys that change it.
+fn framing_warnings(plan: &concat::plan::Plan, shown: &[&str]) -> Vec<String> {
     let (tw, th) = (plan.target.width, plan.target.height);
     let mut out = Vec::new();
     for f in concat::plan::framings(plan) {
         let (sw, sh) = f.shown;
         let shot = format!("shot {} ({})", f.shot, f.path.display());
-        if f.fit.is_none() && f.bars > BOXED {
+        if f.fit.is_none() && f.bars > BOXED && !shown.is_empty() {
             out.push(format!(
                 "{shot}: its {sw}x{sh} picture is boxed in the cut's {tw}x{th} frame, black \
-                 bars over {:.0} % of it: conform = \"crop\" (the spec's, or the shot's) fills \
-                 the frame, size = \"WxH\" sets the cut's",
-                f.bars * 100.0
+                 bars over {:.0} % of it in {}: conform = \"crop\" (the spec's, or the \
+                 shot's) fills the frame, size = \"WxH\" sets the cut's",
+                f.bars * 100.0,
+                shown.join(", ")
             ));
         }
         if f.scale > UPSCALED {
@@ -241,7 +243,8 @@ pub fn run(
     progress.start("concat", 0);
     let mut prepared =
         concat::prepare(&edit, &copts, progress).map_err(|e| specfile::in_spec(spec_path, e))?;
-    let framing = framing_warnings(&prepared.plan);
+    let shown = shapes::showing_the_cut(&presets, &prepared.plan, reframe.follow_motion);
+    let framing = framing_warnings(&prepared.plan, &shown);
     prepared.plan.warnings.extend(framing);
     for w in &prepared.plan.warnings {
         progress.warn(w);

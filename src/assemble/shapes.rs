@@ -8,6 +8,7 @@ use crate::concat::normalise::Refit;
 use crate::concat::plan::{fit_size, framings, Plan};
 use crate::concat::NormalisedPicture;
 use crate::error::{Error, Result};
+use crate::export::preset::Preset;
 use crate::export::reframe::filter_graph;
 use crate::export::{self, FeedSound, GivenSoundtrack};
 use crate::output::Batch;
@@ -34,18 +35,18 @@ fn mixed(plan: &Plan) -> bool {
     framings(plan).iter().any(|f| !fills(f.shown, frame))
 }
 
-/// The presets of `req` by the picture they are made from: those of the cut's shape (and every
-/// one when the shots all have it, or `--focus auto` follows motion over the cut) from the cut,
-/// the others by shape, each group's frame the size of its largest preset. The cut's group
-/// first, so the contact sheet's thumbnails are the cut's.
-fn groups(req: &export::Request, plan: &Plan) -> Vec<Group> {
+/// `presets` by the picture they are made from: those of the cut's shape (and every one when
+/// the shots all have it, or with `follow` (`--focus auto`, its window moving over the cut))
+/// from the cut, the others by shape, each group's frame the size of its largest preset. The
+/// cut's group first, so the contact sheet's thumbnails are the cut's.
+fn groups(presets: &[Preset], plan: &Plan, follow: bool) -> Vec<Group> {
     let frame = (plan.target.width, plan.target.height);
-    let one = !mixed(plan) || req.reframe.follow_motion;
+    let one = !mixed(plan) || follow;
     let mut groups = vec![Group {
         size: None,
         presets: Vec::new(),
     }];
-    for (i, p) in req.presets.iter().enumerate() {
+    for (i, p) in presets.iter().enumerate() {
         let size = (p.width, p.height);
         if one || fills(frame, size) {
             groups[0].presets.push(i);
@@ -72,6 +73,19 @@ fn groups(req: &export::Request, plan: &Plan) -> Vec<Group> {
     groups
 }
 
+/// The names of the `presets` that show the cut's own frame (and so its bars), with `follow`
+/// as for [`groups`].
+pub fn showing_the_cut<'a>(presets: &'a [Preset], plan: &Plan, follow: bool) -> Vec<&'a str> {
+    let groups = groups(presets, plan, follow);
+    let cut = groups.iter().find(|g| g.size.is_none());
+    cut.map_or_else(Vec::new, |g| {
+        g.presets
+            .iter()
+            .map(|&i| presets[i].name.as_str())
+            .collect()
+    })
+}
+
 /// Export the normalised `cut` to every preset of `req` with the soundtrack `given`, each
 /// preset from the picture of its group (see [`groups`]): a frame of another shape than the
 /// cut's has each shot reframed from its source as `req.reframe` says (export's graph, so a
@@ -83,7 +97,7 @@ pub fn export(
     given: GivenSoundtrack<'_>,
     progress: &dyn Progress,
 ) -> Result<(export::Report, Batch)> {
-    let groups = groups(req, cut.plan());
+    let groups = groups(&req.presets, cut.plan(), req.reframe.follow_motion);
     if groups.len() == 1 && groups[0].size.is_none() {
         return export::export_join(req, cut, Some(FeedSound::Given(given)), progress);
     }
