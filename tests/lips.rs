@@ -1071,3 +1071,48 @@ fn a_deliverable_reads_as_its_source() {
         );
     }
 }
+
+/// A rate raised by repeating frames reads as its source: th_retalk3 (25 fps) in sync and with
+/// its sound 200 ms early, brought to 60 fps and conformed to 30 fps by repeating frames
+/// (`ffmpeg -vf fps=...`, what `export --rate 60` and editors do), keeps its verdict by lips,
+/// and its offset within 5 ms at 60 fps: the mouth is read on the new pictures, each timed at
+/// its first showing. (At 60 fps seven frames in twelve repeat the one before; the mouth's
+/// speed was 0 on them and the whole step on the next: with its sound 200 ms early the copy
+/// read a chance lobe, +554 ms, inconclusive.) At 30 fps each picture starts on the 30 fps
+/// grid, up to 13 ms from its time in the source (a third of its 40 ms): within 10 ms.
+#[test]
+fn frames_repeated_to_raise_the_rate_read_as_the_source() {
+    let Some(real) = real_clips() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for shift in [0, -200] {
+        let source = shifted(&real.join("th_retalk3.mp4"), dir.path(), shift);
+        files.push(source.clone());
+        for fps in [60, 30] {
+            let out = dir.path().join(format!("s{shift:+}.{fps}.mp4"));
+            ff(&[
+                "-i",
+                s(&source),
+                "-vf",
+                &format!("fps={fps}"),
+                "-c:a",
+                "copy",
+                s(&out),
+            ]);
+            files.push(out);
+        }
+    }
+    let mut args = vec!["sync", "--json", "-q"];
+    args.extend(files.iter().map(|f| s(f)));
+    let v: Value = serde_json::from_slice(&cutroom(&args).stdout).unwrap();
+    let reports = v["files"].as_array().unwrap();
+    for (group, verdict) in reports.chunks(3).zip(["pass", "fail"]) {
+        let source = &group[0];
+        let at = |f: &Value| f["lips"]["offset_ms"].as_f64().unwrap();
+        for (f, within) in group.iter().zip([0.0, 5.0, 10.0]) {
+            assert_eq!(f["verdict"], verdict, "{f}");
+            assert_eq!(f["method"], "lips", "{f}");
+            assert!((at(f) - at(source)).abs() <= within, "{f} against {source}");
+        }
+    }
+}
