@@ -16,6 +16,7 @@ use crate::video_index::VideoIndex;
 use cutroom_ffi::{
     Decoder as _, DecoderOptions, MediaKind, Pixel, Scaler, VideoDecoder, VideoFrame,
 };
+use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::mpsc::SyncSender;
 use tract_onnx::prelude::{TractError, TractResult};
@@ -31,6 +32,13 @@ const NOISE: u8 = 6;
 const REPEAT_SHARE: f32 = 0.12;
 /// Frames each side of a frame whose change it is held against.
 const REPEAT_REACH: usize = 15;
+/// Frame-difference level (mean absolute luma) that always counts as a picture change.
+pub const MIN_CHANGE: f32 = 8.0;
+/// How many frames after a change the picture before it is looked for: 100 ms at 120 fps.
+pub const RETURN_FRAMES: u8 = 12;
+/// The picture before a change comes back when a frame differs from it by less than this
+/// share of the change.
+const BACK: f32 = 0.5;
 
 /// What one decoded frame shows, measured on the small luma picture.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -39,10 +47,10 @@ pub struct FrameStats {
     pub pts: i64,
     /// Mean absolute luma difference from the previous frame (0 for the first).
     pub diff: f32,
-    /// Mean absolute difference between the next frame and the previous one: small when the
-    /// picture comes back after this frame (a flash), large after a cut. `f32::MAX` for the last
-    /// frame.
-    pub back: f32,
+    /// After how many frames (1: the next) the picture before this one comes back, within
+    /// [`RETURN_FRAMES`]: a flash; `None` after a cut. Measured only on a frame that changes by
+    /// [`MIN_CHANGE`] or more: none other can be a flash.
+    pub returns_after: Option<u8>,
     /// Centroid of the changed pixels `(x, y)` in picture widths, when enough of them changed.
     pub centroid: Option<(f32, f32)>,
 }
@@ -353,15 +361,15 @@ fn analysis_size(w: u32, h: u32) -> (u32, u32) {
     (aw, ah)
 }
 
-/// Turns decoded frames into [`FrameStats`] (keeping the two previous pictures) and passes
-/// them on to the face thread.
+/// Turns decoded frames into [`FrameStats`] (keeping the last [`RETURN_FRAMES`] + 1 pictures)
+/// and passes them on to the face thread.
 struct Analyser {
     gray: Scaler,
     /// The face thread's queue; `None` once it has stopped (its error is reported at the end).
     faces: Option<SyncSender<VideoFrame>>,
     frames: Vec<FrameStats>,
-    prev: Option<Vec<u8>>,
-    prev2: Option<Vec<u8>>,
+    /// The pictures of the last frames, the newest last.
+    recent: VecDeque<Vec<u8>>,
 }
 
 impl Analyser {
@@ -370,8 +378,7 @@ impl Analyser {
             gray,
             faces: Some(faces),
             frames: Vec::new(),
-            prev: None,
-            prev2: None,
+            recent: VecDeque::new(),
         }
     }
 
@@ -399,21 +406,36 @@ impl Analyser {
         let pic: Vec<u8> = (0..h)
             .flat_map(|y| plane[y * stride..y * stride + w].iter().copied())
             .collect();
-        let (diff, centroid) = match &self.prev {
+        let (diff, centroid) = match self.recent.back() {
             Some(prev) => change(&pic, prev, w),
             None => (0.0, None),
         };
-        if let (Some(last), Some(prev2)) = (self.frames.last_mut(), &self.prev2) {
-            last.back = mean_abs_diff(&pic, prev2);
+        // Does this picture bring back the one before a recent change (a flash ending)?
+        let n = self.frames.len();
+        for k in 1..=usize::from(RETURN_FRAMES).min(n) {
+            let (Some(before), s) = (
+                (self.recent.len().checked_sub(k + 1)).map(|b| &self.recent[b]),
+                &mut self.frames[n - k],
+            ) else {
+                break;
+            };
+            if s.diff >= MIN_CHANGE
+                && s.returns_after.is_none()
+                && mean_abs_diff(&pic, before) < BACK * s.diff
+            {
+                s.returns_after = Some(k as u8);
+            }
         }
         self.frames.push(FrameStats {
             pts,
             diff,
-            back: f32::MAX,
+            returns_after: None,
             centroid,
         });
-        self.prev2 = self.prev.take();
-        self.prev = Some(pic);
+        if self.recent.len() > usize::from(RETURN_FRAMES) {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(pic);
     }
 
     /// The video track of the stream `index` describes, `damaged` packets skipped in decoding;

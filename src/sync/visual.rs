@@ -1,11 +1,12 @@
 //! Visual events a sound can belong to: flashes, cuts and impacts (an object reversing its
 //! motion), timed on the presentation timeline, and the visual onset impulses for correlation.
 
-use super::video::{FrameStats, VideoTrack};
+use super::video::{FrameStats, VideoTrack, MIN_CHANGE};
 use serde::Serialize;
 
-/// Frame-difference level (mean absolute luma) that always counts as a picture change.
-const MIN_CHANGE: f32 = 8.0;
+/// A picture change that comes back within this long (s) is a flash: a white frame at 25 fps,
+/// the same 40 ms at 60 fps (three frames), up to 12 frames at 120 fps.
+const FLASH_S: f64 = 0.1;
 /// Mean change (luma levels) below which a frame shows nothing new: a few pixels of coding
 /// noise, such as a static picture's keyframe refresh, are no visual onset.
 const VISIBLE: f32 = 0.1;
@@ -18,7 +19,7 @@ const FIT_MIN: usize = 3;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
-    /// The picture changes for about one frame and comes back.
+    /// The picture changes and comes back within 100 ms.
     Flash,
     /// The picture changes and stays changed.
     Cut,
@@ -67,14 +68,24 @@ pub fn analyse(video: &VideoTrack) -> Visual {
     let threshold = MIN_CHANGE.max(3.0 * typical + 4.0);
     let mut events = Vec::new();
     let mut jumps = vec![false; f.len()];
+    // Frames where a flash ends: the picture coming back is no event of its own.
+    let mut flash_ends = vec![false; f.len()];
+    let flash_frames = (FLASH_S / video.frame_duration() + 1e-6).floor().max(1.0);
     for i in 1..f.len() {
-        if f[i].diff >= threshold && f[i].diff > 2.0 * recent_change(f, i) {
+        if flash_ends[i] {
             jumps[i] = true;
-            // Came back after one frame: a flash; stayed: a cut.
-            let kind = if f[i].back < 0.5 * f[i].diff {
-                Kind::Flash
-            } else {
-                Kind::Cut
+        } else if f[i].diff >= threshold && f[i].diff > 2.0 * recent_change(f, i) {
+            jumps[i] = true;
+            // Came back soon: a flash; stayed: a cut.
+            let back = f[i].returns_after.map(usize::from);
+            let kind = match back.filter(|&k| k as f64 <= flash_frames) {
+                Some(k) => {
+                    if let Some(end) = flash_ends.get_mut(i + k) {
+                        *end = true;
+                    }
+                    Kind::Flash
+                }
+                None => Kind::Cut,
             };
             events.push(Event {
                 time: video.time(i),
@@ -84,7 +95,7 @@ pub fn analyse(video: &VideoTrack) -> Visual {
     }
     let mut impulses: Vec<(f64, f32)> = (0..f.len())
         .map(|i| {
-            let new = if f[i].diff < VISIBLE {
+            let new = if f[i].diff < VISIBLE || flash_ends[i] {
                 0.0
             } else {
                 (f[i].diff - recent_change(f, i)).max(0.0)
@@ -218,9 +229,9 @@ mod tests {
     use crate::time::{Ticks, TimeBase};
     use cutroom_ffi::Rational;
 
-    fn track(frames: Vec<FrameStats>) -> VideoTrack {
+    fn track_at(fps: i32, frames: Vec<FrameStats>) -> VideoTrack {
         VideoTrack {
-            time_base: TimeBase::of_rate(Rational::new(25, 1)).unwrap(),
+            time_base: TimeBase::of_rate(Rational::new(fps, 1)).unwrap(),
             frame: Ticks(1),
             end: Ticks(frames.last().map_or(0, |f| f.pts + 1)),
             frames,
@@ -228,24 +239,50 @@ mod tests {
         }
     }
 
-    fn frame(pts: i64, diff: f32, back: f32, centroid: Option<(f32, f32)>) -> FrameStats {
+    fn track(frames: Vec<FrameStats>) -> VideoTrack {
+        track_at(25, frames)
+    }
+
+    fn frame(pts: i64, diff: f32, back: Option<u8>, centroid: Option<(f32, f32)>) -> FrameStats {
         FrameStats {
             pts,
             diff,
-            back,
+            returns_after: back,
             centroid,
         }
     }
 
+    fn kinds(v: &Visual) -> Vec<(f64, Kind)> {
+        v.events.iter().map(|e| (e.time, e.kind)).collect()
+    }
+
     #[test]
     fn flash_and_cut() {
-        let mut f: Vec<FrameStats> = (0..20).map(|i| frame(i, 0.0, 0.0, None)).collect();
-        f[5] = frame(5, 200.0, 0.0, None); // flash: back to the old picture after
-        f[6] = frame(6, 200.0, 0.0, None);
-        f[12] = frame(12, 90.0, 90.0, None); // cut: stays
+        let mut f: Vec<FrameStats> = (0..20).map(|i| frame(i, 0.0, None, None)).collect();
+        f[5] = frame(5, 200.0, Some(1), None); // flash: back to the old picture after
+        f[6] = frame(6, 200.0, None, None);
+        f[12] = frame(12, 90.0, None, None); // cut: stays
         let v = analyse(&track(f));
-        let kinds: Vec<(f64, Kind)> = v.events.iter().map(|e| (e.time, e.kind)).collect();
-        assert_eq!(kinds, vec![(0.2, Kind::Flash), (0.48, Kind::Cut)]);
+        assert_eq!(kinds(&v), vec![(0.2, Kind::Flash), (0.48, Kind::Cut)]);
+    }
+
+    #[test]
+    fn a_flash_of_several_frames_is_one_flash_at_its_first() {
+        // 40 ms of white at 60 fps: three frames, then the picture comes back.
+        let mut f: Vec<FrameStats> = (0..60).map(|i| frame(i, 0.0, None, None)).collect();
+        f[30] = frame(30, 160.0, Some(3), None);
+        f[33] = frame(33, 160.0, None, None);
+        let v = analyse(&track_at(60, f.clone()));
+        assert_eq!(kinds(&v), vec![(0.5, Kind::Flash)]);
+        let ends = v.impulses.iter().filter(|i| i.1 > 0.0).count();
+        assert_eq!(
+            ends, 1,
+            "the picture coming back is no onset: {:?}",
+            v.impulses
+        );
+        // At 25 fps three frames are 120 ms: a cut there and a cut back.
+        let v = analyse(&track_at(25, f));
+        assert_eq!(kinds(&v), vec![(1.2, Kind::Cut), (1.32, Kind::Cut)]);
     }
 
     #[test]
@@ -256,7 +293,7 @@ mod tests {
             .map(|i| {
                 let (t0, t1) = ((i as f64 - 1.0) / 25.0, i as f64 / 25.0);
                 let c = ((pos(t0) + pos(t1)) / 2.0) as f32;
-                frame(i, 1.0, 1.0, (i > 0).then_some((c, 0.3)))
+                frame(i, 1.0, None, (i > 0).then_some((c, 0.3)))
             })
             .collect();
         let v = analyse(&track(f));
