@@ -985,7 +985,8 @@ fn judge(
 /// frames, as AAC in MPEG-TS can) is left inconclusive when players that follow the
 /// timestamps (FFmpeg, ffplay) hear it beyond the standard: its timing depends on the player.
 /// Where they hear it: each clear pairing's and each lips-decided window's offset less how far
-/// the sound there lies behind its timestamps. (A `-c copy` join's overlaps move the sound
+/// the sound there lies behind its timestamps, where it does (elsewhere every player hears it
+/// alike, whatever it reads). (A `-c copy` join's overlaps move the sound
 /// as far as they move its reading, so its clips read as timestamped.)
 fn timestamps_hold(
     report: &mut SyncReport,
@@ -995,16 +996,19 @@ fn timestamps_hold(
     time_base: TimeBase,
     standard: Standard,
 ) {
-    let followed = |at: f64, offset: f64| (offset - behind.ms_at(at + offset / 1000.0), at);
+    let followed = |at: f64, offset: f64| {
+        let ms = behind.ms_at(at + offset / 1000.0);
+        (ms > 0.0).then_some((offset - ms, at))
+    };
     let paired = (pairs.iter())
         .filter(|p| p.support > 0.5)
-        .map(|p| followed(p.event.time, p.offset_ms));
+        .filter_map(|p| followed(p.event.time, p.offset_ms));
     let spoken = (windows.iter())
         .filter_map(|w| {
             let m = w.measure.filter(|m| m.confidence >= MIN_CONFIDENCE)?;
             (m.method == Method::Lips).then_some((w, m.offset_ms))
         })
-        .map(|(w, o)| followed(time_base.secs(Ticks((w.start.0 + w.end.0) / 2)), o));
+        .filter_map(|(w, o)| followed(time_base.secs(Ticks((w.start.0 + w.end.0) / 2)), o));
     let Some((worst, at)) = paired
         .chain(spoken)
         .max_by(|a, b| standard.usage(a.0).total_cmp(&standard.usage(b.0)))
