@@ -501,7 +501,7 @@ mod tests {
         let frames = diffs.iter().enumerate().map(|(i, &diff)| FrameStats {
             pts: i as i64,
             diff,
-            back: f32::MAX,
+            returns_after: None,
             centroid: None,
         });
         VideoTrack {
