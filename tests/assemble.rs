@@ -1570,6 +1570,23 @@ out = "2"
         );
     }
 
+    /// A 96x96 preset `sq` in `d/p.toml`, and `d/providers.toml` pricing `google/veo-3` on
+    /// Replicate at $0.10 a second, which it returns.
+    fn write_priced(d: &Path) -> std::path::PathBuf {
+        std::fs::write(
+            d.join("p.toml"),
+            "[sq]\nbase = \"square\"\nwidth = 96\nheight = 96\n",
+        )
+        .unwrap();
+        let providers = d.join("providers.toml");
+        std::fs::write(
+            &providers,
+            "[[model]]\nprovider = \"replicate\"\nname = \"google/veo-3\"\nusd_per_second = 0.10\n",
+        )
+        .unwrap();
+        providers
+    }
+
     /// `--max-cost` is the batch's, not each variant's nor each shard's: two variants
     /// rendering a shot each under a cap that fits one made both (twice the cap, billed), and
     /// so did two shards of them, each holding the whole cap.
@@ -1577,11 +1594,6 @@ out = "2"
     fn a_batchs_variants_share_its_max_cost() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        std::fs::write(
-            d.join("p.toml"),
-            "[sq]\nbase = \"square\"\nwidth = 96\nheight = 96\n",
-        )
-        .unwrap();
         let spec = d.join("cut.toml");
         std::fs::write(
             &spec,
@@ -1592,12 +1604,7 @@ out = "2"
         .unwrap();
         let variants = d.join("v.csv");
         std::fs::write(&variants, "variant,p\nv1,boat\nv2,ship\n").unwrap();
-        let providers = d.join("providers.toml");
-        std::fs::write(
-            &providers,
-            "[[model]]\nprovider = \"replicate\"\nname = \"google/veo-3\"\nusd_per_second = 0.10\n",
-        )
-        .unwrap();
+        let providers = write_priced(d);
         let emu = Emulator::start(&REPLICATE_EMULATOR, &[]);
         let start = |cap: &str, out: &str, shard: &[&str]| {
             let mut c = batch_cmd(&emu, &spec, &variants, &d.join(out));
@@ -1635,6 +1642,73 @@ out = "2"
                 .any(|(code, err)| *code != Some(0) && err.contains("over --max-cost")),
             "{said:?}"
         );
+    }
+
+    /// A render shared by only some shots of the variants is made (and billed) once: variants
+    /// whose shot 1 is the same and shot 2 their own made shot 1 again for each variant (8
+    /// jobs for 4 variants, the cap spent on duplicates), since a cache held one set of requests.
+    #[test]
+    fn a_render_shared_by_some_shots_of_the_variants_is_made_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let spec = d.join("cut.toml");
+        std::fs::write(
+            &spec,
+            "name = \"c-{{p}}\"\noutputs = [\"sq\"]\npresets = \"p.toml\"\n[vars]\np = \"boat\"\n\
+             [[shot]]\n[shot.render]\nprompt = \"a harbour at dawn\"\nmodel = \"google/veo-3\"\n\
+             seconds = 1\nsize = \"160x90\"\n\
+             [[shot]]\n[shot.render]\nprompt = \"a {{p}}\"\nmodel = \"google/veo-3\"\n\
+             seconds = 1\nsize = \"160x90\"\n",
+        )
+        .unwrap();
+        let variants = d.join("v.csv");
+        std::fs::write(
+            &variants,
+            "variant,p\nv1,boat\nv2,ship\nv3,gull\nv4,crane\n",
+        )
+        .unwrap();
+        let providers = write_priced(d);
+        let emu = Emulator::start(&REPLICATE_EMULATOR, &[]);
+        let out = d.join("out");
+        let run = |cap: &str| {
+            let mut c = batch_cmd(&emu, &spec, &variants, &out);
+            c.args(["--jobs", "4", "--max-cost", cap, "--providers"])
+                .arg(&providers);
+            wait_ok(c.spawn().unwrap(), "batch");
+        };
+        // $0.10 a render: $0.55 fits the 5 distinct renders, not the 8 of one per shot.
+        run("0.55");
+        assert_eq!(emu.stats()["jobs_created"], 5, "1 shared render + 4 own");
+        let r = report(&out);
+        let all = r["variants"].as_object().unwrap();
+        assert_eq!(all.len(), 4);
+        for (name, v) in all {
+            assert_eq!(v["status"], "passed", "{name}: {v}");
+            // Each deliverable holds both shots: 2 s of picture.
+            let p = v["outputs"][0].as_str().unwrap();
+            let secs: f64 = ffprobe(Path::new(p))["format"]["duration"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((secs - 2.0).abs() < 0.1, "{name}: {secs} s");
+        }
+        let ledger: Value =
+            serde_json::from_slice(&std::fs::read(out.join(".budget.json")).unwrap()).unwrap();
+        let prices = ledger["prices"].as_object().unwrap();
+        assert_eq!(prices.len(), 5, "{ledger}");
+        let spent: i64 = prices.values().map(|p| p.as_i64().unwrap()).sum();
+        assert_eq!(spent, 500_000, "5 renders at $0.10: {ledger}");
+
+        // A rerun with one variant more renders only its own shot.
+        std::fs::write(
+            &variants,
+            "variant,p\nv1,boat\nv2,ship\nv3,gull\nv4,crane\nv5,tern\n",
+        )
+        .unwrap();
+        run("0.65");
+        assert_eq!(emu.stats()["jobs_created"], 6, "v5's own render only");
+        assert_eq!(report(&out)["variants"]["v5"]["status"], "passed");
     }
 
     #[test]

@@ -1,17 +1,20 @@
 //! Getting every shot's file: local files as they are; URLs and video ids downloaded into the
-//! shot cache (`out/shots/`, [`crate::fetch::Cache`]); render blocks, checked here, through
-//! [`crate::fetch::render_validated`], whose state file beside the generated shot list
-//! remembers each job so a re-run never creates (and bills) a second job for a shot.
+//! shot cache (`out/shots/`, [`crate::fetch::Cache`]); render blocks, checked here, each
+//! through [`crate::fetch::render_shared`] from its own shot list in `out/shots/renders/`, whose
+//! state file remembers the job so that no re-run, nor another cut sharing the cache (a batch's
+//! variants), creates (and bills) a second job for the same request.
 
 use super::spec::{Cut, RenderBlock, Source};
 use crate::error::{Error, Result, Several};
 use crate::fetch::{
-    check_resolve, fetch_url, fetch_video, render_validated, Billed, Cache, Client, Fetched,
-    RenderOptions, Retried, StateFile, Variant,
+    check_resolve, fetch_url, fetch_video, render_shared, render_validated, Billed, Cache, Client,
+    Fetched, RenderOptions, Retried, ShotReport, StateFile, Variant,
 };
 use crate::progress::Progress;
 use crate::specfile;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// How a shot's file was had.
@@ -73,13 +76,19 @@ struct ShotList<'a> {
 
 #[derive(Serialize)]
 struct ListEntry<'a> {
-    name: String,
+    /// The shot's name; none in a request's own list, shared by cuts that place it anywhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
     #[serde(flatten)]
     render: &'a RenderBlock,
 }
 
-/// The name of the render shot list in the shot cache; its state file sits beside it.
+/// The name of a cut's render shot list in the shot cache of earlier versions; its state file
+/// sits beside it.
 pub const RENDER_LIST: &str = "render.toml";
+
+/// The directory of the shot cache holding one render list (and its state) per request.
+const REQUESTS: &str = "renders";
 
 /// Get every shot of `cut` (read from `spec`) as a local file, downloads and renders into
 /// `shots_dir`. The client is only used when some shot is remote. All failures are reported
@@ -144,35 +153,12 @@ pub async fn resolve(
         .map(|(i, r)| Ok((i, listed(r)?)))
         .collect::<Result<_>>()?;
     if !renders.is_empty() {
-        let list = ShotList {
-            shot: renders
-                .iter()
-                .map(|(i, r)| ListEntry {
-                    name: shot_name(*i),
-                    render: r,
-                })
-                .collect(),
-        };
-        let text = toml::to_string(&list)
-            .map_err(|e| Error::Internal(format!("cannot write the render list: {e}")))?;
-        let path = shots_dir.join(RENDER_LIST);
-        let new_list = !path.exists();
-        // Written by rename: batch variants sharing this directory may read it meanwhile.
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-            let out = crate::output::AtomicOutput::new(&path)?;
-            out.write(&text)?;
-            out.commit()?;
-        }
-        let reports = match render_validated(client, &path, shots_dir, opts, progress).await {
-            Ok(r) => r,
-            Err(e) => {
-                // Refused before any job (--max-cost, a state file it cannot read): a list
-                // this run wrote, beside no state, is taken back, as is the directory.
-                if new_list && !StateFile::path_for(&path).exists() {
-                    let _ = std::fs::remove_file(&path);
-                }
-                return Err(e);
-            }
+        let legacy = shots_dir.join(RENDER_LIST);
+        let reports = if StateFile::path_for(&legacy).exists() {
+            render_list(client, &legacy, shots_dir, &renders, opts, progress).await?
+        } else {
+            made.make_dir(&shots_dir.join(REQUESTS))?;
+            render_apart(client, shots_dir, &renders, opts, progress).await?
         };
         for ((i, r), rep) in renders.iter().zip(reports) {
             let source = format!("render:{}", r.prompt);
@@ -269,6 +255,91 @@ pub async fn resolve(
     Error::all(Several::Inputs, errors).map_err(|e| specfile::in_spec(spec, e))?;
     made.commit()?;
     Ok(inputs.into_iter().map(|i| i.expect("every shot")).collect())
+}
+
+/// Render `renders` (by their place in the cut) as one list at `list`, its state beside it: the
+/// layout of a cut's shot cache before renders were kept apart, still read so that a rerun over
+/// it never creates (and bills) again a job it records.
+async fn render_list(
+    client: &Client,
+    list: &Path,
+    shots_dir: &Path,
+    renders: &[(usize, RenderBlock)],
+    opts: &RenderOptions,
+    progress: &dyn Progress,
+) -> Result<Vec<ShotReport>> {
+    let entries = renders.iter().map(|(i, r)| ListEntry {
+        name: Some(shot_name(*i)),
+        render: r,
+    });
+    let new_list = write_list(list, entries.collect())?;
+    render_validated(client, list, shots_dir, opts, progress)
+        .await
+        .inspect_err(|_| forget_list(list, new_list))
+}
+
+/// Render each of `renders` (by their place in the cut) from its own list and state file in
+/// `shots_dir/renders/`, named by the request (and which take of identical requests in the cut
+/// it is), so that every cut asking for the same render (a batch's variants, its shards, its
+/// reruns) finds the one job created for it. A refusal before a job (`--max-cost`, a state file
+/// it cannot read) is the first by place, once every other has ended.
+async fn render_apart(
+    client: &Client,
+    shots_dir: &Path,
+    renders: &[(usize, RenderBlock)],
+    opts: &RenderOptions,
+    progress: &dyn Progress,
+) -> Result<Vec<ShotReport>> {
+    let mut takes: HashMap<String, u32> = HashMap::new();
+    let (mut lists, mut new_lists) = (Vec::new(), Vec::new());
+    for (i, r) in renders {
+        let request = serde_json::to_string(r).expect("a render block is JSON");
+        let take = takes.entry(request.clone()).or_default();
+        *take += 1;
+        let key = format!("{:x}", Sha256::digest(format!("{request}#{take}")));
+        let list = shots_dir
+            .join(REQUESTS)
+            .join(format!("{}.toml", &key[..32]));
+        let entry = ListEntry {
+            name: None,
+            render: r,
+        };
+        new_lists.push(write_list(&list, vec![entry])?);
+        lists.push((list, shot_name(*i)));
+    }
+    let forget = || {
+        for ((list, _), new_list) in lists.iter().zip(&new_lists) {
+            forget_list(list, *new_list);
+        }
+    };
+    let reports = render_shared(client, &lists, shots_dir, opts, progress)
+        .await
+        .inspect_err(|_| forget())?;
+    if reports.iter().any(|r| r.is_err()) {
+        forget();
+    }
+    reports.into_iter().collect()
+}
+
+/// Write the render list `shot` at `path` unless it holds that already (by rename: the batch's
+/// variants sharing it may read it meanwhile); true when there was none.
+fn write_list(path: &Path, shot: Vec<ListEntry>) -> Result<bool> {
+    let text = toml::to_string(&ShotList { shot })
+        .map_err(|e| Error::Internal(format!("cannot write the render list: {e}")))?;
+    let new_list = !path.exists();
+    if std::fs::read_to_string(path).ok().as_deref() != Some(text.as_str()) {
+        let out = crate::output::AtomicOutput::new(path)?;
+        out.write(&text)?;
+        out.commit()?;
+    }
+    Ok(new_list)
+}
+
+/// Take back the list at `path` that this run wrote, refused before any job (beside no state).
+fn forget_list(path: &Path, new_list: bool) {
+    if new_list && !StateFile::path_for(path).exists() {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 /// Render block `r` as the shot list in the shot cache gives it: its reference image by an

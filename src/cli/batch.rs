@@ -11,7 +11,7 @@ use cutroom::batch::state::{self, Entry, Status};
 use cutroom::batch::{self, emit, Shard, Variant};
 use cutroom::error::{exit, Error};
 use cutroom::export::EncoderThreads;
-use cutroom::fetch::{check_resolve, Provider, Spent};
+use cutroom::fetch::{check_resolve, Provider, Spent, StateFile};
 use cutroom::lock::Lock;
 use cutroom::progress::Progress;
 use cutroom::provenance::{check_tsa, Policy};
@@ -273,13 +273,20 @@ pub fn run(args: Args, global: &Global) -> Result<i32> {
     })
 }
 
-/// The shot cache of `cut` in the batch directory: variants with the same render requests
-/// share one (a render is made once for all of them); others get their own, since a cache holds
-/// one render list.
+/// The shot cache of `cut` in the batch directory: `DIR/shots`, shared by every variant, where
+/// each render request has its own list and state (a render is made once for all variants that
+/// ask for it). An earlier version's cache of the variant's set of requests
+/// (`DIR/shots/<16 hex>/`) is kept while it records jobs, so a rerun creates none of them again.
 fn shots_dir(out: &Path, cut: &Cut) -> PathBuf {
     let renders: Vec<_> = cut.shot.iter().map(|s| &s.render).collect();
     let key = Sha256::digest(serde_json::to_vec(&renders).expect("renders are JSON"));
-    out.join("shots").join(&format!("{key:x}")[..16])
+    let set = out.join("shots").join(&format!("{key:x}")[..16]);
+    let recorded = StateFile::path_for(&set.join(assemble::sources::RENDER_LIST)).exists();
+    if recorded {
+        set
+    } else {
+        out.join("shots")
+    }
 }
 
 fn clone_err(e: &Error) -> Error {

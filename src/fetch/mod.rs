@@ -42,7 +42,8 @@ pub use model::{
 pub use poll::{show, PollOptions};
 pub use provider::Provider;
 pub use render::{
-    check_resolve, render, render_validated, CostTotal, RenderOptions, Resolve, ShotReport,
+    check_resolve, render, render_shared, render_validated, CostTotal, RenderOptions, Resolve,
+    ShotReport,
 };
 pub use rfc3339::{format_rfc3339, parse_rfc3339};
 pub use shots::{load as load_shots, Billed, Job, Retried, Shot, StateFile};

@@ -265,6 +265,48 @@ pub async fn render_validated(
     render_shots(client, shots_path, shots, out, opts, progress).await
 }
 
+/// As [`render_validated`], for lists of one shot each, every list shared by the cuts that ask
+/// for its render (a batch's variants), so that its state file, lock and job are the request's
+/// whichever cut asks; `lists` gives each list and the shot's name in this cut (`--resolve` and
+/// messages name it so). Under `--max-cost` the shots still to create are estimated together
+/// first (each state read under its lock in turn, never two held), so that a cut over the cap
+/// creates none. The lists then render side by side, `opts.concurrency` at a time; each gives
+/// its shot's report, or why it could not start.
+pub async fn render_shared(
+    client: &Client,
+    lists: &[(PathBuf, String)],
+    out: &Path,
+    opts: &RenderOptions,
+    progress: &dyn Progress,
+) -> Result<Vec<Result<ShotReport>>> {
+    let mut shots = Vec::new();
+    for (list, name) in lists {
+        for mut s in shots::load(list, client.config().base_url.as_str())? {
+            s.name = name.clone();
+            shots.push((list, s));
+        }
+    }
+    if let Some(max) = opts.max_cost {
+        let mut total = 0;
+        for (list, shot) in &shots {
+            let state = StateFile::open(list, progress).await?;
+            total += still_to_create(client, &state, std::slice::from_ref(shot), out, opts).await?;
+        }
+        within(opts, max, total)?;
+    }
+    let mut reports: Vec<(usize, Result<ShotReport>)> =
+        futures_util::stream::iter(shots.into_iter().enumerate())
+            .map(|(i, (list, shot))| async move {
+                let r = render_shots(client, list, vec![shot], out, opts, progress).await;
+                (i, r.map(|mut r| r.remove(0)))
+            })
+            .buffer_unordered(opts.concurrency.max(1))
+            .collect()
+            .await;
+    reports.sort_by_key(|(i, _)| *i);
+    Ok(reports.into_iter().map(|(_, r)| r).collect())
+}
+
 /// Render `shots`, validated, of the list at `shots_path` (see [`render`]).
 async fn render_shots(
     client: &Client,
@@ -274,54 +316,13 @@ async fn render_shots(
     opts: &RenderOptions,
     progress: &dyn Progress,
 ) -> Result<Vec<ShotReport>> {
-    let provider = client.config().provider;
     let state = StateFile::open(shots_path, progress).await?;
     if let Some(max) = opts.max_cost {
-        // An existing directory only: a refused run leaves nothing behind.
-        let cached = out.is_dir().then(|| Cache::new(out)).transpose()?;
-        let mut total = 0;
-        for s in &shots {
-            let job = state.get(&s.key).await;
-            let pending = job.as_ref().filter(|j| j.id.is_none());
-            if pending.is_some() && opts.spent.holds(&intent_key(s, &intent_token(pending)))? {
-                continue; // a pending create an earlier run of the batch counted
-            }
-            let named = opts
-                .resolve
-                .iter()
-                .any(|(n, r)| *n == s.name && matches!(r, Resolve::Job(_)));
-            if named && job.as_ref().is_none_or(|j| j.id.is_none()) {
-                continue; // the job the user names is taken: nothing is created
-            }
-            if let Some(Job { id: Some(id), .. }) = job {
-                // Already created (and billed), unless --retry-failed or --resolve SHOT=new
-                // creates it again.
-                let renew = opts.resolve.contains(&(s.name.clone(), Resolve::New));
-                let again = Again {
-                    failed: opts.retry_failed,
-                    renew,
-                };
-                if !recreated(client, cached.as_ref(), &id, again).await? {
-                    continue;
-                }
-            }
-            total += price(opts, provider, s)?;
-        }
-        let spent = opts.spent.total()?;
-        if spent + total > micro_usd(max) {
-            let earlier = match spent {
-                0 => String::new(),
-                n => format!(
-                    " (after ${:.2} of jobs created earlier by {})",
-                    n as f64 / 1e6,
-                    opts.spent.whose()
-                ),
-            };
-            return Err(Error::OverLimit(format!(
-                "the shots still to render are estimated at ${:.2}, over --max-cost ${max:.2}{earlier}",
-                total as f64 / 1e6
-            )));
-        }
+        within(
+            opts,
+            max,
+            still_to_create(client, &state, &shots, out, opts).await?,
+        )?;
     }
     let cache = Cache::new(out)?;
     let bars: Vec<Box<dyn Progress>> = shots.iter().map(|s| progress.job(&s.name)).collect();
@@ -344,6 +345,72 @@ async fn render_shots(
             .await;
     reports.sort_by_key(|(i, _)| *i);
     Ok(reports.into_iter().map(|(_, r)| r).collect())
+}
+
+/// The catalog's price, in micro-USD, of the jobs a run of `shots` (their jobs as `state`
+/// records them) would create: none for a job recorded (unless `--retry-failed` or
+/// `--resolve SHOT=new` replaces it), a pending create an earlier run of the batch counted, or
+/// a shot `--resolve` names a job for.
+async fn still_to_create(
+    client: &Client,
+    state: &StateFile,
+    shots: &[Shot],
+    out: &Path,
+    opts: &RenderOptions,
+) -> Result<i64> {
+    let provider = client.config().provider;
+    // An existing directory only: a refused run leaves nothing behind.
+    let cached = out.is_dir().then(|| Cache::new(out)).transpose()?;
+    let mut total = 0;
+    for s in shots {
+        let job = state.get(&s.key).await;
+        let pending = job.as_ref().filter(|j| j.id.is_none());
+        if pending.is_some() && opts.spent.holds(&intent_key(s, &intent_token(pending)))? {
+            continue; // a pending create an earlier run of the batch counted
+        }
+        let named = opts
+            .resolve
+            .iter()
+            .any(|(n, r)| *n == s.name && matches!(r, Resolve::Job(_)));
+        if named && job.as_ref().is_none_or(|j| j.id.is_none()) {
+            continue; // the job the user names is taken: nothing is created
+        }
+        if let Some(Job { id: Some(id), .. }) = job {
+            // Already created (and billed), unless --retry-failed or --resolve SHOT=new
+            // creates it again.
+            let renew = opts.resolve.contains(&(s.name.clone(), Resolve::New));
+            let again = Again {
+                failed: opts.retry_failed,
+                renew,
+            };
+            if !recreated(client, cached.as_ref(), &id, again).await? {
+                continue;
+            }
+        }
+        total += price(opts, provider, s)?;
+    }
+    Ok(total)
+}
+
+/// Refuse to start jobs estimated at `total` micro-USD that, with what `opts.spent` counts
+/// already, go over the cap `max` (USD).
+fn within(opts: &RenderOptions, max: f64, total: i64) -> Result<()> {
+    let spent = opts.spent.total()?;
+    if spent + total <= micro_usd(max) {
+        return Ok(());
+    }
+    let earlier = match spent {
+        0 => String::new(),
+        n => format!(
+            " (after ${:.2} of jobs created earlier by {})",
+            n as f64 / 1e6,
+            opts.spent.whose()
+        ),
+    };
+    Err(Error::OverLimit(format!(
+        "the shots still to render are estimated at ${:.2}, over --max-cost ${max:.2}{earlier}",
+        total as f64 / 1e6
+    )))
 }
 
 /// The catalog's price of one render of `shot`, in micro-USD ([`micro_usd`]); a usage error
