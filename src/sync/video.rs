@@ -501,7 +501,7 @@ mod tests {
         let frames = diffs.iter().enumerate().map(|(i, &diff)| FrameStats {
             pts: i as i64,
             diff,
-            returns_after: None,
+            back: f32::MAX,
             centroid: None,
         });
         VideoTrack {
