@@ -88,8 +88,8 @@ impl VideoTrack {
 
     /// The frames that show a new picture, in order: every frame but those that repeat the
     /// picture before (a rate raised by repeating frames: 30 fps exported at 60, 25 conformed
-    /// to 30). A repeat changes by the encoder's noise alone: less than `REPEAT_SHARE` of
-    /// the change that the frames around it (`REPEAT_REACH` each side) reach at their 80th
+    /// to 30). A repeat changes by the encoder's noise alone: less than [`REPEAT_SHARE`] of
+    /// the change that the frames around it ([`REPEAT_REACH`] each side) reach at their 80th
     /// percentile. Relative, so a small or still face in a still frame is no repeat: on the
     /// development clips none fires where no frame repeats (docs/lips.md, "Measured: repeated
     /// frames").
