@@ -241,31 +241,21 @@ pub fn measure(
         });
     }
     let max_lag_ms = max_lag_ms.clamp(0, MAX_LAG_MS);
-    // The series hold one value per new picture, shown from its first frame to the next new
-    // picture: a frame repeating the one before would give the mouth a speed of 0, and the
-    // whole step on the next, which the speech does not share.
-    let pictures = video.new_pictures();
-    let all = video.frames.len();
-    let n = pictures.len();
-    // A frame index of the file for each position in the series (`all` past the end).
-    let frame_of = |k: usize| pictures.get(k).copied().unwrap_or(all);
-    let mut position = vec![None; all];
-    for (k, &i) in pictures.iter().enumerate() {
-        position[i] = Some(k);
-    }
-    // How long a picture shows, on average.
-    let frame_s = video.frame_duration() * (all as f64 / n.max(1) as f64);
-    let times: Vec<f64> = pictures.iter().map(|&i| video.time(i)).collect();
+    let n = video.frames.len();
+    let frame_s = video.frame_duration();
+    let times: Vec<f64> = (0..n).map(|i| video.time(i)).collect();
     let rate = f64::from(audio.rate);
     // Frame intervals in samples of `audio.samples`.
-    let sample = |t: f64| (t * rate).round() as i64 - audio.start;
-    let starts: Vec<i64> = times.iter().map(|&t| sample(t)).collect();
-    let last_end = all.checked_sub(1).map_or(0, |i| {
-        sample(video.time(i)) + (video.frame_duration() * rate).round() as i64
-    });
+    let starts: Vec<i64> = times
+        .iter()
+        .map(|t| (t * rate).round() as i64 - audio.start)
+        .collect();
     let bounds: Vec<(i64, i64)> = (0..n)
         .map(|i| {
-            let end = starts.get(i + 1).copied().unwrap_or(last_end);
+            let end = starts
+                .get(i + 1)
+                .copied()
+                .unwrap_or(starts[i] + (frame_s * rate).round() as i64);
             (starts[i], end.max(starts[i] + 1))
         })
         .collect();
@@ -289,13 +279,9 @@ pub fn measure(
         }
         out
     };
-    let people = faces_of(
-        faces,
-        &cuts.iter().map(|&c| frame_of(c)).collect::<Vec<_>>(),
-    );
-    // The face of track `f` seen most in the pictures `lo..hi`.
+    let people = faces_of(faces, &cuts);
+    // The face of track `f` seen most in the frames `lo..hi`.
     let who = |f: usize, (lo, hi): (usize, usize)| -> u32 {
-        let (lo, hi) = (frame_of(lo), frame_of(hi));
         people
             .iter()
             .filter(|p| p.track == f)
@@ -312,8 +298,8 @@ pub fn measure(
         .map(|f| {
             let mut m = vec![None; n];
             for p in &f.frames {
-                if let Some(&Some(k)) = position.get(p.index) {
-                    m[k] = Some(p.opening);
+                if p.index < n {
+                    m[p.index] = Some(p.opening);
                 }
             }
             by_shot(&m, &|x| high_pass(x, half))

@@ -25,13 +25,6 @@ use tract_onnx::prelude::{TractError, TractResult};
 const ANALYSIS_WIDTH: u32 = 96;
 /// Luma difference below which a pixel counts as unchanged (compression noise).
 const NOISE: u8 = 6;
-/// A frame repeats the one before when its change ([`FrameStats::diff`]) is under this share
-/// of the change around it: repeats in a 25 fps talking head raised to 60 fps change by
-/// 0.001-0.3 where the frames around them reach 0.4-2.6; no frame of the development clips
-/// that do not repeat frames changes by under 0.12 of its surroundings.
-const REPEAT_SHARE: f32 = 0.12;
-/// Frames each side of a frame whose change it is held against.
-const REPEAT_REACH: usize = 15;
 /// Frame-difference level (mean absolute luma) that always counts as a picture change.
 pub const MIN_CHANGE: f32 = 8.0;
 /// How many frames after a change the picture before it is looked for: 100 ms at 120 fps.
@@ -84,29 +77,6 @@ impl VideoTrack {
     /// End of the last frame shown, in seconds.
     pub fn end(&self) -> f64 {
         self.time_base.secs(self.end)
-    }
-
-    /// The frames that show a new picture, in order: every frame but those that repeat the
-    /// picture before (a rate raised by repeating frames: 30 fps exported at 60, 25 conformed
-    /// to 30). A repeat changes by the encoder's noise alone: less than [`REPEAT_SHARE`] of
-    /// the change that the frames around it ([`REPEAT_REACH`] each side) reach at their 80th
-    /// percentile. Relative, so a small or still face in a still frame is no repeat: on the
-    /// development clips none fires where no frame repeats (docs/lips.md, "Measured: repeated
-    /// frames").
-    pub fn new_pictures(&self) -> Vec<usize> {
-        let diffs: Vec<f32> = self.frames.iter().map(|f| f.diff).collect();
-        (0..diffs.len())
-            .filter(|&i| {
-                let (lo, hi) = (
-                    i.saturating_sub(REPEAT_REACH),
-                    (i + REPEAT_REACH + 1).min(diffs.len()),
-                );
-                let mut around = diffs[lo..hi].to_vec();
-                around.sort_by(f32::total_cmp);
-                let level = around[(around.len() * 4 / 5).min(around.len() - 1)];
-                i == 0 || diffs[i] >= REPEAT_SHARE * level
-            })
-            .collect()
     }
 
     /// What the container checks need of the decoded picture.
@@ -495,45 +465,6 @@ mod tests {
         assert_eq!(analysis_size(1920, 1080), (96, 54));
         assert_eq!(analysis_size(360, 640), (96, 170));
         assert_eq!(analysis_size(64, 36), (64, 36));
-    }
-
-    fn track(diffs: &[f32]) -> VideoTrack {
-        let frames = diffs.iter().enumerate().map(|(i, &diff)| FrameStats {
-            pts: i as i64,
-            diff,
-            back: f32::MAX,
-            centroid: None,
-        });
-        VideoTrack {
-            time_base: TimeBase::from_u32(1, 60).unwrap(),
-            frame: Ticks(1),
-            end: Ticks(diffs.len() as i64),
-            frames: frames.collect(),
-            damaged: 0,
-        }
-    }
-
-    /// 25 fps raised to 60 by repeats: the frames that repeat (their change the encoder's
-    /// noise) are left out; a still picture whose every frame changes as little is kept whole.
-    #[test]
-    fn repeated_frames_are_no_new_pictures() {
-        // Each picture shown for 3, 2, 3, 2, ... frames (60 / 25 = 2.4).
-        let mut diffs = Vec::new();
-        let mut new = Vec::new();
-        for k in 0..50 {
-            new.push(diffs.len());
-            diffs.push(if k == 0 {
-                0.0
-            } else {
-                0.5 + (k % 7) as f32 * 0.3
-            });
-            for r in 0..[2, 1][k % 2] {
-                diffs.push(0.01 + 0.02 * ((k + r) % 3) as f32);
-            }
-        }
-        assert_eq!(track(&diffs).new_pictures(), new);
-        let still: Vec<f32> = (0..100).map(|i| 0.05 + 0.02 * (i % 4) as f32).collect();
-        assert_eq!(track(&still).new_pictures(), (0..100).collect::<Vec<_>>());
     }
 
     #[test]
