@@ -1015,15 +1015,16 @@ fn demo_spec_makes_checked_deliverables_in_sync_at_every_shot() {
 
 #[test]
 fn timeline_clips_start_on_their_sources_frames_and_last_as_the_cut_holds_them() {
-    // A 25 fps shot (trimmed to 0.4-2.4 s) crossfaded after a 30 fps one: a 30 fps cut; then
-    // 13 frames of the 25 fps one (0.52 s), which the cut holds for 16 of its frames.
+    // A 25 fps shot (trimmed to 0.4-2.4 s) crossfaded after a 30 fps one, in a 30 fps cut (set:
+    // most of this cut is at 25 fps, its default); then 13 frames of the 25 fps one (0.52 s),
+    // which the cut holds for 16 of its frames.
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a30.mp4"), dir.path().join("b25.mp4"));
     tone_clip(&a, 320, 180, 30, 2.0, "red", Some(0.3));
     tone_clip(&b, 320, 180, 25, 3.0, "blue", Some(0.3));
     std::fs::write(dir.path().join("small.toml"), SMALL_PRESETS).unwrap();
     let spec = format!(
-        "outputs = [\"square\"]\npresets = \"small.toml\"\n\
+        "outputs = [\"square\"]\npresets = \"small.toml\"\nframe_rate = \"30\"\n\
          [[shot]]\nsrc = \"{}\"\ntransition = {{ kind = \"crossfade\", duration = \"0.4\" }}\n\
          [[shot]]\nsrc = \"{b}\"\nin = \"0.4\"\nout = \"2.4\"\n\
          [[shot]]\nsrc = \"{b}\"\nout = \"0.52\"\n",

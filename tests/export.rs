@@ -3210,9 +3210,10 @@ fn concat_and_export_convert_frame_rates_by_one_rule_ffmpegs_fps_filter() {
             s(&out),
         ]);
         let exported = frame_numbers(&out.join(format!("n{fps}.s30.mp4")));
-        // Joined after a 30 fps shot, the clip is converted to the cut's 30 fps.
+        // Joined after a 30 fps shot in a 30 fps cut (`--fps`: of two 1 s shots the default
+        // would be the higher rate), the clip is converted to 30 fps.
         let cut = d.join(format!("cut{fps}.mp4"));
-        cutroom_ok(&["concat", s(&lead), s(&clip), "-o", s(&cut)]);
+        cutroom_ok(&["concat", s(&lead), s(&clip), "--fps", "30", "-o", s(&cut)]);
         let joined = frame_numbers(&cut);
         assert_eq!(joined.len(), 60, "{fps} fps: {joined:?}");
         assert_eq!(

@@ -58,7 +58,7 @@ pub struct Cut {
     /// The cut's frame size `WxH` (even numbers; default: the largest clip's, at most 1080p's
     /// pixel count).
     pub size: Option<String>,
-    /// The cut's frame rate: `30`, or `"30000/1001"` (default: the clip that sets the size's).
+    /// The cut's frame rate: `30`, or `"30000/1001"` (default: the rate most of the cut plays at).
     pub frame_rate: Option<Rate>,
     /// How a shot of another shape than the cut fills its frame: `pad` (black bars, default)
     /// or `crop` (fill it, cut what sticks out, centred).
